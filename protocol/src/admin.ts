@@ -1,0 +1,124 @@
+// Admin API (Bearer secret key): domains, API keys, audit.
+import { z } from 'zod';
+
+export const CAPABILITIES = [
+  'domains:read',
+  'domains:write',
+  'keys:read',
+  'keys:write',
+  'audit:read',
+  'knowledge:read',
+  'knowledge:write',
+  'conversations:read',
+  'conversations:write',
+  'handoffs:read',
+  'handoffs:write',
+  'identity:write',
+  'settings:read',
+  'settings:write',
+  'providers:write',
+  'pii:read',
+  'pii:reveal',
+] as const;
+export const CapabilitySchema = z.enum(CAPABILITIES);
+export type Capability = z.infer<typeof CapabilitySchema>;
+
+export const DomainSchema = z.object({ id: z.string().uuid(), pattern: z.string(), createdAt: z.string() });
+export type Domain = z.infer<typeof DomainSchema>;
+export const CreateDomainRequest = z.strictObject({
+  /** `example.com`, `*.example.com`, `shop.example.com:8443`, optionally with `https://` or `http://`. */
+  pattern: z.string().min(1).max(260),
+});
+export const DomainListResponse = z.object({ domains: z.array(DomainSchema) });
+
+export const ApiKeySchema = z.object({
+  id: z.string().uuid(),
+  name: z.string(),
+  prefix: z.string(),
+  capabilities: z.array(CapabilitySchema),
+  createdAt: z.string(),
+  expiresAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+  lastUsedAt: z.string().nullable(),
+  rotatedFrom: z.string().uuid().nullable(),
+});
+export type ApiKey = z.infer<typeof ApiKeySchema>;
+export const CreateApiKeyRequest = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  capabilities: z.array(CapabilitySchema).min(1).max(CAPABILITIES.length),
+  /** Optional lifetime; without it the key lives until revoked. */
+  expiresInSeconds: z.number().int().min(60).max(5 * 365 * 24 * 3600).optional(),
+});
+export const RotateApiKeyRequest = z.strictObject({
+  /** How long the old key keeps working; 0 revokes it at once. Default one day. */
+  graceSeconds: z.number().int().min(0).max(30 * 24 * 3600).default(24 * 3600),
+});
+/** A new secret is returned exactly once, here. */
+export const CreatedApiKeyResponse = z.object({ apiKey: ApiKeySchema, secret: z.string() });
+export const ApiKeyListResponse = z.object({ apiKeys: z.array(ApiKeySchema) });
+
+export const AuditEntrySchema = z.object({
+  seq: z.number().int(),
+  ts: z.string(),
+  tenantId: z.string(),
+  requestId: z.string().nullable(),
+  actor: z.object({ type: z.string(), id: z.string().nullable() }),
+  action: z.string(),
+  target: z.object({ type: z.string(), id: z.string().nullable() }).nullable(),
+  policyVersion: z.number().int(),
+  source: z.string(),
+  reason: z.string().nullable(),
+  metadata: z.record(z.string(), z.unknown()),
+  leafHash: z.string(),
+});
+export type AuditEntry = z.infer<typeof AuditEntrySchema>;
+export const AuditListQuery = z.strictObject({
+  after: z.coerce.number().int().min(-1).default(-1),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+export const AuditListResponse = z.object({ entries: z.array(AuditEntrySchema), next: z.number().int().nullable() });
+export const CheckpointResponse = z.object({
+  origin: z.string(),
+  size: z.number().int(),
+  root: z.string(),
+  /** The C2SP signed note, verifiable with `verifierKey`. */
+  checkpoint: z.string(),
+  verifierKey: z.string(),
+});
+export const InclusionProofQuery = z.strictObject({
+  index: z.coerce.number().int().min(0),
+  size: z.coerce.number().int().min(1),
+});
+export const InclusionProofResponse = z.object({
+  index: z.number().int(),
+  size: z.number().int(),
+  leafHash: z.string(),
+  proof: z.array(z.string()),
+});
+export const ConsistencyProofQuery = z.strictObject({
+  from: z.coerce.number().int().min(1),
+  to: z.coerce.number().int().min(1),
+});
+export const ConsistencyProofResponse = z.object({
+  from: z.number().int(),
+  to: z.number().int(),
+  proof: z.array(z.string()),
+});
+
+/** Sign-In Pro settings. Prefer public keys: the private key then never leaves the tenant. */
+export const PutIdentityRequest = z.strictObject({
+  mode: z.enum(['optional', 'required']),
+  publicKeys: z
+    .array(z.looseObject({ kty: z.enum(['OKP', 'EC', 'RSA']), kid: z.string().min(1).max(200).optional() }))
+    .max(10)
+    .optional(),
+  jwksUrl: z.string().url().max(2000).optional(),
+});
+export const IdentitySettingsResponse = z.object({
+  mode: z.enum(['optional', 'required']),
+  publicKeys: z.array(z.record(z.string(), z.unknown())),
+  jwksUrl: z.string().nullable(),
+  secrets: z.array(z.object({ id: z.string(), kid: z.string(), createdAt: z.string(), revokedAt: z.string().nullable() })),
+});
+/** A new shared signing secret, returned exactly once. */
+export const CreatedIdentitySecretResponse = z.object({ id: z.string(), kid: z.string(), secret: z.string(), createdAt: z.string() });

@@ -1,0 +1,72 @@
+// The composition root: the Express app and everything it is built from.
+import express, { Router } from 'express';
+import helmet from 'helmet';
+import type { Logger } from 'pino';
+import type { AuditLog } from './audit/log.js';
+import { auditRoutes } from './audit/routes.js';
+import type { Config } from './config.js';
+import type { Db } from './db/index.js';
+import { jsonBody } from './http/body.js';
+import { errorHandler, notFound } from './http/errors.js';
+import { limiter } from './http/rate-limit.js';
+import { requestId } from './http/request-id.js';
+import { route } from './http/routes.js';
+import { wellKnownRoutes } from './http/wellknown.js';
+import { secretKeyAuth } from './tenants/auth.js';
+import { tenantAdminRoutes } from './tenants/routes.js';
+
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  audit: AuditLog;
+  logger: Logger;
+  verifierKey: string;
+}
+
+export function createApp(deps: AppDeps): express.Express {
+  const { config, db, logger } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.set('json spaces', 0);
+
+  app.use(requestId);
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      // Path only: query strings can carry publishable keys and search terms.
+      logger.info(
+        { requestId: req.id, method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 },
+        'request',
+      );
+    });
+    next();
+  });
+  app.use(
+    helmet({
+      contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"] } },
+      crossOriginResourcePolicy: { policy: 'same-origin' },
+      strictTransportSecurity: config.publicUrl.startsWith('https://') ? { maxAge: 63072000, includeSubDomains: true, preload: true } : false,
+    }),
+  );
+  app.use(limiter(config.rateLimitPerMinute));
+  app.use(jsonBody(config.bodyLimitBytes));
+
+  app.use(wellKnownRoutes({ db, publicUrl: config.publicUrl, securityContact: config.securityContact }));
+
+  const v1 = Router();
+  route(v1, '/audit/verifier-key', { get: (_req, res) => void res.type('text/plain').send(`${deps.verifierKey}\n`) });
+
+  const admin = Router();
+  admin.use(secretKeyAuth(db));
+  admin.use(limiter(config.rateLimitPerMinute, (req) => req.admin!.keyId));
+  const tenantDeps = { db, audit: deps.audit, env: config.env };
+  admin.use(tenantAdminRoutes(tenantDeps));
+  admin.use(auditRoutes({ db, audit: deps.audit, verifierKey: deps.verifierKey }));
+  v1.use('/admin', admin);
+  app.use('/v1', v1);
+
+  app.use(notFound);
+  app.use(errorHandler(logger));
+  return app;
+}

@@ -1,0 +1,162 @@
+// The audit log end to end: proofs over HTTP, signed checkpoints, append-only storage, tamper detection.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { startTestApp, type TestApp } from '../test/app.js';
+import { call } from '../test/http.js';
+import type { CreatedTenant } from '../tenants/service.js';
+import { parseCheckpoint, verifyNote } from './checkpoint.js';
+import { verifyConsistency, verifyInclusion } from './merkle.js';
+import { verifyLog } from './verify.js';
+
+let t: TestApp;
+let ten: CreatedTenant;
+const hex = (s: string) => Buffer.from(s, 'hex');
+
+async function appendMany(tenantId: string, n: number) {
+  for (let i = 0; i < n; i++) {
+    await t.runtime.db.withTenant(tenantId, { requestId: `req-${i}` }, (tx) =>
+      t.runtime.audit.append(tx, { tenantId, requestId: `req-${i}`, actor: { type: 'system', id: 'test' }, action: 'test.event', metadata: { i } }),
+    );
+  }
+}
+const verify = (tenantId: string) =>
+  t.runtime.db.withOwner(async (tx) => {
+    await tx.query('SET LOCAL ROLE parley_platform');
+    return verifyLog(tx, tenantId, t.runtime.verifierKey);
+  });
+
+beforeAll(async () => {
+  t = await startTestApp({ PARLEY_AUDIT_CHECKPOINT_EVERY: '7' });
+  ten = await t.tenant();
+  await appendMany(ten.tenant.id, 30);
+});
+afterAll(() => t.close());
+
+describe('proofs and checkpoints over the API', () => {
+  test('the checkpoint verifies with the published key and fails after any changed byte', async () => {
+    const cp = (await call(t.url, 'GET', '/v1/admin/audit/checkpoint', { key: ten.secretKey })).body;
+    const published = (await call(t.url, 'GET', '/v1/audit/verifier-key')).text.trim();
+    expect(cp.verifierKey).toBe(published);
+    const parsed = parseCheckpoint(verifyNote(cp.checkpoint, published).text);
+    expect(parsed.size).toBe(cp.size);
+    expect(parsed.root.toString('hex')).toBe(cp.root);
+    expect(parsed.origin).toBe(cp.origin);
+    const note: string = cp.checkpoint;
+    for (const i of [0, note.indexOf('\n') + 1, note.length - 5]) {
+      const flipped = note.slice(0, i) + String.fromCharCode(note.charCodeAt(i) ^ 1) + note.slice(i + 1);
+      expect(() => verifyNote(flipped, published), `byte ${i}`).toThrow();
+    }
+  });
+
+  test('inclusion proofs for every entry verify against the checkpoint root', async () => {
+    const cp = (await call(t.url, 'GET', '/v1/admin/audit/checkpoint', { key: ten.secretKey })).body;
+    for (let i = 0; i < cp.size; i++) {
+      const p = (await call(t.url, 'GET', `/v1/admin/audit/proof/inclusion?index=${i}&size=${cp.size}`, { key: ten.secretKey })).body;
+      expect(verifyInclusion(hex(p.leafHash), i, cp.size, p.proof.map(hex), hex(cp.root))).toBe(true);
+      expect(verifyInclusion(hex(p.leafHash), (i + 1) % cp.size, cp.size, p.proof.map(hex), hex(cp.root))).toBe(cp.size === 1);
+    }
+  });
+
+  test('consistency proofs link every stored checkpoint to the newest', async () => {
+    const newest = (await call(t.url, 'GET', '/v1/admin/audit/checkpoint', { key: ten.secretKey })).body;
+    const stored = await t.runtime.db.withTenant(ten.tenant.id, { requestId: null }, (tx) =>
+      tx.query<{ size: number; root: Uint8Array }>('SELECT size, root FROM audit_checkpoints WHERE size > 0 ORDER BY size'),
+    );
+    expect(stored.rows.length).toBeGreaterThanOrEqual(4); // every 7 entries, plus the on-demand one
+    for (const old of stored.rows) {
+      const p = (await call(t.url, 'GET', `/v1/admin/audit/proof/consistency?from=${old.size}&to=${newest.size}`, { key: ten.secretKey })).body;
+      expect(verifyConsistency(old.size, newest.size, p.proof.map(hex), Buffer.from(old.root), hex(newest.root))).toBe(true);
+    }
+  });
+
+  test('listing pages through entries in order, gap-free', async () => {
+    const seen: number[] = [];
+    let after = -1;
+    for (;;) {
+      const page = (await call(t.url, 'GET', `/v1/admin/audit?after=${after}&limit=8`, { key: ten.secretKey })).body;
+      seen.push(...page.entries.map((e: any) => e.seq));
+      if (page.next === null) break;
+      after = page.next;
+    }
+    expect(seen).toEqual([...seen.keys()]);
+  });
+});
+
+describe('append-only storage', () => {
+  test.each(['UPDATE audit_entries SET action = $2 WHERE tenant_id = $1', 'DELETE FROM audit_entries WHERE tenant_id = $1'])(
+    'the app role cannot: %s',
+    async (sql) => {
+      const params = sql.includes('$2') ? [ten.tenant.id, 'x'] : [ten.tenant.id];
+      await expect(t.runtime.db.withTenant(ten.tenant.id, { requestId: null }, (tx) => tx.query(sql, params))).rejects.toThrow();
+    },
+  );
+
+  test('even the owner is refused by the triggers', async () => {
+    for (const sql of ["UPDATE audit_entries SET action = 'x'", 'DELETE FROM audit_entries', 'TRUNCATE audit_entries', 'DELETE FROM audit_heads', 'UPDATE audit_heads SET size = 0'])
+      await expect(t.runtime.db.withOwner((tx) => tx.query(sql)), sql).rejects.toThrow(/append-only|forward/);
+  });
+
+  test('an action and its entry commit together: a failed audit append leaves no action behind', async () => {
+    const spy = vi.spyOn(t.runtime.audit, 'append').mockRejectedValueOnce(new Error('disk full'));
+    const res = await call(t.url, 'POST', '/v1/admin/domains', { key: ten.secretKey, body: { pattern: 'atomic.example' } });
+    spy.mockRestore();
+    expect(res.status).toBe(500);
+    const domains = (await call(t.url, 'GET', '/v1/admin/domains', { key: ten.secretKey })).body.domains;
+    expect(domains.map((d: any) => d.pattern)).not.toContain('atomic.example');
+  });
+
+  test('concurrent appends keep a gap-free order', async () => {
+    const other = await t.tenant('Concurrent');
+    await Promise.all(Array.from({ length: 8 }, () => appendMany(other.tenant.id, 10)));
+    const rows = await t.runtime.db.withTenant(other.tenant.id, { requestId: null }, (tx) =>
+      tx.query<{ seq: number }>('SELECT seq FROM audit_entries ORDER BY seq'),
+    );
+    expect(rows.rows.map((r) => r.seq)).toEqual([...Array(rows.rows.length).keys()]);
+    expect((await verify(other.tenant.id)).ok).toBe(true);
+  });
+});
+
+describe('tampering as the database owner is found at its index', () => {
+  async function tampered(setup: (tenantId: string) => string[]): Promise<Awaited<ReturnType<typeof verify>>> {
+    const victim = await t.tenant(`Victim ${randomUUID().slice(0, 6)}`);
+    await appendMany(victim.tenant.id, 20);
+    expect((await verify(victim.tenant.id)).ok).toBe(true);
+    await t.runtime.db.withOwner(async (tx) => {
+      await tx.query('ALTER TABLE audit_entries DISABLE TRIGGER USER');
+      for (const sql of setup(victim.tenant.id)) await tx.query(sql);
+      await tx.query('ALTER TABLE audit_entries ENABLE TRIGGER USER');
+    });
+    return verify(victim.tenant.id);
+  }
+
+  test('an edited row', async () => {
+    const r = await tampered((id) => [`UPDATE audit_entries SET metadata = '{"i": 999}' WHERE tenant_id = '${id}' AND seq = 12`]);
+    expect(r).toMatchObject({ ok: false, firstBadIndex: 12 });
+  });
+
+  test('an edited row whose leaf hash was recomputed to match is still caught by the tree', async () => {
+    const r = await tampered((id) => [
+      `UPDATE audit_entries SET reason = 'covered up', leaf_hash = sha256('x'::bytea) WHERE tenant_id = '${id}' AND seq = 9`,
+    ]);
+    expect(r.ok).toBe(false);
+    expect(r.firstBadIndex).toBeLessThanOrEqual(9);
+  });
+
+  test('a deleted row', async () => {
+    const r = await tampered((id) => [`DELETE FROM audit_entries WHERE tenant_id = '${id}' AND seq = 5`]);
+    expect(r).toMatchObject({ ok: false, firstBadIndex: 5 });
+  });
+
+  test('two rows swapped', async () => {
+    const r = await tampered((id) => [
+      `UPDATE audit_entries SET seq = 1000000 WHERE tenant_id = '${id}' AND seq = 14`,
+      `UPDATE audit_entries SET seq = 14 WHERE tenant_id = '${id}' AND seq = 15`,
+      `UPDATE audit_entries SET seq = 15 WHERE tenant_id = '${id}' AND seq = 1000000`,
+    ]);
+    expect(r).toMatchObject({ ok: false, firstBadIndex: 14 });
+  });
+
+  test('the untouched log of another tenant still verifies', async () => {
+    expect(await verify(ten.tenant.id)).toMatchObject({ ok: true, firstBadIndex: null, entries: expect.any(Number) });
+  });
+});

@@ -1,0 +1,66 @@
+import { AuditListQuery, ConsistencyProofQuery, InclusionProofQuery } from '@parley/protocol';
+import { Router } from 'express';
+import type { Db } from '../db/index.js';
+import { adminCtx } from '../http/context.js';
+import { HttpProblem } from '../http/problem.js';
+import { route } from '../http/routes.js';
+import { parse } from '../http/validate.js';
+import { requireCapability as can } from '../tenants/auth.js';
+import type { AuditLog } from './log.js';
+import { consistencyProof, inclusionProof } from './merkle.js';
+import { listEntries, nodeReader, toAuditEntry, treeSize } from './store.js';
+
+const hex = (b: Buffer) => b.toString('hex');
+
+export function auditRoutes(deps: { db: Db; audit: AuditLog; verifierKey: string }): Router {
+  const r = Router();
+  const read = can('audit:read');
+
+  route(r, '/audit', {
+    get: [read, async (req, res) => {
+      const q = parse(AuditListQuery, req.query, 'query');
+      const ctx = adminCtx(req);
+      const rows = await deps.db.withTenant(ctx.tenantId, ctx, (tx) => listEntries(tx, ctx.tenantId, q.after, q.limit));
+      const entries = rows.map(toAuditEntry);
+      res.json({ entries, next: entries.length === q.limit ? entries.at(-1)!.seq : null });
+    }],
+  });
+
+  route(r, '/audit/checkpoint', {
+    get: [read, async (req, res) => {
+      const ctx = adminCtx(req);
+      const cp = await deps.db.withTenant(ctx.tenantId, ctx, (tx) => deps.audit.latestCheckpoint(tx, ctx.tenantId));
+      res.json({ origin: deps.audit.originFor(ctx.tenantId), size: cp.size, root: hex(cp.root), checkpoint: cp.note, verifierKey: deps.verifierKey });
+    }],
+  });
+
+  route(r, '/audit/proof/inclusion', {
+    get: [read, async (req, res) => {
+      const q = parse(InclusionProofQuery, req.query, 'query');
+      const ctx = adminCtx(req);
+      const out = await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
+        const size = await treeSize(tx, ctx.tenantId);
+        if (q.size > size) throw new HttpProblem(400, 'validation-failed', `The log has ${size} entries.`, { errors: [{ path: '/size', message: `must be at most ${size}`, code: 'too_big' }] });
+        if (q.index >= q.size) throw new HttpProblem(400, 'validation-failed', 'index must be below size.', { errors: [{ path: '/index', message: 'must be below size', code: 'too_big' }] });
+        const getNode = nodeReader(tx, ctx.tenantId);
+        return { leaf: await getNode(0, q.index), proof: await inclusionProof(q.index, q.size, getNode) };
+      });
+      res.json({ index: q.index, size: q.size, leafHash: hex(out.leaf), proof: out.proof.map(hex) });
+    }],
+  });
+
+  route(r, '/audit/proof/consistency', {
+    get: [read, async (req, res) => {
+      const q = parse(ConsistencyProofQuery, req.query, 'query');
+      const ctx = adminCtx(req);
+      const proof = await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
+        const size = await treeSize(tx, ctx.tenantId);
+        if (q.to > size) throw new HttpProblem(400, 'validation-failed', `The log has ${size} entries.`, { errors: [{ path: '/to', message: `must be at most ${size}`, code: 'too_big' }] });
+        if (q.from > q.to) throw new HttpProblem(400, 'validation-failed', 'from must not exceed to.', { errors: [{ path: '/from', message: 'must not exceed to', code: 'too_big' }] });
+        return consistencyProof(q.from, q.to, nodeReader(tx, ctx.tenantId));
+      });
+      res.json({ from: q.from, to: q.to, proof: proof.map(hex) });
+    }],
+  });
+  return r;
+}

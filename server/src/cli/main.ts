@@ -1,0 +1,133 @@
+// `parley`: serve, migrate, tenants create, audit verify.
+import { Command, Option } from 'commander';
+import { PLATFORM_TENANT, isUuid, EmbeddedDbLockedError } from '../db/index.js';
+import { ConfigError, loadConfig } from '../config.js';
+import { openRuntime } from '../runtime.js';
+import { startServer } from '../server.js';
+import { createTenant } from '../tenants/service.js';
+import { verifyLog } from '../audit/verify.js';
+import { seedDemo } from './demo.js';
+import { HttpProblem } from '../http/problem.js';
+
+const cliActor = { type: 'cli' as const, id: process.env.USER ?? null };
+const program = new Command('parley').description('Parley support assistant: server and administration').showHelpAfterError();
+
+program
+  .command('serve')
+  .description('run the API (embedded database unless DATABASE_URL is set)')
+  .option('--seed-demo', 'create a demo tenant with sample knowledge on first start')
+  .action(async (opts: { seedDemo?: boolean }) => {
+    const config = loadConfig();
+    const running = await startServer(config);
+    const base = config.publicUrl;
+    if (opts.seedDemo) {
+      const demo = await seedDemo(running.runtime, base);
+      process.stdout.write(
+        [
+          '',
+          `Parley is running on ${running.url} (${config.databaseUrl ? 'PostgreSQL' : `embedded database in ${config.dataDir}`})`,
+          `  Demo host page  ${base}/demo/`,
+          `  Console         ${base}/console/`,
+          `  Docs            ${base}/docs/`,
+          `  API health      ${base}/healthz`,
+          `  Demo tenant     ${demo.tenantId} (publishable key ${demo.publishableKey}; admin key in ${demo.file})`,
+          '',
+        ].join('\n'),
+      );
+    } else {
+      process.stdout.write(`Parley is running on ${running.url}\n`);
+    }
+    const stop = () => {
+      running.close().then(() => process.exit(0), () => process.exit(1));
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+
+program
+  .command('migrate')
+  .description('apply pending database migrations')
+  .action(async () => {
+    const runtime = await openRuntime(loadConfig(), { migrate: false });
+    try {
+      const { runMigrations } = await import('../db/index.js');
+      const applied = await runMigrations(runtime.db);
+      process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'up to date\n');
+    } finally {
+      await runtime.close();
+    }
+  });
+
+const tenants = program.command('tenants').description('manage tenants (platform operations, audited)');
+tenants
+  .command('create')
+  .description('create a tenant and print its keys (the secret key is shown once)')
+  .requiredOption('--name <name>', 'display name')
+  .option('--domain <host...>', 'allowed embedding domain(s): example.com, *.example.com, localhost:3000', [])
+  .option('--json', 'print JSON')
+  .action(async (opts: { name: string; domain: string[]; json?: boolean }) => {
+    const config = loadConfig();
+    const runtime = await openRuntime(config);
+    try {
+      const created = await createTenant(
+        { db: runtime.db, audit: runtime.audit, env: config.env },
+        { name: opts.name, domains: opts.domain },
+        { requestId: null, actor: cliActor },
+      );
+      if (opts.json) process.stdout.write(`${JSON.stringify(created)}\n`);
+      else
+        process.stdout.write(
+          `tenant          ${created.tenant.id} (${created.tenant.name})\npublishable key ${created.publishableKey}\nsecret key      ${created.secretKey}\n(the secret key is shown only this once)\n`,
+        );
+    } finally {
+      await runtime.close();
+    }
+  });
+
+const audit = program.command('audit').description('the tamper-evident audit log');
+audit
+  .command('verify')
+  .description('recompute every leaf, node and signed checkpoint')
+  .addOption(new Option('--tenant <id>', 'one tenant (default: every log, the platform log included)'))
+  .option('--json', 'print JSON')
+  .action(async (opts: { tenant?: string; json?: boolean }) => {
+    if (opts.tenant && !isUuid(opts.tenant)) throw new ConfigError('--tenant', 'must be a tenant id (uuid)');
+    const runtime = await openRuntime(loadConfig());
+    try {
+      const results = await runtime.db.withPlatform(
+        { requestId: null, actor: cliActor, reason: 'audit verification', action: 'audit.verify', ...(opts.tenant ? { target: { type: 'tenant', id: opts.tenant } } : {}) },
+        async (tx) => {
+          const ids = opts.tenant
+            ? [opts.tenant]
+            : (await tx.query<{ tenant_id: string }>('SELECT tenant_id FROM audit_heads ORDER BY tenant_id')).rows.map((r) => r.tenant_id);
+          const out = [];
+          for (const id of ids) out.push({ tenantId: id, ...(await verifyLog(tx, id, runtime.verifierKey)) });
+          return out;
+        },
+      );
+      const ok = results.every((r) => r.ok);
+      const summary = opts.tenant
+        ? (({ ok, entries, root, firstBadIndex }) => ({ ok, entries, root, firstBadIndex }))(results[0]!)
+        : { ok, entries: results.reduce((n, r) => n + r.entries, 0), logs: results.map(({ problems: _p, ...r }) => ({ ...r, platform: r.tenantId === PLATFORM_TENANT })) };
+      if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+      else for (const r of results) process.stdout.write(`${r.ok ? 'ok  ' : 'FAIL'} ${r.tenantId} entries=${r.entries} root=${r.root}${r.ok ? '' : ` firstBadIndex=${r.firstBadIndex}: ${r.problems[0]}`}\n`);
+      process.exitCode = ok ? 0 : 1;
+    } finally {
+      await runtime.close();
+    }
+  });
+
+program.parseAsync().catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof EmbeddedDbLockedError) {
+    process.stderr.write(`parley: ${err.message}\n`);
+    process.exit(2);
+  }
+  if (err instanceof HttpProblem) {
+    const details = (err.extra.errors ?? []).map((e) => `\n  ${e.path || '/'}: ${e.message}`).join('');
+    process.stderr.write(`parley: ${err.message}${details}\n`);
+    process.exit(1);
+  }
+  const e = err as { message?: string; status?: number };
+  process.stderr.write(`parley: ${e.message ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+const key = () => randomBytes(32).toString('base64');
+const prod = (over: Record<string, string | undefined> = {}) => ({
+  PARLEY_ENV: 'production',
+  PARLEY_PUBLIC_URL: 'https://api.example.com',
+  PARLEY_MASTER_KEY: key(),
+  PARLEY_SIGNING_KEY: key(),
+  DATABASE_URL: 'postgres://parley_app@db/parley',
+  PARLEY_DATA_DIR: mkdtempSync(join(tmpdir(), 'parley-cfg-')),
+  ...over,
+});
+
+function refusal(env: Record<string, string | undefined>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('config was accepted');
+}
+
+describe('config', () => {
+  test('a complete production config loads', () => {
+    const c = loadConfig(prod());
+    expect(c).toMatchObject({ env: 'production', host: '0.0.0.0', devKeys: false, publicUrl: 'https://api.example.com' });
+  });
+
+  test.each([
+    ['PARLEY_MASTER_KEY', { PARLEY_MASTER_KEY: undefined }],
+    ['PARLEY_SIGNING_KEY', { PARLEY_SIGNING_KEY: undefined }],
+    ['PARLEY_PUBLIC_URL', { PARLEY_PUBLIC_URL: 'http://api.example.com' }],
+    ['PARLEY_PUBLIC_URL', { PARLEY_PUBLIC_URL: undefined }],
+    ['PARLEY_MASTER_KEY', { PARLEY_MASTER_KEY: `dev-${key()}` }],
+    ['PARLEY_SIGNING_KEY', { PARLEY_SIGNING_KEY: `dev-${key()}` }],
+    ['PARLEY_MASTER_KEY', { PARLEY_MASTER_KEY: randomBytes(16).toString('base64') }],
+    ['DATABASE_URL', { DATABASE_URL: undefined }],
+    ['PORT', { PORT: 'eighty' }],
+  ])('production refuses a bad %s and names it', (setting, over) => {
+    const err = refusal(prod(over));
+    expect(err.setting).toBe(setting);
+    expect(err.message).toContain(setting);
+  });
+
+  test('development generates throwaway keys once, in a private file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-cfg-'));
+    const a = loadConfig({ PARLEY_DATA_DIR: dir });
+    const b = loadConfig({ PARLEY_DATA_DIR: dir });
+    expect(a.devKeys).toBe(true);
+    expect(a.masterKey.equals(b.masterKey)).toBe(true);
+    expect(statSync(join(dir, 'dev-keys.json')).mode & 0o777).toBe(0o600);
+    expect(a).toMatchObject({ env: 'development', host: '127.0.0.1', port: 8787, publicUrl: 'http://localhost:8787' });
+  });
+});

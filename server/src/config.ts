@@ -1,0 +1,141 @@
+// The only module that reads the environment. Everything else receives a validated Config.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+const DEV_PREFIX = 'dev-';
+
+export type ParleyEnv = 'development' | 'staging' | 'production';
+
+export interface Config {
+  env: ParleyEnv;
+  host: string;
+  port: number;
+  publicUrl: string;
+  dataDir: string;
+  /** `pglite:<dir>`, `memory://` or a postgres:// URL */
+  databaseUrl: string | null;
+  /** Owner connection for migrations and the platform path; defaults to databaseUrl. */
+  databaseOwnerUrl: string | null;
+  /** 32-byte key encryption key. */
+  masterKey: Buffer;
+  /** 32-byte Ed25519 seed from which purpose keys (audit checkpoints, widget tokens) are derived. */
+  signingSeed: Buffer;
+  /** Whether the keys above are throwaway development keys. */
+  devKeys: boolean;
+  logLevel: string;
+  bodyLimitBytes: number;
+  auditCheckpointEvery: number;
+  auditCheckpointIntervalMs: number;
+  auditOrigin: string;
+  securityContact: string;
+  trustProxy: boolean;
+  /** Requests per minute per client address (and per key on the admin API). */
+  rateLimitPerMinute: number;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly setting: string,
+    message: string,
+  ) {
+    super(`${setting}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const EnvSchema = z.object({
+  PARLEY_ENV: z.enum(['development', 'staging', 'production']).default('development'),
+  HOST: z.string().min(1).optional(),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+  PARLEY_PUBLIC_URL: z.string().url().optional(),
+  PARLEY_DATA_DIR: z.string().min(1).optional(),
+  DATABASE_URL: z.string().min(1).optional(),
+  DATABASE_OWNER_URL: z.string().min(1).optional(),
+  PARLEY_MASTER_KEY: z.string().min(1).optional(),
+  PARLEY_SIGNING_KEY: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PARLEY_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
+  PARLEY_AUDIT_CHECKPOINT_EVERY: z.coerce.number().int().min(1).max(1_000_000).default(256),
+  PARLEY_AUDIT_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(1000).default(5 * 60 * 1000),
+  PARLEY_SECURITY_CONTACT: z.string().min(1).optional(),
+  PARLEY_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  PARLEY_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+});
+
+/** Decodes a 32-byte key given as base64 (optionally prefixed `dev-`). */
+function decodeKey(setting: string, value: string): { key: Buffer; dev: boolean } {
+  const dev = value.startsWith(DEV_PREFIX);
+  const key = Buffer.from(dev ? value.slice(DEV_PREFIX.length) : value, 'base64');
+  if (key.length !== 32) throw new ConfigError(setting, 'must be 32 bytes, base64-encoded');
+  return { key, dev };
+}
+
+/** Development keys live in the data folder so restarts keep data readable; never used in production. */
+function loadOrCreateDevKeys(dataDir: string): { masterKey: string; signingKey: string } {
+  const file = join(dataDir, 'dev-keys.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
+  mkdirSync(dataDir, { recursive: true });
+  const keys = {
+    masterKey: DEV_PREFIX + randomBytes(32).toString('base64'),
+    signingKey: DEV_PREFIX + randomBytes(32).toString('base64'),
+  };
+  writeFileSync(file, JSON.stringify(keys, null, 2), { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return keys;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(String(issue.path[0] ?? 'environment'), issue.message);
+  }
+  const e = parsed.data;
+  const production = e.PARLEY_ENV === 'production';
+  const dataDir = resolve(e.PARLEY_DATA_DIR ?? '.parley');
+  const publicUrl = (e.PARLEY_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+
+  if (production) {
+    if (!e.PARLEY_PUBLIC_URL) throw new ConfigError('PARLEY_PUBLIC_URL', 'is required in production');
+    if (!publicUrl.startsWith('https://')) throw new ConfigError('PARLEY_PUBLIC_URL', 'must be an https:// URL in production');
+    if (!e.PARLEY_MASTER_KEY) throw new ConfigError('PARLEY_MASTER_KEY', 'is required in production');
+    if (!e.PARLEY_SIGNING_KEY) throw new ConfigError('PARLEY_SIGNING_KEY', 'is required in production');
+    if (!e.DATABASE_URL) throw new ConfigError('DATABASE_URL', 'is required in production (the embedded database is for development)');
+  }
+
+  let masterRaw = e.PARLEY_MASTER_KEY;
+  let signingRaw = e.PARLEY_SIGNING_KEY;
+  if (!masterRaw || !signingRaw) {
+    const dev = loadOrCreateDevKeys(dataDir);
+    masterRaw ??= dev.masterKey;
+    signingRaw ??= dev.signingKey;
+  }
+  const master = decodeKey('PARLEY_MASTER_KEY', masterRaw);
+  const signing = decodeKey('PARLEY_SIGNING_KEY', signingRaw);
+  if (production && master.dev) throw new ConfigError('PARLEY_MASTER_KEY', 'is a development key; generate a production key');
+  if (production && signing.dev) throw new ConfigError('PARLEY_SIGNING_KEY', 'is a development key; generate a production key');
+
+  const host = e.HOST ?? (e.PARLEY_ENV === 'development' ? '127.0.0.1' : '0.0.0.0');
+  return {
+    env: e.PARLEY_ENV,
+    host,
+    port: e.PORT,
+    publicUrl,
+    dataDir,
+    databaseUrl: e.DATABASE_URL ?? null,
+    databaseOwnerUrl: e.DATABASE_OWNER_URL ?? e.DATABASE_URL ?? null,
+    masterKey: master.key,
+    signingSeed: signing.key,
+    devKeys: master.dev || signing.dev,
+    logLevel: e.LOG_LEVEL,
+    bodyLimitBytes: e.PARLEY_BODY_LIMIT_BYTES,
+    auditCheckpointEvery: e.PARLEY_AUDIT_CHECKPOINT_EVERY,
+    auditCheckpointIntervalMs: e.PARLEY_AUDIT_CHECKPOINT_INTERVAL_MS,
+    auditOrigin: `${new URL(publicUrl).host}/audit`,
+    securityContact: e.PARLEY_SECURITY_CONTACT ?? `mailto:security@${new URL(publicUrl).hostname}`,
+    trustProxy: e.PARLEY_TRUST_PROXY === 'true',
+    rateLimitPerMinute: e.PARLEY_RATE_LIMIT_PER_MINUTE,
+  };
+}

@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createTestDb, type TestDb } from '../test/db.js';
+import { loadMigrations, migrate } from './migrate.js';
+
+let t: TestDb;
+beforeAll(async () => {
+  t = await createTestDb();
+});
+afterAll(() => t.close());
+
+describe('migrations', () => {
+  test('re-running applies nothing', async () => {
+    expect(await t.db.withOwner((tx) => migrate(tx))).toEqual([]);
+  });
+
+  test('an applied migration edited afterwards is refused', async () => {
+    const edited = loadMigrations().map((m, i) => (i === 0 ? { ...m, checksum: 'x' } : m));
+    await expect(t.db.withOwner((tx) => migrate(tx, edited))).rejects.toThrow(/changed after it was applied/);
+  });
+});
+
+describe('roles', () => {
+  test('parley_app is not superuser, cannot bypass RLS and owns no table', async () => {
+    const rows = await t.db.withOwner(async (tx) => {
+      const role = await tx.query<{ rolsuper: boolean; rolbypassrls: boolean }>(
+        "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = 'parley_app'",
+      );
+      const owned = await tx.query(
+        "SELECT c.relname FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner WHERE r.rolname = 'parley_app'",
+      );
+      return { role: role.rows[0], owned: owned.rows };
+    });
+    expect(rows.role).toEqual({ rolsuper: false, rolbypassrls: false });
+    expect(rows.owned).toEqual([]);
+  });
+
+  test('withTenant runs as parley_app with the tenant set only for that transaction', async () => {
+    const id = '11111111-1111-4111-8111-111111111111';
+    const inside = await t.db.withTenant(id, { requestId: 'req-1' }, async (tx) => {
+      const r = await tx.query<{ u: string; t: string; rid: string }>(
+        "SELECT current_user AS u, current_setting('app.tenant_id', true) AS t, current_setting('app.request_id', true) AS rid",
+      );
+      return r.rows[0];
+    });
+    expect(inside).toEqual({ u: 'parley_app', t: id, rid: 'req-1' });
+    const after = await t.db.withOwner(async (tx) => {
+      const r = await tx.query<{ t: string | null; u: string }>(
+        "SELECT current_setting('app.tenant_id', true) AS t, current_user AS u",
+      );
+      return r.rows[0];
+    });
+    expect(after!.t ?? '').toBe('');
+    expect(after!.u).not.toBe('parley_app');
+  });
+
+  test('a failed transaction rolls back', async () => {
+    const id = '22222222-2222-4222-8222-222222222222';
+    await expect(
+      t.db.withPlatform(
+        { requestId: null, actor: { type: 'cli', id: null }, reason: 'test', action: 'test.rollback' },
+        async (tx) => {
+          await tx.query("INSERT INTO tenants (id, name) VALUES ($1, 'x')", [id]);
+          throw new Error('boom');
+        },
+      ),
+    ).rejects.toThrow();
+    const n = await t.db.withOwner((tx) => tx.query('SELECT 1 FROM tenants WHERE id = $1', [id]));
+    expect(n.rows).toHaveLength(0);
+  });
+});

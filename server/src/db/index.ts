@@ -1,0 +1,105 @@
+// The Db: role switching and tenant scoping on top of a driver. Every request transaction runs as
+// parley_app with app.tenant_id set transaction-locally (set_config(…, true)), never session-wide:
+// a session-level SET would leak into the next user of a pooled connection.
+import { join } from 'node:path';
+import type { Driver } from './driver.js';
+import { migrate } from './migrate.js';
+import { openPglite } from './pglite.js';
+import { openPostgres } from './postgres.js';
+import type { Db, PlatformContext, Tx, TxContext } from './types.js';
+
+export type { Db, Tx, TxContext, PlatformContext, ActorRef, QueryResult } from './types.js';
+export { EmbeddedDbLockedError } from './pglite.js';
+
+export const PLATFORM_TENANT = '00000000-0000-0000-0000-000000000000';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Writes the platform audit entry of a withPlatform transaction (implemented by the audit log). */
+export type PlatformAuditor = (tx: Tx, ctx: PlatformContext) => Promise<void>;
+
+export interface DbOptions {
+  /** postgres:// URL for a server; `memory://` or a folder path for the embedded database. */
+  url: string;
+  /** Owner URL for migrations and the platform path (postgres only); defaults to `url`. */
+  ownerUrl?: string | null;
+}
+
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
+class ScopedDb implements Db {
+  private auditor: PlatformAuditor | null = null;
+  constructor(private readonly driver: Driver) {}
+
+  get kind() {
+    return this.driver.kind;
+  }
+
+  setPlatformAuditor(auditor: PlatformAuditor) {
+    this.auditor = auditor;
+  }
+
+  withTenant<T>(tenantId: string, ctx: TxContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
+    if (!isUuid(tenantId)) return Promise.reject(new TypeError('tenant id must be a uuid'));
+    return this.driver.app(async (tx) => {
+      await tx.query('SET LOCAL ROLE parley_app');
+      await tx.query("SELECT set_config('app.tenant_id', $1, true), set_config('app.request_id', $2, true)", [
+        tenantId,
+        ctx.requestId ?? '',
+      ]);
+      return fn(tx);
+    });
+  }
+
+  withoutTenant<T>(ctx: TxContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.driver.app(async (tx) => {
+      await tx.query('SET LOCAL ROLE parley_app');
+      await tx.query("SELECT set_config('app.tenant_id', '', true), set_config('app.request_id', $1, true)", [
+        ctx.requestId ?? '',
+      ]);
+      return fn(tx);
+    });
+  }
+
+  withPlatform<T>(ctx: PlatformContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const auditor = this.auditor;
+    if (!auditor) return Promise.reject(new Error('platform path used before the audit log was attached'));
+    if (!ctx.reason.trim()) return Promise.reject(new TypeError('platform work needs a reason'));
+    return this.driver.owner(async (tx) => {
+      await tx.query('SET LOCAL ROLE parley_platform');
+      await tx.query("SELECT set_config('app.tenant_id', '', true), set_config('app.request_id', $1, true)", [
+        ctx.requestId ?? '',
+      ]);
+      const result = await fn(tx);
+      await auditor(tx, ctx);
+      return result;
+    });
+  }
+
+  withOwner<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.driver.owner(fn);
+  }
+
+  close() {
+    return this.driver.close();
+  }
+}
+
+export type ParleyDb = ScopedDb;
+
+export async function openDb(opts: DbOptions): Promise<ParleyDb> {
+  const driver = /^postgres(ql)?:\/\//.test(opts.url)
+    ? await openPostgres(opts.url, opts.ownerUrl ?? opts.url)
+    : await openPglite(opts.url);
+  return new ScopedDb(driver);
+}
+
+/** The database a config points at: a server when DATABASE_URL is set, else PGlite in the data folder. */
+export function databaseUrlFor(cfg: { databaseUrl: string | null; dataDir: string }): string {
+  return cfg.databaseUrl ?? join(cfg.dataDir, 'db');
+}
+
+export async function runMigrations(db: Db): Promise<string[]> {
+  return db.withOwner((tx) => migrate(tx));
+}

@@ -1,0 +1,94 @@
+// Embedded PostgreSQL (PGlite, WASM, in-process). One connection, so transactions are serialised by PGlite.
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { QueryResult, Tx } from './types.js';
+import type { Driver } from './driver.js';
+
+const INT8 = 20;
+
+export class EmbeddedDbLockedError extends Error {
+  constructor(dir: string, pid: number) {
+    super(
+      `The embedded database at ${dir} is in use by another Parley process (pid ${pid}), ` +
+        'most likely `parley serve`. It is single-process: stop that process first, ' +
+        'or point both at a PostgreSQL server with DATABASE_URL.',
+    );
+    this.name = 'EmbeddedDbLockedError';
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** An exclusive lock file beside the data folder, so a second process fails fast instead of corrupting it. */
+function acquireLock(dir: string): () => void {
+  const file = join(dirname(dir), `${dir.split('/').pop()}.lock`);
+  mkdirSync(dirname(file), { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(file, 'wx', 0o600);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        rmSync(file, { force: true });
+        process.off('exit', release);
+      };
+      process.on('exit', release);
+      return release;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(readFileSync(file, 'utf8'));
+      if (pid && pid !== process.pid && alive(pid)) throw new EmbeddedDbLockedError(dir, pid);
+      rmSync(file, { force: true }); // stale lock from a process that died
+    }
+  }
+  throw new Error(`could not lock the embedded database at ${dir}`);
+}
+
+function wrap(q: Pick<Transaction, 'query' | 'exec'>): Tx {
+  return {
+    async exec(sql: string) {
+      await q.exec(sql);
+    },
+    async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+      const res = await q.query<R>(sql, params ? [...params] : undefined);
+      return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
+    },
+  };
+}
+
+export async function openPglite(location: string): Promise<Driver> {
+  const memory = location === 'memory://';
+  const release = memory ? () => {} : acquireLock(location);
+  let pg: PGlite;
+  try {
+    if (!memory) mkdirSync(location, { recursive: true });
+    pg = await PGlite.create(memory ? undefined : location, { parsers: { [INT8]: (v: string) => Number(v) } });
+  } catch (err) {
+    release();
+    throw err;
+  }
+  const tx = <T>(fn: (tx: Tx) => Promise<T>) => pg.transaction((t) => fn(wrap(t)));
+  return {
+    kind: 'pglite',
+    app: tx,
+    owner: tx,
+    async close() {
+      try {
+        await pg.close();
+      } finally {
+        release();
+      }
+    },
+  };
+}

@@ -1,0 +1,52 @@
+// The one database interface the server codes against, implemented over PGlite (embedded) and pg.
+
+export interface QueryResult<R> {
+  rows: R[];
+  rowCount: number;
+}
+
+/** A connection inside an open transaction. Parameters are positional: $1, $2, … */
+export interface Tx {
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+  /** Runs a script of several statements without parameters (migrations, maintenance). */
+  exec(sql: string): Promise<void>;
+}
+
+/** Who is acting, for the DB session and the audit log. */
+export interface ActorRef {
+  type: 'api_key' | 'platform' | 'cli' | 'system' | 'visitor' | 'agent' | 'admin';
+  id: string | null;
+}
+
+export interface TxContext {
+  requestId: string | null;
+}
+
+export interface PlatformContext extends TxContext {
+  actor: ActorRef;
+  /** Why cross-tenant work is being done; stored in the platform audit log. */
+  reason: string;
+  /** The audit action recorded for this platform transaction, e.g. `tenant.create`. */
+  action: string;
+  target?: { type: string; id: string | null };
+  metadata?: Record<string, unknown>;
+}
+
+export interface Db {
+  readonly kind: 'pglite' | 'postgres';
+  /**
+   * Runs `fn` in one transaction as the `parley_app` role with `app.tenant_id` (and `app.request_id`)
+   * set by `set_config(…, true)`, so row-level security scopes every statement to this tenant.
+   */
+  withTenant<T>(tenantId: string, ctx: TxContext, fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Runs `fn` as `parley_app` with no tenant set: row-level security shows zero tenant rows. */
+  withoutTenant<T>(ctx: TxContext, fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * The explicit cross-tenant path (CLI, workers): runs as `parley_platform` (BYPASSRLS) and
+   * appends an entry to the platform audit log in the same transaction.
+   */
+  withPlatform<T>(ctx: PlatformContext, fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Owner connection for migrations and maintenance only. */
+  withOwner<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,26 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from 'pino';
+import { bodyParserProblem } from './body.js';
+import { HttpProblem, sendProblem } from './problem.js';
+
+export function notFound(req: Request, _res: Response, next: NextFunction): void {
+  next(new HttpProblem(404, 'not-found', `No route for ${req.method} ${req.path}.`));
+}
+
+/** The last middleware: known problems go out as they are; anything else is a 500 with no internals. */
+export function errorHandler(logger: Logger) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    let problem = err instanceof HttpProblem ? err : bodyParserProblem(err);
+    if (!problem) {
+      const e = err as { message?: string; code?: string; stack?: string };
+      // Only message, code and stack: driver errors can carry row values in other fields.
+      logger.error({ requestId: req.id, err: { message: e?.message, code: e?.code, stack: e?.stack } }, 'unhandled error');
+      problem = new HttpProblem(500, 'internal', 'Something went wrong on our side. Quote the request id when you contact support.');
+    }
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    sendProblem(req, res, problem);
+  };
+}

@@ -1,0 +1,151 @@
+// The HTTP core as a client sees it: problem+json for every failure, the request id everywhere,
+// and nothing written when a request is refused.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startTestApp, type TestApp } from '../test/app.js';
+import { call } from '../test/http.js';
+
+let t: TestApp;
+let key: string;
+beforeAll(async () => {
+  t = await startTestApp();
+  key = (await t.tenant()).secretKey;
+});
+afterAll(() => t.close());
+
+async function state() {
+  const domains = await call(t.url, 'GET', '/v1/admin/domains', { key });
+  const audit = await call(t.url, 'GET', '/v1/admin/audit?limit=1000', { key });
+  return { domains: domains.body.domains.length, audit: audit.body.entries.length };
+}
+
+function expectProblem(res: { status: number; headers: Headers; body: any }, status: number, slug: string) {
+  expect(res.status).toBe(status);
+  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  expect(res.body.type).toBe(`/docs/problems/${slug}`);
+  expect(res.body.status).toBe(status);
+  expect(res.body.title).toBeTruthy();
+  expect(res.body.request_id).toBe(res.headers.get('x-request-id'));
+  expect(JSON.stringify(res.body)).not.toMatch(/at .*\.(ts|js):\d+|node_modules|SELECT|INSERT/);
+}
+
+describe('bad input is refused with a problem and nothing is written', () => {
+  test.each([
+    ['malformed JSON', { raw: '{"pattern": "a.example",' }, 400, 'malformed-json'],
+    ['wrong content type', { raw: 'pattern=a.example', contentType: 'text/plain' }, 415, 'unsupported-media-type'],
+    ['form encoding', { raw: 'pattern=a.example', contentType: 'application/x-www-form-urlencoded' }, 415, 'unsupported-media-type'],
+    ['2 MB body', { raw: JSON.stringify({ pattern: 'a.example', pad: 'x'.repeat(2 * 1024 * 1024) }) }, 413, 'payload-too-large'],
+    ['unknown field', { body: { pattern: 'a.example', admin: true } }, 400, 'validation-failed'],
+    ['wrong type', { body: { pattern: 42 } }, 400, 'validation-failed'],
+    ['an array', { body: [{ pattern: 'a.example' }] }, 400, 'validation-failed'],
+    ['JSON scalar', { raw: '"a.example"' }, 400, 'malformed-json'],
+    ['invalid domain', { body: { pattern: 'https://a.example/path' } }, 400, 'validation-failed'],
+  ])('%s', async (_name, opts, status, slug) => {
+    const before = await state();
+    const res = await call(t.url, 'POST', '/v1/admin/domains', { key, ...opts });
+    expectProblem(res, status, slug);
+    expect(await state()).toEqual(before);
+  });
+
+  test('validation errors carry JSON Pointer paths', async () => {
+    const unknown = await call(t.url, 'POST', '/v1/admin/domains', { key, body: { pattern: 'a.example', admin: true } });
+    expect(unknown.body.errors).toEqual([expect.objectContaining({ code: 'unrecognized_keys' })]);
+    const wrong = await call(t.url, 'POST', '/v1/admin/api-keys', { key, body: { name: 'x', capabilities: ['audit:read', 'root'] } });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.errors.map((e: any) => e.path)).toContain('/capabilities/1');
+  });
+
+  test('query parameters are validated too', async () => {
+    expectProblem(await call(t.url, 'GET', '/v1/admin/audit?limit=abc', { key }), 400, 'validation-failed');
+    expectProblem(await call(t.url, 'GET', '/v1/admin/audit?limit=5&evil=1', { key }), 400, 'validation-failed');
+  });
+});
+
+describe('routing and authentication problems', () => {
+  test('unknown route is 404, wrong method is 405 with Allow', async () => {
+    expectProblem(await call(t.url, 'GET', '/v1/nope'), 404, 'not-found');
+    const res = await call(t.url, 'PUT', '/v1/admin/domains', { key, body: {} });
+    expectProblem(res, 405, 'method-not-allowed');
+    expect(res.headers.get('allow')).toBe('GET, POST, HEAD');
+  });
+
+  test('missing, malformed and unknown keys are 401', async () => {
+    for (const k of [undefined, 'sk_test_short', `sk_test_${'A'.repeat(32)}`]) {
+      const res = await call(t.url, 'GET', '/v1/admin/domains', { key: k });
+      expectProblem(res, 401, 'unauthenticated');
+      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    }
+  });
+
+  test('a missing capability is a typed 403', async () => {
+    const limited = await call(t.url, 'POST', '/v1/admin/api-keys', { key, body: { name: 'read-only', capabilities: ['audit:read'] } });
+    const res = await call(t.url, 'POST', '/v1/admin/domains', { key: limited.body.secret, body: { pattern: 'b.example' } });
+    expectProblem(res, 403, 'missing-capability');
+    expect(res.body.capability).toBe('domains:write');
+  });
+});
+
+describe('request ids', () => {
+  test('a well-formed incoming id is echoed; a malformed one is replaced', async () => {
+    const ok = await call(t.url, 'GET', '/healthz', { headers: { 'x-request-id': 'trace-1234.abcd' } });
+    expect(ok.headers.get('x-request-id')).toBe('trace-1234.abcd');
+    const bad = await call(t.url, 'GET', '/healthz', { headers: { 'x-request-id': 'x<script>' } });
+    expect(bad.headers.get('x-request-id')).toMatch(/^req_[0-9a-f]{32}$/);
+  });
+
+  test('the request id reaches the audit entry of the action', async () => {
+    const res = await call(t.url, 'POST', '/v1/admin/domains', { key, body: { pattern: 'trace.example' }, headers: { 'x-request-id': 'trace-audit-0001' } });
+    expect(res.status).toBe(201);
+    const audit = await call(t.url, 'GET', '/v1/admin/audit?limit=1000', { key });
+    expect(audit.body.entries.find((e: any) => e.requestId === 'trace-audit-0001')).toMatchObject({ action: 'domain.add' });
+  });
+});
+
+describe('well-known endpoints', () => {
+  test('health, readiness and security.txt (RFC 9116)', async () => {
+    expect((await call(t.url, 'GET', '/healthz')).body).toEqual({ status: 'ok' });
+    expect((await call(t.url, 'GET', '/readyz')).status).toBe(200);
+    const sec = await call(t.url, 'GET', '/.well-known/security.txt');
+    expect(sec.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(sec.text).toMatch(/^Contact: /m);
+    const expires = new Date(/^Expires: (.+)$/m.exec(sec.text)![1]!);
+    expect(expires.getTime()).toBeGreaterThan(Date.now());
+    expect(expires.getTime()).toBeLessThan(Date.now() + 365 * 24 * 3600 * 1000);
+  });
+
+  test('security headers are set', async () => {
+    const res = await call(t.url, 'GET', '/healthz');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
+    expect(res.headers.get('x-powered-by')).toBeNull();
+  });
+});
+
+describe('rate limits and server errors', () => {
+  test('over the limit is a 429 problem with Retry-After', async () => {
+    const small = await startTestApp({ PARLEY_RATE_LIMIT_PER_MINUTE: '3' });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 4; i++) statuses.push((await call(small.url, 'GET', '/healthz')).status);
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      const res = await call(small.url, 'GET', '/healthz');
+      expectProblem(res, 429, 'rate-limited');
+      expect(res.headers.get('retry-after')).toBe('60');
+    } finally {
+      await small.close();
+    }
+  });
+
+  test('an internal failure is a 500 problem with no internals; readiness says 503', async () => {
+    const broken = await startTestApp();
+    const k = (await broken.tenant()).secretKey;
+    await broken.testDb.db.close();
+    try {
+      const res = await call(broken.url, 'GET', '/v1/admin/domains', { key: k });
+      expectProblem(res, 500, 'internal');
+      expect(res.body.detail).not.toMatch(/closed|pglite|pg|database/i);
+      expectProblem(await call(broken.url, 'GET', '/readyz'), 503, 'service-unavailable');
+    } finally {
+      await broken.close().catch(() => {});
+    }
+  });
+});

@@ -1,0 +1,17 @@
+// zod at the boundary: a failed parse becomes a 400 problem whose errors[] carry JSON Pointer paths.
+import type { FieldError } from '@parley/protocol';
+import type { z } from 'zod';
+import { problems } from './problem.js';
+
+const pointer = (path: PropertyKey[]) =>
+  path.length ? '/' + path.map((p) => String(p).replaceAll('~', '~0').replaceAll('/', '~1')).join('/') : '';
+
+export function fieldErrors(error: z.ZodError): FieldError[] {
+  return error.issues.map((i) => ({ path: pointer(i.path), message: i.message, code: i.code }));
+}
+
+export function parse<S extends z.ZodType>(schema: S, value: unknown, where = 'body'): z.output<S> {
+  const result = schema.safeParse(value ?? (where === 'body' ? undefined : {}));
+  if (!result.success) throw problems.validation(fieldErrors(result.error), `The request ${where} is not valid.`);
+  return result.data;
+}

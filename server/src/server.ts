@@ -1,0 +1,53 @@
+// Starting and stopping the HTTP server around a runtime.
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+import { createApp } from './app.js';
+import { checkpointSweep } from './audit/sweep.js';
+import type { Config } from './config.js';
+import { createLogger } from './http/logger.js';
+import { openRuntime, type Runtime } from './runtime.js';
+
+export interface RunningServer {
+  runtime: Runtime;
+  server: Server;
+  url: string;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+export async function startServer(config: Config, opts: { logger?: Logger } = {}): Promise<RunningServer> {
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const runtime = await openRuntime(config, { logger });
+  const app = createApp({ config, db: runtime.db, audit: runtime.audit, logger, verifierKey: runtime.verifierKey });
+  let server: Server;
+  try {
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(config.port, config.host, () => resolve(s));
+      s.once('error', reject);
+    });
+  } catch (err) {
+    await runtime.close();
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new Error(`port ${config.port} is already in use: stop the other process or set PORT`);
+    }
+    throw err;
+  }
+  const sweep = setInterval(() => {
+    checkpointSweep(runtime.db, runtime.audit).catch((err) => logger.warn({ err: { message: (err as Error).message } }, 'checkpoint sweep failed'));
+  }, Math.min(config.auditCheckpointIntervalMs, 60_000));
+  sweep.unref();
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  return {
+    runtime,
+    server,
+    url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`,
+    logger,
+    async close() {
+      clearInterval(sweep);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await runtime.close();
+    },
+  };
+}

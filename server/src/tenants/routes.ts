@@ -1,0 +1,65 @@
+import { CreateApiKeyRequest, CreateDomainRequest, RotateApiKeyRequest } from '@parley/protocol';
+import { Router, type Request } from 'express';
+import { isUuid } from '../db/index.js';
+import { adminCtx } from '../http/context.js';
+import { problems } from '../http/problem.js';
+import { route } from '../http/routes.js';
+import { parse } from '../http/validate.js';
+import { requireCapability as can } from './auth.js';
+import * as svc from './service.js';
+
+const idParam = (req: Request): string => {
+  const id = String(req.params.id);
+  if (!isUuid(id)) throw problems.notFound();
+  return id;
+};
+
+export function tenantAdminRoutes(deps: svc.TenantDeps): Router {
+  const r = Router();
+  const held = (req: Request) => ({ ...adminCtx(req), held: adminCtx(req).admin.capabilities });
+
+  route(r, '/domains', {
+    get: [can('domains:read'), async (req, res) => void res.json({ domains: await svc.listDomains(deps, adminCtx(req)) })],
+    post: [
+      can('domains:write'),
+      async (req, res) => {
+        const body = parse(CreateDomainRequest, req.body);
+        res.status(201).json({ domain: await svc.addDomain(deps, adminCtx(req), body.pattern) });
+      },
+    ],
+  });
+  route(r, '/domains/:id', {
+    delete: [can('domains:write'), async (req, res) => {
+      await svc.removeDomain(deps, adminCtx(req), idParam(req));
+      res.status(204).end();
+    }],
+  });
+
+  route(r, '/api-keys', {
+    get: [can('keys:read'), async (req, res) => void res.json({ apiKeys: await svc.listKeys(deps, adminCtx(req)) })],
+    post: [
+      can('keys:write'),
+      async (req, res) => {
+        const body = parse(CreateApiKeyRequest, req.body);
+        res.status(201).setHeader('Cache-Control', 'no-store').json(await svc.createKey(deps, held(req), body));
+      },
+    ],
+  });
+  route(r, '/api-keys/:id/rotate', {
+    post: [
+      can('keys:write'),
+      async (req, res) => {
+        const id = idParam(req);
+        const body = parse(RotateApiKeyRequest, req.body ?? {});
+        res.status(201).setHeader('Cache-Control', 'no-store').json(await svc.rotateKey(deps, held(req), id, body.graceSeconds));
+      },
+    ],
+  });
+  route(r, '/api-keys/:id', {
+    delete: [can('keys:write'), async (req, res) => {
+      await svc.revokeKey(deps, held(req), idParam(req));
+      res.status(204).end();
+    }],
+  });
+  return r;
+}

@@ -1,0 +1,12 @@
+import { defineProject } from 'vitest/config';
+import { shared } from '../vitest.shared.js';
+
+export default defineProject({
+  ...shared,
+  test: {
+    name: 'server',
+    include: ['src/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});

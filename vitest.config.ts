@@ -1,0 +1,9 @@
+import { defineConfig } from 'vitest/config';
+import { shared } from './vitest.shared.js';
+
+export default defineConfig({
+  ...shared,
+  test: {
+    projects: ['*/vitest.config.ts'],
+  },
+});
