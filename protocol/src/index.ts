@@ -1,2 +1,3 @@
 export * from './problem.js';
 export * from './admin.js';
+export * from './providers.js';

@@ -2,9 +2,11 @@
 import express, { Router } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
+import { providerRoutes } from './ai/providers/routes.js';
 import type { AuditLog } from './audit/log.js';
 import { auditRoutes } from './audit/routes.js';
 import type { Config } from './config.js';
+import type { Keyring } from './crypto/keyring.js';
 import type { Db } from './db/index.js';
 import { jsonBody } from './http/body.js';
 import { errorHandler, notFound } from './http/errors.js';
@@ -21,6 +23,7 @@ export interface AppDeps {
   audit: AuditLog;
   logger: Logger;
   verifierKey: string;
+  keyring: Keyring;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -61,9 +64,12 @@ export function createApp(deps: AppDeps): express.Express {
   admin.use(secretKeyAuth(db));
   admin.use(limiter(config.rateLimitPerMinute, (req) => req.admin!.keyId));
   const tenantDeps = { db, audit: deps.audit, env: config.env };
+  const { keyring } = deps;
   admin.use(tenantAdminRoutes(tenantDeps));
+  admin.use(providerRoutes({ ...tenantDeps, keyring }));
   admin.use(auditRoutes({ db, audit: deps.audit, verifierKey: deps.verifierKey }));
   v1.use('/admin', admin);
+
   app.use('/v1', v1);
 
   app.use(notFound);

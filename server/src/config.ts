@@ -18,8 +18,14 @@ export interface Config {
   databaseUrl: string | null;
   /** Owner connection for migrations and the platform path; defaults to databaseUrl. */
   databaseOwnerUrl: string | null;
-  /** 32-byte key encryption key. */
+  /** 32-byte key encryption key (the local KEK, and the fallback that reads keys wrapped before a move to KMS). */
   masterKey: Buffer;
+  /** The master key used before the current one (or before KMS), so `parley keys rewrap` can move keys off it. */
+  previousMasterKey: Buffer | null;
+  /** AWS KMS key (id, ARN or alias) that wraps data keys; null means the local master key does. */
+  kmsKeyId: string | null;
+  /** Age at which a tenant's data key is rotated by the background sweep. */
+  dataKeyRotationDays: number;
   /** 32-byte Ed25519 seed from which purpose keys (audit checkpoints, widget tokens) are derived. */
   signingSeed: Buffer;
   /** Whether the keys above are throwaway development keys. */
@@ -55,6 +61,9 @@ const EnvSchema = z.object({
   DATABASE_OWNER_URL: z.string().min(1).optional(),
   PARLEY_MASTER_KEY: z.string().min(1).optional(),
   PARLEY_SIGNING_KEY: z.string().min(1).optional(),
+  PARLEY_PREVIOUS_MASTER_KEY: z.string().min(1).optional(),
+  PARLEY_KMS_KEY_ID: z.string().trim().min(1).max(2048).optional(),
+  PARLEY_DATA_KEY_ROTATION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PARLEY_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
   PARLEY_AUDIT_CHECKPOINT_EVERY: z.coerce.number().int().min(1).max(1_000_000).default(256),
@@ -114,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const master = decodeKey('PARLEY_MASTER_KEY', masterRaw);
   const signing = decodeKey('PARLEY_SIGNING_KEY', signingRaw);
+  const previous = e.PARLEY_PREVIOUS_MASTER_KEY ? decodeKey('PARLEY_PREVIOUS_MASTER_KEY', e.PARLEY_PREVIOUS_MASTER_KEY).key : null;
   if (production && master.dev) throw new ConfigError('PARLEY_MASTER_KEY', 'is a development key; generate a production key');
   if (production && signing.dev) throw new ConfigError('PARLEY_SIGNING_KEY', 'is a development key; generate a production key');
 
@@ -127,6 +137,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL ?? null,
     databaseOwnerUrl: e.DATABASE_OWNER_URL ?? e.DATABASE_URL ?? null,
     masterKey: master.key,
+    previousMasterKey: previous,
+    kmsKeyId: e.PARLEY_KMS_KEY_ID ?? null,
+    dataKeyRotationDays: e.PARLEY_DATA_KEY_ROTATION_DAYS,
     signingSeed: signing.key,
     devKeys: master.dev || signing.dev,
     logLevel: e.LOG_LEVEL,

@@ -4,12 +4,16 @@ import { AuditLog } from './audit/log.js';
 import { signerFromSeed, verifierKeyString } from './audit/checkpoint.js';
 import type { Config } from './config.js';
 import { deriveSeed } from './crypto/derive.js';
+import { LocalKek } from './crypto/kek.js';
+import { Keyring } from './crypto/keyring.js';
+import { KmsKek } from './crypto/kms.js';
 import { databaseUrlFor, openDb, runMigrations, type ParleyDb } from './db/index.js';
 
 export interface Runtime {
   config: Config;
   db: ParleyDb;
   audit: AuditLog;
+  keyring: Keyring;
   verifierKey: string;
   close(): Promise<void>;
 }
@@ -39,6 +43,17 @@ export async function openRuntime(config: Config, opts: { migrate?: boolean; log
   return wireRuntime(config, db);
 }
 
+/**
+ * The KEK the config names (KMS when PARLEY_KMS_KEY_ID is set, else the local master key), with the
+ * other configured master keys kept to read data keys wrapped before a KEK change until they are re-wrapped.
+ */
+export function keyringFor(config: Config): Keyring {
+  const local = new LocalKek(config.masterKey);
+  const previous = config.previousMasterKey ? [new LocalKek(config.previousMasterKey)] : [];
+  if (config.kmsKeyId) return new Keyring(new KmsKek(config.kmsKeyId), [local, ...previous]);
+  return new Keyring(local, previous);
+}
+
 /** Attaches the audit log to an open, migrated database. */
 export function wireRuntime(config: Config, db: ParleyDb): Runtime {
   const { audit, verifierKey } = auditLogFor(config);
@@ -53,5 +68,6 @@ export function wireRuntime(config: Config, db: ParleyDb): Runtime {
       metadata: ctx.metadata ?? {},
     });
   });
-  return { config, db, audit, verifierKey, close: () => db.close() };
+  const keyring = keyringFor(config);
+  return { config, db, audit, keyring, verifierKey, close: () => db.close() };
 }

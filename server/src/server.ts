@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { createApp } from './app.js';
 import { checkpointSweep } from './audit/sweep.js';
 import type { Config } from './config.js';
+import { rotationSweep } from './crypto/rotation.js';
 import { createLogger } from './http/logger.js';
 import { openRuntime, type Runtime } from './runtime.js';
 
@@ -18,7 +19,7 @@ export interface RunningServer {
 export async function startServer(config: Config, opts: { logger?: Logger } = {}): Promise<RunningServer> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const runtime = await openRuntime(config, { logger });
-  const app = createApp({ config, db: runtime.db, audit: runtime.audit, logger, verifierKey: runtime.verifierKey });
+  const app = createApp({ config, db: runtime.db, audit: runtime.audit, logger, verifierKey: runtime.verifierKey, keyring: runtime.keyring });
   let server: Server;
   try {
     server = await new Promise<Server>((resolve, reject) => {
@@ -36,6 +37,17 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     checkpointSweep(runtime.db, runtime.audit).catch((err) => logger.warn({ err: { message: (err as Error).message } }, 'checkpoint sweep failed'));
   }, Math.min(config.auditCheckpointIntervalMs, 60_000));
   sweep.unref();
+  // Hourly is plenty for a rotation measured in days; a failed tenant is retried on the next run.
+  const rotation = setInterval(() => {
+    rotationSweep(runtime.db, { keyring: runtime.keyring, audit: runtime.audit, days: config.dataKeyRotationDays }).then(
+      ({ rotated, failures }) => {
+        if (rotated) logger.info({ rotated }, 'data keys rotated');
+        for (const f of failures) logger.warn({ tenantId: f.tenantId, err: { message: f.message } }, 'data key rotation failed');
+      },
+      (err) => logger.warn({ err: { message: (err as Error).message } }, 'data key rotation sweep failed'),
+    );
+  }, 60 * 60 * 1000);
+  rotation.unref();
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   return {
@@ -45,6 +57,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     logger,
     async close() {
       clearInterval(sweep);
+      clearInterval(rotation);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await runtime.close();

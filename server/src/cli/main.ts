@@ -1,4 +1,4 @@
-// `parley`: serve, migrate, tenants create, audit verify.
+// `parley`: serve, migrate, tenants create, audit verify, keys rotate / rewrap.
 import { Command, Option } from 'commander';
 import { PLATFORM_TENANT, isUuid, EmbeddedDbLockedError } from '../db/index.js';
 import { ConfigError, loadConfig } from '../config.js';
@@ -6,6 +6,7 @@ import { openRuntime } from '../runtime.js';
 import { startServer } from '../server.js';
 import { createTenant } from '../tenants/service.js';
 import { verifyLog } from '../audit/verify.js';
+import { rewrapDataKeys, rotateDataKeys } from '../crypto/rotation.js';
 import { seedDemo } from './demo.js';
 import { HttpProblem } from '../http/problem.js';
 
@@ -112,6 +113,66 @@ audit
       if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
       else for (const r of results) process.stdout.write(`${r.ok ? 'ok  ' : 'FAIL'} ${r.tenantId} entries=${r.entries} root=${r.root}${r.ok ? '' : ` firstBadIndex=${r.firstBadIndex}: ${r.problems[0]}`}\n`);
       process.exitCode = ok ? 0 : 1;
+    } finally {
+      await runtime.close();
+    }
+  });
+
+const keys = program.command('keys').description('tenant data keys (platform operations, audited)');
+keys
+  .command('rotate')
+  .description('add a new data key version, re-seal stored secrets under it and retire unused versions')
+  .addOption(new Option('--tenant <id>', 'one tenant (default: every tenant that has a data key)'))
+  .option('--json', 'print JSON')
+  .action(async (opts: { tenant?: string; json?: boolean }) => {
+    if (opts.tenant && !isUuid(opts.tenant)) throw new ConfigError('--tenant', 'must be a tenant id (uuid)');
+    const runtime = await openRuntime(loadConfig());
+    try {
+      const ids = opts.tenant
+        ? [opts.tenant]
+        : await runtime.db.withPlatform(
+            { requestId: null, actor: cliActor, reason: 'list tenants for data key rotation', action: 'data_key.rotate.plan' },
+            async (tx) => (await tx.query<{ tenant_id: string }>('SELECT DISTINCT tenant_id FROM tenant_data_keys ORDER BY tenant_id')).rows.map((r) => r.tenant_id),
+          );
+      const results = [];
+      for (const id of ids) {
+        const r = await runtime.db.withPlatform(
+          { requestId: null, actor: cliActor, reason: 'data key rotation requested by an operator', action: 'data_key.rotate', target: { type: 'tenant', id } },
+          (tx) => rotateDataKeys(tx, id, { keyring: runtime.keyring, audit: runtime.audit, requestId: null, actor: cliActor }),
+        );
+        results.push({ tenantId: id, ...r! });
+      }
+      if (opts.json) process.stdout.write(`${JSON.stringify(results)}\n`);
+      else if (!results.length) process.stdout.write('no tenant has a data key yet\n');
+      else
+        for (const r of results) {
+          const resealed = Object.values(r.resealed).reduce((n, c) => n + c, 0);
+          process.stdout.write(`${r.failed ? 'WARN' : 'ok  '} ${r.tenantId} v${r.fromVersions.join(',v') || '-'} -> v${r.toVersion} resealed=${resealed} retired=${r.retired.length} failed=${r.failed}\n`);
+        }
+      process.exitCode = results.some((r) => r.failed) ? 1 : 0;
+    } finally {
+      await runtime.close();
+    }
+  });
+keys
+  .command('rewrap')
+  .description('re-wrap every data key under the current key encryption key (after moving to KMS or a new master key)')
+  .option('--json', 'print JSON')
+  .action(async (opts: { json?: boolean }) => {
+    const runtime = await openRuntime(loadConfig());
+    try {
+      const r = await runtime.db.withPlatform(
+        { requestId: null, actor: cliActor, reason: 'key encryption key change', action: 'data_key.rewrap', metadata: { toKekId: runtime.keyring.kek.id } },
+        (tx) => rewrapDataKeys(tx, { keyring: runtime.keyring, audit: runtime.audit, requestId: null, actor: cliActor }),
+      );
+      const missing = Object.entries(r.missing);
+      if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+      else {
+        process.stdout.write(`rewrapped ${r.rewrapped} data key(s) under ${runtime.keyring.kek.id}\n`);
+        if (r.refused) process.stdout.write(`refused   ${r.refused} (altered or copied rows: investigate)\n`);
+        for (const [id, n] of missing) process.stdout.write(`missing   ${n} wrapped by ${id}: set PARLEY_PREVIOUS_MASTER_KEY to that key\n`);
+      }
+      process.exitCode = r.refused || missing.length ? 1 : 0;
     } finally {
       await runtime.close();
     }

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
+import { KekUnavailableError } from '../crypto/kek.js';
 import { bodyParserProblem } from './body.js';
 import { HttpProblem, sendProblem } from './problem.js';
 
@@ -11,6 +12,10 @@ export function notFound(req: Request, _res: Response, next: NextFunction): void
 export function errorHandler(logger: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     let problem = err instanceof HttpProblem ? err : bodyParserProblem(err);
+    if (!problem && err instanceof KekUnavailableError) {
+      logger.warn({ requestId: req.id, err: { message: err.message } }, 'key service unavailable');
+      problem = new HttpProblem(503, 'service-unavailable', 'A key service is unavailable; try again shortly.', { headers: { 'Retry-After': '30' } });
+    }
     if (!problem) {
       const e = err as { message?: string; code?: string; stack?: string };
       // Only message, code and stack: driver errors can carry row values in other fields.

@@ -1,0 +1,41 @@
+import { ProviderNameSchema, SetProviderRequest } from '@parley/protocol';
+import { Router, type Request } from 'express';
+import { adminCtx } from '../../http/context.js';
+import { route } from '../../http/routes.js';
+import { parse } from '../../http/validate.js';
+import { requireCapability as can } from '../../tenants/auth.js';
+import * as svc from './service.js';
+
+const providerParam = (req: Request) => parse(ProviderNameSchema, req.params.provider, 'path');
+
+export function providerRoutes(deps: svc.ProviderDeps): Router {
+  const r = Router();
+  // Nothing here returns a key, but keep provider configuration out of shared caches all the same.
+  r.use('/providers', (_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+
+  route(r, '/providers', {
+    get: [can('settings:read'), async (req, res) => void res.json({ providers: await svc.listProviders(deps, adminCtx(req)) })],
+  });
+  route(r, '/providers/:provider', {
+    put: [
+      can('providers:write'),
+      async (req, res) => {
+        const provider = providerParam(req);
+        const body = parse(SetProviderRequest, req.body);
+        const out = await svc.setProvider(deps, adminCtx(req), provider, body);
+        res.status(out.created ? 201 : 200).json({ provider: out.provider });
+      },
+    ],
+    delete: [
+      can('providers:write'),
+      async (req, res) => {
+        await svc.removeProvider(deps, adminCtx(req), providerParam(req));
+        res.status(204).end();
+      },
+    ],
+  });
+  return r;
+}

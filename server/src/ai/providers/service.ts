@@ -1,0 +1,151 @@
+// Bring-your-own provider keys: sealed with the tenant's data key, write-only through the API, opened
+// only for the tenant whose transaction is running. Every change is audited in the same transaction.
+import type { Provider, ProviderName, SetProviderRequest } from '@parley/protocol';
+import type { AuditLog } from '../../audit/log.js';
+import type { Keyring } from '../../crypto/keyring.js';
+import { PROVIDER_API_KEY } from '../../crypto/sealed-columns.js';
+import type { Db, Tx } from '../../db/index.js';
+import type { RequestCtx } from '../../http/context.js';
+import { problems } from '../../http/problem.js';
+import { BaseUrlError, checkBaseUrl } from './base-url.js';
+
+export interface ProviderDeps {
+  db: Db;
+  audit: AuditLog;
+  keyring: Keyring;
+  env: 'development' | 'staging' | 'production';
+}
+
+/** What the answering pipeline needs to call a provider. Never log or return it. */
+export interface ProviderCredentials {
+  provider: ProviderName;
+  apiKey: string;
+  model: string;
+  embeddingModel: string | null;
+  /** Set for `openai-compatible` only; the official providers use their own hosts. */
+  baseUrl: string | null;
+}
+
+type TenantCtx = RequestCtx & { tenantId: string };
+
+interface ProviderRow {
+  provider: ProviderName;
+  model: string;
+  embedding_model: string | null;
+  base_url: string | null;
+  api_key_last4: string;
+  created_at: Date;
+  updated_at: Date;
+}
+const COLUMNS = 'provider, model, embedding_model, base_url, api_key_last4, created_at, updated_at';
+
+const toProvider = (r: ProviderRow): Provider => ({
+  provider: r.provider,
+  model: r.model,
+  embeddingModel: r.embedding_model,
+  baseUrl: r.base_url,
+  last4: r.api_key_last4,
+  createdAt: r.created_at.toISOString(),
+  updatedAt: r.updated_at.toISOString(),
+});
+
+const invalidBaseUrl = (message: string) => problems.validation([{ path: '/baseUrl', message, code: 'invalid_base_url' }]);
+
+function baseUrlFor(provider: ProviderName, raw: string | undefined, env: ProviderDeps['env']): string | null {
+  if (provider !== 'openai-compatible') {
+    if (raw !== undefined) throw invalidBaseUrl(`is only accepted for openai-compatible; ${provider} keys go to ${provider} only`);
+    return null;
+  }
+  if (raw === undefined) throw invalidBaseUrl('is required for openai-compatible');
+  try {
+    return checkBaseUrl(raw, env);
+  } catch (err) {
+    if (err instanceof BaseUrlError) throw invalidBaseUrl(err.message);
+    throw err;
+  }
+}
+
+export async function setProvider(
+  deps: ProviderDeps,
+  ctx: TenantCtx,
+  provider: ProviderName,
+  body: SetProviderRequest,
+): Promise<{ provider: Provider; created: boolean }> {
+  const baseUrl = baseUrlFor(provider, body.baseUrl, deps.env);
+  const last4 = body.apiKey.slice(-4);
+  return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
+    const sealed = await deps.keyring.seal(tx, ctx.tenantId, body.apiKey, PROVIDER_API_KEY.context({ provider, base_url: baseUrl }));
+    const existing = await tx.query('SELECT 1 FROM ai_providers WHERE provider = $1 FOR UPDATE', [provider]);
+    const { rows } = await tx.query<ProviderRow>(
+      `INSERT INTO ai_providers (tenant_id, provider, api_key_sealed, api_key_last4, base_url, model, embedding_model)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (tenant_id, provider) DO UPDATE SET api_key_sealed = EXCLUDED.api_key_sealed,
+         api_key_last4 = EXCLUDED.api_key_last4, base_url = EXCLUDED.base_url, model = EXCLUDED.model,
+         embedding_model = EXCLUDED.embedding_model, updated_at = now()
+       RETURNING ${COLUMNS}`,
+      [ctx.tenantId, provider, sealed, last4, baseUrl, body.model, body.embeddingModel ?? null],
+    );
+    const created = existing.rows.length === 0;
+    await deps.audit.append(tx, {
+      tenantId: ctx.tenantId,
+      requestId: ctx.requestId,
+      actor: ctx.actor,
+      action: 'provider.set',
+      target: { type: 'provider', id: provider },
+      metadata: { provider, model: body.model, embeddingModel: body.embeddingModel ?? null, baseUrl, last4, replaced: !created },
+    });
+    return { provider: toProvider(rows[0]!), created };
+  });
+}
+
+export async function listProviders(deps: ProviderDeps, ctx: TenantCtx): Promise<Provider[]> {
+  return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
+    const { rows } = await tx.query<ProviderRow>(`SELECT ${COLUMNS} FROM ai_providers ORDER BY provider`);
+    return rows.map(toProvider);
+  });
+}
+
+export async function removeProvider(deps: ProviderDeps, ctx: TenantCtx, provider: ProviderName): Promise<void> {
+  await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
+    const { rows } = await tx.query<{ model: string; api_key_last4: string }>(
+      'DELETE FROM ai_providers WHERE provider = $1 RETURNING model, api_key_last4',
+      [provider],
+    );
+    if (!rows[0]) throw problems.notFound(`No ${provider} provider is configured.`);
+    await deps.audit.append(tx, {
+      tenantId: ctx.tenantId,
+      requestId: ctx.requestId,
+      actor: ctx.actor,
+      action: 'provider.remove',
+      target: { type: 'provider', id: provider },
+      metadata: { provider, model: rows[0].model, last4: rows[0].api_key_last4 },
+    });
+  });
+}
+
+/**
+ * The tenant's provider credentials, most recently configured first, for the answering pipeline.
+ * `tx` must be this tenant's own `withTenant` transaction: on the platform path, or for another
+ * tenant, it refuses rather than open keys outside the tenant's row-level security.
+ */
+export async function resolveProviderCredentials(tx: Tx, keyring: Keyring, tenantId: string): Promise<ProviderCredentials[]> {
+  const { rows: scope } = await tx.query<{ tenant: string | null }>("SELECT current_setting('app.tenant_id', true) AS tenant");
+  if (!scope[0]?.tenant || scope[0].tenant.toLowerCase() !== tenantId.toLowerCase()) {
+    throw new Error("provider credentials resolve only inside the tenant's own transaction");
+  }
+  const { rows } = await tx.query<{ provider: ProviderName; api_key_sealed: Uint8Array; base_url: string | null; model: string; embedding_model: string | null }>(
+    'SELECT provider, api_key_sealed, base_url, model, embedding_model FROM ai_providers WHERE tenant_id = $1 ORDER BY updated_at DESC, provider',
+    [tenantId],
+  );
+  const out: ProviderCredentials[] = [];
+  for (const r of rows) {
+    out.push({
+      provider: r.provider,
+      apiKey: await keyring.openString(tx, tenantId, r.api_key_sealed, PROVIDER_API_KEY.context(r)),
+      model: r.model,
+      embeddingModel: r.embedding_model,
+      baseUrl: r.base_url,
+    });
+  }
+  return out;
+}

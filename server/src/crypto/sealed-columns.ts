@@ -1,0 +1,27 @@
+// Every column that holds values sealed with a tenant's data key, and the seal context each value was
+// sealed with. Rotation walks this list to re-seal values under the newest key. A sealed column missing
+// here is not re-sealed: its values stay on an old version, which retirement marks but which still opens them.
+export interface SealedColumn {
+  table: string;
+  column: string;
+  /** Columns that identify a row within its tenant (the table also has `tenant_id`). */
+  key: readonly string[];
+  /** Further columns the context is derived from. */
+  bind?: readonly string[];
+  /** The seal context of a row: the same string must be used to seal and to open. */
+  context: (row: Record<string, unknown>) => string;
+}
+
+/**
+ * A provider key is bound to its provider and base URL: a sealed key copied onto another row, or a
+ * base URL changed in the database to an attacker's host, no longer opens.
+ */
+export const PROVIDER_API_KEY: SealedColumn = {
+  table: 'ai_providers',
+  column: 'api_key_sealed',
+  key: ['provider'],
+  bind: ['base_url'],
+  context: (row) => `ai_providers.api_key/${String(row.provider)}/${row.base_url == null ? '' : String(row.base_url)}`,
+};
+
+export const SEALED_COLUMNS: readonly SealedColumn[] = [PROVIDER_API_KEY];
