@@ -1,0 +1,164 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { findAddresses } from './recognizers/address.js';
+import { findCards } from './recognizers/card.js';
+import { findBirthDates } from './recognizers/dob.js';
+import { findEmails } from './recognizers/email.js';
+import { findGovernmentIds } from './recognizers/govid.js';
+import { findHealth } from './recognizers/health.js';
+import { findIbans } from './recognizers/iban.js';
+import { findIps } from './recognizers/ip.js';
+import { findMinors } from './recognizers/minors.js';
+import { findNames } from './recognizers/names.js';
+import { findPhones } from './recognizers/phone.js';
+import { findSecrets } from './recognizers/secrets.js';
+import { findSsns } from './recognizers/ssn.js';
+import type { Recognizer } from './recognizers/types.js';
+import { defaultPolicy, modeFor, PII_CLASSES, type Channel, type Match, type Mode, type PiiClass, type PiiPolicy } from './types.js';
+
+export * from './types.js';
+
+const RECOGNIZERS: Record<PiiClass, Recognizer[]> = {
+  person: [findNames],
+  email: [findEmails],
+  phone: [findPhones],
+  address: [findAddresses],
+  government_id: [findSsns, findGovernmentIds],
+  payment_card: [findCards],
+  bank_account: [findIbans],
+  ip_address: [findIps],
+  date_of_birth: [findBirthDates],
+  credential: [findSecrets],
+  health: [findHealth],
+  minor: [findMinors],
+};
+
+const TOKEN_LABEL: Record<PiiClass, string> = {
+  person: 'PERSON',
+  email: 'EMAIL',
+  phone: 'PHONE',
+  address: 'ADDRESS',
+  government_id: 'GOV_ID',
+  payment_card: 'CARD',
+  bank_account: 'BANK_ACCOUNT',
+  ip_address: 'IP',
+  date_of_birth: 'DOB',
+  credential: 'SECRET',
+  health: 'HEALTH',
+  minor: 'MINOR',
+};
+
+const CLASS_ORDER = new Map(PII_CLASSES.map((c, i) => [c, i]));
+
+/** Every candidate of the given classes, before thresholds and overlap resolution. */
+function candidates(text: string, classes: readonly PiiClass[]): Match[] {
+  return classes.flatMap((c) => RECOGNIZERS[c].flatMap((r) => r(text)));
+}
+
+/**
+ * Keeps non-overlapping matches: higher score first, then the longer span, then the earlier start, then
+ * the class order, so the outcome never depends on recogniser order. Returned in text order.
+ */
+export function resolveOverlaps(matches: readonly Match[]): Match[] {
+  const ranked = [...matches].sort(
+    (a, b) =>
+      b.score - a.score ||
+      b.end - b.start - (a.end - a.start) ||
+      a.start - b.start ||
+      CLASS_ORDER.get(a.class)! - CLASS_ORDER.get(b.class)!,
+  );
+  const kept: Match[] = [];
+  for (const m of ranked) {
+    if (m.end <= m.start) continue;
+    if (!kept.some((k) => m.start < k.end && k.start < m.end)) kept.push(m);
+  }
+  return kept.sort((a, b) => a.start - b.start);
+}
+
+/** Finds personal data in `text`, scored against the default per-class thresholds. */
+export function detect(text: string, opts: { classes?: PiiClass[] } = {}): Match[] {
+  const classes = opts.classes ?? PII_CLASSES;
+  return resolveOverlaps(candidates(text, classes).filter((m) => m.score >= defaultPolicy.classes[m.class].minScore));
+}
+
+/**
+ * Token numbering carried across the turns of one conversation so the same value keeps its token.
+ * Values are keyed by an HMAC under a per-conversation random salt, so the state holds no raw PII;
+ * it is still linkable to the values by whoever holds it, so store it with the conversation.
+ */
+export interface RedactionState {
+  salt: string;
+  counters: Partial<Record<PiiClass, number>>;
+  tokens: Record<string, string>;
+}
+
+export function newRedactionState(): RedactionState {
+  return { salt: randomBytes(16).toString('base64url'), counters: {}, tokens: {} };
+}
+
+export type RedactedMatch = Match & { action: Mode };
+export interface VaultEntry {
+  token: string;
+  class: PiiClass;
+  value: string;
+}
+export interface RedactionResult {
+  redacted: string;
+  matches: RedactedMatch[];
+  vault: VaultEntry[];
+  state: RedactionState;
+}
+
+/** The same person writes the same value differently: case, spacing, separators. */
+function normalise(cls: PiiClass, value: string): string {
+  switch (cls) {
+    case 'phone':
+    case 'payment_card':
+    case 'government_id':
+    case 'bank_account':
+      return value.replace(/[^\p{L}\p{N}]/gu, '').toUpperCase();
+    default:
+      return value.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
+  }
+}
+
+/**
+ * Replaces personal data in `text` per the tenant's policy on `channel`. strict and reversible both
+ * substitute tokens like `[EMAIL_1]`; only reversible ones are returned in `vault`, for the caller to
+ * seal. `state` is not mutated; the returned one carries the numbering forward.
+ */
+export function redact(text: string, policy: PiiPolicy, channel: Channel, state?: RedactionState): RedactionResult {
+  const next: RedactionState = state
+    ? { salt: state.salt, counters: { ...state.counters }, tokens: { ...state.tokens } }
+    : newRedactionState();
+  const found = resolveOverlaps(candidates(text, PII_CLASSES).filter((m) => m.score >= policy.classes[m.class].minScore));
+  const matches: RedactedMatch[] = [];
+  const vault = new Map<string, VaultEntry>();
+  let out = '';
+  let cursor = 0;
+  for (const m of found) {
+    const action = modeFor(policy, m.class, channel);
+    matches.push({ ...m, action });
+    if (action === 'flag') continue;
+    const key = `${m.class}:${createHmac('sha256', next.salt).update(normalise(m.class, m.text)).digest('base64url')}`;
+    let token = next.tokens[key];
+    if (!token) {
+      const n = (next.counters[m.class] ?? 0) + 1;
+      next.counters[m.class] = n;
+      token = `[${TOKEN_LABEL[m.class]}_${n}]`;
+      next.tokens[key] = token;
+    }
+    if (action === 'reversible' && !vault.has(token)) vault.set(token, { token, class: m.class, value: m.text });
+    out += text.slice(cursor, m.start) + token;
+    cursor = m.end;
+  }
+  out += text.slice(cursor);
+  return { redacted: out, matches, vault: [...vault.values()], state: next };
+}
+
+const TOKEN_RE = /\[[A-Z_]+_\d+\]/g;
+
+/** Puts reversible values back. One pass, so a restored value is never itself rewritten. */
+export function restore(text: string, vault: readonly Pick<VaultEntry, 'token' | 'value'>[]): string {
+  const byToken = new Map(vault.map((v) => [v.token, v.value]));
+  return text.replace(TOKEN_RE, (t) => byToken.get(t) ?? t);
+}

@@ -1,0 +1,186 @@
+import { describe, expect, it } from 'vitest';
+import { detect, type PiiClass } from './index.js';
+import { ibanValid, luhn, ninoValid, ssnValid } from './validators.js';
+
+const found = (text: string, cls: PiiClass) => detect(text, { classes: [cls] }).map((m) => m.text);
+
+describe('validators', () => {
+  it('Luhn, IBAN mod-97 with country lengths, SSN rules, NINO prefixes', () => {
+    expect(luhn('4111111111111111')).toBe(true);
+    expect(luhn('4111111111111112')).toBe(false);
+    expect(ibanValid('DE89370400440532013000')).toBe(true);
+    expect(ibanValid('DE89370400440532013001')).toBe(false);
+    expect(ibanValid('DE8937040044053201300')).toBe(false); // one short for DE
+    expect(ssnValid('536', '22', '1234')).toBe(true);
+    for (const [a, g, s] of [['000', '12', '3456'], ['666', '12', '3456'], ['912', '12', '3456'], ['536', '00', '1234'], ['536', '22', '0000'], ['078', '05', '1120']] as const) {
+      expect(ssnValid(a, g, s)).toBe(false);
+    }
+    expect(ninoValid('AB 12 34 56 C')).toBe(true);
+    expect(ninoValid('BG123456A')).toBe(false);
+    expect(ninoValid('DA123456A')).toBe(false);
+  });
+});
+
+describe('email', () => {
+  it('finds addresses, including internationalised ones', () => {
+    expect(found('write to Anna.Kowalska+support@example.co.uk today', 'email')).toEqual(['Anna.Kowalska+support@example.co.uk']);
+    expect(found('kontakt: jürgen@bücher.de', 'email')).toEqual(['jürgen@bücher.de']);
+  });
+  it('ignores handles and versions', () => {
+    expect(found('ping @anna or install pkg@1.2.3', 'email')).toEqual([]);
+  });
+});
+
+describe('payment cards', () => {
+  it('takes Luhn-valid numbers of known networks, grouped or not', () => {
+    expect(found('card 4111 1111 1111 1111 exp 12/27', 'payment_card')).toEqual(['4111 1111 1111 1111']);
+    expect(found('use 5500-0000-0000-0004 please', 'payment_card')).toEqual(['5500-0000-0000-0004']);
+    expect(found('amex 378282246310005', 'payment_card')).toEqual(['378282246310005']);
+  });
+  it('drops Luhn-invalid numbers, mixed separators and order ids', () => {
+    expect(found('card 4111 1111 1111 1112', 'payment_card')).toEqual([]);
+    expect(found('4111 1111-1111 1111', 'payment_card')).toEqual([]);
+    expect(found('Order number 4111111111111111 shipped', 'payment_card')).toEqual([]);
+  });
+  it('context raises a number outside known networks', () => {
+    const bare = detect('ref 9999999999999995', { classes: ['payment_card'] });
+    expect(bare).toEqual([]);
+  });
+});
+
+describe('IBAN', () => {
+  it('finds valid IBANs with or without spaces, any case', () => {
+    expect(found('IBAN DE89 3704 0044 0532 0130 00 thanks', 'bank_account')).toEqual(['DE89 3704 0044 0532 0130 00']);
+    expect(found('my iban is gb82west12345698765432', 'bank_account')).toEqual(['gb82west12345698765432']);
+  });
+  it('rejects bad check digits and wrong lengths', () => {
+    expect(found('IBAN DE89 3704 0044 0532 0130 01', 'bank_account')).toEqual([]);
+    expect(found('IBAN GB82WEST1234569876543', 'bank_account')).toEqual([]);
+  });
+});
+
+describe('phone', () => {
+  it('finds international, NANP, parenthesised and extension forms', () => {
+    expect(found('call me on +44 20 7946 0958', 'phone')).toEqual(['+44 20 7946 0958']);
+    expect(found('office (415) 555-0132 x204', 'phone')).toEqual(['(415) 555-0132 x204']);
+    expect(found('reach me at 06-10446904', 'phone')).toEqual(['06-10446904']);
+  });
+  it('ignores dates, timestamps, versions, prices and decimals', () => {
+    const text = 'On 2024-01-05 14:56:41 build 10.2.3 cost $1 299 000, pi is 3.14159265, order 2024-0001-7788';
+    expect(found(text, 'phone')).toEqual([]);
+  });
+  it('needs context for a bare grouped number', () => {
+    expect(found('we sold 73 448 266 units', 'phone')).toEqual([]);
+    expect(found('you can call 73 448 266', 'phone')).toEqual(['73 448 266']);
+  });
+});
+
+describe('government ids', () => {
+  it('SSN with dashes, or plain with context', () => {
+    expect(found("Here's my SSN: 536-22-1234", 'government_id')).toEqual(['536-22-1234']);
+    expect(found('social security number 536221234', 'government_id')).toEqual(['536221234']);
+    expect(found('batch 536221234 done', 'government_id')).toEqual([]);
+  });
+  it('rejects invalid SSN areas and the advertising sample', () => {
+    expect(found('SSN 666-12-3456 or 900-12-3456 or 078-05-1120', 'government_id')).toEqual([]);
+  });
+  it('UK NINO, and passports / driving licences only after the word naming them', () => {
+    expect(found('National Insurance number AB 12 34 56 C', 'government_id')).toEqual(['AB 12 34 56 C']);
+    expect(found("My driver's license number is A56319335", 'government_id')).toEqual(['A56319335']);
+    expect(found('passport no. 123456789, expires soon', 'government_id')).toEqual(['123456789']);
+    expect(found('the code A56319335 is on the box', 'government_id')).toEqual([]);
+  });
+});
+
+describe('IP addresses', () => {
+  it('finds v4 and v6', () => {
+    expect(found('blocked from 86.231.85.193 today', 'ip_address')).toEqual(['86.231.85.193']);
+    expect(found('from 2001:db8::8a2e:370:7334 and d80:e4b5:79da:6cf6:71f3:51f7:9161:c319', 'ip_address')).toEqual([
+      '2001:db8::8a2e:370:7334',
+      'd80:e4b5:79da:6cf6:71f3:51f7:9161:c319',
+    ]);
+  });
+  it('ignores versions, long dotted runs, out-of-range octets and clock times', () => {
+    expect(found('upgrade to v1.2.3.4, OID 1.3.6.1.4.1, 256.1.1.1 at 12:30:45', 'ip_address')).toEqual([]);
+  });
+});
+
+describe('credentials', () => {
+  it('finds vendor keys, JWTs, bearer tokens and private key blocks', () => {
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U';
+    const text = [
+      'key AKIAIOSFODNN7EXAMPLE',
+      `token ${jwt}`,
+      'Authorization: Bearer abcdef0123456789abcdef',
+      'stripe sk_live_4eC39HqLyjWDarjtT1zdp7dc',
+      '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----',
+    ].join('\n');
+    expect(found(text, 'credential')).toEqual([
+      'AKIAIOSFODNN7EXAMPLE',
+      jwt,
+      'abcdef0123456789abcdef',
+      'sk_live_4eC39HqLyjWDarjtT1zdp7dc',
+      '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----',
+    ]);
+  });
+  it('takes a password after a context word, not the next ordinary word', () => {
+    expect(found('my password is hunter2.', 'credential')).toEqual(['hunter2']);
+    expect(found('password: Tr0ub4dor&3', 'credential')).toEqual(['Tr0ub4dor&3']);
+    expect(found('my password is incorrect, the token expired', 'credential')).toEqual([]);
+  });
+});
+
+describe('dates of birth', () => {
+  it('needs birth context', () => {
+    expect(found('She was born on 4/22/1965. Her maiden name is Hale', 'date_of_birth')).toEqual(['4/22/1965']);
+    expect(found('DOB: 14 March 1988', 'date_of_birth')).toEqual(['14 March 1988']);
+    expect(found("It's like that since 11/10/1967", 'date_of_birth')).toEqual([]);
+  });
+  it('ignores timestamps and impossible dates', () => {
+    expect(found('birth record created 2024-01-05 14:56:41, born 31/02/1990', 'date_of_birth')).toEqual([]);
+  });
+});
+
+describe('addresses', () => {
+  it('finds street lines and grows them over unit, city and postcode', () => {
+    expect(found('I live at 221B Baker Street, London NW1 6XE now', 'address')).toEqual(['221B Baker Street, London NW1 6XE']);
+    expect(found('Ship to 09 Genterstrasse 49\n Apt. 339\n Kiel\n Germany 24103\nThanks', 'address')).toEqual([
+      '09 Genterstrasse 49\n Apt. 339\n Kiel\n Germany 24103',
+    ]);
+    expect(found('send it to PO Box 1234, Springfield', 'address')).toEqual(['PO Box 1234, Springfield']);
+  });
+  it('ignores counts, chapters and product versions', () => {
+    expect(found('I bought 3 Apples and read chapter 12 on Windows 10', 'address')).toEqual([]);
+  });
+});
+
+describe('person names', () => {
+  it('finds names from the lexicon, cues and honorifics', () => {
+    expect(found('My name is Kelsey Bustos', 'person')).toEqual(['Kelsey Bustos']);
+    expect(found('Yesterday Elizabeth Floyd called', 'person')).toEqual(['Elizabeth Floyd']);
+    expect(found('Mr. Grimes is a 50 year old man', 'person')).toEqual(['Mr. Grimes']);
+    expect(found('name: katelyn villareal', 'person')).toEqual(['katelyn villareal']);
+  });
+  it('completes lists from a known name', () => {
+    expect(found('They had 3: Sarah, Brandy and Robin.', 'person')).toEqual(['Sarah', 'Brandy', 'Robin']);
+  });
+  it('ignores capitalised common words', () => {
+    expect(found('Will you help me? May I ask about the Order Status page?', 'person')).toEqual([]);
+  });
+});
+
+describe('health and minors', () => {
+  it('health terms, raised by whose they are', () => {
+    expect(found('I was diagnosed with type 2 diabetes', 'health')).toEqual(['diagnosed with type 2 diabetes']);
+    expect(found('my son has asthma', 'health')).toEqual(['asthma']);
+    expect(found('a bit of retail therapy', 'health')).toEqual([]);
+  });
+  it('minors by age, school and phrasing', () => {
+    expect(found('my 12-year-old son uses the app', 'minor')).toEqual(['12-year-old son']);
+    expect(found("I'm 14 and need help", 'minor')).toEqual(["I'm 14"]);
+    expect(found("I'm in 8th grade", 'minor')).toEqual(['8th grade']);
+  });
+  it('adults and old things are not minors', () => {
+    expect(found('a 50 year old man, a 3-year-old laptop, I am 14 minutes late', 'minor')).toEqual([]);
+  });
+});

@@ -1,0 +1,170 @@
+import { hasContext } from '../context.js';
+import type { Match } from '../types.js';
+import { match } from './types.js';
+
+// Street words in many languages, whole words (lower case, no trailing dot).
+const STREET_WORDS = new Set(
+  (
+    'street st avenue ave av road rd lane ln drive dr boulevard blvd bd court ct place pl square sq terrace tce close crescent cres way ' +
+    'highway hwy parkway pkwy alley row circle cir trail path walk gardens grove mews wharf quay esplanade ' +
+    'rue via viale vicolo piazza corso calle carrera avenida avda rua travessa largo praça praca plaza paseo pasaje camino carretera ' +
+    'chemin allée allee quai impasse strasse straße str gasse platz weg laan straat plein kade dijk gracht ' +
+    'vej gade gata gatan vägen väg veien vei tie katu kuja ulica ul utca út ut ulitsa prospekt odos οδός λεωφόρος ' +
+    'colonia cerrada privada sokak sokağı cadde caddesi bulvar bulvarı r c/'
+  ).split(' '),
+);
+// Compound street names: "Genterstrasse", "Kromwater"-style words ending in a street word.
+const STREET_SUFFIX = /(?:strasse|straße|str\.|gasse|platz|weg|laan|straat|plein|kade|dijk|gracht|steenweg|vej|gade|gatan|vägen|veien|katu|tie|allee|ulica|utca)$/iu;
+const UNIT = /^(?:apt|apartment|suite|ste|unit|flat|fl|floor|room|rm|bldg|building|#)$/i;
+// Lower-case words allowed inside a capitalised street name.
+const CONNECTORS = new Set('de del della di da do dos das du des la le les los van der den von y e und of the al el bin'.split(' '));
+const STOP = new Set(
+  (
+    'a an and or but if then so to for from in on at by with without about as is are was were be been am i you he she we they it my your ' +
+    'his her our their me him us them this that these those there here what which who when where why how not no yes do does did have has had ' +
+    'will would can could should may might must please thanks thank hello hi up down out over under again more most some any all each every ' +
+    'only just also very too than call order orders item items times minutes hours days weeks months years year day week month page pages ' +
+    'version step steps chapter section number card'
+  ).split(' '),
+);
+
+const CUE =
+  /\b(?:address|addr|lives? at|living at|located at|location|moved|move to|ship|shipping|shipped|deliver|delivery|send|sent|mail|mailing|post|return to|taxi to|arrived at|office is at|is at|meet me at|corner of|billing|residence|reside|stay at|staying at|visit|zip)\b/;
+
+interface Tok {
+  kind: 'word' | 'num';
+  text: string;
+  start: number;
+  end: number;
+}
+
+const TOKEN = /[\p{L}\p{M}][\p{L}\p{M}'’.\-/]*|\d{1,5}[A-Za-z]?(?:[-/]\d{1,5}[A-Za-z]?)?(?!\d)|\d+/gu;
+
+function bare(w: string): string {
+  return w.replace(/\.$/, '').toLowerCase();
+}
+function isStreetWord(w: string): boolean {
+  const b = bare(w);
+  return STREET_WORDS.has(b) || (b.length > 4 && STREET_SUFFIX.test(w.toLowerCase()));
+}
+function isCapitalised(w: string): boolean {
+  return /^\p{Lu}/u.test(w);
+}
+
+/** Tokens of one line, with a gap flag where punctuation (other than spaces) separates two tokens. */
+function tokenize(line: string, offset: number): (Tok & { joined: boolean })[] {
+  const out: (Tok & { joined: boolean })[] = [];
+  let prevEnd = -1;
+  for (const m of line.matchAll(TOKEN)) {
+    const text = m[0];
+    const kind = /^\d/.test(text) ? 'num' : 'word';
+    if (kind === 'num' && /^\d{6,}$/.test(text)) {
+      prevEnd = -1;
+      continue;
+    }
+    const joined = prevEnd >= 0 && /^[ \t]+$/.test(line.slice(prevEnd, m.index));
+    out.push({ kind, text, start: offset + m.index, end: offset + m.index + text.length, joined });
+    prevEnd = m.index + text.length;
+  }
+  return out;
+}
+
+/** Scores the street part tokens[i..j]; 0 when it cannot be one. */
+function scoreStreet(toks: Tok[], lowerCaseText: boolean): number {
+  const first = toks[0]!;
+  const last = toks[toks.length - 1]!;
+  const nums = toks.filter((t) => t.kind === 'num');
+  const words = toks.filter((t) => t.kind === 'word');
+  if (nums.length === 0 || words.length === 0 || nums.length > 3) return 0;
+  if (first.kind === 'word' && ((!isCapitalised(first.text) && !lowerCaseText && !isStreetWord(first.text)) || UNIT.test(bare(first.text)))) return 0;
+  let street = false;
+  let named = false;
+  for (const w of words) {
+    const b = bare(w.text);
+    if (isStreetWord(w.text)) street = true;
+    else if (STOP.has(b) && !CONNECTORS.has(b)) return 0;
+    else if (isCapitalised(w.text) || lowerCaseText) named = true;
+    else if (!CONNECTORS.has(b)) return 0;
+  }
+  if (!street && !named) return 0;
+  const numFirst = first.kind === 'num';
+  const numLast = last.kind === 'num';
+  if (!numFirst && !numLast) return street && nums.length > 0 ? 0.5 : 0;
+  if (street) return 0.75;
+  if (numFirst && numLast) return 0.6;
+  return 0.3;
+}
+
+const UNIT_AFTER = /^[ \t]*,?[ \t]*(?:apt|apartment|suite|ste|unit|flat|fl|floor|room|rm|bldg|#)\.?[ \t]*#?\d{1,5}[A-Za-z]?\b/iu;
+const PLACE = String.raw`(?:[\p{Lu}][\p{L}\p{M}'’.\-]*|(?:de|del|la|le|el|am|an|der|di|da|do|sur|upon|on|u|y)\b)(?:[ \t]+(?:[\p{Lu}][\p{L}\p{M}'’.\-]*|(?:de|del|la|le|el|am|an|der|di|da|do|sur|upon|on|u|y)\b)){0,3}`;
+const POSTCODE = String.raw`(?:\d{4,6}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}|\d{2}-\d{3}|\d{3}[ ]\d{2})`;
+// Same line after a comma or unit: city, optional region code, optional postcode.
+const PLACE_AFTER = new RegExp(String.raw`^(?:[ \t]*,[ \t]*|[ \t]+)(?:${PLACE}(?:,?[ \t]+[A-Z]{2,3}\b)?(?:,?[ \t]+${POSTCODE})?|${POSTCODE})(?![\p{L}\p{N}])`, 'u');
+// Quoted or mangled blocks prefix each line ("> ", "??? ").
+const LINE_PREFIX = String.raw`[ \t]*(?:>+|\?{2,})?[ \t]*`;
+// A following line that is only a city, region, country and/or postcode ("Recife", ", SO", "Tuvalu 92910").
+const PLACE_LINE = new RegExp(String.raw`^[ \t]*(?:\r?\n${LINE_PREFIX}){1,2}(?:,[ \t]*[\p{L}]{1,20}|${PLACE}(?:,?[ \t]+[A-Z]{2,3})?(?:,?[ \t]+${POSTCODE})?|${POSTCODE}|(?:apt|apartment|suite|ste|unit|flat)\.?[ \t]*\d{1,5})[ \t]*(?=\r?\n|$)`, 'iu');
+const PLACE_LINE_LOWER = new RegExp(String.raw`^[ \t]*(?:\r?\n${LINE_PREFIX}){1,2}(?:,[ \t]*[\p{L}]{1,20}|[\p{Ll}][\p{L}\p{M}'’.\-]*(?:[ \t]+[\p{Ll}][\p{L}\p{M}'’.\-]*){0,3}(?:[ \t]+\d{4,6})?|\d{4,6}|(?:apt|suite|unit)\.?[ \t]*\d{1,5})[ \t]*(?=\r?\n|$)`, 'u');
+
+/** Grows a street match over unit, city, region, postcode and country, on the same line or the next ones. */
+function extend(text: string, end: number, lowerCaseText: boolean): number {
+  for (let steps = 0; steps < 8; steps++) {
+    const rest = text.slice(end, end + 120);
+    const m =
+      UNIT_AFTER.exec(rest) ??
+      (/^[ \t]*,/.test(rest) || steps > 0 || /^[ \t]+(?:apt|suite|unit)/i.test(text.slice(end - 12, end + 8)) ? PLACE_AFTER.exec(rest) : null) ??
+      PLACE_LINE.exec(rest) ??
+      (lowerCaseText ? PLACE_LINE_LOWER.exec(rest) : null);
+    if (!m || m[0].trim() === '') break;
+    if (STOP.has(bare(m[0].trim().split(/[\s,]+/)[0] ?? ''))) break;
+    end += m[0].length;
+  }
+  return end;
+}
+
+const PO_BOX = /\b(?:P\.? ?O\.? ?Box|Post Office Box|PSC|CMR|Unit)[ \t]+\d{1,5}(?:,?[ \t]+Box[ \t]+\d{1,5})?/giu;
+const SHIP = /\b(?:USNS|USNV|USS|USCGC)[ \t]+\p{Lu}[\p{L}\p{M}'-]+/gu;
+const MILITARY = /\b[ADF]PO[ \t]+A[AEP][ \t]+\d{5}\b/gi;
+const ZIP_CONTEXT = /\b(?:zip|postal|post)[ \t]*code\b[^\d\n]{0,12}?(\d{5}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})\b/gi;
+
+export function findAddresses(text: string): Match[] {
+  const out: Match[] = [];
+  const lowerCaseText = !/\p{Lu}/u.test(text);
+  let lineStart = 0;
+  for (const line of text.split('\n')) {
+    const toks = tokenize(line, lineStart);
+    lineStart += line.length + 1;
+    for (let i = 0; i < toks.length; i++) {
+      let best: { j: number; score: number } | undefined;
+      for (let j = i; j < Math.min(toks.length, i + 9); j++) {
+        if (j > i && !toks[j]!.joined) break;
+        const s = scoreStreet(toks.slice(i, j + 1), lowerCaseText);
+        if (s > 0 && (!best || s >= best.score)) best = { j, score: s };
+      }
+      if (!best) continue;
+      // A unit written before the street ("Apt. 338 32 216 Menzies Street") belongs to it.
+      const unitBefore = /(?:apt|apartment|suite|ste|unit|flat)\.?[ \t]*\d{1,5}[ \t]*,?[ \t]*$/i.exec(text.slice(Math.max(0, toks[i]!.start - 24), toks[i]!.start));
+      const start = toks[i]!.start - (unitBefore?.[0].length ?? 0);
+      let end = toks[best.j]!.end;
+      if (/\.$/.test(toks[best.j]!.text) && !isStreetWord(toks[best.j]!.text)) end -= 1;
+      const grown = extend(text, end, lowerCaseText);
+      let score = best.score;
+      if (hasContext(text, start, end, CUE, 50)) score += 0.3;
+      if (grown > end) score += text.slice(end, grown).includes('\n') || /\d{4,}/.test(text.slice(end, grown)) ? 0.2 : 0.1;
+      out.push(match('address', text, start, grown, Math.min(1, score)));
+      while (i + 1 < toks.length && toks[i + 1]!.start < grown) i++;
+    }
+  }
+  for (const [re, base] of [[PO_BOX, 0.7], [SHIP, 0.55], [MILITARY, 0.8]] as const) {
+    for (const m of text.matchAll(re)) {
+      const end = extend(text, m.index + m[0].length, lowerCaseText);
+      const score = base + (hasContext(text, m.index, end, CUE, 50) ? 0.2 : 0) + (end > m.index + m[0].length ? 0.1 : 0);
+      out.push(match('address', text, m.index, end, Math.min(1, score)));
+    }
+  }
+  for (const m of text.matchAll(ZIP_CONTEXT)) {
+    const start = m.index + m[0].length - m[1]!.length;
+    out.push(match('address', text, start, start + m[1]!.length, 0.8));
+  }
+  return out;
+}

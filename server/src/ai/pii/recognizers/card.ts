@@ -1,0 +1,33 @@
+import { applyContext, type ContextRule } from '../context.js';
+import type { Match } from '../types.js';
+import { cardNetwork, digitsOf, luhn } from '../validators.js';
+import { match } from './types.js';
+
+// 12-19 digits, optionally grouped by single spaces or hyphens; not glued to other digits or decimals.
+const CANDIDATE = /(?<![\d\-.,])\d(?:[ \-]?\d){11,18}(?![\d\-]|[.,]\d)/g;
+
+const CONTEXT: ContextRule[] = [
+  { words: /\b(?:card|credit|debit|visa|master ?card|amex|american express|discover|cc|cvv|cvc|expir\w*|pan|maestro|jcb)\b/, delta: 0.2 },
+  // Only when the word labels this very number: "order no. 4111…", not an order mentioned earlier.
+  {
+    words: /\b(?:order|tracking|invoice|ref|reference|ticket|isbn|serial|sku|imei|id)\b(?:\s*(?:no\.?|number|num|#|:|is|id))*\s*\u0000/,
+    delta: -0.35,
+    before: 30,
+    after: 0,
+  },
+];
+
+export function findCards(text: string): Match[] {
+  const out: Match[] = [];
+  for (const m of text.matchAll(CANDIDATE)) {
+    const raw = m[0];
+    // Mixed separators ("4556-6019 3807") are not how cards are written.
+    if (/ /.test(raw) && /-/.test(raw)) continue;
+    const digits = digitsOf(raw);
+    if (!luhn(digits) || /^(\d)\1+$/.test(digits)) continue;
+    const base = cardNetwork(digits) ? 0.8 : 0.3;
+    const score = applyContext(text, m.index, m.index + raw.length, base, CONTEXT);
+    out.push(match('payment_card', text, m.index, m.index + raw.length, score));
+  }
+  return out;
+}

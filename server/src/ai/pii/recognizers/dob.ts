@@ -1,0 +1,55 @@
+import { hasContext } from '../context.js';
+import type { Match } from '../types.js';
+import { dateValid } from '../validators.js';
+import { match } from './types.js';
+
+const MONTHS = 'jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?';
+const MONTH_INDEX = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+
+// A time right after the date makes it a timestamp, not a birth date.
+const NOT_TIME = String.raw`(?![\d/\-]|\.\d|[T ]\d{1,2}:\d)`;
+const NUMERIC = new RegExp(String.raw`(?<![\d/.\-])(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})${NOT_TIME}`, 'g');
+const ISO = new RegExp(String.raw`(?<![\d/.\-])(\d{4})-(\d{2})-(\d{2})${NOT_TIME}`, 'g');
+const TEXTUAL = new RegExp(
+  String.raw`\b(?:(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(${MONTHS})\.?,?\s+(\d{4})|(${MONTHS})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4}))\b`,
+  'gi',
+);
+
+const BIRTH = /\b(?:born|birth|dob|d\.o\.b|birthday|bday|birthdate|date of birth|geboren|nacido|nascido)\b/;
+
+function plausibleYear(y: number): boolean {
+  return y >= 1900 && y <= new Date().getUTCFullYear();
+}
+
+function year4(y: string): number {
+  if (y.length === 4) return +y;
+  // Two-digit years in a birth date: assume the latest past century.
+  const now = new Date().getUTCFullYear() % 100;
+  return +y <= now ? 2000 + +y : 1900 + +y;
+}
+
+/**
+ * Dates are everywhere in support text (orders, outages, appointments); only one said to be a birth
+ * date is personal data, so the score is high only with birth context nearby.
+ */
+export function findBirthDates(text: string): Match[] {
+  const out: Match[] = [];
+  const push = (start: number, end: number) => {
+    const score = hasContext(text, start, end, BIRTH, 60, 0) ? 0.85 : 0.2;
+    out.push(match('date_of_birth', text, start, end, score));
+  };
+  for (const m of text.matchAll(NUMERIC)) {
+    const a = +m[1]!, b = +m[3]!, y = year4(m[4]!);
+    if (plausibleYear(y) && (dateValid(y, a, b) || dateValid(y, b, a))) push(m.index, m.index + m[0].length);
+  }
+  for (const m of text.matchAll(ISO)) {
+    if (plausibleYear(+m[1]!) && dateValid(+m[1]!, +m[2]!, +m[3]!)) push(m.index, m.index + m[0].length);
+  }
+  for (const m of text.matchAll(TEXTUAL)) {
+    const day = +(m[1] ?? m[5])!;
+    const month = MONTH_INDEX.indexOf((m[2] ?? m[4])!.slice(0, 3).toLowerCase()) + 1;
+    const y = +(m[3] ?? m[6])!;
+    if (plausibleYear(y) && dateValid(y, month, day)) push(m.index, m.index + m[0].length);
+  }
+  return out;
+}

@@ -1,0 +1,12 @@
+import type { Match } from '../types.js';
+import { match } from './types.js';
+
+// Unicode letters are allowed on both sides (internationalised addresses); the TLD must be letters.
+const EMAIL =
+  /(?<![\p{L}\p{N}._%+\-])[\p{L}\p{N}_%+\-](?:[\p{L}\p{N}._%+\-]{0,62}[\p{L}\p{N}_%+\-])?@(?:[\p{L}\p{N}](?:[\p{L}\p{N}\-]{0,61}[\p{L}\p{N}])?\.)+\p{L}{2,24}(?![\p{L}\p{N}\-@])/gu;
+
+export function findEmails(text: string): Match[] {
+  const out: Match[] = [];
+  for (const m of text.matchAll(EMAIL)) out.push(match('email', text, m.index, m.index + m[0].length, 0.95));
+  return out;
+}

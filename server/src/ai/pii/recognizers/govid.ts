@@ -1,0 +1,33 @@
+import { applyContext } from '../context.js';
+import type { Match } from '../types.js';
+import { ninoValid } from '../validators.js';
+import { match } from './types.js';
+
+const NINO = /(?<![\p{L}\p{N}])[A-Za-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Da-d](?![\p{L}\p{N}])/gu;
+
+/**
+ * Ids with no check digit (passports, driving licences, national and tax ids) look like any other
+ * code, so they are only taken right after a word naming them: "my driver's license number is A5631".
+ */
+const NAMED_ID =
+  /\b(?:passport|driver'?s?'? ?licen[cs]e|driving licen[cs]e|\bdl\b|licen[cs]e (?:number|no\.?|#)|national (?:id|identity|insurance)|id card|identity card|tax (?:id|number|code)|personal (?:id|number)|personnummer|dni|nie|nif|cpf|aadhaar|pesel|bsn|steuer-?id|codice fiscale|ni number|nino|health (?:card|insurance) number|medicare number|nhs number)\b/gi;
+// A code with at least one digit and 5-20 characters; the filler words in between are skipped.
+const ID_AFTER = /^(?:[\s:#=-]|\b(?:number|no|num|is|was|it's|its|my|the|reads|id)\b|\.)*((?=[A-Za-z0-9-]*\d)[A-Za-z0-9][A-Za-z0-9-]{3,18}[A-Za-z0-9])(?![\p{L}\p{N}])/iu;
+
+export function findGovernmentIds(text: string): Match[] {
+  const out: Match[] = [];
+  for (const m of text.matchAll(NINO)) {
+    if (!ninoValid(m[0])) continue;
+    const end = m.index + m[0].length;
+    const score = applyContext(text, m.index, end, 0.6, [{ words: /\b(?:national insurance|nino|ni number|ni no|hmrc)\b/, delta: 0.35, before: 60 }]);
+    out.push(match('government_id', text, m.index, end, score));
+  }
+  for (const m of text.matchAll(NAMED_ID)) {
+    const from = m.index + m[0].length;
+    const id = ID_AFTER.exec(text.slice(from, from + 60));
+    if (!id) continue;
+    const start = from + id[0].length - id[1]!.length;
+    out.push(match('government_id', text, start, start + id[1]!.length, 0.8));
+  }
+  return out;
+}

@@ -1,0 +1,43 @@
+import type { Match } from '../types.js';
+import { match } from './types.js';
+
+const NUMBER_WORDS: Record<string, number> = {
+  one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10,
+  eleven: 11, twelve: 12, thirteen: 13, fourteen: 14, fifteen: 15, sixteen: 16, seventeen: 17,
+};
+const AGE = String.raw`(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen)`;
+const PERSON_NOUN = String.raw`son|daughter|kid|child|boy|girl|brother|sister|student|nephew|niece|grandson|granddaughter|teen|teenager|baby|toddler`;
+
+// "a 12-year-old laptop" is not a child: the noun after the age decides.
+const YEARS_OLD = new RegExp(String.raw`\b${AGE}[- ](?:years?|yrs?)[- ]old\b(?:[- ]([\p{L}]+))?`, 'giu');
+const SELF_AGE = new RegExp(
+  String.raw`\b(?:i am|i'm|i’m|im|he is|she is|he's|she's|my (?:${PERSON_NOUN}) is|aged?)\s+${AGE}(?![\d.,%:]|\s*(?:minutes?|mins?|hours?|days?|weeks?|months?|times?|dollars?|euros?|pounds?|miles?|km|items?|percent|am|pm|of|out|in|on|at|min|sec)\b)`,
+  'giu',
+);
+const SCHOOL =
+  /\b(?:(?:[1-9]|1[0-2])(?:st|nd|rd|th)[- ]grader?|(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth)[- ]grader?|grade (?:[1-9]|1[0-2])\b(?! ?%)|middle school|elementary school|primary school|junior high|kindergarten|high school (?:student|freshman|sophomore|junior)|(?:i'm|i am|im) (?:a )?(?:minor|kid|teen|teenager|child)|underage|under[- ]?(?:13|16|18)|my (?:mom|mum|dad|parents?) (?:won't|wont|doesn't|don't|do not|will not) let me)\b/giu;
+
+const FUNCTION_WORD = /^(?:and|but|who|is|was|with|in|at|on|from|has|had|can|will|wants?|needs?|and)$/;
+
+function ageOf(s: string): number {
+  return NUMBER_WORDS[s.toLowerCase()] ?? Number(s);
+}
+
+export function findMinors(text: string): Match[] {
+  const out: Match[] = [];
+  for (const m of text.matchAll(YEARS_OLD)) {
+    const age = ageOf(m[1]!);
+    if (age >= 18) continue;
+    const noun = m[2]?.toLowerCase();
+    const score =
+      noun === undefined || new RegExp(`^(?:${PERSON_NOUN})s?$`).test(noun) ? 0.8 : FUNCTION_WORD.test(noun) ? 0.75 : 0.3;
+    if (score > 0) out.push(match('minor', text, m.index, m.index + m[0].length, score));
+  }
+  for (const m of text.matchAll(SELF_AGE)) {
+    const age = ageOf(m[1]!);
+    if (age >= 18 || age < 4) continue;
+    out.push(match('minor', text, m.index, m.index + m[0].length, 0.65));
+  }
+  for (const m of text.matchAll(SCHOOL)) out.push(match('minor', text, m.index, m.index + m[0].length, 0.7));
+  return out;
+}

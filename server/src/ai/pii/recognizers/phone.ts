@@ -1,0 +1,59 @@
+import { applyContext, type ContextRule } from '../context.js';
+import type { Match } from '../types.js';
+import { dateValid, digitsOf, phoneDigitsPlausible } from '../validators.js';
+import { match } from './types.js';
+
+// Optional +CC or 00 prefix, optional (area), digit groups joined by one space, dot or hyphen, optional extension.
+const CANDIDATE =
+  /(?<![\p{L}\p{N}+\-./:_#$€£¥]|\d,)(?:\+\d{1,3}[ .\-]?)?(?:\(\d{1,5}\)[ .\-]?)?\d{1,12}(?:[ .\-]\d{1,8}){0,5}(?:[ ]?(?:x|ext\.?|extension)[ ]?\d{1,6})?(?![\p{L}\p{N}]|[.\-/:,]\d)/giu;
+
+const NANP = /^(?:(?:\+?1|001)[ .\-]?)?(?:\(\d{3}\)[ .\-]?|\d{3}[ .\-])\d{3}[ .\-]\d{4}(?:[ ]?(?:x|ext\.?|extension)[ ]?\d{1,6})?$/i;
+
+const CONTEXT: ContextRule[] = [
+  {
+    words: /\b(?:phone|call|calling|tel|telephone|mobile|cell|mob|fax|sms|text me|whatsapp|reach|ring|dial|contact|number|answering|hotline|landline)\b|\u0000[\s\-,]*(?:office|fax|mobile|home|work|cell)\b/,
+    delta: 0.3,
+    before: 40,
+    after: 12,
+  },
+  {
+    words: /\b(?:order|invoice|ref|reference|tracking|account|acct|id|version|build|price|total|qty|zip|postcode|postal|isbn|serial|sku|ssn|social security|card|iban)\b[^\u0000]{0,20}\u0000|[$€£¥]\s*\u0000/,
+    delta: -0.4,
+    before: 30,
+    after: 0,
+  },
+];
+
+/** Dates and date-times written with hyphens or dots share the phone shape. */
+function looksLikeDate(raw: string): boolean {
+  const ymd = /^(\d{4})[-.](\d{1,2})[-.](\d{1,2})(?: \d{1,2})?$/.exec(raw);
+  if (ymd) return dateValid(+ymd[1]!, +ymd[2]!, +ymd[3]!);
+  const dmy = /^(\d{1,2})[-.](\d{1,2})[-.](\d{4})$/.exec(raw);
+  if (dmy) return dateValid(+dmy[3]!, +dmy[2]!, +dmy[1]!) || dateValid(+dmy[3]!, +dmy[1]!, +dmy[2]!);
+  return false;
+}
+
+export function findPhones(text: string): Match[] {
+  const out: Match[] = [];
+  for (const m of text.matchAll(CANDIDATE)) {
+    const raw = m[0].replace(/[ .\-]+$/, '');
+    const digits = digitsOf(raw.replace(/(?:x|ext\.?|extension)[ ]?\d+$/i, ''));
+    const groups = raw.split(/[ .\-()]+/).filter(Boolean);
+    // Six digits pass only when grouped ("33 93 31"), and then only with context.
+    const short = digits.length === 6 && groups.length >= 3;
+    if ((!short && !phoneDigitsPlausible(digits)) || looksLikeDate(raw)) continue;
+    // Decimals and dotted pairs ("3.1415926") are numbers, not phones.
+    if (groups.length === 2 && raw.includes('.')) continue;
+    let base: number;
+    if (raw.startsWith('+')) base = 0.75;
+    else if (NANP.test(raw)) base = 0.7;
+    else if (raw.includes('(')) base = 0.65;
+    else if (short) base = 0.25;
+    else if (groups.length >= 2) base = 0.4;
+    else base = 0.3;
+    if (/(?:x|ext)/i.test(raw)) base += 0.1;
+    const end = m.index + raw.length;
+    out.push(match('phone', text, m.index, end, applyContext(text, m.index, end, base, CONTEXT)));
+  }
+  return out;
+}

@@ -1,0 +1,23 @@
+import { applyContext, type ContextRule } from '../context.js';
+import type { Match } from '../types.js';
+import { ssnValid } from '../validators.js';
+import { match } from './types.js';
+
+// Same separator both times: "123-45 6789" is not how an SSN is written.
+const SSN = /(?<![\d\-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\d\-]|[.,]\d)/g;
+
+const CONTEXT: ContextRule[] = [
+  { words: /\b(?:ssn|ss#|social security|social sec|taxpayer|itin|tin)\b/, delta: 0.4, before: 60 },
+  { words: /\b(?:phone|call|tel|mobile|fax|order|invoice|zip|tracking|ref|reference|account)\b/, delta: -0.3, after: 0 },
+];
+
+export function findSsns(text: string): Match[] {
+  const out: Match[] = [];
+  for (const m of text.matchAll(SSN)) {
+    if (!ssnValid(m[1]!, m[3]!, m[4]!)) continue;
+    const base = m[2] === '-' ? 0.55 : m[2] === ' ' ? 0.4 : 0.3;
+    const end = m.index + m[0].length;
+    out.push(match('government_id', text, m.index, end, applyContext(text, m.index, end, base, CONTEXT)));
+  }
+  return out;
+}
