@@ -16,6 +16,14 @@ import { route } from './http/routes.js';
 import { wellKnownRoutes } from './http/wellknown.js';
 import { secretKeyAuth } from './tenants/auth.js';
 import { tenantAdminRoutes } from './tenants/routes.js';
+import { KnowledgeAnswerer, type Retrieve } from './ai/answerer.js';
+import { ConversationRedactor } from './ai/pii/redactor.js';
+import { ConversationBus } from './conversations/bus.js';
+import { deriveSeed } from './crypto/derive.js';
+import { ed25519FromSeed } from './crypto/ed25519.js';
+import { identityAdminRoutes } from './identity/routes.js';
+import { widgetRoutes } from './widget/routes.js';
+import { WidgetTokens } from './widget/tokens.js';
 
 export interface AppDeps {
   config: Config;
@@ -24,6 +32,8 @@ export interface AppDeps {
   logger: Logger;
   verifierKey: string;
   keyring: Keyring;
+  /** Retrieval over the tenant's knowledge; none means every question goes to a person. */
+  retrieve?: Retrieve;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -68,8 +78,21 @@ export function createApp(deps: AppDeps): express.Express {
   admin.use(tenantAdminRoutes(tenantDeps));
   admin.use(providerRoutes({ ...tenantDeps, keyring }));
   admin.use(auditRoutes({ db, audit: deps.audit, verifierKey: deps.verifierKey }));
+  admin.use(identityAdminRoutes({ ...tenantDeps, keyring }));
   v1.use('/admin', admin);
 
+  const bus = new ConversationBus();
+  v1.use(
+    '/widget',
+    widgetRoutes({
+      ...tenantDeps,
+      keyring,
+      tokens: new WidgetTokens(ed25519FromSeed(deriveSeed(config.signingSeed, 'widget-token')), config.publicUrl),
+      bus,
+      redactor: new ConversationRedactor(keyring),
+      answerer: new KnowledgeAnswerer({ db, audit: deps.audit, retrieve: deps.retrieve ?? (async () => []) }),
+    }),
+  );
   app.use('/v1', v1);
 
   app.use(notFound);

@@ -24,4 +24,25 @@ export const PROVIDER_API_KEY: SealedColumn = {
   context: (row) => `ai_providers.api_key/${String(row.provider)}/${row.base_url == null ? '' : String(row.base_url)}`,
 };
 
-export const SEALED_COLUMNS: readonly SealedColumn[] = [PROVIDER_API_KEY];
+export const SEALED_COLUMNS: readonly SealedColumn[] = [
+  PROVIDER_API_KEY,
+  {
+    table: 'identity_secrets',
+    column: 'sealed',
+    key: ['id'],
+    bind: ['kid'],
+    context: (row) => `identity-secret/${String(row.kid)}`,
+  },
+  {
+    table: 'verified_visitors',
+    column: 'profile',
+    key: ['subject'],
+    context: (row) => `visitor-profile/${String(row.subject)}`,
+  },
+  {
+    table: 'pii_vault',
+    column: 'sealed',
+    key: ['conversation_id', 'token'],
+    context: (row) => `pii-vault/${String(row.conversation_id)}/${String(row.token)}`,
+  },
+];

@@ -1,0 +1,51 @@
+// The tenant's redaction applied to conversations: inbound text is redacted before it is stored or
+// sent anywhere, reversible values are sealed in the vault with the tenant's key, and only the
+// visitor's own conversation restores them for the visitor.
+import type { Keyring } from '../../crypto/keyring.js';
+import type { Tx } from '../../db/types.js';
+import type { Redactor } from '../../conversations/turn.js';
+import type { ConversationRow } from '../../conversations/service.js';
+import { newRedactionState, PiiPolicySchema, redact, restore, defaultPolicy, type PiiPolicy, type RedactionState } from './index.js';
+
+const TOKEN = /\[[A-Z_]+_\d+\]/g;
+export const vaultContext = (conversationId: string, token: string) => `pii-vault/${conversationId}/${token}`;
+
+export async function tenantPolicy(tx: Tx): Promise<PiiPolicy> {
+  const { rows } = await tx.query<{ settings: { pii?: unknown } }>('SELECT settings FROM tenants');
+  const parsed = PiiPolicySchema.safeParse(rows[0]?.settings.pii);
+  return parsed.success ? (parsed.data as PiiPolicy) : defaultPolicy;
+}
+
+export class ConversationRedactor implements Redactor {
+  constructor(private readonly keyring: Keyring) {}
+
+  async inbound(tx: Tx, c: ConversationRow, text: string, channel: 'widget' | 'api' | 'email') {
+    const policy = await tenantPolicy(tx);
+    const state = ('salt' in c.redaction_state ? c.redaction_state : newRedactionState()) as RedactionState;
+    const out = redact(text, policy, channel, state);
+    for (const v of out.vault) {
+      const sealed = await this.keyring.seal(tx, c.tenant_id, v.value, vaultContext(c.id, v.token));
+      await tx.query(
+        'INSERT INTO pii_vault (tenant_id, conversation_id, token, class, sealed) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING',
+        [c.tenant_id, c.id, v.token, v.class, sealed],
+      );
+    }
+    await tx.query('UPDATE conversations SET redaction_state = $2 WHERE id = $1', [c.id, JSON.stringify(out.state)]);
+    c.redaction_state = out.state as unknown as Record<string, unknown>;
+    // Positions refer to the original text; classes and actions are what review needs, never values.
+    const pii = out.matches.map((m) => ({ class: m.class, start: m.start, end: m.end, score: Number(m.score.toFixed(3)), action: m.action }));
+    return { text: out.redacted, pii };
+  }
+
+  async restoreForVisitor(tx: Tx, c: ConversationRow, text: string): Promise<string> {
+    const tokens = [...new Set(text.match(TOKEN) ?? [])];
+    if (!tokens.length) return text;
+    const { rows } = await tx.query<{ token: string; sealed: Uint8Array }>(
+      'SELECT token, sealed FROM pii_vault WHERE conversation_id = $1 AND token = ANY($2)',
+      [c.id, tokens],
+    );
+    const vault = [];
+    for (const r of rows) vault.push({ token: r.token, value: await this.keyring.openString(tx, c.tenant_id, r.sealed, vaultContext(c.id, r.token)) });
+    return restore(text, vault);
+  }
+}

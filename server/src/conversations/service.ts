@@ -1,0 +1,187 @@
+// Conversations and their messages. Messages are stored redacted; the feed of events (messages,
+// handoffs, status) is stored and published in the same transaction as the change it describes.
+import { randomUUID } from 'node:crypto';
+import type { AuditLog } from '../audit/log.js';
+import type { Tx } from '../db/types.js';
+import { problems } from '../http/problem.js';
+import type { ConversationBus, ConversationEvent } from './bus.js';
+
+export type Role = 'visitor' | 'assistant' | 'agent' | 'system';
+
+export interface Citation {
+  title: string;
+  url: string | null;
+  chunkId: string;
+}
+
+export interface MessageView {
+  id: string;
+  role: Role;
+  text: string;
+  citations: Citation[];
+  confidence?: number;
+  createdAt: string;
+}
+
+export interface ConversationRow {
+  id: string;
+  tenant_id: string;
+  visitor_id: string;
+  channel: 'widget' | 'api' | 'email';
+  verified: boolean;
+  identity_subject: string | null;
+  status: 'open' | 'handoff' | 'closed';
+  redaction_state: Record<string, unknown>;
+  created_at: Date;
+}
+
+export const conversationView = (c: ConversationRow) => ({
+  id: c.id,
+  status: c.status,
+  verified: c.verified,
+  createdAt: c.created_at.toISOString(),
+});
+
+interface MessageRow {
+  id: string;
+  role: Role;
+  text: string;
+  citations: Citation[];
+  confidence: number | null;
+  created_at: Date;
+}
+
+export const messageView = (m: MessageRow): MessageView => ({
+  id: m.id,
+  role: m.role,
+  text: m.text,
+  citations: m.citations,
+  ...(m.confidence === null ? {} : { confidence: m.confidence }),
+  createdAt: m.created_at.toISOString(),
+});
+
+/** Events go out only after commit: the caller publishes what this returns. */
+export type Pending = ConversationEvent[];
+
+export async function createConversation(
+  tx: Tx,
+  c: { tenantId: string; visitorId: string; origin: string | null; subject: string | null; channel?: 'widget' | 'api' | 'email' },
+): Promise<ConversationRow> {
+  const { rows } = await tx.query<ConversationRow>(
+    `INSERT INTO conversations (id, tenant_id, visitor_id, channel, origin, verified, identity_subject)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+    [randomUUID(), c.tenantId, c.visitorId, c.channel ?? 'widget', c.origin, c.subject !== null, c.subject],
+  );
+  return rows[0]!;
+}
+
+/** A visitor sees a conversation only with the same visitor id and the same verified identity (or none). */
+export async function visitorConversation(tx: Tx, id: string, visitorId: string, subject: string | null, lock = false): Promise<ConversationRow> {
+  const { rows } = await tx.query<ConversationRow>(
+    `SELECT * FROM conversations WHERE id = $1 AND visitor_id = $2 AND identity_subject IS NOT DISTINCT FROM $3${lock ? ' FOR UPDATE' : ''}`,
+    [id, visitorId, subject],
+  );
+  if (!rows[0]) throw problems.notFound('No such conversation.');
+  return rows[0];
+}
+
+export async function listMessages(tx: Tx, conversationId: string): Promise<MessageView[]> {
+  const { rows } = await tx.query<MessageRow>(
+    'SELECT id, role, text, citations, confidence, created_at FROM messages WHERE conversation_id = $1 ORDER BY seq',
+    [conversationId],
+  );
+  return rows.map(messageView);
+}
+
+export async function recordEvent(tx: Tx, tenantId: string, conversationId: string, type: string, payload: unknown): Promise<ConversationEvent> {
+  const { rows } = await tx.query<{ id: number }>(
+    'INSERT INTO conversation_events (tenant_id, conversation_id, type, payload) VALUES ($1, $2, $3, $4) RETURNING id',
+    [tenantId, conversationId, type, JSON.stringify(payload)],
+  );
+  return { id: rows[0]!.id, conversationId, type, payload };
+}
+
+export async function eventsAfter(tx: Tx, conversationId: string, afterId: number): Promise<ConversationEvent[]> {
+  const { rows } = await tx.query<{ id: number; type: string; payload: unknown }>(
+    'SELECT id, type, payload FROM conversation_events WHERE conversation_id = $1 AND id > $2 ORDER BY id LIMIT 500',
+    [conversationId, afterId],
+  );
+  return rows.map((r) => ({ id: r.id, conversationId, type: r.type, payload: r.payload }));
+}
+
+export interface NewMessage {
+  tenantId: string;
+  conversationId: string;
+  role: Role;
+  /** Already redacted. */
+  text: string;
+  pii?: unknown[];
+  citations?: Citation[];
+  confidence?: number | null;
+  authorId?: string | null;
+  clientMessageId?: string | null;
+}
+
+/** Appends a message (idempotent per clientMessageId) and its feed event. */
+export async function appendMessage(tx: Tx, m: NewMessage): Promise<{ message: MessageView; event: ConversationEvent | null; duplicate: boolean }> {
+  if (m.clientMessageId) {
+    const dup = await tx.query<MessageRow>(
+      'SELECT id, role, text, citations, confidence, created_at FROM messages WHERE conversation_id = $1 AND client_message_id = $2',
+      [m.conversationId, m.clientMessageId],
+    );
+    if (dup.rows[0]) return { message: messageView(dup.rows[0]), event: null, duplicate: true };
+  }
+  const { rows } = await tx.query<MessageRow>(
+    `INSERT INTO messages (id, tenant_id, conversation_id, seq, role, text, pii, citations, confidence, author_id, client_message_id)
+     VALUES ($1, $2, $3, (SELECT coalesce(max(seq), 0) + 1 FROM messages WHERE conversation_id = $3), $4, $5, $6, $7, $8, $9, $10)
+     RETURNING id, role, text, citations, confidence, created_at`,
+    [randomUUID(), m.tenantId, m.conversationId, m.role, m.text, JSON.stringify(m.pii ?? []), JSON.stringify(m.citations ?? []), m.confidence ?? null, m.authorId ?? null, m.clientMessageId ?? null],
+  );
+  await tx.query('UPDATE conversations SET updated_at = now() WHERE id = $1', [m.conversationId]);
+  const message = messageView(rows[0]!);
+  const event = await recordEvent(tx, m.tenantId, m.conversationId, 'message', { message });
+  return { message, event, duplicate: false };
+}
+
+export type HandoffReason = 'low_confidence' | 'visitor_request' | 'sensitive_topic' | 'budget' | 'provider_error' | 'identity_required';
+
+export interface HandoffView {
+  id: string;
+  conversationId: string;
+  status: 'pending' | 'assigned' | 'resolved';
+  reason: HandoffReason;
+  createdAt: string;
+}
+
+/** Opens a handoff (or returns the open one) and marks the conversation; audited. */
+export async function createHandoff(
+  tx: Tx,
+  audit: AuditLog,
+  h: { tenantId: string; conversationId: string; reason: HandoffReason; detail?: Record<string, unknown>; requestId: string | null; actor: { type: string; id: string | null } },
+): Promise<{ handoff: HandoffView; event: ConversationEvent | null }> {
+  const open = await tx.query<{ id: string; status: HandoffView['status']; reason: HandoffReason; created_at: Date }>(
+    "SELECT id, status, reason, created_at FROM handoffs WHERE conversation_id = $1 AND status <> 'resolved' ORDER BY created_at LIMIT 1",
+    [h.conversationId],
+  );
+  if (open.rows[0]) {
+    const o = open.rows[0];
+    return { handoff: { id: o.id, conversationId: h.conversationId, status: o.status, reason: o.reason, createdAt: o.created_at.toISOString() }, event: null };
+  }
+  const id = randomUUID();
+  const { rows } = await tx.query<{ created_at: Date }>(
+    'INSERT INTO handoffs (id, tenant_id, conversation_id, reason, detail) VALUES ($1, $2, $3, $4, $5) RETURNING created_at',
+    [id, h.tenantId, h.conversationId, h.reason, JSON.stringify(h.detail ?? {})],
+  );
+  await tx.query("UPDATE conversations SET status = 'handoff', updated_at = now() WHERE id = $1", [h.conversationId]);
+  await audit.append(tx, {
+    tenantId: h.tenantId,
+    requestId: h.requestId,
+    actor: h.actor,
+    action: 'handoff.create',
+    target: { type: 'conversation', id: h.conversationId },
+    metadata: { handoffId: id, reason: h.reason, ...(h.detail ?? {}) },
+  });
+  const handoff: HandoffView = { id, conversationId: h.conversationId, status: 'pending', reason: h.reason, createdAt: rows[0]!.created_at.toISOString() };
+  const event = await recordEvent(tx, h.tenantId, h.conversationId, 'handoff', { handoff });
+  return { handoff, event };
+}

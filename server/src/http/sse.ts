@@ -1,0 +1,41 @@
+// Server-sent events over an Express response.
+import type { Request, Response } from 'express';
+
+export interface SseStream {
+  send(event: string, data: unknown, id?: number | string): void;
+  comment(text: string): void;
+  readonly closed: boolean;
+  close(): void;
+}
+
+export function openSse(req: Request, res: Response): SseStream {
+  res.status(200);
+  res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('X-Accel-Buffering', 'no');
+  res.flushHeaders();
+  let closed = false;
+  req.on('close', () => {
+    closed = true;
+  });
+  return {
+    send(event, data, id) {
+      if (closed) return;
+      res.write(`${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    },
+    comment(text) {
+      if (!closed) res.write(`: ${text.replace(/\n/g, ' ')}\n\n`);
+    },
+    get closed() {
+      return closed;
+    },
+    close() {
+      if (!closed) {
+        closed = true;
+        res.end();
+      }
+    },
+  };
+}
+
+export const wantsSse = (req: Request) => (req.get('accept') ?? '').includes('text/event-stream');

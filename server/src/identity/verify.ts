@@ -1,0 +1,81 @@
+// Verification of Sign-In Pro tokens signed by a tenant's backend. The algorithm follows from the key,
+// never from the token: shared secrets verify only HS256, public keys only their own asymmetric
+// algorithm, so `none` and HS/RS confusion are impossible. Each jti is accepted once.
+import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWK, type JWTPayload } from 'jose';
+import type { Tx } from '../db/types.js';
+import type { Keyring } from '../crypto/keyring.js';
+import { HttpProblem } from '../http/problem.js';
+
+export const IDENTITY_AUDIENCE = 'parley:identity';
+const MAX_LIFETIME_S = 10 * 60;
+const SKEW_S = 60;
+const ASYMMETRIC = ['EdDSA', 'ES256', 'RS256'];
+
+export interface VerifiedIdentity {
+  subject: string;
+  profile: { name?: string; email?: string; traits?: Record<string, unknown> };
+  jti: string;
+  expiresAt: Date;
+}
+
+const remoteSets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+
+function invalid(detail: string): HttpProblem {
+  return new HttpProblem(401, 'token-invalid', detail);
+}
+
+export const secretContext = (kid: string) => `identity-secret/${kid}`;
+
+export async function verifyIdentityToken(tx: Tx, keyring: Keyring, tenantId: string, token: string): Promise<VerifiedIdentity> {
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  try {
+    header = decodeProtectedHeader(token);
+  } catch {
+    throw invalid('The identity token is not a JWT.');
+  }
+  const options = { audience: IDENTITY_AUDIENCE, clockTolerance: SKEW_S, requiredClaims: ['sub', 'exp', 'iat', 'jti'] };
+  let payload: JWTPayload;
+  try {
+    if (header.alg === 'HS256') {
+      if (typeof header.kid !== 'string') throw invalid('A shared-secret token needs the kid of its secret.');
+      const { rows } = await tx.query<{ sealed: Uint8Array }>('SELECT sealed FROM identity_secrets WHERE kid = $1 AND revoked_at IS NULL', [header.kid]);
+      if (!rows[0]) throw invalid('The token was signed with an unknown or revoked secret.');
+      const secret = await keyring.open(tx, tenantId, rows[0].sealed, secretContext(header.kid));
+      ({ payload } = await jwtVerify(token, secret, { ...options, algorithms: ['HS256'] }));
+    } else if (typeof header.alg === 'string' && ASYMMETRIC.includes(header.alg)) {
+      const { rows } = await tx.query<{ public_keys: JWK[]; jwks_url: string | null }>('SELECT public_keys, jwks_url FROM identity_settings');
+      const s = rows[0];
+      if (!s || (!s.public_keys.length && !s.jwks_url)) throw invalid('No public key is registered for Sign-In Pro.');
+      const keySet = s.public_keys.length
+        ? createLocalJWKSet({ keys: s.public_keys })
+        : (remoteSets.get(s.jwks_url!) ?? remoteSets.set(s.jwks_url!, createRemoteJWKSet(new URL(s.jwks_url!), { timeoutDuration: 3000, cooldownDuration: 30_000 })).get(s.jwks_url!)!);
+      ({ payload } = await jwtVerify(token, keySet, { ...options, algorithms: [header.alg] }));
+    } else {
+      throw invalid('The token algorithm is not accepted.');
+    }
+  } catch (err) {
+    if (err instanceof HttpProblem) throw err;
+    if (err instanceof joseErrors.JWTExpired) throw new HttpProblem(401, 'token-expired', 'The identity token expired.');
+    throw invalid('The identity token failed verification.');
+  }
+  const { sub, iat, exp, jti } = payload as Required<Pick<JWTPayload, 'sub' | 'iat' | 'exp' | 'jti'>>;
+  if (exp - iat > MAX_LIFETIME_S) throw invalid('Identity tokens may live at most 10 minutes.');
+  if (iat > Date.now() / 1000 + SKEW_S) throw invalid('The identity token was issued in the future.');
+  if (sub.length > 256 || jti.length > 256) throw invalid('The identity token claims are too long.');
+  const used = await tx.query(
+    'INSERT INTO identity_token_uses (tenant_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+    [tenantId, jti, new Date((exp + SKEW_S) * 1000)],
+  );
+  if (used.rowCount === 0) throw new HttpProblem(401, 'token-replayed', 'This identity token was already used.');
+  const p = payload as { name?: unknown; email?: unknown; traits?: unknown };
+  return {
+    subject: sub,
+    jti,
+    expiresAt: new Date(exp * 1000),
+    profile: {
+      ...(typeof p.name === 'string' ? { name: p.name.slice(0, 200) } : {}),
+      ...(typeof p.email === 'string' ? { email: p.email.slice(0, 320) } : {}),
+      ...(p.traits && typeof p.traits === 'object' ? { traits: p.traits as Record<string, unknown> } : {}),
+    },
+  };
+}

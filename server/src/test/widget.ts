@@ -1,0 +1,71 @@
+// A visitor's browser, reduced to HTTP: the Origin header, the publishable key, the session token.
+import type { Res } from './http.js';
+import { call } from './http.js';
+
+export interface SseEvent {
+  event: string;
+  data: any;
+  id?: string;
+}
+
+export function parseSse(text: string): SseEvent[] {
+  return text
+    .split('\n\n')
+    .filter((block) => block.split('\n').some((l) => l.startsWith('data:')))
+    .map((block) => {
+      const e: SseEvent = { event: 'message', data: null };
+      for (const line of block.split('\n')) {
+        if (line.startsWith('event: ')) e.event = line.slice(7);
+        else if (line.startsWith('data: ')) e.data = JSON.parse(line.slice(6));
+        else if (line.startsWith('id: ')) e.id = line.slice(4);
+      }
+      return e;
+    });
+}
+
+export class Visitor {
+  token = '';
+  refreshToken = '';
+  visitorId = '';
+  constructor(
+    readonly base: string,
+    readonly key: string,
+    readonly origin: string,
+  ) {}
+
+  call<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Res<T>> {
+    return call<T>(this.base, method, `/v1/widget${path}`, {
+      body,
+      headers: { origin: this.origin, 'x-parley-key': this.key, ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...headers },
+    });
+  }
+
+  async start(): Promise<Res> {
+    const res = await this.call('GET', '/config', undefined, this.visitorId ? { 'x-parley-visitor': this.visitorId } : {});
+    if (res.status === 200) this.adopt(res.body.session);
+    return res;
+  }
+
+  adopt(session: { token: string; refreshToken: string; visitorId: string }) {
+    this.token = session.token;
+    this.refreshToken = session.refreshToken;
+    this.visitorId = session.visitorId;
+  }
+
+  /** Sends a message and reads the whole answer stream. */
+  async say(conversationId: string, text: string): Promise<SseEvent[]> {
+    const res = await fetch(`${this.base}/v1/widget/conversations/${conversationId}/messages`, {
+      method: 'POST',
+      headers: {
+        origin: this.origin,
+        'x-parley-key': this.key,
+        authorization: `Bearer ${this.token}`,
+        accept: 'text/event-stream',
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ text, clientMessageId: `c-${Math.random().toString(36).slice(2)}` }),
+    });
+    if (!res.headers.get('content-type')?.startsWith('text/event-stream')) throw new Error(`no stream: ${res.status} ${await res.text()}`);
+    return parseSse(await res.text());
+  }
+}

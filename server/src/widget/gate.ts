@@ -1,0 +1,93 @@
+// The widget API's front door: the publishable key names the tenant, the page's Origin must be one of
+// the tenant's allowed domains, and CORS answers only those origins. Refusals are audited.
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { AuditLog } from '../audit/log.js';
+import type { Db } from '../db/index.js';
+import { HttpProblem } from '../http/problem.js';
+import { originAllowed } from '../tenants/domains.js';
+import { PUBLISHABLE_KEY_SHAPE } from '../tenants/secrets.js';
+import { allowedDomainPatterns, type Env } from '../tenants/service.js';
+import type { WidgetClaims, WidgetTokens } from './tokens.js';
+
+export interface WidgetRequestContext {
+  tenantId: string;
+  origin: string;
+  session?: WidgetClaims;
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    widget?: WidgetRequestContext;
+  }
+}
+
+const ALLOW_HEADERS = 'Authorization, Content-Type, X-Parley-Key, X-Parley-Visitor, X-Request-Id, Last-Event-ID';
+
+export interface GateDeps {
+  db: Db;
+  audit: AuditLog;
+  env: Env;
+  tokens: WidgetTokens;
+}
+
+function publishableKey(req: Request): string | null {
+  const raw = req.get('x-parley-key') ?? (typeof req.query.key === 'string' ? req.query.key : null);
+  return raw && PUBLISHABLE_KEY_SHAPE.test(raw) ? raw : null;
+}
+
+async function refuse(deps: GateDeps, req: Request, tenantId: string, action: string, metadata: Record<string, unknown>) {
+  await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) =>
+    deps.audit.append(tx, { tenantId, requestId: req.id, actor: { type: 'visitor', id: null }, action, source: 'widget-api', metadata }),
+  );
+}
+
+/** Resolves tenant and origin; answers preflights; refuses (and audits) pages that are not allowed. */
+export function widgetGate(deps: GateDeps): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    res.vary('Origin');
+    const origin = req.get('origin');
+    const key = publishableKey(req);
+    if (!key) return next(new HttpProblem(401, 'unauthenticated', 'Send the publishable key as X-Parley-Key or ?key=.'));
+    const resolved = await deps.db.withoutTenant({ requestId: req.id }, (tx) =>
+      tx.query<{ tenant_id: string }>('SELECT tenant_id FROM parley_resolve_publishable_key($1)', [key]),
+    );
+    const tenantId = resolved.rows[0]?.tenant_id;
+    if (!tenantId) return next(new HttpProblem(401, 'unauthenticated', 'The publishable key is unknown or revoked.'));
+    const patterns = await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => allowedDomainPatterns(tx, deps.env));
+    if (!origin || !originAllowed(origin, patterns)) {
+      if (req.method !== 'OPTIONS') await refuse(deps, req, tenantId, 'widget.origin_refused', { origin: origin ?? null, path: req.path });
+      return next(new HttpProblem(403, 'origin-not-allowed', 'This page is not on the allowed domains for this key.'));
+    }
+    res.setHeader('Access-Control-Allow-Origin', origin);
+    res.setHeader('Access-Control-Expose-Headers', 'X-Request-Id, Retry-After');
+    if (req.method === 'OPTIONS') {
+      res.setHeader('Access-Control-Allow-Methods', 'GET, POST');
+      res.setHeader('Access-Control-Allow-Headers', ALLOW_HEADERS);
+      res.setHeader('Access-Control-Max-Age', '600');
+      res.status(204).end();
+      return;
+    }
+    req.widget = { tenantId, origin };
+    next();
+  };
+}
+
+/** Requires a widget session token of this tenant, presented from the origin it was issued to. */
+export function widgetSession(deps: GateDeps): RequestHandler {
+  return async (req: Request, _res: Response, next: NextFunction) => {
+    const w = req.widget!;
+    const m = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
+    if (!m) return next(new HttpProblem(401, 'unauthenticated', 'Send the widget session token as a Bearer token.'));
+    const claims = await deps.tokens.verify(m[1]!);
+    if (claims.tenantId !== w.tenantId) {
+      await refuse(deps, req, w.tenantId, 'widget.token_refused', { reason: 'other_tenant' });
+      return next(new HttpProblem(401, 'token-invalid', 'The session token belongs to another tenant.'));
+    }
+    if (claims.origin !== w.origin) {
+      await refuse(deps, req, w.tenantId, 'widget.token_refused', { reason: 'other_origin', origin: w.origin });
+      return next(new HttpProblem(401, 'token-invalid', 'The session token was issued to another origin.'));
+    }
+    w.session = claims;
+    next();
+  };
+}

@@ -1,0 +1,107 @@
+// Widget session tokens (JWT, EdDSA, 15 minutes, audience "widget") bound to tenant, visitor and
+// origin, and one-time refresh tokens in families: reusing a spent refresh token revokes the family.
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { jwtVerify, SignJWT, errors as joseErrors } from 'jose';
+import type { KeyObject } from 'node:crypto';
+import type { Tx } from '../db/types.js';
+import { HttpProblem } from '../http/problem.js';
+
+export const SESSION_TTL_S = 15 * 60;
+const REFRESH_TTL_S = 30 * 24 * 3600;
+const AUDIENCE = 'widget';
+
+export interface WidgetClaims {
+  tenantId: string;
+  visitorId: string;
+  origin: string;
+  /** Sign-In Pro subject when the visitor is verified. */
+  subject: string | null;
+}
+
+export interface IssuedSession {
+  token: string;
+  expiresAt: string;
+  refreshToken: string;
+  visitorId: string;
+}
+
+const hash = (token: string) => createHash('sha256').update(token).digest();
+export const newVisitorId = () => `v_${randomBytes(16).toString('base64url')}`;
+export const VISITOR_ID = /^v_[A-Za-z0-9_-]{22}$/;
+
+export class WidgetTokens {
+  constructor(
+    private readonly keys: { privateKey: KeyObject; publicKey: KeyObject },
+    private readonly issuer: string,
+  ) {}
+
+  async sign(c: WidgetClaims): Promise<{ token: string; expiresAt: string }> {
+    const now = Math.floor(Date.now() / 1000);
+    const token = await new SignJWT({ tid: c.tenantId, org: c.origin, ...(c.subject ? { vfy: c.subject } : {}) })
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT' })
+      .setIssuer(this.issuer)
+      .setAudience(AUDIENCE)
+      .setSubject(c.visitorId)
+      .setIssuedAt(now)
+      .setExpirationTime(now + SESSION_TTL_S)
+      .setJti(randomUUID())
+      .sign(this.keys.privateKey);
+    return { token, expiresAt: new Date((now + SESSION_TTL_S) * 1000).toISOString() };
+  }
+
+  async verify(token: string): Promise<WidgetClaims> {
+    try {
+      const { payload } = await jwtVerify(token, this.keys.publicKey, {
+        algorithms: ['EdDSA'],
+        audience: AUDIENCE,
+        issuer: this.issuer,
+        clockTolerance: 5,
+        requiredClaims: ['sub', 'exp', 'iat', 'tid', 'org'],
+      });
+      return {
+        tenantId: String(payload.tid),
+        visitorId: String(payload.sub),
+        origin: String(payload.org),
+        subject: typeof payload.vfy === 'string' ? payload.vfy : null,
+      };
+    } catch (err) {
+      if (err instanceof joseErrors.JWTExpired) throw new HttpProblem(401, 'token-expired', 'The widget session expired; refresh it.');
+      throw new HttpProblem(401, 'token-invalid', 'The widget session token is not valid.');
+    }
+  }
+
+  /** A session plus a refresh token in `familyId` (a new family when omitted). */
+  async issue(tx: Tx, c: WidgetClaims, familyId: string = randomUUID()): Promise<IssuedSession> {
+    const refreshToken = `rt_${randomBytes(32).toString('base64url')}`;
+    await tx.query(
+      `INSERT INTO widget_refresh_tokens (id, tenant_id, family_id, token_hash, visitor_id, origin, identity_subject, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8))`,
+      [randomUUID(), c.tenantId, familyId, hash(refreshToken), c.visitorId, c.origin, c.subject, REFRESH_TTL_S],
+    );
+    return { ...(await this.sign(c)), refreshToken, visitorId: c.visitorId };
+  }
+
+  /**
+   * Spends a refresh token. Returns null when it is unknown, expired, revoked or bound to another
+   * origin; throws `reused` when it was already spent, after revoking its family.
+   */
+  async redeem(tx: Tx, tenantId: string, refreshToken: string, origin: string): Promise<{ claims: WidgetClaims; familyId: string } | 'reused' | null> {
+    const { rows } = await tx.query<{ id: string; family_id: string; visitor_id: string; origin: string; identity_subject: string | null; used: boolean; dead: boolean }>(
+      `SELECT id, family_id, visitor_id, origin, identity_subject, used_at IS NOT NULL AS used,
+              (revoked_at IS NOT NULL OR expires_at <= now()) AS dead
+         FROM widget_refresh_tokens WHERE token_hash = $1 FOR UPDATE`,
+      [hash(refreshToken)],
+    );
+    const row = rows[0];
+    if (!row || row.dead || row.origin !== origin) return null;
+    if (row.used) {
+      await tx.query('UPDATE widget_refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL', [row.family_id]);
+      return 'reused';
+    }
+    await tx.query('UPDATE widget_refresh_tokens SET used_at = now() WHERE id = $1', [row.id]);
+    return {
+      claims: { tenantId, visitorId: row.visitor_id, origin: row.origin, subject: row.identity_subject },
+      familyId: row.family_id,
+    };
+  }
+}

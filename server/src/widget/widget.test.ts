@@ -1,0 +1,297 @@
+// The public widget API under attack: wrong origins, wrong tenants, stolen and replayed tokens.
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { deriveSeed } from '../crypto/derive.js';
+import { ed25519FromSeed } from '../crypto/ed25519.js';
+import type { CreatedTenant } from '../tenants/service.js';
+import { startTestApp, type TestApp } from '../test/app.js';
+import { call } from '../test/http.js';
+import { Visitor } from '../test/widget.js';
+import { WidgetTokens } from './tokens.js';
+
+let t: TestApp;
+let a: CreatedTenant;
+let b: CreatedTenant;
+const A_ORIGIN = 'https://shop.a.example';
+const B_ORIGIN = 'https://b.example';
+
+beforeAll(async () => {
+  t = await startTestApp();
+  a = await t.tenant('Tenant A', ['*.a.example', 'https://other.example']);
+  b = await t.tenant('Tenant B', ['b.example']);
+});
+afterAll(() => t.close());
+
+const auditActions = async (key: string) =>
+  (await call(t.url, 'GET', '/v1/admin/audit?limit=1000', { key })).body.entries.map((e: any) => e.action) as string[];
+
+describe('config and the domain allow-list', () => {
+  test('an allowed origin gets settings, a session and CORS for that origin only', async () => {
+    const v = new Visitor(t.url, a.publishableKey, A_ORIGIN);
+    const res = await v.start();
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe(A_ORIGIN);
+    expect(res.headers.get('vary')).toMatch(/Origin/);
+    expect(res.body.settings).toMatchObject({ tenantName: 'Tenant A', identityMode: 'optional' });
+    expect(res.body.session).toMatchObject({ token: expect.any(String), refreshToken: expect.stringMatching(/^rt_/), visitorId: expect.stringMatching(/^v_/) });
+    expect(new Date(res.body.session.expiresAt).getTime() - Date.now()).toBeLessThanOrEqual(15 * 60 * 1000);
+  });
+
+  test('a preflight with ?key= is answered for allowed origins only', async () => {
+    const ok = await fetch(`${t.url}/v1/widget/config?key=${a.publishableKey}`, {
+      method: 'OPTIONS',
+      headers: { origin: A_ORIGIN, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization,x-parley-key' },
+    });
+    expect(ok.status).toBe(204);
+    expect(ok.headers.get('access-control-allow-origin')).toBe(A_ORIGIN);
+    expect(ok.headers.get('access-control-allow-headers')).toMatch(/Authorization/);
+    const bad = await fetch(`${t.url}/v1/widget/config?key=${a.publishableKey}`, { method: 'OPTIONS', headers: { origin: 'https://evil.example' } });
+    expect(bad.status).toBe(403);
+    expect(bad.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  test.each([
+    ['another site', 'https://evil.example'],
+    ['a look-alike', 'https://a.example.evil.example'],
+    ['the apex of a wildcard', 'https://a.example'],
+    ['http instead of https', 'http://shop.a.example'],
+    ['no origin at all', ''],
+  ])('%s gets no widget and no tenant data, and is audited', async (_name, origin) => {
+    const res = await new Visitor(t.url, a.publishableKey, origin).start();
+    expect(res.status).toBe(403);
+    expect(res.body.type).toBe('/docs/problems/origin-not-allowed');
+    expect(res.headers.get('access-control-allow-origin')).toBeNull();
+    expect(res.text).not.toContain('Tenant A');
+    expect(res.text).not.toMatch(/"token"/);
+    expect(await auditActions(a.secretKey)).toContain('widget.origin_refused');
+  });
+
+  test('an unknown or malformed publishable key is 401', async () => {
+    expect((await new Visitor(t.url, 'pk_test_' + 'x'.repeat(24), A_ORIGIN).start()).status).toBe(401);
+    expect((await new Visitor(t.url, 'nope', A_ORIGIN).start()).status).toBe(401);
+  });
+});
+
+describe('widget session tokens', () => {
+  test("tenant A's token is refused against tenant B, and audited", async () => {
+    const va = new Visitor(t.url, a.publishableKey, A_ORIGIN);
+    await va.start();
+    const thief = new Visitor(t.url, b.publishableKey, B_ORIGIN);
+    thief.token = va.token;
+    const res = await thief.call('POST', '/conversations', {});
+    expect(res.status).toBe(401);
+    expect(res.body.type).toBe('/docs/problems/token-invalid');
+    expect(await auditActions(b.secretKey)).toContain('widget.token_refused');
+  });
+
+  test('a token presented from another allowed origin is refused, and audited', async () => {
+    const v = new Visitor(t.url, a.publishableKey, A_ORIGIN);
+    await v.start();
+    const moved = new Visitor(t.url, a.publishableKey, 'https://other.example');
+    moved.token = v.token;
+    expect((await moved.call('POST', '/conversations', {})).status).toBe(401);
+  });
+
+  test('an expired, forged or missing token is refused', async () => {
+    const v = new Visitor(t.url, a.publishableKey, A_ORIGIN);
+    await v.start();
+    const keys = ed25519FromSeed(deriveSeed(t.config.signingSeed, 'widget-token'));
+    const past = Math.floor(Date.now() / 1000) - 3600;
+    v.token = await new SignJWT({ tid: a.tenant.id, org: A_ORIGIN })
+      .setProtectedHeader({ alg: 'EdDSA' })
+      .setIssuer(t.config.publicUrl)
+      .setAudience('widget')
+      .setSubject(v.visitorId)
+      .setIssuedAt(past - 900)
+      .setExpirationTime(past)
+      .sign(keys.privateKey);
+    const expired = await v.call('POST', '/conversations', {});
+    expect(expired.status).toBe(401);
+    expect(expired.body.type).toBe('/docs/problems/token-expired');
+    const other = ed25519FromSeed(Buffer.alloc(32, 7));
+    v.token = (await new WidgetTokens(other, t.config.publicUrl).sign({ tenantId: a.tenant.id, visitorId: v.visitorId, origin: A_ORIGIN, subject: null })).token;
+    expect((await v.call('POST', '/conversations', {})).status).toBe(401);
+    v.token = '';
+    expect((await v.call('POST', '/conversations', {})).status).toBe(401);
+  });
+
+  test('refresh tokens are one-time; reuse revokes the whole family', async () => {
+    const v = new Visitor(t.url, a.publishableKey, A_ORIGIN);
+    await v.start();
+    const first = v.refreshToken;
+    const r1 = await v.call('POST', '/session/refresh', { refreshToken: first });
+    expect(r1.status).toBe(200);
+    const second = r1.body.session.refreshToken;
+    expect(second).not.toBe(first);
+    const replay = await v.call('POST', '/session/refresh', { refreshToken: first });
+    expect(replay.status).toBe(401);
+    expect(replay.body.type).toBe('/docs/problems/token-replayed');
+    expect((await v.call('POST', '/session/refresh', { refreshToken: second })).status).toBe(401);
+    expect(await auditActions(a.secretKey)).toContain('widget.refresh_reuse');
+  });
+
+  test('a refresh token only works from the origin it was issued to', async () => {
+    const v = new Visitor(t.url, a.publishableKey, A_ORIGIN);
+    await v.start();
+    const moved = new Visitor(t.url, a.publishableKey, 'https://other.example');
+    expect((await moved.call('POST', '/session/refresh', { refreshToken: v.refreshToken })).status).toBe(401);
+  });
+});
+
+describe('Sign-In Pro', () => {
+  let secret: string;
+  let kid: string;
+  const hsToken = async (claims: Record<string, unknown>, opts: { lifetime?: number; aud?: string; alg?: string; key?: Uint8Array; kidOverride?: string } = {}) => {
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: opts.alg ?? 'HS256', kid: opts.kidOverride ?? kid })
+      .setSubject(String(claims.sub ?? 'user-1'))
+      .setAudience(opts.aud ?? 'parley:identity')
+      .setIssuedAt(now)
+      .setExpirationTime(now + (opts.lifetime ?? 300))
+      .setJti(crypto.randomUUID())
+      .sign(opts.key ?? Buffer.from(secret.split('_').slice(2).join('_'), 'base64url'));
+  };
+
+  beforeAll(async () => {
+    const res = await call(t.url, 'POST', '/v1/admin/identity/secrets', { key: a.secretKey });
+    expect(res.status).toBe(201);
+    secret = res.body.secret;
+    kid = res.body.kid;
+    expect(secret).toMatch(/^idsec_[0-9a-f]{16}_/);
+  });
+
+  test('a valid token verifies the visitor; the same token again is a replay', async () => {
+    const v = new Visitor(t.url, a.publishableKey, A_ORIGIN);
+    await v.start();
+    const token = await hsToken({ sub: 'user-42', name: 'Ada', email: 'ada@example.com' });
+    const res = await v.call('POST', '/identify', { token });
+    expect(res.status).toBe(200);
+    expect(res.body.visitor).toMatchObject({ verified: true, id: 'user-42', name: 'Ada' });
+    v.adopt(res.body.session);
+    const conv = await v.call('POST', '/conversations', {});
+    expect(conv.body.conversation.verified).toBe(true);
+    const replay = await v.call('POST', '/identify', { token });
+    expect(replay.status).toBe(401);
+    expect(replay.body.type).toBe('/docs/problems/token-replayed');
+    expect(await auditActions(a.secretKey)).toEqual(expect.arrayContaining(['identity.verify', 'identity.refused']));
+  });
+
+  test.each([
+    ['tampered', async () => (await hsToken({ sub: 'u' })).replace(/\.([^.]+)\./, (_m, p: string) => `.${p.slice(0, -2)}AA.`)],
+    ['expired', async () => {
+      const now = Math.floor(Date.now() / 1000);
+      return new SignJWT({}).setProtectedHeader({ alg: 'HS256', kid }).setSubject('u').setAudience('parley:identity').setIssuedAt(now - 900).setExpirationTime(now - 120).setJti('x1').sign(Buffer.from(secret.split('_').slice(2).join('_'), 'base64url'));
+    }],
+    ['longer than 10 minutes', () => hsToken({ sub: 'u' }, { lifetime: 3600 })],
+    ['for another audience', () => hsToken({ sub: 'u' }, { aud: 'someone-else' })],
+    ['signed with another secret', () => hsToken({ sub: 'u' }, { key: Buffer.alloc(32, 1) })],
+    ['with an unknown kid', () => hsToken({ sub: 'u' }, { kidOverride: 'ffffffffffffffff' })],
+    ['alg none', async () => {
+      const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+      const now = Math.floor(Date.now() / 1000);
+      return `${enc({ alg: 'none', kid })}.${enc({ sub: 'u', aud: 'parley:identity', iat: now, exp: now + 60, jti: 'n1' })}.`;
+    }],
+  ])('a token %s is refused', async (_name, make) => {
+    const v = new Visitor(t.url, a.publishableKey, A_ORIGIN);
+    await v.start();
+    const res = await v.call('POST', '/identify', { token: await make() });
+    expect(res.status).toBe(401);
+    expect(res.body.type).toMatch(/token-(invalid|expired)/);
+  });
+
+  test('public keys: the tenant keeps its private key; HS256 signed with the public key is refused', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'host-1' };
+    const priv = await exportJWK(privateKey);
+    expect((await call(t.url, 'PUT', '/v1/admin/identity', { key: b.secretKey, body: { mode: 'optional', publicKeys: [{ ...priv, kid: 'x' }] } })).status).toBe(400);
+    expect((await call(t.url, 'PUT', '/v1/admin/identity', { key: b.secretKey, body: { mode: 'optional', publicKeys: [jwk] } })).status).toBe(204);
+    const v = new Visitor(t.url, b.publishableKey, B_ORIGIN);
+    await v.start();
+    const now = Math.floor(Date.now() / 1000);
+    const good = await new SignJWT({ name: 'Grace' }).setProtectedHeader({ alg: 'EdDSA', kid: 'host-1' }).setSubject('g-1').setAudience('parley:identity').setIssuedAt(now).setExpirationTime(now + 300).setJti(crypto.randomUUID()).sign(privateKey);
+    expect((await v.call('POST', '/identify', { token: good })).body.visitor).toMatchObject({ verified: true, id: 'g-1' });
+    const confused = await new SignJWT({}).setProtectedHeader({ alg: 'HS256', kid: 'host-1' }).setSubject('g-2').setAudience('parley:identity').setIssuedAt(now).setExpirationTime(now + 300).setJti(crypto.randomUUID()).sign(Buffer.from(jwk.x!, 'base64url'));
+    expect((await v.call('POST', '/identify', { token: confused })).status).toBe(401);
+  });
+
+  test('mode required refuses anonymous chats; a different identity never sees the old conversation', async () => {
+    expect((await call(t.url, 'PUT', '/v1/admin/identity', { key: a.secretKey, body: { mode: 'required' } })).status).toBe(204);
+    try {
+      const v = new Visitor(t.url, a.publishableKey, A_ORIGIN);
+      expect((await v.start()).body.settings.identityMode).toBe('required');
+      const anon = await v.call('POST', '/conversations', {});
+      expect(anon.status).toBe(403);
+      expect(anon.body.type).toBe('/docs/problems/identity-required');
+      v.adopt((await v.call('POST', '/identify', { token: await hsToken({ sub: 'alice', email: 'shared@example.com' }) })).body.session);
+      const convA = (await v.call('POST', '/conversations', {})).body.conversation;
+      v.adopt((await v.call('POST', '/identify', { token: await hsToken({ sub: 'mallory', email: 'shared@example.com' }) })).body.session);
+      expect((await v.call('GET', `/conversations/${convA.id}`)).status).toBe(404);
+      expect((await v.call('POST', '/conversations', {})).status).toBe(201);
+    } finally {
+      await call(t.url, 'PUT', '/v1/admin/identity', { key: a.secretKey, body: { mode: 'optional' } });
+    }
+  });
+});
+
+describe('conversations', () => {
+  test("one visitor cannot read another visitor's conversation", async () => {
+    const v1 = new Visitor(t.url, a.publishableKey, A_ORIGIN);
+    await v1.start();
+    const conv = (await v1.call('POST', '/conversations', {})).body.conversation;
+    const v2 = new Visitor(t.url, a.publishableKey, A_ORIGIN);
+    await v2.start();
+    expect((await v2.call('GET', `/conversations/${conv.id}`)).status).toBe(404);
+    expect((await v2.call('POST', `/conversations/${conv.id}/handoff`, {})).status).toBe(404);
+    expect((await v1.call('GET', `/conversations/${conv.id}`)).status).toBe(200);
+  });
+
+  test('messages are stored redacted; the visitor sees their own values back', async () => {
+    const v = new Visitor(t.url, a.publishableKey, A_ORIGIN);
+    await v.start();
+    const conv = (await v.call('POST', '/conversations', {})).body.conversation;
+    const events = await v.say(conv.id, 'Hi, I am Jane Miller, email jane.miller@example.com, card 4111 1111 1111 1111');
+    expect(events[0]!.event).toBe('message');
+    expect(events[0]!.data.message.text).toContain('jane.miller@example.com');
+    expect(events[0]!.data.message.text).not.toContain('4111 1111 1111 1111');
+    const stored = await t.runtime.db.withOwner((tx) => tx.query<{ text: string }>("SELECT text FROM messages WHERE role = 'visitor' AND conversation_id = $1", [conv.id]));
+    expect(stored.rows[0]!.text).toMatch(/\[EMAIL_1\]/);
+    expect(stored.rows[0]!.text).not.toMatch(/jane|4111/i);
+    const dump = await t.runtime.db.withOwner((tx) => tx.query("SELECT encode(sealed, 'escape') AS s FROM pii_vault"));
+    expect(JSON.stringify(dump.rows)).not.toContain('jane.miller@example.com');
+    const back = await v.call('GET', `/conversations/${conv.id}`);
+    expect(back.body.messages[0].text).toContain('jane.miller@example.com');
+  });
+
+  test('asking for a person hands off, visible live on the events stream', async () => {
+    const v = new Visitor(t.url, a.publishableKey, A_ORIGIN);
+    await v.start();
+    const conv = (await v.call('POST', '/conversations', {})).body.conversation;
+    const events = await v.say(conv.id, 'Can I talk to a human please?');
+    expect(events.map((e) => e.event)).toEqual(['message', ...events.slice(1, -2).map(() => 'delta'), 'done', 'handoff']);
+    expect(events.at(-1)!.data.handoff).toMatchObject({ reason: 'visitor_request', status: 'pending' });
+
+    const ac = new AbortController();
+    const res = await fetch(`${t.url}/v1/widget/conversations/${conv.id}/events`, {
+      headers: { origin: A_ORIGIN, 'x-parley-key': a.publishableKey, authorization: `Bearer ${v.token}`, accept: 'text/event-stream' },
+      signal: ac.signal,
+    });
+    const reader = res.body!.getReader();
+    let text = '';
+    while (!text.includes('event: handoff')) text += new TextDecoder().decode((await reader.read()).value);
+    ac.abort();
+    expect(text).toMatch(/id: \d+\nevent: message/);
+    expect(await auditActions(a.secretKey)).toContain('handoff.create');
+  });
+
+  test('bad message bodies are problems and store nothing', async () => {
+    const v = new Visitor(t.url, a.publishableKey, A_ORIGIN);
+    await v.start();
+    const conv = (await v.call('POST', '/conversations', {})).body.conversation;
+    for (const body of [{ text: '' }, { text: 'x'.repeat(4001), clientMessageId: 'a' }, { text: 'hi', clientMessageId: 'a', role: 'agent' }]) {
+      const res = await v.call('POST', `/conversations/${conv.id}/messages`, body);
+      expect(res.status).toBe(400);
+    }
+    expect((await v.call('GET', `/conversations/${conv.id}`)).body.messages).toEqual([]);
+  });
+});
