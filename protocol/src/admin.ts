@@ -122,3 +122,45 @@ export const IdentitySettingsResponse = z.object({
 });
 /** A new shared signing secret, returned exactly once. */
 export const CreatedIdentitySecretResponse = z.object({ id: z.string(), kid: z.string(), secret: z.string(), createdAt: z.string() });
+
+export const HandoffListQuery = z.strictObject({
+  status: z.enum(['pending', 'assigned', 'resolved']).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+export const UpdateHandoffRequest = z.strictObject({
+  status: z.enum(['assigned', 'resolved']),
+  assignedTo: z.string().trim().min(1).max(200).optional(),
+});
+export const AgentMessageRequest = z.strictObject({
+  text: z.string().trim().min(1).max(4000),
+  agent: z.string().trim().min(1).max(200),
+});
+export const RevealRequest = z.strictObject({
+  token: z.string().regex(/^\[[A-Z_]+_\d+\]$/),
+  /** Why a person needs the original value; stored in the audit log. */
+  reason: z.string().trim().min(10).max(500),
+});
+export const PiiScanRequest = z.strictObject({
+  text: z.string().min(1).max(20_000),
+  channel: z.enum(['widget', 'api', 'email']).default('api'),
+});
+export const SettingsSchema = z.strictObject({
+  widget: z
+    .strictObject({
+      greeting: z.string().max(500).optional(),
+      launcherText: z.string().max(60).optional(),
+      locale: z.string().max(20).optional(),
+      theme: z.enum(['light', 'dark', 'auto']).optional(),
+      accentColor: z.string().regex(/^#[0-9a-fA-F]{6}$/).optional(),
+      position: z.enum(['bottom-right', 'bottom-left']).optional(),
+    })
+    .optional(),
+  handoff: z
+    .strictObject({
+      threshold: z.number().min(0).max(1).optional(),
+      sensitiveTopics: z.array(z.string().trim().min(2).max(100)).max(100).optional(),
+    })
+    .optional(),
+  /** Per-class PII policy; see the PII guide. Validated by the server against its classes. */
+  pii: z.record(z.string(), z.unknown()).optional(),
+});

@@ -21,6 +21,7 @@ import { ConversationRedactor } from './ai/pii/redactor.js';
 import { ConversationBus } from './conversations/bus.js';
 import { deriveSeed } from './crypto/derive.js';
 import { ed25519FromSeed } from './crypto/ed25519.js';
+import { handoffRoutes } from './handoff/routes.js';
 import { identityAdminRoutes } from './identity/routes.js';
 import { widgetRoutes } from './widget/routes.js';
 import { WidgetTokens } from './widget/tokens.js';
@@ -79,9 +80,11 @@ export function createApp(deps: AppDeps): express.Express {
   admin.use(providerRoutes({ ...tenantDeps, keyring }));
   admin.use(auditRoutes({ db, audit: deps.audit, verifierKey: deps.verifierKey }));
   admin.use(identityAdminRoutes({ ...tenantDeps, keyring }));
+  const bus = new ConversationBus();
+  const redactor = new ConversationRedactor(keyring);
+  admin.use(handoffRoutes({ db, audit: deps.audit, keyring, bus, redactor }));
   v1.use('/admin', admin);
 
-  const bus = new ConversationBus();
   v1.use(
     '/widget',
     widgetRoutes({
@@ -89,7 +92,7 @@ export function createApp(deps: AppDeps): express.Express {
       keyring,
       tokens: new WidgetTokens(ed25519FromSeed(deriveSeed(config.signingSeed, 'widget-token')), config.publicUrl),
       bus,
-      redactor: new ConversationRedactor(keyring),
+      redactor,
       answerer: new KnowledgeAnswerer({ db, audit: deps.audit, retrieve: deps.retrieve ?? (async () => []) }),
     }),
   );
