@@ -1,3 +1,4 @@
 export * from './problem.js';
 export * from './admin.js';
 export * from './providers.js';
+export * from './knowledge.js';

@@ -22,6 +22,8 @@ import { ConversationBus } from './conversations/bus.js';
 import { deriveSeed } from './crypto/derive.js';
 import { ed25519FromSeed } from './crypto/ed25519.js';
 import { handoffRoutes } from './handoff/routes.js';
+import { bm25Retriever } from './knowledge/retrieve.js';
+import { knowledgeRoutes } from './knowledge/routes.js';
 import { identityAdminRoutes } from './identity/routes.js';
 import { widgetRoutes } from './widget/routes.js';
 import { WidgetTokens } from './widget/tokens.js';
@@ -33,7 +35,7 @@ export interface AppDeps {
   logger: Logger;
   verifierKey: string;
   keyring: Keyring;
-  /** Retrieval over the tenant's knowledge; none means every question goes to a person. */
+  /** Retrieval over the tenant's knowledge; BM25 in Postgres unless another retriever is given. */
   retrieve?: Retrieve;
 }
 
@@ -83,6 +85,7 @@ export function createApp(deps: AppDeps): express.Express {
   const bus = new ConversationBus();
   const redactor = new ConversationRedactor(keyring);
   admin.use(handoffRoutes({ db, audit: deps.audit, keyring, bus, redactor }));
+  admin.use(knowledgeRoutes({ ...tenantDeps, retriever: bm25Retriever }));
   v1.use('/admin', admin);
 
   v1.use(
@@ -93,7 +96,7 @@ export function createApp(deps: AppDeps): express.Express {
       tokens: new WidgetTokens(ed25519FromSeed(deriveSeed(config.signingSeed, 'widget-token')), config.publicUrl),
       bus,
       redactor,
-      answerer: new KnowledgeAnswerer({ db, audit: deps.audit, retrieve: deps.retrieve ?? (async () => []) }),
+      answerer: new KnowledgeAnswerer({ db, audit: deps.audit, retrieve: deps.retrieve ?? ((tx, query, limit) => bm25Retriever.search(tx, query, { limit })) }),
     }),
   );
   app.use('/v1', v1);

@@ -1,3 +1,5 @@
+import { analyze } from '../knowledge/analyze.js';
+
 // The built-in answerer: no model, no network. It answers with the best-supported sentences of the
 // retrieved passages, so the product works offline and every sentence of an answer is a quotation
 // of a cited source.
@@ -19,15 +21,12 @@ export interface ExtractiveAnswer {
   coverage: number;
 }
 
-const STOP = new Set(
-  'a an and are as at be been but by can could do does did for from had has have how i if in into is it its me my no not of on or our please should so that the their them then there these they this to us was we were what when where which who why will with would you your yours about any some get got tell know need want'.split(' '),
-);
+// Words that frame a question rather than say what it is about ("how long does it take…").
+const FRAMING = new Set(analyze('long take much many often soon possible able way need want know tell help get got please thanks hello hi question'));
 
-/** Lower-cased content words with a light English suffix fold, enough to match "refunds" to "refund". */
+/** The question's (or a sentence's) content terms, analysed as the index analyses them. */
 export function contentWords(text: string): string[] {
-  return (text.toLowerCase().normalize('NFKC').match(/[\p{L}\p{N}]+/gu) ?? [])
-    .filter((w) => w.length > 1 && !STOP.has(w))
-    .map((w) => w.replace(/(ies)$/, 'y').replace(/(es|s|ing|ed)$/, '') || w);
+  return analyze(text).filter((w) => !FRAMING.has(w));
 }
 
 function sentences(text: string): string[] {
@@ -49,11 +48,15 @@ export function extractiveAnswer(question: string, passages: readonly Passage[],
       const title = new Set(contentWords(p.title));
       const matched = q.filter((w) => words.has(w) || title.has(w));
       const score = matched.reduce((n, w) => n + weight(w) * (words.has(w) ? 1 : 0.5), 0) / (1 + 0.15 * pi) - 0.01 * si;
-      return { pi, si, s, score, matched };
+      return { pi, si, s, score, matched, inSentence: matched.filter((w) => words.has(w)).length };
     }),
   );
-  const chosen = candidates
-    .filter((c) => c.matched.length > 0)
+  // A sentence must match the question in its own words (a heading alone is not support), and be
+  // close to the best one: weaker sentences dilute an answer more than they help it.
+  const supported = candidates.filter((c) => c.inSentence > 0);
+  const best = Math.max(0, ...supported.map((c) => c.score));
+  const chosen = supported
+    .filter((c) => c.score >= 0.5 * best)
     .sort((a, b) => b.score - a.score)
     .slice(0, maxSentences)
     .sort((a, b) => a.pi - b.pi || a.si - b.si);

@@ -14,7 +14,7 @@ for (const [net, prefix] of [['::', 127], ['fc00::', 7], ['fe80::', 10], ['ff00:
   internal.addSubnet(net, prefix, 'ipv6');
 }
 
-function isInternalHost(hostname: string): boolean {
+export function isInternalHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
   const family = isIP(host);
   if (family) return internal.check(host, family === 4 ? 'ipv4' : 'ipv6');

@@ -1,0 +1,54 @@
+// Admin API for the tenant's knowledge: sources in, retrieval tested.
+import { z } from 'zod';
+
+const webUrl = z.url({ protocol: /^https?$/ }).max(2000);
+
+const common = {
+  title: z.string().trim().min(1).max(300).optional(),
+  /** The tenant's own id for the source; posting the same externalId again replaces it. */
+  externalId: z.string().trim().min(1).max(300).optional(),
+};
+
+export const CreateSourceRequest = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.enum(['markdown', 'html', 'text']), content: z.string().min(1).max(900_000), url: webUrl.optional(), ...common }),
+  z.strictObject({ kind: z.literal('url'), url: webUrl, ...common }),
+  z.strictObject({ kind: z.literal('sitemap'), url: webUrl }),
+]);
+export type CreateSourceRequest = z.infer<typeof CreateSourceRequest>;
+
+export const BulkSourcesRequest = z.strictObject({
+  sources: z
+    .array(z.strictObject({ kind: z.enum(['markdown', 'html', 'text']), content: z.string().min(1).max(200_000), url: webUrl.optional(), ...common }))
+    .min(1)
+    .max(1000),
+});
+
+export const SourceSchema = z.object({
+  id: z.string().uuid(),
+  kind: z.string(),
+  externalId: z.string().nullable(),
+  title: z.string(),
+  url: z.string().nullable(),
+  status: z.string(),
+  chunks: z.number().int(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export const KnowledgeSearchRequest = z.strictObject({
+  query: z.string().trim().min(1).max(1000),
+  limit: z.number().int().min(1).max(50).default(5),
+});
+export const KnowledgeSearchResponse = z.object({
+  results: z.array(
+    z.object({
+      chunkId: z.string(),
+      sourceId: z.string(),
+      externalId: z.string().nullable(),
+      title: z.string(),
+      url: z.string().nullable(),
+      score: z.number(),
+      text: z.string(),
+    }),
+  ),
+});

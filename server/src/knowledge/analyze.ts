@@ -1,0 +1,25 @@
+// One analyser for indexing and for queries: Unicode words, lower case, English stop words removed,
+// Porter stems. BM25 needs the same terms on both sides.
+import { stemmer } from 'stemmer';
+
+const STOP = new Set(
+  ('a about above after again against all am an and any are as at be because been before being below between both but by can ' +
+    'could did do does doing down during each few for from further had has have having he her here hers herself him himself his ' +
+    'how i if in into is it its itself just me more most my myself no nor not now of off on once only or other our ours ourselves ' +
+    'out over own same she should so some such than that the their theirs them themselves then there these they this those ' +
+    'through to too under until up very was we were what when where which while who whom why will with would you your yours ' +
+    'yourself yourselves').split(' '),
+);
+
+/** Terms in order, duplicates kept (term frequency matters). */
+export function analyze(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.normalize('NFKC').toLowerCase().matchAll(/[\p{L}\p{N}]+(?:['’][\p{L}]+)?/gu)) {
+    const w = m[0].replace(/['’]s$/, '');
+    if (w.length < 2 || w.length > 40 || STOP.has(w)) continue;
+    out.push(/^\p{N}+$/u.test(w) ? w : stemmer(w));
+  }
+  return out;
+}
+
+export const uniqueTerms = (text: string): string[] => [...new Set(analyze(text))];

@@ -1,0 +1,103 @@
+// Chunking that follows headings: each chunk keeps its heading path as title, an anchor to its
+// section, and its position. Long sections split on paragraph boundaries with a little overlap.
+import { createHash } from 'node:crypto';
+
+export interface Chunk {
+  position: number;
+  title: string;
+  anchor: string | null;
+  text: string;
+  contentHash: Buffer;
+}
+
+const TARGET_WORDS = 300;
+const MAX_WORDS = 420;
+const OVERLAP_WORDS = 40;
+
+/** GitHub-style heading slug, the anchor most documentation sites generate. */
+export function slug(heading: string): string {
+  return heading
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^\p{L}\p{N}\s-]/gu, '')
+    .trim()
+    .replace(/\s+/g, '-');
+}
+
+const words = (s: string) => s.split(/\s+/).filter(Boolean).length;
+export const hashText = (s: string) => createHash('sha256').update(s.replace(/\s+/g, ' ').trim()).digest();
+
+interface Section {
+  path: string[];
+  anchor: string | null;
+  paragraphs: string[];
+}
+
+function sections(markdown: string, docTitle: string): Section[] {
+  const out: Section[] = [{ path: [docTitle], anchor: null, paragraphs: [] }];
+  const path: string[] = [];
+  let fence = false;
+  let para: string[] = [];
+  const push = () => {
+    const p = para.join('\n').trim();
+    if (p) out[out.length - 1]!.paragraphs.push(p);
+    para = [];
+  };
+  for (const line of markdown.split(/\r?\n/)) {
+    if (/^\s*(```|~~~)/.test(line)) fence = !fence;
+    const h = fence ? null : /^(#{1,6})\s+(.+?)\s*#*\s*$/.exec(line);
+    if (h) {
+      push();
+      const level = h[1]!.length;
+      const text = h[2]!.replace(/[*_`]/g, '').trim();
+      path.length = level - 1;
+      path[level - 1] = text;
+      out.push({ path: [docTitle, ...path.filter(Boolean)], anchor: slug(text), paragraphs: [] });
+    } else if (!line.trim() && !fence) push();
+    else para.push(line);
+  }
+  push();
+  return out.filter((s) => s.paragraphs.length);
+}
+
+export function chunkMarkdown(markdown: string, opts: { title: string; url: string | null }): Chunk[] {
+  const chunks: Chunk[] = [];
+  for (const s of sections(markdown, opts.title)) {
+    const title = [...new Set(s.path)].join(' › ');
+    const anchor = opts.url ? (s.anchor ? `${opts.url.split('#')[0]}#${s.anchor}` : opts.url) : null;
+    let buf: string[] = [];
+    const emit = () => {
+      const text = buf.join('\n\n').trim();
+      if (text) chunks.push({ position: chunks.length, title, anchor, text, contentHash: hashText(`${title}\n${text}`) });
+    };
+    for (const p of s.paragraphs) {
+      if (buf.length && words(buf.join(' ')) + words(p) > MAX_WORDS) {
+        emit();
+        const tail = buf.join(' ').split(/\s+/).slice(-OVERLAP_WORDS).join(' ');
+        buf = [tail];
+      }
+      // A single paragraph longer than the limit is cut on sentence boundaries.
+      if (words(p) > MAX_WORDS) {
+        for (const sentence of p.split(/(?<=[.!?])\s+/)) {
+          if (words(buf.join(' ')) + words(sentence) > TARGET_WORDS && buf.length) {
+            emit();
+            buf = [];
+          }
+          buf.push(sentence);
+        }
+      } else buf.push(p);
+    }
+    emit();
+  }
+  // Identical chunks within one source are stored once.
+  const seen = new Set<string>();
+  return chunks
+    .filter((c) => {
+      const k = c.contentHash.toString('hex');
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    })
+    .map((c, i) => ({ ...c, position: i }));
+}

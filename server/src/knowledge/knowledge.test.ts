@@ -1,0 +1,183 @@
+// Knowledge end to end: chunking, safe HTML, BM25 in Postgres, atomic replace, isolation, crawling,
+// and a visitor getting a cited answer — or a person when the knowledge has none.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import type { CreatedTenant } from '../tenants/service.js';
+import { startTestApp, type TestApp } from '../test/app.js';
+import { call } from '../test/http.js';
+import { Visitor } from '../test/widget.js';
+import { analyze } from './analyze.js';
+import { chunkMarkdown } from './chunk.js';
+import { htmlToText } from './html.js';
+
+const RETURNS = `# Returns and refunds
+
+## Return window
+You can return any unworn item within 30 days of delivery. Items must have their original tags.
+
+## Refund timing
+Refunds are issued to the original payment method within 5 business days after we receive the parcel.
+
+## Exchanges
+We do not offer direct exchanges. Return the item and place a new order instead.
+`;
+const SHIPPING = `# Shipping
+
+## Delivery times
+Standard delivery takes 3 to 5 business days. Express delivery arrives the next business day if ordered before 2 pm.
+
+## International shipping
+We ship to 40 countries. Customs duties are paid by the recipient.
+`;
+
+describe('chunking and HTML', () => {
+  test('chunks follow headings, keep the heading path, an anchor and their position', () => {
+    const chunks = chunkMarkdown(RETURNS, { title: 'Returns', url: 'https://help.example/returns' });
+    expect(chunks.map((c) => [c.position, c.title, c.anchor])).toEqual([
+      [0, 'Returns › Returns and refunds › Return window', 'https://help.example/returns#return-window'],
+      [1, 'Returns › Returns and refunds › Refund timing', 'https://help.example/returns#refund-timing'],
+      [2, 'Returns › Returns and refunds › Exchanges', 'https://help.example/returns#exchanges'],
+    ]);
+  });
+
+  test('identical content in one source is stored once; long sections split', () => {
+    const dup = chunkMarkdown('## A\nsame words here.\n\n## A\nsame words here.', { title: 'T', url: null });
+    expect(dup).toHaveLength(1);
+    const long = chunkMarkdown(`## Long\n${Array.from({ length: 60 }, (_, i) => `Sentence number ${i} talks about parcels and lockers.`).join(' ')}`, { title: 'T', url: null });
+    expect(long.length).toBeGreaterThan(1);
+  });
+
+  test('HTML keeps visible text and headings; scripts, styles and navigation never reach the index', () => {
+    const { text, title } = htmlToText(
+      `<html><head><title>Help &amp; FAQ</title><style>.x{}</style><script>alert("pwned")</script></head>
+       <body><nav>Home | Login</nav><h2>Gift cards</h2><p>Gift cards never expire &mdash; use them &lt;anytime&gt;.</p>
+       <noscript>enable js</noscript><iframe src="https://evil.example"></iframe><footer>© corp</footer></body></html>`,
+    );
+    expect(title).toBe('Help & FAQ');
+    expect(text).toBe('## Gift cards\n\nGift cards never expire — use them <anytime>.');
+    expect(text).not.toMatch(/pwned|Login|enable js|corp/);
+  });
+
+  test('the analyser stems and drops stop words', () => {
+    expect(analyze('The refunds were refunded, refunding!')).toEqual(['refund', 'refund', 'refund']);
+  });
+});
+
+describe('over the admin API', () => {
+  let t: TestApp;
+  let a: CreatedTenant;
+  let b: CreatedTenant;
+  let site: Server;
+  let siteUrl: string;
+  const admin = (method: string, path: string, body?: unknown, key = a.secretKey) => call(t.url, method, `/v1/admin${path}`, { key, body });
+  const search = async (query: string, key = a.secretKey) => (await admin('POST', '/knowledge/search', { query, limit: 5 }, key)).body.results as any[];
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    a = await t.tenant('Shop A', ['shop.a.example']);
+    b = await t.tenant('Shop B', ['b.example']);
+    site = createServer((req, res) => {
+      if (req.url === '/sitemap.xml') {
+        res.setHeader('content-type', 'application/xml');
+        res.end(`<urlset><url><loc>${siteUrl}/gift-cards</loc></url><url><loc>${siteUrl}/warranty</loc></url><url><loc>https://elsewhere.example/x</loc></url></urlset>`);
+      } else if (req.url === '/gift-cards') {
+        res.setHeader('content-type', 'text/html');
+        res.end('<h1>Gift cards</h1><p>Gift cards are valid for three years and can be topped up in store.</p>');
+      } else if (req.url === '/warranty') {
+        res.setHeader('content-type', 'text/html');
+        res.end('<h1>Warranty</h1><p>Electronics carry a two-year manufacturer warranty.</p>');
+      } else if (req.url === '/moved') {
+        res.writeHead(302, { location: '/gift-cards' }).end();
+      } else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => site.listen(0, '127.0.0.1', r));
+    siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    site.close();
+    await t.close();
+  });
+
+  test('ingest, then BM25 finds the right section with its anchor', async () => {
+    const res = await admin('POST', '/knowledge/sources', { kind: 'markdown', content: RETURNS, url: 'https://help.a.example/returns', externalId: 'returns' });
+    expect(res.status).toBe(201);
+    expect(res.body.sources[0]).toMatchObject({ externalId: 'returns', chunks: 3, changed: true });
+    await admin('POST', '/knowledge/sources', { kind: 'markdown', content: SHIPPING, url: 'https://help.a.example/shipping', externalId: 'shipping' });
+    const results = await search('how long until I get my refund?');
+    expect(results[0]).toMatchObject({ title: expect.stringContaining('Refund timing'), url: 'https://help.a.example/returns#refund-timing', externalId: 'returns' });
+    expect((await search('international customs'))[0].title).toContain('International shipping');
+  });
+
+  test('the same content again changes nothing; changed content replaces the chunks', async () => {
+    const again = await admin('POST', '/knowledge/sources', { kind: 'markdown', content: RETURNS, url: 'https://help.a.example/returns', externalId: 'returns' });
+    expect(again.body.sources[0].changed).toBe(false);
+    const changed = await admin('POST', '/knowledge/sources', { kind: 'markdown', content: RETURNS.replace('30 days', '60 days'), url: 'https://help.a.example/returns', externalId: 'returns' });
+    expect(changed.status).toBe(200);
+    const window = (await search('return window days'))[0];
+    expect(window.text).toContain('60 days');
+    expect((await search('return window days')).some((r) => r.text.includes('30 days'))).toBe(false);
+  });
+
+  test('a re-ingest that fails leaves the previous chunks and statistics as they were', async () => {
+    const before = await search('return window days');
+    const spy = vi.spyOn(t.runtime.audit, 'append').mockRejectedValueOnce(new Error('disk full'));
+    const res = await admin('POST', '/knowledge/sources', { kind: 'markdown', content: '# Returns\n\nNo returns at all.', externalId: 'returns' });
+    spy.mockRestore();
+    expect(res.status).toBe(500);
+    expect(await search('return window days')).toEqual(before);
+  });
+
+  test("tenant B's knowledge never comes back for tenant A, and the reverse", async () => {
+    await admin('POST', '/knowledge/sources', { kind: 'text', content: 'Our loyalty programme gives double points on Tuesdays.', externalId: 'loyalty' }, b.secretKey);
+    expect(await search('loyalty points tuesday')).toEqual([]);
+    expect((await search('loyalty points tuesday', b.secretKey))[0].text).toContain('double points');
+    expect(await search('refund', b.secretKey)).toEqual([]);
+  });
+
+  test('deleting a source removes its chunks and its statistics', async () => {
+    const src = (await admin('POST', '/knowledge/sources', { kind: 'text', content: 'Zebra-striped umbrellas are sold out.', externalId: 'zebra' })).body.sources[0];
+    expect(await search('zebra umbrellas')).toHaveLength(1);
+    expect((await admin('DELETE', `/knowledge/sources/${src.id}`)).status).toBe(204);
+    expect(await search('zebra umbrellas')).toEqual([]);
+    const df = await t.runtime.db.withTenant(a.tenant.id, { requestId: null }, (tx) => tx.query("SELECT * FROM knowledge_terms WHERE term = 'zebra'"));
+    expect(df.rows).toEqual([]);
+    expect((await admin('DELETE', `/knowledge/sources/${src.id}`)).status).toBe(404);
+  });
+
+  test('a sitemap ingests its own pages only; redirects are followed; re-sync works', async () => {
+    const res = await admin('POST', '/knowledge/sources', { kind: 'sitemap', url: `${siteUrl}/sitemap.xml` });
+    expect(res.status).toBe(201);
+    expect(res.body.sources.map((s: any) => s.url)).toEqual([`${siteUrl}/gift-cards`, `${siteUrl}/warranty`]);
+    expect((await search('warranty electronics'))[0].title).toContain('Warranty');
+    const moved = await admin('POST', '/knowledge/sources', { kind: 'url', url: `${siteUrl}/moved`, externalId: 'moved' });
+    expect(moved.body.sources[0].url).toBe(`${siteUrl}/gift-cards`);
+    expect((await admin('POST', `/knowledge/sources/${moved.body.sources[0].id}/resync`)).body.source.changed).toBe(false);
+    expect((await admin('POST', '/knowledge/sources', { kind: 'url', url: `${siteUrl}/missing` })).status).toBe(422);
+  });
+
+  test('bad input is refused and nothing is stored', async () => {
+    const before = (await admin('GET', '/knowledge/sources')).body.sources.length;
+    for (const body of [{ kind: 'pdf', content: 'x' }, { kind: 'markdown' }, { kind: 'markdown', content: 'x', extra: 1 }, { kind: 'url', url: 'file:///etc/passwd' }]) {
+      expect((await admin('POST', '/knowledge/sources', body)).status).toBe(400);
+    }
+    expect((await admin('GET', '/knowledge/sources')).body.sources.length).toBe(before);
+  });
+
+  test('a visitor gets a streamed, cited answer; an unanswerable question goes to a person', async () => {
+    const v = new Visitor(t.url, a.publishableKey, 'https://shop.a.example');
+    await v.start();
+    const conv = (await v.call('POST', '/conversations', {})).body.conversation.id;
+    const events = await v.say(conv, 'How long do refunds take?');
+    const done = events.find((e) => e.event === 'done')!.data.message;
+    expect(events.filter((e) => e.event === 'delta').length).toBeGreaterThan(0);
+    expect(done.text).toContain('5 business days');
+    expect(done.citations).toEqual([expect.objectContaining({ url: 'https://help.a.example/returns#refund-timing' })]);
+    expect(done.confidence).toBeGreaterThan(0.45);
+    expect(events.some((e) => e.event === 'handoff')).toBe(false);
+
+    const unknown = await v.say(conv, 'Can I pay with cryptocurrency tokens on Mars?');
+    expect(unknown.at(-1)).toMatchObject({ event: 'handoff', data: { handoff: { reason: 'low_confidence' } } });
+    expect(unknown.find((e) => e.event === 'done')!.data.message.citations).toEqual([]);
+  });
+});

@@ -1,0 +1,85 @@
+// Retrieval, always inside a tenant transaction so row-level security scopes it. BM25 is computed
+// in SQL from the per-tenant statistics over candidates found through the GIN index on terms.
+import type { RetrievedChunk } from '../ai/answerer.js';
+import type { Tx } from '../db/types.js';
+import { uniqueTerms } from './analyze.js';
+
+export interface Retriever {
+  readonly name: string;
+  search(tx: Tx, query: string, opts: { limit: number }): Promise<RetrievedChunk[]>;
+}
+
+const K1 = 1.2;
+const B = 0.75;
+const TITLE_BOOST = 0.3;
+
+interface Row {
+  id: string;
+  source_id: string;
+  external_id: string | null;
+  title: string;
+  anchor_url: string | null;
+  url: string | null;
+  text: string;
+  score: number;
+}
+
+const toChunk = (r: Row): RetrievedChunk => ({
+  chunkId: r.id,
+  sourceId: r.source_id,
+  externalId: r.external_id,
+  title: r.title,
+  url: r.anchor_url ?? r.url,
+  score: Number(Number(r.score).toFixed(4)),
+  text: r.text,
+});
+
+export const bm25Retriever: Retriever = {
+  name: 'bm25',
+  async search(tx, query, { limit }) {
+    const terms = uniqueTerms(query).slice(0, 32);
+    if (!terms.length) return [];
+    const { rows } = await tx.query<Row>(
+      `WITH stats AS (
+         SELECT chunk_count::float8 AS n, total_length::float8 / greatest(chunk_count, 1) AS avgdl FROM knowledge_stats
+       ), idf AS (
+         SELECT t.term, ln(1 + (s.n - t.df + 0.5) / (t.df + 0.5)) AS idf FROM knowledge_terms t, stats s WHERE t.term = ANY($1::text[])
+       ), scored AS (
+         SELECT c.id, sum(
+                  i.idf * (tf.n * ($3::float8 + 1)) / (tf.n + $3::float8 * (1 - $4::float8 + $4::float8 * c.length / s.avgdl))
+                  + CASE WHEN i.term = ANY(c.title_terms) THEN $5::float8 * i.idf ELSE 0 END
+                ) AS score
+           FROM knowledge_chunks c
+           CROSS JOIN stats s
+           JOIN idf i ON i.term = ANY(c.terms)
+           CROSS JOIN LATERAL (SELECT cardinality(array_positions(c.terms, i.term))::float8 AS n) tf
+          WHERE c.terms && $1::text[]
+          GROUP BY c.id
+          ORDER BY score DESC
+          LIMIT $2
+       )
+       SELECT c.id, c.source_id, src.external_id, c.title, c.anchor_url, src.url, c.text, sc.score
+         FROM scored sc JOIN knowledge_chunks c ON c.id = sc.id JOIN knowledge_sources src ON src.id = c.source_id
+        ORDER BY sc.score DESC, c.id`,
+      [terms, limit, K1, B, TITLE_BOOST],
+    );
+    return rows.map(toChunk);
+  },
+};
+
+/** Postgres' own ranking (no IDF), kept as a baseline for the benchmark. */
+export const tsRankRetriever: Retriever = {
+  name: 'ts_rank_cd',
+  async search(tx, query, { limit }) {
+    const { rows } = await tx.query<Row>(
+      `SELECT c.id, c.source_id, src.external_id, c.title, c.anchor_url, src.url, c.text, ts_rank_cd(c.tsv, q) AS score
+         FROM knowledge_chunks c JOIN knowledge_sources src ON src.id = c.source_id,
+              plainto_tsquery('english', $1) q0,
+              LATERAL (SELECT to_tsquery('english', replace(q0::text, ' & ', ' | ')) AS q) qq
+        WHERE q0::text <> '' AND c.tsv @@ q
+        ORDER BY score DESC, c.id LIMIT $2`,
+      [query, limit],
+    );
+    return rows.map(toChunk);
+  },
+};
