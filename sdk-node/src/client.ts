@@ -1,0 +1,105 @@
+// A typed client of the admin API. Every response is validated with the protocol's schemas, and every
+// error is a ParleyApiError carrying the problem fields.
+import {
+  ApiKeyListResponse,
+  AuditListResponse,
+  CheckpointResponse,
+  ConsistencyProofResponse,
+  CreatedApiKeyResponse,
+  CreatedIdentitySecretResponse,
+  DomainListResponse,
+  DomainSchema,
+  IdentitySettingsResponse,
+  InclusionProofResponse,
+  KnowledgeSearchResponse,
+  ProblemSchema,
+  SourceSchema,
+  type Capability,
+  type CreateSourceRequest,
+} from '@parley/protocol';
+import { z } from 'zod';
+import { ParleyApiError } from './errors.js';
+
+/** Options for {@link Parley}. */
+export interface ParleyOptions {
+  /** A secret key (`sk_…`). Keep it on your servers. */
+  secretKey: string;
+  /** The API origin, e.g. `https://api.parley.example`. */
+  baseUrl: string;
+  fetch?: typeof fetch;
+}
+
+const HandoffList = z.object({
+  handoffs: z.array(z.object({ id: z.string(), conversationId: z.string(), status: z.string(), reason: z.string(), assignedTo: z.string().nullable(), visitorVerified: z.boolean(), createdAt: z.string(), updatedAt: z.string() })),
+});
+const PiiScan = z.object({ matches: z.array(z.object({ class: z.string(), start: z.number(), end: z.number(), score: z.number(), action: z.string() })), redacted: z.string() });
+const SourcesResponse = z.object({ sources: z.array(SourceSchema.extend({ changed: z.boolean().optional() })) });
+
+/** The admin API: domains, keys, knowledge, handoffs, identity, settings and the audit log. */
+export class Parley {
+  private readonly base: string;
+  private readonly doFetch: typeof fetch;
+  constructor(private readonly opts: ParleyOptions) {
+    if (!/^sk_(live|test)_/.test(opts.secretKey)) throw new TypeError('secretKey must be a Parley secret key (sk_…)');
+    this.base = opts.baseUrl.replace(/\/+$/, '');
+    this.doFetch = opts.fetch ?? fetch;
+  }
+
+  private async call<S extends z.ZodType>(method: string, path: string, schema: S | null, body?: unknown): Promise<z.output<S>> {
+    const res = await this.doFetch(`${this.base}/v1/admin${path}`, {
+      method,
+      headers: { authorization: `Bearer ${this.opts.secretKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok) {
+      const problem = ProblemSchema.safeParse(text ? JSON.parse(text) : null);
+      throw new ParleyApiError(problem.success ? problem.data : { type: 'about:blank', title: res.statusText || 'Error', status: res.status, request_id: res.headers.get('x-request-id') ?? '' });
+    }
+    return (schema ? schema.parse(text ? JSON.parse(text) : null) : undefined) as z.output<S>;
+  }
+
+  readonly domains = {
+    list: () => this.call('GET', '/domains', DomainListResponse).then((r) => r.domains),
+    add: (pattern: string) => this.call('POST', '/domains', z.object({ domain: DomainSchema }), { pattern }).then((r) => r.domain),
+    remove: (id: string) => this.call('DELETE', `/domains/${encodeURIComponent(id)}`, null),
+  };
+
+  readonly apiKeys = {
+    list: () => this.call('GET', '/api-keys', ApiKeyListResponse).then((r) => r.apiKeys),
+    /** The returned `secret` is shown only this once. */
+    create: (input: { name: string; capabilities: Capability[]; expiresInSeconds?: number }) => this.call('POST', '/api-keys', CreatedApiKeyResponse, input),
+    rotate: (id: string, graceSeconds?: number) => this.call('POST', `/api-keys/${encodeURIComponent(id)}/rotate`, CreatedApiKeyResponse, graceSeconds === undefined ? {} : { graceSeconds }),
+    revoke: (id: string) => this.call('DELETE', `/api-keys/${encodeURIComponent(id)}`, null),
+  };
+
+  readonly knowledge = {
+    add: (source: CreateSourceRequest) => this.call('POST', '/knowledge/sources', SourcesResponse, source).then((r) => r.sources),
+    list: () => this.call('GET', '/knowledge/sources', SourcesResponse).then((r) => r.sources),
+    remove: (id: string) => this.call('DELETE', `/knowledge/sources/${encodeURIComponent(id)}`, null),
+    search: (query: string, limit = 5) => this.call('POST', '/knowledge/search', KnowledgeSearchResponse, { query, limit }).then((r) => r.results),
+  };
+
+  readonly handoffs = {
+    list: (status?: 'pending' | 'assigned' | 'resolved') => this.call('GET', `/handoffs${status ? `?status=${status}` : ''}`, HandoffList).then((r) => r.handoffs),
+    update: (id: string, status: 'assigned' | 'resolved', assignedTo?: string) => this.call('PATCH', `/handoffs/${encodeURIComponent(id)}`, null, { status, ...(assignedTo ? { assignedTo } : {}) }),
+  };
+
+  readonly identity = {
+    get: () => this.call('GET', '/identity', IdentitySettingsResponse),
+    configure: (input: { mode: 'optional' | 'required'; publicKeys?: Record<string, unknown>[]; jwksUrl?: string }) => this.call('PUT', '/identity', null, input),
+    /** The returned `secret` is shown only this once. */
+    createSecret: () => this.call('POST', '/identity/secrets', CreatedIdentitySecretResponse),
+  };
+
+  readonly pii = {
+    scan: (text: string, channel: 'widget' | 'api' | 'email' = 'api') => this.call('POST', '/pii/scan', PiiScan, { text, channel }),
+  };
+
+  readonly audit = {
+    list: (after = -1, limit = 100) => this.call('GET', `/audit?after=${after}&limit=${limit}`, AuditListResponse),
+    checkpoint: () => this.call('GET', '/audit/checkpoint', CheckpointResponse),
+    inclusionProof: (index: number, size: number) => this.call('GET', `/audit/proof/inclusion?index=${index}&size=${size}`, InclusionProofResponse),
+    consistencyProof: (from: number, to: number) => this.call('GET', `/audit/proof/consistency?from=${from}&to=${to}`, ConsistencyProofResponse),
+  };
+}

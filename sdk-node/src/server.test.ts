@@ -1,0 +1,61 @@
+// The SDK against a real Parley server: sessions it signs are accepted once, the admin client works
+// end to end, and API errors arrive as typed problems.
+import { generateKeyPairSync } from 'node:crypto';
+import { exportJWK } from 'jose';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startTestApp, type TestApp } from '../../server/src/test/app.js';
+import { Visitor } from '../../server/src/test/widget.js';
+import { Parley } from './client.js';
+import { ParleyApiError } from './errors.js';
+import { signUserSession } from './session.js';
+
+let t: TestApp;
+let parley: Parley;
+let pk: string;
+const ORIGIN = 'https://app.acme.example';
+
+beforeAll(async () => {
+  t = await startTestApp();
+  const tenant = await t.tenant('Acme', ['app.acme.example']);
+  pk = tenant.publishableKey;
+  parley = new Parley({ secretKey: tenant.secretKey, baseUrl: t.url });
+});
+afterAll(() => t.close());
+
+describe('@parley/node against the server', () => {
+  test('a session signed with a shared secret verifies the visitor, once', async () => {
+    const { secret } = await parley.identity.createSecret();
+    const token = await signUserSession({ id: 'cust-7', name: 'Lin' }, { secret });
+    const v = new Visitor(t.url, pk, ORIGIN);
+    await v.start();
+    const ok = await v.call('POST', '/identify', { token });
+    expect(ok.body.visitor).toMatchObject({ verified: true, id: 'cust-7', name: 'Lin' });
+    expect((await v.call('POST', '/identify', { token })).status).toBe(401);
+  });
+
+  test('a session signed with the host’s own private key (only the public key registered)', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    await parley.identity.configure({ mode: 'optional', publicKeys: [{ ...(await exportJWK(publicKey)), kid: 'acme-2026' }] });
+    const token = await signUserSession({ id: 'cust-8' }, { privateKey, kid: 'acme-2026' });
+    const v = new Visitor(t.url, pk, ORIGIN);
+    await v.start();
+    expect((await v.call('POST', '/identify', { token })).body.visitor).toMatchObject({ verified: true, id: 'cust-8' });
+  });
+
+  test('the admin client: domains, keys, knowledge and audit, with problems as ParleyApiError', async () => {
+    const d = await parley.domains.add('*.acme.example');
+    expect((await parley.domains.list()).map((x) => x.pattern)).toContain('*.acme.example');
+    await parley.domains.remove(d.id);
+    const created = await parley.apiKeys.create({ name: 'reader', capabilities: ['audit:read'] });
+    expect(created.secret).toMatch(/^sk_test_/);
+    await parley.knowledge.add({ kind: 'markdown', content: '# Billing\n\n## Invoices\nInvoices are emailed on the first day of each month.', externalId: 'billing' });
+    expect((await parley.knowledge.search('when are invoices sent'))[0]!.title).toContain('Invoices');
+    const cp = await parley.audit.checkpoint();
+    expect(cp.size).toBeGreaterThan(0);
+    const err = await parley.domains.add('not a domain/').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ParleyApiError);
+    expect(err).toMatchObject({ status: 400, type: '/docs/problems/validation-failed', requestId: expect.stringMatching(/^req_/) });
+    const reader = new Parley({ secretKey: created.secret, baseUrl: t.url });
+    await expect(reader.domains.list()).rejects.toMatchObject({ status: 403, type: '/docs/problems/missing-capability' });
+  });
+});
