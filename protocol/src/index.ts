@@ -2,3 +2,4 @@ export * from './problem.js';
 export * from './admin.js';
 export * from './providers.js';
 export * from './knowledge.js';
+export * from './widget.js';

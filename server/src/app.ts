@@ -22,6 +22,7 @@ import { ConversationBus } from './conversations/bus.js';
 import { deriveSeed } from './crypto/derive.js';
 import { ed25519FromSeed } from './crypto/ed25519.js';
 import { handoffRoutes } from './handoff/routes.js';
+import { staticRoutes } from './static/routes.js';
 import { bm25Retriever } from './knowledge/retrieve.js';
 import { knowledgeRoutes } from './knowledge/routes.js';
 import { identityAdminRoutes } from './identity/routes.js';
@@ -35,6 +36,8 @@ export interface AppDeps {
   logger: Logger;
   verifierKey: string;
   keyring: Keyring;
+  /** The demo tenant's publishable key, for the demo host page. */
+  demoPublishableKey?: string;
   /** Retrieval over the tenant's knowledge; BM25 in Postgres unless another retriever is given. */
   retrieve?: Retrieve;
 }
@@ -69,6 +72,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(jsonBody(config.bodyLimitBytes));
 
   app.use(wellKnownRoutes({ db, publicUrl: config.publicUrl, securityContact: config.securityContact }));
+  app.use(staticRoutes({ demoPublishableKey: deps.demoPublishableKey }));
 
   const v1 = Router();
   route(v1, '/audit/verifier-key', { get: (_req, res) => void res.type('text/plain').send(`${deps.verifierKey}\n`) });

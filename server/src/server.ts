@@ -7,19 +7,30 @@ import type { Config } from './config.js';
 import { rotationSweep } from './crypto/rotation.js';
 import { createLogger } from './http/logger.js';
 import { openRuntime, type Runtime } from './runtime.js';
+import { seedDemo, type DemoTenant } from './cli/demo.js';
 
 export interface RunningServer {
   runtime: Runtime;
+  demo: DemoTenant | null;
   server: Server;
   url: string;
   logger: Logger;
   close(): Promise<void>;
 }
 
-export async function startServer(config: Config, opts: { logger?: Logger } = {}): Promise<RunningServer> {
+export async function startServer(config: Config, opts: { logger?: Logger; seedDemo?: boolean } = {}): Promise<RunningServer> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const runtime = await openRuntime(config, { logger });
-  const app = createApp({ config, db: runtime.db, audit: runtime.audit, logger, verifierKey: runtime.verifierKey, keyring: runtime.keyring });
+  const demo = opts.seedDemo ? await seedDemo(runtime, config.publicUrl) : null;
+  const app = createApp({
+    config,
+    db: runtime.db,
+    audit: runtime.audit,
+    logger,
+    verifierKey: runtime.verifierKey,
+    keyring: runtime.keyring,
+    ...(demo ? { demoPublishableKey: demo.publishableKey } : {}),
+  });
   let server: Server;
   try {
     server = await new Promise<Server>((resolve, reject) => {
@@ -52,6 +63,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   const port = typeof address === 'object' && address ? address.port : config.port;
   return {
     runtime,
+    demo,
     server,
     url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`,
     logger,

@@ -7,7 +7,6 @@ import { startServer } from '../server.js';
 import { createTenant } from '../tenants/service.js';
 import { verifyLog } from '../audit/verify.js';
 import { rewrapDataKeys, rotateDataKeys } from '../crypto/rotation.js';
-import { seedDemo } from './demo.js';
 import { HttpProblem } from '../http/problem.js';
 
 const cliActor = { type: 'cli' as const, id: process.env.USER ?? null };
@@ -19,25 +18,23 @@ program
   .option('--seed-demo', 'create a demo tenant with sample knowledge on first start')
   .action(async (opts: { seedDemo?: boolean }) => {
     const config = loadConfig();
-    const running = await startServer(config);
+    const running = await startServer(config, { seedDemo: !!opts.seedDemo });
     const base = config.publicUrl;
-    if (opts.seedDemo) {
-      const demo = await seedDemo(running.runtime, base);
-      process.stdout.write(
-        [
-          '',
-          `Parley is running on ${running.url} (${config.databaseUrl ? 'PostgreSQL' : `embedded database in ${config.dataDir}`})`,
-          `  Demo host page  ${base}/demo/`,
-          `  Console         ${base}/console/`,
-          `  Docs            ${base}/docs/`,
-          `  API health      ${base}/healthz`,
-          `  Demo tenant     ${demo.tenantId} (publishable key ${demo.publishableKey}; admin key in ${demo.file})`,
-          '',
-        ].join('\n'),
-      );
-    } else {
-      process.stdout.write(`Parley is running on ${running.url}\n`);
-    }
+    const demo = running.demo;
+    process.stdout.write(
+      demo
+        ? [
+            '',
+            `Parley is running on ${running.url} (${config.databaseUrl ? 'PostgreSQL' : `embedded database in ${config.dataDir}`})`,
+            `  Demo host page  ${base}/demo/`,
+            `  Console         ${base}/console/`,
+            `  Docs            ${base}/docs/`,
+            `  API health      ${base}/healthz`,
+            `  Demo tenant     ${demo.tenantId} (publishable key ${demo.publishableKey}; admin key in ${demo.file})`,
+            '',
+          ].join('\n')
+        : `Parley is running on ${running.url}\n`,
+    );
     const stop = () => {
       running.close().then(() => process.exit(0), () => process.exit(1));
     };

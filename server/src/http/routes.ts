@@ -5,7 +5,7 @@ import { HttpProblem } from './problem.js';
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 export type Handlers = Partial<Record<Method, RequestHandler | RequestHandler[]>>;
 
-export function route(router: Router, path: string, handlers: Handlers): void {
+export function route(router: Router, path: string | RegExp, handlers: Handlers): void {
   const r = router.route(path);
   const allow: string[] = [];
   for (const [method, h] of Object.entries(handlers) as [Method, RequestHandler | RequestHandler[]][]) {

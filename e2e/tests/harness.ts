@@ -1,0 +1,101 @@
+// A real Parley server (built widget, real database) and host pages on their own origins, driven by
+// Debian's Chromium through playwright-core.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import { startTestApp, type TestApp } from '../../server/src/test/app.js';
+import { call } from '../../server/src/test/http.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const WIDGET = fileURLToPath(new URL('../../widget/', import.meta.url));
+
+export async function launch(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is needed for the browser tests: apt-get install chromium (or set CHROMIUM_PATH); looked at ${CHROMIUM}`);
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** The widget is served from its build; build it when a fresh checkout has none. */
+export function ensureWidgetBuilt(): void {
+  if (!existsSync(`${WIDGET}dist/widget.js`)) execFileSync(process.execPath, ['build.mjs'], { cwd: WIDGET, stdio: 'inherit' });
+}
+
+export interface HostPage {
+  origin: string;
+  /** Sets the page served at `/` (and any other path). */
+  set(html: string, csp?: string): void;
+  close(): Promise<void>;
+}
+
+/** A host website on its own origin (`localhost` or `127.0.0.1` make two different origins). */
+export async function hostPage(hostname: 'localhost' | '127.0.0.1'): Promise<HostPage> {
+  let html = '<!doctype html><title>empty</title>';
+  let csp: string | undefined;
+  const server: Server = createServer((_req, res) => {
+    res.setHeader('content-type', 'text/html; charset=utf-8');
+    if (csp) res.setHeader('content-security-policy', csp);
+    res.end(html);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    origin: `http://${hostname}:${(server.address() as AddressInfo).port}`,
+    set(h, c) {
+      html = h;
+      csp = c;
+    },
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
+
+export const KNOWLEDGE = `# Returns
+
+## Refund timing
+Refunds go back to the original payment method within 5 business days after we receive your parcel.
+
+## Return window
+You can return unworn items within 30 days of delivery.
+`;
+
+export interface World {
+  app: TestApp;
+  browser: Browser;
+  allowed: HostPage;
+  other: HostPage;
+  publishableKey: string;
+  secretKey: string;
+  close(): Promise<void>;
+}
+
+export async function world(): Promise<World> {
+  ensureWidgetBuilt();
+  const [app, browser, allowed, other] = await Promise.all([startTestApp(), launch(), hostPage('localhost'), hostPage('127.0.0.1')]);
+  const tenant = await app.tenant('Northwind', [new URL(allowed.origin).host]);
+  await call(app.url, 'POST', '/v1/admin/knowledge/sources', {
+    key: tenant.secretKey,
+    body: { kind: 'markdown', content: KNOWLEDGE, url: 'https://help.northwind.example/returns', externalId: 'returns' },
+  });
+  return {
+    app,
+    browser,
+    allowed,
+    other,
+    publishableKey: tenant.publishableKey,
+    secretKey: tenant.secretKey,
+    async close() {
+      await browser.close();
+      await Promise.all([allowed.close(), other.close()]);
+      await app.close();
+    },
+  };
+}
+
+export function page(api: string, key: string, opts: { nonce?: string; head?: string; body?: string; attrs?: string } = {}): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Host</title>${opts.head ?? ''}</head>
+<body><h1>Host page</h1><p>Some content.</p>${opts.body ?? ''}
+<script src="${api}/loader.js" data-key="${key}" ${opts.nonce ? `nonce="${opts.nonce}"` : ''} ${opts.attrs ?? ''} async></script></body></html>`;
+}

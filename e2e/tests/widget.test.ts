@@ -1,0 +1,195 @@
+// The widget as visitors and host pages meet it, in Chromium.
+import { SignJWT } from 'jose';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { call } from '../../server/src/test/http.js';
+import { page as hostHtml, world, type World } from './harness.js';
+
+let w: World;
+let secret: { kid: string; key: Buffer };
+
+beforeAll(async () => {
+  w = await world();
+  const s = (await call(w.app.url, 'POST', '/v1/admin/identity/secrets', { key: w.secretKey })).body;
+  secret = { kid: s.kid, key: Buffer.from(s.secret.split('_').slice(2).join('_'), 'base64url') };
+});
+afterAll(() => w?.close());
+
+const SHOTS = new URL('../screenshots/', import.meta.url).pathname;
+const shadow = (p: Page, selector: string) => p.locator(`[data-parley] >> css=${selector}`);
+
+async function open(p: Page) {
+  await shadow(p, 'button.l').click();
+  await shadow(p, 'textarea').waitFor();
+}
+
+async function ask(p: Page, text: string) {
+  await shadow(p, 'textarea').fill(text);
+  await shadow(p, 'textarea').press('Enter');
+}
+
+async function newPage(viewport = { width: 1280, height: 800 }) {
+  const ctx = await w.browser.newContext({ viewport });
+  const p = await ctx.newPage();
+  const problems: string[] = [];
+  p.on('console', (m) => {
+    if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) problems.push(m.text());
+  });
+  p.on('pageerror', (e) => problems.push(String(e)));
+  return { p, ctx, problems };
+}
+
+const token = async (sub: string, opts: { lifetime?: number; past?: number } = {}) => {
+  const now = Math.floor(Date.now() / 1000) - (opts.past ?? 0);
+  return new SignJWT({ name: 'Ada Lovelace' })
+    .setProtectedHeader({ alg: 'HS256', kid: secret.kid })
+    .setSubject(sub)
+    .setAudience('parley:identity')
+    .setIssuedAt(now)
+    .setExpirationTime(now + (opts.lifetime ?? 300))
+    .setJti(crypto.randomUUID())
+    .sign(secret.key);
+};
+
+describe('the widget in Chromium', () => {
+  test('a page on an allowed origin loads it by script tag, chats, and sees a cited answer', async () => {
+    w.allowed.set(hostHtml(w.app.url, w.publishableKey));
+    const { p, ctx, problems } = await newPage();
+    await p.goto(w.allowed.origin);
+    await open(p);
+    await ask(p, 'How long do refunds take?');
+    const answer = shadow(p, '.m.assistant').filter({ hasText: '5 business days' });
+    await answer.waitFor();
+    const cite = answer.locator('a.cite').first();
+    expect(await cite.getAttribute('href')).toBe('https://help.northwind.example/returns#refund-timing');
+    expect(await cite.getAttribute('rel')).toBe('noopener noreferrer');
+    await p.screenshot({ path: `${SHOTS}desktop-answer.png` });
+    expect(problems).toEqual([]);
+    await ctx.close();
+  });
+
+  test('the same page on another origin gets no widget and no tenant data', async () => {
+    w.other.set(hostHtml(w.app.url, w.publishableKey));
+    const { p, ctx } = await newPage();
+    const bodies: string[] = [];
+    p.on('response', async (r) => {
+      if (r.url().includes('/v1/widget/')) bodies.push(await r.text().catch(() => ''));
+    });
+    await p.goto(w.other.origin);
+    // The launcher drawn by the loader goes away as soon as the widget finds the page not allowed.
+    await p.waitForFunction(() => !document.querySelector('[data-parley]')?.shadowRoot?.querySelector('button.l'), undefined, { timeout: 15_000 });
+    expect(bodies.join('\n')).not.toContain('Northwind');
+    expect(bodies.join('\n')).not.toMatch(/"token"/);
+    await ctx.close();
+  });
+
+  test('a strict CSP page works with no violation', async () => {
+    const nonce = 'r4nd0mN0nce';
+    const csp = `default-src 'none'; script-src 'self' 'nonce-${nonce}'; style-src 'self' 'nonce-${nonce}'; connect-src ${w.app.url}; img-src 'self'; base-uri 'none'`;
+    w.allowed.set(hostHtml(w.app.url, w.publishableKey, { nonce }), csp);
+    const { p, ctx, problems } = await newPage();
+    await p.goto(w.allowed.origin);
+    await open(p);
+    await ask(p, 'What is the return window?');
+    await shadow(p, '.m.assistant').filter({ hasText: '30 days' }).waitFor();
+    expect(problems.filter((m) => /Content Security Policy|Refused/.test(m))).toEqual([]);
+    expect(await p.evaluate(() => document.querySelectorAll('[style]').length)).toBe(0);
+    await ctx.close();
+  });
+
+  test('hostile host CSS cannot break it', async () => {
+    const head = '<style>* { all: unset !important; } div, p, h1 { display: block; z-index: 2147483647 !important; position: relative; }</style>';
+    const body = '<div style="position:fixed;inset:0;z-index:2147483646;background:transparent">overlay</div>';
+    w.allowed.set(hostHtml(w.app.url, w.publishableKey, { head, body }));
+    const { p, ctx } = await newPage();
+    await p.goto(w.allowed.origin);
+    const launcher = shadow(p, 'button.l');
+    const box = await launcher.boundingBox();
+    expect(box!.width).toBeGreaterThan(60);
+    await open(p);
+    const panel = await shadow(p, '.p').boundingBox();
+    expect(panel!.width).toBeGreaterThan(300);
+    expect(await shadow(p, 'textarea').evaluate((el) => getComputedStyle(el).borderTopStyle)).toBe('solid');
+    await p.screenshot({ path: `${SHOTS}hostile-css.png` });
+    await ctx.close();
+  });
+
+  test('identify: a valid token shows the visitor as verified; tampered, expired or replayed ones are refused', async () => {
+    w.allowed.set(hostHtml(w.app.url, w.publishableKey));
+    const { p, ctx } = await newPage();
+    await p.goto(w.allowed.origin);
+    await p.waitForFunction(() => (window as unknown as { Parley?: { ready?: boolean } }).Parley?.ready === true);
+    const good = await token('user-1');
+    const results = await p.evaluate(
+      async ([good, tampered, expired]) => {
+        const P = (window as unknown as { Parley: (...a: unknown[]) => void }).Parley;
+        const events: string[] = [];
+        P('on', 'identify', () => events.push('verified'));
+        P('on', 'error', (e: { type?: string }) => events.push(String(e?.type ?? e)));
+        const wait = async () => {
+          const n = events.length;
+          for (let i = 0; i < 100 && events.length === n; i++) await new Promise((r) => setTimeout(r, 50));
+        };
+        P('identify', { token: tampered });
+        await wait();
+        P('identify', { token: expired });
+        await wait();
+        P('identify', { token: good });
+        await wait();
+        P('identify', { token: good });
+        await wait();
+        return events;
+      },
+      [good, good.slice(0, -3) + (good.endsWith('AAA') ? 'BBB' : 'AAA'), await token('user-1', { past: 900 })] as const,
+    );
+    expect(results).toEqual(['/docs/problems/token-invalid', '/docs/problems/token-expired', 'verified', '/docs/problems/token-replayed']);
+    await open(p);
+    await shadow(p, '.v').waitFor();
+    await ctx.close();
+  });
+
+  test('keyboard only: Tab to the launcher, Enter opens, type and send, Escape closes and focus returns', async () => {
+    w.allowed.set(hostHtml(w.app.url, w.publishableKey));
+    const { p, ctx } = await newPage();
+    await p.goto(w.allowed.origin);
+    await shadow(p, 'button.l').waitFor();
+    for (let i = 0; i < 5; i++) {
+      await p.keyboard.press('Tab');
+      if (await shadow(p, 'button.l').evaluate((el) => (el.getRootNode() as ShadowRoot).activeElement === el)) break;
+    }
+    await p.keyboard.press('Enter');
+    await shadow(p, 'textarea').waitFor();
+    await p.waitForFunction(() => (document.querySelector('[data-parley]')!.shadowRoot!.activeElement as HTMLElement)?.tagName === 'TEXTAREA');
+    await p.keyboard.type('Can I talk to a human?');
+    await p.keyboard.press('Enter');
+    await shadow(p, '.note').filter({ hasText: 'team' }).waitFor();
+    expect(await shadow(p, '[role=dialog]').getAttribute('aria-modal')).toBe('true');
+    expect(await shadow(p, '[role=log]').getAttribute('aria-live')).toBe('polite');
+    await p.keyboard.press('Escape');
+    await shadow(p, '[role=dialog]').waitFor({ state: 'detached' });
+    expect(await shadow(p, 'button.l').evaluate((el) => (el.getRootNode() as ShadowRoot).activeElement === el)).toBe(true);
+    await ctx.close();
+  });
+
+  test('on a 360 px phone it is a full-screen panel; the conversation survives a reload and a replaced body', async () => {
+    w.allowed.set(hostHtml(w.app.url, w.publishableKey));
+    const { p, ctx } = await newPage({ width: 360, height: 740 });
+    await p.goto(w.allowed.origin);
+    await open(p);
+    await ask(p, 'How long do refunds take?');
+    await shadow(p, '.m.assistant').filter({ hasText: '5 business days' }).waitFor();
+    const panel = await shadow(p, '.p').boundingBox();
+    expect(panel).toMatchObject({ x: 0, y: 0, width: 360 });
+    await p.screenshot({ path: `${SHOTS}phone-360.png` });
+    await p.reload();
+    await open(p);
+    await shadow(p, '.m.visitor').filter({ hasText: 'How long do refunds take?' }).waitFor();
+    await p.evaluate(() => {
+      document.body = document.createElement('body');
+      document.body.innerHTML = '<h1>New route</h1>';
+    });
+    await shadow(p, 'button.l').waitFor();
+    expect(await p.locator('[data-parley]').count()).toBe(1);
+    await ctx.close();
+  });
+});

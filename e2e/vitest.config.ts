@@ -1,0 +1,7 @@
+import { defineProject } from 'vitest/config';
+import { shared } from '../vitest.shared.js';
+
+export default defineProject({
+  ...shared,
+  test: { name: 'e2e', include: ['tests/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 120_000, fileParallelism: false },
+});

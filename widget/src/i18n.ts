@@ -1,0 +1,88 @@
+// Interface strings. English, French, German and Arabic (right to left).
+const en = {
+  title: 'Support',
+  placeholder: 'Type your message…',
+  send: 'Send',
+  close: 'Close chat',
+  human: 'Talk to a person',
+  typing: 'The assistant is typing…',
+  offline: "You're offline. We'll try again when you're back.",
+  error: 'Something went wrong.',
+  retry: 'Retry',
+  handoff: 'A member of our team will reply here.',
+  sources: 'Sources',
+  verified: 'Signed in',
+  you: 'You',
+  assistant: 'Assistant',
+  agent: 'Support team',
+  launcher: 'Chat with us',
+};
+export type Strings = typeof en;
+
+const fr: Strings = {
+  title: 'Assistance',
+  placeholder: 'Écrivez votre message…',
+  send: 'Envoyer',
+  close: 'Fermer la discussion',
+  human: 'Parler à une personne',
+  typing: "L'assistant écrit…",
+  offline: 'Vous êtes hors ligne. Nous réessaierons dès votre retour.',
+  error: 'Une erreur est survenue.',
+  retry: 'Réessayer',
+  handoff: "Un membre de notre équipe vous répondra ici.",
+  sources: 'Sources',
+  verified: 'Connecté',
+  you: 'Vous',
+  assistant: 'Assistant',
+  agent: 'Équipe support',
+  launcher: 'Discutons',
+};
+const de: Strings = {
+  title: 'Support',
+  placeholder: 'Nachricht eingeben…',
+  send: 'Senden',
+  close: 'Chat schließen',
+  human: 'Mit einer Person sprechen',
+  typing: 'Der Assistent schreibt…',
+  offline: 'Sie sind offline. Wir versuchen es erneut, sobald Sie wieder online sind.',
+  error: 'Etwas ist schiefgelaufen.',
+  retry: 'Erneut versuchen',
+  handoff: 'Ein Mitglied unseres Teams antwortet Ihnen hier.',
+  sources: 'Quellen',
+  verified: 'Angemeldet',
+  you: 'Sie',
+  assistant: 'Assistent',
+  agent: 'Support-Team',
+  launcher: 'Chat starten',
+};
+const ar: Strings = {
+  title: 'الدعم',
+  placeholder: 'اكتب رسالتك…',
+  send: 'إرسال',
+  close: 'إغلاق المحادثة',
+  human: 'التحدث إلى شخص',
+  typing: 'المساعد يكتب…',
+  offline: 'أنت غير متصل. سنحاول مجددًا عند عودتك.',
+  error: 'حدث خطأ ما.',
+  retry: 'إعادة المحاولة',
+  handoff: 'سيرد عليك أحد أعضاء فريقنا هنا.',
+  sources: 'المصادر',
+  verified: 'تم تسجيل الدخول',
+  you: 'أنت',
+  assistant: 'المساعد',
+  agent: 'فريق الدعم',
+  launcher: 'تحدث معنا',
+};
+
+const TABLE: Record<string, Strings> = { en, fr, de, ar };
+const RTL = new Set(['ar', 'he', 'fa', 'ur']);
+
+/** Picks the strings for a locale option ('auto' follows the browser), falling back to English. */
+export function strings(locale: string | undefined, browser: readonly string[] = typeof navigator === 'undefined' ? [] : navigator.languages ?? [navigator.language]): { lang: string; dir: 'ltr' | 'rtl'; t: Strings } {
+  const wanted = locale && locale !== 'auto' ? [locale] : browser;
+  for (const l of wanted) {
+    const lang = l.toLowerCase().split('-')[0]!;
+    if (TABLE[lang]) return { lang, dir: RTL.has(lang) ? 'rtl' : 'ltr', t: TABLE[lang] };
+  }
+  return { lang: 'en', dir: 'ltr', t: en };
+}

@@ -1,0 +1,44 @@
+// The loader in a DOM: a launcher in a shadow root, a command queue for calls made before the widget.
+import { afterEach, describe, expect, test, vi } from 'vitest';
+
+afterEach(() => {
+  document.body.innerHTML = '';
+  document.head.innerHTML = '';
+  delete (window as { Parley?: unknown }).Parley;
+  vi.resetModules();
+});
+
+async function runLoader(attrs: Record<string, string>) {
+  const s = document.createElement('script');
+  s.src = 'https://api.parley.example/loader.js';
+  for (const [k, v] of Object.entries(attrs)) s.setAttribute(k, v);
+  document.head.append(s);
+  Object.defineProperty(document, 'currentScript', { value: s, configurable: true });
+  await import('./loader.js');
+  return (window as unknown as { Parley: ((...a: unknown[]) => void) & { q?: unknown[][]; o?: Record<string, unknown>; r?: ShadowRoot } }).Parley;
+}
+
+describe('loader', () => {
+  test('draws the launcher in a shadow root and reads its options', async () => {
+    const p = await runLoader({ 'data-key': 'pk_test_x', 'data-position': 'bottom-left', 'data-accent': '#ff0000', 'data-text': 'Help?', 'data-z-index': '99' });
+    const host = document.querySelector('[data-parley]')!;
+    expect(host.shadowRoot?.querySelector('button')?.textContent).toBe('Help?');
+    expect(p.o).toMatchObject({ key: 'pk_test_x', api: 'https://api.parley.example', position: 'bottom-left', accent: '#ff0000', zIndex: 99 });
+  });
+
+  test('calls made before the widget loads are queued in order; a click queues a toggle', async () => {
+    (window as unknown as { Parley: unknown }).Parley = Object.assign((...a: unknown[]) => ((window as any).Parley.q ??= []).push(a), {});
+    (window as any).Parley('identify', { token: 't1' });
+    const p = await runLoader({ 'data-key': 'pk_test_x' });
+    p('on', 'open', () => {});
+    (document.querySelector('[data-parley]')!.shadowRoot!.querySelector('button') as HTMLButtonElement).click();
+    expect(p.q!.map((a) => a[0])).toEqual(['identify', 'on', 'toggle']);
+    expect(document.head.querySelector('script[src="https://api.parley.example/widget.js"]')).not.toBeNull();
+  });
+
+  test('hostile option values never reach the stylesheet', async () => {
+    const p = await runLoader({ 'data-key': 'pk', 'data-accent': 'red;}*{display:none', 'data-z-index': '1;x' });
+    expect(p.o!.accent).toBeUndefined();
+    expect(p.o!.zIndex).toBeUndefined();
+  });
+});

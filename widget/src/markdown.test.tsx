@@ -1,0 +1,56 @@
+import { render } from 'preact';
+import { describe, expect, test } from 'vitest';
+import { Markdown, safeHref } from './markdown.js';
+
+function html(text: string, citations: { title: string; url: string | null; chunkId: string }[] = []) {
+  const el = document.createElement('div');
+  render(<Markdown text={text} citations={citations} />, el);
+  return el;
+}
+
+describe('safe Markdown', () => {
+  test('raw HTML stays text', () => {
+    const el = html('<img src=x onerror="alert(1)"> <script>alert(2)</script> **bold**');
+    expect(el.querySelector('img,script')).toBeNull();
+    expect(el.textContent).toContain('<img src=x onerror="alert(1)">');
+    expect(el.querySelector('strong')?.textContent).toBe('bold');
+  });
+
+  test.each(['javascript:alert(1)', 'JaVaScRiPt:alert(1)', 'data:text/html,<script>x</script>', 'vbscript:x', 'file:///etc/passwd', '//evil.example/x', ' javascript:alert(1)'])(
+    'a %s link is not a link',
+    (href) => {
+      const el = html(`[click](${href})`);
+      expect(el.querySelector('a')).toBeNull();
+      expect(el.textContent).toContain('click');
+    },
+  );
+
+  test('http, https and mailto links open safely', () => {
+    const el = html('[docs](https://example.com/a) and [mail](mailto:help@example.com)');
+    const links = [...el.querySelectorAll('a')];
+    expect(links.map((a) => a.getAttribute('href'))).toEqual(['https://example.com/a', 'mailto:help@example.com']);
+    for (const a of links) {
+      expect(a.getAttribute('rel')).toBe('noopener noreferrer');
+      expect(a.getAttribute('target')).toBe('_blank');
+    }
+    expect(safeHref('https://example.com')).toBe('https://example.com/');
+  });
+
+  test('citations link to their sources; unknown or unsafe ones stay text', () => {
+    const el = html('Refunds take 5 days [1]. Also [2] and [3].', [
+      { title: 'Refunds', url: 'https://help.example/refunds#timing', chunkId: 'c1' },
+      { title: 'Evil', url: 'javascript:alert(1)', chunkId: 'c2' },
+    ]);
+    const cites = [...el.querySelectorAll('a.cite')];
+    expect(cites.map((a) => a.getAttribute('href'))).toEqual(['https://help.example/refunds#timing']);
+    expect(el.textContent).toContain('[2]');
+    expect(el.textContent).toContain('[3]');
+  });
+
+  test('lists, code and paragraphs', () => {
+    const el = html('Steps:\n\n1. Sign in\n2. Open **Orders**\n\n```\n<b>not html</b>\n```\n\n- a `code` span');
+    expect(el.querySelectorAll('ol li')).toHaveLength(2);
+    expect(el.querySelector('pre code')?.textContent).toBe('<b>not html</b>');
+    expect(el.querySelector('ul li code')?.textContent).toBe('code');
+  });
+});
