@@ -1,6 +1,6 @@
 // Audit append throughput: durable (each append its own committed transaction), 1 and 8 concurrent
 // writers on one tenant's log, on the embedded database (on disk) and on PostgreSQL when reachable.
-// Run: npx tsx --conditions=source bench/audit-append.ts
+// Run: npx tsx --conditions=parley-source bench/audit-append.ts
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

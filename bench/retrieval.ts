@@ -1,7 +1,7 @@
 // Retrieval quality and latency. Quality on the Vaswani (NPL) collection: nDCG@10, recall@10 and MRR
 // for our BM25 in Postgres, Postgres' own ts_rank_cd, and minisearch (BM25+) in the same run. Latency
 // of BM25 queries at 10k and 100k chunks (the corpus repeated with varied tails), p50 and p95.
-// Run: npx tsx --conditions=source bench/retrieval.ts   (SKIP_100K=1 to stop at 11k)
+// Run: npx tsx --conditions=parley-source bench/retrieval.ts   (SKIP_100K=1 to stop at 11k)
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,5 +1,5 @@
 // verifyWebhook operations per second beside the standardwebhooks package, same payloads, same run.
-// Run: npx tsx --conditions=source bench/webhook-verify.ts
+// Run: npx tsx --conditions=parley-source bench/webhook-verify.ts
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { signWebhook, verifyWebhook } from '../sdk-node/src/webhooks.js';

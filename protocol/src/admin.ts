@@ -161,6 +161,13 @@ export const SettingsSchema = z.strictObject({
       sensitiveTopics: z.array(z.string().trim().min(2).max(100)).max(100).optional(),
     })
     .optional(),
+  /** AI provider budgets; over them the visitor is handed to a person. */
+  budget: z
+    .strictObject({
+      requestsPerMinute: z.number().int().min(0).max(10_000).optional(),
+      tokensPerDay: z.number().int().min(0).max(1_000_000_000).optional(),
+    })
+    .optional(),
   /** Per-class PII policy; see the PII guide. Validated by the server against its classes. */
   pii: z.record(z.string(), z.unknown()).optional(),
 });

@@ -17,6 +17,7 @@ import { wellKnownRoutes } from './http/wellknown.js';
 import { secretKeyAuth } from './tenants/auth.js';
 import { tenantAdminRoutes } from './tenants/routes.js';
 import { KnowledgeAnswerer, type Retrieve } from './ai/answerer.js';
+import type { ModelFor } from './ai/models.js';
 import { ConversationRedactor } from './ai/pii/redactor.js';
 import { ConversationBus } from './conversations/bus.js';
 import { deriveSeed } from './crypto/derive.js';
@@ -36,6 +37,8 @@ export interface AppDeps {
   logger: Logger;
   verifierKey: string;
   keyring: Keyring;
+  /** Builds provider models; tests put the ai SDK's test models here. */
+  modelFor?: ModelFor;
   /** The demo tenant's publishable key, for the demo host page. */
   demoPublishableKey?: string;
   /** Retrieval over the tenant's knowledge; BM25 in Postgres unless another retriever is given. */
@@ -100,7 +103,13 @@ export function createApp(deps: AppDeps): express.Express {
       tokens: new WidgetTokens(ed25519FromSeed(deriveSeed(config.signingSeed, 'widget-token')), config.publicUrl),
       bus,
       redactor,
-      answerer: new KnowledgeAnswerer({ db, audit: deps.audit, retrieve: deps.retrieve ?? ((tx, query, limit) => bm25Retriever.search(tx, query, { limit })) }),
+      answerer: new KnowledgeAnswerer({
+        db,
+        audit: deps.audit,
+        keyring,
+        retrieve: deps.retrieve ?? ((tx, query, limit) => bm25Retriever.search(tx, query, { limit })),
+        ...(deps.modelFor ? { modelFor: deps.modelFor } : {}),
+      }),
     }),
   );
   app.use('/v1', v1);

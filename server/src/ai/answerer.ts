@@ -6,7 +6,13 @@ import type { AuditLog } from '../audit/log.js';
 import type { Db } from '../db/index.js';
 import type { Tx } from '../db/types.js';
 import type { Answer, AnswerInput, Answerer } from '../conversations/turn.js';
+import type { Keyring } from '../crypto/keyring.js';
+import { admit, budgetFor, recordUsage } from './budget.js';
 import { contentWords, extractiveAnswer, type Passage } from './extractive.js';
+import { generateAnswer } from './generative.js';
+import { modelFor as realModelFor, type ModelFor } from './models.js';
+import { tenantPolicy } from './pii/redactor.js';
+import { resolveProviderCredentials } from './providers/service.js';
 
 export interface RetrievedChunk {
   chunkId: string;
@@ -38,6 +44,7 @@ export const MESSAGES = {
   handoff: "I've asked a member of our team to take over. They'll reply here as soon as they can.",
   unsure: "I'm not confident I can answer that correctly from our documentation, so I've asked a member of our team to follow up here.",
   sensitive: "That's something a member of our team should handle personally. I've passed your conversation to them, and they'll reply here.",
+  busy: "I can't answer right now, so I've asked a member of our team to follow up here.",
 };
 
 async function handoffSettings(tx: Tx): Promise<HandoffSettings> {
@@ -65,61 +72,99 @@ function streamText(text: string, onDelta: (t: string) => void): void {
   for (let i = 0; i < parts.length; i += 4) onDelta(parts.slice(i, i + 4).join(''));
 }
 
+export interface AnswererDeps {
+  db: Db;
+  audit: AuditLog;
+  retrieve: Retrieve;
+  /** Opens the tenant's provider key; without it every tenant gets the built-in answerer. */
+  keyring?: Keyring;
+  /** Builds the model from credentials (tests put the ai SDK's test model here). */
+  modelFor?: ModelFor;
+  topK?: number;
+}
+
 export class KnowledgeAnswerer implements Answerer {
-  constructor(private readonly deps: { db: Db; audit: AuditLog; retrieve: Retrieve; topK?: number }) {}
+  constructor(private readonly deps: AnswererDeps) {}
 
   async answer(input: AnswerInput, onDelta: (text: string) => void): Promise<Answer> {
     const started = performance.now();
     const { db, audit, retrieve } = this.deps;
-    const { settings, passages } = await db.withTenant(input.tenantId, { requestId: input.requestId }, async (tx) => ({
-      settings: await handoffSettings(tx),
-      passages: ASKS_FOR_PERSON.test(input.question) ? [] : await retrieve(tx, input.question, this.deps.topK ?? 5),
-    }));
+    const asksForPerson = ASKS_FOR_PERSON.test(input.question);
+    const ctx = await db.withTenant(input.tenantId, { requestId: input.requestId }, async (tx) => {
+      const settings = await handoffSettings(tx);
+      const topic = mentionsTopic(input.question, settings.sensitiveTopics);
+      const early = asksForPerson || topic !== null;
+      const creds = !early && this.deps.keyring ? (await resolveProviderCredentials(tx, this.deps.keyring, input.tenantId))[0] : undefined;
+      return {
+        settings,
+        topic,
+        passages: early ? [] : await retrieve(tx, input.question, this.deps.topK ?? 5),
+        creds,
+        policy: creds ? await tenantPolicy(tx) : null,
+        admitted: creds ? await admit(tx, input.tenantId, await budgetFor(tx)) : true,
+      };
+    });
+    const { settings, topic, passages, creds } = ctx;
+    const ps: Passage[] = passages.map((p) => ({ chunkId: p.chunkId, title: p.title, url: p.url, text: p.text, score: p.score }));
+    // Retrieval strength saturates: a strong BM25 match is ~10+, a weak one ~1.
+    const strength = ps[0] ? ps[0].score / (ps[0].score + 4) : 0;
+    const unsure = (confidence: number): Answer => ({ text: MESSAGES.unsure, citations: [], confidence, handoff: { reason: 'low_confidence', detail: { threshold: settings.threshold } } });
+    const audits: Record<string, unknown>[] = [];
 
     let answer: Answer;
-    const topic = mentionsTopic(input.question, settings.sensitiveTopics);
-    if (ASKS_FOR_PERSON.test(input.question)) {
+    if (asksForPerson) {
       answer = { text: MESSAGES.handoff, citations: [], confidence: 1, handoff: { reason: 'visitor_request' } };
     } else if (topic) {
       answer = { text: MESSAGES.sensitive, citations: [], confidence: 1, handoff: { reason: 'sensitive_topic', detail: { topic } } };
+    } else if (creds && !ctx.admitted) {
+      answer = { text: MESSAGES.busy, citations: [], confidence: 0, handoff: { reason: 'budget' } };
+    } else if (creds) {
+      const model = (this.deps.modelFor ?? realModelFor)(creds);
+      try {
+        if (!ps.length) throw new NoSources();
+        const g = await generateAnswer(model, { question: input.question, history: input.history, passages: ps, policy: ctx.policy! }, onDelta);
+        const confidence = Number((0.3 * strength + 0.4 * g.support + 0.3 * g.selfCheck).toFixed(3));
+        answer = g.citations.length && confidence >= settings.threshold ? { text: g.text, citations: g.citations, confidence } : unsure(confidence);
+        for (const c of g.calls) audits.push({ provider: creds.provider, model: creds.model, call: c.kind, inputTokens: c.inputTokens, outputTokens: c.outputTokens, requestSha256: c.requestSha256, responseSha256: c.responseSha256 });
+        await db.withTenant(input.tenantId, { requestId: input.requestId }, (tx) => recordUsage(tx, input.tenantId, g.usage.inputTokens + g.usage.outputTokens));
+      } catch (err) {
+        answer = err instanceof NoSources ? unsure(0) : { text: MESSAGES.busy, citations: [], confidence: 0, handoff: { reason: 'provider_error' } };
+        if (!(err instanceof NoSources)) audits.push({ provider: creds.provider, model: creds.model, call: 'answer', error: (err as Error).name });
+      }
     } else {
-      const ps: Passage[] = passages.map((p) => ({ chunkId: p.chunkId, title: p.title, url: p.url, text: p.text, score: p.score }));
       const ex = extractiveAnswer(input.question, ps);
-      // Retrieval strength saturates: a strong BM25 match is ~10+, a weak one ~1.
-      const strength = ps[0] ? ps[0].score / (ps[0].score + 4) : 0;
       const confidence = ex.text ? Number((0.6 * ex.coverage + 0.4 * strength).toFixed(3)) : 0;
       answer =
         confidence >= settings.threshold
-          ? {
-              text: ex.text,
-              citations: ex.cited.map((i) => ({ title: ps[i]!.title, url: ps[i]!.url, chunkId: ps[i]!.chunkId })),
-              confidence,
-            }
-          : { text: MESSAGES.unsure, citations: [], confidence, handoff: { reason: 'low_confidence', detail: { threshold: settings.threshold } } };
+          ? { text: ex.text, citations: ex.cited.map((i) => ({ title: ps[i]!.title, url: ps[i]!.url, chunkId: ps[i]!.chunkId })), confidence }
+          : unsure(confidence);
+      audits.push({
+        provider: 'builtin',
+        model: 'extractive-v1',
+        call: 'answer',
+        inputTokens: 0,
+        outputTokens: 0,
+        requestSha256: sha256(JSON.stringify({ question: input.question, context: passages.map((p) => p.chunkId) })),
+        responseSha256: sha256(answer.text),
+      });
     }
-    streamText(answer.text, onDelta);
+    if (!creds || asksForPerson || topic || !ctx.admitted) streamText(answer.text, onDelta);
 
-    await db.withTenant(input.tenantId, { requestId: input.requestId }, (tx) =>
-      audit.append(tx, {
-        tenantId: input.tenantId,
-        requestId: input.requestId,
-        actor: { type: 'system', id: 'assistant' },
-        action: 'ai.answer',
-        target: { type: 'conversation', id: input.conversation.id },
-        metadata: {
-          provider: 'builtin',
-          model: 'extractive-v1',
-          inputTokens: 0,
-          outputTokens: 0,
-          latencyMs: Math.round(performance.now() - started),
-          confidence: answer.confidence,
-          handoff: answer.handoff?.reason ?? null,
-          passages: passages.length,
-          requestSha256: sha256(JSON.stringify({ question: input.question, context: passages.map((p) => p.chunkId) })),
-          responseSha256: sha256(answer.text),
-        },
-      }),
-    );
+    const latencyMs = Math.round(performance.now() - started);
+    await db.withTenant(input.tenantId, { requestId: input.requestId }, async (tx) => {
+      for (const a of audits.length ? audits : [{ provider: 'none', call: 'none' }]) {
+        await audit.append(tx, {
+          tenantId: input.tenantId,
+          requestId: input.requestId,
+          actor: { type: 'system', id: 'assistant' },
+          action: 'ai.answer',
+          target: { type: 'conversation', id: input.conversation.id },
+          metadata: { ...a, latencyMs, confidence: answer.confidence, handoff: answer.handoff?.reason ?? null, passages: passages.length },
+        });
+      }
+    });
     return answer;
   }
 }
+
+class NoSources extends Error {}

@@ -20,7 +20,7 @@ let env: Record<string, string>;
 
 async function parley(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--conditions=source', '--import', 'tsx', main, ...args], {
+    const { stdout, stderr } = await run(process.execPath, ['--conditions=parley-source', '--import', 'tsx', main, ...args], {
       cwd: serverDir,
       env: { ...process.env, ...env },
       timeout: 60_000,

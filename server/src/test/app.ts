@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { createApp } from '../app.js';
+import { createApp, type AppDeps } from '../app.js';
 import { loadConfig, type Config } from '../config.js';
 import { wireRuntime, type Runtime } from '../runtime.js';
 import { createTenant, type CreatedTenant } from '../tenants/service.js';
@@ -32,11 +32,11 @@ export function testConfig(env: Record<string, string> = {}): Config {
   });
 }
 
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, opts: Pick<AppDeps, 'modelFor' | 'retrieve'> = {}): Promise<TestApp> {
   const config = testConfig(env);
   const testDb = await createTestDb();
   const runtime = wireRuntime(config, testDb.db);
-  const app = createApp({ config, db: runtime.db, audit: runtime.audit, logger: pino({ level: 'silent' }), verifierKey: runtime.verifierKey, keyring: runtime.keyring });
+  const app = createApp({ config, db: runtime.db, audit: runtime.audit, logger: pino({ level: 'silent' }), verifierKey: runtime.verifierKey, keyring: runtime.keyring, ...opts });
   const server = await new Promise<import('node:http').Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -1,0 +1,39 @@
+// Per-tenant AI budgets: requests per minute (this process) and tokens per day (in the database).
+import type { Tx } from '../db/types.js';
+
+export interface Budget {
+  requestsPerMinute: number;
+  tokensPerDay: number;
+}
+export const DEFAULT_BUDGET: Budget = { requestsPerMinute: 30, tokensPerDay: 200_000 };
+
+const windows = new Map<string, number[]>();
+
+export async function budgetFor(tx: Tx): Promise<Budget> {
+  const { rows } = await tx.query<{ settings: { budget?: Partial<Budget> } }>('SELECT settings FROM tenants');
+  const b = rows[0]?.settings.budget ?? {};
+  return {
+    requestsPerMinute: typeof b.requestsPerMinute === 'number' ? b.requestsPerMinute : DEFAULT_BUDGET.requestsPerMinute,
+    tokensPerDay: typeof b.tokensPerDay === 'number' ? b.tokensPerDay : DEFAULT_BUDGET.tokensPerDay,
+  };
+}
+
+/** Whether one more provider call fits; counts it when it does. */
+export async function admit(tx: Tx, tenantId: string, budget: Budget): Promise<boolean> {
+  const now = Date.now();
+  const recent = (windows.get(tenantId) ?? []).filter((t) => now - t < 60_000);
+  if (recent.length >= budget.requestsPerMinute) return false;
+  const { rows } = await tx.query<{ tokens: number }>('SELECT tokens FROM ai_usage WHERE day = current_date');
+  if ((rows[0]?.tokens ?? 0) >= budget.tokensPerDay) return false;
+  recent.push(now);
+  windows.set(tenantId, recent);
+  return true;
+}
+
+export async function recordUsage(tx: Tx, tenantId: string, tokens: number): Promise<void> {
+  await tx.query(
+    `INSERT INTO ai_usage (tenant_id, day, requests, tokens) VALUES ($1, current_date, 1, $2)
+     ON CONFLICT (tenant_id, day) DO UPDATE SET requests = ai_usage.requests + 1, tokens = ai_usage.tokens + EXCLUDED.tokens`,
+    [tenantId, tokens],
+  );
+}
