@@ -27,7 +27,6 @@ program
             '',
             `Parley is running on ${running.url} (${config.databaseUrl ? 'PostgreSQL' : `embedded database in ${config.dataDir}`})`,
             `  Demo host page  ${base}/demo/`,
-            `  Console         ${base}/console/`,
             `  Docs            ${base}/docs/`,
             `  API health      ${base}/healthz`,
             `  Demo tenant     ${demo.tenantId} (publishable key ${demo.publishableKey}; admin key in ${demo.file})`,

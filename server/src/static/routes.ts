@@ -11,6 +11,8 @@ import { route } from '../http/routes.js';
 const repo = (path: string) => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
 const WIDGET_DIST = repo('widget/dist/');
 const DEMO = repo('examples/host-page/');
+const DOCS = repo('docs-site/dist/');
+const DOCS_CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 const notBuilt = () => new HttpProblem(404, 'not-found', 'The widget is not built: run `npm run build`.');
 
@@ -40,6 +42,20 @@ export function staticRoutes(opts: { demoPublishableKey?: string | undefined }):
   route(r, '/demo/site.css', {
     get: (_req, res) => void res.type('text/css').send(readFileSync(`${DEMO}site.css`)),
   });
+  // The hosted docs, built by docs-site; every problem `type` URI (/docs/problems/<slug>) resolves here.
+  route(r, /^\/docs(\/[a-z0-9-]*(\.html|\.css)?|\/problems\/[a-z-]+)?$/, {
+    get: (req, res) => {
+      if (req.path === '/docs') return res.redirect(301, '/docs/');
+      const rel = req.path.slice('/docs/'.length) || 'index.html';
+      const file = `${DOCS}${/\.(html|css)$/.test(rel) ? rel : `${rel}.html`}`;
+      if (!existsSync(DOCS)) throw new HttpProblem(404, 'not-found', 'The docs are not built: run `npm run build`.');
+      if (!existsSync(file)) throw new HttpProblem(404, 'not-found', 'No such page.');
+      res.setHeader('Content-Security-Policy', DOCS_CSP);
+      res.setHeader('Cache-Control', 'public, max-age=300');
+      res.type(file.endsWith('.css') ? 'text/css' : 'html').send(readFileSync(file));
+    },
+  });
+
   // The demo knowledge's pages, so citations in demo answers lead somewhere.
   route(r, '/demo/help/:slug', {
     get: (req, res) => {
