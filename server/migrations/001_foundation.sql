@@ -16,6 +16,18 @@ END $$;
 GRANT USAGE ON SCHEMA public TO parley_app, parley_platform;
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 
+-- Every tenant table gets the same isolation: RLS enabled and forced (the owner too), one policy that
+-- reads the tenant set per transaction. No tenant set: zero rows, not an error.
+CREATE FUNCTION parley_isolate_tenant_table(t regclass) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', t);
+  EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', t);
+  EXECUTE format($p$CREATE POLICY tenant_isolation ON %s
+    USING (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)
+    WITH CHECK (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)$p$, t);
+END $$;
+REVOKE ALL ON FUNCTION parley_isolate_tenant_table(regclass) FROM PUBLIC;
+
 CREATE TABLE tenants (
   id             uuid PRIMARY KEY,
   name           text NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
@@ -38,11 +50,7 @@ CREATE TABLE tenant_domains (
   created_at timestamptz NOT NULL DEFAULT now(),
   UNIQUE (tenant_id, pattern)
 );
-ALTER TABLE tenant_domains ENABLE ROW LEVEL SECURITY;
-ALTER TABLE tenant_domains FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON tenant_domains
-  USING (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)
-  WITH CHECK (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid);
+SELECT parley_isolate_tenant_table('tenant_domains');
 GRANT SELECT, INSERT, DELETE ON tenant_domains TO parley_app;
 GRANT SELECT, INSERT, DELETE ON tenant_domains TO parley_platform;
 
@@ -54,11 +62,7 @@ CREATE TABLE publishable_keys (
   created_at timestamptz NOT NULL DEFAULT now(),
   revoked_at timestamptz
 );
-ALTER TABLE publishable_keys ENABLE ROW LEVEL SECURITY;
-ALTER TABLE publishable_keys FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON publishable_keys
-  USING (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)
-  WITH CHECK (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid);
+SELECT parley_isolate_tenant_table('publishable_keys');
 GRANT SELECT, INSERT, UPDATE ON publishable_keys TO parley_app;
 GRANT SELECT, INSERT, UPDATE ON publishable_keys TO parley_platform;
 
@@ -78,11 +82,7 @@ CREATE TABLE api_keys (
   last_used_at timestamptz
 );
 CREATE INDEX api_keys_tenant ON api_keys (tenant_id, created_at);
-ALTER TABLE api_keys ENABLE ROW LEVEL SECURITY;
-ALTER TABLE api_keys FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON api_keys
-  USING (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)
-  WITH CHECK (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid);
+SELECT parley_isolate_tenant_table('api_keys');
 GRANT SELECT, INSERT, UPDATE ON api_keys TO parley_app;
 GRANT SELECT, INSERT, UPDATE ON api_keys TO parley_platform;
 

@@ -48,17 +48,7 @@ CREATE TABLE audit_heads (
   last_checkpoint_at   timestamptz NOT NULL DEFAULT now()
 );
 
-DO $$
-DECLARE t text;
-BEGIN
-  FOREACH t IN ARRAY ARRAY['audit_entries', 'audit_nodes', 'audit_checkpoints', 'audit_heads'] LOOP
-    EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-    EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
-    EXECUTE format($p$CREATE POLICY tenant_isolation ON %I
-      USING (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)
-      WITH CHECK (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)$p$, t);
-  END LOOP;
-END $$;
+SELECT parley_isolate_tenant_table('audit_entries'), parley_isolate_tenant_table('audit_nodes'), parley_isolate_tenant_table('audit_checkpoints'), parley_isolate_tenant_table('audit_heads');
 
 GRANT SELECT, INSERT ON audit_entries, audit_nodes, audit_checkpoints TO parley_app, parley_platform;
 GRANT SELECT, INSERT, UPDATE ON audit_heads TO parley_app, parley_platform;

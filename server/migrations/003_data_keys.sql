@@ -9,9 +9,5 @@ CREATE TABLE tenant_data_keys (
   retired_at timestamptz,
   PRIMARY KEY (tenant_id, version)
 );
-ALTER TABLE tenant_data_keys ENABLE ROW LEVEL SECURITY;
-ALTER TABLE tenant_data_keys FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON tenant_data_keys
-  USING (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)
-  WITH CHECK (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid);
+SELECT parley_isolate_tenant_table('tenant_data_keys');
 GRANT SELECT, INSERT, UPDATE ON tenant_data_keys TO parley_app, parley_platform;

@@ -51,16 +51,6 @@ CREATE TABLE knowledge_stats (
   total_length bigint NOT NULL DEFAULT 0
 );
 
-DO $$
-DECLARE t text;
-BEGIN
-  FOREACH t IN ARRAY ARRAY['knowledge_sources', 'knowledge_chunks', 'knowledge_terms', 'knowledge_stats'] LOOP
-    EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-    EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
-    EXECUTE format($p$CREATE POLICY tenant_isolation ON %I
-      USING (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)
-      WITH CHECK (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)$p$, t);
-  END LOOP;
-END $$;
+SELECT parley_isolate_tenant_table('knowledge_sources'), parley_isolate_tenant_table('knowledge_chunks'), parley_isolate_tenant_table('knowledge_terms'), parley_isolate_tenant_table('knowledge_stats');
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON knowledge_sources, knowledge_chunks, knowledge_terms, knowledge_stats TO parley_app;

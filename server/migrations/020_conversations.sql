@@ -73,17 +73,7 @@ CREATE TABLE conversation_events (
 );
 CREATE INDEX conversation_events_feed ON conversation_events (conversation_id, id);
 
-DO $$
-DECLARE t text;
-BEGIN
-  FOREACH t IN ARRAY ARRAY['conversations', 'messages', 'pii_vault', 'handoffs', 'conversation_events'] LOOP
-    EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-    EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
-    EXECUTE format($p$CREATE POLICY tenant_isolation ON %I
-      USING (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)
-      WITH CHECK (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)$p$, t);
-  END LOOP;
-END $$;
+SELECT parley_isolate_tenant_table('conversations'), parley_isolate_tenant_table('messages'), parley_isolate_tenant_table('pii_vault'), parley_isolate_tenant_table('handoffs'), parley_isolate_tenant_table('conversation_events');
 
 GRANT SELECT, INSERT, UPDATE ON conversations, handoffs TO parley_app;
 GRANT SELECT, INSERT ON messages, pii_vault, conversation_events TO parley_app;

@@ -13,11 +13,7 @@ CREATE TABLE ai_providers (
   updated_at      timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (tenant_id, provider)
 );
-ALTER TABLE ai_providers ENABLE ROW LEVEL SECURITY;
-ALTER TABLE ai_providers FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON ai_providers
-  USING (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)
-  WITH CHECK (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid);
+SELECT parley_isolate_tenant_table('ai_providers');
 GRANT SELECT, INSERT, UPDATE, DELETE ON ai_providers TO parley_app;
 -- Rotation re-seals keys on the platform path.
 GRANT SELECT, UPDATE ON ai_providers TO parley_platform;

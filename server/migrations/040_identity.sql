@@ -52,17 +52,7 @@ CREATE TABLE widget_refresh_tokens (
 );
 CREATE INDEX widget_refresh_family ON widget_refresh_tokens (tenant_id, family_id);
 
-DO $$
-DECLARE t text;
-BEGIN
-  FOREACH t IN ARRAY ARRAY['identity_settings', 'identity_secrets', 'identity_token_uses', 'verified_visitors', 'widget_refresh_tokens'] LOOP
-    EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-    EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
-    EXECUTE format($p$CREATE POLICY tenant_isolation ON %I
-      USING (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)
-      WITH CHECK (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)$p$, t);
-  END LOOP;
-END $$;
+SELECT parley_isolate_tenant_table('identity_settings'), parley_isolate_tenant_table('identity_secrets'), parley_isolate_tenant_table('identity_token_uses'), parley_isolate_tenant_table('verified_visitors'), parley_isolate_tenant_table('widget_refresh_tokens');
 
 GRANT SELECT, INSERT, UPDATE ON identity_settings, identity_secrets, verified_visitors, widget_refresh_tokens TO parley_app;
 GRANT SELECT, INSERT, DELETE ON identity_token_uses TO parley_app;

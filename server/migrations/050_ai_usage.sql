@@ -6,9 +6,5 @@ CREATE TABLE ai_usage (
   tokens    bigint NOT NULL DEFAULT 0,
   PRIMARY KEY (tenant_id, day)
 );
-ALTER TABLE ai_usage ENABLE ROW LEVEL SECURITY;
-ALTER TABLE ai_usage FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON ai_usage
-  USING (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)
-  WITH CHECK (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid);
+SELECT parley_isolate_tenant_table('ai_usage');
 GRANT SELECT, INSERT, UPDATE ON ai_usage TO parley_app;
