@@ -81,8 +81,11 @@ describe('government ids', () => {
     expect(found('social security number 536221234', 'government_id')).toEqual(['536221234']);
     expect(found('batch 536221234 done', 'government_id')).toEqual([]);
   });
-  it('rejects invalid SSN areas and the advertising sample', () => {
-    expect(found('SSN 666-12-3456 or 900-12-3456 or 078-05-1120', 'government_id')).toEqual([]);
+  it('rejects invalid SSN areas and the advertising sample, unless a number is labelled as an SSN', () => {
+    expect(found('numbers 666-12-3456 or 900-12-3456 or 078-05-1120', 'government_id')).toEqual([]);
+    expect(found('my SSN: 078-05-1120', 'government_id')).toEqual(['078-05-1120']);
+    expect(found('Social security number 666-12-3456', 'government_id')).toEqual(['666-12-3456']);
+    expect(found('SSN 900123456', 'government_id')).toEqual([]);
   });
   it('UK NINO, and passports / driving licences only after the word naming them', () => {
     expect(found('National Insurance number AB 12 34 56 C', 'government_id')).toEqual(['AB 12 34 56 C']);

@@ -11,10 +11,15 @@ const CONTEXT: ContextRule[] = [
   { words: /\b(?:phone|call|tel|mobile|fax|order|invoice|zip|tracking|ref|reference|account)\b/, delta: -0.3, after: 0 },
 ];
 
+// Labelled as an SSN, a number is treated as one even when the validator rejects it: the well-known
+// invalid numbers (078-05-1120 and kin) are exactly the ones people paste as examples of their own.
+const LABEL = /\b(?:ssn|ss#|social security(?: number| no\.?)?)\s*[:#]?\s*$/i;
+
 export function findSsns(text: string): Match[] {
   const out: Match[] = [];
   for (const m of text.matchAll(SSN)) {
-    if (!ssnValid(m[1]!, m[3]!, m[4]!)) continue;
+    const labelled = LABEL.test(text.slice(Math.max(0, m.index - 30), m.index));
+    if (!ssnValid(m[1]!, m[3]!, m[4]!) && !(labelled && m[2])) continue;
     const base = m[2] === '-' ? 0.55 : m[2] === ' ' ? 0.4 : 0.3;
     const end = m.index + m[0].length;
     out.push(match('government_id', text, m.index, end, applyContext(text, m.index, end, base, CONTEXT)));
