@@ -3,7 +3,8 @@ import { shared } from '../vitest.shared.js';
 
 export default defineProject({
   ...shared,
-  esbuild: { jsx: 'automatic', jsxImportSource: 'preact' },
+  oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
+  define: { __WIDGET_FILE__: JSON.stringify('widget.js') },
   test: {
     name: 'widget',
     include: ['src/**/*.test.{ts,tsx}'],

@@ -1,23 +1,35 @@
 // The public widget API (publishable key + page Origin, then a widget session token).
 // The widget imports these as types only, so zod never enters its bundle.
 import { z } from 'zod';
+import { ProblemSchema } from './problem.js';
 
-export const CitationSchema = z.object({ title: z.string(), url: z.string().nullable(), chunkId: z.string() });
+export const CitationSchema = z.object({
+  title: z.string(),
+  /** Null when the source has no public address (e.g. an uploaded document). */
+  url: z.string().nullable(),
+  chunkId: z.string(),
+});
 export type Citation = z.infer<typeof CitationSchema>;
+
+export const MessageRoleSchema = z.enum(['visitor', 'assistant', 'agent', 'system']);
+export type MessageRole = z.infer<typeof MessageRoleSchema>;
 
 export const MessageSchema = z.object({
   id: z.string(),
-  role: z.enum(['visitor', 'assistant', 'agent', 'system']),
+  role: MessageRoleSchema,
   text: z.string(),
   citations: z.array(CitationSchema),
-  confidence: z.number().optional(),
-  createdAt: z.string(),
+  /** 0..1, on assistant answers only. */
+  confidence: z.number().min(0).max(1).optional(),
+  createdAt: z.iso.datetime({ offset: true }),
 });
 export type Message = z.infer<typeof MessageSchema>;
 
 export const WidgetSessionSchema = z.object({
+  /** Short-lived bearer token for every call after config. */
   token: z.string(),
-  expiresAt: z.string(),
+  expiresAt: z.iso.datetime({ offset: true }),
+  /** One-time: presenting a spent one revokes the whole family. */
   refreshToken: z.string(),
   visitorId: z.string(),
 });
@@ -27,47 +39,108 @@ export const WidgetSettingsSchema = z.object({
   tenantName: z.string(),
   greeting: z.string(),
   launcherText: z.string(),
+  /** A BCP 47 tag, or `auto` to follow the browser. */
   locale: z.string(),
   theme: z.enum(['light', 'dark', 'auto']),
   accentColor: z.string(),
   position: z.enum(['bottom-right', 'bottom-left']),
-  identityMode: z.enum(['optional', 'required']),
+  identityMode: z.enum(['off', 'optional', 'required']),
 });
 export type WidgetSettings = z.infer<typeof WidgetSettingsSchema>;
 
+/** GET /v1/widget/config */
 export const WidgetConfigResponse = z.object({ settings: WidgetSettingsSchema, session: WidgetSessionSchema });
 export type WidgetConfigResponse = z.infer<typeof WidgetConfigResponse>;
+
+/** POST /v1/widget/session/refresh */
+export const WidgetRefreshRequest = z.strictObject({ refreshToken: z.string().min(10).max(200) });
+export type WidgetRefreshRequest = z.infer<typeof WidgetRefreshRequest>;
+export const WidgetRefreshResponse = z.object({ session: WidgetSessionSchema });
+export type WidgetRefreshResponse = z.infer<typeof WidgetRefreshResponse>;
+
+export const VisitorSchema = z.object({
+  verified: z.literal(true),
+  id: z.string(),
+  name: z.string().optional(),
+  email: z.string().optional(),
+});
+export type Visitor = z.infer<typeof VisitorSchema>;
+
+/** POST /v1/widget/identify: the host backend's Sign-In Pro token. */
+export const WidgetIdentifyRequest = z.strictObject({ token: z.string().min(10).max(8192) });
+export type WidgetIdentifyRequest = z.infer<typeof WidgetIdentifyRequest>;
+export const WidgetIdentifyResponse = z.object({ visitor: VisitorSchema, session: WidgetSessionSchema });
+export type WidgetIdentifyResponse = z.infer<typeof WidgetIdentifyResponse>;
 
 export const ConversationSchema = z.object({
   id: z.string(),
   status: z.enum(['open', 'handoff', 'closed']),
   verified: z.boolean(),
-  createdAt: z.string(),
+  createdAt: z.iso.datetime({ offset: true }),
 });
 export type Conversation = z.infer<typeof ConversationSchema>;
+
+/** POST /v1/widget/conversations */
+export const CreateConversationRequest = z.strictObject({});
+export type CreateConversationRequest = z.infer<typeof CreateConversationRequest>;
+export const CreateConversationResponse = z.object({ conversation: ConversationSchema });
+export type CreateConversationResponse = z.infer<typeof CreateConversationResponse>;
+
+/** GET /v1/widget/conversations/:id */
+export const ConversationResponse = z.object({ conversation: ConversationSchema, messages: z.array(MessageSchema) });
+export type ConversationResponse = z.infer<typeof ConversationResponse>;
+
+/** POST /v1/widget/conversations/:id/messages */
+export const SendMessageRequest = z.strictObject({
+  text: z.string().trim().min(1).max(4000),
+  /** Chosen by the client so a retried send is stored once. */
+  clientMessageId: z.string().min(1).max(100),
+});
+export type SendMessageRequest = z.infer<typeof SendMessageRequest>;
+
+export const HandoffStatusSchema = z.enum(['pending', 'assigned', 'resolved']);
+export type HandoffStatus = z.infer<typeof HandoffStatusSchema>;
 
 export const HandoffSchema = z.object({
   id: z.string(),
   conversationId: z.string().optional(),
-  status: z.enum(['pending', 'assigned', 'resolved']),
+  status: HandoffStatusSchema,
   reason: z.string().optional(),
-  createdAt: z.string().optional(),
+  createdAt: z.iso.datetime({ offset: true }).optional(),
 });
 export type Handoff = z.infer<typeof HandoffSchema>;
 
-export const VisitorSchema = z.object({ verified: z.literal(true), id: z.string(), name: z.string().optional(), email: z.string().optional() });
-export type Visitor = z.infer<typeof VisitorSchema>;
+/** POST /v1/widget/conversations/:id/handoff */
+export const HandoffRequest = z.strictObject({ reason: z.string().max(500).optional() });
+export type HandoffRequest = z.infer<typeof HandoffRequest>;
+export const HandoffResponse = z.object({ handoff: HandoffSchema });
+export type HandoffResponse = z.infer<typeof HandoffResponse>;
 
-/** Events of a streamed answer (POST …/messages with Accept: text/event-stream). */
-export type AnswerEvent =
-  | { event: 'message'; data: { message: Message } }
-  | { event: 'delta'; data: { text: string } }
-  | { event: 'done'; data: { message: Message } }
-  | { event: 'handoff'; data: { handoff: Handoff } }
-  | { event: 'error'; data: { type: string; title: string; status: number; detail?: string; request_id: string } };
+// Server-sent event payloads (the `data:` line of each event, JSON).
+export const MessageEventData = z.object({ message: MessageSchema });
+export type MessageEventData = z.infer<typeof MessageEventData>;
+export const DeltaEventData = z.object({ text: z.string() });
+export type DeltaEventData = z.infer<typeof DeltaEventData>;
+export const HandoffEventData = z.object({ handoff: HandoffSchema });
+export type HandoffEventData = z.infer<typeof HandoffEventData>;
+export const StatusEventData = z.object({ handoff: HandoffSchema.pick({ id: true, status: true }) });
+export type StatusEventData = z.infer<typeof StatusEventData>;
 
-/** Live events of a conversation (GET …/events). */
-export type LiveEvent =
-  | { event: 'message'; data: { message: Message }; id: string }
-  | { event: 'handoff'; data: { handoff: Handoff }; id: string }
-  | { event: 'status'; data: { handoff: Pick<Handoff, 'id' | 'status'> }; id: string };
+/** Events of a streamed answer (POST …/messages with `Accept: text/event-stream`), in order:
+ * `message` (the stored visitor message), `delta`*, then `done`, optionally `handoff`, or `error`. */
+export const AnswerEventSchema = z.discriminatedUnion('event', [
+  z.object({ event: z.literal('message'), data: MessageEventData }),
+  z.object({ event: z.literal('delta'), data: DeltaEventData }),
+  z.object({ event: z.literal('done'), data: MessageEventData }),
+  z.object({ event: z.literal('handoff'), data: HandoffEventData }),
+  z.object({ event: z.literal('error'), data: ProblemSchema }),
+]);
+export type AnswerEvent = z.infer<typeof AnswerEventSchema>;
+
+/** Live events of a conversation (GET …/events); `id` is what `Last-Event-ID` resumes from. */
+export const LiveEventSchema = z.discriminatedUnion('event', [
+  z.object({ event: z.literal('message'), data: MessageEventData, id: z.string() }),
+  z.object({ event: z.literal('handoff'), data: HandoffEventData, id: z.string() }),
+  z.object({ event: z.literal('status'), data: StatusEventData, id: z.string() }),
+]);
+export type LiveEvent = z.infer<typeof LiveEventSchema>;

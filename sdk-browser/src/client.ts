@@ -1,19 +1,21 @@
 // The public widget API as typed calls. Tokens refresh themselves once on expiry; everything the
 // client keeps between page loads goes through a small storage interface.
-import type { AnswerEvent, Conversation, Handoff, LiveEvent, Message, Visitor, WidgetConfigResponse, WidgetSession, WidgetSettings } from '@parley/protocol';
-import { ParleyError } from './errors.js';
+import type { AnswerEvent, Conversation, ConversationResponse, Handoff, LiveEvent, Visitor, WidgetConfigResponse, WidgetSession, WidgetSettings } from '@parley/protocol';
+import { ParleyError, type ProblemFieldError } from './errors.js';
 import { readSse } from './sse.js';
 
 /** Where the client keeps its session between page loads (localStorage by default). */
-export interface SessionStore {
+export interface SessionStorage {
   get(): StoredSession | null;
   set(value: StoredSession | null): void;
 }
 
-/** What survives a reload. */
+/** What survives a reload. The short-lived access token never does. */
 export interface StoredSession {
   visitorId: string;
   refreshToken?: string | undefined;
+  /** The verified visitor id (Sign-In Pro subject) the refresh token's session is bound to. */
+  identity?: string | undefined;
   conversationId?: string | undefined;
 }
 
@@ -22,12 +24,21 @@ export interface ClientOptions {
   /** The Parley API origin, e.g. `https://api.parley.example`. */
   apiBase: string;
   publishableKey: string;
-  store?: SessionStore;
+  /** Defaults to localStorage under `parley:<publishableKey>` (memory when storage is unavailable). */
+  storage?: SessionStorage;
   fetch?: typeof fetch;
+  /** Reconnect backoff of {@link ParleyClient.events}, in ms. Default 1 s doubling to 30 s. */
+  reconnect?: { min: number; max: number };
+  /**
+   * Called when the session could not be refreshed and a new anonymous one replaced it: a verified
+   * identity is gone and must be proven again (the widget asks the host page for a new token).
+   */
+  onSessionReset?: (hadIdentity: boolean) => void;
 }
 
-export function localStore(key: string): SessionStore {
-  const name = `parley:${key}`;
+/** A session kept in localStorage under `parley:<key>`; falls back to nothing when storage is blocked. */
+export function localStorageSession(publishableKey: string): SessionStorage {
+  const name = `parley:${publishableKey}`;
   return {
     get() {
       try {
@@ -47,120 +58,176 @@ export function localStore(key: string): SessionStore {
   };
 }
 
-function memoryStore(): SessionStore {
+/** A session that lasts as long as the page. */
+export function memorySession(): SessionStorage {
   let v: StoredSession | null = null;
   return { get: () => v, set: (x) => void (v = x) };
 }
 
+/** A random id for a message, so a retried send is stored once (works outside secure contexts too). */
+export function newClientMessageId(): string {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
 async function problem(res: Response): Promise<ParleyError> {
+  const rid = res.headers.get('x-request-id');
   try {
-    const p = (await res.json()) as { type?: string; title?: string; detail?: string; request_id?: string; errors?: ParleyError['errors'] };
-    return new ParleyError(res.status, p.type ?? 'about:blank', p.title ?? res.statusText, p.detail, p.request_id ?? res.headers.get('x-request-id'), p.errors ?? []);
+    const p = (await res.json()) as { type?: string; title?: string; detail?: string; instance?: string; request_id?: string; errors?: ProblemFieldError[] };
+    return new ParleyError(res.status, p.type ?? 'about:blank', p.title ?? res.statusText, p.detail, p.request_id ?? rid, p.errors ?? [], p.instance);
   } catch {
-    return new ParleyError(res.status, 'about:blank', res.statusText || 'Error', undefined, res.headers.get('x-request-id'));
+    return new ParleyError(res.status, 'about:blank', res.statusText || 'Error', undefined, rid);
   }
 }
 
-const EXPIRED = /token-(expired|invalid)$/;
+const network = (err: unknown) => (err instanceof ParleyError ? err : new ParleyError(0, 'network', 'Network error', (err as Error)?.message, null));
+
+// A refresh is worth trying for these; anything else (a revoked origin, a missing capability) is final.
+const RENEWABLE = /\/(token-expired|token-invalid|unauthenticated)$/;
+// Refresh this long before the access token expires, so a request never races its expiry.
+const EARLY_MS = 15_000;
 
 /** A client of the widget API. */
 export interface ParleyClient {
-  /** Settings and a session (reusing the stored visitor). */
+  /** Settings and a fresh session (reusing the stored visitor id). */
   config(): Promise<WidgetSettings>;
+  /** Exchanges the stored one-time refresh token for a new session (a new anonymous one if refused). */
+  refresh(): Promise<WidgetSession>;
+  /** Proves the visitor's identity with a Sign-In Pro token from the host backend. */
   identify(token: string): Promise<Visitor>;
   createConversation(): Promise<Conversation>;
-  getConversation(id: string): Promise<{ conversation: Conversation; messages: Message[] }>;
+  getConversation(id: string): Promise<ConversationResponse>;
   /** Sends a message and yields the answer as it streams. */
   sendMessage(conversationId: string, text: string, clientMessageId?: string): AsyncGenerator<AnswerEvent>;
   /** Live events (agent messages, handoff status); reconnects with Last-Event-ID until aborted. */
   events(conversationId: string, opts: { signal: AbortSignal }): AsyncGenerator<LiveEvent>;
   requestHandoff(conversationId: string, reason?: string): Promise<Handoff>;
+  /** What is kept between page loads. */
   readonly stored: StoredSession | null;
   remember(patch: Partial<StoredSession>): void;
+  /** Drops the session, here and in storage. */
   forget(): void;
 }
 
+interface Locks {
+  request<T>(name: string, fn: () => Promise<T>): Promise<T>;
+}
+
+/** Creates a client of the widget API. */
 export function createClient(opts: ClientOptions): ParleyClient {
   const base = opts.apiBase.replace(/\/+$/, '');
-  const store = opts.store ?? (typeof localStorage === 'undefined' ? memoryStore() : localStore(opts.publishableKey));
+  const store = opts.storage ?? (typeof localStorage === 'undefined' ? memorySession() : localStorageSession(opts.publishableKey));
   const doFetch = opts.fetch ?? ((...a: Parameters<typeof fetch>) => fetch(...a));
+  const backoff = opts.reconnect ?? { min: 1000, max: 30_000 };
   let session: WidgetSession | null = null;
-  // The key rides in the query so CORS preflights can be answered for this tenant's origins.
-  const url = (path: string) => `${base}/v1/widget${path}${path.includes('?') ? '&' : '?'}key=${encodeURIComponent(opts.publishableKey)}`;
+  let refreshing: Promise<WidgetSession> | null = null;
+  // The key also rides in the query so CORS preflights (which carry no custom headers) name the tenant.
+  const url = (path: string) => `${base}/v1/widget${path}?key=${encodeURIComponent(opts.publishableKey)}`;
+  // Tabs of one site share the stored refresh token, which is one-time: refresh under a cross-tab lock.
+  const locks = (globalThis.navigator as { locks?: Locks } | undefined)?.locks;
+  const exclusive = <T>(fn: () => Promise<T>) => (locks ? locks.request(`parley:refresh:${opts.publishableKey}`, fn) : fn());
 
   const remember = (patch: Partial<StoredSession>) => {
     const cur = store.get();
-    store.set({ visitorId: patch.visitorId ?? cur?.visitorId ?? '', ...cur, ...patch });
+    store.set({ visitorId: '', ...cur, ...patch });
   };
-  const adopt = (s: WidgetSession) => {
+  const adopt = (s: WidgetSession, identity: string | undefined) => {
     session = s;
-    remember({ visitorId: s.visitorId, refreshToken: s.refreshToken });
+    remember({ visitorId: s.visitorId, refreshToken: s.refreshToken, identity });
+    return s;
   };
 
   async function request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Response> {
-    let res: Response;
     try {
-      res = await doFetch(url(path), {
+      return await doFetch(url(path), {
         method,
-        signal,
+        signal: signal ?? null,
+        credentials: 'omit',
         headers: {
           'x-parley-key': opts.publishableKey,
           ...(session ? { authorization: `Bearer ${session.token}` } : {}),
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           ...headers,
         },
-        body: body === undefined ? undefined : JSON.stringify(body),
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (err) {
-      throw new ParleyError(0, 'network', 'Network error', (err as Error).message, null);
+      throw network(err);
     }
-    return res;
   }
 
-  async function refresh(): Promise<void> {
-    const rt = store.get()?.refreshToken;
-    if (rt) {
-      const res = await request('POST', '/session/refresh', { refreshToken: rt });
-      if (res.ok) return adopt(((await res.json()) as { session: WidgetSession }).session);
-    }
-    await config();
-  }
-
-  /** Calls with the session, refreshing it once if it expired. */
-  async function authed(method: string, path: string, body?: unknown, headers?: Record<string, string>, signal?: AbortSignal): Promise<Response> {
-    if (!session || Date.parse(session.expiresAt) - Date.now() < 15_000) await refresh();
-    let res = await request(method, path, body, headers, signal);
-    if (res.status === 401) {
-      const p = await problem(res.clone());
-      if (EXPIRED.test(p.type)) {
-        await refresh();
-        res = await request(method, path, body, headers, signal);
-      }
-    }
-    if (!res.ok) throw await problem(res);
-    return res;
-  }
-
-  async function config(): Promise<WidgetSettings> {
+  // The session config issues is anonymous: it is taken only when no session is held or resumable,
+  // so reading settings never drops a verified identity.
+  async function loadConfig(takeSession: boolean): Promise<WidgetSettings> {
     const visitor = store.get()?.visitorId;
     const res = await request('GET', '/config', undefined, visitor ? { 'x-parley-visitor': visitor } : {});
     if (!res.ok) throw await problem(res);
     const out = (await res.json()) as WidgetConfigResponse;
-    adopt(out.session);
+    if (takeSession) adopt(out.session, undefined);
     return out.settings;
   }
+  const config = () => loadConfig(!session && !store.get()?.refreshToken);
+
+  async function renew(): Promise<WidgetSession> {
+    const rt = store.get()?.refreshToken;
+    if (rt) {
+      const res = await request('POST', '/session/refresh', { refreshToken: rt });
+      if (res.ok) return adopt(((await res.json()) as { session: WidgetSession }).session, store.get()?.identity);
+      // A 5xx or 429 says nothing about the token: keep it and let the caller retry later.
+      if (res.status !== 401) throw await problem(res);
+    }
+    const hadIdentity = !!store.get()?.identity;
+    await loadConfig(true);
+    opts.onSessionReset?.(hadIdentity);
+    return session!;
+  }
+
+  // One refresh at a time: concurrent callers share it, since the refresh token works only once.
+  const refresh = () => (refreshing ??= exclusive(renew).finally(() => (refreshing = null)));
+
+  /** Calls with the session, refreshing it first when about to expire and once more on a 401. */
+  async function authed(method: string, path: string, body?: unknown, headers?: Record<string, string>, signal?: AbortSignal): Promise<Response> {
+    if (!session || Date.parse(session.expiresAt) - Date.now() < EARLY_MS) await refresh();
+    const sent = session;
+    let res = await request(method, path, body, headers, signal);
+    if (res.status === 401) {
+      const p = await problem(res);
+      if (!RENEWABLE.test(p.type)) throw p;
+      // Someone else may have refreshed while this request was in flight.
+      if (session === sent) await refresh();
+      res = await request(method, path, body, headers, signal);
+    }
+    if (!res.ok) throw await problem(res);
+    return res;
+  }
+
+  const path = (id: string, tail = '') => `/conversations/${encodeURIComponent(id)}${tail}`;
+  const sleep = (ms: number, signal: AbortSignal) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+      function done() {
+        clearTimeout(t);
+        signal.removeEventListener('abort', done);
+        resolve();
+      }
+    });
 
   return {
     config,
+    refresh,
     get stored() {
       return store.get();
     },
     remember,
-    forget: () => store.set(null),
+    forget() {
+      session = null;
+      store.set(null);
+    },
     async identify(token) {
       const res = await authed('POST', '/identify', { token });
       const out = (await res.json()) as { visitor: Visitor; session: WidgetSession };
-      adopt(out.session);
+      adopt(out.session, out.visitor.id);
       return out.visitor;
     },
     async createConversation() {
@@ -170,40 +237,41 @@ export function createClient(opts: ClientOptions): ParleyClient {
       return conversation;
     },
     async getConversation(id) {
-      return (await (await authed('GET', `/conversations/${encodeURIComponent(id)}`)).json()) as { conversation: Conversation; messages: Message[] };
+      return (await (await authed('GET', path(id))).json()) as ConversationResponse;
     },
-    async *sendMessage(conversationId, text, clientMessageId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`) {
-      const res = await authed('POST', `/conversations/${encodeURIComponent(conversationId)}/messages`, { text, clientMessageId }, { accept: 'text/event-stream' });
-      for await (const m of readSse(res.body!)) yield { event: m.event, data: JSON.parse(m.data) } as AnswerEvent;
+    async *sendMessage(conversationId, text, clientMessageId = newClientMessageId()) {
+      const res = await authed('POST', path(conversationId, '/messages'), { text, clientMessageId }, { accept: 'text/event-stream' });
+      if (!res.body) throw network(new Error('The answer stream is empty.'));
+      try {
+        for await (const m of readSse(res.body)) yield { event: m.event, data: JSON.parse(m.data) } as AnswerEvent;
+      } catch (err) {
+        throw network(err);
+      }
     },
     async *events(conversationId, { signal }) {
       let last: string | undefined;
-      let delay = 1000;
+      let delay = backoff.min;
       while (!signal.aborted) {
         try {
           // Aborting the fetch also ends the body stream the reader is waiting on.
-          const res = await authed(
-            'GET',
-            `/conversations/${encodeURIComponent(conversationId)}/events`,
-            undefined,
-            { accept: 'text/event-stream', ...(last ? { 'last-event-id': last } : {}) },
-            signal,
-          );
-          delay = 1000;
+          const res = await authed('GET', path(conversationId, '/events'), undefined, { accept: 'text/event-stream', ...(last ? { 'last-event-id': last } : {}) }, signal);
           for await (const m of readSse(res.body!)) {
+            delay = backoff.min;
             if (m.id) last = m.id;
             yield { event: m.event, data: JSON.parse(m.data), id: m.id ?? '' } as LiveEvent;
           }
         } catch (err) {
           if (signal.aborted) return;
-          if (err instanceof ParleyError && !err.retryable) throw err;
+          const e = network(err);
+          if (!e.retryable) throw e;
         }
-        await new Promise((r) => setTimeout(r, delay));
-        delay = Math.min(delay * 2, 30_000);
+        // Jitter spreads the reconnects of many visitors after a server restart.
+        await sleep(delay * (0.75 + Math.random() / 2), signal);
+        delay = Math.min(delay * 2, backoff.max);
       }
     },
     async requestHandoff(conversationId, reason) {
-      const res = await authed('POST', `/conversations/${encodeURIComponent(conversationId)}/handoff`, reason ? { reason } : {});
+      const res = await authed('POST', path(conversationId, '/handoff'), reason ? { reason } : {});
       return ((await res.json()) as { handoff: Handoff }).handoff;
     },
   };

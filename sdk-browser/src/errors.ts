@@ -5,7 +5,7 @@ export interface ProblemFieldError {
   code: string;
 }
 
-/** An RFC 7807 problem from the Parley API (or a network failure, with status 0). */
+/** An RFC 7807 problem from the Parley API (or a network failure, with status 0 and type `network`). */
 export class ParleyError extends Error {
   override readonly name = 'ParleyError';
   constructor(
@@ -13,8 +13,10 @@ export class ParleyError extends Error {
     readonly type: string,
     readonly title: string,
     readonly detail: string | undefined,
+    /** The API's request id (`request_id`), to quote to support. */
     readonly requestId: string | null,
     readonly errors: ProblemFieldError[] = [],
+    readonly instance?: string,
   ) {
     super(detail ? `${title}: ${detail}` : title);
   }

@@ -12,10 +12,14 @@ export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
+  let ended = false;
   try {
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) break;
+      if (done) {
+        ended = true;
+        break;
+      }
       buffer += decoder.decode(value, { stream: true });
       let cut: number;
       while ((cut = buffer.search(/\r?\n\r?\n/)) >= 0) {
@@ -39,6 +43,8 @@ export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator
       }
     }
   } finally {
+    // A consumer that stops early must not leave the connection open.
+    if (!ended) await reader.cancel().catch(() => {});
     reader.releaseLock();
   }
 }

@@ -1,10 +1,9 @@
 // The chat panel: streamed answers, citations, a person always one click away, live agent messages,
 // offline and error states with retry, keyboard and screen-reader friendly.
-import type { Citation, Message, WidgetSettings } from '@parley/protocol';
-import type { ParleyClient } from '@parley/browser';
+import { newClientMessageId, type Message, type ParleyClient, type WidgetSettings } from '@parley/browser';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Strings } from './i18n.js';
-import { Markdown } from './markdown.js';
+import { Markdown, safeHref } from './markdown.js';
 
 export interface Controller {
   open: boolean;
@@ -13,55 +12,65 @@ export interface Controller {
   /** Bumped when the visitor's identity changes: a different identity means a new conversation. */
   identity: number;
   verified: boolean;
+  settings: WidgetSettings | null;
 }
 
-interface Shown {
-  id: string;
-  role: Message['role'];
-  text: string;
-  citations: Citation[];
-}
+type Status = { kind: 'ok' } | { kind: 'offline'; retry?: () => void } | { kind: 'error'; retry: () => void } | { kind: 'signin' };
 
-type Status = { kind: 'ok' } | { kind: 'offline' } | { kind: 'error'; retry: () => void };
+const offline = () => typeof navigator !== 'undefined' && navigator.onLine === false;
+const problemType = (err: unknown) => (err as { type?: string } | null)?.type ?? '';
 
-export function App({ client, t, dir, ctl, launcher }: { client: ParleyClient; t: Strings; dir: 'ltr' | 'rtl'; ctl: Controller; launcher: HTMLButtonElement }) {
-  const [settings, setSettings] = useState<WidgetSettings | null>(null);
-  const [messages, setMessages] = useState<Shown[]>([]);
+export function App({ client, t, dir, ctl }: { client: ParleyClient; t: Strings; dir: 'ltr' | 'rtl'; ctl: Controller }) {
+  const [messages, setMessages] = useState<Message[]>([]);
+  // null: not answering; '': waiting for the first token; text: the answer so far.
   const [draft, setDraft] = useState<string | null>(null);
   const [handoff, setHandoff] = useState(false);
-  const [status, setStatus] = useState<Status>({ kind: typeof navigator !== 'undefined' && navigator.onLine === false ? 'offline' : 'ok' });
+  const [status, setStatus] = useState<Status>({ kind: offline() ? 'offline' : 'ok' });
+  const statusNow = useRef(status);
+  statusNow.current = status;
   const [text, setText] = useState('');
   const [conversationId, setConversationId] = useState<string | null>(client.stored?.conversationId ?? null);
+  const [loaded, setLoaded] = useState(false);
   const input = useRef<HTMLTextAreaElement>(null);
   const panel = useRef<HTMLDivElement>(null);
   const log = useRef<HTMLDivElement>(null);
 
+  // Messages arrive on two paths (the answer stream and the live feed): keep each once.
+  const add = (m: Message) => setMessages((list) => (list.some((x) => x.id === m.id) ? list : [...list, m]));
+
   const fail = (retry: () => void) => (err: unknown) => {
     setDraft(null);
-    setStatus(typeof navigator !== 'undefined' && navigator.onLine === false ? { kind: 'offline' } : { kind: 'error', retry });
+    if (problemType(err).endsWith('/identity-required')) setStatus({ kind: 'signin' });
+    else setStatus(offline() || (err as { status?: number })?.status === 0 ? { kind: 'offline', retry } : { kind: 'error', retry });
     ctl.emit('error', err);
   };
 
-  // Settings and the stored conversation, on first open.
+  // The stored conversation, once the panel is open and the settings are known.
   useEffect(() => {
-    if (!ctl.open || settings) return;
-    const boot = () =>
+    if (!ctl.open || !ctl.settings || loaded) return;
+    const load = () => {
+      setStatus({ kind: 'ok' });
+      const id = client.stored?.conversationId;
+      if (!id) return setLoaded(true);
       client
-        .config()
-        .then(async (s) => {
-          setSettings(s);
-          setStatus({ kind: 'ok' });
-          const id = client.stored?.conversationId;
-          if (!id) return;
-          const c = await client.getConversation(id).catch(() => null);
-          if (!c) return client.remember({ conversationId: undefined });
+        .getConversation(id)
+        .then((c) => {
           setMessages(c.messages);
           setHandoff(c.conversation.status === 'handoff');
           setConversationId(id);
+          setLoaded(true);
         })
-        .catch(fail(boot));
-    boot();
-  }, [ctl.open]);
+        .catch((err: unknown) => {
+          // Gone, or bound to another identity: start afresh.
+          if ((err as { status?: number })?.status === 404) {
+            client.remember({ conversationId: undefined });
+            setConversationId(null);
+            setLoaded(true);
+          } else fail(load)(err);
+        });
+    };
+    load();
+  }, [ctl.open, ctl.settings]);
 
   // A new identity starts a new conversation.
   useEffect(() => {
@@ -71,35 +80,38 @@ export function App({ client, t, dir, ctl, launcher }: { client: ParleyClient; t
     setConversationId(null);
   }, [ctl.identity]);
 
-  // Live events: agent and system messages, handoff status.
+  // Live events: agent and system messages, handoff status. The client reconnects by itself.
   useEffect(() => {
-    if (!conversationId) return;
+    if (!conversationId || !loaded) return;
     const ac = new AbortController();
     (async () => {
       for await (const e of client.events(conversationId, { signal: ac.signal })) {
         if (e.event === 'message') {
-          const m = e.data.message;
-          setMessages((list) => (list.some((x) => x.id === m.id) ? list : [...list, m]));
-          if (m.role === 'agent') ctl.emit('message', m);
+          add(e.data.message);
+          if (e.data.message.role === 'agent') ctl.emit('message', e.data.message);
         } else if (e.event === 'handoff') setHandoff(true);
-        else if (e.event === 'status') setHandoff(e.data.handoff.status !== 'resolved');
+        else setHandoff(e.data.handoff.status !== 'resolved');
       }
     })().catch(() => {});
     return () => ac.abort();
-  }, [conversationId]);
+  }, [conversationId, loaded]);
 
-  // Focus moves into the dialog on open and back to the launcher on close.
+  // Focus moves into the dialog on open (the launcher gets it back on close, see widget.tsx).
   useEffect(() => {
     if (ctl.open) input.current?.focus();
-  }, [ctl.open, settings]);
+  }, [ctl.open]);
 
   useEffect(() => {
     log.current?.lastElementChild?.scrollIntoView?.({ block: 'end' });
   }, [messages, draft]);
 
   useEffect(() => {
-    const on = () => setStatus({ kind: 'ok' });
-    const off = () => setStatus({ kind: 'offline' });
+    // Back online: whatever failed is tried again (each retry clears the status itself).
+    const on = () => {
+      const s = statusNow.current;
+      if (s.kind === 'offline') s.retry ? s.retry() : setStatus({ kind: 'ok' });
+    };
+    const off = () => setStatus((s) => (s.kind === 'offline' ? s : { kind: 'offline' }));
     addEventListener('online', on);
     addEventListener('offline', off);
     return () => {
@@ -108,50 +120,49 @@ export function App({ client, t, dir, ctl, launcher }: { client: ParleyClient; t
     };
   }, []);
 
-  const close = () => {
-    ctl.setOpen(false);
-    launcher.focus();
-  };
-
   async function ensureConversation(): Promise<string> {
     if (conversationId) return conversationId;
     const c = await client.createConversation();
     setConversationId(c.id);
+    setLoaded(true);
     return c.id;
   }
 
-  async function send(body: string) {
+  // The same client message id on a retry: the server stores the message once.
+  async function send(body: string, clientMessageId: string) {
     setStatus({ kind: 'ok' });
     setDraft('');
     try {
       const id = await ensureConversation();
       let acc = '';
-      for await (const e of client.sendMessage(id, body)) {
-        if (e.event === 'message') setMessages((l) => [...l, e.data.message]);
+      for await (const e of client.sendMessage(id, body, clientMessageId)) {
+        if (e.event === 'message') add(e.data.message);
         else if (e.event === 'delta') setDraft((acc += e.data.text));
         else if (e.event === 'done') {
           setDraft(null);
-          setMessages((l) => [...l, e.data.message]);
+          add(e.data.message);
           ctl.emit('message', e.data.message);
         } else if (e.event === 'handoff') setHandoff(true);
-        else if (e.event === 'error') throw new Error(e.data.title);
+        else throw e.data;
       }
       setDraft(null);
     } catch (err) {
-      fail(() => void send(body))(err);
+      fail(() => void send(body, clientMessageId))(err);
     }
   }
 
   const submit = (e: Event) => {
     e.preventDefault();
-    const body = text.trim();
+    // From the element: a fast Enter may come before the last keystroke's state has rendered.
+    const body = (input.current?.value ?? text).trim();
     if (!body || draft !== null) return;
     setText('');
-    void send(body);
+    void send(body, newClientMessageId());
   };
 
   const human = async () => {
     try {
+      setStatus({ kind: 'ok' });
       const id = await ensureConversation();
       await client.requestHandoff(id);
       setHandoff(true);
@@ -162,7 +173,10 @@ export function App({ client, t, dir, ctl, launcher }: { client: ParleyClient; t
 
   // Tab stays inside the dialog; Escape closes it.
   const onKey = (e: KeyboardEvent) => {
-    if (e.key === 'Escape') return close();
+    if (e.key === 'Escape') {
+      e.stopPropagation();
+      return ctl.setOpen(false);
+    }
     if (e.key !== 'Tab' || !panel.current) return;
     const focusable = [...panel.current.querySelectorAll<HTMLElement>('button,textarea,a[href]')].filter((el) => !el.hasAttribute('disabled'));
     const first = focusable[0];
@@ -179,51 +193,65 @@ export function App({ client, t, dir, ctl, launcher }: { client: ParleyClient; t
 
   if (!ctl.open) return null;
   const who = (r: Message['role']) => (r === 'visitor' ? t.you : r === 'agent' ? t.agent : t.assistant);
+  const name = ctl.settings?.tenantName;
   return (
     <div class="p" role="dialog" aria-modal="true" aria-labelledby="parley-title" dir={dir} ref={panel} onKeyDown={onKey}>
       <header>
-        <h2 id="parley-title">{settings?.tenantName ? `${settings.tenantName} · ${t.title}` : t.title}</h2>
+        <h2 id="parley-title">{name ? `${name} · ${t.title}` : t.title}</h2>
         {ctl.verified && <span class="v">{t.verified}</span>}
         <button type="button" onClick={human} disabled={handoff}>
           {t.human}
         </button>
-        <button type="button" onClick={close} aria-label={t.close}>
+        <button type="button" onClick={() => ctl.setOpen(false)} aria-label={t.close}>
           ×
         </button>
       </header>
-      {status.kind === 'offline' && (
-        <div class="bar" role="status">
-          {t.offline}
-        </div>
-      )}
-      {status.kind === 'error' && (
-        <div class="bar" role="alert">
-          {t.error}
-          <button type="button" onClick={status.retry}>
-            {t.retry}
-          </button>
+      {status.kind !== 'ok' && (
+        <div class="bar" role={status.kind === 'error' ? 'alert' : 'status'}>
+          {status.kind === 'offline' ? t.offline : status.kind === 'signin' ? t.signIn : t.error}
+          {(status.kind === 'error' || (status.kind === 'offline' && status.retry)) && (
+            <button type="button" onClick={status.retry}>
+              {t.retry}
+            </button>
+          )}
         </div>
       )}
       <div class="log" role="log" aria-live="polite" aria-relevant="additions" ref={log}>
-        {settings && <div class="m assistant">{settings.greeting}</div>}
-        {messages.map((m) => (
-          <div key={m.id} class={`m ${m.role}`}>
-            <span class="who">{who(m.role)}</span>
-            <Markdown text={m.text} citations={m.citations} />
-            {m.citations.length > 0 && (
-              <ol class="src" aria-label={t.sources}>
-                {m.citations.map((c, i) => (
-                  <li key={c.chunkId}>
-                    [{i + 1}] <Markdown text={c.url ? `[${c.title}](${c.url})` : c.title} />
-                  </li>
-                ))}
-              </ol>
-            )}
-          </div>
-        ))}
+        {ctl.settings ? <div class="m assistant">{ctl.settings.greeting}</div> : <div class="note dots" aria-hidden="true" />}
+        {messages.map((m) =>
+          m.role === 'system' ? (
+            <div key={m.id} class="note">
+              {m.text}
+            </div>
+          ) : (
+            <div key={m.id} class={`m ${m.role}`}>
+              <span class="who">{who(m.role)}</span>
+              <Markdown text={m.text} citations={m.citations} />
+              {m.citations.length > 0 && (
+                <ol class="src" aria-label={t.sources}>
+                  {m.citations.map((c) => {
+                    const href = c.url ? safeHref(c.url) : null;
+                    return (
+                      <li key={c.chunkId}>
+                        {href ? (
+                          <a href={href} target="_blank" rel="noopener noreferrer">
+                            {c.title}
+                          </a>
+                        ) : (
+                          c.title
+                        )}
+                      </li>
+                    );
+                  })}
+                </ol>
+              )}
+            </div>
+          ),
+        )}
+        {/* The answer in progress is hidden from screen readers: the finished one is announced once. */}
         {draft !== null &&
           (draft ? (
-            <div class="m assistant">
+            <div class="m assistant" aria-hidden="true">
               <Markdown text={draft} />
             </div>
           ) : (

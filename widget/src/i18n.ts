@@ -16,6 +16,7 @@ const en = {
   assistant: 'Assistant',
   agent: 'Support team',
   launcher: 'Chat with us',
+  signIn: 'Please sign in to chat with us.',
 };
 export type Strings = typeof en;
 
@@ -36,6 +37,7 @@ const fr: Strings = {
   assistant: 'Assistant',
   agent: 'Équipe support',
   launcher: 'Discutons',
+  signIn: 'Connectez-vous pour discuter avec nous.',
 };
 const de: Strings = {
   title: 'Support',
@@ -54,6 +56,7 @@ const de: Strings = {
   assistant: 'Assistent',
   agent: 'Support-Team',
   launcher: 'Chat starten',
+  signIn: 'Bitte melden Sie sich an, um mit uns zu chatten.',
 };
 const ar: Strings = {
   title: 'الدعم',
@@ -72,6 +75,7 @@ const ar: Strings = {
   assistant: 'المساعد',
   agent: 'فريق الدعم',
   launcher: 'تحدث معنا',
+  signIn: 'يرجى تسجيل الدخول للدردشة معنا.',
 };
 
 const TABLE: Record<string, Strings> = { en, fr, de, ar };

@@ -1,7 +1,9 @@
 // The loader in a DOM: a launcher in a shadow root, a command queue for calls made before the widget.
 import { afterEach, describe, expect, test, vi } from 'vitest';
+import { addStyles } from './options.js';
 
 afterEach(() => {
+  vi.unstubAllGlobals();
   document.body.innerHTML = '';
   document.head.innerHTML = '';
   delete (window as { Parley?: unknown }).Parley;
@@ -40,5 +42,41 @@ describe('loader', () => {
     const p = await runLoader({ 'data-key': 'pk', 'data-accent': 'red;}*{display:none', 'data-z-index': '1;x' });
     expect(p.o!.accent).toBeUndefined();
     expect(p.o!.zIndex).toBeUndefined();
+  });
+
+  test('the nonce (property or data-nonce) reaches the widget script; data-open loads at once', async () => {
+    await runLoader({ 'data-key': 'pk', 'data-nonce': 'n0nce', 'data-open': 'true' });
+    const p = (window as unknown as { Parley: { q?: unknown[][] } }).Parley;
+    expect(p.q).toEqual([['open']]);
+    const s = document.head.querySelector<HTMLScriptElement>('script[src$="/widget.js"]')!;
+    expect(s.nonce).toBe('n0nce');
+    expect(s.async).toBe(true);
+  });
+
+  test('the launcher is a labelled button that says it opens a dialog, with no style attributes', async () => {
+    await runLoader({ 'data-key': 'pk' });
+    const b = document.querySelector('[data-parley]')!.shadowRoot!.querySelector('button')!;
+    expect(b.getAttribute('aria-haspopup')).toBe('dialog');
+    expect(b.getAttribute('aria-expanded')).toBe('false');
+    expect(document.querySelectorAll('[style]')).toHaveLength(0);
+  });
+});
+
+describe('styles under CSP', () => {
+  test('without constructable stylesheets, a <style> carrying the nonce', () => {
+    vi.stubGlobal('CSSStyleSheet', undefined);
+    const root = document.createElement('div').attachShadow({ mode: 'open' });
+    const update = addStyles(root, ':host{color:red}', 'n0nce');
+    const el = root.querySelector('style')!;
+    expect(el.nonce).toBe('n0nce');
+    update(':host{color:blue}');
+    expect(el.textContent).toBe(':host{color:blue}');
+  });
+
+  test('with them, an adopted sheet and no element', () => {
+    const root = document.createElement('div').attachShadow({ mode: 'open' });
+    addStyles(root, ':host{color:red}');
+    expect(root.adoptedStyleSheets).toHaveLength(1);
+    expect(root.querySelector('style')).toBeNull();
   });
 });

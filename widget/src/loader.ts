@@ -1,29 +1,34 @@
 // The script tag's target, kept tiny: a command queue, the launcher in a Shadow DOM, and the full
 // widget loaded on first interaction or when the page is idle.
-import { readOptions, type Boot, type WidgetOptions } from './options.js';
+import { addStyles, readOptions, type Boot, type WidgetOptions } from './options.js';
+
+/** The content-hashed widget file, set at build time so the widget can be cached for a year. */
+declare const __WIDGET_FILE__: string;
 
 const w = window as unknown as { Parley?: Boot };
 const script = document.currentScript as HTMLScriptElement | null;
 
 if (script && !w.Parley?.o) {
+  // Keep a queue the host page may already have made (`window.Parley = window.Parley || …`).
   const queue: Boot = w.Parley ?? (((...args: unknown[]) => (queue.q = queue.q ?? []).push(args)) as Boot);
   const o: WidgetOptions = readOptions(script);
   const host = document.createElement('div');
   host.setAttribute('data-parley', '');
   const root = host.attachShadow({ mode: 'open' });
-  const sheet = new CSSStyleSheet();
   const side = o.position === 'bottom-left' ? 'left' : 'right';
-  sheet.replaceSync(
+  addStyles(
+    root,
     `:host{all:initial!important;display:block!important;position:fixed!important;bottom:20px!important;${side}:20px!important;z-index:${o.zIndex ?? 2147483000}!important}` +
       `.l{all:unset;box-sizing:border-box;cursor:pointer;font:600 15px/1 system-ui,sans-serif;color:#fff;background:${o.accent ?? '#2f6feb'};border-radius:24px;padding:14px 18px;box-shadow:0 4px 14px #0003}` +
       `.l:focus-visible{outline:3px solid #111;outline-offset:2px}`,
+    o.nonce,
   );
-  root.adoptedStyleSheets = [sheet];
   const b = document.createElement('button');
   b.className = 'l';
   b.type = 'button';
   b.textContent = o.text ?? 'Chat with us';
   b.setAttribute('aria-haspopup', 'dialog');
+  b.setAttribute('aria-expanded', 'false');
   root.append(b);
   Object.assign(queue, { o, r: root, b });
   w.Parley = queue;
@@ -34,7 +39,7 @@ if (script && !w.Parley?.o) {
     if (loaded) return;
     loaded = true;
     const s = document.createElement('script');
-    s.src = `${o.api}/widget.js`;
+    s.src = `${o.api}/${__WIDGET_FILE__}`;
     s.async = true;
     if (o.nonce) s.nonce = o.nonce;
     document.head.append(s);
@@ -44,7 +49,12 @@ if (script && !w.Parley?.o) {
     w.Parley!('toggle');
     load();
   });
-  if (o.open) queue('open');
+  b.addEventListener('pointerenter', load, { once: true });
+  b.addEventListener('focus', load, { once: true });
+  if (o.open) {
+    queue('open');
+    load();
+  }
   const idle = (window as { requestIdleCallback?: (cb: () => void, o: { timeout: number }) => void }).requestIdleCallback;
   if (idle) idle(load, { timeout: 4000 });
   else setTimeout(load, 2000);

@@ -53,4 +53,16 @@ describe('safe Markdown', () => {
     expect(el.querySelector('pre code')?.textContent).toBe('<b>not html</b>');
     expect(el.querySelector('ul li code')?.textContent).toBe('code');
   });
+  test('nested tricks stay inert', () => {
+    const el = html(
+      '**[x](javascript:alert(1))** [a](javascript&#58;alert(1)) [b](jav\tascript:alert(1)) `[c](https://ok.example)` [<img src=x onerror=alert(1)>](https://ok.example/y) [[1]](https://ok.example/z)',
+      [{ title: 'T', url: 'https://cite.example', chunkId: 'k' }],
+    );
+    const hrefs = [...el.querySelectorAll('a')].map((a) => a.getAttribute('href'));
+    expect(hrefs.every((h) => /^https:\/\/(ok|cite)\.example/.test(h!))).toBe(true);
+    expect(el.querySelector('img,script,[onerror]')).toBeNull();
+    expect(el.querySelector('code')!.textContent).toBe('[c](https://ok.example)');
+    expect(el.querySelector('a a')).toBeNull();
+    expect(el.querySelector('strong a')).toBeNull();
+  });
 });

@@ -18,8 +18,8 @@ const link = (href: string, children: ComponentChildren, className?: string) => 
   </a>
 );
 
-// Code spans, bold, italic, links, bare citation markers [n].
-const INLINE = /`([^`]+)`|\*\*(.+?)\*\*|__(.+?)__|\*([^*\s][^*]*?)\*|_([^_\s][^_]*?)_|\[([^\]]+)\]\(([^)\s]+)\)|\[(\d{1,2})\]/g;
+// Code spans, bold, italic, links, bare citation markers [n]. No `_italic_`: it would mangle snake_case.
+const INLINE = /`([^`]+)`|\*\*(.+?)\*\*|__(.+?)__|\*([^*\s][^*]*?)\*|\[([^\]]+)\]\(([^)\s]+)\)|\[(\d{1,2})\]/g;
 
 export function inline(text: string, citations: readonly Citation[] = []): ComponentChildren[] {
   const out: ComponentChildren[] = [];
@@ -28,14 +28,15 @@ export function inline(text: string, citations: readonly Citation[] = []): Compo
     if (m.index! > last) out.push(text.slice(last, m.index));
     if (m[1] !== undefined) out.push(<code>{m[1]}</code>);
     else if (m[2] !== undefined || m[3] !== undefined) out.push(<strong>{inline(m[2] ?? m[3]!, citations)}</strong>);
-    else if (m[4] !== undefined || m[5] !== undefined) out.push(<em>{inline(m[4] ?? m[5]!, citations)}</em>);
-    else if (m[6] !== undefined) {
-      const href = safeHref(m[7]!);
-      out.push(href ? link(href, inline(m[6], citations)) : m[6]);
+    else if (m[4] !== undefined) out.push(<em>{inline(m[4], citations)}</em>);
+    else if (m[5] !== undefined) {
+      const href = safeHref(m[6]!);
+      // Without citations, and with no `]` in the text, link text cannot hold an anchor of its own.
+      out.push(href ? link(href, inline(m[5])) : m[5]);
     } else {
-      const c = citations[Number(m[8]) - 1];
+      const c = citations[Number(m[7]) - 1];
       const href = c?.url ? safeHref(c.url) : null;
-      out.push(href ? link(href, `[${m[8]}]`, 'cite') : m[0]);
+      out.push(href ? link(href, `[${m[7]}]`, 'cite') : m[0]);
     }
     last = m.index! + m[0].length;
   }

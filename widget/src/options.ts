@@ -39,6 +39,26 @@ export function readOptions(script: HTMLScriptElement): WidgetOptions {
     ...(theme ? { theme } : {}),
     ...(Number.isInteger(z) ? { zIndex: z } : {}),
     ...(d.open === 'true' ? { open: true } : {}),
-    ...(script.nonce ? { nonce: script.nonce } : {}),
+    // Browsers hide the nonce attribute from the DOM; the property keeps it. data-nonce is for pages
+    // that inject the tag from script and cannot set the property.
+    ...(script.nonce || d.nonce ? { nonce: script.nonce || d.nonce } : {}),
   };
+}
+
+/**
+ * Styles a shadow root without inline style attributes: a constructed stylesheet (which style-src does
+ * not govern) where supported, else a `<style>` carrying the page's nonce. Returns a setter for updates.
+ */
+export function addStyles(root: ShadowRoot, css: string, nonce?: string): (css: string) => void {
+  if ('adoptedStyleSheets' in root && typeof CSSStyleSheet === 'function' && 'replaceSync' in CSSStyleSheet.prototype) {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(css);
+    root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
+    return (next) => sheet.replaceSync(next);
+  }
+  const el = document.createElement('style');
+  if (nonce) el.nonce = nonce;
+  el.textContent = css;
+  root.append(el);
+  return (next) => void (el.textContent = next);
 }

@@ -1,7 +1,7 @@
 // The widget's stylesheet, adopted into its shadow root (no inline styles: strict CSP holds).
 export const CSS = `
 /* Important on :host beats the page's own !important rules on our host element (inner context wins). */
-:host{all:initial!important;display:block!important;position:fixed!important;bottom:20px!important;top:auto!important;z-index:var(--z)!important;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif!important;color:var(--fg)!important;visibility:visible!important;opacity:1!important;transform:none!important;--fg:#111;--bg:#fff;--muted:#5b6270;--line:#e3e6eb;--bubble:#f2f4f7;--vh:100vh}
+:host{all:initial!important;display:block!important;position:fixed!important;bottom:20px!important;top:auto!important;z-index:var(--z)!important;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif!important;color:var(--fg)!important;visibility:visible!important;opacity:1!important;transform:none!important;--fg:#111;--bg:#fff;--muted:#5b6270;--line:#e3e6eb;--bubble:#f2f4f7;--vh:100vh;--vt:0px}
 :host([data-side=right]){right:20px!important;left:auto!important}:host([data-side=left]){left:20px!important;right:auto!important}
 :host([data-theme=dark]){--fg:#eef0f3;--bg:#17191d;--muted:#a3a9b5;--line:#2c3038;--bubble:#23262c}
 @media (prefers-color-scheme:dark){:host([data-theme=auto]){--fg:#eef0f3;--bg:#17191d;--muted:#a3a9b5;--line:#2c3038;--bubble:#23262c}}
@@ -37,5 +37,5 @@ form button{border:0;border-radius:10px;padding:0 14px;background:var(--accent);
 @keyframes b{0%{opacity:.2}50%{opacity:1}}
 @media (prefers-reduced-motion:reduce){*{animation:none!important;transition:none!important}}
 @media (max-width:480px){:host{bottom:12px!important}:host([data-side=right]){right:12px!important}:host([data-side=left]){left:12px!important}
-.p{position:fixed;inset:0;width:100vw;max-width:none;height:var(--vh);border-radius:0;border:0}}
+.p{position:fixed;top:var(--vt);left:0;right:0;bottom:auto;width:100vw;max-width:none;height:var(--vh);border-radius:0;border:0}}
 `;

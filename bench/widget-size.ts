@@ -1,0 +1,16 @@
+// Bytes the widget costs a page, as served compressed: loader.js (on every page) and widget.js (Preact
+// included, loaded on first interaction or when idle). Build first: npm run build -w widget.
+// Run: npx tsx bench/widget-size.ts
+import { readFileSync } from 'node:fs';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+
+const BUDGET_GZIP: Record<string, number> = { 'loader.js': 1536, 'widget.js': 20480 };
+
+console.log('file        raw B   gzip B  brotli B  gzip budget');
+for (const [name, budget] of Object.entries(BUDGET_GZIP)) {
+  const body = readFileSync(new URL(`../widget/dist/${name}`, import.meta.url));
+  const gz = gzipSync(body, { level: 9 }).length;
+  const br = brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
+  const pct = ((gz / budget) * 100).toFixed(0);
+  console.log(`${name.padEnd(10)} ${String(body.length).padStart(6)} ${String(gz).padStart(8)} ${String(br).padStart(9)}  ${budget} (${pct}% used)`);
+}

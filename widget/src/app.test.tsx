@@ -1,0 +1,202 @@
+// The chat panel with a scripted client: the message list, streaming, the composer's keys, handoff,
+// live agent messages, offline and error states.
+import { ParleyError } from '@parley/browser';
+import { render } from 'preact';
+import { afterEach, describe, expect, test, vi } from 'vitest';
+import { App, type Controller } from './app.js';
+import { strings } from './i18n.js';
+import { fakeClient, message, SETTINGS } from './test/fake-client.js';
+
+// Effects run after paint: let them.
+const settle = () => new Promise((r) => setTimeout(r, 30));
+
+afterEach(() => {
+  document.body.innerHTML = '';
+  vi.restoreAllMocks();
+});
+
+async function mountApp(fake: ReturnType<typeof fakeClient>, over: Partial<Controller> = {}) {
+  const el = document.createElement('div');
+  document.body.append(el);
+  const emitted: [string, unknown][] = [];
+  const ctl: Controller = {
+    open: true,
+    identity: 0,
+    verified: false,
+    settings: SETTINGS,
+    setOpen(open) {
+      ctl.open = open;
+      draw();
+    },
+    emit: (event, data) => void emitted.push([event, data]),
+    ...over,
+  };
+  const draw = () => render(<App client={fake.client} t={strings('en').t} dir="ltr" ctl={{ ...ctl }} />, el);
+  draw();
+  await settle();
+  const $ = <E extends Element = HTMLElement>(sel: string) => el.querySelector<E>(sel);
+  const textarea = () => $<HTMLTextAreaElement>('textarea')!;
+  const type = (text: string) => {
+    textarea().value = text;
+    textarea().dispatchEvent(new Event('input', { bubbles: true }));
+  };
+  const key = (k: string, init: KeyboardEventInit = {}) => textarea().dispatchEvent(new KeyboardEvent('keydown', { key: k, bubbles: true, cancelable: true, ...init }));
+  return { el, ctl, emitted, $, textarea, type, key };
+}
+
+describe('message list', () => {
+  test('roles, a greeting, citations as links to their sources, system notes, a polite log', async () => {
+    const fake = fakeClient({
+      stored: { visitorId: 'v_1', conversationId: 'c1' },
+      history: [
+        message('m1', 'visitor', 'Refunds?'),
+        message('m2', 'assistant', 'Within **5 days** [1]. See also [2].', {
+          citations: [
+            { title: 'Refunds', url: 'https://help.example/refunds', chunkId: 'k1' },
+            { title: 'Evil](javascript:alert(1)) [x', url: 'javascript:alert(1)', chunkId: 'k2' },
+          ],
+        }),
+        message('m3', 'system', 'Sam joined'),
+        message('m4', 'agent', 'Hi, Sam here'),
+      ],
+    });
+    const { el, $ } = await mountApp(fake);
+    await vi.waitFor(() => expect(el.querySelectorAll('.m')).toHaveLength(4));
+    expect($('[role=log]')!.getAttribute('aria-live')).toBe('polite');
+    expect([...el.querySelectorAll('.m')].map((m) => m.className)).toEqual(['m assistant', 'm visitor', 'm assistant', 'm agent']);
+    expect(el.querySelector('.m')!.textContent).toBe(SETTINGS.greeting);
+    expect($('.note')!.textContent).toBe('Sam joined');
+    expect($('.m.assistant strong')!.textContent).toBe('5 days');
+    const sources = [...el.querySelectorAll('.src li')];
+    expect(sources.map((li) => li.querySelector('a')?.getAttribute('href') ?? null)).toEqual(['https://help.example/refunds', null]);
+    expect(sources[1]!.textContent).toBe('Evil](javascript:alert(1)) [x');
+    expect(el.querySelectorAll('a[href^="javascript"]')).toHaveLength(0);
+    expect($('a.cite')!.getAttribute('href')).toBe('https://help.example/refunds');
+  });
+
+  test('a stored conversation that is gone is forgotten', async () => {
+    const fake = fakeClient({ stored: { visitorId: 'v_1', conversationId: 'gone' } });
+    await mountApp(fake);
+    await vi.waitFor(() => expect(fake.client.stored?.conversationId).toBeUndefined());
+    expect(fake.client.events).not.toHaveBeenCalled();
+  });
+});
+
+describe('streaming and the composer', () => {
+  test('Enter sends; a typing indicator, then the streamed answer, announced once when done', async () => {
+    const fake = fakeClient();
+    const ui = await mountApp(fake);
+    ui.type('  Opening hours?  ');
+    ui.key('Enter');
+    await vi.waitFor(() => expect(fake.client.sendMessage).toHaveBeenCalledTimes(1));
+    expect(fake.client.sendMessage.mock.calls[0]!.slice(0, 2)).toEqual(['c1', 'Opening hours?']);
+    expect(ui.textarea().value).toBe('');
+    await vi.waitFor(() => expect(ui.$('.dots[role=status]')!.textContent).toBe('The assistant is typing…'));
+    expect(ui.$<HTMLButtonElement>('button[type=submit]')!.disabled).toBe(true);
+    fake.answer.push({ event: 'message', data: { message: message('m1', 'visitor', 'Opening hours?') } });
+    fake.answer.push({ event: 'delta', data: { text: 'We open ' } });
+    fake.answer.push({ event: 'delta', data: { text: 'at *9*' } });
+    await vi.waitFor(() => expect(ui.$('.m.assistant[aria-hidden=true]')?.textContent).toBe('We open at 9'));
+    expect(ui.$('.dots')).toBeNull();
+    fake.answer.push({ event: 'done', data: { message: message('m2', 'assistant', 'We open at *9*.') } });
+    fake.answer.end();
+    await vi.waitFor(() => expect(ui.$('[aria-hidden=true]')).toBeNull());
+    expect([...ui.el.querySelectorAll('.m')].map((m) => m.textContent)).toEqual([SETTINGS.greeting, 'YouOpening hours?', 'AssistantWe open at 9.']);
+    expect(ui.emitted).toContainEqual(['message', expect.objectContaining({ id: 'm2' })]);
+  });
+
+  test('Shift+Enter, IME composition, blank text and a second Enter while answering do not send', async () => {
+    const fake = fakeClient();
+    const ui = await mountApp(fake);
+    ui.type('first line');
+    ui.key('Enter', { shiftKey: true });
+    ui.key('Enter', { isComposing: true });
+    ui.type('   ');
+    ui.key('Enter');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(fake.client.sendMessage).not.toHaveBeenCalled();
+    ui.type('question');
+    ui.key('Enter');
+    await vi.waitFor(() => expect(fake.client.sendMessage).toHaveBeenCalledTimes(1));
+    ui.type('another');
+    ui.key('Enter');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(fake.client.sendMessage).toHaveBeenCalledTimes(1);
+    expect(ui.textarea().value).toBe('another');
+  });
+
+  test('live agent messages arrive, each message shown once whichever path brings it', async () => {
+    const fake = fakeClient({ stored: { visitorId: 'v_1', conversationId: 'c1' } });
+    const ui = await mountApp(fake);
+    await vi.waitFor(() => expect(fake.client.events).toHaveBeenCalledTimes(1));
+    ui.type('hello');
+    ui.key('Enter');
+    await vi.waitFor(() => expect(fake.client.sendMessage).toHaveBeenCalled());
+    const answer = message('m2', 'assistant', 'Hello!');
+    fake.live.push({ event: 'message', data: { message: answer }, id: '1' });
+    fake.answer.push({ event: 'done', data: { message: answer } });
+    fake.answer.end();
+    fake.live.push({ event: 'message', data: { message: message('m3', 'agent', 'Sam here') }, id: '2' });
+    await vi.waitFor(() => expect(ui.$('.m.agent')?.textContent).toBe('Support teamSam here'));
+    expect(ui.el.querySelectorAll('.m.assistant')).toHaveLength(2);
+    expect(ui.emitted.filter(([e]) => e === 'message').map(([, m]) => (m as { id: string }).id)).toEqual(['m2', 'm3']);
+    fake.live.push({ event: 'status', data: { handoff: { id: 'h1', status: 'assigned' } }, id: '3' });
+    await vi.waitFor(() => expect(ui.$('.note')?.textContent).toBe('A member of our team will reply here.'));
+  });
+
+  test('"talk to a person" opens a handoff (creating the conversation first) and then stays disabled', async () => {
+    const fake = fakeClient();
+    const ui = await mountApp(fake);
+    const human = [...ui.el.querySelectorAll('button')].find((b) => b.textContent === 'Talk to a person')!;
+    human.click();
+    await vi.waitFor(() => expect(fake.client.requestHandoff).toHaveBeenCalledWith('c1'));
+    await vi.waitFor(() => expect(human.disabled).toBe(true));
+    expect(ui.$('.note')!.textContent).toContain('team');
+  });
+});
+
+describe('offline and errors', () => {
+  test('offline: a clear state, and the failed message is sent again with the same id once back online', async () => {
+    const fake = fakeClient();
+    fake.client.sendMessage.mockImplementationOnce(() => {
+      throw new ParleyError(0, 'network', 'Network error', 'Failed to fetch', null);
+    });
+    const ui = await mountApp(fake);
+    ui.type('are you there?');
+    ui.key('Enter');
+    await vi.waitFor(() => expect(ui.$('.bar[role=status]')?.textContent).toContain("You're offline"));
+    dispatchEvent(new Event('online'));
+    await vi.waitFor(() => expect(fake.client.sendMessage).toHaveBeenCalledTimes(2));
+    const [first, second] = fake.client.sendMessage.mock.calls;
+    expect(second).toEqual(first);
+    expect(ui.$('.bar')).toBeNull();
+  });
+
+  test('going offline shows the state; a failed answer offers a retry', async () => {
+    const fake = fakeClient();
+    const ui = await mountApp(fake);
+    dispatchEvent(new Event('offline'));
+    await vi.waitFor(() => expect(ui.$('.bar')?.textContent).toContain("You're offline"));
+    dispatchEvent(new Event('online'));
+    await vi.waitFor(() => expect(ui.$('.bar')).toBeNull());
+    ui.type('hello');
+    ui.key('Enter');
+    await vi.waitFor(() => expect(fake.client.sendMessage).toHaveBeenCalledTimes(1));
+    fake.answer.push({ event: 'error', data: { type: '/docs/problems/internal', title: 'internal', status: 500, request_id: 'req_1' } });
+    await vi.waitFor(() => expect(ui.$('.bar[role=alert]')?.textContent).toContain('Something went wrong.'));
+    expect(ui.$('.dots')).toBeNull();
+    fake.nextAnswer();
+    [...ui.el.querySelectorAll<HTMLButtonElement>('.bar button')].find((b) => b.textContent === 'Retry')!.click();
+    await vi.waitFor(() => expect(fake.client.sendMessage).toHaveBeenCalledTimes(2));
+    expect(ui.emitted.some(([e]) => e === 'error')).toBe(true);
+  });
+
+  test('a site that requires sign-in says so', async () => {
+    const fake = fakeClient();
+    fake.client.createConversation.mockRejectedValueOnce(new ParleyError(403, '/docs/problems/identity-required', 'identity-required', undefined, 'req_1'));
+    const ui = await mountApp(fake);
+    ui.type('hello');
+    ui.key('Enter');
+    await vi.waitFor(() => expect(ui.$('.bar')?.textContent).toBe('Please sign in to chat with us.'));
+  });
+});

@@ -1,0 +1,181 @@
+// The widget on a page: the loader's queue replayed, focus management, locales and RTL, body
+// replacement by a single-page app, refusal by the API, identity tokens asked for again.
+import { ParleyError } from '@parley/browser';
+import { afterEach, describe, expect, test, vi } from 'vitest';
+import type { Boot } from './options.js';
+import { fakeClient } from './test/fake-client.js';
+import { start } from './widget.js';
+
+const settle = () => new Promise((r) => setTimeout(r, 30));
+const w = window as unknown as { Parley?: Boot & { ready?: boolean } };
+
+afterEach(() => {
+  w.Parley?.('shutdown');
+  document.body.innerHTML = '';
+  document.head.innerHTML = '';
+  delete w.Parley;
+  vi.resetModules();
+});
+
+/** Runs the real loader for a script tag with these attributes, then the widget on what it left. */
+async function page(attrs: Record<string, string> = {}, before?: (P: (...a: unknown[]) => void) => void, fake = fakeClient()) {
+  // The host page's own snippet may queue calls before the loader runs.
+  const q: unknown[][] = [];
+  w.Parley = Object.assign((...a: unknown[]) => void q.push(a), { q }) as Boot;
+  before?.(w.Parley);
+  const s = document.createElement('script');
+  s.src = 'https://api.parley.example/loader.js';
+  for (const [k, v] of Object.entries({ 'data-key': 'pk_test_x', ...attrs })) s.setAttribute(k, v);
+  document.head.append(s);
+  Object.defineProperty(document, 'currentScript', { value: s, configurable: true });
+  await import('./loader.js');
+  const boot = w.Parley!;
+  w.Parley = start(boot, fake.make);
+  await settle();
+  const root = boot.r!;
+  const launcher = boot.b!;
+  const dialog = () => root.querySelector<HTMLElement>('[role=dialog]');
+  return { fake, root, launcher, dialog, P: w.Parley, host: root.host as HTMLElement };
+}
+
+const press = (el: Element, key: string, init: KeyboardEventInit = {}) => el.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true, cancelable: true, composed: true, ...init }));
+
+describe('command queue', () => {
+  test('calls made before load are replayed in order; later calls go straight to the widget', async () => {
+    const seen: string[] = [];
+    const { fake, dialog, P } = await page({}, (P) => {
+      P('on', 'open', () => seen.push('open'));
+      P('identify', { token: 'signin_token_1' });
+      P('open');
+      P('no-such-command');
+    });
+    expect(dialog()).not.toBeNull();
+    expect(seen).toEqual(['open']);
+    await vi.waitFor(() => expect(fake.client.identify).toHaveBeenCalledWith('signin_token_1'));
+    expect((P as { ready?: boolean }).ready).toBe(true);
+    P('on', 'close', () => seen.push('close'));
+    P('toggle');
+    expect(dialog()).toBeNull();
+    expect(seen).toEqual(['open', 'close']);
+  });
+
+  test("a click on the loader's launcher opens the widget", async () => {
+    const { launcher, dialog } = await page();
+    launcher.click();
+    expect(dialog()).not.toBeNull();
+    expect(launcher.getAttribute('aria-expanded')).toBe('true');
+  });
+
+  test('shutdown removes the widget and forgets the session', async () => {
+    const { fake, host, P } = await page();
+    P('shutdown');
+    expect(host.isConnected).toBe(false);
+    expect(fake.client.forget).toHaveBeenCalled();
+  });
+});
+
+describe('focus and keyboard', () => {
+  test('focus moves into the labelled modal dialog; Tab stays inside; Escape closes and focus returns', async () => {
+    const { root, launcher, dialog } = await page();
+    launcher.focus();
+    launcher.click();
+    await settle();
+    const d = dialog()!;
+    expect(d.getAttribute('aria-modal')).toBe('true');
+    expect(root.getElementById(d.getAttribute('aria-labelledby')!)!.textContent).toBe('Shop · Support');
+    expect(root.activeElement?.tagName).toBe('TEXTAREA');
+    // Tab from the last control wraps to the first, Shift+Tab from the first to the last.
+    const controls = [...d.querySelectorAll<HTMLElement>('button:not([disabled]),textarea')];
+    controls.at(-1)!.focus();
+    press(controls.at(-1)!, 'Tab');
+    expect(root.activeElement).toBe(controls[0]);
+    press(controls[0]!, 'Tab', { shiftKey: true });
+    expect(root.activeElement).toBe(controls.at(-1));
+    press(root.activeElement!, 'Escape');
+    expect(dialog()).toBeNull();
+    expect(root.activeElement).toBe(launcher);
+  });
+});
+
+describe('options, settings and locales', () => {
+  test("the tenant's settings fill in what the script tag leaves out", async () => {
+    const { launcher, host } = await page({ 'data-position': 'bottom-left' });
+    expect(launcher.textContent).toBe('Questions?');
+    expect(host.dataset.side).toBe('left');
+    expect(host.dataset.theme).toBe('auto');
+  });
+
+  test('Arabic is right to left, French follows the browser', async () => {
+    const ar = await page({ 'data-locale': 'ar', 'data-text': 'مساعدة' });
+    ar.P('open');
+    expect(ar.dialog()!.getAttribute('dir')).toBe('rtl');
+    expect(ar.host.lang).toBe('ar');
+    expect(ar.dialog()!.querySelector('[aria-label="إغلاق المحادثة"]')).not.toBeNull();
+    ar.P('shutdown');
+    vi.resetModules();
+    vi.spyOn(navigator, 'languages', 'get').mockReturnValue(['fr-CA', 'en']);
+    const fr = await page({ 'data-locale': 'auto' });
+    fr.P('open');
+    expect(fr.dialog()!.getAttribute('dir')).toBe('ltr');
+    expect(fr.root.querySelector('button[type=submit]')!.textContent).toBe('Envoyer');
+  });
+});
+
+describe('the page around it', () => {
+  test('a single-page app replacing <body> gets the widget back, state intact', async () => {
+    const { host, P, dialog } = await page();
+    P('open');
+    const body = document.createElement('body');
+    body.innerHTML = '<h1>New route</h1>';
+    document.documentElement.replaceChild(body, document.body);
+    await settle();
+    expect(host.isConnected).toBe(true);
+    expect(document.querySelectorAll('[data-parley]')).toHaveLength(1);
+    expect(dialog()).not.toBeNull();
+  });
+
+  test('an origin the API refuses gets no widget', async () => {
+    const fake = fakeClient();
+    fake.client.config.mockRejectedValue(new ParleyError(403, '/docs/problems/origin-not-allowed', 'Forbidden', undefined, 'req_1'));
+    const { host } = await page({}, undefined, fake);
+    expect(host.isConnected).toBe(false);
+  });
+
+  test('an unreachable API hides the launcher until it answers', async () => {
+    const fake = fakeClient();
+    fake.client.config.mockRejectedValueOnce(new ParleyError(0, 'network', 'Network error', undefined, null));
+    const { launcher } = await page({}, undefined, fake);
+    expect(launcher.isConnected).toBe(false);
+    dispatchEvent(new Event('online'));
+    await vi.waitFor(() => expect(launcher.isConnected).toBe(true));
+  });
+});
+
+describe('identity', () => {
+  test('getToken is asked again when a token is refused, and when the verified session is lost', async () => {
+    const fake = fakeClient();
+    fake.client.identify.mockRejectedValueOnce(new ParleyError(401, '/docs/problems/token-expired', 'expired', undefined, 'req_1'));
+    const getToken = vi.fn(async () => `signin_token_${getToken.mock.calls.length}`);
+    const identified: unknown[] = [];
+    const { P } = await page({}, undefined, fake);
+    P('on', 'identify', (v: unknown) => identified.push(v));
+    P('identify', { getToken });
+    await vi.waitFor(() => expect(identified).toHaveLength(1));
+    expect(fake.client.identify.mock.calls.map((c) => c[0])).toEqual(['signin_token_1', 'signin_token_2']);
+    fake.options.onSessionReset!(true);
+    await vi.waitFor(() => expect(identified).toHaveLength(2));
+    expect(getToken).toHaveBeenCalledTimes(3);
+  });
+
+  test('the same person again keeps the conversation; a different one starts a new one', async () => {
+    const fake = fakeClient({ stored: { visitorId: 'v_1', identity: 'user-1', conversationId: 'c1' } });
+    const { P } = await page({}, undefined, fake);
+    P('identify', { token: 'signin_token_a' });
+    await vi.waitFor(() => expect(fake.client.identify).toHaveBeenCalledTimes(1));
+    await settle();
+    expect(fake.client.stored?.conversationId).toBe('c1');
+    fake.client.identify.mockResolvedValueOnce({ verified: true, id: 'user-2' });
+    P('identify', { token: 'signin_token_b' });
+    await vi.waitFor(() => expect(fake.client.stored?.conversationId).toBeUndefined());
+  });
+});
