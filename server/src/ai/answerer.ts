@@ -9,7 +9,7 @@ import type { Answer, AnswerInput, Answerer } from '../conversations/turn.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { admit, budgetFor, recordUsage } from './budget.js';
 import { contentWords, extractiveAnswer, type Passage } from './extractive.js';
-import { generateAnswer } from './generative.js';
+import { generateAnswer, ProviderCallError, type ProviderCall } from './generative.js';
 import { modelFor as realModelFor, type ModelFor } from './models.js';
 import { tenantPolicy } from './pii/redactor.js';
 import { resolveProviderCredentials } from './providers/service.js';
@@ -95,13 +95,16 @@ export class KnowledgeAnswerer implements Answerer {
       const topic = mentionsTopic(input.question, settings.sensitiveTopics);
       const early = asksForPerson || topic !== null;
       const creds = !early && this.deps.keyring ? (await resolveProviderCredentials(tx, this.deps.keyring, input.tenantId))[0] : undefined;
+      const passages = early ? [] : await retrieve(tx, input.question, this.deps.topK ?? 5);
+      // Only a turn that would reach the provider counts against its budget.
+      const calling = creds !== undefined && passages.length > 0;
       return {
         settings,
         topic,
-        passages: early ? [] : await retrieve(tx, input.question, this.deps.topK ?? 5),
+        passages,
         creds,
-        policy: creds ? await tenantPolicy(tx) : null,
-        admitted: creds ? await admit(tx, input.tenantId, await budgetFor(tx)) : true,
+        policy: calling ? await tenantPolicy(tx) : null,
+        admitted: calling ? await admit(tx, input.tenantId, await budgetFor(tx)) : true,
       };
     });
     const { settings, topic, passages, creds } = ctx;
@@ -112,25 +115,37 @@ export class KnowledgeAnswerer implements Answerer {
     const audits: Record<string, unknown>[] = [];
 
     let answer: Answer;
+    // The model streams its own words; every other reply is streamed here, as one would be.
+    let streamed = false;
     if (asksForPerson) {
       answer = { text: MESSAGES.handoff, citations: [], confidence: 1, handoff: { reason: 'visitor_request' } };
     } else if (topic) {
       answer = { text: MESSAGES.sensitive, citations: [], confidence: 1, handoff: { reason: 'sensitive_topic', detail: { topic } } };
     } else if (creds && !ctx.admitted) {
       answer = { text: MESSAGES.busy, citations: [], confidence: 0, handoff: { reason: 'budget' } };
+    } else if (creds && !ps.length) {
+      answer = unsure(0);
     } else if (creds) {
-      const model = (this.deps.modelFor ?? realModelFor)(creds);
+      let calls: ProviderCall[] = [];
+      streamed = true;
       try {
-        if (!ps.length) throw new NoSources();
+        const model = (this.deps.modelFor ?? realModelFor)(creds);
         const g = await generateAnswer(model, { question: input.question, history: input.history, passages: ps, policy: ctx.policy! }, onDelta);
-        const confidence = Number((0.3 * strength + 0.4 * g.support + 0.3 * g.selfCheck).toFixed(3));
+        calls = g.calls;
+        // Word overlap cannot see a negation; the model's own low rating vetoes the answer.
+        const combined = 0.3 * strength + 0.4 * g.support + 0.3 * g.selfCheck;
+        const confidence = Number((g.selfCheck < 0.3 ? Math.min(combined, g.selfCheck) : combined).toFixed(3));
+        // An answer that cites nothing that was retrieved is not grounded, however confident.
         answer = g.citations.length && confidence >= settings.threshold ? { text: g.text, citations: g.citations, confidence } : unsure(confidence);
-        for (const c of g.calls) audits.push({ provider: creds.provider, model: creds.model, call: c.kind, inputTokens: c.inputTokens, outputTokens: c.outputTokens, requestSha256: c.requestSha256, responseSha256: c.responseSha256 });
-        await db.withTenant(input.tenantId, { requestId: input.requestId }, (tx) => recordUsage(tx, input.tenantId, g.usage.inputTokens + g.usage.outputTokens));
       } catch (err) {
-        answer = err instanceof NoSources ? unsure(0) : { text: MESSAGES.busy, citations: [], confidence: 0, handoff: { reason: 'provider_error' } };
-        if (!(err instanceof NoSources)) audits.push({ provider: creds.provider, model: creds.model, call: 'answer', error: (err as Error).name });
+        // A model that could not even be built made no request: audited as a failed call without hashes.
+        if (err instanceof ProviderCallError) calls = err.calls;
+        else audits.push({ provider: creds.provider, model: creds.model, call: 'answer', error: err instanceof Error ? err.name : 'Error' });
+        answer = { text: MESSAGES.busy, citations: [], confidence: 0, handoff: { reason: 'provider_error' } };
       }
+      for (const { kind, ...c } of calls) audits.push({ provider: creds.provider, model: creds.model, call: kind, ...c });
+      const used = calls.reduce((n, c) => n + c.inputTokens + c.outputTokens, 0);
+      await db.withTenant(input.tenantId, { requestId: input.requestId }, (tx) => recordUsage(tx, input.tenantId, used));
     } else {
       const ex = extractiveAnswer(input.question, ps);
       const confidence = ex.text ? Number((0.6 * ex.coverage + 0.4 * strength).toFixed(3)) : 0;
@@ -148,7 +163,7 @@ export class KnowledgeAnswerer implements Answerer {
         responseSha256: sha256(answer.text),
       });
     }
-    if (!creds || asksForPerson || topic || !ctx.admitted) streamText(answer.text, onDelta);
+    if (!streamed) streamText(answer.text, onDelta);
 
     const latencyMs = Math.round(performance.now() - started);
     await db.withTenant(input.tenantId, { requestId: input.requestId }, async (tx) => {
@@ -159,12 +174,10 @@ export class KnowledgeAnswerer implements Answerer {
           actor: { type: 'system', id: 'assistant' },
           action: 'ai.answer',
           target: { type: 'conversation', id: input.conversation.id },
-          metadata: { ...a, latencyMs, confidence: answer.confidence, handoff: answer.handoff?.reason ?? null, passages: passages.length },
+          metadata: { latencyMs, ...a, confidence: answer.confidence, handoff: answer.handoff?.reason ?? null, passages: passages.length },
         });
       }
     });
     return answer;
   }
 }
-
-class NoSources extends Error {}
