@@ -1,4 +1,5 @@
 import { defineProject } from 'vitest/config';
 import { shared } from '../vitest.shared.js';
 
-export default defineProject({ ...shared, test: { name: 'sdk-node', include: ['src/**/*.test.ts'] } });
+// The server test starts a real app and database, which can take more than the default 10 s on a busy machine.
+export default defineProject({ ...shared, test: { name: 'sdk-node', include: ['src/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000 } });
