@@ -26,6 +26,7 @@ export interface ParleyOptions {
   secretKey: string;
   /** The API origin, e.g. `https://api.parley.example`. */
   baseUrl: string;
+  /** A fetch implementation to use instead of the global one (proxies, tests). */
   fetch?: typeof fetch;
 }
 
@@ -39,6 +40,7 @@ const SourcesResponse = z.object({ sources: z.array(SourceSchema.extend({ change
 export class Parley {
   private readonly base: string;
   private readonly doFetch: typeof fetch;
+  /** @throws `TypeError` when `secretKey` is not an `sk_live_…` or `sk_test_…` key */
   constructor(private readonly opts: ParleyOptions) {
     if (!/^sk_(live|test)_/.test(opts.secretKey)) throw new TypeError('secretKey must be a Parley secret key (sk_…)');
     this.base = opts.baseUrl.replace(/\/+$/, '');
@@ -59,12 +61,14 @@ export class Parley {
     return (schema ? schema.parse(text ? JSON.parse(text) : null) : undefined) as z.output<S>;
   }
 
+  /** Domains allowed to embed the widget, e.g. `*.example.com`. */
   readonly domains = {
     list: () => this.call('GET', '/domains', DomainListResponse).then((r) => r.domains),
     add: (pattern: string) => this.call('POST', '/domains', z.object({ domain: DomainSchema }), { pattern }).then((r) => r.domain),
     remove: (id: string) => this.call('DELETE', `/domains/${encodeURIComponent(id)}`, null),
   };
 
+  /** Secret API keys with their capabilities; rotation keeps the old key valid for a grace period. */
   readonly apiKeys = {
     list: () => this.call('GET', '/api-keys', ApiKeyListResponse).then((r) => r.apiKeys),
     /** The returned `secret` is shown only this once. */
@@ -73,6 +77,7 @@ export class Parley {
     revoke: (id: string) => this.call('DELETE', `/api-keys/${encodeURIComponent(id)}`, null),
   };
 
+  /** Knowledge sources the assistant answers from, and a search over them. */
   readonly knowledge = {
     add: (source: CreateSourceRequest) => this.call('POST', '/knowledge/sources', SourcesResponse, source).then((r) => r.sources),
     list: () => this.call('GET', '/knowledge/sources', SourcesResponse).then((r) => r.sources),
@@ -80,11 +85,13 @@ export class Parley {
     search: (query: string, limit = 5) => this.call('POST', '/knowledge/search', KnowledgeSearchResponse, { query, limit }).then((r) => r.results),
   };
 
+  /** Conversations handed to a human agent. */
   readonly handoffs = {
     list: (status?: 'pending' | 'assigned' | 'resolved') => this.call('GET', `/handoffs${status ? `?status=${status}` : ''}`, HandoffList).then((r) => r.handoffs),
     update: (id: string, status: 'assigned' | 'resolved', assignedTo?: string) => this.call('PATCH', `/handoffs/${encodeURIComponent(id)}`, null, { status, ...(assignedTo ? { assignedTo } : {}) }),
   };
 
+  /** Sign-In Pro settings: public keys or a JWKS URL, and shared `idsec_` secrets. */
   readonly identity = {
     get: () => this.call('GET', '/identity', IdentitySettingsResponse),
     configure: (input: { mode: 'optional' | 'required'; publicKeys?: Record<string, unknown>[]; jwksUrl?: string }) => this.call('PUT', '/identity', null, input),
@@ -92,10 +99,12 @@ export class Parley {
     createSecret: () => this.call('POST', '/identity/secrets', CreatedIdentitySecretResponse),
   };
 
+  /** Shows what the tenant's PII policy would redact in a text, per channel. */
   readonly pii = {
     scan: (text: string, channel: 'widget' | 'api' | 'email' = 'api') => this.call('POST', '/pii/scan', PiiScan, { text, channel }),
   };
 
+  /** The tamper-evident audit log: entries, signed checkpoints and Merkle proofs. */
   readonly audit = {
     list: (after = -1, limit = 100) => this.call('GET', `/audit?after=${after}&limit=${limit}`, AuditListResponse),
     checkpoint: () => this.call('GET', '/audit/checkpoint', CheckpointResponse),

@@ -2,14 +2,23 @@ import type { FieldError, Problem } from '@parley/protocol';
 
 /** An RFC 7807 problem returned by the Parley API, with the request id to quote to support. */
 export class ParleyApiError extends Error {
+  /** Always `'ParleyApiError'`. */
   override readonly name = 'ParleyApiError';
+  /** A URI reference naming the problem type; its page in the docs explains it. */
   readonly type: string;
+  /** A short summary of the problem type. */
   readonly title: string;
+  /** The HTTP status code. */
   readonly status: number;
+  /** What went wrong in this occurrence, when the server says more than the title. */
   readonly detail: string | undefined;
+  /** A URI reference to this occurrence, when given. */
   readonly instance: string | undefined;
+  /** The request id (`req_…`), also in the server's logs and audit log. */
   readonly requestId: string;
+  /** Field-level validation errors; empty unless the request body was refused. */
   readonly errors: FieldError[];
+  /** @param problem - the `application/problem+json` body */
   constructor(problem: Problem) {
     super(`${problem.title}${problem.detail ? `: ${problem.detail}` : ''} (request ${problem.request_id})`);
     this.type = problem.type;

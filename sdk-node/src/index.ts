@@ -1,4 +1,20 @@
-export { signUserSession, IDENTITY_AUDIENCE, type SessionUser, type SessionSigningOptions } from './session.js';
+/**
+ * Parley for Node: sign a logged-in user's session (Sign-In Pro), verify the webhooks Parley sends,
+ * and call the admin API.
+ *
+ * @packageDocumentation
+ */
+export {
+  signUserSession,
+  IDENTITY_AUDIENCE,
+  type SessionUser,
+  type SessionAlgorithm,
+  type SessionPrivateKey,
+  type SessionSecretOptions,
+  type SessionKeyOptions,
+  type SessionSigningOptions,
+} from './session.js';
 export { verifyWebhook, signWebhook, WebhookVerificationError, type WebhookFailure, type WebhookHeaders, type VerifyWebhookOptions } from './webhooks.js';
 export { Parley, type ParleyOptions } from './client.js';
 export { ParleyApiError } from './errors.js';
+export type { IdentityClaims, WebhookEvent, WebhookEventType } from '@parley/protocol';

@@ -1,21 +1,40 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, createSecretKey, webcrypto } from 'node:crypto';
+import { IdentityClaims } from '@parley/protocol';
 import { decodeProtectedHeader, exportJWK, jwtVerify } from 'jose';
 import { describe, expect, test } from 'vitest';
-import { signUserSession } from './session.js';
+import { signUserSession, type SessionUser } from './session.js';
 
-const SECRET = `idsec_0123456789abcdef_${Buffer.alloc(32, 7).toString('base64url')}`;
+const RAW = Buffer.alloc(32, 7);
+const SECRET = `idsec_0123456789abcdef_${RAW.toString('base64url')}`;
+const verifyHs = (token: string) => jwtVerify(token, RAW, { audience: 'parley:identity', algorithms: ['HS256'] });
 
 describe('signUserSession', () => {
-  test('a shared-secret token: HS256, kid, audience, at most 10 minutes, unique jti', async () => {
-    const a = await signUserSession({ id: 'u-1', email: 'ada@example.com', name: 'Ada', traits: { plan: 'pro' } }, { secret: SECRET });
-    const b = await signUserSession({ id: 'u-1' }, { secret: SECRET, expiresIn: '10m' });
-    expect(decodeProtectedHeader(a)).toMatchObject({ alg: 'HS256', kid: '0123456789abcdef' });
-    const { payload } = await jwtVerify(a, Buffer.alloc(32, 7), { audience: 'parley:identity', algorithms: ['HS256'] });
-    expect(payload).toMatchObject({ sub: 'u-1', email: 'ada@example.com', name: 'Ada', traits: { plan: 'pro' } });
+  test('a shared-secret token: HS256, kid, audience, claims that satisfy the protocol schema', async () => {
+    const token = await signUserSession({ id: 'u-1', email: 'ada@example.com', name: 'Ada', traits: { plan: 'pro', seats: 3, trial: false, ref: null } }, { secret: SECRET, issuer: 'https://app.example' });
+    expect(decodeProtectedHeader(token)).toEqual({ alg: 'HS256', typ: 'JWT', kid: '0123456789abcdef' });
+    const { payload } = await verifyHs(token);
+    expect(payload).toMatchObject({ sub: 'u-1', aud: 'parley:identity', iss: 'https://app.example', email: 'ada@example.com', name: 'Ada', traits: { plan: 'pro', seats: 3, trial: false, ref: null } });
     expect(payload.exp! - payload.iat!).toBe(300);
-    const pb = (await jwtVerify(b, Buffer.alloc(32, 7), { audience: 'parley:identity' })).payload;
-    expect(pb.exp! - pb.iat!).toBe(600);
-    expect(pb.jti).not.toBe(payload.jti);
+    expect(Math.abs(payload.iat! - Date.now() / 1000)).toBeLessThan(5);
+    expect(IdentityClaims.parse(payload)).toMatchObject({ sub: 'u-1' });
+  });
+
+  test('lifetimes up to 10 minutes; every jti is random and at least 128 bits', async () => {
+    for (const [expiresIn, seconds] of [[1, 1], [600, 600], ['90s', 90], ['10m', 600], ['7', 7]] as const) {
+      const { payload } = await verifyHs(await signUserSession({ id: 'u' }, { secret: SECRET, expiresIn }));
+      expect(payload.exp! - payload.iat!).toBe(seconds);
+    }
+    const jtis = new Set<string>();
+    for (let i = 0; i < 200; i++) {
+      const { payload } = await verifyHs(await signUserSession({ id: 'u' }, { secret: SECRET }));
+      expect(Buffer.from(payload.jti!, 'base64url').length).toBeGreaterThanOrEqual(16);
+      jtis.add(payload.jti!);
+    }
+    expect(jtis.size).toBe(200);
+  });
+
+  test.each([601, 3600, '11m', '1h', 0, -5, 1.5, Number.NaN, '5 minutes'])('refuses expiresIn %s', async (expiresIn) => {
+    await expect(signUserSession({ id: 'u' }, { secret: SECRET, expiresIn })).rejects.toThrow(TypeError);
   });
 
   test.each([
@@ -24,20 +43,75 @@ describe('signUserSession', () => {
     ['rsa', 'RS256'],
   ] as const)('%s private keys as KeyObject, PEM and JWK sign with %s', async (type, alg) => {
     const pair = type === 'ec' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : type === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ed25519');
-    const forms = [pair.privateKey, pair.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), { ...(await exportJWK(pair.privateKey)), kid: 'k1' }];
-    for (const privateKey of forms) {
-      const token = await signUserSession({ id: 'u-2' }, { privateKey });
-      expect(decodeProtectedHeader(token).alg).toBe(alg);
-      expect((await jwtVerify(token, pair.publicKey, { audience: 'parley:identity', algorithms: [alg] })).payload.sub).toBe('u-2');
+    const forms = [
+      [pair.privateKey, 'k0'],
+      [pair.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), 'k0'],
+      [{ ...(await exportJWK(pair.privateKey)), kid: 'from-jwk' }, 'from-jwk'],
+    ] as const;
+    for (const [privateKey, kid] of forms) {
+      const token = await signUserSession({ id: 'u-2', traits: { tier: 'gold' } }, { privateKey, ...(kid === 'k0' ? { kid } : {}), alg });
+      expect(decodeProtectedHeader(token)).toEqual({ alg, typ: 'JWT', kid });
+      const { payload } = await jwtVerify(token, pair.publicKey, { audience: 'parley:identity', algorithms: [alg] });
+      expect(payload.sub).toBe('u-2');
+      expect(payload.exp! - payload.iat!).toBeLessThanOrEqual(600);
+      expect(IdentityClaims.safeParse(payload).success).toBe(true);
     }
   });
 
-  test('refuses long lifetimes and bad input', async () => {
-    await expect(signUserSession({ id: 'u' }, { secret: SECRET, expiresIn: 601 })).rejects.toThrow(/10 minutes/);
-    await expect(signUserSession({ id: 'u' }, { secret: SECRET, expiresIn: '1h' })).rejects.toThrow();
-    await expect(signUserSession({ id: '' }, { secret: SECRET })).rejects.toThrow(/user.id/);
-    await expect(signUserSession({ id: 'u', email: 'nope' }, { secret: SECRET })).rejects.toThrow(/email/);
-    await expect(signUserSession({ id: 'u', traits: { big: 'x'.repeat(2000) } }, { secret: SECRET })).rejects.toThrow(/1 KB/);
-    await expect(signUserSession({ id: 'u' }, { secret: 'hunter2' })).rejects.toThrow(/idsec_/);
+  test('a Web Crypto CryptoKey signs too; an explicit kid wins over the JWK kid', async () => {
+    const pair = (await webcrypto.subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+    const token = await signUserSession({ id: 'u-3' }, { privateKey: pair.privateKey });
+    expect(decodeProtectedHeader(token)).toEqual({ alg: 'EdDSA', typ: 'JWT' });
+    expect((await jwtVerify(token, pair.publicKey, { audience: 'parley:identity' })).payload.sub).toBe('u-3');
+    const jwk = { ...(await exportJWK(pair.privateKey)), kid: 'old' };
+    expect(decodeProtectedHeader(await signUserSession({ id: 'u' }, { privateKey: jwk, kid: 'new' })).kid).toBe('new');
+  });
+
+  test('refuses keys that would sign weakly or not at all', async () => {
+    const ed = generateKeyPairSync('ed25519');
+    const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+    const rsa1024 = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const refused: [unknown, RegExp][] = [
+      [ed.publicKey, /public key/],
+      [ed.publicKey.export({ format: 'pem', type: 'spki' }).toString(), /PEM private key/],
+      [await exportJWK(ed.publicKey), /public JWK/],
+      [createSecretKey(RAW), /private key/],
+      [{ kty: 'oct', k: RAW.toString('base64url') }, /oct/],
+      [p384.privateKey, /P-256/],
+      [rsa1024.privateKey, /2048/],
+      ['not a key', /PEM/],
+      [42, /privateKey must be/],
+    ];
+    for (const [privateKey, message] of refused) {
+      await expect(signUserSession({ id: 'u' }, { privateKey: privateKey as never })).rejects.toThrow(message);
+    }
+    await expect(signUserSession({ id: 'u' }, { privateKey: ed.privateKey, alg: 'RS256' })).rejects.toThrow(/signs EdDSA/);
+    await expect(signUserSession({ id: 'u' }, { privateKey: ed.privateKey, alg: 'none' as never })).rejects.toThrow(TypeError);
+    await expect(signUserSession({ id: 'u' }, { secret: SECRET, privateKey: ed.privateKey } as never)).rejects.toThrow(/exactly one/);
+    await expect(signUserSession({ id: 'u' }, {} as never)).rejects.toThrow(/exactly one/);
+  });
+
+  test.each([
+    ['an empty id', { id: '' }, /user.id/],
+    ['a long id', { id: 'x'.repeat(257) }, /user.id/],
+    ['a numeric id', { id: 42 }, /user.id/],
+    ['a bad email', { id: 'u', email: 'nope' }, /email/],
+    ['a long name', { id: 'u', name: 'n'.repeat(201) }, /name/],
+    ['51 traits', { id: 'u', traits: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`t${i}`, i])) }, /50 keys/],
+    ['a trait over 1 KB', { id: 'u', traits: { big: 'x'.repeat(1025) } }, /1 KB/],
+    ['a trait over 1 KB in bytes', { id: 'u', traits: { big: 'é'.repeat(600) } }, /1 KB/],
+    ['a nested trait', { id: 'u', traits: { o: { a: 1 } } }, /traits.o/],
+    ['a NaN trait', { id: 'u', traits: { n: Number.NaN } }, /traits.n/],
+    ['traits as an array', { id: 'u', traits: ['a'] }, /traits must be an object/],
+  ])('refuses %s with a TypeError', async (_name, user, message) => {
+    const err = await signUserSession(user as unknown as SessionUser, { secret: SECRET }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TypeError);
+    expect(String(err)).toMatch(message);
+  });
+
+  test('refuses secrets that are not idsec_ secrets', async () => {
+    for (const secret of ['hunter2', `idsec_ABC_${RAW.toString('base64url')}`, `idsec_01_${RAW.subarray(0, 16).toString('base64url')}`, `whsec_${RAW.toString('base64')}`]) {
+      await expect(signUserSession({ id: 'u' }, { secret })).rejects.toThrow(/idsec_/);
+    }
   });
 });
