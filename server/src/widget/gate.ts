@@ -45,7 +45,9 @@ async function refuse(deps: GateDeps, req: Request, tenantId: string, action: st
 export function widgetGate(deps: GateDeps): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     res.vary('Origin');
-    const origin = req.get('origin');
+    // Browsers omit Origin on same-origin GETs (a page served by this server, like the demo); the
+    // fetch metadata header, which page scripts cannot set, says so, and the Host is then the origin.
+    const origin = req.get('origin') ?? (req.get('sec-fetch-site') === 'same-origin' ? `${req.protocol}://${req.get('host')}` : undefined);
     const key = publishableKey(req);
     if (!key) return next(new HttpProblem(401, 'unauthenticated', 'Send the publishable key as X-Parley-Key or ?key=.'));
     const resolved = await deps.db.withoutTenant({ requestId: req.id }, (tx) =>

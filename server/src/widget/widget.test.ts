@@ -66,6 +66,15 @@ describe('config and the domain allow-list', () => {
     expect(await auditActions(a.secretKey)).toContain('widget.origin_refused');
   });
 
+  test('a same-origin page (no Origin header, Sec-Fetch-Site same-origin) is judged by its Host', async () => {
+    const host = new URL(t.url).host;
+    const local = await t.tenant('Local', [host]);
+    const res = await call(t.url, 'GET', '/v1/widget/config', { headers: { 'x-parley-key': local.publishableKey, 'sec-fetch-site': 'same-origin' } });
+    expect(res.status).toBe(200);
+    const crossSite = await call(t.url, 'GET', '/v1/widget/config', { headers: { 'x-parley-key': local.publishableKey, 'sec-fetch-site': 'cross-site' } });
+    expect(crossSite.status).toBe(403);
+  });
+
   test('an unknown or malformed publishable key is 401', async () => {
     expect((await new Visitor(t.url, 'pk_test_' + 'x'.repeat(24), A_ORIGIN).start()).status).toBe(401);
     expect((await new Visitor(t.url, 'nope', A_ORIGIN).start()).status).toBe(401);
