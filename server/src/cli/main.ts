@@ -27,6 +27,7 @@ program
             '',
             `Parley is running on ${running.url} (${config.databaseUrl ? 'PostgreSQL' : `embedded database in ${config.dataDir}`})`,
             `  Demo host page  ${base}/demo/`,
+            `  Console         ${base}/console/ (sign in with the admin key)`,
             `  Docs            ${base}/docs/`,
             `  API health      ${base}/healthz`,
             `  Demo tenant     ${demo.tenantId} (publishable key ${demo.publishableKey}; admin key in ${demo.file})`,

@@ -11,7 +11,7 @@ export interface Chunk {
 }
 
 const TARGET_WORDS = 300;
-const MAX_WORDS = 420;
+const MAX_WORDS = 400;
 const OVERLAP_WORDS = 40;
 
 /** GitHub-style heading slug, the anchor most documentation sites generate. */
@@ -34,7 +34,7 @@ interface Section {
   paragraphs: string[];
 }
 
-function sections(markdown: string, docTitle: string): Section[] {
+function sections(markdown: string, docTitle: string, headings: boolean): Section[] {
   const out: Section[] = [{ path: [docTitle], anchor: null, paragraphs: [] }];
   const path: string[] = [];
   let fence = false;
@@ -46,7 +46,7 @@ function sections(markdown: string, docTitle: string): Section[] {
   };
   for (const line of markdown.split(/\r?\n/)) {
     if (/^\s*(```|~~~)/.test(line)) fence = !fence;
-    const h = fence ? null : /^(#{1,6})\s+(.+?)\s*#*\s*$/.exec(line);
+    const h = fence || !headings ? null : /^(#{1,6})\s+(.+?)\s*#*\s*$/.exec(line);
     if (h) {
       push();
       const level = h[1]!.length;
@@ -61,9 +61,16 @@ function sections(markdown: string, docTitle: string): Section[] {
   return out.filter((s) => s.paragraphs.length);
 }
 
-export function chunkMarkdown(markdown: string, opts: { title: string; url: string | null }): Chunk[] {
+export interface ChunkOptions {
+  title: string;
+  url: string | null;
+  /** False for plain text: a line starting with `#` is text, not a heading. */
+  headings?: boolean;
+}
+
+export function chunkMarkdown(markdown: string, opts: ChunkOptions): Chunk[] {
   const chunks: Chunk[] = [];
-  for (const s of sections(markdown, opts.title)) {
+  for (const s of sections(markdown, opts.title, opts.headings ?? true)) {
     const title = [...new Set(s.path)].join(' › ');
     const anchor = opts.url ? (s.anchor ? `${opts.url.split('#')[0]}#${s.anchor}` : opts.url) : null;
     let buf: string[] = [];

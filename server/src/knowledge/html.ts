@@ -1,19 +1,35 @@
 // HTML reduced to structured text without executing or keeping anything active: a streaming parser
-// collects visible text and headings; scripts, styles, navigation and embedded content are dropped.
+// collects visible text and headings; scripts, styles, navigation, embedded content, form controls
+// and hidden elements (a common place for injected instructions) are dropped.
 import { Parser } from 'htmlparser2';
 
-const SKIP = new Set(['script', 'style', 'noscript', 'template', 'nav', 'footer', 'svg', 'iframe', 'object', 'embed', 'canvas', 'head', 'form', 'button', 'select']);
-const BLOCK = new Set(['p', 'div', 'section', 'article', 'main', 'li', 'ul', 'ol', 'table', 'tr', 'br', 'blockquote', 'pre', 'dd', 'dt', 'header', 'aside', 'figure', 'figcaption']);
+const SKIP = new Set([
+  'script', 'style', 'noscript', 'template', 'nav', 'footer', 'svg', 'math', 'iframe', 'frame', 'object', 'embed',
+  'canvas', 'head', 'button', 'select', 'textarea', 'option', 'datalist', 'dialog',
+]);
+const BLOCK = new Set([
+  'p', 'div', 'section', 'article', 'main', 'li', 'ul', 'ol', 'table', 'tr', 'td', 'th', 'br', 'hr', 'blockquote', 'pre',
+  'dl', 'dd', 'dt', 'header', 'aside', 'figure', 'figcaption', 'details', 'summary', 'form', 'fieldset', 'address',
+]);
 const HEADING = /^h([1-6])$/;
+
+function hidden(attrs: Record<string, string>): boolean {
+  if ('hidden' in attrs || attrs['aria-hidden'] === 'true') return true;
+  const style = (attrs.style ?? '').toLowerCase().replace(/\s+/g, '');
+  return /(^|;)(display:none|visibility:hidden)/.test(style);
+}
 
 /** Returns Markdown-like text: headings as `#` lines, blocks separated by blank lines. */
 export function htmlToText(html: string): { text: string; title: string | null } {
   const lines: string[] = [];
-  let current = '';
+  // One entry per open element, true when it starts a dropped subtree.
+  const open: boolean[] = [];
   let skipDepth = 0;
+  let current = '';
   let heading = 0;
   let title: string | null = null;
   let inTitle = false;
+  let svgDepth = 0;
   const flush = () => {
     const t = current.replace(/\s+/g, ' ').trim();
     if (t) lines.push(heading ? `${'#'.repeat(heading)} ${t}` : t);
@@ -21,9 +37,13 @@ export function htmlToText(html: string): { text: string; title: string | null }
   };
   const parser = new Parser(
     {
-      onopentag(name) {
-        if (name === 'title') inTitle = true;
-        if (SKIP.has(name)) skipDepth++;
+      onopentag(name, attrs) {
+        if (name === 'svg' || name === 'math') svgDepth++;
+        // The document title is the first <title> outside inline SVG/MathML.
+        if (name === 'title' && !svgDepth && title === null) inTitle = true;
+        const skip = SKIP.has(name) || hidden(attrs);
+        open.push(skip);
+        if (skip) skipDepth++;
         if (skipDepth) return;
         const h = HEADING.exec(name);
         if (h) {
@@ -33,12 +53,14 @@ export function htmlToText(html: string): { text: string; title: string | null }
       },
       ontext(text) {
         if (inTitle) title = (title ?? '') + text;
-        if (!skipDepth) current += text;
+        else if (!skipDepth) current += text;
       },
       onclosetag(name) {
         if (name === 'title') inTitle = false;
-        if (SKIP.has(name)) {
-          skipDepth = Math.max(0, skipDepth - 1);
+        if (name === 'svg' || name === 'math') svgDepth = Math.max(0, svgDepth - 1);
+        const skip = open.pop() ?? false;
+        if (skip) {
+          skipDepth--;
           return;
         }
         if (skipDepth) return;
@@ -48,11 +70,21 @@ export function htmlToText(html: string): { text: string; title: string | null }
         } else if (BLOCK.has(name)) flush();
       },
     },
-    { decodeEntities: true, lowerCaseTags: true },
+    { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true },
   );
   parser.write(html);
   parser.end();
   flush();
   const t = title as string | null;
   return { text: lines.join('\n\n'), title: t ? t.replace(/\s+/g, ' ').trim() || null : null };
+}
+
+const RAW_HTML = /<!--[\s\S]*?(?:-->|$)|<(script|style|noscript|template|iframe|svg|math|object|embed|textarea)\b[\s\S]*?(?:<\/\1\s*>|$)/gi;
+
+/** Markdown may embed raw HTML; its active and hidden parts are dropped outside code blocks. */
+export function stripMarkdownHtml(markdown: string): string {
+  return markdown
+    .split(/(^(?:```|~~~)[^\n]*\n[\s\S]*?^(?:```|~~~)[ \t]*$)/m)
+    .map((part, i) => (i % 2 ? part : part.replace(RAW_HTML, '')))
+    .join('');
 }

@@ -1,9 +1,9 @@
-// From what an admin sends to chunks: Markdown, HTML or text inline, or a URL / sitemap fetched with
-// the same guard against internal hosts that provider URLs get.
+// From what an admin sends to stored chunks: Markdown, HTML or text, inline or fetched from a URL or
+// a sitemap (routes.ts fetches; this file never touches the network).
 import type { Tx } from '../db/types.js';
 import { chunkMarkdown } from './chunk.js';
-import { htmlToText } from './html.js';
-import { contentHash, upsertSource, type SourceRow } from './store.js';
+import { htmlToText, stripMarkdownHtml } from './html.js';
+import { contentHash, upsertSources, type SourceKind, type SourceInput, type UpsertResult } from './store.js';
 
 export interface InlineSource {
   kind: 'markdown' | 'html' | 'text';
@@ -13,28 +13,47 @@ export interface InlineSource {
   externalId?: string | undefined;
 }
 
-/** Plain text: paragraphs stay paragraphs, nothing is read as a heading. */
-const textAsMarkdown = (s: string) => s.replace(/^(\s*)#/gm, '$1\\#');
+/** A source to ingest; `storedAs` records that it was fetched ('url' or 'sitemap'). */
+export interface IngestItem {
+  input: InlineSource;
+  storedAs?: SourceKind;
+}
 
 export function prepare(input: InlineSource): { title: string; markdown: string } {
   if (input.kind === 'html') {
     const { text, title } = htmlToText(input.content);
     return { title: input.title ?? title ?? input.url ?? 'Untitled', markdown: text };
   }
-  const md = input.kind === 'markdown' ? input.content : textAsMarkdown(input.content);
-  const h1 = input.kind === 'markdown' ? /^#\s+(.+)$/m.exec(md)?.[1]?.trim() : undefined;
+  if (input.kind === 'text') return { title: input.title ?? input.url ?? 'Untitled', markdown: input.content };
+  const md = stripMarkdownHtml(input.content);
+  const h1 = /^#\s+(.+)$/m.exec(md)?.[1]?.trim();
   return { title: input.title ?? h1 ?? input.url ?? 'Untitled', markdown: md };
 }
 
-export async function ingestInline(tx: Tx, tenantId: string, input: InlineSource, kind: SourceRow['kind'] = input.kind) {
+function toSourceInput({ input, storedAs }: IngestItem): SourceInput {
+  const kind = storedAs ?? input.kind;
   const { title, markdown } = prepare(input);
-  const chunks = chunkMarkdown(markdown, { title, url: input.url ?? null });
-  return upsertSource(tx, tenantId, {
-    kind: kind as InlineSource['kind'],
+  const url = input.url ?? null;
+  return {
+    kind,
     title,
-    url: input.url ?? null,
-    externalId: input.externalId ?? (input.url && kind !== input.kind ? input.url : null),
-    chunks,
-    contentHash: contentHash(`${kind}\n${title}\n${input.url ?? ''}\n${input.content}`),
-  });
+    url,
+    // A fetched page is identified by its URL unless the admin named it.
+    externalId: input.externalId ?? (url && kind !== input.kind ? url : null),
+    chunks: chunkMarkdown(markdown, { title, url, headings: input.kind !== 'text' }),
+    contentHash: contentHash(`${kind}\n${title}\n${url ?? ''}\n${input.content}`),
+  };
 }
+
+/** Ingests many sources in one pass (a few statements per batch); results are in input order. */
+export async function ingestSources(tx: Tx, tenantId: string, items: IngestItem[]): Promise<UpsertResult[]> {
+  return upsertSources(tx, tenantId, items.map(toSourceInput));
+}
+
+/** Creates a source or atomically replaces the one with the same externalId when its content changed. */
+export async function ingestSource(tx: Tx, tenantId: string, input: InlineSource, storedAs?: SourceKind): Promise<UpsertResult> {
+  return (await ingestSources(tx, tenantId, [{ input, ...(storedAs ? { storedAs } : {}) }]))[0]!;
+}
+
+/** The name the demo seeding uses. */
+export const ingestInline = ingestSource;

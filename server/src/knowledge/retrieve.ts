@@ -1,5 +1,6 @@
 // Retrieval, always inside a tenant transaction so row-level security scopes it. BM25 is computed
-// in SQL from the per-tenant statistics over candidates found through the GIN index on terms.
+// in SQL from the per-tenant statistics, reading only the postings of the query's terms (a covering
+// index scan); measured faster than fetching GIN candidates and scoring them in TypeScript.
 import type { RetrievedChunk } from '../ai/answerer.js';
 import type { Tx } from '../db/types.js';
 import { uniqueTerms } from './analyze.js';
@@ -41,25 +42,20 @@ export const bm25Retriever: Retriever = {
     if (!terms.length) return [];
     const { rows } = await tx.query<Row>(
       `WITH stats AS (
-         SELECT chunk_count::float8 AS n, total_length::float8 / greatest(chunk_count, 1) AS avgdl FROM knowledge_stats
+         SELECT chunk_count::float8 AS n, greatest(total_length::float8 / greatest(chunk_count, 1), 1) AS avgdl FROM knowledge_stats
        ), idf AS (
          SELECT t.term, ln(1 + (s.n - t.df + 0.5) / (t.df + 0.5)) AS idf FROM knowledge_terms t, stats s WHERE t.term = ANY($1::text[])
        ), scored AS (
-         SELECT c.id, sum(
-                  i.idf * (tf.n * ($3::float8 + 1)) / (tf.n + $3::float8 * (1 - $4::float8 + $4::float8 * c.length / s.avgdl))
-                  + CASE WHEN i.term = ANY(c.title_terms) THEN $5::float8 * i.idf ELSE 0 END
-                ) AS score
-           FROM knowledge_chunks c
-           CROSS JOIN stats s
-           JOIN idf i ON i.term = ANY(c.terms)
-           CROSS JOIN LATERAL (SELECT cardinality(array_positions(c.terms, i.term))::float8 AS n) tf
-          WHERE c.terms && $1::text[]
-          GROUP BY c.id
-          ORDER BY score DESC
+         SELECT p.chunk_id, sum(i.idf * (
+                  p.tf * ($3::float8 + 1) / (p.tf + $3::float8 * (1 - $4::float8 + $4::float8 * p.chunk_len / s.avgdl))
+                  + CASE WHEN p.in_title THEN $5::float8 ELSE 0 END)) AS score
+           FROM idf i JOIN knowledge_postings p ON p.term = i.term CROSS JOIN stats s
+          GROUP BY p.chunk_id
+          ORDER BY score DESC, p.chunk_id
           LIMIT $2
        )
        SELECT c.id, c.source_id, src.external_id, c.title, c.anchor_url, src.url, c.text, sc.score
-         FROM scored sc JOIN knowledge_chunks c ON c.id = sc.id JOIN knowledge_sources src ON src.id = c.source_id
+         FROM scored sc JOIN knowledge_chunks c ON c.id = sc.chunk_id JOIN knowledge_sources src ON src.id = c.source_id
         ORDER BY sc.score DESC, c.id`,
       [terms, limit, K1, B, TITLE_BOOST],
     );

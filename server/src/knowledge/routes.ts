@@ -11,9 +11,9 @@ import { parse } from '../http/validate.js';
 import { requireCapability as can } from '../tenants/auth.js';
 import type { Env } from '../tenants/service.js';
 import { CrawlError, fetchText, sitemapUrls } from './crawl.js';
-import { ingestInline, type InlineSource } from './ingest.js';
+import { ingestSources, type InlineSource } from './ingest.js';
 import type { Retriever } from './retrieve.js';
-import { deleteSource, listSources, sourceView, type SourceRow } from './store.js';
+import { deleteSource, getSource, listSources, sourceView, type SourceRow } from './store.js';
 
 export interface KnowledgeDeps {
   db: Db;
@@ -48,28 +48,25 @@ export function knowledgeRoutes(deps: KnowledgeDeps): Router {
   async function store(req: Request, inputs: { input: InlineSource; kind: SourceRow['kind'] }[]) {
     const { tenantId } = adminCtx(req);
     return deps.db.withTenant(tenantId, { requestId: req.id }, async (tx: Tx) => {
-      const out = [];
-      for (const { input, kind } of inputs) {
-        const res = await ingestInline(tx, tenantId, input, kind);
-        if (res.changed) {
-          await deps.audit.append(tx, {
-            tenantId,
-            ...by(req),
-            action: res.replaced ? 'knowledge.source_replace' : 'knowledge.source_create',
-            target: { type: 'knowledge_source', id: res.source.id },
-            metadata: { kind, chunks: res.source.chunk_count },
-          });
-        }
-        out.push(res);
+      const results = await ingestSources(tx, tenantId, inputs.map(({ input, kind }) => ({ input, storedAs: kind })));
+      for (const [i, res] of results.entries()) {
+        if (!res.changed) continue;
+        await deps.audit.append(tx, {
+          tenantId,
+          ...by(req),
+          action: res.replaced ? 'knowledge.source_replace' : 'knowledge.source_create',
+          target: { type: 'knowledge_source', id: res.source.id },
+          metadata: { kind: inputs[i]!.kind, chunks: res.source.chunk_count },
+        });
       }
-      return out;
+      return results;
     });
   }
 
   route(r, '/knowledge/sources', {
     get: [read, async (req, res) => {
       const { tenantId } = adminCtx(req);
-      const rows = await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => listSources(tx, 1000));
+      const rows = await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => listSources(tx, { limit: 1000 }));
       res.json({ sources: rows.map(sourceView) });
     }],
     post: [write, async (req, res) => {
@@ -104,7 +101,7 @@ export function knowledgeRoutes(deps: KnowledgeDeps): Router {
       if (!isUuid(id)) throw problems.notFound();
       const { tenantId } = adminCtx(req);
       await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
-        const gone = await deleteSource(tx, tenantId, id);
+        const gone = await deleteSource(tx, id);
         if (!gone) throw problems.notFound('No such source.');
         await deps.audit.append(tx, { tenantId, ...by(req), action: 'knowledge.source_delete', target: { type: 'knowledge_source', id }, metadata: { chunks: gone.chunk_count } });
       });
@@ -117,7 +114,7 @@ export function knowledgeRoutes(deps: KnowledgeDeps): Router {
       const id = String(req.params.id);
       if (!isUuid(id)) throw problems.notFound();
       const { tenantId } = adminCtx(req);
-      const src = (await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => tx.query<SourceRow>('SELECT * FROM knowledge_sources WHERE id = $1', [id]))).rows[0];
+      const src = await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => getSource(tx, id));
       if (!src) throw problems.notFound('No such source.');
       if (src.kind !== 'url' && src.kind !== 'sitemap') throw problems.conflict('Only URL sources re-sync; post inline content again with the same externalId to replace it.');
       const [result] = await store(req, [{ input: await fetched(src.url!, deps.env, { title: src.title, externalId: src.external_id ?? undefined }), kind: src.kind }]);

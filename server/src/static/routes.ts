@@ -1,46 +1,69 @@
-// The widget's scripts and the demo host page. Widget files are loaded by pages on other origins, so
-// they are cross-origin resources; hashed names are immutable, the plain names short-lived.
+// What the server serves besides the API: the widget's scripts, the console, the docs and the demo host
+// page. Widget files are loaded by pages on other origins, so they are cross-origin resources; hashed
+// names are immutable, the plain names short-lived. Each HTML surface carries its own strict CSP.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
 import { HttpProblem } from '../http/problem.js';
 import { route } from '../http/routes.js';
 
-// Same relative location from src/static and dist/static.
-const repo = (path: string) => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
-const WIDGET_DIST = repo('widget/dist/');
-const DEMO = repo('examples/host-page/');
-const DOCS = repo('docs-site/dist/');
-const DOCS_CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+// The repository root: the same relative location from src/static and dist/static.
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+// The console and the docs: files from this origin only, no inline script or style, API calls to this
+// origin only, and nothing may frame them.
+const APP_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+const IMMUTABLE = 'public, max-age=31536000, immutable';
 
-const notBuilt = () => new HttpProblem(404, 'not-found', 'The widget is not built: run `npm run build`.');
+const notBuilt = (what: string, pkg: string) =>
+  new HttpProblem(404, 'not-found', `The ${what} is not built: run \`npm run build\` (or \`npm run build -w ${pkg}\`).`);
 
-export function staticRoutes(opts: { demoPublishableKey?: string | undefined }): Router {
+export interface StaticOptions {
+  /** The demo tenant's publishable key; without it there is no demo page. */
+  demoPublishableKey?: string | undefined;
+  /** Where the built packages are found (tests point it at an empty folder). */
+  root?: string;
+}
+
+export function staticRoutes(opts: StaticOptions): Router {
+  const repo = (path: string) => join(opts.root ?? REPO, path);
+  const WIDGET_DIST = repo('widget/dist/');
+  const DEMO = repo('examples/host-page/');
+  const DOCS = repo('docs-site/dist/');
+  const CONSOLE = repo('console/dist/');
   const r = Router();
+  // Hashed widget files never change, so they are kept in memory; the plain names are read each time
+  // so a rebuild is picked up without a restart.
   const cache = new Map<string, Buffer>();
   const file = (name: string): Buffer | null => {
-    if (!cache.has(name)) {
-      const path = WIDGET_DIST + name;
-      if (!existsSync(path)) return null;
-      cache.set(name, readFileSync(path));
-    }
-    return cache.get(name)!;
+    const hashed = /\.[0-9a-f]{12}\.js$/.test(name);
+    if (hashed && cache.has(name)) return cache.get(name)!;
+    const path = WIDGET_DIST + name;
+    if (!existsSync(path)) return null;
+    const body = readFileSync(path);
+    if (hashed) cache.set(name, body);
+    return body;
   };
 
   route(r, /^\/(loader|widget)(\.[0-9a-f]{12})?\.js$/, {
     get: (req, res) => {
       const body = file(req.path.slice(1));
-      if (!body) throw notBuilt();
+      if (!body) throw notBuilt('widget', '@parley/widget');
       res.setHeader('Content-Type', 'text/javascript; charset=utf-8');
       res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
-      res.setHeader('Cache-Control', /\.[0-9a-f]{12}\.js$/.test(req.path) ? 'public, max-age=31536000, immutable' : 'public, max-age=300');
+      res.setHeader('Cache-Control', /\.[0-9a-f]{12}\.js$/.test(req.path) ? IMMUTABLE : 'public, max-age=300');
       res.send(body);
     },
   });
 
   route(r, '/demo/site.css', {
-    get: (_req, res) => void res.type('text/css').send(readFileSync(`${DEMO}site.css`)),
+    get: async (_req, res) => {
+      const css = await readFile(`${DEMO}site.css`).catch(() => null);
+      if (!css) throw new HttpProblem(404, 'not-found', 'No demo stylesheet.');
+      res.type('text/css').send(css);
+    },
   });
   // The hosted docs, built by docs-site; every problem `type` URI (/docs/problems/<slug>) resolves here.
   route(r, /^\/docs(\/[a-z0-9-]*(\.html|\.css)?|\/problems\/[a-z-]+)?$/, {
@@ -48,11 +71,32 @@ export function staticRoutes(opts: { demoPublishableKey?: string | undefined }):
       if (req.path === '/docs') return res.redirect(301, '/docs/');
       const rel = req.path.slice('/docs/'.length) || 'index.html';
       const file = `${DOCS}${/\.(html|css)$/.test(rel) ? rel : `${rel}.html`}`;
-      if (!existsSync(DOCS)) throw new HttpProblem(404, 'not-found', 'The docs are not built: run `npm run build`.');
+      if (!existsSync(DOCS)) throw notBuilt('documentation site', '@parley/docs-site');
       if (!existsSync(file)) throw new HttpProblem(404, 'not-found', 'No such page.');
-      res.setHeader('Content-Security-Policy', DOCS_CSP);
+      res.setHeader('Content-Security-Policy', APP_CSP);
       res.setHeader('Cache-Control', 'public, max-age=300');
       res.type(file.endsWith('.css') ? 'text/css' : 'html').send(readFileSync(file));
+    },
+  });
+
+  // The admin console: a single page whose script and stylesheet are named by their content hash.
+  // Non-strict routing matches this path with and without the slash; the canonical URL has it.
+  route(r, '/console/', {
+    get: async (req, res) => {
+      if (req.path === '/console') return res.redirect(301, '/console/');
+      const html = await readFile(`${CONSOLE}index.html`).catch(() => null);
+      if (!html) throw notBuilt('console', '@parley/console');
+      res.setHeader('Content-Security-Policy', APP_CSP);
+      res.setHeader('Cache-Control', 'no-cache');
+      res.type('html').send(html);
+    },
+  });
+  route(r, /^\/console\/console\.[0-9a-f]{12}\.(js|css)$/, {
+    get: async (req, res) => {
+      const body = await readFile(CONSOLE + req.path.slice('/console/'.length)).catch(() => null);
+      if (!body) throw new HttpProblem(404, 'not-found', 'No such console file: reload the console.');
+      res.setHeader('Cache-Control', IMMUTABLE);
+      res.type(req.path.endsWith('.js') ? 'text/javascript; charset=utf-8' : 'text/css; charset=utf-8').send(body);
     },
   });
 
@@ -78,14 +122,16 @@ export function staticRoutes(opts: { demoPublishableKey?: string | undefined }):
   });
 
   route(r, '/demo/', {
-    get: (_req, res) => {
+    get: (req, res) => {
+      if (req.path === '/demo') return res.redirect(301, '/demo/');
       if (!opts.demoPublishableKey) throw new HttpProblem(404, 'not-found', 'No demo tenant: start with `parley serve --seed-demo`.');
       const nonce = randomBytes(16).toString('base64');
       const html = readFileSync(`${DEMO}index.html`, 'utf8').replaceAll('{{NONCE}}', nonce).replaceAll('{{PUBLISHABLE_KEY}}', opts.demoPublishableKey);
-      // The strict policy the widget is built to live under.
+      // The strict policy the widget is built to live under: scripts from here or carrying this response's
+      // nonce, styles only with the nonce (the page's stylesheet link carries it), API calls to this origin.
       res.setHeader(
         'Content-Security-Policy',
-        `default-src 'none'; script-src 'self' 'nonce-${nonce}'; style-src 'self' 'nonce-${nonce}'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`,
+        `default-src 'none'; script-src 'self' 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`,
       );
       res.setHeader('Cache-Control', 'no-store');
       res.type('html').send(html);

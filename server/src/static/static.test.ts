@@ -1,46 +1,148 @@
-// What the server serves besides the API: the widget's files, the docs and the demo page.
+// What the server serves besides the API: the widget's files, the console, the docs and the demo page,
+// each with its caching and its own strict Content-Security-Policy.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import express from 'express';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startTestApp, type TestApp } from '../test/app.js';
+import { createApp } from '../app.js';
+import { errorHandler } from '../http/errors.js';
+import { requestId } from '../http/request-id.js';
+import { wireRuntime } from '../runtime.js';
+import { testConfig } from '../test/app.js';
+import { createTestDb, type TestDb } from '../test/db.js';
+import { staticRoutes } from './routes.js';
 
-let t: TestApp;
+const APP_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+const DEMO_KEY = `pk_test_${'Ab3'.repeat(8)}`;
+
+const listen = (app: express.Express) =>
+  new Promise<{ url: string; server: Server }>((resolve) => {
+    const server = app.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server }));
+  });
+
+let url: string;
+let server: Server;
+let testDb: TestDb;
 beforeAll(async () => {
   // A fresh checkout has no builds yet; these are what `npm run build` produces.
-  for (const [dir, output] of [['widget', 'dist/manifest.json'], ['docs-site', 'dist/index.html']]) {
+  for (const [dir, output] of [['widget', 'dist/manifest.json'], ['docs-site', 'dist/index.html'], ['console', 'dist/index.html']]) {
     const cwd = fileURLToPath(new URL(`../../../${dir}/`, import.meta.url));
     if (!existsSync(cwd + output)) execFileSync(process.execPath, ['build.mjs'], { cwd });
   }
-  t = await startTestApp();
+  const config = testConfig();
+  testDb = await createTestDb();
+  const runtime = wireRuntime(config, testDb.db);
+  ({ url, server } = await listen(
+    createApp({ config, db: runtime.db, audit: runtime.audit, logger: pino({ level: 'silent' }), verifierKey: runtime.verifierKey, keyring: runtime.keyring, demoPublishableKey: DEMO_KEY }),
+  ));
 });
-afterAll(() => t.close());
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+  await testDb.close();
+});
 
-describe('static surfaces', () => {
-  test('widget files: cross-origin resources, short cache unhashed, immutable hashed', async () => {
-    const loader = await fetch(`${t.url}/loader.js`);
+describe('widget files', () => {
+  test('cross-origin resources: short cache unhashed, immutable hashed; nothing else is served', async () => {
+    const loader = await fetch(`${url}/loader.js`);
     expect(loader.status).toBe(200);
+    expect(loader.headers.get('content-type')).toMatch(/^text\/javascript/);
     expect(loader.headers.get('cross-origin-resource-policy')).toBe('cross-origin');
     expect(loader.headers.get('cache-control')).toBe('public, max-age=300');
     const manifest = await import('../../../widget/dist/manifest.json', { with: { type: 'json' } });
-    const hashed = await fetch(`${t.url}/${manifest.default['widget.js']}`);
-    expect(hashed.headers.get('cache-control')).toContain('immutable');
-    expect((await fetch(`${t.url}/widget.0123456789ab.js`)).status).toBe(404);
-    expect((await fetch(`${t.url}/../package.json`)).status).toBe(404);
+    const hashed = await fetch(`${url}/${manifest.default['widget.js']}`);
+    expect(hashed.status).toBe(200);
+    expect(hashed.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(hashed.headers.get('cross-origin-resource-policy')).toBe('cross-origin');
+    expect((await fetch(`${url}/widget.0123456789ab.js`)).status).toBe(404);
+    expect((await fetch(`${url}/manifest.json`)).status).toBe(404);
+    expect((await fetch(`${url}/../package.json`)).status).toBe(404);
   });
+});
 
-  test('docs are served under a strict CSP, and every problem type resolves', async () => {
-    const index = await fetch(`${t.url}/docs/`);
+describe('console', () => {
+  test('the page, its hashed script and stylesheet, under the strict CSP with no inline code', async () => {
+    expect((await fetch(`${url}/console`, { redirect: 'manual' })).headers.get('location')).toBe('/console/');
+    const page = await fetch(`${url}/console/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toBe(APP_CSP);
+    expect(page.headers.get('cross-origin-resource-policy')).toBe('same-origin');
+    expect(page.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+    const html = await page.text();
+    expect(html).not.toMatch(/<script>|<style|style=/);
+    const js = /src="(\/console\/console\.[0-9a-f]{12}\.js)"/.exec(html)![1]!;
+    const css = /href="(\/console\/console\.[0-9a-f]{12}\.css)"/.exec(html)![1]!;
+    for (const [path, type] of [[js, /^text\/javascript/], [css, /^text\/css/]] as const) {
+      const res = await fetch(url + path);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(type);
+      expect(res.headers.get('cache-control')).toContain('immutable');
+    }
+    expect((await fetch(`${url}/console/console.0123456789ab.js`)).status).toBe(404);
+    expect((await fetch(`${url}/console/index.html`)).status).toBe(404);
+  });
+});
+
+describe('docs', () => {
+  test('served under the strict CSP, and every problem type resolves', async () => {
+    const index = await fetch(`${url}/docs/`);
     expect(index.status).toBe(200);
-    expect(index.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
+    expect(index.headers.get('content-security-policy')).toBe(APP_CSP);
     expect(await index.text()).toContain('Quick start');
-    const problem = await fetch(`${t.url}/v1/admin/domains`);
+    const problem = await fetch(`${url}/v1/admin/domains`);
     const type = (await problem.json()).type as string;
-    expect((await fetch(`${t.url}${type}`)).status).toBe(200);
-    expect((await fetch(`${t.url}/docs/nope.html`)).status).toBe(404);
+    expect((await fetch(`${url}${type}`)).status).toBe(200);
+    expect((await fetch(`${url}/docs/nope.html`)).status).toBe(404);
   });
+});
 
-  test('the demo page needs the demo tenant', async () => {
-    expect((await fetch(`${t.url}/demo/`)).status).toBe(404);
+describe('demo host page', () => {
+  test('carries the demo key and a fresh nonce per response, under the strict policy the widget needs', async () => {
+    const nonces = new Set<string>();
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`${url}/demo/`);
+      expect(res.status).toBe(200);
+      const csp = res.headers.get('content-security-policy')!;
+      const nonce = /'nonce-([A-Za-z0-9+/=]+)'/.exec(csp)![1]!;
+      nonces.add(nonce);
+      expect(csp).toBe(
+        `default-src 'none'; script-src 'self' 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`,
+      );
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      const html = await res.text();
+      expect(html).toContain(`<script src="/loader.js" data-key="${DEMO_KEY}" async nonce="${nonce}"></script>`);
+      expect(html).not.toContain('{{');
+    }
+    expect(nonces.size).toBe(2);
+    expect((await fetch(`${url}/demo/site.css`)).status).toBe(200);
+  });
+});
+
+describe('before anything is built', () => {
+  test('each surface is a 404 problem naming what to build', async () => {
+    const app = express();
+    app.use(requestId);
+    app.use(staticRoutes({ root: mkdtempSync(join(tmpdir(), 'parley-empty-')) }));
+    app.use(errorHandler(pino({ level: 'silent' })));
+    const bare = await listen(app);
+    try {
+      for (const [path, pkg] of [['/console/', '@parley/console'], ['/docs/', '@parley/docs-site'], ['/loader.js', '@parley/widget']]) {
+        const res = await fetch(bare.url + path);
+        expect(res.status).toBe(404);
+        expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+        expect((await res.json()).detail).toContain(`npm run build -w ${pkg}`);
+      }
+      const demo = await fetch(`${bare.url}/demo/`);
+      expect((await demo.json()).detail).toContain('--seed-demo');
+    } finally {
+      bare.server.closeAllConnections();
+      bare.server.close();
+    }
   });
 });

@@ -1,0 +1,141 @@
+// The console shell: sign-in with a pasted secret key, then one view per admin area.
+import type { ComponentType } from 'preact';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { createApi, type Api } from './api.js';
+import { clearKey, keyPrefix, loadKey, saveKey, SECRET_KEY_SHAPE } from './session.js';
+import { AuditView } from './views/audit.js';
+import { DomainsView } from './views/domains.js';
+import { IdentityView } from './views/identity.js';
+import { InboxView } from './views/inbox.js';
+import { KeysView } from './views/keys.js';
+import { PiiView } from './views/pii.js';
+import { ProviderView } from './views/provider.js';
+import { SettingsView } from './views/settings.js';
+
+export interface ViewProps {
+  api: Api;
+}
+
+export const VIEWS: { id: string; label: string; view: ComponentType<ViewProps> }[] = [
+  { id: 'inbox', label: 'Inbox', view: InboxView },
+  { id: 'domains', label: 'Domains', view: DomainsView },
+  { id: 'keys', label: 'API keys', view: KeysView },
+  { id: 'identity', label: 'Sign-In Pro', view: IdentityView },
+  { id: 'provider', label: 'AI provider', view: ProviderView },
+  { id: 'settings', label: 'Settings', view: SettingsView },
+  { id: 'pii', label: 'PII test', view: PiiView },
+  { id: 'audit', label: 'Audit', view: AuditView },
+];
+
+export function SignIn({ onSignIn }: { onSignIn: (key: string) => void }) {
+  const [value, setValue] = useState('');
+  const [error, setError] = useState('');
+  const submit = (e: Event) => {
+    e.preventDefault();
+    const key = value.trim();
+    if (!SECRET_KEY_SHAPE.test(key)) {
+      setError('That does not look like a secret key: it starts with sk_live_ or sk_test_ followed by 32 letters and digits.');
+      return;
+    }
+    onSignIn(key);
+  };
+  return (
+    <main class="signin">
+      <h1>Parley console</h1>
+      <form onSubmit={submit} noValidate>
+        <label for="secret-key">Secret key</label>
+        <input
+          id="secret-key"
+          class="mono"
+          type="password"
+          autoComplete="off"
+          spellcheck={false}
+          value={value}
+          onInput={(e) => setValue(e.currentTarget.value)}
+          aria-describedby="secret-key-help"
+          aria-invalid={error ? 'true' : undefined}
+          required
+        />
+        <p id="secret-key-help" class="muted">
+          Your key is sent only to this server, in the Authorization header of its own API requests. It is kept in this
+          tab's session storage and forgotten when you sign out or close the tab.
+        </p>
+        {error ? (
+          <p class="problem" role="alert">
+            {error}
+          </p>
+        ) : null}
+        <button type="submit">Sign in</button>
+      </form>
+    </main>
+  );
+}
+
+const currentView = () => {
+  const id = location.hash.slice(1);
+  return VIEWS.some((v) => v.id === id) ? id : 'inbox';
+};
+
+function Shell({ secretKey, onSignOut, fetchImpl }: { secretKey: string; onSignOut: () => void; fetchImpl?: typeof fetch }) {
+  const api = useMemo(() => createApi(secretKey, fetchImpl), [secretKey, fetchImpl]);
+  const [view, setView] = useState(currentView);
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    const onHash = () => setView(currentView());
+    addEventListener('hashchange', onHash);
+    return () => removeEventListener('hashchange', onHash);
+  }, []);
+  // Moving between views moves focus to the new view's heading.
+  useEffect(() => heading.current?.focus(), [view]);
+  const active = VIEWS.find((v) => v.id === view)!;
+  const View = active.view;
+  return (
+    <div class="shell">
+      <header>
+        <strong>Parley console</strong>
+        <span class="muted">
+          Signed in with <code>{keyPrefix(secretKey)}…</code>
+        </span>
+        <button type="button" class="secondary" onClick={onSignOut}>
+          Sign out
+        </button>
+      </header>
+      <nav aria-label="Console">
+        {VIEWS.map((v) => (
+          <a key={v.id} href={`#${v.id}`} aria-current={v.id === view ? 'page' : undefined}>
+            {v.label}
+          </a>
+        ))}
+      </nav>
+      <main>
+        <h1 tabIndex={-1} ref={heading}>
+          {active.label}
+        </h1>
+        <View api={api} key={view} />
+      </main>
+    </div>
+  );
+}
+
+export function App({ storage, fetchImpl }: { storage?: Storage; fetchImpl?: typeof fetch }) {
+  const [key, setKey] = useState(() => loadKey(storage));
+  if (!key)
+    return (
+      <SignIn
+        onSignIn={(k) => {
+          saveKey(k, storage);
+          setKey(k);
+        }}
+      />
+    );
+  return (
+    <Shell
+      secretKey={key}
+      {...(fetchImpl ? { fetchImpl } : {})}
+      onSignOut={() => {
+        clearKey(storage);
+        setKey(null);
+      }}
+    />
+  );
+}

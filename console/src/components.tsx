@@ -1,0 +1,126 @@
+// Pieces every view uses: problem display, a secret shown once, loading state, highlighted text.
+import type { Problem } from '@parley/protocol';
+import type { ComponentChildren } from 'preact';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { toProblem } from './api.js';
+
+export function ProblemView({ problem }: { problem: Problem | null }) {
+  const ref = useRef<HTMLDivElement>(null);
+  // Move focus to the error so keyboard and screen-reader users learn what failed.
+  useEffect(() => {
+    if (problem) ref.current?.focus();
+  }, [problem]);
+  if (!problem) return null;
+  return (
+    <div class="problem" role="alert" tabIndex={-1} ref={ref}>
+      <strong>{problem.title}</strong>
+      {problem.detail ? <p>{problem.detail}</p> : null}
+      {problem.errors?.length ? (
+        <ul>
+          {problem.errors.map((e) => (
+            <li key={e.path}>
+              <code>{e.path || '/'}</code> {e.message}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {problem.request_id ? (
+        <p class="muted">
+          Request id <code>{problem.request_id}</code>
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+/** Runs an action, keeping its problem (if any) and a busy flag for the form that started it. */
+export function useAction() {
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const [busy, setBusy] = useState(false);
+  const run = useCallback(async (fn: () => Promise<unknown>): Promise<boolean> => {
+    setBusy(true);
+    setProblem(null);
+    try {
+      await fn();
+      return true;
+    } catch (err) {
+      setProblem(toProblem(err));
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  return { problem, busy, run, setProblem };
+}
+
+/** Loads data for a view; `reload` fetches it again after a change. */
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []) {
+  const [data, setData] = useState<T | null>(null);
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const [n, setN] = useState(0);
+  useEffect(() => {
+    let live = true;
+    setProblem(null);
+    load().then(
+      (d) => live && setData(d),
+      (err) => live && setProblem(toProblem(err)),
+    );
+    return () => {
+      live = false;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [n, ...deps]);
+  return { data, problem, reload: () => setN((x) => x + 1) };
+}
+
+/** A secret the server returns exactly once: shown with a copy button and a plain warning. */
+export function SecretOnce({ label, secret, onDone }: { label: string; secret: string; onDone: () => void }) {
+  const [copied, setCopied] = useState(false);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(secret);
+      setCopied(true);
+    } catch {
+      setCopied(false);
+    }
+  };
+  return (
+    <section class="secret" aria-labelledby="secret-once-title">
+      <h3 id="secret-once-title">{label}</h3>
+      <p>This is the only time it is shown. Copy it now and store it somewhere safe.</p>
+      <div class="row">
+        <input class="mono" readOnly value={secret} aria-label={label} onFocus={(e) => e.currentTarget.select()} />
+        <button type="button" onClick={copy}>
+          Copy
+        </button>
+        <button type="button" class="secondary" onClick={onDone}>
+          Done
+        </button>
+      </div>
+      <p class="muted" aria-live="polite">
+        {copied ? 'Copied to the clipboard.' : ''}
+      </p>
+    </section>
+  );
+}
+
+/** Text with the given [start, end) spans wrapped in <mark>; spans must not overlap. */
+export function Highlighted({ text, spans }: { text: string; spans: { start: number; end: number; label: string }[] }) {
+  const out: ComponentChildren[] = [];
+  let at = 0;
+  for (const s of [...spans].sort((a, b) => a.start - b.start)) {
+    if (s.start < at) continue;
+    if (s.start > at) out.push(text.slice(at, s.start));
+    out.push(
+      <mark key={s.start} title={s.label}>
+        {text.slice(s.start, s.end)}
+        <span class="tag">{s.label}</span>
+      </mark>,
+    );
+    at = s.end;
+  }
+  if (at < text.length) out.push(text.slice(at));
+  return <span class="highlighted">{out}</span>;
+}
+
+export const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : '—');

@@ -1,0 +1,179 @@
+// The console's building blocks in a DOM: sign-in and the key's storage, problem display, secrets shown
+// once, redaction tokens and highlighted matches, and the API client's handling of problems.
+import { CAPABILITIES as PROTOCOL_CAPABILITIES } from '@parley/protocol';
+import { render } from 'preact';
+import { afterEach, describe, expect, test, vi } from 'vitest';
+import { ApiError, createApi } from './api.js';
+import { App } from './app.js';
+import { Highlighted, ProblemView, SecretOnce } from './components.js';
+import { verifyInclusion } from './merkle.js';
+import { loadKey } from './session.js';
+import { RedactedText } from './views/inbox.js';
+import { CAPABILITIES, KeysView } from './views/keys.js';
+
+const KEY = `sk_test_${'A1b2C3d4'.repeat(4)}`;
+const settle = () => new Promise((r) => setTimeout(r, 30));
+
+function mount(node: preact.ComponentChild) {
+  const el = document.createElement('div');
+  document.body.append(el);
+  render(node, el);
+  return el;
+}
+// Preact renders after a tick: let the typed value reach state before the form is submitted.
+const type = async (input: HTMLInputElement | HTMLTextAreaElement, value: string) => {
+  input.value = value;
+  input.dispatchEvent(new Event('input', { bubbles: true }));
+  await settle();
+};
+const json = (body: unknown, status = 200, type = 'application/json') =>
+  new Response(JSON.stringify(body), { status, headers: { 'Content-Type': type, 'X-Request-Id': 'req_header' } });
+
+afterEach(() => {
+  document.body.innerHTML = '';
+  sessionStorage.clear();
+  localStorage.clear();
+  location.hash = '';
+  vi.restoreAllMocks();
+});
+
+describe('sign-in', () => {
+  test('refuses what is not a secret key, and says where the key goes', async () => {
+    const el = mount(<App fetchImpl={vi.fn()} />);
+    expect(el.textContent).toContain('sent only to this server');
+    await type(el.querySelector<HTMLInputElement>('#secret-key')!, 'pk_test_abc');
+    el.querySelector('form')!.dispatchEvent(new Event('submit', { cancelable: true }));
+    await settle();
+    expect(el.querySelector('[role=alert]')!.textContent).toMatch(/does not look like a secret key/);
+    expect(sessionStorage.length).toBe(0);
+  });
+
+  test('keeps the key in sessionStorage only, shows its prefix, and forgets it on sign-out', async () => {
+    const fetchImpl = vi.fn(async () => json({ handoffs: [] }));
+    const el = mount(<App fetchImpl={fetchImpl} />);
+    await type(el.querySelector<HTMLInputElement>('#secret-key')!, ` ${KEY} `);
+    el.querySelector('form')!.dispatchEvent(new Event('submit', { cancelable: true }));
+    await settle();
+    expect(loadKey()).toBe(KEY);
+    expect(localStorage.length).toBe(0);
+    expect(el.querySelector('header')!.textContent).toContain(`${KEY.slice(0, 12)}…`);
+    expect(el.textContent).not.toContain(KEY);
+    // The inbox loaded with the key, from this origin.
+    const [url, init] = fetchImpl.mock.calls[0] as unknown as [string, RequestInit];
+    expect(url).toBe('/v1/admin/handoffs?status=pending');
+    expect((init.headers as Record<string, string>).Authorization).toBe(`Bearer ${KEY}`);
+
+    [...el.querySelectorAll('button')].find((b) => b.textContent === 'Sign out')!.click();
+    await settle();
+    expect(loadKey()).toBeNull();
+    expect(el.querySelector('#secret-key')).not.toBeNull();
+  });
+});
+
+describe('problems', () => {
+  test('the API client turns problem+json into an ApiError with the request id', async () => {
+    const api = createApi(KEY, async () =>
+      json({ type: '/docs/problems/missing-capability', title: 'Missing capability', status: 403, detail: 'This key lacks the capability keys:write.', request_id: 'req_1' }, 403, 'application/problem+json'),
+    );
+    const err = await api('POST', '/api-keys', {}).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).problem).toMatchObject({ title: 'Missing capability', status: 403, request_id: 'req_1' });
+  });
+
+  test('a response that is not a problem still carries the status and the request id header', async () => {
+    const api = createApi(KEY, async () => new Response('bad gateway', { status: 502, headers: { 'X-Request-Id': 'req_2' } }));
+    const err = (await api('GET', '/domains').catch((e: unknown) => e)) as ApiError;
+    expect(err.problem).toMatchObject({ title: 'HTTP 502', status: 502, request_id: 'req_2' });
+  });
+
+  test('ProblemView shows title, detail, field errors and request id as an alert, and takes focus', async () => {
+    const el = mount(
+      <ProblemView
+        problem={{ type: '/docs/problems/validation-failed', title: 'Validation failed', status: 400, detail: 'Nope.', request_id: 'req_9', errors: [{ path: '/name', message: 'Required', code: 'invalid_type' }] }}
+      />,
+    );
+    const alert = el.querySelector('[role=alert]')!;
+    expect(alert.textContent).toContain('Validation failed');
+    expect(alert.textContent).toContain('Nope.');
+    expect(alert.textContent).toContain('/name Required');
+    expect(alert.textContent).toContain('req_9');
+    await settle();
+    expect(document.activeElement).toBe(alert);
+  });
+});
+
+describe('secrets', () => {
+  test('a new secret is shown once with a copy button, and gone after Done', async () => {
+    const writeText = vi.fn(async () => {});
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
+    const done = vi.fn();
+    const el = mount(<SecretOnce label="New key" secret="sk_test_secret" onDone={done} />);
+    expect(el.textContent).toContain('only time it is shown');
+    [...el.querySelectorAll('button')].find((b) => b.textContent === 'Copy')!.click();
+    await settle();
+    expect(writeText).toHaveBeenCalledWith('sk_test_secret');
+    expect(el.textContent).toContain('Copied');
+  });
+
+  test('creating a key shows its secret once; the list never holds it', async () => {
+    const key = { id: '00000000-0000-4000-8000-000000000001', name: 'Agents', prefix: 'sk_test_Zzzz', capabilities: ['handoffs:read'], createdAt: new Date().toISOString(), expiresAt: null, revokedAt: null, lastUsedAt: null, rotatedFrom: null };
+    const calls: [string, string | undefined][] = [];
+    const api = createApi(KEY, async (url, init) => {
+      calls.push([`${init?.method} ${String(url)}`, init?.body as string | undefined]);
+      return init?.method === 'POST' ? json({ apiKey: key, secret: 'sk_test_NEWSECRET' }, 201) : json({ apiKeys: calls.length > 1 ? [key] : [] });
+    });
+    const el = mount(<KeysView api={api} />);
+    await settle();
+    await type(el.querySelector<HTMLInputElement>('#key-name')!, 'Agents');
+    el.querySelector('form')!.dispatchEvent(new Event('submit', { cancelable: true }));
+    await settle();
+    expect(calls[1]![0]).toBe('POST /v1/admin/api-keys');
+    expect(JSON.parse(calls[1]![1]!)).toMatchObject({ name: 'Agents' });
+    expect(el.querySelector<HTMLInputElement>('.secret input')!.value).toBe('sk_test_NEWSECRET');
+    expect(el.querySelector('tbody')!.textContent).toContain('sk_test_Zzzz…');
+    [...el.querySelectorAll('button')].find((b) => b.textContent === 'Done')!.click();
+    await settle();
+    expect(el.textContent).not.toContain('sk_test_NEWSECRET');
+  });
+
+  test('the capability list matches the protocol', () => {
+    expect([...CAPABILITIES]).toEqual([...PROTOCOL_CAPABILITIES]);
+  });
+});
+
+describe('redaction display', () => {
+  test('redaction tokens in a transcript are buttons that ask to reveal', () => {
+    const onToken = vi.fn();
+    const el = mount(<RedactedText text="Mail me at [EMAIL_1] or call [PHONE_2]." onToken={onToken} />);
+    const buttons = el.querySelectorAll('button.token');
+    expect([...buttons].map((b) => b.textContent)).toEqual(['[EMAIL_1]', '[PHONE_2]']);
+    (buttons[1] as HTMLButtonElement).click();
+    expect(onToken).toHaveBeenCalledWith('[PHONE_2]');
+    expect(el.textContent).toBe('Mail me at [EMAIL_1] or call [PHONE_2].');
+  });
+
+  test('PII matches are highlighted by their offsets, as text (never HTML)', () => {
+    const text = 'Hi <b>, I am Ann, ann@example.com';
+    const start = text.indexOf('ann@');
+    const el = mount(<Highlighted text={text} spans={[{ start, end: text.length, label: 'email · reversible' }]} />);
+    expect(el.querySelector('mark')!.textContent).toBe('ann@example.comemail · reversible');
+    expect(el.querySelector('b')).toBeNull();
+  });
+});
+
+describe('audit inclusion proofs', () => {
+  const sha = async (...parts: number[][]) => new Uint8Array(await crypto.subtle.digest('SHA-256', new Uint8Array(parts.flat())));
+  const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+
+  test('checks RFC 9162 proofs in the browser, and refuses a wrong leaf, index or root', async () => {
+    const [l0, l1, l2] = await Promise.all([[0, 97], [0, 98], [0, 99]].map((leaf) => sha(leaf)));
+    const n01 = await sha([1], [...l0!], [...l1!]);
+    const root = hex(await sha([1], [...n01], [...l2!]));
+    expect(await verifyInclusion(hex(l2!), 2, 3, [hex(n01)], root)).toBe(true);
+    expect(await verifyInclusion(hex(l0!), 0, 3, [hex(l1!), hex(l2!)], root)).toBe(true);
+    expect(await verifyInclusion(hex(l1!), 0, 3, [hex(l1!), hex(l2!)], root)).toBe(false);
+    expect(await verifyInclusion(hex(l0!), 1, 3, [hex(l1!), hex(l2!)], root)).toBe(false);
+    expect(await verifyInclusion(hex(l0!), 0, 3, [hex(l1!), hex(l2!)], hex(l0!))).toBe(false);
+    expect(await verifyInclusion(hex(l2!), 3, 3, [hex(n01)], root)).toBe(false);
+  });
+});

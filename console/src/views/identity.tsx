@@ -1,0 +1,107 @@
+// Sign-In Pro: the mode, public keys (preferred: the private key never leaves you) and shared secrets.
+import { useEffect, useState } from 'preact/hooks';
+import type { Api } from '../api.js';
+import { ProblemView, SecretOnce, useAction, useLoad, when } from '../components.js';
+
+interface Identity {
+  mode: 'optional' | 'required';
+  publicKeys: Record<string, unknown>[];
+  jwksUrl: string | null;
+  secrets: { id: string; kid: string; createdAt: string; revokedAt: string | null }[];
+}
+
+export function IdentityView({ api }: { api: Api }) {
+  const s = useLoad(() => api<Identity>('GET', '/identity'));
+  const [mode, setMode] = useState<Identity['mode']>('optional');
+  const [keys, setKeys] = useState('[]');
+  const [jwksUrl, setJwksUrl] = useState('');
+  const [secret, setSecret] = useState<string | null>(null);
+  const [saved, setSaved] = useState(false);
+  const action = useAction();
+  useEffect(() => {
+    if (!s.data) return;
+    setMode(s.data.mode);
+    setKeys(JSON.stringify(s.data.publicKeys, null, 2));
+    setJwksUrl(s.data.jwksUrl ?? '');
+  }, [s.data]);
+
+  const save = (e: Event) => {
+    e.preventDefault();
+    setSaved(false);
+    void action.run(async () => {
+      let publicKeys: unknown;
+      try {
+        publicKeys = JSON.parse(keys || '[]');
+      } catch {
+        throw new Error('Public keys must be a JSON array of JWKs.');
+      }
+      await api('PUT', '/identity', { mode, publicKeys, ...(jwksUrl.trim() ? { jwksUrl: jwksUrl.trim() } : {}) });
+      setSaved(true);
+      s.reload();
+    });
+  };
+  const createSecret = () =>
+    void action.run(async () => {
+      const out = await api<{ secret: string }>('POST', '/identity/secrets');
+      setSecret(out.secret);
+      s.reload();
+    });
+  const revoke = (id: string, kid: string) =>
+    void action.run(async () => {
+      if (!confirm(`Revoke the secret ${kid}? Sessions signed with it are refused from now on.`)) return;
+      await api('DELETE', `/identity/secrets/${id}`);
+      s.reload();
+    });
+
+  return (
+    <div>
+      <p>
+        Your backend signs the logged-in user's session with <code>signUserSession</code> from <code>@parley/node</code>. Prefer a
+        key pair: register the public key here and keep the private key on your server.
+      </p>
+      <ProblemView problem={s.problem} />
+      <form onSubmit={save} class="card">
+        <fieldset>
+          <legend>Mode</legend>
+          <label class="check">
+            <input type="radio" name="mode" value="optional" checked={mode === 'optional'} onChange={() => setMode('optional')} /> Optional: anonymous visitors can chat too
+          </label>
+          <label class="check">
+            <input type="radio" name="mode" value="required" checked={mode === 'required'} onChange={() => setMode('required')} /> Required: only signed-in users
+          </label>
+        </fieldset>
+        <label for="public-keys">Public keys (JSON array of JWKs: OKP, EC or RSA; never a private key)</label>
+        <textarea id="public-keys" class="mono" rows={8} value={keys} onInput={(e) => setKeys(e.currentTarget.value)} />
+        <label for="jwks-url">Or a JWKS URL</label>
+        <input id="jwks-url" type="url" value={jwksUrl} onInput={(e) => setJwksUrl(e.currentTarget.value)} placeholder="https://example.com/.well-known/jwks.json" />
+        <button type="submit" disabled={action.busy}>
+          Save
+        </button>
+        <span class="muted" aria-live="polite">
+          {saved ? ' Saved.' : ''}
+        </span>
+      </form>
+      <section class="card" aria-labelledby="secrets-title">
+        <h2 id="secrets-title">Shared secrets</h2>
+        <p class="muted">For backends that cannot hold a key pair. Anyone with the secret can sign sessions.</p>
+        {secret ? <SecretOnce label="New Sign-In Pro secret" secret={secret} onDone={() => setSecret(null)} /> : null}
+        <ul class="list">
+          {s.data?.secrets.map((x) => (
+            <li key={x.id}>
+              <code>{x.kid}</code> created {when(x.createdAt)} {x.revokedAt ? `· revoked ${when(x.revokedAt)}` : null}
+              {x.revokedAt ? null : (
+                <button type="button" class="danger" onClick={() => revoke(x.id, x.kid)} aria-label={`Revoke secret ${x.kid}`}>
+                  Revoke
+                </button>
+              )}
+            </li>
+          ))}
+        </ul>
+        <button type="button" class="secondary" onClick={createSecret} disabled={action.busy}>
+          Create a secret
+        </button>
+      </section>
+      <ProblemView problem={action.problem} />
+    </div>
+  );
+}

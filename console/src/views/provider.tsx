@@ -1,0 +1,80 @@
+// Bring your own AI provider key. Keys are write-only: the server returns only their last four characters.
+import type { Provider, ProviderName } from '@parley/protocol';
+import { useState } from 'preact/hooks';
+import type { Api } from '../api.js';
+import { ProblemView, useAction, useLoad, when } from '../components.js';
+
+const NAMES: ProviderName[] = ['openai', 'anthropic', 'openai-compatible'];
+
+export function ProviderView({ api }: { api: Api }) {
+  const list = useLoad(() => api<{ providers: Provider[] }>('GET', '/providers'));
+  const [provider, setProvider] = useState<ProviderName>('openai');
+  const [apiKey, setApiKey] = useState('');
+  const [model, setModel] = useState('');
+  const [baseUrl, setBaseUrl] = useState('');
+  const action = useAction();
+  const save = (e: Event) => {
+    e.preventDefault();
+    void action.run(async () => {
+      await api('PUT', `/providers/${provider}`, { apiKey: apiKey.trim(), model: model.trim(), ...(provider === 'openai-compatible' && baseUrl.trim() ? { baseUrl: baseUrl.trim() } : {}) });
+      // The key leaves the page as soon as the server has it.
+      setApiKey('');
+      list.reload();
+    });
+  };
+  const remove = (p: Provider) =>
+    void action.run(async () => {
+      if (!confirm(`Remove the ${p.provider} key? Answers fall back to the built-in extractive answerer.`)) return;
+      await api('DELETE', `/providers/${p.provider}`);
+      list.reload();
+    });
+  return (
+    <div>
+      <p>Without a provider, Parley answers with its built-in extractive answerer. Personal data is redacted before any text reaches a provider.</p>
+      <ProblemView problem={list.problem} />
+      {list.data && !list.data.providers.length ? <p class="muted">No provider is set.</p> : null}
+      <ul class="list">
+        {list.data?.providers.map((p) => (
+          <li key={p.provider}>
+            <strong>{p.provider}</strong> · model <code>{p.model}</code> · key ending <code>…{p.last4}</code>
+            {p.baseUrl ? (
+              <>
+                {' '}
+                · <code>{p.baseUrl}</code>
+              </>
+            ) : null}{' '}
+            · updated {when(p.updatedAt)}{' '}
+            <button type="button" class="danger" onClick={() => remove(p)} aria-label={`Remove ${p.provider}`}>
+              Remove
+            </button>
+          </li>
+        ))}
+      </ul>
+      <form onSubmit={save} class="card" autoComplete="off">
+        <h2>Set a provider key</h2>
+        <label for="provider">Provider</label>
+        <select id="provider" value={provider} onChange={(e) => setProvider(e.currentTarget.value as ProviderName)}>
+          {NAMES.map((n) => (
+            <option key={n} value={n}>
+              {n}
+            </option>
+          ))}
+        </select>
+        <label for="provider-key">API key (write-only)</label>
+        <input id="provider-key" type="password" class="mono" required value={apiKey} onInput={(e) => setApiKey(e.currentTarget.value)} />
+        <label for="provider-model">Model</label>
+        <input id="provider-model" required value={model} onInput={(e) => setModel(e.currentTarget.value)} placeholder="gpt-4o-mini, claude-sonnet-4-5, …" />
+        {provider === 'openai-compatible' ? (
+          <>
+            <label for="provider-base">Base URL</label>
+            <input id="provider-base" type="url" required value={baseUrl} onInput={(e) => setBaseUrl(e.currentTarget.value)} placeholder="https://llm.example.com/v1" />
+          </>
+        ) : null}
+        <button type="submit" disabled={action.busy || !apiKey.trim() || !model.trim()}>
+          Save
+        </button>
+      </form>
+      <ProblemView problem={action.problem} />
+    </div>
+  );
+}

@@ -1,0 +1,90 @@
+// A host application with logged-in users: its pages embed the Parley widget, its backend signs the
+// user's session for Sign-In Pro, and it receives Parley's webhooks.
+import { createPrivateKey, randomBytes } from 'node:crypto';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { signUserSession, verifyWebhook, WebhookVerificationError, type WebhookEvent } from '@parley/node';
+
+const PORT = Number(process.env.PORT ?? 3000);
+/** Where Parley runs: the widget's script and its API. */
+const PARLEY_URL = process.env.PARLEY_URL ?? 'http://127.0.0.1:8787';
+const PUBLISHABLE_KEY = process.env.PARLEY_PUBLISHABLE_KEY ?? '';
+const WEBHOOK_SECRET = process.env.PARLEY_WEBHOOK_SECRET;
+
+// Sign-In Pro: prefer your own key pair (only the public key is registered with Parley); a shared
+// `idsec_…` secret from the console works too.
+const signing = process.env.PARLEY_SESSION_PRIVATE_KEY
+  ? { privateKey: createPrivateKey(process.env.PARLEY_SESSION_PRIVATE_KEY), ...(process.env.PARLEY_SESSION_KID ? { kid: process.env.PARLEY_SESSION_KID } : {}) }
+  : process.env.PARLEY_IDENTITY_SECRET
+    ? { secret: process.env.PARLEY_IDENTITY_SECRET }
+    : null;
+
+interface User {
+  id: string;
+  email: string;
+  name: string;
+  plan: string;
+}
+
+// Stand-in for your real authentication: every request is the same logged-in customer.
+function requireLogin(req: Request, res: Response, next: NextFunction): void {
+  res.locals.user = { id: 'cus_1042', email: 'ada@example.com', name: 'Ada Lovelace', plan: 'pro' } satisfies User;
+  next();
+}
+
+const app = express();
+app.disable('x-powered-by');
+
+// The webhook route reads the raw bytes: the signature covers them exactly, so it must run before any
+// JSON parser touches the body.
+app.post('/parley/webhooks', express.raw({ type: 'application/json', limit: '1mb' }), (req, res) => {
+  if (!WEBHOOK_SECRET) return void res.status(503).json({ error: 'PARLEY_WEBHOOK_SECRET is not set' });
+  let event: WebhookEvent;
+  try {
+    event = verifyWebhook(req.body as Buffer, req.headers, WEBHOOK_SECRET) as WebhookEvent;
+  } catch (err) {
+    if (err instanceof WebhookVerificationError) return void res.status(401).json({ reason: err.reason });
+    throw err;
+  }
+  // Deliveries may be retried with the same id: a real app records event.id and skips repeats.
+  switch (event.type) {
+    case 'handoff.created':
+      console.log(`handoff ${event.data.handoff.id} waiting for a person`);
+      break;
+    default:
+      console.log(`parley event ${event.type}`);
+  }
+  res.sendStatus(204);
+});
+
+// The widget asks for a fresh token whenever it needs one (each token is accepted once).
+app.post('/parley/session', requireLogin, async (req, res) => {
+  // A same-origin fetch only: another site must not obtain tokens with this user's cookies.
+  if (req.get('sec-fetch-site') && req.get('sec-fetch-site') !== 'same-origin') return void res.sendStatus(403);
+  if (!signing) return void res.status(503).json({ error: 'set PARLEY_SESSION_PRIVATE_KEY or PARLEY_IDENTITY_SECRET' });
+  const user = res.locals.user as User;
+  const token = await signUserSession({ id: user.id, email: user.email, name: user.name, traits: { plan: user.plan } }, { ...signing, expiresIn: '5m' });
+  res.set('Cache-Control', 'no-store').json({ token });
+});
+
+app.use(express.static(new URL('../public/', import.meta.url).pathname, { index: false }));
+
+app.get('/', requireLogin, (_req, res) => {
+  const nonce = randomBytes(16).toString('base64');
+  const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  res.set(
+    'Content-Security-Policy',
+    `default-src 'none'; script-src 'self' ${PARLEY_URL} 'nonce-${nonce}'; style-src 'self' 'nonce-${nonce}'; connect-src 'self' ${PARLEY_URL}; base-uri 'none'; frame-ancestors 'none'`,
+  );
+  res.type('html').send(`<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Your account</title><link rel="stylesheet" href="/app.css"></head>
+<body>
+  <h1>Welcome back, ${esc((res.locals.user as User).name)}</h1>
+  <p>Ask the assistant in the corner: support sees you as a verified customer.</p>
+  <script src="/identify.js" nonce="${nonce}"></script>
+  <script src="${esc(PARLEY_URL)}/loader.js" data-key="${esc(PUBLISHABLE_KEY)}" async nonce="${nonce}"></script>
+</body>
+</html>`);
+});
+
+app.listen(PORT, () => console.log(`example host on http://localhost:${PORT}`));
