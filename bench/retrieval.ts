@@ -1,6 +1,9 @@
 // Retrieval quality and latency. Quality on the Vaswani (NPL) collection: nDCG@10, recall@10 and MRR
-// for our BM25 in Postgres, Postgres' own ts_rank_cd, and minisearch (BM25+) in the same run. Latency
-// of BM25 queries at 10k and 100k chunks (the corpus repeated with varied tails), p50 and p95.
+// for our BM25 in Postgres, dense (pgvector) and hybrid (reciprocal rank fusion) retrieval, Postgres'
+// own ts_rank_cd, and minisearch (BM25+) in the same run. Latency of queries at 10k and 100k chunks
+// (the corpus repeated with varied tails), p50 and p95. Dense retrieval needs an embedding model and
+// none is reachable offline: the stand-in is LSA fitted on the corpus (bench/lsa.ts), run through the
+// product's own embedding, storage and search code.
 // Run: npx tsx bench/retrieval.ts   (SKIP_100K=1 to stop at 11k; DATABASE_URL=postgres://… to measure a
 // server instead of the embedded database: use a scratch database; the bench's knowledge is deleted at the end)
 import { randomBytes } from 'node:crypto';
@@ -10,7 +13,13 @@ import { join } from 'node:path';
 import MiniSearch from 'minisearch';
 import { loadConfig } from '../server/src/config.js';
 import { openDb, runMigrations } from '../server/src/db/index.js';
+import { setProvider } from '../server/src/ai/providers/service.js';
 import { ingestSources } from '../server/src/knowledge/ingest.js';
+import { KnowledgeRetrieval, type RetrievalMode } from '../server/src/knowledge/retrieval.js';
+import { pgVectorStore } from '../server/src/knowledge/vectors/pgvector.js';
+import { pineconeStore } from '../server/src/knowledge/vectors/pinecone.js';
+import { startFakePinecone } from '../server/src/test/pinecone-fake.js';
+import { fitLsa } from './lsa.js';
 import { bm25Retriever, tsRankRetriever, type Retriever } from '../server/src/knowledge/retrieve.js';
 import { wireRuntime } from '../server/src/runtime.js';
 import { createTenant } from '../server/src/tenants/service.js';
@@ -64,6 +73,50 @@ async function load(copy: number) {
   return performance.now() - started;
 }
 
+const lsaStarted = performance.now();
+const lsa = fitLsa(docs.map((d) => d.text));
+const lsaFitMs = performance.now() - lsaStarted;
+const vectors = pgVectorStore();
+const retrieval = new KnowledgeRetrieval({ db, audit: rt.audit, keyring: rt.keyring, vectors, embeddingModelFor: () => lsa.model });
+await setProvider({ db, audit: rt.audit, keyring: rt.keyring, env: 'development' }, { tenantId, requestId: null, actor: { type: 'system', id: 'bench' } }, 'openai', {
+  apiKey: `sk-bench-${'x'.repeat(40)}`,
+  model: 'unused',
+  embeddingModel: lsa.model.modelId,
+});
+
+/** Embeds every chunk not yet embedded, through the product's pipeline (redaction, batches, audit). */
+async function embedAll() {
+  const started = performance.now();
+  const r = await retrieval.embedPending(tenantId, null);
+  if (r.error || r.pending) throw new Error(`embedding stopped: ${r.error ?? `${r.pending} pending`}`);
+  await db.withOwner((tx) => tx.exec('ANALYZE knowledge_vectors'));
+  return { n: r.embedded, ms: performance.now() - started };
+}
+
+const byMode = (mode: RetrievalMode, via = retrieval): Retriever => ({
+  name: mode,
+  search: async (tx, query, { limit }) => (await via.search(tx, query, limit, { mode })).results,
+});
+
+/**
+ * The same vectors copied into the Pinecone store, through the real client to a local stand-in of the
+ * index's data plane (Pinecone is not reachable here): checks the adapter returns the same ranking.
+ * Its latency is the stand-in's, not Pinecone's, so it is not reported.
+ */
+async function viaPinecone() {
+  const fake = await startFakePinecone({ apiKey: 'pc-bench' });
+  const store = pineconeStore({ apiKey: 'pc-bench', indexHost: fake.host });
+  await db.withTenant(tenantId, { requestId: null }, async (tx) => {
+    const { rows } = await tx.query<{ chunk_id: string; model: string; v: string }>('SELECT chunk_id, model, embedding::text AS v FROM knowledge_vectors');
+    const items = rows.map((r) => ({ chunkId: r.chunk_id, sourceId: r.chunk_id, model: r.model, vector: JSON.parse(r.v.replace('{', '[').replace('}', ']')) as number[] }));
+    await store.upsert(tx, tenantId, items);
+  });
+  const via = new KnowledgeRetrieval({ db, audit: rt.audit, keyring: rt.keyring, vectors: store, embeddingModelFor: () => lsa.model });
+  const runs = { dense: await run(byMode('dense', via)), hybrid: await run(byMode('hybrid', via)) };
+  await fake.close();
+  return runs;
+}
+
 async function run(r: Retriever) {
   const out = [];
   const times: number[] = [];
@@ -94,18 +147,29 @@ function miniRun(mini: MiniSearch) {
 try {
   const loadMs = await load(0);
   console.log(`Vaswani: ${docs.length} documents, ${queries.length} queries; bulk-ingested in ${(loadMs / 1000).toFixed(1)} s (${(docs.length / (loadMs / 1000)).toFixed(0)} docs/s, ${server ? 'PostgreSQL server' : 'PGlite in memory'})\n`);
+  const emb = await embedAll();
+  console.log(`LSA (${lsa.dims} dims) fitted in ${(lsaFitMs / 1000).toFixed(1)} s; ${emb.n} chunks embedded and stored in ${(emb.ms / 1000).toFixed(1)} s (${(emb.n / (emb.ms / 1000)).toFixed(0)} chunks/s)\n`);
   const bm25 = await run(bm25Retriever);
+  const dense = await run(byMode('dense'));
+  const hybrid = await run(byMode('hybrid'));
+  const pinecone = await viaPinecone();
   const ts = await run(tsRankRetriever);
   const mini = new MiniSearch({ fields: ['text'], storeFields: ['id'], searchOptions: { combineWith: 'OR' } });
   mini.addAll(docs);
   const ms = miniRun(mini);
   console.log(`${'retriever'.padEnd(28)} nDCG@10  recall@10  MRR`);
   report('BM25 in Postgres (ours)', bm25.out);
+  report('dense, LSA + pgvector (ours)', dense.out);
+  report('hybrid RRF (ours)', hybrid.out);
+  report('dense, LSA + Pinecone store', pinecone.dense.out);
+  report('hybrid, Pinecone store', pinecone.hybrid.out);
   report('ts_rank_cd (Postgres)', ts.out);
   report('minisearch (BM25+)', ms.out);
 
   console.log(`\nQuery latency (${queries.length} queries, top 10, including the transaction)`);
   latency('BM25 in Postgres (ours)', docs.length, bm25.times);
+  latency('dense (ours)', docs.length, dense.times);
+  latency('hybrid (ours)', docs.length, hybrid.times);
   latency('ts_rank_cd (Postgres)', docs.length, ts.times);
   latency('minisearch (in memory)', docs.length, ms.times);
   if (!process.env.SKIP_100K) {
@@ -115,16 +179,19 @@ try {
       mini.addAll(docs.map((d) => variant(copy, d)));
     }
     const n = docs.length * 9;
+    const emb100 = await embedAll();
     latency('BM25 in Postgres (ours)', n, (await run(bm25Retriever)).times);
+    latency('dense (ours)', n, (await run(byMode('dense'))).times);
+    latency('hybrid (ours)', n, (await run(byMode('hybrid'))).times);
     latency('ts_rank_cd (Postgres)', n, (await run(tsRankRetriever)).times);
     latency('minisearch (in memory)', n, miniRun(mini).times);
-    console.log(`\nBulk ingestion up to ${n} chunks: ${((docs.length * 8) / (extraMs / 1000)).toFixed(0)} docs/s`);
+    console.log(`\nBulk ingestion up to ${n} chunks: ${((docs.length * 8) / (extraMs / 1000)).toFixed(0)} docs/s; embedding ${(emb100.n / (emb100.ms / 1000)).toFixed(0)} chunks/s`);
   }
 } finally {
   if (server) {
     // The audit log is append-only, so the tenant stays; its knowledge goes.
     await db.withOwner(async (tx) => {
-      for (const table of ['knowledge_postings', 'knowledge_terms', 'knowledge_stats', 'knowledge_chunks', 'knowledge_sources']) {
+      for (const table of ['knowledge_vectors', 'knowledge_postings', 'knowledge_terms', 'knowledge_stats', 'knowledge_chunks', 'knowledge_sources', 'ai_providers']) {
         await tx.query(`DELETE FROM ${table} WHERE tenant_id = $1`, [tenantId]);
       }
     });

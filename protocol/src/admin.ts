@@ -19,6 +19,7 @@ export const CAPABILITIES = [
   'providers:write',
   'pii:read',
   'pii:reveal',
+  'answers:write',
 ] as const;
 export const CapabilitySchema = z.enum(CAPABILITIES);
 export type Capability = z.infer<typeof CapabilitySchema>;
@@ -161,7 +162,7 @@ export const SettingsSchema = z.strictObject({
       sensitiveTopics: z.array(z.string().trim().min(2).max(100)).max(100).optional(),
     })
     .optional(),
-  /** AI provider budgets; over them the visitor is handed to a person. */
+  /** AI provider budgets; over them a widget visitor is handed to a person and `POST /v1/answers` is a 429. */
   budget: z
     .strictObject({
       requestsPerMinute: z.number().int().min(0).max(10_000).optional(),
@@ -170,4 +171,6 @@ export const SettingsSchema = z.strictObject({
     .optional(),
   /** Per-class PII policy; see the PII guide. Validated by the server against its classes. */
   pii: z.record(z.string(), z.unknown()).optional(),
+  /** How knowledge is searched (`auto`: hybrid once an embedding model is configured, else BM25). */
+  retrieval: z.strictObject({ mode: z.enum(['auto', 'bm25', 'dense', 'hybrid']).optional() }).optional(),
 });

@@ -35,11 +35,19 @@ export const SourceSchema = z.object({
   updatedAt: z.string(),
 });
 
+/** How knowledge is searched: `auto` is hybrid once an embedding model is configured, else BM25. */
+export const RetrievalModeSchema = z.enum(['auto', 'bm25', 'dense', 'hybrid']);
+export type RetrievalMode = z.infer<typeof RetrievalModeSchema>;
+
 export const KnowledgeSearchRequest = z.strictObject({
   query: z.string().trim().min(1).max(1000),
   limit: z.number().int().min(1).max(50).default(5),
+  /** Try another mode than the tenant's setting, to compare them. */
+  mode: RetrievalModeSchema.optional(),
 });
 export const KnowledgeSearchResponse = z.object({
+  /** The mode that answered: dense and hybrid fall back to BM25 without an embedding model. */
+  mode: z.enum(['bm25', 'dense', 'hybrid']),
   results: z.array(
     z.object({
       chunkId: z.string(),
@@ -47,8 +55,19 @@ export const KnowledgeSearchResponse = z.object({
       externalId: z.string().nullable(),
       title: z.string(),
       url: z.string().nullable(),
+      /** BM25 score, cosine similarity (dense) or fused reciprocal-rank score (hybrid). */
       score: z.number(),
       text: z.string(),
     }),
   ),
+});
+
+/** The result of embedding the chunks that have no vector from the tenant's current embedding model. */
+export const EmbeddingSyncResponse = z.object({
+  /** `provider:model`, or null when no provider has an embedding model. */
+  model: z.string().nullable(),
+  embedded: z.number().int(),
+  pending: z.number().int(),
+  /** Set when the provider failed; the pending chunks are tried again on the next sync. */
+  error: z.string().optional(),
 });

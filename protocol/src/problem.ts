@@ -15,6 +15,7 @@ export const PROBLEM_SLUGS = [
   'origin-not-allowed',
   'conflict',
   'rate-limited',
+  'budget-exceeded',
   'token-invalid',
   'token-expired',
   'token-replayed',

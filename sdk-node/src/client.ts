@@ -1,6 +1,7 @@
 // A typed client of the admin API. Every response is validated with the protocol's schemas, and every
 // error is a ParleyApiError carrying the problem fields.
 import {
+  AskResponse,
   ApiKeyListResponse,
   AuditListResponse,
   CheckpointResponse,
@@ -15,7 +16,9 @@ import {
   ProblemSchema,
   SourceSchema,
   type Capability,
+  type AskRequest,
   type CreateSourceRequest,
+  type RetrievalMode,
 } from '@parley/protocol';
 import { z } from 'zod';
 import { ParleyApiError } from './errors.js';
@@ -47,8 +50,8 @@ export class Parley {
     this.doFetch = opts.fetch ?? fetch;
   }
 
-  private async call<S extends z.ZodType>(method: string, path: string, schema: S | null, body?: unknown): Promise<z.output<S>> {
-    const res = await this.doFetch(`${this.base}/v1/admin${path}`, {
+  private async call<S extends z.ZodType>(method: string, path: string, schema: S | null, body?: unknown, root = '/v1/admin'): Promise<z.output<S>> {
+    const res = await this.doFetch(`${this.base}${root}${path}`, {
       method,
       headers: { authorization: `Bearer ${this.opts.secretKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -82,8 +85,17 @@ export class Parley {
     add: (source: CreateSourceRequest) => this.call('POST', '/knowledge/sources', SourcesResponse, source).then((r) => r.sources),
     list: () => this.call('GET', '/knowledge/sources', SourcesResponse).then((r) => r.sources),
     remove: (id: string) => this.call('DELETE', `/knowledge/sources/${encodeURIComponent(id)}`, null),
-    search: (query: string, limit = 5) => this.call('POST', '/knowledge/search', KnowledgeSearchResponse, { query, limit }).then((r) => r.results),
+    search: (query: string, limit = 5, mode?: RetrievalMode) =>
+      this.call('POST', '/knowledge/search', KnowledgeSearchResponse, { query, limit, ...(mode ? { mode } : {}) }).then((r) => r.results),
   };
+
+  /**
+   * Asks on your user's behalf (the API channel; the key needs `answers:write`). Over the tenant's AI
+   * budget this throws a {@link ParleyApiError} with status 429 and type `…/budget-exceeded`.
+   */
+  ask(input: AskRequest): Promise<AskResponse> {
+    return this.call('POST', '/answers', AskResponse, input, '/v1');
+  }
 
   /** Conversations handed to a human agent. */
   readonly handoffs = {

@@ -24,9 +24,14 @@ import { deriveSeed } from './crypto/derive.js';
 import { ed25519FromSeed } from './crypto/ed25519.js';
 import { handoffRoutes } from './handoff/routes.js';
 import { staticRoutes } from './static/routes.js';
-import { bm25Retriever } from './knowledge/retrieve.js';
+import { KnowledgeRetrieval } from './knowledge/retrieval.js';
+import type { EmbeddingModelFor } from './knowledge/vectors/embed.js';
+import { pgVectorStore } from './knowledge/vectors/pgvector.js';
+import { pineconeStore } from './knowledge/vectors/pinecone.js';
+import type { VectorStore } from './knowledge/vectors/store.js';
 import { knowledgeRoutes } from './knowledge/routes.js';
 import { identityAdminRoutes } from './identity/routes.js';
+import { answersRoutes } from './answers/routes.js';
 import { widgetRoutes } from './widget/routes.js';
 import { WidgetTokens } from './widget/tokens.js';
 
@@ -41,8 +46,12 @@ export interface AppDeps {
   modelFor?: ModelFor;
   /** The demo tenant's publishable key, for the demo host page. */
   demoPublishableKey?: string;
-  /** Retrieval over the tenant's knowledge; BM25 in Postgres unless another retriever is given. */
+  /** Retrieval over the tenant's knowledge, as the tenant configured it, unless tests give another. */
   retrieve?: Retrieve;
+  /** Builds embedding models; tests put the ai SDK's test models here. */
+  embeddingModelFor?: EmbeddingModelFor;
+  /** Where embeddings live: from the config (Pinecone or pgvector) unless tests give another. */
+  vectors?: VectorStore;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -92,9 +101,18 @@ export function createApp(deps: AppDeps): express.Express {
   const bus = new ConversationBus();
   const redactor = new ConversationRedactor(keyring);
   admin.use(handoffRoutes({ db, audit: deps.audit, keyring, bus, redactor }));
-  admin.use(knowledgeRoutes({ ...tenantDeps, retriever: bm25Retriever }));
+  const vectors = deps.vectors ?? (config.pinecone ? pineconeStore(config.pinecone) : pgVectorStore());
+  const retrieval = new KnowledgeRetrieval({ db, audit: deps.audit, keyring, vectors, ...(deps.embeddingModelFor ? { embeddingModelFor: deps.embeddingModelFor } : {}) });
+  admin.use(knowledgeRoutes({ ...tenantDeps, retrieval, vectors }));
   v1.use('/admin', admin);
 
+  const answerer = new KnowledgeAnswerer({
+    db,
+    audit: deps.audit,
+    keyring,
+    retrieve: deps.retrieve ?? (async (tx, query, limit, requestId) => (await retrieval.search(tx, query, limit, { requestId: requestId ?? null })).results),
+    ...(deps.modelFor ? { modelFor: deps.modelFor } : {}),
+  });
   v1.use(
     '/widget',
     widgetRoutes({
@@ -103,15 +121,12 @@ export function createApp(deps: AppDeps): express.Express {
       tokens: new WidgetTokens(ed25519FromSeed(deriveSeed(config.signingSeed, 'widget-token')), config.publicUrl),
       bus,
       redactor,
-      answerer: new KnowledgeAnswerer({
-        db,
-        audit: deps.audit,
-        keyring,
-        retrieve: deps.retrieve ?? ((tx, query, limit) => bm25Retriever.search(tx, query, { limit })),
-        ...(deps.modelFor ? { modelFor: deps.modelFor } : {}),
-      }),
+      answerer,
     }),
   );
+  // The API channel: secret keys, like the admin API, but asking rather than administering.
+  v1.use('/answers', secretKeyAuth(db), limiter(config.rateLimitPerMinute, (req) => req.admin!.keyId));
+  v1.use(answersRoutes({ db, audit: deps.audit, bus, redactor, answerer }));
   app.use('/v1', v1);
 
   app.use(notFound);

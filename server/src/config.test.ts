@@ -42,10 +42,21 @@ describe('config', () => {
     ['PARLEY_MASTER_KEY', { PARLEY_MASTER_KEY: randomBytes(16).toString('base64') }],
     ['DATABASE_URL', { DATABASE_URL: undefined }],
     ['PORT', { PORT: 'eighty' }],
+    ['PINECONE_INDEX_HOST', { PINECONE_API_KEY: 'pc-key' }],
+    ['PINECONE_API_KEY', { PINECONE_INDEX_HOST: 'https://idx-abc.svc.pinecone.io' }],
+    ['PINECONE_INDEX_HOST', { PINECONE_API_KEY: 'pc-key', PINECONE_INDEX_HOST: 'http://idx-abc.svc.pinecone.io' }],
   ])('production refuses a bad %s and names it', (setting, over) => {
     const err = refusal(prod(over));
     expect(err.setting).toBe(setting);
     expect(err.message).toContain(setting);
+  });
+
+  test('Pinecone is used only with both of its settings', () => {
+    expect(loadConfig(prod()).pinecone).toBeNull();
+    expect(loadConfig(prod({ PINECONE_API_KEY: 'pc-key', PINECONE_INDEX_HOST: 'https://idx-abc.svc.pinecone.io' })).pinecone).toEqual({
+      apiKey: 'pc-key',
+      indexHost: 'https://idx-abc.svc.pinecone.io',
+    });
   });
 
   test('development generates throwaway keys once, in a private file', () => {

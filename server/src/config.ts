@@ -39,6 +39,8 @@ export interface Config {
   trustProxy: boolean;
   /** Requests per minute per client address (and per key on the admin API). */
   rateLimitPerMinute: number;
+  /** Chunk embeddings in a Pinecone index (one namespace per tenant) instead of pgvector; null: pgvector. */
+  pinecone: { apiKey: string; indexHost: string } | null;
 }
 
 export class ConfigError extends Error {
@@ -71,6 +73,9 @@ const EnvSchema = z.object({
   PARLEY_SECURITY_CONTACT: z.string().min(1).optional(),
   PARLEY_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   PARLEY_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  PINECONE_API_KEY: z.string().trim().min(1).optional(),
+  /** The index's data-plane host, as the Pinecone console shows it (e.g. https://docs-abc123.svc.….pinecone.io). */
+  PINECONE_INDEX_HOST: z.string().url().optional(),
 });
 
 /** Decodes a 32-byte key given as base64 (optionally prefixed `dev-`). */
@@ -127,6 +132,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (production && master.dev) throw new ConfigError('PARLEY_MASTER_KEY', 'is a development key; generate a production key');
   if (production && signing.dev) throw new ConfigError('PARLEY_SIGNING_KEY', 'is a development key; generate a production key');
 
+  if (!!e.PINECONE_API_KEY !== !!e.PINECONE_INDEX_HOST) {
+    throw new ConfigError(e.PINECONE_API_KEY ? 'PINECONE_INDEX_HOST' : 'PINECONE_API_KEY', 'is required when the other Pinecone setting is set');
+  }
+  if (production && e.PINECONE_INDEX_HOST && !e.PINECONE_INDEX_HOST.startsWith('https://')) {
+    throw new ConfigError('PINECONE_INDEX_HOST', 'must be an https:// URL in production');
+  }
+
   const host = e.HOST ?? (e.PARLEY_ENV === 'development' ? '127.0.0.1' : '0.0.0.0');
   return {
     env: e.PARLEY_ENV,
@@ -150,5 +162,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     securityContact: e.PARLEY_SECURITY_CONTACT ?? `mailto:security@${new URL(publicUrl).hostname}`,
     trustProxy: e.PARLEY_TRUST_PROXY === 'true',
     rateLimitPerMinute: e.PARLEY_RATE_LIMIT_PER_MINUTE,
+    pinecone: e.PINECONE_API_KEY && e.PINECONE_INDEX_HOST ? { apiKey: e.PINECONE_API_KEY, indexHost: e.PINECONE_INDEX_HOST } : null,
   };
 }

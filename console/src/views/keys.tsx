@@ -23,6 +23,7 @@ export const CAPABILITIES: readonly Capability[] = [
   'providers:write',
   'pii:read',
   'pii:reveal',
+  'answers:write',
 ];
 
 const GRACE = [

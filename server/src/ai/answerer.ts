@@ -21,10 +21,12 @@ export interface RetrievedChunk {
   title: string;
   url: string | null;
   score: number;
+  /** How strongly this passage matches, 0..1, when the retriever knows (dense and hybrid scores are not BM25's). */
+  strength?: number;
   text: string;
 }
 
-export type Retrieve = (tx: Tx, query: string, limit: number) => Promise<RetrievedChunk[]>;
+export type Retrieve = (tx: Tx, query: string, limit: number, requestId?: string) => Promise<RetrievedChunk[]>;
 
 export interface HandoffSettings {
   /** Below this confidence the assistant does not guess (0..1). */
@@ -95,7 +97,7 @@ export class KnowledgeAnswerer implements Answerer {
       const topic = mentionsTopic(input.question, settings.sensitiveTopics);
       const early = asksForPerson || topic !== null;
       const creds = !early && this.deps.keyring ? (await resolveProviderCredentials(tx, this.deps.keyring, input.tenantId))[0] : undefined;
-      const passages = early ? [] : await retrieve(tx, input.question, this.deps.topK ?? 5);
+      const passages = early ? [] : await retrieve(tx, input.question, this.deps.topK ?? 5, input.requestId);
       // Only a turn that would reach the provider counts against its budget.
       const calling = creds !== undefined && passages.length > 0;
       return {
@@ -104,13 +106,14 @@ export class KnowledgeAnswerer implements Answerer {
         passages,
         creds,
         policy: calling ? await tenantPolicy(tx) : null,
-        admitted: calling ? await admit(tx, input.tenantId, await budgetFor(tx)) : true,
+        // The API channel admits a turn before storing anything (over budget it is a 429 there).
+        admitted: calling && !input.admitted ? await admit(tx, input.tenantId, await budgetFor(tx)) : true,
       };
     });
     const { settings, topic, passages, creds } = ctx;
     const ps: Passage[] = passages.map((p) => ({ chunkId: p.chunkId, title: p.title, url: p.url, text: p.text, score: p.score }));
     // Retrieval strength saturates: a strong BM25 match is ~10+, a weak one ~1.
-    const strength = ps[0] ? ps[0].score / (ps[0].score + 4) : 0;
+    const strength = ps[0] ? (passages[0]!.strength ?? ps[0].score / (ps[0].score + 4)) : 0;
     const unsure = (confidence: number): Answer => ({ text: MESSAGES.unsure, citations: [], confidence, handoff: { reason: 'low_confidence', detail: { threshold: settings.threshold } } });
     const audits: Record<string, unknown>[] = [];
 

@@ -18,16 +18,36 @@ export async function budgetFor(tx: Tx): Promise<Budget> {
   };
 }
 
-/** Whether one more provider call fits; counts it when it does. */
-export async function admit(tx: Tx, tenantId: string, budget: Budget): Promise<boolean> {
+/** Which budget is spent and how many seconds until it frees up. */
+export interface BudgetRefusal {
+  budget: 'requestsPerMinute' | 'tokensPerDay';
+  retryAfterSeconds: number;
+}
+
+/** Counts one more provider call when it fits; otherwise says which budget refused it. */
+export async function admitOrRefuse(tx: Tx, tenantId: string, budget: Budget): Promise<BudgetRefusal | null> {
   const now = Date.now();
   const recent = (windows.get(tenantId) ?? []).filter((t) => now - t < 60_000);
-  if (recent.length >= budget.requestsPerMinute) return false;
-  const { rows } = await tx.query<{ tokens: number }>('SELECT tokens FROM ai_usage WHERE day = current_date');
-  if ((rows[0]?.tokens ?? 0) >= budget.tokensPerDay) return false;
+  if (recent.length >= budget.requestsPerMinute) {
+    // The oldest call in the window leaves it first.
+    const oldest = recent[recent.length - budget.requestsPerMinute] ?? now;
+    return { budget: 'requestsPerMinute', retryAfterSeconds: Math.max(1, Math.ceil((oldest + 60_000 - now) / 1000)) };
+  }
+  const { rows } = await tx.query<{ tokens: number; left: number }>(
+    // Seconds to the next day in the database's own calendar, the one `current_date` counts in.
+    "SELECT (SELECT tokens FROM ai_usage WHERE day = current_date) AS tokens, extract(epoch FROM (current_date + 1) - now())::float8 AS left",
+  );
+  if ((rows[0]?.tokens ?? 0) >= budget.tokensPerDay) {
+    return { budget: 'tokensPerDay', retryAfterSeconds: Math.max(1, Math.ceil(Number(rows[0]!.left))) };
+  }
   recent.push(now);
   windows.set(tenantId, recent);
-  return true;
+  return null;
+}
+
+/** Whether one more provider call fits; counts it when it does. */
+export async function admit(tx: Tx, tenantId: string, budget: Budget): Promise<boolean> {
+  return (await admitOrRefuse(tx, tenantId, budget)) === null;
 }
 
 export async function recordUsage(tx: Tx, tenantId: string, tokens: number): Promise<void> {

@@ -19,6 +19,8 @@ export interface AnswerInput {
   question: string;
   history: { role: string; text: string }[];
   requestId: string;
+  /** Already counted against the AI budget by the caller. */
+  admitted?: boolean;
 }
 
 export interface Answer {
@@ -48,7 +50,7 @@ export interface TurnDeps {
 
 export async function runTurn(
   deps: TurnDeps,
-  t: { tenantId: string; conversationId: string; visitorId: string; subject: string | null; text: string; clientMessageId: string; requestId: string },
+  t: { tenantId: string; conversationId: string; visitorId: string; subject: string | null; text: string; clientMessageId: string; requestId: string; admitted?: boolean },
   emit: (e: TurnEvent) => void,
 ): Promise<void> {
   const ctx = { requestId: t.requestId };
@@ -75,7 +77,7 @@ export async function runTurn(
   if (conversation.status === 'handoff') return;
 
   const answer = await deps.answerer.answer(
-    { tenantId: t.tenantId, conversation, question: stored.message.text, history, requestId: t.requestId },
+    { tenantId: t.tenantId, conversation, question: stored.message.text, history, requestId: t.requestId, ...(t.admitted ? { admitted: true } : {}) },
     (text) => emit({ type: 'delta', text }),
   );
   const done = await deps.db.withTenant(t.tenantId, ctx, async (tx) => {

@@ -1,5 +1,6 @@
 // Embedded PostgreSQL (PGlite, WASM, in-process). One connection, so transactions are serialised by PGlite.
 import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite-pgvector';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { QueryResult, Tx } from './types.js';
@@ -73,7 +74,9 @@ export async function openPglite(location: string): Promise<Driver> {
   let pg: PGlite;
   try {
     if (!memory) mkdirSync(location, { recursive: true });
-    pg = await PGlite.create(memory ? undefined : location, { parsers: { [INT8]: (v: string) => Number(v) } });
+    // pgvector ships as a separate bundle pinned to this PGlite version; it is always loaded, so a data
+    // folder whose schema uses it opens again.
+    pg = await PGlite.create(memory ? undefined : location, { parsers: { [INT8]: (v: string) => Number(v) }, extensions: { vector } });
   } catch (err) {
     release();
     throw err;

@@ -15,6 +15,7 @@ const TITLES: Record<ProblemSlug, string> = {
   'origin-not-allowed': 'Origin not allowed',
   conflict: 'Conflict',
   'rate-limited': 'Too many requests',
+  'budget-exceeded': 'AI budget exceeded',
   'token-invalid': 'Invalid token',
   'token-expired': 'Token expired',
   'token-replayed': 'Token already used',

@@ -46,8 +46,8 @@ function toSourceInput({ input, storedAs }: IngestItem): SourceInput {
 }
 
 /** Ingests many sources in one pass (a few statements per batch); results are in input order. */
-export async function ingestSources(tx: Tx, tenantId: string, items: IngestItem[]): Promise<UpsertResult[]> {
-  return upsertSources(tx, tenantId, items.map(toSourceInput));
+export async function ingestSources(tx: Tx, tenantId: string, items: IngestItem[], removed?: string[]): Promise<UpsertResult[]> {
+  return upsertSources(tx, tenantId, items.map(toSourceInput), removed);
 }
 
 /** Creates a source or atomically replaces the one with the same externalId when its content changed. */

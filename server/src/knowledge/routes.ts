@@ -1,5 +1,6 @@
 // Admin API for knowledge: add (inline, URL or sitemap), list, re-sync, delete, and test retrieval.
 import { BulkSourcesRequest, CreateSourceRequest, KnowledgeSearchRequest } from '@parley/protocol';
+import { z } from 'zod';
 import { Router, type Request } from 'express';
 import type { AuditLog } from '../audit/log.js';
 import { isUuid, type Db } from '../db/index.js';
@@ -12,15 +13,19 @@ import { requireCapability as can } from '../tenants/auth.js';
 import type { Env } from '../tenants/service.js';
 import { CrawlError, fetchText, sitemapUrls } from './crawl.js';
 import { ingestSources, type InlineSource } from './ingest.js';
-import type { Retriever } from './retrieve.js';
+import type { KnowledgeRetrieval } from './retrieval.js';
 import { deleteSource, getSource, listSources, sourceView, type SourceRow } from './store.js';
+import type { VectorStore } from './vectors/store.js';
 
 export interface KnowledgeDeps {
   db: Db;
   audit: AuditLog;
   env: Env;
-  retriever: Retriever;
+  retrieval: KnowledgeRetrieval;
+  vectors: VectorStore;
 }
+
+const EmptyBody = z.strictObject({});
 
 const by = (req: Request) => ({ requestId: req.id, actor: { type: 'api_key' as const, id: adminCtx(req).admin.keyId } });
 
@@ -47,8 +52,10 @@ export function knowledgeRoutes(deps: KnowledgeDeps): Router {
 
   async function store(req: Request, inputs: { input: InlineSource; kind: SourceRow['kind'] }[]) {
     const { tenantId } = adminCtx(req);
-    return deps.db.withTenant(tenantId, { requestId: req.id }, async (tx: Tx) => {
-      const results = await ingestSources(tx, tenantId, inputs.map(({ input, kind }) => ({ input, storedAs: kind })));
+    const results = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx: Tx) => {
+      const removed: string[] = [];
+      const results = await ingestSources(tx, tenantId, inputs.map(({ input, kind }) => ({ input, storedAs: kind })), removed);
+      await deps.vectors.remove(tx, tenantId, removed);
       for (const [i, res] of results.entries()) {
         if (!res.changed) continue;
         await deps.audit.append(tx, {
@@ -61,6 +68,10 @@ export function knowledgeRoutes(deps: KnowledgeDeps): Router {
       }
       return results;
     });
+    // New chunks are embedded once committed, outside the transaction; a provider failure is audited and
+    // leaves them pending (BM25 finds them meanwhile) for the next ingest or POST /knowledge/embeddings.
+    if (results.some((x) => x.changed)) await deps.retrieval.embedPending(tenantId, req.id);
+    return results;
   }
 
   route(r, '/knowledge/sources', {
@@ -101,8 +112,10 @@ export function knowledgeRoutes(deps: KnowledgeDeps): Router {
       if (!isUuid(id)) throw problems.notFound();
       const { tenantId } = adminCtx(req);
       await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
-        const gone = await deleteSource(tx, id);
+        const removed: string[] = [];
+        const gone = await deleteSource(tx, id, removed);
         if (!gone) throw problems.notFound('No such source.');
+        await deps.vectors.remove(tx, tenantId, removed);
         await deps.audit.append(tx, { tenantId, ...by(req), action: 'knowledge.source_delete', target: { type: 'knowledge_source', id }, metadata: { chunks: gone.chunk_count } });
       });
       res.status(204).end();
@@ -126,8 +139,17 @@ export function knowledgeRoutes(deps: KnowledgeDeps): Router {
     post: [read, async (req, res) => {
       const body = parse(KnowledgeSearchRequest, req.body);
       const { tenantId } = adminCtx(req);
-      const results = await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => deps.retriever.search(tx, body.query, { limit: body.limit }));
-      res.json({ results });
+      const { mode, results } = await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) =>
+        deps.retrieval.search(tx, body.query, body.limit, { requestId: req.id, ...(body.mode ? { mode: body.mode } : {}) }),
+      );
+      res.json({ mode, results: results.map(({ strength: _strength, ...r }) => r) });
+    }],
+  });
+
+  route(r, '/knowledge/embeddings', {
+    post: [write, async (req, res) => {
+      parse(EmptyBody, req.body ?? {});
+      res.json(await deps.retrieval.embedPending(adminCtx(req).tenantId, req.id));
     }],
   });
   return r;

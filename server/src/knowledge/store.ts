@@ -96,9 +96,9 @@ async function adjustStats(tx: Tx, tenantId: string, chunks: { terms: string[]; 
   await tx.query('DELETE FROM knowledge_terms WHERE tenant_id = $1 AND term = ANY($2::text[]) AND df <= 0', [tenantId, terms]);
 }
 
-/** Removes the chunks of some sources with their postings and statistics. */
-async function removeChunks(tx: Tx, tenantId: string, sourceIds: string[]): Promise<void> {
-  if (!sourceIds.length) return;
+/** Removes the chunks of some sources with their postings and statistics; returns the chunk ids. */
+async function removeChunks(tx: Tx, tenantId: string, sourceIds: string[]): Promise<string[]> {
+  if (!sourceIds.length) return [];
   const { rows } = await tx.query<{ id: string; terms: string[]; token_count: number }>(
     'DELETE FROM knowledge_chunks WHERE source_id = ANY($1::uuid[]) RETURNING id, terms, token_count',
     [sourceIds],
@@ -119,6 +119,7 @@ async function removeChunks(tx: Tx, tenantId: string, sourceIds: string[]): Prom
     );
   }
   await adjustStats(tx, tenantId, rows.map((r) => ({ terms: r.terms, length: r.token_count })), -1);
+  return rows.map((r) => r.id);
 }
 
 async function insertChunks(tx: Tx, tenantId: string, items: { sourceId: string; chunks: Chunk[] }[]): Promise<void> {
@@ -193,9 +194,10 @@ function splitOnRepeats(inputs: SourceInput[]): SourceInput[][] {
 
 /**
  * Creates sources, or replaces those with the same externalId (chunks, postings and statistics
- * together); an unchanged source is left alone. Results are in input order.
+ * together); an unchanged source is left alone. Results are in input order; the ids of replaced
+ * chunks are added to `removed` (their vectors must go too).
  */
-export async function upsertSources(tx: Tx, tenantId: string, inputs: SourceInput[]): Promise<UpsertResult[]> {
+export async function upsertSources(tx: Tx, tenantId: string, inputs: SourceInput[], removed: string[] = []): Promise<UpsertResult[]> {
   const results: UpsertResult[] = [];
   for (const group of splitOnRepeats(inputs)) {
     const externalIds = group.flatMap((i) => (i.externalId === null ? [] : [i.externalId]));
@@ -214,7 +216,7 @@ export async function upsertSources(tx: Tx, tenantId: string, inputs: SourceInpu
     });
     const replaced = plan.filter((p) => p.old && !p.unchanged);
     const created = plan.filter((p) => !p.old);
-    await removeChunks(tx, tenantId, replaced.map((p) => p.id));
+    for (const id of await removeChunks(tx, tenantId, replaced.map((p) => p.id))) removed.push(id);
 
     const cols = (ps: typeof plan) => [
       ps.map((p) => p.id),
@@ -254,12 +256,15 @@ export async function upsertSources(tx: Tx, tenantId: string, inputs: SourceInpu
   return results;
 }
 
-/** Deletes a source with its chunks, postings and statistics; null when there is none (in this tenant). */
-export async function deleteSource(tx: Tx, id: string): Promise<SourceRow | null> {
+/**
+ * Deletes a source with its chunks, postings and statistics; null when there is none (in this tenant).
+ * The deleted chunks' ids are added to `removed`.
+ */
+export async function deleteSource(tx: Tx, id: string, removed: string[] = []): Promise<SourceRow | null> {
   const { rows } = await tx.query<SourceRow>(`SELECT ${SOURCE_COLUMNS} FROM knowledge_sources WHERE id = $1 FOR UPDATE`, [id]);
   const source = rows[0];
   if (!source) return null;
-  await removeChunks(tx, source.tenant_id, [id]);
+  for (const chunkId of await removeChunks(tx, source.tenant_id, [id])) removed.push(chunkId);
   await tx.query('DELETE FROM knowledge_sources WHERE id = $1', [id]);
   return source;
 }

@@ -32,7 +32,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
   });
 }
 
-export async function startTestApp(env: Record<string, string> = {}, opts: Pick<AppDeps, 'modelFor' | 'retrieve'> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, opts: Pick<AppDeps, 'modelFor' | 'retrieve' | 'embeddingModelFor' | 'vectors'> = {}): Promise<TestApp> {
   const config = testConfig(env);
   const testDb = await createTestDb();
   const runtime = wireRuntime(config, testDb.db);

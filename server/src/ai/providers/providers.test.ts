@@ -163,6 +163,7 @@ describe('provider keys (development)', () => {
       ['azure', { apiKey: k, model: 'gpt-4o' }],
       ['openai', { apiKey: k, model: 'gpt-4o', baseUrl: 'https://evil.example/v1' }],
       ['anthropic', { apiKey: k, model: 'claude', baseUrl: 'https://api.anthropic.com' }],
+      ['anthropic', { apiKey: k, model: 'claude', embeddingModel: 'voyage-3' }],
       ['openai-compatible', { apiKey: k, model: 'llama3' }],
     ];
     for (const [provider, body] of cases) {

@@ -72,6 +72,9 @@ export async function setProvider(
   body: SetProviderRequest,
 ): Promise<{ provider: Provider; created: boolean }> {
   const baseUrl = baseUrlFor(provider, body.baseUrl, deps.env);
+  if (provider === 'anthropic' && body.embeddingModel !== undefined) {
+    throw problems.validation([{ path: '/embeddingModel', message: 'anthropic offers no embedding models; set one on an openai or openai-compatible provider', code: 'no_embeddings' }]);
+  }
   const last4 = body.apiKey.slice(-4);
   return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
     const sealed = await deps.keyring.seal(tx, ctx.tenantId, body.apiKey, PROVIDER_API_KEY.context({ provider, base_url: baseUrl }));

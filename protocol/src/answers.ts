@@ -1,0 +1,23 @@
+// The API channel: a customer's own back end asks on behalf of its user, with a secret key holding
+// `answers:write`. Same pipeline as the widget (redaction on the `api` channel, citations, handoff);
+// over the AI budget the answer is a 429 problem rather than a handoff.
+import { z } from 'zod';
+import { HandoffSchema, MessageSchema } from './widget.js';
+
+export const AskRequest = z.strictObject({
+  question: z.string().trim().min(1).max(4000),
+  /** Continue an earlier API conversation of this tenant; omit to start one. */
+  conversationId: z.uuid().optional(),
+  /** Your own opaque id for the end user (no personal data), kept with a new conversation. */
+  userRef: z.string().trim().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces').optional(),
+});
+export type AskRequest = z.infer<typeof AskRequest>;
+
+export const AskResponse = z.object({
+  conversationId: z.string(),
+  /** The assistant's reply; when handed off, the message telling the user a person will follow up. */
+  message: MessageSchema,
+  confidence: z.number().min(0).max(1),
+  handoff: HandoffSchema.pick({ id: true, reason: true }).nullable(),
+});
+export type AskResponse = z.infer<typeof AskResponse>;

@@ -1,0 +1,210 @@
+// Retrieval as a tenant configures it: BM25 in Postgres (always available), dense (cosine over the
+// tenant's embeddings) or hybrid (the two fused by reciprocal rank). Whatever store holds the vectors,
+// chunk text is read back from Postgres inside the tenant's transaction, so row-level security has the
+// last word on what a tenant can see. Without an embedding model, or when the provider fails, retrieval
+// falls back to BM25 rather than failing the visitor.
+import type { RetrievedChunk } from '../ai/answerer.js';
+import { recordUsage } from '../ai/budget.js';
+import type { AuditLog } from '../audit/log.js';
+import type { Keyring } from '../crypto/keyring.js';
+import type { Db } from '../db/index.js';
+import type { Tx } from '../db/types.js';
+import { bm25Retriever } from './retrieve.js';
+import { tenantEmbedder, type Embedder, type EmbeddingCall, type EmbeddingModelFor } from './vectors/embed.js';
+import type { VectorStore } from './vectors/store.js';
+
+export type RetrievalMode = 'bm25' | 'dense' | 'hybrid';
+export const RETRIEVAL_MODES = ['auto', 'bm25', 'dense', 'hybrid'] as const;
+
+export interface RetrievalDeps {
+  db: Db;
+  audit: AuditLog;
+  keyring: Keyring;
+  vectors: VectorStore;
+  /** Builds embedding models; tests put the ai SDK's test model here. */
+  embeddingModelFor?: EmbeddingModelFor;
+}
+
+export interface SearchResult {
+  mode: RetrievalMode;
+  results: RetrievedChunk[];
+}
+
+// Reciprocal rank fusion (Cormack et al. 2009): k = 60 damps the weight of the very first ranks.
+const RRF_K = 60;
+const CHUNK_BATCH = 128;
+
+/** Fuses ranked lists of ids: score(d) = Σ 1 / (k + rank). Best first, ties by id for stable output. */
+export function reciprocalRankFusion(lists: string[][], k = RRF_K): { id: string; score: number }[] {
+  const scores = new Map<string, number>();
+  for (const list of lists) list.forEach((id, i) => scores.set(id, (scores.get(id) ?? 0) + 1 / (k + i + 1)));
+  return [...scores].map(([id, score]) => ({ id, score })).sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
+}
+
+// How strongly the best passage matches, 0..1, for the answer's confidence. BM25 saturates (a strong
+// match scores ~10+, a weak one ~1); cosine similarity of related text sits roughly between 0.25 and 0.75.
+export const bm25Strength = (score: number) => (score > 0 ? score / (score + 4) : 0);
+export const cosineStrength = (cos: number) => Math.min(1, Math.max(0, (cos - 0.25) / 0.5));
+
+interface ChunkRow {
+  id: string;
+  source_id: string;
+  external_id: string | null;
+  title: string;
+  anchor_url: string | null;
+  url: string | null;
+  text: string;
+}
+
+/** Chunk text for ids found in a vector store; ids of other tenants are simply not visible. */
+async function chunksById(tx: Tx, ids: string[]): Promise<Map<string, ChunkRow>> {
+  if (!ids.length) return new Map();
+  const { rows } = await tx.query<ChunkRow>(
+    `SELECT c.id, c.source_id, src.external_id, c.title, c.anchor_url, src.url, c.text
+       FROM knowledge_chunks c JOIN knowledge_sources src ON src.id = c.source_id WHERE c.id = ANY($1::uuid[])`,
+    [ids],
+  );
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+const toChunk = (r: ChunkRow, score: number, strength: number): RetrievedChunk => ({
+  chunkId: r.id,
+  sourceId: r.source_id,
+  externalId: r.external_id,
+  title: r.title,
+  url: r.anchor_url ?? r.url,
+  score: Number(score.toFixed(4)),
+  strength: Number(strength.toFixed(4)),
+  text: r.text,
+});
+
+export class KnowledgeRetrieval {
+  constructor(private readonly deps: RetrievalDeps) {}
+
+  private async audit(tx: Tx, tenantId: string, requestId: string | null, call: 'index' | 'query', m: Partial<EmbeddingCall> & { error?: string }) {
+    await this.deps.audit.append(tx, {
+      tenantId,
+      requestId,
+      actor: { type: 'system', id: 'retrieval' },
+      action: 'ai.embed',
+      metadata: { call, ...m },
+    });
+  }
+
+  private async embedder(tx: Tx, tenantId: string): Promise<Embedder | null> {
+    return tenantEmbedder(tx, this.deps.keyring, tenantId, this.deps.embeddingModelFor);
+  }
+
+  /** The tenant's configured mode; `auto` is hybrid once an embedding model is configured. */
+  private async mode(tx: Tx): Promise<'auto' | RetrievalMode> {
+    const { rows } = await tx.query<{ settings: { retrieval?: { mode?: string } } }>('SELECT settings FROM tenants');
+    const mode = rows[0]?.settings.retrieval?.mode;
+    return (RETRIEVAL_MODES as readonly string[]).includes(mode ?? '') ? (mode as 'auto' | RetrievalMode) : 'auto';
+  }
+
+  /** Searches the tenant set on `tx` (its own transaction); `mode` overrides the tenant's setting. */
+  async search(tx: Tx, query: string, limit: number, opts: { requestId?: string | null; mode?: 'auto' | RetrievalMode } = {}): Promise<SearchResult> {
+    const requestId = opts.requestId ?? null;
+    const { rows: scope } = await tx.query<{ tenant: string | null }>("SELECT current_setting('app.tenant_id', true) AS tenant");
+    const tenantId = scope[0]?.tenant;
+    const configured = opts.mode ?? (await this.mode(tx));
+    const bm25 = async (n: number) =>
+      (await bm25Retriever.search(tx, query, { limit: n })).map((c) => ({ ...c, strength: Number(bm25Strength(c.score).toFixed(4)) }));
+    if (!tenantId || configured === 'bm25') return { mode: 'bm25', results: await bm25(limit) };
+
+    const embedder = await this.embedder(tx, tenantId);
+    if (!embedder) return { mode: 'bm25', results: await bm25(limit) };
+    let vector: number[];
+    try {
+      const { vectors, call } = await embedder.embed([query]);
+      vector = vectors[0]!;
+      await this.audit(tx, tenantId, requestId, 'query', call);
+      await recordUsage(tx, tenantId, call.inputTokens);
+    } catch (err) {
+      await this.audit(tx, tenantId, requestId, 'query', { provider: embedder.provider, model: embedder.model, error: err instanceof Error ? err.name : 'Error' });
+      return { mode: 'bm25', results: await bm25(limit) };
+    }
+
+    const mode: RetrievalMode = configured === 'auto' ? 'hybrid' : configured;
+    // Fusion needs depth: a passage ranked 12th by both lists can beat one ranked 1st by only one.
+    const depth = mode === 'hybrid' ? Math.max(limit * 4, 40) : limit;
+    const dense = await this.deps.vectors.query(tx, tenantId, embedder.modelKey, vector, depth);
+    const denseScore = new Map(dense.map((m) => [m.chunkId, m.score]));
+    if (mode === 'dense') {
+      const rows = await chunksById(tx, dense.map((m) => m.chunkId));
+      return {
+        mode,
+        results: dense.flatMap((m) => {
+          const r = rows.get(m.chunkId);
+          return r ? [toChunk(r, m.score, cosineStrength(m.score))] : [];
+        }),
+      };
+    }
+
+    const lexical = await bm25(depth);
+    const lexicalById = new Map(lexical.map((c) => [c.chunkId, c]));
+    const fused = reciprocalRankFusion([lexical.map((c) => c.chunkId), dense.map((m) => m.chunkId)]);
+    const rows = await chunksById(tx, fused.slice(0, limit * 2).map((f) => f.id).filter((id) => !lexicalById.has(id)));
+    const results: RetrievedChunk[] = [];
+    for (const f of fused) {
+      if (results.length >= limit) break;
+      const lex = lexicalById.get(f.id);
+      const strength = Math.max(lex ? bm25Strength(lex.score) : 0, cosineStrength(denseScore.get(f.id) ?? 0));
+      if (lex) results.push({ ...lex, score: Number(f.score.toFixed(4)), strength: Number(strength.toFixed(4)) });
+      else {
+        const r = rows.get(f.id);
+        if (r) results.push(toChunk(r, f.score, strength));
+      }
+    }
+    return { mode, results };
+  }
+
+  /**
+   * Embeds the tenant's chunks that have no vector from its current model, in batches, each written in
+   * its own transaction once the provider answered (no transaction waits on the network). A provider
+   * error stops the run and leaves the rest pending for the next sync; retrieval meanwhile uses what is
+   * embedded, plus BM25.
+   */
+  async embedPending(tenantId: string, requestId: string | null): Promise<{ model: string | null; embedded: number; pending: number; error?: string }> {
+    const { db } = this.deps;
+    let embedded = 0;
+    for (;;) {
+      const next = await db.withTenant(tenantId, { requestId }, async (tx) => {
+        const embedder = await this.embedder(tx, tenantId);
+        if (!embedder) return null;
+        const { rows } = await tx.query<{ id: string; source_id: string; title: string; text: string }>(
+          'SELECT id, source_id, title, text FROM knowledge_chunks WHERE embedded_model IS DISTINCT FROM $1 ORDER BY id LIMIT $2',
+          [embedder.modelKey, CHUNK_BATCH],
+        );
+        return { embedder, rows };
+      });
+      if (!next) return { model: null, embedded, pending: 0 };
+      const { embedder, rows } = next;
+      if (!rows.length) return { model: embedder.modelKey, embedded, pending: 0 };
+      let result: Awaited<ReturnType<Embedder['embed']>>;
+      try {
+        result = await embedder.embed(rows.map((r) => `${r.title}\n${r.text}`));
+        if (result.vectors.length !== rows.length) throw new Error('the provider returned a different number of embeddings');
+      } catch (err) {
+        const error = err instanceof Error ? err.name : 'Error';
+        const pending = await db.withTenant(tenantId, { requestId }, async (tx) => {
+          await this.audit(tx, tenantId, requestId, 'index', { provider: embedder.provider, model: embedder.model, count: rows.length, error });
+          const { rows: n } = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM knowledge_chunks WHERE embedded_model IS DISTINCT FROM $1', [embedder.modelKey]);
+          return n[0]!.n;
+        });
+        return { model: embedder.modelKey, embedded, pending, error };
+      }
+      await db.withTenant(tenantId, { requestId }, async (tx) => {
+        // Chunks replaced or deleted while the provider was working are skipped.
+        const { rows: alive } = await tx.query<{ id: string }>('SELECT id FROM knowledge_chunks WHERE id = ANY($1::uuid[]) FOR UPDATE', [rows.map((r) => r.id)]);
+        const keep = new Set(alive.map((r) => r.id));
+        const items = rows.flatMap((r, i) => (keep.has(r.id) ? [{ chunkId: r.id, sourceId: r.source_id, model: embedder.modelKey, vector: result.vectors[i]! }] : []));
+        await this.deps.vectors.upsert(tx, tenantId, items);
+        await tx.query('UPDATE knowledge_chunks SET embedded_model = $2 WHERE id = ANY($1::uuid[])', [items.map((i) => i.chunkId), embedder.modelKey]);
+        await this.audit(tx, tenantId, requestId, 'index', result.call);
+        await recordUsage(tx, tenantId, result.call.inputTokens);
+        embedded += items.length;
+      });
+    }
+  }
+}
