@@ -45,9 +45,8 @@ const embedded = () => embedding.doEmbedCalls.flatMap((c) => c.values).join('\n'
 
 const usage = { inputTokens: { total: 50, noCache: 50, cacheRead: 0, cacheWrite: 0 }, outputTokens: { total: 10, text: 10, reasoning: 0 } };
 const model = new MockLanguageModelV3({
-  doStream: async ({ prompt }) => {
+  doStream: async () => {
     const words = 'Your money goes back to your card within 5 business days [1].'.match(/\S+\s*/g)!;
-    void prompt;
     return {
       stream: simulateReadableStream({
         chunks: [
@@ -61,7 +60,6 @@ const model = new MockLanguageModelV3({
   },
   doGenerate: async () => ({ content: [{ type: 'text' as const, text: '0.9' }], finishReason: { unified: 'stop' as const, raw: 'stop' }, usage, warnings: [] }),
 });
-const prompts = () => [...model.doStreamCalls, ...model.doGenerateCalls].map((c) => JSON.stringify(c.prompt)).join('\n');
 
 const PII = { email: 'refund-desk@northwind-mail.example', card: '4111 1111 1111 1111', phone: '+44 20 7946 0958', person: 'Margaret Thornbury' };
 const REFUNDS = `# Returns\n\n## Refund timing\n\nA refund reaches the original card within 5 business days after the parcel arrives at our warehouse. Escalations go to ${PII.person} at ${PII.email} or ${PII.phone}; test card ${PII.card} is never charged.`;
@@ -153,15 +151,25 @@ for (const kind of ['pgvector', 'pinecone'] as const) {
         expect(res.results.length).toBeGreaterThan(0);
         expect(JSON.stringify(res)).not.toMatch(/ZX-4242|Zanzibar refunds|Members of B/);
       }
-      // And a visitor's answer is built only from A's passages.
+    });
+
+    test("a visitor's prompt holds only the tenant's own passages, whichever retrieval mode answers", async () => {
       const v = new Visitor(t.url, a.publishableKey, 'https://shop.a.example');
       await v.start();
-      const id = (await v.call('POST', '/conversations', {})).body.conversation.id as string;
-      const events = await v.say(id, question);
-      expect(events.some((e) => e.event === 'done')).toBe(true);
-      expect(prompts()).toContain('5 business days');
-      // The question names Zanzibar; B's passage (its code, its title) must not follow it.
-      expect(prompts()).not.toMatch(/ZX-4242|Zanzibar refunds|Members of B/);
+      // Words of both tenants' passages, so every mode would find B's if it could see it.
+      const question = 'Are Zanzibar refunds instant for members, or does a refund take days?';
+      for (const mode of ['bm25', 'dense', 'hybrid']) {
+        expect((await call(t.url, 'PUT', '/v1/admin/settings', { key: a.secretKey, body: { retrieval: { mode } } })).status).toBe(200);
+        const id = (await v.call('POST', '/conversations', {})).body.conversation.id as string;
+        const before = model.doStreamCalls.length;
+        await v.say(id, question);
+        expect(model.doStreamCalls.length, mode).toBe(before + 1);
+        const sent = model.doStreamCalls.slice(before).map((c) => JSON.stringify(c.prompt)).join('\n');
+        expect(sent).toContain('5 business days');
+        // The question names Zanzibar refunds; B's passage (its code, its text, its heading path) must not follow.
+        expect(sent, mode).not.toMatch(/ZX-4242|Members of B|Members ›/);
+      }
+      await call(t.url, 'PUT', '/v1/admin/settings', { key: a.secretKey, body: { retrieval: { mode: 'auto' } } });
     });
 
     test('replacing and deleting a source removes its vectors', async () => {
