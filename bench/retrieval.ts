@@ -93,6 +93,14 @@ async function embedAll() {
   return { n: r.embedded, ms: performance.now() - started };
 }
 
+/** How this database stores vectors: pgvector, or real[] on a server without the extension. */
+async function vectorType() {
+  const { rows } = await db.withOwner((tx) =>
+    tx.query<{ t: string }>("SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = 'knowledge_vectors'::regclass AND attname = 'embedding'"),
+  );
+  return rows[0]!.t === 'vector' ? 'pgvector' : 'real[], no pgvector';
+}
+
 const byMode = (mode: RetrievalMode, via = retrieval): Retriever => ({
   name: mode,
   search: async (tx, query, { limit }) => (await via.search(tx, query, limit, { mode })).results,
@@ -148,7 +156,7 @@ try {
   const loadMs = await load(0);
   console.log(`Vaswani: ${docs.length} documents, ${queries.length} queries; bulk-ingested in ${(loadMs / 1000).toFixed(1)} s (${(docs.length / (loadMs / 1000)).toFixed(0)} docs/s, ${server ? 'PostgreSQL server' : 'PGlite in memory'})\n`);
   const emb = await embedAll();
-  console.log(`LSA (${lsa.dims} dims) fitted in ${(lsaFitMs / 1000).toFixed(1)} s; ${emb.n} chunks embedded and stored in ${(emb.ms / 1000).toFixed(1)} s (${(emb.n / (emb.ms / 1000)).toFixed(0)} chunks/s)\n`);
+  console.log(`LSA (${lsa.dims} dims) fitted in ${(lsaFitMs / 1000).toFixed(1)} s; ${emb.n} chunks embedded and stored (${await vectorType()}) in ${(emb.ms / 1000).toFixed(1)} s (${(emb.n / (emb.ms / 1000)).toFixed(0)} chunks/s)\n`);
   const bm25 = await run(bm25Retriever);
   const dense = await run(byMode('dense'));
   const hybrid = await run(byMode('hybrid'));
@@ -159,7 +167,7 @@ try {
   const ms = miniRun(mini);
   console.log(`${'retriever'.padEnd(28)} nDCG@10  recall@10  MRR`);
   report('BM25 in Postgres (ours)', bm25.out);
-  report('dense, LSA + pgvector (ours)', dense.out);
+  report('dense, LSA (ours)', dense.out);
   report('hybrid RRF (ours)', hybrid.out);
   report('dense, LSA + Pinecone store', pinecone.dense.out);
   report('hybrid, Pinecone store', pinecone.hybrid.out);
