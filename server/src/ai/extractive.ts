@@ -17,7 +17,7 @@ export interface ExtractiveAnswer {
   text: string;
   /** Indexes into the passages, in citation order. */
   cited: number[];
-  /** Share of the question's content words the answer covers (0..1). */
+  /** Share of the question's content words the answer covers (0..1), rarer words weighing more. */
   coverage: number;
 }
 
@@ -67,5 +67,9 @@ export function extractiveAnswer(question: string, passages: readonly Passage[],
     const n = cited.indexOf(pi) + 1;
     return `${chosen.filter((c) => c.pi === pi).map((c) => c.s).join(' ')} [${n}]`;
   });
-  return { text: parts.join('\n\n'), cited, coverage: covered.size / q.length };
+  // Weighted like the scores: a question word no passage contains ("Sunday" asked of a shop whose
+  // help centre never mentions opening days) is what the question is most about, so leaving it
+  // unanswered costs the most.
+  const total = q.reduce((n, w) => n + weight(w), 0);
+  return { text: parts.join('\n\n'), cited, coverage: [...covered].reduce((n, w) => n + weight(w), 0) / total };
 }
