@@ -8,6 +8,7 @@ import { DomainsView } from './views/domains.js';
 import { IdentityView } from './views/identity.js';
 import { InboxView } from './views/inbox.js';
 import { KeysView } from './views/keys.js';
+import { KnowledgeView } from './views/knowledge.js';
 import { PiiView } from './views/pii.js';
 import { ProviderView } from './views/provider.js';
 import { SettingsView } from './views/settings.js';
@@ -18,6 +19,7 @@ export interface ViewProps {
 
 export const VIEWS: { id: string; label: string; view: ComponentType<ViewProps> }[] = [
   { id: 'inbox', label: 'Inbox', view: InboxView },
+  { id: 'knowledge', label: 'Knowledge', view: KnowledgeView },
   { id: 'domains', label: 'Domains', view: DomainsView },
   { id: 'keys', label: 'API keys', view: KeysView },
   { id: 'identity', label: 'Sign-In Pro', view: IdentityView },

@@ -10,6 +10,7 @@ import { verifyInclusion } from './merkle.js';
 import { loadKey } from './session.js';
 import { RedactedText } from './views/inbox.js';
 import { CAPABILITIES, KeysView } from './views/keys.js';
+import { KnowledgeView } from './views/knowledge.js';
 
 const KEY = `sk_test_${'A1b2C3d4'.repeat(4)}`;
 const settle = () => new Promise((r) => setTimeout(r, 30));
@@ -138,6 +139,46 @@ describe('secrets', () => {
 
   test('the capability list matches the protocol', () => {
     expect([...CAPABILITIES]).toEqual([...PROTOCOL_CAPABILITIES]);
+  });
+});
+
+describe('knowledge', () => {
+  test('lists sources, adds Markdown, searches in a chosen mode and shows text as text', async () => {
+    const source = { id: '00000000-0000-4000-8000-000000000002', kind: 'markdown', externalId: 'returns', title: 'Returns', url: null, status: 'ready', chunks: 3, createdAt: new Date().toISOString(), updatedAt: new Date().toISOString() };
+    const calls: [string, string | undefined][] = [];
+    const api = createApi(KEY, async (url, init) => {
+      const call = `${init?.method} ${String(url)}`;
+      calls.push([call, init?.body as string | undefined]);
+      if (call.endsWith('/knowledge/search')) {
+        return json({ mode: 'bm25', results: [{ chunkId: 'c1', sourceId: source.id, externalId: 'returns', title: 'Returns › Refund timing', url: 'https://help.example/returns#refund-timing', score: 7.5, text: '<img src=x onerror=alert(1)> Refunds take 5 days.' }] });
+      }
+      if (call.endsWith('/knowledge/embeddings')) return json({ model: null, embedded: 0, pending: 0 });
+      return init?.method === 'POST' ? json({ sources: [{ ...source, changed: true }] }, 201) : json({ sources: [source] });
+    });
+    const el = mount(<KnowledgeView api={api} />);
+    await settle();
+    expect(el.querySelector('tbody')!.textContent).toContain('returns');
+    await type(el.querySelector<HTMLTextAreaElement>('#knowledge-content')!, '# Returns\n\n## Refund timing\n\nFive days.');
+    await type(el.querySelector<HTMLInputElement>('#knowledge-external-id')!, 'returns');
+    el.querySelectorAll('form')[0]!.dispatchEvent(new Event('submit', { cancelable: true }));
+    await settle();
+    expect(JSON.parse(calls.find(([c]) => c === 'POST /v1/admin/knowledge/sources')![1]!)).toEqual({ kind: 'markdown', content: '# Returns\n\n## Refund timing\n\nFive days.', externalId: 'returns' });
+    await type(el.querySelector<HTMLInputElement>('#knowledge-query')!, 'refund');
+    const select = el.querySelector<HTMLSelectElement>('#knowledge-mode')!;
+    select.value = 'dense';
+    select.dispatchEvent(new Event('change', { bubbles: true }));
+    await settle();
+    el.querySelectorAll('form')[1]!.dispatchEvent(new Event('submit', { cancelable: true }));
+    await settle();
+    expect(JSON.parse(calls.find(([c]) => c.endsWith('/knowledge/search'))![1]!)).toEqual({ query: 'refund', limit: 5, mode: 'dense' });
+    expect(el.querySelector('.search-mode')!.textContent).toBe('bm25');
+    expect(el.textContent).toContain('no embedding model');
+    expect(el.querySelector('.results img')).toBeNull();
+    expect(el.querySelector('.results')!.textContent).toContain('<img src=x onerror=alert(1)>');
+    expect(el.querySelector<HTMLAnchorElement>('.results a')!.rel).toBe('noopener noreferrer');
+    [...el.querySelectorAll('button')].find((b) => b.textContent === 'Embed pending chunks')!.click();
+    await settle();
+    expect(el.querySelector('.sync-status')!.textContent).toMatch(/No embedding model/);
   });
 });
 
