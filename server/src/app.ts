@@ -4,6 +4,7 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { providerRoutes } from './ai/providers/routes.js';
 import type { AuditLog } from './audit/log.js';
+import { RefusalLog } from './audit/refusals.js';
 import { auditRoutes } from './audit/routes.js';
 import type { Config } from './config.js';
 import type { Keyring } from './crypto/keyring.js';
@@ -117,6 +118,7 @@ export function createApp(deps: AppDeps): express.Express {
     '/widget',
     widgetRoutes({
       ...tenantDeps,
+      refusals: new RefusalLog(deps.audit, { windowSeconds: config.refusalAuditWindowSeconds, maxSubjects: config.refusalAuditSubjects }),
       keyring,
       tokens: new WidgetTokens(ed25519FromSeed(deriveSeed(config.signingSeed, 'widget-token')), config.publicUrl),
       bus,

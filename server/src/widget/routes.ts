@@ -2,6 +2,7 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { AuditLog } from '../audit/log.js';
+import { normaliseOrigin, type RefusalLog } from '../audit/refusals.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { isUuid, type Db } from '../db/index.js';
 import { HttpProblem, problems } from '../http/problem.js';
@@ -19,6 +20,7 @@ import { newVisitorId, VISITOR_ID, type WidgetTokens } from './tokens.js';
 export interface WidgetDeps {
   db: Db;
   audit: AuditLog;
+  refusals: RefusalLog;
   keyring: Keyring;
   env: Env;
   tokens: WidgetTokens;
@@ -89,7 +91,7 @@ export function widgetRoutes(deps: WidgetDeps): Router {
       const outcome = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
         const redeemed = await deps.tokens.redeem(tx, tenantId, body.refreshToken, origin);
         if (redeemed === 'reused') {
-          await deps.audit.append(tx, { tenantId, requestId: req.id, actor: { type: 'visitor', id: null }, action: 'widget.refresh_reuse', source: 'widget-api', metadata: { origin } });
+          await deps.refusals.record(tx, { tenantId, requestId: req.id, action: 'widget.refresh_reuse', subject: { field: 'origin', value: normaliseOrigin(origin) } });
           return 'reused' as const;
         }
         if (!redeemed) return null;
@@ -132,7 +134,7 @@ export function widgetRoutes(deps: WidgetDeps): Router {
       } catch (err) {
         if (err instanceof HttpProblem) {
           await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) =>
-            deps.audit.append(tx, { tenantId, requestId: req.id, actor: { type: 'visitor', id: null }, action: 'identity.refused', source: 'widget-api', metadata: { reason: err.slug } }),
+            deps.refusals.record(tx, { tenantId, requestId: req.id, action: 'identity.refused', subject: { field: 'reason', value: err.slug } }),
           );
         }
         throw err;
