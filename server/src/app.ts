@@ -21,6 +21,7 @@ import { KnowledgeAnswerer, type Retrieve } from './ai/answerer.js';
 import type { ModelFor } from './ai/models.js';
 import { ConversationRedactor } from './ai/pii/redactor.js';
 import { ConversationBus } from './conversations/bus.js';
+import { ConversationHub } from './conversations/hub.js';
 import { deriveSeed } from './crypto/derive.js';
 import { ed25519FromSeed } from './crypto/ed25519.js';
 import { handoffRoutes } from './handoff/routes.js';
@@ -122,6 +123,7 @@ export function createApp(deps: AppDeps): express.Express {
       keyring,
       tokens: new WidgetTokens(ed25519FromSeed(deriveSeed(config.signingSeed, 'widget-token')), config.publicUrl),
       bus,
+      streams: new ConversationHub({ db, bus, redactor, limits: { perVisitor: config.sseStreamsPerVisitor, perTenant: config.sseStreamsPerTenant } }),
       redactor,
       answerer,
     }),

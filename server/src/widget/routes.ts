@@ -11,7 +11,8 @@ import { openSse, wantsSse } from '../http/sse.js';
 import { parse } from '../http/validate.js';
 import { verifyIdentityToken } from '../identity/verify.js';
 import type { ConversationBus } from '../conversations/bus.js';
-import { conversationView, createConversation, createHandoff, eventsAfter, listMessages, visitorConversation } from '../conversations/service.js';
+import type { ConversationHub } from '../conversations/hub.js';
+import { conversationView, createConversation, createHandoff, listMessages, visitorConversation } from '../conversations/service.js';
 import { runTurn, type Answerer, type Redactor } from '../conversations/turn.js';
 import type { Env } from '../tenants/service.js';
 import { widgetGate, widgetSession } from './gate.js';
@@ -25,6 +26,8 @@ export interface WidgetDeps {
   env: Env;
   tokens: WidgetTokens;
   bus: ConversationBus;
+  /** Live event streams: caps and per-conversation fan-out. */
+  streams: ConversationHub;
   redactor: Redactor;
   answerer: Answerer;
 }
@@ -202,35 +205,29 @@ export function widgetRoutes(deps: WidgetDeps): Router {
       const { tenantId } = w(req);
       const { visitorId, subject } = s(req);
       const id = convId(req);
-      await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => visitorConversation(tx, id, visitorId, subject));
-      const lastHeader = Number(req.get('last-event-id') ?? 0);
-      let last = Number.isSafeInteger(lastHeader) && lastHeader > 0 ? lastHeader : 0;
-      const sse = openSse(req, res);
-      const deliver = async () => {
-        const events = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
-          const c = await visitorConversation(tx, id, visitorId, subject);
-          const list = await eventsAfter(tx, id, last);
-          for (const e of list) {
-            const p = e.payload as { message?: { text: string } };
-            if (p.message) p.message.text = await deps.redactor.restoreForVisitor(tx, c, p.message.text);
-          }
-          return list;
-        });
-        for (const e of events) {
-          sse.send(e.type, e.payload, e.id);
-          last = e.id;
-        }
-      };
-      let chain = deliver();
-      const unsubscribe = deps.bus.subscribe(id, () => {
-        chain = chain.then(deliver, deliver);
-      });
-      const heartbeat = setInterval(() => sse.comment('keep-alive'), HEARTBEAT_MS);
-      req.on('close', () => {
+      // A place under the per-visitor and per-tenant caps (a 429 problem when over), before the stream
+      // opens; given back when the response closes, however it ends.
+      const release = deps.streams.reserve(tenantId, visitorId);
+      let leave = () => {};
+      let heartbeat: NodeJS.Timeout | undefined;
+      res.on('close', () => {
         clearInterval(heartbeat);
-        unsubscribe();
+        leave();
+        release();
       });
-      await chain.catch(() => sse.close());
+      await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => visitorConversation(tx, id, visitorId, subject));
+      if (res.destroyed) return;
+      const lastHeader = Number(req.get('last-event-id') ?? 0);
+      const sse = openSse(req, res);
+      // Stored events after Last-Event-ID, then live ones: read once per batch for all of this
+      // conversation's streams, restored for the visitor.
+      leave = deps.streams.join(tenantId, id, {
+        view: 'visitor',
+        last: Number.isSafeInteger(lastHeader) && lastHeader > 0 ? lastHeader : 0,
+        send: (e) => sse.send(e.type, e.payload, e.id),
+        close: () => sse.close(),
+      });
+      heartbeat = setInterval(() => sse.comment('keep-alive'), HEARTBEAT_MS);
     }],
   });
 
