@@ -89,6 +89,21 @@ describe('origin refusals do not grow the audit log without bound', () => {
     expect(stored.some((e) => e.metadata.origin === '(other origins)')).toBe(true);
   });
 
+  test('concurrent refusals (on a server: concurrent transactions) still give one entry per origin and respect the limit', async () => {
+    const c = await t.tenant('Tenant C', ['c.example']);
+    const before = await logSize(c.tenant.id);
+    await Promise.all(Array.from({ length: 30 }, () => refuse('https://burst.example', '/config', c.publishableKey)));
+    expect((await logSize(c.tenant.id)).entries - before.entries).toBe(1);
+    await Promise.all(Array.from({ length: 30 }, (_, i) => refuse(`https://burst-${i}.example`, '/config', c.publishableKey)));
+    // 9 more origins fit under the limit of 10; the other 21 share one entry.
+    expect((await logSize(c.tenant.id)).entries - before.entries).toBe(11);
+    const { rows } = await t.runtime.db.withOwner((tx) =>
+      tx.query<{ n: string; total: string }>('SELECT count(*) AS n, sum(count) AS total FROM audit_refusals WHERE tenant_id = $1', [c.tenant.id]),
+    );
+    expect(Number(rows[0]!.n)).toBe(11);
+    expect(Number(rows[0]!.total)).toBe(60);
+  });
+
   test('when the window rolls, one summary entry per origin carries the count the admin can see', async () => {
     const swept = await rollWindows();
     expect(swept).toBeGreaterThan(0);
