@@ -4,6 +4,7 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { providerRoutes } from './ai/providers/routes.js';
 import type { AuditLog } from './audit/log.js';
+import { RefusalLog } from './audit/refusals.js';
 import { auditRoutes } from './audit/routes.js';
 import type { Config } from './config.js';
 import type { Keyring } from './crypto/keyring.js';
@@ -20,6 +21,7 @@ import { KnowledgeAnswerer, type Retrieve } from './ai/answerer.js';
 import type { ModelFor } from './ai/models.js';
 import { ConversationRedactor } from './ai/pii/redactor.js';
 import { ConversationBus } from './conversations/bus.js';
+import { ConversationHub } from './conversations/hub.js';
 import { deriveSeed } from './crypto/derive.js';
 import { ed25519FromSeed } from './crypto/ed25519.js';
 import { handoffRoutes } from './handoff/routes.js';
@@ -117,9 +119,11 @@ export function createApp(deps: AppDeps): express.Express {
     '/widget',
     widgetRoutes({
       ...tenantDeps,
+      refusals: new RefusalLog(deps.audit, { windowSeconds: config.refusalAuditWindowSeconds, maxSubjects: config.refusalAuditSubjects }),
       keyring,
       tokens: new WidgetTokens(ed25519FromSeed(deriveSeed(config.signingSeed, 'widget-token')), config.publicUrl),
       bus,
+      streams: new ConversationHub({ db, bus, redactor, limits: { perVisitor: config.sseStreamsPerVisitor, perTenant: config.sseStreamsPerTenant } }),
       redactor,
       answerer,
     }),

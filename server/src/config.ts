@@ -39,6 +39,14 @@ export interface Config {
   trustProxy: boolean;
   /** Requests per minute per client address (and per key on the admin API). */
   rateLimitPerMinute: number;
+  /** Refused widget requests are counted per tenant × origin (or reason) in windows this long; one audit entry per window. */
+  refusalAuditWindowSeconds: number;
+  /** Distinct origins (or reasons) audited on their own per tenant and window; the rest share one entry. */
+  refusalAuditSubjects: number;
+  /** Open live-event streams (SSE) per visitor, per instance. */
+  sseStreamsPerVisitor: number;
+  /** Open live-event streams (SSE) per tenant, per instance. */
+  sseStreamsPerTenant: number;
   /** Chunk embeddings in a Pinecone index (one namespace per tenant) instead of pgvector; null: pgvector. */
   pinecone: { apiKey: string; indexHost: string } | null;
 }
@@ -73,6 +81,10 @@ const EnvSchema = z.object({
   PARLEY_SECURITY_CONTACT: z.string().min(1).optional(),
   PARLEY_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   PARLEY_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  PARLEY_REFUSAL_AUDIT_WINDOW_SECONDS: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(3600),
+  PARLEY_REFUSAL_AUDIT_SUBJECTS: z.coerce.number().int().min(1).max(1000).default(20),
+  PARLEY_SSE_MAX_PER_VISITOR: z.coerce.number().int().min(1).max(1000).default(5),
+  PARLEY_SSE_MAX_PER_TENANT: z.coerce.number().int().min(1).max(1_000_000).default(500),
   PINECONE_API_KEY: z.string().trim().min(1).optional(),
   /** The index's data-plane host, as the Pinecone console shows it (e.g. https://docs-abc123.svc.….pinecone.io). */
   PINECONE_INDEX_HOST: z.string().url().optional(),
@@ -162,6 +174,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     securityContact: e.PARLEY_SECURITY_CONTACT ?? `mailto:security@${new URL(publicUrl).hostname}`,
     trustProxy: e.PARLEY_TRUST_PROXY === 'true',
     rateLimitPerMinute: e.PARLEY_RATE_LIMIT_PER_MINUTE,
+    refusalAuditWindowSeconds: e.PARLEY_REFUSAL_AUDIT_WINDOW_SECONDS,
+    refusalAuditSubjects: e.PARLEY_REFUSAL_AUDIT_SUBJECTS,
+    sseStreamsPerVisitor: e.PARLEY_SSE_MAX_PER_VISITOR,
+    sseStreamsPerTenant: e.PARLEY_SSE_MAX_PER_TENANT,
     pinecone: e.PINECONE_API_KEY && e.PINECONE_INDEX_HOST ? { apiKey: e.PINECONE_API_KEY, indexHost: e.PINECONE_INDEX_HOST } : null,
   };
 }

@@ -2,6 +2,7 @@
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
+import { refusalSummarySweep } from './audit/refusals.js';
 import { checkpointSweep } from './audit/sweep.js';
 import type { Config } from './config.js';
 import { rotationSweep } from './crypto/rotation.js';
@@ -46,6 +47,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
   }
   const sweep = setInterval(() => {
     checkpointSweep(runtime.db, runtime.audit).catch((err) => logger.warn({ err: { message: (err as Error).message } }, 'checkpoint sweep failed'));
+    refusalSummarySweep(runtime.db, runtime.audit).catch((err) => logger.warn({ err: { message: (err as Error).message } }, 'refusal summary sweep failed'));
   }, Math.min(config.auditCheckpointIntervalMs, 60_000));
   sweep.unref();
   // Hourly is plenty for a rotation measured in days; a failed tenant is retried on the next run.

@@ -1,7 +1,9 @@
 // The widget API's front door: the publishable key names the tenant, the page's Origin must be one of
-// the tenant's allowed domains, and CORS answers only those origins. Refusals are audited.
+// the tenant's allowed domains, and CORS answers only those origins. Refusals are audited through the
+// refusal log: bounded facts, one entry per tenant × origin (or reason) per window, with a count.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { AuditLog } from '../audit/log.js';
+import { boundedPath, normaliseOrigin, type RefusalLog } from '../audit/refusals.js';
 import type { Db } from '../db/index.js';
 import { HttpProblem } from '../http/problem.js';
 import { originAllowed } from '../tenants/domains.js';
@@ -26,6 +28,7 @@ const ALLOW_HEADERS = 'Authorization, Content-Type, X-Parley-Key, X-Parley-Visit
 export interface GateDeps {
   db: Db;
   audit: AuditLog;
+  refusals: RefusalLog;
   env: Env;
   tokens: WidgetTokens;
 }
@@ -35,9 +38,16 @@ function publishableKey(req: Request): string | null {
   return raw && PUBLISHABLE_KEY_SHAPE.test(raw) ? raw : null;
 }
 
-async function refuse(deps: GateDeps, req: Request, tenantId: string, action: string, metadata: Record<string, unknown>) {
+async function refuse(
+  deps: GateDeps,
+  req: Request,
+  tenantId: string,
+  action: string,
+  subject: { field: string; value: string | null },
+  metadata: Record<string, unknown> = {},
+) {
   await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) =>
-    deps.audit.append(tx, { tenantId, requestId: req.id, actor: { type: 'visitor', id: null }, action, source: 'widget-api', metadata }),
+    deps.refusals.record(tx, { tenantId, requestId: req.id, action, subject, metadata }),
   );
 }
 
@@ -57,7 +67,7 @@ export function widgetGate(deps: GateDeps): RequestHandler {
     if (!tenantId) return next(new HttpProblem(401, 'unauthenticated', 'The publishable key is unknown or revoked.'));
     const patterns = await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => allowedDomainPatterns(tx, deps.env));
     if (!origin || !originAllowed(origin, patterns)) {
-      if (req.method !== 'OPTIONS') await refuse(deps, req, tenantId, 'widget.origin_refused', { origin: origin ?? null, path: req.path });
+      if (req.method !== 'OPTIONS') await refuse(deps, req, tenantId, 'widget.origin_refused', { field: 'origin', value: normaliseOrigin(origin) }, { path: boundedPath(req.path) });
       return next(new HttpProblem(403, 'origin-not-allowed', 'This page is not on the allowed domains for this key.'));
     }
     res.setHeader('Access-Control-Allow-Origin', origin);
@@ -82,11 +92,11 @@ export function widgetSession(deps: GateDeps): RequestHandler {
     if (!m) return next(new HttpProblem(401, 'unauthenticated', 'Send the widget session token as a Bearer token.'));
     const claims = await deps.tokens.verify(m[1]!);
     if (claims.tenantId !== w.tenantId) {
-      await refuse(deps, req, w.tenantId, 'widget.token_refused', { reason: 'other_tenant' });
+      await refuse(deps, req, w.tenantId, 'widget.token_refused', { field: 'reason', value: 'other_tenant' });
       return next(new HttpProblem(401, 'token-invalid', 'The session token belongs to another tenant.'));
     }
     if (claims.origin !== w.origin) {
-      await refuse(deps, req, w.tenantId, 'widget.token_refused', { reason: 'other_origin', origin: w.origin });
+      await refuse(deps, req, w.tenantId, 'widget.token_refused', { field: 'reason', value: 'other_origin' }, { origin: normaliseOrigin(w.origin) });
       return next(new HttpProblem(401, 'token-invalid', 'The session token was issued to another origin.'));
     }
     w.session = claims;

@@ -2,6 +2,7 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { AuditLog } from '../audit/log.js';
+import { normaliseOrigin, type RefusalLog } from '../audit/refusals.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { isUuid, type Db } from '../db/index.js';
 import { HttpProblem, problems } from '../http/problem.js';
@@ -10,7 +11,8 @@ import { openSse, wantsSse } from '../http/sse.js';
 import { parse } from '../http/validate.js';
 import { verifyIdentityToken } from '../identity/verify.js';
 import type { ConversationBus } from '../conversations/bus.js';
-import { conversationView, createConversation, createHandoff, eventsAfter, listMessages, visitorConversation } from '../conversations/service.js';
+import type { ConversationHub } from '../conversations/hub.js';
+import { conversationView, createConversation, createHandoff, listMessages, visitorConversation } from '../conversations/service.js';
 import { runTurn, type Answerer, type Redactor } from '../conversations/turn.js';
 import type { Env } from '../tenants/service.js';
 import { widgetGate, widgetSession } from './gate.js';
@@ -19,10 +21,13 @@ import { newVisitorId, VISITOR_ID, type WidgetTokens } from './tokens.js';
 export interface WidgetDeps {
   db: Db;
   audit: AuditLog;
+  refusals: RefusalLog;
   keyring: Keyring;
   env: Env;
   tokens: WidgetTokens;
   bus: ConversationBus;
+  /** Live event streams: caps and per-conversation fan-out. */
+  streams: ConversationHub;
   redactor: Redactor;
   answerer: Answerer;
 }
@@ -89,7 +94,7 @@ export function widgetRoutes(deps: WidgetDeps): Router {
       const outcome = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
         const redeemed = await deps.tokens.redeem(tx, tenantId, body.refreshToken, origin);
         if (redeemed === 'reused') {
-          await deps.audit.append(tx, { tenantId, requestId: req.id, actor: { type: 'visitor', id: null }, action: 'widget.refresh_reuse', source: 'widget-api', metadata: { origin } });
+          await deps.refusals.record(tx, { tenantId, requestId: req.id, action: 'widget.refresh_reuse', subject: { field: 'origin', value: normaliseOrigin(origin) } });
           return 'reused' as const;
         }
         if (!redeemed) return null;
@@ -132,7 +137,7 @@ export function widgetRoutes(deps: WidgetDeps): Router {
       } catch (err) {
         if (err instanceof HttpProblem) {
           await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) =>
-            deps.audit.append(tx, { tenantId, requestId: req.id, actor: { type: 'visitor', id: null }, action: 'identity.refused', source: 'widget-api', metadata: { reason: err.slug } }),
+            deps.refusals.record(tx, { tenantId, requestId: req.id, action: 'identity.refused', subject: { field: 'reason', value: err.slug } }),
           );
         }
         throw err;
@@ -200,35 +205,29 @@ export function widgetRoutes(deps: WidgetDeps): Router {
       const { tenantId } = w(req);
       const { visitorId, subject } = s(req);
       const id = convId(req);
-      await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => visitorConversation(tx, id, visitorId, subject));
-      const lastHeader = Number(req.get('last-event-id') ?? 0);
-      let last = Number.isSafeInteger(lastHeader) && lastHeader > 0 ? lastHeader : 0;
-      const sse = openSse(req, res);
-      const deliver = async () => {
-        const events = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
-          const c = await visitorConversation(tx, id, visitorId, subject);
-          const list = await eventsAfter(tx, id, last);
-          for (const e of list) {
-            const p = e.payload as { message?: { text: string } };
-            if (p.message) p.message.text = await deps.redactor.restoreForVisitor(tx, c, p.message.text);
-          }
-          return list;
-        });
-        for (const e of events) {
-          sse.send(e.type, e.payload, e.id);
-          last = e.id;
-        }
-      };
-      let chain = deliver();
-      const unsubscribe = deps.bus.subscribe(id, () => {
-        chain = chain.then(deliver, deliver);
-      });
-      const heartbeat = setInterval(() => sse.comment('keep-alive'), HEARTBEAT_MS);
-      req.on('close', () => {
+      // A place under the per-visitor and per-tenant caps (a 429 problem when over), before the stream
+      // opens; given back when the response closes, however it ends.
+      const release = deps.streams.reserve(tenantId, visitorId);
+      let leave = () => {};
+      let heartbeat: NodeJS.Timeout | undefined;
+      res.on('close', () => {
         clearInterval(heartbeat);
-        unsubscribe();
+        leave();
+        release();
       });
-      await chain.catch(() => sse.close());
+      await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => visitorConversation(tx, id, visitorId, subject));
+      if (res.destroyed) return;
+      const lastHeader = Number(req.get('last-event-id') ?? 0);
+      const sse = openSse(req, res);
+      // Stored events after Last-Event-ID, then live ones: read once per batch for all of this
+      // conversation's streams, restored for the visitor.
+      leave = deps.streams.join(tenantId, id, {
+        view: 'visitor',
+        last: Number.isSafeInteger(lastHeader) && lastHeader > 0 ? lastHeader : 0,
+        send: (e) => sse.send(e.type, e.payload, e.id),
+        close: () => sse.close(),
+      });
+      heartbeat = setInterval(() => sse.comment('keep-alive'), HEARTBEAT_MS);
     }],
   });
 

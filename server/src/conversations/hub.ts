@@ -1,0 +1,177 @@
+// Live event streams in one process: a cap on open streams per visitor and per tenant, and one room
+// per conversation that reads each batch of new events once and fans it out to every open stream of
+// that conversation, each filtered by its own Last-Event-ID. Reads do not grow with the number of
+// streams: a bus notification (or a new stream) marks the room dirty, one read runs at a time, and
+// a read started while another runs is folded into the next. Visitor streams get reversible values
+// restored (once per batch: the room is one conversation, and every visitor stream in it passed the
+// access check); agent streams get the stored, redacted form.
+import type { Db } from '../db/index.js';
+import { HttpProblem } from '../http/problem.js';
+import type { ConversationBus, ConversationEvent } from './bus.js';
+import { eventsAfter, type ConversationRow } from './service.js';
+import type { Redactor } from './turn.js';
+
+export type StreamView = 'visitor' | 'agent';
+
+export interface StreamListener {
+  view: StreamView;
+  /** The id of the last event this stream has (Last-Event-ID), 0 for none. */
+  last: number;
+  send(e: ConversationEvent): void;
+  /** The room could not read; the stream should end (the client resumes with Last-Event-ID). */
+  close(): void;
+}
+
+export interface StreamLimits {
+  perVisitor: number;
+  perTenant: number;
+}
+
+/** Seconds a client is asked to wait when over a cap. */
+const RETRY_AFTER_SECONDS = 15;
+/** eventsAfter reads at most this many per query; a full batch means more are waiting. */
+const BATCH = 500;
+
+interface Room {
+  tenantId: string;
+  listeners: Set<StreamListener>;
+  reading: boolean;
+  dirty: boolean;
+  unsubscribe: () => void;
+}
+
+export class ConversationHub {
+  private readonly rooms = new Map<string, Room>();
+  private readonly tenants = new Map<string, number>();
+  private readonly visitors = new Map<string, number>();
+
+  constructor(
+    private readonly deps: { db: Db; bus: ConversationBus; redactor: Pick<Redactor, 'restoreForVisitor'>; limits: StreamLimits },
+  ) {}
+
+  /**
+   * Takes a place for one stream of this visitor (or agent) in this tenant, or throws a 429 problem when
+   * either cap is reached. Call before opening the stream; the returned release is idempotent.
+   */
+  reserve(tenantId: string, holder: string): () => void {
+    const { perVisitor, perTenant } = this.deps.limits;
+    const holderKey = `${tenantId}\u0000${holder}`;
+    const retry = { headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } };
+    if ((this.visitors.get(holderKey) ?? 0) >= perVisitor) {
+      throw new HttpProblem(429, 'rate-limited', `Too many open event streams for this visitor (at most ${perVisitor}); close one and retry.`, retry);
+    }
+    if ((this.tenants.get(tenantId) ?? 0) >= perTenant) {
+      throw new HttpProblem(429, 'rate-limited', `This site has too many open event streams right now (at most ${perTenant} per server); retry shortly.`, retry);
+    }
+    bump(this.visitors, holderKey, 1);
+    bump(this.tenants, tenantId, 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      bump(this.visitors, holderKey, -1);
+      bump(this.tenants, tenantId, -1);
+    };
+  }
+
+  /** Open streams, for tests and metrics. */
+  openStreams(tenantId: string): number {
+    return this.tenants.get(tenantId) ?? 0;
+  }
+
+  /**
+   * Adds a stream to its conversation's room; it receives every event after `listener.last`, first
+   * those already stored, then live ones, each once and in order. Returns leave (idempotent).
+   */
+  join(tenantId: string, conversationId: string, listener: StreamListener): () => void {
+    let room = this.rooms.get(conversationId);
+    if (!room) {
+      const created: Room = { tenantId, listeners: new Set(), reading: false, dirty: false, unsubscribe: () => {} };
+      created.unsubscribe = this.deps.bus.subscribe(conversationId, () => this.kick(conversationId, created));
+      this.rooms.set(conversationId, created);
+      room = created;
+    }
+    if (room.tenantId !== tenantId) throw new Error('conversation joined under another tenant');
+    const r = room;
+    r.listeners.add(listener);
+    this.kick(conversationId, r);
+    return () => {
+      if (!r.listeners.delete(listener)) return;
+      if (r.listeners.size === 0 && !r.reading) this.drop(conversationId, r);
+    };
+  }
+
+  private drop(conversationId: string, room: Room) {
+    if (this.rooms.get(conversationId) === room) this.rooms.delete(conversationId);
+    room.unsubscribe();
+  }
+
+  private kick(conversationId: string, room: Room): void {
+    if (room.reading) {
+      room.dirty = true;
+      return;
+    }
+    room.reading = true;
+    void this.drain(conversationId, room);
+  }
+
+  private async drain(conversationId: string, room: Room): Promise<void> {
+    try {
+      do {
+        room.dirty = false;
+        if (room.listeners.size === 0) break;
+        const full = await this.readOnce(conversationId, room);
+        if (full) room.dirty = true;
+      } while (room.dirty);
+    } catch {
+      // Streams end; their clients reconnect with Last-Event-ID and miss nothing.
+      for (const l of [...room.listeners]) l.close();
+      room.listeners.clear();
+    } finally {
+      room.reading = false;
+      if (room.listeners.size === 0) this.drop(conversationId, room);
+    }
+  }
+
+  /** One transaction for every stream of the room; returns whether the batch was full. */
+  private async readOnce(conversationId: string, room: Room): Promise<boolean> {
+    const listeners = [...room.listeners];
+    const from = Math.min(...listeners.map((l) => l.last));
+    const wantVisitor = listeners.some((l) => l.view === 'visitor');
+    const batch = await this.deps.db.withTenant(room.tenantId, { requestId: null }, async (tx) => {
+      const events = await eventsAfter(tx, conversationId, from);
+      const forVisitor = new Map<number, unknown>();
+      if (wantVisitor && events.some(hasMessage)) {
+        const { rows } = await tx.query<ConversationRow>('SELECT * FROM conversations WHERE id = $1', [conversationId]);
+        const c = rows[0];
+        if (!c) throw new Error('conversation is gone');
+        for (const e of events) {
+          if (!hasMessage(e)) continue;
+          const p = e.payload as { message: { text: string } };
+          forVisitor.set(e.id, { ...p, message: { ...p.message, text: await this.deps.redactor.restoreForVisitor(tx, c, p.message.text) } });
+        }
+      }
+      return { events, forVisitor };
+    });
+    // A stream that joined during the read (with an older cursor) is not covered by this batch: it
+    // waits for the next read, which its join already asked for.
+    for (const l of room.listeners) {
+      if (l.last < from) continue;
+      for (const e of batch.events) {
+        if (e.id <= l.last) continue;
+        const payload = l.view === 'visitor' && batch.forVisitor.has(e.id) ? batch.forVisitor.get(e.id) : e.payload;
+        l.send({ ...e, payload });
+        l.last = e.id;
+      }
+    }
+    return batch.events.length >= BATCH;
+  }
+}
+
+const hasMessage = (e: ConversationEvent) => typeof (e.payload as { message?: { text?: unknown } } | null)?.message?.text === 'string';
+
+function bump(map: Map<string, number>, key: string, by: number) {
+  const n = (map.get(key) ?? 0) + by;
+  if (n <= 0) map.delete(key);
+  else map.set(key, n);
+}
