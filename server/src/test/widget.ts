@@ -27,6 +27,10 @@ export class Visitor {
   token = '';
   refreshToken = '';
   visitorId = '';
+  /** The visitor's pseudonymous reference (not a credential). */
+  visitorRef = '';
+  /** The secret the browser keeps to resume this visitor (sent as X-Parley-Visitor). */
+  secret = '';
   constructor(
     readonly base: string,
     readonly key: string,
@@ -46,10 +50,12 @@ export class Visitor {
     return res;
   }
 
-  adopt(session: { token: string; refreshToken: string; visitorId: string }) {
+  adopt(session: { token: string; refreshToken: string; visitorId: string; visitorRef?: string; visitorSecret?: string }) {
     this.token = session.token;
     this.refreshToken = session.refreshToken;
     this.visitorId = session.visitorId;
+    if (session.visitorRef) this.visitorRef = session.visitorRef;
+    if (session.visitorSecret) this.secret = session.visitorSecret;
   }
 
   /** Sends a message and reads the whole answer stream. */
