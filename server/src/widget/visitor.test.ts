@@ -1,6 +1,7 @@
 // Who a visitor is, as seen by admins, the audit log and the database, must never let anyone become that
 // visitor: the credential that resumes a visitor is a secret only its browser holds (stored hashed);
 // everything else carries a pseudonymous reference that resumes nothing.
+import { AdminConversationResponse, AuditListResponse, HandoffListResponse } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { CreatedTenant } from '../tenants/service.js';
 import { startTestApp, type TestApp } from '../test/app.js';
@@ -70,6 +71,7 @@ describe('admin surfaces show a pseudonym, not a credential', () => {
     for (const pii of Object.values(PII)) expect(res.text).not.toContain(pii);
     await expectNoneResumes(candidates(strings(res.body)));
     // What it does show is a stable pseudonymous reference.
+    AdminConversationResponse.parse(res.body);
     expect(res.body.conversation.visitorRef).toMatch(/^v_[A-Za-z0-9_-]{16}$/);
     expect(res.body.conversation).not.toHaveProperty('visitorId');
     expect(res.text).not.toContain(held);
@@ -83,6 +85,7 @@ describe('admin surfaces show a pseudonym, not a credential', () => {
     const handoff = entries.find((e) => e.action === 'handoff.create' && e.actor.type === 'visitor');
     expect(handoff?.actor.id).toBeTruthy();
     await expectNoneResumes(candidates(entries.flatMap((e) => strings([e.actor, e.target ?? null]))));
+    AuditListResponse.parse(res.body);
     // The actor is the same pseudonym the conversation view shows, so agents can still correlate.
     const conv = await admin('GET', `/conversations/${convId}`, a.secretKey);
     expect(handoff!.actor.id).toBe(conv.body.conversation.visitorRef);
@@ -91,6 +94,7 @@ describe('admin surfaces show a pseudonym, not a credential', () => {
 
   test('handoff lists carry the pseudonym too, and nothing that resumes', async () => {
     const res = await admin('GET', '/handoffs', await keyWith('handoffs:read'));
+    HandoffListResponse.parse(res.body);
     const h = res.body.handoffs.find((x: { conversationId: string }) => x.conversationId === convId);
     const conv = await admin('GET', `/conversations/${convId}`, a.secretKey);
     expect(h.visitorRef).toMatch(/^v_/);
@@ -110,7 +114,8 @@ describe('the database holds no visitor credential in clear', () => {
 
   test('nothing stored about visitors, conversations or widget sessions resumes the visitor', async () => {
     const rows = await dump();
-    const visitorTables = Object.keys(rows).filter((n) => /visitor|conversation|widget/.test(n));
+    const visitorTables = Object.keys(rows).filter((n) => /visitor|widget/.test(n) || n === 'conversations');
+    expect(visitorTables).toEqual(expect.arrayContaining(['conversations', 'widget_refresh_tokens']));
     await expectNoneResumes(candidates(visitorTables.flatMap((n) => strings(rows[n]))));
   });
 
