@@ -8,7 +8,7 @@ import { App } from './app.js';
 import { Highlighted, ProblemView, SecretOnce } from './components.js';
 import { verifyInclusion } from './merkle.js';
 import { loadKey } from './session.js';
-import { RedactedText } from './views/inbox.js';
+import { InboxView, RedactedText } from './views/inbox.js';
 import { CAPABILITIES, KeysView } from './views/keys.js';
 import { KnowledgeView } from './views/knowledge.js';
 
@@ -68,6 +68,24 @@ describe('sign-in', () => {
     await settle();
     expect(loadKey()).toBeNull();
     expect(el.querySelector('#secret-key')).not.toBeNull();
+  });
+});
+
+describe('inbox', () => {
+  test("an anonymous visitor is shown by its pseudonymous reference", async () => {
+    const handoff = { id: 'h1', conversationId: '00000000-0000-4000-8000-00000000c0de', status: 'pending', reason: 'visitor_request', assignedTo: null, visitorVerified: false, visitorRef: 'v_AbCdEfGhIjKlMnOp', createdAt: new Date().toISOString(), updatedAt: new Date().toISOString() };
+    const fetchImpl = vi.fn(async (url: string) =>
+      url.includes('/handoffs?status=pending')
+        ? json({ handoffs: [handoff] })
+        : url.includes('/handoffs')
+          ? json({ handoffs: [] })
+          : json({ conversation: { id: handoff.conversationId, status: 'handoff', verified: false, createdAt: handoff.createdAt, visitorRef: handoff.visitorRef, identitySubject: null }, messages: [] }),
+    );
+    const el = mount(<InboxView api={createApi(KEY, fetchImpl as unknown as typeof fetch)} />);
+    await settle();
+    [...el.querySelectorAll<HTMLButtonElement>('button.link')].find((b) => b.textContent?.includes('visitor_request'))!.click();
+    await settle();
+    expect(el.querySelector('.transcript')!.textContent).toContain('anonymous visitor v_AbCdEfGhIjKlMnOp');
   });
 });
 

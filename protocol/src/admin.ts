@@ -132,6 +132,49 @@ export const UpdateHandoffRequest = z.strictObject({
   status: z.enum(['assigned', 'resolved']),
   assignedTo: z.string().trim().min(1).max(200).optional(),
 });
+/**
+ * Who a conversation belongs to, as agents and the audit log see it: a widget visitor's pseudonymous
+ * reference (`v_…`), or `api` / `api:<userRef>` on the API channel. It names the visitor and resumes
+ * nothing: only the visitor's browser holds the secret that does.
+ */
+export const VisitorRefSchema = z.string();
+/** One handoff of `GET /v1/admin/handoffs`. */
+export const AdminHandoffSchema = z.object({
+  id: z.string(),
+  conversationId: z.string(),
+  status: z.enum(['pending', 'assigned', 'resolved']),
+  reason: z.string(),
+  assignedTo: z.string().nullable(),
+  visitorVerified: z.boolean(),
+  visitorRef: VisitorRefSchema,
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export const HandoffListResponse = z.object({ handoffs: z.array(AdminHandoffSchema) });
+/** `GET /v1/admin/conversations/:id`: the transcript as stored (redacted); a read is audited. */
+export const AdminConversationResponse = z.object({
+  conversation: z.object({
+    id: z.string(),
+    status: z.enum(['open', 'handoff', 'closed']),
+    verified: z.boolean(),
+    createdAt: z.string(),
+    visitorRef: VisitorRefSchema,
+    /** The Sign-In Pro subject when the visitor is verified. */
+    identitySubject: z.string().nullable(),
+  }),
+  messages: z.array(
+    z.object({
+      id: z.string(),
+      role: z.string(),
+      text: z.string(),
+      redactions: z.array(z.unknown()),
+      citations: z.array(z.unknown()),
+      confidence: z.number().nullable(),
+      author: z.string().nullable(),
+      createdAt: z.string(),
+    }),
+  ),
+});
 export const AgentMessageRequest = z.strictObject({
   text: z.string().trim().min(1).max(4000),
   agent: z.string().trim().min(1).max(200),

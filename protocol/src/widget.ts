@@ -31,7 +31,13 @@ export const WidgetSessionSchema = z.object({
   expiresAt: z.iso.datetime({ offset: true }),
   /** One-time: presenting a spent one revokes the whole family. */
   refreshToken: z.string(),
-  visitorId: z.string(),
+  /** The visitor's pseudonymous reference (`v_…`): what agents and the audit log see. Not a credential. */
+  visitorRef: z.string(),
+  /**
+   * Only when this call created the visitor: the secret (`pvs_…`) that resumes it. Shown once and stored
+   * by the server only as a hash; the browser keeps it and sends it back as `X-Parley-Visitor`.
+   */
+  visitorSecret: z.string().optional(),
 });
 export type WidgetSession = z.infer<typeof WidgetSessionSchema>;
 

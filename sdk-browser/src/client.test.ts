@@ -29,12 +29,12 @@ let dropAfter: number;
 let streamChunks: string[] = [];
 
 const now = () => new Date().toISOString();
-const session = (subject: string | null, visitorId = 'v_1', ttl = 900_000) => {
+const session = (subject: string | null, visitorRef = 'v_1', ttl = 900_000, visitorSecret?: string) => {
   const token = `at_${++n}`;
   const refreshToken = `rt_${n}_0123456789`;
   tokens.set(token, subject);
   refreshTokens.set(refreshToken, { used: false, subject });
-  return { token, refreshToken, visitorId, expiresAt: new Date(Date.now() + ttl).toISOString() };
+  return { token, refreshToken, visitorRef, ...(visitorSecret ? { visitorSecret } : {}), expiresAt: new Date(Date.now() + ttl).toISOString() };
 };
 let nextTtl = 900_000;
 
@@ -68,10 +68,13 @@ async function handle(req: IncomingMessage, res: ServerResponse) {
   if (req.headers.origin === 'https://evil.example') return problem(res, 403, 'origin-not-allowed', 'not allowed');
   const p = u.pathname.replace('/v1/widget', '');
   if (p === '/config') {
+    // As the server: a known secret (here pvs_<k> resumes v_<k>) resumes its visitor; anything else is a
+    // new visitor, whose secret comes with this one response.
     const visitor = req.headers['x-parley-visitor'];
+    const known = typeof visitor === 'string' && /^pvs_\d+$/.test(visitor) ? visitor.slice(4) : null;
     return json(res, 200, {
       settings: { tenantName: 'Shop', greeting: 'Hi', launcherText: 'Chat', locale: 'auto', theme: 'auto', accentColor: '#2f6feb', position: 'bottom-right', identityMode: 'optional' },
-      session: session(null, typeof visitor === 'string' ? visitor : `v_${n + 1}`, nextTtl),
+      session: known ? session(null, `v_${known}`, nextTtl) : session(null, `v_${n + 1}`, nextTtl, `pvs_${n + 1}`),
     });
   }
   if (p === '/session/refresh') {
@@ -151,15 +154,24 @@ describe('sessions', () => {
     const first = client({ storage });
     const settings = await first.config();
     expect(settings.tenantName).toBe('Shop');
-    expect(storage.get()).toEqual({ visitorId: 'v_1', refreshToken: 'rt_1_0123456789' });
+    expect(storage.get()).toEqual({ visitorSecret: 'pvs_1', refreshToken: 'rt_1_0123456789' });
     expect(JSON.stringify(storage.get())).not.toContain('at_');
     // A reload: settings again, the session resumed through the stored refresh token.
     const second = client({ storage });
     await second.config();
-    expect(seen.at(-1)!.headers['x-parley-visitor']).toBe('v_1');
+    expect(seen.at(-1)!.headers['x-parley-visitor']).toBe('pvs_1');
     await second.createConversation();
     expect(calls('/session/refresh')).toBe(1);
-    expect(storage.get()).toMatchObject({ visitorId: 'v_1', conversationId: 'c1' });
+    expect(storage.get()).toMatchObject({ visitorSecret: 'pvs_1', conversationId: 'c1' });
+  });
+
+  test('a visitor id kept by an older version is never sent, and is dropped from storage', async () => {
+    const storage = memorySession();
+    storage.set({ visitorId: 'v_legacy0123456789012345' } as never);
+    const c = client({ storage });
+    await c.config();
+    expect(seen.at(-1)!.headers['x-parley-visitor']).toBeUndefined();
+    expect(storage.get()).toEqual({ visitorSecret: 'pvs_1', refreshToken: 'rt_1_0123456789' });
   });
 
   test('a 401 token-expired is refreshed once and the call retried', async () => {

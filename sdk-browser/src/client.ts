@@ -12,7 +12,11 @@ export interface SessionStorage {
 
 /** What survives a reload. The short-lived access token never does. */
 export interface StoredSession {
-  visitorId: string;
+  /**
+   * The secret that resumes this visitor, sent back as `X-Parley-Visitor`. The server hands it out once,
+   * when it creates the visitor, and keeps only its hash; nobody else (agents, admin keys) ever sees it.
+   */
+  visitorSecret?: string | undefined;
   refreshToken?: string | undefined;
   /** The verified visitor id (Sign-In Pro subject) the refresh token's session is bound to. */
   identity?: string | undefined;
@@ -89,7 +93,7 @@ const EARLY_MS = 15_000;
 
 /** A client of the widget API. */
 export interface ParleyClient {
-  /** Settings and a fresh session (reusing the stored visitor id). */
+  /** Settings and a fresh session (resuming the stored visitor through its secret). */
   config(): Promise<WidgetSettings>;
   /** Exchanges the stored one-time refresh token for a new session (a new anonymous one if refused). */
   refresh(): Promise<WidgetSession>;
@@ -128,12 +132,14 @@ export function createClient(opts: ClientOptions): ParleyClient {
   const exclusive = <T>(fn: () => Promise<T>) => (locks ? locks.request(`parley:refresh:${opts.publishableKey}`, fn) : fn());
 
   const remember = (patch: Partial<StoredSession>) => {
-    const cur = store.get();
-    store.set({ visitorId: '', ...cur, ...patch });
+    // `visitorId` is what older versions kept: a dead credential now, so it is dropped on the next write.
+    const { visitorId: _old, ...cur } = (store.get() ?? {}) as StoredSession & { visitorId?: unknown };
+    store.set({ ...cur, ...patch });
   };
   const adopt = (s: WidgetSession, identity: string | undefined) => {
     session = s;
-    remember({ visitorId: s.visitorId, refreshToken: s.refreshToken, identity });
+    // The secret comes only with a visitor created (or first given one) by this call; keep it.
+    remember({ ...(s.visitorSecret ? { visitorSecret: s.visitorSecret } : {}), refreshToken: s.refreshToken, identity });
     return s;
   };
 
@@ -159,7 +165,7 @@ export function createClient(opts: ClientOptions): ParleyClient {
   // The session config issues is anonymous: it is taken only when no session is held or resumable,
   // so reading settings never drops a verified identity.
   async function loadConfig(takeSession: boolean): Promise<WidgetSettings> {
-    const visitor = store.get()?.visitorId;
+    const visitor = store.get()?.visitorSecret;
     const res = await request('GET', '/config', undefined, visitor ? { 'x-parley-visitor': visitor } : {});
     if (!res.ok) throw await problem(res);
     const out = (await res.json()) as WidgetConfigResponse;

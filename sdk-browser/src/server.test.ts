@@ -33,7 +33,7 @@ describe('@parley/browser', () => {
     const settings = await client.config();
     expect(settings.tenantName).toBe('Shop');
     const conv = await client.createConversation();
-    expect(client.stored).toMatchObject({ conversationId: conv.id, visitorId: expect.stringMatching(/^v_/) });
+    expect(client.stored).toMatchObject({ conversationId: conv.id, visitorSecret: expect.stringMatching(/^pvs_/) });
     const events = [];
     for await (const e of client.sendMessage(conv.id, 'When do your stores open?')) events.push(e);
     expect(events[0]!.event).toBe('message');

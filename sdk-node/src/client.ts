@@ -34,7 +34,7 @@ export interface ParleyOptions {
 }
 
 const HandoffList = z.object({
-  handoffs: z.array(z.object({ id: z.string(), conversationId: z.string(), status: z.string(), reason: z.string(), assignedTo: z.string().nullable(), visitorVerified: z.boolean(), createdAt: z.string(), updatedAt: z.string() })),
+  handoffs: z.array(z.object({ id: z.string(), conversationId: z.string(), status: z.string(), reason: z.string(), assignedTo: z.string().nullable(), visitorVerified: z.boolean(), visitorRef: z.string(), createdAt: z.string(), updatedAt: z.string() })),
 });
 const PiiScan = z.object({ matches: z.array(z.object({ class: z.string(), start: z.number(), end: z.number(), score: z.number(), action: z.string() })), redacted: z.string() });
 const SourcesResponse = z.object({ sources: z.array(SourceSchema.extend({ changed: z.boolean().optional() })) });

@@ -47,7 +47,7 @@ async function mountApp(fake: ReturnType<typeof fakeClient>, over: Partial<Contr
 describe('message list', () => {
   test('roles, a greeting, citations as links to their sources, system notes, a polite log', async () => {
     const fake = fakeClient({
-      stored: { visitorId: 'v_1', conversationId: 'c1' },
+      stored: { visitorSecret: 'pvs_1', conversationId: 'c1' },
       history: [
         message('m1', 'visitor', 'Refunds?'),
         message('m2', 'assistant', 'Within **5 days** [1]. See also [2].', {
@@ -75,7 +75,7 @@ describe('message list', () => {
   });
 
   test('a stored conversation that is gone is forgotten', async () => {
-    const fake = fakeClient({ stored: { visitorId: 'v_1', conversationId: 'gone' } });
+    const fake = fakeClient({ stored: { visitorSecret: 'pvs_1', conversationId: 'gone' } });
     await mountApp(fake);
     await vi.waitFor(() => expect(fake.client.stored?.conversationId).toBeUndefined());
     expect(fake.client.events).not.toHaveBeenCalled();
@@ -126,7 +126,7 @@ describe('streaming and the composer', () => {
   });
 
   test('live agent messages arrive, each message shown once whichever path brings it', async () => {
-    const fake = fakeClient({ stored: { visitorId: 'v_1', conversationId: 'c1' } });
+    const fake = fakeClient({ stored: { visitorSecret: 'pvs_1', conversationId: 'c1' } });
     const ui = await mountApp(fake);
     await vi.waitFor(() => expect(fake.client.events).toHaveBeenCalledTimes(1));
     ui.type('hello');

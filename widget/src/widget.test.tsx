@@ -168,7 +168,7 @@ describe('identity', () => {
   });
 
   test('the same person again keeps the conversation; a different one starts a new one', async () => {
-    const fake = fakeClient({ stored: { visitorId: 'v_1', identity: 'user-1', conversationId: 'c1' } });
+    const fake = fakeClient({ stored: { visitorSecret: 'pvs_1', identity: 'user-1', conversationId: 'c1' } });
     const { P } = await page({}, undefined, fake);
     P('identify', { token: 'signin_token_a' });
     await vi.waitFor(() => expect(fake.client.identify).toHaveBeenCalledTimes(1));

@@ -11,6 +11,8 @@ interface Handoff {
   reason: string;
   assignedTo: string | null;
   visitorVerified: boolean;
+  /** The visitor's pseudonymous reference: tells visitors apart, lets nobody act as one. */
+  visitorRef: string;
   createdAt: string;
 }
 interface Message {
@@ -22,7 +24,7 @@ interface Message {
   createdAt: string;
 }
 interface Transcript {
-  conversation: { id: string; status: string; verified: boolean; identitySubject: string | null };
+  conversation: { id: string; status: string; verified: boolean; visitorRef: string; identitySubject: string | null };
   messages: Message[];
 }
 
@@ -115,7 +117,7 @@ function TranscriptView({ api, handoff, agent, setAgent, onChanged }: { api: Api
     <section aria-labelledby="transcript-title" class="transcript">
       <h2 id="transcript-title">Conversation {handoff.conversationId.slice(0, 8)}</h2>
       <p class="muted">
-        {handoff.reason} · {handoff.visitorVerified ? `verified visitor ${t.data?.conversation.identitySubject ?? ''}` : 'anonymous visitor'} · {handoff.status}
+        {handoff.reason} · {handoff.visitorVerified ? `verified visitor ${t.data?.conversation.identitySubject ?? ''}` : `anonymous visitor ${handoff.visitorRef}`} · {handoff.status}
         {handoff.assignedTo ? ` to ${handoff.assignedTo}` : ''}
       </p>
       <ProblemView problem={t.problem} />

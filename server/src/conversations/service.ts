@@ -26,6 +26,8 @@ export interface MessageView {
 export interface ConversationRow {
   id: string;
   tenant_id: string;
+  /** Who the conversation belongs to, as a pseudonymous reference that resumes nothing: a widget
+   * visitor's `v_…` (its credential is a secret only its browser holds), or `api[:userRef]`. */
   visitor_id: string;
   channel: 'widget' | 'api' | 'email';
   verified: boolean;
@@ -75,7 +77,7 @@ export async function createConversation(
   return rows[0]!;
 }
 
-/** A visitor sees a conversation only with the same visitor id and the same verified identity (or none). */
+/** A visitor sees a conversation only with the same visitor reference and the same verified identity (or none). */
 export async function visitorConversation(tx: Tx, id: string, visitorId: string, subject: string | null, lock = false): Promise<ConversationRow> {
   const { rows } = await tx.query<ConversationRow>(
     `SELECT * FROM conversations WHERE id = $1 AND visitor_id = $2 AND identity_subject IS NOT DISTINCT FROM $3${lock ? ' FOR UPDATE' : ''}`,

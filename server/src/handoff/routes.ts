@@ -15,6 +15,7 @@ import { tenantPolicy, vaultContext, type ConversationRedactor } from '../ai/pii
 import type { ConversationBus } from '../conversations/bus.js';
 import { appendMessage, conversationView, recordEvent, type ConversationRow } from '../conversations/service.js';
 import { requireCapability as can } from '../tenants/auth.js';
+import { listHandoffs } from './store.js';
 
 export interface HandoffDeps {
   db: Db;
@@ -44,22 +45,16 @@ export function handoffRoutes(deps: HandoffDeps): Router {
     get: [can('handoffs:read'), async (req, res) => {
       const q = parse(HandoffListQuery, req.query, 'query');
       const { tenantId } = adminCtx(req);
-      const rows = await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) =>
-        tx.query<{ id: string; conversation_id: string; status: string; reason: string; assigned_to: string | null; created_at: Date; updated_at: Date; verified: boolean }>(
-          `SELECT h.id, h.conversation_id, h.status, h.reason, h.assigned_to, h.created_at, h.updated_at, c.verified
-             FROM handoffs h JOIN conversations c ON c.id = h.conversation_id
-            WHERE ($1::text IS NULL OR h.status = $1) ORDER BY h.created_at DESC LIMIT $2`,
-          [q.status ?? null, q.limit],
-        ),
-      );
+      const rows = await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => listHandoffs(tx, q.status ?? null, q.limit));
       res.json({
-        handoffs: rows.rows.map((h) => ({
+        handoffs: rows.map((h) => ({
           id: h.id,
           conversationId: h.conversation_id,
           status: h.status,
           reason: h.reason,
           assignedTo: h.assigned_to,
           visitorVerified: h.verified,
+          visitorRef: h.visitor_ref,
           createdAt: h.created_at.toISOString(),
           updatedAt: h.updated_at.toISOString(),
         })),
@@ -101,7 +96,8 @@ export function handoffRoutes(deps: HandoffDeps): Router {
         // Reading a transcript is a sensitive read even in its redacted form.
         await deps.audit.append(tx, { tenantId, ...by(req), action: 'conversation.read', target: { type: 'conversation', id } });
         return {
-          conversation: { ...conversationView(c), visitorId: c.visitor_id, identitySubject: c.identity_subject },
+          // The visitor's pseudonymous reference: it names the visitor, it does not let anyone become them.
+          conversation: { ...conversationView(c), visitorRef: c.visitor_id, identitySubject: c.identity_subject },
           messages: messages.rows.map((m) => ({
             id: m.id,
             role: m.role,

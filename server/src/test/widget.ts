@@ -26,7 +26,10 @@ export function parseSse(text: string): SseEvent[] {
 export class Visitor {
   token = '';
   refreshToken = '';
-  visitorId = '';
+  /** The visitor's pseudonymous reference (not a credential). */
+  visitorRef = '';
+  /** The secret the browser keeps to resume this visitor (sent as X-Parley-Visitor). */
+  secret = '';
   constructor(
     readonly base: string,
     readonly key: string,
@@ -41,15 +44,16 @@ export class Visitor {
   }
 
   async start(): Promise<Res> {
-    const res = await this.call('GET', '/config', undefined, this.visitorId ? { 'x-parley-visitor': this.visitorId } : {});
+    const res = await this.call('GET', '/config', undefined, this.secret ? { 'x-parley-visitor': this.secret } : {});
     if (res.status === 200) this.adopt(res.body.session);
     return res;
   }
 
-  adopt(session: { token: string; refreshToken: string; visitorId: string }) {
+  adopt(session: { token: string; refreshToken: string; visitorRef: string; visitorSecret?: string }) {
     this.token = session.token;
     this.refreshToken = session.refreshToken;
-    this.visitorId = session.visitorId;
+    if (session.visitorRef) this.visitorRef = session.visitorRef;
+    if (session.visitorSecret) this.secret = session.visitorSecret;
   }
 
   /** Sends a message and reads the whole answer stream. */

@@ -16,7 +16,8 @@ import { conversationView, createConversation, createHandoff, listMessages, visi
 import { runTurn, type Answerer, type Redactor } from '../conversations/turn.js';
 import type { Env } from '../tenants/service.js';
 import { widgetGate, widgetSession } from './gate.js';
-import { newVisitorId, VISITOR_ID, type WidgetTokens } from './tokens.js';
+import type { WidgetTokens } from './tokens.js';
+import { claimVisitorSecret, resolveVisitor } from './visitors.js';
 
 export interface WidgetDeps {
   db: Db;
@@ -63,9 +64,9 @@ export function widgetRoutes(deps: WidgetDeps): Router {
   route(r, '/config', {
     get: async (req, res) => {
       const { tenantId, origin } = w(req);
-      const incoming = req.get('x-parley-visitor');
-      const visitorId = incoming && VISITOR_ID.test(incoming) ? incoming : newVisitorId();
       const out = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
+        // The browser's visitor secret resumes its visitor; anything else is a new visitor.
+        const visitor = await resolveVisitor(tx, tenantId, req.get('x-parley-visitor'));
         const t = (await tx.query<{ name: string; settings: { widget?: WidgetSettings } }>('SELECT name, settings FROM tenants')).rows[0]!;
         const mode = (await tx.query<{ mode: string }>('SELECT mode FROM identity_settings')).rows[0]?.mode ?? 'optional';
         const ws = t.settings.widget ?? {};
@@ -80,7 +81,10 @@ export function widgetRoutes(deps: WidgetDeps): Router {
             position: ws.position ?? 'bottom-right',
             identityMode: mode,
           },
-          session: await deps.tokens.issue(tx, { tenantId, visitorId, origin, subject: null }),
+          session: {
+            ...(await deps.tokens.issue(tx, { tenantId, visitorRef: visitor.ref, origin, subject: null })),
+            ...(visitor.secret ? { visitorSecret: visitor.secret } : {}),
+          },
         };
       });
       res.setHeader('Cache-Control', 'no-store').json(out);
@@ -98,7 +102,9 @@ export function widgetRoutes(deps: WidgetDeps): Router {
           return 'reused' as const;
         }
         if (!redeemed) return null;
-        return deps.tokens.issue(tx, redeemed.claims, redeemed.familyId);
+        const session = await deps.tokens.issue(tx, redeemed.claims, redeemed.familyId);
+        const secret = await claimVisitorSecret(tx, redeemed.claims.visitorRef);
+        return secret ? { ...session, visitorSecret: secret } : session;
       });
       if (outcome === 'reused') throw new HttpProblem(401, 'token-replayed', 'This refresh token was already used; its session family is revoked.');
       if (!outcome) throw new HttpProblem(401, 'token-invalid', 'The refresh token is unknown, expired or revoked.');
@@ -110,7 +116,7 @@ export function widgetRoutes(deps: WidgetDeps): Router {
     post: [session, async (req, res) => {
       const body = parse(IdentifyRequest, req.body);
       const { tenantId, origin } = w(req);
-      const { visitorId } = s(req);
+      const { visitorRef } = s(req);
       try {
         const out = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
           const identity = await verifyIdentityToken(tx, deps.keyring, tenantId, body.token);
@@ -130,7 +136,7 @@ export function widgetRoutes(deps: WidgetDeps): Router {
           });
           return {
             visitor: { verified: true, id: identity.subject, ...identity.profile },
-            session: await deps.tokens.issue(tx, { tenantId, visitorId, origin, subject: identity.subject }),
+            session: await deps.tokens.issue(tx, { tenantId, visitorRef, origin, subject: identity.subject }),
           };
         });
         res.setHeader('Cache-Control', 'no-store').json(out);
@@ -149,11 +155,11 @@ export function widgetRoutes(deps: WidgetDeps): Router {
     post: [session, async (req, res) => {
       parse(z.strictObject({}), req.body ?? {});
       const { tenantId, origin } = w(req);
-      const { visitorId, subject } = s(req);
+      const { visitorRef, subject } = s(req);
       const conversation = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
         const mode = (await tx.query<{ mode: string }>('SELECT mode FROM identity_settings')).rows[0]?.mode;
         if (mode === 'required' && !subject) throw new HttpProblem(403, 'identity-required', 'This site requires you to be signed in to chat.');
-        return createConversation(tx, { tenantId, visitorId, origin, subject });
+        return createConversation(tx, { tenantId, visitorId: visitorRef, origin, subject });
       });
       res.status(201).json({ conversation: conversationView(conversation) });
     }],
@@ -162,10 +168,10 @@ export function widgetRoutes(deps: WidgetDeps): Router {
   route(r, '/conversations/:id', {
     get: [session, async (req, res) => {
       const { tenantId } = w(req);
-      const { visitorId, subject } = s(req);
+      const { visitorRef, subject } = s(req);
       const id = convId(req);
       const out = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
-        const c = await visitorConversation(tx, id, visitorId, subject);
+        const c = await visitorConversation(tx, id, visitorRef, subject);
         const messages = await listMessages(tx, id);
         for (const m of messages) m.text = await deps.redactor.restoreForVisitor(tx, c, m.text);
         return { conversation: conversationView(c), messages };
@@ -178,9 +184,9 @@ export function widgetRoutes(deps: WidgetDeps): Router {
     post: [session, async (req, res) => {
       const body = parse(SendMessageRequest, req.body);
       const { tenantId } = w(req);
-      const { visitorId, subject } = s(req);
+      const { visitorRef, subject } = s(req);
       const id = convId(req);
-      const turn = { tenantId, conversationId: id, visitorId, subject, text: body.text, clientMessageId: body.clientMessageId, requestId: req.id };
+      const turn = { tenantId, conversationId: id, visitorId: visitorRef, subject, text: body.text, clientMessageId: body.clientMessageId, requestId: req.id };
       if (!wantsSse(req)) {
         const events: unknown[] = [];
         await runTurn(deps, turn, (e) => e.type !== 'delta' && events.push(e));
@@ -188,7 +194,7 @@ export function widgetRoutes(deps: WidgetDeps): Router {
         return;
       }
       // Validate access before committing to a stream, so refusals are plain problems.
-      await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => visitorConversation(tx, id, visitorId, subject));
+      await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => visitorConversation(tx, id, visitorRef, subject));
       const sse = openSse(req, res);
       try {
         await runTurn(deps, turn, (e) => sse.send(e.type, e.type === 'delta' ? { text: e.text } : e.type === 'handoff' ? { handoff: e.handoff } : { message: e.message }));
@@ -203,11 +209,11 @@ export function widgetRoutes(deps: WidgetDeps): Router {
   route(r, '/conversations/:id/events', {
     get: [session, async (req, res) => {
       const { tenantId } = w(req);
-      const { visitorId, subject } = s(req);
+      const { visitorRef, subject } = s(req);
       const id = convId(req);
       // A place under the per-visitor and per-tenant caps (a 429 problem when over), before the stream
       // opens; given back when the response closes, however it ends.
-      const release = deps.streams.reserve(tenantId, visitorId);
+      const release = deps.streams.reserve(tenantId, visitorRef);
       let leave = () => {};
       let heartbeat: NodeJS.Timeout | undefined;
       res.on('close', () => {
@@ -215,7 +221,7 @@ export function widgetRoutes(deps: WidgetDeps): Router {
         leave();
         release();
       });
-      await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => visitorConversation(tx, id, visitorId, subject));
+      await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => visitorConversation(tx, id, visitorRef, subject));
       if (res.destroyed) return;
       const lastHeader = Number(req.get('last-event-id') ?? 0);
       const sse = openSse(req, res);
@@ -235,17 +241,17 @@ export function widgetRoutes(deps: WidgetDeps): Router {
     post: [session, async (req, res) => {
       const body = parse(HandoffRequest, req.body ?? {});
       const { tenantId } = w(req);
-      const { visitorId, subject } = s(req);
+      const { visitorRef, subject } = s(req);
       const id = convId(req);
       const out = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
-        await visitorConversation(tx, id, visitorId, subject, true);
+        await visitorConversation(tx, id, visitorRef, subject, true);
         return createHandoff(tx, deps.audit, {
           tenantId,
           conversationId: id,
           reason: 'visitor_request',
           detail: body.reason ? { visitorNote: true } : {},
           requestId: req.id,
-          actor: { type: 'visitor', id: subject ?? visitorId },
+          actor: { type: 'visitor', id: subject ?? visitorRef },
         });
       });
       if (out.event) deps.bus.publish(out.event);

@@ -1,5 +1,5 @@
-// Widget session tokens (JWT, EdDSA, 15 minutes, audience "widget") bound to tenant, visitor and
-// origin, and one-time refresh tokens in families: reusing a spent refresh token revokes the family.
+// Widget session tokens (JWT, EdDSA, 15 minutes, audience "widget") bound to tenant, visitor (its
+// pseudonymous reference, never its secret) and origin, and one-time refresh tokens in families: reusing a spent refresh token revokes the family.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { jwtVerify, SignJWT, errors as joseErrors } from 'jose';
 import type { KeyObject } from 'node:crypto';
@@ -12,7 +12,8 @@ const AUDIENCE = 'widget';
 
 export interface WidgetClaims {
   tenantId: string;
-  visitorId: string;
+  /** The visitor's pseudonymous reference (`v_…`). */
+  visitorRef: string;
   origin: string;
   /** Sign-In Pro subject when the visitor is verified. */
   subject: string | null;
@@ -22,12 +23,12 @@ export interface IssuedSession {
   token: string;
   expiresAt: string;
   refreshToken: string;
-  visitorId: string;
+  visitorRef: string;
+  /** Only when the visitor was created now: the secret its browser keeps to resume it. */
+  visitorSecret?: string;
 }
 
 const hash = (token: string) => createHash('sha256').update(token).digest();
-export const newVisitorId = () => `v_${randomBytes(16).toString('base64url')}`;
-export const VISITOR_ID = /^v_[A-Za-z0-9_-]{22}$/;
 
 export class WidgetTokens {
   constructor(
@@ -41,7 +42,7 @@ export class WidgetTokens {
       .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT' })
       .setIssuer(this.issuer)
       .setAudience(AUDIENCE)
-      .setSubject(c.visitorId)
+      .setSubject(c.visitorRef)
       .setIssuedAt(now)
       .setExpirationTime(now + SESSION_TTL_S)
       .setJti(randomUUID())
@@ -60,7 +61,7 @@ export class WidgetTokens {
       });
       return {
         tenantId: String(payload.tid),
-        visitorId: String(payload.sub),
+        visitorRef: String(payload.sub),
         origin: String(payload.org),
         subject: typeof payload.vfy === 'string' ? payload.vfy : null,
       };
@@ -76,9 +77,9 @@ export class WidgetTokens {
     await tx.query(
       `INSERT INTO widget_refresh_tokens (id, tenant_id, family_id, token_hash, visitor_id, origin, identity_subject, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8))`,
-      [randomUUID(), c.tenantId, familyId, hash(refreshToken), c.visitorId, c.origin, c.subject, REFRESH_TTL_S],
+      [randomUUID(), c.tenantId, familyId, hash(refreshToken), c.visitorRef, c.origin, c.subject, REFRESH_TTL_S],
     );
-    return { ...(await this.sign(c)), refreshToken, visitorId: c.visitorId };
+    return { ...(await this.sign(c)), refreshToken, visitorRef: c.visitorRef };
   }
 
   /**
@@ -100,7 +101,7 @@ export class WidgetTokens {
     }
     await tx.query('UPDATE widget_refresh_tokens SET used_at = now() WHERE id = $1', [row.id]);
     return {
-      claims: { tenantId, visitorId: row.visitor_id, origin: row.origin, subject: row.identity_subject },
+      claims: { tenantId, visitorRef: row.visitor_id, origin: row.origin, subject: row.identity_subject },
       familyId: row.family_id,
     };
   }

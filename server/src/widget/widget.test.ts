@@ -33,7 +33,7 @@ describe('config and the domain allow-list', () => {
     expect(res.headers.get('access-control-allow-origin')).toBe(A_ORIGIN);
     expect(res.headers.get('vary')).toMatch(/Origin/);
     expect(res.body.settings).toMatchObject({ tenantName: 'Tenant A', identityMode: 'optional' });
-    expect(res.body.session).toMatchObject({ token: expect.any(String), refreshToken: expect.stringMatching(/^rt_/), visitorId: expect.stringMatching(/^v_/) });
+    expect(res.body.session).toMatchObject({ token: expect.any(String), refreshToken: expect.stringMatching(/^rt_/), visitorRef: expect.stringMatching(/^v_/), visitorSecret: expect.stringMatching(/^pvs_/) });
     expect(new Date(res.body.session.expiresAt).getTime() - Date.now()).toBeLessThanOrEqual(15 * 60 * 1000);
   });
 
@@ -110,7 +110,7 @@ describe('widget session tokens', () => {
       .setProtectedHeader({ alg: 'EdDSA' })
       .setIssuer(t.config.publicUrl)
       .setAudience('widget')
-      .setSubject(v.visitorId)
+      .setSubject(v.visitorRef)
       .setIssuedAt(past - 900)
       .setExpirationTime(past)
       .sign(keys.privateKey);
@@ -118,7 +118,7 @@ describe('widget session tokens', () => {
     expect(expired.status).toBe(401);
     expect(expired.body.type).toBe('/docs/problems/token-expired');
     const other = ed25519FromSeed(Buffer.alloc(32, 7));
-    v.token = (await new WidgetTokens(other, t.config.publicUrl).sign({ tenantId: a.tenant.id, visitorId: v.visitorId, origin: A_ORIGIN, subject: null })).token;
+    v.token = (await new WidgetTokens(other, t.config.publicUrl).sign({ tenantId: a.tenant.id, visitorRef: v.visitorRef, origin: A_ORIGIN, subject: null })).token;
     expect((await v.call('POST', '/conversations', {})).status).toBe(401);
     v.token = '';
     expect((await v.call('POST', '/conversations', {})).status).toBe(401);

@@ -59,7 +59,7 @@ export function fakeClient(init: { stored?: StoredSession | null; history?: Mess
     refresh: vi.fn(),
     identify: vi.fn(async (_token: string) => ({ verified: true as const, id: 'user-1' })),
     createConversation: vi.fn(async () => {
-      stored = { visitorId: 'v_1', ...stored, conversationId: 'c1' };
+      stored = { visitorSecret: 'pvs_1', ...stored, conversationId: 'c1' };
       return { id: 'c1', status: 'open' as const, verified: false, createdAt: '2025-01-01T00:00:00.000Z' };
     }),
     getConversation: vi.fn(async (id: string) => {
@@ -72,7 +72,7 @@ export function fakeClient(init: { stored?: StoredSession | null; history?: Mess
     get stored() {
       return stored;
     },
-    remember: vi.fn((patch: Partial<StoredSession>) => void (stored = { visitorId: 'v_1', ...stored, ...patch })),
+    remember: vi.fn((patch: Partial<StoredSession>) => void (stored = { visitorSecret: 'pvs_1', ...stored, ...patch })),
     forget: vi.fn(() => void (stored = null)),
   } satisfies ParleyClient;
   return {
