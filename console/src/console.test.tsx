@@ -8,7 +8,7 @@ import { App } from './app.js';
 import { Highlighted, ProblemView, SecretOnce } from './components.js';
 import { verifyInclusion } from './merkle.js';
 import { loadKey } from './session.js';
-import { RedactedText } from './views/inbox.js';
+import { InboxView, RedactedText } from './views/inbox.js';
 import { CAPABILITIES, KeysView } from './views/keys.js';
 import { KnowledgeView } from './views/knowledge.js';
 
@@ -59,6 +59,7 @@ describe('sign-in', () => {
     expect(localStorage.length).toBe(0);
     expect(el.querySelector('header')!.textContent).toContain(`${KEY.slice(0, 12)}…`);
     expect(el.textContent).not.toContain(KEY);
+    await vi.waitFor(() => expect(fetchImpl).toHaveBeenCalled());
     // The inbox loaded with the key, from this origin.
     const [url, init] = fetchImpl.mock.calls[0] as unknown as [string, RequestInit];
     expect(url).toBe('/v1/admin/handoffs?status=pending');
@@ -179,6 +180,35 @@ describe('knowledge', () => {
     [...el.querySelectorAll('button')].find((b) => b.textContent === 'Embed pending chunks')!.click();
     await settle();
     expect(el.querySelector('.sync-status')!.textContent).toMatch(/No embedding model/);
+  });
+});
+
+describe('bidi controls', () => {
+  test('a transcript with a right-to-left override shows the controls as visible escapes, never raw', async () => {
+    const RLO = '\u202E';
+    const CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
+    const handoff = { id: 'h1', conversationId: '00000000-0000-4000-8000-000000000003', status: 'pending', reason: `visitor_request${RLO}`, assignedTo: null, visitorVerified: false, createdAt: new Date().toISOString() };
+    const api = createApi(KEY, async (url) => {
+      const u = String(url);
+      if (u.includes('/handoffs?status=pending')) return json({ handoffs: [handoff] });
+      if (u.includes('/handoffs?status=assigned')) return json({ handoffs: [] });
+      return json({
+        conversation: { id: handoff.conversationId, status: 'handoff', verified: false, identitySubject: null },
+        messages: [
+          { id: 'm1', role: 'visitor', text: `Please open invoice${RLO}fdp.exe [EMAIL_1]\u2066x\u2069\u200E\u061C`, redactions: [], author: null, createdAt: new Date().toISOString() },
+          { id: 'm2', role: 'agent', text: 'ok', redactions: [], author: `Sam${RLO}`, createdAt: new Date().toISOString() },
+        ],
+      });
+    });
+    const el = mount(<InboxView api={api} />);
+    await settle();
+    el.querySelector<HTMLButtonElement>('.list button')!.click();
+    await settle();
+    expect(el.querySelectorAll('.msg')).toHaveLength(2);
+    expect(el.innerHTML).not.toMatch(CONTROLS);
+    expect(el.textContent).toContain('Please open invoice⟨U+202E⟩fdp.exe [EMAIL_1]⟨U+2066⟩x⟨U+2069⟩⟨U+200E⟩⟨U+061C⟩');
+    expect(el.textContent).toContain('Agent Sam⟨U+202E⟩');
+    expect(el.querySelector('button.token')!.textContent).toBe('[EMAIL_1]');
   });
 });
 

@@ -3,7 +3,7 @@
 import { ParleyError } from '@parley/browser';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import type { Boot } from './options.js';
-import { fakeClient } from './test/fake-client.js';
+import { fakeClient, SETTINGS } from './test/fake-client.js';
 import { start } from './widget.js';
 
 const settle = () => new Promise((r) => setTimeout(r, 30));
@@ -103,6 +103,13 @@ describe('options, settings and locales', () => {
     expect(launcher.textContent).toBe('Questions?');
     expect(host.dataset.side).toBe('left');
     expect(host.dataset.theme).toBe('auto');
+  });
+
+  test('a launcher text from the settings shows without bidi controls', async () => {
+    const fake = fakeClient();
+    fake.client.config.mockResolvedValue({ ...SETTINGS, launcherText: 'Chat\u202Etxt.exe' });
+    const { launcher } = await page({}, undefined, fake);
+    expect(launcher.textContent).toBe('Chattxt.exe');
   });
 
   test('Arabic is right to left, French follows the browser', async () => {

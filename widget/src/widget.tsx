@@ -3,6 +3,7 @@
 import { createClient, ParleyError, type ClientOptions, type ParleyClient, type WidgetSettings } from '@parley/browser';
 import { render } from 'preact';
 import { App, type Controller } from './app.js';
+import { noBidi } from './bidi.js';
 import { strings } from './i18n.js';
 import { addStyles, type Boot, type WidgetOptions } from './options.js';
 import { CSS } from './styles.js';
@@ -90,7 +91,7 @@ export function start(boot: Boot, makeClient: (opts: ClientOptions) => ParleyCli
     host.dataset.theme = e.theme ?? 'auto';
     host.lang = lang;
     launcher.className = 'l';
-    launcher.textContent = e.text ?? t.launcher;
+    launcher.textContent = noBidi(e.text ?? t.launcher);
     launcher.dir = dir;
     launcher.setAttribute('aria-expanded', String(ctl.open));
     viewport();
