@@ -148,6 +148,29 @@ describe('the page around it', () => {
     expect(host.isConnected).toBe(false);
   });
 
+  test('a refused origin is told, in the console, which origin to allow for which key (once)', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const refused = fakeClient();
+    refused.client.config.mockRejectedValue(new ParleyError(403, '/docs/problems/origin-not-allowed', 'Forbidden', undefined, 'req_1'));
+    await page({}, undefined, refused);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0]![0])).toContain(`add ${location.origin} to the allowed domains of the key pk_test_x`);
+    w.Parley?.('shutdown');
+    delete w.Parley;
+    vi.resetModules();
+    // In a browser the refusal is a CORS failure the script cannot read: the same hint, once however
+    // often the widget tries again.
+    warn.mockClear();
+    const hidden = fakeClient();
+    hidden.client.config.mockRejectedValue(new ParleyError(0, 'network', 'Network error', undefined, null));
+    await page({}, undefined, hidden);
+    dispatchEvent(new Event('online'));
+    await vi.waitFor(() => expect(hidden.client.config).toHaveBeenCalledTimes(2));
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0]![0])).toContain(`add ${location.origin} to the allowed domains of the key pk_test_x`);
+    expect(String(warn.mock.calls[0]![0])).toContain('https://api.parley.example');
+  });
+
   test('an unreachable API hides the launcher until it answers', async () => {
     const fake = fakeClient();
     fake.client.config.mockRejectedValueOnce(new ParleyError(0, 'network', 'Network error', undefined, null));
