@@ -1,9 +1,11 @@
 // Builds widget.js (Preact included) and loader.js (the script tag's target), plus content-hashed
 // copies and a manifest for long caching. The loader, served with a short cache, names the hashed
 // widget file, so a release reaches every page within minutes while the widget itself is immutable.
+// Each file also gets .br and .gz copies, made once here rather than on every request.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
 const out = new URL('./dist/', import.meta.url).pathname;
 rmSync(out, { recursive: true, force: true });
@@ -29,8 +31,14 @@ async function emit(name, options) {
   const { outputFiles } = await build({ ...common, ...options, outfile: out + name });
   const body = outputFiles[0].contents;
   const hashed = name.replace('.js', `.${createHash('sha256').update(body).digest('hex').slice(0, 12)}.js`);
-  writeFileSync(out + name, body);
-  writeFileSync(out + hashed, body);
+  // Served precompressed by Accept-Encoding: brotli at its best quality, gzip for the rest.
+  const br = brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: body.length } });
+  const gz = gzipSync(body, { level: 9 });
+  for (const file of [name, hashed]) {
+    writeFileSync(out + file, body);
+    writeFileSync(`${out + file}.br`, br);
+    writeFileSync(`${out + file}.gz`, gz);
+  }
   manifest[name] = hashed;
   return hashed;
 }

@@ -1,7 +1,9 @@
 // The console shell: sign-in with a pasted secret key, then one view per admin area.
+import type { AdminMe, Capability } from '@parley/protocol';
 import type { ComponentType } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { createApi, type Api } from './api.js';
+import { ProblemView, useLoad } from './components.js';
 import { clearKey, keyPrefix, loadKey, saveKey, SECRET_KEY_SHAPE } from './session.js';
 import { AuditView } from './views/audit.js';
 import { DomainsView } from './views/domains.js';
@@ -17,16 +19,17 @@ export interface ViewProps {
   api: Api;
 }
 
-export const VIEWS: { id: string; label: string; view: ComponentType<ViewProps> }[] = [
-  { id: 'inbox', label: 'Inbox', view: InboxView },
-  { id: 'knowledge', label: 'Knowledge', view: KnowledgeView },
-  { id: 'domains', label: 'Domains', view: DomainsView },
-  { id: 'keys', label: 'API keys', view: KeysView },
-  { id: 'identity', label: 'Sign-In Pro', view: IdentityView },
-  { id: 'provider', label: 'AI provider', view: ProviderView },
-  { id: 'settings', label: 'Settings', view: SettingsView },
-  { id: 'pii', label: 'PII test', view: PiiView },
-  { id: 'audit', label: 'Audit', view: AuditView },
+/** Each view with the capability it cannot open without (the one its first request needs). */
+export const VIEWS: { id: string; label: string; view: ComponentType<ViewProps>; needs: Capability }[] = [
+  { id: 'inbox', label: 'Inbox', view: InboxView, needs: 'handoffs:read' },
+  { id: 'knowledge', label: 'Knowledge', view: KnowledgeView, needs: 'knowledge:read' },
+  { id: 'domains', label: 'Domains', view: DomainsView, needs: 'domains:read' },
+  { id: 'keys', label: 'API keys', view: KeysView, needs: 'keys:read' },
+  { id: 'identity', label: 'Sign-In Pro', view: IdentityView, needs: 'settings:read' },
+  { id: 'provider', label: 'AI provider', view: ProviderView, needs: 'settings:read' },
+  { id: 'settings', label: 'Settings', view: SettingsView, needs: 'settings:read' },
+  { id: 'pii', label: 'PII test', view: PiiView, needs: 'pii:read' },
+  { id: 'audit', label: 'Audit', view: AuditView, needs: 'audit:read' },
 ];
 
 export function SignIn({ onSignIn }: { onSignIn: (key: string) => void }) {
@@ -73,47 +76,57 @@ export function SignIn({ onSignIn }: { onSignIn: (key: string) => void }) {
   );
 }
 
-const currentView = () => {
-  const id = location.hash.slice(1);
-  return VIEWS.some((v) => v.id === id) ? id : 'inbox';
-};
+type View = (typeof VIEWS)[number];
+
+/** The view named in the address if the key may use it, else the first one it may. */
+const currentView = (usable: View[]): View | undefined => usable.find((v) => v.id === location.hash.slice(1)) ?? usable[0];
 
 function Shell({ secretKey, onSignOut, fetchImpl }: { secretKey: string; onSignOut: () => void; fetchImpl?: typeof fetch }) {
   const api = useMemo(() => createApi(secretKey, fetchImpl), [secretKey, fetchImpl]);
-  const [view, setView] = useState(currentView);
+  // What the key may do decides the navigation: views it cannot use are not offered.
+  const me = useLoad(() => api<AdminMe>('GET', '/me'), [api]);
+  const usable = useMemo(() => (me.data ? VIEWS.filter((v) => me.data!.apiKey.capabilities.includes(v.needs)) : []), [me.data]);
+  const [hash, setHash] = useState(location.hash);
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
-    const onHash = () => setView(currentView());
+    const onHash = () => setHash(location.hash);
     addEventListener('hashchange', onHash);
     return () => removeEventListener('hashchange', onHash);
   }, []);
+  const active = useMemo(() => currentView(usable), [usable, hash]);
   // Moving between views moves focus to the new view's heading.
-  useEffect(() => heading.current?.focus(), [view]);
-  const active = VIEWS.find((v) => v.id === view)!;
-  const View = active.view;
+  useEffect(() => heading.current?.focus(), [active]);
+  const View = active?.view;
   return (
     <div class="shell">
       <header>
         <strong>Parley console</strong>
         <span class="muted">
           Signed in with <code>{keyPrefix(secretKey)}…</code>
+          {me.data ? ` (${me.data.apiKey.name}, ${me.data.tenant.name})` : null}
         </span>
         <button type="button" class="secondary" onClick={onSignOut}>
           Sign out
         </button>
       </header>
       <nav aria-label="Console">
-        {VIEWS.map((v) => (
-          <a key={v.id} href={`#${v.id}`} aria-current={v.id === view ? 'page' : undefined}>
+        {usable.map((v) => (
+          <a key={v.id} href={`#${v.id}`} aria-current={v.id === active?.id ? 'page' : undefined}>
             {v.label}
           </a>
         ))}
       </nav>
       <main>
-        <h1 tabIndex={-1} ref={heading}>
-          {active.label}
-        </h1>
-        <View api={api} key={view} />
+        <ProblemView problem={me.problem} />
+        {me.data && !active ? <p class="muted">This key has none of the capabilities the console's views need.</p> : null}
+        {active && View ? (
+          <>
+            <h1 tabIndex={-1} ref={heading}>
+              {active.label}
+            </h1>
+            <View api={api} key={active.id} />
+          </>
+        ) : null}
       </main>
     </div>
   );

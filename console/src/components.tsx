@@ -3,6 +3,7 @@ import type { Problem } from '@parley/protocol';
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { toProblem } from './api.js';
+import './bidi.js';
 
 export function ProblemView({ problem }: { problem: Problem | null }) {
   const ref = useRef<HTMLDivElement>(null);

@@ -14,6 +14,10 @@ import { KnowledgeView } from './views/knowledge.js';
 
 const KEY = `sk_test_${'A1b2C3d4'.repeat(4)}`;
 const settle = () => new Promise((r) => setTimeout(r, 30));
+const me = (capabilities: string[]) => ({
+  tenant: { id: '00000000-0000-4000-8000-0000000000aa', name: 'Acme' },
+  apiKey: { id: '00000000-0000-4000-8000-0000000000bb', name: 'Agents', prefix: KEY.slice(0, 12), capabilities, expiresAt: null },
+});
 
 function mount(node: preact.ComponentChild) {
   const el = document.createElement('div');
@@ -50,8 +54,8 @@ describe('sign-in', () => {
   });
 
   test('keeps the key in sessionStorage only, shows its prefix, and forgets it on sign-out', async () => {
-    const fetchImpl = vi.fn(async () => json({ handoffs: [] }));
-    const el = mount(<App fetchImpl={fetchImpl} />);
+    const fetchImpl = vi.fn(async (url: string) => (url.endsWith('/me') ? json(me(['handoffs:read'])) : json({ handoffs: [] })));
+    const el = mount(<App fetchImpl={fetchImpl as unknown as typeof fetch} />);
     await type(el.querySelector<HTMLInputElement>('#secret-key')!, ` ${KEY} `);
     el.querySelector('form')!.dispatchEvent(new Event('submit', { cancelable: true }));
     await settle();
@@ -59,8 +63,10 @@ describe('sign-in', () => {
     expect(localStorage.length).toBe(0);
     expect(el.querySelector('header')!.textContent).toContain(`${KEY.slice(0, 12)}…`);
     expect(el.textContent).not.toContain(KEY);
-    // The inbox loaded with the key, from this origin.
-    const [url, init] = fetchImpl.mock.calls[0] as unknown as [string, RequestInit];
+    await vi.waitFor(() => expect(fetchImpl).toHaveBeenCalledTimes(3));
+    // The key's capabilities, then the inbox, loaded with the key, from this origin.
+    expect(fetchImpl.mock.calls[0]![0]).toBe('/v1/admin/me');
+    const [url, init] = fetchImpl.mock.calls[1] as unknown as [string, RequestInit];
     expect(url).toBe('/v1/admin/handoffs?status=pending');
     expect((init.headers as Record<string, string>).Authorization).toBe(`Bearer ${KEY}`);
 
@@ -86,6 +92,43 @@ describe('inbox', () => {
     [...el.querySelectorAll<HTMLButtonElement>('button.link')].find((b) => b.textContent?.includes('visitor_request'))!.click();
     await settle();
     expect(el.querySelector('.transcript')!.textContent).toContain('anonymous visitor v_AbCdEfGhIjKlMnOp');
+  });
+});
+
+describe('navigation', () => {
+  const signedIn = (capabilities: string[]) => {
+    sessionStorage.setItem('parley.console.secretKey', KEY);
+    const fetchImpl = vi.fn(async (url: string) => {
+      if (url.endsWith('/me')) return json(me(capabilities));
+      if (url.includes('/handoffs')) return json({ handoffs: [] });
+      if (url.includes('/audit/checkpoint')) return json({ origin: 'x', size: 0, rootHash: '', timestamp: '', signature: '', keyName: '', keyId: '' });
+      if (url.includes('/audit')) return json({ entries: [], next: null });
+      return json({ domains: [] });
+    });
+    return { el: mount(<App fetchImpl={fetchImpl as unknown as typeof fetch} />), fetchImpl };
+  };
+  const links = (el: HTMLElement) => [...el.querySelectorAll('nav a')].map((a) => a.textContent);
+
+  test('offers only the views the signed-in key can use, and names the key and tenant', async () => {
+    const { el } = signedIn(['handoffs:read', 'handoffs:write', 'conversations:read']);
+    await vi.waitFor(() => expect(links(el)).toEqual(['Inbox']));
+    expect(el.querySelector('header')!.textContent).toContain('(Agents, Acme)');
+    expect(el.querySelector('h1')!.textContent).toBe('Inbox');
+  });
+
+  test('an address naming a view the key cannot use opens one it can; no request for the other', async () => {
+    location.hash = '#keys';
+    const { el, fetchImpl } = signedIn(['audit:read', 'domains:read']);
+    await vi.waitFor(() => expect(links(el)).toEqual(['Domains', 'Audit']));
+    expect(el.querySelector('h1')!.textContent).toBe('Domains');
+    await settle();
+    expect(fetchImpl.mock.calls.map((c) => c[0])).not.toContain('/v1/admin/api-keys');
+  });
+
+  test('a key with none of the views the console needs is told so', async () => {
+    const { el } = signedIn(['answers:write']);
+    await vi.waitFor(() => expect(el.textContent).toContain('none of the capabilities'));
+    expect(links(el)).toEqual([]);
   });
 });
 
@@ -197,6 +240,34 @@ describe('knowledge', () => {
     [...el.querySelectorAll('button')].find((b) => b.textContent === 'Embed pending chunks')!.click();
     await settle();
     expect(el.querySelector('.sync-status')!.textContent).toMatch(/No embedding model/);
+  });
+});
+
+describe('bidi controls', () => {
+  test('a transcript with a right-to-left override shows the controls as visible escapes, never raw', async () => {
+    const RLO = '\u202E';
+    const CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
+    const handoff = { id: 'h1', conversationId: '00000000-0000-4000-8000-000000000003', status: 'pending', reason: `visitor_request${RLO}`, assignedTo: null, visitorVerified: false, createdAt: new Date().toISOString() };
+    const api = createApi(KEY, async (url) => {
+      const u = String(url);
+      if (u.includes('/handoffs?status=pending')) return json({ handoffs: [handoff] });
+      if (u.includes('/handoffs?status=assigned')) return json({ handoffs: [] });
+      return json({
+        conversation: { id: handoff.conversationId, status: 'handoff', verified: false, identitySubject: null },
+        messages: [
+          { id: 'm1', role: 'visitor', text: `Please open invoice${RLO}fdp.exe [EMAIL_1]\u2066x\u2069\u200E\u061C`, redactions: [], author: null, createdAt: new Date().toISOString() },
+          { id: 'm2', role: 'agent', text: 'ok', redactions: [], author: `Sam${RLO}`, createdAt: new Date().toISOString() },
+        ],
+      });
+    });
+    const el = mount(<InboxView api={api} />);
+    await vi.waitFor(() => expect(el.querySelector('.list button')).not.toBeNull());
+    el.querySelector<HTMLButtonElement>('.list button')!.click();
+    await vi.waitFor(() => expect(el.querySelectorAll('.msg')).toHaveLength(2));
+    expect(el.innerHTML).not.toMatch(CONTROLS);
+    expect(el.textContent).toContain('Please open invoice⟨U+202E⟩fdp.exe [EMAIL_1]⟨U+2066⟩x⟨U+2069⟩⟨U+200E⟩⟨U+061C⟩');
+    expect(el.textContent).toContain('Agent Sam⟨U+202E⟩');
+    expect(el.querySelector('button.token')!.textContent).toBe('[EMAIL_1]');
   });
 });
 

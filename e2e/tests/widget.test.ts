@@ -71,6 +71,8 @@ describe('the widget in Chromium', () => {
   test('the same page on another origin gets no widget and no tenant data', async () => {
     w.other.set(hostHtml(w.app.url, w.publishableKey));
     const { p, ctx } = await newPage();
+    const warnings: string[] = [];
+    p.on('console', (m) => void (m.type() === 'warning' && warnings.push(m.text())));
     const bodies: string[] = [];
     p.on('response', async (r) => {
       if (r.url().includes('/v1/widget/')) bodies.push(await r.text().catch(() => ''));
@@ -80,6 +82,29 @@ describe('the widget in Chromium', () => {
     await p.waitForFunction(() => !document.querySelector('[data-parley]')?.shadowRoot?.querySelector('button.l'), undefined, { timeout: 15_000 });
     expect(bodies.join('\n')).not.toContain('Northwind');
     expect(bodies.join('\n')).not.toMatch(/"token"/);
+    // The browser hides the refusal from the script; the console still says what to allow.
+    expect(warnings.filter((t) => t.includes(`add ${w.other.origin} to the allowed domains of the key ${w.publishableKey}`))).toHaveLength(1);
+    await ctx.close();
+  });
+
+  test('a right-to-left override in a message is not rendered: no display spoofing', async () => {
+    w.allowed.set(hostHtml(w.app.url, w.publishableKey));
+    const { p, ctx, problems } = await newPage();
+    const encodings: string[] = [];
+    p.on('response', (r) => void (/\/(loader|widget)[.\w]*\.js$/.test(r.url()) && encodings.push(r.headers()['content-encoding'] ?? 'identity')));
+    await p.goto(w.allowed.origin);
+    await open(p);
+    await ask(p, 'Is my refund for invoice\u202Efdp.exe late?');
+    const mine = shadow(p, '.m.visitor').last();
+    await mine.waitFor();
+    await shadow(p, '.m.assistant').nth(1).waitFor();
+    expect(await mine.innerText()).toContain('invoicefdp.exe');
+    expect(await shadow(p, '.p').evaluate((el) => /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/.test(el.innerHTML))).toBe(false);
+    await p.screenshot({ path: `${SHOTS}bidi-override.png` });
+    // Chromium accepts brotli, and the widget's files come so.
+    expect(encodings.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(encodings)).toEqual(new Set(['br']));
+    expect(problems).toEqual([]);
     await ctx.close();
   });
 

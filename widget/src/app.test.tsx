@@ -74,6 +74,28 @@ describe('message list', () => {
     expect($('a.cite')!.getAttribute('href')).toBe('https://help.example/refunds');
   });
 
+  test('bidi controls (right-to-left override and the rest) never reach the DOM: no display spoofing', async () => {
+    const RLO = '\u202E';
+    const CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
+    const fake = fakeClient({
+      stored: { visitorId: 'v_1', conversationId: 'c1' },
+      history: [
+        message('m1', 'visitor', `Open invoice${RLO}fdp.exe please`),
+        message('m2', 'assistant', `See **the ${RLO}egap** [1] and \`code\u2067x\u2069\`\n\n- item\u200F\u061C`, {
+          citations: [{ title: `Refunds${RLO}txt.exe`, url: 'https://help.example/refunds', chunkId: 'k1' }],
+        }),
+        message('m3', 'system', `Sam\u202Bjoined\u202C`),
+        message('m4', 'agent', `Hi\u202A\u202D\u2066\u2068\u200E`),
+      ],
+    });
+    const { el } = await mountApp(fake, { settings: { ...SETTINGS, tenantName: `Shop${RLO}`, greeting: `Hello${RLO}olleh` } });
+    await vi.waitFor(() => expect(el.querySelectorAll('.m')).toHaveLength(4));
+    expect(el.innerHTML).not.toMatch(CONTROLS);
+    expect(el.textContent).toContain('Open invoicefdp.exe please');
+    expect(el.textContent).toContain('Refundstxt.exe');
+    expect(el.textContent).toContain('Helloolleh');
+  });
+
   test('a stored conversation that is gone is forgotten', async () => {
     const fake = fakeClient({ stored: { visitorSecret: 'pvs_1', conversationId: 'gone' } });
     await mountApp(fake);

@@ -2,6 +2,7 @@
 // offline and error states with retry, keyboard and screen-reader friendly.
 import { newClientMessageId, type Message, type ParleyClient, type WidgetSettings } from '@parley/browser';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import './bidi.js';
 import type { Strings } from './i18n.js';
 import { Markdown, safeHref } from './markdown.js';
 

@@ -3,7 +3,7 @@
 import { ParleyError } from '@parley/browser';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import type { Boot } from './options.js';
-import { fakeClient } from './test/fake-client.js';
+import { fakeClient, SETTINGS } from './test/fake-client.js';
 import { start } from './widget.js';
 
 const settle = () => new Promise((r) => setTimeout(r, 30));
@@ -105,6 +105,13 @@ describe('options, settings and locales', () => {
     expect(host.dataset.theme).toBe('auto');
   });
 
+  test('a launcher text from the settings shows without bidi controls', async () => {
+    const fake = fakeClient();
+    fake.client.config.mockResolvedValue({ ...SETTINGS, launcherText: 'Chat\u202Etxt.exe' });
+    const { launcher } = await page({}, undefined, fake);
+    expect(launcher.textContent).toBe('Chattxt.exe');
+  });
+
   test('Arabic is right to left, French follows the browser', async () => {
     const ar = await page({ 'data-locale': 'ar', 'data-text': 'مساعدة' });
     ar.P('open');
@@ -139,6 +146,29 @@ describe('the page around it', () => {
     fake.client.config.mockRejectedValue(new ParleyError(403, '/docs/problems/origin-not-allowed', 'Forbidden', undefined, 'req_1'));
     const { host } = await page({}, undefined, fake);
     expect(host.isConnected).toBe(false);
+  });
+
+  test('a refused origin is told, in the console, which origin to allow for which key (once)', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const refused = fakeClient();
+    refused.client.config.mockRejectedValue(new ParleyError(403, '/docs/problems/origin-not-allowed', 'Forbidden', undefined, 'req_1'));
+    await page({}, undefined, refused);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0]![0])).toContain(`add ${location.origin} to the allowed domains of the key pk_test_x`);
+    w.Parley?.('shutdown');
+    delete w.Parley;
+    vi.resetModules();
+    // In a browser the refusal is a CORS failure the script cannot read: the same hint, once however
+    // often the widget tries again.
+    warn.mockClear();
+    const hidden = fakeClient();
+    hidden.client.config.mockRejectedValue(new ParleyError(0, 'network', 'Network error', undefined, null));
+    await page({}, undefined, hidden);
+    dispatchEvent(new Event('online'));
+    await vi.waitFor(() => expect(hidden.client.config).toHaveBeenCalledTimes(2));
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0]![0])).toContain(`add ${location.origin} to the allowed domains of the key pk_test_x`);
+    expect(String(warn.mock.calls[0]![0])).toContain('https://api.parley.example');
   });
 
   test('an unreachable API hides the launcher until it answers', async () => {

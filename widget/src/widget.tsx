@@ -3,6 +3,7 @@
 import { createClient, ParleyError, type ClientOptions, type ParleyClient, type WidgetSettings } from '@parley/browser';
 import { render } from 'preact';
 import { App, type Controller } from './app.js';
+import { noBidi } from './bidi.js';
 import { strings } from './i18n.js';
 import { addStyles, type Boot, type WidgetOptions } from './options.js';
 import { CSS } from './styles.js';
@@ -90,7 +91,7 @@ export function start(boot: Boot, makeClient: (opts: ClientOptions) => ParleyCli
     host.dataset.theme = e.theme ?? 'auto';
     host.lang = lang;
     launcher.className = 'l';
-    launcher.textContent = e.text ?? t.launcher;
+    launcher.textContent = noBidi(e.text ?? t.launcher);
     launcher.dir = dir;
     launcher.setAttribute('aria-expanded', String(ctl.open));
     viewport();
@@ -150,8 +151,10 @@ export function start(boot: Boot, makeClient: (opts: ClientOptions) => ParleyCli
 
   // A page whose origin is not allowed gets no widget. The browser hides the refusal itself (CORS
   // answers allowed origins only), so any failed first contact takes the launcher away until the
-  // service answers; an explicit 401/403 removes the widget for good.
+  // service answers, and the console says which origin to allow; an explicit 401/403 removes the
+  // widget for good.
   let stopped = false;
+  let warned = false;
   let attempt = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   function check() {
@@ -168,7 +171,15 @@ export function start(boot: Boot, makeClient: (opts: ClientOptions) => ParleyCli
       })
       .catch((err: unknown) => {
         if (stopped) return;
-        if (err instanceof ParleyError && (err.status === 401 || err.status === 403)) return commands.shutdown!();
+        const status = err instanceof ParleyError ? err.status : 0;
+        // A refusal reaches this script as a bare network error (the browser keeps the reason), right
+        // after the widget itself loaded from the same server: tell the developer what to allow, once.
+        if (!warned && !settings && (status === 0 || status === 403)) {
+          warned = true;
+          console.warn(`Parley: ${o.api} refused this page or could not be reached. To show the chat here, add ${location.origin} to the allowed domains of the key ${o.key} (Parley console, Domains).`);
+        }
+        if (status === 401) console.warn(`Parley: the key ${o.key} is unknown or revoked.`);
+        if (status === 401 || status === 403) return commands.shutdown!();
         if (settings) return;
         launcher.remove();
         if (ctl.open) ctl.setOpen(false);

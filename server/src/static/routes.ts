@@ -20,6 +20,23 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 const notBuilt = (what: string, pkg: string) =>
   new HttpProblem(404, 'not-found', `The ${what} is not built: run \`npm run build\` (or \`npm run build -w ${pkg}\`).`);
 
+/**
+ * The precompressed codings a client accepts (RFC 9110 Accept-Encoding with q-values), brotli before
+ * gzip. No header, or only other codings, means the plain file.
+ */
+export function acceptedCodings(header: string | undefined): ('br' | 'gzip')[] {
+  const q = new Map<string, number>();
+  for (const part of (header ?? '').split(',')) {
+    const [token, ...params] = part.trim().toLowerCase().split(';');
+    if (!token) continue;
+    const qp = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    const value = qp ? Number(qp.slice(2)) : 1;
+    q.set(token, Number.isFinite(value) ? value : 0);
+  }
+  const weight = (coding: string) => q.get(coding) ?? (coding === 'gzip' ? q.get('x-gzip') : undefined) ?? q.get('*') ?? 0;
+  return (['br', 'gzip'] as const).filter((c) => weight(c) > 0).sort((a, b) => weight(b) - weight(a));
+}
+
 export interface StaticOptions {
   /** The demo tenant's publishable key; without it there is no demo page. */
   demoPublishableKey?: string | undefined;
@@ -35,10 +52,10 @@ export function staticRoutes(opts: StaticOptions): Router {
   const CONSOLE = repo('console/dist/');
   const r = Router();
   // Hashed widget files never change, so they are kept in memory; the plain names are read each time
-  // so a rebuild is picked up without a restart.
+  // so a rebuild is picked up without a restart. Each comes with .br and .gz copies made at build time.
   const cache = new Map<string, Buffer>();
   const file = (name: string): Buffer | null => {
-    const hashed = /\.[0-9a-f]{12}\.js$/.test(name);
+    const hashed = /\.[0-9a-f]{12}\.js/.test(name);
     if (hashed && cache.has(name)) return cache.get(name)!;
     const path = WIDGET_DIST + name;
     if (!existsSync(path)) return null;
@@ -49,12 +66,22 @@ export function staticRoutes(opts: StaticOptions): Router {
 
   route(r, /^\/(loader|widget)(\.[0-9a-f]{12})?\.js$/, {
     get: (req, res) => {
-      const body = file(req.path.slice(1));
-      if (!body) throw notBuilt('widget', '@parley/widget');
+      const name = req.path.slice(1);
+      if (!file(name)) throw notBuilt('widget', '@parley/widget');
+      // A copy the client accepts, best first; the plain file when none (or an older build without copies).
+      let body: Buffer | null = null;
+      for (const coding of acceptedCodings(req.get('accept-encoding'))) {
+        body = file(`${name}${coding === 'br' ? '.br' : '.gz'}`);
+        if (body) {
+          res.setHeader('Content-Encoding', coding);
+          break;
+        }
+      }
+      res.vary('Accept-Encoding');
       res.setHeader('Content-Type', 'text/javascript; charset=utf-8');
       res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
       res.setHeader('Cache-Control', /\.[0-9a-f]{12}\.js$/.test(req.path) ? IMMUTABLE : 'public, max-age=300');
-      res.send(body);
+      res.send(body ?? file(name));
     },
   });
 

@@ -3,9 +3,10 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { get, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { pino } from 'pino';
@@ -31,7 +32,7 @@ let server: Server;
 let testDb: TestDb;
 beforeAll(async () => {
   // A fresh checkout has no builds yet; these are what `npm run build` produces.
-  for (const [dir, output] of [['widget', 'dist/manifest.json'], ['docs-site', 'dist/index.html'], ['console', 'dist/index.html']]) {
+  for (const [dir, output] of [['widget', 'dist/loader.js.br'], ['docs-site', 'dist/index.html'], ['console', 'dist/index.html']]) {
     const cwd = fileURLToPath(new URL(`../../../${dir}/`, import.meta.url));
     if (!existsSync(cwd + output)) execFileSync(process.execPath, ['build.mjs'], { cwd });
   }
@@ -63,6 +64,48 @@ describe('widget files', () => {
     expect((await fetch(`${url}/widget.0123456789ab.js`)).status).toBe(404);
     expect((await fetch(`${url}/manifest.json`)).status).toBe(404);
     expect((await fetch(`${url}/../package.json`)).status).toBe(404);
+  });
+});
+
+/** A GET whose body is read as sent: fetch would decompress it. */
+const raw = (path: string, headers: Record<string, string> = {}) =>
+  new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>((resolve, reject) => {
+    get(url + path, { headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+
+describe('widget files, compressed', () => {
+  test.each([
+    ['br', 'br'],
+    ['br, gzip', 'br'],
+    ['gzip, deflate, br, zstd', 'br'],
+    ['gzip', 'gzip'],
+    ['br;q=0, gzip;q=0.8', 'gzip'],
+    ['deflate', 'identity'],
+    ['', 'identity'],
+    ['*', 'br'],
+    ['gzip;q=0, br;q=0, *;q=0', 'identity'],
+  ])('Accept-Encoding %j gets %s, precompressed, with Vary and the real length', async (accept, coding) => {
+    const encoding = coding === 'identity' ? null : coding;
+    const manifest = await import('../../../widget/dist/manifest.json', { with: { type: 'json' } });
+    const plain = await raw('/loader.js', { 'accept-encoding': '' });
+    for (const path of ['/loader.js', `/${manifest.default['widget.js']}`]) {
+      const res = await raw(path, accept ? { 'accept-encoding': accept } : {});
+      expect(res.status).toBe(200);
+      expect(res.headers['content-encoding']).toBe(encoding ?? undefined);
+      expect(res.headers.vary).toMatch(/Accept-Encoding/);
+      expect(res.headers['content-type']).toMatch(/^text\/javascript/);
+      expect(Number(res.headers['content-length'])).toBe(res.body.length);
+      expect(res.headers['cross-origin-resource-policy']).toBe('cross-origin');
+      expect(res.headers['cache-control']).toBe(path === '/loader.js' ? 'public, max-age=300' : 'public, max-age=31536000, immutable');
+      const body = encoding === 'br' ? brotliDecompressSync(res.body) : encoding === 'gzip' ? gunzipSync(res.body) : res.body;
+      if (path === '/loader.js') expect(body.equals(plain.body)).toBe(true);
+      if (encoding) expect(res.body.length).toBeLessThan(body.length * 0.6);
+    }
   });
 });
 

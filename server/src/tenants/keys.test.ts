@@ -1,6 +1,7 @@
 // Secret API keys: shown once, hashed at rest, capability-bound, rotatable with grace, revocable.
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { AdminMeResponse } from '@parley/protocol';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { call } from '../test/http.js';
 import type { CreatedTenant } from './service.js';
@@ -82,6 +83,21 @@ describe('secret keys', () => {
     const actions = audit.body.entries.map((e: any) => e.action);
     expect(actions).toEqual(expect.arrayContaining(['api_key.create', 'api_key.rotate', 'api_key.revoke']));
     expect(audit.text).not.toMatch(/sk_test_[0-9A-Za-z]{32}/);
+  });
+});
+
+describe('the calling key', () => {
+  test('GET /v1/admin/me names the tenant and the key with its capabilities, and nothing secret', async () => {
+    const created = (await create(ten.secretKey, { name: 'agents', capabilities: ['handoffs:read', 'handoffs:write'] })).body;
+    const me = await call(t.url, 'GET', '/v1/admin/me', { key: created.secret });
+    expect(me.status).toBe(200);
+    expect(me.headers.get('cache-control')).toBe('no-store');
+    expect(AdminMeResponse.strict().parse(me.body)).toEqual({
+      tenant: { id: ten.tenant.id, name: ten.tenant.name },
+      apiKey: { id: created.apiKey.id, name: 'agents', prefix: created.secret.slice(0, 12), capabilities: ['handoffs:read', 'handoffs:write'], expiresAt: null },
+    });
+    expect(me.text).not.toContain(created.secret.slice(12));
+    expect((await call(t.url, 'GET', '/v1/admin/me', {})).status).toBe(401);
   });
 });
 

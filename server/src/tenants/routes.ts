@@ -18,6 +18,11 @@ export function tenantAdminRoutes(deps: svc.TenantDeps): Router {
   const r = Router();
   const held = (req: Request) => ({ ...adminCtx(req), held: adminCtx(req).admin.capabilities });
 
+  // Any valid key may read which tenant it belongs to and what it can do (the console's navigation).
+  route(r, '/me', {
+    get: async (req, res) => void res.setHeader('Cache-Control', 'no-store').json(await svc.describeCaller(deps, adminCtx(req))),
+  });
+
   route(r, '/domains', {
     get: [can('domains:read'), async (req, res) => void res.json({ domains: await svc.listDomains(deps, adminCtx(req)) })],
     post: [

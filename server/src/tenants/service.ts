@@ -1,5 +1,5 @@
 // Tenants, allowed domains and API keys. Every change is audited in the same transaction.
-import { CAPABILITIES, type ApiKey, type Capability, type Domain } from '@parley/protocol';
+import { CAPABILITIES, type AdminMe, type ApiKey, type Capability, type Domain } from '@parley/protocol';
 import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../audit/log.js';
 import type { Db, Tx } from '../db/index.js';
@@ -164,6 +164,17 @@ export async function listKeys(deps: TenantDeps, ctx: RequestCtx & { tenantId: s
   return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
     const { rows } = await tx.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys ORDER BY created_at, id`);
     return rows.map(toApiKey);
+  });
+}
+
+/** The calling key and its tenant: any valid key may read this about itself. */
+export async function describeCaller(deps: TenantDeps, ctx: RequestCtx & { tenantId: string; admin: { keyId: string } }): Promise<AdminMe> {
+  return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
+    const tenant = await tx.query<{ id: string; name: string }>('SELECT id, name FROM tenants WHERE id = $1', [ctx.tenantId]);
+    const key = await tx.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = $1`, [ctx.admin.keyId]);
+    if (!tenant.rows[0] || !key.rows[0]) throw problems.unauthenticated('The key is unknown, revoked or expired.');
+    const { id, name, prefix, capabilities, expiresAt } = toApiKey(key.rows[0]);
+    return { tenant: tenant.rows[0], apiKey: { id, name, prefix, capabilities, expiresAt } };
   });
 }
 
