@@ -3,7 +3,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { generateText } from 'ai';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { modelFor } from './models.js';
+import { DEVELOPMENT_ALLOW, Outbound, parseAllowList } from '../outbound/outbound.js';
+import { PROVIDER_LIMITS, providerModels } from './models.js';
+
+const modelFor = providerModels(new Outbound({ env: 'development', allow: parseAllowList(DEVELOPMENT_ALLOW) }).fetcher(PROVIDER_LIMITS));
 
 let server: Server;
 let base = '';

@@ -8,6 +8,7 @@ import { HttpProblem, problems } from '../http/problem.js';
 import { route } from '../http/routes.js';
 import { openSse, wantsSse } from '../http/sse.js';
 import { parse } from '../http/validate.js';
+import type { JwksCache } from '../identity/jwks.js';
 import { verifyIdentityToken } from '../identity/verify.js';
 import type { ConversationBus } from '../conversations/bus.js';
 import { conversationView, createConversation, createHandoff, eventsAfter, listMessages, visitorConversation } from '../conversations/service.js';
@@ -25,6 +26,8 @@ export interface WidgetDeps {
   bus: ConversationBus;
   redactor: Redactor;
   answerer: Answerer;
+  /** Sign-In Pro keys from JWKS URLs, fetched through the outbound module. */
+  jwks: JwksCache;
 }
 
 const RefreshRequest = z.strictObject({ refreshToken: z.string().min(10).max(200) });
@@ -108,7 +111,7 @@ export function widgetRoutes(deps: WidgetDeps): Router {
       const { visitorId } = s(req);
       try {
         const out = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
-          const identity = await verifyIdentityToken(tx, deps.keyring, tenantId, body.token);
+          const identity = await verifyIdentityToken(tx, deps.keyring, deps.jwks, tenantId, body.token);
           const sealed = await deps.keyring.seal(tx, tenantId, JSON.stringify(identity.profile), `visitor-profile/${identity.subject}`);
           await tx.query(
             `INSERT INTO verified_visitors (tenant_id, subject, profile) VALUES ($1, $2, $3)
