@@ -177,8 +177,7 @@ export class Outbound {
     const signal = init.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
     const stopped = () => (deadline.aborted ? new OutboundError('timeout', `no complete answer within ${limits.timeoutMs} ms`) : signal.reason);
     for (let hop = 0; ; hop++) {
-      const dest = await this.destination(url);
-      if (signal.aborted) throw stopped();
+      const dest = await within(this.destination(url), signal, stopped);
       const res = await this.exchange(url, dest, method, headers, body, limits, signal, stopped);
       const location = res.headers.get('location');
       if (!REDIRECTS.has(res.status) || !location || limits.redirect === 'manual') return res;
@@ -322,6 +321,16 @@ export class Outbound {
       req.end(body ?? undefined);
     });
   }
+}
+
+/** `p`, unless the signal aborts first (a slow DNS answer counts against the deadline too). */
+function within<T>(p: Promise<T>, signal: AbortSignal, stopped: () => unknown): Promise<T> {
+  if (signal.aborted) return Promise.reject(stopped());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(stopped());
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 function finalUrl(res: Response, url: URL): Response {
