@@ -18,7 +18,7 @@ import { wellKnownRoutes } from './http/wellknown.js';
 import { secretKeyAuth } from './tenants/auth.js';
 import { tenantAdminRoutes } from './tenants/routes.js';
 import { KnowledgeAnswerer, type Retrieve } from './ai/answerer.js';
-import type { ModelFor } from './ai/models.js';
+import { PROVIDER_LIMITS, providerModels, type ModelFor } from './ai/models.js';
 import { ConversationRedactor } from './ai/pii/redactor.js';
 import { ConversationBus } from './conversations/bus.js';
 import { ConversationHub } from './conversations/hub.js';
@@ -27,12 +27,14 @@ import { ed25519FromSeed } from './crypto/ed25519.js';
 import { handoffRoutes } from './handoff/routes.js';
 import { staticRoutes } from './static/routes.js';
 import { KnowledgeRetrieval } from './knowledge/retrieval.js';
-import type { EmbeddingModelFor } from './knowledge/vectors/embed.js';
+import { providerEmbeddings, type EmbeddingModelFor } from './knowledge/vectors/embed.js';
 import { pgVectorStore } from './knowledge/vectors/pgvector.js';
 import { pineconeStore } from './knowledge/vectors/pinecone.js';
 import type { VectorStore } from './knowledge/vectors/store.js';
 import { knowledgeRoutes } from './knowledge/routes.js';
+import { JwksCache } from './identity/jwks.js';
 import { identityAdminRoutes } from './identity/routes.js';
+import { Outbound } from './outbound/outbound.js';
 import { answersRoutes } from './answers/routes.js';
 import { widgetRoutes } from './widget/routes.js';
 import { WidgetTokens } from './widget/tokens.js';
@@ -54,7 +56,12 @@ export interface AppDeps {
   embeddingModelFor?: EmbeddingModelFor;
   /** Where embeddings live: from the config (Pinecone or pgvector) unless tests give another. */
   vectors?: VectorStore;
+  /** Requests to tenant-supplied URLs: from the config unless tests give another (e.g. a fake resolver). */
+  outbound?: Outbound;
 }
+
+/** Sign-In Pro JWKS documents are small and should answer fast: a visitor is waiting. */
+const JWKS_LIMITS = { maxBytes: 64 * 1024, timeoutMs: 3000, connectTimeoutMs: 2000, redirect: 'follow', maxRedirects: 2 } as const;
 
 export function createApp(deps: AppDeps): express.Express {
   const { config, db, logger } = deps;
@@ -96,16 +103,19 @@ export function createApp(deps: AppDeps): express.Express {
   admin.use(limiter(config.rateLimitPerMinute, (req) => req.admin!.keyId));
   const tenantDeps = { db, audit: deps.audit, env: config.env };
   const { keyring } = deps;
+  // The one way to a tenant-supplied URL (see outbound/): crawls, provider base URLs, JWKS, webhooks.
+  const outbound = deps.outbound ?? new Outbound({ env: config.env, allow: config.outboundAllow });
+  const providerFetch = outbound.fetcher(PROVIDER_LIMITS);
   admin.use(tenantAdminRoutes(tenantDeps));
-  admin.use(providerRoutes({ ...tenantDeps, keyring }));
+  admin.use(providerRoutes({ ...tenantDeps, keyring, outbound }));
   admin.use(auditRoutes({ db, audit: deps.audit, verifierKey: deps.verifierKey }));
-  admin.use(identityAdminRoutes({ ...tenantDeps, keyring }));
+  admin.use(identityAdminRoutes({ ...tenantDeps, keyring, outbound }));
   const bus = new ConversationBus();
   const redactor = new ConversationRedactor(keyring);
   admin.use(handoffRoutes({ db, audit: deps.audit, keyring, bus, redactor }));
   const vectors = deps.vectors ?? (config.pinecone ? pineconeStore(config.pinecone) : pgVectorStore());
-  const retrieval = new KnowledgeRetrieval({ db, audit: deps.audit, keyring, vectors, ...(deps.embeddingModelFor ? { embeddingModelFor: deps.embeddingModelFor } : {}) });
-  admin.use(knowledgeRoutes({ ...tenantDeps, retrieval, vectors }));
+  const retrieval = new KnowledgeRetrieval({ db, audit: deps.audit, keyring, vectors, embeddingModelFor: deps.embeddingModelFor ?? providerEmbeddings(providerFetch) });
+  admin.use(knowledgeRoutes({ ...tenantDeps, retrieval, vectors, outbound }));
   v1.use('/admin', admin);
 
   const answerer = new KnowledgeAnswerer({
@@ -113,7 +123,7 @@ export function createApp(deps: AppDeps): express.Express {
     audit: deps.audit,
     keyring,
     retrieve: deps.retrieve ?? (async (tx, query, limit, requestId) => (await retrieval.search(tx, query, limit, { requestId: requestId ?? null })).results),
-    ...(deps.modelFor ? { modelFor: deps.modelFor } : {}),
+    modelFor: deps.modelFor ?? providerModels(providerFetch),
   });
   v1.use(
     '/widget',
@@ -126,6 +136,7 @@ export function createApp(deps: AppDeps): express.Express {
       streams: new ConversationHub({ db, bus, redactor, limits: { perVisitor: config.sseStreamsPerVisitor, perTenant: config.sseStreamsPerTenant } }),
       redactor,
       answerer,
+      jwks: new JwksCache(outbound.fetcher(JWKS_LIMITS)),
     }),
   );
   // The API channel: secret keys, like the admin API, but asking rather than administering.

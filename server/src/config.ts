@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { DEVELOPMENT_ALLOW, parseAllowList, type AllowList } from './outbound/outbound.js';
 
 const DEV_PREFIX = 'dev-';
 
@@ -49,6 +50,8 @@ export interface Config {
   sseStreamsPerTenant: number;
   /** Chunk embeddings in a Pinecone index (one namespace per tenant) instead of pgvector; null: pgvector. */
   pinecone: { apiKey: string; indexHost: string } | null;
+  /** Non-public destinations that tenant-supplied URLs may still reach (self-hosted endpoints); see outbound/. */
+  outboundAllow: AllowList;
 }
 
 export class ConfigError extends Error {
@@ -88,6 +91,8 @@ const EnvSchema = z.object({
   PINECONE_API_KEY: z.string().trim().min(1).optional(),
   /** The index's data-plane host, as the Pinecone console shows it (e.g. https://docs-abc123.svc.….pinecone.io). */
   PINECONE_INDEX_HOST: z.string().url().optional(),
+  /** Comma-separated CIDRs and host names that server-initiated requests may reach although not public. */
+  PARLEY_OUTBOUND_ALLOW: z.string().max(10_000).optional(),
 });
 
 /** Decodes a 32-byte key given as base64 (optionally prefixed `dev-`). */
@@ -151,6 +156,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('PINECONE_INDEX_HOST', 'must be an https:// URL in production');
   }
 
+  let outboundAllow: AllowList;
+  try {
+    outboundAllow = parseAllowList(e.PARLEY_OUTBOUND_ALLOW ?? (e.PARLEY_ENV === 'development' ? DEVELOPMENT_ALLOW : ''));
+  } catch (err) {
+    throw new ConfigError('PARLEY_OUTBOUND_ALLOW', (err as Error).message);
+  }
+
   const host = e.HOST ?? (e.PARLEY_ENV === 'development' ? '127.0.0.1' : '0.0.0.0');
   return {
     env: e.PARLEY_ENV,
@@ -179,5 +191,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sseStreamsPerVisitor: e.PARLEY_SSE_MAX_PER_VISITOR,
     sseStreamsPerTenant: e.PARLEY_SSE_MAX_PER_TENANT,
     pinecone: e.PINECONE_API_KEY && e.PINECONE_INDEX_HOST ? { apiKey: e.PINECONE_API_KEY, indexHost: e.PINECONE_INDEX_HOST } : null,
+    outboundAllow,
   };
 }

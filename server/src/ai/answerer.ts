@@ -10,7 +10,7 @@ import type { Keyring } from '../crypto/keyring.js';
 import { admit, budgetFor, recordUsage } from './budget.js';
 import { contentWords, extractiveAnswer, type Passage } from './extractive.js';
 import { generateAnswer, ProviderCallError, type ProviderCall } from './generative.js';
-import { modelFor as realModelFor, type ModelFor } from './models.js';
+import type { ModelFor } from './models.js';
 import { tenantPolicy } from './pii/redactor.js';
 import { resolveProviderCredentials } from './providers/service.js';
 
@@ -80,8 +80,8 @@ export interface AnswererDeps {
   retrieve: Retrieve;
   /** Opens the tenant's provider key; without it every tenant gets the built-in answerer. */
   keyring?: Keyring;
-  /** Builds the model from credentials (tests put the ai SDK's test model here). */
-  modelFor?: ModelFor;
+  /** Builds the model from credentials (through the outbound module; tests put the ai SDK's test model here). */
+  modelFor: ModelFor;
   topK?: number;
 }
 
@@ -132,7 +132,7 @@ export class KnowledgeAnswerer implements Answerer {
       let calls: ProviderCall[] = [];
       streamed = true;
       try {
-        const model = (this.deps.modelFor ?? realModelFor)(creds);
+        const model = this.deps.modelFor(creds);
         const g = await generateAnswer(model, { question: input.question, history: input.history, passages: ps, policy: ctx.policy! }, onDelta);
         calls = g.calls;
         // Word overlap cannot see a negation; the model's own low rating vetoes the answer.

@@ -1,35 +1,31 @@
 // The tenant's own provider as an `ai` SDK model. Keys come from the tenant's sealed credentials only.
-import { lookup } from 'node:dns/promises';
 import { createAnthropic } from '@ai-sdk/anthropic';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { LanguageModel } from 'ai';
-import { isInternalHost } from './providers/base-url.js';
+import type { Limits } from '../outbound/outbound.js';
 import type { ProviderCredentials } from './providers/service.js';
 
 export type ModelFor = (creds: ProviderCredentials) => LanguageModel;
 
 /**
- * Requests to a tenant-chosen base URL. The URL was checked when it was saved, but a public name can
- * later resolve to an internal address, and a redirect can point anywhere; neither may carry the key
- * into our network. A host that was internal when saved (only possible in development) stays allowed.
+ * Limits for provider calls through the outbound module. A tenant's base URL was checked when it was
+ * saved, but a public name can later resolve to an internal address and a redirect can point anywhere;
+ * the module checks the address it connects to, and redirects are refused so the key goes nowhere else.
+ * Large enough for a batch of embeddings, long enough for a generation.
  */
-export const tenantFetch: typeof fetch = async (input, init) => {
-  const url = new URL(input instanceof Request ? input.url : input);
-  if (!isInternalHost(url.hostname)) {
-    const addresses = await lookup(url.hostname.replace(/^\[|\]$/g, ''), { all: true });
-    if (!addresses.length || addresses.some((a) => isInternalHost(a.address))) throw new TypeError('provider host resolves to an internal address');
-  }
-  return fetch(input, { ...init, redirect: 'error' });
-};
+export const PROVIDER_LIMITS: Partial<Limits> = { redirect: 'error', maxBytes: 32 * 1024 * 1024, timeoutMs: 120_000, connectTimeoutMs: 10_000 };
 
-export const modelFor: ModelFor = (c) => {
-  switch (c.provider) {
-    case 'openai':
-      return createOpenAI({ apiKey: c.apiKey })(c.model);
-    case 'anthropic':
-      return createAnthropic({ apiKey: c.apiKey })(c.model);
-    case 'openai-compatible':
-      return createOpenAICompatible({ name: 'tenant', apiKey: c.apiKey, baseURL: c.baseUrl!, fetch: tenantFetch })(c.model);
-  }
-};
+/** Models whose every request goes through `fetch` (the outbound module's, with PROVIDER_LIMITS). */
+export function providerModels(fetch: typeof globalThis.fetch): ModelFor {
+  return (c) => {
+    switch (c.provider) {
+      case 'openai':
+        return createOpenAI({ apiKey: c.apiKey, fetch })(c.model);
+      case 'anthropic':
+        return createAnthropic({ apiKey: c.apiKey, fetch })(c.model);
+      case 'openai-compatible':
+        return createOpenAICompatible({ name: 'tenant', apiKey: c.apiKey, baseURL: c.baseUrl!, fetch })(c.model);
+    }
+  };
+}

@@ -10,6 +10,7 @@ import { adminCtx } from '../http/context.js';
 import { problems } from '../http/problem.js';
 import { route } from '../http/routes.js';
 import { parse } from '../http/validate.js';
+import { OutboundError, type Outbound } from '../outbound/outbound.js';
 import { requireCapability as can } from '../tenants/auth.js';
 import type { Env } from '../tenants/service.js';
 import { secretContext } from './verify.js';
@@ -19,15 +20,19 @@ export interface IdentityDeps {
   audit: AuditLog;
   keyring: Keyring;
   env: Env;
+  /** Checks a JWKS URL when it is saved (the connect-time check is the real guard). */
+  outbound: Outbound;
 }
 
 const by = (req: Request) => ({ requestId: req.id, actor: { type: 'api_key' as const, id: adminCtx(req).admin.keyId } });
 
-function checkJwksUrl(url: string, env: Env): void {
-  const u = new URL(url);
-  const bad = (message: string) => problems.validation([{ path: '/jwksUrl', message, code: 'invalid_url' }]);
-  if (u.username || u.password) throw bad('must not carry credentials');
-  if (u.protocol !== 'https:' && !(env !== 'production' && u.protocol === 'http:')) throw bad('must be https');
+function checkJwksUrl(url: string, outbound: Outbound): void {
+  try {
+    outbound.check(url);
+  } catch (err) {
+    if (err instanceof OutboundError) throw problems.validation([{ path: '/jwksUrl', message: err.message, code: 'invalid_url' }]);
+    throw err;
+  }
 }
 
 export function identityAdminRoutes(deps: IdentityDeps): Router {
@@ -52,7 +57,7 @@ export function identityAdminRoutes(deps: IdentityDeps): Router {
     }],
     put: [can('identity:write'), async (req, res) => {
       const body = parse(PutIdentityRequest, req.body);
-      if (body.jwksUrl) checkJwksUrl(body.jwksUrl, deps.env);
+      if (body.jwksUrl) checkJwksUrl(body.jwksUrl, deps.outbound);
       if (body.publicKeys?.some((k) => 'd' in k || 'p' in k || 'k' in k)) {
         throw problems.validation([{ path: '/publicKeys', message: 'send public keys only: never a private or symmetric key', code: 'private_key' }]);
       }

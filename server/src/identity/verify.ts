@@ -1,10 +1,11 @@
 // Verification of Sign-In Pro tokens signed by a tenant's backend. The algorithm follows from the key,
 // never from the token: shared secrets verify only HS256, public keys only their own asymmetric
 // algorithm, so `none` and HS/RS confusion are impossible. Each jti is accepted once.
-import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWK, type JWTPayload } from 'jose';
+import { createLocalJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import type { Tx } from '../db/types.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { HttpProblem } from '../http/problem.js';
+import type { JwksCache } from './jwks.js';
 
 export const IDENTITY_AUDIENCE = 'parley:identity';
 const MAX_LIFETIME_S = 10 * 60;
@@ -18,15 +19,14 @@ export interface VerifiedIdentity {
   expiresAt: Date;
 }
 
-const remoteSets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
-
 function invalid(detail: string): HttpProblem {
   return new HttpProblem(401, 'token-invalid', detail);
 }
 
 export const secretContext = (kid: string) => `identity-secret/${kid}`;
 
-export async function verifyIdentityToken(tx: Tx, keyring: Keyring, tenantId: string, token: string): Promise<VerifiedIdentity> {
+/** `jwks` fetches a tenant's JWKS URL (through the outbound module) and caches it per tenant and URL. */
+export async function verifyIdentityToken(tx: Tx, keyring: Keyring, jwks: JwksCache, tenantId: string, token: string): Promise<VerifiedIdentity> {
   let header: ReturnType<typeof decodeProtectedHeader>;
   try {
     header = decodeProtectedHeader(token);
@@ -46,10 +46,17 @@ export async function verifyIdentityToken(tx: Tx, keyring: Keyring, tenantId: st
       const { rows } = await tx.query<{ public_keys: JWK[]; jwks_url: string | null }>('SELECT public_keys, jwks_url FROM identity_settings');
       const s = rows[0];
       if (!s || (!s.public_keys.length && !s.jwks_url)) throw invalid('No public key is registered for Sign-In Pro.');
-      const keySet = s.public_keys.length
-        ? createLocalJWKSet({ keys: s.public_keys })
-        : (remoteSets.get(s.jwks_url!) ?? remoteSets.set(s.jwks_url!, createRemoteJWKSet(new URL(s.jwks_url!), { timeoutDuration: 3000, cooldownDuration: 30_000 })).get(s.jwks_url!)!);
-      ({ payload } = await jwtVerify(token, keySet, { ...options, algorithms: [header.alg] }));
+      const verify = (keys: JWK[]) => jwtVerify(token, createLocalJWKSet({ keys }), { ...options, algorithms: [header.alg as string] });
+      if (s.public_keys.length) ({ payload } = await verify(s.public_keys));
+      else {
+        try {
+          ({ payload } = await verify(await jwks.keys(tenantId, s.jwks_url!)));
+        } catch (err) {
+          // The host may have rotated its keys: ask the URL again (the cache bounds how often).
+          if (!(err instanceof joseErrors.JWKSNoMatchingKey)) throw err;
+          ({ payload } = await verify(await jwks.keys(tenantId, s.jwks_url!, { refresh: true })));
+        }
+      }
     } else {
       throw invalid('The token algorithm is not accepted.');
     }

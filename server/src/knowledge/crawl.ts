@@ -1,61 +1,31 @@
-// Fetching a page or a sitemap for ingestion. Every hop (redirects included) is checked: http(s) only,
-// no credentials, and outside development https to public addresses only, checked after DNS too.
-import { lookup } from 'node:dns/promises';
+// Fetching a page or a sitemap for ingestion, through the outbound module: public destinations only
+// (checked on the address connected to, every redirect hop), bounded size and time.
 import { Parser } from 'htmlparser2';
-import { isInternalHost } from '../ai/providers/base-url.js';
+import { OutboundError, type Outbound } from '../outbound/outbound.js';
 
 export class CrawlError extends Error {}
 
 const MAX_BYTES = 2 * 1024 * 1024;
-const MAX_REDIRECTS = 5;
-const TIMEOUT_MS = 10_000;
 export const MAX_SITEMAP_URLS = 200;
+const LIMITS = { maxBytes: MAX_BYTES, maxRedirects: 5, timeoutMs: 10_000, redirect: 'follow' } as const;
 
-async function checkUrl(raw: string, env: string): Promise<URL> {
-  let url: URL;
+export async function fetchText(raw: string, outbound: Outbound): Promise<{ url: string; contentType: string; body: string }> {
   try {
-    url = new URL(raw);
-  } catch {
-    throw new CrawlError('not an absolute URL');
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new CrawlError('only http(s) URLs can be crawled');
-  if (url.username || url.password) throw new CrawlError('URLs with credentials are refused');
-  if (env !== 'development') {
-    if (url.protocol !== 'https:') throw new CrawlError('only https URLs can be crawled');
-    if (isInternalHost(url.hostname)) throw new CrawlError('internal hosts cannot be crawled');
-    const addresses = await lookup(url.hostname, { all: true }).catch(() => []);
-    if (!addresses.length || addresses.some((a) => isInternalHost(a.address))) throw new CrawlError('the host does not resolve to a public address');
-  }
-  return url;
-}
-
-export async function fetchText(raw: string, env: string): Promise<{ url: string; contentType: string; body: string }> {
-  let url = await checkUrl(raw, env);
-  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-    const res = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(TIMEOUT_MS), headers: { 'user-agent': 'ParleyBot/1 (+knowledge ingestion)' } });
-    if (res.status >= 300 && res.status < 400 && res.headers.get('location')) {
-      url = await checkUrl(new URL(res.headers.get('location')!, url).href, env);
-      continue;
+    const res = await outbound.fetcher(LIMITS)(raw, { headers: { 'user-agent': 'ParleyBot/1 (+knowledge ingestion)' } });
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw new CrawlError(`the page answered ${res.status}`);
     }
-    if (!res.ok) throw new CrawlError(`the page answered ${res.status}`);
     const contentType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-    if (!/^(text\/(html|plain|markdown|xml)|application\/(xhtml\+xml|xml))$/.test(contentType)) throw new CrawlError(`unsupported content type ${contentType || 'none'}`);
-    const reader = res.body!.getReader();
-    const parts: Uint8Array[] = [];
-    let size = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.length;
-      if (size > MAX_BYTES) {
-        await reader.cancel();
-        throw new CrawlError('the page is larger than 2 MB');
-      }
-      parts.push(value);
+    if (!/^(text\/(html|plain|markdown|xml)|application\/(xhtml\+xml|xml))$/.test(contentType)) {
+      await res.body?.cancel();
+      throw new CrawlError(`unsupported content type ${contentType || 'none'}`);
     }
-    return { url: url.href, contentType, body: Buffer.concat(parts).toString('utf8') };
+    return { url: res.url, contentType, body: await res.text() };
+  } catch (err) {
+    if (err instanceof OutboundError) throw new CrawlError(err.code === 'too_large' ? 'the page is larger than 2 MB' : err.message);
+    throw err;
   }
-  throw new CrawlError('too many redirects');
 }
 
 /** Page URLs of a sitemap, same origin only. */

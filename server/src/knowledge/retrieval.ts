@@ -21,8 +21,8 @@ export interface RetrievalDeps {
   audit: AuditLog;
   keyring: Keyring;
   vectors: VectorStore;
-  /** Builds embedding models; tests put the ai SDK's test model here. */
-  embeddingModelFor?: EmbeddingModelFor;
+  /** Builds embedding models (through the outbound module); tests put the ai SDK's test model here. */
+  embeddingModelFor: EmbeddingModelFor;
 }
 
 export interface SearchResult {

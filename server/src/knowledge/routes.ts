@@ -9,6 +9,7 @@ import { adminCtx } from '../http/context.js';
 import { HttpProblem, problems } from '../http/problem.js';
 import { route } from '../http/routes.js';
 import { parse } from '../http/validate.js';
+import type { Outbound } from '../outbound/outbound.js';
 import { requireCapability as can } from '../tenants/auth.js';
 import type { Env } from '../tenants/service.js';
 import { CrawlError, fetchText, sitemapUrls } from './crawl.js';
@@ -23,6 +24,8 @@ export interface KnowledgeDeps {
   env: Env;
   retrieval: KnowledgeRetrieval;
   vectors: VectorStore;
+  /** Every crawl and sitemap request goes through it. */
+  outbound: Outbound;
 }
 
 const EmptyBody = z.strictObject({});
@@ -30,9 +33,9 @@ const EmptyBody = z.strictObject({});
 const by = (req: Request) => ({ requestId: req.id, actor: { type: 'api_key' as const, id: adminCtx(req).admin.keyId } });
 
 /** A fetched page as an inline source of the right kind. */
-async function fetched(url: string, env: Env, extra: { title?: string | undefined; externalId?: string | undefined } = {}): Promise<InlineSource> {
+async function fetched(url: string, outbound: Outbound, extra: { title?: string | undefined; externalId?: string | undefined } = {}): Promise<InlineSource> {
   try {
-    const page = await fetchText(url, env);
+    const page = await fetchText(url, outbound);
     const kind = page.contentType.includes('html') ? 'html' : page.contentType === 'text/markdown' ? 'markdown' : 'text';
     return { kind, content: page.body, url: page.url, title: extra.title, externalId: extra.externalId ?? url };
   } catch (err) {
@@ -83,13 +86,13 @@ export function knowledgeRoutes(deps: KnowledgeDeps): Router {
     post: [write, async (req, res) => {
       const body = parse(CreateSourceRequest, req.body);
       let inputs: { input: InlineSource; kind: SourceRow['kind'] }[];
-      if (body.kind === 'url') inputs = [{ input: await fetched(body.url, deps.env, body), kind: 'url' }];
+      if (body.kind === 'url') inputs = [{ input: await fetched(body.url, deps.outbound, body), kind: 'url' }];
       else if (body.kind === 'sitemap') {
-        const map = await fetched(body.url, deps.env);
+        const map = await fetched(body.url, deps.outbound);
         const urls = sitemapUrls(map.content, map.url ?? body.url);
         if (!urls.length) throw problems.validation([{ path: '/url', message: 'the sitemap lists no page of its own site', code: 'empty_sitemap' }]);
         inputs = [];
-        for (const u of urls) inputs.push({ input: await fetched(u, deps.env), kind: 'sitemap' });
+        for (const u of urls) inputs.push({ input: await fetched(u, deps.outbound), kind: 'sitemap' });
       } else inputs = [{ input: body, kind: body.kind }];
       const results = await store(req, inputs);
       res.status(results.some((x) => x.changed && !x.replaced) ? 201 : 200).json({
@@ -130,7 +133,7 @@ export function knowledgeRoutes(deps: KnowledgeDeps): Router {
       const src = await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => getSource(tx, id));
       if (!src) throw problems.notFound('No such source.');
       if (src.kind !== 'url' && src.kind !== 'sitemap') throw problems.conflict('Only URL sources re-sync; post inline content again with the same externalId to replace it.');
-      const [result] = await store(req, [{ input: await fetched(src.url!, deps.env, { title: src.title, externalId: src.external_id ?? undefined }), kind: src.kind }]);
+      const [result] = await store(req, [{ input: await fetched(src.url!, deps.outbound, { title: src.title, externalId: src.external_id ?? undefined }), kind: src.kind }]);
       res.json({ source: { ...sourceView(result!.source), changed: result!.changed } });
     }],
   });

@@ -9,6 +9,7 @@ import { HttpProblem, problems } from '../http/problem.js';
 import { route } from '../http/routes.js';
 import { openSse, wantsSse } from '../http/sse.js';
 import { parse } from '../http/validate.js';
+import type { JwksCache } from '../identity/jwks.js';
 import { verifyIdentityToken } from '../identity/verify.js';
 import type { ConversationBus } from '../conversations/bus.js';
 import type { ConversationHub } from '../conversations/hub.js';
@@ -31,6 +32,8 @@ export interface WidgetDeps {
   streams: ConversationHub;
   redactor: Redactor;
   answerer: Answerer;
+  /** Sign-In Pro keys from JWKS URLs, fetched through the outbound module. */
+  jwks: JwksCache;
 }
 
 const RefreshRequest = z.strictObject({ refreshToken: z.string().min(10).max(200) });
@@ -119,7 +122,7 @@ export function widgetRoutes(deps: WidgetDeps): Router {
       const { visitorRef } = s(req);
       try {
         const out = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
-          const identity = await verifyIdentityToken(tx, deps.keyring, tenantId, body.token);
+          const identity = await verifyIdentityToken(tx, deps.keyring, deps.jwks, tenantId, body.token);
           const sealed = await deps.keyring.seal(tx, tenantId, JSON.stringify(identity.profile), `visitor-profile/${identity.subject}`);
           await tx.query(
             `INSERT INTO verified_visitors (tenant_id, subject, profile) VALUES ($1, $2, $3)

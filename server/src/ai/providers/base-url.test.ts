@@ -1,5 +1,12 @@
 import { describe, expect, test } from 'vitest';
-import { BaseUrlError, checkBaseUrl } from './base-url.js';
+import { DEVELOPMENT_ALLOW, Outbound, parseAllowList } from '../../outbound/outbound.js';
+import { BaseUrlError, checkBaseUrl as check } from './base-url.js';
+
+const outbound = {
+  development: new Outbound({ env: 'development', allow: parseAllowList(DEVELOPMENT_ALLOW) }),
+  production: new Outbound({ env: 'production', allow: parseAllowList('') }),
+};
+const checkBaseUrl = (url: string, env: 'development' | 'production') => check(url, outbound[env]);
 
 const refused = (url: string, env: 'development' | 'production' = 'production') => {
   try {
@@ -59,6 +66,21 @@ describe('openai-compatible base URL', () => {
     'https://[::ffff:127.0.0.1]/v1',
     'https://metadata/computeMetadata',
     'https://db.internal/v1',
+    // Accepted before the outbound module had the one table of non-public ranges:
+    'https://[::127.0.0.1]/v1', // IPv4-compatible loopback
+    'https://[::7f00:1]/v1',
+    'https://[::ffff:0:a00:1]/v1', // IPv4-translated
+    'https://[2002:7f00:1::1]/v1', // 6to4 of loopback
+    'https://[64:ff9b:1::a00:1]/v1', // local-use NAT64
+    'https://[fec0::1]/v1', // site-local
+    'https://[100::1]/v1', // discard-only
+    'https://[2001:db8::1]/v1', // documentation
+    'https://192.0.2.1/v1',
+    'https://198.51.100.1/v1',
+    'https://203.0.113.5/v1',
+    'https://127.0.0.1../v1', // two trailing dots are not normalised by the URL parser
+    'https://metadata.goog/v1',
+    'https://kubernetes.default.svc/v1',
   ])('production refuses the internal host of %s', (url) => {
     expect(refused(url)).toMatch(/public host/);
   });

@@ -250,6 +250,12 @@ describe('provider keys (production)', () => {
     'https://localhost:8080/v1',
     'https://[::1]/v1',
     'https://10.0.0.7/v1',
+    'https://[::ffff:7f00:1]/v1',
+    'https://metadata.google.internal./v1',
+    // Accepted before the one outbound rule: 6to4 and IPv4-compatible forms of internal addresses.
+    'https://[2002:a9fe:a9fe::1]/latest/meta-data',
+    'https://[::a9fe:a9fe]/latest/meta-data',
+    'https://127.0.0.1../v1',
   ])('an openai-compatible baseUrl of %s is refused with 400 and nothing is stored', async (baseUrl) => {
     const k = secret('sk-');
     const res = await put(t, a.secretKey, 'openai-compatible', { apiKey: k, model: 'llama3', baseUrl });

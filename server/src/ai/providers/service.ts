@@ -7,6 +7,7 @@ import { PROVIDER_API_KEY } from '../../crypto/sealed-columns.js';
 import type { Db, Tx } from '../../db/index.js';
 import type { RequestCtx } from '../../http/context.js';
 import { problems } from '../../http/problem.js';
+import type { Outbound } from '../../outbound/outbound.js';
 import { BaseUrlError, checkBaseUrl } from './base-url.js';
 
 export interface ProviderDeps {
@@ -14,6 +15,8 @@ export interface ProviderDeps {
   audit: AuditLog;
   keyring: Keyring;
   env: 'development' | 'staging' | 'production';
+  /** Checks base URLs when they are saved (requests to them go through it too). */
+  outbound: Outbound;
 }
 
 /** What the answering pipeline needs to call a provider. Never log or return it. */
@@ -51,14 +54,14 @@ const toProvider = (r: ProviderRow): Provider => ({
 
 const invalidBaseUrl = (message: string) => problems.validation([{ path: '/baseUrl', message, code: 'invalid_base_url' }]);
 
-function baseUrlFor(provider: ProviderName, raw: string | undefined, env: ProviderDeps['env']): string | null {
+function baseUrlFor(provider: ProviderName, raw: string | undefined, outbound: Outbound): string | null {
   if (provider !== 'openai-compatible') {
     if (raw !== undefined) throw invalidBaseUrl(`is only accepted for openai-compatible; ${provider} keys go to ${provider} only`);
     return null;
   }
   if (raw === undefined) throw invalidBaseUrl('is required for openai-compatible');
   try {
-    return checkBaseUrl(raw, env);
+    return checkBaseUrl(raw, outbound);
   } catch (err) {
     if (err instanceof BaseUrlError) throw invalidBaseUrl(err.message);
     throw err;
@@ -71,7 +74,7 @@ export async function setProvider(
   provider: ProviderName,
   body: SetProviderRequest,
 ): Promise<{ provider: Provider; created: boolean }> {
-  const baseUrl = baseUrlFor(provider, body.baseUrl, deps.env);
+  const baseUrl = baseUrlFor(provider, body.baseUrl, deps.outbound);
   if (provider === 'anthropic' && body.embeddingModel !== undefined) {
     throw problems.validation([{ path: '/embeddingModel', message: 'anthropic offers no embedding models; set one on an openai or openai-compatible provider', code: 'no_embeddings' }]);
   }

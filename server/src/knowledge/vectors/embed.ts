@@ -5,7 +5,6 @@ import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { embedMany, type EmbeddingModel } from 'ai';
 import { redactOutbound } from '../../ai/generative.js';
-import { tenantFetch } from '../../ai/models.js';
 import type { PiiPolicy } from '../../ai/pii/index.js';
 import { tenantPolicy } from '../../ai/pii/redactor.js';
 import { resolveProviderCredentials, type ProviderCredentials } from '../../ai/providers/service.js';
@@ -15,17 +14,20 @@ import type { Tx } from '../../db/types.js';
 export type EmbeddingCredentials = ProviderCredentials & { embeddingModel: string };
 export type EmbeddingModelFor = (creds: EmbeddingCredentials) => EmbeddingModel;
 
-export const embeddingModelFor: EmbeddingModelFor = (c) => {
-  switch (c.provider) {
-    case 'openai':
-      return createOpenAI({ apiKey: c.apiKey }).embedding(c.embeddingModel);
-    case 'openai-compatible':
-      return createOpenAICompatible({ name: 'tenant', apiKey: c.apiKey, baseURL: c.baseUrl!, fetch: tenantFetch }).embeddingModel(c.embeddingModel);
-    case 'anthropic':
-      // Refused when the provider is saved; kept exhaustive for the type checker.
-      throw new Error('anthropic offers no embedding models');
-  }
-};
+/** Embedding models whose every request goes through `fetch` (the outbound module's, with PROVIDER_LIMITS). */
+export function providerEmbeddings(fetch: typeof globalThis.fetch): EmbeddingModelFor {
+  return (c) => {
+    switch (c.provider) {
+      case 'openai':
+        return createOpenAI({ apiKey: c.apiKey, fetch }).embedding(c.embeddingModel);
+      case 'openai-compatible':
+        return createOpenAICompatible({ name: 'tenant', apiKey: c.apiKey, baseURL: c.baseUrl!, fetch }).embeddingModel(c.embeddingModel);
+      case 'anthropic':
+        // Refused when the provider is saved; kept exhaustive for the type checker.
+        throw new Error('anthropic offers no embedding models');
+    }
+  };
+}
 
 export interface EmbeddingCall {
   provider: string;
@@ -54,7 +56,7 @@ export function normalise(v: readonly number[]): number[] {
   return norm > 0 ? v.map((x) => x / norm) : v.map(() => 0);
 }
 
-export function embedderFor(creds: EmbeddingCredentials, policy: PiiPolicy, modelFor: EmbeddingModelFor = embeddingModelFor): Embedder {
+export function embedderFor(creds: EmbeddingCredentials, policy: PiiPolicy, modelFor: EmbeddingModelFor): Embedder {
   const model = modelFor(creds);
   return {
     modelKey: `${creds.provider}:${creds.embeddingModel}`,
@@ -87,7 +89,7 @@ export function embedderFor(creds: EmbeddingCredentials, policy: PiiPolicy, mode
  * The tenant's embedder, or null when no provider has an embedding model. `tx` must be the tenant's
  * own transaction (credentials refuse to open anywhere else).
  */
-export async function tenantEmbedder(tx: Tx, keyring: Keyring, tenantId: string, modelFor?: EmbeddingModelFor): Promise<Embedder | null> {
+export async function tenantEmbedder(tx: Tx, keyring: Keyring, tenantId: string, modelFor: EmbeddingModelFor): Promise<Embedder | null> {
   const creds = (await resolveProviderCredentials(tx, keyring, tenantId)).find((c): c is EmbeddingCredentials => c.embeddingModel !== null && c.provider !== 'anthropic');
   if (!creds) return null;
   return embedderFor(creds, await tenantPolicy(tx), modelFor);
