@@ -41,6 +41,20 @@ export interface Config {
   rateLimitPerMinute: number;
   /** Chunk embeddings in a Pinecone index (one namespace per tenant) instead of pgvector; null: pgvector. */
   pinecone: { apiKey: string; indexHost: string } | null;
+  /** How often the retention sweep runs (fleet-wide, under a lease). */
+  sweepIntervalMs: number;
+  /** Conversation events (the live feed's replay buffer) older than this are swept. */
+  eventRetentionDays: number;
+  /** Per-tenant knowledge totals; a tenant's `settings.knowledgeQuota` may override each. */
+  knowledgeQuota: KnowledgeQuota;
+  /** Bounds of one crawl: pages per sitemap, bytes kept per page (longer pages are cut), bytes per crawl. */
+  crawl: { maxPages: number; maxPageBytes: number; maxBytes: number };
+}
+
+export interface KnowledgeQuota {
+  sources: number;
+  bytes: number;
+  chunks: number;
 }
 
 export class ConfigError extends Error {
@@ -76,6 +90,14 @@ const EnvSchema = z.object({
   PINECONE_API_KEY: z.string().trim().min(1).optional(),
   /** The index's data-plane host, as the Pinecone console shows it (e.g. https://docs-abc123.svc.….pinecone.io). */
   PINECONE_INDEX_HOST: z.string().url().optional(),
+  PARLEY_SWEEP_INTERVAL_MS: z.coerce.number().int().min(1000).default(10 * 60 * 1000),
+  PARLEY_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  PARLEY_KNOWLEDGE_MAX_SOURCES: z.coerce.number().int().min(1).default(5000),
+  PARLEY_KNOWLEDGE_MAX_BYTES: z.coerce.number().int().min(1024).default(200 * 1024 * 1024),
+  PARLEY_KNOWLEDGE_MAX_CHUNKS: z.coerce.number().int().min(1).default(100_000),
+  PARLEY_CRAWL_MAX_PAGES: z.coerce.number().int().min(1).max(10_000).default(100),
+  PARLEY_CRAWL_MAX_PAGE_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(2 * 1024 * 1024),
+  PARLEY_CRAWL_MAX_BYTES: z.coerce.number().int().min(1024).default(50 * 1024 * 1024),
 });
 
 /** Decodes a 32-byte key given as base64 (optionally prefixed `dev-`). */
@@ -163,5 +185,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.PARLEY_TRUST_PROXY === 'true',
     rateLimitPerMinute: e.PARLEY_RATE_LIMIT_PER_MINUTE,
     pinecone: e.PINECONE_API_KEY && e.PINECONE_INDEX_HOST ? { apiKey: e.PINECONE_API_KEY, indexHost: e.PINECONE_INDEX_HOST } : null,
+    sweepIntervalMs: e.PARLEY_SWEEP_INTERVAL_MS,
+    eventRetentionDays: e.PARLEY_EVENT_RETENTION_DAYS,
+    knowledgeQuota: { sources: e.PARLEY_KNOWLEDGE_MAX_SOURCES, bytes: e.PARLEY_KNOWLEDGE_MAX_BYTES, chunks: e.PARLEY_KNOWLEDGE_MAX_CHUNKS },
+    crawl: { maxPages: e.PARLEY_CRAWL_MAX_PAGES, maxPageBytes: e.PARLEY_CRAWL_MAX_PAGE_BYTES, maxBytes: e.PARLEY_CRAWL_MAX_BYTES },
   };
 }
