@@ -30,6 +30,8 @@ import { pgVectorStore } from './knowledge/vectors/pgvector.js';
 import { pineconeStore } from './knowledge/vectors/pinecone.js';
 import type { VectorStore } from './knowledge/vectors/store.js';
 import { knowledgeRoutes } from './knowledge/routes.js';
+import { CrawlWorker } from './knowledge/jobs.js';
+import { newHolderId } from './jobs/lease.js';
 import { identityAdminRoutes } from './identity/routes.js';
 import { answersRoutes } from './answers/routes.js';
 import { widgetRoutes } from './widget/routes.js';
@@ -103,7 +105,19 @@ export function createApp(deps: AppDeps): express.Express {
   admin.use(handoffRoutes({ db, audit: deps.audit, keyring, bus, redactor }));
   const vectors = deps.vectors ?? (config.pinecone ? pineconeStore(config.pinecone) : pgVectorStore());
   const retrieval = new KnowledgeRetrieval({ db, audit: deps.audit, keyring, vectors, ...(deps.embeddingModelFor ? { embeddingModelFor: deps.embeddingModelFor } : {}) });
-  admin.use(knowledgeRoutes({ ...tenantDeps, retrieval, vectors }));
+  // Crawl jobs queued here start on this instance at once; server.ts also polls, to resume the jobs of
+  // an instance that died.
+  const crawler = new CrawlWorker({
+    db,
+    audit: deps.audit,
+    config,
+    holder: newHolderId(),
+    logger,
+    vectors,
+    embedPending: (tenantId, requestId) => retrieval.embedPending(tenantId, requestId),
+  });
+  app.locals.crawler = crawler;
+  admin.use(knowledgeRoutes({ ...tenantDeps, retrieval, vectors, quota: config.knowledgeQuota, maxPageBytes: config.crawl.maxPageBytes, crawler }));
   v1.use('/admin', admin);
 
   const answerer = new KnowledgeAnswerer({

@@ -45,7 +45,7 @@ export interface Config {
   sweepIntervalMs: number;
   /** Conversation events (the live feed's replay buffer) older than this are swept. */
   eventRetentionDays: number;
-  /** Per-tenant knowledge totals; a tenant's `settings.knowledgeQuota` may override each. */
+  /** Per-tenant knowledge totals (sources, stored bytes, chunks), enforced in the writing transaction. */
   knowledgeQuota: KnowledgeQuota;
   /** Bounds of one crawl: pages per sitemap, bytes kept per page (longer pages are cut), bytes per crawl. */
   crawl: { maxPages: number; maxPageBytes: number; maxBytes: number };

@@ -9,6 +9,7 @@ import { createLogger } from './http/logger.js';
 import { openRuntime, type Runtime } from './runtime.js';
 import { newHolderId } from './jobs/lease.js';
 import { runRetentionSweep } from './jobs/retention.js';
+import type { CrawlWorker } from './knowledge/jobs.js';
 import { seedDemo, type DemoTenant } from './cli/demo.js';
 
 export interface RunningServer {
@@ -68,6 +69,11 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
     runRetentionSweep(runtime, holder, { logger }).catch((err) => logger.warn({ err: { message: (err as Error).message } }, 'retention sweep failed'));
   }, Math.min(config.sweepIntervalMs, 60_000));
   retention.unref();
+  // Crawl jobs: picks up queued jobs and those whose holder died (its lease lapsed).
+  const crawler = app.locals.crawler as CrawlWorker;
+  crawler.kick();
+  const crawls = setInterval(() => crawler.kick(), 30_000);
+  crawls.unref();
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   return {
@@ -80,6 +86,8 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
       clearInterval(sweep);
       clearInterval(rotation);
       clearInterval(retention);
+      clearInterval(crawls);
+      await crawler.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await runtime.close();

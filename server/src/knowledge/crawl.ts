@@ -29,7 +29,16 @@ async function checkUrl(raw: string, env: string): Promise<URL> {
   return url;
 }
 
-export async function fetchText(raw: string, env: string): Promise<{ url: string; contentType: string; body: string }> {
+/**
+ * With `maxBytes`, a page longer than that is refused, or with `cut` kept up to that many bytes
+ * (`truncated` says so): crawls bound what one page may add.
+ */
+export async function fetchText(
+  raw: string,
+  env: string,
+  opts: { maxBytes?: number; cut?: boolean } = {},
+): Promise<{ url: string; contentType: string; body: string; truncated?: boolean }> {
+  const maxBytes = opts.maxBytes ?? MAX_BYTES;
   let url = await checkUrl(raw, env);
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
     const res = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(TIMEOUT_MS), headers: { 'user-agent': 'ParleyBot/1 (+knowledge ingestion)' } });
@@ -47,9 +56,12 @@ export async function fetchText(raw: string, env: string): Promise<{ url: string
       const { done, value } = await reader.read();
       if (done) break;
       size += value.length;
-      if (size > MAX_BYTES) {
+      if (size > maxBytes) {
         await reader.cancel();
-        throw new CrawlError('the page is larger than 2 MB');
+        if (!opts.cut) throw new CrawlError(`the page is larger than ${maxBytes === MAX_BYTES ? '2 MB' : `${maxBytes} bytes`}`);
+        parts.push(value.subarray(0, value.length - (size - maxBytes)));
+        // Cut on a character boundary: a partial UTF-8 sequence at the end decodes to U+FFFD.
+        return { url: url.href, contentType, body: Buffer.concat(parts).toString('utf8').replace(/\uFFFD$/, ''), truncated: true };
       }
       parts.push(value);
     }
