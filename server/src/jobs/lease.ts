@@ -9,8 +9,7 @@
 // time (like checkpoint signing), and the work done under them writes its own audit entries.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { ParleyDb } from '../db/index.js';
-import type { Tx } from '../db/types.js';
+import type { Db, Tx } from '../db/types.js';
 
 export interface LeaseRef {
   /** The job, e.g. `retention-sweep`. */
@@ -30,7 +29,7 @@ export function newHolderId(): string {
 }
 
 /** Housekeeping as the platform role: lease rows and job metadata only, never tenant content. */
-export function asWorker<T>(db: ParleyDb, fn: (tx: Tx) => Promise<T>): Promise<T> {
+export function asWorker<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
   return db.withOwner(async (tx) => {
     await tx.query('SET LOCAL ROLE parley_platform');
     return fn(tx);
@@ -43,7 +42,7 @@ const secs = (ms: number) => Math.max(ms, 1) / 1000;
  * Takes the lease if it is free (never taken, released, or lapsed) and, unless `ignoreSchedule`, the
  * job is due. True when this holder now has it.
  */
-export async function acquireLease(db: ParleyDb, o: LeaseOptions & { ignoreSchedule?: boolean }): Promise<boolean> {
+export async function acquireLease(db: Db, o: LeaseOptions & { ignoreSchedule?: boolean }): Promise<boolean> {
   return asWorker(db, async (tx) => {
     const { rows } = await tx.query(
       `INSERT INTO job_leases AS l (name, holder, lease_until) VALUES ($1, $2, clock_timestamp() + make_interval(secs => $3))
@@ -57,7 +56,7 @@ export async function acquireLease(db: ParleyDb, o: LeaseOptions & { ignoreSched
 }
 
 /** Extends the lease; false when this holder lost it (it lapsed and someone else took it). */
-export async function renewLease(db: ParleyDb, o: LeaseOptions): Promise<boolean> {
+export async function renewLease(db: Db, o: LeaseOptions): Promise<boolean> {
   return asWorker(db, async (tx) => {
     const { rows } = await tx.query(
       `UPDATE job_leases SET lease_until = clock_timestamp() + make_interval(secs => $3)
@@ -69,7 +68,7 @@ export async function renewLease(db: ParleyDb, o: LeaseOptions): Promise<boolean
 }
 
 /** Gives the lease back; with `nextRunInMs`, the job is not due again before then. */
-export async function releaseLease(db: ParleyDb, o: LeaseRef & { nextRunInMs?: number }): Promise<void> {
+export async function releaseLease(db: Db, o: LeaseRef & { nextRunInMs?: number }): Promise<void> {
   await asWorker(db, (tx) =>
     tx.query(
       `UPDATE job_leases SET lease_until = clock_timestamp(), finished_at = clock_timestamp(),
@@ -92,7 +91,7 @@ export type LeasedRun<T> = { ran: true; result: T } | { ran: false };
  * after (due again in `everyMs` when given). `{ ran: false }` when another holder has it or it is not due.
  */
 export async function runLeased<T>(
-  db: ParleyDb,
+  db: Db,
   o: LeaseOptions & { everyMs?: number; ignoreSchedule?: boolean },
   fn: (lease: LeaseHandle) => Promise<T>,
 ): Promise<LeasedRun<T>> {
