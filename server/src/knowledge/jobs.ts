@@ -18,11 +18,14 @@ import type { InlineSource } from './ingest.js';
 import { pgVectorStore } from './vectors/pgvector.js';
 import { pineconeStore } from './vectors/pinecone.js';
 import type { VectorStore } from './vectors/store.js';
+import { quotaExceeded } from './quota.js';
 import { writeSources } from './write.js';
 
 const LEASE_MS = 60_000;
 const MAX_ATTEMPTS = 5;
 const MAX_ERRORS = 50;
+/** Crawls a tenant may have queued or running at once: more is a quota problem, not a longer queue. */
+export const MAX_ACTIVE_CRAWLS = 3;
 
 export interface CrawlJobRow {
   id: string;
@@ -64,8 +67,10 @@ export const crawlJobView = (j: CrawlJobRow) => ({
   finishedAt: iso(j.finished_at),
 });
 
-/** Queues a crawl in the caller's tenant transaction. */
+/** Queues a crawl in the caller's tenant transaction (which holds the tenant's knowledge lock). */
 export async function queueCrawl(tx: Tx, tenantId: string, url: string, by: { requestId: string | null; keyId: string }): Promise<CrawlJobRow> {
+  const { rows: active } = await tx.query<{ n: number }>("SELECT count(*)::int AS n FROM crawl_jobs WHERE status IN ('queued', 'running')");
+  if (active[0]!.n >= MAX_ACTIVE_CRAWLS) throw quotaExceeded('crawls', MAX_ACTIVE_CRAWLS, active[0]!.n, 1);
   const { rows } = await tx.query<CrawlJobRow>(
     `INSERT INTO crawl_jobs (id, tenant_id, kind, url, requested_by, request_id) VALUES ($1, $2, 'sitemap', $3, $4, $5) RETURNING ${COLUMNS}`,
     [randomUUID(), tenantId, url, by.keyId, by.requestId],

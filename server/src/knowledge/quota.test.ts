@@ -130,6 +130,12 @@ describe('sitemap crawls as background jobs', () => {
     expect(res.headers.get('location')).toBe(`/v1/admin/knowledge/jobs/${job.id}`);
     const midway = await waitForJob(t, a.secretKey, job.id, (j) => j.pagesDone === 1);
     expect(midway).toMatchObject({ status: 'running', pagesTotal: 3, pagesDone: 1 });
+    // A tenant has at most three crawls queued or running; a fourth is a quota problem, and no job.
+    for (const n of [1, 2]) expect((await admin('POST', '/knowledge/sources', { kind: 'sitemap', url: `${siteUrl}/extra${n}/sitemap.xml` })).status).toBe(202);
+    const fourth = await admin('POST', '/knowledge/sources', { kind: 'sitemap', url: `${siteUrl}/extra3/sitemap.xml` });
+    expect(fourth.status).toBe(409);
+    expect(fourth.body.quota).toEqual({ limit: 'crawls', max: 3, used: 3, adding: 1 });
+    expect((await admin('GET', '/knowledge/jobs')).body.jobs).toHaveLength(3);
     open();
     gate = null;
     const done = await waitForJob(t, a.secretKey, job.id);

@@ -9,7 +9,7 @@ import { HttpProblem } from '../http/problem.js';
 export type KnowledgeTotals = KnowledgeQuota;
 const LIMITS = ['sources', 'bytes', 'chunks'] as const;
 
-export function quotaExceeded(limit: keyof KnowledgeTotals, max: number, used: number, adding?: number): HttpProblem {
+export function quotaExceeded(limit: keyof KnowledgeTotals | 'crawls', max: number, used: number, adding?: number): HttpProblem {
   return new HttpProblem(
     409,
     'quota-exceeded',
