@@ -71,3 +71,32 @@ export const EmbeddingSyncResponse = z.object({
   /** Set when the provider failed; the pending chunks are tried again on the next sync. */
   error: z.string().optional(),
 });
+
+/** A crawl of many pages (a sitemap), run in the background: `POST /knowledge/sources` answers 202 with it. */
+export const CrawlJobSchema = z.object({
+  id: z.string().uuid(),
+  kind: z.literal('sitemap'),
+  url: z.string(),
+  status: z.enum(['queued', 'running', 'done', 'failed']),
+  /** Pages to crawl, once the sitemap is read (at most the per-crawl page bound). */
+  pagesTotal: z.number().int().nullable(),
+  /** Pages processed so far, stored or failed. */
+  pagesDone: z.number().int(),
+  pagesFailed: z.number().int(),
+  /** Bytes of page content kept so far (each page is cut at the per-page byte bound). */
+  bytes: z.number().int(),
+  /** Per-page problems and notes (e.g. pages beyond the page bound); the job still finishes. */
+  errors: z.array(z.object({ url: z.string().nullable(), message: z.string() })),
+  /** Why a failed job stopped. */
+  error: z.string().nullable(),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+});
+export type CrawlJob = z.infer<typeof CrawlJobSchema>;
+export const CrawlJobResponse = z.object({ job: CrawlJobSchema });
+export const CrawlJobsResponse = z.object({ jobs: z.array(CrawlJobSchema) });
+
+const KnowledgeTotals = z.object({ sources: z.number().int(), bytes: z.number().int(), chunks: z.number().int() });
+/** The tenant's knowledge totals and its quota; a write that would pass a limit is a `quota-exceeded` problem. */
+export const KnowledgeUsageResponse = z.object({ usage: KnowledgeTotals, limits: KnowledgeTotals });

@@ -16,6 +16,7 @@ export const PROBLEM_SLUGS = [
   'conflict',
   'rate-limited',
   'budget-exceeded',
+  'quota-exceeded',
   'token-invalid',
   'token-expired',
   'token-replayed',
@@ -45,5 +46,7 @@ export const ProblemSchema = z.object({
   errors: z.array(FieldErrorSchema).optional(),
   /** For missing-capability: the capability the key lacks. */
   capability: z.string().optional(),
+  /** For quota-exceeded: which limit, its value, the tenant's usage and what the request would add. */
+  quota: z.object({ limit: z.string(), max: z.number(), used: z.number(), adding: z.number().optional() }).optional(),
 });
 export type Problem = z.infer<typeof ProblemSchema>;

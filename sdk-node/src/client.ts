@@ -13,6 +13,8 @@ import {
   IdentitySettingsResponse,
   InclusionProofResponse,
   KnowledgeSearchResponse,
+  CrawlJobResponse,
+  KnowledgeUsageResponse,
   ProblemSchema,
   SourceSchema,
   type Capability,
@@ -82,7 +84,14 @@ export class Parley {
 
   /** Knowledge sources the assistant answers from, and a search over them. */
   readonly knowledge = {
-    add: (source: CreateSourceRequest) => this.call('POST', '/knowledge/sources', SourcesResponse, source).then((r) => r.sources),
+    /** Adds inline content or one page by URL; over the tenant's quota this throws (409 `…/quota-exceeded`). */
+    add: (source: Exclude<CreateSourceRequest, { kind: 'sitemap' }>) => this.call('POST', '/knowledge/sources', SourcesResponse, source).then((r) => r.sources),
+    /** Queues a crawl of a sitemap's pages in the background; follow it with {@link Parley.knowledge.job}. */
+    crawl: (sitemapUrl: string) => this.call('POST', '/knowledge/sources', CrawlJobResponse, { kind: 'sitemap', url: sitemapUrl }).then((r) => r.job),
+    /** A crawl's status and progress. */
+    job: (id: string) => this.call('GET', `/knowledge/jobs/${encodeURIComponent(id)}`, CrawlJobResponse).then((r) => r.job),
+    /** The tenant's knowledge totals and quota. */
+    usage: () => this.call('GET', '/knowledge/usage', KnowledgeUsageResponse),
     list: () => this.call('GET', '/knowledge/sources', SourcesResponse).then((r) => r.sources),
     remove: (id: string) => this.call('DELETE', `/knowledge/sources/${encodeURIComponent(id)}`, null),
     search: (query: string, limit = 5, mode?: RetrievalMode) =>

@@ -33,6 +33,8 @@ import { pineconeStore } from './knowledge/vectors/pinecone.js';
 import type { VectorStore } from './knowledge/vectors/store.js';
 import { knowledgeRoutes } from './knowledge/routes.js';
 import { JwksCache } from './identity/jwks.js';
+import { CrawlWorker } from './knowledge/jobs.js';
+import { newHolderId } from './jobs/lease.js';
 import { identityAdminRoutes } from './identity/routes.js';
 import { Outbound } from './outbound/outbound.js';
 import { answersRoutes } from './answers/routes.js';
@@ -115,7 +117,20 @@ export function createApp(deps: AppDeps): express.Express {
   admin.use(handoffRoutes({ db, audit: deps.audit, keyring, bus, redactor }));
   const vectors = deps.vectors ?? (config.pinecone ? pineconeStore(config.pinecone) : pgVectorStore());
   const retrieval = new KnowledgeRetrieval({ db, audit: deps.audit, keyring, vectors, embeddingModelFor: deps.embeddingModelFor ?? providerEmbeddings(providerFetch) });
-  admin.use(knowledgeRoutes({ ...tenantDeps, retrieval, vectors, outbound }));
+  // Crawl jobs queued here start on this instance at once; server.ts also polls, to resume the jobs of
+  // an instance that died.
+  const crawler = new CrawlWorker({
+    db,
+    audit: deps.audit,
+    config,
+    holder: newHolderId(),
+    logger,
+    vectors,
+    outbound,
+    embedPending: (tenantId, requestId) => retrieval.embedPending(tenantId, requestId),
+  });
+  app.locals.crawler = crawler;
+  admin.use(knowledgeRoutes({ ...tenantDeps, retrieval, vectors, outbound, quota: config.knowledgeQuota, maxPageBytes: config.crawl.maxPageBytes, crawler }));
   v1.use('/admin', admin);
 
   const answerer = new KnowledgeAnswerer({

@@ -52,6 +52,20 @@ export interface Config {
   pinecone: { apiKey: string; indexHost: string } | null;
   /** Non-public destinations that tenant-supplied URLs may still reach (self-hosted endpoints); see outbound/. */
   outboundAllow: AllowList;
+  /** How often the retention sweep runs (fleet-wide, under a lease). */
+  sweepIntervalMs: number;
+  /** Conversation events (the live feed's replay buffer) older than this are swept. */
+  eventRetentionDays: number;
+  /** Per-tenant knowledge totals (sources, stored bytes, chunks), enforced in the writing transaction. */
+  knowledgeQuota: KnowledgeQuota;
+  /** Bounds of one crawl: pages per sitemap, bytes kept per page (longer pages are cut), bytes per crawl. */
+  crawl: { maxPages: number; maxPageBytes: number; maxBytes: number };
+}
+
+export interface KnowledgeQuota {
+  sources: number;
+  bytes: number;
+  chunks: number;
 }
 
 export class ConfigError extends Error {
@@ -93,6 +107,14 @@ const EnvSchema = z.object({
   PINECONE_INDEX_HOST: z.string().url().optional(),
   /** Comma-separated CIDRs and host names that server-initiated requests may reach although not public. */
   PARLEY_OUTBOUND_ALLOW: z.string().max(10_000).optional(),
+  PARLEY_SWEEP_INTERVAL_MS: z.coerce.number().int().min(1000).default(10 * 60 * 1000),
+  PARLEY_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  PARLEY_KNOWLEDGE_MAX_SOURCES: z.coerce.number().int().min(1).default(5000),
+  PARLEY_KNOWLEDGE_MAX_BYTES: z.coerce.number().int().min(1024).default(200 * 1024 * 1024),
+  PARLEY_KNOWLEDGE_MAX_CHUNKS: z.coerce.number().int().min(1).default(100_000),
+  PARLEY_CRAWL_MAX_PAGES: z.coerce.number().int().min(1).max(10_000).default(100),
+  PARLEY_CRAWL_MAX_PAGE_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(2 * 1024 * 1024),
+  PARLEY_CRAWL_MAX_BYTES: z.coerce.number().int().min(1024).default(50 * 1024 * 1024),
 });
 
 /** Decodes a 32-byte key given as base64 (optionally prefixed `dev-`). */
@@ -192,5 +214,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sseStreamsPerTenant: e.PARLEY_SSE_MAX_PER_TENANT,
     pinecone: e.PINECONE_API_KEY && e.PINECONE_INDEX_HOST ? { apiKey: e.PINECONE_API_KEY, indexHost: e.PINECONE_INDEX_HOST } : null,
     outboundAllow,
+    sweepIntervalMs: e.PARLEY_SWEEP_INTERVAL_MS,
+    eventRetentionDays: e.PARLEY_EVENT_RETENTION_DAYS,
+    knowledgeQuota: { sources: e.PARLEY_KNOWLEDGE_MAX_SOURCES, bytes: e.PARLEY_KNOWLEDGE_MAX_BYTES, chunks: e.PARLEY_KNOWLEDGE_MAX_CHUNKS },
+    crawl: { maxPages: e.PARLEY_CRAWL_MAX_PAGES, maxPageBytes: e.PARLEY_CRAWL_MAX_PAGE_BYTES, maxBytes: e.PARLEY_CRAWL_MAX_BYTES },
   };
 }

@@ -8,6 +8,9 @@ import type { Config } from './config.js';
 import { rotationSweep } from './crypto/rotation.js';
 import { createLogger } from './http/logger.js';
 import { openRuntime, type Runtime } from './runtime.js';
+import { newHolderId } from './jobs/lease.js';
+import { runRetentionSweep } from './jobs/retention.js';
+import type { CrawlWorker } from './knowledge/jobs.js';
 import { seedDemo, type DemoTenant } from './cli/demo.js';
 
 export interface RunningServer {
@@ -61,6 +64,18 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
     );
   }, 60 * 60 * 1000);
   rotation.unref();
+  // Tried every minute on every instance; the lease lets one instance run it once per interval, and
+  // another take over if that one dies mid-run.
+  const holder = newHolderId();
+  const retention = setInterval(() => {
+    runRetentionSweep(runtime, holder, { logger }).catch((err) => logger.warn({ err: { message: (err as Error).message } }, 'retention sweep failed'));
+  }, Math.min(config.sweepIntervalMs, 60_000));
+  retention.unref();
+  // Crawl jobs: picks up queued jobs and those whose holder died (its lease lapsed).
+  const crawler = app.locals.crawler as CrawlWorker;
+  crawler.kick();
+  const crawls = setInterval(() => crawler.kick(), 30_000);
+  crawls.unref();
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   return {
@@ -72,6 +87,9 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
     async close() {
       clearInterval(sweep);
       clearInterval(rotation);
+      clearInterval(retention);
+      clearInterval(crawls);
+      await crawler.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await runtime.close();

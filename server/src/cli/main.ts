@@ -8,6 +8,8 @@ import { createTenant } from '../tenants/service.js';
 import { verifyLog } from '../audit/verify.js';
 import { rewrapDataKeys, rotateDataKeys } from '../crypto/rotation.js';
 import { HttpProblem } from '../http/problem.js';
+import { newHolderId } from '../jobs/lease.js';
+import { runRetentionSweep } from '../jobs/retention.js';
 
 const cliActor = { type: 'cli' as const, id: process.env.USER ?? null };
 const program = new Command('parley').description('Parley support assistant: server and administration').showHelpAfterError();
@@ -110,6 +112,22 @@ audit
       if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
       else for (const r of results) process.stdout.write(`${r.ok ? 'ok  ' : 'FAIL'} ${r.tenantId} entries=${r.entries} root=${r.root}${r.ok ? '' : ` firstBadIndex=${r.firstBadIndex}: ${r.problems[0]}`}\n`);
       process.exitCode = ok ? 0 : 1;
+    } finally {
+      await runtime.close();
+    }
+  });
+
+program
+  .command('sweep')
+  .description('delete expired tokens, old live-feed events and finished crawl jobs now (skipped if another instance is sweeping)')
+  .option('--json', 'print JSON')
+  .action(async (opts: { json?: boolean }) => {
+    const runtime = await openRuntime(loadConfig());
+    try {
+      const r = await runRetentionSweep(runtime, newHolderId(), { now: true });
+      if (opts.json) process.stdout.write(`${JSON.stringify(r.ran ? { ran: true, deleted: r.result } : { ran: false })}\n`);
+      else if (!r.ran) process.stdout.write('another instance is sweeping right now; nothing done\n');
+      else for (const [table, n] of Object.entries(r.result)) process.stdout.write(`${table.padEnd(24)} ${n} deleted\n`);
     } finally {
       await runtime.close();
     }

@@ -16,6 +16,7 @@ const TITLES: Record<ProblemSlug, string> = {
   conflict: 'Conflict',
   'rate-limited': 'Too many requests',
   'budget-exceeded': 'AI budget exceeded',
+  'quota-exceeded': 'Quota exceeded',
   'token-invalid': 'Invalid token',
   'token-expired': 'Token expired',
   'token-replayed': 'Token already used',
@@ -29,7 +30,7 @@ export class HttpProblem extends Error {
     readonly status: number,
     readonly slug: ProblemSlug,
     readonly detail?: string,
-    readonly extra: { errors?: FieldError[]; capability?: string; headers?: Record<string, string> } = {},
+    readonly extra: { errors?: FieldError[]; capability?: string; quota?: Problem['quota']; headers?: Record<string, string> } = {},
   ) {
     super(detail ?? TITLES[slug]);
     this.name = 'HttpProblem';
@@ -58,6 +59,7 @@ export function sendProblem(req: Request, res: Response, p: HttpProblem): void {
     request_id: req.id,
     ...(p.extra.errors ? { errors: p.extra.errors } : {}),
     ...(p.extra.capability ? { capability: p.extra.capability } : {}),
+    ...(p.extra.quota ? { quota: p.extra.quota } : {}),
   };
   for (const [k, v] of Object.entries(p.extra.headers ?? {})) res.setHeader(k, v);
   res.status(p.status).type('application/problem+json').send(JSON.stringify(body));

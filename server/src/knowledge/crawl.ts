@@ -6,12 +6,24 @@ import { OutboundError, type Outbound } from '../outbound/outbound.js';
 export class CrawlError extends Error {}
 
 const MAX_BYTES = 2 * 1024 * 1024;
+/** What a page may declare or send at all, even when it is cut to a smaller bound. */
+const HARD_MAX_BYTES = 50 * 1024 * 1024;
 export const MAX_SITEMAP_URLS = 200;
-const LIMITS = { maxBytes: MAX_BYTES, maxRedirects: 5, timeoutMs: 10_000, redirect: 'follow' } as const;
+const LIMITS = { maxRedirects: 5, timeoutMs: 10_000, redirect: 'follow' } as const;
+const mb = (n: number) => (n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)} MB` : `${n} bytes`);
 
-export async function fetchText(raw: string, outbound: Outbound): Promise<{ url: string; contentType: string; body: string }> {
+/**
+ * A page through the outbound module. With `maxBytes`, a longer page is refused, or with `cut` kept up to
+ * that many bytes (`truncated` says so): crawls bound what one page may add.
+ */
+export async function fetchText(
+  raw: string,
+  outbound: Outbound,
+  opts: { maxBytes?: number; cut?: boolean } = {},
+): Promise<{ url: string; contentType: string; body: string; truncated?: boolean }> {
+  const maxBytes = opts.maxBytes ?? MAX_BYTES;
   try {
-    const res = await outbound.fetcher(LIMITS)(raw, { headers: { 'user-agent': 'ParleyBot/1 (+knowledge ingestion)' } });
+    const res = await outbound.fetcher({ ...LIMITS, maxBytes: opts.cut ? HARD_MAX_BYTES : maxBytes })(raw, { headers: { 'user-agent': 'ParleyBot/1 (+knowledge ingestion)' } });
     if (!res.ok) {
       await res.body?.cancel();
       throw new CrawlError(`the page answered ${res.status}`);
@@ -21,9 +33,25 @@ export async function fetchText(raw: string, outbound: Outbound): Promise<{ url:
       await res.body?.cancel();
       throw new CrawlError(`unsupported content type ${contentType || 'none'}`);
     }
-    return { url: res.url, contentType, body: await res.text() };
+    const reader = res.body!.getReader();
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.length;
+      if (size > maxBytes) {
+        await reader.cancel();
+        if (!opts.cut) throw new CrawlError(`the page is larger than ${mb(maxBytes)}`);
+        parts.push(value.subarray(0, value.length - (size - maxBytes)));
+        // Cut on a character boundary: a partial UTF-8 sequence at the end decodes to U+FFFD.
+        return { url: res.url, contentType, body: Buffer.concat(parts).toString('utf8').replace(/\uFFFD$/, ''), truncated: true };
+      }
+      parts.push(value);
+    }
+    return { url: res.url, contentType, body: Buffer.concat(parts).toString('utf8') };
   } catch (err) {
-    if (err instanceof OutboundError) throw new CrawlError(err.code === 'too_large' ? 'the page is larger than 2 MB' : err.message);
+    if (err instanceof OutboundError) throw new CrawlError(err.code === 'too_large' ? `the page is larger than ${mb(opts.cut ? HARD_MAX_BYTES : maxBytes)}` : err.message);
     throw err;
   }
 }

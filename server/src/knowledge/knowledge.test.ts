@@ -145,10 +145,17 @@ describe('over the admin API', () => {
     expect((await admin('DELETE', `/knowledge/sources/${src.id}`)).status).toBe(404);
   });
 
-  test('a sitemap ingests its own pages only; redirects are followed; re-sync works', async () => {
+  test('a sitemap ingests its own pages only (as a background job); redirects are followed; re-sync works', async () => {
     const res = await admin('POST', '/knowledge/sources', { kind: 'sitemap', url: `${siteUrl}/sitemap.xml` });
-    expect(res.status).toBe(201);
-    expect(res.body.sources.map((s: any) => s.url)).toEqual([`${siteUrl}/gift-cards`, `${siteUrl}/warranty`]);
+    expect(res.status).toBe(202);
+    let job = res.body.job;
+    for (let i = 0; i < 200 && job.status !== 'done' && job.status !== 'failed'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      job = (await admin('GET', `/knowledge/jobs/${job.id}`)).body.job;
+    }
+    expect(job).toMatchObject({ status: 'done', pagesTotal: 2, pagesDone: 2 });
+    const sources = (await admin('GET', '/knowledge/sources')).body.sources.filter((s: any) => s.kind === 'sitemap');
+    expect(sources.map((s: any) => s.url)).toEqual([`${siteUrl}/gift-cards`, `${siteUrl}/warranty`]);
     expect((await search('warranty electronics'))[0].title).toContain('Warranty');
     const moved = await admin('POST', '/knowledge/sources', { kind: 'url', url: `${siteUrl}/moved`, externalId: 'moved' });
     expect(moved.body.sources[0].url).toBe(`${siteUrl}/gift-cards`);

@@ -1,22 +1,26 @@
 // Admin API for knowledge: add (inline, URL or sitemap), list, re-sync, delete, and test retrieval.
+// A sitemap is crawled by a background job (202 + Location); every write is bounded by the tenant's quota.
 import { BulkSourcesRequest, CreateSourceRequest, KnowledgeSearchRequest } from '@parley/protocol';
 import { z } from 'zod';
 import { Router, type Request } from 'express';
 import type { AuditLog } from '../audit/log.js';
 import { isUuid, type Db } from '../db/index.js';
-import type { Tx } from '../db/types.js';
 import { adminCtx } from '../http/context.js';
 import { HttpProblem, problems } from '../http/problem.js';
 import { route } from '../http/routes.js';
 import { parse } from '../http/validate.js';
 import type { Outbound } from '../outbound/outbound.js';
 import { requireCapability as can } from '../tenants/auth.js';
+import type { KnowledgeQuota } from '../config.js';
 import type { Env } from '../tenants/service.js';
-import { CrawlError, fetchText, sitemapUrls } from './crawl.js';
-import { ingestSources, type InlineSource } from './ingest.js';
+import { CrawlError, fetchText } from './crawl.js';
+import type { InlineSource } from './ingest.js';
+import { crawlJobView, getCrawlJob, listCrawlJobs, queueCrawl, type CrawlWorker } from './jobs.js';
+import { knowledgeUsage, lockKnowledge, requireRoom } from './quota.js';
 import type { KnowledgeRetrieval } from './retrieval.js';
 import { deleteSource, getSource, listSources, sourceView, type SourceRow } from './store.js';
 import type { VectorStore } from './vectors/store.js';
+import { writeSources } from './write.js';
 
 export interface KnowledgeDeps {
   db: Db;
@@ -24,6 +28,10 @@ export interface KnowledgeDeps {
   env: Env;
   retrieval: KnowledgeRetrieval;
   vectors: VectorStore;
+  quota: KnowledgeQuota;
+  /** Bytes kept of a fetched page; longer pages are cut. */
+  maxPageBytes: number;
+  crawler: CrawlWorker;
   /** Every crawl and sitemap request goes through it. */
   outbound: Outbound;
 }
@@ -33,9 +41,9 @@ const EmptyBody = z.strictObject({});
 const by = (req: Request) => ({ requestId: req.id, actor: { type: 'api_key' as const, id: adminCtx(req).admin.keyId } });
 
 /** A fetched page as an inline source of the right kind. */
-async function fetched(url: string, outbound: Outbound, extra: { title?: string | undefined; externalId?: string | undefined } = {}): Promise<InlineSource> {
+async function fetched(url: string, outbound: Outbound, maxBytes: number, extra: { title?: string | undefined; externalId?: string | undefined } = {}): Promise<InlineSource> {
   try {
-    const page = await fetchText(url, outbound);
+    const page = await fetchText(url, outbound, { maxBytes });
     const kind = page.contentType.includes('html') ? 'html' : page.contentType === 'text/markdown' ? 'markdown' : 'text';
     return { kind, content: page.body, url: page.url, title: extra.title, externalId: extra.externalId ?? url };
   } catch (err) {
@@ -55,27 +63,16 @@ export function knowledgeRoutes(deps: KnowledgeDeps): Router {
 
   async function store(req: Request, inputs: { input: InlineSource; kind: SourceRow['kind'] }[]) {
     const { tenantId } = adminCtx(req);
-    const results = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx: Tx) => {
-      const removed: string[] = [];
-      const results = await ingestSources(tx, tenantId, inputs.map(({ input, kind }) => ({ input, storedAs: kind })), removed);
-      await deps.vectors.remove(tx, tenantId, removed);
-      for (const [i, res] of results.entries()) {
-        if (!res.changed) continue;
-        await deps.audit.append(tx, {
-          tenantId,
-          ...by(req),
-          action: res.replaced ? 'knowledge.source_replace' : 'knowledge.source_create',
-          target: { type: 'knowledge_source', id: res.source.id },
-          metadata: { kind: inputs[i]!.kind, chunks: res.source.chunk_count },
-        });
-      }
-      return results;
-    });
+    const results = await writeSources(deps, tenantId, by(req), inputs);
     // New chunks are embedded once committed, outside the transaction; a provider failure is audited and
     // leaves them pending (BM25 finds them meanwhile) for the next ingest or POST /knowledge/embeddings.
     if (results.some((x) => x.changed)) await deps.retrieval.embedPending(tenantId, req.id);
     return results;
   }
+
+  /** Refuses before any fetch when the tenant's knowledge is already at a limit. */
+  const requireQuotaRoom = (tenantId: string, requestId: string) =>
+    deps.db.withTenant(tenantId, { requestId }, async (tx) => requireRoom(await knowledgeUsage(tx), deps.quota));
 
   route(r, '/knowledge/sources', {
     get: [read, async (req, res) => {
@@ -85,14 +82,24 @@ export function knowledgeRoutes(deps: KnowledgeDeps): Router {
     }],
     post: [write, async (req, res) => {
       const body = parse(CreateSourceRequest, req.body);
+      const { tenantId } = adminCtx(req);
+      if (body.kind === 'sitemap') {
+        // Many pages: a background job, queued only if the tenant has room (checked under its knowledge lock).
+        const job = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
+          await lockKnowledge(tx, tenantId);
+          requireRoom(await knowledgeUsage(tx), deps.quota);
+          const job = await queueCrawl(tx, tenantId, body.url, { requestId: req.id, keyId: adminCtx(req).admin.keyId });
+          await deps.audit.append(tx, { tenantId, ...by(req), action: 'knowledge.crawl_queue', target: { type: 'crawl_job', id: job.id }, metadata: { kind: 'sitemap' } });
+          return job;
+        });
+        deps.crawler.kick();
+        res.status(202).location(`/v1/admin/knowledge/jobs/${job.id}`).json({ job: crawlJobView(job) });
+        return;
+      }
       let inputs: { input: InlineSource; kind: SourceRow['kind'] }[];
-      if (body.kind === 'url') inputs = [{ input: await fetched(body.url, deps.outbound, body), kind: 'url' }];
-      else if (body.kind === 'sitemap') {
-        const map = await fetched(body.url, deps.outbound);
-        const urls = sitemapUrls(map.content, map.url ?? body.url);
-        if (!urls.length) throw problems.validation([{ path: '/url', message: 'the sitemap lists no page of its own site', code: 'empty_sitemap' }]);
-        inputs = [];
-        for (const u of urls) inputs.push({ input: await fetched(u, deps.outbound), kind: 'sitemap' });
+      if (body.kind === 'url') {
+        await requireQuotaRoom(tenantId, req.id);
+        inputs = [{ input: await fetched(body.url, deps.outbound, deps.maxPageBytes, body), kind: 'url' }];
       } else inputs = [{ input: body, kind: body.kind }];
       const results = await store(req, inputs);
       res.status(results.some((x) => x.changed && !x.replaced) ? 201 : 200).json({
@@ -133,8 +140,32 @@ export function knowledgeRoutes(deps: KnowledgeDeps): Router {
       const src = await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => getSource(tx, id));
       if (!src) throw problems.notFound('No such source.');
       if (src.kind !== 'url' && src.kind !== 'sitemap') throw problems.conflict('Only URL sources re-sync; post inline content again with the same externalId to replace it.');
-      const [result] = await store(req, [{ input: await fetched(src.url!, deps.outbound, { title: src.title, externalId: src.external_id ?? undefined }), kind: src.kind }]);
+      const [result] = await store(req, [{ input: await fetched(src.url!, deps.outbound, deps.maxPageBytes, { title: src.title, externalId: src.external_id ?? undefined }), kind: src.kind }]);
       res.json({ source: { ...sourceView(result!.source), changed: result!.changed } });
+    }],
+  });
+
+  route(r, '/knowledge/usage', {
+    get: [read, async (req, res) => {
+      const usage = await deps.db.withTenant(adminCtx(req).tenantId, { requestId: req.id }, (tx) => knowledgeUsage(tx));
+      res.json({ usage, limits: deps.quota });
+    }],
+  });
+
+  route(r, '/knowledge/jobs', {
+    get: [read, async (req, res) => {
+      const rows = await deps.db.withTenant(adminCtx(req).tenantId, { requestId: req.id }, (tx) => listCrawlJobs(tx));
+      res.json({ jobs: rows.map(crawlJobView) });
+    }],
+  });
+
+  route(r, '/knowledge/jobs/:id', {
+    get: [read, async (req, res) => {
+      const id = String(req.params.id);
+      if (!isUuid(id)) throw problems.notFound();
+      const job = await deps.db.withTenant(adminCtx(req).tenantId, { requestId: req.id }, (tx) => getCrawlJob(tx, id));
+      if (!job) throw problems.notFound('No such crawl job.');
+      res.json({ job: crawlJobView(job) });
     }],
   });
 

@@ -1,0 +1,137 @@
+// Background work under leases, and the retention sweep that keeps token tables from only growing.
+// On PostgreSQL the "two instances" are two separate connection pools (two runtimes) on one database;
+// on PGlite they are two callers of the one embedded database.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { openDb, type ParleyDb } from '../db/index.js';
+import { wireRuntime, type Runtime } from '../runtime.js';
+import { testConfig } from '../test/app.js';
+import { createTestDb, type TestDb } from '../test/db.js';
+import { createTenant } from '../tenants/service.js';
+import { acquireLease, newHolderId, releaseLease, renewLease, runLeased } from './lease.js';
+import { runRetentionSweep, sweepExpired } from './retention.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let testDb: TestDb;
+let other: ParleyDb;
+let rt: Runtime;
+let rt2: Runtime;
+let tenantId: string;
+
+/** A second instance: its own connections to the same database when on a server. */
+async function secondDb(): Promise<ParleyDb> {
+  if (!testDb.url) return testDb.db;
+  const app = new URL(testDb.url);
+  app.username = 'parley_app';
+  return openDb({ url: app.toString(), ownerUrl: testDb.url });
+}
+
+beforeAll(async () => {
+  testDb = await createTestDb();
+  const config = testConfig();
+  rt = wireRuntime(config, testDb.db);
+  other = await secondDb();
+  rt2 = other === testDb.db ? rt : wireRuntime(config, other);
+  const created = await createTenant({ db: rt.db, audit: rt.audit, env: 'development' }, { name: 'Sweep', domains: ['sweep.example'] }, { requestId: null, actor: { type: 'cli', id: 'test' } });
+  tenantId = created.tenant.id;
+});
+afterAll(async () => {
+  if (other !== testDb.db) await other.close();
+  await testDb.close();
+});
+
+async function owner(sql: string, params: unknown[] = []) {
+  return testDb.db.withOwner((tx) => tx.query<any>(sql, params));
+}
+
+/** A visitor reference (refresh tokens belong to a visitors row) made from a readable label. */
+const ref = (label: string) => `v_${label}`.padEnd(18, '0').slice(0, 18);
+
+async function seed(): Promise<void> {
+  const conv = randomUUID();
+  await owner('INSERT INTO conversations (id, tenant_id, visitor_id) VALUES ($1, $2, $3)', [conv, tenantId, 'v_sweep']);
+  const family = randomUUID();
+  const token = async (label: string, expires: string) => {
+    await owner('INSERT INTO visitors (tenant_id, id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [tenantId, ref(label)]);
+    await owner(
+      `INSERT INTO widget_refresh_tokens (id, tenant_id, family_id, token_hash, visitor_id, origin, expires_at)
+       VALUES ($1, $2, $3, $4, $5, 'https://sweep.example', ${expires})`,
+      [randomUUID(), tenantId, family, randomBytes(32), ref(label)],
+    );
+  };
+  await token('expired-long-ago', "now() - interval '31 days'");
+  await token('expired-yesterday', "now() - interval '1 day'");
+  await token('live', "now() + interval '29 days'");
+  await owner("INSERT INTO identity_token_uses (tenant_id, jti, expires_at) VALUES ($1, $2, now() - interval '1 day'), ($1, $3, now() + interval '5 minutes')", [tenantId, `old-${randomUUID()}`, `live-${randomUUID()}`]);
+  await owner(
+    `INSERT INTO conversation_events (tenant_id, conversation_id, type, payload, created_at)
+     VALUES ($1, $2, 'message', '{}', now() - interval '90 days'), ($1, $2, 'message', '{}', now())`,
+    [tenantId, conv],
+  );
+}
+
+describe('the retention sweep', () => {
+  test('deletes expired refresh tokens, spent jtis past expiry and old events; live rows stay', async () => {
+    await seed();
+    const counts = await sweepExpired(rt, { batchSize: 1 });
+    expect(counts).toMatchObject({ widget_refresh_tokens: 2, identity_token_uses: 1, conversation_events: 1 });
+    expect((await owner('SELECT visitor_id FROM widget_refresh_tokens')).rows.map((r: any) => r.visitor_id)).toEqual([ref('live')]);
+    expect((await owner('SELECT jti FROM identity_token_uses')).rows.map((r: any) => r.jti)).toEqual([expect.stringMatching(/^live-/)]);
+    expect((await owner('SELECT count(*)::int AS n FROM conversation_events')).rows[0].n).toBe(1);
+    // One platform audit entry says what the sweep removed; a sweep that removes nothing writes none.
+    const entries = async () => (await owner("SELECT count(*)::int AS n FROM audit_entries WHERE action = 'retention.sweep'")).rows[0].n;
+    expect(await entries()).toBe(1);
+    expect(await sweepExpired(rt)).toMatchObject({ widget_refresh_tokens: 0, identity_token_uses: 0, conversation_events: 0 });
+    expect(await entries()).toBe(1);
+  });
+
+  test('two instances sweeping at once: the job runs once; the second finds it done for this interval', async () => {
+    await seed();
+    const [a, b] = await Promise.all([runRetentionSweep(rt, newHolderId()), runRetentionSweep(rt2, newHolderId())]);
+    expect([a.ran, b.ran].sort()).toEqual([false, true]);
+    // Live rows from both seeds stay; the expired ones are gone.
+    expect((await owner('SELECT visitor_id FROM widget_refresh_tokens')).rows.map((r: any) => r.visitor_id)).toEqual([ref('live'), ref('live')]);
+    // Scheduled again within the interval: nobody runs it; an operator can still run it now.
+    expect((await runRetentionSweep(rt2, newHolderId())).ran).toBe(false);
+    expect((await runRetentionSweep(rt2, newHolderId(), { now: true })).ran).toBe(true);
+  });
+});
+
+describe('leases', () => {
+  test('one holder at a time; concurrent runs of one job run it once', async () => {
+    let runs = 0;
+    const job = { name: 'test-once', ttlMs: 10_000 };
+    const results = await Promise.all(
+      [rt.db, other, rt.db, other].map((db) =>
+        runLeased(db, { ...job, holder: newHolderId() }, async () => {
+          runs++;
+          await sleep(300);
+        }),
+      ),
+    );
+    expect(runs).toBe(1);
+    expect(results.filter((r) => r.ran)).toHaveLength(1);
+  });
+
+  test("a holder that dies (stops renewing) is taken over once its lease lapses; it cannot renew after", async () => {
+    const dead = newHolderId();
+    const next = newHolderId();
+    const name = 'test-takeover';
+    expect(await acquireLease(rt.db, { name, holder: dead, ttlMs: 600 })).toBe(true);
+    expect(await acquireLease(other, { name, holder: next, ttlMs: 600 })).toBe(false);
+    expect(await renewLease(rt.db, { name, holder: dead, ttlMs: 600 })).toBe(true);
+    await sleep(900);
+    expect(await acquireLease(other, { name, holder: next, ttlMs: 5000 })).toBe(true);
+    expect(await renewLease(rt.db, { name, holder: dead, ttlMs: 600 })).toBe(false);
+    await releaseLease(other, { name, holder: next });
+    expect(await acquireLease(rt.db, { name, holder: dead, ttlMs: 600 })).toBe(true);
+  });
+
+  test('a run that outlives its ttl keeps its lease by renewing it', async () => {
+    const name = 'test-heartbeat';
+    const started = runLeased(rt.db, { name, holder: newHolderId(), ttlMs: 300 }, async () => sleep(900));
+    await sleep(600);
+    expect(await acquireLease(other, { name, holder: newHolderId(), ttlMs: 300 })).toBe(false);
+    expect((await started).ran).toBe(true);
+  });
+});

@@ -1,0 +1,83 @@
+// The retention sweep: deletes what has expired from tables that would otherwise only grow — spent and
+// expired widget refresh tokens, one-time identity token ids past their expiry, the live feed's old
+// events, and long-finished crawl jobs. Deletes are cross-tenant, so they run as parley_platform, in
+// bounded batches (short transactions, no long locks);
+// a sweep that removed anything writes one platform audit entry with the counts. It runs under the
+// `retention-sweep` lease: once per interval across all instances, resumed by another if one dies.
+import type { Logger } from 'pino';
+import type { Runtime } from '../runtime.js';
+import { asWorker, runLeased, type LeasedRun } from './lease.js';
+
+export const RETENTION_JOB = 'retention-sweep';
+
+interface Rule {
+  table: string;
+  /** Rows that may go; `$2` is the retention in days of events and finished jobs. */
+  expired: string;
+}
+
+// Margins: a refresh token is refused from its expiry on, so an hour later it is only history; a
+// token id must outlive the token it guards (its expiry already includes the verifier's clock skew),
+// with ten minutes more for clocks that disagree between the app and the database.
+const RULES: Rule[] = [
+  { table: 'widget_refresh_tokens', expired: "expires_at < now() - interval '1 hour'" },
+  { table: 'identity_token_uses', expired: "expires_at < now() - interval '10 minutes'" },
+  { table: 'conversation_events', expired: 'created_at < now() - make_interval(days => $2::int)' },
+  { table: 'crawl_jobs', expired: "status IN ('done', 'failed') AND finished_at < now() - make_interval(days => $2::int)" },
+];
+
+export interface SweepOptions {
+  /** Rows per delete statement (and transaction). */
+  batchSize?: number;
+  /** At most this many batches per table per run; the rest waits for the next run. */
+  maxBatches?: number;
+  signal?: AbortSignal;
+}
+
+export type SweepCounts = Record<string, number>;
+
+/** Deletes expired rows now (no lease): what the leased job and `parley sweep` run. */
+export async function sweepExpired(rt: Runtime, opts: SweepOptions = {}): Promise<SweepCounts> {
+  const batchSize = opts.batchSize ?? 1000;
+  const maxBatches = opts.maxBatches ?? 1000;
+  const counts: SweepCounts = {};
+  for (const rule of RULES) {
+    counts[rule.table] = 0;
+    for (let i = 0; i < maxBatches && !opts.signal?.aborted; i++) {
+      const n = await asWorker(rt.db, async (tx) => {
+        const { rowCount } = await tx.query(
+          `DELETE FROM ${rule.table} WHERE ctid = ANY (ARRAY(
+             SELECT ctid FROM ${rule.table} WHERE ${rule.expired} LIMIT $1))`,
+          rule.expired.includes('$2') ? [batchSize, rt.config.eventRetentionDays] : [batchSize],
+        );
+        return rowCount;
+      });
+      counts[rule.table]! += n;
+      if (n < batchSize) break;
+    }
+  }
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  if (total > 0) {
+    await rt.db.withPlatform(
+      { requestId: null, actor: { type: 'system', id: 'retention-sweep' }, reason: 'delete expired rows', action: 'retention.sweep', metadata: { deleted: counts } },
+      async () => undefined,
+    );
+  }
+  return counts;
+}
+
+/**
+ * The scheduled sweep: runs only on the instance that takes the lease, and only if it is due (unless
+ * `now`, for an operator). A run outliving the lease's ttl keeps it by renewal.
+ */
+export async function runRetentionSweep(rt: Runtime, holder: string, opts: { now?: boolean; logger?: Logger } = {}): Promise<LeasedRun<SweepCounts>> {
+  return runLeased(
+    rt.db,
+    { name: RETENTION_JOB, holder, ttlMs: 60_000, everyMs: rt.config.sweepIntervalMs, ignoreSchedule: !!opts.now },
+    async ({ signal }) => {
+      const counts = await sweepExpired(rt, { signal });
+      if (Object.values(counts).some((n) => n > 0)) opts.logger?.info({ deleted: counts }, 'retention sweep');
+      return counts;
+    },
+  );
+}

@@ -1,0 +1,298 @@
+// Sitemap crawls as background jobs. `POST /knowledge/sources` queues a crawl_jobs row and answers 202;
+// a worker on some instance claims it under a lease (holder + lease_until on the row, taken with
+// SKIP LOCKED so two instances never claim the same job), reads the sitemap, then stores one page per
+// transaction together with the job's progress, checking in that same transaction that it still
+// holds the lease. Memory stays at one page; a dead instance's lease lapses and another resumes at
+// the next page, never storing a page twice. Bounds: pages per crawl, bytes kept per page (longer
+// pages are cut), bytes per crawl, and the tenant's quota (a crawl that reaches it stops, failed,
+// keeping the pages stored so far).
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { AuditLog } from '../audit/log.js';
+import type { Config } from '../config.js';
+import type { ActorRef, Db, Tx } from '../db/types.js';
+import { HttpProblem } from '../http/problem.js';
+import { asWorker } from '../jobs/lease.js';
+import { Outbound } from '../outbound/outbound.js';
+import { CrawlError, fetchText, sitemapUrls } from './crawl.js';
+import type { InlineSource } from './ingest.js';
+import { pgVectorStore } from './vectors/pgvector.js';
+import { pineconeStore } from './vectors/pinecone.js';
+import type { VectorStore } from './vectors/store.js';
+import { quotaExceeded } from './quota.js';
+import { writeSources } from './write.js';
+
+const LEASE_MS = 60_000;
+const MAX_ATTEMPTS = 5;
+const MAX_ERRORS = 50;
+/** Crawls a tenant may have queued or running at once: more is a quota problem, not a longer queue. */
+export const MAX_ACTIVE_CRAWLS = 3;
+
+export interface CrawlJobRow {
+  id: string;
+  tenant_id: string;
+  kind: 'sitemap';
+  url: string;
+  status: 'queued' | 'running' | 'done' | 'failed';
+  urls: string[] | null;
+  pages_total: number | null;
+  pages_done: number;
+  pages_failed: number;
+  bytes: string | number;
+  errors: { url: string | null; message: string }[];
+  error: string | null;
+  requested_by: string | null;
+  request_id: string | null;
+  attempts: number;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+const COLUMNS = 'id, tenant_id, kind, url, status, urls, pages_total, pages_done, pages_failed, bytes, errors, error, requested_by, request_id, attempts, created_at, started_at, finished_at';
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export const crawlJobView = (j: CrawlJobRow) => ({
+  id: j.id,
+  kind: j.kind,
+  url: j.url,
+  status: j.status,
+  pagesTotal: j.pages_total,
+  pagesDone: j.pages_done,
+  pagesFailed: j.pages_failed,
+  bytes: Number(j.bytes),
+  errors: j.errors,
+  error: j.error,
+  createdAt: j.created_at.toISOString(),
+  startedAt: iso(j.started_at),
+  finishedAt: iso(j.finished_at),
+});
+
+/** Queues a crawl in the caller's tenant transaction (which holds the tenant's knowledge lock). */
+export async function queueCrawl(tx: Tx, tenantId: string, url: string, by: { requestId: string | null; keyId: string }): Promise<CrawlJobRow> {
+  const { rows: active } = await tx.query<{ n: number }>("SELECT count(*)::int AS n FROM crawl_jobs WHERE status IN ('queued', 'running')");
+  if (active[0]!.n >= MAX_ACTIVE_CRAWLS) throw quotaExceeded('crawls', MAX_ACTIVE_CRAWLS, active[0]!.n, 1);
+  const { rows } = await tx.query<CrawlJobRow>(
+    `INSERT INTO crawl_jobs (id, tenant_id, kind, url, requested_by, request_id) VALUES ($1, $2, 'sitemap', $3, $4, $5) RETURNING ${COLUMNS}`,
+    [randomUUID(), tenantId, url, by.keyId, by.requestId],
+  );
+  return rows[0]!;
+}
+
+export async function getCrawlJob(tx: Tx, id: string): Promise<CrawlJobRow | null> {
+  const { rows } = await tx.query<CrawlJobRow>(`SELECT ${COLUMNS} FROM crawl_jobs WHERE id = $1`, [id]);
+  return rows[0] ?? null;
+}
+
+export async function listCrawlJobs(tx: Tx, limit = 50): Promise<CrawlJobRow[]> {
+  const { rows } = await tx.query<CrawlJobRow>(`SELECT ${COLUMNS} FROM crawl_jobs ORDER BY created_at DESC, id LIMIT $1`, [limit]);
+  return rows;
+}
+
+/** This instance no longer holds the job: another took it over after the lease lapsed. */
+class LeaseLost extends Error {}
+
+export interface CrawlWorkerDeps {
+  db: Db;
+  audit: AuditLog;
+  config: Config;
+  /** This instance's lease holder id. */
+  holder: string;
+  logger: Logger;
+  vectors?: VectorStore;
+  /** Embeds the new chunks once a crawl is done (when the tenant has an embedding model). */
+  embedPending?: (tenantId: string, requestId: string | null) => Promise<unknown>;
+  /** Every sitemap and page request goes through it; from the config unless given. */
+  outbound?: Outbound;
+}
+
+export class CrawlWorker {
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopping = false;
+  private readonly vectors: VectorStore;
+  private readonly outbound: Outbound;
+
+  constructor(private readonly deps: CrawlWorkerDeps) {
+    this.vectors = deps.vectors ?? (deps.config.pinecone ? pineconeStore(deps.config.pinecone) : pgVectorStore());
+    this.outbound = deps.outbound ?? new Outbound({ env: deps.config.env, allow: deps.config.outboundAllow });
+  }
+
+  /** Starts draining the queue in the background (a no-op when already draining, which re-checks). */
+  kick(): void {
+    if (this.stopping) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        await this.drain();
+      } while (this.again);
+    })()
+      .catch((err) => this.deps.logger.warn({ err: { message: (err as Error).message } }, 'crawl worker failed'))
+      .finally(() => {
+        this.running = null;
+      });
+  }
+
+  /**
+   * Stops after the page in hand (shutting down): the job's lease is given back, so another instance
+   * resumes it at once.
+   */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.idle();
+  }
+
+  /** Waits for a background drain started by kick(). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  /** Runs claimable jobs until none is left; returns how many it ran. */
+  async drain(): Promise<number> {
+    let n = 0;
+    while (!this.stopping && (await this.runOne())) n++;
+    return n;
+  }
+
+  /** Claims the oldest job that is queued, or running under a lapsed lease, and runs it. */
+  async runOne(): Promise<boolean> {
+    const claimed = await asWorker(this.deps.db, async (tx) => {
+      const { rows } = await tx.query<{ id: string; tenant_id: string; attempts: number }>(
+        `UPDATE crawl_jobs SET holder = $1, lease_until = clock_timestamp() + make_interval(secs => $2), status = 'running',
+                attempts = attempts + 1, started_at = coalesce(started_at, now()), updated_at = now()
+          WHERE id = (SELECT id FROM crawl_jobs WHERE status IN ('queued', 'running') AND (lease_until IS NULL OR lease_until < clock_timestamp())
+                       ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+          RETURNING id, tenant_id, attempts`,
+        [this.deps.holder, LEASE_MS / 1000],
+      );
+      return rows[0] ?? null;
+    });
+    if (!claimed) return false;
+    try {
+      await this.run(claimed.id, claimed.tenant_id, claimed.attempts);
+    } catch (err) {
+      if (err instanceof LeaseLost) return true;
+      this.deps.logger.warn({ jobId: claimed.id, err: { message: (err as Error).message } }, 'crawl job failed');
+      await this.finish(claimed.tenant_id, claimed.id, 'failed', 'The crawl stopped on an internal error; see the server logs.').catch(() => undefined);
+    }
+    return true;
+  }
+
+  private tx<T>(tenantId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.deps.db.withTenant(tenantId, { requestId: null }, fn);
+  }
+
+  /** Updates the job if this instance still holds it (renewing the lease); else LeaseLost. */
+  private async update(tx: Tx, id: string, set: string, params: unknown[] = [], extraWhere = ''): Promise<void> {
+    const { rowCount } = await tx.query(
+      `UPDATE crawl_jobs SET ${set}, lease_until = clock_timestamp() + make_interval(secs => $3), updated_at = now()
+        WHERE id = $1 AND holder = $2 ${extraWhere}`,
+      [id, this.deps.holder, LEASE_MS / 1000, ...params],
+    );
+    if (rowCount !== 1) throw new LeaseLost();
+  }
+
+  private async finish(tenantId: string, id: string, status: 'done' | 'failed', error: string | null): Promise<void> {
+    await this.tx(tenantId, async (tx) => {
+      await this.update(tx, id, 'status = $4::text, error = $5::text, finished_at = now(), holder = NULL', [status, error]);
+      const job = (await getCrawlJob(tx, id))!;
+      await this.deps.audit.append(tx, {
+        tenantId,
+        requestId: job.request_id,
+        actor: this.actor(job),
+        action: 'knowledge.crawl_finish',
+        target: { type: 'crawl_job', id },
+        metadata: { status, pages: job.pages_done, failed: job.pages_failed, bytes: Number(job.bytes) },
+      });
+    });
+  }
+
+  private actor(job: CrawlJobRow): ActorRef {
+    return { type: 'api_key', id: job.requested_by };
+  }
+
+  private note(tx: Tx, id: string, url: string | null, message: string): Promise<void> {
+    return this.update(tx, id, `errors = CASE WHEN jsonb_array_length(errors) < ${MAX_ERRORS} THEN errors || $4::jsonb ELSE errors END`, [
+      JSON.stringify([{ url, message: message.slice(0, 500) }]),
+    ]);
+  }
+
+  private async run(id: string, tenantId: string, attempts: number): Promise<void> {
+    const { config } = this.deps;
+    let job = (await this.tx(tenantId, (tx) => getCrawlJob(tx, id)))!;
+    if (attempts > MAX_ATTEMPTS) return this.finish(tenantId, id, 'failed', `Gave up after ${MAX_ATTEMPTS} attempts.`);
+    let urls = job.urls;
+    if (!urls) {
+      let listed: string[];
+      try {
+        const map = await fetchText(job.url, this.outbound);
+        listed = sitemapUrls(map.body, map.url);
+      } catch (err) {
+        if (!fetchFailure(err)) throw err;
+        return this.finish(tenantId, id, 'failed', `Could not fetch the sitemap: ${(err as Error).message}`);
+      }
+      if (!listed.length) return this.finish(tenantId, id, 'failed', 'The sitemap lists no page of its own site.');
+      urls = listed.slice(0, config.crawl.maxPages);
+      const chosen = urls;
+      await this.tx(tenantId, async (tx) => {
+        await this.update(tx, id, 'urls = $4::text[], pages_total = $5::int', [chosen, chosen.length]);
+        if (listed.length > chosen.length) {
+          await this.note(tx, id, null, `The sitemap lists ${listed.length} pages; the first ${chosen.length} are crawled (the per-crawl page limit).`);
+        }
+      });
+    }
+    let bytes = Number(job.bytes);
+    const ctx = { requestId: job.request_id, actor: this.actor(job) };
+    for (let i = job.pages_done; i < urls.length; i++) {
+      if (this.stopping) {
+        await this.tx(tenantId, (tx) => tx.query('UPDATE crawl_jobs SET holder = NULL, lease_until = NULL WHERE id = $1 AND holder = $2', [id, this.deps.holder]));
+        throw new LeaseLost();
+      }
+      const url = urls[i]!;
+      const room = Math.min(config.crawl.maxPageBytes, config.crawl.maxBytes - bytes);
+      if (room <= 0) {
+        await this.tx(tenantId, (tx) => this.note(tx, id, null, `The crawl reached its limit of ${config.crawl.maxBytes} bytes; ${urls.length - i} pages were not crawled.`));
+        break;
+      }
+      await this.tx(tenantId, (tx) => this.update(tx, id, 'pages_done = pages_done', [], `AND pages_done = ${i}`));
+      let input: InlineSource;
+      let size: number;
+      try {
+        const page = await fetchText(url, this.outbound, { maxBytes: room, cut: true });
+        const kind = page.contentType.includes('html') ? 'html' : page.contentType === 'text/markdown' ? 'markdown' : 'text';
+        input = { kind, content: page.body, url: page.url, externalId: url };
+        size = Buffer.byteLength(page.body);
+      } catch (err) {
+        if (!fetchFailure(err)) throw err;
+        await this.tx(tenantId, async (tx) => {
+          await this.update(tx, id, 'pages_done = pages_done + 1, pages_failed = pages_failed + 1', [], `AND pages_done = ${i}`);
+          await this.note(tx, id, url, (err as Error).message);
+        });
+        continue;
+      }
+      try {
+        await writeSources({ db: this.deps.db, audit: this.deps.audit, vectors: this.vectors, quota: config.knowledgeQuota }, tenantId, ctx, [{ input, kind: 'sitemap' }], (tx) =>
+          this.update(tx, id, 'pages_done = pages_done + 1, bytes = bytes + $4::bigint', [size], `AND pages_done = ${i}`),
+        );
+      } catch (err) {
+        if (err instanceof HttpProblem && err.slug === 'quota-exceeded') {
+          return this.finish(tenantId, id, 'failed', `Stopped at ${url}: ${err.detail}`);
+        }
+        throw err;
+      }
+      bytes += size;
+    }
+    await this.finish(tenantId, id, 'done', null);
+    job = (await this.tx(tenantId, (tx) => getCrawlJob(tx, id)))!;
+    if (job.pages_done > job.pages_failed) await this.deps.embedPending?.(tenantId, job.request_id);
+  }
+}
+
+/** A failure of the page or the network, reported on the job, rather than a bug. */
+function fetchFailure(err: unknown): boolean {
+  return err instanceof CrawlError || (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError' || err instanceof TypeError;
+}

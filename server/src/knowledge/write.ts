@@ -1,0 +1,63 @@
+// Writing sources for the admin API and for crawl jobs alike: ingest, drop replaced vectors, record
+// each stored size, enforce the tenant's quota and audit, all in one tenant transaction.
+import type { AuditLog } from '../audit/log.js';
+import type { KnowledgeQuota } from '../config.js';
+import type { Db } from '../db/index.js';
+import type { ActorRef, Tx } from '../db/types.js';
+import { ingestSources, type InlineSource } from './ingest.js';
+import { knowledgeUsage, lockKnowledge, requireWithin } from './quota.js';
+import type { SourceRow, UpsertResult } from './store.js';
+import type { VectorStore } from './vectors/store.js';
+
+export interface WriteDeps {
+  db: Db;
+  audit: AuditLog;
+  vectors: VectorStore;
+  quota: KnowledgeQuota;
+}
+
+export interface WriteItem {
+  input: InlineSource;
+  kind: SourceRow['kind'];
+}
+
+/**
+ * Stores the sources in one transaction, or nothing: a write past the tenant's quota throws a
+ * quota-exceeded problem. `alsoInTx` runs in the same transaction (a crawl job's progress).
+ */
+export async function writeSources(
+  deps: WriteDeps,
+  tenantId: string,
+  ctx: { requestId: string | null; actor: ActorRef },
+  items: WriteItem[],
+  alsoInTx?: (tx: Tx, results: UpsertResult[]) => Promise<void>,
+): Promise<UpsertResult[]> {
+  return deps.db.withTenant(tenantId, { requestId: ctx.requestId }, async (tx) => {
+    await lockKnowledge(tx, tenantId);
+    const before = await knowledgeUsage(tx);
+    const removed: string[] = [];
+    const results = await ingestSources(tx, tenantId, items.map(({ input, kind }) => ({ input, storedAs: kind })), removed);
+    const changed = results.flatMap((r, i) => (r.changed ? [{ id: r.source.id, bytes: Buffer.byteLength(items[i]!.input.content) }] : []));
+    if (changed.length) {
+      await tx.query('UPDATE knowledge_sources s SET content_bytes = u.bytes FROM unnest($1::uuid[], $2::int[]) AS u(id, bytes) WHERE s.id = u.id', [
+        changed.map((c) => c.id),
+        changed.map((c) => c.bytes),
+      ]);
+    }
+    requireWithin(before, await knowledgeUsage(tx), deps.quota);
+    await deps.vectors.remove(tx, tenantId, removed);
+    for (const [i, res] of results.entries()) {
+      if (!res.changed) continue;
+      await deps.audit.append(tx, {
+        tenantId,
+        requestId: ctx.requestId,
+        actor: ctx.actor,
+        action: res.replaced ? 'knowledge.source_replace' : 'knowledge.source_create',
+        target: { type: 'knowledge_source', id: res.source.id },
+        metadata: { kind: items[i]!.kind, chunks: res.source.chunk_count },
+      });
+    }
+    await alsoInTx?.(tx, results);
+    return results;
+  });
+}
