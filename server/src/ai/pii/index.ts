@@ -104,11 +104,18 @@ export function newTokenKey(): Buffer {
   return randomBytes(32);
 }
 
-/** Whether a stored state has the current shape (older ones carried an unkeyed salt and are not reused). */
-export function isRedactionState(v: unknown): v is RedactionState {
-  if (typeof v !== 'object' || v === null || 'salt' in v) return false;
+/**
+ * A stored state, read defensively. A legacy one (with an unkeyed `salt`, written before placeholder keys)
+ * keeps its counters, so new tokens never reuse a number already in the transcript or the vault, and
+ * loses its fingerprints, which no key can match.
+ */
+export function loadRedactionState(v: unknown): RedactionState {
+  if (typeof v !== 'object' || v === null) return newRedactionState();
   const o = v as Record<string, unknown>;
-  return typeof o.counters === 'object' && o.counters !== null && typeof o.tokens === 'object' && o.tokens !== null;
+  const obj = (x: unknown) => (typeof x === 'object' && x !== null && !Array.isArray(x) ? (x as Record<string, unknown>) : {});
+  const counters = Object.fromEntries(Object.entries(obj(o.counters)).filter(([c, n]) => (PII_CLASSES as readonly string[]).includes(c) && Number.isSafeInteger(n)));
+  const tokens = 'salt' in o ? {} : Object.fromEntries(Object.entries(obj(o.tokens)).filter(([, t]) => typeof t === 'string'));
+  return { counters, tokens } as RedactionState;
 }
 
 export type RedactedMatch = Match & { action: Mode };

@@ -7,7 +7,7 @@ import type { Keyring } from '../../crypto/keyring.js';
 import type { Tx } from '../../db/types.js';
 import type { Redactor } from '../../conversations/turn.js';
 import type { ConversationRow } from '../../conversations/service.js';
-import { isRedactionState, newRedactionState, newTokenKey, PiiPolicySchema, redact, restore, defaultPolicy, type PiiPolicy } from './index.js';
+import { loadRedactionState, newTokenKey, PiiPolicySchema, redact, restore, defaultPolicy, type PiiPolicy } from './index.js';
 
 const TOKEN = /\[[A-Z_]+_\d+\]/g;
 export const vaultContext = (conversationId: string, token: string) => `pii-vault/${conversationId}/${token}`;
@@ -25,7 +25,7 @@ export class ConversationRedactor implements Redactor {
   async inbound(tx: Tx, c: ConversationRow, text: string, channel: 'widget' | 'api' | 'email') {
     const policy = await tenantPolicy(tx);
     const key = await this.tokenKey(tx, c);
-    const state = isRedactionState(c.redaction_state) ? c.redaction_state : newRedactionState();
+    const state = loadRedactionState(c.redaction_state);
     const out = redact(text, policy, channel, state, key);
     for (const v of out.vault) {
       const sealed = await this.keyring.seal(tx, c.tenant_id, v.value, vaultContext(c.id, v.token));

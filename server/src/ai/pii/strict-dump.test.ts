@@ -8,7 +8,7 @@ import { Keyring } from '../../crypto/keyring.js';
 import { rotateDataKeys } from '../../crypto/rotation.js';
 import { loadMigrations, migrate } from '../../db/migrate.js';
 import { createTestDb } from '../../test/db.js';
-import { defaultPolicy, redact, type RedactionState } from './index.js';
+import { defaultPolicy, loadRedactionState, redact, type RedactionState } from './index.js';
 import { startTestApp, type TestApp } from '../../test/app.js';
 import { call } from '../../test/http.js';
 import { Visitor } from '../../test/widget.js';
@@ -285,6 +285,9 @@ describe('migration 065', () => {
       // A value seen before the migration gets a fresh number, never one already in the transcript or vault.
       const next = redact(`write to ${EMAIL}`, defaultPolicy, 'widget', by(convs[0]!).redaction_state as RedactionState, Buffer.alloc(32, 7));
       expect(next.redacted).toBe('write to [EMAIL_3]');
+      // A legacy state written by an instance still running the old code is read the same way.
+      expect(loadRedactionState(oldState)).toEqual({ counters: { email: 2, payment_card: 1 }, tokens: {} });
+      expect(loadRedactionState({})).toEqual({ counters: {}, tokens: {} });
     } finally {
       await db.close();
     }
