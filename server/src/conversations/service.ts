@@ -34,6 +34,8 @@ export interface ConversationRow {
   identity_subject: string | null;
   status: 'open' | 'handoff' | 'closed';
   redaction_state: Record<string, unknown>;
+  /** The conversation's placeholder key, sealed with the tenant's data key (null until first redaction). */
+  redaction_key: Uint8Array | null;
   created_at: Date;
 }
 

@@ -45,4 +45,12 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
     key: ['conversation_id', 'token'],
     context: (row) => `pii-vault/${String(row.conversation_id)}/${String(row.token)}`,
   },
+  {
+    // The key behind a conversation's placeholder fingerprints: re-sealed, never changed, so a value
+    // keeps its placeholder across a rotation.
+    table: 'conversations',
+    column: 'redaction_key',
+    key: ['id'],
+    context: (row) => `pii-tokens/${String(row.id)}`,
+  },
 ];

@@ -79,13 +79,19 @@ describe('redact', () => {
     expect(redact('call +44 20 7946 0958', policy, 'widget').redacted).toBe('call [PHONE_1]');
   });
 
-  it('numbering carries over turns through state, without mutating it', () => {
-    const t1 = redact('mail anna@example.com or bob@example.com', defaultPolicy, 'widget');
+  it('numbering carries over turns through state and its key, without mutating it', () => {
+    const key = Buffer.alloc(32, 1);
+    const t1 = redact('mail anna@example.com or bob@example.com', defaultPolicy, 'widget', undefined, key);
     const before = structuredClone(t1.state);
-    const t2 = redact('bob@example.com? no, carol@example.com', defaultPolicy, 'widget', t1.state);
+    const t2 = redact('bob@example.com? no, carol@example.com', defaultPolicy, 'widget', t1.state, key);
     expect(t2.redacted).toBe('[EMAIL_2]? no, [EMAIL_3]');
     expect(t1.state).toEqual(before);
     expect(redact('anna@example.com', defaultPolicy, 'widget').redacted).toBe('[EMAIL_1]');
+    // The state alone recognises nothing: under another key the same value is a new one, and a carried
+    // state without its key is a programming error.
+    expect(redact('bob@example.com', defaultPolicy, 'widget', t1.state, Buffer.alloc(32, 2)).redacted).toBe('[EMAIL_3]');
+    expect(() => redact('bob@example.com', defaultPolicy, 'widget', t1.state)).toThrow(TypeError);
+    expect(JSON.stringify(t2.state)).not.toMatch(/bob|anna|carol/);
   });
 
   it('restore puts reversible values back and leaves strict and unknown tokens', () => {

@@ -82,17 +82,40 @@ export function detect(text: string, opts: { classes?: PiiClass[] } = {}): Match
 
 /**
  * Token numbering carried across the turns of one conversation so the same value keeps its token.
- * Values are keyed by an HMAC under a per-conversation random salt, so the state holds no raw PII;
- * it is still linkable to the values by whoever holds it, so store it with the conversation.
+ * A value is remembered only by a keyed fingerprint: HMAC-SHA-256 under the conversation's token key
+ * (see `redact`), truncated to 128 bits. The key is never stored next to the state (the conversation
+ * keeps it sealed with the tenant's data key), so the state holds nothing a dump can test guesses
+ * against: without the key a fingerprint says nothing about the value, however small its space (a card
+ * with a known BIN and last four, a birth date). Strict values need this too: "the same card as before"
+ * and "another card" must stay distinguishable for the assistant and the agent.
  */
 export interface RedactionState {
-  salt: string;
   counters: Partial<Record<PiiClass, number>>;
+  /** Keyed fingerprint → token. */
   tokens: Record<string, string>;
 }
 
 export function newRedactionState(): RedactionState {
-  return { salt: randomBytes(16).toString('base64url'), counters: {}, tokens: {} };
+  return { counters: {}, tokens: {} };
+}
+
+/** A fresh token key for a conversation (32 random bytes); the caller seals it, never stores it in clear. */
+export function newTokenKey(): Buffer {
+  return randomBytes(32);
+}
+
+/**
+ * A stored state, read defensively. A legacy one (with an unkeyed `salt`, written before placeholder keys)
+ * keeps its counters, so new tokens never reuse a number already in the transcript or the vault, and
+ * loses its fingerprints, which no key can match.
+ */
+export function loadRedactionState(v: unknown): RedactionState {
+  if (typeof v !== 'object' || v === null) return newRedactionState();
+  const o = v as Record<string, unknown>;
+  const obj = (x: unknown) => (typeof x === 'object' && x !== null && !Array.isArray(x) ? (x as Record<string, unknown>) : {});
+  const counters = Object.fromEntries(Object.entries(obj(o.counters)).filter(([c, n]) => (PII_CLASSES as readonly string[]).includes(c) && Number.isSafeInteger(n)));
+  const tokens = 'salt' in o ? {} : Object.fromEntries(Object.entries(obj(o.tokens)).filter(([, t]) => typeof t === 'string'));
+  return { counters, tokens } as RedactionState;
 }
 
 export type RedactedMatch = Match & { action: Mode };
@@ -121,15 +144,21 @@ function normalise(cls: PiiClass, value: string): string {
   }
 }
 
+/** Keyed, class-bound fingerprint of a value: the same value written differently maps to the same one. */
+function fingerprint(key: Uint8Array, cls: PiiClass, value: string): string {
+  return createHmac('sha256', key).update(`parley/pii-token/v1\0${cls}\0${normalise(cls, value)}`).digest().subarray(0, 16).toString('base64url');
+}
+
 /**
  * Replaces personal data in `text` per the tenant's policy on `channel`. strict and reversible both
  * substitute tokens like `[EMAIL_1]`; only reversible ones are returned in `vault`, for the caller to
- * seal. `state` is not mutated; the returned one carries the numbering forward.
+ * seal. `state` is not mutated; the returned one carries the numbering forward, and must be used again
+ * with the same `key`. Without a key (one-off redaction) a random one is used and forgotten.
  */
-export function redact(text: string, policy: PiiPolicy, channel: Channel, state?: RedactionState): RedactionResult {
-  const next: RedactionState = state
-    ? { salt: state.salt, counters: { ...state.counters }, tokens: { ...state.tokens } }
-    : newRedactionState();
+export function redact(text: string, policy: PiiPolicy, channel: Channel, state?: RedactionState, key?: Uint8Array): RedactionResult {
+  if (state && !key && Object.keys(state.tokens).length) throw new TypeError('a carried redaction state needs its token key');
+  const tokenKey = key ?? newTokenKey();
+  const next: RedactionState = state ? { counters: { ...state.counters }, tokens: { ...state.tokens } } : newRedactionState();
   const found = resolveOverlaps(candidates(text, PII_CLASSES).filter((m) => m.score >= policy.classes[m.class].minScore));
   const matches: RedactedMatch[] = [];
   const vault = new Map<string, VaultEntry>();
@@ -139,7 +168,7 @@ export function redact(text: string, policy: PiiPolicy, channel: Channel, state?
     const action = modeFor(policy, m.class, channel);
     matches.push({ ...m, action });
     if (action === 'flag') continue;
-    const key = `${m.class}:${createHmac('sha256', next.salt).update(normalise(m.class, m.text)).digest('base64url')}`;
+    const key = fingerprint(tokenKey, m.class, m.text);
     let token = next.tokens[key];
     if (!token) {
       const n = (next.counters[m.class] ?? 0) + 1;

@@ -1,14 +1,17 @@
 // The tenant's redaction applied to conversations: inbound text is redacted before it is stored or
 // sent anywhere, reversible values are sealed in the vault with the tenant's key, and only the
-// visitor's own conversation restores them for the visitor.
+// visitor's own conversation restores them for the visitor. Placeholder numbering remembers values only
+// by a fingerprint keyed with the conversation's token key, sealed with the tenant's data key in
+// `conversations.redaction_key` and gone with the conversation.
 import type { Keyring } from '../../crypto/keyring.js';
 import type { Tx } from '../../db/types.js';
 import type { Redactor } from '../../conversations/turn.js';
 import type { ConversationRow } from '../../conversations/service.js';
-import { newRedactionState, PiiPolicySchema, redact, restore, defaultPolicy, type PiiPolicy, type RedactionState } from './index.js';
+import { loadRedactionState, newTokenKey, PiiPolicySchema, redact, restore, defaultPolicy, type PiiPolicy } from './index.js';
 
 const TOKEN = /\[[A-Z_]+_\d+\]/g;
 export const vaultContext = (conversationId: string, token: string) => `pii-vault/${conversationId}/${token}`;
+export const tokenKeyContext = (conversationId: string) => `pii-tokens/${conversationId}`;
 
 export async function tenantPolicy(tx: Tx): Promise<PiiPolicy> {
   const { rows } = await tx.query<{ settings: { pii?: unknown } }>('SELECT settings FROM tenants');
@@ -21,8 +24,9 @@ export class ConversationRedactor implements Redactor {
 
   async inbound(tx: Tx, c: ConversationRow, text: string, channel: 'widget' | 'api' | 'email') {
     const policy = await tenantPolicy(tx);
-    const state = ('salt' in c.redaction_state ? c.redaction_state : newRedactionState()) as RedactionState;
-    const out = redact(text, policy, channel, state);
+    const key = await this.tokenKey(tx, c);
+    const state = loadRedactionState(c.redaction_state);
+    const out = redact(text, policy, channel, state, key);
     for (const v of out.vault) {
       const sealed = await this.keyring.seal(tx, c.tenant_id, v.value, vaultContext(c.id, v.token));
       await tx.query(
@@ -35,6 +39,26 @@ export class ConversationRedactor implements Redactor {
     // Positions refer to the original text; classes and actions are what review needs, never values.
     const pii = out.matches.map((m) => ({ class: m.class, start: m.start, end: m.end, score: Number(m.score.toFixed(3)), action: m.action }));
     return { text: out.redacted, pii };
+  }
+
+  /**
+   * The conversation's token key, created on first use. Random rather than derived from the data key, so
+   * rotation only re-seals it (placeholders stay stable) and deleting the conversation destroys it.
+   */
+  private async tokenKey(tx: Tx, c: ConversationRow): Promise<Buffer> {
+    const context = tokenKeyContext(c.id);
+    let sealed = c.redaction_key;
+    if (!sealed) {
+      const fresh = await this.keyring.seal(tx, c.tenant_id, newTokenKey(), context);
+      // A concurrent first message may have set one already: keep theirs.
+      const set = await tx.query<{ redaction_key: Uint8Array }>(
+        'UPDATE conversations SET redaction_key = $2 WHERE id = $1 AND redaction_key IS NULL RETURNING redaction_key',
+        [c.id, fresh],
+      );
+      sealed = set.rows[0]?.redaction_key ?? (await tx.query<{ redaction_key: Uint8Array }>('SELECT redaction_key FROM conversations WHERE id = $1', [c.id])).rows[0]!.redaction_key;
+      c.redaction_key = sealed;
+    }
+    return this.keyring.open(tx, c.tenant_id, sealed, context);
   }
 
   async restoreForVisitor(tx: Tx, c: ConversationRow, text: string): Promise<string> {
