@@ -5,6 +5,7 @@ import { createApp } from './app.js';
 import { checkpointSweep } from './audit/sweep.js';
 import type { Config } from './config.js';
 import { rotationSweep } from './crypto/rotation.js';
+import { answerClientErrors } from './http/client-error.js';
 import { createLogger } from './http/logger.js';
 import { openRuntime, type Runtime } from './runtime.js';
 import { seedDemo, type DemoTenant } from './cli/demo.js';
@@ -37,6 +38,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
       const s = app.listen(config.port, config.host, () => resolve(s));
       s.once('error', reject);
     });
+    answerClientErrors(server);
   } catch (err) {
     await runtime.close();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {

@@ -1,6 +1,5 @@
 // Admin API for knowledge: add (inline, URL or sitemap), list, re-sync, delete, and test retrieval.
-import { BulkSourcesRequest, CreateSourceRequest, KnowledgeSearchRequest } from '@parley/protocol';
-import { z } from 'zod';
+import { BulkSourcesRequest, CreateSourceRequest, EmbeddingSyncRequest, KnowledgeSearchRequest } from '@parley/protocol';
 import { Router, type Request } from 'express';
 import type { AuditLog } from '../audit/log.js';
 import { isUuid, type Db } from '../db/index.js';
@@ -24,8 +23,6 @@ export interface KnowledgeDeps {
   retrieval: KnowledgeRetrieval;
   vectors: VectorStore;
 }
-
-const EmptyBody = z.strictObject({});
 
 const by = (req: Request) => ({ requestId: req.id, actor: { type: 'api_key' as const, id: adminCtx(req).admin.keyId } });
 
@@ -148,7 +145,7 @@ export function knowledgeRoutes(deps: KnowledgeDeps): Router {
 
   route(r, '/knowledge/embeddings', {
     post: [write, async (req, res) => {
-      parse(EmptyBody, req.body ?? {});
+      parse(EmbeddingSyncRequest, req.body ?? {});
       res.json(await deps.retrieval.embedPending(adminCtx(req).tenantId, req.id));
     }],
   });
