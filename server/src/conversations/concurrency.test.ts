@@ -1,10 +1,14 @@
 // Concurrent writes to one conversation: visitor sends, agent replies and API questions racing each
 // other are all stored in one total order (seq 1..N, no gaps, no duplicates), each answered, no 5xx.
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { loadMigrations, migrate } from '../db/migrate.js';
+import { createTestDb } from '../test/db.js';
 import type { CreatedTenant } from '../tenants/service.js';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { call } from '../test/http.js';
 import { Visitor } from '../test/widget.js';
+import { appendMessage } from './service.js';
 
 let t: TestApp;
 let a: CreatedTenant;
@@ -92,5 +96,33 @@ describe('concurrent writes to one conversation', () => {
     expectTotalOrder(rows);
     expect(rows.filter((r) => r.role === 'visitor')).toHaveLength(13);
     expect(rows.filter((r) => r.role === 'assistant')).toHaveLength(13);
+  });
+});
+
+describe('migration 071', () => {
+  test('backfills the counter from the messages already stored, so the next append follows them', async () => {
+    const d = await createTestDb({ migrate: false });
+    try {
+      const all = loadMigrations();
+      await d.db.withOwner((tx) => migrate(tx, all.filter((m) => m.name < '071')));
+      const tenant = randomUUID();
+      const conv = randomUUID();
+      await d.db.withOwner(async (tx) => {
+        await tx.query("INSERT INTO tenants (id, name) VALUES ($1, 'Old')", [tenant]);
+        await tx.query("SELECT set_config('app.tenant_id', $1, true)", [tenant]);
+        await tx.query('INSERT INTO conversations (id, tenant_id, visitor_id) VALUES ($1, $2, $3)', [conv, tenant, 'v']);
+        for (const seq of [1, 2, 3]) {
+          await tx.query("INSERT INTO messages (id, tenant_id, conversation_id, seq, role, text) VALUES ($1, $2, $3, $4, 'visitor', 'hi')", [randomUUID(), tenant, conv, seq]);
+        }
+      });
+      expect(await d.db.withOwner((tx) => migrate(tx, all))).toContain('071_conversation_seq.sql');
+      const seqs = await d.db.withTenant(tenant, { requestId: null }, async (tx) => {
+        await appendMessage(tx, { tenantId: tenant, conversationId: conv, role: 'agent', text: 'later' });
+        return (await tx.query<{ seq: number }>('SELECT seq FROM messages WHERE conversation_id = $1 ORDER BY seq', [conv])).rows.map((r) => r.seq);
+      });
+      expect(seqs).toEqual([1, 2, 3, 4]);
+    } finally {
+      await d.close();
+    }
   });
 });
