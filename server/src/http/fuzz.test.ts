@@ -157,9 +157,9 @@ describe('fuzzed raw requests', () => {
     );
   }, 120_000);
 
-  test('odd paths', async () => {
+  test('odd paths and query strings', async () => {
     const segment = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 12 }), fc.constantFrom('%', '%zz', '%E0%A4%A', '%ff', '%00', '..', '.', '%2e%2e', '%2F', convId, '%uD800'));
-    const prefix = fc.constantFrom('/demo/', '/demo/help/', '/console/', '/docs/', '/docs/problems/', '/v1/widget/conversations/', '/v1/admin/conversations/', '/v1/admin/handoffs/', '/v1/admin/knowledge/sources/', '/');
+    const prefix = fc.constantFrom('/demo/', '/demo/help/', '/console/', '/docs/', '/docs/problems/', '/v1/widget/conversations/', '/v1/admin/conversations/', '/v1/admin/handoffs/', '/v1/admin/knowledge/sources/', '/', '/v1/admin/audit?after=', '/v1/admin/handoffs?status=', '/v1/admin/audit/proof/inclusion?size=2&index=', '/v1/widget/config?key=');
     await fc.assert(
       fc.asyncProperty(prefix, fc.array(segment, { minLength: 1, maxLength: 3 }), fc.constantFrom('GET', 'POST', 'DELETE'), async (p, segments, method) => {
         const path = p + segments.map((s) => s.replaceAll('?', '%3F').replaceAll('#', '%23')).join('/');
@@ -167,6 +167,29 @@ describe('fuzzed raw requests', () => {
         expectProblemOrSuccess(res, `${method} ${path}`);
       }),
       { seed: SEED, numRuns: RUNS * 2, endOnFailure: true },
+    );
+  }, 120_000);
+  test('odd header values', async () => {
+    const latin1 = fc.string({ unit: fc.integer({ min: 0x20, max: 0xff }).filter((c) => c !== 0x7f).map((c) => String.fromCharCode(c)), maxLength: 300 });
+    const value = fc.oneof(latin1, fc.constantFrom('', 'null', 'https://help.a.example', a.publishableKey, `Bearer ${a.secretKey}`, 'Bearer ', '-1', '99999999999999999999', 'x'.repeat(8_000)));
+    const name = fc.constantFrom('origin', 'x-parley-key', 'authorization', 'x-parley-visitor', 'x-request-id', 'last-event-id', 'accept', 'content-type', 'accept-encoding', 'cookie');
+    const target = fc.constantFrom(['GET', '/v1/widget/config'], ['POST', '/v1/widget/conversations'], ['GET', '/v1/admin/audit'], ['GET', `/v1/widget/conversations/${convId}`], ['GET', '/healthz']);
+    await fc.assert(
+      fc.asyncProperty(target, fc.dictionary(name, value, { minKeys: 1, maxKeys: 4 }), async ([method, path], odd) => {
+        const headers = { origin: ORIGIN, 'x-parley-key': a.publishableKey, authorization: `Bearer ${v.token}`, ...odd };
+        let res: Res;
+        try {
+          res = await call(t.url, method, path, { headers, ...(method === 'POST' ? { raw: '{}' } : {}) });
+        } catch (err) {
+          // The client refused to send a header value: nothing reached the server. A failed exchange
+          // with the server is not excused.
+          const cause = (err as { cause?: { code?: string } }).cause?.code;
+          if (err instanceof TypeError && (err.message !== 'fetch failed' || cause === 'UND_ERR_INVALID_ARG')) return;
+          throw err;
+        }
+        expectProblemOrSuccess(res, `${method} ${path} ${JSON.stringify(Object.keys(odd))}`);
+      }),
+      { seed: SEED, numRuns: RUNS, endOnFailure: true },
     );
   }, 120_000);
 });
