@@ -1,5 +1,6 @@
 // Admin API (Bearer secret key): domains, API keys, audit.
 import { z } from 'zod';
+import { jsonValue, text } from './text.js';
 
 export const CAPABILITIES = [
   'domains:read',
@@ -28,7 +29,7 @@ export const DomainSchema = z.object({ id: z.string().uuid(), pattern: z.string(
 export type Domain = z.infer<typeof DomainSchema>;
 export const CreateDomainRequest = z.strictObject({
   /** `example.com`, `*.example.com`, `shop.example.com:8443`, optionally with `https://` or `http://`. */
-  pattern: z.string().min(1).max(260),
+  pattern: text().min(1).max(260),
 });
 export const DomainListResponse = z.object({ domains: z.array(DomainSchema) });
 
@@ -45,7 +46,7 @@ export const ApiKeySchema = z.object({
 });
 export type ApiKey = z.infer<typeof ApiKeySchema>;
 export const CreateApiKeyRequest = z.strictObject({
-  name: z.string().trim().min(1).max(100),
+  name: text().trim().min(1).max(100),
   capabilities: z.array(CapabilitySchema).min(1).max(CAPABILITIES.length),
   /** Optional lifetime; without it the key lives until revoked. */
   expiresInSeconds: z.number().int().min(60).max(5 * 365 * 24 * 3600).optional(),
@@ -112,14 +113,20 @@ export const ConsistencyProofResponse = z.object({
   proof: z.array(z.string()),
 });
 
+// Every member of a public key is stored as JSON: each must be safe text and shallow.
+const safeMembers = ({ kty: _kty, kid: _kid, ...members }: Record<string, unknown>, ctx: z.RefinementCtx) => {
+  const r = jsonValue().safeParse(members);
+  if (!r.success) for (const i of r.error.issues) ctx.addIssue({ code: 'custom', message: i.message, path: i.path });
+};
+
 /** Sign-In Pro settings. Prefer public keys: the private key then never leaves the tenant. */
 export const PutIdentityRequest = z.strictObject({
   mode: z.enum(['optional', 'required']),
   publicKeys: z
-    .array(z.looseObject({ kty: z.enum(['OKP', 'EC', 'RSA']), kid: z.string().min(1).max(200).optional() }))
+    .array(z.looseObject({ kty: z.enum(['OKP', 'EC', 'RSA']), kid: text().min(1).max(200).optional() }).superRefine(safeMembers))
     .max(10)
     .optional(),
-  jwksUrl: z.string().url().max(2000).optional(),
+  jwksUrl: text().url().max(2000).optional(),
 });
 export const IdentitySettingsResponse = z.object({
   mode: z.enum(['optional', 'required']),
@@ -136,7 +143,7 @@ export const HandoffListQuery = z.strictObject({
 });
 export const UpdateHandoffRequest = z.strictObject({
   status: z.enum(['assigned', 'resolved']),
-  assignedTo: z.string().trim().min(1).max(200).optional(),
+  assignedTo: text().trim().min(1).max(200).optional(),
 });
 /**
  * Who a conversation belongs to, as agents and the audit log see it: a widget visitor's pseudonymous
@@ -182,33 +189,33 @@ export const AdminConversationResponse = z.object({
   ),
 });
 export const AgentMessageRequest = z.strictObject({
-  text: z.string().trim().min(1).max(4000),
-  agent: z.string().trim().min(1).max(200),
+  text: text().trim().min(1).max(4000),
+  agent: text().trim().min(1).max(200),
 });
 export const RevealRequest = z.strictObject({
-  token: z.string().regex(/^\[[A-Z_]+_\d+\]$/),
+  token: text().regex(/^\[[A-Z_]+_\d+\]$/),
   /** Why a person needs the original value; stored in the audit log. */
-  reason: z.string().trim().min(10).max(500),
+  reason: text().trim().min(10).max(500),
 });
 export const PiiScanRequest = z.strictObject({
-  text: z.string().min(1).max(20_000),
+  text: text().min(1).max(20_000),
   channel: z.enum(['widget', 'api', 'email']).default('api'),
 });
 export const SettingsSchema = z.strictObject({
   widget: z
     .strictObject({
-      greeting: z.string().max(500).optional(),
-      launcherText: z.string().max(60).optional(),
-      locale: z.string().max(20).optional(),
+      greeting: text().max(500).optional(),
+      launcherText: text().max(60).optional(),
+      locale: text().max(20).optional(),
       theme: z.enum(['light', 'dark', 'auto']).optional(),
-      accentColor: z.string().regex(/^#[0-9a-fA-F]{6}$/).optional(),
+      accentColor: text().regex(/^#[0-9a-fA-F]{6}$/).optional(),
       position: z.enum(['bottom-right', 'bottom-left']).optional(),
     })
     .optional(),
   handoff: z
     .strictObject({
       threshold: z.number().min(0).max(1).optional(),
-      sensitiveTopics: z.array(z.string().trim().min(2).max(100)).max(100).optional(),
+      sensitiveTopics: z.array(text().trim().min(2).max(100)).max(100).optional(),
     })
     .optional(),
   /** AI provider budgets; over them a widget visitor is handed to a person and `POST /v1/answers` is a 429. */
@@ -219,7 +226,7 @@ export const SettingsSchema = z.strictObject({
     })
     .optional(),
   /** Per-class PII policy; see the PII guide. Validated by the server against its classes. */
-  pii: z.record(z.string(), z.unknown()).optional(),
+  pii: z.record(text(), jsonValue()).optional(),
   /** How knowledge is searched (`auto`: hybrid once an embedding model is configured, else BM25). */
   retrieval: z.strictObject({ mode: z.enum(['auto', 'bm25', 'dense', 'hybrid']).optional() }).optional(),
 });

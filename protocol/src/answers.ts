@@ -2,14 +2,15 @@
 // `answers:write`. Same pipeline as the widget (redaction on the `api` channel, citations, handoff);
 // over the AI budget the answer is a 429 problem rather than a handoff.
 import { z } from 'zod';
+import { text } from './text.js';
 import { HandoffSchema, MessageSchema } from './widget.js';
 
 export const AskRequest = z.strictObject({
-  question: z.string().trim().min(1).max(4000),
+  question: text().trim().min(1).max(4000),
   /** Continue an earlier API conversation of this tenant; omit to start one. */
   conversationId: z.uuid().optional(),
   /** Your own opaque id for the end user (no personal data), kept with a new conversation. */
-  userRef: z.string().trim().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces').optional(),
+  userRef: text().trim().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces').optional(),
 });
 export type AskRequest = z.infer<typeof AskRequest>;
 

@@ -1,4 +1,5 @@
 export * from './problem.js';
+export * from './text.js';
 export * from './admin.js';
 export * from './providers.js';
 export * from './knowledge.js';

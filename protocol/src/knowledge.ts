@@ -1,16 +1,17 @@
 // Admin API for the tenant's knowledge: sources in, retrieval tested.
 import { z } from 'zod';
+import { isSafeText, text, UNSAFE_TEXT_MESSAGE } from './text.js';
 
-const webUrl = z.url({ protocol: /^https?$/ }).max(2000);
+const webUrl = z.url({ protocol: /^https?$/ }).max(2000).refine(isSafeText, { message: UNSAFE_TEXT_MESSAGE });
 
 const common = {
-  title: z.string().trim().min(1).max(300).optional(),
+  title: text().trim().min(1).max(300).optional(),
   /** The tenant's own id for the source; posting the same externalId again replaces it. */
-  externalId: z.string().trim().min(1).max(300).optional(),
+  externalId: text().trim().min(1).max(300).optional(),
 };
 
 export const CreateSourceRequest = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.enum(['markdown', 'html', 'text']), content: z.string().min(1).max(900_000), url: webUrl.optional(), ...common }),
+  z.strictObject({ kind: z.enum(['markdown', 'html', 'text']), content: text().min(1).max(900_000), url: webUrl.optional(), ...common }),
   z.strictObject({ kind: z.literal('url'), url: webUrl, ...common }),
   z.strictObject({ kind: z.literal('sitemap'), url: webUrl }),
 ]);
@@ -18,7 +19,7 @@ export type CreateSourceRequest = z.infer<typeof CreateSourceRequest>;
 
 export const BulkSourcesRequest = z.strictObject({
   sources: z
-    .array(z.strictObject({ kind: z.enum(['markdown', 'html', 'text']), content: z.string().min(1).max(200_000), url: webUrl.optional(), ...common }))
+    .array(z.strictObject({ kind: z.enum(['markdown', 'html', 'text']), content: text().min(1).max(200_000), url: webUrl.optional(), ...common }))
     .min(1)
     .max(1000),
 });
@@ -40,7 +41,7 @@ export const RetrievalModeSchema = z.enum(['auto', 'bm25', 'dense', 'hybrid']);
 export type RetrievalMode = z.infer<typeof RetrievalModeSchema>;
 
 export const KnowledgeSearchRequest = z.strictObject({
-  query: z.string().trim().min(1).max(1000),
+  query: text().trim().min(1).max(1000),
   limit: z.number().int().min(1).max(50).default(5),
   /** Try another mode than the tenant's setting, to compare them. */
   mode: RetrievalModeSchema.optional(),
@@ -61,6 +62,9 @@ export const KnowledgeSearchResponse = z.object({
     }),
   ),
 });
+
+/** POST /knowledge/embeddings takes no fields. */
+export const EmbeddingSyncRequest = z.strictObject({});
 
 /** The result of embedding the chunks that have no vector from the tenant's current embedding model. */
 export const EmbeddingSyncResponse = z.object({

@@ -4,9 +4,11 @@ import { z } from 'zod';
 /** Stable problem type slugs; each `type` URI is `/docs/problems/<slug>` on the API origin. */
 export const PROBLEM_SLUGS = [
   'malformed-json',
+  'malformed-request',
   'validation-failed',
   'unsupported-media-type',
   'payload-too-large',
+  'headers-too-large',
   'not-found',
   'method-not-allowed',
   'unauthenticated',

@@ -1,19 +1,20 @@
 // Admin API: bring-your-own AI provider keys. Keys are write-only: requests carry them, no response does.
 import { z } from 'zod';
+import { text } from './text.js';
 
 export const PROVIDERS = ['openai', 'anthropic', 'openai-compatible'] as const;
 export const ProviderNameSchema = z.enum(PROVIDERS);
 export type ProviderName = z.infer<typeof ProviderNameSchema>;
 
 // Printable ASCII without spaces: a pasted key with a stray newline or space is refused, not stored.
-const apiKey = z.string().min(8).max(512).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
-const modelName = z.string().min(1).max(200).regex(/^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/, 'must be a model identifier');
+const apiKey = text().min(8).max(512).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
+const modelName = text().min(1).max(200).regex(/^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/, 'must be a model identifier');
 
 export const SetProviderRequest = z.strictObject({
   apiKey,
   model: modelName,
   /** `openai-compatible` only: the API root, e.g. `https://llm.example.com/v1` (https in production). */
-  baseUrl: z.string().min(1).max(2048).optional(),
+  baseUrl: text().min(1).max(2048).optional(),
   embeddingModel: modelName.optional(),
 });
 export type SetProviderRequest = z.infer<typeof SetProviderRequest>;

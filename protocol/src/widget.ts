@@ -1,6 +1,7 @@
 // The public widget API (publishable key + page Origin, then a widget session token).
 // The widget imports these as types only, so zod never enters its bundle.
 import { z } from 'zod';
+import { text } from './text.js';
 import { ProblemSchema } from './problem.js';
 
 export const CitationSchema = z.object({
@@ -59,7 +60,7 @@ export const WidgetConfigResponse = z.object({ settings: WidgetSettingsSchema, s
 export type WidgetConfigResponse = z.infer<typeof WidgetConfigResponse>;
 
 /** POST /v1/widget/session/refresh */
-export const WidgetRefreshRequest = z.strictObject({ refreshToken: z.string().min(10).max(200) });
+export const WidgetRefreshRequest = z.strictObject({ refreshToken: text().min(10).max(200) });
 export type WidgetRefreshRequest = z.infer<typeof WidgetRefreshRequest>;
 export const WidgetRefreshResponse = z.object({ session: WidgetSessionSchema });
 export type WidgetRefreshResponse = z.infer<typeof WidgetRefreshResponse>;
@@ -73,7 +74,7 @@ export const VisitorSchema = z.object({
 export type Visitor = z.infer<typeof VisitorSchema>;
 
 /** POST /v1/widget/identify: the host backend's Sign-In Pro token. */
-export const WidgetIdentifyRequest = z.strictObject({ token: z.string().min(10).max(8192) });
+export const WidgetIdentifyRequest = z.strictObject({ token: text().min(10).max(8192) });
 export type WidgetIdentifyRequest = z.infer<typeof WidgetIdentifyRequest>;
 export const WidgetIdentifyResponse = z.object({ visitor: VisitorSchema, session: WidgetSessionSchema });
 export type WidgetIdentifyResponse = z.infer<typeof WidgetIdentifyResponse>;
@@ -98,9 +99,9 @@ export type ConversationResponse = z.infer<typeof ConversationResponse>;
 
 /** POST /v1/widget/conversations/:id/messages */
 export const SendMessageRequest = z.strictObject({
-  text: z.string().trim().min(1).max(4000),
+  text: text().trim().min(1).max(4000),
   /** Chosen by the client so a retried send is stored once. */
-  clientMessageId: z.string().min(1).max(100),
+  clientMessageId: text().min(1).max(100),
 });
 export type SendMessageRequest = z.infer<typeof SendMessageRequest>;
 
@@ -117,7 +118,7 @@ export const HandoffSchema = z.object({
 export type Handoff = z.infer<typeof HandoffSchema>;
 
 /** POST /v1/widget/conversations/:id/handoff */
-export const HandoffRequest = z.strictObject({ reason: z.string().max(500).optional() });
+export const HandoffRequest = z.strictObject({ reason: text().max(500).optional() });
 export type HandoffRequest = z.infer<typeof HandoffRequest>;
 export const HandoffResponse = z.object({ handoff: HandoffSchema });
 export type HandoffResponse = z.infer<typeof HandoffResponse>;

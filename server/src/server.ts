@@ -6,6 +6,7 @@ import { refusalSummarySweep } from './audit/refusals.js';
 import { checkpointSweep } from './audit/sweep.js';
 import type { Config } from './config.js';
 import { rotationSweep } from './crypto/rotation.js';
+import { answerClientErrors } from './http/client-error.js';
 import { createLogger } from './http/logger.js';
 import { openRuntime, type Runtime } from './runtime.js';
 import { newHolderId } from './jobs/lease.js';
@@ -41,6 +42,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
       const s = app.listen(config.port, config.host, () => resolve(s));
       s.once('error', reject);
     });
+    answerClientErrors(server);
   } catch (err) {
     await runtime.close();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {

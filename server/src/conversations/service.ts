@@ -126,8 +126,14 @@ export interface NewMessage {
   clientMessageId?: string | null;
 }
 
-/** Appends a message (idempotent per clientMessageId) and its feed event. */
+/**
+ * Appends a message (idempotent per clientMessageId) and its feed event. The conversation's row lock is
+ * taken first, and the next seq comes from its counter: concurrent appends to one conversation are
+ * serialised in one order (conversation row, then messages, then events), never max(seq)+1 races.
+ */
 export async function appendMessage(tx: Tx, m: NewMessage): Promise<{ message: MessageView; event: ConversationEvent | null; duplicate: boolean }> {
+  const locked = await tx.query('SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE', [m.conversationId]);
+  if (!locked.rows[0]) throw problems.notFound('No such conversation.');
   if (m.clientMessageId) {
     const dup = await tx.query<MessageRow>(
       'SELECT id, role, text, citations, confidence, created_at FROM messages WHERE conversation_id = $1 AND client_message_id = $2',
@@ -135,13 +141,16 @@ export async function appendMessage(tx: Tx, m: NewMessage): Promise<{ message: M
     );
     if (dup.rows[0]) return { message: messageView(dup.rows[0]), event: null, duplicate: true };
   }
+  const next = await tx.query<{ last_seq: number }>(
+    'UPDATE conversations SET last_seq = last_seq + 1, updated_at = now() WHERE id = $1 RETURNING last_seq',
+    [m.conversationId],
+  );
   const { rows } = await tx.query<MessageRow>(
     `INSERT INTO messages (id, tenant_id, conversation_id, seq, role, text, pii, citations, confidence, author_id, client_message_id)
-     VALUES ($1, $2, $3, (SELECT coalesce(max(seq), 0) + 1 FROM messages WHERE conversation_id = $3), $4, $5, $6, $7, $8, $9, $10)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
      RETURNING id, role, text, citations, confidence, created_at`,
-    [randomUUID(), m.tenantId, m.conversationId, m.role, m.text, JSON.stringify(m.pii ?? []), JSON.stringify(m.citations ?? []), m.confidence ?? null, m.authorId ?? null, m.clientMessageId ?? null],
+    [randomUUID(), m.tenantId, m.conversationId, next.rows[0]!.last_seq, m.role, m.text, JSON.stringify(m.pii ?? []), JSON.stringify(m.citations ?? []), m.confidence ?? null, m.authorId ?? null, m.clientMessageId ?? null],
   );
-  await tx.query('UPDATE conversations SET updated_at = now() WHERE id = $1', [m.conversationId]);
   const message = messageView(rows[0]!);
   const event = await recordEvent(tx, m.tenantId, m.conversationId, 'message', { message });
   return { message, event, duplicate: false };

@@ -1,6 +1,7 @@
-// JSON bodies only: anything else with a body is 415, oversized is 413, unparsable is 400.
+// JSON bodies only: anything else with a body is 415, oversized is 413, unparsable is 400, nested
+// deeper than BODY_MAX_DEPTH is 400 before any code recurses into it.
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { HttpProblem } from './problem.js';
+import { HttpProblem, problems } from './problem.js';
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
 
@@ -16,7 +17,29 @@ export function jsonBody(limitBytes: number): RequestHandler[] {
     }
     next();
   };
-  return [requireJson, express.json({ limit: limitBytes, type: JSON_TYPES, strict: true })];
+  const boundDepth = (req: Request, _res: Response, next: NextFunction) => {
+    const at = tooDeep(req.body, BODY_MAX_DEPTH);
+    if (at) return next(problems.validation([{ path: at, message: `must not nest deeper than ${BODY_MAX_DEPTH} levels`, code: 'too_deep' }], 'The body nests too deeply.'));
+    next();
+  };
+  return [requireJson, express.json({ limit: limitBytes, type: JSON_TYPES, strict: true }), boundDepth];
+}
+
+/** How deep a request body may nest (free-form JSON fields allow less, see protocol's MAX_JSON_DEPTH). */
+export const BODY_MAX_DEPTH = 64;
+
+/** The JSON Pointer of the first container nested deeper than `max`, or null; walked without recursion. */
+export function tooDeep(value: unknown, max: number): string | null {
+  const stack: { v: unknown; depth: number; path: string }[] = [{ v: value, depth: 0, path: '' }];
+  while (stack.length) {
+    const { v, depth, path } = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= max) return path;
+    for (const [k, child] of Object.entries(v)) {
+      if (child !== null && typeof child === 'object') stack.push({ v: child, depth: depth + 1, path: `${path}/${k.replaceAll('~', '~0').replaceAll('/', '~1')}` });
+    }
+  }
+  return null;
 }
 
 /** Maps body-parser's errors onto problems. */
@@ -34,6 +57,11 @@ export function bodyParserProblem(err: unknown): HttpProblem | null {
     case 'request.size.invalid':
       return new HttpProblem(400, 'malformed-json', 'The body was incomplete.');
     default:
+      // body-parser reports a body that does not inflate as its Content-Encoding says (gzip, deflate,
+      // br) as a bare 400 carrying the zlib error.
+      if ((err as { status?: unknown } | null)?.status === 400 && typeof (err as { code?: unknown }).code === 'string' && /^(Z_|ERR_)/.test((err as { code: string }).code)) {
+        return new HttpProblem(400, 'malformed-request', 'The body is not compressed as its Content-Encoding says.');
+      }
       return null;
   }
 }

@@ -8,10 +8,19 @@ export function notFound(req: Request, _res: Response, next: NextFunction): void
   next(new HttpProblem(404, 'not-found', `No route for ${req.method} ${req.path}.`));
 }
 
+/** The router's refusal of a path parameter that is not valid percent-encoding (e.g. `/demo/help/%`). */
+function pathProblem(err: unknown): HttpProblem | null {
+  const e = err as { status?: unknown; message?: unknown } | null;
+  if (e?.status === 400 && typeof e.message === 'string' && e.message.startsWith('Failed to decode param')) {
+    return new HttpProblem(400, 'malformed-request', 'The path is not valid percent-encoding.');
+  }
+  return null;
+}
+
 /** The last middleware: known problems go out as they are; anything else is a 500 with no internals. */
 export function errorHandler(logger: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
-    let problem = err instanceof HttpProblem ? err : bodyParserProblem(err);
+    let problem = err instanceof HttpProblem ? err : (bodyParserProblem(err) ?? pathProblem(err));
     if (!problem && err instanceof KekUnavailableError) {
       logger.warn({ requestId: req.id, err: { message: err.message } }, 'key service unavailable');
       problem = new HttpProblem(503, 'service-unavailable', 'A key service is unavailable; try again shortly.', { headers: { 'Retry-After': '30' } });

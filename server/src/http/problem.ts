@@ -4,9 +4,11 @@ import type { Request, Response } from 'express';
 
 const TITLES: Record<ProblemSlug, string> = {
   'malformed-json': 'Malformed JSON',
+  'malformed-request': 'Malformed request',
   'validation-failed': 'Validation failed',
   'unsupported-media-type': 'Unsupported media type',
   'payload-too-large': 'Payload too large',
+  'headers-too-large': 'Request headers too large',
   'not-found': 'Not found',
   'method-not-allowed': 'Method not allowed',
   unauthenticated: 'Authentication required',
@@ -24,6 +26,9 @@ const TITLES: Record<ProblemSlug, string> = {
   'service-unavailable': 'Service unavailable',
   internal: 'Internal error',
 };
+
+/** The title of a problem type, for problems written outside Express (e.g. on a raw socket). */
+export const problemTitle = (slug: ProblemSlug): string => TITLES[slug];
 
 export class HttpProblem extends Error {
   constructor(

@@ -4,7 +4,8 @@
 import { createLocalJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import type { Tx } from '../db/types.js';
 import type { Keyring } from '../crypto/keyring.js';
-import { HttpProblem } from '../http/problem.js';
+import { isSafeText, UNSAFE_TEXT_MESSAGE } from '@parley/protocol';
+import { HttpProblem, problems } from '../http/problem.js';
 import type { JwksCache } from './jwks.js';
 
 export const IDENTITY_AUDIENCE = 'parley:identity';
@@ -23,6 +24,14 @@ function invalid(detail: string): HttpProblem {
   return new HttpProblem(401, 'token-invalid', detail);
 }
 
+// Claims that reach the database (kid in a lookup, sub and jti stored) obey protocol's text rule.
+function unsafeClaim(claim: 'sub' | 'jti' | 'kid'): HttpProblem {
+  return problems.validation(
+    [{ path: '/token', message: `the token's ${claim} claim ${UNSAFE_TEXT_MESSAGE}`, code: 'invalid_claim' }],
+    `The identity token's ${claim} claim is not valid.`,
+  );
+}
+
 export const secretContext = (kid: string) => `identity-secret/${kid}`;
 
 /** `jwks` fetches a tenant's JWKS URL (through the outbound module) and caches it per tenant and URL. */
@@ -33,6 +42,7 @@ export async function verifyIdentityToken(tx: Tx, keyring: Keyring, jwks: JwksCa
   } catch {
     throw invalid('The identity token is not a JWT.');
   }
+  if (typeof header.kid === 'string' && !isSafeText(header.kid)) throw unsafeClaim('kid');
   const options = { audience: IDENTITY_AUDIENCE, clockTolerance: SKEW_S, requiredClaims: ['sub', 'exp', 'iat', 'jti'] };
   let payload: JWTPayload;
   try {
@@ -69,6 +79,8 @@ export async function verifyIdentityToken(tx: Tx, keyring: Keyring, jwks: JwksCa
   if (exp - iat > MAX_LIFETIME_S) throw invalid('Identity tokens may live at most 10 minutes.');
   if (iat > Date.now() / 1000 + SKEW_S) throw invalid('The identity token was issued in the future.');
   if (sub.length > 256 || jti.length > 256) throw invalid('The identity token claims are too long.');
+  if (!isSafeText(sub)) throw unsafeClaim('sub');
+  if (!isSafeText(jti)) throw unsafeClaim('jti');
   const used = await tx.query(
     'INSERT INTO identity_token_uses (tenant_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
     [tenantId, jti, new Date((exp + SKEW_S) * 1000)],

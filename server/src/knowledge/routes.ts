@@ -1,7 +1,6 @@
 // Admin API for knowledge: add (inline, URL or sitemap), list, re-sync, delete, and test retrieval.
 // A sitemap is crawled by a background job (202 + Location); every write is bounded by the tenant's quota.
-import { BulkSourcesRequest, CreateSourceRequest, KnowledgeSearchRequest } from '@parley/protocol';
-import { z } from 'zod';
+import { BulkSourcesRequest, CreateSourceRequest, EmbeddingSyncRequest, KnowledgeSearchRequest } from '@parley/protocol';
 import { Router, type Request } from 'express';
 import type { AuditLog } from '../audit/log.js';
 import { isUuid, type Db } from '../db/index.js';
@@ -29,14 +28,12 @@ export interface KnowledgeDeps {
   retrieval: KnowledgeRetrieval;
   vectors: VectorStore;
   quota: KnowledgeQuota;
-  /** Bytes kept of a fetched page; longer pages are cut. */
+  /** The most bytes of one fetched page: a longer URL source is refused; crawl jobs cut their pages there. */
   maxPageBytes: number;
   crawler: CrawlWorker;
   /** Every crawl and sitemap request goes through it. */
   outbound: Outbound;
 }
-
-const EmptyBody = z.strictObject({});
 
 const by = (req: Request) => ({ requestId: req.id, actor: { type: 'api_key' as const, id: adminCtx(req).admin.keyId } });
 
@@ -182,7 +179,7 @@ export function knowledgeRoutes(deps: KnowledgeDeps): Router {
 
   route(r, '/knowledge/embeddings', {
     post: [write, async (req, res) => {
-      parse(EmptyBody, req.body ?? {});
+      parse(EmbeddingSyncRequest, req.body ?? {});
       res.json(await deps.retrieval.embedPending(adminCtx(req).tenantId, req.id));
     }],
   });

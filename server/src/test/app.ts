@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { createApp, type AppDeps } from '../app.js';
 import { loadConfig, type Config } from '../config.js';
+import { answerClientErrors } from '../http/client-error.js';
 import { wireRuntime, type Runtime } from '../runtime.js';
 import { createTenant, type CreatedTenant } from '../tenants/service.js';
 import { createTestDb, type TestDb } from './db.js';
@@ -40,6 +41,7 @@ export async function startTestApp(env: Record<string, string> = {}, opts: Pick<
   const server = await new Promise<import('node:http').Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
+  answerClientErrors(server);
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,

@@ -1,6 +1,6 @@
 // The public widget API: config and sessions, Sign-In Pro, conversations, streamed answers, live events.
+import { CreateConversationRequest, HandoffRequest, SendMessageRequest, WidgetIdentifyRequest as IdentifyRequest, WidgetRefreshRequest as RefreshRequest } from '@parley/protocol';
 import { Router, type Request } from 'express';
-import { z } from 'zod';
 import type { AuditLog } from '../audit/log.js';
 import { normaliseOrigin, type RefusalLog } from '../audit/refusals.js';
 import type { Keyring } from '../crypto/keyring.js';
@@ -35,11 +35,6 @@ export interface WidgetDeps {
   /** Sign-In Pro keys from JWKS URLs, fetched through the outbound module. */
   jwks: JwksCache;
 }
-
-const RefreshRequest = z.strictObject({ refreshToken: z.string().min(10).max(200) });
-const IdentifyRequest = z.strictObject({ token: z.string().min(10).max(8192) });
-const SendMessageRequest = z.strictObject({ text: z.string().trim().min(1).max(4000), clientMessageId: z.string().min(1).max(100) });
-const HandoffRequest = z.strictObject({ reason: z.string().max(500).optional() });
 
 interface WidgetSettings {
   greeting?: string;
@@ -156,7 +151,7 @@ export function widgetRoutes(deps: WidgetDeps): Router {
 
   route(r, '/conversations', {
     post: [session, async (req, res) => {
-      parse(z.strictObject({}), req.body ?? {});
+      parse(CreateConversationRequest, req.body ?? {});
       const { tenantId, origin } = w(req);
       const { visitorRef, subject } = s(req);
       const conversation = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {

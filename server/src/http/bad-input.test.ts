@@ -1,0 +1,196 @@
+// Bad input is a 4xx problem, never a 500: NUL characters and unpaired surrogates in every stored field
+// (refused once, by protocol's text schema, naming the field), a Content-Encoding that does not match
+// the body, bad percent-encoding in a path, absurdly deep JSON, and oversized headers.
+import { request } from 'node:http';
+import { SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { CreatedTenant } from '../tenants/service.js';
+import { startTestApp, type TestApp } from '../test/app.js';
+import { call, type Res } from '../test/http.js';
+import { Visitor } from '../test/widget.js';
+
+let t: TestApp;
+let a: CreatedTenant;
+const ORIGIN = 'https://help.a.example';
+let v: Visitor;
+let convId: string;
+let handoffId: string;
+let secret: { kid: string; secret: string };
+
+const NUL = 'a\u0000b';
+const LONE = 'a\ud800b';
+const BAD = { NUL, 'lone surrogate': LONE } as const;
+
+beforeAll(async () => {
+  t = await startTestApp();
+  a = await t.tenant('Tenant A', ['help.a.example']);
+  v = new Visitor(t.url, a.publishableKey, ORIGIN);
+  await v.start();
+  convId = (await v.call('POST', '/conversations', {})).body.conversation.id;
+  handoffId = (await v.call('POST', `/conversations/${convId}/handoff`, {})).body.handoff.id;
+  secret = (await admin('POST', '/identity/secrets')).body;
+});
+afterAll(() => t.close());
+
+const admin = (method: string, path: string, body?: unknown) => call(t.url, method, `/v1/admin${path}`, { key: a.secretKey, body });
+
+/** Row counts of everything these requests could write; compared before and after. */
+async function counts() {
+  return t.runtime.db.withTenant(a.tenant.id, { requestId: null }, async (tx) => {
+    const n = async (sql: string) => Number((await tx.query<{ n: string }>(sql)).rows[0]!.n);
+    return {
+      messages: await n('SELECT count(*) AS n FROM messages'),
+      conversations: await n('SELECT count(*) AS n FROM conversations'),
+      sources: await n('SELECT count(*) AS n FROM knowledge_sources'),
+      keys: await n('SELECT count(*) AS n FROM api_keys'),
+      settings: JSON.stringify((await tx.query('SELECT settings, policy_version FROM tenants')).rows),
+      identity: JSON.stringify((await tx.query('SELECT public_keys FROM identity_settings')).rows),
+      handoffs: JSON.stringify((await tx.query('SELECT assigned_to, status FROM handoffs')).rows),
+      visitors: await n('SELECT count(*) AS n FROM verified_visitors'),
+      tokenUses: await n('SELECT count(*) AS n FROM identity_token_uses'),
+    };
+  });
+}
+
+function expectProblem(res: Res, status: number) {
+  expect(res.status, res.text).toBe(status);
+  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  expect(res.body.request_id).toMatch(/\S{8,}/);
+  expect(res.body.status).toBe(status);
+}
+
+/** A 400 validation problem naming the field, and nothing stored. */
+async function refused(send: () => Promise<Res>, path: string) {
+  const before = await counts();
+  const res = await send();
+  expectProblem(res, 400);
+  expect(res.body.type).toBe('/docs/problems/validation-failed');
+  expect(res.body.errors).toContainEqual(expect.objectContaining({ path, message: expect.stringMatching(/NUL|surrogate/) }));
+  expect(await counts()).toEqual(before);
+}
+
+const hsToken = async (claims: { sub?: string; jti?: string }, kid = secret.kid) => {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256', kid })
+    .setSubject(claims.sub ?? 'user-1')
+    .setAudience('parley:identity')
+    .setIssuedAt(now)
+    .setExpirationTime(now + 300)
+    .setJti(claims.jti ?? crypto.randomUUID())
+    .sign(Buffer.from(secret.secret.split('_').slice(2).join('_'), 'base64url'));
+};
+
+describe.each(Object.entries(BAD))('a %s', (_name, bad) => {
+  test('in a widget message text or clientMessageId', async () => {
+    await refused(() => v.call('POST', `/conversations/${convId}/messages`, { text: bad, clientMessageId: 'c-1' }), '/text');
+    await refused(() => v.call('POST', `/conversations/${convId}/messages`, { text: 'hello', clientMessageId: bad }), '/clientMessageId');
+  });
+
+  test('in a source title, content or externalId, and in bulk sources', async () => {
+    await refused(() => admin('POST', '/knowledge/sources', { kind: 'markdown', content: '# Hi\n\nthere', title: bad }), '/title');
+    await refused(() => admin('POST', '/knowledge/sources', { kind: 'markdown', content: `# Hi\n\n${bad}` }), '/content');
+    await refused(() => admin('POST', '/knowledge/sources', { kind: 'text', content: 'hello there', externalId: bad }), '/externalId');
+    await refused(
+      () => admin('POST', '/knowledge/sources/bulk', { sources: [{ kind: 'text', content: 'fine' }, { kind: 'text', content: 'also fine', title: bad }] }),
+      '/sources/1/title',
+    );
+  });
+
+  test('in a key name, the greeting or sensitiveTopics', async () => {
+    await refused(() => admin('POST', '/api-keys', { name: bad, capabilities: ['keys:read'] }), '/name');
+    await refused(() => admin('PUT', '/settings', { widget: { greeting: bad } }), '/widget/greeting');
+    await refused(() => admin('PUT', '/settings', { handoff: { sensitiveTopics: ['refunds', bad] } }), '/handoff/sensitiveTopics/1');
+  });
+
+  test('in an agent reply text or name, or a handoff assignedTo', async () => {
+    await refused(() => admin('POST', `/conversations/${convId}/messages`, { text: bad, agent: 'Kim' }), '/text');
+    await refused(() => admin('POST', `/conversations/${convId}/messages`, { text: 'Hello', agent: bad }), '/agent');
+    await refused(() => admin('PATCH', `/handoffs/${handoffId}`, { status: 'assigned', assignedTo: bad }), '/assignedTo');
+  });
+
+  test('in the /v1/answers question', async () => {
+    await refused(() => call(t.url, 'POST', '/v1/answers', { key: a.secretKey, body: { question: bad } }), '/question');
+  });
+
+  test('in a public key member', async () => {
+    await refused(() => admin('PUT', '/identity', { mode: 'optional', publicKeys: [{ kty: 'OKP', crv: 'Ed25519', x: bad }] }), '/publicKeys/0/x');
+    await refused(() => admin('PUT', '/identity', { mode: 'optional', publicKeys: [{ kty: 'OKP', crv: 'Ed25519', kid: bad }] }), '/publicKeys/0/kid');
+  });
+
+  test("in a Sign-In Pro token's sub, jti or kid", async () => {
+    const identify = async (token: string) => {
+      const w = new Visitor(t.url, a.publishableKey, ORIGIN);
+      await w.start();
+      return w.call('POST', '/identify', { token });
+    };
+    await refused(async () => identify(await hsToken({ sub: bad })), '/token');
+    await refused(async () => identify(await hsToken({ jti: `${bad}-0123456789abcdef` })), '/token');
+    await refused(async () => identify(await hsToken({}, bad)), '/token');
+    for (const claim of ['sub', 'jti', 'kid']) {
+      const res = await identify(await hsToken(claim === 'kid' ? {} : { [claim]: claim === 'jti' ? `${bad}-0123456789abcdef` : bad }, claim === 'kid' ? bad : secret.kid));
+      expect(res.body.errors[0].message).toContain(claim);
+    }
+  });
+});
+
+/** A raw HTTP/1.1 exchange, for what fetch will not send. */
+function raw(opts: { method: string; path: string; headers?: Record<string, string>; body?: string }): Promise<Res> {
+  const u = new URL(t.url);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: u.hostname, port: u.port, method: opts.method, path: opts.path, headers: opts.headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (text += c));
+      res.on('end', () => {
+        let body: unknown = null;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          /* not JSON */
+        }
+        resolve({ status: res.statusCode!, headers: new Headers(res.headers as Record<string, string>), body, text });
+      });
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+describe('malformed requests', () => {
+  test.each(['gzip', 'deflate', 'br'])('Content-Encoding: %s on a body that is not compressed is a 400 problem', async (encoding) => {
+    for (const path of ['/healthz', '/v1/admin/api-keys']) {
+      const res = await raw({
+        method: 'POST',
+        path,
+        headers: { 'content-type': 'application/json', 'content-encoding': encoding, authorization: `Bearer ${a.secretKey}` },
+        body: '{"name":"k","capabilities":["keys:read"]}',
+      });
+      expectProblem(res, 400);
+    }
+  });
+
+  test('bad percent-encoding in a path is a 400 problem, on static and API routes', async () => {
+    for (const path of ['/demo/help/%', '/demo/%E0%A4%A', '/console/%zz', '/docs/%', '/v1/admin/conversations/%ff', '/v1/widget/conversations/%']) {
+      const res = await raw({ method: 'GET', path, headers: { authorization: `Bearer ${a.secretKey}` } });
+      expect(res.status, path).toBeLessThan(500);
+      expectProblem(res, res.status);
+    }
+  });
+
+  test('a value nested 100,000 levels deep is refused before anything recurses into it', async () => {
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    const before = await counts();
+    const res = await call(t.url, 'PUT', '/v1/admin/identity', { key: a.secretKey, raw: `{"mode":"optional","publicKeys":[{"kty":"OKP","x":${deep}}]}` });
+    expectProblem(res, 400);
+    expect(await counts()).toEqual(before);
+    const settings = await call(t.url, 'PUT', '/v1/admin/settings', { key: a.secretKey, raw: `{"pii":${'{"a":'.repeat(50_000)}1${'}'.repeat(50_000)}}` });
+    expectProblem(settings, 400);
+  });
+
+  test('headers over 16 KB get a 431 problem with a request id', async () => {
+    const res = await raw({ method: 'GET', path: '/healthz', headers: { 'x-filler': 'x'.repeat(20_000) } });
+    expectProblem(res, 431);
+    expect(res.body.request_id).toMatch(/^req_/);
+  });
+});

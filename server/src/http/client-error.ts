@@ -1,0 +1,41 @@
+// Requests Node's HTTP parser refuses before Express sees them (headers over 16 KB, broken HTTP/1.1)
+// are answered with a problem too, written raw on the socket. There is no request yet, so the
+// request id is made here; it is returned in the body and in X-Request-Id like any other.
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { problemType, type Problem, type ProblemSlug } from '@parley/protocol';
+import { problemTitle } from './problem.js';
+
+function refusal(code: string | undefined): { status: number; slug: ProblemSlug; detail: string } | null {
+  if (code === 'HPE_HEADER_OVERFLOW') return { status: 431, slug: 'headers-too-large', detail: 'The request headers are larger than 16 KB.' };
+  if (code?.startsWith('HPE_')) return { status: 400, slug: 'malformed-request', detail: 'The request is not valid HTTP/1.1.' };
+  return null;
+}
+
+export function answerClientErrors(server: Server): void {
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    const r = refusal(err.code);
+    const busy = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && socket.writable && !busy) {
+      socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    if (!r || !socket.writable || busy) {
+      socket.destroy();
+      return;
+    }
+    const id = `req_${randomUUID().replaceAll('-', '')}`;
+    const problem: Problem = { type: problemType(r.slug), title: problemTitle(r.slug), status: r.status, detail: r.detail, request_id: id };
+    const body = JSON.stringify(problem);
+    socket.end(
+      `HTTP/1.1 ${r.status} ${STATUS_CODES[r.status]}\r\n` +
+        'Content-Type: application/problem+json\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+        `X-Request-Id: ${id}\r\n` +
+        'Cache-Control: no-store\r\n' +
+        'Connection: close\r\n\r\n' +
+        body,
+    );
+  });
+}
