@@ -217,12 +217,11 @@ describe('knowledge', () => {
       return init?.method === 'POST' ? json({ sources: [{ ...source, changed: true }] }, 201) : json({ sources: [source] });
     });
     const el = mount(<KnowledgeView api={api} />);
-    await settle();
-    expect(el.querySelector('tbody')!.textContent).toContain('returns');
+    await vi.waitFor(() => expect(el.querySelector('tbody')?.textContent).toContain('returns'));
     await type(el.querySelector<HTMLTextAreaElement>('#knowledge-content')!, '# Returns\n\n## Refund timing\n\nFive days.');
     await type(el.querySelector<HTMLInputElement>('#knowledge-external-id')!, 'returns');
     el.querySelectorAll('form')[0]!.dispatchEvent(new Event('submit', { cancelable: true }));
-    await settle();
+    await vi.waitFor(() => expect(calls.find(([c]) => c === 'POST /v1/admin/knowledge/sources')).toBeDefined());
     expect(JSON.parse(calls.find(([c]) => c === 'POST /v1/admin/knowledge/sources')![1]!)).toEqual({ kind: 'markdown', content: '# Returns\n\n## Refund timing\n\nFive days.', externalId: 'returns' });
     await type(el.querySelector<HTMLInputElement>('#knowledge-query')!, 'refund');
     const select = el.querySelector<HTMLSelectElement>('#knowledge-mode')!;
@@ -230,7 +229,7 @@ describe('knowledge', () => {
     select.dispatchEvent(new Event('change', { bubbles: true }));
     await settle();
     el.querySelectorAll('form')[1]!.dispatchEvent(new Event('submit', { cancelable: true }));
-    await settle();
+    await vi.waitFor(() => expect(el.querySelector('.search-mode')?.textContent).toBe('bm25'));
     expect(JSON.parse(calls.find(([c]) => c.endsWith('/knowledge/search'))![1]!)).toEqual({ query: 'refund', limit: 5, mode: 'dense' });
     expect(el.querySelector('.search-mode')!.textContent).toBe('bm25');
     expect(el.textContent).toContain('no embedding model');
@@ -238,8 +237,7 @@ describe('knowledge', () => {
     expect(el.querySelector('.results')!.textContent).toContain('<img src=x onerror=alert(1)>');
     expect(el.querySelector<HTMLAnchorElement>('.results a')!.rel).toBe('noopener noreferrer');
     [...el.querySelectorAll('button')].find((b) => b.textContent === 'Embed pending chunks')!.click();
-    await settle();
-    expect(el.querySelector('.sync-status')!.textContent).toMatch(/No embedding model/);
+    await vi.waitFor(() => expect(el.querySelector('.sync-status')?.textContent).toMatch(/No embedding model/));
   });
 });
 

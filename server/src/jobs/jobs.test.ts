@@ -85,6 +85,27 @@ describe('the retention sweep', () => {
     expect(await entries()).toBe(1);
   });
 
+  test('visitors idle past the retention period with no conversation and no live refresh token go; others stay', async () => {
+    const visitor = async (label: string, idleDays: number) =>
+      owner(`INSERT INTO visitors (tenant_id, id, last_seen_at) VALUES ($1, $2, now() - make_interval(days => $3::int))`, [tenantId, ref(label), idleDays]);
+    await visitor('idle-alone', 45);
+    await visitor('idle-chatted', 45);
+    await visitor('idle-token', 45);
+    await visitor('recent-alone', 1);
+    await owner('INSERT INTO conversations (id, tenant_id, visitor_id) VALUES ($1, $2, $3)', [randomUUID(), tenantId, ref('idle-chatted')]);
+    await owner(
+      `INSERT INTO widget_refresh_tokens (id, tenant_id, family_id, token_hash, visitor_id, origin, expires_at)
+       VALUES ($1, $2, $3, $4, $5, 'https://sweep.example', now() + interval '2 days')`,
+      [randomUUID(), tenantId, randomUUID(), randomBytes(32), ref('idle-token')],
+    );
+    const counts = await sweepExpired(rt);
+    expect(counts.visitors).toBe(1);
+    const left = (await owner('SELECT id FROM visitors WHERE id = ANY($1) ORDER BY id', [[ref('idle-alone'), ref('idle-chatted'), ref('idle-token'), ref('recent-alone')]])).rows.map((r: any) => r.id);
+    expect(left).toEqual([ref('idle-chatted'), ref('idle-token'), ref('recent-alone')].sort());
+    await owner('DELETE FROM conversations WHERE visitor_id = $1', [ref('idle-chatted')]);
+    await owner('DELETE FROM visitors WHERE id = ANY($1)', [left]);
+  });
+
   test('two instances sweeping at once: the job runs once; the second finds it done for this interval', async () => {
     await seed();
     const [a, b] = await Promise.all([runRetentionSweep(rt, newHolderId()), runRetentionSweep(rt2, newHolderId())]);

@@ -1,6 +1,7 @@
 // The retention sweep: deletes what has expired from tables that would otherwise only grow — spent and
 // expired widget refresh tokens, one-time identity token ids past their expiry, the live feed's old
-// events, and long-finished crawl jobs. Deletes are cross-tenant, so they run as parley_platform, in
+// events, visitors that never chatted and were not seen within the retention period, and long-finished
+// crawl jobs. Deletes are cross-tenant, so they run as parley_platform, in
 // bounded batches (short transactions, no long locks);
 // a sweep that removed anything writes one platform audit entry with the counts. It runs under the
 // `retention-sweep` lease: once per interval across all instances, resumed by another if one dies.
@@ -23,6 +24,12 @@ const RULES: Rule[] = [
   { table: 'widget_refresh_tokens', expired: "expires_at < now() - interval '1 hour'" },
   { table: 'identity_token_uses', expired: "expires_at < now() - interval '10 minutes'" },
   { table: 'conversation_events', expired: 'created_at < now() - make_interval(days => $2::int)' },
+  {
+    table: 'visitors',
+    expired: `last_seen_at < now() - make_interval(days => $2::int)
+      AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.tenant_id = visitors.tenant_id AND c.visitor_id = visitors.id)
+      AND NOT EXISTS (SELECT 1 FROM widget_refresh_tokens r WHERE r.tenant_id = visitors.tenant_id AND r.visitor_id = visitors.id AND r.expires_at > now())`,
+  },
   { table: 'crawl_jobs', expired: "status IN ('done', 'failed') AND finished_at < now() - make_interval(days => $2::int)" },
 ];
 
