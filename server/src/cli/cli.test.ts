@@ -19,11 +19,15 @@ let testDb: TestDb | null = null;
 let env: Record<string, string>;
 
 async function parley(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return parleyWith({}, ...args);
+}
+
+async function parleyWith(extra: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run(process.execPath, ['--conditions=parley-source', '--import', 'tsx', main, ...args], {
       cwd: serverDir,
-      env: { ...process.env, ...env },
-      timeout: 60_000,
+      env: { ...process.env, ...env, ...extra },
+      timeout: 240_000,
     });
     return { code: 0, stdout, stderr };
   } catch (err) {
@@ -33,19 +37,31 @@ async function parley(...args: string[]): Promise<{ code: number; stdout: string
 }
 
 /** As the database owner, outside the app: the attacker with a database console. */
-async function asOwner(sql: string[]): Promise<void> {
+async function asOwner(sql: string[]): Promise<Array<Array<Record<string, unknown>>>> {
+  const out: Array<Array<Record<string, unknown>>> = [];
   if (testDb) {
     await testDb.db.withOwner(async (tx) => {
-      for (const s of sql) await tx.query(s);
+      for (const s of sql) out.push((await tx.query<Record<string, unknown>>(s)).rows);
     });
-    return;
+    return out;
   }
   const pg = await PGlite.create(join(dataDir, 'db'));
   try {
-    for (const s of sql) await pg.query(s);
+    for (const s of sql) out.push((await pg.query<Record<string, unknown>>(s)).rows);
   } finally {
     await pg.close();
   }
+  return out;
+}
+
+const AUDIT_TABLES = ['audit_entries', 'audit_nodes', 'audit_checkpoints', 'audit_heads'];
+async function auditRowCounts(): Promise<Record<string, number>> {
+  const tables = (await asOwner(["SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'audit\\_%' ORDER BY table_name"]))[0]!.map(
+    (r) => String(r.table_name),
+  );
+  expect(tables).toEqual(expect.arrayContaining(AUDIT_TABLES));
+  const rows = await asOwner(tables.map((t) => `SELECT count(*)::int AS n FROM ${t}`));
+  return Object.fromEntries(tables.map((t, i) => [t, Number(rows[i]![0]!.n)]));
 }
 
 beforeAll(async () => {
@@ -89,6 +105,34 @@ describe('parley CLI', () => {
     const all = await parley('audit', 'verify', '--json');
     expect(all.code, all.stderr).toBe(0);
     expect(JSON.parse(all.stdout)).toMatchObject({ ok: true });
+  });
+
+  test('the log keeps the identity it was created with: written under PORT=3000, verified under another port, ok', async () => {
+    // Checkpoints on every append, so the entries written under PORT=3000 are signed under that identity.
+    const created = await parleyWith({ PORT: '3000', PARLEY_AUDIT_CHECKPOINT_EVERY: '1' }, 'tenants', 'create', '--name', 'Port 3000', '--json');
+    expect(created.code, created.stderr).toBe(0);
+    const other = JSON.parse(created.stdout).tenant.id as string;
+    for (const port of ['8787', '4000']) {
+      const res = await parleyWith({ PORT: port }, 'audit', 'verify', '--json');
+      expect(res.code, `${port}: ${res.stdout}${res.stderr}`).toBe(0);
+      expect(JSON.parse(res.stdout)).toMatchObject({ ok: true });
+      const one = await parleyWith({ PORT: port }, 'audit', 'verify', '--tenant', other, '--json');
+      expect(JSON.parse(one.stdout)).toMatchObject({ ok: true, firstBadIndex: null });
+    }
+  });
+
+  test('audit verify writes nothing, whatever port it runs under', async () => {
+    const before = await auditRowCounts();
+    for (const port of ['4000', '8787']) {
+      const res = await parleyWith({ PORT: port }, 'audit', 'verify', '--json');
+      expect(res.code, res.stdout + res.stderr).toBe(0);
+      const one = await parleyWith({ PORT: port }, 'audit', 'verify', '--tenant', tenantId, '--json');
+      expect(one.code, one.stdout + one.stderr).toBe(0);
+    }
+    expect(await auditRowCounts()).toEqual(before);
+    // And the platform log still verifies afterwards under the port it was first written with.
+    const after = await parleyWith({ PORT: '3000' }, 'audit', 'verify', '--json');
+    expect(JSON.parse(after.stdout)).toMatchObject({ ok: true });
   });
 
   test('a row edited as the owner makes verify fail at that index', async () => {
