@@ -50,8 +50,8 @@ export async function verifyConsistency(m: number, n: number, proofHex: string[]
     fn = Math.floor(fn / 2);
     sn = Math.floor(sn / 2);
   }
-  let fr = path[0]!;
-  let sr = path[0]!;
+  let fr: Uint8Array = path[0]!;
+  let sr: Uint8Array = path[0]!;
   for (const c of path.slice(1)) {
     if (sn === 0) return false;
     if (isOdd(fn) || fn === sn) {
