@@ -34,7 +34,9 @@ describe('a log written before identities were stored', () => {
       const legacy = signerFromSeed('localhost:8787/audit', seed);
       await testDb.db.withOwner(async (tx) => {
         let frontier: Buffer[] = [];
-        for (let seq = 0; seq < 5; seq++) {
+        let root5: Buffer | null = null;
+        for (let seq = 0; seq < 6; seq++) {
+          if (seq === 5) root5 = rootFromFrontier(frontier);
           const entry: AuditEntryCanonical = {
             seq, ts: new Date().toISOString(), tenantId: PLATFORM_TENANT, requestId: null, actor: { type: 'cli', id: 'old' },
             action: 'tenant.create', target: null, policyVersion: 0, source: 'server', reason: 'legacy', metadata: { seq },
@@ -51,10 +53,14 @@ describe('a log written before identities were stored', () => {
           }
           frontier = appended.frontier;
         }
+        const note = signNote(formatCheckpoint({ origin: `localhost:8787/audit/${PLATFORM_TENANT}`, size: 5, root: root5! }), legacy);
+        await tx.query('INSERT INTO audit_checkpoints (tenant_id, size, root, note) VALUES ($1, 5, $2, $3)', [PLATFORM_TENANT, root5, note]);
+        // What `parley audit verify` under PORT=3000 used to add: an entry and a checkpoint signed by the
+        // same key but named after that port. Genuine, if mislabelled: it must not fail the log for good.
         const root = rootFromFrontier(frontier);
-        const note = signNote(formatCheckpoint({ origin: `localhost:8787/audit/${PLATFORM_TENANT}`, size: 5, root }), legacy);
-        await tx.query('INSERT INTO audit_checkpoints (tenant_id, size, root, note) VALUES ($1, 5, $2, $3)', [PLATFORM_TENANT, root, note]);
-        await tx.query('UPDATE audit_heads SET size = 5, frontier = $2, last_checkpoint_size = 5 WHERE tenant_id = $1', [PLATFORM_TENANT, Buffer.concat(frontier)]);
+        const wrong = signNote(formatCheckpoint({ origin: `localhost:3000/audit/${PLATFORM_TENANT}`, size: 6, root }), signerFromSeed('localhost:3000/audit', seed));
+        await tx.query('INSERT INTO audit_checkpoints (tenant_id, size, root, note) VALUES ($1, 6, $2, $3)', [PLATFORM_TENANT, root, wrong]);
+        await tx.query('UPDATE audit_heads SET size = 6, frontier = $2, last_checkpoint_size = 6 WHERE tenant_id = $1', [PLATFORM_TENANT, Buffer.concat(frontier)]);
       });
       await testDb.db.withOwner((tx) => migrate(tx));
 
@@ -62,19 +68,22 @@ describe('a log written before identities were stored', () => {
       expect(config.auditOrigin).toBe('localhost:3000/audit');
       const rt = wireRuntime(config, testDb.db);
       const anchor = rt.audit.publicKey;
-      expect(await verifyWith(testDb.db, PLATFORM_TENANT, anchor)).toMatchObject({ ok: true, entries: 5 });
+      const first = await verifyWith(testDb.db, PLATFORM_TENANT, anchor);
+      expect(first, first.problems.join('\n')).toMatchObject({ ok: true, entries: 6 });
+      // A mislabelled checkpoint by a key nobody trusts is still refused.
+      expect((await verifyWith(testDb.db, PLATFORM_TENANT, signerFromSeed('x', randomBytes(32)).publicKey)).ok).toBe(false);
       // New entries and checkpoints under PORT=3000 are signed under the stored identity, chained to the old checkpoint.
       for (let i = 0; i < 4; i++) {
         await testDb.db.withPlatform({ requestId: null, actor: { type: 'cli', id: 'new' }, reason: 'test', action: 'test.new' }, async () => {});
       }
       const r = await verifyWith(testDb.db, PLATFORM_TENANT, anchor);
-      expect(r, r.problems.join('\n')).toMatchObject({ ok: true, entries: 9 });
+      expect(r, r.problems.join('\n')).toMatchObject({ ok: true, entries: 10 });
       const newest = await testDb.db.withOwner(async (tx) =>
         (await tx.query<{ note: string }>('SELECT note FROM audit_checkpoints WHERE tenant_id = $1 ORDER BY size DESC LIMIT 1', [PLATFORM_TENANT])).rows[0]!.note,
       );
       const text = parseCheckpoint(verifyNote(newest, verifierKeyString('localhost:8787/audit', anchor)).text);
       expect(text.origin).toBe(`localhost:8787/audit/${PLATFORM_TENANT}`);
-      expect(text.extensions[0]).toMatch(/^parley-chain 1 3 5 /);
+      expect(text.extensions[0]).toMatch(/^parley-chain 2 3 6 /);
       // A rewrite of a legacy entry (no entry signature) is still caught by the signed root.
       await testDb.db.withOwner(async (tx) => {
         await tx.query('ALTER TABLE audit_entries DISABLE TRIGGER USER');

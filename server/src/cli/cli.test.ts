@@ -1,6 +1,6 @@
 // The parley CLI as an operator runs it: a real process on a real embedded database (or the server).
 import { PGlite } from '@electric-sql/pglite';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,6 +76,7 @@ afterAll(() => testDb?.close());
 
 describe('parley CLI', () => {
   let tenantId: string;
+  let secretKey: string;
 
   test('migrate, then tenants create --json prints the tenant and keys once', async () => {
     const m = await parley('migrate');
@@ -90,6 +91,7 @@ describe('parley CLI', () => {
       secretKey: expect.stringMatching(/^sk_test_/),
     });
     tenantId = out.tenant.id;
+    secretKey = out.secretKey;
   });
 
   test('a bad domain is refused with a clear message and nothing is created', async () => {
@@ -119,6 +121,36 @@ describe('parley CLI', () => {
       const one = await parleyWith({ PORT: port }, 'audit', 'verify', '--tenant', other, '--json');
       expect(JSON.parse(one.stdout)).toMatchObject({ ok: true, firstBadIndex: null });
     }
+  });
+
+  test('PORT=3000 parley serve signs under the stored identity; audit verify --json under the default port: ok', async () => {
+    // PORT=0 so the test binds no fixed port; the public URL is what used to name the log (localhost:3000).
+    const child = spawn(process.execPath, ['--conditions=parley-source', '--import', 'tsx', main, 'serve'], {
+      cwd: serverDir,
+      env: { ...process.env, ...env, PORT: '0', PARLEY_PUBLIC_URL: 'http://localhost:3000' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /running on (http:\/\/\S+)/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        child.once('exit', (code) => reject(new Error(`serve exited ${code}`)));
+      });
+      const cp = await fetch(`${url}/v1/admin/audit/checkpoint`, { headers: { authorization: `Bearer ${secretKey}`, accept: 'text/plain' } });
+      expect(cp.status).toBe(200);
+      expect(await cp.text()).toMatch(new RegExp(`^localhost:8787/audit/${tenantId}\n`));
+    } finally {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    const res = await parley('audit', 'verify', '--json');
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    expect(JSON.parse(res.stdout)).toMatchObject({ ok: true });
   });
 
   test('audit verify writes nothing, whatever port it runs under', async () => {
