@@ -47,7 +47,7 @@ async function run(label: string, url: string, ownerUrl: string, cleanup: () => 
     const started = performance.now();
     const v = await db.withOwner(async (tx) => {
       await tx.query('SET LOCAL ROLE parley_platform');
-      return verifyLog(tx, eight, rt.verifierKey);
+      return verifyLog(tx, eight, { anchor: rt.audit.publicKey, checkpointEvery: config.auditCheckpointEvery });
     });
     const verifyRate = v.entries / ((performance.now() - started) / 1000);
     if (!v.ok) throw new Error('verification failed');

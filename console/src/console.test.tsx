@@ -3,10 +3,11 @@
 import { CAPABILITIES as PROTOCOL_CAPABILITIES } from '@parley/protocol';
 import { render } from 'preact';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { ApiError, createApi } from './api.js';
+import { ApiError, createApi, type Api } from './api.js';
 import { App } from './app.js';
 import { Highlighted, ProblemView, SecretOnce } from './components.js';
-import { verifyInclusion } from './merkle.js';
+import { verifyConsistency, verifyInclusion } from './merkle.js';
+import { AuditView, checkContinuity, rememberedKey } from './views/audit.js';
 import { loadKey } from './session.js';
 import { InboxView, RedactedText } from './views/inbox.js';
 import { CAPABILITIES, KeysView } from './views/keys.js';
@@ -303,5 +304,62 @@ describe('audit inclusion proofs', () => {
     expect(await verifyInclusion(hex(l0!), 1, 3, [hex(l1!), hex(l2!)], root)).toBe(false);
     expect(await verifyInclusion(hex(l0!), 0, 3, [hex(l1!), hex(l2!)], hex(l0!))).toBe(false);
     expect(await verifyInclusion(hex(l2!), 3, 3, [hex(n01)], root)).toBe(false);
+  });
+});
+
+describe('the audit log as this browser last saw it', () => {
+  const sha = async (...parts: number[][]) => new Uint8Array(await crypto.subtle.digest('SHA-256', new Uint8Array(parts.flat())));
+  const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  const origin = 'parley.example/audit/7c2b2d8e-0000-4000-8000-000000000001';
+
+  async function tree() {
+    const [l0, l1, l2] = await Promise.all([[0, 97], [0, 98], [0, 99]].map((leaf) => sha(leaf)));
+    const n01 = await sha([1], [...l0!], [...l1!]);
+    return { l2: hex(l2!), root2: hex(n01), root3: hex(await sha([1], [...n01], [...l2!])) };
+  }
+  const cp = (size: number, root: string) => ({ origin, size, root, checkpoint: `${origin}\n${size}\n…\n`, verifierKey: 'k' });
+  const apiFor = (routes: Record<string, unknown>) =>
+    (async (_m: string, path: string) => {
+      const key = Object.keys(routes).find((p) => path.startsWith(p));
+      if (!key) throw new Error(`unexpected ${path}`);
+      return routes[key];
+    }) as unknown as Api;
+
+  test('checks RFC 9162 consistency proofs in the browser', async () => {
+    const t3 = await tree();
+    expect(await verifyConsistency(2, 3, [t3.l2], t3.root2, t3.root3)).toBe(true);
+    expect(await verifyConsistency(2, 3, [t3.l2], t3.root3, t3.root3)).toBe(false);
+    expect(await verifyConsistency(2, 3, [t3.root2], t3.root2, t3.root3)).toBe(false);
+    expect(await verifyConsistency(3, 2, [t3.l2], t3.root2, t3.root3)).toBe(false);
+  });
+
+  test('remembers the first checkpoint, then accepts only a proven extension of it', async () => {
+    const t3 = await tree();
+    expect(await checkContinuity(apiFor({}), cp(2, t3.root2))).toMatchObject({ kind: 'first' });
+    expect(JSON.parse(localStorage.getItem(rememberedKey(origin))!)).toEqual({ size: 2, root: t3.root2 });
+    const proofs = apiFor({ '/audit/proof/consistency?from=2&to=3': { proof: [t3.l2] } });
+    expect(await checkContinuity(proofs, cp(3, t3.root3))).toMatchObject({ kind: 'extended', previous: { size: 2 } });
+    expect(JSON.parse(localStorage.getItem(rememberedKey(origin))!)).toEqual({ size: 3, root: t3.root3 });
+    expect(await checkContinuity(apiFor({}), cp(3, t3.root3))).toMatchObject({ kind: 'same' });
+  });
+
+  test('a log that shrank or forked is reported and the remembered checkpoint is kept', async () => {
+    const t3 = await tree();
+    localStorage.setItem(rememberedKey(origin), JSON.stringify({ size: 3, root: t3.root3 }));
+    expect(await checkContinuity(apiFor({}), cp(2, t3.root2))).toMatchObject({ kind: 'shrank', previous: { size: 3 } });
+    expect(await checkContinuity(apiFor({}), cp(3, t3.root2))).toMatchObject({ kind: 'forked' });
+    localStorage.setItem(rememberedKey(origin), JSON.stringify({ size: 2, root: t3.root3 }));
+    // A proof that does not link the remembered root to the new one: a rewritten history.
+    expect(await checkContinuity(apiFor({ '/audit/proof/consistency': { proof: [t3.l2] } }), cp(3, t3.root3))).toMatchObject({ kind: 'forked' });
+    expect(JSON.parse(localStorage.getItem(rememberedKey(origin))!)).toEqual({ size: 2, root: t3.root3 });
+  });
+
+  test('the audit view warns loudly when the log shrank since the last visit', async () => {
+    const t3 = await tree();
+    localStorage.setItem(rememberedKey(origin), JSON.stringify({ size: 3, root: t3.root3 }));
+    const el = mount(<AuditView api={apiFor({ '/audit/checkpoint': cp(2, t3.root2), '/audit?': { entries: [], next: null } })} />);
+    await settle();
+    await settle();
+    expect(el.querySelector('[role=alert]')!.textContent).toMatch(/shrank: this browser verified 3 entries before, the server now signs 2/);
   });
 });

@@ -89,9 +89,12 @@ export const CheckpointResponse = z.object({
   origin: z.string(),
   size: z.number().int(),
   root: z.string(),
-  /** The C2SP signed note, verifiable with `verifierKey`. */
+  /** The C2SP signed note, verifiable with `verifierKey` (also served alone with `Accept: text/plain`). */
   checkpoint: z.string(),
+  /** The key signing this log's checkpoints now. */
   verifierKey: z.string(),
+  /** Every key this log's checkpoints were ever signed with, current first (signing keys rotate). */
+  verifierKeys: z.array(z.string()),
 });
 export const InclusionProofQuery = z.strictObject({
   index: z.coerce.number().int().min(0),

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { providerRoutes } from './ai/providers/routes.js';
 import type { AuditLog } from './audit/log.js';
 import { RefusalLog } from './audit/refusals.js';
-import { auditRoutes } from './audit/routes.js';
+import { auditPublicRoutes, auditRoutes } from './audit/routes.js';
 import type { Config } from './config.js';
 import type { Keyring } from './crypto/keyring.js';
 import type { Db } from './db/index.js';
@@ -46,7 +46,6 @@ export interface AppDeps {
   db: Db;
   audit: AuditLog;
   logger: Logger;
-  verifierKey: string;
   keyring: Keyring;
   /** Builds provider models; tests put the ai SDK's test models here. */
   modelFor?: ModelFor;
@@ -98,7 +97,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(staticRoutes({ demoPublishableKey: deps.demoPublishableKey }));
 
   const v1 = Router();
-  route(v1, '/audit/verifier-key', { get: (_req, res) => void res.type('text/plain').send(`${deps.verifierKey}\n`) });
+  v1.use(auditPublicRoutes({ db, audit: deps.audit }));
 
   const admin = Router();
   admin.use(secretKeyAuth(db));
@@ -110,7 +109,7 @@ export function createApp(deps: AppDeps): express.Express {
   const providerFetch = outbound.fetcher(PROVIDER_LIMITS);
   admin.use(tenantAdminRoutes(tenantDeps));
   admin.use(providerRoutes({ ...tenantDeps, keyring, outbound }));
-  admin.use(auditRoutes({ db, audit: deps.audit, verifierKey: deps.verifierKey }));
+  admin.use(auditRoutes({ db, audit: deps.audit }));
   admin.use(identityAdminRoutes({ ...tenantDeps, keyring, outbound }));
   const bus = new ConversationBus();
   const redactor = new ConversationRedactor(keyring);

@@ -1,7 +1,6 @@
 // Opens what the app needs from a Config: the database (migrated), the audit log and its signer.
 import type { Logger } from 'pino';
 import { AuditLog } from './audit/log.js';
-import { signerFromSeed, verifierKeyString } from './audit/checkpoint.js';
 import type { Config } from './config.js';
 import { deriveSeed } from './crypto/derive.js';
 import { LocalKek } from './crypto/kek.js';
@@ -14,33 +13,40 @@ export interface Runtime {
   db: ParleyDb;
   audit: AuditLog;
   keyring: Keyring;
-  verifierKey: string;
   close(): Promise<void>;
 }
 
-export function auditLogFor(config: Config): { audit: AuditLog; verifierKey: string } {
-  const signer = signerFromSeed(config.auditOrigin, deriveSeed(config.signingSeed, 'audit-checkpoint'));
-  const audit = new AuditLog({
-    signer,
+/**
+ * The audit log signing with the configured key. `config.auditOrigin` (from the public URL) names the
+ * logs only the first time any log writes; after that every log keeps the identity stored with it.
+ */
+export function auditLogFor(config: Config): AuditLog {
+  return new AuditLog({
+    seed: deriveSeed(config.signingSeed, 'audit-checkpoint'),
     origin: config.auditOrigin,
     checkpointEvery: config.auditCheckpointEvery,
     checkpointIntervalMs: config.auditCheckpointIntervalMs,
   });
-  return { audit, verifierKey: verifierKeyString(config.auditOrigin, signer.publicKey) };
 }
 
-export async function openRuntime(config: Config, opts: { migrate?: boolean; logger?: Logger } = {}): Promise<Runtime> {
+/**
+ * Opens the database (migrated unless `migrate: false`). Unless `readOnly`, also records the audit
+ * identity (first start only) and this deployment's signing key, so its verifier keys are published.
+ */
+export async function openRuntime(config: Config, opts: { migrate?: boolean; readOnly?: boolean; logger?: Logger } = {}): Promise<Runtime> {
   const db = await openDb({ url: databaseUrlFor(config), ownerUrl: config.databaseOwnerUrl });
   try {
-    if (opts.migrate !== false) {
+    if (opts.migrate !== false && !opts.readOnly) {
       const applied = await runMigrations(db);
       if (applied.length) opts.logger?.info({ applied }, 'migrations applied');
     }
+    const runtime = wireRuntime(config, db);
+    if (!opts.readOnly && opts.migrate !== false) await db.withoutTenant({ requestId: null }, (tx) => runtime.audit.ensureIdentity(tx));
+    return runtime;
   } catch (err) {
     await db.close();
     throw err;
   }
-  return wireRuntime(config, db);
 }
 
 /**
@@ -56,7 +62,7 @@ export function keyringFor(config: Config): Keyring {
 
 /** Attaches the audit log to an open, migrated database. */
 export function wireRuntime(config: Config, db: ParleyDb): Runtime {
-  const { audit, verifierKey } = auditLogFor(config);
+  const audit = auditLogFor(config);
   db.setPlatformAuditor(async (tx, ctx) => {
     await audit.append(tx, {
       tenantId: null,
@@ -69,5 +75,5 @@ export function wireRuntime(config: Config, db: ParleyDb): Runtime {
     });
   });
   const keyring = keyringFor(config);
-  return { config, db, audit, keyring, verifierKey, close: () => db.close() };
+  return { config, db, audit, keyring, close: () => db.close() };
 }

@@ -32,7 +32,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
     db: runtime.db,
     audit: runtime.audit,
     logger,
-    verifierKey: runtime.verifierKey,
+   
     keyring: runtime.keyring,
     ...(demo ? { demoPublishableKey: demo.publishableKey } : {}),
   });

@@ -3,11 +3,74 @@ import type { AuditEntry } from '@parley/protocol';
 import { useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { ProblemView, useAction, useLoad, when } from '../components.js';
-import { verifyInclusion } from '../merkle.js';
+import { verifyConsistency, verifyInclusion } from '../merkle.js';
 
 const PAGE = 50;
 const shortId = (id: string) => (id.length > 12 ? `${id.slice(0, 8)}…` : id);
-type Checkpoint = { origin: string; size: number; root: string; checkpoint: string; verifierKey: string };
+type Checkpoint = { origin: string; size: number; root: string; checkpoint: string; verifierKey: string; verifierKeys?: string[] };
+
+/** Where this browser keeps the last checkpoint it verified for a log (by the log's origin). */
+export const rememberedKey = (origin: string) => `parley.audit.checkpoint:${origin}`;
+
+export type Continuity =
+  | { kind: 'first' | 'same' | 'extended'; previous: { size: number; root: string } | null }
+  | { kind: 'shrank' | 'forked'; previous: { size: number; root: string } };
+
+/**
+ * Checks the server's newest checkpoint against the one this browser verified last time: the log may only
+ * grow, and the old tree must be a prefix of the new one (a consistency proof checked here). The new
+ * checkpoint is remembered only when it passes, so a warning persists until someone looks into it.
+ */
+export async function checkContinuity(api: Api, cp: Checkpoint, storage: Storage = localStorage): Promise<Continuity> {
+  const key = rememberedKey(cp.origin);
+  let previous: { size: number; root: string } | null = null;
+  try {
+    const raw = storage.getItem(key);
+    const parsed = raw ? (JSON.parse(raw) as { size?: unknown; root?: unknown }) : null;
+    if (parsed && typeof parsed.size === 'number' && typeof parsed.root === 'string') previous = { size: parsed.size, root: parsed.root };
+  } catch {
+    previous = null;
+  }
+  const remember = () => storage.setItem(key, JSON.stringify({ size: cp.size, root: cp.root }));
+  if (!previous || previous.size === 0) {
+    remember();
+    return { kind: 'first', previous };
+  }
+  if (cp.size < previous.size) return { kind: 'shrank', previous };
+  if (cp.size === previous.size) return previous.root === cp.root ? { kind: 'same', previous } : { kind: 'forked', previous };
+  const p = await api<{ proof: string[] }>('GET', `/audit/proof/consistency?from=${previous.size}&to=${cp.size}`);
+  if (!(await verifyConsistency(previous.size, cp.size, p.proof, previous.root, cp.root))) return { kind: 'forked', previous };
+  remember();
+  return { kind: 'extended', previous };
+}
+
+function ContinuityView({ api, cp }: { api: Api; cp: Checkpoint }) {
+  const c = useLoad(() => checkContinuity(api, cp), [cp.origin, cp.size, cp.root]);
+  if (c.problem) return <ProblemView problem={c.problem} />;
+  const r = c.data;
+  if (!r) return null;
+  if (r.kind === 'shrank' || r.kind === 'forked')
+    return (
+      <div role="alert" class="bad">
+        <strong>
+          {r.kind === 'shrank'
+            ? `The audit log shrank: this browser verified ${r.previous.size} entries before, the server now signs ${cp.size}.`
+            : `The audit log forked: the tree this browser verified before (${r.previous.size} entries, root ${r.previous.root.slice(0, 16)}…) is not part of the server's tree now.`}
+        </strong>{' '}
+        Entries were deleted or rewritten. Keep this browser's record, export the log and the checkpoint above, and contact your Parley
+        operator.
+      </div>
+    );
+  return (
+    <p class="ok">
+      {r.kind === 'first'
+        ? '✓ Checkpoint remembered in this browser; later visits check that the log only grows from here.'
+        : r.kind === 'same'
+          ? '✓ Same tree as on your last visit.'
+          : `✓ Consistent with the ${r.previous!.size}-entry tree this browser verified last time (consistency proof checked here).`}
+    </p>
+  );
+}
 
 /** Fetches the entry's inclusion proof against the checkpoint and checks it here, in the browser. */
 function VerifyEntry({ api, entry, cp }: { api: Api; entry: AuditEntry; cp: Checkpoint | null }) {
@@ -47,14 +110,17 @@ export function AuditView({ api }: { api: Api }) {
             <p>
               {cp.data.size} entries · root <code>{cp.data.root}</code>
             </p>
+            <ContinuityView api={api} cp={cp.data} />
             <pre class="wrap">{cp.data.checkpoint}</pre>
             <p>
               Verifier key <code class="wrap">{cp.data.verifierKey}</code>
             </p>
             <p class="muted">
-              Verify an entry below to check its inclusion proof against this root in your browser. Keep checkpoints you fetch: a later one
-              must be consistent with them (<code>GET /v1/admin/audit/proof/consistency</code>). The Security guide in the docs shows how to
-              check the checkpoint's signature with the verifier key.
+              Verify an entry below to check its inclusion proof against this root in your browser. This browser remembers the last
+              checkpoint it verified and checks on every visit that the new one extends it (<code>GET /v1/admin/audit/proof/consistency</code>).
+              Keep your own copies too: the signed note is at <code>GET /v1/admin/audit/checkpoint</code> with{' '}
+              <code>Accept: text/plain</code>, and every key that ever signed is at <code>/v1/audit/verifier-keys</code>. The Security
+              guide in the docs shows how to check the checkpoint's signature.
             </p>
           </>
         ) : null}

@@ -5,7 +5,9 @@ import { startTestApp, type TestApp } from '../test/app.js';
 import { call } from '../test/http.js';
 import type { CreatedTenant } from '../tenants/service.js';
 import { parseCheckpoint, verifyNote } from './checkpoint.js';
-import { verifyConsistency, verifyInclusion } from './merkle.js';
+import { auditLeafBytes } from './canonical.js';
+import { appendLeaf, leafHash, verifyConsistency, verifyInclusion } from './merkle.js';
+import { canonicalFromRow, ENTRY_COLUMNS, type EntryRow } from './store.js';
 import { verifyLog } from './verify.js';
 
 let t: TestApp;
@@ -22,7 +24,7 @@ async function appendMany(tenantId: string, n: number) {
 const verify = (tenantId: string) =>
   t.runtime.db.withOwner(async (tx) => {
     await tx.query('SET LOCAL ROLE parley_platform');
-    return verifyLog(tx, tenantId, t.runtime.verifierKey);
+    return verifyLog(tx, tenantId, { anchor: t.runtime.audit.publicKey, checkpointEvery: t.config.auditCheckpointEvery });
   });
 
 beforeAll(async () => {
@@ -154,6 +156,151 @@ describe('tampering as the database owner is found at its index', () => {
       `UPDATE audit_entries SET seq = 15 WHERE tenant_id = '${id}' AND seq = 1000000`,
     ]);
     expect(r).toMatchObject({ ok: false, firstBadIndex: 14 });
+  });
+
+  /**
+   * The thorough owner: rewrites entry `index` (if given), then recomputes every leaf hash, every stored
+   * subtree and the head (size, frontier, and whatever checkpoint bookkeeping the head keeps) from the
+   * rows that remain, so that nothing unsigned contradicts the forgery.
+   */
+  async function recomputeEverything(tenantId: string, opts: { rewrite?: number; keepCheckpointsBelow?: number; keepEntriesBelow?: number }) {
+    await t.runtime.db.withOwner(async (tx) => {
+      for (const table of ['audit_entries', 'audit_nodes', 'audit_checkpoints', 'audit_heads']) await tx.query(`ALTER TABLE ${table} DISABLE TRIGGER USER`);
+      await tx.query('DELETE FROM audit_checkpoints WHERE tenant_id = $1 AND size >= $2', [tenantId, opts.keepCheckpointsBelow ?? 0]);
+      if (opts.keepEntriesBelow !== undefined) await tx.query('DELETE FROM audit_entries WHERE tenant_id = $1 AND seq >= $2', [tenantId, opts.keepEntriesBelow]);
+      if (opts.rewrite !== undefined) {
+        await tx.query(`UPDATE audit_entries SET reason = 'covered up', actor_id = 'someone-else' WHERE tenant_id = $1 AND seq = $2`, [tenantId, opts.rewrite]);
+      }
+      const rows = (await tx.query<EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM audit_entries WHERE tenant_id = $1 ORDER BY seq`, [tenantId])).rows;
+      await tx.query('DELETE FROM audit_nodes WHERE tenant_id = $1', [tenantId]);
+      let frontier: Buffer[] = [];
+      for (const row of rows) {
+        const leaf = leafHash(auditLeafBytes(canonicalFromRow(row)));
+        await tx.query('UPDATE audit_entries SET leaf_hash = $3 WHERE tenant_id = $1 AND seq = $2', [tenantId, row.seq, leaf]);
+        const appended = appendLeaf(frontier, row.seq, leaf);
+        for (const n of appended.completed) {
+          await tx.query('INSERT INTO audit_nodes (tenant_id, level, idx, hash) VALUES ($1, $2, $3, $4)', [tenantId, n.level, n.index, n.hash]);
+        }
+        frontier = appended.frontier;
+      }
+      const kept = (
+        await tx.query<{ size: number; note: string }>('SELECT size, note FROM audit_checkpoints WHERE tenant_id = $1 ORDER BY size', [tenantId])
+      ).rows;
+      await tx.query('UPDATE audit_heads SET size = $2, frontier = $3, last_checkpoint_size = $4 WHERE tenant_id = $1', [
+        tenantId,
+        rows.length,
+        Buffer.concat(frontier),
+        kept.at(-1)?.size ?? 0,
+      ]);
+      // Any running count or hash of checkpoints the head keeps is made to agree with what is left.
+      const cols = (
+        await tx.query<{ column_name: string }>("SELECT column_name FROM information_schema.columns WHERE table_name = 'audit_heads'")
+      ).rows.map((r) => r.column_name);
+      if (cols.includes('checkpoint_count')) {
+        await tx.query('UPDATE audit_heads SET checkpoint_count = $2, last_checkpoint_hash = sha256(convert_to($3::text, \'UTF8\')) WHERE tenant_id = $1', [
+          tenantId,
+          kept.length,
+          kept.at(-1)?.note ?? null,
+        ]);
+      }
+      for (const table of ['audit_entries', 'audit_nodes', 'audit_checkpoints', 'audit_heads']) await tx.query(`ALTER TABLE ${table} ENABLE TRIGGER USER`);
+    });
+  }
+
+  async function victimLog(n = 20) {
+    const victim = await t.tenant(`Victim ${randomUUID().slice(0, 6)}`);
+    await appendMany(victim.tenant.id, n);
+    expect((await verify(victim.tenant.id)).ok).toBe(true);
+    return victim.tenant.id;
+  }
+
+  test('an entry rewritten with leaves, nodes and head recomputed is named at its own index, not at the checkpoint before it', async () => {
+    const id = await victimLog();
+    await recomputeEverything(id, { rewrite: 3, keepCheckpointsBelow: Number.MAX_SAFE_INTEGER });
+    expect(await verify(id)).toMatchObject({ ok: false, firstBadIndex: 3 });
+  });
+
+  test('every checkpoint deleted, entry #3 rewritten, leaves, nodes and head recomputed: found at 3', async () => {
+    const id = await victimLog();
+    await recomputeEverything(id, { rewrite: 3 });
+    expect(await verify(id)).toMatchObject({ ok: false, firstBadIndex: 3 });
+  });
+
+  test('every checkpoint deleted (nothing else touched) is flagged', async () => {
+    const id = await victimLog();
+    await recomputeEverything(id, {});
+    const r = await verify(id);
+    expect(r.ok).toBe(false);
+    expect(r.problems.join('\n')).toMatch(/checkpoint/);
+  });
+
+  test('deleting the newest checkpoint, which the head still names, is flagged', async () => {
+    const id = await victimLog();
+    await t.runtime.db.withOwner(async (tx) => {
+      await tx.query('ALTER TABLE audit_checkpoints DISABLE TRIGGER USER');
+      await tx.query('DELETE FROM audit_checkpoints WHERE tenant_id = $1 AND size = (SELECT last_checkpoint_size FROM audit_heads WHERE tenant_id = $1)', [id]);
+      await tx.query('ALTER TABLE audit_checkpoints ENABLE TRIGGER USER');
+    });
+    const r = await verify(id);
+    expect(r.ok).toBe(false);
+    expect(r.problems.join('\n')).toMatch(/checkpoint/);
+  });
+
+  test('deleting a checkpoint in the middle is flagged even when the head is made to agree', async () => {
+    const id = await victimLog();
+    await t.runtime.db.withOwner(async (tx) => {
+      await tx.query('ALTER TABLE audit_checkpoints DISABLE TRIGGER USER');
+      await tx.query('DELETE FROM audit_checkpoints WHERE tenant_id = $1 AND size = 14', [id]);
+      await tx.query('ALTER TABLE audit_checkpoints ENABLE TRIGGER USER');
+    });
+    await recomputeEverything(id, { keepCheckpointsBelow: Number.MAX_SAFE_INTEGER });
+    const r = await verify(id);
+    expect(r.ok).toBe(false);
+    expect(r.problems.join('\n')).toMatch(/checkpoint.*14|14.*checkpoint/);
+  });
+
+  test('deleting the newest entries below the last signed checkpoint is found at the first deleted index', async () => {
+    const id = await victimLog();
+    await t.runtime.db.withOwner(async (tx) => {
+      await tx.query('ALTER TABLE audit_entries DISABLE TRIGGER USER');
+      await tx.query('DELETE FROM audit_entries WHERE tenant_id = $1 AND seq >= 10', [id]);
+      await tx.query('ALTER TABLE audit_entries ENABLE TRIGGER USER');
+    });
+    expect(await verify(id)).toMatchObject({ ok: false, firstBadIndex: 10 });
+  });
+
+  test('truncation that also deletes the checkpoints above it and fixes the head size is found at the first deleted index', async () => {
+    const id = await victimLog();
+    await t.runtime.db.withOwner(async (tx) => {
+      for (const table of ['audit_entries', 'audit_checkpoints', 'audit_heads']) await tx.query(`ALTER TABLE ${table} DISABLE TRIGGER USER`);
+      await tx.query('DELETE FROM audit_entries WHERE tenant_id = $1 AND seq >= 10', [id]);
+      await tx.query('DELETE FROM audit_checkpoints WHERE tenant_id = $1 AND size > 10', [id]);
+      await tx.query('UPDATE audit_heads SET size = 10 WHERE tenant_id = $1', [id]);
+      for (const table of ['audit_entries', 'audit_checkpoints', 'audit_heads']) await tx.query(`ALTER TABLE ${table} ENABLE TRIGGER USER`);
+    });
+    expect(await verify(id)).toMatchObject({ ok: false, firstBadIndex: 10 });
+  });
+
+  test('truncation hidden by deleting checkpoints and recomputing the head is caught once more entries than a checkpoint interval are unsigned', async () => {
+    const id = await victimLog(30);
+    await recomputeEverything(id, { keepCheckpointsBelow: 8, keepEntriesBelow: 20 });
+    const r = await verify(id);
+    expect(r.ok).toBe(false);
+    expect(r.problems.join('\n')).toMatch(/checkpoint/);
+  });
+
+  test('verification writes nothing', async () => {
+    const counts = () =>
+      t.runtime.db.withOwner(async (tx) => {
+        const out: Record<string, number> = {};
+        for (const table of ['audit_entries', 'audit_nodes', 'audit_checkpoints', 'audit_heads']) {
+          out[table] = Number((await tx.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)).rows[0]!.n);
+        }
+        return out;
+      });
+    const before = await counts();
+    for (const id of [ten.tenant.id, '00000000-0000-0000-0000-000000000000']) await verify(id);
+    expect(await counts()).toEqual(before);
   });
 
   test('the untouched log of another tenant still verifies', async () => {

@@ -12,7 +12,18 @@ import { listEntries, nodeReader, toAuditEntry, treeSize } from './store.js';
 
 const hex = (b: Buffer) => b.toString('hex');
 
-export function auditRoutes(deps: { db: Db; audit: AuditLog; verifierKey: string }): Router {
+/** Public: the keys that sign checkpoints, so anyone can check a checkpoint a tenant shows them. */
+export function auditPublicRoutes(deps: { db: Db; audit: AuditLog }): Router {
+  const r = Router();
+  const keys = (tenantId: string | null) => deps.db.withoutTenant({ requestId: null }, (tx) => deps.audit.verifierKeys(tx, tenantId));
+  // The current key, one line (C2SP verifier key form).
+  route(r, '/audit/verifier-key', { get: async (_req, res) => void res.type('text/plain; charset=utf-8').send(`${(await keys(null))[0]}\n`) });
+  // Every key the deployment has signed with, current first, one per line: older checkpoints verify with these.
+  route(r, '/audit/verifier-keys', { get: async (_req, res) => void res.type('text/plain; charset=utf-8').send(`${(await keys(null)).join('\n')}\n`) });
+  return r;
+}
+
+export function auditRoutes(deps: { db: Db; audit: AuditLog }): Router {
   const r = Router();
   const read = can('audit:read');
 
@@ -29,8 +40,21 @@ export function auditRoutes(deps: { db: Db; audit: AuditLog; verifierKey: string
   route(r, '/audit/checkpoint', {
     get: [read, async (req, res) => {
       const ctx = adminCtx(req);
-      const cp = await deps.db.withTenant(ctx.tenantId, ctx, (tx) => deps.audit.latestCheckpoint(tx, ctx.tenantId));
-      res.json({ origin: deps.audit.originFor(ctx.tenantId), size: cp.size, root: hex(cp.root), checkpoint: cp.note, verifierKey: deps.verifierKey });
+      const out = await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
+        const cp = await deps.audit.latestCheckpoint(tx, ctx.tenantId);
+        return { cp, origin: await deps.audit.originFor(tx, ctx.tenantId), verifierKeys: await deps.audit.verifierKeys(tx, ctx.tenantId) };
+      });
+      res.vary('Accept');
+      // The signed note itself, as transparency-log tooling and witnesses read it (C2SP tlog-checkpoint).
+      if (req.accepts(['application/json', 'text/plain']) === 'text/plain') return void res.type('text/plain; charset=utf-8').send(out.cp.note);
+      res.json({
+        origin: out.origin,
+        size: out.cp.size,
+        root: hex(out.cp.root),
+        checkpoint: out.cp.note,
+        verifierKey: out.verifierKeys[0]!,
+        verifierKeys: out.verifierKeys,
+      });
     }],
   });
 

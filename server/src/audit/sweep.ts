@@ -3,19 +3,14 @@
 // not itself an audited action — auditing it would grow the platform log on every sweep.
 import type { ParleyDb } from '../db/index.js';
 import type { AuditLog } from './log.js';
-import { rootFromFrontier } from './merkle.js';
-import { splitFrontier } from './log.js';
 
 export async function checkpointSweep(db: ParleyDb, audit: AuditLog): Promise<number> {
   return db.withOwner(async (tx) => {
     await tx.query('SET LOCAL ROLE parley_platform');
-    const { rows } = await tx.query<{ tenant_id: string; size: number; frontier: Uint8Array }>(
-      'SELECT tenant_id, size, frontier FROM audit_heads WHERE size > last_checkpoint_size FOR UPDATE SKIP LOCKED',
+    const { rows } = await tx.query<{ tenant_id: string }>(
+      'SELECT tenant_id FROM audit_heads WHERE size > last_checkpoint_size FOR UPDATE SKIP LOCKED',
     );
-    for (const h of rows) {
-      await audit.writeCheckpoint(tx, h.tenant_id, h.size, rootFromFrontier(splitFrontier(h.frontier)));
-      await tx.query('UPDATE audit_heads SET last_checkpoint_size = $2, last_checkpoint_at = now() WHERE tenant_id = $1', [h.tenant_id, h.size]);
-    }
+    for (const h of rows) await audit.checkpointIfBehind(tx, h.tenant_id);
     return rows.length;
   });
 }

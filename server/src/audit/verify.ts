@@ -1,8 +1,21 @@
-// Recomputes a log from its rows: every leaf from the canonical entry, every stored subtree, the head,
-// and every signed checkpoint. The first index that any of these contradicts is reported.
+// Recomputes a log from its rows and judges it only by what an owner cannot forge: signatures by keys
+// the verifier trusts. Every leaf, stored subtree, the head, every signed checkpoint and the chain that
+// links them are checked, and each entry's own signature pins a rewrite to its index even when leaves,
+// nodes, head and checkpoints were all recomputed or deleted. Read-only: it writes nothing.
+import type { ParleyDb } from '../db/index.js';
 import type { Tx } from '../db/types.js';
 import { auditLeafBytes } from './canonical.js';
-import { parseCheckpoint, verifyNote } from './checkpoint.js';
+import {
+  entrySignatureValid,
+  logIdentityFrom,
+  readCheckpoint,
+  readDeploymentIdentity,
+  readMislabelledCheckpoint,
+  sha256,
+  trustedKeys,
+  type ChainLink,
+  type LogIdentity,
+} from './identity.js';
 import { appendLeaf, leafHash, rootFromFrontier } from './merkle.js';
 import { canonicalFromRow, ENTRY_COLUMNS, type EntryRow } from './store.js';
 import { splitFrontier } from './log.js';
@@ -16,21 +29,56 @@ export interface VerifyResult {
   problems: string[];
 }
 
+export interface VerifyOptions {
+  /** Raw Ed25519 public key the verifier trusts (its configured signing key); older keys are trusted through it. */
+  anchor: Buffer;
+  /** No more than this many entries follow the last checkpoint (PARLEY_AUDIT_CHECKPOINT_EVERY); a checkpoint's own value counts when larger. */
+  checkpointEvery: number;
+}
+
 const BATCH = 5000;
 
-export async function verifyLog(tx: Tx, tenantId: string, verifierKey: string): Promise<VerifyResult> {
+interface HeadRow {
+  size: number;
+  frontier: Uint8Array;
+  origin: string | null;
+  key_name: string | null;
+  last_checkpoint_size: number;
+  checkpoint_count: number;
+  last_checkpoint_hash: Uint8Array | null;
+  signed_from: number;
+}
+
+type SignedRow = EntryRow & { sig: Uint8Array | null };
+
+export async function verifyLog(tx: Tx, tenantId: string, opts: VerifyOptions): Promise<VerifyResult> {
   const problems: string[] = [];
   let firstBad: number | null = null;
-  // Exact evidence (a gap, a leaf that does not match its row) pins the index; coarse evidence (a
-  // subtree, checkpoint or head that does not match) only bounds it, so it counts when nothing exact did.
+  // Exact evidence (a gap, a leaf or entry signature that does not match its row) pins the index; coarse
+  // evidence (a subtree, checkpoint or head that does not match) only bounds it, so it counts when nothing exact did.
+  let exact = false;
   const flag = (index: number, why: string) => {
-    if (firstBad === null || index < firstBad) firstBad = index;
+    if (!exact || firstBad === null || index < firstBad) firstBad = index;
+    exact = true;
     problems.push(why);
   };
   const coarse = (index: number, why: string) => {
     if (firstBad === null) firstBad = index;
     problems.push(why);
   };
+
+  const head = (
+    await tx.query<HeadRow>(
+      `SELECT size, frontier, origin, key_name, last_checkpoint_size, checkpoint_count, last_checkpoint_hash, signed_from
+       FROM audit_heads WHERE tenant_id = $1`,
+      [tenantId],
+    )
+  ).rows[0];
+  const deployment = await readDeploymentIdentity(tx);
+  const id: LogIdentity | null =
+    head?.origin && head.key_name ? { origin: head.origin, keyName: head.key_name } : deployment ? logIdentityFrom(deployment, tenantId) : null;
+  const keys = await trustedKeys(tx, opts.anchor);
+  const signedFrom = head?.signed_from ?? 0;
 
   const nodes = new Map<string, Buffer>();
   const storedNodes = await tx.query<{ level: number; idx: number; hash: Uint8Array }>(
@@ -39,30 +87,106 @@ export async function verifyLog(tx: Tx, tenantId: string, verifierKey: string): 
   );
   for (const n of storedNodes.rows) nodes.set(`${n.level}/${n.idx}`, Buffer.from(n.hash));
 
-  const checkpoints = (
+  // ---- checkpoints: signature, identity, and the chain linking each to the one before ----
+  const stored = (
     await tx.query<{ size: number; root: Uint8Array; note: string }>(
       'SELECT size, root, note FROM audit_checkpoints WHERE tenant_id = $1 ORDER BY size',
       [tenantId],
     )
   ).rows;
-  const cpBySize = new Map(checkpoints.map((c) => [c.size, c]));
-  let previousGoodSize = 0;
-  const checkCheckpoint = (size: number, root: Buffer) => {
-    const cp = cpBySize.get(size);
-    if (!cp) return;
+  const good = new Map<number, { root: Buffer; chain: ChainLink | null }>();
+  let previousSize = 0;
+  let chained = false;
+  stored.forEach((cp, i) => {
+    let chain: ChainLink | null = null;
+    const read = (note: string) => {
+      if (!id) throw new Error('the log has no recorded identity');
+      try {
+        return readCheckpoint(note, id, keys);
+      } catch (err) {
+        // Before the chain began, a genuine checkpoint may carry the name of the host and port it was signed under.
+        if (chained) throw err;
+        try {
+          return readMislabelledCheckpoint(note, tenantId, keys);
+        } catch {
+          throw err;
+        }
+      }
+    };
     try {
-      const parsed = parseCheckpoint(verifyNote(cp.note, verifierKey).text);
-      if (parsed.size !== size || !parsed.root.equals(root) || !Buffer.from(cp.root).equals(root)) {
-        coarse(previousGoodSize, `checkpoint at size ${size} does not match the recomputed root`);
-      } else previousGoodSize = size;
+      const parsed = read(cp.note);
+      if (parsed.size !== cp.size || !parsed.root.equals(Buffer.from(cp.root))) throw new Error('its row does not match its signed text');
+      chain = parsed.chain;
+      chained ||= chain !== null;
+      good.set(cp.size, { root: parsed.root, chain });
     } catch (err) {
-      coarse(previousGoodSize, `checkpoint at size ${size} has no valid signature (${(err as Error).message})`);
+      coarse(previousSize, `checkpoint at size ${cp.size} has no valid signature (${(err as Error).message})`);
     }
-  };
-  checkCheckpoint(0, rootFromFrontier([]));
+    if (chain) {
+      const before = stored[i - 1];
+      if (chain.index > i) {
+        coarse(chain.prev?.size ?? 0, `checkpoint at size ${cp.size} is #${chain.index} of the chain but only ${i} precede it: the checkpoint at size ${chain.prev?.size} and any before it are missing`);
+      } else if (chain.index < i) {
+        coarse(previousSize, `checkpoint at size ${cp.size} is #${chain.index} of the chain but ${i} checkpoints precede it`);
+      } else if (chain.prev && (!before || before.size !== chain.prev.size || !sha256(before.note).equals(chain.prev.hash))) {
+        coarse(chain.prev.size, `checkpoint at size ${cp.size} follows a checkpoint at size ${chain.prev.size} that is missing or was replaced`);
+      }
+    }
+    previousSize = cp.size;
+  });
+  const newest = stored.at(-1);
+  if (head) {
+    if (head.checkpoint_count !== stored.length) {
+      coarse(newest?.size ?? 0, `the head counts ${head.checkpoint_count} checkpoints, ${stored.length} are stored: checkpoints were deleted or added`);
+    }
+    if (newest && head.last_checkpoint_hash && !sha256(newest.note).equals(Buffer.from(head.last_checkpoint_hash))) {
+      coarse(newest.size, `the newest checkpoint (size ${newest.size}) is not the one the head last signed`);
+    }
+    if (head.last_checkpoint_size > 0 && !stored.some((c) => c.size === head.last_checkpoint_size)) {
+      coarse(
+        stored.filter((c) => c.size < head.last_checkpoint_size).at(-1)?.size ?? 0,
+        `the head names a checkpoint at size ${head.last_checkpoint_size} that is missing`,
+      );
+    }
+  }
 
+  // Entry signatures over [from, to): the exact index of a rewrite that a checkpoint or the tree only bounds.
+  let sigsCheckedTo = 0;
+  const checkSignatures = async (from: number, to: number) => {
+    from = Math.max(from, sigsCheckedTo);
+    for (let at = from; at < to; ) {
+      const { rows } = await tx.query<SignedRow>(
+        `SELECT ${ENTRY_COLUMNS}, sig FROM audit_entries WHERE tenant_id = $1 AND seq >= $2 AND seq < $3 ORDER BY seq LIMIT $4`,
+        [tenantId, at, to, BATCH],
+      );
+      if (!rows.length) break;
+      for (const row of rows) {
+        if (row.sig === null) {
+          if (row.seq >= signedFrom) flag(row.seq, `entry ${row.seq} has no signature`);
+        } else if (!id || !entrySignatureValid(Buffer.from(row.sig), id, keys, row.seq, leafHash(auditLeafBytes(canonicalFromRow(row))))) {
+          flag(row.seq, `entry ${row.seq} does not match its signature`);
+        }
+      }
+      at = rows.at(-1)!.seq + 1;
+    }
+    sigsCheckedTo = Math.max(sigsCheckedTo, to);
+  };
+
+  // ---- entries, subtrees and checkpoint roots ----
+  let previousGoodSize = 0;
   let frontier: Buffer[] = [];
   let size = 0;
+  const rootMismatches: Array<[number, number]> = [];
+  const checkRoot = (at: number) => {
+    const cp = good.get(at);
+    if (!cp) return;
+    if (!cp.root.equals(rootFromFrontier(frontier))) {
+      coarse(previousGoodSize, `checkpoint at size ${at} does not match the recomputed root`);
+      rootMismatches.push([previousGoodSize, at]);
+    } else previousGoodSize = at;
+  };
+  checkRoot(0);
+  let gap = false;
   for (;;) {
     const { rows } = await tx.query<EntryRow>(
       `SELECT ${ENTRY_COLUMNS} FROM audit_entries WHERE tenant_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3`,
@@ -71,32 +195,56 @@ export async function verifyLog(tx: Tx, tenantId: string, verifierKey: string): 
     for (const row of rows) {
       if (row.seq !== size) {
         flag(size, `entry ${size} is missing (next stored is ${row.seq})`);
-        return finish();
+        gap = true;
+        break;
       }
       const leaf = leafHash(auditLeafBytes(canonicalFromRow(row)));
       if (!leaf.equals(Buffer.from(row.leaf_hash))) flag(size, `entry ${size} does not match its leaf hash`);
       const appended = appendLeaf(frontier, size, leaf);
       for (const c of appended.completed) {
-        const stored = nodes.get(`${c.level}/${c.index}`);
-        if (!stored || !stored.equals(c.hash)) coarse(c.index * 2 ** c.level, `tree node ${c.level}/${c.index} does not match`);
+        const node = nodes.get(`${c.level}/${c.index}`);
+        if (!node || !node.equals(c.hash)) coarse(c.index * 2 ** c.level, `tree node ${c.level}/${c.index} does not match`);
       }
       frontier = appended.frontier;
       size++;
-      checkCheckpoint(size, rootFromFrontier(frontier));
+      checkRoot(size);
     }
-    if (rows.length < BATCH) break;
+    if (gap || rows.length < BATCH) break;
   }
-  return finish();
+  // Where a signed root disagrees, and after the last checkpoint that agrees, each entry's own signature decides.
+  for (const [from, to] of rootMismatches) await checkSignatures(from, Math.min(to, size));
+  await checkSignatures(previousGoodSize, size);
 
-  async function finish(): Promise<VerifyResult> {
-    const head = (
-      await tx.query<{ size: number; frontier: Uint8Array }>('SELECT size, frontier FROM audit_heads WHERE tenant_id = $1', [tenantId])
-    ).rows[0];
-    if (!head) flag(0, 'the log has no head');
-    else if (head.size !== size) flag(Math.min(head.size, size), `the head says ${head.size} entries, ${size} were read`);
-    else if (!rootFromFrontier(splitFrontier(head.frontier)).equals(rootFromFrontier(frontier))) coarse(previousGoodSize, 'the head root does not match');
-    const last = checkpoints.at(-1);
-    if (last && last.size > size) flag(size, `a checkpoint covers ${last.size} entries but only ${size} were read`);
-    return { ok: firstBad === null, entries: size, root: rootFromFrontier(frontier).toString('hex'), firstBadIndex: firstBad, problems };
+  // ---- head, truncation, and entries nobody signed ----
+  if (!head) flag(0, 'the log has no head');
+  else if (head.size !== size && !gap) flag(Math.min(head.size, size), `the head says ${head.size} entries, ${size} were read`);
+  else if (!gap && !rootFromFrontier(splitFrontier(head.frontier)).equals(rootFromFrontier(frontier))) coarse(previousGoodSize, 'the head root does not match');
+  const covering = Math.max(newest?.size ?? 0, head?.last_checkpoint_size ?? 0);
+  if (covering > size && !gap) flag(size, `a checkpoint covers ${covering} entries but only ${size} were read: the log was truncated`);
+  const lastSigned = [...good.keys()].filter((s) => s <= size).sort((a, b) => a - b).at(-1) ?? 0;
+  const every = Math.max(opts.checkpointEvery, good.get(lastSigned)?.chain?.every ?? 0);
+  if (size - lastSigned >= every) {
+    coarse(
+      lastSigned,
+      `${size - lastSigned} entries follow the last signed checkpoint (size ${lastSigned}) but one is signed every ${every}: checkpoints were deleted or the log was truncated`,
+    );
   }
+  return { ok: firstBad === null, entries: size, root: rootFromFrontier(frontier).toString('hex'), firstBadIndex: firstBad, problems };
+}
+
+/**
+ * Verifies one log or all of them in a read-only transaction as the platform role. Not `withPlatform`:
+ * verifying is not an action on the log, and must never write to it (not even the platform's entry).
+ */
+export async function verifyLogs(db: ParleyDb, opts: VerifyOptions & { tenantId?: string }): Promise<Array<VerifyResult & { tenantId: string }>> {
+  return db.withOwner(async (tx) => {
+    await tx.query('SET TRANSACTION READ ONLY');
+    await tx.query('SET LOCAL ROLE parley_platform');
+    const ids = opts.tenantId
+      ? [opts.tenantId]
+      : (await tx.query<{ tenant_id: string }>('SELECT tenant_id FROM audit_heads ORDER BY tenant_id')).rows.map((r) => r.tenant_id);
+    const out = [];
+    for (const tenantId of ids) out.push({ tenantId, ...(await verifyLog(tx, tenantId, opts)) });
+    return out;
+  });
 }

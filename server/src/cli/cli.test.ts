@@ -1,6 +1,6 @@
 // The parley CLI as an operator runs it: a real process on a real embedded database (or the server).
 import { PGlite } from '@electric-sql/pglite';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,11 +19,15 @@ let testDb: TestDb | null = null;
 let env: Record<string, string>;
 
 async function parley(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return parleyWith({}, ...args);
+}
+
+async function parleyWith(extra: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run(process.execPath, ['--conditions=parley-source', '--import', 'tsx', main, ...args], {
       cwd: serverDir,
-      env: { ...process.env, ...env },
-      timeout: 60_000,
+      env: { ...process.env, ...env, ...extra },
+      timeout: 240_000,
     });
     return { code: 0, stdout, stderr };
   } catch (err) {
@@ -33,19 +37,31 @@ async function parley(...args: string[]): Promise<{ code: number; stdout: string
 }
 
 /** As the database owner, outside the app: the attacker with a database console. */
-async function asOwner(sql: string[]): Promise<void> {
+async function asOwner(sql: string[]): Promise<Array<Array<Record<string, unknown>>>> {
+  const out: Array<Array<Record<string, unknown>>> = [];
   if (testDb) {
     await testDb.db.withOwner(async (tx) => {
-      for (const s of sql) await tx.query(s);
+      for (const s of sql) out.push((await tx.query<Record<string, unknown>>(s)).rows);
     });
-    return;
+    return out;
   }
   const pg = await PGlite.create(join(dataDir, 'db'));
   try {
-    for (const s of sql) await pg.query(s);
+    for (const s of sql) out.push((await pg.query<Record<string, unknown>>(s)).rows);
   } finally {
     await pg.close();
   }
+  return out;
+}
+
+const AUDIT_TABLES = ['audit_entries', 'audit_nodes', 'audit_checkpoints', 'audit_heads'];
+async function auditRowCounts(): Promise<Record<string, number>> {
+  const tables = (await asOwner(["SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'audit\\_%' ORDER BY table_name"]))[0]!.map(
+    (r) => String(r.table_name),
+  );
+  expect(tables).toEqual(expect.arrayContaining(AUDIT_TABLES));
+  const rows = await asOwner(tables.map((t) => `SELECT count(*)::int AS n FROM ${t}`));
+  return Object.fromEntries(tables.map((t, i) => [t, Number(rows[i]![0]!.n)]));
 }
 
 beforeAll(async () => {
@@ -60,6 +76,7 @@ afterAll(() => testDb?.close());
 
 describe('parley CLI', () => {
   let tenantId: string;
+  let secretKey: string;
 
   test('migrate, then tenants create --json prints the tenant and keys once', async () => {
     const m = await parley('migrate');
@@ -74,6 +91,7 @@ describe('parley CLI', () => {
       secretKey: expect.stringMatching(/^sk_test_/),
     });
     tenantId = out.tenant.id;
+    secretKey = out.secretKey;
   });
 
   test('a bad domain is refused with a clear message and nothing is created', async () => {
@@ -89,6 +107,64 @@ describe('parley CLI', () => {
     const all = await parley('audit', 'verify', '--json');
     expect(all.code, all.stderr).toBe(0);
     expect(JSON.parse(all.stdout)).toMatchObject({ ok: true });
+  });
+
+  test('the log keeps the identity it was created with: written under PORT=3000, verified under another port, ok', async () => {
+    // Checkpoints on every append, so the entries written under PORT=3000 are signed under that identity.
+    const created = await parleyWith({ PORT: '3000', PARLEY_AUDIT_CHECKPOINT_EVERY: '1' }, 'tenants', 'create', '--name', 'Port 3000', '--json');
+    expect(created.code, created.stderr).toBe(0);
+    const other = JSON.parse(created.stdout).tenant.id as string;
+    for (const port of ['8787', '4000']) {
+      const res = await parleyWith({ PORT: port }, 'audit', 'verify', '--json');
+      expect(res.code, `${port}: ${res.stdout}${res.stderr}`).toBe(0);
+      expect(JSON.parse(res.stdout)).toMatchObject({ ok: true });
+      const one = await parleyWith({ PORT: port }, 'audit', 'verify', '--tenant', other, '--json');
+      expect(JSON.parse(one.stdout)).toMatchObject({ ok: true, firstBadIndex: null });
+    }
+  });
+
+  test('PORT=3000 parley serve signs under the stored identity; audit verify --json under the default port: ok', async () => {
+    // PORT=0 so the test binds no fixed port; the public URL is what used to name the log (localhost:3000).
+    const child = spawn(process.execPath, ['--conditions=parley-source', '--import', 'tsx', main, 'serve'], {
+      cwd: serverDir,
+      env: { ...process.env, ...env, PORT: '0', PARLEY_PUBLIC_URL: 'http://localhost:3000' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /running on (http:\/\/\S+)/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        child.once('exit', (code) => reject(new Error(`serve exited ${code}`)));
+      });
+      const cp = await fetch(`${url}/v1/admin/audit/checkpoint`, { headers: { authorization: `Bearer ${secretKey}`, accept: 'text/plain' } });
+      expect(cp.status).toBe(200);
+      expect(await cp.text()).toMatch(new RegExp(`^localhost:8787/audit/${tenantId}\n`));
+    } finally {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    const res = await parley('audit', 'verify', '--json');
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    expect(JSON.parse(res.stdout)).toMatchObject({ ok: true });
+  });
+
+  test('audit verify writes nothing, whatever port it runs under', async () => {
+    const before = await auditRowCounts();
+    for (const port of ['4000', '8787']) {
+      const res = await parleyWith({ PORT: port }, 'audit', 'verify', '--json');
+      expect(res.code, res.stdout + res.stderr).toBe(0);
+      const one = await parleyWith({ PORT: port }, 'audit', 'verify', '--tenant', tenantId, '--json');
+      expect(one.code, one.stdout + one.stderr).toBe(0);
+    }
+    expect(await auditRowCounts()).toEqual(before);
+    // And the platform log still verifies afterwards under the port it was first written with.
+    const after = await parleyWith({ PORT: '3000' }, 'audit', 'verify', '--json');
+    expect(JSON.parse(after.stdout)).toMatchObject({ ok: true });
   });
 
   test('a row edited as the owner makes verify fail at that index', async () => {

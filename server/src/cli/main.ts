@@ -5,7 +5,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { openRuntime } from '../runtime.js';
 import { startServer } from '../server.js';
 import { createTenant } from '../tenants/service.js';
-import { verifyLog } from '../audit/verify.js';
+import { verifyLogs } from '../audit/verify.js';
 import { rewrapDataKeys, rotateDataKeys } from '../crypto/rotation.js';
 import { HttpProblem } from '../http/problem.js';
 import { newHolderId } from '../jobs/lease.js';
@@ -87,24 +87,23 @@ tenants
 const audit = program.command('audit').description('the tamper-evident audit log');
 audit
   .command('verify')
-  .description('recompute every leaf, node and signed checkpoint')
+  .description('recompute every leaf, node and signed checkpoint (read-only: writes nothing)')
   .addOption(new Option('--tenant <id>', 'one tenant (default: every log, the platform log included)'))
   .option('--json', 'print JSON')
   .action(async (opts: { tenant?: string; json?: boolean }) => {
     if (opts.tenant && !isUuid(opts.tenant)) throw new ConfigError('--tenant', 'must be a tenant id (uuid)');
-    const runtime = await openRuntime(loadConfig());
+    const config = loadConfig();
+    // Read-only: no migrations, no identity or key registration, no platform audit entry.
+    const runtime = await openRuntime(config, { readOnly: true });
     try {
-      const results = await runtime.db.withPlatform(
-        { requestId: null, actor: cliActor, reason: 'audit verification', action: 'audit.verify', ...(opts.tenant ? { target: { type: 'tenant', id: opts.tenant } } : {}) },
-        async (tx) => {
-          const ids = opts.tenant
-            ? [opts.tenant]
-            : (await tx.query<{ tenant_id: string }>('SELECT tenant_id FROM audit_heads ORDER BY tenant_id')).rows.map((r) => r.tenant_id);
-          const out = [];
-          for (const id of ids) out.push({ tenantId: id, ...(await verifyLog(tx, id, runtime.verifierKey)) });
-          return out;
-        },
-      );
+      const results = await verifyLogs(runtime.db, {
+        anchor: runtime.audit.publicKey,
+        checkpointEvery: config.auditCheckpointEvery,
+        ...(opts.tenant ? { tenantId: opts.tenant } : {}),
+      }).catch((err: { code?: string }) => {
+        if (err.code === '42P01' || err.code === '42703') throw new ConfigError('database', 'is not migrated: run `parley migrate` first');
+        throw err;
+      });
       const ok = results.every((r) => r.ok);
       const summary = opts.tenant
         ? (({ ok, entries, root, firstBadIndex }) => ({ ok, entries, root, firstBadIndex }))(results[0]!)

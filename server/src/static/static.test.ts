@@ -40,7 +40,7 @@ beforeAll(async () => {
   testDb = await createTestDb();
   const runtime = wireRuntime(config, testDb.db);
   ({ url, server } = await listen(
-    createApp({ config, db: runtime.db, audit: runtime.audit, logger: pino({ level: 'silent' }), verifierKey: runtime.verifierKey, keyring: runtime.keyring, demoPublishableKey: DEMO_KEY }),
+    createApp({ config, db: runtime.db, audit: runtime.audit, logger: pino({ level: 'silent' }), keyring: runtime.keyring, demoPublishableKey: DEMO_KEY }),
   ));
 });
 afterAll(async () => {

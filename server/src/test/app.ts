@@ -37,7 +37,7 @@ export async function startTestApp(env: Record<string, string> = {}, opts: Pick<
   const config = testConfig(env);
   const testDb = await createTestDb();
   const runtime = wireRuntime(config, testDb.db);
-  const app = createApp({ config, db: runtime.db, audit: runtime.audit, logger: pino({ level: 'silent' }), verifierKey: runtime.verifierKey, keyring: runtime.keyring, ...opts });
+  const app = createApp({ config, db: runtime.db, audit: runtime.audit, logger: pino({ level: 'silent' }), keyring: runtime.keyring, ...opts });
   const server = await new Promise<import('node:http').Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -43,7 +43,7 @@ beforeAll(async () => {
     await tx.query("INSERT INTO conversations (id, tenant_id, visitor_id, channel) VALUES ($1, $2, 'api:user-1', 'api')", [apiConvId, a.tenant.id]);
   });
   await testDb.db.withOwner((tx) => migrate(tx, all));
-  const app = createApp({ config, db: runtime.db, audit: runtime.audit, logger: pino({ level: 'silent' }), verifierKey: runtime.verifierKey, keyring: runtime.keyring });
+  const app = createApp({ config, db: runtime.db, audit: runtime.audit, logger: pino({ level: 'silent' }), keyring: runtime.keyring });
   server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
