@@ -10,6 +10,9 @@ import { createTenant } from '../tenants/service.js';
 import { Keyring } from './keyring.js';
 import { rotateDataKeys, rotationSweep, tenantsDueForRotation } from './rotation.js';
 import { PROVIDER_API_KEY, type SealedColumn } from './sealed-columns.js';
+import { DEVELOPMENT_ALLOW, Outbound, parseAllowList } from '../outbound/outbound.js';
+
+const outbound = new Outbound({ env: 'development', allow: parseAllowList(DEVELOPMENT_ALLOW) });
 
 let testDb: TestDb;
 let rt: Runtime;
@@ -72,7 +75,7 @@ describe('data key rotation', () => {
   test('re-seals every value under the new version in batches, retires the old one, and audits it', async () => {
     const t = await newTenant('Rotating');
     const texts = await seedNotes(t, 5);
-    await setProvider({ db: rt.db, audit: rt.audit, keyring: rt.keyring, env: 'development' }, { ...by, tenantId: t }, 'openai', { apiKey: OPENAI_KEY, model: 'gpt-4o-mini' });
+    await setProvider({ db: rt.db, audit: rt.audit, keyring: rt.keyring, env: 'development', outbound }, { ...by, tenantId: t }, 'openai', { apiKey: OPENAI_KEY, model: 'gpt-4o-mini' });
     await rt.db.withOwner((tx) => tx.query('INSERT INTO rotation_notes (tenant_id, id, body) VALUES ($1, 99, NULL)', [t]));
 
     const result = await inTenant(t, (tx) => rotateDataKeys(tx, t, { keyring: rt.keyring, audit: rt.audit, ...by, columns, batchSize: 2 }));
@@ -130,7 +133,7 @@ describe('data key rotation', () => {
   test('the sweep rotates only tenants whose key is older than the setting, on the audited platform path', async () => {
     const [old, fresh] = [await newTenant('Old'), await newTenant('Fresh')];
     const oldTexts = await seedNotes(old, 2);
-    await setProvider({ db: rt.db, audit: rt.audit, keyring: rt.keyring, env: 'development' }, { ...by, tenantId: old }, 'openai', { apiKey: OPENAI_KEY, model: 'gpt-4o-mini' });
+    await setProvider({ db: rt.db, audit: rt.audit, keyring: rt.keyring, env: 'development', outbound }, { ...by, tenantId: old }, 'openai', { apiKey: OPENAI_KEY, model: 'gpt-4o-mini' });
     await seedNotes(fresh, 1);
     await rt.db.withOwner((tx) => tx.query("UPDATE tenant_data_keys SET created_at = now() - interval '91 days' WHERE tenant_id = $1", [old]));
     const due = await rt.db.withOwner((tx) => tenantsDueForRotation(tx, 90));
