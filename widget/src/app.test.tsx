@@ -96,6 +96,14 @@ describe('message list', () => {
     expect(el.textContent).toContain('Helloolleh');
   });
 
+  test('each message and the greeting take their own direction (dir="auto") inside a right-to-left panel', async () => {
+    const fake = fakeClient({ stored: { visitorId: 'v_1', conversationId: 'c1' }, history: [message('m1', 'visitor', 'Is my refund late?'), message('m2', 'assistant', 'مرحبا')] });
+    const { el } = await mountApp(fake, { settings: { ...SETTINGS, greeting: 'Hello!' } });
+    await vi.waitFor(() => expect(el.querySelectorAll('.m')).toHaveLength(3));
+    expect([...el.querySelectorAll('.m .md')].map((m) => m.getAttribute('dir'))).toEqual(['auto', 'auto']);
+    expect(el.querySelector('.m.assistant')!.getAttribute('dir')).toBe('auto');
+  });
+
   test('a stored conversation that is gone is forgotten', async () => {
     const fake = fakeClient({ stored: { visitorSecret: 'pvs_1', conversationId: 'gone' } });
     await mountApp(fake);

@@ -218,7 +218,7 @@ export function App({ client, t, dir, ctl }: { client: ParleyClient; t: Strings;
         </div>
       )}
       <div class="log" role="log" aria-live="polite" aria-relevant="additions" ref={log}>
-        {ctl.settings ? <div class="m assistant">{ctl.settings.greeting}</div> : <div class="note dots" aria-hidden="true" />}
+        {ctl.settings ? <div class="m assistant" dir="auto">{ctl.settings.greeting}</div> : <div class="note dots" aria-hidden="true" />}
         {messages.map((m) =>
           m.role === 'system' ? (
             <div key={m.id} class="note">

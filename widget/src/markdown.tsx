@@ -72,5 +72,6 @@ export function Markdown({ text, citations = [] }: { text: string; citations?: r
       blocks.push(<p>{inline(para.join(' '), citations)}</p>);
     }
   }
-  return <div class="md">{blocks}</div>;
+  // dir="auto": a message in another script than the page (English in an Arabic panel) keeps its own direction.
+  return <div class="md" dir="auto">{blocks}</div>;
 }

@@ -127,7 +127,7 @@ function TranscriptView({ api, handoff, agent, setAgent, onChanged }: { api: Api
             <span class="who">
               {m.role === 'agent' ? `Agent ${m.author ?? ''}` : m.role === 'visitor' ? 'Visitor' : m.role === 'assistant' ? 'Assistant' : m.role} · {when(m.createdAt)}
             </span>
-            <p>
+            <p dir="auto">
               <RedactedText text={m.text} onToken={setToken} />
             </p>
             {m.redactions.length ? <span class="muted">Redacted: {m.redactions.map((r) => `${r.class} (${r.action})`).join(', ')}</span> : null}
