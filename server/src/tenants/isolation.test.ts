@@ -11,7 +11,10 @@ let a: CreatedTenant;
 let b: CreatedTenant;
 let bDomainId: string;
 let bKeyId: string;
-const GLOBAL_TABLES = new Set(['parley_migrations']);
+// Deployment-wide tables that hold no tenant's data: the migration ledger, and the audit log's identity and
+// signing-key history (public: published at /v1/audit/verifier-keys; append-only; a key is trusted only
+// through the chain of notes signed by the configured key, so a row written by the app role earns nothing).
+const GLOBAL_TABLES = new Set(['parley_migrations', 'audit_identity', 'audit_signing_keys']);
 
 beforeAll(async () => {
   t = await startTestApp();
