@@ -51,7 +51,7 @@ function ContinuityView({ api, cp }: { api: Api; cp: Checkpoint }) {
   if (!r) return null;
   if (r.kind === 'shrank' || r.kind === 'forked')
     return (
-      <div role="alert" class="bad">
+      <div role="alert" class="problem bad">
         <strong>
           {r.kind === 'shrank'
             ? `The audit log shrank: this browser verified ${r.previous.size} entries before, the server now signs ${cp.size}.`
