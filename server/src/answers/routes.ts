@@ -12,6 +12,7 @@ import { runTurn, type TurnDeps, type TurnEvent } from '../conversations/turn.js
 import type { Db } from '../db/index.js';
 import { adminCtx } from '../http/context.js';
 import { HttpProblem, problems } from '../http/problem.js';
+import { asProblem } from '../http/errors.js';
 import { route } from '../http/routes.js';
 import { openSse, wantsSse } from '../http/sse.js';
 import { parse } from '../http/validate.js';
@@ -76,7 +77,7 @@ export function answersRoutes(deps: AnswersDeps): Router {
         try {
           await runTurn(deps, turn, (e) => sse.send(e.type, eventData(e)));
         } catch (err) {
-          const p = err instanceof HttpProblem ? err : new HttpProblem(500, 'internal', 'The answer failed; try again.');
+          const p = asProblem(err) ?? new HttpProblem(500, 'internal', 'The answer failed; try again.');
           sse.send('error', { type: `/docs/problems/${p.slug}`, title: p.slug, status: p.status, detail: p.detail, request_id: req.id });
         }
         sse.close();

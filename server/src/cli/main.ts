@@ -7,7 +7,7 @@ import { startServer } from '../server.js';
 import { createTenant } from '../tenants/service.js';
 import { verifyLogs } from '../audit/verify.js';
 import { rewrapDataKeys, rotateDataKeys } from '../crypto/rotation.js';
-import { HttpProblem } from '../http/problem.js';
+import { asProblem } from '../http/errors.js';
 import { newHolderId } from '../jobs/lease.js';
 import { runRetentionSweep } from '../jobs/retention.js';
 
@@ -197,9 +197,10 @@ program.parseAsync().catch((err: unknown) => {
     process.stderr.write(`parley: ${err.message}\n`);
     process.exit(2);
   }
-  if (err instanceof HttpProblem) {
-    const details = (err.extra.errors ?? []).map((e) => `\n  ${e.path || '/'}: ${e.message}`).join('');
-    process.stderr.write(`parley: ${err.message}${details}\n`);
+  const problem = asProblem(err);
+  if (problem) {
+    const details = (problem.extra.errors ?? []).map((e) => `\n  ${e.path || '/'}: ${e.message}`).join('');
+    process.stderr.write(`parley: ${problem.message}${details}\n`);
     process.exit(1);
   }
   const e = err as { message?: string; status?: number };

@@ -6,7 +6,7 @@
 // restored (once per batch: the room is one conversation, and every visitor stream in it passed the
 // access check); agent streams get the stored, redacted form.
 import type { Db } from '../db/index.js';
-import { HttpProblem } from '../http/problem.js';
+import { DomainError } from '../errors.js';
 import type { ConversationBus, ConversationEvent } from './bus.js';
 import { eventsAfter, type ConversationRow } from './service.js';
 import type { Redactor } from './turn.js';
@@ -56,12 +56,12 @@ export class ConversationHub {
   reserve(tenantId: string, holder: string): () => void {
     const { perVisitor, perTenant } = this.deps.limits;
     const holderKey = `${tenantId}\u0000${holder}`;
-    const retry = { headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } };
+    const retry = { retryAfterSeconds: RETRY_AFTER_SECONDS };
     if ((this.visitors.get(holderKey) ?? 0) >= perVisitor) {
-      throw new HttpProblem(429, 'rate-limited', `Too many open event streams for this visitor (at most ${perVisitor}); close one and retry.`, retry);
+      throw new DomainError('too_many_streams', `Too many open event streams for this visitor (at most ${perVisitor}); close one and retry.`, retry);
     }
     if ((this.tenants.get(tenantId) ?? 0) >= perTenant) {
-      throw new HttpProblem(429, 'rate-limited', `This site has too many open event streams right now (at most ${perTenant} per server); retry shortly.`, retry);
+      throw new DomainError('too_many_streams', `This site has too many open event streams right now (at most ${perTenant} per server); retry shortly.`, retry);
     }
     bump(this.visitors, holderKey, 1);
     bump(this.tenants, tenantId, 1);

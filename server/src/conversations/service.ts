@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../audit/log.js';
 import type { Tx } from '../db/types.js';
+import { DomainError } from '../errors.js';
 import { problems } from '../http/problem.js';
 import type { ConversationBus, ConversationEvent } from './bus.js';
 
@@ -133,7 +134,7 @@ export interface NewMessage {
  */
 export async function appendMessage(tx: Tx, m: NewMessage): Promise<{ message: MessageView; event: ConversationEvent | null; duplicate: boolean }> {
   const locked = await tx.query('SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE', [m.conversationId]);
-  if (!locked.rows[0]) throw problems.notFound('No such conversation.');
+  if (!locked.rows[0]) throw new DomainError('not_found', 'No such conversation.');
   if (m.clientMessageId) {
     const dup = await tx.query<MessageRow>(
       'SELECT id, role, text, citations, confidence, created_at FROM messages WHERE conversation_id = $1 AND client_message_id = $2',

@@ -2,7 +2,8 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { KekUnavailableError } from '../crypto/kek.js';
 import { bodyParserProblem } from './body.js';
-import { HttpProblem, sendProblem } from './problem.js';
+import { DomainError, type DomainCode } from '../errors.js';
+import { HttpProblem, problems, sendProblem } from './problem.js';
 
 export function notFound(req: Request, _res: Response, next: NextFunction): void {
   next(new HttpProblem(404, 'not-found', `No route for ${req.method} ${req.path}.`));
@@ -17,10 +18,26 @@ function pathProblem(err: unknown): HttpProblem | null {
   return null;
 }
 
+/** Each domain error code as the problem it is on the wire: the one table. */
+const DOMAIN_PROBLEMS: Record<DomainCode, (e: DomainError) => HttpProblem> = {
+  not_found: (e) => problems.notFound(e.message),
+  unauthenticated: (e) => problems.unauthenticated(e.message),
+  invalid_input: (e) => problems.validation(e.details.errors ?? [], e.message),
+  quota_exceeded: (e) => new HttpProblem(409, 'quota-exceeded', e.message, e.details.quota ? { quota: e.details.quota } : {}),
+  too_many_streams: (e) => new HttpProblem(429, 'rate-limited', e.message, { headers: { 'Retry-After': String(e.details.retryAfterSeconds ?? 15) } }),
+};
+
+/** A known refusal (a problem, or a service's domain error) as its problem; null for anything else. */
+export function asProblem(err: unknown): HttpProblem | null {
+  if (err instanceof HttpProblem) return err;
+  if (err instanceof DomainError) return DOMAIN_PROBLEMS[err.code](err);
+  return null;
+}
+
 /** The last middleware: known problems go out as they are; anything else is a 500 with no internals. */
 export function errorHandler(logger: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
-    let problem = err instanceof HttpProblem ? err : (bodyParserProblem(err) ?? pathProblem(err));
+    let problem = asProblem(err) ?? bodyParserProblem(err) ?? pathProblem(err);
     if (!problem && err instanceof KekUnavailableError) {
       logger.warn({ requestId: req.id, err: { message: err.message } }, 'key service unavailable');
       problem = new HttpProblem(503, 'service-unavailable', 'A key service is unavailable; try again shortly.', { headers: { 'Retry-After': '30' } });

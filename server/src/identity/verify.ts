@@ -5,7 +5,8 @@ import { createLocalJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVeri
 import type { Tx } from '../db/types.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { isSafeText, UNSAFE_TEXT_MESSAGE } from '@parley/protocol';
-import { HttpProblem, problems } from '../http/problem.js';
+import { DomainError } from '../errors.js';
+import { HttpProblem } from '../http/problem.js';
 import type { JwksCache } from './jwks.js';
 
 export const IDENTITY_AUDIENCE = 'parley:identity';
@@ -25,11 +26,10 @@ function invalid(detail: string): HttpProblem {
 }
 
 // Claims that reach the database (kid in a lookup, sub and jti stored) obey protocol's text rule.
-function unsafeClaim(claim: 'sub' | 'jti' | 'kid'): HttpProblem {
-  return problems.validation(
-    [{ path: '/token', message: `the token's ${claim} claim ${UNSAFE_TEXT_MESSAGE}`, code: 'invalid_claim' }],
-    `The identity token's ${claim} claim is not valid.`,
-  );
+function unsafeClaim(claim: 'sub' | 'jti' | 'kid'): DomainError {
+  return new DomainError('invalid_input', `The identity token's ${claim} claim is not valid.`, {
+    errors: [{ path: '/token', message: `the token's ${claim} claim ${UNSAFE_TEXT_MESSAGE}`, code: 'invalid_claim' }],
+  });
 }
 
 export const secretContext = (kid: string) => `identity-secret/${kid}`;

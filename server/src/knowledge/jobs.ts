@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/log.js';
 import type { Config } from '../config.js';
 import type { ActorRef, Db, Tx } from '../db/types.js';
-import { HttpProblem } from '../http/problem.js';
+import { DomainError } from '../errors.js';
 import { asWorker } from '../jobs/lease.js';
 import { Outbound } from '../outbound/outbound.js';
 import { CrawlError, fetchText, sitemapUrls } from './crawl.js';
@@ -279,8 +279,8 @@ export class CrawlWorker {
           this.update(tx, id, 'pages_done = pages_done + 1, bytes = bytes + $4::bigint', [size], `AND pages_done = ${i}`),
         );
       } catch (err) {
-        if (err instanceof HttpProblem && err.slug === 'quota-exceeded') {
-          return this.finish(tenantId, id, 'failed', `Stopped at ${url}: ${err.detail}`);
+        if (err instanceof DomainError && err.code === 'quota_exceeded') {
+          return this.finish(tenantId, id, 'failed', `Stopped at ${url}: ${err.message}`);
         }
         throw err;
       }

@@ -4,15 +4,14 @@
 // would take a total past its limit throws, rolling the whole transaction back (nothing half-written).
 import type { KnowledgeQuota } from '../config.js';
 import type { Tx } from '../db/types.js';
-import { HttpProblem } from '../http/problem.js';
+import { DomainError } from '../errors.js';
 
 export type KnowledgeTotals = KnowledgeQuota;
 const LIMITS = ['sources', 'bytes', 'chunks'] as const;
 
-export function quotaExceeded(limit: keyof KnowledgeTotals | 'crawls', max: number, used: number, adding?: number): HttpProblem {
-  return new HttpProblem(
-    409,
-    'quota-exceeded',
+export function quotaExceeded(limit: keyof KnowledgeTotals | 'crawls', max: number, used: number, adding?: number): DomainError {
+  return new DomainError(
+    'quota_exceeded',
     `Your knowledge is limited to ${max} ${limit}; ${used} are used${adding === undefined ? '' : ` and this request would add ${adding}`}. Nothing was stored.`,
     { quota: { limit, max, used, ...(adding === undefined ? {} : { adding }) } },
   );

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../audit/log.js';
 import type { Db, Tx } from '../db/index.js';
 import type { RequestCtx } from '../http/context.js';
+import { DomainError } from '../errors.js';
 import { problems } from '../http/problem.js';
 import { DomainPatternError, formatPattern, parsePattern, type DomainPattern } from './domains.js';
 import { newPublishableKey, newSecretKey } from './secrets.js';
@@ -172,7 +173,7 @@ export async function describeCaller(deps: TenantDeps, ctx: RequestCtx & { tenan
   return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
     const tenant = await tx.query<{ id: string; name: string }>('SELECT id, name FROM tenants WHERE id = $1', [ctx.tenantId]);
     const key = await tx.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = $1`, [ctx.admin.keyId]);
-    if (!tenant.rows[0] || !key.rows[0]) throw problems.unauthenticated('The key is unknown, revoked or expired.');
+    if (!tenant.rows[0] || !key.rows[0]) throw new DomainError('unauthenticated', 'The key is unknown, revoked or expired.');
     const { id, name, prefix, capabilities, expiresAt } = toApiKey(key.rows[0]);
     return { tenant: tenant.rows[0], apiKey: { id, name, prefix, capabilities, expiresAt } };
   });

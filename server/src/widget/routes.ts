@@ -6,6 +6,7 @@ import { normaliseOrigin, type RefusalLog } from '../audit/refusals.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { isUuid, type Db } from '../db/index.js';
 import { HttpProblem, problems } from '../http/problem.js';
+import { asProblem } from '../http/errors.js';
 import { route } from '../http/routes.js';
 import { openSse, wantsSse } from '../http/sse.js';
 import { parse } from '../http/validate.js';
@@ -139,9 +140,10 @@ export function widgetRoutes(deps: WidgetDeps): Router {
         });
         res.setHeader('Cache-Control', 'no-store').json(out);
       } catch (err) {
-        if (err instanceof HttpProblem) {
+        const refused = asProblem(err);
+        if (refused) {
           await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) =>
-            deps.refusals.record(tx, { tenantId, requestId: req.id, action: 'identity.refused', subject: { field: 'reason', value: err.slug } }),
+            deps.refusals.record(tx, { tenantId, requestId: req.id, action: 'identity.refused', subject: { field: 'reason', value: refused.slug } }),
           );
         }
         throw err;
@@ -197,7 +199,7 @@ export function widgetRoutes(deps: WidgetDeps): Router {
       try {
         await runTurn(deps, turn, (e) => sse.send(e.type, e.type === 'delta' ? { text: e.text } : e.type === 'handoff' ? { handoff: e.handoff } : { message: e.message }));
       } catch (err) {
-        const p = err instanceof HttpProblem ? err : new HttpProblem(500, 'internal', 'The answer failed; try again or ask for a person.');
+        const p = asProblem(err) ?? new HttpProblem(500, 'internal', 'The answer failed; try again or ask for a person.');
         sse.send('error', { type: `/docs/problems/${p.slug}`, title: p.slug, status: p.status, detail: p.detail, request_id: req.id });
       }
       sse.close();
