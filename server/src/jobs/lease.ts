@@ -67,11 +67,11 @@ export async function renewLease(db: Db, o: LeaseOptions): Promise<boolean> {
   });
 }
 
-/** Gives the lease back; with `nextRunInMs`, the job is not due again before then. */
+/** Gives the lease back, free at once (not at a clock reading a coarse clock may repeat); with `nextRunInMs`, the job is not due again before then. */
 export async function releaseLease(db: Db, o: LeaseRef & { nextRunInMs?: number }): Promise<void> {
   await asWorker(db, (tx) =>
     tx.query(
-      `UPDATE job_leases SET lease_until = clock_timestamp(), finished_at = clock_timestamp(),
+      `UPDATE job_leases SET lease_until = '-infinity', finished_at = clock_timestamp(),
               next_run_at = CASE WHEN $3::float8 IS NULL THEN next_run_at ELSE clock_timestamp() + make_interval(secs => $3::float8) END
         WHERE name = $1 AND holder = $2`,
       [o.name, o.holder, o.nextRunInMs === undefined ? null : secs(o.nextRunInMs)],
