@@ -21,6 +21,9 @@ export const CAPABILITIES = [
   'pii:read',
   'pii:reveal',
   'answers:write',
+  'members:read',
+  'members:write',
+  'signin:write',
 ] as const;
 export const CapabilitySchema = z.enum(CAPABILITIES);
 export type Capability = z.infer<typeof CapabilitySchema>;

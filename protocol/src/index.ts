@@ -7,3 +7,4 @@ export * from './answers.js';
 export * from './widget.js';
 export * from './identity.js';
 export * from './webhooks.js';
+export * from './people.js';

@@ -22,6 +22,8 @@ export const PROBLEM_SLUGS = [
   'token-invalid',
   'token-expired',
   'token-replayed',
+  'mfa-required',
+  'sso-required',
   'identity-required',
   'service-unavailable',
   'internal',

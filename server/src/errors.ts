@@ -2,14 +2,26 @@
 // http/ turns each code into a problem in one table (http/errors.ts).
 import type { FieldError, Problem } from '@parley/protocol';
 
-export type DomainCode = 'not_found' | 'unauthenticated' | 'invalid_input' | 'quota_exceeded' | 'too_many_streams';
+export type DomainCode =
+  | 'not_found'
+  | 'unauthenticated'
+  | 'invalid_input'
+  | 'quota_exceeded'
+  | 'too_many_streams'
+  | 'forbidden'
+  | 'conflict'
+  | 'throttled'
+  | 'token_invalid'
+  | 'token_expired'
+  | 'token_replayed'
+  | 'sso_required';
 
 export interface DomainDetails {
   /** invalid_input: the fields at fault. */
   errors?: FieldError[];
   /** quota_exceeded: which limit, its maximum and the usage. */
   quota?: NonNullable<Problem['quota']>;
-  /** too_many_streams: when to try again. */
+  /** too_many_streams, throttled: when to try again. */
   retryAfterSeconds?: number;
 }
 

@@ -25,6 +25,13 @@ const DOMAIN_PROBLEMS: Record<DomainCode, (e: DomainError) => HttpProblem> = {
   invalid_input: (e) => problems.validation(e.details.errors ?? [], e.message),
   quota_exceeded: (e) => new HttpProblem(409, 'quota-exceeded', e.message, e.details.quota ? { quota: e.details.quota } : {}),
   too_many_streams: (e) => new HttpProblem(429, 'rate-limited', e.message, { headers: { 'Retry-After': String(e.details.retryAfterSeconds ?? 15) } }),
+  throttled: (e) => new HttpProblem(429, 'rate-limited', e.message, { headers: { 'Retry-After': String(e.details.retryAfterSeconds ?? 60) } }),
+  forbidden: (e) => problems.forbidden(e.message),
+  conflict: (e) => problems.conflict(e.message),
+  token_invalid: (e) => new HttpProblem(401, 'token-invalid', e.message),
+  token_expired: (e) => new HttpProblem(401, 'token-expired', e.message),
+  token_replayed: (e) => new HttpProblem(401, 'token-replayed', e.message),
+  sso_required: (e) => new HttpProblem(403, 'sso-required', e.message),
 };
 
 /** A known refusal (a problem, or a service's domain error) as its problem; null for anything else. */

@@ -22,6 +22,8 @@ const TITLES: Record<ProblemSlug, string> = {
   'token-invalid': 'Invalid token',
   'token-expired': 'Token expired',
   'token-replayed': 'Token already used',
+  'mfa-required': 'Second factor required',
+  'sso-required': 'Single sign-on required',
   'identity-required': 'Verified identity required',
   'service-unavailable': 'Service unavailable',
   internal: 'Internal error',
@@ -48,7 +50,7 @@ export const problems = {
   unauthenticated: (detail = 'A valid credential is required.') =>
     new HttpProblem(401, 'unauthenticated', detail, { headers: { 'WWW-Authenticate': 'Bearer realm="parley"' } }),
   missingCapability: (capability: string) =>
-    new HttpProblem(403, 'missing-capability', `This key lacks the capability ${capability}.`, { capability }),
+    new HttpProblem(403, 'missing-capability', `This key or role lacks the capability ${capability}.`, { capability }),
   forbidden: (detail: string) => new HttpProblem(403, 'forbidden', detail),
   notFound: (detail = 'No such resource.') => new HttpProblem(404, 'not-found', detail),
   conflict: (detail: string) => new HttpProblem(409, 'conflict', detail),

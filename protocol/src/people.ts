@@ -1,0 +1,221 @@
+// People: members of a tenant, their roles, sign-in (password, MFA, SSO), sessions and invitations.
+// The permission table lives here so the server, the console and the docs read the same one.
+import { z } from 'zod';
+import { CAPABILITIES, type Capability } from './admin.js';
+import { text } from './text.js';
+
+export const ROLES = ['owner', 'admin', 'agent', 'analyst'] as const;
+export const RoleSchema = z.enum(ROLES);
+export type Role = z.infer<typeof RoleSchema>;
+
+/** What each role may do, by the capability names API keys use: one table for keys and people. */
+export const ROLE_CAPABILITIES: Readonly<Record<Role, readonly Capability[]>> = {
+  owner: CAPABILITIES,
+  admin: CAPABILITIES,
+  agent: [
+    'conversations:read',
+    'conversations:write',
+    'handoffs:read',
+    'handoffs:write',
+    'knowledge:read',
+    'pii:read',
+    'members:read',
+  ],
+  analyst: ['conversations:read', 'handoffs:read', 'knowledge:read', 'audit:read', 'members:read'],
+};
+
+export const ROLE_DESCRIPTIONS: Readonly<Record<Role, string>> = {
+  owner: 'Everything an admin can do, and the only role that can grant or remove ownership. A tenant always keeps one.',
+  admin: 'Runs the tenant: members, sign-in policy and SSO, keys, domains, knowledge, provider, settings, audit.',
+  agent: 'Works the inbox: takes handoffs and answers visitors; reads knowledge; sees conversations redacted.',
+  analyst: 'Read-only: conversations (redacted), handoffs, knowledge, the audit log.',
+};
+
+export const capabilitiesOf = (role: Role): readonly Capability[] => ROLE_CAPABILITIES[role];
+
+/** Email as stored and compared: trimmed and lower-cased. */
+export const emailText = () =>
+  text()
+    .trim()
+    .toLowerCase()
+    .max(254)
+    .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'must be an email address');
+
+export const MEMBER_STATUSES = ['active', 'disabled'] as const;
+export const MemberSchema = z.object({
+  id: z.string().uuid(),
+  email: z.string(),
+  displayName: z.string(),
+  role: RoleSchema,
+  status: z.enum(MEMBER_STATUSES),
+  mfa: z.object({ totp: z.boolean(), passkeys: z.number().int() }),
+  createdAt: z.string(),
+  lastSignInAt: z.string().nullable(),
+});
+export type Member = z.infer<typeof MemberSchema>;
+export const MemberListResponse = z.object({ members: z.array(MemberSchema) });
+export const UpdateMemberRequest = z.strictObject({
+  role: RoleSchema.optional(),
+  status: z.enum(MEMBER_STATUSES).optional(),
+  displayName: text().trim().min(1).max(100).optional(),
+});
+
+export const InviteSchema = z.object({
+  id: z.string().uuid(),
+  email: z.string(),
+  role: RoleSchema,
+  createdAt: z.string(),
+  expiresAt: z.string(),
+  acceptedAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+  /** How the link left: `smtp`, or `log` when no SMTP server is configured (development). */
+  delivery: z.enum(['smtp', 'log']),
+  /** Only for `log` delivery: the link, so the console can show it. Never when it went by email. */
+  inviteUrl: z.string().nullable(),
+});
+export type Invite = z.infer<typeof InviteSchema>;
+export const CreateInviteRequest = z.strictObject({ email: emailText(), role: RoleSchema });
+export const CreatedInviteResponse = z.object({ invite: InviteSchema });
+export const InviteListResponse = z.object({ invites: z.array(InviteSchema) });
+
+/** What an invite link shows before it is accepted. */
+export const InvitePreviewResponse = z.object({
+  email: z.string(),
+  role: RoleSchema,
+  tenant: z.object({ id: z.string().uuid(), name: z.string() }),
+  expiresAt: z.string(),
+  /** The tenant signs in only with SSO: the invitee sets no password. */
+  ssoOnly: z.boolean(),
+});
+export const AcceptInviteRequest = z.strictObject({
+  token: text().min(10).max(200),
+  displayName: text().trim().min(1).max(100),
+  /** Required unless the tenant signs in only with SSO. */
+  password: text().max(256).optional(),
+});
+
+export const PasswordSignInRequest = z.strictObject({
+  email: emailText(),
+  password: text().min(1).max(256),
+  /** When the email belongs to several tenants, the one to sign in to. */
+  tenantId: z.string().uuid().optional(),
+});
+export const MFA_METHODS = ['totp', 'passkey', 'recovery_code'] as const;
+export type MfaMethod = (typeof MFA_METHODS)[number];
+
+export const SessionMemberSchema = z.object({
+  id: z.string().uuid(),
+  email: z.string(),
+  displayName: z.string(),
+  role: RoleSchema,
+  capabilities: z.array(z.string()),
+});
+export const SignInResponse = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('signed_in'), member: SessionMemberSchema, tenant: z.object({ id: z.string().uuid(), name: z.string() }) }),
+  /** Password (or SSO) was right; a second factor is next (a short-lived `__Host-parley_mfa` cookie carries the step). */
+  z.object({ status: z.literal('mfa_required'), methods: z.array(z.enum(MFA_METHODS)) }),
+  /** The tenant requires MFA and the member has none yet: enrol one to finish signing in. */
+  z.object({ status: z.literal('mfa_enrolment_required'), methods: z.array(z.enum(['totp', 'passkey'])) }),
+  z.object({ status: z.literal('choose_tenant'), tenants: z.array(z.object({ id: z.string().uuid(), name: z.string() })) }),
+]);
+export type SignIn = z.infer<typeof SignInResponse>;
+
+export const TotpCodeRequest = z.strictObject({ code: text().trim().regex(/^\d{6}$/, 'must be 6 digits') });
+export const RecoveryCodeRequest = z.strictObject({ code: text().trim().min(8).max(40) });
+/** A WebAuthn response from `@simplewebauthn/browser`, checked by `@simplewebauthn/server`. */
+export const WebAuthnResponseRequest = z.strictObject({
+  response: z.record(z.string(), z.unknown()),
+  /** A label for a new passkey. */
+  name: text().trim().min(1).max(60).optional(),
+});
+export const PasskeySignInOptionsRequest = z.strictObject({ email: emailText().optional() });
+
+export const TotpEnrolmentResponse = z.object({ secret: z.string(), otpauthUri: z.string() });
+export const RecoveryCodesResponse = z.object({ recoveryCodes: z.array(z.string()) });
+export const PasskeySchema = z.object({ id: z.string().uuid(), name: z.string(), createdAt: z.string(), lastUsedAt: z.string().nullable() });
+export const MyMfaResponse = z.object({
+  totp: z.boolean(),
+  passkeys: z.array(PasskeySchema),
+  recoveryCodesLeft: z.number().int(),
+  required: z.boolean(),
+});
+
+export const SessionSchema = z.object({
+  id: z.string().uuid(),
+  memberId: z.string().uuid(),
+  createdAt: z.string(),
+  lastSeenAt: z.string(),
+  expiresAt: z.string(),
+  method: z.string(),
+  userAgent: z.string().nullable(),
+  current: z.boolean(),
+});
+export type Session = z.infer<typeof SessionSchema>;
+export const SessionListResponse = z.object({ sessions: z.array(SessionSchema) });
+
+export const SignInPolicySchema = z.strictObject({
+  /** Who must use a second factor. */
+  requireMfa: z.enum(['off', 'admins', 'everyone']).default('off'),
+  /** Members sign in only through the tenant's SSO; the break-glass owner still may, audited and alerted. */
+  enforceSso: z.boolean().default(false),
+  /** The owner who may still use a password while SSO is enforced. */
+  breakGlassMemberId: z.string().uuid().nullable().default(null),
+  /** A session ends after this long without use. */
+  idleTimeoutMinutes: z.number().int().min(5).max(7 * 24 * 60).default(8 * 60),
+  /** A session ends this long after sign-in, used or not. */
+  absoluteTimeoutHours: z.number().int().min(1).max(90 * 24).default(7 * 24),
+});
+export type SignInPolicy = z.infer<typeof SignInPolicySchema>;
+
+const groupRoles = z.array(z.strictObject({ group: text().trim().min(1).max(200), role: RoleSchema })).max(50);
+const ssoCommon = {
+  /** Only emails at these domains may sign in (and join) through this connection. */
+  allowedDomains: z.array(text().trim().toLowerCase().min(3).max(253)).min(1).max(50),
+  /** Role of a person who signs in for the first time, unless a group maps to another. */
+  defaultRole: RoleSchema.exclude(['owner']).default('agent'),
+  /** The claim or attribute with the person's groups, and which group grants which role (first match wins). */
+  groupsClaim: text().trim().min(1).max(200).default('groups'),
+  groupRoles: groupRoles.default([]),
+};
+export const OidcConnectionRequest = z.strictObject({
+  issuer: text().trim().url().max(500),
+  clientId: text().trim().min(1).max(300),
+  /** Write-only: sealed with the tenant's data key; omit to keep the stored one. */
+  clientSecret: text().min(1).max(2000).optional(),
+  ...ssoCommon,
+});
+export const OidcConnectionSchema = z.object({
+  issuer: z.string(),
+  clientId: z.string(),
+  hasClientSecret: z.boolean(),
+  allowedDomains: z.array(z.string()),
+  defaultRole: RoleSchema,
+  groupsClaim: z.string(),
+  groupRoles: z.array(z.object({ group: z.string(), role: RoleSchema })),
+  /** The redirect URI to register at the IdP. */
+  redirectUri: z.string(),
+});
+export const SamlConnectionRequest = z.strictObject({
+  /** The IdP's single sign-on URL (HTTP-Redirect binding). */
+  entryPoint: text().trim().url().max(1000),
+  /** The IdP's entity id (the assertion's Issuer). */
+  idpIssuer: text().trim().min(1).max(500),
+  /** The IdP's signing certificate(s), PEM or bare base64. */
+  idpCertificates: z.array(text().trim().min(100).max(20_000)).min(1).max(3),
+  ...ssoCommon,
+});
+export const SamlConnectionSchema = z.object({
+  entryPoint: z.string(),
+  idpIssuer: z.string(),
+  idpCertificates: z.array(z.string()),
+  allowedDomains: z.array(z.string()),
+  defaultRole: RoleSchema,
+  groupsClaim: z.string(),
+  groupRoles: z.array(z.object({ group: z.string(), role: RoleSchema })),
+  /** What to register at the IdP. */
+  spEntityId: z.string(),
+  acsUrl: z.string(),
+  metadataUrl: z.string(),
+});
+export const SsoStartRequest = z.strictObject({ email: emailText() });
+export const SsoStartResponse = z.object({ redirectUrl: z.string() });
