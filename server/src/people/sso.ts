@@ -64,7 +64,7 @@ interface ConnectionRules {
 /** The role the IdP's groups map to (first match), else the default; never owner, whatever is stored. */
 const roleFor = (rules: ConnectionRules, groups: string[]): Role => {
   const role = rules.group_roles.find((g) => groups.includes(g.group))?.role ?? rules.default_role;
-  return role === 'owner' ? 'admin' : role;
+  return role === 'owner' ? rules.default_role : role;
 };
 
 /**
