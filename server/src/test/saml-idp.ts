@@ -131,18 +131,23 @@ export class TestIdp {
   }
 
   /** Signs the element at `xpath` (enveloped, placed right after its Issuer) with this IdP's key, or another. */
-  sign(xml: string, xpath: string, keys: KeyPair = this.keys): string {
-    const sig = new SignedXml({ ...SIG_OPTS, privateKey: keys.keyPem, publicCert: keys.certPem });
-    sig.addReference({ xpath, transforms: TRANSFORMS, digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256' });
+  sign(xml: string, xpath: string, keys: KeyPair = this.keys, sha1 = false): string {
+    const sig = new SignedXml({
+      ...SIG_OPTS,
+      ...(sha1 ? { signatureAlgorithm: 'http://www.w3.org/2000/09/xmldsig#rsa-sha1' } : {}),
+      privateKey: keys.keyPem,
+      publicCert: keys.certPem,
+    });
+    sig.addReference({ xpath, transforms: TRANSFORMS, digestAlgorithm: sha1 ? 'http://www.w3.org/2000/09/xmldsig#sha1' : 'http://www.w3.org/2001/04/xmlenc#sha256' });
     sig.computeSignature(xml, { location: { reference: `${xpath}/*[local-name(.)='Issuer']`, action: 'after' } });
     return sig.getSignedXml();
   }
 
   /** The usual case: a Response with one Assertion, the Assertion signed. */
-  signedResponse(a: AssertionInput, opts: { keys?: KeyPair; signResponse?: boolean; signAssertion?: boolean } = {}): string {
+  signedResponse(a: AssertionInput, opts: { keys?: KeyPair; signResponse?: boolean; signAssertion?: boolean; sha1?: boolean } = {}): string {
     let xml = this.envelope(a, this.assertion(a));
-    if (opts.signAssertion !== false) xml = this.sign(xml, ASSERTION_XPATH, opts.keys);
-    if (opts.signResponse) xml = this.sign(xml, "/*[local-name(.)='Response']", opts.keys);
+    if (opts.signAssertion !== false) xml = this.sign(xml, ASSERTION_XPATH, opts.keys, opts.sha1);
+    if (opts.signResponse) xml = this.sign(xml, "/*[local-name(.)='Response']", opts.keys, opts.sha1);
     return xml;
   }
 }

@@ -4,6 +4,7 @@ import { parseXml2JsFromString } from '@node-saml/node-saml/lib/xml.js';
 import { SignedXml } from 'xml-crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../../test/app.js';
+import { call } from '../../test/http.js';
 import { TestIdp, makeKeyPair, postBinding, type AssertionInput } from '../../test/saml-idp.js';
 import { newBinding, normaliseCertificates, samlAuthorizeUrl, samlUrls, SamlRefused, validateSamlResponse, type SamlUrls } from './saml.js';
 import { putSamlConnection, type SamlConnectionRow } from './saml-store.js';
@@ -116,6 +117,7 @@ describe('SAML validation (service level)', () => {
     ['an unsigned assertion', (id) => ({ xml: idp.signedResponse(input(id), { signAssertion: false }) }), 'unsigned'],
     ['a signed response around an unsigned assertion', (id) => ({ xml: idp.signedResponse(input(id), { signAssertion: false, signResponse: true }) }), 'unsigned'],
     ['an assertion signed by another key', (id) => ({ xml: idp.signedResponse(input(id), { keys: makeKeyPair() }) }), 'signature_invalid'],
+    ['an assertion signed with SHA-1', (id) => ({ xml: idp.signedResponse(input(id), { sha1: true }) }), 'weak_signature'],
     ['a wrong audience', (id) => ({ xml: idp.signedResponse(input(id, { audience: 'https://other.example/sp' })) }), 'audience_mismatch'],
     ['another recipient', (id) => ({ xml: idp.signedResponse(input(id, { recipient: 'https://other.example/acs', destination: urls.acsUrl })) }), 'recipient_mismatch'],
     ['another destination', (id) => ({ xml: idp.signedResponse(input(id, { destination: 'https://other.example/acs' })) }), 'recipient_mismatch'],
@@ -150,5 +152,239 @@ describe('SAML validation (service level)', () => {
     const xml = idp.signedResponse(input(b.id));
     expect(await post(xml, b.binding.hash)).toMatchObject({ email: 'ann@acme.example' });
     expect(await post(xml, b.binding.hash)).toEqual({ refused: 'replayed' });
+    // The same signed assertion again, its (unsigned) Response now answering a fresh request of this browser.
+    const b2 = await begin();
+    expect(await post(xml.replace(`InResponseTo="${b.id}"`, `InResponseTo="${b2.id}"`), b2.binding.hash)).toEqual({ refused: 'replayed' });
+  });
+});
+
+describe('SAML sign-in over HTTP', () => {
+  let t: TestApp;
+  let tenantId: string;
+  let key: string;
+  let urls: SamlUrls;
+  const idp = new TestIdp(IDP_ENTITY);
+  const connection = () => ({
+    entryPoint: 'https://idp.test/sso',
+    idpIssuer: IDP_ENTITY,
+    idpCertificates: [idp.certPem],
+    allowedDomains: ['acme.example'],
+    defaultRole: 'agent',
+    groupsClaim: 'memberOf',
+    groupRoles: [{ group: 'parley-admins', role: 'admin' }],
+  });
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    const created = await t.tenant('Acme', ['acme.example']);
+    tenantId = created.tenant.id;
+    key = created.secretKey;
+    urls = samlUrls(t.config.publicUrl, tenantId);
+  });
+  afterAll(() => t?.close());
+
+  const audits = async (action: string) =>
+    (
+      await t.runtime.db.withOwner((tx) =>
+        tx.query<{ actor_type: string; actor_id: string | null; metadata: Record<string, unknown> }>(
+          'SELECT actor_type, actor_id, metadata FROM audit_entries WHERE tenant_id = $1 AND action = $2 ORDER BY seq',
+          [tenantId, action],
+        ),
+      )
+    ).rows;
+  const memberByEmail = async (email: string) =>
+    (await t.runtime.db.withTenant(tenantId, { requestId: null }, (tx) => tx.query<{ id: string; role: string; display_name: string }>('SELECT id, role, display_name FROM members WHERE email = $1', [email]))).rows[0] ?? null;
+  const cookieValue = (setCookies: string[], name: string) => {
+    const c = setCookies.find((x) => x.startsWith(`${name}=`));
+    return c ? c.slice(name.length + 1).split(';')[0]! : null;
+  };
+
+  /** "Sign in with SSO": the IdP URL (with the AuthnRequest) and the binding cookie the browser keeps. */
+  async function begin(email = 'ann@acme.example') {
+    const r = await fetch(`${t.url}/v1/auth/sso/start`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: t.url, 'sec-fetch-site': 'same-origin' },
+      body: JSON.stringify({ email }),
+    });
+    expect(r.status).toBe(200);
+    const setCookies = r.headers.getSetCookie();
+    const raw = setCookies.find((c) => c.startsWith('__Host-parley_sso='))!;
+    // The IdP's POST back is cross-site: only a SameSite=None cookie comes with it.
+    expect(raw).toMatch(/; Secure/);
+    expect(raw).toMatch(/; HttpOnly/);
+    expect(raw).toMatch(/; SameSite=None/);
+    expect(raw).toMatch(/; Path=\//);
+    const { redirectUrl } = (await r.json()) as { redirectUrl: string };
+    return { ...authnRequestOf(redirectUrl), redirectUrl, cookie: cookieValue(setCookies, '__Host-parley_sso')! };
+  }
+
+  /** The browser posting the IdP's form to our ACS (cross-site, with its cookie). */
+  async function acs(xml: string, cookie: string | null, body?: BodyInit, contentType = 'application/x-www-form-urlencoded') {
+    const r = await fetch(`${t.url}/v1/auth/sso/saml/${tenantId}/acs`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': contentType, origin: 'https://idp.test', 'sec-fetch-site': 'cross-site', ...(cookie ? { cookie: `__Host-parley_sso=${cookie}` } : {}) },
+      body: body ?? new URLSearchParams({ SAMLResponse: postBinding(xml), RelayState: '' }),
+    });
+    const setCookies = r.headers.getSetCookie();
+    return { status: r.status, location: r.headers.get('location'), access: cookieValue(setCookies, '__Host-parley_access'), refresh: cookieValue(setCookies, '__Host-parley_refresh') };
+  }
+
+  const input = (requestId: string, over: Partial<AssertionInput> = {}): AssertionInput => ({
+    inResponseTo: requestId,
+    acsUrl: urls.acsUrl,
+    audience: urls.spEntityId,
+    email: 'ann@acme.example',
+    displayName: 'Ann Example',
+    groups: ['support', 'parley-admins'],
+    groupsAttribute: 'memberOf',
+    ...over,
+  });
+
+  it('configures the connection: certificates checked, SP values returned, capabilities enforced, audited', async () => {
+    const put = (body: unknown, k = key) => call(t.url, 'PUT', '/v1/admin/sso/saml', { key: k, body });
+    const expired = makeKeyPair({ notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2021-01-01T00:00:00Z') });
+    let r = await put({ ...connection(), idpCertificates: [idp.certPem, expired.certPem] });
+    expect(r.status).toBe(400);
+    expect(r.body.errors).toEqual([expect.objectContaining({ path: '/idpCertificates/1', code: 'certificate_expired' })]);
+    r = await put({ ...connection(), idpCertificates: [expired.keyPem.replace(/PRIVATE KEY/g, 'PUBLIC KEY')] });
+    expect(r.status).toBe(400);
+    expect(r.body.errors).toEqual([expect.objectContaining({ path: '/idpCertificates/0', code: 'not_a_certificate' })]);
+    r = await put({ ...connection(), idpCertificates: ['A'.repeat(200)] });
+    expect(r.status).toBe(400);
+    expect(r.body.errors).toEqual([expect.objectContaining({ path: '/idpCertificates/0', code: 'not_a_certificate' })]);
+    expect(await audits('sso.saml_configured')).toHaveLength(0);
+
+    const reader = (await call(t.url, 'POST', '/v1/admin/api-keys', { key, body: { name: 'reader', capabilities: ['settings:read'] } })).body.secret as string;
+    expect((await put(connection(), reader)).status).toBe(403);
+    expect((await call(t.url, 'GET', '/v1/admin/sso/saml', { key: reader })).status).toBe(404);
+
+    r = await put(connection());
+    expect(r.status).toBe(201);
+    expect(r.body).toMatchObject({ spEntityId: urls.spEntityId, acsUrl: urls.acsUrl, metadataUrl: urls.metadataUrl, idpIssuer: IDP_ENTITY, groupsClaim: 'memberOf' });
+    expect(urls.acsUrl).toBe(`${t.config.publicUrl}/v1/auth/sso/saml/${tenantId}/acs`);
+    r = await call(t.url, 'GET', '/v1/admin/sso/saml', { key: reader });
+    expect(r.status).toBe(200);
+    expect(r.body.idpCertificates).toHaveLength(1);
+    expect(r.body.idpCertificates[0]).toContain('-----BEGIN CERTIFICATE-----');
+
+    const configured = await audits('sso.saml_configured');
+    expect(configured).toHaveLength(1);
+    expect(JSON.stringify(configured[0]!.metadata)).not.toContain('BEGIN CERTIFICATE');
+
+    const meta = await fetch(`${t.url}/v1/auth/sso/saml/${tenantId}/metadata`);
+    expect(meta.status).toBe(200);
+    const xml = await meta.text();
+    expect(xml).toContain(`entityID="${urls.spEntityId}"`);
+    expect(xml).toContain(`Location="${urls.acsUrl}"`);
+    expect(xml).toContain('WantAssertionsSigned="true"');
+  });
+
+  it('signs in through the IdP: a session, the role from the group mapping, or the default role', async () => {
+    const b = await begin();
+    expect(b.redirectUrl.startsWith('https://idp.test/sso?SAMLRequest=')).toBe(true);
+    const r = await acs(idp.signedResponse(input(b.id)), b.cookie);
+    expect(r.status).toBe(303);
+    expect(r.location).toBe('/console/');
+    expect(r.access).toBeTruthy();
+    expect(r.refresh).toBeTruthy();
+    expect(await memberByEmail('ann@acme.example')).toMatchObject({ role: 'admin', display_name: 'Ann Example' });
+    const signIns = await audits('member.sign_in');
+    expect(signIns.at(-1)!.metadata).toMatchObject({ method: 'saml' });
+
+    const b2 = await begin('bob@acme.example');
+    const r2 = await acs(idp.signedResponse(input(b2.id, { email: 'bob@acme.example', displayName: 'Bob', groups: ['support'] })), b2.cookie);
+    expect(r2.location).toBe('/console/');
+    expect(await memberByEmail('bob@acme.example')).toMatchObject({ role: 'agent' });
+  });
+
+  const mallory = 'mallory@acme.example';
+  const attacks: [string, (id: string) => string, string][] = [
+    ['an unsigned assertion', (id) => idp.signedResponse(input(id, { email: mallory }), { signAssertion: false }), 'unsigned'],
+    ['a signed response around an unsigned assertion', (id) => idp.signedResponse(input(id, { email: mallory }), { signAssertion: false, signResponse: true }), 'unsigned'],
+    ['an assertion signed by another key', (id) => idp.signedResponse(input(id, { email: mallory }), { keys: makeKeyPair() }), 'signature_invalid'],
+    ['a wrong audience', (id) => idp.signedResponse(input(id, { email: mallory, audience: 'https://other.example/sp' })), 'audience_mismatch'],
+    ['another recipient', (id) => idp.signedResponse(input(id, { email: mallory, recipient: 'https://other.example/acs' })), 'recipient_mismatch'],
+    ['an expired assertion', (id) => idp.signedResponse(input(id, { email: mallory, notBefore: new Date(Date.now() - 3600_000), notOnOrAfter: new Date(Date.now() - 600_000) })), 'expired'],
+    ['an unknown InResponseTo', () => idp.signedResponse(input(`_${'e'.repeat(40)}`, { email: mallory })), 'in_response_to_unknown'],
+    ...xswVariants.map(([name, wrap]): [string, (id: string) => string, string] => [
+      `signature wrapping: ${name}`,
+      (id) => wrap(idp.signedResponse(input(id, { email: 'carol@acme.example', groups: [] })), idp.assertion(input(id, { email: mallory })), (inner) => idp.envelope(input(id), inner)),
+      'signature_invalid',
+    ]),
+  ];
+  it.each(attacks)('refuses %s: a clear reason, an audit entry, no session', async (_name, make, reason) => {
+    const before = (await audits('sso.saml_refused')).length;
+    const b = await begin();
+    const r = await acs(make(b.id), b.cookie);
+    expect(r.status).toBe(303);
+    expect(r.location).toBe(`/console/?sso_error=${reason}`);
+    expect(r.access).toBeNull();
+    expect(r.refresh).toBeNull();
+    const refused = await audits('sso.saml_refused');
+    expect(refused).toHaveLength(before + 1);
+    expect(refused.at(-1)!.metadata).toEqual({ reason });
+    expect(await memberByEmail(mallory)).toBeNull();
+  });
+
+  it('refuses a replay of the same response, and the Response from another browser', async () => {
+    const b = await begin();
+    const xml = idp.signedResponse(input(b.id));
+    expect((await acs(xml, b.cookie)).location).toBe('/console/');
+    const again = await acs(xml, b.cookie);
+    expect(again.location).toBe('/console/?sso_error=replayed');
+    expect(again.access).toBeNull();
+    expect((await audits('sso.saml_refused')).at(-1)!.metadata).toEqual({ reason: 'replayed' });
+
+    // Login CSRF: the attacker's own (valid) Response posted from the victim's browser, which has its own cookie or none.
+    const attacker = await begin();
+    const victim = await begin();
+    const forged = idp.signedResponse(input(attacker.id, { email: mallory }));
+    expect((await acs(forged, victim.cookie)).location).toBe('/console/?sso_error=browser_mismatch');
+    const attacker2 = await begin();
+    expect((await acs(idp.signedResponse(input(attacker2.id, { email: mallory })), null)).location).toBe('/console/?sso_error=binding_missing');
+    expect(await memberByEmail(mallory)).toBeNull();
+  });
+
+  it('refuses an email outside the allowed domains (audited by the sign-in)', async () => {
+    const before = (await audits('sso.saml_refused')).length;
+    const b = await begin();
+    const r = await acs(idp.signedResponse(input(b.id, { email: 'eve@elsewhere.example' })), b.cookie);
+    expect(r.location).toBe('/console/?sso_error=domain_not_allowed');
+    expect(r.access).toBeNull();
+    const refused = await audits('sso.saml_refused');
+    expect(refused).toHaveLength(before + 1);
+    expect(refused.at(-1)!.metadata).toEqual({ reason: 'domain_not_allowed' });
+    expect(JSON.stringify(refused.at(-1))).not.toContain('eve@');
+  });
+
+  it('takes only a bounded urlencoded form at the ACS, and never answers 500', async () => {
+    const b = await begin();
+    const json = await acs('', b.cookie, JSON.stringify({ SAMLResponse: postBinding(idp.signedResponse(input(b.id))) }), 'application/json');
+    expect(json.location).toBe('/console/?sso_error=malformed');
+    const big = await acs('', b.cookie, `SAMLResponse=${'A'.repeat(600 * 1024)}`);
+    expect(big.status).toBe(413);
+    const junk = await acs('', b.cookie, 'SAMLResponse=%3Cnot-xml');
+    expect(junk.location).toBe('/console/?sso_error=malformed');
+    const notBase64 = await acs('', b.cookie, `SAMLResponse=${encodeURIComponent(Buffer.from('<samlp:Response').toString('base64'))}`);
+    expect(notBase64.location).toBe('/console/?sso_error=malformed');
+    const otherTenant = await fetch(`${t.url}/v1/auth/sso/saml/00000000-0000-4000-8000-000000000000/acs`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'SAMLResponse=AAAA',
+    });
+    expect(otherTenant.status).toBe(303);
+    expect(otherTenant.headers.get('location')).toBe('/console/?sso_error=not_configured');
+  });
+
+  it('removes the connection (audited); its endpoints then answer 404 or not_configured', async () => {
+    const b = await begin();
+    expect((await call(t.url, 'DELETE', '/v1/admin/sso/saml', { key })).status).toBe(204);
+    expect(await audits('sso.saml_removed')).toHaveLength(1);
+    expect((await call(t.url, 'GET', '/v1/admin/sso/saml', { key })).status).toBe(404);
+    expect((await fetch(`${t.url}/v1/auth/sso/saml/${tenantId}/metadata`)).status).toBe(404);
+    expect((await acs(idp.signedResponse(input(b.id)), b.cookie)).location).toBe('/console/?sso_error=not_configured');
+    expect((await call(t.url, 'DELETE', '/v1/admin/sso/saml', { key })).status).toBe(404);
   });
 });

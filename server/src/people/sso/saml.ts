@@ -31,6 +31,7 @@ export const SAML_REFUSALS = [
   'browser_mismatch',
   'unsigned',
   'signature_invalid',
+  'weak_signature',
   'issuer_mismatch',
   'audience_mismatch',
   'recipient_mismatch',
@@ -206,6 +207,8 @@ interface Shape {
   assertionSigned: boolean;
   /** A Signature other than the Response's own, anywhere (a wrapped or moved one counts). */
   otherSignature: boolean;
+  /** SHA-1 named as a signature or digest algorithm anywhere. */
+  sha1: boolean;
 }
 
 async function shapeOf(xml: string): Promise<Shape | null> {
@@ -219,6 +222,7 @@ async function shapeOf(xml: string): Promise<Shape | null> {
       inResponseTo: attrs(response).InResponseTo ?? null,
       assertionIds: assertions.map((a) => attrs(a).ID ?? '').filter(Boolean),
       assertionSigned: assertions.length > 0 && assertions.every((a) => arr(a.Signature).length > 0),
+      sha1: /Algorithm\s*=\s*["']http:\/\/www\.w3\.org\/2000\/09\/xmldsig#(rsa-sha1|dsa-sha1|hmac-sha1|sha1)["']/.test(xml),
       otherSignature: (xml.match(/<([A-Za-z_][\w.-]*:)?Signature[\s>]/g)?.length ?? 0) > arr(response.Signature).length,
     };
   } catch {
@@ -326,6 +330,8 @@ export async function validateSamlResponse(
   const xml = Buffer.from(samlResponse, 'base64').toString('utf8');
   const shape = await shapeOf(xml);
   if (!shape) throw new SamlRefused('malformed');
+  // SHA-1 signatures and digests are refused outright (chosen-prefix collisions are practical).
+  if (shape.sha1) throw new SamlRefused('weak_signature');
   if (!binding) throw new SamlRefused('binding_missing');
   if (shape.destination !== null && shape.destination !== urls.acsUrl) throw new SamlRefused('recipient_mismatch');
   // An assertion id seen before: a replay, whatever request it now claims to answer.
