@@ -219,7 +219,7 @@ describe('SAML sign-in over HTTP', () => {
   }
 
   /** The browser posting the IdP's form to our ACS (cross-site, with its cookie). */
-  async function acs(xml: string, cookie: string | null, body?: BodyInit, contentType = 'application/x-www-form-urlencoded') {
+  async function acs(xml: string, cookie: string | null, body?: string | URLSearchParams, contentType = 'application/x-www-form-urlencoded') {
     const r = await fetch(`${t.url}/v1/auth/sso/saml/${tenantId}/acs`, {
       method: 'POST',
       redirect: 'manual',
