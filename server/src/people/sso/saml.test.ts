@@ -117,6 +117,7 @@ describe('SAML validation (service level)', () => {
     ['an unsigned assertion', (id) => ({ xml: idp.signedResponse(input(id), { signAssertion: false }) }), 'unsigned'],
     ['a signed response around an unsigned assertion', (id) => ({ xml: idp.signedResponse(input(id), { signAssertion: false, signResponse: true }) }), 'unsigned'],
     ['an assertion signed by another key', (id) => ({ xml: idp.signedResponse(input(id), { keys: makeKeyPair() }) }), 'signature_invalid'],
+    ['a DOCTYPE with entities', (id) => ({ xml: `<!DOCTYPE r [<!ENTITY e "${'x'.repeat(64)}">]>` + idp.signedResponse(input(id, { displayName: 'Ann &e;' })) }), 'malformed'],
     ['an assertion signed with SHA-1', (id) => ({ xml: idp.signedResponse(input(id), { sha1: true }) }), 'weak_signature'],
     ['a wrong audience', (id) => ({ xml: idp.signedResponse(input(id, { audience: 'https://other.example/sp' })) }), 'audience_mismatch'],
     ['another recipient', (id) => ({ xml: idp.signedResponse(input(id, { recipient: 'https://other.example/acs', destination: urls.acsUrl })) }), 'recipient_mismatch'],
@@ -356,6 +357,27 @@ describe('SAML sign-in over HTTP', () => {
     expect(refused).toHaveLength(before + 1);
     expect(refused.at(-1)!.metadata).toEqual({ reason: 'domain_not_allowed' });
     expect(JSON.stringify(refused.at(-1))).not.toContain('eve@');
+  });
+
+  it("goes on to the second factor when the tenant's policy asks for one", async () => {
+    const policy = (requireMfa: string) => call(t.url, 'PUT', '/v1/admin/sign-in-policy', { key, body: { requireMfa } });
+    expect((await policy('everyone')).status).toBe(200);
+    try {
+      const b = await begin();
+      const r = await fetch(`${t.url}/v1/auth/sso/saml/${tenantId}/acs`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `__Host-parley_sso=${b.cookie}` },
+        body: new URLSearchParams({ SAMLResponse: postBinding(idp.signedResponse(input(b.id))) }),
+      });
+      expect(r.status).toBe(303);
+      expect(r.headers.get('location')).toBe('/console/#mfa');
+      const set = r.headers.getSetCookie();
+      expect(cookieValue(set, '__Host-parley_mfa')).toBeTruthy();
+      expect(cookieValue(set, '__Host-parley_access')).toBeNull();
+    } finally {
+      expect((await policy('off')).status).toBe(200);
+    }
   });
 
   it('takes only a bounded urlencoded form at the ACS, and never answers 500', async () => {

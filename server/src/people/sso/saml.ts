@@ -328,6 +328,8 @@ export async function validateSamlResponse(
 ): Promise<SamlSignInProfile> {
   if (!/^[A-Za-z0-9+/=\s]+$/.test(samlResponse)) throw new SamlRefused('malformed');
   const xml = Buffer.from(samlResponse, 'base64').toString('utf8');
+  // SAML messages never carry a DTD (SAML core 1.3.x, "MUST NOT contain a DOCTYPE"): no entities to expand.
+  if (/<!DOCTYPE/i.test(xml)) throw new SamlRefused('malformed');
   const shape = await shapeOf(xml);
   if (!shape) throw new SamlRefused('malformed');
   // SHA-1 signatures and digests are refused outright (chosen-prefix collisions are practical).
