@@ -256,6 +256,10 @@ describe('SAML sign-in over HTTP', () => {
     expect(r.body.errors).toEqual([expect.objectContaining({ path: '/idpCertificates/0', code: 'not_a_certificate' })]);
     expect(await audits('sso.saml_configured')).toHaveLength(0);
 
+    r = await put({ ...connection(), groupRoles: [{ group: 'parley-admins', role: 'admin' }, { group: 'it', role: 'owner' }] });
+    expect(r.status).toBe(400);
+    expect(r.body.errors).toEqual([expect.objectContaining({ path: '/groupRoles/1/role', code: 'owner_not_mappable' })]);
+
     const reader = (await call(t.url, 'POST', '/v1/admin/api-keys', { key, body: { name: 'reader', capabilities: ['settings:read'] } })).body.secret as string;
     expect((await put(connection(), reader)).status).toBe(403);
     expect((await call(t.url, 'GET', '/v1/admin/sso/saml', { key: reader })).status).toBe(404);
@@ -345,6 +349,28 @@ describe('SAML sign-in over HTTP', () => {
     const attacker2 = await begin();
     expect((await acs(idp.signedResponse(input(attacker2.id, { email: mallory })), null)).location).toBe('/console/?sso_error=binding_missing');
     expect(await memberByEmail(mallory)).toBeNull();
+  });
+
+  it("refuses another tenant's Response (same IdP) at this tenant's ACS", async () => {
+    const beta = await t.tenant('Beta', ['beta.example']);
+    const betaUrls = samlUrls(t.config.publicUrl, beta.tenant.id);
+    const put = await call(t.url, 'PUT', '/v1/admin/sso/saml', { key: beta.secretKey, body: { ...connection(), allowedDomains: ['beta.example'] } });
+    expect(put.status).toBe(201);
+    const b = await begin('mallory@beta.example');
+    expect(b.redirectUrl).toContain('SAMLRequest=');
+    const forBeta = idp.signedResponse(input(b.id, { email: 'mallory@beta.example', acsUrl: betaUrls.acsUrl, audience: betaUrls.spEntityId }));
+    const before = (await audits('sso.saml_refused')).length;
+    const r = await acs(forBeta, b.cookie);
+    expect(r.location).toBe('/console/?sso_error=recipient_mismatch');
+    expect(r.access).toBeNull();
+    expect(await audits('sso.saml_refused')).toHaveLength(before + 1);
+    // Its Destination rewritten to ours (unsigned), the signed Recipient and Audience still say Beta.
+    const b2 = await begin('mallory@beta.example');
+    const rewritten = idp.signedResponse(input(b2.id, { email: 'mallory@beta.example', acsUrl: betaUrls.acsUrl, audience: betaUrls.spEntityId, destination: urls.acsUrl }));
+    const r2 = await acs(rewritten, b2.cookie);
+    // (Beta's request id means nothing here: request ids live in each tenant's own rows.)
+    expect(r2.location).toBe('/console/?sso_error=in_response_to_unknown');
+    expect(r2.access).toBeNull();
   });
 
   it('refuses an email outside the allowed domains (audited by the sign-in)', async () => {
