@@ -350,9 +350,10 @@ export async function validateSamlResponse(
   }
   const inResponseTo = typeof profile.inResponseTo === 'string' ? profile.inResponseTo : null;
   if (!inResponseTo) throw new SamlRefused('in_response_to_unknown');
-  const { assertionId, expiresAt } = checkAssertion(profile, conn, urls, inResponseTo);
-  // Single use: node-saml removes the id on most paths (that is our consume); when it did not, we do.
+  // Single use, refused or not: node-saml removes the id on most paths (that is our consume); when it
+  // did not, we do, before our own checks.
   if (!cache.consumed.has(inResponseTo) && !(await consumeSamlRequest(tx, inResponseTo, binding))) throw new SamlRefused('replayed');
+  const { assertionId, expiresAt } = checkAssertion(profile, conn, urls, inResponseTo);
   if (!(await rememberAssertion(tx, tenantId, sha256(`${conn.idpIssuer}\n${assertionId}`), expiresAt))) throw new SamlRefused('replayed');
   return profileFrom(profile, conn.groupsClaim);
 }
