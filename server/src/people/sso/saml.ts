@@ -11,6 +11,7 @@
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { SAML, SamlStatusError, ValidateInResponseTo, generateServiceProviderMetadata, type CacheProvider, type Profile } from '@node-saml/node-saml';
 import { parseXml2JsFromString } from '@node-saml/node-saml/lib/xml.js';
+import { SAML_SIGN_IN_ERRORS, type SamlSignInError } from '@parley/protocol';
 import type { Tx } from '../../db/types.js';
 import { DomainError } from '../../errors.js';
 import {
@@ -24,28 +25,8 @@ import {
 } from './saml-store.js';
 
 /** Why a SAML sign-in was refused: audited, and shown by the console (`/console/?sso_error=<code>`). */
-export const SAML_REFUSALS = [
-  'not_configured',
-  'malformed',
-  'binding_missing',
-  'browser_mismatch',
-  'unsigned',
-  'signature_invalid',
-  'weak_signature',
-  'issuer_mismatch',
-  'audience_mismatch',
-  'recipient_mismatch',
-  'expired',
-  'not_yet_valid',
-  'in_response_to_unknown',
-  'request_expired',
-  'replayed',
-  'idp_error',
-  'no_email',
-  'domain_not_allowed',
-  'sign_in_refused',
-] as const;
-export type SamlRefusal = (typeof SAML_REFUSALS)[number];
+export const SAML_REFUSALS = Object.keys(SAML_SIGN_IN_ERRORS) as SamlSignInError[];
+export type SamlRefusal = SamlSignInError;
 
 export class SamlRefused extends Error {
   constructor(readonly reason: SamlRefusal) {
