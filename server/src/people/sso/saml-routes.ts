@@ -82,11 +82,6 @@ export function samlRoutes(deps: SignInDeps): SamlRoutes {
     }],
     put: [can(write), async (req, res) => {
       const body = parse(SamlConnectionRequest, req.body);
-      // An IdP's group never makes an owner: ownership is only ever granted by an owner.
-      const owner = body.groupRoles.findIndex((g) => g.role === 'owner');
-      if (owner >= 0) {
-        throw new DomainError('invalid_input', 'A group cannot grant the owner role.', { errors: [{ path: `/groupRoles/${owner}/role`, message: 'must not be owner', code: 'owner_not_mappable' }] });
-      }
       const idpCertificates = normaliseCertificates(body.idpCertificates);
       const { tenantId, requestId, actor } = adminCtx(req);
       const conn: Omit<SamlConnectionRow, 'updatedAt'> = {
