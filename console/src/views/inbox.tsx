@@ -1,4 +1,5 @@
 // Handoffs waiting for a person, their redacted transcripts, live replies and break-glass reveal.
+import type { AdminMe } from '@parley/protocol';
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import type { Api } from '../api.js';
@@ -95,7 +96,7 @@ function Reveal({ api, conversationId, token, onClose }: { api: Api; conversatio
   );
 }
 
-function TranscriptView({ api, handoff, agent, setAgent, onChanged }: { api: Api; handoff: Handoff; agent: string; setAgent: (a: string) => void; onChanged: () => void }) {
+function TranscriptView({ api, handoff, agent, onChanged }: { api: Api; handoff: Handoff; agent: string; onChanged: () => void }) {
   const t = useLoad(() => api<Transcript>('GET', `/conversations/${handoff.conversationId}`), [handoff.conversationId]);
   const [text, setText] = useState('');
   const [token, setToken] = useState<string | null>(null);
@@ -136,16 +137,17 @@ function TranscriptView({ api, handoff, agent, setAgent, onChanged }: { api: Api
       </ol>
       {token ? <Reveal api={api} conversationId={handoff.conversationId} token={token} onClose={() => setToken(null)} key={token} /> : null}
       <form onSubmit={reply} class="card">
-        <label for="agent-name">Your name (shown to the visitor)</label>
-        <input id="agent-name" required maxLength={200} value={agent} onInput={(e) => setAgent(e.currentTarget.value)} />
         <label for="reply-text">Reply</label>
-        <textarea id="reply-text" required maxLength={4000} value={text} onInput={(e) => setText(e.currentTarget.value)} />
+        <textarea id="reply-text" required maxLength={4000} value={text} onInput={(e) => setText(e.currentTarget.value)} aria-describedby="reply-as" />
+        <p id="reply-as" class="muted">
+          The visitor sees this reply from {agent || 'an agent'}.
+        </p>
         <div class="row">
-          <button type="submit" disabled={action.busy || !text.trim() || !agent.trim()}>
+          <button type="submit" disabled={action.busy || !text.trim() || !agent}>
             Send reply
           </button>
           {handoff.status === 'pending' ? (
-            <button type="button" class="secondary" disabled={action.busy || !agent.trim()} onClick={() => update('assigned')}>
+            <button type="button" class="secondary" disabled={action.busy || !agent} onClick={() => update('assigned')}>
               Assign to me
             </button>
           ) : null}
@@ -159,7 +161,11 @@ function TranscriptView({ api, handoff, agent, setAgent, onChanged }: { api: Api
   );
 }
 
-export function InboxView({ api }: { api: Api }) {
+/**
+ * The inbox. Who replies and who takes a handoff is the signed-in person (their display name from the
+ * session), not a name typed here; the server still takes the name in the request body for now.
+ */
+export function InboxView({ api, me }: { api: Api; me?: AdminMe | null }) {
   const list = useLoad(async () => {
     const [pending, assigned] = await Promise.all(
       (['pending', 'assigned'] as const).map((s) => api<{ handoffs: Handoff[] }>('GET', `/handoffs?status=${s}`)),
@@ -167,7 +173,7 @@ export function InboxView({ api }: { api: Api }) {
     return [...pending!.handoffs, ...assigned!.handoffs];
   });
   const [open, setOpen] = useState<Handoff | null>(null);
-  const [agent, setAgent] = useState('');
+  const agent = me?.member?.displayName ?? '';
   return (
     <div class="inbox">
       <section aria-labelledby="queue-title">
@@ -195,7 +201,6 @@ export function InboxView({ api }: { api: Api }) {
           api={api}
           handoff={open}
           agent={agent}
-          setAgent={setAgent}
           key={open.id}
           onChanged={() => {
             setOpen(null);
