@@ -51,9 +51,12 @@ const currentView = (usable: View[]): View | undefined => usable.find((v) => v.i
 /** The views a caller may open: the capabilities the server reported for this session. */
 export const usableViews = (me: AdminMe): View[] => VIEWS.filter((v) => v.needs === null ? me.member !== null : me.capabilities.includes(v.needs));
 
-function Shell({ client, onSignOut }: { client: Client; onSignOut: () => void | Promise<void> }) {
+function Shell({ client, onSignOut, onMe }: { client: Client; onSignOut: () => void | Promise<void>; onMe: () => void }) {
   const api = client.admin;
   const me = useLoad(() => api<AdminMe>('GET', '/me'), [api]);
+  useEffect(() => {
+    if (me.data) onMe();
+  }, [me.data]);
   const usable = useMemo(() => (me.data ? usableViews(me.data) : []), [me.data]);
   const [hash, setHash] = useState(location.hash);
   const heading = useRef<HTMLHeadingElement>(null);
@@ -120,8 +123,14 @@ const firstScreen = (a: Arrival): Screen => {
 
 export function App({ fetchImpl, navigate }: { fetchImpl?: typeof fetch; navigate?: (url: string) => void }) {
   const [screen, setScreen] = useState<Screen>(() => firstScreen(readArrival()));
+  // Whether this page has been signed in: a session that ends under it is said to have ended.
+  const wasSignedIn = useRef(false);
   const client = useMemo(
-    () => createClient({ ...(fetchImpl ? { fetchImpl } : {}), onSignedOut: () => setScreen({ kind: 'sign-in', start: {} }) }),
+    () =>
+      createClient({
+        ...(fetchImpl ? { fetchImpl } : {}),
+        onSignedOut: () => setScreen({ kind: 'sign-in', start: wasSignedIn.current ? { notice: 'Your session has ended. Sign in again.' } : {} }),
+      }),
     [fetchImpl],
   );
   const signedIn = () => setScreen({ kind: 'console' });
@@ -137,6 +146,7 @@ export function App({ fetchImpl, navigate }: { fetchImpl?: typeof fetch; navigat
   return (
     <Shell
       client={client}
+      onMe={() => (wasSignedIn.current = true)}
       onSignOut={async () => {
         // The server ends the session and clears its cookies; signed out here whatever it answers.
         await client.auth('POST', '/sign-out').catch(() => undefined);

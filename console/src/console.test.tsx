@@ -179,6 +179,19 @@ describe('session: no credential in the page', () => {
     expect(onSignedOut).not.toHaveBeenCalled();
   });
 
+  test('a session that ends while the console is open (refresh refused) returns to the sign-in page, saying so', async () => {
+    const s = fakeServer({
+      'GET /v1/admin/me': meFor('agent'),
+      'GET /v1/admin/handoffs?status=pending': () => problem(401, 'token-expired'),
+      'GET /v1/admin/handoffs?status=assigned': () => problem(401, 'token-expired'),
+      'POST /v1/auth/refresh': () => problem(401, 'unauthenticated'),
+    });
+    const el = mount(<App fetchImpl={s.fetchImpl} />);
+    await vi.waitFor(() => expect(el.querySelector('#signin-email')).not.toBeNull());
+    expect(el.textContent).toContain('Your session has ended. Sign in again.');
+    expect(s.find('POST /v1/auth/refresh')).toHaveLength(1);
+  });
+
   test('sign-out asks the server to end the session, then shows the sign-in page', async () => {
     const s = fakeServer({ 'GET /v1/admin/me': meFor('analyst'), 'POST /v1/auth/sign-out': null, 'GET /v1/admin/handoffs?status=pending': { handoffs: [] }, 'GET /v1/admin/handoffs?status=assigned': { handoffs: [] } });
     const el = mount(<App fetchImpl={s.fetchImpl} />);
