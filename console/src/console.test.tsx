@@ -10,6 +10,7 @@ import { App } from './app.js';
 import { Highlighted, ProblemView, SecretOnce } from './components.js';
 import { verifyConsistency, verifyInclusion } from './merkle.js';
 import { SSO_ERRORS } from './session.js';
+import { qrMatrix } from './qr.js';
 import { groupSecret } from './signin.js';
 import { AccountView } from './views/account.js';
 import { AuditView, checkContinuity, rememberedKey } from './views/audit.js';
@@ -295,6 +296,7 @@ describe('sign-in page', () => {
     await click(el, 'Use an authenticator app');
     await vi.waitFor(() => expect(el.querySelector('.totp-secret')?.textContent).toBe('JBSW Y3DP EHPK 3PXP JBSW'));
     expect(el.querySelector<HTMLAnchorElement>('.secret a')!.getAttribute('href')).toMatch(/^otpauth:\/\/totp\//);
+    expect(el.querySelector('svg.qr[role=img] path')!.getAttribute('d')).toMatch(/^M\d+ \d+h1v1h-1z/);
     await type(el.querySelector<HTMLInputElement>('#enrol-code')!, '654321');
     await submit(el.querySelector('form')!);
     await vi.waitFor(() => expect(el.querySelector('.codes')?.textContent).toContain('aaaa-bbbb'));
@@ -377,6 +379,23 @@ describe('sign-in page', () => {
     await submit(el.querySelector('form')!);
     await vi.waitFor(() => expect(el.querySelector('header')?.textContent).toContain('Ann Example'));
     expect(s.sent()[0]).toBe('POST /v1/auth/mfa/totp');
+  });
+
+  test('the authenticator link is drawn as a QR code in the page', async () => {
+    const uri = 'otpauth://totp/Parley:ann%40acme.example?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Parley';
+    const m = qrMatrix(uri)!;
+    // Version 6 (41 modules); this matrix was decoded back to the URI with zbarimg when it was written.
+    expect(m).toHaveLength(41);
+    const bits = m.map((r) => r.map((d) => (d ? '1' : '0')).join('')).join('\n');
+    const digest = Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(bits))), (b) => b.toString(16).padStart(2, '0')).join('');
+    expect(digest).toBe('a61148f541e7b185e1372da0ef1d8e45306d405b389a7a6a59169ea05d7958c5');
+    // Finder patterns in three corners, timing patterns between them.
+    for (const [x0, y0] of [[0, 0], [34, 0], [0, 34]] as const) {
+      expect(m[y0 + 3]!.slice(x0, x0 + 7).map(Number)).toEqual([1, 0, 1, 1, 1, 0, 1]);
+      expect(m[y0]!.slice(x0, x0 + 7).every(Boolean)).toBe(true);
+    }
+    expect(m[6]!.slice(8, 33).map(Number)).toEqual(Array.from({ length: 25 }, (_, i) => (i % 2 === 0 ? 1 : 0)));
+    expect(qrMatrix('x'.repeat(500))).toBeNull();
   });
 
   test('groupSecret groups a TOTP key in fours', () => {

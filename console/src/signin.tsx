@@ -2,9 +2,10 @@
 // second factor or enrolling one. Every step is a same-origin POST to /v1/auth; the server answers with a
 // SignIn status and keeps the step in an HttpOnly cookie, so nothing here is a credential to keep.
 import type { MfaMethod, SignIn } from '@parley/protocol';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Api } from './api.js';
 import { ProblemView, useAction } from './components.js';
+import { qrMatrix, qrPath } from './qr.js';
 import { ssoErrorMessage } from './session.js';
 import { optionsOf, webauthn } from './webauthn.js';
 
@@ -327,13 +328,27 @@ export function SignInPage({
   );
 }
 
-/** The secret of a new TOTP factor: the otpauth link (opens an authenticator on this device) and the key to type. */
+/** A QR code, drawn here from the text (nothing leaves the page): dark on light whatever the theme, for scanners. */
+export function QrCode({ text, label }: { text: string; label: string }) {
+  const m = useMemo(() => qrMatrix(text), [text]);
+  if (!m) return null;
+  const n = m.length + 8;
+  return (
+    <svg class="qr" viewBox={`0 0 ${n} ${n}`} role="img" aria-label={label} shape-rendering="crispEdges">
+      <rect width={n} height={n} fill="#fff" />
+      <path d={qrPath(m)} fill="#000" />
+    </svg>
+  );
+}
+
+/** The secret of a new TOTP factor: a QR code to scan, the otpauth link (opens an authenticator on this device), and the key to type. */
 export function TotpSecret({ secret, otpauthUri }: { secret: string; otpauthUri: string }) {
   return (
     <section class="secret" aria-labelledby="totp-secret-title">
       <h2 id="totp-secret-title">Add Parley to your authenticator app</h2>
+      <QrCode text={otpauthUri} label="QR code for your authenticator app" />
       <p>
-        Open <a href={otpauthUri}>this link</a> on the device with your authenticator app, or add an account by hand with this key:
+        Scan the code with your authenticator app, open <a href={otpauthUri}>this link</a> on the device that has it, or add an account by hand with this key:
       </p>
       <p class="mono totp-secret" dir="ltr">
         {groupSecret(secret)}
