@@ -705,12 +705,14 @@ describe('sign-in & SSO settings', () => {
   });
 
   test('read-only for a member without signin:write', async () => {
-    const s = fakeServer({ 'GET /v1/admin/sign-in-policy': { policy }, 'GET /v1/admin/members': { members: [owner] }, 'GET /v1/admin/sso/oidc': { connection: null }, 'GET /v1/admin/sso/saml': { connection: null } });
+    const s = fakeServer({ 'GET /v1/admin/sign-in-policy': { policy }, 'GET /v1/admin/members': { members: [owner] }, 'GET /v1/admin/sso/oidc': { connection: null }, 'GET /v1/admin/sso/saml': () => problem(403, 'missing-capability') });
     const el = mount(<SignInSettingsView api={createClient({ fetchImpl: s.fetchImpl }).admin} me={meFor('agent')} />);
     await vi.waitFor(() => expect(el.querySelector('#idle-minutes')).not.toBeNull());
     expect([...el.querySelectorAll('fieldset')].every((f) => (f as HTMLFieldSetElement).disabled)).toBe(true);
     expect(el.textContent).toContain('Only owners and admins can change the policy.');
     expect([...el.querySelectorAll('button[type=submit]')]).toHaveLength(0);
+    await vi.waitFor(() => expect(el.textContent).toContain('Your role cannot see this connection.'));
+    expect(el.querySelector('[role=alert]')).toBeNull();
   });
 
   test('group mappings and certificates are parsed from text', () => {

@@ -59,11 +59,13 @@ export function splitCertificates(s: string): string[] {
 }
 
 /** A connection, or null when none is configured (a 404, `{ connection: null }`). */
-async function loadConnection<T>(api: Api, path: string): Promise<{ connection: T | null }> {
+async function loadConnection<T>(api: Api, path: string): Promise<{ connection: T | null; forbidden?: boolean }> {
   try {
     return { connection: unwrap<T | null>(await api('GET', path), 'connection') };
   } catch (err) {
     if (err instanceof ApiError && err.problem.status === 404) return { connection: null };
+    // A role that may see the policy but not the connections: said plainly, not as an error.
+    if (err instanceof ApiError && err.problem.status === 403) return { connection: null, forbidden: true };
     throw err;
   }
 }
@@ -265,7 +267,8 @@ function OidcForm({ api, canEdit }: { api: Api; canEdit: boolean }) {
     <section aria-labelledby="oidc-title">
       <h2 id="oidc-title">OpenID Connect</h2>
       <ProblemView problem={loaded.problem} />
-      {loaded.data ? (
+      {loaded.data?.forbidden ? <p class="muted">Your role cannot see this connection.</p> : null}
+      {loaded.data && !loaded.data.forbidden ? (
         <form onSubmit={submit} class="card">
           {c ? <Registered items={[['Redirect URI to register at the identity provider', c.redirectUri]]} /> : <p class="muted">Not configured. After saving, register the redirect URI shown here at your identity provider.</p>}
           <fieldset disabled={!canEdit}>
@@ -329,7 +332,8 @@ function SamlForm({ api, canEdit }: { api: Api; canEdit: boolean }) {
     <section aria-labelledby="saml-title">
       <h2 id="saml-title">SAML 2.0</h2>
       <ProblemView problem={loaded.problem} />
-      {loaded.data ? (
+      {loaded.data?.forbidden ? <p class="muted">Your role cannot see this connection.</p> : null}
+      {loaded.data && !loaded.data.forbidden ? (
         <form onSubmit={submit} class="card">
           {c ? (
             <Registered
