@@ -21,6 +21,7 @@ import { authRoutes, peopleAdminRoutes, type PeopleRouteDeps } from './people/ro
 import { MemberSessions } from './people/sessions.js';
 import { SsoRegistry } from './people/sso.js';
 import { SignInThrottle } from './people/throttle.js';
+import { platformRoutes } from './platform/routes.js';
 import { tenantAdminRoutes } from './tenants/routes.js';
 import { KnowledgeAnswerer, type Retrieve } from './ai/answerer.js';
 import { PROVIDER_LIMITS, providerModels, type ModelFor } from './ai/models.js';
@@ -123,6 +124,7 @@ export function createApp(deps: AppDeps): express.Express {
   };
   app.locals.people = people;
   v1.use('/auth', authRoutes(people));
+  v1.use('/platform', platformRoutes(people));
 
   const admin = Router();
   admin.use(adminAuth(db, sessions, new URL(config.publicUrl).origin));
@@ -156,6 +158,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.locals.crawler = crawler;
   admin.use(knowledgeRoutes({ ...tenantDeps, retrieval, vectors, outbound, quota: config.knowledgeQuota, maxPageBytes: config.crawl.maxPageBytes, crawler }));
   v1.use('/admin', admin);
+  // The admin routes with their guards, for the route × role matrix test.
+  app.locals.adminRouter = admin;
 
   const answerer = new KnowledgeAnswerer({
     db,

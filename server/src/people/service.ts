@@ -1,7 +1,8 @@
 // Members and invitations: the rules. A tenant always keeps an active owner; only an owner grants or
 // removes ownership; removing or disabling a member ends their sessions in the same transaction.
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Invite, Member, Role, SignInPolicy } from '@parley/protocol';
+import { PLATFORM_ROLE, type Invite, type Member, type MemberRole, type Role, type SignInPolicy } from '@parley/protocol';
+import { PLATFORM_TENANT } from '../db/index.js';
 import type { AuditLog } from '../audit/log.js';
 import type { Config } from '../config.js';
 import type { Keyring } from '../crypto/keyring.js';
@@ -29,7 +30,7 @@ export type AdminCtx = RequestCtx & { tenantId: string; admin: AdminAuth };
 export const INVITE_TTL_S = 7 * 24 * 3600;
 const INVITE_LINK_CONTEXT = (id: string) => `invite-link/${id}`;
 
-const callerRole = (ctx: AdminCtx): Role | null => ctx.admin.member?.role ?? null;
+const callerRole = (ctx: AdminCtx): MemberRole | null => ctx.admin.member?.role ?? null;
 /** Tenant, request and actor of an audit entry. */
 const who = (ctx: RequestCtx & { tenantId: string }) => ({ tenantId: ctx.tenantId, requestId: ctx.requestId, actor: ctx.actor });
 
@@ -125,7 +126,7 @@ export async function revokeMySession(deps: PeopleDeps, ctx: AdminCtx, sessionId
 
 // ---- invitations
 
-const inviteUrl = (deps: PeopleDeps, token: string) => `${deps.config.publicUrl}/console/#invite=${token}`;
+const inviteUrl = (deps: InviteDeps, token: string) => `${deps.config.publicUrl}/console/#invite=${token}`;
 
 async function inviteView(deps: PeopleDeps, tx: Tx, tenantId: string, r: store.InviteRow): Promise<Invite> {
   const open = !r.accepted_at && !r.revoked_at && new Date(r.expires_at).getTime() > Date.now();
@@ -133,13 +134,26 @@ async function inviteView(deps: PeopleDeps, tx: Tx, tenantId: string, r: store.I
   return store.toInvite(r, url);
 }
 
-export async function createInvite(deps: PeopleDeps, ctx: RequestCtx & { tenantId: string; role: Role | null }, input: { email: string; role: Role }): Promise<Invite> {
-  if (input.role === 'owner' && ctx.role !== 'owner' && ctx.actor.type !== 'cli') {
+export type InviteDeps = Pick<PeopleDeps, 'db' | 'audit' | 'keyring' | 'config' | 'mailer'>;
+
+/** Invites `email` as `role`. Returns the invite (its link only for `log` delivery) and the link itself, for the CLI. */
+export async function createInvite(
+  deps: InviteDeps,
+  ctx: RequestCtx & { tenantId: string; role: MemberRole | null },
+  input: { email: string; role: MemberRole },
+): Promise<{ invite: Invite; url: string }> {
+  // The CLI and platform operators provision owners; inside a tenant only an owner makes another.
+  if (input.role === 'owner' && ctx.role !== 'owner' && ctx.actor.type !== 'cli' && ctx.actor.type !== 'platform') {
     throw new DomainError('forbidden', 'Only an owner can invite another owner.');
+  }
+  if ((input.role === PLATFORM_ROLE) !== (ctx.tenantId === PLATFORM_TENANT)) {
+    throw new DomainError('invalid_input', 'Operators belong to the platform, and only operators do.', { errors: [{ path: '/role', message: 'not a role here', code: 'invalid_role' }] });
   }
   const token = `inv_${randomBytes(32).toString('base64url')}`;
   const url = inviteUrl(deps, token);
   const { invite, tenantName } = await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
+    const tenant = await tx.query<{ name: string }>('SELECT name FROM tenants WHERE id = $1', [ctx.tenantId]);
+    if (!tenant.rows[0]) throw new DomainError('not_found', 'No such tenant.');
     if (await store.memberByEmail(tx, input.email)) throw new DomainError('conflict', 'This address is already a member of the tenant.');
     await store.revokeOpenInvitesFor(tx, input.email);
     const row = await store.insertInvite(tx, {
@@ -154,8 +168,7 @@ export async function createInvite(deps: PeopleDeps, ctx: RequestCtx & { tenantI
     });
     if (deps.mailer.delivery === 'log') await store.setInviteLink(tx, row.id, await deps.keyring.seal(tx, ctx.tenantId, url, INVITE_LINK_CONTEXT(row.id)));
     await deps.audit.append(tx, { ...who(ctx), action: 'member.invite', target: { type: 'invite', id: row.id }, metadata: { role: input.role, delivery: deps.mailer.delivery } });
-    const tenant = await tx.query<{ name: string }>('SELECT name FROM tenants WHERE id = $1', [ctx.tenantId]);
-    return { invite: { ...row, link_sealed: null }, tenantName: tenant.rows[0]!.name };
+    return { invite: { ...row, link_sealed: null }, tenantName: tenant.rows[0].name };
   });
   // Sent after the commit: a slow mail server holds no transaction. A failure leaves the invite listed
   // (as `log` delivery it would show its link; with SMTP the admin revokes and sends again).
@@ -171,7 +184,7 @@ export async function createInvite(deps: PeopleDeps, ctx: RequestCtx & { tenantI
       'If you did not expect this, ignore this email.',
     ].join('\n'),
   });
-  return store.toInvite(invite, deps.mailer.delivery === 'log' ? url : null);
+  return { invite: store.toInvite(invite, deps.mailer.delivery === 'log' ? url : null), url };
 }
 
 export async function listInvites(deps: PeopleDeps, ctx: AdminCtx): Promise<Invite[]> {
