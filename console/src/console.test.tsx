@@ -727,29 +727,38 @@ describe('sign-in & SSO settings', () => {
 });
 
 describe('inbox as the signed-in person', () => {
-  test('replies and “Assign to me” use the member’s name from the session; there is no name box', async () => {
-    const handoff = { id: '00000000-0000-4000-8000-0000000000h1'.replace('h', 'a'), conversationId: '00000000-0000-4000-8000-00000000c0de', status: 'pending', reason: 'visitor_request', assignedTo: null, visitorVerified: false, visitorRef: 'v_x', createdAt: new Date().toISOString() };
+  test('replies and “Assign to me” name nobody: the server takes the person from the session; authors show by name', async () => {
+    const BO = '00000000-0000-4000-8000-00000000b001';
+    const handoff = { id: '00000000-0000-4000-8000-0000000000a1', conversationId: '00000000-0000-4000-8000-00000000c0de', status: 'pending', reason: 'visitor_request', assignedTo: null, assignee: null, visitorVerified: false, visitorRef: 'v_x', createdAt: new Date().toISOString() };
+    const taken = { ...handoff, id: '00000000-0000-4000-8000-0000000000a2', status: 'assigned', assignedTo: BO, assignee: { id: BO, displayName: 'Bo' } };
+    const msg = (id: string, author: string) => ({ id, role: 'agent', text: 'hi', redactions: [], author, createdAt: new Date().toISOString() });
     const s = fakeServer({
       'GET /v1/admin/handoffs?status=pending': { handoffs: [handoff] },
-      'GET /v1/admin/handoffs?status=assigned': { handoffs: [] },
-      [`GET /v1/admin/conversations/${handoff.conversationId}`]: { conversation: { id: handoff.conversationId, identitySubject: null }, messages: [] },
+      'GET /v1/admin/handoffs?status=assigned': { handoffs: [taken] },
+      'GET /v1/admin/members': { members: [{ id: ME_ID, displayName: 'Ann Example' }, { id: BO, displayName: 'Bo' }] },
+      [`GET /v1/admin/conversations/${handoff.conversationId}`]: { conversation: { id: handoff.conversationId, identitySubject: null }, messages: [msg('m1', ME_ID), msg('m2', BO), msg('m3', 'Zendesk bridge')] },
       [`POST /v1/admin/conversations/${handoff.conversationId}/messages`]: () => json({ message: {} }, 201),
-      [`PATCH /v1/admin/handoffs/${handoff.id}`]: { handoff },
+      [`PATCH /v1/admin/handoffs/${handoff.id}`]: null,
     });
     const el = mount(<InboxView api={createClient({ fetchImpl: s.fetchImpl }).admin} me={meFor('agent')} />);
-    await vi.waitFor(() => expect(el.querySelector('button.link')).not.toBeNull());
+    await vi.waitFor(() => expect(el.querySelectorAll('button.link')).toHaveLength(2));
     await act(() => el.querySelector<HTMLButtonElement>('button.link')!.click());
-    await vi.waitFor(() => expect(el.querySelector('#reply-text')).not.toBeNull());
+    await vi.waitFor(() => expect(el.querySelectorAll('.msg')).toHaveLength(3));
+    expect([...el.querySelectorAll('.msg .who')].map((w) => w.textContent!.split(' · ')[0])).toEqual(['Agent Ann Example (you)', 'Agent Bo', 'Agent Zendesk bridge']);
     expect(el.querySelector('#agent-name')).toBeNull();
-    expect(el.textContent).toContain('from Ann Example');
+    expect(el.textContent).toContain('You reply as Ann Example.');
     await type(el.querySelector<HTMLTextAreaElement>('#reply-text')!, 'Hello');
     await submit(el.querySelector('.transcript form')!);
     await vi.waitFor(() => expect(s.find(`POST /v1/admin/conversations/${handoff.conversationId}/messages`)).toHaveLength(1));
-    expect(s.find(`POST /v1/admin/conversations/${handoff.conversationId}/messages`)[0]!.body).toEqual({ text: 'Hello', agent: 'Ann Example' });
+    expect(s.find(`POST /v1/admin/conversations/${handoff.conversationId}/messages`)[0]!.body).toEqual({ text: 'Hello' });
     await vi.waitFor(() => expect(button(el, 'Assign to me').disabled).toBe(false));
     await click(el, 'Assign to me');
     await vi.waitFor(() => expect(s.find(`PATCH /v1/admin/handoffs/${handoff.id}`)).toHaveLength(1));
-    expect(s.find(`PATCH /v1/admin/handoffs/${handoff.id}`)[0]!.body).toEqual({ status: 'assigned', assignedTo: 'Ann Example' });
+    expect(s.find(`PATCH /v1/admin/handoffs/${handoff.id}`)[0]!.body).toEqual({ status: 'assigned' });
+    // An assigned handoff names its assignee.
+    await vi.waitFor(() => expect(el.querySelectorAll('button.link')).toHaveLength(2));
+    await act(() => el.querySelectorAll<HTMLButtonElement>('button.link')[1]!.click());
+    await vi.waitFor(() => expect(el.querySelector('.transcript .muted')?.textContent).toContain('assigned to Bo'));
   });
 });
 

@@ -16,7 +16,7 @@ export const ROLE_DESCRIPTIONS: Readonly<Record<Role, string>> = {
 };
 
 /** The roles the viewer may hand out: only an owner grants ownership. */
-export const grantableRoles = (viewer: Role | undefined): readonly Role[] => (viewer === 'owner' ? ROLES : ROLES.filter((r) => r !== 'owner'));
+export const grantableRoles = (viewer: string | undefined): readonly Role[] => (viewer === 'owner' ? ROLES : ROLES.filter((r) => r !== 'owner'));
 
 function MfaBadges({ mfa }: { mfa: Member['mfa'] }) {
   if (!mfa.totp && !mfa.passkeys) return <span class="badge warn">no MFA</span>;
