@@ -521,7 +521,7 @@ describe('team', () => {
   const BO = '00000000-0000-4000-8000-00000000b001';
   const CY = '00000000-0000-4000-8000-00000000c001';
   const INV = '00000000-0000-4000-8000-00000000d001';
-  const members = { members: [member(ME_ID, 'Ann', 'owner', { mfa: { totp: true, passkeys: 2 } }), member(BO, 'Bo', 'agent'), member(CY, 'Cy', 'admin')] };
+  const members = { members: [member(ME_ID, 'Ann', 'owner', { mfa: { totp: true, passkeys: 2 } }), member(BO, 'Bo', 'agent'), member(CY, 'Cy', 'admin', { mfa: { totp: true, passkeys: 0 } })] };
   const invite = { id: INV, email: 'dee@acme.example', role: 'analyst', createdAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 86400e3).toISOString(), acceptedAt: null, revokedAt: null, delivery: 'log', inviteUrl: 'http://localhost/console/#invite=inv_x' };
 
   test('members with MFA badges; invite, copy link, revoke; change role, disable, end sessions, remove', async () => {
@@ -536,6 +536,7 @@ describe('team', () => {
       [`PATCH /v1/admin/members/${BO}`]: (b: unknown) => ({ member: { ...member(BO, 'Bo', 'agent'), ...(b as object) } }),
       [`DELETE /v1/admin/members/${BO}/sessions`]: { ended: 2 },
       [`DELETE /v1/admin/members/${BO}`]: null,
+      [`DELETE /v1/admin/members/${CY}/mfa`]: null,
       [`PATCH /v1/admin/members/${ME_ID}`]: () => problem(409, 'conflict', { title: 'Conflict', detail: 'A team keeps at least one owner.' }),
     });
     const api = createClient({ fetchImpl: s.fetchImpl }).admin;
@@ -573,6 +574,12 @@ describe('team', () => {
     await act(() => button(rows()[1]!, 'Remove').click());
     await vi.waitFor(() => expect(s.find(`DELETE /v1/admin/members/${BO}`)).toHaveLength(1));
     expect(confirm).toHaveBeenCalledWith(expect.stringContaining('Remove Bo'));
+    // Reset MFA is offered for a teammate with factors, never for oneself or someone without.
+    expect(() => button(rows()[0]!, 'Reset MFA')).toThrow();
+    expect(() => button(rows()[1]!, 'Reset MFA')).toThrow();
+    const cy = rows().find((r) => r.querySelector('td')?.textContent === 'Cy')!;
+    await act(() => button(cy, 'Reset MFA').click());
+    await vi.waitFor(() => expect(s.find(`DELETE /v1/admin/members/${CY}/mfa`)).toHaveLength(1));
 
     // The server's refusal (the last owner) is shown inline, next to the row.
     await choose(el.querySelector<HTMLSelectElement>('select[aria-label="Role of Ann"]')!, 'admin');
@@ -700,7 +707,9 @@ describe('sign-in & SSO settings', () => {
     await submit(el.querySelector('#oidc-issuer')!.closest('form')!);
     await vi.waitFor(() => expect(s.find('PUT /v1/admin/sso/oidc')).toHaveLength(1));
     expect(s.find('PUT /v1/admin/sso/oidc')[0]!.body).toEqual({ issuer: 'https://idp.example', clientId: 'parley', allowedDomains: ['acme.example', 'acme.org'], defaultRole: 'agent', groupsClaim: 'groups', groupRoles: [{ group: 'admins', role: 'admin' }] });
-    expect(el.textContent).toContain('Not configured. After saving, register the SP entity ID');
+    // No SAML connection yet: what to register at the IdP is shown all the same.
+    expect(el.textContent).toContain('Not configured yet. Register this service provider');
+    expect(el.textContent).toContain(`${location.origin}/v1/auth/sso/saml/${TENANT.id}/acs`);
     expectSameOriginCookiesOnly(s.calls);
   });
 

@@ -232,7 +232,13 @@ function ConnectionActions({ canEdit, busy, exists, onRemove, saved }: { canEdit
   );
 }
 
-function OidcForm({ api, canEdit }: { api: Api; canEdit: boolean }) {
+/** Where the server will expect the IdP's answers (the same paths it reports once a connection is saved). */
+export const expectedUrls = (origin: string, tenantId: string) => {
+  const saml = `${origin}/v1/auth/sso/saml/${tenantId}`;
+  return { redirectUri: `${origin}/v1/auth/sso/oidc/${tenantId}/callback`, spEntityId: saml, acsUrl: `${saml}/acs`, metadataUrl: `${saml}/metadata` };
+};
+
+function OidcForm({ api, canEdit, tenantId }: { api: Api; canEdit: boolean; tenantId: string }) {
   const loaded = useLoad(() => loadConnection<Oidc>(api, '/sso/oidc'));
   const [issuer, setIssuer] = useState('');
   const [clientId, setClientId] = useState('');
@@ -270,7 +276,8 @@ function OidcForm({ api, canEdit }: { api: Api; canEdit: boolean }) {
       {loaded.data?.forbidden ? <p class="muted">Your role cannot see this connection.</p> : null}
       {loaded.data && !loaded.data.forbidden ? (
         <form onSubmit={submit} class="card">
-          {c ? <Registered items={[['Redirect URI to register at the identity provider', c.redirectUri]]} /> : <p class="muted">Not configured. After saving, register the redirect URI shown here at your identity provider.</p>}
+          {c ? null : <p class="muted">Not configured yet. Register this redirect URI at your identity provider to get a client ID and secret:</p>}
+          <Registered items={[['Redirect URI to register at the identity provider', c?.redirectUri ?? expectedUrls(location.origin, tenantId).redirectUri]]} />
           <fieldset disabled={!canEdit}>
             <legend>Identity provider</legend>
             <label for="oidc-issuer">Issuer URL</label>
@@ -297,7 +304,7 @@ function OidcForm({ api, canEdit }: { api: Api; canEdit: boolean }) {
   );
 }
 
-function SamlForm({ api, canEdit }: { api: Api; canEdit: boolean }) {
+function SamlForm({ api, canEdit, tenantId }: { api: Api; canEdit: boolean; tenantId: string }) {
   const loaded = useLoad(() => loadConnection<Saml>(api, '/sso/saml'));
   const [entryPoint, setEntryPoint] = useState('');
   const [idpIssuer, setIdpIssuer] = useState('');
@@ -335,17 +342,14 @@ function SamlForm({ api, canEdit }: { api: Api; canEdit: boolean }) {
       {loaded.data?.forbidden ? <p class="muted">Your role cannot see this connection.</p> : null}
       {loaded.data && !loaded.data.forbidden ? (
         <form onSubmit={submit} class="card">
-          {c ? (
-            <Registered
-              items={[
-                ['SP entity ID (audience)', c.spEntityId],
-                ['ACS URL (reply URL)', c.acsUrl],
-                ['SP metadata URL', c.metadataUrl],
-              ]}
-            />
-          ) : (
-            <p class="muted">Not configured. After saving, register the SP entity ID and ACS URL shown here at your identity provider.</p>
-          )}
+          {c ? null : <p class="muted">Not configured yet. Register this service provider at your identity provider:</p>}
+          <Registered
+            items={(({ spEntityId, acsUrl, metadataUrl }) => [
+              ['SP entity ID (audience)', spEntityId],
+              ['ACS URL (reply URL)', acsUrl],
+              ['SP metadata URL', metadataUrl],
+            ])(c ?? expectedUrls(location.origin, tenantId)) as [string, string][]}
+          />
           <fieldset disabled={!canEdit}>
             <legend>Identity provider</legend>
             <label for="saml-entry-point">Single sign-on URL (HTTP-Redirect binding)</label>
@@ -369,8 +373,8 @@ export function SignInSettingsView({ api, me }: ViewProps) {
   return (
     <div class="signin-settings">
       <PolicyForm api={api} canEdit={canEdit} />
-      <OidcForm api={api} canEdit={canEdit} />
-      <SamlForm api={api} canEdit={canEdit} />
+      <OidcForm api={api} canEdit={canEdit} tenantId={me.tenant.id} />
+      <SamlForm api={api} canEdit={canEdit} tenantId={me.tenant.id} />
     </div>
   );
 }

@@ -47,6 +47,13 @@ function MemberRow({ member, me, canWrite, api, onChanged }: { member: Member; m
       onChanged();
     });
   };
+  const resetMfa = () => {
+    if (!confirm(`Reset the second factors of ${member.displayName}? Their authenticator app, passkeys and recovery codes stop working; they set up new ones at their next sign-in if the team requires it.`)) return;
+    void action.run(async () => {
+      await api('DELETE', `/members/${member.id}/mfa`);
+      onChanged();
+    });
+  };
   const endSessions = () =>
     void action.run(async () => {
       const r = await api<{ ended?: number }>('DELETE', `/members/${member.id}/sessions`);
@@ -85,6 +92,11 @@ function MemberRow({ member, me, canWrite, api, onChanged }: { member: Member; m
             <button type="button" class="small secondary" disabled={action.busy} onClick={() => patch({ status: member.status === 'active' ? 'disabled' : 'active' })}>
               {member.status === 'active' ? 'Disable' : 'Enable'}
             </button>
+            {!self && (member.mfa.totp || member.mfa.passkeys > 0) ? (
+              <button type="button" class="small secondary" disabled={action.busy} onClick={resetMfa}>
+                Reset MFA
+              </button>
+            ) : null}
             <button type="button" class="small secondary" disabled={action.busy} onClick={endSessions}>
               End sessions
             </button>
