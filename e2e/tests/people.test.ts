@@ -1,0 +1,186 @@
+// People in Chromium: signing in to the console with an account, the session cookies as the browser keeps
+// them, a cross-site form and fetch refused, a stolen refresh token ending the session, and SAML single
+// sign-on through an identity provider and back, with an attack refused.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { inflateRawSync } from 'node:zlib';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { TestApp } from '../../server/src/test/app.js';
+import { startTestApp } from '../../server/src/test/app.js';
+import { ConsoleClient, signedInMember, STRONG_PASSWORD } from '../../server/src/test/console.js';
+import { call } from '../../server/src/test/http.js';
+import { postBinding, TestIdp } from '../../server/src/test/saml-idp.js';
+import type { CreatedTenant } from '../../server/src/tenants/service.js';
+import { ensureConsoleBuilt, hostPage, launch, type HostPage } from './harness.js';
+
+let app: TestApp;
+let browser: Browser;
+let other: HostPage;
+let acme: CreatedTenant;
+
+beforeAll(async () => {
+  ensureConsoleBuilt();
+  [app, browser, other] = await Promise.all([startTestApp(), launch(), hostPage('127.0.0.1')]);
+  acme = await app.tenant('Acme', ['acme.example']);
+});
+afterAll(async () => {
+  await browser?.close();
+  await other?.close();
+  await app?.close();
+});
+
+async function signInThroughConsole(context: BrowserContext, email: string): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(`${app.url}/console/`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(STRONG_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  return page;
+}
+
+const domainCount = async () =>
+  (await app.runtime.db.withOwner((tx) => tx.query<{ n: number }>('SELECT count(*)::int AS n FROM tenant_domains WHERE tenant_id = $1', [acme.tenant.id]))).rows[0]!.n;
+
+describe('console sign-in in Chromium', () => {
+  test('an owner signs in with a password; the session lives only in HttpOnly __Host- cookies', async () => {
+    const owner = await signedInMember(app, acme.tenant.id, 'owner', 'ann@acme.example');
+    const context = await browser.newContext();
+    try {
+      const page = await signInThroughConsole(context, owner.email);
+      await expect.poll(() => page.locator('header').innerText()).toMatch(/owner person.*owner/is);
+      const cookies = await context.cookies(app.url);
+      expect(cookies.map((c) => c.name).sort()).toEqual(['__Host-parley_access', '__Host-parley_refresh']);
+      for (const c of cookies) expect(c).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Strict', path: '/', domain: '127.0.0.1' });
+      // Nothing a script on the page could read or steal.
+      expect(await page.evaluate(() => [document.cookie, sessionStorage.length, localStorage.length])).toEqual(['', 0, 0]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a form and a fetch from another origin of the same site carry the cookies, and are refused', async () => {
+    const owner = await signedInMember(app, acme.tenant.id, 'owner', 'csrf-owner@acme.example');
+    const context = await browser.newContext();
+    try {
+      await signInThroughConsole(context, owner.email);
+      const before = await domainCount();
+      const seen: { status: number; cookie: boolean }[] = [];
+      context.on('response', async (r) => {
+        if (r.url().endsWith('/v1/admin/domains')) seen.push({ status: r.status(), cookie: /__Host-parley_access/.test((await r.request().allHeaders()).cookie ?? '') });
+      });
+      // 127.0.0.1 on another port: same site as the console (so SameSite=Strict cookies are sent), not the same origin.
+      other.set(`<!doctype html><title>evil</title>
+        <form id="f" method="post" action="${app.url}/v1/admin/domains" enctype="text/plain">
+          <input name='{"pattern":"evil.example","x":"' value='"}'></form>
+        <script>fetch(${JSON.stringify(app.url + '/v1/admin/domains')}, { method: 'POST', credentials: 'include', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pattern: 'evil2.example' }) }).catch(() => {}).finally(() => document.getElementById('f').submit());</script>`);
+      const evil = await context.newPage();
+      await evil.goto(other.origin);
+      await expect.poll(() => seen.length, { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
+      expect(seen.every((s) => s.status === 403)).toBe(true);
+      expect(seen.some((s) => s.cookie)).toBe(true);
+      expect(await domainCount()).toBe(before);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a stolen refresh token used by the thief first ends the session when the real browser refreshes', async () => {
+    const owner = await signedInMember(app, acme.tenant.id, 'admin', 'theft@acme.example');
+    const context = await browser.newContext();
+    try {
+      const page = await signInThroughConsole(context, owner.email);
+      const refresh = (await context.cookies(app.url)).find((c) => c.name === '__Host-parley_refresh')!.value;
+      const thief = new ConsoleClient(app.url);
+      thief.jar.set('__Host-parley_refresh', refresh);
+      expect((await thief.call('POST', '/v1/auth/refresh')).status).toBe(204);
+      expect((await thief.call('GET', '/v1/admin/me')).status).toBe(200);
+      // The browser's access token expires; its next refresh presents the spent token.
+      await context.clearCookies({ name: '__Host-parley_access' });
+      await page.reload();
+      await page.getByLabel('Email').waitFor();
+      expect((await thief.call('GET', '/v1/admin/me')).status).toBe(401);
+      const audit = (await call(app.url, 'GET', '/v1/admin/audit?limit=1000', { key: acme.secretKey })).body.entries;
+      expect(audit.some((e: { action: string; actor: { id: string } }) => e.action === 'member.session_reuse_detected' && e.actor.id === owner.memberId)).toBe(true);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+/** A SAML IdP on its own origin: its sign-in page answers the AuthnRequest with an auto-posting form. */
+async function samlIdp(idp: TestIdp, who: { email: string; displayName: string; groups: string[] }): Promise<{ url: string; mode: 'signed' | 'unsigned'; server: Server }> {
+  const state = { url: '', mode: 'signed' as 'signed' | 'unsigned', server: null as unknown as Server };
+  state.server = createServer((req, res) => {
+    const q = new URL(req.url!, 'http://idp').searchParams;
+    const request = inflateRawSync(Buffer.from(q.get('SAMLRequest') ?? '', 'base64')).toString();
+    const id = /ID="([^"]+)"/.exec(request)![1]!;
+    const acsUrl = /AssertionConsumerServiceURL="([^"]+)"/.exec(request)![1]!;
+    const audience = /<saml:Issuer[^>]*>([^<]+)</.exec(request)![1]!;
+    const input = { inResponseTo: id, acsUrl, audience, ...who };
+    const xml = idp.signedResponse(input, { signAssertion: state.mode === 'signed' });
+    res.setHeader('content-type', 'text/html');
+    res.end(`<!doctype html><title>IdP</title><p>Signing you in…</p>
+      <form id="f" method="post" action="${acsUrl}"><input type="hidden" name="SAMLResponse" value="${postBinding(xml)}">
+      <input type="hidden" name="RelayState" value="${(q.get('RelayState') ?? '').replace(/"/g, '&quot;')}"></form>
+      <script>document.getElementById('f').submit()</script>`);
+  });
+  await new Promise<void>((r) => state.server.listen(0, '127.0.0.1', r));
+  state.url = `http://localhost:${(state.server.address() as AddressInfo).port}/sso`;
+  return state;
+}
+
+describe('SAML single sign-on in Chromium', () => {
+  test('console → IdP → back signed in, role from the group mapping; an unsigned assertion is refused with a clear message and audited', async () => {
+    const ten = await app.tenant('Samlco', ['samlco.example']);
+    const owner = await signedInMember(app, ten.tenant.id, 'owner', 'owner@samlco.example');
+    const idp = new TestIdp('https://idp.samlco.example/entity');
+    const server = await samlIdp(idp, { email: 'sam@samlco.example', displayName: 'Sam Support', groups: ['support-team'] });
+    try {
+      const put = await owner.client.call('PUT', '/v1/admin/sso/saml', {
+        entryPoint: server.url,
+        idpIssuer: idp.entityId,
+        idpCertificates: [idp.certPem],
+        allowedDomains: ['samlco.example'],
+        defaultRole: 'analyst',
+        groupRoles: [{ group: 'support-team', role: 'agent' }],
+      });
+      expect(put.status).toBe(200);
+      const context = await browser.newContext();
+      try {
+        const page = await context.newPage();
+        await page.goto(`${app.url}/console/`);
+        await page.getByRole('button', { name: 'Sign in with SSO' }).click();
+        await page.getByLabel('Work email').fill('sam@samlco.example');
+        await page.getByRole('button', { name: 'Continue' }).click();
+        await page.getByRole('button', { name: 'Sign out' }).waitFor({ timeout: 20_000 });
+        expect(page.url()).toBe(`${app.url}/console/`);
+        await expect.poll(() => page.locator('header').innerText()).toMatch(/Sam Support.*agent.*Samlco/is);
+        await page.getByRole('link', { name: 'Inbox' }).waitFor();
+        expect(await page.getByRole('link', { name: 'Team' }).count()).toBe(1); // agents read the team (members:read)
+        expect(await page.getByRole('link', { name: 'API keys' }).count()).toBe(0);
+
+        // The same IdP, now sending an unsigned assertion (a forged one would look the same).
+        server.mode = 'unsigned';
+        const forged = await context.newPage();
+        await context.clearCookies();
+        await forged.goto(`${app.url}/console/`);
+        await forged.getByRole('button', { name: 'Sign in with SSO' }).click();
+        await forged.getByLabel('Work email').fill('sam@samlco.example');
+        await forged.getByRole('button', { name: 'Continue' }).click();
+        await forged.getByRole('alert').first().waitFor({ timeout: 20_000 });
+        expect(await forged.getByRole('alert').first().innerText()).toMatch(/sign/i);
+        expect(new URL(forged.url()).search).toBe(''); // the code is read, then removed from the address bar
+        expect((await context.cookies(app.url)).some((c) => c.name === '__Host-parley_access')).toBe(false);
+        const audit = (await call(app.url, 'GET', '/v1/admin/audit?limit=1000', { key: ten.secretKey })).body.entries;
+        expect(audit.filter((e: { action: string }) => e.action === 'sso.saml_refused').map((e: { metadata: { reason: string } }) => e.metadata.reason)).toContain('unsigned');
+        expect(audit.some((e: { action: string; metadata: { via?: string } }) => e.action === 'member.join' && e.metadata.via === 'saml')).toBe(true);
+      } finally {
+        await context.close();
+      }
+    } finally {
+      server.server.close();
+    }
+  });
+});
