@@ -1,0 +1,538 @@
+// OIDC sign-in against a real OpenID Provider (oidc-provider) on 127.0.0.1: the happy path, and each attack
+// refused with its reason — a wrong nonce, a token for another client, an expired code, a replayed code, a
+// callback from another browser, an address outside the allowed domains, an unverified address, an ID
+// token whose signature does not verify, and an issuer on a private address in production.
+import Provider from 'oidc-provider';
+import { createHash } from 'node:crypto';
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { DomainError } from '../../errors.js';
+import { DEVELOPMENT_ALLOW, Outbound, parseAllowList } from '../../outbound/outbound.js';
+import type { CreatedTenant } from '../../tenants/service.js';
+import { startTestApp, type TestApp } from '../../test/app.js';
+import { finishOidcSignIn, OidcRefusal, startOidcSignIn, type OidcDeps } from './oidc.js';
+import { deleteOidcConnection, getOidcConnection, putOidcConnection } from './oidc-admin.js';
+
+// ---------------------------------------------------------------------------------------------------------
+// A real OpenID Provider, behind a front server that can tamper with token responses (a compromised or
+// mixed-up IdP), with a test-only interaction route that signs in whichever account the test chose.
+
+interface Account {
+  email: string;
+  email_verified: boolean;
+  name: string;
+  groups: string[];
+}
+
+interface Op {
+  issuer: string;
+  provider: any;
+  accounts: Map<string, Account>;
+  /** Which account the next interaction signs in. */
+  signInAs: string;
+  /** Lifetime of the next authorization codes, in seconds. */
+  codeTtl: number;
+  /** Rewrites the next token endpoint responses (JSON body) while set. */
+  tamperToken: ((body: Record<string, unknown>) => Record<string, unknown>) | null;
+  close(): Promise<void>;
+}
+
+const listen = (s: Server) => new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as AddressInfo).port)));
+const closeServer = (s: Server) =>
+  new Promise<void>((r) => {
+    s.closeAllConnections();
+    s.close(() => r());
+  });
+
+async function startOp(clients: { client_id: string; client_secret: string; redirect_uris: string[] }[]): Promise<Op> {
+  const front = createServer();
+  const frontPort = await listen(front);
+  const issuer = `http://127.0.0.1:${frontPort}`;
+  const op: Op = {
+    issuer,
+    provider: null,
+    accounts: new Map(),
+    signInAs: '',
+    codeTtl: 60,
+    tamperToken: null,
+    close: async () => undefined,
+  };
+  const provider = new Provider(issuer, {
+    clients: clients.map((c) => ({ ...c, grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' })),
+    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'], groups: ['groups'] },
+    scopes: ['openid', 'email', 'profile', 'groups', 'offline_access'],
+    features: { devInteractions: { enabled: false } },
+    pkce: { required: () => true },
+    ttl: { AuthorizationCode: () => op.codeTtl, AccessToken: 600, IdToken: 600, Grant: 600, Session: 600, Interaction: 600 },
+    cookies: { keys: ['test-cookie-key-0123456789abcdef'] },
+    interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
+    findAccount: async (_ctx: unknown, id: string) => {
+      const a = op.accounts.get(id);
+      return a && { accountId: id, claims: async () => ({ sub: id, ...a }) };
+    },
+  });
+  op.provider = provider;
+  const opHandler = provider.callback();
+  const inner = createServer(async (req, res) => {
+    if (req.url?.startsWith('/interaction/')) {
+      try {
+        const details = await provider.interactionDetails(req, res);
+        const accountId = op.signInAs;
+        const grant = new provider.Grant({ accountId, clientId: details.params.client_id });
+        grant.addOIDCScope(String(details.params.scope));
+        const grantId = await grant.save();
+        await provider.interactionFinished(req, res, { login: { accountId }, consent: { grantId } }, { mergeWithLastSubmission: false });
+      } catch (err) {
+        res.statusCode = 500;
+        res.end(String(err));
+      }
+      return;
+    }
+    opHandler(req, res);
+  });
+  const innerPort = await listen(inner);
+  // The front: forwards everything to the provider; token responses may be rewritten by the test.
+  front.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const upstream = httpRequest({ host: '127.0.0.1', port: innerPort, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      const tamper = op.tamperToken;
+      if (req.url === '/token' && tamper && up.statusCode === 200) {
+        const chunks: Buffer[] = [];
+        up.on('data', (c: Buffer) => chunks.push(c));
+        up.on('end', () => {
+          const body = JSON.stringify(tamper(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
+          const headers = { ...up.headers, 'content-length': String(Buffer.byteLength(body)) };
+          delete headers['content-encoding'];
+          res.writeHead(200, headers);
+          res.end(body);
+        });
+        return;
+      }
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    req.pipe(upstream);
+  });
+  op.close = async () => {
+    await closeServer(front);
+    await closeServer(inner);
+  };
+  return op;
+}
+
+/** A browser, as far as the OP is concerned: a cookie jar and manual redirects. */
+class Browser {
+  cookies = new Map<string, string>();
+  /** Follows redirects from `url` until one points at `stopAt`; returns that URL. */
+  async follow(url: string, stopAt: string): Promise<URL> {
+    let next = url;
+    for (let i = 0; i < 15; i++) {
+      if (next.startsWith(stopAt)) return new URL(next);
+      const res = await fetch(next, { redirect: 'manual', headers: { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } });
+      for (const c of res.headers.getSetCookie()) {
+        const [pair] = c.split(';');
+        const eq = pair!.indexOf('=');
+        const name = pair!.slice(0, eq).trim();
+        const value = pair!.slice(eq + 1).trim();
+        if (/expires=Thu, 01 Jan 1970/i.test(c) || value === '') this.cookies.delete(name);
+        else this.cookies.set(name, value);
+      }
+      const location = res.headers.get('location');
+      if (!location) throw new Error(`the OP stopped at ${res.status}: ${(await res.text()).slice(0, 300)}`);
+      await res.body?.cancel();
+      next = new URL(location, next).href;
+    }
+    throw new Error('too many redirects');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+const PUBLIC_URL = 'https://parley.test';
+const devOutbound = () => new Outbound({ env: 'development', allow: parseAllowList(DEVELOPMENT_ALLOW) });
+const ctxFor = (tenantId: string) => ({ requestId: null, actor: { type: 'cli' as const, id: 'test' }, tenantId });
+const callbackPrefix = (tenantId: string) => `${PUBLIC_URL}/v1/auth/sso/oidc/${tenantId}/callback`;
+
+describe('OIDC sign-in (protocol)', () => {
+  let t: TestApp;
+  let acme: CreatedTenant;
+  let beta: CreatedTenant;
+  let op: Op;
+  let deps: OidcDeps;
+
+  beforeAll(async () => {
+    t = await startTestApp({ PARLEY_PUBLIC_URL: PUBLIC_URL });
+    acme = await t.tenant('Acme', ['acme.example']);
+    beta = await t.tenant('Beta', ['beta.example']);
+    op = await startOp([
+      { client_id: 'parley-acme', client_secret: 'acme-secret-0123456789', redirect_uris: [callbackPrefix(acme.tenant.id)] },
+      { client_id: 'parley-beta', client_secret: 'beta-secret-0123456789', redirect_uris: [callbackPrefix(beta.tenant.id)] },
+    ]);
+    op.accounts.set('ada', { email: 'Ada@Acme.example', email_verified: true, name: 'Ada Lovelace', groups: ['eng', 'support-admins'] });
+    op.accounts.set('bob', { email: 'bob@beta.example', email_verified: true, name: 'Bob', groups: [] });
+    op.accounts.set('eve', { email: 'eve@evil.example', email_verified: true, name: 'Eve', groups: [] });
+    op.accounts.set('una', { email: 'una@acme.example', email_verified: false, name: 'Una', groups: [] });
+    deps = { db: t.runtime.db, audit: t.runtime.audit, keyring: t.runtime.keyring, outbound: devOutbound(), publicUrl: PUBLIC_URL };
+    await putOidcConnection(deps, ctxFor(acme.tenant.id), {
+      issuer: op.issuer,
+      clientId: 'parley-acme',
+      clientSecret: 'acme-secret-0123456789',
+      allowedDomains: ['acme.example'],
+      defaultRole: 'agent',
+      groupsClaim: 'groups',
+      groupRoles: [{ group: 'support-admins', role: 'admin' }],
+    });
+    await putOidcConnection(deps, ctxFor(beta.tenant.id), {
+      issuer: op.issuer,
+      clientId: 'parley-beta',
+      clientSecret: 'beta-secret-0123456789',
+      allowedDomains: ['beta.example'],
+      defaultRole: 'analyst',
+      groupsClaim: 'groups',
+      groupRoles: [],
+    });
+  });
+  afterAll(async () => {
+    await op?.close();
+    await t?.close();
+  });
+
+  /** Starts a sign-in for `tenantId` as `account` and returns the callback the OP sends the browser to. */
+  async function atIdp(tenantId: string, account: string, binding?: string) {
+    const started = await startOidcSignIn(deps, tenantId, { requestId: null, binding });
+    op.signInAs = account;
+    const callback = await new Browser().follow(started.url, callbackPrefix(tenantId));
+    return { ...started, callback, state: callback.searchParams.get('state')! };
+  }
+  const finish = (tenantId: string, callback: URL, binding: string | null) => finishOidcSignIn(deps, tenantId, { requestId: null, query: callback.searchParams, binding });
+  async function refused(p: Promise<unknown>): Promise<string> {
+    const err = await p.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(OidcRefusal);
+    return (err as OidcRefusal).reason;
+  }
+
+  test('the authorization request carries PKCE S256, state, nonce and the scopes', async () => {
+    const { url } = await startOidcSignIn(deps, acme.tenant.id, { requestId: null });
+    const u = new URL(url);
+    expect(u.origin).toBe(op.issuer);
+    expect(u.searchParams.get('response_type')).toBe('code');
+    expect(u.searchParams.get('client_id')).toBe('parley-acme');
+    expect(u.searchParams.get('redirect_uri')).toBe(callbackPrefix(acme.tenant.id));
+    expect(u.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(u.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(u.searchParams.get('state')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(u.searchParams.get('nonce')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(u.searchParams.get('scope')!.split(' ').sort()).toEqual(['email', 'groups', 'openid', 'profile']);
+  });
+
+  test('the happy path: a verified profile, email lower-cased, groups from the IdP', async () => {
+    const { callback, bindingToken } = await atIdp(acme.tenant.id, 'ada');
+    const profile = await finish(acme.tenant.id, callback, bindingToken);
+    expect(profile).toEqual({ email: 'ada@acme.example', displayName: 'Ada Lovelace', groups: ['eng', 'support-admins'], subject: 'ada' });
+  });
+
+  test('the stored request is single use and bound to the browser: the binding is stored as a hash only', async () => {
+    const { state, bindingToken } = await atIdp(acme.tenant.id, 'ada');
+    const row = await t.runtime.db.withTenant(acme.tenant.id, { requestId: null }, async (tx) => (await tx.query<{ binding: Buffer; data: object }>('SELECT binding, data FROM sso_requests WHERE id = $1', [state])).rows[0]!);
+    expect(Buffer.from(row.binding).equals(createHash('sha256').update(bindingToken).digest())).toBe(true);
+    expect(JSON.stringify(row)).not.toContain(bindingToken);
+  });
+
+  test('a replayed callback (the same code and state twice) is refused: state_used', async () => {
+    const { callback, bindingToken } = await atIdp(acme.tenant.id, 'ada');
+    await finish(acme.tenant.id, callback, bindingToken);
+    expect(await refused(finish(acme.tenant.id, callback, bindingToken))).toBe('state_used');
+  });
+
+  test('a replayed code under a fresh state of the same browser is refused: code_replayed', async () => {
+    const first = await atIdp(acme.tenant.id, 'ada');
+    await finish(acme.tenant.id, first.callback, first.bindingToken);
+    const second = await atIdp(acme.tenant.id, 'ada', first.bindingToken);
+    const forged = new URL(second.callback);
+    forged.searchParams.set('code', first.callback.searchParams.get('code')!);
+    expect(await refused(finish(acme.tenant.id, forged, first.bindingToken))).toBe('code_replayed');
+  });
+
+  test('state from another browser (binding cookie missing or different) is refused: binding_mismatch', async () => {
+    const a = await atIdp(acme.tenant.id, 'ada');
+    expect(await refused(finish(acme.tenant.id, a.callback, null))).toBe('binding_mismatch');
+    const b = await atIdp(acme.tenant.id, 'ada');
+    const other = (await startOidcSignIn(deps, acme.tenant.id, { requestId: null })).bindingToken;
+    expect(await refused(finish(acme.tenant.id, b.callback, other))).toBe('binding_mismatch');
+    // …and the request is spent: the right browser cannot use it afterwards either.
+    expect(await refused(finish(acme.tenant.id, b.callback, b.bindingToken))).toBe('state_used');
+  });
+
+  test('an unknown state is refused: state_unknown', async () => {
+    const a = await atIdp(acme.tenant.id, 'ada');
+    const forged = new URL(a.callback);
+    forged.searchParams.set('state', 'x'.repeat(43));
+    expect(await refused(finish(acme.tenant.id, forged, a.bindingToken))).toBe('state_unknown');
+    forged.searchParams.delete('state');
+    expect(await refused(finish(acme.tenant.id, forged, a.bindingToken))).toBe('state_unknown');
+  });
+
+  test('state of one tenant presented at another tenant is unknown there', async () => {
+    const a = await atIdp(acme.tenant.id, 'ada');
+    expect(await refused(finish(beta.tenant.id, a.callback, a.bindingToken))).toBe('state_unknown');
+  });
+
+  test('an expired request is refused: state_expired', async () => {
+    const a = await atIdp(acme.tenant.id, 'ada');
+    await t.runtime.db.withOwner((tx) => tx.query("UPDATE sso_requests SET expires_at = now() - interval '1 second' WHERE id = $1", [a.state]));
+    expect(await refused(finish(acme.tenant.id, a.callback, a.bindingToken))).toBe('state_expired');
+  });
+
+  test('a wrong nonce (the ID token answers another request) is refused: nonce_mismatch', async () => {
+    const a = await atIdp(acme.tenant.id, 'ada');
+    await t.runtime.db.withOwner((tx) => tx.query(`UPDATE sso_requests SET data = jsonb_set(data, '{nonce}', '"not-the-nonce-the-op-signed"') WHERE id = $1`, [a.state]));
+    expect(await refused(finish(acme.tenant.id, a.callback, a.bindingToken))).toBe('nonce_mismatch');
+  });
+
+  test("a code issued to another client (another tenant's) is refused by the issuer: code_invalid", async () => {
+    const a = await atIdp(acme.tenant.id, 'ada');
+    const b = await atIdp(beta.tenant.id, 'bob');
+    const swapped = new URL(a.callback);
+    swapped.searchParams.set('code', b.callback.searchParams.get('code')!);
+    expect(await refused(finish(acme.tenant.id, swapped, a.bindingToken))).toBe('code_invalid');
+  });
+
+  test('an ID token for another client, slipped into the token response, is refused: audience_mismatch', async () => {
+    // A genuine, correctly signed ID token of the same issuer, but for the other client.
+    const b = await atIdp(beta.tenant.id, 'bob');
+    let betaIdToken = '';
+    op.tamperToken = (body) => {
+      betaIdToken = String(body.id_token);
+      return body;
+    };
+    await finish(beta.tenant.id, b.callback, b.bindingToken);
+    const a = await atIdp(acme.tenant.id, 'ada');
+    op.tamperToken = (body) => ({ ...body, id_token: betaIdToken });
+    try {
+      expect(await refused(finish(acme.tenant.id, a.callback, a.bindingToken))).toBe('audience_mismatch');
+    } finally {
+      op.tamperToken = null;
+    }
+  });
+
+  test('an ID token whose signature does not verify against the JWKS is refused: signature_invalid', async () => {
+    const a = await atIdp(acme.tenant.id, 'ada');
+    op.tamperToken = (body) => {
+      const [h, p, s] = String(body.id_token).split('.');
+      const sig = Buffer.from(s!, 'base64url');
+      sig[0]! ^= 0xff;
+      return { ...body, id_token: `${h}.${p}.${sig.toString('base64url')}` };
+    };
+    try {
+      expect(await refused(finish(acme.tenant.id, a.callback, a.bindingToken))).toBe('signature_invalid');
+    } finally {
+      op.tamperToken = null;
+    }
+  });
+
+  test('an ID token with changed claims (re-encoded payload, original signature) is refused', async () => {
+    const a = await atIdp(acme.tenant.id, 'ada');
+    op.tamperToken = (body) => {
+      const [h, p, s] = String(body.id_token).split('.');
+      const claims = JSON.parse(Buffer.from(p!, 'base64url').toString('utf8'));
+      return { ...body, id_token: `${h}.${Buffer.from(JSON.stringify({ ...claims, sub: 'someone-else' })).toString('base64url')}.${s}` };
+    };
+    try {
+      expect(await refused(finish(acme.tenant.id, a.callback, a.bindingToken))).toBe('signature_invalid');
+    } finally {
+      op.tamperToken = null;
+    }
+  });
+
+  test('an expired code is refused by the issuer: code_invalid', async () => {
+    op.codeTtl = 1;
+    let a: Awaited<ReturnType<typeof atIdp>>;
+    try {
+      a = await atIdp(acme.tenant.id, 'ada');
+    } finally {
+      op.codeTtl = 60;
+    }
+    const issued = Math.floor(Date.now() / 1000);
+    // oidc-provider counts in whole seconds: wait until the code's second of expiry has passed.
+    await vi.waitFor(() => expect(Math.floor(Date.now() / 1000)).toBeGreaterThan(issued + 1), { timeout: 5000, interval: 100 });
+    expect(await refused(finish(acme.tenant.id, a.callback, a.bindingToken))).toBe('code_invalid');
+  });
+
+  test('an address outside the allowed domains is refused: domain_not_allowed', async () => {
+    const a = await atIdp(acme.tenant.id, 'eve');
+    expect(await refused(finish(acme.tenant.id, a.callback, a.bindingToken))).toBe('domain_not_allowed');
+  });
+
+  test('an address the IdP has not verified is refused: email_unverified', async () => {
+    const a = await atIdp(acme.tenant.id, 'una');
+    expect(await refused(finish(acme.tenant.id, a.callback, a.bindingToken))).toBe('email_unverified');
+  });
+
+  test('an error answer of the IdP (the person declined) is refused: idp_error', async () => {
+    const a = await atIdp(acme.tenant.id, 'ada');
+    const denied = new URL(callbackPrefix(acme.tenant.id));
+    denied.searchParams.set('error', 'access_denied');
+    denied.searchParams.set('state', a.state);
+    expect(await refused(finish(acme.tenant.id, denied, a.bindingToken))).toBe('idp_error');
+  });
+
+  test('a tenant without an OIDC connection: not_configured', async () => {
+    const gamma = await t.tenant('Gamma', ['gamma.example']);
+    expect(await refused(startOidcSignIn(deps, gamma.tenant.id, { requestId: null }))).toBe('not_configured');
+  });
+});
+
+describe('OIDC connection (admin service)', () => {
+  let t: TestApp;
+  let acme: CreatedTenant;
+  let op: Op;
+  let deps: OidcDeps;
+  const base = { clientId: 'parley-acme', allowedDomains: ['acme.example'], defaultRole: 'agent' as const, groupsClaim: 'groups', groupRoles: [] };
+
+  beforeAll(async () => {
+    t = await startTestApp({ PARLEY_PUBLIC_URL: PUBLIC_URL });
+    acme = await t.tenant('Acme', ['acme.example']);
+    op = await startOp([{ client_id: 'parley-acme', client_secret: 'acme-secret-0123456789', redirect_uris: [callbackPrefix(acme.tenant.id)] }]);
+    deps = { db: t.runtime.db, audit: t.runtime.audit, keyring: t.runtime.keyring, outbound: devOutbound(), publicUrl: PUBLIC_URL };
+  });
+  afterAll(async () => {
+    await op?.close();
+    await t?.close();
+  });
+
+  const invalidAt = async (p: Promise<unknown>) => {
+    const err = await p.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(DomainError);
+    return (err as DomainError).details.errors?.map((e) => `${e.path} ${e.code}`);
+  };
+
+  test('the secret is sealed, never read back, and never in the audit log', async () => {
+    const out = await putOidcConnection(deps, ctxFor(acme.tenant.id), { ...base, issuer: op.issuer, clientSecret: 'acme-secret-0123456789' });
+    expect(out).toEqual({ ...base, issuer: op.issuer, hasClientSecret: true, redirectUri: callbackPrefix(acme.tenant.id) });
+    expect(JSON.stringify(await getOidcConnection(deps, ctxFor(acme.tenant.id)))).not.toContain('acme-secret');
+    const stored = await t.runtime.db.withOwner(async (tx) => (await tx.query<{ config: object; secret_sealed: Buffer }>('SELECT config, secret_sealed FROM sso_connections')).rows);
+    expect(Buffer.from(stored[0]!.secret_sealed).toString('latin1')).not.toContain('acme-secret');
+    expect(JSON.stringify(stored[0]!.config)).not.toContain('acme-secret');
+    const audit = await t.runtime.db.withOwner(async (tx) => (await tx.query<{ action: string; metadata: object }>("SELECT action, metadata FROM audit_entries WHERE action LIKE 'sso.%'")).rows);
+    expect(audit.map((a) => a.action)).toEqual(['sso.oidc_configured']);
+    expect(audit[0]!.metadata).toMatchObject({ issuer: op.issuer, clientId: 'parley-acme', allowedDomains: ['acme.example'], clientSecret: 'replaced' });
+    expect(JSON.stringify(audit)).not.toContain('acme-secret');
+  });
+
+  test('a stored secret is never sent to another issuer or client: changing either needs the secret again', async () => {
+    await putOidcConnection(deps, ctxFor(acme.tenant.id), { ...base, issuer: op.issuer, clientSecret: 'acme-secret-0123456789' });
+    const other = await startOp([{ client_id: 'parley-acme', client_secret: 'x', redirect_uris: [callbackPrefix(acme.tenant.id)] }]);
+    try {
+      expect(await invalidAt(putOidcConnection(deps, ctxFor(acme.tenant.id), { ...base, issuer: other.issuer }))).toEqual(['/clientSecret secret_required']);
+      expect(await invalidAt(putOidcConnection(deps, ctxFor(acme.tenant.id), { ...base, issuer: op.issuer, clientId: 'other-client' }))).toEqual(['/clientSecret secret_required']);
+    } finally {
+      await other.close();
+    }
+    // Same issuer and client: the stored secret stays.
+    expect((await putOidcConnection(deps, ctxFor(acme.tenant.id), { ...base, issuer: op.issuer, defaultRole: 'analyst' })).hasClientSecret).toBe(true);
+  });
+
+  test('the issuer is stored as its discovery document names it (a trailing slash is not kept)', async () => {
+    expect((await putOidcConnection(deps, ctxFor(acme.tenant.id), { ...base, issuer: `${op.issuer}/`, clientSecret: 's' })).issuer).toBe(op.issuer);
+  });
+
+  test('an issuer whose discovery document names another issuer is refused (a mix-up)', async () => {
+    const doc = await (await fetch(`${op.issuer}/.well-known/openid-configuration`)).json();
+    const mirror = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(doc)));
+    const port = await listen(mirror);
+    try {
+      expect(await invalidAt(putOidcConnection(deps, ctxFor(acme.tenant.id), { ...base, issuer: `http://127.0.0.1:${port}`, clientSecret: 's' }))).toEqual([
+        '/issuer discovery_failed',
+      ]);
+    } finally {
+      await closeServer(mirror);
+    }
+  });
+
+  test('an issuer that is not an OpenID Provider is refused', async () => {
+    const blank = createServer((_req, res) => res.writeHead(404).end());
+    const port = await listen(blank);
+    try {
+      expect(await invalidAt(putOidcConnection(deps, ctxFor(acme.tenant.id), { ...base, issuer: `http://127.0.0.1:${port}`, clientSecret: 's' }))).toEqual(['/issuer discovery_failed']);
+    } finally {
+      await closeServer(blank);
+    }
+  });
+
+  test('a group cannot grant the owner role', async () => {
+    expect(
+      await invalidAt(putOidcConnection(deps, ctxFor(acme.tenant.id), { ...base, issuer: op.issuer, groupRoles: [{ group: 'root', role: 'owner' }] })),
+    ).toEqual(['/groupRoles owner_role']);
+  });
+
+  test('removal is audited, and then nothing is configured', async () => {
+    await putOidcConnection(deps, ctxFor(acme.tenant.id), { ...base, issuer: op.issuer, clientSecret: 'acme-secret-0123456789' });
+    await deleteOidcConnection(deps, ctxFor(acme.tenant.id));
+    await expect(getOidcConnection(deps, ctxFor(acme.tenant.id))).rejects.toMatchObject({ code: 'not_found' });
+    await expect(deleteOidcConnection(deps, ctxFor(acme.tenant.id))).rejects.toMatchObject({ code: 'not_found' });
+    const audit = await t.runtime.db.withOwner(async (tx) => (await tx.query<{ metadata: object }>("SELECT metadata FROM audit_entries WHERE action = 'sso.oidc_removed'")).rows);
+    expect(audit).toHaveLength(1);
+    expect(audit[0]!.metadata).toEqual({ issuer: op.issuer, clientId: 'parley-acme', allowedDomains: ['acme.example'] });
+  });
+});
+
+describe('OIDC issuer in production (outbound refuses private destinations)', () => {
+  let t: TestApp;
+  let acme: CreatedTenant;
+  let op: Op;
+
+  beforeAll(async () => {
+    t = await startTestApp({ PARLEY_PUBLIC_URL: PUBLIC_URL });
+    acme = await t.tenant('Acme', ['acme.example']);
+    op = await startOp([{ client_id: 'parley-acme', client_secret: 'acme-secret-0123456789', redirect_uris: [callbackPrefix(acme.tenant.id)] }]);
+  });
+  afterAll(async () => {
+    await op?.close();
+    await t?.close();
+  });
+
+  test('at configuration: a private address or a name resolving to one is refused, naming the field', async () => {
+    const prod = new Outbound({ env: 'production', allow: parseAllowList(''), resolve: async () => [{ address: '10.1.2.3', family: 4 }] });
+    const deps = { db: t.runtime.db, audit: t.runtime.audit, keyring: t.runtime.keyring, outbound: prod, publicUrl: PUBLIC_URL };
+    const base = { clientId: 'c', clientSecret: 's', allowedDomains: ['acme.example'], defaultRole: 'agent' as const, groupsClaim: 'groups', groupRoles: [] };
+    for (const issuer of ['https://127.0.0.1:8443', 'https://169.254.169.254', op.issuer, 'https://idp.internal.example']) {
+      const err = await putOidcConnection(deps, ctxFor(acme.tenant.id), { ...base, issuer }).then(
+        () => null,
+        (e: unknown) => e as DomainError,
+      );
+      expect(err?.details.errors?.[0]?.path).toBe('/issuer');
+    }
+  });
+
+  test('at sign-in: a stored issuer now resolving to a private address is never contacted: issuer_refused', async () => {
+    // Saved while it resolved publicly (here: development allows 127.0.0.1), then production refuses it.
+    const dev = { db: t.runtime.db, audit: t.runtime.audit, keyring: t.runtime.keyring, outbound: devOutbound(), publicUrl: PUBLIC_URL };
+    await putOidcConnection(dev, ctxFor(acme.tenant.id), {
+      issuer: op.issuer,
+      clientId: 'parley-acme',
+      clientSecret: 'acme-secret-0123456789',
+      allowedDomains: ['acme.example'],
+      defaultRole: 'agent',
+      groupsClaim: 'groups',
+      groupRoles: [],
+    });
+    let contacted = 0;
+    op.provider.use(async (_ctx: unknown, next: () => Promise<void>) => {
+      contacted++;
+      await next();
+    });
+    const prod = { ...dev, outbound: new Outbound({ env: 'production', allow: parseAllowList('') }) };
+    const err = await startOidcSignIn(prod, acme.tenant.id, { requestId: null }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect((err as OidcRefusal).reason).toBe('issuer_refused');
+    expect(contacted).toBe(0);
+  });
+});
