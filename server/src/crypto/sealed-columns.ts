@@ -53,4 +53,11 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
     key: ['id'],
     context: (row) => `pii-tokens/${String(row.id)}`,
   },
+  {
+    // An OIDC client secret, bound to its connection kind.
+    table: 'sso_connections',
+    column: 'secret_sealed',
+    key: ['kind'],
+    context: (row) => `sso-secret/${String(row.kind)}`,
+  },
 ];
