@@ -11,6 +11,8 @@ import { DomainError } from '../../errors.js';
 import { DEVELOPMENT_ALLOW, Outbound, parseAllowList } from '../../outbound/outbound.js';
 import type { CreatedTenant } from '../../tenants/service.js';
 import { startTestApp, type TestApp } from '../../test/app.js';
+import { ConsoleClient, parseSetCookies, signedInMember } from '../../test/console.js';
+import { call } from '../../test/http.js';
 import { finishOidcSignIn, OidcRefusal, startOidcSignIn, type OidcDeps } from './oidc.js';
 import { deleteOidcConnection, getOidcConnection, putOidcConnection } from './oidc-admin.js';
 
@@ -534,5 +536,258 @@ describe('OIDC issuer in production (outbound refuses private destinations)', ()
     );
     expect((err as OidcRefusal).reason).toBe('issuer_refused');
     expect(contacted).toBe(0);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// End to end over HTTP: the admin API configures the connection, "Sign in with SSO" starts at the
+// foundation's route, the browser goes through the OP and lands on the callback, and comes out signed in
+// with the role from the group mapping. Each refusal: a redirect naming the reason, an audit entry, no session.
+
+describe('OIDC end to end over HTTP', () => {
+  let t: TestApp;
+  let acme: CreatedTenant;
+  let op: Op;
+  let owner: Awaited<ReturnType<typeof signedInMember>>;
+  const callbackPath = () => `/v1/auth/sso/oidc/${acme.tenant.id}/callback`;
+  const SECRET = 'acme-http-secret-0123456789';
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    acme = await t.tenant('Acme', ['acme.example']);
+    op = await startOp([{ client_id: 'parley-acme', client_secret: SECRET, redirect_uris: [`${t.url}${callbackPath()}`] }]);
+    op.accounts.set('ada', { email: 'ada@acme.example', email_verified: true, name: 'Ada Lovelace', groups: ['eng', 'support-admins'] });
+    op.accounts.set('cal', { email: 'cal@acme.example', email_verified: true, name: 'Cal', groups: ['eng'] });
+    op.accounts.set('dan', { email: 'dan@acme.example', email_verified: true, name: 'Dan', groups: [] });
+    op.accounts.set('eve', { email: 'eve@evil.example', email_verified: true, name: 'Eve', groups: ['support-admins'] });
+    op.accounts.set('una', { email: 'una@acme.example', email_verified: false, name: 'Una', groups: [] });
+    owner = await signedInMember(t, acme.tenant.id, 'owner', 'owner@acme.example');
+  });
+  afterAll(async () => {
+    await op?.close();
+    await t?.close();
+  });
+
+  const connection = () => ({
+    issuer: op.issuer,
+    clientId: 'parley-acme',
+    clientSecret: SECRET,
+    allowedDomains: ['acme.example'],
+    defaultRole: 'analyst',
+    groupsClaim: 'groups',
+    groupRoles: [
+      { group: 'support-admins', role: 'admin' },
+      { group: 'eng', role: 'agent' },
+    ],
+  });
+  const refusalsOf = async (reason: string) =>
+    Number(
+      (
+        await t.runtime.db.withOwner((tx) =>
+          tx.query<{ n: number }>(
+            `SELECT coalesce(sum(count), 0)::int AS n FROM audit_refusals WHERE tenant_id = $1 AND action = 'sso.oidc_refused' AND metadata->>'reason' = $2`,
+            [acme.tenant.id, reason],
+          ),
+        )
+      ).rows[0]!.n,
+    );
+  const auditEntries = async (action: string) =>
+    (
+      await t.runtime.db.withOwner((tx) =>
+        tx.query<{ actor_type: string; actor_id: string | null; metadata: Record<string, unknown> }>(
+          'SELECT actor_type, actor_id, metadata FROM audit_entries WHERE tenant_id = $1 AND action = $2 ORDER BY seq',
+          [acme.tenant.id, action],
+        ),
+      )
+    ).rows;
+
+  /** "Sign in with SSO" in a fresh browser, through the OP as `account`; returns the browser and the callback. */
+  async function toCallback(account: string, email = 'someone@acme.example', browser = new ConsoleClient(t.url)) {
+    const start = await browser.call('POST', '/v1/auth/sso/start', { email });
+    expect(start.status, start.text).toBe(200);
+    op.signInAs = account;
+    const callback = await new Browser().follow(start.body.redirectUrl, `${t.url}${callbackPath()}`);
+    return { browser, callback, start };
+  }
+  /** The browser arrives at the callback (a top-level navigation from the IdP: cookies, no Origin). */
+  async function land(browser: ConsoleClient, callback: URL) {
+    const res = await fetch(callback, { redirect: 'manual', headers: browser.jar.size ? { cookie: browser.cookieHeader(), 'sec-fetch-site': 'cross-site' } : {} });
+    const cookies = parseSetCookies(res.headers);
+    for (const c of cookies) {
+      if (c.attributes.some((a) => /^max-age=0$/i.test(a))) browser.jar.delete(c.name);
+      else browser.jar.set(c.name, c.value);
+    }
+    return { status: res.status, location: res.headers.get('location'), cookies };
+  }
+  const sessionCookies = (cookies: { name: string }[]) => cookies.filter((c) => c.name === '__Host-parley_access' || c.name === '__Host-parley_refresh');
+
+  test('admin API: configure (signin:write), read back without the secret (settings:read), audited without it', async () => {
+    const agent = await signedInMember(t, acme.tenant.id, 'agent');
+    expect((await agent.client.call('PUT', '/v1/admin/sso/oidc', connection())).status).toBe(403);
+    expect((await agent.client.call('GET', '/v1/admin/sso/oidc')).status).toBe(403);
+    expect((await owner.client.call('GET', '/v1/admin/sso/oidc')).status).toBe(404);
+
+    const put = await owner.client.call('PUT', '/v1/admin/sso/oidc', connection());
+    expect(put.status, put.text).toBe(200);
+    const { clientSecret: _secret, ...shown } = connection();
+    expect(put.body).toEqual({ ...shown, hasClientSecret: true, redirectUri: `${t.url}${callbackPath()}` });
+    const got = await owner.client.call('GET', '/v1/admin/sso/oidc');
+    expect(got.body).toEqual(put.body);
+    expect(got.text).not.toContain(SECRET);
+
+    const configured = await auditEntries('sso.oidc_configured');
+    expect(configured).toHaveLength(1);
+    expect(configured[0]).toMatchObject({ actor_type: 'member', actor_id: owner.memberId, metadata: { issuer: op.issuer, clientId: 'parley-acme', allowedDomains: ['acme.example'] } });
+    expect(JSON.stringify(configured)).not.toContain(SECRET);
+
+    // A key without a secret field keeps the stored one; a bad body names the field.
+    const { clientSecret: _s, ...noSecret } = connection();
+    expect((await owner.client.call('PUT', '/v1/admin/sso/oidc', noSecret)).body.hasClientSecret).toBe(true);
+    const bad = await owner.client.call('PUT', '/v1/admin/sso/oidc', { ...connection(), issuer: 'not a url' });
+    expect(bad.status).toBe(400);
+  });
+
+  test('sign in: start, the OP, the callback; signed in with the role from the group mapping', async () => {
+    const { browser, start, callback } = await toCallback('ada', 'ada@acme.example');
+    const binding = parseSetCookies(start.headers).find((c) => c.name === '__Host-parley_sso');
+    expect(binding?.attributes.map((a) => a.toLowerCase())).toEqual(expect.arrayContaining(['path=/', 'secure', 'httponly', 'samesite=lax']));
+    expect(new URL(start.body.redirectUrl).origin).toBe(op.issuer);
+
+    const landed = await land(browser, callback);
+    expect(landed.status).toBe(303);
+    expect(landed.location).toBe('/console/');
+    expect(sessionCookies(landed.cookies).map((c) => c.name).sort()).toEqual(['__Host-parley_access', '__Host-parley_refresh']);
+
+    const me = await browser.call('GET', '/v1/admin/me');
+    expect(me.status).toBe(200);
+    expect(me.body.member).toMatchObject({ email: 'ada@acme.example', displayName: 'Ada Lovelace', role: 'admin' });
+    const signIns = await auditEntries('member.sign_in');
+    expect(signIns.at(-1)).toMatchObject({ actor_id: me.body.member.id, metadata: { method: 'oidc' } });
+    expect(JSON.stringify(await auditEntries('member.join'))).not.toContain(callback.searchParams.get('code')!);
+  });
+
+  test('the role follows the groups: first match wins, default role without a match', async () => {
+    const cal = await toCallback('cal');
+    expect((await land(cal.browser, cal.callback)).location).toBe('/console/');
+    expect((await cal.browser.call('GET', '/v1/admin/me')).body.member.role).toBe('agent');
+    const dan = await toCallback('dan');
+    expect((await land(dan.browser, dan.callback)).location).toBe('/console/');
+    expect((await dan.browser.call('GET', '/v1/admin/me')).body.member.role).toBe('analyst');
+  });
+
+  test('a replayed callback: refused (state_used), audited, no session', async () => {
+    const { browser, callback } = await toCallback('ada');
+    expect((await land(browser, callback)).location).toBe('/console/');
+    const again = await land(browser.clone(), callback);
+    expect(again.location).toBe('/console/?sso_error=state_used');
+    expect(sessionCookies(again.cookies)).toEqual([]);
+    expect(await refusalsOf('state_used')).toBe(1);
+  });
+
+  test('the callback in another browser (no binding cookie, or another one): binding_mismatch, audited, no session', async () => {
+    const a = await toCallback('ada');
+    const thief = await land(new ConsoleClient(t.url), a.callback);
+    expect(thief.location).toBe('/console/?sso_error=binding_mismatch');
+    expect(sessionCookies(thief.cookies)).toEqual([]);
+
+    const b = await toCallback('ada');
+    const other = (await toCallback('ada')).browser; // a browser with a binding of its own
+    const swapped = await land(other, b.callback);
+    expect(swapped.location).toBe('/console/?sso_error=binding_mismatch');
+    expect(sessionCookies(swapped.cookies)).toEqual([]);
+    expect(await refusalsOf('binding_mismatch')).toBe(2);
+  });
+
+  test('a wrong nonce: nonce_mismatch, audited, no session', async () => {
+    const { browser, callback } = await toCallback('ada');
+    await t.runtime.db.withOwner((tx) => tx.query(`UPDATE sso_requests SET data = jsonb_set(data, '{nonce}', '"forged"') WHERE id = $1`, [callback.searchParams.get('state')]));
+    const landed = await land(browser, callback);
+    expect(landed.location).toBe('/console/?sso_error=nonce_mismatch');
+    expect(sessionCookies(landed.cookies)).toEqual([]);
+    expect(await refusalsOf('nonce_mismatch')).toBe(1);
+    const entry = (await auditEntries('sso.oidc_refused')).find((e) => e.metadata.reason === 'nonce_mismatch');
+    expect(entry?.metadata).toMatchObject({ reason: 'nonce_mismatch', count: 1 });
+    expect(JSON.stringify(entry)).not.toContain(callback.searchParams.get('code')!);
+  });
+
+  test('an expired code: code_invalid, audited, no session', async () => {
+    op.codeTtl = 1;
+    let at: Awaited<ReturnType<typeof toCallback>>;
+    try {
+      at = await toCallback('ada');
+    } finally {
+      op.codeTtl = 60;
+    }
+    const issued = Math.floor(Date.now() / 1000);
+    await vi.waitFor(() => expect(Math.floor(Date.now() / 1000)).toBeGreaterThan(issued + 1), { timeout: 5000, interval: 100 });
+    const landed = await land(at.browser, at.callback);
+    expect(landed.location).toBe('/console/?sso_error=code_invalid');
+    expect(sessionCookies(landed.cookies)).toEqual([]);
+    expect(await refusalsOf('code_invalid')).toBe(1);
+  });
+
+  test('an address outside the allowed domains, and an unverified one: refused, audited, nobody provisioned', async () => {
+    const eve = await toCallback('eve');
+    const e = await land(eve.browser, eve.callback);
+    expect(e.location).toBe('/console/?sso_error=domain_not_allowed');
+    expect(sessionCookies(e.cookies)).toEqual([]);
+    const una = await toCallback('una');
+    const u = await land(una.browser, una.callback);
+    expect(u.location).toBe('/console/?sso_error=email_unverified');
+    expect(sessionCookies(u.cookies)).toEqual([]);
+    expect(await refusalsOf('domain_not_allowed')).toBe(1);
+    expect(await refusalsOf('email_unverified')).toBe(1);
+    const members = await t.runtime.db.withOwner((tx) => tx.query<{ email: string }>("SELECT email FROM members WHERE email IN ('eve@evil.example', 'una@acme.example')"));
+    expect(members.rows).toEqual([]);
+  });
+
+  test('a disabled member is refused by the sign-in rules: member_disabled, no session', async () => {
+    const dan = await toCallback('dan');
+    await land(dan.browser, dan.callback);
+    await t.runtime.db.withOwner((tx) => tx.query("UPDATE members SET status = 'disabled' WHERE email = 'dan@acme.example'"));
+    const again = await toCallback('dan');
+    const landed = await land(again.browser, again.callback);
+    expect(landed.location).toBe('/console/?sso_error=member_disabled');
+    expect(sessionCookies(landed.cookies)).toEqual([]);
+  });
+
+  test('a callback for a tenant id that is not one, or with no state: refused without a 500', async () => {
+    const browser = new ConsoleClient(t.url);
+    expect((await land(browser, new URL(`${t.url}/v1/auth/sso/oidc/not-a-tenant/callback?code=x&state=y`))).location).toBe('/console/?sso_error=state_unknown');
+    expect((await land(browser, new URL(`${t.url}/v1/auth/sso/oidc/00000000-0000-4000-8000-000000000000/callback?code=x&state=${'y'.repeat(43)}`))).location).toBe(
+      '/console/?sso_error=state_unknown',
+    );
+    expect((await land(browser, new URL(`${t.url}${callbackPath()}`))).location).toBe('/console/?sso_error=state_unknown');
+  });
+
+  test('removal (signin:write) is audited; "Sign in with SSO" then finds nothing', async () => {
+    expect((await owner.client.call('DELETE', '/v1/admin/sso/oidc')).status).toBe(204);
+    expect(await auditEntries('sso.oidc_removed')).toHaveLength(1);
+    expect((await new ConsoleClient(t.url).call('POST', '/v1/auth/sso/start', { email: 'ada@acme.example' })).status).toBe(404);
+  });
+});
+
+describe('OIDC in production over HTTP', () => {
+  let t: TestApp;
+  let acme: CreatedTenant;
+
+  beforeAll(async () => {
+    t = await startTestApp({ PARLEY_ENV: 'production', PARLEY_PUBLIC_URL: 'https://api.example.com', DATABASE_URL: 'postgres://unused.invalid/parley' });
+    acme = await t.tenant('Acme', ['acme.example']);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  test('an issuer on a private or loopback address is refused at PUT by outbound, naming the field; nothing stored', async () => {
+    for (const issuer of ['https://127.0.0.1:8443', 'https://10.0.0.7', 'https://[::1]', 'https://169.254.169.254/latest', 'http://idp.example.com']) {
+      const res = await call(t.url, 'PUT', '/v1/admin/sso/oidc', {
+        key: acme.secretKey,
+        body: { issuer, clientId: 'c', clientSecret: 's', allowedDomains: ['acme.example'] },
+      });
+      expect(res.status, issuer).toBe(400);
+      expect(res.body.errors[0].path).toBe('/issuer');
+    }
+    expect((await call(t.url, 'GET', '/v1/admin/sso/oidc', { key: acme.secretKey })).status).toBe(404);
   });
 });
