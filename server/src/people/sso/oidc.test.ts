@@ -2,6 +2,7 @@
 // refused with its reason — a wrong nonce, a token for another client, an expired code, a replayed code, a
 // callback from another browser, an address outside the allowed domains, an unverified address, an ID
 // token whose signature does not verify, and an issuer on a private address in production.
+import { exportJWK, generateKeyPair } from 'jose';
 import Provider from 'oidc-provider';
 import { createHash } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -35,6 +36,8 @@ interface Op {
   signInAs: string;
   /** Lifetime of the next authorization codes, in seconds. */
   codeTtl: number;
+  /** Paths of every request that reached the OP (browser and server alike). */
+  seen: string[];
   /** Rewrites the next token endpoint responses (JSON body) while set. */
   tamperToken: ((body: Record<string, unknown>) => Record<string, unknown>) | null;
   close(): Promise<void>;
@@ -57,10 +60,14 @@ async function startOp(clients: { client_id: string; client_secret: string; redi
     accounts: new Map(),
     signInAs: '',
     codeTtl: 60,
+    seen: [],
     tamperToken: null,
     close: async () => undefined,
   };
+  // A throwaway signing key for this OP's ID tokens (published at its JWKS endpoint).
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const provider = new Provider(issuer, {
+    jwks: { keys: [{ ...(await exportJWK(privateKey)), kid: `k-${frontPort}`, alg: 'RS256', use: 'sig' }] },
     clients: clients.map((c) => ({ ...c, grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' })),
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'], groups: ['groups'] },
     scopes: ['openid', 'email', 'profile', 'groups', 'offline_access'],
@@ -96,6 +103,7 @@ async function startOp(clients: { client_id: string; client_secret: string; redi
   const innerPort = await listen(inner);
   // The front: forwards everything to the provider; token responses may be rewritten by the test.
   front.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    op.seen.push(new URL(req.url ?? '/', issuer).pathname);
     const upstream = httpRequest({ host: '127.0.0.1', port: innerPort, method: req.method, path: req.url, headers: req.headers }, (up) => {
       const tamper = op.tamperToken;
       if (req.url === '/token' && tamper && up.statusCode === 200) {
@@ -381,6 +389,17 @@ describe('OIDC sign-in (protocol)', () => {
     expect(await refused(finish(acme.tenant.id, denied, a.bindingToken))).toBe('idp_error');
   });
 
+  test('discovery and the JWKS are fetched once and reused; every sign-in still exchanges its code', async () => {
+    const from = op.seen.length;
+    for (let i = 0; i < 2; i++) {
+      const a = await atIdp(acme.tenant.id, 'ada');
+      await finish(acme.tenant.id, a.callback, a.bindingToken);
+    }
+    const seen = op.seen.slice(from);
+    expect(seen.filter((p) => p.startsWith('/.well-known') || p === '/jwks')).toEqual([]);
+    expect(seen.filter((p) => p === '/token')).toHaveLength(2);
+  });
+
   test('a tenant without an OIDC connection: not_configured', async () => {
     const gamma = await t.tenant('Gamma', ['gamma.example']);
     expect(await refused(startOidcSignIn(deps, gamma.tenant.id, { requestId: null }))).toBe('not_configured');
@@ -524,18 +543,14 @@ describe('OIDC issuer in production (outbound refuses private destinations)', ()
       groupsClaim: 'groups',
       groupRoles: [],
     });
-    let contacted = 0;
-    op.provider.use(async (_ctx: unknown, next: () => Promise<void>) => {
-      contacted++;
-      await next();
-    });
+    const contacted = op.seen.length;
     const prod = { ...dev, outbound: new Outbound({ env: 'production', allow: parseAllowList('') }) };
     const err = await startOidcSignIn(prod, acme.tenant.id, { requestId: null }).then(
       () => null,
       (e: unknown) => e,
     );
     expect((err as OidcRefusal).reason).toBe('issuer_refused');
-    expect(contacted).toBe(0);
+    expect(op.seen.length).toBe(contacted);
   });
 });
 

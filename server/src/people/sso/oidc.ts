@@ -7,7 +7,8 @@ import type { AuditLog } from '../../audit/log.js';
 import type { Keyring } from '../../crypto/keyring.js';
 import type { Db, Tx } from '../../db/types.js';
 import { OutboundError, type Limits, type Outbound } from '../../outbound/outbound.js';
-import { bindingFor, emailDomain, firstUse, readConnection, saveRequest, takeRequest, type SsoConnectionRow } from './connections.js';
+import { SsoRefused, type SsoProfile } from '../sso.js';
+import { bindingFor, emailDomain, firstUse, readConnection, saveRequest, sha256, takeRequest, type SsoConnectionRow } from './connections.js';
 
 export interface OidcDeps {
   db: Db;
@@ -56,20 +57,15 @@ export type OidcRefusalReason =
   | 'email_unverified'
   | 'domain_not_allowed';
 
-export class OidcRefusal extends Error {
-  constructor(readonly reason: OidcRefusalReason) {
-    super(`OIDC sign-in refused: ${reason}`);
+export class OidcRefusal extends SsoRefused {
+  constructor(override readonly reason: OidcRefusalReason) {
+    super(reason, `OIDC sign-in refused: ${reason}`);
     this.name = 'OidcRefusal';
   }
 }
 
 /** A person the tenant's IdP vouched for, every check passed. */
-export interface OidcProfile {
-  email: string;
-  displayName: string;
-  groups: string[];
-  subject: string;
-}
+export type OidcProfile = SsoProfile;
 
 /**
  * The issuer's metadata, discovered through the outbound module, and the client to use with it.
@@ -86,6 +82,32 @@ export async function discover(outbound: Outbound, c: { issuer: string; clientId
   // The ID token comes over the back channel, yet its signature is checked too, against the issuer's JWKS.
   client.enableNonRepudiationChecks(config);
   return config;
+}
+
+const DISCOVERY_TTL_MS = 10 * 60_000;
+const DISCOVERY_CACHE_MAX = 500;
+/** Per outbound module (its rules are part of the key), per issuer, client and secret. */
+const discovered = new WeakMap<Outbound, Map<string, { at: number; config: Promise<client.Configuration> }>>();
+
+/**
+ * `discover`, remembered for ten minutes: a sign-in then costs the token exchange only, and the issuer's
+ * JWKS stays cached with the configuration (refetched when a token names an unknown key). A failure is
+ * not remembered.
+ */
+export function discoverCached(outbound: Outbound, c: { issuer: string; clientId: string; clientSecret: string | null }): Promise<client.Configuration> {
+  let cache = discovered.get(outbound);
+  if (!cache) discovered.set(outbound, (cache = new Map()));
+  const key = JSON.stringify([c.issuer, c.clientId, c.clientSecret === null ? null : sha256(c.clientSecret).toString('base64url')]);
+  const hit = cache.get(key);
+  if (hit && Date.now() - hit.at < DISCOVERY_TTL_MS) return hit.config;
+  const entry = { at: Date.now(), config: discover(outbound, c) };
+  cache.delete(key);
+  cache.set(key, entry);
+  if (cache.size > DISCOVERY_CACHE_MAX) cache.delete(cache.keys().next().value!);
+  entry.config.catch(() => {
+    if (cache.get(key) === entry) cache.delete(key);
+  });
+  return entry.config;
 }
 
 interface Loaded {
@@ -129,7 +151,7 @@ export async function startOidcSignIn(
   if (!loaded) throw new OidcRefusal('not_configured');
   let config: client.Configuration;
   try {
-    config = await discover(deps.outbound, { ...loaded.oidc, clientSecret: loaded.secret });
+    config = await discoverCached(deps.outbound, { ...loaded.oidc, clientSecret: loaded.secret });
   } catch (err) {
     throw new OidcRefusal(refusalReason(err));
   }
@@ -193,7 +215,7 @@ export async function finishOidcSignIn(
   let idToken: string;
   let exp: number;
   try {
-    const config = await discover(deps.outbound, { ...loaded.oidc, clientSecret: loaded.secret });
+    const config = await discoverCached(deps.outbound, { ...loaded.oidc, clientSecret: loaded.secret });
     const current = new URL(oidcRedirectUri(deps.publicUrl, tenantId));
     current.search = opts.query.toString();
     const tokens = await client.authorizationCodeGrant(config, current, {
