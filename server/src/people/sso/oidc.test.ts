@@ -357,6 +357,18 @@ describe('OIDC sign-in (protocol)', () => {
     }
   });
 
+  test("an authorization response naming another issuer (RFC 9207 mix-up) is refused: issuer_mismatch", async () => {
+    const a = await atIdp(acme.tenant.id, 'ada');
+    expect(a.callback.searchParams.get('iss')).toBe(op.issuer);
+    const mixed = new URL(a.callback);
+    mixed.searchParams.set('iss', 'https://attacker.example');
+    expect(await refused(finish(acme.tenant.id, mixed, a.bindingToken))).toBe('issuer_mismatch');
+    const b = await atIdp(acme.tenant.id, 'ada');
+    const stripped = new URL(b.callback);
+    stripped.searchParams.delete('iss');
+    expect(await refused(finish(acme.tenant.id, stripped, b.bindingToken))).toBe('issuer_mismatch');
+  });
+
   test('an expired code is refused by the issuer: code_invalid', async () => {
     op.codeTtl = 1;
     let a: Awaited<ReturnType<typeof atIdp>>;

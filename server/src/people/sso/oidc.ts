@@ -297,6 +297,8 @@ export function refusalReason(err: unknown): OidcRefusalReason {
     if (attribute === 'state') return 'state_unknown';
     return 'idp_error';
   }
+  // The authorization response's `iss` parameter (RFC 9207), wrong or missing where the issuer sends it.
+  if (codes.has('OAUTH_INVALID_RESPONSE') && chain.some((e) => typeof e.message === 'string' && e.message.includes('"iss" (issuer)'))) return 'issuer_mismatch';
   if (codes.has('OAUTH_JWT_TIMESTAMP_CHECK_FAILED')) return 'token_expired';
   if (codes.has('OAUTH_KEY_SELECTION_FAILED')) return 'signature_invalid';
   if (chain.some((e) => typeof e.message === 'string' && /signature/i.test(e.message))) return 'signature_invalid';
