@@ -22,6 +22,7 @@ import { MemberSessions } from './people/sessions.js';
 import { SsoRegistry } from './people/sso.js';
 import { ssoOidcRoutes } from './people/sso/oidc-routes.js';
 import { SignInThrottle } from './people/throttle.js';
+import { platformRoutes } from './platform/routes.js';
 import { tenantAdminRoutes } from './tenants/routes.js';
 import { KnowledgeAnswerer, type Retrieve } from './ai/answerer.js';
 import { PROVIDER_LIMITS, providerModels, type ModelFor } from './ai/models.js';
@@ -124,6 +125,7 @@ export function createApp(deps: AppDeps): express.Express {
   };
   app.locals.people = people;
   v1.use('/auth', authRoutes(people));
+  v1.use('/platform', platformRoutes(people));
 
   const admin = Router();
   admin.use(adminAuth(db, sessions, new URL(config.publicUrl).origin));
