@@ -50,7 +50,6 @@ const DISCOVERY_PROBLEM: Partial<Record<ReturnType<typeof refusalReason>, string
 
 export async function putOidcConnection(deps: OidcAdminDeps, ctx: Ctx, body: z.output<typeof OidcConnectionRequest>): Promise<Connection> {
   const named = body.issuer;
-  if (body.groupRoles.some((g) => g.role === 'owner')) throw invalid('/groupRoles', 'a group cannot grant the owner role', 'owner_role');
   try {
     deps.outbound.check(named);
   } catch (err) {

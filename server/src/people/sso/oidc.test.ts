@@ -498,12 +498,6 @@ describe('OIDC connection (admin service)', () => {
     }
   });
 
-  test('a group cannot grant the owner role', async () => {
-    expect(
-      await invalidAt(putOidcConnection(deps, ctxFor(acme.tenant.id), { ...base, issuer: op.issuer, groupRoles: [{ group: 'root', role: 'owner' }] })),
-    ).toEqual(['/groupRoles owner_role']);
-  });
-
   test('removal is audited, and then nothing is configured', async () => {
     await putOidcConnection(deps, ctxFor(acme.tenant.id), { ...base, issuer: op.issuer, clientSecret: 'acme-secret-0123456789' });
     await deleteOidcConnection(deps, ctxFor(acme.tenant.id));
@@ -672,6 +666,11 @@ describe('OIDC end to end over HTTP', () => {
     expect((await owner.client.call('PUT', '/v1/admin/sso/oidc', noSecret)).body.hasClientSecret).toBe(true);
     const bad = await owner.client.call('PUT', '/v1/admin/sso/oidc', { ...connection(), issuer: 'not a url' });
     expect(bad.status).toBe(400);
+    // Ownership is never granted by an IdP.
+    const owners = await owner.client.call('PUT', '/v1/admin/sso/oidc', { ...connection(), groupRoles: [{ group: 'root', role: 'owner' }] });
+    expect(owners.status).toBe(400);
+    expect(owners.body.errors[0].path).toMatch(/^\/groupRoles/);
+    expect((await owner.client.call('GET', '/v1/admin/sso/oidc')).body.groupRoles).toEqual(connection().groupRoles);
   });
 
   test('sign in: start, the OP, the callback; signed in with the role from the group mapping', async () => {
