@@ -11,7 +11,12 @@ import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { DomainError } from '../../errors.js';
 import { DEVELOPMENT_ALLOW, Outbound, parseAllowList } from '../../outbound/outbound.js';
 import type { CreatedTenant } from '../../tenants/service.js';
-import { startTestApp, type TestApp } from '../../test/app.js';
+import { pino } from 'pino';
+import { createApp } from '../../app.js';
+import { wireRuntime } from '../../runtime.js';
+import { createTenant } from '../../tenants/service.js';
+import { startTestApp, testConfig, type TestApp } from '../../test/app.js';
+import { createTestDb } from '../../test/db.js';
 import { ConsoleClient, parseSetCookies, signedInMember } from '../../test/console.js';
 import { call } from '../../test/http.js';
 import { finishOidcSignIn, OidcRefusal, startOidcSignIn, type OidcDeps } from './oidc.js';
@@ -815,5 +820,53 @@ describe('OIDC in production over HTTP', () => {
       expect(res.body.errors[0].path).toBe('/issuer');
     }
     expect((await call(t.url, 'GET', '/v1/admin/sso/oidc', { key: acme.secretKey })).status).toBe(404);
+  });
+});
+
+describe('OIDC: nothing secret reaches the server log', () => {
+  test('a sign-in and a refusal log neither the code, the tokens, the binding cookie, the client secret nor the email', async () => {
+    const lines: string[] = [];
+    const server = createServer();
+    const port = await listen(server);
+    const url = `http://127.0.0.1:${port}`;
+    const config = testConfig({ PARLEY_PUBLIC_URL: url, LOG_LEVEL: 'debug' });
+    const testDb = await createTestDb();
+    const runtime = wireRuntime(config, testDb.db);
+    const app = createApp({ config, db: runtime.db, audit: runtime.audit, logger: pino({ level: 'debug' }, { write: (s: string) => void lines.push(s) }), keyring: runtime.keyring });
+    server.on('request', app);
+    const SECRET = 'log-test-secret-0123456789';
+    let op: Op | undefined;
+    try {
+      const acme = await createTenant({ db: runtime.db, audit: runtime.audit, env: config.env }, { name: 'Acme', domains: ['acme.example'] }, { requestId: null, actor: { type: 'cli', id: 'test' } });
+      const path = `/v1/auth/sso/oidc/${acme.tenant.id}/callback`;
+      op = await startOp([{ client_id: 'parley-acme', client_secret: SECRET, redirect_uris: [`${url}${path}`] }]);
+      op.accounts.set('ada', { email: 'ada.secretive@acme.example', email_verified: true, name: 'Ada', groups: [] });
+      const put = await call(url, 'PUT', '/v1/admin/sso/oidc', { key: acme.secretKey, body: { issuer: op.issuer, clientId: 'parley-acme', clientSecret: SECRET, allowedDomains: ['acme.example'] } });
+      expect(put.status, put.text).toBe(200);
+      const seen: string[] = [SECRET, 'ada.secretive'];
+      op.tamperToken = (body) => {
+        seen.push(String(body.id_token), String(body.access_token));
+        return body;
+      };
+      for (const forge of [false, true]) {
+        const browser = new ConsoleClient(url);
+        const start = await browser.call('POST', '/v1/auth/sso/start', { email: 'ada.secretive@acme.example' });
+        op.signInAs = 'ada';
+        const callback = await new Browser().follow(start.body.redirectUrl, `${url}${path}`);
+        seen.push(callback.searchParams.get('code')!, browser.jar.get('__Host-parley_sso')!);
+        if (forge) await runtime.db.withOwner((tx) => tx.query(`UPDATE sso_requests SET data = jsonb_set(data, '{nonce}', '"x"') WHERE id = $1`, [callback.searchParams.get('state')]));
+        const res = await fetch(callback, { redirect: 'manual', headers: { cookie: browser.cookieHeader() } });
+        expect(res.headers.get('location')).toBe(forge ? '/console/?sso_error=nonce_mismatch' : '/console/');
+      }
+      expect(seen.filter((s) => s.length > 10)).toHaveLength(10); // the secret, the email, and per sign-in: code, binding, ID and access token
+      expect(lines.some((l) => l.includes('oidc sign-in refused'))).toBe(true);
+      const all = lines.join('\n');
+      for (const s of seen) expect(all.includes(s), 'a secret value is in the log').toBe(false);
+    } finally {
+      await op?.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await testDb.close();
+    }
   });
 });
