@@ -20,6 +20,7 @@ import { createMailer, type Mailer } from './people/mailer.js';
 import { authRoutes, peopleAdminRoutes, type PeopleRouteDeps } from './people/routes.js';
 import { MemberSessions } from './people/sessions.js';
 import { SsoRegistry } from './people/sso.js';
+import { ssoOidcRoutes } from './people/sso/oidc-routes.js';
 import { samlRoutes } from './people/sso/saml-routes.js';
 import { SignInThrottle } from './people/throttle.js';
 import { platformRoutes } from './platform/routes.js';
@@ -143,6 +144,10 @@ export function createApp(deps: AppDeps): express.Express {
   // The one way to a tenant-supplied URL (see outbound/): crawls, provider base URLs, JWKS, webhooks.
   const outbound = deps.outbound ?? new Outbound({ env: config.env, allow: config.outboundAllow });
   const providerFetch = outbound.fetcher(PROVIDER_LIMITS);
+  const oidc = ssoOidcRoutes({ ...people, outbound, refusals: new RefusalLog(deps.audit, { windowSeconds: config.refusalAuditWindowSeconds, maxSubjects: config.refusalAuditSubjects }) });
+  people.sso.register(oidc.protocol);
+  admin.use(oidc.admin);
+  v1.use(oidc.auth);
   admin.use(tenantAdminRoutes(tenantDeps));
   admin.use(providerRoutes({ ...tenantDeps, keyring, outbound }));
   admin.use(auditRoutes({ db, audit: deps.audit }));

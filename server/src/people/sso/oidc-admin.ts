@@ -1,0 +1,136 @@
+// The tenant's OIDC connection: read, replace, remove. The client secret is write-only (sealed with the
+// tenant's data key); the issuer is checked when saved by fetching its discovery document through outbound.
+import type { OidcConnectionRequest, OidcConnectionSchema } from '@parley/protocol';
+import type { z } from 'zod';
+import type { AuditLog } from '../../audit/log.js';
+import type { Keyring } from '../../crypto/keyring.js';
+import type { Db } from '../../db/types.js';
+import { DomainError } from '../../errors.js';
+import type { RequestCtx } from '../../http/context.js';
+import { OutboundError, type Outbound } from '../../outbound/outbound.js';
+import { deleteConnection, readConnection, writeConnection } from './connections.js';
+import { discover, OIDC_SECRET_CONTEXT, oidcRedirectUri, refusalReason, type OidcConfig } from './oidc.js';
+
+export interface OidcAdminDeps {
+  db: Db;
+  audit: AuditLog;
+  keyring: Keyring;
+  outbound: Outbound;
+  publicUrl: string;
+}
+
+type Ctx = RequestCtx & { tenantId: string };
+type Connection = z.infer<typeof OidcConnectionSchema>;
+
+export async function getOidcConnection(deps: OidcAdminDeps, ctx: Ctx): Promise<Connection> {
+  const conn = await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, (tx) => readConnection(tx, 'oidc'));
+  if (!conn) throw new DomainError('not_found', 'No OIDC connection is configured.');
+  const c = conn.config as unknown as OidcConfig;
+  return {
+    issuer: c.issuer,
+    clientId: c.clientId,
+    hasClientSecret: conn.secretSealed !== null,
+    allowedDomains: conn.allowedDomains,
+    defaultRole: conn.defaultRole,
+    groupsClaim: conn.groupsClaim,
+    groupRoles: conn.groupRoles,
+    redirectUri: oidcRedirectUri(deps.publicUrl, ctx.tenantId),
+  };
+}
+
+const sameUrl = (a: string, b: string) => new URL(a).href === new URL(b).href;
+
+const invalid = (path: string, message: string, code: string) => new DomainError('invalid_input', 'The OIDC connection is not valid.', { errors: [{ path, message, code }] });
+
+const DISCOVERY_PROBLEM: Partial<Record<ReturnType<typeof refusalReason>, string>> = {
+  issuer_refused: 'the issuer is not a destination this server may reach',
+  idp_unreachable: 'the issuer did not answer',
+  issuer_mismatch: 'the discovery document names another issuer: use exactly the issuer it names',
+};
+
+export async function putOidcConnection(deps: OidcAdminDeps, ctx: Ctx, body: z.output<typeof OidcConnectionRequest>): Promise<Connection> {
+  const named = body.issuer;
+  try {
+    deps.outbound.check(named);
+  } catch (err) {
+    if (err instanceof OutboundError) throw invalid('/issuer', err.message, 'invalid_url');
+    throw err;
+  }
+  const before = await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, (tx) => readConnection(tx, 'oidc'));
+  const prev = before?.config as unknown as OidcConfig | undefined;
+  // A stored secret is only ever sent to the issuer it was given for: a new issuer or client needs it again.
+  const moved = prev && (!sameUrl(prev.issuer, named) || prev.clientId !== body.clientId);
+  if (body.clientSecret === undefined && before?.secretSealed && moved) {
+    throw invalid('/clientSecret', 'send the client secret again when the issuer or client id changes', 'secret_required');
+  }
+  let keptSecret: string | null = null;
+  if (body.clientSecret === undefined && before?.secretSealed && !moved) {
+    keptSecret = await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, (tx) =>
+      deps.keyring.openString(tx, ctx.tenantId, before.secretSealed!, OIDC_SECRET_CONTEXT),
+    );
+  }
+  // The issuer must answer its discovery document (through outbound) and name itself: it is stored as
+  // named there, since ID tokens are compared with it exactly.
+  let issuer: string;
+  try {
+    const config = await discover(deps.outbound, { issuer: named, clientId: body.clientId, clientSecret: body.clientSecret ?? keptSecret });
+    const meta = config.serverMetadata();
+    if (!meta.authorization_endpoint || !meta.token_endpoint || !meta.jwks_uri) {
+      throw invalid('/issuer', 'the discovery document lacks an authorization, token or JWKS endpoint', 'discovery_incomplete');
+    }
+    issuer = meta.issuer;
+  } catch (err) {
+    if (err instanceof DomainError) throw err;
+    const reason = refusalReason(err);
+    throw invalid('/issuer', `discovery failed: ${DISCOVERY_PROBLEM[reason] ?? 'no valid OpenID Connect discovery document'}`, 'discovery_failed');
+  }
+
+  await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
+    const current = await readConnection(tx, 'oidc', { forUpdate: true });
+    const sealed =
+      body.clientSecret !== undefined ? await deps.keyring.seal(tx, ctx.tenantId, body.clientSecret, OIDC_SECRET_CONTEXT) : moved ? null : (current?.secretSealed ?? null);
+    const config: OidcConfig = { issuer, clientId: body.clientId };
+    const { created } = await writeConnection(tx, ctx.tenantId, {
+      kind: 'oidc',
+      config: config as unknown as Record<string, unknown>,
+      secretSealed: sealed,
+      allowedDomains: [...new Set(body.allowedDomains)],
+      defaultRole: body.defaultRole,
+      groupsClaim: body.groupsClaim,
+      groupRoles: body.groupRoles,
+    });
+    await deps.audit.append(tx, {
+      tenantId: ctx.tenantId,
+      requestId: ctx.requestId,
+      actor: ctx.actor,
+      action: 'sso.oidc_configured',
+      target: { type: 'sso_connection', id: 'oidc' },
+      metadata: {
+        created,
+        issuer,
+        clientId: body.clientId,
+        allowedDomains: [...new Set(body.allowedDomains)],
+        defaultRole: body.defaultRole,
+        groupRoles: body.groupRoles.length,
+        clientSecret: body.clientSecret !== undefined ? 'replaced' : sealed ? 'kept' : 'none',
+      },
+    });
+  });
+  return getOidcConnection(deps, ctx);
+}
+
+export async function deleteOidcConnection(deps: OidcAdminDeps, ctx: Ctx): Promise<void> {
+  await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
+    const conn = await readConnection(tx, 'oidc', { forUpdate: true });
+    if (!conn || !(await deleteConnection(tx, 'oidc'))) throw new DomainError('not_found', 'No OIDC connection is configured.');
+    const c = conn.config as unknown as OidcConfig;
+    await deps.audit.append(tx, {
+      tenantId: ctx.tenantId,
+      requestId: ctx.requestId,
+      actor: ctx.actor,
+      action: 'sso.oidc_removed',
+      target: { type: 'sso_connection', id: 'oidc' },
+      metadata: { issuer: c.issuer, clientId: c.clientId, allowedDomains: conn.allowedDomains },
+    });
+  });
+}
