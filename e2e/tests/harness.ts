@@ -11,6 +11,7 @@ import { call } from '../../server/src/test/http.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const WIDGET = fileURLToPath(new URL('../../widget/', import.meta.url));
+const CONSOLE = fileURLToPath(new URL('../../console/', import.meta.url));
 
 export async function launch(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium is needed for the browser tests: apt-get install chromium (or set CHROMIUM_PATH); looked at ${CHROMIUM}`);
@@ -23,6 +24,11 @@ export async function launch(): Promise<Browser> {
 /** The widget is served from its build; build it when a fresh checkout has none. */
 export function ensureWidgetBuilt(): void {
   if (!existsSync(`${WIDGET}dist/widget.js`)) execFileSync(process.execPath, ['build.mjs'], { cwd: WIDGET, stdio: 'inherit' });
+}
+
+/** The console too. */
+export function ensureConsoleBuilt(): void {
+  if (!existsSync(`${CONSOLE}dist/index.html`)) execFileSync(process.execPath, ['build.mjs'], { cwd: CONSOLE, stdio: 'inherit' });
 }
 
 export interface HostPage {
