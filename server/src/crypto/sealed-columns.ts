@@ -53,4 +53,11 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
     key: ['id'],
     context: (row) => `pii-tokens/${String(row.id)}`,
   },
+  {
+    // A member's TOTP secret, bound to the member: copied onto another member's row, it no longer opens.
+    table: 'member_totp',
+    column: 'secret_sealed',
+    key: ['member_id'],
+    context: (row) => `totp-secret/${String(row.member_id)}`,
+  },
 ];
