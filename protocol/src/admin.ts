@@ -61,12 +61,6 @@ export const RotateApiKeyRequest = z.strictObject({
 /** A new secret is returned exactly once, here. */
 export const CreatedApiKeyResponse = z.object({ apiKey: ApiKeySchema, secret: z.string() });
 export const ApiKeyListResponse = z.object({ apiKeys: z.array(ApiKeySchema) });
-/** `GET /v1/admin/me`: the calling key and its tenant, so a client shows only what the key can use. */
-export const AdminMeResponse = z.object({
-  tenant: z.object({ id: z.string().uuid(), name: z.string() }),
-  apiKey: ApiKeySchema.pick({ id: true, name: true, prefix: true, capabilities: true, expiresAt: true }),
-});
-export type AdminMe = z.infer<typeof AdminMeResponse>;
 
 export const AuditEntrySchema = z.object({
   seq: z.number().int(),

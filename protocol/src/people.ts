@@ -1,7 +1,7 @@
 // People: members of a tenant, their roles, sign-in (password, MFA, SSO), sessions and invitations.
 // The permission table lives here so the server, the console and the docs read the same one.
 import { z } from 'zod';
-import { CAPABILITIES, type Capability } from './admin.js';
+import { ApiKeySchema, CAPABILITIES, CapabilitySchema, type Capability } from './admin.js';
 import { text } from './text.js';
 
 export const ROLES = ['owner', 'admin', 'agent', 'analyst'] as const;
@@ -110,6 +110,18 @@ export const SessionMemberSchema = z.object({
   role: RoleSchema,
   capabilities: z.array(z.string()),
 });
+/**
+ * `GET /v1/admin/me`: who is calling (a person's session or a key), their tenant and what they may do, so
+ * a client shows only what the caller can use.
+ */
+export const AdminMeResponse = z.object({
+  tenant: z.object({ id: z.string().uuid(), name: z.string() }),
+  capabilities: z.array(CapabilitySchema),
+  member: z.object({ id: z.string().uuid(), email: z.string(), displayName: z.string(), role: RoleSchema, sessionId: z.string().uuid() }).nullable(),
+  apiKey: ApiKeySchema.pick({ id: true, name: true, prefix: true, capabilities: true, expiresAt: true }).nullable(),
+});
+export type AdminMe = z.infer<typeof AdminMeResponse>;
+
 export const SignInResponse = z.discriminatedUnion('status', [
   z.object({ status: z.literal('signed_in'), member: SessionMemberSchema, tenant: z.object({ id: z.string().uuid(), name: z.string() }) }),
   /** Password (or SSO) was right; a second factor is next (a short-lived `__Host-parley_mfa` cookie carries the step). */
@@ -117,6 +129,8 @@ export const SignInResponse = z.discriminatedUnion('status', [
   /** The tenant requires MFA and the member has none yet: enrol one to finish signing in. */
   z.object({ status: z.literal('mfa_enrolment_required'), methods: z.array(z.enum(['totp', 'passkey'])) }),
   z.object({ status: z.literal('choose_tenant'), tenants: z.array(z.object({ id: z.string().uuid(), name: z.string() })) }),
+  /** An invitation was accepted in a tenant that signs in only with SSO: sign in there next. */
+  z.object({ status: z.literal('sso_required'), tenant: z.object({ id: z.string().uuid(), name: z.string() }) }),
 ]);
 export type SignIn = z.infer<typeof SignInResponse>;
 

@@ -120,6 +120,8 @@ ALTER TABLE sign_in_throttle ENABLE ROW LEVEL SECURITY;
 ALTER TABLE sign_in_throttle FORCE ROW LEVEL SECURITY;
 CREATE POLICY platform_only ON sign_in_throttle USING (false) WITH CHECK (false);
 GRANT SELECT, INSERT, UPDATE, DELETE ON sign_in_throttle TO parley_platform;
+-- The app role may look (RLS shows it nothing); it changes counters only through the functions below.
+GRANT SELECT ON sign_in_throttle TO parley_app;
 CREATE INDEX sign_in_throttle_last ON sign_in_throttle (last_failure_at);
 
 -- The latest time any of the keys is blocked until (NULL: none is).
@@ -159,3 +161,64 @@ GRANT EXECUTE ON FUNCTION parley_throttle_blocked(bytea[]), parley_throttle_fail
 
 -- API keys are created by people now: who made a key is kept (a member id, or null for the CLI).
 ALTER TABLE api_keys ADD COLUMN IF NOT EXISTS created_by_member uuid;
+
+-- Single sign-on: at most one OIDC and one SAML connection per tenant. `config` holds the protocol's
+-- public settings (issuer, client id, entry point, IdP certificates); an OIDC client secret is sealed
+-- with the tenant's data key.
+CREATE TABLE sso_connections (
+  tenant_id       uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  kind            text NOT NULL CHECK (kind IN ('oidc', 'saml')),
+  config          jsonb NOT NULL,
+  secret_sealed   bytea,
+  allowed_domains text[] NOT NULL CHECK (cardinality(allowed_domains) BETWEEN 1 AND 50),
+  default_role    text NOT NULL CHECK (default_role IN ('admin', 'agent', 'analyst')),
+  groups_claim    text NOT NULL DEFAULT 'groups',
+  group_roles     jsonb NOT NULL DEFAULT '[]'::jsonb,
+  created_at      timestamptz NOT NULL DEFAULT now(),
+  updated_at      timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (tenant_id, kind)
+);
+SELECT parley_isolate_tenant_table('sso_connections');
+GRANT SELECT, INSERT, UPDATE, DELETE ON sso_connections TO parley_app;
+GRANT SELECT, UPDATE ON sso_connections TO parley_platform;
+
+-- Sign-in requests in flight (OIDC state, nonce and PKCE verifier; SAML request ids for InResponseTo):
+-- single use, short-lived, bound to the browser that started them by the hash of a cookie.
+CREATE TABLE sso_requests (
+  tenant_id   uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  id          text NOT NULL CHECK (length(id) BETWEEN 16 AND 200),
+  kind        text NOT NULL CHECK (kind IN ('oidc', 'saml')),
+  data        jsonb NOT NULL DEFAULT '{}'::jsonb,
+  binding     bytea NOT NULL CHECK (octet_length(binding) = 32),
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  expires_at  timestamptz NOT NULL,
+  used_at     timestamptz,
+  PRIMARY KEY (tenant_id, id)
+);
+SELECT parley_isolate_tenant_table('sso_requests');
+GRANT SELECT, INSERT, UPDATE ON sso_requests TO parley_app;
+GRANT SELECT, DELETE ON sso_requests TO parley_platform;
+CREATE INDEX sso_requests_expiry ON sso_requests (expires_at);
+
+-- Assertions (SAML) and codes/tokens (OIDC) already used: a replay within their lifetime is refused.
+CREATE TABLE sso_replay (
+  tenant_id  uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  kind       text NOT NULL CHECK (kind IN ('oidc', 'saml')),
+  id_hash    bytea NOT NULL CHECK (octet_length(id_hash) = 32),
+  expires_at timestamptz NOT NULL,
+  PRIMARY KEY (tenant_id, kind, id_hash)
+);
+SELECT parley_isolate_tenant_table('sso_replay');
+GRANT SELECT, INSERT ON sso_replay TO parley_app;
+GRANT SELECT, DELETE ON sso_replay TO parley_platform;
+CREATE INDEX sso_replay_expiry ON sso_replay (expires_at);
+
+-- "Sign in with SSO" starts from an email address: which tenant connection serves its domain.
+CREATE FUNCTION parley_sso_for_domain(p_domain text)
+RETURNS TABLE (tenant_id uuid, kind text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT c.tenant_id, c.kind FROM sso_connections c WHERE lower(p_domain) = ANY (c.allowed_domains) ORDER BY c.kind, c.created_at LIMIT 5
+$$;
+ALTER FUNCTION parley_sso_for_domain(text) OWNER TO parley_platform;
+REVOKE ALL ON FUNCTION parley_sso_for_domain(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION parley_sso_for_domain(text) TO parley_app;

@@ -15,7 +15,12 @@ import { limiter } from './http/rate-limit.js';
 import { requestId } from './http/request-id.js';
 import { route } from './http/routes.js';
 import { wellKnownRoutes } from './http/wellknown.js';
-import { secretKeyAuth } from './tenants/auth.js';
+import { adminAuth, secretKeyAuth } from './tenants/auth.js';
+import { createMailer, type Mailer } from './people/mailer.js';
+import { authRoutes, peopleAdminRoutes, type PeopleRouteDeps } from './people/routes.js';
+import { MemberSessions } from './people/sessions.js';
+import { SsoRegistry } from './people/sso.js';
+import { SignInThrottle } from './people/throttle.js';
 import { tenantAdminRoutes } from './tenants/routes.js';
 import { KnowledgeAnswerer, type Retrieve } from './ai/answerer.js';
 import { PROVIDER_LIMITS, providerModels, type ModelFor } from './ai/models.js';
@@ -59,6 +64,8 @@ export interface AppDeps {
   vectors?: VectorStore;
   /** Requests to tenant-supplied URLs: from the config unless tests give another (e.g. a fake resolver). */
   outbound?: Outbound;
+  /** Outgoing email: from the config (SMTP or the log) unless tests give another. */
+  mailer?: Mailer;
 }
 
 /** Sign-In Pro JWKS documents are small and should answer fast: a visitor is waiting. */
@@ -99,11 +106,29 @@ export function createApp(deps: AppDeps): express.Express {
   const v1 = Router();
   v1.use(auditPublicRoutes({ db, audit: deps.audit }));
 
-  const admin = Router();
-  admin.use(secretKeyAuth(db));
-  admin.use(limiter(config.rateLimitPerMinute, (req) => req.admin!.keyId));
-  const tenantDeps = { db, audit: deps.audit, env: config.env };
   const { keyring } = deps;
+  // People: console sessions, sign-in and the team (people/).
+  const sessions = new MemberSessions({ db, audit: deps.audit }, ed25519FromSeed(deriveSeed(config.signingSeed, 'console-session')), config.publicUrl);
+  const people: PeopleRouteDeps = {
+    db,
+    audit: deps.audit,
+    keyring,
+    config,
+    sessions,
+    mailer: deps.mailer ?? createMailer({ smtpUrl: config.smtpUrl, from: config.smtpFrom, logger, development: config.env === 'development' }),
+    throttle: new SignInThrottle(db),
+    mfaKeys: ed25519FromSeed(deriveSeed(config.signingSeed, 'mfa-step')),
+    logger,
+    sso: new SsoRegistry(),
+  };
+  app.locals.people = people;
+  v1.use('/auth', authRoutes(people));
+
+  const admin = Router();
+  admin.use(adminAuth(db, sessions, new URL(config.publicUrl).origin));
+  admin.use(limiter(config.rateLimitPerMinute, (req) => req.admin!.keyId ?? req.admin!.member!.id));
+  const tenantDeps = { db, audit: deps.audit, env: config.env };
+  admin.use(peopleAdminRoutes(people));
   // The one way to a tenant-supplied URL (see outbound/): crawls, provider base URLs, JWKS, webhooks.
   const outbound = deps.outbound ?? new Outbound({ env: config.env, allow: config.outboundAllow });
   const providerFetch = outbound.fetcher(PROVIDER_LIMITS);
@@ -154,7 +179,7 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
   // The API channel: secret keys, like the admin API, but asking rather than administering.
-  v1.use('/answers', secretKeyAuth(db), limiter(config.rateLimitPerMinute, (req) => req.admin!.keyId));
+  v1.use('/answers', secretKeyAuth(db), limiter(config.rateLimitPerMinute, (req) => req.admin!.keyId!));
   v1.use(answersRoutes({ db, audit: deps.audit, bus, redactor, answerer }));
   app.use('/v1', v1);
 

@@ -60,6 +60,10 @@ export interface Config {
   knowledgeQuota: KnowledgeQuota;
   /** Bounds of one crawl: pages per sitemap, bytes kept per page (longer pages are cut), bytes per crawl. */
   crawl: { maxPages: number; maxPageBytes: number; maxBytes: number };
+  /** Outgoing email (invitations): an SMTP URL for nodemailer, e.g. smtps://user:pass@smtp.example.com; null: the server log (development). */
+  smtpUrl: string | null;
+  /** The From address of Parley's email. */
+  smtpFrom: string;
 }
 
 export interface KnowledgeQuota {
@@ -115,6 +119,8 @@ const EnvSchema = z.object({
   PARLEY_CRAWL_MAX_PAGES: z.coerce.number().int().min(1).max(10_000).default(100),
   PARLEY_CRAWL_MAX_PAGE_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(2 * 1024 * 1024),
   PARLEY_CRAWL_MAX_BYTES: z.coerce.number().int().min(1024).default(50 * 1024 * 1024),
+  PARLEY_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+  PARLEY_SMTP_FROM: z.string().min(3).max(300).optional(),
 });
 
 /** Decodes a 32-byte key given as base64 (optionally prefixed `dev-`). */
@@ -218,5 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     eventRetentionDays: e.PARLEY_EVENT_RETENTION_DAYS,
     knowledgeQuota: { sources: e.PARLEY_KNOWLEDGE_MAX_SOURCES, bytes: e.PARLEY_KNOWLEDGE_MAX_BYTES, chunks: e.PARLEY_KNOWLEDGE_MAX_CHUNKS },
     crawl: { maxPages: e.PARLEY_CRAWL_MAX_PAGES, maxPageBytes: e.PARLEY_CRAWL_MAX_PAGE_BYTES, maxBytes: e.PARLEY_CRAWL_MAX_BYTES },
+    smtpUrl: e.PARLEY_SMTP_URL ?? null,
+    smtpFrom: e.PARLEY_SMTP_FROM ?? `Parley <no-reply@${new URL(publicUrl).hostname}>`,
   };
 }

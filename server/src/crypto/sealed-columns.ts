@@ -54,6 +54,13 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
     context: (row) => `pii-tokens/${String(row.id)}`,
   },
   {
+    // An OIDC client secret, bound to its connection kind.
+    table: 'sso_connections',
+    column: 'secret_sealed',
+    key: ['kind'],
+    context: (row) => `sso-secret/${String(row.kind)}`,
+  },
+  {
     // A member's TOTP secret, bound to the member: copied onto another member's row, it no longer opens.
     table: 'member_totp',
     column: 'secret_sealed',

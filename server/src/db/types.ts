@@ -14,7 +14,7 @@ export interface Tx {
 
 /** Who is acting, for the DB session and the audit log. */
 export interface ActorRef {
-  type: 'api_key' | 'platform' | 'cli' | 'system' | 'visitor' | 'agent' | 'admin';
+  type: 'api_key' | 'member' | 'platform' | 'cli' | 'system' | 'visitor' | 'agent' | 'admin';
   id: string | null;
 }
 

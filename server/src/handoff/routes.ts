@@ -6,7 +6,7 @@ import type { AuditLog } from '../audit/log.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { isUuid, type Db } from '../db/index.js';
 import type { Tx } from '../db/types.js';
-import { adminCtx } from '../http/context.js';
+import { adminCtx, by } from '../http/context.js';
 import { problems } from '../http/problem.js';
 import { route } from '../http/routes.js';
 import { parse } from '../http/validate.js';
@@ -25,7 +25,6 @@ export interface HandoffDeps {
   redactor: ConversationRedactor;
 }
 
-const by = (req: Request) => ({ requestId: req.id, actor: { type: 'api_key' as const, id: adminCtx(req).admin.keyId } });
 const uuidParam = (req: Request, name: string) => {
   const v = String(req.params[name]);
   if (!isUuid(v)) throw problems.notFound();

@@ -6,7 +6,7 @@ import type { AuditLog } from '../audit/log.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Db } from '../db/index.js';
 import { isUuid } from '../db/index.js';
-import { adminCtx } from '../http/context.js';
+import { adminCtx, by } from '../http/context.js';
 import { problems } from '../http/problem.js';
 import { route } from '../http/routes.js';
 import { parse } from '../http/validate.js';
@@ -24,7 +24,6 @@ export interface IdentityDeps {
   outbound: Outbound;
 }
 
-const by = (req: Request) => ({ requestId: req.id, actor: { type: 'api_key' as const, id: adminCtx(req).admin.keyId } });
 
 function checkJwksUrl(url: string, outbound: Outbound): void {
   try {

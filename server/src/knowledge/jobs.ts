@@ -69,12 +69,12 @@ export const crawlJobView = (j: CrawlJobRow) => ({
 });
 
 /** Queues a crawl in the caller's tenant transaction (which holds the tenant's knowledge lock). */
-export async function queueCrawl(tx: Tx, tenantId: string, url: string, by: { requestId: string | null; keyId: string }): Promise<CrawlJobRow> {
+export async function queueCrawl(tx: Tx, tenantId: string, url: string, by: { requestId: string | null; actor: ActorRef }): Promise<CrawlJobRow> {
   const { rows: active } = await tx.query<{ n: number }>("SELECT count(*)::int AS n FROM crawl_jobs WHERE status IN ('queued', 'running')");
   if (active[0]!.n >= MAX_ACTIVE_CRAWLS) throw quotaExceeded('crawls', MAX_ACTIVE_CRAWLS, active[0]!.n, 1);
   const { rows } = await tx.query<CrawlJobRow>(
     `INSERT INTO crawl_jobs (id, tenant_id, kind, url, requested_by, request_id) VALUES ($1, $2, 'sitemap', $3, $4, $5) RETURNING ${COLUMNS}`,
-    [randomUUID(), tenantId, url, by.keyId, by.requestId],
+    [randomUUID(), tenantId, url, `${by.actor.type}:${by.actor.id ?? ''}`, by.requestId],
   );
   return rows[0]!;
 }
@@ -211,8 +211,10 @@ export class CrawlWorker {
     });
   }
 
+  /** Who queued the job (`type:id`; jobs queued before people existed hold a bare key id). */
   private actor(job: CrawlJobRow): ActorRef {
-    return { type: 'api_key', id: job.requested_by };
+    const [type, id] = job.requested_by?.includes(':') ? job.requested_by.split(':', 2) : ['api_key', job.requested_by];
+    return { type: (type === 'member' ? 'member' : 'api_key'), id: id || null };
   }
 
   private note(tx: Tx, id: string, url: string | null, message: string): Promise<void> {

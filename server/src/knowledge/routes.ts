@@ -4,7 +4,7 @@ import { BulkSourcesRequest, CreateSourceRequest, EmbeddingSyncRequest, Knowledg
 import { Router, type Request } from 'express';
 import type { AuditLog } from '../audit/log.js';
 import { isUuid, type Db } from '../db/index.js';
-import { adminCtx } from '../http/context.js';
+import { adminCtx, by } from '../http/context.js';
 import { HttpProblem, problems } from '../http/problem.js';
 import { route } from '../http/routes.js';
 import { parse } from '../http/validate.js';
@@ -35,7 +35,6 @@ export interface KnowledgeDeps {
   outbound: Outbound;
 }
 
-const by = (req: Request) => ({ requestId: req.id, actor: { type: 'api_key' as const, id: adminCtx(req).admin.keyId } });
 
 /** A fetched page as an inline source of the right kind. */
 async function fetched(url: string, outbound: Outbound, maxBytes: number, extra: { title?: string | undefined; externalId?: string | undefined } = {}): Promise<InlineSource> {
@@ -85,7 +84,7 @@ export function knowledgeRoutes(deps: KnowledgeDeps): Router {
         const job = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
           await lockKnowledge(tx, tenantId);
           requireRoom(await knowledgeUsage(tx), deps.quota);
-          const job = await queueCrawl(tx, tenantId, body.url, { requestId: req.id, keyId: adminCtx(req).admin.keyId });
+          const job = await queueCrawl(tx, tenantId, body.url, by(req));
           await deps.audit.append(tx, { tenantId, ...by(req), action: 'knowledge.crawl_queue', target: { type: 'crawl_job', id: job.id }, metadata: { kind: 'sitemap' } });
           return job;
         });

@@ -1,34 +1,68 @@
-// Bearer secret-key authentication and capability checks for the admin API.
-import type { Capability } from '@parley/protocol';
+// Authentication and capability checks for the admin API: a Bearer secret key (servers and scripts) or a
+// person's console session (cookies, CSRF-checked). Both end as one AdminAuth, checked by one function.
+import { capabilitiesOf, type Capability } from '@parley/protocol';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Db } from '../db/index.js';
+import { assertSameOrigin } from '../http/csrf.js';
 import { problems } from '../http/problem.js';
+import type { MemberSessions } from '../people/sessions.js';
 import { hashSecret, SECRET_KEY_SHAPE } from './secrets.js';
 
+async function keyAuth(db: Db, req: Request, authorization: string): Promise<void> {
+  const secret = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
+  if (!secret || !SECRET_KEY_SHAPE.test(secret)) throw problems.unauthenticated('Send a secret key as `Authorization: Bearer sk_…`.');
+  const { rows } = await db.withoutTenant({ requestId: req.id }, (tx) =>
+    tx.query<{ key_id: string; tenant_id: string; capabilities: Capability[] }>('SELECT key_id, tenant_id, capabilities FROM parley_resolve_secret_key($1)', [
+      hashSecret(secret),
+    ]),
+  );
+  const key = rows[0];
+  if (!key) throw problems.unauthenticated('The key is unknown, revoked or expired.');
+  req.admin = { tenantId: key.tenant_id, keyId: key.key_id, member: null, capabilities: new Set(key.capabilities) };
+}
+
+/** Secret keys only: the API channel (`/v1/answers`) is for servers. */
 export function secretKeyAuth(db: Db): RequestHandler {
+  return (req, _res, next) => void keyAuth(db, req, req.get('authorization') ?? '').then(() => next(), next);
+}
+
+export function adminAuth(db: Db, sessions: MemberSessions, origin: string): RequestHandler {
   return async (req: Request, _res: Response, next: NextFunction) => {
-    const m = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
-    const secret = m?.[1];
-    if (!secret || !SECRET_KEY_SHAPE.test(secret)) {
-      return next(problems.unauthenticated('Send a secret key as `Authorization: Bearer sk_…`.'));
+    try {
+      const authorization = req.get('authorization');
+      if (authorization !== undefined) return next(await keyAuth(db, req, authorization));
+      const person = await sessions.authenticate(req);
+      if (!person) throw problems.unauthenticated('Sign in to the console, or send a secret key as `Authorization: Bearer sk_…`.');
+      assertSameOrigin(req, origin);
+      req.admin = {
+        tenantId: person.tenantId,
+        keyId: null,
+        member: { id: person.memberId, role: person.role, sessionId: person.sessionId },
+        capabilities: new Set(capabilitiesOf(person.role)),
+      };
+      next();
+    } catch (err) {
+      next(err);
     }
-    const { rows } = await db.withoutTenant({ requestId: req.id }, (tx) =>
-      tx.query<{ key_id: string; tenant_id: string; capabilities: Capability[] }>(
-        'SELECT key_id, tenant_id, capabilities FROM parley_resolve_secret_key($1)',
-        [hashSecret(secret)],
-      ),
-    );
-    const key = rows[0];
-    if (!key) return next(problems.unauthenticated('The key is unknown, revoked or expired.'));
-    req.admin = { tenantId: key.tenant_id, keyId: key.key_id, capabilities: new Set(key.capabilities) };
-    next();
   };
 }
 
-export function requireCapability(capability: Capability): RequestHandler {
-  return (req, _res, next) => {
+/** The permission check for keys and people alike. The capability is kept on the handler for the route × role matrix. */
+export function requireCapability(capability: Capability): RequestHandler & { capability: Capability } {
+  const check: RequestHandler = (req, _res, next) => {
     if (!req.admin) return next(problems.unauthenticated());
     if (!req.admin.capabilities.has(capability)) return next(problems.missingCapability(capability));
     next();
   };
+  return Object.assign(check, { capability });
 }
+
+/** Routes about the signed-in person's own account (their MFA, their sessions): not for keys. */
+export const requireMember: RequestHandler & { member: true } = Object.assign(
+  ((req, _res, next) => {
+    if (!req.admin) return next(problems.unauthenticated());
+    if (!req.admin.member) return next(problems.forbidden('This is about a person’s own account: sign in to the console; a key cannot use it.'));
+    next();
+  }) as RequestHandler,
+  { member: true as const },
+);

@@ -94,6 +94,8 @@ describe('the calling key', () => {
     expect(me.headers.get('cache-control')).toBe('no-store');
     expect(AdminMeResponse.strict().parse(me.body)).toEqual({
       tenant: { id: ten.tenant.id, name: ten.tenant.name },
+      capabilities: ['handoffs:read', 'handoffs:write'],
+      member: null,
       apiKey: { id: created.apiKey.id, name: 'agents', prefix: created.secret.slice(0, 12), capabilities: ['handoffs:read', 'handoffs:write'], expiresAt: null },
     });
     expect(me.text).not.toContain(created.secret.slice(12));

@@ -3,7 +3,7 @@ import { CAPABILITIES, type AdminMe, type ApiKey, type Capability, type Domain }
 import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../audit/log.js';
 import type { Db, Tx } from '../db/index.js';
-import type { RequestCtx } from '../http/context.js';
+import type { AdminAuth, RequestCtx } from '../http/context.js';
 import { DomainError } from '../errors.js';
 import { problems } from '../http/problem.js';
 import { DomainPatternError, formatPattern, parsePattern, type DomainPattern } from './domains.js';
@@ -145,6 +145,8 @@ async function insertKey(
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${KEY_COLUMNS}`,
     [id, tenantId, k.name, k.prefix, k.hash, k.capabilities, ctx.actor.type === 'api_key' ? ctx.actor.id : null, k.rotatedFrom ?? null, k.expiresAt ?? null],
   );
+  // The person who made it (keys are made by people now; the CLI's tenant bootstrap has none).
+  if (ctx.actor.type === 'member') await tx.query('UPDATE api_keys SET created_by_member = $2 WHERE id = $1', [id, ctx.actor.id]);
   await deps.audit.append(tx, {
     tenantId,
     ...by(ctx),
@@ -168,14 +170,27 @@ export async function listKeys(deps: TenantDeps, ctx: RequestCtx & { tenantId: s
   });
 }
 
-/** The calling key and its tenant: any valid key may read this about itself. */
-export async function describeCaller(deps: TenantDeps, ctx: RequestCtx & { tenantId: string; admin: { keyId: string } }): Promise<AdminMe> {
+/** The caller (a person or a key) and its tenant: any authenticated caller may read this about itself. */
+export async function describeCaller(deps: TenantDeps, ctx: RequestCtx & { tenantId: string; admin: AdminAuth }): Promise<AdminMe> {
   return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
     const tenant = await tx.query<{ id: string; name: string }>('SELECT id, name FROM tenants WHERE id = $1', [ctx.tenantId]);
+    if (!tenant.rows[0]) throw new DomainError('unauthenticated', 'The tenant no longer exists.');
+    const capabilities = [...ctx.admin.capabilities];
+    const { member } = ctx.admin;
+    if (member) {
+      const m = await tx.query<{ email: string; display_name: string }>('SELECT email, display_name FROM members WHERE id = $1', [member.id]);
+      if (!m.rows[0]) throw new DomainError('unauthenticated', 'This member no longer exists.');
+      return {
+        tenant: tenant.rows[0],
+        capabilities,
+        member: { id: member.id, email: m.rows[0].email, displayName: m.rows[0].display_name, role: member.role, sessionId: member.sessionId },
+        apiKey: null,
+      };
+    }
     const key = await tx.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = $1`, [ctx.admin.keyId]);
-    if (!tenant.rows[0] || !key.rows[0]) throw new DomainError('unauthenticated', 'The key is unknown, revoked or expired.');
-    const { id, name, prefix, capabilities, expiresAt } = toApiKey(key.rows[0]);
-    return { tenant: tenant.rows[0], apiKey: { id, name, prefix, capabilities, expiresAt } };
+    if (!key.rows[0]) throw new DomainError('unauthenticated', 'The key is unknown, revoked or expired.');
+    const { id, name, prefix, expiresAt } = toApiKey(key.rows[0]);
+    return { tenant: tenant.rows[0], capabilities, member: null, apiKey: { id, name, prefix, capabilities: toApiKey(key.rows[0]).capabilities, expiresAt } };
   });
 }
 

@@ -1,6 +1,7 @@
 // A real server for HTTP tests: the Express app on an ephemeral port over a fresh test database.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { createTestDb, type TestDb } from './db.js';
 
 export interface TestApp {
   url: string;
+  app: import('express').Express;
   runtime: Runtime;
   testDb: TestDb;
   config: Config;
@@ -33,18 +35,24 @@ export function testConfig(env: Record<string, string> = {}): Config {
   });
 }
 
-export async function startTestApp(env: Record<string, string> = {}, opts: Pick<AppDeps, 'modelFor' | 'retrieve' | 'embeddingModelFor' | 'vectors'> = {}): Promise<TestApp> {
-  const config = testConfig(env);
+export async function startTestApp(
+  env: Record<string, string> = {},
+  opts: Pick<AppDeps, 'modelFor' | 'retrieve' | 'embeddingModelFor' | 'vectors' | 'mailer'> = {},
+): Promise<TestApp> {
+  // Listen first, so the app's public URL is the address tests (and browsers) reach it at: console
+  // cookies, CSRF origin checks and SSO redirect URIs all depend on it.
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const config = testConfig({ ...(env.PORT ? {} : { PARLEY_PUBLIC_URL: url }), ...env });
   const testDb = await createTestDb();
   const runtime = wireRuntime(config, testDb.db);
   const app = createApp({ config, db: runtime.db, audit: runtime.audit, logger: pino({ level: 'silent' }), keyring: runtime.keyring, ...opts });
-  const server = await new Promise<import('node:http').Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
+  server.on('request', app);
   answerClientErrors(server);
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
+    app,
     runtime,
     testDb,
     config,

@@ -1,10 +1,11 @@
 // Widget session tokens (JWT, EdDSA, 15 minutes, audience "widget") bound to tenant, visitor (its
-// pseudonymous reference, never its secret) and origin, and one-time refresh tokens in families: reusing a spent refresh token revokes the family.
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+// pseudonymous reference, never its secret) and origin, and one-time refresh tokens in families (sessions/refresh-family.ts, shared with console sessions).
+import { randomUUID } from 'node:crypto';
 import { jwtVerify, SignJWT, errors as joseErrors } from 'jose';
 import type { KeyObject } from 'node:crypto';
 import type { Tx } from '../db/types.js';
 import { HttpProblem } from '../http/problem.js';
+import { hashToken, newFamilyId, newRefreshToken, redeem } from '../sessions/refresh-family.js';
 
 export const SESSION_TTL_S = 15 * 60;
 const REFRESH_TTL_S = 30 * 24 * 3600;
@@ -27,8 +28,6 @@ export interface IssuedSession {
   /** Only when the visitor was created now: the secret its browser keeps to resume it. */
   visitorSecret?: string;
 }
-
-const hash = (token: string) => createHash('sha256').update(token).digest();
 
 export class WidgetTokens {
   constructor(
@@ -72,37 +71,27 @@ export class WidgetTokens {
   }
 
   /** A session plus a refresh token in `familyId` (a new family when omitted). */
-  async issue(tx: Tx, c: WidgetClaims, familyId: string = randomUUID()): Promise<IssuedSession> {
-    const refreshToken = `rt_${randomBytes(32).toString('base64url')}`;
+  async issue(tx: Tx, c: WidgetClaims, familyId: string = newFamilyId()): Promise<IssuedSession> {
+    const refreshToken = newRefreshToken('rt_');
     await tx.query(
       `INSERT INTO widget_refresh_tokens (id, tenant_id, family_id, token_hash, visitor_id, origin, identity_subject, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8))`,
-      [randomUUID(), c.tenantId, familyId, hash(refreshToken), c.visitorRef, c.origin, c.subject, REFRESH_TTL_S],
+      [randomUUID(), c.tenantId, familyId, hashToken(refreshToken), c.visitorRef, c.origin, c.subject, REFRESH_TTL_S],
     );
     return { ...(await this.sign(c)), refreshToken, visitorRef: c.visitorRef };
   }
 
   /**
    * Spends a refresh token. Returns null when it is unknown, expired, revoked or bound to another
-   * origin; throws `reused` when it was already spent, after revoking its family.
+   * origin; `reused` when it was already spent, after revoking its family.
    */
   async redeem(tx: Tx, tenantId: string, refreshToken: string, origin: string): Promise<{ claims: WidgetClaims; familyId: string } | 'reused' | null> {
-    const { rows } = await tx.query<{ id: string; family_id: string; visitor_id: string; origin: string; identity_subject: string | null; used: boolean; dead: boolean }>(
-      `SELECT id, family_id, visitor_id, origin, identity_subject, used_at IS NOT NULL AS used,
-              (revoked_at IS NOT NULL OR expires_at <= now()) AS dead
-         FROM widget_refresh_tokens WHERE token_hash = $1 FOR UPDATE`,
-      [hash(refreshToken)],
-    );
-    const row = rows[0];
-    if (!row || row.dead || row.origin !== origin) return null;
-    if (row.used) {
-      await tx.query('UPDATE widget_refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL', [row.family_id]);
-      return 'reused';
-    }
-    await tx.query('UPDATE widget_refresh_tokens SET used_at = now() WHERE id = $1', [row.id]);
+    type Row = { visitor_id: string; origin: string; identity_subject: string | null };
+    const r = await redeem<Row>(tx, 'widget_refresh_tokens', refreshToken, ['visitor_id', 'origin', 'identity_subject'], (row) => row.origin === origin);
+    if (r === null || r === 'reused') return r;
     return {
-      claims: { tenantId, visitorRef: row.visitor_id, origin: row.origin, subject: row.identity_subject },
-      familyId: row.family_id,
+      claims: { tenantId, visitorRef: r.row.visitor_id, origin: r.row.origin, subject: r.row.identity_subject },
+      familyId: r.row.family_id,
     };
   }
 }

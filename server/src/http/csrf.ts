@@ -1,0 +1,16 @@
+// Cross-site request forgery: a state-changing request that a browser sends with our cookies must come
+// from our own pages. Browsers send Origin on every non-GET request and Fetch Metadata on every request;
+// both must say "this origin". Requests authenticated by a Bearer key carry no ambient credential and
+// are not checked here.
+import type { Request } from 'express';
+import { problems } from './problem.js';
+
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export function assertSameOrigin(req: Request, origin: string): void {
+  if (SAFE.has(req.method)) return;
+  const site = req.get('sec-fetch-site');
+  if (site !== undefined && site !== 'same-origin') throw problems.forbidden(`Cross-site request refused (Sec-Fetch-Site: ${site.slice(0, 20)}).`);
+  const from = req.get('origin');
+  if (from !== origin) throw problems.forbidden(from ? 'Cross-origin request refused: the console only accepts requests from its own pages.' : 'Request refused: a browser request that changes something must carry its Origin.');
+}

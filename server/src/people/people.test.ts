@@ -1,0 +1,337 @@
+// People: invitations, password sign-in, console sessions in cookies (rotation, reuse, timeouts),
+// CSRF, the last-owner rule, removal ending sessions at once, and attribution in the audit log.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { AdminMeResponse } from '@parley/protocol';
+import { startTestApp, type TestApp } from '../test/app.js';
+import { ConsoleClient, parseSetCookies, signedInMember, STRONG_PASSWORD } from '../test/console.js';
+import { call } from '../test/http.js';
+import type { CreatedTenant } from '../tenants/service.js';
+
+let t: TestApp;
+let acme: CreatedTenant;
+let other: CreatedTenant;
+beforeAll(async () => {
+  t = await startTestApp();
+  acme = await t.tenant('Acme', ['acme.example']);
+  other = await t.tenant('Other', ['other.example']);
+});
+afterAll(() => t.close());
+
+const auditOf = async (tenant: CreatedTenant, action: string) =>
+  ((await call(t.url, 'GET', `/v1/admin/audit?limit=1000`, { key: tenant.secretKey })).body.entries as { action: string; actor: { type: string; id: string | null }; metadata: Record<string, unknown> }[]).filter(
+    (e) => e.action === action,
+  );
+const count = async (sql: string, params: unknown[] = []) =>
+  Number((await t.runtime.db.withOwner((tx) => tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM (${sql}) x`, params))).rows[0]!.n);
+
+describe('invitations', () => {
+  test('an invite link is single-use; the member it makes signs in with cookies, and /me says who they are', async () => {
+    const owner = await signedInMember(t, acme.tenant.id, 'owner');
+    const invited = await owner.client.call('POST', '/v1/admin/invites', { email: 'Sam@Acme.example', role: 'agent' });
+    expect(invited.status).toBe(201);
+    expect(invited.body.invite).toMatchObject({ email: 'sam@acme.example', role: 'agent', delivery: 'log' });
+    const token = new URL(invited.body.invite.inviteUrl).hash.replace('#invite=', '');
+    // Only the token's hash is stored.
+    expect(JSON.stringify((await t.runtime.db.withOwner((tx) => tx.query('SELECT row_to_json(i)::text AS j FROM member_invites i'))).rows)).not.toContain(token);
+
+    const sam = new ConsoleClient(t.url);
+    const preview = await sam.call('POST', '/v1/auth/invites/preview', { token });
+    expect(preview.body).toMatchObject({ email: 'sam@acme.example', role: 'agent', tenant: { name: 'Acme' }, ssoOnly: false });
+    const weak = await sam.call('POST', '/v1/auth/invites/accept', { token, displayName: 'Sam', password: 'password1234' });
+    expect(weak.status).toBe(400);
+    expect(weak.body.errors[0]).toMatchObject({ path: '/password', code: 'weak_password' });
+    const accepted = await sam.call('POST', '/v1/auth/invites/accept', { token, displayName: 'Sam', password: STRONG_PASSWORD });
+    expect(accepted.status).toBe(201);
+    expect(accepted.body).toMatchObject({ status: 'signed_in', member: { email: 'sam@acme.example', role: 'agent' }, tenant: { id: acme.tenant.id } });
+    const me = await sam.call('GET', '/v1/admin/me');
+    expect(me.status).toBe(200);
+    const parsed = AdminMeResponse.parse(me.body);
+    expect(parsed.member).toMatchObject({ email: 'sam@acme.example', role: 'agent' });
+    expect(parsed.apiKey).toBeNull();
+    expect(parsed.capabilities).toContain('handoffs:write');
+    expect(parsed.capabilities).not.toContain('keys:write');
+
+    const again = await new ConsoleClient(t.url).call('POST', '/v1/auth/invites/accept', { token, displayName: 'Mallory', password: STRONG_PASSWORD });
+    expect(again.status).toBe(401);
+    expect(again.body.type).toBe('/docs/problems/token-replayed');
+    expect(await count("SELECT 1 FROM members WHERE display_name = 'Mallory'")).toBe(0);
+  });
+
+  test('an expired or revoked invite is refused; an unknown token says nothing', async () => {
+    const owner = await signedInMember(t, acme.tenant.id, 'owner');
+    const made = (await owner.client.call('POST', '/v1/admin/invites', { email: 'late@acme.example', role: 'analyst' })).body.invite;
+    await t.runtime.db.withOwner((tx) => tx.query("UPDATE member_invites SET expires_at = now() - interval '1 second' WHERE id = $1", [made.id]));
+    const token = new URL(made.inviteUrl).hash.replace('#invite=', '');
+    const expired = await new ConsoleClient(t.url).call('POST', '/v1/auth/invites/accept', { token, displayName: 'Late', password: STRONG_PASSWORD });
+    expect(expired.status).toBe(401);
+    const revokedInvite = (await owner.client.call('POST', '/v1/admin/invites', { email: 'gone@acme.example', role: 'analyst' })).body.invite;
+    expect((await owner.client.call('DELETE', `/v1/admin/invites/${revokedInvite.id}`)).status).toBe(204);
+    const revoked = await new ConsoleClient(t.url).call('POST', '/v1/auth/invites/accept', {
+      token: new URL(revokedInvite.inviteUrl).hash.replace('#invite=', ''),
+      displayName: 'Gone',
+      password: STRONG_PASSWORD,
+    });
+    expect(revoked.status).toBe(401);
+    const unknown = await new ConsoleClient(t.url).call('POST', '/v1/auth/invites/preview', { token: 'inv_' + 'A'.repeat(43) });
+    expect(unknown.status).toBe(401);
+    expect(unknown.body.detail).not.toMatch(/acme/i);
+  });
+
+  test('only an owner invites an owner; a key never can', async () => {
+    const admin = await signedInMember(t, acme.tenant.id, 'admin');
+    expect((await admin.client.call('POST', '/v1/admin/invites', { email: 'boss@acme.example', role: 'owner' })).status).toBe(403);
+    expect((await call(t.url, 'POST', '/v1/admin/invites', { key: acme.secretKey, body: { email: 'boss@acme.example', role: 'owner' } })).status).toBe(403);
+    expect((await admin.client.call('POST', '/v1/admin/invites', { email: 'helper@acme.example', role: 'agent' })).status).toBe(201);
+  });
+});
+
+describe('password sign-in', () => {
+  test('sets __Host- cookies: HttpOnly, Secure, SameSite=Strict, Path=/; the access token is a 15-minute EdDSA JWT', async () => {
+    const { email } = await signedInMember(t, acme.tenant.id, 'agent');
+    const c = new ConsoleClient(t.url);
+    const res = await c.call('POST', '/v1/auth/password', { email, password: STRONG_PASSWORD });
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe('signed_in');
+    const cookies = parseSetCookies(res.headers);
+    for (const name of ['__Host-parley_access', '__Host-parley_refresh']) {
+      const c = cookies.find((x) => x.name === name)!;
+      expect(c.attributes).toEqual(expect.arrayContaining(['Path=/', 'Secure', 'HttpOnly', 'SameSite=Strict']));
+      expect(c.attributes.some((a) => a.toLowerCase().startsWith('domain='))).toBe(false);
+    }
+    const access = cookies.find((x) => x.name === '__Host-parley_access')!;
+    expect(access.attributes).toContain('Max-Age=900');
+    const [header, payload] = access.value.split('.').slice(0, 2).map((p) => JSON.parse(Buffer.from(p, 'base64url').toString()));
+    expect(header.alg).toBe('EdDSA');
+    expect(payload.exp - payload.iat).toBe(900);
+    expect(payload.aud).toBe('console');
+    expect(res.headers.get('cache-control')).toBe('no-store');
+  });
+
+  test('a wrong password and an unknown email get the same answer; failures are audited without the password', async () => {
+    const { email, memberId } = await signedInMember(t, acme.tenant.id, 'agent');
+    const wrong = await new ConsoleClient(t.url).call('POST', '/v1/auth/password', { email, password: 'not the password at all' });
+    const unknown = await new ConsoleClient(t.url).call('POST', '/v1/auth/password', { email: 'nobody@acme.example', password: 'not the password at all' });
+    expect(wrong.status).toBe(401);
+    expect(unknown.status).toBe(401);
+    expect(wrong.body.detail).toBe(unknown.body.detail);
+    const failed = (await auditOf(acme, 'member.sign_in_failed')).filter((e) => e.actor.id === memberId);
+    expect(failed).toHaveLength(1);
+    expect(JSON.stringify(failed)).not.toContain('not the password');
+  });
+
+  test('an email in two tenants chooses the tenant after the password', async () => {
+    const email = 'both@shared.example';
+    await signedInMember(t, acme.tenant.id, 'agent', email);
+    await signedInMember(t, other.tenant.id, 'analyst', email);
+    const c = new ConsoleClient(t.url);
+    const first = await c.call('POST', '/v1/auth/password', { email, password: STRONG_PASSWORD });
+    expect(first.body.status).toBe('choose_tenant');
+    expect(first.body.tenants.map((x: { name: string }) => x.name).sort()).toEqual(['Acme', 'Other']);
+    expect(c.jar.size).toBe(0);
+    const chosen = await c.call('POST', '/v1/auth/password', { email, password: STRONG_PASSWORD, tenantId: other.tenant.id });
+    expect(chosen.body).toMatchObject({ status: 'signed_in', member: { role: 'analyst' }, tenant: { id: other.tenant.id } });
+  });
+});
+
+describe('throttling', () => {
+  test('failures per account and address slow down guessing with Retry-After; another address is not locked out; success clears it', async () => {
+    const tt = await startTestApp({ PARLEY_TRUST_PROXY: 'true' });
+    try {
+      const ten = await tt.tenant('Throttled', ['t.example']);
+      const { email } = await signedInMember(tt, ten.tenant.id, 'owner');
+      const from = (ip: string) => new ConsoleClient(tt.url, { origin: tt.url, 'sec-fetch-site': 'same-origin', 'x-forwarded-for': ip });
+      const attacker = from('203.0.113.9');
+      const statuses = [];
+      for (let i = 0; i < 7; i++) statuses.push((await attacker.call('POST', '/v1/auth/password', { email, password: `guess number ${i} wrong` })).status);
+      expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+      const limited = await attacker.call('POST', '/v1/auth/password', { email, password: STRONG_PASSWORD });
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(limited.body.type).toBe('/docs/problems/rate-limited');
+      // The owner, elsewhere, still signs in.
+      const owner = await from('198.51.100.7').call('POST', '/v1/auth/password', { email, password: STRONG_PASSWORD });
+      expect(owner.body.status).toBe('signed_in');
+      // Waits are capped: the longest block stored is at most 15 minutes away.
+      const longest = await tt.runtime.db.withOwner((tx) => tx.query<{ s: number }>('SELECT max(EXTRACT(EPOCH FROM blocked_until - now()))::float8 AS s FROM sign_in_throttle'));
+      expect(longest.rows[0]!.s).toBeLessThanOrEqual(15 * 60);
+    } finally {
+      await tt.close();
+    }
+  });
+});
+
+describe('sessions', () => {
+  test('refresh rotates; a stolen refresh token used twice ends the session for everyone holding it', async () => {
+    const { client } = await signedInMember(t, acme.tenant.id, 'agent');
+    const thief = client.clone();
+    const refreshed = await client.call('POST', '/v1/auth/refresh');
+    expect(refreshed.status).toBe(204);
+    expect(client.jar.get('__Host-parley_refresh')).not.toBe(thief.jar.get('__Host-parley_refresh'));
+    expect((await client.call('GET', '/v1/admin/me')).status).toBe(200);
+    const reuse = await thief.call('POST', '/v1/auth/refresh');
+    expect(reuse.status).toBe(401);
+    expect(reuse.body.type).toBe('/docs/problems/token-replayed');
+    // The family is gone: the legitimate holder's newer refresh token and its access token stop working.
+    expect((await client.call('POST', '/v1/auth/refresh')).status).toBe(401);
+    expect((await client.call('GET', '/v1/admin/me')).status).toBe(401);
+    expect((await auditOf(acme, 'member.session_reuse_detected')).length).toBeGreaterThan(0);
+  });
+
+  test('an idle session ends; the absolute deadline holds however active it is', async () => {
+    const { client, memberId } = await signedInMember(t, acme.tenant.id, 'agent');
+    await t.runtime.db.withOwner((tx) => tx.query("UPDATE member_sessions SET idle_expires_at = now() - interval '1 second' WHERE member_id = $1", [memberId]));
+    expect((await client.call('GET', '/v1/admin/me')).status).toBe(401);
+    expect((await client.call('POST', '/v1/auth/refresh')).status).toBe(401);
+    const second = await signedInMember(t, acme.tenant.id, 'agent');
+    await t.runtime.db.withOwner((tx) => tx.query("UPDATE member_sessions SET expires_at = now() - interval '1 second' WHERE member_id = $1", [second.memberId]));
+    expect((await second.client.call('GET', '/v1/admin/me')).status).toBe(401);
+  });
+
+  test('a member lists and revokes their own sessions; signing out ends the session server-side', async () => {
+    const { client, email } = await signedInMember(t, acme.tenant.id, 'analyst');
+    const laptop = new ConsoleClient(t.url);
+    await laptop.call('POST', '/v1/auth/password', { email, password: STRONG_PASSWORD });
+    const listed = await client.call('GET', '/v1/admin/me/sessions');
+    expect(listed.body.sessions).toHaveLength(2);
+    const other = listed.body.sessions.find((s: { current: boolean }) => !s.current);
+    expect((await client.call('DELETE', `/v1/admin/me/sessions/${other.id}`)).status).toBe(204);
+    expect((await laptop.call('GET', '/v1/admin/me')).status).toBe(401);
+    const thief = client.clone();
+    expect((await client.call('POST', '/v1/auth/sign-out')).status).toBe(204);
+    expect(client.jar.size).toBe(0);
+    expect((await thief.call('GET', '/v1/admin/me')).status).toBe(401);
+    expect((await thief.call('POST', '/v1/auth/refresh')).status).toBe(401);
+    // A key has no sessions of its own.
+    expect((await call(t.url, 'GET', '/v1/admin/me/sessions', { key: acme.secretKey })).status).toBe(403);
+  });
+
+  test('a session cookie from one tenant does not open another tenant', async () => {
+    const { client } = await signedInMember(t, acme.tenant.id, 'owner');
+    const me = await client.call('GET', '/v1/admin/me');
+    expect(me.body.tenant.id).toBe(acme.tenant.id);
+    const members = await client.call('GET', '/v1/admin/members');
+    const otherMembers = await call(t.url, 'GET', '/v1/admin/members', { key: other.secretKey });
+    const ids = new Set(members.body.members.map((m: { id: string }) => m.id));
+    expect(otherMembers.body.members.some((m: { id: string }) => ids.has(m.id))).toBe(false);
+  });
+});
+
+describe('CSRF', () => {
+  test('a cross-site form post and a cross-site fetch are refused, and nothing changes', async () => {
+    const { client } = await signedInMember(t, acme.tenant.id, 'owner');
+    const before = await count('SELECT 1 FROM tenant_domains');
+    const evil = { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' };
+    // A form on another site posting with the victim's cookies (SameSite=Strict keeps browsers from sending
+    // them; we check as if one did). enctype=text/plain can carry a JSON-looking body; urlencoded too.
+    for (const [raw, contentType] of [
+      ['{"pattern":"evil.example","x":"="}', 'text/plain'],
+      ['pattern=evil.example', 'application/x-www-form-urlencoded'],
+      ['{"pattern":"evil.example"}', 'application/json'],
+    ] as const) {
+      const form = await call(t.url, 'POST', '/v1/admin/domains', { raw, contentType, headers: { ...evil, cookie: client.cookieHeader() } });
+      expect([403, 415]).toContain(form.status);
+      expect(form.headers.get('content-type')).toMatch(/problem\+json/);
+    }
+    const fetched = await client.call('POST', '/v1/admin/domains', { pattern: 'evil.example' }, evil);
+    expect(fetched.status).toBe(403);
+    expect(fetched.body.request_id).toBeTruthy();
+    // Same-site but another origin, and a request without Origin, are refused too.
+    expect((await client.call('POST', '/v1/admin/domains', { pattern: 'evil.example' }, { origin: 'http://127.0.0.1:1', 'sec-fetch-site': 'same-site' })).status).toBe(403);
+    expect((await call(t.url, 'POST', '/v1/admin/domains', { body: { pattern: 'evil.example' }, headers: { cookie: client.cookieHeader() } })).status).toBe(403);
+    expect(await count('SELECT 1 FROM tenant_domains')).toBe(before);
+    // Login CSRF: signing a victim into the attacker's account from another site is refused.
+    expect((await call(t.url, 'POST', '/v1/auth/password', { body: { email: 'a@acme.example', password: 'x' }, headers: evil })).status).toBe(403);
+    // The page's own request works.
+    expect((await client.call('POST', '/v1/admin/domains', { pattern: 'fine.example' })).status).toBe(201);
+  });
+});
+
+describe('owners and removal', () => {
+  test('the last owner cannot be removed, disabled or demoted; an admin cannot touch an owner', async () => {
+    const ten = await t.tenant('Solo', ['solo.example']);
+    const owner = await signedInMember(t, ten.tenant.id, 'owner');
+    const admin = await signedInMember(t, ten.tenant.id, 'admin');
+    for (const [method, body] of [
+      ['DELETE', undefined],
+      ['PATCH', { role: 'admin' }],
+      ['PATCH', { status: 'disabled' }],
+    ] as const) {
+      const res = await owner.client.call(method, `/v1/admin/members/${owner.memberId}`, body);
+      expect(res.status).toBe(409);
+      expect(res.body.detail).toMatch(/last owner/);
+    }
+    expect((await admin.client.call('DELETE', `/v1/admin/members/${owner.memberId}`)).status).toBe(403);
+    expect((await admin.client.call('PATCH', `/v1/admin/members/${admin.memberId}`, { role: 'owner' })).status).toBe(403);
+    expect((await call(t.url, 'DELETE', `/v1/admin/members/${owner.memberId}`, { key: ten.secretKey })).status).toBe(403);
+    // With a second owner, the first may step down.
+    expect((await owner.client.call('PATCH', `/v1/admin/members/${admin.memberId}`, { role: 'owner' })).status).toBe(200);
+    expect((await owner.client.call('PATCH', `/v1/admin/members/${owner.memberId}`, { role: 'admin' })).status).toBe(200);
+  });
+
+  test('removing a member ends their sessions at once; disabling too', async () => {
+    const owner = await signedInMember(t, acme.tenant.id, 'owner');
+    const agent = await signedInMember(t, acme.tenant.id, 'agent');
+    expect((await agent.client.call('GET', '/v1/admin/handoffs')).status).toBe(200);
+    expect((await owner.client.call('DELETE', `/v1/admin/members/${agent.memberId}`)).status).toBe(204);
+    expect((await agent.client.call('GET', '/v1/admin/handoffs')).status).toBe(401);
+    expect((await agent.client.call('POST', '/v1/auth/refresh')).status).toBe(401);
+    const analyst = await signedInMember(t, acme.tenant.id, 'analyst');
+    expect((await owner.client.call('PATCH', `/v1/admin/members/${analyst.memberId}`, { status: 'disabled' })).status).toBe(200);
+    expect((await analyst.client.call('GET', '/v1/admin/me')).status).toBe(401);
+    expect((await new ConsoleClient(t.url).call('POST', '/v1/auth/password', { email: analyst.email, password: STRONG_PASSWORD })).status).toBe(401);
+  });
+
+  test('a role change applies to the next request', async () => {
+    const owner = await signedInMember(t, acme.tenant.id, 'owner');
+    const agent = await signedInMember(t, acme.tenant.id, 'agent');
+    expect((await agent.client.call('GET', '/v1/admin/audit')).status).toBe(403);
+    await owner.client.call('PATCH', `/v1/admin/members/${agent.memberId}`, { role: 'analyst' });
+    expect((await agent.client.call('GET', '/v1/admin/audit')).status).toBe(200);
+    expect((await agent.client.call('PATCH', '/v1/admin/handoffs/00000000-0000-4000-8000-000000000000', { status: 'resolved' })).status).toBe(403);
+  });
+});
+
+describe('attribution', () => {
+  test('what a person does in the console is audited as that person; keys they create say who made them', async () => {
+    const admin = await signedInMember(t, acme.tenant.id, 'admin');
+    const domain = await admin.client.call('POST', '/v1/admin/domains', { pattern: 'attributed.example' });
+    expect(domain.status).toBe(201);
+    const key = await admin.client.call('POST', '/v1/admin/api-keys', { name: 'deploy bot', capabilities: ['knowledge:write'] });
+    expect(key.status).toBe(201);
+    const entries = [...(await auditOf(acme, 'domain.add')), ...(await auditOf(acme, 'api_key.create'))].filter((e) => e.actor.id === admin.memberId);
+    expect(entries.map((e) => e.actor.type)).toEqual(['member', 'member']);
+    const stored = await t.runtime.db.withOwner((tx) => tx.query<{ created_by_member: string }>('SELECT created_by_member FROM api_keys WHERE id = $1', [key.body.apiKey.id]));
+    expect(stored.rows[0]!.created_by_member).toBe(admin.memberId);
+    const signIns = (await auditOf(acme, 'member.sign_in')).filter((e) => e.actor.id === admin.memberId);
+    expect(signIns[0]!.metadata).toMatchObject({ method: 'invite' });
+    expect(JSON.stringify(await auditOf(acme, 'member.sign_in'))).not.toContain(STRONG_PASSWORD);
+  });
+
+  test('an agent cannot make a key with capabilities beyond the role', async () => {
+    const agent = await signedInMember(t, acme.tenant.id, 'agent');
+    expect((await agent.client.call('POST', '/v1/admin/api-keys', { name: 'x', capabilities: ['handoffs:read'] })).status).toBe(403);
+  });
+});
+
+describe('SSO enforcement', () => {
+  test('with SSO enforced, passwords are refused except for the break-glass owner, whose use is audited', async () => {
+    const ten = await t.tenant('Enforced', ['enforced.example']);
+    const owner = await signedInMember(t, ten.tenant.id, 'owner');
+    const agent = await signedInMember(t, ten.tenant.id, 'agent');
+    const noSso = await owner.client.call('PUT', '/v1/admin/sign-in-policy', { enforceSso: true, breakGlassMemberId: owner.memberId });
+    expect(noSso.status).toBe(400);
+    await t.runtime.db.withTenant(ten.tenant.id, { requestId: null }, (tx) =>
+      tx.query("INSERT INTO sso_connections (tenant_id, kind, config, allowed_domains, default_role) VALUES ($1, 'oidc', '{}', ARRAY['acme.example'], 'agent')", [ten.tenant.id]),
+    );
+    expect((await owner.client.call('PUT', '/v1/admin/sign-in-policy', { enforceSso: true, breakGlassMemberId: agent.memberId })).status).toBe(400);
+    expect((await owner.client.call('PUT', '/v1/admin/sign-in-policy', { enforceSso: true, breakGlassMemberId: owner.memberId })).status).toBe(200);
+    const refused = await new ConsoleClient(t.url).call('POST', '/v1/auth/password', { email: agent.email, password: STRONG_PASSWORD });
+    expect(refused.status).toBe(403);
+    expect(refused.body.type).toBe('/docs/problems/sso-required');
+    const glass = await new ConsoleClient(t.url).call('POST', '/v1/auth/password', { email: owner.email, password: STRONG_PASSWORD });
+    expect(glass.body.status).toBe('signed_in');
+    expect(await auditOf(ten, 'member.break_glass')).toHaveLength(1);
+    expect((await auditOf(ten, 'member.sign_in_failed')).map((e) => e.metadata.reason)).toContain('sso_enforced');
+    expect((await auditOf(ten, 'signin.policy_update'))[0]!.actor).toEqual({ type: 'member', id: owner.memberId });
+  });
+});

@@ -1,0 +1,177 @@
+// HTTP for people: sign-in (`/v1/auth`, public but same-origin only) and team administration
+// (`/v1/admin`, behind adminAuth, each route with its capability from the one permission table).
+import {
+  AcceptInviteRequest,
+  CreateInviteRequest,
+  PasswordSignInRequest,
+  SignInPolicySchema,
+  SsoStartRequest,
+  UpdateMemberRequest,
+} from '@parley/protocol';
+import { Router, type Request, type RequestHandler } from 'express';
+import { z } from 'zod';
+import { isUuid } from '../db/index.js';
+import { DomainError } from '../errors.js';
+import { adminCtx } from '../http/context.js';
+import { assertSameOrigin } from '../http/csrf.js';
+import { problems } from '../http/problem.js';
+import { route } from '../http/routes.js';
+import { parse } from '../http/validate.js';
+import { requireCapability as can, requireMember } from '../tenants/auth.js';
+import { text } from '@parley/protocol';
+import { assertPassword, hashPassword } from './passwords.js';
+import * as svc from './service.js';
+import { finishSignIn, passwordSignIn, signOut, type SignInDeps } from './sign-in.js';
+import type { SsoRegistry } from './sso.js';
+
+const idParam = (req: Request, name = 'id'): string => {
+  const id = String(req.params[name]);
+  if (!isUuid(id)) throw problems.notFound();
+  return id;
+};
+const TokenRequest = z.strictObject({ token: text().min(10).max(200) });
+
+export interface PeopleRouteDeps extends SignInDeps {
+  sso: SsoRegistry;
+}
+
+/** `/v1/auth`: signing in and out. Each request must come from our own pages (login CSRF). */
+export function authRoutes(deps: PeopleRouteDeps): Router {
+  const r = Router();
+  const origin = new URL(deps.config.publicUrl).origin;
+  // Per route, not router-wide: the SAML ACS under /v1/auth is a cross-site POST by design.
+  const sameOrigin: RequestHandler = (req, _res, next) => {
+    try {
+      assertSameOrigin(req, origin);
+      next();
+    } catch (err) {
+      next(err);
+    }
+  };
+  const noStore = { 'Cache-Control': 'no-store' };
+
+  route(r, '/password', {
+    post: [sameOrigin, async (req, res) => {
+      const body = parse(PasswordSignInRequest, req.body);
+      res.set(noStore).json(await passwordSignIn(deps, req, res, body));
+    }],
+  });
+  route(r, '/refresh', {
+    post: [sameOrigin, async (req, res) => {
+      await deps.sessions.refresh(req, res);
+      res.set(noStore).status(204).end();
+    }],
+  });
+  route(r, '/sign-out', {
+    post: [sameOrigin, async (req, res) => {
+      const ended = await deps.sessions.endFromCookies(req);
+      await signOut(deps, req, res, ended?.sessionId ?? null, ended?.tenantId ?? null, ended?.memberId ?? null);
+      res.set(noStore).status(204).end();
+    }],
+  });
+  route(r, '/invites/preview', {
+    post: [sameOrigin, async (req, res) => {
+      const { token } = parse(TokenRequest, req.body);
+      res.set(noStore).json(await svc.previewInvite(deps, req.id, token));
+    }],
+  });
+  route(r, '/invites/accept', {
+    post: [sameOrigin, async (req, res) => {
+      const body = parse(AcceptInviteRequest, req.body);
+      const accepted = await svc.acceptInvite(deps, req.id, {
+        token: body.token,
+        displayName: body.displayName,
+        passwordHash: async (email) => {
+          if (body.password === undefined) throw new DomainError('invalid_input', 'Choose a password.', { errors: [{ path: '/password', message: 'is required', code: 'required' }] });
+          assertPassword(body.password, [email, body.displayName]);
+          return hashPassword(body.password);
+        },
+      });
+      if (accepted.policy.enforceSso) {
+        const tenant = await deps.db.withTenant(accepted.tenantId, { requestId: req.id }, async (tx) => (await tx.query<{ id: string; name: string }>('SELECT id, name FROM tenants')).rows[0]!);
+        res.set(noStore).status(201).json({ status: 'sso_required', tenant });
+        return;
+      }
+      res.set(noStore).status(201).json(await finishSignIn(deps, req, res, { tenantId: accepted.tenantId, memberId: accepted.memberId, method: 'invite', mfaSatisfied: false }));
+    }],
+  });
+  route(r, '/sso/start', {
+    post: [sameOrigin, async (req, res) => {
+      const { email } = parse(SsoStartRequest, req.body);
+      res.set(noStore).json({ redirectUrl: await deps.sso.start(deps, req, res, email) });
+    }],
+  });
+  return r;
+}
+
+/** `/v1/admin`: the team, invitations, sessions and the sign-in policy. */
+export function peopleAdminRoutes(deps: PeopleRouteDeps): Router {
+  const r = Router();
+  route(r, '/members', {
+    get: [can('members:read'), async (req, res) => void res.json({ members: await svc.listMembers(deps, adminCtx(req)) })],
+  });
+  route(r, '/members/:id', {
+    patch: [
+      can('members:write'),
+      async (req, res) => {
+        const body = parse(UpdateMemberRequest, req.body);
+        res.json({ member: await svc.updateMember(deps, adminCtx(req), idParam(req), body) });
+      },
+    ],
+    delete: [
+      can('members:write'),
+      async (req, res) => {
+        await svc.removeMember(deps, adminCtx(req), idParam(req));
+        res.status(204).end();
+      },
+    ],
+  });
+  route(r, '/members/:id/sessions', {
+    delete: [can('members:write'), async (req, res) => void res.json({ ended: await svc.revokeMemberSessions(deps, adminCtx(req), idParam(req)) })],
+  });
+  route(r, '/invites', {
+    // Listed with members:write: while there is no SMTP server, open invitations show their links.
+    get: [can('members:write'), async (req, res) => void res.set('Cache-Control', 'no-store').json({ invites: await svc.listInvites(deps, adminCtx(req)) })],
+    post: [
+      can('members:write'),
+      async (req, res) => {
+        const body = parse(CreateInviteRequest, req.body);
+        const ctx = adminCtx(req);
+        const invite = await svc.createInvite(deps, { ...ctx, role: ctx.admin.member?.role ?? null }, body);
+        res.status(201).set('Cache-Control', 'no-store').json({ invite });
+      },
+    ],
+  });
+  route(r, '/invites/:id', {
+    delete: [
+      can('members:write'),
+      async (req, res) => {
+        await svc.revokeInvite(deps, adminCtx(req), idParam(req));
+        res.status(204).end();
+      },
+    ],
+  });
+  route(r, '/me/sessions', {
+    get: [requireMember, async (req, res) => void res.json({ sessions: await svc.listMySessions(deps, adminCtx(req)) })],
+  });
+  route(r, '/me/sessions/:id', {
+    delete: [
+      requireMember,
+      async (req, res) => {
+        await svc.revokeMySession(deps, adminCtx(req), idParam(req));
+        res.status(204).end();
+      },
+    ],
+  });
+  route(r, '/sign-in-policy', {
+    get: [can('members:read'), async (req, res) => void res.json({ policy: await svc.getPolicy(deps, adminCtx(req)) })],
+    put: [
+      can('signin:write'),
+      async (req, res) => {
+        const body = parse(SignInPolicySchema, req.body);
+        res.json({ policy: await svc.setPolicy(deps, adminCtx(req), body) });
+      },
+    ],
+  });
+  return r;
+}

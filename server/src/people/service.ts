@@ -1,0 +1,264 @@
+// Members and invitations: the rules. A tenant always keeps an active owner; only an owner grants or
+// removes ownership; removing or disabling a member ends their sessions in the same transaction.
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Invite, Member, Role, SignInPolicy } from '@parley/protocol';
+import type { AuditLog } from '../audit/log.js';
+import type { Config } from '../config.js';
+import type { Keyring } from '../crypto/keyring.js';
+import type { Db, Tx } from '../db/types.js';
+import { DomainError } from '../errors.js';
+import type { AdminAuth, RequestCtx } from '../http/context.js';
+import { hashToken } from '../sessions/refresh-family.js';
+import type { Mailer } from './mailer.js';
+import { factors } from './mfa/factors.js';
+import { readPolicy, writePolicy } from './policy.js';
+import type { MemberSessions } from './sessions.js';
+import * as store from './store.js';
+
+export interface PeopleDeps {
+  db: Db;
+  audit: AuditLog;
+  keyring: Keyring;
+  config: Pick<Config, 'publicUrl' | 'env'>;
+  sessions: MemberSessions;
+  mailer: Mailer;
+}
+
+export type AdminCtx = RequestCtx & { tenantId: string; admin: AdminAuth };
+
+export const INVITE_TTL_S = 7 * 24 * 3600;
+const INVITE_LINK_CONTEXT = (id: string) => `invite-link/${id}`;
+
+const callerRole = (ctx: AdminCtx): Role | null => ctx.admin.member?.role ?? null;
+/** Tenant, request and actor of an audit entry. */
+const who = (ctx: RequestCtx & { tenantId: string }) => ({ tenantId: ctx.tenantId, requestId: ctx.requestId, actor: ctx.actor });
+
+async function withFactors(tx: Tx, rows: store.MemberRow[]): Promise<Member[]> {
+  return Promise.all(rows.map(async (r) => store.toMember(r, await factors(tx, r.id))));
+}
+
+export async function listMembers(deps: PeopleDeps, ctx: AdminCtx): Promise<Member[]> {
+  return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => withFactors(tx, await store.listMembers(tx)));
+}
+
+/** Ownership moves only by an owner's hand: keys and admins cannot grant it, take it, or touch an owner. */
+function assertMayManage(ctx: AdminCtx, target: store.MemberRow, newRole?: Role): void {
+  const touchesOwner = target.role === 'owner' || newRole === 'owner';
+  if (touchesOwner && callerRole(ctx) !== 'owner') throw new DomainError('forbidden', 'Only an owner can grant, change or remove ownership.');
+}
+
+async function assertKeepsAnOwner(tx: Tx, target: store.MemberRow, stillOwner: boolean): Promise<void> {
+  const owners = await store.activeOwners(tx);
+  if (!stillOwner && owners.length === 1 && owners[0] === target.id) {
+    throw new DomainError('conflict', 'This is the last owner: make another member owner first.');
+  }
+}
+
+export async function updateMember(
+  deps: PeopleDeps,
+  ctx: AdminCtx,
+  id: string,
+  patch: { role?: Role | undefined; status?: 'active' | 'disabled' | undefined; displayName?: string | undefined },
+): Promise<Member> {
+  return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
+    const before = await store.memberById(tx, id, true);
+    if (!before) throw new DomainError('not_found', 'No such member.');
+    assertMayManage(ctx, before, patch.role);
+    const role = patch.role ?? before.role;
+    const status = patch.status ?? before.status;
+    if (before.role === 'owner' && before.status === 'active') await assertKeepsAnOwner(tx, before, role === 'owner' && status === 'active');
+    const after = await store.updateMember(tx, id, {
+      ...(patch.role ? { role: patch.role } : {}),
+      ...(patch.status ? { status: patch.status } : {}),
+      ...(patch.displayName ? { display_name: patch.displayName } : {}),
+    });
+    if (role !== before.role) {
+      await deps.audit.append(tx, { ...who(ctx), action: 'member.role_change', target: { type: 'member', id }, metadata: { from: before.role, to: role } });
+    }
+    if (status !== before.status) {
+      const ended = status === 'disabled' ? await deps.sessions.revokeAll(tx, id, 'disabled') : 0;
+      await deps.audit.append(tx, { ...who(ctx), action: status === 'disabled' ? 'member.disable' : 'member.enable', target: { type: 'member', id }, metadata: { sessionsEnded: ended } });
+    }
+    if (patch.displayName && patch.displayName !== before.display_name) {
+      await deps.audit.append(tx, { ...who(ctx), action: 'member.rename', target: { type: 'member', id } });
+    }
+    return store.toMember(after, await factors(tx, id));
+  });
+}
+
+export async function removeMember(deps: PeopleDeps, ctx: AdminCtx, id: string): Promise<void> {
+  await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
+    const target = await store.memberById(tx, id, true);
+    if (!target) throw new DomainError('not_found', 'No such member.');
+    assertMayManage(ctx, target);
+    if (target.role === 'owner' && target.status === 'active') await assertKeepsAnOwner(tx, target, false);
+    const ended = await deps.sessions.revokeAll(tx, id, 'removed');
+    await store.deleteMember(tx, id); // sessions and refresh tokens go with the member
+    await deps.audit.append(tx, { ...who(ctx), action: 'member.remove', target: { type: 'member', id }, metadata: { role: target.role, sessionsEnded: ended } });
+  });
+}
+
+export async function revokeMemberSessions(deps: PeopleDeps, ctx: AdminCtx, id: string): Promise<number> {
+  return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
+    const target = await store.memberById(tx, id);
+    if (!target) throw new DomainError('not_found', 'No such member.');
+    assertMayManage(ctx, target);
+    const n = await deps.sessions.revokeAll(tx, id, 'revoked_by_admin');
+    await deps.audit.append(tx, { ...who(ctx), action: 'session.revoke_all', target: { type: 'member', id }, metadata: { sessionsEnded: n } });
+    return n;
+  });
+}
+
+export async function listMySessions(deps: PeopleDeps, ctx: AdminCtx) {
+  const me = ctx.admin.member!;
+  return deps.db.withTenant(ctx.tenantId, ctx, (tx) => deps.sessions.list(tx, me.id, me.sessionId));
+}
+
+export async function revokeMySession(deps: PeopleDeps, ctx: AdminCtx, sessionId: string): Promise<void> {
+  const me = ctx.admin.member!;
+  await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
+    const { rows } = await tx.query('SELECT 1 FROM member_sessions WHERE id = $1 AND member_id = $2', [sessionId, me.id]);
+    if (!rows.length || !(await deps.sessions.revoke(tx, sessionId, 'revoked_by_member'))) throw new DomainError('not_found', 'No such session.');
+    await deps.audit.append(tx, { ...who(ctx), action: 'session.revoke', target: { type: 'session', id: sessionId } });
+  });
+}
+
+// ---- invitations
+
+const inviteUrl = (deps: PeopleDeps, token: string) => `${deps.config.publicUrl}/console/#invite=${token}`;
+
+async function inviteView(deps: PeopleDeps, tx: Tx, tenantId: string, r: store.InviteRow): Promise<Invite> {
+  const open = !r.accepted_at && !r.revoked_at && new Date(r.expires_at).getTime() > Date.now();
+  const url = open && r.link_sealed ? await deps.keyring.openString(tx, tenantId, r.link_sealed, INVITE_LINK_CONTEXT(r.id)) : null;
+  return store.toInvite(r, url);
+}
+
+export async function createInvite(deps: PeopleDeps, ctx: RequestCtx & { tenantId: string; role: Role | null }, input: { email: string; role: Role }): Promise<Invite> {
+  if (input.role === 'owner' && ctx.role !== 'owner' && ctx.actor.type !== 'cli') {
+    throw new DomainError('forbidden', 'Only an owner can invite another owner.');
+  }
+  const token = `inv_${randomBytes(32).toString('base64url')}`;
+  const url = inviteUrl(deps, token);
+  const { invite, tenantName } = await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
+    if (await store.memberByEmail(tx, input.email)) throw new DomainError('conflict', 'This address is already a member of the tenant.');
+    await store.revokeOpenInvitesFor(tx, input.email);
+    const row = await store.insertInvite(tx, {
+      tenantId: ctx.tenantId,
+      id: randomUUID(),
+      email: input.email,
+      role: input.role,
+      tokenHash: hashToken(token),
+      delivery: deps.mailer.delivery,
+      invitedBy: `${ctx.actor.type}:${ctx.actor.id ?? ''}`,
+      ttlSeconds: INVITE_TTL_S,
+    });
+    if (deps.mailer.delivery === 'log') await store.setInviteLink(tx, row.id, await deps.keyring.seal(tx, ctx.tenantId, url, INVITE_LINK_CONTEXT(row.id)));
+    await deps.audit.append(tx, { ...who(ctx), action: 'member.invite', target: { type: 'invite', id: row.id }, metadata: { role: input.role, delivery: deps.mailer.delivery } });
+    const tenant = await tx.query<{ name: string }>('SELECT name FROM tenants WHERE id = $1', [ctx.tenantId]);
+    return { invite: { ...row, link_sealed: null }, tenantName: tenant.rows[0]!.name };
+  });
+  // Sent after the commit: a slow mail server holds no transaction. A failure leaves the invite listed
+  // (as `log` delivery it would show its link; with SMTP the admin revokes and sends again).
+  await deps.mailer.send({
+    to: input.email,
+    subject: `You are invited to ${tenantName} on Parley`,
+    text: [
+      `You have been invited to join ${tenantName} on Parley as ${input.role}.`,
+      '',
+      `Accept the invitation (the link works once, for 7 days):`,
+      url,
+      '',
+      'If you did not expect this, ignore this email.',
+    ].join('\n'),
+  });
+  return store.toInvite(invite, deps.mailer.delivery === 'log' ? url : null);
+}
+
+export async function listInvites(deps: PeopleDeps, ctx: AdminCtx): Promise<Invite[]> {
+  return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => Promise.all((await store.listInvites(tx)).map((r) => inviteView(deps, tx, ctx.tenantId, r))));
+}
+
+export async function revokeInvite(deps: PeopleDeps, ctx: AdminCtx, id: string): Promise<void> {
+  await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
+    const row = await store.revokeInvite(tx, id);
+    if (!row) throw new DomainError('not_found', 'No open invitation with this id.');
+    await deps.audit.append(tx, { ...who(ctx), action: 'member.invite_revoke', target: { type: 'invite', id } });
+  });
+}
+
+/** The tenant an invite token belongs to (by its hash), or a refusal that says nothing more. */
+export async function inviteTenant(db: Db, requestId: string | null, token: string): Promise<string> {
+  const { rows } = await db.withoutTenant({ requestId }, (tx) => tx.query<{ tenant_id: string }>('SELECT tenant_id FROM parley_resolve_invite($1)', [hashToken(token)]));
+  if (!rows[0]) throw new DomainError('token_invalid', 'This invitation link is not valid. Ask for a new one.');
+  return rows[0].tenant_id;
+}
+
+export async function previewInvite(deps: PeopleDeps, requestId: string | null, token: string) {
+  const tenantId = await inviteTenant(deps.db, requestId, token);
+  return deps.db.withTenant(tenantId, { requestId }, async (tx) => {
+    const invite = await store.inviteByHash(tx, hashToken(token));
+    if (!invite) throw new DomainError('token_invalid', 'This invitation link is not valid. Ask for a new one.');
+    if (!invite.usable) throw new DomainError('token_expired', 'This invitation was already used, revoked or has expired. Ask for a new one.');
+    const tenant = (await tx.query<{ id: string; name: string }>('SELECT id, name FROM tenants WHERE id = $1', [tenantId])).rows[0]!;
+    const policy = await readPolicy(tx);
+    return { email: invite.email, role: invite.role, tenant, expiresAt: new Date(invite.expires_at).toISOString(), ssoOnly: policy.enforceSso };
+  });
+}
+
+/**
+ * Spends an invitation: creates the member (with a password unless the tenant signs in only with SSO).
+ * Returns the new member's id; the caller signs them in.
+ */
+export async function acceptInvite(
+  deps: PeopleDeps,
+  requestId: string | null,
+  input: { token: string; displayName: string; passwordHash: (email: string) => Promise<string | null> },
+): Promise<{ tenantId: string; memberId: string; policy: SignInPolicy }> {
+  const tenantId = await inviteTenant(deps.db, requestId, input.token);
+  return deps.db.withTenant(tenantId, { requestId }, async (tx) => {
+    const invite = await store.inviteByHash(tx, hashToken(input.token), true);
+    if (!invite) throw new DomainError('token_invalid', 'This invitation link is not valid. Ask for a new one.');
+    if (!invite.usable) throw new DomainError('token_replayed', 'This invitation was already used, revoked or has expired. Ask for a new one.');
+    if (await store.memberByEmail(tx, invite.email)) throw new DomainError('conflict', 'This address is already a member of the tenant.');
+    const policy = await readPolicy(tx);
+    const memberId = randomUUID();
+    await store.insertMember(tx, {
+      tenantId,
+      id: memberId,
+      email: invite.email,
+      displayName: input.displayName,
+      role: invite.role,
+      passwordHash: policy.enforceSso ? null : await input.passwordHash(invite.email),
+      createdBy: `invite:${invite.id}`,
+    });
+    await store.markInviteAccepted(tx, invite.id, memberId);
+    await deps.audit.append(tx, { tenantId, requestId, actor: { type: 'member', id: memberId }, action: 'member.join', target: { type: 'member', id: memberId }, metadata: { via: 'invite', invite: invite.id, role: invite.role } });
+    return { tenantId, memberId, policy };
+  });
+}
+
+// ---- sign-in policy
+
+export async function getPolicy(deps: PeopleDeps, ctx: AdminCtx): Promise<SignInPolicy> {
+  return deps.db.withTenant(ctx.tenantId, ctx, readPolicy);
+}
+
+export async function setPolicy(deps: PeopleDeps, ctx: AdminCtx, policy: SignInPolicy): Promise<SignInPolicy> {
+  return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
+    if (policy.enforceSso) {
+      const sso = await tx.query('SELECT 1 FROM sso_connections LIMIT 1');
+      if (!sso.rows.length) throw new DomainError('invalid_input', 'Set up an SSO connection before enforcing SSO.', { errors: [{ path: '/enforceSso', message: 'no SSO connection is configured', code: 'sso_missing' }] });
+    }
+    if (policy.breakGlassMemberId) {
+      const m = await store.memberById(tx, policy.breakGlassMemberId);
+      if (!m || m.role !== 'owner' || m.status !== 'active') {
+        throw new DomainError('invalid_input', 'The break-glass account must be an active owner.', { errors: [{ path: '/breakGlassMemberId', message: 'must be an active owner', code: 'not_owner' }] });
+      }
+    }
+    const before = await readPolicy(tx);
+    await writePolicy(tx, ctx.tenantId, policy);
+    const changed = (Object.keys(policy) as (keyof SignInPolicy)[]).filter((k) => policy[k] !== before[k]);
+    await deps.audit.append(tx, { ...who(ctx), action: 'signin.policy_update', metadata: { changed, policy } });
+    return policy;
+  });
+}

@@ -1,0 +1,192 @@
+// Signing in: the password step, the tenant's policy (SSO enforcement, MFA requirement), the second-factor
+// step, and the session at the end. Every outcome is audited with the person as actor; never a password,
+// code or token.
+import { randomUUID, type KeyObject } from 'node:crypto';
+import { capabilitiesOf, MFA_METHODS, type MfaMethod, type SignIn } from '@parley/protocol';
+import type { Request, Response } from 'express';
+import { jwtVerify, SignJWT } from 'jose';
+import type { Logger } from 'pino';
+import type { Tx } from '../db/types.js';
+import { DomainError } from '../errors.js';
+import { clearCookie, MFA_COOKIE, readCookie, setCookie } from './cookies.js';
+import { factors } from './mfa/factors.js';
+import { hashPassword, needsRehash, verifyPassword } from './passwords.js';
+import { mfaRequiredFor, readPolicy } from './policy.js';
+import type { PeopleDeps } from './service.js';
+import * as store from './store.js';
+import type { SignInThrottle } from './throttle.js';
+
+export type SignInMethod = 'password' | 'oidc' | 'saml' | 'passkey' | 'invite';
+
+export interface SignInDeps extends PeopleDeps {
+  throttle: SignInThrottle;
+  /** Signs the short-lived MFA step cookie. */
+  mfaKeys: { privateKey: KeyObject; publicKey: KeyObject };
+  logger: Logger;
+}
+
+const MFA_STEP_TTL_S = 5 * 60;
+const MFA_AUDIENCE = 'console-mfa';
+
+const clientAddress = (req: Request) => req.ip ?? req.socket.remoteAddress ?? 'unknown';
+
+async function tenantOf(tx: Tx, tenantId: string) {
+  return (await tx.query<{ id: string; name: string }>('SELECT id, name FROM tenants WHERE id = $1', [tenantId])).rows[0]!;
+}
+
+/**
+ * After a first factor: a session, or the second-factor step the member's enrolment or the tenant's
+ * policy calls for. `mfaSatisfied` when the first factor already was multi-factor (a verified passkey,
+ * an IdP that asserted MFA).
+ */
+export async function finishSignIn(
+  deps: SignInDeps,
+  req: Request,
+  res: Response,
+  input: { tenantId: string; memberId: string; method: SignInMethod; mfaSatisfied: boolean },
+): Promise<SignIn> {
+  return deps.db.withTenant(input.tenantId, { requestId: req.id }, async (tx) => {
+    const member = await store.memberById(tx, input.memberId);
+    if (!member || member.status !== 'active') throw new DomainError('unauthenticated', 'This account cannot sign in.');
+    if (!input.mfaSatisfied) {
+      const f = await factors(tx, member.id);
+      const has: MfaMethod[] = [...(f.totp ? (['totp'] as const) : []), ...(f.passkeys ? (['passkey'] as const) : [])];
+      if (has.length) {
+        await setMfaStep(deps, res, input, 'verify');
+        return { status: 'mfa_required', methods: [...has, 'recovery_code'] };
+      }
+      if (mfaRequiredFor(await readPolicy(tx), member.role)) {
+        await setMfaStep(deps, res, input, 'enrol');
+        return { status: 'mfa_enrolment_required', methods: ['totp', 'passkey'] };
+      }
+    }
+    return startSession(deps, tx, req, res, member, input.method, input.mfaSatisfied ? 'first_factor' : null);
+  });
+}
+
+async function startSession(deps: SignInDeps, tx: Tx, req: Request, res: Response, member: store.MemberRow, method: string, mfa: string | null): Promise<SignIn> {
+  const tenantId = (await tx.query<{ t: string }>("SELECT current_setting('app.tenant_id') AS t")).rows[0]!.t;
+  const sessionId = await deps.sessions.start(tx, res, { tenantId, memberId: member.id, method, userAgent: req.get('user-agent') });
+  await deps.audit.append(tx, {
+    tenantId,
+    requestId: req.id,
+    actor: { type: 'member', id: member.id },
+    action: 'member.sign_in',
+    target: { type: 'session', id: sessionId },
+    metadata: { method, mfa },
+  });
+  clearCookie(res, MFA_COOKIE);
+  return {
+    status: 'signed_in',
+    member: { id: member.id, email: member.email, displayName: member.display_name, role: member.role, capabilities: [...capabilitiesOf(member.role)] },
+    tenant: await tenantOf(tx, tenantId),
+  };
+}
+
+// ---- the second-factor step
+
+export interface MfaStep {
+  tenantId: string;
+  memberId: string;
+  method: SignInMethod;
+  /** `verify`: the member has factors; `enrol`: the policy requires one and they have none yet. */
+  purpose: 'verify' | 'enrol';
+}
+
+async function setMfaStep(deps: SignInDeps, res: Response, input: { tenantId: string; memberId: string; method: SignInMethod }, purpose: MfaStep['purpose']) {
+  const now = Math.floor(Date.now() / 1000);
+  const jwt = await new SignJWT({ tid: input.tenantId, mth: input.method, pur: purpose })
+    .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT' })
+    .setIssuer(deps.config.publicUrl)
+    .setAudience(MFA_AUDIENCE)
+    .setSubject(input.memberId)
+    .setIssuedAt(now)
+    .setExpirationTime(now + MFA_STEP_TTL_S)
+    .setJti(randomUUID())
+    .sign(deps.mfaKeys.privateKey);
+  setCookie(res, MFA_COOKIE, jwt, { maxAgeSeconds: MFA_STEP_TTL_S });
+}
+
+/** The pending second-factor step of this browser; refuses without a valid one. */
+export async function readMfaStep(deps: SignInDeps, req: Request): Promise<MfaStep> {
+  const token = readCookie(req, MFA_COOKIE);
+  if (!token) throw new DomainError('unauthenticated', 'No sign-in is waiting for a second factor; start again.');
+  try {
+    const { payload } = await jwtVerify(token, deps.mfaKeys.publicKey, { algorithms: ['EdDSA'], audience: MFA_AUDIENCE, issuer: deps.config.publicUrl, requiredClaims: ['sub', 'tid', 'mth', 'pur'] });
+    return { tenantId: String(payload.tid), memberId: String(payload.sub), method: payload.mth as SignInMethod, purpose: payload.pur === 'enrol' ? 'enrol' : 'verify' };
+  } catch {
+    throw new DomainError('unauthenticated', 'The sign-in step expired; start again.');
+  }
+}
+
+/** Call once the second factor of the step's member was verified: ends the step and starts the session. */
+export async function finishMfa(deps: SignInDeps, req: Request, res: Response, factor: (typeof MFA_METHODS)[number]): Promise<SignIn> {
+  const step = await readMfaStep(deps, req);
+  return deps.db.withTenant(step.tenantId, { requestId: req.id }, async (tx) => {
+    const member = await store.memberById(tx, step.memberId);
+    if (!member || member.status !== 'active') throw new DomainError('unauthenticated', 'This account cannot sign in.');
+    return startSession(deps, tx, req, res, member, step.method, factor);
+  });
+}
+
+// ---- the password step
+
+export async function passwordSignIn(deps: SignInDeps, req: Request, res: Response, input: { email: string; password: string; tenantId?: string | undefined }): Promise<SignIn> {
+  const address = clientAddress(req);
+  await deps.throttle.check(req.id, input.email, address);
+  const logins = (
+    await deps.db.withoutTenant({ requestId: req.id }, (tx) =>
+      tx.query<{ tenant_id: string; member_id: string; password_hash: string | null; status: string }>('SELECT * FROM parley_member_logins($1)', [input.email]),
+    )
+  ).rows.filter((l) => !input.tenantId || l.tenant_id === input.tenantId);
+  // Every candidate is checked (an unknown address still costs one hash), so timing tells nothing.
+  const matched = [];
+  for (const l of logins.length ? logins : [{ tenant_id: '', member_id: '', password_hash: null, status: 'none' }]) {
+    if ((await verifyPassword(l.password_hash, input.password)) && l.status === 'active') matched.push(l);
+  }
+  if (!matched.length) {
+    await deps.throttle.fail(req.id, input.email, address);
+    for (const l of logins) {
+      await deps.db.withTenant(l.tenant_id, { requestId: req.id }, (tx) =>
+        deps.audit.append(tx, { tenantId: l.tenant_id, requestId: req.id, actor: { type: 'member', id: l.member_id }, action: 'member.sign_in_failed', target: { type: 'member', id: l.member_id }, metadata: { method: 'password', reason: l.status === 'active' ? 'password' : 'disabled' } }),
+      );
+    }
+    throw new DomainError('unauthenticated', 'The email or password is not right.');
+  }
+  await deps.throttle.succeed(req.id, input.email, address);
+  if (matched.length > 1) {
+    const tenants = [];
+    for (const m of matched) tenants.push(await deps.db.withTenant(m.tenant_id, { requestId: req.id }, (tx) => tenantOf(tx, m.tenant_id)));
+    return { status: 'choose_tenant', tenants };
+  }
+  const login = matched[0]!;
+  const audit = (tx: Tx, action: string, metadata: Record<string, unknown>) =>
+    deps.audit.append(tx, { tenantId: login.tenant_id, requestId: req.id, actor: { type: 'member', id: login.member_id }, action, target: { type: 'member', id: login.member_id }, metadata });
+  const allowed = await deps.db.withTenant(login.tenant_id, { requestId: req.id }, async (tx) => {
+    const policy = await readPolicy(tx);
+    if (policy.enforceSso) {
+      if (policy.breakGlassMemberId !== login.member_id) return false;
+      await audit(tx, 'member.break_glass', { method: 'password' });
+      deps.logger.warn({ requestId: req.id, tenantId: login.tenant_id, memberId: login.member_id, alert: 'break_glass' }, 'ALERT: break-glass password sign-in while SSO is enforced');
+    }
+    if (login.password_hash && needsRehash(login.password_hash)) await store.updateMember(tx, login.member_id, { password_hash: await hashPassword(input.password) });
+    return true;
+  });
+  if (!allowed) {
+    await deps.db.withTenant(login.tenant_id, { requestId: req.id }, (tx) => audit(tx, 'member.sign_in_failed', { method: 'password', reason: 'sso_enforced' }));
+    throw new DomainError('sso_required', 'This organisation signs in with single sign-on. Use “Sign in with SSO”.');
+  }
+  return finishSignIn(deps, req, res, { tenantId: login.tenant_id, memberId: login.member_id, method: 'password', mfaSatisfied: false });
+}
+
+export async function signOut(deps: SignInDeps, req: Request, res: Response, sessionId: string | null, tenantId: string | null, memberId: string | null): Promise<void> {
+  if (sessionId && tenantId) {
+    await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
+      if (await deps.sessions.revoke(tx, sessionId, 'signed_out')) {
+        await deps.audit.append(tx, { tenantId, requestId: req.id, actor: { type: 'member', id: memberId }, action: 'member.sign_out', target: { type: 'session', id: sessionId } });
+      }
+    });
+  }
+  deps.sessions.clear(res);
+  clearCookie(res, MFA_COOKIE);
+}

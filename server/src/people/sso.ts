@@ -1,0 +1,112 @@
+// Single sign-on, whatever the protocol: "Sign in with SSO" finds the tenant's connection from the email's
+// domain and hands over to the protocol (sso/oidc*.ts, sso/saml*.ts); when the IdP's answer is verified,
+// `ssoSignIn` checks the connection's rules, provisions the person (just in time, role from the group
+// mapping; never owner) and signs them in.
+import { randomUUID } from 'node:crypto';
+import type { Role, SignIn } from '@parley/protocol';
+import type { Request, Response } from 'express';
+import { DomainError } from '../errors.js';
+import { finishSignIn, type SignInDeps } from './sign-in.js';
+import * as store from './store.js';
+
+export type SsoKind = 'oidc' | 'saml';
+
+export interface SsoProtocol {
+  kind: SsoKind;
+  /** Starts a sign-in at the tenant's IdP: stores the request, sets the binding cookie, returns where to send the browser. */
+  begin(req: Request, res: Response, tenantId: string): Promise<string>;
+}
+
+/** What the IdP said about the person, after every check of the protocol passed. */
+export interface SsoProfile {
+  email: string;
+  displayName: string;
+  groups: string[];
+  /** The IdP's stable id for the person (OIDC `sub`, SAML NameID). */
+  subject: string;
+}
+
+/** A refusal with a reason code the console explains (`/console/?sso_error=<code>`). */
+export class SsoRefused extends Error {
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SsoRefused';
+  }
+}
+
+export class SsoRegistry {
+  private readonly protocols = new Map<SsoKind, SsoProtocol>();
+
+  register(p: SsoProtocol): void {
+    this.protocols.set(p.kind, p);
+  }
+
+  async start(deps: SignInDeps, req: Request, res: Response, email: string): Promise<string> {
+    const domain = email.split('@')[1] ?? '';
+    const { rows } = await deps.db.withoutTenant({ requestId: req.id }, (tx) =>
+      tx.query<{ tenant_id: string; kind: SsoKind }>('SELECT tenant_id, kind FROM parley_sso_for_domain($1)', [domain]),
+    );
+    const found = rows.find((r) => this.protocols.has(r.kind));
+    if (!found) throw new DomainError('not_found', `Single sign-on is not set up for ${domain}. Sign in with your password, or ask your administrator.`);
+    return this.protocols.get(found.kind)!.begin(req, res, found.tenant_id);
+  }
+}
+
+interface ConnectionRules {
+  allowed_domains: string[];
+  default_role: Role;
+  group_roles: { group: string; role: Role }[];
+}
+
+const roleFor = (rules: ConnectionRules, groups: string[]): Role => rules.group_roles.find((g) => groups.includes(g.group))?.role ?? rules.default_role;
+
+/**
+ * Signs in the person an IdP vouched for. Throws SsoRefused (audited as `sso.<kind>_refused`) when the
+ * connection is gone, the email's domain is not allowed, or the member is disabled.
+ */
+export async function ssoSignIn(
+  deps: SignInDeps,
+  req: Request,
+  res: Response,
+  input: { tenantId: string; kind: SsoKind; profile: SsoProfile; mfaSatisfied?: boolean },
+): Promise<SignIn> {
+  const { tenantId, kind, profile } = input;
+  const email = profile.email.trim().toLowerCase();
+  type Refusal = { reason: string; message: string; memberId: string | null };
+  const refuse = (reason: string, message: string, memberId: string | null = null): Refusal => ({ reason, message, memberId });
+  const outcome = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx): Promise<string | Refusal> => {
+    const conn = (await tx.query<ConnectionRules>('SELECT allowed_domains, default_role, group_roles FROM sso_connections WHERE kind = $1', [kind])).rows[0];
+    if (!conn) return refuse('not_configured', 'Single sign-on is no longer set up for this organisation.');
+    const domain = email.split('@')[1] ?? '';
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) || !conn.allowed_domains.includes(domain)) {
+      return refuse('domain_not_allowed', 'Your email address is not in a domain this organisation signs in with.');
+    }
+    const role = roleFor(conn, profile.groups);
+    const existing = await store.memberByEmail(tx, email);
+    if (existing) {
+      if (existing.status !== 'active') return refuse('member_disabled', 'Your account in this organisation is disabled.', existing.id);
+      // With a group mapping the IdP decides the role at every sign-in; ownership is only ever granted by an owner.
+      if (conn.group_roles.length && existing.role !== 'owner' && existing.role !== role) {
+        await store.updateMember(tx, existing.id, { role });
+        await deps.audit.append(tx, { tenantId, requestId: req.id, actor: { type: 'member', id: existing.id }, action: 'member.role_change', target: { type: 'member', id: existing.id }, metadata: { from: existing.role, to: role, via: kind } });
+      }
+      return existing.id;
+    }
+    const id = randomUUID();
+    await store.insertMember(tx, { tenantId, id, email, displayName: profile.displayName.slice(0, 100) || email, role, passwordHash: null, createdBy: `sso:${kind}` });
+    await deps.audit.append(tx, { tenantId, requestId: req.id, actor: { type: 'member', id }, action: 'member.join', target: { type: 'member', id }, metadata: { via: kind, role } });
+    return id;
+  });
+  if (typeof outcome !== 'string') {
+    // Audited in its own transaction: the refusal is kept although nothing else is written.
+    await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) =>
+      deps.audit.append(tx, { tenantId, requestId: req.id, actor: { type: 'member', id: outcome.memberId }, action: `sso.${kind}_refused`, metadata: { reason: outcome.reason } }),
+    );
+    throw new SsoRefused(outcome.reason, outcome.message);
+  }
+  const memberId = outcome;
+  return finishSignIn(deps, req, res, { tenantId, memberId, method: kind, mfaSatisfied: input.mfaSatisfied ?? false });
+}

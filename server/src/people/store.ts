@@ -1,0 +1,135 @@
+// SQL for members and invitations (always inside the tenant's transaction).
+import type { Invite, Member, Role } from '@parley/protocol';
+import type { Tx } from '../db/types.js';
+
+export interface MemberRow {
+  id: string;
+  email: string;
+  display_name: string;
+  role: Role;
+  status: 'active' | 'disabled';
+  password_hash: string | null;
+  created_at: Date;
+  last_sign_in_at: Date | null;
+}
+const MEMBER_COLUMNS = 'id, email, display_name, role, status, password_hash, created_at, last_sign_in_at';
+
+export const toMember = (r: MemberRow, mfa: Member['mfa']): Member => ({
+  id: r.id,
+  email: r.email,
+  displayName: r.display_name,
+  role: r.role,
+  status: r.status,
+  mfa,
+  createdAt: new Date(r.created_at).toISOString(),
+  lastSignInAt: r.last_sign_in_at ? new Date(r.last_sign_in_at).toISOString() : null,
+});
+
+export async function listMembers(tx: Tx): Promise<MemberRow[]> {
+  return (await tx.query<MemberRow>(`SELECT ${MEMBER_COLUMNS} FROM members ORDER BY created_at, id`)).rows;
+}
+
+export async function memberById(tx: Tx, id: string, lock = false): Promise<MemberRow | undefined> {
+  return (await tx.query<MemberRow>(`SELECT ${MEMBER_COLUMNS} FROM members WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [id])).rows[0];
+}
+
+export async function memberByEmail(tx: Tx, email: string): Promise<MemberRow | undefined> {
+  return (await tx.query<MemberRow>(`SELECT ${MEMBER_COLUMNS} FROM members WHERE email = $1`, [email])).rows[0];
+}
+
+export async function insertMember(
+  tx: Tx,
+  m: { tenantId: string; id: string; email: string; displayName: string; role: Role; passwordHash: string | null; createdBy: string },
+): Promise<MemberRow> {
+  const { rows } = await tx.query<MemberRow>(
+    `INSERT INTO members (tenant_id, id, email, display_name, role, password_hash, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${MEMBER_COLUMNS}`,
+    [m.tenantId, m.id, m.email, m.displayName, m.role, m.passwordHash, m.createdBy],
+  );
+  return rows[0]!;
+}
+
+export async function updateMember(tx: Tx, id: string, patch: { role?: Role; status?: string; display_name?: string; password_hash?: string }): Promise<MemberRow> {
+  const sets = Object.keys(patch).map((k, i) => `${k} = $${i + 2}`);
+  const { rows } = await tx.query<MemberRow>(`UPDATE members SET ${sets.join(', ')} WHERE id = $1 RETURNING ${MEMBER_COLUMNS}`, [id, ...Object.values(patch)]);
+  return rows[0]!;
+}
+
+export const deleteMember = (tx: Tx, id: string) => tx.query('DELETE FROM members WHERE id = $1', [id]);
+
+/** Locks every active owner row: changes that could leave no owner are decided one at a time. */
+export async function activeOwners(tx: Tx): Promise<string[]> {
+  return (await tx.query<{ id: string }>("SELECT id FROM members WHERE role = 'owner' AND status = 'active' ORDER BY id FOR UPDATE")).rows.map((r) => r.id);
+}
+
+export interface InviteRow {
+  id: string;
+  email: string;
+  role: Role;
+  delivery: 'smtp' | 'log';
+  link_sealed: Buffer | null;
+  created_at: Date;
+  expires_at: Date;
+  accepted_at: Date | null;
+  revoked_at: Date | null;
+}
+const INVITE_COLUMNS = 'id, email, role, delivery, link_sealed, created_at, expires_at, accepted_at, revoked_at';
+
+export const toInvite = (r: InviteRow, inviteUrl: string | null): Invite => ({
+  id: r.id,
+  email: r.email,
+  role: r.role,
+  createdAt: new Date(r.created_at).toISOString(),
+  expiresAt: new Date(r.expires_at).toISOString(),
+  acceptedAt: r.accepted_at ? new Date(r.accepted_at).toISOString() : null,
+  revokedAt: r.revoked_at ? new Date(r.revoked_at).toISOString() : null,
+  delivery: r.delivery,
+  inviteUrl,
+});
+
+export async function insertInvite(
+  tx: Tx,
+  i: { tenantId: string; id: string; email: string; role: Role; tokenHash: Buffer; delivery: 'smtp' | 'log'; invitedBy: string; ttlSeconds: number },
+): Promise<InviteRow> {
+  const { rows } = await tx.query<InviteRow>(
+    `INSERT INTO member_invites (tenant_id, id, email, role, token_hash, delivery, invited_by, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8)) RETURNING ${INVITE_COLUMNS}`,
+    [i.tenantId, i.id, i.email, i.role, i.tokenHash, i.delivery, i.invitedBy, i.ttlSeconds],
+  );
+  return rows[0]!;
+}
+
+export const setInviteLink = (tx: Tx, id: string, sealed: Buffer) => tx.query('UPDATE member_invites SET link_sealed = $2 WHERE id = $1', [id, sealed]);
+
+/** Open invitations first, then the last 100 closed ones. */
+export async function listInvites(tx: Tx): Promise<InviteRow[]> {
+  return (
+    await tx.query<InviteRow>(
+      `SELECT ${INVITE_COLUMNS} FROM member_invites
+        ORDER BY (accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now()) DESC, created_at DESC LIMIT 200`,
+    )
+  ).rows;
+}
+
+export async function inviteByHash(tx: Tx, hash: Buffer, lock = false): Promise<(InviteRow & { usable: boolean }) | undefined> {
+  const { rows } = await tx.query<InviteRow & { usable: boolean }>(
+    `SELECT ${INVITE_COLUMNS}, (accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now()) AS usable
+       FROM member_invites WHERE token_hash = $1${lock ? ' FOR UPDATE' : ''}`,
+    [hash],
+  );
+  return rows[0];
+}
+
+export const markInviteAccepted = (tx: Tx, id: string, memberId: string) =>
+  tx.query('UPDATE member_invites SET accepted_at = now(), link_sealed = NULL, member_id = $2 WHERE id = $1', [id, memberId]);
+
+export async function revokeInvite(tx: Tx, id: string): Promise<InviteRow | undefined> {
+  const { rows } = await tx.query<InviteRow>(
+    `UPDATE member_invites SET revoked_at = now(), link_sealed = NULL WHERE id = $1 AND accepted_at IS NULL AND revoked_at IS NULL RETURNING ${INVITE_COLUMNS}`,
+    [id],
+  );
+  return rows[0];
+}
+
+/** Open invitations to the same address are replaced by a new one. */
+export const revokeOpenInvitesFor = (tx: Tx, email: string) =>
+  tx.query('UPDATE member_invites SET revoked_at = now(), link_sealed = NULL WHERE email = $1 AND accepted_at IS NULL AND revoked_at IS NULL', [email]);
