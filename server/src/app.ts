@@ -18,6 +18,7 @@ import { wellKnownRoutes } from './http/wellknown.js';
 import { adminAuth, secretKeyAuth } from './tenants/auth.js';
 import { createMailer, type Mailer } from './people/mailer.js';
 import { authRoutes, peopleAdminRoutes, type PeopleRouteDeps } from './people/routes.js';
+import { mfaRoutes } from './people/mfa/routes.js';
 import { MemberSessions } from './people/sessions.js';
 import { SsoRegistry } from './people/sso.js';
 import { SignInThrottle } from './people/throttle.js';
@@ -123,12 +124,15 @@ export function createApp(deps: AppDeps): express.Express {
   };
   app.locals.people = people;
   v1.use('/auth', authRoutes(people));
+  const mfa = mfaRoutes(people);
+  v1.use('/auth', mfa.auth);
 
   const admin = Router();
   admin.use(adminAuth(db, sessions, new URL(config.publicUrl).origin));
   admin.use(limiter(config.rateLimitPerMinute, (req) => req.admin!.keyId ?? req.admin!.member!.id));
   const tenantDeps = { db, audit: deps.audit, env: config.env };
   admin.use(peopleAdminRoutes(people));
+  admin.use(mfa.admin);
   // The one way to a tenant-supplied URL (see outbound/): crawls, provider base URLs, JWKS, webhooks.
   const outbound = deps.outbound ?? new Outbound({ env: config.env, allow: config.outboundAllow });
   const providerFetch = outbound.fetcher(PROVIDER_LIMITS);

@@ -4,6 +4,7 @@ import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SoftAuthenticator, strangerKey, FLAG_UP } from '../../test/authenticator.js';
 import { startTestApp, type TestApp } from '../../test/app.js';
+import { peopleDeps } from '../../test/console.js';
 import { factors } from './factors.js';
 import * as svc from './service.js';
 
@@ -43,7 +44,7 @@ async function enrolTotp(ctx: svc.MemberCtx): Promise<{ secret: string; recovery
 
 beforeAll(async () => {
   t = await startTestApp({ PARLEY_PUBLIC_URL: PUBLIC_URL });
-  deps = { db: t.runtime.db, audit: t.runtime.audit, config: t.config, keyring: t.runtime.keyring };
+  deps = peopleDeps(t);
   tenantId = (await t.tenant()).tenant.id;
 });
 afterAll(() => t?.close());
@@ -118,7 +119,7 @@ describe('TOTP', () => {
     const { secret } = await enrolTotp(m);
     await expect(svc.removeTotp(deps, m, codeAt(secret, -1))).rejects.toMatchObject({ code: 'invalid_input' }); // used step
     await svc.removeTotp(deps, m, codeAt(secret, 0));
-    const mine = await svc.myMfa(deps, m, false);
+    const mine = await svc.myMfa(deps, m);
     expect(mine).toEqual({ totp: false, passkeys: [], recoveryCodesLeft: 0, required: false });
     expect((await auditOf(m.memberId)).map((a) => a.action)).toContain('mfa.totp_removed');
   });
@@ -149,7 +150,7 @@ describe('recovery codes', () => {
     expect(await svc.verifyRecoveryCode(deps, m, recoveryCodes[0]!)).toBe(false);
     // Case and dashes do not matter.
     expect(await svc.verifyRecoveryCode(deps, m, recoveryCodes[1]!.toUpperCase().replace(/-/g, ' '))).toBe(true);
-    expect((await svc.myMfa(deps, m, true)).recoveryCodesLeft).toBe(8);
+    expect((await svc.myMfa(deps, m)).recoveryCodesLeft).toBe(8);
 
     const { recoveryCodes: fresh } = await svc.regenerateRecoveryCodes(deps, m);
     expect(await svc.verifyRecoveryCode(deps, m, recoveryCodes[2]!)).toBe(false);
@@ -346,7 +347,7 @@ describe('enrolment in the MFA step and admin reset', () => {
     const by = (m: svc.MemberCtx, role: 'owner' | 'admin') => ({ tenantId, requestId: null, actor: { type: 'member', id: m.memberId }, actorRole: role });
     await svc.resetMfa(deps, by(admin, 'admin'), agent.memberId);
     expect(await t.runtime.db.withTenant(tenantId, { requestId: null }, (tx) => factors(tx, agent.memberId))).toEqual({ totp: false, passkeys: 0 });
-    expect((await svc.myMfa(deps, agent, false)).recoveryCodesLeft).toBe(0);
+    expect((await svc.myMfa(deps, agent)).recoveryCodesLeft).toBe(0);
     await expect(svc.resetMfa(deps, by(admin, 'admin'), owner.memberId)).rejects.toMatchObject({ code: 'forbidden' });
     await svc.resetMfa(deps, by(owner, 'owner'), owner.memberId);
     const reset = (await auditOf(agent.memberId)).find((a) => a.action === 'mfa.reset');

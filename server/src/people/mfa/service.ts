@@ -1,7 +1,7 @@
 // MFA for members: TOTP and recovery codes, passkeys (WebAuthn) as a second factor or passwordless, and
 // the admin reset. Services throw DomainError; they never see HTTP. Failed checks are audited in their own
 // transaction (so the entry survives the refusal) and never carry a code, a secret or a response.
-import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import type { Role } from '@parley/protocol';
 import {
   generateAuthenticationOptions,
@@ -15,10 +15,10 @@ import {
 } from '@simplewebauthn/server';
 import type { AuditLog } from '../../audit/log.js';
 import type { Config } from '../../config.js';
-import { deriveSeed } from '../../crypto/derive.js';
 import type { Keyring } from '../../crypto/keyring.js';
 import type { Db, Tx } from '../../db/index.js';
 import { DomainError } from '../../errors.js';
+import { mfaRequiredFor, readPolicy } from '../policy.js';
 import { newRecoveryCodes, newTotpSecret, otpauthUri, recoveryCodeHash, totpStep } from './codes.js';
 import { factors, hasFactor, type Factors } from './factors.js';
 import * as store from './store.js';
@@ -26,8 +26,10 @@ import * as store from './store.js';
 export interface MfaDeps {
   db: Db;
   audit: AuditLog;
-  config: Config;
+  config: Pick<Config, 'publicUrl'>;
   keyring: Keyring;
+  /** The MFA step's signing key: the passwordless decoy key is derived from it (for nothing else). */
+  mfaKeys: { privateKey: KeyObject };
 }
 
 /** A member acting on their own factors (signed in, or in the MFA step of a sign-in). */
@@ -45,7 +47,7 @@ const memberTarget = (id: string) => ({ type: 'member', id });
 export type Factor = 'totp' | 'passkey' | 'recovery_code';
 
 /** The relying party: the deployment's public URL. */
-export function relyingParty(config: Config): { rpID: string; origin: string } {
+export function relyingParty(config: Pick<Config, 'publicUrl'>): { rpID: string; origin: string } {
   const u = new URL(config.publicUrl);
   return { rpID: u.hostname, origin: u.origin };
 }
@@ -88,8 +90,11 @@ async function dropCodesWhenNoFactor(tx: Tx, memberId: string): Promise<void> {
 
 // ---- Overview -----------------------------------------------------------------------------------------
 
-export async function myMfa(deps: MfaDeps, ctx: MemberCtx, required: boolean) {
+/** The member's factors, and whether the tenant's sign-in policy requires one of them. */
+export async function myMfa(deps: MfaDeps, ctx: MemberCtx) {
   return deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
+    const m = await activeMember(tx, ctx.memberId);
+    const required = mfaRequiredFor(await readPolicy(tx), m.role as Role);
     const f = await factors(tx, ctx.memberId);
     const passkeys = await store.listPasskeys(tx, ctx.memberId);
     return {
@@ -396,6 +401,17 @@ export async function verifyPasskeyFactor(deps: MfaDeps, ctx: MemberCtx, handle:
 
 // ---- Passwordless -------------------------------------------------------------------------------------
 
+const decoyKeys = new WeakMap<KeyObject, Buffer>();
+function decoyKey(deps: MfaDeps): Buffer {
+  let k = decoyKeys.get(deps.mfaKeys.privateKey);
+  if (!k) {
+    const secret = deps.mfaKeys.privateKey.export({ format: 'der', type: 'pkcs8' });
+    k = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'parley/passkey-decoy/v1', 32));
+    decoyKeys.set(deps.mfaKeys.privateKey, k);
+  }
+  return k;
+}
+
 /**
  * Options for a passwordless sign-in. Without an email: any discoverable credential. With one: that
  * address's passkeys across its tenants — or, when it has none, a decoy id derived from the address, so
@@ -413,7 +429,7 @@ export async function passwordlessOptions(deps: MfaDeps, requestId: string | nul
       for (const k of keys) allowCredentials.push({ id: k.credential_id, transports: k.transports });
     }
     if (allowCredentials.length === 0) {
-      const decoy = createHmac('sha256', deriveSeed(deps.config.signingSeed, 'passkey-decoy')).update(email).digest().toString('base64url');
+      const decoy = createHmac('sha256', decoyKey(deps)).update(email).digest().toString('base64url');
       allowCredentials = [{ id: decoy, transports: ['internal', 'hybrid'] }];
     }
   }
@@ -464,6 +480,11 @@ export async function verifyPasswordless(
     throw refused();
   }
   return owner;
+}
+
+/** The member's email: what the sign-in throttle counts failures by. */
+export async function emailOf(deps: MfaDeps, ctx: MemberCtx): Promise<string> {
+  return deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => (await activeMember(tx, ctx.memberId)).email);
 }
 
 // ---- Enrolment during the MFA step ---------------------------------------------------------------------
