@@ -132,6 +132,10 @@ describe('TOTP', () => {
     const right = await client.call('POST', '/v1/auth/mfa/totp', { code: codeAt(m.secret, 0) });
     expect(right.status).toBe(429);
     expect(Number(right.headers.get('retry-after'))).toBeGreaterThan(0);
+    // A right password (which clears the password counters) does not buy more guesses at the code.
+    const again = await passwordSignIn(m.email);
+    expect(again.res.body.status).toBe('mfa_required');
+    expect((await again.client.call('POST', '/v1/auth/mfa/totp', { code: bad })).status).toBe(429);
     const failed = await auditOf('member.sign_in_failed', m.memberId);
     expect(failed.length).toBe(6);
     expect(failed[0]!.actor).toEqual({ type: 'member', id: m.memberId });

@@ -218,23 +218,26 @@ export function mfaRoutes(deps: SignInDeps): { admin: Router; auth: Router } {
 const clientAddress = (req: Request) => req.ip ?? req.socket.remoteAddress ?? 'unknown';
 
 /**
- * A code or passkey check that counts toward the sign-in throttle (per account and address, as passwords):
- * refused while waiting; a failure (false, or an invalid_input refusal) is counted; a success clears it.
+ * A code or passkey check that counts toward the sign-in throttle (the same counters and waits as
+ * passwords: per account from an address, per address, per account). The account is named for MFA on its
+ * own (`mfa:<member id>`), so a right password — which clears the password counters — does not buy a
+ * fresh run of guesses at the code; the per-address counter is the one passwords use too. Refused while
+ * waiting; a failure (false, or an invalid_input refusal) is counted; a success clears the MFA counters.
  */
 async function throttled(deps: SignInDeps, req: Request, ctx: svc.MemberCtx, check: () => Promise<boolean>): Promise<void> {
-  const email = await svc.emailOf(deps, ctx);
+  const subject = `mfa:${ctx.memberId}`;
   const address = clientAddress(req);
-  await deps.throttle.check(req.id, email, address);
+  await deps.throttle.check(req.id, subject, address);
   let ok: boolean;
   try {
     ok = await check();
   } catch (err) {
-    if (err instanceof DomainError && err.code === 'invalid_input') await deps.throttle.fail(req.id, email, address);
+    if (err instanceof DomainError && err.code === 'invalid_input') await deps.throttle.fail(req.id, subject, address);
     throw err;
   }
   if (!ok) {
-    await deps.throttle.fail(req.id, email, address);
+    await deps.throttle.fail(req.id, subject, address);
     throw new DomainError('unauthenticated', 'The code or passkey was not accepted.');
   }
-  await deps.throttle.succeed(req.id, email, address);
+  await deps.throttle.succeed(req.id, subject, address);
 }

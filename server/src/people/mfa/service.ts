@@ -482,11 +482,6 @@ export async function verifyPasswordless(
   return owner;
 }
 
-/** The member's email: what the sign-in throttle counts failures by. */
-export async function emailOf(deps: MfaDeps, ctx: MemberCtx): Promise<string> {
-  return deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => (await activeMember(tx, ctx.memberId)).email);
-}
-
 // ---- Enrolment during the MFA step ---------------------------------------------------------------------
 
 /**
