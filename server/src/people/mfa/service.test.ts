@@ -215,17 +215,18 @@ describe('passkeys', () => {
     expect(row.rows[0]!.counter).toBe('2');
   });
 
-  it('refuses a wrong origin, a wrong RP ID, another key, a backwards counter, a wrong type', async () => {
+  it('refuses a wrong origin, a wrong RP ID, another key, a wrong type, no user presence, a backwards counter', async () => {
     const m = await member();
     const { auth } = await register(m);
     expect(await mfa(m, auth, { origin: 'https://evil.example' })).toBe(false);
     expect(await mfa(m, auth, { rpId: 'evil.example' })).toBe(false);
     expect(await mfa(m, auth, { signWith: strangerKey() })).toBe(false);
     expect(await mfa(m, auth, { type: 'webauthn.create' })).toBe(false);
+    expect(await mfa(m, auth, { flags: 0 })).toBe(false); // no user presence
     expect(await mfa(m, auth)).toBe(true); // counter now ahead
     expect(await mfa(m, auth, { counter: 1 })).toBe(false); // went backwards: a clone
     const failed = (await auditOf(m.memberId)).filter((a) => a.action === 'member.sign_in_failed');
-    expect(failed).toHaveLength(5);
+    expect(failed).toHaveLength(6);
     expect(failed.at(-1)!.metadata).toMatchObject({ reason: 'mfa', factor: 'passkey', check: 'counter' });
   });
 
