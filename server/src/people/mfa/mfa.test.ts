@@ -274,6 +274,21 @@ describe('passkeys', () => {
     expect(MyMfaResponse.parse((await m.client.call('GET', '/v1/admin/me/mfa')).body).passkeys).toHaveLength(1);
   });
 
+  test('a stolen, older session cannot plant a passkey (it would sign in without the password)', async () => {
+    const m = await signedInMember(t, acme.tenant.id, 'agent');
+    const opts = await m.client.call('POST', '/v1/admin/me/mfa/passkeys/options');
+    expect(opts.status).toBe(200);
+    await t.runtime.db.withOwner((tx) => tx.query("UPDATE member_sessions SET created_at = now() - interval '1 hour' WHERE member_id = $1", [m.memberId]));
+    const add = await m.client.call('POST', '/v1/admin/me/mfa/passkeys', { response: new SoftAuthenticator(t.url).register(opts.body.options) });
+    expect(add.status).toBe(403);
+    expect((await m.client.call('POST', '/v1/admin/me/mfa/passkeys/options')).status).toBe(403);
+    expect(MyMfaResponse.parse((await m.client.call('GET', '/v1/admin/me/mfa')).body).passkeys).toHaveLength(0);
+    // A fresh sign-in may.
+    const again = await passwordSignIn(m.email);
+    const o2 = await again.client.call('POST', '/v1/admin/me/mfa/passkeys/options');
+    expect((await again.client.call('POST', '/v1/admin/me/mfa/passkeys', { response: new SoftAuthenticator(t.url).register(o2.body.options) })).status).toBe(201);
+  });
+
   test('removing a passkey', async () => {
     const m = await withPasskey();
     const id = m.added.passkey.id;

@@ -33,7 +33,7 @@ function me(req: Request): svc.MemberCtx {
   const ctx = adminCtx(req);
   const member = ctx.admin.member;
   if (!member) throw new DomainError('forbidden', 'Only a signed-in member has second factors.');
-  return { tenantId: ctx.tenantId, memberId: member.id, requestId: req.id };
+  return { tenantId: ctx.tenantId, memberId: member.id, requestId: req.id, sessionId: member.sessionId };
 }
 
 function issue(res: Response, issued: svc.Issued<object>) {

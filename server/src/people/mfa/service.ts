@@ -37,6 +37,24 @@ export interface MemberCtx {
   tenantId: string;
   memberId: string;
   requestId: string | null;
+  /** The console session acting (self-service); absent in the sign-in step, where no session exists yet. */
+  sessionId?: string | undefined;
+}
+
+/** Adding a passkey (a way in on its own, passwordless) needs a sign-in this recent. */
+export const FRESH_SIGN_IN_SECONDS = 15 * 60;
+
+/**
+ * A stolen session must not be able to plant the thief's own passkey, which would outlive the session
+ * and sign in without the password: the session must come from a recent sign-in.
+ */
+async function assertFreshSession(tx: Tx, ctx: MemberCtx): Promise<void> {
+  if (!ctx.sessionId) return;
+  const { rows } = await tx.query<{ fresh: boolean }>(
+    'SELECT created_at > now() - make_interval(secs => $3) AS fresh FROM member_sessions WHERE id = $1 AND member_id = $2',
+    [ctx.sessionId, ctx.memberId, FRESH_SIGN_IN_SECONDS],
+  );
+  if (!rows[0]?.fresh) throw new DomainError('forbidden', 'To add a passkey, sign in again first (within the last 15 minutes).');
 }
 
 export const CHALLENGE_TTL_SECONDS = 300;
@@ -248,6 +266,7 @@ async function takeChallenge(deps: MfaDeps, requestId: string | null, handle: st
 export async function passkeyRegistrationOptions(deps: MfaDeps, ctx: MemberCtx): Promise<Issued<PublicKeyCredentialCreationOptionsJSON>> {
   return deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
     const m = await activeMember(tx, ctx.memberId);
+    await assertFreshSession(tx, ctx);
     const { rpID } = relyingParty(deps.config);
     const existing = await store.listPasskeys(tx, ctx.memberId);
     const options = await generateRegistrationOptions({
@@ -297,6 +316,7 @@ export async function addPasskey(
   }
   return deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
     await activeMember(tx, ctx.memberId);
+    await assertFreshSession(tx, ctx);
     const before = await factors(tx, ctx.memberId);
     const id = randomUUID();
     const ok = await store.insertPasskey(tx, {
