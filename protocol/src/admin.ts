@@ -143,6 +143,10 @@ export const HandoffListQuery = z.strictObject({
 });
 export const UpdateHandoffRequest = z.strictObject({
   status: z.enum(['assigned', 'resolved']),
+  /**
+   * Who takes it. A signed-in person: a member id of the tenant, or nothing for themselves. A key (an
+   * integration): a member id or its own label.
+   */
   assignedTo: text().trim().min(1).max(200).optional(),
 });
 /**
@@ -190,7 +194,8 @@ export const AdminConversationResponse = z.object({
 });
 export const AgentMessageRequest = z.strictObject({
   text: text().trim().min(1).max(4000),
-  agent: text().trim().min(1).max(200),
+  /** For a key (an integration): the author's label. A signed-in person is the author themselves. */
+  agent: text().trim().min(1).max(200).optional(),
 });
 export const RevealRequest = z.strictObject({
   token: text().regex(/^\[[A-Z_]+_\d+\]$/),

@@ -160,6 +160,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.locals.crawler = crawler;
   admin.use(knowledgeRoutes({ ...tenantDeps, retrieval, vectors, outbound, quota: config.knowledgeQuota, maxPageBytes: config.crawl.maxPageBytes, crawler }));
   v1.use('/admin', admin);
+  // The admin routes with their guards, for the route × role matrix test.
+  app.locals.adminRouter = admin;
 
   const answerer = new KnowledgeAnswerer({
     db,

@@ -1,6 +1,7 @@
 // The parley CLI as an operator runs it: a real process on a real embedded database (or the server).
 import { PGlite } from '@electric-sql/pglite';
 import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,6 +93,23 @@ describe('parley CLI', () => {
     });
     tenantId = out.tenant.id;
     secretKey = out.secretKey;
+  });
+
+  test('users invite --json prints a single-use link for the first owner; only its hash is stored', async () => {
+    const res = await parley('users', 'invite', '--tenant', tenantId, '--email', 'First.Owner@acme.example', '--role', 'owner', '--json');
+    expect(res.code, res.stderr).toBe(0);
+    const out = JSON.parse(res.stdout);
+    expect(out.inviteUrl).toMatch(/\/console\/#invite=inv_[A-Za-z0-9_-]{43}$/);
+    const token = out.inviteUrl.split('#invite=')[1];
+    const [rows] = await asOwner([`SELECT email, role, encode(token_hash, 'hex') AS h, delivery FROM member_invites WHERE id = '${out.inviteId}'`]);
+    expect(rows![0]).toEqual({ email: 'first.owner@acme.example', role: 'owner', h: createHash('sha256').update(token).digest('hex'), delivery: 'log' });
+    expect(res.stderr).not.toContain(token);
+    const unknown = await parley('users', 'invite', '--tenant', '00000000-0000-4000-8000-000000000001', '--email', 'x@acme.example', '--role', 'agent', '--json');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/No such tenant/);
+    const badRole = await parley('users', 'invite', '--tenant', tenantId, '--email', 'x@acme.example', '--role', 'emperor');
+    expect(badRole.code).not.toBe(0);
+    expect(badRole.stderr).toMatch(/owner, admin, agent, analyst/);
   });
 
   test('a bad domain is refused with a clear message and nothing is created', async () => {

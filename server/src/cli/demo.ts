@@ -1,26 +1,38 @@
 // The demo tenant `npm start` runs with: created once, its keys kept in the data folder.
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ingestInline } from '../knowledge/ingest.js';
 import type { Runtime } from '../runtime.js';
 import { createTenant } from '../tenants/service.js';
+import { hashPassword } from '../people/passwords.js';
+import { insertMember } from '../people/store.js';
 
 export interface DemoTenant {
   tenantId: string;
   publishableKey: string;
   secretKey: string;
+  /** The demo owner, to sign in to the console with. */
+  owner: { email: string; password: string };
   file: string;
 }
+
+const DEMO_OWNER = 'owner@demo.example';
 
 export async function seedDemo(runtime: Runtime, publicUrl: string): Promise<DemoTenant> {
   const file = join(runtime.config.dataDir, 'demo.json');
   if (existsSync(file)) {
-    const saved = JSON.parse(readFileSync(file, 'utf8')) as Omit<DemoTenant, 'file'>;
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as Omit<DemoTenant, 'file' | 'owner'> & { owner?: DemoTenant['owner'] };
     const found = await runtime.db.withTenant(saved.tenantId, { requestId: null }, (tx) =>
       tx.query('SELECT 1 FROM tenants WHERE id = $1', [saved.tenantId]),
     );
-    if (found.rows.length) return { ...saved, file };
+    if (found.rows.length) {
+      // A data folder from before people existed gets its demo owner now.
+      const demo = { ...saved, owner: saved.owner ?? (await seedOwner(runtime, saved.tenantId)) };
+      writeFileSync(file, JSON.stringify(demo, null, 2), { mode: 0o600 });
+      return { ...demo, file };
+    }
   }
   const created = await createTenant(
     { db: runtime.db, audit: runtime.audit, env: runtime.config.env },
@@ -28,9 +40,23 @@ export async function seedDemo(runtime: Runtime, publicUrl: string): Promise<Dem
     { requestId: null, actor: { type: 'system', id: 'demo-seed' } },
   );
   await seedKnowledge(runtime, created.tenant.id, publicUrl);
-  const demo = { tenantId: created.tenant.id, publishableKey: created.publishableKey, secretKey: created.secretKey };
+  const owner = await seedOwner(runtime, created.tenant.id);
+  const demo = { tenantId: created.tenant.id, publishableKey: created.publishableKey, secretKey: created.secretKey, owner };
   writeFileSync(file, JSON.stringify(demo, null, 2), { mode: 0o600 });
   return { ...demo, file };
+}
+
+/** The demo tenant's owner, with a random password (development only: printed by `npm start`). */
+async function seedOwner(runtime: Runtime, tenantId: string): Promise<DemoTenant['owner']> {
+  const password = `demo-${randomBytes(12).toString('base64url')}`;
+  const passwordHash = await hashPassword(password);
+  await runtime.db.withTenant(tenantId, { requestId: null }, async (tx) => {
+    const id = randomUUID();
+    await tx.query('DELETE FROM members WHERE email = $1', [DEMO_OWNER]);
+    await insertMember(tx, { tenantId, id, email: DEMO_OWNER, displayName: 'Demo Owner', role: 'owner', passwordHash, createdBy: 'system:demo-seed' });
+    await runtime.audit.append(tx, { tenantId, requestId: null, actor: { type: 'system', id: 'demo-seed' }, action: 'member.join', target: { type: 'member', id }, metadata: { via: 'demo-seed', role: 'owner' } });
+  });
+  return { email: DEMO_OWNER, password };
 }
 
 const KNOWLEDGE = fileURLToPath(new URL('../../../examples/demo-knowledge/', import.meta.url));

@@ -1,10 +1,14 @@
-// `parley`: serve, migrate, tenants create, audit verify, keys rotate / rewrap.
+// `parley`: serve, migrate, tenants create, users invite, audit verify, sweep, keys rotate / rewrap.
 import { Command, Option } from 'commander';
 import { PLATFORM_TENANT, isUuid, EmbeddedDbLockedError } from '../db/index.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { openRuntime } from '../runtime.js';
 import { startServer } from '../server.js';
 import { createTenant } from '../tenants/service.js';
+import { emailText, ROLES, type Role } from '@parley/protocol';
+import { pino } from 'pino';
+import { createMailer } from '../people/mailer.js';
+import { createInvite } from '../people/service.js';
 import { verifyLogs } from '../audit/verify.js';
 import { rewrapDataKeys, rotateDataKeys } from '../crypto/rotation.js';
 import { asProblem } from '../http/errors.js';
@@ -29,7 +33,8 @@ program
             '',
             `Parley is running on ${running.url} (${config.databaseUrl ? 'PostgreSQL' : `embedded database in ${config.dataDir}`})`,
             `  Demo host page  ${base}/demo/`,
-            `  Console         ${base}/console/ (sign in with the admin key)`,
+            `  Console         ${base}/console/`,
+            `                  sign in as ${demo.owner.email} with password ${demo.owner.password} (the demo owner; kept in ${demo.file})`,
             `  Docs            ${base}/docs/`,
             `  API health      ${base}/healthz`,
             `  Demo tenant     ${demo.tenantId} (publishable key ${demo.publishableKey}; admin key in ${demo.file})`,
@@ -79,6 +84,35 @@ tenants
         process.stdout.write(
           `tenant          ${created.tenant.id} (${created.tenant.name})\npublishable key ${created.publishableKey}\nsecret key      ${created.secretKey}\n(the secret key is shown only this once)\n`,
         );
+    } finally {
+      await runtime.close();
+    }
+  });
+
+const users = program.command('users').description('people of a tenant');
+users
+  .command('invite')
+  .description('invite a person to a tenant (the first owner, or automation); prints the single-use link')
+  .requiredOption('--tenant <id>', 'tenant id')
+  .requiredOption('--email <address>', 'who to invite')
+  .addOption(new Option('--role <role>', 'their role').choices([...ROLES]).makeOptionMandatory())
+  .option('--json', 'print JSON')
+  .action(async (opts: { tenant: string; email: string; role: Role; json?: boolean }) => {
+    if (!isUuid(opts.tenant)) throw new ConfigError('--tenant', 'must be a tenant id (uuid)');
+    const email = emailText().safeParse(opts.email);
+    if (!email.success) throw new ConfigError('--email', 'must be an email address');
+    const config = loadConfig();
+    const logger = pino({ level: 'warn' }, pino.destination(2));
+    const runtime = await openRuntime(config);
+    try {
+      const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.smtpFrom, logger, development: false });
+      const { invite, url } = await createInvite(
+        { db: runtime.db, audit: runtime.audit, keyring: runtime.keyring, config, mailer },
+        { requestId: null, actor: cliActor, tenantId: opts.tenant, role: null },
+        { email: email.data, role: opts.role },
+      );
+      if (opts.json) process.stdout.write(`${JSON.stringify({ inviteUrl: url, inviteId: invite.id, delivery: invite.delivery, expiresAt: invite.expiresAt })}\n`);
+      else process.stdout.write(`invited ${invite.email} as ${invite.role} (${invite.delivery === 'smtp' ? 'emailed' : 'no SMTP server: send the link yourself'})\n${url}\n(single use, until ${invite.expiresAt})\n`);
     } finally {
       await runtime.close();
     }

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { CreatedTenant } from '../tenants/service.js';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { call } from '../test/http.js';
+import { signedInMember } from '../test/console.js';
 import { Visitor } from '../test/widget.js';
 
 let t: TestApp;
@@ -68,6 +69,23 @@ describe('handoffs', () => {
     const entry = (await admin('GET', '/audit?limit=1000')).body.entries.find((e: any) => e.action === 'pii.reveal');
     expect(entry).toMatchObject({ reason: 'customer asked for a callback', metadata: { token: '[EMAIL_1]', class: 'email' } });
     expect(JSON.stringify(entry)).not.toContain('sam.jones');
+  });
+
+  test('a signed-in agent takes a handoff as themselves and writes as themselves: no typed name is stored', async () => {
+    const sam = await signedInMember(t, a.tenant.id, 'agent');
+    const h = (await admin('GET', '/handoffs')).body.handoffs[0];
+    const typed = await sam.client.call('PATCH', `/v1/admin/handoffs/${h.id}`, { status: 'assigned', assignedTo: 'Somebody Else' });
+    expect(typed.status).toBe(400);
+    expect(typed.body.errors[0].path).toBe('/assignedTo');
+    expect((await sam.client.call('PATCH', `/v1/admin/handoffs/${h.id}`, { status: 'assigned' })).status).toBe(204);
+    const listed = (await admin('GET', '/handoffs')).body.handoffs.find((x: { id: string }) => x.id === h.id);
+    expect(listed).toMatchObject({ assignedTo: sam.memberId, assignee: { id: sam.memberId, displayName: 'agent person' } });
+    const reply = await sam.client.call('POST', `/v1/admin/conversations/${convId}/messages`, { text: 'On it.', agent: 'Pretending to be Kim' });
+    expect(reply.status).toBe(201);
+    const entry = (await admin('GET', '/audit?limit=1000')).body.entries.filter((e: any) => e.action === 'conversation.agent_reply').at(-1);
+    expect(entry).toMatchObject({ actor: { type: 'member', id: sam.memberId }, metadata: { agent: sam.memberId } });
+    // A key (an integration) still names its author, and must.
+    expect((await admin('POST', `/conversations/${convId}/messages`, { text: 'Bot note.' })).status).toBe(400);
   });
 
   test('resolving hands the conversation back', async () => {

@@ -15,7 +15,7 @@ import { tenantPolicy, vaultContext, type ConversationRedactor } from '../ai/pii
 import type { ConversationBus } from '../conversations/bus.js';
 import { appendMessage, conversationView, recordEvent, type ConversationRow } from '../conversations/service.js';
 import { requireCapability as can } from '../tenants/auth.js';
-import { listHandoffs } from './store.js';
+import { isMember, listHandoffs } from './store.js';
 
 export interface HandoffDeps {
   db: Db;
@@ -52,6 +52,7 @@ export function handoffRoutes(deps: HandoffDeps): Router {
           status: h.status,
           reason: h.reason,
           assignedTo: h.assigned_to,
+          assignee: h.assignee_name ? { id: h.assigned_to, displayName: h.assignee_name } : null,
           visitorVerified: h.verified,
           visitorRef: h.visitor_ref,
           createdAt: h.created_at.toISOString(),
@@ -65,16 +66,22 @@ export function handoffRoutes(deps: HandoffDeps): Router {
     patch: [can('handoffs:write'), async (req, res) => {
       const body = parse(UpdateHandoffRequest, req.body);
       const id = uuidParam(req, 'id');
-      const { tenantId } = adminCtx(req);
+      const { tenantId, admin } = adminCtx(req);
       const event = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
+        // A person takes a handoff as themselves, or hands it to a teammate: never a typed name.
+        let assignedTo = body.assignedTo ?? null;
+        if (body.status === 'assigned' && admin.member) {
+          assignedTo ??= admin.member.id;
+          if (!(await isMember(tx, assignedTo))) throw problems.validation([{ path: '/assignedTo', message: 'must be a member id of this tenant', code: 'not_member' }]);
+        }
         const { rows } = await tx.query<{ conversation_id: string }>(
           `UPDATE handoffs SET status = $2, assigned_to = coalesce($3, assigned_to), updated_at = now()
             WHERE id = $1 AND status <> 'resolved' RETURNING conversation_id`,
-          [id, body.status, body.assignedTo ?? null],
+          [id, body.status, assignedTo],
         );
         if (!rows[0]) throw problems.notFound('No such open handoff.');
         if (body.status === 'resolved') await tx.query("UPDATE conversations SET status = 'open', updated_at = now() WHERE id = $1", [rows[0].conversation_id]);
-        await deps.audit.append(tx, { tenantId, ...by(req), action: 'handoff.update', target: { type: 'handoff', id }, metadata: { status: body.status } });
+        await deps.audit.append(tx, { tenantId, ...by(req), action: 'handoff.update', target: { type: 'handoff', id }, metadata: { status: body.status, ...(assignedTo ? { assignedTo } : {}) } });
         return recordEvent(tx, tenantId, rows[0].conversation_id, 'status', { handoff: { id, status: body.status } });
       });
       deps.bus.publish(event);
@@ -117,12 +124,15 @@ export function handoffRoutes(deps: HandoffDeps): Router {
     post: [can('conversations:write'), async (req, res) => {
       const body = parse(AgentMessageRequest, req.body);
       const id = uuidParam(req, 'id');
-      const { tenantId } = adminCtx(req);
+      const { tenantId, admin } = adminCtx(req);
+      // A person writes as themselves; an integration's key names its author.
+      const author = admin.member?.id ?? body.agent;
+      if (!author) throw problems.validation([{ path: '/agent', message: 'is required when a key writes', code: 'required' }]);
       const out = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
         const c = await conversation(tx, id);
         const redacted = await deps.redactor.inbound(tx, c, body.text, 'api');
-        const saved = await appendMessage(tx, { tenantId, conversationId: id, role: 'agent', text: redacted.text, pii: redacted.pii, authorId: body.agent });
-        await deps.audit.append(tx, { tenantId, ...by(req), action: 'conversation.agent_reply', target: { type: 'conversation', id }, metadata: { messageId: saved.message.id, agent: body.agent } });
+        const saved = await appendMessage(tx, { tenantId, conversationId: id, role: 'agent', text: redacted.text, pii: redacted.pii, authorId: author });
+        await deps.audit.append(tx, { tenantId, ...by(req), action: 'conversation.agent_reply', target: { type: 'conversation', id }, metadata: { messageId: saved.message.id, agent: author } });
         return saved;
       });
       if (out.event) deps.bus.publish(out.event);

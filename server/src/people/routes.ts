@@ -137,7 +137,7 @@ export function peopleAdminRoutes(deps: PeopleRouteDeps): Router {
       async (req, res) => {
         const body = parse(CreateInviteRequest, req.body);
         const ctx = adminCtx(req);
-        const invite = await svc.createInvite(deps, { ...ctx, role: ctx.admin.member?.role ?? null }, body);
+        const { invite } = await svc.createInvite(deps, { ...ctx, role: ctx.admin.member?.role ?? null }, body);
         res.status(201).set('Cache-Control', 'no-store').json({ invite });
       },
     ],

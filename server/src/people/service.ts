@@ -125,7 +125,7 @@ export async function revokeMySession(deps: PeopleDeps, ctx: AdminCtx, sessionId
 
 // ---- invitations
 
-const inviteUrl = (deps: PeopleDeps, token: string) => `${deps.config.publicUrl}/console/#invite=${token}`;
+const inviteUrl = (deps: InviteDeps, token: string) => `${deps.config.publicUrl}/console/#invite=${token}`;
 
 async function inviteView(deps: PeopleDeps, tx: Tx, tenantId: string, r: store.InviteRow): Promise<Invite> {
   const open = !r.accepted_at && !r.revoked_at && new Date(r.expires_at).getTime() > Date.now();
@@ -133,13 +133,18 @@ async function inviteView(deps: PeopleDeps, tx: Tx, tenantId: string, r: store.I
   return store.toInvite(r, url);
 }
 
-export async function createInvite(deps: PeopleDeps, ctx: RequestCtx & { tenantId: string; role: Role | null }, input: { email: string; role: Role }): Promise<Invite> {
+export type InviteDeps = Pick<PeopleDeps, 'db' | 'audit' | 'keyring' | 'config' | 'mailer'>;
+
+/** Invites `email` as `role`. Returns the invite (its link only for `log` delivery) and the link itself, for the CLI. */
+export async function createInvite(deps: InviteDeps, ctx: RequestCtx & { tenantId: string; role: Role | null }, input: { email: string; role: Role }): Promise<{ invite: Invite; url: string }> {
   if (input.role === 'owner' && ctx.role !== 'owner' && ctx.actor.type !== 'cli') {
     throw new DomainError('forbidden', 'Only an owner can invite another owner.');
   }
   const token = `inv_${randomBytes(32).toString('base64url')}`;
   const url = inviteUrl(deps, token);
   const { invite, tenantName } = await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
+    const tenant = await tx.query<{ name: string }>('SELECT name FROM tenants WHERE id = $1', [ctx.tenantId]);
+    if (!tenant.rows[0]) throw new DomainError('not_found', 'No such tenant.');
     if (await store.memberByEmail(tx, input.email)) throw new DomainError('conflict', 'This address is already a member of the tenant.');
     await store.revokeOpenInvitesFor(tx, input.email);
     const row = await store.insertInvite(tx, {
@@ -154,8 +159,7 @@ export async function createInvite(deps: PeopleDeps, ctx: RequestCtx & { tenantI
     });
     if (deps.mailer.delivery === 'log') await store.setInviteLink(tx, row.id, await deps.keyring.seal(tx, ctx.tenantId, url, INVITE_LINK_CONTEXT(row.id)));
     await deps.audit.append(tx, { ...who(ctx), action: 'member.invite', target: { type: 'invite', id: row.id }, metadata: { role: input.role, delivery: deps.mailer.delivery } });
-    const tenant = await tx.query<{ name: string }>('SELECT name FROM tenants WHERE id = $1', [ctx.tenantId]);
-    return { invite: { ...row, link_sealed: null }, tenantName: tenant.rows[0]!.name };
+    return { invite: { ...row, link_sealed: null }, tenantName: tenant.rows[0].name };
   });
   // Sent after the commit: a slow mail server holds no transaction. A failure leaves the invite listed
   // (as `log` delivery it would show its link; with SMTP the admin revokes and sends again).
@@ -171,7 +175,7 @@ export async function createInvite(deps: PeopleDeps, ctx: RequestCtx & { tenantI
       'If you did not expect this, ignore this email.',
     ].join('\n'),
   });
-  return store.toInvite(invite, deps.mailer.delivery === 'log' ? url : null);
+  return { invite: store.toInvite(invite, deps.mailer.delivery === 'log' ? url : null), url };
 }
 
 export async function listInvites(deps: PeopleDeps, ctx: AdminCtx): Promise<Invite[]> {

@@ -1,0 +1,70 @@
+// Invitations by email, through a real SMTP server started here (smtp-server): the message carries the
+// single-use link, the API never shows it, and the link signs the person in.
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import { afterAll, beforeAll, expect, test, vi } from 'vitest';
+import { startTestApp, type TestApp } from '../test/app.js';
+import { ConsoleClient, signedInMember, STRONG_PASSWORD } from '../test/console.js';
+
+/** The body as nodemailer encodes long lines (RFC 2045 quoted-printable). */
+const decodeQuotedPrintable = (s: string) => s.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+
+interface Received {
+  from: string;
+  to: string[];
+  raw: string;
+}
+const inbox: Received[] = [];
+let smtp: SMTPServer;
+let t: TestApp;
+
+beforeAll(async () => {
+  smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    onData(stream, session, callback) {
+      let raw = '';
+      stream.on('data', (c: Buffer) => (raw += c.toString('utf8')));
+      stream.on('end', () => {
+        inbox.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), raw });
+        callback();
+      });
+    },
+  });
+  smtp.listen(0, '127.0.0.1');
+  await once(smtp.server, 'listening');
+  const port = (smtp.server.address() as AddressInfo).port;
+  t = await startTestApp({ PARLEY_SMTP_URL: `smtp://127.0.0.1:${port}`, PARLEY_SMTP_FROM: 'Parley <invites@parley.example>' });
+});
+afterAll(async () => {
+  await t.close();
+  await new Promise<void>((r) => smtp.close(() => r()));
+});
+
+test('an invite goes out by SMTP with the link; the API and the console list never show it; the link works once', async () => {
+  const ten = await t.tenant('Mailed', ['mailed.example']);
+  const owner = await signedInMember(t, ten.tenant.id, 'owner');
+  const before = inbox.length;
+  const res = await owner.client.call('POST', '/v1/admin/invites', { email: 'kim@mailed.example', role: 'agent' });
+  expect(res.status).toBe(201);
+  expect(res.body.invite).toMatchObject({ delivery: 'smtp', inviteUrl: null });
+  await vi.waitFor(() => expect(inbox.length).toBe(before + 1));
+  const mail = inbox.at(-1)!;
+  expect(mail.to).toEqual(['kim@mailed.example']);
+  expect(mail.from).toBe('invites@parley.example');
+  expect(mail.raw).toMatch(/^Subject: You are invited to Mailed on Parley\r?$/m);
+  const body = decodeQuotedPrintable(mail.raw.slice(mail.raw.search(/\r?\n\r?\n/)));
+  const link = /(http:\/\/\S+\/console\/#invite=inv_[A-Za-z0-9_-]{43})/.exec(body)![1]!;
+  expect(link.startsWith(t.url)).toBe(true);
+  const listed = await owner.client.call('GET', '/v1/admin/invites');
+  expect(listed.text).not.toContain(link.split('#invite=')[1]);
+  const stored = await t.runtime.db.withOwner((tx) => tx.query("SELECT row_to_json(i)::text AS j FROM member_invites i"));
+  expect(JSON.stringify(stored.rows)).not.toContain(link.split('#invite=')[1]);
+
+  const kim = new ConsoleClient(t.url);
+  const token = link.split('#invite=')[1];
+  const accepted = await kim.call('POST', '/v1/auth/invites/accept', { token, displayName: 'Kim', password: STRONG_PASSWORD });
+  expect(accepted.body).toMatchObject({ status: 'signed_in', member: { email: 'kim@mailed.example', role: 'agent' } });
+  expect((await new ConsoleClient(t.url).call('POST', '/v1/auth/invites/accept', { token, displayName: 'Kim', password: STRONG_PASSWORD })).status).toBe(401);
+});
