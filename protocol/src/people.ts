@@ -31,7 +31,15 @@ export const ROLE_DESCRIPTIONS: Readonly<Record<Role, string>> = {
   analyst: 'Read-only: conversations (redacted), handoffs, knowledge, the audit log.',
 };
 
-export const capabilitiesOf = (role: Role): readonly Capability[] => ROLE_CAPABILITIES[role];
+/**
+ * A platform operator: a person of the deployment (cross-tenant, audited in the platform log), never a
+ * tenant role. Operators hold none of a tenant's capabilities; the platform routes check the role.
+ */
+export const PLATFORM_ROLE = 'operator' as const;
+export const MemberRoleSchema = z.enum([...ROLES, PLATFORM_ROLE]);
+export type MemberRole = z.infer<typeof MemberRoleSchema>;
+
+export const capabilitiesOf = (role: MemberRole): readonly Capability[] => (role === PLATFORM_ROLE ? [] : ROLE_CAPABILITIES[role]);
 
 /** Email as stored and compared: trimmed and lower-cased. */
 export const emailText = () =>
@@ -107,7 +115,7 @@ export const SessionMemberSchema = z.object({
   id: z.string().uuid(),
   email: z.string(),
   displayName: z.string(),
-  role: RoleSchema,
+  role: MemberRoleSchema,
   capabilities: z.array(z.string()),
 });
 /**
@@ -117,7 +125,7 @@ export const SessionMemberSchema = z.object({
 export const AdminMeResponse = z.object({
   tenant: z.object({ id: z.string().uuid(), name: z.string() }),
   capabilities: z.array(CapabilitySchema),
-  member: z.object({ id: z.string().uuid(), email: z.string(), displayName: z.string(), role: RoleSchema, sessionId: z.string().uuid() }).nullable(),
+  member: z.object({ id: z.string().uuid(), email: z.string(), displayName: z.string(), role: MemberRoleSchema, sessionId: z.string().uuid() }).nullable(),
   apiKey: ApiKeySchema.pick({ id: true, name: true, prefix: true, capabilities: true, expiresAt: true }).nullable(),
 });
 export type AdminMe = z.infer<typeof AdminMeResponse>;
@@ -181,7 +189,8 @@ export const SignInPolicySchema = z.strictObject({
 });
 export type SignInPolicy = z.infer<typeof SignInPolicySchema>;
 
-const groupRoles = z.array(z.strictObject({ group: text().trim().min(1).max(200), role: RoleSchema })).max(50);
+/** Ownership is never granted by an IdP: only an owner makes another. */
+const groupRoles = z.array(z.strictObject({ group: text().trim().min(1).max(200), role: RoleSchema.exclude(['owner']) })).max(50);
 const ssoCommon = {
   /** Only emails at these domains may sign in (and join) through this connection. */
   allowedDomains: z.array(text().trim().toLowerCase().min(3).max(253)).min(1).max(50),
@@ -231,6 +240,14 @@ export const SamlConnectionSchema = z.object({
   acsUrl: z.string(),
   metadataUrl: z.string(),
 });
+/** Platform operators: the deployment's tenants. */
+export const PlatformTenantSchema = z.object({ id: z.string().uuid(), name: z.string(), createdAt: z.string(), members: z.number().int() });
+export const PlatformTenantListResponse = z.object({ tenants: z.array(PlatformTenantSchema) });
+export const PlatformCreateTenantRequest = z.strictObject({
+  name: text().trim().min(1).max(200),
+  domains: z.array(text().trim().min(1).max(260)).max(50).default([]),
+});
+
 export const SsoStartRequest = z.strictObject({ email: emailText() });
 export const SsoStartResponse = z.object({ redirectUrl: z.string() });
 

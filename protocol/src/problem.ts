@@ -22,7 +22,6 @@ export const PROBLEM_SLUGS = [
   'token-invalid',
   'token-expired',
   'token-replayed',
-  'mfa-required',
   'sso-required',
   'identity-required',
   'service-unavailable',

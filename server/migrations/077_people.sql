@@ -2,12 +2,20 @@
 -- families, as the widget's), and sign-in throttling. Passwords are argon2id hashes; invite and refresh
 -- tokens are stored as SHA-256 only.
 
+-- Platform operators are people of the deployment, not of a tenant: members of the platform "tenant"
+-- (the nil uuid, whose audit log is the platform log), holding the one role no tenant can have. They
+-- sign in like everyone else, must use a second factor, and act on tenants only through audited
+-- platform routes.
+INSERT INTO tenants (id, name, settings) VALUES ('00000000-0000-0000-0000-000000000000', 'Platform operators', '{"signIn": {"requireMfa": "everyone"}}')
+  ON CONFLICT (id) DO NOTHING;
+
 CREATE TABLE members (
   tenant_id      uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
   id             uuid NOT NULL,
   email          text NOT NULL CHECK (email = lower(email) AND length(email) BETWEEN 3 AND 254),
   display_name   text NOT NULL CHECK (length(display_name) BETWEEN 1 AND 100),
-  role           text NOT NULL CHECK (role IN ('owner', 'admin', 'agent', 'analyst')),
+  role           text NOT NULL CHECK (CASE WHEN tenant_id = '00000000-0000-0000-0000-000000000000' THEN role = 'operator'
+                                           ELSE role IN ('owner', 'admin', 'agent', 'analyst') END),
   status         text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
   password_hash  text,
   created_at     timestamptz NOT NULL DEFAULT now(),
@@ -24,7 +32,8 @@ CREATE TABLE member_invites (
   tenant_id   uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
   id          uuid NOT NULL,
   email       text NOT NULL CHECK (email = lower(email)),
-  role        text NOT NULL CHECK (role IN ('owner', 'admin', 'agent', 'analyst')),
+  role        text NOT NULL CHECK (CASE WHEN tenant_id = '00000000-0000-0000-0000-000000000000' THEN role = 'operator'
+                                        ELSE role IN ('owner', 'admin', 'agent', 'analyst') END),
   token_hash  bytea NOT NULL UNIQUE CHECK (octet_length(token_hash) = 32),
   delivery    text NOT NULL CHECK (delivery IN ('smtp', 'log')),
   -- Only for `log` delivery (no SMTP server, development): the link sealed with the tenant's data key,

@@ -22,6 +22,7 @@ import { mfaRoutes } from './people/mfa/routes.js';
 import { MemberSessions } from './people/sessions.js';
 import { SsoRegistry } from './people/sso.js';
 import { SignInThrottle } from './people/throttle.js';
+import { platformRoutes } from './platform/routes.js';
 import { tenantAdminRoutes } from './tenants/routes.js';
 import { KnowledgeAnswerer, type Retrieve } from './ai/answerer.js';
 import { PROVIDER_LIMITS, providerModels, type ModelFor } from './ai/models.js';
@@ -126,6 +127,7 @@ export function createApp(deps: AppDeps): express.Express {
   v1.use('/auth', authRoutes(people));
   const mfa = mfaRoutes(people);
   v1.use('/auth', mfa.auth);
+  v1.use('/platform', platformRoutes(people));
 
   const admin = Router();
   admin.use(adminAuth(db, sessions, new URL(config.publicUrl).origin));

@@ -5,7 +5,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { openRuntime } from '../runtime.js';
 import { startServer } from '../server.js';
 import { createTenant } from '../tenants/service.js';
-import { emailText, ROLES, type Role } from '@parley/protocol';
+import { emailText, PLATFORM_ROLE, ROLES, type Role } from '@parley/protocol';
 import { pino } from 'pino';
 import { createMailer } from '../people/mailer.js';
 import { createInvite } from '../people/service.js';
@@ -113,6 +113,31 @@ users
       );
       if (opts.json) process.stdout.write(`${JSON.stringify({ inviteUrl: url, inviteId: invite.id, delivery: invite.delivery, expiresAt: invite.expiresAt })}\n`);
       else process.stdout.write(`invited ${invite.email} as ${invite.role} (${invite.delivery === 'smtp' ? 'emailed' : 'no SMTP server: send the link yourself'})\n${url}\n(single use, until ${invite.expiresAt})\n`);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+const operators = program.command('operators').description('platform operators: people of the deployment (cross-tenant, audited)');
+operators
+  .command('invite')
+  .description('invite a platform operator; prints the single-use link (operators must enrol a second factor)')
+  .requiredOption('--email <address>', 'who to invite')
+  .option('--json', 'print JSON')
+  .action(async (opts: { email: string; json?: boolean }) => {
+    const email = emailText().safeParse(opts.email);
+    if (!email.success) throw new ConfigError('--email', 'must be an email address');
+    const config = loadConfig();
+    const runtime = await openRuntime(config);
+    try {
+      const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.smtpFrom, logger: pino({ level: 'warn' }, pino.destination(2)), development: false });
+      const { invite, url } = await createInvite(
+        { db: runtime.db, audit: runtime.audit, keyring: runtime.keyring, config, mailer },
+        { requestId: null, actor: cliActor, tenantId: PLATFORM_TENANT, role: null },
+        { email: email.data, role: PLATFORM_ROLE },
+      );
+      if (opts.json) process.stdout.write(`${JSON.stringify({ inviteUrl: url, inviteId: invite.id, delivery: invite.delivery, expiresAt: invite.expiresAt })}\n`);
+      else process.stdout.write(`invited ${invite.email} as a platform operator\n${url}\n(single use, until ${invite.expiresAt})\n`);
     } finally {
       await runtime.close();
     }

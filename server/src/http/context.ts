@@ -1,4 +1,4 @@
-import type { Capability, Role } from '@parley/protocol';
+import type { Capability, MemberRole } from '@parley/protocol';
 import type { Request } from 'express';
 import type { ActorRef } from '../db/types.js';
 
@@ -13,7 +13,7 @@ export interface AdminAuth {
   /** The secret key, when a key authenticated the request. */
   keyId: string | null;
   /** The person, when a console session authenticated the request. */
-  member: { id: string; role: Role; sessionId: string } | null;
+  member: { id: string; role: MemberRole; sessionId: string } | null;
 }
 
 declare module 'express-serve-static-core' {

@@ -22,7 +22,6 @@ const TITLES: Record<ProblemSlug, string> = {
   'token-invalid': 'Invalid token',
   'token-expired': 'Token expired',
   'token-replayed': 'Token already used',
-  'mfa-required': 'Second factor required',
   'sso-required': 'Single sign-on required',
   'identity-required': 'Verified identity required',
   'service-unavailable': 'Service unavailable',

@@ -1,6 +1,6 @@
 // A tenant's sign-in policy (MFA requirement, SSO enforcement, session timeouts): read with its defaults,
 // written whole and validated, kept in the tenant's settings under `signIn`.
-import { SignInPolicySchema, type Role, type SignInPolicy } from '@parley/protocol';
+import { SignInPolicySchema, type MemberRole, type SignInPolicy } from '@parley/protocol';
 import type { Tx } from '../db/types.js';
 
 export async function readPolicy(tx: Tx): Promise<SignInPolicy> {
@@ -14,5 +14,5 @@ export async function writePolicy(tx: Tx, tenantId: string, policy: SignInPolicy
   await tx.query(`UPDATE tenants SET settings = settings || jsonb_build_object('signIn', $2::jsonb) WHERE id = $1`, [tenantId, JSON.stringify(policy)]);
 }
 
-export const mfaRequiredFor = (policy: SignInPolicy, role: Role): boolean =>
-  policy.requireMfa === 'everyone' || (policy.requireMfa === 'admins' && (role === 'owner' || role === 'admin'));
+export const mfaRequiredFor = (policy: SignInPolicy, role: MemberRole): boolean =>
+  policy.requireMfa === 'everyone' || (policy.requireMfa === 'admins' && (role === 'owner' || role === 'admin' || role === 'operator'));

@@ -1,7 +1,8 @@
 // Members and invitations: the rules. A tenant always keeps an active owner; only an owner grants or
 // removes ownership; removing or disabling a member ends their sessions in the same transaction.
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Invite, Member, Role, SignInPolicy } from '@parley/protocol';
+import { PLATFORM_ROLE, type Invite, type Member, type MemberRole, type Role, type SignInPolicy } from '@parley/protocol';
+import { PLATFORM_TENANT } from '../db/index.js';
 import type { AuditLog } from '../audit/log.js';
 import type { Config } from '../config.js';
 import type { Keyring } from '../crypto/keyring.js';
@@ -29,7 +30,7 @@ export type AdminCtx = RequestCtx & { tenantId: string; admin: AdminAuth };
 export const INVITE_TTL_S = 7 * 24 * 3600;
 const INVITE_LINK_CONTEXT = (id: string) => `invite-link/${id}`;
 
-const callerRole = (ctx: AdminCtx): Role | null => ctx.admin.member?.role ?? null;
+const callerRole = (ctx: AdminCtx): MemberRole | null => ctx.admin.member?.role ?? null;
 /** Tenant, request and actor of an audit entry. */
 const who = (ctx: RequestCtx & { tenantId: string }) => ({ tenantId: ctx.tenantId, requestId: ctx.requestId, actor: ctx.actor });
 
@@ -136,9 +137,17 @@ async function inviteView(deps: PeopleDeps, tx: Tx, tenantId: string, r: store.I
 export type InviteDeps = Pick<PeopleDeps, 'db' | 'audit' | 'keyring' | 'config' | 'mailer'>;
 
 /** Invites `email` as `role`. Returns the invite (its link only for `log` delivery) and the link itself, for the CLI. */
-export async function createInvite(deps: InviteDeps, ctx: RequestCtx & { tenantId: string; role: Role | null }, input: { email: string; role: Role }): Promise<{ invite: Invite; url: string }> {
-  if (input.role === 'owner' && ctx.role !== 'owner' && ctx.actor.type !== 'cli') {
+export async function createInvite(
+  deps: InviteDeps,
+  ctx: RequestCtx & { tenantId: string; role: MemberRole | null },
+  input: { email: string; role: MemberRole },
+): Promise<{ invite: Invite; url: string }> {
+  // The CLI and platform operators provision owners; inside a tenant only an owner makes another.
+  if (input.role === 'owner' && ctx.role !== 'owner' && ctx.actor.type !== 'cli' && ctx.actor.type !== 'platform') {
     throw new DomainError('forbidden', 'Only an owner can invite another owner.');
+  }
+  if ((input.role === PLATFORM_ROLE) !== (ctx.tenantId === PLATFORM_TENANT)) {
+    throw new DomainError('invalid_input', 'Operators belong to the platform, and only operators do.', { errors: [{ path: '/role', message: 'not a role here', code: 'invalid_role' }] });
   }
   const token = `inv_${randomBytes(32).toString('base64url')}`;
   const url = inviteUrl(deps, token);

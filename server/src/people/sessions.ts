@@ -3,7 +3,7 @@
 // widget's): a spent token presented again ends the session. Every request also checks the session row,
 // so revoking a session or removing a member takes effect at once, and idle/absolute timeouts hold.
 import { randomUUID, type KeyObject } from 'node:crypto';
-import type { Role, Session } from '@parley/protocol';
+import type { MemberRole, Session } from '@parley/protocol';
 import type { Request, Response } from 'express';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import type { AuditLog } from '../audit/log.js';
@@ -21,7 +21,7 @@ const TOUCH_EVERY_S = 60;
 export interface SessionPrincipal {
   tenantId: string;
   memberId: string;
-  role: Role;
+  role: MemberRole;
   sessionId: string;
 }
 
@@ -35,7 +35,7 @@ export interface StartInput {
 interface SessionRow {
   id: string;
   member_id: string;
-  role: Role;
+  role: MemberRole;
   alive: boolean;
   idle: boolean;
   touch: boolean;

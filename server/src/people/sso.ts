@@ -61,7 +61,11 @@ interface ConnectionRules {
   group_roles: { group: string; role: Role }[];
 }
 
-const roleFor = (rules: ConnectionRules, groups: string[]): Role => rules.group_roles.find((g) => groups.includes(g.group))?.role ?? rules.default_role;
+/** The role the IdP's groups map to (first match), else the default; never owner, whatever is stored. */
+const roleFor = (rules: ConnectionRules, groups: string[]): Role => {
+  const role = rules.group_roles.find((g) => groups.includes(g.group))?.role ?? rules.default_role;
+  return role === 'owner' ? rules.default_role : role;
+};
 
 /**
  * Signs in the person an IdP vouched for. Throws SsoRefused (audited as `sso.<kind>_refused`) when the

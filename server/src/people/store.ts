@@ -1,12 +1,12 @@
 // SQL for members and invitations (always inside the tenant's transaction).
-import type { Invite, Member, Role } from '@parley/protocol';
+import type { Invite, Member, MemberRole, Role } from '@parley/protocol';
 import type { Tx } from '../db/types.js';
 
 export interface MemberRow {
   id: string;
   email: string;
   display_name: string;
-  role: Role;
+  role: MemberRole;
   status: 'active' | 'disabled';
   password_hash: string | null;
   created_at: Date;
@@ -18,7 +18,8 @@ export const toMember = (r: MemberRow, mfa: Member['mfa']): Member => ({
   id: r.id,
   email: r.email,
   displayName: r.display_name,
-  role: r.role,
+  // Operators are listed only in the platform tenant, whose members the tenant API never shows.
+  role: r.role as Role,
   status: r.status,
   mfa,
   createdAt: new Date(r.created_at).toISOString(),
@@ -39,7 +40,7 @@ export async function memberByEmail(tx: Tx, email: string): Promise<MemberRow | 
 
 export async function insertMember(
   tx: Tx,
-  m: { tenantId: string; id: string; email: string; displayName: string; role: Role; passwordHash: string | null; createdBy: string },
+  m: { tenantId: string; id: string; email: string; displayName: string; role: MemberRole; passwordHash: string | null; createdBy: string },
 ): Promise<MemberRow> {
   const { rows } = await tx.query<MemberRow>(
     `INSERT INTO members (tenant_id, id, email, display_name, role, password_hash, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${MEMBER_COLUMNS}`,
@@ -64,7 +65,7 @@ export async function activeOwners(tx: Tx): Promise<string[]> {
 export interface InviteRow {
   id: string;
   email: string;
-  role: Role;
+  role: MemberRole;
   delivery: 'smtp' | 'log';
   link_sealed: Buffer | null;
   created_at: Date;
@@ -77,7 +78,7 @@ const INVITE_COLUMNS = 'id, email, role, delivery, link_sealed, created_at, expi
 export const toInvite = (r: InviteRow, inviteUrl: string | null): Invite => ({
   id: r.id,
   email: r.email,
-  role: r.role,
+  role: r.role as Role,
   createdAt: new Date(r.created_at).toISOString(),
   expiresAt: new Date(r.expires_at).toISOString(),
   acceptedAt: r.accepted_at ? new Date(r.accepted_at).toISOString() : null,
@@ -88,7 +89,7 @@ export const toInvite = (r: InviteRow, inviteUrl: string | null): Invite => ({
 
 export async function insertInvite(
   tx: Tx,
-  i: { tenantId: string; id: string; email: string; role: Role; tokenHash: Buffer; delivery: 'smtp' | 'log'; invitedBy: string; ttlSeconds: number },
+  i: { tenantId: string; id: string; email: string; role: MemberRole; tokenHash: Buffer; delivery: 'smtp' | 'log'; invitedBy: string; ttlSeconds: number },
 ): Promise<InviteRow> {
   const { rows } = await tx.query<InviteRow>(
     `INSERT INTO member_invites (tenant_id, id, email, role, token_hash, delivery, invited_by, expires_at)
