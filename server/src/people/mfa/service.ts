@@ -518,7 +518,7 @@ export async function assertNoFactor(deps: MfaDeps, ctx: MemberCtx): Promise<voi
 /** Removes every factor of another member (TOTP, passkeys, recovery codes). */
 export async function resetMfa(
   deps: MfaDeps,
-  ctx: { tenantId: string; requestId: string | null; actor: { type: string; id: string | null }; actorRole: Role | null },
+  ctx: { tenantId: string; requestId: string | null; actor: { type: string; id: string | null }; actorRole: string | null },
   memberId: string,
 ): Promise<void> {
   await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
