@@ -6,9 +6,11 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { MyMfaResponse, PasskeyAddedResponse, RecoveryCodesResponse, SignInResponse, TotpEnrolmentResponse } from '@parley/protocol';
 import { FLAG_UP, SoftAuthenticator, strangerKey, type Bend } from '../../test/authenticator.js';
 import { startTestApp, type TestApp } from '../../test/app.js';
-import { ConsoleClient, parseSetCookies, signedInMember, STRONG_PASSWORD } from '../../test/console.js';
+import { PLATFORM_TENANT } from '../../db/index.js';
+import { ConsoleClient, parseSetCookies, peopleDeps, signedInMember, STRONG_PASSWORD } from '../../test/console.js';
 import { call } from '../../test/http.js';
 import type { CreatedTenant } from '../../tenants/service.js';
+import { createInvite } from '../service.js';
 
 let t: TestApp;
 let acme: CreatedTenant;
@@ -425,5 +427,25 @@ describe('admin reset', () => {
     expect((await owner2.client.call('DELETE', `/v1/admin/members/${owner.memberId}/mfa`)).status).toBe(204);
     expect((await owner.client.call('GET', '/v1/admin/me/mfa')).body.totp).toBe(false);
     expect((await admin.client.call('DELETE', `/v1/admin/members/00000000-0000-4000-8000-000000000000/mfa`)).status).toBe(404);
+  });
+});
+
+describe('platform operators', () => {
+  test('an operator enrols TOTP at first sign-in (required by the platform), then signs in with it', async () => {
+    const email = 'ops-mfa@deploy.example';
+    const { url } = await createInvite(peopleDeps(t), { requestId: null, actor: { type: 'cli', id: 'test' }, tenantId: PLATFORM_TENANT, role: null }, { email, role: 'operator' });
+    const ops = new ConsoleClient(t.url);
+    const accepted = await ops.call('POST', '/v1/auth/invites/accept', { token: url.split('#invite=')[1], displayName: 'Ops', password: STRONG_PASSWORD });
+    expect(accepted.body).toEqual({ status: 'mfa_enrolment_required', methods: ['totp', 'passkey'] });
+    const begun = await ops.call('POST', '/v1/auth/mfa/enrol/totp');
+    expect(begun.status).toBe(201);
+    const { secret } = TotpEnrolmentResponse.parse(begun.body);
+    const done = await ops.call('POST', '/v1/auth/mfa/enrol/totp/confirm', { code: codeAt(secret, -1) });
+    expect(done.body).toMatchObject({ status: 'signed_in', member: { role: 'operator' } });
+    expect((await ops.call('GET', '/v1/admin/me/mfa')).body).toMatchObject({ totp: true, required: true, recoveryCodesLeft: 10 });
+
+    const again = new ConsoleClient(t.url);
+    expect((await again.call('POST', '/v1/auth/password', { email, password: STRONG_PASSWORD })).body.status).toBe('mfa_required');
+    expect((await again.call('POST', '/v1/auth/mfa/totp', { code: codeAt(secret, 0) })).body).toMatchObject({ status: 'signed_in', member: { role: 'operator' } });
   });
 });
