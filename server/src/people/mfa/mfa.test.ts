@@ -276,7 +276,7 @@ describe('passkeys', () => {
     expect(MyMfaResponse.parse((await m.client.call('GET', '/v1/admin/me/mfa')).body).passkeys).toHaveLength(1);
   });
 
-  test('a stolen, older session cannot plant a passkey (it would sign in without the password)', async () => {
+  test('a stolen, older session cannot plant a passkey (it would sign in without the password), a TOTP, or take new recovery codes', async () => {
     const m = await signedInMember(t, acme.tenant.id, 'agent');
     const opts = await m.client.call('POST', '/v1/admin/me/mfa/passkeys/options');
     expect(opts.status).toBe(200);
@@ -284,6 +284,8 @@ describe('passkeys', () => {
     const add = await m.client.call('POST', '/v1/admin/me/mfa/passkeys', { response: new SoftAuthenticator(t.url).register(opts.body.options) });
     expect(add.status).toBe(403);
     expect((await m.client.call('POST', '/v1/admin/me/mfa/passkeys/options')).status).toBe(403);
+    expect((await m.client.call('POST', '/v1/admin/me/mfa/totp')).status).toBe(403);
+    expect((await m.client.call('POST', '/v1/admin/me/mfa/recovery-codes')).status).toBe(403);
     expect(MyMfaResponse.parse((await m.client.call('GET', '/v1/admin/me/mfa')).body).passkeys).toHaveLength(0);
     // A fresh sign-in may.
     const again = await passwordSignIn(m.email);

@@ -41,12 +41,13 @@ export interface MemberCtx {
   sessionId?: string | undefined;
 }
 
-/** Adding a passkey (a way in on its own, passwordless) needs a sign-in this recent. */
+/** Adding a factor or seeing new recovery codes needs a sign-in this recent ("sudo mode"). */
 export const FRESH_SIGN_IN_SECONDS = 15 * 60;
 
 /**
- * A stolen session must not be able to plant the thief's own passkey, which would outlive the session
- * and sign in without the password: the session must come from a recent sign-in.
+ * A stolen session must not be able to plant the thief's own factor (a passkey outlives the session and
+ * signs in without the password; a TOTP or new recovery codes lock the owner out): the session must come
+ * from a recent sign-in.
  */
 async function assertFreshSession(tx: Tx, ctx: MemberCtx): Promise<void> {
   if (!ctx.sessionId) return;
@@ -54,7 +55,7 @@ async function assertFreshSession(tx: Tx, ctx: MemberCtx): Promise<void> {
     'SELECT created_at > now() - make_interval(secs => $3) AS fresh FROM member_sessions WHERE id = $1 AND member_id = $2',
     [ctx.sessionId, ctx.memberId, FRESH_SIGN_IN_SECONDS],
   );
-  if (!rows[0]?.fresh) throw new DomainError('forbidden', 'To add a passkey, sign in again first (within the last 15 minutes).');
+  if (!rows[0]?.fresh) throw new DomainError('forbidden', 'To change your second factors, sign in again first (within the last 15 minutes).');
 }
 
 export const CHALLENGE_TTL_SECONDS = 300;
@@ -136,6 +137,7 @@ const passkeyView = (p: store.PasskeyRow) => ({
 export async function beginTotp(deps: MfaDeps, ctx: MemberCtx): Promise<{ secret: string; otpauthUri: string }> {
   return deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
     const m = await activeMember(tx, ctx.memberId);
+    await assertFreshSession(tx, ctx);
     const secret = newTotpSecret();
     const sealed = await deps.keyring.seal(tx, ctx.tenantId, secret, sealContext(ctx.memberId));
     if (!(await store.putPendingTotp(tx, ctx.tenantId, ctx.memberId, sealed))) {
@@ -211,6 +213,7 @@ export async function verifyTotpFactor(deps: MfaDeps, ctx: MemberCtx, code: stri
 export async function regenerateRecoveryCodes(deps: MfaDeps, ctx: MemberCtx): Promise<{ recoveryCodes: string[] }> {
   return deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
     await activeMember(tx, ctx.memberId);
+    await assertFreshSession(tx, ctx);
     if (!hasFactor(await factors(tx, ctx.memberId))) {
       throw new DomainError('conflict', 'Set up an authenticator app or a passkey first: recovery codes stand in for one.');
     }
