@@ -21,6 +21,7 @@ import { authRoutes, peopleAdminRoutes, type PeopleRouteDeps } from './people/ro
 import { mfaRoutes } from './people/mfa/routes.js';
 import { MemberSessions } from './people/sessions.js';
 import { SsoRegistry } from './people/sso.js';
+import { samlRoutes } from './people/sso/saml-routes.js';
 import { SignInThrottle } from './people/throttle.js';
 import { platformRoutes } from './platform/routes.js';
 import { tenantAdminRoutes } from './tenants/routes.js';
@@ -100,6 +101,10 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
   app.use(limiter(config.rateLimitPerMinute));
+  // SAML's ACS takes the IdP's urlencoded form (people/sso/saml-routes.ts parses it, bounded): mounted
+  // before the JSON-only body parser; its routes are added below, once the people deps exist.
+  const samlAuth = Router();
+  app.use('/v1/auth/sso/saml', samlAuth);
   app.use(jsonBody(config.bodyLimitBytes));
 
   app.use(wellKnownRoutes({ db, publicUrl: config.publicUrl, securityContact: config.securityContact }));
@@ -124,6 +129,9 @@ export function createApp(deps: AppDeps): express.Express {
     sso: new SsoRegistry(),
   };
   app.locals.people = people;
+  const saml = samlRoutes(people);
+  people.sso.register(saml.protocol);
+  samlAuth.use(saml.auth);
   v1.use('/auth', authRoutes(people));
   const mfa = mfaRoutes(people);
   v1.use('/auth', mfa.auth);
@@ -135,6 +143,7 @@ export function createApp(deps: AppDeps): express.Express {
   const tenantDeps = { db, audit: deps.audit, env: config.env };
   admin.use(peopleAdminRoutes(people));
   admin.use(mfa.admin);
+  admin.use(saml.admin);
   // The one way to a tenant-supplied URL (see outbound/): crawls, provider base URLs, JWKS, webhooks.
   const outbound = deps.outbound ?? new Outbound({ env: config.env, allow: config.outboundAllow });
   const providerFetch = outbound.fetcher(PROVIDER_LIMITS);

@@ -106,6 +106,37 @@ describe('the retention sweep', () => {
     await owner('DELETE FROM visitors WHERE id = ANY($1)', [left]);
   });
 
+  test('ended console sessions, closed old invites, spent SSO requests and replay ids, stale throttle counters go; live ones and the spent refresh tokens of live sessions stay', async () => {
+    const member = randomUUID();
+    await owner("INSERT INTO members (tenant_id, id, email, display_name, role) VALUES ($1, $2, $3, 'Sweep', 'agent')", [tenantId, member, `sweep-${member}@sweep.example`]);
+    const session = async (expires: string, revoked = 'NULL') => {
+      const id = randomUUID();
+      await owner(`INSERT INTO member_sessions (tenant_id, id, member_id, method, idle_expires_at, expires_at, revoked_at) VALUES ($1, $2, $3, 'password', now() + interval '1 hour', ${expires}, ${revoked})`, [tenantId, id, member]);
+      await owner(`INSERT INTO member_refresh_tokens (tenant_id, id, family_id, token_hash, expires_at, used_at) VALUES ($1, $2, $3, $4, ${expires}, now())`, [tenantId, randomUUID(), id, randomBytes(32)]);
+      return id;
+    };
+    await session("now() - interval '2 days'");
+    await session("now() + interval '5 days'", "now() - interval '3 days'");
+    const live = await session("now() + interval '5 days'");
+    await owner(
+      `INSERT INTO member_invites (tenant_id, id, email, role, token_hash, delivery, created_at, expires_at, accepted_at)
+       VALUES ($1, $2, 'old@sweep.example', 'agent', $3, 'log', now() - interval '60 days', now() - interval '53 days', now() - interval '59 days'),
+              ($1, $4, 'open@sweep.example', 'agent', $5, 'log', now(), now() + interval '7 days', NULL)`,
+      [tenantId, randomUUID(), randomBytes(32), randomUUID(), randomBytes(32)],
+    );
+    await owner(
+      `INSERT INTO sso_requests (tenant_id, id, kind, binding, expires_at) VALUES ($1, $2, 'oidc', $3, now() - interval '2 hours'), ($1, $4, 'oidc', $3, now() + interval '5 minutes')`,
+      [tenantId, `old-${randomUUID()}`, randomBytes(32), `new-${randomUUID()}`],
+    );
+    await owner(`INSERT INTO sso_replay (tenant_id, kind, id_hash, expires_at) VALUES ($1, 'saml', $2, now() - interval '1 hour'), ($1, 'saml', $3, now() + interval '1 hour')`, [tenantId, randomBytes(32), randomBytes(32)]);
+    await owner(`INSERT INTO sign_in_throttle (key, failures, last_failure_at) VALUES ($1, 3, now() - interval '2 days'), ($2, 3, now())`, [randomBytes(32), randomBytes(32)]);
+    const counts = await sweepExpired(rt);
+    expect(counts).toMatchObject({ member_sessions: 2, member_invites: 1, sso_requests: 1, sso_replay: 1, sign_in_throttle: 1 });
+    expect((await owner('SELECT id FROM member_sessions')).rows.map((r: any) => r.id)).toEqual([live]);
+    expect((await owner('SELECT count(*)::int AS n FROM member_refresh_tokens WHERE family_id = $1', [live])).rows[0].n).toBe(1);
+    expect((await owner("SELECT email FROM member_invites")).rows.map((r: any) => r.email)).toEqual(['open@sweep.example']);
+  });
+
   test('two instances sweeping at once: the job runs once; the second finds it done for this interval', async () => {
     await seed();
     const [a, b] = await Promise.all([runRetentionSweep(rt, newHolderId()), runRetentionSweep(rt2, newHolderId())]);

@@ -1,7 +1,8 @@
 // The retention sweep: deletes what has expired from tables that would otherwise only grow — spent and
 // expired widget refresh tokens, one-time identity token ids past their expiry, the live feed's old
-// events, visitors that never chatted and were not seen within the retention period, and long-finished
-// crawl jobs. Deletes are cross-tenant, so they run as parley_platform, in
+// events, visitors that never chatted and were not seen within the retention period, long-finished
+// crawl jobs, ended console sessions, closed invitations, SSO requests and replay ids past their
+// lifetime, and stale sign-in throttle counters. Deletes are cross-tenant, so they run as parley_platform, in
 // bounded batches (short transactions, no long locks);
 // a sweep that removed anything writes one platform audit entry with the counts. It runs under the
 // `retention-sweep` lease: once per interval across all instances, resumed by another if one dies.
@@ -31,6 +32,17 @@ const RULES: Rule[] = [
       AND NOT EXISTS (SELECT 1 FROM widget_refresh_tokens r WHERE r.tenant_id = visitors.tenant_id AND r.visitor_id = visitors.id AND r.expires_at > now())`,
   },
   { table: 'crawl_jobs', expired: "status IN ('done', 'failed') AND finished_at < now() - make_interval(days => $2::int)" },
+  // Console sessions a day after they ended (their refresh tokens go with them). A spent refresh token
+  // of a live session is kept: it is what detects a stolen copy being replayed.
+  {
+    table: 'member_sessions',
+    expired: "expires_at < now() - interval '1 day' OR idle_expires_at < now() - interval '1 day' OR revoked_at < now() - interval '1 day'",
+  },
+  { table: 'member_refresh_tokens', expired: "expires_at < now() - interval '1 hour'" },
+  { table: 'member_invites', expired: "(accepted_at IS NOT NULL OR revoked_at IS NOT NULL OR expires_at < now()) AND created_at < now() - make_interval(days => $2::int)" },
+  { table: 'sso_requests', expired: "expires_at < now() - interval '1 hour'" },
+  { table: 'sso_replay', expired: "expires_at < now() - interval '10 minutes'" },
+  { table: 'sign_in_throttle', expired: "last_failure_at < now() - interval '1 day' AND (blocked_until IS NULL OR blocked_until < now())" },
 ];
 
 export interface SweepOptions {

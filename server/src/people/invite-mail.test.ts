@@ -68,3 +68,22 @@ test('an invite goes out by SMTP with the link; the API and the console list nev
   expect(accepted.body).toMatchObject({ status: 'signed_in', member: { email: 'kim@mailed.example', role: 'agent' } });
   expect((await new ConsoleClient(t.url).call('POST', '/v1/auth/invites/accept', { token, displayName: 'Kim', password: STRONG_PASSWORD })).status).toBe(401);
 });
+
+test('a break-glass sign-in while SSO is enforced emails every owner at once', async () => {
+  const ten = await t.tenant('Glass', ['glass.example']);
+  const owner = await signedInMember(t, ten.tenant.id, 'owner', 'first@glass.example');
+  const second = await signedInMember(t, ten.tenant.id, 'admin', 'second@glass.example');
+  await owner.client.call('PATCH', `/v1/admin/members/${second.memberId}`, { role: 'owner' });
+  await t.runtime.db.withTenant(ten.tenant.id, { requestId: null }, (tx) =>
+    tx.query("INSERT INTO sso_connections (tenant_id, kind, config, allowed_domains, default_role) VALUES ($1, 'oidc', '{}', ARRAY['glass.example'], 'agent')", [ten.tenant.id]),
+  );
+  expect((await owner.client.call('PUT', '/v1/admin/sign-in-policy', { enforceSso: true, breakGlassMemberId: owner.memberId })).status).toBe(200);
+  const before = inbox.length;
+  const glass = await new ConsoleClient(t.url).call('POST', '/v1/auth/password', { email: 'first@glass.example', password: STRONG_PASSWORD });
+  expect(glass.body.status).toBe('signed_in');
+  await vi.waitFor(() => expect(inbox.length).toBe(before + 2));
+  const alerts = inbox.slice(before);
+  expect(alerts.flatMap((m) => m.to).sort()).toEqual(['first@glass.example', 'second@glass.example']);
+  expect(alerts[0]!.raw).toMatch(/^Subject: Break-glass sign-in to Glass on Parley\r?$/m);
+  expect(alerts[0]!.raw).not.toContain(STRONG_PASSWORD);
+});

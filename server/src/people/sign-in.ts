@@ -162,12 +162,16 @@ export async function passwordSignIn(deps: SignInDeps, req: Request, res: Respon
   const login = matched[0]!;
   const audit = (tx: Tx, action: string, metadata: Record<string, unknown>) =>
     deps.audit.append(tx, { tenantId: login.tenant_id, requestId: req.id, actor: { type: 'member', id: login.member_id }, action, target: { type: 'member', id: login.member_id }, metadata });
+  const alerts: { to: string[]; tenant: string }[] = [];
   const allowed = await deps.db.withTenant(login.tenant_id, { requestId: req.id }, async (tx) => {
     const policy = await readPolicy(tx);
     if (policy.enforceSso) {
       if (policy.breakGlassMemberId !== login.member_id) return false;
       await audit(tx, 'member.break_glass', { method: 'password' });
       deps.logger.warn({ requestId: req.id, tenantId: login.tenant_id, memberId: login.member_id, alert: 'break_glass' }, 'ALERT: break-glass password sign-in while SSO is enforced');
+      const owners = await tx.query<{ email: string }>("SELECT email FROM members WHERE role = 'owner' AND status = 'active'");
+      const tenant = await tenantOf(tx, login.tenant_id);
+      alerts.push({ to: owners.rows.map((o) => o.email), tenant: tenant.name });
     }
     if (login.password_hash && needsRehash(login.password_hash)) await store.updateMember(tx, login.member_id, { password_hash: await hashPassword(input.password) });
     return true;
@@ -175,6 +179,20 @@ export async function passwordSignIn(deps: SignInDeps, req: Request, res: Respon
   if (!allowed) {
     await deps.db.withTenant(login.tenant_id, { requestId: req.id }, (tx) => audit(tx, 'member.sign_in_failed', { method: 'password', reason: 'sso_enforced' }));
     throw new DomainError('sso_required', 'This organisation signs in with single sign-on. Use “Sign in with SSO”.');
+  }
+  // Every owner hears of a break-glass sign-in at once (after the commit; a mail failure is logged, not fatal).
+  for (const { to, tenant } of alerts) {
+    await Promise.all(
+      to.map((owner) =>
+        deps.mailer
+          .send({
+            to: owner,
+            subject: `Break-glass sign-in to ${tenant} on Parley`,
+            text: `${input.email} signed in to ${tenant} with a password at ${new Date().toISOString()} while single sign-on is enforced (the break-glass account).\n\nIf this was not expected, end their sessions in the console (Team) and review the audit log (request ${req.id}).`,
+          })
+          .catch((err: Error) => deps.logger.error({ requestId: req.id, err: { message: err.message } }, 'break-glass alert email failed')),
+      ),
+    );
   }
   return finishSignIn(deps, req, res, { tenantId: login.tenant_id, memberId: login.member_id, method: 'password', mfaSatisfied: false });
 }
