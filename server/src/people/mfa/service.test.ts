@@ -1,10 +1,11 @@
 // MFA service rules against the real database (PGlite), real crypto and a software authenticator.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SoftAuthenticator, strangerKey, FLAG_UP } from '../../test/authenticator.js';
 import { startTestApp, type TestApp } from '../../test/app.js';
 import { peopleDeps } from '../../test/console.js';
+import { sweepExpired } from '../../jobs/retention.js';
 import { factors } from './factors.js';
 import * as svc from './service.js';
 
@@ -353,5 +354,29 @@ describe('enrolment in the MFA step and admin reset', () => {
     await svc.resetMfa(deps, by(owner, 'owner'), owner.memberId);
     const reset = (await auditOf(agent.memberId)).find((a) => a.action === 'mfa.reset');
     expect(reset).toMatchObject({ actor_id: admin.memberId, metadata: { totp: true, passkeys: 0, recoveryCodes: 10 } });
+  });
+});
+
+describe('retention', () => {
+  it('the sweep removes unanswered challenges and unconfirmed TOTP set-ups, nothing live', async () => {
+    const stale = await member();
+    const live = await member();
+    const active = await member();
+    await svc.beginTotp(deps, stale);
+    await svc.beginTotp(deps, live);
+    await enrolTotp(active);
+    await svc.passwordlessOptions(deps, null);
+    const fresh = await svc.passwordlessOptions(deps, null);
+    await t.runtime.db.withOwner(async (tx) => {
+      await tx.query("UPDATE member_totp SET created_at = now() - interval '2 days' WHERE member_id = ANY($1)", [[stale.memberId, active.memberId]]);
+      await tx.query("UPDATE webauthn_challenges SET expires_at = now() - interval '2 hours' WHERE key <> $1", [createHash('sha256').update(fresh.handle).digest()]);
+    });
+    const counts = await sweepExpired(t.runtime);
+    expect(counts.member_totp).toBe(1);
+    expect(counts.webauthn_challenges).toBeGreaterThan(0);
+    const left = await t.runtime.db.withOwner((tx) => tx.query<{ member_id: string }>('SELECT member_id FROM member_totp WHERE member_id = ANY($1) ORDER BY member_id', [[stale.memberId, live.memberId, active.memberId]]));
+    expect(left.rows.map((r) => r.member_id).sort()).toEqual([live.memberId, active.memberId].sort());
+    const challenges = await t.runtime.db.withOwner((tx) => tx.query<{ n: number }>('SELECT count(*)::int AS n FROM webauthn_challenges'));
+    expect(challenges.rows[0]!.n).toBe(1);
   });
 });
