@@ -1,5 +1,10 @@
-// The admin API client: every call carries the signed-in key to this origin only, and every failure
-// becomes an ApiError holding the server's problem details and request id.
+// The API client. The console holds no credential: the browser sends the HttpOnly `__Host-` session
+// cookies the server set, to this origin only (`credentials: 'same-origin'`, relative URLs, no
+// Authorization header). Every request is a same-origin fetch, so the browser adds the Origin and
+// Sec-Fetch-Site headers the server's CSRF check reads. An expired access cookie is renewed once with
+// `POST /v1/auth/refresh` (one refresh at a time for all calls: a refresh token is single-use, and two
+// concurrent refreshes with the same one would look like theft and end the session); if that fails, the
+// console shows the sign-in page. Every failure becomes an ApiError holding the server's problem details.
 import type { Problem } from '@parley/protocol';
 
 export class ApiError extends Error {
@@ -9,44 +14,92 @@ export class ApiError extends Error {
   }
 }
 
-export type Api = <T = unknown>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown) => Promise<T>;
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+export type Api = <T = unknown>(method: Method, path: string, body?: unknown) => Promise<T>;
 
-export function createApi(secretKey: string, fetchImpl: typeof fetch = (...a) => fetch(...a)): Api {
-  return async <T,>(method: string, path: string, body?: unknown): Promise<T> => {
-    let res: Response;
-    try {
-      // A relative URL: the key only ever goes to the server that served the console.
-      res = await fetchImpl(`/v1/admin${path}`, {
-        method,
-        headers: { Authorization: `Bearer ${secretKey}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        credentials: 'omit',
-        cache: 'no-store',
-      });
-    } catch {
-      throw new ApiError({ type: 'about:blank', title: 'Network error', status: 503, detail: 'The server could not be reached.', request_id: '' });
-    }
-    if (res.status === 204) return undefined as T;
-    const text = await res.text();
-    let json: unknown = null;
-    try {
-      json = text ? JSON.parse(text) : null;
-    } catch {
-      // Not JSON: reported below with the status.
-    }
-    if (!res.ok) {
-      const p = json as Partial<Problem> | null;
-      throw new ApiError({
-        type: p?.type ?? 'about:blank',
-        title: p?.title ?? `HTTP ${res.status}`,
-        status: res.status,
-        ...(p?.detail ? { detail: p.detail } : {}),
-        request_id: p?.request_id ?? res.headers.get('x-request-id') ?? '',
-        ...(p?.errors ? { errors: p.errors } : {}),
-      });
-    }
-    return json as T;
+export interface Client {
+  /** `/v1/admin…`: renews the session once on a 401, then reports a signed-out session. */
+  admin: Api;
+  /** `/v1/auth…`: signing in and out; never refreshes. */
+  auth: Api;
+  /** Renews the access cookie; concurrent callers share one request. Resolves false when the session is gone. */
+  refresh: () => Promise<boolean>;
+}
+
+const networkError = (): ApiError =>
+  new ApiError({ type: 'about:blank', title: 'Network error', status: 503, detail: 'The server could not be reached.', request_id: '' });
+
+async function send(fetchImpl: typeof fetch, method: string, url: string, body: unknown): Promise<Response> {
+  try {
+    return await fetchImpl(url, {
+      method,
+      // No Authorization header, ever: the session is in HttpOnly cookies the page cannot read.
+      headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      credentials: 'same-origin',
+      cache: 'no-store',
+    });
+  } catch {
+    throw networkError();
+  }
+}
+
+async function read<T>(res: Response): Promise<T> {
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  let json: unknown = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    // Not JSON: reported below with the status.
+  }
+  if (!res.ok) {
+    const p = json as Partial<Problem> | null;
+    throw new ApiError({
+      type: p?.type ?? 'about:blank',
+      title: p?.title ?? `HTTP ${res.status}`,
+      status: res.status,
+      ...(p?.detail ? { detail: p.detail } : {}),
+      request_id: p?.request_id ?? res.headers.get('x-request-id') ?? '',
+      ...(p?.errors ? { errors: p.errors } : {}),
+    });
+  }
+  return json as T;
+}
+
+export function createClient({ fetchImpl = (...a) => fetch(...a), onSignedOut = () => {} }: { fetchImpl?: typeof fetch; onSignedOut?: () => void } = {}): Client {
+  let inflight: Promise<boolean> | null = null;
+  // Bumped by each successful refresh: a request sent before it may simply be retried with the new cookie.
+  let generation = 0;
+  const refresh = (): Promise<boolean> => {
+    inflight ??= (async () => {
+      try {
+        const res = await send(fetchImpl, 'POST', '/v1/auth/refresh', undefined);
+        if (res.ok) generation += 1;
+        return res.ok;
+      } catch {
+        return false;
+      } finally {
+        inflight = null;
+      }
+    })();
+    return inflight;
   };
+  const admin: Api = async <T,>(method: Method, path: string, body?: unknown): Promise<T> => {
+    const url = `/v1/admin${path}`;
+    const sentAt = generation;
+    let res = await send(fetchImpl, method, url, body);
+    if (res.status === 401) {
+      // token-expired, or no access cookie any more (it lives 15 minutes): renew once and retry once.
+      // A 401 after a successful renewal is the route's own answer (e.g. a wrong code), shown as a problem.
+      const renewed = generation !== sentAt || (await refresh());
+      if (renewed) res = await send(fetchImpl, method, url, body);
+      else onSignedOut();
+    }
+    return read<T>(res);
+  };
+  const auth: Api = async <T,>(method: Method, path: string, body?: unknown): Promise<T> => read<T>(await send(fetchImpl, method, `/v1/auth${path}`, body));
+  return { admin, auth, refresh };
 }
 
 /** The problem to show for anything thrown by a view. */
@@ -54,3 +107,6 @@ export function toProblem(err: unknown): Problem {
   if (err instanceof ApiError) return err.problem;
   return { type: 'about:blank', title: 'Unexpected error', status: 0, detail: err instanceof Error ? err.message : String(err), request_id: '' };
 }
+
+/** A response's `{ key: value }` wrapper, or the value itself when the server sends it bare. */
+export const unwrap = <T,>(r: unknown, key: string): T => (r && typeof r === 'object' && key in r ? (r as Record<string, T>)[key]! : (r as T));

@@ -1,10 +1,17 @@
-// The console shell: sign-in with a pasted secret key, then one view per admin area.
-import type { AdminMe, Capability } from '@parley/protocol';
+// The console shell: a person signs in (password, SSO or passkey, then MFA as the team requires), and
+// sees one view per admin area their role allows. No credential is held here: the session is in HttpOnly
+// cookies, and the server decides what each request may do; the navigation only mirrors it.
+import type { AdminMe, Capability, SignIn } from '@parley/protocol';
 import type { ComponentType } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { createApi, type Api } from './api.js';
+import { createClient, type Api, type Client } from './api.js';
 import { ProblemView, useLoad } from './components.js';
-import { clearKey, keyPrefix, loadKey, saveKey, SECRET_KEY_SHAPE } from './session.js';
+import { InvitePage } from './invite.js';
+import { readArrival, type Arrival } from './session.js';
+import { SignInPage, type SignInStart } from './signin.js';
+import { AccountView } from './views/account.js';
+import { SignInSettingsView } from './views/signin-settings.js';
+import { TeamView } from './views/team.js';
 import { AuditView } from './views/audit.js';
 import { DomainsView } from './views/domains.js';
 import { IdentityView } from './views/identity.js';
@@ -17,10 +24,11 @@ import { SettingsView } from './views/settings.js';
 
 export interface ViewProps {
   api: Api;
+  me: AdminMe;
 }
 
-/** Each view with the capability it cannot open without (the one its first request needs). */
-export const VIEWS: { id: string; label: string; view: ComponentType<ViewProps>; needs: Capability }[] = [
+/** Each view with the capability it cannot open without (the one its first request needs); null: any member. */
+export const VIEWS: { id: string; label: string; view: ComponentType<ViewProps>; needs: Capability | null }[] = [
   { id: 'inbox', label: 'Inbox', view: InboxView, needs: 'handoffs:read' },
   { id: 'knowledge', label: 'Knowledge', view: KnowledgeView, needs: 'knowledge:read' },
   { id: 'domains', label: 'Domains', view: DomainsView, needs: 'domains:read' },
@@ -30,62 +38,26 @@ export const VIEWS: { id: string; label: string; view: ComponentType<ViewProps>;
   { id: 'settings', label: 'Settings', view: SettingsView, needs: 'settings:read' },
   { id: 'pii', label: 'PII test', view: PiiView, needs: 'pii:read' },
   { id: 'audit', label: 'Audit', view: AuditView, needs: 'audit:read' },
+  { id: 'team', label: 'Team', view: TeamView, needs: 'members:read' },
+  { id: 'sign-in', label: 'Sign-in & SSO', view: SignInSettingsView, needs: 'members:read' },
+  { id: 'account', label: 'My account', view: AccountView, needs: null },
 ];
-
-export function SignIn({ onSignIn }: { onSignIn: (key: string) => void }) {
-  const [value, setValue] = useState('');
-  const [error, setError] = useState('');
-  const submit = (e: Event) => {
-    e.preventDefault();
-    const key = value.trim();
-    if (!SECRET_KEY_SHAPE.test(key)) {
-      setError('That does not look like a secret key: it starts with sk_live_ or sk_test_ followed by 32 letters and digits.');
-      return;
-    }
-    onSignIn(key);
-  };
-  return (
-    <main class="signin">
-      <h1>Parley console</h1>
-      <form onSubmit={submit} noValidate>
-        <label for="secret-key">Secret key</label>
-        <input
-          id="secret-key"
-          class="mono"
-          type="password"
-          autoComplete="off"
-          spellcheck={false}
-          value={value}
-          onInput={(e) => setValue(e.currentTarget.value)}
-          aria-describedby="secret-key-help"
-          aria-invalid={error ? 'true' : undefined}
-          required
-        />
-        <p id="secret-key-help" class="muted">
-          Your key is sent only to this server, in the Authorization header of its own API requests. It is kept in this
-          tab's session storage and forgotten when you sign out or close the tab.
-        </p>
-        {error ? (
-          <p class="problem" role="alert">
-            {error}
-          </p>
-        ) : null}
-        <button type="submit">Sign in</button>
-      </form>
-    </main>
-  );
-}
 
 type View = (typeof VIEWS)[number];
 
 /** The view named in the address if the key may use it, else the first one it may. */
 const currentView = (usable: View[]): View | undefined => usable.find((v) => v.id === location.hash.slice(1)) ?? usable[0];
 
-function Shell({ secretKey, onSignOut, fetchImpl }: { secretKey: string; onSignOut: () => void; fetchImpl?: typeof fetch }) {
-  const api = useMemo(() => createApi(secretKey, fetchImpl), [secretKey, fetchImpl]);
-  // What the key may do decides the navigation: views it cannot use are not offered.
+/** The views a caller may open: the capabilities the server reported for this session. */
+export const usableViews = (me: AdminMe): View[] => VIEWS.filter((v) => v.needs === null ? me.member !== null : me.capabilities.includes(v.needs));
+
+function Shell({ client, onSignOut, onMe }: { client: Client; onSignOut: () => void | Promise<void>; onMe: () => void }) {
+  const api = client.admin;
   const me = useLoad(() => api<AdminMe>('GET', '/me'), [api]);
-  const usable = useMemo(() => (me.data ? VIEWS.filter((v) => me.data!.apiKey.capabilities.includes(v.needs)) : []), [me.data]);
+  useEffect(() => {
+    if (me.data) onMe();
+  }, [me.data]);
+  const usable = useMemo(() => (me.data ? usableViews(me.data) : []), [me.data]);
   const [hash, setHash] = useState(location.hash);
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
@@ -97,14 +69,21 @@ function Shell({ secretKey, onSignOut, fetchImpl }: { secretKey: string; onSignO
   // Moving between views moves focus to the new view's heading.
   useEffect(() => heading.current?.focus(), [active]);
   const View = active?.view;
+  const member = me.data?.member;
   return (
     <div class="shell">
       <header>
         <strong>Parley console</strong>
-        <span class="muted">
-          Signed in with <code>{keyPrefix(secretKey)}…</code>
-          {me.data ? ` (${me.data.apiKey.name}, ${me.data.tenant.name})` : null}
-        </span>
+        {me.data ? (
+          <span class="who-am-i">
+            {member ? (
+              <>
+                <span class="name">{member.displayName}</span> <span class="badge">{member.role}</span>
+              </>
+            ) : null}{' '}
+            <span class="muted">{me.data.tenant.name}</span>
+          </span>
+        ) : null}
         <button type="button" class="secondary" onClick={onSignOut}>
           Sign out
         </button>
@@ -118,13 +97,14 @@ function Shell({ secretKey, onSignOut, fetchImpl }: { secretKey: string; onSignO
       </nav>
       <main>
         <ProblemView problem={me.problem} />
-        {me.data && !active ? <p class="muted">This key has none of the capabilities the console's views need.</p> : null}
-        {active && View ? (
+        {!me.data && !me.problem ? <p class="muted">Loading…</p> : null}
+        {me.data && !active ? <p class="muted">Your role gives you none of the console's views.</p> : null}
+        {me.data && active && View ? (
           <>
             <h1 tabIndex={-1} ref={heading}>
               {active.label}
             </h1>
-            <View api={api} key={active.id} />
+            <View api={api} me={me.data} key={active.id} />
           </>
         ) : null}
       </main>
@@ -132,24 +112,45 @@ function Shell({ secretKey, onSignOut, fetchImpl }: { secretKey: string; onSignO
   );
 }
 
-export function App({ storage, fetchImpl }: { storage?: Storage; fetchImpl?: typeof fetch }) {
-  const [key, setKey] = useState(() => loadKey(storage));
-  if (!key)
+type Screen = { kind: 'console' } | { kind: 'sign-in'; start: SignInStart } | { kind: 'invite'; token: string };
+
+const firstScreen = (a: Arrival): Screen => {
+  if (a.inviteToken) return { kind: 'invite', token: a.inviteToken };
+  if (a.ssoError || a.mfa) return { kind: 'sign-in', start: { ssoError: a.ssoError, mfa: a.mfa } };
+  // Whether a session exists is the server's to say: the console asks for /me and signs in on a 401.
+  return { kind: 'console' };
+};
+
+export function App({ fetchImpl, navigate }: { fetchImpl?: typeof fetch; navigate?: (url: string) => void }) {
+  const [screen, setScreen] = useState<Screen>(() => firstScreen(readArrival()));
+  // Whether this page has been signed in: a session that ends under it is said to have ended.
+  const wasSignedIn = useRef(false);
+  const client = useMemo(
+    () =>
+      createClient({
+        ...(fetchImpl ? { fetchImpl } : {}),
+        onSignedOut: () => setScreen({ kind: 'sign-in', start: wasSignedIn.current ? { notice: 'Your session has ended. Sign in again.' } : {} }),
+      }),
+    [fetchImpl],
+  );
+  const signedIn = () => setScreen({ kind: 'console' });
+  if (screen.kind === 'invite')
     return (
-      <SignIn
-        onSignIn={(k) => {
-          saveKey(k, storage);
-          setKey(k);
-        }}
+      <InvitePage
+        auth={client.auth}
+        token={screen.token}
+        onResult={(r: SignIn, email: string) => (r.status === 'signed_in' ? signedIn() : setScreen({ kind: 'sign-in', start: { result: r, email } }))}
       />
     );
+  if (screen.kind === 'sign-in') return <SignInPage auth={client.auth} onSignedIn={signedIn} start={screen.start} {...(navigate ? { navigate } : {})} />;
   return (
     <Shell
-      secretKey={key}
-      {...(fetchImpl ? { fetchImpl } : {})}
-      onSignOut={() => {
-        clearKey(storage);
-        setKey(null);
+      client={client}
+      onMe={() => (wasSignedIn.current = true)}
+      onSignOut={async () => {
+        // The server ends the session and clears its cookies; signed out here whatever it answers.
+        await client.auth('POST', '/sign-out').catch(() => undefined);
+        setScreen({ kind: 'sign-in', start: { notice: 'You have signed out.' } });
       }}
     />
   );

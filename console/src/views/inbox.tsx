@@ -1,6 +1,7 @@
 // Handoffs waiting for a person, their redacted transcripts, live replies and break-glass reveal.
+import type { AdminMe } from '@parley/protocol';
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
+import { useMemo, useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { ProblemView, useAction, useLoad, when } from '../components.js';
 
@@ -10,6 +11,8 @@ interface Handoff {
   status: 'pending' | 'assigned' | 'resolved';
   reason: string;
   assignedTo: string | null;
+  /** The assignee when it is a member of the tenant (assignedTo is then their id). */
+  assignee?: { id: string; displayName: string } | null;
   visitorVerified: boolean;
   /** The visitor's pseudonymous reference: tells visitors apart, lets nobody act as one. */
   visitorRef: string;
@@ -95,7 +98,7 @@ function Reveal({ api, conversationId, token, onClose }: { api: Api; conversatio
   );
 }
 
-function TranscriptView({ api, handoff, agent, setAgent, onChanged }: { api: Api; handoff: Handoff; agent: string; setAgent: (a: string) => void; onChanged: () => void }) {
+function TranscriptView({ api, handoff, me, names, onChanged }: { api: Api; handoff: Handoff; me: AdminMe['member']; names: Map<string, string>; onChanged: () => void }) {
   const t = useLoad(() => api<Transcript>('GET', `/conversations/${handoff.conversationId}`), [handoff.conversationId]);
   const [text, setText] = useState('');
   const [token, setToken] = useState<string | null>(null);
@@ -103,14 +106,16 @@ function TranscriptView({ api, handoff, agent, setAgent, onChanged }: { api: Api
   const reply = (e: Event) => {
     e.preventDefault();
     void action.run(async () => {
-      await api('POST', `/conversations/${handoff.conversationId}/messages`, { text, agent });
+      // The author is the signed-in person: the server takes it from the session.
+      await api('POST', `/conversations/${handoff.conversationId}/messages`, { text });
       setText('');
       t.reload();
     });
   };
   const update = (status: 'assigned' | 'resolved') =>
     void action.run(async () => {
-      await api('PATCH', `/handoffs/${handoff.id}`, status === 'assigned' ? { status, assignedTo: agent } : { status });
+      // No assignee: the server assigns it to the signed-in person.
+      await api('PATCH', `/handoffs/${handoff.id}`, { status });
       onChanged();
     });
   return (
@@ -118,14 +123,14 @@ function TranscriptView({ api, handoff, agent, setAgent, onChanged }: { api: Api
       <h2 id="transcript-title">Conversation {handoff.conversationId.slice(0, 8)}</h2>
       <p class="muted">
         {handoff.reason} · {handoff.visitorVerified ? `verified visitor ${t.data?.conversation.identitySubject ?? ''}` : `anonymous visitor ${handoff.visitorRef}`} · {handoff.status}
-        {handoff.assignedTo ? ` to ${handoff.assignedTo}` : ''}
+        {handoff.assignedTo ? ` to ${assigneeName(handoff, me, names)}` : ''}
       </p>
       <ProblemView problem={t.problem} />
       <ol class="messages">
         {t.data?.messages.map((m) => (
           <li key={m.id} class={`msg ${m.role}`}>
             <span class="who">
-              {m.role === 'agent' ? `Agent ${m.author ?? ''}` : m.role === 'visitor' ? 'Visitor' : m.role === 'assistant' ? 'Assistant' : m.role} · {when(m.createdAt)}
+              {m.role === 'agent' ? `Agent ${authorName(m.author, me, names)}` : m.role === 'visitor' ? 'Visitor' : m.role === 'assistant' ? 'Assistant' : m.role} · {when(m.createdAt)}
             </span>
             <p dir="auto">
               <RedactedText text={m.text} onToken={setToken} />
@@ -136,16 +141,17 @@ function TranscriptView({ api, handoff, agent, setAgent, onChanged }: { api: Api
       </ol>
       {token ? <Reveal api={api} conversationId={handoff.conversationId} token={token} onClose={() => setToken(null)} key={token} /> : null}
       <form onSubmit={reply} class="card">
-        <label for="agent-name">Your name (shown to the visitor)</label>
-        <input id="agent-name" required maxLength={200} value={agent} onInput={(e) => setAgent(e.currentTarget.value)} />
         <label for="reply-text">Reply</label>
-        <textarea id="reply-text" required maxLength={4000} value={text} onInput={(e) => setText(e.currentTarget.value)} />
+        <textarea id="reply-text" required maxLength={4000} value={text} onInput={(e) => setText(e.currentTarget.value)} aria-describedby="reply-as" />
+        <p id="reply-as" class="muted">
+          You reply as {me?.displayName ?? 'an agent'}.
+        </p>
         <div class="row">
-          <button type="submit" disabled={action.busy || !text.trim() || !agent.trim()}>
+          <button type="submit" disabled={action.busy || !text.trim()}>
             Send reply
           </button>
           {handoff.status === 'pending' ? (
-            <button type="button" class="secondary" disabled={action.busy || !agent.trim()} onClick={() => update('assigned')}>
+            <button type="button" class="secondary" disabled={action.busy || !me} onClick={() => update('assigned')}>
               Assign to me
             </button>
           ) : null}
@@ -159,7 +165,20 @@ function TranscriptView({ api, handoff, agent, setAgent, onChanged }: { api: Api
   );
 }
 
-export function InboxView({ api }: { api: Api }) {
+/** Who wrote an agent message: "you", a teammate by name, or the label an integration's key gave. */
+export function authorName(author: string | null, me: AdminMe['member'] | null, names: Map<string, string>): string {
+  if (!author) return '';
+  if (author === me?.id) return `${me.displayName} (you)`;
+  return names.get(author) ?? author;
+}
+const assigneeName = (h: Handoff, me: AdminMe['member'] | null, names: Map<string, string>): string =>
+  h.assignedTo === me?.id && me ? 'you' : (h.assignee?.displayName ?? authorName(h.assignedTo, me, names));
+
+/**
+ * The inbox. Who replies and who takes a handoff is the signed-in person, from the session: the server
+ * records their member id; nothing typed here names them.
+ */
+export function InboxView({ api, me }: { api: Api; me?: AdminMe | null }) {
   const list = useLoad(async () => {
     const [pending, assigned] = await Promise.all(
       (['pending', 'assigned'] as const).map((s) => api<{ handoffs: Handoff[] }>('GET', `/handoffs?status=${s}`)),
@@ -167,7 +186,12 @@ export function InboxView({ api }: { api: Api }) {
     return [...pending!.handoffs, ...assigned!.handoffs];
   });
   const [open, setOpen] = useState<Handoff | null>(null);
-  const [agent, setAgent] = useState('');
+  // Replies and assignments name people by member id; the team list turns ids into names.
+  const team = useLoad(
+    async () => (me?.capabilities.includes('members:read') ? (await api<{ members: { id: string; displayName: string }[] }>('GET', '/members')).members : []),
+    [api, me],
+  );
+  const names = useMemo(() => new Map((team.data ?? []).map((m) => [m.id, m.displayName])), [team.data]);
   return (
     <div class="inbox">
       <section aria-labelledby="queue-title">
@@ -194,8 +218,8 @@ export function InboxView({ api }: { api: Api }) {
         <TranscriptView
           api={api}
           handoff={open}
-          agent={agent}
-          setAgent={setAgent}
+          me={me?.member ?? null}
+          names={names}
           key={open.id}
           onChanged={() => {
             setOpen(null);

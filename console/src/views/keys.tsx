@@ -24,6 +24,9 @@ export const CAPABILITIES: readonly Capability[] = [
   'pii:read',
   'pii:reveal',
   'answers:write',
+  'members:read',
+  'members:write',
+  'signin:write',
 ];
 
 const GRACE = [
