@@ -251,6 +251,14 @@ export const PlatformCreateTenantRequest = z.strictObject({
 export const SsoStartRequest = z.strictObject({ email: emailText() });
 export const SsoStartResponse = z.object({ redirectUrl: z.string() });
 
+// ---- MFA: enrolment and sign-in step responses (issue 9, MFA slice) -----------------------------------
+/** WebAuthn options for @simplewebauthn/browser (`startRegistration` / `startAuthentication` take them as `optionsJSON`). */
+export const WebAuthnOptionsResponse = z.object({ options: z.record(z.string(), z.unknown()) });
+/** A passkey was added; `recoveryCodes` are shown once and only when a new set was issued (else empty). */
+export const PasskeyAddedResponse = z.object({ passkey: PasskeySchema, recoveryCodes: z.array(z.string()) });
+/** Enrolment during the MFA step of a sign-in: the sign-in's outcome, and the recovery codes to show once. */
+export const EnrolledSignInResponse = z.intersection(SignInResponse, z.object({ recoveryCodes: z.array(z.string()) }));
+
 // ---- SAML sign-in refusals (issue 9, SAML slice) ----
 /**
  * Why a SAML sign-in was refused: the `<code>` of `/console/?sso_error=<code>` and of the audit entry

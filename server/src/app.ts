@@ -18,6 +18,7 @@ import { wellKnownRoutes } from './http/wellknown.js';
 import { adminAuth, secretKeyAuth } from './tenants/auth.js';
 import { createMailer, type Mailer } from './people/mailer.js';
 import { authRoutes, peopleAdminRoutes, type PeopleRouteDeps } from './people/routes.js';
+import { mfaRoutes } from './people/mfa/routes.js';
 import { MemberSessions } from './people/sessions.js';
 import { SsoRegistry } from './people/sso.js';
 import { ssoOidcRoutes } from './people/sso/oidc-routes.js';
@@ -133,6 +134,8 @@ export function createApp(deps: AppDeps): express.Express {
   people.sso.register(saml.protocol);
   samlAuth.use(saml.auth);
   v1.use('/auth', authRoutes(people));
+  const mfa = mfaRoutes(people);
+  v1.use('/auth', mfa.auth);
   v1.use('/platform', platformRoutes(people));
 
   const admin = Router();
@@ -140,6 +143,7 @@ export function createApp(deps: AppDeps): express.Express {
   admin.use(limiter(config.rateLimitPerMinute, (req) => req.admin!.keyId ?? req.admin!.member!.id));
   const tenantDeps = { db, audit: deps.audit, env: config.env };
   admin.use(peopleAdminRoutes(people));
+  admin.use(mfa.admin);
   admin.use(saml.admin);
   // The one way to a tenant-supplied URL (see outbound/): crawls, provider base URLs, JWKS, webhooks.
   const outbound = deps.outbound ?? new Outbound({ env: config.env, allow: config.outboundAllow });

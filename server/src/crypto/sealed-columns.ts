@@ -60,4 +60,11 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
     key: ['kind'],
     context: (row) => `sso-secret/${String(row.kind)}`,
   },
+  {
+    // A member's TOTP secret, bound to the member: copied onto another member's row, it no longer opens.
+    table: 'member_totp',
+    column: 'secret_sealed',
+    key: ['member_id'],
+    context: (row) => `totp-secret/${String(row.member_id)}`,
+  },
 ];
