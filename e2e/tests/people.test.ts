@@ -66,20 +66,27 @@ describe('console sign-in in Chromium', () => {
     try {
       await signInThroughConsole(context, owner.email);
       const before = await domainCount();
-      const seen: { status: number; cookie: boolean }[] = [];
-      context.on('response', async (r) => {
-        if (r.url().endsWith('/v1/admin/domains')) seen.push({ status: r.status(), cookie: /__Host-parley_access/.test((await r.request().allHeaders()).cookie ?? '') });
+      const seen: boolean[] = [];
+      context.on('request', async (r) => {
+        if (r.url().endsWith('/v1/admin/domains')) seen.push(/__Host-parley_access/.test((await r.allHeaders()).cookie ?? ''));
       });
-      // 127.0.0.1 on another port: same site as the console (so SameSite=Strict cookies are sent), not the same origin.
+      // 127.0.0.1 on another port: same site as the console (so SameSite=Strict cookies are sent), not the
+      // same origin. A "simple" fetch (no preflight) and a text/plain form both reach the server.
       other.set(`<!doctype html><title>evil</title>
         <form id="f" method="post" action="${app.url}/v1/admin/domains" enctype="text/plain">
           <input name='{"pattern":"evil.example","x":"' value='"}'></form>
-        <script>fetch(${JSON.stringify(app.url + '/v1/admin/domains')}, { method: 'POST', credentials: 'include', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pattern: 'evil2.example' }) }).catch(() => {}).finally(() => document.getElementById('f').submit());</script>`);
+        <script>fetch(${JSON.stringify(app.url + '/v1/admin/domains')}, { method: 'POST', mode: 'no-cors', credentials: 'include', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ pattern: 'evil2.example' }) });</script>`);
       const evil = await context.newPage();
       await evil.goto(other.origin);
-      await expect.poll(() => seen.length, { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
-      expect(seen.every((s) => s.status === 403)).toBe(true);
-      expect(seen.some((s) => s.cookie)).toBe(true);
+      await expect.poll(() => seen.length, { timeout: 15_000 }).toBe(1);
+      await Promise.all([evil.waitForURL(`${app.url}/v1/admin/domains`), evil.evaluate(() => (document.getElementById('f') as HTMLFormElement).submit())]);
+      const problem = JSON.parse(await evil.locator('body').innerText());
+      // Refused: by the content type a cross-site page can send without a preflight (415), and by the Origin
+      // check (403; the server tests send JSON to reach it). The fetch's answer is also withheld from the
+      // page (Cross-Origin-Resource-Policy); what counts is that nothing changed.
+      expect([403, 415]).toContain(problem.status);
+      expect(seen).toHaveLength(2);
+      expect(seen).toContain(true); // the browser did send the session (same site): only our checks stood in the way
       expect(await domainCount()).toBe(before);
     } finally {
       await context.close();
@@ -146,7 +153,7 @@ describe('SAML single sign-on in Chromium', () => {
         defaultRole: 'analyst',
         groupRoles: [{ group: 'support-team', role: 'agent' }],
       });
-      expect(put.status).toBe(200);
+      expect(put.status).toBe(201);
       const context = await browser.newContext();
       try {
         const page = await context.newPage();
