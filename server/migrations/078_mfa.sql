@@ -80,6 +80,8 @@ ALTER TABLE webauthn_challenges ENABLE ROW LEVEL SECURITY;
 ALTER TABLE webauthn_challenges FORCE ROW LEVEL SECURITY;
 CREATE POLICY platform_only ON webauthn_challenges USING (false) WITH CHECK (false);
 GRANT SELECT, INSERT, UPDATE, DELETE ON webauthn_challenges TO parley_platform;
+-- The app role may look (RLS shows it nothing); it changes challenges only through the functions below.
+GRANT SELECT ON webauthn_challenges TO parley_app;
 CREATE INDEX webauthn_challenges_expiry ON webauthn_challenges (expires_at);
 
 CREATE FUNCTION parley_webauthn_challenge_put(p_key bytea, p_purpose text, p_challenge text, p_tenant uuid, p_member uuid, p_ttl_s integer)

@@ -121,7 +121,8 @@ describe('parley CLI', () => {
   test('audit verify --json recomputes the logs', async () => {
     const one = await parley('audit', 'verify', '--tenant', tenantId, '--json');
     expect(one.code, one.stderr).toBe(0);
-    expect(JSON.parse(one.stdout)).toEqual({ ok: true, entries: 5, root: expect.stringMatching(/^[0-9a-f]{64}$/), firstBadIndex: null });
+    // tenant.created, domain.add ×2, publishable_key.create, api_key.create, member.invite
+    expect(JSON.parse(one.stdout)).toEqual({ ok: true, entries: 6, root: expect.stringMatching(/^[0-9a-f]{64}$/), firstBadIndex: null });
     const all = await parley('audit', 'verify', '--json');
     expect(all.code, all.stderr).toBe(0);
     expect(JSON.parse(all.stdout)).toMatchObject({ ok: true });
