@@ -259,32 +259,59 @@ export const PasskeyAddedResponse = z.object({ passkey: PasskeySchema, recoveryC
 /** Enrolment during the MFA step of a sign-in: the sign-in's outcome, and the recovery codes to show once. */
 export const EnrolledSignInResponse = z.intersection(SignInResponse, z.object({ recoveryCodes: z.array(z.string()) }));
 
-// ---- SAML sign-in refusals (issue 9, SAML slice) ----
 /**
  * Why a SAML sign-in was refused: the `<code>` of `/console/?sso_error=<code>` and of the audit entry
- * `sso.saml_refused` (metadata.reason), with what the console tells the person.
+ * `sso.saml_refused` (metadata.reason). The console says what each means (console/src/session.ts).
  */
-export const SAML_SIGN_IN_ERRORS = {
-  not_configured: 'Single sign-on with SAML is not set up for this organisation.',
-  malformed: 'The sign-in response from your identity provider could not be read. Try again.',
-  binding_missing: 'This sign-in was not started in this browser (or took too long). Start again from the sign-in page.',
-  browser_mismatch: 'This sign-in was started in another browser. Start again from the sign-in page.',
-  unsigned: 'Your identity provider sent an unsigned assertion. Ask your administrator to sign SAML assertions.',
-  signature_invalid: 'The signature on the sign-in response is not valid for the configured certificate.',
-  weak_signature: 'Your identity provider signed with SHA-1. Ask your administrator to use SHA-256.',
-  issuer_mismatch: 'The sign-in response came from an identity provider other than the configured one.',
-  audience_mismatch: 'The sign-in response was meant for another application.',
-  recipient_mismatch: 'The sign-in response was addressed to another URL.',
-  expired: 'The sign-in response has expired (or the clocks disagree). Try again.',
-  not_yet_valid: 'The sign-in response is not valid yet (the clocks disagree). Try again in a minute.',
-  in_response_to_unknown: 'This sign-in response does not answer a sign-in started here. Start again from the sign-in page.',
-  request_expired: 'The sign-in took too long. Start again from the sign-in page.',
-  replayed: 'This sign-in response was already used. Start again from the sign-in page.',
-  idp_error: 'Your identity provider refused the sign-in.',
-  no_email: 'Your identity provider sent no email address. Ask your administrator to release the email attribute.',
-  domain_not_allowed: 'Your email address is not in a domain this organisation signs in with.',
-  member_disabled: 'Your account in this organisation is disabled.',
-  sign_in_refused: 'The sign-in was refused.',
-  unavailable: 'The sign-in could not be completed just now. Try again.',
-} as const;
-export type SamlSignInError = keyof typeof SAML_SIGN_IN_ERRORS;
+export const SAML_REFUSALS = [
+  'not_configured',
+  'malformed',
+  'binding_missing',
+  'browser_mismatch',
+  'unsigned',
+  'signature_invalid',
+  'weak_signature',
+  'issuer_mismatch',
+  'audience_mismatch',
+  'recipient_mismatch',
+  'expired',
+  'not_yet_valid',
+  'in_response_to_unknown',
+  'request_expired',
+  'replayed',
+  'idp_error',
+  'no_email',
+  'domain_not_allowed',
+  'member_disabled',
+  'sign_in_refused',
+  'unavailable',
+] as const;
+export type SamlSignInError = (typeof SAML_REFUSALS)[number];
+/** Why an OpenID Connect sign-in was refused (the code in `/console/?sso_error=<code>`). */
+export const OIDC_REFUSALS = [
+  'not_configured',
+  'state_unknown',
+  'state_used',
+  'state_expired',
+  'binding_mismatch',
+  'config_changed',
+  'idp_error',
+  'idp_unreachable',
+  'issuer_refused',
+  'code_replayed',
+  'code_invalid',
+  'issuer_mismatch',
+  'audience_mismatch',
+  'nonce_mismatch',
+  'token_expired',
+  'signature_invalid',
+  'token_invalid',
+  'token_replayed',
+  'email_missing',
+  'email_unverified',
+  'domain_not_allowed',
+  'member_disabled',
+  'sign_in_failed',
+] as const;
+export type OidcRefusalReason = (typeof OIDC_REFUSALS)[number];
+

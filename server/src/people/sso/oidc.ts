@@ -2,6 +2,7 @@
 // ID token's issuer, audience, authorized party, nonce, lifetime and signature (the issuer's JWKS) checked.
 // Every request to the tenant's issuer (discovery, JWKS, token and userinfo endpoints) goes through the
 // outbound module: public destinations only, bounded in size and time, each redirect refused.
+import type { OidcRefusalReason } from '@parley/protocol';
 import * as client from 'openid-client';
 import type { AuditLog } from '../../audit/log.js';
 import type { Keyring } from '../../crypto/keyring.js';
@@ -34,28 +35,7 @@ export interface OidcConfig {
 export const oidcRedirectUri = (publicUrl: string, tenantId: string) => `${publicUrl}/v1/auth/sso/oidc/${tenantId}/callback`;
 
 /** Why a sign-in was refused: a stable code, audited and shown by the console (`/console/?sso_error=<code>`). */
-export type OidcRefusalReason =
-  | 'not_configured'
-  | 'state_unknown'
-  | 'state_used'
-  | 'state_expired'
-  | 'binding_mismatch'
-  | 'config_changed'
-  | 'idp_error'
-  | 'idp_unreachable'
-  | 'issuer_refused'
-  | 'code_replayed'
-  | 'code_invalid'
-  | 'issuer_mismatch'
-  | 'audience_mismatch'
-  | 'nonce_mismatch'
-  | 'token_expired'
-  | 'signature_invalid'
-  | 'token_invalid'
-  | 'token_replayed'
-  | 'email_missing'
-  | 'email_unverified'
-  | 'domain_not_allowed';
+export type { OidcRefusalReason };
 
 export class OidcRefusal extends SsoRefused {
   constructor(override readonly reason: OidcRefusalReason) {

@@ -11,7 +11,7 @@
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { SAML, SamlStatusError, ValidateInResponseTo, generateServiceProviderMetadata, type CacheProvider, type Profile } from '@node-saml/node-saml';
 import { parseXml2JsFromString } from '@node-saml/node-saml/lib/xml.js';
-import { SAML_SIGN_IN_ERRORS, type SamlSignInError } from '@parley/protocol';
+import { SAML_REFUSALS as CODES, type SamlSignInError } from '@parley/protocol';
 import type { Tx } from '../../db/types.js';
 import { DomainError } from '../../errors.js';
 import {
@@ -25,7 +25,7 @@ import {
 } from './saml-store.js';
 
 /** Why a SAML sign-in was refused: audited, and shown by the console (`/console/?sso_error=<code>`). */
-export const SAML_REFUSALS = Object.keys(SAML_SIGN_IN_ERRORS) as SamlSignInError[];
+export const SAML_REFUSALS: readonly SamlSignInError[] = CODES;
 export type SamlRefusal = SamlSignInError;
 
 export class SamlRefused extends Error {
