@@ -28,7 +28,9 @@ import { deleteOidcConnection, getOidcConnection, putOidcConnection } from './oi
 
 interface Account {
   email: string;
-  email_verified: boolean;
+  email_verified?: boolean;
+  /** Microsoft Entra ID's optional claim: the email's domain is verified by the account's directory. */
+  xms_edov?: boolean;
   name: string;
   groups: string[];
 }
@@ -74,7 +76,7 @@ async function startOp(clients: { client_id: string; client_secret: string; redi
   const provider = new Provider(issuer, {
     jwks: { keys: [{ ...(await exportJWK(privateKey)), kid: `k-${frontPort}`, alg: 'RS256', use: 'sig' }] },
     clients: clients.map((c) => ({ ...c, grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' })),
-    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'], groups: ['groups'] },
+    claims: { openid: ['sub'], email: ['email', 'email_verified', 'xms_edov'], profile: ['name'], groups: ['groups'] },
     scopes: ['openid', 'email', 'profile', 'groups', 'offline_access'],
     features: { devInteractions: { enabled: false } },
     pkce: { required: () => true },
@@ -187,6 +189,8 @@ describe('OIDC sign-in (protocol)', () => {
     op.accounts.set('bob', { email: 'bob@beta.example', email_verified: true, name: 'Bob', groups: [] });
     op.accounts.set('eve', { email: 'eve@evil.example', email_verified: true, name: 'Eve', groups: [] });
     op.accounts.set('una', { email: 'una@acme.example', email_verified: false, name: 'Una', groups: [] });
+    op.accounts.set('ent', { email: 'ent@acme.example', xms_edov: true, name: 'Entra Person', groups: [] });
+    op.accounts.set('enx', { email: 'enx@acme.example', xms_edov: false, name: 'Entra Unverified', groups: [] });
     deps = { db: t.runtime.db, audit: t.runtime.audit, keyring: t.runtime.keyring, outbound: devOutbound(), publicUrl: PUBLIC_URL };
     await putOidcConnection(deps, ctxFor(acme.tenant.id), {
       issuer: op.issuer,
@@ -396,6 +400,13 @@ describe('OIDC sign-in (protocol)', () => {
   test('an address the IdP has not verified is refused: email_unverified', async () => {
     const a = await atIdp(acme.tenant.id, 'una');
     expect(await refused(finish(acme.tenant.id, a.callback, a.bindingToken))).toBe('email_unverified');
+    const x = await atIdp(acme.tenant.id, 'enx');
+    expect(await refused(finish(acme.tenant.id, x.callback, x.bindingToken))).toBe('email_unverified');
+  });
+
+  test('Entra ID style: no email_verified, but xms_edov true (the directory owns the domain) is a verified address', async () => {
+    const a = await atIdp(acme.tenant.id, 'ent');
+    expect((await finish(acme.tenant.id, a.callback, a.bindingToken)).email).toBe('ent@acme.example');
   });
 
   test('an error answer of the IdP (the person declined) is refused: idp_error', async () => {

@@ -219,9 +219,9 @@ export async function finishOidcSignIn(
     exp = idClaims.exp;
     // Claims the ID token leaves out (IdPs that keep them for userinfo): from userinfo, for the same subject.
     const needGroups = loaded.conn.groupRoles.length > 0 && claims[loaded.conn.groupsClaim] === undefined;
-    if ((claims.email === undefined || claims.email_verified === undefined || needGroups) && config.serverMetadata().userinfo_endpoint) {
+    if ((claims.email === undefined || (claims.email_verified === undefined && claims.xms_edov === undefined) || needGroups) && config.serverMetadata().userinfo_endpoint) {
       const info = await client.fetchUserInfo(config, tokens.access_token, idClaims.sub);
-      for (const k of ['email', 'email_verified', 'name', 'given_name', 'family_name', loaded.conn.groupsClaim]) {
+      for (const k of ['email', 'email_verified', 'xms_edov', 'name', 'given_name', 'family_name', loaded.conn.groupsClaim]) {
         if (claims[k] === undefined && info[k] !== undefined) claims[k] = info[k];
       }
     }
@@ -243,7 +243,10 @@ function profileFrom(claims: Record<string, unknown>, conn: SsoConnectionRow): O
   const domain = emailDomain(email);
   if (!email || !domain || email.length > 254) throw new OidcRefusal('email_missing');
   // Only an address the IdP itself verified: anything else could be any address the person typed in.
-  if (claims.email_verified !== true && claims.email_verified !== 'true') throw new OidcRefusal('email_unverified');
+  // Microsoft Entra ID sends no email_verified; its optional claim xms_edov says the email's domain is
+  // verified by the directory that owns the account.
+  const yes = (v: unknown) => v === true || v === 'true' || v === 1 || v === '1';
+  if (!yes(claims.email_verified) && !(claims.email_verified === undefined && yes(claims.xms_edov))) throw new OidcRefusal('email_unverified');
   if (!conn.allowedDomains.includes(domain)) throw new OidcRefusal('domain_not_allowed');
   const str = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
   const name = str(claims.name) || [str(claims.given_name), str(claims.family_name)].filter(Boolean).join(' ') || email.slice(0, email.indexOf('@'));
