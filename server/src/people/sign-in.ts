@@ -91,6 +91,9 @@ export interface MfaStep {
   method: SignInMethod;
   /** `verify`: the member has factors; `enrol`: the policy requires one and they have none yet. */
   purpose: 'verify' | 'enrol';
+  /** The step's id and expiry: a step finishes once. */
+  jti: string;
+  exp: number;
 }
 
 async function setMfaStep(deps: SignInDeps, res: Response, input: { tenantId: string; memberId: string; method: SignInMethod }, purpose: MfaStep['purpose']) {
@@ -112,8 +115,15 @@ export async function readMfaStep(deps: SignInDeps, req: Request): Promise<MfaSt
   const token = readCookie(req, MFA_COOKIE);
   if (!token) throw new DomainError('unauthenticated', 'No sign-in is waiting for a second factor; start again.');
   try {
-    const { payload } = await jwtVerify(token, deps.mfaKeys.publicKey, { algorithms: ['EdDSA'], audience: MFA_AUDIENCE, issuer: deps.config.publicUrl, requiredClaims: ['sub', 'tid', 'mth', 'pur'] });
-    return { tenantId: String(payload.tid), memberId: String(payload.sub), method: payload.mth as SignInMethod, purpose: payload.pur === 'enrol' ? 'enrol' : 'verify' };
+    const { payload } = await jwtVerify(token, deps.mfaKeys.publicKey, { algorithms: ['EdDSA'], audience: MFA_AUDIENCE, issuer: deps.config.publicUrl, requiredClaims: ['sub', 'tid', 'mth', 'pur', 'jti', 'exp'] });
+    return {
+      tenantId: String(payload.tid),
+      memberId: String(payload.sub),
+      method: payload.mth as SignInMethod,
+      purpose: payload.pur === 'enrol' ? 'enrol' : 'verify',
+      jti: String(payload.jti),
+      exp: Number(payload.exp),
+    };
   } catch {
     throw new DomainError('unauthenticated', 'The sign-in step expired; start again.');
   }
@@ -123,6 +133,12 @@ export async function readMfaStep(deps: SignInDeps, req: Request): Promise<MfaSt
 export async function finishMfa(deps: SignInDeps, req: Request, res: Response, factor: (typeof MFA_METHODS)[number]): Promise<SignIn> {
   const step = await readMfaStep(deps, req);
   return deps.db.withTenant(step.tenantId, { requestId: req.id }, async (tx) => {
+    // A step finishes once: a copy of its cookie cannot start a second session with another factor.
+    const first = await tx.query(
+      'INSERT INTO identity_token_uses (tenant_id, jti, expires_at) VALUES ($1, $2, to_timestamp($3)) ON CONFLICT DO NOTHING RETURNING jti',
+      [step.tenantId, `console-mfa:${step.jti}`, step.exp + 60],
+    );
+    if (!first.rows.length) throw new DomainError('unauthenticated', 'This sign-in step was already finished; start again.');
     const member = await store.memberById(tx, step.memberId);
     if (!member || member.status !== 'active') throw new DomainError('unauthenticated', 'This account cannot sign in.');
     return startSession(deps, tx, req, res, member, step.method, factor);

@@ -171,6 +171,18 @@ describe('TOTP', () => {
   });
 });
 
+describe('the second-factor step', () => {
+  test('is used once: a captured step cookie replayed after the sign-in finished starts nothing, even with another valid factor', async () => {
+    const m = await withTotp();
+    const a = await passwordSignIn(m.email);
+    const captured = a.client.clone();
+    expect((await a.client.call('POST', '/v1/auth/mfa/recovery', { code: m.recoveryCodes[0] })).body.status).toBe('signed_in');
+    const replay = await captured.call('POST', '/v1/auth/mfa/recovery', { code: m.recoveryCodes[1] });
+    expect(replay.status).toBe(401);
+    expect(replay.headers.getSetCookie().some((c) => c.startsWith('__Host-parley_access=') && !c.startsWith('__Host-parley_access=;'))).toBe(false);
+  });
+});
+
 describe('recovery codes', () => {
   test('a recovery code signs in once; regenerating replaces the set', async () => {
     const m = await withTotp();
