@@ -125,3 +125,12 @@ export function Highlighted({ text, spans }: { text: string; spans: { start: num
 }
 
 export const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : '—');
+/** A date and time in the page: kept left-to-right and isolated, so it reads the same in a right-to-left page. */
+export const When = ({ iso }: { iso: string | null }) =>
+  iso ? (
+    <time dateTime={iso} dir="ltr">
+      {when(iso)}
+    </time>
+  ) : (
+    <>—</>
+  );

@@ -3,7 +3,7 @@
 import type { Problem, Role, SignIn } from '@parley/protocol';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Api } from './api.js';
-import { ProblemView, useAction, useLoad, when } from './components.js';
+import { ProblemView, useAction, useLoad, When } from './components.js';
 
 interface Preview {
   email: string;
@@ -44,7 +44,7 @@ export function InvitePage({ auth, token, onResult }: { auth: Api; token: string
       {p ? (
         <>
           <p>
-            You are invited as <strong>{p.role}</strong> with the email <strong>{p.email}</strong>. The invitation is valid until {when(p.expiresAt)}.
+            You are invited as <strong>{p.role}</strong> with the email <strong>{p.email}</strong>. The invitation is valid until <When iso={p.expiresAt} />.
           </p>
           <form onSubmit={submit} class="card" noValidate>
             <label for="invite-name">Your name</label>

@@ -4,7 +4,7 @@ import type { Session } from '@parley/protocol';
 import { useState } from 'preact/hooks';
 import { unwrap } from '../api.js';
 import type { ViewProps } from '../app.js';
-import { ProblemView, useAction, useLoad, when } from '../components.js';
+import { ProblemView, useAction, useLoad, When } from '../components.js';
 import { RecoveryCodes, TotpSecret } from '../signin.js';
 import { optionsOf, webauthn } from '../webauthn.js';
 
@@ -59,10 +59,10 @@ function Sessions({ api }: ViewProps) {
                     {describeAgent(s.userAgent)} {s.current ? <span class="badge assigned">this session</span> : null}
                   </td>
                   <td>
-                    {when(s.createdAt)} <span class="muted">with {METHODS[s.method] ?? s.method}</span>
+                    <When iso={s.createdAt} /> <span class="muted">with {METHODS[s.method] ?? s.method}</span>
                   </td>
-                  <td>{when(s.lastSeenAt)}</td>
-                  <td>{when(s.expiresAt)}</td>
+                  <td><When iso={s.lastSeenAt} /></td>
+                  <td><When iso={s.expiresAt} /></td>
                   <td class="actions">
                     {s.current ? null : (
                       <button type="button" class="small secondary" disabled={action.busy} onClick={() => revoke([s.id])}>
@@ -206,7 +206,7 @@ function Mfa({ api }: ViewProps) {
                   <li key={p.id}>
                     <span>{p.name}</span>
                     <span class="muted">
-                      added {when(p.createdAt)}, last used {when(p.lastUsedAt)}
+                      added <When iso={p.createdAt} />, last used <When iso={p.lastUsedAt} />
                     </span>
                     <button type="button" class="small danger" disabled={action.busy} onClick={() => removePasskey(p.id, p.name)}>
                       Remove

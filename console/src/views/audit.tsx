@@ -2,7 +2,7 @@
 import type { AuditEntry } from '@parley/protocol';
 import { useState } from 'preact/hooks';
 import type { Api } from '../api.js';
-import { ProblemView, useAction, useLoad, when } from '../components.js';
+import { ProblemView, useAction, useLoad, When } from '../components.js';
 import { verifyConsistency, verifyInclusion } from '../merkle.js';
 
 const PAGE = 50;
@@ -144,7 +144,7 @@ export function AuditView({ api }: { api: Api }) {
           {page.data?.entries.map((e) => (
             <tr key={e.seq}>
               <td>{e.seq}</td>
-              <td>{when(e.ts)}</td>
+              <td><When iso={e.ts} /></td>
               <td>
                 {e.actor.type}
                 {e.actor.id ? <code> {shortId(e.actor.id)}</code> : null}

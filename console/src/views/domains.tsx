@@ -2,7 +2,7 @@
 import type { Domain } from '@parley/protocol';
 import { useState } from 'preact/hooks';
 import type { Api } from '../api.js';
-import { ProblemView, useAction, useLoad, when } from '../components.js';
+import { ProblemView, useAction, useLoad, When } from '../components.js';
 
 export function DomainsView({ api }: { api: Api }) {
   const list = useLoad(() => api<{ domains: Domain[] }>('GET', '/domains'));
@@ -43,7 +43,7 @@ export function DomainsView({ api }: { api: Api }) {
               <td>
                 <code>{d.pattern}</code>
               </td>
-              <td>{when(d.createdAt)}</td>
+              <td><When iso={d.createdAt} /></td>
               <td>
                 <button type="button" class="danger" onClick={() => remove(d)} aria-label={`Remove ${d.pattern}`}>
                   Remove

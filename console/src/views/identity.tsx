@@ -1,7 +1,7 @@
 // Sign-In Pro: the mode, public keys (preferred: the private key never leaves you) and shared secrets.
 import { useEffect, useState } from 'preact/hooks';
 import type { Api } from '../api.js';
-import { ProblemView, SecretOnce, useAction, useLoad, when } from '../components.js';
+import { ProblemView, SecretOnce, useAction, useLoad, when, When } from '../components.js';
 
 interface Identity {
   mode: 'optional' | 'required';
@@ -88,7 +88,7 @@ export function IdentityView({ api }: { api: Api }) {
         <ul class="list">
           {s.data?.secrets.map((x) => (
             <li key={x.id}>
-              <code>{x.kid}</code> created {when(x.createdAt)} {x.revokedAt ? `· revoked ${when(x.revokedAt)}` : null}
+              <code>{x.kid}</code> created <When iso={x.createdAt} /> {x.revokedAt ? `· revoked ${when(x.revokedAt)}` : null}
               {x.revokedAt ? null : (
                 <button type="button" class="danger" onClick={() => revoke(x.id, x.kid)} aria-label={`Revoke secret ${x.kid}`}>
                   Revoke

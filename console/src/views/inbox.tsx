@@ -3,7 +3,7 @@ import type { AdminMe } from '@parley/protocol';
 import type { ComponentChildren } from 'preact';
 import { useMemo, useState } from 'preact/hooks';
 import type { Api } from '../api.js';
-import { ProblemView, useAction, useLoad, when } from '../components.js';
+import { ProblemView, useAction, useLoad, When } from '../components.js';
 
 interface Handoff {
   id: string;
@@ -130,7 +130,7 @@ function TranscriptView({ api, handoff, me, names, onChanged }: { api: Api; hand
         {t.data?.messages.map((m) => (
           <li key={m.id} class={`msg ${m.role}`}>
             <span class="who">
-              {m.role === 'agent' ? `Agent ${authorName(m.author, me, names)}` : m.role === 'visitor' ? 'Visitor' : m.role === 'assistant' ? 'Assistant' : m.role} · {when(m.createdAt)}
+              {m.role === 'agent' ? `Agent ${authorName(m.author, me, names)}` : m.role === 'visitor' ? 'Visitor' : m.role === 'assistant' ? 'Assistant' : m.role} · <When iso={m.createdAt} />
             </span>
             <p dir="auto">
               <RedactedText text={m.text} onToken={setToken} />
@@ -208,7 +208,7 @@ export function InboxView({ api, me }: { api: Api; me?: AdminMe | null }) {
             <li key={h.id}>
               <button type="button" class="link" aria-pressed={open?.id === h.id} onClick={() => setOpen(h)}>
                 <span class={`badge ${h.status}`}>{h.status}</span> {h.reason}
-                <span class="muted"> · {when(h.createdAt)}</span>
+                <span class="muted"> · <When iso={h.createdAt} /></span>
               </button>
             </li>
           ))}

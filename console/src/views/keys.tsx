@@ -2,7 +2,7 @@
 import type { ApiKey, Capability } from '@parley/protocol';
 import { useState } from 'preact/hooks';
 import type { Api } from '../api.js';
-import { ProblemView, SecretOnce, useAction, useLoad, when } from '../components.js';
+import { ProblemView, SecretOnce, useAction, useLoad, when, When } from '../components.js';
 
 // The protocol's list, copied so the bundle stays free of zod; a test keeps the two equal.
 export const CAPABILITIES: readonly Capability[] = [
@@ -110,7 +110,7 @@ export function KeysView({ api }: { api: Api }) {
                   <code>{k.prefix}…</code>
                 </td>
                 <td class="caps">{k.capabilities.join(', ')}</td>
-                <td>{when(k.lastUsedAt)}</td>
+                <td><When iso={k.lastUsedAt} /></td>
                 <td>{ended ? `revoked ${when(k.revokedAt)}` : k.revokedAt ? `ends ${when(k.revokedAt)}` : k.expiresAt ? `expires ${when(k.expiresAt)}` : 'active'}</td>
                 <td class="actions">
                   {k.revokedAt ? null : (

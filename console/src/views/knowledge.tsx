@@ -2,7 +2,7 @@
 // shows which mode answered (dense and hybrid fall back to BM25 without an embedding model).
 import { useState } from 'preact/hooks';
 import type { Api } from '../api.js';
-import { ProblemView, useAction, useLoad, when } from '../components.js';
+import { ProblemView, useAction, useLoad, When } from '../components.js';
 
 interface Source {
   id: string;
@@ -80,7 +80,7 @@ export function KnowledgeView({ api }: { api: Api }) {
               <td>{s.title}</td>
               <td>{s.externalId ? <code>{s.externalId}</code> : '—'}</td>
               <td>{s.chunks}</td>
-              <td>{when(s.updatedAt)}</td>
+              <td><When iso={s.updatedAt} /></td>
               <td>
                 <button type="button" class="danger" onClick={() => remove(s)} aria-label={`Delete ${s.title}`}>
                   Delete

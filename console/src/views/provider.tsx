@@ -2,7 +2,7 @@
 import type { Provider, ProviderName } from '@parley/protocol';
 import { useState } from 'preact/hooks';
 import type { Api } from '../api.js';
-import { ProblemView, useAction, useLoad, when } from '../components.js';
+import { ProblemView, useAction, useLoad, When } from '../components.js';
 
 const NAMES: ProviderName[] = ['openai', 'anthropic', 'openai-compatible'];
 
@@ -43,7 +43,7 @@ export function ProviderView({ api }: { api: Api }) {
                 · <code>{p.baseUrl}</code>
               </>
             ) : null}{' '}
-            · updated {when(p.updatedAt)}{' '}
+            · updated <When iso={p.updatedAt} />{' '}
             <button type="button" class="danger" onClick={() => remove(p)} aria-label={`Remove ${p.provider}`}>
               Remove
             </button>

@@ -4,7 +4,7 @@
 import type { Invite, Member, Role } from '@parley/protocol';
 import { useState } from 'preact/hooks';
 import type { ViewProps } from '../app.js';
-import { ProblemView, useAction, useLoad, when } from '../components.js';
+import { ProblemView, useAction, useLoad, When } from '../components.js';
 
 // The protocol's roles and descriptions, copied so the bundle stays free of zod; a test keeps them equal.
 export const ROLES: readonly Role[] = ['owner', 'admin', 'agent', 'analyst'];
@@ -86,7 +86,7 @@ function MemberRow({ member, me, canWrite, api, onChanged }: { member: Member; m
         <td>
           <MfaBadges mfa={member.mfa} />
         </td>
-        <td>{when(member.lastSignInAt)}</td>
+        <td><When iso={member.lastSignInAt} /></td>
         {canWrite ? (
           <td class="actions">
             <button type="button" class="small secondary" disabled={action.busy} onClick={() => patch({ status: member.status === 'active' ? 'disabled' : 'active' })}>
@@ -164,7 +164,7 @@ function Invites({ api, reloadKey }: ViewProps & { reloadKey: number }) {
                 <tr key={i.id}>
                   <td class="mono">{i.email}</td>
                   <td>{i.role}</td>
-                  <td>{when(i.expiresAt)}</td>
+                  <td><When iso={i.expiresAt} /></td>
                   <td>
                     {i.inviteUrl ? (
                       <>
