@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { startTestApp, type TestApp } from '../../server/src/test/app.js';
@@ -29,6 +29,38 @@ export function ensureWidgetBuilt(): void {
 /** The console too. */
 export function ensureConsoleBuilt(): void {
   if (!existsSync(`${CONSOLE}dist/index.html`)) execFileSync(process.execPath, ['build.mjs'], { cwd: CONSOLE, stdio: 'inherit' });
+}
+
+/**
+ * A test app whose public URL is `http://localhost:<port>`: WebAuthn refuses an IP address as relying
+ * party, so passkey tests need a host name. A byte-for-byte TCP relay on that port reaches the app (the
+ * Host and Origin headers arrive as the browser sent them); `url` is the localhost one.
+ */
+export async function startLocalhostApp(): Promise<TestApp> {
+  const sockets = new Set<Socket>();
+  let target = 0;
+  const relay = createTcpServer((client) => {
+    const upstream = connect(target, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => (client.destroy(), upstream.destroy()));
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+  const url = `http://localhost:${(relay.address() as AddressInfo).port}`;
+  const app = await startTestApp({ PARLEY_PUBLIC_URL: url });
+  target = Number(new URL(app.url).port);
+  return {
+    ...app,
+    url,
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => relay.close(() => r()));
+      await app.close();
+    },
+  };
 }
 
 export interface HostPage {
