@@ -168,6 +168,7 @@ export function SignInPage({
       <input
         id={id}
         class="mono"
+        dir="ltr"
         value={code}
         onInput={(e) => setCode(e.currentTarget.value)}
         autoComplete="one-time-code"
@@ -268,7 +269,7 @@ export function SignInPage({
                 </label>
               ))}
             </fieldset>
-            {method === 'totp' ? codeField('mfa-code', '6-digit code from your authenticator app', true) : null}
+            {method === 'totp' ? codeField('mfa-code', 'Code from your authenticator app (6 digits)', true) : null}
             {method === 'recovery_code' ? codeField('mfa-code', 'One of your recovery codes', false) : null}
             {method === 'passkey' ? <p class="muted">Your browser will ask for your passkey.</p> : null}
             <button type="submit" disabled={action.busy}>
@@ -305,7 +306,7 @@ export function SignInPage({
         <>
           <TotpSecret secret={step.secret} otpauthUri={step.otpauthUri} />
           <form onSubmit={confirmTotp} class="card">
-            {codeField('enrol-code', 'Enter the 6-digit code the app shows', true)}
+            {codeField('enrol-code', 'The code the app shows (6 digits)', true)}
             <button type="submit" disabled={action.busy}>
               Confirm
             </button>

@@ -10,7 +10,7 @@ const refused = (err: unknown): ApiError =>
     status: 0,
     detail:
       err instanceof Error && err.name === 'NotAllowedError'
-        ? 'The browser’s passkey prompt was cancelled or timed out. Try again.'
+        ? 'No passkey was used: the prompt was cancelled or timed out, or this device has no passkey for this site. Try again, or sign in another way.'
         : `The browser could not use a passkey${err instanceof Error ? `: ${err.message}` : '.'}`,
     request_id: '',
   });

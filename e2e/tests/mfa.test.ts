@@ -196,7 +196,7 @@ describe('MFA in Chromium', () => {
       app1 = new Authenticator(secret);
       const { code } = await app1.fresh();
       used.push(code);
-      await page.getByLabel('Enter the 6-digit code the app shows').fill(code);
+      await page.getByLabel('The code the app shows (6 digits)').fill(code);
       await page.getByRole('button', { name: 'Turn on' }).click();
       recovery = await takeRecoveryCodes(page);
       await page.getByText('Codes from your authenticator app are accepted.').waitFor();
@@ -213,14 +213,14 @@ describe('MFA in Chromium', () => {
       expect(await hasSession(context)).toBe(false);
       expect(await page.getByRole('radio', { name: 'Authenticator app code' }).isChecked()).toBe(true);
       await shoot(page, 'mfa-step');
-      await page.getByLabel('6-digit code from your authenticator app').fill(app1.wrong());
+      await page.getByLabel('Code from your authenticator app (6 digits)').fill(app1.wrong());
       await page.getByRole('button', { name: 'Verify' }).click();
       await expect.poll(() => page.getByRole('alert').innerText(), { timeout: 30_000 }).toMatch(/code or passkey was not accepted/);
       await shoot(page, 'mfa-step-error');
       expect(await hasSession(context)).toBe(false);
       const right = await app1.fresh();
       used.push(right.code);
-      await page.getByLabel('6-digit code from your authenticator app').fill(right.code);
+      await page.getByLabel('Code from your authenticator app (6 digits)').fill(right.code);
       await page.getByRole('button', { name: 'Verify' }).click();
       await signedIn(page, `code of step ${right.step}, enrolled at step ${right.step - 1} or before, now step ${stepNow()}`);
       expect(await hasSession(context)).toBe(true);
@@ -231,7 +231,7 @@ describe('MFA in Chromium', () => {
       const replay = await openConsole(context);
       await submitPassword(replay, member.email);
       await mfaStep(replay);
-      await replay.getByLabel('6-digit code from your authenticator app').fill(right.code);
+      await replay.getByLabel('Code from your authenticator app (6 digits)').fill(right.code);
       const submittedAt = stepNow();
       await replay.getByRole('button', { name: 'Verify' }).click();
       await expect.poll(() => replay.getByRole('alert').innerText(), { timeout: 30_000 }).toMatch(/code or passkey was not accepted/);
@@ -399,11 +399,11 @@ describe('MFA in Chromium', () => {
       const secret = await shownSecret(page, email);
       await shoot(page, 'totp-enrol-signup');
       const app1 = new Authenticator(secret);
-      await page.getByLabel('Enter the 6-digit code the app shows').fill(app1.wrong());
+      await page.getByLabel('The code the app shows (6 digits)').fill(app1.wrong());
       await page.getByRole('button', { name: 'Confirm' }).click();
       await expect.poll(() => page.getByRole('alert').innerText(), { timeout: 30_000 }).toMatch(/wrong, expired or used already/);
       expect(await hasSession(context)).toBe(false);
-      await page.getByLabel('Enter the 6-digit code the app shows').fill((await app1.fresh()).code);
+      await page.getByLabel('The code the app shows (6 digits)').fill((await app1.fresh()).code);
       await page.getByRole('button', { name: 'Confirm' }).click();
       await page.getByRole('heading', { name: 'Save your recovery codes' }).waitFor({ timeout: 30_000 });
       await shoot(page, 'recovery-codes-signup');

@@ -1,5 +1,6 @@
 // Starting and stopping the HTTP server around a runtime.
 import type { Server } from 'node:http';
+import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
 import { refusalSummarySweep } from './audit/refusals.js';
@@ -26,13 +27,16 @@ export interface RunningServer {
 export async function startServer(config: Config, opts: { logger?: Logger; seedDemo?: boolean } = {}): Promise<RunningServer> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const runtime = await openRuntime(config, { logger });
+  // Browsers refuse WebAuthn on an IP address: passkeys need a host name.
+  if (isIP(new URL(config.publicUrl).hostname.replace(/^\[|\]$/g, ''))) {
+    logger.warn({ publicUrl: config.publicUrl }, 'PARLEY_PUBLIC_URL is an IP address: browsers refuse passkeys there; use a host name (e.g. localhost)');
+  }
   const demo = opts.seedDemo ? await seedDemo(runtime, config.publicUrl) : null;
   const app = createApp({
     config,
     db: runtime.db,
     audit: runtime.audit,
     logger,
-   
     keyring: runtime.keyring,
     ...(demo ? { demoPublishableKey: demo.publishableKey } : {}),
   });

@@ -146,7 +146,7 @@ function Mfa({ api }: ViewProps) {
   const codeInput = (id: string, label: string) => (
     <>
       <label for={id}>{label}</label>
-      <input id={id} class="mono" inputMode="numeric" autoComplete="one-time-code" pattern="[0-9]{6}" maxLength={6} value={code} onInput={(e) => setCode(e.currentTarget.value)} required />
+      <input id={id} class="mono" dir="ltr" inputMode="numeric" autoComplete="one-time-code" pattern="[0-9]{6}" maxLength={6} value={code} onInput={(e) => setCode(e.currentTarget.value)} required />
     </>
   );
   return (
@@ -186,7 +186,7 @@ function Mfa({ api }: ViewProps) {
               <>
                 <TotpSecret secret={totp.secret} otpauthUri={totp.otpauthUri} />
                 <form onSubmit={confirmTotp}>
-                  {codeInput('totp-confirm-code', 'Enter the 6-digit code the app shows')}
+                  {codeInput('totp-confirm-code', 'The code the app shows (6 digits)')}
                   <button type="submit" disabled={action.busy}>
                     Turn on
                   </button>
