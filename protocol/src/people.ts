@@ -252,7 +252,7 @@ export const SsoStartRequest = z.strictObject({ email: emailText() });
 export const SsoStartResponse = z.object({ redirectUrl: z.string() });
 
 // ---- MFA: enrolment and sign-in step responses (issue 9, MFA slice) -----------------------------------
-/** WebAuthn options for @simplewebauthn/browser (`startRegistration` / `startAuthentication` take them as `optionsJSON`). */
+/** WebAuthn options for `@simplewebauthn/browser` (`startRegistration` / `startAuthentication` take them as `optionsJSON`). */
 export const WebAuthnOptionsResponse = z.object({ options: z.record(z.string(), z.unknown()) });
 /** A passkey was added; `recoveryCodes` are shown once and only when a new set was issued (else empty). */
 export const PasskeyAddedResponse = z.object({ passkey: PasskeySchema, recoveryCodes: z.array(z.string()) });
