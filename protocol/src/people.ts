@@ -86,6 +86,8 @@ export const CreateInviteRequest = z.strictObject({ email: emailText(), role: Ro
 export const CreatedInviteResponse = z.object({ invite: InviteSchema });
 export const InviteListResponse = z.object({ invites: z.array(InviteSchema) });
 
+/** The token of an invite link (`/console/#invite=<token>`): sent in a body, never in a URL the server logs. */
+export const InvitePreviewRequest = z.strictObject({ token: text().min(10).max(200) });
 /** What an invite link shows before it is accepted. */
 export const InvitePreviewResponse = z.object({
   email: z.string(),

@@ -3,23 +3,20 @@
 import {
   AcceptInviteRequest,
   CreateInviteRequest,
+  InvitePreviewRequest,
   PasswordSignInRequest,
   SignInPolicySchema,
   SsoStartRequest,
   UpdateMemberRequest,
 } from '@parley/protocol';
 import { Router, type Request, type RequestHandler } from 'express';
-import { z } from 'zod';
 import { isUuid } from '../db/index.js';
-import { DomainError } from '../errors.js';
 import { adminCtx } from '../http/context.js';
 import { assertSameOrigin } from '../http/csrf.js';
 import { problems } from '../http/problem.js';
 import { route } from '../http/routes.js';
 import { parse } from '../http/validate.js';
 import { requireCapability as can, requireMember } from '../tenants/auth.js';
-import { text } from '@parley/protocol';
-import { assertPassword, hashPassword } from './passwords.js';
 import * as svc from './service.js';
 import { finishSignIn, passwordSignIn, signOut, type SignInDeps } from './sign-in.js';
 import type { SsoRegistry } from './sso.js';
@@ -29,7 +26,6 @@ const idParam = (req: Request, name = 'id'): string => {
   if (!isUuid(id)) throw problems.notFound();
   return id;
 };
-const TokenRequest = z.strictObject({ token: text().min(10).max(200) });
 
 export interface PeopleRouteDeps extends SignInDeps {
   sso: SsoRegistry;
@@ -71,25 +67,16 @@ export function authRoutes(deps: PeopleRouteDeps): Router {
   });
   route(r, '/invites/preview', {
     post: [sameOrigin, async (req, res) => {
-      const { token } = parse(TokenRequest, req.body);
+      const { token } = parse(InvitePreviewRequest, req.body);
       res.set(noStore).json(await svc.previewInvite(deps, req.id, token));
     }],
   });
   route(r, '/invites/accept', {
     post: [sameOrigin, async (req, res) => {
       const body = parse(AcceptInviteRequest, req.body);
-      const accepted = await svc.acceptInvite(deps, req.id, {
-        token: body.token,
-        displayName: body.displayName,
-        passwordHash: async (email) => {
-          if (body.password === undefined) throw new DomainError('invalid_input', 'Choose a password.', { errors: [{ path: '/password', message: 'is required', code: 'required' }] });
-          assertPassword(body.password, [email, body.displayName]);
-          return hashPassword(body.password);
-        },
-      });
+      const accepted = await svc.acceptInvite(deps, req.id, body);
       if (accepted.policy.enforceSso) {
-        const tenant = await deps.db.withTenant(accepted.tenantId, { requestId: req.id }, async (tx) => (await tx.query<{ id: string; name: string }>('SELECT id, name FROM tenants')).rows[0]!);
-        res.set(noStore).status(201).json({ status: 'sso_required', tenant });
+        res.set(noStore).status(201).json({ status: 'sso_required', tenant: accepted.tenant });
         return;
       }
       res.set(noStore).status(201).json(await finishSignIn(deps, req, res, { tenantId: accepted.tenantId, memberId: accepted.memberId, method: 'invite', mfaSatisfied: false }));

@@ -11,6 +11,7 @@ import { DomainError } from '../errors.js';
 import type { AdminAuth, RequestCtx } from '../http/context.js';
 import { hashToken } from '../sessions/refresh-family.js';
 import type { Mailer } from './mailer.js';
+import { assertPassword, hashPassword } from './passwords.js';
 import { factors } from './mfa/factors.js';
 import { readPolicy, writePolicy } from './policy.js';
 import type { MemberSessions } from './sessions.js';
@@ -225,8 +226,8 @@ export async function previewInvite(deps: PeopleDeps, requestId: string | null, 
 export async function acceptInvite(
   deps: PeopleDeps,
   requestId: string | null,
-  input: { token: string; displayName: string; passwordHash: (email: string) => Promise<string | null> },
-): Promise<{ tenantId: string; memberId: string; policy: SignInPolicy }> {
+  input: { token: string; displayName: string; password?: string | undefined },
+): Promise<{ tenantId: string; memberId: string; policy: SignInPolicy; tenant: { id: string; name: string } }> {
   const tenantId = await inviteTenant(deps.db, requestId, input.token);
   return deps.db.withTenant(tenantId, { requestId }, async (tx) => {
     const invite = await store.inviteByHash(tx, hashToken(input.token), true);
@@ -241,13 +242,21 @@ export async function acceptInvite(
       email: invite.email,
       displayName: input.displayName,
       role: invite.role,
-      passwordHash: policy.enforceSso ? null : await input.passwordHash(invite.email),
+      passwordHash: policy.enforceSso ? null : await choosePassword(input.password, [invite.email, input.displayName]),
       createdBy: `invite:${invite.id}`,
     });
     await store.markInviteAccepted(tx, invite.id, memberId);
     await deps.audit.append(tx, { tenantId, requestId, actor: { type: 'member', id: memberId }, action: 'member.join', target: { type: 'member', id: memberId }, metadata: { via: 'invite', invite: invite.id, role: invite.role } });
-    return { tenantId, memberId, policy };
+    const tenant = (await tx.query<{ id: string; name: string }>('SELECT id, name FROM tenants WHERE id = $1', [tenantId])).rows[0]!;
+    return { tenantId, memberId, policy, tenant };
   });
+}
+
+/** A new password, checked against the rules and hashed (the tenant signs in with passwords). */
+async function choosePassword(password: string | undefined, context: string[]): Promise<string> {
+  if (password === undefined) throw new DomainError('invalid_input', 'Choose a password.', { errors: [{ path: '/password', message: 'is required', code: 'required' }] });
+  assertPassword(password, context);
+  return hashPassword(password);
 }
 
 // ---- sign-in policy
