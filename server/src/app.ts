@@ -130,7 +130,9 @@ export function createApp(deps: AppDeps): express.Express {
     sso: new SsoRegistry(),
   };
   app.locals.people = people;
-  const saml = samlRoutes(people);
+  // Refusals anyone can cause (widget origins, SSO callbacks) are audited once per window and counted.
+  const refusals = new RefusalLog(deps.audit, { windowSeconds: config.refusalAuditWindowSeconds, maxSubjects: config.refusalAuditSubjects });
+  const saml = samlRoutes({ ...people, refusals });
   people.sso.register(saml.protocol);
   samlAuth.use(saml.auth);
   v1.use('/auth', authRoutes(people));
@@ -148,7 +150,7 @@ export function createApp(deps: AppDeps): express.Express {
   // The one way to a tenant-supplied URL (see outbound/): crawls, provider base URLs, JWKS, webhooks.
   const outbound = deps.outbound ?? new Outbound({ env: config.env, allow: config.outboundAllow });
   const providerFetch = outbound.fetcher(PROVIDER_LIMITS);
-  const oidc = ssoOidcRoutes({ ...people, outbound, refusals: new RefusalLog(deps.audit, { windowSeconds: config.refusalAuditWindowSeconds, maxSubjects: config.refusalAuditSubjects }) });
+  const oidc = ssoOidcRoutes({ ...people, outbound, refusals });
   people.sso.register(oidc.protocol);
   admin.use(oidc.admin);
   v1.use(oidc.auth);
@@ -190,7 +192,7 @@ export function createApp(deps: AppDeps): express.Express {
     '/widget',
     widgetRoutes({
       ...tenantDeps,
-      refusals: new RefusalLog(deps.audit, { windowSeconds: config.refusalAuditWindowSeconds, maxSubjects: config.refusalAuditSubjects }),
+      refusals,
       keyring,
       tokens: new WidgetTokens(ed25519FromSeed(deriveSeed(config.signingSeed, 'widget-token')), config.publicUrl),
       bus,

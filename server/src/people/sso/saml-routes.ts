@@ -10,6 +10,8 @@
 // victim silently signed in as the attacker). Only a cookie the victim's browser holds can tell the
 // two browsers apart, so the binding cookie is `__Host-parley_sso` with SameSite=None (still Secure,
 // HttpOnly, host-only, 10 minutes, and worthless without the signed Response for its own request id).
+import type { RefusalLog } from '../../audit/refusals.js';
+import type { Tx } from '../../db/types.js';
 import { SamlConnectionRequest, type Capability } from '@parley/protocol';
 import express, { Router, type Request, type Response } from 'express';
 import { isUuid } from '../../db/index.js';
@@ -65,9 +67,13 @@ export interface SamlRoutes {
   protocol: SsoProtocol;
 }
 
-export function samlRoutes(deps: SignInDeps): SamlRoutes {
+export function samlRoutes(deps: SignInDeps & { refusals: RefusalLog }): SamlRoutes {
   const { db, audit } = deps;
   const urlsFor = (tenantId: string) => samlUrls(deps.config.publicUrl, tenantId);
+  // Anyone can post to the ACS: a refusal is audited once per reason and window, repeats are counted
+  // (audit/refusals.ts), so a flood of bogus Responses cannot grow the log.
+  const refused = (tx: Tx, tenantId: string, requestId: string | null, reason: SamlRefusal) =>
+    deps.refusals.record(tx, { tenantId, requestId, action: 'sso.saml_refused', source: 'sso', subject: { field: 'reason', value: reason } });
 
   // ---- admin ----
   const admin = Router();
@@ -164,7 +170,7 @@ export function samlRoutes(deps: SignInDeps): SamlRoutes {
       if (!tenantId) return fail('not_configured');
       const audited = async (reason: SamlRefusal) => {
         await db
-          .withTenant(tenantId, { requestId }, (tx) => audit.append(tx, refusedEntry(tenantId, requestId, reason)))
+          .withTenant(tenantId, { requestId }, (tx) => refused(tx, tenantId, requestId, reason))
           .catch(() => undefined); // an unknown tenant has no log to write to; the refusal stands
         return fail(reason);
       };
@@ -186,7 +192,7 @@ export function samlRoutes(deps: SignInDeps): SamlRoutes {
             return await validateSamlResponse(tx, tenantId, conn, urlsFor(tenantId), samlResponse, cookie ? bindingHash(cookie) : null);
           } catch (err) {
             if (!(err instanceof SamlRefused)) throw err;
-            await audit.append(tx, refusedEntry(tenantId, requestId, err.reason));
+            await refused(tx, tenantId, requestId, err.reason);
             return err;
           }
         });
@@ -211,17 +217,6 @@ export function samlRoutes(deps: SignInDeps): SamlRoutes {
   });
 
   return { admin, auth, protocol };
-}
-
-function refusedEntry(tenantId: string, requestId: string | null, reason: SamlRefusal) {
-  return {
-    tenantId,
-    requestId,
-    actor: { type: 'member', id: null },
-    action: 'sso.saml_refused',
-    target: { type: 'sso_connection', id: 'saml' },
-    metadata: { reason },
-  };
 }
 
 /** ssoSignIn's reason, when it is one the console knows; a generic one otherwise. */
