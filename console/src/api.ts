@@ -20,6 +20,8 @@ export type Api = <T = unknown>(method: Method, path: string, body?: unknown) =>
 export interface Client {
   /** `/v1/admin…`: renews the session once on a 401, then reports a signed-out session. */
   admin: Api;
+  /** `/v1/platform…` (platform operators): renews the session like `admin`. */
+  platform: Api;
   /** `/v1/auth…`: signing in and out; never refreshes. */
   auth: Api;
   /** Renews the access cookie; concurrent callers share one request. Resolves false when the session is gone. */
@@ -85,8 +87,8 @@ export function createClient({ fetchImpl = (...a) => fetch(...a), onSignedOut = 
     })();
     return inflight;
   };
-  const admin: Api = async <T,>(method: Method, path: string, body?: unknown): Promise<T> => {
-    const url = `/v1/admin${path}`;
+  const renewing = (prefix: string): Api => async <T,>(method: Method, path: string, body?: unknown): Promise<T> => {
+    const url = `${prefix}${path}`;
     const sentAt = generation;
     let res = await send(fetchImpl, method, url, body);
     if (res.status === 401) {
@@ -99,7 +101,7 @@ export function createClient({ fetchImpl = (...a) => fetch(...a), onSignedOut = 
     return read<T>(res);
   };
   const auth: Api = async <T,>(method: Method, path: string, body?: unknown): Promise<T> => read<T>(await send(fetchImpl, method, `/v1/auth${path}`, body));
-  return { admin, auth, refresh };
+  return { admin: renewing('/v1/admin'), platform: renewing('/v1/platform'), auth, refresh };
 }
 
 /** The problem to show for anything thrown by a view. */

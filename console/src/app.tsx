@@ -21,14 +21,21 @@ import { KnowledgeView } from './views/knowledge.js';
 import { PiiView } from './views/pii.js';
 import { ProviderView } from './views/provider.js';
 import { SettingsView } from './views/settings.js';
+import { TenantsView } from './views/tenants.js';
 
 export interface ViewProps {
   api: Api;
   me: AdminMe;
+  /** `/v1/platform` (the operators' view). */
+  platform?: Api;
 }
 
-/** Each view with the capability it cannot open without (the one its first request needs); null: any member. */
-export const VIEWS: { id: string; label: string; view: ComponentType<ViewProps>; needs: Capability | null }[] = [
+/**
+ * Each view with the capability it cannot open without (the one its first request needs); null: any
+ * member; 'operator': platform operators only.
+ */
+export const VIEWS: { id: string; label: string; view: ComponentType<ViewProps>; needs: Capability | null | 'operator' }[] = [
+  { id: 'tenants', label: 'Tenants', view: TenantsView, needs: 'operator' },
   { id: 'inbox', label: 'Inbox', view: InboxView, needs: 'handoffs:read' },
   { id: 'knowledge', label: 'Knowledge', view: KnowledgeView, needs: 'knowledge:read' },
   { id: 'domains', label: 'Domains', view: DomainsView, needs: 'domains:read' },
@@ -49,7 +56,8 @@ type View = (typeof VIEWS)[number];
 const currentView = (usable: View[]): View | undefined => usable.find((v) => v.id === location.hash.slice(1)) ?? usable[0];
 
 /** The views a caller may open: the capabilities the server reported for this session. */
-export const usableViews = (me: AdminMe): View[] => VIEWS.filter((v) => v.needs === null ? me.member !== null : me.capabilities.includes(v.needs));
+export const usableViews = (me: AdminMe): View[] =>
+  VIEWS.filter((v) => (v.needs === null ? me.member !== null : v.needs === 'operator' ? me.member?.role === 'operator' : me.capabilities.includes(v.needs)));
 
 function Shell({ client, onSignOut, onMe }: { client: Client; onSignOut: () => void | Promise<void>; onMe: () => void }) {
   const api = client.admin;
@@ -104,7 +112,7 @@ function Shell({ client, onSignOut, onMe }: { client: Client; onSignOut: () => v
             <h1 tabIndex={-1} ref={heading}>
               {active.label}
             </h1>
-            <View api={api} me={me.data} key={active.id} />
+            <View api={api} me={me.data} platform={client.platform} key={active.id} />
           </>
         ) : null}
       </main>

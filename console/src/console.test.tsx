@@ -487,6 +487,24 @@ describe('navigation by role', () => {
     expect(el.querySelector('header')!.textContent).toContain('agent');
   });
 
+  test('a platform operator sees the tenants and their account, lists tenants and invites an owner through /v1/platform', async () => {
+    const tenant = { id: '00000000-0000-4000-8000-0000000000cc', name: 'Globex', createdAt: new Date().toISOString(), members: 0 };
+    const s = fakeServer({
+      'GET /v1/admin/me': { tenant: { id: '00000000-0000-0000-0000-000000000000', name: 'Platform operators' }, capabilities: [], member: { id: ME_ID, email: 'ops@deploy.example', displayName: 'Ops', role: 'operator', sessionId: '00000000-0000-4000-8000-000000005e55' }, apiKey: null },
+      'GET /v1/platform/tenants': { tenants: [tenant] },
+      [`POST /v1/platform/tenants/${tenant.id}/invites`]: { invite: { id: '00000000-0000-4000-8000-0000000000dd', email: 'boss@globex.example', role: 'owner', createdAt: '', expiresAt: '', acceptedAt: null, revokedAt: null, delivery: 'log', inviteUrl: 'http://x/console/#invite=inv_abc' } },
+    });
+    const el = mount(<App fetchImpl={s.fetchImpl} />);
+    await vi.waitFor(() => expect(links(el)).toEqual(['Tenants', 'My account']));
+    await vi.waitFor(() => expect(el.querySelector('tbody')?.textContent).toContain('Globex'));
+    await act(() => el.querySelector<HTMLButtonElement>('tbody button')!.click());
+    await type(el.querySelector<HTMLInputElement>('#owner-email')!, 'boss@globex.example');
+    await submit(el.querySelector<HTMLFormElement>('#owner-email')!.form!);
+    await vi.waitFor(() => expect(el.querySelector<HTMLInputElement>('input[readonly]')?.value).toBe('http://x/console/#invite=inv_abc'));
+    expect(s.find(`POST /v1/platform/tenants/${tenant.id}/invites`)[0]!.body).toEqual({ email: 'boss@globex.example', role: 'owner' });
+    expectSameOriginCookiesOnly(s.calls);
+  });
+
   test('an analyst sees read-only views; an owner and an admin see everything', async () => {
     const a = open('analyst');
     await vi.waitFor(() => expect(links(a.el)).toEqual(['Inbox', 'Knowledge', 'Audit', 'Team', 'Sign-in & SSO', 'My account']));

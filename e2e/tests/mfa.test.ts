@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { TOTP, URI } from 'otpauth';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { PLATFORM_TENANT } from '../../server/src/db/index.js';
 import { createInvite } from '../../server/src/people/service.js';
 import type { TestApp } from '../../server/src/test/app.js';
 import { peopleDeps, signedInMember, STRONG_PASSWORD } from '../../server/src/test/console.js';
@@ -424,4 +425,42 @@ describe('MFA in Chromium', () => {
     expect(mine.map((e) => e.action)).toEqual(expect.arrayContaining(['mfa.totp_enrolled', 'mfa.recovery_codes_generated', 'member.sign_in']));
     expect(mine.filter((e) => e.action === 'member.sign_in').map((e) => e.metadata)).toEqual([expect.objectContaining({ method: 'invite', mfa: 'totp' })]);
   }, TEST_TIMEOUT);
+
+  test('a platform operator enrols an authenticator app at first sign-in, then sees the tenants, creates one and invites its owner', async () => {
+    const { url } = await createInvite(peopleDeps(app), { requestId: null, actor: { type: 'cli', id: 'test' }, tenantId: PLATFORM_TENANT, role: null }, { email: 'ops@deploy.example', role: 'operator' });
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(url);
+      await page.getByLabel('Your name').fill('Olive Ops');
+      await page.getByLabel('Password').fill(STRONG_PASSWORD);
+      await page.getByRole('button', { name: /^Join/ }).click();
+      // Operators must have a second factor before anything else.
+      await page.getByRole('heading', { name: 'Set up a second factor' }).waitFor({ timeout: 30_000 });
+      expect(await hasSession(context)).toBe(false);
+      await page.getByRole('button', { name: 'Use an authenticator app' }).click();
+      const app1 = new Authenticator(await shownSecret(page, 'ops@deploy.example'));
+      await page.getByLabel('The code the app shows (6 digits)').fill((await app1.fresh()).code);
+      await page.getByRole('button', { name: 'Confirm' }).click();
+      await takeRecoveryCodes(page);
+      await signedIn(page, 'operator');
+      await expect.poll(() => page.locator('nav').innerText()).toMatch(/^Tenants\s+My account$/);
+      await shoot(page, 'operator-tenants');
+      await page.getByLabel('Name', { exact: true }).fill('Globex');
+      await page.getByRole('button', { name: 'Create tenant' }).click();
+      await page.getByRole('heading', { name: 'Globex is ready' }).waitFor({ timeout: 30_000 });
+      await page.getByRole('row', { name: /Globex/ }).getByRole('button', { name: 'Invite an owner' }).click();
+      await page.getByLabel('Email').fill('boss@globex.example');
+      await page.getByRole('button', { name: 'Send invitation' }).click();
+      const link = page.getByRole('textbox', { name: /Invitation link/ });
+      await link.waitFor({ timeout: 30_000 });
+      expect(await link.inputValue()).toMatch(/\/console\/#invite=inv_/);
+      const log = await app.runtime.db.withOwner((tx) =>
+        tx.query<{ action: string }>("SELECT action FROM audit_entries WHERE tenant_id = $1 AND actor_type = 'member' ORDER BY seq", [PLATFORM_TENANT]),
+      );
+      expect(log.rows.map((r) => r.action)).toEqual(expect.arrayContaining(['platform.tenants_list', 'tenant.create', 'platform.invite']));
+    } finally {
+      await context.close();
+    }
+  });
 });
