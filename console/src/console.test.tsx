@@ -636,6 +636,29 @@ describe('my account', () => {
   const session = (id: string, current: boolean, ua: string) => ({ id, memberId: ME_ID, createdAt: new Date().toISOString(), lastSeenAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 3600e3).toISOString(), method: 'password', userAgent: ua, current });
   const mfa = { totp: false, passkeys: [{ id: '00000000-0000-4000-8000-00000000f001', name: 'Laptop', createdAt: new Date().toISOString(), lastUsedAt: null }], recoveryCodesLeft: 7, required: false };
 
+  test('password: the current one and a new one; a refusal names the field; success says how many sessions ended', async () => {
+    const s = fakeServer({
+      'GET /v1/admin/me/sessions': { sessions: [session(S1, true, 'x')] },
+      'GET /v1/admin/me/mfa': mfa,
+      'POST /v1/admin/me/password': [
+        problem(400, 'validation-failed', { detail: 'The password must be at least 12 characters.', errors: [{ path: '/newPassword', message: 'must be at least 12 characters', code: 'weak_password' }] }),
+        { otherSessionsEnded: 2 },
+      ],
+    });
+    const el = mount(<AccountView api={createClient({ fetchImpl: s.fetchImpl }).admin} me={meFor('agent')} />);
+    await vi.waitFor(() => expect(el.querySelector('#new-password')).not.toBeNull());
+    const form = el.querySelector<HTMLInputElement>('#new-password')!.form!;
+    await type(el.querySelector<HTMLInputElement>('#current-password')!, 'old secret words');
+    await type(el.querySelector<HTMLInputElement>('#new-password')!, 'short');
+    await submit(form);
+    await vi.waitFor(() => expect(el.querySelector('[role=alert]')?.textContent).toContain('at least 12 characters'));
+    await type(el.querySelector<HTMLInputElement>('#new-password')!, 'a much longer passphrase');
+    await submit(form);
+    await vi.waitFor(() => expect(el.querySelector('[role=status]')?.textContent).toContain('2 other sessions were signed out'));
+    expect(s.find('POST /v1/admin/me/password')[1]!.body).toEqual({ currentPassword: 'old secret words', newPassword: 'a much longer passphrase' });
+    expectSameOriginCookiesOnly(s.calls);
+  });
+
   test('sessions: the current one is marked and kept; another is signed out', async () => {
     const s = fakeServer({
       'GET /v1/admin/me/sessions': [{ sessions: [session(S1, true, 'Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0'), session(S2, false, 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) Firefox/133.0')] }, { sessions: [session(S1, true, 'x')] }],

@@ -104,6 +104,12 @@ export const AcceptInviteRequest = z.strictObject({
   password: text().max(256).optional(),
 });
 
+/** A signed-in member changes their own password; their other sessions end. */
+export const ChangePasswordRequest = z.strictObject({
+  currentPassword: text().min(1).max(256),
+  newPassword: text().max(256),
+});
+
 export const PasswordSignInRequest = z.strictObject({
   email: emailText(),
   password: text().min(1).max(256),

@@ -1,5 +1,5 @@
-// My account, for every member: where I am signed in (ending other sessions), and my second factors —
-// an authenticator app (TOTP), passkeys, recovery codes.
+// My account, for every member: where I am signed in (ending other sessions), my second factors — an
+// authenticator app (TOTP), passkeys, recovery codes — and my password.
 import type { Session } from '@parley/protocol';
 import { useState } from 'preact/hooks';
 import { unwrap } from '../api.js';
@@ -239,6 +239,42 @@ function Mfa({ api }: ViewProps) {
   );
 }
 
+/** Changing one's own password: the current one, then a new one; other sessions end. */
+function Password({ api }: ViewProps) {
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  const [done, setDone] = useState<number | null>(null);
+  const action = useAction();
+  const submit = (e: Event) => {
+    e.preventDefault();
+    void action.run(async () => {
+      const r = await api<{ otherSessionsEnded: number }>('POST', '/me/password', { currentPassword: current, newPassword: next });
+      setCurrent('');
+      setNext('');
+      setDone(r.otherSessionsEnded);
+    });
+  };
+  return (
+    <section aria-labelledby="password-title">
+      <h2 id="password-title">Password</h2>
+      <form class="card" onSubmit={submit}>
+        <label for="current-password">Current password</label>
+        <input id="current-password" type="password" autoComplete="current-password" value={current} onInput={(e) => setCurrent(e.currentTarget.value)} required />
+        <label for="new-password">New password</label>
+        <input id="new-password" type="password" autoComplete="new-password" value={next} onInput={(e) => setNext(e.currentTarget.value)} required aria-describedby="new-password-help" />
+        <p id="new-password-help" class="muted">
+          At least 12 characters; not a common password, and not built from your name or email. Your other sessions end.
+        </p>
+        <button type="submit" disabled={action.busy}>
+          Change password
+        </button>
+      </form>
+      <ProblemView problem={action.problem} />
+      {done !== null ? <p role="status">Password changed. {done === 1 ? '1 other session was' : `${done} other sessions were`} signed out.</p> : null}
+    </section>
+  );
+}
+
 export function AccountView(props: ViewProps) {
   const member = props.me.member;
   return (
@@ -250,6 +286,7 @@ export function AccountView(props: ViewProps) {
       ) : null}
       <Sessions {...props} />
       <Mfa {...props} />
+      <Password {...props} />
     </div>
   );
 }

@@ -30,9 +30,9 @@ export function passwordProblem(password: string, context: string[] = []): strin
   return null;
 }
 
-export function assertPassword(password: string, context: string[] = []): void {
+export function assertPassword(password: string, context: string[] = [], path = '/password'): void {
   const problem = passwordProblem(password, context);
-  if (problem) throw new DomainError('invalid_input', `The password ${problem}.`, { errors: [{ path: '/password', message: problem, code: 'weak_password' }] });
+  if (problem) throw new DomainError('invalid_input', `The password ${problem}.`, { errors: [{ path, message: problem, code: 'weak_password' }] });
 }
 
 export const hashPassword = (password: string): Promise<string> => argon2.hash(normalise(password), ARGON2);

@@ -216,6 +216,39 @@ describe('sessions', () => {
   });
 });
 
+describe('password change', () => {
+  test('needs the current password and a good new one; other sessions end, this one stays; audited without either password', async () => {
+    const { client, email, memberId } = await signedInMember(t, acme.tenant.id, 'agent');
+    const laptop = new ConsoleClient(t.url);
+    await laptop.call('POST', '/v1/auth/password', { email, password: STRONG_PASSWORD });
+    const NEW = 'a brand new passphrase 2026';
+    const wrong = await client.call('POST', '/v1/admin/me/password', { currentPassword: 'not it at all', newPassword: NEW });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.errors[0].path).toBe('/currentPassword');
+    const weak = await client.call('POST', '/v1/admin/me/password', { currentPassword: STRONG_PASSWORD, newPassword: 'password1234' });
+    expect(weak.body.errors[0]).toMatchObject({ path: '/newPassword', code: 'weak_password' });
+    const ok = await client.call('POST', '/v1/admin/me/password', { currentPassword: STRONG_PASSWORD, newPassword: NEW });
+    expect(ok.body).toEqual({ otherSessionsEnded: 1 });
+    expect((await client.call('GET', '/v1/admin/me')).status).toBe(200);
+    expect((await laptop.call('GET', '/v1/admin/me')).status).toBe(401);
+    expect((await new ConsoleClient(t.url).call('POST', '/v1/auth/password', { email, password: STRONG_PASSWORD })).status).toBe(401);
+    expect((await new ConsoleClient(t.url).call('POST', '/v1/auth/password', { email, password: NEW })).body.status).toBe('signed_in');
+    const entries = (await auditOf(acme, 'member.password_change')).filter((e) => e.actor.id === memberId);
+    expect(entries).toHaveLength(1);
+    expect(JSON.stringify(entries)).not.toContain(NEW);
+    // A key has no password.
+    expect((await call(t.url, 'POST', '/v1/admin/me/password', { key: acme.secretKey, body: { currentPassword: 'x', newPassword: NEW } })).status).toBe(403);
+  });
+
+  test('a stolen session cannot guess the current password: wrong guesses are throttled', async () => {
+    const { client } = await signedInMember(t, acme.tenant.id, 'agent');
+    const statuses = [];
+    for (let i = 0; i < 7; i++) statuses.push((await client.call('POST', '/v1/admin/me/password', { currentPassword: `guess ${i} wrong`, newPassword: 'a brand new passphrase 2026' })).status);
+    expect(statuses.slice(0, 5)).toEqual([400, 400, 400, 400, 400]);
+    expect(statuses.at(-1)).toBe(429);
+  });
+});
+
 describe('CSRF', () => {
   test('a cross-site form post and a cross-site fetch are refused, and nothing changes', async () => {
     const { client } = await signedInMember(t, acme.tenant.id, 'owner');

@@ -2,6 +2,7 @@
 // (`/v1/admin`, behind adminAuth, each route with its capability from the one permission table).
 import {
   AcceptInviteRequest,
+  ChangePasswordRequest,
   CreateInviteRequest,
   InvitePreviewRequest,
   PasswordSignInRequest,
@@ -137,6 +138,9 @@ export function peopleAdminRoutes(deps: PeopleRouteDeps): Router {
         res.status(204).end();
       },
     ],
+  });
+  route(r, '/me/password', {
+    post: [requireMember, async (req, res) => void res.json({ otherSessionsEnded: await svc.changeMyPassword(deps, { ...adminCtx(req), address: req.ip ?? 'unknown' }, parse(ChangePasswordRequest, req.body)) })],
   });
   route(r, '/me/sessions', {
     get: [requireMember, async (req, res) => void res.json({ sessions: await svc.listMySessions(deps, adminCtx(req)) })],

@@ -11,10 +11,11 @@ import { DomainError } from '../errors.js';
 import type { AdminAuth, RequestCtx } from '../http/context.js';
 import { hashToken } from '../sessions/refresh-family.js';
 import type { Mailer } from './mailer.js';
-import { assertPassword, hashPassword } from './passwords.js';
+import { assertPassword, hashPassword, verifyPassword } from './passwords.js';
 import { factors } from './mfa/factors.js';
 import { readPolicy, writePolicy } from './policy.js';
 import type { MemberSessions } from './sessions.js';
+import type { SignInThrottle } from './throttle.js';
 import * as store from './store.js';
 
 export interface PeopleDeps {
@@ -123,6 +124,37 @@ export async function revokeMySession(deps: PeopleDeps, ctx: AdminCtx, sessionId
     if (!rows.length || !(await deps.sessions.revoke(tx, sessionId, 'revoked_by_member'))) throw new DomainError('not_found', 'No such session.');
     await deps.audit.append(tx, { ...who(ctx), action: 'session.revoke', target: { type: 'session', id: sessionId } });
   });
+}
+
+/**
+ * A member's own password change: the current one proves it is them (wrong guesses count toward the
+ * sign-in throttle, so a stolen session cannot be used to guess it); every other session ends.
+ */
+export async function changeMyPassword(
+  deps: PeopleDeps & { throttle: SignInThrottle },
+  ctx: AdminCtx & { address: string },
+  input: { currentPassword: string; newPassword: string },
+): Promise<number> {
+  const me = ctx.admin.member!;
+  const email = await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => (await store.memberById(tx, me.id))?.email);
+  if (!email) throw new DomainError('unauthenticated', 'This member no longer exists.');
+  await deps.throttle.check(ctx.requestId, email, ctx.address);
+  const outcome = await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
+    const member = await store.memberById(tx, me.id, true);
+    if (!member) throw new DomainError('unauthenticated', 'This member no longer exists.');
+    if (!member.password_hash) throw new DomainError('conflict', 'You sign in with single sign-on; your password is kept by your identity provider.');
+    if (!(await verifyPassword(member.password_hash, input.currentPassword))) return 'wrong' as const;
+    assertPassword(input.newPassword, [member.email, member.display_name], '/newPassword');
+    await store.updateMember(tx, me.id, { password_hash: await hashPassword(input.newPassword) });
+    const ended = await deps.sessions.revokeAll(tx, me.id, 'password_changed', me.sessionId);
+    await deps.audit.append(tx, { ...who(ctx), action: 'member.password_change', target: { type: 'member', id: me.id }, metadata: { sessionsEnded: ended } });
+    return ended;
+  });
+  if (outcome === 'wrong') {
+    await deps.throttle.fail(ctx.requestId, email, ctx.address);
+    throw new DomainError('invalid_input', 'The current password is not right.', { errors: [{ path: '/currentPassword', message: 'is not right', code: 'wrong_password' }] });
+  }
+  return outcome;
 }
 
 // ---- invitations
