@@ -1,15 +1,15 @@
 // The agent side: handoffs, reading conversations, replying live, and break-glass reveal of
 // reversible personal data (a capability, a reason and an audit entry every time).
 import { AgentMessageRequest, HandoffListQuery, PiiScanRequest, RevealRequest, SettingsSchema, UpdateHandoffRequest } from '@parley/protocol';
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import type { AuditLog } from '../audit/log.js';
 import type { Keyring } from '../crypto/keyring.js';
-import { isUuid, type Db } from '../db/index.js';
+import type { Db } from '../db/index.js';
 import type { Tx } from '../db/types.js';
 import { adminCtx, by } from '../http/context.js';
 import { problems } from '../http/problem.js';
 import { route } from '../http/routes.js';
-import { parse } from '../http/validate.js';
+import { parse, uuidParam } from '../http/validate.js';
 import { PiiPolicySchema, redact, newRedactionState } from '../ai/pii/index.js';
 import { tenantPolicy, vaultContext, type ConversationRedactor } from '../ai/pii/redactor.js';
 import type { ConversationBus } from '../conversations/bus.js';
@@ -25,11 +25,6 @@ export interface HandoffDeps {
   redactor: ConversationRedactor;
 }
 
-const uuidParam = (req: Request, name: string) => {
-  const v = String(req.params[name]);
-  if (!isUuid(v)) throw problems.notFound();
-  return v;
-};
 
 async function conversation(tx: Tx, id: string): Promise<ConversationRow> {
   const { rows } = await tx.query<ConversationRow>('SELECT * FROM conversations WHERE id = $1 FOR UPDATE', [id]);

@@ -1,6 +1,8 @@
 // zod at the boundary: a failed parse becomes a 400 problem whose errors[] carry JSON Pointer paths.
 import type { FieldError } from '@parley/protocol';
 import type { z } from 'zod';
+import type { Request } from 'express';
+import { isUuid } from '../db/index.js';
 import { problems } from './problem.js';
 
 const pointer = (path: PropertyKey[]) =>
@@ -14,4 +16,11 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown, where = 'b
   const result = schema.safeParse(value ?? (where === 'body' ? undefined : {}));
   if (!result.success) throw problems.validation(fieldErrors(result.error), `The request ${where} is not valid.`);
   return result.data;
+}
+
+/** A path parameter that must be a uuid: anything else names nothing, so it is a 404. */
+export function uuidParam(req: Request, name = 'id'): string {
+  const id = String(req.params[name]);
+  if (!isUuid(id)) throw problems.notFound();
+  return id;
 }

@@ -10,23 +10,16 @@ import {
   SsoStartRequest,
   UpdateMemberRequest,
 } from '@parley/protocol';
-import { Router, type Request, type RequestHandler } from 'express';
-import { isUuid } from '../db/index.js';
+import { Router, type RequestHandler } from 'express';
 import { adminCtx } from '../http/context.js';
 import { assertSameOrigin } from '../http/csrf.js';
-import { problems } from '../http/problem.js';
 import { route } from '../http/routes.js';
-import { parse } from '../http/validate.js';
+import { parse, uuidParam } from '../http/validate.js';
 import { requireCapability as can, requireMember } from '../tenants/auth.js';
 import * as svc from './service.js';
 import { finishSignIn, passwordSignIn, signOut, type SignInDeps } from './sign-in.js';
 import type { SsoRegistry } from './sso.js';
 
-const idParam = (req: Request, name = 'id'): string => {
-  const id = String(req.params[name]);
-  if (!isUuid(id)) throw problems.notFound();
-  return id;
-};
 
 export interface PeopleRouteDeps extends SignInDeps {
   sso: SsoRegistry;
@@ -103,19 +96,19 @@ export function peopleAdminRoutes(deps: PeopleRouteDeps): Router {
       can('members:write'),
       async (req, res) => {
         const body = parse(UpdateMemberRequest, req.body);
-        res.json({ member: await svc.updateMember(deps, adminCtx(req), idParam(req), body) });
+        res.json({ member: await svc.updateMember(deps, adminCtx(req), uuidParam(req), body) });
       },
     ],
     delete: [
       can('members:write'),
       async (req, res) => {
-        await svc.removeMember(deps, adminCtx(req), idParam(req));
+        await svc.removeMember(deps, adminCtx(req), uuidParam(req));
         res.status(204).end();
       },
     ],
   });
   route(r, '/members/:id/sessions', {
-    delete: [can('members:write'), async (req, res) => void res.json({ ended: await svc.revokeMemberSessions(deps, adminCtx(req), idParam(req)) })],
+    delete: [can('members:write'), async (req, res) => void res.json({ ended: await svc.revokeMemberSessions(deps, adminCtx(req), uuidParam(req)) })],
   });
   route(r, '/invites', {
     // Listed with members:write: while there is no SMTP server, open invitations show their links.
@@ -134,7 +127,7 @@ export function peopleAdminRoutes(deps: PeopleRouteDeps): Router {
     delete: [
       can('members:write'),
       async (req, res) => {
-        await svc.revokeInvite(deps, adminCtx(req), idParam(req));
+        await svc.revokeInvite(deps, adminCtx(req), uuidParam(req));
         res.status(204).end();
       },
     ],
@@ -149,7 +142,7 @@ export function peopleAdminRoutes(deps: PeopleRouteDeps): Router {
     delete: [
       requireMember,
       async (req, res) => {
-        await svc.revokeMySession(deps, adminCtx(req), idParam(req));
+        await svc.revokeMySession(deps, adminCtx(req), uuidParam(req));
         res.status(204).end();
       },
     ],

@@ -5,10 +5,11 @@
 import { randomUUID, type KeyObject } from 'node:crypto';
 import type { MemberRole, Session } from '@parley/protocol';
 import type { Request, Response } from 'express';
-import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { errors as joseErrors, jwtVerify } from 'jose';
 import type { AuditLog } from '../audit/log.js';
 import type { Db, Tx } from '../db/types.js';
 import { DomainError } from '../errors.js';
+import { signToken } from '../sessions/jwt.js';
 import { hashToken, newRefreshToken, redeem, revokeFamily } from '../sessions/refresh-family.js';
 import { ACCESS_COOKIE, clearCookie, readCookie, REFRESH_COOKIE, setCookie } from './cookies.js';
 import { readPolicy } from './policy.js';
@@ -203,16 +204,13 @@ export class MemberSessions {
        RETURNING GREATEST(0, EXTRACT(EPOCH FROM expires_at - now()))::float8 AS ttl`,
       [tenantId, randomUUID(), sessionId, hashToken(refresh)],
     );
-    const now = Math.floor(Date.now() / 1000);
-    const access = await new SignJWT({ tid: tenantId, sid: sessionId })
-      .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT' })
-      .setIssuer(this.issuer)
-      .setAudience(AUDIENCE)
-      .setSubject(memberId)
-      .setIssuedAt(now)
-      .setExpirationTime(now + ACCESS_TTL_S)
-      .setJti(randomUUID())
-      .sign(this.keys.privateKey);
+    const { token: access } = await signToken(this.keys.privateKey, {
+      issuer: this.issuer,
+      audience: AUDIENCE,
+      subject: memberId,
+      ttlSeconds: ACCESS_TTL_S,
+      claims: { tid: tenantId, sid: sessionId },
+    });
     setCookie(res, ACCESS_COOKIE, access, { maxAgeSeconds: ACCESS_TTL_S });
     setCookie(res, REFRESH_COOKIE, refresh, { maxAgeSeconds: rows[0]?.ttl ?? 0 });
   }

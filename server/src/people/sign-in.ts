@@ -1,13 +1,14 @@
 // Signing in: the password step, the tenant's policy (SSO enforcement, MFA requirement), the second-factor
 // step, and the session at the end. Every outcome is audited with the person as actor; never a password,
 // code or token.
-import { randomUUID, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { capabilitiesOf, MFA_METHODS, type MfaMethod, type SignIn } from '@parley/protocol';
 import type { Request, Response } from 'express';
-import { jwtVerify, SignJWT } from 'jose';
+import { jwtVerify } from 'jose';
 import type { Logger } from 'pino';
 import type { Tx } from '../db/types.js';
 import { DomainError } from '../errors.js';
+import { signToken } from '../sessions/jwt.js';
 import { clearCookie, MFA_COOKIE, readCookie, setCookie } from './cookies.js';
 import { factors } from './mfa/factors.js';
 import { hashPassword, needsRehash, verifyPassword } from './passwords.js';
@@ -97,16 +98,13 @@ export interface MfaStep {
 }
 
 async function setMfaStep(deps: SignInDeps, res: Response, input: { tenantId: string; memberId: string; method: SignInMethod }, purpose: MfaStep['purpose']) {
-  const now = Math.floor(Date.now() / 1000);
-  const jwt = await new SignJWT({ tid: input.tenantId, mth: input.method, pur: purpose })
-    .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT' })
-    .setIssuer(deps.config.publicUrl)
-    .setAudience(MFA_AUDIENCE)
-    .setSubject(input.memberId)
-    .setIssuedAt(now)
-    .setExpirationTime(now + MFA_STEP_TTL_S)
-    .setJti(randomUUID())
-    .sign(deps.mfaKeys.privateKey);
+  const { token: jwt } = await signToken(deps.mfaKeys.privateKey, {
+    issuer: deps.config.publicUrl,
+    audience: MFA_AUDIENCE,
+    subject: input.memberId,
+    ttlSeconds: MFA_STEP_TTL_S,
+    claims: { tid: input.tenantId, mth: input.method, pur: purpose },
+  });
   setCookie(res, MFA_COOKIE, jwt, { maxAgeSeconds: MFA_STEP_TTL_S });
 }
 

@@ -1,18 +1,11 @@
 import { CreateApiKeyRequest, CreateDomainRequest, RotateApiKeyRequest } from '@parley/protocol';
 import { Router, type Request } from 'express';
-import { isUuid } from '../db/index.js';
 import { adminCtx } from '../http/context.js';
-import { problems } from '../http/problem.js';
 import { route } from '../http/routes.js';
-import { parse } from '../http/validate.js';
+import { parse, uuidParam } from '../http/validate.js';
 import { requireCapability as can } from './auth.js';
 import * as svc from './service.js';
 
-const idParam = (req: Request): string => {
-  const id = String(req.params.id);
-  if (!isUuid(id)) throw problems.notFound();
-  return id;
-};
 
 export function tenantAdminRoutes(deps: svc.TenantDeps): Router {
   const r = Router();
@@ -35,7 +28,7 @@ export function tenantAdminRoutes(deps: svc.TenantDeps): Router {
   });
   route(r, '/domains/:id', {
     delete: [can('domains:write'), async (req, res) => {
-      await svc.removeDomain(deps, adminCtx(req), idParam(req));
+      await svc.removeDomain(deps, adminCtx(req), uuidParam(req));
       res.status(204).end();
     }],
   });
@@ -54,7 +47,7 @@ export function tenantAdminRoutes(deps: svc.TenantDeps): Router {
     post: [
       can('keys:write'),
       async (req, res) => {
-        const id = idParam(req);
+        const id = uuidParam(req);
         const body = parse(RotateApiKeyRequest, req.body ?? {});
         res.status(201).setHeader('Cache-Control', 'no-store').json(await svc.rotateKey(deps, held(req), id, body.graceSeconds));
       },
@@ -62,7 +55,7 @@ export function tenantAdminRoutes(deps: svc.TenantDeps): Router {
   });
   route(r, '/api-keys/:id', {
     delete: [can('keys:write'), async (req, res) => {
-      await svc.revokeKey(deps, held(req), idParam(req));
+      await svc.revokeKey(deps, held(req), uuidParam(req));
       res.status(204).end();
     }],
   });

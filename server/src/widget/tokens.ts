@@ -1,10 +1,11 @@
 // Widget session tokens (JWT, EdDSA, 15 minutes, audience "widget") bound to tenant, visitor (its
 // pseudonymous reference, never its secret) and origin, and one-time refresh tokens in families (sessions/refresh-family.ts, shared with console sessions).
 import { randomUUID } from 'node:crypto';
-import { jwtVerify, SignJWT, errors as joseErrors } from 'jose';
+import { jwtVerify, errors as joseErrors } from 'jose';
 import type { KeyObject } from 'node:crypto';
 import type { Tx } from '../db/types.js';
 import { HttpProblem } from '../http/problem.js';
+import { signToken } from '../sessions/jwt.js';
 import { hashToken, newFamilyId, newRefreshToken, redeem } from '../sessions/refresh-family.js';
 
 export const SESSION_TTL_S = 15 * 60;
@@ -36,17 +37,14 @@ export class WidgetTokens {
   ) {}
 
   async sign(c: WidgetClaims): Promise<{ token: string; expiresAt: string }> {
-    const now = Math.floor(Date.now() / 1000);
-    const token = await new SignJWT({ tid: c.tenantId, org: c.origin, ...(c.subject ? { vfy: c.subject } : {}) })
-      .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT' })
-      .setIssuer(this.issuer)
-      .setAudience(AUDIENCE)
-      .setSubject(c.visitorRef)
-      .setIssuedAt(now)
-      .setExpirationTime(now + SESSION_TTL_S)
-      .setJti(randomUUID())
-      .sign(this.keys.privateKey);
-    return { token, expiresAt: new Date((now + SESSION_TTL_S) * 1000).toISOString() };
+    const { token, exp } = await signToken(this.keys.privateKey, {
+      issuer: this.issuer,
+      audience: AUDIENCE,
+      subject: c.visitorRef,
+      ttlSeconds: SESSION_TTL_S,
+      claims: { tid: c.tenantId, org: c.origin, ...(c.subject ? { vfy: c.subject } : {}) },
+    });
+    return { token, expiresAt: new Date(exp * 1000).toISOString() };
   }
 
   async verify(token: string): Promise<WidgetClaims> {

@@ -7,13 +7,11 @@ import {
   WebAuthnResponseRequest,
 } from '@parley/protocol';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
-import { isUuid } from '../../db/index.js';
 import { DomainError } from '../../errors.js';
 import { adminCtx } from '../../http/context.js';
 import { assertSameOrigin } from '../../http/csrf.js';
-import { problems } from '../../http/problem.js';
 import { route } from '../../http/routes.js';
-import { parse } from '../../http/validate.js';
+import { parse, uuidParam } from '../../http/validate.js';
 import { requireCapability, requireMember } from '../../tenants/auth.js';
 import { clearCookie, readCookie, setCookie } from '../cookies.js';
 import { finishMfa, finishSignIn, readMfaStep, type SignInDeps } from '../sign-in.js';
@@ -22,11 +20,6 @@ import * as svc from './service.js';
 /** Binds a WebAuthn challenge in flight to the browser that asked for it. */
 export const WEBAUTHN_COOKIE = '__Host-parley_webauthn';
 
-const idParam = (req: Request): string => {
-  const id = String(req.params.id);
-  if (!isUuid(id)) throw problems.notFound();
-  return id;
-};
 
 /** The signed-in member of a console session (requireMember ran before). */
 function me(req: Request): svc.MemberCtx {
@@ -108,7 +101,7 @@ export function mfaRoutes(deps: SignInDeps): { admin: Router; auth: Router } {
     delete: [
       requireMember,
       async (req, res) => {
-        await svc.removePasskey(deps, me(req), idParam(req));
+        await svc.removePasskey(deps, me(req), uuidParam(req));
         res.status(204).end();
       },
     ],
@@ -123,7 +116,7 @@ export function mfaRoutes(deps: SignInDeps): { admin: Router; auth: Router } {
       requireCapability('members:write'),
       async (req, res) => {
         const ctx = adminCtx(req);
-        await svc.resetMfa(deps, { tenantId: ctx.tenantId, requestId: req.id, actor: ctx.actor, actorRole: ctx.admin.member?.role ?? null }, idParam(req));
+        await svc.resetMfa(deps, { tenantId: ctx.tenantId, requestId: req.id, actor: ctx.actor, actorRole: ctx.admin.member?.role ?? null }, uuidParam(req));
         res.status(204).end();
       },
     ],
