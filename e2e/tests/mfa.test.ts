@@ -100,8 +100,8 @@ async function submitPassword(page: Page, email: string): Promise<void> {
 /** The console's own Sign out (My account lists other sessions, each with one too). */
 const signOutButton = (page: Page) => page.getByRole('banner').getByRole('button', { name: 'Sign out' });
 /** Waits for the console; when it does not come, the failure says what the page shows instead. */
-async function signedIn(page: Page, context = ''): Promise<void> {
-  const state = async () => ((await signOutButton(page).count()) ? 'signed in' : `not signed in (${context}); alerts: ${(await page.getByRole('alert').allInnerTexts()).join(' | ') || 'none'}; heading: ${await page.locator('h1').first().innerText().catch(() => '?')}`);
+async function signedIn(page: Page, context: string | (() => string) = ''): Promise<void> {
+  const state = async () => ((await signOutButton(page).count()) ? 'signed in' : `not signed in (${typeof context === 'function' ? context() : context}); alerts: ${(await page.getByRole('alert').allInnerTexts()).join(' | ') || 'none'}; heading: ${await page.locator('h1').first().innerText().catch(() => '?')}`);
   await expect.poll(state, { timeout: 30_000 }).toBe('signed in');
 }
 
@@ -221,9 +221,15 @@ describe('MFA in Chromium', () => {
       expect(await hasSession(context)).toBe(false);
       const right = await app1.fresh();
       used.push(right.code);
+      // What the console sent and the server answered, for the failure message if it comes to that.
+      const answers: string[] = [];
+      page.on('response', async (r) => {
+        if (r.url().endsWith('/v1/auth/mfa/totp')) answers.push(`${r.request().postData()} → ${r.status()} ${await r.text().catch(() => '')}`);
+      });
       await page.getByLabel('Code from your authenticator app (6 digits)').fill(right.code);
       await page.getByRole('button', { name: 'Verify' }).click();
-      await signedIn(page, `code of step ${right.step}, enrolled at step ${right.step - 1} or before, now step ${stepNow()}`);
+      const clickedAt = stepNow();
+      await signedIn(page, () => `code ${right.code} of step ${right.step}, enrolled at step ${right.step - 1} or before, step at the click ${clickedAt}; answers: ${answers.join(' | ')}`);
       expect(await hasSession(context)).toBe(true);
       await context.close();
 
