@@ -2,7 +2,7 @@
 // the attacks a relying party must refuse), passwordless, enrolment when the tenant requires MFA, the
 // admin reset, and the throttle. Real app, real PGlite, real crypto.
 import { Secret, TOTP } from 'otpauth';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { MyMfaResponse, PasskeyAddedResponse, RecoveryCodesResponse, SignInResponse, TotpEnrolmentResponse } from '@parley/protocol';
 import { FLAG_UP, SoftAuthenticator, strangerKey, type Bend } from '../../test/authenticator.js';
 import { startTestApp, type TestApp } from '../../test/app.js';
@@ -19,6 +19,12 @@ beforeAll(async () => {
   acme = await t.tenant('Acme', ['acme.example']);
 });
 afterAll(() => t.close());
+// Codes are computed here from the clock and checked by the server a moment later: each test starts
+// clear of a 30-second step boundary, so "this step" and "the step before" mean the same on both sides.
+beforeEach(async () => {
+  const left = 30_000 - (Date.now() % 30_000);
+  if (left < 5_000) await new Promise((r) => setTimeout(r, left + 50));
+});
 
 const totpOf = (secret: string) => new TOTP({ issuer: 'Parley', label: 'x', algorithm: 'SHA1', digits: 6, period: 30, secret: Secret.fromBase32(secret) });
 /** The code `steps` time steps from now: −1, 0 and 1 are inside the server's window. */

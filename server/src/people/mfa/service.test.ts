@@ -1,7 +1,7 @@
 // MFA service rules against the real database (PGlite), real crypto and a software authenticator.
 import { createHash, randomUUID } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SoftAuthenticator, strangerKey, FLAG_UP } from '../../test/authenticator.js';
 import { startTestApp, type TestApp } from '../../test/app.js';
 import { peopleDeps } from '../../test/console.js';
@@ -49,6 +49,12 @@ beforeAll(async () => {
   tenantId = (await t.tenant()).tenant.id;
 });
 afterAll(() => t?.close());
+// Codes are computed here from the clock and checked by the server a moment later: each test starts
+// clear of a 30-second step boundary, so "this step" and "the step before" mean the same on both sides.
+beforeEach(async () => {
+  const left = 30_000 - (Date.now() % 30_000);
+  if (left < 5_000) await new Promise((r) => setTimeout(r, left + 50));
+});
 
 describe('TOTP', () => {
   it('enrols: a sealed pending secret, an otpauth URI for the member, active only after a right code', async () => {
