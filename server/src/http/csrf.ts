@@ -2,7 +2,7 @@
 // from our own pages. Browsers send Origin on every non-GET request and Fetch Metadata on every request;
 // both must say "this origin". Requests authenticated by a Bearer key carry no ambient credential and
 // are not checked here.
-import type { Request } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { problems } from './problem.js';
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -14,3 +14,18 @@ export function assertSameOrigin(req: Request, origin: string): void {
   const from = req.get('origin');
   if (from !== origin) throw problems.forbidden(from ? 'Cross-origin request refused: the console only accepts requests from its own pages.' : 'Request refused: a browser request that changes something must carry its Origin.');
 }
+
+/** The same check as middleware, for routes a browser reaches without a session yet (sign-in, MFA step). */
+export const sameOriginOnly =
+  (origin: string): RequestHandler =>
+  (req, _res, next) => {
+    try {
+      assertSameOrigin(req, origin);
+      next();
+    } catch (err) {
+      next(err);
+    }
+  };
+
+/** The client's address as throttles count it (the proxy's view when PARLEY_TRUST_PROXY is set). */
+export const clientAddress = (req: Request): string => req.ip ?? req.socket.remoteAddress ?? 'unknown';

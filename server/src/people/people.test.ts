@@ -2,6 +2,7 @@
 // CSRF, the last-owner rule, removal ending sessions at once, and attribution in the audit log.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { AdminMeResponse } from '@parley/protocol';
+import argon2 from 'argon2';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { ConsoleClient, parseSetCookies, signedInMember, STRONG_PASSWORD } from '../test/console.js';
 import { call } from '../test/http.js';
@@ -117,6 +118,18 @@ describe('password sign-in', () => {
     const failed = (await auditOf(acme, 'member.sign_in_failed')).filter((e) => e.actor.id === memberId);
     expect(failed).toHaveLength(1);
     expect(JSON.stringify(failed)).not.toContain('not the password');
+  });
+
+  test('a hash made with weaker parameters is replaced by one with today\'s at the next sign-in', async () => {
+    const { email, memberId } = await signedInMember(t, acme.tenant.id, 'agent');
+    const weak = await argon2.hash(STRONG_PASSWORD, { type: argon2.argon2id, memoryCost: 4096, timeCost: 1, parallelism: 1 });
+    const stored = () => t.runtime.db.withOwner(async (tx) => (await tx.query<{ h: string }>('SELECT password_hash AS h FROM members WHERE id = $1', [memberId])).rows[0]!.h);
+    await t.runtime.db.withOwner((tx) => tx.query('UPDATE members SET password_hash = $2 WHERE id = $1', [memberId, weak]));
+    expect((await new ConsoleClient(t.url).call('POST', '/v1/auth/password', { email, password: STRONG_PASSWORD })).body.status).toBe('signed_in');
+    const now = await stored();
+    expect(now).not.toBe(weak);
+    expect(now).toMatch(/^\$argon2id\$v=19\$m=19456,p=1,t=2\$/);
+    expect(await argon2.verify(now, STRONG_PASSWORD)).toBe(true);
   });
 
   test('an email in two tenants chooses the tenant after the password', async () => {

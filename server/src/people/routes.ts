@@ -10,9 +10,9 @@ import {
   SsoStartRequest,
   UpdateMemberRequest,
 } from '@parley/protocol';
-import { Router, type RequestHandler } from 'express';
+import { Router } from 'express';
 import { adminCtx } from '../http/context.js';
-import { assertSameOrigin } from '../http/csrf.js';
+import { clientAddress, sameOriginOnly } from '../http/csrf.js';
 import { route } from '../http/routes.js';
 import { parse, uuidParam } from '../http/validate.js';
 import { requireCapability as can, requireMember } from '../tenants/auth.js';
@@ -30,14 +30,7 @@ export function authRoutes(deps: PeopleRouteDeps): Router {
   const r = Router();
   const origin = new URL(deps.config.publicUrl).origin;
   // Per route, not router-wide: the SAML ACS under /v1/auth is a cross-site POST by design.
-  const sameOrigin: RequestHandler = (req, _res, next) => {
-    try {
-      assertSameOrigin(req, origin);
-      next();
-    } catch (err) {
-      next(err);
-    }
-  };
+  const sameOrigin = sameOriginOnly(origin);
   const noStore = { 'Cache-Control': 'no-store' };
 
   route(r, '/password', {
@@ -133,7 +126,7 @@ export function peopleAdminRoutes(deps: PeopleRouteDeps): Router {
     ],
   });
   route(r, '/me/password', {
-    post: [requireMember, async (req, res) => void res.json({ otherSessionsEnded: await svc.changeMyPassword(deps, { ...adminCtx(req), address: req.ip ?? 'unknown' }, parse(ChangePasswordRequest, req.body)) })],
+    post: [requireMember, async (req, res) => void res.json({ otherSessionsEnded: await svc.changeMyPassword(deps, { ...adminCtx(req), address: clientAddress(req) }, parse(ChangePasswordRequest, req.body)) })],
   });
   route(r, '/me/sessions', {
     get: [requireMember, async (req, res) => void res.json({ sessions: await svc.listMySessions(deps, adminCtx(req)) })],

@@ -38,7 +38,6 @@ interface SessionRow {
   member_id: string;
   role: MemberRole;
   alive: boolean;
-  idle: boolean;
   touch: boolean;
 }
 
@@ -219,7 +218,6 @@ export class MemberSessions {
     const { rows } = await tx.query<SessionRow>(
       `SELECT s.id, s.member_id, m.role,
               (s.revoked_at IS NULL AND s.expires_at > now() AND s.idle_expires_at > now() AND m.status = 'active') AS alive,
-              s.idle_expires_at <= now() AS idle,
               s.last_seen_at < now() - make_interval(secs => $2) AS touch
          FROM member_sessions s JOIN members m ON m.tenant_id = s.tenant_id AND m.id = s.member_id
         WHERE s.id = $1`,

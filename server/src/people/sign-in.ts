@@ -8,6 +8,7 @@ import { jwtVerify } from 'jose';
 import type { Logger } from 'pino';
 import type { Tx } from '../db/types.js';
 import { DomainError } from '../errors.js';
+import { clientAddress } from '../http/csrf.js';
 import { signToken } from '../sessions/jwt.js';
 import { clearCookie, MFA_COOKIE, readCookie, setCookie } from './cookies.js';
 import { factors } from './mfa/factors.js';
@@ -29,7 +30,6 @@ export interface SignInDeps extends PeopleDeps {
 const MFA_STEP_TTL_S = 5 * 60;
 const MFA_AUDIENCE = 'console-mfa';
 
-const clientAddress = (req: Request) => req.ip ?? req.socket.remoteAddress ?? 'unknown';
 
 async function tenantOf(tx: Tx, tenantId: string) {
   return (await tx.query<{ id: string; name: string }>('SELECT id, name FROM tenants WHERE id = $1', [tenantId])).rows[0]!;
@@ -61,12 +61,11 @@ export async function finishSignIn(
         return { status: 'mfa_enrolment_required', methods: ['totp', 'passkey'] };
       }
     }
-    return startSession(deps, tx, req, res, member, input.method, input.mfaSatisfied ? 'first_factor' : null);
+    return startSession(deps, tx, req, res, input.tenantId, member, input.method, input.mfaSatisfied ? 'first_factor' : null);
   });
 }
 
-async function startSession(deps: SignInDeps, tx: Tx, req: Request, res: Response, member: store.MemberRow, method: string, mfa: string | null): Promise<SignIn> {
-  const tenantId = (await tx.query<{ t: string }>("SELECT current_setting('app.tenant_id') AS t")).rows[0]!.t;
+async function startSession(deps: SignInDeps, tx: Tx, req: Request, res: Response, tenantId: string, member: store.MemberRow, method: string, mfa: string | null): Promise<SignIn> {
   const sessionId = await deps.sessions.start(tx, res, { tenantId, memberId: member.id, method, userAgent: req.get('user-agent') });
   await deps.audit.append(tx, {
     tenantId,
@@ -139,7 +138,7 @@ export async function finishMfa(deps: SignInDeps, req: Request, res: Response, f
     if (!first.rows.length) throw new DomainError('unauthenticated', 'This sign-in step was already finished; start again.');
     const member = await store.memberById(tx, step.memberId);
     if (!member || member.status !== 'active') throw new DomainError('unauthenticated', 'This account cannot sign in.');
-    return startSession(deps, tx, req, res, member, step.method, factor);
+    return startSession(deps, tx, req, res, step.tenantId, member, step.method, factor);
   });
 }
 

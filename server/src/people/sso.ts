@@ -7,6 +7,7 @@ import type { Role, SignIn } from '@parley/protocol';
 import type { Request, Response } from 'express';
 import { DomainError } from '../errors.js';
 import { finishSignIn, type SignInDeps } from './sign-in.js';
+import { emailDomain } from './sso/connections.js';
 import * as store from './store.js';
 
 export type SsoKind = 'oidc' | 'saml';
@@ -45,7 +46,7 @@ export class SsoRegistry {
   }
 
   async start(deps: SignInDeps, req: Request, res: Response, email: string): Promise<string> {
-    const domain = email.split('@')[1] ?? '';
+    const domain = emailDomain(email) ?? '';
     const { rows } = await deps.db.withoutTenant({ requestId: req.id }, (tx) =>
       tx.query<{ tenant_id: string; kind: SsoKind }>('SELECT tenant_id, kind FROM parley_sso_for_domain($1)', [domain]),
     );
@@ -84,7 +85,7 @@ export async function ssoSignIn(
   const outcome = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx): Promise<string | Refusal> => {
     const conn = (await tx.query<ConnectionRules>('SELECT allowed_domains, default_role, group_roles FROM sso_connections WHERE kind = $1', [kind])).rows[0];
     if (!conn) return refuse('not_configured', 'Single sign-on is no longer set up for this organisation.');
-    const domain = email.split('@')[1] ?? '';
+    const domain = emailDomain(email) ?? '';
     if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) || !conn.allowed_domains.includes(domain)) {
       return refuse('domain_not_allowed', 'Your email address is not in a domain this organisation signs in with.');
     }

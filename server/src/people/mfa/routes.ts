@@ -6,10 +6,10 @@ import {
   TotpCodeRequest,
   WebAuthnResponseRequest,
 } from '@parley/protocol';
-import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { DomainError } from '../../errors.js';
 import { adminCtx } from '../../http/context.js';
-import { assertSameOrigin } from '../../http/csrf.js';
+import { clientAddress, sameOriginOnly } from '../../http/csrf.js';
 import { route } from '../../http/routes.js';
 import { parse, uuidParam } from '../../http/validate.js';
 import { requireCapability, requireMember } from '../../tenants/auth.js';
@@ -47,14 +47,7 @@ export function mfaRoutes(deps: SignInDeps): { admin: Router; auth: Router } {
   const noStore = (res: Response) => res.setHeader('Cache-Control', 'no-store');
   // Sign-in requests must come from our own pages (login CSRF), as every other /v1/auth route.
   const origin = new URL(deps.config.publicUrl).origin;
-  auth.use(['/mfa', '/passkey'], ((req, _res, next) => {
-    try {
-      assertSameOrigin(req, origin);
-      next();
-    } catch (err) {
-      next(err);
-    }
-  }) as RequestHandler);
+  auth.use(['/mfa', '/passkey'], sameOriginOnly(origin));
 
   // ---- A member's own factors -------------------------------------------------------------------------
   route(admin, '/me/mfa', {
@@ -208,7 +201,6 @@ export function mfaRoutes(deps: SignInDeps): { admin: Router; auth: Router } {
   return { admin, auth };
 }
 
-const clientAddress = (req: Request) => req.ip ?? req.socket.remoteAddress ?? 'unknown';
 
 /**
  * A code or passkey check that counts toward the sign-in throttle (the same counters and waits as

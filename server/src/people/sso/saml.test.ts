@@ -311,6 +311,22 @@ describe('SAML sign-in over HTTP', () => {
     expect(await memberByEmail('bob@acme.example')).toMatchObject({ role: 'agent' });
   });
 
+  it('an owner mapping written straight into the database still makes no owner: the default role instead', async () => {
+    await t.runtime.db.withOwner((tx) =>
+      tx.query(`UPDATE sso_connections SET group_roles = '[{"group":"it","role":"owner"}]' WHERE tenant_id = $1 AND kind = 'saml'`, [tenantId]),
+    );
+    try {
+      const b = await begin('ivan@acme.example');
+      const r = await acs(idp.signedResponse(input(b.id, { email: 'ivan@acme.example', displayName: 'Ivan', groups: ['it'] })), b.cookie);
+      expect(r.location).toBe('/console/');
+      expect(await memberByEmail('ivan@acme.example')).toMatchObject({ role: 'agent' });
+    } finally {
+      await t.runtime.db.withOwner((tx) =>
+        tx.query(`UPDATE sso_connections SET group_roles = '[{"group":"parley-admins","role":"admin"}]' WHERE tenant_id = $1 AND kind = 'saml'`, [tenantId]),
+      );
+    }
+  });
+
   const mallory = 'mallory@acme.example';
   const attacks: [string, (id: string) => string, string][] = [
     ['an unsigned assertion', (id) => idp.signedResponse(input(id, { email: mallory }), { signAssertion: false }), 'unsigned'],
