@@ -151,6 +151,18 @@ describe('typing', () => {
     s.close();
     agents.close();
   });
+  test('typing is live only: a stream resuming later does not replay an old indicator', async () => {
+    const { v, id } = await handedOff();
+    await sam.client.call('POST', `/v1/admin/conversations/${id}/typing`, { active: true });
+    // The indicator ages past the live window, as if the visitor reconnected a minute later.
+    const aged = await t.runtime.db.withOwner((tx) => tx.query("UPDATE conversation_events SET created_at = now() - interval '1 minute' WHERE conversation_id = $1 AND type = 'typing'", [id]));
+    expect(aged.rowCount).toBe(1);
+    await sam.client.call('POST', `/v1/admin/conversations/${id}/messages`, { text: 'Back with an answer.' });
+    const resumed = await visitorStream(v, id, '1');
+    await resumed.next((e) => e.event === 'message' && e.data.message.text === 'Back with an answer.');
+    expect(resumed.events.some((e) => e.event === 'typing')).toBe(false);
+    resumed.close();
+  });
 });
 
 describe('assign, resolve, reopen and the rating', () => {
