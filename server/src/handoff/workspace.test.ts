@@ -262,6 +262,12 @@ describe('business hours and a left email', () => {
     expect(h.body).toMatchObject({ outsideHours: true, nextOpenAt: expected });
     const live = await s.next((e) => e.event === 'handoff');
     expect(live.data).toMatchObject({ outsideHours: true, nextOpenAt: expected });
+    // The assistant handing off (no knowledge here) says so too, in its answer stream.
+    const asked = new Visitor(t.url, a.publishableKey, ORIGIN);
+    await asked.start();
+    const askedId = (await asked.call('POST', '/conversations', {})).body.conversation.id as string;
+    const answer = await asked.say(askedId, 'What is the warranty on the blue kettle?');
+    expect(answer.at(-1)).toMatchObject({ event: 'handoff', data: { outsideHours: true, nextOpenAt: expected } });
     expect((await v.call('POST', `/conversations/${id}/contact`, { email: 'not-an-email' })).status).toBe(400);
     const other = new Visitor(t.url, a.publishableKey, ORIGIN);
     await other.start();
