@@ -74,8 +74,7 @@ export function describe(a: Attention): { title: string; body: string; tag: stri
   if (a.kind === 'handoff') {
     return { title: `New handoff: ${visitorName(a.row.visitor)}`, body: `${reasonText(a.row.reason)}${a.row.lastMessage ? ` — ${short(a.row.lastMessage.text)}` : ''}`, tag: `handoff:${a.row.conversationId}` };
   }
-  const who = a.row ? visitorName(a.row.visitor) : 'A visitor';
-  return { title: `${who} wrote`, body: short(a.message.text), tag: `message:${a.message.conversationId ?? ''}` };
+  return { title: `${visitorName(a.row.visitor)} wrote`, body: short(a.message.text), tag: `message:${a.conversationId}` };
 }
 
 const short = (s: string) => (s.length > 120 ? `${s.slice(0, 119)}…` : s);
@@ -87,10 +86,9 @@ export function alertAgent(a: Attention, open: (conversationId: string) => void)
   const { title, body, tag } = describe(a);
   try {
     const n = new Notification(title, { body, tag });
-    const id = a.kind === 'handoff' ? a.row.conversationId : a.message.conversationId;
     n.onclick = () => {
       window.focus();
-      if (id) open(id);
+      open(a.row.conversationId);
       n.close();
     };
   } catch {

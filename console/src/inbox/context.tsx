@@ -27,7 +27,8 @@ export function useLive(): LiveValue | null {
 
 export function LiveInbox({ api, me, label, openStream, children }: { api: Api; me: AdminMe | null; label: string; openStream?: EventSourceFactory; children: ComponentChildren }) {
   const enabled = !!me?.capabilities.includes('handoffs:read');
-  const meId = me?.member?.id ?? null;
+  const member = me?.member ?? null;
+  const meId = member?.id ?? null;
   const value = useMemo<LiveValue | null>(() => {
     if (!enabled) return null;
     let request: string | null = null;
@@ -36,7 +37,7 @@ export function LiveInbox({ api, me, label, openStream, children }: { api: Api; 
       if (location.hash !== '#inbox') location.hash = '#inbox';
       live.changed();
     };
-    const live = new InboxLive({ api, meId, ...(openStream ? { openStream } : {}), onAttention: (a) => alertAgent(a, open) });
+    const live = new InboxLive({ api, me: member ? { id: member.id, displayName: member.displayName } : null, ...(openStream ? { openStream } : {}), onAttention: (a) => alertAgent(a, open) });
     return {
       live,
       open,

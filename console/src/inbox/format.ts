@@ -1,5 +1,4 @@
-// Words for the inbox: why a conversation was handed over, who the visitor is, how long they have waited,
-// and canned replies with their variables filled in.
+// Words for the inbox: why a conversation was handed over, who the visitor is, how long they have waited.
 import type { InboxRow } from './types.js';
 
 const REASONS: Readonly<Record<string, string>> = {
@@ -8,6 +7,7 @@ const REASONS: Readonly<Record<string, string>> = {
   sensitive_topic: 'Sensitive topic',
   budget: 'AI budget reached',
   provider_error: 'The AI provider failed',
+  identity_required: 'Needs a signed-in visitor',
   agent: 'Started by an agent',
 };
 
@@ -30,14 +30,16 @@ export function waited(iso: string | null | undefined, now: number): string {
   return `${Math.floor(h / 24)} d`;
 }
 
+const VARIABLE = /\{\{\s*([a-z]+\.[a-z]+)\s*\}\}/g;
 /**
- * A canned reply with `{{visitor.name}}` and `{{agent.name}}` filled in. Without a visitor name, the
- * variable and the space before it go ("Hi {{visitor.name}}," → "Hi,"), rather than leaving a gap or a
- * placeholder the visitor would see. Unknown variables are left as typed, for the agent to notice.
+ * A canned reply with `{{visitor.name}}` and `{{agent.name}}` filled in ("there" for an unknown visitor).
+ * The protocol's `renderCannedReply` is the rule; it is repeated here because importing a value from the
+ * protocol would bring zod into the console bundle (~480 KB). A test holds the two to the same output.
  */
-export function fillVariables(body: string, vars: { visitorName?: string | null; agentName?: string | null }): string {
-  const sub = (value: string | null | undefined) => (_: string, space: string) => (value ? `${space}${value}` : '');
-  return body
-    .replace(/(\s?)\{\{\s*visitor\.name\s*\}\}/g, sub(vars.visitorName))
-    .replace(/(\s?)\{\{\s*agent\.name\s*\}\}/g, sub(vars.agentName));
+export function renderCanned(body: string, vars: { visitorName?: string | null; agentName?: string | null }): string {
+  return body.replace(VARIABLE, (whole, name: string) => {
+    if (name === 'visitor.name') return vars.visitorName?.trim() || 'there';
+    if (name === 'agent.name') return vars.agentName?.trim() || '';
+    return whole;
+  });
 }

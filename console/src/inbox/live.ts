@@ -5,22 +5,23 @@
 // The stream is authenticated by the session cookie. When it fails for good (EventSource gives no status:
 // an expired access cookie looks like any refusal), one cheap admin request tells which it is: the API
 // client renews the session on a 401, or reports it signed out. Then the stream is opened again, naming
-// the last event it had, since a new EventSource cannot send Last-Event-ID itself. Events are applied
+// the last event it had (`?after=`), since a new EventSource cannot send Last-Event-ID itself. Events are applied
 // once: each event id and each message id is remembered (a replay after a reconnect doubles nothing).
+import type { PresenceListResponse } from '@parley/protocol';
 import type { Api } from '../api.js';
 import { ApiError } from '../api.js';
-import type { Counts, InboxRow, InboxMessage, Presence, Typing } from './types.js';
+import type { Counts, InboxRow, PaneMessage, Presence, Typing } from './types.js';
 
 export type ConnectionState = 'connecting' | 'live' | 'offline';
 
 /** What a conversation pane is told about its conversation. */
 export type ConversationEvent =
-  | { type: 'message' | 'note'; message: InboxMessage }
+  | { type: 'message' | 'note'; message: PaneMessage }
   | { type: 'typing'; typing: Typing }
   | { type: 'conversation'; row: InboxRow };
 
 /** What the alerts module is told: something an agent should notice. */
-export type Attention = { kind: 'handoff'; row: InboxRow } | { kind: 'message'; row: InboxRow | undefined; message: InboxMessage };
+export type Attention = { kind: 'handoff'; row: InboxRow } | { kind: 'message'; row: InboxRow; conversationId: string; message: PaneMessage };
 
 interface EventSourceLike {
   readonly readyState: number;
@@ -33,17 +34,16 @@ export type EventSourceFactory = (url: string) => EventSourceLike;
 
 const STREAM = '/v1/admin/inbox/stream';
 const CLOSED = 2;
-const TYPING_TTL_MS = 8_000;
+/** The protocol's rule: an indicator clears itself 6 s after the last `active: true`. */
+const TYPING_TTL_MS = 6_000;
 const SEEN_MAX = 5_000;
 
 export interface LiveOptions {
   api: Api;
-  /** The signed-in member (their conversations raise alerts); null for a key. */
-  meId: string | null;
+  /** The signed-in member (their conversations raise alerts, their own typing is not shown); null for a key. */
+  me: { id: string; displayName: string } | null;
   openStream?: EventSourceFactory;
   onAttention?: (a: Attention) => void;
-  /** After a reconnect: views fetch their list again (events may have been missed before the gap). */
-  onResync?: () => void;
   now?: () => number;
 }
 
@@ -67,7 +67,6 @@ export class InboxLive {
   private retry = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
-  private opens = 0;
   private readonly now: () => number;
 
   constructor(private readonly opts: LiveOptions) {
@@ -77,6 +76,18 @@ export class InboxLive {
   start(): void {
     this.stopped = false;
     this.open();
+    void this.loadPresence();
+  }
+
+  /** Everyone's presence now; the stream keeps it current. */
+  private async loadPresence(): Promise<void> {
+    try {
+      const { members } = await this.opts.api<PresenceListResponse>('GET', '/presence');
+      for (const p of members) if (!this.presence.has(p.memberId)) this.presence.set(p.memberId, p);
+      this.changed();
+    } catch {
+      // Presence is a nicety: the inbox works without it.
+    }
   }
 
   stop(): void {
@@ -134,14 +145,12 @@ export class InboxLive {
     if (!factory) return this.setState('offline');
     this.setState('connecting');
     // A reopened stream names where it stopped; the browser's own reconnects send the header instead.
-    const url = this.lastId ? `${STREAM}?lastEventId=${encodeURIComponent(this.lastId)}` : STREAM;
+    const url = this.lastId ? `${STREAM}?after=${encodeURIComponent(this.lastId)}` : STREAM;
     const es = factory(url);
     this.es = es;
-    const first = this.opens++ === 0;
     es.onopen = () => {
       this.retry = 0;
       this.setState('live');
-      if (!first) this.opts.onResync?.();
     };
     es.onerror = () => {
       if (es !== this.es) return;
@@ -197,35 +206,36 @@ export class InboxLive {
     const d = data as Record<string, unknown>;
     switch (type) {
       case 'conversation': {
-        const row = (d.row ?? d.conversation ?? d) as InboxRow;
+        const row = d.row as InboxRow;
         if (!row?.conversationId) return;
         const before = this.rows.get(row.conversationId);
         this.rows.set(row.conversationId, row);
-        const isNewHandoff = row.status === 'pending' && row.handoffId && before?.handoffId !== row.handoffId;
+        // A handoff this console has not seen before; a reopened one counts again.
+        const isNewHandoff = row.status === 'pending' && (before?.handoffId !== row.handoffId || before.status === 'resolved');
         if (isNewHandoff) this.attention(row.conversationId, { kind: 'handoff', row });
         this.emit(row.conversationId, { type: 'conversation', row });
         break;
       }
       case 'message':
       case 'note': {
-        const message = (d.message ?? d) as InboxMessage;
-        const conversationId = (d.conversationId as string | undefined) ?? message.conversationId;
+        const message = d.message as PaneMessage;
+        const conversationId = d.conversationId as string;
         if (!conversationId || !message?.id || !this.knowMessage(message.id)) return;
         const row = this.rows.get(conversationId);
         if (row && type === 'message' && message.role !== 'note') {
-          this.rows.set(conversationId, { ...row, lastMessage: { role: message.role, text: message.text, at: message.createdAt } });
+          this.rows.set(conversationId, { ...row, lastMessage: { role: message.role as NonNullable<InboxRow['lastMessage']>['role'], text: message.text, at: message.createdAt } });
         }
         // The visitor sent something: they are no longer typing.
         if (message.role === 'visitor') this.typing.delete(conversationId);
-        if (message.role === 'visitor' && row?.assignee && row.assignee.id === this.opts.meId) this.attention(conversationId, { kind: 'message', row, message });
-        this.emit(conversationId, { type, message: { ...message, conversationId } });
+        if (message.role === 'visitor' && row?.assignee && row.assignee.id === this.opts.me?.id) this.attention(conversationId, { kind: 'message', row, conversationId, message });
+        this.emit(conversationId, { type, message });
         break;
       }
       case 'typing': {
         const t = d as unknown as Typing & { conversationId: string };
         if (!t.conversationId) return;
-        // My own typing, echoed back, is not news.
-        if (t.role === 'agent' && t.memberId && t.memberId === this.opts.meId) return;
+        // My own typing, echoed back, is not news (the event names an agent by display name only).
+        if (t.role === 'agent' && t.name === this.opts.me?.displayName) return;
         this.typing.set(t.conversationId, { ...t, until: this.now() + TYPING_TTL_MS });
         this.emit(t.conversationId, { type: 'typing', typing: t });
         break;

@@ -1,53 +1,27 @@
-// The workspace's wire shapes as the console reads them (the server's schemas are in the protocol).
-export type InboxViewName = 'waiting' | 'mine' | 'unassigned' | 'open' | 'resolved';
-export type HandoffStatus = 'pending' | 'assigned' | 'resolved';
+// The workspace's wire shapes, from the protocol, plus the one the console assembles: a transcript
+// message, as loaded (author is a member id with its name) or as streamed (author is an object).
+import type { WorkspaceMessage } from '@parley/protocol';
 
-export interface Assignee {
+export type {
+  Availability,
+  CannedReply,
+  InboxAssignee as Assignee,
+  InboxCounts as Counts,
+  InboxRow,
+  InboxView as InboxViewName,
+  Presence,
+  TypingEventData as Typing,
+  VisitorProfileResponse,
+} from '@parley/protocol';
+
+export interface PaneMessage {
   id: string;
-  displayName: string;
-}
-
-export interface InboxRow {
-  conversationId: string;
-  handoffId: string | null;
-  status: HandoffStatus;
-  reason: string | null;
-  visitor: { ref: string; verified: boolean; name?: string | null };
-  lastMessage: { role: string; text: string; at: string } | null;
-  waitingSince: string | null;
-  assignee: Assignee | null;
-  unread?: number;
-}
-
-export interface Counts {
-  waiting: number;
-  mine: number;
-  unassigned: number;
-  open: number;
-  resolved?: number;
-}
-
-export interface InboxMessage {
-  id: string;
-  conversationId?: string;
   role: string;
   text: string;
   redactions?: { class: string; action: string }[];
-  author: string | { id?: string; name: string; initial?: string } | null;
+  /** A member id or a key's label (transcript), or the author as streamed. */
+  author?: string | WorkspaceMessage['author'] | null;
+  /** With a loaded transcript: the member's display name. */
+  authorName?: string | null;
   createdAt: string;
-}
-
-export interface Typing {
-  role: 'visitor' | 'agent';
-  name?: string;
-  memberId?: string;
-  active: boolean;
-}
-
-export type Availability = 'available' | 'away';
-export interface Presence {
-  memberId: string;
-  displayName: string;
-  availability: Availability;
-  online?: boolean;
 }

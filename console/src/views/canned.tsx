@@ -1,22 +1,28 @@
-// Canned replies: the team's ready answers, with variables an agent's reply fills in
-// ({{visitor.name}}, {{agent.name}}).
-import type { AdminMe } from '@parley/protocol';
+// Canned replies: the team's ready answers, with variables filled in when an agent inserts one
+// ({{visitor.name}}, {{agent.name}}), and an optional shortcut typed after `/` in the reply box.
+import type { AdminMe, CannedReply } from '@parley/protocol';
+import { renderCanned } from '../inbox/format.js';
 import { useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { ProblemView, useAction, useLoad } from '../components.js';
-import { fillVariables } from '../inbox/format.js';
-import type { CannedReply } from './conversation.js';
 
-function CannedForm({ initial, busy, onSave, onCancel }: { initial?: CannedReply; busy: boolean; onSave: (r: { title: string; body: string }) => void; onCancel?: () => void }) {
+interface Draft {
+  title: string;
+  body: string;
+  shortcut: string | null;
+}
+
+function CannedForm({ initial, busy, agentName, onSave, onCancel }: { initial?: CannedReply; busy: boolean; agentName: string; onSave: (r: Draft) => void; onCancel?: () => void }) {
   const [title, setTitle] = useState(initial?.title ?? '');
   const [body, setBody] = useState(initial?.body ?? '');
+  const [shortcut, setShortcut] = useState(initial?.shortcut ?? '');
   const idp = initial ? `canned-${initial.id}` : 'canned-new';
   return (
     <form
       class="card"
       onSubmit={(e) => {
         e.preventDefault();
-        onSave({ title: title.trim(), body });
+        onSave({ title: title.trim(), body, shortcut: shortcut.trim() || null });
       }}
     >
       <label for={`${idp}-title`}>Title</label>
@@ -24,13 +30,26 @@ function CannedForm({ initial, busy, onSave, onCancel }: { initial?: CannedReply
       <label for={`${idp}-body`}>Text</label>
       <textarea id={`${idp}-body`} required maxLength={4000} value={body} onInput={(e) => setBody(e.currentTarget.value)} aria-describedby={`${idp}-help`} />
       <p id={`${idp}-help`} class="muted">
-        Variables: <code>{'{{visitor.name}}'}</code> (the verified visitor’s name; left out when unknown), <code>{'{{agent.name}}'}</code> (your name).
+        Variables: <code>{'{{visitor.name}}'}</code> (the verified visitor’s name, or “there”), <code>{'{{agent.name}}'}</code> (the name of the agent who sends it).
       </p>
       {body ? (
         <p class="muted preview" dir="auto">
-          Preview: {fillVariables(body, { visitorName: 'Alex', agentName: 'Sam' })}
+          Preview: {renderCanned(body, { visitorName: 'Alex', agentName })}
         </p>
       ) : null}
+      <label for={`${idp}-shortcut`}>Shortcut (optional)</label>
+      <input
+        id={`${idp}-shortcut`}
+        class="mono short"
+        maxLength={32}
+        pattern="[a-z0-9][a-z0-9_\-]{0,31}"
+        value={shortcut}
+        onInput={(e) => setShortcut(e.currentTarget.value)}
+        aria-describedby={`${idp}-shortcut-help`}
+      />
+      <p id={`${idp}-shortcut-help`} class="muted">
+        Lower-case letters, digits, - and _. Type <code>/</code> and the shortcut in a reply to insert it.
+      </p>
       <div class="row">
         <button type="submit" disabled={busy || !title.trim() || !body.trim()}>
           {initial ? 'Save' : 'Add canned reply'}
@@ -46,15 +65,13 @@ function CannedForm({ initial, busy, onSave, onCancel }: { initial?: CannedReply
 }
 
 export function CannedRepliesView({ api, me }: { api: Api; me: AdminMe }) {
-  const list = useLoad(async () => {
-    const r = await api<{ cannedReplies?: CannedReply[]; replies?: CannedReply[] }>('GET', '/canned-replies');
-    return r.cannedReplies ?? r.replies ?? [];
-  }, [api]);
+  const list = useLoad(async () => (await api<{ cannedReplies: CannedReply[] }>('GET', '/canned-replies')).cannedReplies, [api]);
   const [editing, setEditing] = useState<string | null>(null);
   const [adding, setAdding] = useState(0);
   const action = useAction();
   const canWrite = me.capabilities.includes('conversations:write');
-  const save = (id: string | null, r: { title: string; body: string }) =>
+  const agentName = me.member?.displayName ?? 'Sam';
+  const save = (id: string | null, r: Draft) =>
     void action
       .run(async () => {
         await api(id ? 'PATCH' : 'POST', id ? `/canned-replies/${id}` : '/canned-replies', r);
@@ -71,19 +88,19 @@ export function CannedRepliesView({ api, me }: { api: Api; me: AdminMe }) {
   };
   return (
     <div>
-      <p class="muted">Agents insert these from the conversation pane. The team shares one list.</p>
+      <p class="muted">Agents insert these from the reply box of a conversation. The team shares one list.</p>
       <ProblemView problem={list.problem} />
       {list.data && !list.data.length ? <p class="muted">No canned reply yet.</p> : null}
       <ul class="list canned">
         {list.data?.map((c) =>
           editing === c.id ? (
             <li key={c.id}>
-              <CannedForm initial={c} busy={action.busy} onSave={(r) => save(c.id, r)} onCancel={() => setEditing(null)} />
+              <CannedForm initial={c} busy={action.busy} agentName={agentName} onSave={(r) => save(c.id, r)} onCancel={() => setEditing(null)} />
             </li>
           ) : (
             <li key={c.id}>
               <div class="canned-text">
-                <strong dir="auto">{c.title}</strong>
+                <strong dir="auto">{c.title}</strong> {c.shortcut ? <code>/{c.shortcut}</code> : null}
                 <p class="wrap" dir="auto">
                   {c.body}
                 </p>
@@ -106,7 +123,7 @@ export function CannedRepliesView({ api, me }: { api: Api; me: AdminMe }) {
       {canWrite ? (
         <>
           <h2>New canned reply</h2>
-          <CannedForm key={adding} busy={action.busy} onSave={(r) => save(null, r)} />
+          <CannedForm key={adding} busy={action.busy} agentName={agentName} onSave={(r) => save(null, r)} />
         </>
       ) : null}
     </div>

@@ -1,42 +1,30 @@
 // One conversation, worked by an agent: the live transcript (redacted, tokens revealable), replies and
-// internal notes, canned replies, typing both ways, who has it (take, assign, reassign), the visitor's
-// verified profile and any email they left, resolve and reopen.
-import type { AdminMe } from '@parley/protocol';
+// internal notes, canned replies, typing both ways, who has it (take, assign, reassign, give back), the
+// visitor's verified profile and any email they left, resolve and reopen.
+import type { AdminMe, VisitorProfileResponse } from '@parley/protocol';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { ProblemView, useAction, useLoad, When } from '../components.js';
-import { fillVariables, reasonText, visitorName, waited } from '../inbox/format.js';
+import { reasonText, renderCanned, visitorName, waited } from '../inbox/format.js';
 import type { ConversationEvent, InboxLive } from '../inbox/live.js';
 import { RedactedText, Reveal } from '../inbox/redacted.js';
-import type { InboxMessage, InboxRow, Presence } from '../inbox/types.js';
+import type { CannedReply, InboxRow, PaneMessage, Presence } from '../inbox/types.js';
 
-export interface CannedReply {
-  id: string;
-  title: string;
-  body: string;
-}
-export interface TeamMember {
-  id: string;
-  displayName: string;
-  availability?: Presence['availability'];
-}
 interface Transcript {
-  conversation: { id: string; status: string; verified: boolean; visitorRef: string; identitySubject: string | null };
-  messages: InboxMessage[];
-  /** The verified visitor's profile from the signed claims, as the redaction rules let agents see it. */
-  profile?: { name?: string | null; email?: string | null; plan?: string | null } | null;
-  /** An email the visitor left when nobody was there to answer. */
-  contact?: { email: string; at?: string } | null;
+  conversation: { id: string; status: string; verified: boolean; visitorRef: string; identitySubject: string | null; contactLeft?: boolean };
+  messages: PaneMessage[];
 }
 
 type Me = AdminMe['member'];
 
 /** Who wrote an agent message or note: "you", a teammate by name, or the label an integration's key gave. */
-export function authorName(author: InboxMessage['author'], me: Me | null, names: Map<string, string>): string {
-  if (!author) return '';
-  if (typeof author === 'object') return author.id && author.id === me?.id ? `${me.displayName} (you)` : author.name;
-  if (author === me?.id) return `${me.displayName} (you)`;
-  return names.get(author) ?? author;
+export function authorName(m: Pick<PaneMessage, 'author' | 'authorName'>, me: Me | null, names: Map<string, string>): string {
+  const a = m.author;
+  if (!a) return m.authorName ?? '';
+  const id = typeof a === 'object' ? a.id : a;
+  if (id && id === me?.id) return `${me.displayName} (you)`;
+  if (typeof a === 'object') return a.name;
+  return m.authorName ?? names.get(a) ?? a;
 }
 
 const TYPING_EVERY_MS = 3_000;
@@ -78,7 +66,7 @@ export function ConversationPane({
   me,
   row,
   live,
-  members,
+  team,
   canned,
   onClose,
 }: {
@@ -86,14 +74,18 @@ export function ConversationPane({
   me: AdminMe | null;
   row: InboxRow;
   live: InboxLive | null;
-  members: TeamMember[];
+  /** Who can work the inbox, with their live presence. */
+  team: Presence[];
   canned: CannedReply[];
   onClose: () => void;
 }) {
   const id = row.conversationId;
   const member = me?.member ?? null;
   const t = useLoad(() => api<Transcript>('GET', `/conversations/${id}`), [id]);
-  const [messages, setMessages] = useState<InboxMessage[]>([]);
+  // The verified profile and any email left: a sensitive read (audited), made only when there is one.
+  const wantsProfile = row.visitor.verified || row.contactLeft;
+  const visitor = useLoad(async () => (wantsProfile ? api<VisitorProfileResponse>('GET', `/conversations/${id}/visitor`) : null), [id, wantsProfile, row.contactLeft]);
+  const [messages, setMessages] = useState<PaneMessage[]>([]);
   const [mode, setMode] = useState<'reply' | 'note'>('reply');
   const [text, setText] = useState('');
   const [token, setToken] = useState<string | null>(null);
@@ -102,7 +94,8 @@ export function ConversationPane({
   const action = useAction();
   const typing = useTypingSignal(api, id);
   const log = useRef<HTMLOListElement>(null);
-  const names = useMemo(() => new Map(members.map((m) => [m.id, m.displayName])), [members]);
+  const textarea = useRef<HTMLTextAreaElement>(null);
+  const names = useMemo(() => new Map(team.map((m) => [m.memberId, m.displayName])), [team]);
   const canWrite = !!me?.capabilities.includes('conversations:write');
   const canAssign = !!me?.capabilities.includes('handoffs:write');
 
@@ -127,7 +120,7 @@ export function ConversationPane({
     if (el) el.scrollTop = el.scrollHeight;
   }, [messages.length]);
 
-  const add = (m: InboxMessage | undefined) => {
+  const add = (m: PaneMessage | undefined) => {
     if (!m?.id) return;
     live?.knowMessage(m.id);
     setMessages((ms) => (ms.some((x) => x.id === m.id) ? ms : [...ms, m]));
@@ -137,38 +130,38 @@ export function ConversationPane({
     void action.run(async () => {
       const path = mode === 'note' ? `/conversations/${id}/notes` : `/conversations/${id}/messages`;
       // The author is the signed-in person: the server takes it from the session.
-      const out = await api<{ message?: InboxMessage; note?: InboxMessage }>('POST', path, { text });
+      const out = await api<{ message?: PaneMessage }>('POST', path, { text });
       typing.sent();
-      add(out?.message ?? out?.note);
+      add(out?.message);
       setText('');
       setStatus(mode === 'note' ? 'Note added.' : 'Reply sent.');
     });
   };
-  const handoff = (body: { status: 'assigned' | 'resolved'; assignedTo?: string }, done: string) =>
+  const handoff = (body: { status: 'pending' | 'assigned' | 'resolved'; assignedTo?: string }, done: string) =>
     void action.run(async () => {
-      if (!row.handoffId) throw new Error('This conversation has no handoff to change.');
       await api('PATCH', `/handoffs/${row.handoffId}`, body);
       setStatus(done);
     });
   const reopen = () =>
     void action.run(async () => {
-      await api('POST', `/conversations/${id}/reopen`, {});
+      await api('POST', `/handoffs/${row.handoffId}/reopen`, {});
       setStatus('Reopened.');
     });
-  const insertCanned = (cannedId: string) => {
-    const c = canned.find((x) => x.id === cannedId);
-    if (!c) return;
-    const filled = fillVariables(c.body, { visitorName: profile?.name ?? (row.visitor.verified ? row.visitor.name : null), agentName: member?.displayName ?? null });
-    setText((cur) => (cur.trim() ? `${cur.replace(/\s+$/, '')} ${filled}` : filled));
+  const profile = visitor.data?.visitor ?? null;
+  const contact = visitor.data?.contact ?? null;
+  // A canned reply goes in with its variables filled, for the agent to read and edit before sending;
+  // typed after `/` it replaces the shortcut.
+  const insertCanned = (c: CannedReply, replacing = false) => {
+    const filled = renderCanned(c.body, { visitorName: profile?.name ?? row.visitor.name ?? null, agentName: member?.displayName ?? null });
+    setText((cur) => (replacing || !cur.trim() ? filled : `${cur.replace(/\s+$/, '')} ${filled}`));
+    textarea.current?.focus();
   };
-
-  const profile = t.data?.profile ?? null;
-  const contact = t.data?.contact ?? null;
+  const slash = /^\/([a-z0-9_-]*)$/.exec(text);
+  const suggestions = slash && mode === 'reply' ? canned.filter((c) => c.shortcut?.startsWith(slash[1]!) || c.title.toLowerCase().startsWith(slash[1]!)).slice(0, 6) : [];
   const visitorTyping = live?.typingIn(id);
   const mine = !!member && row.assignee?.id === member.id;
   const resolved = row.status === 'resolved';
   const who = visitorName(row.visitor);
-  const presenceOf = (m: TeamMember) => live?.presence.get(m.id)?.availability ?? m.availability;
 
   return (
     <section aria-labelledby="transcript-title" class="transcript">
@@ -200,17 +193,11 @@ export function ConversationPane({
               </label>
               <select id="assign-to" value={assignTo} onChange={(e) => setAssignTo(e.currentTarget.value)}>
                 <option value="">Choose a teammate…</option>
-                {members.map((m) => {
-                  const p = presenceOf(m);
-                  return (
-                    <option key={m.id} value={m.id} disabled={m.id === row.assignee?.id}>
-                      {p === 'available' ? '● ' : p === 'away' ? '○ ' : ''}
-                      {m.displayName}
-                      {m.id === member?.id ? ' (you)' : ''}
-                      {p ? ` — ${p}` : ''}
-                    </option>
-                  );
-                })}
+                {team.map((m) => (
+                  <option key={m.memberId} value={m.memberId} disabled={m.memberId === row.assignee?.id}>
+                    {presenceLabel(m, member?.id)}
+                  </option>
+                ))}
               </select>
               <button
                 type="button"
@@ -220,7 +207,12 @@ export function ConversationPane({
               >
                 Assign
               </button>
-              <button type="button" class="secondary" disabled={action.busy || !row.handoffId} onClick={() => handoff({ status: 'resolved' }, 'Resolved. The visitor is asked to rate the conversation.')}>
+              {row.assignee ? (
+                <button type="button" class="secondary" disabled={action.busy} onClick={() => handoff({ status: 'pending' }, 'Given back to the queue.')}>
+                  Unassign
+                </button>
+              ) : null}
+              <button type="button" class="secondary" disabled={action.busy} onClick={() => handoff({ status: 'resolved' }, 'Resolved. The visitor is asked to rate the conversation.')}>
                 Resolve
               </button>
             </>
@@ -241,9 +233,9 @@ export function ConversationPane({
                 {m.role === 'note' ? <strong class="note-label">Internal note — not sent to the visitor</strong> : null}
                 <span class="who">
                   {m.role === 'agent'
-                    ? `Agent ${authorName(m.author, member, names)}`
+                    ? `Agent ${authorName(m, member, names)}`
                     : m.role === 'note'
-                      ? authorName(m.author, member, names)
+                      ? authorName(m, member, names)
                       : m.role === 'visitor'
                         ? 'Visitor'
                         : m.role === 'assistant'
@@ -283,7 +275,8 @@ export function ConversationPane({
                     id="canned-pick"
                     value=""
                     onChange={(e) => {
-                      insertCanned(e.currentTarget.value);
+                      const c = canned.find((x) => x.id === e.currentTarget.value);
+                      if (c) insertCanned(c);
                       e.currentTarget.value = '';
                     }}
                   >
@@ -291,6 +284,7 @@ export function ConversationPane({
                     {canned.map((c) => (
                       <option key={c.id} value={c.id}>
                         {c.title}
+                        {c.shortcut ? ` (/${c.shortcut})` : ''}
                       </option>
                     ))}
                   </select>
@@ -298,6 +292,7 @@ export function ConversationPane({
               ) : null}
               <label for="reply-text">{mode === 'note' ? 'Internal note — not sent to the visitor' : 'Reply'}</label>
               <textarea
+                ref={textarea}
                 id="reply-text"
                 required
                 maxLength={4000}
@@ -315,8 +310,19 @@ export function ConversationPane({
                 }}
                 aria-describedby="reply-as"
               />
+              {suggestions.length ? (
+                <ul class="suggestions" aria-label="Canned replies matching the shortcut">
+                  {suggestions.map((c) => (
+                    <li key={c.id}>
+                      <button type="button" class="secondary small" onClick={() => insertCanned(c, true)}>
+                        {c.shortcut ? <code>/{c.shortcut}</code> : null} {c.title}
+                      </button>
+                    </li>
+                  ))}
+                </ul>
+              ) : null}
               <p id="reply-as" class="muted">
-                {mode === 'note' ? 'Only your team sees notes.' : `You reply as ${member?.displayName ?? 'an agent'}.`} Ctrl+Enter sends.
+                {mode === 'note' ? 'Only your team sees notes.' : `You reply as ${member?.displayName ?? 'an agent'}; type / for a canned reply.`} Ctrl+Enter sends.
               </p>
               <button type="submit" disabled={action.busy || !text.trim()}>
                 {mode === 'note' ? 'Add note' : 'Send reply'}
@@ -331,6 +337,7 @@ export function ConversationPane({
 
         <aside class="profile card" aria-labelledby="profile-title">
           <h3 id="profile-title">Visitor</h3>
+          <ProblemView problem={visitor.problem} />
           <dl>
             {profile?.name ? (
               <div>
@@ -341,9 +348,7 @@ export function ConversationPane({
             {profile?.email ? (
               <div>
                 <dt>Email</dt>
-                <dd dir="auto">
-                  <RedactedText text={profile.email} onToken={setToken} />
-                </dd>
+                <dd dir="auto">{profile.email}</dd>
               </div>
             ) : null}
             {profile?.plan ? (
@@ -352,23 +357,24 @@ export function ConversationPane({
                 <dd dir="auto">{profile.plan}</dd>
               </div>
             ) : null}
+            {profile?.redacted.length ? (
+              <div>
+                <dt>Withheld by the PII policy</dt>
+                <dd>{profile.redacted.join(', ')}</dd>
+              </div>
+            ) : null}
             <div>
-              <dt>{row.visitor.verified ? 'Verified user' : 'Anonymous visitor'}</dt>
-              <dd class="mono">{row.visitor.verified ? (t.data?.conversation.identitySubject ?? row.visitor.ref) : row.visitor.ref}</dd>
+              <dt>{row.visitor.verified ? 'Verified user id' : 'Anonymous visitor'}</dt>
+              <dd class="mono">{row.visitor.verified ? (profile?.id ?? t.data?.conversation.identitySubject ?? row.visitor.ref) : row.visitor.ref}</dd>
             </div>
             {contact ? (
               <div class="contact">
                 <dt>Left an email to be answered</dt>
                 <dd>
-                  <RedactedText text={contact.email} onToken={setToken} />
-                  {contact.at ? (
-                    <>
-                      {' '}
-                      <span class="muted">
-                        (<When iso={contact.at} />)
-                      </span>
-                    </>
-                  ) : null}
+                  <span dir="ltr">{contact.email}</span>{' '}
+                  <span class="muted">
+                    (<When iso={contact.at} />)
+                  </span>
                 </dd>
               </div>
             ) : null}
@@ -377,4 +383,10 @@ export function ConversationPane({
       </div>
     </section>
   );
+}
+
+/** A teammate in the assign menu: presence first, so who is there shows at a glance. */
+export function presenceLabel(p: Presence, meId: string | undefined): string {
+  const state = p.availability === 'available' ? (p.online ? 'available' : 'available, offline') : 'away';
+  return `${p.availability === 'available' && p.online ? '●' : '○'} ${p.displayName}${p.memberId === meId ? ' (you)' : ''} — ${state}`;
 }

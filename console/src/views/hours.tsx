@@ -1,11 +1,12 @@
 // Business hours: the tenant's time zone and weekly schedule. A handoff outside them tells the visitor
 // when the team will answer and offers to leave an email.
-import type { AdminMe } from '@parley/protocol';
+import type { AdminMe, BusinessHours, OpeningInterval, Weekday } from '@parley/protocol';
 import { useEffect, useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { ProblemView, useAction, useLoad } from '../components.js';
 
-export const DAYS = [
+/** The protocol's WEEKDAYS with their names (a type-only import keeps zod out of the bundle). */
+export const DAYS: readonly (readonly [Weekday, string])[] = [
   ['mon', 'Monday'],
   ['tue', 'Tuesday'],
   ['wed', 'Wednesday'],
@@ -13,28 +14,29 @@ export const DAYS = [
   ['fri', 'Friday'],
   ['sat', 'Saturday'],
   ['sun', 'Sunday'],
-] as const;
-type Day = (typeof DAYS)[number][0];
-type Range = [string, string];
-export interface BusinessHours {
-  timeZone: string;
-  schedule: Partial<Record<Day, Range[]>>;
-}
+];
+type Day = Weekday;
+type Range = OpeningInterval;
 
 const WEEKDAYS: BusinessHours['schedule'] = { mon: [['09:00', '17:00']], tue: [['09:00', '17:00']], wed: [['09:00', '17:00']], thu: [['09:00', '17:00']], fri: [['09:00', '17:00']] };
+/** A day's end: a time field cannot say 24:00, so a range closing at 00:00 closes at midnight. */
+const end = (to: string) => (to === '00:00' ? '24:00' : to);
 const browserZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 const zones = (): string[] => {
   const f = (Intl as { supportedValuesOf?: (k: string) => string[] }).supportedValuesOf;
   return f ? f('timeZone') : [];
 };
 
-/** Problems a person can fix before saving: an empty or backwards range, or overlapping ranges in a day. */
+/**
+ * Problems a person can fix before saving, said per day: an empty or backwards range, or overlapping
+ * ranges (the server validates the whole setting again with the protocol's schema).
+ */
 export function scheduleErrors(schedule: BusinessHours['schedule']): string[] {
   const out: string[] = [];
   for (const [day, name] of DAYS) {
-    const ranges = [...(schedule[day] ?? [])].sort((a, b) => a[0].localeCompare(b[0]));
+    const ranges = [...(schedule[day] ?? [])].map(([a, b]): Range => [a, end(b)]).sort((a, b) => a[0].localeCompare(b[0]));
     ranges.forEach(([from, to], i) => {
-      if (!from || !to || from >= to) out.push(`${name}: a range must end after it starts.`);
+      if (!from || !to || from >= end(to)) out.push(`${name}: a range must end after it starts.`);
       else if (i > 0 && from < ranges[i - 1]![1]) out.push(`${name}: ranges overlap.`);
     });
   }
@@ -63,7 +65,7 @@ export function BusinessHoursView({ api, me }: { api: Api; me: AdminMe }) {
     e.preventDefault();
     setSaved(false);
     void action.run(async () => {
-      await api('PUT', '/settings', { businessHours: enabled ? { timeZone, schedule: Object.fromEntries(DAYS.map(([d]) => [d, schedule[d] ?? []])) } : null });
+      await api('PUT', '/settings', { businessHours: enabled ? { timeZone, schedule: Object.fromEntries(DAYS.map(([d]) => [d, (schedule[d] ?? []).map(([a, b]) => [a, end(b)])])) } : null });
       setSaved(true);
     });
   };
@@ -108,7 +110,7 @@ export function BusinessHoursView({ api, me }: { api: Api; me: AdminMe }) {
                       <span class="range" key={i}>
                         <input type="time" aria-label={`${name}, range ${i + 1}, opens`} value={from} required onInput={(e) => setRanges(day, ranges.map((r, j) => (j === i ? [e.currentTarget.value, r[1]] : r)))} />
                         <span aria-hidden="true">–</span>
-                        <input type="time" aria-label={`${name}, range ${i + 1}, closes`} value={to} required onInput={(e) => setRanges(day, ranges.map((r, j) => (j === i ? [r[0], e.currentTarget.value] : r)))} />
+                        <input type="time" aria-label={`${name}, range ${i + 1}, closes`} value={to === '24:00' ? '00:00' : to} required onInput={(e) => setRanges(day, ranges.map((r, j) => (j === i ? [r[0], e.currentTarget.value] : r)))} />
                         <button type="button" class="secondary small" aria-label={`Remove ${name} range ${i + 1}`} onClick={() => setRanges(day, ranges.filter((_, j) => j !== i))}>
                           Remove
                         </button>

@@ -1,7 +1,7 @@
 // The agent workspace: conversations by view (waiting, mine, unassigned, all open, resolved) with live
 // counts, search, and the open conversation beside the list. Rows, counts and the transcript follow the
 // live inbox stream; nothing needs a reload.
-import type { AdminMe } from '@parley/protocol';
+import type { AdminMe, CannedReply, InboxListResponse } from '@parley/protocol';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { ProblemView, useLoad } from '../components.js';
@@ -10,7 +10,7 @@ import { useLive } from '../inbox/context.js';
 import { reasonText, visitorName, waited } from '../inbox/format.js';
 import { RedactedText } from '../inbox/redacted.js';
 import type { Counts, InboxRow, InboxViewName } from '../inbox/types.js';
-import { ConversationPane, type CannedReply, type TeamMember } from './conversation.js';
+import { ConversationPane } from './conversation.js';
 
 export { RedactedText } from '../inbox/redacted.js';
 
@@ -54,13 +54,6 @@ function useNow(ms: number): number {
   return now;
 }
 
-interface ListResponse {
-  conversations?: InboxRow[];
-  rows?: InboxRow[];
-  counts?: Counts;
-  next?: string | null;
-}
-
 /**
  * The inbox. Who replies and who takes a handoff is the signed-in person, from the session: the server
  * records their member id; nothing typed here names them.
@@ -76,23 +69,17 @@ export function InboxView({ api, me }: { api: Api; me?: AdminMe | null }) {
   const [resync, setResync] = useState(0);
   const now = useNow(30_000);
   const list = useLoad(async () => {
-    const r = await api<ListResponse>('GET', `/inbox?view=${view}${query ? `&q=${encodeURIComponent(query)}` : ''}`);
-    const rows = r.conversations ?? r.rows ?? [];
-    for (const row of rows) live?.upsert(row);
-    return { ids: rows.map((x) => x.conversationId), rows: new Map(rows.map((x) => [x.conversationId, x])), counts: r.counts ?? null };
+    const { rows, counts } = await api<InboxListResponse>('GET', `/inbox?view=${view}${query ? `&q=${encodeURIComponent(query)}` : ''}`);
+    return { ids: rows.map((x) => x.conversationId), rows: new Map(rows.map((x) => [x.conversationId, x])), counts };
   }, [api, view, query, resync]);
-  const team = useLoad(
-    async () => (me?.capabilities.includes('members:read') ? (await api<{ members: TeamMember[] }>('GET', '/members')).members : []),
-    [api, me],
-  );
-  const canned = useLoad(async () => (await api<{ cannedReplies?: CannedReply[]; replies?: CannedReply[] }>('GET', '/canned-replies').then((r) => r.cannedReplies ?? r.replies ?? [], () => [])), [api]);
+  const canned = useLoad(async () => (await api<{ cannedReplies: CannedReply[] }>('GET', '/canned-replies')).cannedReplies, [api]);
 
-  // After the stream reconnects, the list is fetched again: events in the gap are not lost.
+  // Each time the stream (re)opens, the list is read again: nothing that changed before it was live is missed.
   useEffect(() => {
     if (!live) return;
     let state = live.state;
     return live.subscribe(() => {
-      if (state !== 'live' && live.state === 'live' && state === 'offline') setResync((n) => n + 1);
+      if (state !== 'live' && live.state === 'live') setResync((n) => n + 1);
       state = live.state;
     });
   }, [live]);
@@ -114,7 +101,9 @@ export function InboxView({ api, me }: { api: Api; me?: AdminMe | null }) {
     if (live && !query) for (const row of live.rows.values()) if (!byId.has(row.conversationId) && inView(view, row, meId)) byId.set(row.conversationId, row);
     return [...byId.values()].sort(order(view));
   })();
-  const counts = live?.counts ?? list.data?.counts ?? null;
+  // Counts come with each list, then live from the stream.
+  const counts: Counts | null = live?.counts ?? list.data?.counts ?? null;
+  const team = live ? [...live.presence.values()].sort((a, b) => a.displayName.localeCompare(b.displayName)) : [];
   const openRow = openId ? (live?.rows.get(openId) ?? list.data?.rows.get(openId) ?? null) : null;
 
   const onSearch = (e: Event) => {
@@ -164,7 +153,7 @@ export function InboxView({ api, me }: { api: Api; me?: AdminMe | null }) {
         </div>
       </section>
       {openRow ? (
-        <ConversationPane api={api} me={me ?? null} row={openRow} live={live} members={team.data ?? []} canned={canned.data ?? []} key={openRow.conversationId} onClose={() => setOpenId(null)} />
+        <ConversationPane api={api} me={me ?? null} row={openRow} live={live} team={team} canned={canned.data ?? []} key={openRow.conversationId} onClose={() => setOpenId(null)} />
       ) : (
         <p class="muted pane-empty">Choose a conversation to read it.</p>
       )}
@@ -195,7 +184,7 @@ function Tabs({ view, counts, onChange }: { view: InboxViewName; counts: Counts 
   return (
     <div role="tablist" aria-label="Inbox views" class="tabs">
       {TABS.map((t, i) => {
-        const n = counts ? counts[t.id === 'resolved' ? 'resolved' : t.id] : undefined;
+        const n = counts && t.id !== 'resolved' ? counts[t.id] : undefined;
         return (
           <button
             type="button"
@@ -212,7 +201,12 @@ function Tabs({ view, counts, onChange }: { view: InboxViewName; counts: Counts 
             onKeyDown={(e) => onKey(e, i)}
           >
             {t.label}
-            {n !== undefined ? <span class="count">{n}</span> : null}
+            {n !== undefined ? (
+              <span class="count">
+                <span class="sr-only">, </span>
+                {n}
+              </span>
+            ) : null}
           </button>
         );
       })}
