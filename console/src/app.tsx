@@ -41,6 +41,7 @@ export interface ViewProps {
 export const VIEWS: { id: string; label: string; view: ComponentType<ViewProps>; needs: Capability | null | 'operator' }[] = [
   { id: 'tenants', label: 'Tenants', view: TenantsView, needs: 'operator' },
   { id: 'inbox', label: 'Inbox', view: InboxView, needs: 'handoffs:read' },
+  { id: 'canned', label: 'Canned replies', view: CannedRepliesView, needs: 'conversations:read' },
   { id: 'knowledge', label: 'Knowledge', view: KnowledgeView, needs: 'knowledge:read' },
   { id: 'domains', label: 'Domains', view: DomainsView, needs: 'domains:read' },
   { id: 'keys', label: 'API keys', view: KeysView, needs: 'keys:read' },
@@ -48,7 +49,6 @@ export const VIEWS: { id: string; label: string; view: ComponentType<ViewProps>;
   { id: 'provider', label: 'AI provider', view: ProviderView, needs: 'settings:read' },
   { id: 'settings', label: 'Settings', view: SettingsView, needs: 'settings:read' },
   { id: 'hours', label: 'Business hours', view: BusinessHoursView, needs: 'settings:read' },
-  { id: 'canned', label: 'Canned replies', view: CannedRepliesView, needs: 'conversations:read' },
   { id: 'pii', label: 'PII test', view: PiiView, needs: 'pii:read' },
   { id: 'audit', label: 'Audit', view: AuditView, needs: 'audit:read' },
   { id: 'team', label: 'Team', view: TeamView, needs: 'members:read' },

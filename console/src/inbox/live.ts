@@ -133,9 +133,10 @@ export class InboxLive {
     return t && t.active && t.until > this.now() ? t : null;
   }
 
-  /** Applies a snapshot fetched by a view, so live events and lists agree. */
+  /** Keeps a row a view fetched, unless the stream already brought a newer snapshot of it. */
   upsert(row: InboxRow): void {
-    this.rows.set(row.conversationId, row);
+    const known = this.rows.get(row.conversationId);
+    if (!known || Date.parse(row.updatedAt) >= Date.parse(known.updatedAt)) this.rows.set(row.conversationId, row);
   }
 
   private open(): void {

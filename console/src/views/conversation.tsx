@@ -182,7 +182,8 @@ export function ConversationPane({
       {canAssign ? (
         <div class="row assign">
           {!mine && !resolved && member ? (
-            <button type="button" disabled={action.busy} onClick={() => handoff({ status: 'assigned', assignedTo: member.id }, 'You took this conversation.')}>
+            // No assignee named: the server assigns it to the signed-in person.
+            <button type="button" disabled={action.busy} onClick={() => handoff({ status: 'assigned' }, 'You took this conversation.')}>
               {row.assignee ? 'Take over' : 'Take'}
             </button>
           ) : null}

@@ -70,6 +70,7 @@ export function InboxView({ api, me }: { api: Api; me?: AdminMe | null }) {
   const now = useNow(30_000);
   const list = useLoad(async () => {
     const { rows, counts } = await api<InboxListResponse>('GET', `/inbox?view=${view}${query ? `&q=${encodeURIComponent(query)}` : ''}`);
+    for (const row of rows) live?.upsert(row);
     return { ids: rows.map((x) => x.conversationId), rows: new Map(rows.map((x) => [x.conversationId, x])), counts };
   }, [api, view, query, resync]);
   const canned = useLoad(async () => (await api<{ cannedReplies: CannedReply[] }>('GET', '/canned-replies')).cannedReplies, [api]);
