@@ -55,10 +55,14 @@ export function LiveInbox({ api, me, label, openStream, children }: { api: Api; 
     const unlock = () => unlockAudio();
     addEventListener('pointerdown', unlock, { once: true });
     addEventListener('keydown', unlock, { once: true });
+    // Back to this tab: what arrived in the open conversation meanwhile is now seen.
+    const seen = () => document.visibilityState === 'visible' && value.live.focus(value.live.focused);
+    document.addEventListener('visibilitychange', seen);
     return () => {
       value.live.stop();
       removeEventListener('pointerdown', unlock);
       removeEventListener('keydown', unlock);
+      document.removeEventListener('visibilitychange', seen);
     };
   }, [value]);
   const [, bump] = useReducer((n: number) => n + 1, 0);

@@ -4,7 +4,7 @@
 import type { AdminMe, CannedReply, InboxListResponse } from '@parley/protocol';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Api } from '../api.js';
-import { ProblemView, useLoad } from '../components.js';
+import { ProblemView, useAction, useLoad } from '../components.js';
 import { askNotifications, notificationPermission, setSoundOn, soundOn, unlockAudio, type Permission } from '../inbox/alerts.js';
 import { useLive } from '../inbox/context.js';
 import { reasonText, visitorName, waited } from '../inbox/format.js';
@@ -27,7 +27,8 @@ export function inView(view: InboxViewName, row: InboxRow, meId: string | null):
   const open = row.status !== 'resolved';
   switch (view) {
     case 'waiting':
-      return row.status === 'pending';
+      // The visitor waits for a person: nothing from an agent since their last message.
+      return open && row.waitingSince !== null;
     case 'mine':
       return open && !!meId && row.assignee?.id === meId;
     case 'unassigned':
@@ -68,11 +69,26 @@ export function InboxView({ api, me }: { api: Api; me?: AdminMe | null }) {
   const [openId, setOpenId] = useState<string | null>(null);
   const [resync, setResync] = useState(0);
   const now = useNow(30_000);
+  const path = `/inbox?view=${view}${query ? `&q=${encodeURIComponent(query)}` : ''}`;
+  const page = async (cursor?: string) => {
+    const r = await api<InboxListResponse>('GET', cursor ? `${path}&cursor=${encodeURIComponent(cursor)}` : path);
+    for (const row of r.rows) live?.upsert(row);
+    return r;
+  };
+  // The first page, then more pages on request; every page's rows stay in order of arrival.
   const list = useLoad(async () => {
-    const { rows, counts } = await api<InboxListResponse>('GET', `/inbox?view=${view}${query ? `&q=${encodeURIComponent(query)}` : ''}`);
-    for (const row of rows) live?.upsert(row);
-    return { ids: rows.map((x) => x.conversationId), rows: new Map(rows.map((x) => [x.conversationId, x])), counts };
+    const { rows, counts, nextCursor } = await page();
+    return { rows: new Map(rows.map((x) => [x.conversationId, x])), counts, next: nextCursor };
   }, [api, view, query, resync]);
+  const [more, setMore] = useState<{ rows: Map<string, InboxRow>; next: string | null } | null>(null);
+  useEffect(() => setMore(null), [list.data]);
+  const next = more ? more.next : (list.data?.next ?? null);
+  const loading = useAction();
+  const showMore = () =>
+    void loading.run(async () => {
+      const r = await page(next!);
+      setMore({ rows: new Map([...(more?.rows ?? []), ...r.rows.map((x): [string, InboxRow] => [x.conversationId, x])]), next: r.nextCursor });
+    });
   const canned = useLoad(async () => (await api<{ cannedReplies: CannedReply[] }>('GET', '/canned-replies')).cannedReplies, [api]);
 
   // Each time the stream (re)opens, the list is read again: nothing that changed before it was live is missed.
@@ -95,8 +111,9 @@ export function InboxView({ api, me }: { api: Api; me?: AdminMe | null }) {
   const rows = ((): InboxRow[] => {
     if (!list.data) return [];
     const byId = new Map<string, InboxRow>();
-    for (const id of list.data.ids) {
-      const row = live?.rows.get(id) ?? list.data.rows.get(id)!;
+    for (const listed of [...list.data.rows.values(), ...(more?.rows.values() ?? [])]) {
+      const id = listed.conversationId;
+      const row = live?.rows.get(id) ?? listed;
       if (inView(view, row, meId)) byId.set(id, row);
     }
     if (live && !query) for (const row of live.rows.values()) if (!byId.has(row.conversationId) && inView(view, row, meId)) byId.set(row.conversationId, row);
@@ -105,7 +122,7 @@ export function InboxView({ api, me }: { api: Api; me?: AdminMe | null }) {
   // Counts come with each list, then live from the stream.
   const counts: Counts | null = live?.counts ?? list.data?.counts ?? null;
   const team = live ? [...live.presence.values()].sort((a, b) => a.displayName.localeCompare(b.displayName)) : [];
-  const openRow = openId ? (live?.rows.get(openId) ?? list.data?.rows.get(openId) ?? null) : null;
+  const openRow = openId ? (live?.rows.get(openId) ?? list.data?.rows.get(openId) ?? more?.rows.get(openId) ?? null) : null;
 
   const onSearch = (e: Event) => {
     e.preventDefault();
@@ -151,6 +168,12 @@ export function InboxView({ api, me }: { api: Api; me?: AdminMe | null }) {
               </li>
             ))}
           </ul>
+          {next ? (
+            <button type="button" class="secondary" disabled={loading.busy} onClick={showMore}>
+              Show more
+            </button>
+          ) : null}
+          <ProblemView problem={loading.problem} />
         </div>
       </section>
       {openRow ? (
