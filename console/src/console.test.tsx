@@ -897,7 +897,7 @@ describe('inbox as the signed-in person', () => {
     await vi.waitFor(() => expect(s.find(`PATCH /v1/admin/handoffs/${HANDOFF}`)).toHaveLength(1));
     expect(s.find(`PATCH /v1/admin/handoffs/${HANDOFF}`)[0]!.body).toEqual({ status: 'assigned' });
     // Teammates in the assign menu carry their presence.
-    expect([...el.querySelectorAll('#assign-to option')].map((o) => o.textContent)).toEqual(['Choose a teammate…', '● Ann Example (you) — available', '○ Bo — away']);
+    expect([...el.querySelectorAll('#assign-to option')].map((o) => o.textContent)).toEqual(['Choose a teammate', '● Ann Example (you) — available', '○ Bo — away']);
     choose(el.querySelector<HTMLSelectElement>('#assign-to')!, BO);
     await vi.waitFor(() => expect(button(el, 'Assign').disabled).toBe(false));
     await click(el, 'Assign');

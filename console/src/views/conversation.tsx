@@ -193,7 +193,7 @@ export function ConversationPane({
                 {row.assignee ? 'Reassign to' : 'Assign to'}
               </label>
               <select id="assign-to" value={assignTo} onChange={(e) => setAssignTo(e.currentTarget.value)}>
-                <option value="">Choose a teammate…</option>
+                <option value="">Choose a teammate</option>
                 {team.map((m) => (
                   <option key={m.memberId} value={m.memberId} disabled={m.memberId === row.assignee?.id}>
                     {presenceLabel(m, member?.id)}
@@ -251,7 +251,7 @@ export function ConversationPane({
               </li>
             ))}
           </ol>
-          <p class="typing" aria-live="polite">
+          <p class="typing" aria-live="polite" dir="auto">
             {visitorTyping ? (visitorTyping.role === 'visitor' ? 'Visitor is typing…' : `${visitorTyping.name ?? 'A teammate'} is typing…`) : ''}
           </p>
           {token ? <Reveal api={api} conversationId={id} token={token} onClose={() => setToken(null)} key={token} /> : null}
@@ -281,7 +281,7 @@ export function ConversationPane({
                       e.currentTarget.value = '';
                     }}
                   >
-                    <option value="">Insert…</option>
+                    <option value="">Choose one to insert</option>
                     {canned.map((c) => (
                       <option key={c.id} value={c.id}>
                         {c.title}
@@ -322,7 +322,7 @@ export function ConversationPane({
                   ))}
                 </ul>
               ) : null}
-              <p id="reply-as" class="muted">
+              <p id="reply-as" class="muted" dir="auto">
                 {mode === 'note' ? 'Only your team sees notes.' : `You reply as ${member?.displayName ?? 'an agent'}; type / for a canned reply.`} Ctrl+Enter sends.
               </p>
               <button type="submit" disabled={action.busy || !text.trim()}>
@@ -372,9 +372,9 @@ export function ConversationPane({
               <div class="contact">
                 <dt>Left an email to be answered</dt>
                 <dd>
-                  <span dir="ltr">{contact.email}</span>{' '}
-                  <span class="muted">
-                    (<When iso={contact.at} />)
+                  <span dir="ltr">{contact.email}</span>
+                  <span class="muted at">
+                    <When iso={contact.at} />
                   </span>
                 </dd>
               </div>

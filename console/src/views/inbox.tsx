@@ -140,7 +140,7 @@ export function InboxView({ api, me }: { api: Api; me?: AdminMe | null }) {
           <label for="inbox-search" class="sr-only">
             Search conversations
           </label>
-          <input id="inbox-search" type="search" placeholder="Search visitor, user id or text" value={typed} onInput={(e) => setTyped(e.currentTarget.value)} />
+          <input id="inbox-search" type="search" placeholder="Visitor, user id or words" value={typed} onInput={(e) => setTyped(e.currentTarget.value)} />
           <button type="submit" class="secondary">
             Search
           </button>
@@ -248,7 +248,9 @@ function RowButton({ row, now, meId, current, unread, onOpen }: { row: InboxRow;
         </strong>
         {row.visitor.verified ? <span class="badge ok-badge">verified</span> : null}
         {unread ? <span class="badge new">new</span> : null}
-        <span class="waited muted">{resolved ? '' : waited(row.waitingSince, now)}</span>
+        <span class="waited muted" dir="auto">
+          {resolved ? '' : waited(row.waitingSince, now)}
+        </span>
       </span>
       {row.lastMessage ? (
         <span class="last" dir="auto">
@@ -256,9 +258,9 @@ function RowButton({ row, now, meId, current, unread, onOpen }: { row: InboxRow;
           <RedactedText text={row.lastMessage.text} />
         </span>
       ) : null}
-      <span class="line muted">
-        <span>{reasonText(row.reason)}</span>
-        <span>· {row.assignee ? (row.assignee.id === meId ? 'You' : row.assignee.displayName) : resolved ? 'resolved' : 'Unassigned'}</span>
+      <span class="meta muted" dir="auto">
+        {reasonText(row.reason)} · {row.assignee ? (row.assignee.id === meId ? 'You' : row.assignee.displayName) : resolved ? 'Resolved' : 'Unassigned'}
+        {row.contactLeft ? ' · left an email' : ''}
       </span>
     </button>
   );
@@ -274,7 +276,9 @@ function LiveStatus() {
   return (
     <div class="row live-status">
       <span class={`dot ${state}`} aria-hidden="true" />
-      <span role="status">{state === 'live' ? 'Live' : state === 'connecting' ? 'Connecting…' : 'Offline, reconnecting…'}</span>
+      <span role="status" dir="auto">
+        {state === 'live' ? 'Live' : state === 'connecting' ? 'Connecting…' : 'Offline, reconnecting…'}
+      </span>
       <label class="check inline">
         <input
           type="checkbox"
