@@ -5,8 +5,9 @@
 // The stream is authenticated by the session cookie. When it fails for good (EventSource gives no status:
 // an expired access cookie looks like any refusal), one cheap admin request tells which it is: the API
 // client renews the session on a 401, or reports it signed out. Then the stream is opened again, naming
-// the last event it had (`?after=`), since a new EventSource cannot send Last-Event-ID itself. Events are applied
-// once: each event id and each message id is remembered (a replay after a reconnect doubles nothing).
+// the last event it had (`?after=`), since a new EventSource cannot send Last-Event-ID itself. A replay
+// doubles nothing: rows are snapshots kept by conversation (an older one never replaces a newer), messages
+// are kept by id, and a handoff alerts only when this console has not seen it pending before.
 import type { PresenceListResponse } from '@parley/protocol';
 import type { Api } from '../api.js';
 import { ApiError } from '../api.js';
@@ -59,7 +60,6 @@ export class InboxLive {
   /** The conversation on screen: its news is seen as it arrives. */
   focused: string | null = null;
   private lastId: string | null = null;
-  private seen = new Set<string>();
   private seenMessages = new Set<string>();
   private es: EventSourceLike | null = null;
   private listeners = new Set<() => void>();
@@ -188,11 +188,9 @@ export class InboxLive {
   }
 
   private receive(type: string, e: MessageEvent): void {
-    if (e.lastEventId) {
-      if (this.seen.has(e.lastEventId)) return;
-      remember(this.seen, e.lastEventId);
-      this.lastId = e.lastEventId;
-    }
+    // Where to resume. An event sent without an id carries the previous one here (the EventSource keeps
+    // it), so ids cannot tell repeats apart: each event is applied idempotently instead.
+    if (e.lastEventId) this.lastId = e.lastEventId;
     let data: unknown;
     try {
       data = JSON.parse(String(e.data));
@@ -210,6 +208,7 @@ export class InboxLive {
         const row = d.row as InboxRow;
         if (!row?.conversationId) return;
         const before = this.rows.get(row.conversationId);
+        if (before && Date.parse(row.updatedAt) < Date.parse(before.updatedAt)) return;
         this.rows.set(row.conversationId, row);
         // A handoff this console has not seen before; a reopened one counts again.
         const isNewHandoff = row.status === 'pending' && (before?.handoffId !== row.handoffId || before.status === 'resolved');
