@@ -52,12 +52,8 @@ function useTypingSignal(api: Api, conversationId: string) {
       if (idle.current) clearTimeout(idle.current);
       idle.current = setTimeout(stop, TYPING_IDLE_MS);
     },
-    /** After sending: the message itself ends the typing on the visitor's side. */
-    sent() {
-      if (idle.current) clearTimeout(idle.current);
-      idle.current = null;
-      last.current = 0;
-    },
+    /** After sending: typing has stopped. */
+    sent: stop,
   };
 }
 
@@ -95,6 +91,10 @@ export function ConversationPane({
   const typing = useTypingSignal(api, id);
   const log = useRef<HTMLOListElement>(null);
   const textarea = useRef<HTMLTextAreaElement>(null);
+  const heading = useRef<HTMLHeadingElement>(null);
+  // Opening a conversation moves focus to it: keyboard and screen-reader users land there, and on a
+  // narrow screen, where it sits below the list, it scrolls into view.
+  useEffect(() => heading.current?.focus(), [id]);
   const names = useMemo(() => new Map(team.map((m) => [m.memberId, m.displayName])), [team]);
   const canWrite = !!me?.capabilities.includes('conversations:write');
   const canAssign = !!me?.capabilities.includes('handoffs:write');
@@ -166,7 +166,7 @@ export function ConversationPane({
   return (
     <section aria-labelledby="transcript-title" class="transcript">
       <div class="pane-head">
-        <h2 id="transcript-title" dir="auto">
+        <h2 id="transcript-title" dir="auto" tabIndex={-1} ref={heading}>
           {who}
         </h2>
         <button type="button" class="secondary small" onClick={onClose}>
