@@ -17,7 +17,7 @@ import { AccountView } from './views/account.js';
 import { AuditView, checkContinuity, rememberedKey } from './views/audit.js';
 import { InboxView, RedactedText } from './views/inbox.js';
 import { BusinessHoursSchema, renderCannedReply, type InboxRow } from '@parley/protocol';
-import { soundOn, titleFor } from './inbox/alerts.js';
+import { alertAgent, soundOn, titleFor } from './inbox/alerts.js';
 import { LiveInbox } from './inbox/context.js';
 import { renderCanned } from './inbox/format.js';
 import { InboxLive } from './inbox/live.js';
@@ -1018,6 +1018,60 @@ describe('live inbox', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  test('a visitor message in a conversation assigned to me notifies; one in a teammate’s does not; my own typing echoed back is not shown', async () => {
+    const shown: string[] = [];
+    vi.stubGlobal('Notification', Object.assign(function (this: unknown, title: string) { shown.push(title); }, { permission: 'granted', requestPermission: async () => 'granted' }));
+    const OTHER = '00000000-0000-4000-8000-00000000c0d1';
+    const mine = rowOf({ status: 'assigned', assignee: { id: ME_ID, displayName: 'Ann Example' }, waitingSince: null });
+    const bos = rowOf({ conversationId: OTHER, handoffId: '00000000-0000-4000-8000-0000000000a9', status: 'assigned', assignee: { id: BO, displayName: 'Bo' }, waitingSince: null });
+    const s = fakeServer({ ...EMPTY_INBOX, 'GET /v1/admin/inbox?view=open': listOf([mine, bos]) });
+    const streams = fakeStreams();
+    const live = new InboxLive({ api: createClient({ fetchImpl: s.fetchImpl }).admin, me: { id: ME_ID, displayName: 'Ann Example' }, openStream: streams.open, onAttention: (a) => alertAgent(a, () => {}) });
+    live.start();
+    streams.last().open();
+    live.upsert(mine);
+    live.upsert(bos);
+    const msg = (conversationId: string, id: string) => ({ conversationId, message: { id, role: 'visitor', text: 'Hello again', citations: [], createdAt: new Date().toISOString() } });
+    streams.last().send('message', msg(OTHER, 'x1'), 'e1');
+    expect(shown).toEqual([]);
+    streams.last().send('message', msg(CONV, 'x2'), 'e2');
+    expect(shown).toEqual(['v_AbCdEfGhIjKlMnOp wrote']);
+    expect([...live.unread]).toEqual([CONV]);
+    streams.last().send('typing', { conversationId: CONV, role: 'agent', name: 'Ann Example', active: true }, 'e3');
+    expect(live.typingIn(CONV)).toBeNull();
+    streams.last().send('typing', { conversationId: CONV, role: 'agent', name: 'Bo', active: true }, 'e4');
+    expect(live.typingIn(CONV)?.name).toBe('Bo');
+    live.stop();
+  });
+
+  test('search asks the server (live rows do not join a search); more pages on request; arrow keys move between views', async () => {
+    const more = rowOf({ conversationId: '00000000-0000-4000-8000-00000000c0d2', handoffId: '00000000-0000-4000-8000-0000000000b2', waitingSince: minutesAgo(1) });
+    const s = fakeServer({
+      ...EMPTY_INBOX,
+      'GET /v1/admin/inbox?view=waiting': { ...listOf([rowOf()]), nextCursor: 'page2' },
+      'GET /v1/admin/inbox?view=waiting&cursor=page2': listOf([more]),
+      'GET /v1/admin/inbox?view=waiting&q=refund%20order': listOf([]),
+      'GET /v1/admin/inbox?view=mine': listOf([]),
+    });
+    const { el, streams } = mountInbox(s);
+    await act(() => streams.last().open());
+    await vi.waitFor(() => expect(rowButtons(el)).toHaveLength(1));
+    await click(el, 'Show more');
+    await vi.waitFor(() => expect(rowButtons(el)).toHaveLength(2));
+    expect(el.textContent).not.toContain('Show more');
+    await type(el.querySelector<HTMLInputElement>('#inbox-search')!, ' refund order ');
+    await submit(el.querySelector('form[role=search]')!);
+    await vi.waitFor(() => expect(el.textContent).toContain('Nothing matches “refund order”.'));
+    await act(() => streams.last().send('conversation', { row: rowOf({ conversationId: '00000000-0000-4000-8000-00000000c0d3', handoffId: '00000000-0000-4000-8000-0000000000b3' }) }, 'e7'));
+    expect(rowButtons(el)).toHaveLength(0);
+    const waiting = el.querySelector<HTMLButtonElement>('#tab-waiting')!;
+    waiting.focus();
+    await act(() => void waiting.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true })));
+    expect(el.querySelector('#tab-mine')!.getAttribute('aria-selected')).toBe('true');
+    expect(document.activeElement).toBe(el.querySelector('#tab-mine'));
+    await vi.waitFor(() => expect(s.sent()).toContain('GET /v1/admin/inbox?view=mine&q=refund%20order'));
   });
 
   test('the sound can be turned off and stays off in this browser; notifications are asked from a click, not on load', async () => {

@@ -182,6 +182,9 @@ export class InboxLive {
       if (err instanceof ApiError && err.problem.status === 401) return;
     }
     if (this.stopped) return;
+    // Refused again and again with the same position (one the server no longer accepts): start afresh;
+    // the views read their lists again when the stream opens, so nothing is lost.
+    if (this.retry >= 3) this.lastId = null;
     const delay = Math.min(30_000, 1_000 * 2 ** this.retry) * (0.5 + Math.random() / 2);
     this.retry = Math.min(this.retry + 1, 5);
     this.timer = setTimeout(() => this.open(), delay);
