@@ -26,7 +26,8 @@ export function useLive(): LiveValue | null {
 }
 
 export function LiveInbox({ api, me, label, openStream, children }: { api: Api; me: AdminMe | null; label: string; openStream?: EventSourceFactory; children: ComponentChildren }) {
-  const enabled = !!me?.capabilities.includes('handoffs:read');
+  // The stream and lists show message text (conversations:read); presence belongs to the inbox (handoffs:read).
+  const enabled = !!me?.capabilities.includes('handoffs:read') && me.capabilities.includes('conversations:read');
   const member = me?.member ?? null;
   const meId = member?.id ?? null;
   const value = useMemo<LiveValue | null>(() => {
