@@ -5,13 +5,11 @@ import type { WorkspaceMessage } from '@parley/protocol';
 export type {
   Availability,
   CannedReply,
-  InboxAssignee as Assignee,
   InboxCounts as Counts,
   InboxRow,
   InboxView as InboxViewName,
   Presence,
   TypingEventData as Typing,
-  VisitorProfileResponse,
 } from '@parley/protocol';
 
 export interface PaneMessage {

@@ -102,8 +102,10 @@ export function ConversationPane({
   // The transcript as loaded, then every live message or note of this conversation, each once.
   useEffect(() => {
     if (!t.data) return;
-    for (const m of t.data.messages) live?.knowMessage(m.id);
-    setMessages(t.data.messages);
+    const loaded = t.data.messages;
+    for (const m of loaded) live?.knowMessage(m.id);
+    // Messages streamed in while the transcript loaded stay, after it.
+    setMessages((ms) => [...loaded, ...ms.filter((m) => !loaded.some((x) => x.id === m.id))]);
   }, [t.data]);
   useEffect(() => {
     live?.focus(id);
@@ -159,6 +161,13 @@ export function ConversationPane({
   const slash = /^\/([a-z0-9_-]*)$/.exec(text);
   const suggestions = slash && mode === 'reply' ? canned.filter((c) => c.shortcut?.startsWith(slash[1]!) || c.title.toLowerCase().startsWith(slash[1]!)).slice(0, 6) : [];
   const visitorTyping = live?.typingIn(id);
+  // The indicator clears itself when no new "typing" comes in time.
+  const [, expire] = useState(0);
+  useEffect(() => {
+    if (!visitorTyping) return;
+    const timer = setTimeout(() => expire((n) => n + 1), Math.max(0, visitorTyping.until - Date.now()) + 50);
+    return () => clearTimeout(timer);
+  }, [visitorTyping?.until]);
   const mine = !!member && row.assignee?.id === member.id;
   const resolved = row.status === 'resolved';
   const who = visitorName(row.visitor);
