@@ -205,9 +205,13 @@ export async function visitorProfile(tx: Tx, audit: AuditLog, keyring: Keyring, 
   const redacted: ProfileField[] = [];
   if (c.identity_subject) {
     const sealed = await store.verifiedProfile(tx, c.identity_subject);
-    const profile = sealed ? (JSON.parse(await keyring.openString(tx, ctx.tenantId, sealed, `visitor-profile/${c.identity_subject}`)) as Record<string, unknown>) : {};
+    const profile = sealed
+      ? (JSON.parse(await keyring.openString(tx, ctx.tenantId, sealed, `visitor-profile/${c.identity_subject}`)) as { name?: unknown; email?: unknown; traits?: { plan?: unknown } })
+      : {};
+    // The plan is one of the host's signed traits.
+    const claims: Record<ProfileField, unknown> = { name: profile.name, email: profile.email, plan: profile.traits?.plan };
     for (const field of ['name', 'email', 'plan'] as const) {
-      const value = profile[field];
+      const value = claims[field];
       if (typeof value !== 'string' || !value) continue;
       if (mayShow(policy, field, agent.capabilities)) shown[field] = value;
       else redacted.push(field);
