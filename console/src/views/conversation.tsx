@@ -303,6 +303,7 @@ export function ConversationPane({
               <label for="reply-text">{mode === 'note' ? 'Internal note — not sent to the visitor' : 'Reply'}</label>
               <textarea
                 ref={textarea}
+                dir="auto"
                 id="reply-text"
                 required
                 maxLength={4000}

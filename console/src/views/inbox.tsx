@@ -140,7 +140,7 @@ export function InboxView({ api, me }: { api: Api; me?: AdminMe | null }) {
           <label for="inbox-search" class="sr-only">
             Search conversations
           </label>
-          <input id="inbox-search" type="search" placeholder="Visitor, user id or words" value={typed} onInput={(e) => setTyped(e.currentTarget.value)} />
+          <input id="inbox-search" dir="auto" type="search" placeholder="Visitor, user id or words" value={typed} onInput={(e) => setTyped(e.currentTarget.value)} />
           <button type="submit" class="secondary">
             Search
           </button>
