@@ -72,5 +72,7 @@ export function LiveInbox({ api, me, label, openStream, children }: { api: Api; 
   useEffect(() => {
     document.title = titleFor(label, unread);
   }, [label, unread]);
+  // Signed out: the page's own title again, with no count.
+  useEffect(() => () => void (document.title = 'Parley console'), []);
   return <LiveContext.Provider value={value}>{children}</LiveContext.Provider>;
 }
