@@ -45,7 +45,6 @@ export interface LiveOptions {
   me: { id: string; displayName: string } | null;
   openStream?: EventSourceFactory;
   onAttention?: (a: Attention) => void;
-  now?: () => number;
 }
 
 export class InboxLive {
@@ -67,11 +66,7 @@ export class InboxLive {
   private retry = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
-  private readonly now: () => number;
-
-  constructor(private readonly opts: LiveOptions) {
-    this.now = opts.now ?? Date.now;
-  }
+  constructor(private readonly opts: LiveOptions) {}
 
   start(): void {
     this.stopped = false;
@@ -130,7 +125,7 @@ export class InboxLive {
   /** Someone typing in a conversation now (expired entries are ignored). */
   typingIn(conversationId: string): (Typing & { until: number }) | null {
     const t = this.typing.get(conversationId);
-    return t && t.active && t.until > this.now() ? t : null;
+    return t && t.active && t.until > Date.now() ? t : null;
   }
 
   /** Keeps a row a view fetched, unless the stream already brought a newer snapshot of it. */
@@ -203,8 +198,8 @@ export class InboxLive {
     this.apply(type, data);
   }
 
-  /** One event's effect on the state. Exposed for the views' tests, which feed events without a stream. */
-  apply(type: string, data: unknown): void {
+  /** One event's effect on the state. */
+  private apply(type: string, data: unknown): void {
     const d = data as Record<string, unknown>;
     switch (type) {
       case 'conversation': {
@@ -239,7 +234,7 @@ export class InboxLive {
         if (!t.conversationId) return;
         // My own typing, echoed back, is not news (the event names an agent by display name only).
         if (t.role === 'agent' && t.name === this.opts.me?.displayName) return;
-        this.typing.set(t.conversationId, { ...t, until: this.now() + TYPING_TTL_MS });
+        this.typing.set(t.conversationId, { ...t, until: Date.now() + TYPING_TTL_MS });
         this.emit(t.conversationId, { type: 'typing', typing: t });
         break;
       }
