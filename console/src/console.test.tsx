@@ -1187,6 +1187,14 @@ describe('availability, canned replies and business hours', () => {
     expect(el.querySelector('header [role=switch]')!.textContent).toContain('Available');
   });
 
+  test('an analyst, who takes no handoffs, has no availability switch', async () => {
+    const s = fakeServer({ ...EMPTY_INBOX, 'GET /v1/admin/me': meFor('analyst') });
+    const el = mount(<App fetchImpl={s.fetchImpl} />);
+    await vi.waitFor(() => expect(el.querySelector('header')?.textContent).toContain('analyst'));
+    await vi.waitFor(() => expect(s.sent()).toContain('GET /v1/admin/presence'));
+    expect(el.querySelector('header [role=switch]')).toBeNull();
+  });
+
   test('canned replies are listed, added with a shortcut, edited and deleted', async () => {
     const c = { id: 'c1', title: 'Greeting', body: 'Hi {{visitor.name}}', shortcut: 'hi', createdAt: '', updatedAt: '' };
     const s = fakeServer({ 'GET /v1/admin/canned-replies': { cannedReplies: [c] }, 'POST /v1/admin/canned-replies': () => json({ cannedReply: c }, 201), 'PATCH /v1/admin/canned-replies/c1': { cannedReply: c }, 'DELETE /v1/admin/canned-replies/c1': null });

@@ -18,7 +18,8 @@ export function AvailabilitySwitch({ api, me }: { api: Api; me: AdminMe }) {
   useEffect(() => {
     if (live) setValue(live);
   }, [live]);
-  if (!meId || !ctx) return null;
+  // Only people who take handoffs have an availability worth showing.
+  if (!meId || !ctx || !me.capabilities.includes('handoffs:write')) return null;
   const current = value ?? 'away';
   const next: Value = current === 'available' ? 'away' : 'available';
   return (
