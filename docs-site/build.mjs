@@ -93,7 +93,7 @@ export function renderGuide(name, md, protocol) {
 }
 
 const titleOf = (md) => /^#\s+(.+)$/m.exec(md)?.[1] ?? 'Parley';
-const nav = ['index', 'quick-start', 'widget', 'knowledge', 'sign-in-pro', 'webhooks', 'admin-api', 'team-and-sign-in', 'security', 'security-keys', 'problems'];
+const nav = ['index', 'quick-start', 'agent-inbox', 'widget', 'knowledge', 'sign-in-pro', 'webhooks', 'admin-api', 'team-and-sign-in', 'security', 'security-keys', 'problems'];
 
 /** Builds every page into `out` (a folder path ending in `/`). `guides` defaults to the ones in guides/. */
 export function buildSite({ protocol, out = `${here}dist/`, guides: given } = {}) {

@@ -22,6 +22,10 @@ import { PiiView } from './views/pii.js';
 import { ProviderView } from './views/provider.js';
 import { SettingsView } from './views/settings.js';
 import { TenantsView } from './views/tenants.js';
+import { AvailabilitySwitch } from './inbox/availability.js';
+import { LiveInbox } from './inbox/context.js';
+import { CannedRepliesView } from './views/canned.js';
+import { BusinessHoursView } from './views/hours.js';
 
 export interface ViewProps {
   api: Api;
@@ -37,12 +41,14 @@ export interface ViewProps {
 export const VIEWS: { id: string; label: string; view: ComponentType<ViewProps>; needs: Capability | null | 'operator' }[] = [
   { id: 'tenants', label: 'Tenants', view: TenantsView, needs: 'operator' },
   { id: 'inbox', label: 'Inbox', view: InboxView, needs: 'handoffs:read' },
+  { id: 'canned', label: 'Canned replies', view: CannedRepliesView, needs: 'conversations:read' },
   { id: 'knowledge', label: 'Knowledge', view: KnowledgeView, needs: 'knowledge:read' },
   { id: 'domains', label: 'Domains', view: DomainsView, needs: 'domains:read' },
   { id: 'keys', label: 'API keys', view: KeysView, needs: 'keys:read' },
   { id: 'identity', label: 'Sign-In Pro', view: IdentityView, needs: 'settings:read' },
   { id: 'provider', label: 'AI provider', view: ProviderView, needs: 'settings:read' },
   { id: 'settings', label: 'Settings', view: SettingsView, needs: 'settings:read' },
+  { id: 'hours', label: 'Business hours', view: BusinessHoursView, needs: 'settings:read' },
   { id: 'pii', label: 'PII test', view: PiiView, needs: 'pii:read' },
   { id: 'audit', label: 'Audit', view: AuditView, needs: 'audit:read' },
   { id: 'team', label: 'Team', view: TeamView, needs: 'members:read' },
@@ -79,6 +85,7 @@ function Shell({ client, onSignOut, onMe }: { client: Client; onSignOut: () => v
   const View = active?.view;
   const member = me.data?.member;
   return (
+    <LiveInbox api={api} me={me.data} label={active?.label ?? 'Console'}>
     <div class="shell">
       <header>
         <strong>Parley console</strong>
@@ -92,7 +99,8 @@ function Shell({ client, onSignOut, onMe }: { client: Client; onSignOut: () => v
             <span class="muted">{me.data.tenant.name}</span>
           </span>
         ) : null}
-        <button type="button" class="secondary" onClick={onSignOut}>
+        {me.data ? <AvailabilitySwitch api={api} me={me.data} /> : null}
+        <button type="button" class="secondary sign-out" onClick={onSignOut}>
           Sign out
         </button>
       </header>
@@ -117,6 +125,7 @@ function Shell({ client, onSignOut, onMe }: { client: Client; onSignOut: () => v
         ) : null}
       </main>
     </div>
+    </LiveInbox>
   );
 }
 

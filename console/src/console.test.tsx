@@ -16,6 +16,13 @@ import { groupSecret, QrCode } from './signin.js';
 import { AccountView } from './views/account.js';
 import { AuditView, checkContinuity, rememberedKey } from './views/audit.js';
 import { InboxView, RedactedText } from './views/inbox.js';
+import { BusinessHoursSchema, renderCannedReply, type InboxRow } from '@parley/protocol';
+import { alertAgent, soundOn, titleFor } from './inbox/alerts.js';
+import { LiveInbox } from './inbox/context.js';
+import { renderCanned } from './inbox/format.js';
+import { InboxLive } from './inbox/live.js';
+import { CannedRepliesView } from './views/canned.js';
+import { BusinessHoursView, scheduleErrors } from './views/hours.js';
 import { CAPABILITIES, KeysView } from './views/keys.js';
 import { KnowledgeView } from './views/knowledge.js';
 import { parseGroupRoles, SignInSettingsView, splitCertificates } from './views/signin-settings.js';
@@ -117,6 +124,13 @@ afterEach(() => {
   vi.unstubAllGlobals();
 });
 
+const COUNTS = { waiting: 0, mine: 0, unassigned: 0, open: 0 };
+/** What the inbox asks for when it opens, with nothing in it. */
+const EMPTY_INBOX = {
+  'GET /v1/admin/inbox?view=waiting': { rows: [], nextCursor: null, counts: COUNTS, streamCursor: '0' },
+  'GET /v1/admin/canned-replies': { cannedReplies: [] },
+  'GET /v1/admin/presence': { members: [] },
+};
 const signedOut = { 'GET /v1/admin/me': () => problem(401, 'unauthenticated'), 'POST /v1/auth/refresh': () => problem(401, 'unauthenticated') };
 const SIGNED_IN = { status: 'signed_in', member: { id: ME_ID, email: 'ann@acme.example', displayName: 'Ann Example', role: 'owner', capabilities: [] }, tenant: TENANT };
 
@@ -135,8 +149,7 @@ describe('session: no credential in the page', () => {
     const s = fakeServer({
       'GET /v1/admin/me': [() => problem(401, 'token-expired'), meFor('agent')],
       'POST /v1/auth/refresh': null,
-      'GET /v1/admin/handoffs?status=pending': { handoffs: [] },
-      'GET /v1/admin/handoffs?status=assigned': { handoffs: [] },
+      ...EMPTY_INBOX,
     });
     const el = mount(<App fetchImpl={s.fetchImpl} />);
     await vi.waitFor(() => expect(el.querySelector('header')?.textContent).toContain('Ann Example'));
@@ -184,8 +197,7 @@ describe('session: no credential in the page', () => {
   test('a session that ends while the console is open (refresh refused) returns to the sign-in page, saying so', async () => {
     const s = fakeServer({
       'GET /v1/admin/me': meFor('agent'),
-      'GET /v1/admin/handoffs?status=pending': () => problem(401, 'token-expired'),
-      'GET /v1/admin/handoffs?status=assigned': () => problem(401, 'token-expired'),
+      'GET /v1/admin/inbox?view=waiting': () => problem(401, 'token-expired'),
       'POST /v1/auth/refresh': () => problem(401, 'unauthenticated'),
     });
     const el = mount(<App fetchImpl={s.fetchImpl} />);
@@ -195,7 +207,7 @@ describe('session: no credential in the page', () => {
   });
 
   test('sign-out asks the server to end the session, then shows the sign-in page', async () => {
-    const s = fakeServer({ 'GET /v1/admin/me': meFor('analyst'), 'POST /v1/auth/sign-out': null, 'GET /v1/admin/handoffs?status=pending': { handoffs: [] }, 'GET /v1/admin/handoffs?status=assigned': { handoffs: [] } });
+    const s = fakeServer({ 'GET /v1/admin/me': meFor('analyst'), 'POST /v1/auth/sign-out': null, ...EMPTY_INBOX });
     const el = mount(<App fetchImpl={s.fetchImpl} />);
     await vi.waitFor(() => expect(el.querySelector('header')?.textContent).toContain('Ann Example'));
     await click(el, 'Sign out');
@@ -220,7 +232,7 @@ describe('sign-in page', () => {
     await type(el.querySelector<HTMLInputElement>('#signin-password')!, 'correct horse battery staple');
     await submit(el.querySelector('form')!);
   };
-  const signedInRoutes = { 'GET /v1/admin/me': [() => problem(401, 'unauthenticated'), meFor('owner')], 'GET /v1/admin/handoffs?status=pending': { handoffs: [] }, 'GET /v1/admin/handoffs?status=assigned': { handoffs: [] } };
+  const signedInRoutes = { 'GET /v1/admin/me': [() => problem(401, 'unauthenticated'), meFor('owner')], ...EMPTY_INBOX };
 
   test('signed_in: email and password, then the console with the person, role and tenant', async () => {
     const { s, el } = await startAt({ ...signedInRoutes, 'POST /v1/auth/password': SIGNED_IN });
@@ -415,8 +427,7 @@ describe('invitation page', () => {
         () => json(SIGNED_IN, 201),
       ],
       'GET /v1/admin/me': meFor('agent'),
-      'GET /v1/admin/handoffs?status=pending': { handoffs: [] },
-      'GET /v1/admin/handoffs?status=assigned': { handoffs: [] },
+      ...EMPTY_INBOX,
     });
     const el = mount(<App fetchImpl={s.fetchImpl} />);
     expect(location.hash).toBe('');
@@ -471,8 +482,7 @@ describe('navigation by role', () => {
   const open = (role: Role) => {
     const s = fakeServer({
       'GET /v1/admin/me': meFor(role),
-      'GET /v1/admin/handoffs?status=pending': { handoffs: [] },
-      'GET /v1/admin/handoffs?status=assigned': { handoffs: [] },
+      ...EMPTY_INBOX,
       'GET /v1/admin/knowledge/sources': { sources: [] },
       'GET /v1/admin/knowledge/embeddings': { model: null, embedded: 0, pending: 0 },
       'GET /v1/admin/domains': { domains: [] },
@@ -482,7 +492,7 @@ describe('navigation by role', () => {
 
   test('an agent sees the inbox, knowledge, PII test, the team (read-only) and their account', async () => {
     const { el } = open('agent');
-    await vi.waitFor(() => expect(links(el)).toEqual(['Inbox', 'Knowledge', 'PII test', 'Team', 'Sign-in & SSO', 'My account']));
+    await vi.waitFor(() => expect(links(el)).toEqual(['Inbox', 'Canned replies', 'Knowledge', 'PII test', 'Team', 'Sign-in & SSO', 'My account']));
     expect(el.querySelector('h1')!.textContent).toBe('Inbox');
     expect(el.querySelector('header')!.textContent).toContain('agent');
   });
@@ -507,11 +517,11 @@ describe('navigation by role', () => {
 
   test('an analyst sees read-only views; an owner and an admin see everything', async () => {
     const a = open('analyst');
-    await vi.waitFor(() => expect(links(a.el)).toEqual(['Inbox', 'Knowledge', 'Audit', 'Team', 'Sign-in & SSO', 'My account']));
+    await vi.waitFor(() => expect(links(a.el)).toEqual(['Inbox', 'Canned replies', 'Knowledge', 'Audit', 'Team', 'Sign-in & SSO', 'My account']));
     document.body.innerHTML = '';
     for (const role of ['owner', 'admin'] as const) {
       const o = open(role);
-      await vi.waitFor(() => expect(links(o.el)).toHaveLength(12));
+      await vi.waitFor(() => expect(links(o.el)).toHaveLength(14));
       document.body.innerHTML = '';
     }
   });
@@ -776,56 +786,469 @@ describe('sign-in & SSO settings', () => {
   });
 });
 
+const CONV = '00000000-0000-4000-8000-00000000c0de';
+const HANDOFF = '00000000-0000-4000-8000-0000000000a1';
+const BO = '00000000-0000-4000-8000-00000000b001';
+const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
+const rowOf = (over: Partial<InboxRow> = {}): InboxRow => ({
+  conversationId: CONV,
+  handoffId: HANDOFF,
+  status: 'pending',
+  reason: 'visitor_request',
+  visitor: { ref: 'v_AbCdEfGhIjKlMnOp', verified: false },
+  lastMessage: { role: 'visitor', text: 'Can I talk to a person?', at: minutesAgo(5) },
+  waitingSince: minutesAgo(5),
+  assignee: null,
+  contactLeft: false,
+  handoffAt: minutesAgo(5),
+  resolvedAt: null,
+  updatedAt: minutesAgo(5),
+  ...over,
+});
+const listOf = (rows: InboxRow[], counts = { waiting: rows.length, mine: 0, unassigned: rows.length, open: rows.length }) => ({ rows, nextCursor: null, counts, streamCursor: '7' });
+const transcriptOf = (messages: unknown[], over: Record<string, unknown> = {}) => ({
+  conversation: { id: CONV, status: 'handoff', verified: false, createdAt: minutesAgo(9), visitorRef: 'v_AbCdEfGhIjKlMnOp', identitySubject: null, ...over },
+  messages,
+});
+const visitorMsg = (id: string, text: string) => ({ id, role: 'visitor', text, redactions: [], citations: [], confidence: null, author: null, createdAt: new Date().toISOString() });
+
+/** A stand-in for the browser's EventSource: the test opens, feeds and fails it. */
+class FakeStream {
+  readyState = 0;
+  onopen: ((e: Event) => void) | null = null;
+  onerror: ((e: Event) => void) | null = null;
+  private fns = new Map<string, ((e: MessageEvent) => void)[]>();
+  constructor(readonly url: string) {}
+  addEventListener(type: string, fn: (e: MessageEvent) => void) {
+    this.fns.set(type, [...(this.fns.get(type) ?? []), fn]);
+  }
+  close() {
+    this.readyState = 2;
+  }
+  open() {
+    this.readyState = 1;
+    this.onopen?.(new Event('open'));
+  }
+  send(type: string, data: unknown, id?: string) {
+    for (const fn of this.fns.get(type) ?? []) fn({ data: JSON.stringify(data), lastEventId: id ?? '' } as MessageEvent);
+  }
+  /** The server refused or dropped it for good (EventSource then stops reconnecting). */
+  fail() {
+    this.readyState = 2;
+    this.onerror?.(new Event('error'));
+  }
+}
+function fakeStreams() {
+  const all: FakeStream[] = [];
+  return { all, open: (url: string) => (all.push(new FakeStream(url)), all.at(-1)!), last: () => all.at(-1)! };
+}
+
+/** The inbox as the console shows it: inside the live provider, with a stand-in stream. */
+function mountInbox(s: ReturnType<typeof fakeServer>, me: AdminMe = meFor('agent')) {
+  const streams = fakeStreams();
+  const api = createClient({ fetchImpl: s.fetchImpl }).admin;
+  const el = mount(
+    <LiveInbox api={api} me={me} label="Inbox" openStream={streams.open}>
+      <InboxView api={api} me={me} />
+    </LiveInbox>,
+  );
+  return { el, streams };
+}
+const rowButtons = (el: Element) => [...el.querySelectorAll<HTMLButtonElement>('button.conversation-row')];
+
 describe('inbox as the signed-in person', () => {
-  test('replies and “Assign to me” name nobody: the server takes the person from the session; authors show by name', async () => {
-    const BO = '00000000-0000-4000-8000-00000000b001';
-    const handoff = { id: '00000000-0000-4000-8000-0000000000a1', conversationId: '00000000-0000-4000-8000-00000000c0de', status: 'pending', reason: 'visitor_request', assignedTo: null, assignee: null, visitorVerified: false, visitorRef: 'v_x', createdAt: new Date().toISOString() };
-    const taken = { ...handoff, id: '00000000-0000-4000-8000-0000000000a2', status: 'assigned', assignedTo: BO, assignee: { id: BO, displayName: 'Bo' } };
-    const msg = (id: string, author: string) => ({ id, role: 'agent', text: 'hi', redactions: [], author, createdAt: new Date().toISOString() });
+  test('rows say who, why in words, how long and who has it; replies and “Take” name nobody; authors show by name', async () => {
+    const taken = rowOf({ conversationId: '00000000-0000-4000-8000-00000000c0df', handoffId: '00000000-0000-4000-8000-0000000000a2', status: 'assigned', reason: 'low_confidence', assignee: { id: BO, displayName: 'Bo' }, visitor: { ref: 'v_x', verified: true, name: 'Dana Verified' } });
+    const agentMsg = (id: string, author: string, authorName: string | null) => ({ id, role: 'agent', text: 'hi', redactions: [], citations: [], confidence: null, author, authorName, createdAt: new Date().toISOString() });
     const s = fakeServer({
-      'GET /v1/admin/handoffs?status=pending': { handoffs: [handoff] },
-      'GET /v1/admin/handoffs?status=assigned': { handoffs: [taken] },
-      'GET /v1/admin/members': { members: [{ id: ME_ID, displayName: 'Ann Example' }, { id: BO, displayName: 'Bo' }] },
-      [`GET /v1/admin/conversations/${handoff.conversationId}`]: { conversation: { id: handoff.conversationId, identitySubject: null }, messages: [msg('m1', ME_ID), msg('m2', BO), msg('m3', 'Zendesk bridge')] },
-      [`POST /v1/admin/conversations/${handoff.conversationId}/messages`]: () => json({ message: {} }, 201),
-      [`PATCH /v1/admin/handoffs/${handoff.id}`]: null,
+      ...EMPTY_INBOX,
+      'GET /v1/admin/inbox?view=open': listOf([rowOf(), taken]),
+      'GET /v1/admin/presence': { members: [{ memberId: ME_ID, displayName: 'Ann Example', availability: 'available', online: true, lastSeenAt: null }, { memberId: BO, displayName: 'Bo', availability: 'away', online: true, lastSeenAt: null }] },
+      [`GET /v1/admin/conversations/${CONV}`]: transcriptOf([agentMsg('m1', ME_ID, 'Ann Example'), agentMsg('m2', BO, 'Bo'), agentMsg('m3', 'Zendesk bridge', null)]),
+      [`POST /v1/admin/conversations/${CONV}/messages`]: () => json({ message: { id: 'm4', role: 'agent', text: 'Hello', author: { id: ME_ID, name: 'Ann Example', initial: 'A' }, createdAt: new Date().toISOString() } }, 201),
+      [`POST /v1/admin/conversations/${CONV}/typing`]: null,
+      [`PATCH /v1/admin/handoffs/${HANDOFF}`]: null,
     });
-    const el = mount(<InboxView api={createClient({ fetchImpl: s.fetchImpl }).admin} me={meFor('agent')} />);
-    await vi.waitFor(() => expect(el.querySelectorAll('button.link')).toHaveLength(2));
-    await act(() => el.querySelector<HTMLButtonElement>('button.link')!.click());
+    const { el } = mountInbox(s);
+    await act(() => el.querySelector<HTMLButtonElement>('#tab-open')!.click());
+    await vi.waitFor(() => expect(rowButtons(el)).toHaveLength(2));
+    const [first, second] = rowButtons(el).map((b) => b.textContent);
+    // Waiting longest first is the `waiting` view; `open` shows the latest activity first (same here).
+    expect(first).toContain('v_AbCdEfGhIjKlMnOp');
+    expect(first).toContain('Asked for a person');
+    expect(first).toContain('5 min');
+    expect(first).toContain('Unassigned');
+    expect(first).toContain('Can I talk to a person?');
+    expect(first).not.toContain('visitor_request');
+    expect(second).toContain('Dana Verified');
+    expect(second).toContain('The assistant was not sure of the answer');
+    expect(second).toContain('Bo');
+    await act(() => rowButtons(el)[0]!.click());
     await vi.waitFor(() => expect(el.querySelectorAll('.msg')).toHaveLength(3));
     expect([...el.querySelectorAll('.msg .who')].map((w) => w.textContent!.split(' · ')[0])).toEqual(['Agent Ann Example (you)', 'Agent Bo', 'Agent Zendesk bridge']);
-    expect(el.querySelector('#agent-name')).toBeNull();
-    expect(el.textContent).toContain('You reply as Ann Example.');
+    expect(el.textContent).toContain('You reply as Ann Example');
     await type(el.querySelector<HTMLTextAreaElement>('#reply-text')!, 'Hello');
     await submit(el.querySelector('.transcript form')!);
-    await vi.waitFor(() => expect(s.find(`POST /v1/admin/conversations/${handoff.conversationId}/messages`)).toHaveLength(1));
-    expect(s.find(`POST /v1/admin/conversations/${handoff.conversationId}/messages`)[0]!.body).toEqual({ text: 'Hello' });
-    await vi.waitFor(() => expect(button(el, 'Assign to me').disabled).toBe(false));
-    await click(el, 'Assign to me');
-    await vi.waitFor(() => expect(s.find(`PATCH /v1/admin/handoffs/${handoff.id}`)).toHaveLength(1));
-    expect(s.find(`PATCH /v1/admin/handoffs/${handoff.id}`)[0]!.body).toEqual({ status: 'assigned' });
-    // An assigned handoff names its assignee.
-    await vi.waitFor(() => expect(el.querySelectorAll('button.link')).toHaveLength(2));
-    await act(() => el.querySelectorAll<HTMLButtonElement>('button.link')[1]!.click());
-    await vi.waitFor(() => expect(el.querySelector('.transcript .muted')?.textContent).toContain('assigned to Bo'));
+    await vi.waitFor(() => expect(s.find(`POST /v1/admin/conversations/${CONV}/messages`)).toHaveLength(1));
+    expect(s.find(`POST /v1/admin/conversations/${CONV}/messages`)[0]!.body).toEqual({ text: 'Hello' });
+    // The reply shows once, from the answer (the stream's copy of it is dropped as already seen).
+    await vi.waitFor(() => expect(el.querySelectorAll('.msg')).toHaveLength(4));
+    await click(el, 'Take');
+    await vi.waitFor(() => expect(s.find(`PATCH /v1/admin/handoffs/${HANDOFF}`)).toHaveLength(1));
+    expect(s.find(`PATCH /v1/admin/handoffs/${HANDOFF}`)[0]!.body).toEqual({ status: 'assigned' });
+    // Teammates in the assign menu carry their presence.
+    expect([...el.querySelectorAll('#assign-to option')].map((o) => o.textContent)).toEqual(['Choose a teammate', '● Ann Example (you) — available', '○ Bo — away']);
+    choose(el.querySelector<HTMLSelectElement>('#assign-to')!, BO);
+    await vi.waitFor(() => expect(button(el, 'Assign').disabled).toBe(false));
+    await click(el, 'Assign');
+    await vi.waitFor(() => expect(s.find(`PATCH /v1/admin/handoffs/${HANDOFF}`)).toHaveLength(2));
+    expect(s.find(`PATCH /v1/admin/handoffs/${HANDOFF}`)[1]!.body).toEqual({ status: 'assigned', assignedTo: BO });
+  });
+
+  test('an anonymous visitor is shown by its pseudonymous reference', async () => {
+    const s = fakeServer({ ...EMPTY_INBOX, 'GET /v1/admin/inbox?view=waiting': listOf([rowOf()]), [`GET /v1/admin/conversations/${CONV}`]: transcriptOf([]) });
+    const { el } = mountInbox(s);
+    await vi.waitFor(() => expect(rowButtons(el)).toHaveLength(1));
+    await act(() => rowButtons(el)[0]!.click());
+    await vi.waitFor(() => expect(el.querySelector('.profile')?.textContent).toContain('Anonymous visitorv_AbCdEfGhIjKlMnOp'));
+    // No profile to read for an anonymous visitor who left no email: no audited read for nothing.
+    expect(s.find(`GET /v1/admin/conversations/${CONV}/visitor`)).toHaveLength(0);
   });
 });
 
-describe('inbox', () => {
-  test("an anonymous visitor is shown by its pseudonymous reference", async () => {
-    const handoff = { id: 'h1', conversationId: '00000000-0000-4000-8000-00000000c0de', status: 'pending', reason: 'visitor_request', assignedTo: null, visitorVerified: false, visitorRef: 'v_AbCdEfGhIjKlMnOp', createdAt: new Date().toISOString(), updatedAt: new Date().toISOString() };
-    const fetchImpl = vi.fn(async (url: string) =>
-      url.includes('/handoffs?status=pending')
-        ? json({ handoffs: [handoff] })
-        : url.includes('/handoffs')
-          ? json({ handoffs: [] })
-          : json({ conversation: { id: handoff.conversationId, status: 'handoff', verified: false, createdAt: handoff.createdAt, visitorRef: handoff.visitorRef, identitySubject: null }, messages: [] }),
+describe('live inbox', () => {
+  test('a new handoff appears without reload, with counts; a duplicate event changes nothing; it notifies and counts in the title', async () => {
+    const shown: { title: string; body?: string }[] = [];
+    vi.stubGlobal(
+      'Notification',
+      Object.assign(
+        function (this: unknown, title: string, opts: { body?: string }) {
+          shown.push({ title, body: opts.body });
+        },
+        { permission: 'granted', requestPermission: async () => 'granted' },
+      ),
     );
-    const el = mount(<InboxView api={adminApi(fetchImpl as unknown as typeof fetch)} />);
-    await vi.waitFor(() => expect(el.querySelector('button.link')).not.toBeNull());
-    [...el.querySelectorAll<HTMLButtonElement>('button.link')].find((b) => b.textContent?.includes('visitor_request'))!.click();
-    await vi.waitFor(() => expect(el.querySelector('.transcript')?.textContent).toContain('anonymous visitor v_AbCdEfGhIjKlMnOp'));
+    const s = fakeServer({ ...EMPTY_INBOX });
+    const { el, streams } = mountInbox(s);
+    await vi.waitFor(() => expect(streams.all).toHaveLength(1));
+    expect(streams.last().url).toBe('/v1/admin/inbox/stream');
+    await act(() => streams.last().open());
+    await vi.waitFor(() => expect(el.textContent).toContain('No conversation is waiting'));
+    await act(() => {
+      streams.last().send('conversation', { row: rowOf() }, 'e1');
+      streams.last().send('counts', { waiting: 1, mine: 0, unassigned: 1, open: 1 });
+    });
+    await vi.waitFor(() => expect(rowButtons(el)).toHaveLength(1));
+    expect(el.querySelector('#tab-waiting')!.textContent).toBe('Waiting, 1');
+    expect(shown).toEqual([{ title: 'New handoff: v_AbCdEfGhIjKlMnOp', body: 'Asked for a person — Can I talk to a person?' }]);
+    expect(document.title).toBe('(1) Inbox — Parley');
+    // The same event again (a replay after a reconnect): nothing doubles, nobody is notified twice.
+    await act(() => streams.last().send('conversation', { row: rowOf() }, 'e1'));
+    expect(rowButtons(el)).toHaveLength(1);
+    expect(shown).toHaveLength(1);
+    // Opening it clears the unread mark.
+    s.calls.length = 0;
+    await act(() => rowButtons(el)[0]!.click());
+    await vi.waitFor(() => expect(document.title).toBe('Inbox — Parley'));
+  });
+
+  test('the open transcript follows the stream: a visitor message once, a note marked as internal, the visitor typing', async () => {
+    const mine = rowOf({ status: 'assigned', assignee: { id: ME_ID, displayName: 'Ann Example' } });
+    const s = fakeServer({ ...EMPTY_INBOX, 'GET /v1/admin/inbox?view=waiting': listOf([]), 'GET /v1/admin/inbox?view=mine': listOf([mine]), [`GET /v1/admin/conversations/${CONV}`]: transcriptOf([visitorMsg('m1', 'Hello?')]) });
+    const { el, streams } = mountInbox(s);
+    await act(() => streams.last().open());
+    await act(() => el.querySelector<HTMLButtonElement>('#tab-mine')!.click());
+    await vi.waitFor(() => expect(rowButtons(el)).toHaveLength(1));
+    await act(() => rowButtons(el)[0]!.click());
+    await vi.waitFor(() => expect(el.querySelectorAll('.msg')).toHaveLength(1));
+    expect(el.querySelector('.messages')!.getAttribute('role')).toBe('log');
+    await act(() => streams.last().send('typing', { conversationId: CONV, role: 'visitor', active: true }, 'e2'));
+    expect(el.querySelector('.typing')!.textContent).toBe('Visitor is typing…');
+    const follow = { conversationId: CONV, message: { id: 'm2', role: 'visitor', text: 'Still there? [EMAIL_1]', citations: [], createdAt: new Date().toISOString() } };
+    // The same message under two event ids (a replay): shown once.
+    await act(() => {
+      streams.last().send('message', follow, 'e3');
+      streams.last().send('message', follow, 'e4');
+    });
+    expect(el.querySelectorAll('.msg')).toHaveLength(2);
+    expect(el.querySelector('.msg:last-child')!.textContent).toContain('Still there?');
+    expect(el.querySelector('.msg:last-child button.token')!.textContent).toBe('[EMAIL_1]');
+    expect(el.querySelector('.typing')!.textContent).toBe('');
+    // The row's last message follows too.
+    expect(rowButtons(el)[0]!.textContent).toContain('Still there?');
+    await act(() => streams.last().send('note', { conversationId: CONV, message: { id: 'n1', role: 'note', text: 'Refund approved by Bo', citations: [], author: { id: BO, name: 'Bo', initial: 'B' }, createdAt: new Date().toISOString() } }, 'e5'));
+    const note = el.querySelector('.msg.note')!;
+    expect(note.textContent).toContain('Internal note — not sent to the visitor');
+    expect(note.textContent).toContain('Bo');
+  });
+
+  test('a refused stream renews the session and reopens where it stopped (?after=); a signed-out session does not reopen', async () => {
+    vi.useFakeTimers();
+    try {
+      let session = true;
+      const s = fakeServer({
+        'GET /v1/admin/me': [() => problem(401, 'token-expired'), () => (session ? json(meFor('agent')) : problem(401, 'unauthenticated'))],
+        'POST /v1/auth/refresh': () => (session ? null : problem(401, 'unauthenticated')),
+        'GET /v1/admin/presence': { members: [] },
+      });
+      const signedOut = vi.fn();
+      const streams = fakeStreams();
+      const live = new InboxLive({ api: createClient({ fetchImpl: s.fetchImpl, onSignedOut: signedOut }).admin, me: { id: ME_ID, displayName: 'Ann Example' }, openStream: streams.open });
+      live.start();
+      streams.last().open();
+      streams.last().send('conversation', { row: rowOf() }, 'e41');
+      expect(live.state).toBe('live');
+      streams.last().fail();
+      expect(live.state).toBe('offline');
+      await vi.advanceTimersByTimeAsync(1_100);
+      expect(s.sent()).toContain('POST /v1/auth/refresh');
+      expect(streams.all).toHaveLength(2);
+      expect(streams.last().url).toBe('/v1/admin/inbox/stream?after=e41');
+      // A browser-side reconnect (still CONNECTING) is left to the browser.
+      streams.last().readyState = 0;
+      streams.last().onerror?.(new Event('error'));
+      expect(live.state).toBe('connecting');
+      // The session is gone: the client reports it, and the inbox stops trying.
+      session = false;
+      streams.last().fail();
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(signedOut).toHaveBeenCalled();
+      expect(streams.all).toHaveLength(2);
+      live.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  test('a visitor message in a conversation assigned to me notifies; one in a teammate’s does not; my own typing echoed back is not shown', async () => {
+    const shown: string[] = [];
+    vi.stubGlobal('Notification', Object.assign(function (this: unknown, title: string) { shown.push(title); }, { permission: 'granted', requestPermission: async () => 'granted' }));
+    const OTHER = '00000000-0000-4000-8000-00000000c0d1';
+    const mine = rowOf({ status: 'assigned', assignee: { id: ME_ID, displayName: 'Ann Example' }, waitingSince: null });
+    const bos = rowOf({ conversationId: OTHER, handoffId: '00000000-0000-4000-8000-0000000000a9', status: 'assigned', assignee: { id: BO, displayName: 'Bo' }, waitingSince: null });
+    const s = fakeServer({ ...EMPTY_INBOX, 'GET /v1/admin/inbox?view=open': listOf([mine, bos]) });
+    const streams = fakeStreams();
+    const live = new InboxLive({ api: createClient({ fetchImpl: s.fetchImpl }).admin, me: { id: ME_ID, displayName: 'Ann Example' }, openStream: streams.open, onAttention: (a) => alertAgent(a, () => {}) });
+    live.start();
+    streams.last().open();
+    live.upsert(mine);
+    live.upsert(bos);
+    const msg = (conversationId: string, id: string) => ({ conversationId, message: { id, role: 'visitor', text: 'Hello again', citations: [], createdAt: new Date().toISOString() } });
+    streams.last().send('message', msg(OTHER, 'x1'), 'e1');
+    expect(shown).toEqual([]);
+    streams.last().send('message', msg(CONV, 'x2'), 'e2');
+    expect(shown).toEqual(['v_AbCdEfGhIjKlMnOp wrote']);
+    expect([...live.unread]).toEqual([CONV]);
+    streams.last().send('typing', { conversationId: CONV, role: 'agent', name: 'Ann Example', active: true }, 'e3');
+    expect(live.typingIn(CONV)).toBeNull();
+    streams.last().send('typing', { conversationId: CONV, role: 'agent', name: 'Bo', active: true }, 'e4');
+    expect(live.typingIn(CONV)?.name).toBe('Bo');
+    live.stop();
+  });
+
+  test('search asks the server (live rows do not join a search); more pages on request; arrow keys move between views', async () => {
+    const more = rowOf({ conversationId: '00000000-0000-4000-8000-00000000c0d2', handoffId: '00000000-0000-4000-8000-0000000000b2', waitingSince: minutesAgo(1) });
+    const s = fakeServer({
+      ...EMPTY_INBOX,
+      'GET /v1/admin/inbox?view=waiting': { ...listOf([rowOf()]), nextCursor: 'page2' },
+      'GET /v1/admin/inbox?view=waiting&cursor=page2': listOf([more]),
+      'GET /v1/admin/inbox?view=waiting&q=refund%20order': listOf([]),
+      'GET /v1/admin/inbox?view=mine': listOf([]),
+    });
+    const { el, streams } = mountInbox(s);
+    await act(() => streams.last().open());
+    await vi.waitFor(() => expect(rowButtons(el)).toHaveLength(1));
+    await click(el, 'Show more');
+    await vi.waitFor(() => expect(rowButtons(el)).toHaveLength(2));
+    expect(el.textContent).not.toContain('Show more');
+    await type(el.querySelector<HTMLInputElement>('#inbox-search')!, ' refund order ');
+    await submit(el.querySelector('form[role=search]')!);
+    await vi.waitFor(() => expect(el.textContent).toContain('Nothing matches “refund order”.'));
+    await act(() => streams.last().send('conversation', { row: rowOf({ conversationId: '00000000-0000-4000-8000-00000000c0d3', handoffId: '00000000-0000-4000-8000-0000000000b3' }) }, 'e7'));
+    expect(rowButtons(el)).toHaveLength(0);
+    const waiting = el.querySelector<HTMLButtonElement>('#tab-waiting')!;
+    waiting.focus();
+    await act(() => void waiting.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true })));
+    expect(el.querySelector('#tab-mine')!.getAttribute('aria-selected')).toBe('true');
+    expect(document.activeElement).toBe(el.querySelector('#tab-mine'));
+    await vi.waitFor(() => expect(s.sent()).toContain('GET /v1/admin/inbox?view=mine&q=refund%20order'));
+  });
+
+  test('the sound can be turned off and stays off in this browser; notifications are asked from a click, not on load', async () => {
+    const requestPermission = vi.fn(async () => 'granted');
+    vi.stubGlobal('Notification', Object.assign(function () {}, { permission: 'default', requestPermission }));
+    const s = fakeServer({ ...EMPTY_INBOX });
+    const { el } = mountInbox(s);
+    await vi.waitFor(() => expect(el.querySelector('.live-status')).not.toBeNull());
+    expect(requestPermission).not.toHaveBeenCalled();
+    expect(localStorage.length).toBe(0);
+    const sound = [...el.querySelectorAll<HTMLInputElement>('.live-status input[type=checkbox]')][0]!;
+    expect(sound.checked).toBe(true);
+    choose(sound, 'off');
+    expect(soundOn()).toBe(false);
+    expect(localStorage.getItem('parley.inbox.sound')).toBe('off');
+    await click(el, 'Turn on notifications');
+    expect(requestPermission).toHaveBeenCalledTimes(1);
+    await vi.waitFor(() => expect(el.textContent).not.toContain('Turn on notifications'));
+  });
+
+  test('the tab title counts what is unread', () => {
+    expect(titleFor('Inbox', 3)).toBe('(3) Inbox — Parley');
+    expect(titleFor('Knowledge', 0)).toBe('Knowledge — Parley');
+  });
+});
+
+describe('working a conversation', () => {
+  test('internal notes go to /notes; canned replies fill their variables (as the protocol does), also from a / shortcut; typing is sent throttled', async () => {
+    const canned = [
+      { id: 'c1', title: 'Greeting', body: 'Hi {{visitor.name}}, this is {{agent.name}}.', shortcut: 'hi', createdAt: '', updatedAt: '' },
+      { id: 'c2', title: 'Refunds', body: 'Refunds take 5 days.', shortcut: null, createdAt: '', updatedAt: '' },
+    ];
+    const verified = rowOf({ visitor: { ref: 'v_x', verified: true, name: 'Dana' } });
+    const s = fakeServer({
+      ...EMPTY_INBOX,
+      'GET /v1/admin/inbox?view=waiting': listOf([verified]),
+      'GET /v1/admin/canned-replies': { cannedReplies: canned },
+      [`GET /v1/admin/conversations/${CONV}`]: transcriptOf([], { verified: true, identitySubject: 'user_42' }),
+      [`GET /v1/admin/conversations/${CONV}/visitor`]: { visitor: { ref: 'v_x', verified: true, id: 'user_42', name: 'Dana', email: 'dana@example.com', plan: 'Pro', redacted: [] }, contact: { email: 'dana.home@example.com', at: new Date().toISOString() } },
+      [`POST /v1/admin/conversations/${CONV}/typing`]: null,
+      [`POST /v1/admin/conversations/${CONV}/notes`]: () => json({ message: { id: 'n9', role: 'note', text: 'VIP', citations: [], author: { id: ME_ID, name: 'Ann Example', initial: 'A' }, createdAt: new Date().toISOString() } }, 201),
+    });
+    const { el } = mountInbox(s);
+    await vi.waitFor(() => expect(rowButtons(el)).toHaveLength(1));
+    await act(() => rowButtons(el)[0]!.click());
+    await vi.waitFor(() => expect(el.querySelector('.profile')?.textContent).toContain('dana@example.com'));
+    const profile = el.querySelector('.profile')!.textContent!;
+    for (const x of ['Dana', 'Pro', 'user_42', 'Left an email to be answered', 'dana.home@example.com']) expect(profile).toContain(x);
+    const text = el.querySelector<HTMLTextAreaElement>('#reply-text')!;
+    choose(el.querySelector<HTMLSelectElement>('#canned-pick')!, 'c1');
+    await vi.waitFor(() => expect(text.value).toBe('Hi Dana, this is Ann Example.'));
+    expect(text.value).toBe(renderCannedReply(canned[0]!.body, { visitorName: 'Dana', agentName: 'Ann Example' }));
+    for (const vars of [{}, { visitorName: '  ' }, { visitorName: 'Lee', agentName: null }]) {
+      for (const body of ['Hi {{visitor.name}}!', '{{ agent.name }} here', '{{unknown.var}} {{visitor.name}}']) expect(renderCanned(body, vars)).toBe(renderCannedReply(body, vars));
+    }
+    await type(text, '/h');
+    await click(el, /Greeting/);
+    expect(text.value).toBe('Hi Dana, this is Ann Example.');
+    // Typing: many key presses, one signal (and one more only after the throttle interval).
+    await type(text, 'a');
+    await type(text, 'ab');
+    await type(text, 'abc');
+    expect(s.find(`POST /v1/admin/conversations/${CONV}/typing`).map((c) => c.body)).toEqual([{ active: true }]);
+    // A note: another look, another route, nothing typed to the visitor.
+    await act(() => el.querySelectorAll<HTMLInputElement>('input[name=compose-mode]')[1]!.click());
+    expect(el.querySelector('.composer')!.classList.contains('note')).toBe(true);
+    expect(el.querySelector('label[for=reply-text]')!.textContent).toBe('Internal note — not sent to the visitor');
+    await type(text, 'VIP');
+    await submit(el.querySelector('.composer')!);
+    await vi.waitFor(() => expect(s.find(`POST /v1/admin/conversations/${CONV}/notes`)).toHaveLength(1));
+    expect(s.find(`POST /v1/admin/conversations/${CONV}/notes`)[0]!.body).toEqual({ text: 'VIP' });
+    expect(s.find(`POST /v1/admin/conversations/${CONV}/messages`)).toHaveLength(0);
+    await vi.waitFor(() => expect(el.querySelector('.msg.note')?.textContent).toContain('Ann Example (you)'));
+  });
+
+  test('resolve, then reopen, a handoff', async () => {
+    const s = fakeServer({
+      ...EMPTY_INBOX,
+      'GET /v1/admin/inbox?view=waiting': listOf([rowOf()]),
+      [`GET /v1/admin/conversations/${CONV}`]: transcriptOf([]),
+      [`PATCH /v1/admin/handoffs/${HANDOFF}`]: null,
+      [`POST /v1/admin/handoffs/${HANDOFF}/reopen`]: { handoff: {} },
+    });
+    const { el, streams } = mountInbox(s);
+    await act(() => streams.last().open());
+    await vi.waitFor(() => expect(rowButtons(el)).toHaveLength(1));
+    await act(() => rowButtons(el)[0]!.click());
+    await vi.waitFor(() => expect(el.querySelector('.transcript')).not.toBeNull());
+    await click(el, 'Resolve');
+    await vi.waitFor(() => expect(s.find(`PATCH /v1/admin/handoffs/${HANDOFF}`)[0]?.body).toEqual({ status: 'resolved' }));
+    // The stream says it is resolved: it leaves the waiting list, the open pane offers Reopen.
+    await act(() => streams.last().send('conversation', { row: rowOf({ status: 'resolved', waitingSince: null, resolvedAt: new Date().toISOString() }) }, 'e9'));
+    expect(rowButtons(el)).toHaveLength(0);
+    await vi.waitFor(() => expect(button(el, 'Reopen').disabled).toBe(false));
+    await click(el, 'Reopen');
+    await vi.waitFor(() => expect(s.find(`POST /v1/admin/handoffs/${HANDOFF}/reopen`)).toHaveLength(1));
+  });
+});
+
+describe('availability, canned replies and business hours', () => {
+  test('the header switch sets the agent available or away', async () => {
+    const s = fakeServer({
+      ...EMPTY_INBOX,
+      'GET /v1/admin/me': meFor('agent'),
+      'GET /v1/admin/presence': { members: [{ memberId: ME_ID, displayName: 'Ann Example', availability: 'away', online: true, lastSeenAt: null }] },
+      'PATCH /v1/admin/me/availability': (b: { availability: string }) => ({ presence: { memberId: ME_ID, displayName: 'Ann Example', availability: b.availability, online: true, lastSeenAt: null } }),
+    });
+    const el = mount(<App fetchImpl={s.fetchImpl} />);
+    await vi.waitFor(() => expect(el.querySelector('header [role=switch]')?.getAttribute('aria-checked')).toBe('false'));
+    await act(() => el.querySelector<HTMLButtonElement>('header [role=switch]')!.click());
+    await vi.waitFor(() => expect(el.querySelector('header [role=switch]')?.getAttribute('aria-checked')).toBe('true'));
+    expect(s.find('PATCH /v1/admin/me/availability')[0]!.body).toEqual({ availability: 'available' });
+    expect(el.querySelector('header [role=switch]')!.textContent).toContain('Available');
+  });
+
+  test('an analyst, who takes no handoffs, has no availability switch', async () => {
+    const s = fakeServer({ ...EMPTY_INBOX, 'GET /v1/admin/me': meFor('analyst') });
+    const el = mount(<App fetchImpl={s.fetchImpl} />);
+    await vi.waitFor(() => expect(el.querySelector('header')?.textContent).toContain('analyst'));
+    await vi.waitFor(() => expect(s.sent()).toContain('GET /v1/admin/presence'));
+    expect(el.querySelector('header [role=switch]')).toBeNull();
+  });
+
+  test('canned replies are listed, added with a shortcut, edited and deleted', async () => {
+    const c = { id: 'c1', title: 'Greeting', body: 'Hi {{visitor.name}}', shortcut: 'hi', createdAt: '', updatedAt: '' };
+    const s = fakeServer({ 'GET /v1/admin/canned-replies': { cannedReplies: [c] }, 'POST /v1/admin/canned-replies': () => json({ cannedReply: c }, 201), 'PATCH /v1/admin/canned-replies/c1': { cannedReply: c }, 'DELETE /v1/admin/canned-replies/c1': null });
+    vi.stubGlobal('confirm', () => true);
+    const el = mount(<CannedRepliesView api={createClient({ fetchImpl: s.fetchImpl }).admin} me={meFor('agent')} />);
+    await vi.waitFor(() => expect(el.querySelector('.canned')?.textContent).toContain('/hi'));
+    await type(el.querySelector<HTMLInputElement>('#canned-new-title')!, 'Refunds');
+    await type(el.querySelector<HTMLTextAreaElement>('#canned-new-body')!, 'Thanks {{visitor.name}}, {{agent.name}} here.');
+    expect(el.querySelector('.preview')!.textContent).toBe('Preview: Thanks Alex, Ann Example here.');
+    await type(el.querySelector<HTMLInputElement>('#canned-new-shortcut')!, 'refund');
+    await submit(el.querySelector<HTMLFormElement>('#canned-new-title')!.form!);
+    await vi.waitFor(() => expect(s.find('POST /v1/admin/canned-replies')).toHaveLength(1));
+    expect(s.find('POST /v1/admin/canned-replies')[0]!.body).toEqual({ title: 'Refunds', body: 'Thanks {{visitor.name}}, {{agent.name}} here.', shortcut: 'refund' });
+    await click(el, 'Edit');
+    await type(el.querySelector<HTMLInputElement>('#canned-c1-shortcut')!, '');
+    await submit(el.querySelector<HTMLFormElement>('#canned-c1-title')!.form!);
+    await vi.waitFor(() => expect(s.find('PATCH /v1/admin/canned-replies/c1')[0]?.body).toEqual({ title: 'Greeting', body: 'Hi {{visitor.name}}', shortcut: null }));
+    await click(el, 'Delete');
+    await vi.waitFor(() => expect(s.find('DELETE /v1/admin/canned-replies/c1')).toHaveLength(1));
+  });
+
+  test('business hours: a time zone and a weekly schedule, checked per day; saved as the protocol reads it; removed with null', async () => {
+    const s = fakeServer({ 'GET /v1/admin/settings': { settings: {}, policyVersion: 1 }, 'PUT /v1/admin/settings': { policyVersion: 2 } });
+    const el = mount(<BusinessHoursView api={createClient({ fetchImpl: s.fetchImpl }).admin} me={meFor('owner')} />);
+    await vi.waitFor(() => expect(s.find('GET /v1/admin/settings')).toHaveLength(1));
+    // The settings arrive (and fill the form) before the person edits it.
+    await act(() => new Promise((r) => setTimeout(r, 20)));
+    const enabled = el.querySelector<HTMLInputElement>('input[type=checkbox]')!;
+    choose(enabled, 'on');
+    const opens = (day: string) => el.querySelector<HTMLInputElement>(`input[aria-label="${day}, range 1, opens"]`)!;
+    const closes = (day: string) => el.querySelector<HTMLInputElement>(`input[aria-label="${day}, range 1, closes"]`)!;
+    await type(opens('Monday'), '18:00');
+    expect(el.querySelector('.field-error')!.textContent).toContain('Monday: a range must end after it starts.');
+    expect(button(el, 'Save business hours').disabled).toBe(true);
+    await type(opens('Monday'), '08:00');
+    await type(closes('Friday'), '00:00');
+    await act(() => el.querySelector<HTMLButtonElement>('button[aria-label="Add hours on Saturday"]')!.click());
+    await submit(el.querySelector('form')!);
+    await vi.waitFor(() => expect(s.find('PUT /v1/admin/settings')).toHaveLength(1));
+    const sent = s.find('PUT /v1/admin/settings')[0]!.body;
+    expect(BusinessHoursSchema.safeParse(sent.businessHours).error?.issues ?? []).toEqual([]);
+    expect(sent.businessHours.schedule).toMatchObject({ mon: [['08:00', '17:00']], fri: [['09:00', '24:00']], sat: [['09:00', '17:00']], sun: [] });
+    expect(Object.keys(sent)).toEqual(['businessHours']);
+    choose(enabled, 'off');
+    await submit(el.querySelector('form')!);
+    await vi.waitFor(() => expect(s.find('PUT /v1/admin/settings')).toHaveLength(2));
+    expect(s.find('PUT /v1/admin/settings')[1]!.body).toEqual({ businessHours: null });
+  });
+
+  test('the schedule check agrees with the protocol on overlaps', () => {
+    const schedule = { mon: [['09:00', '12:00'], ['11:00', '17:00']] as [string, string][] };
+    expect(scheduleErrors(schedule)).toEqual(['Monday: ranges overlap.']);
+    expect(BusinessHoursSchema.safeParse({ timeZone: 'UTC', schedule }).success).toBe(false);
+    expect(scheduleErrors({ tue: [['09:00', '12:00'], ['12:00', '17:00']] })).toEqual([]);
   });
 });
 
@@ -937,27 +1360,23 @@ describe('bidi controls', () => {
   test('a transcript with a right-to-left override shows the controls as visible escapes, never raw', async () => {
     const RLO = '\u202E';
     const CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
-    const handoff = { id: 'h1', conversationId: '00000000-0000-4000-8000-000000000003', status: 'pending', reason: `visitor_request${RLO}`, assignedTo: null, visitorVerified: false, createdAt: new Date().toISOString() };
-    const api = adminApi(async (url) => {
-      const u = String(url);
-      if (u.includes('/handoffs?status=pending')) return json({ handoffs: [handoff] });
-      if (u.includes('/handoffs?status=assigned')) return json({ handoffs: [] });
-      return json({
-        conversation: { id: handoff.conversationId, status: 'handoff', verified: false, identitySubject: null },
-        messages: [
-          { id: 'm1', role: 'visitor', text: `Please open invoice${RLO}fdp.exe [EMAIL_1]\u2066x\u2069\u200E\u061C`, redactions: [], author: null, createdAt: new Date().toISOString() },
-          { id: 'm2', role: 'agent', text: 'ok', redactions: [], author: `Sam${RLO}`, createdAt: new Date().toISOString() },
-        ],
-      });
+    const s = fakeServer({
+      ...EMPTY_INBOX,
+      'GET /v1/admin/inbox?view=waiting': listOf([rowOf({ reason: `visitor_request${RLO}`, lastMessage: { role: 'visitor', text: `invoice${RLO}fdp.exe`, at: minutesAgo(1) } })]),
+      [`GET /v1/admin/conversations/${CONV}`]: transcriptOf([
+        { id: 'm1', role: 'visitor', text: `Please open invoice${RLO}fdp.exe [EMAIL_1]\u2066x\u2069\u200E\u061C`, redactions: [], author: null, createdAt: new Date().toISOString() },
+        { id: 'm2', role: 'agent', text: 'ok', redactions: [], author: `Sam${RLO}`, authorName: null, createdAt: new Date().toISOString() },
+      ]),
     });
-    const el = mount(<InboxView api={api} />);
-    await vi.waitFor(() => expect(el.querySelector('.list button')).not.toBeNull());
-    el.querySelector<HTMLButtonElement>('.list button')!.click();
+    const { el } = mountInbox(s);
+    await vi.waitFor(() => expect(rowButtons(el)).toHaveLength(1));
+    await act(() => rowButtons(el)[0]!.click());
     await vi.waitFor(() => expect(el.querySelectorAll('.msg')).toHaveLength(2));
     expect(el.innerHTML).not.toMatch(CONTROLS);
     expect(el.textContent).toContain('Please open invoice⟨U+202E⟩fdp.exe [EMAIL_1]⟨U+2066⟩x⟨U+2069⟩⟨U+200E⟩⟨U+061C⟩');
     expect(el.textContent).toContain('Agent Sam⟨U+202E⟩');
-    expect(el.querySelector('button.token')!.textContent).toBe('[EMAIL_1]');
+    expect(rowButtons(el)[0]!.textContent).toContain('invoice⟨U+202E⟩fdp.exe');
+    expect(el.querySelector('.msg button.token')!.textContent).toBe('[EMAIL_1]');
   });
 });
 

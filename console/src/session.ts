@@ -1,6 +1,7 @@
 // What the console reads from its address at start: an SSO refusal (`?sso_error=`), an invitation
 // (`#invite=`) or the MFA step after SSO (`#mfa`). The console keeps no credential: the session lives in
-// HttpOnly cookies only the server reads; nothing is written to localStorage, sessionStorage or JS cookies.
+// HttpOnly cookies only the server reads; no credential is written to localStorage, sessionStorage or JS
+// cookies (localStorage holds only preferences, such as the inbox sound, and the audit log's last checkpoint).
 
 /** A clear sentence for each reason the server gives when an SSO sign-in is refused. */
 export const SSO_ERRORS: Readonly<Record<string, string>> = {

@@ -1,231 +1,303 @@
-// Handoffs waiting for a person, their redacted transcripts, live replies and break-glass reveal.
-import type { AdminMe } from '@parley/protocol';
-import type { ComponentChildren } from 'preact';
-import { useMemo, useState } from 'preact/hooks';
+// The agent workspace: conversations by view (waiting, mine, unassigned, all open, resolved) with live
+// counts, search, and the open conversation beside the list. Rows, counts and the transcript follow the
+// live inbox stream; nothing needs a reload.
+import type { AdminMe, CannedReply, InboxListResponse } from '@parley/protocol';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Api } from '../api.js';
-import { ProblemView, useAction, useLoad, When } from '../components.js';
+import { ProblemView, useAction, useLoad } from '../components.js';
+import { askNotifications, notificationPermission, setSoundOn, soundOn, unlockAudio, type Permission } from '../inbox/alerts.js';
+import { useLive } from '../inbox/context.js';
+import { reasonText, visitorName, waited } from '../inbox/format.js';
+import { RedactedText } from '../inbox/redacted.js';
+import type { Counts, InboxRow, InboxViewName } from '../inbox/types.js';
+import { ConversationPane } from './conversation.js';
 
-interface Handoff {
-  id: string;
-  conversationId: string;
-  status: 'pending' | 'assigned' | 'resolved';
-  reason: string;
-  assignedTo: string | null;
-  /** The assignee when it is a member of the tenant (assignedTo is then their id). */
-  assignee?: { id: string; displayName: string } | null;
-  visitorVerified: boolean;
-  /** The visitor's pseudonymous reference: tells visitors apart, lets nobody act as one. */
-  visitorRef: string;
-  createdAt: string;
-}
-interface Message {
-  id: string;
-  role: string;
-  text: string;
-  redactions: { class: string; action: string }[];
-  author: string | null;
-  createdAt: string;
-}
-interface Transcript {
-  conversation: { id: string; status: string; verified: boolean; visitorRef: string; identitySubject: string | null };
-  messages: Message[];
-}
+export { RedactedText } from '../inbox/redacted.js';
 
-const TOKEN = /\[[A-Z_]+_\d+\]/g;
+const TABS: { id: InboxViewName; label: string }[] = [
+  { id: 'waiting', label: 'Waiting' },
+  { id: 'mine', label: 'Mine' },
+  { id: 'unassigned', label: 'Unassigned' },
+  { id: 'open', label: 'All open' },
+  { id: 'resolved', label: 'Resolved' },
+];
 
-/** Message text with redaction tokens such as [EMAIL_1] marked, each a button to reveal it. */
-export function RedactedText({ text, onToken }: { text: string; onToken?: (token: string) => void }) {
-  const out: ComponentChildren[] = [];
-  let at = 0;
-  for (const m of text.matchAll(TOKEN)) {
-    if (m.index > at) out.push(text.slice(at, m.index));
-    out.push(
-      onToken ? (
-        <button type="button" class="token" key={m.index} onClick={() => onToken(m[0])} aria-label={`Redacted ${m[0]}: reveal`}>
-          {m[0]}
-        </button>
-      ) : (
-        <span class="token" key={m.index}>
-          {m[0]}
-        </span>
-      ),
-    );
-    at = m.index + m[0].length;
+/** Whether a row belongs in a view, so a live snapshot can join, stay in or leave the list on screen. */
+export function inView(view: InboxViewName, row: InboxRow, meId: string | null): boolean {
+  const open = row.status !== 'resolved';
+  switch (view) {
+    case 'waiting':
+      // The visitor waits for a person: nothing from an agent since their last message.
+      return open && row.waitingSince !== null;
+    case 'mine':
+      return open && !!meId && row.assignee?.id === meId;
+    case 'unassigned':
+      return open && !row.assignee;
+    case 'open':
+      return open;
+    case 'resolved':
+      return !open;
   }
-  if (at < text.length) out.push(text.slice(at));
-  return <>{out}</>;
 }
 
-function Reveal({ api, conversationId, token, onClose }: { api: Api; conversationId: string; token: string; onClose: () => void }) {
-  const [reason, setReason] = useState('');
-  const [value, setValue] = useState<string | null>(null);
-  const { problem, busy, run } = useAction();
-  const submit = (e: Event) => {
-    e.preventDefault();
-    void run(async () => {
-      const out = await api<{ value: string }>('POST', `/conversations/${conversationId}/reveal`, { token, reason });
-      setValue(out.value);
-    });
-  };
-  return (
-    <section class="card" aria-labelledby="reveal-title">
-      <h3 id="reveal-title">Reveal {token}</h3>
-      {value === null ? (
-        <form onSubmit={submit}>
-          <label for="reveal-reason">Why do you need the original value? (recorded in the audit log)</label>
-          <textarea id="reveal-reason" required minLength={10} maxLength={500} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
-          <div class="row">
-            <button type="submit" disabled={busy || reason.trim().length < 10}>
-              Reveal
-            </button>
-            <button type="button" class="secondary" onClick={onClose}>
-              Cancel
-            </button>
-          </div>
-        </form>
-      ) : (
-        <div>
-          <p>
-            <code class="revealed">{value}</code>
-          </p>
-          <button type="button" class="secondary" onClick={onClose}>
-            Hide
-          </button>
-        </div>
-      )}
-      <ProblemView problem={problem} />
-    </section>
-  );
-}
+const at = (iso: string | null | undefined) => (iso ? Date.parse(iso) : 0);
+/** Waiting: who has waited longest first; every other view: latest activity first. */
+const order = (view: InboxViewName) => (a: InboxRow, b: InboxRow) =>
+  view === 'waiting' ? at(a.waitingSince) - at(b.waitingSince) : at(b.lastMessage?.at ?? b.waitingSince) - at(a.lastMessage?.at ?? a.waitingSince);
 
-function TranscriptView({ api, handoff, me, names, onChanged }: { api: Api; handoff: Handoff; me: AdminMe['member']; names: Map<string, string>; onChanged: () => void }) {
-  const t = useLoad(() => api<Transcript>('GET', `/conversations/${handoff.conversationId}`), [handoff.conversationId]);
-  const [text, setText] = useState('');
-  const [token, setToken] = useState<string | null>(null);
-  const action = useAction();
-  const reply = (e: Event) => {
-    e.preventDefault();
-    void action.run(async () => {
-      // The author is the signed-in person: the server takes it from the session.
-      await api('POST', `/conversations/${handoff.conversationId}/messages`, { text });
-      setText('');
-      t.reload();
-    });
-  };
-  const update = (status: 'assigned' | 'resolved') =>
-    void action.run(async () => {
-      // No assignee: the server assigns it to the signed-in person.
-      await api('PATCH', `/handoffs/${handoff.id}`, { status });
-      onChanged();
-    });
-  return (
-    <section aria-labelledby="transcript-title" class="transcript">
-      <h2 id="transcript-title">Conversation {handoff.conversationId.slice(0, 8)}</h2>
-      <p class="muted">
-        {handoff.reason} · {handoff.visitorVerified ? `verified visitor ${t.data?.conversation.identitySubject ?? ''}` : `anonymous visitor ${handoff.visitorRef}`} · {handoff.status}
-        {handoff.assignedTo ? ` to ${assigneeName(handoff, me, names)}` : ''}
-      </p>
-      <ProblemView problem={t.problem} />
-      <ol class="messages">
-        {t.data?.messages.map((m) => (
-          <li key={m.id} class={`msg ${m.role}`}>
-            <span class="who">
-              {m.role === 'agent' ? `Agent ${authorName(m.author, me, names)}` : m.role === 'visitor' ? 'Visitor' : m.role === 'assistant' ? 'Assistant' : m.role} · <When iso={m.createdAt} />
-            </span>
-            <p dir="auto">
-              <RedactedText text={m.text} onToken={setToken} />
-            </p>
-            {m.redactions.length ? <span class="muted">Redacted: {m.redactions.map((r) => `${r.class} (${r.action})`).join(', ')}</span> : null}
-          </li>
-        ))}
-      </ol>
-      {token ? <Reveal api={api} conversationId={handoff.conversationId} token={token} onClose={() => setToken(null)} key={token} /> : null}
-      <form onSubmit={reply} class="card">
-        <label for="reply-text">Reply</label>
-        <textarea id="reply-text" required maxLength={4000} value={text} onInput={(e) => setText(e.currentTarget.value)} aria-describedby="reply-as" />
-        <p id="reply-as" class="muted">
-          You reply as {me?.displayName ?? 'an agent'}.
-        </p>
-        <div class="row">
-          <button type="submit" disabled={action.busy || !text.trim()}>
-            Send reply
-          </button>
-          {handoff.status === 'pending' ? (
-            <button type="button" class="secondary" disabled={action.busy || !me} onClick={() => update('assigned')}>
-              Assign to me
-            </button>
-          ) : null}
-          <button type="button" class="secondary" disabled={action.busy} onClick={() => update('resolved')}>
-            Resolve
-          </button>
-        </div>
-      </form>
-      <ProblemView problem={action.problem} />
-    </section>
-  );
+/** Re-renders every `ms`, for relative times such as "waiting 4 min". */
+function useNow(ms: number): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), ms);
+    return () => clearInterval(t);
+  }, [ms]);
+  return now;
 }
-
-/** Who wrote an agent message: "you", a teammate by name, or the label an integration's key gave. */
-export function authorName(author: string | null, me: AdminMe['member'] | null, names: Map<string, string>): string {
-  if (!author) return '';
-  if (author === me?.id) return `${me.displayName} (you)`;
-  return names.get(author) ?? author;
-}
-const assigneeName = (h: Handoff, me: AdminMe['member'] | null, names: Map<string, string>): string =>
-  h.assignedTo === me?.id && me ? 'you' : (h.assignee?.displayName ?? authorName(h.assignedTo, me, names));
 
 /**
  * The inbox. Who replies and who takes a handoff is the signed-in person, from the session: the server
  * records their member id; nothing typed here names them.
  */
 export function InboxView({ api, me }: { api: Api; me?: AdminMe | null }) {
+  const ctx = useLive();
+  const live = ctx?.live ?? null;
+  const meId = me?.member?.id ?? null;
+  const [view, setView] = useState<InboxViewName>('waiting');
+  const [typed, setTyped] = useState('');
+  const [query, setQuery] = useState('');
+  const [openId, setOpenId] = useState<string | null>(null);
+  const [resync, setResync] = useState(0);
+  const now = useNow(30_000);
+  const path = `/inbox?view=${view}${query ? `&q=${encodeURIComponent(query)}` : ''}`;
+  const page = async (cursor?: string) => {
+    const r = await api<InboxListResponse>('GET', cursor ? `${path}&cursor=${encodeURIComponent(cursor)}` : path);
+    for (const row of r.rows) live?.upsert(row);
+    return r;
+  };
+  // The first page, then more pages on request; every page's rows stay in order of arrival.
   const list = useLoad(async () => {
-    const [pending, assigned] = await Promise.all(
-      (['pending', 'assigned'] as const).map((s) => api<{ handoffs: Handoff[] }>('GET', `/handoffs?status=${s}`)),
-    );
-    return [...pending!.handoffs, ...assigned!.handoffs];
+    const { rows, counts, nextCursor } = await page();
+    return { rows: new Map(rows.map((x) => [x.conversationId, x])), counts, next: nextCursor };
+  }, [api, view, query, resync]);
+  const [more, setMore] = useState<{ rows: Map<string, InboxRow>; next: string | null } | null>(null);
+  useEffect(() => setMore(null), [list.data]);
+  const next = more ? more.next : (list.data?.next ?? null);
+  const loading = useAction();
+  const showMore = () =>
+    void loading.run(async () => {
+      const r = await page(next!);
+      setMore({ rows: new Map([...(more?.rows ?? []), ...r.rows.map((x): [string, InboxRow] => [x.conversationId, x])]), next: r.nextCursor });
+    });
+  const canned = useLoad(async () => (await api<{ cannedReplies: CannedReply[] }>('GET', '/canned-replies')).cannedReplies, [api]);
+
+  // Each time the stream (re)opens, the list is read again: nothing that changed before it was live is missed.
+  useEffect(() => {
+    if (!live) return;
+    let state = live.state;
+    return live.subscribe(() => {
+      if (state !== 'live' && live.state === 'live') setResync((n) => n + 1);
+      state = live.state;
+    });
+  }, [live]);
+  // A notification clicked elsewhere opens its conversation here.
+  useEffect(() => {
+    const asked = ctx?.takeRequest();
+    if (asked) setOpenId(asked);
   });
-  const [open, setOpen] = useState<Handoff | null>(null);
-  // Replies and assignments name people by member id; the team list turns ids into names.
-  const team = useLoad(
-    async () => (me?.capabilities.includes('members:read') ? (await api<{ members: { id: string; displayName: string }[] }>('GET', '/members')).members : []),
-    [api, me],
-  );
-  const names = useMemo(() => new Map((team.data ?? []).map((m) => [m.id, m.displayName])), [team.data]);
+
+  // The rows on screen: what the server listed for this view, each replaced by its latest live snapshot,
+  // plus conversations that entered the view since (when no search narrows it); rows that left go.
+  const rows = ((): InboxRow[] => {
+    if (!list.data) return [];
+    const byId = new Map<string, InboxRow>();
+    for (const listed of [...list.data.rows.values(), ...(more?.rows.values() ?? [])]) {
+      const id = listed.conversationId;
+      const row = live?.rows.get(id) ?? listed;
+      if (inView(view, row, meId)) byId.set(id, row);
+    }
+    if (live && !query) for (const row of live.rows.values()) if (!byId.has(row.conversationId) && inView(view, row, meId)) byId.set(row.conversationId, row);
+    return [...byId.values()].sort(order(view));
+  })();
+  // Counts come with each list, then live from the stream.
+  const counts: Counts | null = live?.counts ?? list.data?.counts ?? null;
+  const team = live ? [...live.presence.values()].sort((a, b) => a.displayName.localeCompare(b.displayName)) : [];
+  const openRow = openId ? (live?.rows.get(openId) ?? list.data?.rows.get(openId) ?? more?.rows.get(openId) ?? null) : null;
+
+  const onSearch = (e: Event) => {
+    e.preventDefault();
+    setQuery(typed.trim());
+  };
+
   return (
     <div class="inbox">
-      <section aria-labelledby="queue-title">
-        <div class="row">
-          <h2 id="queue-title">Waiting and assigned</h2>
-          <button type="button" class="secondary" onClick={list.reload}>
-            Refresh
+      <section aria-labelledby="queue-title" class="queue">
+        <h2 id="queue-title" class="sr-only">
+          Conversations
+        </h2>
+        <Tabs view={view} counts={counts} onChange={setView} />
+        <form role="search" class="row search" onSubmit={onSearch}>
+          <label for="inbox-search" class="sr-only">
+            Search conversations
+          </label>
+          <input id="inbox-search" dir="auto" type="search" placeholder="Visitor, user id or words" value={typed} onInput={(e) => setTyped(e.currentTarget.value)} />
+          <button type="submit" class="secondary">
+            Search
           </button>
-        </div>
+          {query ? (
+            <button
+              type="button"
+              class="secondary"
+              onClick={() => {
+                setTyped('');
+                setQuery('');
+              }}
+            >
+              Clear
+            </button>
+          ) : null}
+        </form>
+        <LiveStatus />
         <ProblemView problem={list.problem} />
-        {list.data && !list.data.length ? <p class="muted">No conversation is waiting for a person.</p> : null}
-        <ul class="list">
-          {list.data?.map((h) => (
-            <li key={h.id}>
-              <button type="button" class="link" aria-pressed={open?.id === h.id} onClick={() => setOpen(h)}>
-                <span class={`badge ${h.status}`}>{h.status}</span> {h.reason}
-                <span class="muted"> · <When iso={h.createdAt} /></span>
-              </button>
-            </li>
-          ))}
-        </ul>
+        <div id="inbox-panel" role="tabpanel" aria-labelledby={`tab-${view}`}>
+          {list.data && !rows.length ? <p class="muted">{query ? `Nothing matches “${query}”.` : EMPTY[view]}</p> : null}
+          <ul class="list conversations">
+            {rows.map((row) => (
+              <li key={row.conversationId}>
+                <RowButton row={row} now={now} meId={meId} current={openId === row.conversationId} unread={!!live?.unread.has(row.conversationId)} onOpen={() => setOpenId(row.conversationId)} />
+              </li>
+            ))}
+          </ul>
+          {next ? (
+            <button type="button" class="secondary" disabled={loading.busy} onClick={showMore}>
+              Show more
+            </button>
+          ) : null}
+          <ProblemView problem={loading.problem} />
+        </div>
       </section>
-      {open ? (
-        <TranscriptView
-          api={api}
-          handoff={open}
-          me={me?.member ?? null}
-          names={names}
-          key={open.id}
-          onChanged={() => {
-            setOpen(null);
-            list.reload();
+      {openRow ? (
+        <ConversationPane api={api} me={me ?? null} row={openRow} live={live} team={team} canned={canned.data ?? []} key={openRow.conversationId} onClose={() => setOpenId(null)} />
+      ) : (
+        <p class="muted pane-empty">Choose a conversation to read it.</p>
+      )}
+    </div>
+  );
+}
+
+const EMPTY: Record<InboxViewName, string> = {
+  waiting: 'No conversation is waiting for a person.',
+  mine: 'No open conversation is assigned to you.',
+  unassigned: 'Every open conversation has someone on it.',
+  open: 'No open conversation.',
+  resolved: 'No resolved conversation yet.',
+};
+
+/** The views as tabs with their counts; arrow keys move between them (the ARIA tabs pattern). */
+function Tabs({ view, counts, onChange }: { view: InboxViewName; counts: Counts | null; onChange: (v: InboxViewName) => void }) {
+  const refs = useRef<(HTMLButtonElement | null)[]>([]);
+  const onKey = (e: KeyboardEvent, i: number) => {
+    const rtl = getComputedStyle(e.currentTarget as Element).direction === 'rtl';
+    const step = { ArrowRight: rtl ? -1 : 1, ArrowLeft: rtl ? 1 : -1, Home: -i, End: TABS.length - 1 - i }[e.key];
+    if (step === undefined) return;
+    e.preventDefault();
+    const next = (i + step + TABS.length) % TABS.length;
+    onChange(TABS[next]!.id);
+    refs.current[next]?.focus();
+  };
+  return (
+    <div role="tablist" aria-label="Inbox views" class="tabs">
+      {TABS.map((t, i) => {
+        const n = counts && t.id !== 'resolved' ? counts[t.id] : undefined;
+        return (
+          <button
+            type="button"
+            role="tab"
+            id={`tab-${t.id}`}
+            key={t.id}
+            ref={(el) => {
+              refs.current[i] = el;
+            }}
+            aria-selected={view === t.id}
+            aria-controls="inbox-panel"
+            tabIndex={view === t.id ? 0 : -1}
+            onClick={() => onChange(t.id)}
+            onKeyDown={(e) => onKey(e, i)}
+          >
+            {t.label}
+            {n !== undefined ? (
+              <span class="count">
+                <span class="sr-only">, </span>
+                {n}
+              </span>
+            ) : null}
+          </button>
+        );
+      })}
+    </div>
+  );
+}
+
+function RowButton({ row, now, meId, current, unread, onOpen }: { row: InboxRow; now: number; meId: string | null; current: boolean; unread: boolean; onOpen: () => void }) {
+  const resolved = row.status === 'resolved';
+  return (
+    <button type="button" class={`conversation-row${unread ? ' unread' : ''}`} aria-current={current ? 'true' : undefined} onClick={onOpen}>
+      <span class="line">
+        <strong class="visitor" dir="auto">
+          {visitorName(row.visitor)}
+        </strong>
+        {row.visitor.verified ? <span class="badge ok-badge">verified</span> : null}
+        {unread ? <span class="badge new">new</span> : null}
+        <span class="waited muted" dir="auto">
+          {resolved ? '' : waited(row.waitingSince, now)}
+        </span>
+      </span>
+      {row.lastMessage ? (
+        <span class="last" dir="auto">
+          <span class="sr-only">{row.lastMessage.role === 'visitor' ? 'Visitor: ' : row.lastMessage.role === 'agent' ? 'Agent: ' : 'Assistant: '}</span>
+          <RedactedText text={row.lastMessage.text} />
+        </span>
+      ) : null}
+      <span class="meta muted" dir="auto">
+        {reasonText(row.reason)} · {row.assignee ? (row.assignee.id === meId ? 'You' : row.assignee.displayName) : resolved ? 'Resolved' : 'Unassigned'}
+        {row.contactLeft ? ' · left an email' : ''}
+      </span>
+    </button>
+  );
+}
+
+/** Whether the inbox is live, and the agent's alert settings: sound on/off and browser notifications. */
+function LiveStatus() {
+  const ctx = useLive();
+  const [sound, setSound] = useState(soundOn);
+  const [permission, setPermission] = useState<Permission>(notificationPermission);
+  if (!ctx) return null;
+  const state = ctx.live.state;
+  return (
+    <div class="row live-status">
+      <span class={`dot ${state}`} aria-hidden="true" />
+      <span role="status" dir="auto">
+        {state === 'live' ? 'Live' : state === 'connecting' ? 'Connecting…' : 'Offline, reconnecting…'}
+      </span>
+      <label class="check inline">
+        <input
+          type="checkbox"
+          checked={sound}
+          onChange={(e) => {
+            const on = e.currentTarget.checked;
+            setSoundOn(on);
+            setSound(on);
+            if (on) unlockAudio();
           }}
-        />
+        />{' '}
+        Sound
+      </label>
+      {permission === 'default' ? (
+        <button type="button" class="secondary small" onClick={async () => setPermission(await askNotifications())}>
+          Turn on notifications
+        </button>
+      ) : permission === 'denied' ? (
+        <span class="muted">Notifications are blocked in this browser.</span>
       ) : null}
     </div>
   );
