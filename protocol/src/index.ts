@@ -8,3 +8,4 @@ export * from './widget.js';
 export * from './identity.js';
 export * from './webhooks.js';
 export * from './people.js';
+export * from './reports.js';

@@ -47,6 +47,7 @@ import { newHolderId } from './jobs/lease.js';
 import { identityAdminRoutes } from './identity/routes.js';
 import { Outbound } from './outbound/outbound.js';
 import { answersRoutes } from './answers/routes.js';
+import { reportsRoutes } from './reports/routes.js';
 import { widgetRoutes } from './widget/routes.js';
 import { WidgetTokens } from './widget/tokens.js';
 
@@ -161,6 +162,7 @@ export function createApp(deps: AppDeps): express.Express {
   const bus = new ConversationBus();
   const redactor = new ConversationRedactor(keyring);
   admin.use(handoffRoutes({ db, audit: deps.audit, keyring, bus, redactor }));
+  admin.use(reportsRoutes({ db }));
   const vectors = deps.vectors ?? (config.pinecone ? pineconeStore(config.pinecone) : pgVectorStore());
   const retrieval = new KnowledgeRetrieval({ db, audit: deps.audit, keyring, vectors, embeddingModelFor: deps.embeddingModelFor ?? providerEmbeddings(providerFetch) });
   // Crawl jobs queued here start on this instance at once; server.ts also polls, to resume the jobs of
