@@ -8,4 +8,6 @@ export * from './widget.js';
 export * from './identity.js';
 export * from './webhooks.js';
 export * from './people.js';
+export * from './feed.js';
+export * from './workspace.js';
 export * from './reports.js';
