@@ -63,11 +63,19 @@ async function seed(tenant: CreatedTenant, fixtures: Fixture[]) {
       if (!h) continue;
       const hid = randomUUID();
       await tx.query(
-        `INSERT INTO handoffs (id, tenant_id, conversation_id, reason, status, created_at, first_response_at, resolved_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [hid, tid, c, h.reason, h.resolved ? 'resolved' : 'assigned', plus(5), h.firstResponse ? plus(5 + h.firstResponse) : null, h.resolved ? plus(5 + h.resolved) : null],
+        `INSERT INTO handoffs (id, tenant_id, conversation_id, reason, status, created_at, first_response_at, resolved_at, resolutions)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [hid, tid, c, h.reason, h.resolved ? 'resolved' : 'assigned', plus(5), h.firstResponse ? plus(5 + h.firstResponse) : null, h.resolved ? plus(5 + h.resolved) : null, h.resolved ? 1 : 0],
       );
-      if (h.csat) await tx.query('UPDATE handoffs SET csat_score = $2, csat_at = $3 WHERE id = $1', [hid, h.csat, plus(5 + h.resolved! + 30)]);
+      if (h.csat)
+        await tx.query('INSERT INTO csat_responses (tenant_id, id, conversation_id, handoff_id, resolution, score, created_at) VALUES ($1, $2, $3, $4, 1, $5, $6)', [
+          tid,
+          randomUUID(),
+          c,
+          hid,
+          h.csat,
+          plus(5 + h.resolved! + 30),
+        ]);
     }
   });
 }

@@ -84,11 +84,11 @@ export async function handoffDurations(tx: Tx, r: Range): Promise<{ firstRespons
   };
 }
 
-/** Ratings given in the range: how many of each score. */
+/** Ratings given in the range (one per resolution of a handoff): how many of each score. */
 export async function csatScores(tx: Tx, r: Range): Promise<{ score: number; count: number }[]> {
   const { rows } = await tx.query<{ score: number; count: number }>(
-    `SELECT csat_score AS score, count(*)::int AS count FROM handoffs
-      WHERE csat_score IS NOT NULL AND csat_at >= ${LO} AND csat_at < ${HI} GROUP BY csat_score ORDER BY csat_score`,
+    `SELECT score::int AS score, count(*)::int AS count FROM csat_responses
+      WHERE created_at >= ${LO} AND created_at < ${HI} GROUP BY score ORDER BY score`,
     args(r),
   );
   return rows;
