@@ -33,7 +33,7 @@ const REPORT: ReportResponse = {
     distribution: [1, 2, 3, 4, 5].map((score) => ({ score, count: score === 2 || score === 3 ? 0 : 1 })),
   },
   unanswered: {
-    total: 3,
+    total: 4,
     clusters: [
       {
         terms: ['password', 'reset'],
@@ -45,6 +45,7 @@ const REPORT: ReportResponse = {
         ],
       },
       { terms: ['norway', 'ship'], count: 1, lastAskedAt: '2026-01-10T09:00:00.000Z', examples: [{ conversationId: 'c3', text: 'Do you ship to Norway?', askedAt: '2026-01-10T09:00:00.000Z' }] },
+      { terms: [], count: 1, lastAskedAt: '2026-01-10T08:00:00.000Z', examples: [{ conversationId: 'c4', text: 'Hello?', askedAt: '2026-01-10T08:00:00.000Z' }] },
     ],
   },
   daily: [
@@ -135,7 +136,9 @@ describe('reports', () => {
     ]);
 
     const clusters = [...el.querySelectorAll('.cluster')];
-    expect(clusters.map((c) => c.querySelector('strong')!.textContent)).toEqual(['password · reset', 'norway · ship']);
+    expect(clusters.map((c) => c.querySelector('strong')!.textContent)).toEqual(['password · reset', 'norway · ship', 'Without a topic']);
+    // Questions without a topic name nothing to write knowledge about.
+    expect(clusters.map((c) => c.querySelector('a.add-knowledge') !== null)).toEqual([true, true, false]);
     const link = clusters[0]!.querySelector<HTMLAnchorElement>('a.add-knowledge')!;
     expect(link.getAttribute('href')).toBe('#knowledge');
     expect(link.getAttribute('aria-label')).toBe('Add knowledge about password · reset');

@@ -46,8 +46,14 @@ function Tile({ label, value, note }: { label: string; value: string; note?: str
     <div class="tile">
       <dt>{label}</dt>
       <dd>
-        <span class="tile-value">{value}</span>
-        {note ? <span class="muted tile-note">{note}</span> : null}
+        <span class="tile-value" dir="auto">
+          {value}
+        </span>
+        {note ? (
+          <span class="muted tile-note" dir="auto">
+            {note}
+          </span>
+        ) : null}
       </dd>
     </div>
   );
@@ -108,9 +114,11 @@ export function DailyChart({ days }: { days: ReportDay[] }) {
         <li>
           <span class="swatch handed-off" aria-hidden="true" /> Handed off
         </li>
-        <li>
-          <span class="swatch other" aria-hidden="true" /> Other
-        </li>
+        {days.some((d) => d.conversations > d.answered + d.handedOff) ? (
+          <li>
+            <span class="swatch other" aria-hidden="true" /> Other (no reply yet)
+          </li>
+        ) : null}
       </ul>
       <details>
         <summary>Show the figures as a table</summary>
@@ -167,18 +175,18 @@ function Bars({ rows, label }: { rows: { key: string; label: string; count: numb
 }
 
 function Cluster({ c, canAdd }: { c: UnansweredCluster; canAdd: boolean }) {
-  const topic = c.terms.length ? c.terms.join(' · ') : 'Other';
+  const topic = c.terms.length ? c.terms.join(' · ') : 'Without a topic';
   return (
     <li class="cluster">
       <div class="row">
         <strong>{topic}</strong>
-        <span class="badge">
+        <span class="badge" dir="auto">
           {c.count} question{c.count === 1 ? '' : 's'}
         </span>
         <span class="muted">
           last <When iso={c.lastAskedAt} />
         </span>
-        {canAdd ? (
+        {canAdd && c.terms.length ? (
           <a href="#knowledge" class="add-knowledge" aria-label={`Add knowledge about ${topic}`}>
             Add knowledge
           </a>

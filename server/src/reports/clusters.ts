@@ -73,7 +73,11 @@ export function clusterQuestions(questions: readonly Question[], limit = 20): Un
     groups.push({ members: rest.filter((a) => a.terms.has(term)), lead: term });
     rest = rest.filter((a) => !a.terms.has(term));
   }
-  for (const a of rest) groups.push({ members: [a], lead: null });
+  // Left: questions no other shares a term with, one group each; and those with no term at all (a
+  // greeting, only a redaction token), one group together.
+  for (const a of rest) if (a.terms.size) groups.push({ members: [a], lead: null });
+  const termless = rest.filter((a) => !a.terms.size);
+  if (termless.length) groups.push({ members: termless, lead: null });
   return groups
     .map((g) => toCluster(g.members, g.lead))
     .sort((a, b) => b.count - a.count || b.lastAskedAt.localeCompare(a.lastAskedAt))

@@ -201,6 +201,8 @@ describe('GET /v1/admin/reports', () => {
     const answered = await ask(a, ORIGIN, 'How long do refunds take to reach my card?');
     expect(answered.handoff).toBeNull();
     const questions = [
+      'Hi there!',
+      'Hello? [PHONE_1]',
       'How do I reset my password?',
       'The password reset mail never arrived, write to sam.jones@example.org',
       'Can I change my password in the mobile app?',
@@ -215,16 +217,18 @@ describe('GET /v1/admin/reports', () => {
 
     const res = await report(`from=${today()}&to=${today()}`);
     expect(res.status).toBe(200);
-    expect(res.body.conversations).toEqual({ total: 8, answered: 1, handedOff: 7 });
+    expect(res.body.conversations).toEqual({ total: 10, answered: 1, handedOff: 9 });
     expect(res.body.handoffs.byReason).toEqual([
-      { reason: 'low_confidence', count: 6 },
+      { reason: 'low_confidence', count: 8 },
       { reason: 'visitor_request', count: 1 },
     ]);
-    expect(res.body.unanswered.total).toBe(6);
+    expect(res.body.unanswered.total).toBe(8);
     const clusters = res.body.unanswered.clusters as { terms: string[]; count: number; examples: { text: string }[] }[];
     expect(clusters.map((c) => [c.terms.slice(0, 2), c.count])).toEqual([
       [['password', 'reset'], 3],
       [['norway', 'ship'], 2],
+      // Greetings and redaction tokens are no topic: together, unnamed.
+      [[], 2],
       [['discount', 'student'], 1],
     ]);
     // The question is shown as stored: the redaction token, never the address.
