@@ -8,6 +8,7 @@ import { startTestApp, type TestApp } from '../test/app.js';
 import { signedInMember } from '../test/console.js';
 import { call } from '../test/http.js';
 import { Visitor } from '../test/widget.js';
+import { knownTimeZone } from './store.js';
 
 let t: TestApp;
 let a: CreatedTenant;
@@ -181,6 +182,14 @@ describe('GET /v1/admin/reports', () => {
     }
     // A year with a leap day is the longest range.
     expect((await report('from=2024-01-01&to=2024-12-31')).status).toBe(200);
+  });
+
+  test('a zone the database does not know is refused, and the transaction goes on', async () => {
+    const out = await t.runtime.db.withTenant(a.tenant.id, { requestId: null }, async (tx) => {
+      const known = [await knownTimeZone(tx, 'Mars/Olympus'), await knownTimeZone(tx, 'Europe/Oslo')];
+      return { known, n: (await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM conversations')).rows[0]!.n };
+    });
+    expect(out).toEqual({ known: [false, true], n: JANUARY.length });
   });
 
   test('people: agents and analysts read reports (redacted aggregates of what they already read); a key without conversations:read does not', async () => {

@@ -13,9 +13,21 @@ const LO = `(($1::date)::timestamp AT TIME ZONE $3)`;
 const HI = `((($2::date) + 1)::timestamp AT TIME ZONE $3)`;
 const args = (r: Range) => [r.from, r.to, r.timeZone];
 
-/** Whether PostgreSQL knows the zone (the request's check is the JavaScript runtime's list). */
+/**
+ * Whether PostgreSQL knows the zone (the request's check is the JavaScript runtime's list). Tried in a
+ * savepoint: scanning pg_timezone_names reads the whole zone database, tens of milliseconds.
+ */
 export async function knownTimeZone(tx: Tx, timeZone: string): Promise<boolean> {
-  return (await tx.query('SELECT 1 FROM pg_timezone_names WHERE name = $1', [timeZone])).rows.length > 0;
+  await tx.query('SAVEPOINT report_time_zone');
+  try {
+    await tx.query('SELECT now() AT TIME ZONE $1', [timeZone]);
+    await tx.query('RELEASE SAVEPOINT report_time_zone');
+    return true;
+  } catch (err) {
+    if ((err as { code?: string }).code !== '22023') throw err;
+    await tx.query('ROLLBACK TO SAVEPOINT report_time_zone');
+    return false;
+  }
 }
 
 export interface DayRow {
@@ -27,22 +39,22 @@ export interface DayRow {
 
 /**
  * Conversations started in the range in which the visitor wrote, per day: answered (the assistant replied,
- * no handoff ever) and handed off (any handoff). Messages and handoffs of such a conversation are never
- * older than it, so both scans start at the range.
+ * no handoff ever) and handed off (any handoff). Index probes per conversation (messages by conversation
+ * and seq, handoffs by conversation), so the plan stays linear in the range's conversations whatever the
+ * planner's estimates.
  */
 export async function conversationsByDay(tx: Tx, r: Range): Promise<DayRow[]> {
   const { rows } = await tx.query<DayRow>(
-    `SELECT to_char(c.created_at AT TIME ZONE $3, 'YYYY-MM-DD') AS day,
-            count(*)::int AS conversations,
-            (count(*) FILTER (WHERE m.assistant AND h.conversation_id IS NULL))::int AS answered,
-            count(h.conversation_id)::int AS handed_off
-       FROM conversations c
-       JOIN (SELECT conversation_id, bool_or(role = 'assistant') AS assistant FROM messages
-              WHERE role IN ('visitor', 'assistant') AND created_at >= ${LO}
-              GROUP BY conversation_id HAVING bool_or(role = 'visitor')) m ON m.conversation_id = c.id
-       LEFT JOIN (SELECT DISTINCT conversation_id FROM handoffs WHERE created_at >= ${LO}) h ON h.conversation_id = c.id
-      WHERE c.created_at >= ${LO} AND c.created_at < ${HI}
-      GROUP BY 1 ORDER BY 1`,
+    `SELECT day, count(*)::int AS conversations,
+            (count(*) FILTER (WHERE replied AND NOT handed_off))::int AS answered,
+            (count(*) FILTER (WHERE handed_off))::int AS handed_off
+       FROM (SELECT to_char(c.created_at AT TIME ZONE $3, 'YYYY-MM-DD') AS day,
+                    EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.role = 'assistant') AS replied,
+                    EXISTS (SELECT 1 FROM handoffs h WHERE h.tenant_id = c.tenant_id AND h.conversation_id = c.id) AS handed_off
+               FROM conversations c
+              WHERE c.created_at >= ${LO} AND c.created_at < ${HI}
+                AND EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.role = 'visitor')) x
+      GROUP BY day ORDER BY day`,
     args(r),
   );
   return rows;
