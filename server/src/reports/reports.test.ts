@@ -25,7 +25,7 @@ async function ask(tenant: CreatedTenant, origin: string, question: string) {
   await v.start();
   const id = (await v.call('POST', '/conversations', {})).body.conversation.id as string;
   const events = await v.say(id, question);
-  return { id, handoff: events.find((e) => e.event === 'handoff')?.data.handoff ?? null };
+  return { id, v, handoff: events.find((e) => e.event === 'handoff')?.data.handoff ?? null };
 }
 
 interface Fixture {
@@ -244,5 +244,29 @@ describe('GET /v1/admin/reports', () => {
     expect(clusters[0]!.examples.map((e) => e.text)).toContainEqual(expect.stringContaining('[EMAIL_1]'));
     expect(res.text).not.toContain('sam.jones');
     expect(res.text).not.toContain('does not work');
+  });
+
+  test('the workspace flow counts: an agent takes a handoff, replies, resolves, the visitor rates', async () => {
+    const c = await t.tenant('Reports C', ['help.c.example']);
+    const asked = await ask(c, 'https://help.c.example', 'I want to talk to a human');
+    const agent = await signedInMember(t, c.tenant.id, 'agent');
+    const to = (path: string, method: string, body?: unknown) => agent.client.call(method, `/v1/admin${path}`, body);
+    expect((await to(`/handoffs/${asked.handoff.id}`, 'PATCH', { status: 'assigned' })).status).toBe(204);
+    expect((await to(`/conversations/${asked.id}/messages`, 'POST', { text: 'Hi, Sam here. How can I help?' })).status).toBe(201);
+    expect((await to(`/handoffs/${asked.handoff.id}`, 'PATCH', { status: 'resolved' })).status).toBe(204);
+    expect((await asked.v.call('POST', `/conversations/${asked.id}/csat`, { score: 4, comment: 'Quick, thanks! Write to kim@example.org' })).status).toBe(201);
+
+    const res = await report(`from=${today()}&to=${today()}`, c.secretKey);
+    expect(res.body).toMatchObject({
+      conversations: { total: 1, answered: 0, handedOff: 1 },
+      handoffs: { total: 1, byReason: [{ reason: 'visitor_request', count: 1 }] },
+      firstResponse: { count: 1 },
+      resolution: { count: 1 },
+      csat: { count: 1, average: 4 },
+    });
+    expect(res.body.firstResponse.medianSeconds).toBeGreaterThanOrEqual(0);
+    expect(res.body.resolution.medianSeconds).toBeGreaterThanOrEqual(res.body.firstResponse.medianSeconds);
+    // Ratings are counted, their comments are not part of a report.
+    expect(res.text).not.toContain('Quick, thanks');
   });
 });
