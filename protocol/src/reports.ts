@@ -12,7 +12,9 @@ const isoDate = text()
   .refine((s) => {
     const d = new Date(`${s}T00:00:00Z`);
     return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(s);
-  }, 'must be a real calendar date');
+  }, 'must be a real calendar date')
+  // PostgreSQL has no year 0, and nothing Parley stores is older than 1970.
+  .refine((s) => s >= '1970-01-01', 'must not be before 1970-01-01');
 
 const validTimeZone = (tz: string) => {
   try {
