@@ -58,7 +58,7 @@ function toCluster(members: Analysed[], lead: string | null): UnansweredCluster 
   };
 }
 
-/** The largest groups first (newest first among equals), at most `limit`. */
+/** The largest groups first (newest first among equals), the group without a topic last; at most `limit`. */
 export function clusterQuestions(questions: readonly Question[], limit = 20): UnansweredCluster[] {
   let rest = questions.map(analyseQuestion);
   const groups: { members: Analysed[]; lead: string | null }[] = [];
@@ -80,6 +80,6 @@ export function clusterQuestions(questions: readonly Question[], limit = 20): Un
   if (termless.length) groups.push({ members: termless, lead: null });
   return groups
     .map((g) => toCluster(g.members, g.lead))
-    .sort((a, b) => b.count - a.count || b.lastAskedAt.localeCompare(a.lastAskedAt))
+    .sort((a, b) => Number(!a.terms.length) - Number(!b.terms.length) || b.count - a.count || b.lastAskedAt.localeCompare(a.lastAskedAt))
     .slice(0, limit);
 }
