@@ -97,6 +97,7 @@ describe('GET /v1/admin/reports', () => {
   test('exact figures for a range: conversations, reasons, times, ratings and the daily series', async () => {
     const res = await report('from=2026-01-10&to=2026-01-12');
     expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
     expect(res.body).toMatchObject({
       range: { from: '2026-01-10', to: '2026-01-12', timeZone: 'UTC', days: 3 },
       conversations: { total: 6, answered: 2, handedOff: 4 },

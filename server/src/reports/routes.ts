@@ -15,7 +15,8 @@ export function reportsRoutes(deps: { db: Db }): Router {
     get: [can('conversations:read'), async (req, res) => {
       const q = parse(ReportQuery, req.query, 'query');
       const { tenantId, requestId } = adminCtx(req);
-      res.json(await buildReport(deps.db, tenantId, requestId, q));
+      // Visitor questions, even redacted, stay out of browser and proxy caches.
+      res.setHeader('Cache-Control', 'no-store').json(await buildReport(deps.db, tenantId, requestId, q));
     }],
   });
   return r;
