@@ -20,6 +20,7 @@ import { KeysView } from './views/keys.js';
 import { KnowledgeView } from './views/knowledge.js';
 import { PiiView } from './views/pii.js';
 import { ProviderView } from './views/provider.js';
+import { ReportsView } from './views/reports.js';
 import { SettingsView } from './views/settings.js';
 import { TenantsView } from './views/tenants.js';
 import { AvailabilitySwitch } from './inbox/availability.js';
@@ -43,6 +44,7 @@ export const VIEWS: { id: string; label: string; view: ComponentType<ViewProps>;
   { id: 'inbox', label: 'Inbox', view: InboxView, needs: 'handoffs:read' },
   { id: 'canned', label: 'Canned replies', view: CannedRepliesView, needs: 'conversations:read' },
   { id: 'knowledge', label: 'Knowledge', view: KnowledgeView, needs: 'knowledge:read' },
+  { id: 'reports', label: 'Reports', view: ReportsView, needs: 'conversations:read' },
   { id: 'domains', label: 'Domains', view: DomainsView, needs: 'domains:read' },
   { id: 'keys', label: 'API keys', view: KeysView, needs: 'keys:read' },
   { id: 'identity', label: 'Sign-In Pro', view: IdentityView, needs: 'settings:read' },

@@ -490,9 +490,9 @@ describe('navigation by role', () => {
     return { el: mount(<App fetchImpl={s.fetchImpl} />), s };
   };
 
-  test('an agent sees the inbox, knowledge, PII test, the team (read-only) and their account', async () => {
+  test('an agent sees the inbox, knowledge, reports, PII test, the team (read-only) and their account', async () => {
     const { el } = open('agent');
-    await vi.waitFor(() => expect(links(el)).toEqual(['Inbox', 'Canned replies', 'Knowledge', 'PII test', 'Team', 'Sign-in & SSO', 'My account']));
+    await vi.waitFor(() => expect(links(el)).toEqual(['Inbox', 'Canned replies', 'Knowledge', 'Reports', 'PII test', 'Team', 'Sign-in & SSO', 'My account']));
     expect(el.querySelector('h1')!.textContent).toBe('Inbox');
     expect(el.querySelector('header')!.textContent).toContain('agent');
   });
@@ -517,11 +517,11 @@ describe('navigation by role', () => {
 
   test('an analyst sees read-only views; an owner and an admin see everything', async () => {
     const a = open('analyst');
-    await vi.waitFor(() => expect(links(a.el)).toEqual(['Inbox', 'Canned replies', 'Knowledge', 'Audit', 'Team', 'Sign-in & SSO', 'My account']));
+    await vi.waitFor(() => expect(links(a.el)).toEqual(['Inbox', 'Canned replies', 'Knowledge', 'Reports', 'Audit', 'Team', 'Sign-in & SSO', 'My account']));
     document.body.innerHTML = '';
     for (const role of ['owner', 'admin'] as const) {
       const o = open(role);
-      await vi.waitFor(() => expect(links(o.el)).toHaveLength(14));
+      await vi.waitFor(() => expect(links(o.el)).toHaveLength(15));
       document.body.innerHTML = '';
     }
   });

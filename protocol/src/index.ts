@@ -10,3 +10,4 @@ export * from './webhooks.js';
 export * from './people.js';
 export * from './feed.js';
 export * from './workspace.js';
+export * from './reports.js';

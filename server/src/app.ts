@@ -51,6 +51,7 @@ import { newHolderId } from './jobs/lease.js';
 import { identityAdminRoutes } from './identity/routes.js';
 import { Outbound } from './outbound/outbound.js';
 import { answersRoutes } from './answers/routes.js';
+import { reportsRoutes } from './reports/routes.js';
 import { widgetRoutes } from './widget/routes.js';
 import { WidgetTokens } from './widget/tokens.js';
 
@@ -170,6 +171,7 @@ export function createApp(deps: AppDeps): express.Express {
   admin.use(settingsRoutes({ db, audit: deps.audit }));
   admin.use(handoffRoutes({ db, audit: deps.audit, keyring, bus, redactor, typing }));
   admin.use(inboxRoutes({ db, audit: deps.audit, keyring, bus, streams, inbox: new InboxHub({ db, bus, keyring }) }));
+  admin.use(reportsRoutes({ db }));
   const vectors = deps.vectors ?? (config.pinecone ? pineconeStore(config.pinecone) : pgVectorStore());
   const retrieval = new KnowledgeRetrieval({ db, audit: deps.audit, keyring, vectors, embeddingModelFor: deps.embeddingModelFor ?? providerEmbeddings(providerFetch) });
   // Crawl jobs queued here start on this instance at once; server.ts also polls, to resume the jobs of

@@ -12,12 +12,15 @@ const STOP = new Set(
 );
 
 /** Terms in order, duplicates kept (term frequency matters). */
-export function analyze(text: string): string[] {
-  const out: string[] = [];
+export const analyze = (text: string): string[] => analyzeWords(text).map((w) => w.term);
+
+/** Each term with the word it came from (lower case), for showing people a term as it was written. */
+export function analyzeWords(text: string): { term: string; word: string }[] {
+  const out: { term: string; word: string }[] = [];
   for (const m of text.normalize('NFKC').toLowerCase().matchAll(/[\p{L}\p{N}]+(?:['’][\p{L}]+)?/gu)) {
     const w = m[0].replace(/['’]s$/, '');
     if (w.length < 2 || w.length > 40 || STOP.has(w)) continue;
-    out.push(/^\p{N}+$/u.test(w) ? w : stemmer(w));
+    out.push({ term: /^\p{N}+$/u.test(w) ? w : stemmer(w), word: w });
   }
   return out;
 }

@@ -184,7 +184,7 @@ export function redact(text: string, policy: PiiPolicy, channel: Channel, state?
   return { redacted: out, matches, vault: [...vault.values()], state: next };
 }
 
-const TOKEN_RE = /\[[A-Z_]+_\d+\]/g;
+export const TOKEN_RE = /\[[A-Z_]+_\d+\]/g;
 
 /** Puts reversible values back. One pass, so a restored value is never itself rewritten. */
 export function restore(text: string, vault: readonly Pick<VaultEntry, 'token' | 'value'>[]): string {
