@@ -170,7 +170,7 @@ export function createApp(deps: AppDeps): express.Express {
   const streams = new ConversationHub({ db, bus, redactor, limits: { perVisitor: config.sseStreamsPerVisitor, perTenant: config.sseStreamsPerTenant } });
   admin.use(settingsRoutes({ db, audit: deps.audit }));
   admin.use(handoffRoutes({ db, audit: deps.audit, keyring, bus, redactor, typing }));
-  admin.use(inboxRoutes({ db, audit: deps.audit, keyring, bus, streams, inbox: new InboxHub({ db, bus, keyring }) }));
+  admin.use(inboxRoutes({ db, audit: deps.audit, keyring, bus, streams, inbox: new InboxHub({ db, bus, keyring }), heartbeatMs: config.sseHeartbeatMs }));
   admin.use(reportsRoutes({ db }));
   const vectors = deps.vectors ?? (config.pinecone ? pineconeStore(config.pinecone) : pgVectorStore());
   const retrieval = new KnowledgeRetrieval({ db, audit: deps.audit, keyring, vectors, embeddingModelFor: deps.embeddingModelFor ?? providerEmbeddings(providerFetch) });

@@ -48,6 +48,8 @@ export interface Config {
   sseStreamsPerVisitor: number;
   /** Open live-event streams (SSE) per tenant, per instance. */
   sseStreamsPerTenant: number;
+  /** Keep-alive interval of live-event streams; an admin stream re-checks its credential at each one. */
+  sseHeartbeatMs: number;
   /** Chunk embeddings in a Pinecone index (one namespace per tenant) instead of pgvector; null: pgvector. */
   pinecone: { apiKey: string; indexHost: string } | null;
   /** Non-public destinations that tenant-supplied URLs may still reach (self-hosted endpoints); see outbound/. */
@@ -106,6 +108,7 @@ const EnvSchema = z.object({
   PARLEY_REFUSAL_AUDIT_SUBJECTS: z.coerce.number().int().min(1).max(1000).default(20),
   PARLEY_SSE_MAX_PER_VISITOR: z.coerce.number().int().min(1).max(1000).default(5),
   PARLEY_SSE_MAX_PER_TENANT: z.coerce.number().int().min(1).max(1_000_000).default(500),
+  PARLEY_SSE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
   PINECONE_API_KEY: z.string().trim().min(1).optional(),
   /** The index's data-plane host, as the Pinecone console shows it (e.g. https://docs-abc123.svc.….pinecone.io). */
   PINECONE_INDEX_HOST: z.string().url().optional(),
@@ -218,6 +221,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     refusalAuditSubjects: e.PARLEY_REFUSAL_AUDIT_SUBJECTS,
     sseStreamsPerVisitor: e.PARLEY_SSE_MAX_PER_VISITOR,
     sseStreamsPerTenant: e.PARLEY_SSE_MAX_PER_TENANT,
+    sseHeartbeatMs: e.PARLEY_SSE_HEARTBEAT_MS,
     pinecone: e.PINECONE_API_KEY && e.PINECONE_INDEX_HOST ? { apiKey: e.PINECONE_API_KEY, indexHost: e.PINECONE_INDEX_HOST } : null,
     outboundAllow,
     sweepIntervalMs: e.PARLEY_SWEEP_INTERVAL_MS,

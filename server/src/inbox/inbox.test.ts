@@ -35,7 +35,7 @@ async function visitorAsking(text: string): Promise<{ v: Visitor; id: string; ha
 }
 
 beforeAll(async () => {
-  t = await startTestApp({ PARLEY_SSE_MAX_PER_VISITOR: '3' });
+  t = await startTestApp({ PARLEY_SSE_MAX_PER_VISITOR: '3', PARLEY_SSE_HEARTBEAT_MS: '200' });
   a = await t.tenant('Tenant A', ['help.a.example']);
   b = await t.tenant('Tenant B', ['b.example']);
   sam = await signedInMember(t, a.tenant.id, 'agent');
@@ -235,6 +235,23 @@ describe('attacks on the inbox', () => {
     expect(watch.status).toBe(200);
     watch.close();
     expect((await ann.client.call('PATCH', `/v1/admin/handoffs/00000000-0000-4000-8000-000000000001`, { status: 'assigned' })).status).toBe(403);
+  });
+
+  test('a stream ends when its session is ended or its key revoked: it carries nothing after', async () => {
+    const lee = await signedInMember(t, a.tenant.id, 'agent');
+    const person = await inbox(lee.client);
+    const made = await admin('POST', '/api-keys', { name: 'inbox watcher', capabilities: ['conversations:read'] });
+    const integration = await keyInbox(made.body.secret);
+    for (const s of [person, integration]) {
+      expect(s.status).toBe(200);
+      await s.next((e) => e.event === 'counts');
+    }
+    expect((await admin('DELETE', `/members/${lee.memberId}/sessions`)).status).toBe(200);
+    expect((await admin('DELETE', `/api-keys/${made.body.apiKey.id}`)).status).toBeLessThan(300);
+    await expect.poll(() => person.ended && integration.ended, { timeout: 5000 }).toBe(true);
+    const { id } = await visitorAsking('After the session ended');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(JSON.stringify([person.events, integration.events])).not.toContain(id);
   });
 
   test('streams are capped per member (the widget streams’ caps), and a closed one frees its place', async () => {

@@ -12,7 +12,7 @@ import { HttpProblem } from '../http/problem.js';
 import { route } from '../http/routes.js';
 import { openSse, wantsSse } from '../http/sse.js';
 import { parse, uuidParam } from '../http/validate.js';
-import { requireCapability as can, requireMember } from '../tenants/auth.js';
+import { requireCapability as can, requireMember, stillAllowed } from '../tenants/auth.js';
 import * as service from './service.js';
 import type { InboxHub } from './stream.js';
 
@@ -24,9 +24,10 @@ export interface InboxDeps {
   /** The per-tenant cap on open streams, shared with the widget's streams. */
   streams: ConversationHub;
   inbox: InboxHub;
+  /** Keep-alive interval; the stream's credential is checked again at each one. */
+  heartbeatMs: number;
 }
 
-const HEARTBEAT_MS = 15_000;
 /** Every this many heartbeats the member is marked seen (presence "online"). */
 const SEEN_EVERY = 4;
 
@@ -74,10 +75,15 @@ export function inboxRoutes(deps: InboxDeps): Router {
       let beats = 0;
       heartbeat = setInterval(() => {
         sse.comment('keep-alive');
-        if (memberId && ++beats % SEEN_EVERY === 0) {
-          void inTenant(req, (tx) => service.touch(tx, tenantId, memberId)).then((e) => e && deps.bus.publish(e), () => {});
-        }
-      }, HEARTBEAT_MS);
+        // An ended session, an expired access token or a revoked key ends the stream: the console
+        // reconnects through a refresh, which a signed-out or disabled member cannot pass.
+        void stillAllowed(req, 'conversations:read').then((ok) => {
+          if (!ok) return sse.close();
+          if (memberId && ++beats % SEEN_EVERY === 0) {
+            void inTenant(req, (tx) => service.touch(tx, tenantId, memberId)).then((e) => e && deps.bus.publish(e), () => {});
+          }
+        });
+      }, deps.heartbeatMs);
     }],
   });
 

@@ -8,7 +8,7 @@ import { problems } from '../http/problem.js';
 import type { MemberSessions } from '../people/sessions.js';
 import { hashSecret, SECRET_KEY_SHAPE } from './secrets.js';
 
-async function keyAuth(db: Db, req: Request, authorization: string): Promise<void> {
+async function keyAuth(db: Db, req: Request, authorization: string): Promise<AdminAuth> {
   const secret = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
   if (!secret || !SECRET_KEY_SHAPE.test(secret)) throw problems.unauthenticated('Send a secret key as `Authorization: Bearer sk_…`.');
   const { rows } = await db.withoutTenant({ requestId: req.id }, (tx) =>
@@ -18,33 +18,53 @@ async function keyAuth(db: Db, req: Request, authorization: string): Promise<voi
   );
   const key = rows[0];
   if (!key) throw problems.unauthenticated('The key is unknown, revoked or expired.');
-  req.admin = { tenantId: key.tenant_id, keyId: key.key_id, member: null, capabilities: new Set(key.capabilities) };
+  return { tenantId: key.tenant_id, keyId: key.key_id, member: null, capabilities: new Set(key.capabilities) };
 }
 
 /** Secret keys only: the API channel (`/v1/answers`) is for servers. */
 export function secretKeyAuth(db: Db): RequestHandler {
-  return (req, _res, next) => void keyAuth(db, req, req.get('authorization') ?? '').then(() => next(), next);
+  return (req, _res, next) =>
+    void keyAuth(db, req, req.get('authorization') ?? '').then((admin) => {
+      req.admin = admin;
+      next();
+    }, next);
 }
 
 export function adminAuth(db: Db, sessions: MemberSessions, origin: string): RequestHandler {
+  const authenticate = async (req: Request): Promise<AdminAuth> => {
+    const authorization = req.get('authorization');
+    if (authorization !== undefined) return keyAuth(db, req, authorization);
+    const person = await sessions.authenticate(req);
+    if (!person) throw problems.unauthenticated('Sign in to the console, or send a secret key as `Authorization: Bearer sk_…`.');
+    assertSameOrigin(req, origin);
+    return {
+      tenantId: person.tenantId,
+      keyId: null,
+      member: { id: person.memberId, role: person.role, sessionId: person.sessionId },
+      capabilities: new Set(capabilitiesOf(person.role)),
+    };
+  };
   return async (req: Request, _res: Response, next: NextFunction) => {
     try {
-      const authorization = req.get('authorization');
-      if (authorization !== undefined) return next(await keyAuth(db, req, authorization));
-      const person = await sessions.authenticate(req);
-      if (!person) throw problems.unauthenticated('Sign in to the console, or send a secret key as `Authorization: Bearer sk_…`.');
-      assertSameOrigin(req, origin);
-      req.admin = {
-        tenantId: person.tenantId,
-        keyId: null,
-        member: { id: person.memberId, role: person.role, sessionId: person.sessionId },
-        capabilities: new Set(capabilitiesOf(person.role)),
-      };
+      req.admin = await authenticate(req);
+      reauthenticators.set(req, () => authenticate(req));
       next();
     } catch (err) {
       next(err);
     }
   };
+}
+
+const reauthenticators = new WeakMap<Request, () => Promise<AdminAuth>>();
+
+/**
+ * Whether a long-lived request (an event stream) may go on: its credential is checked again as on a new
+ * request — a revoked key, an ended session, an expired access token or a role without the capability
+ * any more end it — and must still name the same tenant.
+ */
+export async function stillAllowed(req: Request, capability: Capability): Promise<boolean> {
+  const again = await reauthenticators.get(req)?.().catch(() => null);
+  return !!again && again.tenantId === req.admin?.tenantId && again.capabilities.has(capability);
 }
 
 /** The permission check for keys and people alike. The capability is kept on the handler for the route × role matrix. */

@@ -6,6 +6,8 @@ export interface LiveStream {
   /** The body, when the answer was not a stream (a problem). */
   body: string;
   events: SseEvent[];
+  /** Whether the server ended the stream. */
+  ended: boolean;
   /** Resolves with the first event (after `from`) matching, or rejects after `ms`. */
   next(match: (e: SseEvent) => boolean, ms?: number, from?: number): Promise<SseEvent>;
   close(): void;
@@ -18,6 +20,7 @@ export async function openStream(url: string, headers: Record<string, string>): 
     status: res.status,
     body: '',
     events: [],
+    ended: false,
     close: () => ac.abort(),
     async next(match, ms = 5000, from = 0) {
       const until = Date.now() + ms;
@@ -40,7 +43,10 @@ export async function openStream(url: string, headers: Record<string, string>): 
     try {
       for (;;) {
         const { value, done } = await reader.read();
-        if (done) return;
+        if (done) {
+          s.ended = true;
+          return;
+        }
         text += decoder.decode(value, { stream: true });
         // Only whole events: a chunk may end inside one.
         s.events = parseSse(text.slice(0, text.lastIndexOf('\n\n') + 2));
