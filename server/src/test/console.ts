@@ -58,11 +58,17 @@ export class ConsoleClient {
 export const STRONG_PASSWORD = 'correct horse battery staple 42';
 
 /** Invites `email` as `role` through the service (as the CLI does) and accepts through HTTP; returns a signed-in client. */
-export async function signedInMember(t: TestApp, tenantId: string, role: Role, email = `${role}-${randomUUID().slice(0, 8)}@acme.example`): Promise<{ client: ConsoleClient; memberId: string; email: string }> {
+export async function signedInMember(
+  t: TestApp,
+  tenantId: string,
+  role: Role,
+  email = `${role}-${randomUUID().slice(0, 8)}@acme.example`,
+  displayName = `${role} person`,
+): Promise<{ client: ConsoleClient; memberId: string; email: string }> {
   const { url } = await createInvite(peopleDeps(t), { requestId: null, actor: { type: 'cli', id: 'test' }, tenantId, role: null }, { email, role });
   const token = new URL(url).hash.replace('#invite=', '');
   const client = new ConsoleClient(t.url);
-  const res = await client.call('POST', '/v1/auth/invites/accept', { token, displayName: `${role} person`, password: STRONG_PASSWORD });
+  const res = await client.call('POST', '/v1/auth/invites/accept', { token, displayName, password: STRONG_PASSWORD });
   if (res.status !== 201 || res.body.status !== 'signed_in') throw new Error(`accepting the invite: ${res.status} ${res.text}`);
   return { client, memberId: res.body.member.id, email };
 }
