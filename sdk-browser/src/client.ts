@@ -106,6 +106,12 @@ export interface ParleyClient {
   /** Live events (agent messages, handoff status); reconnects with Last-Event-ID until aborted. */
   events(conversationId: string, opts: { signal: AbortSignal }): AsyncGenerator<LiveEvent>;
   requestHandoff(conversationId: string, reason?: string): Promise<Handoff>;
+  /** Tells the agent the visitor is typing, or has stopped. The caller throttles (every few seconds at most). */
+  sendTyping(conversationId: string, active: boolean): Promise<void>;
+  /** Rates the conversation the agent resolved: a score of 1 to 5 and an optional comment, once per resolution. */
+  rate(conversationId: string, score: number, comment?: string): Promise<void>;
+  /** Leaves an email for the team's reply, when the handoff came outside business hours. */
+  leaveContact(conversationId: string, email: string): Promise<void>;
   /** What is kept between page loads. */
   readonly stored: StoredSession | null;
   remember(patch: Partial<StoredSession>): void;
@@ -279,6 +285,15 @@ export function createClient(opts: ClientOptions): ParleyClient {
     async requestHandoff(conversationId, reason) {
       const res = await authed('POST', path(conversationId, '/handoff'), reason ? { reason } : {});
       return ((await res.json()) as { handoff: Handoff }).handoff;
+    },
+    async sendTyping(conversationId, active) {
+      await authed('POST', path(conversationId, '/typing'), { active });
+    },
+    async rate(conversationId, score, comment) {
+      await authed('POST', path(conversationId, '/csat'), comment ? { score, comment } : { score });
+    },
+    async leaveContact(conversationId, email) {
+      await authed('POST', path(conversationId, '/contact'), { email });
     },
   };
 }

@@ -95,7 +95,7 @@ export function start(boot: Boot, makeClient: (opts: ClientOptions) => ParleyCli
     launcher.dir = dir;
     launcher.setAttribute('aria-expanded', String(ctl.open));
     viewport();
-    render(<App client={client} t={t} dir={dir} ctl={{ ...ctl }} />, mount);
+    render(<App client={client} t={t} lang={lang} dir={dir} ctl={{ ...ctl }} />, mount);
   }
 
   let identifying: Promise<void> = Promise.resolve();
