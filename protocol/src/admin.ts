@@ -1,6 +1,7 @@
 // Admin API (Bearer secret key): domains, API keys, audit.
 import { z } from 'zod';
 import { jsonValue, text } from './text.js';
+import { BusinessHoursSchema, WorkspaceHandoffSchema } from './workspace.js';
 
 export const CAPABILITIES = [
   'domains:read',
@@ -142,7 +143,8 @@ export const HandoffListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 export const UpdateHandoffRequest = z.strictObject({
-  status: z.enum(['assigned', 'resolved']),
+  /** `pending` gives an assigned handoff back to the queue (unassigned). */
+  status: z.enum(['pending', 'assigned', 'resolved']),
   /**
    * Who takes it. A signed-in person: a member id of the tenant, or nothing for themselves. A key (an
    * integration): a member id or its own label.
@@ -178,6 +180,10 @@ export const AdminConversationResponse = z.object({
     visitorRef: VisitorRefSchema,
     /** The Sign-In Pro subject when the visitor is verified. */
     identitySubject: z.string().nullable(),
+    /** The conversation's latest handoff (null when none). */
+    handoff: WorkspaceHandoffSchema.nullable().optional(),
+    /** The visitor left an email (read it with GET …/visitor, audited). */
+    contactLeft: z.boolean().optional(),
   }),
   messages: z.array(
     z.object({
@@ -187,7 +193,10 @@ export const AdminConversationResponse = z.object({
       redactions: z.array(z.unknown()),
       citations: z.array(z.unknown()),
       confidence: z.number().nullable(),
+      /** The member id (or a key's label) of an `agent` reply or a `note`. */
       author: z.string().nullable(),
+      /** The author's display name, when `author` is a member. */
+      authorName: z.string().nullable().optional(),
       createdAt: z.string(),
     }),
   ),
@@ -223,6 +232,8 @@ export const SettingsSchema = z.strictObject({
       sensitiveTopics: z.array(text().trim().min(2).max(100)).max(100).optional(),
     })
     .optional(),
+  /** When people answer; a handoff outside these hours tells the visitor when they will hear back. `null` removes it (always open). */
+  businessHours: BusinessHoursSchema.nullable().optional(),
   /** AI provider budgets; over them a widget visitor is handed to a person and `POST /v1/answers` is a 429. */
   budget: z
     .strictObject({

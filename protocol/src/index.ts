@@ -8,3 +8,5 @@ export * from './widget.js';
 export * from './identity.js';
 export * from './webhooks.js';
 export * from './people.js';
+export * from './feed.js';
+export * from './workspace.js';

@@ -2,7 +2,7 @@
 // The permission table lives here so the server, the console and the docs read the same one.
 import { z } from 'zod';
 import { ApiKeySchema, CAPABILITIES, CapabilitySchema, type Capability } from './admin.js';
-import { text } from './text.js';
+import { emailText, text } from './text.js';
 
 export const ROLES = ['owner', 'admin', 'agent', 'analyst'] as const;
 export const RoleSchema = z.enum(ROLES);
@@ -41,13 +41,8 @@ export type MemberRole = z.infer<typeof MemberRoleSchema>;
 
 export const capabilitiesOf = (role: MemberRole): readonly Capability[] => (role === PLATFORM_ROLE ? [] : ROLE_CAPABILITIES[role]);
 
-/** Email as stored and compared: trimmed and lower-cased. */
-export const emailText = () =>
-  text()
-    .trim()
-    .toLowerCase()
-    .max(254)
-    .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'must be an email address');
+/** Email as stored and compared: trimmed and lower-cased (defined with the other text rules). */
+export { emailText };
 
 export const MEMBER_STATUSES = ['active', 'disabled'] as const;
 export const MemberSchema = z.object({

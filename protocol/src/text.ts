@@ -42,3 +42,11 @@ export const jsonValue = () =>
       }
     }
   });
+
+/** Email as stored and compared: trimmed and lower-cased. */
+export const emailText = () =>
+  text()
+    .trim()
+    .toLowerCase()
+    .max(254)
+    .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'must be an email address');

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { text } from './text.js';
 import { ProblemSchema } from './problem.js';
+import { AssignedEventData, MessageAuthorSchema, OutsideHoursSchema, ReopenedEventData, ResolvedEventData, TypingEventData } from './feed.js';
 
 export const CitationSchema = z.object({
   title: z.string(),
@@ -22,6 +23,8 @@ export const MessageSchema = z.object({
   citations: z.array(CitationSchema),
   /** 0..1, on assistant answers only. */
   confidence: z.number().min(0).max(1).optional(),
+  /** On role `agent`: the agent's display name and avatar initial. */
+  author: MessageAuthorSchema.optional(),
   createdAt: z.iso.datetime({ offset: true }),
 });
 export type Message = z.infer<typeof MessageSchema>;
@@ -120,7 +123,9 @@ export type Handoff = z.infer<typeof HandoffSchema>;
 /** POST /v1/widget/conversations/:id/handoff */
 export const HandoffRequest = z.strictObject({ reason: text().max(500).optional() });
 export type HandoffRequest = z.infer<typeof HandoffRequest>;
-export const HandoffResponse = z.object({ handoff: HandoffSchema });
+/** Outside the tenant's business hours, `outsideHours: true` and `nextOpenAt` say when people answer;
+ * the widget then offers an email field (POST …/contact). */
+export const HandoffResponse = z.object({ handoff: HandoffSchema }).extend(OutsideHoursSchema.shape);
 export type HandoffResponse = z.infer<typeof HandoffResponse>;
 
 // Server-sent event payloads (the `data:` line of each event, JSON).
@@ -128,7 +133,7 @@ export const MessageEventData = z.object({ message: MessageSchema });
 export type MessageEventData = z.infer<typeof MessageEventData>;
 export const DeltaEventData = z.object({ text: z.string() });
 export type DeltaEventData = z.infer<typeof DeltaEventData>;
-export const HandoffEventData = z.object({ handoff: HandoffSchema });
+export const HandoffEventData = z.object({ handoff: HandoffSchema }).extend(OutsideHoursSchema.shape);
 export type HandoffEventData = z.infer<typeof HandoffEventData>;
 export const StatusEventData = z.object({ handoff: HandoffSchema.pick({ id: true, status: true }) });
 export type StatusEventData = z.infer<typeof StatusEventData>;
@@ -149,5 +154,10 @@ export const LiveEventSchema = z.discriminatedUnion('event', [
   z.object({ event: z.literal('message'), data: MessageEventData, id: z.string() }),
   z.object({ event: z.literal('handoff'), data: HandoffEventData, id: z.string() }),
   z.object({ event: z.literal('status'), data: StatusEventData, id: z.string() }),
+  /** An agent is typing (`role: 'agent'`). */
+  z.object({ event: z.literal('typing'), data: TypingEventData, id: z.string() }),
+  z.object({ event: z.literal('assigned'), data: AssignedEventData, id: z.string() }),
+  z.object({ event: z.literal('resolved'), data: ResolvedEventData, id: z.string() }),
+  z.object({ event: z.literal('reopened'), data: ReopenedEventData, id: z.string() }),
 ]);
 export type LiveEvent = z.infer<typeof LiveEventSchema>;
