@@ -1,6 +1,7 @@
 // The visitor's side of a conversation with a person: who replies (name and initial), typing both ways,
 // the "will reply" note until the first reply, the resolved notice with its rating, and the away notice
 // with an email field outside business hours.
+import { ParleyError } from '@parley/browser';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { when } from './away.js';
 import { fakeClient, message } from './test/fake-client.js';
@@ -52,6 +53,15 @@ describe('who replies', () => {
     await settle();
     expect(ui.el.querySelectorAll('.m.agent')).toHaveLength(1);
     expect(ui.$('.note')).toBeNull();
+  });
+
+  test('taken by an agent: a person is on it, still "will reply" until they do', async () => {
+    const fake = resumed();
+    const ui = await mountApp(fake);
+    await vi.waitFor(() => expect(fake.client.events).toHaveBeenCalled());
+    fake.live.push({ event: 'assigned', data: { handoff: { id: 'h1', status: 'assigned' }, assignee: { displayName: 'Sam Lee' } }, id: '1' });
+    await vi.waitFor(() => expect(ui.$<HTMLButtonElement>('header button')!.disabled).toBe(true));
+    expect(ui.$('.note')?.textContent).toBe('A member of our team will reply here.');
   });
 
   test('without an author (an older message) the agent is "Support team"', async () => {
@@ -183,6 +193,23 @@ describe('resolved, and the rating', () => {
     await vi.waitFor(() => expect(ui.$('.m.agent')).not.toBeNull());
   });
 
+  test('a rating already given (the notice replayed after a reload) thanks instead of failing; no rating when none is offered', async () => {
+    const fake = resumed();
+    fake.client.rate.mockRejectedValueOnce(new ParleyError(409, '/docs/problems/csat-already-given', 'csat-already-given', undefined, 'req_1'));
+    const ui = await mountApp(fake);
+    await vi.waitFor(() => expect(fake.client.events).toHaveBeenCalled());
+    fake.live.push({ event: 'resolved', data: { handoff: { id: 'h1' }, csat: true }, id: '1' });
+    await vi.waitFor(() => expect(ui.$('.stars')).not.toBeNull());
+    button(ui.el, '2 out of 5').click();
+    await settle();
+    ui.$<HTMLFormElement>('.card form')!.requestSubmit();
+    await vi.waitFor(() => expect(ui.$('.card [role=status]')?.textContent).toBe('Thank you for your feedback!'));
+    fake.live.push({ event: 'reopened', data: { handoff: { id: 'h1', status: 'assigned' } }, id: '2' });
+    fake.live.push({ event: 'resolved', data: { handoff: { id: 'h1' }, csat: false }, id: '3' });
+    await vi.waitFor(() => expect(ui.$('.card')?.textContent).toBe('This conversation has been resolved.'));
+    expect(ui.$('.card form')).toBeNull();
+  });
+
   test('in French', async () => {
     const fake = resumed();
     const ui = await mountApp(fake, {}, 'fr');
@@ -239,7 +266,7 @@ describe('outside business hours', () => {
     ui.key('Enter');
     await vi.waitFor(() => expect(fake.client.sendMessage).toHaveBeenCalled());
     fake.answer.push({ event: 'done', data: { message: message('m1', 'assistant', 'Let me find someone.') } });
-    fake.answer.push({ event: 'handoff', data: { handoff: { id: 'h1', status: 'pending', outsideHours: true } } });
+    fake.answer.push({ event: 'handoff', data: { handoff: { id: 'h1', status: 'pending' }, outsideHours: true, nextOpenAt: null } });
     fake.answer.end();
     await vi.waitFor(() => expect(ui.$('.card p')?.textContent).toBe("We're away right now."));
   });
@@ -248,7 +275,7 @@ describe('outside business hours', () => {
     const fake = resumed();
     const ui = await mountApp(fake, {}, 'ar');
     await vi.waitFor(() => expect(fake.client.events).toHaveBeenCalled());
-    fake.live.push({ event: 'handoff', data: { handoff: { id: 'h1', status: 'pending', outsideHours: true, nextOpenAt: NEXT } }, id: '1' });
+    fake.live.push({ event: 'handoff', data: { handoff: { id: 'h1', status: 'pending' }, outsideHours: true, nextOpenAt: NEXT }, id: '1' });
     await vi.waitFor(() => expect(ui.$('.card')?.textContent).toContain(when(NEXT, 'ar')));
     expect(ui.$('.card')!.closest('[dir]')!.getAttribute('dir')).toBe('rtl');
     expect(ui.$('.card p')!.textContent).toContain('نحن غير متاحين الآن.');

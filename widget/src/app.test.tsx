@@ -44,7 +44,7 @@ describe('message list', () => {
     const RLO = '\u202E';
     const CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
     const fake = fakeClient({
-      stored: { visitorId: 'v_1', conversationId: 'c1' },
+      stored: { visitorSecret: 'pvs_1', conversationId: 'c1' },
       history: [
         message('m1', 'visitor', `Open invoice${RLO}fdp.exe please`),
         message('m2', 'assistant', `See **the ${RLO}egap** [1] and \`code\u2067x\u2069\`\n\n- item\u200F\u061C`, {
@@ -63,7 +63,7 @@ describe('message list', () => {
   });
 
   test('each message and the greeting take their own direction (dir="auto") inside a right-to-left panel', async () => {
-    const fake = fakeClient({ stored: { visitorId: 'v_1', conversationId: 'c1' }, history: [message('m1', 'visitor', 'Is my refund late?'), message('m2', 'assistant', 'مرحبا')] });
+    const fake = fakeClient({ stored: { visitorSecret: 'pvs_1', conversationId: 'c1' }, history: [message('m1', 'visitor', 'Is my refund late?'), message('m2', 'assistant', 'مرحبا')] });
     const { el } = await mountApp(fake, { settings: { ...SETTINGS, greeting: 'Hello!' } });
     await vi.waitFor(() => expect(el.querySelectorAll('.m')).toHaveLength(3));
     expect([...el.querySelectorAll('.m .md')].map((m) => m.getAttribute('dir'))).toEqual(['auto', 'auto']);

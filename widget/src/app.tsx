@@ -1,7 +1,7 @@
 // The chat panel: streamed answers, citations, a person always one click away, live agent messages
 // (with the agent's name, typing both ways, a rating once resolved, an email outside business hours),
 // offline and error states with retry, keyboard and screen-reader friendly.
-import { newClientMessageId, type Handoff, type Message, type ParleyClient, type WidgetSettings } from '@parley/browser';
+import { newClientMessageId, type Message, type OutsideHours, type ParleyClient, type WidgetSettings } from '@parley/browser';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Away } from './away.js';
 import './bidi.js';
@@ -26,7 +26,7 @@ const offline = () => typeof navigator !== 'undefined' && navigator.onLine === f
 const problemType = (err: unknown) => (err as { type?: string } | null)?.type ?? '';
 
 // An agent's "typing" that never gets its "stopped" (a closed console tab) fades after this long.
-const TYPING_MS = 8000;
+const TYPING_MS = 6000;
 
 export function App({ client, t, lang, dir, ctl }: { client: ParleyClient; t: Strings; lang: string; dir: 'ltr' | 'rtl'; ctl: Controller }) {
   const [messages, setMessages] = useState<Message[]>([]);
@@ -39,12 +39,12 @@ export function App({ client, t, lang, dir, ctl }: { client: ParleyClient; t: St
   // An agent has replied since the handoff: "a member of our team will reply" has done its job.
   const [answered, setAnswered] = useState(false);
   // Handed off outside business hours: when the team is back.
-  const [away, setAway] = useState<{ nextOpenAt?: string | undefined } | null>(null);
+  const [away, setAway] = useState<{ nextOpenAt?: string | null | undefined } | null>(null);
   // The agent typing now ('' when the event carries no name), or null.
   const [typing, setTyping] = useState<string | null>(null);
   const typingTimer = useRef<ReturnType<typeof setTimeout>>();
-  // Resolved by the agent: the notice (with the rating) sits after the message that came last.
-  const [resolved, setResolved] = useState<{ id: string; after: number } | null>(null);
+  // Resolved by the agent: the notice (with the rating when offered) sits after the message that came last.
+  const [resolved, setResolved] = useState<{ id: string; csat: boolean; after: number } | null>(null);
   const [status, setStatus] = useState<Status>({ kind: offline() ? 'offline' : 'ok' });
   const statusNow = useRef(status);
   statusNow.current = status;
@@ -63,7 +63,7 @@ export function App({ client, t, lang, dir, ctl }: { client: ParleyClient; t: St
     setTyping(name);
     if (name !== null) typingTimer.current = setTimeout(() => setTyping(null), TYPING_MS);
   };
-  const handedOff = (h: Pick<Handoff, 'outsideHours' | 'nextOpenAt'>) => {
+  const handedOff = (h: OutsideHours) => {
     setHandoff(true);
     setAnswered(false);
     setResolved(null);
@@ -140,15 +140,16 @@ export function App({ client, t, lang, dir, ctl }: { client: ParleyClient; t: St
             agentTyping(null);
             ctl.emit('message', e.data.message);
           }
-        } else if (e.event === 'handoff') handedOff(e.data.handoff);
+        } else if (e.event === 'handoff') handedOff(e.data);
         else if (e.event === 'status') setHandoff(e.data.handoff.status !== 'resolved');
+        else if (e.event === 'assigned') setHandoff(true);
         // The visitor's own typing comes back on this stream too: only the agent's shows.
         else if (e.event === 'typing') e.data.role === 'agent' && agentTyping(e.data.active ? (e.data.name ?? '') : null);
         else if (e.event === 'resolved') {
           setHandoff(false);
           setAway(null);
           agentTyping(null);
-          setResolved({ id: e.data.handoff.id, after: count.current });
+          setResolved({ id: e.data.handoff.id, csat: e.data.csat, after: count.current });
         } else if (e.event === 'reopened') {
           setResolved(null);
           setHandoff(true);
@@ -209,7 +210,7 @@ export function App({ client, t, lang, dir, ctl }: { client: ParleyClient; t: St
           setDraft(null);
           add(e.data.message);
           ctl.emit('message', e.data.message);
-        } else if (e.event === 'handoff') handedOff(e.data.handoff);
+        } else if (e.event === 'handoff') handedOff(e.data);
         else throw e.data;
       }
       setDraft(null);
@@ -299,7 +300,12 @@ export function App({ client, t, lang, dir, ctl }: { client: ParleyClient; t: St
       </div>
     ),
   );
-  if (resolved) items.splice(resolved.after, 0, <Rating key={resolved.id} t={t} rate={(score, comment) => client.rate(conversationId!, score, comment)} />);
+  // A rating already given (this resolution's notice replayed after a reload) counts as given.
+  const rate = (score: number, comment?: string) =>
+    client.rate(conversationId!, score, comment).catch((err: unknown) => {
+      if (!problemType(err).endsWith('/csat-already-given')) throw err;
+    });
+  if (resolved) items.splice(resolved.after, 0, <Rating key={resolved.id} t={t} rate={resolved.csat ? rate : null} />);
   const name = ctl.settings?.tenantName;
   return (
     <div class="p" role="dialog" aria-modal="true" aria-labelledby="parley-title" dir={dir} ref={panel} onKeyDown={onKey}>

@@ -12,7 +12,7 @@ export function when(iso: string, lang: string): string {
 
 type State = { kind: 'idle' | 'sending' | 'failed' } | { kind: 'done'; email: string };
 
-export function Away({ t, lang, nextOpenAt, leave }: { t: Strings; lang: string; nextOpenAt?: string | undefined; leave: (email: string) => Promise<void> }) {
+export function Away({ t, lang, nextOpenAt, leave }: { t: Strings; lang: string; nextOpenAt?: string | null | undefined; leave: (email: string) => Promise<void> }) {
   const [email, setEmail] = useState('');
   const [state, setState] = useState<State>({ kind: 'idle' });
   const at = nextOpenAt ? when(nextOpenAt, lang) : '';

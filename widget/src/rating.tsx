@@ -1,16 +1,17 @@
-// The "resolved" notice with an optional rating: a score of 1 to 5, then an optional comment, sent once.
+// The "resolved" notice with an optional rating (when offered): a score of 1 to 5, then an optional
+// comment, sent once.
 import { useState } from 'preact/hooks';
 import { fill, type Strings } from './i18n.js';
 
 type State = 'idle' | 'sending' | 'done' | 'failed';
 
-export function Rating({ t, rate }: { t: Strings; rate: (score: number, comment?: string) => Promise<void> }) {
+export function Rating({ t, rate }: { t: Strings; rate: ((score: number, comment?: string) => Promise<void>) | null }) {
   const [score, setScore] = useState(0);
   const [comment, setComment] = useState('');
   const [state, setState] = useState<State>('idle');
   const submit = (e: Event) => {
     e.preventDefault();
-    if (!score || state === 'sending') return;
+    if (!rate || !score || state === 'sending') return;
     setState('sending');
     rate(score, comment.trim() || undefined).then(
       () => setState('done'),
@@ -20,7 +21,7 @@ export function Rating({ t, rate }: { t: Strings; rate: (score: number, comment?
   return (
     <div class="card">
       <p>{t.resolved}</p>
-      {state === 'done' ? (
+      {!rate ? null : state === 'done' ? (
         <p role="status">{t.rated}</p>
       ) : (
         <form onSubmit={submit}>
