@@ -229,6 +229,17 @@ describe('outside business hours', () => {
     expect(when(NEXT, 'de')).toMatch(/Dienstag.*Dezember/);
     expect(when(NEXT, 'ar')).toMatch(/الثلاثاء/);
     expect(when(NEXT, 'en')).toBe(new Intl.DateTimeFormat('en', { weekday: 'long', day: 'numeric', month: 'long', hour: 'numeric', minute: '2-digit' }).format(new Date(NEXT)));
+    expect(when(NEXT, 'en-GB')).toMatch(/Tuesday,? 1 December/);
+    // The visitor's own clock: the same instant reads differently in Tokyo and in Los Angeles.
+    try {
+      vi.stubEnv('TZ', 'Asia/Tokyo');
+      expect(when(NEXT, 'en-GB')).toMatch(/Tuesday,? 1 December.* 21:00/);
+      vi.stubEnv('TZ', 'America/Los_Angeles');
+      expect(when(NEXT, 'en-GB')).toMatch(/Tuesday,? 1 December.* 0?4:00/);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    expect(when(NEXT, 'en-!!')).toBe(when(NEXT, 'en'));
     expect(when('not a date', 'en')).toBe('');
   });
 

@@ -28,7 +28,7 @@ const problemType = (err: unknown) => (err as { type?: string } | null)?.type ??
 // An agent's "typing" that never gets its "stopped" (a closed console tab) fades after this long.
 const TYPING_MS = 6000;
 
-export function App({ client, t, lang, dir, ctl }: { client: ParleyClient; t: Strings; lang: string; dir: 'ltr' | 'rtl'; ctl: Controller }) {
+export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Strings; tag: string; dir: 'ltr' | 'rtl'; ctl: Controller }) {
   const [messages, setMessages] = useState<Message[]>([]);
   const count = useRef(0);
   count.current = messages.length;
@@ -345,7 +345,7 @@ export function App({ client, t, lang, dir, ctl }: { client: ParleyClient; t: St
           ))}
         {handoff &&
           !answered &&
-          (away ? <Away t={t} lang={lang} nextOpenAt={away.nextOpenAt} leave={(email) => client.leaveContact(conversationId!, email)} /> : <div class="note">{t.handoff}</div>)}
+          (away ? <Away t={t} tag={tag} nextOpenAt={away.nextOpenAt} leave={(email) => client.leaveContact(conversationId!, email)} /> : <div class="note">{t.handoff}</div>)}
         {typing !== null && (
           <div class="note" role="status">
             {fill(t.agentTyping, { name: typing || t.agent })}

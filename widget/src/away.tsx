@@ -3,19 +3,25 @@
 import { useState } from 'preact/hooks';
 import { fill, type Strings } from './i18n.js';
 
-/** The next opening as the visitor reads dates: their locale, their time zone (the browser's). */
-export function when(iso: string, lang: string): string {
+/** The next opening as the visitor reads dates: their locale (a malformed tag falls back to its
+ * language), their time zone (the browser's). */
+export function when(iso: string, tag: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '';
-  return new Intl.DateTimeFormat(lang, { weekday: 'long', day: 'numeric', month: 'long', hour: 'numeric', minute: '2-digit' }).format(d);
+  const format = (l: string) => new Intl.DateTimeFormat(l, { weekday: 'long', day: 'numeric', month: 'long', hour: 'numeric', minute: '2-digit' }).format(d);
+  try {
+    return format(tag);
+  } catch {
+    return format(tag.split('-')[0]!);
+  }
 }
 
 type State = { kind: 'idle' | 'sending' | 'failed' } | { kind: 'done'; email: string };
 
-export function Away({ t, lang, nextOpenAt, leave }: { t: Strings; lang: string; nextOpenAt?: string | null | undefined; leave: (email: string) => Promise<void> }) {
+export function Away({ t, tag, nextOpenAt, leave }: { t: Strings; tag: string; nextOpenAt?: string | null | undefined; leave: (email: string) => Promise<void> }) {
   const [email, setEmail] = useState('');
   const [state, setState] = useState<State>({ kind: 'idle' });
-  const at = nextOpenAt ? when(nextOpenAt, lang) : '';
+  const at = nextOpenAt ? when(nextOpenAt, tag) : '';
   const submit = (e: Event) => {
     e.preventDefault();
     const value = email.trim();

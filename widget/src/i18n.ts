@@ -128,12 +128,15 @@ export const fill = (s: string, values: Record<string, string | number>): string
 const TABLE: Record<string, Strings> = { en, fr, de, ar };
 const RTL = new Set(['ar', 'he', 'fa', 'ur']);
 
-/** Picks the strings for a locale option ('auto' follows the browser), falling back to English. */
-export function strings(locale: string | undefined, browser: readonly string[] = typeof navigator === 'undefined' ? [] : navigator.languages ?? [navigator.language]): { lang: string; dir: 'ltr' | 'rtl'; t: Strings } {
+/**
+ * Picks the strings for a locale option ('auto' follows the browser), falling back to English. `tag` is
+ * the whole tag that matched (en-GB, fr-CA), so dates read the way the visitor's region writes them.
+ */
+export function strings(locale: string | undefined, browser: readonly string[] = typeof navigator === 'undefined' ? [] : navigator.languages ?? [navigator.language]): { lang: string; tag: string; dir: 'ltr' | 'rtl'; t: Strings } {
   const wanted = locale && locale !== 'auto' ? [locale] : browser;
   for (const l of wanted) {
     const lang = l.toLowerCase().split('-')[0]!;
-    if (TABLE[lang]) return { lang, dir: RTL.has(lang) ? 'rtl' : 'ltr', t: TABLE[lang] };
+    if (TABLE[lang]) return { lang, tag: l, dir: RTL.has(lang) ? 'rtl' : 'ltr', t: TABLE[lang] };
   }
-  return { lang: 'en', dir: 'ltr', t: en };
+  return { lang: 'en', tag: 'en', dir: 'ltr', t: en };
 }
