@@ -164,6 +164,7 @@ describe('resolved, and the rating', () => {
     fake.client.rate.mockRejectedValueOnce(new Error('offline'));
     ui.$<HTMLFormElement>('.card form')!.requestSubmit();
     await vi.waitFor(() => expect(ui.$('.card [role=alert]')?.textContent).toBe('Something went wrong.'));
+    ui.$<HTMLButtonElement>('.card button[type=submit]')!.focus();
     ui.$<HTMLFormElement>('.card form')!.requestSubmit();
     await vi.waitFor(() => expect(ui.$('.card [role=status]')?.textContent).toBe('Thank you for your feedback!'));
     expect(fake.client.rate.mock.calls).toEqual([
@@ -171,6 +172,7 @@ describe('resolved, and the rating', () => {
       ['c1', 4, 'Quick and kind'],
     ]);
     expect(ui.$('.stars')).toBeNull();
+    expect(document.activeElement).toBe(ui.textarea());
     // The conversation goes on below the notice.
     fake.live.push({ event: 'message', data: { message: message('m2', 'system', 'later') }, id: '4' });
     await vi.waitFor(() => expect(ui.el.querySelector('.log')!.lastElementChild!.textContent).toBe('later'));
@@ -258,6 +260,7 @@ describe('outside business hours', () => {
     fake.client.leaveContact.mockRejectedValueOnce(new Error('nope'));
     ui.$<HTMLFormElement>('.card form')!.requestSubmit();
     await vi.waitFor(() => expect(ui.$('.card [role=alert]')).not.toBeNull());
+    ui.$<HTMLButtonElement>('.card button[type=submit]')!.focus();
     ui.$<HTMLFormElement>('.card form')!.requestSubmit();
     await vi.waitFor(() => expect(ui.$('.card [role=status]')?.textContent).toBe("Thanks! We'll reply to ana@example.com."));
     expect(fake.client.leaveContact.mock.calls).toEqual([
@@ -265,6 +268,7 @@ describe('outside business hours', () => {
       ['c1', 'ana@example.com'],
     ]);
     expect(ui.$('.card input')).toBeNull();
+    expect(document.activeElement).toBe(ui.textarea());
     // An agent replies anyway: the away notice has done its job.
     fake.live.push({ event: 'message', data: { message: message('m1', 'agent', 'Early today!', { author: sam }) }, id: '9' });
     await vi.waitFor(() => expect(ui.$('.card')).toBeNull());

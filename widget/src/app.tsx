@@ -300,11 +300,17 @@ export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Str
       </div>
     ),
   );
+  // A sent form gives way to its thank-you: focus goes back to the composer rather than to nowhere.
+  const refocus = () => void input.current?.focus();
   // A rating already given (this resolution's notice replayed after a reload) counts as given.
   const rate = (score: number, comment?: string) =>
-    client.rate(conversationId!, score, comment).catch((err: unknown) => {
-      if (!problemType(err).endsWith('/csat-already-given')) throw err;
-    });
+    client
+      .rate(conversationId!, score, comment)
+      .catch((err: unknown) => {
+        if (!problemType(err).endsWith('/csat-already-given')) throw err;
+      })
+      .then(refocus);
+  const leave = (email: string) => client.leaveContact(conversationId!, email).then(refocus);
   if (resolved) items.splice(resolved.after, 0, <Rating key={resolved.id} t={t} rate={resolved.csat ? rate : null} />);
   const name = ctl.settings?.tenantName;
   return (
@@ -345,7 +351,7 @@ export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Str
           ))}
         {handoff &&
           !answered &&
-          (away ? <Away t={t} tag={tag} nextOpenAt={away.nextOpenAt} leave={(email) => client.leaveContact(conversationId!, email)} /> : <div class="note">{t.handoff}</div>)}
+          (away ? <Away t={t} tag={tag} nextOpenAt={away.nextOpenAt} leave={leave} /> : <div class="note">{t.handoff}</div>)}
         {typing !== null && (
           <div class="note" role="status">
             {fill(t.agentTyping, { name: typing || t.agent })}
