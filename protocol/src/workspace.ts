@@ -120,12 +120,12 @@ export const INBOX_VIEWS = ['waiting', 'mine', 'unassigned', 'open', 'resolved']
 export const InboxViewSchema = z.enum(INBOX_VIEWS);
 export type InboxView = z.infer<typeof InboxViewSchema>;
 
-/** GET /v1/admin/inbox (`handoffs:read`). */
+/** GET /v1/admin/inbox (`conversations:read`: rows show message text). */
 export const InboxListQuery = z.strictObject({
   view: InboxViewSchema.default('open'),
   /** Search: a visitor reference (`v_…`), a verified user id, or words of the stored (redacted) text. */
   q: text().trim().min(1).max(200).optional(),
-  /** `nextCursor` of the previous page. */
+  /** `nextCursor` of the previous page (opaque). */
   cursor: text().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });
@@ -183,7 +183,8 @@ export const InboxListResponse = z.object({
 export type InboxListResponse = z.infer<typeof InboxListResponse>;
 
 /**
- * GET /v1/admin/inbox/stream (`handoffs:read`, SSE). Resume with `Last-Event-ID` (or `?after=` with a
+ * GET /v1/admin/inbox/stream (`conversations:read`, SSE; a request without `Accept: text/event-stream`
+ * is a 400 problem). Streams count against the same per-tenant and per-holder caps as the widget's. Resume with `Last-Event-ID` (or `?after=` with a
  * list's `streamCursor`): the id is an opaque string; every change after it arrives once, in commit
  * order. Events without an id (`counts`) are derived and not resumed. Typing events older than a few
  * seconds are not replayed on resume.
@@ -235,7 +236,12 @@ export type NoteResponse = z.infer<typeof NoteResponse>;
 export const TypingRequest = z.strictObject({ active: z.boolean() });
 export type TypingRequest = z.infer<typeof TypingRequest>;
 
-/** POST /v1/admin/handoffs/:id/reopen (`handoffs:write`): a resolved handoff back to work; 200 with the handoff. */
+/**
+ * POST /v1/admin/handoffs/:id/reopen (`handoffs:write`): a resolved handoff back to work; 200 with the
+ * handoff. Only the conversation's latest handoff (409 otherwise). Resolving stays
+ * PATCH /v1/admin/handoffs/:id `{status: 'resolved'}`; `{status: 'pending'}` gives it back to the queue.
+ * A signed-in member replying to a pending handoff takes it (an `assigned` event follows the message).
+ */
 export const ReopenHandoffRequest = z.strictObject({});
 export const WorkspaceHandoffSchema = z.object({
   id: z.string(),
@@ -319,8 +325,9 @@ export function renderCannedReply(body: string, vars: { visitorName?: string | n
 // The visitor's side (widget API)
 
 /**
- * POST /v1/widget/conversations/:id/csat: once per resolution, only after one (409 `csat-not-open`
- * before, 409 `csat-already-given` twice). The comment is stored redacted like any visitor text.
+ * POST /v1/widget/conversations/:id/csat → 201: once per resolution, only after one (a 409 `conflict`
+ * problem before a resolution and for a second rating; a reopened and again resolved handoff may be
+ * rated again). The comment is stored redacted like any visitor text.
  */
 export const CsatRequest = z.strictObject({
   score: z.number().int().min(1).max(5),

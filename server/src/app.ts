@@ -34,6 +34,10 @@ import { ConversationHub } from './conversations/hub.js';
 import { deriveSeed } from './crypto/derive.js';
 import { ed25519FromSeed } from './crypto/ed25519.js';
 import { handoffRoutes } from './handoff/routes.js';
+import { inboxRoutes } from './inbox/routes.js';
+import { InboxHub } from './inbox/stream.js';
+import { TypingThrottle } from './conversations/typing.js';
+import { settingsRoutes } from './tenants/settings-routes.js';
 import { staticRoutes } from './static/routes.js';
 import { KnowledgeRetrieval } from './knowledge/retrieval.js';
 import { providerEmbeddings, type EmbeddingModelFor } from './knowledge/vectors/embed.js';
@@ -160,7 +164,12 @@ export function createApp(deps: AppDeps): express.Express {
   admin.use(identityAdminRoutes({ ...tenantDeps, keyring, outbound }));
   const bus = new ConversationBus();
   const redactor = new ConversationRedactor(keyring);
-  admin.use(handoffRoutes({ db, audit: deps.audit, keyring, bus, redactor }));
+  const typing = new TypingThrottle();
+  // Live streams (widget and inbox) share one cap per tenant.
+  const streams = new ConversationHub({ db, bus, redactor, limits: { perVisitor: config.sseStreamsPerVisitor, perTenant: config.sseStreamsPerTenant } });
+  admin.use(settingsRoutes({ db, audit: deps.audit }));
+  admin.use(handoffRoutes({ db, audit: deps.audit, keyring, bus, redactor, typing }));
+  admin.use(inboxRoutes({ db, audit: deps.audit, keyring, bus, streams, inbox: new InboxHub({ db, bus, keyring }) }));
   const vectors = deps.vectors ?? (config.pinecone ? pineconeStore(config.pinecone) : pgVectorStore());
   const retrieval = new KnowledgeRetrieval({ db, audit: deps.audit, keyring, vectors, embeddingModelFor: deps.embeddingModelFor ?? providerEmbeddings(providerFetch) });
   // Crawl jobs queued here start on this instance at once; server.ts also polls, to resume the jobs of
@@ -196,9 +205,10 @@ export function createApp(deps: AppDeps): express.Express {
       keyring,
       tokens: new WidgetTokens(ed25519FromSeed(deriveSeed(config.signingSeed, 'widget-token')), config.publicUrl),
       bus,
-      streams: new ConversationHub({ db, bus, redactor, limits: { perVisitor: config.sseStreamsPerVisitor, perTenant: config.sseStreamsPerTenant } }),
+      streams,
       redactor,
       answerer,
+      typing,
       jwks: new JwksCache(outbound.fetcher(JWKS_LIMITS)),
     }),
   );

@@ -126,6 +126,23 @@ describe('answers from the tenant provider', () => {
     expect(JSON.stringify(audit)).not.toMatch(/business days|refunds take/i);
   });
 
+  test("an agent's words are stored as typed, yet redacted in the prompt; an internal note never reaches the model", async () => {
+    const { v, id } = await conversation();
+    const handoff = (await v.call('POST', `/conversations/${id}/handoff`, {})).body.handoff;
+    const agent = (path: string, body: unknown) => call(t.url, 'POST', `/v1/admin/conversations/${id}/${path}`, { key: a.secretKey, body });
+    expect((await agent('messages', { text: 'Hi, this is Sam Jones from Acme, call me on +44 20 7946 0123.', agent: 'Sam' })).status).toBe(201);
+    expect((await agent('notes', { text: 'Internal: zebra-4471, do not tell the customer', agent: 'Sam' })).status).toBe(201);
+    expect((await call(t.url, 'PATCH', `/v1/admin/handoffs/${handoff.id}`, { key: a.secretKey, body: { status: 'resolved' } })).status).toBe(204);
+    await v.say(id, 'How long do refunds take?');
+    const { user } = lastPrompt();
+    expect(user).toContain('agent: Hi, this is [PERSON_K');
+    expect(user).not.toMatch(/Sam Jones|7946 0123/);
+    expect(prompts().join('\n')).not.toContain('zebra-4471');
+    // Stored as the agent typed it.
+    const stored = (await call(t.url, 'GET', `/v1/admin/conversations/${id}`, { key: a.secretKey })).body.messages.find((m: any) => m.role === 'agent');
+    expect(stored.text).toBe('Hi, this is Sam Jones from Acme, call me on +44 20 7946 0123.');
+  });
+
   // Every class the engine knows, in the visitor's words and in the tenant's own knowledge.
   const VISITOR_PII = {
     person: 'Jane Roe',

@@ -4,16 +4,27 @@ import { EventEmitter } from 'node:events';
 
 export interface ConversationEvent {
   id: number;
-  conversationId: string;
+  /** Set on events this process recorded: the tenant's inbox listens on it. */
+  tenantId?: string;
+  /** Null only for tenant-wide events (presence). */
+  conversationId: string | null;
   type: string;
   payload: unknown;
+  audience?: 'all' | 'agents';
+  createdAt?: Date;
 }
 
 export class ConversationBus {
   private readonly emitter = new EventEmitter().setMaxListeners(0);
 
   publish(e: ConversationEvent): void {
-    this.emitter.emit(e.conversationId, e);
+    if (e.conversationId) this.emitter.emit(e.conversationId, e);
+    if (e.tenantId) this.emitter.emit(tenantChannel(e.tenantId), e);
+  }
+
+  /** Every event recorded in this process for a tenant (the inbox stream's wake-up). */
+  subscribeTenant(tenantId: string, fn: (e: ConversationEvent) => void): () => void {
+    return this.subscribe(tenantChannel(tenantId), fn);
   }
 
   subscribe(conversationId: string, fn: (e: ConversationEvent) => void): () => void {
@@ -21,3 +32,5 @@ export class ConversationBus {
     return () => this.emitter.off(conversationId, fn);
   }
 }
+
+const tenantChannel = (tenantId: string) => `tenant:${tenantId}`;

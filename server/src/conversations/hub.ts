@@ -2,13 +2,15 @@
 // per conversation that reads each batch of new events once and fans it out to every open stream of
 // that conversation, each filtered by its own Last-Event-ID. Reads do not grow with the number of
 // streams: a bus notification (or a new stream) marks the room dirty, one read runs at a time, and
-// a read started while another runs is folded into the next. Visitor streams get reversible values
-// restored (once per batch: the room is one conversation, and every visitor stream in it passed the
-// access check); agent streams get the stored, redacted form.
+// a read started while another runs is folded into the next. Visitor streams get only events meant for
+// everyone (never a note, the visitor's own typing or a left email), with reversible values restored
+// (once per batch: the room is one conversation, and every visitor stream in it passed the access
+// check) and no member ids; agent streams get the stored, redacted form. Typing is live only: a stream
+// resuming later does not replay it.
 import type { Db } from '../db/index.js';
 import { DomainError } from '../errors.js';
 import type { ConversationBus, ConversationEvent } from './bus.js';
-import { eventsAfter, type ConversationRow } from './service.js';
+import { eventsAfter, visitorMessage, type ConversationRow, type MessageView } from './service.js';
 import type { Redactor } from './turn.js';
 
 export type StreamView = 'visitor' | 'agent';
@@ -31,6 +33,8 @@ export interface StreamLimits {
 const RETRY_AFTER_SECONDS = 15;
 /** eventsAfter reads at most this many per query; a full batch means more are waiting. */
 const BATCH = 500;
+/** A typing event older than this is not delivered (a resumed stream would show a stale indicator). */
+export const TYPING_LIVE_MS = 10_000;
 
 interface Room {
   tenantId: string;
@@ -141,27 +145,35 @@ export class ConversationHub {
     const batch = await this.deps.db.withTenant(room.tenantId, { requestId: null }, async (tx) => {
       const events = await eventsAfter(tx, conversationId, from);
       const forVisitor = new Map<number, unknown>();
-      if (wantVisitor && events.some(hasMessage)) {
-        const { rows } = await tx.query<ConversationRow>('SELECT * FROM conversations WHERE id = $1', [conversationId]);
-        const c = rows[0];
-        if (!c) throw new Error('conversation is gone');
+      if (wantVisitor) {
+        let c: ConversationRow | undefined;
         for (const e of events) {
-          if (!hasMessage(e)) continue;
-          const p = e.payload as { message: { text: string } };
-          forVisitor.set(e.id, { ...p, message: { ...p.message, text: await this.deps.redactor.restoreForVisitor(tx, c, p.message.text) } });
+          if (e.audience === 'agents') continue;
+          if (hasMessage(e)) {
+            c ??= (await tx.query<ConversationRow>('SELECT * FROM conversations WHERE id = $1', [conversationId])).rows[0];
+            if (!c) throw new Error('conversation is gone');
+            const message = visitorMessage((e.payload as { message: MessageView }).message);
+            forVisitor.set(e.id, { ...(e.payload as object), message: { ...message, text: await this.deps.redactor.restoreForVisitor(tx, c, message.text) } });
+          } else if (e.type === 'assigned') {
+            const p = e.payload as { assignee: { displayName: string } | null };
+            forVisitor.set(e.id, { ...p, assignee: p.assignee ? { displayName: p.assignee.displayName } : null });
+          }
         }
       }
       return { events, forVisitor };
     });
+    const stale = Date.now() - TYPING_LIVE_MS;
     // A stream that joined during the read (with an older cursor) is not covered by this batch: it
     // waits for the next read, which its join already asked for.
     for (const l of room.listeners) {
       if (l.last < from) continue;
       for (const e of batch.events) {
         if (e.id <= l.last) continue;
+        l.last = e.id;
+        if (l.view === 'visitor' && e.audience === 'agents') continue;
+        if (e.type === 'typing' && (e.createdAt?.getTime() ?? 0) < stale) continue;
         const payload = l.view === 'visitor' && batch.forVisitor.has(e.id) ? batch.forVisitor.get(e.id) : e.payload;
         l.send({ ...e, payload });
-        l.last = e.id;
       }
     }
     return batch.events.length >= BATCH;

@@ -5,14 +5,25 @@ import type { AuditLog } from '../audit/log.js';
 import type { Tx } from '../db/types.js';
 import { DomainError } from '../errors.js';
 import { problems } from '../http/problem.js';
+import { openState } from '../tenants/hours.js';
+import { businessHours } from '../tenants/settings.js';
+import { authorInitial } from '@parley/protocol';
 import type { ConversationBus, ConversationEvent } from './bus.js';
 
-export type Role = 'visitor' | 'assistant' | 'agent' | 'system';
+/** `note`: an internal note, for agents only (never the visitor, a webhook or the AI history). */
+export type Role = 'visitor' | 'assistant' | 'agent' | 'system' | 'note';
 
 export interface Citation {
   title: string;
   url: string | null;
   chunkId: string;
+}
+
+/** Who wrote an `agent` message or a `note`: `id` (member id or a key's label) is for agents only. */
+export interface AuthorView {
+  id?: string;
+  name: string;
+  initial: string;
 }
 
 export interface MessageView {
@@ -21,6 +32,7 @@ export interface MessageView {
   text: string;
   citations: Citation[];
   confidence?: number;
+  author?: AuthorView;
   createdAt: string;
 }
 
@@ -37,6 +49,9 @@ export interface ConversationRow {
   redaction_state: Record<string, unknown>;
   /** The conversation's placeholder key, sealed with the tenant's data key (null until first redaction). */
   redaction_key: Uint8Array | null;
+  /** The email the visitor left (outside business hours), sealed with the tenant's data key. */
+  contact_email_sealed: Uint8Array | null;
+  contact_left_at: Date | null;
   created_at: Date;
 }
 
@@ -53,7 +68,19 @@ interface MessageRow {
   text: string;
   citations: Citation[];
   confidence: number | null;
+  author_id?: string | null;
+  /** The author's display name when `author_id` is a member of the tenant. */
+  author_name?: string | null;
   created_at: Date;
+}
+
+const MEMBER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The author of an agent reply or a note: the member's display name, or a key's label. A member id
+ * whose member is gone is never shown as a name. */
+export function authorView(authorId: string, displayName: string | null | undefined): AuthorView {
+  const name = displayName ?? (MEMBER_ID.test(authorId) ? 'Support' : authorId);
+  return { id: authorId, name, initial: authorInitial(name) };
 }
 
 export const messageView = (m: MessageRow): MessageView => ({
@@ -62,8 +89,16 @@ export const messageView = (m: MessageRow): MessageView => ({
   text: m.text,
   citations: m.citations,
   ...(m.confidence === null ? {} : { confidence: m.confidence }),
+  ...((m.role === 'agent' || m.role === 'note') && m.author_id ? { author: authorView(m.author_id, m.author_name) } : {}),
   createdAt: m.created_at.toISOString(),
 });
+
+/** What a visitor may see of a message: no author id (a member id is the tenant's business). */
+export function visitorMessage(m: MessageView): MessageView {
+  if (!m.author) return m;
+  const { id: _id, ...author } = m.author;
+  return { ...m, author };
+}
 
 /** Events go out only after commit: the caller publishes what this returns. */
 export type Pending = ConversationEvent[];
@@ -90,28 +125,43 @@ export async function visitorConversation(tx: Tx, id: string, visitorId: string,
   return rows[0];
 }
 
+/**
+ * The messages a visitor (and the assistant's history) may see, oldest first: internal notes never.
+ * Authors carry their id; strip it with {@link visitorMessage} before a visitor sees one.
+ */
 export async function listMessages(tx: Tx, conversationId: string): Promise<MessageView[]> {
   const { rows } = await tx.query<MessageRow>(
-    'SELECT id, role, text, citations, confidence, created_at FROM messages WHERE conversation_id = $1 ORDER BY seq',
+    `SELECT m.id, m.role, m.text, m.citations, m.confidence, m.author_id, p.display_name AS author_name, m.created_at
+       FROM messages m LEFT JOIN members p ON p.tenant_id = m.tenant_id AND p.id::text = m.author_id
+      WHERE m.conversation_id = $1 AND m.role <> 'note' ORDER BY m.seq`,
     [conversationId],
   );
   return rows.map(messageView);
 }
 
-export async function recordEvent(tx: Tx, tenantId: string, conversationId: string, type: string, payload: unknown): Promise<ConversationEvent> {
-  const { rows } = await tx.query<{ id: number }>(
-    'INSERT INTO conversation_events (tenant_id, conversation_id, type, payload) VALUES ($1, $2, $3, $4) RETURNING id',
-    [tenantId, conversationId, type, JSON.stringify(payload)],
+/** Who sees a feed event: everyone in the conversation, or agents only (notes, the visitor's typing, a left email). */
+export type Audience = 'all' | 'agents';
+
+/**
+ * Stores a feed event. The conversation's row lock is taken first (held by most callers already), so
+ * the events of one conversation commit in id order and a per-conversation reader resuming after id N
+ * misses nothing.
+ */
+export async function recordEvent(tx: Tx, tenantId: string, conversationId: string, type: string, payload: unknown, audience: Audience = 'all'): Promise<ConversationEvent> {
+  await tx.query('SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE', [conversationId]);
+  const { rows } = await tx.query<{ id: number; created_at: Date }>(
+    'INSERT INTO conversation_events (tenant_id, conversation_id, type, payload, audience) VALUES ($1, $2, $3, $4, $5) RETURNING id, created_at',
+    [tenantId, conversationId, type, JSON.stringify(payload), audience],
   );
-  return { id: rows[0]!.id, conversationId, type, payload };
+  return { id: rows[0]!.id, tenantId, conversationId, type, payload, audience, createdAt: rows[0]!.created_at };
 }
 
 export async function eventsAfter(tx: Tx, conversationId: string, afterId: number): Promise<ConversationEvent[]> {
-  const { rows } = await tx.query<{ id: number; type: string; payload: unknown }>(
-    'SELECT id, type, payload FROM conversation_events WHERE conversation_id = $1 AND id > $2 ORDER BY id LIMIT 500',
+  const { rows } = await tx.query<{ id: number; type: string; payload: unknown; audience: Audience; created_at: Date }>(
+    'SELECT id, type, payload, audience, created_at FROM conversation_events WHERE conversation_id = $1 AND id > $2 ORDER BY id LIMIT 500',
     [conversationId, afterId],
   );
-  return rows.map((r) => ({ id: r.id, conversationId, type: r.type, payload: r.payload }));
+  return rows.map((r) => ({ id: r.id, conversationId, type: r.type, payload: r.payload, audience: r.audience, createdAt: r.created_at }));
 }
 
 export interface NewMessage {
@@ -123,7 +173,8 @@ export interface NewMessage {
   pii?: unknown[];
   citations?: Citation[];
   confidence?: number | null;
-  authorId?: string | null;
+  /** Of an agent reply or a note: the member id (or a key's label) and the name shown for it. */
+  author?: { id: string; name: string | null } | null;
   clientMessageId?: string | null;
 }
 
@@ -150,10 +201,13 @@ export async function appendMessage(tx: Tx, m: NewMessage): Promise<{ message: M
     `INSERT INTO messages (id, tenant_id, conversation_id, seq, role, text, pii, citations, confidence, author_id, client_message_id)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
      RETURNING id, role, text, citations, confidence, created_at`,
-    [randomUUID(), m.tenantId, m.conversationId, next.rows[0]!.last_seq, m.role, m.text, JSON.stringify(m.pii ?? []), JSON.stringify(m.citations ?? []), m.confidence ?? null, m.authorId ?? null, m.clientMessageId ?? null],
+    [randomUUID(), m.tenantId, m.conversationId, next.rows[0]!.last_seq, m.role, m.text, JSON.stringify(m.pii ?? []), JSON.stringify(m.citations ?? []), m.confidence ?? null, m.author?.id ?? null, m.clientMessageId ?? null],
   );
-  const message = messageView(rows[0]!);
-  const event = await recordEvent(tx, m.tenantId, m.conversationId, 'message', { message });
+  const message = messageView({ ...rows[0]!, author_id: m.author?.id ?? null, author_name: m.author?.name ?? null });
+  // A note goes to agents only, as its own event type.
+  const event = m.role === 'note'
+    ? await recordEvent(tx, m.tenantId, m.conversationId, 'note', { message }, 'agents')
+    : await recordEvent(tx, m.tenantId, m.conversationId, 'message', { message });
   return { message, event, duplicate: false };
 }
 
@@ -167,19 +221,34 @@ export interface HandoffView {
   createdAt: string;
 }
 
+/** Outside the tenant's business hours: when people answer again (the visitor is told, and may leave an email). */
+export interface OutsideHoursNotice {
+  outsideHours?: true;
+  nextOpenAt?: string | null;
+}
+
+export async function outsideHoursNotice(tx: Tx, now = new Date()): Promise<OutsideHoursNotice> {
+  const hours = await businessHours(tx);
+  if (!hours) return {};
+  const state = openState(hours, now);
+  return state.open ? {} : { outsideHours: true, nextOpenAt: state.nextOpenAt?.toISOString() ?? null };
+}
+
 /** Opens a handoff (or returns the open one) and marks the conversation; audited. */
 export async function createHandoff(
   tx: Tx,
   audit: AuditLog,
   h: { tenantId: string; conversationId: string; reason: HandoffReason; detail?: Record<string, unknown>; requestId: string | null; actor: { type: string; id: string | null } },
-): Promise<{ handoff: HandoffView; event: ConversationEvent | null }> {
+): Promise<{ handoff: HandoffView; event: ConversationEvent | null; notice: OutsideHoursNotice }> {
+  await tx.query('SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE', [h.conversationId]);
+  const notice = await outsideHoursNotice(tx);
   const open = await tx.query<{ id: string; status: HandoffView['status']; reason: HandoffReason; created_at: Date }>(
     "SELECT id, status, reason, created_at FROM handoffs WHERE conversation_id = $1 AND status <> 'resolved' ORDER BY created_at LIMIT 1",
     [h.conversationId],
   );
   if (open.rows[0]) {
     const o = open.rows[0];
-    return { handoff: { id: o.id, conversationId: h.conversationId, status: o.status, reason: o.reason, createdAt: o.created_at.toISOString() }, event: null };
+    return { handoff: { id: o.id, conversationId: h.conversationId, status: o.status, reason: o.reason, createdAt: o.created_at.toISOString() }, event: null, notice };
   }
   const id = randomUUID();
   const { rows } = await tx.query<{ created_at: Date }>(
@@ -196,6 +265,6 @@ export async function createHandoff(
     metadata: { handoffId: id, reason: h.reason, ...(h.detail ?? {}) },
   });
   const handoff: HandoffView = { id, conversationId: h.conversationId, status: 'pending', reason: h.reason, createdAt: rows[0]!.created_at.toISOString() };
-  const event = await recordEvent(tx, h.tenantId, h.conversationId, 'handoff', { handoff });
-  return { handoff, event };
+  const event = await recordEvent(tx, h.tenantId, h.conversationId, 'handoff', { handoff, ...notice });
+  return { handoff, event, notice };
 }

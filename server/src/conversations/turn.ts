@@ -4,7 +4,7 @@ import type { AuditLog } from '../audit/log.js';
 import type { Db } from '../db/index.js';
 import type { Tx } from '../db/types.js';
 import type { ConversationBus } from './bus.js';
-import { appendMessage, createHandoff, listMessages, visitorConversation, type Citation, type ConversationRow, type HandoffReason, type HandoffView, type MessageView } from './service.js';
+import { appendMessage, createHandoff, listMessages, visitorConversation, type Citation, type ConversationRow, type HandoffReason, type HandoffView, type MessageView, type OutsideHoursNotice } from './service.js';
 
 /** Redaction of inbound text before it is stored or sent anywhere; restoration for the visitor. */
 export interface Redactor {
@@ -38,7 +38,7 @@ export type TurnEvent =
   | { type: 'message'; message: MessageView }
   | { type: 'delta'; text: string }
   | { type: 'done'; message: MessageView }
-  | { type: 'handoff'; handoff: HandoffView };
+  | { type: 'handoff'; handoff: HandoffView; notice: OutsideHoursNotice };
 
 export interface TurnDeps {
   db: Db;
@@ -65,6 +65,7 @@ export async function runTurn(
       pii: redacted.pii,
       clientMessageId: t.clientMessageId,
     });
+    // Notes never reach the assistant: listMessages leaves them out.
     const history = (await listMessages(tx, conversation.id)).slice(-9, -1).map((m) => ({ role: m.role, text: m.text }));
     const visible = { ...stored.message, text: await deps.redactor.restoreForVisitor(tx, conversation, stored.message.text) };
     return { conversation, stored: { ...stored, visible }, history };
@@ -104,5 +105,5 @@ export async function runTurn(
   });
   for (const e of [done.saved.event, done.handoff?.event]) if (e) deps.bus.publish(e);
   emit({ type: 'done', message: done.visible });
-  if (done.handoff) emit({ type: 'handoff', handoff: done.handoff.handoff });
+  if (done.handoff) emit({ type: 'handoff', handoff: done.handoff.handoff, notice: done.handoff.notice });
 }

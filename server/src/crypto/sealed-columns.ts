@@ -54,6 +54,13 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
     context: (row) => `pii-tokens/${String(row.id)}`,
   },
   {
+    // The email a visitor left to be answered on, bound to its conversation.
+    table: 'conversations',
+    column: 'contact_email_sealed',
+    key: ['id'],
+    context: (row) => `conversation-contact/${String(row.id)}`,
+  },
+  {
     // An OIDC client secret, bound to its connection kind.
     table: 'sso_connections',
     column: 'secret_sealed',

@@ -1,5 +1,14 @@
 // The public widget API: config and sessions, Sign-In Pro, conversations, streamed answers, live events.
-import { CreateConversationRequest, HandoffRequest, SendMessageRequest, WidgetIdentifyRequest as IdentifyRequest, WidgetRefreshRequest as RefreshRequest } from '@parley/protocol';
+import {
+  ContactRequest,
+  CreateConversationRequest,
+  CsatRequest,
+  HandoffRequest,
+  SendMessageRequest,
+  TypingRequest,
+  WidgetIdentifyRequest as IdentifyRequest,
+  WidgetRefreshRequest as RefreshRequest,
+} from '@parley/protocol';
 import { Router, type Request } from 'express';
 import type { AuditLog } from '../audit/log.js';
 import { normaliseOrigin, type RefusalLog } from '../audit/refusals.js';
@@ -14,8 +23,10 @@ import type { JwksCache } from '../identity/jwks.js';
 import { verifyIdentityToken } from '../identity/verify.js';
 import type { ConversationBus } from '../conversations/bus.js';
 import type { ConversationHub } from '../conversations/hub.js';
-import { conversationView, createConversation, createHandoff, listMessages, visitorConversation } from '../conversations/service.js';
+import { conversationView, createConversation, createHandoff, listMessages, visitorConversation, visitorMessage } from '../conversations/service.js';
 import { runTurn, type Answerer, type Redactor } from '../conversations/turn.js';
+import { recordTyping, type TypingThrottle } from '../conversations/typing.js';
+import { leaveContact, submitCsat } from '../handoff/service.js';
 import type { Env } from '../tenants/service.js';
 import { widgetGate, widgetSession } from './gate.js';
 import type { WidgetTokens } from './tokens.js';
@@ -33,6 +44,7 @@ export interface WidgetDeps {
   streams: ConversationHub;
   redactor: Redactor;
   answerer: Answerer;
+  typing: TypingThrottle;
   /** Sign-In Pro keys from JWKS URLs, fetched through the outbound module. */
   jwks: JwksCache;
 }
@@ -172,7 +184,7 @@ export function widgetRoutes(deps: WidgetDeps): Router {
       const id = convId(req);
       const out = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
         const c = await visitorConversation(tx, id, visitorRef, subject);
-        const messages = await listMessages(tx, id);
+        const messages = (await listMessages(tx, id)).map(visitorMessage);
         for (const m of messages) m.text = await deps.redactor.restoreForVisitor(tx, c, m.text);
         return { conversation: conversationView(c), messages };
       });
@@ -197,7 +209,7 @@ export function widgetRoutes(deps: WidgetDeps): Router {
       await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => visitorConversation(tx, id, visitorRef, subject));
       const sse = openSse(req, res);
       try {
-        await runTurn(deps, turn, (e) => sse.send(e.type, e.type === 'delta' ? { text: e.text } : e.type === 'handoff' ? { handoff: e.handoff } : { message: e.message }));
+        await runTurn(deps, turn, (e) => sse.send(e.type, e.type === 'delta' ? { text: e.text } : e.type === 'handoff' ? { handoff: e.handoff, ...e.notice } : { message: e.message }));
       } catch (err) {
         const p = asProblem(err) ?? new HttpProblem(500, 'internal', 'The answer failed; try again or ask for a person.');
         sse.send('error', { type: `/docs/problems/${p.slug}`, title: p.slug, status: p.status, detail: p.detail, request_id: req.id });
@@ -255,7 +267,55 @@ export function widgetRoutes(deps: WidgetDeps): Router {
         });
       });
       if (out.event) deps.bus.publish(out.event);
-      res.status(201).json({ handoff: out.handoff });
+      res.status(201).json({ handoff: out.handoff, ...out.notice });
+    }],
+  });
+
+  route(r, '/conversations/:id/typing', {
+    post: [session, async (req, res) => {
+      const body = parse(TypingRequest, req.body);
+      const { tenantId } = w(req);
+      const { visitorRef, subject } = s(req);
+      const id = convId(req);
+      const who = { role: 'visitor' as const, key: visitorRef };
+      const event = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
+        await visitorConversation(tx, id, visitorRef, subject, true);
+        return deps.typing.admit(id, who, body.active) ? recordTyping(tx, tenantId, id, who, body.active) : null;
+      });
+      if (event) deps.bus.publish(event);
+      res.status(204).end();
+    }],
+  });
+
+  route(r, '/conversations/:id/csat', {
+    post: [session, async (req, res) => {
+      const body = parse(CsatRequest, req.body);
+      const { tenantId } = w(req);
+      const { visitorRef, subject } = s(req);
+      const id = convId(req);
+      const ctx = { tenantId, requestId: req.id, actor: { type: 'visitor' as const, id: subject ?? visitorRef } };
+      const out = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
+        const c = await visitorConversation(tx, id, visitorRef, subject, true);
+        return submitCsat(tx, deps.audit, deps.redactor, ctx, c, body);
+      });
+      for (const e of out.events) deps.bus.publish(e);
+      res.status(201).json({ csat: out.csat });
+    }],
+  });
+
+  route(r, '/conversations/:id/contact', {
+    post: [session, async (req, res) => {
+      const body = parse(ContactRequest, req.body);
+      const { tenantId } = w(req);
+      const { visitorRef, subject } = s(req);
+      const id = convId(req);
+      const ctx = { tenantId, requestId: req.id, actor: { type: 'visitor' as const, id: subject ?? visitorRef } };
+      const out = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
+        const c = await visitorConversation(tx, id, visitorRef, subject, true);
+        return leaveContact(tx, deps.audit, deps.keyring, ctx, c, body.email);
+      });
+      for (const e of out.events) deps.bus.publish(e);
+      res.status(201).json({ contact: { at: out.at } });
     }],
   });
   return r;

@@ -1,0 +1,272 @@
+// The rules of working a conversation: take, hand over, give back, resolve and reopen a handoff; reply
+// and write internal notes; read the transcript, the visitor's verified profile and a left email
+// (sensitive reads, audited); the visitor's rating and email. Every function runs in the caller's
+// transaction, locks the conversation first (one lock order for every writer), and returns the feed
+// events to publish after commit.
+import { randomUUID } from 'node:crypto';
+import type { WorkspaceHandoff } from '@parley/protocol';
+import type { Capability } from '@parley/protocol';
+import type { AuditLog } from '../audit/log.js';
+import type { Keyring } from '../crypto/keyring.js';
+import type { Tx } from '../db/types.js';
+import { DomainError } from '../errors.js';
+import type { RequestCtx } from '../http/context.js';
+import { modeFor, type PiiPolicy } from '../ai/pii/index.js';
+import { tenantPolicy, vaultContext } from '../ai/pii/redactor.js';
+import type { ConversationEvent } from '../conversations/bus.js';
+import { appendMessage, conversationView, recordEvent, type ConversationRow, type MessageView } from '../conversations/service.js';
+import type { Redactor } from '../conversations/turn.js';
+import * as store from './store.js';
+
+export interface Ctx extends RequestCtx {
+  tenantId: string;
+}
+
+/** Who is acting on the agent side: a signed-in member, or a key (an integration) naming its agent. */
+export interface Agent {
+  /** A member id, or the key's `agent` label. */
+  id: string;
+  memberId: string | null;
+  capabilities: ReadonlySet<Capability>;
+}
+
+export const contactContext = (conversationId: string) => `conversation-contact/${conversationId}`;
+
+async function locked(tx: Tx, conversationId: string): Promise<ConversationRow> {
+  const c = await store.lockConversation(tx, conversationId);
+  if (!c) throw new DomainError('not_found', 'No such conversation.');
+  return c;
+}
+
+/** The handoff, after its conversation's lock. */
+async function lockedHandoff(tx: Tx, handoffId: string): Promise<store.HandoffRow> {
+  const conversationId = await store.handoffConversation(tx, handoffId);
+  if (!conversationId) throw new DomainError('not_found', 'No such handoff.');
+  await locked(tx, conversationId);
+  return (await store.handoffById(tx, handoffId))!;
+}
+
+export function handoffView(h: store.HandoffRow): WorkspaceHandoff {
+  return {
+    id: h.id,
+    status: h.status,
+    reason: h.reason,
+    assignee: h.assigned_to ? { id: h.assigned_to, displayName: h.assignee_name ?? h.assigned_to } : null,
+    createdAt: h.created_at.toISOString(),
+    firstResponseAt: h.first_response_at?.toISOString() ?? null,
+    resolvedAt: h.resolved_at?.toISOString() ?? null,
+  };
+}
+
+/** The name an agent's words are shown under: the member's display name, or the key's label. */
+async function agentName(tx: Tx, agent: Agent): Promise<string> {
+  return (agent.memberId ? await store.memberName(tx, agent.memberId) : null) ?? agent.id;
+}
+
+/**
+ * Assigns a handoff (`assignee`: a member id, or null to give it back to the queue) or resolves it.
+ * A person assigns only members of the tenant; a key may also name its own label.
+ */
+export async function updateHandoff(
+  tx: Tx,
+  audit: AuditLog,
+  ctx: Ctx,
+  agent: Agent,
+  handoffId: string,
+  change: { status: 'pending' | 'assigned' | 'resolved'; assignedTo?: string | undefined },
+): Promise<ConversationEvent[]> {
+  const h = await lockedHandoff(tx, handoffId);
+  if (h.status === 'resolved') throw new DomainError('not_found', 'No such open handoff.');
+  const events: ConversationEvent[] = [];
+  if (change.status === 'resolved') {
+    await store.resolveHandoff(tx, { id: h.id, conversationId: h.conversation_id, by: agent.id });
+    await audit.append(tx, { ...ctx, action: 'handoff.update', target: { type: 'handoff', id: h.id }, metadata: { status: 'resolved' } });
+    events.push(await recordEvent(tx, ctx.tenantId, h.conversation_id, 'status', { handoff: { id: h.id, status: 'resolved' } }));
+    events.push(await recordEvent(tx, ctx.tenantId, h.conversation_id, 'resolved', { handoff: { id: h.id }, csat: true }));
+    return events;
+  }
+  let assignee: { id: string; displayName: string } | null = null;
+  if (change.status === 'assigned') {
+    const id = change.assignedTo ?? agent.memberId;
+    if (!id) throw new DomainError('invalid_input', 'Say who takes it.', { errors: [{ path: '/assignedTo', message: 'is required when a key assigns', code: 'required' }] });
+    const name = await store.memberName(tx, id);
+    // A person hands work only to members; an integration may name its own agent label.
+    if (!name && (agent.memberId || /^[0-9a-f-]{36}$/i.test(id))) {
+      throw new DomainError('invalid_input', 'The assignee is not a member of this tenant.', { errors: [{ path: '/assignedTo', message: 'must be a member id of this tenant', code: 'not_member' }] });
+    }
+    assignee = { id, displayName: name ?? id };
+  }
+  await store.assignHandoff(tx, h.id, assignee?.id ?? null);
+  const status = assignee ? 'assigned' : 'pending';
+  await audit.append(tx, { ...ctx, action: 'handoff.update', target: { type: 'handoff', id: h.id }, metadata: { status, ...(assignee ? { assignedTo: assignee.id } : {}) } });
+  events.push(await recordEvent(tx, ctx.tenantId, h.conversation_id, 'status', { handoff: { id: h.id, status } }));
+  events.push(await recordEvent(tx, ctx.tenantId, h.conversation_id, 'assigned', { handoff: { id: h.id, status }, assignee }));
+  return events;
+}
+
+/** A resolved handoff back to work, if it is the conversation's latest and nothing else is open. */
+export async function reopenHandoff(tx: Tx, audit: AuditLog, ctx: Ctx, handoffId: string): Promise<{ handoff: WorkspaceHandoff; events: ConversationEvent[] }> {
+  const h = await lockedHandoff(tx, handoffId);
+  if (h.status !== 'resolved') throw new DomainError('conflict', 'This handoff is not resolved.');
+  const latest = await store.latestHandoff(tx, h.conversation_id);
+  if (latest?.id !== h.id) throw new DomainError('conflict', 'The conversation has a newer handoff; work on that one.');
+  const status = await store.reopenHandoff(tx, { id: h.id, conversationId: h.conversation_id });
+  await audit.append(tx, { ...ctx, action: 'handoff.reopen', target: { type: 'handoff', id: h.id }, metadata: { status } });
+  const event = await recordEvent(tx, ctx.tenantId, h.conversation_id, 'reopened', { handoff: { id: h.id, status } });
+  return { handoff: handoffView((await store.handoffById(tx, h.id))!), events: [event] };
+}
+
+/**
+ * An agent's reply, stored as typed (the tenant's staff, not a visitor: no PII scan; provider prompts
+ * are still redacted whole). A person replying to a handoff nobody has taken takes it.
+ */
+export async function agentReply(tx: Tx, audit: AuditLog, ctx: Ctx, agent: Agent, conversationId: string, text: string): Promise<{ message: MessageView; events: ConversationEvent[] }> {
+  await locked(tx, conversationId);
+  const name = await agentName(tx, agent);
+  const saved = await appendMessage(tx, { tenantId: ctx.tenantId, conversationId, role: 'agent', text, pii: [], author: { id: agent.id, name } });
+  await store.markFirstResponse(tx, conversationId);
+  await audit.append(tx, { ...ctx, action: 'conversation.agent_reply', target: { type: 'conversation', id: conversationId }, metadata: { messageId: saved.message.id, agent: agent.id } });
+  const events = saved.event ? [saved.event] : [];
+  const open = await store.latestHandoff(tx, conversationId);
+  if (agent.memberId && open?.status === 'pending') {
+    await store.assignHandoff(tx, open.id, agent.memberId);
+    const assignee = { id: agent.memberId, displayName: name };
+    await audit.append(tx, { ...ctx, action: 'handoff.update', target: { type: 'handoff', id: open.id }, metadata: { status: 'assigned', assignedTo: agent.memberId } });
+    events.push(await recordEvent(tx, ctx.tenantId, conversationId, 'assigned', { handoff: { id: open.id, status: 'assigned' }, assignee }));
+  }
+  return { message: saved.message, events };
+}
+
+/** An internal note: agents only, never the visitor, a webhook or the assistant's history. */
+export async function addNote(tx: Tx, audit: AuditLog, ctx: Ctx, agent: Agent, conversationId: string, text: string): Promise<{ message: MessageView; events: ConversationEvent[] }> {
+  await locked(tx, conversationId);
+  const saved = await appendMessage(tx, { tenantId: ctx.tenantId, conversationId, role: 'note', text, pii: [], author: { id: agent.id, name: await agentName(tx, agent) } });
+  await audit.append(tx, { ...ctx, action: 'conversation.note', target: { type: 'conversation', id: conversationId }, metadata: { messageId: saved.message.id, agent: agent.id } });
+  return { message: saved.message, events: saved.event ? [saved.event] : [] };
+}
+
+/** The transcript as stored (redacted), notes included; a read is audited. */
+export async function readConversation(tx: Tx, audit: AuditLog, ctx: Ctx, conversationId: string) {
+  const c = await locked(tx, conversationId);
+  const messages = await store.transcript(tx, conversationId);
+  const handoff = await store.latestHandoff(tx, conversationId);
+  // Reading a transcript is a sensitive read even in its redacted form.
+  await audit.append(tx, { ...ctx, action: 'conversation.read', target: { type: 'conversation', id: conversationId } });
+  return {
+    // The visitor's pseudonymous reference: it names the visitor, it does not let anyone become them.
+    conversation: {
+      ...conversationView(c),
+      visitorRef: c.visitor_id,
+      identitySubject: c.identity_subject,
+      handoff: handoff ? handoffView(handoff) : null,
+      contactLeft: c.contact_left_at != null,
+    },
+    messages: messages.map((m) => ({
+      id: m.id,
+      role: m.role,
+      text: m.text,
+      redactions: m.pii,
+      citations: m.citations,
+      confidence: m.confidence,
+      author: m.author_id,
+      authorName: m.author_name ?? (m.author_id && m.role !== 'visitor' ? m.author_id : null),
+      createdAt: m.created_at.toISOString(),
+    })),
+  };
+}
+
+/** One reversible value, for a person with a reason; audited with the reason. */
+export async function reveal(tx: Tx, audit: AuditLog, keyring: Keyring, ctx: Ctx, conversationId: string, token: string, reason: string): Promise<string> {
+  const v = await store.vaultEntry(tx, conversationId, token);
+  if (!v) throw new DomainError('not_found', 'No reversible value with that token in this conversation.');
+  await audit.append(tx, { ...ctx, action: 'pii.reveal', target: { type: 'conversation', id: conversationId }, reason, metadata: { token, class: v.class } });
+  return keyring.openString(tx, ctx.tenantId, v.sealed, vaultContext(conversationId, token));
+}
+
+type ProfileField = 'name' | 'email' | 'plan';
+const FIELD_CLASS: Record<ProfileField, 'person' | 'email' | null> = { name: 'person', email: 'email', plan: null };
+
+/**
+ * Whether the PII policy lets this caller see a profile field: unclassified fields (the plan) and
+ * classes the tenant only flags, always; reversible classes, to those who may reveal values; strict, never.
+ */
+function mayShow(policy: PiiPolicy, field: ProfileField, caps: ReadonlySet<Capability>): boolean {
+  const cls = FIELD_CLASS[field];
+  if (!cls) return true;
+  const mode = modeFor(policy, cls, 'widget');
+  return mode === 'flag' || (mode === 'reversible' && caps.has('pii:reveal'));
+}
+
+/** The verified profile (shown under the PII policy) and a left email: a sensitive read, audited. */
+export async function visitorProfile(tx: Tx, audit: AuditLog, keyring: Keyring, ctx: Ctx, agent: Agent, conversationId: string) {
+  const c = await locked(tx, conversationId);
+  const policy = await tenantPolicy(tx);
+  const shown: Partial<Record<ProfileField, string>> = {};
+  const redacted: ProfileField[] = [];
+  if (c.identity_subject) {
+    const sealed = await store.verifiedProfile(tx, c.identity_subject);
+    const profile = sealed
+      ? (JSON.parse(await keyring.openString(tx, ctx.tenantId, sealed, `visitor-profile/${c.identity_subject}`)) as { name?: unknown; email?: unknown; traits?: { plan?: unknown } })
+      : {};
+    // The plan is one of the host's signed traits.
+    const claims: Record<ProfileField, unknown> = { name: profile.name, email: profile.email, plan: profile.traits?.plan };
+    for (const field of ['name', 'email', 'plan'] as const) {
+      const value = claims[field];
+      if (typeof value !== 'string' || !value) continue;
+      if (mayShow(policy, field, agent.capabilities)) shown[field] = value;
+      else redacted.push(field);
+    }
+  }
+  const contact = c.contact_email_sealed && c.contact_left_at
+    ? { email: await keyring.openString(tx, ctx.tenantId, c.contact_email_sealed, contactContext(c.id)), at: c.contact_left_at.toISOString() }
+    : null;
+  await audit.append(tx, {
+    ...ctx,
+    action: 'visitor.profile.read',
+    target: { type: 'conversation', id: conversationId },
+    metadata: { fields: Object.keys(shown), withheld: redacted, contact: contact !== null },
+  });
+  return { visitor: { ref: c.visitor_id, verified: c.verified, id: c.identity_subject, ...shown, redacted }, contact };
+}
+
+// The visitor's side ------------------------------------------------------------------------------
+
+/**
+ * The visitor's rating of the latest resolution: only after one, once per resolution. The comment is
+ * visitor text, redacted like a message before it is stored.
+ */
+export async function submitCsat(
+  tx: Tx,
+  audit: AuditLog,
+  redactor: Redactor,
+  ctx: Ctx,
+  c: ConversationRow,
+  rating: { score: number; comment?: string | undefined },
+): Promise<{ csat: { handoffId: string; score: number; createdAt: string }; events: ConversationEvent[] }> {
+  const h = await store.latestHandoff(tx, c.id);
+  if (!h || h.status !== 'resolved') throw new DomainError('conflict', 'There is no resolved conversation to rate yet.');
+  const comment = rating.comment ? await redactor.inbound(tx, c, rating.comment, c.channel) : null;
+  const row = await store.insertCsat(tx, {
+    id: randomUUID(),
+    tenantId: ctx.tenantId,
+    conversationId: c.id,
+    handoffId: h.id,
+    resolution: h.resolutions,
+    score: rating.score,
+    comment: comment?.text ?? null,
+    commentPii: comment?.pii ?? [],
+  });
+  if (!row) throw new DomainError('conflict', 'This conversation was rated already.');
+  await audit.append(tx, { ...ctx, action: 'csat.submit', target: { type: 'handoff', id: h.id }, metadata: { score: rating.score, resolution: h.resolutions, comment: comment !== null } });
+  const event = await recordEvent(tx, ctx.tenantId, c.id, 'csat', { handoff: { id: h.id }, score: rating.score }, 'agents');
+  return { csat: { handoffId: h.id, score: row.score, createdAt: row.created_at.toISOString() }, events: [event] };
+}
+
+/** The email a visitor leaves to be answered on (outside business hours): sealed, the last one counts. */
+export async function leaveContact(tx: Tx, audit: AuditLog, keyring: Keyring, ctx: Ctx, c: ConversationRow, email: string): Promise<{ at: string; events: ConversationEvent[] }> {
+  const sealed = await keyring.seal(tx, ctx.tenantId, email, contactContext(c.id));
+  const at = (await store.storeContact(tx, c.id, sealed)).toISOString();
+  await audit.append(tx, { ...ctx, action: 'conversation.contact', target: { type: 'conversation', id: c.id } });
+  const event = await recordEvent(tx, ctx.tenantId, c.id, 'contact', { contact: { at } }, 'agents');
+  return { at, events: [event] };
+}

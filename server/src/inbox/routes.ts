@@ -1,0 +1,123 @@
+// The tenant inbox over HTTP: views and search, the live stream, presence and availability, canned replies.
+import { CreateCannedReplyRequest, InboxListQuery, UpdateAvailabilityRequest, UpdateCannedReplyRequest } from '@parley/protocol';
+import { Router, type Request } from 'express';
+import type { AuditLog } from '../audit/log.js';
+import type { Keyring } from '../crypto/keyring.js';
+import type { Db } from '../db/index.js';
+import type { Tx } from '../db/types.js';
+import type { ConversationBus } from '../conversations/bus.js';
+import type { ConversationHub } from '../conversations/hub.js';
+import { adminCtx } from '../http/context.js';
+import { HttpProblem } from '../http/problem.js';
+import { route } from '../http/routes.js';
+import { openSse, wantsSse } from '../http/sse.js';
+import { parse, uuidParam } from '../http/validate.js';
+import { requireCapability as can, requireMember } from '../tenants/auth.js';
+import * as service from './service.js';
+import type { InboxHub } from './stream.js';
+
+export interface InboxDeps {
+  db: Db;
+  audit: AuditLog;
+  keyring: Keyring;
+  bus: ConversationBus;
+  /** The per-tenant cap on open streams, shared with the widget's streams. */
+  streams: ConversationHub;
+  inbox: InboxHub;
+}
+
+const HEARTBEAT_MS = 15_000;
+/** Every this many heartbeats the member is marked seen (presence "online"). */
+const SEEN_EVERY = 4;
+
+export function inboxRoutes(deps: InboxDeps): Router {
+  const r = Router();
+  const inTenant = <T>(req: Request, fn: (tx: Tx, ctx: service.Ctx) => Promise<T>) => {
+    const { tenantId, requestId, actor } = adminCtx(req);
+    return deps.db.withTenant(tenantId, { requestId }, (tx) => fn(tx, { tenantId, requestId, actor }));
+  };
+  const me = (req: Request) => adminCtx(req).admin.member?.id ?? null;
+
+  // Rows show message text (redacted as stored): the same capability as reading a conversation.
+  route(r, '/inbox', {
+    get: [can('conversations:read'), async (req, res) => {
+      const q = parse(InboxListQuery, req.query, 'query');
+      res.json(await inTenant(req, (tx, ctx) => service.list(tx, deps.keyring, ctx.tenantId, me(req), q)));
+    }],
+  });
+
+  route(r, '/inbox/stream', {
+    get: [can('conversations:read'), async (req, res) => {
+      if (!wantsSse(req)) throw new HttpProblem(400, 'malformed-request', 'This is an event stream: ask with `Accept: text/event-stream`.');
+      const { tenantId, admin } = adminCtx(req);
+      const memberId = me(req);
+      const release = deps.streams.reserve(tenantId, memberId ? `member:${memberId}` : `key:${admin.keyId}`);
+      let leave = () => {};
+      let heartbeat: NodeJS.Timeout | undefined;
+      res.on('close', () => {
+        clearInterval(heartbeat);
+        leave();
+        release();
+      });
+      const given = req.get('last-event-id') ?? (typeof req.query.after === 'string' ? req.query.after : undefined);
+      const resume = service.parseCursor(given);
+      if (given !== undefined && !resume) throw new HttpProblem(400, 'validation-failed', 'Last-Event-ID (or `after`) is not a position this stream gave.');
+      const start = await inTenant(req, async (tx) => {
+        const presence = memberId ? await service.touch(tx, tenantId, memberId) : null;
+        return { cursor: resume ?? (await service.streamStart(tx)), counts: await service.counts(tx, memberId), presence };
+      });
+      if (start.presence) deps.bus.publish(start.presence);
+      if (res.destroyed) return;
+      const sse = openSse(req, res);
+      sse.send('counts', start.counts);
+      leave = deps.inbox.join(tenantId, { memberId, cursor: start.cursor, send: (event, data, id) => sse.send(event, data, id), close: () => sse.close() });
+      let beats = 0;
+      heartbeat = setInterval(() => {
+        sse.comment('keep-alive');
+        if (memberId && ++beats % SEEN_EVERY === 0) {
+          void inTenant(req, (tx) => service.touch(tx, tenantId, memberId)).then((e) => e && deps.bus.publish(e), () => {});
+        }
+      }, HEARTBEAT_MS);
+    }],
+  });
+
+  route(r, '/presence', {
+    get: [can('handoffs:read'), async (req, res) => {
+      res.json({ members: await inTenant(req, (tx) => service.presence(tx)) });
+    }],
+  });
+
+  route(r, '/me/availability', {
+    patch: [requireMember, async (req, res) => {
+      const body = parse(UpdateAvailabilityRequest, req.body);
+      const out = await inTenant(req, (tx, ctx) => service.setAvailability(tx, deps.audit, ctx, me(req)!, body.availability));
+      deps.bus.publish(out.event);
+      res.json({ presence: out.presence });
+    }],
+  });
+
+  // Canned replies: read by whoever reads conversations; written by whoever answers them.
+  route(r, '/canned-replies', {
+    get: [can('conversations:read'), async (req, res) => {
+      res.json({ cannedReplies: await inTenant(req, (tx) => service.listCanned(tx)) });
+    }],
+    post: [can('conversations:write'), async (req, res) => {
+      const body = parse(CreateCannedReplyRequest, req.body);
+      res.status(201).json({ cannedReply: await inTenant(req, (tx, ctx) => service.createCanned(tx, deps.audit, ctx, body)) });
+    }],
+  });
+
+  route(r, '/canned-replies/:id', {
+    patch: [can('conversations:write'), async (req, res) => {
+      const body = parse(UpdateCannedReplyRequest, req.body);
+      const id = uuidParam(req, 'id');
+      res.json({ cannedReply: await inTenant(req, (tx, ctx) => service.updateCanned(tx, deps.audit, ctx, id, body)) });
+    }],
+    delete: [can('conversations:write'), async (req, res) => {
+      const id = uuidParam(req, 'id');
+      await inTenant(req, (tx, ctx) => service.deleteCanned(tx, deps.audit, ctx, id));
+      res.status(204).end();
+    }],
+  });
+  return r;
+}

@@ -1,0 +1,147 @@
+// The tenant's live inbox: one room per tenant that reads the feed once per batch, in commit order
+// ((xid, id) below the oldest running transaction, see store.feedAfter), and fans it out to every
+// console stream of the tenant, each from its own cursor. A bus notification (an event committed in
+// this process) wakes the room at once; a slow poll catches what other instances commit and what a
+// long transaction held back.
+import type { InboxCounts, InboxRow } from '@parley/protocol';
+import type { Keyring } from '../crypto/keyring.js';
+import type { Db } from '../db/index.js';
+import type { ConversationBus } from '../conversations/bus.js';
+import { TYPING_LIVE_MS } from '../conversations/hub.js';
+import { compareCursors, counts, formatCursor, rowsOf, type Cursor } from './service.js';
+import { feedAfter, type FeedRow } from './store.js';
+
+export interface InboxListener {
+  /** The member whose `mine` count this stream shows (null for a key). */
+  memberId: string | null;
+  cursor: Cursor;
+  send(event: string, data: unknown, id?: string): void;
+  /** The room could not read; the stream should end (the client resumes with Last-Event-ID). */
+  close(): void;
+}
+
+const BATCH = 500;
+const POLL_MS = 2_000;
+/** Events that change a row of the inbox: the stream sends the row's new snapshot. */
+const ROW_EVENTS = new Set(['message', 'handoff', 'status', 'assigned', 'resolved', 'reopened', 'contact', 'csat']);
+/** Events passed on as they are, with their conversation. */
+const PASSED_ON = new Set(['message', 'note', 'typing']);
+
+interface Room {
+  listeners: Set<InboxListener>;
+  reading: boolean;
+  dirty: boolean;
+  stop: () => void;
+}
+
+export class InboxHub {
+  private readonly rooms = new Map<string, Room>();
+
+  constructor(private readonly deps: { db: Db; bus: ConversationBus; keyring: Keyring; pollMs?: number }) {}
+
+  /** Adds a stream; it receives every change after its cursor, then live ones, each once. Returns leave. */
+  join(tenantId: string, listener: InboxListener): () => void {
+    let room = this.rooms.get(tenantId);
+    if (!room) {
+      const created: Room = { listeners: new Set(), reading: false, dirty: false, stop: () => {} };
+      const unsubscribe = this.deps.bus.subscribeTenant(tenantId, () => this.kick(tenantId, created));
+      const timer = setInterval(() => this.kick(tenantId, created), this.deps.pollMs ?? POLL_MS);
+      timer.unref();
+      created.stop = () => {
+        unsubscribe();
+        clearInterval(timer);
+      };
+      this.rooms.set(tenantId, created);
+      room = created;
+    }
+    const r = room;
+    r.listeners.add(listener);
+    this.kick(tenantId, r);
+    return () => {
+      if (!r.listeners.delete(listener)) return;
+      if (r.listeners.size === 0 && !r.reading) this.drop(tenantId, r);
+    };
+  }
+
+  private drop(tenantId: string, room: Room) {
+    if (this.rooms.get(tenantId) === room) this.rooms.delete(tenantId);
+    room.stop();
+  }
+
+  private kick(tenantId: string, room: Room): void {
+    if (room.reading) {
+      room.dirty = true;
+      return;
+    }
+    room.reading = true;
+    void this.drain(tenantId, room);
+  }
+
+  private async drain(tenantId: string, room: Room): Promise<void> {
+    try {
+      do {
+        room.dirty = false;
+        if (room.listeners.size === 0) break;
+        if (await this.readOnce(tenantId, room)) room.dirty = true;
+      } while (room.dirty);
+    } catch {
+      for (const l of [...room.listeners]) l.close();
+      room.listeners.clear();
+    } finally {
+      room.reading = false;
+      if (room.listeners.size === 0) this.drop(tenantId, room);
+    }
+  }
+
+  /** One read for every stream of the tenant; returns whether the batch was full. */
+  private async readOnce(tenantId: string, room: Room): Promise<boolean> {
+    const listeners = [...room.listeners];
+    const from = listeners.map((l) => l.cursor).reduce((a, b) => (compareCursors(a, b) <= 0 ? a : b));
+    const members = [...new Set(listeners.map((l) => l.memberId))];
+    const batch = await this.deps.db.withTenant(tenantId, { requestId: null }, async (tx) => {
+      const events = await feedAfter(tx, from, BATCH);
+      const changed = [...new Set(events.filter((e) => e.conversation_id && (ROW_EVENTS.has(e.type) || PASSED_ON.has(e.type))).map((e) => e.conversation_id!))];
+      const rows = await rowsOf(tx, this.deps.keyring, tenantId, changed);
+      const tally = new Map<string | null, InboxCounts>();
+      if (events.some((e) => ROW_EVENTS.has(e.type))) for (const m of members) tally.set(m, await counts(tx, m));
+      return { events, rows, tally };
+    });
+    const stale = Date.now() - TYPING_LIVE_MS;
+    // The last event of each conversation in the batch carries its row's snapshot.
+    const lastOf = new Map<string, number>();
+    batch.events.forEach((e, i) => {
+      if (e.conversation_id && ROW_EVENTS.has(e.type)) lastOf.set(e.conversation_id, i);
+    });
+    for (const l of room.listeners) {
+      // A stream that joined during the read (with an older cursor) waits for the next read.
+      if (compareCursors(l.cursor, from) < 0) continue;
+      let sent = false;
+      batch.events.forEach((e, i) => {
+        const at = { xid: e.xid, id: e.id };
+        if (compareCursors(at, l.cursor) <= 0) return;
+        l.cursor = at;
+        sent = deliver(l, e, i, formatCursor(at), batch.rows, lastOf, stale) || sent;
+      });
+      const tally = batch.tally.get(l.memberId);
+      if (sent && tally) l.send('counts', tally);
+    }
+    return batch.events.length >= BATCH;
+  }
+}
+
+/** Sends what one feed event means to the inbox; returns whether anything was sent. */
+function deliver(l: InboxListener, e: FeedRow, index: number, id: string, rows: Map<string, InboxRow>, lastOf: Map<string, number>, stale: number): boolean {
+  if (e.type === 'presence') {
+    l.send('presence', e.payload, id);
+    return true;
+  }
+  const conversationId = e.conversation_id;
+  // Only conversations with a handoff are in the inbox.
+  const row = conversationId ? rows.get(conversationId) : undefined;
+  if (!conversationId || !row) return false;
+  const snapshot = lastOf.get(conversationId) === index;
+  const passed = PASSED_ON.has(e.type) && !(e.type === 'typing' && e.created_at.getTime() < stale);
+  if (snapshot) l.send('conversation', { row }, passed ? undefined : id);
+  if (passed) l.send(e.type, { conversationId, ...(e.payload as object) }, id);
+  return snapshot || passed;
+}
