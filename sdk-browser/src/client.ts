@@ -110,7 +110,7 @@ export interface ParleyClient {
   /** Tells the agent the visitor is typing, or has stopped. The caller throttles (every few seconds at most). */
   sendTyping(conversationId: string, active: boolean): Promise<void>;
   /** Rates the conversation the agent resolved: a score of 1 to 5 and an optional comment, once per resolution
-   * (a second rating is refused with the 409 problem `csat-already-given`). */
+   * (a second rating, or one before the resolution, is refused with a 409 `conflict` problem). */
   rate(conversationId: string, score: number, comment?: string): Promise<void>;
   /** Leaves an email for the team's reply, when the handoff came outside business hours. */
   leaveContact(conversationId: string, email: string): Promise<void>;

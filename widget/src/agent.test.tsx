@@ -197,7 +197,7 @@ describe('resolved, and the rating', () => {
 
   test('a rating already given (the notice replayed after a reload) thanks instead of failing; no rating when none is offered', async () => {
     const fake = resumed();
-    fake.client.rate.mockRejectedValueOnce(new ParleyError(409, '/docs/problems/csat-already-given', 'csat-already-given', undefined, 'req_1'));
+    fake.client.rate.mockRejectedValueOnce(new ParleyError(409, '/docs/problems/conflict', 'conflict', 'This conversation was rated already.', 'req_1'));
     const ui = await mountApp(fake);
     await vi.waitFor(() => expect(fake.client.events).toHaveBeenCalled());
     fake.live.push({ event: 'resolved', data: { handoff: { id: 'h1' }, csat: true }, id: '1' });

@@ -302,12 +302,12 @@ export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Str
   );
   // A sent form gives way to its thank-you: focus goes back to the composer rather than to nowhere.
   const refocus = () => void input.current?.focus();
-  // A rating already given (this resolution's notice replayed after a reload) counts as given.
+  // A 409: this resolution was rated already (its notice replayed after a reload), so it counts as given.
   const rate = (score: number, comment?: string) =>
     client
       .rate(conversationId!, score, comment)
       .catch((err: unknown) => {
-        if (!problemType(err).endsWith('/csat-already-given')) throw err;
+        if ((err as { status?: number })?.status !== 409) throw err;
       })
       .then(refocus);
   const leave = (email: string) => client.leaveContact(conversationId!, email).then(refocus);
