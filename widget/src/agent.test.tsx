@@ -178,6 +178,23 @@ describe('resolved, and the rating', () => {
     await vi.waitFor(() => expect(ui.el.querySelector('.log')!.lastElementChild!.textContent).toBe('later'));
   });
 
+  test('after a reload the replayed feed puts the notice where it was, before what came later', async () => {
+    const later = [message('m1', 'visitor', 'Help'), message('m2', 'agent', 'Fixed!', { author: sam }), message('m3', 'visitor', 'One more question'), message('m4', 'assistant', 'Sure.')];
+    const fake = fakeClient({ stored: { visitorSecret: 'pvs_1', conversationId: 'c1' }, history: later });
+    const ui = await mountApp(fake);
+    await vi.waitFor(() => expect(ui.el.querySelectorAll('.m')).toHaveLength(5));
+    fake.live.push({ event: 'message', data: { message: later[0]! }, id: '1' });
+    fake.live.push({ event: 'handoff', data: { handoff: { id: 'h1', status: 'pending' } }, id: '2' });
+    fake.live.push({ event: 'message', data: { message: later[1]! }, id: '3' });
+    fake.live.push({ event: 'resolved', data: { handoff: { id: 'h1' }, csat: true }, id: '4' });
+    fake.live.push({ event: 'message', data: { message: later[2]! }, id: '5' });
+    fake.live.push({ event: 'message', data: { message: later[3]! }, id: '6' });
+    await vi.waitFor(() => expect(ui.$('.card')).not.toBeNull());
+    await settle();
+    expect(ui.$('.card')!.previousElementSibling!.textContent).toContain('Fixed!');
+    expect(ui.$('.card')!.nextElementSibling!.textContent).toContain('One more question');
+  });
+
   test('a score alone is enough; reopened takes the notice away and the conversation goes on with the agent', async () => {
     const fake = resumed();
     const ui = await mountApp(fake);

@@ -30,8 +30,6 @@ const TYPING_MS = 6000;
 
 export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Strings; tag: string; dir: 'ltr' | 'rtl'; ctl: Controller }) {
   const [messages, setMessages] = useState<Message[]>([]);
-  const count = useRef(0);
-  count.current = messages.length;
   // null: not answering; '': waiting for the first token; text: the answer so far.
   const [draft, setDraft] = useState<string | null>(null);
   // A person is involved (asked for, or working the conversation).
@@ -43,8 +41,9 @@ export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Str
   // The agent typing now ('' when the event carries no name), or null.
   const [typing, setTyping] = useState<string | null>(null);
   const typingTimer = useRef<ReturnType<typeof setTimeout>>();
-  // Resolved by the agent: the notice (with the rating when offered) sits after the message that came last.
-  const [resolved, setResolved] = useState<{ id: string; csat: boolean; after: number } | null>(null);
+  // Resolved by the agent: the notice (with the rating when offered) sits after the message the feed
+  // carried last before it (null: at the end), in place when a reload replays the feed.
+  const [resolved, setResolved] = useState<{ id: string; csat: boolean; after: string | null } | null>(null);
   const [status, setStatus] = useState<Status>({ kind: offline() ? 'offline' : 'ok' });
   const statusNow = useRef(status);
   statusNow.current = status;
@@ -132,8 +131,10 @@ export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Str
     if (!conversationId || !loaded) return;
     const ac = new AbortController();
     (async () => {
+      let last: string | null = null;
       for await (const e of client.events(conversationId, { signal: ac.signal })) {
         if (e.event === 'message') {
+          last = e.data.message.id;
           add(e.data.message);
           if (e.data.message.role === 'agent') {
             setAnswered(true);
@@ -149,7 +150,7 @@ export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Str
           setHandoff(false);
           setAway(null);
           agentTyping(null);
-          setResolved({ id: e.data.handoff.id, csat: e.data.csat, after: count.current });
+          setResolved({ id: e.data.handoff.id, csat: e.data.csat, after: last });
         } else if (e.event === 'reopened') {
           setResolved(null);
           setHandoff(true);
@@ -311,7 +312,7 @@ export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Str
       })
       .then(refocus);
   const leave = (email: string) => client.leaveContact(conversationId!, email).then(refocus);
-  if (resolved) items.splice(resolved.after, 0, <Rating key={resolved.id} t={t} rate={resolved.csat ? rate : null} />);
+  if (resolved) items.splice(messages.findIndex((m) => m.id === resolved.after) + 1 || items.length, 0, <Rating key={resolved.id} t={t} rate={resolved.csat ? rate : null} />);
   const name = ctl.settings?.tenantName;
   return (
     <div class="p" role="dialog" aria-modal="true" aria-labelledby="parley-title" dir={dir} ref={panel} onKeyDown={onKey}>
