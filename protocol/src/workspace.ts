@@ -50,7 +50,7 @@ export const PresenceSchema = z.object({
   memberId: z.string(),
   displayName: z.string(),
   availability: AvailabilitySchema,
-  /** A console of theirs had the inbox stream open within the last minute. */
+  /** A console of theirs had the inbox stream open within the last 90 s. Going offline is not pushed: read it from `lastSeenAt`. */
   online: z.boolean(),
   lastSeenAt: iso().nullable(),
 });

@@ -4,8 +4,7 @@
 // transaction, locks the conversation first (one lock order for every writer), and returns the feed
 // events to publish after commit.
 import { randomUUID } from 'node:crypto';
-import type { WorkspaceHandoff } from '@parley/protocol';
-import type { Capability } from '@parley/protocol';
+import type { Capability, WorkspaceHandoff } from '@parley/protocol';
 import type { AuditLog } from '../audit/log.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Tx } from '../db/types.js';
@@ -34,6 +33,12 @@ export const contactContext = (conversationId: string) => `conversation-contact/
 
 async function locked(tx: Tx, conversationId: string): Promise<ConversationRow> {
   const c = await store.lockConversation(tx, conversationId);
+  if (!c) throw new DomainError('not_found', 'No such conversation.');
+  return c;
+}
+
+async function found(tx: Tx, conversationId: string): Promise<ConversationRow> {
+  const c = await store.conversationById(tx, conversationId);
   if (!c) throw new DomainError('not_found', 'No such conversation.');
   return c;
 }
@@ -147,7 +152,7 @@ export async function addNote(tx: Tx, audit: AuditLog, ctx: Ctx, agent: Agent, c
 
 /** The transcript as stored (redacted), notes included; a read is audited. */
 export async function readConversation(tx: Tx, audit: AuditLog, ctx: Ctx, conversationId: string) {
-  const c = await locked(tx, conversationId);
+  const c = await found(tx, conversationId);
   const messages = await store.transcript(tx, conversationId);
   const handoff = await store.latestHandoff(tx, conversationId);
   // Reading a transcript is a sensitive read even in its redacted form.
@@ -199,7 +204,7 @@ function mayShow(policy: PiiPolicy, field: ProfileField, caps: ReadonlySet<Capab
 
 /** The verified profile (shown under the PII policy) and a left email: a sensitive read, audited. */
 export async function visitorProfile(tx: Tx, audit: AuditLog, keyring: Keyring, ctx: Ctx, agent: Agent, conversationId: string) {
-  const c = await locked(tx, conversationId);
+  const c = await found(tx, conversationId);
   const policy = await tenantPolicy(tx);
   const shown: Partial<Record<ProfileField, string>> = {};
   const redacted: ProfileField[] = [];

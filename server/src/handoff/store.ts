@@ -38,6 +38,12 @@ export async function memberName(tx: Tx, id: string): Promise<string | null> {
   return rows[0]?.display_name ?? null;
 }
 
+/** The conversation, for a read (no lock). */
+export async function conversationById(tx: Tx, id: string): Promise<ConversationRow | null> {
+  const { rows } = await tx.query<ConversationRow>('SELECT * FROM conversations WHERE id = $1', [id]);
+  return rows[0] ?? null;
+}
+
 /** The conversation, its row locked for the rest of the transaction (the first lock every change takes). */
 export async function lockConversation(tx: Tx, id: string): Promise<ConversationRow | null> {
   const { rows } = await tx.query<ConversationRow>('SELECT * FROM conversations WHERE id = $1 FOR UPDATE', [id]);

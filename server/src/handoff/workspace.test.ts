@@ -151,6 +151,18 @@ describe('typing', () => {
     s.close();
     agents.close();
   });
+  test('typing is live only: a stream resuming later does not replay an old indicator', async () => {
+    const { v, id } = await handedOff();
+    await sam.client.call('POST', `/v1/admin/conversations/${id}/typing`, { active: true });
+    // The indicator ages past the live window, as if the visitor reconnected a minute later.
+    const aged = await t.runtime.db.withOwner((tx) => tx.query("UPDATE conversation_events SET created_at = now() - interval '1 minute' WHERE conversation_id = $1 AND type = 'typing'", [id]));
+    expect(aged.rowCount).toBe(1);
+    await sam.client.call('POST', `/v1/admin/conversations/${id}/messages`, { text: 'Back with an answer.' });
+    const resumed = await visitorStream(v, id, '1');
+    await resumed.next((e) => e.event === 'message' && e.data.message.text === 'Back with an answer.');
+    expect(resumed.events.some((e) => e.event === 'typing')).toBe(false);
+    resumed.close();
+  });
 });
 
 describe('assign, resolve, reopen and the rating', () => {
@@ -250,6 +262,12 @@ describe('business hours and a left email', () => {
     expect(h.body).toMatchObject({ outsideHours: true, nextOpenAt: expected });
     const live = await s.next((e) => e.event === 'handoff');
     expect(live.data).toMatchObject({ outsideHours: true, nextOpenAt: expected });
+    // The assistant handing off (no knowledge here) says so too, in its answer stream.
+    const asked = new Visitor(t.url, a.publishableKey, ORIGIN);
+    await asked.start();
+    const askedId = (await asked.call('POST', '/conversations', {})).body.conversation.id as string;
+    const answer = await asked.say(askedId, 'What is the warranty on the blue kettle?');
+    expect(answer.at(-1)).toMatchObject({ event: 'handoff', data: { outsideHours: true, nextOpenAt: expected } });
     expect((await v.call('POST', `/conversations/${id}/contact`, { email: 'not-an-email' })).status).toBe(400);
     const other = new Visitor(t.url, a.publishableKey, ORIGIN);
     await other.start();

@@ -173,6 +173,36 @@ describe('the live inbox', () => {
   });
 });
 
+describe('fan-out', () => {
+  test('20 open inbox streams: each event is read once for all of them, not once per stream', async () => {
+    const { id } = await visitorAsking('Fan-out question');
+    const keys: string[] = [];
+    for (let i = 0; i < 10; i++) keys.push((await admin('POST', '/api-keys', { name: `console ${i}`, capabilities: ['conversations:read'] })).body.secret);
+    const streams = await Promise.all(keys.flatMap((k) => [keyInbox(k), keyInbox(k)]));
+    for (const s of streams) await s.next((e) => e.event === 'counts');
+    // Reads of the feed are transactions without a request id; count them while five notes go out.
+    const db = t.runtime.db as { withTenant: typeof t.runtime.db.withTenant };
+    const original = db.withTenant.bind(db);
+    let reads = 0;
+    db.withTenant = (tenantId, ctx, fn) => {
+      if (ctx.requestId === null) reads++;
+      return original(tenantId, ctx, fn);
+    };
+    try {
+      for (let i = 0; i < 5; i++) expect((await admin('POST', `/conversations/${id}/notes`, { text: `fan-out note ${i}`, agent: 'Ops' })).status).toBe(201);
+      for (const s of streams) await s.next((e) => e.event === 'note' && e.data.message.text === 'fan-out note 4');
+    } finally {
+      db.withTenant = original;
+    }
+    for (const s of streams) {
+      expect(s.events.filter((e) => e.event === 'note' && e.data.conversationId === id).map((e) => e.data.message.text)).toEqual([0, 1, 2, 3, 4].map((i) => `fan-out note ${i}`));
+      s.close();
+    }
+    console.log(`inbox fan-out: 20 streams, 5 events, ${reads} feed reads`);
+    expect(reads).toBeLessThanOrEqual(5 + 3);
+  });
+});
+
 describe('attacks on the inbox', () => {
   test('another tenant’s stream and lists never carry this tenant’s conversations', async () => {
     const sb = await keyInbox(b.secretKey);

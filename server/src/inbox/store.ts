@@ -27,9 +27,14 @@ export interface InboxDbRow {
 // One row per conversation with a handoff. The visitor waits since the handoff when no agent has
 // written since, or since their first message after the last agent reply. `$1` is the caller's member
 // id (for `mine`; '' for a key), referenced once here so every query may use it.
-const ROWS = `
+// A conversation has at most one unresolved handoff, and it is its latest (a new one opens only when
+// none is open; only the latest reopens), so open work is read from the open handoffs alone and scales
+// with the queue, not with history.
+const rowsCte = (scope: 'open' | 'all') => `
 WITH me AS (SELECT $1::text AS id), latest AS (
-  SELECT DISTINCT ON (h.conversation_id) h.* FROM handoffs h ORDER BY h.conversation_id, h.created_at DESC, h.id
+  ${scope === 'open'
+    ? "SELECT h.* FROM handoffs h WHERE h.status <> 'resolved'"
+    : 'SELECT DISTINCT ON (h.conversation_id) h.* FROM handoffs h ORDER BY h.conversation_id, h.created_at DESC, h.id'}
 ), base AS (
   SELECT l.id AS handoff_id, l.conversation_id, l.status, l.reason, l.assigned_to, m.display_name AS assignee_name,
          c.visitor_id, c.verified, c.identity_subject, c.contact_left_at IS NOT NULL AS contact_left,
@@ -73,7 +78,7 @@ const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 export async function listRows(tx: Tx, p: { view: InboxView; me: string | null; q: string | null; offset: number; limit: number }): Promise<InboxDbRow[]> {
   const v = VIEW[p.view];
   const { rows } = await tx.query<InboxDbRow>(
-    `${ROWS} SELECT ${COLUMNS} FROM rows
+    `${rowsCte(p.view === 'resolved' ? 'all' : 'open')} SELECT ${COLUMNS} FROM rows
       WHERE ${v.where}
         AND ($2::text IS NULL OR visitor_id = $2 OR identity_subject = $2
              OR EXISTS (SELECT 1 FROM messages g WHERE g.conversation_id = rows.conversation_id AND g.text ILIKE '%' || $3 || '%'))
@@ -86,7 +91,7 @@ export async function listRows(tx: Tx, p: { view: InboxView; me: string | null; 
 /** The rows of these conversations (for the stream's snapshots). */
 export async function rowsOf(tx: Tx, conversationIds: string[]): Promise<InboxDbRow[]> {
   if (!conversationIds.length) return [];
-  const { rows } = await tx.query<InboxDbRow>(`${ROWS} SELECT ${COLUMNS} FROM rows WHERE conversation_id = ANY($2::uuid[])`, ['', conversationIds]);
+  const { rows } = await tx.query<InboxDbRow>(`${rowsCte('all')} SELECT ${COLUMNS} FROM rows WHERE conversation_id = ANY($2::uuid[])`, ['', conversationIds]);
   return rows;
 }
 
@@ -104,7 +109,7 @@ export interface CountsRow {
 
 export async function counts(tx: Tx, me: string | null): Promise<CountsRow> {
   const { rows } = await tx.query<CountsRow>(
-    `${ROWS} SELECT count(*) FILTER (WHERE ${VIEW.waiting.where})::int AS waiting,
+    `${rowsCte('open')} SELECT count(*) FILTER (WHERE ${VIEW.waiting.where})::int AS waiting,
                     count(*) FILTER (WHERE ${VIEW.mine.where})::int AS mine,
                     count(*) FILTER (WHERE ${VIEW.unassigned.where})::int AS unassigned,
                     count(*) FILTER (WHERE ${VIEW.open.where})::int AS open

@@ -278,9 +278,10 @@ export function widgetRoutes(deps: WidgetDeps): Router {
       const { visitorRef, subject } = s(req);
       const id = convId(req);
       const who = { role: 'visitor' as const, key: visitorRef };
+      // Only while a person is on the conversation is anyone watching the visitor type.
       const event = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
-        await visitorConversation(tx, id, visitorRef, subject, true);
-        return deps.typing.admit(id, who, body.active) ? recordTyping(tx, tenantId, id, who, body.active) : null;
+        const c = await visitorConversation(tx, id, visitorRef, subject);
+        return c.status === 'handoff' && deps.typing.admit(id, who, body.active) ? recordTyping(tx, tenantId, id, who, body.active) : null;
       });
       if (event) deps.bus.publish(event);
       res.status(204).end();
