@@ -29,7 +29,7 @@ export function Rating({ t, rate }: { t: Strings; rate: ((score: number, comment
           <div class="stars" role="group" aria-labelledby="parley-rate">
             {[1, 2, 3, 4, 5].map((n) => (
               <button key={n} type="button" aria-label={fill(t.stars, { n })} aria-pressed={n === score} class={n <= score ? 'on' : ''} onClick={() => setScore(n)}>
-                ★
+                {n <= score ? '★' : '☆'}
               </button>
             ))}
           </div>

@@ -30,7 +30,7 @@ header button{background:none;border:1px solid #fff8;color:#fff;border-radius:8p
 .card textarea{align-self:stretch;flex:none}.row{display:flex;gap:8px;align-self:stretch}
 input{flex:1;min-width:0;font:inherit;color:var(--fg);background:var(--bg);border:1px solid var(--line);border-radius:10px;padding:8px 10px}
 .card button{padding:6px 14px}
-.stars{display:flex;gap:2px}.stars button{background:none;color:var(--muted);font-size:24px;line-height:1;padding:2px 4px}.stars .on{color:#d99000}
+.stars{display:flex;gap:2px}.stars button{background:none;color:var(--muted);font-size:24px;line-height:1;padding:2px 4px}.stars .on{color:#b36b00}
 .md p{margin:0 0 6px}.md p:last-child{margin:0}.md ul,.md ol{margin:4px 0;padding-inline-start:20px}
 .md pre{background:#0001;padding:8px;border-radius:6px;overflow-x:auto}
 a{color:var(--accent)}
