@@ -1,6 +1,6 @@
 // The public widget API as typed calls. Tokens refresh themselves once on expiry; everything the
 // client keeps between page loads goes through a small storage interface.
-import type { AnswerEvent, Conversation, ConversationResponse, Handoff, LiveEvent, Visitor, WidgetConfigResponse, WidgetSession, WidgetSettings } from '@parley/protocol';
+import type { AnswerEvent, Conversation, ConversationResponse, Handoff, HandoffResponse, LiveEvent, OutsideHours, Visitor, WidgetConfigResponse, WidgetSession, WidgetSettings } from '@parley/protocol';
 import { ParleyError, type ProblemFieldError } from './errors.js';
 import { readSse } from './sse.js';
 
@@ -105,7 +105,15 @@ export interface ParleyClient {
   sendMessage(conversationId: string, text: string, clientMessageId?: string): AsyncGenerator<AnswerEvent>;
   /** Live events (agent messages, handoff status); reconnects with Last-Event-ID until aborted. */
   events(conversationId: string, opts: { signal: AbortSignal }): AsyncGenerator<LiveEvent>;
-  requestHandoff(conversationId: string, reason?: string): Promise<Handoff>;
+  /** The handoff; outside the site's business hours also `outsideHours: true` and when people are back (`nextOpenAt`). */
+  requestHandoff(conversationId: string, reason?: string): Promise<Handoff & OutsideHours>;
+  /** Tells the agent the visitor is typing, or has stopped. The caller throttles (every few seconds at most). */
+  sendTyping(conversationId: string, active: boolean): Promise<void>;
+  /** Rates the conversation the agent resolved: a score of 1 to 5 and an optional comment, once per resolution
+   * (a second rating, or one before the resolution, is refused with a 409 `conflict` problem). */
+  rate(conversationId: string, score: number, comment?: string): Promise<void>;
+  /** Leaves an email for the team's reply, when the handoff came outside business hours. */
+  leaveContact(conversationId: string, email: string): Promise<void>;
   /** What is kept between page loads. */
   readonly stored: StoredSession | null;
   remember(patch: Partial<StoredSession>): void;
@@ -278,7 +286,17 @@ export function createClient(opts: ClientOptions): ParleyClient {
     },
     async requestHandoff(conversationId, reason) {
       const res = await authed('POST', path(conversationId, '/handoff'), reason ? { reason } : {});
-      return ((await res.json()) as { handoff: Handoff }).handoff;
+      const { handoff, ...hours } = (await res.json()) as HandoffResponse;
+      return { ...handoff, ...hours };
+    },
+    async sendTyping(conversationId, active) {
+      await authed('POST', path(conversationId, '/typing'), { active });
+    },
+    async rate(conversationId, score, comment) {
+      await authed('POST', path(conversationId, '/csat'), comment ? { score, comment } : { score });
+    },
+    async leaveContact(conversationId, email) {
+      await authed('POST', path(conversationId, '/contact'), { email });
     },
   };
 }

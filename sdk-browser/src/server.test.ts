@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestApp, type TestApp } from '../../server/src/test/app.js';
 import { call } from '../../server/src/test/http.js';
+import { openStream } from '../../server/src/test/stream.js';
 import { createClient, type StoredSession } from './client.js';
 import { ParleyError } from './errors.js';
 
@@ -65,6 +66,41 @@ describe('@parley/browser', () => {
     await reading;
     expect(seen).toContain('handoff');
     expect(seen).toContain('agent:Hello, Sam here.');
+  });
+
+  test("with a person: the visitor's typing reaches the agent's inbox; a rating once the agent resolves, not twice", async () => {
+    const client = createClient({ apiBase: t.url, publishableKey: pk, storage: memory(), fetch: fromOrigin(ORIGIN) });
+    await client.config();
+    const conv = await client.createConversation();
+    const handoff = await client.requestHandoff(conv.id);
+    expect(handoff).toMatchObject({ status: 'pending' });
+    expect(handoff.outsideHours).toBeUndefined();
+    const inbox = await openStream(`${t.url}/v1/admin/inbox/stream`, { authorization: `Bearer ${sk}` });
+    try {
+      await client.sendTyping(conv.id, true);
+      const typing = await inbox.next((e) => e.event === 'typing' && e.data.conversationId === conv.id);
+      expect(typing.data).toMatchObject({ role: 'visitor', active: true });
+    } finally {
+      inbox.close();
+    }
+    await expect(client.rate(conv.id, 5)).rejects.toMatchObject({ status: 409 });
+    expect((await call(t.url, 'PATCH', `/v1/admin/handoffs/${handoff.id}`, { key: sk, body: { status: 'resolved' } })).status).toBeLessThan(300);
+    await client.rate(conv.id, 4, 'Quick and kind');
+    await expect(client.rate(conv.id, 5)).rejects.toMatchObject({ status: 409, type: '/docs/problems/conflict' });
+  });
+
+  test('outside business hours: the handoff says so, and an email to reply on reaches the agent', async () => {
+    const night = await t.tenant('Night shop', ['night.shop.example']);
+    // No opening on any day: always outside hours, no next opening to tell.
+    expect((await call(t.url, 'PUT', '/v1/admin/settings', { key: night.secretKey, body: { businessHours: { timeZone: 'Europe/Paris', schedule: {} } } })).status).toBe(200);
+    const client = createClient({ apiBase: t.url, publishableKey: night.publishableKey, storage: memory(), fetch: fromOrigin('https://night.shop.example') });
+    await client.config();
+    const conv = await client.createConversation();
+    expect(await client.requestHandoff(conv.id)).toMatchObject({ status: 'pending', outsideHours: true, nextOpenAt: null });
+    await expect(client.leaveContact(conv.id, 'not an email')).rejects.toMatchObject({ status: 400, errors: [expect.objectContaining({ path: '/email' })] });
+    await client.leaveContact(conv.id, 'ana@example.com');
+    const profile = await call(t.url, 'GET', `/v1/admin/conversations/${conv.id}/visitor`, { key: night.secretKey });
+    expect(profile.body.contact).toMatchObject({ email: 'ana@example.com' });
   });
 
   test('problems are typed ParleyErrors; another origin gets no session', async () => {

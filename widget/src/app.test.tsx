@@ -1,48 +1,14 @@
 // The chat panel with a scripted client: the message list, streaming, the composer's keys, handoff,
 // live agent messages, offline and error states.
 import { ParleyError } from '@parley/browser';
-import { render } from 'preact';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { App, type Controller } from './app.js';
-import { strings } from './i18n.js';
 import { fakeClient, message, SETTINGS } from './test/fake-client.js';
-
-// Effects run after paint: let them.
-const settle = () => new Promise((r) => setTimeout(r, 30));
+import { mountApp } from './test/mount.js';
 
 afterEach(() => {
   document.body.innerHTML = '';
   vi.restoreAllMocks();
 });
-
-async function mountApp(fake: ReturnType<typeof fakeClient>, over: Partial<Controller> = {}) {
-  const el = document.createElement('div');
-  document.body.append(el);
-  const emitted: [string, unknown][] = [];
-  const ctl: Controller = {
-    open: true,
-    identity: 0,
-    verified: false,
-    settings: SETTINGS,
-    setOpen(open) {
-      ctl.open = open;
-      draw();
-    },
-    emit: (event, data) => void emitted.push([event, data]),
-    ...over,
-  };
-  const draw = () => render(<App client={fake.client} t={strings('en').t} dir="ltr" ctl={{ ...ctl }} />, el);
-  draw();
-  await settle();
-  const $ = <E extends Element = HTMLElement>(sel: string) => el.querySelector<E>(sel);
-  const textarea = () => $<HTMLTextAreaElement>('textarea')!;
-  const type = (text: string) => {
-    textarea().value = text;
-    textarea().dispatchEvent(new Event('input', { bubbles: true }));
-  };
-  const key = (k: string, init: KeyboardEventInit = {}) => textarea().dispatchEvent(new KeyboardEvent('keydown', { key: k, bubbles: true, cancelable: true, ...init }));
-  return { el, ctl, emitted, $, textarea, type, key };
-}
 
 describe('message list', () => {
   test('roles, a greeting, citations as links to their sources, system notes, a polite log', async () => {
@@ -78,7 +44,7 @@ describe('message list', () => {
     const RLO = '\u202E';
     const CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
     const fake = fakeClient({
-      stored: { visitorId: 'v_1', conversationId: 'c1' },
+      stored: { visitorSecret: 'pvs_1', conversationId: 'c1' },
       history: [
         message('m1', 'visitor', `Open invoice${RLO}fdp.exe please`),
         message('m2', 'assistant', `See **the ${RLO}egap** [1] and \`code\u2067x\u2069\`\n\n- item\u200F\u061C`, {
@@ -97,7 +63,7 @@ describe('message list', () => {
   });
 
   test('each message and the greeting take their own direction (dir="auto") inside a right-to-left panel', async () => {
-    const fake = fakeClient({ stored: { visitorId: 'v_1', conversationId: 'c1' }, history: [message('m1', 'visitor', 'Is my refund late?'), message('m2', 'assistant', 'مرحبا')] });
+    const fake = fakeClient({ stored: { visitorSecret: 'pvs_1', conversationId: 'c1' }, history: [message('m1', 'visitor', 'Is my refund late?'), message('m2', 'assistant', 'مرحبا')] });
     const { el } = await mountApp(fake, { settings: { ...SETTINGS, greeting: 'Hello!' } });
     await vi.waitFor(() => expect(el.querySelectorAll('.m')).toHaveLength(3));
     expect([...el.querySelectorAll('.m .md')].map((m) => m.getAttribute('dir'))).toEqual(['auto', 'auto']);
@@ -170,8 +136,10 @@ describe('streaming and the composer', () => {
     await vi.waitFor(() => expect(ui.$('.m.agent')?.textContent).toBe('Support teamSam here'));
     expect(ui.el.querySelectorAll('.m.assistant')).toHaveLength(2);
     expect(ui.emitted.filter(([e]) => e === 'message').map(([, m]) => (m as { id: string }).id)).toEqual(['m2', 'm3']);
+    // A person is on it and has already replied: no "will reply" note, no second handoff.
     fake.live.push({ event: 'status', data: { handoff: { id: 'h1', status: 'assigned' } }, id: '3' });
-    await vi.waitFor(() => expect(ui.$('.note')?.textContent).toBe('A member of our team will reply here.'));
+    await vi.waitFor(() => expect(ui.$<HTMLButtonElement>('header button')!.disabled).toBe(true));
+    expect(ui.$('.note')).toBeNull();
   });
 
   test('"talk to a person" opens a handoff (creating the conversation first) and then stays disabled', async () => {

@@ -1,10 +1,14 @@
-// The chat panel: streamed answers, citations, a person always one click away, live agent messages,
+// The chat panel: streamed answers, citations, a person always one click away, live agent messages
+// (with the agent's name, typing both ways, a rating once resolved, an email outside business hours),
 // offline and error states with retry, keyboard and screen-reader friendly.
-import { newClientMessageId, type Message, type ParleyClient, type WidgetSettings } from '@parley/browser';
+import { newClientMessageId, type Message, type OutsideHours, type ParleyClient, type WidgetSettings } from '@parley/browser';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { Away } from './away.js';
 import './bidi.js';
-import type { Strings } from './i18n.js';
+import { fill, type Strings } from './i18n.js';
 import { Markdown, safeHref } from './markdown.js';
+import { Rating } from './rating.js';
+import { typingSender, type TypingSender } from './typing.js';
 
 export interface Controller {
   open: boolean;
@@ -21,11 +25,25 @@ type Status = { kind: 'ok' } | { kind: 'offline'; retry?: () => void } | { kind:
 const offline = () => typeof navigator !== 'undefined' && navigator.onLine === false;
 const problemType = (err: unknown) => (err as { type?: string } | null)?.type ?? '';
 
-export function App({ client, t, dir, ctl }: { client: ParleyClient; t: Strings; dir: 'ltr' | 'rtl'; ctl: Controller }) {
+// An agent's "typing" that never gets its "stopped" (a closed console tab) fades after this long.
+const TYPING_MS = 6000;
+
+export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Strings; tag: string; dir: 'ltr' | 'rtl'; ctl: Controller }) {
   const [messages, setMessages] = useState<Message[]>([]);
   // null: not answering; '': waiting for the first token; text: the answer so far.
   const [draft, setDraft] = useState<string | null>(null);
+  // A person is involved (asked for, or working the conversation).
   const [handoff, setHandoff] = useState(false);
+  // An agent has replied since the handoff: "a member of our team will reply" has done its job.
+  const [answered, setAnswered] = useState(false);
+  // Handed off outside business hours: when the team is back.
+  const [away, setAway] = useState<{ nextOpenAt?: string | null | undefined } | null>(null);
+  // The agent typing now ('' when the event carries no name), or null.
+  const [typing, setTyping] = useState<string | null>(null);
+  const typingTimer = useRef<ReturnType<typeof setTimeout>>();
+  // Resolved by the agent: the notice (with the rating when offered) sits after the message the feed
+  // carried last before it (null: at the end), in place when a reload replays the feed.
+  const [resolved, setResolved] = useState<{ id: string; csat: boolean; after: string | null } | null>(null);
   const [status, setStatus] = useState<Status>({ kind: offline() ? 'offline' : 'ok' });
   const statusNow = useRef(status);
   statusNow.current = status;
@@ -38,6 +56,27 @@ export function App({ client, t, dir, ctl }: { client: ParleyClient; t: Strings;
 
   // Messages arrive on two paths (the answer stream and the live feed): keep each once.
   const add = (m: Message) => setMessages((list) => (list.some((x) => x.id === m.id) ? list : [...list, m]));
+
+  const agentTyping = (name: string | null) => {
+    clearTimeout(typingTimer.current);
+    setTyping(name);
+    if (name !== null) typingTimer.current = setTimeout(() => setTyping(null), TYPING_MS);
+  };
+  const handedOff = (h: OutsideHours) => {
+    setHandoff(true);
+    setAnswered(false);
+    setResolved(null);
+    setAway(h.outsideHours ? { nextOpenAt: h.nextOpenAt } : null);
+  };
+
+  // The visitor's typing reaches the agent only while a person is involved.
+  const typingTo = useRef<string | null>(null);
+  typingTo.current = handoff ? conversationId : null;
+  const typer = useRef<TypingSender>();
+  typer.current ??= typingSender((active) => {
+    const id = typingTo.current;
+    if (id) client.sendTyping(id, active).catch(() => {});
+  });
 
   const fail = (retry: () => void) => (err: unknown) => {
     setDraft(null);
@@ -58,6 +97,7 @@ export function App({ client, t, dir, ctl }: { client: ParleyClient; t: Strings;
         .then((c) => {
           setMessages(c.messages);
           setHandoff(c.conversation.status === 'handoff');
+          setAnswered(c.messages.some((m) => m.role === 'agent'));
           setConversationId(id);
           setLoaded(true);
         })
@@ -78,24 +118,52 @@ export function App({ client, t, dir, ctl }: { client: ParleyClient; t: Strings;
     if (!ctl.identity) return;
     setMessages([]);
     setHandoff(false);
+    setAway(null);
+    setResolved(null);
+    agentTyping(null);
     setConversationId(null);
   }, [ctl.identity]);
 
-  // Live events: agent and system messages, handoff status. The client reconnects by itself.
+  // Live events: agent and system messages, handoff status, the agent typing, resolved and reopened.
+  // A new stream replays the conversation's events from the start, so this state rebuilds on reload.
+  // The client reconnects by itself.
   useEffect(() => {
     if (!conversationId || !loaded) return;
     const ac = new AbortController();
     (async () => {
+      let last: string | null = null;
       for await (const e of client.events(conversationId, { signal: ac.signal })) {
         if (e.event === 'message') {
+          last = e.data.message.id;
           add(e.data.message);
-          if (e.data.message.role === 'agent') ctl.emit('message', e.data.message);
-        } else if (e.event === 'handoff') setHandoff(true);
-        else setHandoff(e.data.handoff.status !== 'resolved');
+          if (e.data.message.role === 'agent') {
+            setAnswered(true);
+            agentTyping(null);
+            ctl.emit('message', e.data.message);
+          }
+        } else if (e.event === 'handoff') handedOff(e.data);
+        else if (e.event === 'status') setHandoff(e.data.handoff.status !== 'resolved');
+        else if (e.event === 'assigned') setHandoff(true);
+        // The visitor's own typing comes back on this stream too: only the agent's shows.
+        else if (e.event === 'typing') e.data.role === 'agent' && agentTyping(e.data.active ? (e.data.name ?? '') : null);
+        else if (e.event === 'resolved') {
+          setHandoff(false);
+          setAway(null);
+          agentTyping(null);
+          setResolved({ id: e.data.handoff.id, csat: e.data.csat, after: last });
+        } else if (e.event === 'reopened') {
+          setResolved(null);
+          setHandoff(true);
+        }
       }
     })().catch(() => {});
     return () => ac.abort();
   }, [conversationId, loaded]);
+
+  // A closed panel is not typing.
+  useEffect(() => {
+    if (!ctl.open) typer.current!.stop();
+  }, [ctl.open]);
 
   // Focus moves into the dialog on open (the launcher gets it back on close, see widget.tsx).
   useEffect(() => {
@@ -104,7 +172,7 @@ export function App({ client, t, dir, ctl }: { client: ParleyClient; t: Strings;
 
   useEffect(() => {
     log.current?.lastElementChild?.scrollIntoView?.({ block: 'end' });
-  }, [messages, draft]);
+  }, [messages, draft, typing, resolved, handoff]);
 
   useEffect(() => {
     // Back online: whatever failed is tried again (each retry clears the status itself).
@@ -143,7 +211,7 @@ export function App({ client, t, dir, ctl }: { client: ParleyClient; t: Strings;
           setDraft(null);
           add(e.data.message);
           ctl.emit('message', e.data.message);
-        } else if (e.event === 'handoff') setHandoff(true);
+        } else if (e.event === 'handoff') handedOff(e.data);
         else throw e.data;
       }
       setDraft(null);
@@ -158,6 +226,7 @@ export function App({ client, t, dir, ctl }: { client: ParleyClient; t: Strings;
     const body = (input.current?.value ?? text).trim();
     if (!body || draft !== null) return;
     setText('');
+    typer.current!.stop();
     void send(body, newClientMessageId());
   };
 
@@ -165,8 +234,7 @@ export function App({ client, t, dir, ctl }: { client: ParleyClient; t: Strings;
     try {
       setStatus({ kind: 'ok' });
       const id = await ensureConversation();
-      await client.requestHandoff(id);
-      setHandoff(true);
+      handedOff(await client.requestHandoff(id));
     } catch (err) {
       fail(() => void human())(err);
     }
@@ -179,7 +247,7 @@ export function App({ client, t, dir, ctl }: { client: ParleyClient; t: Strings;
       return ctl.setOpen(false);
     }
     if (e.key !== 'Tab' || !panel.current) return;
-    const focusable = [...panel.current.querySelectorAll<HTMLElement>('button,textarea,a[href]')].filter((el) => !el.hasAttribute('disabled'));
+    const focusable = [...panel.current.querySelectorAll<HTMLElement>('button,textarea,input,a[href]')].filter((el) => !el.hasAttribute('disabled'));
     const first = focusable[0];
     const last = focusable[focusable.length - 1];
     const active = (panel.current.getRootNode() as ShadowRoot).activeElement;
@@ -194,6 +262,57 @@ export function App({ client, t, dir, ctl }: { client: ParleyClient; t: Strings;
 
   if (!ctl.open) return null;
   const who = (r: Message['role']) => (r === 'visitor' ? t.you : r === 'agent' ? t.agent : t.assistant);
+  const items = messages.map((m) =>
+    m.role === 'system' ? (
+      <div key={m.id} class="note">
+        {m.text}
+      </div>
+    ) : (
+      <div key={m.id} class={`m ${m.role}`}>
+        {m.role === 'agent' && m.author ? (
+          <span class="who">
+            <span class="av" aria-hidden="true">
+              {m.author.initial}
+            </span>
+            {m.author.name}
+          </span>
+        ) : (
+          <span class="who">{who(m.role)}</span>
+        )}
+        <Markdown text={m.text} citations={m.citations} />
+        {m.citations.length > 0 && (
+          <ol class="src" aria-label={t.sources}>
+            {m.citations.map((c) => {
+              const href = c.url ? safeHref(c.url) : null;
+              return (
+                <li key={c.chunkId}>
+                  {href ? (
+                    <a href={href} target="_blank" rel="noopener noreferrer">
+                      {c.title}
+                    </a>
+                  ) : (
+                    c.title
+                  )}
+                </li>
+              );
+            })}
+          </ol>
+        )}
+      </div>
+    ),
+  );
+  // A sent form gives way to its thank-you: focus goes back to the composer rather than to nowhere.
+  const refocus = () => void input.current?.focus();
+  // A 409: this resolution was rated already (its notice replayed after a reload), so it counts as given.
+  const rate = (score: number, comment?: string) =>
+    client
+      .rate(conversationId!, score, comment)
+      .catch((err: unknown) => {
+        if ((err as { status?: number })?.status !== 409) throw err;
+      })
+      .then(refocus);
+  const leave = (email: string) => client.leaveContact(conversationId!, email).then(refocus);
+  if (resolved) items.splice(messages.findIndex((m) => m.id === resolved.after) + 1 || items.length, 0, <Rating key={resolved.id} t={t} rate={resolved.csat ? rate : null} />);
   const name = ctl.settings?.tenantName;
   return (
     <div class="p" role="dialog" aria-modal="true" aria-labelledby="parley-title" dir={dir} ref={panel} onKeyDown={onKey}>
@@ -219,36 +338,7 @@ export function App({ client, t, dir, ctl }: { client: ParleyClient; t: Strings;
       )}
       <div class="log" role="log" aria-live="polite" aria-relevant="additions" ref={log}>
         {ctl.settings ? <div class="m assistant" dir="auto">{ctl.settings.greeting}</div> : <div class="note dots" aria-hidden="true" />}
-        {messages.map((m) =>
-          m.role === 'system' ? (
-            <div key={m.id} class="note">
-              {m.text}
-            </div>
-          ) : (
-            <div key={m.id} class={`m ${m.role}`}>
-              <span class="who">{who(m.role)}</span>
-              <Markdown text={m.text} citations={m.citations} />
-              {m.citations.length > 0 && (
-                <ol class="src" aria-label={t.sources}>
-                  {m.citations.map((c) => {
-                    const href = c.url ? safeHref(c.url) : null;
-                    return (
-                      <li key={c.chunkId}>
-                        {href ? (
-                          <a href={href} target="_blank" rel="noopener noreferrer">
-                            {c.title}
-                          </a>
-                        ) : (
-                          c.title
-                        )}
-                      </li>
-                    );
-                  })}
-                </ol>
-              )}
-            </div>
-          ),
-        )}
+        {items}
         {/* The answer in progress is hidden from screen readers: the finished one is announced once. */}
         {draft !== null &&
           (draft ? (
@@ -260,7 +350,14 @@ export function App({ client, t, dir, ctl }: { client: ParleyClient; t: Strings;
               {t.typing}
             </div>
           ))}
-        {handoff && <div class="note">{t.handoff}</div>}
+        {handoff &&
+          !answered &&
+          (away ? <Away t={t} tag={tag} nextOpenAt={away.nextOpenAt} leave={leave} /> : <div class="note">{t.handoff}</div>)}
+        {typing !== null && (
+          <div class="note" role="status">
+            {fill(t.agentTyping, { name: typing || t.agent })}
+          </div>
+        )}
       </div>
       <form onSubmit={submit}>
         <textarea
@@ -270,7 +367,11 @@ export function App({ client, t, dir, ctl }: { client: ParleyClient; t: Strings;
           aria-label={t.placeholder}
           placeholder={t.placeholder}
           maxLength={4000}
-          onInput={(e) => setText((e.target as HTMLTextAreaElement).value)}
+          onInput={(e) => {
+            setText((e.target as HTMLTextAreaElement).value);
+            if (typingTo.current) typer.current!.input();
+          }}
+          onBlur={() => typer.current!.stop()}
           onKeyDown={(e) => {
             if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) submit(e);
           }}

@@ -7,6 +7,8 @@ describe('locales', () => {
     expect(strings('de-CH').t.send).toBe('Senden');
     expect(strings('auto', ['xx', 'de-DE']).lang).toBe('de');
     expect(strings('auto', ['ja']).t.send).toBe('Send');
+    expect(strings('auto', ['ja', 'en-GB'])).toMatchObject({ lang: 'en', tag: 'en-GB' });
+    expect(strings('auto', ['ja'])).toMatchObject({ lang: 'en', tag: 'en' });
   });
 
   test('Arabic is right to left', () => {

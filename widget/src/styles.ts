@@ -6,9 +6,9 @@ export const CSS = `
 :host([data-theme=dark]){--fg:#eef0f3;--bg:#17191d;--muted:#a3a9b5;--line:#2c3038;--bubble:#23262c}
 @media (prefers-color-scheme:dark){:host([data-theme=auto]){--fg:#eef0f3;--bg:#17191d;--muted:#a3a9b5;--line:#2c3038;--bubble:#23262c}}
 *{box-sizing:border-box}
-button{font:inherit;cursor:pointer}
+button{font:inherit;cursor:pointer}button:disabled{opacity:.55;cursor:default}
 .l{all:unset;box-sizing:border-box;cursor:pointer;font:600 15px/1 system-ui,sans-serif;color:#fff;background:var(--accent);border-radius:24px;padding:14px 18px;box-shadow:0 4px 14px #0003}
-.l:focus-visible,button:focus-visible,textarea:focus-visible,a:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
+.l:focus-visible,button:focus-visible,textarea:focus-visible,input:focus-visible,a:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
 .p{position:absolute;bottom:64px;width:380px;max-width:calc(100vw - 40px);height:min(600px,calc(var(--vh) - 110px));display:flex;flex-direction:column;background:var(--bg);border:1px solid var(--line);border-radius:14px;box-shadow:0 12px 40px #0004;overflow:hidden}
 :host([data-side=right]) .p{right:0}:host([data-side=left]) .p{left:0}
 header{display:flex;align-items:center;gap:8px;padding:12px 14px;background:var(--accent);color:#fff}
@@ -22,6 +22,15 @@ header button{background:none;border:1px solid #fff8;color:#fff;border-radius:8p
 .m.agent{border:1px solid var(--accent)}
 .who{display:block;font-size:11px;color:var(--muted);margin-bottom:2px}
 .m.visitor .who{color:#fffc}
+.m.agent .who{display:flex;align-items:center;gap:6px;font-size:12px;font-weight:600;color:var(--fg)}
+.av{display:inline-grid;place-items:center;width:22px;height:22px;border-radius:50%;background:var(--accent);color:#fff;font-size:12px}
+.card{border:1px solid var(--line);border-radius:12px;padding:10px 12px;font-size:14px;background:var(--bubble)}
+.card p{margin:0 0 6px}.card label{display:block;margin-bottom:6px}
+.card form{padding:0;border:0;flex-direction:column;align-items:flex-start}
+.card textarea{align-self:stretch;flex:none}.row{display:flex;gap:8px;align-self:stretch}
+input{flex:1;min-width:0;font:inherit;color:var(--fg);background:var(--bg);border:1px solid var(--line);border-radius:10px;padding:8px 10px}
+.card button{padding:6px 14px}
+.stars{display:flex;gap:2px}.stars button{background:none;color:var(--muted);font-size:24px;line-height:1;padding:2px 4px}.stars .on{color:#b36b00}
 .md p{margin:0 0 6px}.md p:last-child{margin:0}.md ul,.md ol{margin:4px 0;padding-inline-start:20px}
 .md pre{background:#0001;padding:8px;border-radius:6px;overflow-x:auto}
 a{color:var(--accent)}

@@ -86,7 +86,7 @@ export function start(boot: Boot, makeClient: (opts: ClientOptions) => ParleyCli
 
   function draw() {
     const e = effective();
-    const { lang, dir, t } = strings(e.locale);
+    const { lang, tag, dir, t } = strings(e.locale);
     host.dataset.side = e.position === 'bottom-left' ? 'left' : 'right';
     host.dataset.theme = e.theme ?? 'auto';
     host.lang = lang;
@@ -95,7 +95,7 @@ export function start(boot: Boot, makeClient: (opts: ClientOptions) => ParleyCli
     launcher.dir = dir;
     launcher.setAttribute('aria-expanded', String(ctl.open));
     viewport();
-    render(<App client={client} t={t} dir={dir} ctl={{ ...ctl }} />, mount);
+    render(<App client={client} t={t} tag={tag} dir={dir} ctl={{ ...ctl }} />, mount);
   }
 
   let identifying: Promise<void> = Promise.resolve();

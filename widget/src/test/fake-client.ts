@@ -1,5 +1,5 @@
 // A scriptable stand-in for @parley/browser's client: tests push stream events and count calls.
-import type { AnswerEvent, ClientOptions, LiveEvent, Message, ParleyClient, StoredSession, WidgetSettings } from '@parley/browser';
+import type { AnswerEvent, ClientOptions, Conversation, Handoff, LiveEvent, Message, OutsideHours, ParleyClient, StoredSession, WidgetSettings } from '@parley/browser';
 import { ParleyError } from '@parley/browser';
 import { vi } from 'vitest';
 
@@ -64,11 +64,14 @@ export function fakeClient(init: { stored?: StoredSession | null; history?: Mess
     }),
     getConversation: vi.fn(async (id: string) => {
       if (id !== 'c1') throw new ParleyError(404, '/docs/problems/not-found', 'Not found', undefined, 'req_1');
-      return { conversation: { id, status: 'open' as const, verified: false, createdAt: '2025-01-01T00:00:00.000Z' }, messages: init.history ?? [] };
+      return { conversation: { id, status: 'open' as Conversation['status'], verified: false, createdAt: '2025-01-01T00:00:00.000Z' }, messages: init.history ?? [] };
     }),
     sendMessage: vi.fn((_id: string, _text: string, _cmid?: string) => answer.read()),
     events: vi.fn((_id: string, opts: { signal: AbortSignal }) => live.read(opts.signal)),
-    requestHandoff: vi.fn(async () => ({ id: 'h1', status: 'pending' as const })),
+    requestHandoff: vi.fn(async (): Promise<Handoff & OutsideHours> => ({ id: 'h1', status: 'pending' })),
+    sendTyping: vi.fn(async (_id: string, _active: boolean) => {}),
+    rate: vi.fn(async (_id: string, _score: number, _comment?: string) => {}),
+    leaveContact: vi.fn(async (_id: string, _email: string) => {}),
     get stored() {
       return stored;
     },
