@@ -101,12 +101,12 @@ describe('the agent workspace, visitor and agent in two browsers', () => {
       // The visitor's follow-up appears live in the agent's open transcript.
       const messages = agent.locator('.msg');
       const count = await messages.count();
-      await widget(visitor, 'textarea').fill('Thanks Sam, where is my refund?');
+      await widget(visitor, 'textarea').fill('Thanks, where is my refund?');
       await widget(visitor, 'textarea').press('Enter');
       const sent = Date.now();
       await expect.poll(() => messages.count(), { timeout: 2000, interval: 25 }).toBeGreaterThan(count);
       const followUpMs = Date.now() - sent;
-      await agent.locator('.msg').filter({ hasText: 'Thanks Sam, where is my refund?' }).waitFor();
+      await agent.locator('.msg').filter({ hasText: 'Thanks, where is my refund?' }).waitFor();
 
       // Resolve: the visitor sees the notice and rates.
       await agent.getByRole('button', { name: 'Resolve' }).click();

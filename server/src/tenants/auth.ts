@@ -3,6 +3,7 @@
 import { capabilitiesOf, type Capability } from '@parley/protocol';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Db } from '../db/index.js';
+import type { AdminAuth } from '../http/context.js';
 import { assertSameOrigin } from '../http/csrf.js';
 import { problems } from '../http/problem.js';
 import type { MemberSessions } from '../people/sessions.js';
