@@ -149,7 +149,10 @@ export const InboxRowSchema = z.object({
     /** Sign-In Pro name, when verified and the tenant's PII policy lets agents see names. */
     name: z.string().optional(),
   }),
-  /** The latest message a visitor can see (never a note), redacted as stored; null before any. */
+  /**
+   * The latest words of a person (the visitor or an agent), else the assistant's latest message; never a
+   * note; redacted as stored; null before any.
+   */
   lastMessage: z.object({ role: z.enum(['visitor', 'assistant', 'agent', 'system']), text: z.string(), at: iso() }).nullable(),
   /** Since when the visitor waits for a person (their first message after the last agent reply, or the handoff); null when not waiting. */
   waitingSince: iso().nullable(),

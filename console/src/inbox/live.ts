@@ -220,7 +220,8 @@ export class InboxLive {
         const conversationId = d.conversationId as string;
         if (!conversationId || !message?.id || !this.knowMessage(message.id)) return;
         const row = this.rows.get(conversationId);
-        if (row && type === 'message' && message.role !== 'note') {
+        // A row shows a person's latest words (as the server's list does): the assistant's do not replace them.
+        if (row && type === 'message' && (message.role === 'visitor' || message.role === 'agent' || !row.lastMessage)) {
           this.rows.set(conversationId, { ...row, lastMessage: { role: message.role as NonNullable<InboxRow['lastMessage']>['role'], text: message.text, at: message.createdAt } });
         }
         // The visitor sent something: they are no longer typing.

@@ -97,6 +97,12 @@ describe('the live inbox', () => {
     expect((await ids(sam.client, 'resolved'))[0]).toBe(id);
   });
 
+  test("a row shows the visitor's latest words, not the assistant's handoff message after them", async () => {
+    const { id } = await visitorAsking('My parcel 4411 never came');
+    const row = (await sam.client.call('GET', '/v1/admin/inbox?view=waiting')).body.rows.find((r: any) => r.conversationId === id);
+    expect(row.lastMessage).toMatchObject({ role: 'visitor', text: 'My parcel 4411 never came' });
+  });
+
   test('search covers the visitor reference, the verified user id and the stored (redacted) text only', async () => {
     const { v, id } = await visitorAsking('My email is zed.quartz@example.org and the order is QZ-99812');
     const search = async (q: string) => (await admin('GET', `/inbox?view=open&q=${encodeURIComponent(q)}`)).body.rows.map((r: any) => r.conversationId);

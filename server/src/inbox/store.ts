@@ -44,7 +44,8 @@ WITH me AS (SELECT $1::text AS id), latest AS (
     JOIN conversations c ON c.id = l.conversation_id
     LEFT JOIN members m ON m.tenant_id = l.tenant_id AND m.id::text = l.assigned_to
     LEFT JOIN LATERAL (SELECT g.role, g.text, g.created_at FROM messages g
-                        WHERE g.conversation_id = l.conversation_id AND g.role <> 'note' ORDER BY g.seq DESC LIMIT 1) lm ON true
+                        WHERE g.conversation_id = l.conversation_id AND g.role <> 'note'
+                        ORDER BY g.role IN ('visitor', 'agent') DESC, g.seq DESC LIMIT 1) lm ON true
     LEFT JOIN LATERAL (SELECT max(g.created_at) AS last_agent_at FROM messages g
                         WHERE g.conversation_id = l.conversation_id AND g.role = 'agent') a ON true
 ), rows AS (
