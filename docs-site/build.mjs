@@ -52,6 +52,8 @@ export const CAPABILITY_TEXT = {
   'members:read': 'See the team and the sign-in policy',
   'members:write': 'Invite people, change roles, disable and remove members, end their sessions',
   'signin:write': 'Change the sign-in policy (MFA, SSO enforcement, session timeouts) and the SSO connections',
+  'webhooks:read': 'See webhook endpoints (never their secrets) and their delivery log',
+  'webhooks:write': 'Add, change, delete and test webhook endpoints, rotate their secrets, replay deliveries',
 };
 
 const check = '<span aria-hidden="true">✓</span><span class="visually-hidden">allowed</span>';

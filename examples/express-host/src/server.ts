@@ -47,7 +47,7 @@ app.post('/parley/webhooks', express.raw({ type: 'application/json', limit: '1mb
   }
   // Deliveries may be retried with the same id: a real app records event.id and skips repeats.
   switch (event.type) {
-    case 'handoff.created':
+    case 'handoff.requested':
       console.log(`handoff ${event.data.handoff.id} waiting for a person`);
       break;
     default:
