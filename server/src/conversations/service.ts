@@ -5,6 +5,8 @@ import type { AuditLog } from '../audit/log.js';
 import type { Tx } from '../db/types.js';
 import { DomainError } from '../errors.js';
 import { problems } from '../http/problem.js';
+import * as webhooks from '../webhooks/events.js';
+import { enqueueWebhook } from '../webhooks/outbox.js';
 import type { ConversationBus, ConversationEvent } from './bus.js';
 
 export type Role = 'visitor' | 'assistant' | 'agent' | 'system';
@@ -77,6 +79,7 @@ export async function createConversation(
      VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
     [randomUUID(), c.tenantId, c.visitorId, c.channel ?? 'widget', c.origin, c.subject !== null, c.subject],
   );
+  await enqueueWebhook(tx, c.tenantId, 'conversation.created', { conversation: conversationView(rows[0]!) });
   return rows[0]!;
 }
 
@@ -153,6 +156,7 @@ export async function appendMessage(tx: Tx, m: NewMessage): Promise<{ message: M
     [randomUUID(), m.tenantId, m.conversationId, next.rows[0]!.last_seq, m.role, m.text, JSON.stringify(m.pii ?? []), JSON.stringify(m.citations ?? []), m.confidence ?? null, m.authorId ?? null, m.clientMessageId ?? null],
   );
   const message = messageView(rows[0]!);
+  await webhooks.messageCreated(tx, m.tenantId, m.conversationId, message);
   const event = await recordEvent(tx, m.tenantId, m.conversationId, 'message', { message });
   return { message, event, duplicate: false };
 }
@@ -196,6 +200,7 @@ export async function createHandoff(
     metadata: { handoffId: id, reason: h.reason, ...(h.detail ?? {}) },
   });
   const handoff: HandoffView = { id, conversationId: h.conversationId, status: 'pending', reason: h.reason, createdAt: rows[0]!.created_at.toISOString() };
+  await enqueueWebhook(tx, h.tenantId, 'handoff.requested', { handoff });
   const event = await recordEvent(tx, h.tenantId, h.conversationId, 'handoff', { handoff });
   return { handoff, event };
 }

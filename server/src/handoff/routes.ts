@@ -15,6 +15,7 @@ import { tenantPolicy, vaultContext, type ConversationRedactor } from '../ai/pii
 import type { ConversationBus } from '../conversations/bus.js';
 import { appendMessage, conversationView, recordEvent, type ConversationRow } from '../conversations/service.js';
 import { requireCapability as can } from '../tenants/auth.js';
+import { handoffChanged } from '../webhooks/events.js';
 import { isMember, listHandoffs } from './store.js';
 
 export interface HandoffDeps {
@@ -76,6 +77,7 @@ export function handoffRoutes(deps: HandoffDeps): Router {
         );
         if (!rows[0]) throw problems.notFound('No such open handoff.');
         if (body.status === 'resolved') await tx.query("UPDATE conversations SET status = 'open', updated_at = now() WHERE id = $1", [rows[0].conversation_id]);
+        await handoffChanged(tx, tenantId, { id, conversationId: rows[0].conversation_id, status: body.status }, assignedTo);
         await deps.audit.append(tx, { tenantId, ...by(req), action: 'handoff.update', target: { type: 'handoff', id }, metadata: { status: body.status, ...(assignedTo ? { assignedTo } : {}) } });
         return recordEvent(tx, tenantId, rows[0].conversation_id, 'status', { handoff: { id, status: body.status } });
       });

@@ -1,5 +1,6 @@
 // Members and invitations: the rules. A tenant always keeps an active owner; only an owner grants or
 // removes ownership; removing or disabling a member ends their sessions in the same transaction.
+import { memberInvited } from '../webhooks/events.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { PLATFORM_ROLE, type Invite, type Member, type MemberRole, type Role, type SignInPolicy } from '@parley/protocol';
 import { PLATFORM_TENANT } from '../db/index.js';
@@ -201,6 +202,7 @@ export async function createInvite(
     });
     if (deps.mailer.delivery === 'log') await store.setInviteLink(tx, row.id, await deps.keyring.seal(tx, ctx.tenantId, url, INVITE_LINK_CONTEXT(row.id)));
     await deps.audit.append(tx, { ...who(ctx), action: 'member.invite', target: { type: 'invite', id: row.id }, metadata: { role: input.role, delivery: deps.mailer.delivery } });
+    await memberInvited(tx, ctx.tenantId, row);
     return { invite: { ...row, link_sealed: null }, tenantName: tenant.rows[0].name };
   });
   // Sent after the commit: a slow mail server holds no transaction. A failure leaves the invite listed

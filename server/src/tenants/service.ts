@@ -1,4 +1,5 @@
 // Tenants, allowed domains and API keys. Every change is audited in the same transaction.
+import { keyCreated } from '../webhooks/events.js';
 import { CAPABILITIES, type AdminMe, type ApiKey, type Capability, type Domain } from '@parley/protocol';
 import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../audit/log.js';
@@ -154,6 +155,7 @@ async function insertKey(
     target: { type: 'api_key', id },
     metadata: { prefix: k.prefix, capabilities: k.capabilities, ...(k.rotatedFrom ? { rotatedFrom: k.rotatedFrom } : {}) },
   });
+  await keyCreated(tx, tenantId, { id, name: k.name, prefix: k.prefix, capabilities: k.capabilities });
   return toApiKey(rows[0]!);
 }
 

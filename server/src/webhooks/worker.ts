@@ -1,0 +1,205 @@
+// The delivery worker. It claims due deliveries of any tenant under row leases (holder + lease_until,
+// taken with FOR UPDATE SKIP LOCKED, so instances never claim the same row), reads each one's event and
+// endpoint secrets in the tenant's transaction, POSTs it through outbound/ (public addresses only in
+// production, 10 s, redirects refused) with Standard Webhooks headers, and records the attempt if it
+// still holds the lease. A failure is tried again on the retry schedule (with ±10% jitter) until the
+// schedule ends; an endpoint that has failed for five days is disabled and the tenant's owners are
+// emailed. A process that dies mid-delivery leaves its lease to lapse and another instance retries with
+// the same webhook-id: delivery is at least once, and receivers deduplicate on that id.
+import type { Logger } from 'pino';
+import type { AuditLog } from '../audit/log.js';
+import type { Keyring } from '../crypto/keyring.js';
+import { WEBHOOK_PREVIOUS_SECRET, WEBHOOK_SECRET } from '../crypto/sealed-columns.js';
+import type { Db } from '../db/types.js';
+import { asWorker } from '../jobs/lease.js';
+import { OutboundError, type Outbound } from '../outbound/outbound.js';
+import type { Mailer } from '../people/mailer.js';
+import { webhookSignal } from './outbox.js';
+import { signatureHeader } from './signing.js';
+import * as store from './store.js';
+
+/** Five days of nothing but failures disables an endpoint. */
+export const DISABLE_AFTER_MS = 5 * 24 * 3600 * 1000;
+
+export interface WebhookWorkerDeps {
+  db: Db;
+  keyring: Keyring;
+  outbound: Outbound;
+  audit: AuditLog;
+  mailer: Mailer;
+  logger: Logger;
+  /** This instance's lease holder id. */
+  holder: string;
+  /** Seconds between attempts (config.webhookRetrySchedule). */
+  schedule: readonly number[];
+  /** The clock, in ms since the epoch; tests pass a fake one to live through days of retries. */
+  now?: () => number;
+  /** Per attempt; 10 s unless a test wants a shorter wait. */
+  timeoutMs?: number;
+  /** Deliveries in flight at once on this instance. */
+  concurrency?: number;
+}
+
+interface Claimed {
+  tenant_id: string;
+  id: string;
+}
+
+export class WebhookWorker {
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopping = false;
+  private readonly now: () => number;
+  private readonly timeoutMs: number;
+  private readonly post: typeof fetch;
+  private readonly onSignal = () => this.kick();
+
+  constructor(private readonly deps: WebhookWorkerDeps) {
+    this.now = deps.now ?? Date.now;
+    this.timeoutMs = deps.timeoutMs ?? 10_000;
+    this.post = deps.outbound.fetcher({ timeoutMs: this.timeoutMs, connectTimeoutMs: Math.min(5000, this.timeoutMs), redirect: 'error', maxRedirects: 0, maxBytes: 64 * 1024 });
+  }
+
+  /** Listens for commits that enqueued deliveries, frees leases a dead process left behind (embedded database only), and drains. */
+  async start(): Promise<void> {
+    // The embedded database serves one process (a lock file guards it): any lease in it is a dead process's.
+    if (this.deps.db.kind === 'pglite') await asWorker(this.deps.db, (tx) => store.releaseAllLeases(tx));
+    webhookSignal.on('enqueued', this.onSignal);
+    this.kick();
+  }
+
+  /** Starts draining in the background (a no-op when already draining, which then checks again). */
+  kick(): void {
+    if (this.stopping) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        await this.drain();
+      } while (this.again && !this.stopping);
+    })()
+      .catch((err) => this.deps.logger.warn({ err: { message: (err as Error).message } }, 'webhook worker failed'))
+      .finally(() => {
+        this.running = null;
+      });
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    webhookSignal.off('enqueued', this.onSignal);
+    await this.idle();
+  }
+
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  /** Delivers everything due until nothing is; returns how many attempts it made. */
+  async drain(): Promise<number> {
+    const limit = this.deps.concurrency ?? 16;
+    const leaseSeconds = this.timeoutMs / 1000 + 20;
+    let n = 0;
+    while (!this.stopping) {
+      const claimed = await asWorker(this.deps.db, (tx) => store.claimDue(tx, this.deps.holder, leaseSeconds, new Date(this.now()), limit));
+      if (!claimed.length) break;
+      await Promise.all(claimed.map((c) => this.deliver(c).catch((err) => this.deps.logger.warn({ deliveryId: c.id, err: { message: (err as Error).message } }, 'webhook delivery failed'))));
+      n += claimed.length;
+    }
+    return n;
+  }
+
+  private async deliver(c: Claimed): Promise<void> {
+    const { db, keyring, holder } = this.deps;
+    const work = await db.withTenant(c.tenant_id, { requestId: null }, async (tx) => {
+      const w = await store.workFor(tx, c.id, holder);
+      if (!w) return null;
+      const ep = w.endpoint;
+      const secrets = [await keyring.openString(tx, c.tenant_id, ep.secret_sealed, WEBHOOK_SECRET.context({ id: ep.id }))];
+      if (ep.previous_secret_sealed && ep.previous_secret_expires_at && ep.previous_secret_expires_at.getTime() > this.now()) {
+        secrets.push(await keyring.openString(tx, c.tenant_id, ep.previous_secret_sealed, WEBHOOK_PREVIOUS_SECRET.context({ id: ep.id })));
+      }
+      return { ...w, secrets };
+    });
+    if (!work) return;
+
+    const at = this.now();
+    let responseCode: number | null = null;
+    let error: string | null = null;
+    const started = performance.now();
+    if (!work.endpoint.enabled) error = 'The endpoint is disabled.';
+    else {
+      const timestamp = Math.floor(at / 1000);
+      try {
+        const res = await this.post(work.endpoint.url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': 'Parley-Webhooks/1',
+            'webhook-id': work.event_id,
+            'webhook-timestamp': String(timestamp),
+            'webhook-signature': signatureHeader(work.secrets, work.event_id, timestamp, work.body),
+          },
+          body: work.body,
+        });
+        responseCode = res.status;
+        await res.arrayBuffer().catch(() => undefined);
+        if (res.status < 200 || res.status > 299) error = `The endpoint answered HTTP ${res.status}.`;
+      } catch (err) {
+        // outbound/ messages name the URL's problem, never a resolved address; other errors only by code.
+        error = err instanceof OutboundError ? err.message : `The request failed (${(err as NodeJS.ErrnoException).code ?? 'network error'}).`;
+      }
+    }
+    const latencyMs = Math.round(performance.now() - started);
+    await this.record(c.tenant_id, work, { at, responseCode, latencyMs, error });
+  }
+
+  private async record(tenantId: string, work: store.Work, o: { at: number; responseCode: number | null; latencyMs: number; error: string | null }): Promise<void> {
+    const { schedule } = this.deps;
+    const attempt = work.attempts + 1;
+    const ok = o.error === null;
+    const gaveUp = !ok && (attempt > schedule.length || !work.endpoint.enabled);
+    const delay = ok || gaveUp ? null : schedule[attempt - 1]! * 1000 * (0.9 + Math.random() * 0.2);
+    const notify = await this.deps.db.withTenant(tenantId, { requestId: null }, async (tx) => {
+      const recorded = await store.recordAttempt(tx, tenantId, work.id, this.deps.holder, {
+        at: new Date(o.at),
+        responseCode: o.responseCode,
+        latencyMs: o.latencyMs,
+        error: o.error,
+        status: ok ? 'succeeded' : gaveUp ? 'failed' : 'pending',
+        nextAttemptAt: delay === null ? null : new Date(o.at + delay),
+      });
+      if (!recorded || !work.endpoint.enabled) return null;
+      const failingSince = await store.markEndpointHealth(tx, work.endpoint.id, ok, new Date(o.at));
+      if (ok || !failingSince || o.at - failingSince.getTime() < DISABLE_AFTER_MS) return null;
+      if (!(await store.disableEndpoint(tx, work.endpoint.id, 'Every delivery failed for five days.'))) return null;
+      const stopped = await store.failPending(tx, work.endpoint.id, 'The endpoint was disabled after failing for five days.');
+      await this.deps.audit.append(tx, {
+        tenantId,
+        requestId: null,
+        actor: { type: 'system', id: null },
+        action: 'webhook.endpoint_disable',
+        target: { type: 'webhook_endpoint', id: work.endpoint.id },
+        metadata: { failingSince: failingSince.toISOString(), pendingStopped: stopped },
+      });
+      return { owners: await store.ownerEmails(tx), host: new URL(work.endpoint.url).host };
+    });
+    if (!notify) return;
+    // After the commit: a slow mail server holds no transaction.
+    for (const to of notify.owners) {
+      await this.deps.mailer
+        .send({
+          to,
+          subject: 'A Parley webhook endpoint was disabled',
+          text: [
+            `Every delivery to your webhook endpoint at ${notify.host} has failed for five days, so Parley stopped sending to it.`,
+            '',
+            'Fix the endpoint, enable it again in the console (Webhooks), then replay the failed deliveries.',
+          ].join('\n'),
+        })
+        .catch((err) => this.deps.logger.warn({ err: { message: (err as Error).message } }, 'webhook disable email failed'));
+    }
+  }
+}
