@@ -21,8 +21,9 @@ CREATE TABLE webhook_endpoints (
 );
 SELECT parley_isolate_tenant_table('webhook_endpoints');
 GRANT SELECT, INSERT, UPDATE, DELETE ON webhook_endpoints TO parley_app;
--- Platform transactions (tenant creation, the CLI) raise events too, for the tenant they name.
-GRANT SELECT ON webhook_endpoints TO parley_platform;
+-- Platform transactions (tenant creation, the CLI) raise events too, for the tenant they name; the data
+-- key rotation sweep re-seals the secrets.
+GRANT SELECT, UPDATE ON webhook_endpoints TO parley_platform;
 
 -- The event as sent (the exact body bytes, so every retry signs the same body), kept 7 days; its id is
 -- the `webhook-id` of every delivery of it.
