@@ -195,18 +195,21 @@ export interface Work {
   endpoint: EndpointRow;
 }
 
-/** What one attempt needs, if this holder still holds the delivery. */
-export async function workFor(tx: Tx, id: string, holder: string): Promise<Work | null> {
+/** What the attempts need, for the deliveries this holder still holds (of the tenant in `tx`). */
+export async function workFor(tx: Tx, ids: string[], holder: string): Promise<Work[]> {
   const { rows } = await tx.query<{ id: string; attempts: number; event_id: string; body: string; endpoint_id: string }>(
     `SELECT d.id, d.attempts, d.event_id, e.body, d.endpoint_id FROM webhook_deliveries d
        JOIN webhook_events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
-      WHERE d.id = $1 AND d.holder = $2 AND d.status = 'pending'`,
-    [id, holder],
+      WHERE d.id = ANY ($1::uuid[]) AND d.holder = $2 AND d.status = 'pending'`,
+    [ids, holder],
   );
-  const r = rows[0];
-  if (!r) return null;
-  const endpoint = await getEndpoint(tx, r.endpoint_id);
-  return endpoint ? { id: r.id, attempts: r.attempts, event_id: r.event_id, body: r.body, endpoint } : null;
+  const endpoints = new Map(
+    (await tx.query<EndpointRow>(`SELECT ${ENDPOINT} FROM webhook_endpoints WHERE id = ANY ($1::uuid[])`, [[...new Set(rows.map((r) => r.endpoint_id))]])).rows.map((e) => [e.id, e]),
+  );
+  return rows.flatMap((r) => {
+    const endpoint = endpoints.get(r.endpoint_id);
+    return endpoint ? [{ id: r.id, attempts: r.attempts, event_id: r.event_id, body: r.body, endpoint }] : [];
+  });
 }
 
 export interface Outcome {

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/log.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { WEBHOOK_PREVIOUS_SECRET, WEBHOOK_SECRET } from '../crypto/sealed-columns.js';
-import type { Db } from '../db/types.js';
+import type { Db, Tx } from '../db/types.js';
 import { asWorker } from '../jobs/lease.js';
 import { OutboundError, type Outbound } from '../outbound/outbound.js';
 import type { Mailer } from '../people/mailer.js';
@@ -40,9 +40,11 @@ export interface WebhookWorkerDeps {
   concurrency?: number;
 }
 
-interface Claimed {
-  tenant_id: string;
-  id: string;
+interface Attempt {
+  at: number;
+  responseCode: number | null;
+  latencyMs: number;
+  error: string | null;
 }
 
 export class WebhookWorker {
@@ -105,26 +107,53 @@ export class WebhookWorker {
     while (!this.stopping) {
       const claimed = await asWorker(this.deps.db, (tx) => store.claimDue(tx, this.deps.holder, leaseSeconds, new Date(this.now()), limit));
       if (!claimed.length) break;
-      await Promise.all(claimed.map((c) => this.deliver(c).catch((err) => this.deps.logger.warn({ deliveryId: c.id, err: { message: (err as Error).message } }, 'webhook delivery failed'))));
+      // One transaction per tenant to read the batch and one to record it, not two per delivery.
+      const byTenant = new Map<string, string[]>();
+      for (const c of claimed) byTenant.set(c.tenant_id, [...(byTenant.get(c.tenant_id) ?? []), c.id]);
+      await Promise.all(
+        [...byTenant].map(([tenantId, ids]) =>
+          this.deliverBatch(tenantId, ids).catch((err) => this.deps.logger.warn({ tenantId, err: { message: (err as Error).message } }, 'webhook deliveries failed')),
+        ),
+      );
       n += claimed.length;
     }
     return n;
   }
 
-  private async deliver(c: Claimed): Promise<void> {
+  private async deliverBatch(tenantId: string, ids: string[]): Promise<void> {
     const { db, keyring, holder } = this.deps;
-    const work = await db.withTenant(c.tenant_id, { requestId: null }, async (tx) => {
-      const w = await store.workFor(tx, c.id, holder);
-      if (!w) return null;
-      const ep = w.endpoint;
-      const secrets = [await keyring.openString(tx, c.tenant_id, ep.secret_sealed, WEBHOOK_SECRET.context({ id: ep.id }))];
-      if (ep.previous_secret_sealed && ep.previous_secret_expires_at && ep.previous_secret_expires_at.getTime() > this.now()) {
-        secrets.push(await keyring.openString(tx, c.tenant_id, ep.previous_secret_sealed, WEBHOOK_PREVIOUS_SECRET.context({ id: ep.id })));
+    const work = await db.withTenant(tenantId, { requestId: null }, async (tx) => {
+      const secrets = new Map<string, string[]>();
+      const out: (store.Work & { secrets: string[] })[] = [];
+      for (const w of await store.workFor(tx, ids, holder)) {
+        const ep = w.endpoint;
+        if (!secrets.has(ep.id)) {
+          const list = [await keyring.openString(tx, tenantId, ep.secret_sealed, WEBHOOK_SECRET.context({ id: ep.id }))];
+          if (ep.previous_secret_sealed && ep.previous_secret_expires_at && ep.previous_secret_expires_at.getTime() > this.now()) {
+            list.push(await keyring.openString(tx, tenantId, ep.previous_secret_sealed, WEBHOOK_PREVIOUS_SECRET.context({ id: ep.id })));
+          }
+          secrets.set(ep.id, list);
+        }
+        out.push({ ...w, secrets: secrets.get(ep.id)! });
       }
-      return { ...w, secrets };
+      return out;
     });
-    if (!work) return;
+    if (!work.length) return;
+    const outcomes = await Promise.all(work.map((w) => this.attempt(w)));
+    const notices = await db.withTenant(tenantId, { requestId: null }, async (tx) => {
+      const out: { owners: string[]; host: string }[] = [];
+      for (const [i, w] of work.entries()) {
+        const notice = await this.record(tx, tenantId, w, outcomes[i]!);
+        if (notice) out.push(notice);
+      }
+      return out;
+    });
+    // After the commit: a slow mail server holds no transaction.
+    for (const notice of notices) await this.notifyOwners(notice);
+  }
 
+  /** One POST; never throws: a failure is an outcome. */
+  private async attempt(work: store.Work & { secrets: string[] }): Promise<Attempt> {
     const at = this.now();
     let responseCode: number | null = null;
     let error: string | null = null;
@@ -152,49 +181,48 @@ export class WebhookWorker {
         error = err instanceof OutboundError ? err.message : `The request failed (${(err as NodeJS.ErrnoException).code ?? 'network error'}).`;
       }
     }
-    const latencyMs = Math.round(performance.now() - started);
-    await this.record(c.tenant_id, work, { at, responseCode, latencyMs, error });
+    return { at, responseCode, latencyMs: Math.round(performance.now() - started), error };
   }
 
-  private async record(tenantId: string, work: store.Work, o: { at: number; responseCode: number | null; latencyMs: number; error: string | null }): Promise<void> {
+  /** Records the attempt (if this holder still holds the delivery); disables an endpoint failing for five days. */
+  private async record(tx: Tx, tenantId: string, work: store.Work, o: Attempt): Promise<{ owners: string[]; host: string } | null> {
     const { schedule } = this.deps;
     const attempt = work.attempts + 1;
     const ok = o.error === null;
     const gaveUp = !ok && (attempt > schedule.length || !work.endpoint.enabled);
     const delay = ok || gaveUp ? null : schedule[attempt - 1]! * 1000 * (0.9 + Math.random() * 0.2);
-    const notify = await this.deps.db.withTenant(tenantId, { requestId: null }, async (tx) => {
-      const recorded = await store.recordAttempt(tx, tenantId, work.id, this.deps.holder, {
-        at: new Date(o.at),
-        responseCode: o.responseCode,
-        latencyMs: o.latencyMs,
-        error: o.error,
-        status: ok ? 'succeeded' : gaveUp ? 'failed' : 'pending',
-        nextAttemptAt: delay === null ? null : new Date(o.at + delay),
-      });
-      if (!recorded || !work.endpoint.enabled) return null;
-      const failingSince = await store.markEndpointHealth(tx, work.endpoint.id, ok, new Date(o.at));
-      if (ok || !failingSince || o.at - failingSince.getTime() < DISABLE_AFTER_MS) return null;
-      if (!(await store.disableEndpoint(tx, work.endpoint.id, 'Every delivery failed for five days.'))) return null;
-      const stopped = await store.failPending(tx, work.endpoint.id, 'The endpoint was disabled after failing for five days.');
-      await this.deps.audit.append(tx, {
-        tenantId,
-        requestId: null,
-        actor: { type: 'system', id: null },
-        action: 'webhook.endpoint_disable',
-        target: { type: 'webhook_endpoint', id: work.endpoint.id },
-        metadata: { failingSince: failingSince.toISOString(), pendingStopped: stopped },
-      });
-      return { owners: await store.ownerEmails(tx), host: new URL(work.endpoint.url).host };
+    const recorded = await store.recordAttempt(tx, tenantId, work.id, this.deps.holder, {
+      at: new Date(o.at),
+      responseCode: o.responseCode,
+      latencyMs: o.latencyMs,
+      error: o.error,
+      status: ok ? 'succeeded' : gaveUp ? 'failed' : 'pending',
+      nextAttemptAt: delay === null ? null : new Date(o.at + delay),
     });
-    if (!notify) return;
-    // After the commit: a slow mail server holds no transaction.
-    for (const to of notify.owners) {
+    if (!recorded || !work.endpoint.enabled) return null;
+    const failingSince = await store.markEndpointHealth(tx, work.endpoint.id, ok, new Date(o.at));
+    if (ok || !failingSince || o.at - failingSince.getTime() < DISABLE_AFTER_MS) return null;
+    if (!(await store.disableEndpoint(tx, work.endpoint.id, 'Every delivery failed for five days.'))) return null;
+    const stopped = await store.failPending(tx, work.endpoint.id, 'The endpoint was disabled after failing for five days.');
+    await this.deps.audit.append(tx, {
+      tenantId,
+      requestId: null,
+      actor: { type: 'system', id: null },
+      action: 'webhook.endpoint_disable',
+      target: { type: 'webhook_endpoint', id: work.endpoint.id },
+      metadata: { failingSince: failingSince.toISOString(), pendingStopped: stopped },
+    });
+    return { owners: await store.ownerEmails(tx), host: new URL(work.endpoint.url).host };
+  }
+
+  private async notifyOwners(notice: { owners: string[]; host: string }): Promise<void> {
+    for (const to of notice.owners) {
       await this.deps.mailer
         .send({
           to,
           subject: 'A Parley webhook endpoint was disabled',
           text: [
-            `Every delivery to your webhook endpoint at ${notify.host} has failed for five days, so Parley stopped sending to it.`,
+            `Every delivery to your webhook endpoint at ${notice.host} has failed for five days, so Parley stopped sending to it.`,
             '',
             'Fix the endpoint, enable it again in the console (Webhooks), then replay the failed deliveries.',
           ].join('\n'),
