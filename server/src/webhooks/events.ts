@@ -1,6 +1,7 @@
 // The points where other capabilities raise webhook events, one call each, in their own transaction.
 // The rules of what an event carries live here: message events carry the stored (redacted) text and
 // never an internal note; key events never the secret; invitation events never the link.
+import { isUuid } from '../db/index.js';
 import type { Tx } from '../db/types.js';
 import { enqueueWebhook } from './outbox.js';
 import { memberName } from './store.js';
@@ -21,7 +22,8 @@ export async function messageCreated(
 /** `handoff.assigned` or `handoff.resolved` after a status change (a return to pending raises nothing). */
 export async function handoffChanged(tx: Tx, tenantId: string, handoff: { id: string; conversationId: string; status: string }, assignedTo: string | null): Promise<void> {
   if (handoff.status !== 'assigned' && handoff.status !== 'resolved') return;
-  const assignee = assignedTo ? { id: assignedTo, ...(await memberName(tx, assignedTo)) } : null;
+  // A person assigns a member id; an integration's key may name an agent of its own system instead.
+  const assignee = assignedTo ? { id: assignedTo, ...(isUuid(assignedTo) ? await memberName(tx, assignedTo) : {}) } : null;
   await enqueueWebhook(tx, tenantId, handoff.status === 'assigned' ? 'handoff.assigned' : 'handoff.resolved', {
     handoff: { id: handoff.id, conversationId: handoff.conversationId, status: handoff.status },
     assignee,

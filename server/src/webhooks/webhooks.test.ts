@@ -87,6 +87,31 @@ describe('delivery', () => {
     await admin('DELETE', `/endpoints/${ep.id}`);
   });
 
+  test('handoff.assigned names the member (or the agent a key named), handoff.resolved follows', async () => {
+    const { endpoint: ep, secret } = await endpoint(['handoff.assigned', 'handoff.resolved']);
+    rx.secrets = [secret];
+    const sam = await signedInMember(t, a.tenant.id, 'agent');
+    const open = async () => {
+      const v = new Visitor(t.url, a.publishableKey, ORIGIN);
+      await v.start();
+      const conv = (await v.call('POST', '/conversations', {})).body.conversation.id;
+      return (await v.call('POST', `/conversations/${conv}/handoff`, {})).body.handoff.id as string;
+    };
+    const first = await open();
+    const second = await open();
+    const n = rx.requests.length;
+    expect((await sam.client.call('PATCH', `/v1/admin/handoffs/${first}`, { status: 'assigned' })).status).toBe(204);
+    expect((await call(t.url, 'PATCH', `/v1/admin/handoffs/${second}`, { key: a.secretKey, body: { status: 'assigned', assignedTo: 'Kim' } })).status).toBe(204);
+    expect((await sam.client.call('PATCH', `/v1/admin/handoffs/${first}`, { status: 'resolved' })).status).toBe(204);
+    await rx.waitFor(n + 3);
+    const events = rx.requests.slice(n).map((r) => verifyWebhook(r.body, r.headers, secret) as any);
+    const of = (type: string, id: string) => events.find((e) => e.type === type && e.data.handoff.id === id);
+    expect(of('handoff.assigned', first).data).toMatchObject({ handoff: { status: 'assigned' }, assignee: { id: sam.memberId, displayName: 'agent person' } });
+    expect(of('handoff.assigned', second).data.assignee).toEqual({ id: 'Kim' });
+    expect(of('handoff.resolved', first).data).toMatchObject({ handoff: { status: 'resolved' } });
+    await admin('DELETE', `/endpoints/${ep.id}`);
+  });
+
   test('rotation: during the grace period each delivery carries both signatures, each verifies alone; without grace only the new one', async () => {
     const { endpoint: ep, secret: old } = await endpoint(['key.created']);
     const rotated = await admin('POST', `/endpoints/${ep.id}/rotate`, { graceSeconds: 3600 });
