@@ -19,6 +19,8 @@ const serverDir = fileURLToPath(new URL('../../', import.meta.url));
 let env: Record<string, string>;
 let testDb: TestDb | null = null;
 let child: ChildProcess | null = null;
+/** Everything the server processes logged, to check no secret is ever in it. */
+let logs = '';
 
 beforeAll(async () => {
   env = {
@@ -26,7 +28,7 @@ beforeAll(async () => {
     PARLEY_DATA_DIR: mkdtempSync(join(tmpdir(), 'parley-webhook-restart-')),
     PARLEY_MASTER_KEY: randomBytes(32).toString('base64'),
     PARLEY_SIGNING_KEY: randomBytes(32).toString('base64'),
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: 'info',
   };
   if (serverUrl) {
     testDb = await createTestDb({ migrate: false });
@@ -47,7 +49,9 @@ function serve(): Promise<{ url: string; process: ChildProcess }> {
   child = p;
   return new Promise((resolve, reject) => {
     let out = '';
+    p.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
     p.stdout!.on('data', (d: Buffer) => {
+      logs += d.toString();
       out += d.toString();
       const m = /running on (http:\/\/\S+)/.exec(out);
       if (m) resolve({ url: m[1]!, process: p });
@@ -92,6 +96,10 @@ test('kill -9 after the commit, mid-delivery: the restarted server delivers the 
     const exited2 = new Promise((r) => server.process.once('exit', r));
     server.process.kill('SIGTERM');
     await exited2;
+    // The servers logged their requests and deliveries, and never a secret.
+    expect(logs).toContain('"msg":"request"');
+    expect(logs).not.toContain(made.body.secret.slice(6));
+    expect(logs).not.toContain(key.body.secret);
   } finally {
     await rx.close();
   }
