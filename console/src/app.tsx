@@ -22,6 +22,7 @@ import { PiiView } from './views/pii.js';
 import { ProviderView } from './views/provider.js';
 import { SettingsView } from './views/settings.js';
 import { TenantsView } from './views/tenants.js';
+import { WebhooksView } from './views/webhooks.js';
 
 export interface ViewProps {
   api: Api;
@@ -40,6 +41,7 @@ export const VIEWS: { id: string; label: string; view: ComponentType<ViewProps>;
   { id: 'knowledge', label: 'Knowledge', view: KnowledgeView, needs: 'knowledge:read' },
   { id: 'domains', label: 'Domains', view: DomainsView, needs: 'domains:read' },
   { id: 'keys', label: 'API keys', view: KeysView, needs: 'keys:read' },
+  { id: 'webhooks', label: 'Webhooks', view: WebhooksView, needs: 'webhooks:read' },
   { id: 'identity', label: 'Sign-In Pro', view: IdentityView, needs: 'settings:read' },
   { id: 'provider', label: 'AI provider', view: ProviderView, needs: 'settings:read' },
   { id: 'settings', label: 'Settings', view: SettingsView, needs: 'settings:read' },

@@ -511,7 +511,7 @@ describe('navigation by role', () => {
     document.body.innerHTML = '';
     for (const role of ['owner', 'admin'] as const) {
       const o = open(role);
-      await vi.waitFor(() => expect(links(o.el)).toHaveLength(12));
+      await vi.waitFor(() => expect(links(o.el)).toHaveLength(13));
       document.body.innerHTML = '';
     }
   });
