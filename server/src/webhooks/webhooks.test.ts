@@ -113,6 +113,27 @@ describe('delivery', () => {
     await admin('DELETE', `/endpoints/${ep.id}`);
   });
 
+  test('knowledge.source.synced, knowledge.source.failed (a crawl that failed) and member.invited (never the link)', async () => {
+    const { endpoint: ep, secret } = await endpoint(['knowledge.source.synced', 'knowledge.source.failed', 'member.invited']);
+    rx.secrets = [secret];
+    const n = rx.requests.length;
+    const source = await call(t.url, 'POST', '/v1/admin/knowledge/sources', { key: a.secretKey, body: { kind: 'markdown', title: 'Returns', content: '# Returns\n\nReturns are free within 30 days.' } });
+    expect(source.status, source.text).toBe(201);
+    const invite = await call(t.url, 'POST', '/v1/admin/invites', { key: a.secretKey, body: { email: 'kim@acme.example', role: 'agent' } });
+    expect(invite.status).toBe(201);
+    // The sitemap is the receiver itself, answering 401 to a request it cannot verify: the crawl fails.
+    const crawl = await call(t.url, 'POST', '/v1/admin/knowledge/sources', { key: a.secretKey, body: { kind: 'sitemap', url: rx.url.replace('/hooks', '/sitemap.xml') } });
+    expect(crawl.status, crawl.text).toBe(202);
+    await rx.waitFor(n + 4, 10_000); // three events, and the crawl's own request for the sitemap
+    const events = rx.requests.slice(n).filter((r) => r.headers['webhook-id']).map((r) => verifyWebhook(r.body, r.headers, secret) as any);
+    const of = (type: string) => events.find((e) => e.type === type);
+    expect(of('knowledge.source.synced').data).toMatchObject({ source: { id: source.body.sources[0].id, kind: 'markdown', title: 'Returns' }, chunks: expect.any(Number) });
+    expect(of('member.invited').data).toEqual({ invite: { id: invite.body.invite.id, role: 'agent', expiresAt: expect.any(String) } });
+    expect(JSON.stringify(events)).not.toContain('inv_');
+    expect(of('knowledge.source.failed').data).toMatchObject({ source: { kind: 'sitemap', url: rx.url.replace('/hooks', '/sitemap.xml') }, error: expect.stringMatching(/sitemap/) });
+    await admin('DELETE', `/endpoints/${ep.id}`);
+  });
+
   test('rotation: during the grace period each delivery carries both signatures, each verifies alone; without grace only the new one', async () => {
     const { endpoint: ep, secret: old } = await endpoint(['key.created']);
     const rotated = await admin('POST', `/endpoints/${ep.id}/rotate`, { graceSeconds: 3600 });
