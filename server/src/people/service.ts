@@ -1,6 +1,5 @@
 // Members and invitations: the rules. A tenant always keeps an active owner; only an owner grants or
 // removes ownership; removing or disabling a member ends their sessions in the same transaction.
-import { memberInvited } from '../webhooks/events.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { PLATFORM_ROLE, type Invite, type Member, type MemberRole, type Role, type SignInPolicy } from '@parley/protocol';
 import { PLATFORM_TENANT } from '../db/index.js';
@@ -18,6 +17,7 @@ import { readPolicy, writePolicy } from './policy.js';
 import type { MemberSessions } from './sessions.js';
 import type { SignInThrottle } from './throttle.js';
 import * as store from './store.js';
+import { memberInvited } from '../webhooks/events.js';
 
 export interface PeopleDeps {
   db: Db;

@@ -1,5 +1,4 @@
 // Tenants, allowed domains and API keys. Every change is audited in the same transaction.
-import { keyCreated } from '../webhooks/events.js';
 import { CAPABILITIES, type AdminMe, type ApiKey, type Capability, type Domain } from '@parley/protocol';
 import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../audit/log.js';
@@ -9,6 +8,7 @@ import { DomainError } from '../errors.js';
 import { problems } from '../http/problem.js';
 import { DomainPatternError, formatPattern, parsePattern, type DomainPattern } from './domains.js';
 import { newPublishableKey, newSecretKey } from './secrets.js';
+import { keyCreated } from '../webhooks/events.js';
 
 export type Env = 'development' | 'staging' | 'production';
 
