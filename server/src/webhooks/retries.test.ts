@@ -23,7 +23,7 @@ const sent: Mail[] = [];
 const admin = (method: string, path: string, body?: unknown, app = t, key = a.secretKey) => call(app.url, method, `/v1/admin/webhooks${path}`, { key, body });
 
 /** A worker on the app's database that lives on the fake clock, with a short timeout so a hang costs 300 ms. */
-function worker(app: TestApp, schedule: readonly number[], opts: { env?: 'development' | 'production'; resolve?: Resolve } = {}) {
+function worker(app: TestApp, schedule: readonly number[], opts: { env?: 'development' | 'production'; resolve?: Resolve; timeoutMs?: number } = {}) {
   const env = opts.env ?? 'development';
   return new WebhookWorker({
     db: app.runtime.db,
@@ -35,7 +35,8 @@ function worker(app: TestApp, schedule: readonly number[], opts: { env?: 'develo
     holder: `test-${Math.random()}`,
     schedule,
     now: () => clock,
-    timeoutMs: 300,
+    timeoutMs: opts.timeoutMs ?? 300,
+    concurrency: 4,
   });
 }
 
@@ -181,6 +182,28 @@ describe('the retry schedule', () => {
       await rx.close();
     }
   });
+});
+
+test('an endpoint that hangs holds only its own slots: the others keep being delivered meanwhile', async () => {
+  const slow = await new WebhookReceiver().start();
+  const fast = await new WebhookReceiver().start();
+  const w = worker(t, [60], { timeoutMs: 3000 });
+  try {
+    const s = await endpoint(slow, ['key.created']);
+    slow.mode = 'hang';
+    await admin('POST', `/endpoints/${s}/test`);
+    const f = await endpoint(fast, ['key.created']);
+    for (let i = 0; i < 12; i++) await admin('POST', `/endpoints/${f}/test`);
+    catchUp();
+    const started = Date.now();
+    const drained = w.drain();
+    await fast.waitFor(12, 2500);
+    expect(Date.now() - started).toBeLessThan(2500); // all twelve before the hanging one times out
+    expect(await drained).toBe(13);
+  } finally {
+    await slow.close();
+    await fast.close();
+  }
 });
 
 describe('production: no delivery reaches an internal address', () => {

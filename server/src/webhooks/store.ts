@@ -169,14 +169,14 @@ export async function replay(tx: Tx, endpointId: string, by: { deliveryId: strin
 // ---- The worker ---------------------------------------------------------------------------------
 
 /** Claims up to `limit` due deliveries (any tenant) for `holder`; SKIP LOCKED keeps instances apart. */
-export async function claimDue(tx: Tx, holder: string, leaseSeconds: number, now: Date, limit: number): Promise<{ tenant_id: string; id: string }[]> {
-  const { rows } = await tx.query<{ tenant_id: string; id: string }>(
+export async function claimDue(tx: Tx, holder: string, leaseSeconds: number, now: Date, limit: number): Promise<{ tenant_id: string; id: string; endpoint_id: string }[]> {
+  const { rows } = await tx.query<{ tenant_id: string; id: string; endpoint_id: string }>(
     `UPDATE webhook_deliveries d SET holder = $1, lease_until = clock_timestamp() + make_interval(secs => $2)
       FROM (SELECT tenant_id, id FROM webhook_deliveries
              WHERE status = 'pending' AND next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until < clock_timestamp())
              ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED) due
      WHERE d.tenant_id = due.tenant_id AND d.id = due.id
-     RETURNING d.tenant_id, d.id`,
+     RETURNING d.tenant_id, d.id, d.endpoint_id`,
     [holder, leaseSeconds, now, limit],
   );
   return rows;

@@ -99,24 +99,46 @@ export class WebhookWorker {
     while (this.running) await this.running;
   }
 
-  /** Delivers everything due until nothing is; returns how many attempts it made. */
+  /**
+   * Delivers everything due until nothing is; returns how many attempts it made. Up to `concurrency`
+   * deliveries are in flight; a free slot is filled at once, so an endpoint that hangs holds only its own
+   * slots, not everyone's.
+   */
   async drain(): Promise<number> {
     const limit = this.deps.concurrency ?? 16;
     const leaseSeconds = this.timeoutMs / 1000 + 20;
+    const running = new Set<Promise<void>>();
+    let inFlight = 0;
     let n = 0;
     while (!this.stopping) {
-      const claimed = await asWorker(this.deps.db, (tx) => store.claimDue(tx, this.deps.holder, leaseSeconds, new Date(this.now()), limit));
-      if (!claimed.length) break;
-      // One transaction per tenant to read the batch and one to record it, not two per delivery.
-      const byTenant = new Map<string, string[]>();
-      for (const c of claimed) byTenant.set(c.tenant_id, [...(byTenant.get(c.tenant_id) ?? []), c.id]);
-      await Promise.all(
-        [...byTenant].map(([tenantId, ids]) =>
-          this.deliverBatch(tenantId, ids).catch((err) => this.deps.logger.warn({ tenantId, err: { message: (err as Error).message } }, 'webhook deliveries failed')),
-        ),
-      );
+      const free = limit - inFlight;
+      const claimed = free > 0 ? await asWorker(this.deps.db, (tx) => store.claimDue(tx, this.deps.holder, leaseSeconds, new Date(this.now()), free)) : [];
+      if (!claimed.length) {
+        if (!running.size) break;
+        await Promise.race(running);
+        continue;
+      }
       n += claimed.length;
+      // One transaction to read a group and one to record it, not two per delivery; grouped by endpoint,
+      // so a slow endpoint delays the recording of its own deliveries only.
+      const groups = new Map<string, { tenantId: string; ids: string[] }>();
+      for (const c of claimed) {
+        const g = groups.get(c.endpoint_id) ?? { tenantId: c.tenant_id, ids: [] };
+        g.ids.push(c.id);
+        groups.set(c.endpoint_id, g);
+      }
+      for (const { tenantId, ids } of groups.values()) {
+        inFlight += ids.length;
+        const p: Promise<void> = this.deliverBatch(tenantId, ids)
+          .catch((err) => this.deps.logger.warn({ tenantId, err: { message: (err as Error).message } }, 'webhook deliveries failed'))
+          .finally(() => {
+            inFlight -= ids.length;
+            running.delete(p);
+          });
+        running.add(p);
+      }
     }
+    await Promise.all(running);
     return n;
   }
 
