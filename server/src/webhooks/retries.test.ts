@@ -206,6 +206,49 @@ test('an endpoint that hangs holds only its own slots: the others keep being del
   }
 });
 
+test("an unanswering endpoint's backlog waits instead of taking every slot, and goes once it answers", async () => {
+  const rx = await new WebhookReceiver().start();
+  const w = worker(t, WEBHOOK_RETRY_SCHEDULE);
+  try {
+    const ep = await endpoint(rx, ['key.created']);
+    rx.mode = 'hang';
+    for (let i = 0; i < 10; i++) await admin('POST', `/endpoints/${ep}/test`);
+    catchUp();
+    await w.drain();
+    // The first claim (4 slots) times out; the six not yet tried wait (up to a minute), untried.
+    expect(rx.requests).toHaveLength(4);
+    const held = await deliveries(ep);
+    expect(held.filter((d: any) => d.attempts === 0)).toHaveLength(6);
+    expect(held.every((d: any) => d.status === 'pending' && Date.parse(d.nextAttemptAt) > clock)).toBe(true);
+    expect(Math.max(...held.map((d: any) => Date.parse(d.nextAttemptAt))) - clock).toBeLessThanOrEqual(60_000);
+    rx.mode = 'ok';
+    clock = Math.max(...held.map((d: any) => Date.parse(d.nextAttemptAt)));
+    await w.drain();
+    expect((await deliveries(ep)).map((d: any) => d.status)).toEqual(Array(10).fill('succeeded'));
+    expect(rx.processed.size).toBe(10);
+  } finally {
+    await rx.close();
+  }
+});
+
+test('an endpoint answering 500 to one event still gets the others at once (an HTTP error holds nothing back)', async () => {
+  const rx = await new WebhookReceiver().start();
+  const w = worker(t, WEBHOOK_RETRY_SCHEDULE);
+  try {
+    const ep = await endpoint(rx, ['key.created']);
+    rx.mode = 'fail';
+    await admin('POST', `/endpoints/${ep}/test`);
+    catchUp();
+    await w.drain();
+    rx.mode = 'ok';
+    for (let i = 0; i < 3; i++) await admin('POST', `/endpoints/${ep}/test`);
+    await w.drain();
+    expect((await deliveries(ep)).map((d: any) => d.status).sort()).toEqual(['pending', 'succeeded', 'succeeded', 'succeeded']);
+  } finally {
+    await rx.close();
+  }
+});
+
 describe('production: no delivery reaches an internal address', () => {
   let prod: TestApp;
   let p: CreatedTenant;

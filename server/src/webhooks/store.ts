@@ -254,6 +254,29 @@ export async function markEndpointHealth(tx: Tx, endpointId: string, ok: boolean
   return rows[0]?.failing_since ?? null;
 }
 
+/**
+ * An unanswering endpoint's deliveries not yet tried wait until `until` instead of each taking a worker
+ * slot for the full timeout (one tenant's dead endpoint must not hold every slot); returns how many.
+ */
+export async function holdBack(tx: Tx, endpointId: string, until: Date): Promise<number> {
+  return (
+    await tx.query(
+      "UPDATE webhook_deliveries SET next_attempt_at = $2 WHERE endpoint_id = $1 AND status = 'pending' AND attempts = 0 AND holder IS NULL AND next_attempt_at < $2",
+      [endpointId, until],
+    )
+  ).rowCount;
+}
+
+/** The endpoint answers again: what was held back goes now. */
+export async function release(tx: Tx, endpointId: string, at: Date): Promise<number> {
+  return (
+    await tx.query("UPDATE webhook_deliveries SET next_attempt_at = $2 WHERE endpoint_id = $1 AND status = 'pending' AND attempts = 0 AND next_attempt_at > $2", [
+      endpointId,
+      at,
+    ])
+  ).rowCount;
+}
+
 /** Disables an endpoint (it failed for too long); true when this call did it. */
 export async function disableEndpoint(tx: Tx, endpointId: string, reason: string): Promise<boolean> {
   return (await tx.query('UPDATE webhook_endpoints SET enabled = false, disabled_reason = $2, updated_at = now() WHERE id = $1 AND enabled', [endpointId, reason])).rowCount === 1;

@@ -3,9 +3,11 @@
 // endpoint secrets in the tenant's transaction, POSTs it through outbound/ (public addresses only in
 // production, 10 s, redirects refused) with Standard Webhooks headers, and records the attempt if it
 // still holds the lease. A failure is tried again on the retry schedule (with ±10% jitter) until the
-// schedule ends; an endpoint that has failed for five days is disabled and the tenant's owners are
-// emailed. A process that dies mid-delivery leaves its lease to lapse and another instance retries with
-// the same webhook-id: delivery is at least once, and receivers deduplicate on that id.
+// schedule ends. When an endpoint does not answer at all, its deliveries not yet tried wait up to a
+// minute (released at its first success), so a dead endpoint does not fill every slot. An endpoint that
+// has failed for five days is disabled and the tenant's owners are emailed. A process that dies
+// mid-delivery leaves its lease to lapse and another instance retries with the same webhook-id:
+// delivery is at least once, and receivers deduplicate on that id.
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/log.js';
 import type { Keyring } from '../crypto/keyring.js';
@@ -17,6 +19,9 @@ import type { Mailer } from '../people/mailer.js';
 import { webhookSignal } from './outbox.js';
 import { signatureHeader } from './signing.js';
 import * as store from './store.js';
+
+/** How long, at most, an unanswering endpoint's untried deliveries wait before they are tried anyway. */
+const HOLD_BACK_MS = 60_000;
 
 /** Five days of nothing but failures disables an endpoint. */
 export const DISABLE_AFTER_MS = 5 * 24 * 3600 * 1000;
@@ -222,6 +227,11 @@ export class WebhookWorker {
       nextAttemptAt: delay === null ? null : new Date(o.at + delay),
     });
     if (!recorded || !work.endpoint.enabled) return null;
+    if (ok && work.endpoint.failing_since) await store.release(tx, work.endpoint.id, new Date(o.at));
+    // No answer at all (timeout, refused): the endpoint's untried deliveries wait a little rather than each
+    // holding a slot for the full timeout. An HTTP error is an answer, maybe about this event only: the
+    // others still go.
+    if (delay !== null && o.responseCode === null) await store.holdBack(tx, work.endpoint.id, new Date(o.at + Math.min(delay, HOLD_BACK_MS)));
     const failingSince = await store.markEndpointHealth(tx, work.endpoint.id, ok, new Date(o.at));
     if (ok || !failingSince || o.at - failingSince.getTime() < DISABLE_AFTER_MS) return null;
     if (!(await store.disableEndpoint(tx, work.endpoint.id, 'Every delivery failed for five days.'))) return null;
