@@ -3,7 +3,8 @@
 // the build fails if a slug has no section in problems.md. The roles table of the "Team and sign-in"
 // guide is generated from the permission table in @parley/protocol (ROLE_CAPABILITIES), so the docs
 // cannot drift from what the server enforces; the build fails if its placeholder is missing or a
-// capability has no description here.
+// capability has no description here. Likewise the event catalog of the "Webhooks" guide is generated from
+// WEBHOOK_EVENTS (each type, what it means, and the shape of its `data`, read from its zod schema).
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Marked } from 'marked';
@@ -52,6 +53,8 @@ export const CAPABILITY_TEXT = {
   'members:read': 'See the team and the sign-in policy',
   'members:write': 'Invite people, change roles, disable and remove members, end their sessions',
   'signin:write': 'Change the sign-in policy (MFA, SSO enforcement, session timeouts) and the SSO connections',
+  'webhooks:read': 'See webhook endpoints (never their secrets) and their delivery log',
+  'webhooks:write': 'Add, change, delete and test webhook endpoints, rotate their secrets, replay deliveries',
 };
 
 const check = '<span aria-hidden="true">✓</span><span class="visually-hidden">allowed</span>';
@@ -82,14 +85,56 @@ export function rolesTable({ ROLES, ROLE_CAPABILITIES, ROLE_DESCRIPTIONS, CAPABI
   ].join('\n');
 }
 
-/** A guide's Markdown to HTML; the roles guide gets its generated tables where the placeholder stands. */
-export function renderGuide(name, md, protocol) {
-  if (name !== ROLES_GUIDE) return marked.parse(md);
-  const parts = md.split(new RegExp(`^${ROLES_PLACEHOLDER}[ \\t]*$`, 'm'));
-  if (parts.length !== 2) {
-    throw new Error(`guides/${ROLES_GUIDE}.md must contain the line ${ROLES_PLACEHOLDER} exactly once (found ${parts.length - 1})`);
+/** The line in webhooks.md that the generated event catalog replaces. */
+export const EVENTS_PLACEHOLDER = '<!-- webhook-events -->';
+const EVENTS_GUIDE = 'webhooks';
+
+/** A zod schema as a short TypeScript-like type, e.g. `{ id: string; reason?: string }`. */
+export function shapeOf(schema) {
+  const type = schema.type;
+  switch (type) {
+    case 'optional':
+      return shapeOf(schema.unwrap());
+    case 'nullable':
+      return `${shapeOf(schema.unwrap())} | null`;
+    case 'object':
+      return `{ ${Object.entries(schema.shape)
+        .map(([k, v]) => `${k}${v.type === 'optional' ? '?' : ''}: ${shapeOf(v)}`)
+        .join('; ')} }`;
+    case 'array':
+      return `${shapeOf(schema.element)}[]`;
+    case 'enum':
+      return schema.options.map((o) => JSON.stringify(o)).join(' | ');
+    case 'pipe':
+      return shapeOf(schema.in);
+    default:
+      return type; // string, number, boolean, unknown, …
   }
-  return `${marked.parse(parts[0])}${rolesTable(protocol)}\n${marked.parse(parts[1])}`;
+}
+
+/** The event catalog, as HTML: one row per type with its meaning and the shape of its `data`. */
+export function eventsTable({ WEBHOOK_EVENTS }) {
+  const rows = Object.entries(WEBHOOK_EVENTS).map(
+    ([type, e]) => `<tr><th scope="row"><code>${esc(type)}</code></th><td>${esc(e.description)}</td><td><code>${esc(shapeOf(e.data))}</code></td></tr>`,
+  );
+  return [
+    `<div class="table-wrap"><table class="webhook-events"><caption>Every event Parley sends (generated from the catalog in @parley/protocol)</caption>`,
+    `<thead><tr><th scope="col">Type</th><th scope="col">When</th><th scope="col"><code>data</code></th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table></div>`,
+  ].join('\n');
+}
+
+/** Markdown with one generated block where its placeholder line stands (exactly once, or the build fails). */
+function withGenerated(name, md, placeholder, html) {
+  const parts = md.split(new RegExp(`^${placeholder}[ \\t]*$`, 'm'));
+  if (parts.length !== 2) throw new Error(`guides/${name}.md must contain the line ${placeholder} exactly once (found ${parts.length - 1})`);
+  return `${marked.parse(parts[0])}${html()}\n${marked.parse(parts[1])}`;
+}
+
+/** A guide's Markdown to HTML; the roles and webhooks guides get their generated tables where the placeholder stands. */
+export function renderGuide(name, md, protocol) {
+  if (name === ROLES_GUIDE) return withGenerated(name, md, ROLES_PLACEHOLDER, () => rolesTable(protocol));
+  if (name === EVENTS_GUIDE) return withGenerated(name, md, EVENTS_PLACEHOLDER, () => eventsTable(protocol));
+  return marked.parse(md);
 }
 
 const titleOf = (md) => /^#\s+(.+)$/m.exec(md)?.[1] ?? 'Parley';

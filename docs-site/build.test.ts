@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import * as protocol from '@parley/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs build script without type declarations
-import { buildSite, CAPABILITY_TEXT, ROLES_PLACEHOLDER, rolesTable } from './build.mjs';
+import { buildSite, CAPABILITY_TEXT, EVENTS_PLACEHOLDER, eventsTable, ROLES_PLACEHOLDER, rolesTable } from './build.mjs';
 
 const { CAPABILITIES, ROLES, ROLE_CAPABILITIES, ROLE_DESCRIPTIONS } = protocol;
 const here = new URL('./', import.meta.url).pathname;
@@ -98,6 +98,24 @@ describe('the docs build', () => {
 
   it('fails when a capability has no description', () => {
     expect(() => rolesTable({ ...protocol, CAPABILITIES: [...CAPABILITIES, 'reports:read'] })).toThrow(/no text for reports:read/);
+  });
+
+  it('generates the webhook event catalog from WEBHOOK_EVENTS: every type, its meaning and its data shape', () => {
+    const html = readFileSync(`${out}webhooks.html`, 'utf8');
+    expect(html).not.toContain('webhook-events -->');
+    const table = /<table class="webhook-events">([\s\S]*?)<\/table>/.exec(html)![1]!;
+    const rows = [...table.matchAll(/<tr><th scope="row">([\s\S]*?)<\/th><td>([\s\S]*?)<\/td><td>([\s\S]*?)<\/td><\/tr>/g)].map((m) => [text(m[1]!), text(m[2]!), text(m[3]!)]);
+    expect(rows.map((r) => r[0])).toEqual(Object.keys(protocol.WEBHOOK_EVENTS));
+    for (const [type, what] of rows) expect(what).toBe(protocol.WEBHOOK_EVENTS[type as protocol.WebhookEventType].description);
+    const requested = rows.find((r) => r[0] === 'handoff.requested')![2];
+    expect(requested).toMatch(/^\{ handoff: \{ id: string; conversationId: string; status: "pending" \| "assigned" \| "resolved"; reason\?: string/);
+    // A change in the catalog shows in the docs: nothing is hard-coded.
+    const more = { WEBHOOK_EVENTS: { ...protocol.WEBHOOK_EVENTS, 'invoice.paid': { description: 'Paid.', data: protocol.CsatSubmittedData } } };
+    expect(eventsTable(more)).toContain('<code>invoice.paid</code>');
+    const md = readFileSync(`${here}guides/webhooks.md`, 'utf8');
+    expect(() => buildSite({ protocol, out: tmp(), guides: [['team-and-sign-in', readFileSync(`${here}guides/team-and-sign-in.md`, 'utf8')], ['webhooks', md.replace(EVENTS_PLACEHOLDER, '')]] })).toThrow(
+      /webhooks\.md must contain the line <!-- webhook-events --> exactly once \(found 0\)/,
+    );
   });
 
   it('links every guide from the navigation and from the index page', () => {

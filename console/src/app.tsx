@@ -27,6 +27,7 @@ import { AvailabilitySwitch } from './inbox/availability.js';
 import { LiveInbox } from './inbox/context.js';
 import { CannedRepliesView } from './views/canned.js';
 import { BusinessHoursView } from './views/hours.js';
+import { WebhooksView } from './views/webhooks.js';
 
 export interface ViewProps {
   api: Api;
@@ -47,6 +48,7 @@ export const VIEWS: { id: string; label: string; view: ComponentType<ViewProps>;
   { id: 'reports', label: 'Reports', view: ReportsView, needs: 'conversations:read' },
   { id: 'domains', label: 'Domains', view: DomainsView, needs: 'domains:read' },
   { id: 'keys', label: 'API keys', view: KeysView, needs: 'keys:read' },
+  { id: 'webhooks', label: 'Webhooks', view: WebhooksView, needs: 'webhooks:read' },
   { id: 'identity', label: 'Sign-In Pro', view: IdentityView, needs: 'settings:read' },
   { id: 'provider', label: 'AI provider', view: ProviderView, needs: 'settings:read' },
   { id: 'settings', label: 'Settings', view: SettingsView, needs: 'settings:read' },

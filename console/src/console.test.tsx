@@ -521,7 +521,7 @@ describe('navigation by role', () => {
     document.body.innerHTML = '';
     for (const role of ['owner', 'admin'] as const) {
       const o = open(role);
-      await vi.waitFor(() => expect(links(o.el)).toHaveLength(15));
+      await vi.waitFor(() => expect(links(o.el)).toHaveLength(16));
       document.body.innerHTML = '';
     }
   });

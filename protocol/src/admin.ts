@@ -25,6 +25,8 @@ export const CAPABILITIES = [
   'members:read',
   'members:write',
   'signin:write',
+  'webhooks:read',
+  'webhooks:write',
 ] as const;
 export const CapabilitySchema = z.enum(CAPABILITIES);
 export type Capability = z.infer<typeof CapabilitySchema>;

@@ -54,13 +54,13 @@ describe('verifyWebhook', () => {
   test('a verified delivery parses as a protocol WebhookEvent', () => {
     const ts = 1_800_000_000;
     const event = {
-      id: 'msg_2x', type: 'handoff.updated', createdAt: '2027-01-15T08:00:00.000Z', tenantId: 't_1',
-      data: { handoff: { id: 'h1', conversationId: 'c1', status: 'assigned', assignedTo: 'agent-4' } },
+      id: 'msg_2x', type: 'handoff.assigned', createdAt: '2027-01-15T08:00:00.000Z', tenantId: 't_1',
+      data: { handoff: { id: 'h1', conversationId: 'c1', status: 'assigned' }, assignee: { id: 'agent-4', displayName: 'Sam' } },
     };
     const body = JSON.stringify(event);
     const payload = verifyWebhook(body, headers(event.id, ts, signWebhook(SPEC.secret, event.id, ts, body)), SPEC.secret, { now: at(ts) });
     const parsed = WebhookEvent.parse(payload);
-    expect(parsed.type === 'handoff.updated' && parsed.data.handoff.assignedTo).toBe('agent-4');
+    expect(parsed.type === 'handoff.assigned' && parsed.data.assignee?.id).toBe('agent-4');
     expect(WebhookEvent.safeParse({ ...event, type: 'invoice.paid' }).success).toBe(false);
   });
 

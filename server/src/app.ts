@@ -53,6 +53,8 @@ import { Outbound } from './outbound/outbound.js';
 import { answersRoutes } from './answers/routes.js';
 import { reportsRoutes } from './reports/routes.js';
 import { widgetRoutes } from './widget/routes.js';
+import { webhookRoutes } from './webhooks/routes.js';
+import { WebhookWorker } from './webhooks/worker.js';
 import { WidgetTokens } from './widget/tokens.js';
 
 export interface AppDeps {
@@ -187,6 +189,19 @@ export function createApp(deps: AppDeps): express.Express {
     embedPending: (tenantId, requestId) => retrieval.embedPending(tenantId, requestId),
   });
   app.locals.crawler = crawler;
+  admin.use(webhookRoutes({ db, audit: deps.audit, keyring, outbound }));
+  // Deliveries enqueued by a commit on this instance go out at once; server.ts starts it and also polls
+  // (retries that come due, and the work of an instance that died).
+  app.locals.webhooks = new WebhookWorker({
+    db,
+    keyring,
+    outbound,
+    audit: deps.audit,
+    mailer: people.mailer,
+    logger,
+    holder: newHolderId(),
+    schedule: config.webhookRetrySchedule,
+  });
   admin.use(knowledgeRoutes({ ...tenantDeps, retrieval, vectors, outbound, quota: config.knowledgeQuota, maxPageBytes: config.crawl.maxPageBytes, crawler }));
   v1.use('/admin', admin);
   // The admin routes with their guards, for the route × role matrix test.

@@ -9,6 +9,12 @@ const DEV_PREFIX = 'dev-';
 
 export type ParleyEnv = 'development' | 'staging' | 'production';
 
+/**
+ * When a failed webhook delivery is tried again, in seconds after the previous attempt (Svix's schedule,
+ * extended past three days): 5 s, 5 min, 30 min, 2 h, 5 h, then every 10 h — 13 attempts over ~3.2 days.
+ */
+export const WEBHOOK_RETRY_SCHEDULE = [5, 300, 1800, 7200, 18000, 36000, 36000, 36000, 36000, 36000, 36000, 36000] as const;
+
 export interface Config {
   env: ParleyEnv;
   host: string;
@@ -66,6 +72,8 @@ export interface Config {
   smtpUrl: string | null;
   /** The From address of Parley's email. */
   smtpFrom: string;
+  /** Seconds between a webhook delivery's attempts (the first attempt is immediate); after the last, it has failed. */
+  webhookRetrySchedule: number[];
 }
 
 export interface KnowledgeQuota {
@@ -124,6 +132,10 @@ const EnvSchema = z.object({
   PARLEY_CRAWL_MAX_BYTES: z.coerce.number().int().min(1024).default(50 * 1024 * 1024),
   PARLEY_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
   PARLEY_SMTP_FROM: z.string().min(3).max(300).optional(),
+  PARLEY_WEBHOOK_RETRY_SCHEDULE: z
+    .string()
+    .regex(/^\s*\d+(\s*,\s*\d+){0,29}\s*$/, 'must be up to 30 comma-separated numbers of seconds')
+    .optional(),
 });
 
 /** Decodes a 32-byte key given as base64 (optionally prefixed `dev-`). */
@@ -230,5 +242,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     crawl: { maxPages: e.PARLEY_CRAWL_MAX_PAGES, maxPageBytes: e.PARLEY_CRAWL_MAX_PAGE_BYTES, maxBytes: e.PARLEY_CRAWL_MAX_BYTES },
     smtpUrl: e.PARLEY_SMTP_URL ?? null,
     smtpFrom: e.PARLEY_SMTP_FROM ?? `Parley <no-reply@${new URL(publicUrl).hostname}>`,
+    webhookRetrySchedule: e.PARLEY_WEBHOOK_RETRY_SCHEDULE ? e.PARLEY_WEBHOOK_RETRY_SCHEDULE.split(',').map((s) => Number(s.trim())) : [...WEBHOOK_RETRY_SCHEDULE],
   };
 }

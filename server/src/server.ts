@@ -13,6 +13,7 @@ import { openRuntime, type Runtime } from './runtime.js';
 import { newHolderId } from './jobs/lease.js';
 import { runRetentionSweep } from './jobs/retention.js';
 import type { CrawlWorker } from './knowledge/jobs.js';
+import type { WebhookWorker } from './webhooks/worker.js';
 import { seedDemo, type DemoTenant } from './cli/demo.js';
 
 export interface RunningServer {
@@ -82,6 +83,12 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
   crawler.kick();
   const crawls = setInterval(() => crawler.kick(), 30_000);
   crawls.unref();
+  // Webhook deliveries: new ones are kicked by their commit; the poll picks up retries as they come due
+  // and deliveries whose holder died.
+  const webhooks = app.locals.webhooks as WebhookWorker;
+  await webhooks.start();
+  const webhookPoll = setInterval(() => webhooks.kick(), 5_000);
+  webhookPoll.unref();
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   return {
@@ -95,7 +102,9 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
       clearInterval(rotation);
       clearInterval(retention);
       clearInterval(crawls);
+      clearInterval(webhookPoll);
       await crawler.stop();
+      await webhooks.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await runtime.close();

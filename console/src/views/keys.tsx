@@ -27,6 +27,8 @@ export const CAPABILITIES: readonly Capability[] = [
   'members:read',
   'members:write',
   'signin:write',
+  'webhooks:read',
+  'webhooks:write',
 ];
 
 const GRACE = [

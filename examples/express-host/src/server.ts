@@ -8,7 +8,8 @@ const PORT = Number(process.env.PORT ?? 3000);
 /** Where Parley runs: the widget's script and its API. */
 const PARLEY_URL = process.env.PARLEY_URL ?? 'http://127.0.0.1:8787';
 const PUBLISHABLE_KEY = process.env.PARLEY_PUBLISHABLE_KEY ?? '';
-const WEBHOOK_SECRET = process.env.PARLEY_WEBHOOK_SECRET;
+// While rotating, list both secrets, comma-separated: a delivery verifies with either.
+const WEBHOOK_SECRETS = (process.env.PARLEY_WEBHOOK_SECRET ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
 // Sign-In Pro: prefer your own key pair (only the public key is registered with Parley); a shared
 // `idsec_…` secret from the console works too.
@@ -31,28 +32,46 @@ function requireLogin(req: Request, res: Response, next: NextFunction): void {
   next();
 }
 
+// Event ids already handled. A real app keeps them in its database (for a few days: Parley retries for
+// about three); memory is enough for an example.
+const handled = new Set<string>();
+function seen(id: string): boolean {
+  if (handled.has(id)) return true;
+  handled.add(id);
+  if (handled.size > 10_000) handled.delete(handled.values().next().value!);
+  return false;
+}
+
 const app = express();
 app.disable('x-powered-by');
 
 // The webhook route reads the raw bytes: the signature covers them exactly, so it must run before any
 // JSON parser touches the body.
 app.post('/parley/webhooks', express.raw({ type: 'application/json', limit: '1mb' }), (req, res) => {
-  if (!WEBHOOK_SECRET) return void res.status(503).json({ error: 'PARLEY_WEBHOOK_SECRET is not set' });
+  if (!WEBHOOK_SECRETS.length) return void res.status(503).json({ error: 'PARLEY_WEBHOOK_SECRET is not set' });
   let event: WebhookEvent;
   try {
-    event = verifyWebhook(req.body as Buffer, req.headers, WEBHOOK_SECRET) as WebhookEvent;
+    event = verifyWebhook(req.body as Buffer, req.headers, WEBHOOK_SECRETS) as WebhookEvent;
   } catch (err) {
     if (err instanceof WebhookVerificationError) return void res.status(401).json({ reason: err.reason });
     throw err;
   }
-  // Deliveries may be retried with the same id: a real app records event.id and skips repeats.
+  // Delivery is at least once: a retry carries the same id. Answer it, but act once.
+  if (seen(event.id)) return void res.sendStatus(204);
   switch (event.type) {
-    case 'handoff.created':
-      console.log(`handoff ${event.data.handoff.id} waiting for a person`);
+    case 'handoff.requested':
+      console.log(`handoff ${event.data.handoff.id} waiting for a person (${event.data.handoff.reason ?? 'no reason'})`);
+      break;
+    case 'handoff.resolved':
+      console.log(`handoff ${event.data.handoff.id} resolved`);
+      break;
+    case 'webhook.test':
+      console.log('test event received: the endpoint works');
       break;
     default:
       console.log(`parley event ${event.type}`);
   }
+  // Answer quickly (Parley waits 10 s); slow work belongs after the answer, or in a queue.
   res.sendStatus(204);
 });
 

@@ -8,6 +8,8 @@ import { problems } from '../http/problem.js';
 import { openState } from '../tenants/hours.js';
 import { businessHours } from '../tenants/settings.js';
 import { authorInitial } from '@parley/protocol';
+import * as webhooks from '../webhooks/events.js';
+import { enqueueWebhook } from '../webhooks/outbox.js';
 import type { ConversationBus, ConversationEvent } from './bus.js';
 
 /** `note`: an internal note, for agents only (never the visitor, a webhook or the AI history). */
@@ -112,6 +114,7 @@ export async function createConversation(
      VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
     [randomUUID(), c.tenantId, c.visitorId, c.channel ?? 'widget', c.origin, c.subject !== null, c.subject],
   );
+  await enqueueWebhook(tx, c.tenantId, 'conversation.created', { conversation: conversationView(rows[0]!) });
   return rows[0]!;
 }
 
@@ -204,6 +207,7 @@ export async function appendMessage(tx: Tx, m: NewMessage): Promise<{ message: M
     [randomUUID(), m.tenantId, m.conversationId, next.rows[0]!.last_seq, m.role, m.text, JSON.stringify(m.pii ?? []), JSON.stringify(m.citations ?? []), m.confidence ?? null, m.author?.id ?? null, m.clientMessageId ?? null],
   );
   const message = messageView({ ...rows[0]!, author_id: m.author?.id ?? null, author_name: m.author?.name ?? null });
+  await webhooks.messageCreated(tx, m.tenantId, m.conversationId, message);
   // A note goes to agents only, as its own event type.
   const event = m.role === 'note'
     ? await recordEvent(tx, m.tenantId, m.conversationId, 'note', { message }, 'agents')
@@ -265,6 +269,7 @@ export async function createHandoff(
     metadata: { handoffId: id, reason: h.reason, ...(h.detail ?? {}) },
   });
   const handoff: HandoffView = { id, conversationId: h.conversationId, status: 'pending', reason: h.reason, createdAt: rows[0]!.created_at.toISOString() };
+  await enqueueWebhook(tx, h.tenantId, 'handoff.requested', { handoff });
   const event = await recordEvent(tx, h.tenantId, h.conversationId, 'handoff', { handoff, ...notice });
   return { handoff, event, notice };
 }

@@ -24,8 +24,25 @@ export const PROVIDER_API_KEY: SealedColumn = {
   context: (row) => `ai_providers.api_key/${String(row.provider)}/${row.base_url == null ? '' : String(row.base_url)}`,
 };
 
+/** A webhook endpoint's signing secret, bound to the endpoint. */
+export const WEBHOOK_SECRET: SealedColumn = {
+  table: 'webhook_endpoints',
+  column: 'secret_sealed',
+  key: ['id'],
+  context: (row) => `webhook-secret/${String(row.id)}`,
+};
+/** The secret before a rotation, still signing during the grace period. */
+export const WEBHOOK_PREVIOUS_SECRET: SealedColumn = {
+  table: 'webhook_endpoints',
+  column: 'previous_secret_sealed',
+  key: ['id'],
+  context: (row) => `webhook-secret-previous/${String(row.id)}`,
+};
+
 export const SEALED_COLUMNS: readonly SealedColumn[] = [
   PROVIDER_API_KEY,
+  WEBHOOK_SECRET,
+  WEBHOOK_PREVIOUS_SECRET,
   {
     table: 'identity_secrets',
     column: 'sealed',

@@ -28,6 +28,35 @@ export function isUuid(value: string): boolean {
   return UUID.test(value);
 }
 
+const commitHooks = new WeakMap<Tx, (() => void)[]>();
+
+/**
+ * Runs `fn` after the transaction `tx` belongs to has committed, never when it rolls back: for work
+ * that must only see committed rows (e.g. waking the webhook worker for an outbox row).
+ */
+export function afterCommit(tx: Tx, fn: () => void): void {
+  const hooks = commitHooks.get(tx);
+  if (!hooks) throw new Error('afterCommit needs a transaction opened by the Db');
+  hooks.push(fn);
+}
+
+/** Runs a transaction through `runner`, then its after-commit hooks (a hook's failure is its own). */
+async function withHooks<T>(runner: <R>(fn: (tx: Tx) => Promise<R>) => Promise<R>, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  const hooks: (() => void)[] = [];
+  const result = await runner((tx) => {
+    commitHooks.set(tx, hooks);
+    return fn(tx);
+  });
+  for (const h of hooks) {
+    try {
+      h();
+    } catch {
+      // Hooks are wake-ups; the committed work does not depend on them.
+    }
+  }
+  return result;
+}
+
 class ScopedDb implements Db {
   private auditor: PlatformAuditor | null = null;
   constructor(private readonly driver: Driver) {}
@@ -42,7 +71,7 @@ class ScopedDb implements Db {
 
   withTenant<T>(tenantId: string, ctx: TxContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
     if (!isUuid(tenantId)) return Promise.reject(new TypeError('tenant id must be a uuid'));
-    return this.driver.app(async (tx) => {
+    return withHooks(this.driver.app, async (tx) => {
       await tx.query('SET LOCAL ROLE parley_app');
       await tx.query("SELECT set_config('app.tenant_id', $1, true), set_config('app.request_id', $2, true)", [
         tenantId,
@@ -53,7 +82,7 @@ class ScopedDb implements Db {
   }
 
   withoutTenant<T>(ctx: TxContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.driver.app(async (tx) => {
+    return withHooks(this.driver.app, async (tx) => {
       await tx.query('SET LOCAL ROLE parley_app');
       await tx.query("SELECT set_config('app.tenant_id', '', true), set_config('app.request_id', $1, true)", [
         ctx.requestId ?? '',
@@ -66,7 +95,7 @@ class ScopedDb implements Db {
     const auditor = this.auditor;
     if (!auditor) return Promise.reject(new Error('platform path used before the audit log was attached'));
     if (!ctx.reason.trim()) return Promise.reject(new TypeError('platform work needs a reason'));
-    return this.driver.owner(async (tx) => {
+    return withHooks(this.driver.owner, async (tx) => {
       await tx.query('SET LOCAL ROLE parley_platform');
       await tx.query("SELECT set_config('app.tenant_id', '', true), set_config('app.request_id', $1, true)", [
         ctx.requestId ?? '',
@@ -78,7 +107,7 @@ class ScopedDb implements Db {
   }
 
   withOwner<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.driver.owner(fn);
+    return withHooks(this.driver.owner, fn);
   }
 
   close() {

@@ -15,6 +15,7 @@ import { tenantPolicy, vaultContext } from '../ai/pii/redactor.js';
 import type { ConversationEvent } from '../conversations/bus.js';
 import { appendMessage, conversationView, recordEvent, type ConversationRow, type MessageView } from '../conversations/service.js';
 import type { Redactor } from '../conversations/turn.js';
+import * as webhooks from '../webhooks/events.js';
 import * as store from './store.js';
 
 export interface Ctx extends RequestCtx {
@@ -86,6 +87,7 @@ export async function updateHandoff(
   if (change.status === 'resolved') {
     await store.resolveHandoff(tx, { id: h.id, conversationId: h.conversation_id, by: agent.id });
     await audit.append(tx, { ...ctx, action: 'handoff.update', target: { type: 'handoff', id: h.id }, metadata: { status: 'resolved' } });
+    await webhooks.handoffChanged(tx, ctx.tenantId, { id: h.id, conversationId: h.conversation_id, status: 'resolved' }, h.assigned_to);
     events.push(await recordEvent(tx, ctx.tenantId, h.conversation_id, 'status', { handoff: { id: h.id, status: 'resolved' } }));
     events.push(await recordEvent(tx, ctx.tenantId, h.conversation_id, 'resolved', { handoff: { id: h.id }, csat: true }));
     return events;
@@ -104,6 +106,7 @@ export async function updateHandoff(
   await store.assignHandoff(tx, h.id, assignee?.id ?? null);
   const status = assignee ? 'assigned' : 'pending';
   await audit.append(tx, { ...ctx, action: 'handoff.update', target: { type: 'handoff', id: h.id }, metadata: { status, ...(assignee ? { assignedTo: assignee.id } : {}) } });
+  await webhooks.handoffChanged(tx, ctx.tenantId, { id: h.id, conversationId: h.conversation_id, status }, assignee?.id ?? null);
   events.push(await recordEvent(tx, ctx.tenantId, h.conversation_id, 'status', { handoff: { id: h.id, status } }));
   events.push(await recordEvent(tx, ctx.tenantId, h.conversation_id, 'assigned', { handoff: { id: h.id, status }, assignee }));
   return events;
@@ -137,6 +140,7 @@ export async function agentReply(tx: Tx, audit: AuditLog, ctx: Ctx, agent: Agent
     await store.assignHandoff(tx, open.id, agent.memberId);
     const assignee = { id: agent.memberId, displayName: name };
     await audit.append(tx, { ...ctx, action: 'handoff.update', target: { type: 'handoff', id: open.id }, metadata: { status: 'assigned', assignedTo: agent.memberId } });
+    await webhooks.handoffChanged(tx, ctx.tenantId, { id: open.id, conversationId, status: 'assigned' }, agent.memberId);
     events.push(await recordEvent(tx, ctx.tenantId, conversationId, 'assigned', { handoff: { id: open.id, status: 'assigned' }, assignee }));
   }
   return { message: saved.message, events };
@@ -263,6 +267,7 @@ export async function submitCsat(
   });
   if (!row) throw new DomainError('conflict', 'This conversation was rated already.');
   await audit.append(tx, { ...ctx, action: 'csat.submit', target: { type: 'handoff', id: h.id }, metadata: { score: rating.score, resolution: h.resolutions, comment: comment !== null } });
+  await webhooks.csatSubmitted(tx, ctx.tenantId, { conversationId: c.id, handoffId: h.id, score: row.score, comment: comment?.text ?? null });
   const event = await recordEvent(tx, ctx.tenantId, c.id, 'csat', { handoff: { id: h.id }, score: rating.score }, 'agents');
   return { csat: { handoffId: h.id, score: row.score, createdAt: row.created_at.toISOString() }, events: [event] };
 }

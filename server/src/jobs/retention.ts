@@ -2,7 +2,7 @@
 // expired widget refresh tokens, one-time identity token ids past their expiry, the live feed's old
 // events, visitors that never chatted and were not seen within the retention period, long-finished
 // crawl jobs, ended console sessions, closed invitations, SSO requests and replay ids past their
-// lifetime, stale sign-in throttle counters, unanswered WebAuthn challenges and unconfirmed TOTP set-ups. Deletes are cross-tenant, so they run as parley_platform, in
+// lifetime, stale sign-in throttle counters, unanswered WebAuthn challenges, unconfirmed TOTP set-ups, and webhook events and their delivery logs after 7 days. Deletes are cross-tenant, so they run as parley_platform, in
 // bounded batches (short transactions, no long locks);
 // a sweep that removed anything writes one platform audit entry with the counts. It runs under the
 // `retention-sweep` lease: once per interval across all instances, resumed by another if one dies.
@@ -46,6 +46,13 @@ const RULES: Rule[] = [
   // MFA: WebAuthn challenges never answered, and authenticator-app set-ups begun and never confirmed.
   { table: 'webauthn_challenges', expired: "expires_at < now() - interval '1 hour'" },
   { table: 'member_totp', expired: "confirmed_at IS NULL AND created_at < now() - interval '1 day'" },
+  // Webhook bodies and delivery logs are kept 7 days (deliveries and attempts go with their event), but
+  // never while a delivery of the event is still being retried.
+  {
+    table: 'webhook_events',
+    expired: `created_at < now() - interval '7 days'
+      AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.tenant_id = webhook_events.tenant_id AND d.event_id = webhook_events.id AND d.status = 'pending')`,
+  },
 ];
 
 export interface SweepOptions {

@@ -20,6 +20,7 @@ import { pgVectorStore } from './vectors/pgvector.js';
 import { pineconeStore } from './vectors/pinecone.js';
 import type { VectorStore } from './vectors/store.js';
 import { quotaExceeded } from './quota.js';
+import { crawlFailed } from '../webhooks/events.js';
 import { writeSources } from './write.js';
 
 const LEASE_MS = 60_000;
@@ -200,6 +201,7 @@ export class CrawlWorker {
     await this.tx(tenantId, async (tx) => {
       await this.update(tx, id, 'status = $4::text, error = $5::text, finished_at = now(), holder = NULL', [status, error]);
       const job = (await getCrawlJob(tx, id))!;
+      if (status === 'failed') await crawlFailed(tx, tenantId, job, error);
       await this.deps.audit.append(tx, {
         tenantId,
         requestId: job.request_id,

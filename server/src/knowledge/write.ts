@@ -4,6 +4,7 @@ import type { AuditLog } from '../audit/log.js';
 import type { KnowledgeQuota } from '../config.js';
 import type { Db } from '../db/index.js';
 import type { ActorRef, Tx } from '../db/types.js';
+import { sourceSynced } from '../webhooks/events.js';
 import { ingestSources, type InlineSource } from './ingest.js';
 import { knowledgeUsage, lockKnowledge, requireWithin } from './quota.js';
 import type { SourceRow, UpsertResult } from './store.js';
@@ -56,6 +57,7 @@ export async function writeSources(
         target: { type: 'knowledge_source', id: res.source.id },
         metadata: { kind: items[i]!.kind, chunks: res.source.chunk_count },
       });
+      await sourceSynced(tx, tenantId, res.source);
     }
     await alsoInTx?.(tx, results);
     return results;

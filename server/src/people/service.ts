@@ -17,6 +17,7 @@ import { readPolicy, writePolicy } from './policy.js';
 import type { MemberSessions } from './sessions.js';
 import type { SignInThrottle } from './throttle.js';
 import * as store from './store.js';
+import { memberInvited } from '../webhooks/events.js';
 
 export interface PeopleDeps {
   db: Db;
@@ -201,6 +202,7 @@ export async function createInvite(
     });
     if (deps.mailer.delivery === 'log') await store.setInviteLink(tx, row.id, await deps.keyring.seal(tx, ctx.tenantId, url, INVITE_LINK_CONTEXT(row.id)));
     await deps.audit.append(tx, { ...who(ctx), action: 'member.invite', target: { type: 'invite', id: row.id }, metadata: { role: input.role, delivery: deps.mailer.delivery } });
+    await memberInvited(tx, ctx.tenantId, row);
     return { invite: { ...row, link_sealed: null }, tenantName: tenant.rows[0].name };
   });
   // Sent after the commit: a slow mail server holds no transaction. A failure leaves the invite listed

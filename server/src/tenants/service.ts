@@ -8,6 +8,7 @@ import { DomainError } from '../errors.js';
 import { problems } from '../http/problem.js';
 import { DomainPatternError, formatPattern, parsePattern, type DomainPattern } from './domains.js';
 import { newPublishableKey, newSecretKey } from './secrets.js';
+import { keyCreated } from '../webhooks/events.js';
 
 export type Env = 'development' | 'staging' | 'production';
 
@@ -154,6 +155,7 @@ async function insertKey(
     target: { type: 'api_key', id },
     metadata: { prefix: k.prefix, capabilities: k.capabilities, ...(k.rotatedFrom ? { rotatedFrom: k.rotatedFrom } : {}) },
   });
+  await keyCreated(tx, tenantId, { id, name: k.name, prefix: k.prefix, capabilities: k.capabilities });
   return toApiKey(rows[0]!);
 }
 

@@ -29,8 +29,9 @@ beforeAll(async () => {
   testDb = await createTestDb({ migrate: false });
   const all = loadMigrations();
   // The schema before visitors (061), plus the audit log's stored identity (067) that today's code needs to
-  // write the tenant's first audit entries; 067 touches only the audit tables.
-  await testDb.db.withOwner((tx) => migrate(tx, all.filter((m) => m.name < '061' || m.name.startsWith('067_'))));
+  // write the tenant's first audit entries, and the webhook outbox (079) that creating a key writes to;
+  // 067 touches only the audit tables, 079 only its own.
+  await testDb.db.withOwner((tx) => migrate(tx, all.filter((m) => m.name < '061' || m.name.startsWith('067_') || m.name.startsWith('079_'))));
   const config = testConfig();
   const runtime = wireRuntime(config, testDb.db);
   a = await createTenant({ db: runtime.db, audit: runtime.audit, env: config.env }, { name: 'Tenant A', domains: ['help.a.example'] }, { requestId: null, actor: { type: 'cli', id: 'test' } });

@@ -1,0 +1,49 @@
+// The transactional outbox. `enqueueWebhook` is called inside the transaction that makes the change an
+// event describes: the event and its deliveries commit (or roll back) with it, so no event is lost to a
+// crash after the commit and none is sent for a change that did not happen. After the commit it wakes
+// this process's delivery worker; other instances find the rows when they poll.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { WEBHOOK_EVENTS, type WebhookEventType } from '@parley/protocol';
+import type { z } from 'zod';
+import { afterCommit } from '../db/index.js';
+import type { Tx } from '../db/types.js';
+import { insertEvent, subscribedEndpoints } from './store.js';
+
+/** Emits `enqueued` after a transaction that enqueued deliveries commits. */
+export const webhookSignal = new EventEmitter().setMaxListeners(0);
+
+export type WebhookData<T extends WebhookEventType> = z.input<(typeof WEBHOOK_EVENTS)[T]['data']>;
+
+/** An event id (the `webhook-id`): unguessable, and the same on every retry and replay. */
+const newEventId = () => `msg_${randomBytes(16).toString('base64url')}`;
+
+/**
+ * Writes the event and one delivery per enabled endpoint subscribed to `type`, in `tx`. Nothing is
+ * written when no endpoint wants it. Returns the event id, or null.
+ */
+export async function enqueueWebhook<T extends Exclude<WebhookEventType, 'webhook.test'>>(tx: Tx, tenantId: string, type: T, data: WebhookData<T>): Promise<string | null> {
+  return enqueue(tx, tenantId, type, data, null);
+}
+
+/** A `webhook.test` event for one endpoint, whatever it subscribes to. */
+export async function enqueueTestEvent(tx: Tx, tenantId: string, endpointId: string): Promise<string | null> {
+  return enqueue(tx, tenantId, 'webhook.test', { endpointId, message: 'A test event sent from Parley.' }, endpointId);
+}
+
+async function enqueue(tx: Tx, tenantId: string, type: WebhookEventType, data: unknown, only: string | null): Promise<string | null> {
+  const endpointIds = await subscribedEndpoints(tx, tenantId, type, only);
+  if (!endpointIds.length) return null;
+  const id = newEventId();
+  // Parsed against the catalog: what is sent is what the docs and the SDK types promise.
+  const parsed = WEBHOOK_EVENTS[type].data.parse(data);
+  const body = JSON.stringify({ id, type, createdAt: new Date().toISOString(), tenantId, data: parsed });
+  await insertEvent(tx, { tenantId, id, type, body, endpointIds, deliveryIds: endpointIds.map(() => randomUUID()) });
+  wakeAfterCommit(tx);
+  return id;
+}
+
+/** Wakes this process's delivery worker once `tx` has committed (an event, or a replay). */
+export function wakeAfterCommit(tx: Tx): void {
+  afterCommit(tx, () => webhookSignal.emit('enqueued'));
+}
