@@ -267,16 +267,29 @@ describe('the endpoints API', () => {
     await admin('DELETE', `/endpoints/${ep.id}`);
   });
 
-  test('an internal note raises no message.created (a note is never sent out)', async () => {
-    const { messageCreated } = await import('./events.js');
-    const { endpoint: ep } = await endpoint(['message.created']);
-    const count = (tx: import('../db/types.js').Tx) => tx.query<{ n: number }>('SELECT count(*)::int AS n FROM webhook_events').then((r) => r.rows[0]!.n);
-    const [before, after] = await t.runtime.db.withTenant(a.tenant.id, { requestId: null }, async (tx) => {
-      const n = await count(tx);
-      await messageCreated(tx, a.tenant.id, '00000000-0000-4000-8000-000000000001', { id: 'm1', role: 'note', text: 'internal', createdAt: new Date().toISOString() });
-      return [n, await count(tx)];
-    });
-    expect(after).toBe(before);
+  test('the workspace raises its events: a reply that takes a handoff is handoff.assigned, a note is never sent, a rating is csat.submitted with its comment redacted', async () => {
+    const { endpoint: ep, secret } = await endpoint(['message.created', 'handoff.assigned', 'handoff.resolved', 'csat.submitted']);
+    const sam = await signedInMember(t, a.tenant.id, 'agent', undefined, 'Sam Lee');
+    const v = new Visitor(t.url, a.publishableKey, ORIGIN);
+    await v.start();
+    const conv = (await v.call('POST', '/conversations', {})).body.conversation.id as string;
+    const handoff = (await v.call('POST', `/conversations/${conv}/handoff`, {})).body.handoff.id as string;
+    const n = rx.requests.length;
+    expect((await sam.client.call('POST', `/v1/admin/conversations/${conv}/notes`, { text: 'Internal: refund approved by finance' })).status).toBe(201);
+    expect((await sam.client.call('POST', `/v1/admin/conversations/${conv}/messages`, { text: 'Hi, this is Sam from Acme' })).status).toBe(201);
+    expect((await sam.client.call('PATCH', `/v1/admin/handoffs/${handoff}`, { status: 'resolved' })).status).toBe(204);
+    expect((await v.call('POST', `/conversations/${conv}/csat`, { score: 4, comment: 'Write to me at ana.souza@example.com' })).status).toBe(201);
+    await rx.waitFor(n + 4);
+    await new Promise((r) => setTimeout(r, 300));
+    const events = rx.requests.slice(n).map((r) => verifyWebhook(r.body, r.headers, secret) as any);
+    expect(events.map((e) => e.type).sort()).toEqual(['csat.submitted', 'handoff.assigned', 'handoff.resolved', 'message.created']);
+    const of = (type: string) => events.find((e) => e.type === type).data;
+    expect(of('message.created').message).toMatchObject({ role: 'agent', text: 'Hi, this is Sam from Acme' });
+    expect(of('handoff.assigned')).toMatchObject({ handoff: { id: handoff, status: 'assigned' }, assignee: { id: sam.memberId, displayName: 'Sam Lee' } });
+    expect(of('csat.submitted')).toMatchObject({ conversationId: conv, handoffId: handoff, score: 4, comment: expect.stringContaining('[EMAIL_') });
+    const sent = rx.requests.slice(n).map((r) => r.body).join('');
+    expect(sent).not.toContain('refund approved');
+    expect(sent).not.toContain('ana.souza@example.com');
     await admin('DELETE', `/endpoints/${ep.id}`);
   });
 });
