@@ -25,6 +25,8 @@ export const OutsideHoursSchema = z.object({
   outsideHours: z.literal(true).optional(),
   /** When the team is next open; null when the schedule has no open time at all. */
   nextOpenAt: iso().nullable().optional(),
+  /** The visitor has left an email to be answered on: not asked again. */
+  contactLeft: z.literal(true).optional(),
 });
 export type OutsideHours = z.infer<typeof OutsideHoursSchema>;
 
@@ -46,7 +48,13 @@ export const AssignedEventData = z.object({
 });
 export type AssignedEventData = z.infer<typeof AssignedEventData>;
 /** `resolved`: the visitor sees a "resolved" notice and, while `csat` is true, may rate it once. */
-export const ResolvedEventData = z.object({ handoff: z.object({ id: z.string() }), csat: z.boolean() });
+export const ResolvedEventData = z.object({
+  handoff: z.object({ id: z.string() }),
+  /** Which resolution of the handoff this is (a reopened handoff is resolved again, and rated again). */
+  resolution: z.number().int().min(1).optional(),
+  /** False once this resolution is rated: a visitor who comes back is not asked again. */
+  csat: z.boolean(),
+});
 export type ResolvedEventData = z.infer<typeof ResolvedEventData>;
 /** `reopened`: a resolved handoff is back with a person (assigned when it had an assignee, else pending). */
 export const ReopenedEventData = z.object({ handoff: z.object({ id: z.string(), status: z.enum(['pending', 'assigned']) }) });

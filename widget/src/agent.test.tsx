@@ -304,6 +304,15 @@ describe('outside business hours', () => {
     await vi.waitFor(() => expect(ui.$('.card p')?.textContent).toBe("We're away right now."));
   });
 
+  test('coming back after leaving an email (the replayed handoff says so): the notice, no email field again', async () => {
+    const fake = resumed();
+    const ui = await mountApp(fake);
+    await vi.waitFor(() => expect(fake.client.events).toHaveBeenCalled());
+    fake.live.push({ event: 'handoff', data: { handoff: { id: 'h1', status: 'pending' }, outsideHours: true, nextOpenAt: NEXT, contactLeft: true }, id: '1' });
+    await vi.waitFor(() => expect(ui.$('.card p')?.textContent).toContain("We're away right now."));
+    expect(ui.$('.card input')).toBeNull();
+  });
+
   test('right to left in Arabic, the date in Arabic', async () => {
     const fake = resumed();
     const ui = await mountApp(fake, {}, 'ar');

@@ -37,7 +37,7 @@ export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Str
   // An agent has replied since the handoff: "a member of our team will reply" has done its job.
   const [answered, setAnswered] = useState(false);
   // Handed off outside business hours: when the team is back.
-  const [away, setAway] = useState<{ nextOpenAt?: string | null | undefined } | null>(null);
+  const [away, setAway] = useState<{ nextOpenAt?: string | null | undefined; left: boolean } | null>(null);
   // The agent typing now ('' when the event carries no name), or null.
   const [typing, setTyping] = useState<string | null>(null);
   const typingTimer = useRef<ReturnType<typeof setTimeout>>();
@@ -66,7 +66,7 @@ export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Str
     setHandoff(true);
     setAnswered(false);
     setResolved(null);
-    setAway(h.outsideHours ? { nextOpenAt: h.nextOpenAt } : null);
+    setAway(h.outsideHours ? { nextOpenAt: h.nextOpenAt, left: !!h.contactLeft } : null);
   };
 
   // The visitor's typing reaches the agent only while a person is involved.
@@ -352,7 +352,7 @@ export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Str
           ))}
         {handoff &&
           !answered &&
-          (away ? <Away t={t} tag={tag} nextOpenAt={away.nextOpenAt} leave={leave} /> : <div class="note">{t.handoff}</div>)}
+          (away ? <Away t={t} tag={tag} nextOpenAt={away.nextOpenAt} left={away.left} leave={leave} /> : <div class="note">{t.handoff}</div>)}
         {typing !== null && (
           <div class="note" role="status">
             {fill(t.agentTyping, { name: typing || t.agent })}

@@ -18,7 +18,8 @@ export function when(iso: string, tag: string): string {
 
 type State = { kind: 'idle' | 'sending' | 'failed' } | { kind: 'done'; email: string };
 
-export function Away({ t, tag, nextOpenAt, leave }: { t: Strings; tag: string; nextOpenAt?: string | null | undefined; leave: (email: string) => Promise<void> }) {
+/** `left`: an email was left before (a replayed conversation): the notice only, the field is not offered again. */
+export function Away({ t, tag, nextOpenAt, left, leave }: { t: Strings; tag: string; nextOpenAt?: string | null | undefined; left?: boolean; leave: (email: string) => Promise<void> }) {
   const [email, setEmail] = useState('');
   const [state, setState] = useState<State>({ kind: 'idle' });
   const at = nextOpenAt ? when(nextOpenAt, tag) : '';
@@ -38,7 +39,7 @@ export function Away({ t, tag, nextOpenAt, leave }: { t: Strings; tag: string; n
         {t.away}
         {at && ` ${fill(t.back, { when: at })}`}
       </p>
-      {state.kind === 'done' ? (
+      {left && state.kind !== 'done' ? null : state.kind === 'done' ? (
         <p role="status">{fill(t.emailSent, { email: state.email })}</p>
       ) : (
         <form onSubmit={submit}>

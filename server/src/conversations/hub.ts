@@ -10,7 +10,7 @@
 import type { Db } from '../db/index.js';
 import { DomainError } from '../errors.js';
 import type { ConversationBus, ConversationEvent } from './bus.js';
-import { eventsAfter, visitorMessage, type ConversationRow, type MessageView } from './service.js';
+import { eventsAfter, resolutionRated, visitorMessage, type ConversationRow, type MessageView } from './service.js';
 import type { Redactor } from './turn.js';
 
 export type StreamView = 'visitor' | 'agent';
@@ -154,6 +154,13 @@ export class ConversationHub {
             if (!c) throw new Error('conversation is gone');
             const message = visitorMessage((e.payload as { message: MessageView }).message);
             forVisitor.set(e.id, { ...(e.payload as object), message: { ...message, text: await this.deps.redactor.restoreForVisitor(tx, c, message.text) } });
+          } else if (e.type === 'resolved') {
+            // What the visitor already did is not asked again when the feed is replayed.
+            const p = e.payload as { handoff: { id: string }; resolution?: number; csat: boolean };
+            if (p.csat && p.resolution && (await resolutionRated(tx, p.handoff.id, p.resolution))) forVisitor.set(e.id, { ...p, csat: false });
+          } else if (e.type === 'handoff') {
+            c ??= (await tx.query<ConversationRow>('SELECT * FROM conversations WHERE id = $1', [conversationId])).rows[0];
+            if (c?.contact_left_at) forVisitor.set(e.id, { ...(e.payload as object), contactLeft: true });
           } else if (e.type === 'assigned') {
             const p = e.payload as { assignee: { displayName: string } | null };
             forVisitor.set(e.id, { ...p, assignee: p.assignee ? { displayName: p.assignee.displayName } : null });

@@ -167,6 +167,12 @@ export async function eventsAfter(tx: Tx, conversationId: string, afterId: numbe
   return rows.map((r) => ({ id: r.id, conversationId, type: r.type, payload: r.payload, audience: r.audience, createdAt: r.created_at }));
 }
 
+/** Whether the visitor has rated this resolution of the handoff. */
+export async function resolutionRated(tx: Tx, handoffId: string, resolution: number): Promise<boolean> {
+  const { rows } = await tx.query('SELECT 1 FROM csat_responses WHERE handoff_id = $1 AND resolution = $2', [handoffId, resolution]);
+  return rows.length > 0;
+}
+
 export interface NewMessage {
   tenantId: string;
   conversationId: string;

@@ -85,11 +85,11 @@ export async function updateHandoff(
   if (h.status === 'resolved') throw new DomainError('not_found', 'No such open handoff.');
   const events: ConversationEvent[] = [];
   if (change.status === 'resolved') {
-    await store.resolveHandoff(tx, { id: h.id, conversationId: h.conversation_id, by: agent.id });
+    const resolution = await store.resolveHandoff(tx, { id: h.id, conversationId: h.conversation_id, by: agent.id });
     await audit.append(tx, { ...ctx, action: 'handoff.update', target: { type: 'handoff', id: h.id }, metadata: { status: 'resolved' } });
     await webhooks.handoffChanged(tx, ctx.tenantId, { id: h.id, conversationId: h.conversation_id, status: 'resolved' }, h.assigned_to);
     events.push(await recordEvent(tx, ctx.tenantId, h.conversation_id, 'status', { handoff: { id: h.id, status: 'resolved' } }));
-    events.push(await recordEvent(tx, ctx.tenantId, h.conversation_id, 'resolved', { handoff: { id: h.id }, csat: true }));
+    events.push(await recordEvent(tx, ctx.tenantId, h.conversation_id, 'resolved', { handoff: { id: h.id }, resolution, csat: true }));
     return events;
   }
   let assignee: { id: string; displayName: string } | null = null;

@@ -181,7 +181,7 @@ describe('assign, resolve, reopen and the rating', () => {
     expect((await sam.client.call('PATCH', `/v1/admin/handoffs/${handoffId}`, { status: 'assigned' })).status).toBe(204);
     expect((await sam.client.call('PATCH', `/v1/admin/handoffs/${handoffId}`, { status: 'resolved' })).status).toBe(204);
     const resolved = await s.next((e) => e.event === 'resolved');
-    expect(resolved.data).toEqual({ handoff: { id: handoffId }, csat: true });
+    expect(resolved.data).toEqual({ handoff: { id: handoffId }, resolution: 1, csat: true });
     for (const bad of [{ score: 0 }, { score: 6 }, { score: 3.5 }, { score: '5' }, {}, { score: 4, comment: 'x'.repeat(1001) }, { score: 4, admin: true }]) {
       expect((await v.call('POST', `/conversations/${id}/csat`, bad)).status, JSON.stringify(bad).slice(0, 40)).toBe(400);
     }
@@ -194,6 +194,10 @@ describe('assign, resolve, reopen and the rating', () => {
     const twice = await v.call('POST', `/conversations/${id}/csat`, { score: 1 });
     expect(twice.status).toBe(409);
     expect(twice.body.request_id).toBeTruthy();
+    // A visitor who comes back (the feed replayed) is not asked to rate this resolution again.
+    const replay = await visitorStream(v, id);
+    expect((await replay.next((e) => e.event === 'resolved')).data).toEqual({ handoff: { id: handoffId }, resolution: 1, csat: false });
+    replay.close();
     // The comment is stored redacted, like any visitor text.
     const stored = await t.runtime.db.withTenant(a.tenant.id, { requestId: null }, (tx) =>
       tx.query<{ score: number; comment: string; resolution: number }>('SELECT score, comment, resolution FROM csat_responses WHERE handoff_id = $1', [handoffId]),
@@ -274,6 +278,11 @@ describe('business hours and a left email', () => {
     expect((await other.call('POST', `/conversations/${id}/contact`, { email: 'thief@example.org' })).status).toBe(404);
     const left = await v.call('POST', `/conversations/${id}/contact`, { email: 'Lee.Visitor@Example.org' });
     expect(left.status).toBe(201);
+    // Coming back, the visitor is not asked for an email again.
+    const replay = await visitorStream(v, id);
+    expect((await replay.next((e) => e.event === 'handoff')).data).toMatchObject({ outsideHours: true, contactLeft: true });
+    replay.close();
+    expect(live.data).not.toHaveProperty('contactLeft');
     // Sealed at rest: the address is not in the row.
     const raw = await t.runtime.db.withTenant(a.tenant.id, { requestId: null }, (tx) =>
       tx.query<{ sealed: Buffer }>('SELECT contact_email_sealed AS sealed FROM conversations WHERE id = $1', [id]),
