@@ -10,6 +10,7 @@
 import type { Db } from '../db/index.js';
 import { DomainError } from '../errors.js';
 import type { ConversationBus, ConversationEvent } from './bus.js';
+import { wake } from './room.js';
 import { eventsAfter, resolutionRated, visitorMessage, type ConversationRow, type MessageView } from './service.js';
 import type { Redactor } from './turn.js';
 
@@ -111,30 +112,7 @@ export class ConversationHub {
   }
 
   private kick(conversationId: string, room: Room): void {
-    if (room.reading) {
-      room.dirty = true;
-      return;
-    }
-    room.reading = true;
-    void this.drain(conversationId, room);
-  }
-
-  private async drain(conversationId: string, room: Room): Promise<void> {
-    try {
-      do {
-        room.dirty = false;
-        if (room.listeners.size === 0) break;
-        const full = await this.readOnce(conversationId, room);
-        if (full) room.dirty = true;
-      } while (room.dirty);
-    } catch {
-      // Streams end; their clients reconnect with Last-Event-ID and miss nothing.
-      for (const l of [...room.listeners]) l.close();
-      room.listeners.clear();
-    } finally {
-      room.reading = false;
-      if (room.listeners.size === 0) this.drop(conversationId, room);
-    }
+    wake(room, () => this.readOnce(conversationId, room), () => this.drop(conversationId, room));
   }
 
   /** One transaction for every stream of the room; returns whether the batch was full. */

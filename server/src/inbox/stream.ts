@@ -7,6 +7,7 @@ import type { InboxCounts, InboxRow } from '@parley/protocol';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Db } from '../db/index.js';
 import type { ConversationBus } from '../conversations/bus.js';
+import { wake } from '../conversations/room.js';
 import { TYPING_LIVE_MS } from '../conversations/hub.js';
 import { compareCursors, counts, formatCursor, rowsOf, type Cursor } from './service.js';
 import { feedAfter, type FeedRow } from './store.js';
@@ -69,28 +70,7 @@ export class InboxHub {
   }
 
   private kick(tenantId: string, room: Room): void {
-    if (room.reading) {
-      room.dirty = true;
-      return;
-    }
-    room.reading = true;
-    void this.drain(tenantId, room);
-  }
-
-  private async drain(tenantId: string, room: Room): Promise<void> {
-    try {
-      do {
-        room.dirty = false;
-        if (room.listeners.size === 0) break;
-        if (await this.readOnce(tenantId, room)) room.dirty = true;
-      } while (room.dirty);
-    } catch {
-      for (const l of [...room.listeners]) l.close();
-      room.listeners.clear();
-    } finally {
-      room.reading = false;
-      if (room.listeners.size === 0) this.drop(tenantId, room);
-    }
+    wake(room, () => this.readOnce(tenantId, room), () => this.drop(tenantId, room));
   }
 
   /** One read for every stream of the tenant; returns whether the batch was full. */

@@ -14,6 +14,7 @@ import type { AuditLog } from '../audit/log.js';
 import { normaliseOrigin, type RefusalLog } from '../audit/refusals.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { isUuid, type Db } from '../db/index.js';
+import type { Tx } from '../db/types.js';
 import { HttpProblem, problems } from '../http/problem.js';
 import { asProblem } from '../http/errors.js';
 import { route } from '../http/routes.js';
@@ -23,7 +24,7 @@ import type { JwksCache } from '../identity/jwks.js';
 import { verifyIdentityToken } from '../identity/verify.js';
 import type { ConversationBus } from '../conversations/bus.js';
 import type { ConversationHub } from '../conversations/hub.js';
-import { conversationView, createConversation, createHandoff, listMessages, visitorConversation, visitorMessage } from '../conversations/service.js';
+import { conversationView, createConversation, createHandoff, listMessages, visitorConversation, visitorMessage, type ConversationRow } from '../conversations/service.js';
 import { runTurn, type Answerer, type Redactor } from '../conversations/turn.js';
 import { recordTyping, type TypingThrottle } from '../conversations/typing.js';
 import { leaveContact, submitCsat } from '../handoff/service.js';
@@ -70,6 +71,14 @@ export function widgetRoutes(deps: WidgetDeps): Router {
     const id = String(req.params.id);
     if (!isUuid(id)) throw problems.notFound('No such conversation.');
     return id;
+  };
+  /** Runs `fn` on this visitor's conversation (locked), as the visitor. */
+  const asVisitor = <T>(req: Request, fn: (tx: Tx, c: ConversationRow, ctx: { tenantId: string; requestId: string; actor: { type: 'visitor'; id: string } }) => Promise<T>) => {
+    const { tenantId } = w(req);
+    const { visitorRef, subject } = s(req);
+    const id = convId(req);
+    const ctx = { tenantId, requestId: req.id, actor: { type: 'visitor' as const, id: subject ?? visitorRef } };
+    return deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => fn(tx, await visitorConversation(tx, id, visitorRef, subject, true), ctx));
   };
 
   route(r, '/config', {
@@ -291,14 +300,7 @@ export function widgetRoutes(deps: WidgetDeps): Router {
   route(r, '/conversations/:id/csat', {
     post: [session, async (req, res) => {
       const body = parse(CsatRequest, req.body);
-      const { tenantId } = w(req);
-      const { visitorRef, subject } = s(req);
-      const id = convId(req);
-      const ctx = { tenantId, requestId: req.id, actor: { type: 'visitor' as const, id: subject ?? visitorRef } };
-      const out = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
-        const c = await visitorConversation(tx, id, visitorRef, subject, true);
-        return submitCsat(tx, deps.audit, deps.redactor, ctx, c, body);
-      });
+      const out = await asVisitor(req, (tx, c, ctx) => submitCsat(tx, deps.audit, deps.redactor, ctx, c, body));
       for (const e of out.events) deps.bus.publish(e);
       res.status(201).json({ csat: out.csat });
     }],
@@ -307,14 +309,7 @@ export function widgetRoutes(deps: WidgetDeps): Router {
   route(r, '/conversations/:id/contact', {
     post: [session, async (req, res) => {
       const body = parse(ContactRequest, req.body);
-      const { tenantId } = w(req);
-      const { visitorRef, subject } = s(req);
-      const id = convId(req);
-      const ctx = { tenantId, requestId: req.id, actor: { type: 'visitor' as const, id: subject ?? visitorRef } };
-      const out = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
-        const c = await visitorConversation(tx, id, visitorRef, subject, true);
-        return leaveContact(tx, deps.audit, deps.keyring, ctx, c, body.email);
-      });
+      const out = await asVisitor(req, (tx, c, ctx) => leaveContact(tx, deps.audit, deps.keyring, ctx, c, body.email));
       for (const e of out.events) deps.bus.publish(e);
       res.status(201).json({ contact: { at: out.at } });
     }],
