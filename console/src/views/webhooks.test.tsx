@@ -98,7 +98,7 @@ test('the delivery log shows status, answer, latency and next attempt; replay on
   await vi.waitFor(() => expect(el.textContent).toContain(EP.url));
   click(el, `Deliveries to ${EP.url}`);
   await vi.waitFor(() => expect(el.textContent).toContain('msg_2'));
-  const rows = [...el.querySelectorAll('#deliveries-title ~ table tbody tr')].map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent));
+  const rows = [...el.querySelectorAll('#deliveries-title ~ .table-scroll table tbody tr')].map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent));
   expect(rows[0]!.slice(1, 5)).toEqual(['failed', '13', '500', '12 ms']);
   expect(rows[1]!.slice(1, 5)).toEqual(['pending', '2', 'no answer', '10000 ms']);
   // Only a finished delivery can be replayed; a pending one is still being retried.

@@ -62,6 +62,7 @@ function Deliveries({ api, endpoint, canWrite }: { api: Api; endpoint: WebhookEn
         </button>
       </div>
       <ProblemView problem={list.problem} />
+      <div class="table-scroll">
       <table>
         <caption class="sr-only">Deliveries</caption>
         <thead>
@@ -102,6 +103,7 @@ function Deliveries({ api, endpoint, canWrite }: { api: Api; endpoint: WebhookEn
           ))}
         </tbody>
       </table>
+      </div>
       {list.data && !list.data.deliveries.length ? <p class="muted">No deliveries yet.</p> : null}
       {canWrite ? (
         <form
@@ -201,6 +203,7 @@ export function WebhooksView({ api, me }: { api: Api; me: AdminMe }) {
           </select>
         </div>
       ) : null}
+      <div class="table-scroll">
       <table>
         <caption class="sr-only">Webhook endpoints</caption>
         <thead>
@@ -216,7 +219,7 @@ export function WebhooksView({ api, me }: { api: Api; me: AdminMe }) {
         <tbody>
           {list.data?.endpoints.map((ep) => (
             <tr key={ep.id}>
-              <td>
+              <td class="endpoint-url">
                 <code>{ep.url}</code>
                 {ep.description ? <div class="muted">{ep.description}</div> : null}
               </td>
@@ -252,6 +255,7 @@ export function WebhooksView({ api, me }: { api: Api; me: AdminMe }) {
           ))}
         </tbody>
       </table>
+      </div>
       {list.data && !list.data.endpoints.length ? <p class="muted">No endpoints yet.</p> : null}
       <p class="muted" aria-live="polite">
         {note}
