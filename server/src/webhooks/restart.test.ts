@@ -91,7 +91,10 @@ test('kill -9 after the commit, mid-delivery: the restarted server delivers the 
     expect(rx.processed.size).toBe(1);
     expect(rx.processed.get(String(ids[0]))).toMatchObject({ type: 'key.created', data: { apiKey: { name: 'ci' } } });
 
-    const [d] = (await call(server.url, 'GET', `/v1/admin/webhooks/endpoints/${made.body.endpoint.id}/deliveries`, { key: secretKey })).body.deliveries;
+    // The answer is recorded just after the receiver sent it.
+    const latest = async () => (await call(server.url, 'GET', `/v1/admin/webhooks/endpoints/${made.body.endpoint.id}/deliveries`, { key: secretKey })).body.deliveries[0];
+    await expect.poll(async () => (await latest())?.status).toBe('succeeded');
+    const d = await latest();
     expect(d).toMatchObject({ status: 'succeeded', attempts: 1, responseCode: 204, eventId: ids[0] });
     const exited2 = new Promise((r) => server.process.once('exit', r));
     server.process.kill('SIGTERM');

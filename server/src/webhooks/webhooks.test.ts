@@ -2,7 +2,7 @@
 import { ROLES } from '@parley/protocol';
 import { Webhook } from 'standardwebhooks';
 import { verifyWebhook } from '@parley/node';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { CreatedTenant } from '../tenants/service.js';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { signedInMember } from '../test/console.js';
@@ -24,6 +24,13 @@ beforeAll(async () => {
   b = await t.tenant('Tenant B', ['b.example']);
   await (t.app.locals.webhooks as WebhookWorker).start();
   rx = await new WebhookReceiver().start();
+});
+afterEach(async () => {
+  for (const k of [a.secretKey, b.secretKey]) {
+    const list = await admin('GET', '/endpoints', undefined, k);
+    for (const ep of list.body.endpoints ?? []) await admin('DELETE', `/endpoints/${ep.id}`, undefined, k);
+  }
+  await (t.app.locals.webhooks as WebhookWorker).idle();
 });
 afterAll(async () => {
   await (t.app.locals.webhooks as WebhookWorker).stop();
@@ -60,8 +67,11 @@ describe('delivery', () => {
     expect(theirs).toEqual(event);
     expect(got.headers['content-type']).toBe('application/json');
 
-    // Recorded in the delivery log: succeeded, one attempt, its code and latency.
-    const log = await admin('GET', `/endpoints/${ep.id}/deliveries`);
+    // Recorded in the delivery log (the worker records the answer just after the receiver sent it):
+    // succeeded, one attempt, its code and latency.
+    const deliveries = async () => (await admin('GET', `/endpoints/${ep.id}/deliveries`)).body.deliveries;
+    await expect.poll(async () => (await deliveries())[0]?.status).toBe('succeeded');
+    const log = { body: { deliveries: await deliveries() } };
     expect(log.body.deliveries[0]).toMatchObject({ eventId: event.id, eventType: 'handoff.requested', status: 'succeeded', attempts: 1, responseCode: 204, nextAttemptAt: null });
     const one = await admin('GET', `/endpoints/${ep.id}/deliveries/${log.body.deliveries[0].id}`);
     expect(one.body.delivery.payload).toEqual(event);
