@@ -8,8 +8,13 @@ import { problems } from './problem.js';
 const pointer = (path: PropertyKey[]) =>
   path.length ? '/' + path.map((p) => String(p).replaceAll('~', '~0').replaceAll('/', '~1')).join('/') : '';
 
-export function fieldErrors(error: z.ZodError): FieldError[] {
-  return error.issues.map((i) => ({ path: pointer(i.path), message: i.message, code: i.code }));
+/** One error per field; an unknown key is named by its own path (zod reports it on its parent). `at` prefixes every path. */
+export function fieldErrors(error: z.ZodError, at: PropertyKey[] = []): FieldError[] {
+  return error.issues.flatMap((i): FieldError[] =>
+    i.code === 'unrecognized_keys'
+      ? i.keys.map((k) => ({ path: pointer([...at, ...i.path, k]), message: 'is not a known field', code: i.code }))
+      : [{ path: pointer([...at, ...i.path]), message: i.message, code: i.code }],
+  );
 }
 
 export function parse<S extends z.ZodType>(schema: S, value: unknown, where = 'body'): z.output<S> {

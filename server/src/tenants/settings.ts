@@ -7,6 +7,7 @@ import type { AuditLog } from '../audit/log.js';
 import type { RequestCtx } from '../http/context.js';
 import type { Tx } from '../db/types.js';
 import { DomainError } from '../errors.js';
+import { fieldErrors } from '../http/validate.js';
 
 export type SettingsPatch = z.infer<typeof SettingsSchema>;
 
@@ -34,7 +35,7 @@ export async function writeSettings(tx: Tx, audit: AuditLog, ctx: RequestCtx & {
     const pii = PiiPolicySchema.safeParse(patch.pii);
     if (!pii.success) {
       throw new DomainError('invalid_input', 'The PII policy is not valid.', {
-        errors: pii.error.issues.map((i) => ({ path: `/pii/${i.path.join('/')}`, message: i.message, code: i.code })),
+        errors: fieldErrors(pii.error, ['pii']),
       });
     }
     body.pii = pii.data;

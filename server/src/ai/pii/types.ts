@@ -77,14 +77,16 @@ export const defaultPolicy: PiiPolicy = {
 
 const ModeSchema = z.enum(MODES);
 
-export const ClassPolicySchema = z.object({
+// Strict at every level: an unknown key is a mistake to report, never to drop (dropping `email` from
+// `{email: 'strict'}` left an empty policy, which silently reset every class to its default).
+export const ClassPolicySchema = z.strictObject({
   mode: ModeSchema,
   minScore: z.number().min(0).max(1),
   channels: z.partialRecord(z.enum(CHANNELS), ModeSchema).optional(),
 });
 
 /** A tenant's policy as sent to the admin API; classes left out take their safe default. */
-export const PiiPolicySchema = z.object({
+export const PiiPolicySchema = z.strictObject({
   classes: z
     .object(
       Object.fromEntries(PII_CLASSES.map((c) => [c, ClassPolicySchema.default(defaultPolicy.classes[c])])) as {
