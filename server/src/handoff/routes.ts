@@ -22,10 +22,10 @@ import { parse, uuidParam } from '../http/validate.js';
 import { redact, newRedactionState } from '../ai/pii/index.js';
 import { tenantPolicy, type ConversationRedactor } from '../ai/pii/redactor.js';
 import type { ConversationBus, ConversationEvent } from '../conversations/bus.js';
-import { recordTyping, type TypingThrottle } from '../conversations/typing.js';
+import type { TypingThrottle } from '../conversations/typing.js';
 import { requireCapability as can } from '../tenants/auth.js';
 import * as service from './service.js';
-import { listHandoffs, lockConversation, memberName } from './store.js';
+import { listHandoffs } from './store.js';
 
 export interface HandoffDeps {
   db: Db;
@@ -134,11 +134,7 @@ export function handoffRoutes(deps: HandoffDeps): Router {
       const body = parse(TypingRequest, req.body);
       const id = uuidParam(req, 'id');
       const agent = agentOf(req);
-      const event = await inTenant(req, async (tx, ctx) => {
-        if (!(await lockConversation(tx, id))) throw problems.notFound('No such conversation.');
-        const who = { role: 'agent' as const, key: agent.id, name: (agent.memberId ? await memberName(tx, agent.memberId) : null) ?? 'Support' };
-        return deps.typing.admit(id, who, body.active) ? recordTyping(tx, ctx.tenantId, id, who, body.active) : null;
-      });
+      const event = await inTenant(req, (tx, ctx) => service.agentTyping(tx, ctx, deps.typing, agent, id, body.active));
       if (event) publish([event]);
       res.status(204).end();
     }],

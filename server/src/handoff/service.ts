@@ -15,6 +15,7 @@ import { tenantPolicy, vaultContext } from '../ai/pii/redactor.js';
 import type { ConversationEvent } from '../conversations/bus.js';
 import { appendMessage, conversationView, recordEvent, type ConversationRow, type MessageView } from '../conversations/service.js';
 import type { Redactor } from '../conversations/turn.js';
+import { recordTyping, type TypingThrottle } from '../conversations/typing.js';
 import * as webhooks from '../webhooks/events.js';
 import * as store from './store.js';
 
@@ -67,6 +68,13 @@ export function handoffView(h: store.HandoffRow): WorkspaceHandoff {
 /** The name an agent's words are shown under: the member's display name, or the key's label. */
 async function agentName(tx: Tx, agent: Agent): Promise<string> {
   return (agent.memberId ? await store.memberName(tx, agent.memberId) : null) ?? agent.id;
+}
+
+/** An agent's typing signal, recorded when the throttle admits it (else null). */
+export async function agentTyping(tx: Tx, ctx: Ctx, typing: TypingThrottle, agent: Agent, conversationId: string, active: boolean): Promise<ConversationEvent | null> {
+  await locked(tx, conversationId);
+  const who = { role: 'agent' as const, key: agent.id, name: (agent.memberId ? await store.memberName(tx, agent.memberId) : null) ?? 'Support' };
+  return typing.admit(conversationId, who, active) ? recordTyping(tx, ctx.tenantId, conversationId, who, active) : null;
 }
 
 /**
