@@ -6,6 +6,7 @@ export default defineProject({
   test: {
     name: 'server',
     include: ['src/**/*.test.ts'],
+    setupFiles: ['src/test/contract-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

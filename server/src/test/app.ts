@@ -11,6 +11,7 @@ import { loadConfig, type Config } from '../config.js';
 import { answerClientErrors } from '../http/client-error.js';
 import { wireRuntime, type Runtime } from '../runtime.js';
 import { createTenant, type CreatedTenant } from '../tenants/service.js';
+import { parleyOrigins } from './contract.js';
 import { createTestDb, type TestDb } from './db.js';
 
 export interface TestApp {
@@ -44,6 +45,7 @@ export async function startTestApp(
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  parleyOrigins.add(url);
   const config = testConfig({ ...(env.PORT ? {} : { PARLEY_PUBLIC_URL: url }), ...env });
   const testDb = await createTestDb();
   const runtime = wireRuntime(config, testDb.db);

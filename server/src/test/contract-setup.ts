@@ -1,0 +1,20 @@
+// Vitest setup for the server suites: wraps fetch so every response from a Parley test server is checked
+// against the contract (test/contract.ts), and fails the test that received a response off-contract.
+import { afterEach, expect } from 'vitest';
+import { checkResponse, parleyOrigins, violations } from './contract.js';
+
+const realFetch = globalThis.fetch;
+globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+  const res = await realFetch(input, init);
+  const url = new URL(input instanceof Request ? input.url : String(input));
+  if (parleyOrigins.has(url.origin)) {
+    const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
+    await checkResponse(method, url, res);
+  }
+  return res;
+};
+
+afterEach(() => {
+  const found = violations.splice(0);
+  expect(found, 'responses off the contract (protocol/src/contract)').toEqual([]);
+});
