@@ -1,4 +1,5 @@
-// Interface strings. English, French, German and Arabic (right to left).
+// Interface strings: English, French, German, Spanish, Italian, Dutch, Portuguese, Japanese and Arabic
+// (right to left). Every language has every key (the type says so, and a test checks it).
 const en = {
   title: 'Support',
   placeholder: 'Type your message…',
@@ -28,6 +29,8 @@ const en = {
   stars: '{n} out of 5',
   comment: 'Anything to add? (optional)',
   rated: 'Thank you for your feedback!',
+  greeting: 'Hi! Ask us anything about {name}.',
+  notice: "I've passed your question to a member of our team. They'll reply here.",
 };
 export type Strings = typeof en;
 
@@ -60,6 +63,8 @@ const fr: Strings = {
   stars: '{n} sur 5',
   comment: 'Un commentaire ? (facultatif)',
   rated: 'Merci pour votre avis !',
+  greeting: 'Bonjour ! Posez-nous toutes vos questions sur {name}.',
+  notice: "J'ai transmis votre question à un membre de notre équipe. Il vous répondra ici.",
 };
 const de: Strings = {
   title: 'Support',
@@ -90,6 +95,8 @@ const de: Strings = {
   stars: '{n} von 5',
   comment: 'Möchten Sie etwas ergänzen? (optional)',
   rated: 'Vielen Dank für Ihr Feedback!',
+  greeting: 'Hallo! Fragen Sie uns alles rund um {name}.',
+  notice: 'Ich habe Ihre Frage an ein Mitglied unseres Teams weitergegeben. Sie erhalten hier eine Antwort.',
 };
 const ar: Strings = {
   title: 'الدعم',
@@ -120,12 +127,181 @@ const ar: Strings = {
   stars: '{n} من 5',
   comment: 'هل تريد إضافة شيء؟ (اختياري)',
   rated: 'شكرًا لملاحظاتك!',
+  greeting: 'مرحبًا! اسألنا أي شيء عن {name}.',
+  notice: 'أحلت سؤالك إلى أحد أعضاء فريقنا. سيرد عليك هنا.',
+};
+
+const es: Strings = {
+  title: 'Asistencia',
+  placeholder: 'Escribe tu mensaje…',
+  send: 'Enviar',
+  close: 'Cerrar el chat',
+  human: 'Hablar con una persona',
+  typing: 'El asistente está escribiendo…',
+  offline: 'No tienes conexión. Lo intentaremos de nuevo cuando vuelvas.',
+  error: 'Algo salió mal.',
+  retry: 'Reintentar',
+  handoff: 'Un miembro de nuestro equipo te responderá aquí.',
+  sources: 'Fuentes',
+  verified: 'Sesión iniciada',
+  you: 'Tú',
+  assistant: 'Asistente',
+  agent: 'Equipo de soporte',
+  launcher: 'Chatea con nosotros',
+  signIn: 'Inicia sesión para chatear con nosotros.',
+  agentTyping: '{name} está escribiendo…',
+  away: 'Ahora mismo no estamos disponibles.',
+  back: 'Te responderemos a partir de {when}.',
+  emailAsk: 'Déjanos tu correo electrónico y te responderemos allí.',
+  email: 'Correo electrónico',
+  emailSent: '¡Gracias! Te responderemos a {email}.',
+  resolved: 'Esta conversación se ha resuelto.',
+  rate: '¿Qué tal te hemos atendido?',
+  stars: '{n} de 5',
+  comment: '¿Algo que añadir? (opcional)',
+  rated: '¡Gracias por tu opinión!',
+  greeting: '¡Hola! Pregúntanos lo que quieras sobre {name}.',
+  notice: 'He pasado tu pregunta a un miembro de nuestro equipo. Te responderá aquí.',
+};
+const it: Strings = {
+  title: 'Assistenza',
+  placeholder: 'Scrivi il tuo messaggio…',
+  send: 'Invia',
+  close: 'Chiudi la chat',
+  human: 'Parla con una persona',
+  typing: "L'assistente sta scrivendo…",
+  offline: 'Sei offline. Riproveremo quando tornerai online.',
+  error: 'Si è verificato un errore.',
+  retry: 'Riprova',
+  handoff: 'Un membro del nostro team ti risponderà qui.',
+  sources: 'Fonti',
+  verified: 'Accesso effettuato',
+  you: 'Tu',
+  assistant: 'Assistente',
+  agent: 'Team di assistenza',
+  launcher: 'Scrivici',
+  signIn: 'Accedi per chattare con noi.',
+  agentTyping: '{name} sta scrivendo…',
+  away: 'Al momento non siamo disponibili.',
+  back: 'Ti risponderemo a partire da {when}.',
+  emailAsk: 'Lasciaci la tua email e ti risponderemo lì.',
+  email: 'Email',
+  emailSent: 'Grazie! Ti risponderemo a {email}.',
+  resolved: 'Questa conversazione è stata risolta.',
+  rate: 'Come ti abbiamo aiutato?',
+  stars: '{n} su 5',
+  comment: 'Vuoi aggiungere qualcosa? (facoltativo)',
+  rated: 'Grazie per il tuo feedback!',
+  greeting: 'Ciao! Chiedici qualsiasi cosa su {name}.',
+  notice: 'Ho passato la tua domanda a un membro del nostro team. Ti risponderà qui.',
+};
+const nl: Strings = {
+  title: 'Support',
+  placeholder: 'Typ je bericht…',
+  send: 'Versturen',
+  close: 'Chat sluiten',
+  human: 'Met een medewerker praten',
+  typing: 'De assistent typt…',
+  offline: 'Je bent offline. We proberen het opnieuw zodra je weer online bent.',
+  error: 'Er is iets misgegaan.',
+  retry: 'Opnieuw proberen',
+  handoff: 'Een medewerker van ons team antwoordt je hier.',
+  sources: 'Bronnen',
+  verified: 'Ingelogd',
+  you: 'Jij',
+  assistant: 'Assistent',
+  agent: 'Supportteam',
+  launcher: 'Chat met ons',
+  signIn: 'Log in om met ons te chatten.',
+  agentTyping: '{name} typt…',
+  away: 'We zijn op dit moment niet bereikbaar.',
+  back: 'We antwoorden vanaf {when}.',
+  emailAsk: 'Laat je e-mailadres achter, dan antwoorden we daar.',
+  email: 'E-mailadres',
+  emailSent: 'Bedankt! We antwoorden naar {email}.',
+  resolved: 'Dit gesprek is afgerond.',
+  rate: 'Hoe hebben we je geholpen?',
+  stars: '{n} van de 5',
+  comment: 'Nog iets toe te voegen? (optioneel)',
+  rated: 'Bedankt voor je feedback!',
+  greeting: 'Hallo! Stel ons al je vragen over {name}.',
+  notice: 'Ik heb je vraag doorgegeven aan een medewerker van ons team. Je krijgt hier antwoord.',
+};
+const pt: Strings = {
+  title: 'Suporte',
+  placeholder: 'Escreva sua mensagem…',
+  send: 'Enviar',
+  close: 'Fechar o chat',
+  human: 'Falar com uma pessoa',
+  typing: 'O assistente está digitando…',
+  offline: 'Você está offline. Tentaremos de novo quando você voltar.',
+  error: 'Algo deu errado.',
+  retry: 'Tentar de novo',
+  handoff: 'Um membro da nossa equipe vai responder aqui.',
+  sources: 'Fontes',
+  verified: 'Conectado',
+  you: 'Você',
+  assistant: 'Assistente',
+  agent: 'Equipe de suporte',
+  launcher: 'Fale conosco',
+  signIn: 'Entre na sua conta para conversar conosco.',
+  agentTyping: '{name} está digitando…',
+  away: 'No momento, não estamos disponíveis.',
+  back: 'Responderemos a partir de {when}.',
+  emailAsk: 'Deixe seu e-mail e responderemos por lá.',
+  email: 'E-mail',
+  emailSent: 'Obrigado! Responderemos para {email}.',
+  resolved: 'Esta conversa foi resolvida.',
+  rate: 'Como foi o nosso atendimento?',
+  stars: '{n} de 5',
+  comment: 'Algo a acrescentar? (opcional)',
+  rated: 'Obrigado pelo seu feedback!',
+  greeting: 'Olá! Pergunte o que quiser sobre {name}.',
+  notice: 'Passei sua pergunta para um membro da nossa equipe. Ele vai responder aqui.',
+};
+const ja: Strings = {
+  title: 'サポート',
+  placeholder: 'メッセージを入力…',
+  send: '送信',
+  close: 'チャットを閉じる',
+  human: '担当者と話す',
+  typing: 'アシスタントが入力中…',
+  offline: 'オフラインです。接続が戻ったら再試行します。',
+  error: '問題が発生しました。',
+  retry: '再試行',
+  handoff: 'チームの担当者がこちらで返信します。',
+  sources: '出典',
+  verified: 'ログイン済み',
+  you: 'あなた',
+  assistant: 'アシスタント',
+  agent: 'サポートチーム',
+  launcher: 'チャットで質問',
+  signIn: 'チャットをご利用いただくにはログインしてください。',
+  agentTyping: '{name}さんが入力中…',
+  away: 'ただいま対応時間外です。',
+  back: '{when}から返信いたします。',
+  emailAsk: 'メールアドレスを残していただければ、そちらに返信いたします。',
+  email: 'メールアドレス',
+  emailSent: 'ありがとうございます。{email}宛てに返信いたします。',
+  resolved: 'この会話は解決済みです。',
+  rate: '対応はいかがでしたか？',
+  stars: '5段階中{n}',
+  comment: 'ほかにご意見はありますか？（任意）',
+  rated: 'フィードバックをありがとうございます。',
+  greeting: 'こんにちは！{name}について何でもお尋ねください。',
+  notice: 'ご質問をチームの担当者に引き継ぎました。こちらで返信いたします。',
 };
 
 /** A string with its `{name}` slots filled. */
 export const fill = (s: string, values: Record<string, string | number>): string => s.replace(/\{(\w+)\}/g, (m, k: string) => String(values[k] ?? m));
 
-const TABLE: Record<string, Strings> = { en, fr, de, ar };
+/** The same with nodes in the slots: a name or address in its own `<bdi>` keeps its direction and
+ * leaves the sentence's punctuation where the sentence's language puts it. */
+export const fillNodes = <T,>(s: string, values: Record<string, T>): (string | T)[] =>
+  s.split(/(\{\w+\})/).map((p) => (/^\{\w+\}$/.test(p) && p.slice(1, -1) in values ? values[p.slice(1, -1)]! : p));
+
+
+const TABLE: Record<string, Strings> = { en, fr, de, es, it, nl, pt, ja, ar };
 const RTL = new Set(['ar', 'he', 'fa', 'ur']);
 
 /**
