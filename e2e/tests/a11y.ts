@@ -1,6 +1,7 @@
 // An accessibility audit of a page as Chromium draws it, shadow roots included: the axe rules our UI
 // has tripped on (color-contrast, landmark-no-duplicate-banner/contentinfo) and a few cheap ones
-// (button-name, link-name, label, duplicate-id, aria-hidden-focus, link-in-text-block). axe-core itself
+// (button-name, link-name, label, duplicate-id, aria-hidden-focus, link-in-text-block,
+// scrollable-region-focusable). axe-core itself
 // is MPL-2.0, outside the licences this project takes, so these are our own: the same WCAG 2 formulas
 // (relative luminance, 4.5:1 for text, 3:1 for large text) over computed styles.
 import type { Page } from 'playwright-core';
@@ -129,6 +130,12 @@ export function audit(p: Page): Promise<Finding[]> {
       if ((el.tagName === 'TEXTAREA' || (el.tagName === 'INPUT' && (el as HTMLInputElement).type !== 'hidden')) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby')) {
         const root = el.getRootNode() as Document | ShadowRoot;
         if (!(el.id && root.querySelector(`label[for="${el.id}"]`)) && !el.closest('label')) findings.push({ rule: 'label', target: describe(el), detail: 'a form field without a label' });
+      }
+      // A region that scrolls is reachable by keyboard: focusable itself, or holding something focusable.
+      const s = getComputedStyle(el);
+      if (/(auto|scroll)/.test(s.overflowY + s.overflowX) && (el.scrollHeight > el.clientHeight || el.scrollWidth > el.clientWidth)) {
+        const focusable = 'a[href], button:not(:disabled), input:not(:disabled), textarea:not(:disabled), [tabindex]:not([tabindex="-1"])';
+        if (!el.matches(focusable) && !el.querySelector(focusable)) findings.push({ rule: 'scrollable-region-focusable', target: describe(el), detail: 'scrolls, but nothing in it takes focus' });
       }
       if (el.getAttribute('aria-hidden') === 'true' && el.querySelector('a[href], button:not(:disabled), input, textarea, [tabindex]:not([tabindex="-1"])'))
         findings.push({ rule: 'aria-hidden-focus', target: describe(el), detail: 'focusable content under aria-hidden' });

@@ -273,6 +273,23 @@ describe('accessibility of the open widget', () => {
     await ctx.close();
   });
 
+  test('at 360 px, a long conversation with no link in it: zero findings (the log itself takes focus to scroll)', async () => {
+    w.allowed.set(hostHtml(w.app.url, w.publishableKey, { body: HOST_BODY }));
+    const { p, ctx } = await newPage({ width: 360, height: 640 });
+    await p.goto(w.allowed.origin);
+    await open(p);
+    await ask(p, 'Can I talk to a human?');
+    await shadow(p, '[role=dialog] > :first-child button[disabled]').waitFor();
+    for (let i = 1; i <= 6; i++) {
+      await ask(p, `Still there? (${i})`);
+      await shadow(p, '.m.visitor').filter({ hasText: `(${i})` }).waitFor();
+    }
+    expect(await shadow(p, '.log').evaluate((el) => el.scrollHeight > el.clientHeight)).toBe(true);
+    await p.screenshot({ path: `${SHOTS}a11y-phone-360.png` });
+    expect(await audit(p)).toEqual([]);
+    await ctx.close();
+  });
+
   test('the audit sees inside the shadow root: low contrast and a second banner there are reported', async () => {
     w.allowed.set(hostHtml(w.app.url, w.publishableKey, { body: HOST_BODY }));
     const { p, ctx } = await newPage();

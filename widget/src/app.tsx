@@ -348,7 +348,8 @@ export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Str
           )}
         </div>
       )}
-      <div class="log" role="log" aria-live="polite" aria-relevant="additions" ref={log}>
+      {/* Focusable, so a keyboard can scroll it when nothing in it takes focus. */}
+      <div class="log" role="log" aria-live="polite" aria-relevant="additions" tabIndex={0} ref={log}>
         {!ctl.settings ? (
           <div class="note dots" aria-hidden="true" />
         ) : ctl.settings.greeting ? (

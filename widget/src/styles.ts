@@ -8,7 +8,7 @@ export const CSS = `
 *{box-sizing:border-box}
 button{font:inherit;cursor:pointer}button:disabled{opacity:.55;cursor:default}
 .l{all:unset;box-sizing:border-box;cursor:pointer;font:600 15px/1 system-ui,sans-serif;color:#fff;background:var(--accent);border-radius:24px;padding:14px 18px;box-shadow:0 4px 14px #0003}
-.l:focus-visible,button:focus-visible,textarea:focus-visible,input:focus-visible,a:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
+.l:focus-visible,.log:focus-visible,button:focus-visible,textarea:focus-visible,input:focus-visible,a:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
 .p{position:absolute;bottom:64px;width:380px;max-width:calc(100vw - 40px);height:min(600px,calc(var(--vh) - 110px));display:flex;flex-direction:column;background:var(--bg);border:1px solid var(--line);border-radius:14px;box-shadow:0 12px 40px #0004;overflow:hidden}
 :host([data-side=right]) .p{right:0}:host([data-side=left]) .p{left:0}
 .hd{display:flex;align-items:center;gap:8px;padding:12px 14px;background:var(--accent);color:#fff}
