@@ -3,6 +3,7 @@ import { SignJWT } from 'jose';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { call } from '../../server/src/test/http.js';
+import { audit } from './a11y.js';
 import { page as hostHtml, world, type World } from './harness.js';
 
 let w: World;
@@ -215,6 +216,98 @@ describe('the widget in Chromium', () => {
     });
     await shadow(p, 'button.l').waitFor();
     expect(await p.locator('[data-parley]').count()).toBe(1);
+    await ctx.close();
+  });
+});
+
+describe('accessibility of the open widget', () => {
+  // A host page with its own banner landmark, so a second one from the widget would show.
+  const HOST_BODY = '<header><nav><a href="/">Host site</a></nav></header>';
+
+  /** The widget open with everything the default theme draws: a verified badge, the visitor's message,
+   * a cited answer, the handoff notice and note, the disabled "talk to a person" button. */
+  async function busyWidget(theme: 'light' | 'dark', locale: string) {
+    w.allowed.set(hostHtml(w.app.url, w.publishableKey, { body: HOST_BODY, attrs: `data-theme="${theme}" data-locale="${locale}"` }));
+    const { p, ctx, problems } = await newPage();
+    await p.goto(w.allowed.origin);
+    await p.waitForFunction(() => (window as unknown as { Parley?: { ready?: boolean } }).Parley?.ready === true);
+    const verified = await token(`a11y-${theme}-${locale}`);
+    await p.evaluate(
+      (t) =>
+        new Promise<void>((resolve) => {
+          const P = (window as unknown as { Parley: (...a: unknown[]) => void }).Parley;
+          P('on', 'identify', () => resolve());
+          P('identify', { token: t });
+        }),
+      verified,
+    );
+    await open(p);
+    await shadow(p, '.v').waitFor();
+    await ask(p, 'How long do refunds take?');
+    await shadow(p, '.m.assistant').filter({ hasText: '5 business days' }).locator('a.cite').first().waitFor();
+    await ask(p, 'Can I talk to a human?');
+    await shadow(p, '[role=dialog] > :first-child button[disabled]').waitFor();
+    await p.mouse.move(0, 0);
+    return { p, ctx, problems };
+  }
+
+  test.each([
+    ['light', 'en'],
+    ['dark', 'en'],
+    ['light', 'ar'],
+    ['dark', 'ar'],
+  ] as const)('%s theme, %s: zero findings', async (theme, locale) => {
+    const { p, ctx, problems } = await busyWidget(theme, locale);
+    await p.screenshot({ path: `${SHOTS}a11y-${theme}-${locale}.png` });
+    expect(await audit(p)).toEqual([]);
+    // Each source shows the number its marker in the answer shows.
+    const answer = shadow(p, '.m.assistant').filter({ hasText: '5 business days' });
+    expect(await answer.locator('a.cite').first().innerText()).toBe('[1]');
+    expect(await answer.locator('.src li').first().innerText()).toMatch(/^\[1\] /);
+    if (locale === 'ar') {
+      expect(await shadow(p, '.p').getAttribute('dir')).toBe('rtl');
+      // The handoff notice is in Arabic, not the server's English.
+      expect(await shadow(p, '.m.assistant').last().innerText()).toContain('أحلت سؤالك إلى أحد أعضاء فريقنا');
+    }
+    expect(problems).toEqual([]);
+    await ctx.close();
+  });
+
+  test('at 360 px, a long conversation with no link in it: zero findings (the log itself takes focus to scroll)', async () => {
+    w.allowed.set(hostHtml(w.app.url, w.publishableKey, { body: HOST_BODY }));
+    const { p, ctx } = await newPage({ width: 360, height: 640 });
+    await p.goto(w.allowed.origin);
+    await open(p);
+    await ask(p, 'Can I talk to a human?');
+    await shadow(p, '[role=dialog] > :first-child button[disabled]').waitFor();
+    for (let i = 1; i <= 6; i++) {
+      await ask(p, `Still there? (${i})`);
+      await shadow(p, '.m.visitor').filter({ hasText: `(${i})` }).waitFor();
+    }
+    expect(await shadow(p, '.log').evaluate((el) => el.scrollHeight > el.clientHeight)).toBe(true);
+    await p.screenshot({ path: `${SHOTS}a11y-phone-360.png` });
+    expect(await audit(p)).toEqual([]);
+    await ctx.close();
+  });
+
+  test('the audit sees inside the shadow root: low contrast and a second banner there are reported', async () => {
+    w.allowed.set(hostHtml(w.app.url, w.publishableKey, { body: HOST_BODY }));
+    const { p, ctx } = await newPage();
+    await p.goto(w.allowed.origin);
+    await open(p);
+    await p.evaluate(() => {
+      const panel = document.querySelector('[data-parley]')!.shadowRoot!.querySelector('.p')!;
+      const bad = document.createElement('header');
+      bad.innerHTML = '<span class="faint">Barely there</span>';
+      panel.prepend(bad);
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync('.faint{color:#aaa;background:#fff}');
+      const root = panel.getRootNode() as ShadowRoot;
+      root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
+    });
+    const rules = (await audit(p)).map((f) => f.rule);
+    expect(rules).toContain('color-contrast');
+    expect(rules).toContain('landmark-no-duplicate-banner');
     await ctx.close();
   });
 });

@@ -74,7 +74,7 @@ describe('the agent workspace, visitor and agent in two browsers', () => {
       await visitor.goto(host.origin);
       await widget(visitor, 'button.l').click();
       await widget(visitor, 'textarea').waitFor();
-      await widget(visitor, 'header button').first().click();
+      await widget(visitor, '.hd button').first().click();
       const asked = Date.now();
 
       // Within a second, without reload, with a notification and the unread count in the title.

@@ -16,6 +16,10 @@ export type Citation = z.infer<typeof CitationSchema>;
 export const MessageRoleSchema = z.enum(['visitor', 'assistant', 'agent', 'system']);
 export type MessageRole = z.infer<typeof MessageRoleSchema>;
 
+/** What an assistant message is when it hands the conversation to a person; the text is the English wording. */
+export const MessageNoticeSchema = z.enum(['handoff', 'unsure', 'sensitive', 'busy']);
+export type MessageNotice = z.infer<typeof MessageNoticeSchema>;
+
 export const MessageSchema = z.object({
   id: z.string(),
   role: MessageRoleSchema,
@@ -25,6 +29,7 @@ export const MessageSchema = z.object({
   confidence: z.number().min(0).max(1).optional(),
   /** On role `agent`: the agent's display name and avatar initial. */
   author: MessageAuthorSchema.optional(),
+  notice: MessageNoticeSchema.optional(),
   createdAt: z.iso.datetime({ offset: true }),
 });
 export type Message = z.infer<typeof MessageSchema>;
@@ -47,8 +52,9 @@ export type WidgetSession = z.infer<typeof WidgetSessionSchema>;
 
 export const WidgetSettingsSchema = z.object({
   tenantName: z.string(),
-  greeting: z.string(),
-  launcherText: z.string(),
+  /** The tenant's own greeting and launcher text; absent when unset, so the widget uses its translation. */
+  greeting: z.string().optional(),
+  launcherText: z.string().optional(),
   /** A BCP 47 tag, or `auto` to follow the browser. */
   locale: z.string(),
   theme: z.enum(['light', 'dark', 'auto']),

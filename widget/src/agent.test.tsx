@@ -60,7 +60,7 @@ describe('who replies', () => {
     const ui = await mountApp(fake);
     await vi.waitFor(() => expect(fake.client.events).toHaveBeenCalled());
     fake.live.push({ event: 'assigned', data: { handoff: { id: 'h1', status: 'assigned' }, assignee: { displayName: 'Sam Lee' } }, id: '1' });
-    await vi.waitFor(() => expect(ui.$<HTMLButtonElement>('header button')!.disabled).toBe(true));
+    await vi.waitFor(() => expect(ui.$<HTMLButtonElement>('.hd button')!.disabled).toBe(true));
     expect(ui.$('.note')?.textContent).toBe('A member of our team will reply here.');
   });
 
@@ -147,7 +147,7 @@ describe('resolved, and the rating', () => {
     fake.live.push({ event: 'resolved', data: { handoff: { id: 'h1' }, csat: true }, id: '3' });
     await vi.waitFor(() => expect(ui.$('.card')?.textContent).toContain('This conversation has been resolved.'));
     expect(ui.$('.card')!.previousElementSibling!.className).toBe('m agent');
-    expect(ui.$<HTMLButtonElement>('header button')!.disabled).toBe(false);
+    expect(ui.$<HTMLButtonElement>('.hd button')!.disabled).toBe(false);
     const group = ui.$('.stars[role=group]')!;
     expect(ui.el.querySelector(`#${group.getAttribute('aria-labelledby')}`)!.textContent).toBe('How did we do?');
     const stars = [...group.querySelectorAll('button')];
@@ -208,7 +208,7 @@ describe('resolved, and the rating', () => {
     await vi.waitFor(() => expect(fake.client.rate).toHaveBeenCalledWith('c1', 5, undefined));
     fake.live.push({ event: 'reopened', data: { handoff: { id: 'h1', status: 'assigned' } }, id: '2' });
     await vi.waitFor(() => expect(ui.$('.card')).toBeNull());
-    expect(ui.$<HTMLButtonElement>('header button')!.disabled).toBe(true);
+    expect(ui.$<HTMLButtonElement>('.hd button')!.disabled).toBe(true);
     fake.live.push({ event: 'message', data: { message: message('m1', 'agent', 'One more thing', { author: sam }) }, id: '3' });
     await vi.waitFor(() => expect(ui.$('.m.agent')).not.toBeNull());
   });

@@ -35,7 +35,9 @@ describe('message list', () => {
     expect($('.m.assistant strong')!.textContent).toBe('5 days');
     const sources = [...el.querySelectorAll('.src li')];
     expect(sources.map((li) => li.querySelector('a')?.getAttribute('href') ?? null)).toEqual(['https://help.example/refunds', null]);
-    expect(sources[1]!.textContent).toBe('Evil](javascript:alert(1)) [x');
+    // Each source shows the number its [n] marker in the answer shows.
+    expect(sources.map((li) => li.textContent)).toEqual(['[1] Refunds', '[2] Evil](javascript:alert(1)) [x']);
+    expect($('a.cite')!.textContent).toBe('[1]');
     expect(el.querySelectorAll('a[href^="javascript"]')).toHaveLength(0);
     expect($('a.cite')!.getAttribute('href')).toBe('https://help.example/refunds');
   });
@@ -68,6 +70,34 @@ describe('message list', () => {
     await vi.waitFor(() => expect(el.querySelectorAll('.m')).toHaveLength(3));
     expect([...el.querySelectorAll('.m .md')].map((m) => m.getAttribute('dir'))).toEqual(['auto', 'auto']);
     expect(el.querySelector('.m.assistant')!.getAttribute('dir')).toBe('auto');
+  });
+
+  test("with no greeting of the tenant's own, the visitor's language greets, the tenant's name isolated", async () => {
+    const { greeting: _, ...unset } = SETTINGS;
+    const { el } = await mountApp(fakeClient(), { settings: { ...unset, tenantName: 'Northwind Ltd.' } }, 'ar');
+    const hello = el.querySelector('.m.assistant')!;
+    expect(hello.textContent).toBe('مرحبًا! اسألنا أي شيء عن Northwind Ltd..');
+    expect(hello.querySelector('bdi')!.textContent).toBe('Northwind Ltd.');
+    expect(el.querySelector('h2 bdi')!.textContent).toBe('Northwind Ltd.');
+  });
+
+  test("the assistant's handoff notice is said in the visitor's language; other answers are as written", async () => {
+    const english = "I've asked a member of our team to take over. They'll reply here as soon as they can.";
+    const fake = fakeClient({
+      stored: { visitorSecret: 'pvs_1', conversationId: 'c1' },
+      history: [message('m1', 'assistant', english, { notice: 'handoff' }), message('m2', 'assistant', 'Sure.')],
+    });
+    const { el } = await mountApp(fake, {}, 'ar');
+    await vi.waitFor(() => expect(el.querySelectorAll('.m')).toHaveLength(3));
+    const [notice, plain] = [...el.querySelectorAll('.m .md')];
+    expect(notice!.textContent).toBe('أحلت سؤالك إلى أحد أعضاء فريقنا. سيرد عليك هنا.');
+    expect(notice!.getAttribute('dir')).toBe('auto');
+    expect(plain!.textContent).toBe('Sure.');
+  });
+
+  test('the panel adds no landmark to the page: its title bar is no <header>', async () => {
+    const { el } = await mountApp(fakeClient());
+    expect(el.querySelector('header, footer, main, nav, aside, [role=banner]')).toBeNull();
   });
 
   test('a stored conversation that is gone is forgotten', async () => {
@@ -138,7 +168,7 @@ describe('streaming and the composer', () => {
     expect(ui.emitted.filter(([e]) => e === 'message').map(([, m]) => (m as { id: string }).id)).toEqual(['m2', 'm3']);
     // A person is on it and has already replied: no "will reply" note, no second handoff.
     fake.live.push({ event: 'status', data: { handoff: { id: 'h1', status: 'assigned' } }, id: '3' });
-    await vi.waitFor(() => expect(ui.$<HTMLButtonElement>('header button')!.disabled).toBe(true));
+    await vi.waitFor(() => expect(ui.$<HTMLButtonElement>('.hd button')!.disabled).toBe(true));
     expect(ui.$('.note')).toBeNull();
   });
 

@@ -5,7 +5,7 @@ import { newClientMessageId, type Message, type OutsideHours, type ParleyClient,
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Away } from './away.js';
 import './bidi.js';
-import { fill, type Strings } from './i18n.js';
+import { fillNodes, type Strings } from './i18n.js';
 import { Markdown, safeHref } from './markdown.js';
 import { Rating } from './rating.js';
 import { typingSender, type TypingSender } from './typing.js';
@@ -264,7 +264,7 @@ export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Str
   const who = (r: Message['role']) => (r === 'visitor' ? t.you : r === 'agent' ? t.agent : t.assistant);
   const items = messages.map((m) =>
     m.role === 'system' ? (
-      <div key={m.id} class="note">
+      <div key={m.id} class="note" dir="auto">
         {m.text}
       </div>
     ) : (
@@ -279,19 +279,23 @@ export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Str
         ) : (
           <span class="who">{who(m.role)}</span>
         )}
-        <Markdown text={m.text} citations={m.citations} />
+        {/* A handoff notice (whatever its reason) is said in the visitor's language; its English text is for agents. */}
+        <Markdown text={m.notice ? t.notice : m.text} citations={m.citations} />
         {m.citations.length > 0 && (
           <ol class="src" aria-label={t.sources}>
-            {m.citations.map((c) => {
+            {m.citations.map((c, i) => {
               const href = c.url ? safeHref(c.url) : null;
+              // The number the answer's [n] marker points at, and the title in its own direction.
+              const title = <bdi>{c.title}</bdi>;
               return (
                 <li key={c.chunkId}>
+                  <span class="n">[{i + 1}]</span>{' '}
                   {href ? (
                     <a href={href} target="_blank" rel="noopener noreferrer">
-                      {c.title}
+                      {title}
                     </a>
                   ) : (
-                    c.title
+                    title
                   )}
                 </li>
               );
@@ -316,8 +320,16 @@ export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Str
   const name = ctl.settings?.tenantName;
   return (
     <div class="p" role="dialog" aria-modal="true" aria-labelledby="parley-title" dir={dir} ref={panel} onKeyDown={onKey}>
-      <header>
-        <h2 id="parley-title">{name ? `${name} · ${t.title}` : t.title}</h2>
+      {/* Not a <header>: inside the page it would be a second banner landmark. */}
+      <div class="hd">
+        <h2 id="parley-title">
+          {name && (
+            <>
+              <bdi>{name}</bdi> ·{' '}
+            </>
+          )}
+          {t.title}
+        </h2>
         {ctl.verified && <span class="v">{t.verified}</span>}
         <button type="button" onClick={human} disabled={handoff}>
           {t.human}
@@ -325,7 +337,7 @@ export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Str
         <button type="button" onClick={() => ctl.setOpen(false)} aria-label={t.close}>
           ×
         </button>
-      </header>
+      </div>
       {status.kind !== 'ok' && (
         <div class="bar" role={status.kind === 'error' ? 'alert' : 'status'}>
           {status.kind === 'offline' ? t.offline : status.kind === 'signin' ? t.signIn : t.error}
@@ -336,8 +348,17 @@ export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Str
           )}
         </div>
       )}
-      <div class="log" role="log" aria-live="polite" aria-relevant="additions" ref={log}>
-        {ctl.settings ? <div class="m assistant" dir="auto">{ctl.settings.greeting}</div> : <div class="note dots" aria-hidden="true" />}
+      {/* Focusable, so a keyboard can scroll it when nothing in it takes focus. */}
+      <div class="log" role="log" aria-live="polite" aria-relevant="additions" tabIndex={0} ref={log}>
+        {!ctl.settings ? (
+          <div class="note dots" aria-hidden="true" />
+        ) : ctl.settings.greeting ? (
+          <div class="m assistant" dir="auto">
+            {ctl.settings.greeting}
+          </div>
+        ) : (
+          <div class="m assistant">{fillNodes(t.greeting, { name: <bdi>{ctl.settings.tenantName}</bdi> })}</div>
+        )}
         {items}
         {/* The answer in progress is hidden from screen readers: the finished one is announced once. */}
         {draft !== null &&
@@ -355,7 +376,7 @@ export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Str
           (away ? <Away t={t} tag={tag} nextOpenAt={away.nextOpenAt} left={away.left} leave={leave} /> : <div class="note">{t.handoff}</div>)}
         {typing !== null && (
           <div class="note" role="status">
-            {fill(t.agentTyping, { name: typing || t.agent })}
+            {fillNodes(t.agentTyping, { name: <bdi>{typing || t.agent}</bdi> })}
           </div>
         )}
       </div>

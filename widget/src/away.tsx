@@ -1,7 +1,7 @@
 // Outside business hours: when the team will reply, in the visitor's own language and time zone, and a
 // field to leave an email for that reply.
 import { useState } from 'preact/hooks';
-import { fill, type Strings } from './i18n.js';
+import { fillNodes, type Strings } from './i18n.js';
 
 /** The next opening as the visitor reads dates: their locale (a malformed tag falls back to its
  * language), their time zone (the browser's). */
@@ -37,10 +37,10 @@ export function Away({ t, tag, nextOpenAt, left, leave }: { t: Strings; tag: str
     <div class="card">
       <p>
         {t.away}
-        {at && ` ${fill(t.back, { when: at })}`}
+        {at && <> {fillNodes(t.back, { when: at })}</>}
       </p>
       {left && state.kind !== 'done' ? null : state.kind === 'done' ? (
-        <p role="status">{fill(t.emailSent, { email: state.email })}</p>
+        <p role="status">{fillNodes(t.emailSent, { email: <bdi>{state.email}</bdi> })}</p>
       ) : (
         <form onSubmit={submit}>
           <label for="parley-email">{t.emailAsk}</label>

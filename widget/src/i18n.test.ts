@@ -6,9 +6,11 @@ describe('locales', () => {
     expect(strings('fr').t.send).toBe('Envoyer');
     expect(strings('de-CH').t.send).toBe('Senden');
     expect(strings('auto', ['xx', 'de-DE']).lang).toBe('de');
-    expect(strings('auto', ['ja']).t.send).toBe('Send');
-    expect(strings('auto', ['ja', 'en-GB'])).toMatchObject({ lang: 'en', tag: 'en-GB' });
-    expect(strings('auto', ['ja'])).toMatchObject({ lang: 'en', tag: 'en' });
+    expect(strings('auto', ['ko']).t.send).toBe('Send');
+    expect(strings('auto', ['ko', 'en-GB'])).toMatchObject({ lang: 'en', tag: 'en-GB' });
+    expect(strings('auto', ['ko'])).toMatchObject({ lang: 'en', tag: 'en' });
+    expect(strings('auto', ['ja-JP']).t.send).toBe('送信');
+    expect(strings('pt-BR').t.send).toBe('Enviar');
   });
 
   test('Arabic is right to left', () => {
@@ -16,8 +18,26 @@ describe('locales', () => {
     expect(strings('en').dir).toBe('ltr');
   });
 
-  test('every locale has every string', () => {
-    const keys = Object.keys(strings('en').t).sort();
-    for (const l of ['fr', 'de', 'ar']) expect(Object.keys(strings(l).t).sort()).toEqual(keys);
+  const LOCALES = ['fr', 'de', 'es', 'it', 'nl', 'pt', 'ja', 'ar'];
+
+  test('every locale has every string, none empty, with the same {slots} as English', () => {
+    const en = strings('en').t;
+    const slots = (s: string) => (s.match(/\{\w+\}/g) ?? []).sort();
+    for (const l of LOCALES) {
+      const t = strings(l);
+      expect(t.lang).toBe(l);
+      expect(Object.keys(t.t).sort()).toEqual(Object.keys(en).sort());
+      for (const [k, v] of Object.entries(t.t)) {
+        expect(v.trim(), `${l}.${k}`).not.toBe('');
+        expect(slots(v), `${l}.${k}`).toEqual(slots(en[k as keyof typeof en]));
+      }
+    }
+  });
+
+  test('each translation is its own: no language leaves English in a sentence', () => {
+    const en = strings('en').t;
+    // Words that read the same in some languages (Support, Assistant, Email) are fine; sentences are not.
+    for (const l of LOCALES)
+      for (const [k, v] of Object.entries(strings(l).t)) if (v.length > 20) expect(v, `${l}.${k}`).not.toBe(en[k as keyof typeof en]);
   });
 });

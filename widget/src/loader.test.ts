@@ -28,6 +28,18 @@ describe('loader', () => {
     expect(p.o).toMatchObject({ key: 'pk_test_x', api: 'https://api.parley.example', position: 'bottom-left', accent: '#ff0000', zIndex: 99 });
   });
 
+  test("with no text of its own the launcher speaks the visitor's language from the start", async () => {
+    const text = () => document.querySelector('[data-parley]')!.shadowRoot!.querySelector('button')!.textContent;
+    await runLoader({ 'data-key': 'pk_test_x', 'data-locale': 'ja' });
+    expect(text()).toBe('チャットで質問');
+    document.body.innerHTML = '';
+    delete (window as { Parley?: unknown }).Parley;
+    vi.resetModules();
+    vi.spyOn(navigator, 'languages', 'get').mockReturnValue(['xx', 'nl-BE']);
+    await runLoader({ 'data-key': 'pk_test_x' });
+    expect(text()).toBe('Chat met ons');
+  });
+
   test('calls made before the widget loads are queued in order; a click queues a toggle', async () => {
     (window as unknown as { Parley: unknown }).Parley = Object.assign((...a: unknown[]) => ((window as any).Parley.q ??= []).push(a), {});
     (window as any).Parley('identify', { token: 't1' });

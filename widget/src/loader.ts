@@ -1,5 +1,6 @@
 // The script tag's target, kept tiny: a command queue, the launcher in a Shadow DOM, and the full
 // widget loaded on first interaction or when the page is idle.
+import { launcherText } from './launcher-text.js';
 import { addStyles, readOptions, type Boot, type WidgetOptions } from './options.js';
 
 /** The content-hashed widget file, set at build time so the widget can be cached for a year. */
@@ -26,7 +27,8 @@ if (script && !w.Parley?.o) {
   const b = document.createElement('button');
   b.className = 'l';
   b.type = 'button';
-  b.textContent = o.text ?? 'Chat with us';
+  // In the visitor's language until the widget knows whether the tenant set a text of its own.
+  b.textContent = o.text ?? launcherText(o.locale, navigator.languages ?? [navigator.language]);
   b.setAttribute('aria-haspopup', 'dialog');
   b.setAttribute('aria-expanded', 'false');
   root.append(b);

@@ -112,6 +112,24 @@ describe('options, settings and locales', () => {
     expect(launcher.textContent).toBe('Chattxt.exe');
   });
 
+  test("a tenant that set no launcher text gets the visitor's language; a text it set wins, in its own direction", async () => {
+    const { launcherText: _, ...unset } = SETTINGS;
+    const fake = fakeClient();
+    fake.client.config.mockResolvedValue(unset);
+    const ja = await page({ 'data-locale': 'ja' }, undefined, fake);
+    expect(ja.launcher.textContent).toBe('チャットで質問');
+    ja.P('shutdown');
+    vi.resetModules();
+    const ar = await page({ 'data-locale': 'ar' }, undefined, fake);
+    expect(ar.launcher.textContent).toBe('تحدث معنا');
+    expect(ar.launcher.dir).toBe('rtl');
+    ar.P('shutdown');
+    vi.resetModules();
+    const set = await page({ 'data-locale': 'ar' });
+    expect(set.launcher.textContent).toBe('Questions?');
+    expect(set.launcher.dir).toBe('auto');
+  });
+
   test('Arabic is right to left, French follows the browser', async () => {
     const ar = await page({ 'data-locale': 'ar', 'data-text': 'مساعدة' });
     ar.P('open');

@@ -92,7 +92,8 @@ export function start(boot: Boot, makeClient: (opts: ClientOptions) => ParleyCli
     host.lang = lang;
     launcher.className = 'l';
     launcher.textContent = noBidi(e.text ?? t.launcher);
-    launcher.dir = dir;
+    // A tenant's own text keeps its own direction; the translation takes the visitor's.
+    launcher.dir = e.text ? 'auto' : dir;
     launcher.setAttribute('aria-expanded', String(ctl.open));
     viewport();
     render(<App client={client} t={t} tag={tag} dir={dir} ctl={{ ...ctl }} />, mount);

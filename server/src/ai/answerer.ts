@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { AuditLog } from '../audit/log.js';
 import type { Db } from '../db/index.js';
 import type { Tx } from '../db/types.js';
+import { NOTICES } from '../conversations/notices.js';
 import type { Answer, AnswerInput, Answerer } from '../conversations/turn.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { admit, budgetFor, recordUsage } from './budget.js';
@@ -42,12 +43,6 @@ const ASKS_FOR_PERSON =
 
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 
-export const MESSAGES = {
-  handoff: "I've asked a member of our team to take over. They'll reply here as soon as they can.",
-  unsure: "I'm not confident I can answer that correctly from our documentation, so I've asked a member of our team to follow up here.",
-  sensitive: "That's something a member of our team should handle personally. I've passed your conversation to them, and they'll reply here.",
-  busy: "I can't answer right now, so I've asked a member of our team to follow up here.",
-};
 
 async function handoffSettings(tx: Tx): Promise<HandoffSettings> {
   const { rows } = await tx.query<{ settings: { handoff?: Partial<HandoffSettings> } }>('SELECT settings FROM tenants');
@@ -114,18 +109,18 @@ export class KnowledgeAnswerer implements Answerer {
     const ps: Passage[] = passages.map((p) => ({ chunkId: p.chunkId, title: p.title, url: p.url, text: p.text, score: p.score }));
     // Retrieval strength saturates: a strong BM25 match is ~10+, a weak one ~1.
     const strength = ps[0] ? (passages[0]!.strength ?? ps[0].score / (ps[0].score + 4)) : 0;
-    const unsure = (confidence: number): Answer => ({ text: MESSAGES.unsure, citations: [], confidence, handoff: { reason: 'low_confidence', detail: { threshold: settings.threshold } } });
+    const unsure = (confidence: number): Answer => ({ text: NOTICES.unsure, citations: [], confidence, handoff: { reason: 'low_confidence', detail: { threshold: settings.threshold } } });
     const audits: Record<string, unknown>[] = [];
 
     let answer: Answer;
     // The model streams its own words; every other reply is streamed here, as one would be.
     let streamed = false;
     if (asksForPerson) {
-      answer = { text: MESSAGES.handoff, citations: [], confidence: 1, handoff: { reason: 'visitor_request' } };
+      answer = { text: NOTICES.handoff, citations: [], confidence: 1, handoff: { reason: 'visitor_request' } };
     } else if (topic) {
-      answer = { text: MESSAGES.sensitive, citations: [], confidence: 1, handoff: { reason: 'sensitive_topic', detail: { topic } } };
+      answer = { text: NOTICES.sensitive, citations: [], confidence: 1, handoff: { reason: 'sensitive_topic', detail: { topic } } };
     } else if (creds && !ctx.admitted) {
-      answer = { text: MESSAGES.busy, citations: [], confidence: 0, handoff: { reason: 'budget' } };
+      answer = { text: NOTICES.busy, citations: [], confidence: 0, handoff: { reason: 'budget' } };
     } else if (creds && !ps.length) {
       answer = unsure(0);
     } else if (creds) {
@@ -144,7 +139,7 @@ export class KnowledgeAnswerer implements Answerer {
         // A model that could not even be built made no request: audited as a failed call without hashes.
         if (err instanceof ProviderCallError) calls = err.calls;
         else audits.push({ provider: creds.provider, model: creds.model, call: 'answer', error: err instanceof Error ? err.name : 'Error' });
-        answer = { text: MESSAGES.busy, citations: [], confidence: 0, handoff: { reason: 'provider_error' } };
+        answer = { text: NOTICES.busy, citations: [], confidence: 0, handoff: { reason: 'provider_error' } };
       }
       for (const { kind, ...c } of calls) audits.push({ provider: creds.provider, model: creds.model, call: kind, ...c });
       const used = calls.reduce((n, c) => n + c.inputTokens + c.outputTokens, 0);

@@ -7,7 +7,8 @@ import { DomainError } from '../errors.js';
 import { problems } from '../http/problem.js';
 import { openState } from '../tenants/hours.js';
 import { businessHours } from '../tenants/settings.js';
-import { authorInitial } from '@parley/protocol';
+import { authorInitial, type MessageNotice } from '@parley/protocol';
+import { noticeOf } from './notices.js';
 import * as webhooks from '../webhooks/events.js';
 import { enqueueWebhook } from '../webhooks/outbox.js';
 import type { ConversationBus, ConversationEvent } from './bus.js';
@@ -35,6 +36,8 @@ export interface MessageView {
   citations: Citation[];
   confidence?: number;
   author?: AuthorView;
+  /** An assistant's handoff notice: its code, for the widget to say in the visitor's language. */
+  notice?: MessageNotice;
   createdAt: string;
 }
 
@@ -85,6 +88,11 @@ export function authorView(authorId: string, displayName: string | null | undefi
   return { id: authorId, name, initial: authorInitial(name) };
 }
 
+const notice = (role: Role, text: string) => {
+  const code = noticeOf(role, text);
+  return code ? { notice: code } : {};
+};
+
 export const messageView = (m: MessageRow): MessageView => ({
   id: m.id,
   role: m.role,
@@ -92,6 +100,7 @@ export const messageView = (m: MessageRow): MessageView => ({
   citations: m.citations,
   ...(m.confidence === null ? {} : { confidence: m.confidence }),
   ...((m.role === 'agent' || m.role === 'note') && m.author_id ? { author: authorView(m.author_id, m.author_name) } : {}),
+  ...notice(m.role, m.text),
   createdAt: m.created_at.toISOString(),
 });
 

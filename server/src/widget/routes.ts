@@ -93,8 +93,9 @@ export function widgetRoutes(deps: WidgetDeps): Router {
         return {
           settings: {
             tenantName: t.name,
-            greeting: ws.greeting ?? `Hi! Ask us anything about ${t.name}.`,
-            launcherText: ws.launcherText ?? 'Chat with us',
+            // Unset texts stay unset: the widget says them in the visitor's language.
+            ...(ws.greeting ? { greeting: ws.greeting } : {}),
+            ...(ws.launcherText ? { launcherText: ws.launcherText } : {}),
             locale: ws.locale ?? 'auto',
             theme: ws.theme ?? 'auto',
             accentColor: ws.accentColor ?? '#2f6feb',

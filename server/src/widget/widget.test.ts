@@ -37,6 +37,17 @@ describe('config and the domain allow-list', () => {
     expect(new Date(res.body.session.expiresAt).getTime() - Date.now()).toBeLessThanOrEqual(15 * 60 * 1000);
   });
 
+  test("texts the tenant did not set are absent (the widget says them in the visitor's language); set ones are sent", async () => {
+    const c = await t.tenant('Tenant Texts', ['texts.example']);
+    const unset = (await new Visitor(t.url, c.publishableKey, 'https://texts.example').start()).body.settings;
+    expect(unset).not.toHaveProperty('launcherText');
+    expect(unset).not.toHaveProperty('greeting');
+    const put = await call(t.url, 'PUT', '/v1/admin/settings', { key: c.secretKey, body: { widget: { launcherText: 'Questions?', greeting: 'Welcome to Texts.' } } });
+    expect(put.status).toBeLessThan(300);
+    const set = (await new Visitor(t.url, c.publishableKey, 'https://texts.example').start()).body.settings;
+    expect(set).toMatchObject({ launcherText: 'Questions?', greeting: 'Welcome to Texts.' });
+  });
+
   test('a preflight with ?key= is answered for allowed origins only', async () => {
     const ok = await fetch(`${t.url}/v1/widget/config?key=${a.publishableKey}`, {
       method: 'OPTIONS',
@@ -279,6 +290,9 @@ describe('conversations', () => {
     const events = await v.say(conv.id, 'Can I talk to a human please?');
     expect(events.map((e) => e.event)).toEqual(['message', ...events.slice(1, -2).map(() => 'delta'), 'done', 'handoff']);
     expect(events.at(-1)!.data.handoff).toMatchObject({ reason: 'visitor_request', status: 'pending' });
+    // The assistant's notice carries its code, so the widget can say it in the visitor's language.
+    expect(events.at(-2)!.data.message).toMatchObject({ role: 'assistant', notice: 'handoff' });
+    expect((await v.call('GET', `/conversations/${conv.id}`)).body.messages.map((m: { notice?: string }) => m.notice ?? null)).toEqual([null, 'handoff']);
 
     const ac = new AbortController();
     const res = await fetch(`${t.url}/v1/widget/conversations/${conv.id}/events`, {
