@@ -154,7 +154,7 @@ const SEARCH_BODY = `<h1 id="search">Search</h1>\n<div class="search-page"><p cl
  * Builds every page into `out` (a folder path ending in `/`). `guides` defaults to the ones in guides/;
  * `openapi` is the OpenAPI 3.1 document; `sdk` the SDK pages (reference/sdk.mjs, made from the built SDKs).
  */
-export function buildSite({ protocol, openapi, sdk = sdkPages(), out = `${here}dist/`, guides: given } = {}) {
+export function buildSite({ protocol, openapi, sdk = sdkPages({ protocol }), out = `${here}dist/`, guides: given } = {}) {
   if (!protocol?.ROLE_CAPABILITIES) throw new Error('buildSite needs the @parley/protocol module');
   if (!openapi) throw new Error('buildSite needs the OpenAPI document');
   const guides =

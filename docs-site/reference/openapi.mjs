@@ -51,7 +51,7 @@ function constraints(s) {
   if (s.minimum !== undefined || s.maximum !== undefined) out.push(`${s.minimum ?? '−∞'} ≤ value ≤ ${s.maximum ?? '∞'}`);
   if (s.exclusiveMinimum !== undefined) out.push(`> ${s.exclusiveMinimum}`);
   if (s.minItems !== undefined || s.maxItems !== undefined) out.push(`${s.minItems ?? 0}–${s.maxItems ?? '∞'} items`);
-  if (s.pattern) out.push(`pattern <code>${esc(s.pattern)}</code>`);
+  if (s.pattern && !s.format) out.push(`pattern <code>${esc(s.pattern)}</code>`);
   if (s.default !== undefined) out.push(`default <code>${esc(JSON.stringify(s.default))}</code>`);
   return out.join('; ');
 }
@@ -88,8 +88,20 @@ export function fieldRows(doc, raw, prefix = '', depth = 0, seen = new Set()) {
   return rows;
 }
 
-function schemaTable(doc, schema, caption) {
+/** A union member's name from its discriminator, e.g. `event: "message"`. */
+function variantName(doc, raw) {
+  const { properties } = members(doc, raw);
+  const entry = Object.entries(properties).find(([, v]) => deref(doc, v).const !== undefined);
+  return entry ? `${entry[0]}: ${JSON.stringify(deref(doc, entry[1]).const)}` : undefined;
+}
+
+/** A schema as a table of its fields (one table per member of a union of objects), or its type in words. */
+export function schemaTable(doc, schema, caption) {
   const top = deref(doc, schema);
+  const variants = (top.oneOf ?? top.anyOf)?.filter((v) => deref(doc, v).type !== 'null');
+  if (variants?.length > 1 && variants.every((v) => fieldRows(doc, v).length)) {
+    return `<p>${esc(caption)}: one of ${variants.length} shapes.</p>\n${variants.map((v, i) => schemaTable(doc, v, `${caption}, ${variantName(doc, v) ?? `shape ${i + 1}`}`)).join('\n')}`;
+  }
   const rows = fieldRows(doc, schema);
   if (!rows.length) return `<p>${esc(caption)}: <code>${esc(typeOf(doc, schema))}</code>${top.description ? ` — ${esc(top.description)}` : ''}</p>`;
   const body = rows
@@ -98,7 +110,7 @@ function schemaTable(doc, schema, caption) {
         `<tr><th scope="row"><code>${esc(r.path)}</code></th><td><code>${esc(r.type)}</code></td><td>${r.required ? 'required' : 'optional'}</td><td>${inline(r.description)}${r.constraints ? `${r.description ? '<br>' : ''}<span class="constraints">${r.constraints}</span>` : ''}</td></tr>`,
     )
     .join('\n');
-  return `<div class="table-wrap"><table class="fields"><caption>${esc(caption)}${refName(schema) ? ` (<code>${esc(refName(schema))}</code>)` : ''}</caption><thead><tr><th scope="col">Field</th><th scope="col">Type</th><th scope="col"></th><th scope="col">Description</th></tr></thead><tbody>\n${body}\n</tbody></table></div>`;
+  return `<div class="table-wrap"><table class="fields"><caption>${esc(caption)}${refName(schema) ? ` (<code>${esc(refName(schema))}</code>)` : ''}</caption><thead><tr><th scope="col">Field</th><th scope="col">Type</th><th scope="col">Required</th><th scope="col">Description</th></tr></thead><tbody>\n${body}\n</tbody></table></div>`;
 }
 
 /** Descriptions in the document are short Markdown: only `code` spans are rendered, the rest escaped. */
@@ -230,7 +242,7 @@ function parametersSection(doc, op) {
       return `<tr><th scope="row"><code>${esc(p.name)}</code></th><td>${esc(p.in)}</td><td><code>${esc(typeOf(doc, p.schema ?? {}))}</code></td><td>${p.required ? 'required' : 'optional'}</td><td>${inline(p.description ?? s.description ?? '')}${c ? `${p.description || s.description ? '<br>' : ''}<span class="constraints">${c}</span>` : ''}</td></tr>`;
     })
     .join('\n');
-  return `<h2 id="parameters">Parameters</h2>\n<div class="table-wrap"><table class="fields"><thead><tr><th scope="col">Name</th><th scope="col">In</th><th scope="col">Type</th><th scope="col"></th><th scope="col">Description</th></tr></thead><tbody>\n${rows}\n</tbody></table></div>`;
+  return `<h2 id="parameters">Parameters</h2>\n<div class="table-wrap"><table class="fields"><thead><tr><th scope="col">Name</th><th scope="col">In</th><th scope="col">Type</th><th scope="col">Required</th><th scope="col">Description</th></tr></thead><tbody>\n${rows}\n</tbody></table></div>`;
 }
 
 function bodySection(doc, op) {

@@ -8,6 +8,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Extractor, ExtractorConfig } from '@microsoft/api-extractor';
+import { z } from 'zod';
+import { esc } from './html.mjs';
+import { schemaTable } from './openapi.mjs';
 
 const require = createRequire(import.meta.url);
 const root = new URL('../../', import.meta.url).pathname;
@@ -94,9 +97,46 @@ export function shortenCells(md, max = 160) {
   });
 }
 
+/** What an SDK re-exports from @parley/protocol, read from its API report (`export { X }` of an imported name). */
+export function reexportsOf(sdk) {
+  const report = readFileSync(`${root}${sdk.dir}/etc/${sdk.name}.api.md`, 'utf8');
+  const imported = new Set([...report.matchAll(/^import (?:type )?\{ (\w+) \} from '@parley\/protocol';$/gm)].map((m) => m[1]));
+  return [...report.matchAll(/^export \{ (\w+) \}$/gm)].map((m) => m[1]).filter((n) => imported.has(n));
+}
+
+/**
+ * A page for each name an SDK re-exports from @parley/protocol (API Extractor's model leaves them out):
+ * a constant's value, or the type's fields from protocol's zod schema (`X` or `XSchema`) as JSON Schema.
+ */
+function reexportPage(sdk, name, protocol) {
+  const file = `${sdk.name}.${name.toLowerCase()}.md`;
+  const value = protocol[name];
+  const schema = value instanceof z.ZodType ? value : protocol[`${name}Schema`];
+  let body;
+  if (value !== undefined && !(value instanceof z.ZodType)) body = `<pre><code class="language-typescript">export declare const ${esc(name)}: ${esc(JSON.stringify(value))};</code></pre>`;
+  else if (schema instanceof z.ZodType) {
+    const json = z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' });
+    body = schemaTable(json, json, name);
+  } else throw new Error(`${sdk.pkg} re-exports ${name} from @parley/protocol, which has no value or zod schema of that name to document`);
+  const md = `[SDK reference](sdk.html) &gt; [${sdk.pkg}](sdk-${sdk.name}.html) &gt; [${name}](${sdkPageName(file)}.html)\n\n# ${name}\n\nRe-exported from \`@parley/protocol\` (the wire contract), so \`import { ${name} } from '${sdk.pkg}'\` works.\n\n${body}\n`;
+  return { name: sdkPageName(file), file, title: name, md, section: 'SDK' };
+}
+
+/** The re-exports section appended to a package's page. */
+const reexportSection = (sdk, names) =>
+  names.length ? `\n## Re-exported from @parley/protocol\n\n${names.map((n) => `- [${n}](${sdkPageName(`${sdk.name}.${n.toLowerCase()}.md`)}.html)`).join('\n')}\n` : '';
+
 /** The SDK pages: [{ name, title, md, section }], the index first. */
-export function sdkPages(markdown = sdkMarkdown()) {
+export function sdkPages({ protocol, markdown = sdkMarkdown() } = {}) {
+  if (!protocol) throw new Error('sdkPages needs the @parley/protocol module (for re-exported types)');
   const pages = markdown.map(([file, md]) => ({ name: sdkPageName(file), file, ...adaptSdkMarkdown(file, md), section: 'SDK' }));
+  for (const sdk of SDKS) {
+    const names = reexportsOf(sdk);
+    const pkgPage = pages.find((p) => p.file === `${sdk.name}.md`);
+    if (!pkgPage) throw new Error(`API Documenter wrote no page for ${sdk.pkg}`);
+    pkgPage.md += reexportSection(sdk, names);
+    pages.push(...names.map((n) => reexportPage(sdk, n, protocol)));
+  }
   const seen = new Map();
   for (const p of pages) {
     if (seen.has(p.name)) throw new Error(`SDK pages ${seen.get(p.name)} and ${p.file} would share the name ${p.name}`);
