@@ -11,6 +11,7 @@ import type { Keyring } from './crypto/keyring.js';
 import type { Db } from './db/index.js';
 import { jsonBody } from './http/body.js';
 import { errorHandler, notFound } from './http/errors.js';
+import { openApiRoute } from './http/openapi.js';
 import { limiter } from './http/rate-limit.js';
 import { requestId } from './http/request-id.js';
 import { route } from './http/routes.js';
@@ -119,6 +120,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(staticRoutes({ demoPublishableKey: deps.demoPublishableKey }));
 
   const v1 = Router();
+  route(v1, '/openapi.json', { get: openApiRoute(config.publicUrl) });
   v1.use(auditPublicRoutes({ db, audit: deps.audit }));
 
   const { keyring } = deps;

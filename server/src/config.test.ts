@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, EnvSchema, loadConfig } from './config.js';
 
 const key = () => randomBytes(32).toString('base64');
 const prod = (over: Record<string, string | undefined> = {}) => ({
@@ -68,4 +68,10 @@ describe('config', () => {
     expect(statSync(join(dir, 'dev-keys.json')).mode & 0o777).toBe(0o600);
     expect(a).toMatchObject({ env: 'development', host: '127.0.0.1', port: 8787, publicUrl: 'http://localhost:8787' });
   });
+});
+
+test('the README documents every setting the server reads', () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const table = readme.slice(readme.indexOf('## Operating Parley'));
+  expect(Object.keys(EnvSchema.shape).filter((name) => !table.includes(`\`${name}\``))).toEqual([]);
 });

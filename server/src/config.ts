@@ -92,7 +92,7 @@ export class ConfigError extends Error {
   }
 }
 
-const EnvSchema = z.object({
+export const EnvSchema = z.object({
   PARLEY_ENV: z.enum(['development', 'staging', 'production']).default('development'),
   HOST: z.string().min(1).optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(8787),
