@@ -113,8 +113,11 @@ export function schemaTable(doc, schema, caption) {
   return `<div class="table-wrap"><table class="fields"><caption>${esc(caption)}${refName(schema) ? ` (<code>${esc(refName(schema))}</code>)` : ''}</caption><thead><tr><th scope="col">Field</th><th scope="col">Type</th><th scope="col">Required</th><th scope="col">Description</th></tr></thead><tbody>\n${body}\n</tbody></table></div>`;
 }
 
-/** Descriptions in the document are short Markdown: only `code` spans are rendered, the rest escaped. */
-const inline = (md = '') => esc(md).replace(/`([^`]+)`/g, '<code>$1</code>');
+/** Descriptions in the document are short Markdown: `code` spans and relative links are rendered, the rest escaped. */
+const inline = (md = '') =>
+  esc(md)
+    .replace(/`([^`]+)`/g, '<code>$1</code>')
+    .replace(/\[([^\]]+)\]\(([a-z0-9#./-]+)\)/g, '<a href="$2">$1</a>');
 
 /** A plausible value of a schema, for the curl example: example, default, const, first enum value, or by type. */
 export function exampleOf(doc, raw, depth = 0) {
@@ -200,7 +203,9 @@ export function operationsOf(doc) {
         if (!op) continue;
         if (!op.operationId) throw new Error(`OpenAPI: ${method.toUpperCase()} ${path} has no operationId`);
         const parameters = [...(item.parameters ?? []), ...(op.parameters ?? [])];
-        ops.push({ ...op, parameters, method, path, webhook: where === 'webhook', tag: op.tags?.[0] ?? (where === 'webhook' ? 'Webhooks' : 'Other') });
+        // A webhook's summary is often just its type: then the first sentence of its description says more.
+        const summary = where === 'webhook' && (!op.summary || op.summary === path) && op.description ? op.description.split(/(?<=\.)\s|\n/)[0] : op.summary;
+        ops.push({ ...op, summary, parameters, method, path, webhook: where === 'webhook', tag: op.tags?.[0] ?? (where === 'webhook' ? 'Webhooks' : 'Other') });
       }
     }
   }
@@ -266,12 +271,24 @@ function responsesSection(doc, op) {
         .join('\n')}`;
     })
     .join('\n');
-  const problemRows = problems.map(([status, raw]) => `<tr><th scope="row">${esc(status)}</th><td>${inline(deref(doc, raw).description ?? '')}</td></tr>`).join('\n');
+  // Problems shared through components.responses carry one generic description: say it once, and name
+  // each status by its HTTP meaning.
+  const shared = problems.filter(([, raw]) => raw.$ref);
+  const sharedText = shared.length ? deref(doc, shared[0][1]).description : '';
+  const problemRows = problems
+    .map(([status, raw]) => {
+      const own = raw.$ref ? '' : deref(doc, raw).description ?? '';
+      return `<tr><th scope="row">${esc(status)}</th><td>${esc(REASONS[status] ?? '')}${own ? `${REASONS[status] ? ': ' : ''}${inline(own)}` : ''}</td></tr>`;
+    })
+    .join('\n');
   const problemHtml = problems.length
-    ? `<h3 id="problems">Problems</h3>\n<p>Errors are <code>application/problem+json</code> (RFC 7807) with a <code>request_id</code>; their <code>type</code> names a page under <a href="problems.html">Problems</a>.</p><div class="table-wrap"><table class="problems"><thead><tr><th scope="col">Status</th><th scope="col">When</th></tr></thead><tbody>\n${problemRows}\n</tbody></table></div>`
+    ? `<h3 id="problems">Problems</h3>\n<p>Errors are <code>application/problem+json</code> (RFC 7807) with a <code>request_id</code>; their <code>type</code> names a page under <a href="problems.html">Problems</a>.${sharedText ? ` ${inline(sharedText)}` : ''}</p><div class="table-wrap"><table class="problems"><thead><tr><th scope="col">Status</th><th scope="col">Meaning</th></tr></thead><tbody>\n${problemRows}\n</tbody></table></div>`
     : '';
   return `<h2 id="responses">Responses</h2>\n${okHtml}\n${problemHtml}`;
 }
+
+/** HTTP's own names for the statuses problems are listed under (RFC 9110, 6585). */
+const REASONS = { 400: 'Bad request', 401: 'Unauthenticated', 403: 'Forbidden', 404: 'Not found', 405: 'Method not allowed', 409: 'Conflict', 410: 'Gone', 413: 'Content too large', 415: 'Unsupported media type', 422: 'Unprocessable content', 429: 'Too many requests', 431: 'Request header fields too large', 500: 'Internal error', 502: 'Bad gateway', 503: 'Service unavailable', '4XX': 'Any other client error', '5XX': 'Any other server error' };
 
 const methodBadge = (m) => `<span class="method method-${m}">${m.toUpperCase()}</span>`;
 
@@ -300,7 +317,8 @@ export function operationBody(doc, op) {
 /** Operations grouped by tag, in the document's tag order, then by first appearance. */
 export function byTag(doc, ops) {
   const order = [...(doc.tags ?? []).map((t) => t.name), ...ops.map((o) => o.tag)];
-  return [...new Set(order)].map((tag) => ({ tag, description: doc.tags?.find((t) => t.name === tag)?.description, ops: ops.filter((o) => o.tag === tag) })).filter((g) => g.ops.length);
+  const described = (tag) => doc.tags?.find((t) => t.name === tag)?.description ?? (tag === 'Webhooks' ? 'The events Parley sends to your endpoints (see [Webhooks](webhooks.html) for signing, retries and verifying them).' : undefined);
+  return [...new Set(order)].map((tag) => ({ tag, description: described(tag), ops: ops.filter((o) => o.tag === tag) })).filter((g) => g.ops.length);
 }
 
 /** The index page: every operation, by tag. */

@@ -111,10 +111,12 @@ export function reexportsOf(sdk) {
 function reexportPage(sdk, name, protocol) {
   const file = `${sdk.name}.${name.toLowerCase()}.md`;
   const value = protocol[name];
-  const schema = value instanceof z.ZodType ? value : protocol[`${name}Schema`];
+  // Duck-typed: the protocol module may come with its own copy of zod (tests load it from source).
+  const isSchema = (v) => typeof v?.safeParse === 'function' && v?._zod !== undefined;
+  const schema = isSchema(value) ? value : protocol[`${name}Schema`];
   let body;
-  if (value !== undefined && !(value instanceof z.ZodType)) body = `<pre><code class="language-typescript">export declare const ${esc(name)}: ${esc(JSON.stringify(value))};</code></pre>`;
-  else if (schema instanceof z.ZodType) {
+  if (value !== undefined && !isSchema(value)) body = `<pre><code class="language-typescript">export declare const ${esc(name)}: ${esc(JSON.stringify(value))};</code></pre>`;
+  else if (isSchema(schema)) {
     const json = z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' });
     body = schemaTable(json, json, name);
   } else throw new Error(`${sdk.pkg} re-exports ${name} from @parley/protocol, which has no value or zod schema of that name to document`);
