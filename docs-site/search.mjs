@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { transformSync } from 'esbuild';
 import MiniSearch from 'minisearch';
 
 const require = createRequire(import.meta.url);
@@ -27,9 +28,11 @@ export function searchIndex(documents) {
   return JSON.stringify(mini);
 }
 
-/** The browser script: MiniSearch's UMD build, the options, then search-client.js. */
+/** The browser script, minified: MiniSearch's UMD build, the options, then search-client.js. */
 export function searchScript() {
   const umd = readFileSync(join(dirname(require.resolve('minisearch')), '../umd/index.js'), 'utf8').replace(/\n\/\/# sourceMappingURL=.*$/m, '');
   const client = readFileSync(new URL('./search-client.js', import.meta.url), 'utf8');
-  return `${umd}\nvar PARLEY_SEARCH_OPTIONS = ${JSON.stringify(SEARCH_OPTIONS)};\n${client}`;
+  const source = `${umd}\nvar PARLEY_SEARCH_OPTIONS = ${JSON.stringify(SEARCH_OPTIONS)};\n${client}`;
+  const banner = '/*! MiniSearch | MIT License | Copyright 2022 Luca Ongaro | https://github.com/lucaong/minisearch */';
+  return transformSync(source, { minify: true, target: 'es2020', legalComments: 'none', banner }).code;
 }
