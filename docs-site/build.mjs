@@ -232,17 +232,10 @@ export function buildSite({ protocol, openapi, sdk = sdkPages({ protocol }), out
   return { pages: pages.length, problems: slugs.length, endpoints: endpoints.length - 1, sdk: sdk.length - 1, indexed: documents.length };
 }
 
-/** The OpenAPI document, generated from protocol's operation tables. */
-async function openApiDocument() {
-  const contract = await import('@parley/protocol/contract');
-  if (typeof contract.openApiDocument === 'function') return contract.openApiDocument();
-  console.warn('docs: @parley/protocol/contract has no openApiDocument() yet; the endpoint pages come from reference/sample-openapi.json');
-  return JSON.parse(readFileSync(`${here}reference/sample-openapi.json`, 'utf8'));
-}
-
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   // The built protocol and SDK packages (docs-site depends on them, so turbo builds them first).
   const protocol = await import('@parley/protocol');
-  const { pages, problems, endpoints, sdk, indexed } = buildSite({ protocol, openapi: await openApiDocument() });
+  const { openApiDocument } = await import('@parley/protocol/contract');
+  const { pages, problems, endpoints, sdk, indexed } = buildSite({ protocol, openapi: openApiDocument() });
   console.log(`docs: ${pages} pages, ${problems} problem types, ${endpoints} endpoint pages, ${sdk} SDK pages (${indexed} indexed for search); roles table from ${protocol.CAPABILITIES.length} capabilities × ${protocol.ROLES.length} roles`);
 }

@@ -21,7 +21,16 @@
   }
   function search(q) {
     return load().then(function (mini) {
-      return mini.search(q, { prefix: true, fuzzy: 0.2, boost: { title: 3, headings: 2 }, combineWith: 'AND' });
+      // Guides first among equals: they explain; the reference pages they link to give the detail.
+      return mini.search(q, {
+        prefix: true,
+        fuzzy: 0.2,
+        boost: { title: 3, headings: 2 },
+        combineWith: 'AND',
+        boostDocument: function (id, term, stored) {
+          return stored && stored.section === 'Guide' ? 1.5 : 1;
+        },
+      });
     });
   }
   function item(hit) {

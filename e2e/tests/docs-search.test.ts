@@ -58,7 +58,7 @@ const results = (page: Page) => page.locator('form.search .search-results a');
 describe('docs search in Chromium', () => {
   it('lists matching pages as you type, and the keyboard reaches and opens one', async () => {
     const { page, errors } = await open('');
-    await page.getByRole('searchbox', { name: 'Search the docs' }).fill('verify webhook');
+    await page.getByRole('searchbox', { name: 'Search the docs' }).fill('verifyWebhook');
     await expect.poll(() => results(page).count()).toBeGreaterThan(0);
     expect(await results(page).first().getAttribute('href')).toBe('/docs/sdk-node-verifywebhook.html');
     expect(await page.locator('form.search [role=status]').textContent()).toMatch(/\d+ pages? match/);
