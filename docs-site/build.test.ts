@@ -223,6 +223,11 @@ describe('the SDK reference', () => {
     const verify = readFileSync(`${out}sdk-node-verifywebhook.html`, 'utf8');
     expect(verify).toContain('verifyWebhook');
     expect(verify).toMatch(/<pre><code[^>]*>export declare function verifyWebhook/);
+    // Long types are cut in summary tables (their page has them whole); descriptions never are.
+    const parley = readFileSync(`${out}sdk-node-parley.html`, 'utf8');
+    expect(parley).toMatch(/<p>\{ list: [^<]{100,170} …<\/p>/);
+    expect(readFileSync(`${out}sdk-node-parley-apikeys.html`, 'utf8')).toContain('revoke: (id: string) =&gt; Promise&lt;unknown&gt;;');
+    expect(readFileSync(`${out}sdk-node.html`, 'utf8')).toContain('RSA of at least 2048 bits signs RS256.');
     const message = readFileSync(`${out}sdk-browser-message.html`, 'utf8');
     expect(message).toContain('Re-exported from <code>@parley/protocol</code>');
     for (const field of Object.keys(protocol.MessageSchema.shape)) expect(message).toContain(`<code>${field}</code>`);

@@ -87,13 +87,19 @@ export function adaptSdkMarkdown(file, md) {
 
 /**
  * Summary tables name each member's full type, which for an object-valued property runs to thousands of
- * characters; a long cell is cut at a word (its own page shows the whole signature).
+ * characters: a long cell of a "Type" column is cut at a word (the member's own page shows the whole
+ * signature). Descriptions are never cut.
  */
 export function shortenCells(md, max = 160) {
-  return md.replace(/(<td>\n\n)([^\n]+)(\n)/g, (all, open, cell, nl) => {
-    if (cell.length <= max) return all;
-    const cut = cell.slice(0, max).replace(/\s+\S*$/, '');
-    return `${open}${cut} …${nl}`;
+  const shorten = (cell) => cell.replace(/^(\s*)([^\n]+)/, (all, lead, text) => (text.length <= max ? all : `${lead}${text.slice(0, max).replace(/\s+\S*$/, '')} …`));
+  return md.replace(/<table>[\s\S]*?<\/table>/g, (table) => {
+    const col = [...table.matchAll(/<th>([\s\S]*?)<\/th>/g)].map((m) => m[1].trim()).indexOf('Type');
+    if (col < 0) return table;
+    return table.replace(/<tr><td>([\s\S]*?)<\/td><\/tr>/g, (row, inner) => {
+      const cells = inner.split('</td><td>');
+      if (cells[col] !== undefined) cells[col] = shorten(cells[col]);
+      return `<tr><td>${cells.join('</td><td>')}</td></tr>`;
+    });
   });
 }
 
