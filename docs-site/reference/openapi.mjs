@@ -47,10 +47,14 @@ export function typeOf(doc, raw) {
 /** Limits and defaults worth a developer's attention, in words. */
 function constraints(s) {
   const out = [];
-  if (s.minLength !== undefined || s.maxLength !== undefined) out.push(`length ${s.minLength ?? 0}–${s.maxLength ?? '∞'}`);
-  if (s.minimum !== undefined || s.maximum !== undefined) out.push(`${s.minimum ?? '−∞'} ≤ value ≤ ${s.maximum ?? '∞'}`);
+  const range = (what, min, max) => (min !== undefined && max !== undefined ? `${what} ${min}–${max}` : min !== undefined ? `${what} ≥ ${min}` : max !== undefined ? `${what} ≤ ${max}` : undefined);
+  const length = range('length', s.minLength, s.maxLength);
+  if (length) out.push(length);
+  const value = range('value', s.minimum, s.maximum);
+  if (value) out.push(value);
   if (s.exclusiveMinimum !== undefined) out.push(`> ${s.exclusiveMinimum}`);
-  if (s.minItems !== undefined || s.maxItems !== undefined) out.push(`${s.minItems ?? 0}–${s.maxItems ?? '∞'} items`);
+  const items = range('items', s.minItems, s.maxItems);
+  if (items) out.push(items);
   if (s.pattern && !s.format) out.push(`pattern <code>${esc(s.pattern)}</code>`);
   if (s.default !== undefined) out.push(`default <code>${esc(JSON.stringify(s.default))}</code>`);
   return out.join('; ');
@@ -203,9 +207,9 @@ export function operationsOf(doc) {
         if (!op) continue;
         if (!op.operationId) throw new Error(`OpenAPI: ${method.toUpperCase()} ${path} has no operationId`);
         const parameters = [...(item.parameters ?? []), ...(op.parameters ?? [])];
-        // A webhook's summary is often just its type: then the first sentence of its description says more.
-        const summary = where === 'webhook' && (!op.summary || op.summary === path) && op.description ? op.description.split(/(?<=\.)\s|\n/)[0] : op.summary;
-        ops.push({ ...op, summary, parameters, method, path, webhook: where === 'webhook', tag: op.tags?.[0] ?? (where === 'webhook' ? 'Webhooks' : 'Other') });
+        // A webhook's summary is often just its type: on the index, the first sentence of its description says more.
+        const blurb = where === 'webhook' && (!op.summary || op.summary === path) && op.description ? op.description.split(/(?<=\.)\s|\n/)[0] : op.summary;
+        ops.push({ ...op, blurb, parameters, method, path, webhook: where === 'webhook', tag: op.tags?.[0] ?? (where === 'webhook' ? 'Webhooks' : 'Other') });
       }
     }
   }
@@ -253,7 +257,7 @@ function parametersSection(doc, op) {
 function bodySection(doc, op) {
   if (!op.requestBody) return '';
   const body = deref(doc, op.requestBody);
-  const parts = Object.entries(body.content ?? {}).map(([type, media]) => `<p>Content type <code>${esc(type)}</code>${body.required ? ', required' : ''}.</p>${media.schema ? schemaTable(doc, media.schema, 'Request body') : ''}`);
+  const parts = Object.entries(body.content ?? {}).map(([type, media]) => `<p>Content type <code>${esc(type)}</code>${body.required ? ', required' : ''}.</p>${media.schema ? schemaTable(doc, media.schema, op.webhook ? 'Payload' : 'Request body') : ''}`);
   return `<h2 id="request-body">${op.webhook ? 'Payload' : 'Request body'}</h2>\n${body.description ? `<p>${inline(body.description)}</p>` : ''}${parts.join('\n')}`;
 }
 
@@ -327,7 +331,7 @@ export function indexBody(doc, ops) {
     .map(
       ({ tag, description, ops: list }) =>
         `<h2 id="${slugify(tag)}">${esc(tag)}</h2>\n${description ? `<p>${inline(description)}</p>` : ''}<div class="table-wrap"><table class="operations"><tbody>\n${list
-          .map((o) => `<tr><td>${methodBadge(o.method)}</td><td><a href="${operationPage(o)}.html"><code>${esc(o.path)}</code></a></td><td>${esc(o.summary ?? '')}</td></tr>`)
+          .map((o) => `<tr><td>${methodBadge(o.method)}</td><td><a href="${operationPage(o)}.html"><code>${esc(o.path)}</code></a></td><td>${esc(o.blurb ?? '')}</td></tr>`)
           .join('\n')}\n</tbody></table></div>`,
     )
     .join('\n');
