@@ -5,26 +5,32 @@
 // cannot drift from what the server enforces; the build fails if its placeholder is missing or a
 // capability has no description here. Likewise the event catalog of the "Webhooks" guide is generated from
 // WEBHOOK_EVENTS (each type, what it means, and the shape of its `data`, read from its zod schema).
+// The references are generated too: one page per API operation from the OpenAPI document
+// (reference/openapi.mjs) and one per SDK export from the API Extractor models (reference/sdk.mjs). Every
+// page is indexed for the search box (search.mjs), and check-links.mjs proves every internal link resolves.
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Marked } from 'marked';
+import { esc, slugify } from './reference/html.mjs';
+import { byTag, endpointPages, operationPage, operationsOf } from './reference/openapi.mjs';
+import { SDKS, sdkPages } from './reference/sdk.mjs';
+import { searchDocument, searchIndex, searchScript } from './search.mjs';
 
 const here = new URL('./', import.meta.url).pathname;
-const esc = (s) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const tableWrap = (html) => html.replace(/<table>/g, '<div class="table-wrap"><table>').replace(/<\/table>/g, '</table></div>');
 // Headings get ids so sections can be linked, problem slugs included.
-const slugify = (s) => s.toLowerCase().replace(/<[^>]+>/g, '').replace(/[^a-z0-9\s-]/g, '').trim().replace(/\s+/g, '-');
+const heading = function ({ tokens, depth, text }) {
+  return `<h${depth} id="${slugify(text)}">${this.parser.parseInline(tokens)}</h${depth}>\n`;
+};
+// Guides are written by hand: raw HTML in them is shown, not run.
 const marked = new Marked({
-  renderer: {
-    html: ({ text }) => esc(text),
-    heading({ tokens, depth, text }) {
-      return `<h${depth} id="${slugify(text)}">${this.parser.parseInline(tokens)}</h${depth}>\n`;
-    },
-  },
-  hooks: {
-    // Wide tables scroll inside their own box on narrow screens instead of widening the page.
-    postprocess: (html) => html.replace(/<table>/g, '<div class="table-wrap"><table>').replace(/<\/table>/g, '</table></div>'),
-  },
+  renderer: { html: ({ text }) => esc(text), heading },
+  // Wide tables scroll inside their own box on narrow screens instead of widening the page.
+  hooks: { postprocess: tableWrap },
 });
+// SDK pages are API Documenter's output, whose tables are HTML: kept as generated (the text inside comes
+// from our own doc comments, and API Documenter escapes it).
+const generated = new Marked({ renderer: { heading }, hooks: { postprocess: tableWrap } });
 
 /** The line in team-and-sign-in.md that the generated roles tables replace. */
 export const ROLES_PLACEHOLDER = '<!-- roles-table -->';
@@ -138,11 +144,19 @@ export function renderGuide(name, md, protocol) {
 }
 
 const titleOf = (md) => /^#\s+(.+)$/m.exec(md)?.[1] ?? 'Parley';
-const nav = ['index', 'quick-start', 'agent-inbox', 'widget', 'knowledge', 'sign-in-pro', 'webhooks', 'admin-api', 'team-and-sign-in', 'security', 'security-keys', 'problems'];
+const nav = ['index', 'quick-start', 'agent-inbox', 'widget', 'knowledge', 'sign-in-pro', 'webhooks', 'admin-api', 'team-and-sign-in', 'security', 'security-keys'];
+const href = (name) => `/docs/${name === 'index' ? '' : `${name}.html`}`;
+const current = (on) => (on ? ' aria-current="page"' : '');
 
-/** Builds every page into `out` (a folder path ending in `/`). `guides` defaults to the ones in guides/. */
-export function buildSite({ protocol, out = `${here}dist/`, guides: given } = {}) {
+const SEARCH_BODY = `<h1 id="search">Search</h1>\n<div class="search-page"><p class="search-status" role="status"></p><ul class="search-results"></ul></div>\n<noscript><p>Search needs JavaScript. Every page is listed in the navigation, the <a href="api.html">API reference</a> and the <a href="sdk.html">SDK reference</a>.</p></noscript>`;
+
+/**
+ * Builds every page into `out` (a folder path ending in `/`). `guides` defaults to the ones in guides/;
+ * `openapi` is the OpenAPI 3.1 document; `sdk` the SDK pages (reference/sdk.mjs, made from the built SDKs).
+ */
+export function buildSite({ protocol, openapi, sdk = sdkPages({ protocol }), out = `${here}dist/`, guides: given } = {}) {
   if (!protocol?.ROLE_CAPABILITIES) throw new Error('buildSite needs the @parley/protocol module');
+  if (!openapi) throw new Error('buildSite needs the OpenAPI document');
   const guides =
     given ??
     readdirSync(`${here}guides`)
@@ -160,29 +174,68 @@ export function buildSite({ protocol, out = `${here}dist/`, guides: given } = {}
 
   const pages = [...guides, ['problems', problems]];
   const titles = Object.fromEntries(pages.map(([name, md]) => [name, titleOf(md)]));
+  const endpoints = endpointPages(openapi);
+  const operations = operationsOf(openapi);
+  const groups = byTag(openapi, operations);
 
-  const layout = (name, title, body) => {
-    const links = nav
-      .filter((n) => n !== 'index' && titles[n])
-      .map((n) => `<a href="/docs/${n === 'index' ? '' : `${n}.html`}"${n === name ? ' aria-current="page"' : ''}>${esc(titles[n])}</a>`)
-      .join('');
-    return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(title)} · Parley docs</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/docs/docs.css"></head><body><nav aria-label="Documentation"><a class="brand" href="/docs/"${name === 'index' ? ' aria-current="page"' : ''}>Parley docs</a>${links}<a class="console" href="/console/">Open the console</a></nav><main>${body}</main></body></html>`;
+  /** The navigation: guides, then the references; inside a reference, its own pages one level deeper. */
+  const navigation = (name, page) => {
+    const link = (n, text, cls = '') => `<a href="${href(n)}"${cls ? ` class="${cls}"` : ''}${current(n === name)}>${esc(text)}</a>`;
+    const guideLinks = nav.filter((n) => n !== 'index' && titles[n]).map((n) => link(n, titles[n])).join('');
+    let apiSub = '';
+    if (page?.section === 'API') {
+      apiSub = groups
+        .map(({ tag, ops }) => {
+          const open = ops.some((o) => operationPage(o) === name);
+          const opLinks = open ? ops.map((o) => link(operationPage(o), o.summary ?? o.operationId, 'sub2')).join('') : '';
+          return `<a class="sub" href="/docs/api.html#${slugify(tag)}">${esc(tag)}</a>${opLinks}`;
+        })
+        .join('');
+    }
+    const sdkLinks = SDKS.map((s) => {
+      const pkgPage = `sdk-${s.name}`;
+      const inside = page?.section === 'SDK' && (name === pkgPage || name.startsWith(`${pkgPage}-`));
+      // Inside a package: its exports (API Documenter's pages one dot below the package).
+      const exports = inside ? sdk.filter((p) => p.file.split('.').length === 3 && p.file.startsWith(`${s.name}.`)).map((p) => link(p.name, p.title.replace(/ (class|interface|function|type|variable|enum|namespace)$/, ''), 'sub')).join('') : '';
+      return `${link(pkgPage, s.pkg)}${exports}`;
+    }).join('');
+    return [
+      `<nav aria-label="Documentation"><a class="brand" href="/docs/"${current(name === 'index')}>Parley docs</a>`,
+      `<form class="search" role="search" action="/docs/search.html"><label for="search-q" class="visually-hidden">Search the docs</label><input id="search-q" type="search" name="q" placeholder="Search the docs" autocomplete="off"><p class="search-status visually-hidden" role="status"></p><ul class="search-results" hidden></ul></form>`,
+      `<p class="nav-heading">Guides</p>${guideLinks}`,
+      `<p class="nav-heading">Reference</p>${link('api', 'API reference')}${apiSub}${link('sdk', 'SDK reference')}${sdkLinks}${link('problems', titles.problems)}`,
+      `<a class="console" href="/console/">Open the console</a></nav>`,
+    ].join('');
   };
+
+  const layout = (name, title, body, page) =>
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(title)} · Parley docs</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/docs/docs.css"><script src="/docs/search.js" defer></script></head><body>${navigation(name, page)}<main>${body}</main></body></html>`;
 
   rmSync(out, { recursive: true, force: true });
   mkdirSync(`${out}problems`, { recursive: true });
-  for (const [name, md] of pages) writeFileSync(`${out}${name}.html`, layout(name, titles[name], renderGuide(name, md, protocol)));
+  const documents = [];
+  const write = (file, name, title, body, page = { section: 'Guide' }) => {
+    writeFileSync(`${out}${file}`, layout(name, title, body, page));
+    if (name !== 'search') documents.push(searchDocument(href(name === 'index' && file !== 'index.html' ? file.replace(/\.html$/, '') : name), title, page.section, body));
+  };
+  for (const [name, md] of pages) write(`${name}.html`, name, titles[name], renderGuide(name, md, protocol), { section: name === 'problems' ? 'Problems' : 'Guide' });
   for (const s of slugs) {
     const md = `# Problem: ${s}\n\n${sections[s].replace(/^## .+\n/, '')}\n\n[Every problem type](/docs/problems.html)\n`;
-    writeFileSync(`${out}problems/${s}.html`, layout('problems', s, marked.parse(md)));
+    writeFileSync(`${out}problems/${s}.html`, layout('problems', s, marked.parse(md), { section: 'Problems' }));
   }
+  for (const p of endpoints) write(`${p.name}.html`, p.name, p.title, p.body, p);
+  for (const p of sdk) write(`${p.name}.html`, p.name, p.title, generated.parse(p.md), p);
+  writeFileSync(`${out}search.html`, layout('search', 'Search', SEARCH_BODY, { section: 'Search' }));
+  writeFileSync(`${out}search-index.json`, searchIndex(documents));
+  writeFileSync(`${out}search.js`, searchScript());
   writeFileSync(`${out}docs.css`, readFileSync(`${here}docs.css`));
-  return { pages: pages.length, problems: slugs.length };
+  return { pages: pages.length, problems: slugs.length, endpoints: endpoints.length - 1, sdk: sdk.length - 1, indexed: documents.length };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  // The built protocol package (docs-site depends on it, so turbo builds protocol first).
+  // The built protocol and SDK packages (docs-site depends on them, so turbo builds them first).
   const protocol = await import('@parley/protocol');
-  const { pages, problems } = buildSite({ protocol });
-  console.log(`docs: ${pages} pages, ${problems} problem types, roles table from ${protocol.CAPABILITIES.length} capabilities × ${protocol.ROLES.length} roles`);
+  const { openApiDocument } = await import('@parley/protocol/contract');
+  const { pages, problems, endpoints, sdk, indexed } = buildSite({ protocol, openapi: openApiDocument() });
+  console.log(`docs: ${pages} pages, ${problems} problem types, ${endpoints} endpoint pages, ${sdk} SDK pages (${indexed} indexed for search); roles table from ${protocol.CAPABILITIES.length} capabilities × ${protocol.ROLES.length} roles`);
 }

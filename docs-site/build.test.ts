@@ -1,12 +1,22 @@
 // The docs build: the roles table in "Team and sign-in" is generated from the permission table the
 // server enforces (every cell checked here), and the build refuses to run without its placeholder.
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as protocol from '@parley/protocol';
+import { openApiDocument } from '@parley/protocol/contract';
+import MiniSearch from 'minisearch';
 import { afterAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs build script without type declarations
 import { buildSite, CAPABILITY_TEXT, EVENTS_PLACEHOLDER, eventsTable, ROLES_PLACEHOLDER, rolesTable } from './build.mjs';
+// @ts-expect-error: plain .mjs modules without type declarations
+import { checkLinks } from './check-links.mjs';
+// @ts-expect-error: plain .mjs modules without type declarations
+import { curlExample, endpointPages, operationPage, operationsOf } from './reference/openapi.mjs';
+// @ts-expect-error: plain .mjs modules without type declarations
+import { sdkPages } from './reference/sdk.mjs';
+// @ts-expect-error: plain .mjs modules without type declarations
+import { SEARCH_OPTIONS } from './search.mjs';
 
 const { CAPABILITIES, ROLES, ROLE_CAPABILITIES, ROLE_DESCRIPTIONS } = protocol;
 const here = new URL('./', import.meta.url).pathname;
@@ -45,9 +55,14 @@ function cellValue(cell: string): boolean {
   throw new Error(`unexpected cell ${cell}`);
 }
 
+// The SDK pages come from the built SDKs' declarations (API Extractor); made once for every build here.
+const sdk = sdkPages({ protocol });
+const openapi = openApiDocument();
+const site = (more: Record<string, unknown> = {}) => buildSite({ protocol, openapi, sdk, ...more });
+
 describe('the docs build', () => {
   const out = tmp();
-  buildSite({ protocol, out });
+  site({ out });
   const page = readFileSync(`${out}team-and-sign-in.html`, 'utf8');
 
   it('generates the roles table from ROLE_CAPABILITIES: every capability × every role', () => {
@@ -90,10 +105,10 @@ describe('the docs build', () => {
   it('fails when the placeholder is missing or doubled', () => {
     const md = readFileSync(`${here}guides/team-and-sign-in.md`, 'utf8');
     const without = md.replace(ROLES_PLACEHOLDER, '');
-    expect(() => buildSite({ protocol, out: tmp(), guides: [['team-and-sign-in', without]] })).toThrow(/must contain the line <!-- roles-table --> exactly once \(found 0\)/);
+    expect(() => site({ out: tmp(), guides: [['team-and-sign-in', without]] })).toThrow(/must contain the line <!-- roles-table --> exactly once \(found 0\)/);
     const twice = `${md}\n${ROLES_PLACEHOLDER}\n`;
-    expect(() => buildSite({ protocol, out: tmp(), guides: [['team-and-sign-in', twice]] })).toThrow(/found 2/);
-    expect(() => buildSite({ protocol, out: tmp(), guides: [['index', '# Parley documentation\n']] })).toThrow(/team-and-sign-in\.md is missing/);
+    expect(() => site({ out: tmp(), guides: [['team-and-sign-in', twice]] })).toThrow(/found 2/);
+    expect(() => site({ out: tmp(), guides: [['index', '# Parley documentation\n']] })).toThrow(/team-and-sign-in\.md is missing/);
   });
 
   it('fails when a capability has no description', () => {
@@ -113,7 +128,7 @@ describe('the docs build', () => {
     const more = { WEBHOOK_EVENTS: { ...protocol.WEBHOOK_EVENTS, 'invoice.paid': { description: 'Paid.', data: protocol.CsatSubmittedData } } };
     expect(eventsTable(more)).toContain('<code>invoice.paid</code>');
     const md = readFileSync(`${here}guides/webhooks.md`, 'utf8');
-    expect(() => buildSite({ protocol, out: tmp(), guides: [['team-and-sign-in', readFileSync(`${here}guides/team-and-sign-in.md`, 'utf8')], ['webhooks', md.replace(EVENTS_PLACEHOLDER, '')]] })).toThrow(
+    expect(() => site({ out: tmp(), guides: [['team-and-sign-in', readFileSync(`${here}guides/team-and-sign-in.md`, 'utf8')], ['webhooks', md.replace(EVENTS_PLACEHOLDER, '')]] })).toThrow(
       /webhooks\.md must contain the line <!-- webhook-events --> exactly once \(found 0\)/,
     );
   });
@@ -127,5 +142,138 @@ describe('the docs build', () => {
       expect(nav, `nav links ${g}`).toContain(`href="/docs/${g}.html"`);
       expect(main, `index.md links ${g}`).toContain(`href="${g}.html"`);
     }
+  });
+});
+
+describe('the endpoint reference', () => {
+  const out = tmp();
+  site({ out });
+  const ops = operationsOf(openapi);
+  const index = readFileSync(`${out}api.html`, 'utf8');
+
+  it('has a page per operation of the OpenAPI document (paths and webhooks), each listed on the index under its tag', () => {
+    const count = Object.values(openapi.paths as Record<string, object>).reduce((n, item) => n + Object.keys(item).filter((k) => ['get', 'post', 'put', 'patch', 'delete'].includes(k)).length, 0);
+    expect(ops.filter((o: { webhook: boolean }) => !o.webhook)).toHaveLength(count);
+    expect(ops.filter((o: { webhook: boolean }) => o.webhook)).toHaveLength(Object.keys(openapi.webhooks as object).length);
+    for (const op of ops) {
+      const html = readFileSync(`${out}${operationPage(op)}.html`, 'utf8');
+      expect(html, op.operationId).toContain(`<code>${op.path.replace(/&/g, '&#38;')}</code>`);
+      expect(html).toContain(`method-${op.method}`);
+      const section = index.slice(index.indexOf(`<h2 id="${op.tag.toLowerCase().replace(/[^a-z0-9\s-]/g, '').trim().replace(/\s+/g, '-')}">`));
+      expect(section.slice(0, section.indexOf('</table>')), `${op.operationId} under ${op.tag}`).toContain(`href="${operationPage(op)}.html"`);
+    }
+  });
+
+  it('shows auth, capability, parameters, body fields, every response status and a curl example', () => {
+    const html = readFileSync(`${out}api-add-domain.html`, 'utf8');
+    const op = (openapi.paths as any)['/v1/admin/domains'].post;
+    expect(html).toContain('<code>secretKey</code>');
+    expect(html).toContain(`<code>${op['x-parley-capability']}</code>`);
+    for (const field of Object.keys(op.requestBody.content['application/json'].schema.properties)) expect(html).toContain(`<code>${field}</code>`);
+    for (const status of Object.keys(op.responses)) expect(html).toMatch(new RegExp(`<h3 id="response-${status}">|<th scope="row">${status}</th>`));
+    expect(html).toContain('curl -X POST \\\n  &#34;$PARLEY_URL/v1/admin/domains&#34;');
+    const remove = readFileSync(`${out}api-remove-domain.html`, 'utf8');
+    expect(remove).toMatch(/<th scope="row"><code>id<\/code><\/th><td>path<\/td>/);
+  });
+
+  it('builds curl examples from the spec: credentials by security scheme, path parameters, headers and body', () => {
+    const sample = JSON.parse(readFileSync(`${here}reference/sample-openapi.json`, 'utf8'));
+    const [list, add, remove, conversations] = operationsOf(sample);
+    expect(curlExample(sample, list)).toBe('curl \\\n  "$PARLEY_URL/v1/admin/domains" \\\n  -H "Authorization: Bearer $PARLEY_SECRET_KEY"');
+    expect(curlExample(sample, add)).toBe(
+      'curl -X POST \\\n  "$PARLEY_URL/v1/admin/domains" \\\n  -H "Authorization: Bearer $PARLEY_SECRET_KEY" \\\n  -H "Content-Type: application/json" \\\n  -d \'{"pattern":"string"}\'',
+    );
+    expect(curlExample(sample, remove)).toContain('"$PARLEY_URL/v1/admin/domains/00000000-0000-4000-8000-000000000000"');
+    expect(curlExample(sample, conversations)).toBe('curl \\\n  "$PARLEY_URL/v1/widget/conversations" \\\n  -H "Authorization: Bearer $PARLEY_WIDGET_TOKEN" \\\n  -H "X-Parley-Key: string"');
+    // $ref'd schemas are followed into their fields; problems are listed apart from answers.
+    const page = endpointPages(sample).find((p: { name: string }) => p.name === 'api-list-domains');
+    expect(page.body).toContain('<code>domains[].createdAt</code></th><td><code>string (date-time)</code>');
+    expect(page.body).toMatch(/<h3 id="problems">[\s\S]*<th scope="row">401<\/th>/);
+    expect(() => endpointPages({ ...sample, openapi: '3.0.3' })).toThrow(/needs an OpenAPI 3.1 document/);
+  });
+});
+
+describe('the SDK reference', () => {
+  const out = tmp();
+  site({ out });
+  const sdks = [
+    { name: 'node', dir: 'sdk-node', module: () => import('@parley/node') },
+    { name: 'browser', dir: 'sdk-browser', module: () => import('@parley/browser') },
+  ];
+
+  it('has a page per export of @parley/node and @parley/browser (their API reports and their runtime exports), linked from the package page', async () => {
+    for (const s of sdks) {
+      const report = readFileSync(`${here}../${s.dir}/etc/${s.name}.api.md`, 'utf8');
+      const declared = [...report.matchAll(/^export (?:declare )?(?:abstract )?(?:class|function|interface|type|const|enum|namespace) (\w+)/gm), ...report.matchAll(/^export \{ (\w+) \}$/gm)].map((m) => m[1]!);
+      const runtime = Object.keys(await s.module());
+      const names = [...new Set([...declared, ...runtime])];
+      expect(names.length).toBeGreaterThan(5);
+      const pkgPage = readFileSync(`${out}sdk-${s.name}.html`, 'utf8');
+      for (const n of names) {
+        const page = `sdk-${s.name}-${n.toLowerCase().replace(/_/g, '-')}`;
+        expect(readdirSync(out), `${s.name}: ${n}`).toContain(`${page}.html`);
+        expect(pkgPage, `${s.name} links ${n}`).toContain(`href="${page}.html"`);
+      }
+    }
+    const index = readFileSync(`${out}sdk.html`, 'utf8');
+    for (const s of sdks) expect(index).toContain(`href="sdk-${s.name}.html"`);
+  });
+
+  it('documents members on their own pages with the signature, and re-exported protocol types with their fields', () => {
+    const verify = readFileSync(`${out}sdk-node-verifywebhook.html`, 'utf8');
+    expect(verify).toContain('verifyWebhook');
+    expect(verify).toMatch(/<pre><code[^>]*>export declare function verifyWebhook/);
+    // Long types are cut in summary tables (their page has them whole); descriptions never are.
+    const parley = readFileSync(`${out}sdk-node-parley.html`, 'utf8');
+    expect(parley).toMatch(/<p>\{ list: [^<]{100,170} …<\/p>/);
+    expect(readFileSync(`${out}sdk-node-parley-apikeys.html`, 'utf8')).toContain('revoke: (id: string) =&gt; Promise&lt;unknown&gt;;');
+    expect(readFileSync(`${out}sdk-node.html`, 'utf8')).toContain('RSA of at least 2048 bits signs RS256.');
+    const message = readFileSync(`${out}sdk-browser-message.html`, 'utf8');
+    expect(message).toContain('Re-exported from <code>@parley/protocol</code>');
+    for (const field of Object.keys(protocol.MessageSchema.shape)) expect(message).toContain(`<code>${field}</code>`);
+  });
+});
+
+describe('links and search', () => {
+  const out = tmp();
+  const built = site({ out });
+
+  it('has no broken internal link or anchor in the built site (guides, problems, API and SDK pages)', () => {
+    const { pages, checked, broken, external } = checkLinks(out);
+    expect(broken).toEqual([]);
+    expect(pages).toBeGreaterThan(built.endpoints + built.sdk);
+    expect(checked).toBeGreaterThan(pages * 20);
+    expect(external.map((e: { href: string }) => e.href)).toContain('https://www.standardwebhooks.com/');
+  });
+
+  it('finds a missing page and a missing anchor', () => {
+    const broken = tmp();
+    site({ out: broken });
+    writeFileSync(`${broken}extra.html`, '<main><a href="no-such-page.html">x</a><a href="api.html#no-such-tag">y</a><a href="/docs/api.html#domains-and-keys">ok</a><a href="https://example.com/">out</a></main>');
+    const result = checkLinks(broken);
+    expect(result.broken).toEqual([
+      { page: 'extra.html', href: 'no-such-page.html', reason: 'no such page' },
+      { page: 'extra.html', href: 'api.html#no-such-tag', reason: 'no id="no-such-tag" on api.html' },
+    ]);
+    expect(result.external).toContainEqual({ page: 'extra.html', href: 'https://example.com/' });
+  });
+
+  it('links guides to the reference pages', () => {
+    const links = (page: string) => [...readFileSync(`${out}${page}.html`, 'utf8').matchAll(/<main>[\s\S]*<\/main>/g)][0]![0];
+    expect(links('admin-api')).toContain('href="api.html"');
+    expect(links('sign-in-pro')).toContain('href="sdk-node-signusersession.html"');
+    expect(links('webhooks')).toContain('href="sdk-node-verifywebhook.html"');
+    expect(links('widget')).toContain('href="sdk-browser.html"');
+  });
+
+  it('ships a search index of every page that finds guides, endpoints and SDK exports', () => {
+    const mini = MiniSearch.loadJSON(readFileSync(`${out}search-index.json`, 'utf8'), SEARCH_OPTIONS);
+    expect(mini.documentCount).toBe(built.indexed);
+    const top = (q: string, n = 3) => mini.search(q, { prefix: true, fuzzy: 0.2, boost: { title: 3, headings: 2 }, combineWith: 'AND' }).slice(0, n).map((r) => r.id);
+    expect(top('verifyWebhook', 1)).toEqual(['/docs/sdk-node-verifywebhook.html']);
+    expect(top('allow a domain')).toContain('/docs/api-add-domain.html');
+    expect(top('passkeys MFA')).toContain('/docs/team-and-sign-in.html');
+    expect(readFileSync(`${out}search.js`, 'utf8')).toContain('MiniSearch.loadJSON');
+    for (const page of ['index', 'api-add-domain', 'sdk-node-parley']) expect(readFileSync(`${out}${page}.html`, 'utf8')).toContain('<script src="/docs/search.js" defer></script>');
   });
 });

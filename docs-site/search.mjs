@@ -1,0 +1,38 @@
+// The search index, built with the site: every page's title, headings and text go into a MiniSearch
+// index serialized to search-index.json; search.js (MiniSearch's browser build and a small script, one
+// file) loads it the first time someone searches. No external service is involved.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { transformSync } from 'esbuild';
+import MiniSearch from 'minisearch';
+
+const require = createRequire(import.meta.url);
+
+/** MiniSearch options; search.js must use the same ones to load the index. */
+export const SEARCH_OPTIONS = { fields: ['title', 'headings', 'text'], storeFields: ['title', 'section'], idField: 'url' };
+
+const unescape = (s) => s.replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n))).replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+const plain = (html) => unescape(html.replace(/<[^>]+>/g, ' ')).replace(/\s+/g, ' ').trim();
+
+/** A page as a search document: its url, title, section (Guide, API, SDK), headings and text (from `<main>`). */
+export function searchDocument(url, title, section, mainHtml) {
+  const headings = [...mainHtml.matchAll(/<h[1-3][^>]*>([\s\S]*?)<\/h[1-3]>/g)].map((m) => plain(m[1])).join(' · ');
+  return { url, title, section, headings, text: plain(mainHtml).slice(0, 4000) };
+}
+
+/** The serialized index for documents made by searchDocument. */
+export function searchIndex(documents) {
+  const mini = new MiniSearch(SEARCH_OPTIONS);
+  mini.addAll(documents);
+  return JSON.stringify(mini);
+}
+
+/** The browser script, minified: MiniSearch's UMD build, the options, then search-client.js. */
+export function searchScript() {
+  const umd = readFileSync(join(dirname(require.resolve('minisearch')), '../umd/index.js'), 'utf8').replace(/\n\/\/# sourceMappingURL=.*$/m, '');
+  const client = readFileSync(new URL('./search-client.js', import.meta.url), 'utf8');
+  const source = `${umd}\nvar PARLEY_SEARCH_OPTIONS = ${JSON.stringify(SEARCH_OPTIONS)};\n${client}`;
+  const banner = '/*! MiniSearch | MIT License | Copyright 2022 Luca Ongaro | https://github.com/lucaong/minisearch */';
+  return transformSync(source, { minify: true, target: 'es2020', legalComments: 'none', banner }).code;
+}

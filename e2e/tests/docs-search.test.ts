@@ -1,0 +1,107 @@
+// The docs' search box in Chromium: the built site served as the server's docs route serves it (same
+// strict CSP, nosniff, one folder), typed into, navigated by keyboard, and its results page.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launch } from './harness.js';
+
+const DOCS = fileURLToPath(new URL('../../docs-site/', import.meta.url));
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', css: 'text/css; charset=utf-8', js: 'text/javascript; charset=utf-8', json: 'application/json' };
+
+let server: Server;
+let base: string;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!existsSync(`${DOCS}dist/search.js`)) execFileSync(process.execPath, ['build.mjs'], { cwd: DOCS, stdio: 'inherit' });
+  server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const rel = path.slice('/docs/'.length) || 'index.html';
+    const file = `${DOCS}dist/${/\.(html|css|js|json)$/.test(rel) ? rel : `${rel}.html`}`;
+    if (!path.startsWith('/docs/') || rel.includes('..') || !existsSync(file)) {
+      res.statusCode = 404;
+      return res.end();
+    }
+    res.setHeader('Content-Security-Policy', CSP);
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Content-Type', TYPES[file.split('.').pop()!]!);
+    res.end(readFileSync(file));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/docs/`;
+  browser = await launch();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((r) => server?.close(r));
+});
+
+/** A page that fails the test on any script error or CSP violation. */
+async function open(path: string, opts: { width?: number; colorScheme?: 'light' | 'dark' } = {}): Promise<{ page: Page; errors: string[] }> {
+  const context = await browser.newContext({ viewport: { width: opts.width ?? 1200, height: 900 }, colorScheme: opts.colorScheme ?? 'light' });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(base + path);
+  return { page, errors };
+}
+
+const results = (page: Page) => page.locator('form.search .search-results a');
+
+describe('docs search in Chromium', () => {
+  it('lists matching pages as you type, and the keyboard reaches and opens one', async () => {
+    const { page, errors } = await open('');
+    await page.getByRole('searchbox', { name: 'Search the docs' }).fill('verifyWebhook');
+    await expect.poll(() => results(page).count()).toBeGreaterThan(0);
+    expect(await results(page).first().getAttribute('href')).toBe('/docs/sdk-node-verifywebhook.html');
+    expect(await page.locator('form.search [role=status]').textContent()).toMatch(/\d+ pages? match/);
+    await page.keyboard.press('ArrowDown');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('href'))).toBe('/docs/sdk-node-verifywebhook.html');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/sdk-node-verifywebhook\.html$/);
+    expect(await page.locator('main h1').textContent()).toBe('verifyWebhook() function');
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it('finds endpoints, says when nothing matches, and Escape clears', async () => {
+    const { page, errors } = await open('quick-start.html', { colorScheme: 'dark' });
+    const box = page.getByRole('searchbox', { name: 'Search the docs' });
+    await box.fill('allow a domain');
+    await expect.poll(async () => (await results(page).allTextContents()).slice(0, 3)).toContain('Allow a domain');
+    await box.fill('zzqxv');
+    await expect.poll(() => page.locator('form.search [role=status]').textContent()).toBe('No pages match.');
+    expect(await page.locator('form.search .search-results').isHidden()).toBe(true);
+    await box.fill('roles');
+    await expect.poll(() => results(page).count()).toBeGreaterThan(0);
+    await box.press('Escape');
+    expect(await box.inputValue()).toBe('');
+    expect(await page.locator('form.search .search-results').isHidden()).toBe(true);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it('Enter opens the results page with every match; at 360 px the results stay on screen', async () => {
+    const { page, errors } = await open('api.html', { width: 360 });
+    const box = page.getByRole('searchbox', { name: 'Search the docs' });
+    await box.fill('webhook');
+    await expect.poll(() => results(page).count()).toBeGreaterThan(0);
+    const list = await page.locator('form.search .search-results').boundingBox();
+    expect(list!.x).toBeGreaterThanOrEqual(0);
+    expect(list!.x + list!.width).toBeLessThanOrEqual(360);
+    await box.press('Enter');
+    await page.waitForURL(/search\.html\?q=webhook$/);
+    await expect.poll(() => page.locator('.search-page .search-results a').count()).toBeGreaterThan(8);
+    expect(await page.locator('.search-page [role=status]').textContent()).toMatch(/^\d+ pages match\.$/);
+    expect(await box.inputValue()).toBe('webhook');
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+});
