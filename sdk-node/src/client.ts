@@ -23,6 +23,8 @@ import {
   type RetrievalMode,
 } from '@parley/protocol';
 import { z } from 'zod';
+import type { Operation } from '@parley/protocol/contract';
+import { apiMethods, nextPageQuery, operationPath, type OperationInput, type OperationOutput, type KeyOperation, type PagedOperationId, type ParleyApi } from './api.js';
 import { ParleyApiError } from './errors.js';
 
 /** Options for {@link Parley}. */
@@ -41,6 +43,19 @@ const HandoffList = z.object({
 const PiiScan = z.object({ matches: z.array(z.object({ class: z.string(), start: z.number(), end: z.number(), score: z.number(), action: z.string() })), redacted: z.string() });
 const SourcesResponse = z.object({ sources: z.array(SourceSchema.extend({ changed: z.boolean().optional() })) });
 
+/** A non-2xx answer as a typed problem (a body that is not one still becomes a ParleyApiError). */
+async function apiError(res: Response): Promise<ParleyApiError> {
+  const text = await res.text();
+  let body: unknown = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    /* not JSON: a proxy's error page */
+  }
+  const problem = ProblemSchema.safeParse(body);
+  return new ParleyApiError(problem.success ? problem.data : { type: 'about:blank', title: res.statusText || 'Error', status: res.status, request_id: res.headers.get('x-request-id') ?? '' });
+}
+
 /** The admin API: domains, keys, knowledge, handoffs, identity, settings and the audit log. */
 export class Parley {
   private readonly base: string;
@@ -52,17 +67,51 @@ export class Parley {
     this.doFetch = opts.fetch ?? fetch;
   }
 
+  /**
+   * Every operation of the admin API (and the API channel), named by its operationId in the API reference:
+   * `await parley.api.listDomains()`, `await parley.api.addDomain({ body: { pattern: 'example.com' } })`.
+   * Inputs are typed from protocol's schemas; each answer is validated with the operation's response schema.
+   */
+  readonly api: ParleyApi = apiMethods((op, input) => this.send(op, input));
+
+  /**
+   * Every page of a paged operation, following its cursor until the last page:
+   * `for await (const page of parley.paginate('listAuditEntries', { query: { limit: 500 } })) …`.
+   */
+  async *paginate<Id extends PagedOperationId>(
+    operationId: Id,
+    input: OperationInput<Extract<KeyOperation, { operationId: Id }>> = {} as OperationInput<Extract<KeyOperation, { operationId: Id }>>,
+  ): AsyncGenerator<OperationOutput<Extract<KeyOperation, { operationId: Id }>>> {
+    const method = (this.api as unknown as Record<string, (i: unknown) => Promise<unknown>>)[operationId]!;
+    let query: Record<string, unknown> | null = { ...((input as { query?: Record<string, unknown> }).query ?? {}) };
+    while (query) {
+      const page = await method({ ...(input as object), query });
+      yield page as OperationOutput<Extract<KeyOperation, { operationId: Id }>>;
+      query = nextPageQuery(page, query);
+    }
+  }
+
+  private async send(op: Operation, input: { params?: Record<string, unknown>; query?: Record<string, unknown>; body?: unknown }): Promise<unknown> {
+    const res = await this.doFetch(`${this.base}${operationPath(op, input.params, input.query)}`, {
+      method: op.method.toUpperCase(),
+      headers: { authorization: `Bearer ${this.opts.secretKey}`, ...(input.body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: input.body === undefined ? undefined : JSON.stringify(input.body),
+    });
+    if (!res.ok) throw await apiError(res);
+    const spec = op.responses[res.status];
+    if (spec?.contentType === 'text/event-stream') return res;
+    const text = await res.text();
+    return spec?.schema ? spec.schema.parse(text ? JSON.parse(text) : null) : undefined;
+  }
+
   private async call<S extends z.ZodType>(method: string, path: string, schema: S | null, body?: unknown, root = '/v1/admin'): Promise<z.output<S>> {
     const res = await this.doFetch(`${this.base}${root}${path}`, {
       method,
       headers: { authorization: `Bearer ${this.opts.secretKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
+    if (!res.ok) throw await apiError(res);
     const text = await res.text();
-    if (!res.ok) {
-      const problem = ProblemSchema.safeParse(text ? JSON.parse(text) : null);
-      throw new ParleyApiError(problem.success ? problem.data : { type: 'about:blank', title: res.statusText || 'Error', status: res.status, request_id: res.headers.get('x-request-id') ?? '' });
-    }
     return (schema ? schema.parse(text ? JSON.parse(text) : null) : undefined) as z.output<S>;
   }
 

@@ -1,4 +1,4 @@
-import type { FieldError, Problem } from '@parley/protocol';
+import type { FieldError, Problem, ProblemSlug } from '@parley/protocol';
 
 /** An RFC 7807 problem returned by the Parley API, with the request id to quote to support. */
 export class ParleyApiError extends Error {
@@ -18,6 +18,15 @@ export class ParleyApiError extends Error {
   readonly requestId: string;
   /** Field-level validation errors; empty unless the request body was refused. */
   readonly errors: FieldError[];
+  /** The problem type's slug (`quota-exceeded`, `validation-failed`, …), or null for a type Parley does not define. */
+  get slug(): ProblemSlug | null {
+    const m = /\/docs\/problems\/([a-z-]+)$/.exec(this.type);
+    return m ? (m[1] as ProblemSlug) : null;
+  }
+  /** Whether this is a problem of the given type: `if (err instanceof ParleyApiError && err.is('quota-exceeded'))`. */
+  is(slug: ProblemSlug): boolean {
+    return this.slug === slug;
+  }
   /** @param problem - the `application/problem+json` body */
   constructor(problem: Problem) {
     super(`${problem.title}${problem.detail ? `: ${problem.detail}` : ''} (request ${problem.request_id})`);

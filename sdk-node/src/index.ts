@@ -16,5 +16,16 @@ export {
 } from './session.js';
 export { verifyWebhook, signWebhook, WebhookVerificationError, type WebhookFailure, type WebhookHeaders, type VerifyWebhookOptions } from './webhooks.js';
 export { Parley, type ParleyOptions } from './client.js';
+export {
+  keyOperations,
+  type KeyOperation,
+  type KeyOperationId,
+  type OperationInput,
+  type OperationMethod,
+  type OperationOutput,
+  type PagedOperationId,
+  type ParleyApi,
+  type ParleyOperation,
+} from './api.js';
 export { ParleyApiError } from './errors.js';
-export type { IdentityClaims, WebhookEvent, WebhookEventType } from '@parley/protocol';
+export type { IdentityClaims, ProblemSlug, WebhookEvent, WebhookEventType } from '@parley/protocol';

@@ -13,9 +13,10 @@ import { workspaceOperations } from './workspace.js';
 export * from './operation.js';
 export * from './match.js';
 export { openApiDocument, type OpenApiOptions } from './openapi.js';
+export { adminOperations, knowledgeOperations, peopleOperations, settingsOperations, systemOperations, widgetOperations, workspaceOperations };
 
 /** The document itself. */
-const contractOperations = operations([
+export const contractOperations = operations([
   {
     operationId: 'getOpenApiDocument',
     method: 'get',

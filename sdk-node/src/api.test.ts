@@ -1,0 +1,54 @@
+// The generated admin client against a real server: every operation the served OpenAPI document lets a
+// secret key call has a method, the methods really call it, and failures arrive as typed problems.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startTestApp, type TestApp } from '../../server/src/test/app.js';
+import { Parley } from './client.js';
+import { ParleyApiError } from './errors.js';
+
+let t: TestApp;
+let parley: Parley;
+
+beforeAll(async () => {
+  t = await startTestApp();
+  const tenant = await t.tenant('Acme', ['app.acme.example']);
+  parley = new Parley({ secretKey: tenant.secretKey, baseUrl: t.url });
+});
+afterAll(() => t.close());
+
+describe('parley.api', () => {
+  test('has a method for every operation of the spec a secret key may call', async () => {
+    const spec = (await (await fetch(`${t.url}/v1/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { operationId: string; security: Record<string, unknown>[] }>>;
+    };
+    const forKeys = Object.values(spec.paths)
+      .flatMap((item) => Object.values(item))
+      .filter((op) => op.security.some((s) => 'secretKey' in s))
+      .map((op) => op.operationId);
+    expect(forKeys.length).toBeGreaterThan(0);
+    const api = parley.api as unknown as Record<string, unknown>;
+    expect(forKeys.filter((id) => typeof api[id] !== 'function')).toEqual([]);
+    // …and nothing more: a method without an operation would call a route that does not exist.
+    expect(Object.keys(api).filter((id) => !forKeys.includes(id))).toEqual([]);
+  });
+
+  test('methods send the operation: add, list and remove a domain', async () => {
+    const { domain } = await parley.api.addDomain({ body: { pattern: 'shop.acme.example' } });
+    expect((await parley.api.listDomains()).domains.map((d) => d.pattern)).toContain('shop.acme.example');
+    await expect(parley.api.removeDomain({ params: { id: domain.id } })).resolves.toBeUndefined();
+    expect((await parley.api.listDomains()).domains.map((d) => d.pattern)).not.toContain('shop.acme.example');
+  });
+
+  test('a refusal is a typed problem naming the field, with the request id', async () => {
+    const err = await parley.api.addDomain({ body: { pattern: 'https://' } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ParleyApiError);
+    const problem = err as ParleyApiError;
+    expect(problem.is('validation-failed')).toBe(true);
+    expect(problem.errors.map((e) => e.path)).toContain('/pattern');
+    expect(problem.requestId).toMatch(/^req_/);
+  });
+
+  test('a path parameter is encoded, never spliced into the path', async () => {
+    const err = await parley.api.removeDomain({ params: { id: '../api-keys' } }).catch((e: unknown) => e);
+    expect((err as ParleyApiError).status).toBe(404);
+  });
+});
