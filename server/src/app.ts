@@ -78,6 +78,8 @@ export interface AppDeps {
   outbound?: Outbound;
   /** Outgoing email: from the config (SMTP or the log) unless tests give another. */
   mailer?: Mailer;
+  /** The per-start platform key of the control file (platform/control.ts): the CLI's way in while the embedded database is held. */
+  platformKey?: string;
 }
 
 /** Sign-In Pro JWKS documents are small and should answer fast: a visitor is waiting. */
@@ -147,7 +149,7 @@ export function createApp(deps: AppDeps): express.Express {
   v1.use('/auth', authRoutes(people));
   const mfa = mfaRoutes(people);
   v1.use('/auth', mfa.auth);
-  v1.use('/platform', platformRoutes(people));
+  v1.use('/platform', platformRoutes({ ...people, platformKey: deps.platformKey }));
 
   const admin = Router();
   admin.use(adminAuth(db, sessions, new URL(config.publicUrl).origin));

@@ -9,6 +9,7 @@ import type { Config } from './config.js';
 import { rotationSweep } from './crypto/rotation.js';
 import { answerClientErrors } from './http/client-error.js';
 import { createLogger } from './http/logger.js';
+import { newPlatformKey, removeControlFile, writeControlFile } from './platform/control.js';
 import { openRuntime, type Runtime } from './runtime.js';
 import { newHolderId } from './jobs/lease.js';
 import { runRetentionSweep } from './jobs/retention.js';
@@ -33,7 +34,10 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
     logger.warn({ publicUrl: config.publicUrl }, 'PARLEY_PUBLIC_URL is an IP address: browsers refuse passkeys there; use a host name (e.g. localhost)');
   }
   const demo = opts.seedDemo ? await seedDemo(runtime, config.publicUrl) : null;
+  // Only the embedded database is single-process; against a server the CLI opens the database itself.
+  const platformKey = config.databaseUrl ? undefined : newPlatformKey();
   const app = createApp({
+    platformKey,
     config,
     db: runtime.db,
     audit: runtime.audit,
@@ -91,13 +95,16 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
   webhookPoll.unref();
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+  if (platformKey) writeControlFile(config.dataDir, { url, pid: process.pid, key: platformKey });
   return {
     runtime,
     demo,
     server,
-    url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`,
+    url,
     logger,
     async close() {
+      if (platformKey) removeControlFile(config.dataDir, platformKey);
       clearInterval(sweep);
       clearInterval(rotation);
       clearInterval(retention);

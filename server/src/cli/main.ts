@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { openRuntime } from '../runtime.js';
 import { startServer } from '../server.js';
 import { createTenant } from '../tenants/service.js';
+import { locallyOrViaServer } from './remote.js';
 import { emailText, PLATFORM_ROLE, ROLES, type Role } from '@parley/protocol';
 import { pino } from 'pino';
 import { createMailer } from '../people/mailer.js';
@@ -72,21 +73,24 @@ tenants
   .option('--json', 'print JSON')
   .action(async (opts: { name: string; domain: string[]; json?: boolean }) => {
     const config = loadConfig();
-    const runtime = await openRuntime(config);
-    try {
-      const created = await createTenant(
-        { db: runtime.db, audit: runtime.audit, env: config.env },
-        { name: opts.name, domains: opts.domain },
-        { requestId: null, actor: cliActor },
+    const input = { name: opts.name, domains: opts.domain };
+    const created = await locallyOrViaServer(
+      config,
+      async () => {
+        const runtime = await openRuntime(config);
+        try {
+          return await createTenant({ db: runtime.db, audit: runtime.audit, env: config.env }, input, { requestId: null, actor: cliActor });
+        } finally {
+          await runtime.close();
+        }
+      },
+      { method: 'POST', path: '/v1/platform/tenants', body: input },
+    );
+    if (opts.json) process.stdout.write(`${JSON.stringify(created)}\n`);
+    else
+      process.stdout.write(
+        `tenant          ${created.tenant.id} (${created.tenant.name})\npublishable key ${created.publishableKey}\nsecret key      ${created.secretKey}\n(the secret key is shown only this once)\n`,
       );
-      if (opts.json) process.stdout.write(`${JSON.stringify(created)}\n`);
-      else
-        process.stdout.write(
-          `tenant          ${created.tenant.id} (${created.tenant.name})\npublishable key ${created.publishableKey}\nsecret key      ${created.secretKey}\n(the secret key is shown only this once)\n`,
-        );
-    } finally {
-      await runtime.close();
-    }
   });
 
 const users = program.command('users').description('people of a tenant');
@@ -103,19 +107,32 @@ users
     if (!email.success) throw new ConfigError('--email', 'must be an email address');
     const config = loadConfig();
     const logger = pino({ level: 'warn' }, pino.destination(2));
-    const runtime = await openRuntime(config);
-    try {
-      const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.smtpFrom, logger, development: false });
-      const { invite, url } = await createInvite(
-        { db: runtime.db, audit: runtime.audit, keyring: runtime.keyring, config, mailer },
-        { requestId: null, actor: cliActor, tenantId: opts.tenant, role: null },
-        { email: email.data, role: opts.role },
-      );
-      if (opts.json) process.stdout.write(`${JSON.stringify({ inviteUrl: url, inviteId: invite.id, delivery: invite.delivery, expiresAt: invite.expiresAt })}\n`);
-      else process.stdout.write(`invited ${invite.email} as ${invite.role} (${invite.delivery === 'smtp' ? 'emailed' : 'no SMTP server: send the link yourself'})\n${url}\n(single use, until ${invite.expiresAt})\n`);
-    } finally {
-      await runtime.close();
-    }
+    const input = { email: email.data, role: opts.role };
+    const { invite, url } = await locallyOrViaServer(
+      config,
+      async () => {
+        const runtime = await openRuntime(config);
+        try {
+          const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.smtpFrom, logger, development: false });
+          return await createInvite(
+            { db: runtime.db, audit: runtime.audit, keyring: runtime.keyring, config, mailer },
+            { requestId: null, actor: cliActor, tenantId: opts.tenant, role: null },
+            input,
+          );
+        } finally {
+          await runtime.close();
+        }
+      },
+      {
+        method: 'POST',
+        path: `/v1/platform/tenants/${opts.tenant}/invites`,
+        body: input,
+        // The server returns the link only when no SMTP server sent it.
+        fromServer: ({ invite }: { invite: Awaited<ReturnType<typeof createInvite>>['invite'] & { inviteUrl: string | null } }) => ({ invite, url: invite.inviteUrl }),
+      },
+    );
+    if (opts.json) process.stdout.write(`${JSON.stringify({ inviteUrl: url, inviteId: invite.id, delivery: invite.delivery, expiresAt: invite.expiresAt })}\n`);
+    else process.stdout.write(`invited ${invite.email} as ${invite.role} (${invite.delivery === 'smtp' ? 'emailed' : 'no SMTP server: send the link yourself'})\n${url ?? ''}\n(single use, until ${invite.expiresAt})\n`);
   });
 
 const operators = program.command('operators').description('platform operators: people of the deployment (cross-tenant, audited)');

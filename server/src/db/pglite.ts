@@ -9,7 +9,10 @@ import type { Driver } from './driver.js';
 const INT8 = 20;
 
 export class EmbeddedDbLockedError extends Error {
-  constructor(dir: string, pid: number) {
+  constructor(
+    dir: string,
+    readonly pid: number,
+  ) {
     super(
       `The embedded database at ${dir} is in use by another Parley process (pid ${pid}), ` +
         'most likely `parley serve`. It is single-process: stop that process first, ' +
