@@ -1,45 +1,29 @@
-// The docs' search box in Chromium: the built site served as the server's docs route serves it (same
-// strict CSP, nosniff, one folder), typed into, navigated by keyboard, and its results page.
+// The docs' search box in Chromium, on the server's own docs route (strict CSP, nosniff): typed into,
+// navigated by keyboard, and its results page.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../../server/src/test/app.js';
 import { launch } from './harness.js';
 
 const DOCS = fileURLToPath(new URL('../../docs-site/', import.meta.url));
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
-const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', css: 'text/css; charset=utf-8', js: 'text/javascript; charset=utf-8', json: 'application/json' };
 
-let server: Server;
+let app: TestApp;
 let base: string;
 let browser: Browser;
 
 beforeAll(async () => {
   if (!existsSync(`${DOCS}dist/search.js`)) execFileSync(process.execPath, ['build.mjs'], { cwd: DOCS, stdio: 'inherit' });
-  server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    const rel = path.slice('/docs/'.length) || 'index.html';
-    const file = `${DOCS}dist/${/\.(html|css|js|json)$/.test(rel) ? rel : `${rel}.html`}`;
-    if (!path.startsWith('/docs/') || rel.includes('..') || !existsSync(file)) {
-      res.statusCode = 404;
-      return res.end();
-    }
-    res.setHeader('Content-Security-Policy', CSP);
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Content-Type', TYPES[file.split('.').pop()!]!);
-    res.end(readFileSync(file));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/docs/`;
-  browser = await launch();
+  // The real server's docs route: its CSP, nosniff and content types are what the search must work under.
+  [app, browser] = await Promise.all([startTestApp(), launch()]);
+  base = `${app.url}/docs/`;
 });
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((r) => server?.close(r));
+  await app?.close();
 });
 
 /** A page that fails the test on any script error or CSP violation. */

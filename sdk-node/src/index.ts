@@ -28,4 +28,4 @@ export {
   type ParleyOperation,
 } from './api.js';
 export { ParleyApiError } from './errors.js';
-export type { IdentityClaims, ProblemSlug, WebhookEvent, WebhookEventType } from '@parley/protocol';
+export type { IdentityClaims, WebhookEvent, WebhookEventType } from '@parley/protocol';

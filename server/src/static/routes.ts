@@ -93,16 +93,18 @@ export function staticRoutes(opts: StaticOptions): Router {
     },
   });
   // The hosted docs, built by docs-site; every problem `type` URI (/docs/problems/<slug>) resolves here.
-  route(r, /^\/docs(\/[a-z0-9-]*(\.html|\.css)?|\/problems\/[a-z-]+)?$/, {
+  route(r, /^\/docs(\/[a-z0-9-]*(\.html|\.css|\.js|\.json)?|\/problems\/[a-z-]+)?$/, {
     get: (req, res) => {
       if (req.path === '/docs') return res.redirect(301, '/docs/');
       const rel = req.path.slice('/docs/'.length) || 'index.html';
-      const file = `${DOCS}${/\.(html|css)$/.test(rel) ? rel : `${rel}.html`}`;
+      const file = `${DOCS}${/\.(html|css|js|json)$/.test(rel) ? rel : `${rel}.html`}`;
       if (!existsSync(DOCS)) throw notBuilt('documentation site', '@parley/docs-site');
       if (!existsSync(file)) throw new HttpProblem(404, 'not-found', 'No such page.');
       res.setHeader('Content-Security-Policy', APP_CSP);
       res.setHeader('Cache-Control', 'public, max-age=300');
-      res.type(file.endsWith('.css') ? 'text/css' : 'html').send(readFileSync(file));
+      // The search script and its index, built with the site.
+      const type = { css: 'text/css', js: 'text/javascript', json: 'application/json' }[file.slice(file.lastIndexOf('.') + 1)] ?? 'html';
+      res.type(type).send(readFileSync(file));
     },
   });
 
