@@ -1,35 +1,10 @@
 // Admin API (Bearer secret key): domains, API keys, audit.
 import { z } from 'zod';
+import { CAPABILITIES } from './constants.js';
 import { jsonValue, text } from './text.js';
 import { BusinessHoursSchema, WorkspaceHandoffSchema } from './workspace.js';
 
-export const CAPABILITIES = [
-  'domains:read',
-  'domains:write',
-  'keys:read',
-  'keys:write',
-  'audit:read',
-  'knowledge:read',
-  'knowledge:write',
-  'conversations:read',
-  'conversations:write',
-  'handoffs:read',
-  'handoffs:write',
-  'identity:write',
-  'settings:read',
-  'settings:write',
-  'providers:write',
-  'pii:read',
-  'pii:reveal',
-  'answers:write',
-  'members:read',
-  'members:write',
-  'signin:write',
-  'webhooks:read',
-  'webhooks:write',
-] as const;
 export const CapabilitySchema = z.enum(CAPABILITIES);
-export type Capability = z.infer<typeof CapabilitySchema>;
 
 export const DomainSchema = z.object({ id: z.string().uuid(), pattern: z.string(), createdAt: z.string() });
 export type Domain = z.infer<typeof DomainSchema>;
