@@ -2,10 +2,11 @@
 // internal notes, canned replies, typing both ways, who has it (take, assign, reassign, give back), the
 // visitor's verified profile and any email they left, resolve and reopen.
 import type { AdminMe, VisitorProfileResponse } from '@parley/protocol';
+import { MAX_MESSAGE_CHARS, renderCannedReply } from '@parley/protocol/constants';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { ProblemView, useAction, useLoad, When } from '../components.js';
-import { reasonText, renderCanned, visitorName, waited } from '../inbox/format.js';
+import { reasonText, visitorName, waited } from '../inbox/format.js';
 import type { ConversationEvent, InboxLive } from '../inbox/live.js';
 import { RedactedText, Reveal } from '../inbox/redacted.js';
 import type { CannedReply, InboxRow, PaneMessage, Presence } from '../inbox/types.js';
@@ -154,7 +155,7 @@ export function ConversationPane({
   // A canned reply goes in with its variables filled, for the agent to read and edit before sending;
   // typed after `/` it replaces the shortcut.
   const insertCanned = (c: CannedReply, replacing = false) => {
-    const filled = renderCanned(c.body, { visitorName: profile?.name ?? row.visitor.name ?? null, agentName: member?.displayName ?? null });
+    const filled = renderCannedReply(c.body, { visitorName: profile?.name ?? row.visitor.name ?? null, agentName: member?.displayName ?? null });
     setText((cur) => (replacing || !cur.trim() ? filled : `${cur.replace(/\s+$/, '')} ${filled}`));
     textarea.current?.focus();
   };
@@ -306,7 +307,7 @@ export function ConversationPane({
                 dir="auto"
                 id="reply-text"
                 required
-                maxLength={4000}
+                maxLength={MAX_MESSAGE_CHARS}
                 value={text}
                 onInput={(e) => {
                   setText(e.currentTarget.value);

@@ -2,11 +2,11 @@
 // and its single sign-on connections (OIDC, SAML 2.0). Readable with members:read, editable with
 // signin:write. The OIDC client secret is write-only: the server says whether one is stored, never what.
 import type { Member, Role, SignInPolicy } from '@parley/protocol';
+import { ROLES } from '@parley/protocol/constants';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, unwrap, type Api } from '../api.js';
 import type { ViewProps } from '../app.js';
 import { ProblemView, useAction, useLoad } from '../components.js';
-import { ROLES } from './team.js';
 
 type GroupRole = { group: string; role: Role };
 interface SsoCommon {

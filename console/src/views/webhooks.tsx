@@ -1,23 +1,10 @@
 // Webhooks: endpoints (the whsec_ secret is shown once, on create and rotate), their delivery log,
 // replays and test events. Writing needs webhooks:write; the server enforces it, the view mirrors it.
 import type { AdminMe, SubscribableEventType, WebhookDelivery, WebhookEndpoint } from '@parley/protocol';
+import { SUBSCRIBABLE_EVENT_TYPES } from '@parley/protocol/constants';
 import { useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { ProblemView, SecretOnce, useAction, useLoad, When } from '../components.js';
-
-// The protocol's catalog, copied so the bundle stays free of zod; a test keeps the two equal.
-export const EVENT_TYPES: readonly SubscribableEventType[] = [
-  'conversation.created',
-  'message.created',
-  'handoff.requested',
-  'handoff.assigned',
-  'handoff.resolved',
-  'csat.submitted',
-  'knowledge.source.synced',
-  'knowledge.source.failed',
-  'member.invited',
-  'key.created',
-];
 
 const GRACE = [
   { label: 'stop signing with the old secret now', seconds: 0 },
@@ -272,7 +259,7 @@ export function WebhooksView({ api, me }: { api: Api; me: AdminMe }) {
           <fieldset>
             <legend>Events</legend>
             <div class="caps-grid">
-              {EVENT_TYPES.map((t) => (
+              {SUBSCRIBABLE_EVENT_TYPES.map((t) => (
                 <label key={t} class="check">
                   <input type="checkbox" checked={events.has(t)} onChange={() => toggle(t)} /> <code>{t}</code>
                 </label>
