@@ -90,7 +90,7 @@ export function ConversationPane({
   const [status, setStatus] = useState('');
   const action = useAction();
   const typing = useTypingSignal(api, id);
-  const log = useRef<HTMLOListElement>(null);
+  const log = useRef<HTMLDivElement>(null);
   const textarea = useRef<HTMLTextAreaElement>(null);
   const heading = useRef<HTMLHeadingElement>(null);
   // Opening a conversation moves focus to it: keyboard and screen-reader users land there, and on a
@@ -238,29 +238,31 @@ export function ConversationPane({
       <div class="pane-body">
         <div class="pane-main">
           <ProblemView problem={t.problem} />
-          <ol class="messages" role="log" aria-live="polite" aria-relevant="additions" aria-label={`Messages with ${who}`} ref={log} tabIndex={0}>
-            {messages.map((m) => (
-              <li key={m.id} class={`msg ${m.role}`}>
-                {m.role === 'note' ? <strong class="note-label">Internal note — not sent to the visitor</strong> : null}
-                <span class="who">
-                  {m.role === 'agent'
-                    ? `Agent ${authorName(m, member, names)}`
-                    : m.role === 'note'
-                      ? authorName(m, member, names)
-                      : m.role === 'visitor'
-                        ? 'Visitor'
-                        : m.role === 'assistant'
-                          ? 'Assistant'
-                          : m.role}{' '}
-                  · <When iso={m.createdAt} />
-                </span>
-                <p dir="auto">
-                  <RedactedText text={m.text} onToken={setToken} />
-                </p>
-                {m.redactions?.length ? <span class="muted">Redacted: {m.redactions.map((r) => `${r.class} (${r.action})`).join(', ')}</span> : null}
-              </li>
-            ))}
-          </ol>
+          <div class="messages" role="log" aria-live="polite" aria-relevant="additions" aria-label={`Messages with ${who}`} ref={log} tabIndex={0}>
+            <ol class="message-list">
+              {messages.map((m) => (
+                <li key={m.id} class={`msg ${m.role}`}>
+                  {m.role === 'note' ? <strong class="note-label">Internal note — not sent to the visitor</strong> : null}
+                  <span class="who">
+                    {m.role === 'agent'
+                      ? `Agent ${authorName(m, member, names)}`
+                      : m.role === 'note'
+                        ? authorName(m, member, names)
+                        : m.role === 'visitor'
+                          ? 'Visitor'
+                          : m.role === 'assistant'
+                            ? 'Assistant'
+                            : m.role}{' '}
+                    · <When iso={m.createdAt} />
+                  </span>
+                  <p dir="auto">
+                    <RedactedText text={m.text} onToken={setToken} />
+                  </p>
+                  {m.redactions?.length ? <span class="muted">Redacted: {m.redactions.map((r) => `${r.class} (${r.action})`).join(', ')}</span> : null}
+                </li>
+              ))}
+            </ol>
+          </div>
           <p class="typing" aria-live="polite" dir="auto">
             {visitorTyping ? (visitorTyping.role === 'visitor' ? 'Visitor is typing…' : `${visitorTyping.name ?? 'A teammate'} is typing…`) : ''}
           </p>

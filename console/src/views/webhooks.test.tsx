@@ -72,7 +72,7 @@ test('adding an endpoint shows its secret once; rotating shows the new one; the 
   await vi.waitFor(() => expect(el.querySelector('.secret')).toBeNull());
   expect(el.innerHTML).not.toContain('whsec_');
   await vi.waitFor(() => expect(el.textContent).toContain('https://api.example.com/hooks'));
-  click(el, `Rotate the secret of ${EP.url}`);
+  click(el, `Rotate secret of ${EP.url}`);
   await vi.waitFor(() => expect(el.querySelector<HTMLInputElement>('.secret input')?.value).toBe('whsec_c2Vjb25kIHNlY3JldCBmb3IgdGVzdHMh'));
   expect(calls.find((c) => c.key.endsWith('/rotate'))!.body).toEqual({ graceSeconds: 86400 });
 });
@@ -110,7 +110,7 @@ test('the delivery log shows status, answer, latency and next attempt; replay on
   act(() => void since.form!.dispatchEvent(new Event('submit', { cancelable: true })));
   await vi.waitFor(() => expect(el.textContent).toContain('3 deliveries queued again.'));
   expect(calls.filter((c) => c.key.endsWith('/replay'))[1]!.body).toEqual({ since: new Date('2027-01-15T00:00').toISOString() });
-  click(el, `Send a test event to ${EP.url}`);
+  click(el, `Send test event to ${EP.url}`);
   await vi.waitFor(() => expect(el.textContent).toContain('A test event is on its way'));
 });
 
@@ -119,7 +119,7 @@ test('who may only read sees endpoints and deliveries, and no way to change them
   const el = mount(<WebhooksView api={api} me={me(['webhooks:read'])} />);
   await vi.waitFor(() => expect(el.textContent).toContain(EP.url));
   expect(el.querySelector('#webhook-url')).toBeNull();
-  expect(() => button(el, `Rotate the secret of ${EP.url}`)).toThrow();
+  expect(() => button(el, `Rotate secret of ${EP.url}`)).toThrow();
   expect(() => button(el, `Delete ${EP.url}`)).toThrow();
   expect(button(el, `Deliveries to ${EP.url}`)).toBeTruthy();
 });

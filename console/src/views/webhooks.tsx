@@ -222,11 +222,11 @@ export function WebhooksView({ api, me }: { api: Api; me: AdminMe }) {
                 {canWrite ? (
                   <>
                     {ep.enabled ? (
-                      <button type="button" class="secondary" onClick={() => test(ep)} aria-label={`Send a test event to ${ep.url}`}>
+                      <button type="button" class="secondary" onClick={() => test(ep)} aria-label={`Send test event to ${ep.url}`}>
                         Send test
                       </button>
                     ) : null}
-                    <button type="button" class="secondary" onClick={() => rotate(ep)} aria-label={`Rotate the secret of ${ep.url}`}>
+                    <button type="button" class="secondary" onClick={() => rotate(ep)} aria-label={`Rotate secret of ${ep.url}`}>
                       Rotate secret
                     </button>
                     <button type="button" class="secondary" onClick={() => setEnabled(ep, !ep.enabled)} aria-label={`${ep.enabled ? 'Disable' : 'Enable'} ${ep.url}`}>
