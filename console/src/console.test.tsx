@@ -1415,7 +1415,7 @@ describe('the audit log as this browser last saw it', () => {
     const n01 = await sha([1], [...l0!], [...l1!]);
     return { l2: hex(l2!), root2: hex(n01), root3: hex(await sha([1], [...n01], [...l2!])) };
   }
-  const cp = (size: number, root: string) => ({ origin, size, root, checkpoint: `${origin}\n${size}\n…\n`, verifierKey: 'k' });
+  const cp = (size: number, root: string) => ({ origin, size, root, checkpoint: `${origin}\n${size}\n…\n`, verifierKey: 'k', verifierKeys: ['k'] });
   const apiFor = (routes: Record<string, unknown>) =>
     (async (_m: string, path: string) => {
       const key = Object.keys(routes).find((p) => path.startsWith(p));

@@ -128,6 +128,7 @@ export const MyMfaResponse = z.object({
   recoveryCodesLeft: z.number().int(),
   required: z.boolean(),
 });
+export type MyMfa = z.infer<typeof MyMfaResponse>;
 
 export const SessionSchema = z.object({
   id: z.string().uuid(),
@@ -185,6 +186,7 @@ export const OidcConnectionSchema = z.object({
   /** The redirect URI to register at the IdP. */
   redirectUri: z.string(),
 });
+export type OidcConnection = z.infer<typeof OidcConnectionSchema>;
 export const SamlConnectionRequest = z.strictObject({
   /** The IdP's single sign-on URL (HTTP-Redirect binding). */
   entryPoint: text().trim().url().max(1000),
@@ -207,8 +209,10 @@ export const SamlConnectionSchema = z.object({
   acsUrl: z.string(),
   metadataUrl: z.string(),
 });
+export type SamlConnection = z.infer<typeof SamlConnectionSchema>;
 /** Platform operators: the deployment's tenants. */
 export const PlatformTenantSchema = z.object({ id: z.string().uuid(), name: z.string(), createdAt: z.string(), members: z.number().int() });
+export type PlatformTenant = z.infer<typeof PlatformTenantSchema>;
 export const PlatformTenantListResponse = z.object({ tenants: z.array(PlatformTenantSchema) });
 export const PlatformCreateTenantRequest = z.strictObject({
   name: text().trim().min(1).max(200),
