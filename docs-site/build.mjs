@@ -165,8 +165,7 @@ export function buildSite({ protocol, openapi, sdk = sdkPages({ protocol }), out
       .map((g) => [g.replace(/\.md$/, ''), readFileSync(`${here}guides/${g}`, 'utf8')]);
   if (!guides.some(([name]) => name === ROLES_GUIDE)) throw new Error(`guides/${ROLES_GUIDE}.md is missing`);
 
-  const problemSource = readFileSync(`${here}../protocol/src/problem.ts`, 'utf8');
-  const slugs = [...problemSource.matchAll(/^\s+'([a-z-]+)',$/gm)].map((m) => m[1]);
+  const slugs = [...(protocol.PROBLEM_SLUGS ?? [])];
   const problems = readFileSync(`${here}problems.md`, 'utf8');
   const sections = Object.fromEntries(problems.split(/^## /m).slice(1).map((s) => [s.slice(0, s.indexOf('\n')).trim(), `## ${s}`]));
   const missing = slugs.filter((s) => !sections[s]);

@@ -1,35 +1,10 @@
 // Admin API (Bearer secret key): domains, API keys, audit.
 import { z } from 'zod';
+import { CAPABILITIES, MAX_MESSAGE_CHARS } from './constants.js';
 import { jsonValue, text } from './text.js';
 import { BusinessHoursSchema, WorkspaceHandoffSchema } from './workspace.js';
 
-export const CAPABILITIES = [
-  'domains:read',
-  'domains:write',
-  'keys:read',
-  'keys:write',
-  'audit:read',
-  'knowledge:read',
-  'knowledge:write',
-  'conversations:read',
-  'conversations:write',
-  'handoffs:read',
-  'handoffs:write',
-  'identity:write',
-  'settings:read',
-  'settings:write',
-  'providers:write',
-  'pii:read',
-  'pii:reveal',
-  'answers:write',
-  'members:read',
-  'members:write',
-  'signin:write',
-  'webhooks:read',
-  'webhooks:write',
-] as const;
 export const CapabilitySchema = z.enum(CAPABILITIES);
-export type Capability = z.infer<typeof CapabilitySchema>;
 
 export const DomainSchema = z.object({ id: z.string().uuid(), pattern: z.string(), createdAt: z.string() });
 export type Domain = z.infer<typeof DomainSchema>;
@@ -96,6 +71,7 @@ export const CheckpointResponse = z.object({
   /** Every key this log's checkpoints were ever signed with, current first (signing keys rotate). */
   verifierKeys: z.array(z.string()),
 });
+export type CheckpointResponse = z.infer<typeof CheckpointResponse>;
 export const InclusionProofQuery = z.strictObject({
   index: z.coerce.number().int().min(0),
   size: z.coerce.number().int().min(1),
@@ -137,6 +113,7 @@ export const IdentitySettingsResponse = z.object({
   jwksUrl: z.string().nullable(),
   secrets: z.array(z.object({ id: z.string(), kid: z.string(), createdAt: z.string(), revokedAt: z.string().nullable() })),
 });
+export type IdentitySettingsResponse = z.infer<typeof IdentitySettingsResponse>;
 /** A new shared signing secret, returned exactly once. */
 export const CreatedIdentitySecretResponse = z.object({ id: z.string(), kid: z.string(), secret: z.string(), createdAt: z.string() });
 
@@ -204,7 +181,7 @@ export const AdminConversationResponse = z.object({
   ),
 });
 export const AgentMessageRequest = z.strictObject({
-  text: text().trim().min(1).max(4000),
+  text: text().trim().min(1).max(MAX_MESSAGE_CHARS),
   /** For a key (an integration): the author's label. A signed-in person is the author themselves. */
   agent: text().trim().min(1).max(200).optional(),
 });

@@ -14,11 +14,6 @@ export const MessageAuthorSchema = z.object({
 });
 export type MessageAuthor = z.infer<typeof MessageAuthorSchema>;
 
-/** The initial of a display name, as the server computes it for {@link MessageAuthor}. */
-export function authorInitial(name: string): string {
-  const first = [...name.trim()][0];
-  return first ? first.toLocaleUpperCase() : '?';
-}
 
 /** What a visitor is told with a handoff: present (with `outsideHours: true`) only outside business hours. */
 export const OutsideHoursSchema = z.object({

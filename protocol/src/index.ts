@@ -1,3 +1,4 @@
+export * from './constants.js';
 export * from './problem.js';
 export * from './text.js';
 export * from './admin.js';

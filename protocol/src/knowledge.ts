@@ -35,6 +35,7 @@ export const SourceSchema = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
 });
+export type KnowledgeSource = z.infer<typeof SourceSchema>;
 
 /** How knowledge is searched: `auto` is hybrid once an embedding model is configured, else BM25. */
 export const RetrievalModeSchema = z.enum(['auto', 'bm25', 'dense', 'hybrid']);
@@ -62,6 +63,7 @@ export const KnowledgeSearchResponse = z.object({
     }),
   ),
 });
+export type KnowledgeSearchResponse = z.infer<typeof KnowledgeSearchResponse>;
 
 /** POST /knowledge/embeddings takes no fields. */
 export const EmbeddingSyncRequest = z.strictObject({});
@@ -75,6 +77,7 @@ export const EmbeddingSyncResponse = z.object({
   /** Set when the provider failed; the pending chunks are tried again on the next sync. */
   error: z.string().optional(),
 });
+export type EmbeddingSyncResponse = z.infer<typeof EmbeddingSyncResponse>;
 
 /** A crawl of many pages (a sitemap), run in the background: `POST /knowledge/sources` answers 202 with it. */
 export const CrawlJobSchema = z.object({

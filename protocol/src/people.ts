@@ -1,50 +1,16 @@
 // People: members of a tenant, their roles, sign-in (password, MFA, SSO), sessions and invitations.
-// The permission table lives here so the server, the console and the docs read the same one.
+// The roles, their permission table and the refusal codes are plain constants (constants.ts).
 import { z } from 'zod';
-import { ApiKeySchema, CAPABILITIES, CapabilitySchema, type Capability } from './admin.js';
+import { ApiKeySchema, CapabilitySchema } from './admin.js';
+import { MEMBER_STATUSES, MFA_METHODS, PLATFORM_ROLE, ROLES } from './constants.js';
 import { emailText, text } from './text.js';
 
-export const ROLES = ['owner', 'admin', 'agent', 'analyst'] as const;
 export const RoleSchema = z.enum(ROLES);
-export type Role = z.infer<typeof RoleSchema>;
-
-/** What each role may do, by the capability names API keys use: one table for keys and people. */
-export const ROLE_CAPABILITIES: Readonly<Record<Role, readonly Capability[]>> = {
-  owner: CAPABILITIES,
-  admin: CAPABILITIES,
-  agent: [
-    'conversations:read',
-    'conversations:write',
-    'handoffs:read',
-    'handoffs:write',
-    'knowledge:read',
-    'pii:read',
-    'members:read',
-  ],
-  analyst: ['conversations:read', 'handoffs:read', 'knowledge:read', 'audit:read', 'members:read'],
-};
-
-export const ROLE_DESCRIPTIONS: Readonly<Record<Role, string>> = {
-  owner: 'Everything an admin can do, and the only role that can grant or remove ownership. A tenant always keeps one.',
-  admin: 'Runs the tenant: members, sign-in policy and SSO, keys, domains, knowledge, provider, settings, audit.',
-  agent: 'Works the inbox: takes handoffs and answers visitors; reads knowledge; sees conversations redacted.',
-  analyst: 'Read-only: conversations (redacted), handoffs, knowledge, the audit log.',
-};
-
-/**
- * A platform operator: a person of the deployment (cross-tenant, audited in the platform log), never a
- * tenant role. Operators hold none of a tenant's capabilities; the platform routes check the role.
- */
-export const PLATFORM_ROLE = 'operator' as const;
 export const MemberRoleSchema = z.enum([...ROLES, PLATFORM_ROLE]);
-export type MemberRole = z.infer<typeof MemberRoleSchema>;
-
-export const capabilitiesOf = (role: MemberRole): readonly Capability[] => (role === PLATFORM_ROLE ? [] : ROLE_CAPABILITIES[role]);
 
 /** Email as stored and compared: trimmed and lower-cased (defined with the other text rules). */
 export { emailText };
 
-export const MEMBER_STATUSES = ['active', 'disabled'] as const;
 export const MemberSchema = z.object({
   id: z.string().uuid(),
   email: z.string(),
@@ -111,8 +77,6 @@ export const PasswordSignInRequest = z.strictObject({
   /** When the email belongs to several tenants, the one to sign in to. */
   tenantId: z.string().uuid().optional(),
 });
-export const MFA_METHODS = ['totp', 'passkey', 'recovery_code'] as const;
-export type MfaMethod = (typeof MFA_METHODS)[number];
 
 export const SessionMemberSchema = z.object({
   id: z.string().uuid(),
@@ -164,6 +128,7 @@ export const MyMfaResponse = z.object({
   recoveryCodesLeft: z.number().int(),
   required: z.boolean(),
 });
+export type MyMfa = z.infer<typeof MyMfaResponse>;
 
 export const SessionSchema = z.object({
   id: z.string().uuid(),
@@ -221,6 +186,7 @@ export const OidcConnectionSchema = z.object({
   /** The redirect URI to register at the IdP. */
   redirectUri: z.string(),
 });
+export type OidcConnection = z.infer<typeof OidcConnectionSchema>;
 export const SamlConnectionRequest = z.strictObject({
   /** The IdP's single sign-on URL (HTTP-Redirect binding). */
   entryPoint: text().trim().url().max(1000),
@@ -243,8 +209,10 @@ export const SamlConnectionSchema = z.object({
   acsUrl: z.string(),
   metadataUrl: z.string(),
 });
+export type SamlConnection = z.infer<typeof SamlConnectionSchema>;
 /** Platform operators: the deployment's tenants. */
 export const PlatformTenantSchema = z.object({ id: z.string().uuid(), name: z.string(), createdAt: z.string(), members: z.number().int() });
+export type PlatformTenant = z.infer<typeof PlatformTenantSchema>;
 export const PlatformTenantListResponse = z.object({ tenants: z.array(PlatformTenantSchema) });
 export const PlatformCreateTenantRequest = z.strictObject({
   name: text().trim().min(1).max(200),
@@ -261,60 +229,3 @@ export const WebAuthnOptionsResponse = z.object({ options: z.record(z.string(), 
 export const PasskeyAddedResponse = z.object({ passkey: PasskeySchema, recoveryCodes: z.array(z.string()) });
 /** Enrolment during the MFA step of a sign-in: the sign-in's outcome, and the recovery codes to show once. */
 export const EnrolledSignInResponse = z.intersection(SignInResponse, z.object({ recoveryCodes: z.array(z.string()) }));
-
-/**
- * Why a SAML sign-in was refused: the `<code>` of `/console/?sso_error=<code>` and of the audit entry
- * `sso.saml_refused` (metadata.reason). The console says what each means (console/src/session.ts).
- */
-export const SAML_REFUSALS = [
-  'not_configured',
-  'malformed',
-  'binding_missing',
-  'browser_mismatch',
-  'unsigned',
-  'signature_invalid',
-  'weak_signature',
-  'issuer_mismatch',
-  'audience_mismatch',
-  'recipient_mismatch',
-  'expired',
-  'not_yet_valid',
-  'in_response_to_unknown',
-  'request_expired',
-  'replayed',
-  'idp_error',
-  'no_email',
-  'domain_not_allowed',
-  'member_disabled',
-  'sign_in_refused',
-  'unavailable',
-] as const;
-export type SamlSignInError = (typeof SAML_REFUSALS)[number];
-/** Why an OpenID Connect sign-in was refused (the code in `/console/?sso_error=<code>`). */
-export const OIDC_REFUSALS = [
-  'not_configured',
-  'state_unknown',
-  'state_used',
-  'state_expired',
-  'binding_mismatch',
-  'config_changed',
-  'idp_error',
-  'idp_unreachable',
-  'issuer_refused',
-  'code_replayed',
-  'code_invalid',
-  'issuer_mismatch',
-  'audience_mismatch',
-  'nonce_mismatch',
-  'token_expired',
-  'signature_invalid',
-  'token_invalid',
-  'token_replayed',
-  'email_missing',
-  'email_unverified',
-  'domain_not_allowed',
-  'member_disabled',
-  'sign_in_failed',
-] as const;
-export type OidcRefusalReason = (typeof OIDC_REFUSALS)[number];
-

@@ -1,35 +1,5 @@
-// RFC 7807 problem details, as every Parley error is sent.
+// RFC 7807 problem details, as every Parley error is sent. The type slugs are in constants.ts.
 import { z } from 'zod';
-
-/** Stable problem type slugs; each `type` URI is `/docs/problems/<slug>` on the API origin. */
-export const PROBLEM_SLUGS = [
-  'malformed-json',
-  'malformed-request',
-  'validation-failed',
-  'unsupported-media-type',
-  'payload-too-large',
-  'headers-too-large',
-  'not-found',
-  'method-not-allowed',
-  'unauthenticated',
-  'missing-capability',
-  'forbidden',
-  'origin-not-allowed',
-  'conflict',
-  'rate-limited',
-  'budget-exceeded',
-  'quota-exceeded',
-  'token-invalid',
-  'token-expired',
-  'token-replayed',
-  'sso-required',
-  'identity-required',
-  'service-unavailable',
-  'internal',
-] as const;
-export type ProblemSlug = (typeof PROBLEM_SLUGS)[number];
-
-export const problemType = (slug: ProblemSlug): string => `/docs/problems/${slug}`;
 
 export const FieldErrorSchema = z.object({
   /** JSON Pointer (RFC 6901) to the offending field, e.g. `/capabilities/0`. */

@@ -1,8 +1,8 @@
 // Admin API: bring-your-own AI provider keys. Keys are write-only: requests carry them, no response does.
 import { z } from 'zod';
+import { PROVIDERS } from './constants.js';
 import { text } from './text.js';
 
-export const PROVIDERS = ['openai', 'anthropic', 'openai-compatible'] as const;
 export const ProviderNameSchema = z.enum(PROVIDERS);
 export type ProviderName = z.infer<typeof ProviderNameSchema>;
 

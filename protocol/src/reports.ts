@@ -2,10 +2,10 @@
 // redacted data only: counts, times, ratings, and the visitor questions the assistant could not answer
 // (already redacted when stored), grouped by the terms they share.
 import { z } from 'zod';
+import { REPORT_MAX_DAYS } from './constants.js';
 import { text } from './text.js';
 
 /** The longest range one report covers, in days (a year, leap day included). */
-export const REPORT_MAX_DAYS = 366;
 
 const isoDate = text()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD')

@@ -4,6 +4,7 @@
 // as UTF-8, so it cannot be stored, hashed or signed faithfully). Bidi controls are allowed here and
 // neutralised where text is shown.
 import { z } from 'zod';
+import { MAX_EMAIL_CHARS } from './constants.js';
 
 const NUL = '\u0000';
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -48,5 +49,5 @@ export const emailText = () =>
   text()
     .trim()
     .toLowerCase()
-    .max(254)
+    .max(MAX_EMAIL_CHARS)
     .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'must be an email address');

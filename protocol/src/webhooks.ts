@@ -2,6 +2,7 @@
 // and the admin API that manages endpoints and their delivery log. Payloads are loose objects so a
 // receiver built against this version keeps accepting events that later versions enrich.
 import { z } from 'zod';
+import { WEBHOOK_DELIVERY_STATUSES, WEBHOOK_EVENT_DESCRIPTIONS, WEBHOOK_EVENT_TYPES } from './constants.js';
 import { ConversationSchema, HandoffSchema } from './widget.js';
 import { text } from './text.js';
 
@@ -50,26 +51,21 @@ export const WebhookTestData = z.looseObject({ endpointId: z.string(), message: 
  * are generated from it.
  */
 export const WEBHOOK_EVENTS = {
-  'conversation.created': { description: 'A visitor (or the API) started a conversation.', data: ConversationCreatedData },
-  'message.created': {
-    description: 'A visitor, the assistant or an agent added a message. The text is the stored, redacted text; internal notes are never sent.',
-    data: MessageCreatedData,
-  },
-  'handoff.requested': { description: 'A conversation was handed to a person (the visitor asked, or the assistant was not confident).', data: HandoffEventPayload },
-  'handoff.assigned': { description: 'A handoff was taken by, or assigned to, a member.', data: HandoffEventPayload },
-  'handoff.resolved': { description: 'An agent resolved a handoff.', data: HandoffEventPayload },
-  'csat.submitted': { description: 'A visitor rated a resolved conversation (1–5, with an optional comment).', data: CsatSubmittedData },
-  'knowledge.source.synced': { description: 'A knowledge source was added or re-synced successfully.', data: KnowledgeSourceEventData },
-  'knowledge.source.failed': { description: 'A knowledge source (or a sitemap crawl) failed to sync.', data: KnowledgeSourceEventData },
-  'member.invited': { description: 'Someone was invited to the team (the invitation, never its link).', data: MemberInvitedData },
-  'key.created': { description: 'An admin API key was created or rotated (its name and capabilities, never the secret).', data: KeyCreatedData },
-  'webhook.test': { description: 'Sent by “Send test event”; only to the endpoint it was sent for, whatever it subscribes to.', data: WebhookTestData },
-} as const satisfies Record<string, { description: string; data: z.ZodType }>;
+  'conversation.created': { description: WEBHOOK_EVENT_DESCRIPTIONS['conversation.created'], data: ConversationCreatedData },
+  'message.created': { description: WEBHOOK_EVENT_DESCRIPTIONS['message.created'], data: MessageCreatedData },
+  'handoff.requested': { description: WEBHOOK_EVENT_DESCRIPTIONS['handoff.requested'], data: HandoffEventPayload },
+  'handoff.assigned': { description: WEBHOOK_EVENT_DESCRIPTIONS['handoff.assigned'], data: HandoffEventPayload },
+  'handoff.resolved': { description: WEBHOOK_EVENT_DESCRIPTIONS['handoff.resolved'], data: HandoffEventPayload },
+  'csat.submitted': { description: WEBHOOK_EVENT_DESCRIPTIONS['csat.submitted'], data: CsatSubmittedData },
+  'knowledge.source.synced': { description: WEBHOOK_EVENT_DESCRIPTIONS['knowledge.source.synced'], data: KnowledgeSourceEventData },
+  'knowledge.source.failed': { description: WEBHOOK_EVENT_DESCRIPTIONS['knowledge.source.failed'], data: KnowledgeSourceEventData },
+  'member.invited': { description: WEBHOOK_EVENT_DESCRIPTIONS['member.invited'], data: MemberInvitedData },
+  'key.created': { description: WEBHOOK_EVENT_DESCRIPTIONS['key.created'], data: KeyCreatedData },
+  'webhook.test': { description: WEBHOOK_EVENT_DESCRIPTIONS['webhook.test'], data: WebhookTestData },
+} as const satisfies Record<WebhookEventType, { description: string; data: z.ZodType }>;
 
-/** Every webhook event type Parley sends. */
-export const WEBHOOK_EVENT_TYPES = Object.keys(WEBHOOK_EVENTS) as (keyof typeof WEBHOOK_EVENTS)[];
 /** The type of a webhook event. */
-export const WebhookEventType = z.enum(Object.keys(WEBHOOK_EVENTS) as [keyof typeof WEBHOOK_EVENTS, ...(keyof typeof WEBHOOK_EVENTS)[]]);
+export const WebhookEventType = z.enum(WEBHOOK_EVENT_TYPES);
 /** The type of a webhook event. */
 export type WebhookEventType = z.infer<typeof WebhookEventType>;
 /** Event types an endpoint may subscribe to (`webhook.test` goes to whichever endpoint it is sent to). */
@@ -151,7 +147,6 @@ export const WebhookEndpointListResponse = z.object({ endpoints: z.array(Webhook
 /** Create and rotate: the `whsec_…` secret is returned exactly once, here. */
 export const WebhookSecretResponse = z.object({ endpoint: WebhookEndpointSchema, secret: z.string() });
 
-export const WEBHOOK_DELIVERY_STATUSES = ['pending', 'succeeded', 'failed'] as const;
 export const WebhookAttemptSchema = z.object({
   at: z.string(),
   /** The HTTP status the endpoint answered, or null when there was no answer (timeout, refused, network). */

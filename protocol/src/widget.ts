@@ -1,6 +1,7 @@
 // The public widget API (publishable key + page Origin, then a widget session token).
 // The widget imports these as types only, so zod never enters its bundle.
 import { z } from 'zod';
+import { MAX_MESSAGE_CHARS } from './constants.js';
 import { text } from './text.js';
 import { ProblemSchema } from './problem.js';
 import { AssignedEventData, MessageAuthorSchema, OutsideHoursSchema, ReopenedEventData, ResolvedEventData, TypingEventData } from './feed.js';
@@ -108,7 +109,7 @@ export type ConversationResponse = z.infer<typeof ConversationResponse>;
 
 /** POST /v1/widget/conversations/:id/messages */
 export const SendMessageRequest = z.strictObject({
-  text: text().trim().min(1).max(4000),
+  text: text().trim().min(1).max(MAX_MESSAGE_CHARS),
   /** Chosen by the client so a retried send is stored once. */
   clientMessageId: text().min(1).max(100),
 });

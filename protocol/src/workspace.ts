@@ -2,6 +2,7 @@
 // reopen), availability and business hours, and what the visitor sees of it (the agent's name, typing,
 // the "resolved" notice and its rating, an email left outside business hours).
 import { z } from 'zod';
+import { AVAILABILITIES, CANNED_VARIABLES, INBOX_VIEWS, MAX_CANNED_SHORTCUT_CHARS, MAX_CANNED_TITLE_CHARS, MAX_CSAT_COMMENT_CHARS, MAX_MESSAGE_CHARS, unknownCannedVariables, WEEKDAYS, type Weekday } from './constants.js';
 import { MessageAuthorSchema, TypingEventData } from './feed.js';
 import { CitationSchema } from './widget.js';
 import { emailText, text } from './text.js';
@@ -37,7 +38,6 @@ export type WorkspaceMessage = z.infer<typeof WorkspaceMessageSchema>;
 // ---------------------------------------------------------------------------------------------------
 // Availability and presence
 
-export const AVAILABILITIES = ['available', 'away'] as const;
 export const AvailabilitySchema = z.enum(AVAILABILITIES);
 export type Availability = z.infer<typeof AvailabilitySchema>;
 
@@ -65,8 +65,6 @@ export type PresenceListResponse = z.infer<typeof PresenceListResponse>;
 // ---------------------------------------------------------------------------------------------------
 // Business hours (tenant settings `businessHours`, validated whole by the settings module)
 
-export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
-export type Weekday = (typeof WEEKDAYS)[number];
 const CLOCK = /^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$/;
 const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 
@@ -108,7 +106,6 @@ export type BusinessHours = z.infer<typeof BusinessHoursSchema>;
 // ---------------------------------------------------------------------------------------------------
 // The inbox
 
-export const INBOX_VIEWS = ['waiting', 'mine', 'unassigned', 'open', 'resolved'] as const;
 /**
  * - `waiting`: open handoffs whose visitor waits for a person (nothing from an agent since their last
  *   message), longest wait first;
@@ -223,7 +220,7 @@ export type CsatEventData = z.infer<typeof CsatEventData>;
 
 /** POST /v1/admin/conversations/:id/notes (`conversations:write`): an internal note, never shown to the visitor. */
 export const CreateNoteRequest = z.strictObject({
-  text: text().trim().min(1).max(4000),
+  text: text().trim().min(1).max(MAX_MESSAGE_CHARS),
   /** For a key (an integration): the author's label. A signed-in person is the author themselves. */
   agent: text().trim().min(1).max(200).optional(),
 });
@@ -282,10 +279,8 @@ export type VisitorProfileResponse = z.infer<typeof VisitorProfileResponse>;
 // ---------------------------------------------------------------------------------------------------
 // Canned replies: GET (`conversations:read`), POST / PATCH / DELETE (`conversations:write`: the team
 // that answers curates its replies). Variables are rendered in the console when the reply is inserted
-// (with {@link renderCannedReply}), so the agent sees and can edit the final text before sending.
+// (with `renderCannedReply` of the constants), so the agent sees and can edit the final text before sending.
 
-export const CANNED_VARIABLES = ['visitor.name', 'agent.name'] as const;
-const VARIABLE = /\{\{\s*([a-z]+\.[a-z]+)\s*\}\}/g;
 
 export const CannedReplySchema = z.object({
   id: z.string(),
@@ -300,14 +295,16 @@ export type CannedReply = z.infer<typeof CannedReplySchema>;
 const cannedBody = text()
   .trim()
   .min(1)
-  .max(4000)
-  .refine((b) => [...b.matchAll(VARIABLE)].every((m) => (CANNED_VARIABLES as readonly string[]).includes(m[1]!)), {
+  .max(MAX_MESSAGE_CHARS)
+  .refine((b) => unknownCannedVariables(b).length === 0, {
     message: `variables must be one of ${CANNED_VARIABLES.map((v) => `{{${v}}}`).join(', ')}`,
   });
 export const CreateCannedReplyRequest = z.strictObject({
-  title: text().trim().min(1).max(100),
+  title: text().trim().min(1).max(MAX_CANNED_TITLE_CHARS),
   body: cannedBody,
-  shortcut: text().trim().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'lower-case letters, digits, - and _ (at most 32)').nullable().optional(),
+  shortcut: text()
+    .trim()
+    .regex(new RegExp(`^[a-z0-9][a-z0-9_-]{0,${MAX_CANNED_SHORTCUT_CHARS - 1}}$`), `lower-case letters, digits, - and _ (at most ${MAX_CANNED_SHORTCUT_CHARS})`).nullable().optional(),
 });
 export type CreateCannedReplyRequest = z.infer<typeof CreateCannedReplyRequest>;
 export const UpdateCannedReplyRequest = CreateCannedReplyRequest.partial();
@@ -315,14 +312,6 @@ export type UpdateCannedReplyRequest = z.infer<typeof UpdateCannedReplyRequest>;
 export const CannedReplyResponse = z.object({ cannedReply: CannedReplySchema });
 export const CannedReplyListResponse = z.object({ cannedReplies: z.array(CannedReplySchema) });
 
-/** Fills `{{visitor.name}}` and `{{agent.name}}`; an unknown visitor name becomes `there` ("Hi there"). */
-export function renderCannedReply(body: string, vars: { visitorName?: string | null; agentName?: string | null }): string {
-  return body.replace(VARIABLE, (whole, name: string) => {
-    if (name === 'visitor.name') return vars.visitorName?.trim() || 'there';
-    if (name === 'agent.name') return vars.agentName?.trim() || '';
-    return whole;
-  });
-}
 
 // ---------------------------------------------------------------------------------------------------
 // The visitor's side (widget API)
@@ -334,7 +323,7 @@ export function renderCannedReply(body: string, vars: { visitorName?: string | n
  */
 export const CsatRequest = z.strictObject({
   score: z.number().int().min(1).max(5),
-  comment: text().trim().max(1000).optional(),
+  comment: text().trim().max(MAX_CSAT_COMMENT_CHARS).optional(),
 });
 export type CsatRequest = z.infer<typeof CsatRequest>;
 export const CsatResponse = z.object({ csat: z.object({ handoffId: z.string(), score: z.number().int(), createdAt: iso() }) });

@@ -2,6 +2,7 @@
 // (with the agent's name, typing both ways, a rating once resolved, an email outside business hours),
 // offline and error states with retry, keyboard and screen-reader friendly.
 import { newClientMessageId, type Message, type OutsideHours, type ParleyClient, type WidgetSettings } from '@parley/browser';
+import { MAX_MESSAGE_CHARS } from '@parley/protocol/constants';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Away } from './away.js';
 import './bidi.js';
@@ -387,7 +388,7 @@ export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Str
           value={text}
           aria-label={t.placeholder}
           placeholder={t.placeholder}
-          maxLength={4000}
+          maxLength={MAX_MESSAGE_CHARS}
           onInput={(e) => {
             setText((e.target as HTMLTextAreaElement).value);
             if (typingTo.current) typer.current!.input();

@@ -1,5 +1,6 @@
 // Outside business hours: when the team will reply, in the visitor's own language and time zone, and a
 // field to leave an email for that reply.
+import { MAX_EMAIL_CHARS } from '@parley/protocol/constants';
 import { useState } from 'preact/hooks';
 import { fillNodes, type Strings } from './i18n.js';
 
@@ -45,7 +46,7 @@ export function Away({ t, tag, nextOpenAt, left, leave }: { t: Strings; tag: str
         <form onSubmit={submit}>
           <label for="parley-email">{t.emailAsk}</label>
           <div class="row">
-            <input id="parley-email" type="email" required autocomplete="email" maxLength={254} value={email} onInput={(e) => setEmail((e.target as HTMLInputElement).value)} placeholder={t.email} />
+            <input id="parley-email" type="email" required autocomplete="email" maxLength={MAX_EMAIL_CHARS} value={email} onInput={(e) => setEmail((e.target as HTMLInputElement).value)} placeholder={t.email} />
             <button type="submit" disabled={state.kind === 'sending'}>
               {t.send}
             </button>

@@ -1,5 +1,6 @@
 // The "resolved" notice with an optional rating (when offered): a score of 1 to 5, then an optional
 // comment, sent once.
+import { MAX_CSAT_COMMENT_CHARS } from '@parley/protocol/constants';
 import { useState } from 'preact/hooks';
 import { fill, type Strings } from './i18n.js';
 
@@ -35,7 +36,7 @@ export function Rating({ t, rate }: { t: Strings; rate: ((score: number, comment
           </div>
           {score > 0 && (
             <>
-              <textarea rows={2} maxLength={1000} aria-label={t.comment} placeholder={t.comment} value={comment} onInput={(e) => setComment((e.target as HTMLTextAreaElement).value)} />
+              <textarea rows={2} maxLength={MAX_CSAT_COMMENT_CHARS} aria-label={t.comment} placeholder={t.comment} value={comment} onInput={(e) => setComment((e.target as HTMLTextAreaElement).value)} />
               {state === 'failed' && <p role="alert">{t.error}</p>}
               <button type="submit" disabled={state === 'sending'}>
                 {t.send}

@@ -29,17 +29,3 @@ export function waited(iso: string | null | undefined, now: number): string {
   if (h < 24) return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
   return `${Math.floor(h / 24)} d`;
 }
-
-const VARIABLE = /\{\{\s*([a-z]+\.[a-z]+)\s*\}\}/g;
-/**
- * A canned reply with `{{visitor.name}}` and `{{agent.name}}` filled in ("there" for an unknown visitor).
- * The protocol's `renderCannedReply` is the rule; it is repeated here because importing a value from the
- * protocol would bring zod into the console bundle (~480 KB). A test holds the two to the same output.
- */
-export function renderCanned(body: string, vars: { visitorName?: string | null; agentName?: string | null }): string {
-  return body.replace(VARIABLE, (whole, name: string) => {
-    if (name === 'visitor.name') return vars.visitorName?.trim() || 'there';
-    if (name === 'agent.name') return vars.agentName?.trim() || '';
-    return whole;
-  });
-}

@@ -1,6 +1,6 @@
 // My account, for every member: where I am signed in (ending other sessions), my second factors — an
 // authenticator app (TOTP), passkeys, recovery codes — and my password.
-import type { Session } from '@parley/protocol';
+import type { MyMfa, Session } from '@parley/protocol';
 import { useState } from 'preact/hooks';
 import { unwrap } from '../api.js';
 import type { ViewProps } from '../app.js';
@@ -8,12 +8,6 @@ import { ProblemView, useAction, useLoad, When } from '../components.js';
 import { RecoveryCodes, TotpSecret } from '../signin.js';
 import { optionsOf, webauthn } from '../webauthn.js';
 
-interface MyMfa {
-  totp: boolean;
-  passkeys: { id: string; name: string; createdAt: string; lastUsedAt: string | null }[];
-  recoveryCodesLeft: number;
-  required: boolean;
-}
 
 const METHODS: Record<string, string> = { password: 'password', oidc: 'SSO (OIDC)', saml: 'SSO (SAML)', passkey: 'passkey', invite: 'invitation' };
 

@@ -1,5 +1,5 @@
 // The tenant's tamper-evident audit log: entries page by page, and the latest signed checkpoint.
-import type { AuditEntry } from '@parley/protocol';
+import type { AuditEntry, CheckpointResponse as Checkpoint } from '@parley/protocol';
 import { useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { ProblemView, useAction, useLoad, When } from '../components.js';
@@ -7,7 +7,6 @@ import { verifyConsistency, verifyInclusion } from '../merkle.js';
 
 const PAGE = 50;
 const shortId = (id: string) => (id.length > 12 ? `${id.slice(0, 8)}…` : id);
-type Checkpoint = { origin: string; size: number; root: string; checkpoint: string; verifierKey: string; verifierKeys?: string[] };
 
 /** Where this browser keeps the last checkpoint it verified for a log (by the log's origin). */
 export const rememberedKey = (origin: string) => `parley.audit.checkpoint:${origin}`;

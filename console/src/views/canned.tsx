@@ -1,7 +1,7 @@
 // Canned replies: the team's ready answers, with variables filled in when an agent inserts one
 // ({{visitor.name}}, {{agent.name}}), and an optional shortcut typed after `/` in the reply box.
 import type { AdminMe, CannedReply } from '@parley/protocol';
-import { renderCanned } from '../inbox/format.js';
+import { MAX_CANNED_SHORTCUT_CHARS, MAX_CANNED_TITLE_CHARS, MAX_MESSAGE_CHARS, renderCannedReply } from '@parley/protocol/constants';
 import { useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { ProblemView, useAction, useLoad } from '../components.js';
@@ -26,22 +26,22 @@ function CannedForm({ initial, busy, agentName, onSave, onCancel }: { initial?: 
       }}
     >
       <label for={`${idp}-title`}>Title</label>
-      <input id={`${idp}-title`} required maxLength={100} value={title} onInput={(e) => setTitle(e.currentTarget.value)} />
+      <input id={`${idp}-title`} required maxLength={MAX_CANNED_TITLE_CHARS} value={title} onInput={(e) => setTitle(e.currentTarget.value)} />
       <label for={`${idp}-body`}>Text</label>
-      <textarea id={`${idp}-body`} required maxLength={4000} value={body} onInput={(e) => setBody(e.currentTarget.value)} aria-describedby={`${idp}-help`} />
+      <textarea id={`${idp}-body`} required maxLength={MAX_MESSAGE_CHARS} value={body} onInput={(e) => setBody(e.currentTarget.value)} aria-describedby={`${idp}-help`} />
       <p id={`${idp}-help`} class="muted">
         Variables: <code>{'{{visitor.name}}'}</code> (the verified visitor’s name, or “there”), <code>{'{{agent.name}}'}</code> (the name of the agent who sends it).
       </p>
       {body ? (
         <p class="muted preview" dir="auto">
-          Preview: {renderCanned(body, { visitorName: 'Alex', agentName })}
+          Preview: {renderCannedReply(body, { visitorName: 'Alex', agentName })}
         </p>
       ) : null}
       <label for={`${idp}-shortcut`}>Shortcut (optional)</label>
       <input
         id={`${idp}-shortcut`}
         class="mono short"
-        maxLength={32}
+        maxLength={MAX_CANNED_SHORTCUT_CHARS}
         pattern="[a-z0-9][a-z0-9_\-]{0,31}"
         value={shortcut}
         onInput={(e) => setShortcut(e.currentTarget.value)}

@@ -2,10 +2,11 @@
 // internal notes, canned replies, typing both ways, who has it (take, assign, reassign, give back), the
 // visitor's verified profile and any email they left, resolve and reopen.
 import type { AdminMe, VisitorProfileResponse } from '@parley/protocol';
+import { MAX_MESSAGE_CHARS, renderCannedReply } from '@parley/protocol/constants';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { ProblemView, useAction, useLoad, When } from '../components.js';
-import { reasonText, renderCanned, visitorName, waited } from '../inbox/format.js';
+import { reasonText, visitorName, waited } from '../inbox/format.js';
 import type { ConversationEvent, InboxLive } from '../inbox/live.js';
 import { RedactedText, Reveal } from '../inbox/redacted.js';
 import type { CannedReply, InboxRow, PaneMessage, Presence } from '../inbox/types.js';
@@ -89,7 +90,7 @@ export function ConversationPane({
   const [status, setStatus] = useState('');
   const action = useAction();
   const typing = useTypingSignal(api, id);
-  const log = useRef<HTMLOListElement>(null);
+  const log = useRef<HTMLDivElement>(null);
   const textarea = useRef<HTMLTextAreaElement>(null);
   const heading = useRef<HTMLHeadingElement>(null);
   // Opening a conversation moves focus to it: keyboard and screen-reader users land there, and on a
@@ -154,7 +155,7 @@ export function ConversationPane({
   // A canned reply goes in with its variables filled, for the agent to read and edit before sending;
   // typed after `/` it replaces the shortcut.
   const insertCanned = (c: CannedReply, replacing = false) => {
-    const filled = renderCanned(c.body, { visitorName: profile?.name ?? row.visitor.name ?? null, agentName: member?.displayName ?? null });
+    const filled = renderCannedReply(c.body, { visitorName: profile?.name ?? row.visitor.name ?? null, agentName: member?.displayName ?? null });
     setText((cur) => (replacing || !cur.trim() ? filled : `${cur.replace(/\s+$/, '')} ${filled}`));
     textarea.current?.focus();
   };
@@ -237,29 +238,31 @@ export function ConversationPane({
       <div class="pane-body">
         <div class="pane-main">
           <ProblemView problem={t.problem} />
-          <ol class="messages" role="log" aria-live="polite" aria-relevant="additions" aria-label={`Messages with ${who}`} ref={log} tabIndex={0}>
-            {messages.map((m) => (
-              <li key={m.id} class={`msg ${m.role}`}>
-                {m.role === 'note' ? <strong class="note-label">Internal note — not sent to the visitor</strong> : null}
-                <span class="who">
-                  {m.role === 'agent'
-                    ? `Agent ${authorName(m, member, names)}`
-                    : m.role === 'note'
-                      ? authorName(m, member, names)
-                      : m.role === 'visitor'
-                        ? 'Visitor'
-                        : m.role === 'assistant'
-                          ? 'Assistant'
-                          : m.role}{' '}
-                  · <When iso={m.createdAt} />
-                </span>
-                <p dir="auto">
-                  <RedactedText text={m.text} onToken={setToken} />
-                </p>
-                {m.redactions?.length ? <span class="muted">Redacted: {m.redactions.map((r) => `${r.class} (${r.action})`).join(', ')}</span> : null}
-              </li>
-            ))}
-          </ol>
+          <div class="messages" role="log" aria-live="polite" aria-relevant="additions" aria-label={`Messages with ${who}`} ref={log} tabIndex={0}>
+            <ol class="message-list">
+              {messages.map((m) => (
+                <li key={m.id} class={`msg ${m.role}`}>
+                  {m.role === 'note' ? <strong class="note-label">Internal note — not sent to the visitor</strong> : null}
+                  <span class="who">
+                    {m.role === 'agent'
+                      ? `Agent ${authorName(m, member, names)}`
+                      : m.role === 'note'
+                        ? authorName(m, member, names)
+                        : m.role === 'visitor'
+                          ? 'Visitor'
+                          : m.role === 'assistant'
+                            ? 'Assistant'
+                            : m.role}{' '}
+                    · <When iso={m.createdAt} />
+                  </span>
+                  <p dir="auto">
+                    <RedactedText text={m.text} onToken={setToken} />
+                  </p>
+                  {m.redactions?.length ? <span class="muted">Redacted: {m.redactions.map((r) => `${r.class} (${r.action})`).join(', ')}</span> : null}
+                </li>
+              ))}
+            </ol>
+          </div>
           <p class="typing" aria-live="polite" dir="auto">
             {visitorTyping ? (visitorTyping.role === 'visitor' ? 'Visitor is typing…' : `${visitorTyping.name ?? 'A teammate'} is typing…`) : ''}
           </p>
@@ -306,7 +309,7 @@ export function ConversationPane({
                 dir="auto"
                 id="reply-text"
                 required
-                maxLength={4000}
+                maxLength={MAX_MESSAGE_CHARS}
                 value={text}
                 onInput={(e) => {
                   setText(e.currentTarget.value);

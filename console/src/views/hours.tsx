@@ -1,20 +1,14 @@
 // Business hours: the tenant's time zone and weekly schedule. A handoff outside them tells the visitor
 // when the team will answer and offers to leave an email.
 import type { AdminMe, BusinessHours, OpeningInterval, Weekday } from '@parley/protocol';
+import { WEEKDAYS as WEEK } from '@parley/protocol/constants';
 import { useEffect, useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { ProblemView, useAction, useLoad } from '../components.js';
 
-/** The protocol's WEEKDAYS with their names (a type-only import keeps zod out of the bundle). */
-export const DAYS: readonly (readonly [Weekday, string])[] = [
-  ['mon', 'Monday'],
-  ['tue', 'Tuesday'],
-  ['wed', 'Wednesday'],
-  ['thu', 'Thursday'],
-  ['fri', 'Friday'],
-  ['sat', 'Saturday'],
-  ['sun', 'Sunday'],
-];
+const DAY_NAMES: Readonly<Record<Weekday, string>> = { mon: 'Monday', tue: 'Tuesday', wed: 'Wednesday', thu: 'Thursday', fri: 'Friday', sat: 'Saturday', sun: 'Sunday' };
+/** The protocol's weekdays, in order, with their names. */
+export const DAYS: readonly (readonly [Weekday, string])[] = WEEK.map((d) => [d, DAY_NAMES[d]] as const);
 type Day = Weekday;
 type Range = OpeningInterval;
 

@@ -1,14 +1,9 @@
 // Sign-In Pro: the mode, public keys (preferred: the private key never leaves you) and shared secrets.
+import type { IdentitySettingsResponse as Identity } from '@parley/protocol';
 import { useEffect, useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { ProblemView, SecretOnce, useAction, useLoad, when, When } from '../components.js';
 
-interface Identity {
-  mode: 'optional' | 'required';
-  publicKeys: Record<string, unknown>[];
-  jwksUrl: string | null;
-  secrets: { id: string; kid: string; createdAt: string; revokedAt: string | null }[];
-}
 
 export function IdentityView({ api }: { api: Api }) {
   const s = useLoad(() => api<Identity>('GET', '/identity'));

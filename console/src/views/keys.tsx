@@ -1,35 +1,9 @@
 // Secret API keys: create (the secret is shown once), rotate with a grace period, revoke.
 import type { ApiKey, Capability } from '@parley/protocol';
+import { CAPABILITIES } from '@parley/protocol/constants';
 import { useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { ProblemView, SecretOnce, useAction, useLoad, when, When } from '../components.js';
-
-// The protocol's list, copied so the bundle stays free of zod; a test keeps the two equal.
-export const CAPABILITIES: readonly Capability[] = [
-  'domains:read',
-  'domains:write',
-  'keys:read',
-  'keys:write',
-  'audit:read',
-  'knowledge:read',
-  'knowledge:write',
-  'conversations:read',
-  'conversations:write',
-  'handoffs:read',
-  'handoffs:write',
-  'identity:write',
-  'settings:read',
-  'settings:write',
-  'providers:write',
-  'pii:read',
-  'pii:reveal',
-  'answers:write',
-  'members:read',
-  'members:write',
-  'signin:write',
-  'webhooks:read',
-  'webhooks:write',
-];
 
 const GRACE = [
   { label: 'revoke the old key now', seconds: 0 },

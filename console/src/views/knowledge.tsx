@@ -1,41 +1,19 @@
 // Knowledge: the sources the assistant answers from, adding Markdown inline, and a retrieval test that
 // shows which mode answered (dense and hybrid fall back to BM25 without an embedding model).
+import type { EmbeddingSyncResponse, KnowledgeSearchResponse, KnowledgeSource } from '@parley/protocol';
 import { useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { ProblemView, useAction, useLoad, When } from '../components.js';
 
-interface Source {
-  id: string;
-  kind: string;
-  externalId: string | null;
-  title: string;
-  url: string | null;
-  chunks: number;
-  updatedAt: string;
-}
-interface Result {
-  chunkId: string;
-  title: string;
-  url: string | null;
-  score: number;
-  text: string;
-}
-interface Sync {
-  model: string | null;
-  embedded: number;
-  pending: number;
-  error?: string;
-}
-
 export function KnowledgeView({ api }: { api: Api }) {
-  const list = useLoad(() => api<{ sources: Source[] }>('GET', '/knowledge/sources'));
+  const list = useLoad(() => api<{ sources: KnowledgeSource[] }>('GET', '/knowledge/sources'));
   const action = useAction();
   const [content, setContent] = useState('');
   const [externalId, setExternalId] = useState('');
   const [query, setQuery] = useState('');
   const [mode, setMode] = useState('auto');
-  const [found, setFound] = useState<{ mode: string; results: Result[] } | null>(null);
-  const [sync, setSync] = useState<Sync | null>(null);
+  const [found, setFound] = useState<KnowledgeSearchResponse | null>(null);
+  const [sync, setSync] = useState<EmbeddingSyncResponse | null>(null);
 
   const add = (e: Event) => {
     e.preventDefault();
@@ -46,7 +24,7 @@ export function KnowledgeView({ api }: { api: Api }) {
       list.reload();
     });
   };
-  const remove = (s: Source) =>
+  const remove = (s: KnowledgeSource) =>
     void action.run(async () => {
       if (!confirm(`Delete "${s.title}" and its ${s.chunks} chunks?`)) return;
       await api('DELETE', `/knowledge/sources/${s.id}`);
@@ -56,7 +34,7 @@ export function KnowledgeView({ api }: { api: Api }) {
     e.preventDefault();
     void action.run(async () => setFound(await api('POST', '/knowledge/search', { query: query.trim(), limit: 5, ...(mode === 'auto' ? {} : { mode }) })));
   };
-  const embed = () => void action.run(async () => setSync(await api<Sync>('POST', '/knowledge/embeddings', {})));
+  const embed = () => void action.run(async () => setSync(await api<EmbeddingSyncResponse>('POST', '/knowledge/embeddings', {})));
 
   return (
     <div>

@@ -1,10 +1,9 @@
 // Bring your own AI provider key. Keys are write-only: the server returns only their last four characters.
 import type { Provider, ProviderName } from '@parley/protocol';
+import { PROVIDERS } from '@parley/protocol/constants';
 import { useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { ProblemView, useAction, useLoad, When } from '../components.js';
-
-const NAMES: ProviderName[] = ['openai', 'anthropic', 'openai-compatible'];
 
 export function ProviderView({ api }: { api: Api }) {
   const list = useLoad(() => api<{ providers: Provider[] }>('GET', '/providers'));
@@ -54,7 +53,7 @@ export function ProviderView({ api }: { api: Api }) {
         <h2>Set a provider key</h2>
         <label for="provider">Provider</label>
         <select id="provider" value={provider} onChange={(e) => setProvider(e.currentTarget.value as ProviderName)}>
-          {NAMES.map((n) => (
+          {PROVIDERS.map((n) => (
             <option key={n} value={n}>
               {n}
             </option>

@@ -122,7 +122,8 @@ export function DailyChart({ days }: { days: ReportDay[] }) {
       </ul>
       <details>
         <summary>Show the figures as a table</summary>
-        <div class="table-scroll">
+        {/* Focusable, so the table can be scrolled sideways from the keyboard on a narrow screen. */}
+        <div class="table-scroll" role="region" aria-label="Figures by day" tabIndex={0}>
           <table>
             <thead>
               <tr>

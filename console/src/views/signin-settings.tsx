@@ -1,34 +1,16 @@
 // Sign-in & SSO: the team's sign-in policy (MFA, enforced SSO with a break-glass owner, session timeouts)
 // and its single sign-on connections (OIDC, SAML 2.0). Readable with members:read, editable with
 // signin:write. The OIDC client secret is write-only: the server says whether one is stored, never what.
-import type { Member, Role, SignInPolicy } from '@parley/protocol';
+import type { Member, OidcConnection as Oidc, Role, SamlConnection as Saml, SignInPolicy } from '@parley/protocol';
+import { ROLES } from '@parley/protocol/constants';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, unwrap, type Api } from '../api.js';
 import type { ViewProps } from '../app.js';
 import { ProblemView, useAction, useLoad } from '../components.js';
-import { ROLES } from './team.js';
 
-type GroupRole = { group: string; role: Role };
-interface SsoCommon {
-  allowedDomains: string[];
-  defaultRole: Role;
-  groupsClaim: string;
-  groupRoles: GroupRole[];
-}
-interface Oidc extends SsoCommon {
-  issuer: string;
-  clientId: string;
-  hasClientSecret: boolean;
-  redirectUri: string;
-}
-interface Saml extends SsoCommon {
-  entryPoint: string;
-  idpIssuer: string;
-  idpCertificates: string[];
-  spEntityId: string;
-  acsUrl: string;
-  metadataUrl: string;
-}
+type GroupRole = Oidc['groupRoles'][number];
+/** What both protocols share. */
+type SsoCommon = Pick<Oidc, 'allowedDomains' | 'defaultRole' | 'groupsClaim' | 'groupRoles'>;
 
 /** `one.example, two.example` or one per line → a list. */
 export const splitList = (s: string): string[] =>

@@ -2,18 +2,10 @@
 // removing, or ending someone's sessions. The server enforces every rule (the last owner, who may grant
 // ownership); its problem is shown next to the action that caused it.
 import type { Invite, Member, Role } from '@parley/protocol';
+import { ROLE_DESCRIPTIONS, ROLES } from '@parley/protocol/constants';
 import { useState } from 'preact/hooks';
 import type { ViewProps } from '../app.js';
 import { ProblemView, useAction, useLoad, When } from '../components.js';
-
-// The protocol's roles and descriptions, copied so the bundle stays free of zod; a test keeps them equal.
-export const ROLES: readonly Role[] = ['owner', 'admin', 'agent', 'analyst'];
-export const ROLE_DESCRIPTIONS: Readonly<Record<Role, string>> = {
-  owner: 'Everything an admin can do, and the only role that can grant or remove ownership. A tenant always keeps one.',
-  admin: 'Runs the tenant: members, sign-in policy and SSO, keys, domains, knowledge, provider, settings, audit.',
-  agent: 'Works the inbox: takes handoffs and answers visitors; reads knowledge; sees conversations redacted.',
-  analyst: 'Read-only: conversations (redacted), handoffs, knowledge, the audit log.',
-};
 
 /** The roles the viewer may hand out: only an owner grants ownership. */
 export const grantableRoles = (viewer: string | undefined): readonly Role[] => (viewer === 'owner' ? ROLES : ROLES.filter((r) => r !== 'owner'));

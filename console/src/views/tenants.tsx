@@ -1,16 +1,10 @@
 // Platform operators: the deployment's tenants, a new tenant, and an invitation for its first owner.
 // Every action here is written to the platform audit log with the operator as actor.
-import type { Invite } from '@parley/protocol';
+import type { Invite, PlatformTenant as TenantRow } from '@parley/protocol';
 import { useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { ProblemView, SecretOnce, useAction, useLoad, When } from '../components.js';
 
-interface TenantRow {
-  id: string;
-  name: string;
-  createdAt: string;
-  members: number;
-}
 
 export function TenantsView({ platform }: { platform?: Api }) {
   if (!platform) return null;

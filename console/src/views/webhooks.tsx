@@ -1,23 +1,10 @@
 // Webhooks: endpoints (the whsec_ secret is shown once, on create and rotate), their delivery log,
 // replays and test events. Writing needs webhooks:write; the server enforces it, the view mirrors it.
 import type { AdminMe, SubscribableEventType, WebhookDelivery, WebhookEndpoint } from '@parley/protocol';
+import { SUBSCRIBABLE_EVENT_TYPES } from '@parley/protocol/constants';
 import { useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { ProblemView, SecretOnce, useAction, useLoad, When } from '../components.js';
-
-// The protocol's catalog, copied so the bundle stays free of zod; a test keeps the two equal.
-export const EVENT_TYPES: readonly SubscribableEventType[] = [
-  'conversation.created',
-  'message.created',
-  'handoff.requested',
-  'handoff.assigned',
-  'handoff.resolved',
-  'csat.submitted',
-  'knowledge.source.synced',
-  'knowledge.source.failed',
-  'member.invited',
-  'key.created',
-];
 
 const GRACE = [
   { label: 'stop signing with the old secret now', seconds: 0 },
@@ -235,11 +222,11 @@ export function WebhooksView({ api, me }: { api: Api; me: AdminMe }) {
                 {canWrite ? (
                   <>
                     {ep.enabled ? (
-                      <button type="button" class="secondary" onClick={() => test(ep)} aria-label={`Send a test event to ${ep.url}`}>
+                      <button type="button" class="secondary" onClick={() => test(ep)} aria-label={`Send test event to ${ep.url}`}>
                         Send test
                       </button>
                     ) : null}
-                    <button type="button" class="secondary" onClick={() => rotate(ep)} aria-label={`Rotate the secret of ${ep.url}`}>
+                    <button type="button" class="secondary" onClick={() => rotate(ep)} aria-label={`Rotate secret of ${ep.url}`}>
                       Rotate secret
                     </button>
                     <button type="button" class="secondary" onClick={() => setEnabled(ep, !ep.enabled)} aria-label={`${ep.enabled ? 'Disable' : 'Enable'} ${ep.url}`}>
@@ -272,7 +259,7 @@ export function WebhooksView({ api, me }: { api: Api; me: AdminMe }) {
           <fieldset>
             <legend>Events</legend>
             <div class="caps-grid">
-              {EVENT_TYPES.map((t) => (
+              {SUBSCRIBABLE_EVENT_TYPES.map((t) => (
                 <label key={t} class="check">
                   <input type="checkbox" checked={events.has(t)} onChange={() => toggle(t)} /> <code>{t}</code>
                 </label>

@@ -1,7 +1,7 @@
 // One HTTP operation of the Parley API, as protocol defines it: the server parses requests with these
 // schemas, the OpenAPI document is generated from them, and the tests check every response against it.
 import type { z } from 'zod';
-import type { Capability } from '../admin.js';
+import type { Capability } from '../constants.js';
 
 /**
  * How a caller proves who it is. `admin` is a secret key or a console session (either is accepted);
