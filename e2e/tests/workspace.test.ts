@@ -4,9 +4,7 @@
 // resolving shows the visitor a notice they rate; the report counts it.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startTestApp, type TestApp } from '../../server/src/test/app.js';
-import { signedInMember, STRONG_PASSWORD } from '../../server/src/test/console.js';
-import { call } from '../../server/src/test/http.js';
+import { startTestApp, type TestApp, signedInMember, STRONG_PASSWORD, call } from '@parley/server/testing';
 import { ensureConsoleBuilt, ensureWidgetBuilt, hostPage, KNOWLEDGE, launch, page as hostHtml, type HostPage } from './harness.js';
 
 let app: TestApp;
