@@ -39,6 +39,7 @@ async function agentConsole(context: BrowserContext): Promise<Page> {
   await context.addInitScript(() => {
     const Real = window.Notification;
     const shown: { title: string; body?: string }[] = [];
+    // biome-ignore lint/complexity/useArrowFunction: the console constructs it with new, as it does Notification
     const Recording = function (title: string, opts?: NotificationOptions) {
       shown.push({ title, body: opts?.body });
       return new Real(title, opts);

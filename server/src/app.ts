@@ -13,7 +13,6 @@ import { jsonBody } from './http/body.js';
 import { errorHandler, notFound } from './http/errors.js';
 import { limiter } from './http/rate-limit.js';
 import { requestId } from './http/request-id.js';
-import { route } from './http/routes.js';
 import { wellKnownRoutes } from './http/wellknown.js';
 import { adminAuth, secretKeyAuth } from './tenants/auth.js';
 import { createMailer, type Mailer } from './people/mailer.js';

@@ -10,7 +10,7 @@ import { businessHours } from '../tenants/settings.js';
 import { authorInitial } from '@parley/protocol';
 import * as webhooks from '../webhooks/events.js';
 import { enqueueWebhook } from '../webhooks/outbox.js';
-import type { ConversationBus, ConversationEvent } from './bus.js';
+import type { ConversationEvent } from './bus.js';
 
 /** `note`: an internal note, for agents only (never the visitor, a webhook or the AI history). */
 export type Role = 'visitor' | 'assistant' | 'agent' | 'system' | 'note';
