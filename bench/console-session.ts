@@ -5,8 +5,7 @@
 //   password sign-ins per second vs argon2id verifications per second (the hashing ceiling).
 // Run: npx tsx --conditions=parley-source bench/console-session.ts   (SECONDS=5 CONCURRENCY=8)
 import argon2 from 'argon2';
-import { startTestApp } from '../server/src/test/app.js';
-import { ConsoleClient, signedInMember, STRONG_PASSWORD } from '../server/src/test/console.js';
+import { startTestApp, ConsoleClient, signedInMember, STRONG_PASSWORD } from '@parley/server/testing';
 
 const SECONDS = Number(process.env.SECONDS ?? 5);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 8);

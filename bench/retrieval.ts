@@ -18,11 +18,12 @@ import { ingestSources } from '../server/src/knowledge/ingest.js';
 import { KnowledgeRetrieval, type RetrievalMode } from '../server/src/knowledge/retrieval.js';
 import { pgVectorStore } from '../server/src/knowledge/vectors/pgvector.js';
 import { pineconeStore } from '../server/src/knowledge/vectors/pinecone.js';
-import { startFakePinecone } from '../server/src/test/pinecone-fake.js';
+import { startFakePinecone } from '@parley/server/testing';
 import { fitLsa } from './lsa.js';
 import { bm25Retriever, tsRankRetriever, type Retriever } from '../server/src/knowledge/retrieve.js';
 import { wireRuntime } from '../server/src/runtime.js';
 import { createTenant } from '../server/src/tenants/service.js';
+import { DEVELOPMENT_ALLOW, Outbound, parseAllowList } from '../server/src/outbound/outbound.js';
 
 const DATA = join(import.meta.dirname, '../../shared/data/retrieval/vaswani-dev');
 const docs = [...readFileSync(join(DATA, 'doc-text.trec'), 'utf8').matchAll(/<DOCNO>(\d+)<\/DOCNO>([\s\S]*?)<\/DOC>/g)].map((m) => ({ id: m[1]!, text: m[2]!.trim() }));
@@ -78,7 +79,9 @@ const lsa = fitLsa(docs.map((d) => d.text));
 const lsaFitMs = performance.now() - lsaStarted;
 const vectors = pgVectorStore();
 const retrieval = new KnowledgeRetrieval({ db, audit: rt.audit, keyring: rt.keyring, vectors, embeddingModelFor: () => lsa.model });
-await setProvider({ db, audit: rt.audit, keyring: rt.keyring, env: 'development' }, { tenantId, requestId: null, actor: { type: 'system', id: 'bench' } }, 'openai', {
+// The provider's base URL is checked when saved, as in the product; this one is never called.
+const outbound = new Outbound({ env: 'development', allow: parseAllowList(DEVELOPMENT_ALLOW) });
+await setProvider({ db, audit: rt.audit, keyring: rt.keyring, env: 'development', outbound }, { tenantId, requestId: null, actor: { type: 'system', id: 'bench' } }, 'openai', {
   apiKey: `sk-bench-${'x'.repeat(40)}`,
   model: 'unused',
   embeddingModel: lsa.model.modelId,

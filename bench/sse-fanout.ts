@@ -3,8 +3,7 @@
 // /readyz with no stream open (the ceiling from this run). The review measured 4,500 transactions for
 // 450 streams and 5 messages, and /readyz going from 10 ms to 500 ms.
 // Run: npx tsx --conditions=parley-source bench/sse-fanout.ts   (STREAMS=450 MESSAGES=5)
-import { startTestApp } from '../server/src/test/app.js';
-import { Visitor } from '../server/src/test/widget.js';
+import { startTestApp, Visitor } from '@parley/server/testing';
 
 const STREAMS = Number(process.env.STREAMS ?? 450);
 const MESSAGES = Number(process.env.MESSAGES ?? 5);

@@ -8,9 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_HANDOFF } from '../server/src/ai/answerer.js';
 import { seedDemo } from '../server/src/cli/demo.js';
-import { startTestApp } from '../server/src/test/app.js';
-import { call } from '../server/src/test/http.js';
-import { Visitor } from '../server/src/test/widget.js';
+import { startTestApp, call, Visitor } from '@parley/server/testing';
 
 type Expect = { source: string; heading: string }[] | 'unanswerable' | 'person';
 const set = JSON.parse(readFileSync(join(import.meta.dirname, 'support-questions.json'), 'utf8')) as { questions: { q: string; expect: Expect }[] };

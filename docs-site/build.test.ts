@@ -28,8 +28,8 @@ const tmp = () => {
 };
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-const unescape = (s: string) => s.replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n)));
-const text = (html: string) => unescape(html.replace(/<[^>]+>/g, '')).trim();
+const decodeEntities = (s: string) => s.replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n)));
+const text = (html: string) => decodeEntities(html.replace(/<[^>]+>/g, '')).trim();
 
 /** The roles table of a built page: column headers, and per row its capability and cells as written. */
 function parseRolesTable(html: string) {

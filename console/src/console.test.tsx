@@ -1071,6 +1071,7 @@ describe('live inbox', () => {
 
   test('the sound can be turned off and stays off in this browser; notifications are asked from a click, not on load', async () => {
     const requestPermission = vi.fn(async () => 'granted');
+    // biome-ignore lint/complexity/useArrowFunction: the console constructs it with new, as it does Notification
     vi.stubGlobal('Notification', Object.assign(function () {}, { permission: 'default', requestPermission }));
     const s = fakeServer({ ...EMPTY_INBOX });
     const { el } = mountInbox(s);

@@ -17,7 +17,7 @@ type Step =
   | { kind: 'mfa'; methods: MfaMethod[] }
   | { kind: 'enrol'; methods: ('totp' | 'passkey')[] }
   | { kind: 'enrol_totp'; secret: string; otpauthUri: string }
-  | { kind: 'recovery'; codes: string[]; then: SignIn | null };
+  | { kind: 'recovery'; codes: string[]; next: SignIn | null };
 
 export interface SignInStart {
   /** A refusal reason from `?sso_error=`. */
@@ -113,7 +113,7 @@ export function SignInPage({
   const enrolled = (r: unknown) => {
     const codes = (r as { recoveryCodes?: string[] } | null)?.recoveryCodes;
     const next = r && typeof r === 'object' && 'status' in r ? (r as SignIn) : null;
-    if (codes?.length) setStep({ kind: 'recovery', codes, then: next });
+    if (codes?.length) setStep({ kind: 'recovery', codes, next });
     else if (next) handle(next);
     else onSignedIn();
   };
@@ -319,8 +319,8 @@ export function SignInPage({
         <RecoveryCodes
           codes={step.codes}
           onDone={() => {
-            const then = step.then;
-            if (then) handle(then);
+            const next = step.next;
+            if (next) handle(next);
             else onSignedIn();
           }}
         />

@@ -3,10 +3,7 @@
 // waiting, a knowledge source, a canned reply, a webhook endpoint) so their tables and panes are checked too.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startTestApp, type TestApp } from '../../server/src/test/app.js';
-import { signedInMember, STRONG_PASSWORD } from '../../server/src/test/console.js';
-import { call } from '../../server/src/test/http.js';
-import { Visitor } from '../../server/src/test/widget.js';
+import { startTestApp, type TestApp, signedInMember, STRONG_PASSWORD, call, Visitor } from '@parley/server/testing';
 import { audit, type Violation } from './a11y.js';
 import { ensureConsoleBuilt, KNOWLEDGE, launch } from './harness.js';
 

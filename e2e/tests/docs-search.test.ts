@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../../server/src/test/app.js';
+import { startTestApp, type TestApp } from '@parley/server/testing';
 import { launch } from './harness.js';
 
 const DOCS = fileURLToPath(new URL('../../docs-site/', import.meta.url));

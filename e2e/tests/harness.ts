@@ -6,8 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { connect, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
-import { startTestApp, type TestApp } from '../../server/src/test/app.js';
-import { call } from '../../server/src/test/http.js';
+import { startTestApp, type TestApp, call } from '@parley/server/testing';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const WIDGET = fileURLToPath(new URL('../../widget/', import.meta.url));

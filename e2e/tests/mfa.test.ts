@@ -7,11 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { TOTP, URI } from 'otpauth';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { PLATFORM_TENANT } from '../../server/src/db/index.js';
-import { createInvite } from '../../server/src/people/service.js';
-import type { TestApp } from '../../server/src/test/app.js';
-import { peopleDeps, signedInMember, STRONG_PASSWORD } from '../../server/src/test/console.js';
-import { call } from '../../server/src/test/http.js';
+import { PLATFORM_TENANT, createInvite, peopleDeps, signedInMember, STRONG_PASSWORD, call, type TestApp } from '@parley/server/testing';
 import { ensureConsoleBuilt, launch, startLocalhostApp } from './harness.js';
 
 /** Set to a directory to keep screenshots (light, dark, right-to-left, 360 px) of the MFA pages there. */

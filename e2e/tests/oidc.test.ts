@@ -4,11 +4,7 @@
 // audit entry.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startTestApp, type TestApp } from '../../server/src/test/app.js';
-import { signedInMember } from '../../server/src/test/console.js';
-import { call } from '../../server/src/test/http.js';
-import { startTestOp, type TestOp } from '../../server/src/test/oidc-op.js';
-import type { CreatedTenant } from '../../server/src/tenants/service.js';
+import { startTestApp, type TestApp, signedInMember, call, startTestOp, type TestOp, type CreatedTenant } from '@parley/server/testing';
 import { ensureConsoleBuilt, launch } from './harness.js';
 
 let app: TestApp;

@@ -6,12 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { inflateRawSync } from 'node:zlib';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { TestApp } from '../../server/src/test/app.js';
-import { startTestApp } from '../../server/src/test/app.js';
-import { ConsoleClient, signedInMember, STRONG_PASSWORD } from '../../server/src/test/console.js';
-import { call } from '../../server/src/test/http.js';
-import { postBinding, TestIdp } from '../../server/src/test/saml-idp.js';
-import type { CreatedTenant } from '../../server/src/tenants/service.js';
+import { startTestApp, ConsoleClient, signedInMember, STRONG_PASSWORD, call, postBinding, TestIdp, type TestApp, type CreatedTenant } from '@parley/server/testing';
 import { ensureConsoleBuilt, hostPage, launch, type HostPage } from './harness.js';
 
 let app: TestApp;

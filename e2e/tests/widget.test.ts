@@ -2,7 +2,7 @@
 import { SignJWT } from 'jose';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { call } from '../../server/src/test/http.js';
+import { call } from '@parley/server/testing';
 import { audit } from './a11y-shadow.js';
 import { page as hostHtml, world, type World } from './harness.js';
 

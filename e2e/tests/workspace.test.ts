@@ -4,9 +4,7 @@
 // resolving shows the visitor a notice they rate; the report counts it.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startTestApp, type TestApp } from '../../server/src/test/app.js';
-import { signedInMember, STRONG_PASSWORD } from '../../server/src/test/console.js';
-import { call } from '../../server/src/test/http.js';
+import { startTestApp, type TestApp, signedInMember, STRONG_PASSWORD, call } from '@parley/server/testing';
 import { ensureConsoleBuilt, ensureWidgetBuilt, hostPage, KNOWLEDGE, launch, page as hostHtml, type HostPage } from './harness.js';
 
 let app: TestApp;
@@ -41,6 +39,7 @@ async function agentConsole(context: BrowserContext): Promise<Page> {
   await context.addInitScript(() => {
     const Real = window.Notification;
     const shown: { title: string; body?: string }[] = [];
+    // biome-ignore lint/complexity/useArrowFunction: the console constructs it with new, as it does Notification
     const Recording = function (title: string, opts?: NotificationOptions) {
       shown.push({ title, body: opts?.body });
       return new Real(title, opts);

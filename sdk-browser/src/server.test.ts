@@ -1,8 +1,6 @@
 // @parley/browser against a real server; the custom fetch only adds the Origin a browser would send.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startTestApp, type TestApp } from '../../server/src/test/app.js';
-import { call } from '../../server/src/test/http.js';
-import { openStream } from '../../server/src/test/stream.js';
+import { startTestApp, type TestApp, call, openStream } from '@parley/server/testing';
 import { createClient, type StoredSession } from './client.js';
 import { ParleyError } from './errors.js';
 

@@ -1,7 +1,7 @@
 // The generated admin client against a real server: every operation the served OpenAPI document lets a
 // secret key call has a method, the methods really call it, and failures arrive as typed problems.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startTestApp, type TestApp } from '../../server/src/test/app.js';
+import { startTestApp, type TestApp } from '@parley/server/testing';
 import { Parley } from './client.js';
 import { ParleyApiError } from './errors.js';
 

@@ -3,8 +3,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { exportJWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startTestApp, type TestApp } from '../../server/src/test/app.js';
-import { Visitor } from '../../server/src/test/widget.js';
+import { startTestApp, type TestApp, Visitor } from '@parley/server/testing';
 import { Parley } from './client.js';
 import { ParleyApiError } from './errors.js';
 import { signUserSession } from './session.js';

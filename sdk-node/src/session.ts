@@ -1,7 +1,7 @@
 // Sign-In Pro: your backend signs the logged-in user's session; the widget hands the token to Parley.
 // The algorithm follows from the key, never from a caller's string, so `none`, HS256 with a public key
 // or a weak key cannot be asked for.
-import { createPrivateKey, KeyObject, randomBytes, webcrypto, type JsonWebKey } from 'node:crypto';
+import { createPrivateKey, KeyObject, randomBytes, type webcrypto, type JsonWebKey } from 'node:crypto';
 import { types } from 'node:util';
 import { IDENTITY_AUDIENCE, IDENTITY_MAX_LIFETIME_SECONDS } from '@parley/protocol';
 import { SignJWT, type JWK } from 'jose';

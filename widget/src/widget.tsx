@@ -146,6 +146,7 @@ export function start(boot: Boot, makeClient: (opts: ClientOptions) => ParleyCli
   };
   const run = (...args: unknown[]) => {
     const [name, ...rest] = args;
+    // biome-ignore lint/suspicious/noPrototypeBuiltins: Object.hasOwn is newer than the widget's Safari 14 target
     const fn = typeof name === 'string' && Object.prototype.hasOwnProperty.call(commands, name) ? commands[name] : undefined;
     if (fn) fn(...rest);
   };

@@ -138,7 +138,10 @@ export class InboxLive {
     if (this.stopped) return;
     const factory = this.opts.openStream ?? (typeof EventSource === 'undefined' ? null : (url: string) => new EventSource(url));
     // Without server-sent events (a very old browser), the inbox still works by its lists.
-    if (!factory) return this.setState('offline');
+    if (!factory) {
+      this.setState('offline');
+      return;
+    }
     this.setState('connecting');
     // A reopened stream names where it stopped; the browser's own reconnects send the header instead.
     const url = this.lastId ? `${STREAM}?after=${encodeURIComponent(this.lastId)}` : STREAM;

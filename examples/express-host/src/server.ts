@@ -27,7 +27,7 @@ interface User {
 }
 
 // Stand-in for your real authentication: every request is the same logged-in customer.
-function requireLogin(req: Request, res: Response, next: NextFunction): void {
+function requireLogin(_req: Request, res: Response, next: NextFunction): void {
   res.locals.user = { id: 'cus_1042', email: 'ada@example.com', name: 'Ada Lovelace', plan: 'pro' } satisfies User;
   next();
 }

@@ -107,7 +107,7 @@ describe('canonicalJson (RFC 8785)', () => {
       cyclic,
       { deep: [cyclic] },
       'lone \ud800 surrogate',
-      { ['\udc00']: 1 },
+      { '\udc00': 1 },
     ]) {
       expect(() => canonicalJson(bad), String(typeof bad)).toThrow(TypeError);
     }

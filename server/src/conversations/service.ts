@@ -11,7 +11,7 @@ import { authorInitial, type MessageNotice } from '@parley/protocol';
 import { noticeOf } from './notices.js';
 import * as webhooks from '../webhooks/events.js';
 import { enqueueWebhook } from '../webhooks/outbox.js';
-import type { ConversationBus, ConversationEvent } from './bus.js';
+import type { ConversationEvent } from './bus.js';
 
 /** `note`: an internal note, for agents only (never the visitor, a webhook or the AI history). */
 export type Role = 'visitor' | 'assistant' | 'agent' | 'system' | 'note';

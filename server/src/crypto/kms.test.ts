@@ -2,7 +2,7 @@
 // context, key id, error mapping and caching are the adapter's own logic and are tested here.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import {
-  DecryptCommand,
+  type DecryptCommand,
   EncryptCommand,
   IncorrectKeyException,
   InvalidCiphertextException,
@@ -14,7 +14,7 @@ import { wireRuntime, type Runtime } from '../runtime.js';
 import { testConfig } from '../test/app.js';
 import { createTestDb, type TestDb } from '../test/db.js';
 import { createTenant } from '../tenants/service.js';
-import { KekRefusedError, KekUnavailableError, LocalKek } from './kek.js';
+import { KekRefusedError, KekUnavailableError } from './kek.js';
 import { Keyring, SealError } from './keyring.js';
 import { KmsKek, type KmsClientLike } from './kms.js';
 import { rewrapDataKeys } from './rotation.js';

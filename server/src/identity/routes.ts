@@ -1,7 +1,7 @@
 // Admin side of Sign-In Pro: signing secrets (shown once), public keys or a JWKS URL, and the mode.
 import { PutIdentityRequest } from '@parley/protocol';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import type { AuditLog } from '../audit/log.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Db } from '../db/index.js';

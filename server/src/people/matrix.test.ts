@@ -5,7 +5,7 @@ import { CAPABILITIES, ROLE_CAPABILITIES, ROLES, type Capability, type Role } fr
 import type { Router } from 'express';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestApp, type TestApp } from '../test/app.js';
-import { ConsoleClient, signedInMember } from '../test/console.js';
+import { type ConsoleClient, signedInMember } from '../test/console.js';
 import { call } from '../test/http.js';
 import type { CreatedTenant } from '../tenants/service.js';
 

@@ -2,7 +2,7 @@
 // step, and the session at the end. Every outcome is audited with the person as actor; never a password,
 // code or token.
 import type { KeyObject } from 'node:crypto';
-import { capabilitiesOf, MFA_METHODS, type MfaMethod, type SignIn } from '@parley/protocol';
+import { capabilitiesOf, type MFA_METHODS, type MfaMethod, type SignIn } from '@parley/protocol';
 import type { Request, Response } from 'express';
 import { jwtVerify } from 'jose';
 import type { Logger } from 'pino';

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
+import type { Problem } from '@parley/protocol';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createApp } from '../app.js';
@@ -139,7 +140,7 @@ describe('docs', () => {
     expect(index.headers.get('content-security-policy')).toBe(APP_CSP);
     expect(await index.text()).toContain('Quick start');
     const problem = await fetch(`${url}/v1/admin/domains`);
-    const type = (await problem.json()).type as string;
+    const { type } = (await problem.json()) as Problem;
     expect((await fetch(`${url}${type}`)).status).toBe(200);
     expect((await fetch(`${url}/docs/nope.html`)).status).toBe(404);
   });
@@ -179,10 +180,10 @@ describe('before anything is built', () => {
         const res = await fetch(bare.url + path);
         expect(res.status).toBe(404);
         expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-        expect((await res.json()).detail).toContain(`npm run build -w ${pkg}`);
+        expect(((await res.json()) as Problem).detail).toContain(`npm run build -w ${pkg}`);
       }
       const demo = await fetch(`${bare.url}/demo/`);
-      expect((await demo.json()).detail).toContain('--seed-demo');
+      expect(((await demo.json()) as Problem).detail).toContain('--seed-demo');
     } finally {
       bare.server.closeAllConnections();
       bare.server.close();

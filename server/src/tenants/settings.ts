@@ -1,6 +1,6 @@
 // Tenant settings: the one module that reads them (with defaults) and writes them (validated). Each
 // top-level section is replaced whole on write; `null` removes a section (its defaults apply again).
-import { SettingsSchema, type BusinessHours } from '@parley/protocol';
+import type { SettingsSchema, BusinessHours } from '@parley/protocol';
 import type { z } from 'zod';
 import { PiiPolicySchema } from '../ai/pii/index.js';
 import type { AuditLog } from '../audit/log.js';

@@ -4,7 +4,7 @@ import { afterEach, expect } from 'vitest';
 import { checkResponse, parleyOrigins, violations } from './contract.js';
 
 const realFetch = globalThis.fetch;
-globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+globalThis.fetch = async (input: string | URL | Request, init?: RequestInit) => {
   const res = await realFetch(input, init);
   const url = new URL(input instanceof Request ? input.url : String(input));
   if (parleyOrigins.has(url.origin)) {

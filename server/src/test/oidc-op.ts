@@ -57,7 +57,7 @@ export async function startTestOp(opts: { host: 'localhost' | '127.0.0.1'; clien
         res.end('unknown account');
         return;
       }
-      const grant = new provider.Grant({ accountId, clientId: details.params.client_id });
+      const grant = new provider.Grant({ accountId, clientId: String(details.params.client_id) });
       grant.addOIDCScope(String(details.params.scope));
       const grantId = await grant.save();
       await provider.interactionFinished(req, res, { login: { accountId }, consent: { grantId } }, { mergeWithLastSubmission: false });

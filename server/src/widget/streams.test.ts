@@ -166,7 +166,7 @@ describe('fan-out: one read per event, whatever the number of streams', () => {
       hub.join(a.tenant.id, conv.id, { view, last: 0, send: (e) => got[view].push(e), close: () => {} }),
     );
     await until(() => got.visitor.length > 0 && got.agent.length === got.visitor.length, 'both views');
-    const text = (e: ConversationEvent | undefined) => (e?.payload as { message: { text: string } }).message.text;
+    const text = (e: ConversationEvent | undefined) => (e?.payload as { message: { text: string } } | undefined)?.message.text;
     expect(text(got.visitor[0])).toContain('jane.miller@example.com');
     expect(text(got.agent[0])).not.toContain('jane.miller');
     expect(text(got.agent[0])).toMatch(/\[EMAIL_1\]/);

@@ -12,6 +12,7 @@ import {
   type PublicKeyCredentialCreationOptionsJSON,
   type PublicKeyCredentialRequestOptionsJSON,
   type RegistrationResponseJSON,
+  type VerifiedRegistrationResponse,
 } from '@simplewebauthn/server';
 import type { AuditLog } from '../../audit/log.js';
 import type { Config } from '../../config.js';
@@ -303,7 +304,7 @@ export async function addPasskey(
   const ch = await takeChallenge(deps, ctx.requestId, handle, 'register');
   if (!ch || ch.tenantId !== ctx.tenantId || ch.memberId !== ctx.memberId) throw refusedPasskey('The passkey request expired or was used already; start again.');
   const { rpID, origin } = relyingParty(deps.config);
-  let info;
+  let info: Extract<VerifiedRegistrationResponse, { verified: true }>['registrationInfo'];
   try {
     const v = await verifyRegistrationResponse({
       response: response as unknown as RegistrationResponseJSON,

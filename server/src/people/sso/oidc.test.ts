@@ -95,7 +95,7 @@ async function startOp(clients: { client_id: string; client_secret: string; redi
       try {
         const details = await provider.interactionDetails(req, res);
         const accountId = op.signInAs;
-        const grant = new provider.Grant({ accountId, clientId: details.params.client_id });
+        const grant = new provider.Grant({ accountId, clientId: String(details.params.client_id) });
         grant.addOIDCScope(String(details.params.scope));
         const grantId = await grant.save();
         await provider.interactionFinished(req, res, { login: { accountId }, consent: { grantId } }, { mergeWithLastSubmission: false });

@@ -1,0 +1,58 @@
+// Licence check: every third-party package the lockfile installs (on any platform, dev or not) must carry a
+// licence from ALLOWED, or be a dev-only EXCEPTION listed by name with its reason. Run: npm run licences.
+import { readFileSync } from 'node:fs';
+
+// Permissive licences. Beyond MIT, Apache-2.0, BSD and ISC: 0BSD and MIT-0 are those licences minus the
+// attribution condition, and BlueOak-1.0.0 is a permissive licence with an explicit patent grant.
+const ALLOWED = new Set(['MIT', 'Apache-2.0', 'BSD-2-Clause', 'BSD-3-Clause', 'ISC', '0BSD', 'MIT-0', 'BlueOak-1.0.0']);
+
+// Packages outside ALLOWED that are only ever installed for development (never in what Parley ships).
+const EXCEPTIONS = {
+  // Vite's CSS transformer (vitest → vite), and its per-platform binaries lightningcss-<platform>. MPL-2.0 is
+  // file-level copyleft: using it unmodified as a build tool puts no condition on our code.
+  lightningcss: { licence: 'MPL-2.0', platforms: true },
+  // SHA-256 for standardwebhooks, which tests and benchmarks use to check our signatures; public-domain dedication.
+  'fast-sha256': { licence: 'Unlicense' },
+  // koa's property picker (test OpenID Provider: oidc-provider → koa). Its package.json names no licence; its
+  // Readme grants the MIT licence.
+  only: { licence: undefined },
+};
+
+/** True when an SPDX expression is satisfied by ALLOWED: any side of an OR, every side of an AND. */
+function allowed(expr) {
+  const e = expr.trim().replace(/^\((.*)\)$/, '$1');
+  if (/ OR /i.test(e)) return e.split(/ OR /i).some(allowed);
+  if (/ AND /i.test(e)) return e.split(/ AND /i).every(allowed);
+  return ALLOWED.has(e);
+}
+
+function exceptionFor(name, entry) {
+  if (Object.hasOwn(EXCEPTIONS, name)) return EXCEPTIONS[name];
+  const base = Object.keys(EXCEPTIONS).find((n) => EXCEPTIONS[n].platforms && name.startsWith(`${n}-`));
+  return base && entry.os ? EXCEPTIONS[base] : undefined;
+}
+
+const lock = JSON.parse(readFileSync(new URL('../package-lock.json', import.meta.url), 'utf8'));
+const failures = [];
+const excepted = new Map();
+let checked = 0;
+for (const [path, entry] of Object.entries(lock.packages)) {
+  // The root and the workspaces are Parley itself (Apache-2.0); links point at workspaces.
+  if (!path.includes('node_modules/') || entry.link) continue;
+  checked++;
+  const name = path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
+  const licence = typeof entry.license === 'string' ? entry.license : undefined;
+  if (licence && allowed(licence)) continue;
+  const exception = exceptionFor(name, entry);
+  const id = `${name}@${entry.version} (${licence ?? 'no licence declared'})`;
+  if (exception && exception.licence === licence && entry.dev) excepted.set(id, true);
+  else if (exception && !entry.dev) failures.push(`${id}: listed as a dev-only exception, but installed for production`);
+  else failures.push(`${id}: not an allowed licence`);
+}
+
+console.log(`${checked} packages checked; allowed: ${[...ALLOWED].join(', ')}`);
+if (excepted.size) console.log(`dev-only exceptions (${excepted.size}):\n  ${[...excepted.keys()].join('\n  ')}`);
+if (failures.length) {
+  console.error(`\n${failures.length} package(s) fail the licence check:\n  ${failures.join('\n  ')}`);
+  process.exit(1);
+}
