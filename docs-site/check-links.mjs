@@ -5,6 +5,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { decodeEntities } from './search.mjs';
 
 const BASE = 'http://docs.invalid/docs/';
 
@@ -21,7 +22,6 @@ function walk(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
 }
 
-const unescape = (s) => s.replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n))).replace(/&amp;/g, '&').replace(/&quot;/g, '"');
 
 /**
  * Checks every page under `dist`: { pages, checked, broken: [{ page, href, reason }], external: [{ page, href }] }.
@@ -32,7 +32,7 @@ export function checkLinks(dist) {
   const pages = walk(dist).filter((f) => f.endsWith('.html'));
   const ids = new Map();
   const idsOf = (file) => {
-    if (!ids.has(file)) ids.set(file, new Set([...readFileSync(file, 'utf8').matchAll(/\sid="([^"]+)"/g)].map((m) => unescape(m[1]))));
+    if (!ids.has(file)) ids.set(file, new Set([...readFileSync(file, 'utf8').matchAll(/\sid="([^"]+)"/g)].map((m) => decodeEntities(m[1]))));
     return ids.get(file);
   };
   const broken = [];
@@ -44,7 +44,7 @@ export function checkLinks(dist) {
     const url = new URL(page.replace(/\\/g, '/'), BASE);
     const html = readFileSync(file, 'utf8');
     for (const m of html.matchAll(/\s(href|src|action)="([^"]*)"/g)) {
-      const href = unescape(m[2]);
+      const href = decodeEntities(m[2]);
       if (/^(data|mailto|tel|javascript):/i.test(href)) continue;
       let target;
       try {

@@ -1,18 +1,17 @@
 // The docs' search box: loads the prebuilt index on first use and lists the best pages as you type.
 // Enter (or the form without script) goes to search.html?q=…, which lists every match.
-(function () {
-  'use strict';
-  var index = null;
-  var loading = null;
+(() => {
+  let index = null;
+  let loading = null;
   function load() {
     if (index) return Promise.resolve(index);
     if (!loading) {
       loading = fetch('/docs/search-index.json')
-        .then(function (r) {
+        .then((r) => {
           if (!r.ok) throw new Error('search index: ' + r.status);
           return r.text();
         })
-        .then(function (json) {
+        .then((json) => {
           index = MiniSearch.loadJSON(json, PARLEY_SEARCH_OPTIONS);
           return index;
         });
@@ -20,25 +19,23 @@
     return loading;
   }
   function search(q) {
-    return load().then(function (mini) {
+    return load().then((mini) => {
       // Guides first among equals: they explain; the reference pages they link to give the detail.
       return mini.search(q, {
         prefix: true,
         fuzzy: 0.2,
         boost: { title: 3, headings: 2 },
         combineWith: 'AND',
-        boostDocument: function (id, term, stored) {
-          return stored && stored.section === 'Guide' ? 1.5 : 1;
-        },
+        boostDocument: (_id, _term, stored) => stored && stored.section === 'Guide' ? 1.5 : 1,
       });
     });
   }
   function item(hit) {
-    var li = document.createElement('li');
-    var a = document.createElement('a');
+    const li = document.createElement('li');
+    const a = document.createElement('a');
     a.href = hit.id;
     a.textContent = hit.title;
-    var section = document.createElement('span');
+    const section = document.createElement('span');
     section.className = 'search-section';
     section.textContent = hit.section;
     li.appendChild(a);
@@ -51,42 +48,42 @@
     status.textContent = hits.length === 0 ? 'No pages match.' : hits.length === 1 ? '1 page matches.' : hits.length + ' pages match.';
   }
 
-  var form = document.querySelector('form.search');
+  const form = document.querySelector('form.search');
   if (form) {
-    var input = form.querySelector('input[type=search]');
-    var list = form.querySelector('.search-results');
-    var status = form.querySelector('.search-status');
-    var seq = 0;
-    input.addEventListener('focus', function () {
-      load().catch(function () {});
+    const input = form.querySelector('input[type=search]');
+    const list = form.querySelector('.search-results');
+    const status = form.querySelector('.search-status');
+    let seq = 0;
+    input.addEventListener('focus', () => {
+      load().catch(() => {});
     });
-    input.addEventListener('input', function () {
-      var q = input.value.trim();
-      var mine = ++seq;
+    input.addEventListener('input', () => {
+      const q = input.value.trim();
+      const mine = ++seq;
       if (!q) {
         list.hidden = true;
         status.textContent = '';
         return;
       }
-      search(q).then(function (hits) {
+      search(q).then((hits) => {
         if (mine === seq) render(list, status, hits, 8);
-      }, function () {
+      }, () => {
         status.textContent = 'Search is unavailable.';
       });
     });
-    input.addEventListener('keydown', function (e) {
+    input.addEventListener('keydown', (e) => {
       if (e.key === 'Escape') {
         input.value = '';
         list.hidden = true;
         status.textContent = '';
       } else if (e.key === 'ArrowDown' && !list.hidden) {
-        var first = list.querySelector('a');
+        const first = list.querySelector('a');
         if (first) (e.preventDefault(), first.focus());
       }
     });
-    list.addEventListener('keydown', function (e) {
-      var links = Array.prototype.slice.call(list.querySelectorAll('a'));
-      var i = links.indexOf(document.activeElement);
+    list.addEventListener('keydown', (e) => {
+      const links = Array.prototype.slice.call(list.querySelectorAll('a'));
+      const i = links.indexOf(document.activeElement);
       if (e.key === 'ArrowDown' && i < links.length - 1) (e.preventDefault(), links[i + 1].focus());
       else if (e.key === 'ArrowUp') (e.preventDefault(), i > 0 ? links[i - 1].focus() : input.focus());
       else if (e.key === 'Escape') input.focus();
@@ -94,17 +91,17 @@
   }
 
   // The results page.
-  var page = document.querySelector('.search-page');
+  const page = document.querySelector('.search-page');
   if (page) {
-    var q = new URLSearchParams(location.search).get('q') || '';
-    var pageList = page.querySelector('.search-results');
-    var pageStatus = page.querySelector('.search-status');
-    var box = document.querySelector('form.search input[type=search]');
+    const q = new URLSearchParams(location.search).get('q') || '';
+    const pageList = page.querySelector('.search-results');
+    const pageStatus = page.querySelector('.search-status');
+    const box = document.querySelector('form.search input[type=search]');
     if (box) box.value = q;
     if (q.trim()) {
-      search(q.trim()).then(function (hits) {
+      search(q.trim()).then((hits) => {
         render(pageList, pageStatus, hits, 100);
-      }, function () {
+      }, () => {
         pageStatus.textContent = 'Search is unavailable.';
       });
     } else {

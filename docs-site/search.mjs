@@ -12,8 +12,9 @@ const require = createRequire(import.meta.url);
 /** MiniSearch options; search.js must use the same ones to load the index. */
 export const SEARCH_OPTIONS = { fields: ['title', 'headings', 'text'], storeFields: ['title', 'section'], idField: 'url' };
 
-const unescape = (s) => s.replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n))).replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
-const plain = (html) => unescape(html.replace(/<[^>]+>/g, ' ')).replace(/\s+/g, ' ').trim();
+/** The text of HTML entities as the docs' pages write them. */
+export const decodeEntities = (s) => s.replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n))).replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+const plain = (html) => decodeEntities(html.replace(/<[^>]+>/g, ' ')).replace(/\s+/g, ' ').trim();
 
 /** A page as a search document: its url, title, section (Guide, API, SDK), headings and text (from `<main>`). */
 export function searchDocument(url, title, section, mainHtml) {

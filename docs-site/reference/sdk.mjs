@@ -95,7 +95,7 @@ export function shortenCells(md, max = 160) {
   return md.replace(/<table>[\s\S]*?<\/table>/g, (table) => {
     const col = [...table.matchAll(/<th>([\s\S]*?)<\/th>/g)].map((m) => m[1].trim()).indexOf('Type');
     if (col < 0) return table;
-    return table.replace(/<tr><td>([\s\S]*?)<\/td><\/tr>/g, (row, inner) => {
+    return table.replace(/<tr><td>([\s\S]*?)<\/td><\/tr>/g, (_row, inner) => {
       const cells = inner.split('</td><td>');
       if (cells[col] !== undefined) cells[col] = shorten(cells[col]);
       return `<tr><td>${cells.join('</td><td>')}</td></tr>`;

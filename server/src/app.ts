@@ -14,6 +14,7 @@ import { errorHandler, notFound } from './http/errors.js';
 import { openApiRoute } from './http/openapi.js';
 import { limiter } from './http/rate-limit.js';
 import { requestId } from './http/request-id.js';
+import { route } from './http/routes.js';
 import { wellKnownRoutes } from './http/wellknown.js';
 import { adminAuth, secretKeyAuth } from './tenants/auth.js';
 import { createMailer, type Mailer } from './people/mailer.js';
