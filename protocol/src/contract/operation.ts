@@ -16,7 +16,7 @@ export interface ResponseSpec {
   /** The body; omitted for an empty body (204, 202 without a body). */
   schema?: z.ZodType;
   /** application/json unless given. */
-  contentType?: 'application/json' | 'text/event-stream' | 'text/html' | 'text/plain' | 'text/css' | 'application/javascript' | 'application/xml';
+  contentType?: 'application/json' | 'text/event-stream' | 'text/html' | 'text/plain' | 'text/css' | 'application/javascript' | 'application/xml' | 'application/samlmetadata+xml';
   /** Headers a client relies on, e.g. Location, Retry-After. */
   headers?: Record<string, string>;
 }
