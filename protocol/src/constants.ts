@@ -93,6 +93,8 @@ export const MEMBER_STATUSES = ['active', 'disabled'] as const;
 
 export const MFA_METHODS = ['totp', 'passkey', 'recovery_code'] as const;
 export type MfaMethod = (typeof MFA_METHODS)[number];
+/** How a session's sign-in began (its first factor). */
+export const SIGN_IN_METHODS = ['password', 'oidc', 'saml', 'passkey', 'invite'] as const;
 
 /**
  * Why a SAML sign-in was refused: the `<code>` of `/console/?sso_error=<code>` and of the audit entry

@@ -2,7 +2,7 @@
 // The roles, their permission table and the refusal codes are plain constants (constants.ts).
 import { z } from 'zod';
 import { ApiKeySchema, CapabilitySchema } from './admin.js';
-import { MEMBER_STATUSES, MFA_METHODS, PLATFORM_ROLE, ROLES } from './constants.js';
+import { MEMBER_STATUSES, MFA_METHODS, PLATFORM_ROLE, ROLES, SIGN_IN_METHODS } from './constants.js';
 import { emailText, text } from './text.js';
 
 export const RoleSchema = z.enum(ROLES);
@@ -11,18 +11,25 @@ export const MemberRoleSchema = z.enum([...ROLES, PLATFORM_ROLE]);
 /** Email as stored and compared: trimmed and lower-cased (defined with the other text rules). */
 export { emailText };
 
+/** A moment as the server writes it (`Date.toISOString()`). */
+const iso = () => z.iso.datetime({ offset: true });
+const TenantRef = z.object({ id: z.string().uuid(), name: z.string() });
+
 export const MemberSchema = z.object({
   id: z.string().uuid(),
   email: z.string(),
   displayName: z.string(),
   role: RoleSchema,
   status: z.enum(MEMBER_STATUSES),
-  mfa: z.object({ totp: z.boolean(), passkeys: z.number().int() }),
-  createdAt: z.string(),
-  lastSignInAt: z.string().nullable(),
+  mfa: z.object({ totp: z.boolean(), passkeys: z.number().int().min(0) }),
+  createdAt: iso(),
+  lastSignInAt: iso().nullable(),
 });
 export type Member = z.infer<typeof MemberSchema>;
 export const MemberListResponse = z.object({ members: z.array(MemberSchema) });
+export const MemberResponse = z.object({ member: MemberSchema });
+/** `DELETE /v1/admin/members/{id}/sessions`: how many of the member's sessions ended. */
+export const EndedSessionsResponse = z.object({ ended: z.number().int().min(0) });
 export const UpdateMemberRequest = z.strictObject({
   role: RoleSchema.optional(),
   status: z.enum(MEMBER_STATUSES).optional(),
@@ -33,10 +40,10 @@ export const InviteSchema = z.object({
   id: z.string().uuid(),
   email: z.string(),
   role: RoleSchema,
-  createdAt: z.string(),
-  expiresAt: z.string(),
-  acceptedAt: z.string().nullable(),
-  revokedAt: z.string().nullable(),
+  createdAt: iso(),
+  expiresAt: iso(),
+  acceptedAt: iso().nullable(),
+  revokedAt: iso().nullable(),
   /** How the link left: `smtp`, or `log` when no SMTP server is configured (development). */
   delivery: z.enum(['smtp', 'log']),
   /** Only for `log` delivery: the link, so the console can show it. Never when it went by email. */
@@ -53,8 +60,8 @@ export const InvitePreviewRequest = z.strictObject({ token: text().min(10).max(2
 export const InvitePreviewResponse = z.object({
   email: z.string(),
   role: RoleSchema,
-  tenant: z.object({ id: z.string().uuid(), name: z.string() }),
-  expiresAt: z.string(),
+  tenant: TenantRef,
+  expiresAt: iso(),
   /** The tenant signs in only with SSO: the invitee sets no password. */
   ssoOnly: z.boolean(),
 });
@@ -70,6 +77,7 @@ export const ChangePasswordRequest = z.strictObject({
   currentPassword: text().min(1).max(256),
   newPassword: text().max(256),
 });
+export const ChangePasswordResponse = z.object({ otherSessionsEnded: z.number().int().min(0) });
 
 export const PasswordSignInRequest = z.strictObject({
   email: emailText(),
@@ -77,13 +85,15 @@ export const PasswordSignInRequest = z.strictObject({
   /** When the email belongs to several tenants, the one to sign in to. */
   tenantId: z.string().uuid().optional(),
 });
+export const SignInMethodSchema = z.enum(SIGN_IN_METHODS);
+export type SignInMethod = z.infer<typeof SignInMethodSchema>;
 
 export const SessionMemberSchema = z.object({
   id: z.string().uuid(),
   email: z.string(),
   displayName: z.string(),
   role: MemberRoleSchema,
-  capabilities: z.array(z.string()),
+  capabilities: z.array(CapabilitySchema),
 });
 /**
  * `GET /v1/admin/me`: who is calling (a person's session or a key), their tenant and what they may do, so
@@ -98,14 +108,14 @@ export const AdminMeResponse = z.object({
 export type AdminMe = z.infer<typeof AdminMeResponse>;
 
 export const SignInResponse = z.discriminatedUnion('status', [
-  z.object({ status: z.literal('signed_in'), member: SessionMemberSchema, tenant: z.object({ id: z.string().uuid(), name: z.string() }) }),
+  z.object({ status: z.literal('signed_in'), member: SessionMemberSchema, tenant: TenantRef }),
   /** Password (or SSO) was right; a second factor is next (a short-lived `__Host-parley_mfa` cookie carries the step). */
   z.object({ status: z.literal('mfa_required'), methods: z.array(z.enum(MFA_METHODS)) }),
   /** The tenant requires MFA and the member has none yet: enrol one to finish signing in. */
   z.object({ status: z.literal('mfa_enrolment_required'), methods: z.array(z.enum(['totp', 'passkey'])) }),
-  z.object({ status: z.literal('choose_tenant'), tenants: z.array(z.object({ id: z.string().uuid(), name: z.string() })) }),
+  z.object({ status: z.literal('choose_tenant'), tenants: z.array(TenantRef) }),
   /** An invitation was accepted in a tenant that signs in only with SSO: sign in there next. */
-  z.object({ status: z.literal('sso_required'), tenant: z.object({ id: z.string().uuid(), name: z.string() }) }),
+  z.object({ status: z.literal('sso_required'), tenant: TenantRef }),
 ]);
 export type SignIn = z.infer<typeof SignInResponse>;
 
@@ -121,11 +131,11 @@ export const PasskeySignInOptionsRequest = z.strictObject({ email: emailText().o
 
 export const TotpEnrolmentResponse = z.object({ secret: z.string(), otpauthUri: z.string() });
 export const RecoveryCodesResponse = z.object({ recoveryCodes: z.array(z.string()) });
-export const PasskeySchema = z.object({ id: z.string().uuid(), name: z.string(), createdAt: z.string(), lastUsedAt: z.string().nullable() });
+export const PasskeySchema = z.object({ id: z.string().uuid(), name: z.string(), createdAt: iso(), lastUsedAt: iso().nullable() });
 export const MyMfaResponse = z.object({
   totp: z.boolean(),
   passkeys: z.array(PasskeySchema),
-  recoveryCodesLeft: z.number().int(),
+  recoveryCodesLeft: z.number().int().min(0),
   required: z.boolean(),
 });
 export type MyMfa = z.infer<typeof MyMfaResponse>;
@@ -133,10 +143,11 @@ export type MyMfa = z.infer<typeof MyMfaResponse>;
 export const SessionSchema = z.object({
   id: z.string().uuid(),
   memberId: z.string().uuid(),
-  createdAt: z.string(),
-  lastSeenAt: z.string(),
-  expiresAt: z.string(),
-  method: z.string(),
+  createdAt: iso(),
+  lastSeenAt: iso(),
+  /** The earlier of the idle and the absolute end. */
+  expiresAt: iso(),
+  method: SignInMethodSchema,
   userAgent: z.string().nullable(),
   current: z.boolean(),
 });
@@ -156,6 +167,7 @@ export const SignInPolicySchema = z.strictObject({
   absoluteTimeoutHours: z.number().int().min(1).max(90 * 24).default(7 * 24),
 });
 export type SignInPolicy = z.infer<typeof SignInPolicySchema>;
+export const SignInPolicyResponse = z.object({ policy: SignInPolicySchema });
 
 /** Ownership is never granted by an IdP: only an owner makes another. */
 const groupRoles = z.array(z.strictObject({ group: text().trim().min(1).max(200), role: RoleSchema.exclude(['owner']) })).max(50);
@@ -211,16 +223,26 @@ export const SamlConnectionSchema = z.object({
 });
 export type SamlConnection = z.infer<typeof SamlConnectionSchema>;
 /** Platform operators: the deployment's tenants. */
-export const PlatformTenantSchema = z.object({ id: z.string().uuid(), name: z.string(), createdAt: z.string(), members: z.number().int() });
+export const PlatformTenantSchema = z.object({ id: z.string().uuid(), name: z.string(), createdAt: iso(), members: z.number().int().min(0) });
 export type PlatformTenant = z.infer<typeof PlatformTenantSchema>;
 export const PlatformTenantListResponse = z.object({ tenants: z.array(PlatformTenantSchema) });
 export const PlatformCreateTenantRequest = z.strictObject({
   name: text().trim().min(1).max(200),
   domains: z.array(text().trim().min(1).max(260)).max(50).default([]),
 });
+/** A new tenant and its first keys: the secret key (all capabilities) is shown this once and never stored. */
+export const PlatformCreatedTenantResponse = z.object({ tenant: TenantRef, publishableKey: z.string(), secretKey: z.string() });
+export type PlatformCreatedTenant = z.infer<typeof PlatformCreatedTenantResponse>;
 
 export const SsoStartRequest = z.strictObject({ email: emailText() });
-export const SsoStartResponse = z.object({ redirectUrl: z.string() });
+/** Where to send the browser: the identity provider's sign-in page. */
+export const SsoStartResponse = z.object({ redirectUrl: z.string().url() });
+
+/**
+ * The form an IdP's page posts to the SAML ACS (HTTP-POST binding). Anything else in it is ignored; a form
+ * without a `SAMLResponse` is refused as `malformed` (a redirect, never a 400: a browser is waiting).
+ */
+export const SamlAcsForm = z.object({ SAMLResponse: z.string(), RelayState: z.string().optional() });
 
 // ---- MFA: enrolment and sign-in step responses (issue 9, MFA slice) -----------------------------------
 /** WebAuthn options for `@simplewebauthn/browser` (`startRegistration` / `startAuthentication` take them as `optionsJSON`). */

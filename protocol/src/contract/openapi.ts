@@ -72,7 +72,13 @@ function operation(op: Operation): Json {
     responses[status] = {
       description: r.description,
       ...(r.headers ? { headers: Object.fromEntries(Object.entries(r.headers).map(([h, d]) => [h, { description: d, schema: { type: 'string' } }])) } : {}),
-      ...(r.schema || r.contentType ? { content: { [r.contentType ?? 'application/json']: r.schema ? { schema: schema(r.schema) } : {} } } : {}),
+      ...(r.schema || r.contentType || r.alternatives
+        ? {
+            content: Object.fromEntries(
+              [...(r.schema || r.contentType ? [r] : []), ...(r.alternatives ?? [])].map((v) => [v.contentType ?? 'application/json', v.schema ? { schema: schema(v.schema) } : {}]),
+            ),
+          }
+        : {}),
     };
   }
   for (const status of problemStatuses(op)) responses[status] ??= PROBLEM;

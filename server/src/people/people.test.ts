@@ -218,6 +218,19 @@ describe('sessions', () => {
     expect((await call(t.url, 'GET', '/v1/admin/me/sessions', { key: acme.secretKey })).status).toBe(403);
   });
 
+  test('an admin signs a member out everywhere: every session ends, and the count is audited', async () => {
+    const { client, email, memberId } = await signedInMember(t, acme.tenant.id, 'agent');
+    const phone = new ConsoleClient(t.url);
+    await phone.call('POST', '/v1/auth/password', { email, password: STRONG_PASSWORD });
+    const ended = await call(t.url, 'DELETE', `/v1/admin/members/${memberId}/sessions`, { key: acme.secretKey });
+    expect(ended.status).toBe(200);
+    expect(ended.body).toEqual({ ended: 2 });
+    expect((await client.call('GET', '/v1/admin/me')).status).toBe(401);
+    expect((await phone.call('POST', '/v1/auth/refresh')).status).toBe(401);
+    const audited = (await auditOf(acme, 'session.revoke_all')).filter((e) => e.metadata.sessionsEnded === 2);
+    expect(audited.length).toBeGreaterThan(0);
+  });
+
   test('a session cookie from one tenant does not open another tenant', async () => {
     const { client } = await signedInMember(t, acme.tenant.id, 'owner');
     const me = await client.call('GET', '/v1/admin/me');

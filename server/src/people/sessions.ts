@@ -3,7 +3,7 @@
 // widget's): a spent token presented again ends the session. Every request also checks the session row,
 // so revoking a session or removing a member takes effect at once, and idle/absolute timeouts hold.
 import { randomUUID, type KeyObject } from 'node:crypto';
-import type { MemberRole, Session } from '@parley/protocol';
+import type { MemberRole, Session, SignInMethod } from '@parley/protocol';
 import type { Request, Response } from 'express';
 import { errors as joseErrors, jwtVerify } from 'jose';
 import type { AuditLog } from '../audit/log.js';
@@ -29,7 +29,7 @@ export interface SessionPrincipal {
 export interface StartInput {
   tenantId: string;
   memberId: string;
-  method: string;
+  method: SignInMethod;
   userAgent?: string | undefined;
 }
 
@@ -173,7 +173,7 @@ export class MemberSessions {
   }
 
   async list(tx: Tx, memberId: string, currentSessionId: string | null): Promise<Session[]> {
-    const { rows } = await tx.query<{ id: string; member_id: string; created_at: Date; last_seen_at: Date; expires_at: Date; idle_expires_at: Date; method: string; user_agent: string | null }>(
+    const { rows } = await tx.query<{ id: string; member_id: string; created_at: Date; last_seen_at: Date; expires_at: Date; idle_expires_at: Date; method: SignInMethod; user_agent: string | null }>(
       `SELECT id, member_id, created_at, last_seen_at, expires_at, idle_expires_at, method, user_agent FROM member_sessions
         WHERE member_id = $1 AND revoked_at IS NULL AND expires_at > now() AND idle_expires_at > now() ORDER BY created_at DESC`,
       [memberId],

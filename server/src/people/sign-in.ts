@@ -2,7 +2,7 @@
 // step, and the session at the end. Every outcome is audited with the person as actor; never a password,
 // code or token.
 import type { KeyObject } from 'node:crypto';
-import { capabilitiesOf, type MFA_METHODS, type MfaMethod, type SignIn } from '@parley/protocol';
+import { capabilitiesOf, type MFA_METHODS, type MfaMethod, type SignIn, type SignInMethod } from '@parley/protocol';
 import type { Request, Response } from 'express';
 import { jwtVerify } from 'jose';
 import type { Logger } from 'pino';
@@ -18,7 +18,7 @@ import type { PeopleDeps } from './service.js';
 import * as store from './store.js';
 import type { SignInThrottle } from './throttle.js';
 
-export type SignInMethod = 'password' | 'oidc' | 'saml' | 'passkey' | 'invite';
+export type { SignInMethod };
 
 export interface SignInDeps extends PeopleDeps {
   throttle: SignInThrottle;
@@ -65,7 +65,7 @@ export async function finishSignIn(
   });
 }
 
-async function startSession(deps: SignInDeps, tx: Tx, req: Request, res: Response, tenantId: string, member: store.MemberRow, method: string, mfa: string | null): Promise<SignIn> {
+async function startSession(deps: SignInDeps, tx: Tx, req: Request, res: Response, tenantId: string, member: store.MemberRow, method: SignInMethod, mfa: string | null): Promise<SignIn> {
   const sessionId = await deps.sessions.start(tx, res, { tenantId, memberId: member.id, method, userAgent: req.get('user-agent') });
   await deps.audit.append(tx, {
     tenantId,

@@ -12,7 +12,7 @@
 // HttpOnly, host-only, 10 minutes, and worthless without the signed Response for its own request id).
 import type { RefusalLog } from '../../audit/refusals.js';
 import type { Tx } from '../../db/types.js';
-import { SamlConnectionRequest, type Capability } from '@parley/protocol';
+import { SamlAcsForm, SamlConnectionRequest, type Capability } from '@parley/protocol';
 import express, { Router, type Request, type Response } from 'express';
 import { isUuid } from '../../db/index.js';
 import { DomainError } from '../../errors.js';
@@ -174,8 +174,8 @@ export function samlRoutes(deps: SignInDeps & { refusals: RefusalLog }): SamlRou
           .catch(() => undefined); // an unknown tenant has no log to write to; the refusal stands
         return fail(reason);
       };
-      const body = (req.body ?? {}) as Record<string, unknown>;
-      const samlResponse = typeof body.SAMLResponse === 'string' ? body.SAMLResponse : null;
+      const form = SamlAcsForm.safeParse(req.body ?? {});
+      const samlResponse = form.success ? form.data.SAMLResponse : null;
       const cookie = readCookie(req, SSO_COOKIE);
       clearCookie(res, SSO_COOKIE);
       if (!samlResponse) return audited('malformed');
