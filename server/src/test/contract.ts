@@ -35,6 +35,8 @@ export async function checkResponse(method: string, url: URL, res: Response): Pr
   if (method.toUpperCase() === 'HEAD' || res.status === 204 || res.status === 304) return;
   const expected = spec.contentType ?? 'application/json';
   if (!spec.schema) {
+    // A non-JSON answer (an event stream, a page) declares its type and no schema.
+    if (spec.contentType) return void (type !== expected && violations.push(`${where}: expected ${expected}, got ${type}`));
     if (res.headers.get('content-length') !== '0' && type) violations.push(`${where}: ${op.operationId} declares no body for ${res.status}, got ${type}`);
     return;
   }
