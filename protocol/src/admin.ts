@@ -2,27 +2,31 @@
 import { z } from 'zod';
 import { CAPABILITIES, MAX_MESSAGE_CHARS } from './constants.js';
 import { jsonValue, text } from './text.js';
-import { BusinessHoursSchema, WorkspaceHandoffSchema } from './workspace.js';
+import { CitationSchema } from './widget.js';
+import { BusinessHoursSchema, InboxAssigneeSchema, WorkspaceHandoffSchema, WorkspaceMessageSchema, WorkspaceRoleSchema } from './workspace.js';
+
+const iso = () => z.iso.datetime({ offset: true });
 
 export const CapabilitySchema = z.enum(CAPABILITIES);
 
-export const DomainSchema = z.object({ id: z.string().uuid(), pattern: z.string(), createdAt: z.string() });
+export const DomainSchema = z.object({ id: z.string().uuid(), pattern: z.string(), createdAt: iso() });
 export type Domain = z.infer<typeof DomainSchema>;
 export const CreateDomainRequest = z.strictObject({
   /** `example.com`, `*.example.com`, `shop.example.com:8443`, optionally with `https://` or `http://`. */
   pattern: text().min(1).max(260),
 });
 export const DomainListResponse = z.object({ domains: z.array(DomainSchema) });
+export const DomainResponse = z.object({ domain: DomainSchema });
 
 export const ApiKeySchema = z.object({
   id: z.string().uuid(),
   name: z.string(),
   prefix: z.string(),
   capabilities: z.array(CapabilitySchema),
-  createdAt: z.string(),
-  expiresAt: z.string().nullable(),
-  revokedAt: z.string().nullable(),
-  lastUsedAt: z.string().nullable(),
+  createdAt: iso(),
+  expiresAt: iso().nullable(),
+  revokedAt: iso().nullable(),
+  lastUsedAt: iso().nullable(),
   rotatedFrom: z.string().uuid().nullable(),
 });
 export type ApiKey = z.infer<typeof ApiKeySchema>;
@@ -138,24 +142,40 @@ export const UpdateHandoffRequest = z.strictObject({
 export const VisitorRefSchema = z.string();
 /** One handoff of `GET /v1/admin/handoffs`. */
 export const AdminHandoffSchema = z.object({
-  id: z.string(),
-  conversationId: z.string(),
+  id: z.string().uuid(),
+  conversationId: z.string().uuid(),
   status: z.enum(['pending', 'assigned', 'resolved']),
   reason: z.string(),
+  /** The member id (or a key's label) it is assigned to. */
   assignedTo: z.string().nullable(),
+  /** The assignee's display name, when `assignedTo` is a member. */
+  assignee: InboxAssigneeSchema.nullable(),
   visitorVerified: z.boolean(),
   visitorRef: VisitorRefSchema,
-  createdAt: z.string(),
-  updatedAt: z.string(),
+  createdAt: iso(),
+  updatedAt: iso(),
 });
 export const HandoffListResponse = z.object({ handoffs: z.array(AdminHandoffSchema) });
+
+/** One span of personal data the PII engine found: UTF-16 offsets (end exclusive) and what the policy did with it. */
+export const PiiMatchSchema = z.object({
+  /** The kind of personal data (`email`, `phone`, `person`, …; see the PII guide). */
+  class: z.string(),
+  start: z.number().int(),
+  end: z.number().int(),
+  /** Confidence in [0, 1], three decimals. */
+  score: z.number(),
+  /** `strict` and `reversible` replaced it with a numbered token; `flag` left it in place. */
+  action: z.enum(['strict', 'reversible', 'flag']),
+});
+export type PiiMatch = z.infer<typeof PiiMatchSchema>;
 /** `GET /v1/admin/conversations/:id`: the transcript as stored (redacted); a read is audited. */
 export const AdminConversationResponse = z.object({
   conversation: z.object({
-    id: z.string(),
+    id: z.string().uuid(),
     status: z.enum(['open', 'handoff', 'closed']),
     verified: z.boolean(),
-    createdAt: z.string(),
+    createdAt: iso(),
     visitorRef: VisitorRefSchema,
     /** The Sign-In Pro subject when the visitor is verified. */
     identitySubject: z.string().nullable(),
@@ -167,16 +187,18 @@ export const AdminConversationResponse = z.object({
   messages: z.array(
     z.object({
       id: z.string(),
-      role: z.string(),
+      role: WorkspaceRoleSchema,
+      /** As stored: redacted visitor and assistant text; agent replies and notes as typed. */
       text: z.string(),
-      redactions: z.array(z.unknown()),
-      citations: z.array(z.unknown()),
+      /** What was redacted from a visitor's message before it was stored. */
+      redactions: z.array(PiiMatchSchema),
+      citations: z.array(CitationSchema),
       confidence: z.number().nullable(),
       /** The member id (or a key's label) of an `agent` reply or a `note`. */
       author: z.string().nullable(),
       /** The author's display name, when `author` is a member. */
       authorName: z.string().nullable().optional(),
-      createdAt: z.string(),
+      createdAt: iso(),
     }),
   ),
 });
@@ -185,15 +207,23 @@ export const AgentMessageRequest = z.strictObject({
   /** For a key (an integration): the author's label. A signed-in person is the author themselves. */
   agent: text().trim().min(1).max(200).optional(),
 });
+/** `POST /v1/admin/conversations/:id/messages` (201) and `…/notes` (201): the message as stored. */
+export const AgentMessageResponse = z.object({ message: WorkspaceMessageSchema });
+export type AgentMessageResponse = z.infer<typeof AgentMessageResponse>;
 export const RevealRequest = z.strictObject({
   token: text().regex(/^\[[A-Z_]+_\d+\]$/),
   /** Why a person needs the original value; stored in the audit log. */
   reason: text().trim().min(10).max(500),
 });
+/** The original value of a reversible token: never cached, audited with the reason. */
+export const RevealResponse = z.object({ token: z.string(), value: z.string() });
 export const PiiScanRequest = z.strictObject({
   text: text().min(1).max(20_000),
   channel: z.enum(['widget', 'api', 'email']).default('api'),
 });
+/** What the tenant's PII policy finds in a text and the text as it would be stored; nothing is stored. */
+export const PiiScanResponse = z.object({ matches: z.array(PiiMatchSchema), redacted: z.string() });
+export type PiiScanResponse = z.infer<typeof PiiScanResponse>;
 export const SettingsSchema = z.strictObject({
   widget: z
     .strictObject({

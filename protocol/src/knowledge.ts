@@ -24,18 +24,34 @@ export const BulkSourcesRequest = z.strictObject({
     .max(1000),
 });
 
+const iso = () => z.iso.datetime({ offset: true });
+
+/** Inline content (`markdown`, `html`, `text`), a fetched page (`url`), or a page of a sitemap crawl (`sitemap`). */
+export const SourceKindSchema = z.enum(['markdown', 'html', 'text', 'url', 'sitemap']);
+export type SourceKind = z.infer<typeof SourceKindSchema>;
+
 export const SourceSchema = z.object({
   id: z.string().uuid(),
-  kind: z.string(),
+  kind: SourceKindSchema,
   externalId: z.string().nullable(),
   title: z.string(),
   url: z.string().nullable(),
-  status: z.string(),
+  status: z.enum(['ready', 'failed']),
   chunks: z.number().int(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
+  createdAt: iso(),
+  updatedAt: iso(),
 });
 export type KnowledgeSource = z.infer<typeof SourceSchema>;
+/** `GET /v1/admin/knowledge/sources`: the first 1000, oldest first. */
+export const SourceListResponse = z.object({ sources: z.array(SourceSchema) });
+/** A source as a write left it: `changed` is false when the content was the same as stored (nothing re-indexed). */
+export const WrittenSourceSchema = SourceSchema.extend({ changed: z.boolean() });
+/** `POST /v1/admin/knowledge/sources` with inline content or a URL. */
+export const CreateSourceResponse = z.object({ sources: z.array(WrittenSourceSchema) });
+/** `POST /v1/admin/knowledge/sources/bulk`: how many sources were new, replaced (same externalId, new content) or unchanged. */
+export const BulkSourcesResponse = z.object({ created: z.number().int(), replaced: z.number().int(), unchanged: z.number().int() });
+/** `POST /v1/admin/knowledge/sources/:id/resync`. */
+export const ResyncSourceResponse = z.object({ source: WrittenSourceSchema });
 
 /** How knowledge is searched: `auto` is hybrid once an embedding model is configured, else BM25. */
 export const RetrievalModeSchema = z.enum(['auto', 'bm25', 'dense', 'hybrid']);
@@ -96,9 +112,9 @@ export const CrawlJobSchema = z.object({
   errors: z.array(z.object({ url: z.string().nullable(), message: z.string() })),
   /** Why a failed job stopped. */
   error: z.string().nullable(),
-  createdAt: z.string(),
-  startedAt: z.string().nullable(),
-  finishedAt: z.string().nullable(),
+  createdAt: iso(),
+  startedAt: iso().nullable(),
+  finishedAt: iso().nullable(),
 });
 export type CrawlJob = z.infer<typeof CrawlJobSchema>;
 export const CrawlJobResponse = z.object({ job: CrawlJobSchema });

@@ -135,11 +135,11 @@ export const WebhookEndpointSchema = z.object({
   /** Why the endpoint was disabled (e.g. it failed for five days), when it was. */
   disabledReason: z.string().nullable(),
   /** Since when every delivery has failed, or null. */
-  failingSince: z.string().nullable(),
+  failingSince: z.iso.datetime({ offset: true }).nullable(),
   /** Until when the previous secret still signs, after a rotation. */
-  previousSecretExpiresAt: z.string().nullable(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
+  previousSecretExpiresAt: z.iso.datetime({ offset: true }).nullable(),
+  createdAt: z.iso.datetime({ offset: true }),
+  updatedAt: z.iso.datetime({ offset: true }),
 });
 export type WebhookEndpoint = z.infer<typeof WebhookEndpointSchema>;
 export const WebhookEndpointResponse = z.object({ endpoint: WebhookEndpointSchema });
@@ -148,7 +148,7 @@ export const WebhookEndpointListResponse = z.object({ endpoints: z.array(Webhook
 export const WebhookSecretResponse = z.object({ endpoint: WebhookEndpointSchema, secret: z.string() });
 
 export const WebhookAttemptSchema = z.object({
-  at: z.string(),
+  at: z.iso.datetime({ offset: true }),
   /** The HTTP status the endpoint answered, or null when there was no answer (timeout, refused, network). */
   responseCode: z.number().int().nullable(),
   latencyMs: z.number().int(),
@@ -164,9 +164,9 @@ export const WebhookDeliverySchema = z.object({
   responseCode: z.number().int().nullable(),
   latencyMs: z.number().int().nullable(),
   error: z.string().nullable(),
-  nextAttemptAt: z.string().nullable(),
-  createdAt: z.string(),
-  deliveredAt: z.string().nullable(),
+  nextAttemptAt: z.iso.datetime({ offset: true }).nullable(),
+  createdAt: z.iso.datetime({ offset: true }),
+  deliveredAt: z.iso.datetime({ offset: true }).nullable(),
   /** The event as sent; kept for 7 days. */
   payload: z.unknown().optional(),
   attemptLog: z.array(WebhookAttemptSchema).optional(),
@@ -191,3 +191,5 @@ export const ReplayWebhookRequest = z.union([
 ]);
 export type ReplayWebhookRequest = z.infer<typeof ReplayWebhookRequest>;
 export const ReplayWebhookResponse = z.object({ replayed: z.number().int() });
+/** POST …/:id/test (202): the `webhook.test` event queued for this endpoint; its delivery appears in the log. */
+export const WebhookTestResponse = z.object({ eventId: z.string() });

@@ -189,6 +189,9 @@ export type InboxListResponse = z.infer<typeof InboxListResponse>;
  * order. Events without an id (`counts`) are derived and not resumed. Typing events older than a few
  * seconds are not replayed on resume.
  */
+/** Query of GET /v1/admin/inbox/stream: `after` is a list's `streamCursor` or an event id; `Last-Event-ID` wins when both are sent. */
+export const InboxStreamQuery = z.strictObject({ after: text().min(1).max(200).optional() });
+export type InboxStreamQuery = z.infer<typeof InboxStreamQuery>;
 export const InboxConversationEventData = z.object({ row: InboxRowSchema });
 export const InboxMessageEventData = z.object({ conversationId: z.string(), message: WorkspaceMessageSchema });
 export const InboxTypingEventData = TypingEventData.extend({ conversationId: z.string() });

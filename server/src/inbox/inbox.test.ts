@@ -236,6 +236,10 @@ describe('attacks on the inbox', () => {
       const s = await inbox(sam.client, forged);
       expect(s.status, forged).toBe(400);
     }
+    // The query is parsed with protocol's schema: an unknown parameter is named, not ignored.
+    const unknown = await inbox(sam.client, undefined, '?since=1');
+    expect(unknown.status).toBe(400);
+    expect(JSON.parse(unknown.body).errors).toEqual([expect.objectContaining({ path: '/since' })]);
     // An analyst may watch the inbox but not change it.
     const watch = await inbox(ann.client);
     expect(watch.status).toBe(200);

@@ -1,5 +1,5 @@
 // The tenant inbox over HTTP: views and search, the live stream, presence and availability, canned replies.
-import { CreateCannedReplyRequest, InboxListQuery, UpdateAvailabilityRequest, UpdateCannedReplyRequest } from '@parley/protocol';
+import { CreateCannedReplyRequest, InboxListQuery, InboxStreamQuery, UpdateAvailabilityRequest, UpdateCannedReplyRequest } from '@parley/protocol';
 import { Router, type Request } from 'express';
 import type { AuditLog } from '../audit/log.js';
 import type { Keyring } from '../crypto/keyring.js';
@@ -50,6 +50,7 @@ export function inboxRoutes(deps: InboxDeps): Router {
   route(r, '/inbox/stream', {
     get: [can('conversations:read'), async (req, res) => {
       if (!wantsSse(req)) throw new HttpProblem(400, 'malformed-request', 'This is an event stream: ask with `Accept: text/event-stream`.');
+      const q = parse(InboxStreamQuery, req.query, 'query');
       const { tenantId, admin } = adminCtx(req);
       const memberId = me(req);
       const release = deps.streams.reserve(tenantId, memberId ? `member:${memberId}` : `key:${admin.keyId}`);
@@ -60,7 +61,7 @@ export function inboxRoutes(deps: InboxDeps): Router {
         leave();
         release();
       });
-      const given = req.get('last-event-id') ?? (typeof req.query.after === 'string' ? req.query.after : undefined);
+      const given = req.get('last-event-id') ?? q.after;
       const resume = service.parseCursor(given);
       if (given !== undefined && !resume) throw new HttpProblem(400, 'validation-failed', 'Last-Event-ID (or `after`) is not a position this stream gave.');
       const start = await inTenant(req, async (tx) => {
