@@ -16,10 +16,25 @@ export interface ResponseSpec {
   /** The body; omitted for an empty body (204, 202 without a body). */
   schema?: z.ZodType;
   /** application/json unless given. */
-  contentType?: 'application/json' | 'text/event-stream' | 'text/html' | 'text/plain' | 'text/css' | 'application/javascript' | 'application/xml';
+  contentType?: ContentType;
   /** Headers a client relies on, e.g. Location, Retry-After. */
   headers?: Record<string, string>;
+  /**
+   * The same status in other content types, chosen by the request's Accept header (JSON or a stream,
+   * JSON or a signed note as text).
+   */
+  alternatives?: { contentType: ContentType; schema?: z.ZodType }[];
 }
+
+export type ContentType =
+  | 'application/json'
+  | 'text/event-stream'
+  | 'text/html'
+  | 'text/plain'
+  | 'text/css'
+  | 'text/javascript'
+  | 'application/javascript'
+  | 'application/xml';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 

@@ -6,7 +6,8 @@ import { checkResponse, parleyOrigins, violations } from './contract.js';
 const realFetch = globalThis.fetch;
 globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
   const res = await realFetch(input, init);
-  const url = new URL(input instanceof Request ? input.url : String(input));
+  // After a followed redirect the response is the target's: check it against the target's operation.
+  const url = new URL(res.redirected ? res.url : input instanceof Request ? input.url : String(input));
   if (parleyOrigins.has(url.origin)) {
     const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
     await checkResponse(method, url, res);
