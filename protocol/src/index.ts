@@ -11,3 +11,4 @@ export * from './people.js';
 export * from './feed.js';
 export * from './workspace.js';
 export * from './reports.js';
+export * from './pii.js';
