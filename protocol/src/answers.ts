@@ -3,7 +3,8 @@
 // over the AI budget the answer is a 429 problem rather than a handoff.
 import { z } from 'zod';
 import { text } from './text.js';
-import { HandoffSchema, MessageSchema } from './widget.js';
+import { ProblemSchema } from './problem.js';
+import { DeltaEventData, HandoffSchema, MessageEventData, MessageSchema } from './widget.js';
 
 export const AskRequest = z.strictObject({
   question: text().trim().min(1).max(4000),
@@ -22,3 +23,18 @@ export const AskResponse = z.object({
   handoff: HandoffSchema.pick({ id: true, reason: true }).nullable(),
 });
 export type AskResponse = z.infer<typeof AskResponse>;
+
+/**
+ * Events of a streamed answer (`Accept: text/event-stream`), in order: `conversation` (which
+ * conversation, new or continued), `message` (the stored question), `delta`*, then `done`, optionally
+ * `handoff`, or `error` (a problem).
+ */
+export const ApiAnswerEventSchema = z.discriminatedUnion('event', [
+  z.object({ event: z.literal('conversation'), data: z.object({ conversationId: z.string() }) }),
+  z.object({ event: z.literal('message'), data: MessageEventData }),
+  z.object({ event: z.literal('delta'), data: DeltaEventData }),
+  z.object({ event: z.literal('done'), data: MessageEventData }),
+  z.object({ event: z.literal('handoff'), data: z.object({ handoff: HandoffSchema }) }),
+  z.object({ event: z.literal('error'), data: ProblemSchema }),
+]);
+export type ApiAnswerEvent = z.infer<typeof ApiAnswerEventSchema>;

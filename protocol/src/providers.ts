@@ -31,4 +31,7 @@ export const ProviderSchema = z.object({
 });
 export type Provider = z.infer<typeof ProviderSchema>;
 export const ProviderResponse = z.object({ provider: ProviderSchema });
+/** The path of /v1/admin/providers/:provider. */
+export const ProviderParams = z.object({ provider: ProviderNameSchema });
+
 export const ProviderListResponse = z.object({ providers: z.array(ProviderSchema) });
