@@ -6,7 +6,6 @@ import {
   HandoffRequest,
   SendMessageRequest,
   TypingRequest,
-  type SendMessageResponse,
   WidgetIdentifyRequest as IdentifyRequest,
   WidgetRefreshRequest as RefreshRequest,
 } from '@parley/protocol';
@@ -211,7 +210,7 @@ export function widgetRoutes(deps: WidgetDeps): Router {
       const turn = { tenantId, conversationId: id, visitorId: visitorRef, subject, text: body.text, clientMessageId: body.clientMessageId, requestId: req.id };
       if (!wantsSse(req)) {
         // The same events as the stream, minus deltas (a handoff's notice beside it, as in the stream).
-        const events: SendMessageResponse['events'] = [];
+        const events: unknown[] = [];
         await runTurn(deps, turn, (e) => {
           if (e.type === 'handoff') events.push({ type: 'handoff', handoff: e.handoff, ...e.notice });
           else if (e.type !== 'delta') events.push(e);
