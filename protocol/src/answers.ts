@@ -16,7 +16,7 @@ export const AskRequest = z.strictObject({
 export type AskRequest = z.infer<typeof AskRequest>;
 
 export const AskResponse = z.object({
-  conversationId: z.string(),
+  conversationId: z.uuid(),
   /** The assistant's reply; when handed off, the message telling the user a person will follow up. */
   message: MessageSchema,
   confidence: z.number().min(0).max(1),
@@ -30,7 +30,7 @@ export type AskResponse = z.infer<typeof AskResponse>;
  * `handoff`, or `error` (a problem).
  */
 export const ApiAnswerEventSchema = z.discriminatedUnion('event', [
-  z.object({ event: z.literal('conversation'), data: z.object({ conversationId: z.string() }) }),
+  z.object({ event: z.literal('conversation'), data: z.object({ conversationId: z.uuid() }) }),
   z.object({ event: z.literal('message'), data: MessageEventData }),
   z.object({ event: z.literal('delta'), data: DeltaEventData }),
   z.object({ event: z.literal('done'), data: MessageEventData }),
