@@ -1,6 +1,7 @@
 // Admin API (Bearer secret key): domains, API keys, audit.
 import { z } from 'zod';
 import { CAPABILITIES, MAX_MESSAGE_CHARS } from './constants.js';
+import { PiiMatchSchema } from './pii.js';
 import { jsonValue, text } from './text.js';
 import { CitationSchema } from './widget.js';
 import { BusinessHoursSchema, InboxAssigneeSchema, WorkspaceHandoffSchema, WorkspaceMessageSchema, WorkspaceRoleSchema } from './workspace.js';
@@ -157,18 +158,6 @@ export const AdminHandoffSchema = z.object({
 });
 export const HandoffListResponse = z.object({ handoffs: z.array(AdminHandoffSchema) });
 
-/** One span of personal data the PII engine found: UTF-16 offsets (end exclusive) and what the policy did with it. */
-export const PiiMatchSchema = z.object({
-  /** The kind of personal data (`email`, `phone`, `person`, …; see the PII guide). */
-  class: z.string(),
-  start: z.number().int(),
-  end: z.number().int(),
-  /** Confidence in [0, 1], three decimals. */
-  score: z.number(),
-  /** `strict` and `reversible` replaced it with a numbered token; `flag` left it in place. */
-  action: z.enum(['strict', 'reversible', 'flag']),
-});
-export type PiiMatch = z.infer<typeof PiiMatchSchema>;
 /** `GET /v1/admin/conversations/:id`: the transcript as stored (redacted); a read is audited. */
 export const AdminConversationResponse = z.object({
   conversation: z.object({
@@ -222,8 +211,6 @@ export const PiiScanRequest = z.strictObject({
   channel: z.enum(['widget', 'api', 'email']).default('api'),
 });
 /** What the tenant's PII policy finds in a text and the text as it would be stored; nothing is stored. */
-export const PiiScanResponse = z.object({ matches: z.array(PiiMatchSchema), redacted: z.string() });
-export type PiiScanResponse = z.infer<typeof PiiScanResponse>;
 export const SettingsSchema = z.strictObject({
   widget: z
     .strictObject({

@@ -3,7 +3,8 @@
 // over the AI budget the answer is a 429 problem rather than a handoff.
 import { z } from 'zod';
 import { text } from './text.js';
-import { HandoffSchema, MessageSchema } from './widget.js';
+import { ProblemSchema } from './problem.js';
+import { DeltaEventData, HandoffSchema, MessageEventData, MessageSchema } from './widget.js';
 
 export const AskRequest = z.strictObject({
   question: text().trim().min(1).max(4000),
@@ -15,10 +16,25 @@ export const AskRequest = z.strictObject({
 export type AskRequest = z.infer<typeof AskRequest>;
 
 export const AskResponse = z.object({
-  conversationId: z.string(),
+  conversationId: z.uuid(),
   /** The assistant's reply; when handed off, the message telling the user a person will follow up. */
   message: MessageSchema,
   confidence: z.number().min(0).max(1),
   handoff: HandoffSchema.pick({ id: true, reason: true }).nullable(),
 });
 export type AskResponse = z.infer<typeof AskResponse>;
+
+/**
+ * Events of a streamed answer (`Accept: text/event-stream`), in order: `conversation` (which
+ * conversation, new or continued), `message` (the stored question), `delta`*, then `done`, optionally
+ * `handoff`, or `error` (a problem).
+ */
+export const ApiAnswerEventSchema = z.discriminatedUnion('event', [
+  z.object({ event: z.literal('conversation'), data: z.object({ conversationId: z.uuid() }) }),
+  z.object({ event: z.literal('message'), data: MessageEventData }),
+  z.object({ event: z.literal('delta'), data: DeltaEventData }),
+  z.object({ event: z.literal('done'), data: MessageEventData }),
+  z.object({ event: z.literal('handoff'), data: z.object({ handoff: HandoffSchema }) }),
+  z.object({ event: z.literal('error'), data: ProblemSchema }),
+]);
+export type ApiAnswerEvent = z.infer<typeof ApiAnswerEventSchema>;

@@ -12,3 +12,6 @@ export * from './people.js';
 export * from './feed.js';
 export * from './workspace.js';
 export * from './reports.js';
+export * from './pii.js';
+export * from './settings.js';
+export * from './health.js';

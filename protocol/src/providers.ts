@@ -26,9 +26,12 @@ export const ProviderSchema = z.object({
   baseUrl: z.string().nullable(),
   /** The last four characters of the key, to tell keys apart; the key itself is never returned. */
   last4: z.string(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
+  createdAt: z.iso.datetime({ offset: true }),
+  updatedAt: z.iso.datetime({ offset: true }),
 });
 export type Provider = z.infer<typeof ProviderSchema>;
 export const ProviderResponse = z.object({ provider: ProviderSchema });
+/** The path of /v1/admin/providers/:provider. */
+export const ProviderParams = z.object({ provider: ProviderNameSchema });
+
 export const ProviderListResponse = z.object({ providers: z.array(ProviderSchema) });

@@ -135,6 +135,23 @@ export type HandoffRequest = z.infer<typeof HandoffRequest>;
 export const HandoffResponse = z.object({ handoff: HandoffSchema }).extend(OutsideHoursSchema.shape);
 export type HandoffResponse = z.infer<typeof HandoffResponse>;
 
+/**
+ * POST /v1/widget/conversations/:id/messages without `Accept: text/event-stream`: the turn's events at
+ * once, as the stream would send them (no `delta`s): the stored visitor `message`, the answer (`done`),
+ * and a `handoff` when the assistant handed over.
+ */
+export const TurnEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('message'), message: MessageSchema }),
+  z.object({ type: z.literal('done'), message: MessageSchema }),
+  z.object({ type: z.literal('handoff'), handoff: HandoffSchema }).extend(OutsideHoursSchema.shape),
+]);
+export type TurnEvent = z.infer<typeof TurnEventSchema>;
+export const SendMessageResponse = z.object({ events: z.array(TurnEventSchema) });
+export type SendMessageResponse = z.infer<typeof SendMessageResponse>;
+
+/** The path of every /v1/widget/conversations/:id… operation. Not a uuid names no conversation: a 404. */
+export const WidgetConversationParams = z.object({ id: z.uuid() });
+
 // Server-sent event payloads (the `data:` line of each event, JSON).
 export const MessageEventData = z.object({ message: MessageSchema });
 export type MessageEventData = z.infer<typeof MessageEventData>;

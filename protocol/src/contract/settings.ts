@@ -1,4 +1,136 @@
 // Tenant settings, PII policy and scan, AI providers, Sign-In Pro identity.
+import { z } from 'zod';
+import { CreatedIdentitySecretResponse, IdentitySettingsResponse, PiiScanRequest, PutIdentityRequest } from '../admin.js';
+import { PiiScanResponse } from '../pii.js';
+import { ProviderListResponse, ProviderParams, ProviderResponse, SetProviderRequest } from '../providers.js';
+import { PutSettingsRequest, PutSettingsResponse, SettingsResponse } from '../settings.js';
 import { operations } from './operation.js';
 
-export const settingsOperations = operations([]);
+const SETTINGS = 'Settings';
+const PROVIDERS = 'AI providers';
+const IDENTITY = 'Sign-In Pro';
+
+export const settingsOperations = operations([
+  {
+    operationId: 'getSettings',
+    method: 'get',
+    path: '/v1/admin/settings',
+    tag: SETTINGS,
+    summary: "Read the tenant's settings",
+    description: 'The sections the tenant has set; a section that is missing takes its defaults.',
+    security: ['admin'],
+    capability: 'settings:read',
+    responses: { 200: { description: 'The settings and the current policy version.', schema: SettingsResponse } },
+  },
+  {
+    operationId: 'updateSettings',
+    method: 'put',
+    path: '/v1/admin/settings',
+    tag: SETTINGS,
+    summary: 'Replace sections of the settings',
+    description:
+      'Each section sent replaces that section whole; sections left out are kept; `null` removes a section where allowed. A field of the wrong shape, or an unknown one, is a 400 naming it. Bumps the policy version; audited as `settings.update`.',
+    security: ['admin'],
+    capability: 'settings:write',
+    body: PutSettingsRequest,
+    responses: { 200: { description: 'Saved.', schema: PutSettingsResponse } },
+  },
+  {
+    operationId: 'scanPii',
+    method: 'post',
+    path: '/v1/admin/pii/scan',
+    tag: SETTINGS,
+    summary: 'Try the PII policy on a text',
+    description: "What the tenant's policy finds in a text on a channel, and the text as a model would see it. Nothing is stored.",
+    security: ['admin'],
+    capability: 'pii:read',
+    body: PiiScanRequest,
+    responses: { 200: { description: 'The matches and the redacted text.', schema: PiiScanResponse } },
+  },
+  {
+    operationId: 'listProviders',
+    method: 'get',
+    path: '/v1/admin/providers',
+    tag: PROVIDERS,
+    summary: 'List the configured AI providers',
+    description: 'Keys are never returned: only their last four characters.',
+    security: ['admin'],
+    capability: 'settings:read',
+    responses: { 200: { description: 'The providers.', schema: ProviderListResponse } },
+  },
+  {
+    operationId: 'setProvider',
+    method: 'put',
+    path: '/v1/admin/providers/{provider}',
+    tag: PROVIDERS,
+    summary: 'Configure an AI provider (bring your own key)',
+    description: 'The key is stored sealed and never returned. An `openai-compatible` base URL must be reachable through the outbound rules (https in production). Audited.',
+    security: ['admin'],
+    capability: 'providers:write',
+    params: ProviderParams,
+    body: SetProviderRequest,
+    responses: {
+      200: { description: 'Replaced.', schema: ProviderResponse },
+      201: { description: 'Configured.', schema: ProviderResponse },
+    },
+  },
+  {
+    operationId: 'removeProvider',
+    method: 'delete',
+    path: '/v1/admin/providers/{provider}',
+    tag: PROVIDERS,
+    summary: 'Remove an AI provider and its key',
+    description: 'Audited.',
+    security: ['admin'],
+    capability: 'providers:write',
+    params: ProviderParams,
+    responses: { 204: { description: 'Removed.' } },
+  },
+  {
+    operationId: 'getIdentitySettings',
+    method: 'get',
+    path: '/v1/admin/identity',
+    tag: IDENTITY,
+    summary: 'Read the Sign-In Pro configuration',
+    description: 'The mode, the public keys or JWKS URL, and the shared signing secrets (their ids, never their values).',
+    security: ['admin'],
+    capability: 'settings:read',
+    responses: { 200: { description: 'The configuration.', schema: IdentitySettingsResponse } },
+  },
+  {
+    operationId: 'updateIdentitySettings',
+    method: 'put',
+    path: '/v1/admin/identity',
+    tag: IDENTITY,
+    summary: 'Configure Sign-In Pro',
+    description:
+      '`required` makes every widget visitor sign in before chatting. Prefer public keys (or a JWKS URL) over shared secrets: send public keys only (a private or symmetric key is a 400). Bumps the policy version; audited as `identity.configure`.',
+    security: ['admin'],
+    capability: 'identity:write',
+    body: PutIdentityRequest,
+    responses: { 204: { description: 'Saved.' } },
+  },
+  {
+    operationId: 'createIdentitySecret',
+    method: 'post',
+    path: '/v1/admin/identity/secrets',
+    tag: IDENTITY,
+    summary: 'Create a shared signing secret',
+    description: 'The secret is returned exactly once, here. Audited as `identity.secret_create`.',
+    security: ['admin'],
+    capability: 'identity:write',
+    responses: { 201: { description: 'The new secret.', schema: CreatedIdentitySecretResponse } },
+  },
+  {
+    operationId: 'revokeIdentitySecret',
+    method: 'delete',
+    path: '/v1/admin/identity/secrets/{id}',
+    tag: IDENTITY,
+    summary: 'Revoke a shared signing secret',
+    description: 'Tokens signed with it are refused from now on. Audited as `identity.secret_revoke`.',
+    security: ['admin'],
+    capability: 'identity:write',
+    params: z.object({ id: z.uuid() }),
+    responses: { 204: { description: 'Revoked.' } },
+  },
+]);

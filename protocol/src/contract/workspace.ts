@@ -6,8 +6,6 @@ import {
   AgentMessageResponse,
   HandoffListQuery,
   HandoffListResponse,
-  PiiScanRequest,
-  PiiScanResponse,
   RevealRequest,
   RevealResponse,
   UpdateHandoffRequest,
@@ -169,18 +167,6 @@ const handoffs = operations([
     params: IdParams,
     body: RevealRequest,
     responses: { 200: { description: 'The original value.', schema: RevealResponse } },
-  },
-  {
-    operationId: 'scanPii',
-    method: 'post',
-    path: '/v1/admin/pii/scan',
-    tag: 'PII',
-    summary: 'Try the tenant\'s PII policy on a text',
-    description: 'What would be found and how the text would be stored on a channel; nothing is stored.',
-    security: ['admin'],
-    capability: 'pii:read',
-    body: PiiScanRequest,
-    responses: { 200: { description: 'The matches and the redacted text.', schema: PiiScanResponse } },
   },
 ]);
 

@@ -272,6 +272,12 @@ describe('business hours and a left email', () => {
     const askedId = (await asked.call('POST', '/conversations', {})).body.conversation.id as string;
     const answer = await asked.say(askedId, 'What is the warranty on the blue kettle?');
     expect(answer.at(-1)).toMatchObject({ event: 'handoff', data: { outsideHours: true, nextOpenAt: expected } });
+    // Without a stream, the turn's handoff event carries the same notice beside it.
+    const plain = new Visitor(t.url, a.publishableKey, ORIGIN);
+    await plain.start();
+    const plainId = (await plain.call('POST', '/conversations', {})).body.conversation.id as string;
+    const turn = await plain.call('POST', `/conversations/${plainId}/messages`, { text: 'What is the warranty on the blue kettle?', clientMessageId: 'plain-1' });
+    expect(turn.body.events.at(-1)).toMatchObject({ type: 'handoff', handoff: { status: 'pending' }, outsideHours: true, nextOpenAt: expected });
     expect((await v.call('POST', `/conversations/${id}/contact`, { email: 'not-an-email' })).status).toBe(400);
     const other = new Visitor(t.url, a.publishableKey, ORIGIN);
     await other.start();

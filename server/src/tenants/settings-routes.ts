@@ -1,5 +1,5 @@
 // GET / PUT /v1/admin/settings: the tenant's settings, read and written through the one settings module.
-import { SettingsSchema } from '@parley/protocol';
+import { PutSettingsRequest } from '@parley/protocol';
 import { Router } from 'express';
 import type { AuditLog } from '../audit/log.js';
 import type { Db } from '../db/index.js';
@@ -18,7 +18,7 @@ export function settingsRoutes(deps: { db: Db; audit: AuditLog }): Router {
       res.json({ settings: s.settings, policyVersion: s.policyVersion });
     }],
     put: [can('settings:write'), async (req, res) => {
-      const body = parse(SettingsSchema, req.body);
+      const body = parse(PutSettingsRequest, req.body);
       const { tenantId, requestId, actor } = adminCtx(req);
       const version = await deps.db.withTenant(tenantId, { requestId }, (tx) => writeSettings(tx, deps.audit, { tenantId, requestId, actor }, body));
       res.json({ policyVersion: version });

@@ -210,8 +210,12 @@ export function widgetRoutes(deps: WidgetDeps): Router {
       const id = convId(req);
       const turn = { tenantId, conversationId: id, visitorId: visitorRef, subject, text: body.text, clientMessageId: body.clientMessageId, requestId: req.id };
       if (!wantsSse(req)) {
+        // The same events as the stream, minus deltas (a handoff's notice beside it, as in the stream).
         const events: unknown[] = [];
-        await runTurn(deps, turn, (e) => e.type !== 'delta' && events.push(e));
+        await runTurn(deps, turn, (e) => {
+          if (e.type === 'handoff') events.push({ type: 'handoff', handoff: e.handoff, ...e.notice });
+          else if (e.type !== 'delta') events.push(e);
+        });
         res.json({ events });
         return;
       }

@@ -1,32 +1,27 @@
-import { z } from 'zod';
+// The policy's shape (classes, modes, channels, defaults) is protocol's: the admin API validates it
+// there. This module adds what only the engine needs.
+import {
+  DEFAULT_PII_POLICY,
+  PII_CHANNELS,
+  PII_CLASSES,
+  PII_MODES,
+  PiiClassPolicySchema,
+  PiiPolicySchema,
+  type PiiChannel,
+  type PiiClass,
+  type PiiClassPolicy,
+  type PiiMode,
+  type PiiPolicy,
+} from '@parley/protocol';
 
-/** The kinds of personal data the engine recognises. */
-export const PII_CLASSES = [
-  'person',
-  'email',
-  'phone',
-  'address',
-  'government_id',
-  'payment_card',
-  'bank_account',
-  'ip_address',
-  'date_of_birth',
-  'credential',
-  'health',
-  'minor',
-] as const;
-export type PiiClass = (typeof PII_CLASSES)[number];
-
-export const MODES = ['strict', 'reversible', 'flag'] as const;
-/**
- * strict: replaced by a numbered token, the original is dropped.
- * reversible: replaced by a numbered token, the original is handed back in `vault` for the caller to seal.
- * flag: left in place, reported as a match.
- */
-export type Mode = (typeof MODES)[number];
-
-export const CHANNELS = ['widget', 'api', 'email'] as const;
-export type Channel = (typeof CHANNELS)[number];
+export { PII_CLASSES, PiiPolicySchema, type PiiClass, type PiiPolicy };
+export const MODES = PII_MODES;
+export type Mode = PiiMode;
+export const CHANNELS = PII_CHANNELS;
+export type Channel = PiiChannel;
+export type ClassPolicy = PiiClassPolicy;
+export const ClassPolicySchema = PiiClassPolicySchema;
+export const defaultPolicy: PiiPolicy = DEFAULT_PII_POLICY;
 
 /** A recognised span. `start`/`end` are UTF-16 code unit offsets (JavaScript string indices), end exclusive. */
 export interface Match {
@@ -37,65 +32,6 @@ export interface Match {
   score: number;
   text: string;
 }
-
-export interface ClassPolicy {
-  mode: Mode;
-  /** Matches scoring below this are ignored. */
-  minScore: number;
-  /** Per-channel mode overrides; a channel not listed uses `mode`. */
-  channels?: Partial<Record<Channel, Mode>>;
-}
-
-export interface PiiPolicy {
-  classes: Record<PiiClass, ClassPolicy>;
-}
-
-/**
- * Safe defaults. Anything that lets someone act as the person or move money (credentials, cards,
- * government ids, bank accounts) is never recoverable. Contact and identity details a human agent may
- * need to help (names, emails, phones, addresses, IPs, birth dates) are reversible. Health indicators
- * are special-category data, so they are kept away from the AI provider but recoverable by the agent.
- * Minor indicators are flagged rather than hidden: the signal matters for handoff and consent more
- * than the words themselves. Thresholds sit where the recognisers' context-free guesses fall below.
- */
-export const defaultPolicy: PiiPolicy = {
-  classes: {
-    person: { mode: 'reversible', minScore: 0.5 },
-    email: { mode: 'reversible', minScore: 0.5 },
-    phone: { mode: 'reversible', minScore: 0.5 },
-    address: { mode: 'reversible', minScore: 0.5 },
-    government_id: { mode: 'strict', minScore: 0.5 },
-    payment_card: { mode: 'strict', minScore: 0.5 },
-    bank_account: { mode: 'strict', minScore: 0.5 },
-    ip_address: { mode: 'reversible', minScore: 0.5 },
-    date_of_birth: { mode: 'reversible', minScore: 0.5 },
-    credential: { mode: 'strict', minScore: 0.4 },
-    health: { mode: 'reversible', minScore: 0.6 },
-    minor: { mode: 'flag', minScore: 0.6 },
-  },
-};
-
-const ModeSchema = z.enum(MODES);
-
-// Strict at every level: an unknown key is a mistake to report, never to drop (dropping `email` from
-// `{email: 'strict'}` left an empty policy, which silently reset every class to its default).
-export const ClassPolicySchema = z.strictObject({
-  mode: ModeSchema,
-  minScore: z.number().min(0).max(1),
-  channels: z.partialRecord(z.enum(CHANNELS), ModeSchema).optional(),
-});
-
-/** A tenant's policy as sent to the admin API; classes left out take their safe default. */
-export const PiiPolicySchema = z.strictObject({
-  classes: z
-    .object(
-      Object.fromEntries(PII_CLASSES.map((c) => [c, ClassPolicySchema.default(defaultPolicy.classes[c])])) as {
-        [K in PiiClass]: z.ZodDefault<typeof ClassPolicySchema>;
-      },
-    )
-    .strict()
-    .default(defaultPolicy.classes),
-}) satisfies z.ZodType<PiiPolicy, unknown>;
 
 /** The mode a class gets on a channel under a policy. */
 export function modeFor(policy: PiiPolicy, cls: PiiClass, channel: Channel): Mode {

@@ -1,4 +1,4 @@
-import { ProviderNameSchema, SetProviderRequest } from '@parley/protocol';
+import { ProviderParams, SetProviderRequest } from '@parley/protocol';
 import { Router, type Request } from 'express';
 import { adminCtx } from '../../http/context.js';
 import { route } from '../../http/routes.js';
@@ -6,7 +6,7 @@ import { parse } from '../../http/validate.js';
 import { requireCapability as can } from '../../tenants/auth.js';
 import * as svc from './service.js';
 
-const providerParam = (req: Request) => parse(ProviderNameSchema, req.params.provider, 'path');
+const providerParam = (req: Request) => parse(ProviderParams, req.params, 'path').provider;
 
 export function providerRoutes(deps: svc.ProviderDeps): Router {
   const r = Router();
