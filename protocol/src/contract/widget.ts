@@ -69,7 +69,7 @@ export const widgetOperations = operations([
     responses: { 201: { description: 'The new conversation.', schema: CreateConversationResponse } },
   },
   {
-    operationId: 'getConversation',
+    operationId: 'getWidgetConversation',
     method: 'get',
     path: '/v1/widget/conversations/{id}',
     tag: WIDGET,

@@ -3,7 +3,7 @@
 import type { Express } from 'express';
 
 interface Layer {
-  route?: { path: string | RegExp; methods: Record<string, boolean> };
+  route?: { path: string | RegExp; methods: Record<string, boolean>; openApiPaths?: string[] };
   handle?: { stack?: Layer[] };
   rawPath?: string | RegExp;
 }
@@ -20,8 +20,9 @@ export function servedRoutes(app: Express): ServedRoute[] {
   const walk = (stack: Layer[], prefix: string) => {
     for (const layer of stack) {
       if (layer.route) {
-        const path = prefix + String(layer.route.path);
-        for (const method of Object.keys(layer.route.methods)) if (method !== '_all') out.push({ method, path: openApiPath(path) });
+        for (const path of layer.route.openApiPaths ?? [String(layer.route.path)]) {
+          for (const method of Object.keys(layer.route.methods)) if (method !== '_all') out.push({ method, path: openApiPath(prefix + path) });
+        }
       } else if (layer.handle?.stack) {
         const mount = typeof layer.rawPath === 'string' && layer.rawPath !== '/' ? layer.rawPath : '';
         walk(layer.handle.stack, prefix + mount);

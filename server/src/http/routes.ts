@@ -5,8 +5,14 @@ import { HttpProblem } from './problem.js';
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 export type Handlers = Partial<Record<Method, RequestHandler | RequestHandler[]>>;
 
-export function route(router: Router, path: string | RegExp, handlers: Handlers): void {
+/**
+ * `paths`: the OpenAPI path templates this route serves, when Express's own path does not say them (a
+ * regular expression, or a trailing-slash path that also answers without it): what the contract test
+ * compares with protocol's operations (http/router-table.ts).
+ */
+export function route(router: Router, path: string | RegExp, handlers: Handlers, paths?: string[]): void {
   const r = router.route(path);
+  if (paths) Object.assign(r, { openApiPaths: paths });
   const allow: string[] = [];
   for (const [method, h] of Object.entries(handlers) as [Method, RequestHandler | RequestHandler[]][]) {
     r[method](...(Array.isArray(h) ? h : [h]));

@@ -83,7 +83,7 @@ export function staticRoutes(opts: StaticOptions): Router {
       res.setHeader('Cache-Control', /\.[0-9a-f]{12}\.js$/.test(req.path) ? IMMUTABLE : 'public, max-age=300');
       res.send(body ?? file(name));
     },
-  });
+  }, ['/loader.js', '/widget.js', '/loader.{hash}.js', '/widget.{hash}.js']);
 
   route(r, '/demo/site.css', {
     get: async (_req, res) => {
@@ -106,7 +106,7 @@ export function staticRoutes(opts: StaticOptions): Router {
       const type = { css: 'text/css', js: 'text/javascript', json: 'application/json' }[file.slice(file.lastIndexOf('.') + 1)] ?? 'html';
       res.type(type).send(readFileSync(file));
     },
-  });
+  }, ['/docs', '/docs/', '/docs/{page}', '/docs/problems/{slug}']);
 
   // The admin console: a single page whose script and stylesheet are named by their content hash.
   // Non-strict routing matches this path with and without the slash; the canonical URL has it.
@@ -119,7 +119,7 @@ export function staticRoutes(opts: StaticOptions): Router {
       res.setHeader('Cache-Control', 'no-cache');
       res.type('html').send(html);
     },
-  });
+  }, ['/console', '/console/']);
   route(r, /^\/console\/console\.[0-9a-f]{12}\.(js|css)$/, {
     get: async (req, res) => {
       const body = await readFile(CONSOLE + req.path.slice('/console/'.length)).catch(() => null);
@@ -127,7 +127,7 @@ export function staticRoutes(opts: StaticOptions): Router {
       res.setHeader('Cache-Control', IMMUTABLE);
       res.type(req.path.endsWith('.js') ? 'text/javascript; charset=utf-8' : 'text/css; charset=utf-8').send(body);
     },
-  });
+  }, ['/console/console.{hash}.js', '/console/console.{hash}.css']);
 
   // The demo knowledge's pages, so citations in demo answers lead somewhere.
   route(r, '/demo/help/:slug', {
@@ -165,6 +165,6 @@ export function staticRoutes(opts: StaticOptions): Router {
       res.setHeader('Cache-Control', 'no-store');
       res.type('html').send(html);
     },
-  });
+  }, ['/demo', '/demo/']);
   return r;
 }
