@@ -4,6 +4,6 @@ import { shared } from './vitest.shared.js';
 export default defineConfig({
   ...shared,
   test: {
-    projects: ['*/vitest.config.ts'],
+    projects: ['*/vitest.config.ts', 'examples/*/vitest.config.ts'],
   },
 });
