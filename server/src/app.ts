@@ -227,11 +227,12 @@ export function createApp(deps: AppDeps): express.Express {
       answerer,
       typing,
       jwks: new JwksCache(outbound.fetcher(JWKS_LIMITS)),
+      logger,
     }),
   );
   // The API channel: secret keys, like the admin API, but asking rather than administering.
   v1.use('/answers', secretKeyAuth(db), limiter(config.rateLimitPerMinute, (req) => req.admin!.keyId!));
-  v1.use(answersRoutes({ db, audit: deps.audit, bus, redactor, answerer }));
+  v1.use(answersRoutes({ db, audit: deps.audit, bus, redactor, answerer, logger }));
   app.use('/v1', v1);
 
   app.use(notFound);
