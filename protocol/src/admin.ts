@@ -1,5 +1,6 @@
 // Admin API (Bearer secret key): domains, API keys, audit.
 import { z } from 'zod';
+import { ONE_PLACEHOLDER } from './placeholder.js';
 import { jsonValue, text } from './text.js';
 import { BusinessHoursSchema, WorkspaceHandoffSchema } from './workspace.js';
 
@@ -209,7 +210,7 @@ export const AgentMessageRequest = z.strictObject({
   agent: text().trim().min(1).max(200).optional(),
 });
 export const RevealRequest = z.strictObject({
-  token: text().regex(/^\[[A-Z_]+_\d+\]$/),
+  token: text().regex(ONE_PLACEHOLDER),
   /** Why a person needs the original value; stored in the audit log. */
   reason: text().trim().min(10).max(500),
 });
