@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { CAPABILITIES, MAX_MESSAGE_CHARS } from './constants.js';
 import { PiiMatchSchema } from './pii.js';
+import { ONE_PLACEHOLDER } from './placeholder.js';
 import { jsonValue, text } from './text.js';
 import { CitationSchema } from './widget.js';
 import { BusinessHoursSchema, InboxAssigneeSchema, WorkspaceHandoffSchema, WorkspaceMessageSchema, WorkspaceRoleSchema } from './workspace.js';
@@ -200,7 +201,7 @@ export const AgentMessageRequest = z.strictObject({
 export const AgentMessageResponse = z.object({ message: WorkspaceMessageSchema });
 export type AgentMessageResponse = z.infer<typeof AgentMessageResponse>;
 export const RevealRequest = z.strictObject({
-  token: text().regex(/^\[[A-Z_]+_\d+\]$/),
+  token: text().regex(ONE_PLACEHOLDER),
   /** Why a person needs the original value; stored in the audit log. */
   reason: text().trim().min(10).max(500),
 });

@@ -27,7 +27,8 @@ import { samlRoutes } from './people/sso/saml-routes.js';
 import { SignInThrottle } from './people/throttle.js';
 import { platformRoutes } from './platform/routes.js';
 import { tenantAdminRoutes } from './tenants/routes.js';
-import { KnowledgeAnswerer, type Retrieve } from './ai/answerer.js';
+import { KnowledgeAnswerer } from './ai/answerer.js';
+import type { Retrieve } from './knowledge/retrieve.js';
 import { PROVIDER_LIMITS, providerModels, type ModelFor } from './ai/models.js';
 import { ConversationRedactor } from './ai/pii/redactor.js';
 import { ConversationBus } from './conversations/bus.js';
@@ -41,7 +42,7 @@ import { TypingThrottle } from './conversations/typing.js';
 import { settingsRoutes } from './tenants/settings-routes.js';
 import { staticRoutes } from './static/routes.js';
 import { KnowledgeRetrieval } from './knowledge/retrieval.js';
-import { providerEmbeddings, type EmbeddingModelFor } from './knowledge/vectors/embed.js';
+import { providerEmbeddings, tenantEmbeddings, type EmbeddingModelFor } from './ai/embeddings.js';
 import { pgVectorStore } from './knowledge/vectors/pgvector.js';
 import { pineconeStore } from './knowledge/vectors/pinecone.js';
 import type { VectorStore } from './knowledge/vectors/store.js';
@@ -179,7 +180,7 @@ export function createApp(deps: AppDeps): express.Express {
   admin.use(inboxRoutes({ db, audit: deps.audit, keyring, bus, streams, inbox: new InboxHub({ db, bus, keyring }), heartbeatMs: config.sseHeartbeatMs }));
   admin.use(reportsRoutes({ db }));
   const vectors = deps.vectors ?? (config.pinecone ? pineconeStore(config.pinecone) : pgVectorStore());
-  const retrieval = new KnowledgeRetrieval({ db, audit: deps.audit, keyring, vectors, embeddingModelFor: deps.embeddingModelFor ?? providerEmbeddings(providerFetch) });
+  const retrieval = new KnowledgeRetrieval({ db, audit: deps.audit, vectors, embeddings: tenantEmbeddings(keyring, deps.embeddingModelFor ?? providerEmbeddings(providerFetch)) });
   // Crawl jobs queued here start on this instance at once; server.ts also polls, to resume the jobs of
   // an instance that died.
   const crawler = new CrawlWorker({
@@ -231,11 +232,12 @@ export function createApp(deps: AppDeps): express.Express {
       answerer,
       typing,
       jwks: new JwksCache(outbound.fetcher(JWKS_LIMITS)),
+      logger,
     }),
   );
   // The API channel: secret keys, like the admin API, but asking rather than administering.
   v1.use('/answers', secretKeyAuth(db), limiter(config.rateLimitPerMinute, (req) => req.admin!.keyId!));
-  v1.use(answersRoutes({ db, audit: deps.audit, bus, redactor, answerer }));
+  v1.use(answersRoutes({ db, audit: deps.audit, bus, redactor, answerer, logger }));
   app.use('/v1', v1);
 
   app.use(notFound);

@@ -9,6 +9,10 @@ export type DomainCode =
   | 'quota_exceeded'
   | 'too_many_streams'
   | 'forbidden'
+  | 'missing_capability'
+  | 'origin_not_allowed'
+  | 'identity_required'
+  | 'budget_exceeded'
   | 'conflict'
   | 'throttled'
   | 'token_invalid'
@@ -21,7 +25,9 @@ export interface DomainDetails {
   errors?: FieldError[];
   /** quota_exceeded: which limit, its maximum and the usage. */
   quota?: NonNullable<Problem['quota']>;
-  /** too_many_streams, throttled: when to try again. */
+  /** missing_capability: the capability the caller lacks. */
+  capability?: string;
+  /** too_many_streams, throttled, budget_exceeded: when to try again. */
   retryAfterSeconds?: number;
 }
 
@@ -35,3 +41,7 @@ export class DomainError extends Error {
     this.name = 'DomainError';
   }
 }
+
+/** A key or role without `capability`: the refusal of the permission check and of handing out more than one holds. */
+export const missingCapability = (capability: string) =>
+  new DomainError('missing_capability', `This key or role lacks the capability ${capability}.`, { capability });

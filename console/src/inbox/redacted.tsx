@@ -1,17 +1,17 @@
 // Redacted text as agents see it: each redaction token (e.g. [EMAIL_1]) marked, and a button to reveal
 // it (break-glass: a reason, a capability and an audit entry every time) when the agent may.
+import { PLACEHOLDER } from '@parley/protocol/placeholder';
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { ProblemView, useAction } from '../components.js';
 
-const TOKEN = /\[[A-Z_]+_\d+\]/g;
 
 /** Message text with redaction tokens such as [EMAIL_1] marked, each a button to reveal it. */
 export function RedactedText({ text, onToken }: { text: string; onToken?: (token: string) => void }) {
   const out: ComponentChildren[] = [];
   let at = 0;
-  for (const m of text.matchAll(TOKEN)) {
+  for (const m of text.matchAll(PLACEHOLDER)) {
     if (m.index > at) out.push(text.slice(at, m.index));
     out.push(
       onToken ? (

@@ -8,26 +8,16 @@ import type { Tx } from '../db/types.js';
 import { NOTICES } from '../conversations/notices.js';
 import type { Answer, AnswerInput, Answerer } from '../conversations/turn.js';
 import type { Keyring } from '../crypto/keyring.js';
+import type { Retrieve } from '../knowledge/retrieve.js';
 import { admit, budgetFor, recordUsage } from './budget.js';
 import { contentWords, extractiveAnswer, type Passage } from './extractive.js';
 import { generateAnswer, ProviderCallError, type ProviderCall } from './generative.js';
 import type { ModelFor } from './models.js';
+import type { PiiPolicy } from './pii/index.js';
+import { guardedModels, type ProviderLanguageModel } from './pii/outbound.js';
 import { tenantPolicy } from './pii/redactor.js';
-import { resolveProviderCredentials } from './providers/service.js';
+import { resolveProviderCredentials, type ProviderCredentials } from './providers/service.js';
 
-export interface RetrievedChunk {
-  chunkId: string;
-  sourceId: string;
-  externalId: string | null;
-  title: string;
-  url: string | null;
-  score: number;
-  /** How strongly this passage matches, 0..1, when the retriever knows (dense and hybrid scores are not BM25's). */
-  strength?: number;
-  text: string;
-}
-
-export type Retrieve = (tx: Tx, query: string, limit: number, requestId?: string) => Promise<RetrievedChunk[]>;
 
 export interface HandoffSettings {
   /** Below this confidence the assistant does not guess (0..1). */
@@ -81,7 +71,12 @@ export interface AnswererDeps {
 }
 
 export class KnowledgeAnswerer implements Answerer {
-  constructor(private readonly deps: AnswererDeps) {}
+  /** How the answerer gets a model: the factory in deps, wrapped in the tenant’s redaction. */
+  private readonly model: (creds: ProviderCredentials, policy: PiiPolicy) => ProviderLanguageModel;
+
+  constructor(private readonly deps: AnswererDeps) {
+    this.model = guardedModels(deps.modelFor);
+  }
 
   async answer(input: AnswerInput, onDelta: (text: string) => void): Promise<Answer> {
     const started = performance.now();
@@ -127,7 +122,7 @@ export class KnowledgeAnswerer implements Answerer {
       let calls: ProviderCall[] = [];
       streamed = true;
       try {
-        const model = this.deps.modelFor(creds);
+        const model = this.model(creds, ctx.policy!);
         const g = await generateAnswer(model, { question: input.question, history: input.history, passages: ps, policy: ctx.policy! }, onDelta);
         calls = g.calls;
         // Word overlap cannot see a negation; the model's own low rating vetoes the answer.

@@ -8,9 +8,10 @@ import { randomUUID } from 'node:crypto';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { call } from '../test/http.js';
 import { Visitor } from '../test/widget.js';
-import type { Retrieve } from './answerer.js';
+import type { Retrieve } from '../knowledge/retrieve.js';
 import { contentWords } from './extractive.js';
-import { generateAnswer, ProviderCallError, redactOutbound } from './generative.js';
+import { generateAnswer, ProviderCallError } from './generative.js';
+import { redactOutbound } from './pii/outbound.js';
 import { defaultPolicy } from './pii/index.js';
 import { citationFilter, SYSTEM } from './prompt.js';
 

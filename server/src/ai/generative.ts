@@ -1,10 +1,11 @@
 // An answer from the tenant's own model: the minimum redacted context, streamed, then checked —
 // citations repaired or the answer refused, support measured, and the model asked to rate it.
 import { createHash } from 'node:crypto';
-import { generateText, streamText, type LanguageModel } from 'ai';
+import { generateText, streamText } from 'ai';
 import type { Citation } from '../conversations/service.js';
 import { contentWords, type Passage } from './extractive.js';
-import { defaultPolicy, newRedactionState, redact, type PiiPolicy } from './pii/index.js';
+import type { PiiPolicy } from './pii/index.js';
+import { asSent, type ProviderLanguageModel } from './pii/outbound.js';
 import { buildPrompt, CHECK_SYSTEM, citationFilter, confineLinks, neutralise, repairCitations, SYSTEM } from './prompt.js';
 
 /** One request to the provider, as the audit log records it: sizes and hashes, never payloads. */
@@ -38,34 +39,6 @@ export class ProviderCallError extends Error {
 
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 const TIMEOUT_MS = 30_000;
-// The redaction engine's placeholders, exactly: labels it uses, counters it could reach. Anything
-// merely shaped like one (`[X_4111111111111111]`) is data and is redacted like the rest.
-const TOKEN = /\[(PERSON|EMAIL|PHONE|ADDRESS|GOV_ID|CARD|BANK_ACCOUNT|IP|DOB|SECRET|HEALTH|MINOR)_(\d{1,4})\]/g;
-const SHIELD = /\u27e6(\d+)\u27e7/g;
-
-/**
- * Redacts the whole outbound prompt once more: knowledge passages may hold personal data too. Every
- * class is strict here and no threshold is looser than the default, whatever the tenant relaxed for
- * storage. Values found here get tokens that never restore (`[EMAIL_K1]`), so they cannot be mistaken
- * for the visitor's own; tokens already in the text (the visitor's placeholders) pass through untouched.
- */
-export function redactOutbound(text: string, policy: PiiPolicy): string {
-  const kept: string[] = [];
-  // The shield brackets are ours alone: any already in the data become plain ones first.
-  const shielded = text
-    .replace(/\u27e6/g, '[')
-    .replace(/\u27e7/g, ']')
-    .replace(TOKEN, (t) => `\u27e6${kept.push(t) - 1}\u27e7`);
-  const strict: PiiPolicy = {
-    classes: Object.fromEntries(
-      Object.entries(policy.classes).map(([k, v]) => [k, { mode: 'strict', minScore: Math.min(v.minScore, defaultPolicy.classes[k as keyof PiiPolicy['classes']].minScore) }]),
-    ) as PiiPolicy['classes'],
-  };
-  return redact(shielded, strict, 'api', newRedactionState())
-    .redacted.replace(TOKEN, (_m, label: string, n: string) => `[${label}_K${n}]`)
-    .replace(SHIELD, (_m, i: string) => kept[Number(i)]!);
-}
-
 /** Share of answer sentences whose content words are mostly found in the sources they cite. */
 export function support(answer: string, passages: readonly Passage[]): number {
   const sentences = answer.split(/(?<=[.!?])\s+|\n+/).filter((s) => contentWords(s).length >= 2);
@@ -82,14 +55,18 @@ export function support(answer: string, passages: readonly Passage[]): number {
 
 const tokens = (u: { inputTokens?: number | undefined; outputTokens?: number | undefined }) => ({ inputTokens: u.inputTokens ?? 0, outputTokens: u.outputTokens ?? 0 });
 
+/**
+ * `model` comes from guardedModels (ai/pii/outbound.ts): its middleware redacts everything sent, so
+ * nothing here redacts by hand; `policy` only names what the audit's request hash covers.
+ */
 export async function generateAnswer(
-  model: LanguageModel,
+  model: ProviderLanguageModel,
   input: { question: string; history: { role: string; text: string }[]; passages: Passage[]; policy: PiiPolicy; timeoutMs?: number },
   onDelta: (text: string) => void,
 ): Promise<Generated> {
   const timeout = { totalMs: input.timeoutMs ?? TIMEOUT_MS };
-  const prompt = redactOutbound(buildPrompt(input.question, input.history, input.passages), input.policy);
-  const requestSha256 = sha256(`${SYSTEM}\n\n${prompt}`);
+  const prompt = buildPrompt(input.question, input.history, input.passages);
+  const requestSha256 = sha256(asSent([SYSTEM, prompt], input.policy).join('\n\n'));
   const started = performance.now();
   // Errors surface through the stream below; the SDK's default handler would print them, payload and all.
   const result = streamText({ model, system: SYSTEM, prompt, maxOutputTokens: 600, temperature: 0.1, timeout, onError: () => {} });
@@ -111,10 +88,10 @@ export async function generateAnswer(
   const answerCall: ProviderCall = { kind: 'answer', ...tokens(await result.usage), latencyMs: Math.round(performance.now() - started), requestSha256, responseSha256: sha256(raw) };
   const repaired = repairCitations(confineLinks(raw, input.passages), input.passages.length);
 
-  // The model's own check: does the answer follow from the sources? The answer is model output, so it
-  // is redacted with the rest before it goes back.
-  const checkPrompt = redactOutbound(`${buildPrompt(input.question, [], input.passages)}\n<answer>\n${neutralise(repaired.text)}\n</answer>`, input.policy);
-  const checkCall: ProviderCall = { kind: 'self_check', inputTokens: 0, outputTokens: 0, latencyMs: 0, requestSha256: sha256(`${CHECK_SYSTEM}\n\n${checkPrompt}`), responseSha256: null };
+  // The model's own check: does the answer follow from the sources? The answer is model output, and
+  // the model's middleware redacts it with the rest before it goes back.
+  const checkPrompt = `${buildPrompt(input.question, [], input.passages)}\n<answer>\n${neutralise(repaired.text)}\n</answer>`;
+  const checkCall: ProviderCall = { kind: 'self_check', inputTokens: 0, outputTokens: 0, latencyMs: 0, requestSha256: sha256(asSent([CHECK_SYSTEM, checkPrompt], input.policy).join('\n\n')), responseSha256: null };
   let selfCheck = 0.5; // an unavailable or unreadable self-check is neutral
   const checkStarted = performance.now();
   try {

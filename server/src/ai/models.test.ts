@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { embedMany, generateText, streamText } from 'ai';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { DEVELOPMENT_ALLOW, Outbound, parseAllowList } from '../outbound/outbound.js';
-import { providerEmbeddings } from '../knowledge/vectors/embed.js';
+import { providerEmbeddings } from './embeddings.js';
 import { PROVIDER_LIMITS, providerModels } from './models.js';
 
 const providerFetch = new Outbound({ env: 'development', allow: parseAllowList(DEVELOPMENT_ALLOW) }).fetcher(PROVIDER_LIMITS);

@@ -2,11 +2,12 @@
 import { createAnthropic } from '@ai-sdk/anthropic';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import type { LanguageModel } from 'ai';
 import type { Limits } from '../outbound/outbound.js';
+import type { ProviderLanguageModel } from './pii/outbound.js';
 import type { ProviderCredentials } from './providers/service.js';
 
-export type ModelFor = (creds: ProviderCredentials) => LanguageModel;
+/** Builds a provider's model; the server only ever uses one through guardedModels (ai/pii/outbound.ts). */
+export type ModelFor = (creds: ProviderCredentials) => ProviderLanguageModel;
 
 /**
  * Limits for provider calls through the outbound module. A tenant's base URL was checked when it was

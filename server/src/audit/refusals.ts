@@ -122,8 +122,7 @@ export class RefusalLog {
  * summary lands in the tenant's log), so sweeping does not itself grow a log. Returns the windows closed.
  */
 export async function refusalSummarySweep(db: ParleyDb, audit: AuditLog): Promise<number> {
-  return db.withOwner(async (tx) => {
-    await tx.query('SET LOCAL ROLE parley_platform');
+  return db.withPlatform({ requestId: null, audit: false, reason: 'refusal windows: each summary lands in its tenant’s log' }, async (tx) => {
     const { rows } = await tx.query<{
       tenant_id: string;
       action: string;

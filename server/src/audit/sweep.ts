@@ -5,8 +5,7 @@ import type { ParleyDb } from '../db/index.js';
 import type { AuditLog } from './log.js';
 
 export async function checkpointSweep(db: ParleyDb, audit: AuditLog): Promise<number> {
-  return db.withOwner(async (tx) => {
-    await tx.query('SET LOCAL ROLE parley_platform');
+  return db.withPlatform({ requestId: null, audit: false, reason: 'checkpoint signing: derived data, no tenant content' }, async (tx) => {
     const { rows } = await tx.query<{ tenant_id: string }>(
       'SELECT tenant_id FROM audit_heads WHERE size > last_checkpoint_size FOR UPDATE SKIP LOCKED',
     );

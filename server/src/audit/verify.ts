@@ -233,13 +233,11 @@ export async function verifyLog(tx: Tx, tenantId: string, opts: VerifyOptions): 
 }
 
 /**
- * Verifies one log or all of them in a read-only transaction as the platform role. Not `withPlatform`:
- * verifying is not an action on the log, and must never write to it (not even the platform's entry).
+ * Verifies one log or all of them in a read-only transaction as the platform role, without a platform
+ * audit entry: verifying is not an action on the log, and must never write to it.
  */
 export async function verifyLogs(db: ParleyDb, opts: VerifyOptions & { tenantId?: string }): Promise<Array<VerifyResult & { tenantId: string }>> {
-  return db.withOwner(async (tx) => {
-    await tx.query('SET TRANSACTION READ ONLY');
-    await tx.query('SET LOCAL ROLE parley_platform');
+  return db.withPlatform({ requestId: null, audit: false, readOnly: true, reason: 'log verification reads, never writes' }, async (tx) => {
     const ids = opts.tenantId
       ? [opts.tenantId]
       : (await tx.query<{ tenant_id: string }>('SELECT tenant_id FROM audit_heads ORDER BY tenant_id')).rows.map((r) => r.tenant_id);

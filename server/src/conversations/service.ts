@@ -4,7 +4,6 @@ import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../audit/log.js';
 import type { Tx } from '../db/types.js';
 import { DomainError } from '../errors.js';
-import { problems } from '../http/problem.js';
 import { openState } from '../tenants/hours.js';
 import { businessHours } from '../tenants/settings.js';
 import { authorInitial, type MessageNotice } from '@parley/protocol';
@@ -133,7 +132,7 @@ export async function visitorConversation(tx: Tx, id: string, visitorId: string,
     `SELECT * FROM conversations WHERE id = $1 AND visitor_id = $2 AND identity_subject IS NOT DISTINCT FROM $3${lock ? ' FOR UPDATE' : ''}`,
     [id, visitorId, subject],
   );
-  if (!rows[0]) throw problems.notFound('No such conversation.');
+  if (!rows[0]) throw new DomainError('not_found', 'No such conversation.');
   return rows[0];
 }
 

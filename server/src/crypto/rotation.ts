@@ -152,10 +152,9 @@ export async function rotationSweep(
   db: ParleyDb,
   deps: { keyring: Keyring; audit: Auditor; days: number },
 ): Promise<{ rotated: number; failures: { tenantId: string; message: string }[] }> {
-  const due = await db.withOwner(async (tx) => {
-    await tx.query('SET LOCAL ROLE parley_platform');
-    return tenantsDueForRotation(tx, deps.days);
-  });
+  const due = await db.withPlatform({ requestId: null, audit: false, reason: 'finding due tenants: key metadata only' }, (tx) =>
+    tenantsDueForRotation(tx, deps.days),
+  );
   const actor: ActorRef = { type: 'system', id: 'data-key-rotation' };
   let rotated = 0;
   const failures: { tenantId: string; message: string }[] = [];

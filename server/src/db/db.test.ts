@@ -17,6 +17,32 @@ describe('migrations', () => {
     const edited = loadMigrations().map((m, i) => (i === 0 ? { ...m, checksum: 'x' } : m));
     await expect(t.db.withOwner((tx) => migrate(tx, edited))).rejects.toThrow(/changed after it was applied/);
   });
+
+  test('every tenant table is isolated by the one function: forced RLS and the same policy', async () => {
+    const { rows } = await t.db.withOwner((tx) =>
+      tx.query<{ tables: string[]; qual: string; with_check: string }>(
+        `SELECT array_agg(p.tablename::text ORDER BY p.tablename) AS tables, p.qual, p.with_check FROM pg_policies p
+          WHERE p.policyname = 'tenant_isolation' AND p.tablename <> 'tenants' GROUP BY p.qual, p.with_check`,
+      ),
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.tables).toEqual(expect.arrayContaining(['knowledge_chunks', 'knowledge_sources', 'knowledge_stats', 'members']));
+    const forced = await t.db.withOwner((tx) =>
+      tx.query<{ relname: string }>('SELECT relname FROM pg_class WHERE relname = ANY($1::text[]) AND relrowsecurity AND relforcerowsecurity', [rows[0]!.tables]),
+    );
+    expect(forced.rows).toHaveLength(rows[0]!.tables.length);
+  });
+});
+
+describe('the platform role', () => {
+  test('housekeeping without an audit entry, read-only when asked', async () => {
+    const housekeeping = { requestId: null, audit: false as const, reason: 'test' };
+    const size = () => t.db.withOwner(async (tx) => (await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_entries')).rows[0]!.n);
+    const before = await size();
+    expect(await t.db.withPlatform(housekeeping, async (tx) => (await tx.query<{ u: string }>('SELECT current_user AS u')).rows[0]!.u)).toBe('parley_platform');
+    await expect(t.db.withPlatform({ ...housekeeping, readOnly: true }, (tx) => tx.query("UPDATE tenants SET name = name"))).rejects.toThrow(/read-only/);
+    expect(await size()).toBe(before);
+  });
 });
 
 describe('roles', () => {

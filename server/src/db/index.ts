@@ -6,9 +6,9 @@ import type { Driver } from './driver.js';
 import { migrate } from './migrate.js';
 import { openPglite } from './pglite.js';
 import { openPostgres } from './postgres.js';
-import type { Db, PlatformContext, Tx, TxContext } from './types.js';
+import type { Db, HousekeepingContext, PlatformContext, Tx, TxContext } from './types.js';
 
-export type { Db, Tx, TxContext, PlatformContext, ActorRef, QueryResult } from './types.js';
+export type { Db, Tx, TxContext, PlatformContext, HousekeepingContext, ActorRef, QueryResult } from './types.js';
 export { EmbeddedDbLockedError } from './pglite.js';
 
 export const PLATFORM_TENANT = '00000000-0000-0000-0000-000000000000';
@@ -91,17 +91,19 @@ class ScopedDb implements Db {
     });
   }
 
-  withPlatform<T>(ctx: PlatformContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  withPlatform<T>(ctx: PlatformContext | HousekeepingContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
     const auditor = this.auditor;
-    if (!auditor) return Promise.reject(new Error('platform path used before the audit log was attached'));
+    const audited = !('audit' in ctx && ctx.audit === false);
+    if (audited && !auditor) return Promise.reject(new Error('platform path used before the audit log was attached'));
     if (!ctx.reason.trim()) return Promise.reject(new TypeError('platform work needs a reason'));
     return withHooks(this.driver.owner, async (tx) => {
+      if ('readOnly' in ctx && ctx.readOnly) await tx.query('SET TRANSACTION READ ONLY');
       await tx.query('SET LOCAL ROLE parley_platform');
       await tx.query("SELECT set_config('app.tenant_id', '', true), set_config('app.request_id', $1, true)", [
         ctx.requestId ?? '',
       ]);
       const result = await fn(tx);
-      await auditor(tx, ctx);
+      if (audited) await auditor!(tx, ctx as PlatformContext);
       return result;
     });
   }

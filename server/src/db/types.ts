@@ -32,6 +32,20 @@ export interface PlatformContext extends TxContext {
   metadata?: Record<string, unknown>;
 }
 
+/**
+ * Platform work that writes no platform audit entry: housekeeping that touches no tenant content itself
+ * (lease rows, checkpoint signatures, refusal windows whose summaries land in the tenants' own logs, key
+ * metadata) or must never write at all (the log verifier, with `readOnly`). Auditing each tick would grow
+ * the platform log on every sweep.
+ */
+export interface HousekeepingContext extends TxContext {
+  audit: false;
+  /** Why this path is not audited; kept next to the call for review. */
+  reason: string;
+  /** Runs the transaction READ ONLY. */
+  readOnly?: boolean;
+}
+
 export interface Db {
   readonly kind: 'pglite' | 'postgres';
   /**
@@ -42,10 +56,11 @@ export interface Db {
   /** Runs `fn` as `parley_app` with no tenant set: row-level security shows zero tenant rows. */
   withoutTenant<T>(ctx: TxContext, fn: (tx: Tx) => Promise<T>): Promise<T>;
   /**
-   * The explicit cross-tenant path (CLI, workers): runs as `parley_platform` (BYPASSRLS) and
-   * appends an entry to the platform audit log in the same transaction.
+   * The explicit cross-tenant path (CLI, workers), and the only way to `parley_platform` (BYPASSRLS):
+   * appends an entry to the platform audit log in the same transaction, unless `ctx` is a
+   * HousekeepingContext (`audit: false`).
    */
-  withPlatform<T>(ctx: PlatformContext, fn: (tx: Tx) => Promise<T>): Promise<T>;
+  withPlatform<T>(ctx: PlatformContext | HousekeepingContext, fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Owner connection for migrations and maintenance only. */
   withOwner<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   close(): Promise<void>;

@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import { KekUnavailableError } from '../crypto/kek.js';
 import { bodyParserProblem } from './body.js';
 import { DomainError, type DomainCode } from '../errors.js';
-import { HttpProblem, problems, sendProblem } from './problem.js';
+import type { Problem } from '@parley/protocol';
+import { HttpProblem, problemBody, problems, sendProblem } from './problem.js';
 
 export function notFound(req: Request, _res: Response, next: NextFunction): void {
   next(new HttpProblem(404, 'not-found', `No route for ${req.method} ${req.path}.`));
@@ -27,6 +28,10 @@ const DOMAIN_PROBLEMS: Record<DomainCode, (e: DomainError) => HttpProblem> = {
   too_many_streams: (e) => new HttpProblem(429, 'rate-limited', e.message, { headers: { 'Retry-After': String(e.details.retryAfterSeconds ?? 15) } }),
   throttled: (e) => new HttpProblem(429, 'rate-limited', e.message, { headers: { 'Retry-After': String(e.details.retryAfterSeconds ?? 60) } }),
   forbidden: (e) => problems.forbidden(e.message),
+  missing_capability: (e) => problems.missingCapability(e.details.capability ?? 'unknown'),
+  origin_not_allowed: (e) => new HttpProblem(403, 'origin-not-allowed', e.message),
+  identity_required: (e) => new HttpProblem(403, 'identity-required', e.message),
+  budget_exceeded: (e) => new HttpProblem(429, 'budget-exceeded', e.message, { headers: { 'Retry-After': String(e.details.retryAfterSeconds ?? 60) } }),
   conflict: (e) => problems.conflict(e.message),
   token_invalid: (e) => new HttpProblem(401, 'token-invalid', e.message),
   token_expired: (e) => new HttpProblem(401, 'token-expired', e.message),
@@ -41,6 +46,26 @@ export function asProblem(err: unknown): HttpProblem | null {
   return null;
 }
 
+/** Logs an error no table knows (message, code and stack only: driver errors can carry row values in other fields). */
+function logUnhandled(logger: Logger, req: Request, err: unknown, msg: string): void {
+  const e = err as { message?: string; code?: string; stack?: string };
+  logger.error({ requestId: req.id, err: { message: e?.message, code: e?.code, stack: e?.stack } }, msg);
+}
+
+/**
+ * An error that ended a streamed answer after the stream opened, as the problem its `error` event
+ * carries (built like any response's) and logged: unknown errors in full, refusals by their type only.
+ */
+export function streamProblem(logger: Logger, req: Request, err: unknown, detail500: string): Problem {
+  let p = asProblem(err);
+  if (p) logger.warn({ requestId: req.id, problem: p.slug, status: p.status }, 'stream ended by a problem');
+  else {
+    logUnhandled(logger, req, err, 'stream failed');
+    p = new HttpProblem(500, 'internal', detail500);
+  }
+  return problemBody(req, p);
+}
+
 /** The last middleware: known problems go out as they are; anything else is a 500 with no internals. */
 export function errorHandler(logger: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
@@ -50,9 +75,7 @@ export function errorHandler(logger: Logger) {
       problem = new HttpProblem(503, 'service-unavailable', 'A key service is unavailable; try again shortly.', { headers: { 'Retry-After': '30' } });
     }
     if (!problem) {
-      const e = err as { message?: string; code?: string; stack?: string };
-      // Only message, code and stack: driver errors can carry row values in other fields.
-      logger.error({ requestId: req.id, err: { message: e?.message, code: e?.code, stack: e?.stack } }, 'unhandled error');
+      logUnhandled(logger, req, err, 'unhandled error');
       problem = new HttpProblem(500, 'internal', 'Something went wrong on our side. Quote the request id when you contact support.');
     }
     if (res.headersSent) {

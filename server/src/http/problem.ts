@@ -55,8 +55,9 @@ export const problems = {
   conflict: (detail: string) => new HttpProblem(409, 'conflict', detail),
 };
 
-export function sendProblem(req: Request, res: Response, p: HttpProblem): void {
-  const body: Problem = {
+/** The one builder of a problem's body: a response's, or an event stream's `error` event. */
+export function problemBody(req: Request, p: HttpProblem): Problem {
+  return {
     type: problemType(p.slug),
     title: TITLES[p.slug],
     status: p.status,
@@ -67,6 +68,10 @@ export function sendProblem(req: Request, res: Response, p: HttpProblem): void {
     ...(p.extra.capability ? { capability: p.extra.capability } : {}),
     ...(p.extra.quota ? { quota: p.extra.quota } : {}),
   };
+}
+
+export function sendProblem(req: Request, res: Response, p: HttpProblem): void {
+  const body = problemBody(req, p);
   for (const [k, v] of Object.entries(p.extra.headers ?? {})) res.setHeader(k, v);
   res.status(p.status).type('application/problem+json').send(JSON.stringify(body));
 }

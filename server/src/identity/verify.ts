@@ -6,7 +6,6 @@ import type { Tx } from '../db/types.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { isSafeText, UNSAFE_TEXT_MESSAGE } from '@parley/protocol';
 import { DomainError } from '../errors.js';
-import { HttpProblem } from '../http/problem.js';
 import type { JwksCache } from './jwks.js';
 
 export const IDENTITY_AUDIENCE = 'parley:identity';
@@ -21,8 +20,8 @@ export interface VerifiedIdentity {
   expiresAt: Date;
 }
 
-function invalid(detail: string): HttpProblem {
-  return new HttpProblem(401, 'token-invalid', detail);
+function invalid(detail: string): DomainError {
+  return new DomainError('token_invalid', detail);
 }
 
 // Claims that reach the database (kid in a lookup, sub and jti stored) obey protocol's text rule.
@@ -71,8 +70,8 @@ export async function verifyIdentityToken(tx: Tx, keyring: Keyring, jwks: JwksCa
       throw invalid('The token algorithm is not accepted.');
     }
   } catch (err) {
-    if (err instanceof HttpProblem) throw err;
-    if (err instanceof joseErrors.JWTExpired) throw new HttpProblem(401, 'token-expired', 'The identity token expired.');
+    if (err instanceof DomainError) throw err;
+    if (err instanceof joseErrors.JWTExpired) throw new DomainError('token_expired', 'The identity token expired.');
     throw invalid('The identity token failed verification.');
   }
   const { sub, iat, exp, jti } = payload as Required<Pick<JWTPayload, 'sub' | 'iat' | 'exp' | 'jti'>>;
@@ -85,7 +84,7 @@ export async function verifyIdentityToken(tx: Tx, keyring: Keyring, jwks: JwksCa
     'INSERT INTO identity_token_uses (tenant_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
     [tenantId, jti, new Date((exp + SKEW_S) * 1000)],
   );
-  if (used.rowCount === 0) throw new HttpProblem(401, 'token-replayed', 'This identity token was already used.');
+  if (used.rowCount === 0) throw new DomainError('token_replayed', 'This identity token was already used.');
   const p = payload as { name?: unknown; email?: unknown; traits?: unknown };
   return {
     subject: sub,

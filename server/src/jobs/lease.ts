@@ -30,10 +30,7 @@ export function newHolderId(): string {
 
 /** Housekeeping as the platform role: lease rows and job metadata only, never tenant content. */
 export function asWorker<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return db.withOwner(async (tx) => {
-    await tx.query('SET LOCAL ROLE parley_platform');
-    return fn(tx);
-  });
+  return db.withPlatform({ requestId: null, audit: false, reason: 'job lease bookkeeping: no tenant content' }, fn);
 }
 
 const secs = (ms: number) => Math.max(ms, 1) / 1000;

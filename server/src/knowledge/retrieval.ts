@@ -3,14 +3,12 @@
 // chunk text is read back from Postgres inside the tenant's transaction, so row-level security has the
 // last word on what a tenant can see. Without an embedding model, or when the provider fails, retrieval
 // falls back to BM25 rather than failing the visitor.
-import type { RetrievedChunk } from '../ai/answerer.js';
-import { recordUsage } from '../ai/budget.js';
+import type { RetrievedChunk } from './retrieve.js';
 import type { AuditLog } from '../audit/log.js';
-import type { Keyring } from '../crypto/keyring.js';
 import type { Db } from '../db/index.js';
 import type { Tx } from '../db/types.js';
 import { bm25Retriever } from './retrieve.js';
-import { tenantEmbedder, type Embedder, type EmbeddingCall, type EmbeddingModelFor } from './vectors/embed.js';
+import type { Embedder, EmbeddingCall, Embeddings } from './vectors/embed.js';
 import type { VectorStore } from './vectors/store.js';
 
 export type RetrievalMode = 'bm25' | 'dense' | 'hybrid';
@@ -19,10 +17,9 @@ export const RETRIEVAL_MODES = ['auto', 'bm25', 'dense', 'hybrid'] as const;
 export interface RetrievalDeps {
   db: Db;
   audit: AuditLog;
-  keyring: Keyring;
   vectors: VectorStore;
-  /** Builds embedding models (through the outbound module); tests put the ai SDK's test model here. */
-  embeddingModelFor: EmbeddingModelFor;
+  /** Tenants' embedders and their usage (implemented by ai/embeddings.ts). */
+  embeddings: Embeddings;
 }
 
 export interface SearchResult {
@@ -92,7 +89,7 @@ export class KnowledgeRetrieval {
   }
 
   private async embedder(tx: Tx, tenantId: string): Promise<Embedder | null> {
-    return tenantEmbedder(tx, this.deps.keyring, tenantId, this.deps.embeddingModelFor);
+    return this.deps.embeddings.forTenant(tx, tenantId);
   }
 
   /** The tenant's configured mode; `auto` is hybrid once an embedding model is configured. */
@@ -119,7 +116,7 @@ export class KnowledgeRetrieval {
       const { vectors, call } = await embedder.embed([query]);
       vector = vectors[0]!;
       await this.audit(tx, tenantId, requestId, 'query', call);
-      await recordUsage(tx, tenantId, call.inputTokens);
+      await this.deps.embeddings.recordUsage(tx, tenantId, call.inputTokens);
     } catch (err) {
       await this.audit(tx, tenantId, requestId, 'query', { provider: embedder.provider, model: embedder.model, error: err instanceof Error ? err.name : 'Error' });
       return { mode: 'bm25', results: await bm25(limit) };
@@ -202,7 +199,7 @@ export class KnowledgeRetrieval {
         await this.deps.vectors.upsert(tx, tenantId, items);
         await tx.query('UPDATE knowledge_chunks SET embedded_model = $2 WHERE id = ANY($1::uuid[])', [items.map((i) => i.chunkId), embedder.modelKey]);
         await this.audit(tx, tenantId, requestId, 'index', result.call);
-        await recordUsage(tx, tenantId, result.call.inputTokens);
+        await this.deps.embeddings.recordUsage(tx, tenantId, result.call.inputTokens);
         embedded += items.length;
       });
     }

@@ -1,9 +1,23 @@
 // Retrieval, always inside a tenant transaction so row-level security scopes it. BM25 is computed
 // in SQL from the per-tenant statistics, reading only the postings of the query's terms (a covering
 // index scan); measured faster than fetching GIN candidates and scoring them in TypeScript.
-import type { RetrievedChunk } from '../ai/answerer.js';
 import type { Tx } from '../db/types.js';
 import { uniqueTerms } from './analyze.js';
+
+/** A passage found for a query: what an answerer cites and quotes. */
+export interface RetrievedChunk {
+  chunkId: string;
+  sourceId: string;
+  externalId: string | null;
+  title: string;
+  url: string | null;
+  score: number;
+  /** How strongly this passage matches, 0..1, when the retriever knows (dense and hybrid scores are not BM25's). */
+  strength?: number;
+  text: string;
+}
+
+export type Retrieve = (tx: Tx, query: string, limit: number, requestId?: string) => Promise<RetrievedChunk[]>;
 
 export interface Retriever {
   readonly name: string;

@@ -5,20 +5,20 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Db } from '../db/index.js';
 import type { AdminAuth } from '../http/context.js';
 import { assertSameOrigin } from '../http/csrf.js';
-import { problems } from '../http/problem.js';
+import { DomainError, missingCapability } from '../errors.js';
 import type { MemberSessions } from '../people/sessions.js';
 import { hashSecret, SECRET_KEY_SHAPE } from './secrets.js';
 
 async function keyAuth(db: Db, req: Request, authorization: string): Promise<AdminAuth> {
   const secret = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
-  if (!secret || !SECRET_KEY_SHAPE.test(secret)) throw problems.unauthenticated('Send a secret key as `Authorization: Bearer sk_…`.');
+  if (!secret || !SECRET_KEY_SHAPE.test(secret)) throw new DomainError('unauthenticated', 'Send a secret key as `Authorization: Bearer sk_…`.');
   const { rows } = await db.withoutTenant({ requestId: req.id }, (tx) =>
     tx.query<{ key_id: string; tenant_id: string; capabilities: Capability[] }>('SELECT key_id, tenant_id, capabilities FROM parley_resolve_secret_key($1)', [
       hashSecret(secret),
     ]),
   );
   const key = rows[0];
-  if (!key) throw problems.unauthenticated('The key is unknown, revoked or expired.');
+  if (!key) throw new DomainError('unauthenticated', 'The key is unknown, revoked or expired.');
   return { tenantId: key.tenant_id, keyId: key.key_id, member: null, capabilities: new Set(key.capabilities) };
 }
 
@@ -36,7 +36,7 @@ export function adminAuth(db: Db, sessions: MemberSessions, origin: string): Req
     const authorization = req.get('authorization');
     if (authorization !== undefined) return keyAuth(db, req, authorization);
     const person = await sessions.authenticate(req);
-    if (!person) throw problems.unauthenticated('Sign in to the console, or send a secret key as `Authorization: Bearer sk_…`.');
+    if (!person) throw new DomainError('unauthenticated', 'Sign in to the console, or send a secret key as `Authorization: Bearer sk_…`.');
     assertSameOrigin(req, origin);
     return {
       tenantId: person.tenantId,
@@ -71,8 +71,8 @@ export async function stillAllowed(req: Request, capability: Capability): Promis
 /** The permission check for keys and people alike. The capability is kept on the handler for the route × role matrix. */
 export function requireCapability(capability: Capability): RequestHandler & { capability: Capability } {
   const check: RequestHandler = (req, _res, next) => {
-    if (!req.admin) return next(problems.unauthenticated());
-    if (!req.admin.capabilities.has(capability)) return next(problems.missingCapability(capability));
+    if (!req.admin) return next(new DomainError('unauthenticated', 'A valid credential is required.'));
+    if (!req.admin.capabilities.has(capability)) return next(missingCapability(capability));
     next();
   };
   return Object.assign(check, { capability });
@@ -81,8 +81,8 @@ export function requireCapability(capability: Capability): RequestHandler & { ca
 /** Routes about the signed-in person's own account (their MFA, their sessions): not for keys. */
 export const requireMember: RequestHandler & { member: true } = Object.assign(
   ((req, _res, next) => {
-    if (!req.admin) return next(problems.unauthenticated());
-    if (!req.admin.member) return next(problems.forbidden('This is about a person’s own account: sign in to the console; a key cannot use it.'));
+    if (!req.admin) return next(new DomainError('unauthenticated', 'A valid credential is required.'));
+    if (!req.admin.member) return next(new DomainError('forbidden', 'This is about a person’s own account: sign in to the console; a key cannot use it.'));
     next();
   }) as RequestHandler,
   { member: true as const },

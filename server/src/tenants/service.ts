@@ -4,8 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../audit/log.js';
 import type { Db, Tx } from '../db/index.js';
 import type { AdminAuth, RequestCtx } from '../http/context.js';
-import { DomainError } from '../errors.js';
-import { problems } from '../http/problem.js';
+import { DomainError, missingCapability } from '../errors.js';
 import { DomainPatternError, formatPattern, parsePattern, type DomainPattern } from './domains.js';
 import { newPublishableKey, newSecretKey } from './secrets.js';
 import { keyCreated } from '../webhooks/events.js';
@@ -58,7 +57,7 @@ export function parseDomain(pattern: string, env: Env): DomainPattern {
   try {
     return parsePattern(pattern, env);
   } catch (err) {
-    if (err instanceof DomainPatternError) throw problems.validation([{ path: '/pattern', message: err.message, code: 'invalid_domain' }]);
+    if (err instanceof DomainPatternError) throw new DomainError('invalid_input', 'The request does not match the expected shape.', { errors: [{ path: '/pattern', message: err.message, code: 'invalid_domain' }] });
     throw err;
   }
 }
@@ -95,7 +94,7 @@ async function insertDomain(deps: TenantDeps, tx: Tx, tenantId: string, pattern:
     'INSERT INTO tenant_domains (id, tenant_id, pattern) VALUES ($1, $2, $3) ON CONFLICT (tenant_id, pattern) DO NOTHING RETURNING created_at',
     [id, tenantId, pattern],
   );
-  if (!rows[0]) throw problems.conflict(`The domain ${pattern} is already allowed.`);
+  if (!rows[0]) throw new DomainError('conflict', `The domain ${pattern} is already allowed.`);
   await deps.audit.append(tx, { tenantId, ...by(ctx), action: 'domain.add', target: { type: 'domain', id }, metadata: { pattern } });
   return { id, pattern, createdAt: rows[0].created_at.toISOString() };
 }
@@ -117,7 +116,7 @@ export async function addDomain(deps: TenantDeps, ctx: RequestCtx & { tenantId: 
 export async function removeDomain(deps: TenantDeps, ctx: RequestCtx & { tenantId: string }, id: string): Promise<void> {
   await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
     const { rows } = await tx.query<{ pattern: string }>('DELETE FROM tenant_domains WHERE id = $1 RETURNING pattern', [id]);
-    if (!rows[0]) throw problems.notFound('No such domain.');
+    if (!rows[0]) throw new DomainError('not_found', 'No such domain.');
     await deps.audit.append(tx, { tenantId: ctx.tenantId, ...by(ctx), action: 'domain.remove', target: { type: 'domain', id }, metadata: { pattern: rows[0].pattern } });
   });
 }
@@ -162,7 +161,7 @@ async function insertKey(
 /** A key may only hand out, rotate or revoke capabilities it holds itself. */
 function assertWithin(held: Set<Capability>, wanted: Capability[]): void {
   const missing = wanted.find((c) => !held.has(c));
-  if (missing) throw problems.missingCapability(missing);
+  if (missing) throw missingCapability(missing);
 }
 
 export async function listKeys(deps: TenantDeps, ctx: RequestCtx & { tenantId: string }): Promise<ApiKey[]> {
@@ -215,7 +214,7 @@ async function activeKey(tx: Tx, id: string): Promise<KeyRow> {
     `SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now()) FOR UPDATE`,
     [id],
   );
-  if (!rows[0]) throw problems.notFound('No such active key.');
+  if (!rows[0]) throw new DomainError('not_found', 'No such active key.');
   return rows[0];
 }
 

@@ -38,7 +38,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
 
 export async function startTestApp(
   env: Record<string, string> = {},
-  opts: Pick<AppDeps, 'modelFor' | 'retrieve' | 'embeddingModelFor' | 'vectors' | 'mailer'> = {},
+  opts: Pick<AppDeps, 'modelFor' | 'retrieve' | 'embeddingModelFor' | 'vectors' | 'mailer'> & Partial<Pick<AppDeps, 'logger'>> = {},
 ): Promise<TestApp> {
   // Listen first, so the app's public URL is the address tests (and browsers) reach it at: console
   // cookies, CSRF origin checks and SSO redirect URIs all depend on it.

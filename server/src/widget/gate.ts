@@ -5,7 +5,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { AuditLog } from '../audit/log.js';
 import { boundedPath, normaliseOrigin, type RefusalLog } from '../audit/refusals.js';
 import type { Db } from '../db/index.js';
-import { HttpProblem } from '../http/problem.js';
+import { DomainError } from '../errors.js';
 import { originAllowed } from '../tenants/domains.js';
 import { PUBLISHABLE_KEY_SHAPE } from '../tenants/secrets.js';
 import { allowedDomainPatterns, type Env } from '../tenants/service.js';
@@ -59,16 +59,16 @@ export function widgetGate(deps: GateDeps): RequestHandler {
     // fetch metadata header, which page scripts cannot set, says so, and the Host is then the origin.
     const origin = req.get('origin') ?? (req.get('sec-fetch-site') === 'same-origin' ? `${req.protocol}://${req.get('host')}` : undefined);
     const key = publishableKey(req);
-    if (!key) return next(new HttpProblem(401, 'unauthenticated', 'Send the publishable key as X-Parley-Key or ?key=.'));
+    if (!key) return next(new DomainError('unauthenticated', 'Send the publishable key as X-Parley-Key or ?key=.'));
     const resolved = await deps.db.withoutTenant({ requestId: req.id }, (tx) =>
       tx.query<{ tenant_id: string }>('SELECT tenant_id FROM parley_resolve_publishable_key($1)', [key]),
     );
     const tenantId = resolved.rows[0]?.tenant_id;
-    if (!tenantId) return next(new HttpProblem(401, 'unauthenticated', 'The publishable key is unknown or revoked.'));
+    if (!tenantId) return next(new DomainError('unauthenticated', 'The publishable key is unknown or revoked.'));
     const patterns = await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => allowedDomainPatterns(tx, deps.env));
     if (!origin || !originAllowed(origin, patterns)) {
       if (req.method !== 'OPTIONS') await refuse(deps, req, tenantId, 'widget.origin_refused', { field: 'origin', value: normaliseOrigin(origin) }, { path: boundedPath(req.path) });
-      return next(new HttpProblem(403, 'origin-not-allowed', 'This page is not on the allowed domains for this key.'));
+      return next(new DomainError('origin_not_allowed', 'This page is not on the allowed domains for this key.'));
     }
     res.setHeader('Access-Control-Allow-Origin', origin);
     res.setHeader('Access-Control-Expose-Headers', 'X-Request-Id, Retry-After');
@@ -89,15 +89,15 @@ export function widgetSession(deps: GateDeps): RequestHandler {
   return async (req: Request, _res: Response, next: NextFunction) => {
     const w = req.widget!;
     const m = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
-    if (!m) return next(new HttpProblem(401, 'unauthenticated', 'Send the widget session token as a Bearer token.'));
+    if (!m) return next(new DomainError('unauthenticated', 'Send the widget session token as a Bearer token.'));
     const claims = await deps.tokens.verify(m[1]!);
     if (claims.tenantId !== w.tenantId) {
       await refuse(deps, req, w.tenantId, 'widget.token_refused', { field: 'reason', value: 'other_tenant' });
-      return next(new HttpProblem(401, 'token-invalid', 'The session token belongs to another tenant.'));
+      return next(new DomainError('token_invalid', 'The session token belongs to another tenant.'));
     }
     if (claims.origin !== w.origin) {
       await refuse(deps, req, w.tenantId, 'widget.token_refused', { field: 'reason', value: 'other_origin' }, { origin: normaliseOrigin(w.origin) });
-      return next(new HttpProblem(401, 'token-invalid', 'The session token was issued to another origin.'));
+      return next(new DomainError('token_invalid', 'The session token was issued to another origin.'));
     }
     w.session = claims;
     next();

@@ -10,26 +10,29 @@ import {
   WidgetRefreshRequest as RefreshRequest,
 } from '@parley/protocol';
 import { Router, type Request } from 'express';
+import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/log.js';
 import { normaliseOrigin, type RefusalLog } from '../audit/refusals.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { isUuid, type Db } from '../db/index.js';
 import type { Tx } from '../db/types.js';
 import { HttpProblem, problems } from '../http/problem.js';
-import { asProblem } from '../http/errors.js';
+import { asProblem, streamProblem } from '../http/errors.js';
 import { route } from '../http/routes.js';
 import { openSse, wantsSse } from '../http/sse.js';
 import { parse } from '../http/validate.js';
 import type { JwksCache } from '../identity/jwks.js';
+import { recordVerifiedVisitor } from '../identity/service.js';
 import { verifyIdentityToken } from '../identity/verify.js';
 import type { ConversationBus } from '../conversations/bus.js';
 import type { ConversationHub } from '../conversations/hub.js';
-import { conversationView, createConversation, createHandoff, listMessages, visitorConversation, visitorMessage, type ConversationRow } from '../conversations/service.js';
+import { conversationView, createHandoff, listMessages, visitorConversation, visitorMessage, type ConversationRow } from '../conversations/service.js';
 import { runTurn, type Answerer, type Redactor } from '../conversations/turn.js';
 import { recordTyping, type TypingThrottle } from '../conversations/typing.js';
 import { leaveContact, submitCsat } from '../handoff/service.js';
 import type { Env } from '../tenants/service.js';
 import { widgetGate, widgetSession } from './gate.js';
+import { startConversation, widgetSettings } from './service.js';
 import type { WidgetTokens } from './tokens.js';
 import { claimVisitorSecret, resolveVisitor } from './visitors.js';
 
@@ -48,15 +51,7 @@ export interface WidgetDeps {
   typing: TypingThrottle;
   /** Sign-In Pro keys from JWKS URLs, fetched through the outbound module. */
   jwks: JwksCache;
-}
-
-interface WidgetSettings {
-  greeting?: string;
-  launcherText?: string;
-  locale?: string;
-  theme?: 'light' | 'dark' | 'auto';
-  accentColor?: string;
-  position?: 'bottom-right' | 'bottom-left';
+  logger: Logger;
 }
 
 const HEARTBEAT_MS = 15_000;
@@ -87,21 +82,8 @@ export function widgetRoutes(deps: WidgetDeps): Router {
       const out = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
         // The browser's visitor secret resumes its visitor; anything else is a new visitor.
         const visitor = await resolveVisitor(tx, tenantId, req.get('x-parley-visitor'));
-        const t = (await tx.query<{ name: string; settings: { widget?: WidgetSettings } }>('SELECT name, settings FROM tenants')).rows[0]!;
-        const mode = (await tx.query<{ mode: string }>('SELECT mode FROM identity_settings')).rows[0]?.mode ?? 'optional';
-        const ws = t.settings.widget ?? {};
         return {
-          settings: {
-            tenantName: t.name,
-            // Unset texts stay unset: the widget says them in the visitor's language.
-            ...(ws.greeting ? { greeting: ws.greeting } : {}),
-            ...(ws.launcherText ? { launcherText: ws.launcherText } : {}),
-            locale: ws.locale ?? 'auto',
-            theme: ws.theme ?? 'auto',
-            accentColor: ws.accentColor ?? '#2f6feb',
-            position: ws.position ?? 'bottom-right',
-            identityMode: mode,
-          },
+          settings: await widgetSettings(tx),
           session: {
             ...(await deps.tokens.issue(tx, { tenantId, visitorRef: visitor.ref, origin, subject: null })),
             ...(visitor.secret ? { visitorSecret: visitor.secret } : {}),
@@ -141,20 +123,7 @@ export function widgetRoutes(deps: WidgetDeps): Router {
       try {
         const out = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
           const identity = await verifyIdentityToken(tx, deps.keyring, deps.jwks, tenantId, body.token);
-          const sealed = await deps.keyring.seal(tx, tenantId, JSON.stringify(identity.profile), `visitor-profile/${identity.subject}`);
-          await tx.query(
-            `INSERT INTO verified_visitors (tenant_id, subject, profile) VALUES ($1, $2, $3)
-             ON CONFLICT (tenant_id, subject) DO UPDATE SET profile = EXCLUDED.profile, updated_at = now()`,
-            [tenantId, identity.subject, sealed],
-          );
-          await deps.audit.append(tx, {
-            tenantId,
-            requestId: req.id,
-            actor: { type: 'visitor', id: identity.subject },
-            action: 'identity.verify',
-            source: 'widget-api',
-            metadata: { jti: identity.jti },
-          });
+          await recordVerifiedVisitor(tx, deps, { tenantId, requestId: req.id }, identity);
           return {
             visitor: { verified: true, id: identity.subject, ...identity.profile },
             session: await deps.tokens.issue(tx, { tenantId, visitorRef, origin, subject: identity.subject }),
@@ -178,11 +147,9 @@ export function widgetRoutes(deps: WidgetDeps): Router {
       parse(CreateConversationRequest, req.body ?? {});
       const { tenantId, origin } = w(req);
       const { visitorRef, subject } = s(req);
-      const conversation = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
-        const mode = (await tx.query<{ mode: string }>('SELECT mode FROM identity_settings')).rows[0]?.mode;
-        if (mode === 'required' && !subject) throw new HttpProblem(403, 'identity-required', 'This site requires you to be signed in to chat.');
-        return createConversation(tx, { tenantId, visitorId: visitorRef, origin, subject });
-      });
+      const conversation = await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) =>
+        startConversation(tx, { tenantId, visitorId: visitorRef, origin, subject }),
+      );
       res.status(201).json({ conversation: conversationView(conversation) });
     }],
   });
@@ -225,8 +192,7 @@ export function widgetRoutes(deps: WidgetDeps): Router {
       try {
         await runTurn(deps, turn, (e) => sse.send(e.type, e.type === 'delta' ? { text: e.text } : e.type === 'handoff' ? { handoff: e.handoff, ...e.notice } : { message: e.message }));
       } catch (err) {
-        const p = asProblem(err) ?? new HttpProblem(500, 'internal', 'The answer failed; try again or ask for a person.');
-        sse.send('error', { type: `/docs/problems/${p.slug}`, title: p.slug, status: p.status, detail: p.detail, request_id: req.id });
+        sse.send('error', streamProblem(deps.logger, req, err, 'The answer failed; try again or ask for a person.'));
       }
       sse.close();
     }],

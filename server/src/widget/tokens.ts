@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { jwtVerify, errors as joseErrors } from 'jose';
 import type { KeyObject } from 'node:crypto';
 import type { Tx } from '../db/types.js';
-import { HttpProblem } from '../http/problem.js';
+import { DomainError } from '../errors.js';
 import { signToken } from '../sessions/jwt.js';
 import { hashToken, newFamilyId, newRefreshToken, redeem } from '../sessions/refresh-family.js';
 
@@ -63,8 +63,8 @@ export class WidgetTokens {
         subject: typeof payload.vfy === 'string' ? payload.vfy : null,
       };
     } catch (err) {
-      if (err instanceof joseErrors.JWTExpired) throw new HttpProblem(401, 'token-expired', 'The widget session expired; refresh it.');
-      throw new HttpProblem(401, 'token-invalid', 'The widget session token is not valid.');
+      if (err instanceof joseErrors.JWTExpired) throw new DomainError('token_expired', 'The widget session expired; refresh it.');
+      throw new DomainError('token_invalid', 'The widget session token is not valid.');
     }
   }
 

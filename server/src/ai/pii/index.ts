@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { PLACEHOLDER, placeholder, type PlaceholderLabel } from '@parley/protocol/placeholder';
 import { findAddresses } from './recognizers/address.js';
 import { findCards } from './recognizers/card.js';
 import { findBirthDates } from './recognizers/dob.js';
@@ -32,7 +33,7 @@ const RECOGNIZERS: Record<PiiClass, Recognizer[]> = {
   minor: [findMinors],
 };
 
-const TOKEN_LABEL: Record<PiiClass, string> = {
+const TOKEN_LABEL: Record<PiiClass, PlaceholderLabel> = {
   person: 'PERSON',
   email: 'EMAIL',
   phone: 'PHONE',
@@ -173,7 +174,7 @@ export function redact(text: string, policy: PiiPolicy, channel: Channel, state?
     if (!token) {
       const n = (next.counters[m.class] ?? 0) + 1;
       next.counters[m.class] = n;
-      token = `[${TOKEN_LABEL[m.class]}_${n}]`;
+      token = placeholder(TOKEN_LABEL[m.class], n);
       next.tokens[key] = token;
     }
     if (action === 'reversible' && !vault.has(token)) vault.set(token, { token, class: m.class, value: m.text });
@@ -184,7 +185,7 @@ export function redact(text: string, policy: PiiPolicy, channel: Channel, state?
   return { redacted: out, matches, vault: [...vault.values()], state: next };
 }
 
-export const TOKEN_RE = /\[[A-Z_]+_\d+\]/g;
+export const TOKEN_RE = PLACEHOLDER;
 
 /** Puts reversible values back. One pass, so a restored value is never itself rewritten. */
 export function restore(text: string, vault: readonly Pick<VaultEntry, 'token' | 'value'>[]): string {

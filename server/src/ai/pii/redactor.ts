@@ -3,13 +3,13 @@
 // visitor's own conversation restores them for the visitor. Placeholder numbering remembers values only
 // by a fingerprint keyed with the conversation's token key, sealed with the tenant's data key in
 // `conversations.redaction_key` and gone with the conversation.
+import { PLACEHOLDER } from '@parley/protocol/placeholder';
 import type { Keyring } from '../../crypto/keyring.js';
 import type { Tx } from '../../db/types.js';
 import type { Redactor } from '../../conversations/turn.js';
 import type { ConversationRow } from '../../conversations/service.js';
 import { loadRedactionState, newTokenKey, PiiPolicySchema, redact, restore, defaultPolicy, type PiiPolicy } from './index.js';
 
-const TOKEN = /\[[A-Z_]+_\d+\]/g;
 export const vaultContext = (conversationId: string, token: string) => `pii-vault/${conversationId}/${token}`;
 export const tokenKeyContext = (conversationId: string) => `pii-tokens/${conversationId}`;
 
@@ -62,7 +62,7 @@ export class ConversationRedactor implements Redactor {
   }
 
   async restoreForVisitor(tx: Tx, c: ConversationRow, text: string): Promise<string> {
-    const tokens = [...new Set(text.match(TOKEN) ?? [])];
+    const tokens = [...new Set(text.match(PLACEHOLDER) ?? [])];
     if (!tokens.length) return text;
     const { rows } = await tx.query<{ token: string; sealed: Uint8Array }>(
       'SELECT token, sealed FROM pii_vault WHERE conversation_id = $1 AND token = ANY($2)',

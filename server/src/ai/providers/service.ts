@@ -6,7 +6,7 @@ import type { Keyring } from '../../crypto/keyring.js';
 import { PROVIDER_API_KEY } from '../../crypto/sealed-columns.js';
 import type { Db, Tx } from '../../db/index.js';
 import type { RequestCtx } from '../../http/context.js';
-import { problems } from '../../http/problem.js';
+import { DomainError } from '../../errors.js';
 import type { Outbound } from '../../outbound/outbound.js';
 import { BaseUrlError, checkBaseUrl } from './base-url.js';
 
@@ -52,7 +52,9 @@ const toProvider = (r: ProviderRow): Provider => ({
   updatedAt: r.updated_at.toISOString(),
 });
 
-const invalidBaseUrl = (message: string) => problems.validation([{ path: '/baseUrl', message, code: 'invalid_base_url' }]);
+const invalid = (path: string, message: string, code: string) =>
+  new DomainError('invalid_input', 'The request does not match the expected shape.', { errors: [{ path, message, code }] });
+const invalidBaseUrl = (message: string) => invalid('/baseUrl', message, 'invalid_base_url');
 
 function baseUrlFor(provider: ProviderName, raw: string | undefined, outbound: Outbound): string | null {
   if (provider !== 'openai-compatible') {
@@ -76,7 +78,7 @@ export async function setProvider(
 ): Promise<{ provider: Provider; created: boolean }> {
   const baseUrl = baseUrlFor(provider, body.baseUrl, deps.outbound);
   if (provider === 'anthropic' && body.embeddingModel !== undefined) {
-    throw problems.validation([{ path: '/embeddingModel', message: 'anthropic offers no embedding models; set one on an openai or openai-compatible provider', code: 'no_embeddings' }]);
+    throw invalid('/embeddingModel', 'anthropic offers no embedding models; set one on an openai or openai-compatible provider', 'no_embeddings');
   }
   const last4 = body.apiKey.slice(-4);
   return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
@@ -117,7 +119,7 @@ export async function removeProvider(deps: ProviderDeps, ctx: TenantCtx, provide
       'DELETE FROM ai_providers WHERE provider = $1 RETURNING model, api_key_last4',
       [provider],
     );
-    if (!rows[0]) throw problems.notFound(`No ${provider} provider is configured.`);
+    if (!rows[0]) throw new DomainError('not_found', `No ${provider} provider is configured.`);
     await deps.audit.append(tx, {
       tenantId: ctx.tenantId,
       requestId: ctx.requestId,

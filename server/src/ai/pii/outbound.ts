@@ -1,0 +1,80 @@
+// Redaction before any model, as `ai` SDK middleware: every language or embedding model the server
+// builds is wrapped here (see guardedModels, guardedEmbeddings), so no call site can send a prompt or
+// an embedding input without it, whatever it did or forgot to do itself. The outbound pass is stricter
+// than storage: every class strict, no threshold looser than the default, whatever the tenant relaxed.
+import { ENGINE_PLACEHOLDER, outboundPlaceholder, type PlaceholderLabel } from '@parley/protocol/placeholder';
+import { wrapEmbeddingModel, wrapLanguageModel, type EmbeddingModelMiddleware, type LanguageModelMiddleware } from 'ai';
+import { defaultPolicy, newRedactionState, redact, type PiiPolicy } from './index.js';
+
+export type ProviderLanguageModel = Parameters<typeof wrapLanguageModel>[0]['model'];
+export type ProviderEmbeddingModel = Parameters<typeof wrapEmbeddingModel>[0]['model'];
+
+const SHIELD = /\u27e6(\d+)\u27e7/g;
+
+/**
+ * Redacts text on its way to a model. Values found here get placeholders that never restore
+ * (`[EMAIL_K1]`), so they cannot be mistaken for the visitor's own; the engine's placeholders already in
+ * the text (the visitor's) pass through untouched.
+ */
+export function redactOutbound(text: string, policy: PiiPolicy): string {
+  const kept: string[] = [];
+  // The shield brackets are ours alone: any already in the data become plain ones first.
+  const shielded = text
+    .replace(/\u27e6/g, '[')
+    .replace(/\u27e7/g, ']')
+    .replace(ENGINE_PLACEHOLDER, (t) => `\u27e6${kept.push(t) - 1}\u27e7`);
+  const strict: PiiPolicy = {
+    classes: Object.fromEntries(
+      Object.entries(policy.classes).map(([k, v]) => [k, { mode: 'strict', minScore: Math.min(v.minScore, defaultPolicy.classes[k as keyof PiiPolicy['classes']].minScore) }]),
+    ) as PiiPolicy['classes'],
+  };
+  return redact(shielded, strict, 'api', newRedactionState())
+    .redacted.replace(ENGINE_PLACEHOLDER, (_m, label: PlaceholderLabel, n: string) => outboundPlaceholder(label, n))
+    .replace(SHIELD, (_m, i: string) => kept[Number(i)]!);
+}
+
+type Prompt = Parameters<NonNullable<LanguageModelMiddleware['transformParams']>>[0]['params']['prompt'];
+
+/** Every piece of text in a prompt, redacted. Parts we cannot read (files, tool traffic) are refused, not sent. */
+function redactPrompt(prompt: Prompt, policy: PiiPolicy): Prompt {
+  const r = (t: string) => redactOutbound(t, policy);
+  return prompt.map((m) => {
+    if (m.role === 'system') return { ...m, content: r(m.content) };
+    if (m.role === 'tool') throw new Error('tool results cannot be redacted before a model');
+    return {
+      ...m,
+      content: m.content.map((part) => {
+        if (part.type === 'text' || part.type === 'reasoning') return { ...part, text: r(part.text) };
+        throw new Error(`a ${part.type} part cannot be redacted before a model`);
+      }),
+    } as typeof m;
+  });
+}
+
+export const redactionMiddleware = (policy: PiiPolicy): LanguageModelMiddleware => ({
+  specificationVersion: 'v3',
+  transformParams: async ({ params }) => ({ ...params, prompt: redactPrompt(params.prompt, policy) }),
+});
+
+export const embeddingRedactionMiddleware = (policy: PiiPolicy): EmbeddingModelMiddleware => ({
+  specificationVersion: 'v3',
+  transformParams: async ({ params }) => ({ ...params, values: params.values.map((v) => redactOutbound(v, policy)) }),
+});
+
+/** A factory of provider models: through the outbound module in production, the ai SDK's test models in tests. */
+export type ModelFactory<C, M> = (creds: C) => M;
+
+/** The only way the server gets a language model: built by `modelFor`, wrapped in the tenant's redaction. */
+export const guardedModels =
+  <C>(modelFor: ModelFactory<C, ProviderLanguageModel>) =>
+  (creds: C, policy: PiiPolicy): ProviderLanguageModel =>
+    wrapLanguageModel({ model: modelFor(creds), middleware: redactionMiddleware(policy) });
+
+/** The only way the server gets an embedding model: built by `modelFor`, wrapped in the tenant's redaction. */
+export const guardedEmbeddings =
+  <C>(modelFor: ModelFactory<C, ProviderEmbeddingModel>) =>
+  (creds: C, policy: PiiPolicy): ProviderEmbeddingModel =>
+    wrapEmbeddingModel({ model: modelFor(creds), middleware: embeddingRedactionMiddleware(policy) });
+
+/** What a guarded model sends for these texts (each redacted as the middleware does), for the audit's request hash. */
+export const asSent = (texts: readonly string[], policy: PiiPolicy): string[] => texts.map((t) => redactOutbound(t, policy));

@@ -1,0 +1,42 @@
+// The rules of the API channel before a turn runs: the conversation is this tenant's and on the `api`
+// channel, nobody has taken it over, and the AI budget admits the turn (only a tenant with a provider
+// spends budget; the built-in answerer is free). Only then is a new conversation created; a refusal
+// leaves no trace but an audit entry.
+import { admitOrRefuse, budgetFor, type BudgetRefusal } from '../ai/budget.js';
+import type { AuditLog } from '../audit/log.js';
+import { createConversation, type ConversationRow } from '../conversations/service.js';
+import type { Db } from '../db/index.js';
+import { DomainError } from '../errors.js';
+import type { RequestCtx } from '../http/context.js';
+import * as store from './store.js';
+
+const API_VISITOR = 'api';
+
+export async function admitApiTurn(
+  deps: { db: Db; audit: AuditLog },
+  ctx: RequestCtx & { tenantId: string },
+  ask: { conversationId?: string; userRef?: string },
+): Promise<ConversationRow> {
+  const { tenantId } = ctx;
+  const decided = await deps.db.withTenant(tenantId, ctx, async (tx): Promise<{ refused: BudgetRefusal } | { conversation: ConversationRow }> => {
+    let existing: ConversationRow | null = null;
+    if (ask.conversationId) {
+      existing = await store.lockApiConversation(tx, ask.conversationId);
+      if (!existing) throw new DomainError('not_found', 'No such API conversation.');
+      // A person has taken over (or closed) it: their replies come through the admin API.
+      if (existing.status !== 'open') throw new DomainError('conflict', 'A person is handling this conversation; ask in a new one or wait for their reply.');
+    }
+    if (await store.hasProvider(tx)) {
+      const refused = await admitOrRefuse(tx, tenantId, await budgetFor(tx));
+      if (refused) return { refused };
+    }
+    const visitorId = ask.userRef ? `${API_VISITOR}:${ask.userRef}` : API_VISITOR;
+    return { conversation: existing ?? (await createConversation(tx, { tenantId, visitorId, origin: null, subject: null, channel: 'api' })) };
+  });
+  if ('conversation' in decided) return decided.conversation;
+  const { budget, retryAfterSeconds } = decided.refused;
+  await deps.db.withTenant(tenantId, ctx, (tx) =>
+    deps.audit.append(tx, { tenantId, requestId: ctx.requestId, actor: ctx.actor, action: 'ai.budget_refused', metadata: { channel: 'api', budget, retryAfterSeconds } }),
+  );
+  throw new DomainError('budget_exceeded', budget === 'tokensPerDay' ? "Today's AI token budget is spent." : 'Too many AI requests this minute.', { retryAfterSeconds });
+}

@@ -1,0 +1,110 @@
+// The rules of Sign-In Pro's admin side: settings (public keys only, JWKS URLs the outbound module
+// accepts), signing secrets shown once, and a visitor's verified profile, sealed, with its audit entry.
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { PutIdentityRequest } from '@parley/protocol';
+import type { z } from 'zod';
+import type { AuditLog } from '../audit/log.js';
+import type { Keyring } from '../crypto/keyring.js';
+import type { Db, Tx } from '../db/index.js';
+import { DomainError } from '../errors.js';
+import type { RequestCtx } from '../http/context.js';
+import { OutboundError, type Outbound } from '../outbound/outbound.js';
+import * as store from './store.js';
+import { secretContext, type VerifiedIdentity } from './verify.js';
+
+export interface IdentityServiceDeps {
+  db: Db;
+  audit: AuditLog;
+  keyring: Keyring;
+  /** Checks a JWKS URL when it is saved (the connect-time check is the real guard). */
+  outbound: Outbound;
+}
+
+type Ctx = RequestCtx & { tenantId: string };
+
+const invalid = (path: string, message: string, code: string) =>
+  new DomainError('invalid_input', 'The request does not match the expected shape.', { errors: [{ path, message, code }] });
+
+function checkJwksUrl(url: string, outbound: Outbound): void {
+  try {
+    outbound.check(url);
+  } catch (err) {
+    if (err instanceof OutboundError) throw invalid('/jwksUrl', err.message, 'invalid_url');
+    throw err;
+  }
+}
+
+export async function getIdentity(deps: IdentityServiceDeps, ctx: Ctx) {
+  return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
+    const s = await store.settings(tx);
+    const secrets = await store.listSecrets(tx);
+    return {
+      mode: s?.mode ?? 'optional',
+      publicKeys: s?.public_keys ?? [],
+      jwksUrl: s?.jwks_url ?? null,
+      secrets: secrets.map((x) => ({ id: x.id, kid: x.kid, createdAt: x.created_at.toISOString(), revokedAt: x.revoked_at?.toISOString() ?? null })),
+    };
+  });
+}
+
+export async function configureIdentity(deps: IdentityServiceDeps, ctx: Ctx, body: z.infer<typeof PutIdentityRequest>): Promise<void> {
+  if (body.jwksUrl) checkJwksUrl(body.jwksUrl, deps.outbound);
+  if (body.publicKeys?.some((k) => 'd' in k || 'p' in k || 'k' in k)) {
+    throw invalid('/publicKeys', 'send public keys only: never a private or symmetric key', 'private_key');
+  }
+  const { tenantId } = ctx;
+  await deps.db.withTenant(tenantId, ctx, async (tx) => {
+    await store.saveSettings(tx, tenantId, { mode: body.mode, publicKeys: body.publicKeys ?? [], jwksUrl: body.jwksUrl ?? null });
+    await store.bumpPolicyVersion(tx, tenantId);
+    await deps.audit.append(tx, {
+      tenantId,
+      requestId: ctx.requestId,
+      actor: ctx.actor,
+      action: 'identity.configure',
+      metadata: { mode: body.mode, publicKeys: (body.publicKeys ?? []).map((k) => k.kid ?? k.kty), jwksUrl: body.jwksUrl ?? null },
+    });
+  });
+}
+
+/** A new signing secret; its value is returned once and stored only sealed. */
+export async function createSecret(deps: IdentityServiceDeps, ctx: Ctx) {
+  const { tenantId } = ctx;
+  const kid = randomBytes(8).toString('hex');
+  const raw = randomBytes(32);
+  const id = randomUUID();
+  const createdAt = await deps.db.withTenant(tenantId, ctx, async (tx) => {
+    const sealed = await deps.keyring.seal(tx, tenantId, raw, secretContext(kid));
+    const at = await store.insertSecret(tx, { id, tenantId, kid, sealed });
+    await deps.audit.append(tx, { tenantId, requestId: ctx.requestId, actor: ctx.actor, action: 'identity.secret_create', target: { type: 'identity_secret', id }, metadata: { kid } });
+    return at.toISOString();
+  });
+  return { id, kid, secret: `idsec_${kid}_${raw.toString('base64url')}`, createdAt };
+}
+
+export async function revokeSecret(deps: IdentityServiceDeps, ctx: Ctx, id: string): Promise<void> {
+  const { tenantId } = ctx;
+  await deps.db.withTenant(tenantId, ctx, async (tx) => {
+    const kid = await store.revokeSecret(tx, id);
+    if (!kid) throw new DomainError('not_found', 'No such active secret.');
+    await deps.audit.append(tx, { tenantId, requestId: ctx.requestId, actor: ctx.actor, action: 'identity.secret_revoke', target: { type: 'identity_secret', id }, metadata: { kid } });
+  });
+}
+
+/** Keeps a visitor's verified profile (sealed) and audits the verification, in the caller's transaction. */
+export async function recordVerifiedVisitor(
+  tx: Tx,
+  deps: { audit: AuditLog; keyring: Keyring },
+  ctx: { tenantId: string; requestId: string | null },
+  identity: VerifiedIdentity,
+): Promise<void> {
+  const sealed = await deps.keyring.seal(tx, ctx.tenantId, JSON.stringify(identity.profile), `visitor-profile/${identity.subject}`);
+  await store.saveVerifiedVisitor(tx, ctx.tenantId, identity.subject, sealed);
+  await deps.audit.append(tx, {
+    tenantId: ctx.tenantId,
+    requestId: ctx.requestId,
+    actor: { type: 'visitor', id: identity.subject },
+    action: 'identity.verify',
+    source: 'widget-api',
+    metadata: { jti: identity.jti },
+  });
+}

@@ -1,0 +1,70 @@
+// SQL of Sign-In Pro: the tenant's settings (mode, public keys, JWKS URL), its signing secrets and the
+// profiles of verified visitors.
+import type { Tx } from '../db/types.js';
+
+export type IdentityMode = 'optional' | 'required';
+
+export interface IdentitySettingsRow {
+  mode: IdentityMode;
+  public_keys: unknown[];
+  jwks_url: string | null;
+}
+
+export interface IdentitySecretRow {
+  id: string;
+  kid: string;
+  created_at: Date;
+  revoked_at: Date | null;
+}
+
+/** The tenant's settings, or null when Sign-In Pro was never configured. */
+export async function settings(tx: Tx): Promise<IdentitySettingsRow | null> {
+  const { rows } = await tx.query<IdentitySettingsRow>('SELECT mode, public_keys, jwks_url FROM identity_settings');
+  return rows[0] ?? null;
+}
+
+/** The tenant's mode: `optional` until configured otherwise. */
+export async function identityMode(tx: Tx): Promise<IdentityMode> {
+  return (await settings(tx))?.mode ?? 'optional';
+}
+
+export async function saveSettings(tx: Tx, tenantId: string, s: { mode: IdentityMode; publicKeys: unknown[]; jwksUrl: string | null }): Promise<void> {
+  await tx.query(
+    `INSERT INTO identity_settings (tenant_id, mode, public_keys, jwks_url, updated_at) VALUES ($1, $2, $3, $4, now())
+     ON CONFLICT (tenant_id) DO UPDATE SET mode = EXCLUDED.mode, public_keys = EXCLUDED.public_keys, jwks_url = EXCLUDED.jwks_url, updated_at = now()`,
+    [tenantId, s.mode, JSON.stringify(s.publicKeys), s.jwksUrl],
+  );
+}
+
+/** Marks the tenant's policy changed (sessions issued under the old one are re-checked). */
+export async function bumpPolicyVersion(tx: Tx, tenantId: string): Promise<void> {
+  await tx.query('UPDATE tenants SET policy_version = policy_version + 1 WHERE id = $1', [tenantId]);
+}
+
+export async function listSecrets(tx: Tx): Promise<IdentitySecretRow[]> {
+  const { rows } = await tx.query<IdentitySecretRow>('SELECT id, kid, created_at, revoked_at FROM identity_secrets ORDER BY created_at');
+  return rows;
+}
+
+export async function insertSecret(tx: Tx, s: { id: string; tenantId: string; kid: string; sealed: Uint8Array }): Promise<Date> {
+  const { rows } = await tx.query<{ created_at: Date }>(
+    'INSERT INTO identity_secrets (id, tenant_id, kid, sealed) VALUES ($1, $2, $3, $4) RETURNING created_at',
+    [s.id, s.tenantId, s.kid, s.sealed],
+  );
+  return rows[0]!.created_at;
+}
+
+/** Revokes an active secret; its kid, or null when there is no such active secret. */
+export async function revokeSecret(tx: Tx, id: string): Promise<string | null> {
+  const { rows } = await tx.query<{ kid: string }>('UPDATE identity_secrets SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING kid', [id]);
+  return rows[0]?.kid ?? null;
+}
+
+/** Stores (or replaces) a verified visitor's sealed profile. */
+export async function saveVerifiedVisitor(tx: Tx, tenantId: string, subject: string, sealedProfile: Uint8Array): Promise<void> {
+  await tx.query(
+    `INSERT INTO verified_visitors (tenant_id, subject, profile) VALUES ($1, $2, $3)
+     ON CONFLICT (tenant_id, subject) DO UPDATE SET profile = EXCLUDED.profile, updated_at = now()`,
+    [tenantId, subject, sealedProfile],
+  );
+}
