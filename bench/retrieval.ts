@@ -14,6 +14,7 @@ import MiniSearch from 'minisearch';
 import { loadConfig } from '../server/src/config.js';
 import { openDb, runMigrations } from '../server/src/db/index.js';
 import { setProvider } from '../server/src/ai/providers/service.js';
+import { tenantEmbeddings } from '../server/src/ai/embeddings.js';
 import { ingestSources } from '../server/src/knowledge/ingest.js';
 import { KnowledgeRetrieval, type RetrievalMode } from '../server/src/knowledge/retrieval.js';
 import { pgVectorStore } from '../server/src/knowledge/vectors/pgvector.js';
@@ -78,7 +79,7 @@ const lsaStarted = performance.now();
 const lsa = fitLsa(docs.map((d) => d.text));
 const lsaFitMs = performance.now() - lsaStarted;
 const vectors = pgVectorStore();
-const retrieval = new KnowledgeRetrieval({ db, audit: rt.audit, keyring: rt.keyring, vectors, embeddingModelFor: () => lsa.model });
+const retrieval = new KnowledgeRetrieval({ db, audit: rt.audit, vectors, embeddings: tenantEmbeddings(rt.keyring, () => lsa.model) });
 // The provider's base URL is checked when saved, as in the product; this one is never called.
 const outbound = new Outbound({ env: 'development', allow: parseAllowList(DEVELOPMENT_ALLOW) });
 await setProvider({ db, audit: rt.audit, keyring: rt.keyring, env: 'development', outbound }, { tenantId, requestId: null, actor: { type: 'system', id: 'bench' } }, 'openai', {
@@ -122,7 +123,7 @@ async function viaPinecone() {
     const items = rows.map((r) => ({ chunkId: r.chunk_id, sourceId: r.chunk_id, model: r.model, vector: JSON.parse(r.v.replace('{', '[').replace('}', ']')) as number[] }));
     await store.upsert(tx, tenantId, items);
   });
-  const via = new KnowledgeRetrieval({ db, audit: rt.audit, keyring: rt.keyring, vectors: store, embeddingModelFor: () => lsa.model });
+  const via = new KnowledgeRetrieval({ db, audit: rt.audit, vectors: store, embeddings: tenantEmbeddings(rt.keyring, () => lsa.model) });
   const runs = { dense: await run(byMode('dense', via)), hybrid: await run(byMode('hybrid', via)) };
   await fake.close();
   return runs;

@@ -24,7 +24,7 @@ import {
 } from '@parley/protocol';
 import { z } from 'zod';
 import type { Operation } from '@parley/protocol/contract';
-import { apiMethods, nextPageQuery, operationPath, type OperationInput, type OperationOutput, type KeyOperation, type PagedOperationId, type ParleyApi } from './api.js';
+import { apiMethods, nextPageQuery, operationPath, type PagedOperationId, type ParleyApi } from './api.js';
 import { ParleyApiError } from './errors.js';
 
 /** Options for {@link Parley}. */
@@ -78,15 +78,12 @@ export class Parley {
    * Every page of a paged operation, following its cursor until the last page:
    * `for await (const page of parley.paginate('listAuditEntries', { query: { limit: 500 } })) …`.
    */
-  async *paginate<Id extends PagedOperationId>(
-    operationId: Id,
-    input: OperationInput<Extract<KeyOperation, { operationId: Id }>> = {} as OperationInput<Extract<KeyOperation, { operationId: Id }>>,
-  ): AsyncGenerator<OperationOutput<Extract<KeyOperation, { operationId: Id }>>> {
+  async *paginate<Id extends PagedOperationId>(operationId: Id, input?: Parameters<ParleyApi[Id]>[0]): AsyncGenerator<Awaited<ReturnType<ParleyApi[Id]>>> {
     const method = (this.api as unknown as Record<string, (i: unknown) => Promise<unknown>>)[operationId]!;
-    let query: Record<string, unknown> | null = { ...((input as { query?: Record<string, unknown> }).query ?? {}) };
+    let query: Record<string, unknown> | null = { ...((input as { query?: Record<string, unknown> } | undefined)?.query ?? {}) };
     while (query) {
       const page = await method({ ...(input as object), query });
-      yield page as OperationOutput<Extract<KeyOperation, { operationId: Id }>>;
+      yield page as Awaited<ReturnType<ParleyApi[Id]>>;
       query = nextPageQuery(page, query);
     }
   }
