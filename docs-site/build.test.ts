@@ -16,7 +16,7 @@ import { curlExample, endpointPages, operationPage, operationsOf } from './refer
 // @ts-expect-error: plain .mjs modules without type declarations
 import { sdkPages } from './reference/sdk.mjs';
 // @ts-expect-error: plain .mjs modules without type declarations
-import { SEARCH_OPTIONS } from './search.mjs';
+import { boostGuides, QUERY_OPTIONS, SEARCH_OPTIONS } from './search.mjs';
 
 const { CAPABILITIES, ROLES, ROLE_CAPABILITIES, ROLE_DESCRIPTIONS } = protocol;
 const here = new URL('./', import.meta.url).pathname;
@@ -269,7 +269,11 @@ describe('links and search', () => {
   it('ships a search index of every page that finds guides, endpoints and SDK exports', () => {
     const mini = MiniSearch.loadJSON(readFileSync(`${out}search-index.json`, 'utf8'), SEARCH_OPTIONS);
     expect(mini.documentCount).toBe(built.indexed);
-    const top = (q: string, n = 3) => mini.search(q, { prefix: true, fuzzy: 0.2, boost: { title: 3, headings: 2 }, combineWith: 'AND' }).slice(0, n).map((r) => r.id);
+    const top = (q: string, n = 3) =>
+      mini
+        .search(q, { ...(QUERY_OPTIONS as object), boostDocument: boostGuides })
+        .slice(0, n)
+        .map((r) => r.id);
     expect(top('verifyWebhook', 1)).toEqual(['/docs/sdk-node-verifywebhook.html']);
     expect(top('allow a domain')).toContain('/docs/api-add-domain.html');
     expect(top('passkeys MFA')).toContain('/docs/team-and-sign-in.html');

@@ -20,14 +20,8 @@
   }
   function search(q) {
     return load().then((mini) => {
-      // Guides first among equals: they explain; the reference pages they link to give the detail.
-      return mini.search(q, {
-        prefix: true,
-        fuzzy: 0.2,
-        boost: { title: 3, headings: 2 },
-        combineWith: 'AND',
-        boostDocument: (_id, _term, stored) => stored && stored.section === 'Guide' ? 1.5 : 1,
-      });
+      // Guides first among near-equals (search.mjs: the tests search the same way).
+      return mini.search(q, { ...PARLEY_QUERY_OPTIONS, boostDocument: PARLEY_BOOST_DOCUMENT });
     });
   }
   function item(hit) {

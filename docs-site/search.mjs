@@ -11,6 +11,10 @@ const require = createRequire(import.meta.url);
 
 /** MiniSearch options; search.js must use the same ones to load the index. */
 export const SEARCH_OPTIONS = { fields: ['title', 'headings', 'text'], storeFields: ['title', 'section'], idField: 'url' };
+/** How the box searches (the browser script and the tests use the same). */
+export const QUERY_OPTIONS = { prefix: true, fuzzy: 0.2, boost: { title: 3, headings: 2 }, combineWith: 'AND' };
+/** Guides first among near-equals: they explain; the reference pages they link to give the detail. Self-contained: its source is shipped to the browser. */
+export const boostGuides = (_id, _term, stored) => (stored && stored.section === 'Guide' ? 2 : 1);
 
 /** The text of HTML entities as the docs' pages write them. */
 export const decodeEntities = (s) => s.replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n))).replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
@@ -33,7 +37,7 @@ export function searchIndex(documents) {
 export function searchScript() {
   const umd = readFileSync(join(dirname(require.resolve('minisearch')), '../umd/index.js'), 'utf8').replace(/\n\/\/# sourceMappingURL=.*$/m, '');
   const client = readFileSync(new URL('./search-client.js', import.meta.url), 'utf8');
-  const source = `${umd}\nvar PARLEY_SEARCH_OPTIONS = ${JSON.stringify(SEARCH_OPTIONS)};\n${client}`;
+  const source = `${umd}\nvar PARLEY_SEARCH_OPTIONS = ${JSON.stringify(SEARCH_OPTIONS)};\nvar PARLEY_QUERY_OPTIONS = ${JSON.stringify(QUERY_OPTIONS)};\nvar PARLEY_BOOST_DOCUMENT = ${boostGuides.toString()};\n${client}`;
   const banner = '/*! MiniSearch | MIT License | Copyright 2022 Luca Ongaro | https://github.com/lucaong/minisearch */';
   return transformSync(source, { minify: true, target: 'es2020', legalComments: 'none', banner }).code;
 }
