@@ -2,7 +2,8 @@
 // Schema output, which is the dialect OpenAPI 3.1 uses). Schemas are written in "input" form: what a
 // client may send, and what a response must satisfy when the client parses it with the same schema.
 import { z } from 'zod';
-import { PROBLEM_SLUGS, ProblemSchema } from '../problem.js';
+import { PROBLEM_SLUGS } from '../constants.js';
+import { ProblemSchema } from '../problem.js';
 import { WEBHOOK_EVENTS, WebhookEvent } from '../webhooks.js';
 import { OPERATIONS } from './index.js';
 import type { Operation, Security } from './operation.js';
