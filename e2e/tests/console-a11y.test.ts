@@ -97,3 +97,81 @@ for (const setup of SETUPS) {
     expect(found).toEqual([]);
   });
 }
+
+// The audit itself: a page planted with known problems, in the light DOM and in an open shadow root, is
+// reported rule by rule, and scoping it to one element keeps the page's own problems out.
+const LIGHT = `<!doctype html><html><head><title> </title><style>
+  .faint { color: #aaa; background: #fff }
+  .scroll { height: 40px; overflow: auto } .scroll p { height: 200px; margin: 0 }
+  .plain { color: #333; text-decoration: none }
+</style></head><body>
+  <header>Site</header><footer>One</footer><footer>Two</footer>
+  <p class="faint">Barely there</p>
+  <p id="twice">a</p><p id="twice">b</p>
+  <div aria-describedby="nowhere">Described by nothing</div>
+  <button></button>
+  <a href="/x"><button>Inside a link</button></a>
+  <ul role="tab"><li>One</li></ul><div><li>Stray item</li></div>
+  <button aria-label="Close">Dismiss</button>
+  <div class="scroll"><p>Tall</p></div>
+  <div aria-hidden="true"><a href="/hidden">Hidden link</a></div>
+  <nav aria-label="Same">A</nav><nav aria-label="Same">B</nav>
+  <p>Read <a class="plain" href="/more">more here</a> in the text.</p>
+  <input placeholder="Only a placeholder">
+  <div id="host"></div>
+</body></html>`;
+
+async function planted(): Promise<Page> {
+  const page = await browser.newPage();
+  await page.setContent(LIGHT);
+  await page.evaluate(() => {
+    const root = document.getElementById('host')!.attachShadow({ mode: 'open' });
+    root.innerHTML = `<style>
+      .mix { color: color-mix(in srgb, #fff 60%, #000); background: #fff }
+      .ok { color: color-mix(in oklab, #fff 70%, #000); background: #fff }
+    </style>
+    <header>A second banner</header>
+    <p class="mix">Mixed grey in sRGB</p>
+    <p class="ok">Mixed grey in oklab</p>
+    <span id="dup">x</span><span id="dup">y</span>
+    <button class="bare"></button>
+    <a href="/nameless"></a>
+    <textarea></textarea>`;
+  });
+  return page;
+}
+
+test('every planted problem in the light DOM and the shadow root is reported', async () => {
+  const page = await planted();
+  const found = await audit(page);
+  await page.close();
+  const rules = (where: RegExp) => found.filter((f) => where.test(f.target)).map((f) => f.rule);
+  for (const rule of [
+    'html-has-lang', 'document-title', 'landmark-one-main', 'landmark-no-duplicate-banner', 'landmark-no-duplicate-contentinfo',
+    'duplicate-id', 'aria-valid-attr-value', 'button-name', 'nested-interactive', 'aria-allowed-role', 'listitem',
+    'label-content-name-mismatch', 'scrollable-region-focusable', 'aria-hidden-focus', 'landmark-unique', 'link-in-text-block', 'label',
+  ])
+    expect(found.map((f) => f.rule), rule).toContain(rule);
+  expect(rules(/faint/)).toContain('color-contrast');
+  // Inside the shadow root: colour-mix results in sRGB and in oklab, its own id scope, names and labels.
+  expect(rules(/\.mix/)).toContain('color-contrast');
+  expect(rules(/\.ok/)).toContain('color-contrast');
+  expect(rules(/#dup/)).toContain('duplicate-id');
+  expect(rules(/button\.bare/)).toContain('button-name');
+  expect(rules(/^a$/)).toContain('link-name');
+  expect(rules(/^textarea/)).toContain('label');
+  expect(rules(/A second banner/)).toContain('landmark-no-duplicate-banner');
+});
+
+test('scoped to one element, only its problems count (the host page is not the audit’s)', async () => {
+  const page = await planted();
+  const found = await audit(page, { within: '#host' });
+  await page.close();
+  const rules = found.map((f) => f.rule);
+  for (const rule of ['html-has-lang', 'document-title', 'landmark-one-main', 'nested-interactive', 'listitem', 'landmark-unique', 'link-in-text-block'])
+    expect(rules, rule).not.toContain(rule);
+  expect(found.some((f) => /faint|Barely/.test(f.target))).toBe(false);
+  // The host's banner and the shadow root's make two, and one of them is in scope.
+  expect(rules).toContain('landmark-no-duplicate-banner');
+  for (const rule of ['color-contrast', 'duplicate-id', 'button-name', 'link-name', 'label']) expect(rules, rule).toContain(rule);
+});

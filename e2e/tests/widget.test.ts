@@ -3,7 +3,7 @@ import { SignJWT } from 'jose';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { call } from '@parley/server/testing';
-import { audit } from './a11y-shadow.js';
+import { audit } from './a11y.js';
 import { page as hostHtml, world, type World } from './harness.js';
 
 let w: World;
@@ -259,7 +259,7 @@ describe('accessibility of the open widget', () => {
   ] as const)('%s theme, %s: zero findings', async (theme, locale) => {
     const { p, ctx, problems } = await busyWidget(theme, locale);
     await p.screenshot({ path: `${SHOTS}a11y-${theme}-${locale}.png` });
-    expect(await audit(p)).toEqual([]);
+    expect(await audit(p, { within: '[data-parley]' })).toEqual([]);
     // Each source shows the number its marker in the answer shows.
     const answer = shadow(p, '.m.assistant').filter({ hasText: '5 business days' });
     expect(await answer.locator('a.cite').first().innerText()).toBe('[1]');
@@ -286,7 +286,7 @@ describe('accessibility of the open widget', () => {
     }
     expect(await shadow(p, '.log').evaluate((el) => el.scrollHeight > el.clientHeight)).toBe(true);
     await p.screenshot({ path: `${SHOTS}a11y-phone-360.png` });
-    expect(await audit(p)).toEqual([]);
+    expect(await audit(p, { within: '[data-parley]' })).toEqual([]);
     await ctx.close();
   });
 
@@ -305,7 +305,7 @@ describe('accessibility of the open widget', () => {
       const root = panel.getRootNode() as ShadowRoot;
       root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
     });
-    const rules = (await audit(p)).map((f) => f.rule);
+    const rules = (await audit(p, { within: '[data-parley]' })).map((f) => f.rule);
     expect(rules).toContain('color-contrast');
     expect(rules).toContain('landmark-no-duplicate-banner');
     await ctx.close();
