@@ -1210,7 +1210,7 @@ describe('availability, canned replies and business hours', () => {
   });
 
   test('business hours: a time zone and a weekly schedule, checked per day; saved as the protocol reads it; removed with null', async () => {
-    const s = fakeServer({ 'GET /v1/admin/settings': { settings: {}, policyVersion: 1 }, 'PUT /v1/admin/settings': { policyVersion: 2 } });
+    const s = fakeServer({ 'GET /v1/admin/settings': { settings: {}, policyVersion: 1 }, 'PATCH /v1/admin/settings': { policyVersion: 2 } });
     const el = mount(<BusinessHoursView api={createClient({ fetchImpl: s.fetchImpl }).admin} me={meFor('owner')} />);
     await vi.waitFor(() => expect(s.find('GET /v1/admin/settings')).toHaveLength(1));
     // The settings arrive (and fill the form) before the person edits it.
@@ -1226,15 +1226,15 @@ describe('availability, canned replies and business hours', () => {
     await type(closes('Friday'), '00:00');
     await act(() => el.querySelector<HTMLButtonElement>('button[aria-label="Add hours on Saturday"]')!.click());
     await submit(el.querySelector('form')!);
-    await vi.waitFor(() => expect(s.find('PUT /v1/admin/settings')).toHaveLength(1));
-    const sent = s.find('PUT /v1/admin/settings')[0]!.body;
+    await vi.waitFor(() => expect(s.find('PATCH /v1/admin/settings')).toHaveLength(1));
+    const sent = s.find('PATCH /v1/admin/settings')[0]!.body;
     expect(BusinessHoursSchema.safeParse(sent.businessHours).error?.issues ?? []).toEqual([]);
     expect(sent.businessHours.schedule).toMatchObject({ mon: [['08:00', '17:00']], fri: [['09:00', '24:00']], sat: [['09:00', '17:00']], sun: [] });
     expect(Object.keys(sent)).toEqual(['businessHours']);
     choose(enabled, 'off');
     await submit(el.querySelector('form')!);
-    await vi.waitFor(() => expect(s.find('PUT /v1/admin/settings')).toHaveLength(2));
-    expect(s.find('PUT /v1/admin/settings')[1]!.body).toEqual({ businessHours: null });
+    await vi.waitFor(() => expect(s.find('PATCH /v1/admin/settings')).toHaveLength(2));
+    expect(s.find('PATCH /v1/admin/settings')[1]!.body).toEqual({ businessHours: null });
   });
 
   test('the schedule check agrees with the protocol on overlaps', () => {

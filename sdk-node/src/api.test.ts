@@ -51,4 +51,24 @@ describe('parley.api', () => {
     const err = await parley.api.removeDomain({ params: { id: '../api-keys' } }).catch((e: unknown) => e);
     expect((err as ParleyApiError).status).toBe(404);
   });
+
+  test('paginate follows the cursor to the last page: every audit entry once, in order', async () => {
+    for (const pattern of ['a.acme.example', 'b.acme.example', 'c.acme.example']) await parley.api.addDomain({ body: { pattern } });
+    const all = (await parley.api.listAuditEntries({ query: { limit: 1000 } })).entries.map((e) => e.seq);
+    expect(all.length).toBeGreaterThan(4);
+    const pages: number[][] = [];
+    for await (const page of parley.paginate('listAuditEntries', { query: { limit: 2 } })) pages.push(page.entries.map((e) => e.seq));
+    expect(pages.length).toBe(Math.ceil(all.length / 2));
+    expect(pages.flat()).toEqual(all);
+  });
+
+  test('settings: patchSettings merges, replaceSettings replaces, typed from the contract', async () => {
+    await parley.api.patchSettings({ body: { handoff: { threshold: 0.6 } } });
+    await parley.api.patchSettings({ body: { widget: { accentColor: '#123456' } } });
+    expect((await parley.api.getSettings()).settings).toMatchObject({ handoff: { threshold: 0.6 }, widget: { accentColor: '#123456' } });
+    await parley.api.replaceSettings({ body: { budget: { requestsPerMinute: 10 } } });
+    const after = await parley.api.getSettings();
+    expect(after.settings).toEqual({ budget: { requestsPerMinute: 10 } });
+    expect(after.effective.handoff.threshold).toBe(0.45);
+  });
 });

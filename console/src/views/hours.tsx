@@ -59,7 +59,7 @@ export function BusinessHoursView({ api, me }: { api: Api; me: AdminMe }) {
     e.preventDefault();
     setSaved(false);
     void action.run(async () => {
-      await api('PUT', '/settings', { businessHours: enabled ? { timeZone, schedule: Object.fromEntries(DAYS.map(([d]) => [d, (schedule[d] ?? []).map(([a, b]) => [a, end(b)])])) } : null });
+      await api('PATCH', '/settings', { businessHours: enabled ? { timeZone, schedule: Object.fromEntries(DAYS.map(([d]) => [d, (schedule[d] ?? []).map(([a, b]) => [a, end(b)])])) } : null });
       setSaved(true);
     });
   };

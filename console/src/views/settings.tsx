@@ -31,7 +31,7 @@ export function SettingsView({ api }: { api: Api }) {
     e.preventDefault();
     setSaved(null);
     void action.run(async () => {
-      const out = await api<{ policyVersion: number }>('PUT', '/settings', {
+      const out = await api<{ policyVersion: number }>('PATCH', '/settings', {
         widget: { greeting, launcherText, accentColor: accent },
         handoff: {
           threshold: Number(threshold),

@@ -66,6 +66,10 @@ function parameters(op: Operation): Json[] {
   return list;
 }
 
+/** A merge patch is also accepted as plain application/json. */
+const requestTypes = (op: Operation): string[] =>
+  op.bodyContentType === 'application/merge-patch+json' ? ['application/merge-patch+json', 'application/json'] : [op.bodyContentType ?? 'application/json'];
+
 function operation(op: Operation): Json {
   const responses: Json = {};
   for (const [status, r] of Object.entries(op.responses)) {
@@ -94,7 +98,7 @@ function operation(op: Operation): Json {
     ...(op.capability ? { 'x-parley-capability': op.capability } : {}),
     security: security(op),
     ...(parameters(op).length ? { parameters: parameters(op) } : {}),
-    ...(op.body ? { requestBody: { required: true, content: { [op.bodyContentType ?? 'application/json']: { schema: schema(op.body) } } } } : {}),
+    ...(op.body ? { requestBody: { required: true, content: requestTypes(op).reduce((c, t) => Object.assign(c, { [t]: { schema: schema(op.body!) } }), {}) } } : {}),
     responses,
   };
 }

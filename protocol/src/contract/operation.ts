@@ -58,7 +58,7 @@ export interface Operation {
   query?: z.ZodObject;
   /** An application/json request body (or another type where `bodyContentType` says so). */
   body?: z.ZodType;
-  bodyContentType?: 'application/json' | 'application/x-www-form-urlencoded';
+  bodyContentType?: 'application/json' | 'application/merge-patch+json' | 'application/x-www-form-urlencoded';
   /**
    * The answers that are not problems, by status. Problems (application/problem+json, ProblemSchema)
    * are added for every operation by the document builder; list here only statuses with another body.

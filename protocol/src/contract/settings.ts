@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { CreatedIdentitySecretResponse, IdentitySettingsResponse, PiiScanRequest, PutIdentityRequest } from '../admin.js';
 import { PiiScanResponse } from '../pii.js';
 import { ProviderListResponse, ProviderParams, ProviderResponse, SetProviderRequest } from '../providers.js';
-import { PutSettingsRequest, PutSettingsResponse, SettingsResponse } from '../settings.js';
+import { PutSettingsRequest, PutSettingsResponse, SettingsMergePatch, SettingsResponse } from '../settings.js';
 import { operations } from './operation.js';
 
 const SETTINGS = 'Settings';
@@ -17,22 +17,36 @@ export const settingsOperations = operations([
     path: '/v1/admin/settings',
     tag: SETTINGS,
     summary: "Read the tenant's settings",
-    description: 'The sections the tenant has set; a section that is missing takes its defaults.',
+    description: 'The document as the tenant set it (a missing section takes its defaults), and `effective`: every setting as it applies now, defaults included.',
     security: ['admin'],
     capability: 'settings:read',
     responses: { 200: { description: 'The settings and the current policy version.', schema: SettingsResponse } },
   },
   {
-    operationId: 'updateSettings',
+    operationId: 'replaceSettings',
     method: 'put',
     path: '/v1/admin/settings',
     tag: SETTINGS,
-    summary: 'Replace sections of the settings',
+    summary: 'Replace the settings document',
     description:
-      'Each section sent replaces that section whole; sections left out are kept; `null` removes a section where allowed. A field of the wrong shape, or an unknown one, is a 400 naming it. Bumps the policy version; audited as `settings.update`.',
+      'The whole document: a section left out is removed and takes its defaults again (to change one field, PATCH). A field of the wrong shape, or an unknown one, is a 400 naming it, and nothing is stored. The sign-in policy has its own endpoint and is kept. Bumps the policy version; audited as `settings.update`.',
     security: ['admin'],
     capability: 'settings:write',
     body: PutSettingsRequest,
+    responses: { 200: { description: 'Saved.', schema: PutSettingsResponse } },
+  },
+  {
+    operationId: 'patchSettings',
+    method: 'patch',
+    path: '/v1/admin/settings',
+    tag: SETTINGS,
+    summary: 'Change some settings (JSON merge patch)',
+    description:
+      'An RFC 7396 merge patch (`application/merge-patch+json`, or `application/json`): objects merge member by member, `null` removes a member (its default applies again), anything else replaces it. The result is validated as a whole document: a wrong shape is a 400 naming the field, and nothing is stored. Bumps the policy version; audited as `settings.update`.',
+    security: ['admin'],
+    capability: 'settings:write',
+    body: SettingsMergePatch,
+    bodyContentType: 'application/merge-patch+json',
     responses: { 200: { description: 'Saved.', schema: PutSettingsResponse } },
   },
   {

@@ -17,6 +17,8 @@ import type { PiiPolicy } from './pii/index.js';
 import { guardedModels, type ProviderLanguageModel } from './pii/outbound.js';
 import { tenantPolicy } from './pii/redactor.js';
 import { resolveProviderCredentials, type ProviderCredentials } from './providers/service.js';
+import { DEFAULT_SETTINGS } from '@parley/protocol';
+import { tenantSettings } from '../tenants/settings.js';
 
 
 export interface HandoffSettings {
@@ -26,7 +28,7 @@ export interface HandoffSettings {
   sensitiveTopics: string[];
 }
 
-export const DEFAULT_HANDOFF: HandoffSettings = { threshold: 0.45, sensitiveTopics: [] };
+export const DEFAULT_HANDOFF: HandoffSettings = DEFAULT_SETTINGS.handoff;
 
 const ASKS_FOR_PERSON =
   /\b(talk|speak|chat)\s+(to|with)\s+(a\s+|an\s+|some\s*one|somebody|your\s+)?(human|person|agent|representative|operator|support|staff|someone|somebody|real)\b|\b(human|live)\s+(agent|support|person)\b|\bagent,?\s+please\b/i;
@@ -34,14 +36,6 @@ const ASKS_FOR_PERSON =
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 
 
-async function handoffSettings(tx: Tx): Promise<HandoffSettings> {
-  const { rows } = await tx.query<{ settings: { handoff?: Partial<HandoffSettings> } }>('SELECT settings FROM tenants');
-  const h = rows[0]?.settings.handoff ?? {};
-  return {
-    threshold: typeof h.threshold === 'number' ? h.threshold : DEFAULT_HANDOFF.threshold,
-    sensitiveTopics: Array.isArray(h.sensitiveTopics) ? h.sensitiveTopics.filter((t) => typeof t === 'string') : [],
-  };
-}
 
 function mentionsTopic(question: string, topics: string[]): string | null {
   const words = new Set(contentWords(question));
@@ -83,7 +77,7 @@ export class KnowledgeAnswerer implements Answerer {
     const { db, audit, retrieve } = this.deps;
     const asksForPerson = ASKS_FOR_PERSON.test(input.question);
     const ctx = await db.withTenant(input.tenantId, { requestId: input.requestId }, async (tx) => {
-      const settings = await handoffSettings(tx);
+      const settings = (await tenantSettings(tx)).handoff;
       const topic = mentionsTopic(input.question, settings.sensitiveTopics);
       const early = asksForPerson || topic !== null;
       const creds = !early && this.deps.keyring ? (await resolveProviderCredentials(tx, this.deps.keyring, input.tenantId))[0] : undefined;

@@ -1,22 +1,17 @@
 // Per-tenant AI budgets: requests per minute (this process) and tokens per day (in the database).
+import { DEFAULT_SETTINGS } from '@parley/protocol';
 import type { Tx } from '../db/types.js';
+import { tenantSettings } from '../tenants/settings.js';
 
 export interface Budget {
   requestsPerMinute: number;
   tokensPerDay: number;
 }
-export const DEFAULT_BUDGET: Budget = { requestsPerMinute: 30, tokensPerDay: 200_000 };
+export const DEFAULT_BUDGET: Budget = DEFAULT_SETTINGS.budget;
 
 const windows = new Map<string, number[]>();
 
-export async function budgetFor(tx: Tx): Promise<Budget> {
-  const { rows } = await tx.query<{ settings: { budget?: Partial<Budget> } }>('SELECT settings FROM tenants');
-  const b = rows[0]?.settings.budget ?? {};
-  return {
-    requestsPerMinute: typeof b.requestsPerMinute === 'number' ? b.requestsPerMinute : DEFAULT_BUDGET.requestsPerMinute,
-    tokensPerDay: typeof b.tokensPerDay === 'number' ? b.tokensPerDay : DEFAULT_BUDGET.tokensPerDay,
-  };
-}
+export const budgetFor = async (tx: Tx): Promise<Budget> => (await tenantSettings(tx)).budget;
 
 /** Which budget is spent and how many seconds until it frees up. */
 export interface BudgetRefusal {

@@ -96,7 +96,7 @@ beforeAll(async () => {
   for (const tenant of [a, b]) {
     expect((await call(t.url, 'PUT', '/v1/admin/providers/openai', { key: tenant.secretKey, body: { apiKey: `sk-test-${'k'.repeat(40)}`, model: 'gpt-test' } })).status).toBe(201);
     // This suite sends many turns a minute; the budget tests below use tenants of their own.
-    expect((await call(t.url, 'PUT', '/v1/admin/settings', { key: tenant.secretKey, body: { budget: { requestsPerMinute: 10_000 } } })).status).toBe(200);
+    expect((await call(t.url, 'PATCH', '/v1/admin/settings', { key: tenant.secretKey, body: { budget: { requestsPerMinute: 10_000 } } })).status).toBe(200);
   }
 });
 afterAll(() => t.close());
@@ -197,7 +197,7 @@ describe('answers from the tenant provider', () => {
     await call(t.url, 'PUT', '/v1/admin/providers/openai', { key: lax.secretKey, body: { apiKey: `sk-test-${'l'.repeat(40)}`, model: 'gpt-test' } });
     await know(lax, 'Warranty', 'Warranty claims take 10 days; write to claims@lax.example.');
     const classes = Object.fromEntries(Object.keys(defaultPolicy.classes).map((c) => [c, { mode: 'flag', minScore: 1 }]));
-    expect((await call(t.url, 'PUT', '/v1/admin/settings', { key: lax.secretKey, body: { pii: { classes } } })).status).toBe(200);
+    expect((await call(t.url, 'PATCH', '/v1/admin/settings', { key: lax.secretKey, body: { pii: { classes } } })).status).toBe(200);
     const { v, id } = await conversation(lax, 'https://lax.example');
     const before = model.doStreamCalls.length;
     const events = await v.say(id, piiMessage);
@@ -335,7 +335,7 @@ describe('answers from the tenant provider', () => {
     const tenant = await t.tenant(name, [`${name}.example`]);
     await call(t.url, 'PUT', '/v1/admin/providers/openai', { key: tenant.secretKey, body: { apiKey: `sk-test-${'b'.repeat(40)}`, model: 'gpt-test' } });
     await know(tenant, 'Refunds', 'Refunds reach your card within 5 business days after we receive the parcel. Gift cards are refunded as credit.');
-    const put = await call(t.url, 'PUT', '/v1/admin/settings', { key: tenant.secretKey, body: { budget } });
+    const put = await call(t.url, 'PATCH', '/v1/admin/settings', { key: tenant.secretKey, body: { budget } });
     expect(put.status, JSON.stringify(put.body)).toBe(200);
     return { tenant, ...(await conversation(tenant, `https://${name}.example`)) };
   }

@@ -43,7 +43,7 @@ const withProvider = async (name: string, budget: Record<string, number>) => {
   const tenant = await t.tenant(name, [`${name.toLowerCase().replace(/\W/g, '')}.example`]);
   await call(t.url, 'POST', '/v1/admin/knowledge/sources', { key: tenant.secretKey, body: { kind: 'markdown', content: REFUNDS, externalId: 'refunds' } });
   expect((await call(t.url, 'PUT', '/v1/admin/providers/openai', { key: tenant.secretKey, body: { apiKey: `sk-test-${'k'.repeat(40)}`, model: 'gpt-test' } })).status).toBe(201);
-  expect((await call(t.url, 'PUT', '/v1/admin/settings', { key: tenant.secretKey, body: { budget } })).status).toBe(200);
+  expect((await call(t.url, 'PATCH', '/v1/admin/settings', { key: tenant.secretKey, body: { budget } })).status).toBe(200);
   return tenant;
 };
 

@@ -19,7 +19,7 @@ beforeAll(async () => {
   t = await startTestApp();
   a = await t.tenant('Tenant A', ['help.a.example']);
   // Confident answers, so the assistant keeps answering (a low-confidence handoff would silence it).
-  expect((await admin('PUT', '/settings', { handoff: { threshold: 0 } })).status).toBe(200);
+  expect((await admin('PATCH', '/settings', { handoff: { threshold: 0 } })).status).toBe(200);
   const src = await admin('POST', '/knowledge/sources', {
     kind: 'markdown',
     title: 'Shipping',

@@ -5,7 +5,7 @@ import type { AuditLog } from '../audit/log.js';
 import type { Tx } from '../db/types.js';
 import { DomainError } from '../errors.js';
 import { openState } from '../tenants/hours.js';
-import { businessHours } from '../tenants/settings.js';
+import { tenantSettings } from '../tenants/settings.js';
 import { authorInitial, type MessageNotice } from '@parley/protocol';
 import { noticeOf } from './notices.js';
 import * as webhooks from '../webhooks/events.js';
@@ -246,7 +246,7 @@ export interface OutsideHoursNotice {
 }
 
 export async function outsideHoursNotice(tx: Tx, now = new Date()): Promise<OutsideHoursNotice> {
-  const hours = await businessHours(tx);
+  const hours = (await tenantSettings(tx)).businessHours;
   if (!hours) return {};
   const state = openState(hours, now);
   return state.open ? {} : { outsideHours: true, nextOpenAt: state.nextOpenAt?.toISOString() ?? null };

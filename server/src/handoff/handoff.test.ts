@@ -109,29 +109,31 @@ describe('policy and settings', () => {
   });
 
   test('sensitive topics and the threshold come from settings; a bad policy is refused', async () => {
-    const put = await admin('PUT', '/settings', { handoff: { threshold: 0.5, sensitiveTopics: ['chargeback'] } });
+    const put = await admin('PATCH', '/settings', { handoff: { threshold: 0.5, sensitiveTopics: ['chargeback'] } });
     expect(put.status).toBe(200);
     const conv = (await v.call('POST', '/conversations', {})).body.conversation.id;
     const events = await v.say(conv, 'How do I file a chargeback?');
     expect(events.at(-1)!.data.handoff).toMatchObject({ reason: 'sensitive_topic' });
-    expect((await admin('PUT', '/settings', { pii: { classes: { email: { mode: 'shout', minScore: 0.5 } } } })).status).toBe(400);
-    expect((await admin('PUT', '/settings', { pii: { classes: { email: { mode: 'strict', minScore: 0.5 } } } })).status).toBe(200);
+    expect((await admin('PATCH', '/settings', { pii: { classes: { email: { mode: 'shout', minScore: 0.5 } } } })).status).toBe(400);
+    expect((await admin('PATCH', '/settings', { pii: { classes: { email: { mode: 'strict', minScore: 0.5 } } } })).status).toBe(200);
     const scan = await admin('POST', '/pii/scan', { text: 'mail me: x.y@example.com' });
     expect(scan.body.matches[0].action).toBe('strict');
   });
 
   test('a PII policy of the wrong shape is a 400 naming the field, and the stored policy is untouched (never a silent reset to defaults)', async () => {
-    expect((await admin('PUT', '/settings', { pii: { classes: { email: { mode: 'strict', minScore: 0.5 } } } })).status).toBe(200);
+    expect((await admin('PATCH', '/settings', { pii: { classes: { email: { mode: 'strict', minScore: 0.5 } } } })).status).toBe(200);
     const before = (await admin('GET', '/settings')).body;
     for (const [body, path] of [
       [{ pii: { email: 'strict' } }, '/pii/email'],
       [{ pii: { classes: { email: { mode: 'strict', minscore: 0.9 } } } }, '/pii/classes/email/minscore'],
       [{ pii: { classes: { emails: { mode: 'strict', minScore: 0.5 } } } }, '/pii/classes/emails'],
     ] as const) {
-      const res = await admin('PUT', '/settings', body);
-      expect(res.status, JSON.stringify(body)).toBe(400);
-      expect(res.body.request_id).toBeTruthy();
-      expect(JSON.stringify(res.body.errors)).toContain(path);
+      for (const method of ['PUT', 'PATCH']) {
+        const res = await admin(method, '/settings', body);
+        expect(res.status, `${method} ${JSON.stringify(body)}`).toBe(400);
+        expect(res.body.request_id).toBeTruthy();
+        expect(JSON.stringify(res.body.errors)).toContain(path);
+      }
     }
     const after = (await admin('GET', '/settings')).body;
     expect(after).toEqual(before);

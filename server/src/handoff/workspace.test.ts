@@ -241,22 +241,22 @@ describe('business hours and a left email', () => {
       { timeZone: 'UTC', schedule: { funday: [['09:00', '12:00']] } },
       { timeZone: 'UTC', schedule: { mon: [['9am', '5pm']] } },
     ]) {
-      const res = await admin('PUT', '/settings', { businessHours: bad });
+      const res = await admin('PATCH', '/settings', { businessHours: bad });
       expect(res.status, JSON.stringify(bad)).toBe(400);
       expect(res.body.errors[0].path).toMatch(/^\/businessHours/);
     }
-    expect((await admin('PUT', '/settings', { businessHours: { timeZone: 'Europe/Berlin', schedule: { mon: [['09:00', '17:00']] } } })).status).toBe(200);
+    expect((await admin('PATCH', '/settings', { businessHours: { timeZone: 'Europe/Berlin', schedule: { mon: [['09:00', '17:00']] } } })).status).toBe(200);
     expect((await admin('GET', '/settings')).body.settings.businessHours).toMatchObject({ timeZone: 'Europe/Berlin' });
-    expect((await admin('PUT', '/settings', { businessHours: null })).status).toBe(200);
+    expect((await admin('PATCH', '/settings', { businessHours: null })).status).toBe(200);
     expect((await admin('GET', '/settings')).body.settings.businessHours).toBeUndefined();
-    expect((await ann.client.call('PUT', '/v1/admin/settings', { businessHours: null })).status).toBe(403);
+    expect((await ann.client.call('PATCH', '/v1/admin/settings', { businessHours: null })).status).toBe(403);
   });
 
   test('a handoff outside hours says when people answer; the email left is sealed, and the agent reads it (audited)', async () => {
     // Open one minute a week, tomorrow at midnight UTC: closed now.
     const tomorrow = new Date(Date.now() + 86_400_000);
     const day = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'][tomorrow.getUTCDay()]!;
-    expect((await admin('PUT', '/settings', { businessHours: { timeZone: 'UTC', schedule: { [day]: [['00:00', '00:01']] } } })).status).toBe(200);
+    expect((await admin('PATCH', '/settings', { businessHours: { timeZone: 'UTC', schedule: { [day]: [['00:00', '00:01']] } } })).status).toBe(200);
     const v = new Visitor(t.url, a.publishableKey, ORIGIN);
     await v.start();
     const id = (await v.call('POST', '/conversations', {})).body.conversation.id as string;
@@ -303,7 +303,7 @@ describe('business hours and a left email', () => {
     expect(audit.filter((e: any) => e.action === 'visitor.profile.read').at(-1)).toMatchObject({ actor: { type: 'member', id: sam.memberId }, metadata: { contact: true } });
     expect(JSON.stringify(audit)).not.toContain('lee.visitor');
     expect((await admin('GET', `/conversations/${id}/visitor`, undefined, b.secretKey)).status).toBe(404);
-    await admin('PUT', '/settings', { businessHours: null });
+    await admin('PATCH', '/settings', { businessHours: null });
     s.close();
   });
 });
@@ -335,11 +335,11 @@ describe('the verified profile', () => {
     const owner = await admin('GET', `/conversations/${id}/visitor`);
     expect(owner.body.visitor).toMatchObject({ name: 'Ada Lovelace', email: 'ada@example.com', plan: 'Enterprise', redacted: [] });
     // A tenant that only flags names shows them to agents, and in the inbox row.
-    expect((await admin('PUT', '/settings', { pii: { classes: { person: { mode: 'flag', minScore: 0.5 } } } })).status).toBe(200);
+    expect((await admin('PATCH', '/settings', { pii: { classes: { person: { mode: 'flag', minScore: 0.5 } } } })).status).toBe(200);
     expect((await sam.client.call('GET', `/v1/admin/conversations/${id}/visitor`)).body.visitor).toMatchObject({ name: 'Ada Lovelace', redacted: ['email'] });
     const row = (await admin('GET', `/inbox?view=open&q=user-ada`)).body.rows[0];
     expect(row).toMatchObject({ conversationId: id, visitor: { verified: true, name: 'Ada Lovelace' } });
-    await admin('PUT', '/settings', { pii: { classes: { person: { mode: 'reversible', minScore: 0.5 } } } });
+    await admin('PATCH', '/settings', { pii: { classes: { person: { mode: 'reversible', minScore: 0.5 } } } });
     const reads = (await admin('GET', '/audit?limit=1000')).body.entries.filter((e: any) => e.action === 'visitor.profile.read');
     expect(reads.length).toBeGreaterThanOrEqual(3);
     expect(JSON.stringify(reads)).not.toContain('Lovelace');

@@ -98,7 +98,7 @@ for (const kind of ['pgvector', 'pinecone'] as const) {
       a = await t.tenant('Shop A', ['shop.a.example']);
       b = await t.tenant('Shop B', ['shop.b.example']);
       for (const tenant of [a, b]) {
-        await call(t.url, 'PUT', '/v1/admin/settings', { key: tenant.secretKey, body: { budget: { requestsPerMinute: 10_000 } } });
+        await call(t.url, 'PATCH', '/v1/admin/settings', { key: tenant.secretKey, body: { budget: { requestsPerMinute: 10_000 } } });
         const set = await call(t.url, 'PUT', '/v1/admin/providers/openai', {
           key: tenant.secretKey,
           body: { apiKey: `sk-test-${'k'.repeat(40)}`, model: 'gpt-test', embeddingModel: 'embed-test' },
@@ -159,7 +159,7 @@ for (const kind of ['pgvector', 'pinecone'] as const) {
       // Words of both tenants' passages, so every mode would find B's if it could see it.
       const question = 'Are Zanzibar refunds instant for members, or does a refund take days?';
       for (const mode of ['bm25', 'dense', 'hybrid']) {
-        expect((await call(t.url, 'PUT', '/v1/admin/settings', { key: a.secretKey, body: { retrieval: { mode } } })).status).toBe(200);
+        expect((await call(t.url, 'PATCH', '/v1/admin/settings', { key: a.secretKey, body: { retrieval: { mode } } })).status).toBe(200);
         const id = (await v.call('POST', '/conversations', {})).body.conversation.id as string;
         const before = model.doStreamCalls.length;
         await v.say(id, question);
@@ -169,7 +169,7 @@ for (const kind of ['pgvector', 'pinecone'] as const) {
         // The question names Zanzibar refunds; B's passage (its code, its text, its heading path) must not follow.
         expect(sent, mode).not.toMatch(/ZX-4242|Members of B|Members ›/);
       }
-      await call(t.url, 'PUT', '/v1/admin/settings', { key: a.secretKey, body: { retrieval: { mode: 'auto' } } });
+      await call(t.url, 'PATCH', '/v1/admin/settings', { key: a.secretKey, body: { retrieval: { mode: 'auto' } } });
     });
 
     test('replacing and deleting a source removes its vectors', async () => {

@@ -10,6 +10,7 @@ import type { Tx } from '../db/types.js';
 import { bm25Retriever } from './retrieve.js';
 import type { Embedder, EmbeddingCall, Embeddings } from './vectors/embed.js';
 import type { VectorStore } from './vectors/store.js';
+import { tenantSettings } from '../tenants/settings.js';
 
 export type RetrievalMode = 'bm25' | 'dense' | 'hybrid';
 export const RETRIEVAL_MODES = ['auto', 'bm25', 'dense', 'hybrid'] as const;
@@ -94,9 +95,7 @@ export class KnowledgeRetrieval {
 
   /** The tenant's configured mode; `auto` is hybrid once an embedding model is configured. */
   private async mode(tx: Tx): Promise<'auto' | RetrievalMode> {
-    const { rows } = await tx.query<{ settings: { retrieval?: { mode?: string } } }>('SELECT settings FROM tenants');
-    const mode = rows[0]?.settings.retrieval?.mode;
-    return (RETRIEVAL_MODES as readonly string[]).includes(mode ?? '') ? (mode as 'auto' | RetrievalMode) : 'auto';
+    return (await tenantSettings(tx)).retrieval.mode;
   }
 
   /** Searches the tenant set on `tx` (its own transaction); `mode` overrides the tenant's setting. */

@@ -1,52 +1,111 @@
-// Tenant settings: the one module that reads them (with defaults) and writes them (validated). Each
-// top-level section is replaced whole on write; `null` removes a section (its defaults apply again).
-import type { SettingsSchema, BusinessHours } from '@parley/protocol';
-import type { z } from 'zod';
-import { PiiPolicySchema } from '../ai/pii/index.js';
+// Tenant settings: the one module that reads them (every default applied, in one place) and writes them
+// (validated as a whole document). PUT replaces the document, PATCH merges an RFC 7396 merge patch into it;
+// either way the result must be a valid document, or nothing is stored.
+import {
+  DEFAULT_SETTINGS,
+  EffectiveSettingsSchema,
+  PiiPolicySchema,
+  PutSettingsRequest,
+  SignInPolicySchema,
+  type EffectiveSettings,
+  type SettingsMergePatch,
+  type SignInPolicy,
+} from '@parley/protocol';
 import type { AuditLog } from '../audit/log.js';
-import type { RequestCtx } from '../http/context.js';
 import type { Tx } from '../db/types.js';
 import { DomainError } from '../errors.js';
+import type { RequestCtx } from '../http/context.js';
 import { fieldErrors } from '../http/validate.js';
+import { lockSettings, selectSettings, storeSettings } from './settings-store.js';
 
-export type SettingsPatch = z.infer<typeof SettingsSchema>;
+type WriteCtx = RequestCtx & { tenantId: string };
+type Doc = Record<string, unknown>;
 
-export interface StoredSettings {
-  settings: Record<string, unknown>;
-  policyVersion: number;
-}
+/** Sections another endpoint owns: kept by PUT and PATCH of /settings. */
+const OWN_ENDPOINT = ['signIn'] as const;
 
-export async function readSettings(tx: Tx): Promise<StoredSettings> {
-  const { rows } = await tx.query<{ settings: Record<string, unknown>; policy_version: number }>('SELECT settings, policy_version FROM tenants');
-  if (!rows[0]) throw new DomainError('not_found', 'No such tenant.');
-  return { settings: rows[0].settings, policyVersion: rows[0].policy_version };
-}
+const isObject = (v: unknown): v is Doc => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** The tenant's business hours, or null: always open. */
-export async function businessHours(tx: Tx): Promise<BusinessHours | null> {
-  const { rows } = await tx.query<{ hours: BusinessHours | null }>("SELECT settings->'businessHours' AS hours FROM tenants");
-  return rows[0]?.hours ?? null;
-}
-
-/** Validates a patch (already shaped by SettingsSchema) beyond its shape, stores it, bumps the policy version; audited. */
-export async function writeSettings(tx: Tx, audit: AuditLog, ctx: RequestCtx & { tenantId: string }, patch: SettingsPatch): Promise<number> {
-  const body: Record<string, unknown> = { ...patch };
-  if (patch.pii !== undefined) {
-    const pii = PiiPolicySchema.safeParse(patch.pii);
-    if (!pii.success) {
-      throw new DomainError('invalid_input', 'The PII policy is not valid.', {
-        errors: fieldErrors(pii.error, ['pii']),
-      });
-    }
-    body.pii = pii.data;
+/** RFC 7396: objects merge member by member, `null` removes a member, anything else replaces the target. */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (!isObject(patch)) return patch;
+  const out: Doc = isObject(target) ? { ...target } : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
   }
-  const removed = Object.keys(body).filter((k) => body[k] === null);
-  for (const k of removed) delete body[k];
-  const { rows } = await tx.query<{ policy_version: number }>(
-    'UPDATE tenants SET settings = (settings - $3::text[]) || $2::jsonb, policy_version = policy_version + 1 WHERE id = $1 RETURNING policy_version',
-    [ctx.tenantId, JSON.stringify(body), removed],
-  );
-  const version = rows[0]!.policy_version;
-  await audit.append(tx, { tenantId: ctx.tenantId, requestId: ctx.requestId, actor: ctx.actor, action: 'settings.update', metadata: { sections: Object.keys(patch), policyVersion: version } });
+  return out;
+}
+
+/** A stored section that no longer parses (written by an older version) falls back to its default. */
+function section<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }, value: unknown, fallback: T): T {
+  const parsed = schema.safeParse(value ?? {});
+  return parsed.success ? parsed.data : fallback;
+}
+
+/** Every setting of the tenant set on `tx` as it applies now: the stored document over the defaults. */
+export async function tenantSettings(tx: Tx): Promise<EffectiveSettings> {
+  const row = await selectSettings(tx);
+  if (!row) throw new DomainError('not_found', 'No such tenant.');
+  return effective(row.settings);
+}
+
+function effective(s: Doc): EffectiveSettings {
+  const shape = EffectiveSettingsSchema.shape;
+  const d = DEFAULT_SETTINGS;
+  const merged = (key: 'widget' | 'handoff' | 'budget' | 'retrieval') => ({ ...d[key], ...(isObject(s[key]) ? s[key] : {}) });
+  return {
+    widget: section(shape.widget, merged('widget'), { ...d.widget }),
+    handoff: section(shape.handoff, merged('handoff'), { ...d.handoff }),
+    budget: section(shape.budget, merged('budget'), { ...d.budget }),
+    retrieval: section(shape.retrieval, merged('retrieval'), { ...d.retrieval }),
+    businessHours: section(shape.businessHours, s.businessHours ?? null, null),
+    pii: section(PiiPolicySchema, s.pii, d.pii),
+    // A sign-in policy that no longer parses falls back to the strictest reading of its MFA rule.
+    signIn: section(SignInPolicySchema, s.signIn, { ...SignInPolicySchema.parse({}), requireMfa: 'everyone' }),
+  };
+}
+
+/** GET: the stored document, the settings in effect, and the policy version. */
+export async function readSettings(tx: Tx) {
+  const row = await selectSettings(tx);
+  if (!row) throw new DomainError('not_found', 'No such tenant.');
+  const document = Object.fromEntries(Object.entries(row.settings).filter(([k]) => !(OWN_ENDPOINT as readonly string[]).includes(k)));
+  return { settings: document, effective: effective(row.settings), policyVersion: row.policyVersion };
+}
+
+/** Validates a whole document; a wrong shape is an invalid_input naming every field at fault. */
+function validDocument(doc: unknown): Doc {
+  const parsed = PutSettingsRequest.safeParse(doc);
+  if (!parsed.success) throw new DomainError('invalid_input', 'The settings are not valid.', { errors: fieldErrors(parsed.error) });
+  const out: Doc = { ...parsed.data };
+  // `businessHours: null` means always open: the same as not set.
+  for (const k of Object.keys(out)) if (out[k] === null || out[k] === undefined) delete out[k];
+  return out;
+}
+
+async function write(tx: Tx, audit: AuditLog, ctx: WriteCtx, change: (current: Doc) => Doc, how: 'replace' | 'merge'): Promise<number> {
+  const row = await lockSettings(tx, ctx.tenantId);
+  if (!row) throw new DomainError('not_found', 'No such tenant.');
+  const kept = Object.fromEntries(OWN_ENDPOINT.filter((k) => k in row.settings).map((k) => [k, row.settings[k]]));
+  const current = Object.fromEntries(Object.entries(row.settings).filter(([k]) => !(k in kept)));
+  const next = change(current);
+  const changed = [...new Set([...Object.keys(current), ...Object.keys(next)])].filter((k) => JSON.stringify(current[k]) !== JSON.stringify(next[k]));
+  const version = await storeSettings(tx, ctx.tenantId, { ...next, ...kept });
+  await audit.append(tx, { tenantId: ctx.tenantId, requestId: ctx.requestId, actor: ctx.actor, action: 'settings.update', metadata: { how, sections: changed.sort(), policyVersion: version } });
   return version;
+}
+
+/** PUT: the document becomes `doc` (validated whole); sections left out take their defaults again. */
+export const replaceSettings = (tx: Tx, audit: AuditLog, ctx: WriteCtx, doc: unknown) => write(tx, audit, ctx, () => validDocument(doc), 'replace');
+
+/** PATCH: `patch` merged into the stored document (RFC 7396); the result is validated whole. */
+export const mergeSettings = (tx: Tx, audit: AuditLog, ctx: WriteCtx, patch: SettingsMergePatch) =>
+  write(tx, audit, ctx, (current) => validDocument(mergePatch(current, patch)), 'merge');
+
+/** The sign-in policy (its own endpoint, people/): stored beside the document, the only other writer. */
+export async function writeSignInPolicy(tx: Tx, tenantId: string, policy: SignInPolicy): Promise<void> {
+  const row = await lockSettings(tx, tenantId);
+  if (!row) throw new DomainError('not_found', 'No such tenant.');
+  await storeSettings(tx, tenantId, { ...row.settings, signIn: policy });
 }

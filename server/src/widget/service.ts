@@ -4,31 +4,13 @@ import type { Tx } from '../db/types.js';
 import { DomainError } from '../errors.js';
 import { createConversation, type ConversationRow } from '../conversations/service.js';
 import { identityMode } from '../identity/store.js';
+import { tenantSettings } from '../tenants/settings.js';
+import { tenantName } from '../tenants/settings-store.js';
 
-interface WidgetSettings {
-  greeting?: string;
-  launcherText?: string;
-  locale?: string;
-  theme?: 'light' | 'dark' | 'auto';
-  accentColor?: string;
-  position?: 'bottom-right' | 'bottom-left';
-}
-
-/** The widget's settings of the tenant set on `tx`, with their defaults. */
+/** The widget's settings of the tenant set on `tx`, as a page's widget starts with them. */
 export async function widgetSettings(tx: Tx) {
-  const t = (await tx.query<{ name: string; settings: { widget?: WidgetSettings } }>('SELECT name, settings FROM tenants')).rows[0]!;
-  const ws = t.settings.widget ?? {};
-  return {
-    tenantName: t.name,
-    // Unset texts stay unset: the widget says them in the visitor's language.
-    ...(ws.greeting ? { greeting: ws.greeting } : {}),
-    ...(ws.launcherText ? { launcherText: ws.launcherText } : {}),
-    locale: ws.locale ?? 'auto',
-    theme: ws.theme ?? 'auto',
-    accentColor: ws.accentColor ?? '#2f6feb',
-    position: ws.position ?? 'bottom-right',
-    identityMode: await identityMode(tx),
-  };
+  const { widget } = await tenantSettings(tx);
+  return { tenantName: await tenantName(tx), ...widget, identityMode: await identityMode(tx) };
 }
 
 /** A visitor's new conversation; refused to an unverified visitor when the site requires Sign-In Pro. */

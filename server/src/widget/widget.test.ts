@@ -42,7 +42,7 @@ describe('config and the domain allow-list', () => {
     const unset = (await new Visitor(t.url, c.publishableKey, 'https://texts.example').start()).body.settings;
     expect(unset).not.toHaveProperty('launcherText');
     expect(unset).not.toHaveProperty('greeting');
-    const put = await call(t.url, 'PUT', '/v1/admin/settings', { key: c.secretKey, body: { widget: { launcherText: 'Questions?', greeting: 'Welcome to Texts.' } } });
+    const put = await call(t.url, 'PATCH', '/v1/admin/settings', { key: c.secretKey, body: { widget: { launcherText: 'Questions?', greeting: 'Welcome to Texts.' } } });
     expect(put.status).toBeLessThan(300);
     const set = (await new Visitor(t.url, c.publishableKey, 'https://texts.example').start()).body.settings;
     expect(set).toMatchObject({ launcherText: 'Questions?', greeting: 'Welcome to Texts.' });

@@ -9,15 +9,12 @@ import type { Tx } from '../../db/types.js';
 import type { Redactor } from '../../conversations/turn.js';
 import type { ConversationRow } from '../../conversations/service.js';
 import { loadRedactionState, newTokenKey, PiiPolicySchema, redact, restore, defaultPolicy, type PiiPolicy } from './index.js';
+import { tenantSettings } from '../../tenants/settings.js';
 
 export const vaultContext = (conversationId: string, token: string) => `pii-vault/${conversationId}/${token}`;
 export const tokenKeyContext = (conversationId: string) => `pii-tokens/${conversationId}`;
 
-export async function tenantPolicy(tx: Tx): Promise<PiiPolicy> {
-  const { rows } = await tx.query<{ settings: { pii?: unknown } }>('SELECT settings FROM tenants');
-  const parsed = PiiPolicySchema.safeParse(rows[0]?.settings.pii);
-  return parsed.success ? (parsed.data as PiiPolicy) : defaultPolicy;
-}
+export const tenantPolicy = async (tx: Tx): Promise<PiiPolicy> => (await tenantSettings(tx)).pii as PiiPolicy;
 
 export class ConversationRedactor implements Redactor {
   constructor(private readonly keyring: Keyring) {}

@@ -22,7 +22,7 @@ beforeAll(async () => {
   t = await startTestApp();
   tenant = await t.tenant('Strict', ['strict.example']);
   const strict = { mode: 'strict', minScore: 0.5 };
-  const put = await admin('PUT', '/settings', {
+  const put = await admin('PATCH', '/settings', {
     pii: { classes: { email: strict, payment_card: strict, date_of_birth: strict, government_id: strict, phone: { mode: 'reversible', minScore: 0.5 } } },
   });
   expect(put.status).toBe(200);
