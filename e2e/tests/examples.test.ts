@@ -7,9 +7,8 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startTestApp, type TestApp } from '../../server/src/test/app.js';
-import { call } from '../../server/src/test/http.js';
-import type { WebhookWorker } from '../../server/src/webhooks/worker.js';
+import { call, startTestApp, type TestApp } from '@parley/server/testing';
+import type { WebhookWorker } from '@parley/server/testing';
 import { ensureWidgetBuilt, launch } from './harness.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));

@@ -4,7 +4,6 @@
 import { createHash } from 'node:crypto';
 import type { AuditLog } from '../audit/log.js';
 import type { Db } from '../db/index.js';
-import type { Tx } from '../db/types.js';
 import { NOTICES } from '../conversations/notices.js';
 import type { Answer, AnswerInput, Answerer } from '../conversations/turn.js';
 import type { Keyring } from '../crypto/keyring.js';

@@ -1,6 +1,6 @@
 // A tenant's sign-in policy (MFA requirement, SSO enforcement, session timeouts): read with its defaults,
 // written whole and validated, kept in the tenant's settings under `signIn`.
-import { SignInPolicySchema, type MemberRole, type SignInPolicy } from '@parley/protocol';
+import type { MemberRole, SignInPolicy } from '@parley/protocol';
 import type { Tx } from '../db/types.js';
 import { tenantSettings, writeSignInPolicy } from '../tenants/settings.js';
 

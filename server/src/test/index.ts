@@ -15,3 +15,4 @@ export * from './widget.js';
 export { PLATFORM_TENANT } from '../db/index.js';
 export { createInvite } from '../people/service.js';
 export type { CreatedTenant } from '../tenants/service.js';
+export type { WebhookWorker } from '../webhooks/worker.js';

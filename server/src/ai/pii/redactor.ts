@@ -8,7 +8,7 @@ import type { Keyring } from '../../crypto/keyring.js';
 import type { Tx } from '../../db/types.js';
 import type { Redactor } from '../../conversations/turn.js';
 import type { ConversationRow } from '../../conversations/service.js';
-import { loadRedactionState, newTokenKey, PiiPolicySchema, redact, restore, defaultPolicy, type PiiPolicy } from './index.js';
+import { loadRedactionState, newTokenKey, redact, restore, type PiiPolicy } from './index.js';
 import { tenantSettings } from '../../tenants/settings.js';
 
 export const vaultContext = (conversationId: string, token: string) => `pii-vault/${conversationId}/${token}`;
