@@ -23,7 +23,14 @@ async function writers(rt: Runtime, tenantId: string, concurrency: number, total
       while (next < total) {
         const i = next++;
         await rt.db.withTenant(tenantId, { requestId: `bench-${i}` }, (tx) =>
-          rt.audit.append(tx, { tenantId, requestId: `bench-${i}`, actor: { type: 'system', id: 'bench' }, action: 'bench.event', target: { type: 'thing', id: String(i) }, metadata: { i } }),
+          rt.audit.append(tx, {
+            tenantId,
+            requestId: `bench-${i}`,
+            actor: { type: 'system', id: 'bench' },
+            action: 'bench.event',
+            target: { type: 'thing', id: String(i) },
+            metadata: { i },
+          }),
         );
       }
     }),
@@ -33,7 +40,11 @@ async function writers(rt: Runtime, tenantId: string, concurrency: number, total
 
 async function run(label: string, url: string, ownerUrl: string, cleanup: () => Promise<void>) {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
-  const config = loadConfig({ PARLEY_DATA_DIR: dataDir, PARLEY_MASTER_KEY: randomBytes(32).toString('base64'), PARLEY_SIGNING_KEY: randomBytes(32).toString('base64') });
+  const config = loadConfig({
+    PARLEY_DATA_DIR: dataDir,
+    PARLEY_MASTER_KEY: randomBytes(32).toString('base64'),
+    PARLEY_SIGNING_KEY: randomBytes(32).toString('base64'),
+  });
   const db = await openDb({ url, ownerUrl });
   await runMigrations(db);
   const rt = wireRuntime(config, db);

@@ -37,7 +37,10 @@ async function timeAsync<T>(fn: () => Promise<T>): Promise<{ ms: number; result:
   const result = await fn();
   return { ms: performance.now() - started, result };
 }
-const rate = (n: number, ms: number) => Math.round(n / (ms / 1000)).toLocaleString('en-US').padStart(12);
+const rate = (n: number, ms: number) =>
+  Math.round(n / (ms / 1000))
+    .toLocaleString('en-US')
+    .padStart(12);
 const line = (label: string, n: number, ms: number, unit: string) =>
   console.log(`${label.padEnd(44)} ${rate(n, ms)} ${unit}   (${n.toLocaleString('en-US')} in ${ms.toFixed(0)} ms)`);
 

@@ -38,7 +38,9 @@ try {
     ok(await fetch(`${app.url}/v1/admin/me`, { headers: { authorization: `Bearer ${tenant.secretKey}` } }).then(async (r) => (await r.text(), r))),
   );
   const session = await rate('GET /v1/admin/me, console session cookie', async () => ok(await client.call('GET', '/v1/admin/me')));
-  console.log(`session / key ${(session / key).toFixed(2)}   key / healthz ${(key / healthz).toFixed(2)}   session / healthz ${(session / healthz).toFixed(2)}`);
+  console.log(
+    `session / key ${(session / key).toFixed(2)}   key / healthz ${(key / healthz).toFixed(2)}   session / healthz ${(session / healthz).toFixed(2)}`,
+  );
 
   const hash = await argon2.hash(STRONG_PASSWORD, { type: argon2.argon2id, memoryCost: 19 * 1024, timeCost: 2, parallelism: 1 });
   const verify = await rate('argon2id verify, OWASP parameters (ceiling)', () => argon2.verify(hash, STRONG_PASSWORD));

@@ -180,7 +180,11 @@ export function fitLsa(texts: string[], opts: { dims?: number; oversample?: numb
     modelId: `lsa-${k}`,
     maxEmbeddingsPerCall: 2048,
     supportsParallelCalls: true,
-    doEmbed: async ({ values: vs }) => ({ embeddings: vs.map(embed), usage: { tokens: vs.reduce((s, v) => s + v.split(/\s+/).length, 0) }, warnings: [] }),
+    doEmbed: async ({ values: vs }) => ({
+      embeddings: vs.map(embed),
+      usage: { tokens: vs.reduce((s, v) => s + v.split(/\s+/).length, 0) },
+      warnings: [],
+    }),
   };
   return { dims: k, embed, model };
 }

@@ -106,20 +106,32 @@ const fmt = (n: number) => n.toFixed(3);
 console.log(`\nPII recognition on ${samples.length} sentences (presidio-research generated_large)\n`);
 console.log('Entity mapping:');
 for (const [k, v] of Object.entries(MAPPING)) {
-  console.log(`  ${k.padEnd(18)} → ${typeof v === 'function' ? 'date_of_birth when the sentence speaks of birth, else out of scope' : (v ?? 'out of scope')}`);
+  console.log(
+    `  ${k.padEnd(18)} → ${typeof v === 'function' ? 'date_of_birth when the sentence speaks of birth, else out of scope' : (v ?? 'out of scope')}`,
+  );
 }
 console.log(`\n${'class'.padEnd(15)} ${'gold'.padStart(5)} ${'pred'.padStart(5)}   P       R       F2    | exact P  exact R  exact F2`);
 const total = tally();
 for (const [c, t] of perClass) {
   if (t.gold === 0 && t.pred === 0) continue;
   for (const k of Object.keys(total) as (keyof Tally)[]) total[k] += t[k];
-  const p = ratio(t.predHit, t.pred), r = ratio(t.goldHit, t.gold);
-  const ep = ratio(t.predExact, t.pred), er = ratio(t.goldExact, t.gold);
-  console.log(`${c.padEnd(15)} ${String(t.gold).padStart(5)} ${String(t.pred).padStart(5)}   ${fmt(p)}   ${fmt(r)}   ${fmt(f2(p, r))} | ${fmt(ep)}    ${fmt(er)}    ${fmt(f2(ep, er))}`);
+  const p = ratio(t.predHit, t.pred),
+    r = ratio(t.goldHit, t.gold);
+  const ep = ratio(t.predExact, t.pred),
+    er = ratio(t.goldExact, t.gold);
+  console.log(
+    `${c.padEnd(15)} ${String(t.gold).padStart(5)} ${String(t.pred).padStart(5)}   ${fmt(p)}   ${fmt(r)}   ${fmt(f2(p, r))} | ${fmt(ep)}    ${fmt(er)}    ${fmt(f2(ep, er))}`,
+  );
 }
-const P = ratio(total.predHit, total.pred), R = ratio(total.goldHit, total.gold);
-const EP = ratio(total.predExact, total.pred), ER = ratio(total.goldExact, total.gold);
-console.log(`${'overall'.padEnd(15)} ${String(total.gold).padStart(5)} ${String(total.pred).padStart(5)}   ${fmt(P)}   ${fmt(R)}   ${fmt(f2(P, R))} | ${fmt(EP)}    ${fmt(ER)}    ${fmt(f2(EP, ER))}`);
+const P = ratio(total.predHit, total.pred),
+  R = ratio(total.goldHit, total.gold);
+const EP = ratio(total.predExact, total.pred),
+  ER = ratio(total.goldExact, total.gold);
+console.log(
+  `${'overall'.padEnd(15)} ${String(total.gold).padStart(5)} ${String(total.pred).padStart(5)}   ${fmt(P)}   ${fmt(R)}   ${fmt(f2(P, R))} | ${fmt(EP)}    ${fmt(ER)}    ${fmt(f2(EP, ER))}`,
+);
 console.log(`\nReference (presidio-research, sibling set): default Presidio P 0.685 R 0.603 F2 0.618; tuned 0.870 / 0.839 / 0.845`);
 console.log(`Classes the data set does not label (not scored), predictions: ${[...unscored].map(([c, n]) => `${c} ${n}`).join(', ') || 'none'}`);
-console.log(`Throughput: ${(bytes / 1e6 / seconds).toFixed(2)} MB/s (${(bytes / 1024).toFixed(0)} KiB in ${(seconds * 1000).toFixed(0)} ms, best of 3)`);
+console.log(
+  `Throughput: ${(bytes / 1e6 / seconds).toFixed(2)} MB/s (${(bytes / 1024).toFixed(0)} KiB in ${(seconds * 1000).toFixed(0)} ms, best of 3)`,
+);

@@ -82,7 +82,11 @@ const day = (ago: number) => new Date(Date.now() - ago * 86_400_000).toISOString
 
 async function run(label: string, url: string, ownerUrl: string, cleanup: () => Promise<void>) {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
-  const config = loadConfig({ PARLEY_DATA_DIR: dataDir, PARLEY_MASTER_KEY: randomBytes(32).toString('base64'), PARLEY_SIGNING_KEY: randomBytes(32).toString('base64') });
+  const config = loadConfig({
+    PARLEY_DATA_DIR: dataDir,
+    PARLEY_MASTER_KEY: randomBytes(32).toString('base64'),
+    PARLEY_SIGNING_KEY: randomBytes(32).toString('base64'),
+  });
   const db = await openDb({ url, ownerUrl });
   await runMigrations(db);
   const rt = wireRuntime(config, db);
@@ -99,10 +103,15 @@ async function run(label: string, url: string, ownerUrl: string, cleanup: () => 
       const report = await time(async () => (total = (await buildReport(db, tenant, null, q)).conversations.total));
       const count = await time(() =>
         db.withTenant(tenant, { requestId: null }, (tx) =>
-          tx.query(`SELECT count(*) FROM conversations WHERE created_at >= ($1::date)::timestamp AT TIME ZONE 'UTC' AND created_at < (($2::date) + 1)::timestamp AT TIME ZONE 'UTC'`, [q.from, q.to]),
+          tx.query(
+            `SELECT count(*) FROM conversations WHERE created_at >= ($1::date)::timestamp AT TIME ZONE 'UTC' AND created_at < (($2::date) + 1)::timestamp AT TIME ZONE 'UTC'`,
+            [q.from, q.to],
+          ),
         ),
       );
-      console.log(`${label.padEnd(22)} ${`${days} days`.padStart(8)} ${String(total).padStart(8)} ${report.toFixed(1).padStart(10)} ${count.toFixed(1).padStart(10)}`);
+      console.log(
+        `${label.padEnd(22)} ${`${days} days`.padStart(8)} ${String(total).padStart(8)} ${report.toFixed(1).padStart(10)} ${count.toFixed(1).padStart(10)}`,
+      );
     }
   } finally {
     await db.close();

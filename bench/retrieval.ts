@@ -27,8 +27,14 @@ import { createTenant } from '../server/src/tenants/service.js';
 import { DEVELOPMENT_ALLOW, Outbound, parseAllowList } from '../server/src/outbound/outbound.js';
 
 const DATA = join(import.meta.dirname, '../../shared/data/retrieval/vaswani-dev');
-const docs = [...readFileSync(join(DATA, 'doc-text.trec'), 'utf8').matchAll(/<DOCNO>(\d+)<\/DOCNO>([\s\S]*?)<\/DOC>/g)].map((m) => ({ id: m[1]!, text: m[2]!.trim() }));
-const queries = [...readFileSync(join(DATA, 'query-text.trec'), 'utf8').matchAll(/<num>(\d+)<\/num><title>([\s\S]*?)<\/title>/g)].map((m) => ({ id: m[1]!, text: m[2]!.trim().toLowerCase() }));
+const docs = [...readFileSync(join(DATA, 'doc-text.trec'), 'utf8').matchAll(/<DOCNO>(\d+)<\/DOCNO>([\s\S]*?)<\/DOC>/g)].map((m) => ({
+  id: m[1]!,
+  text: m[2]!.trim(),
+}));
+const queries = [...readFileSync(join(DATA, 'query-text.trec'), 'utf8').matchAll(/<num>(\d+)<\/num><title>([\s\S]*?)<\/title>/g)].map((m) => ({
+  id: m[1]!,
+  text: m[2]!.trim().toLowerCase(),
+}));
 const qrels = new Map<string, Set<string>>();
 for (const line of readFileSync(join(DATA, 'qrels'), 'utf8').trim().split('\n')) {
   const [q, , d, rel] = line.split(/\s+/);
@@ -52,23 +58,42 @@ function report(name: string, runs: { ranked: string[]; q: string }[]) {
 const pct = (xs: number[], p: number) => xs.sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 
 const dir = mkdtempSync(join(tmpdir(), 'parley-retrieval-'));
-const config = loadConfig({ PARLEY_DATA_DIR: dir, PARLEY_MASTER_KEY: randomBytes(32).toString('base64'), PARLEY_SIGNING_KEY: randomBytes(32).toString('base64') });
+const config = loadConfig({
+  PARLEY_DATA_DIR: dir,
+  PARLEY_MASTER_KEY: randomBytes(32).toString('base64'),
+  PARLEY_SIGNING_KEY: randomBytes(32).toString('base64'),
+});
 const server = process.env.DATABASE_URL ?? null;
 // The embedded database runs in memory: this measures retrieval, not the file system.
 const db = await openDb({ url: server ?? 'memory://' });
 await runMigrations(db);
 const rt = wireRuntime(config, db);
-const tenantId = (await createTenant({ db, audit: rt.audit, env: 'development' }, { name: 'bench', domains: [] }, { requestId: null, actor: { type: 'system', id: 'bench' } })).tenant.id;
+const tenantId = (
+  await createTenant(
+    { db, audit: rt.audit, env: 'development' },
+    { name: 'bench', domains: [] },
+    { requestId: null, actor: { type: 'system', id: 'bench' } },
+  )
+).tenant.id;
 
 const BATCH = 1000;
-const variant = (copy: number, d: (typeof docs)[number]) => ({ id: copy ? `${d.id}-${copy}` : d.id, text: copy ? `${d.text} variant ${copy}` : d.text });
+const variant = (copy: number, d: (typeof docs)[number]) => ({
+  id: copy ? `${d.id}-${copy}` : d.id,
+  text: copy ? `${d.text} variant ${copy}` : d.text,
+});
 
 /** Bulk ingestion, one transaction per batch; statistics are refreshed for the planner afterwards. */
 async function load(copy: number) {
   const started = performance.now();
   for (let i = 0; i < docs.length; i += BATCH) {
     await db.withTenant(tenantId, { requestId: null }, (tx) =>
-      ingestSources(tx, tenantId, docs.slice(i, i + BATCH).map((d) => ({ input: { kind: 'text', title: `doc ${d.id}`, content: variant(copy, d).text, externalId: variant(copy, d).id } }))),
+      ingestSources(
+        tx,
+        tenantId,
+        docs
+          .slice(i, i + BATCH)
+          .map((d) => ({ input: { kind: 'text', title: `doc ${d.id}`, content: variant(copy, d).text, externalId: variant(copy, d).id } })),
+      ),
     );
   }
   await db.withOwner((tx) => tx.exec('ANALYZE knowledge_postings; ANALYZE knowledge_terms; ANALYZE knowledge_chunks'));
@@ -82,11 +107,16 @@ const vectors = pgVectorStore();
 const retrieval = new KnowledgeRetrieval({ db, audit: rt.audit, vectors, embeddings: tenantEmbeddings(rt.keyring, () => lsa.model) });
 // The provider's base URL is checked when saved, as in the product; this one is never called.
 const outbound = new Outbound({ env: 'development', allow: parseAllowList(DEVELOPMENT_ALLOW) });
-await setProvider({ db, audit: rt.audit, keyring: rt.keyring, env: 'development', outbound }, { tenantId, requestId: null, actor: { type: 'system', id: 'bench' } }, 'openai', {
-  apiKey: `sk-bench-${'x'.repeat(40)}`,
-  model: 'unused',
-  embeddingModel: lsa.model.modelId,
-});
+await setProvider(
+  { db, audit: rt.audit, keyring: rt.keyring, env: 'development', outbound },
+  { tenantId, requestId: null, actor: { type: 'system', id: 'bench' } },
+  'openai',
+  {
+    apiKey: `sk-bench-${'x'.repeat(40)}`,
+    model: 'unused',
+    embeddingModel: lsa.model.modelId,
+  },
+);
 
 /** Embeds every chunk not yet embedded, through the product's pipeline (redaction, batches, audit). */
 async function embedAll() {
@@ -100,7 +130,9 @@ async function embedAll() {
 /** How this database stores vectors: pgvector, or real[] on a server without the extension. */
 async function vectorType() {
   const { rows } = await db.withOwner((tx) =>
-    tx.query<{ t: string }>("SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = 'knowledge_vectors'::regclass AND attname = 'embedding'"),
+    tx.query<{ t: string }>(
+      "SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = 'knowledge_vectors'::regclass AND attname = 'embedding'",
+    ),
   );
   return rows[0]!.t === 'vector' ? 'pgvector' : 'real[], no pgvector';
 }
@@ -119,8 +151,15 @@ async function viaPinecone() {
   const fake = await startFakePinecone({ apiKey: 'pc-bench' });
   const store = pineconeStore({ apiKey: 'pc-bench', indexHost: fake.host });
   await db.withTenant(tenantId, { requestId: null }, async (tx) => {
-    const { rows } = await tx.query<{ chunk_id: string; model: string; v: string }>('SELECT chunk_id, model, embedding::text AS v FROM knowledge_vectors');
-    const items = rows.map((r) => ({ chunkId: r.chunk_id, sourceId: r.chunk_id, model: r.model, vector: JSON.parse(r.v.replace('{', '[').replace('}', ']')) as number[] }));
+    const { rows } = await tx.query<{ chunk_id: string; model: string; v: string }>(
+      'SELECT chunk_id, model, embedding::text AS v FROM knowledge_vectors',
+    );
+    const items = rows.map((r) => ({
+      chunkId: r.chunk_id,
+      sourceId: r.chunk_id,
+      model: r.model,
+      vector: JSON.parse(r.v.replace('{', '[').replace('}', ']')) as number[],
+    }));
     await store.upsert(tx, tenantId, items);
   });
   const via = new KnowledgeRetrieval({ db, audit: rt.audit, vectors: store, embeddings: tenantEmbeddings(rt.keyring, () => lsa.model) });
@@ -142,7 +181,9 @@ async function run(r: Retriever) {
 }
 
 const latency = (name: string, chunks: number, times: number[]) =>
-  console.log(`  ${name.padEnd(26)} ${String(chunks).padStart(7)} chunks   p50 ${pct(times, 0.5).toFixed(1).padStart(7)} ms   p95 ${pct(times, 0.95).toFixed(1).padStart(7)} ms`);
+  console.log(
+    `  ${name.padEnd(26)} ${String(chunks).padStart(7)} chunks   p50 ${pct(times, 0.5).toFixed(1).padStart(7)} ms   p95 ${pct(times, 0.95).toFixed(1).padStart(7)} ms`,
+  );
 
 function miniRun(mini: MiniSearch) {
   const out = [];
@@ -158,9 +199,13 @@ function miniRun(mini: MiniSearch) {
 
 try {
   const loadMs = await load(0);
-  console.log(`Vaswani: ${docs.length} documents, ${queries.length} queries; bulk-ingested in ${(loadMs / 1000).toFixed(1)} s (${(docs.length / (loadMs / 1000)).toFixed(0)} docs/s, ${server ? 'PostgreSQL server' : 'PGlite in memory'})\n`);
+  console.log(
+    `Vaswani: ${docs.length} documents, ${queries.length} queries; bulk-ingested in ${(loadMs / 1000).toFixed(1)} s (${(docs.length / (loadMs / 1000)).toFixed(0)} docs/s, ${server ? 'PostgreSQL server' : 'PGlite in memory'})\n`,
+  );
   const emb = await embedAll();
-  console.log(`LSA (${lsa.dims} dims) fitted in ${(lsaFitMs / 1000).toFixed(1)} s; ${emb.n} chunks embedded and stored (${await vectorType()}) in ${(emb.ms / 1000).toFixed(1)} s (${(emb.n / (emb.ms / 1000)).toFixed(0)} chunks/s)\n`);
+  console.log(
+    `LSA (${lsa.dims} dims) fitted in ${(lsaFitMs / 1000).toFixed(1)} s; ${emb.n} chunks embedded and stored (${await vectorType()}) in ${(emb.ms / 1000).toFixed(1)} s (${(emb.n / (emb.ms / 1000)).toFixed(0)} chunks/s)\n`,
+  );
   const bm25 = await run(bm25Retriever);
   const dense = await run(byMode('dense'));
   const hybrid = await run(byMode('hybrid'));
@@ -197,13 +242,23 @@ try {
     latency('hybrid (ours)', n, (await run(byMode('hybrid'))).times);
     latency('ts_rank_cd (Postgres)', n, (await run(tsRankRetriever)).times);
     latency('minisearch (in memory)', n, miniRun(mini).times);
-    console.log(`\nBulk ingestion up to ${n} chunks: ${((docs.length * 8) / (extraMs / 1000)).toFixed(0)} docs/s; embedding ${(emb100.n / (emb100.ms / 1000)).toFixed(0)} chunks/s`);
+    console.log(
+      `\nBulk ingestion up to ${n} chunks: ${((docs.length * 8) / (extraMs / 1000)).toFixed(0)} docs/s; embedding ${(emb100.n / (emb100.ms / 1000)).toFixed(0)} chunks/s`,
+    );
   }
 } finally {
   if (server) {
     // The audit log is append-only, so the tenant stays; its knowledge goes.
     await db.withOwner(async (tx) => {
-      for (const table of ['knowledge_vectors', 'knowledge_postings', 'knowledge_terms', 'knowledge_stats', 'knowledge_chunks', 'knowledge_sources', 'ai_providers']) {
+      for (const table of [
+        'knowledge_vectors',
+        'knowledge_postings',
+        'knowledge_terms',
+        'knowledge_stats',
+        'knowledge_chunks',
+        'knowledge_sources',
+        'ai_providers',
+      ]) {
         await tx.query(`DELETE FROM ${table} WHERE tenant_id = $1`, [tenantId]);
       }
     });

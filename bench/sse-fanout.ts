@@ -71,7 +71,9 @@ try {
     const sent = await v.call('POST', `/conversations/${conversationId}/messages`, { text: `Bench message ${m}`, clientMessageId: `bench-${m}` });
     if (sent.status !== 200) throw new Error(`message ${m}: ${sent.status} ${JSON.stringify(sent.body)}`);
   }
-  const stored = await app.testDb.db.withOwner((tx) => tx.query<{ n: number }>('SELECT count(*)::int AS n FROM conversation_events WHERE conversation_id = $1', [conversationId]));
+  const stored = await app.testDb.db.withOwner((tx) =>
+    tx.query<{ n: number }>('SELECT count(*)::int AS n FROM conversation_events WHERE conversation_id = $1', [conversationId]),
+  );
   const expected = stored.rows[0]!.n;
   while (received.some((n) => n < expected) && performance.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 20));
   const fanned = performance.now() - t0;
@@ -79,10 +81,14 @@ try {
   const complete = received.filter((n) => n >= expected).length;
 
   console.log(`${STREAMS} streams on one conversation, ${MESSAGES} visitor messages (${expected} stored events, each to every stream)`);
-  console.log(`  transactions during the burst: ${transactions} (${(transactions / MESSAGES).toFixed(1)} per message; one read per stream per event would be ${STREAMS * expected})`);
+  console.log(
+    `  transactions during the burst: ${transactions} (${(transactions / MESSAGES).toFixed(1)} per message; one read per stream per event would be ${STREAMS * expected})`,
+  );
   console.log(`  every stream got every event: ${complete}/${STREAMS}, in ${fanned.toFixed(0)} ms`);
   console.log(`  /readyz idle (ceiling)  p50 ${pct(idle, 50).toFixed(1)} ms  p95 ${pct(idle, 95).toFixed(1)} ms`);
-  console.log(`  /readyz during burst    p50 ${pct(busy, 50).toFixed(1)} ms  p95 ${pct(busy, 95).toFixed(1)} ms  (p50 ratio ${(pct(busy, 50) / pct(idle, 50)).toFixed(1)}x)`);
+  console.log(
+    `  /readyz during burst    p50 ${pct(busy, 50).toFixed(1)} ms  p95 ${pct(busy, 95).toFixed(1)} ms  (p50 ratio ${(pct(busy, 50) / pct(idle, 50)).toFixed(1)}x)`,
+  );
   for (const ac of aborts) ac.abort();
 } finally {
   await app.close();

@@ -79,7 +79,11 @@ const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((
 
 async function run(label: string, url: string, cleanup: () => Promise<void>) {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
-  const config = loadConfig({ PARLEY_DATA_DIR: dataDir, PARLEY_MASTER_KEY: randomBytes(32).toString('base64'), PARLEY_SIGNING_KEY: randomBytes(32).toString('base64') });
+  const config = loadConfig({
+    PARLEY_DATA_DIR: dataDir,
+    PARLEY_MASTER_KEY: randomBytes(32).toString('base64'),
+    PARLEY_SIGNING_KEY: randomBytes(32).toString('base64'),
+  });
   const db = await openDb({ url, ownerUrl: url });
   await runMigrations(db);
   const rt = wireRuntime(config, db);
@@ -101,7 +105,14 @@ async function run(label: string, url: string, cleanup: () => Promise<void>) {
     const ctx = { requestId: null, actor: { type: 'system' as const, id: 'bench' } };
     const tenantId = (await createTenant({ db, audit: rt.audit, env: config.env }, { name: 'bench', domains: [] }, ctx)).tenant.id;
     await createEndpoint({ db, audit: rt.audit, keyring: rt.keyring, outbound }, { ...ctx, tenantId }, { url: rx.url, events: ['key.created'] });
-    const data = (i: number) => ({ apiKey: { id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, name: `key ${i}`, prefix: 'sk_test_abcd', capabilities: ['domains:read'] } });
+    const data = (i: number) => ({
+      apiKey: {
+        id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+        name: `key ${i}`,
+        prefix: 'sk_test_abcd',
+        capabilities: ['domains:read'],
+      },
+    });
     const enqueue = (i: number) => db.withTenant(tenantId, { requestId: null }, (tx) => enqueueWebhook(tx, tenantId, 'key.created', data(i)));
 
     // Throughput: a backlog of EVENTS committed events, drained by one instance's worker.
@@ -140,7 +151,9 @@ async function run(label: string, url: string, cleanup: () => Promise<void>) {
   }
 }
 
-console.log(`webhook delivery: ${EVENTS} backlogged events drained by one instance (${CONCURRENCY} in flight), then ${LATENCY_EVENTS} events committed one by one`);
+console.log(
+  `webhook delivery: ${EVENTS} backlogged events drained by one instance (${CONCURRENCY} in flight), then ${LATENCY_EVENTS} events committed one by one`,
+);
 console.log(`${'database'.padEnd(22)} ${'deliveries/s'.padStart(13)} ${'ceiling rq/s'.padStart(12)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)}`);
 const dir = mkdtempSync(join(tmpdir(), 'parley-bench-db-'));
 await run('PGlite (on disk)', join(dir, 'db'), async () => rmSync(dir, { recursive: true, force: true }));

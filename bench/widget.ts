@@ -10,7 +10,9 @@ const w = await world();
 try {
   for (const name of ['loader.js', 'widget.js']) {
     const body = readFileSync(new URL(`../widget/dist/${name}`, import.meta.url));
-    console.log(`${name.padEnd(10)} ${body.length} B raw, ${gzipSync(body, { level: 9 }).length} B gzip, ${brotliCompressSync(body).length} B brotli`);
+    console.log(
+      `${name.padEnd(10)} ${body.length} B raw, ${gzipSync(body, { level: 9 }).length} B gzip, ${brotliCompressSync(body).length} B brotli`,
+    );
   }
   w.allowed.set(hostHtml(w.app.url, w.publishableKey));
   const launcher: number[] = [];
@@ -36,7 +38,11 @@ try {
   }
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   console.log(`\nheadless Chromium, localhost, ${RUNS} fresh visits (median, min–max ms):`);
-  for (const [label, xs] of [['navigation → launcher visible', launcher], ['send → first answer text', firstToken], ['send → full cited answer', answer]] as const) {
+  for (const [label, xs] of [
+    ['navigation → launcher visible', launcher],
+    ['send → first answer text', firstToken],
+    ['send → full cited answer', answer],
+  ] as const) {
     console.log(`  ${label.padEnd(32)} ${String(med(xs)).padStart(5)}  (${Math.min(...xs)}–${Math.max(...xs)})`);
   }
 } finally {

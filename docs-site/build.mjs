@@ -74,7 +74,9 @@ export function rolesTable({ ROLES, ROLE_CAPABILITIES, ROLE_DESCRIPTIONS, CAPABI
   const undescribed = CAPABILITIES.filter((c) => !CAPABILITY_TEXT[c]);
   const unknown = Object.keys(CAPABILITY_TEXT).filter((c) => !CAPABILITIES.includes(c));
   if (undescribed.length || unknown.length) {
-    throw new Error(`docs-site/build.mjs CAPABILITY_TEXT is out of date: ${[...undescribed.map((c) => `no text for ${c}`), ...unknown.map((c) => `${c} is not a capability`)].join('; ')}`);
+    throw new Error(
+      `docs-site/build.mjs CAPABILITY_TEXT is out of date: ${[...undescribed.map((c) => `no text for ${c}`), ...unknown.map((c) => `${c} is not a capability`)].join('; ')}`,
+    );
   }
   const head = `<tr><th scope="col">Capability</th><th scope="col">What it allows</th>${ROLES.map((r) => `<th scope="col">${esc(r)}</th>`).join('')}</tr>`;
   const rows = CAPABILITIES.map(
@@ -121,7 +123,8 @@ export function shapeOf(schema) {
 /** The event catalog, as HTML: one row per type with its meaning and the shape of its `data`. */
 export function eventsTable({ WEBHOOK_EVENTS }) {
   const rows = Object.entries(WEBHOOK_EVENTS).map(
-    ([type, e]) => `<tr><th scope="row"><code>${esc(type)}</code></th><td>${esc(e.description)}</td><td><code>${esc(shapeOf(e.data))}</code></td></tr>`,
+    ([type, e]) =>
+      `<tr><th scope="row"><code>${esc(type)}</code></th><td>${esc(e.description)}</td><td><code>${esc(shapeOf(e.data))}</code></td></tr>`,
   );
   return [
     `<div class="table-wrap"><table class="webhook-events"><caption>Every event Parley sends (generated from the catalog in @parley/protocol)</caption>`,
@@ -144,7 +147,19 @@ export function renderGuide(name, md, protocol) {
 }
 
 const titleOf = (md) => /^#\s+(.+)$/m.exec(md)?.[1] ?? 'Parley';
-const nav = ['index', 'quick-start', 'agent-inbox', 'widget', 'knowledge', 'sign-in-pro', 'webhooks', 'admin-api', 'team-and-sign-in', 'security', 'security-keys'];
+const nav = [
+  'index',
+  'quick-start',
+  'agent-inbox',
+  'widget',
+  'knowledge',
+  'sign-in-pro',
+  'webhooks',
+  'admin-api',
+  'team-and-sign-in',
+  'security',
+  'security-keys',
+];
 const href = (name) => `/docs/${name === 'index' ? '' : `${name}.html`}`;
 const current = (on) => (on ? ' aria-current="page"' : '');
 
@@ -167,7 +182,12 @@ export function buildSite({ protocol, openapi, sdk = sdkPages({ protocol }), out
 
   const slugs = [...(protocol.PROBLEM_SLUGS ?? [])];
   const problems = readFileSync(`${here}problems.md`, 'utf8');
-  const sections = Object.fromEntries(problems.split(/^## /m).slice(1).map((s) => [s.slice(0, s.indexOf('\n')).trim(), `## ${s}`]));
+  const sections = Object.fromEntries(
+    problems
+      .split(/^## /m)
+      .slice(1)
+      .map((s) => [s.slice(0, s.indexOf('\n')).trim(), `## ${s}`]),
+  );
   const missing = slugs.filter((s) => !sections[s]);
   if (!slugs.length || missing.length) throw new Error(`problems.md has no section for: ${missing.join(', ') || 'any slug'}`);
 
@@ -180,7 +200,10 @@ export function buildSite({ protocol, openapi, sdk = sdkPages({ protocol }), out
   /** The navigation: guides, then the references; inside a reference, its own pages one level deeper. */
   const navigation = (name, page) => {
     const link = (n, text, cls = '') => `<a href="${href(n)}"${cls ? ` class="${cls}"` : ''}${current(n === name)}>${esc(text)}</a>`;
-    const guideLinks = nav.filter((n) => n !== 'index' && titles[n]).map((n) => link(n, titles[n])).join('');
+    const guideLinks = nav
+      .filter((n) => n !== 'index' && titles[n])
+      .map((n) => link(n, titles[n]))
+      .join('');
     let apiSub = '';
     if (page?.section === 'API') {
       apiSub = groups
@@ -195,7 +218,12 @@ export function buildSite({ protocol, openapi, sdk = sdkPages({ protocol }), out
       const pkgPage = `sdk-${s.name}`;
       const inside = page?.section === 'SDK' && (name === pkgPage || name.startsWith(`${pkgPage}-`));
       // Inside a package: its exports (API Documenter's pages one dot below the package).
-      const exports = inside ? sdk.filter((p) => p.file.split('.').length === 3 && p.file.startsWith(`${s.name}.`)).map((p) => link(p.name, p.title.replace(/ (class|interface|function|type|variable|enum|namespace)$/, ''), 'sub')).join('') : '';
+      const exports = inside
+        ? sdk
+            .filter((p) => p.file.split('.').length === 3 && p.file.startsWith(`${s.name}.`))
+            .map((p) => link(p.name, p.title.replace(/ (class|interface|function|type|variable|enum|namespace)$/, ''), 'sub'))
+            .join('')
+        : '';
       return `${link(pkgPage, s.pkg)}${exports}`;
     }).join('');
     return [
@@ -215,9 +243,11 @@ export function buildSite({ protocol, openapi, sdk = sdkPages({ protocol }), out
   const documents = [];
   const write = (file, name, title, body, page = { section: 'Guide' }) => {
     writeFileSync(`${out}${file}`, layout(name, title, body, page));
-    if (name !== 'search') documents.push(searchDocument(href(name === 'index' && file !== 'index.html' ? file.replace(/\.html$/, '') : name), title, page.section, body));
+    if (name !== 'search')
+      documents.push(searchDocument(href(name === 'index' && file !== 'index.html' ? file.replace(/\.html$/, '') : name), title, page.section, body));
   };
-  for (const [name, md] of pages) write(`${name}.html`, name, titles[name], renderGuide(name, md, protocol), { section: name === 'problems' ? 'Problems' : 'Guide' });
+  for (const [name, md] of pages)
+    write(`${name}.html`, name, titles[name], renderGuide(name, md, protocol), { section: name === 'problems' ? 'Problems' : 'Guide' });
   for (const s of slugs) {
     const md = `# Problem: ${s}\n\n${sections[s].replace(/^## .+\n/, '')}\n\n[Every problem type](/docs/problems.html)\n`;
     writeFileSync(`${out}problems/${s}.html`, layout('problems', s, marked.parse(md), { section: 'Problems' }));
@@ -236,5 +266,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const protocol = await import('@parley/protocol');
   const { openApiDocument } = await import('@parley/protocol/contract');
   const { pages, problems, endpoints, sdk, indexed } = buildSite({ protocol, openapi: openApiDocument() });
-  console.log(`docs: ${pages} pages, ${problems} problem types, ${endpoints} endpoint pages, ${sdk} SDK pages (${indexed} indexed for search); roles table from ${protocol.CAPABILITIES.length} capabilities × ${protocol.ROLES.length} roles`);
+  console.log(
+    `docs: ${pages} pages, ${problems} problem types, ${endpoints} endpoint pages, ${sdk} SDK pages (${indexed} indexed for search); roles table from ${protocol.CAPABILITIES.length} capabilities × ${protocol.ROLES.length} roles`,
+  );
 }

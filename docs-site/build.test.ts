@@ -70,7 +70,10 @@ describe('the docs build', () => {
     expect(columns).toEqual(['Capability', 'What it allows', ...ROLES]);
     expect(rows.map((r) => r.capability)).toEqual([...CAPABILITIES]);
     let cells = 0;
-    for (const { capability, cells: [what, ...byRole] } of rows) {
+    for (const {
+      capability,
+      cells: [what, ...byRole],
+    } of rows) {
       expect(text(what!)).toBe(CAPABILITY_TEXT[capability]);
       expect(byRole).toHaveLength(ROLES.length);
       ROLES.forEach((role, i) => {
@@ -105,7 +108,9 @@ describe('the docs build', () => {
   it('fails when the placeholder is missing or doubled', () => {
     const md = readFileSync(`${here}guides/team-and-sign-in.md`, 'utf8');
     const without = md.replace(ROLES_PLACEHOLDER, '');
-    expect(() => site({ out: tmp(), guides: [['team-and-sign-in', without]] })).toThrow(/must contain the line <!-- roles-table --> exactly once \(found 0\)/);
+    expect(() => site({ out: tmp(), guides: [['team-and-sign-in', without]] })).toThrow(
+      /must contain the line <!-- roles-table --> exactly once \(found 0\)/,
+    );
     const twice = `${md}\n${ROLES_PLACEHOLDER}\n`;
     expect(() => site({ out: tmp(), guides: [['team-and-sign-in', twice]] })).toThrow(/found 2/);
     expect(() => site({ out: tmp(), guides: [['index', '# Parley documentation\n']] })).toThrow(/team-and-sign-in\.md is missing/);
@@ -119,7 +124,11 @@ describe('the docs build', () => {
     const html = readFileSync(`${out}webhooks.html`, 'utf8');
     expect(html).not.toContain('webhook-events -->');
     const table = /<table class="webhook-events">([\s\S]*?)<\/table>/.exec(html)![1]!;
-    const rows = [...table.matchAll(/<tr><th scope="row">([\s\S]*?)<\/th><td>([\s\S]*?)<\/td><td>([\s\S]*?)<\/td><\/tr>/g)].map((m) => [text(m[1]!), text(m[2]!), text(m[3]!)]);
+    const rows = [...table.matchAll(/<tr><th scope="row">([\s\S]*?)<\/th><td>([\s\S]*?)<\/td><td>([\s\S]*?)<\/td><\/tr>/g)].map((m) => [
+      text(m[1]!),
+      text(m[2]!),
+      text(m[3]!),
+    ]);
     expect(rows.map((r) => r[0])).toEqual(Object.keys(protocol.WEBHOOK_EVENTS));
     for (const [type, what] of rows) expect(what).toBe(protocol.WEBHOOK_EVENTS[type as protocol.WebhookEventType].description);
     const requested = rows.find((r) => r[0] === 'handoff.requested')![2];
@@ -128,13 +137,21 @@ describe('the docs build', () => {
     const more = { WEBHOOK_EVENTS: { ...protocol.WEBHOOK_EVENTS, 'invoice.paid': { description: 'Paid.', data: protocol.CsatSubmittedData } } };
     expect(eventsTable(more)).toContain('<code>invoice.paid</code>');
     const md = readFileSync(`${here}guides/webhooks.md`, 'utf8');
-    expect(() => site({ out: tmp(), guides: [['team-and-sign-in', readFileSync(`${here}guides/team-and-sign-in.md`, 'utf8')], ['webhooks', md.replace(EVENTS_PLACEHOLDER, '')]] })).toThrow(
-      /webhooks\.md must contain the line <!-- webhook-events --> exactly once \(found 0\)/,
-    );
+    expect(() =>
+      site({
+        out: tmp(),
+        guides: [
+          ['team-and-sign-in', readFileSync(`${here}guides/team-and-sign-in.md`, 'utf8')],
+          ['webhooks', md.replace(EVENTS_PLACEHOLDER, '')],
+        ],
+      }),
+    ).toThrow(/webhooks\.md must contain the line <!-- webhook-events --> exactly once \(found 0\)/);
   });
 
   it('links every guide from the navigation and from the index page', () => {
-    const guides = readdirSync(`${here}guides`).filter((f) => f.endsWith('.md') && f !== 'index.md').map((f) => f.replace(/\.md$/, ''));
+    const guides = readdirSync(`${here}guides`)
+      .filter((f) => f.endsWith('.md') && f !== 'index.md')
+      .map((f) => f.replace(/\.md$/, ''));
     const index = readFileSync(`${out}index.html`, 'utf8');
     const nav = /<nav[\s\S]*?<\/nav>/.exec(index)![0];
     const main = /<main>([\s\S]*?)<\/main>/.exec(index)![1]!;
@@ -152,14 +169,25 @@ describe('the endpoint reference', () => {
   const index = readFileSync(`${out}api.html`, 'utf8');
 
   it('has a page per operation of the OpenAPI document (paths and webhooks), each listed on the index under its tag', () => {
-    const count = Object.values(openapi.paths as Record<string, object>).reduce((n, item) => n + Object.keys(item).filter((k) => ['get', 'post', 'put', 'patch', 'delete'].includes(k)).length, 0);
+    const count = Object.values(openapi.paths as Record<string, object>).reduce(
+      (n, item) => n + Object.keys(item).filter((k) => ['get', 'post', 'put', 'patch', 'delete'].includes(k)).length,
+      0,
+    );
     expect(ops.filter((o: { webhook: boolean }) => !o.webhook)).toHaveLength(count);
     expect(ops.filter((o: { webhook: boolean }) => o.webhook)).toHaveLength(Object.keys(openapi.webhooks as object).length);
     for (const op of ops) {
       const html = readFileSync(`${out}${operationPage(op)}.html`, 'utf8');
       expect(html, op.operationId).toContain(`<code>${op.path.replace(/&/g, '&#38;')}</code>`);
       expect(html).toContain(`method-${op.method}`);
-      const section = index.slice(index.indexOf(`<h2 id="${op.tag.toLowerCase().replace(/[^a-z0-9\s-]/g, '').trim().replace(/\s+/g, '-')}">`));
+      const section = index.slice(
+        index.indexOf(
+          `<h2 id="${op.tag
+            .toLowerCase()
+            .replace(/[^a-z0-9\s-]/g, '')
+            .trim()
+            .replace(/\s+/g, '-')}">`,
+        ),
+      );
       expect(section.slice(0, section.indexOf('</table>')), `${op.operationId} under ${op.tag}`).toContain(`href="${operationPage(op)}.html"`);
     }
   });
@@ -184,7 +212,9 @@ describe('the endpoint reference', () => {
       'curl -X POST \\\n  "$PARLEY_URL/v1/admin/domains" \\\n  -H "Authorization: Bearer $PARLEY_SECRET_KEY" \\\n  -H "Content-Type: application/json" \\\n  -d \'{"pattern":"string"}\'',
     );
     expect(curlExample(sample, remove)).toContain('"$PARLEY_URL/v1/admin/domains/00000000-0000-4000-8000-000000000000"');
-    expect(curlExample(sample, conversations)).toBe('curl \\\n  "$PARLEY_URL/v1/widget/conversations" \\\n  -H "Authorization: Bearer $PARLEY_WIDGET_TOKEN" \\\n  -H "X-Parley-Key: string"');
+    expect(curlExample(sample, conversations)).toBe(
+      'curl \\\n  "$PARLEY_URL/v1/widget/conversations" \\\n  -H "Authorization: Bearer $PARLEY_WIDGET_TOKEN" \\\n  -H "X-Parley-Key: string"',
+    );
     // $ref'd schemas are followed into their fields; problems are listed apart from answers.
     const page = endpointPages(sample).find((p: { name: string }) => p.name === 'api-list-domains');
     expect(page.body).toContain('<code>domains[].createdAt</code></th><td><code>string (date-time)</code>');
@@ -204,7 +234,10 @@ describe('the SDK reference', () => {
   it('has a page per export of @parley/node and @parley/browser (their API reports and their runtime exports), linked from the package page', async () => {
     for (const s of sdks) {
       const report = readFileSync(`${here}../${s.dir}/etc/${s.name}.api.md`, 'utf8');
-      const declared = [...report.matchAll(/^export (?:declare )?(?:abstract )?(?:class|function|interface|type|const|enum|namespace) (\w+)/gm), ...report.matchAll(/^export \{ (\w+) \}$/gm)].map((m) => m[1]!);
+      const declared = [
+        ...report.matchAll(/^export (?:declare )?(?:abstract )?(?:class|function|interface|type|const|enum|namespace) (\w+)/gm),
+        ...report.matchAll(/^export \{ (\w+) \}$/gm),
+      ].map((m) => m[1]!);
       const runtime = Object.keys(await s.module());
       const names = [...new Set([...declared, ...runtime])];
       expect(names.length).toBeGreaterThan(5);
@@ -249,7 +282,10 @@ describe('links and search', () => {
   it('finds a missing page and a missing anchor', () => {
     const broken = tmp();
     site({ out: broken });
-    writeFileSync(`${broken}extra.html`, '<main><a href="no-such-page.html">x</a><a href="api.html#no-such-tag">y</a><a href="/docs/api.html#domains-and-keys">ok</a><a href="https://example.com/">out</a></main>');
+    writeFileSync(
+      `${broken}extra.html`,
+      '<main><a href="no-such-page.html">x</a><a href="api.html#no-such-tag">y</a><a href="/docs/api.html#domains-and-keys">ok</a><a href="https://example.com/">out</a></main>',
+    );
     const result = checkLinks(broken);
     expect(result.broken).toEqual([
       { page: 'extra.html', href: 'no-such-page.html', reason: 'no such page' },
@@ -278,6 +314,7 @@ describe('links and search', () => {
     expect(top('allow a domain')).toContain('/docs/api-add-domain.html');
     expect(top('passkeys MFA')).toContain('/docs/team-and-sign-in.html');
     expect(readFileSync(`${out}search.js`, 'utf8')).toContain('MiniSearch.loadJSON');
-    for (const page of ['index', 'api-add-domain', 'sdk-node-parley']) expect(readFileSync(`${out}${page}.html`, 'utf8')).toContain('<script src="/docs/search.js" defer></script>');
+    for (const page of ['index', 'api-add-domain', 'sdk-node-parley'])
+      expect(readFileSync(`${out}${page}.html`, 'utf8')).toContain('<script src="/docs/search.js" defer></script>');
   });
 });

@@ -22,7 +22,6 @@ function walk(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
 }
 
-
 /**
  * Checks every page under `dist`: { pages, checked, broken: [{ page, href, reason }], external: [{ page, href }] }.
  * A link is internal when it resolves to this origin under /docs/; `outside` lists same-origin paths that
@@ -68,7 +67,8 @@ export function checkLinks(dist) {
         continue;
       }
       const anchor = decodeURIComponent(target.hash.slice(1));
-      if (anchor && dest.endsWith('.html') && !idsOf(dest).has(anchor)) broken.push({ page, href, reason: `no id="${anchor}" on ${relative(dist, dest)}` });
+      if (anchor && dest.endsWith('.html') && !idsOf(dest).has(anchor))
+        broken.push({ page, href, reason: `no id="${anchor}" on ${relative(dist, dest)}` });
     }
   }
   return { pages: pages.length, checked, broken, external, outside };

@@ -59,11 +59,14 @@
         status.textContent = '';
         return;
       }
-      search(q).then((hits) => {
-        if (mine === seq) render(list, status, hits, 8);
-      }, () => {
-        status.textContent = 'Search is unavailable.';
-      });
+      search(q).then(
+        (hits) => {
+          if (mine === seq) render(list, status, hits, 8);
+        },
+        () => {
+          status.textContent = 'Search is unavailable.';
+        },
+      );
     });
     input.addEventListener('keydown', (e) => {
       if (e.key === 'Escape') {
@@ -72,14 +75,14 @@
         status.textContent = '';
       } else if (e.key === 'ArrowDown' && !list.hidden) {
         const first = list.querySelector('a');
-        if (first) (e.preventDefault(), first.focus());
+        if (first) e.preventDefault(), first.focus();
       }
     });
     list.addEventListener('keydown', (e) => {
       const links = Array.prototype.slice.call(list.querySelectorAll('a'));
       const i = links.indexOf(document.activeElement);
-      if (e.key === 'ArrowDown' && i < links.length - 1) (e.preventDefault(), links[i + 1].focus());
-      else if (e.key === 'ArrowUp') (e.preventDefault(), i > 0 ? links[i - 1].focus() : input.focus());
+      if (e.key === 'ArrowDown' && i < links.length - 1) e.preventDefault(), links[i + 1].focus();
+      else if (e.key === 'ArrowUp') e.preventDefault(), i > 0 ? links[i - 1].focus() : input.focus();
       else if (e.key === 'Escape') input.focus();
     });
   }
@@ -93,11 +96,14 @@
     const box = document.querySelector('form.search input[type=search]');
     if (box) box.value = q;
     if (q.trim()) {
-      search(q.trim()).then((hits) => {
-        render(pageList, pageStatus, hits, 100);
-      }, () => {
-        pageStatus.textContent = 'Search is unavailable.';
-      });
+      search(q.trim()).then(
+        (hits) => {
+          render(pageList, pageStatus, hits, 100);
+        },
+        () => {
+          pageStatus.textContent = 'Search is unavailable.';
+        },
+      );
     } else {
       pageStatus.textContent = 'Type words to search for in the box.';
     }

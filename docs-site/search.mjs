@@ -17,8 +17,17 @@ export const QUERY_OPTIONS = { prefix: true, fuzzy: 0.2, boost: { title: 3, head
 export const boostGuides = (_id, _term, stored) => (stored && stored.section === 'Guide' ? 2 : 1);
 
 /** The text of HTML entities as the docs' pages write them. */
-export const decodeEntities = (s) => s.replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n))).replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
-const plain = (html) => decodeEntities(html.replace(/<[^>]+>/g, ' ')).replace(/\s+/g, ' ').trim();
+export const decodeEntities = (s) =>
+  s
+    .replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n)))
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, '&');
+const plain = (html) =>
+  decodeEntities(html.replace(/<[^>]+>/g, ' '))
+    .replace(/\s+/g, ' ')
+    .trim();
 
 /** A page as a search document: its url, title, section (Guide, API, SDK), headings and text (from `<main>`). */
 export function searchDocument(url, title, section, mainHtml) {

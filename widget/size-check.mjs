@@ -10,6 +10,8 @@ for (const [name, budget] of Object.entries(BUDGET)) {
   const br = brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
   const ok = gz <= budget;
   over ||= !ok;
-  console.log(`${name.padEnd(10)} ${String(body.length).padStart(7)} B raw  ${String(gz).padStart(6)} B gzip  ${String(br).padStart(6)} B brotli  budget ${budget} B gzip  ${ok ? 'ok' : 'OVER'}`);
+  console.log(
+    `${name.padEnd(10)} ${String(body.length).padStart(7)} B raw  ${String(gz).padStart(6)} B gzip  ${String(br).padStart(6)} B brotli  budget ${budget} B gzip  ${ok ? 'ok' : 'OVER'}`,
+  );
 }
 process.exit(over ? 1 : 0);

@@ -69,7 +69,13 @@ async function read<T>(res: Response): Promise<T> {
   return json as T;
 }
 
-export function createClient({ fetchImpl = (...a) => fetch(...a), onSignedOut = () => {} }: { fetchImpl?: typeof fetch; onSignedOut?: () => void } = {}): Client {
+export function createClient({
+  fetchImpl = (...a) => fetch(...a),
+  onSignedOut = () => {},
+}: {
+  fetchImpl?: typeof fetch;
+  onSignedOut?: () => void;
+} = {}): Client {
   let inflight: Promise<boolean> | null = null;
   // Bumped by each successful refresh: a request sent before it may simply be retried with the new cookie.
   let generation = 0;
@@ -87,20 +93,23 @@ export function createClient({ fetchImpl = (...a) => fetch(...a), onSignedOut = 
     })();
     return inflight;
   };
-  const renewing = (prefix: string): Api => async <T,>(method: Method, path: string, body?: unknown): Promise<T> => {
-    const url = `${prefix}${path}`;
-    const sentAt = generation;
-    let res = await send(fetchImpl, method, url, body);
-    if (res.status === 401) {
-      // token-expired, or no access cookie any more (it lives 15 minutes): renew once and retry once.
-      // A 401 after a successful renewal is the route's own answer (e.g. a wrong code), shown as a problem.
-      const renewed = generation !== sentAt || (await refresh());
-      if (renewed) res = await send(fetchImpl, method, url, body);
-      else onSignedOut();
-    }
-    return read<T>(res);
-  };
-  const auth: Api = async <T,>(method: Method, path: string, body?: unknown): Promise<T> => read<T>(await send(fetchImpl, method, `/v1/auth${path}`, body));
+  const renewing =
+    (prefix: string): Api =>
+    async <T>(method: Method, path: string, body?: unknown): Promise<T> => {
+      const url = `${prefix}${path}`;
+      const sentAt = generation;
+      let res = await send(fetchImpl, method, url, body);
+      if (res.status === 401) {
+        // token-expired, or no access cookie any more (it lives 15 minutes): renew once and retry once.
+        // A 401 after a successful renewal is the route's own answer (e.g. a wrong code), shown as a problem.
+        const renewed = generation !== sentAt || (await refresh());
+        if (renewed) res = await send(fetchImpl, method, url, body);
+        else onSignedOut();
+      }
+      return read<T>(res);
+    };
+  const auth: Api = async <T>(method: Method, path: string, body?: unknown): Promise<T> =>
+    read<T>(await send(fetchImpl, method, `/v1/auth${path}`, body));
   return { admin: renewing('/v1/admin'), platform: renewing('/v1/platform'), auth, refresh };
 }
 
@@ -111,4 +120,4 @@ export function toProblem(err: unknown): Problem {
 }
 
 /** A response's `{ key: value }` wrapper, or the value itself when the server sends it bare. */
-export const unwrap = <T,>(r: unknown, key: string): T => (r && typeof r === 'object' && key in r ? (r as Record<string, T>)[key]! : (r as T));
+export const unwrap = <T>(r: unknown, key: string): T => (r && typeof r === 'object' && key in r ? (r as Record<string, T>)[key]! : (r as T));

@@ -67,7 +67,9 @@ const currentView = (usable: View[]): View | undefined => usable.find((v) => v.i
 
 /** The views a caller may open: the capabilities the server reported for this session. */
 export const usableViews = (me: AdminMe): View[] =>
-  VIEWS.filter((v) => (v.needs === null ? me.member !== null : v.needs === 'operator' ? me.member?.role === 'operator' : me.capabilities.includes(v.needs)));
+  VIEWS.filter((v) =>
+    v.needs === null ? me.member !== null : v.needs === 'operator' ? me.member?.role === 'operator' : me.capabilities.includes(v.needs),
+  );
 
 function Shell({ client, onSignOut, onMe }: { client: Client; onSignOut: () => void | Promise<void>; onMe: () => void }) {
   const api = client.admin;
@@ -90,45 +92,45 @@ function Shell({ client, onSignOut, onMe }: { client: Client; onSignOut: () => v
   const member = me.data?.member;
   return (
     <LiveInbox api={api} me={me.data} label={active?.label ?? 'Console'}>
-    <div class="shell">
-      <header>
-        <strong>Parley console</strong>
-        {me.data ? (
-          <span class="who-am-i">
-            {member ? (
-              <>
-                <span class="name">{member.displayName}</span> <span class="badge">{member.role}</span>
-              </>
-            ) : null}{' '}
-            <span class="muted">{me.data.tenant.name}</span>
-          </span>
-        ) : null}
-        {me.data ? <AvailabilitySwitch api={api} me={me.data} /> : null}
-        <button type="button" class="secondary sign-out" onClick={onSignOut}>
-          Sign out
-        </button>
-      </header>
-      <nav aria-label="Console">
-        {usable.map((v) => (
-          <a key={v.id} href={`#${v.id}`} aria-current={v.id === active?.id ? 'page' : undefined}>
-            {v.label}
-          </a>
-        ))}
-      </nav>
-      <main>
-        <ProblemView problem={me.problem} />
-        {!me.data && !me.problem ? <p class="muted">Loading…</p> : null}
-        {me.data && !active ? <p class="muted">Your role gives you none of the console's views.</p> : null}
-        {me.data && active && View ? (
-          <>
-            <h1 tabIndex={-1} ref={heading}>
-              {active.label}
-            </h1>
-            <View api={api} me={me.data} platform={client.platform} key={active.id} />
-          </>
-        ) : null}
-      </main>
-    </div>
+      <div class="shell">
+        <header>
+          <strong>Parley console</strong>
+          {me.data ? (
+            <span class="who-am-i">
+              {member ? (
+                <>
+                  <span class="name">{member.displayName}</span> <span class="badge">{member.role}</span>
+                </>
+              ) : null}{' '}
+              <span class="muted">{me.data.tenant.name}</span>
+            </span>
+          ) : null}
+          {me.data ? <AvailabilitySwitch api={api} me={me.data} /> : null}
+          <button type="button" class="secondary sign-out" onClick={onSignOut}>
+            Sign out
+          </button>
+        </header>
+        <nav aria-label="Console">
+          {usable.map((v) => (
+            <a key={v.id} href={`#${v.id}`} aria-current={v.id === active?.id ? 'page' : undefined}>
+              {v.label}
+            </a>
+          ))}
+        </nav>
+        <main>
+          <ProblemView problem={me.problem} />
+          {!me.data && !me.problem ? <p class="muted">Loading…</p> : null}
+          {me.data && !active ? <p class="muted">Your role gives you none of the console's views.</p> : null}
+          {me.data && active && View ? (
+            <>
+              <h1 tabIndex={-1} ref={heading}>
+                {active.label}
+              </h1>
+              <View api={api} me={me.data} platform={client.platform} key={active.id} />
+            </>
+          ) : null}
+        </main>
+      </div>
     </LiveInbox>
   );
 }
@@ -163,7 +165,8 @@ export function App({ fetchImpl, navigate }: { fetchImpl?: typeof fetch; navigat
         onResult={(r: SignIn, email: string) => (r.status === 'signed_in' ? signedIn() : setScreen({ kind: 'sign-in', start: { result: r, email } }))}
       />
     );
-  if (screen.kind === 'sign-in') return <SignInPage auth={client.auth} onSignedIn={signedIn} start={screen.start} {...(navigate ? { navigate } : {})} />;
+  if (screen.kind === 'sign-in')
+    return <SignInPage auth={client.auth} onSignedIn={signedIn} start={screen.start} {...(navigate ? { navigate } : {})} />;
   return (
     <Shell
       client={client}

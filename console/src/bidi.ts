@@ -9,8 +9,7 @@ import { options, type VNode } from 'preact';
 const BIDI = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
 
 /** The text with each bidi control replaced by a visible escape, e.g. ⟨U+202E⟩. */
-export const showBidi = (s: string): string =>
-  s.replace(BIDI, (c) => `⟨U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}⟩`);
+export const showBidi = (s: string): string => s.replace(BIDI, (c) => `⟨U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}⟩`);
 
 const clean = (c: unknown): unknown => (typeof c === 'string' ? showBidi(c) : Array.isArray(c) ? c.map(clean) : c);
 

@@ -59,7 +59,9 @@ const choose = (input: HTMLSelectElement | HTMLInputElement, value?: string) =>
   });
 const submit = (form: Element) => act(() => void form.dispatchEvent(new Event('submit', { cancelable: true })));
 const button = (el: Element, text: string | RegExp) => {
-  const b = [...el.querySelectorAll<HTMLButtonElement>('button')].find((x) => (typeof text === 'string' ? x.textContent?.trim() === text : text.test(x.textContent ?? '')));
+  const b = [...el.querySelectorAll<HTMLButtonElement>('button')].find((x) =>
+    typeof text === 'string' ? x.textContent?.trim() === text : text.test(x.textContent ?? ''),
+  );
   if (!b) throw new Error(`no button ${text}`);
   return b;
 };
@@ -131,7 +133,11 @@ const EMPTY_INBOX = {
   'GET /v1/admin/presence': { members: [] },
 };
 const signedOut = { 'GET /v1/admin/me': () => problem(401, 'unauthenticated'), 'POST /v1/auth/refresh': () => problem(401, 'unauthenticated') };
-const SIGNED_IN = { status: 'signed_in', member: { id: ME_ID, email: 'ann@acme.example', displayName: 'Ann Example', role: 'owner', capabilities: [] }, tenant: TENANT };
+const SIGNED_IN = {
+  status: 'signed_in',
+  member: { id: ME_ID, email: 'ann@acme.example', displayName: 'Ann Example', role: 'owner', capabilities: [] },
+  tenant: TENANT,
+};
 
 describe('session: no credential in the page', () => {
   test('without a session the console asks /me, tries one refresh, then shows the sign-in page', async () => {
@@ -175,7 +181,10 @@ describe('session: no credential in the page', () => {
     expect(s.find('POST /v1/auth/refresh')).toHaveLength(1);
     expect(onSignedOut).not.toHaveBeenCalled();
 
-    const gone = fakeServer({ 'GET /v1/admin/domains': () => problem(401, 'token-expired'), 'POST /v1/auth/refresh': () => problem(401, 'unauthenticated') });
+    const gone = fakeServer({
+      'GET /v1/admin/domains': () => problem(401, 'token-expired'),
+      'POST /v1/auth/refresh': () => problem(401, 'unauthenticated'),
+    });
     const c2 = createClient({ fetchImpl: gone.fetchImpl, onSignedOut });
     const err = await c2.admin('GET', '/domains').catch((e: unknown) => e);
     expect((err as ApiError).problem.status).toBe(401);
@@ -184,9 +193,14 @@ describe('session: no credential in the page', () => {
   });
 
   test('a 401 after a good refresh is the route’s own answer: shown, not a sign-out', async () => {
-    const s = fakeServer({ 'DELETE /v1/admin/me/mfa/totp': () => problem(401, 'unauthenticated', { detail: 'Wrong code.' }), 'POST /v1/auth/refresh': null });
+    const s = fakeServer({
+      'DELETE /v1/admin/me/mfa/totp': () => problem(401, 'unauthenticated', { detail: 'Wrong code.' }),
+      'POST /v1/auth/refresh': null,
+    });
     const onSignedOut = vi.fn();
-    const err = await createClient({ fetchImpl: s.fetchImpl, onSignedOut }).admin('DELETE', '/me/mfa/totp', { code: '000000' }).catch((e: unknown) => e);
+    const err = await createClient({ fetchImpl: s.fetchImpl, onSignedOut })
+      .admin('DELETE', '/me/mfa/totp', { code: '000000' })
+      .catch((e: unknown) => e);
     expect((err as ApiError).problem.detail).toBe('Wrong code.');
     expect(s.sent()).toEqual(['DELETE /v1/admin/me/mfa/totp', 'POST /v1/auth/refresh', 'DELETE /v1/admin/me/mfa/totp']);
     expect(s.find('DELETE /v1/admin/me/mfa/totp')[1]!.body).toEqual({ code: '000000' });
@@ -245,7 +259,9 @@ describe('sign-in page', () => {
   });
 
   test('a refused password is shown as an alert that takes focus', async () => {
-    const { el } = await startAt({ 'POST /v1/auth/password': () => problem(401, 'unauthenticated', { title: 'Sign-in failed', detail: 'The email or password is wrong.' }) });
+    const { el } = await startAt({
+      'POST /v1/auth/password': () => problem(401, 'unauthenticated', { title: 'Sign-in failed', detail: 'The email or password is wrong.' }),
+    });
     await fillPassword(el);
     await vi.waitFor(() => expect(el.querySelector('[role=alert]')?.textContent).toContain('The email or password is wrong.'));
     await vi.waitFor(() => expect(document.activeElement).toBe(el.querySelector('[role=alert]')));
@@ -253,13 +269,20 @@ describe('sign-in page', () => {
 
   test('choose_tenant: lists the teams and resubmits with the chosen one', async () => {
     const other = { id: '00000000-0000-4000-8000-0000000000bb', name: 'Globex' };
-    const { s, el } = await startAt({ ...signedInRoutes, 'POST /v1/auth/password': (b: { tenantId?: string }) => (b.tenantId ? SIGNED_IN : { status: 'choose_tenant', tenants: [TENANT, other] }) });
+    const { s, el } = await startAt({
+      ...signedInRoutes,
+      'POST /v1/auth/password': (b: { tenantId?: string }) => (b.tenantId ? SIGNED_IN : { status: 'choose_tenant', tenants: [TENANT, other] }),
+    });
     await fillPassword(el);
     await vi.waitFor(() => expect(el.querySelector('h1')?.textContent).toBe('Choose a team'));
     await vi.waitFor(() => expect(document.activeElement).toBe(el.querySelector('h1')));
     await click(el, 'Globex');
     await vi.waitFor(() => expect(el.querySelector('header')?.textContent).toContain('Ann Example'));
-    expect(s.find('POST /v1/auth/password')[1]!.body).toEqual({ email: 'Ann@Acme.example', password: 'correct horse battery staple', tenantId: other.id });
+    expect(s.find('POST /v1/auth/password')[1]!.body).toEqual({
+      email: 'Ann@Acme.example',
+      password: 'correct horse battery staple',
+      tenantId: other.id,
+    });
   });
 
   test('mfa_required: a TOTP code, a recovery code, or a passkey', async () => {
@@ -300,7 +323,10 @@ describe('sign-in page', () => {
     const { s, el } = await startAt({
       ...signedInRoutes,
       'POST /v1/auth/password': { status: 'mfa_enrolment_required', methods: ['totp', 'passkey'] },
-      'POST /v1/auth/mfa/enrol/totp': { secret: 'JBSWY3DPEHPK3PXPJBSW', otpauthUri: 'otpauth://totp/Parley:ann?secret=JBSWY3DPEHPK3PXPJBSW&issuer=Parley' },
+      'POST /v1/auth/mfa/enrol/totp': {
+        secret: 'JBSWY3DPEHPK3PXPJBSW',
+        otpauthUri: 'otpauth://totp/Parley:ann?secret=JBSWY3DPEHPK3PXPJBSW&issuer=Parley',
+      },
       'POST /v1/auth/mfa/enrol/totp/confirm': { recoveryCodes: ['aaaa-bbbb', 'cccc-dddd'], ...SIGNED_IN },
     });
     await fillPassword(el);
@@ -338,7 +364,15 @@ describe('sign-in page', () => {
   });
 
   test('a cancelled passkey prompt is explained', async () => {
-    vi.spyOn(webauthn, 'authenticate').mockRejectedValue(new ApiError({ type: 'about:blank', title: 'The passkey was not used', status: 0, detail: 'The browser’s passkey prompt was cancelled or timed out. Try again.', request_id: '' }));
+    vi.spyOn(webauthn, 'authenticate').mockRejectedValue(
+      new ApiError({
+        type: 'about:blank',
+        title: 'The passkey was not used',
+        status: 0,
+        detail: 'The browser’s passkey prompt was cancelled or timed out. Try again.',
+        request_id: '',
+      }),
+    );
     const { el } = await startAt({ 'POST /v1/auth/passkey/options': { challenge: 'c' } });
     await click(el, 'Sign in with a passkey');
     await vi.waitFor(() => expect(el.querySelector('[role=alert]')?.textContent).toContain('cancelled'));
@@ -399,7 +433,11 @@ describe('sign-in page', () => {
     expect(n).toBeGreaterThanOrEqual(21);
     expect((n - 17) % 4).toBe(0); // a QR version's size
     // Finder patterns in three corners, timing patterns between them.
-    for (const [x0, y0] of [[0, 0], [n - 7, 0], [0, n - 7]] as const) {
+    for (const [x0, y0] of [
+      [0, 0],
+      [n - 7, 0],
+      [0, n - 7],
+    ] as const) {
       expect(m[y0 + 3]!.slice(x0, x0 + 7).map(Number)).toEqual([1, 0, 1, 1, 1, 0, 1]);
       expect(m[y0]!.slice(x0, x0 + 7).every(Boolean)).toBe(true);
     }
@@ -415,14 +453,24 @@ describe('sign-in page', () => {
 });
 
 describe('invitation page', () => {
-  const preview = { email: 'bo@acme.example', role: 'agent', tenant: TENANT, expiresAt: new Date(Date.now() + 86400e3).toISOString(), ssoOnly: false };
+  const preview = {
+    email: 'bo@acme.example',
+    role: 'agent',
+    tenant: TENANT,
+    expiresAt: new Date(Date.now() + 86400e3).toISOString(),
+    ssoOnly: false,
+  };
 
   test('reads the token once, explains the password rules, shows field errors, then signs in', async () => {
     history.replaceState(null, '', '/console/#invite=inv_token_123456');
     const s = fakeServer({
       'POST /v1/auth/invites/preview': preview,
       'POST /v1/auth/invites/accept': [
-        () => problem(400, 'validation-failed', { title: 'Validation failed', errors: [{ path: '/password', message: 'is a common password', code: 'weak' }] }),
+        () =>
+          problem(400, 'validation-failed', {
+            title: 'Validation failed',
+            errors: [{ path: '/password', message: 'is a common password', code: 'weak' }],
+          }),
         () => json(SIGNED_IN, 201),
       ],
       'GET /v1/admin/me': meFor('agent'),
@@ -444,14 +492,21 @@ describe('invitation page', () => {
     await type(el.querySelector<HTMLInputElement>('#invite-password')!, 'a much longer passphrase');
     await submit(el.querySelector('form')!);
     await vi.waitFor(() => expect(el.querySelector('header')?.textContent).toContain('Ann Example'));
-    expect(s.find('POST /v1/auth/invites/accept')[1]!.body).toEqual({ token: 'inv_token_123456', displayName: 'Bo', password: 'a much longer passphrase' });
+    expect(s.find('POST /v1/auth/invites/accept')[1]!.body).toEqual({
+      token: 'inv_token_123456',
+      displayName: 'Bo',
+      password: 'a much longer passphrase',
+    });
     expectSameOriginCookiesOnly(s.calls);
     noStoredCredential();
   });
 
   test('an SSO-only team: no password; sso_required leads to SSO with the email filled in', async () => {
     history.replaceState(null, '', '/console/#invite=inv_token_abcdef');
-    const s = fakeServer({ 'POST /v1/auth/invites/preview': { ...preview, ssoOnly: true }, 'POST /v1/auth/invites/accept': () => json({ status: 'sso_required', tenant: TENANT }, 201) });
+    const s = fakeServer({
+      'POST /v1/auth/invites/preview': { ...preview, ssoOnly: true },
+      'POST /v1/auth/invites/accept': () => json({ status: 'sso_required', tenant: TENANT }, 201),
+    });
     const el = mount(<App fetchImpl={s.fetchImpl} />);
     await vi.waitFor(() => expect(el.querySelector('#invite-name')).not.toBeNull());
     expect(el.querySelector('#invite-password')).toBeNull();
@@ -464,7 +519,10 @@ describe('invitation page', () => {
 
   test('mfa_enrolment_required after accepting goes to enrolment', async () => {
     history.replaceState(null, '', '/console/#invite=inv_token_zzzzzz');
-    const s = fakeServer({ 'POST /v1/auth/invites/preview': preview, 'POST /v1/auth/invites/accept': () => json({ status: 'mfa_enrolment_required', methods: ['totp'] }, 201) });
+    const s = fakeServer({
+      'POST /v1/auth/invites/preview': preview,
+      'POST /v1/auth/invites/accept': () => json({ status: 'mfa_enrolment_required', methods: ['totp'] }, 201),
+    });
     const el = mount(<App fetchImpl={s.fetchImpl} />);
     await vi.waitFor(() => expect(el.querySelector('#invite-name')).not.toBeNull());
     await type(el.querySelector<HTMLInputElement>('#invite-name')!, 'Bo');
@@ -491,7 +549,9 @@ describe('navigation by role', () => {
 
   test('an agent sees the inbox, knowledge, reports, PII test, the team (read-only) and their account', async () => {
     const { el } = open('agent');
-    await vi.waitFor(() => expect(links(el)).toEqual(['Inbox', 'Canned replies', 'Knowledge', 'Reports', 'PII test', 'Team', 'Sign-in & SSO', 'My account']));
+    await vi.waitFor(() =>
+      expect(links(el)).toEqual(['Inbox', 'Canned replies', 'Knowledge', 'Reports', 'PII test', 'Team', 'Sign-in & SSO', 'My account']),
+    );
     expect(el.querySelector('h1')!.textContent).toBe('Inbox');
     expect(el.querySelector('header')!.textContent).toContain('agent');
   });
@@ -499,9 +559,26 @@ describe('navigation by role', () => {
   test('a platform operator sees the tenants and their account, lists tenants and invites an owner through /v1/platform', async () => {
     const tenant = { id: '00000000-0000-4000-8000-0000000000cc', name: 'Globex', createdAt: new Date().toISOString(), members: 0 };
     const s = fakeServer({
-      'GET /v1/admin/me': { tenant: { id: '00000000-0000-0000-0000-000000000000', name: 'Platform operators' }, capabilities: [], member: { id: ME_ID, email: 'ops@deploy.example', displayName: 'Ops', role: 'operator', sessionId: '00000000-0000-4000-8000-000000005e55' }, apiKey: null },
+      'GET /v1/admin/me': {
+        tenant: { id: '00000000-0000-0000-0000-000000000000', name: 'Platform operators' },
+        capabilities: [],
+        member: { id: ME_ID, email: 'ops@deploy.example', displayName: 'Ops', role: 'operator', sessionId: '00000000-0000-4000-8000-000000005e55' },
+        apiKey: null,
+      },
       'GET /v1/platform/tenants': { tenants: [tenant] },
-      [`POST /v1/platform/tenants/${tenant.id}/invites`]: { invite: { id: '00000000-0000-4000-8000-0000000000dd', email: 'boss@globex.example', role: 'owner', createdAt: '', expiresAt: '', acceptedAt: null, revokedAt: null, delivery: 'log', inviteUrl: 'http://x/console/#invite=inv_abc' } },
+      [`POST /v1/platform/tenants/${tenant.id}/invites`]: {
+        invite: {
+          id: '00000000-0000-4000-8000-0000000000dd',
+          email: 'boss@globex.example',
+          role: 'owner',
+          createdAt: '',
+          expiresAt: '',
+          acceptedAt: null,
+          revokedAt: null,
+          delivery: 'log',
+          inviteUrl: 'http://x/console/#invite=inv_abc',
+        },
+      },
     });
     const el = mount(<App fetchImpl={s.fetchImpl} />);
     await vi.waitFor(() => expect(links(el)).toEqual(['Tenants', 'My account']));
@@ -516,7 +593,9 @@ describe('navigation by role', () => {
 
   test('an analyst sees read-only views; an owner and an admin see everything', async () => {
     const a = open('analyst');
-    await vi.waitFor(() => expect(links(a.el)).toEqual(['Inbox', 'Canned replies', 'Knowledge', 'Reports', 'Audit', 'Team', 'Sign-in & SSO', 'My account']));
+    await vi.waitFor(() =>
+      expect(links(a.el)).toEqual(['Inbox', 'Canned replies', 'Knowledge', 'Reports', 'Audit', 'Team', 'Sign-in & SSO', 'My account']),
+    );
     document.body.innerHTML = '';
     for (const role of ['owner', 'admin'] as const) {
       const o = open(role);
@@ -548,13 +627,32 @@ describe('team', () => {
   const BO = '00000000-0000-4000-8000-00000000b001';
   const CY = '00000000-0000-4000-8000-00000000c001';
   const INV = '00000000-0000-4000-8000-00000000d001';
-  const members = { members: [member(ME_ID, 'Ann', 'owner', { mfa: { totp: true, passkeys: 2 } }), member(BO, 'Bo', 'agent'), member(CY, 'Cy', 'admin', { mfa: { totp: true, passkeys: 0 } })] };
-  const invite = { id: INV, email: 'dee@acme.example', role: 'analyst', createdAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 86400e3).toISOString(), acceptedAt: null, revokedAt: null, delivery: 'log', inviteUrl: 'http://localhost/console/#invite=inv_x' };
+  const members = {
+    members: [
+      member(ME_ID, 'Ann', 'owner', { mfa: { totp: true, passkeys: 2 } }),
+      member(BO, 'Bo', 'agent'),
+      member(CY, 'Cy', 'admin', { mfa: { totp: true, passkeys: 0 } }),
+    ],
+  };
+  const invite = {
+    id: INV,
+    email: 'dee@acme.example',
+    role: 'analyst',
+    createdAt: new Date().toISOString(),
+    expiresAt: new Date(Date.now() + 86400e3).toISOString(),
+    acceptedAt: null,
+    revokedAt: null,
+    delivery: 'log',
+    inviteUrl: 'http://localhost/console/#invite=inv_x',
+  };
 
   test('members with MFA badges; invite, copy link, revoke; change role, disable, end sessions, remove', async () => {
     const writeText = vi.fn(async () => {});
     Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
-    vi.stubGlobal('confirm', vi.fn(() => true));
+    vi.stubGlobal(
+      'confirm',
+      vi.fn(() => true),
+    );
     const s = fakeServer({
       'GET /v1/admin/members': members,
       'GET /v1/admin/invites': { invites: [invite] },
@@ -632,21 +730,37 @@ describe('team', () => {
     expect(() => button(el2, 'Remove')).toThrow();
     expect(r.sent()).toEqual(['GET /v1/admin/members']);
   });
-
 });
 
 describe('my account', () => {
   const S1 = '00000000-0000-4000-8000-00000000e001';
   const S2 = '00000000-0000-4000-8000-00000000e002';
-  const session = (id: string, current: boolean, ua: string) => ({ id, memberId: ME_ID, createdAt: new Date().toISOString(), lastSeenAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 3600e3).toISOString(), method: 'password', userAgent: ua, current });
-  const mfa = { totp: false, passkeys: [{ id: '00000000-0000-4000-8000-00000000f001', name: 'Laptop', createdAt: new Date().toISOString(), lastUsedAt: null }], recoveryCodesLeft: 7, required: false };
+  const session = (id: string, current: boolean, ua: string) => ({
+    id,
+    memberId: ME_ID,
+    createdAt: new Date().toISOString(),
+    lastSeenAt: new Date().toISOString(),
+    expiresAt: new Date(Date.now() + 3600e3).toISOString(),
+    method: 'password',
+    userAgent: ua,
+    current,
+  });
+  const mfa = {
+    totp: false,
+    passkeys: [{ id: '00000000-0000-4000-8000-00000000f001', name: 'Laptop', createdAt: new Date().toISOString(), lastUsedAt: null }],
+    recoveryCodesLeft: 7,
+    required: false,
+  };
 
   test('password: the current one and a new one; a refusal names the field; success says how many sessions ended', async () => {
     const s = fakeServer({
       'GET /v1/admin/me/sessions': { sessions: [session(S1, true, 'x')] },
       'GET /v1/admin/me/mfa': mfa,
       'POST /v1/admin/me/password': [
-        problem(400, 'validation-failed', { detail: 'The password must be at least 12 characters.', errors: [{ path: '/newPassword', message: 'must be at least 12 characters', code: 'weak_password' }] }),
+        problem(400, 'validation-failed', {
+          detail: 'The password must be at least 12 characters.',
+          errors: [{ path: '/newPassword', message: 'must be at least 12 characters', code: 'weak_password' }],
+        }),
         { otherSessionsEnded: 2 },
       ],
     });
@@ -666,7 +780,15 @@ describe('my account', () => {
 
   test('sessions: the current one is marked and kept; another is signed out', async () => {
     const s = fakeServer({
-      'GET /v1/admin/me/sessions': [{ sessions: [session(S1, true, 'Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0'), session(S2, false, 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) Firefox/133.0')] }, { sessions: [session(S1, true, 'x')] }],
+      'GET /v1/admin/me/sessions': [
+        {
+          sessions: [
+            session(S1, true, 'Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0'),
+            session(S2, false, 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) Firefox/133.0'),
+          ],
+        },
+        { sessions: [session(S1, true, 'x')] },
+      ],
       [`DELETE /v1/admin/me/sessions/${S2}`]: null,
       'GET /v1/admin/me/mfa': mfa,
     });
@@ -685,7 +807,10 @@ describe('my account', () => {
   });
 
   test('MFA: set up TOTP (recovery codes shown once), add a passkey, regenerate codes', async () => {
-    vi.stubGlobal('confirm', vi.fn(() => true));
+    vi.stubGlobal(
+      'confirm',
+      vi.fn(() => true),
+    );
     const attestation = { id: 'n', type: 'public-key', response: {} };
     vi.spyOn(webauthn, 'register').mockResolvedValue(attestation);
     const s = fakeServer({
@@ -722,8 +847,26 @@ describe('my account', () => {
 
 describe('sign-in & SSO settings', () => {
   const policy = { requireMfa: 'off', enforceSso: false, breakGlassMemberId: null, idleTimeoutMinutes: 480, absoluteTimeoutHours: 168 };
-  const owner = { id: ME_ID, email: 'ann@acme.example', displayName: 'Ann', role: 'owner', status: 'active', mfa: { totp: true, passkeys: 0 }, createdAt: '', lastSignInAt: null };
-  const oidc = { issuer: 'https://idp.example', clientId: 'parley', hasClientSecret: true, allowedDomains: ['acme.example'], defaultRole: 'agent', groupsClaim: 'groups', groupRoles: [{ group: 'admins', role: 'admin' }], redirectUri: 'https://parley.example/v1/auth/sso/oidc/callback' };
+  const owner = {
+    id: ME_ID,
+    email: 'ann@acme.example',
+    displayName: 'Ann',
+    role: 'owner',
+    status: 'active',
+    mfa: { totp: true, passkeys: 0 },
+    createdAt: '',
+    lastSignInAt: null,
+  };
+  const oidc = {
+    issuer: 'https://idp.example',
+    clientId: 'parley',
+    hasClientSecret: true,
+    allowedDomains: ['acme.example'],
+    defaultRole: 'agent',
+    groupsClaim: 'groups',
+    groupRoles: [{ group: 'admins', role: 'admin' }],
+    redirectUri: 'https://parley.example/v1/auth/sso/oidc/callback',
+  };
 
   test('the policy form saves MFA, enforced SSO with a break-glass owner, and timeouts', async () => {
     const s = fakeServer({
@@ -743,7 +886,13 @@ describe('sign-in & SSO settings', () => {
     await type(el.querySelector<HTMLInputElement>('#absolute-hours')!, '24');
     await submit(el.querySelector('#idle-minutes')!.closest('form')!);
     await vi.waitFor(() => expect(el.textContent).toContain('Policy saved.'));
-    expect(s.find('PUT /v1/admin/sign-in-policy')[0]!.body).toEqual({ requireMfa: 'everyone', enforceSso: true, breakGlassMemberId: ME_ID, idleTimeoutMinutes: 60, absoluteTimeoutHours: 24 });
+    expect(s.find('PUT /v1/admin/sign-in-policy')[0]!.body).toEqual({
+      requireMfa: 'everyone',
+      enforceSso: true,
+      breakGlassMemberId: ME_ID,
+      idleTimeoutMinutes: 60,
+      absoluteTimeoutHours: 24,
+    });
 
     // OIDC: the redirect URI to register; the secret is write-only and kept when left empty.
     await vi.waitFor(() => expect(el.textContent).toContain(oidc.redirectUri));
@@ -752,7 +901,14 @@ describe('sign-in & SSO settings', () => {
     await type(el.querySelector<HTMLInputElement>('#oidc-domains')!, 'acme.example, acme.org');
     await submit(el.querySelector('#oidc-issuer')!.closest('form')!);
     await vi.waitFor(() => expect(s.find('PUT /v1/admin/sso/oidc')).toHaveLength(1));
-    expect(s.find('PUT /v1/admin/sso/oidc')[0]!.body).toEqual({ issuer: 'https://idp.example', clientId: 'parley', allowedDomains: ['acme.example', 'acme.org'], defaultRole: 'agent', groupsClaim: 'groups', groupRoles: [{ group: 'admins', role: 'admin' }] });
+    expect(s.find('PUT /v1/admin/sso/oidc')[0]!.body).toEqual({
+      issuer: 'https://idp.example',
+      clientId: 'parley',
+      allowedDomains: ['acme.example', 'acme.org'],
+      defaultRole: 'agent',
+      groupsClaim: 'groups',
+      groupRoles: [{ group: 'admins', role: 'admin' }],
+    });
     // No SAML connection yet: what to register at the IdP is shown all the same.
     expect(el.textContent).toContain('Not configured yet. Register this service provider');
     expect(el.textContent).toContain(`${location.origin}/v1/auth/sso/saml/${TENANT.id}/acs`);
@@ -760,7 +916,12 @@ describe('sign-in & SSO settings', () => {
   });
 
   test('read-only for a member without signin:write', async () => {
-    const s = fakeServer({ 'GET /v1/admin/sign-in-policy': { policy }, 'GET /v1/admin/members': { members: [owner] }, 'GET /v1/admin/sso/oidc': { connection: null }, 'GET /v1/admin/sso/saml': () => problem(403, 'missing-capability') });
+    const s = fakeServer({
+      'GET /v1/admin/sign-in-policy': { policy },
+      'GET /v1/admin/members': { members: [owner] },
+      'GET /v1/admin/sso/oidc': { connection: null },
+      'GET /v1/admin/sso/saml': () => problem(403, 'missing-capability'),
+    });
     const el = mount(<SignInSettingsView api={createClient({ fetchImpl: s.fetchImpl }).admin} me={meFor('agent')} />);
     await vi.waitFor(() => expect(el.querySelector('#idle-minutes')).not.toBeNull());
     expect([...el.querySelectorAll('fieldset')].every((f) => (f as HTMLFieldSetElement).disabled)).toBe(true);
@@ -800,12 +961,34 @@ const rowOf = (over: Partial<InboxRow> = {}): InboxRow => ({
   updatedAt: minutesAgo(5),
   ...over,
 });
-const listOf = (rows: InboxRow[], counts = { waiting: rows.length, mine: 0, unassigned: rows.length, open: rows.length }) => ({ rows, nextCursor: null, counts, streamCursor: '7' });
+const listOf = (rows: InboxRow[], counts = { waiting: rows.length, mine: 0, unassigned: rows.length, open: rows.length }) => ({
+  rows,
+  nextCursor: null,
+  counts,
+  streamCursor: '7',
+});
 const transcriptOf = (messages: unknown[], over: Record<string, unknown> = {}) => ({
-  conversation: { id: CONV, status: 'handoff', verified: false, createdAt: minutesAgo(9), visitorRef: 'v_AbCdEfGhIjKlMnOp', identitySubject: null, ...over },
+  conversation: {
+    id: CONV,
+    status: 'handoff',
+    verified: false,
+    createdAt: minutesAgo(9),
+    visitorRef: 'v_AbCdEfGhIjKlMnOp',
+    identitySubject: null,
+    ...over,
+  },
   messages,
 });
-const visitorMsg = (id: string, text: string) => ({ id, role: 'visitor', text, redactions: [], citations: [], confidence: null, author: null, createdAt: new Date().toISOString() });
+const visitorMsg = (id: string, text: string) => ({
+  id,
+  role: 'visitor',
+  text,
+  redactions: [],
+  citations: [],
+  confidence: null,
+  author: null,
+  createdAt: new Date().toISOString(),
+});
 
 /** A stand-in for the browser's EventSource: the test opens, feeds and fails it. */
 class FakeStream {
@@ -853,14 +1036,52 @@ const rowButtons = (el: Element) => [...el.querySelectorAll<HTMLButtonElement>('
 
 describe('inbox as the signed-in person', () => {
   test('rows say who, why in words, how long and who has it; replies and “Take” name nobody; authors show by name', async () => {
-    const taken = rowOf({ conversationId: '00000000-0000-4000-8000-00000000c0df', handoffId: '00000000-0000-4000-8000-0000000000a2', status: 'assigned', reason: 'low_confidence', assignee: { id: BO, displayName: 'Bo' }, visitor: { ref: 'v_x', verified: true, name: 'Dana Verified' } });
-    const agentMsg = (id: string, author: string, authorName: string | null) => ({ id, role: 'agent', text: 'hi', redactions: [], citations: [], confidence: null, author, authorName, createdAt: new Date().toISOString() });
+    const taken = rowOf({
+      conversationId: '00000000-0000-4000-8000-00000000c0df',
+      handoffId: '00000000-0000-4000-8000-0000000000a2',
+      status: 'assigned',
+      reason: 'low_confidence',
+      assignee: { id: BO, displayName: 'Bo' },
+      visitor: { ref: 'v_x', verified: true, name: 'Dana Verified' },
+    });
+    const agentMsg = (id: string, author: string, authorName: string | null) => ({
+      id,
+      role: 'agent',
+      text: 'hi',
+      redactions: [],
+      citations: [],
+      confidence: null,
+      author,
+      authorName,
+      createdAt: new Date().toISOString(),
+    });
     const s = fakeServer({
       ...EMPTY_INBOX,
       'GET /v1/admin/inbox?view=open': listOf([rowOf(), taken]),
-      'GET /v1/admin/presence': { members: [{ memberId: ME_ID, displayName: 'Ann Example', availability: 'available', online: true, lastSeenAt: null }, { memberId: BO, displayName: 'Bo', availability: 'away', online: true, lastSeenAt: null }] },
-      [`GET /v1/admin/conversations/${CONV}`]: transcriptOf([agentMsg('m1', ME_ID, 'Ann Example'), agentMsg('m2', BO, 'Bo'), agentMsg('m3', 'Zendesk bridge', null)]),
-      [`POST /v1/admin/conversations/${CONV}/messages`]: () => json({ message: { id: 'm4', role: 'agent', text: 'Hello', author: { id: ME_ID, name: 'Ann Example', initial: 'A' }, createdAt: new Date().toISOString() } }, 201),
+      'GET /v1/admin/presence': {
+        members: [
+          { memberId: ME_ID, displayName: 'Ann Example', availability: 'available', online: true, lastSeenAt: null },
+          { memberId: BO, displayName: 'Bo', availability: 'away', online: true, lastSeenAt: null },
+        ],
+      },
+      [`GET /v1/admin/conversations/${CONV}`]: transcriptOf([
+        agentMsg('m1', ME_ID, 'Ann Example'),
+        agentMsg('m2', BO, 'Bo'),
+        agentMsg('m3', 'Zendesk bridge', null),
+      ]),
+      [`POST /v1/admin/conversations/${CONV}/messages`]: () =>
+        json(
+          {
+            message: {
+              id: 'm4',
+              role: 'agent',
+              text: 'Hello',
+              author: { id: ME_ID, name: 'Ann Example', initial: 'A' },
+              createdAt: new Date().toISOString(),
+            },
+          },
+          201,
+        ),
       [`POST /v1/admin/conversations/${CONV}/typing`]: null,
       [`PATCH /v1/admin/handoffs/${HANDOFF}`]: null,
     });
@@ -880,7 +1101,11 @@ describe('inbox as the signed-in person', () => {
     expect(second).toContain('Bo');
     await act(() => rowButtons(el)[0]!.click());
     await vi.waitFor(() => expect(el.querySelectorAll('.msg')).toHaveLength(3));
-    expect([...el.querySelectorAll('.msg .who')].map((w) => w.textContent!.split(' · ')[0])).toEqual(['Agent Ann Example (you)', 'Agent Bo', 'Agent Zendesk bridge']);
+    expect([...el.querySelectorAll('.msg .who')].map((w) => w.textContent!.split(' · ')[0])).toEqual([
+      'Agent Ann Example (you)',
+      'Agent Bo',
+      'Agent Zendesk bridge',
+    ]);
     expect(el.textContent).toContain('You reply as Ann Example');
     await type(el.querySelector<HTMLTextAreaElement>('#reply-text')!, 'Hello');
     await submit(el.querySelector('.transcript form')!);
@@ -892,7 +1117,11 @@ describe('inbox as the signed-in person', () => {
     await vi.waitFor(() => expect(s.find(`PATCH /v1/admin/handoffs/${HANDOFF}`)).toHaveLength(1));
     expect(s.find(`PATCH /v1/admin/handoffs/${HANDOFF}`)[0]!.body).toEqual({ status: 'assigned' });
     // Teammates in the assign menu carry their presence.
-    expect([...el.querySelectorAll('#assign-to option')].map((o) => o.textContent)).toEqual(['Choose a teammate', '● Ann Example (you) — available', '○ Bo — away']);
+    expect([...el.querySelectorAll('#assign-to option')].map((o) => o.textContent)).toEqual([
+      'Choose a teammate',
+      '● Ann Example (you) — available',
+      '○ Bo — away',
+    ]);
     choose(el.querySelector<HTMLSelectElement>('#assign-to')!, BO);
     await vi.waitFor(() => expect(button(el, 'Assign').disabled).toBe(false));
     await click(el, 'Assign');
@@ -901,7 +1130,11 @@ describe('inbox as the signed-in person', () => {
   });
 
   test('an anonymous visitor is shown by its pseudonymous reference', async () => {
-    const s = fakeServer({ ...EMPTY_INBOX, 'GET /v1/admin/inbox?view=waiting': listOf([rowOf()]), [`GET /v1/admin/conversations/${CONV}`]: transcriptOf([]) });
+    const s = fakeServer({
+      ...EMPTY_INBOX,
+      'GET /v1/admin/inbox?view=waiting': listOf([rowOf()]),
+      [`GET /v1/admin/conversations/${CONV}`]: transcriptOf([]),
+    });
     const { el } = mountInbox(s);
     await vi.waitFor(() => expect(rowButtons(el)).toHaveLength(1));
     await act(() => rowButtons(el)[0]!.click());
@@ -949,7 +1182,12 @@ describe('live inbox', () => {
 
   test('the open transcript follows the stream: a visitor message once, a note marked as internal, the visitor typing', async () => {
     const mine = rowOf({ status: 'assigned', assignee: { id: ME_ID, displayName: 'Ann Example' } });
-    const s = fakeServer({ ...EMPTY_INBOX, 'GET /v1/admin/inbox?view=waiting': listOf([]), 'GET /v1/admin/inbox?view=mine': listOf([mine]), [`GET /v1/admin/conversations/${CONV}`]: transcriptOf([visitorMsg('m1', 'Hello?')]) });
+    const s = fakeServer({
+      ...EMPTY_INBOX,
+      'GET /v1/admin/inbox?view=waiting': listOf([]),
+      'GET /v1/admin/inbox?view=mine': listOf([mine]),
+      [`GET /v1/admin/conversations/${CONV}`]: transcriptOf([visitorMsg('m1', 'Hello?')]),
+    });
     const { el, streams } = mountInbox(s);
     await act(() => streams.last().open());
     await act(() => el.querySelector<HTMLButtonElement>('#tab-mine')!.click());
@@ -959,7 +1197,10 @@ describe('live inbox', () => {
     expect(el.querySelector('.messages')!.getAttribute('role')).toBe('log');
     await act(() => streams.last().send('typing', { conversationId: CONV, role: 'visitor', active: true }, 'e2'));
     expect(el.querySelector('.typing')!.textContent).toBe('Visitor is typing…');
-    const follow = { conversationId: CONV, message: { id: 'm2', role: 'visitor', text: 'Still there? [EMAIL_1]', citations: [], createdAt: new Date().toISOString() } };
+    const follow = {
+      conversationId: CONV,
+      message: { id: 'm2', role: 'visitor', text: 'Still there? [EMAIL_1]', citations: [], createdAt: new Date().toISOString() },
+    };
     // The same message under two event ids (a replay): shown once.
     await act(() => {
       streams.last().send('message', follow, 'e3');
@@ -971,7 +1212,23 @@ describe('live inbox', () => {
     expect(el.querySelector('.typing')!.textContent).toBe('');
     // The row's last message follows too.
     expect(rowButtons(el)[0]!.textContent).toContain('Still there?');
-    await act(() => streams.last().send('note', { conversationId: CONV, message: { id: 'n1', role: 'note', text: 'Refund approved by Bo', citations: [], author: { id: BO, name: 'Bo', initial: 'B' }, createdAt: new Date().toISOString() } }, 'e5'));
+    await act(() =>
+      streams.last().send(
+        'note',
+        {
+          conversationId: CONV,
+          message: {
+            id: 'n1',
+            role: 'note',
+            text: 'Refund approved by Bo',
+            citations: [],
+            author: { id: BO, name: 'Bo', initial: 'B' },
+            createdAt: new Date().toISOString(),
+          },
+        },
+        'e5',
+      ),
+    );
     const note = el.querySelector('.msg.note')!;
     expect(note.textContent).toContain('Internal note — not sent to the visitor');
     expect(note.textContent).toContain('Bo');
@@ -988,7 +1245,11 @@ describe('live inbox', () => {
       });
       const signedOut = vi.fn();
       const streams = fakeStreams();
-      const live = new InboxLive({ api: createClient({ fetchImpl: s.fetchImpl, onSignedOut: signedOut }).admin, me: { id: ME_ID, displayName: 'Ann Example' }, openStream: streams.open });
+      const live = new InboxLive({
+        api: createClient({ fetchImpl: s.fetchImpl, onSignedOut: signedOut }).admin,
+        me: { id: ME_ID, displayName: 'Ann Example' },
+        openStream: streams.open,
+      });
       live.start();
       streams.last().open();
       streams.last().send('conversation', { row: rowOf() }, 'e41');
@@ -1017,18 +1278,40 @@ describe('live inbox', () => {
 
   test('a visitor message in a conversation assigned to me notifies; one in a teammate’s does not; my own typing echoed back is not shown', async () => {
     const shown: string[] = [];
-    vi.stubGlobal('Notification', Object.assign(function (this: unknown, title: string) { shown.push(title); }, { permission: 'granted', requestPermission: async () => 'granted' }));
+    vi.stubGlobal(
+      'Notification',
+      Object.assign(
+        function (this: unknown, title: string) {
+          shown.push(title);
+        },
+        { permission: 'granted', requestPermission: async () => 'granted' },
+      ),
+    );
     const OTHER = '00000000-0000-4000-8000-00000000c0d1';
     const mine = rowOf({ status: 'assigned', assignee: { id: ME_ID, displayName: 'Ann Example' }, waitingSince: null });
-    const bos = rowOf({ conversationId: OTHER, handoffId: '00000000-0000-4000-8000-0000000000a9', status: 'assigned', assignee: { id: BO, displayName: 'Bo' }, waitingSince: null });
+    const bos = rowOf({
+      conversationId: OTHER,
+      handoffId: '00000000-0000-4000-8000-0000000000a9',
+      status: 'assigned',
+      assignee: { id: BO, displayName: 'Bo' },
+      waitingSince: null,
+    });
     const s = fakeServer({ ...EMPTY_INBOX, 'GET /v1/admin/inbox?view=open': listOf([mine, bos]) });
     const streams = fakeStreams();
-    const live = new InboxLive({ api: createClient({ fetchImpl: s.fetchImpl }).admin, me: { id: ME_ID, displayName: 'Ann Example' }, openStream: streams.open, onAttention: (a) => alertAgent(a, () => {}) });
+    const live = new InboxLive({
+      api: createClient({ fetchImpl: s.fetchImpl }).admin,
+      me: { id: ME_ID, displayName: 'Ann Example' },
+      openStream: streams.open,
+      onAttention: (a) => alertAgent(a, () => {}),
+    });
     live.start();
     streams.last().open();
     live.upsert(mine);
     live.upsert(bos);
-    const msg = (conversationId: string, id: string) => ({ conversationId, message: { id, role: 'visitor', text: 'Hello again', citations: [], createdAt: new Date().toISOString() } });
+    const msg = (conversationId: string, id: string) => ({
+      conversationId,
+      message: { id, role: 'visitor', text: 'Hello again', citations: [], createdAt: new Date().toISOString() },
+    });
     streams.last().send('message', msg(OTHER, 'x1'), 'e1');
     expect(shown).toEqual([]);
     streams.last().send('message', msg(CONV, 'x2'), 'e2');
@@ -1042,7 +1325,11 @@ describe('live inbox', () => {
   });
 
   test('search asks the server (live rows do not join a search); more pages on request; arrow keys move between views', async () => {
-    const more = rowOf({ conversationId: '00000000-0000-4000-8000-00000000c0d2', handoffId: '00000000-0000-4000-8000-0000000000b2', waitingSince: minutesAgo(1) });
+    const more = rowOf({
+      conversationId: '00000000-0000-4000-8000-00000000c0d2',
+      handoffId: '00000000-0000-4000-8000-0000000000b2',
+      waitingSince: minutesAgo(1),
+    });
     const s = fakeServer({
       ...EMPTY_INBOX,
       'GET /v1/admin/inbox?view=waiting': { ...listOf([rowOf()]), nextCursor: 'page2' },
@@ -1059,7 +1346,15 @@ describe('live inbox', () => {
     await type(el.querySelector<HTMLInputElement>('#inbox-search')!, ' refund order ');
     await submit(el.querySelector('form[role=search]')!);
     await vi.waitFor(() => expect(el.textContent).toContain('Nothing matches “refund order”.'));
-    await act(() => streams.last().send('conversation', { row: rowOf({ conversationId: '00000000-0000-4000-8000-00000000c0d3', handoffId: '00000000-0000-4000-8000-0000000000b3' }) }, 'e7'));
+    await act(() =>
+      streams
+        .last()
+        .send(
+          'conversation',
+          { row: rowOf({ conversationId: '00000000-0000-4000-8000-00000000c0d3', handoffId: '00000000-0000-4000-8000-0000000000b3' }) },
+          'e7',
+        ),
+    );
     expect(rowButtons(el)).toHaveLength(0);
     const waiting = el.querySelector<HTMLButtonElement>('#tab-waiting')!;
     waiting.focus();
@@ -1071,8 +1366,11 @@ describe('live inbox', () => {
 
   test('the sound can be turned off and stays off in this browser; notifications are asked from a click, not on load', async () => {
     const requestPermission = vi.fn(async () => 'granted');
-    // biome-ignore lint/complexity/useArrowFunction: the console constructs it with new, as it does Notification
-    vi.stubGlobal('Notification', Object.assign(function () {}, { permission: 'default', requestPermission }));
+    vi.stubGlobal(
+      'Notification',
+      // biome-ignore lint/complexity/useArrowFunction: the console constructs it with new, as it does Notification
+      Object.assign(function () {}, { permission: 'default', requestPermission }),
+    );
     const s = fakeServer({ ...EMPTY_INBOX });
     const { el } = mountInbox(s);
     await vi.waitFor(() => expect(el.querySelector('.live-status')).not.toBeNull());
@@ -1106,9 +1404,25 @@ describe('working a conversation', () => {
       'GET /v1/admin/inbox?view=waiting': listOf([verified]),
       'GET /v1/admin/canned-replies': { cannedReplies: canned },
       [`GET /v1/admin/conversations/${CONV}`]: transcriptOf([], { verified: true, identitySubject: 'user_42' }),
-      [`GET /v1/admin/conversations/${CONV}/visitor`]: { visitor: { ref: 'v_x', verified: true, id: 'user_42', name: 'Dana', email: 'dana@example.com', plan: 'Pro', redacted: [] }, contact: { email: 'dana.home@example.com', at: new Date().toISOString() } },
+      [`GET /v1/admin/conversations/${CONV}/visitor`]: {
+        visitor: { ref: 'v_x', verified: true, id: 'user_42', name: 'Dana', email: 'dana@example.com', plan: 'Pro', redacted: [] },
+        contact: { email: 'dana.home@example.com', at: new Date().toISOString() },
+      },
       [`POST /v1/admin/conversations/${CONV}/typing`]: null,
-      [`POST /v1/admin/conversations/${CONV}/notes`]: () => json({ message: { id: 'n9', role: 'note', text: 'VIP', citations: [], author: { id: ME_ID, name: 'Ann Example', initial: 'A' }, createdAt: new Date().toISOString() } }, 201),
+      [`POST /v1/admin/conversations/${CONV}/notes`]: () =>
+        json(
+          {
+            message: {
+              id: 'n9',
+              role: 'note',
+              text: 'VIP',
+              citations: [],
+              author: { id: ME_ID, name: 'Ann Example', initial: 'A' },
+              createdAt: new Date().toISOString(),
+            },
+          },
+          201,
+        ),
     });
     const { el } = mountInbox(s);
     await vi.waitFor(() => expect(rowButtons(el)).toHaveLength(1));
@@ -1156,7 +1470,9 @@ describe('working a conversation', () => {
     await click(el, 'Resolve');
     await vi.waitFor(() => expect(s.find(`PATCH /v1/admin/handoffs/${HANDOFF}`)[0]?.body).toEqual({ status: 'resolved' }));
     // The stream says it is resolved: it leaves the waiting list, the open pane offers Reopen.
-    await act(() => streams.last().send('conversation', { row: rowOf({ status: 'resolved', waitingSince: null, resolvedAt: new Date().toISOString() }) }, 'e9'));
+    await act(() =>
+      streams.last().send('conversation', { row: rowOf({ status: 'resolved', waitingSince: null, resolvedAt: new Date().toISOString() }) }, 'e9'),
+    );
     expect(rowButtons(el)).toHaveLength(0);
     await vi.waitFor(() => expect(button(el, 'Reopen').disabled).toBe(false));
     await click(el, 'Reopen');
@@ -1170,7 +1486,9 @@ describe('availability, canned replies and business hours', () => {
       ...EMPTY_INBOX,
       'GET /v1/admin/me': meFor('agent'),
       'GET /v1/admin/presence': { members: [{ memberId: ME_ID, displayName: 'Ann Example', availability: 'away', online: true, lastSeenAt: null }] },
-      'PATCH /v1/admin/me/availability': (b: { availability: string }) => ({ presence: { memberId: ME_ID, displayName: 'Ann Example', availability: b.availability, online: true, lastSeenAt: null } }),
+      'PATCH /v1/admin/me/availability': (b: { availability: string }) => ({
+        presence: { memberId: ME_ID, displayName: 'Ann Example', availability: b.availability, online: true, lastSeenAt: null },
+      }),
     });
     const el = mount(<App fetchImpl={s.fetchImpl} />);
     await vi.waitFor(() => expect(el.querySelector('header [role=switch]')?.getAttribute('aria-checked')).toBe('false'));
@@ -1190,7 +1508,12 @@ describe('availability, canned replies and business hours', () => {
 
   test('canned replies are listed, added with a shortcut, edited and deleted', async () => {
     const c = { id: 'c1', title: 'Greeting', body: 'Hi {{visitor.name}}', shortcut: 'hi', createdAt: '', updatedAt: '' };
-    const s = fakeServer({ 'GET /v1/admin/canned-replies': { cannedReplies: [c] }, 'POST /v1/admin/canned-replies': () => json({ cannedReply: c }, 201), 'PATCH /v1/admin/canned-replies/c1': { cannedReply: c }, 'DELETE /v1/admin/canned-replies/c1': null });
+    const s = fakeServer({
+      'GET /v1/admin/canned-replies': { cannedReplies: [c] },
+      'POST /v1/admin/canned-replies': () => json({ cannedReply: c }, 201),
+      'PATCH /v1/admin/canned-replies/c1': { cannedReply: c },
+      'DELETE /v1/admin/canned-replies/c1': null,
+    });
     vi.stubGlobal('confirm', () => true);
     const el = mount(<CannedRepliesView api={createClient({ fetchImpl: s.fetchImpl }).admin} me={meFor('agent')} />);
     await vi.waitFor(() => expect(el.querySelector('.canned')?.textContent).toContain('/hi'));
@@ -1200,11 +1523,17 @@ describe('availability, canned replies and business hours', () => {
     await type(el.querySelector<HTMLInputElement>('#canned-new-shortcut')!, 'refund');
     await submit(el.querySelector<HTMLFormElement>('#canned-new-title')!.form!);
     await vi.waitFor(() => expect(s.find('POST /v1/admin/canned-replies')).toHaveLength(1));
-    expect(s.find('POST /v1/admin/canned-replies')[0]!.body).toEqual({ title: 'Refunds', body: 'Thanks {{visitor.name}}, {{agent.name}} here.', shortcut: 'refund' });
+    expect(s.find('POST /v1/admin/canned-replies')[0]!.body).toEqual({
+      title: 'Refunds',
+      body: 'Thanks {{visitor.name}}, {{agent.name}} here.',
+      shortcut: 'refund',
+    });
     await click(el, 'Edit');
     await type(el.querySelector<HTMLInputElement>('#canned-c1-shortcut')!, '');
     await submit(el.querySelector<HTMLFormElement>('#canned-c1-title')!.form!);
-    await vi.waitFor(() => expect(s.find('PATCH /v1/admin/canned-replies/c1')[0]?.body).toEqual({ title: 'Greeting', body: 'Hi {{visitor.name}}', shortcut: null }));
+    await vi.waitFor(() =>
+      expect(s.find('PATCH /v1/admin/canned-replies/c1')[0]?.body).toEqual({ title: 'Greeting', body: 'Hi {{visitor.name}}', shortcut: null }),
+    );
     await click(el, 'Delete');
     await vi.waitFor(() => expect(s.find('DELETE /v1/admin/canned-replies/c1')).toHaveLength(1));
   });
@@ -1238,17 +1567,39 @@ describe('availability, canned replies and business hours', () => {
   });
 
   test('the schedule check agrees with the protocol on overlaps', () => {
-    const schedule = { mon: [['09:00', '12:00'], ['11:00', '17:00']] as [string, string][] };
+    const schedule = {
+      mon: [
+        ['09:00', '12:00'],
+        ['11:00', '17:00'],
+      ] as [string, string][],
+    };
     expect(scheduleErrors(schedule)).toEqual(['Monday: ranges overlap.']);
     expect(BusinessHoursSchema.safeParse({ timeZone: 'UTC', schedule }).success).toBe(false);
-    expect(scheduleErrors({ tue: [['09:00', '12:00'], ['12:00', '17:00']] })).toEqual([]);
+    expect(
+      scheduleErrors({
+        tue: [
+          ['09:00', '12:00'],
+          ['12:00', '17:00'],
+        ],
+      }),
+    ).toEqual([]);
   });
 });
 
 describe('problems', () => {
   test('the API client turns problem+json into an ApiError with the request id', async () => {
     const api = adminApi(async () =>
-      json({ type: '/docs/problems/missing-capability', title: 'Missing capability', status: 403, detail: 'This key lacks the capability keys:write.', request_id: 'req_1' }, 403, 'application/problem+json'),
+      json(
+        {
+          type: '/docs/problems/missing-capability',
+          title: 'Missing capability',
+          status: 403,
+          detail: 'This key lacks the capability keys:write.',
+          request_id: 'req_1',
+        },
+        403,
+        'application/problem+json',
+      ),
     );
     const err = await api('POST', '/api-keys', {}).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
@@ -1264,7 +1615,14 @@ describe('problems', () => {
   test('ProblemView shows title, detail, field errors and request id as an alert, and takes focus', async () => {
     const el = mount(
       <ProblemView
-        problem={{ type: '/docs/problems/validation-failed', title: 'Validation failed', status: 400, detail: 'Nope.', request_id: 'req_9', errors: [{ path: '/name', message: 'Required', code: 'invalid_type' }] }}
+        problem={{
+          type: '/docs/problems/validation-failed',
+          title: 'Validation failed',
+          status: 400,
+          detail: 'Nope.',
+          request_id: 'req_9',
+          errors: [{ path: '/name', message: 'Required', code: 'invalid_type' }],
+        }}
       />,
     );
     const alert = el.querySelector('[role=alert]')!;
@@ -1289,7 +1647,17 @@ describe('secrets', () => {
   });
 
   test('creating a key shows its secret once; the list never holds it', async () => {
-    const key = { id: '00000000-0000-4000-8000-000000000001', name: 'Agents', prefix: 'sk_test_Zzzz', capabilities: ['handoffs:read'], createdAt: new Date().toISOString(), expiresAt: null, revokedAt: null, lastUsedAt: null, rotatedFrom: null };
+    const key = {
+      id: '00000000-0000-4000-8000-000000000001',
+      name: 'Agents',
+      prefix: 'sk_test_Zzzz',
+      capabilities: ['handoffs:read'],
+      createdAt: new Date().toISOString(),
+      expiresAt: null,
+      revokedAt: null,
+      lastUsedAt: null,
+      rotatedFrom: null,
+    };
     const calls: [string, string | undefined][] = [];
     const api = adminApi(async (url, init) => {
       calls.push([`${init?.method} ${String(url)}`, init?.body as string | undefined]);
@@ -1312,13 +1680,36 @@ describe('secrets', () => {
 
 describe('knowledge', () => {
   test('lists sources, adds Markdown, searches in a chosen mode and shows text as text', async () => {
-    const source = { id: '00000000-0000-4000-8000-000000000002', kind: 'markdown', externalId: 'returns', title: 'Returns', url: null, status: 'ready', chunks: 3, createdAt: new Date().toISOString(), updatedAt: new Date().toISOString() };
+    const source = {
+      id: '00000000-0000-4000-8000-000000000002',
+      kind: 'markdown',
+      externalId: 'returns',
+      title: 'Returns',
+      url: null,
+      status: 'ready',
+      chunks: 3,
+      createdAt: new Date().toISOString(),
+      updatedAt: new Date().toISOString(),
+    };
     const calls: [string, string | undefined][] = [];
     const api = adminApi(async (url, init) => {
       const call = `${init?.method} ${String(url)}`;
       calls.push([call, init?.body as string | undefined]);
       if (call.endsWith('/knowledge/search')) {
-        return json({ mode: 'bm25', results: [{ chunkId: 'c1', sourceId: source.id, externalId: 'returns', title: 'Returns › Refund timing', url: 'https://help.example/returns#refund-timing', score: 7.5, text: '<img src=x onerror=alert(1)> Refunds take 5 days.' }] });
+        return json({
+          mode: 'bm25',
+          results: [
+            {
+              chunkId: 'c1',
+              sourceId: source.id,
+              externalId: 'returns',
+              title: 'Returns › Refund timing',
+              url: 'https://help.example/returns#refund-timing',
+              score: 7.5,
+              text: '<img src=x onerror=alert(1)> Refunds take 5 days.',
+            },
+          ],
+        });
       }
       if (call.endsWith('/knowledge/embeddings')) return json({ model: null, embedded: 0, pending: 0 });
       return init?.method === 'POST' ? json({ sources: [{ ...source, changed: true }] }, 201) : json({ sources: [source] });
@@ -1329,7 +1720,11 @@ describe('knowledge', () => {
     await type(el.querySelector<HTMLInputElement>('#knowledge-external-id')!, 'returns');
     submit(el.querySelectorAll('form')[0]!);
     await vi.waitFor(() => expect(calls.find(([c]) => c === 'POST /v1/admin/knowledge/sources')).toBeDefined());
-    expect(JSON.parse(calls.find(([c]) => c === 'POST /v1/admin/knowledge/sources')![1]!)).toEqual({ kind: 'markdown', content: '# Returns\n\n## Refund timing\n\nFive days.', externalId: 'returns' });
+    expect(JSON.parse(calls.find(([c]) => c === 'POST /v1/admin/knowledge/sources')![1]!)).toEqual({
+      kind: 'markdown',
+      content: '# Returns\n\n## Refund timing\n\nFive days.',
+      externalId: 'returns',
+    });
     await type(el.querySelector<HTMLInputElement>('#knowledge-query')!, 'refund');
     choose(el.querySelector<HTMLSelectElement>('#knowledge-mode')!, 'dense');
     submit(el.querySelectorAll('form')[1]!);
@@ -1351,9 +1746,18 @@ describe('bidi controls', () => {
     const CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
     const s = fakeServer({
       ...EMPTY_INBOX,
-      'GET /v1/admin/inbox?view=waiting': listOf([rowOf({ reason: `visitor_request${RLO}`, lastMessage: { role: 'visitor', text: `invoice${RLO}fdp.exe`, at: minutesAgo(1) } })]),
+      'GET /v1/admin/inbox?view=waiting': listOf([
+        rowOf({ reason: `visitor_request${RLO}`, lastMessage: { role: 'visitor', text: `invoice${RLO}fdp.exe`, at: minutesAgo(1) } }),
+      ]),
       [`GET /v1/admin/conversations/${CONV}`]: transcriptOf([
-        { id: 'm1', role: 'visitor', text: `Please open invoice${RLO}fdp.exe [EMAIL_1]\u2066x\u2069\u200E\u061C`, redactions: [], author: null, createdAt: new Date().toISOString() },
+        {
+          id: 'm1',
+          role: 'visitor',
+          text: `Please open invoice${RLO}fdp.exe [EMAIL_1]\u2066x\u2069\u200E\u061C`,
+          redactions: [],
+          author: null,
+          createdAt: new Date().toISOString(),
+        },
         { id: 'm2', role: 'agent', text: 'ok', redactions: [], author: `Sam${RLO}`, authorName: null, createdAt: new Date().toISOString() },
       ]),
     });
@@ -1394,7 +1798,13 @@ describe('audit inclusion proofs', () => {
   const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
   test('checks RFC 9162 proofs in the browser, and refuses a wrong leaf, index or root', async () => {
-    const [l0, l1, l2] = await Promise.all([[0, 97], [0, 98], [0, 99]].map((leaf) => sha(leaf)));
+    const [l0, l1, l2] = await Promise.all(
+      [
+        [0, 97],
+        [0, 98],
+        [0, 99],
+      ].map((leaf) => sha(leaf)),
+    );
     const n01 = await sha([1], [...l0!], [...l1!]);
     const root = hex(await sha([1], [...n01], [...l2!]));
     expect(await verifyInclusion(hex(l2!), 2, 3, [hex(n01)], root)).toBe(true);
@@ -1412,7 +1822,13 @@ describe('the audit log as this browser last saw it', () => {
   const origin = 'parley.example/audit/7c2b2d8e-0000-4000-8000-000000000001';
 
   async function tree() {
-    const [l0, l1, l2] = await Promise.all([[0, 97], [0, 98], [0, 99]].map((leaf) => sha(leaf)));
+    const [l0, l1, l2] = await Promise.all(
+      [
+        [0, 97],
+        [0, 98],
+        [0, 99],
+      ].map((leaf) => sha(leaf)),
+    );
     const n01 = await sha([1], [...l0!], [...l1!]);
     return { l2: hex(l2!), root2: hex(n01), root3: hex(await sha([1], [...n01], [...l2!])) };
   }
@@ -1457,6 +1873,8 @@ describe('the audit log as this browser last saw it', () => {
     const t3 = await tree();
     localStorage.setItem(rememberedKey(origin), JSON.stringify({ size: 3, root: t3.root3 }));
     const el = mount(<AuditView api={apiFor({ '/audit/checkpoint': cp(2, t3.root2), '/audit?': { entries: [], next: null } })} />);
-    await vi.waitFor(() => expect(el.querySelector('[role=alert]')?.textContent).toMatch(/shrank: this browser verified 3 entries before, the server now signs 2/));
+    await vi.waitFor(() =>
+      expect(el.querySelector('[role=alert]')?.textContent).toMatch(/shrank: this browser verified 3 entries before, the server now signs 2/),
+    );
   });
 });

@@ -44,7 +44,8 @@ export function InvitePage({ auth, token, onResult }: { auth: Api; token: string
       {p ? (
         <>
           <p>
-            You are invited as <strong>{p.role}</strong> with the email <strong>{p.email}</strong>. The invitation is valid until <When iso={p.expiresAt} />.
+            You are invited as <strong>{p.role}</strong> with the email <strong>{p.email}</strong>. The invitation is valid until{' '}
+            <When iso={p.expiresAt} />.
           </p>
           <form onSubmit={submit} class="card" noValidate>
             <label for="invite-name">Your name</label>

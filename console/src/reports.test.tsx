@@ -10,7 +10,13 @@ import { duration, ReportsView } from './views/reports.js';
 const me = (role: Role): AdminMe => ({
   tenant: { id: '00000000-0000-4000-8000-0000000000aa', name: 'Acme' },
   capabilities: [...ROLE_CAPABILITIES[role]],
-  member: { id: '00000000-0000-4000-8000-00000000a001', email: 'ann@acme.example', displayName: 'Ann Example', role, sessionId: '00000000-0000-4000-8000-000000005e55' },
+  member: {
+    id: '00000000-0000-4000-8000-00000000a001',
+    email: 'ann@acme.example',
+    displayName: 'Ann Example',
+    role,
+    sessionId: '00000000-0000-4000-8000-000000005e55',
+  },
   apiKey: null,
 });
 
@@ -44,8 +50,18 @@ const REPORT: ReportResponse = {
           { conversationId: 'c2', text: 'How do I reset my password? <img src=x onerror=alert(1)>', askedAt: '2026-01-11T09:00:00.000Z' },
         ],
       },
-      { terms: ['norway', 'ship'], count: 1, lastAskedAt: '2026-01-10T09:00:00.000Z', examples: [{ conversationId: 'c3', text: 'Do you ship to Norway?', askedAt: '2026-01-10T09:00:00.000Z' }] },
-      { terms: [], count: 1, lastAskedAt: '2026-01-10T08:00:00.000Z', examples: [{ conversationId: 'c4', text: 'Hello?', askedAt: '2026-01-10T08:00:00.000Z' }] },
+      {
+        terms: ['norway', 'ship'],
+        count: 1,
+        lastAskedAt: '2026-01-10T09:00:00.000Z',
+        examples: [{ conversationId: 'c3', text: 'Do you ship to Norway?', askedAt: '2026-01-10T09:00:00.000Z' }],
+      },
+      {
+        terms: [],
+        count: 1,
+        lastAskedAt: '2026-01-10T08:00:00.000Z',
+        examples: [{ conversationId: 'c4', text: 'Hello?', askedAt: '2026-01-10T08:00:00.000Z' }],
+      },
     ],
   },
   daily: [
@@ -55,7 +71,8 @@ const REPORT: ReportResponse = {
   ],
 };
 
-const json = (body: unknown, status = 200, type = 'application/json') => new Response(JSON.stringify(body), { status, headers: { 'Content-Type': type } });
+const json = (body: unknown, status = 200, type = 'application/json') =>
+  new Response(JSON.stringify(body), { status, headers: { 'Content-Type': type } });
 
 /** A fake server answering reports with `reply(query)`; records every request. */
 function server(reply: (q: URLSearchParams) => Response = () => json(REPORT)) {
@@ -66,7 +83,11 @@ function server(reply: (q: URLSearchParams) => Response = () => json(REPORT)) {
     if (u.pathname === '/v1/admin/reports') return reply(u.searchParams);
     return json({ type: '/docs/problems/not-found', title: 'not-found', status: 404, request_id: 'r' }, 404, 'application/problem+json');
   });
-  return { fetchImpl: fetchImpl as unknown as typeof fetch, calls, queries: () => calls.map((c) => new URL(c.url, 'http://console.test').searchParams) };
+  return {
+    fetchImpl: fetchImpl as unknown as typeof fetch,
+    calls,
+    queries: () => calls.map((c) => new URL(c.url, 'http://console.test').searchParams),
+  };
 }
 
 function mount(node: preact.ComponentChild) {
@@ -112,7 +133,9 @@ describe('reports', () => {
     expect(el.querySelector(`#${svg.getAttribute('aria-labelledby')}`)!.textContent).toBe('Conversations per day');
     expect(el.querySelector(`#${svg.getAttribute('aria-describedby')}`)!.textContent).toContain('6 conversations over 3 days');
     expect(svg.querySelectorAll('g')).toHaveLength(3);
-    expect([...svg.querySelectorAll('g:nth-of-type(3) rect')].map((r) => [r.getAttribute('class'), r.getAttribute('height')])).toEqual([['handed-off', '100']]);
+    expect([...svg.querySelectorAll('g:nth-of-type(3) rect')].map((r) => [r.getAttribute('class'), r.getAttribute('height')])).toEqual([
+      ['handed-off', '100'],
+    ]);
     const rows = [...el.querySelectorAll('.chart tbody tr')].map((tr) => [...tr.children].map((c) => c.textContent));
     expect(rows).toEqual([
       ['2026-01-10', '2', '1', '1'],
@@ -120,13 +143,19 @@ describe('reports', () => {
       ['2026-01-12', '2', '0', '2'],
     ]);
 
-    const reasons = [...el.querySelectorAll('[aria-labelledby="report-reasons"] tr')].map((tr) => [tr.querySelector('th')!.textContent, tr.querySelector('.count')!.textContent]);
+    const reasons = [...el.querySelectorAll('[aria-labelledby="report-reasons"] tr')].map((tr) => [
+      tr.querySelector('th')!.textContent,
+      tr.querySelector('.count')!.textContent,
+    ]);
     expect(reasons).toEqual([
       ['The visitor asked for a person', '2'],
       ['The assistant was not sure', '1'],
       ['A sensitive topic', '1'],
     ]);
-    const ratings = [...el.querySelectorAll('[aria-labelledby="report-csat"] tr')].map((tr) => [tr.querySelector('th')!.textContent, tr.querySelector('.count')!.textContent]);
+    const ratings = [...el.querySelectorAll('[aria-labelledby="report-csat"] tr')].map((tr) => [
+      tr.querySelector('th')!.textContent,
+      tr.querySelector('.count')!.textContent,
+    ]);
     expect(ratings).toEqual([
       ['5 ★', '1'],
       ['4 ★', '1'],
@@ -151,7 +180,17 @@ describe('reports', () => {
   test('a chosen range and the presets ask again; a refused range is shown as a problem', async () => {
     const s = server((q) =>
       q.get('from')! > q.get('to')!
-        ? json({ type: '/docs/problems/validation', title: 'Invalid request', status: 400, request_id: 'req_r', errors: [{ path: '/to', message: 'must not be before from', code: 'custom' }] }, 400, 'application/problem+json')
+        ? json(
+            {
+              type: '/docs/problems/validation',
+              title: 'Invalid request',
+              status: 400,
+              request_id: 'req_r',
+              errors: [{ path: '/to', message: 'must not be before from', code: 'custom' }],
+            },
+            400,
+            'application/problem+json',
+          )
         : json(REPORT),
     );
     const el = mount(<ReportsView api={createClient({ fetchImpl: s.fetchImpl }).admin} me={me('agent')} />);
@@ -199,7 +238,18 @@ describe('reports', () => {
   });
 
   test('durations read in at most two units', () => {
-    expect([null, 0, 45.4, 60, 90, 246, 3600, 7500, 90_000, 266_400].map(duration)).toEqual(['—', '0 s', '45 s', '1 min', '1 min 30 s', '4 min 6 s', '1 h', '2 h 5 min', '1 d 1 h', '3 d 2 h']);
+    expect([null, 0, 45.4, 60, 90, 246, 3600, 7500, 90_000, 266_400].map(duration)).toEqual([
+      '—',
+      '0 s',
+      '45 s',
+      '1 min',
+      '1 min 30 s',
+      '4 min 6 s',
+      '1 h',
+      '2 h 5 min',
+      '1 d 1 h',
+      '3 d 2 h',
+    ]);
   });
 
   test('the navigation offers Reports to those who read conversations', async () => {

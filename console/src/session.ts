@@ -9,7 +9,8 @@ export const SSO_ERRORS: Readonly<Record<string, string>> = {
   not_configured: 'Single sign-on is not set up for this email address’s team.',
   idp_error: 'Your identity provider refused the sign-in.',
   issuer_mismatch: 'The answer came from an identity provider this team does not use (wrong issuer). Ask your administrator to check the SSO set-up.',
-  audience_mismatch: 'The identity provider issued the sign-in for another application (wrong audience). Ask your administrator to check the SSO set-up.',
+  audience_mismatch:
+    'The identity provider issued the sign-in for another application (wrong audience). Ask your administrator to check the SSO set-up.',
   signature_invalid: 'The identity provider’s signature could not be verified. Ask your administrator to check the SSO set-up.',
   domain_not_allowed: 'Your email domain is not allowed to sign in to this team through SSO.',
   member_disabled: 'Your account on this team is disabled. Ask an administrator to enable it.',

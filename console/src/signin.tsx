@@ -121,7 +121,9 @@ export function SignInPage({
   const submitPassword = (e: Event, tenantId?: string) => {
     e.preventDefault();
     const pw = step.kind === 'choose_tenant' ? step.password : password;
-    void action.run(async () => handle(await auth<SignIn>('POST', '/password', { email: email.trim(), password: pw, ...(tenantId ? { tenantId } : {}) })));
+    void action.run(async () =>
+      handle(await auth<SignIn>('POST', '/password', { email: email.trim(), password: pw, ...(tenantId ? { tenantId } : {}) })),
+    );
   };
   const startSso = (e: Event) => {
     e.preventDefault();
@@ -202,7 +204,14 @@ export function SignInPage({
             <label for="signin-email">Email</label>
             <input id="signin-email" type="email" autoComplete="username" value={email} onInput={(e) => setEmail(e.currentTarget.value)} required />
             <label for="signin-password">Password</label>
-            <input id="signin-password" type="password" autoComplete="current-password" value={password} onInput={(e) => setPassword(e.currentTarget.value)} required />
+            <input
+              id="signin-password"
+              type="password"
+              autoComplete="current-password"
+              value={password}
+              onInput={(e) => setPassword(e.currentTarget.value)}
+              required
+            />
             <button type="submit" disabled={action.busy}>
               Sign in
             </button>
@@ -224,7 +233,15 @@ export function SignInPage({
           {step.note ? <p>{step.note}</p> : null}
           <form onSubmit={startSso} class="card">
             <label for="sso-email">Work email</label>
-            <input id="sso-email" type="email" autoComplete="username" value={email} onInput={(e) => setEmail(e.currentTarget.value)} required aria-describedby="sso-help" />
+            <input
+              id="sso-email"
+              type="email"
+              autoComplete="username"
+              value={email}
+              onInput={(e) => setEmail(e.currentTarget.value)}
+              required
+              aria-describedby="sso-help"
+            />
             <p id="sso-help" class="muted">
               You will continue at your organisation’s identity provider, and come back here signed in.
             </p>
@@ -265,7 +282,8 @@ export function SignInPage({
               <legend>Second factor</legend>
               {step.methods.map((m) => (
                 <label class="check" key={m}>
-                  <input type="radio" name="mfa-method" value={m} checked={method === m} onChange={() => (setMethod(m), setCode(''))} /> {METHOD_LABELS[m]}
+                  <input type="radio" name="mfa-method" value={m} checked={method === m} onChange={() => (setMethod(m), setCode(''))} />{' '}
+                  {METHOD_LABELS[m]}
                 </label>
               ))}
             </fieldset>
@@ -349,7 +367,8 @@ export function TotpSecret({ secret, otpauthUri }: { secret: string; otpauthUri:
       <h2 id="totp-secret-title">Add Parley to your authenticator app</h2>
       <QrCode text={otpauthUri} label="QR code for your authenticator app" />
       <p>
-        Scan the code with your authenticator app, open <a href={otpauthUri}>this link</a> on the device that has it, or add an account by hand with this key:
+        Scan the code with your authenticator app, open <a href={otpauthUri}>this link</a> on the device that has it, or add an account by hand with
+        this key:
       </p>
       <p class="mono totp-secret" dir="ltr">
         {groupSecret(secret)}

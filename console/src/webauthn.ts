@@ -19,7 +19,9 @@ export const webauthn = {
   /** Signs the server's challenge with an existing passkey. */
   async authenticate(optionsJSON: unknown): Promise<Record<string, unknown>> {
     try {
-      return (await startAuthentication({ optionsJSON: optionsJSON as Parameters<typeof startAuthentication>[0]['optionsJSON'] })) as unknown as Record<string, unknown>;
+      return (await startAuthentication({
+        optionsJSON: optionsJSON as Parameters<typeof startAuthentication>[0]['optionsJSON'],
+      })) as unknown as Record<string, unknown>;
     } catch (err) {
       throw refused(err);
     }
@@ -27,7 +29,10 @@ export const webauthn = {
   /** Creates a new passkey for the server's registration options. */
   async register(optionsJSON: unknown): Promise<Record<string, unknown>> {
     try {
-      return (await startRegistration({ optionsJSON: optionsJSON as Parameters<typeof startRegistration>[0]['optionsJSON'] })) as unknown as Record<string, unknown>;
+      return (await startRegistration({ optionsJSON: optionsJSON as Parameters<typeof startRegistration>[0]['optionsJSON'] })) as unknown as Record<
+        string,
+        unknown
+      >;
     } catch (err) {
       throw refused(err);
     }

@@ -4,7 +4,12 @@
 import { esc, slugify } from './html.mjs';
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
-const kebab = (s) => s.replace(/([a-z0-9])([A-Z])/g, '$1-$2').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').toLowerCase();
+const kebab = (s) =>
+  s
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .replace(/[^A-Za-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .toLowerCase();
 
 /** The page name of an operation (served as /docs/<name>.html). */
 export const operationPage = (op) => `api-${kebab(op.operationId)}`;
@@ -15,7 +20,10 @@ function deref(doc, node, seen = new Set()) {
   while (node && typeof node.$ref === 'string') {
     if (seen.has(node.$ref)) return { type: 'object', description: `(recursive: ${node.$ref})` };
     seen.add(node.$ref);
-    const path = node.$ref.replace(/^#\//, '').split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const path = node.$ref
+      .replace(/^#\//, '')
+      .split('/')
+      .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
     const target = path.reduce((n, k) => n?.[k], doc);
     if (!target) throw new Error(`OpenAPI: unresolved $ref ${node.$ref}`);
     node = { ...target, ...Object.fromEntries(Object.entries(node).filter(([k]) => k !== '$ref')) };
@@ -37,7 +45,15 @@ export function typeOf(doc, raw) {
   const types = Array.isArray(s.type) ? s.type : s.type ? [s.type] : [];
   const one = (t) => {
     if (t === 'array') return `${s.items ? typeOf(doc, s.items) : 'unknown'}[]`;
-    if (t === 'object') return name ?? (s.properties ? 'object' : s.additionalProperties ? `record<string, ${typeOf(doc, s.additionalProperties === true ? {} : s.additionalProperties)}>` : 'object');
+    if (t === 'object')
+      return (
+        name ??
+        (s.properties
+          ? 'object'
+          : s.additionalProperties
+            ? `record<string, ${typeOf(doc, s.additionalProperties === true ? {} : s.additionalProperties)}>`
+            : 'object')
+      );
     return s.format && t !== 'null' ? `${t} (${s.format})` : t;
   };
   if (!types.length) return s.properties ? (name ?? 'object') : 'any';
@@ -47,7 +63,14 @@ export function typeOf(doc, raw) {
 /** Limits and defaults worth a developer's attention, in words. */
 function constraints(s) {
   const out = [];
-  const range = (what, min, max) => (min !== undefined && max !== undefined ? `${what} ${min}–${max}` : min !== undefined ? `${what} ≥ ${min}` : max !== undefined ? `${what} ≤ ${max}` : undefined);
+  const range = (what, min, max) =>
+    min !== undefined && max !== undefined
+      ? `${what} ${min}–${max}`
+      : min !== undefined
+        ? `${what} ≥ ${min}`
+        : max !== undefined
+          ? `${what} ≤ ${max}`
+          : undefined;
   const length = range('length', s.minLength, s.maxLength);
   if (length) out.push(length);
   const value = range('value', s.minimum, s.maximum);
@@ -151,7 +174,16 @@ export function exampleOf(doc, raw, depth = 0) {
     case 'boolean':
       return true;
     case 'string':
-      return { uuid: '00000000-0000-4000-8000-000000000000', 'date-time': '2026-01-01T00:00:00Z', date: '2026-01-01', email: 'ada@example.com', uri: 'https://example.com/', url: 'https://example.com/' }[s.format] ?? 'string';
+      return (
+        {
+          uuid: '00000000-0000-4000-8000-000000000000',
+          'date-time': '2026-01-01T00:00:00Z',
+          date: '2026-01-01',
+          email: 'ada@example.com',
+          uri: 'https://example.com/',
+          url: 'https://example.com/',
+        }[s.format] ?? 'string'
+      );
     default:
       return null;
   }
@@ -174,7 +206,8 @@ function credential(doc, name) {
 export function curlExample(doc, op) {
   const params = (op.parameters ?? []).map((p) => deref(doc, p));
   let path = op.path;
-  for (const p of params.filter((p) => p.in === 'path')) path = path.replace(`{${p.name}}`, encodeURIComponent(String(exampleOf(doc, p.schema ?? {}))));
+  for (const p of params.filter((p) => p.in === 'path'))
+    path = path.replace(`{${p.name}}`, encodeURIComponent(String(exampleOf(doc, p.schema ?? {}))));
   const query = params.filter((p) => p.in === 'query' && p.required).map((p) => [p.name, String(exampleOf(doc, p.schema ?? {}))]);
   const lines = [`curl${op.method === 'get' ? '' : ` -X ${op.method.toUpperCase()}`}`];
   const first = (op.security ?? doc.security ?? []).find((req) => Object.keys(req).length);
@@ -189,7 +222,10 @@ export function curlExample(doc, op) {
   if (media) {
     const value = exampleOf(doc, media.schema ?? {});
     lines.push(`-H "Content-Type: ${type}"`);
-    const data = type === 'application/x-www-form-urlencoded' ? new URLSearchParams(Object.entries(value ?? {}).map(([k, v]) => [k, String(v)])).toString() : JSON.stringify(value);
+    const data =
+      type === 'application/x-www-form-urlencoded'
+        ? new URLSearchParams(Object.entries(value ?? {}).map(([k, v]) => [k, String(v)])).toString()
+        : JSON.stringify(value);
     lines.push(`-d '${data.replace(/'/g, "'\\''")}'`);
   }
   const qs = query.length ? `?${query.map(([k, v]) => `${encodeURIComponent(k)}=${v.startsWith('$') ? v : encodeURIComponent(v)}`).join('&')}` : '';
@@ -200,7 +236,10 @@ export function curlExample(doc, op) {
 /** Every operation of the document (paths, then webhooks), each with its method, path and tag. */
 export function operationsOf(doc) {
   const ops = [];
-  for (const [where, items] of [['path', doc.paths ?? {}], ['webhook', doc.webhooks ?? {}]]) {
+  for (const [where, items] of [
+    ['path', doc.paths ?? {}],
+    ['webhook', doc.webhooks ?? {}],
+  ]) {
     for (const [path, item] of Object.entries(items)) {
       for (const method of METHODS) {
         const op = item[method];
@@ -208,8 +247,17 @@ export function operationsOf(doc) {
         if (!op.operationId) throw new Error(`OpenAPI: ${method.toUpperCase()} ${path} has no operationId`);
         const parameters = [...(item.parameters ?? []), ...(op.parameters ?? [])];
         // A webhook's summary is often just its type: on the index, the first sentence of its description says more.
-        const blurb = where === 'webhook' && (!op.summary || op.summary === path) && op.description ? op.description.split(/(?<=\.)\s|\n/)[0] : op.summary;
-        ops.push({ ...op, blurb, parameters, method, path, webhook: where === 'webhook', tag: op.tags?.[0] ?? (where === 'webhook' ? 'Webhooks' : 'Other') });
+        const blurb =
+          where === 'webhook' && (!op.summary || op.summary === path) && op.description ? op.description.split(/(?<=\.)\s|\n/)[0] : op.summary;
+        ops.push({
+          ...op,
+          blurb,
+          parameters,
+          method,
+          path,
+          webhook: where === 'webhook',
+          tag: op.tags?.[0] ?? (where === 'webhook' ? 'Webhooks' : 'Other'),
+        });
       }
     }
   }
@@ -237,7 +285,9 @@ function authSection(doc, op) {
       })
     : ['<li>none (public)</li>'];
   return `<h2 id="authentication">Authentication</h2>\n<p>${reqs.length > 1 ? 'Any one of:' : ''}</p><ul>${items.join('')}</ul>${
-    cap ? `<p>Capability: <a href="team-and-sign-in.html#roles"><code>${esc(cap)}</code></a> (a key or a person’s role must hold it; otherwise <a href="problems/missing-capability.html">403 missing-capability</a>).</p>` : ''
+    cap
+      ? `<p>Capability: <a href="team-and-sign-in.html#roles"><code>${esc(cap)}</code></a> (a key or a person’s role must hold it; otherwise <a href="problems/missing-capability.html">403 missing-capability</a>).</p>`
+      : ''
   }`;
 }
 
@@ -257,7 +307,10 @@ function parametersSection(doc, op) {
 function bodySection(doc, op) {
   if (!op.requestBody) return '';
   const body = deref(doc, op.requestBody);
-  const parts = Object.entries(body.content ?? {}).map(([type, media]) => `<p>Content type <code>${esc(type)}</code>${body.required ? ', required' : ''}.</p>${media.schema ? schemaTable(doc, media.schema, op.webhook ? 'Payload' : 'Request body') : ''}`);
+  const parts = Object.entries(body.content ?? {}).map(
+    ([type, media]) =>
+      `<p>Content type <code>${esc(type)}</code>${body.required ? ', required' : ''}.</p>${media.schema ? schemaTable(doc, media.schema, op.webhook ? 'Payload' : 'Request body') : ''}`,
+  );
   return `<h2 id="request-body">${op.webhook ? 'Payload' : 'Request body'}</h2>\n${body.description ? `<p>${inline(body.description)}</p>` : ''}${parts.join('\n')}`;
 }
 
@@ -269,9 +322,13 @@ function responsesSection(doc, op) {
     .map(([status, raw]) => {
       const r = deref(doc, raw);
       const content = Object.entries(r.content ?? {});
-      const headers = Object.entries(r.headers ?? {}).map(([h, v]) => `<code>${esc(h)}</code>${deref(doc, v).description ? `: ${inline(deref(doc, v).description)}` : ''}`);
+      const headers = Object.entries(r.headers ?? {}).map(
+        ([h, v]) => `<code>${esc(h)}</code>${deref(doc, v).description ? `: ${inline(deref(doc, v).description)}` : ''}`,
+      );
       return `<h3 id="response-${esc(status)}">${esc(status)}</h3>\n<p>${inline(r.description ?? '')}${content.length ? '' : ' No body.'}</p>${headers.length ? `<p>Headers: ${headers.join('; ')}</p>` : ''}${content
-        .map(([type, media]) => `<p>Content type <code>${esc(type)}</code>.</p>${media.schema ? schemaTable(doc, media.schema, `${status} body`) : ''}`)
+        .map(
+          ([type, media]) => `<p>Content type <code>${esc(type)}</code>.</p>${media.schema ? schemaTable(doc, media.schema, `${status} body`) : ''}`,
+        )
         .join('\n')}`;
     })
     .join('\n');
@@ -281,7 +338,7 @@ function responsesSection(doc, op) {
   const sharedText = shared.length ? deref(doc, shared[0][1]).description : '';
   const problemRows = problems
     .map(([status, raw]) => {
-      const own = raw.$ref ? '' : deref(doc, raw).description ?? '';
+      const own = raw.$ref ? '' : (deref(doc, raw).description ?? '');
       return `<tr><th scope="row">${esc(status)}</th><td>${esc(REASONS[status] ?? '')}${own ? `${REASONS[status] ? ': ' : ''}${inline(own)}` : ''}</td></tr>`;
     })
     .join('\n');
@@ -292,7 +349,25 @@ function responsesSection(doc, op) {
 }
 
 /** HTTP's own names for the statuses problems are listed under (RFC 9110, 6585). */
-const REASONS = { 400: 'Bad request', 401: 'Unauthenticated', 403: 'Forbidden', 404: 'Not found', 405: 'Method not allowed', 409: 'Conflict', 410: 'Gone', 413: 'Content too large', 415: 'Unsupported media type', 422: 'Unprocessable content', 429: 'Too many requests', 431: 'Request header fields too large', 500: 'Internal error', 502: 'Bad gateway', 503: 'Service unavailable', '4XX': 'Any other client error', '5XX': 'Any other server error' };
+const REASONS = {
+  400: 'Bad request',
+  401: 'Unauthenticated',
+  403: 'Forbidden',
+  404: 'Not found',
+  405: 'Method not allowed',
+  409: 'Conflict',
+  410: 'Gone',
+  413: 'Content too large',
+  415: 'Unsupported media type',
+  422: 'Unprocessable content',
+  429: 'Too many requests',
+  431: 'Request header fields too large',
+  500: 'Internal error',
+  502: 'Bad gateway',
+  503: 'Service unavailable',
+  '4XX': 'Any other client error',
+  '5XX': 'Any other server error',
+};
 
 const methodBadge = (m) => `<span class="method method-${m}">${m.toUpperCase()}</span>`;
 
@@ -321,7 +396,11 @@ export function operationBody(doc, op) {
 /** Operations grouped by tag, in the document's tag order, then by first appearance. */
 export function byTag(doc, ops) {
   const order = [...(doc.tags ?? []).map((t) => t.name), ...ops.map((o) => o.tag)];
-  const described = (tag) => doc.tags?.find((t) => t.name === tag)?.description ?? (tag === 'Webhooks' ? 'The events Parley sends to your endpoints (see [Webhooks](webhooks.html) for signing, retries and verifying them).' : undefined);
+  const described = (tag) =>
+    doc.tags?.find((t) => t.name === tag)?.description ??
+    (tag === 'Webhooks'
+      ? 'The events Parley sends to your endpoints (see [Webhooks](webhooks.html) for signing, retries and verifying them).'
+      : undefined);
   return [...new Set(order)].map((tag) => ({ tag, description: described(tag), ops: ops.filter((o) => o.tag === tag) })).filter((g) => g.ops.length);
 }
 
@@ -331,7 +410,10 @@ export function indexBody(doc, ops) {
     .map(
       ({ tag, description, ops: list }) =>
         `<h2 id="${slugify(tag)}">${esc(tag)}</h2>\n${description ? `<p>${inline(description)}</p>` : ''}<div class="table-wrap"><table class="operations"><tbody>\n${list
-          .map((o) => `<tr><td>${methodBadge(o.method)}</td><td><a href="${operationPage(o)}.html"><code>${esc(o.path)}</code></a></td><td>${esc(o.blurb ?? '')}</td></tr>`)
+          .map(
+            (o) =>
+              `<tr><td>${methodBadge(o.method)}</td><td><a href="${operationPage(o)}.html"><code>${esc(o.path)}</code></a></td><td>${esc(o.blurb ?? '')}</td></tr>`,
+          )
           .join('\n')}\n</tbody></table></div>`,
     )
     .join('\n');

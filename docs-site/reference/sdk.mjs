@@ -25,7 +25,10 @@ export const SDKS = [
 export function sdkPageName(file) {
   const base = file.replace(/\.md$/, '');
   if (base === 'index') return 'sdk';
-  return `sdk-${base.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')}`;
+  return `sdk-${base
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')}`;
 }
 
 /** Writes `<dir>/<name>.api.json` for each SDK from its built declarations (dist/index.d.ts). */
@@ -35,7 +38,11 @@ function docModels(dir) {
     const raw = ExtractorConfig.loadFile(configPath);
     raw.apiReport = { ...raw.apiReport, enabled: false };
     raw.docModel = { enabled: true, apiJsonFilePath: join(dir, `${sdk.name}.api.json`) };
-    const config = ExtractorConfig.prepare({ configObject: raw, configObjectFullPath: configPath, packageJsonFullPath: `${root}${sdk.dir}/package.json` });
+    const config = ExtractorConfig.prepare({
+      configObject: raw,
+      configObjectFullPath: configPath,
+      packageJsonFullPath: `${root}${sdk.dir}/package.json`,
+    });
     const errors = [];
     const result = Extractor.invoke(config, {
       localBuild: false,
@@ -91,7 +98,8 @@ export function adaptSdkMarkdown(file, md) {
  * signature). Descriptions are never cut.
  */
 export function shortenCells(md, max = 160) {
-  const shorten = (cell) => cell.replace(/^(\s*)([^\n]+)/, (all, lead, text) => (text.length <= max ? all : `${lead}${text.slice(0, max).replace(/\s+\S*$/, '')} …`));
+  const shorten = (cell) =>
+    cell.replace(/^(\s*)([^\n]+)/, (all, lead, text) => (text.length <= max ? all : `${lead}${text.slice(0, max).replace(/\s+\S*$/, '')} …`));
   return md.replace(/<table>[\s\S]*?<\/table>/g, (table) => {
     const col = [...table.matchAll(/<th>([\s\S]*?)<\/th>/g)].map((m) => m[1].trim()).indexOf('Type');
     if (col < 0) return table;
@@ -121,7 +129,8 @@ function reexportPage(sdk, name, protocol) {
   const isSchema = (v) => typeof v?.safeParse === 'function' && v?._zod !== undefined;
   const schema = isSchema(value) ? value : protocol[`${name}Schema`];
   let body;
-  if (value !== undefined && !isSchema(value)) body = `<pre><code class="language-typescript">export declare const ${esc(name)}: ${esc(JSON.stringify(value))};</code></pre>`;
+  if (value !== undefined && !isSchema(value))
+    body = `<pre><code class="language-typescript">export declare const ${esc(name)}: ${esc(JSON.stringify(value))};</code></pre>`;
   else if (isSchema(schema)) {
     const json = z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' });
     body = schemaTable(json, json, name);
@@ -132,7 +141,9 @@ function reexportPage(sdk, name, protocol) {
 
 /** The re-exports section appended to a package's page. */
 const reexportSection = (sdk, names) =>
-  names.length ? `\n## Re-exported from @parley/protocol\n\n${names.map((n) => `- [${n}](${sdkPageName(`${sdk.name}.${n.toLowerCase()}.md`)}.html)`).join('\n')}\n` : '';
+  names.length
+    ? `\n## Re-exported from @parley/protocol\n\n${names.map((n) => `- [${n}](${sdkPageName(`${sdk.name}.${n.toLowerCase()}.md`)}.html)`).join('\n')}\n`
+    : '';
 
 /** The SDK pages: [{ name, title, md, section }], the index first. */
 export function sdkPages({ protocol, markdown = sdkMarkdown() } = {}) {

@@ -75,15 +75,15 @@ export async function audit(page: Page, options: AuditOptions = {}): Promise<Vio
         }`,
         returnByValue: true,
       })) as { result: { value: string | null } };
-      if (result.value !== null) out.push({ rule: NAMED_ROLES[role] ?? 'accessible-name', target: result.value, detail: `a ${role} without an accessible name` });
+      if (result.value !== null)
+        out.push({ rule: NAMED_ROLES[role] ?? 'accessible-name', target: result.value, detail: `a ${role} without an accessible name` });
     }
   } finally {
     await cdp.detach();
   }
   // One describe() for both halves; passed as source, since a page's CSP may forbid eval in it.
   const checks = (await page.evaluate(`(${inPage.toString()})(${JSON.stringify(within)}, ${describe.toString()})`)) as Violation[];
-  for (const v of checks)
-    if (!out.some((o) => o.rule === v.rule && o.target === v.target)) out.push(v);
+  for (const v of checks) if (!out.some((o) => o.rule === v.rule && o.target === v.target)) out.push(v);
   return out;
 }
 
@@ -109,7 +109,7 @@ function inPage(within: string | null, describe: (el: Element) => string): Viola
   };
   walk(document);
   /** The parent, stepping out of a shadow root to its host. */
-  const parentOf = (el: Element): Element | null => el.parentElement ?? ((el.parentNode as ShadowRoot | null)?.host ?? null);
+  const parentOf = (el: Element): Element | null => el.parentElement ?? (el.parentNode as ShadowRoot | null)?.host ?? null;
   const ancestor = (el: Element, selector: string): Element | null => {
     for (let e: Element | null = el; e; e = parentOf(e)) if (e.matches(selector)) return e;
     return null;
@@ -152,7 +152,8 @@ function inPage(within: string | null, describe: (el: Element) => string): Viola
     const ids = trees.get(root) ?? trees.set(root, new Map()).get(root)!;
     ids.set(el.id, (ids.get(el.id) ?? 0) + 1);
   }
-  for (const ids of trees.values()) for (const [id, n] of ids) if (n > 1) out.push({ rule: 'duplicate-id', target: `#${id}`, detail: `${n} elements share this id` });
+  for (const ids of trees.values())
+    for (const [id, n] of ids) if (n > 1) out.push({ rule: 'duplicate-id', target: `#${id}`, detail: `${n} elements share this id` });
   const byId = (el: Element, id: string) => (el.getRootNode() as Document | ShadowRoot).getElementById(id);
   for (const el of mine) {
     for (const attr of ['aria-labelledby', 'aria-describedby', 'aria-controls', 'aria-owns', 'aria-activedescendant', 'for', 'list']) {
@@ -164,49 +165,88 @@ function inPage(within: string | null, describe: (el: Element) => string): Viola
 
   // Landmarks, counted across the whole page (a header or footer inside sectioning content is none),
   // reported when one of them is in scope.
-  const sectioning = 'article, aside, main, nav, section, [role="article"], [role="complementary"], [role="main"], [role="navigation"], [role="region"]';
+  const sectioning =
+    'article, aside, main, nav, section, [role="article"], [role="complementary"], [role="main"], [role="navigation"], [role="region"]';
   const top = (el: Element) => !(parentOf(el) && ancestor(parentOf(el)!, sectioning));
   for (const [rule, tag, role] of [
     ['landmark-no-duplicate-banner', 'HEADER', 'banner'],
     ['landmark-no-duplicate-contentinfo', 'FOOTER', 'contentinfo'],
   ] as const) {
-    const marks = all.filter((el) => visible(el) && (el.getAttribute('role') === role || (el.tagName === tag && !el.hasAttribute('role') && top(el))));
-    if (marks.length > 1 && marks.some(inScope)) out.push({ rule, target: marks.map(describe).join(' | '), detail: `${marks.length} ${role} landmarks` });
+    const marks = all.filter(
+      (el) => visible(el) && (el.getAttribute('role') === role || (el.tagName === tag && !el.hasAttribute('role') && top(el))),
+    );
+    if (marks.length > 1 && marks.some(inScope))
+      out.push({ rule, target: marks.map(describe).join(' | '), detail: `${marks.length} ${role} landmarks` });
   }
   const named = new Map<string, Element[]>();
   for (const el of all) {
-    if (!el.matches('nav, [role="navigation"], aside, [role="complementary"], section[aria-label], section[aria-labelledby], [role="region"], form[aria-label], [role="search"]') || !visible(el)) continue;
-    const label = el.getAttribute('aria-label') ?? (el.getAttribute('aria-labelledby') ?? '').split(/\s+/).map((id) => byId(el, id)?.textContent?.trim() ?? '').join(' ');
+    if (
+      !el.matches(
+        'nav, [role="navigation"], aside, [role="complementary"], section[aria-label], section[aria-labelledby], [role="region"], form[aria-label], [role="search"]',
+      ) ||
+      !visible(el)
+    )
+      continue;
+    const label =
+      el.getAttribute('aria-label') ??
+      (el.getAttribute('aria-labelledby') ?? '')
+        .split(/\s+/)
+        .map((id) => byId(el, id)?.textContent?.trim() ?? '')
+        .join(' ');
     const key = `${el.getAttribute('role') ?? el.tagName.toLowerCase()}|${label.trim()}`;
     named.set(key, [...(named.get(key) ?? []), el]);
   }
-  for (const [key, els] of named) if (els.length > 1 && els.some(inScope)) out.push({ rule: 'landmark-unique', target: key, detail: `${els.length} landmarks with the same role and name` });
+  for (const [key, els] of named)
+    if (els.length > 1 && els.some(inScope))
+      out.push({ rule: 'landmark-unique', target: key, detail: `${els.length} landmarks with the same role and name` });
 
   const interactive = 'a[href], button, input:not([type="hidden"]), select, textarea';
-  const focusable = 'a[href], button:not(:disabled), input:not(:disabled):not([type="hidden"]), select:not(:disabled), textarea:not(:disabled), summary, [tabindex]:not([tabindex="-1"])';
+  const focusable =
+    'a[href], button:not(:disabled), input:not(:disabled):not([type="hidden"]), select:not(:disabled), textarea:not(:disabled), summary, [tabindex]:not([tabindex="-1"])';
   const LIST_ROLES = ['list', 'directory', 'group', 'listbox', 'menu', 'menubar', 'none', 'presentation', 'radiogroup', 'tablist', 'toolbar', 'tree'];
-  const words = (t: string) => t.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+  const words = (t: string) =>
+    t
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}]+/gu, ' ')
+      .trim();
   for (const el of mine) {
     // Interactive content inside interactive content.
     if (el.matches(interactive) && parentOf(el) && ancestor(parentOf(el)!, 'a[href], button'))
       out.push({ rule: 'nested-interactive', target: describe(el), detail: 'a control inside a control' });
     // Lists: a list keeps a list role (or one of the few others allowed), and a list item sits in a list.
     if (el.matches('ol[role], ul[role]') && !LIST_ROLES.includes(el.getAttribute('role')!))
-      out.push({ rule: 'aria-allowed-role', target: describe(el), detail: `role ${el.getAttribute('role')} is not allowed on <${el.tagName.toLowerCase()}>` });
+      out.push({
+        rule: 'aria-allowed-role',
+        target: describe(el),
+        detail: `role ${el.getAttribute('role')} is not allowed on <${el.tagName.toLowerCase()}>`,
+      });
     if (el.matches('li:not([role])')) {
       const p = el.parentElement;
-      if (!p || !/^(OL|UL|MENU)$/.test(p.tagName) || (p.getAttribute('role') ?? 'list') !== 'list') out.push({ rule: 'listitem', target: describe(el), detail: 'a list item outside a list' });
+      if (!p || !/^(OL|UL|MENU)$/.test(p.tagName) || (p.getAttribute('role') ?? 'list') !== 'list')
+        out.push({ rule: 'listitem', target: describe(el), detail: 'a list item outside a list' });
     }
     // A field needs a label of its own: a placeholder vanishes once something is typed.
-    if (el.matches('textarea, select, input:not([type="hidden"]):not([type="submit"]):not([type="button"]):not([type="reset"]):not([type="image"])') && visible(el)) {
-      const labelled = el.getAttribute('aria-label')?.trim() || el.getAttribute('aria-labelledby') || el.getAttribute('title')?.trim() || ancestor(el, 'label') || (el.id && (el.getRootNode() as Document | ShadowRoot).querySelector(`label[for="${CSS.escape(el.id)}"]`));
+    if (
+      el.matches('textarea, select, input:not([type="hidden"]):not([type="submit"]):not([type="button"]):not([type="reset"]):not([type="image"])') &&
+      visible(el)
+    ) {
+      const labelled =
+        el.getAttribute('aria-label')?.trim() ||
+        el.getAttribute('aria-labelledby') ||
+        el.getAttribute('title')?.trim() ||
+        ancestor(el, 'label') ||
+        (el.id && (el.getRootNode() as Document | ShadowRoot).querySelector(`label[for="${CSS.escape(el.id)}"]`));
       if (!labelled) out.push({ rule: 'label', target: describe(el), detail: 'a form field without a label' });
     }
     // A control's visible words are part of its accessible name (speech users say what they see).
     if (el.matches('button[aria-label], a[href][aria-label], [role="button"][aria-label], [role="link"][aria-label]') && visible(el)) {
       const seen = words((el as HTMLElement).innerText ?? '');
       if (seen && !words(el.getAttribute('aria-label')!).includes(seen))
-        out.push({ rule: 'label-content-name-mismatch', target: describe(el), detail: `the name "${el.getAttribute('aria-label')}" does not contain the visible "${(el as HTMLElement).innerText.trim()}"` });
+        out.push({
+          rule: 'label-content-name-mismatch',
+          target: describe(el),
+          detail: `the name "${el.getAttribute('aria-label')}" does not contain the visible "${(el as HTMLElement).innerText.trim()}"`,
+        });
     }
     // A scrollable region must be reachable by keyboard (focusable itself or holding something focusable).
     if (el.tagName !== 'TEXTAREA' && ancestor(el, 'body')) {
@@ -234,7 +274,8 @@ function inPage(within: string | null, describe: (el: Element) => string): Viola
     let out: RGBA | null = null;
     let m = new RegExp(`^rgba?\\(${num},?\\s*${num},?\\s*${num}(?:\\s*[,/]\\s*${num})?\\)$`).exec(c);
     if (m) out = [Number(m[1]), Number(m[2]), Number(m[3]), alpha(m[4])];
-    else if ((m = new RegExp(`^color\\(srgb ${num} ${num} ${num}(?: / ${num})?\\)$`).exec(c))) out = [Number(m[1]) * 255, Number(m[2]) * 255, Number(m[3]) * 255, alpha(m[4])];
+    else if ((m = new RegExp(`^color\\(srgb ${num} ${num} ${num}(?: / ${num})?\\)$`).exec(c)))
+      out = [Number(m[1]) * 255, Number(m[2]) * 255, Number(m[3]) * 255, alpha(m[4])];
     else {
       ink.clearRect(0, 0, 1, 1);
       ink.fillStyle = '#010203';
@@ -302,7 +343,8 @@ function inPage(within: string | null, describe: (el: Element) => string): Viola
         const size = parseFloat(s.fontSize);
         const need = size >= 24 || (size >= 18.66 && Number(s.fontWeight) >= 700) ? 3 : 4.5;
         const r = ratio(fg, bg);
-        if (r < need) out.push({ rule: 'color-contrast', target: describe(el), detail: `${r.toFixed(2)}:1 (needs ${need}:1), ${s.color} on ${rgb(bg)}` });
+        if (r < need)
+          out.push({ rule: 'color-contrast', target: describe(el), detail: `${r.toFixed(2)}:1 (needs ${need}:1), ${s.color} on ${rgb(bg)}` });
       }
     }
     // A link inside running text is told apart by more than colour: an underline, weight, or 3:1 against the text.
@@ -314,7 +356,8 @@ function inPage(within: string | null, describe: (el: Element) => string): Viola
         const bg = background(el) ?? canvas;
         const [a, b] = [foreground(el, bg), foreground(parent, bg)];
         const r = a && b ? ratio(a, b) : 1;
-        if (r < 3) out.push({ rule: 'link-in-text-block', target: describe(el), detail: `${r.toFixed(2)}:1 against the text around it, and no underline` });
+        if (r < 3)
+          out.push({ rule: 'link-in-text-block', target: describe(el), detail: `${r.toFixed(2)}:1 against the text around it, and no underline` });
       }
     }
   }

@@ -37,7 +37,12 @@ beforeAll(async () => {
   const acme = await app.tenant('Acme', ['help.acme.example']);
   ownerEmail = (await signedInMember(app, acme.tenant.id, 'owner', 'olive@acme.example', 'Olive Owner')).email;
   const admin = (method: string, path: string, body: unknown) => call(app.url, method, `/v1/admin${path}`, { key: acme.secretKey, body });
-  await admin('POST', '/knowledge/sources', { kind: 'markdown', content: KNOWLEDGE, url: 'https://help.acme.example/returns', externalId: 'returns' });
+  await admin('POST', '/knowledge/sources', {
+    kind: 'markdown',
+    content: KNOWLEDGE,
+    url: 'https://help.acme.example/returns',
+    externalId: 'returns',
+  });
   await admin('POST', '/canned-replies', { title: 'Greeting', body: 'Hi {{visitor.name}}, this is {{agent.name}}.', shortcut: 'hi' });
   await admin('POST', '/webhooks/endpoints', { url: 'https://hooks.acme.example/parley', events: ['handoff.requested'] });
   const v = new Visitor(app.url, acme.publishableKey, 'https://help.acme.example');
@@ -147,11 +152,28 @@ test('every planted problem in the light DOM and the shadow root is reported', a
   await page.close();
   const rules = (where: RegExp) => found.filter((f) => where.test(f.target)).map((f) => f.rule);
   for (const rule of [
-    'html-has-lang', 'document-title', 'landmark-one-main', 'landmark-no-duplicate-banner', 'landmark-no-duplicate-contentinfo',
-    'duplicate-id', 'aria-valid-attr-value', 'button-name', 'nested-interactive', 'aria-allowed-role', 'listitem',
-    'label-content-name-mismatch', 'scrollable-region-focusable', 'aria-hidden-focus', 'landmark-unique', 'link-in-text-block', 'label',
+    'html-has-lang',
+    'document-title',
+    'landmark-one-main',
+    'landmark-no-duplicate-banner',
+    'landmark-no-duplicate-contentinfo',
+    'duplicate-id',
+    'aria-valid-attr-value',
+    'button-name',
+    'nested-interactive',
+    'aria-allowed-role',
+    'listitem',
+    'label-content-name-mismatch',
+    'scrollable-region-focusable',
+    'aria-hidden-focus',
+    'landmark-unique',
+    'link-in-text-block',
+    'label',
   ])
-    expect(found.map((f) => f.rule), rule).toContain(rule);
+    expect(
+      found.map((f) => f.rule),
+      rule,
+    ).toContain(rule);
   expect(rules(/faint/)).toContain('color-contrast');
   // Inside the shadow root: colour-mix results in sRGB and in oklab, its own id scope, names and labels.
   expect(rules(/\.mix/)).toContain('color-contrast');
@@ -168,7 +190,15 @@ test('scoped to one element, only its problems count (the host page is not the a
   const found = await audit(page, { within: '#host' });
   await page.close();
   const rules = found.map((f) => f.rule);
-  for (const rule of ['html-has-lang', 'document-title', 'landmark-one-main', 'nested-interactive', 'listitem', 'landmark-unique', 'link-in-text-block'])
+  for (const rule of [
+    'html-has-lang',
+    'document-title',
+    'landmark-one-main',
+    'nested-interactive',
+    'listitem',
+    'landmark-unique',
+    'link-in-text-block',
+  ])
     expect(rules, rule).not.toContain(rule);
   expect(found.some((f) => /faint|Barely/.test(f.target))).toBe(false);
   // The host's banner and the shadow root's make two, and one of them is in scope.

@@ -107,12 +107,17 @@ describe('the examples in Chromium', () => {
     });
     expect(hook.status, hook.text).toBe(201);
     const nextBin = fileURLToPath(import.meta.resolve('next/dist/bin/next', `file://${nextDir}/`));
-    const site = await run(nextDir, [nextBin, 'start', '--port', String(port)], {
-      PARLEY_URL: app.url,
-      PARLEY_PUBLISHABLE_KEY: keys.publishableKey,
-      PARLEY_IDENTITY_SECRET: secret,
-      PARLEY_WEBHOOK_SECRET: hook.body.secret,
-    }, port);
+    const site = await run(
+      nextDir,
+      [nextBin, 'start', '--port', String(port)],
+      {
+        PARLEY_URL: app.url,
+        PARLEY_PUBLISHABLE_KEY: keys.publishableKey,
+        PARLEY_IDENTITY_SECRET: secret,
+        PARLEY_WEBHOOK_SECRET: hook.body.secret,
+      },
+      port,
+    );
     const { p, problems } = await newPage();
     await p.goto(site.url);
     await shadow(p, 'button.l').click();
@@ -125,7 +130,8 @@ describe('the examples in Chromium', () => {
 
     const ep = hook.body.endpoint.id as string;
     expect((await call(app.url, 'POST', `/v1/admin/webhooks/endpoints/${ep}/test`, { key: keys.secretKey })).status).toBeLessThan(300);
-    const deliveries = async () => (await call(app.url, 'GET', `/v1/admin/webhooks/endpoints/${ep}/deliveries`, { key: keys.secretKey })).body.deliveries;
+    const deliveries = async () =>
+      (await call(app.url, 'GET', `/v1/admin/webhooks/endpoints/${ep}/deliveries`, { key: keys.secretKey })).body.deliveries;
     await expect.poll(async () => (await deliveries())[0]?.responseCode, { timeout: 15_000 }).toBe(204);
     expect(site.output()).toContain('test event received');
   });

@@ -13,10 +13,19 @@ const WIDGET = fileURLToPath(new URL('../../widget/', import.meta.url));
 const CONSOLE = fileURLToPath(new URL('../../console/', import.meta.url));
 
 export async function launch(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is needed for the browser tests: apt-get install chromium (or set CHROMIUM_PATH); looked at ${CHROMIUM}`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`Chromium is needed for the browser tests: apt-get install chromium (or set CHROMIUM_PATH); looked at ${CHROMIUM}`);
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 

@@ -18,7 +18,13 @@ beforeAll(async () => {
   ten = await app.tenant('Oidcco', ['oidcco.example']);
   op = await startTestOp({
     host: 'localhost', // another site than the console's 127.0.0.1: the way back is a cross-site navigation
-    clients: [{ client_id: 'parley-console', client_secret: 'test-op-client-secret-0123456789', redirect_uris: [`${app.url}/v1/auth/sso/oidc/${ten.tenant.id}/callback`] }],
+    clients: [
+      {
+        client_id: 'parley-console',
+        client_secret: 'test-op-client-secret-0123456789',
+        redirect_uris: [`${app.url}/v1/auth/sso/oidc/${ten.tenant.id}/callback`],
+      },
+    ],
   });
   op.accounts.set('olga@oidcco.example', { email: 'olga@oidcco.example', email_verified: true, name: 'Olga Ops', groups: ['parley-admins'] });
   op.accounts.set('eve@elsewhere.example', { email: 'eve@elsewhere.example', email_verified: true, name: 'Eve', groups: ['parley-admins'] });
@@ -52,7 +58,12 @@ async function ssoThroughOp(page: Page, email: string): Promise<void> {
 }
 
 const refusals = async () =>
-  ((await call(app.url, 'GET', '/v1/admin/audit?limit=1000', { key: ten.secretKey })).body.entries as { action: string; metadata: { reason?: string } }[])
+  (
+    (await call(app.url, 'GET', '/v1/admin/audit?limit=1000', { key: ten.secretKey })).body.entries as {
+      action: string;
+      metadata: { reason?: string };
+    }[]
+  )
     .filter((e) => e.action === 'sso.oidc_refused')
     .map((e) => e.metadata.reason);
 

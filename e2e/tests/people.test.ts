@@ -6,7 +6,17 @@ import type { AddressInfo } from 'node:net';
 import { inflateRawSync } from 'node:zlib';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startTestApp, ConsoleClient, signedInMember, STRONG_PASSWORD, call, postBinding, TestIdp, type TestApp, type CreatedTenant } from '@parley/server/testing';
+import {
+  startTestApp,
+  ConsoleClient,
+  signedInMember,
+  STRONG_PASSWORD,
+  call,
+  postBinding,
+  TestIdp,
+  type TestApp,
+  type CreatedTenant,
+} from '@parley/server/testing';
 import { ensureConsoleBuilt, hostPage, launch, type HostPage } from './harness.js';
 
 let app: TestApp;
@@ -36,7 +46,11 @@ async function signInThroughConsole(context: BrowserContext, email: string): Pro
 }
 
 const domainCount = async () =>
-  (await app.runtime.db.withOwner((tx) => tx.query<{ n: number }>('SELECT count(*)::int AS n FROM tenant_domains WHERE tenant_id = $1', [acme.tenant.id]))).rows[0]!.n;
+  (
+    await app.runtime.db.withOwner((tx) =>
+      tx.query<{ n: number }>('SELECT count(*)::int AS n FROM tenant_domains WHERE tenant_id = $1', [acme.tenant.id]),
+    )
+  ).rows[0]!.n;
 
 describe('console sign-in in Chromium', () => {
   test('an owner signs in with a password; the session lives only in HttpOnly __Host- cookies', async () => {
@@ -74,7 +88,10 @@ describe('console sign-in in Chromium', () => {
       const evil = await context.newPage();
       await evil.goto(other.origin);
       await expect.poll(() => seen.length, { timeout: 15_000 }).toBe(1);
-      await Promise.all([evil.waitForURL(`${app.url}/v1/admin/domains`), evil.evaluate(() => (document.getElementById('f') as HTMLFormElement).submit())]);
+      await Promise.all([
+        evil.waitForURL(`${app.url}/v1/admin/domains`),
+        evil.evaluate(() => (document.getElementById('f') as HTMLFormElement).submit()),
+      ]);
       const problem = JSON.parse(await evil.locator('body').innerText());
       // Refused: by the content type a cross-site page can send without a preflight (415), and by the Origin
       // check (403; the server tests send JSON to reach it). The fetch's answer is also withheld from the
@@ -104,7 +121,9 @@ describe('console sign-in in Chromium', () => {
       await page.getByLabel('Email').waitFor();
       expect((await thief.call('GET', '/v1/admin/me')).status).toBe(401);
       const audit = (await call(app.url, 'GET', '/v1/admin/audit?limit=1000', { key: acme.secretKey })).body.entries;
-      expect(audit.some((e: { action: string; actor: { id: string } }) => e.action === 'member.session_reuse_detected' && e.actor.id === owner.memberId)).toBe(true);
+      expect(
+        audit.some((e: { action: string; actor: { id: string } }) => e.action === 'member.session_reuse_detected' && e.actor.id === owner.memberId),
+      ).toBe(true);
     } finally {
       await context.close();
     }
@@ -112,7 +131,10 @@ describe('console sign-in in Chromium', () => {
 });
 
 /** A SAML IdP on its own origin: its sign-in page answers the AuthnRequest with an auto-posting form. */
-async function samlIdp(idp: TestIdp, who: { email: string; displayName: string; groups: string[] }): Promise<{ url: string; mode: 'signed' | 'unsigned'; server: Server }> {
+async function samlIdp(
+  idp: TestIdp,
+  who: { email: string; displayName: string; groups: string[] },
+): Promise<{ url: string; mode: 'signed' | 'unsigned'; server: Server }> {
   const state = { url: '', mode: 'signed' as 'signed' | 'unsigned', server: null as unknown as Server };
   state.server = createServer((req, res) => {
     const q = new URL(req.url!, 'http://idp').searchParams;
@@ -176,7 +198,9 @@ describe('SAML single sign-on in Chromium', () => {
         expect(new URL(forged.url()).search).toBe(''); // the code is read, then removed from the address bar
         expect((await context.cookies(app.url)).some((c) => c.name === '__Host-parley_access')).toBe(false);
         const audit = (await call(app.url, 'GET', '/v1/admin/audit?limit=1000', { key: ten.secretKey })).body.entries;
-        expect(audit.filter((e: { action: string }) => e.action === 'sso.saml_refused').map((e: { metadata: { reason: string } }) => e.metadata.reason)).toContain('unsigned');
+        expect(
+          audit.filter((e: { action: string }) => e.action === 'sso.saml_refused').map((e: { metadata: { reason: string } }) => e.metadata.reason),
+        ).toContain('unsigned');
         expect(audit.some((e: { action: string; metadata: { via?: string } }) => e.action === 'member.join' && e.metadata.via === 'saml')).toBe(true);
       } finally {
         await context.close();

@@ -282,7 +282,9 @@ describe('accessibility of the open widget', () => {
     await shadow(p, '[role=dialog] > :first-child button[disabled]').waitFor();
     for (let i = 1; i <= 6; i++) {
       await ask(p, `Still there? (${i})`);
-      await shadow(p, '.m.visitor').filter({ hasText: `(${i})` }).waitFor();
+      await shadow(p, '.m.visitor')
+        .filter({ hasText: `(${i})` })
+        .waitFor();
     }
     expect(await shadow(p, '.log').evaluate((el) => el.scrollHeight > el.clientHeight)).toBe(true);
     await p.screenshot({ path: `${SHOTS}a11y-phone-360.png` });

@@ -79,7 +79,9 @@ describe('the agent workspace, visitor and agent in two browsers', () => {
       // Within a second, without reload, with a notification and the unread count in the title.
       await expect.poll(() => rows.count(), { timeout: 1000, interval: 25 }).toBe(before + 1);
       const shownMs = Date.now() - asked;
-      await expect.poll(() => agent.evaluate(() => (window as unknown as { shownNotifications: unknown[] }).shownNotifications.length)).toBeGreaterThan(0);
+      await expect
+        .poll(() => agent.evaluate(() => (window as unknown as { shownNotifications: unknown[] }).shownNotifications.length))
+        .toBeGreaterThan(0);
       await expect.poll(() => agent.title()).toMatch(/^\(\d+\) /);
       await widget(visitor, '.note').filter({ hasText: 'A member of our team will reply here.' }).waitFor();
 
@@ -87,7 +89,9 @@ describe('the agent workspace, visitor and agent in two browsers', () => {
       await agent.getByRole('button', { name: 'Take', exact: true }).click();
       // The agent types: the visitor sees it.
       await agent.locator('#reply-text').pressSequentially('Hi, this is Sam from Acme', { delay: 20 });
-      await widget(visitor, '[role=status]').filter({ hasText: /Sam Lee is typing/ }).waitFor({ timeout: 5000 });
+      await widget(visitor, '[role=status]')
+        .filter({ hasText: /Sam Lee is typing/ })
+        .waitFor({ timeout: 5000 });
       await agent.getByRole('button', { name: 'Send reply' }).click();
 
       // The visitor sees the words as typed, under the agent's name, and the waiting note is gone.
@@ -116,10 +120,16 @@ describe('the agent workspace, visitor and agent in two browsers', () => {
 
       // The report counts the conversation, the handoff and the rating.
       await agent.goto(`${app.url}/console/#reports`);
-      const tile = (label: string) => agent.locator('.tile').filter({ has: agent.locator('dt', { hasText: label }) }).locator('.tile-value');
+      const tile = (label: string) =>
+        agent
+          .locator('.tile')
+          .filter({ has: agent.locator('dt', { hasText: label }) })
+          .locator('.tile-value');
       await expect.poll(() => tile('Satisfaction').innerText(), { timeout: 5000 }).toBe('5.00 / 5');
       expect(Number(await tile('Handed off').innerText())).toBeGreaterThanOrEqual(1);
-      console.log(`workspace in Chromium: handoff on the agent's inbox ${shownMs} ms after the visitor asked; follow-up in the transcript after ${followUpMs} ms`);
+      console.log(
+        `workspace in Chromium: handoff on the agent's inbox ${shownMs} ms after the visitor asked; follow-up in the transcript after ${followUpMs} ms`,
+      );
     } finally {
       await agentContext.close();
       await visitorContext.close();

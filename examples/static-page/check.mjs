@@ -23,13 +23,18 @@ const OPTIONS = {
 const COMMANDS = new Set(['open', 'close', 'toggle', 'identify', 'on', 'shutdown']);
 const EVENTS = new Set(['open', 'close', 'message', 'identify', 'error']);
 
-const scripts = [...html.matchAll(/<script\b([^>]*)>\s*<\/script>/g)].map((m, i) => ({ i, attrs: Object.fromEntries([...m[1].matchAll(/([\w-]+)(?:="([^"]*)")?/g)].map((a) => [a[1], a[2] ?? ''])) }));
-if (/<script\b(?![^>]*\bsrc=)[^>]*>/.test(html)) problems.push('an inline <script>: keep script in files so a strict script-src needs no unsafe-inline');
+const scripts = [...html.matchAll(/<script\b([^>]*)>\s*<\/script>/g)].map((m, i) => ({
+  i,
+  attrs: Object.fromEntries([...m[1].matchAll(/([\w-]+)(?:="([^"]*)")?/g)].map((a) => [a[1], a[2] ?? ''])),
+}));
+if (/<script\b(?![^>]*\bsrc=)[^>]*>/.test(html))
+  problems.push('an inline <script>: keep script in files so a strict script-src needs no unsafe-inline');
 const loaders = scripts.filter((s) => /\/loader\.js$/.test(s.attrs.src ?? ''));
 if (loaders.length !== 1) problems.push(`expected exactly one loader.js script tag, found ${loaders.length}`);
 const loader = loaders[0];
 if (loader) {
-  if (!/^https?:\/\/[^/]+\/loader\.js$/.test(loader.attrs.src)) problems.push(`loader.js must be loaded from the Parley origin, not ${loader.attrs.src}`);
+  if (!/^https?:\/\/[^/]+\/loader\.js$/.test(loader.attrs.src))
+    problems.push(`loader.js must be loaded from the Parley origin, not ${loader.attrs.src}`);
   if (!('async' in loader.attrs)) problems.push('the loader tag must be async: it must not hold up the page');
   if (!('data-key' in loader.attrs)) problems.push('the loader tag needs data-key (the publishable key)');
   for (const [name, value] of Object.entries(loader.attrs)) {
@@ -45,7 +50,8 @@ for (const m of js.matchAll(/\bParley\(\s*'([^']*)'(?:\s*,\s*'([^']*)')?/g)) {
   if (!COMMANDS.has(m[1])) problems.push(`Parley('${m[1]}') is not a widget command`);
   if (m[1] === 'on' && !EVENTS.has(m[2])) problems.push(`Parley('on', '${m[2]}') is not a widget event`);
 }
-if (!/window\.Parley\s*=\s*window\.Parley\s*\|\|/.test(js)) problems.push('page.js must keep an existing window.Parley and queue commands until the widget loads');
+if (!/window\.Parley\s*=\s*window\.Parley\s*\|\|/.test(js))
+  problems.push('page.js must keep an existing window.Parley and queue commands until the widget loads');
 
 if (problems.length) {
   for (const p of problems) console.error(`index.html: ${p}`);

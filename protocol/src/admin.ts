@@ -36,11 +36,21 @@ export const CreateApiKeyRequest = z.strictObject({
   name: text().trim().min(1).max(100),
   capabilities: z.array(CapabilitySchema).min(1).max(CAPABILITIES.length),
   /** Optional lifetime; without it the key lives until revoked. */
-  expiresInSeconds: z.number().int().min(60).max(5 * 365 * 24 * 3600).optional(),
+  expiresInSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(5 * 365 * 24 * 3600)
+    .optional(),
 });
 export const RotateApiKeyRequest = z.strictObject({
   /** How long the old key keeps working; 0 revokes it at once. Default one day. */
-  graceSeconds: z.number().int().min(0).max(30 * 24 * 3600).default(24 * 3600),
+  graceSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(30 * 24 * 3600)
+    .default(24 * 3600),
 });
 /** A new secret is returned exactly once, here. */
 export const CreatedApiKeyResponse = z.object({ apiKey: ApiKeySchema, secret: z.string() });
@@ -219,7 +229,9 @@ export const SettingsSchema = z.strictObject({
       launcherText: text().max(60).optional(),
       locale: text().max(20).optional(),
       theme: z.enum(['light', 'dark', 'auto']).optional(),
-      accentColor: text().regex(/^#[0-9a-fA-F]{6}$/).optional(),
+      accentColor: text()
+        .regex(/^#[0-9a-fA-F]{6}$/)
+        .optional(),
       position: z.enum(['bottom-right', 'bottom-left']).optional(),
     })
     .optional(),

@@ -11,7 +11,12 @@ export const AskRequest = z.strictObject({
   /** Continue an earlier API conversation of this tenant; omit to start one. */
   conversationId: z.uuid().optional(),
   /** Your own opaque id for the end user (no personal data), kept with a new conversation. */
-  userRef: text().trim().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces').optional(),
+  userRef: text()
+    .trim()
+    .min(1)
+    .max(200)
+    .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
+    .optional(),
 });
 export type AskRequest = z.infer<typeof AskRequest>;
 

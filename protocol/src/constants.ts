@@ -68,15 +68,7 @@ export type MemberRole = Role | typeof PLATFORM_ROLE;
 export const ROLE_CAPABILITIES: Readonly<Record<Role, readonly Capability[]>> = {
   owner: CAPABILITIES,
   admin: CAPABILITIES,
-  agent: [
-    'conversations:read',
-    'conversations:write',
-    'handoffs:read',
-    'handoffs:write',
-    'knowledge:read',
-    'pii:read',
-    'members:read',
-  ],
+  agent: ['conversations:read', 'conversations:write', 'handoffs:read', 'handoffs:write', 'knowledge:read', 'pii:read', 'members:read'],
   analyst: ['conversations:read', 'handoffs:read', 'knowledge:read', 'audit:read', 'members:read'],
 };
 
@@ -205,7 +197,9 @@ export const WEBHOOK_EVENT_TYPES = [
 /** The name of a webhook event type (`WebhookEventType` is its schema). */
 export type WebhookEventName = (typeof WEBHOOK_EVENT_TYPES)[number];
 /** Event types an endpoint may subscribe to (`webhook.test` goes to whichever endpoint it is sent to). */
-export const SUBSCRIBABLE_EVENT_TYPES = /* @__PURE__ */ WEBHOOK_EVENT_TYPES.filter((t): t is Exclude<WebhookEventName, 'webhook.test'> => t !== 'webhook.test');
+export const SUBSCRIBABLE_EVENT_TYPES = /* @__PURE__ */ WEBHOOK_EVENT_TYPES.filter(
+  (t): t is Exclude<WebhookEventName, 'webhook.test'> => t !== 'webhook.test',
+);
 /** What each webhook event type means (the catalog `WEBHOOK_EVENTS` adds the schema of its `data`). */
 export const WEBHOOK_EVENT_DESCRIPTIONS: Readonly<Record<WebhookEventName, string>> = {
   'conversation.created': 'A visitor (or the API) started a conversation.',

@@ -14,7 +14,6 @@ export const MessageAuthorSchema = z.object({
 });
 export type MessageAuthor = z.infer<typeof MessageAuthorSchema>;
 
-
 /** What a visitor is told with a handoff: present (with `outsideHours: true`) only outside business hours. */
 export const OutsideHoursSchema = z.object({
   outsideHours: z.literal(true).optional(),

@@ -2,7 +2,10 @@
 import { z } from 'zod';
 import { isSafeText, text, UNSAFE_TEXT_MESSAGE } from './text.js';
 
-const webUrl = z.url({ protocol: /^https?$/ }).max(2000).refine(isSafeText, { message: UNSAFE_TEXT_MESSAGE });
+const webUrl = z
+  .url({ protocol: /^https?$/ })
+  .max(2000)
+  .refine(isSafeText, { message: UNSAFE_TEXT_MESSAGE });
 
 const common = {
   title: text().trim().min(1).max(300).optional(),

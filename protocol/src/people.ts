@@ -102,7 +102,9 @@ export const SessionMemberSchema = z.object({
 export const AdminMeResponse = z.object({
   tenant: z.object({ id: z.string().uuid(), name: z.string() }),
   capabilities: z.array(CapabilitySchema),
-  member: z.object({ id: z.string().uuid(), email: z.string(), displayName: z.string(), role: MemberRoleSchema, sessionId: z.string().uuid() }).nullable(),
+  member: z
+    .object({ id: z.string().uuid(), email: z.string(), displayName: z.string(), role: MemberRoleSchema, sessionId: z.string().uuid() })
+    .nullable(),
   apiKey: ApiKeySchema.pick({ id: true, name: true, prefix: true, capabilities: true, expiresAt: true }).nullable(),
 });
 export type AdminMe = z.infer<typeof AdminMeResponse>;
@@ -119,7 +121,11 @@ export const SignInResponse = z.discriminatedUnion('status', [
 ]);
 export type SignIn = z.infer<typeof SignInResponse>;
 
-export const TotpCodeRequest = z.strictObject({ code: text().trim().regex(/^\d{6}$/, 'must be 6 digits') });
+export const TotpCodeRequest = z.strictObject({
+  code: text()
+    .trim()
+    .regex(/^\d{6}$/, 'must be 6 digits'),
+});
 export const RecoveryCodeRequest = z.strictObject({ code: text().trim().min(8).max(40) });
 /** A WebAuthn response from `@simplewebauthn/browser`, checked by `@simplewebauthn/server`. */
 export const WebAuthnResponseRequest = z.strictObject({
@@ -162,9 +168,19 @@ export const SignInPolicySchema = z.strictObject({
   /** The owner who may still use a password while SSO is enforced. */
   breakGlassMemberId: z.string().uuid().nullable().default(null),
   /** A session ends after this long without use. */
-  idleTimeoutMinutes: z.number().int().min(5).max(7 * 24 * 60).default(8 * 60),
+  idleTimeoutMinutes: z
+    .number()
+    .int()
+    .min(5)
+    .max(7 * 24 * 60)
+    .default(8 * 60),
   /** A session ends this long after sign-in, used or not. */
-  absoluteTimeoutHours: z.number().int().min(1).max(90 * 24).default(7 * 24),
+  absoluteTimeoutHours: z
+    .number()
+    .int()
+    .min(1)
+    .max(90 * 24)
+    .default(7 * 24),
 });
 export type SignInPolicy = z.infer<typeof SignInPolicySchema>;
 export const SignInPolicyResponse = z.object({ policy: SignInPolicySchema });

@@ -4,7 +4,20 @@
 // knowledge or model output by the outbound pass, never restored.
 
 /** The label of each class of personal data, as it appears in a placeholder. */
-export const PLACEHOLDER_LABELS = ['PERSON', 'EMAIL', 'PHONE', 'ADDRESS', 'GOV_ID', 'CARD', 'BANK_ACCOUNT', 'IP', 'DOB', 'SECRET', 'HEALTH', 'MINOR'] as const;
+export const PLACEHOLDER_LABELS = [
+  'PERSON',
+  'EMAIL',
+  'PHONE',
+  'ADDRESS',
+  'GOV_ID',
+  'CARD',
+  'BANK_ACCOUNT',
+  'IP',
+  'DOB',
+  'SECRET',
+  'HEALTH',
+  'MINOR',
+] as const;
 export type PlaceholderLabel = (typeof PLACEHOLDER_LABELS)[number];
 
 /** The `n`th value of a class in a conversation, e.g. `[EMAIL_1]`. */

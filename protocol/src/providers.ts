@@ -7,8 +7,14 @@ export const ProviderNameSchema = z.enum(PROVIDERS);
 export type ProviderName = z.infer<typeof ProviderNameSchema>;
 
 // Printable ASCII without spaces: a pasted key with a stray newline or space is refused, not stored.
-const apiKey = text().min(8).max(512).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
-const modelName = text().min(1).max(200).regex(/^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/, 'must be a model identifier');
+const apiKey = text()
+  .min(8)
+  .max(512)
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
+const modelName = text()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/, 'must be a model identifier');
 
 export const SetProviderRequest = z.strictObject({
   apiKey,

@@ -35,7 +35,8 @@ export const jsonValue = () =>
       if (typeof v === 'string') {
         if (!isSafeText(v)) return ctx.addIssue({ code: 'custom', message: UNSAFE_TEXT_MESSAGE, path });
       } else if (v !== null && typeof v === 'object') {
-        if (path.length >= MAX_JSON_DEPTH) return ctx.addIssue({ code: 'custom', message: `must not nest deeper than ${MAX_JSON_DEPTH} levels`, path });
+        if (path.length >= MAX_JSON_DEPTH)
+          return ctx.addIssue({ code: 'custom', message: `must not nest deeper than ${MAX_JSON_DEPTH} levels`, path });
         for (const [k, child] of Object.entries(v)) {
           if (!isSafeText(k)) return ctx.addIssue({ code: 'custom', message: `keys ${UNSAFE_TEXT_MESSAGE}`, path: [...path, k] });
           stack.push({ v: child, path: [...path, Array.isArray(v) ? Number(k) : k] });

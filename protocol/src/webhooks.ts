@@ -42,7 +42,9 @@ export const KnowledgeSourceEventData = z.looseObject({ source, chunks: z.number
 /** `data` of `member.invited`. */
 export const MemberInvitedData = z.looseObject({ invite: z.looseObject({ id: z.string(), role: z.string(), expiresAt: z.string() }) });
 /** `data` of `key.created`. Never the secret. */
-export const KeyCreatedData = z.looseObject({ apiKey: z.looseObject({ id: z.string(), name: z.string(), prefix: z.string(), capabilities: z.array(z.string()) }) });
+export const KeyCreatedData = z.looseObject({
+  apiKey: z.looseObject({ id: z.string(), name: z.string(), prefix: z.string(), capabilities: z.array(z.string()) }),
+});
 /** `data` of `webhook.test`. */
 export const WebhookTestData = z.looseObject({ endpointId: z.string(), message: z.string() });
 
@@ -79,7 +81,8 @@ const envelope = {
   createdAt: z.iso.datetime({ offset: true }),
   tenantId: z.string(),
 };
-const variant = <T extends WebhookEventType>(type: T) => z.object({ ...envelope, type: z.literal(type), data: WEBHOOK_EVENTS[type].data as (typeof WEBHOOK_EVENTS)[T]['data'] });
+const variant = <T extends WebhookEventType>(type: T) =>
+  z.object({ ...envelope, type: z.literal(type), data: WEBHOOK_EVENTS[type].data as (typeof WEBHOOK_EVENTS)[T]['data'] });
 
 /** A webhook event: `{ id, type, createdAt, tenantId, data }`, discriminated by `type`. */
 export const WebhookEvent = z.discriminatedUnion('type', [
@@ -123,7 +126,12 @@ export type UpdateWebhookEndpointRequest = z.infer<typeof UpdateWebhookEndpointR
 /** POST /v1/admin/webhooks/endpoints/:id/rotate */
 export const RotateWebhookSecretRequest = z.strictObject({
   /** How long the old secret keeps signing (both signatures are sent); 0 drops it at once. Default one day. */
-  graceSeconds: z.number().int().min(0).max(7 * 24 * 3600).default(24 * 3600),
+  graceSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 24 * 3600)
+    .default(24 * 3600),
 });
 
 export const WebhookEndpointSchema = z.object({

@@ -2,7 +2,18 @@
 // reopen), availability and business hours, and what the visitor sees of it (the agent's name, typing,
 // the "resolved" notice and its rating, an email left outside business hours).
 import { z } from 'zod';
-import { AVAILABILITIES, CANNED_VARIABLES, INBOX_VIEWS, MAX_CANNED_SHORTCUT_CHARS, MAX_CANNED_TITLE_CHARS, MAX_CSAT_COMMENT_CHARS, MAX_MESSAGE_CHARS, unknownCannedVariables, WEEKDAYS, type Weekday } from './constants.js';
+import {
+  AVAILABILITIES,
+  CANNED_VARIABLES,
+  INBOX_VIEWS,
+  MAX_CANNED_SHORTCUT_CHARS,
+  MAX_CANNED_TITLE_CHARS,
+  MAX_CSAT_COMMENT_CHARS,
+  MAX_MESSAGE_CHARS,
+  unknownCannedVariables,
+  WEEKDAYS,
+  type Weekday,
+} from './constants.js';
 import { MessageAuthorSchema, TypingEventData } from './feed.js';
 import { CitationSchema } from './widget.js';
 import { emailText, text } from './text.js';
@@ -11,7 +22,6 @@ const iso = () => z.iso.datetime({ offset: true });
 
 // ---------------------------------------------------------------------------------------------------
 // Authors and messages
-
 
 /** Every role a stored message can have. `note` is an internal note: agents only, never the visitor,
  * never a webhook, never the AI history. */
@@ -98,10 +108,11 @@ export function isTimeZone(tz: string): boolean {
 export const BusinessHoursSchema = z.strictObject({
   /** IANA time zone, e.g. `Europe/Berlin`. */
   timeZone: text().min(1).max(64).refine(isTimeZone, { message: 'must be an IANA time zone' }),
-  schedule: z.strictObject(Object.fromEntries(WEEKDAYS.map((d) => [d, dayIntervals.optional()])) as Record<Weekday, z.ZodOptional<typeof dayIntervals>>),
+  schedule: z.strictObject(
+    Object.fromEntries(WEEKDAYS.map((d) => [d, dayIntervals.optional()])) as Record<Weekday, z.ZodOptional<typeof dayIntervals>>,
+  ),
 });
 export type BusinessHours = z.infer<typeof BusinessHoursSchema>;
-
 
 // ---------------------------------------------------------------------------------------------------
 // The inbox
@@ -284,7 +295,6 @@ export type VisitorProfileResponse = z.infer<typeof VisitorProfileResponse>;
 // that answers curates its replies). Variables are rendered in the console when the reply is inserted
 // (with `renderCannedReply` of the constants), so the agent sees and can edit the final text before sending.
 
-
 export const CannedReplySchema = z.object({
   id: z.string(),
   title: z.string(),
@@ -307,14 +317,18 @@ export const CreateCannedReplyRequest = z.strictObject({
   body: cannedBody,
   shortcut: text()
     .trim()
-    .regex(new RegExp(`^[a-z0-9][a-z0-9_-]{0,${MAX_CANNED_SHORTCUT_CHARS - 1}}$`), `lower-case letters, digits, - and _ (at most ${MAX_CANNED_SHORTCUT_CHARS})`).nullable().optional(),
+    .regex(
+      new RegExp(`^[a-z0-9][a-z0-9_-]{0,${MAX_CANNED_SHORTCUT_CHARS - 1}}$`),
+      `lower-case letters, digits, - and _ (at most ${MAX_CANNED_SHORTCUT_CHARS})`,
+    )
+    .nullable()
+    .optional(),
 });
 export type CreateCannedReplyRequest = z.infer<typeof CreateCannedReplyRequest>;
 export const UpdateCannedReplyRequest = CreateCannedReplyRequest.partial();
 export type UpdateCannedReplyRequest = z.infer<typeof UpdateCannedReplyRequest>;
 export const CannedReplyResponse = z.object({ cannedReply: CannedReplySchema });
 export const CannedReplyListResponse = z.object({ cannedReplies: z.array(CannedReplySchema) });
-
 
 // ---------------------------------------------------------------------------------------------------
 // The visitor's side (widget API)

@@ -2,7 +2,16 @@
 // checked with the protocol's strict schemas), so the client's edge cases can be forced at will.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AnswerEventSchema, CreateConversationRequest, HandoffRequest, LiveEventSchema, SendMessageRequest, WidgetConfigResponse, WidgetIdentifyRequest, WidgetRefreshRequest } from '@parley/protocol';
+import {
+  AnswerEventSchema,
+  CreateConversationRequest,
+  HandoffRequest,
+  LiveEventSchema,
+  SendMessageRequest,
+  WidgetConfigResponse,
+  WidgetIdentifyRequest,
+  WidgetRefreshRequest,
+} from '@parley/protocol';
 import type { z } from 'zod';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { createClient, memorySession, type ClientOptions } from './client.js';
@@ -47,7 +56,15 @@ function parse<T>(schema: z.ZodType<T>, body: unknown, res: ServerResponse): T |
   const r = schema.safeParse(body);
   if (r.success) return r.data;
   res.writeHead(400, { 'content-type': 'application/problem+json' });
-  res.end(JSON.stringify({ type: '/docs/problems/validation-failed', title: 'invalid', status: 400, request_id: 'req_v', errors: [{ path: '/', message: r.error.message, code: 'invalid' }] }));
+  res.end(
+    JSON.stringify({
+      type: '/docs/problems/validation-failed',
+      title: 'invalid',
+      status: 400,
+      request_id: 'req_v',
+      errors: [{ path: '/', message: r.error.message, code: 'invalid' }],
+    }),
+  );
   return null;
 }
 
@@ -73,7 +90,16 @@ async function handle(req: IncomingMessage, res: ServerResponse) {
     const visitor = req.headers['x-parley-visitor'];
     const known = typeof visitor === 'string' && /^pvs_\d+$/.test(visitor) ? visitor.slice(4) : null;
     return json(res, 200, {
-      settings: { tenantName: 'Shop', greeting: 'Hi', launcherText: 'Chat', locale: 'auto', theme: 'auto', accentColor: '#2f6feb', position: 'bottom-right', identityMode: 'optional' },
+      settings: {
+        tenantName: 'Shop',
+        greeting: 'Hi',
+        launcherText: 'Chat',
+        locale: 'auto',
+        theme: 'auto',
+        accentColor: '#2f6feb',
+        position: 'bottom-right',
+        identityMode: 'optional',
+      },
       session: known ? session(null, `v_${known}`, nextTtl) : session(null, `v_${n + 1}`, nextTtl, `pvs_${n + 1}`),
     });
   }
@@ -101,7 +127,8 @@ async function handle(req: IncomingMessage, res: ServerResponse) {
   }
   const m = /^\/conversations\/([^/]+)(\/\w+)?$/.exec(p);
   if (!m || m[1] !== 'c1') return problem(res, 404, 'not-found', 'No such conversation.');
-  if (!m[2]) return json(res, 200, { conversation: { id: 'c1', status: 'open', verified: false, createdAt: now() }, messages: [msg('m1', 'visitor', 'hi')] });
+  if (!m[2])
+    return json(res, 200, { conversation: { id: 'c1', status: 'open', verified: false, createdAt: now() }, messages: [msg('m1', 'visitor', 'hi')] });
   if (m[2] === '/messages') {
     const b = parse(SendMessageRequest, body, res);
     if (!b) return;
@@ -145,7 +172,8 @@ beforeEach(() => {
   nextTtl = 900_000;
 });
 
-const client = (o: Partial<ClientOptions> = {}) => createClient({ apiBase: base, publishableKey: PK, storage: memorySession(), reconnect: { min: 5, max: 20 }, ...o });
+const client = (o: Partial<ClientOptions> = {}) =>
+  createClient({ apiBase: base, publishableKey: PK, storage: memorySession(), reconnect: { min: 5, max: 20 }, ...o });
 const calls = (path: string) => seen.filter((s) => s.path === `/v1/widget${path}`).length;
 
 describe('sessions', () => {
@@ -209,10 +237,20 @@ describe('sessions', () => {
   });
 
   test('problems become ParleyErrors with every field; a second 401 is not retried', async () => {
-    const evil = client({ fetch: (input, init) => fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), origin: 'https://evil.example' } }) });
+    const evil = client({
+      fetch: (input, init) => fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), origin: 'https://evil.example' } }),
+    });
     const err = await evil.config().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ParleyError);
-    expect(err).toMatchObject({ status: 403, type: '/docs/problems/origin-not-allowed', title: 'origin-not-allowed', detail: 'not allowed', instance: '/v1/widget', requestId: 'req_fake', retryable: false });
+    expect(err).toMatchObject({
+      status: 403,
+      type: '/docs/problems/origin-not-allowed',
+      title: 'origin-not-allowed',
+      detail: 'not allowed',
+      instance: '/v1/widget',
+      requestId: 'req_fake',
+      retryable: false,
+    });
     const c = client();
     await c.config();
     await expect(c.identify('signin_bad_token')).rejects.toMatchObject({ status: 401, type: '/docs/problems/token-invalid' });
@@ -236,7 +274,13 @@ describe('sessions', () => {
 describe('streams', () => {
   test('an answer streams: split chunks, CRLF, comments and multi-line data are parsed', async () => {
     const visitor = JSON.stringify({ message: msg('m1', 'visitor', 'Opening hours?') });
-    const done = JSON.stringify({ message: { ...msg('m2', 'assistant', 'We open at 9.\nSee [1].'), citations: [{ title: 'Hours', url: 'https://shop.example/h', chunkId: 'k1' }], confidence: 0.8 } });
+    const done = JSON.stringify({
+      message: {
+        ...msg('m2', 'assistant', 'We open at 9.\nSee [1].'),
+        citations: [{ title: 'Hours', url: 'https://shop.example/h', chunkId: 'k1' }],
+        confidence: 0.8,
+      },
+    });
     streamChunks = [
       `event: message\ndata: ${visitor}\n\n: keep-alive\n\n`,
       'event: delta\r\ndata: {"text":',
@@ -250,7 +294,12 @@ describe('streams', () => {
     const events = [];
     for await (const e of c.sendMessage('c1', 'Opening hours?')) events.push(AnswerEventSchema.parse(e));
     expect(events.map((e) => e.event)).toEqual(['message', 'delta', 'delta', 'done', 'handoff']);
-    expect(events.filter((e) => e.event === 'delta').map((e) => (e.data as { text: string }).text).join('')).toBe('We open at 9.');
+    expect(
+      events
+        .filter((e) => e.event === 'delta')
+        .map((e) => (e.data as { text: string }).text)
+        .join(''),
+    ).toBe('We open at 9.');
     const sent = seen.find((s) => s.path.endsWith('/messages'))!;
     expect(sent.headers.accept).toBe('text/event-stream');
     expect(sent.body).toMatchObject({ text: 'Opening hours?', clientMessageId: expect.any(String) });

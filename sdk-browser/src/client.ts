@@ -1,6 +1,18 @@
 // The public widget API as typed calls. Tokens refresh themselves once on expiry; everything the
 // client keeps between page loads goes through a small storage interface.
-import type { AnswerEvent, Conversation, ConversationResponse, Handoff, HandoffResponse, LiveEvent, OutsideHours, Visitor, WidgetConfigResponse, WidgetSession, WidgetSettings } from '@parley/protocol';
+import type {
+  AnswerEvent,
+  Conversation,
+  ConversationResponse,
+  Handoff,
+  HandoffResponse,
+  LiveEvent,
+  OutsideHours,
+  Visitor,
+  WidgetConfigResponse,
+  WidgetSession,
+  WidgetSettings,
+} from '@parley/protocol';
 import { ParleyError, type ProblemFieldError } from './errors.js';
 import { readSse } from './sse.js';
 
@@ -77,7 +89,14 @@ export function newClientMessageId(): string {
 async function problem(res: Response): Promise<ParleyError> {
   const rid = res.headers.get('x-request-id');
   try {
-    const p = (await res.json()) as { type?: string; title?: string; detail?: string; instance?: string; request_id?: string; errors?: ProblemFieldError[] };
+    const p = (await res.json()) as {
+      type?: string;
+      title?: string;
+      detail?: string;
+      instance?: string;
+      request_id?: string;
+      errors?: ProblemFieldError[];
+    };
     return new ParleyError(res.status, p.type ?? 'about:blank', p.title ?? res.statusText, p.detail, p.request_id ?? rid, p.errors ?? [], p.instance);
   } catch {
     return new ParleyError(res.status, 'about:blank', res.statusText || 'Error', undefined, rid);
@@ -151,7 +170,13 @@ export function createClient(opts: ClientOptions): ParleyClient {
     return s;
   };
 
-  async function request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Response> {
+  async function request(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+    signal?: AbortSignal,
+  ): Promise<Response> {
     try {
       return await doFetch(url(path), {
         method,
@@ -268,7 +293,13 @@ export function createClient(opts: ClientOptions): ParleyClient {
       while (!signal.aborted) {
         try {
           // Aborting the fetch also ends the body stream the reader is waiting on.
-          const res = await authed('GET', path(conversationId, '/events'), undefined, { accept: 'text/event-stream', ...(last ? { 'last-event-id': last } : {}) }, signal);
+          const res = await authed(
+            'GET',
+            path(conversationId, '/events'),
+            undefined,
+            { accept: 'text/event-stream', ...(last ? { 'last-event-id': last } : {}) },
+            signal,
+          );
           for await (const m of readSse(res.body!)) {
             delay = backoff.min;
             if (m.id) last = m.id;

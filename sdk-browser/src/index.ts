@@ -1,4 +1,26 @@
-export { createClient, localStorageSession, newClientMessageId, memorySession, type ClientOptions, type ParleyClient, type SessionStorage, type StoredSession } from './client.js';
+export {
+  createClient,
+  localStorageSession,
+  newClientMessageId,
+  memorySession,
+  type ClientOptions,
+  type ParleyClient,
+  type SessionStorage,
+  type StoredSession,
+} from './client.js';
 export { ParleyError, type ProblemFieldError } from './errors.js';
 export { readSse, type SseMessage } from './sse.js';
-export type { AnswerEvent, Citation, Conversation, ConversationResponse, Handoff, LiveEvent, Message, MessageAuthor, OutsideHours, Visitor, WidgetSession, WidgetSettings } from '@parley/protocol';
+export type {
+  AnswerEvent,
+  Citation,
+  Conversation,
+  ConversationResponse,
+  Handoff,
+  LiveEvent,
+  Message,
+  MessageAuthor,
+  OutsideHours,
+  Visitor,
+  WidgetSession,
+  WidgetSettings,
+} from '@parley/protocol';

@@ -8,7 +8,10 @@ let t: TestApp;
 let pk: string;
 let sk: string;
 const ORIGIN = 'https://www.shop.example';
-const fromOrigin = (origin: string): typeof fetch => (input, init) => fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), origin } });
+const fromOrigin =
+  (origin: string): typeof fetch =>
+  (input, init) =>
+    fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), origin } });
 const memory = () => {
   let v: StoredSession | null = null;
   return { get: () => v, set: (x: StoredSession | null) => void (v = x) };
@@ -21,7 +24,11 @@ beforeAll(async () => {
   sk = tenant.secretKey;
   await call(t.url, 'POST', '/v1/admin/knowledge/sources', {
     key: sk,
-    body: { kind: 'markdown', content: '# Help\n\n## Opening hours\nOur stores open at 9 am and close at 8 pm, Monday to Saturday.', url: 'https://www.shop.example/help' },
+    body: {
+      kind: 'markdown',
+      content: '# Help\n\n## Opening hours\nOur stores open at 9 am and close at 8 pm, Monday to Saturday.',
+      url: 'https://www.shop.example/help',
+    },
   });
 });
 afterAll(() => t.close());
@@ -90,12 +97,23 @@ describe('@parley/browser', () => {
   test('outside business hours: the handoff says so, and an email to reply on reaches the agent', async () => {
     const night = await t.tenant('Night shop', ['night.shop.example']);
     // No opening on any day: always outside hours, no next opening to tell.
-    expect((await call(t.url, 'PUT', '/v1/admin/settings', { key: night.secretKey, body: { businessHours: { timeZone: 'Europe/Paris', schedule: {} } } })).status).toBe(200);
-    const client = createClient({ apiBase: t.url, publishableKey: night.publishableKey, storage: memory(), fetch: fromOrigin('https://night.shop.example') });
+    expect(
+      (await call(t.url, 'PUT', '/v1/admin/settings', { key: night.secretKey, body: { businessHours: { timeZone: 'Europe/Paris', schedule: {} } } }))
+        .status,
+    ).toBe(200);
+    const client = createClient({
+      apiBase: t.url,
+      publishableKey: night.publishableKey,
+      storage: memory(),
+      fetch: fromOrigin('https://night.shop.example'),
+    });
     await client.config();
     const conv = await client.createConversation();
     expect(await client.requestHandoff(conv.id)).toMatchObject({ status: 'pending', outsideHours: true, nextOpenAt: null });
-    await expect(client.leaveContact(conv.id, 'not an email')).rejects.toMatchObject({ status: 400, errors: [expect.objectContaining({ path: '/email' })] });
+    await expect(client.leaveContact(conv.id, 'not an email')).rejects.toMatchObject({
+      status: 400,
+      errors: [expect.objectContaining({ path: '/email' })],
+    });
     await client.leaveContact(conv.id, 'ana@example.com');
     const profile = await call(t.url, 'GET', `/v1/admin/conversations/${conv.id}/visitor`, { key: night.secretKey });
     expect(profile.body.contact).toMatchObject({ email: 'ana@example.com' });

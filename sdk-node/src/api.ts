@@ -76,7 +76,9 @@ export type ParleyApi = { [O in KeyOperation as O['operationId']]: OperationMeth
 export const keyOperations: readonly Operation[] = (ALL as Operation[]).filter((op) => op.security.some((s) => s === 'admin' || s === 'secretKey'));
 
 /** Builds the method table over a transport that sends one operation. */
-export function apiMethods(send: (op: Operation, input: { params?: Record<string, unknown>; query?: Record<string, unknown>; body?: unknown }) => Promise<unknown>): ParleyApi {
+export function apiMethods(
+  send: (op: Operation, input: { params?: Record<string, unknown>; query?: Record<string, unknown>; body?: unknown }) => Promise<unknown>,
+): ParleyApi {
   return Object.fromEntries(keyOperations.map((op) => [op.operationId, (input = {}) => send(op, input)])) as unknown as ParleyApi;
 }
 

@@ -38,9 +38,24 @@ export interface ParleyOptions {
 }
 
 const HandoffList = z.object({
-  handoffs: z.array(z.object({ id: z.string(), conversationId: z.string(), status: z.string(), reason: z.string(), assignedTo: z.string().nullable(), visitorVerified: z.boolean(), visitorRef: z.string(), createdAt: z.string(), updatedAt: z.string() })),
+  handoffs: z.array(
+    z.object({
+      id: z.string(),
+      conversationId: z.string(),
+      status: z.string(),
+      reason: z.string(),
+      assignedTo: z.string().nullable(),
+      visitorVerified: z.boolean(),
+      visitorRef: z.string(),
+      createdAt: z.string(),
+      updatedAt: z.string(),
+    }),
+  ),
 });
-const PiiScan = z.object({ matches: z.array(z.object({ class: z.string(), start: z.number(), end: z.number(), score: z.number(), action: z.string() })), redacted: z.string() });
+const PiiScan = z.object({
+  matches: z.array(z.object({ class: z.string(), start: z.number(), end: z.number(), score: z.number(), action: z.string() })),
+  redacted: z.string(),
+});
 const SourcesResponse = z.object({ sources: z.array(SourceSchema.extend({ changed: z.boolean().optional() })) });
 
 /** A non-2xx answer as a typed problem (a body that is not one still becomes a ParleyApiError). */
@@ -53,7 +68,11 @@ async function apiError(res: Response): Promise<ParleyApiError> {
     /* not JSON: a proxy's error page */
   }
   const problem = ProblemSchema.safeParse(body);
-  return new ParleyApiError(problem.success ? problem.data : { type: 'about:blank', title: res.statusText || 'Error', status: res.status, request_id: res.headers.get('x-request-id') ?? '' });
+  return new ParleyApiError(
+    problem.success
+      ? problem.data
+      : { type: 'about:blank', title: res.statusText || 'Error', status: res.status, request_id: res.headers.get('x-request-id') ?? '' },
+  );
 }
 
 /** The admin API: domains, keys, knowledge, handoffs, identity, settings and the audit log. */
@@ -78,7 +97,10 @@ export class Parley {
    * Every page of a paged operation, following its cursor until the last page:
    * `for await (const page of parley.paginate('listAuditEntries', { query: { limit: 500 } })) …`.
    */
-  async *paginate<Id extends PagedOperationId>(operationId: Id, input?: Parameters<ParleyApi[Id]>[0]): AsyncGenerator<Awaited<ReturnType<ParleyApi[Id]>>> {
+  async *paginate<Id extends PagedOperationId>(
+    operationId: Id,
+    input?: Parameters<ParleyApi[Id]>[0],
+  ): AsyncGenerator<Awaited<ReturnType<ParleyApi[Id]>>> {
     const method = (this.api as unknown as Record<string, (i: unknown) => Promise<unknown>>)[operationId]!;
     let query: Record<string, unknown> | null = { ...((input as { query?: Record<string, unknown> } | undefined)?.query ?? {}) };
     while (query) {
@@ -123,15 +145,18 @@ export class Parley {
   readonly apiKeys = {
     list: () => this.call('GET', '/api-keys', ApiKeyListResponse).then((r) => r.apiKeys),
     /** The returned `secret` is shown only this once. */
-    create: (input: { name: string; capabilities: Capability[]; expiresInSeconds?: number }) => this.call('POST', '/api-keys', CreatedApiKeyResponse, input),
-    rotate: (id: string, graceSeconds?: number) => this.call('POST', `/api-keys/${encodeURIComponent(id)}/rotate`, CreatedApiKeyResponse, graceSeconds === undefined ? {} : { graceSeconds }),
+    create: (input: { name: string; capabilities: Capability[]; expiresInSeconds?: number }) =>
+      this.call('POST', '/api-keys', CreatedApiKeyResponse, input),
+    rotate: (id: string, graceSeconds?: number) =>
+      this.call('POST', `/api-keys/${encodeURIComponent(id)}/rotate`, CreatedApiKeyResponse, graceSeconds === undefined ? {} : { graceSeconds }),
     revoke: (id: string) => this.call('DELETE', `/api-keys/${encodeURIComponent(id)}`, null),
   };
 
   /** Knowledge sources the assistant answers from, and a search over them. */
   readonly knowledge = {
     /** Adds inline content or one page by URL; over the tenant's quota this throws (409 `…/quota-exceeded`). */
-    add: (source: Exclude<CreateSourceRequest, { kind: 'sitemap' }>) => this.call('POST', '/knowledge/sources', SourcesResponse, source).then((r) => r.sources),
+    add: (source: Exclude<CreateSourceRequest, { kind: 'sitemap' }>) =>
+      this.call('POST', '/knowledge/sources', SourcesResponse, source).then((r) => r.sources),
     /** Queues a crawl of a sitemap's pages in the background; follow it with {@link Parley.knowledge.job}. */
     crawl: (sitemapUrl: string) => this.call('POST', '/knowledge/sources', CrawlJobResponse, { kind: 'sitemap', url: sitemapUrl }).then((r) => r.job),
     /** A crawl's status and progress. */
@@ -154,14 +179,17 @@ export class Parley {
 
   /** Conversations handed to a human agent. */
   readonly handoffs = {
-    list: (status?: 'pending' | 'assigned' | 'resolved') => this.call('GET', `/handoffs${status ? `?status=${status}` : ''}`, HandoffList).then((r) => r.handoffs),
-    update: (id: string, status: 'assigned' | 'resolved', assignedTo?: string) => this.call('PATCH', `/handoffs/${encodeURIComponent(id)}`, null, { status, ...(assignedTo ? { assignedTo } : {}) }),
+    list: (status?: 'pending' | 'assigned' | 'resolved') =>
+      this.call('GET', `/handoffs${status ? `?status=${status}` : ''}`, HandoffList).then((r) => r.handoffs),
+    update: (id: string, status: 'assigned' | 'resolved', assignedTo?: string) =>
+      this.call('PATCH', `/handoffs/${encodeURIComponent(id)}`, null, { status, ...(assignedTo ? { assignedTo } : {}) }),
   };
 
   /** Sign-In Pro settings: public keys or a JWKS URL, and shared `idsec_` secrets. */
   readonly identity = {
     get: () => this.call('GET', '/identity', IdentitySettingsResponse),
-    configure: (input: { mode: 'optional' | 'required'; publicKeys?: Record<string, unknown>[]; jwksUrl?: string }) => this.call('PUT', '/identity', null, input),
+    configure: (input: { mode: 'optional' | 'required'; publicKeys?: Record<string, unknown>[]; jwksUrl?: string }) =>
+      this.call('PUT', '/identity', null, input),
     /** The returned `secret` is shown only this once. */
     createSecret: () => this.call('POST', '/identity/secrets', CreatedIdentitySecretResponse),
   };

@@ -14,7 +14,14 @@ export {
   type SessionKeyOptions,
   type SessionSigningOptions,
 } from './session.js';
-export { verifyWebhook, signWebhook, WebhookVerificationError, type WebhookFailure, type WebhookHeaders, type VerifyWebhookOptions } from './webhooks.js';
+export {
+  verifyWebhook,
+  signWebhook,
+  WebhookVerificationError,
+  type WebhookFailure,
+  type WebhookHeaders,
+  type VerifyWebhookOptions,
+} from './webhooks.js';
 export { Parley, type ParleyOptions } from './client.js';
 export {
   keyOperations,

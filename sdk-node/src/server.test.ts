@@ -47,7 +47,11 @@ describe('@parley/node against the server', () => {
     await parley.domains.remove(d.id);
     const created = await parley.apiKeys.create({ name: 'reader', capabilities: ['audit:read'] });
     expect(created.secret).toMatch(/^sk_test_/);
-    await parley.knowledge.add({ kind: 'markdown', content: '# Billing\n\n## Invoices\nInvoices are emailed on the first day of each month.', externalId: 'billing' });
+    await parley.knowledge.add({
+      kind: 'markdown',
+      content: '# Billing\n\n## Invoices\nInvoices are emailed on the first day of each month.',
+      externalId: 'billing',
+    });
     expect((await parley.knowledge.search('when are invoices sent'))[0]!.title).toContain('Invoices');
     expect(await parley.knowledge.usage()).toMatchObject({ usage: { sources: 1, chunks: 1 }, limits: { sources: expect.any(Number) } });
     const answer = await parley.ask({ question: 'When are invoices emailed?' });

@@ -10,17 +10,33 @@ const verifyHs = (token: string) => jwtVerify(token, RAW, { audience: 'parley:id
 
 describe('signUserSession', () => {
   test('a shared-secret token: HS256, kid, audience, claims that satisfy the protocol schema', async () => {
-    const token = await signUserSession({ id: 'u-1', email: 'ada@example.com', name: 'Ada', traits: { plan: 'pro', seats: 3, trial: false, ref: null } }, { secret: SECRET, issuer: 'https://app.example' });
+    const token = await signUserSession(
+      { id: 'u-1', email: 'ada@example.com', name: 'Ada', traits: { plan: 'pro', seats: 3, trial: false, ref: null } },
+      { secret: SECRET, issuer: 'https://app.example' },
+    );
     expect(decodeProtectedHeader(token)).toEqual({ alg: 'HS256', typ: 'JWT', kid: '0123456789abcdef' });
     const { payload } = await verifyHs(token);
-    expect(payload).toMatchObject({ sub: 'u-1', aud: 'parley:identity', iss: 'https://app.example', email: 'ada@example.com', name: 'Ada', traits: { plan: 'pro', seats: 3, trial: false, ref: null } });
+    expect(payload).toMatchObject({
+      sub: 'u-1',
+      aud: 'parley:identity',
+      iss: 'https://app.example',
+      email: 'ada@example.com',
+      name: 'Ada',
+      traits: { plan: 'pro', seats: 3, trial: false, ref: null },
+    });
     expect(payload.exp! - payload.iat!).toBe(300);
     expect(Math.abs(payload.iat! - Date.now() / 1000)).toBeLessThan(5);
     expect(IdentityClaims.parse(payload)).toMatchObject({ sub: 'u-1' });
   });
 
   test('lifetimes up to 10 minutes; every jti is random and at least 128 bits', async () => {
-    for (const [expiresIn, seconds] of [[1, 1], [600, 600], ['90s', 90], ['10m', 600], ['7', 7]] as const) {
+    for (const [expiresIn, seconds] of [
+      [1, 1],
+      [600, 600],
+      ['90s', 90],
+      ['10m', 600],
+      ['7', 7],
+    ] as const) {
       const { payload } = await verifyHs(await signUserSession({ id: 'u' }, { secret: SECRET, expiresIn }));
       expect(payload.exp! - payload.iat!).toBe(seconds);
     }
@@ -42,7 +58,12 @@ describe('signUserSession', () => {
     ['ec', 'ES256'],
     ['rsa', 'RS256'],
   ] as const)('%s private keys as KeyObject, PEM and JWK sign with %s', async (type, alg) => {
-    const pair = type === 'ec' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : type === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ed25519');
+    const pair =
+      type === 'ec'
+        ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+        : type === 'rsa'
+          ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+          : generateKeyPairSync('ed25519');
     const forms = [
       [pair.privateKey, 'k0'],
       [pair.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), 'k0'],
@@ -110,7 +131,12 @@ describe('signUserSession', () => {
   });
 
   test('refuses secrets that are not idsec_ secrets', async () => {
-    for (const secret of ['hunter2', `idsec_ABC_${RAW.toString('base64url')}`, `idsec_01_${RAW.subarray(0, 16).toString('base64url')}`, `whsec_${RAW.toString('base64')}`]) {
+    for (const secret of [
+      'hunter2',
+      `idsec_ABC_${RAW.toString('base64url')}`,
+      `idsec_01_${RAW.subarray(0, 16).toString('base64url')}`,
+      `whsec_${RAW.toString('base64')}`,
+    ]) {
       await expect(signUserSession({ id: 'u' }, { secret })).rejects.toThrow(/idsec_/);
     }
   });

@@ -77,8 +77,10 @@ function lifetime(v: number | string | undefined): number {
 function checkUser(u: SessionUser): void {
   if (typeof u !== 'object' || u === null) throw new TypeError('user must be an object with an id');
   if (typeof u.id !== 'string' || !u.id || u.id.length > 256) throw new TypeError('user.id must be a non-empty string of at most 256 characters');
-  if (u.email !== undefined && (typeof u.email !== 'string' || !Email.safeParse(u.email).success)) throw new TypeError('user.email is not an email address');
-  if (u.name !== undefined && (typeof u.name !== 'string' || u.name.length > 200)) throw new TypeError('user.name must be a string of at most 200 characters');
+  if (u.email !== undefined && (typeof u.email !== 'string' || !Email.safeParse(u.email).success))
+    throw new TypeError('user.email is not an email address');
+  if (u.name !== undefined && (typeof u.name !== 'string' || u.name.length > 200))
+    throw new TypeError('user.name must be a string of at most 200 characters');
   if (u.traits === undefined) return;
   if (typeof u.traits !== 'object' || u.traits === null || Array.isArray(u.traits)) throw new TypeError('user.traits must be an object');
   const entries = Object.entries(u.traits);
@@ -102,7 +104,8 @@ function toKeyObject(key: SessionPrivateKey): KeyObject {
     }
   }
   if (typeof key === 'object' && key !== null && typeof key.kty === 'string') {
-    if (!['OKP', 'EC', 'RSA'].includes(key.kty)) throw new TypeError(`a JWK of type ${key.kty} cannot be a Sign-In Pro private key: use Ed25519, P-256 or RSA`);
+    if (!['OKP', 'EC', 'RSA'].includes(key.kty))
+      throw new TypeError(`a JWK of type ${key.kty} cannot be a Sign-In Pro private key: use Ed25519, P-256 or RSA`);
     if (typeof key.d !== 'string') throw new TypeError('privateKey is a public JWK: sign with the private key, register the public one');
     try {
       return createPrivateKey({ key: key as JsonWebKey, format: 'jwk' });
@@ -177,6 +180,7 @@ export async function signUserSession(user: SessionUser, opts: SessionSigningOpt
   const alg = algorithmOf(key);
   if (wanted !== undefined && wanted !== alg) throw new TypeError(`the private key signs ${alg}, not ${String(wanted)}`);
   const kid = givenKid ?? (typeof privateKey === 'object' && 'kty' in privateKey ? privateKey.kid : undefined);
-  if (kid !== undefined && (typeof kid !== 'string' || !kid || kid.length > 256)) throw new TypeError('kid must be a non-empty string of at most 256 characters');
+  if (kid !== undefined && (typeof kid !== 'string' || !kid || kid.length > 256))
+    throw new TypeError('kid must be a non-empty string of at most 256 characters');
   return jwt.setProtectedHeader({ alg, typ: 'JWT', ...(kid !== undefined ? { kid } : {}) }).sign(key);
 }

@@ -28,7 +28,9 @@ function reason(fn: () => unknown): string {
 describe('verifyWebhook', () => {
   test("the specification's test vector", () => {
     expect(signWebhook(SPEC.secret, SPEC.id, SPEC.timestamp, SPEC.body)).toBe(SPEC.signature);
-    expect(verifyWebhook(SPEC.body, headers(SPEC.id, SPEC.timestamp, SPEC.signature), SPEC.secret, { now: at(SPEC.timestamp) })).toEqual({ test: 2432232314 });
+    expect(verifyWebhook(SPEC.body, headers(SPEC.id, SPEC.timestamp, SPEC.signature), SPEC.secret, { now: at(SPEC.timestamp) })).toEqual({
+      test: 2432232314,
+    });
   });
 
   test('agrees with the standardwebhooks package in both directions', () => {
@@ -54,7 +56,10 @@ describe('verifyWebhook', () => {
   test('a verified delivery parses as a protocol WebhookEvent', () => {
     const ts = 1_800_000_000;
     const event = {
-      id: 'msg_2x', type: 'handoff.assigned', createdAt: '2027-01-15T08:00:00.000Z', tenantId: 't_1',
+      id: 'msg_2x',
+      type: 'handoff.assigned',
+      createdAt: '2027-01-15T08:00:00.000Z',
+      tenantId: 't_1',
       data: { handoff: { id: 'h1', conversationId: 'c1', status: 'assigned' }, assignee: { id: 'agent-4', displayName: 'Sam' } },
     };
     const body = JSON.stringify(event);
@@ -80,7 +85,9 @@ describe('verifyWebhook', () => {
     const both = `${signWebhook(other, SPEC.id, SPEC.timestamp, SPEC.body)} ${SPEC.signature}`;
     expect(reason(() => verifyWebhook(SPEC.body, headers(SPEC.id, SPEC.timestamp, both), other, ok))).toBe('accepted');
     expect(reason(() => verifyWebhook(SPEC.body, headers(SPEC.id, SPEC.timestamp, SPEC.signature), [], ok))).toBe('invalid_secret');
-    expect(reason(() => verifyWebhook(SPEC.body, headers(SPEC.id, SPEC.timestamp, SPEC.signature), [SPEC.secret, 'whsec_'], ok))).toBe('invalid_secret');
+    expect(reason(() => verifyWebhook(SPEC.body, headers(SPEC.id, SPEC.timestamp, SPEC.signature), [SPEC.secret, 'whsec_'], ok))).toBe(
+      'invalid_secret',
+    );
   });
 
   test('the tolerance is configurable and inclusive at its edges', () => {
@@ -125,13 +132,17 @@ describe('verifyWebhook', () => {
   ])('refuses %s', (_name, o: { body?: string; id?: string; secret?: string; sig?: string; now?: number; ts?: string }, expected) => {
     expect(
       reason(() =>
-        verifyWebhook(o.body ?? SPEC.body, headers(o.id ?? SPEC.id, o.ts ?? SPEC.timestamp, o.sig ?? SPEC.signature), o.secret ?? SPEC.secret, { now: at(o.now ?? SPEC.timestamp) }),
+        verifyWebhook(o.body ?? SPEC.body, headers(o.id ?? SPEC.id, o.ts ?? SPEC.timestamp, o.sig ?? SPEC.signature), o.secret ?? SPEC.secret, {
+          now: at(o.now ?? SPEC.timestamp),
+        }),
       ),
     ).toBe(expected);
   });
 
   test('a signed body that is not JSON is refused after the signature checks out', () => {
     const sig = signWebhook(SPEC.secret, SPEC.id, SPEC.timestamp, 'not json');
-    expect(reason(() => verifyWebhook('not json', headers(SPEC.id, SPEC.timestamp, sig), SPEC.secret, { now: at(SPEC.timestamp) }))).toBe('invalid_json');
+    expect(reason(() => verifyWebhook('not json', headers(SPEC.id, SPEC.timestamp, sig), SPEC.secret, { now: at(SPEC.timestamp) }))).toBe(
+      'invalid_json',
+    );
   });
 });

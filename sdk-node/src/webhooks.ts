@@ -90,7 +90,12 @@ export interface VerifyWebhookOptions {
  * @returns the parsed JSON payload (parse it with the protocol's `WebhookEvent` schema for types)
  * @throws {@link WebhookVerificationError} when any check fails
  */
-export function verifyWebhook(rawBody: string | Uint8Array, headers: WebhookHeaders, secret: string | readonly string[], opts: VerifyWebhookOptions = {}): unknown {
+export function verifyWebhook(
+  rawBody: string | Uint8Array,
+  headers: WebhookHeaders,
+  secret: string | readonly string[],
+  opts: VerifyWebhookOptions = {},
+): unknown {
   const secrets = (Array.isArray(secret) ? secret : [secret]) as readonly string[];
   if (!secrets.length) throw new WebhookVerificationError('invalid_secret', 'at least one webhook secret is required');
   const keys = secrets.map(secretBytes);

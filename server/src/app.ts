@@ -128,7 +128,11 @@ export function createApp(deps: AppDeps): express.Express {
 
   const { keyring } = deps;
   // People: console sessions, sign-in and the team (people/).
-  const sessions = new MemberSessions({ db, audit: deps.audit }, ed25519FromSeed(deriveSeed(config.signingSeed, 'console-session')), config.publicUrl);
+  const sessions = new MemberSessions(
+    { db, audit: deps.audit },
+    ed25519FromSeed(deriveSeed(config.signingSeed, 'console-session')),
+    config.publicUrl,
+  );
   const people: PeopleRouteDeps = {
     db,
     audit: deps.audit,
@@ -174,13 +178,25 @@ export function createApp(deps: AppDeps): express.Express {
   const redactor = new ConversationRedactor(keyring);
   const typing = new TypingThrottle();
   // Live streams (widget and inbox) share one cap per tenant.
-  const streams = new ConversationHub({ db, bus, redactor, limits: { perVisitor: config.sseStreamsPerVisitor, perTenant: config.sseStreamsPerTenant } });
+  const streams = new ConversationHub({
+    db,
+    bus,
+    redactor,
+    limits: { perVisitor: config.sseStreamsPerVisitor, perTenant: config.sseStreamsPerTenant },
+  });
   admin.use(settingsRoutes({ db, audit: deps.audit }));
   admin.use(handoffRoutes({ db, audit: deps.audit, keyring, bus, redactor, typing }));
-  admin.use(inboxRoutes({ db, audit: deps.audit, keyring, bus, streams, inbox: new InboxHub({ db, bus, keyring }), heartbeatMs: config.sseHeartbeatMs }));
+  admin.use(
+    inboxRoutes({ db, audit: deps.audit, keyring, bus, streams, inbox: new InboxHub({ db, bus, keyring }), heartbeatMs: config.sseHeartbeatMs }),
+  );
   admin.use(reportsRoutes({ db }));
   const vectors = deps.vectors ?? (config.pinecone ? pineconeStore(config.pinecone) : pgVectorStore());
-  const retrieval = new KnowledgeRetrieval({ db, audit: deps.audit, vectors, embeddings: tenantEmbeddings(keyring, deps.embeddingModelFor ?? providerEmbeddings(providerFetch)) });
+  const retrieval = new KnowledgeRetrieval({
+    db,
+    audit: deps.audit,
+    vectors,
+    embeddings: tenantEmbeddings(keyring, deps.embeddingModelFor ?? providerEmbeddings(providerFetch)),
+  });
   // Crawl jobs queued here start on this instance at once; server.ts also polls, to resume the jobs of
   // an instance that died.
   const crawler = new CrawlWorker({
@@ -207,7 +223,9 @@ export function createApp(deps: AppDeps): express.Express {
     holder: newHolderId(),
     schedule: config.webhookRetrySchedule,
   });
-  admin.use(knowledgeRoutes({ ...tenantDeps, retrieval, vectors, outbound, quota: config.knowledgeQuota, maxPageBytes: config.crawl.maxPageBytes, crawler }));
+  admin.use(
+    knowledgeRoutes({ ...tenantDeps, retrieval, vectors, outbound, quota: config.knowledgeQuota, maxPageBytes: config.crawl.maxPageBytes, crawler }),
+  );
   v1.use('/admin', admin);
   // The admin routes with their guards, for the route × role matrix test.
   app.locals.adminRouter = admin;
@@ -216,7 +234,8 @@ export function createApp(deps: AppDeps): express.Express {
     db,
     audit: deps.audit,
     keyring,
-    retrieve: deps.retrieve ?? (async (tx, query, limit, requestId) => (await retrieval.search(tx, query, limit, { requestId: requestId ?? null })).results),
+    retrieve:
+      deps.retrieve ?? (async (tx, query, limit, requestId) => (await retrieval.search(tx, query, limit, { requestId: requestId ?? null })).results),
     modelFor: deps.modelFor ?? providerModels(providerFetch),
   });
   v1.use(
@@ -236,7 +255,11 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
   // The API channel: secret keys, like the admin API, but asking rather than administering.
-  v1.use('/answers', secretKeyAuth(db), limiter(config.rateLimitPerMinute, (req) => req.admin!.keyId!));
+  v1.use(
+    '/answers',
+    secretKeyAuth(db),
+    limiter(config.rateLimitPerMinute, (req) => req.admin!.keyId!),
+  );
   v1.use(answersRoutes({ db, audit: deps.audit, bus, redactor, answerer, logger }));
   app.use('/v1', v1);
 

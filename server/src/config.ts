@@ -106,13 +106,27 @@ export const EnvSchema = z.object({
   PARLEY_KMS_KEY_ID: z.string().trim().min(1).max(2048).optional(),
   PARLEY_DATA_KEY_ROTATION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  PARLEY_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
+  PARLEY_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(50 * 1024 * 1024)
+    .default(1024 * 1024),
   PARLEY_AUDIT_CHECKPOINT_EVERY: z.coerce.number().int().min(1).max(1_000_000).default(256),
-  PARLEY_AUDIT_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(1000).default(5 * 60 * 1000),
+  PARLEY_AUDIT_CHECKPOINT_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(5 * 60 * 1000),
   PARLEY_SECURITY_CONTACT: z.string().min(1).optional(),
   PARLEY_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   PARLEY_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
-  PARLEY_REFUSAL_AUDIT_WINDOW_SECONDS: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(3600),
+  PARLEY_REFUSAL_AUDIT_WINDOW_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 24 * 3600)
+    .default(3600),
   PARLEY_REFUSAL_AUDIT_SUBJECTS: z.coerce.number().int().min(1).max(1000).default(20),
   PARLEY_SSE_MAX_PER_VISITOR: z.coerce.number().int().min(1).max(1000).default(5),
   PARLEY_SSE_MAX_PER_TENANT: z.coerce.number().int().min(1).max(1_000_000).default(500),
@@ -122,15 +136,35 @@ export const EnvSchema = z.object({
   PINECONE_INDEX_HOST: z.string().url().optional(),
   /** Comma-separated CIDRs and host names that server-initiated requests may reach although not public. */
   PARLEY_OUTBOUND_ALLOW: z.string().max(10_000).optional(),
-  PARLEY_SWEEP_INTERVAL_MS: z.coerce.number().int().min(1000).default(10 * 60 * 1000),
+  PARLEY_SWEEP_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(10 * 60 * 1000),
   PARLEY_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   PARLEY_KNOWLEDGE_MAX_SOURCES: z.coerce.number().int().min(1).default(5000),
-  PARLEY_KNOWLEDGE_MAX_BYTES: z.coerce.number().int().min(1024).default(200 * 1024 * 1024),
+  PARLEY_KNOWLEDGE_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(200 * 1024 * 1024),
   PARLEY_KNOWLEDGE_MAX_CHUNKS: z.coerce.number().int().min(1).default(100_000),
   PARLEY_CRAWL_MAX_PAGES: z.coerce.number().int().min(1).max(10_000).default(100),
-  PARLEY_CRAWL_MAX_PAGE_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(2 * 1024 * 1024),
-  PARLEY_CRAWL_MAX_BYTES: z.coerce.number().int().min(1024).default(50 * 1024 * 1024),
-  PARLEY_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+  PARLEY_CRAWL_MAX_PAGE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(50 * 1024 * 1024)
+    .default(2 * 1024 * 1024),
+  PARLEY_CRAWL_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(50 * 1024 * 1024),
+  PARLEY_SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
+    .optional(),
   PARLEY_SMTP_FROM: z.string().min(3).max(300).optional(),
   PARLEY_WEBHOOK_RETRY_SCHEDULE: z
     .string()
@@ -242,6 +276,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     crawl: { maxPages: e.PARLEY_CRAWL_MAX_PAGES, maxPageBytes: e.PARLEY_CRAWL_MAX_PAGE_BYTES, maxBytes: e.PARLEY_CRAWL_MAX_BYTES },
     smtpUrl: e.PARLEY_SMTP_URL ?? null,
     smtpFrom: e.PARLEY_SMTP_FROM ?? `Parley <no-reply@${new URL(publicUrl).hostname}>`,
-    webhookRetrySchedule: e.PARLEY_WEBHOOK_RETRY_SCHEDULE ? e.PARLEY_WEBHOOK_RETRY_SCHEDULE.split(',').map((s) => Number(s.trim())) : [...WEBHOOK_RETRY_SCHEDULE],
+    webhookRetrySchedule: e.PARLEY_WEBHOOK_RETRY_SCHEDULE
+      ? e.PARLEY_WEBHOOK_RETRY_SCHEDULE.split(',').map((s) => Number(s.trim()))
+      : [...WEBHOOK_RETRY_SCHEDULE],
   };
 }

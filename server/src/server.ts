@@ -31,7 +31,10 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
   const runtime = await openRuntime(config, { logger });
   // Browsers refuse WebAuthn on an IP address: passkeys need a host name.
   if (isIP(new URL(config.publicUrl).hostname.replace(/^\[|\]$/g, ''))) {
-    logger.warn({ publicUrl: config.publicUrl }, 'PARLEY_PUBLIC_URL is an IP address: browsers refuse passkeys there; use a host name (e.g. localhost)');
+    logger.warn(
+      { publicUrl: config.publicUrl },
+      'PARLEY_PUBLIC_URL is an IP address: browsers refuse passkeys there; use a host name (e.g. localhost)',
+    );
   }
   const demo = opts.seedDemo ? await seedDemo(runtime, config.publicUrl) : null;
   // Only the embedded database is single-process; against a server the CLI opens the database itself.
@@ -59,28 +62,41 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
     }
     throw err;
   }
-  const sweep = setInterval(() => {
-    checkpointSweep(runtime.db, runtime.audit).catch((err) => logger.warn({ err: { message: (err as Error).message } }, 'checkpoint sweep failed'));
-    refusalSummarySweep(runtime.db, runtime.audit).catch((err) => logger.warn({ err: { message: (err as Error).message } }, 'refusal summary sweep failed'));
-  }, Math.min(config.auditCheckpointIntervalMs, 60_000));
+  const sweep = setInterval(
+    () => {
+      checkpointSweep(runtime.db, runtime.audit).catch((err) => logger.warn({ err: { message: (err as Error).message } }, 'checkpoint sweep failed'));
+      refusalSummarySweep(runtime.db, runtime.audit).catch((err) =>
+        logger.warn({ err: { message: (err as Error).message } }, 'refusal summary sweep failed'),
+      );
+    },
+    Math.min(config.auditCheckpointIntervalMs, 60_000),
+  );
   sweep.unref();
   // Hourly is plenty for a rotation measured in days; a failed tenant is retried on the next run.
-  const rotation = setInterval(() => {
-    rotationSweep(runtime.db, { keyring: runtime.keyring, audit: runtime.audit, days: config.dataKeyRotationDays }).then(
-      ({ rotated, failures }) => {
-        if (rotated) logger.info({ rotated }, 'data keys rotated');
-        for (const f of failures) logger.warn({ tenantId: f.tenantId, err: { message: f.message } }, 'data key rotation failed');
-      },
-      (err) => logger.warn({ err: { message: (err as Error).message } }, 'data key rotation sweep failed'),
-    );
-  }, 60 * 60 * 1000);
+  const rotation = setInterval(
+    () => {
+      rotationSweep(runtime.db, { keyring: runtime.keyring, audit: runtime.audit, days: config.dataKeyRotationDays }).then(
+        ({ rotated, failures }) => {
+          if (rotated) logger.info({ rotated }, 'data keys rotated');
+          for (const f of failures) logger.warn({ tenantId: f.tenantId, err: { message: f.message } }, 'data key rotation failed');
+        },
+        (err) => logger.warn({ err: { message: (err as Error).message } }, 'data key rotation sweep failed'),
+      );
+    },
+    60 * 60 * 1000,
+  );
   rotation.unref();
   // Tried every minute on every instance; the lease lets one instance run it once per interval, and
   // another take over if that one dies mid-run.
   const holder = newHolderId();
-  const retention = setInterval(() => {
-    runRetentionSweep(runtime, holder, { logger }).catch((err) => logger.warn({ err: { message: (err as Error).message } }, 'retention sweep failed'));
-  }, Math.min(config.sweepIntervalMs, 60_000));
+  const retention = setInterval(
+    () => {
+      runRetentionSweep(runtime, holder, { logger }).catch((err) =>
+        logger.warn({ err: { message: (err as Error).message } }, 'retention sweep failed'),
+      );
+    },
+    Math.min(config.sweepIntervalMs, 60_000),
+  );
   retention.unref();
   // Crawl jobs: picks up queued jobs and those whose holder died (its lease lapsed).
   const crawler = app.locals.crawler as CrawlWorker;

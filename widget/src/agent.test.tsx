@@ -16,10 +16,11 @@ afterEach(() => {
 
 const sam = { name: 'Sam Lee', initial: 'S' };
 const resumed = () => fakeClient({ stored: { visitorSecret: 'pvs_1', conversationId: 'c1' } });
-const button = (root: Element, text: string) => [...root.querySelectorAll('button')].find((b) => b.textContent === text || b.getAttribute('aria-label') === text)!;
+const button = (root: Element, text: string) =>
+  [...root.querySelectorAll('button')].find((b) => b.textContent === text || b.getAttribute('aria-label') === text)!;
 
 describe('who replies', () => {
-  test("an agent's message shows the agent's name and initial; the \"will reply\" note goes with the first reply", async () => {
+  test('an agent\'s message shows the agent\'s name and initial; the "will reply" note goes with the first reply', async () => {
     const fake = resumed();
     const ui = await mountApp(fake);
     await vi.waitFor(() => expect(fake.client.events).toHaveBeenCalled());
@@ -39,7 +40,10 @@ describe('who replies', () => {
   });
 
   test('a reload: the stored history (with a reply) shows no "will reply" note, and the replayed feed agrees', async () => {
-    const fake = fakeClient({ stored: { visitorSecret: 'pvs_1', conversationId: 'c1' }, history: [message('m1', 'visitor', 'A person please'), message('m2', 'agent', 'Sam here', { author: sam })] });
+    const fake = fakeClient({
+      stored: { visitorSecret: 'pvs_1', conversationId: 'c1' },
+      history: [message('m1', 'visitor', 'A person please'), message('m2', 'agent', 'Sam here', { author: sam })],
+    });
     fake.client.getConversation.mockImplementationOnce(async (id: string) => ({
       conversation: { id, status: 'handoff', verified: false, createdAt: '2025-01-01T00:00:00.000Z' },
       messages: [message('m1', 'visitor', 'A person please'), message('m2', 'agent', 'Sam here', { author: sam })],
@@ -106,10 +110,16 @@ describe('typing', () => {
     expect(fake.client.sendTyping.mock.calls).toEqual([['c1', true]]);
     ui.key('Enter');
     await vi.waitFor(() => expect(fake.client.sendMessage).toHaveBeenCalled());
-    expect(fake.client.sendTyping.mock.calls).toEqual([['c1', true], ['c1', false]]);
+    expect(fake.client.sendTyping.mock.calls).toEqual([
+      ['c1', true],
+      ['c1', false],
+    ]);
     ui.type('again');
     ui.textarea().dispatchEvent(new FocusEvent('blur'));
-    expect(fake.client.sendTyping.mock.calls.slice(2)).toEqual([['c1', true], ['c1', false]]);
+    expect(fake.client.sendTyping.mock.calls.slice(2)).toEqual([
+      ['c1', true],
+      ['c1', false],
+    ]);
     // Blur with nothing typed since sends nothing.
     ui.textarea().dispatchEvent(new FocusEvent('blur'));
     expect(fake.client.sendTyping).toHaveBeenCalledTimes(4);
@@ -180,7 +190,12 @@ describe('resolved, and the rating', () => {
   });
 
   test('after a reload the replayed feed puts the notice where it was, before what came later', async () => {
-    const later = [message('m1', 'visitor', 'Help'), message('m2', 'agent', 'Fixed!', { author: sam }), message('m3', 'visitor', 'One more question'), message('m4', 'assistant', 'Sure.')];
+    const later = [
+      message('m1', 'visitor', 'Help'),
+      message('m2', 'agent', 'Fixed!', { author: sam }),
+      message('m3', 'visitor', 'One more question'),
+      message('m4', 'assistant', 'Sure.'),
+    ];
     const fake = fakeClient({ stored: { visitorSecret: 'pvs_1', conversationId: 'c1' }, history: later });
     const ui = await mountApp(fake);
     await vi.waitFor(() => expect(ui.el.querySelectorAll('.m')).toHaveLength(5));
@@ -215,7 +230,9 @@ describe('resolved, and the rating', () => {
 
   test('a rating already given (the notice replayed after a reload) thanks instead of failing; no rating when none is offered', async () => {
     const fake = resumed();
-    fake.client.rate.mockRejectedValueOnce(new ParleyError(409, '/docs/problems/conflict', 'conflict', 'This conversation was rated already.', 'req_1'));
+    fake.client.rate.mockRejectedValueOnce(
+      new ParleyError(409, '/docs/problems/conflict', 'conflict', 'This conversation was rated already.', 'req_1'),
+    );
     const ui = await mountApp(fake);
     await vi.waitFor(() => expect(fake.client.events).toHaveBeenCalled());
     fake.live.push({ event: 'resolved', data: { handoff: { id: 'h1' }, csat: true }, id: '1' });
@@ -243,12 +260,14 @@ describe('resolved, and the rating', () => {
 describe('outside business hours', () => {
   const NEXT = '2026-12-01T12:00:00.000Z';
 
-  test('the date and time the team is back, in the visitor\'s language (and time zone)', () => {
+  test("the date and time the team is back, in the visitor's language (and time zone)", () => {
     expect(when(NEXT, 'en')).toMatch(/Tuesday.*December/);
     expect(when(NEXT, 'fr')).toMatch(/mardi.*décembre/);
     expect(when(NEXT, 'de')).toMatch(/Dienstag.*Dezember/);
     expect(when(NEXT, 'ar')).toMatch(/الثلاثاء/);
-    expect(when(NEXT, 'en')).toBe(new Intl.DateTimeFormat('en', { weekday: 'long', day: 'numeric', month: 'long', hour: 'numeric', minute: '2-digit' }).format(new Date(NEXT)));
+    expect(when(NEXT, 'en')).toBe(
+      new Intl.DateTimeFormat('en', { weekday: 'long', day: 'numeric', month: 'long', hour: 'numeric', minute: '2-digit' }).format(new Date(NEXT)),
+    );
     expect(when(NEXT, 'en-GB')).toMatch(/Tuesday,? 1 December/);
     // The visitor's own clock: the same instant reads differently in Tokyo and in Los Angeles.
     try {
@@ -308,7 +327,11 @@ describe('outside business hours', () => {
     const fake = resumed();
     const ui = await mountApp(fake);
     await vi.waitFor(() => expect(fake.client.events).toHaveBeenCalled());
-    fake.live.push({ event: 'handoff', data: { handoff: { id: 'h1', status: 'pending' }, outsideHours: true, nextOpenAt: NEXT, contactLeft: true }, id: '1' });
+    fake.live.push({
+      event: 'handoff',
+      data: { handoff: { id: 'h1', status: 'pending' }, outsideHours: true, nextOpenAt: NEXT, contactLeft: true },
+      id: '1',
+    });
     await vi.waitFor(() => expect(ui.$('.card p')?.textContent).toContain("We're away right now."));
     expect(ui.$('.card input')).toBeNull();
   });

@@ -65,7 +65,10 @@ describe('message list', () => {
   });
 
   test('each message and the greeting take their own direction (dir="auto") inside a right-to-left panel', async () => {
-    const fake = fakeClient({ stored: { visitorSecret: 'pvs_1', conversationId: 'c1' }, history: [message('m1', 'visitor', 'Is my refund late?'), message('m2', 'assistant', 'مرحبا')] });
+    const fake = fakeClient({
+      stored: { visitorSecret: 'pvs_1', conversationId: 'c1' },
+      history: [message('m1', 'visitor', 'Is my refund late?'), message('m2', 'assistant', 'مرحبا')],
+    });
     const { el } = await mountApp(fake, { settings: { ...SETTINGS, greeting: 'Hello!' } });
     await vi.waitFor(() => expect(el.querySelectorAll('.m')).toHaveLength(3));
     expect([...el.querySelectorAll('.m .md')].map((m) => m.getAttribute('dir'))).toEqual(['auto', 'auto']);
@@ -221,7 +224,9 @@ describe('offline and errors', () => {
 
   test('a site that requires sign-in says so', async () => {
     const fake = fakeClient();
-    fake.client.createConversation.mockRejectedValueOnce(new ParleyError(403, '/docs/problems/identity-required', 'identity-required', undefined, 'req_1'));
+    fake.client.createConversation.mockRejectedValueOnce(
+      new ParleyError(403, '/docs/problems/identity-required', 'identity-required', undefined, 'req_1'),
+    );
     const ui = await mountApp(fake);
     ui.type('hello');
     ui.key('Enter');

@@ -317,7 +317,12 @@ export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Str
       })
       .then(refocus);
   const leave = (email: string) => client.leaveContact(conversationId!, email).then(refocus);
-  if (resolved) items.splice(messages.findIndex((m) => m.id === resolved.after) + 1 || items.length, 0, <Rating key={resolved.id} t={t} rate={resolved.csat ? rate : null} />);
+  if (resolved)
+    items.splice(
+      messages.findIndex((m) => m.id === resolved.after) + 1 || items.length,
+      0,
+      <Rating key={resolved.id} t={t} rate={resolved.csat ? rate : null} />,
+    );
   const name = ctl.settings?.tenantName;
   return (
     <div class="p" role="dialog" aria-modal="true" aria-labelledby="parley-title" dir={dir} ref={panel} onKeyDown={onKey}>

@@ -9,7 +9,8 @@ import { fillNodes, type Strings } from './i18n.js';
 export function when(iso: string, tag: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '';
-  const format = (l: string) => new Intl.DateTimeFormat(l, { weekday: 'long', day: 'numeric', month: 'long', hour: 'numeric', minute: '2-digit' }).format(d);
+  const format = (l: string) =>
+    new Intl.DateTimeFormat(l, { weekday: 'long', day: 'numeric', month: 'long', hour: 'numeric', minute: '2-digit' }).format(d);
   try {
     return format(tag);
   } catch {
@@ -20,7 +21,19 @@ export function when(iso: string, tag: string): string {
 type State = { kind: 'idle' | 'sending' | 'failed' } | { kind: 'done'; email: string };
 
 /** `left`: an email was left before (a replayed conversation): the notice only, the field is not offered again. */
-export function Away({ t, tag, nextOpenAt, left, leave }: { t: Strings; tag: string; nextOpenAt?: string | null | undefined; left?: boolean; leave: (email: string) => Promise<void> }) {
+export function Away({
+  t,
+  tag,
+  nextOpenAt,
+  left,
+  leave,
+}: {
+  t: Strings;
+  tag: string;
+  nextOpenAt?: string | null | undefined;
+  left?: boolean;
+  leave: (email: string) => Promise<void>;
+}) {
   const [email, setEmail] = useState('');
   const [state, setState] = useState<State>({ kind: 'idle' });
   const at = nextOpenAt ? when(nextOpenAt, tag) : '';
@@ -46,7 +59,16 @@ export function Away({ t, tag, nextOpenAt, left, leave }: { t: Strings; tag: str
         <form onSubmit={submit}>
           <label for="parley-email">{t.emailAsk}</label>
           <div class="row">
-            <input id="parley-email" type="email" required autocomplete="email" maxLength={MAX_EMAIL_CHARS} value={email} onInput={(e) => setEmail((e.target as HTMLInputElement).value)} placeholder={t.email} />
+            <input
+              id="parley-email"
+              type="email"
+              required
+              autocomplete="email"
+              maxLength={MAX_EMAIL_CHARS}
+              value={email}
+              onInput={(e) => setEmail((e.target as HTMLInputElement).value)}
+              placeholder={t.email}
+            />
             <button type="submit" disabled={state.kind === 'sending'}>
               {t.send}
             </button>

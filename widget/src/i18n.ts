@@ -46,7 +46,7 @@ const fr: Strings = {
   offline: 'Vous êtes hors ligne. Nous réessaierons dès votre retour.',
   error: 'Une erreur est survenue.',
   retry: 'Réessayer',
-  handoff: "Un membre de notre équipe vous répondra ici.",
+  handoff: 'Un membre de notre équipe vous répondra ici.',
   sources: 'Sources',
   verified: 'Connecté',
   you: 'Vous',
@@ -299,9 +299,8 @@ export const fill = (s: string, values: Record<string, string | number>): string
 
 /** The same with nodes in the slots: a name or address in its own `<bdi>` keeps its direction and
  * leaves the sentence's punctuation where the sentence's language puts it. */
-export const fillNodes = <T,>(s: string, values: Record<string, T>): (string | T)[] =>
+export const fillNodes = <T>(s: string, values: Record<string, T>): (string | T)[] =>
   s.split(/(\{\w+\})/).map((p) => (/^\{\w+\}$/.test(p) && p.slice(1, -1) in values ? values[p.slice(1, -1)]! : p));
-
 
 const TABLE: Record<string, Strings> = { en, fr, de, es, it, nl, pt, ja, ar };
 const RTL = new Set(['ar', 'he', 'fa', 'ur']);
@@ -310,7 +309,10 @@ const RTL = new Set(['ar', 'he', 'fa', 'ur']);
  * Picks the strings for a locale option ('auto' follows the browser), falling back to English. `tag` is
  * the whole tag that matched (en-GB, fr-CA), so dates read the way the visitor's region writes them.
  */
-export function strings(locale: string | undefined, browser: readonly string[] = typeof navigator === 'undefined' ? [] : navigator.languages ?? [navigator.language]): { lang: string; tag: string; dir: 'ltr' | 'rtl'; t: Strings } {
+export function strings(
+  locale: string | undefined,
+  browser: readonly string[] = typeof navigator === 'undefined' ? [] : (navigator.languages ?? [navigator.language]),
+): { lang: string; tag: string; dir: 'ltr' | 'rtl'; t: Strings } {
   const wanted = locale && locale !== 'auto' ? [locale] : browser;
   for (const l of wanted) {
     const lang = l.toLowerCase().split('-')[0]!;

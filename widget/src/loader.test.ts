@@ -22,7 +22,13 @@ async function runLoader(attrs: Record<string, string>) {
 
 describe('loader', () => {
   test('draws the launcher in a shadow root and reads its options', async () => {
-    const p = await runLoader({ 'data-key': 'pk_test_x', 'data-position': 'bottom-left', 'data-accent': '#ff0000', 'data-text': 'Help?', 'data-z-index': '99' });
+    const p = await runLoader({
+      'data-key': 'pk_test_x',
+      'data-position': 'bottom-left',
+      'data-accent': '#ff0000',
+      'data-text': 'Help?',
+      'data-z-index': '99',
+    });
     const host = document.querySelector('[data-parley]')!;
     expect(host.shadowRoot?.querySelector('button')?.textContent).toBe('Help?');
     expect(p.o).toMatchObject({ key: 'pk_test_x', api: 'https://api.parley.example', position: 'bottom-left', accent: '#ff0000', zIndex: 99 });

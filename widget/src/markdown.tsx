@@ -68,10 +68,15 @@ export function Markdown({ text, citations = [] }: { text: string; citations?: r
     } else if (!line.trim()) i++;
     else {
       const para: string[] = [];
-      for (; i < lines.length && lines[i]!.trim() && !/^```/.test(lines[i]!) && !/^\s*([-*•]|\d+[.)])\s+/.test(lines[i]!); i++) para.push(lines[i]!.replace(/^#{1,6}\s+/, ''));
+      for (; i < lines.length && lines[i]!.trim() && !/^```/.test(lines[i]!) && !/^\s*([-*•]|\d+[.)])\s+/.test(lines[i]!); i++)
+        para.push(lines[i]!.replace(/^#{1,6}\s+/, ''));
       blocks.push(<p>{inline(para.join(' '), citations)}</p>);
     }
   }
   // dir="auto": a message in another script than the page (English in an Arabic panel) keeps its own direction.
-  return <div class="md" dir="auto">{blocks}</div>;
+  return (
+    <div class="md" dir="auto">
+      {blocks}
+    </div>
+  );
 }

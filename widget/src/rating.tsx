@@ -29,14 +29,28 @@ export function Rating({ t, rate }: { t: Strings; rate: ((score: number, comment
           <p id="parley-rate">{t.rate}</p>
           <div class="stars" role="group" aria-labelledby="parley-rate">
             {[1, 2, 3, 4, 5].map((n) => (
-              <button key={n} type="button" aria-label={fill(t.stars, { n })} aria-pressed={n === score} class={n <= score ? 'on' : ''} onClick={() => setScore(n)}>
+              <button
+                key={n}
+                type="button"
+                aria-label={fill(t.stars, { n })}
+                aria-pressed={n === score}
+                class={n <= score ? 'on' : ''}
+                onClick={() => setScore(n)}
+              >
                 {n <= score ? '★' : '☆'}
               </button>
             ))}
           </div>
           {score > 0 && (
             <>
-              <textarea rows={2} maxLength={MAX_CSAT_COMMENT_CHARS} aria-label={t.comment} placeholder={t.comment} value={comment} onInput={(e) => setComment((e.target as HTMLTextAreaElement).value)} />
+              <textarea
+                rows={2}
+                maxLength={MAX_CSAT_COMMENT_CHARS}
+                aria-label={t.comment}
+                placeholder={t.comment}
+                value={comment}
+                onInput={(e) => setComment((e.target as HTMLTextAreaElement).value)}
+              />
               {state === 'failed' && <p role="alert">{t.error}</p>}
               <button type="submit" disabled={state === 'sending'}>
                 {t.send}

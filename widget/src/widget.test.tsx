@@ -38,7 +38,8 @@ async function page(attrs: Record<string, string> = {}, before?: (P: (...a: unkn
   return { fake, root, launcher, dialog, P: w.Parley, host: root.host as HTMLElement };
 }
 
-const press = (el: Element, key: string, init: KeyboardEventInit = {}) => el.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true, cancelable: true, composed: true, ...init }));
+const press = (el: Element, key: string, init: KeyboardEventInit = {}) =>
+  el.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true, cancelable: true, composed: true, ...init }));
 
 describe('command queue', () => {
   test('calls made before load are replayed in order; later calls go straight to the widget', async () => {

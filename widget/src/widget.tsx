@@ -129,7 +129,8 @@ export function start(boot: Boot, makeClient: (opts: ClientOptions) => ParleyCli
     // One at a time, in the order the host called them.
     identify: (arg) => void (identifying = identifying.then(() => identify((arg ?? {}) as IdentifyArg))),
     on: (event, fn) => {
-      if (typeof event === 'string' && typeof fn === 'function') (handlers.get(event) ?? handlers.set(event, new Set()).get(event)!).add(fn as Handler);
+      if (typeof event === 'string' && typeof fn === 'function')
+        (handlers.get(event) ?? handlers.set(event, new Set()).get(event)!).add(fn as Handler);
     },
     shutdown: () => {
       stopped = true;
@@ -178,7 +179,9 @@ export function start(boot: Boot, makeClient: (opts: ClientOptions) => ParleyCli
         // after the widget itself loaded from the same server: tell the developer what to allow, once.
         if (!warned && !settings && (status === 0 || status === 403)) {
           warned = true;
-          console.warn(`Parley: ${o.api} refused this page or could not be reached. To show the chat here, add ${location.origin} to the allowed domains of the key ${o.key} (Parley console, Domains).`);
+          console.warn(
+            `Parley: ${o.api} refused this page or could not be reached. To show the chat here, add ${location.origin} to the allowed domains of the key ${o.key} (Parley console, Domains).`,
+          );
         }
         if (status === 401) console.warn(`Parley: the key ${o.key} is unknown or revoked.`);
         if (status === 401 || status === 403) return commands.shutdown!();

@@ -72,7 +72,11 @@ export async function askNotifications(): Promise<Permission> {
 /** What a notification says: who, and why or what (redacted text as stored, shortened). */
 export function describe(a: Attention): { title: string; body: string; tag: string } {
   if (a.kind === 'handoff') {
-    return { title: `New handoff: ${visitorName(a.row.visitor)}`, body: `${reasonText(a.row.reason)}${a.row.lastMessage ? ` — ${short(a.row.lastMessage.text)}` : ''}`, tag: `handoff:${a.row.conversationId}` };
+    return {
+      title: `New handoff: ${visitorName(a.row.visitor)}`,
+      body: `${reasonText(a.row.reason)}${a.row.lastMessage ? ` — ${short(a.row.lastMessage.text)}` : ''}`,
+      tag: `handoff:${a.row.conversationId}`,
+    };
   }
   return { title: `${visitorName(a.row.visitor)} wrote`, body: short(a.message.text), tag: `message:${a.conversationId}` };
 }

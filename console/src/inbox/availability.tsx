@@ -29,7 +29,7 @@ export function AvailabilitySwitch({ api, me }: { api: Api; me: AdminMe }) {
       role="switch"
       aria-checked={current === 'available'}
       disabled={busy}
-      title={problem ? problem.detail ?? problem.title : `You are ${current}. Switch to ${next}.`}
+      title={problem ? (problem.detail ?? problem.title) : `You are ${current}. Switch to ${next}.`}
       onClick={() =>
         void run(async () => {
           await api('PATCH', '/me/availability', { availability: next });

@@ -25,7 +25,19 @@ export function useLive(): LiveValue | null {
   return value;
 }
 
-export function LiveInbox({ api, me, label, openStream, children }: { api: Api; me: AdminMe | null; label: string; openStream?: EventSourceFactory; children: ComponentChildren }) {
+export function LiveInbox({
+  api,
+  me,
+  label,
+  openStream,
+  children,
+}: {
+  api: Api;
+  me: AdminMe | null;
+  label: string;
+  openStream?: EventSourceFactory;
+  children: ComponentChildren;
+}) {
   // The stream and lists show message text (conversations:read); presence belongs to the inbox (handoffs:read).
   const enabled = !!me?.capabilities.includes('handoffs:read') && me.capabilities.includes('conversations:read');
   const member = me?.member ?? null;
@@ -38,7 +50,12 @@ export function LiveInbox({ api, me, label, openStream, children }: { api: Api; 
       if (location.hash !== '#inbox') location.hash = '#inbox';
       live.changed();
     };
-    const live = new InboxLive({ api, me: member ? { id: member.id, displayName: member.displayName } : null, ...(openStream ? { openStream } : {}), onAttention: (a) => alertAgent(a, open) });
+    const live = new InboxLive({
+      api,
+      me: member ? { id: member.id, displayName: member.displayName } : null,
+      ...(openStream ? { openStream } : {}),
+      onAttention: (a) => alertAgent(a, open),
+    });
     return {
       live,
       open,

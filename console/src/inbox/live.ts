@@ -225,11 +225,15 @@ export class InboxLive {
         const row = this.rows.get(conversationId);
         // A row shows a person's latest words (as the server's list does): the assistant's do not replace them.
         if (row && type === 'message' && (message.role === 'visitor' || message.role === 'agent' || !row.lastMessage)) {
-          this.rows.set(conversationId, { ...row, lastMessage: { role: message.role as NonNullable<InboxRow['lastMessage']>['role'], text: message.text, at: message.createdAt } });
+          this.rows.set(conversationId, {
+            ...row,
+            lastMessage: { role: message.role as NonNullable<InboxRow['lastMessage']>['role'], text: message.text, at: message.createdAt },
+          });
         }
         // The visitor sent something: they are no longer typing.
         if (message.role === 'visitor') this.typing.delete(conversationId);
-        if (message.role === 'visitor' && row?.assignee && row.assignee.id === this.opts.me?.id) this.attention(conversationId, { kind: 'message', row, conversationId, message });
+        if (message.role === 'visitor' && row?.assignee && row.assignee.id === this.opts.me?.id)
+          this.attention(conversationId, { kind: 'message', row, conversationId, message });
         this.emit(conversationId, { type, message });
         break;
       }
@@ -281,8 +285,9 @@ export class InboxLive {
 /** Adds to a bounded set: the oldest entries go first (a Set iterates in insertion order). */
 function remember(set: Set<string>, id: string): void {
   set.add(id);
-  if (set.size > SEEN_MAX) for (const old of set) {
-    set.delete(old);
-    if (set.size <= SEEN_MAX) break;
-  }
+  if (set.size > SEEN_MAX)
+    for (const old of set) {
+      set.delete(old);
+      if (set.size <= SEEN_MAX) break;
+    }
 }

@@ -6,7 +6,6 @@ import { useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { ProblemView, useAction } from '../components.js';
 
-
 /** Message text with redaction tokens such as [EMAIL_1] marked, each a button to reveal it. */
 export function RedactedText({ text, onToken }: { text: string; onToken?: (token: string) => void }) {
   const out: ComponentChildren[] = [];

@@ -8,14 +8,31 @@ import { ProblemView, useAction, useLoad, When } from '../components.js';
 import { RecoveryCodes, TotpSecret } from '../signin.js';
 import { optionsOf, webauthn } from '../webauthn.js';
 
-
 const METHODS: Record<string, string> = { password: 'password', oidc: 'SSO (OIDC)', saml: 'SSO (SAML)', passkey: 'passkey', invite: 'invitation' };
 
 /** A user agent string shortened to the browser and system people recognise. */
 export function describeAgent(ua: string | null): string {
   if (!ua) return 'Unknown browser';
-  const browser = /Edg\//.test(ua) ? 'Edge' : /Firefox\//.test(ua) ? 'Firefox' : /Chrome\//.test(ua) ? 'Chrome' : /Safari\//.test(ua) ? 'Safari' : null;
-  const os = /Windows/.test(ua) ? 'Windows' : /Android/.test(ua) ? 'Android' : /iPhone|iPad/.test(ua) ? 'iOS' : /Mac OS X/.test(ua) ? 'macOS' : /Linux/.test(ua) ? 'Linux' : null;
+  const browser = /Edg\//.test(ua)
+    ? 'Edge'
+    : /Firefox\//.test(ua)
+      ? 'Firefox'
+      : /Chrome\//.test(ua)
+        ? 'Chrome'
+        : /Safari\//.test(ua)
+          ? 'Safari'
+          : null;
+  const os = /Windows/.test(ua)
+    ? 'Windows'
+    : /Android/.test(ua)
+      ? 'Android'
+      : /iPhone|iPad/.test(ua)
+        ? 'iOS'
+        : /Mac OS X/.test(ua)
+          ? 'macOS'
+          : /Linux/.test(ua)
+            ? 'Linux'
+            : null;
   return browser || os ? [browser, os].filter(Boolean).join(' on ') : ua.slice(0, 60);
 }
 
@@ -55,8 +72,12 @@ function Sessions({ api }: ViewProps) {
                   <td>
                     <When iso={s.createdAt} /> <span class="muted">with {METHODS[s.method] ?? s.method}</span>
                   </td>
-                  <td><When iso={s.lastSeenAt} /></td>
-                  <td><When iso={s.expiresAt} /></td>
+                  <td>
+                    <When iso={s.lastSeenAt} />
+                  </td>
+                  <td>
+                    <When iso={s.expiresAt} />
+                  </td>
                   <td class="actions">
                     {s.current ? null : (
                       <button type="button" class="small secondary" disabled={action.busy} onClick={() => revoke([s.id])}>
@@ -140,7 +161,18 @@ function Mfa({ api }: ViewProps) {
   const codeInput = (id: string, label: string) => (
     <>
       <label for={id}>{label}</label>
-      <input id={id} class="mono" dir="ltr" inputMode="numeric" autoComplete="one-time-code" pattern="[0-9]{6}" maxLength={6} value={code} onInput={(e) => setCode(e.currentTarget.value)} required />
+      <input
+        id={id}
+        class="mono"
+        dir="ltr"
+        inputMode="numeric"
+        autoComplete="one-time-code"
+        pattern="[0-9]{6}"
+        maxLength={6}
+        value={code}
+        onInput={(e) => setCode(e.currentTarget.value)}
+        required
+      />
     </>
   );
   return (
@@ -213,7 +245,13 @@ function Mfa({ api }: ViewProps) {
             )}
             <form onSubmit={addPasskey}>
               <label for="passkey-name">Name for a new passkey</label>
-              <input id="passkey-name" maxLength={60} placeholder="e.g. Work laptop" value={passkeyName} onInput={(e) => setPasskeyName(e.currentTarget.value)} />
+              <input
+                id="passkey-name"
+                maxLength={60}
+                placeholder="e.g. Work laptop"
+                value={passkeyName}
+                onInput={(e) => setPasskeyName(e.currentTarget.value)}
+              />
               <button type="submit" disabled={action.busy}>
                 Add a passkey
               </button>
@@ -253,9 +291,24 @@ function Password({ api }: ViewProps) {
       <h2 id="password-title">Password</h2>
       <form class="card" onSubmit={submit}>
         <label for="current-password">Current password</label>
-        <input id="current-password" type="password" autoComplete="current-password" value={current} onInput={(e) => setCurrent(e.currentTarget.value)} required />
+        <input
+          id="current-password"
+          type="password"
+          autoComplete="current-password"
+          value={current}
+          onInput={(e) => setCurrent(e.currentTarget.value)}
+          required
+        />
         <label for="new-password">New password</label>
-        <input id="new-password" type="password" autoComplete="new-password" value={next} onInput={(e) => setNext(e.currentTarget.value)} required aria-describedby="new-password-help" />
+        <input
+          id="new-password"
+          type="password"
+          autoComplete="new-password"
+          value={next}
+          onInput={(e) => setNext(e.currentTarget.value)}
+          required
+          aria-describedby="new-password-help"
+        />
         <p id="new-password-help" class="muted">
           At least 12 characters; not a common password, and not built from your name or email. Your other sessions end.
         </p>

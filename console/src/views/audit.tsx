@@ -56,8 +56,7 @@ function ContinuityView({ api, cp }: { api: Api; cp: Checkpoint }) {
             ? `The audit log shrank: this browser verified ${r.previous.size} entries before, the server now signs ${cp.size}.`
             : `The audit log forked: the tree this browser verified before (${r.previous.size} entries, root ${r.previous.root.slice(0, 16)}…) is not part of the server's tree now.`}
         </strong>{' '}
-        Entries were deleted or rewritten. Keep this browser's record, export the log and the checkpoint above, and contact your Parley
-        operator.
+        Entries were deleted or rewritten. Keep this browser's record, export the log and the checkpoint above, and contact your Parley operator.
       </div>
     );
   return (
@@ -76,7 +75,8 @@ function VerifyEntry({ api, entry, cp }: { api: Api; entry: AuditEntry; cp: Chec
   const [state, setState] = useState<'idle' | 'ok' | 'bad'>('idle');
   const action = useAction();
   if (!cp || entry.seq >= cp.size) return <span class="muted">after checkpoint</span>;
-  if (state !== 'idle') return <span class={state === 'ok' ? 'ok' : 'bad'}>{state === 'ok' ? '✓ in the signed tree' : '✗ proof does not verify'}</span>;
+  if (state !== 'idle')
+    return <span class={state === 'ok' ? 'ok' : 'bad'}>{state === 'ok' ? '✓ in the signed tree' : '✗ proof does not verify'}</span>;
   const check = () =>
     void action.run(async () => {
       const p = await api<{ leafHash: string; proof: string[] }>('GET', `/audit/proof/inclusion?index=${entry.seq}&size=${cp.size}`);
@@ -115,11 +115,10 @@ export function AuditView({ api }: { api: Api }) {
               Verifier key <code class="wrap">{cp.data.verifierKey}</code>
             </p>
             <p class="muted">
-              Verify an entry below to check its inclusion proof against this root in your browser. This browser remembers the last
-              checkpoint it verified and checks on every visit that the new one extends it (<code>GET /v1/admin/audit/proof/consistency</code>).
-              Keep your own copies too: the signed note is at <code>GET /v1/admin/audit/checkpoint</code> with{' '}
-              <code>Accept: text/plain</code>, and every key that ever signed is at <code>/v1/audit/verifier-keys</code>. The Security
-              guide in the docs shows how to check the checkpoint's signature.
+              Verify an entry below to check its inclusion proof against this root in your browser. This browser remembers the last checkpoint it
+              verified and checks on every visit that the new one extends it (<code>GET /v1/admin/audit/proof/consistency</code>). Keep your own
+              copies too: the signed note is at <code>GET /v1/admin/audit/checkpoint</code> with <code>Accept: text/plain</code>, and every key that
+              ever signed is at <code>/v1/audit/verifier-keys</code>. The Security guide in the docs shows how to check the checkpoint's signature.
             </p>
           </>
         ) : null}
@@ -143,7 +142,9 @@ export function AuditView({ api }: { api: Api }) {
           {page.data?.entries.map((e) => (
             <tr key={e.seq}>
               <td>{e.seq}</td>
-              <td><When iso={e.ts} /></td>
+              <td>
+                <When iso={e.ts} />
+              </td>
               <td>
                 {e.actor.type}
                 {e.actor.id ? <code> {shortId(e.actor.id)}</code> : null}

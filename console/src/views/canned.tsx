@@ -12,7 +12,19 @@ interface Draft {
   shortcut: string | null;
 }
 
-function CannedForm({ initial, busy, agentName, onSave, onCancel }: { initial?: CannedReply; busy: boolean; agentName: string; onSave: (r: Draft) => void; onCancel?: () => void }) {
+function CannedForm({
+  initial,
+  busy,
+  agentName,
+  onSave,
+  onCancel,
+}: {
+  initial?: CannedReply;
+  busy: boolean;
+  agentName: string;
+  onSave: (r: Draft) => void;
+  onCancel?: () => void;
+}) {
   const [title, setTitle] = useState(initial?.title ?? '');
   const [body, setBody] = useState(initial?.body ?? '');
   const [shortcut, setShortcut] = useState(initial?.shortcut ?? '');
@@ -28,9 +40,17 @@ function CannedForm({ initial, busy, agentName, onSave, onCancel }: { initial?: 
       <label for={`${idp}-title`}>Title</label>
       <input id={`${idp}-title`} required maxLength={MAX_CANNED_TITLE_CHARS} value={title} onInput={(e) => setTitle(e.currentTarget.value)} />
       <label for={`${idp}-body`}>Text</label>
-      <textarea id={`${idp}-body`} required maxLength={MAX_MESSAGE_CHARS} value={body} onInput={(e) => setBody(e.currentTarget.value)} aria-describedby={`${idp}-help`} />
+      <textarea
+        id={`${idp}-body`}
+        required
+        maxLength={MAX_MESSAGE_CHARS}
+        value={body}
+        onInput={(e) => setBody(e.currentTarget.value)}
+        aria-describedby={`${idp}-help`}
+      />
       <p id={`${idp}-help`} class="muted">
-        Variables: <code>{'{{visitor.name}}'}</code> (the verified visitor’s name, or “there”), <code>{'{{agent.name}}'}</code> (the name of the agent who sends it).
+        Variables: <code>{'{{visitor.name}}'}</code> (the verified visitor’s name, or “there”), <code>{'{{agent.name}}'}</code> (the name of the agent
+        who sends it).
       </p>
       {body ? (
         <p class="muted preview" dir="auto">

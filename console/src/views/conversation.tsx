@@ -81,7 +81,10 @@ export function ConversationPane({
   const t = useLoad(() => api<Transcript>('GET', `/conversations/${id}`), [id]);
   // The verified profile and any email left: a sensitive read (audited), made only when there is one.
   const wantsProfile = row.visitor.verified || row.contactLeft;
-  const visitor = useLoad(async () => (wantsProfile ? api<VisitorProfileResponse>('GET', `/conversations/${id}/visitor`) : null), [id, wantsProfile, row.contactLeft]);
+  const visitor = useLoad(
+    async () => (wantsProfile ? api<VisitorProfileResponse>('GET', `/conversations/${id}/visitor`) : null),
+    [id, wantsProfile, row.contactLeft],
+  );
   const [messages, setMessages] = useState<PaneMessage[]>([]);
   const [mode, setMode] = useState<'reply' | 'note'>('reply');
   const [text, setText] = useState('');
@@ -160,7 +163,10 @@ export function ConversationPane({
     textarea.current?.focus();
   };
   const slash = /^\/([a-z0-9_-]*)$/.exec(text);
-  const suggestions = slash && mode === 'reply' ? canned.filter((c) => c.shortcut?.startsWith(slash[1]!) || c.title.toLowerCase().startsWith(slash[1]!)).slice(0, 6) : [];
+  const suggestions =
+    slash && mode === 'reply'
+      ? canned.filter((c) => c.shortcut?.startsWith(slash[1]!) || c.title.toLowerCase().startsWith(slash[1]!)).slice(0, 6)
+      : [];
   const visitorTyping = live?.typingIn(id);
   // The indicator clears itself when no new "typing" comes in time.
   const [, expire] = useState(0);
@@ -219,11 +225,21 @@ export function ConversationPane({
                 Assign
               </button>
               {row.assignee ? (
-                <button type="button" class="secondary" disabled={action.busy} onClick={() => handoff({ status: 'pending' }, 'Given back to the queue.')}>
+                <button
+                  type="button"
+                  class="secondary"
+                  disabled={action.busy}
+                  onClick={() => handoff({ status: 'pending' }, 'Given back to the queue.')}
+                >
                   Unassign
                 </button>
               ) : null}
-              <button type="button" class="secondary" disabled={action.busy} onClick={() => handoff({ status: 'resolved' }, 'Resolved. The visitor is asked to rate the conversation.')}>
+              <button
+                type="button"
+                class="secondary"
+                disabled={action.busy}
+                onClick={() => handoff({ status: 'resolved' }, 'Resolved. The visitor is asked to rate the conversation.')}
+              >
                 Resolve
               </button>
             </>
@@ -258,7 +274,9 @@ export function ConversationPane({
                   <p dir="auto">
                     <RedactedText text={m.text} onToken={setToken} />
                   </p>
-                  {m.redactions?.length ? <span class="muted">Redacted: {m.redactions.map((r) => `${r.class} (${r.action})`).join(', ')}</span> : null}
+                  {m.redactions?.length ? (
+                    <span class="muted">Redacted: {m.redactions.map((r) => `${r.class} (${r.action})`).join(', ')}</span>
+                  ) : null}
                 </li>
               ))}
             </ol>
@@ -336,7 +354,8 @@ export function ConversationPane({
                 </ul>
               ) : null}
               <p id="reply-as" class="muted" dir="auto">
-                {mode === 'note' ? 'Only your team sees notes.' : `You reply as ${member?.displayName ?? 'an agent'}; type / for a canned reply.`} Ctrl+Enter sends.
+                {mode === 'note' ? 'Only your team sees notes.' : `You reply as ${member?.displayName ?? 'an agent'}; type / for a canned reply.`}{' '}
+                Ctrl+Enter sends.
               </p>
               <button type="submit" disabled={action.busy || !text.trim()}>
                 {mode === 'note' ? 'Add note' : 'Send reply'}
@@ -379,7 +398,9 @@ export function ConversationPane({
             ) : null}
             <div>
               <dt>{row.visitor.verified ? 'Verified user id' : 'Anonymous visitor'}</dt>
-              <dd class="mono">{row.visitor.verified ? (profile?.id ?? t.data?.conversation.identitySubject ?? row.visitor.ref) : row.visitor.ref}</dd>
+              <dd class="mono">
+                {row.visitor.verified ? (profile?.id ?? t.data?.conversation.identitySubject ?? row.visitor.ref) : row.visitor.ref}
+              </dd>
             </div>
             {contact ? (
               <div class="contact">

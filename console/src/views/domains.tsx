@@ -43,7 +43,9 @@ export function DomainsView({ api }: { api: Api }) {
               <td>
                 <code>{d.pattern}</code>
               </td>
-              <td><When iso={d.createdAt} /></td>
+              <td>
+                <When iso={d.createdAt} />
+              </td>
               <td>
                 <button type="button" class="danger" onClick={() => remove(d)} aria-label={`Remove ${d.pattern}`}>
                   Remove
@@ -55,7 +57,14 @@ export function DomainsView({ api }: { api: Api }) {
       </table>
       <form onSubmit={add} class="card">
         <label for="domain-pattern">Add a domain</label>
-        <input id="domain-pattern" placeholder="shop.example.com, *.example.com, localhost:3000" required maxLength={260} value={pattern} onInput={(e) => setPattern(e.currentTarget.value)} />
+        <input
+          id="domain-pattern"
+          placeholder="shop.example.com, *.example.com, localhost:3000"
+          required
+          maxLength={260}
+          value={pattern}
+          onInput={(e) => setPattern(e.currentTarget.value)}
+        />
         <button type="submit" disabled={action.busy || !pattern.trim()}>
           Add
         </button>

@@ -6,13 +6,27 @@ import { useEffect, useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { ProblemView, useAction, useLoad } from '../components.js';
 
-const DAY_NAMES: Readonly<Record<Weekday, string>> = { mon: 'Monday', tue: 'Tuesday', wed: 'Wednesday', thu: 'Thursday', fri: 'Friday', sat: 'Saturday', sun: 'Sunday' };
+const DAY_NAMES: Readonly<Record<Weekday, string>> = {
+  mon: 'Monday',
+  tue: 'Tuesday',
+  wed: 'Wednesday',
+  thu: 'Thursday',
+  fri: 'Friday',
+  sat: 'Saturday',
+  sun: 'Sunday',
+};
 /** The protocol's weekdays, in order, with their names. */
 export const DAYS: readonly (readonly [Weekday, string])[] = WEEK.map((d) => [d, DAY_NAMES[d]] as const);
 type Day = Weekday;
 type Range = OpeningInterval;
 
-const WEEKDAYS: BusinessHours['schedule'] = { mon: [['09:00', '17:00']], tue: [['09:00', '17:00']], wed: [['09:00', '17:00']], thu: [['09:00', '17:00']], fri: [['09:00', '17:00']] };
+const WEEKDAYS: BusinessHours['schedule'] = {
+  mon: [['09:00', '17:00']],
+  tue: [['09:00', '17:00']],
+  wed: [['09:00', '17:00']],
+  thu: [['09:00', '17:00']],
+  fri: [['09:00', '17:00']],
+};
 /** A day's end: a time field cannot say 24:00, so a range closing at 00:00 closes at midnight. */
 const end = (to: string) => (to === '00:00' ? '24:00' : to);
 const browserZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
@@ -59,7 +73,11 @@ export function BusinessHoursView({ api, me }: { api: Api; me: AdminMe }) {
     e.preventDefault();
     setSaved(false);
     void action.run(async () => {
-      await api('PATCH', '/settings', { businessHours: enabled ? { timeZone, schedule: Object.fromEntries(DAYS.map(([d]) => [d, (schedule[d] ?? []).map(([a, b]) => [a, end(b)])])) } : null });
+      await api('PATCH', '/settings', {
+        businessHours: enabled
+          ? { timeZone, schedule: Object.fromEntries(DAYS.map(([d]) => [d, (schedule[d] ?? []).map(([a, b]) => [a, end(b)])])) }
+          : null,
+      });
       setSaved(true);
     });
   };
@@ -68,8 +86,8 @@ export function BusinessHoursView({ api, me }: { api: Api; me: AdminMe }) {
     <form class="card hours" onSubmit={save}>
       <ProblemView problem={s.problem} />
       <label class="check">
-        <input type="checkbox" checked={enabled} disabled={!canWrite} onChange={(e) => setEnabled(e.currentTarget.checked)} /> Set business hours (without them, a handoff is always
-        answered as soon as someone can)
+        <input type="checkbox" checked={enabled} disabled={!canWrite} onChange={(e) => setEnabled(e.currentTarget.checked)} /> Set business hours
+        (without them, a handoff is always answered as soon as someone can)
       </label>
       <fieldset disabled={!enabled || !canWrite}>
         <legend>Weekly schedule</legend>
@@ -102,15 +120,52 @@ export function BusinessHoursView({ api, me }: { api: Api; me: AdminMe }) {
                     {ranges.length ? null : <span class="muted">Closed </span>}
                     {ranges.map(([from, to], i) => (
                       <span class="range" key={i}>
-                        <input type="time" aria-label={`${name}, range ${i + 1}, opens`} value={from} required onInput={(e) => setRanges(day, ranges.map((r, j) => (j === i ? [e.currentTarget.value, r[1]] : r)))} />
+                        <input
+                          type="time"
+                          aria-label={`${name}, range ${i + 1}, opens`}
+                          value={from}
+                          required
+                          onInput={(e) =>
+                            setRanges(
+                              day,
+                              ranges.map((r, j) => (j === i ? [e.currentTarget.value, r[1]] : r)),
+                            )
+                          }
+                        />
                         <span aria-hidden="true">–</span>
-                        <input type="time" aria-label={`${name}, range ${i + 1}, closes`} value={to === '24:00' ? '00:00' : to} required onInput={(e) => setRanges(day, ranges.map((r, j) => (j === i ? [r[0], e.currentTarget.value] : r)))} />
-                        <button type="button" class="secondary small" aria-label={`Remove ${name} range ${i + 1}`} onClick={() => setRanges(day, ranges.filter((_, j) => j !== i))}>
+                        <input
+                          type="time"
+                          aria-label={`${name}, range ${i + 1}, closes`}
+                          value={to === '24:00' ? '00:00' : to}
+                          required
+                          onInput={(e) =>
+                            setRanges(
+                              day,
+                              ranges.map((r, j) => (j === i ? [r[0], e.currentTarget.value] : r)),
+                            )
+                          }
+                        />
+                        <button
+                          type="button"
+                          class="secondary small"
+                          aria-label={`Remove ${name} range ${i + 1}`}
+                          onClick={() =>
+                            setRanges(
+                              day,
+                              ranges.filter((_, j) => j !== i),
+                            )
+                          }
+                        >
                           Remove
                         </button>
                       </span>
                     ))}
-                    <button type="button" class="secondary small" aria-label={`Add hours on ${name}`} onClick={() => setRanges(day, [...ranges, ranges.length ? ['13:00', '17:00'] : ['09:00', '17:00']])}>
+                    <button
+                      type="button"
+                      class="secondary small"
+                      aria-label={`Add hours on ${name}`}
+                      onClick={() => setRanges(day, [...ranges, ranges.length ? ['13:00', '17:00'] : ['09:00', '17:00']])}
+                    >
                       Add hours
                     </button>
                   </td>

@@ -4,7 +4,6 @@ import { useEffect, useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { ProblemView, SecretOnce, useAction, useLoad, when, When } from '../components.js';
 
-
 export function IdentityView({ api }: { api: Api }) {
   const s = useLoad(() => api<Identity>('GET', '/identity'));
   const [mode, setMode] = useState<Identity['mode']>('optional');
@@ -51,24 +50,32 @@ export function IdentityView({ api }: { api: Api }) {
   return (
     <div>
       <p>
-        Your backend signs the logged-in user's session with <code>signUserSession</code> from <code>@parley/node</code>. Prefer a
-        key pair: register the public key here and keep the private key on your server.
+        Your backend signs the logged-in user's session with <code>signUserSession</code> from <code>@parley/node</code>. Prefer a key pair: register
+        the public key here and keep the private key on your server.
       </p>
       <ProblemView problem={s.problem} />
       <form onSubmit={save} class="card">
         <fieldset>
           <legend>Mode</legend>
           <label class="check">
-            <input type="radio" name="mode" value="optional" checked={mode === 'optional'} onChange={() => setMode('optional')} /> Optional: anonymous visitors can chat too
+            <input type="radio" name="mode" value="optional" checked={mode === 'optional'} onChange={() => setMode('optional')} /> Optional: anonymous
+            visitors can chat too
           </label>
           <label class="check">
-            <input type="radio" name="mode" value="required" checked={mode === 'required'} onChange={() => setMode('required')} /> Required: only signed-in users
+            <input type="radio" name="mode" value="required" checked={mode === 'required'} onChange={() => setMode('required')} /> Required: only
+            signed-in users
           </label>
         </fieldset>
         <label for="public-keys">Public keys (JSON array of JWKs: OKP, EC or RSA; never a private key)</label>
         <textarea id="public-keys" class="mono" rows={8} value={keys} onInput={(e) => setKeys(e.currentTarget.value)} />
         <label for="jwks-url">Or a JWKS URL</label>
-        <input id="jwks-url" type="url" value={jwksUrl} onInput={(e) => setJwksUrl(e.currentTarget.value)} placeholder="https://example.com/.well-known/jwks.json" />
+        <input
+          id="jwks-url"
+          type="url"
+          value={jwksUrl}
+          onInput={(e) => setJwksUrl(e.currentTarget.value)}
+          placeholder="https://example.com/.well-known/jwks.json"
+        />
         <button type="submit" disabled={action.busy}>
           Save
         </button>

@@ -116,7 +116,8 @@ export function InboxView({ api, me }: { api: Api; me?: AdminMe | null }) {
       const row = live?.rows.get(id) ?? listed;
       if (inView(view, row, meId)) byId.set(id, row);
     }
-    if (live && !query) for (const row of live.rows.values()) if (!byId.has(row.conversationId) && inView(view, row, meId)) byId.set(row.conversationId, row);
+    if (live && !query)
+      for (const row of live.rows.values()) if (!byId.has(row.conversationId) && inView(view, row, meId)) byId.set(row.conversationId, row);
     return [...byId.values()].sort(order(view));
   })();
   // Counts come with each list, then live from the stream.
@@ -140,7 +141,14 @@ export function InboxView({ api, me }: { api: Api; me?: AdminMe | null }) {
           <label for="inbox-search" class="sr-only">
             Search conversations
           </label>
-          <input id="inbox-search" dir="auto" type="search" placeholder="Visitor, user id or words" value={typed} onInput={(e) => setTyped(e.currentTarget.value)} />
+          <input
+            id="inbox-search"
+            dir="auto"
+            type="search"
+            placeholder="Visitor, user id or words"
+            value={typed}
+            onInput={(e) => setTyped(e.currentTarget.value)}
+          />
           <button type="submit" class="secondary">
             Search
           </button>
@@ -164,7 +172,14 @@ export function InboxView({ api, me }: { api: Api; me?: AdminMe | null }) {
           <ul class="list conversations">
             {rows.map((row) => (
               <li key={row.conversationId}>
-                <RowButton row={row} now={now} meId={meId} current={openId === row.conversationId} unread={!!live?.unread.has(row.conversationId)} onOpen={() => setOpenId(row.conversationId)} />
+                <RowButton
+                  row={row}
+                  now={now}
+                  meId={meId}
+                  current={openId === row.conversationId}
+                  unread={!!live?.unread.has(row.conversationId)}
+                  onOpen={() => setOpenId(row.conversationId)}
+                />
               </li>
             ))}
           </ul>
@@ -177,7 +192,16 @@ export function InboxView({ api, me }: { api: Api; me?: AdminMe | null }) {
         </div>
       </section>
       {openRow ? (
-        <ConversationPane api={api} me={me ?? null} row={openRow} live={live} team={team} canned={canned.data ?? []} key={openRow.conversationId} onClose={() => setOpenId(null)} />
+        <ConversationPane
+          api={api}
+          me={me ?? null}
+          row={openRow}
+          live={live}
+          team={team}
+          canned={canned.data ?? []}
+          key={openRow.conversationId}
+          onClose={() => setOpenId(null)}
+        />
       ) : (
         <p class="muted pane-empty">Choose a conversation to read it.</p>
       )}
@@ -238,7 +262,21 @@ function Tabs({ view, counts, onChange }: { view: InboxViewName; counts: Counts 
   );
 }
 
-function RowButton({ row, now, meId, current, unread, onOpen }: { row: InboxRow; now: number; meId: string | null; current: boolean; unread: boolean; onOpen: () => void }) {
+function RowButton({
+  row,
+  now,
+  meId,
+  current,
+  unread,
+  onOpen,
+}: {
+  row: InboxRow;
+  now: number;
+  meId: string | null;
+  current: boolean;
+  unread: boolean;
+  onOpen: () => void;
+}) {
   const resolved = row.status === 'resolved';
   return (
     <button type="button" class={`conversation-row${unread ? ' unread' : ''}`} aria-current={current ? 'true' : undefined} onClick={onOpen}>
@@ -254,12 +292,15 @@ function RowButton({ row, now, meId, current, unread, onOpen }: { row: InboxRow;
       </span>
       {row.lastMessage ? (
         <span class="last" dir="auto">
-          <span class="sr-only">{row.lastMessage.role === 'visitor' ? 'Visitor: ' : row.lastMessage.role === 'agent' ? 'Agent: ' : 'Assistant: '}</span>
+          <span class="sr-only">
+            {row.lastMessage.role === 'visitor' ? 'Visitor: ' : row.lastMessage.role === 'agent' ? 'Agent: ' : 'Assistant: '}
+          </span>
           <RedactedText text={row.lastMessage.text} />
         </span>
       ) : null}
       <span class="meta muted" dir="auto">
-        {reasonText(row.reason)} · {row.assignee ? (row.assignee.id === meId ? 'You' : row.assignee.displayName) : resolved ? 'Resolved' : 'Unassigned'}
+        {reasonText(row.reason)} ·{' '}
+        {row.assignee ? (row.assignee.id === meId ? 'You' : row.assignee.displayName) : resolved ? 'Resolved' : 'Unassigned'}
         {row.contactLeft ? ' · left an email' : ''}
       </span>
     </button>

@@ -86,8 +86,18 @@ export function KeysView({ api }: { api: Api }) {
                   <code>{k.prefix}…</code>
                 </td>
                 <td class="caps">{k.capabilities.join(', ')}</td>
-                <td><When iso={k.lastUsedAt} /></td>
-                <td>{ended ? `revoked ${when(k.revokedAt)}` : k.revokedAt ? `ends ${when(k.revokedAt)}` : k.expiresAt ? `expires ${when(k.expiresAt)}` : 'active'}</td>
+                <td>
+                  <When iso={k.lastUsedAt} />
+                </td>
+                <td>
+                  {ended
+                    ? `revoked ${when(k.revokedAt)}`
+                    : k.revokedAt
+                      ? `ends ${when(k.revokedAt)}`
+                      : k.expiresAt
+                        ? `expires ${when(k.expiresAt)}`
+                        : 'active'}
+                </td>
                 <td class="actions">
                   {k.revokedAt ? null : (
                     <>

@@ -32,7 +32,9 @@ export function KnowledgeView({ api }: { api: Api }) {
     });
   const search = (e: Event) => {
     e.preventDefault();
-    void action.run(async () => setFound(await api('POST', '/knowledge/search', { query: query.trim(), limit: 5, ...(mode === 'auto' ? {} : { mode }) })));
+    void action.run(async () =>
+      setFound(await api('POST', '/knowledge/search', { query: query.trim(), limit: 5, ...(mode === 'auto' ? {} : { mode }) })),
+    );
   };
   const embed = () => void action.run(async () => setSync(await api<EmbeddingSyncResponse>('POST', '/knowledge/embeddings', {})));
 
@@ -58,7 +60,9 @@ export function KnowledgeView({ api }: { api: Api }) {
               <td>{s.title}</td>
               <td>{s.externalId ? <code>{s.externalId}</code> : '—'}</td>
               <td>{s.chunks}</td>
-              <td><When iso={s.updatedAt} /></td>
+              <td>
+                <When iso={s.updatedAt} />
+              </td>
               <td>
                 <button type="button" class="danger" onClick={() => remove(s)} aria-label={`Delete ${s.title}`}>
                   Delete

@@ -37,7 +37,10 @@ export function PiiView({ api }: { api: Api }) {
         <section aria-labelledby="pii-result">
           <h2 id="pii-result">{result.scan.matches.length ? `${result.scan.matches.length} match(es)` : 'Nothing found'}</h2>
           <p class="sample">
-            <Highlighted text={result.text} spans={result.scan.matches.map((m) => ({ start: m.start, end: m.end, label: `${m.class} · ${m.action} · ${m.score}` }))} />
+            <Highlighted
+              text={result.text}
+              spans={result.scan.matches.map((m) => ({ start: m.start, end: m.end, label: `${m.class} · ${m.action} · ${m.score}` }))}
+            />
           </p>
           <h3>What the AI provider sees</h3>
           <pre class="wrap">{result.scan.redacted}</pre>

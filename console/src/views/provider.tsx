@@ -15,7 +15,11 @@ export function ProviderView({ api }: { api: Api }) {
   const save = (e: Event) => {
     e.preventDefault();
     void action.run(async () => {
-      await api('PUT', `/providers/${provider}`, { apiKey: apiKey.trim(), model: model.trim(), ...(provider === 'openai-compatible' && baseUrl.trim() ? { baseUrl: baseUrl.trim() } : {}) });
+      await api('PUT', `/providers/${provider}`, {
+        apiKey: apiKey.trim(),
+        model: model.trim(),
+        ...(provider === 'openai-compatible' && baseUrl.trim() ? { baseUrl: baseUrl.trim() } : {}),
+      });
       // The key leaves the page as soon as the server has it.
       setApiKey('');
       list.reload();
@@ -62,11 +66,24 @@ export function ProviderView({ api }: { api: Api }) {
         <label for="provider-key">API key (write-only)</label>
         <input id="provider-key" type="password" class="mono" required value={apiKey} onInput={(e) => setApiKey(e.currentTarget.value)} />
         <label for="provider-model">Model</label>
-        <input id="provider-model" required value={model} onInput={(e) => setModel(e.currentTarget.value)} placeholder="gpt-4o-mini, claude-sonnet-4-5, …" />
+        <input
+          id="provider-model"
+          required
+          value={model}
+          onInput={(e) => setModel(e.currentTarget.value)}
+          placeholder="gpt-4o-mini, claude-sonnet-4-5, …"
+        />
         {provider === 'openai-compatible' ? (
           <>
             <label for="provider-base">Base URL</label>
-            <input id="provider-base" type="url" required value={baseUrl} onInput={(e) => setBaseUrl(e.currentTarget.value)} placeholder="https://llm.example.com/v1" />
+            <input
+              id="provider-base"
+              type="url"
+              required
+              value={baseUrl}
+              onInput={(e) => setBaseUrl(e.currentTarget.value)}
+              placeholder="https://llm.example.com/v1"
+            />
           </>
         ) : null}
         <button type="submit" disabled={action.busy || !apiKey.trim() || !model.trim()}>

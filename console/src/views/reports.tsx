@@ -77,7 +77,13 @@ export function DailyChart({ days }: { days: ReportDay[] }) {
           <span>{max}</span>
           <span>0</span>
         </div>
-        <svg viewBox={`0 0 ${days.length * step} ${h}`} preserveAspectRatio="none" role="img" aria-labelledby={`${id}-caption`} aria-describedby={`${id}-summary`}>
+        <svg
+          viewBox={`0 0 ${days.length * step} ${h}`}
+          preserveAspectRatio="none"
+          role="img"
+          aria-labelledby={`${id}-caption`}
+          aria-describedby={`${id}-summary`}
+        >
           <line class="chart-grid" x1="0" x2={days.length * step} y1="0.5" y2="0.5" vector-effect="non-scaling-stroke" />
           {days.map((d, i) => {
             const other = d.conversations - d.answered - d.handedOff;
@@ -214,21 +220,31 @@ export function Report({ r, canAdd }: { r: ReportResponse; canAdd: boolean }) {
         <Tile label="Handed off" value={String(c.handedOff)} note={percent(c.handedOff, c.total)} />
         <Tile label="First response (median)" value={duration(r.firstResponse.medianSeconds)} note={times(r.firstResponse)} />
         <Tile label="Resolution (median)" value={duration(r.resolution.medianSeconds)} note={times(r.resolution)} />
-        <Tile label="Satisfaction" value={r.csat.average === null ? '—' : `${r.csat.average.toFixed(2)} / 5`} note={`${r.csat.count} rating${r.csat.count === 1 ? '' : 's'}`} />
+        <Tile
+          label="Satisfaction"
+          value={r.csat.average === null ? '—' : `${r.csat.average.toFixed(2)} / 5`}
+          note={`${r.csat.count} rating${r.csat.count === 1 ? '' : 's'}`}
+        />
       </dl>
       <DailyChart days={r.daily} />
       <div class="report-columns">
         <section aria-labelledby="report-reasons">
           <h2 id="report-reasons">Why conversations were handed off</h2>
           {r.handoffs.byReason.length ? (
-            <Bars label="Handoffs by reason" rows={r.handoffs.byReason.map((x) => ({ key: x.reason, label: REASONS[x.reason] ?? x.reason, count: x.count }))} />
+            <Bars
+              label="Handoffs by reason"
+              rows={r.handoffs.byReason.map((x) => ({ key: x.reason, label: REASONS[x.reason] ?? x.reason, count: x.count }))}
+            />
           ) : (
             <p class="muted">No handoffs in this range.</p>
           )}
         </section>
         <section aria-labelledby="report-csat">
           <h2 id="report-csat">Ratings</h2>
-          <Bars label="Ratings by score" rows={[...r.csat.distribution].reverse().map((x) => ({ key: String(x.score), label: `${x.score} ★`, count: x.count }))} />
+          <Bars
+            label="Ratings by score"
+            rows={[...r.csat.distribution].reverse().map((x) => ({ key: String(x.score), label: `${x.score} ★`, count: x.count }))}
+          />
         </section>
       </div>
       <section aria-labelledby="report-unanswered">
@@ -236,7 +252,8 @@ export function Report({ r, canAdd }: { r: ReportResponse; canAdd: boolean }) {
         {r.unanswered.clusters.length ? (
           <>
             <p class="muted">
-              {r.unanswered.total} question{r.unanswered.total === 1 ? '' : 's'}, grouped by the words they share. Questions are shown redacted, as stored.
+              {r.unanswered.total} question{r.unanswered.total === 1 ? '' : 's'}, grouped by the words they share. Questions are shown redacted, as
+              stored.
             </p>
             <ol class="clusters">
               {r.unanswered.clusters.map((x) => (

@@ -92,17 +92,29 @@ function PolicyForm({ api, canEdit }: { api: Api; canEdit: boolean }) {
               ] as const
             ).map(([value, label]) => (
               <label class="check" key={value}>
-                <input type="radio" name="require-mfa" value={value} checked={policy.requireMfa === value} onChange={() => set({ requireMfa: value })} /> {label}
+                <input
+                  type="radio"
+                  name="require-mfa"
+                  value={value}
+                  checked={policy.requireMfa === value}
+                  onChange={() => set({ requireMfa: value })}
+                />{' '}
+                {label}
               </label>
             ))}
           </fieldset>
           <fieldset disabled={!canEdit}>
             <legend>Single sign-on</legend>
             <label class="check">
-              <input type="checkbox" id="enforce-sso" checked={policy.enforceSso} onChange={(e) => set({ enforceSso: e.currentTarget.checked })} /> Members sign in only with SSO
+              <input type="checkbox" id="enforce-sso" checked={policy.enforceSso} onChange={(e) => set({ enforceSso: e.currentTarget.checked })} />{' '}
+              Members sign in only with SSO
             </label>
             <label for="break-glass">Break-glass owner (may still use a password; every use is audited and alerted)</label>
-            <select id="break-glass" value={policy.breakGlassMemberId ?? ''} onChange={(e) => set({ breakGlassMemberId: e.currentTarget.value || null })}>
+            <select
+              id="break-glass"
+              value={policy.breakGlassMemberId ?? ''}
+              onChange={(e) => set({ breakGlassMemberId: e.currentTarget.value || null })}
+            >
               <option value="">None</option>
               {loaded.data.owners.map((o) => (
                 <option key={o.id} value={o.id}>
@@ -114,9 +126,25 @@ function PolicyForm({ api, canEdit }: { api: Api; canEdit: boolean }) {
           <fieldset disabled={!canEdit}>
             <legend>Sessions</legend>
             <label for="idle-minutes">End a session after this many minutes without use</label>
-            <input id="idle-minutes" type="number" min={5} max={10080} value={policy.idleTimeoutMinutes} onInput={(e) => set({ idleTimeoutMinutes: Number(e.currentTarget.value) })} required />
+            <input
+              id="idle-minutes"
+              type="number"
+              min={5}
+              max={10080}
+              value={policy.idleTimeoutMinutes}
+              onInput={(e) => set({ idleTimeoutMinutes: Number(e.currentTarget.value) })}
+              required
+            />
             <label for="absolute-hours">End every session this many hours after sign-in</label>
-            <input id="absolute-hours" type="number" min={1} max={2160} value={policy.absoluteTimeoutHours} onInput={(e) => set({ absoluteTimeoutHours: Number(e.currentTarget.value) })} required />
+            <input
+              id="absolute-hours"
+              type="number"
+              min={1}
+              max={2160}
+              value={policy.absoluteTimeoutHours}
+              onInput={(e) => set({ absoluteTimeoutHours: Number(e.currentTarget.value) })}
+              required
+            />
           </fieldset>
           {canEdit ? (
             <button type="submit" disabled={action.busy}>
@@ -157,7 +185,14 @@ function CommonFields({ id, draft, set }: { id: string; draft: CommonDraft; set:
   return (
     <>
       <label for={`${id}-domains`}>Allowed email domains</label>
-      <input id={`${id}-domains`} value={draft.allowedDomains} placeholder="example.com, example.org" onInput={(e) => set({ allowedDomains: e.currentTarget.value })} required aria-describedby={`${id}-domains-help`} />
+      <input
+        id={`${id}-domains`}
+        value={draft.allowedDomains}
+        placeholder="example.com, example.org"
+        onInput={(e) => set({ allowedDomains: e.currentTarget.value })}
+        required
+        aria-describedby={`${id}-domains-help`}
+      />
       <p id={`${id}-domains-help`} class="muted">
         Only these domains may sign in or join through this connection. Separate with commas.
       </p>
@@ -172,7 +207,14 @@ function CommonFields({ id, draft, set }: { id: string; draft: CommonDraft; set:
       <label for={`${id}-groups-claim`}>Groups claim or attribute</label>
       <input id={`${id}-groups-claim`} class="mono" value={draft.groupsClaim} onInput={(e) => set({ groupsClaim: e.currentTarget.value })} />
       <label for={`${id}-group-roles`}>Group → role mapping</label>
-      <textarea id={`${id}-group-roles`} class="mono" value={draft.groupRoles} placeholder={'parley-admins = admin\nsupport = agent'} onInput={(e) => set({ groupRoles: e.currentTarget.value })} aria-describedby={`${id}-group-roles-help`} />
+      <textarea
+        id={`${id}-group-roles`}
+        class="mono"
+        value={draft.groupRoles}
+        placeholder={'parley-admins = admin\nsupport = agent'}
+        onInput={(e) => set({ groupRoles: e.currentTarget.value })}
+        aria-describedby={`${id}-group-roles-help`}
+      />
       <p id={`${id}-group-roles-help`} class="muted">
         One <code>group = role</code> per line; the first match wins. Roles: admin, agent, analyst (SSO never grants owner).
       </p>
@@ -195,7 +237,19 @@ function Registered({ items }: { items: [string, string][] }) {
   );
 }
 
-function ConnectionActions({ canEdit, busy, exists, onRemove, saved }: { canEdit: boolean; busy: boolean; exists: boolean; onRemove: () => void; saved: boolean }) {
+function ConnectionActions({
+  canEdit,
+  busy,
+  exists,
+  onRemove,
+  saved,
+}: {
+  canEdit: boolean;
+  busy: boolean;
+  exists: boolean;
+  onRemove: () => void;
+  saved: boolean;
+}) {
   if (!canEdit) return <p class="muted">Only owners and admins can change SSO.</p>;
   return (
     <>
@@ -238,7 +292,12 @@ function OidcForm({ api, canEdit, tenantId }: { api: Api; canEdit: boolean; tena
   const submit = (e: Event) => {
     e.preventDefault();
     void action.run(async () => {
-      await api('PUT', '/sso/oidc', { issuer: issuer.trim(), clientId: clientId.trim(), ...(clientSecret ? { clientSecret } : {}), ...commonBody(common) });
+      await api('PUT', '/sso/oidc', {
+        issuer: issuer.trim(),
+        clientId: clientId.trim(),
+        ...(clientSecret ? { clientSecret } : {}),
+        ...commonBody(common),
+      });
       setSaved(true);
       loaded.reload();
     });
@@ -259,13 +318,29 @@ function OidcForm({ api, canEdit, tenantId }: { api: Api; canEdit: boolean; tena
       {loaded.data && !loaded.data.forbidden ? (
         <form onSubmit={submit} class="card">
           {c ? null : <p class="muted">Not configured yet. Register this redirect URI at your identity provider to get a client ID and secret:</p>}
-          <Registered items={[['Redirect URI to register at the identity provider', c?.redirectUri ?? expectedUrls(location.origin, tenantId).redirectUri]]} />
+          <Registered
+            items={[['Redirect URI to register at the identity provider', c?.redirectUri ?? expectedUrls(location.origin, tenantId).redirectUri]]}
+          />
           <fieldset disabled={!canEdit}>
             <legend>Identity provider</legend>
             <label for="oidc-issuer">Issuer URL</label>
-            <input id="oidc-issuer" type="url" class="mono" placeholder="https://login.example.com" value={issuer} onInput={(e) => (setSaved(false), setIssuer(e.currentTarget.value))} required />
+            <input
+              id="oidc-issuer"
+              type="url"
+              class="mono"
+              placeholder="https://login.example.com"
+              value={issuer}
+              onInput={(e) => (setSaved(false), setIssuer(e.currentTarget.value))}
+              required
+            />
             <label for="oidc-client-id">Client ID</label>
-            <input id="oidc-client-id" class="mono" value={clientId} onInput={(e) => (setSaved(false), setClientId(e.currentTarget.value))} required />
+            <input
+              id="oidc-client-id"
+              class="mono"
+              value={clientId}
+              onInput={(e) => (setSaved(false), setClientId(e.currentTarget.value))}
+              required
+            />
             <label for="oidc-client-secret">Client secret</label>
             <input
               id="oidc-client-secret"
@@ -304,7 +379,12 @@ function SamlForm({ api, canEdit, tenantId }: { api: Api; canEdit: boolean; tena
   const submit = (e: Event) => {
     e.preventDefault();
     void action.run(async () => {
-      await api('PUT', '/sso/saml', { entryPoint: entryPoint.trim(), idpIssuer: idpIssuer.trim(), idpCertificates: splitCertificates(certs), ...commonBody(common) });
+      await api('PUT', '/sso/saml', {
+        entryPoint: entryPoint.trim(),
+        idpIssuer: idpIssuer.trim(),
+        idpCertificates: splitCertificates(certs),
+        ...commonBody(common),
+      });
       setSaved(true);
       loaded.reload();
     });
@@ -326,16 +406,25 @@ function SamlForm({ api, canEdit, tenantId }: { api: Api; canEdit: boolean; tena
         <form onSubmit={submit} class="card">
           {c ? null : <p class="muted">Not configured yet. Register this service provider at your identity provider:</p>}
           <Registered
-            items={(({ spEntityId, acsUrl, metadataUrl }) => [
-              ['SP entity ID (audience)', spEntityId],
-              ['ACS URL (reply URL)', acsUrl],
-              ['SP metadata URL', metadataUrl],
-            ])(c ?? expectedUrls(location.origin, tenantId)) as [string, string][]}
+            items={
+              (({ spEntityId, acsUrl, metadataUrl }) => [
+                ['SP entity ID (audience)', spEntityId],
+                ['ACS URL (reply URL)', acsUrl],
+                ['SP metadata URL', metadataUrl],
+              ])(c ?? expectedUrls(location.origin, tenantId)) as [string, string][]
+            }
           />
           <fieldset disabled={!canEdit}>
             <legend>Identity provider</legend>
             <label for="saml-entry-point">Single sign-on URL (HTTP-Redirect binding)</label>
-            <input id="saml-entry-point" type="url" class="mono" value={entryPoint} onInput={(e) => (setSaved(false), setEntryPoint(e.currentTarget.value))} required />
+            <input
+              id="saml-entry-point"
+              type="url"
+              class="mono"
+              value={entryPoint}
+              onInput={(e) => (setSaved(false), setEntryPoint(e.currentTarget.value))}
+              required
+            />
             <label for="saml-issuer">IdP entity ID (issuer)</label>
             <input id="saml-issuer" class="mono" value={idpIssuer} onInput={(e) => (setSaved(false), setIdpIssuer(e.currentTarget.value))} required />
             <label for="saml-certs">Signing certificate(s), PEM</label>
@@ -360,4 +449,3 @@ export function SignInSettingsView({ api, me }: ViewProps) {
     </div>
   );
 }
-

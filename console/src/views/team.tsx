@@ -20,7 +20,19 @@ function MfaBadges({ mfa }: { mfa: Member['mfa'] }) {
   );
 }
 
-function MemberRow({ member, me, canWrite, api, onChanged }: { member: Member; me: ViewProps['me']; canWrite: boolean; api: ViewProps['api']; onChanged: () => void }) {
+function MemberRow({
+  member,
+  me,
+  canWrite,
+  api,
+  onChanged,
+}: {
+  member: Member;
+  me: ViewProps['me'];
+  canWrite: boolean;
+  api: ViewProps['api'];
+  onChanged: () => void;
+}) {
   const action = useAction();
   const [notice, setNotice] = useState('');
   const self = me.member?.id === member.id;
@@ -40,7 +52,12 @@ function MemberRow({ member, me, canWrite, api, onChanged }: { member: Member; m
     });
   };
   const resetMfa = () => {
-    if (!confirm(`Reset the second factors of ${member.displayName}? Their authenticator app, passkeys and recovery codes stop working; they set up new ones at their next sign-in if the team requires it.`)) return;
+    if (
+      !confirm(
+        `Reset the second factors of ${member.displayName}? Their authenticator app, passkeys and recovery codes stop working; they set up new ones at their next sign-in if the team requires it.`,
+      )
+    )
+      return;
     void action.run(async () => {
       await api('DELETE', `/members/${member.id}/mfa`);
       onChanged();
@@ -61,7 +78,12 @@ function MemberRow({ member, me, canWrite, api, onChanged }: { member: Member; m
         <td class="mono">{member.email}</td>
         <td>
           {roleEditable ? (
-            <select aria-label={`Role of ${member.displayName}`} value={member.role} disabled={action.busy} onChange={(e) => patch({ role: e.currentTarget.value as Role })}>
+            <select
+              aria-label={`Role of ${member.displayName}`}
+              value={member.role}
+              disabled={action.busy}
+              onChange={(e) => patch({ role: e.currentTarget.value as Role })}
+            >
               {(roles.includes(member.role) ? roles : [member.role, ...roles]).map((r) => (
                 <option key={r} value={r}>
                   {r}
@@ -78,10 +100,17 @@ function MemberRow({ member, me, canWrite, api, onChanged }: { member: Member; m
         <td>
           <MfaBadges mfa={member.mfa} />
         </td>
-        <td><When iso={member.lastSignInAt} /></td>
+        <td>
+          <When iso={member.lastSignInAt} />
+        </td>
         {canWrite ? (
           <td class="actions">
-            <button type="button" class="small secondary" disabled={action.busy} onClick={() => patch({ status: member.status === 'active' ? 'disabled' : 'active' })}>
+            <button
+              type="button"
+              class="small secondary"
+              disabled={action.busy}
+              onClick={() => patch({ status: member.status === 'active' ? 'disabled' : 'active' })}
+            >
               {member.status === 'active' ? 'Disable' : 'Enable'}
             </button>
             {!self && (member.mfa.totp || member.mfa.passkeys > 0) ? (
@@ -156,7 +185,9 @@ function Invites({ api, reloadKey }: ViewProps & { reloadKey: number }) {
                 <tr key={i.id}>
                   <td class="mono">{i.email}</td>
                   <td>{i.role}</td>
-                  <td><When iso={i.expiresAt} /></td>
+                  <td>
+                    <When iso={i.expiresAt} />
+                  </td>
                   <td>
                     {i.inviteUrl ? (
                       <>
@@ -182,7 +213,9 @@ function Invites({ api, reloadKey }: ViewProps & { reloadKey: number }) {
           </table>
         </div>
       ) : null}
-      {open.some((i) => i.inviteUrl) ? <p class="muted">No email server is configured, so invitation links are shown here: send them to the person yourself.</p> : null}
+      {open.some((i) => i.inviteUrl) ? (
+        <p class="muted">No email server is configured, so invitation links are shown here: send them to the person yourself.</p>
+      ) : null}
       <ProblemView problem={action.problem} />
     </section>
   );
@@ -259,7 +292,8 @@ export function TeamView({ api, me }: ViewProps) {
             </button>
             {sent ? (
               <p role="status">
-                Invitation for {sent.email} created{sent.delivery === 'smtp' ? ' and sent by email' : ''}.{sent.inviteUrl ? ' Copy its link below.' : ''}
+                Invitation for {sent.email} created{sent.delivery === 'smtp' ? ' and sent by email' : ''}.
+                {sent.inviteUrl ? ' Copy its link below.' : ''}
               </p>
             ) : null}
           </form>

@@ -5,7 +5,6 @@ import { useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { ProblemView, SecretOnce, useAction, useLoad, When } from '../components.js';
 
-
 export function TenantsView({ platform }: { platform?: Api }) {
   if (!platform) return null;
   return <Tenants platform={platform} />;

@@ -7,7 +7,12 @@ import { expect, test, vi } from 'vitest';
 import { createClient } from '../api.js';
 import { WebhooksView } from './webhooks.js';
 
-const me = (capabilities: AdminMe['capabilities']): AdminMe => ({ tenant: { id: '00000000-0000-4000-8000-0000000000aa', name: 'Acme' }, capabilities, member: null, apiKey: null });
+const me = (capabilities: AdminMe['capabilities']): AdminMe => ({
+  tenant: { id: '00000000-0000-4000-8000-0000000000aa', name: 'Acme' },
+  capabilities,
+  member: null,
+  apiKey: null,
+});
 const EP: WebhookEndpoint = {
   id: '00000000-0000-4000-8000-0000000000e1',
   url: 'https://api.example.com/hooks',
@@ -20,7 +25,8 @@ const EP: WebhookEndpoint = {
   createdAt: '2027-01-15T08:00:00.000Z',
   updatedAt: '2027-01-15T08:00:00.000Z',
 };
-const json = (body: unknown, status = 200) => new Response(body === null ? null : JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+const json = (body: unknown, status = 200) =>
+  new Response(body === null ? null : JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
 
 function server(routes: Record<string, (body: any) => unknown>) {
   const calls: { key: string; body: any }[] = [];
@@ -42,7 +48,9 @@ function mount(node: preact.ComponentChild) {
   return el;
 }
 const button = (el: Element, label: string) => {
-  const b = [...el.querySelectorAll<HTMLButtonElement>('button')].find((x) => x.getAttribute('aria-label') === label || x.textContent?.trim() === label);
+  const b = [...el.querySelectorAll<HTMLButtonElement>('button')].find(
+    (x) => x.getAttribute('aria-label') === label || x.textContent?.trim() === label,
+  );
   if (!b) throw new Error(`no button ${label}`);
   return b;
 };
@@ -67,7 +75,10 @@ test('adding an endpoint shows its secret once; rotating shows the new one; the 
   });
   act(() => void el.querySelector('form.card')!.dispatchEvent(new Event('submit', { cancelable: true })));
   await vi.waitFor(() => expect(el.querySelector<HTMLInputElement>('.secret input')?.value).toBe('whsec_Zmlyc3Qgc2VjcmV0IGZvciB0ZXN0cyE='));
-  expect(calls.find((c) => c.key === 'POST /v1/admin/webhooks/endpoints')!.body).toEqual({ url: 'https://api.example.com/hooks', events: ['handoff.requested'] });
+  expect(calls.find((c) => c.key === 'POST /v1/admin/webhooks/endpoints')!.body).toEqual({
+    url: 'https://api.example.com/hooks',
+    events: ['handoff.requested'],
+  });
   click(el, 'Done');
   await vi.waitFor(() => expect(el.querySelector('.secret')).toBeNull());
   expect(el.innerHTML).not.toContain('whsec_');
@@ -82,8 +93,32 @@ test('the delivery log shows status, answer, latency and next attempt; replay on
     'GET /v1/admin/webhooks/endpoints': () => ({ endpoints: [EP] }),
     [`GET /v1/admin/webhooks/endpoints/${EP.id}/deliveries`]: () => ({
       deliveries: [
-        { id: '00000000-0000-4000-8000-0000000000d1', eventId: 'msg_1', eventType: 'handoff.requested', status: 'failed', attempts: 13, responseCode: 500, latencyMs: 12, error: 'The endpoint answered HTTP 500.', nextAttemptAt: null, createdAt: EP.createdAt, deliveredAt: null },
-        { id: '00000000-0000-4000-8000-0000000000d2', eventId: 'msg_2', eventType: 'handoff.requested', status: 'pending', attempts: 2, responseCode: null, latencyMs: 10000, error: 'no complete answer within 10000 ms', nextAttemptAt: '2027-01-15T09:00:00.000Z', createdAt: EP.createdAt, deliveredAt: null },
+        {
+          id: '00000000-0000-4000-8000-0000000000d1',
+          eventId: 'msg_1',
+          eventType: 'handoff.requested',
+          status: 'failed',
+          attempts: 13,
+          responseCode: 500,
+          latencyMs: 12,
+          error: 'The endpoint answered HTTP 500.',
+          nextAttemptAt: null,
+          createdAt: EP.createdAt,
+          deliveredAt: null,
+        },
+        {
+          id: '00000000-0000-4000-8000-0000000000d2',
+          eventId: 'msg_2',
+          eventType: 'handoff.requested',
+          status: 'pending',
+          attempts: 2,
+          responseCode: null,
+          latencyMs: 10000,
+          error: 'no complete answer within 10000 ms',
+          nextAttemptAt: '2027-01-15T09:00:00.000Z',
+          createdAt: EP.createdAt,
+          deliveredAt: null,
+        },
       ],
       next: null,
     }),
@@ -94,7 +129,9 @@ test('the delivery log shows status, answer, latency and next attempt; replay on
   await vi.waitFor(() => expect(el.textContent).toContain(EP.url));
   click(el, `Deliveries to ${EP.url}`);
   await vi.waitFor(() => expect(el.textContent).toContain('msg_2'));
-  const rows = [...el.querySelectorAll('#deliveries-title ~ .table-scroll table tbody tr')].map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent));
+  const rows = [...el.querySelectorAll('#deliveries-title ~ .table-scroll table tbody tr')].map((r) =>
+    [...r.querySelectorAll('td')].map((td) => td.textContent),
+  );
   expect(rows[0]!.slice(1, 5)).toEqual(['failed', '13', '500', '12 ms']);
   expect(rows[1]!.slice(1, 5)).toEqual(['pending', '2', 'no answer', '10000 ms']);
   // Only a finished delivery can be replayed; a pending one is still being retried.

@@ -9,12 +9,18 @@ const PORT = Number(process.env.PORT ?? 3000);
 const PARLEY_URL = process.env.PARLEY_URL ?? 'http://127.0.0.1:8787';
 const PUBLISHABLE_KEY = process.env.PARLEY_PUBLISHABLE_KEY ?? '';
 // While rotating, list both secrets, comma-separated: a delivery verifies with either.
-const WEBHOOK_SECRETS = (process.env.PARLEY_WEBHOOK_SECRET ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const WEBHOOK_SECRETS = (process.env.PARLEY_WEBHOOK_SECRET ?? '')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 
 // Sign-In Pro: prefer your own key pair (only the public key is registered with Parley); a shared
 // `idsec_…` secret from the console works too.
 const signing = process.env.PARLEY_SESSION_PRIVATE_KEY
-  ? { privateKey: createPrivateKey(process.env.PARLEY_SESSION_PRIVATE_KEY), ...(process.env.PARLEY_SESSION_KID ? { kid: process.env.PARLEY_SESSION_KID } : {}) }
+  ? {
+      privateKey: createPrivateKey(process.env.PARLEY_SESSION_PRIVATE_KEY),
+      ...(process.env.PARLEY_SESSION_KID ? { kid: process.env.PARLEY_SESSION_KID } : {}),
+    }
   : process.env.PARLEY_IDENTITY_SECRET
     ? { secret: process.env.PARLEY_IDENTITY_SECRET }
     : null;
@@ -81,7 +87,10 @@ app.post('/parley/session', requireLogin, async (req, res) => {
   if (req.get('sec-fetch-site') && req.get('sec-fetch-site') !== 'same-origin') return void res.sendStatus(403);
   if (!signing) return void res.status(503).json({ error: 'set PARLEY_SESSION_PRIVATE_KEY or PARLEY_IDENTITY_SECRET' });
   const user = res.locals.user as User;
-  const token = await signUserSession({ id: user.id, email: user.email, name: user.name, traits: { plan: user.plan } }, { ...signing, expiresIn: '5m' });
+  const token = await signUserSession(
+    { id: user.id, email: user.email, name: user.name, traits: { plan: user.plan } },
+    { ...signing, expiresIn: '5m' },
+  );
   res.set('Cache-Control', 'no-store').json({ token });
 });
 

@@ -13,7 +13,9 @@ export default async function AccountPage() {
     <main>
       <h1>Welcome back, {user.name}</h1>
       <p>Ask the assistant in the corner: support sees you as a verified customer.</p>
-      {!token && <p role="status">Sign-In Pro is not configured (set PARLEY_SESSION_PRIVATE_KEY or PARLEY_IDENTITY_SECRET): the widget runs anonymously.</p>}
+      {!token && (
+        <p role="status">Sign-In Pro is not configured (set PARLEY_SESSION_PRIVATE_KEY or PARLEY_IDENTITY_SECRET): the widget runs anonymously.</p>
+      )}
       {!PUBLISHABLE_KEY && <p role="status">Set PARLEY_PUBLISHABLE_KEY to the tenant&apos;s pk_… key.</p>}
       {token && <ParleyIdentify token={token} />}
       <script src={`${PARLEY_URL}/loader.js`} data-key={PUBLISHABLE_KEY} async />

@@ -7,12 +7,18 @@ import { signUserSession, type SessionSigningOptions } from '@parley/node';
 export const PARLEY_URL = process.env.PARLEY_URL ?? 'http://127.0.0.1:8787';
 export const PUBLISHABLE_KEY = process.env.PARLEY_PUBLISHABLE_KEY ?? '';
 // While rotating, list both secrets, comma-separated: a delivery verifies with either.
-export const WEBHOOK_SECRETS = (process.env.PARLEY_WEBHOOK_SECRET ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+export const WEBHOOK_SECRETS = (process.env.PARLEY_WEBHOOK_SECRET ?? '')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 
 // Sign-In Pro: prefer your own key pair (only the public key is registered with Parley); a shared
 // `idsec_…` secret from the console works too.
 const signing: SessionSigningOptions | null = process.env.PARLEY_SESSION_PRIVATE_KEY
-  ? { privateKey: createPrivateKey(process.env.PARLEY_SESSION_PRIVATE_KEY), ...(process.env.PARLEY_SESSION_KID ? { kid: process.env.PARLEY_SESSION_KID } : {}) }
+  ? {
+      privateKey: createPrivateKey(process.env.PARLEY_SESSION_PRIVATE_KEY),
+      ...(process.env.PARLEY_SESSION_KID ? { kid: process.env.PARLEY_SESSION_KID } : {}),
+    }
   : process.env.PARLEY_IDENTITY_SECRET
     ? { secret: process.env.PARLEY_IDENTITY_SECRET }
     : null;

@@ -42,7 +42,13 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${port}`;
   server = spawn(process.execPath, [nextBin, 'start', '--port', String(port), '--hostname', '127.0.0.1'], {
     cwd: dir,
-    env: { ...env, PARLEY_URL, PARLEY_PUBLISHABLE_KEY: PUBLISHABLE_KEY, PARLEY_IDENTITY_SECRET: IDENTITY_SECRET, PARLEY_WEBHOOK_SECRET: WEBHOOK_SECRET },
+    env: {
+      ...env,
+      PARLEY_URL,
+      PARLEY_PUBLISHABLE_KEY: PUBLISHABLE_KEY,
+      PARLEY_IDENTITY_SECRET: IDENTITY_SECRET,
+      PARLEY_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   server.stdout!.on('data', (d: Buffer) => void (output += d));
@@ -91,7 +97,13 @@ describe('the page (a server component)', () => {
 
     expect(tokens).toHaveLength(1);
     const claims = verifyHs256(tokens[0]!);
-    expect(claims).toMatchObject({ sub: 'cus_1042', aud: 'parley:identity', email: 'ada@example.com', name: 'Ada Lovelace', traits: { plan: 'pro' } });
+    expect(claims).toMatchObject({
+      sub: 'cus_1042',
+      aud: 'parley:identity',
+      email: 'ada@example.com',
+      name: 'Ada Lovelace',
+      traits: { plan: 'pro' },
+    });
     expect((claims.exp as number) - (claims.iat as number)).toBe(300);
     // The secret signs on the server; only the token reaches the browser.
     expect(html).not.toContain(identityKey.toString('base64url'));
@@ -113,7 +125,13 @@ describe('the page (a server component)', () => {
 
 describe('the webhook route handler', () => {
   const event = (id: string) =>
-    JSON.stringify({ id, type: 'webhook.test', createdAt: new Date().toISOString(), tenantId: 't_1', data: { endpointId: 'we_1', message: 'hello' } });
+    JSON.stringify({
+      id,
+      type: 'webhook.test',
+      createdAt: new Date().toISOString(),
+      tenantId: 't_1',
+      data: { endpointId: 'we_1', message: 'hello' },
+    });
   const post = (body: string, headers: Record<string, string>) =>
     fetch(`${base}/api/parley/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
   const signed = (id: string, body: string, ts = Math.floor(Date.now() / 1000)) => ({
@@ -139,7 +157,10 @@ describe('the webhook route handler', () => {
     expect(await tampered.json()).toEqual({ reason: 'no_matching_signature' });
 
     const ts = Math.floor(Date.now() / 1000);
-    const foreign = await post(body, { ...signed(id, body), 'webhook-signature': signWebhook(`whsec_${randomBytes(24).toString('base64')}`, id, ts, body) });
+    const foreign = await post(body, {
+      ...signed(id, body),
+      'webhook-signature': signWebhook(`whsec_${randomBytes(24).toString('base64')}`, id, ts, body),
+    });
     expect(foreign.status).toBe(400);
 
     const old = await post(body, signed(id, body, ts - 3600));

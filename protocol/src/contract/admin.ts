@@ -105,7 +105,8 @@ export const adminOperations = operations([
     path: '/v1/admin/api-keys/{id}',
     tag: 'Domains and keys',
     summary: 'Revoke a secret key',
-    description: 'At once; the caller must hold every capability of the key. An already revoked or expired key is a 404. Audited as `api_key.revoke`.',
+    description:
+      'At once; the caller must hold every capability of the key. An already revoked or expired key is a 404. Audited as `api_key.revoke`.',
     security: ['admin'],
     capability: 'keys:write',
     params: IdParams,

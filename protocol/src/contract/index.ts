@@ -25,7 +25,12 @@ export const contractOperations = operations([
     summary: 'This API as an OpenAPI 3.1 document',
     description: 'Generated from the same schemas the server parses requests with. Includes the webhooks Parley sends.',
     security: ['none'],
-    responses: { 200: { description: 'The OpenAPI 3.1 document.', schema: z.looseObject({ openapi: z.literal('3.1.0'), paths: z.record(z.string(), z.unknown()) }) } },
+    responses: {
+      200: {
+        description: 'The OpenAPI 3.1 document.',
+        schema: z.looseObject({ openapi: z.literal('3.1.0'), paths: z.record(z.string(), z.unknown()) }),
+      },
+    },
   },
 ]);
 

@@ -20,7 +20,7 @@ import { operations } from './operation.js';
 const IdParams = z.object({ id: z.string().uuid() });
 const tag = 'Knowledge';
 const quota =
-  'Every write is bounded by the tenant\'s knowledge quota (sources, bytes, chunks; see `GET /v1/admin/knowledge/usage`): a write that would pass a limit is a 409 `quota-exceeded` problem naming it.';
+  "Every write is bounded by the tenant's knowledge quota (sources, bytes, chunks; see `GET /v1/admin/knowledge/usage`): a write that would pass a limit is a 409 `quota-exceeded` problem naming it.";
 
 export const knowledgeOperations = operations([
   {
@@ -52,7 +52,11 @@ export const knowledgeOperations = operations([
     responses: {
       200: { description: 'A source with this `externalId` was replaced, or nothing changed.', schema: CreateSourceResponse },
       201: { description: 'A new source was stored.', schema: CreateSourceResponse },
-      202: { description: 'The sitemap crawl is queued.', schema: CrawlJobResponse, headers: { Location: 'The crawl job: `/v1/admin/knowledge/jobs/{id}`.' } },
+      202: {
+        description: 'The sitemap crawl is queued.',
+        schema: CrawlJobResponse,
+        headers: { Location: 'The crawl job: `/v1/admin/knowledge/jobs/{id}`.' },
+      },
     },
   },
   {
@@ -96,7 +100,7 @@ export const knowledgeOperations = operations([
     method: 'get',
     path: '/v1/admin/knowledge/usage',
     tag,
-    summary: 'The tenant\'s knowledge totals and quota',
+    summary: "The tenant's knowledge totals and quota",
     security: ['admin'],
     capability: 'knowledge:read',
     responses: { 200: { description: 'Sources, stored bytes and chunks, used and allowed.', schema: KnowledgeUsageResponse } },
@@ -128,7 +132,8 @@ export const knowledgeOperations = operations([
     path: '/v1/admin/knowledge/search',
     tag,
     summary: 'Test retrieval: the chunks a question would be answered from',
-    description: 'Searches as the assistant does (the tenant\'s retrieval mode, or `mode` to compare); `mode` in the answer is the one that ran (dense and hybrid fall back to BM25 without an embedding model).',
+    description:
+      "Searches as the assistant does (the tenant's retrieval mode, or `mode` to compare); `mode` in the answer is the one that ran (dense and hybrid fall back to BM25 without an embedding model).",
     security: ['admin'],
     capability: 'knowledge:read',
     body: KnowledgeSearchRequest,
@@ -140,7 +145,8 @@ export const knowledgeOperations = operations([
     path: '/v1/admin/knowledge/embeddings',
     tag,
     summary: 'Embed the chunks that have no vector from the current embedding model',
-    description: 'Use after configuring or changing the embedding model. A provider failure is reported in `error` (and audited); the chunks stay pending for the next sync. The body may be omitted.',
+    description:
+      'Use after configuring or changing the embedding model. A provider failure is reported in `error` (and audited); the chunks stay pending for the next sync. The body may be omitted.',
     security: ['admin'],
     capability: 'knowledge:write',
     body: EmbeddingSyncRequest,

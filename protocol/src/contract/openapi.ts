@@ -60,7 +60,13 @@ function parameters(op: Operation): Json[] {
     const s = schema(obj) as { properties?: Record<string, Json>; required?: string[] };
     for (const [name, prop] of Object.entries(s.properties ?? {})) {
       const { description, ...rest } = prop as Json;
-      list.push({ name, in: where, required: where === 'path' || (s.required ?? []).includes(name), schema: rest, ...(description ? { description } : {}) });
+      list.push({
+        name,
+        in: where,
+        required: where === 'path' || (s.required ?? []).includes(name),
+        schema: rest,
+        ...(description ? { description } : {}),
+      });
     }
   }
   return list;
@@ -68,18 +74,25 @@ function parameters(op: Operation): Json[] {
 
 /** A merge patch is also accepted as plain application/json. */
 const requestTypes = (op: Operation): string[] =>
-  op.bodyContentType === 'application/merge-patch+json' ? ['application/merge-patch+json', 'application/json'] : [op.bodyContentType ?? 'application/json'];
+  op.bodyContentType === 'application/merge-patch+json'
+    ? ['application/merge-patch+json', 'application/json']
+    : [op.bodyContentType ?? 'application/json'];
 
 function operation(op: Operation): Json {
   const responses: Json = {};
   for (const [status, r] of Object.entries(op.responses)) {
     responses[status] = {
       description: r.description,
-      ...(r.headers ? { headers: Object.fromEntries(Object.entries(r.headers).map(([h, d]) => [h, { description: d, schema: { type: 'string' } }])) } : {}),
+      ...(r.headers
+        ? { headers: Object.fromEntries(Object.entries(r.headers).map(([h, d]) => [h, { description: d, schema: { type: 'string' } }])) }
+        : {}),
       ...(r.schema || r.contentType || r.alternatives
         ? {
             content: Object.fromEntries(
-              [...(r.schema || r.contentType ? [r] : []), ...(r.alternatives ?? [])].map((v) => [v.contentType ?? 'application/json', v.schema ? { schema: schema(v.schema) } : {}]),
+              [...(r.schema || r.contentType ? [r] : []), ...(r.alternatives ?? [])].map((v) => [
+                v.contentType ?? 'application/json',
+                v.schema ? { schema: schema(v.schema) } : {},
+              ]),
             ),
           }
         : {}),
@@ -98,7 +111,9 @@ function operation(op: Operation): Json {
     ...(op.capability ? { 'x-parley-capability': op.capability } : {}),
     security: security(op),
     ...(parameters(op).length ? { parameters: parameters(op) } : {}),
-    ...(op.body ? { requestBody: { required: true, content: requestTypes(op).reduce((c, t) => Object.assign(c, { [t]: { schema: schema(op.body!) } }), {}) } } : {}),
+    ...(op.body
+      ? { requestBody: { required: true, content: requestTypes(op).reduce((c, t) => Object.assign(c, { [t]: { schema: schema(op.body!) } }), {}) } }
+      : {}),
     responses,
   };
 }
@@ -121,7 +136,10 @@ export function openApiDocument(opts: OpenApiOptions = {}): Json {
           operationId: `webhook:${type}`,
           summary: type,
           description: `${e.description}\n\nSigned per Standard Webhooks (\`webhook-id\`, \`webhook-timestamp\`, \`webhook-signature\`); answer 2xx within 10 seconds.`,
-          requestBody: { required: true, content: { 'application/json': { schema: schema(WebhookEvent.options.find((v) => v.shape.type.value === type)!) } } },
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: schema(WebhookEvent.options.find((v) => v.shape.type.value === type)!) } },
+          },
           responses: { '2XX': { description: 'Received. Anything else (or no answer in time) is retried.' } },
         },
       },
@@ -149,10 +167,29 @@ export function openApiDocument(opts: OpenApiOptions = {}): Json {
         },
       },
       securitySchemes: {
-        secretKey: { type: 'http', scheme: 'bearer', description: 'A secret key (`sk_…`) created in the console or with the admin API; its capabilities bound what it may do.' },
-        consoleSession: { type: 'apiKey', in: 'cookie', name: '__Host-parley_access', description: 'A person signed in to the console (same-origin requests; state-changing ones are CSRF-checked).' },
-        publishableKey: { type: 'apiKey', in: 'header', name: 'X-Parley-Key', description: 'The widget’s publishable key (`pk_…`), only from a page on the tenant’s allowed domains.' },
-        widgetToken: { type: 'http', scheme: 'bearer', description: 'The short-lived widget session token the widget API returns with its configuration; refreshed with `POST /v1/widget/session/refresh`.' },
+        secretKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'A secret key (`sk_…`) created in the console or with the admin API; its capabilities bound what it may do.',
+        },
+        consoleSession: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: '__Host-parley_access',
+          description: 'A person signed in to the console (same-origin requests; state-changing ones are CSRF-checked).',
+        },
+        publishableKey: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-Parley-Key',
+          description: 'The widget’s publishable key (`pk_…`), only from a page on the tenant’s allowed domains.',
+        },
+        widgetToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'The short-lived widget session token the widget API returns with its configuration; refreshed with `POST /v1/widget/session/refresh`.',
+        },
         platformOperator: { type: 'apiKey', in: 'cookie', name: '__Host-parley_access', description: 'A platform operator’s console session.' },
       },
     },

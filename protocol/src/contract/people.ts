@@ -58,7 +58,8 @@ const THROTTLED = 'Failures count toward the sign-in throttle (per account and a
 // The MFA step: the `__Host-parley_mfa` cookie a first factor set.
 const STEP = `${AUTH} Needs the \`__Host-parley_mfa\` cookie of a sign-in waiting for its second factor (a 401 without one, or once it expired or finished).`;
 const ENROL = `${AUTH} Needs the \`__Host-parley_mfa\` cookie of a sign-in whose tenant requires MFA of a member who has no factor yet.`;
-const WEBAUTHN_COOKIE = 'Sets `__Host-parley_webauthn`, which binds the challenge to this browser for five minutes; pass `options` to `@simplewebauthn/browser`.';
+const WEBAUTHN_COOKIE =
+  'Sets `__Host-parley_webauthn`, which binds the challenge to this browser for five minutes; pass `options` to `@simplewebauthn/browser`.';
 // Console sessions: a person's own account; state-changing requests are CSRF-checked (same origin).
 const ME = 'A console session only (a key gets a 403): this is about the signed-in person’s own account.';
 const FRESH = 'Needs a session that signed in within the last 15 minutes (a 403 otherwise).';
@@ -338,7 +339,8 @@ export const peopleOperations = operations([
     path: '/v1/admin/members/{id}/mfa',
     tag: TEAM,
     summary: 'Remove a member’s second factors',
-    description: 'For a member who lost their device: their authenticator app, passkeys and recovery codes are removed (their sessions stay). Only an owner resets an owner. Audited as `mfa.reset`.',
+    description:
+      'For a member who lost their device: their authenticator app, passkeys and recovery codes are removed (their sessions stay). Only an owner resets an owner. Audited as `mfa.reset`.',
     security: ['admin'],
     capability: 'members:write',
     params: IdParams,
@@ -625,7 +627,8 @@ export const peopleOperations = operations([
     path: '/v1/platform/tenants/{id}/invites',
     tag: PLATFORM,
     summary: 'Invite a person into a tenant',
-    description: 'Platform operators only; typically the tenant’s first owner. Audited as `platform.invite` (platform log) and `member.invite` (the tenant’s).',
+    description:
+      'Platform operators only; typically the tenant’s first owner. Audited as `platform.invite` (platform log) and `member.invite` (the tenant’s).',
     security: ['platform'],
     params: IdParams,
     body: CreateInviteRequest,

@@ -17,7 +17,8 @@ export const settingsOperations = operations([
     path: '/v1/admin/settings',
     tag: SETTINGS,
     summary: "Read the tenant's settings",
-    description: 'The document as the tenant set it (a missing section takes its defaults), and `effective`: every setting as it applies now, defaults included.',
+    description:
+      'The document as the tenant set it (a missing section takes its defaults), and `effective`: every setting as it applies now, defaults included.',
     security: ['admin'],
     capability: 'settings:read',
     responses: { 200: { description: 'The settings and the current policy version.', schema: SettingsResponse } },
@@ -78,7 +79,8 @@ export const settingsOperations = operations([
     path: '/v1/admin/providers/{provider}',
     tag: PROVIDERS,
     summary: 'Configure an AI provider (bring your own key)',
-    description: 'The key is stored sealed and never returned. An `openai-compatible` base URL must be reachable through the outbound rules (https in production). Audited.',
+    description:
+      'The key is stored sealed and never returned. An `openai-compatible` base URL must be reachable through the outbound rules (https in production). Audited.',
     security: ['admin'],
     capability: 'providers:write',
     params: ProviderParams,

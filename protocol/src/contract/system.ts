@@ -17,7 +17,8 @@ const STATIC = 'Static files';
 const AUDIT = 'Audit log';
 
 const HashParams = z.object({ hash: z.string().regex(/^[0-9a-f]{12}$/) });
-const WIDGET_FILE = 'Sent brotli- or gzip-encoded when the client accepts it; loaded cross-origin by host pages (`Cross-Origin-Resource-Policy: cross-origin`).';
+const WIDGET_FILE =
+  'Sent brotli- or gzip-encoded when the client accepts it; loaded cross-origin by host pages (`Cross-Origin-Resource-Policy: cross-origin`).';
 const moved = (to: string) => ({ 301: { description: `Moved to \`${to}\`.`, headers: { Location: to } } });
 
 export const systemOperations = operations([
@@ -191,7 +192,8 @@ export const systemOperations = operations([
     path: '/demo/',
     tag: STATIC,
     summary: 'The demo host page',
-    description: "A page embedding the widget with the demo tenant's key, under the strict CSP the widget is built for. Only when the server runs with `--seed-demo` (otherwise a 404).",
+    description:
+      "A page embedding the widget with the demo tenant's key, under the strict CSP the widget is built for. Only when the server runs with `--seed-demo` (otherwise a 404).",
     security: ['none'],
     responses: { 200: { description: 'The demo page.', contentType: 'text/html' } },
   },
@@ -268,7 +270,7 @@ export const systemOperations = operations([
     path: '/v1/admin/audit/proof/inclusion',
     tag: AUDIT,
     summary: 'Prove an entry is in the log (RFC 6962)',
-    description: '`index` must be below `size`, and `size` at most the log\'s size (else a 400 naming the field).',
+    description: "`index` must be below `size`, and `size` at most the log's size (else a 400 naming the field).",
     security: ['admin'],
     capability: 'audit:read',
     query: InclusionProofQuery,
@@ -280,7 +282,7 @@ export const systemOperations = operations([
     path: '/v1/admin/audit/proof/consistency',
     tag: AUDIT,
     summary: 'Prove the log only grew between two sizes (RFC 6962)',
-    description: '`from` must not exceed `to`, and `to` at most the log\'s size (else a 400 naming the field).',
+    description: "`from` must not exceed `to`, and `to` at most the log's size (else a 400 naming the field).",
     security: ['admin'],
     capability: 'audit:read',
     query: ConsistencyProofQuery,

@@ -21,7 +21,8 @@ import { operations } from './operation.js';
 const WIDGET = 'Widget API';
 // Every widget call carries the publishable key (X-Parley-Key or ?key=) from an allowed page origin;
 // after /config, a widget session token as well.
-const KEY = 'Send the publishable key (`X-Parley-Key` or `?key=`) from a page on one of the allowed domains; a refused origin is a 403 `origin-not-allowed`, audited once per origin and window.';
+const KEY =
+  'Send the publishable key (`X-Parley-Key` or `?key=`) from a page on one of the allowed domains; a refused origin is a 403 `origin-not-allowed`, audited once per origin and window.';
 const SESSION = `${KEY} Authenticate with the widget session token (\`Authorization: Bearer …\`) issued to the same origin.`;
 
 export const widgetOperations = operations([
@@ -161,7 +162,7 @@ export const widgetOperations = operations([
     method: 'post',
     path: '/v1/answers',
     tag: 'Answers API',
-    summary: "Ask on behalf of your own user",
+    summary: 'Ask on behalf of your own user',
     description:
       "The API channel: your back end asks with a secret key, through the same pipeline as the widget (redaction on the `api` channel's policy, citations, handoff). Continue a conversation with `conversationId`; a conversation a person has taken over is a 409. Over the AI budget the answer is a 429 `budget-exceeded` problem with `Retry-After`, and nothing is stored but the audit entry `ai.budget_refused`. With `Accept: text/event-stream` the answer streams (`ApiAnswerEventSchema`: `conversation`, `message`, `delta`*, `done`, optionally `handoff`, or `error`).",
     security: ['secretKey'],

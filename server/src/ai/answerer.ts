@@ -19,7 +19,6 @@ import { resolveProviderCredentials, type ProviderCredentials } from './provider
 import { DEFAULT_SETTINGS } from '@parley/protocol';
 import { tenantSettings } from '../tenants/settings.js';
 
-
 export interface HandoffSettings {
   /** Below this confidence the assistant does not guess (0..1). */
   threshold: number;
@@ -33,8 +32,6 @@ const ASKS_FOR_PERSON =
   /\b(talk|speak|chat)\s+(to|with)\s+(a\s+|an\s+|some\s*one|somebody|your\s+)?(human|person|agent|representative|operator|support|staff|someone|somebody|real)\b|\b(human|live)\s+(agent|support|person)\b|\bagent,?\s+please\b/i;
 
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
-
-
 
 function mentionsTopic(question: string, topics: string[]): string | null {
   const words = new Set(contentWords(question));
@@ -97,7 +94,12 @@ export class KnowledgeAnswerer implements Answerer {
     const ps: Passage[] = passages.map((p) => ({ chunkId: p.chunkId, title: p.title, url: p.url, text: p.text, score: p.score }));
     // Retrieval strength saturates: a strong BM25 match is ~10+, a weak one ~1.
     const strength = ps[0] ? (passages[0]!.strength ?? ps[0].score / (ps[0].score + 4)) : 0;
-    const unsure = (confidence: number): Answer => ({ text: NOTICES.unsure, citations: [], confidence, handoff: { reason: 'low_confidence', detail: { threshold: settings.threshold } } });
+    const unsure = (confidence: number): Answer => ({
+      text: NOTICES.unsure,
+      citations: [],
+      confidence,
+      handoff: { reason: 'low_confidence', detail: { threshold: settings.threshold } },
+    });
     const audits: Record<string, unknown>[] = [];
 
     let answer: Answer;

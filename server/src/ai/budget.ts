@@ -30,7 +30,7 @@ export async function admitOrRefuse(tx: Tx, tenantId: string, budget: Budget): P
   }
   const { rows } = await tx.query<{ tokens: number; left: number }>(
     // Seconds to the next day in the database's own calendar, the one `current_date` counts in.
-    "SELECT (SELECT tokens FROM ai_usage WHERE day = current_date) AS tokens, extract(epoch FROM (current_date + 1) - now())::float8 AS left",
+    'SELECT (SELECT tokens FROM ai_usage WHERE day = current_date) AS tokens, extract(epoch FROM (current_date + 1) - now())::float8 AS left',
   );
   if ((rows[0]?.tokens ?? 0) >= budget.tokensPerDay) {
     return { budget: 'tokensPerDay', retryAfterSeconds: Math.max(1, Math.ceil(Number(rows[0]!.left))) };

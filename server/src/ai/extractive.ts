@@ -65,7 +65,10 @@ export function extractiveAnswer(question: string, passages: readonly Passage[],
   const covered = new Set(chosen.flatMap((c) => c.matched));
   const parts = cited.map((pi) => {
     const n = cited.indexOf(pi) + 1;
-    return `${chosen.filter((c) => c.pi === pi).map((c) => c.s).join(' ')} [${n}]`;
+    return `${chosen
+      .filter((c) => c.pi === pi)
+      .map((c) => c.s)
+      .join(' ')} [${n}]`;
   });
   // Weighted like the scores: a question word no passage contains ("Sunday" asked of a shop whose
   // help centre never mentions opening days) is what the question is most about, so leaving it

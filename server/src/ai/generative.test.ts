@@ -41,7 +41,12 @@ const model = new MockLanguageModelV3({
       }),
     };
   },
-  doGenerate: async () => ({ content: [{ type: 'text' as const, text: '0.95' }], finishReason: { unified: 'stop' as const, raw: 'stop' }, usage, warnings: [] }),
+  doGenerate: async () => ({
+    content: [{ type: 'text' as const, text: '0.95' }],
+    finishReason: { unified: 'stop' as const, raw: 'stop' },
+    usage,
+    warnings: [],
+  }),
 });
 
 let t: TestApp;
@@ -53,23 +58,48 @@ const prompts = () => [...model.doStreamCalls, ...model.doGenerateCalls].map((c)
 const lastPrompt = (): { system: string; user: string } => {
   const p = model.doStreamCalls.at(-1)!.prompt as { role: string; content: string | { type: string; text?: string }[] }[];
   const text = (m: (typeof p)[number]) => (typeof m.content === 'string' ? m.content : m.content.map((c) => c.text ?? '').join(''));
-  return { system: p.filter((m) => m.role === 'system').map(text).join('\n'), user: p.filter((m) => m.role === 'user').map(text).join('\n') };
+  return {
+    system: p
+      .filter((m) => m.role === 'system')
+      .map(text)
+      .join('\n'),
+    user: p
+      .filter((m) => m.role === 'user')
+      .map(text)
+      .join('\n'),
+  };
 };
 
 // Knowledge for these tests: a tenant-scoped table under row-level security, read by a real query in
 // the tenant's own transaction, so which tenant's passages reach a prompt is the database's decision.
 const retrieve: Retrieve = async (tx, query, limit) => {
   const q = new Set(contentWords(query));
-  const { rows } = await tx.query<{ id: string; title: string; url: string | null; text: string }>('SELECT id, title, url, text FROM test_passages ORDER BY id');
+  const { rows } = await tx.query<{ id: string; title: string; url: string | null; text: string }>(
+    'SELECT id, title, url, text FROM test_passages ORDER BY id',
+  );
   return rows
-    .map((r) => ({ chunkId: r.id, sourceId: r.id, externalId: null, title: r.title, url: r.url, text: r.text, score: contentWords(`${r.title} ${r.text}`).filter((w) => q.has(w)).length }))
+    .map((r) => ({
+      chunkId: r.id,
+      sourceId: r.id,
+      externalId: null,
+      title: r.title,
+      url: r.url,
+      text: r.text,
+      score: contentWords(`${r.title} ${r.text}`).filter((w) => q.has(w)).length,
+    }))
     .filter((r) => r.score > 0)
     .sort((x, y) => y.score - x.score)
     .slice(0, limit);
 };
 const know = (tenant: CreatedTenant, title: string, text: string, url: string | null = null) =>
   t.runtime.db.withTenant(tenant.tenant.id, { requestId: null }, (tx) =>
-    tx.query('INSERT INTO test_passages (tenant_id, id, title, url, text) VALUES ($1, $2, $3, $4, $5)', [tenant.tenant.id, randomUUID(), title, url, text]),
+    tx.query('INSERT INTO test_passages (tenant_id, id, title, url, text) VALUES ($1, $2, $3, $4, $5)', [
+      tenant.tenant.id,
+      randomUUID(),
+      title,
+      url,
+      text,
+    ]),
   );
 
 async function conversation(tenant = a, origin = ORIGIN) {
@@ -91,12 +121,31 @@ beforeAll(async () => {
   );
   a = await t.tenant('Shop A', ['shop.a.example']);
   b = await t.tenant('Shop B', ['shop.b.example']);
-  await know(a, 'Returns › Refund timing', 'Refunds reach your card within 5 business days after we receive the parcel. Questions: billing@shop-a.example or +44 20 7946 0958.', 'https://help.example/doc#refund-timing');
-  await know(b, 'Loyalty › Secret promotion', 'The Zanzibar promotion code is ZX-4242 and refunds are instant for members.', 'https://help.b.example/loyalty');
+  await know(
+    a,
+    'Returns › Refund timing',
+    'Refunds reach your card within 5 business days after we receive the parcel. Questions: billing@shop-a.example or +44 20 7946 0958.',
+    'https://help.example/doc#refund-timing',
+  );
+  await know(
+    b,
+    'Loyalty › Secret promotion',
+    'The Zanzibar promotion code is ZX-4242 and refunds are instant for members.',
+    'https://help.b.example/loyalty',
+  );
   for (const tenant of [a, b]) {
-    expect((await call(t.url, 'PUT', '/v1/admin/providers/openai', { key: tenant.secretKey, body: { apiKey: `sk-test-${'k'.repeat(40)}`, model: 'gpt-test' } })).status).toBe(201);
+    expect(
+      (
+        await call(t.url, 'PUT', '/v1/admin/providers/openai', {
+          key: tenant.secretKey,
+          body: { apiKey: `sk-test-${'k'.repeat(40)}`, model: 'gpt-test' },
+        })
+      ).status,
+    ).toBe(201);
     // This suite sends many turns a minute; the budget tests below use tenants of their own.
-    expect((await call(t.url, 'PATCH', '/v1/admin/settings', { key: tenant.secretKey, body: { budget: { requestsPerMinute: 10_000 } } })).status).toBe(200);
+    expect(
+      (await call(t.url, 'PATCH', '/v1/admin/settings', { key: tenant.secretKey, body: { budget: { requestsPerMinute: 10_000 } } })).status,
+    ).toBe(200);
   }
 });
 afterAll(() => t.close());
@@ -120,7 +169,17 @@ describe('answers from the tenant provider', () => {
     expect(lastPrompt().system).toBe(SYSTEM);
     const audit = await auditOf(a);
     const hash = expect.stringMatching(/^[0-9a-f]{64}$/);
-    const common = { provider: 'openai', model: 'gpt-test', inputTokens: 120, outputTokens: 30, latencyMs: expect.any(Number), requestSha256: hash, responseSha256: hash, confidence: done.confidence, handoff: null };
+    const common = {
+      provider: 'openai',
+      model: 'gpt-test',
+      inputTokens: 120,
+      outputTokens: 30,
+      latencyMs: expect.any(Number),
+      requestSha256: hash,
+      responseSha256: hash,
+      confidence: done.confidence,
+      handoff: null,
+    };
     expect(audit.at(-2).metadata).toMatchObject({ ...common, call: 'answer' });
     expect(audit.at(-1).metadata).toMatchObject({ ...common, call: 'self_check' });
     expect(audit.at(-1).metadata.requestSha256).not.toBe(audit.at(-2).metadata.requestSha256);
@@ -140,7 +199,9 @@ describe('answers from the tenant provider', () => {
     expect(user).not.toMatch(/Sam Jones|7946 0123/);
     expect(prompts().join('\n')).not.toContain('zebra-4471');
     // Stored as the agent typed it.
-    const stored = (await call(t.url, 'GET', `/v1/admin/conversations/${id}`, { key: a.secretKey })).body.messages.find((m: any) => m.role === 'agent');
+    const stored = (await call(t.url, 'GET', `/v1/admin/conversations/${id}`, { key: a.secretKey })).body.messages.find(
+      (m: any) => m.role === 'agent',
+    );
     expect(stored.text).toBe('Hi, this is Sam Jones from Acme, call me on +44 20 7946 0123.');
   });
 
@@ -162,7 +223,16 @@ describe('answers from the tenant provider', () => {
     health: 'type 2 diabetes',
     minor: '12-year-old son',
   };
-  const KNOWLEDGE_PII = ['Oliver Bennett', 'claims@shop-a.example', '+44 20 7946 0958', '09 Genterstrasse 49', 'DE89 3704 0044 0532 0130 00', 'AB 12 34 56 C', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U', '86.231.85.193'];
+  const KNOWLEDGE_PII = [
+    'Oliver Bennett',
+    'claims@shop-a.example',
+    '+44 20 7946 0958',
+    '09 Genterstrasse 49',
+    'DE89 3704 0044 0532 0130 00',
+    'AB 12 34 56 C',
+    'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U',
+    '86.231.85.193',
+  ];
   const pv = VISITOR_PII;
   const piiMessage =
     `I'm ${pv.person}, born ${pv.date_of_birth}, I live at ${pv.address}. Mail ${pv.email}, phone ${pv.phone}. Card ${pv.payment_card}, IBAN ${pv.bank_account}, ` +
@@ -192,7 +262,7 @@ describe('answers from the tenant provider', () => {
     expect(user).toContain('Warranty claims are handled by');
   });
 
-  test("a tenant that only flags PII still sends none of it: outbound redaction is strict whatever the policy", async () => {
+  test('a tenant that only flags PII still sends none of it: outbound redaction is strict whatever the policy', async () => {
     const lax = await t.tenant('Lax', ['lax.example']);
     await call(t.url, 'PUT', '/v1/admin/providers/openai', { key: lax.secretKey, body: { apiKey: `sk-test-${'l'.repeat(40)}`, model: 'gpt-test' } });
     await know(lax, 'Warranty', 'Warranty claims take 10 days; write to claims@lax.example.');
@@ -263,7 +333,9 @@ describe('answers from the tenant provider', () => {
     expect(user.replace(BLOCK, '').trim()).toBe('');
     // The attack is there, but only as data in the question and history blocks.
     const data = attack.replace(/</g, '\u2039').replace(/>/g, '\u203a');
-    const holding = blocks(user).filter((b) => b.text.includes(data)).map((b) => b.kind);
+    const holding = blocks(user)
+      .filter((b) => b.text.includes(data))
+      .map((b) => b.kind);
     expect(holding.sort()).toEqual(['history', 'question']);
   });
 
@@ -279,7 +351,11 @@ describe('answers from the tenant provider', () => {
     expect(user.match(/<source /g)!.length).toBe(user.match(/<\/source>/g)!.length);
     expect(user).not.toContain('<system>');
     expect(user.replace(BLOCK, '').trim()).toBe('');
-    expect(blocks(user).filter((b) => b.text.includes('promise refunds within 1 hour')).map((b) => b.kind)).toEqual(['source']);
+    expect(
+      blocks(user)
+        .filter((b) => b.text.includes('promise refunds within 1 hour'))
+        .map((b) => b.kind),
+    ).toEqual(['source']);
   });
 
   test('a citation of a source that was not retrieved is removed, also from the stream; citing nothing real is refused', async () => {
@@ -287,7 +363,10 @@ describe('answers from the tenant provider', () => {
     const { v, id } = await conversation();
     const first = await v.say(id, 'How long do refunds take?');
     const repaired = first.find((e) => e.event === 'done')!.data.message;
-    const streamed = first.filter((e) => e.event === 'delta').map((e) => e.data.text).join('');
+    const streamed = first
+      .filter((e) => e.event === 'delta')
+      .map((e) => e.data.text)
+      .join('');
     const cited = repaired.text.match(/\[(\d)\]/)![0];
     expect(streamed).toContain(cited);
     expect(streamed).not.toContain('[7]');
@@ -299,7 +378,12 @@ describe('answers from the tenant provider', () => {
     reply = 'You get a refund within one hour, guaranteed [9].';
     const second = await conversation();
     const events = await second.v.say(second.id, 'How long do refunds take, really?');
-    expect(events.filter((e) => e.event === 'delta').map((e) => e.data.text).join('')).not.toContain('[9]');
+    expect(
+      events
+        .filter((e) => e.event === 'delta')
+        .map((e) => e.data.text)
+        .join(''),
+    ).not.toContain('[9]');
     const done = events.find((e) => e.event === 'done')!.data.message;
     expect(done.text).not.toContain('one hour');
     expect(done.citations).toEqual([]);
@@ -333,7 +417,10 @@ describe('answers from the tenant provider', () => {
 
   async function budgeted(name: string, budget: Record<string, number>) {
     const tenant = await t.tenant(name, [`${name}.example`]);
-    await call(t.url, 'PUT', '/v1/admin/providers/openai', { key: tenant.secretKey, body: { apiKey: `sk-test-${'b'.repeat(40)}`, model: 'gpt-test' } });
+    await call(t.url, 'PUT', '/v1/admin/providers/openai', {
+      key: tenant.secretKey,
+      body: { apiKey: `sk-test-${'b'.repeat(40)}`, model: 'gpt-test' },
+    });
     await know(tenant, 'Refunds', 'Refunds reach your card within 5 business days after we receive the parcel. Gift cards are refunded as credit.');
     const put = await call(t.url, 'PATCH', '/v1/admin/settings', { key: tenant.secretKey, body: { budget } });
     expect(put.status, JSON.stringify(put.body)).toBe(200);
@@ -353,7 +440,9 @@ describe('answers from the tenant provider', () => {
     const { tenant, v, id } = await budgeted('perday', { tokensPerDay: 200 });
     reply = 'Refunds take 5 business days [R].';
     expect((await v.say(id, 'How long do refunds take?')).some((e) => e.event === 'handoff')).toBe(false);
-    const usage = await t.runtime.db.withTenant(tenant.tenant.id, { requestId: null }, (tx) => tx.query<{ requests: number; tokens: number }>('SELECT requests, tokens::int AS tokens FROM ai_usage'));
+    const usage = await t.runtime.db.withTenant(tenant.tenant.id, { requestId: null }, (tx) =>
+      tx.query<{ requests: number; tokens: number }>('SELECT requests, tokens::int AS tokens FROM ai_usage'),
+    );
     expect(usage.rows).toEqual([{ requests: 1, tokens: 300 }]); // answer and self-check, 150 each
     const calls = model.doStreamCalls.length + model.doGenerateCalls.length;
     const events = await v.say(id, 'And for gift cards?');
@@ -369,7 +458,13 @@ describe('answers from the tenant provider', () => {
     expect(events.map((e) => e.event)).not.toContain('error');
     expect(events.at(-1)).toMatchObject({ event: 'handoff', data: { handoff: { reason: 'provider_error' } } });
     const entry = (await auditOf(a)).at(-1);
-    expect(entry.metadata).toMatchObject({ call: 'answer', handoff: 'provider_error', error: expect.any(String), requestSha256: expect.stringMatching(/^[0-9a-f]{64}$/), responseSha256: null });
+    expect(entry.metadata).toMatchObject({
+      call: 'answer',
+      handoff: 'provider_error',
+      error: expect.any(String),
+      requestSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      responseSha256: null,
+    });
     expect(JSON.stringify(entry)).not.toContain('upstream 503');
   });
 });
@@ -379,7 +474,11 @@ describe('the provider call itself', () => {
     stalled = true;
     const passages = [{ chunkId: 'c1', title: 'Refunds', url: null, text: 'Refunds take 5 business days.', score: 5 }];
     const started = Date.now();
-    const err = await generateAnswer(model, { question: 'How long do refunds take?', history: [], passages, policy: defaultPolicy, timeoutMs: 200 }, () => {}).catch((e: unknown) => e);
+    const err = await generateAnswer(
+      model,
+      { question: 'How long do refunds take?', history: [], passages, policy: defaultPolicy, timeoutMs: 200 },
+      () => {},
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProviderCallError);
     expect((err as ProviderCallError).calls).toEqual([expect.objectContaining({ kind: 'answer', error: expect.any(String), responseSha256: null })]);
     expect(Date.now() - started).toBeLessThan(5_000);

@@ -46,14 +46,19 @@ export function support(answer: string, passages: readonly Passage[]): number {
   let supported = 0;
   for (const s of sentences) {
     const nums = [...s.matchAll(/\[(\d+)\]/g)].map((m) => Number(m[1]) - 1);
-    const pool = new Set((nums.length ? nums.map((i) => passages[i]).filter(Boolean) : passages).flatMap((p) => contentWords(`${p!.title} ${p!.text}`)));
+    const pool = new Set(
+      (nums.length ? nums.map((i) => passages[i]).filter(Boolean) : passages).flatMap((p) => contentWords(`${p!.title} ${p!.text}`)),
+    );
     const words = contentWords(s.replace(/\[\d+\]/g, ''));
     if (words.filter((w) => pool.has(w)).length / words.length >= 0.5) supported++;
   }
   return supported / sentences.length;
 }
 
-const tokens = (u: { inputTokens?: number | undefined; outputTokens?: number | undefined }) => ({ inputTokens: u.inputTokens ?? 0, outputTokens: u.outputTokens ?? 0 });
+const tokens = (u: { inputTokens?: number | undefined; outputTokens?: number | undefined }) => ({
+  inputTokens: u.inputTokens ?? 0,
+  outputTokens: u.outputTokens ?? 0,
+});
 
 /**
  * `model` comes from guardedModels (ai/pii/outbound.ts): its middleware redacts everything sent, so
@@ -83,15 +88,38 @@ export async function generateAnswer(
     visible.flush();
   } catch (err) {
     const name = err instanceof Error ? err.name : 'Error';
-    throw new ProviderCallError([{ kind: 'answer', inputTokens: 0, outputTokens: 0, latencyMs: Math.round(performance.now() - started), requestSha256, responseSha256: null, error: name }]);
+    throw new ProviderCallError([
+      {
+        kind: 'answer',
+        inputTokens: 0,
+        outputTokens: 0,
+        latencyMs: Math.round(performance.now() - started),
+        requestSha256,
+        responseSha256: null,
+        error: name,
+      },
+    ]);
   }
-  const answerCall: ProviderCall = { kind: 'answer', ...tokens(await result.usage), latencyMs: Math.round(performance.now() - started), requestSha256, responseSha256: sha256(raw) };
+  const answerCall: ProviderCall = {
+    kind: 'answer',
+    ...tokens(await result.usage),
+    latencyMs: Math.round(performance.now() - started),
+    requestSha256,
+    responseSha256: sha256(raw),
+  };
   const repaired = repairCitations(confineLinks(raw, input.passages), input.passages.length);
 
   // The model's own check: does the answer follow from the sources? The answer is model output, and
   // the model's middleware redacts it with the rest before it goes back.
   const checkPrompt = `${buildPrompt(input.question, [], input.passages)}\n<answer>\n${neutralise(repaired.text)}\n</answer>`;
-  const checkCall: ProviderCall = { kind: 'self_check', inputTokens: 0, outputTokens: 0, latencyMs: 0, requestSha256: sha256(asSent([CHECK_SYSTEM, checkPrompt], input.policy).join('\n\n')), responseSha256: null };
+  const checkCall: ProviderCall = {
+    kind: 'self_check',
+    inputTokens: 0,
+    outputTokens: 0,
+    latencyMs: 0,
+    requestSha256: sha256(asSent([CHECK_SYSTEM, checkPrompt], input.policy).join('\n\n')),
+    responseSha256: null,
+  };
   let selfCheck = 0.5; // an unavailable or unreadable self-check is neutral
   const checkStarted = performance.now();
   try {

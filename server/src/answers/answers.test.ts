@@ -23,7 +23,12 @@ const model = new MockLanguageModelV3({
       }),
     };
   },
-  doGenerate: async () => ({ content: [{ type: 'text' as const, text: '0.95' }], finishReason: { unified: 'stop' as const, raw: 'stop' }, usage, warnings: [] }),
+  doGenerate: async () => ({
+    content: [{ type: 'text' as const, text: '0.95' }],
+    finishReason: { unified: 'stop' as const, raw: 'stop' },
+    usage,
+    warnings: [],
+  }),
 });
 const prompts = () => [...model.doStreamCalls, ...model.doGenerateCalls].map((c) => JSON.stringify(c.prompt)).join('\n');
 
@@ -36,13 +41,25 @@ const ask = (key: string, body: unknown, headers: Record<string, string> = {}) =
 const counts = async (tenant: CreatedTenant) =>
   (
     await t.runtime.db.withTenant(tenant.tenant.id, { requestId: null }, (tx) =>
-      tx.query<{ conversations: number; messages: number }>('SELECT (SELECT count(*)::int FROM conversations) AS conversations, (SELECT count(*)::int FROM messages) AS messages'),
+      tx.query<{ conversations: number; messages: number }>(
+        'SELECT (SELECT count(*)::int FROM conversations) AS conversations, (SELECT count(*)::int FROM messages) AS messages',
+      ),
     )
   ).rows[0]!;
 const withProvider = async (name: string, budget: Record<string, number>) => {
   const tenant = await t.tenant(name, [`${name.toLowerCase().replace(/\W/g, '')}.example`]);
-  await call(t.url, 'POST', '/v1/admin/knowledge/sources', { key: tenant.secretKey, body: { kind: 'markdown', content: REFUNDS, externalId: 'refunds' } });
-  expect((await call(t.url, 'PUT', '/v1/admin/providers/openai', { key: tenant.secretKey, body: { apiKey: `sk-test-${'k'.repeat(40)}`, model: 'gpt-test' } })).status).toBe(201);
+  await call(t.url, 'POST', '/v1/admin/knowledge/sources', {
+    key: tenant.secretKey,
+    body: { kind: 'markdown', content: REFUNDS, externalId: 'refunds' },
+  });
+  expect(
+    (
+      await call(t.url, 'PUT', '/v1/admin/providers/openai', {
+        key: tenant.secretKey,
+        body: { apiKey: `sk-test-${'k'.repeat(40)}`, model: 'gpt-test' },
+      })
+    ).status,
+  ).toBe(201);
   expect((await call(t.url, 'PATCH', '/v1/admin/settings', { key: tenant.secretKey, body: { budget } })).status).toBe(200);
   return tenant;
 };
@@ -52,7 +69,10 @@ beforeAll(async () => {
   a = await t.tenant('Shop A', ['shop.a.example']);
   b = await t.tenant('Shop B', ['shop.b.example']);
   for (const tenant of [a, b]) {
-    await call(t.url, 'POST', '/v1/admin/knowledge/sources', { key: tenant.secretKey, body: { kind: 'markdown', content: REFUNDS, externalId: 'refunds' } });
+    await call(t.url, 'POST', '/v1/admin/knowledge/sources', {
+      key: tenant.secretKey,
+      body: { kind: 'markdown', content: REFUNDS, externalId: 'refunds' },
+    });
   }
 });
 afterAll(() => t.close());
@@ -97,7 +117,10 @@ describe('POST /v1/answers', () => {
     const events = parseSse(await res.text());
     expect(events[0]).toMatchObject({ event: 'conversation', data: { conversationId: expect.any(String) } });
     expect(events.filter((e) => e.event === 'delta').length).toBeGreaterThan(1);
-    expect(events.at(-1)).toMatchObject({ event: 'done', data: { message: { role: 'assistant', text: expect.stringContaining('5 business days') } } });
+    expect(events.at(-1)).toMatchObject({
+      event: 'done',
+      data: { message: { role: 'assistant', text: expect.stringContaining('5 business days') } },
+    });
   });
 
   test('a key without answers:write is refused; publishable keys and no key are unauthenticated', async () => {

@@ -23,46 +23,49 @@ export type AnswersDeps = TurnDeps & { db: Db; audit: AuditLog; logger: Logger }
 export function answersRoutes(deps: AnswersDeps): Router {
   const r = Router();
   route(r, '/answers', {
-    post: [can('answers:write'), async (req, res) => {
-      const body = parse(AskRequest, req.body);
-      const ctx = adminCtx(req);
-      const { tenantId } = ctx;
-      const conversation = await admitApiTurn(deps, ctx, body);
-      const turn = {
-        tenantId,
-        conversationId: conversation.id,
-        visitorId: conversation.visitor_id,
-        subject: null,
-        text: body.question,
-        clientMessageId: randomUUID(),
-        requestId: req.id,
-        admitted: true,
-      };
-      if (wantsSse(req)) {
-        const sse = openSse(req, res);
-        sse.send('conversation', { conversationId: conversation.id });
-        try {
-          await runTurn(deps, turn, (e) => sse.send(e.type, eventData(e)));
-        } catch (err) {
-          sse.send('error', streamProblem(deps.logger, req, err, 'The answer failed; try again.'));
+    post: [
+      can('answers:write'),
+      async (req, res) => {
+        const body = parse(AskRequest, req.body);
+        const ctx = adminCtx(req);
+        const { tenantId } = ctx;
+        const conversation = await admitApiTurn(deps, ctx, body);
+        const turn = {
+          tenantId,
+          conversationId: conversation.id,
+          visitorId: conversation.visitor_id,
+          subject: null,
+          text: body.question,
+          clientMessageId: randomUUID(),
+          requestId: req.id,
+          admitted: true,
+        };
+        if (wantsSse(req)) {
+          const sse = openSse(req, res);
+          sse.send('conversation', { conversationId: conversation.id });
+          try {
+            await runTurn(deps, turn, (e) => sse.send(e.type, eventData(e)));
+          } catch (err) {
+            sse.send('error', streamProblem(deps.logger, req, err, 'The answer failed; try again.'));
+          }
+          sse.close();
+          return;
         }
-        sse.close();
-        return;
-      }
-      let answer: MessageView | undefined;
-      let handoff: HandoffView | undefined;
-      await runTurn(deps, turn, (e) => {
-        if (e.type === 'done') answer = e.message;
-        if (e.type === 'handoff') handoff = e.handoff;
-      });
-      if (!answer) throw new Error('the turn ended without an answer');
-      res.json({
-        conversationId: conversation.id,
-        message: answer,
-        confidence: answer.confidence ?? 0,
-        handoff: handoff ? { id: handoff.id, reason: handoff.reason } : null,
-      });
-    }],
+        let answer: MessageView | undefined;
+        let handoff: HandoffView | undefined;
+        await runTurn(deps, turn, (e) => {
+          if (e.type === 'done') answer = e.message;
+          if (e.type === 'handoff') handoff = e.handoff;
+        });
+        if (!answer) throw new Error('the turn ended without an answer');
+        res.json({
+          conversationId: conversation.id,
+          message: answer,
+          confidence: answer.confidence ?? 0,
+          handoff: handoff ? { id: handoff.id, reason: handoff.reason } : null,
+        });
+      },
+    ],
   });
   return r;
 }

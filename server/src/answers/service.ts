@@ -24,7 +24,8 @@ export async function admitApiTurn(
       existing = await store.lockApiConversation(tx, ask.conversationId);
       if (!existing) throw new DomainError('not_found', 'No such API conversation.');
       // A person has taken over (or closed) it: their replies come through the admin API.
-      if (existing.status !== 'open') throw new DomainError('conflict', 'A person is handling this conversation; ask in a new one or wait for their reply.');
+      if (existing.status !== 'open')
+        throw new DomainError('conflict', 'A person is handling this conversation; ask in a new one or wait for their reply.');
     }
     if (await store.hasProvider(tx)) {
       const refused = await admitOrRefuse(tx, tenantId, await budgetFor(tx));
@@ -36,7 +37,15 @@ export async function admitApiTurn(
   if ('conversation' in decided) return decided.conversation;
   const { budget, retryAfterSeconds } = decided.refused;
   await deps.db.withTenant(tenantId, ctx, (tx) =>
-    deps.audit.append(tx, { tenantId, requestId: ctx.requestId, actor: ctx.actor, action: 'ai.budget_refused', metadata: { channel: 'api', budget, retryAfterSeconds } }),
+    deps.audit.append(tx, {
+      tenantId,
+      requestId: ctx.requestId,
+      actor: ctx.actor,
+      action: 'ai.budget_refused',
+      metadata: { channel: 'api', budget, retryAfterSeconds },
+    }),
   );
-  throw new DomainError('budget_exceeded', budget === 'tokensPerDay' ? "Today's AI token budget is spent." : 'Too many AI requests this minute.', { retryAfterSeconds });
+  throw new DomainError('budget_exceeded', budget === 'tokensPerDay' ? "Today's AI token budget is spent." : 'Too many AI requests this minute.', {
+    retryAfterSeconds,
+  });
 }

@@ -24,7 +24,15 @@ let t: TestApp;
 let a: CreatedTenant;
 beforeAll(async () => {
   // Retrieval fails inside the turn, after the stream has opened.
-  t = await startTestApp({}, { logger, retrieve: async () => { throw new Error('the index is unavailable'); } });
+  t = await startTestApp(
+    {},
+    {
+      logger,
+      retrieve: async () => {
+        throw new Error('the index is unavailable');
+      },
+    },
+  );
   a = await t.tenant('Acme', ['shop.acme.example']);
 });
 afterAll(() => t.close());
@@ -58,7 +66,12 @@ describe('errors during streamed answers', () => {
     await v.start();
     const id = (await v.call('POST', '/conversations', {})).body.conversation.id as string;
     const error = (await v.say(id, QUESTION)).find((e) => e.event === 'error');
-    expect(error?.data).toMatchObject({ type: '/docs/problems/internal', title: 'Internal error', status: 500, instance: `/v1/widget/conversations/${id}/messages` });
+    expect(error?.data).toMatchObject({
+      type: '/docs/problems/internal',
+      title: 'Internal error',
+      status: 500,
+      instance: `/v1/widget/conversations/${id}/messages`,
+    });
     expect(logged(error!.data.request_id)).toHaveLength(1);
     expect(JSON.stringify(lines)).not.toMatch(/jane\.roe|refunds take/);
   });

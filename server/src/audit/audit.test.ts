@@ -94,8 +94,17 @@ describe('append-only storage', () => {
   );
 
   test('even the owner is refused by the triggers', async () => {
-    for (const sql of ["UPDATE audit_entries SET action = 'x'", 'DELETE FROM audit_entries', 'TRUNCATE audit_entries', 'DELETE FROM audit_heads', 'UPDATE audit_heads SET size = 0'])
-      await expect(t.runtime.db.withOwner((tx) => tx.query(sql)), sql).rejects.toThrow(/append-only|forward/);
+    for (const sql of [
+      "UPDATE audit_entries SET action = 'x'",
+      'DELETE FROM audit_entries',
+      'TRUNCATE audit_entries',
+      'DELETE FROM audit_heads',
+      'UPDATE audit_heads SET size = 0',
+    ])
+      await expect(
+        t.runtime.db.withOwner((tx) => tx.query(sql)),
+        sql,
+      ).rejects.toThrow(/append-only|forward/);
   });
 
   test('an action and its entry commit together: a failed audit append leaves no action behind', async () => {
@@ -165,11 +174,16 @@ describe('tampering as the database owner is found at its index', () => {
    */
   async function recomputeEverything(tenantId: string, opts: { rewrite?: number; keepCheckpointsBelow?: number; keepEntriesBelow?: number }) {
     await t.runtime.db.withOwner(async (tx) => {
-      for (const table of ['audit_entries', 'audit_nodes', 'audit_checkpoints', 'audit_heads']) await tx.query(`ALTER TABLE ${table} DISABLE TRIGGER USER`);
+      for (const table of ['audit_entries', 'audit_nodes', 'audit_checkpoints', 'audit_heads'])
+        await tx.query(`ALTER TABLE ${table} DISABLE TRIGGER USER`);
       await tx.query('DELETE FROM audit_checkpoints WHERE tenant_id = $1 AND size >= $2', [tenantId, opts.keepCheckpointsBelow ?? 0]);
-      if (opts.keepEntriesBelow !== undefined) await tx.query('DELETE FROM audit_entries WHERE tenant_id = $1 AND seq >= $2', [tenantId, opts.keepEntriesBelow]);
+      if (opts.keepEntriesBelow !== undefined)
+        await tx.query('DELETE FROM audit_entries WHERE tenant_id = $1 AND seq >= $2', [tenantId, opts.keepEntriesBelow]);
       if (opts.rewrite !== undefined) {
-        await tx.query(`UPDATE audit_entries SET reason = 'covered up', actor_id = 'someone-else' WHERE tenant_id = $1 AND seq = $2`, [tenantId, opts.rewrite]);
+        await tx.query(`UPDATE audit_entries SET reason = 'covered up', actor_id = 'someone-else' WHERE tenant_id = $1 AND seq = $2`, [
+          tenantId,
+          opts.rewrite,
+        ]);
       }
       const rows = (await tx.query<EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM audit_entries WHERE tenant_id = $1 ORDER BY seq`, [tenantId])).rows;
       await tx.query('DELETE FROM audit_nodes WHERE tenant_id = $1', [tenantId]);
@@ -197,13 +211,13 @@ describe('tampering as the database owner is found at its index', () => {
         await tx.query<{ column_name: string }>("SELECT column_name FROM information_schema.columns WHERE table_name = 'audit_heads'")
       ).rows.map((r) => r.column_name);
       if (cols.includes('checkpoint_count')) {
-        await tx.query('UPDATE audit_heads SET checkpoint_count = $2, last_checkpoint_hash = sha256(convert_to($3::text, \'UTF8\')) WHERE tenant_id = $1', [
-          tenantId,
-          kept.length,
-          kept.at(-1)?.note ?? null,
-        ]);
+        await tx.query(
+          "UPDATE audit_heads SET checkpoint_count = $2, last_checkpoint_hash = sha256(convert_to($3::text, 'UTF8')) WHERE tenant_id = $1",
+          [tenantId, kept.length, kept.at(-1)?.note ?? null],
+        );
       }
-      for (const table of ['audit_entries', 'audit_nodes', 'audit_checkpoints', 'audit_heads']) await tx.query(`ALTER TABLE ${table} ENABLE TRIGGER USER`);
+      for (const table of ['audit_entries', 'audit_nodes', 'audit_checkpoints', 'audit_heads'])
+        await tx.query(`ALTER TABLE ${table} ENABLE TRIGGER USER`);
     });
   }
 
@@ -238,7 +252,10 @@ describe('tampering as the database owner is found at its index', () => {
     const id = await victimLog();
     await t.runtime.db.withOwner(async (tx) => {
       await tx.query('ALTER TABLE audit_checkpoints DISABLE TRIGGER USER');
-      await tx.query('DELETE FROM audit_checkpoints WHERE tenant_id = $1 AND size = (SELECT last_checkpoint_size FROM audit_heads WHERE tenant_id = $1)', [id]);
+      await tx.query(
+        'DELETE FROM audit_checkpoints WHERE tenant_id = $1 AND size = (SELECT last_checkpoint_size FROM audit_heads WHERE tenant_id = $1)',
+        [id],
+      );
       await tx.query('ALTER TABLE audit_checkpoints ENABLE TRIGGER USER');
     });
     const r = await verify(id);

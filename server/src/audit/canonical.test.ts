@@ -10,8 +10,7 @@ describe('canonicalJson (RFC 8785)', () => {
         '"string":"\\u20ac$\\u000F\\u000aA\'\\u0042\\u0022\\u005c\\\\\\"\\/","literals":[null,true,false]}',
     );
     expect(canonicalJson(input)).toBe(
-      '{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],' +
-        '"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}',
+      '{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],' + '"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}',
     );
   });
 
@@ -126,7 +125,7 @@ describe('auditLeafBytes', () => {
     policyVersion: 3,
     source: 'server',
     reason: null,
-    metadata: { z: 1, 'é': ['ü', true], a: { c: 2, b: null } },
+    metadata: { z: 1, é: ['ü', true], a: { c: 2, b: null } },
   };
 
   it('is the UTF-8 of the canonical entry with v: 1, keys sorted at every depth', () => {

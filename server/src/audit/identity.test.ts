@@ -38,8 +38,17 @@ describe('a log written before identities were stored', () => {
         for (let seq = 0; seq < 6; seq++) {
           if (seq === 5) root5 = rootFromFrontier(frontier);
           const entry: AuditEntryCanonical = {
-            seq, ts: new Date().toISOString(), tenantId: PLATFORM_TENANT, requestId: null, actor: { type: 'cli', id: 'old' },
-            action: 'tenant.create', target: null, policyVersion: 0, source: 'server', reason: 'legacy', metadata: { seq },
+            seq,
+            ts: new Date().toISOString(),
+            tenantId: PLATFORM_TENANT,
+            requestId: null,
+            actor: { type: 'cli', id: 'old' },
+            action: 'tenant.create',
+            target: null,
+            policyVersion: 0,
+            source: 'server',
+            reason: 'legacy',
+            metadata: { seq },
           };
           const leaf = leafHash(auditLeafBytes(entry));
           await tx.query(
@@ -49,7 +58,12 @@ describe('a log written before identities were stored', () => {
           );
           const appended = appendLeaf(frontier, seq, leaf);
           for (const n of appended.completed) {
-            await tx.query('INSERT INTO audit_nodes (tenant_id, level, idx, hash) VALUES ($1, $2, $3, $4)', [PLATFORM_TENANT, n.level, n.index, n.hash]);
+            await tx.query('INSERT INTO audit_nodes (tenant_id, level, idx, hash) VALUES ($1, $2, $3, $4)', [
+              PLATFORM_TENANT,
+              n.level,
+              n.index,
+              n.hash,
+            ]);
           }
           frontier = appended.frontier;
         }
@@ -58,9 +72,15 @@ describe('a log written before identities were stored', () => {
         // What `parley audit verify` under PORT=3000 used to add: an entry and a checkpoint signed by the
         // same key but named after that port. Genuine, if mislabelled: it must not fail the log for good.
         const root = rootFromFrontier(frontier);
-        const wrong = signNote(formatCheckpoint({ origin: `localhost:3000/audit/${PLATFORM_TENANT}`, size: 6, root }), signerFromSeed('localhost:3000/audit', seed));
+        const wrong = signNote(
+          formatCheckpoint({ origin: `localhost:3000/audit/${PLATFORM_TENANT}`, size: 6, root }),
+          signerFromSeed('localhost:3000/audit', seed),
+        );
         await tx.query('INSERT INTO audit_checkpoints (tenant_id, size, root, note) VALUES ($1, 6, $2, $3)', [PLATFORM_TENANT, root, wrong]);
-        await tx.query('UPDATE audit_heads SET size = 6, frontier = $2, last_checkpoint_size = 6 WHERE tenant_id = $1', [PLATFORM_TENANT, Buffer.concat(frontier)]);
+        await tx.query('UPDATE audit_heads SET size = 6, frontier = $2, last_checkpoint_size = 6 WHERE tenant_id = $1', [
+          PLATFORM_TENANT,
+          Buffer.concat(frontier),
+        ]);
       });
       await testDb.db.withOwner((tx) => migrate(tx));
 
@@ -78,8 +98,10 @@ describe('a log written before identities were stored', () => {
       }
       const r = await verifyWith(testDb.db, PLATFORM_TENANT, anchor);
       expect(r, r.problems.join('\n')).toMatchObject({ ok: true, entries: 10 });
-      const newest = await testDb.db.withOwner(async (tx) =>
-        (await tx.query<{ note: string }>('SELECT note FROM audit_checkpoints WHERE tenant_id = $1 ORDER BY size DESC LIMIT 1', [PLATFORM_TENANT])).rows[0]!.note,
+      const newest = await testDb.db.withOwner(
+        async (tx) =>
+          (await tx.query<{ note: string }>('SELECT note FROM audit_checkpoints WHERE tenant_id = $1 ORDER BY size DESC LIMIT 1', [PLATFORM_TENANT]))
+            .rows[0]!.note,
       );
       const text = parseCheckpoint(verifyNote(newest, verifierKeyString('localhost:8787/audit', anchor)).text);
       expect(text.origin).toBe(`localhost:8787/audit/${PLATFORM_TENANT}`);
@@ -138,7 +160,10 @@ describe('signing-key rotation', () => {
     const r = await verifyWith(t.runtime.db, id, rotated.publicKey);
     expect(r, r.problems.join('\n')).toMatchObject({ ok: true, firstBadIndex: null });
     const published = await t.runtime.db.withoutTenant({ requestId: null }, (tx) => rotated.verifierKeys(tx, id));
-    expect(published).toEqual([verifierKeyString('localhost:4100/audit', rotated.publicKey), verifierKeyString('localhost:4100/audit', t.runtime.audit.publicKey)]);
+    expect(published).toEqual([
+      verifierKeyString('localhost:4100/audit', rotated.publicKey),
+      verifierKeyString('localhost:4100/audit', t.runtime.audit.publicKey),
+    ]);
   });
 
   test('a key the database owner adds is not trusted: what it signs is found at its index', async () => {

@@ -96,7 +96,8 @@ export function verifyNoteByAny(note: string, keyName: string, keys: Buffer[]): 
 
 // ---- per-entry signatures ----
 
-const entryStatement = (origin: string, seq: number, leaf: Buffer) => Buffer.from(`${ENTRY_STATEMENT}\n${origin}\n${seq}\n${leaf.toString('base64')}\n`, 'utf8');
+const entryStatement = (origin: string, seq: number, leaf: Buffer) =>
+  Buffer.from(`${ENTRY_STATEMENT}\n${origin}\n${seq}\n${leaf.toString('base64')}\n`, 'utf8');
 
 /** key id ‖ Ed25519 signature over (origin, seq, leaf hash): 68 bytes. */
 export function signEntry(signer: NoteSigner, origin: string, seq: number, leaf: Buffer): Buffer {

@@ -170,9 +170,21 @@ export class AuditLog {
          policy_version, source, reason, metadata, leaf_hash, sig)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
       [
-        tenantId, entry.seq, entry.ts, entry.requestId, entry.actor.type, entry.actor.id, entry.action,
-        entry.target?.type ?? null, entry.target?.id ?? null, policyVersion, entry.source, entry.reason,
-        JSON.stringify(entry.metadata), leaf, sig,
+        tenantId,
+        entry.seq,
+        entry.ts,
+        entry.requestId,
+        entry.actor.type,
+        entry.actor.id,
+        entry.action,
+        entry.target?.type ?? null,
+        entry.target?.id ?? null,
+        policyVersion,
+        entry.source,
+        entry.reason,
+        JSON.stringify(entry.metadata),
+        leaf,
+        sig,
       ],
     );
     if (completed.length) {

@@ -80,8 +80,7 @@ function appendOnlyStore(leaves: readonly Buffer[]) {
   return { getNode, reads, frontier, nodeCount: nodes.size };
 }
 
-const randomLeaves = (n: number, next: () => number) =>
-  Array.from({ length: n }, (_, i) => leafHash(Buffer.from(`leaf ${i} ${next()}`)));
+const randomLeaves = (n: number, next: () => number) => Array.from({ length: n }, (_, i) => leafHash(Buffer.from(`leaf ${i} ${next()}`)));
 
 function flipBit(b: Buffer, bit: number): Buffer {
   const c = Buffer.from(b);

@@ -69,14 +69,11 @@ export function rootFromLeafHashes(leaves: readonly Buffer[]): Buffer {
  * perfect subtrees, largest first). Returns the new frontier and every perfect subtree of level ≥ 1
  * that this leaf completed, lowest first, so the caller can store them for proofs.
  */
-export function appendLeaf(
-  frontier: readonly Buffer[],
-  size: number,
-  leaf: Buffer,
-): { frontier: Buffer[]; completed: CompletedNode[] } {
+export function appendLeaf(frontier: readonly Buffer[], size: number, leaf: Buffer): { frontier: Buffer[]; completed: CompletedNode[] } {
   if (!isCount(size)) throw new RangeError('size must be a non-negative safe integer');
   // A frontier that does not match the size would silently produce a wrong tree.
-  if (frontier.length !== popcount(size)) throw new RangeError(`a tree of ${size} leaves has ${popcount(size)} frontier hashes, not ${frontier.length}`);
+  if (frontier.length !== popcount(size))
+    throw new RangeError(`a tree of ${size} leaves has ${popcount(size)} frontier hashes, not ${frontier.length}`);
   const out = frontier.slice();
   const completed: CompletedNode[] = [];
   let hash = leaf;

@@ -45,10 +45,11 @@ export const toAuditEntry = (r: EntryRow): AuditEntry => ({
 });
 
 export async function listEntries(tx: Tx, tenantId: string, after: number, limit: number): Promise<EntryRow[]> {
-  const { rows } = await tx.query<EntryRow>(
-    `SELECT ${ENTRY_COLUMNS} FROM audit_entries WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
-    [tenantId, after, limit],
-  );
+  const { rows } = await tx.query<EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM audit_entries WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, [
+    tenantId,
+    after,
+    limit,
+  ]);
   return rows;
 }
 
@@ -63,7 +64,11 @@ export function nodeReader(tx: Tx, tenantId: string) {
     const { rows } =
       level === 0
         ? await tx.query<{ hash: Uint8Array }>('SELECT leaf_hash AS hash FROM audit_entries WHERE tenant_id = $1 AND seq = $2', [tenantId, index])
-        : await tx.query<{ hash: Uint8Array }>('SELECT hash FROM audit_nodes WHERE tenant_id = $1 AND level = $2 AND idx = $3', [tenantId, level, index]);
+        : await tx.query<{ hash: Uint8Array }>('SELECT hash FROM audit_nodes WHERE tenant_id = $1 AND level = $2 AND idx = $3', [
+            tenantId,
+            level,
+            index,
+          ]);
     if (!rows[0]) throw new Error(`audit node ${level}/${index} is missing`);
     return Buffer.from(rows[0].hash);
   };

@@ -125,7 +125,10 @@ export async function verifyLog(tx: Tx, tenantId: string, opts: VerifyOptions): 
     if (chain) {
       const before = stored[i - 1];
       if (chain.index > i) {
-        coarse(chain.prev?.size ?? 0, `checkpoint at size ${cp.size} is #${chain.index} of the chain but only ${i} precede it: the checkpoint at size ${chain.prev?.size} and any before it are missing`);
+        coarse(
+          chain.prev?.size ?? 0,
+          `checkpoint at size ${cp.size} is #${chain.index} of the chain but only ${i} precede it: the checkpoint at size ${chain.prev?.size} and any before it are missing`,
+        );
       } else if (chain.index < i) {
         coarse(previousSize, `checkpoint at size ${cp.size} is #${chain.index} of the chain but ${i} checkpoints precede it`);
       } else if (chain.prev && (!before || before.size !== chain.prev.size || !sha256(before.note).equals(chain.prev.hash))) {
@@ -137,7 +140,10 @@ export async function verifyLog(tx: Tx, tenantId: string, opts: VerifyOptions): 
   const newest = stored.at(-1);
   if (head) {
     if (head.checkpoint_count !== stored.length) {
-      coarse(newest?.size ?? 0, `the head counts ${head.checkpoint_count} checkpoints, ${stored.length} are stored: checkpoints were deleted or added`);
+      coarse(
+        newest?.size ?? 0,
+        `the head counts ${head.checkpoint_count} checkpoints, ${stored.length} are stored: checkpoints were deleted or added`,
+      );
     }
     if (newest && head.last_checkpoint_hash && !sha256(newest.note).equals(Buffer.from(head.last_checkpoint_hash))) {
       coarse(newest.size, `the newest checkpoint (size ${newest.size}) is not the one the head last signed`);
@@ -188,10 +194,11 @@ export async function verifyLog(tx: Tx, tenantId: string, opts: VerifyOptions): 
   checkRoot(0);
   let gap = false;
   for (;;) {
-    const { rows } = await tx.query<EntryRow>(
-      `SELECT ${ENTRY_COLUMNS} FROM audit_entries WHERE tenant_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3`,
-      [tenantId, size, BATCH],
-    );
+    const { rows } = await tx.query<EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM audit_entries WHERE tenant_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3`, [
+      tenantId,
+      size,
+      BATCH,
+    ]);
     for (const row of rows) {
       if (row.seq !== size) {
         flag(size, `entry ${size} is missing (next stored is ${row.seq})`);
@@ -218,10 +225,15 @@ export async function verifyLog(tx: Tx, tenantId: string, opts: VerifyOptions): 
   // ---- head, truncation, and entries nobody signed ----
   if (!head) flag(0, 'the log has no head');
   else if (head.size !== size && !gap) flag(Math.min(head.size, size), `the head says ${head.size} entries, ${size} were read`);
-  else if (!gap && !rootFromFrontier(splitFrontier(head.frontier)).equals(rootFromFrontier(frontier))) coarse(previousGoodSize, 'the head root does not match');
+  else if (!gap && !rootFromFrontier(splitFrontier(head.frontier)).equals(rootFromFrontier(frontier)))
+    coarse(previousGoodSize, 'the head root does not match');
   const covering = Math.max(newest?.size ?? 0, head?.last_checkpoint_size ?? 0);
   if (covering > size && !gap) flag(size, `a checkpoint covers ${covering} entries but only ${size} were read: the log was truncated`);
-  const lastSigned = [...good.keys()].filter((s) => s <= size).sort((a, b) => a - b).at(-1) ?? 0;
+  const lastSigned =
+    [...good.keys()]
+      .filter((s) => s <= size)
+      .sort((a, b) => a - b)
+      .at(-1) ?? 0;
   const every = Math.max(opts.checkpointEvery, good.get(lastSigned)?.chain?.every ?? 0);
   if (size - lastSigned >= every) {
     coarse(

@@ -102,9 +102,24 @@ describe('parley CLI', () => {
     expect(out.inviteUrl).toMatch(/\/console\/#invite=inv_[A-Za-z0-9_-]{43}$/);
     const token = out.inviteUrl.split('#invite=')[1];
     const [rows] = await asOwner([`SELECT email, role, encode(token_hash, 'hex') AS h, delivery FROM member_invites WHERE id = '${out.inviteId}'`]);
-    expect(rows![0]).toEqual({ email: 'first.owner@acme.example', role: 'owner', h: createHash('sha256').update(token).digest('hex'), delivery: 'log' });
+    expect(rows![0]).toEqual({
+      email: 'first.owner@acme.example',
+      role: 'owner',
+      h: createHash('sha256').update(token).digest('hex'),
+      delivery: 'log',
+    });
     expect(res.stderr).not.toContain(token);
-    const unknown = await parley('users', 'invite', '--tenant', '00000000-0000-4000-8000-000000000001', '--email', 'x@acme.example', '--role', 'agent', '--json');
+    const unknown = await parley(
+      'users',
+      'invite',
+      '--tenant',
+      '00000000-0000-4000-8000-000000000001',
+      '--email',
+      'x@acme.example',
+      '--role',
+      'agent',
+      '--json',
+    );
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/No such tenant/);
     const badRole = await parley('users', 'invite', '--tenant', tenantId, '--email', 'x@acme.example', '--role', 'emperor');
@@ -199,73 +214,81 @@ describe('parley CLI', () => {
 
   // While `parley serve` holds the embedded database, the CLI asks the running server (platform API, with
   // the per-start key of its control file); the work is audited in the platform log as the CLI.
-  if (!serverUrl) test('tenants create and users invite work while parley serve runs on the embedded database', async () => {
-    const child = spawn(process.execPath, ['--conditions=parley-source', '--import', 'tsx', main, 'serve'], {
-      cwd: serverDir,
-      env: { ...process.env, ...env, PORT: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let created: { tenant: { id: string; name: string }; secretKey: string };
-    try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          const m = /running on (http:\/\/\S+)/.exec(out);
-          if (m) resolve(m[1]!);
-        });
-        child.once('exit', (code) => reject(new Error(`serve exited ${code}`)));
+  if (!serverUrl)
+    test('tenants create and users invite work while parley serve runs on the embedded database', async () => {
+      const child = spawn(process.execPath, ['--conditions=parley-source', '--import', 'tsx', main, 'serve'], {
+        cwd: serverDir,
+        env: { ...process.env, ...env, PORT: '0' },
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
-      const control = JSON.parse(readFileSync(join(dataDir, 'control.json'), 'utf8')) as { key: string; url: string };
-      expect(statSync(join(dataDir, 'control.json')).mode & 0o077).toBe(0);
+      let created: { tenant: { id: string; name: string }; secretKey: string };
+      try {
+        const url = await new Promise<string>((resolve, reject) => {
+          let out = '';
+          child.stdout.on('data', (d: Buffer) => {
+            out += d.toString();
+            const m = /running on (http:\/\/\S+)/.exec(out);
+            if (m) resolve(m[1]!);
+          });
+          child.once('exit', (code) => reject(new Error(`serve exited ${code}`)));
+        });
+        const control = JSON.parse(readFileSync(join(dataDir, 'control.json'), 'utf8')) as { key: string; url: string };
+        expect(statSync(join(dataDir, 'control.json')).mode & 0o077).toBe(0);
 
-      const res = await parley('tenants', 'create', '--name', 'Live', '--domain', 'live.example', '--json');
-      expect(res.code, res.stderr).toBe(0);
-      expect(res.stderr).toMatch(/asking it at http:/);
-      created = JSON.parse(res.stdout);
-      expect(created.tenant.name).toBe('Live');
-      const me = await fetch(`${url}/v1/admin/me`, { headers: { authorization: `Bearer ${created.secretKey}` } });
-      expect(me.status).toBe(200);
+        const res = await parley('tenants', 'create', '--name', 'Live', '--domain', 'live.example', '--json');
+        expect(res.code, res.stderr).toBe(0);
+        expect(res.stderr).toMatch(/asking it at http:/);
+        created = JSON.parse(res.stdout);
+        expect(created.tenant.name).toBe('Live');
+        const me = await fetch(`${url}/v1/admin/me`, { headers: { authorization: `Bearer ${created.secretKey}` } });
+        expect(me.status).toBe(200);
 
-      const invited = await parley('users', 'invite', '--tenant', created.tenant.id, '--email', 'owner@live.example', '--role', 'owner', '--json');
-      expect(invited.code, invited.stderr).toBe(0);
-      expect(JSON.parse(invited.stdout).inviteUrl).toMatch(/#invite=/);
+        const invited = await parley('users', 'invite', '--tenant', created.tenant.id, '--email', 'owner@live.example', '--role', 'owner', '--json');
+        expect(invited.code, invited.stderr).toBe(0);
+        expect(JSON.parse(invited.stdout).inviteUrl).toMatch(/#invite=/);
 
-      // Attacks: another platform-shaped key, a tenant's secret key, no key at all.
-      for (const authorization of [`Bearer plt_${'A'.repeat(43)}`, `Bearer ${created.secretKey}`, `Bearer ${control.key}x`]) {
-        const r = await fetch(`${url}/v1/platform/tenants`, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body: '{"name":"Evil"}' });
-        expect(r.status, authorization.slice(0, 12)).toBe(401);
+        // Attacks: another platform-shaped key, a tenant's secret key, no key at all.
+        for (const authorization of [`Bearer plt_${'A'.repeat(43)}`, `Bearer ${created.secretKey}`, `Bearer ${control.key}x`]) {
+          const r = await fetch(`${url}/v1/platform/tenants`, {
+            method: 'POST',
+            headers: { authorization, 'content-type': 'application/json' },
+            body: '{"name":"Evil"}',
+          });
+          expect(r.status, authorization.slice(0, 12)).toBe(401);
+        }
+        expect((await fetch(`${url}/v1/platform/tenants`)).status).toBe(401);
+      } finally {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
       }
-      expect((await fetch(`${url}/v1/platform/tenants`)).status).toBe(401);
-    } finally {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
-    // The key died with the server: its file is gone, and a stale one would name a dead process.
-    expect(existsSync(join(dataDir, 'control.json'))).toBe(false);
-    const [platform] = await asOwner([
-      `SELECT actor_type, actor_id, action FROM audit_entries WHERE tenant_id = '${PLATFORM_TENANT}' AND action IN ('tenant.create', 'platform.invite') ORDER BY seq`,
-    ]);
-    expect(platform).toEqual(expect.arrayContaining([
-      { actor_type: 'cli', actor_id: 'platform-key', action: 'tenant.create' },
-      { actor_type: 'cli', actor_id: 'platform-key', action: 'platform.invite' },
-    ]));
-    const evil = await asOwner(["SELECT count(*)::int AS n FROM tenants WHERE name = 'Evil'"]);
-    expect(evil[0]![0]!.n).toBe(0);
-  });
+      // The key died with the server: its file is gone, and a stale one would name a dead process.
+      expect(existsSync(join(dataDir, 'control.json'))).toBe(false);
+      const [platform] = await asOwner([
+        `SELECT actor_type, actor_id, action FROM audit_entries WHERE tenant_id = '${PLATFORM_TENANT}' AND action IN ('tenant.create', 'platform.invite') ORDER BY seq`,
+      ]);
+      expect(platform).toEqual(
+        expect.arrayContaining([
+          { actor_type: 'cli', actor_id: 'platform-key', action: 'tenant.create' },
+          { actor_type: 'cli', actor_id: 'platform-key', action: 'platform.invite' },
+        ]),
+      );
+      const evil = await asOwner(["SELECT count(*)::int AS n FROM tenants WHERE name = 'Evil'"]);
+      expect(evil[0]![0]!.n).toBe(0);
+    });
 
   // Only the embedded database is single-process; a server takes any number of clients.
-  if (!serverUrl) test('the embedded database refuses a second process clearly instead of hanging', async () => {
-    const holder = await openDb({ url: join(dataDir, 'db') });
-    try {
-      const started = Date.now();
-      const res = await parley('tenants', 'create', '--name', 'Blocked', '--json');
-      expect(res.code).toBe(2);
-      expect(res.stderr).toMatch(/in use by another Parley process \(pid \d+\)/);
-      expect(Date.now() - started).toBeLessThan(30_000);
-    } finally {
-      await holder.close();
-    }
-  });
+  if (!serverUrl)
+    test('the embedded database refuses a second process clearly instead of hanging', async () => {
+      const holder = await openDb({ url: join(dataDir, 'db') });
+      try {
+        const started = Date.now();
+        const res = await parley('tenants', 'create', '--name', 'Blocked', '--json');
+        expect(res.code).toBe(2);
+        expect(res.stderr).toMatch(/in use by another Parley process \(pid \d+\)/);
+        expect(Date.now() - started).toBeLessThan(30_000);
+      } finally {
+        await holder.close();
+      }
+    });
 });

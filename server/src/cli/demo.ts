@@ -53,8 +53,23 @@ async function seedOwner(runtime: Runtime, tenantId: string): Promise<DemoTenant
   await runtime.db.withTenant(tenantId, { requestId: null }, async (tx) => {
     const id = randomUUID();
     await tx.query('DELETE FROM members WHERE email = $1', [DEMO_OWNER]);
-    await insertMember(tx, { tenantId, id, email: DEMO_OWNER, displayName: 'Demo Owner', role: 'owner', passwordHash, createdBy: 'system:demo-seed' });
-    await runtime.audit.append(tx, { tenantId, requestId: null, actor: { type: 'system', id: 'demo-seed' }, action: 'member.join', target: { type: 'member', id }, metadata: { via: 'demo-seed', role: 'owner' } });
+    await insertMember(tx, {
+      tenantId,
+      id,
+      email: DEMO_OWNER,
+      displayName: 'Demo Owner',
+      role: 'owner',
+      passwordHash,
+      createdBy: 'system:demo-seed',
+    });
+    await runtime.audit.append(tx, {
+      tenantId,
+      requestId: null,
+      actor: { type: 'system', id: 'demo-seed' },
+      action: 'member.join',
+      target: { type: 'member', id },
+      metadata: { via: 'demo-seed', role: 'owner' },
+    });
   });
   return { email: DEMO_OWNER, password };
 }
@@ -64,9 +79,16 @@ const KNOWLEDGE = fileURLToPath(new URL('../../../examples/demo-knowledge/', imp
 /** The demo shop's help centre, as the demo tenant's knowledge. */
 async function seedKnowledge(runtime: Runtime, tenantId: string, publicUrl: string): Promise<void> {
   await runtime.db.withTenant(tenantId, { requestId: null }, async (tx) => {
-    for (const name of readdirSync(KNOWLEDGE).filter((f) => f.endsWith('.md')).sort()) {
+    for (const name of readdirSync(KNOWLEDGE)
+      .filter((f) => f.endsWith('.md'))
+      .sort()) {
       const slug = name.replace(/\.md$/, '');
-      await ingestInline(tx, tenantId, { kind: 'markdown', content: readFileSync(KNOWLEDGE + name, 'utf8'), url: `${publicUrl}/demo/help/${slug}`, externalId: slug });
+      await ingestInline(tx, tenantId, {
+        kind: 'markdown',
+        content: readFileSync(KNOWLEDGE + name, 'utf8'),
+        url: `${publicUrl}/demo/help/${slug}`,
+        externalId: slug,
+      });
     }
   });
 }

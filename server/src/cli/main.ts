@@ -44,7 +44,10 @@ program
         : `Parley is running on ${running.url}\n`,
     );
     const stop = () => {
-      running.close().then(() => process.exit(0), () => process.exit(1));
+      running.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
@@ -128,11 +131,18 @@ users
         path: `/v1/platform/tenants/${opts.tenant}/invites`,
         body: input,
         // The server returns the link only when no SMTP server sent it.
-        fromServer: ({ invite }: { invite: Awaited<ReturnType<typeof createInvite>>['invite'] & { inviteUrl: string | null } }) => ({ invite, url: invite.inviteUrl }),
+        fromServer: ({ invite }: { invite: Awaited<ReturnType<typeof createInvite>>['invite'] & { inviteUrl: string | null } }) => ({
+          invite,
+          url: invite.inviteUrl,
+        }),
       },
     );
-    if (opts.json) process.stdout.write(`${JSON.stringify({ inviteUrl: url, inviteId: invite.id, delivery: invite.delivery, expiresAt: invite.expiresAt })}\n`);
-    else process.stdout.write(`invited ${invite.email} as ${invite.role} (${invite.delivery === 'smtp' ? 'emailed' : 'no SMTP server: send the link yourself'})\n${url ?? ''}\n(single use, until ${invite.expiresAt})\n`);
+    if (opts.json)
+      process.stdout.write(`${JSON.stringify({ inviteUrl: url, inviteId: invite.id, delivery: invite.delivery, expiresAt: invite.expiresAt })}\n`);
+    else
+      process.stdout.write(
+        `invited ${invite.email} as ${invite.role} (${invite.delivery === 'smtp' ? 'emailed' : 'no SMTP server: send the link yourself'})\n${url ?? ''}\n(single use, until ${invite.expiresAt})\n`,
+      );
   });
 
 const operators = program.command('operators').description('platform operators: people of the deployment (cross-tenant, audited)');
@@ -147,13 +157,19 @@ operators
     const config = loadConfig();
     const runtime = await openRuntime(config);
     try {
-      const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.smtpFrom, logger: pino({ level: 'warn' }, pino.destination(2)), development: false });
+      const mailer = createMailer({
+        smtpUrl: config.smtpUrl,
+        from: config.smtpFrom,
+        logger: pino({ level: 'warn' }, pino.destination(2)),
+        development: false,
+      });
       const { invite, url } = await createInvite(
         { db: runtime.db, audit: runtime.audit, keyring: runtime.keyring, config, mailer },
         { requestId: null, actor: cliActor, tenantId: PLATFORM_TENANT, role: null },
         { email: email.data, role: PLATFORM_ROLE },
       );
-      if (opts.json) process.stdout.write(`${JSON.stringify({ inviteUrl: url, inviteId: invite.id, delivery: invite.delivery, expiresAt: invite.expiresAt })}\n`);
+      if (opts.json)
+        process.stdout.write(`${JSON.stringify({ inviteUrl: url, inviteId: invite.id, delivery: invite.delivery, expiresAt: invite.expiresAt })}\n`);
       else process.stdout.write(`invited ${invite.email} as a platform operator\n${url}\n(single use, until ${invite.expiresAt})\n`);
     } finally {
       await runtime.close();
@@ -183,9 +199,17 @@ audit
       const ok = results.every((r) => r.ok);
       const summary = opts.tenant
         ? (({ ok, entries, root, firstBadIndex }) => ({ ok, entries, root, firstBadIndex }))(results[0]!)
-        : { ok, entries: results.reduce((n, r) => n + r.entries, 0), logs: results.map(({ problems: _p, ...r }) => ({ ...r, platform: r.tenantId === PLATFORM_TENANT })) };
+        : {
+            ok,
+            entries: results.reduce((n, r) => n + r.entries, 0),
+            logs: results.map(({ problems: _p, ...r }) => ({ ...r, platform: r.tenantId === PLATFORM_TENANT })),
+          };
       if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-      else for (const r of results) process.stdout.write(`${r.ok ? 'ok  ' : 'FAIL'} ${r.tenantId} entries=${r.entries} root=${r.root}${r.ok ? '' : ` firstBadIndex=${r.firstBadIndex}: ${r.problems[0]}`}\n`);
+      else
+        for (const r of results)
+          process.stdout.write(
+            `${r.ok ? 'ok  ' : 'FAIL'} ${r.tenantId} entries=${r.entries} root=${r.root}${r.ok ? '' : ` firstBadIndex=${r.firstBadIndex}: ${r.problems[0]}`}\n`,
+          );
       process.exitCode = ok ? 0 : 1;
     } finally {
       await runtime.close();
@@ -222,12 +246,21 @@ keys
         ? [opts.tenant]
         : await runtime.db.withPlatform(
             { requestId: null, actor: cliActor, reason: 'list tenants for data key rotation', action: 'data_key.rotate.plan' },
-            async (tx) => (await tx.query<{ tenant_id: string }>('SELECT DISTINCT tenant_id FROM tenant_data_keys ORDER BY tenant_id')).rows.map((r) => r.tenant_id),
+            async (tx) =>
+              (await tx.query<{ tenant_id: string }>('SELECT DISTINCT tenant_id FROM tenant_data_keys ORDER BY tenant_id')).rows.map(
+                (r) => r.tenant_id,
+              ),
           );
       const results = [];
       for (const id of ids) {
         const r = await runtime.db.withPlatform(
-          { requestId: null, actor: cliActor, reason: 'data key rotation requested by an operator', action: 'data_key.rotate', target: { type: 'tenant', id } },
+          {
+            requestId: null,
+            actor: cliActor,
+            reason: 'data key rotation requested by an operator',
+            action: 'data_key.rotate',
+            target: { type: 'tenant', id },
+          },
           (tx) => rotateDataKeys(tx, id, { keyring: runtime.keyring, audit: runtime.audit, requestId: null, actor: cliActor }),
         );
         results.push({ tenantId: id, ...r! });
@@ -237,7 +270,9 @@ keys
       else
         for (const r of results) {
           const resealed = Object.values(r.resealed).reduce((n, c) => n + c, 0);
-          process.stdout.write(`${r.failed ? 'WARN' : 'ok  '} ${r.tenantId} v${r.fromVersions.join(',v') || '-'} -> v${r.toVersion} resealed=${resealed} retired=${r.retired.length} failed=${r.failed}\n`);
+          process.stdout.write(
+            `${r.failed ? 'WARN' : 'ok  '} ${r.tenantId} v${r.fromVersions.join(',v') || '-'} -> v${r.toVersion} resealed=${resealed} retired=${r.retired.length} failed=${r.failed}\n`,
+          );
         }
       process.exitCode = results.some((r) => r.failed) ? 1 : 0;
     } finally {
@@ -252,7 +287,13 @@ keys
     const runtime = await openRuntime(loadConfig());
     try {
       const r = await runtime.db.withPlatform(
-        { requestId: null, actor: cliActor, reason: 'key encryption key change', action: 'data_key.rewrap', metadata: { toKekId: runtime.keyring.kek.id } },
+        {
+          requestId: null,
+          actor: cliActor,
+          reason: 'key encryption key change',
+          action: 'data_key.rewrap',
+          metadata: { toKekId: runtime.keyring.kek.id },
+        },
         (tx) => rewrapDataKeys(tx, { keyring: runtime.keyring, audit: runtime.audit, requestId: null, actor: cliActor }),
       );
       const missing = Object.entries(r.missing);

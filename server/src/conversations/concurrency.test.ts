@@ -23,7 +23,8 @@ beforeAll(async () => {
   const src = await admin('POST', '/knowledge/sources', {
     kind: 'markdown',
     title: 'Shipping',
-    content: '# Shipping\n\nOrders ship within two business days. Shipping to Europe takes five days.\n\n# Returns\n\nReturns are free for thirty days.',
+    content:
+      '# Shipping\n\nOrders ship within two business days. Shipping to Europe takes five days.\n\n# Returns\n\nReturns are free for thirty days.',
   });
   expect(src.status).toBe(201);
 });
@@ -32,8 +33,15 @@ afterAll(() => t.close());
 const admin = (method: string, path: string, body?: unknown) => call(t.url, method, `/v1/admin${path}`, { key: a.secretKey, body });
 
 async function stored(conversationId: string) {
-  return t.runtime.db.withTenant(a.tenant.id, { requestId: null }, async (tx) =>
-    (await tx.query<{ seq: number; role: string; text: string }>('SELECT seq, role, text FROM messages WHERE conversation_id = $1 ORDER BY seq', [conversationId])).rows,
+  return t.runtime.db.withTenant(
+    a.tenant.id,
+    { requestId: null },
+    async (tx) =>
+      (
+        await tx.query<{ seq: number; role: string; text: string }>('SELECT seq, role, text FROM messages WHERE conversation_id = $1 ORDER BY seq', [
+          conversationId,
+        ])
+      ).rows,
   );
 }
 
@@ -50,9 +58,14 @@ describe('concurrent writes to one conversation', () => {
     let answered = 0;
     for (let round = 0; round < ROUNDS; round++) {
       const sends = Array.from({ length: 4 }, (_, i) =>
-        v.call('POST', `/conversations/${convId}/messages`, { text: `How long does shipping take? (${round}.${i})`, clientMessageId: `r${round}-m${i}` }),
+        v.call('POST', `/conversations/${convId}/messages`, {
+          text: `How long does shipping take? (${round}.${i})`,
+          clientMessageId: `r${round}-m${i}`,
+        }),
       );
-      const replies = Array.from({ length: 2 }, (_, i) => admin('POST', `/conversations/${convId}/messages`, { text: `Agent note ${round}.${i}`, agent: 'Kim' }));
+      const replies = Array.from({ length: 2 }, (_, i) =>
+        admin('POST', `/conversations/${convId}/messages`, { text: `Agent note ${round}.${i}`, agent: 'Kim' }),
+      );
       const results = await Promise.all([...sends, ...replies]);
       for (const r of results) statuses.push(r.status);
       for (const r of results.slice(0, 4)) if (r.status === 200 && r.body.events.some((e: { type: string }) => e.type === 'done')) answered++;
@@ -73,8 +86,16 @@ describe('concurrent writes to one conversation', () => {
       if (r.role === 'assistant') expect(--open).toBeGreaterThanOrEqual(0);
     }
     // The live feed carries every message once, in the same order.
-    const events = await t.runtime.db.withTenant(a.tenant.id, { requestId: null }, async (tx) =>
-      (await tx.query<{ payload: { message: { id: string } } }>("SELECT payload FROM conversation_events WHERE conversation_id = $1 AND type = 'message' ORDER BY id", [convId])).rows,
+    const events = await t.runtime.db.withTenant(
+      a.tenant.id,
+      { requestId: null },
+      async (tx) =>
+        (
+          await tx.query<{ payload: { message: { id: string } } }>(
+            "SELECT payload FROM conversation_events WHERE conversation_id = $1 AND type = 'message' ORDER BY id",
+            [convId],
+          )
+        ).rows,
     );
     expect(events).toHaveLength(rows.length);
   });
@@ -88,7 +109,9 @@ describe('concurrent writes to one conversation', () => {
       const asks = Array.from({ length: 4 }, (_, i) =>
         call(t.url, 'POST', '/v1/answers', { key: a.secretKey, body: { question: `Are returns free? (${round}.${i})`, conversationId } }),
       );
-      const replies = Array.from({ length: 2 }, (_, i) => admin('POST', `/conversations/${conversationId}/messages`, { text: `Agent note ${round}.${i}`, agent: 'Kim' }));
+      const replies = Array.from({ length: 2 }, (_, i) =>
+        admin('POST', `/conversations/${conversationId}/messages`, { text: `Agent note ${round}.${i}`, agent: 'Kim' }),
+      );
       for (const r of await Promise.all([...asks, ...replies])) statuses.push(r.status);
     }
     expect(statuses.filter((s) => s !== 200 && s !== 201)).toEqual([]);
@@ -104,7 +127,12 @@ describe('migration 071', () => {
     const d = await createTestDb({ migrate: false });
     try {
       const all = loadMigrations();
-      await d.db.withOwner((tx) => migrate(tx, all.filter((m) => m.name < '071')));
+      await d.db.withOwner((tx) =>
+        migrate(
+          tx,
+          all.filter((m) => m.name < '071'),
+        ),
+      );
       const tenant = randomUUID();
       const conv = randomUUID();
       await d.db.withOwner(async (tx) => {
@@ -112,7 +140,12 @@ describe('migration 071', () => {
         await tx.query("SELECT set_config('app.tenant_id', $1, true)", [tenant]);
         await tx.query('INSERT INTO conversations (id, tenant_id, visitor_id) VALUES ($1, $2, $3)', [conv, tenant, 'v']);
         for (const seq of [1, 2, 3]) {
-          await tx.query("INSERT INTO messages (id, tenant_id, conversation_id, seq, role, text) VALUES ($1, $2, $3, $4, 'visitor', 'hi')", [randomUUID(), tenant, conv, seq]);
+          await tx.query("INSERT INTO messages (id, tenant_id, conversation_id, seq, role, text) VALUES ($1, $2, $3, $4, 'visitor', 'hi')", [
+            randomUUID(),
+            tenant,
+            conv,
+            seq,
+          ]);
         }
       });
       expect(await d.db.withOwner((tx) => migrate(tx, all))).toContain('071_conversation_seq.sql');

@@ -50,9 +50,7 @@ export class ConversationHub {
   private readonly tenants = new Map<string, number>();
   private readonly visitors = new Map<string, number>();
 
-  constructor(
-    private readonly deps: { db: Db; bus: ConversationBus; redactor: Pick<Redactor, 'restoreForVisitor'>; limits: StreamLimits },
-  ) {}
+  constructor(private readonly deps: { db: Db; bus: ConversationBus; redactor: Pick<Redactor, 'restoreForVisitor'>; limits: StreamLimits }) {}
 
   /**
    * Takes a place for one stream of this visitor (or agent) in this tenant, or throws a 429 problem when
@@ -66,7 +64,11 @@ export class ConversationHub {
       throw new DomainError('too_many_streams', `Too many open event streams for this visitor (at most ${perVisitor}); close one and retry.`, retry);
     }
     if ((this.tenants.get(tenantId) ?? 0) >= perTenant) {
-      throw new DomainError('too_many_streams', `This site has too many open event streams right now (at most ${perTenant} per server); retry shortly.`, retry);
+      throw new DomainError(
+        'too_many_streams',
+        `This site has too many open event streams right now (at most ${perTenant} per server); retry shortly.`,
+        retry,
+      );
     }
     bump(this.visitors, holderKey, 1);
     bump(this.tenants, tenantId, 1);
@@ -112,7 +114,11 @@ export class ConversationHub {
   }
 
   private kick(conversationId: string, room: Room): void {
-    wake(room, () => this.readOnce(conversationId, room), () => this.drop(conversationId, room));
+    wake(
+      room,
+      () => this.readOnce(conversationId, room),
+      () => this.drop(conversationId, room),
+    );
   }
 
   /** One transaction for every stream of the room; returns whether the batch was full. */
@@ -131,7 +137,10 @@ export class ConversationHub {
             c ??= (await tx.query<ConversationRow>('SELECT * FROM conversations WHERE id = $1', [conversationId])).rows[0];
             if (!c) throw new Error('conversation is gone');
             const message = visitorMessage((e.payload as { message: MessageView }).message);
-            forVisitor.set(e.id, { ...(e.payload as object), message: { ...message, text: await this.deps.redactor.restoreForVisitor(tx, c, message.text) } });
+            forVisitor.set(e.id, {
+              ...(e.payload as object),
+              message: { ...message, text: await this.deps.redactor.restoreForVisitor(tx, c, message.text) },
+            });
           } else if (e.type === 'resolved') {
             // What the visitor already did is not asked again when the feed is replayed.
             const p = e.payload as { handoff: { id: string }; resolution?: number; csat: boolean };

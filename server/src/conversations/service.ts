@@ -158,7 +158,14 @@ export type Audience = 'all' | 'agents';
  * the events of one conversation commit in id order and a per-conversation reader resuming after id N
  * misses nothing.
  */
-export async function recordEvent(tx: Tx, tenantId: string, conversationId: string, type: string, payload: unknown, audience: Audience = 'all'): Promise<ConversationEvent> {
+export async function recordEvent(
+  tx: Tx,
+  tenantId: string,
+  conversationId: string,
+  type: string,
+  payload: unknown,
+  audience: Audience = 'all',
+): Promise<ConversationEvent> {
   await tx.query('SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE', [conversationId]);
   const { rows } = await tx.query<{ id: number; created_at: Date }>(
     'INSERT INTO conversation_events (tenant_id, conversation_id, type, payload, audience) VALUES ($1, $2, $3, $4, $5) RETURNING id, created_at',
@@ -218,14 +225,27 @@ export async function appendMessage(tx: Tx, m: NewMessage): Promise<{ message: M
     `INSERT INTO messages (id, tenant_id, conversation_id, seq, role, text, pii, citations, confidence, author_id, client_message_id)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
      RETURNING id, role, text, citations, confidence, created_at`,
-    [randomUUID(), m.tenantId, m.conversationId, next.rows[0]!.last_seq, m.role, m.text, JSON.stringify(m.pii ?? []), JSON.stringify(m.citations ?? []), m.confidence ?? null, m.author?.id ?? null, m.clientMessageId ?? null],
+    [
+      randomUUID(),
+      m.tenantId,
+      m.conversationId,
+      next.rows[0]!.last_seq,
+      m.role,
+      m.text,
+      JSON.stringify(m.pii ?? []),
+      JSON.stringify(m.citations ?? []),
+      m.confidence ?? null,
+      m.author?.id ?? null,
+      m.clientMessageId ?? null,
+    ],
   );
   const message = messageView({ ...rows[0]!, author_id: m.author?.id ?? null, author_name: m.author?.name ?? null });
   await webhooks.messageCreated(tx, m.tenantId, m.conversationId, message);
   // A note goes to agents only, as its own event type.
-  const event = m.role === 'note'
-    ? await recordEvent(tx, m.tenantId, m.conversationId, 'note', { message }, 'agents')
-    : await recordEvent(tx, m.tenantId, m.conversationId, 'message', { message });
+  const event =
+    m.role === 'note'
+      ? await recordEvent(tx, m.tenantId, m.conversationId, 'note', { message }, 'agents')
+      : await recordEvent(tx, m.tenantId, m.conversationId, 'message', { message });
   return { message, event, duplicate: false };
 }
 
@@ -256,7 +276,14 @@ export async function outsideHoursNotice(tx: Tx, now = new Date()): Promise<Outs
 export async function createHandoff(
   tx: Tx,
   audit: AuditLog,
-  h: { tenantId: string; conversationId: string; reason: HandoffReason; detail?: Record<string, unknown>; requestId: string | null; actor: { type: string; id: string | null } },
+  h: {
+    tenantId: string;
+    conversationId: string;
+    reason: HandoffReason;
+    detail?: Record<string, unknown>;
+    requestId: string | null;
+    actor: { type: string; id: string | null };
+  },
 ): Promise<{ handoff: HandoffView; event: ConversationEvent | null; notice: OutsideHoursNotice }> {
   await tx.query('SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE', [h.conversationId]);
   const notice = await outsideHoursNotice(tx);
@@ -266,7 +293,11 @@ export async function createHandoff(
   );
   if (open.rows[0]) {
     const o = open.rows[0];
-    return { handoff: { id: o.id, conversationId: h.conversationId, status: o.status, reason: o.reason, createdAt: o.created_at.toISOString() }, event: null, notice };
+    return {
+      handoff: { id: o.id, conversationId: h.conversationId, status: o.status, reason: o.reason, createdAt: o.created_at.toISOString() },
+      event: null,
+      notice,
+    };
   }
   const id = randomUUID();
   const { rows } = await tx.query<{ created_at: Date }>(
@@ -282,7 +313,13 @@ export async function createHandoff(
     target: { type: 'conversation', id: h.conversationId },
     metadata: { handoffId: id, reason: h.reason, ...(h.detail ?? {}) },
   });
-  const handoff: HandoffView = { id, conversationId: h.conversationId, status: 'pending', reason: h.reason, createdAt: rows[0]!.created_at.toISOString() };
+  const handoff: HandoffView = {
+    id,
+    conversationId: h.conversationId,
+    status: 'pending',
+    reason: h.reason,
+    createdAt: rows[0]!.created_at.toISOString(),
+  };
   await enqueueWebhook(tx, h.tenantId, 'handoff.requested', { handoff });
   const event = await recordEvent(tx, h.tenantId, h.conversationId, 'handoff', { handoff, ...notice });
   return { handoff, event, notice };

@@ -4,7 +4,18 @@ import type { AuditLog } from '../audit/log.js';
 import type { Db } from '../db/index.js';
 import type { Tx } from '../db/types.js';
 import type { ConversationBus } from './bus.js';
-import { appendMessage, createHandoff, listMessages, visitorConversation, type Citation, type ConversationRow, type HandoffReason, type HandoffView, type MessageView, type OutsideHoursNotice } from './service.js';
+import {
+  appendMessage,
+  createHandoff,
+  listMessages,
+  visitorConversation,
+  type Citation,
+  type ConversationRow,
+  type HandoffReason,
+  type HandoffView,
+  type MessageView,
+  type OutsideHoursNotice,
+} from './service.js';
 
 /** Redaction of inbound text before it is stored or sent anywhere; restoration for the visitor. */
 export interface Redactor {
@@ -50,7 +61,16 @@ export interface TurnDeps {
 
 export async function runTurn(
   deps: TurnDeps,
-  t: { tenantId: string; conversationId: string; visitorId: string; subject: string | null; text: string; clientMessageId: string; requestId: string; admitted?: boolean },
+  t: {
+    tenantId: string;
+    conversationId: string;
+    visitorId: string;
+    subject: string | null;
+    text: string;
+    clientMessageId: string;
+    requestId: string;
+    admitted?: boolean;
+  },
   emit: (e: TurnEvent) => void,
 ): Promise<void> {
   const ctx = { requestId: t.requestId };

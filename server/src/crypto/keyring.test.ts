@@ -40,7 +40,10 @@ describe('keyring', () => {
     for (let i = 0; i < sealed.length; i++) {
       const bad = Buffer.from(sealed);
       bad[i]! ^= 0x01;
-      await expect(inTenant(a, (tx) => rt.keyring.open(tx, a, bad, 'test/value')), `byte ${i}`).rejects.toThrow(SealError);
+      await expect(
+        inTenant(a, (tx) => rt.keyring.open(tx, a, bad, 'test/value')),
+        `byte ${i}`,
+      ).rejects.toThrow(SealError);
     }
     await expect(inTenant(a, (tx) => rt.keyring.open(tx, a, sealed.subarray(0, 40), 'test/value'))).rejects.toThrow(SealError);
   });
@@ -56,10 +59,13 @@ describe('keyring', () => {
     ).rejects.toThrow(SealError);
   });
 
-  test('a wrapped data key copied to another tenant\'s row is refused', async () => {
+  test("a wrapped data key copied to another tenant's row is refused", async () => {
     const sealedB = await inTenant(b, (tx) => rt.keyring.seal(tx, b, 'tenant b value', 'test/value'));
     await rt.db.withOwner((tx) =>
-      tx.query('UPDATE tenant_data_keys SET wrapped = (SELECT wrapped FROM tenant_data_keys WHERE tenant_id = $1 AND version = 1) WHERE tenant_id = $2 AND version = 1', [a, b]),
+      tx.query(
+        'UPDATE tenant_data_keys SET wrapped = (SELECT wrapped FROM tenant_data_keys WHERE tenant_id = $1 AND version = 1) WHERE tenant_id = $2 AND version = 1',
+        [a, b],
+      ),
     );
     const fresh = new Keyring(rt.keyring.kek);
     await expect(inTenant(b, (tx) => fresh.open(tx, b, sealedB, 'test/value'))).rejects.toThrow(SealError);

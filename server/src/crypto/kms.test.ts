@@ -1,13 +1,7 @@
 // The KMS adapter against a stand-in for the KMS client (AWS is not reachable from tests): encryption
 // context, key id, error mapping and caching are the adapter's own logic and are tested here.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import {
-  type DecryptCommand,
-  EncryptCommand,
-  IncorrectKeyException,
-  InvalidCiphertextException,
-  NotFoundException,
-} from '@aws-sdk/client-kms';
+import { type DecryptCommand, EncryptCommand, IncorrectKeyException, InvalidCiphertextException, NotFoundException } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { PLATFORM_TENANT } from '../db/index.js';
 import { wireRuntime, type Runtime } from '../runtime.js';
@@ -57,7 +51,8 @@ class FakeKms implements KmsClientLike {
     if (failure) throw failure;
     const blob = Buffer.from(CiphertextBlob!);
     const blobKeyId = blob.subarray(1, 1 + blob[0]!).toString();
-    if (KeyId && KeyId !== blobKeyId) throw new IncorrectKeyException({ message: 'The key ID in the request does not identify the key that encrypted the ciphertext', $metadata });
+    if (KeyId && KeyId !== blobKeyId)
+      throw new IncorrectKeyException({ message: 'The key ID in the request does not identify the key that encrypted the ciphertext', $metadata });
     const key = this.keys.get(blobKeyId);
     const rest = blob.subarray(1 + blob[0]!);
     try {
@@ -215,21 +210,25 @@ describe('keyring over KMS, and moving from the local master key to KMS', () => 
     // Without the old master key the old data key cannot be unwrapped, and rewrap says which key is missing.
     await expect(tenantValue(a, new Keyring(new KmsKek(ARN, kms)), sealed)).rejects.toThrow(SealError);
     const platform = { requestId: null, actor: by.actor, reason: 'test', action: 'data_key.rewrap' };
-    const blind = await rt.db.withPlatform(platform, (tx) => rewrapDataKeys(tx, { keyring: new Keyring(new KmsKek(ARN, kms)), audit: rt.audit, ...by }));
+    const blind = await rt.db.withPlatform(platform, (tx) =>
+      rewrapDataKeys(tx, { keyring: new Keyring(new KmsKek(ARN, kms)), audit: rt.audit, ...by }),
+    );
     expect(blind).toEqual({ rewrapped: 0, refused: 0, missing: { [local.kek.id]: 1 } });
 
     const done = await rt.db.withPlatform(platform, (tx) => rewrapDataKeys(tx, { keyring: moving, audit: rt.audit, ...by }));
     expect(done).toEqual({ rewrapped: 1, refused: 0, missing: {} });
     expect(await tenantValue(a, new Keyring(new KmsKek(ARN, kms)), sealed)).toBe('before the move');
     const audit = await rt.db.withOwner((tx) =>
-      tx.query<{ tenant_id: string; metadata: Record<string, unknown> }>("SELECT tenant_id, metadata FROM audit_entries WHERE action = 'data_key.rewrap' ORDER BY tenant_id"),
+      tx.query<{ tenant_id: string; metadata: Record<string, unknown> }>(
+        "SELECT tenant_id, metadata FROM audit_entries WHERE action = 'data_key.rewrap' ORDER BY tenant_id",
+      ),
     );
     const tenantEntry = audit.rows.find((r) => r.tenant_id === a)!;
     expect(tenantEntry.metadata).toEqual({ versions: [1], fromKekIds: [local.kek.id], toKekId: `kms:${ARN}` });
     expect(audit.rows.some((r) => r.tenant_id === PLATFORM_TENANT)).toBe(true);
   });
 
-  test('a wrapped key copied to another tenant\'s row is refused by KMS', async () => {
+  test("a wrapped key copied to another tenant's row is refused by KMS", async () => {
     const kms = new FakeKms(ARN);
     const keyring = new Keyring(new KmsKek(ARN, kms));
     for (const id of [a, b]) await rt.db.withTenant(id, { requestId: null }, (tx) => keyring.createVersion(tx, id));

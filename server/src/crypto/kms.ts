@@ -74,7 +74,10 @@ export class KmsKek implements KeyEncryptionKey {
 
   private async decrypt(wrapped: Buffer, tenantId: string): Promise<Buffer> {
     // KeyId pins the decrypt to our key: a blob made under some other KMS key is refused by KMS itself.
-    const out = await this.call('Decrypt', new DecryptCommand({ KeyId: this.keyId, CiphertextBlob: wrapped, EncryptionContext: this.context(tenantId) }));
+    const out = await this.call(
+      'Decrypt',
+      new DecryptCommand({ KeyId: this.keyId, CiphertextBlob: wrapped, EncryptionContext: this.context(tenantId) }),
+    );
     if (out.Plaintext?.length !== DEK_BYTES) throw new KekRefusedError('KMS returned a data key of the wrong size');
     return Buffer.from(out.Plaintext);
   }

@@ -18,7 +18,8 @@ let testDb: TestDb;
 let rt: Runtime;
 const by = { requestId: null, actor: { type: 'cli' as const, id: 'test' } };
 const inTenant = <T>(id: string, fn: (tx: Tx) => Promise<T>) => rt.db.withTenant(id, { requestId: null }, fn);
-const newTenant = async (name: string) => (await createTenant({ db: rt.db, audit: rt.audit, env: 'development' }, { name, domains: [] }, by)).tenant.id;
+const newTenant = async (name: string) =>
+  (await createTenant({ db: rt.db, audit: rt.audit, env: 'development' }, { name, domains: [] }, by)).tenant.id;
 
 // A second sealed column, with several rows, to exercise batching and a fixed context.
 const NOTES: SealedColumn = { table: 'rotation_notes', column: 'body', key: ['id'], context: (row) => `rotation_notes.body/${String(row.id)}` };
@@ -27,7 +28,10 @@ const OPENAI_KEY = 'sk-proj-rotation-AAAAbbbbCCCCdddd1234';
 
 async function versionsOf(tenantId: string) {
   const r = await rt.db.withOwner((tx) =>
-    tx.query<{ version: number; retired: boolean }>('SELECT version, retired_at IS NOT NULL AS retired FROM tenant_data_keys WHERE tenant_id = $1 ORDER BY version', [tenantId]),
+    tx.query<{ version: number; retired: boolean }>(
+      'SELECT version, retired_at IS NOT NULL AS retired FROM tenant_data_keys WHERE tenant_id = $1 ORDER BY version',
+      [tenantId],
+    ),
   );
   return r.rows;
 }
@@ -46,7 +50,9 @@ async function seedNotes(tenantId: string, n: number): Promise<string[]> {
 async function readAll(tenantId: string, keyring: Keyring) {
   return inTenant(tenantId, async (tx) => {
     const notes = await tx.query<{ id: number; body: Uint8Array }>('SELECT id, body FROM rotation_notes WHERE body IS NOT NULL ORDER BY id');
-    const prov = await tx.query<{ provider: string; base_url: string | null; api_key_sealed: Uint8Array }>('SELECT provider, base_url, api_key_sealed FROM ai_providers');
+    const prov = await tx.query<{ provider: string; base_url: string | null; api_key_sealed: Uint8Array }>(
+      'SELECT provider, base_url, api_key_sealed FROM ai_providers',
+    );
     return {
       notes: await Promise.all(notes.rows.map((r) => keyring.openString(tx, tenantId, r.body, NOTES.context(r)))),
       noteVersions: notes.rows.map((r) => Keyring.versionOf(r.body)),
@@ -75,7 +81,10 @@ describe('data key rotation', () => {
   test('re-seals every value under the new version in batches, retires the old one, and audits it', async () => {
     const t = await newTenant('Rotating');
     const texts = await seedNotes(t, 5);
-    await setProvider({ db: rt.db, audit: rt.audit, keyring: rt.keyring, env: 'development', outbound }, { ...by, tenantId: t }, 'openai', { apiKey: OPENAI_KEY, model: 'gpt-4o-mini' });
+    await setProvider({ db: rt.db, audit: rt.audit, keyring: rt.keyring, env: 'development', outbound }, { ...by, tenantId: t }, 'openai', {
+      apiKey: OPENAI_KEY,
+      model: 'gpt-4o-mini',
+    });
     await rt.db.withOwner((tx) => tx.query('INSERT INTO rotation_notes (tenant_id, id, body) VALUES ($1, 99, NULL)', [t]));
 
     const result = await inTenant(t, (tx) => rotateDataKeys(tx, t, { keyring: rt.keyring, audit: rt.audit, ...by, columns, batchSize: 2 }));
@@ -86,7 +95,10 @@ describe('data key rotation', () => {
       failed: 0,
       retired: [1],
     });
-    expect(await versionsOf(t)).toEqual([{ version: 1, retired: true }, { version: 2, retired: false }]);
+    expect(await versionsOf(t)).toEqual([
+      { version: 1, retired: true },
+      { version: 2, retired: false },
+    ]);
 
     // Readable with a fresh keyring (no cached keys), all on version 2.
     const after = await readAll(t, new Keyring(rt.keyring.kek));
@@ -95,10 +107,15 @@ describe('data key rotation', () => {
     expect(Keyring.versionOf(await inTenant(t, (tx) => rt.keyring.seal(tx, t, 'new', 'test/value')))).toBe(2);
 
     const entries = await rt.db.withOwner((tx) =>
-      tx.query<{ metadata: Record<string, unknown>; target_id: string }>("SELECT metadata, target_id FROM audit_entries WHERE tenant_id = $1 AND action = 'data_key.rotate'", [t]),
+      tx.query<{ metadata: Record<string, unknown>; target_id: string }>(
+        "SELECT metadata, target_id FROM audit_entries WHERE tenant_id = $1 AND action = 'data_key.rotate'",
+        [t],
+      ),
     );
     expect(entries.rows).toEqual([{ target_id: '2', metadata: result }]);
-    const wrapped = await rt.db.withOwner((tx) => tx.query<{ wrapped: Uint8Array }>('SELECT wrapped FROM tenant_data_keys WHERE tenant_id = $1', [t]));
+    const wrapped = await rt.db.withOwner((tx) =>
+      tx.query<{ wrapped: Uint8Array }>('SELECT wrapped FROM tenant_data_keys WHERE tenant_id = $1', [t]),
+    );
     const text = JSON.stringify(entries.rows);
     for (const w of wrapped.rows) {
       expect(text).not.toContain(Buffer.from(w.wrapped).toString('hex'));
@@ -115,10 +132,15 @@ describe('data key rotation', () => {
   test('a value that no longer opens is counted and keeps its version from being retired', async () => {
     const t = await newTenant('Tampered');
     await seedNotes(t, 3);
-    await rt.db.withOwner((tx) => tx.query("UPDATE rotation_notes SET body = overlay(body PLACING '\\xff'::bytea FROM 40 FOR 1) WHERE tenant_id = $1 AND id = 1", [t]));
+    await rt.db.withOwner((tx) =>
+      tx.query("UPDATE rotation_notes SET body = overlay(body PLACING '\\xff'::bytea FROM 40 FOR 1) WHERE tenant_id = $1 AND id = 1", [t]),
+    );
     const result = await inTenant(t, (tx) => rotateDataKeys(tx, t, { keyring: rt.keyring, audit: rt.audit, ...by, columns }));
     expect(result).toMatchObject({ resealed: { 'rotation_notes.body': 2 }, failed: 1, retired: [] });
-    expect(await versionsOf(t)).toEqual([{ version: 1, retired: false }, { version: 2, retired: false }]);
+    expect(await versionsOf(t)).toEqual([
+      { version: 1, retired: false },
+      { version: 2, retired: false },
+    ]);
   });
 
   test('tenants are isolated: rotating one leaves the other untouched', async () => {
@@ -133,7 +155,10 @@ describe('data key rotation', () => {
   test('the sweep rotates only tenants whose key is older than the setting, on the audited platform path', async () => {
     const [old, fresh] = [await newTenant('Old'), await newTenant('Fresh')];
     const oldTexts = await seedNotes(old, 2);
-    await setProvider({ db: rt.db, audit: rt.audit, keyring: rt.keyring, env: 'development', outbound }, { ...by, tenantId: old }, 'openai', { apiKey: OPENAI_KEY, model: 'gpt-4o-mini' });
+    await setProvider({ db: rt.db, audit: rt.audit, keyring: rt.keyring, env: 'development', outbound }, { ...by, tenantId: old }, 'openai', {
+      apiKey: OPENAI_KEY,
+      model: 'gpt-4o-mini',
+    });
     await seedNotes(fresh, 1);
     await rt.db.withOwner((tx) => tx.query("UPDATE tenant_data_keys SET created_at = now() - interval '91 days' WHERE tenant_id = $1", [old]));
     const due = await rt.db.withOwner((tx) => tenantsDueForRotation(tx, 90));
@@ -143,7 +168,10 @@ describe('data key rotation', () => {
     const sweep = await rotationSweep(rt.db, { keyring: rt.keyring, audit: rt.audit, days: 90 });
     expect(sweep.failures).toEqual([]);
     expect(sweep.rotated).toBe(1);
-    expect(await versionsOf(old)).toEqual([{ version: 1, retired: true }, { version: 2, retired: false }]);
+    expect(await versionsOf(old)).toEqual([
+      { version: 1, retired: true },
+      { version: 2, retired: false },
+    ]);
     expect(await versionsOf(fresh)).toEqual([{ version: 1, retired: false }]);
     // Provider keys are re-sealed on the platform path. The test table is not registered, so its values
     // stay on version 1: a retired key still opens them.

@@ -43,7 +43,13 @@ const q = (name: string) => {
 /** Key version stored in bytes 2–5 of a sealed value (see keyring.ts), as SQL. */
 const versionBytes = (col: string) => `substring(${col} from 2 for 4)`;
 
-async function resealColumn(tx: Tx, tenantId: string, c: SealedColumn, toVersion: number, deps: RotationDeps): Promise<{ done: number; failed: number }> {
+async function resealColumn(
+  tx: Tx,
+  tenantId: string,
+  c: SealedColumn,
+  toVersion: number,
+  deps: RotationDeps,
+): Promise<{ done: number; failed: number }> {
   const col = q(c.column);
   const keys = c.key.map(q);
   const cols = [...c.key, ...(c.bind ?? [])].map(q).join(', ');
@@ -161,7 +167,13 @@ export async function rotationSweep(
   for (const tenantId of due) {
     try {
       const r = await db.withPlatform(
-        { requestId: null, actor, reason: `scheduled data key rotation (every ${deps.days} days)`, action: 'data_key.rotate', target: { type: 'tenant', id: tenantId } },
+        {
+          requestId: null,
+          actor,
+          reason: `scheduled data key rotation (every ${deps.days} days)`,
+          action: 'data_key.rotate',
+          target: { type: 'tenant', id: tenantId },
+        },
         (tx) => rotateDataKeys(tx, tenantId, { keyring: deps.keyring, audit: deps.audit, requestId: null, actor, ifOlderThanDays: deps.days }),
       );
       if (r) rotated++;
@@ -207,7 +219,12 @@ export async function rewrapDataKeys(tx: Tx, deps: Omit<RotationDeps, 'columns' 
       continue;
     }
     const wrapped = await target.wrap(dek, r.tenant_id);
-    await tx.query('UPDATE tenant_data_keys SET kek_id = $3, wrapped = $4 WHERE tenant_id = $1 AND version = $2', [r.tenant_id, r.version, target.id, wrapped]);
+    await tx.query('UPDATE tenant_data_keys SET kek_id = $3, wrapped = $4 WHERE tenant_id = $1 AND version = $2', [
+      r.tenant_id,
+      r.version,
+      target.id,
+      wrapped,
+    ]);
     const t = perTenant.get(r.tenant_id) ?? { versions: [], from: new Set<string>() };
     t.versions.push(r.version);
     t.from.add(r.kek_id);

@@ -28,7 +28,9 @@ describe('migrations', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]!.tables).toEqual(expect.arrayContaining(['knowledge_chunks', 'knowledge_sources', 'knowledge_stats', 'members']));
     const forced = await t.db.withOwner((tx) =>
-      tx.query<{ relname: string }>('SELECT relname FROM pg_class WHERE relname = ANY($1::text[]) AND relrowsecurity AND relforcerowsecurity', [rows[0]!.tables]),
+      tx.query<{ relname: string }>('SELECT relname FROM pg_class WHERE relname = ANY($1::text[]) AND relrowsecurity AND relforcerowsecurity', [
+        rows[0]!.tables,
+      ]),
     );
     expect(forced.rows).toHaveLength(rows[0]!.tables.length);
   });
@@ -39,8 +41,12 @@ describe('the platform role', () => {
     const housekeeping = { requestId: null, audit: false as const, reason: 'test' };
     const size = () => t.db.withOwner(async (tx) => (await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_entries')).rows[0]!.n);
     const before = await size();
-    expect(await t.db.withPlatform(housekeeping, async (tx) => (await tx.query<{ u: string }>('SELECT current_user AS u')).rows[0]!.u)).toBe('parley_platform');
-    await expect(t.db.withPlatform({ ...housekeeping, readOnly: true }, (tx) => tx.query("UPDATE tenants SET name = name"))).rejects.toThrow(/read-only/);
+    expect(await t.db.withPlatform(housekeeping, async (tx) => (await tx.query<{ u: string }>('SELECT current_user AS u')).rows[0]!.u)).toBe(
+      'parley_platform',
+    );
+    await expect(t.db.withPlatform({ ...housekeeping, readOnly: true }, (tx) => tx.query('UPDATE tenants SET name = name'))).rejects.toThrow(
+      /read-only/,
+    );
     expect(await size()).toBe(before);
   });
 });
@@ -51,9 +57,7 @@ describe('roles', () => {
       const role = await tx.query<{ rolsuper: boolean; rolbypassrls: boolean }>(
         "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = 'parley_app'",
       );
-      const owned = await tx.query(
-        "SELECT c.relname FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner WHERE r.rolname = 'parley_app'",
-      );
+      const owned = await tx.query("SELECT c.relname FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner WHERE r.rolname = 'parley_app'");
       return { role: role.rows[0], owned: owned.rows };
     });
     expect(rows.role).toEqual({ rolsuper: false, rolbypassrls: false });
@@ -70,9 +74,7 @@ describe('roles', () => {
     });
     expect(inside).toEqual({ u: 'parley_app', t: id, rid: 'req-1' });
     const after = await t.db.withOwner(async (tx) => {
-      const r = await tx.query<{ t: string | null; u: string }>(
-        "SELECT current_setting('app.tenant_id', true) AS t, current_user AS u",
-      );
+      const r = await tx.query<{ t: string | null; u: string }>("SELECT current_setting('app.tenant_id', true) AS t, current_user AS u");
       return r.rows[0];
     });
     expect(after!.t ?? '').toBe('');
@@ -82,13 +84,10 @@ describe('roles', () => {
   test('a failed transaction rolls back', async () => {
     const id = '22222222-2222-4222-8222-222222222222';
     await expect(
-      t.db.withPlatform(
-        { requestId: null, actor: { type: 'cli', id: null }, reason: 'test', action: 'test.rollback' },
-        async (tx) => {
-          await tx.query("INSERT INTO tenants (id, name) VALUES ($1, 'x')", [id]);
-          throw new Error('boom');
-        },
-      ),
+      t.db.withPlatform({ requestId: null, actor: { type: 'cli', id: null }, reason: 'test', action: 'test.rollback' }, async (tx) => {
+        await tx.query("INSERT INTO tenants (id, name) VALUES ($1, 'x')", [id]);
+        throw new Error('boom');
+      }),
     ).rejects.toThrow();
     const n = await t.db.withOwner((tx) => tx.query('SELECT 1 FROM tenants WHERE id = $1', [id]));
     expect(n.rows).toHaveLength(0);

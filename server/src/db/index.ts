@@ -73,10 +73,7 @@ class ScopedDb implements Db {
     if (!isUuid(tenantId)) return Promise.reject(new TypeError('tenant id must be a uuid'));
     return withHooks(this.driver.app, async (tx) => {
       await tx.query('SET LOCAL ROLE parley_app');
-      await tx.query("SELECT set_config('app.tenant_id', $1, true), set_config('app.request_id', $2, true)", [
-        tenantId,
-        ctx.requestId ?? '',
-      ]);
+      await tx.query("SELECT set_config('app.tenant_id', $1, true), set_config('app.request_id', $2, true)", [tenantId, ctx.requestId ?? '']);
       return fn(tx);
     });
   }
@@ -84,9 +81,7 @@ class ScopedDb implements Db {
   withoutTenant<T>(ctx: TxContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
     return withHooks(this.driver.app, async (tx) => {
       await tx.query('SET LOCAL ROLE parley_app');
-      await tx.query("SELECT set_config('app.tenant_id', '', true), set_config('app.request_id', $1, true)", [
-        ctx.requestId ?? '',
-      ]);
+      await tx.query("SELECT set_config('app.tenant_id', '', true), set_config('app.request_id', $1, true)", [ctx.requestId ?? '']);
       return fn(tx);
     });
   }
@@ -99,9 +94,7 @@ class ScopedDb implements Db {
     return withHooks(this.driver.owner, async (tx) => {
       if ('readOnly' in ctx && ctx.readOnly) await tx.query('SET TRANSACTION READ ONLY');
       await tx.query('SET LOCAL ROLE parley_platform');
-      await tx.query("SELECT set_config('app.tenant_id', '', true), set_config('app.request_id', $1, true)", [
-        ctx.requestId ?? '',
-      ]);
+      await tx.query("SELECT set_config('app.tenant_id', '', true), set_config('app.request_id', $1, true)", [ctx.requestId ?? '']);
       const result = await fn(tx);
       if (audited) await auditor!(tx, ctx as PlatformContext);
       return result;
@@ -120,9 +113,7 @@ class ScopedDb implements Db {
 export type ParleyDb = ScopedDb;
 
 export async function openDb(opts: DbOptions): Promise<ParleyDb> {
-  const driver = /^postgres(ql)?:\/\//.test(opts.url)
-    ? await openPostgres(opts.url, opts.ownerUrl ?? opts.url)
-    : await openPglite(opts.url);
+  const driver = /^postgres(ql)?:\/\//.test(opts.url) ? await openPostgres(opts.url, opts.ownerUrl ?? opts.url) : await openPglite(opts.url);
   return new ScopedDb(driver);
 }
 

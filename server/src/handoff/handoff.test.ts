@@ -29,7 +29,9 @@ const admin = (method: string, path: string, body?: unknown, key = a.secretKey) 
 describe('handoffs', () => {
   test('the visitor request is listed for agents, and not for another tenant', async () => {
     const list = await admin('GET', '/handoffs?status=pending');
-    expect(list.body.handoffs).toEqual([expect.objectContaining({ conversationId: convId, reason: 'visitor_request', status: 'pending', visitorVerified: false })]);
+    expect(list.body.handoffs).toEqual([
+      expect.objectContaining({ conversationId: convId, reason: 'visitor_request', status: 'pending', visitorVerified: false }),
+    ]);
     expect((await admin('GET', '/handoffs', undefined, b.secretKey)).body.handoffs).toEqual([]);
     expect((await admin('GET', `/conversations/${convId}`, undefined, b.secretKey)).status).toBe(404);
   });
@@ -62,7 +64,9 @@ describe('handoffs', () => {
 
   test('reveal needs the capability and a reason, and is audited with the reason', async () => {
     const limited = (await admin('POST', '/api-keys', { name: 'agent', capabilities: ['conversations:read', 'handoffs:read'] })).body.secret;
-    expect((await admin('POST', `/conversations/${convId}/reveal`, { token: '[EMAIL_1]', reason: 'customer asked for a callback' }, limited)).status).toBe(403);
+    expect(
+      (await admin('POST', `/conversations/${convId}/reveal`, { token: '[EMAIL_1]', reason: 'customer asked for a callback' }, limited)).status,
+    ).toBe(403);
     expect((await admin('POST', `/conversations/${convId}/reveal`, { token: '[EMAIL_1]', reason: 'why' })).status).toBe(400);
     const ok = await admin('POST', `/conversations/${convId}/reveal`, { token: '[EMAIL_1]', reason: 'customer asked for a callback' });
     expect(ok.body).toEqual({ token: '[EMAIL_1]', value: 'sam.jones@example.org' });

@@ -45,7 +45,8 @@ function agentOf(req: Request, label?: string): service.Agent {
 
 /** A key writing words names their author; a person is the author. */
 function writer(req: Request, label: string | undefined): service.Agent {
-  if (!adminCtx(req).admin.member && !label) throw problems.validation([{ path: '/agent', message: 'is required when a key writes', code: 'required' }]);
+  if (!adminCtx(req).admin.member && !label)
+    throw problems.validation([{ path: '/agent', message: 'is required when a key writes', code: 'required' }]);
   return agentOf(req, label);
 }
 
@@ -60,113 +61,143 @@ export function handoffRoutes(deps: HandoffDeps): Router {
   };
 
   route(r, '/handoffs', {
-    get: [can('handoffs:read'), async (req, res) => {
-      const q = parse(HandoffListQuery, req.query, 'query');
-      const rows = await inTenant(req, (tx) => listHandoffs(tx, q.status ?? null, q.limit));
-      res.json({
-        handoffs: rows.map((h) => ({
-          id: h.id,
-          conversationId: h.conversation_id,
-          status: h.status,
-          reason: h.reason,
-          assignedTo: h.assigned_to,
-          assignee: h.assignee_name ? { id: h.assigned_to, displayName: h.assignee_name } : null,
-          visitorVerified: h.verified,
-          visitorRef: h.visitor_ref,
-          createdAt: h.created_at.toISOString(),
-          updatedAt: h.updated_at.toISOString(),
-        })),
-      });
-    }],
+    get: [
+      can('handoffs:read'),
+      async (req, res) => {
+        const q = parse(HandoffListQuery, req.query, 'query');
+        const rows = await inTenant(req, (tx) => listHandoffs(tx, q.status ?? null, q.limit));
+        res.json({
+          handoffs: rows.map((h) => ({
+            id: h.id,
+            conversationId: h.conversation_id,
+            status: h.status,
+            reason: h.reason,
+            assignedTo: h.assigned_to,
+            assignee: h.assignee_name ? { id: h.assigned_to, displayName: h.assignee_name } : null,
+            visitorVerified: h.verified,
+            visitorRef: h.visitor_ref,
+            createdAt: h.created_at.toISOString(),
+            updatedAt: h.updated_at.toISOString(),
+          })),
+        });
+      },
+    ],
   });
 
   route(r, '/handoffs/:id', {
-    patch: [can('handoffs:write'), async (req, res) => {
-      const body = parse(UpdateHandoffRequest, req.body);
-      const id = uuidParam(req, 'id');
-      const events = await inTenant(req, (tx, ctx) => service.updateHandoff(tx, deps.audit, ctx, agentOf(req), id, body));
-      publish(events);
-      res.status(204).end();
-    }],
+    patch: [
+      can('handoffs:write'),
+      async (req, res) => {
+        const body = parse(UpdateHandoffRequest, req.body);
+        const id = uuidParam(req, 'id');
+        const events = await inTenant(req, (tx, ctx) => service.updateHandoff(tx, deps.audit, ctx, agentOf(req), id, body));
+        publish(events);
+        res.status(204).end();
+      },
+    ],
   });
 
   route(r, '/handoffs/:id/reopen', {
-    post: [can('handoffs:write'), async (req, res) => {
-      parse(ReopenHandoffRequest, req.body ?? {});
-      const id = uuidParam(req, 'id');
-      const out = await inTenant(req, (tx, ctx) => service.reopenHandoff(tx, deps.audit, ctx, id));
-      publish(out.events);
-      res.json({ handoff: out.handoff });
-    }],
+    post: [
+      can('handoffs:write'),
+      async (req, res) => {
+        parse(ReopenHandoffRequest, req.body ?? {});
+        const id = uuidParam(req, 'id');
+        const out = await inTenant(req, (tx, ctx) => service.reopenHandoff(tx, deps.audit, ctx, id));
+        publish(out.events);
+        res.json({ handoff: out.handoff });
+      },
+    ],
   });
 
   route(r, '/conversations/:id', {
-    get: [can('conversations:read'), async (req, res) => {
-      const id = uuidParam(req, 'id');
-      res.json(await inTenant(req, (tx, ctx) => service.readConversation(tx, deps.audit, ctx, id)));
-    }],
+    get: [
+      can('conversations:read'),
+      async (req, res) => {
+        const id = uuidParam(req, 'id');
+        res.json(await inTenant(req, (tx, ctx) => service.readConversation(tx, deps.audit, ctx, id)));
+      },
+    ],
   });
 
   route(r, '/conversations/:id/messages', {
-    post: [can('conversations:write'), async (req, res) => {
-      const body = parse(AgentMessageRequest, req.body);
-      const id = uuidParam(req, 'id');
-      const agent = writer(req, body.agent);
-      const out = await inTenant(req, (tx, ctx) => service.agentReply(tx, deps.audit, ctx, agent, id, body.text));
-      publish(out.events);
-      res.status(201).json({ message: out.message });
-    }],
+    post: [
+      can('conversations:write'),
+      async (req, res) => {
+        const body = parse(AgentMessageRequest, req.body);
+        const id = uuidParam(req, 'id');
+        const agent = writer(req, body.agent);
+        const out = await inTenant(req, (tx, ctx) => service.agentReply(tx, deps.audit, ctx, agent, id, body.text));
+        publish(out.events);
+        res.status(201).json({ message: out.message });
+      },
+    ],
   });
 
   route(r, '/conversations/:id/notes', {
-    post: [can('conversations:write'), async (req, res) => {
-      const body = parse(CreateNoteRequest, req.body);
-      const id = uuidParam(req, 'id');
-      const agent = writer(req, body.agent);
-      const out = await inTenant(req, (tx, ctx) => service.addNote(tx, deps.audit, ctx, agent, id, body.text));
-      publish(out.events);
-      res.status(201).json({ message: out.message });
-    }],
+    post: [
+      can('conversations:write'),
+      async (req, res) => {
+        const body = parse(CreateNoteRequest, req.body);
+        const id = uuidParam(req, 'id');
+        const agent = writer(req, body.agent);
+        const out = await inTenant(req, (tx, ctx) => service.addNote(tx, deps.audit, ctx, agent, id, body.text));
+        publish(out.events);
+        res.status(201).json({ message: out.message });
+      },
+    ],
   });
 
   route(r, '/conversations/:id/typing', {
-    post: [can('conversations:write'), async (req, res) => {
-      const body = parse(TypingRequest, req.body);
-      const id = uuidParam(req, 'id');
-      const agent = agentOf(req);
-      const event = await inTenant(req, (tx, ctx) => service.agentTyping(tx, ctx, deps.typing, agent, id, body.active));
-      if (event) publish([event]);
-      res.status(204).end();
-    }],
+    post: [
+      can('conversations:write'),
+      async (req, res) => {
+        const body = parse(TypingRequest, req.body);
+        const id = uuidParam(req, 'id');
+        const agent = agentOf(req);
+        const event = await inTenant(req, (tx, ctx) => service.agentTyping(tx, ctx, deps.typing, agent, id, body.active));
+        if (event) publish([event]);
+        res.status(204).end();
+      },
+    ],
   });
 
   route(r, '/conversations/:id/visitor', {
-    get: [can('conversations:read'), async (req, res) => {
-      const id = uuidParam(req, 'id');
-      const out = await inTenant(req, (tx, ctx) => service.visitorProfile(tx, deps.audit, deps.keyring, ctx, agentOf(req), id));
-      res.setHeader('Cache-Control', 'no-store').json(out);
-    }],
+    get: [
+      can('conversations:read'),
+      async (req, res) => {
+        const id = uuidParam(req, 'id');
+        const out = await inTenant(req, (tx, ctx) => service.visitorProfile(tx, deps.audit, deps.keyring, ctx, agentOf(req), id));
+        res.setHeader('Cache-Control', 'no-store').json(out);
+      },
+    ],
   });
 
   route(r, '/conversations/:id/reveal', {
-    post: [can('pii:reveal'), async (req, res) => {
-      const body = parse(RevealRequest, req.body);
-      const id = uuidParam(req, 'id');
-      const value = await inTenant(req, (tx, ctx) => service.reveal(tx, deps.audit, deps.keyring, ctx, id, body.token, body.reason));
-      res.setHeader('Cache-Control', 'no-store').json({ token: body.token, value });
-    }],
+    post: [
+      can('pii:reveal'),
+      async (req, res) => {
+        const body = parse(RevealRequest, req.body);
+        const id = uuidParam(req, 'id');
+        const value = await inTenant(req, (tx, ctx) => service.reveal(tx, deps.audit, deps.keyring, ctx, id, body.token, body.reason));
+        res.setHeader('Cache-Control', 'no-store').json({ token: body.token, value });
+      },
+    ],
   });
 
   route(r, '/pii/scan', {
-    post: [can('pii:read'), async (req, res) => {
-      const body = parse(PiiScanRequest, req.body);
-      const policy = await inTenant(req, (tx) => tenantPolicy(tx));
-      const out = redact(body.text, policy, body.channel, newRedactionState());
-      res.json({
-        matches: out.matches.map((m) => ({ class: m.class, start: m.start, end: m.end, score: Number(m.score.toFixed(3)), action: m.action })),
-        redacted: out.redacted,
-      });
-    }],
+    post: [
+      can('pii:read'),
+      async (req, res) => {
+        const body = parse(PiiScanRequest, req.body);
+        const policy = await inTenant(req, (tx) => tenantPolicy(tx));
+        const out = redact(body.text, policy, body.channel, newRedactionState());
+        res.json({
+          matches: out.matches.map((m) => ({ class: m.class, start: m.start, end: m.end, score: Number(m.score.toFixed(3)), action: m.action })),
+          redacted: out.redacted,
+        });
+      },
+    ],
   });
   return r;
 }

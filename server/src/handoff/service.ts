@@ -71,7 +71,14 @@ async function agentName(tx: Tx, agent: Agent): Promise<string> {
 }
 
 /** An agent's typing signal, recorded when the throttle admits it (else null). */
-export async function agentTyping(tx: Tx, ctx: Ctx, typing: TypingThrottle, agent: Agent, conversationId: string, active: boolean): Promise<ConversationEvent | null> {
+export async function agentTyping(
+  tx: Tx,
+  ctx: Ctx,
+  typing: TypingThrottle,
+  agent: Agent,
+  conversationId: string,
+  active: boolean,
+): Promise<ConversationEvent | null> {
   await locked(tx, conversationId);
   const who = { role: 'agent' as const, key: agent.id, name: (agent.memberId ? await store.memberName(tx, agent.memberId) : null) ?? 'Support' };
   return typing.admit(conversationId, who, active) ? recordTyping(tx, ctx.tenantId, conversationId, who, active) : null;
@@ -103,17 +110,27 @@ export async function updateHandoff(
   let assignee: { id: string; displayName: string } | null = null;
   if (change.status === 'assigned') {
     const id = change.assignedTo ?? agent.memberId;
-    if (!id) throw new DomainError('invalid_input', 'Say who takes it.', { errors: [{ path: '/assignedTo', message: 'is required when a key assigns', code: 'required' }] });
+    if (!id)
+      throw new DomainError('invalid_input', 'Say who takes it.', {
+        errors: [{ path: '/assignedTo', message: 'is required when a key assigns', code: 'required' }],
+      });
     const name = await store.memberName(tx, id);
     // A person hands work only to members; an integration may name its own agent label.
     if (!name && (agent.memberId || /^[0-9a-f-]{36}$/i.test(id))) {
-      throw new DomainError('invalid_input', 'The assignee is not a member of this tenant.', { errors: [{ path: '/assignedTo', message: 'must be a member id of this tenant', code: 'not_member' }] });
+      throw new DomainError('invalid_input', 'The assignee is not a member of this tenant.', {
+        errors: [{ path: '/assignedTo', message: 'must be a member id of this tenant', code: 'not_member' }],
+      });
     }
     assignee = { id, displayName: name ?? id };
   }
   await store.assignHandoff(tx, h.id, assignee?.id ?? null);
   const status = assignee ? 'assigned' : 'pending';
-  await audit.append(tx, { ...ctx, action: 'handoff.update', target: { type: 'handoff', id: h.id }, metadata: { status, ...(assignee ? { assignedTo: assignee.id } : {}) } });
+  await audit.append(tx, {
+    ...ctx,
+    action: 'handoff.update',
+    target: { type: 'handoff', id: h.id },
+    metadata: { status, ...(assignee ? { assignedTo: assignee.id } : {}) },
+  });
   await webhooks.handoffChanged(tx, ctx.tenantId, { id: h.id, conversationId: h.conversation_id, status }, assignee?.id ?? null);
   events.push(await recordEvent(tx, ctx.tenantId, h.conversation_id, 'status', { handoff: { id: h.id, status } }));
   events.push(await recordEvent(tx, ctx.tenantId, h.conversation_id, 'assigned', { handoff: { id: h.id, status }, assignee }));
@@ -121,7 +138,12 @@ export async function updateHandoff(
 }
 
 /** A resolved handoff back to work, if it is the conversation's latest and nothing else is open. */
-export async function reopenHandoff(tx: Tx, audit: AuditLog, ctx: Ctx, handoffId: string): Promise<{ handoff: WorkspaceHandoff; events: ConversationEvent[] }> {
+export async function reopenHandoff(
+  tx: Tx,
+  audit: AuditLog,
+  ctx: Ctx,
+  handoffId: string,
+): Promise<{ handoff: WorkspaceHandoff; events: ConversationEvent[] }> {
   const h = await lockedHandoff(tx, handoffId);
   if (h.status !== 'resolved') throw new DomainError('conflict', 'This handoff is not resolved.');
   const latest = await store.latestHandoff(tx, h.conversation_id);
@@ -136,18 +158,35 @@ export async function reopenHandoff(tx: Tx, audit: AuditLog, ctx: Ctx, handoffId
  * An agent's reply, stored as typed (the tenant's staff, not a visitor: no PII scan; provider prompts
  * are still redacted whole). A person replying to a handoff nobody has taken takes it.
  */
-export async function agentReply(tx: Tx, audit: AuditLog, ctx: Ctx, agent: Agent, conversationId: string, text: string): Promise<{ message: MessageView; events: ConversationEvent[] }> {
+export async function agentReply(
+  tx: Tx,
+  audit: AuditLog,
+  ctx: Ctx,
+  agent: Agent,
+  conversationId: string,
+  text: string,
+): Promise<{ message: MessageView; events: ConversationEvent[] }> {
   await locked(tx, conversationId);
   const name = await agentName(tx, agent);
   const saved = await appendMessage(tx, { tenantId: ctx.tenantId, conversationId, role: 'agent', text, pii: [], author: { id: agent.id, name } });
   await store.markFirstResponse(tx, conversationId);
-  await audit.append(tx, { ...ctx, action: 'conversation.agent_reply', target: { type: 'conversation', id: conversationId }, metadata: { messageId: saved.message.id, agent: agent.id } });
+  await audit.append(tx, {
+    ...ctx,
+    action: 'conversation.agent_reply',
+    target: { type: 'conversation', id: conversationId },
+    metadata: { messageId: saved.message.id, agent: agent.id },
+  });
   const events = saved.event ? [saved.event] : [];
   const open = await store.latestHandoff(tx, conversationId);
   if (agent.memberId && open?.status === 'pending') {
     await store.assignHandoff(tx, open.id, agent.memberId);
     const assignee = { id: agent.memberId, displayName: name };
-    await audit.append(tx, { ...ctx, action: 'handoff.update', target: { type: 'handoff', id: open.id }, metadata: { status: 'assigned', assignedTo: agent.memberId } });
+    await audit.append(tx, {
+      ...ctx,
+      action: 'handoff.update',
+      target: { type: 'handoff', id: open.id },
+      metadata: { status: 'assigned', assignedTo: agent.memberId },
+    });
     await webhooks.handoffChanged(tx, ctx.tenantId, { id: open.id, conversationId, status: 'assigned' }, agent.memberId);
     events.push(await recordEvent(tx, ctx.tenantId, conversationId, 'assigned', { handoff: { id: open.id, status: 'assigned' }, assignee }));
   }
@@ -155,10 +194,29 @@ export async function agentReply(tx: Tx, audit: AuditLog, ctx: Ctx, agent: Agent
 }
 
 /** An internal note: agents only, never the visitor, a webhook or the assistant's history. */
-export async function addNote(tx: Tx, audit: AuditLog, ctx: Ctx, agent: Agent, conversationId: string, text: string): Promise<{ message: MessageView; events: ConversationEvent[] }> {
+export async function addNote(
+  tx: Tx,
+  audit: AuditLog,
+  ctx: Ctx,
+  agent: Agent,
+  conversationId: string,
+  text: string,
+): Promise<{ message: MessageView; events: ConversationEvent[] }> {
   await locked(tx, conversationId);
-  const saved = await appendMessage(tx, { tenantId: ctx.tenantId, conversationId, role: 'note', text, pii: [], author: { id: agent.id, name: await agentName(tx, agent) } });
-  await audit.append(tx, { ...ctx, action: 'conversation.note', target: { type: 'conversation', id: conversationId }, metadata: { messageId: saved.message.id, agent: agent.id } });
+  const saved = await appendMessage(tx, {
+    tenantId: ctx.tenantId,
+    conversationId,
+    role: 'note',
+    text,
+    pii: [],
+    author: { id: agent.id, name: await agentName(tx, agent) },
+  });
+  await audit.append(tx, {
+    ...ctx,
+    action: 'conversation.note',
+    target: { type: 'conversation', id: conversationId },
+    metadata: { messageId: saved.message.id, agent: agent.id },
+  });
   return { message: saved.message, events: saved.event ? [saved.event] : [] };
 }
 
@@ -193,10 +251,24 @@ export async function readConversation(tx: Tx, audit: AuditLog, ctx: Ctx, conver
 }
 
 /** One reversible value, for a person with a reason; audited with the reason. */
-export async function reveal(tx: Tx, audit: AuditLog, keyring: Keyring, ctx: Ctx, conversationId: string, token: string, reason: string): Promise<string> {
+export async function reveal(
+  tx: Tx,
+  audit: AuditLog,
+  keyring: Keyring,
+  ctx: Ctx,
+  conversationId: string,
+  token: string,
+  reason: string,
+): Promise<string> {
   const v = await store.vaultEntry(tx, conversationId, token);
   if (!v) throw new DomainError('not_found', 'No reversible value with that token in this conversation.');
-  await audit.append(tx, { ...ctx, action: 'pii.reveal', target: { type: 'conversation', id: conversationId }, reason, metadata: { token, class: v.class } });
+  await audit.append(tx, {
+    ...ctx,
+    action: 'pii.reveal',
+    target: { type: 'conversation', id: conversationId },
+    reason,
+    metadata: { token, class: v.class },
+  });
   return keyring.openString(tx, ctx.tenantId, v.sealed, vaultContext(conversationId, token));
 }
 
@@ -223,7 +295,11 @@ export async function visitorProfile(tx: Tx, audit: AuditLog, keyring: Keyring, 
   if (c.identity_subject) {
     const sealed = await store.verifiedProfile(tx, c.identity_subject);
     const profile = sealed
-      ? (JSON.parse(await keyring.openString(tx, ctx.tenantId, sealed, `visitor-profile/${c.identity_subject}`)) as { name?: unknown; email?: unknown; traits?: { plan?: unknown } })
+      ? (JSON.parse(await keyring.openString(tx, ctx.tenantId, sealed, `visitor-profile/${c.identity_subject}`)) as {
+          name?: unknown;
+          email?: unknown;
+          traits?: { plan?: unknown };
+        })
       : {};
     // The plan is one of the host's signed traits.
     const claims: Record<ProfileField, unknown> = { name: profile.name, email: profile.email, plan: profile.traits?.plan };
@@ -234,9 +310,10 @@ export async function visitorProfile(tx: Tx, audit: AuditLog, keyring: Keyring, 
       else redacted.push(field);
     }
   }
-  const contact = c.contact_email_sealed && c.contact_left_at
-    ? { email: await keyring.openString(tx, ctx.tenantId, c.contact_email_sealed, contactContext(c.id)), at: c.contact_left_at.toISOString() }
-    : null;
+  const contact =
+    c.contact_email_sealed && c.contact_left_at
+      ? { email: await keyring.openString(tx, ctx.tenantId, c.contact_email_sealed, contactContext(c.id)), at: c.contact_left_at.toISOString() }
+      : null;
   await audit.append(tx, {
     ...ctx,
     action: 'visitor.profile.read',
@@ -274,14 +351,26 @@ export async function submitCsat(
     commentPii: comment?.pii ?? [],
   });
   if (!row) throw new DomainError('conflict', 'This conversation was rated already.');
-  await audit.append(tx, { ...ctx, action: 'csat.submit', target: { type: 'handoff', id: h.id }, metadata: { score: rating.score, resolution: h.resolutions, comment: comment !== null } });
+  await audit.append(tx, {
+    ...ctx,
+    action: 'csat.submit',
+    target: { type: 'handoff', id: h.id },
+    metadata: { score: rating.score, resolution: h.resolutions, comment: comment !== null },
+  });
   await webhooks.csatSubmitted(tx, ctx.tenantId, { conversationId: c.id, handoffId: h.id, score: row.score, comment: comment?.text ?? null });
   const event = await recordEvent(tx, ctx.tenantId, c.id, 'csat', { handoff: { id: h.id }, score: rating.score }, 'agents');
   return { csat: { handoffId: h.id, score: row.score, createdAt: row.created_at.toISOString() }, events: [event] };
 }
 
 /** The email a visitor leaves to be answered on (outside business hours): sealed, the last one counts. */
-export async function leaveContact(tx: Tx, audit: AuditLog, keyring: Keyring, ctx: Ctx, c: ConversationRow, email: string): Promise<{ at: string; events: ConversationEvent[] }> {
+export async function leaveContact(
+  tx: Tx,
+  audit: AuditLog,
+  keyring: Keyring,
+  ctx: Ctx,
+  c: ConversationRow,
+  email: string,
+): Promise<{ at: string; events: ConversationEvent[] }> {
   const sealed = await keyring.seal(tx, ctx.tenantId, email, contactContext(c.id));
   const at = (await store.storeContact(tx, c.id, sealed)).toISOString();
   await audit.append(tx, { ...ctx, action: 'conversation.contact', target: { type: 'conversation', id: c.id } });

@@ -152,7 +152,10 @@ export async function transcript(tx: Tx, conversationId: string): Promise<Transc
 }
 
 export async function vaultEntry(tx: Tx, conversationId: string, token: string): Promise<{ sealed: Uint8Array; class: string } | null> {
-  const { rows } = await tx.query<{ sealed: Uint8Array; class: string }>('SELECT sealed, class FROM pii_vault WHERE conversation_id = $1 AND token = $2', [conversationId, token]);
+  const { rows } = await tx.query<{ sealed: Uint8Array; class: string }>(
+    'SELECT sealed, class FROM pii_vault WHERE conversation_id = $1 AND token = $2',
+    [conversationId, token],
+  );
   return rows[0] ?? null;
 }
 
@@ -179,7 +182,16 @@ export interface CsatRow {
 /** Stores a rating of one resolution; null when that resolution was rated already. */
 export async function insertCsat(
   tx: Tx,
-  c: { id: string; tenantId: string; conversationId: string; handoffId: string; resolution: number; score: number; comment: string | null; commentPii: unknown[] },
+  c: {
+    id: string;
+    tenantId: string;
+    conversationId: string;
+    handoffId: string;
+    resolution: number;
+    score: number;
+    comment: string | null;
+    commentPii: unknown[];
+  },
 ): Promise<CsatRow | null> {
   const { rows } = await tx.query<CsatRow>(
     `INSERT INTO csat_responses (tenant_id, id, conversation_id, handoff_id, resolution, score, comment, comment_pii)

@@ -45,7 +45,9 @@ beforeAll(async () => {
   sam = await signedInMember(t, a.tenant.id, 'agent');
   kim = await signedInMember(t, a.tenant.id, 'agent');
   ann = await signedInMember(t, a.tenant.id, 'analyst');
-  await t.runtime.db.withTenant(a.tenant.id, { requestId: null }, (tx) => tx.query("UPDATE members SET display_name = 'Sam Jones' WHERE id = $1", [sam.memberId]));
+  await t.runtime.db.withTenant(a.tenant.id, { requestId: null }, (tx) =>
+    tx.query("UPDATE members SET display_name = 'Sam Jones' WHERE id = $1", [sam.memberId]),
+  );
 });
 afterAll(() => t.close());
 
@@ -92,7 +94,11 @@ describe('internal notes', () => {
     const agentSide = await inbox(kim.client);
     const note = await sam.client.call('POST', `/v1/admin/conversations/${id}/notes`, { text: 'VIP customer, refund approved by Dana' });
     expect(note.status).toBe(201);
-    expect(note.body.message).toMatchObject({ role: 'note', text: 'VIP customer, refund approved by Dana', author: { id: sam.memberId, name: 'Sam Jones' } });
+    expect(note.body.message).toMatchObject({
+      role: 'note',
+      text: 'VIP customer, refund approved by Dana',
+      author: { id: sam.memberId, name: 'Sam Jones' },
+    });
     await sam.client.call('POST', `/v1/admin/conversations/${id}/messages`, { text: 'Your refund is on its way.' });
     await s.next((e) => e.event === 'message' && e.data.message.text === 'Your refund is on its way.');
     const onInbox = await agentSide.next((e) => e.event === 'note' && e.data.conversationId === id);
@@ -117,7 +123,10 @@ describe('internal notes', () => {
     expect((await sam.client.call('POST', `/v1/admin/conversations/${id}/notes`, { text: 'x'.repeat(4001) })).status).toBe(400);
     expect((await sam.client.call('POST', `/v1/admin/conversations/${id}/notes`, { text: '   ' })).status).toBe(400);
     expect((await sam.client.call('POST', `/v1/admin/conversations/${id}/notes`, { text: 'ok', extra: 1 })).status).toBe(400);
-    const huge = await call(t.url, 'POST', `/v1/admin/conversations/${id}/notes`, { key: a.secretKey, raw: JSON.stringify({ text: 'y'.repeat(2_000_000), agent: 'x' }) });
+    const huge = await call(t.url, 'POST', `/v1/admin/conversations/${id}/notes`, {
+      key: a.secretKey,
+      raw: JSON.stringify({ text: 'y'.repeat(2_000_000), agent: 'x' }),
+    });
     expect(huge.status).toBe(413);
     expect(huge.body.request_id).toBeTruthy();
     const notes = (await admin('GET', `/conversations/${id}`)).body.messages.filter((m: any) => m.role === 'note');
@@ -155,7 +164,9 @@ describe('typing', () => {
     const { v, id } = await handedOff();
     await sam.client.call('POST', `/v1/admin/conversations/${id}/typing`, { active: true });
     // The indicator ages past the live window, as if the visitor reconnected a minute later.
-    const aged = await t.runtime.db.withOwner((tx) => tx.query("UPDATE conversation_events SET created_at = now() - interval '1 minute' WHERE conversation_id = $1 AND type = 'typing'", [id]));
+    const aged = await t.runtime.db.withOwner((tx) =>
+      tx.query("UPDATE conversation_events SET created_at = now() - interval '1 minute' WHERE conversation_id = $1 AND type = 'typing'", [id]),
+    );
     expect(aged.rowCount).toBe(1);
     await sam.client.call('POST', `/v1/admin/conversations/${id}/messages`, { text: 'Back with an answer.' });
     const resumed = await visitorStream(v, id, '1');
@@ -182,7 +193,15 @@ describe('assign, resolve, reopen and the rating', () => {
     expect((await sam.client.call('PATCH', `/v1/admin/handoffs/${handoffId}`, { status: 'resolved' })).status).toBe(204);
     const resolved = await s.next((e) => e.event === 'resolved');
     expect(resolved.data).toEqual({ handoff: { id: handoffId }, resolution: 1, csat: true });
-    for (const bad of [{ score: 0 }, { score: 6 }, { score: 3.5 }, { score: '5' }, {}, { score: 4, comment: 'x'.repeat(1001) }, { score: 4, admin: true }]) {
+    for (const bad of [
+      { score: 0 },
+      { score: 6 },
+      { score: 3.5 },
+      { score: '5' },
+      {},
+      { score: 4, comment: 'x'.repeat(1001) },
+      { score: 4, admin: true },
+    ]) {
       expect((await v.call('POST', `/conversations/${id}/csat`, bad)).status, JSON.stringify(bad).slice(0, 40)).toBe(400);
     }
     const other = new Visitor(t.url, a.publishableKey, ORIGIN);
@@ -200,7 +219,10 @@ describe('assign, resolve, reopen and the rating', () => {
     replay.close();
     // The comment is stored redacted, like any visitor text.
     const stored = await t.runtime.db.withTenant(a.tenant.id, { requestId: null }, (tx) =>
-      tx.query<{ score: number; comment: string; resolution: number }>('SELECT score, comment, resolution FROM csat_responses WHERE handoff_id = $1', [handoffId]),
+      tx.query<{ score: number; comment: string; resolution: number }>(
+        'SELECT score, comment, resolution FROM csat_responses WHERE handoff_id = $1',
+        [handoffId],
+      ),
     );
     expect(stored.rows).toEqual([{ score: 4, comment: expect.stringContaining('[EMAIL_1]'), resolution: 1 }]);
     expect(stored.rows[0]!.comment).not.toContain('pat.doe');
@@ -237,7 +259,15 @@ describe('business hours and a left email', () => {
     for (const bad of [
       { timeZone: 'Mars/Olympus', schedule: {} },
       { timeZone: 'UTC', schedule: { mon: [['10:00', '09:00']] } },
-      { timeZone: 'UTC', schedule: { mon: [['09:00', '12:00'], ['11:00', '13:00']] } },
+      {
+        timeZone: 'UTC',
+        schedule: {
+          mon: [
+            ['09:00', '12:00'],
+            ['11:00', '13:00'],
+          ],
+        },
+      },
       { timeZone: 'UTC', schedule: { funday: [['09:00', '12:00']] } },
       { timeZone: 'UTC', schedule: { mon: [['9am', '5pm']] } },
     ]) {
@@ -245,7 +275,9 @@ describe('business hours and a left email', () => {
       expect(res.status, JSON.stringify(bad)).toBe(400);
       expect(res.body.errors[0].path).toMatch(/^\/businessHours/);
     }
-    expect((await admin('PATCH', '/settings', { businessHours: { timeZone: 'Europe/Berlin', schedule: { mon: [['09:00', '17:00']] } } })).status).toBe(200);
+    expect(
+      (await admin('PATCH', '/settings', { businessHours: { timeZone: 'Europe/Berlin', schedule: { mon: [['09:00', '17:00']] } } })).status,
+    ).toBe(200);
     expect((await admin('GET', '/settings')).body.settings.businessHours).toMatchObject({ timeZone: 'Europe/Berlin' });
     expect((await admin('PATCH', '/settings', { businessHours: null })).status).toBe(200);
     expect((await admin('GET', '/settings')).body.settings.businessHours).toBeUndefined();
@@ -276,7 +308,10 @@ describe('business hours and a left email', () => {
     const plain = new Visitor(t.url, a.publishableKey, ORIGIN);
     await plain.start();
     const plainId = (await plain.call('POST', '/conversations', {})).body.conversation.id as string;
-    const turn = await plain.call('POST', `/conversations/${plainId}/messages`, { text: 'What is the warranty on the blue kettle?', clientMessageId: 'plain-1' });
+    const turn = await plain.call('POST', `/conversations/${plainId}/messages`, {
+      text: 'What is the warranty on the blue kettle?',
+      clientMessageId: 'plain-1',
+    });
     expect(turn.body.events.at(-1)).toMatchObject({ type: 'handoff', handoff: { status: 'pending' }, outsideHours: true, nextOpenAt: expected });
     expect((await v.call('POST', `/conversations/${id}/contact`, { email: 'not-an-email' })).status).toBe(400);
     const other = new Visitor(t.url, a.publishableKey, ORIGIN);
@@ -300,7 +335,10 @@ describe('business hours and a left email', () => {
     expect(profile.status).toBe(200);
     expect(profile.body.contact).toMatchObject({ email: 'lee.visitor@example.org' });
     const audit = (await admin('GET', '/audit?limit=1000')).body.entries;
-    expect(audit.filter((e: any) => e.action === 'visitor.profile.read').at(-1)).toMatchObject({ actor: { type: 'member', id: sam.memberId }, metadata: { contact: true } });
+    expect(audit.filter((e: any) => e.action === 'visitor.profile.read').at(-1)).toMatchObject({
+      actor: { type: 'member', id: sam.memberId },
+      metadata: { contact: true },
+    });
     expect(JSON.stringify(audit)).not.toContain('lee.visitor');
     expect((await admin('GET', `/conversations/${id}/visitor`, undefined, b.secretKey)).status).toBe(404);
     await admin('PATCH', '/settings', { businessHours: null });
@@ -336,7 +374,10 @@ describe('the verified profile', () => {
     expect(owner.body.visitor).toMatchObject({ name: 'Ada Lovelace', email: 'ada@example.com', plan: 'Enterprise', redacted: [] });
     // A tenant that only flags names shows them to agents, and in the inbox row.
     expect((await admin('PATCH', '/settings', { pii: { classes: { person: { mode: 'flag', minScore: 0.5 } } } })).status).toBe(200);
-    expect((await sam.client.call('GET', `/v1/admin/conversations/${id}/visitor`)).body.visitor).toMatchObject({ name: 'Ada Lovelace', redacted: ['email'] });
+    expect((await sam.client.call('GET', `/v1/admin/conversations/${id}/visitor`)).body.visitor).toMatchObject({
+      name: 'Ada Lovelace',
+      redacted: ['email'],
+    });
     const row = (await admin('GET', `/inbox?view=open&q=user-ada`)).body.rows[0];
     expect(row).toMatchObject({ conversationId: id, visitor: { verified: true, name: 'Ada Lovelace' } });
     await admin('PATCH', '/settings', { pii: { classes: { person: { mode: 'reversible', minScore: 0.5 } } } });

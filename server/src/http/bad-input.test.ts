@@ -92,7 +92,13 @@ describe.each(Object.entries(BAD))('a %s', (_name, bad) => {
     await refused(() => admin('POST', '/knowledge/sources', { kind: 'markdown', content: `# Hi\n\n${bad}` }), '/content');
     await refused(() => admin('POST', '/knowledge/sources', { kind: 'text', content: 'hello there', externalId: bad }), '/externalId');
     await refused(
-      () => admin('POST', '/knowledge/sources/bulk', { sources: [{ kind: 'text', content: 'fine' }, { kind: 'text', content: 'also fine', title: bad }] }),
+      () =>
+        admin('POST', '/knowledge/sources/bulk', {
+          sources: [
+            { kind: 'text', content: 'fine' },
+            { kind: 'text', content: 'also fine', title: bad },
+          ],
+        }),
       '/sources/1/title',
     );
   });
@@ -128,7 +134,9 @@ describe.each(Object.entries(BAD))('a %s', (_name, bad) => {
     await refused(async () => identify(await hsToken({ jti: `${bad}-0123456789abcdef` })), '/token');
     await refused(async () => identify(await hsToken({}, bad)), '/token');
     for (const claim of ['sub', 'jti', 'kid']) {
-      const res = await identify(await hsToken(claim === 'kid' ? {} : { [claim]: claim === 'jti' ? `${bad}-0123456789abcdef` : bad }, claim === 'kid' ? bad : secret.kid));
+      const res = await identify(
+        await hsToken(claim === 'kid' ? {} : { [claim]: claim === 'jti' ? `${bad}-0123456789abcdef` : bad }, claim === 'kid' ? bad : secret.kid),
+      );
       expect(res.body.errors[0].message).toContain(claim);
     }
   });
@@ -181,10 +189,16 @@ describe('malformed requests', () => {
   test('a value nested 100,000 levels deep is refused before anything recurses into it', async () => {
     const deep = '['.repeat(100_000) + ']'.repeat(100_000);
     const before = await counts();
-    const res = await call(t.url, 'PUT', '/v1/admin/identity', { key: a.secretKey, raw: `{"mode":"optional","publicKeys":[{"kty":"OKP","x":${deep}}]}` });
+    const res = await call(t.url, 'PUT', '/v1/admin/identity', {
+      key: a.secretKey,
+      raw: `{"mode":"optional","publicKeys":[{"kty":"OKP","x":${deep}}]}`,
+    });
     expectProblem(res, 400);
     expect(await counts()).toEqual(before);
-    const settings = await call(t.url, 'PUT', '/v1/admin/settings', { key: a.secretKey, raw: `{"pii":${'{"a":'.repeat(50_000)}1${'}'.repeat(50_000)}}` });
+    const settings = await call(t.url, 'PUT', '/v1/admin/settings', {
+      key: a.secretKey,
+      raw: `{"pii":${'{"a":'.repeat(50_000)}1${'}'.repeat(50_000)}}`,
+    });
     expectProblem(settings, 400);
   });
 

@@ -19,7 +19,13 @@ export function jsonBody(limitBytes: number): RequestHandler[] {
   };
   const boundDepth = (req: Request, _res: Response, next: NextFunction) => {
     const at = tooDeep(req.body, BODY_MAX_DEPTH);
-    if (at) return next(problems.validation([{ path: at, message: `must not nest deeper than ${BODY_MAX_DEPTH} levels`, code: 'too_deep' }], 'The body nests too deeply.'));
+    if (at)
+      return next(
+        problems.validation(
+          [{ path: at, message: `must not nest deeper than ${BODY_MAX_DEPTH} levels`, code: 'too_deep' }],
+          'The body nests too deeply.',
+        ),
+      );
     next();
   };
   return [requireJson, express.json({ limit: limitBytes, type: JSON_TYPES, strict: true }), boundDepth];
@@ -36,7 +42,8 @@ export function tooDeep(value: unknown, max: number): string | null {
     if (v === null || typeof v !== 'object') continue;
     if (depth >= max) return path;
     for (const [k, child] of Object.entries(v)) {
-      if (child !== null && typeof child === 'object') stack.push({ v: child, depth: depth + 1, path: `${path}/${k.replaceAll('~', '~0').replaceAll('/', '~1')}` });
+      if (child !== null && typeof child === 'object')
+        stack.push({ v: child, depth: depth + 1, path: `${path}/${k.replaceAll('~', '~0').replaceAll('/', '~1')}` });
     }
   }
   return null;
@@ -59,7 +66,11 @@ export function bodyParserProblem(err: unknown): HttpProblem | null {
     default:
       // body-parser reports a body that does not inflate as its Content-Encoding says (gzip, deflate,
       // br) as a bare 400 carrying the zlib error.
-      if ((err as { status?: unknown } | null)?.status === 400 && typeof (err as { code?: unknown }).code === 'string' && /^(Z_|ERR_)/.test((err as { code: string }).code)) {
+      if (
+        (err as { status?: unknown } | null)?.status === 400 &&
+        typeof (err as { code?: unknown }).code === 'string' &&
+        /^(Z_|ERR_)/.test((err as { code: string }).code)
+      ) {
         return new HttpProblem(400, 'malformed-request', 'The body is not compressed as its Content-Encoding says.');
       }
       return null;

@@ -12,7 +12,12 @@ export function assertSameOrigin(req: Request, origin: string): void {
   const site = req.get('sec-fetch-site');
   if (site !== undefined && site !== 'same-origin') throw problems.forbidden(`Cross-site request refused (Sec-Fetch-Site: ${site.slice(0, 20)}).`);
   const from = req.get('origin');
-  if (from !== origin) throw problems.forbidden(from ? 'Cross-origin request refused: the console only accepts requests from its own pages.' : 'Request refused: a browser request that changes something must carry its Origin.');
+  if (from !== origin)
+    throw problems.forbidden(
+      from
+        ? 'Cross-origin request refused: the console only accepts requests from its own pages.'
+        : 'Request refused: a browser request that changes something must carry its Origin.',
+    );
 }
 
 /** The same check as middleware, for routes a browser reaches without a session yet (sign-in, MFA step). */

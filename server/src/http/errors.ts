@@ -31,7 +31,8 @@ const DOMAIN_PROBLEMS: Record<DomainCode, (e: DomainError) => HttpProblem> = {
   missing_capability: (e) => problems.missingCapability(e.details.capability ?? 'unknown'),
   origin_not_allowed: (e) => new HttpProblem(403, 'origin-not-allowed', e.message),
   identity_required: (e) => new HttpProblem(403, 'identity-required', e.message),
-  budget_exceeded: (e) => new HttpProblem(429, 'budget-exceeded', e.message, { headers: { 'Retry-After': String(e.details.retryAfterSeconds ?? 60) } }),
+  budget_exceeded: (e) =>
+    new HttpProblem(429, 'budget-exceeded', e.message, { headers: { 'Retry-After': String(e.details.retryAfterSeconds ?? 60) } }),
   conflict: (e) => problems.conflict(e.message),
   token_invalid: (e) => new HttpProblem(401, 'token-invalid', e.message),
   token_expired: (e) => new HttpProblem(401, 'token-expired', e.message),

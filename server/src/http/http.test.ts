@@ -93,7 +93,11 @@ describe('request ids', () => {
   });
 
   test('the request id reaches the audit entry of the action', async () => {
-    const res = await call(t.url, 'POST', '/v1/admin/domains', { key, body: { pattern: 'trace.example' }, headers: { 'x-request-id': 'trace-audit-0001' } });
+    const res = await call(t.url, 'POST', '/v1/admin/domains', {
+      key,
+      body: { pattern: 'trace.example' },
+      headers: { 'x-request-id': 'trace-audit-0001' },
+    });
     expect(res.status).toBe(201);
     const audit = await call(t.url, 'GET', '/v1/admin/audit?limit=1000', { key });
     expect(audit.body.entries.find((e: any) => e.requestId === 'trace-audit-0001')).toMatchObject({ action: 'domain.add' });

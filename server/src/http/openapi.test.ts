@@ -27,7 +27,8 @@ describe('GET /v1/openapi.json', () => {
     const { body } = await call(t.url, 'GET', '/v1/openapi.json');
     expect(Object.keys(body.webhooks)).toContain('handoff.requested');
     for (const [path, item] of Object.entries<Record<string, { responses: Record<string, unknown> }>>(body.paths)) {
-      for (const [method, op] of Object.entries(item)) expect(op.responses['4XX'], `${method} ${path}`).toEqual({ $ref: '#/components/responses/Problem' });
+      for (const [method, op] of Object.entries(item))
+        expect(op.responses['4XX'], `${method} ${path}`).toEqual({ $ref: '#/components/responses/Problem' });
     }
   });
 });

@@ -5,8 +5,7 @@ import type { Request } from 'express';
 import { isUuid } from '../db/index.js';
 import { problems } from './problem.js';
 
-const pointer = (path: PropertyKey[]) =>
-  path.length ? '/' + path.map((p) => String(p).replaceAll('~', '~0').replaceAll('/', '~1')).join('/') : '';
+const pointer = (path: PropertyKey[]) => (path.length ? '/' + path.map((p) => String(p).replaceAll('~', '~0').replaceAll('/', '~1')).join('/') : '');
 
 /** One error per field; an unknown key is named by its own path (zod reports it on its parent). `at` prefixes every path. */
 export function fieldErrors(error: z.ZodError, at: PropertyKey[] = []): FieldError[] {

@@ -22,16 +22,18 @@ export function wellKnownRoutes(opts: { db: Db; publicUrl: string; securityConta
       // Expires must be less than a year ahead (RFC 9116 §2.5.5); regenerated on every request.
       const expires = new Date(Date.now() + 180 * 24 * 3600 * 1000);
       expires.setUTCHours(0, 0, 0, 0);
-      res.type('text/plain; charset=utf-8').send(
-        [
-          `Contact: ${opts.securityContact}`,
-          `Expires: ${expires.toISOString()}`,
-          'Preferred-Languages: en',
-          `Canonical: ${opts.publicUrl}/.well-known/security.txt`,
-          `Policy: ${opts.publicUrl}/docs/security`,
-          '',
-        ].join('\n'),
-      );
+      res
+        .type('text/plain; charset=utf-8')
+        .send(
+          [
+            `Contact: ${opts.securityContact}`,
+            `Expires: ${expires.toISOString()}`,
+            'Preferred-Languages: en',
+            `Canonical: ${opts.publicUrl}/.well-known/security.txt`,
+            `Policy: ${opts.publicUrl}/docs/security`,
+            '',
+          ].join('\n'),
+        );
     },
   });
   return r;

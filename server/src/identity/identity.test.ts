@@ -80,12 +80,19 @@ describe('JWKS URL in production (the SSRF attack)', () => {
   });
 
   test('a public https JWKS URL is accepted', async () => {
-    const res = await call(t.url, 'PUT', '/v1/admin/identity', { key: acme.secretKey, body: { mode: 'optional', jwksUrl: 'https://acme.example/.well-known/jwks.json' } });
+    const res = await call(t.url, 'PUT', '/v1/admin/identity', {
+      key: acme.secretKey,
+      body: { mode: 'optional', jwksUrl: 'https://acme.example/.well-known/jwks.json' },
+    });
     expect(res.status).toBe(204);
   });
 
   test('a private JWKS URL already in the database: a visitor posting an RS256 token makes no connection to it', async () => {
-    for (const jwksUrl of [`https://127.0.0.1:${port}/jwks.json`, `https://localhost:${port}/jwks.json`, `https://[::ffff:127.0.0.1]:${port}/jwks.json`]) {
+    for (const jwksUrl of [
+      `https://127.0.0.1:${port}/jwks.json`,
+      `https://localhost:${port}/jwks.json`,
+      `https://[::ffff:127.0.0.1]:${port}/jwks.json`,
+    ]) {
       await t.runtime.db.withTenant(acme.tenant.id, { requestId: null }, (tx) =>
         tx.query(
           `INSERT INTO identity_settings (tenant_id, mode, public_keys, jwks_url, updated_at) VALUES ($1, 'optional', '[]', $2, now())
@@ -142,14 +149,28 @@ describe('JWKS URL in development: keys fetched through the outbound module, cac
     expect(fetches).toEqual(['/jwks.json']);
 
     const now = Math.floor(Date.now() / 1000);
-    const again = await new SignJWT({}).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setSubject('ada').setAudience('parley:identity').setIssuedAt(now).setExpirationTime(now + 60).setJti(crypto.randomUUID()).sign(first.privateKey);
+    const again = await new SignJWT({})
+      .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+      .setSubject('ada')
+      .setAudience('parley:identity')
+      .setIssuedAt(now)
+      .setExpirationTime(now + 60)
+      .setJti(crypto.randomUUID())
+      .sign(first.privateKey);
     expect((await v.call('POST', '/identify', { token: again })).status).toBe(200);
     expect(fetches).toHaveLength(1);
 
     // Tenant B names the same URL: its keys are fetched for it, not shared.
     const vb = new Visitor(t.url, b.publishableKey, ORIGIN);
     await vb.start();
-    const forB = await new SignJWT({}).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setSubject('bea').setAudience('parley:identity').setIssuedAt(now).setExpirationTime(now + 60).setJti(crypto.randomUUID()).sign(first.privateKey);
+    const forB = await new SignJWT({})
+      .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+      .setSubject('bea')
+      .setAudience('parley:identity')
+      .setIssuedAt(now)
+      .setExpirationTime(now + 60)
+      .setJti(crypto.randomUUID())
+      .sign(first.privateKey);
     expect((await vb.call('POST', '/identify', { token: forB })).status).toBe(200);
     expect(fetches).toHaveLength(2);
 
@@ -159,7 +180,10 @@ describe('JWKS URL in development: keys fetched through the outbound module, cac
   });
 
   test('development allows only loopback by default: a private JWKS URL is refused', async () => {
-    const res = await call(t.url, 'PUT', '/v1/admin/identity', { key: a.secretKey, body: { mode: 'optional', jwksUrl: 'http://10.0.0.1/jwks.json' } });
+    const res = await call(t.url, 'PUT', '/v1/admin/identity', {
+      key: a.secretKey,
+      body: { mode: 'optional', jwksUrl: 'http://10.0.0.1/jwks.json' },
+    });
     expect(res.status).toBe(400);
     expect(res.body.errors[0]).toMatchObject({ path: '/jwksUrl', code: 'invalid_url' });
   });

@@ -87,6 +87,8 @@ export class JwksCache {
     const body = (await res.json()) as { keys?: unknown };
     if (!body || !Array.isArray(body.keys)) throw new JwksUnavailable('the JWKS URL did not answer a key set');
     // Public keys only: a set that leaks private or symmetric material is not used for them.
-    return (body.keys as JWK[]).filter((k) => k && typeof k === 'object' && typeof k.kty === 'string' && k.kty !== 'oct' && !('d' in k)).slice(0, MAX_KEYS);
+    return (body.keys as JWK[])
+      .filter((k) => k && typeof k === 'object' && typeof k.kty === 'string' && k.kty !== 'oct' && !('d' in k))
+      .slice(0, MAX_KEYS);
   }
 }

@@ -19,30 +19,42 @@ export function identityAdminRoutes(deps: IdentityDeps): Router {
   const r = Router();
 
   route(r, '/identity', {
-    get: [can('settings:read'), async (req, res) => {
-      res.json(await svc.getIdentity(deps, adminCtx(req)));
-    }],
-    put: [can('identity:write'), async (req, res) => {
-      const body = parse(PutIdentityRequest, req.body);
-      await svc.configureIdentity(deps, adminCtx(req), body);
-      res.status(204).end();
-    }],
+    get: [
+      can('settings:read'),
+      async (req, res) => {
+        res.json(await svc.getIdentity(deps, adminCtx(req)));
+      },
+    ],
+    put: [
+      can('identity:write'),
+      async (req, res) => {
+        const body = parse(PutIdentityRequest, req.body);
+        await svc.configureIdentity(deps, adminCtx(req), body);
+        res.status(204).end();
+      },
+    ],
   });
 
   route(r, '/identity/secrets', {
-    post: [can('identity:write'), async (req, res) => {
-      const out = await svc.createSecret(deps, adminCtx(req));
-      res.status(201).setHeader('Cache-Control', 'no-store').json(out);
-    }],
+    post: [
+      can('identity:write'),
+      async (req, res) => {
+        const out = await svc.createSecret(deps, adminCtx(req));
+        res.status(201).setHeader('Cache-Control', 'no-store').json(out);
+      },
+    ],
   });
 
   route(r, '/identity/secrets/:id', {
-    delete: [can('identity:write'), async (req, res) => {
-      const id = String(req.params.id);
-      if (!isUuid(id)) throw problems.notFound();
-      await svc.revokeSecret(deps, adminCtx(req), id);
-      res.status(204).end();
-    }],
+    delete: [
+      can('identity:write'),
+      async (req, res) => {
+        const id = String(req.params.id);
+        if (!isUuid(id)) throw problems.notFound();
+        await svc.revokeSecret(deps, adminCtx(req), id);
+        res.status(204).end();
+      },
+    ],
   });
   return r;
 }

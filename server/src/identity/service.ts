@@ -75,7 +75,14 @@ export async function createSecret(deps: IdentityServiceDeps, ctx: Ctx) {
   const createdAt = await deps.db.withTenant(tenantId, ctx, async (tx) => {
     const sealed = await deps.keyring.seal(tx, tenantId, raw, secretContext(kid));
     const at = await store.insertSecret(tx, { id, tenantId, kid, sealed });
-    await deps.audit.append(tx, { tenantId, requestId: ctx.requestId, actor: ctx.actor, action: 'identity.secret_create', target: { type: 'identity_secret', id }, metadata: { kid } });
+    await deps.audit.append(tx, {
+      tenantId,
+      requestId: ctx.requestId,
+      actor: ctx.actor,
+      action: 'identity.secret_create',
+      target: { type: 'identity_secret', id },
+      metadata: { kid },
+    });
     return at.toISOString();
   });
   return { id, kid, secret: `idsec_${kid}_${raw.toString('base64url')}`, createdAt };
@@ -86,7 +93,14 @@ export async function revokeSecret(deps: IdentityServiceDeps, ctx: Ctx, id: stri
   await deps.db.withTenant(tenantId, ctx, async (tx) => {
     const kid = await store.revokeSecret(tx, id);
     if (!kid) throw new DomainError('not_found', 'No such active secret.');
-    await deps.audit.append(tx, { tenantId, requestId: ctx.requestId, actor: ctx.actor, action: 'identity.secret_revoke', target: { type: 'identity_secret', id }, metadata: { kid } });
+    await deps.audit.append(tx, {
+      tenantId,
+      requestId: ctx.requestId,
+      actor: ctx.actor,
+      action: 'identity.secret_revoke',
+      target: { type: 'identity_secret', id },
+      metadata: { kid },
+    });
   });
 }
 

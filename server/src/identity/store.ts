@@ -28,7 +28,11 @@ export async function identityMode(tx: Tx): Promise<IdentityMode> {
   return (await settings(tx))?.mode ?? 'optional';
 }
 
-export async function saveSettings(tx: Tx, tenantId: string, s: { mode: IdentityMode; publicKeys: unknown[]; jwksUrl: string | null }): Promise<void> {
+export async function saveSettings(
+  tx: Tx,
+  tenantId: string,
+  s: { mode: IdentityMode; publicKeys: unknown[]; jwksUrl: string | null },
+): Promise<void> {
   await tx.query(
     `INSERT INTO identity_settings (tenant_id, mode, public_keys, jwks_url, updated_at) VALUES ($1, $2, $3, $4, now())
      ON CONFLICT (tenant_id) DO UPDATE SET mode = EXCLUDED.mode, public_keys = EXCLUDED.public_keys, jwks_url = EXCLUDED.jwks_url, updated_at = now()`,
@@ -56,7 +60,10 @@ export async function insertSecret(tx: Tx, s: { id: string; tenantId: string; ki
 
 /** Revokes an active secret; its kid, or null when there is no such active secret. */
 export async function revokeSecret(tx: Tx, id: string): Promise<string | null> {
-  const { rows } = await tx.query<{ kid: string }>('UPDATE identity_secrets SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING kid', [id]);
+  const { rows } = await tx.query<{ kid: string }>(
+    'UPDATE identity_secrets SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING kid',
+    [id],
+  );
   return rows[0]?.kid ?? null;
 }
 

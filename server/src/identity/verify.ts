@@ -47,7 +47,9 @@ export async function verifyIdentityToken(tx: Tx, keyring: Keyring, jwks: JwksCa
   try {
     if (header.alg === 'HS256') {
       if (typeof header.kid !== 'string') throw invalid('A shared-secret token needs the kid of its secret.');
-      const { rows } = await tx.query<{ sealed: Uint8Array }>('SELECT sealed FROM identity_secrets WHERE kid = $1 AND revoked_at IS NULL', [header.kid]);
+      const { rows } = await tx.query<{ sealed: Uint8Array }>('SELECT sealed FROM identity_secrets WHERE kid = $1 AND revoked_at IS NULL', [
+        header.kid,
+      ]);
       if (!rows[0]) throw invalid('The token was signed with an unknown or revoked secret.');
       const secret = await keyring.open(tx, tenantId, rows[0].sealed, secretContext(header.kid));
       ({ payload } = await jwtVerify(token, secret, { ...options, algorithms: ['HS256'] }));
@@ -80,10 +82,11 @@ export async function verifyIdentityToken(tx: Tx, keyring: Keyring, jwks: JwksCa
   if (sub.length > 256 || jti.length > 256) throw invalid('The identity token claims are too long.');
   if (!isSafeText(sub)) throw unsafeClaim('sub');
   if (!isSafeText(jti)) throw unsafeClaim('jti');
-  const used = await tx.query(
-    'INSERT INTO identity_token_uses (tenant_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
-    [tenantId, jti, new Date((exp + SKEW_S) * 1000)],
-  );
+  const used = await tx.query('INSERT INTO identity_token_uses (tenant_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [
+    tenantId,
+    jti,
+    new Date((exp + SKEW_S) * 1000),
+  ]);
   if (used.rowCount === 0) throw new DomainError('token_replayed', 'This identity token was already used.');
   const p = payload as { name?: unknown; email?: unknown; traits?: unknown };
   return {

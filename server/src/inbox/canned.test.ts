@@ -24,7 +24,11 @@ afterAll(() => t.close());
 
 describe('canned replies', () => {
   test('create, list, edit, delete; audited; variables rendered with the protocol function', async () => {
-    const made = await agent.call('POST', '/v1/admin/canned-replies', { title: 'Greeting', body: 'Hi {{visitor.name}}, {{ agent.name }} here.', shortcut: 'hi' });
+    const made = await agent.call('POST', '/v1/admin/canned-replies', {
+      title: 'Greeting',
+      body: 'Hi {{visitor.name}}, {{ agent.name }} here.',
+      shortcut: 'hi',
+    });
     expect(made.status).toBe(201);
     const id = made.body.cannedReply.id;
     expect(made.body.cannedReply).toMatchObject({ title: 'Greeting', shortcut: 'hi' });
@@ -43,7 +47,8 @@ describe('canned replies', () => {
   test('attacks: an analyst cannot write, another tenant cannot see or touch, bad variables and shapes are refused', async () => {
     const denied = await analyst.call('POST', '/v1/admin/canned-replies', { title: 'x', body: 'y' });
     expect(denied.status).toBe(403);
-    const mine = (await agent.call('POST', '/v1/admin/canned-replies', { title: 'Refunds', body: 'Refunds take 5 days.', shortcut: 'refund' })).body.cannedReply;
+    const mine = (await agent.call('POST', '/v1/admin/canned-replies', { title: 'Refunds', body: 'Refunds take 5 days.', shortcut: 'refund' })).body
+      .cannedReply;
     expect((await call(t.url, 'GET', '/v1/admin/canned-replies', { key: b.secretKey })).body.cannedReplies).toEqual([]);
     expect((await call(t.url, 'PATCH', `/v1/admin/canned-replies/${mine.id}`, { key: b.secretKey, body: { title: 'pwned' } })).status).toBe(404);
     expect((await call(t.url, 'DELETE', `/v1/admin/canned-replies/${mine.id}`, { key: b.secretKey })).status).toBe(404);

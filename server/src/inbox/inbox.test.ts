@@ -20,7 +20,11 @@ let ann: { client: ConsoleClient; memberId: string };
 const ORIGIN = 'https://help.a.example';
 
 const inbox = (c: ConsoleClient, lastEventId?: string, query = '') =>
-  openStream(`${t.url}/v1/admin/inbox/stream${query}`, { ...c.pageHeaders, cookie: c.cookieHeader(), ...(lastEventId ? { 'last-event-id': lastEventId } : {}) });
+  openStream(`${t.url}/v1/admin/inbox/stream${query}`, {
+    ...c.pageHeaders,
+    cookie: c.cookieHeader(),
+    ...(lastEventId ? { 'last-event-id': lastEventId } : {}),
+  });
 const keyInbox = (key: string) => openStream(`${t.url}/v1/admin/inbox/stream`, { authorization: `Bearer ${key}` });
 const admin = (method: string, path: string, body?: unknown, key = a.secretKey) => call(t.url, method, `/v1/admin${path}`, { key, body });
 
@@ -56,7 +60,13 @@ describe('the live inbox', () => {
     expect((await v.call('POST', `/conversations/${id}/handoff`, {})).status).toBe(201);
     const row = await s.next((e) => e.event === 'conversation' && e.data.row.conversationId === id, 1000);
     const latencyMs = Date.now() - started;
-    expect(row.data.row).toMatchObject({ status: 'pending', reason: 'visitor_request', visitor: { ref: v.visitorRef, verified: false }, assignee: null, contactLeft: false });
+    expect(row.data.row).toMatchObject({
+      status: 'pending',
+      reason: 'visitor_request',
+      visitor: { ref: v.visitorRef, verified: false },
+      assignee: null,
+      contactLeft: false,
+    });
     expect(row.data.row.waitingSince).toBeTruthy();
     expect(row.id).toMatch(/^\d+-\d+$/);
     const counts = await s.next((e) => e.event === 'counts' && e.data.unassigned >= 1, 1000, s.events.indexOf(row));
@@ -72,7 +82,8 @@ describe('the live inbox', () => {
 
   test('views: waiting, unassigned, mine, open, resolved follow take, reply and resolve', async () => {
     const { id, handoffId } = await visitorAsking('I need help with an invoice');
-    const ids = async (c: ConsoleClient, view: string) => (await c.call('GET', `/v1/admin/inbox?view=${view}`)).body.rows.map((r: any) => r.conversationId);
+    const ids = async (c: ConsoleClient, view: string) =>
+      (await c.call('GET', `/v1/admin/inbox?view=${view}`)).body.rows.map((r: any) => r.conversationId);
     expect(await ids(sam.client, 'waiting')).toContain(id);
     expect(await ids(sam.client, 'unassigned')).toContain(id);
     expect(await ids(sam.client, 'mine')).not.toContain(id);
@@ -105,7 +116,8 @@ describe('the live inbox', () => {
 
   test('search covers the visitor reference, the verified user id and the stored (redacted) text only', async () => {
     const { v, id } = await visitorAsking('My email is zed.quartz@example.org and the order is QZ-99812');
-    const search = async (q: string) => (await admin('GET', `/inbox?view=open&q=${encodeURIComponent(q)}`)).body.rows.map((r: any) => r.conversationId);
+    const search = async (q: string) =>
+      (await admin('GET', `/inbox?view=open&q=${encodeURIComponent(q)}`)).body.rows.map((r: any) => r.conversationId);
     expect(await search(v.visitorRef)).toEqual([id]);
     expect(await search('qz-99812')).toEqual([id]);
     // The address is not stored, so it cannot be found: only its placeholder is.
@@ -183,7 +195,8 @@ describe('fan-out', () => {
   test('20 open inbox streams: each event is read once for all of them, not once per stream', async () => {
     const { id } = await visitorAsking('Fan-out question');
     const keys: string[] = [];
-    for (let i = 0; i < 10; i++) keys.push((await admin('POST', '/api-keys', { name: `console ${i}`, capabilities: ['conversations:read'] })).body.secret);
+    for (let i = 0; i < 10; i++)
+      keys.push((await admin('POST', '/api-keys', { name: `console ${i}`, capabilities: ['conversations:read'] })).body.secret);
     const streams = await Promise.all(keys.flatMap((k) => [keyInbox(k), keyInbox(k)]));
     for (const s of streams) await s.next((e) => e.event === 'counts');
     // Reads of the feed are transactions without a request id; count them while five notes go out.
@@ -195,13 +208,16 @@ describe('fan-out', () => {
       return original(tenantId, ctx, fn);
     };
     try {
-      for (let i = 0; i < 5; i++) expect((await admin('POST', `/conversations/${id}/notes`, { text: `fan-out note ${i}`, agent: 'Ops' })).status).toBe(201);
+      for (let i = 0; i < 5; i++)
+        expect((await admin('POST', `/conversations/${id}/notes`, { text: `fan-out note ${i}`, agent: 'Ops' })).status).toBe(201);
       for (const s of streams) await s.next((e) => e.event === 'note' && e.data.message.text === 'fan-out note 4');
     } finally {
       db.withTenant = original;
     }
     for (const s of streams) {
-      expect(s.events.filter((e) => e.event === 'note' && e.data.conversationId === id).map((e) => e.data.message.text)).toEqual([0, 1, 2, 3, 4].map((i) => `fan-out note ${i}`));
+      expect(s.events.filter((e) => e.event === 'note' && e.data.conversationId === id).map((e) => e.data.message.text)).toEqual(
+        [0, 1, 2, 3, 4].map((i) => `fan-out note ${i}`),
+      );
       s.close();
     }
     console.log(`inbox fan-out: 20 streams, 5 events, ${reads} feed reads`);

@@ -41,90 +41,123 @@ export function inboxRoutes(deps: InboxDeps): Router {
 
   // Rows show message text (redacted as stored): the same capability as reading a conversation.
   route(r, '/inbox', {
-    get: [can('conversations:read'), async (req, res) => {
-      const q = parse(InboxListQuery, req.query, 'query');
-      res.json(await inTenant(req, (tx, ctx) => service.list(tx, deps.keyring, ctx.tenantId, me(req), q)));
-    }],
+    get: [
+      can('conversations:read'),
+      async (req, res) => {
+        const q = parse(InboxListQuery, req.query, 'query');
+        res.json(await inTenant(req, (tx, ctx) => service.list(tx, deps.keyring, ctx.tenantId, me(req), q)));
+      },
+    ],
   });
 
   route(r, '/inbox/stream', {
-    get: [can('conversations:read'), async (req, res) => {
-      if (!wantsSse(req)) throw new HttpProblem(400, 'malformed-request', 'This is an event stream: ask with `Accept: text/event-stream`.');
-      const q = parse(InboxStreamQuery, req.query, 'query');
-      const { tenantId, admin } = adminCtx(req);
-      const memberId = me(req);
-      const release = deps.streams.reserve(tenantId, memberId ? `member:${memberId}` : `key:${admin.keyId}`);
-      let leave = () => {};
-      let heartbeat: NodeJS.Timeout | undefined;
-      res.on('close', () => {
-        clearInterval(heartbeat);
-        leave();
-        release();
-      });
-      const given = req.get('last-event-id') ?? q.after;
-      const resume = service.parseCursor(given);
-      if (given !== undefined && !resume) throw new HttpProblem(400, 'validation-failed', 'Last-Event-ID (or `after`) is not a position this stream gave.');
-      const start = await inTenant(req, async (tx) => {
-        const presence = memberId ? await service.touch(tx, tenantId, memberId) : null;
-        return { cursor: resume ?? (await service.streamStart(tx)), counts: await service.counts(tx, memberId), presence };
-      });
-      if (start.presence) deps.bus.publish(start.presence);
-      if (res.destroyed) return;
-      const sse = openSse(req, res);
-      sse.send('counts', start.counts);
-      leave = deps.inbox.join(tenantId, { memberId, cursor: start.cursor, send: (event, data, id) => sse.send(event, data, id), close: () => sse.close() });
-      let beats = 0;
-      heartbeat = setInterval(() => {
-        sse.comment('keep-alive');
-        // An ended session, an expired access token or a revoked key ends the stream: the console
-        // reconnects through a refresh, which a signed-out or disabled member cannot pass.
-        void stillAllowed(req, 'conversations:read').then((ok) => {
-          if (!ok) return sse.close();
-          if (memberId && ++beats % SEEN_EVERY === 0) {
-            void inTenant(req, (tx) => service.touch(tx, tenantId, memberId)).then((e) => e && deps.bus.publish(e), () => {});
-          }
+    get: [
+      can('conversations:read'),
+      async (req, res) => {
+        if (!wantsSse(req)) throw new HttpProblem(400, 'malformed-request', 'This is an event stream: ask with `Accept: text/event-stream`.');
+        const q = parse(InboxStreamQuery, req.query, 'query');
+        const { tenantId, admin } = adminCtx(req);
+        const memberId = me(req);
+        const release = deps.streams.reserve(tenantId, memberId ? `member:${memberId}` : `key:${admin.keyId}`);
+        let leave = () => {};
+        let heartbeat: NodeJS.Timeout | undefined;
+        res.on('close', () => {
+          clearInterval(heartbeat);
+          leave();
+          release();
         });
-      }, deps.heartbeatMs);
-    }],
+        const given = req.get('last-event-id') ?? q.after;
+        const resume = service.parseCursor(given);
+        if (given !== undefined && !resume)
+          throw new HttpProblem(400, 'validation-failed', 'Last-Event-ID (or `after`) is not a position this stream gave.');
+        const start = await inTenant(req, async (tx) => {
+          const presence = memberId ? await service.touch(tx, tenantId, memberId) : null;
+          return { cursor: resume ?? (await service.streamStart(tx)), counts: await service.counts(tx, memberId), presence };
+        });
+        if (start.presence) deps.bus.publish(start.presence);
+        if (res.destroyed) return;
+        const sse = openSse(req, res);
+        sse.send('counts', start.counts);
+        leave = deps.inbox.join(tenantId, {
+          memberId,
+          cursor: start.cursor,
+          send: (event, data, id) => sse.send(event, data, id),
+          close: () => sse.close(),
+        });
+        let beats = 0;
+        heartbeat = setInterval(() => {
+          sse.comment('keep-alive');
+          // An ended session, an expired access token or a revoked key ends the stream: the console
+          // reconnects through a refresh, which a signed-out or disabled member cannot pass.
+          void stillAllowed(req, 'conversations:read').then((ok) => {
+            if (!ok) return sse.close();
+            if (memberId && ++beats % SEEN_EVERY === 0) {
+              void inTenant(req, (tx) => service.touch(tx, tenantId, memberId)).then(
+                (e) => e && deps.bus.publish(e),
+                () => {},
+              );
+            }
+          });
+        }, deps.heartbeatMs);
+      },
+    ],
   });
 
   route(r, '/presence', {
-    get: [can('handoffs:read'), async (req, res) => {
-      res.json({ members: await inTenant(req, (tx) => service.presence(tx)) });
-    }],
+    get: [
+      can('handoffs:read'),
+      async (req, res) => {
+        res.json({ members: await inTenant(req, (tx) => service.presence(tx)) });
+      },
+    ],
   });
 
   route(r, '/me/availability', {
-    patch: [requireMember, async (req, res) => {
-      const body = parse(UpdateAvailabilityRequest, req.body);
-      const out = await inTenant(req, (tx, ctx) => service.setAvailability(tx, deps.audit, ctx, me(req)!, body.availability));
-      deps.bus.publish(out.event);
-      res.json({ presence: out.presence });
-    }],
+    patch: [
+      requireMember,
+      async (req, res) => {
+        const body = parse(UpdateAvailabilityRequest, req.body);
+        const out = await inTenant(req, (tx, ctx) => service.setAvailability(tx, deps.audit, ctx, me(req)!, body.availability));
+        deps.bus.publish(out.event);
+        res.json({ presence: out.presence });
+      },
+    ],
   });
 
   // Canned replies: read by whoever reads conversations; written by whoever answers them.
   route(r, '/canned-replies', {
-    get: [can('conversations:read'), async (req, res) => {
-      res.json({ cannedReplies: await inTenant(req, (tx) => service.listCanned(tx)) });
-    }],
-    post: [can('conversations:write'), async (req, res) => {
-      const body = parse(CreateCannedReplyRequest, req.body);
-      res.status(201).json({ cannedReply: await inTenant(req, (tx, ctx) => service.createCanned(tx, deps.audit, ctx, body)) });
-    }],
+    get: [
+      can('conversations:read'),
+      async (req, res) => {
+        res.json({ cannedReplies: await inTenant(req, (tx) => service.listCanned(tx)) });
+      },
+    ],
+    post: [
+      can('conversations:write'),
+      async (req, res) => {
+        const body = parse(CreateCannedReplyRequest, req.body);
+        res.status(201).json({ cannedReply: await inTenant(req, (tx, ctx) => service.createCanned(tx, deps.audit, ctx, body)) });
+      },
+    ],
   });
 
   route(r, '/canned-replies/:id', {
-    patch: [can('conversations:write'), async (req, res) => {
-      const body = parse(UpdateCannedReplyRequest, req.body);
-      const id = uuidParam(req, 'id');
-      res.json({ cannedReply: await inTenant(req, (tx, ctx) => service.updateCanned(tx, deps.audit, ctx, id, body)) });
-    }],
-    delete: [can('conversations:write'), async (req, res) => {
-      const id = uuidParam(req, 'id');
-      await inTenant(req, (tx, ctx) => service.deleteCanned(tx, deps.audit, ctx, id));
-      res.status(204).end();
-    }],
+    patch: [
+      can('conversations:write'),
+      async (req, res) => {
+        const body = parse(UpdateCannedReplyRequest, req.body);
+        const id = uuidParam(req, 'id');
+        res.json({ cannedReply: await inTenant(req, (tx, ctx) => service.updateCanned(tx, deps.audit, ctx, id, body)) });
+      },
+    ],
+    delete: [
+      can('conversations:write'),
+      async (req, res) => {
+        const id = uuidParam(req, 'id');
+        await inTenant(req, (tx, ctx) => service.deleteCanned(tx, deps.audit, ctx, id));
+        res.status(204).end();
+      },
+    ],
   });
   return r;
 }

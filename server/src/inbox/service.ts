@@ -73,7 +73,9 @@ function rowView(r: store.InboxDbRow, names: Map<string, string>): InboxRow {
 export async function list(tx: Tx, keyring: Keyring, tenantId: string, me: string | null, q: InboxListQuery) {
   const offset = q.cursor === undefined ? 0 : Number(q.cursor);
   if (!Number.isSafeInteger(offset) || offset < 0 || !/^\d+$/.test(q.cursor ?? '0')) {
-    throw new DomainError('invalid_input', 'The cursor is not one this API gave.', { errors: [{ path: '/cursor', message: 'must be a nextCursor of a previous page', code: 'invalid' }] });
+    throw new DomainError('invalid_input', 'The cursor is not one this API gave.', {
+      errors: [{ path: '/cursor', message: 'must be a nextCursor of a previous page', code: 'invalid' }],
+    });
   }
   const streamCursor = formatCursor(await streamStart(tx));
   const rows = await store.listRows(tx, { view: q.view, me, q: q.q ?? null, offset, limit: q.limit + 1 });
@@ -110,7 +112,13 @@ export async function presence(tx: Tx): Promise<Presence[]> {
 }
 
 /** A member sets themselves available or away; everyone's inbox hears it. Audited. */
-export async function setAvailability(tx: Tx, audit: AuditLog, ctx: Ctx, memberId: string, availability: 'available' | 'away'): Promise<{ presence: Presence; event: ConversationEvent }> {
+export async function setAvailability(
+  tx: Tx,
+  audit: AuditLog,
+  ctx: Ctx,
+  memberId: string,
+  availability: 'available' | 'away',
+): Promise<{ presence: Presence; event: ConversationEvent }> {
   const row = await store.setAvailability(tx, memberId, availability);
   if (!row) throw new DomainError('not_found', 'No such member.');
   await audit.append(tx, { ...ctx, action: 'member.availability', target: { type: 'member', id: memberId }, metadata: { availability } });
@@ -143,21 +151,42 @@ const cannedView = (c: store.CannedRow): CannedReply => ({
 });
 
 const shortcutTaken = () =>
-  new DomainError('invalid_input', 'Another canned reply has this shortcut.', { errors: [{ path: '/shortcut', message: 'is taken by another canned reply', code: 'taken' }] });
+  new DomainError('invalid_input', 'Another canned reply has this shortcut.', {
+    errors: [{ path: '/shortcut', message: 'is taken by another canned reply', code: 'taken' }],
+  });
 
 export async function listCanned(tx: Tx): Promise<CannedReply[]> {
   return (await store.listCanned(tx)).map(cannedView);
 }
 
-export async function createCanned(tx: Tx, audit: AuditLog, ctx: Ctx, c: { title: string; body: string; shortcut?: string | null | undefined }): Promise<CannedReply> {
-  if ((await store.countCanned(tx)) >= MAX_CANNED_REPLIES) throw new DomainError('conflict', `A tenant keeps at most ${MAX_CANNED_REPLIES} canned replies.`);
-  const row = await store.insertCanned(tx, { tenantId: ctx.tenantId, id: randomUUID(), title: c.title, body: c.body, shortcut: c.shortcut ?? null, by: ctx.actor.id });
+export async function createCanned(
+  tx: Tx,
+  audit: AuditLog,
+  ctx: Ctx,
+  c: { title: string; body: string; shortcut?: string | null | undefined },
+): Promise<CannedReply> {
+  if ((await store.countCanned(tx)) >= MAX_CANNED_REPLIES)
+    throw new DomainError('conflict', `A tenant keeps at most ${MAX_CANNED_REPLIES} canned replies.`);
+  const row = await store.insertCanned(tx, {
+    tenantId: ctx.tenantId,
+    id: randomUUID(),
+    title: c.title,
+    body: c.body,
+    shortcut: c.shortcut ?? null,
+    by: ctx.actor.id,
+  });
   if (!row) throw shortcutTaken();
   await audit.append(tx, { ...ctx, action: 'canned_reply.create', target: { type: 'canned_reply', id: row.id } });
   return cannedView(row);
 }
 
-export async function updateCanned(tx: Tx, audit: AuditLog, ctx: Ctx, id: string, c: { title?: string | undefined; body?: string | undefined; shortcut?: string | null | undefined }): Promise<CannedReply> {
+export async function updateCanned(
+  tx: Tx,
+  audit: AuditLog,
+  ctx: Ctx,
+  id: string,
+  c: { title?: string | undefined; body?: string | undefined; shortcut?: string | null | undefined },
+): Promise<CannedReply> {
   if (c.shortcut && (await store.shortcutTaken(tx, c.shortcut, id))) throw shortcutTaken();
   const row = await store.updateCanned(tx, id, {
     ...(c.title !== undefined ? { title: c.title } : {}),

@@ -32,9 +32,11 @@ export interface InboxDbRow {
 // with the queue, not with history.
 const rowsCte = (scope: 'open' | 'all') => `
 WITH me AS (SELECT $1::text AS id), latest AS (
-  ${scope === 'open'
-    ? "SELECT h.* FROM handoffs h WHERE h.status <> 'resolved'"
-    : 'SELECT DISTINCT ON (h.conversation_id) h.* FROM handoffs h ORDER BY h.conversation_id, h.created_at DESC, h.id'}
+  ${
+    scope === 'open'
+      ? "SELECT h.* FROM handoffs h WHERE h.status <> 'resolved'"
+      : 'SELECT DISTINCT ON (h.conversation_id) h.* FROM handoffs h ORDER BY h.conversation_id, h.created_at DESC, h.id'
+  }
 ), base AS (
   SELECT l.id AS handoff_id, l.conversation_id, l.status, l.reason, l.assigned_to, m.display_name AS assignee_name,
          c.visitor_id, c.verified, c.identity_subject, c.contact_left_at IS NOT NULL AS contact_left,
@@ -76,7 +78,10 @@ const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
  * A page of a view. `q` matches a visitor reference or a
  * verified user id exactly, or any stored (redacted) message text, notes included.
  */
-export async function listRows(tx: Tx, p: { view: InboxView; me: string | null; q: string | null; offset: number; limit: number }): Promise<InboxDbRow[]> {
+export async function listRows(
+  tx: Tx,
+  p: { view: InboxView; me: string | null; q: string | null; offset: number; limit: number },
+): Promise<InboxDbRow[]> {
   const v = VIEW[p.view];
   const { rows } = await tx.query<InboxDbRow>(
     `${rowsCte(p.view === 'resolved' ? 'all' : 'open')} SELECT ${COLUMNS} FROM rows
@@ -92,13 +97,18 @@ export async function listRows(tx: Tx, p: { view: InboxView; me: string | null; 
 /** The rows of these conversations (for the stream's snapshots). */
 export async function rowsOf(tx: Tx, conversationIds: string[]): Promise<InboxDbRow[]> {
   if (!conversationIds.length) return [];
-  const { rows } = await tx.query<InboxDbRow>(`${rowsCte('all')} SELECT ${COLUMNS} FROM rows WHERE conversation_id = ANY($2::uuid[])`, ['', conversationIds]);
+  const { rows } = await tx.query<InboxDbRow>(`${rowsCte('all')} SELECT ${COLUMNS} FROM rows WHERE conversation_id = ANY($2::uuid[])`, [
+    '',
+    conversationIds,
+  ]);
   return rows;
 }
 
 /** The sealed Sign-In Pro profiles of these subjects. */
 export async function verifiedProfiles(tx: Tx, subjects: string[]): Promise<{ subject: string; profile: Uint8Array }[]> {
-  return (await tx.query<{ subject: string; profile: Uint8Array }>('SELECT subject, profile FROM verified_visitors WHERE subject = ANY($1)', [subjects])).rows;
+  return (
+    await tx.query<{ subject: string; profile: Uint8Array }>('SELECT subject, profile FROM verified_visitors WHERE subject = ANY($1)', [subjects])
+  ).rows;
 }
 
 export interface CountsRow {
@@ -169,7 +179,9 @@ const PRESENCE = `id, display_name, availability, last_seen_at, coalesce(last_se
 
 /** Members who work the inbox (roles with conversations to answer), active ones. */
 export async function presenceList(tx: Tx): Promise<PresenceRow[]> {
-  const { rows } = await tx.query<PresenceRow>(`SELECT ${PRESENCE} FROM members WHERE status = 'active' AND role IN ('owner', 'admin', 'agent') ORDER BY display_name, id`);
+  const { rows } = await tx.query<PresenceRow>(
+    `SELECT ${PRESENCE} FROM members WHERE status = 'active' AND role IN ('owner', 'admin', 'agent') ORDER BY display_name, id`,
+  );
   return rows;
 }
 
@@ -219,7 +231,10 @@ export async function countCanned(tx: Tx): Promise<number> {
   return (await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM canned_replies')).rows[0]!.n;
 }
 
-export async function insertCanned(tx: Tx, c: { tenantId: string; id: string; title: string; body: string; shortcut: string | null; by: string | null }): Promise<CannedRow | null> {
+export async function insertCanned(
+  tx: Tx,
+  c: { tenantId: string; id: string; title: string; body: string; shortcut: string | null; by: string | null },
+): Promise<CannedRow | null> {
   const { rows } = await tx.query<CannedRow>(
     `INSERT INTO canned_replies (tenant_id, id, title, body, shortcut, created_by) VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (tenant_id, shortcut) DO NOTHING RETURNING ${CANNED}`,

@@ -70,7 +70,11 @@ export class InboxHub {
   }
 
   private kick(tenantId: string, room: Room): void {
-    wake(room, () => this.readOnce(tenantId, room), () => this.drop(tenantId, room));
+    wake(
+      room,
+      () => this.readOnce(tenantId, room),
+      () => this.drop(tenantId, room),
+    );
   }
 
   /** One read for every stream of the tenant; returns whether the batch was full. */
@@ -80,7 +84,9 @@ export class InboxHub {
     const members = [...new Set(listeners.map((l) => l.memberId))];
     const batch = await this.deps.db.withTenant(tenantId, { requestId: null }, async (tx) => {
       const events = await feedAfter(tx, from, BATCH);
-      const changed = [...new Set(events.filter((e) => e.conversation_id && (ROW_EVENTS.has(e.type) || PASSED_ON.has(e.type))).map((e) => e.conversation_id!))];
+      const changed = [
+        ...new Set(events.filter((e) => e.conversation_id && (ROW_EVENTS.has(e.type) || PASSED_ON.has(e.type))).map((e) => e.conversation_id!)),
+      ];
       const rows = await rowsOf(tx, this.deps.keyring, tenantId, changed);
       const tally = new Map<string | null, InboxCounts>();
       if (events.some((e) => ROW_EVENTS.has(e.type))) for (const m of members) tally.set(m, await counts(tx, m));
@@ -110,7 +116,15 @@ export class InboxHub {
 }
 
 /** Sends what one feed event means to the inbox; returns whether anything was sent. */
-function deliver(l: InboxListener, e: FeedRow, index: number, id: string, rows: Map<string, InboxRow>, lastOf: Map<string, number>, stale: number): boolean {
+function deliver(
+  l: InboxListener,
+  e: FeedRow,
+  index: number,
+  id: string,
+  rows: Map<string, InboxRow>,
+  lastOf: Map<string, number>,
+  stale: number,
+): boolean {
   if (e.type === 'presence') {
     l.send('presence', e.payload, id);
     return true;

@@ -32,7 +32,11 @@ beforeAll(async () => {
   rt = wireRuntime(config, testDb.db);
   other = await secondDb();
   rt2 = other === testDb.db ? rt : wireRuntime(config, other);
-  const created = await createTenant({ db: rt.db, audit: rt.audit, env: 'development' }, { name: 'Sweep', domains: ['sweep.example'] }, { requestId: null, actor: { type: 'cli', id: 'test' } });
+  const created = await createTenant(
+    { db: rt.db, audit: rt.audit, env: 'development' },
+    { name: 'Sweep', domains: ['sweep.example'] },
+    { requestId: null, actor: { type: 'cli', id: 'test' } },
+  );
   tenantId = created.tenant.id;
 });
 afterAll(async () => {
@@ -62,7 +66,10 @@ async function seed(): Promise<void> {
   await token('expired-long-ago', "now() - interval '31 days'");
   await token('expired-yesterday', "now() - interval '1 day'");
   await token('live', "now() + interval '29 days'");
-  await owner("INSERT INTO identity_token_uses (tenant_id, jti, expires_at) VALUES ($1, $2, now() - interval '1 day'), ($1, $3, now() + interval '5 minutes')", [tenantId, `old-${randomUUID()}`, `live-${randomUUID()}`]);
+  await owner(
+    "INSERT INTO identity_token_uses (tenant_id, jti, expires_at) VALUES ($1, $2, now() - interval '1 day'), ($1, $3, now() + interval '5 minutes')",
+    [tenantId, `old-${randomUUID()}`, `live-${randomUUID()}`],
+  );
   await owner(
     `INSERT INTO conversation_events (tenant_id, conversation_id, type, payload, created_at)
      VALUES ($1, $2, 'message', '{}', now() - interval '90 days'), ($1, $2, 'message', '{}', now())`,
@@ -87,7 +94,11 @@ describe('the retention sweep', () => {
 
   test('visitors idle past the retention period with no conversation and no live refresh token go; others stay', async () => {
     const visitor = async (label: string, idleDays: number) =>
-      owner(`INSERT INTO visitors (tenant_id, id, last_seen_at) VALUES ($1, $2, now() - make_interval(days => $3::int))`, [tenantId, ref(label), idleDays]);
+      owner(`INSERT INTO visitors (tenant_id, id, last_seen_at) VALUES ($1, $2, now() - make_interval(days => $3::int))`, [
+        tenantId,
+        ref(label),
+        idleDays,
+      ]);
     await visitor('idle-alone', 45);
     await visitor('idle-chatted', 45);
     await visitor('idle-token', 45);
@@ -100,7 +111,11 @@ describe('the retention sweep', () => {
     );
     const counts = await sweepExpired(rt);
     expect(counts.visitors).toBe(1);
-    const left = (await owner('SELECT id FROM visitors WHERE id = ANY($1) ORDER BY id', [[ref('idle-alone'), ref('idle-chatted'), ref('idle-token'), ref('recent-alone')]])).rows.map((r: any) => r.id);
+    const left = (
+      await owner('SELECT id FROM visitors WHERE id = ANY($1) ORDER BY id', [
+        [ref('idle-alone'), ref('idle-chatted'), ref('idle-token'), ref('recent-alone')],
+      ])
+    ).rows.map((r: any) => r.id);
     expect(left).toEqual([ref('idle-chatted'), ref('idle-token'), ref('recent-alone')].sort());
     await owner('DELETE FROM conversations WHERE visitor_id = $1', [ref('idle-chatted')]);
     await owner('DELETE FROM visitors WHERE id = ANY($1)', [left]);
@@ -108,11 +123,21 @@ describe('the retention sweep', () => {
 
   test('ended console sessions, closed old invites, spent SSO requests and replay ids, stale throttle counters go; live ones and the spent refresh tokens of live sessions stay', async () => {
     const member = randomUUID();
-    await owner("INSERT INTO members (tenant_id, id, email, display_name, role) VALUES ($1, $2, $3, 'Sweep', 'agent')", [tenantId, member, `sweep-${member}@sweep.example`]);
+    await owner("INSERT INTO members (tenant_id, id, email, display_name, role) VALUES ($1, $2, $3, 'Sweep', 'agent')", [
+      tenantId,
+      member,
+      `sweep-${member}@sweep.example`,
+    ]);
     const session = async (expires: string, revoked = 'NULL') => {
       const id = randomUUID();
-      await owner(`INSERT INTO member_sessions (tenant_id, id, member_id, method, idle_expires_at, expires_at, revoked_at) VALUES ($1, $2, $3, 'password', now() + interval '1 hour', ${expires}, ${revoked})`, [tenantId, id, member]);
-      await owner(`INSERT INTO member_refresh_tokens (tenant_id, id, family_id, token_hash, expires_at, used_at) VALUES ($1, $2, $3, $4, ${expires}, now())`, [tenantId, randomUUID(), id, randomBytes(32)]);
+      await owner(
+        `INSERT INTO member_sessions (tenant_id, id, member_id, method, idle_expires_at, expires_at, revoked_at) VALUES ($1, $2, $3, 'password', now() + interval '1 hour', ${expires}, ${revoked})`,
+        [tenantId, id, member],
+      );
+      await owner(
+        `INSERT INTO member_refresh_tokens (tenant_id, id, family_id, token_hash, expires_at, used_at) VALUES ($1, $2, $3, $4, ${expires}, now())`,
+        [tenantId, randomUUID(), id, randomBytes(32)],
+      );
       return id;
     };
     await session("now() - interval '2 days'");
@@ -128,13 +153,19 @@ describe('the retention sweep', () => {
       `INSERT INTO sso_requests (tenant_id, id, kind, binding, expires_at) VALUES ($1, $2, 'oidc', $3, now() - interval '2 hours'), ($1, $4, 'oidc', $3, now() + interval '5 minutes')`,
       [tenantId, `old-${randomUUID()}`, randomBytes(32), `new-${randomUUID()}`],
     );
-    await owner(`INSERT INTO sso_replay (tenant_id, kind, id_hash, expires_at) VALUES ($1, 'saml', $2, now() - interval '1 hour'), ($1, 'saml', $3, now() + interval '1 hour')`, [tenantId, randomBytes(32), randomBytes(32)]);
-    await owner(`INSERT INTO sign_in_throttle (key, failures, last_failure_at) VALUES ($1, 3, now() - interval '2 days'), ($2, 3, now())`, [randomBytes(32), randomBytes(32)]);
+    await owner(
+      `INSERT INTO sso_replay (tenant_id, kind, id_hash, expires_at) VALUES ($1, 'saml', $2, now() - interval '1 hour'), ($1, 'saml', $3, now() + interval '1 hour')`,
+      [tenantId, randomBytes(32), randomBytes(32)],
+    );
+    await owner(`INSERT INTO sign_in_throttle (key, failures, last_failure_at) VALUES ($1, 3, now() - interval '2 days'), ($2, 3, now())`, [
+      randomBytes(32),
+      randomBytes(32),
+    ]);
     const counts = await sweepExpired(rt);
     expect(counts).toMatchObject({ member_sessions: 2, member_invites: 1, sso_requests: 1, sso_replay: 1, sign_in_throttle: 1 });
     expect((await owner('SELECT id FROM member_sessions')).rows.map((r: any) => r.id)).toEqual([live]);
     expect((await owner('SELECT count(*)::int AS n FROM member_refresh_tokens WHERE family_id = $1', [live])).rows[0].n).toBe(1);
-    expect((await owner("SELECT email FROM member_invites")).rows.map((r: any) => r.email)).toEqual(['open@sweep.example']);
+    expect((await owner('SELECT email FROM member_invites')).rows.map((r: any) => r.email)).toEqual(['open@sweep.example']);
   });
 
   test('two instances sweeping at once: the job runs once; the second finds it done for this interval', async () => {
@@ -165,7 +196,7 @@ describe('leases', () => {
     expect(results.filter((r) => r.ran)).toHaveLength(1);
   });
 
-  test("a holder that dies (stops renewing) is taken over once its lease lapses; it cannot renew after", async () => {
+  test('a holder that dies (stops renewing) is taken over once its lease lapses; it cannot renew after', async () => {
     const dead = newHolderId();
     const next = newHolderId();
     const name = 'test-takeover';

@@ -95,18 +95,22 @@ export async function runLeased<T>(
   if (!(await acquireLease(db, o))) return { ran: false };
   const lost = new AbortController();
   let renewing: Promise<unknown> = Promise.resolve();
-  const heartbeat = setInterval(() => {
-    renewing = renewLease(db, o).then(
-      (ok) => ok || lost.abort(new Error(`lease ${o.name} lost`)),
-      () => undefined, // a failed renewal is retried at the next beat; the lease lapses if they keep failing
-    );
-  }, Math.max(o.ttlMs / 3, 50));
+  const heartbeat = setInterval(
+    () => {
+      renewing = renewLease(db, o).then(
+        (ok) => ok || lost.abort(new Error(`lease ${o.name} lost`)),
+        () => undefined, // a failed renewal is retried at the next beat; the lease lapses if they keep failing
+      );
+    },
+    Math.max(o.ttlMs / 3, 50),
+  );
   heartbeat.unref();
   try {
     return { ran: true, result: await fn({ signal: lost.signal }) };
   } finally {
     clearInterval(heartbeat);
     await renewing;
-    if (!lost.signal.aborted) await releaseLease(db, { name: o.name, holder: o.holder, ...(o.everyMs !== undefined ? { nextRunInMs: o.everyMs } : {}) });
+    if (!lost.signal.aborted)
+      await releaseLease(db, { name: o.name, holder: o.holder, ...(o.everyMs !== undefined ? { nextRunInMs: o.everyMs } : {}) });
   }
 }

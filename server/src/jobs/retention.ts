@@ -39,7 +39,10 @@ const RULES: Rule[] = [
     expired: "expires_at < now() - interval '1 day' OR idle_expires_at < now() - interval '1 day' OR revoked_at < now() - interval '1 day'",
   },
   { table: 'member_refresh_tokens', expired: "expires_at < now() - interval '1 hour'" },
-  { table: 'member_invites', expired: "(accepted_at IS NOT NULL OR revoked_at IS NOT NULL OR expires_at < now()) AND created_at < now() - make_interval(days => $2::int)" },
+  {
+    table: 'member_invites',
+    expired: '(accepted_at IS NOT NULL OR revoked_at IS NOT NULL OR expires_at < now()) AND created_at < now() - make_interval(days => $2::int)',
+  },
   { table: 'sso_requests', expired: "expires_at < now() - interval '1 hour'" },
   { table: 'sso_replay', expired: "expires_at < now() - interval '10 minutes'" },
   { table: 'sign_in_throttle', expired: "last_failure_at < now() - interval '1 day' AND (blocked_until IS NULL OR blocked_until < now())" },
@@ -88,7 +91,13 @@ export async function sweepExpired(rt: Runtime, opts: SweepOptions = {}): Promis
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   if (total > 0) {
     await rt.db.withPlatform(
-      { requestId: null, actor: { type: 'system', id: 'retention-sweep' }, reason: 'delete expired rows', action: 'retention.sweep', metadata: { deleted: counts } },
+      {
+        requestId: null,
+        actor: { type: 'system', id: 'retention-sweep' },
+        reason: 'delete expired rows',
+        action: 'retention.sweep',
+        metadata: { deleted: counts },
+      },
       async () => undefined,
     );
   }

@@ -21,7 +21,10 @@ test('expired rows disappear without anyone calling the sweep', async () => {
   const tenant = '0b8c4c1e-8a0e-4f44-9a51-3c1f0d1c9a02';
   const q = (sql: string, params: unknown[] = []) => running.runtime.db.withOwner((tx) => tx.query<any>(sql, params));
   await q("INSERT INTO tenants (id, name) VALUES ($1, 'Scheduled')", [tenant]);
-  await q("INSERT INTO identity_token_uses (tenant_id, jti, expires_at) VALUES ($1, 'old', now() - interval '1 day'), ($1, 'live', now() + interval '5 minutes')", [tenant]);
+  await q(
+    "INSERT INTO identity_token_uses (tenant_id, jti, expires_at) VALUES ($1, 'old', now() - interval '1 day'), ($1, 'live', now() + interval '5 minutes')",
+    [tenant],
+  );
   let left: string[] = [];
   for (let i = 0; i < 100; i++) {
     left = (await q('SELECT jti FROM identity_token_uses ORDER BY jti')).rows.map((r) => r.jti);

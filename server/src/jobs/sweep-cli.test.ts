@@ -48,7 +48,11 @@ test('parley sweep deletes expired one-time token ids and keeps live ones', asyn
       );
     });
   });
-  const { stdout } = await run(process.execPath, ['--conditions=parley-source', '--import', 'tsx', main, 'sweep', '--json'], { cwd: serverDir, env: { ...process.env, ...env }, timeout: 150_000 });
+  const { stdout } = await run(process.execPath, ['--conditions=parley-source', '--import', 'tsx', main, 'sweep', '--json'], {
+    cwd: serverDir,
+    env: { ...process.env, ...env },
+    timeout: 150_000,
+  });
   expect(JSON.parse(stdout)).toMatchObject({ ran: true, deleted: { identity_token_uses: 1 } });
   const left = await owner((db) => db.withOwner((tx) => tx.query<{ jti: string }>('SELECT jti FROM identity_token_uses')));
   expect(left.rows.map((r) => r.jti)).toEqual(['live']);

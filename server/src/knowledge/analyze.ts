@@ -3,12 +3,14 @@
 import { stemmer } from 'stemmer';
 
 const STOP = new Set(
-  ('a about above after again against all am an and any are as at be because been before being below between both but by can ' +
+  (
+    'a about above after again against all am an and any are as at be because been before being below between both but by can ' +
     'could did do does doing down during each few for from further had has have having he her here hers herself him himself his ' +
     'how i if in into is it its itself just me more most my myself no nor not now of off on once only or other our ours ourselves ' +
     'out over own same she should so some such than that the their theirs them themselves then there these they this those ' +
     'through to too under until up very was we were what when where which while who whom why will with would you your yours ' +
-    'yourself yourselves').split(' '),
+    'yourself yourselves'
+  ).split(' '),
 );
 
 /** Terms in order, duplicates kept (term frequency matters). */
@@ -17,7 +19,10 @@ export const analyze = (text: string): string[] => analyzeWords(text).map((w) =>
 /** Each term with the word it came from (lower case), for showing people a term as it was written. */
 export function analyzeWords(text: string): { term: string; word: string }[] {
   const out: { term: string; word: string }[] = [];
-  for (const m of text.normalize('NFKC').toLowerCase().matchAll(/[\p{L}\p{N}]+(?:['’][\p{L}]+)?/gu)) {
+  for (const m of text
+    .normalize('NFKC')
+    .toLowerCase()
+    .matchAll(/[\p{L}\p{N}]+(?:['’][\p{L}]+)?/gu)) {
     const w = m[0].replace(/['’]s$/, '');
     if (w.length < 2 || w.length > 40 || STOP.has(w)) continue;
     out.push({ term: /^\p{N}+$/u.test(w) ? w : stemmer(w), word: w });

@@ -46,13 +46,21 @@ describe('knowledge crawl through the outbound module', () => {
     expect(res.body.sources[0].url).toBe(`${siteUrl}/hours`);
   });
 
-  test.each(['direct', 'localhost', 'redirect', 'metadata redirect'])('a %s request to a private address is refused, without a connection', async (how) => {
-    const url = { direct: `${secretUrl}/admin`, localhost: secretUrl.replace('127.0.0.1', 'localhost'), redirect: `${siteUrl}/to-secret`, 'metadata redirect': `${siteUrl}/to-metadata` }[how]!;
-    const res = await admin('POST', '/knowledge/sources', { kind: 'url', url });
-    expect(res.status).toBe(422);
-    expect(res.body.errors[0]).toMatchObject({ path: '/url', code: 'fetch_failed', message: expect.stringMatching(/public host/) });
-    expect(secretConnections).toBe(0);
-  });
+  test.each(['direct', 'localhost', 'redirect', 'metadata redirect'])(
+    'a %s request to a private address is refused, without a connection',
+    async (how) => {
+      const url = {
+        direct: `${secretUrl}/admin`,
+        localhost: secretUrl.replace('127.0.0.1', 'localhost'),
+        redirect: `${siteUrl}/to-secret`,
+        'metadata redirect': `${siteUrl}/to-metadata`,
+      }[how]!;
+      const res = await admin('POST', '/knowledge/sources', { kind: 'url', url });
+      expect(res.status).toBe(422);
+      expect(res.body.errors[0]).toMatchObject({ path: '/url', code: 'fetch_failed', message: expect.stringMatching(/public host/) });
+      expect(secretConnections).toBe(0);
+    },
+  );
 
   test('a page over 2 MB is refused', async () => {
     const res = await admin('POST', '/knowledge/sources', { kind: 'url', url: `${siteUrl}/big` });

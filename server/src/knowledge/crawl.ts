@@ -23,7 +23,9 @@ export async function fetchText(
 ): Promise<{ url: string; contentType: string; body: string; truncated?: boolean }> {
   const maxBytes = opts.maxBytes ?? MAX_BYTES;
   try {
-    const res = await outbound.fetcher({ ...LIMITS, maxBytes: opts.cut ? HARD_MAX_BYTES : maxBytes })(raw, { headers: { 'user-agent': 'ParleyBot/1 (+knowledge ingestion)' } });
+    const res = await outbound.fetcher({ ...LIMITS, maxBytes: opts.cut ? HARD_MAX_BYTES : maxBytes })(raw, {
+      headers: { 'user-agent': 'ParleyBot/1 (+knowledge ingestion)' },
+    });
     if (!res.ok) {
       await res.body?.cancel();
       throw new CrawlError(`the page answered ${res.status}`);
@@ -45,13 +47,21 @@ export async function fetchText(
         if (!opts.cut) throw new CrawlError(`the page is larger than ${mb(maxBytes)}`);
         parts.push(value.subarray(0, value.length - (size - maxBytes)));
         // Cut on a character boundary: a partial UTF-8 sequence at the end decodes to U+FFFD.
-        return { url: res.url, contentType, body: Buffer.concat(parts).toString('utf8').replace(/\uFFFD$/, ''), truncated: true };
+        return {
+          url: res.url,
+          contentType,
+          body: Buffer.concat(parts)
+            .toString('utf8')
+            .replace(/\uFFFD$/, ''),
+          truncated: true,
+        };
       }
       parts.push(value);
     }
     return { url: res.url, contentType, body: Buffer.concat(parts).toString('utf8') };
   } catch (err) {
-    if (err instanceof OutboundError) throw new CrawlError(err.code === 'too_large' ? `the page is larger than ${mb(opts.cut ? HARD_MAX_BYTES : maxBytes)}` : err.message);
+    if (err instanceof OutboundError)
+      throw new CrawlError(err.code === 'too_large' ? `the page is larger than ${mb(opts.cut ? HARD_MAX_BYTES : maxBytes)}` : err.message);
     throw err;
   }
 }

@@ -17,9 +17,23 @@ import type { VectorStore } from './vectors/store.js';
 // A tiny "semantic" embedding for the double: words of one concept share a dimension, so a question
 // about reimbursement lands near a passage about refunds that shares no word with it.
 const CONCEPTS: Record<string, string> = {
-  refund: 'money-back', refunds: 'money-back', refunded: 'money-back', reimburse: 'money-back', reimbursed: 'money-back',
-  reimbursement: 'money-back', repaid: 'money-back', parcel: 'parcel', package: 'parcel', packet: 'parcel',
-  courier: 'parcel', delivery: 'parcel', deliver: 'parcel', shipping: 'parcel', days: 'time', weeks: 'time', long: 'time',
+  refund: 'money-back',
+  refunds: 'money-back',
+  refunded: 'money-back',
+  reimburse: 'money-back',
+  reimbursed: 'money-back',
+  reimbursement: 'money-back',
+  repaid: 'money-back',
+  parcel: 'parcel',
+  package: 'parcel',
+  packet: 'parcel',
+  courier: 'parcel',
+  delivery: 'parcel',
+  deliver: 'parcel',
+  shipping: 'parcel',
+  days: 'time',
+  weeks: 'time',
+  long: 'time',
 };
 const DIMS = 64;
 function embedText(text: string): number[] {
@@ -58,7 +72,12 @@ const model = new MockLanguageModelV3({
       }),
     };
   },
-  doGenerate: async () => ({ content: [{ type: 'text' as const, text: '0.9' }], finishReason: { unified: 'stop' as const, raw: 'stop' }, usage, warnings: [] }),
+  doGenerate: async () => ({
+    content: [{ type: 'text' as const, text: '0.9' }],
+    finishReason: { unified: 'stop' as const, raw: 'stop' },
+    usage,
+    warnings: [],
+  }),
 });
 
 const PII = { email: 'refund-desk@northwind-mail.example', card: '4111 1111 1111 1111', phone: '+44 20 7946 0958', person: 'Margaret Thornbury' };
@@ -74,19 +93,31 @@ for (const kind of ['pgvector', 'pinecone'] as const) {
     let pinecone: Awaited<ReturnType<typeof startFakePinecone>> | undefined;
 
     const search = async (tenant: CreatedTenant, query: string, mode?: string) => {
-      const res = await call(t.url, 'POST', '/v1/admin/knowledge/search', { key: tenant.secretKey, body: { query, limit: 5, ...(mode ? { mode } : {}) } });
+      const res = await call(t.url, 'POST', '/v1/admin/knowledge/search', {
+        key: tenant.secretKey,
+        body: { query, limit: 5, ...(mode ? { mode } : {}) },
+      });
       expect(res.status).toBe(200);
       return res.body as { mode: string; results: { chunkId: string; sourceId: string; title: string; text: string; score: number }[] };
     };
     const ingest = async (tenant: CreatedTenant, externalId: string, content: string) => {
-      const res = await call(t.url, 'POST', '/v1/admin/knowledge/sources', { key: tenant.secretKey, body: { kind: 'markdown', externalId, content } });
+      const res = await call(t.url, 'POST', '/v1/admin/knowledge/sources', {
+        key: tenant.secretKey,
+        body: { kind: 'markdown', externalId, content },
+      });
       expect(res.status).toBeLessThan(300);
       return res.body.sources[0] as { id: string };
     };
     const vectorCount = async (tenant: CreatedTenant) =>
       kind === 'pgvector'
-        ? Number((await t.runtime.db.withTenant(tenant.tenant.id, { requestId: null }, (tx) => tx.query<{ n: number }>('SELECT count(*)::int AS n FROM knowledge_vectors'))).rows[0]!.n)
-        : pinecone!.namespaces()[`tenant-${tenant.tenant.id}`] ?? 0;
+        ? Number(
+            (
+              await t.runtime.db.withTenant(tenant.tenant.id, { requestId: null }, (tx) =>
+                tx.query<{ n: number }>('SELECT count(*)::int AS n FROM knowledge_vectors'),
+              )
+            ).rows[0]!.n,
+          )
+        : (pinecone!.namespaces()[`tenant-${tenant.tenant.id}`] ?? 0);
 
     beforeAll(async () => {
       let vectors: VectorStore = pgVectorStore();
@@ -164,7 +195,10 @@ for (const kind of ['pgvector', 'pinecone'] as const) {
         const before = model.doStreamCalls.length;
         await v.say(id, question);
         expect(model.doStreamCalls.length, mode).toBe(before + 1);
-        const sent = model.doStreamCalls.slice(before).map((c) => JSON.stringify(c.prompt)).join('\n');
+        const sent = model.doStreamCalls
+          .slice(before)
+          .map((c) => JSON.stringify(c.prompt))
+          .join('\n');
         expect(sent).toContain('5 business days');
         // The question names Zanzibar refunds; B's passage (its code, its text, its heading path) must not follow.
         expect(sent, mode).not.toMatch(/ZX-4242|Members of B|Members ›/);
@@ -202,7 +236,9 @@ for (const kind of ['pgvector', 'pinecone'] as const) {
     test('every embedding call is audited with hashes and token counts, never the text', async () => {
       const res = await call(t.url, 'GET', '/v1/admin/audit?limit=1000', { key: a.secretKey });
       const entries = res.body.entries.filter((e: { action: string }) => e.action === 'ai.embed');
-      expect(entries.some((e: any) => e.metadata.call === 'index' && /^[0-9a-f]{64}$/.test(e.metadata.requestSha256) && e.metadata.inputTokens > 0)).toBe(true);
+      expect(
+        entries.some((e: any) => e.metadata.call === 'index' && /^[0-9a-f]{64}$/.test(e.metadata.requestSha256) && e.metadata.inputTokens > 0),
+      ).toBe(true);
       expect(entries.some((e: any) => e.metadata.call === 'query')).toBe(true);
       expect(entries.some((e: any) => e.metadata.error)).toBe(true);
       expect(JSON.stringify(entries)).not.toMatch(/Refund timing|reimbursed|vouchers/i);

@@ -50,7 +50,8 @@ export interface CrawlJobRow {
   finished_at: Date | null;
 }
 
-const COLUMNS = 'id, tenant_id, kind, url, status, urls, pages_total, pages_done, pages_failed, bytes, errors, error, requested_by, request_id, attempts, created_at, started_at, finished_at';
+const COLUMNS =
+  'id, tenant_id, kind, url, status, urls, pages_total, pages_done, pages_failed, bytes, errors, error, requested_by, request_id, attempts, created_at, started_at, finished_at';
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 export const crawlJobView = (j: CrawlJobRow) => ({
@@ -178,7 +179,9 @@ export class CrawlWorker {
     } catch (err) {
       if (err instanceof LeaseLost) return true;
       this.deps.logger.warn({ jobId: claimed.id, err: { message: (err as Error).message } }, 'crawl job failed');
-      await this.finish(claimed.tenant_id, claimed.id, 'failed', 'The crawl stopped on an internal error; see the server logs.').catch(() => undefined);
+      await this.finish(claimed.tenant_id, claimed.id, 'failed', 'The crawl stopped on an internal error; see the server logs.').catch(
+        () => undefined,
+      );
     }
     return true;
   }
@@ -216,7 +219,7 @@ export class CrawlWorker {
   /** Who queued the job (`type:id`; jobs queued before people existed hold a bare key id). */
   private actor(job: CrawlJobRow): ActorRef {
     const [type, id] = job.requested_by?.includes(':') ? job.requested_by.split(':', 2) : ['api_key', job.requested_by];
-    return { type: (type === 'member' ? 'member' : 'api_key'), id: id || null };
+    return { type: type === 'member' ? 'member' : 'api_key', id: id || null };
   }
 
   private note(tx: Tx, id: string, url: string | null, message: string): Promise<void> {
@@ -245,7 +248,12 @@ export class CrawlWorker {
       await this.tx(tenantId, async (tx) => {
         await this.update(tx, id, 'urls = $4::text[], pages_total = $5::int', [chosen, chosen.length]);
         if (listed.length > chosen.length) {
-          await this.note(tx, id, null, `The sitemap lists ${listed.length} pages; the first ${chosen.length} are crawled (the per-crawl page limit).`);
+          await this.note(
+            tx,
+            id,
+            null,
+            `The sitemap lists ${listed.length} pages; the first ${chosen.length} are crawled (the per-crawl page limit).`,
+          );
         }
       });
     }
@@ -253,13 +261,17 @@ export class CrawlWorker {
     const ctx = { requestId: job.request_id, actor: this.actor(job) };
     for (let i = job.pages_done; i < urls.length; i++) {
       if (this.stopping) {
-        await this.tx(tenantId, (tx) => tx.query('UPDATE crawl_jobs SET holder = NULL, lease_until = NULL WHERE id = $1 AND holder = $2', [id, this.deps.holder]));
+        await this.tx(tenantId, (tx) =>
+          tx.query('UPDATE crawl_jobs SET holder = NULL, lease_until = NULL WHERE id = $1 AND holder = $2', [id, this.deps.holder]),
+        );
         throw new LeaseLost();
       }
       const url = urls[i]!;
       const room = Math.min(config.crawl.maxPageBytes, config.crawl.maxBytes - bytes);
       if (room <= 0) {
-        await this.tx(tenantId, (tx) => this.note(tx, id, null, `The crawl reached its limit of ${config.crawl.maxBytes} bytes; ${urls.length - i} pages were not crawled.`));
+        await this.tx(tenantId, (tx) =>
+          this.note(tx, id, null, `The crawl reached its limit of ${config.crawl.maxBytes} bytes; ${urls.length - i} pages were not crawled.`),
+        );
         break;
       }
       await this.tx(tenantId, (tx) => this.update(tx, id, 'pages_done = pages_done', [], `AND pages_done = ${i}`));
@@ -279,8 +291,12 @@ export class CrawlWorker {
         continue;
       }
       try {
-        await writeSources({ db: this.deps.db, audit: this.deps.audit, vectors: this.vectors, quota: config.knowledgeQuota }, tenantId, ctx, [{ input, kind: 'sitemap' }], (tx) =>
-          this.update(tx, id, 'pages_done = pages_done + 1, bytes = bytes + $4::bigint', [size], `AND pages_done = ${i}`),
+        await writeSources(
+          { db: this.deps.db, audit: this.deps.audit, vectors: this.vectors, quota: config.knowledgeQuota },
+          tenantId,
+          ctx,
+          [{ input, kind: 'sitemap' }],
+          (tx) => this.update(tx, id, 'pages_done = pages_done + 1, bytes = bytes + $4::bigint', [size], `AND pages_done = ${i}`),
         );
       } catch (err) {
         if (err instanceof DomainError && err.code === 'quota_exceeded') {

@@ -44,7 +44,10 @@ describe('chunking and HTML', () => {
   test('identical content in one source is stored once; long sections split', () => {
     const dup = chunkMarkdown('## A\nsame words here.\n\n## A\nsame words here.', { title: 'T', url: null });
     expect(dup).toHaveLength(1);
-    const long = chunkMarkdown(`## Long\n${Array.from({ length: 60 }, (_, i) => `Sentence number ${i} talks about parcels and lockers.`).join(' ')}`, { title: 'T', url: null });
+    const long = chunkMarkdown(
+      `## Long\n${Array.from({ length: 60 }, (_, i) => `Sentence number ${i} talks about parcels and lockers.`).join(' ')}`,
+      { title: 'T', url: null },
+    );
     expect(long.length).toBeGreaterThan(1);
   });
 
@@ -71,7 +74,8 @@ describe('over the admin API', () => {
   let site: Server;
   let siteUrl: string;
   const admin = (method: string, path: string, body?: unknown, key = a.secretKey) => call(t.url, method, `/v1/admin${path}`, { key, body });
-  const search = async (query: string, key = a.secretKey) => (await admin('POST', '/knowledge/search', { query, limit: 5 }, key)).body.results as any[];
+  const search = async (query: string, key = a.secretKey) =>
+    (await admin('POST', '/knowledge/search', { query, limit: 5 }, key)).body.results as any[];
 
   beforeAll(async () => {
     t = await startTestApp();
@@ -80,7 +84,9 @@ describe('over the admin API', () => {
     site = createServer((req, res) => {
       if (req.url === '/sitemap.xml') {
         res.setHeader('content-type', 'application/xml');
-        res.end(`<urlset><url><loc>${siteUrl}/gift-cards</loc></url><url><loc>${siteUrl}/warranty</loc></url><url><loc>https://elsewhere.example/x</loc></url></urlset>`);
+        res.end(
+          `<urlset><url><loc>${siteUrl}/gift-cards</loc></url><url><loc>${siteUrl}/warranty</loc></url><url><loc>https://elsewhere.example/x</loc></url></urlset>`,
+        );
       } else if (req.url === '/gift-cards') {
         res.setHeader('content-type', 'text/html');
         res.end('<h1>Gift cards</h1><p>Gift cards are valid for three years and can be topped up in store.</p>');
@@ -100,19 +106,43 @@ describe('over the admin API', () => {
   });
 
   test('ingest, then BM25 finds the right section with its anchor', async () => {
-    const res = await admin('POST', '/knowledge/sources', { kind: 'markdown', content: RETURNS, url: 'https://help.a.example/returns', externalId: 'returns' });
+    const res = await admin('POST', '/knowledge/sources', {
+      kind: 'markdown',
+      content: RETURNS,
+      url: 'https://help.a.example/returns',
+      externalId: 'returns',
+    });
     expect(res.status).toBe(201);
     expect(res.body.sources[0]).toMatchObject({ externalId: 'returns', chunks: 3, changed: true });
-    await admin('POST', '/knowledge/sources', { kind: 'markdown', content: SHIPPING, url: 'https://help.a.example/shipping', externalId: 'shipping' });
+    await admin('POST', '/knowledge/sources', {
+      kind: 'markdown',
+      content: SHIPPING,
+      url: 'https://help.a.example/shipping',
+      externalId: 'shipping',
+    });
     const results = await search('how long until I get my refund?');
-    expect(results[0]).toMatchObject({ title: expect.stringContaining('Refund timing'), url: 'https://help.a.example/returns#refund-timing', externalId: 'returns' });
+    expect(results[0]).toMatchObject({
+      title: expect.stringContaining('Refund timing'),
+      url: 'https://help.a.example/returns#refund-timing',
+      externalId: 'returns',
+    });
     expect((await search('international customs'))[0].title).toContain('International shipping');
   });
 
   test('the same content again changes nothing; changed content replaces the chunks', async () => {
-    const again = await admin('POST', '/knowledge/sources', { kind: 'markdown', content: RETURNS, url: 'https://help.a.example/returns', externalId: 'returns' });
+    const again = await admin('POST', '/knowledge/sources', {
+      kind: 'markdown',
+      content: RETURNS,
+      url: 'https://help.a.example/returns',
+      externalId: 'returns',
+    });
     expect(again.body.sources[0].changed).toBe(false);
-    const changed = await admin('POST', '/knowledge/sources', { kind: 'markdown', content: RETURNS.replace('30 days', '60 days'), url: 'https://help.a.example/returns', externalId: 'returns' });
+    const changed = await admin('POST', '/knowledge/sources', {
+      kind: 'markdown',
+      content: RETURNS.replace('30 days', '60 days'),
+      url: 'https://help.a.example/returns',
+      externalId: 'returns',
+    });
     expect(changed.status).toBe(200);
     const window = (await search('return window days'))[0];
     expect(window.text).toContain('60 days');
@@ -129,18 +159,26 @@ describe('over the admin API', () => {
   });
 
   test("tenant B's knowledge never comes back for tenant A, and the reverse", async () => {
-    await admin('POST', '/knowledge/sources', { kind: 'text', content: 'Our loyalty programme gives double points on Tuesdays.', externalId: 'loyalty' }, b.secretKey);
+    await admin(
+      'POST',
+      '/knowledge/sources',
+      { kind: 'text', content: 'Our loyalty programme gives double points on Tuesdays.', externalId: 'loyalty' },
+      b.secretKey,
+    );
     expect(await search('loyalty points tuesday')).toEqual([]);
     expect((await search('loyalty points tuesday', b.secretKey))[0].text).toContain('double points');
     expect(await search('refund', b.secretKey)).toEqual([]);
   });
 
   test('deleting a source removes its chunks and its statistics', async () => {
-    const src = (await admin('POST', '/knowledge/sources', { kind: 'text', content: 'Zebra-striped umbrellas are sold out.', externalId: 'zebra' })).body.sources[0];
+    const src = (await admin('POST', '/knowledge/sources', { kind: 'text', content: 'Zebra-striped umbrellas are sold out.', externalId: 'zebra' }))
+      .body.sources[0];
     expect(await search('zebra umbrellas')).toHaveLength(1);
     expect((await admin('DELETE', `/knowledge/sources/${src.id}`)).status).toBe(204);
     expect(await search('zebra umbrellas')).toEqual([]);
-    const df = await t.runtime.db.withTenant(a.tenant.id, { requestId: null }, (tx) => tx.query("SELECT * FROM knowledge_terms WHERE term = 'zebra'"));
+    const df = await t.runtime.db.withTenant(a.tenant.id, { requestId: null }, (tx) =>
+      tx.query("SELECT * FROM knowledge_terms WHERE term = 'zebra'"),
+    );
     expect(df.rows).toEqual([]);
     expect((await admin('DELETE', `/knowledge/sources/${src.id}`)).status).toBe(404);
   });
@@ -165,7 +203,12 @@ describe('over the admin API', () => {
 
   test('bad input is refused and nothing is stored', async () => {
     const before = (await admin('GET', '/knowledge/sources')).body.sources.length;
-    for (const body of [{ kind: 'pdf', content: 'x' }, { kind: 'markdown' }, { kind: 'markdown', content: 'x', extra: 1 }, { kind: 'url', url: 'file:///etc/passwd' }]) {
+    for (const body of [
+      { kind: 'pdf', content: 'x' },
+      { kind: 'markdown' },
+      { kind: 'markdown', content: 'x', extra: 1 },
+      { kind: 'url', url: 'file:///etc/passwd' },
+    ]) {
       expect((await admin('POST', '/knowledge/sources', body)).status).toBe(400);
     }
     expect((await admin('GET', '/knowledge/sources')).body.sources.length).toBe(before);

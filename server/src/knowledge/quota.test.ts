@@ -14,7 +14,7 @@ import { CrawlWorker } from './jobs.js';
 import { openDb, type ParleyDb } from '../db/index.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const word = (i: number) => `topic${String.fromCharCode(97 + (i % 26))}${String.fromCharCode(97 + Math.floor(i / 26) % 26)}`;
+const word = (i: number) => `topic${String.fromCharCode(97 + (i % 26))}${String.fromCharCode(97 + (Math.floor(i / 26) % 26))}`;
 
 let site: Server;
 let siteUrl: string;
@@ -78,15 +78,25 @@ describe('per-tenant quotas', () => {
   });
 
   test('a tenant at its source quota adding a source gets a quota problem, and nothing is stored', async () => {
-    for (let i = 0; i < 3; i++) expect((await admin('POST', '/knowledge/sources', { kind: 'text', content: `Fact ${i}: parcels ship daily.`, externalId: `f${i}` })).status).toBe(201);
+    for (let i = 0; i < 3; i++)
+      expect(
+        (await admin('POST', '/knowledge/sources', { kind: 'text', content: `Fact ${i}: parcels ship daily.`, externalId: `f${i}` })).status,
+      ).toBe(201);
     const res = await admin('POST', '/knowledge/sources', { kind: 'text', content: 'One more fact.', externalId: 'f3' });
     expect(res.status).toBe(409);
     expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
-    expect(res.body).toMatchObject({ type: '/docs/problems/quota-exceeded', status: 409, request_id: expect.any(String), quota: { limit: 'sources', max: 3, used: 3 } });
+    expect(res.body).toMatchObject({
+      type: '/docs/problems/quota-exceeded',
+      status: 409,
+      request_id: expect.any(String),
+      quota: { limit: 'sources', max: 3, used: 3 },
+    });
     expect(res.body.detail).toMatch(/sources/);
     expect(await count()).toBe(3);
     // Replacing an existing source within the quota still works; a sitemap crawl is refused before any job exists.
-    expect((await admin('POST', '/knowledge/sources', { kind: 'text', content: 'Fact 0: parcels ship twice daily.', externalId: 'f0' })).status).toBe(200);
+    expect((await admin('POST', '/knowledge/sources', { kind: 'text', content: 'Fact 0: parcels ship twice daily.', externalId: 'f0' })).status).toBe(
+      200,
+    );
     const crawl = await admin('POST', '/knowledge/sources', { kind: 'sitemap', url: `${siteUrl}/quota3/sitemap.xml` });
     expect(crawl.status).toBe(409);
     expect(hits.get('/quota3/sitemap.xml')).toBeUndefined();
@@ -96,7 +106,12 @@ describe('per-tenant quotas', () => {
   test('a bulk request that would pass the chunk or byte quota is refused whole', async () => {
     for (const s of (await admin('GET', '/knowledge/sources')).body.sources) await admin('DELETE', `/knowledge/sources/${s.id}`);
     const sections = Array.from({ length: 8 }, (_, i) => `## Section ${i}\nSection ${i} covers ${word(i)}.`).join('\n\n');
-    const res = await admin('POST', '/knowledge/sources/bulk', { sources: [{ kind: 'markdown', content: '# Small\n\nsmall words', externalId: 's' }, { kind: 'markdown', content: sections, externalId: 'many' }] });
+    const res = await admin('POST', '/knowledge/sources/bulk', {
+      sources: [
+        { kind: 'markdown', content: '# Small\n\nsmall words', externalId: 's' },
+        { kind: 'markdown', content: sections, externalId: 'many' },
+      ],
+    });
     expect(res.status).toBe(409);
     expect(res.body.quota).toMatchObject({ limit: 'chunks', max: 6, used: 0 });
     expect(await count()).toBe(0);
@@ -131,7 +146,8 @@ describe('sitemap crawls as background jobs', () => {
     const midway = await waitForJob(t, a.secretKey, job.id, (j) => j.pagesDone === 1);
     expect(midway).toMatchObject({ status: 'running', pagesTotal: 3, pagesDone: 1 });
     // A tenant has at most three crawls queued or running; a fourth is a quota problem, and no job.
-    for (const n of [1, 2]) expect((await admin('POST', '/knowledge/sources', { kind: 'sitemap', url: `${siteUrl}/extra${n}/sitemap.xml` })).status).toBe(202);
+    for (const n of [1, 2])
+      expect((await admin('POST', '/knowledge/sources', { kind: 'sitemap', url: `${siteUrl}/extra${n}/sitemap.xml` })).status).toBe(202);
     const fourth = await admin('POST', '/knowledge/sources', { kind: 'sitemap', url: `${siteUrl}/extra3/sitemap.xml` });
     expect(fourth.status).toBe(409);
     expect(fourth.body.quota).toEqual({ limit: 'crawls', max: 3, used: 3, adding: 1 });

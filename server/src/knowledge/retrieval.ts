@@ -117,7 +117,11 @@ export class KnowledgeRetrieval {
       await this.audit(tx, tenantId, requestId, 'query', call);
       await this.deps.embeddings.recordUsage(tx, tenantId, call.inputTokens);
     } catch (err) {
-      await this.audit(tx, tenantId, requestId, 'query', { provider: embedder.provider, model: embedder.model, error: err instanceof Error ? err.name : 'Error' });
+      await this.audit(tx, tenantId, requestId, 'query', {
+        provider: embedder.provider,
+        model: embedder.model,
+        error: err instanceof Error ? err.name : 'Error',
+      });
       return { mode: 'bm25', results: await bm25(limit) };
     }
 
@@ -127,7 +131,10 @@ export class KnowledgeRetrieval {
     const dense = await this.deps.vectors.query(tx, tenantId, embedder.modelKey, vector, depth);
     const denseScore = new Map(dense.map((m) => [m.chunkId, m.score]));
     if (mode === 'dense') {
-      const rows = await chunksById(tx, dense.map((m) => m.chunkId));
+      const rows = await chunksById(
+        tx,
+        dense.map((m) => m.chunkId),
+      );
       return {
         mode,
         results: dense.flatMap((m) => {
@@ -140,7 +147,13 @@ export class KnowledgeRetrieval {
     const lexical = await bm25(depth);
     const lexicalById = new Map(lexical.map((c) => [c.chunkId, c]));
     const fused = reciprocalRankFusion([lexical.map((c) => c.chunkId), dense.map((m) => m.chunkId)]);
-    const rows = await chunksById(tx, fused.slice(0, limit * 2).map((f) => f.id).filter((id) => !lexicalById.has(id)));
+    const rows = await chunksById(
+      tx,
+      fused
+        .slice(0, limit * 2)
+        .map((f) => f.id)
+        .filter((id) => !lexicalById.has(id)),
+    );
     const results: RetrievedChunk[] = [];
     for (const f of fused) {
       if (results.length >= limit) break;
@@ -161,7 +174,10 @@ export class KnowledgeRetrieval {
    * error stops the run and leaves the rest pending for the next sync; retrieval meanwhile uses what is
    * embedded, plus BM25.
    */
-  async embedPending(tenantId: string, requestId: string | null): Promise<{ model: string | null; embedded: number; pending: number; error?: string }> {
+  async embedPending(
+    tenantId: string,
+    requestId: string | null,
+  ): Promise<{ model: string | null; embedded: number; pending: number; error?: string }> {
     const { db } = this.deps;
     let embedded = 0;
     for (;;) {
@@ -185,18 +201,28 @@ export class KnowledgeRetrieval {
         const error = err instanceof Error ? err.name : 'Error';
         const pending = await db.withTenant(tenantId, { requestId }, async (tx) => {
           await this.audit(tx, tenantId, requestId, 'index', { provider: embedder.provider, model: embedder.model, count: rows.length, error });
-          const { rows: n } = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM knowledge_chunks WHERE embedded_model IS DISTINCT FROM $1', [embedder.modelKey]);
+          const { rows: n } = await tx.query<{ n: number }>(
+            'SELECT count(*)::int AS n FROM knowledge_chunks WHERE embedded_model IS DISTINCT FROM $1',
+            [embedder.modelKey],
+          );
           return n[0]!.n;
         });
         return { model: embedder.modelKey, embedded, pending, error };
       }
       await db.withTenant(tenantId, { requestId }, async (tx) => {
         // Chunks replaced or deleted while the provider was working are skipped.
-        const { rows: alive } = await tx.query<{ id: string }>('SELECT id FROM knowledge_chunks WHERE id = ANY($1::uuid[]) FOR UPDATE', [rows.map((r) => r.id)]);
+        const { rows: alive } = await tx.query<{ id: string }>('SELECT id FROM knowledge_chunks WHERE id = ANY($1::uuid[]) FOR UPDATE', [
+          rows.map((r) => r.id),
+        ]);
         const keep = new Set(alive.map((r) => r.id));
-        const items = rows.flatMap((r, i) => (keep.has(r.id) ? [{ chunkId: r.id, sourceId: r.source_id, model: embedder.modelKey, vector: result.vectors[i]! }] : []));
+        const items = rows.flatMap((r, i) =>
+          keep.has(r.id) ? [{ chunkId: r.id, sourceId: r.source_id, model: embedder.modelKey, vector: result.vectors[i]! }] : [],
+        );
         await this.deps.vectors.upsert(tx, tenantId, items);
-        await tx.query('UPDATE knowledge_chunks SET embedded_model = $2 WHERE id = ANY($1::uuid[])', [items.map((i) => i.chunkId), embedder.modelKey]);
+        await tx.query('UPDATE knowledge_chunks SET embedded_model = $2 WHERE id = ANY($1::uuid[])', [
+          items.map((i) => i.chunkId),
+          embedder.modelKey,
+        ]);
         await this.audit(tx, tenantId, requestId, 'index', result.call);
         await this.deps.embeddings.recordUsage(tx, tenantId, result.call.inputTokens);
         embedded += items.length;

@@ -35,9 +35,13 @@ export interface KnowledgeDeps {
   outbound: Outbound;
 }
 
-
 /** A fetched page as an inline source of the right kind. */
-async function fetched(url: string, outbound: Outbound, maxBytes: number, extra: { title?: string | undefined; externalId?: string | undefined } = {}): Promise<InlineSource> {
+async function fetched(
+  url: string,
+  outbound: Outbound,
+  maxBytes: number,
+  extra: { title?: string | undefined; externalId?: string | undefined } = {},
+): Promise<InlineSource> {
   try {
     const page = await fetchText(url, outbound, { maxBytes });
     const kind = page.contentType.includes('html') ? 'html' : page.contentType === 'text/markdown' ? 'markdown' : 'text';
@@ -71,116 +75,174 @@ export function knowledgeRoutes(deps: KnowledgeDeps): Router {
     deps.db.withTenant(tenantId, { requestId }, async (tx) => requireRoom(await knowledgeUsage(tx), deps.quota));
 
   route(r, '/knowledge/sources', {
-    get: [read, async (req, res) => {
-      const { tenantId } = adminCtx(req);
-      const rows = await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => listSources(tx, { limit: 1000 }));
-      res.json({ sources: rows.map(sourceView) });
-    }],
-    post: [write, async (req, res) => {
-      const body = parse(CreateSourceRequest, req.body);
-      const { tenantId } = adminCtx(req);
-      if (body.kind === 'sitemap') {
-        // Many pages: a background job, queued only if the tenant has room (checked under its knowledge lock).
-        const job = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
-          await lockKnowledge(tx, tenantId);
-          requireRoom(await knowledgeUsage(tx), deps.quota);
-          const job = await queueCrawl(tx, tenantId, body.url, by(req));
-          await deps.audit.append(tx, { tenantId, ...by(req), action: 'knowledge.crawl_queue', target: { type: 'crawl_job', id: job.id }, metadata: { kind: 'sitemap' } });
-          return job;
+    get: [
+      read,
+      async (req, res) => {
+        const { tenantId } = adminCtx(req);
+        const rows = await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => listSources(tx, { limit: 1000 }));
+        res.json({ sources: rows.map(sourceView) });
+      },
+    ],
+    post: [
+      write,
+      async (req, res) => {
+        const body = parse(CreateSourceRequest, req.body);
+        const { tenantId } = adminCtx(req);
+        if (body.kind === 'sitemap') {
+          // Many pages: a background job, queued only if the tenant has room (checked under its knowledge lock).
+          const job = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
+            await lockKnowledge(tx, tenantId);
+            requireRoom(await knowledgeUsage(tx), deps.quota);
+            const job = await queueCrawl(tx, tenantId, body.url, by(req));
+            await deps.audit.append(tx, {
+              tenantId,
+              ...by(req),
+              action: 'knowledge.crawl_queue',
+              target: { type: 'crawl_job', id: job.id },
+              metadata: { kind: 'sitemap' },
+            });
+            return job;
+          });
+          deps.crawler.kick();
+          res
+            .status(202)
+            .location(`/v1/admin/knowledge/jobs/${job.id}`)
+            .json({ job: crawlJobView(job) });
+          return;
+        }
+        let inputs: { input: InlineSource; kind: SourceRow['kind'] }[];
+        if (body.kind === 'url') {
+          await requireQuotaRoom(tenantId, req.id);
+          inputs = [{ input: await fetched(body.url, deps.outbound, deps.maxPageBytes, body), kind: 'url' }];
+        } else inputs = [{ input: body, kind: body.kind }];
+        const results = await store(req, inputs);
+        res.status(results.some((x) => x.changed && !x.replaced) ? 201 : 200).json({
+          sources: results.map((x) => ({ ...sourceView(x.source), changed: x.changed })),
         });
-        deps.crawler.kick();
-        res.status(202).location(`/v1/admin/knowledge/jobs/${job.id}`).json({ job: crawlJobView(job) });
-        return;
-      }
-      let inputs: { input: InlineSource; kind: SourceRow['kind'] }[];
-      if (body.kind === 'url') {
-        await requireQuotaRoom(tenantId, req.id);
-        inputs = [{ input: await fetched(body.url, deps.outbound, deps.maxPageBytes, body), kind: 'url' }];
-      } else inputs = [{ input: body, kind: body.kind }];
-      const results = await store(req, inputs);
-      res.status(results.some((x) => x.changed && !x.replaced) ? 201 : 200).json({
-        sources: results.map((x) => ({ ...sourceView(x.source), changed: x.changed })),
-      });
-    }],
+      },
+    ],
   });
 
   route(r, '/knowledge/sources/bulk', {
-    post: [write, async (req, res) => {
-      const body = parse(BulkSourcesRequest, req.body);
-      const results = await store(req, body.sources.map((s) => ({ input: s, kind: s.kind })));
-      res.status(201).json({ created: results.filter((x) => x.changed && !x.replaced).length, replaced: results.filter((x) => x.replaced).length, unchanged: results.filter((x) => !x.changed).length });
-    }],
+    post: [
+      write,
+      async (req, res) => {
+        const body = parse(BulkSourcesRequest, req.body);
+        const results = await store(
+          req,
+          body.sources.map((s) => ({ input: s, kind: s.kind })),
+        );
+        res.status(201).json({
+          created: results.filter((x) => x.changed && !x.replaced).length,
+          replaced: results.filter((x) => x.replaced).length,
+          unchanged: results.filter((x) => !x.changed).length,
+        });
+      },
+    ],
   });
 
   route(r, '/knowledge/sources/:id', {
-    delete: [write, async (req, res) => {
-      const id = String(req.params.id);
-      if (!isUuid(id)) throw problems.notFound();
-      const { tenantId } = adminCtx(req);
-      await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
-        const removed: string[] = [];
-        const gone = await deleteSource(tx, id, removed);
-        if (!gone) throw problems.notFound('No such source.');
-        await deps.vectors.remove(tx, tenantId, removed);
-        await deps.audit.append(tx, { tenantId, ...by(req), action: 'knowledge.source_delete', target: { type: 'knowledge_source', id }, metadata: { chunks: gone.chunk_count } });
-      });
-      res.status(204).end();
-    }],
+    delete: [
+      write,
+      async (req, res) => {
+        const id = String(req.params.id);
+        if (!isUuid(id)) throw problems.notFound();
+        const { tenantId } = adminCtx(req);
+        await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
+          const removed: string[] = [];
+          const gone = await deleteSource(tx, id, removed);
+          if (!gone) throw problems.notFound('No such source.');
+          await deps.vectors.remove(tx, tenantId, removed);
+          await deps.audit.append(tx, {
+            tenantId,
+            ...by(req),
+            action: 'knowledge.source_delete',
+            target: { type: 'knowledge_source', id },
+            metadata: { chunks: gone.chunk_count },
+          });
+        });
+        res.status(204).end();
+      },
+    ],
   });
 
   route(r, '/knowledge/sources/:id/resync', {
-    post: [write, async (req, res) => {
-      const id = String(req.params.id);
-      if (!isUuid(id)) throw problems.notFound();
-      const { tenantId } = adminCtx(req);
-      const src = await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => getSource(tx, id));
-      if (!src) throw problems.notFound('No such source.');
-      if (src.kind !== 'url' && src.kind !== 'sitemap') throw problems.conflict('Only URL sources re-sync; post inline content again with the same externalId to replace it.');
-      const [result] = await store(req, [{ input: await fetched(src.url!, deps.outbound, deps.maxPageBytes, { title: src.title, externalId: src.external_id ?? undefined }), kind: src.kind }]);
-      res.json({ source: { ...sourceView(result!.source), changed: result!.changed } });
-    }],
+    post: [
+      write,
+      async (req, res) => {
+        const id = String(req.params.id);
+        if (!isUuid(id)) throw problems.notFound();
+        const { tenantId } = adminCtx(req);
+        const src = await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => getSource(tx, id));
+        if (!src) throw problems.notFound('No such source.');
+        if (src.kind !== 'url' && src.kind !== 'sitemap')
+          throw problems.conflict('Only URL sources re-sync; post inline content again with the same externalId to replace it.');
+        const [result] = await store(req, [
+          {
+            input: await fetched(src.url!, deps.outbound, deps.maxPageBytes, { title: src.title, externalId: src.external_id ?? undefined }),
+            kind: src.kind,
+          },
+        ]);
+        res.json({ source: { ...sourceView(result!.source), changed: result!.changed } });
+      },
+    ],
   });
 
   route(r, '/knowledge/usage', {
-    get: [read, async (req, res) => {
-      const usage = await deps.db.withTenant(adminCtx(req).tenantId, { requestId: req.id }, (tx) => knowledgeUsage(tx));
-      res.json({ usage, limits: deps.quota });
-    }],
+    get: [
+      read,
+      async (req, res) => {
+        const usage = await deps.db.withTenant(adminCtx(req).tenantId, { requestId: req.id }, (tx) => knowledgeUsage(tx));
+        res.json({ usage, limits: deps.quota });
+      },
+    ],
   });
 
   route(r, '/knowledge/jobs', {
-    get: [read, async (req, res) => {
-      const rows = await deps.db.withTenant(adminCtx(req).tenantId, { requestId: req.id }, (tx) => listCrawlJobs(tx));
-      res.json({ jobs: rows.map(crawlJobView) });
-    }],
+    get: [
+      read,
+      async (req, res) => {
+        const rows = await deps.db.withTenant(adminCtx(req).tenantId, { requestId: req.id }, (tx) => listCrawlJobs(tx));
+        res.json({ jobs: rows.map(crawlJobView) });
+      },
+    ],
   });
 
   route(r, '/knowledge/jobs/:id', {
-    get: [read, async (req, res) => {
-      const id = String(req.params.id);
-      if (!isUuid(id)) throw problems.notFound();
-      const job = await deps.db.withTenant(adminCtx(req).tenantId, { requestId: req.id }, (tx) => getCrawlJob(tx, id));
-      if (!job) throw problems.notFound('No such crawl job.');
-      res.json({ job: crawlJobView(job) });
-    }],
+    get: [
+      read,
+      async (req, res) => {
+        const id = String(req.params.id);
+        if (!isUuid(id)) throw problems.notFound();
+        const job = await deps.db.withTenant(adminCtx(req).tenantId, { requestId: req.id }, (tx) => getCrawlJob(tx, id));
+        if (!job) throw problems.notFound('No such crawl job.');
+        res.json({ job: crawlJobView(job) });
+      },
+    ],
   });
 
   route(r, '/knowledge/search', {
-    post: [read, async (req, res) => {
-      const body = parse(KnowledgeSearchRequest, req.body);
-      const { tenantId } = adminCtx(req);
-      const { mode, results } = await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) =>
-        deps.retrieval.search(tx, body.query, body.limit, { requestId: req.id, ...(body.mode ? { mode: body.mode } : {}) }),
-      );
-      res.json({ mode, results: results.map(({ strength: _strength, ...r }) => r) });
-    }],
+    post: [
+      read,
+      async (req, res) => {
+        const body = parse(KnowledgeSearchRequest, req.body);
+        const { tenantId } = adminCtx(req);
+        const { mode, results } = await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) =>
+          deps.retrieval.search(tx, body.query, body.limit, { requestId: req.id, ...(body.mode ? { mode: body.mode } : {}) }),
+        );
+        res.json({ mode, results: results.map(({ strength: _strength, ...r }) => r) });
+      },
+    ],
   });
 
   route(r, '/knowledge/embeddings', {
-    post: [write, async (req, res) => {
-      parse(EmbeddingSyncRequest, req.body ?? {});
-      res.json(await deps.retrieval.embedPending(adminCtx(req).tenantId, req.id));
-    }],
+    post: [
+      write,
+      async (req, res) => {
+        parse(EmbeddingSyncRequest, req.body ?? {});
+        res.json(await deps.retrieval.embedPending(adminCtx(req).tenantId, req.id));
+      },
+    ],
   });
   return r;
 }

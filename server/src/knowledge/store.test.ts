@@ -55,7 +55,13 @@ beforeAll(async () => {
   t = await createTestDb();
   const rt = wireRuntime(testConfig(), t.db);
   const make = async (name: string) =>
-    (await createTenant({ db: t.db, audit: rt.audit, env: 'development' }, { name, domains: [] }, { requestId: null, actor: { type: 'system', id: 'test' } })).tenant.id;
+    (
+      await createTenant(
+        { db: t.db, audit: rt.audit, env: 'development' },
+        { name, domains: [] },
+        { requestId: null, actor: { type: 'system', id: 'test' } },
+      )
+    ).tenant.id;
   a = await make('A');
   b = await make('B');
 });
@@ -98,7 +104,8 @@ describe('chunking and safety of what is indexed', () => {
   test('Markdown with raw HTML: scripts, styles and comments are dropped, code blocks are kept', () => {
     const { markdown } = prepare({
       kind: 'markdown',
-      content: '# Doc\n\nBefore <script>alert("x")</script> after.\n<!-- note to self -->\n<style>p{}</style>\n\n```html\n<script>shown()</script>\n```\n',
+      content:
+        '# Doc\n\nBefore <script>alert("x")</script> after.\n<!-- note to self -->\n<style>p{}</style>\n\n```html\n<script>shown()</script>\n```\n',
     });
     expect(markdown).not.toMatch(/alert|note to self|p\{\}/);
     expect(markdown).toContain('<script>shown()</script>');
@@ -110,7 +117,12 @@ describe('storage and BM25', () => {
   test('ingests, ranks the specific section first, and keeps exact statistics', async () => {
     await as(a, async (tx) => {
       await ingestSource(tx, a, { kind: 'markdown', content: FAQ, url: 'https://a.example/help', externalId: 'faq' });
-      await ingestSource(tx, a, { kind: 'text', content: 'Refunds for gift cards are not possible. Gift cards never expire.', externalId: 'gift', title: 'Gift cards' });
+      await ingestSource(tx, a, {
+        kind: 'text',
+        content: 'Refunds for gift cards are not possible. Gift cards never expire.',
+        externalId: 'gift',
+        title: 'Gift cards',
+      });
     });
     const hits = await search(a, 'how many days for a refund to my card?');
     expect(hits[0]).toMatchObject({ externalId: 'faq', title: 'Help › Payments › Refunds', url: 'https://a.example/help#refunds' });
@@ -123,7 +135,9 @@ describe('storage and BM25', () => {
   });
 
   test('identical chunk content in a source is stored once', async () => {
-    const res = await as(a, (tx) => ingestSource(tx, a, { kind: 'markdown', content: '## Same\nSame words.\n\n## Same\nSame words.\n\n## Other\nOther words.', externalId: 'dup' }));
+    const res = await as(a, (tx) =>
+      ingestSource(tx, a, { kind: 'markdown', content: '## Same\nSame words.\n\n## Same\nSame words.\n\n## Other\nOther words.', externalId: 'dup' }),
+    );
     expect(res.source.chunk_count).toBe(2);
     await checkStats(a);
   });
@@ -131,7 +145,14 @@ describe('storage and BM25', () => {
   test('an unchanged source is a no-op; a changed one replaces its chunks', async () => {
     const again = await as(a, (tx) => ingestSource(tx, a, { kind: 'markdown', content: FAQ, url: 'https://a.example/help', externalId: 'faq' }));
     expect(again).toMatchObject({ changed: false, replaced: false });
-    const changed = await as(a, (tx) => ingestSource(tx, a, { kind: 'markdown', content: FAQ.replace('5 business days', '10 business days'), url: 'https://a.example/help', externalId: 'faq' }));
+    const changed = await as(a, (tx) =>
+      ingestSource(tx, a, {
+        kind: 'markdown',
+        content: FAQ.replace('5 business days', '10 business days'),
+        url: 'https://a.example/help',
+        externalId: 'faq',
+      }),
+    );
     expect(changed).toMatchObject({ changed: true, replaced: true });
     const texts = (await search(a, 'refunds business days', 10)).map((h) => h.text).join(' ');
     expect(texts).toContain('10 business days');
@@ -150,38 +171,55 @@ describe('storage and BM25', () => {
     ).rejects.toThrow('failed after writing');
     // A failure inside ingestion itself (here: a title the database refuses) rolls back the whole batch.
     await expect(
-      as(a, (tx) => ingestSources(tx, a, [{ input: { kind: 'text', content: 'fine', externalId: 'ok' } }, { input: { kind: 'text', content: 'x', externalId: 'faq', title: 'bad\u0000title' } }])),
+      as(a, (tx) =>
+        ingestSources(tx, a, [
+          { input: { kind: 'text', content: 'fine', externalId: 'ok' } },
+          { input: { kind: 'text', content: 'x', externalId: 'faq', title: 'bad\u0000title' } },
+        ]),
+      ),
     ).rejects.toThrow();
     expect(await search(a, 'refunds business days')).toEqual(hits);
     expect(await checkStats(a)).toEqual(before);
   });
 
   test('deleting a source removes its chunks, postings and statistics', async () => {
-    const { source } = await as(a, (tx) => ingestSource(tx, a, { kind: 'text', content: 'Zebra-striped umbrellas are sold out.', externalId: 'zebra' }));
+    const { source } = await as(a, (tx) =>
+      ingestSource(tx, a, { kind: 'text', content: 'Zebra-striped umbrellas are sold out.', externalId: 'zebra' }),
+    );
     expect(await search(a, 'zebra umbrellas')).toHaveLength(1);
     expect((await as(a, (tx) => deleteSource(tx, source.id)))?.id).toBe(source.id);
     expect(await search(a, 'zebra umbrellas')).toEqual([]);
-    const left = await as(a, (tx) => tx.query("SELECT term FROM knowledge_terms WHERE term IN ('zebra', 'umbrella') UNION ALL SELECT term FROM knowledge_postings WHERE term = 'zebra'"));
+    const left = await as(a, (tx) =>
+      tx.query(
+        "SELECT term FROM knowledge_terms WHERE term IN ('zebra', 'umbrella') UNION ALL SELECT term FROM knowledge_postings WHERE term = 'zebra'",
+      ),
+    );
     expect(left.rows).toEqual([]);
     expect(await as(a, (tx) => deleteSource(tx, source.id))).toBeNull();
     await checkStats(a);
   });
 
   test("tenant isolation: B's knowledge never comes back for A, nor A's for B", async () => {
-    const { source } = await as(b, (tx) => ingestSource(tx, b, { kind: 'text', content: 'Loyalty members earn double points on Tuesdays. Refunds are instant.', externalId: 'faq' }));
+    const { source } = await as(b, (tx) =>
+      ingestSource(tx, b, { kind: 'text', content: 'Loyalty members earn double points on Tuesdays. Refunds are instant.', externalId: 'faq' }),
+    );
     expect(await search(a, 'loyalty double points tuesday')).toEqual([]);
     expect((await search(b, 'loyalty double points tuesday'))[0]!.sourceId).toBe(source.id);
     expect((await search(b, 'refunds card business days', 10)).every((h) => h.sourceId === source.id)).toBe(true);
     expect(await as(a, (tx) => deleteSource(tx, source.id))).toBeNull();
     expect((await as(a, (tx) => listSources(tx))).some((s) => s.id === source.id)).toBe(false);
-    const none = await t.db.withoutTenant({ requestId: null }, (tx) => tx.query('SELECT 1 FROM knowledge_postings UNION ALL SELECT 1 FROM knowledge_terms UNION ALL SELECT 1 FROM knowledge_chunks'));
+    const none = await t.db.withoutTenant({ requestId: null }, (tx) =>
+      tx.query('SELECT 1 FROM knowledge_postings UNION ALL SELECT 1 FROM knowledge_terms UNION ALL SELECT 1 FROM knowledge_chunks'),
+    );
     expect(none.rows).toEqual([]);
     await checkStats(a);
     await checkStats(b);
   });
 
   test('bulk ingestion: thousands of sources in one transaction; a repeated externalId keeps the last', async () => {
-    const items = Array.from({ length: 3000 }, (_, i) => ({ input: { kind: 'text' as const, content: `Article ${i} about topic${i % 50} and widget${i}.`, externalId: `bulk-${i}` } }));
+    const items = Array.from({ length: 3000 }, (_, i) => ({
+      input: { kind: 'text' as const, content: `Article ${i} about topic${i % 50} and widget${i}.`, externalId: `bulk-${i}` },
+    }));
     items.push({ input: { kind: 'text', content: 'The final word on widget7.', externalId: 'bulk-7' } });
     const started = performance.now();
     const res = await as(a, (tx) => ingestSources(tx, a, items));

@@ -118,7 +118,12 @@ async function removeChunks(tx: Tx, tenantId: string, sourceIds: string[]): Prom
       [tenantId, terms.slice(i, i + POSTING_BATCH), chunkIds.slice(i, i + POSTING_BATCH)],
     );
   }
-  await adjustStats(tx, tenantId, rows.map((r) => ({ terms: r.terms, length: r.token_count })), -1);
+  await adjustStats(
+    tx,
+    tenantId,
+    rows.map((r) => ({ terms: r.terms, length: r.token_count })),
+    -1,
+  );
   return rows.map((r) => r.id);
 }
 
@@ -174,7 +179,12 @@ async function insertChunks(tx: Tx, tenantId: string, items: { sourceId: string;
     if (p.term.length >= POSTING_BATCH) await flushPostings();
   }
   await flushPostings();
-  await adjustStats(tx, tenantId, rows.map((r) => ({ terms: [...r.tf.keys()], length: r.length })), 1);
+  await adjustStats(
+    tx,
+    tenantId,
+    rows.map((r) => ({ terms: [...r.tf.keys()], length: r.length })),
+    1,
+  );
 }
 
 /** Sources with the same externalId replace each other; within one batch, the last one counts. */
@@ -216,7 +226,12 @@ export async function upsertSources(tx: Tx, tenantId: string, inputs: SourceInpu
     });
     const replaced = plan.filter((p) => p.old && !p.unchanged);
     const created = plan.filter((p) => !p.old);
-    for (const id of await removeChunks(tx, tenantId, replaced.map((p) => p.id))) removed.push(id);
+    for (const id of await removeChunks(
+      tx,
+      tenantId,
+      replaced.map((p) => p.id),
+    ))
+      removed.push(id);
 
     const cols = (ps: typeof plan) => [
       ps.map((p) => p.id),
@@ -248,9 +263,15 @@ export async function upsertSources(tx: Tx, tenantId: string, inputs: SourceInpu
       );
       for (const r of rows) written.set(r.id, r);
     }
-    await insertChunks(tx, tenantId, [...replaced, ...created].map((p) => ({ sourceId: p.id, chunks: p.input.chunks })));
+    await insertChunks(
+      tx,
+      tenantId,
+      [...replaced, ...created].map((p) => ({ sourceId: p.id, chunks: p.input.chunks })),
+    );
     for (const p of plan) {
-      results.push(p.unchanged ? { source: p.old!, changed: false, replaced: false } : { source: written.get(p.id)!, changed: true, replaced: !!p.old });
+      results.push(
+        p.unchanged ? { source: p.old!, changed: false, replaced: false } : { source: written.get(p.id)!, changed: true, replaced: !!p.old },
+      );
     }
   }
   return results;

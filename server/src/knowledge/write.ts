@@ -37,7 +37,12 @@ export async function writeSources(
     await lockKnowledge(tx, tenantId);
     const before = await knowledgeUsage(tx);
     const removed: string[] = [];
-    const results = await ingestSources(tx, tenantId, items.map(({ input, kind }) => ({ input, storedAs: kind })), removed);
+    const results = await ingestSources(
+      tx,
+      tenantId,
+      items.map(({ input, kind }) => ({ input, storedAs: kind })),
+      removed,
+    );
     const changed = results.flatMap((r, i) => (r.changed ? [{ id: r.source.id, bytes: Buffer.byteLength(items[i]!.input.content) }] : []));
     if (changed.length) {
       await tx.query('UPDATE knowledge_sources s SET content_bytes = u.bytes FROM unnest($1::uuid[], $2::int[]) AS u(id, bytes) WHERE s.id = u.id', [

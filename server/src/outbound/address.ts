@@ -148,8 +148,30 @@ export function parseCidr(raw: string): Cidr | null {
 
 // Names that only mean something inside a network: cloud metadata services, cluster DNS, mDNS and the
 // local suffixes people give private zones.
-const LOCAL_NAMES = new Set(['localhost', 'metadata', 'metadata.google.internal', 'metadata.goog', 'instance-data', 'instance-data.ec2.internal', 'kubernetes.default', 'kubernetes.default.svc']);
-const LOCAL_SUFFIXES = ['.localhost', '.local', '.localdomain', '.internal', '.intranet', '.lan', '.home', '.corp', '.private', '.home.arpa', '.arpa', '.svc'];
+const LOCAL_NAMES = new Set([
+  'localhost',
+  'metadata',
+  'metadata.google.internal',
+  'metadata.goog',
+  'instance-data',
+  'instance-data.ec2.internal',
+  'kubernetes.default',
+  'kubernetes.default.svc',
+]);
+const LOCAL_SUFFIXES = [
+  '.localhost',
+  '.local',
+  '.localdomain',
+  '.internal',
+  '.intranet',
+  '.lan',
+  '.home',
+  '.corp',
+  '.private',
+  '.home.arpa',
+  '.arpa',
+  '.svc',
+];
 
 /** A host name as compared: lower case, without the trailing dots that make it fully qualified. */
 export function normaliseHost(host: string): string {

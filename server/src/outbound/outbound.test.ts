@@ -73,17 +73,48 @@ describe('address classification', () => {
     expect(nonPublicAddress(address)).toMatch(reason);
   });
 
-  test.each(['8.8.8.8', '1.1.1.1', '93.184.216.34', '100.63.255.255', '100.128.0.1', '172.15.255.255', '172.32.0.1', '192.167.1.1', '198.20.0.1', '223.255.255.255', '2606:4700:4700::1111', '2a00:1450:4001::200e', '64:ff9b::808:808', '64:ff9b::8.8.8.8', '2002:808:808::1', '2001:200::1'])(
-    '%s is public',
-    (address) => expect(nonPublicAddress(address)).toBeNull(),
-  );
+  test.each([
+    '8.8.8.8',
+    '1.1.1.1',
+    '93.184.216.34',
+    '100.63.255.255',
+    '100.128.0.1',
+    '172.15.255.255',
+    '172.32.0.1',
+    '192.167.1.1',
+    '198.20.0.1',
+    '223.255.255.255',
+    '2606:4700:4700::1111',
+    '2a00:1450:4001::200e',
+    '64:ff9b::808:808',
+    '64:ff9b::8.8.8.8',
+    '2002:808:808::1',
+    '2001:200::1',
+  ])('%s is public', (address) => expect(nonPublicAddress(address)).toBeNull());
 
-  test.each(['localhost', 'LOCALHOST.', 'a.localhost', 'metadata', 'metadata.google.internal', 'metadata.google.internal.', 'metadata.goog', 'instance-data', 'instance-data.ec2.internal', 'kubernetes.default.svc', 'db.internal', 'printer.local', 'router.lan', 'x.home.arpa', 'redis', 'redis.', ''])(
-    'the host name %j is internal',
-    (name) => expect(nonPublicName(name)).not.toBeNull(),
-  );
+  test.each([
+    'localhost',
+    'LOCALHOST.',
+    'a.localhost',
+    'metadata',
+    'metadata.google.internal',
+    'metadata.google.internal.',
+    'metadata.goog',
+    'instance-data',
+    'instance-data.ec2.internal',
+    'kubernetes.default.svc',
+    'db.internal',
+    'printer.local',
+    'router.lan',
+    'x.home.arpa',
+    'redis',
+    'redis.',
+    '',
+  ])('the host name %j is internal', (name) => expect(nonPublicName(name)).not.toBeNull());
 
-  test.each(['example.com', 'api.openai.com', 'example.com.', 'llm.example.com'])('the host name %s may be public', (name) => expect(nonPublicName(name)).toBeNull());
+  test.each(['example.com', 'api.openai.com', 'example.com.', 'llm.example.com'])('the host name %s may be public', (name) =>
+    expect(nonPublicName(name)).toBeNull(),
+  );
 });
 
 describe('URL checks (no DNS): what a tenant may save', () => {
@@ -144,7 +175,13 @@ describe('URL checks (no DNS): what a tenant may save', () => {
     expect(refused(prod, url)).toMatchObject({ code: 'not_public', message: expect.stringMatching(/public host/) });
   });
 
-  test.each(['https://example.com/.well-known/jwks.json', 'https://8.8.8.8/', 'https://[2606:4700:4700::1111]/', 'https://[64:ff9b::808:808]/', 'https://example.com./x'])('production accepts %s', (url) => {
+  test.each([
+    'https://example.com/.well-known/jwks.json',
+    'https://8.8.8.8/',
+    'https://[2606:4700:4700::1111]/',
+    'https://[64:ff9b::808:808]/',
+    'https://example.com./x',
+  ])('production accepts %s', (url) => {
     expect(prod.check(url).href).toBe(new URL(url).href);
   });
 
@@ -153,8 +190,10 @@ describe('URL checks (no DNS): what a tenant may save', () => {
     const dev = new Outbound({ env: 'development', allow: parseAllowList(DEVELOPMENT_ALLOW) });
     expect(dev.check('http://127.0.0.1:8080/x').href).toBe('http://127.0.0.1:8080/x');
     for (const o of [prod, dev]) {
-      for (const url of ['file:///etc/passwd', 'ftp://example.com/', 'gopher://example.com/', 'data:text/plain,x']) expect(refused(o, url).code).toBe('scheme');
-      for (const url of ['https://user:pass@example.com/', 'https://token@example.com/', 'https://:x@example.com/']) expect(refused(o, url).code).toBe('credentials');
+      for (const url of ['file:///etc/passwd', 'ftp://example.com/', 'gopher://example.com/', 'data:text/plain,x'])
+        expect(refused(o, url).code).toBe('scheme');
+      for (const url of ['https://user:pass@example.com/', 'https://token@example.com/', 'https://:x@example.com/'])
+        expect(refused(o, url).code).toBe('credentials');
       expect(refused(o, 'example.com/jwks').code).toBe('invalid_url');
     }
     expect(refused(dev, 'http://10.0.0.1/').code).toBe('not_public');
@@ -165,8 +204,16 @@ describe('URL checks (no DNS): what a tenant may save', () => {
     expect(allow.hosts).toEqual(['llm.corp.internal']);
     expect(allow.cidrs.map((c) => c.text)).toEqual(['10.20.0.0/16', 'fd12:3456::/32', '192.168.1.5/32']);
     const o = new Outbound({ env: 'production', allow });
-    for (const url of ['https://10.20.3.4/', 'https://[fd12:3456::1]/', 'https://llm.corp.internal/v1', 'https://192.168.1.5/']) expect(o.check(url).href).toBe(url);
-    for (const url of ['https://10.21.0.1/', 'https://[fd12:3457::1]/', 'https://other.corp.internal/', 'https://192.168.1.6/', 'https://[::ffff:10.20.3.4]/', 'https://169.254.169.254/']) {
+    for (const url of ['https://10.20.3.4/', 'https://[fd12:3456::1]/', 'https://llm.corp.internal/v1', 'https://192.168.1.5/'])
+      expect(o.check(url).href).toBe(url);
+    for (const url of [
+      'https://10.21.0.1/',
+      'https://[fd12:3457::1]/',
+      'https://other.corp.internal/',
+      'https://192.168.1.6/',
+      'https://[::ffff:10.20.3.4]/',
+      'https://169.254.169.254/',
+    ]) {
       expect(refused(o, url).code).toBe('not_public');
     }
     expect(() => parseAllowList('10.0.0.0/33')).toThrow(/10.0.0.0\/33/);
@@ -175,9 +222,17 @@ describe('URL checks (no DNS): what a tenant may save', () => {
 
   test('config reads PARLEY_OUTBOUND_ALLOW: loopback by default in development, nothing in production', () => {
     const base = { PARLEY_MASTER_KEY: randomBytes(32).toString('base64'), PARLEY_SIGNING_KEY: randomBytes(32).toString('base64') };
-    const production = { ...base, PARLEY_ENV: 'production', PARLEY_PUBLIC_URL: 'https://api.example.com', DATABASE_URL: 'postgres://db.invalid/parley' };
+    const production = {
+      ...base,
+      PARLEY_ENV: 'production',
+      PARLEY_PUBLIC_URL: 'https://api.example.com',
+      DATABASE_URL: 'postgres://db.invalid/parley',
+    };
     expect(loadConfig(production).outboundAllow).toEqual({ cidrs: [], hosts: [] });
-    expect(loadConfig({ ...production, PARLEY_OUTBOUND_ALLOW: '10.0.0.0/8,llm.corp.internal' }).outboundAllow).toMatchObject({ cidrs: [{ text: '10.0.0.0/8' }], hosts: ['llm.corp.internal'] });
+    expect(loadConfig({ ...production, PARLEY_OUTBOUND_ALLOW: '10.0.0.0/8,llm.corp.internal' }).outboundAllow).toMatchObject({
+      cidrs: [{ text: '10.0.0.0/8' }],
+      hosts: ['llm.corp.internal'],
+    });
     expect(() => loadConfig({ ...production, PARLEY_OUTBOUND_ALLOW: '10.0.0.0/99' })).toThrow(ConfigError);
     expect(() => loadConfig({ ...production, PARLEY_OUTBOUND_ALLOW: '10.0.0.0/99' })).toThrow(/PARLEY_OUTBOUND_ALLOW/);
     const dev = loadConfig({ ...base, PARLEY_ENV: 'development' }).outboundAllow;
@@ -221,7 +276,8 @@ async function pair(make: () => Server): Promise<{ allowed: Recorder; secret: Re
   }
 }
 
-const closeAll = (...rs: Recorder[]) => Promise.all(rs.map((r) => new Promise<void>((ok) => (r.server.closeAllConnections(), r.server.close(() => ok())))));
+const closeAll = (...rs: Recorder[]) =>
+  Promise.all(rs.map((r) => new Promise<void>((ok) => (r.server.closeAllConnections(), r.server.close(() => ok())))));
 
 /** A resolver that answers `first` once, then `later`: the rebinding attacker's DNS. */
 function rebinding(first: string, later: string): Resolve & { calls: number } {
@@ -236,7 +292,7 @@ function rebinding(first: string, later: string): Resolve & { calls: number } {
 }
 
 const handler = (name: string) => (req: IncomingMessage, res: ServerResponse) => {
-  if (req.url === '/to-secret') return void res.writeHead(302, { location: `http://127.0.0.1:${(req.socket.localPort)}/stolen` }).end();
+  if (req.url === '/to-secret') return void res.writeHead(302, { location: `http://127.0.0.1:${req.socket.localPort}/stolen` }).end();
   if (req.url === '/to-metadata') return void res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
   if (req.url === '/to-mapped') return void res.writeHead(307, { location: `http://[::ffff:127.0.0.1]:${req.socket.localPort}/stolen` }).end();
   if (req.url === '/loop') return void res.writeHead(302, { location: '/loop' }).end();
@@ -256,7 +312,8 @@ const handler = (name: string) => (req: IncomingMessage, res: ServerResponse) =>
   }
   if (req.url === '/big-declared') return void res.writeHead(200, { 'content-length': String(3 * 1024 * 1024) }).end(Buffer.alloc(3 * 1024 * 1024));
   if (req.url === '/bomb') return void res.writeHead(200, { 'content-encoding': 'gzip' }).end(gzipSync(Buffer.alloc(8 * 1024 * 1024)));
-  if (req.url === '/gzip') return void res.writeHead(200, { 'content-encoding': 'gzip', 'content-type': 'text/plain' }).end(gzipSync('compressed hello'));
+  if (req.url === '/gzip')
+    return void res.writeHead(200, { 'content-encoding': 'gzip', 'content-type': 'text/plain' }).end(gzipSync('compressed hello'));
   if (req.url === '/silent') return; // never answers
   if (req.url === '/stall') return void res.writeHead(200, { 'content-type': 'text/plain' }).write('partial'); // never ends
   res.writeHead(200, { 'content-type': 'text/plain' }).end(`${name} ${req.method} ${req.url}`);
@@ -266,7 +323,8 @@ describe('connections (development, http)', () => {
   let allowed: Recorder;
   let secret: Recorder;
   // Only 127.0.0.2 is allowed; 127.0.0.1 plays the private network.
-  const outbound = (resolve?: Resolve) => new Outbound({ env: 'development', allow: parseAllowList('127.0.0.2/32'), ...(resolve ? { resolve } : {}) });
+  const outbound = (resolve?: Resolve) =>
+    new Outbound({ env: 'development', allow: parseAllowList('127.0.0.2/32'), ...(resolve ? { resolve } : {}) });
 
   beforeAll(async () => {
     ({ allowed, secret } = await pair(() => createHttpServer()));
@@ -299,7 +357,10 @@ describe('connections (development, http)', () => {
       { address: '127.0.0.2', family: 4 },
       { address: '127.0.0.1', family: 4 },
     ];
-    await expect(outbound(resolve).fetcher()(`http://mixed.parley.test:${allowed.port}/`)).rejects.toMatchObject({ code: 'not_public', message: expect.stringMatching(/resolves to a loopback address/) });
+    await expect(outbound(resolve).fetcher()(`http://mixed.parley.test:${allowed.port}/`)).rejects.toMatchObject({
+      code: 'not_public',
+      message: expect.stringMatching(/resolves to a loopback address/),
+    });
     const before = allowed.connections;
     await expect(outbound(async () => []).fetcher()(`http://nowhere.parley.test:${allowed.port}/`)).rejects.toMatchObject({ code: 'unresolved' });
     expect(allowed.connections).toBe(before);
@@ -309,7 +370,10 @@ describe('connections (development, http)', () => {
   test('a redirect to a private address is refused before any connection to it', async () => {
     const fetch = outbound().fetcher();
     for (const path of ['/to-secret', '/to-metadata', '/to-mapped']) {
-      await expect(fetch(`http://127.0.0.2:${allowed.port}${path}`)).rejects.toMatchObject({ code: 'not_public', message: expect.stringMatching(/redirect was refused/) });
+      await expect(fetch(`http://127.0.0.2:${allowed.port}${path}`)).rejects.toMatchObject({
+        code: 'not_public',
+        message: expect.stringMatching(/redirect was refused/),
+      });
     }
     expect(secret.connections).toBe(0);
     // A redirect that stays allowed is followed, and re-checked; loops are bounded.
@@ -348,7 +412,11 @@ describe('connections (development, http)', () => {
   });
 
   test('a POST body and headers go through; credentials are not carried across origins', async () => {
-    const res = await outbound().fetcher()(`http://127.0.0.2:${allowed.port}/echo`, { method: 'POST', body: JSON.stringify({ a: 1 }), headers: { 'content-type': 'application/json' } });
+    const res = await outbound().fetcher()(`http://127.0.0.2:${allowed.port}/echo`, {
+      method: 'POST',
+      body: JSON.stringify({ a: 1 }),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(await res.text()).toBe('allowed POST /echo');
   });
 });
@@ -371,7 +439,12 @@ describe('connections (production, https)', () => {
     expect(await res.text()).toBe('allowed GET /hello');
     expect(secret.connections).toBe(0);
     // Not listed: refused, whatever the name.
-    const strict = new Outbound({ env: 'production', allow: parseAllowList(''), resolve: async () => [{ address: '127.0.0.2', family: 4 }], ca: tls.cert });
+    const strict = new Outbound({
+      env: 'production',
+      allow: parseAllowList(''),
+      resolve: async () => [{ address: '127.0.0.2', family: 4 }],
+      ca: tls.cert,
+    });
     await expect(strict.fetcher()(`https://api.parley.test:${allowed.port}/hello`)).rejects.toMatchObject({ code: 'not_public' });
     await expect(o.fetcher()(`http://api.parley.test:${allowed.port}/hello`)).rejects.toMatchObject({ code: 'scheme' });
   });

@@ -32,7 +32,10 @@ const HOST_NAME = /^(?=.{1,253}\.?$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?(?:\.[
 /** Parses `10.0.0.0/8, fd00::/8, llm.corp.example`; throws with the offending entry. */
 export function parseAllowList(raw: string): AllowList {
   const out: AllowList = { cidrs: [], hosts: [] };
-  for (const entry of raw.split(',').map((e) => e.trim()).filter(Boolean)) {
+  for (const entry of raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
     const cidr = parseCidr(entry);
     if (cidr) out.cidrs.push(cidr);
     else if (HOST_NAME.test(entry)) out.hosts.push(normaliseHost(entry));
@@ -41,7 +44,16 @@ export function parseAllowList(raw: string): AllowList {
   return out;
 }
 
-export type OutboundErrorCode = 'invalid_url' | 'scheme' | 'credentials' | 'not_public' | 'unresolved' | 'redirect' | 'too_large' | 'timeout' | 'network';
+export type OutboundErrorCode =
+  | 'invalid_url'
+  | 'scheme'
+  | 'credentials'
+  | 'not_public'
+  | 'unresolved'
+  | 'redirect'
+  | 'too_large'
+  | 'timeout'
+  | 'network';
 
 /** A refused or failed outbound request. The message names the URL's problem, never a resolved address. */
 export class OutboundError extends Error {
@@ -244,23 +256,39 @@ export class Outbound {
         reject(err);
       };
       const onAbort = () => fail(stopped());
-      const connectTimer = setTimeout(() => fail(new OutboundError('timeout', `could not connect within ${limits.connectTimeoutMs} ms`)), limits.connectTimeoutMs);
+      const connectTimer = setTimeout(
+        () => fail(new OutboundError('timeout', `could not connect within ${limits.connectTimeoutMs} ms`)),
+        limits.connectTimeoutMs,
+      );
       const cleanup = () => {
         clearTimeout(connectTimer);
         signal.removeEventListener('abort', onAbort);
       };
       signal.addEventListener('abort', onAbort, { once: true });
       req.once('socket', (socket) => socket.once('connect', () => clearTimeout(connectTimer)));
-      req.on('error', (err) => fail(err instanceof OutboundError ? err : new OutboundError('network', `the request failed (${(err as NodeJS.ErrnoException).code ?? err.message})`)));
+      req.on('error', (err) =>
+        fail(
+          err instanceof OutboundError
+            ? err
+            : new OutboundError('network', `the request failed (${(err as NodeJS.ErrnoException).code ?? err.message})`),
+        ),
+      );
 
       req.once('response', (res: IncomingMessage) => {
         clearTimeout(connectTimer);
         const responseHeaders = new Headers();
-        for (const [k, v] of Object.entries(res.headers)) for (const x of Array.isArray(v) ? v : v === undefined ? [] : [v]) responseHeaders.append(k, x);
+        for (const [k, v] of Object.entries(res.headers))
+          for (const x of Array.isArray(v) ? v : v === undefined ? [] : [v]) responseHeaders.append(k, x);
         const status = res.statusCode ?? 502;
         const encoding = (res.headers['content-encoding'] ?? '').trim().toLowerCase();
         const decoder =
-          encoding === 'gzip' || encoding === 'x-gzip' ? zlib.createGunzip() : encoding === 'deflate' ? zlib.createInflate() : encoding === 'br' ? zlib.createBrotliDecompress() : null;
+          encoding === 'gzip' || encoding === 'x-gzip'
+            ? zlib.createGunzip()
+            : encoding === 'deflate'
+              ? zlib.createInflate()
+              : encoding === 'br'
+                ? zlib.createBrotliDecompress()
+                : null;
         if (decoder) {
           responseHeaders.delete('content-encoding');
           responseHeaders.delete('content-length');
@@ -302,7 +330,9 @@ export class Outbound {
                 cleanup();
                 controller.close();
               });
-              stream.once('error', (err) => fail(err instanceof OutboundError ? err : new OutboundError('network', 'the response was cut short or could not be decoded')));
+              stream.once('error', (err) =>
+                fail(err instanceof OutboundError ? err : new OutboundError('network', 'the response was cut short or could not be decoded')),
+              );
               stream.once('close', () => fail(new OutboundError('network', 'the connection closed before the response was complete')));
             },
             pull() {

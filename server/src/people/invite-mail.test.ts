@@ -8,7 +8,8 @@ import { startTestApp, type TestApp } from '../test/app.js';
 import { ConsoleClient, signedInMember, STRONG_PASSWORD } from '../test/console.js';
 
 /** The body as nodemailer encodes long lines (RFC 2045 quoted-printable). */
-const decodeQuotedPrintable = (s: string) => s.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+const decodeQuotedPrintable = (s: string) =>
+  s.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
 
 interface Received {
   from: string;
@@ -27,7 +28,11 @@ beforeAll(async () => {
       let raw = '';
       stream.on('data', (c: Buffer) => (raw += c.toString('utf8')));
       stream.on('end', () => {
-        inbox.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), raw });
+        inbox.push({
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          to: session.envelope.rcptTo.map((r) => r.address),
+          raw,
+        });
         callback();
       });
     },
@@ -59,14 +64,16 @@ test('an invite goes out by SMTP with the link; the API and the console list nev
   expect(link.startsWith(t.url)).toBe(true);
   const listed = await owner.client.call('GET', '/v1/admin/invites');
   expect(listed.text).not.toContain(link.split('#invite=')[1]);
-  const stored = await t.runtime.db.withOwner((tx) => tx.query("SELECT row_to_json(i)::text AS j FROM member_invites i"));
+  const stored = await t.runtime.db.withOwner((tx) => tx.query('SELECT row_to_json(i)::text AS j FROM member_invites i'));
   expect(JSON.stringify(stored.rows)).not.toContain(link.split('#invite=')[1]);
 
   const kim = new ConsoleClient(t.url);
   const token = link.split('#invite=')[1];
   const accepted = await kim.call('POST', '/v1/auth/invites/accept', { token, displayName: 'Kim', password: STRONG_PASSWORD });
   expect(accepted.body).toMatchObject({ status: 'signed_in', member: { email: 'kim@mailed.example', role: 'agent' } });
-  expect((await new ConsoleClient(t.url).call('POST', '/v1/auth/invites/accept', { token, displayName: 'Kim', password: STRONG_PASSWORD })).status).toBe(401);
+  expect(
+    (await new ConsoleClient(t.url).call('POST', '/v1/auth/invites/accept', { token, displayName: 'Kim', password: STRONG_PASSWORD })).status,
+  ).toBe(401);
 });
 
 test('a break-glass sign-in while SSO is enforced emails every owner at once', async () => {
@@ -75,7 +82,10 @@ test('a break-glass sign-in while SSO is enforced emails every owner at once', a
   const second = await signedInMember(t, ten.tenant.id, 'admin', 'second@glass.example');
   await owner.client.call('PATCH', `/v1/admin/members/${second.memberId}`, { role: 'owner' });
   await t.runtime.db.withTenant(ten.tenant.id, { requestId: null }, (tx) =>
-    tx.query("INSERT INTO sso_connections (tenant_id, kind, config, allowed_domains, default_role) VALUES ($1, 'oidc', '{}', ARRAY['glass.example'], 'agent')", [ten.tenant.id]),
+    tx.query(
+      "INSERT INTO sso_connections (tenant_id, kind, config, allowed_domains, default_role) VALUES ($1, 'oidc', '{}', ARRAY['glass.example'], 'agent')",
+      [ten.tenant.id],
+    ),
   );
   expect((await owner.client.call('PUT', '/v1/admin/sign-in-policy', { enforceSso: true, breakGlassMemberId: owner.memberId })).status).toBe(200);
   const before = inbox.length;

@@ -22,7 +22,8 @@ export function createMailer(opts: { smtpUrl: string | null; from: string; logge
       async send(mail) {
         // The message holds a single-use link: printed in development only; elsewhere the console shows it
         // to the admin who sent it.
-        if (opts.development) opts.logger.warn({ subject: mail.subject }, `no SMTP server configured (PARLEY_SMTP_URL); the email would say:\n${mail.text}`);
+        if (opts.development)
+          opts.logger.warn({ subject: mail.subject }, `no SMTP server configured (PARLEY_SMTP_URL); the email would say:\n${mail.text}`);
         else opts.logger.warn({ subject: mail.subject }, 'no SMTP server configured (PARLEY_SMTP_URL): the link is shown in the console only');
       },
     };

@@ -50,7 +50,9 @@ const keys = new Map<Role, string>();
 /** Everything a request could change, in one row: counts of every table and the tenant's settings. */
 async function fingerprint(): Promise<string> {
   return t.runtime.db.withOwner(async (tx) => {
-    const tables = (await tx.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).rows.map((r) => r.t);
+    const tables = (await tx.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).rows.map(
+      (r) => r.t,
+    );
     const counts = await tx.query<Record<string, number>>(`SELECT ${tables.map((x) => `(SELECT count(*) FROM ${x})::int AS "${x}"`).join(', ')}`);
     const tenant = await tx.query('SELECT settings, policy_version FROM tenants WHERE id = $1', [ten.tenant.id]);
     return JSON.stringify([counts.rows[0], tenant.rows[0]]);
@@ -63,7 +65,10 @@ beforeAll(async () => {
   cells = routeTable(t.app.locals.adminRouter as Router);
   for (const role of ROLES) {
     people.set(role, (await signedInMember(t, ten.tenant.id, role)).client);
-    const made = await call(t.url, 'POST', '/v1/admin/api-keys', { key: ten.secretKey, body: { name: `as ${role}`, capabilities: ROLE_CAPABILITIES[role] } });
+    const made = await call(t.url, 'POST', '/v1/admin/api-keys', {
+      key: ten.secretKey,
+      body: { name: `as ${role}`, capabilities: ROLE_CAPABILITIES[role] },
+    });
     expect(made.status).toBe(201);
     keys.set(role, made.body.secret);
   }

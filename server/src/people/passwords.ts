@@ -22,11 +22,14 @@ export function passwordProblem(password: string, context: string[] = []): strin
   if (length < MIN_LENGTH) return `must be at least ${MIN_LENGTH} characters`;
   if (length > MAX_LENGTH) return `must be at most ${MAX_LENGTH} characters`;
   const lower = p.toLowerCase();
-  if (COMMON.has(lower) || COMMON.has(lower.replace(/[\d!?.]+$/, ''))) return 'is a commonly used password that appears in breach lists; choose another';
+  if (COMMON.has(lower) || COMMON.has(lower.replace(/[\d!?.]+$/, '')))
+    return 'is a commonly used password that appears in breach lists; choose another';
   if (/^(.)\1+$/u.test(p)) return 'is one repeated character';
   if (/^(?:0123456789|1234567890|abcdefghij|qwertyuiop)/.test(lower)) return 'is a keyboard or number sequence';
   const words = new Set(['parley', ...context.flatMap((c) => c.toLowerCase().split(/[@.\s_+-]+/)).filter((w) => w.length >= 4)]);
-  for (const w of words) if (lower.replace(/[^a-z]/g, '') === w || (lower.includes(w) && length - w.length < 6)) return 'is too close to your email or name, or to the service name';
+  for (const w of words)
+    if (lower.replace(/[^a-z]/g, '') === w || (lower.includes(w) && length - w.length < 6))
+      return 'is too close to your email or name, or to the service name';
   return null;
 }
 

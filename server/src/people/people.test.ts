@@ -19,9 +19,13 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 const auditOf = async (tenant: CreatedTenant, action: string) =>
-  ((await call(t.url, 'GET', `/v1/admin/audit?limit=1000`, { key: tenant.secretKey })).body.entries as { action: string; actor: { type: string; id: string | null }; metadata: Record<string, unknown> }[]).filter(
-    (e) => e.action === action,
-  );
+  (
+    (await call(t.url, 'GET', `/v1/admin/audit?limit=1000`, { key: tenant.secretKey })).body.entries as {
+      action: string;
+      actor: { type: string; id: string | null };
+      metadata: Record<string, unknown>;
+    }[]
+  ).filter((e) => e.action === action);
 const count = async (sql: string, params: unknown[] = []) =>
   Number((await t.runtime.db.withOwner((tx) => tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM (${sql}) x`, params))).rows[0]!.n);
 
@@ -33,7 +37,9 @@ describe('invitations', () => {
     expect(invited.body.invite).toMatchObject({ email: 'sam@acme.example', role: 'agent', delivery: 'log' });
     const token = new URL(invited.body.invite.inviteUrl).hash.replace('#invite=', '');
     // Only the token's hash is stored.
-    expect(JSON.stringify((await t.runtime.db.withOwner((tx) => tx.query('SELECT row_to_json(i)::text AS j FROM member_invites i'))).rows)).not.toContain(token);
+    expect(
+      JSON.stringify((await t.runtime.db.withOwner((tx) => tx.query('SELECT row_to_json(i)::text AS j FROM member_invites i'))).rows),
+    ).not.toContain(token);
 
     const sam = new ConsoleClient(t.url);
     const preview = await sam.call('POST', '/v1/auth/invites/preview', { token });
@@ -43,7 +49,11 @@ describe('invitations', () => {
     expect(weak.body.errors[0]).toMatchObject({ path: '/password', code: 'weak_password' });
     const accepted = await sam.call('POST', '/v1/auth/invites/accept', { token, displayName: 'Sam', password: STRONG_PASSWORD });
     expect(accepted.status).toBe(201);
-    expect(accepted.body).toMatchObject({ status: 'signed_in', member: { email: 'sam@acme.example', role: 'agent' }, tenant: { id: acme.tenant.id } });
+    expect(accepted.body).toMatchObject({
+      status: 'signed_in',
+      member: { email: 'sam@acme.example', role: 'agent' },
+      tenant: { id: acme.tenant.id },
+    });
     const me = await sam.call('GET', '/v1/admin/me');
     expect(me.status).toBe(200);
     const parsed = AdminMeResponse.parse(me.body);
@@ -52,7 +62,11 @@ describe('invitations', () => {
     expect(parsed.capabilities).toContain('handoffs:write');
     expect(parsed.capabilities).not.toContain('keys:write');
 
-    const again = await new ConsoleClient(t.url).call('POST', '/v1/auth/invites/accept', { token, displayName: 'Mallory', password: STRONG_PASSWORD });
+    const again = await new ConsoleClient(t.url).call('POST', '/v1/auth/invites/accept', {
+      token,
+      displayName: 'Mallory',
+      password: STRONG_PASSWORD,
+    });
     expect(again.status).toBe(401);
     expect(again.body.type).toBe('/docs/problems/token-replayed');
     expect(await count("SELECT 1 FROM members WHERE display_name = 'Mallory'")).toBe(0);
@@ -81,7 +95,9 @@ describe('invitations', () => {
   test('only an owner invites an owner; a key never can', async () => {
     const admin = await signedInMember(t, acme.tenant.id, 'admin');
     expect((await admin.client.call('POST', '/v1/admin/invites', { email: 'boss@acme.example', role: 'owner' })).status).toBe(403);
-    expect((await call(t.url, 'POST', '/v1/admin/invites', { key: acme.secretKey, body: { email: 'boss@acme.example', role: 'owner' } })).status).toBe(403);
+    expect(
+      (await call(t.url, 'POST', '/v1/admin/invites', { key: acme.secretKey, body: { email: 'boss@acme.example', role: 'owner' } })).status,
+    ).toBe(403);
     expect((await admin.client.call('POST', '/v1/admin/invites', { email: 'helper@acme.example', role: 'agent' })).status).toBe(201);
   });
 });
@@ -101,7 +117,10 @@ describe('password sign-in', () => {
     }
     const access = cookies.find((x) => x.name === '__Host-parley_access')!;
     expect(access.attributes).toContain('Max-Age=900');
-    const [header, payload] = access.value.split('.').slice(0, 2).map((p) => JSON.parse(Buffer.from(p, 'base64url').toString()));
+    const [header, payload] = access.value
+      .split('.')
+      .slice(0, 2)
+      .map((p) => JSON.parse(Buffer.from(p, 'base64url').toString()));
     expect(header.alg).toBe('EdDSA');
     expect(payload.exp - payload.iat).toBe(900);
     expect(payload.aud).toBe('console');
@@ -111,7 +130,10 @@ describe('password sign-in', () => {
   test('a wrong password and an unknown email get the same answer; failures are audited without the password', async () => {
     const { email, memberId } = await signedInMember(t, acme.tenant.id, 'agent');
     const wrong = await new ConsoleClient(t.url).call('POST', '/v1/auth/password', { email, password: 'not the password at all' });
-    const unknown = await new ConsoleClient(t.url).call('POST', '/v1/auth/password', { email: 'nobody@acme.example', password: 'not the password at all' });
+    const unknown = await new ConsoleClient(t.url).call('POST', '/v1/auth/password', {
+      email: 'nobody@acme.example',
+      password: 'not the password at all',
+    });
     expect(wrong.status).toBe(401);
     expect(unknown.status).toBe(401);
     expect(wrong.body.detail).toBe(unknown.body.detail);
@@ -120,10 +142,13 @@ describe('password sign-in', () => {
     expect(JSON.stringify(failed)).not.toContain('not the password');
   });
 
-  test('a hash made with weaker parameters is replaced by one with today\'s at the next sign-in', async () => {
+  test("a hash made with weaker parameters is replaced by one with today's at the next sign-in", async () => {
     const { email, memberId } = await signedInMember(t, acme.tenant.id, 'agent');
     const weak = await argon2.hash(STRONG_PASSWORD, { type: argon2.argon2id, memoryCost: 4096, timeCost: 1, parallelism: 1 });
-    const stored = () => t.runtime.db.withOwner(async (tx) => (await tx.query<{ h: string }>('SELECT password_hash AS h FROM members WHERE id = $1', [memberId])).rows[0]!.h);
+    const stored = () =>
+      t.runtime.db.withOwner(
+        async (tx) => (await tx.query<{ h: string }>('SELECT password_hash AS h FROM members WHERE id = $1', [memberId])).rows[0]!.h,
+      );
     await t.runtime.db.withOwner((tx) => tx.query('UPDATE members SET password_hash = $2 WHERE id = $1', [memberId, weak]));
     expect((await new ConsoleClient(t.url).call('POST', '/v1/auth/password', { email, password: STRONG_PASSWORD })).body.status).toBe('signed_in');
     const now = await stored();
@@ -155,7 +180,8 @@ describe('throttling', () => {
       const from = (ip: string) => new ConsoleClient(tt.url, { origin: tt.url, 'sec-fetch-site': 'same-origin', 'x-forwarded-for': ip });
       const attacker = from('203.0.113.9');
       const statuses = [];
-      for (let i = 0; i < 7; i++) statuses.push((await attacker.call('POST', '/v1/auth/password', { email, password: `guess number ${i} wrong` })).status);
+      for (let i = 0; i < 7; i++)
+        statuses.push((await attacker.call('POST', '/v1/auth/password', { email, password: `guess number ${i} wrong` })).status);
       expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
       const limited = await attacker.call('POST', '/v1/auth/password', { email, password: STRONG_PASSWORD });
       expect(limited.status).toBe(429);
@@ -165,7 +191,9 @@ describe('throttling', () => {
       const owner = await from('198.51.100.7').call('POST', '/v1/auth/password', { email, password: STRONG_PASSWORD });
       expect(owner.body.status).toBe('signed_in');
       // Waits are capped: the longest block stored is at most 15 minutes away.
-      const longest = await tt.runtime.db.withOwner((tx) => tx.query<{ s: number }>('SELECT max(EXTRACT(EPOCH FROM blocked_until - now()))::float8 AS s FROM sign_in_throttle'));
+      const longest = await tt.runtime.db.withOwner((tx) =>
+        tx.query<{ s: number }>('SELECT max(EXTRACT(EPOCH FROM blocked_until - now()))::float8 AS s FROM sign_in_throttle'),
+      );
       expect(longest.rows[0]!.s).toBeLessThanOrEqual(15 * 60);
     } finally {
       await tt.close();
@@ -192,11 +220,15 @@ describe('sessions', () => {
 
   test('an idle session ends; the absolute deadline holds however active it is', async () => {
     const { client, memberId } = await signedInMember(t, acme.tenant.id, 'agent');
-    await t.runtime.db.withOwner((tx) => tx.query("UPDATE member_sessions SET idle_expires_at = now() - interval '1 second' WHERE member_id = $1", [memberId]));
+    await t.runtime.db.withOwner((tx) =>
+      tx.query("UPDATE member_sessions SET idle_expires_at = now() - interval '1 second' WHERE member_id = $1", [memberId]),
+    );
     expect((await client.call('GET', '/v1/admin/me')).status).toBe(401);
     expect((await client.call('POST', '/v1/auth/refresh')).status).toBe(401);
     const second = await signedInMember(t, acme.tenant.id, 'agent');
-    await t.runtime.db.withOwner((tx) => tx.query("UPDATE member_sessions SET expires_at = now() - interval '1 second' WHERE member_id = $1", [second.memberId]));
+    await t.runtime.db.withOwner((tx) =>
+      tx.query("UPDATE member_sessions SET expires_at = now() - interval '1 second' WHERE member_id = $1", [second.memberId]),
+    );
     expect((await second.client.call('GET', '/v1/admin/me')).status).toBe(401);
   });
 
@@ -263,13 +295,19 @@ describe('password change', () => {
     expect(entries).toHaveLength(1);
     expect(JSON.stringify(entries)).not.toContain(NEW);
     // A key has no password.
-    expect((await call(t.url, 'POST', '/v1/admin/me/password', { key: acme.secretKey, body: { currentPassword: 'x', newPassword: NEW } })).status).toBe(403);
+    expect(
+      (await call(t.url, 'POST', '/v1/admin/me/password', { key: acme.secretKey, body: { currentPassword: 'x', newPassword: NEW } })).status,
+    ).toBe(403);
   });
 
   test('a stolen session cannot guess the current password: wrong guesses are throttled', async () => {
     const { client } = await signedInMember(t, acme.tenant.id, 'agent');
     const statuses = [];
-    for (let i = 0; i < 7; i++) statuses.push((await client.call('POST', '/v1/admin/me/password', { currentPassword: `guess ${i} wrong`, newPassword: 'a brand new passphrase 2026' })).status);
+    for (let i = 0; i < 7; i++)
+      statuses.push(
+        (await client.call('POST', '/v1/admin/me/password', { currentPassword: `guess ${i} wrong`, newPassword: 'a brand new passphrase 2026' }))
+          .status,
+      );
     expect(statuses.slice(0, 5)).toEqual([400, 400, 400, 400, 400]);
     expect(statuses.at(-1)).toBe(429);
   });
@@ -295,8 +333,13 @@ describe('CSRF', () => {
     expect(fetched.status).toBe(403);
     expect(fetched.body.request_id).toBeTruthy();
     // Same-site but another origin, and a request without Origin, are refused too.
-    expect((await client.call('POST', '/v1/admin/domains', { pattern: 'evil.example' }, { origin: 'http://127.0.0.1:1', 'sec-fetch-site': 'same-site' })).status).toBe(403);
-    expect((await call(t.url, 'POST', '/v1/admin/domains', { body: { pattern: 'evil.example' }, headers: { cookie: client.cookieHeader() } })).status).toBe(403);
+    expect(
+      (await client.call('POST', '/v1/admin/domains', { pattern: 'evil.example' }, { origin: 'http://127.0.0.1:1', 'sec-fetch-site': 'same-site' }))
+        .status,
+    ).toBe(403);
+    expect(
+      (await call(t.url, 'POST', '/v1/admin/domains', { body: { pattern: 'evil.example' }, headers: { cookie: client.cookieHeader() } })).status,
+    ).toBe(403);
     expect(await count('SELECT 1 FROM tenant_domains')).toBe(before);
     // Login CSRF: signing a victim into the attacker's account from another site is refused.
     expect((await call(t.url, 'POST', '/v1/auth/password', { body: { email: 'a@acme.example', password: 'x' }, headers: evil })).status).toBe(403);
@@ -359,7 +402,9 @@ describe('attribution', () => {
     expect(key.status).toBe(201);
     const entries = [...(await auditOf(acme, 'domain.add')), ...(await auditOf(acme, 'api_key.create'))].filter((e) => e.actor.id === admin.memberId);
     expect(entries.map((e) => e.actor.type)).toEqual(['member', 'member']);
-    const stored = await t.runtime.db.withOwner((tx) => tx.query<{ created_by_member: string }>('SELECT created_by_member FROM api_keys WHERE id = $1', [key.body.apiKey.id]));
+    const stored = await t.runtime.db.withOwner((tx) =>
+      tx.query<{ created_by_member: string }>('SELECT created_by_member FROM api_keys WHERE id = $1', [key.body.apiKey.id]),
+    );
     expect(stored.rows[0]!.created_by_member).toBe(admin.memberId);
     const signIns = (await auditOf(acme, 'member.sign_in')).filter((e) => e.actor.id === admin.memberId);
     expect(signIns[0]!.metadata).toMatchObject({ method: 'invite' });
@@ -380,7 +425,10 @@ describe('SSO enforcement', () => {
     const noSso = await owner.client.call('PUT', '/v1/admin/sign-in-policy', { enforceSso: true, breakGlassMemberId: owner.memberId });
     expect(noSso.status).toBe(400);
     await t.runtime.db.withTenant(ten.tenant.id, { requestId: null }, (tx) =>
-      tx.query("INSERT INTO sso_connections (tenant_id, kind, config, allowed_domains, default_role) VALUES ($1, 'oidc', '{}', ARRAY['acme.example'], 'agent')", [ten.tenant.id]),
+      tx.query(
+        "INSERT INTO sso_connections (tenant_id, kind, config, allowed_domains, default_role) VALUES ($1, 'oidc', '{}', ARRAY['acme.example'], 'agent')",
+        [ten.tenant.id],
+      ),
     );
     expect((await owner.client.call('PUT', '/v1/admin/sign-in-policy', { enforceSso: true, breakGlassMemberId: agent.memberId })).status).toBe(400);
     expect((await owner.client.call('PUT', '/v1/admin/sign-in-policy', { enforceSso: true, breakGlassMemberId: owner.memberId })).status).toBe(200);

@@ -20,7 +20,6 @@ import * as svc from './service.js';
 import { finishSignIn, passwordSignIn, signOut, type SignInDeps } from './sign-in.js';
 import type { SsoRegistry } from './sso.js';
 
-
 export interface PeopleRouteDeps extends SignInDeps {
   sso: SsoRegistry;
 }
@@ -34,46 +33,69 @@ export function authRoutes(deps: PeopleRouteDeps): Router {
   const noStore = { 'Cache-Control': 'no-store' };
 
   route(r, '/password', {
-    post: [sameOrigin, async (req, res) => {
-      const body = parse(PasswordSignInRequest, req.body);
-      res.set(noStore).json(await passwordSignIn(deps, req, res, body));
-    }],
+    post: [
+      sameOrigin,
+      async (req, res) => {
+        const body = parse(PasswordSignInRequest, req.body);
+        res.set(noStore).json(await passwordSignIn(deps, req, res, body));
+      },
+    ],
   });
   route(r, '/refresh', {
-    post: [sameOrigin, async (req, res) => {
-      await deps.sessions.refresh(req, res);
-      res.set(noStore).status(204).end();
-    }],
+    post: [
+      sameOrigin,
+      async (req, res) => {
+        await deps.sessions.refresh(req, res);
+        res.set(noStore).status(204).end();
+      },
+    ],
   });
   route(r, '/sign-out', {
-    post: [sameOrigin, async (req, res) => {
-      const ended = await deps.sessions.endFromCookies(req);
-      await signOut(deps, req, res, ended?.sessionId ?? null, ended?.tenantId ?? null, ended?.memberId ?? null);
-      res.set(noStore).status(204).end();
-    }],
+    post: [
+      sameOrigin,
+      async (req, res) => {
+        const ended = await deps.sessions.endFromCookies(req);
+        await signOut(deps, req, res, ended?.sessionId ?? null, ended?.tenantId ?? null, ended?.memberId ?? null);
+        res.set(noStore).status(204).end();
+      },
+    ],
   });
   route(r, '/invites/preview', {
-    post: [sameOrigin, async (req, res) => {
-      const { token } = parse(InvitePreviewRequest, req.body);
-      res.set(noStore).json(await svc.previewInvite(deps, req.id, token));
-    }],
+    post: [
+      sameOrigin,
+      async (req, res) => {
+        const { token } = parse(InvitePreviewRequest, req.body);
+        res.set(noStore).json(await svc.previewInvite(deps, req.id, token));
+      },
+    ],
   });
   route(r, '/invites/accept', {
-    post: [sameOrigin, async (req, res) => {
-      const body = parse(AcceptInviteRequest, req.body);
-      const accepted = await svc.acceptInvite(deps, req.id, body);
-      if (accepted.policy.enforceSso) {
-        res.set(noStore).status(201).json({ status: 'sso_required', tenant: accepted.tenant });
-        return;
-      }
-      res.set(noStore).status(201).json(await finishSignIn(deps, req, res, { tenantId: accepted.tenantId, memberId: accepted.memberId, method: 'invite', mfaSatisfied: false }));
-    }],
+    post: [
+      sameOrigin,
+      async (req, res) => {
+        const body = parse(AcceptInviteRequest, req.body);
+        const accepted = await svc.acceptInvite(deps, req.id, body);
+        if (accepted.policy.enforceSso) {
+          res.set(noStore).status(201).json({ status: 'sso_required', tenant: accepted.tenant });
+          return;
+        }
+        res
+          .set(noStore)
+          .status(201)
+          .json(
+            await finishSignIn(deps, req, res, { tenantId: accepted.tenantId, memberId: accepted.memberId, method: 'invite', mfaSatisfied: false }),
+          );
+      },
+    ],
   });
   route(r, '/sso/start', {
-    post: [sameOrigin, async (req, res) => {
-      const { email } = parse(SsoStartRequest, req.body);
-      res.set(noStore).json({ redirectUrl: await deps.sso.start(deps, req, res, email) });
-    }],
+    post: [
+      sameOrigin,
+      async (req, res) => {
+        const { email } = parse(SsoStartRequest, req.body);
+        res.set(noStore).json({ redirectUrl: await deps.sso.start(deps, req, res, email) });
+      },
+    ],
   });
   return r;
 }
@@ -105,7 +127,10 @@ export function peopleAdminRoutes(deps: PeopleRouteDeps): Router {
   });
   route(r, '/invites', {
     // Listed with members:write: while there is no SMTP server, open invitations show their links.
-    get: [can('members:write'), async (req, res) => void res.set('Cache-Control', 'no-store').json({ invites: await svc.listInvites(deps, adminCtx(req)) })],
+    get: [
+      can('members:write'),
+      async (req, res) => void res.set('Cache-Control', 'no-store').json({ invites: await svc.listInvites(deps, adminCtx(req)) }),
+    ],
     post: [
       can('members:write'),
       async (req, res) => {
@@ -126,7 +151,17 @@ export function peopleAdminRoutes(deps: PeopleRouteDeps): Router {
     ],
   });
   route(r, '/me/password', {
-    post: [requireMember, async (req, res) => void res.json({ otherSessionsEnded: await svc.changeMyPassword(deps, { ...adminCtx(req), address: clientAddress(req) }, parse(ChangePasswordRequest, req.body)) })],
+    post: [
+      requireMember,
+      async (req, res) =>
+        void res.json({
+          otherSessionsEnded: await svc.changeMyPassword(
+            deps,
+            { ...adminCtx(req), address: clientAddress(req) },
+            parse(ChangePasswordRequest, req.body),
+          ),
+        }),
+    ],
   });
   route(r, '/me/sessions', {
     get: [requireMember, async (req, res) => void res.json({ sessions: await svc.listMySessions(deps, adminCtx(req)) })],

@@ -77,11 +77,21 @@ export async function updateMember(
       ...(patch.displayName ? { display_name: patch.displayName } : {}),
     });
     if (role !== before.role) {
-      await deps.audit.append(tx, { ...who(ctx), action: 'member.role_change', target: { type: 'member', id }, metadata: { from: before.role, to: role } });
+      await deps.audit.append(tx, {
+        ...who(ctx),
+        action: 'member.role_change',
+        target: { type: 'member', id },
+        metadata: { from: before.role, to: role },
+      });
     }
     if (status !== before.status) {
       const ended = status === 'disabled' ? await deps.sessions.revokeAll(tx, id, 'disabled') : 0;
-      await deps.audit.append(tx, { ...who(ctx), action: status === 'disabled' ? 'member.disable' : 'member.enable', target: { type: 'member', id }, metadata: { sessionsEnded: ended } });
+      await deps.audit.append(tx, {
+        ...who(ctx),
+        action: status === 'disabled' ? 'member.disable' : 'member.enable',
+        target: { type: 'member', id },
+        metadata: { sessionsEnded: ended },
+      });
     }
     if (patch.displayName && patch.displayName !== before.display_name) {
       await deps.audit.append(tx, { ...who(ctx), action: 'member.rename', target: { type: 'member', id } });
@@ -98,7 +108,12 @@ export async function removeMember(deps: PeopleDeps, ctx: AdminCtx, id: string):
     if (target.role === 'owner' && target.status === 'active') await assertKeepsAnOwner(tx, target, false);
     const ended = await deps.sessions.revokeAll(tx, id, 'removed');
     await store.deleteMember(tx, id); // sessions and refresh tokens go with the member
-    await deps.audit.append(tx, { ...who(ctx), action: 'member.remove', target: { type: 'member', id }, metadata: { role: target.role, sessionsEnded: ended } });
+    await deps.audit.append(tx, {
+      ...who(ctx),
+      action: 'member.remove',
+      target: { type: 'member', id },
+      metadata: { role: target.role, sessionsEnded: ended },
+    });
   });
 }
 
@@ -148,12 +163,19 @@ export async function changeMyPassword(
     assertPassword(input.newPassword, [member.email, member.display_name], '/newPassword');
     await store.updateMember(tx, me.id, { password_hash: await hashPassword(input.newPassword) });
     const ended = await deps.sessions.revokeAll(tx, me.id, 'password_changed', me.sessionId);
-    await deps.audit.append(tx, { ...who(ctx), action: 'member.password_change', target: { type: 'member', id: me.id }, metadata: { sessionsEnded: ended } });
+    await deps.audit.append(tx, {
+      ...who(ctx),
+      action: 'member.password_change',
+      target: { type: 'member', id: me.id },
+      metadata: { sessionsEnded: ended },
+    });
     return ended;
   });
   if (outcome === 'wrong') {
     await deps.throttle.fail(ctx.requestId, email, ctx.address);
-    throw new DomainError('invalid_input', 'The current password is not right.', { errors: [{ path: '/currentPassword', message: 'is not right', code: 'wrong_password' }] });
+    throw new DomainError('invalid_input', 'The current password is not right.', {
+      errors: [{ path: '/currentPassword', message: 'is not right', code: 'wrong_password' }],
+    });
   }
   return outcome;
 }
@@ -181,7 +203,9 @@ export async function createInvite(
     throw new DomainError('forbidden', 'Only an owner can invite another owner.');
   }
   if ((input.role === PLATFORM_ROLE) !== (ctx.tenantId === PLATFORM_TENANT)) {
-    throw new DomainError('invalid_input', 'Operators belong to the platform, and only operators do.', { errors: [{ path: '/role', message: 'not a role here', code: 'invalid_role' }] });
+    throw new DomainError('invalid_input', 'Operators belong to the platform, and only operators do.', {
+      errors: [{ path: '/role', message: 'not a role here', code: 'invalid_role' }],
+    });
   }
   const token = `inv_${randomBytes(32).toString('base64url')}`;
   const url = inviteUrl(deps, token);
@@ -200,8 +224,14 @@ export async function createInvite(
       invitedBy: `${ctx.actor.type}:${ctx.actor.id ?? ''}`,
       ttlSeconds: INVITE_TTL_S,
     });
-    if (deps.mailer.delivery === 'log') await store.setInviteLink(tx, row.id, await deps.keyring.seal(tx, ctx.tenantId, url, INVITE_LINK_CONTEXT(row.id)));
-    await deps.audit.append(tx, { ...who(ctx), action: 'member.invite', target: { type: 'invite', id: row.id }, metadata: { role: input.role, delivery: deps.mailer.delivery } });
+    if (deps.mailer.delivery === 'log')
+      await store.setInviteLink(tx, row.id, await deps.keyring.seal(tx, ctx.tenantId, url, INVITE_LINK_CONTEXT(row.id)));
+    await deps.audit.append(tx, {
+      ...who(ctx),
+      action: 'member.invite',
+      target: { type: 'invite', id: row.id },
+      metadata: { role: input.role, delivery: deps.mailer.delivery },
+    });
     await memberInvited(tx, ctx.tenantId, row);
     return { invite: { ...row, link_sealed: null }, tenantName: tenant.rows[0].name };
   });
@@ -223,7 +253,9 @@ export async function createInvite(
 }
 
 export async function listInvites(deps: PeopleDeps, ctx: AdminCtx): Promise<Invite[]> {
-  return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => Promise.all((await store.listInvites(tx)).map((r) => inviteView(deps, tx, ctx.tenantId, r))));
+  return deps.db.withTenant(ctx.tenantId, ctx, async (tx) =>
+    Promise.all((await store.listInvites(tx)).map((r) => inviteView(deps, tx, ctx.tenantId, r))),
+  );
 }
 
 export async function revokeInvite(deps: PeopleDeps, ctx: AdminCtx, id: string): Promise<void> {
@@ -236,7 +268,9 @@ export async function revokeInvite(deps: PeopleDeps, ctx: AdminCtx, id: string):
 
 /** The tenant an invite token belongs to (by its hash), or a refusal that says nothing more. */
 export async function inviteTenant(db: Db, requestId: string | null, token: string): Promise<string> {
-  const { rows } = await db.withoutTenant({ requestId }, (tx) => tx.query<{ tenant_id: string }>('SELECT tenant_id FROM parley_resolve_invite($1)', [hashToken(token)]));
+  const { rows } = await db.withoutTenant({ requestId }, (tx) =>
+    tx.query<{ tenant_id: string }>('SELECT tenant_id FROM parley_resolve_invite($1)', [hashToken(token)]),
+  );
   if (!rows[0]) throw new DomainError('token_invalid', 'This invitation link is not valid. Ask for a new one.');
   return rows[0].tenant_id;
 }
@@ -280,7 +314,14 @@ export async function acceptInvite(
       createdBy: `invite:${invite.id}`,
     });
     await store.markInviteAccepted(tx, invite.id, memberId);
-    await deps.audit.append(tx, { tenantId, requestId, actor: { type: 'member', id: memberId }, action: 'member.join', target: { type: 'member', id: memberId }, metadata: { via: 'invite', invite: invite.id, role: invite.role } });
+    await deps.audit.append(tx, {
+      tenantId,
+      requestId,
+      actor: { type: 'member', id: memberId },
+      action: 'member.join',
+      target: { type: 'member', id: memberId },
+      metadata: { via: 'invite', invite: invite.id, role: invite.role },
+    });
     const tenant = (await tx.query<{ id: string; name: string }>('SELECT id, name FROM tenants WHERE id = $1', [tenantId])).rows[0]!;
     return { tenantId, memberId, policy, tenant };
   });
@@ -288,7 +329,8 @@ export async function acceptInvite(
 
 /** A new password, checked against the rules and hashed (the tenant signs in with passwords). */
 async function choosePassword(password: string | undefined, context: string[]): Promise<string> {
-  if (password === undefined) throw new DomainError('invalid_input', 'Choose a password.', { errors: [{ path: '/password', message: 'is required', code: 'required' }] });
+  if (password === undefined)
+    throw new DomainError('invalid_input', 'Choose a password.', { errors: [{ path: '/password', message: 'is required', code: 'required' }] });
   assertPassword(password, context);
   return hashPassword(password);
 }
@@ -303,12 +345,17 @@ export async function setPolicy(deps: PeopleDeps, ctx: AdminCtx, policy: SignInP
   return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
     if (policy.enforceSso) {
       const sso = await tx.query('SELECT 1 FROM sso_connections LIMIT 1');
-      if (!sso.rows.length) throw new DomainError('invalid_input', 'Set up an SSO connection before enforcing SSO.', { errors: [{ path: '/enforceSso', message: 'no SSO connection is configured', code: 'sso_missing' }] });
+      if (!sso.rows.length)
+        throw new DomainError('invalid_input', 'Set up an SSO connection before enforcing SSO.', {
+          errors: [{ path: '/enforceSso', message: 'no SSO connection is configured', code: 'sso_missing' }],
+        });
     }
     if (policy.breakGlassMemberId) {
       const m = await store.memberById(tx, policy.breakGlassMemberId);
       if (!m || m.role !== 'owner' || m.status !== 'active') {
-        throw new DomainError('invalid_input', 'The break-glass account must be an active owner.', { errors: [{ path: '/breakGlassMemberId', message: 'must be an active owner', code: 'not_owner' }] });
+        throw new DomainError('invalid_input', 'The break-glass account must be an active owner.', {
+          errors: [{ path: '/breakGlassMemberId', message: 'must be an active owner', code: 'not_owner' }],
+        });
       }
     }
     const before = await readPolicy(tx);

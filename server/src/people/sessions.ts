@@ -55,7 +55,15 @@ export class MemberSessions {
     await tx.query(
       `INSERT INTO member_sessions (tenant_id, id, member_id, method, user_agent, idle_expires_at, expires_at)
        VALUES ($1, $2, $3, $4, $5, now() + make_interval(mins => $6), now() + make_interval(hours => $7))`,
-      [input.tenantId, sessionId, input.memberId, input.method, input.userAgent?.slice(0, 300) ?? null, policy.idleTimeoutMinutes, policy.absoluteTimeoutHours],
+      [
+        input.tenantId,
+        sessionId,
+        input.memberId,
+        input.method,
+        input.userAgent?.slice(0, 300) ?? null,
+        policy.idleTimeoutMinutes,
+        policy.absoluteTimeoutHours,
+      ],
     );
     await tx.query('UPDATE members SET last_sign_in_at = now() WHERE id = $1', [input.memberId]);
     await this.issue(tx, res, input.tenantId, input.memberId, sessionId);
@@ -157,7 +165,10 @@ export class MemberSessions {
   }
 
   async revoke(tx: Tx, sessionId: string, reason: string): Promise<boolean> {
-    const { rows } = await tx.query('UPDATE member_sessions SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id', [sessionId, reason]);
+    const { rows } = await tx.query(
+      'UPDATE member_sessions SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id',
+      [sessionId, reason],
+    );
     if (rows.length) await revokeFamily(tx, 'member_refresh_tokens', sessionId);
     return rows.length > 0;
   }
@@ -168,12 +179,23 @@ export class MemberSessions {
       'UPDATE member_sessions SET revoked_at = now(), revoked_reason = $2 WHERE member_id = $1 AND revoked_at IS NULL AND ($3::uuid IS NULL OR id <> $3) RETURNING id',
       [memberId, reason, except ?? null],
     );
-    await tx.query('UPDATE member_refresh_tokens SET revoked_at = now() WHERE family_id = ANY($1::uuid[]) AND revoked_at IS NULL', [rows.map((r) => r.id)]);
+    await tx.query('UPDATE member_refresh_tokens SET revoked_at = now() WHERE family_id = ANY($1::uuid[]) AND revoked_at IS NULL', [
+      rows.map((r) => r.id),
+    ]);
     return rows.length;
   }
 
   async list(tx: Tx, memberId: string, currentSessionId: string | null): Promise<Session[]> {
-    const { rows } = await tx.query<{ id: string; member_id: string; created_at: Date; last_seen_at: Date; expires_at: Date; idle_expires_at: Date; method: SignInMethod; user_agent: string | null }>(
+    const { rows } = await tx.query<{
+      id: string;
+      member_id: string;
+      created_at: Date;
+      last_seen_at: Date;
+      expires_at: Date;
+      idle_expires_at: Date;
+      method: SignInMethod;
+      user_agent: string | null;
+    }>(
       `SELECT id, member_id, created_at, last_seen_at, expires_at, idle_expires_at, method, user_agent FROM member_sessions
         WHERE member_id = $1 AND revoked_at IS NULL AND expires_at > now() AND idle_expires_at > now() ORDER BY created_at DESC`,
       [memberId],

@@ -30,7 +30,6 @@ export interface SignInDeps extends PeopleDeps {
 const MFA_STEP_TTL_S = 5 * 60;
 const MFA_AUDIENCE = 'console-mfa';
 
-
 async function tenantOf(tx: Tx, tenantId: string) {
   return (await tx.query<{ id: string; name: string }>('SELECT id, name FROM tenants WHERE id = $1', [tenantId])).rows[0]!;
 }
@@ -65,7 +64,16 @@ export async function finishSignIn(
   });
 }
 
-async function startSession(deps: SignInDeps, tx: Tx, req: Request, res: Response, tenantId: string, member: store.MemberRow, method: SignInMethod, mfa: string | null): Promise<SignIn> {
+async function startSession(
+  deps: SignInDeps,
+  tx: Tx,
+  req: Request,
+  res: Response,
+  tenantId: string,
+  member: store.MemberRow,
+  method: SignInMethod,
+  mfa: string | null,
+): Promise<SignIn> {
   const sessionId = await deps.sessions.start(tx, res, { tenantId, memberId: member.id, method, userAgent: req.get('user-agent') });
   await deps.audit.append(tx, {
     tenantId,
@@ -78,7 +86,13 @@ async function startSession(deps: SignInDeps, tx: Tx, req: Request, res: Respons
   clearCookie(res, MFA_COOKIE);
   return {
     status: 'signed_in',
-    member: { id: member.id, email: member.email, displayName: member.display_name, role: member.role, capabilities: [...capabilitiesOf(member.role)] },
+    member: {
+      id: member.id,
+      email: member.email,
+      displayName: member.display_name,
+      role: member.role,
+      capabilities: [...capabilitiesOf(member.role)],
+    },
     tenant: await tenantOf(tx, tenantId),
   };
 }
@@ -96,7 +110,12 @@ export interface MfaStep {
   exp: number;
 }
 
-async function setMfaStep(deps: SignInDeps, res: Response, input: { tenantId: string; memberId: string; method: SignInMethod }, purpose: MfaStep['purpose']) {
+async function setMfaStep(
+  deps: SignInDeps,
+  res: Response,
+  input: { tenantId: string; memberId: string; method: SignInMethod },
+  purpose: MfaStep['purpose'],
+) {
   const { token: jwt } = await signToken(deps.mfaKeys.privateKey, {
     issuer: deps.config.publicUrl,
     audience: MFA_AUDIENCE,
@@ -112,7 +131,12 @@ export async function readMfaStep(deps: SignInDeps, req: Request): Promise<MfaSt
   const token = readCookie(req, MFA_COOKIE);
   if (!token) throw new DomainError('unauthenticated', 'No sign-in is waiting for a second factor; start again.');
   try {
-    const { payload } = await jwtVerify(token, deps.mfaKeys.publicKey, { algorithms: ['EdDSA'], audience: MFA_AUDIENCE, issuer: deps.config.publicUrl, requiredClaims: ['sub', 'tid', 'mth', 'pur', 'jti', 'exp'] });
+    const { payload } = await jwtVerify(token, deps.mfaKeys.publicKey, {
+      algorithms: ['EdDSA'],
+      audience: MFA_AUDIENCE,
+      issuer: deps.config.publicUrl,
+      requiredClaims: ['sub', 'tid', 'mth', 'pur', 'jti', 'exp'],
+    });
     return {
       tenantId: String(payload.tid),
       memberId: String(payload.sub),
@@ -144,12 +168,19 @@ export async function finishMfa(deps: SignInDeps, req: Request, res: Response, f
 
 // ---- the password step
 
-export async function passwordSignIn(deps: SignInDeps, req: Request, res: Response, input: { email: string; password: string; tenantId?: string | undefined }): Promise<SignIn> {
+export async function passwordSignIn(
+  deps: SignInDeps,
+  req: Request,
+  res: Response,
+  input: { email: string; password: string; tenantId?: string | undefined },
+): Promise<SignIn> {
   const address = clientAddress(req);
   await deps.throttle.check(req.id, input.email, address);
   const logins = (
     await deps.db.withoutTenant({ requestId: req.id }, (tx) =>
-      tx.query<{ tenant_id: string; member_id: string; password_hash: string | null; status: string }>('SELECT * FROM parley_member_logins($1)', [input.email]),
+      tx.query<{ tenant_id: string; member_id: string; password_hash: string | null; status: string }>('SELECT * FROM parley_member_logins($1)', [
+        input.email,
+      ]),
     )
   ).rows.filter((l) => !input.tenantId || l.tenant_id === input.tenantId);
   // Every candidate is checked (an unknown address still costs one hash), so timing tells nothing.
@@ -161,7 +192,14 @@ export async function passwordSignIn(deps: SignInDeps, req: Request, res: Respon
     await deps.throttle.fail(req.id, input.email, address);
     for (const l of logins) {
       await deps.db.withTenant(l.tenant_id, { requestId: req.id }, (tx) =>
-        deps.audit.append(tx, { tenantId: l.tenant_id, requestId: req.id, actor: { type: 'member', id: l.member_id }, action: 'member.sign_in_failed', target: { type: 'member', id: l.member_id }, metadata: { method: 'password', reason: l.status === 'active' ? 'password' : 'disabled' } }),
+        deps.audit.append(tx, {
+          tenantId: l.tenant_id,
+          requestId: req.id,
+          actor: { type: 'member', id: l.member_id },
+          action: 'member.sign_in_failed',
+          target: { type: 'member', id: l.member_id },
+          metadata: { method: 'password', reason: l.status === 'active' ? 'password' : 'disabled' },
+        }),
       );
     }
     throw new DomainError('unauthenticated', 'The email or password is not right.');
@@ -174,23 +212,36 @@ export async function passwordSignIn(deps: SignInDeps, req: Request, res: Respon
   }
   const login = matched[0]!;
   const audit = (tx: Tx, action: string, metadata: Record<string, unknown>) =>
-    deps.audit.append(tx, { tenantId: login.tenant_id, requestId: req.id, actor: { type: 'member', id: login.member_id }, action, target: { type: 'member', id: login.member_id }, metadata });
+    deps.audit.append(tx, {
+      tenantId: login.tenant_id,
+      requestId: req.id,
+      actor: { type: 'member', id: login.member_id },
+      action,
+      target: { type: 'member', id: login.member_id },
+      metadata,
+    });
   const alerts: { to: string[]; tenant: string }[] = [];
   const allowed = await deps.db.withTenant(login.tenant_id, { requestId: req.id }, async (tx) => {
     const policy = await readPolicy(tx);
     if (policy.enforceSso) {
       if (policy.breakGlassMemberId !== login.member_id) return false;
       await audit(tx, 'member.break_glass', { method: 'password' });
-      deps.logger.warn({ requestId: req.id, tenantId: login.tenant_id, memberId: login.member_id, alert: 'break_glass' }, 'ALERT: break-glass password sign-in while SSO is enforced');
+      deps.logger.warn(
+        { requestId: req.id, tenantId: login.tenant_id, memberId: login.member_id, alert: 'break_glass' },
+        'ALERT: break-glass password sign-in while SSO is enforced',
+      );
       const owners = await tx.query<{ email: string }>("SELECT email FROM members WHERE role = 'owner' AND status = 'active'");
       const tenant = await tenantOf(tx, login.tenant_id);
       alerts.push({ to: owners.rows.map((o) => o.email), tenant: tenant.name });
     }
-    if (login.password_hash && needsRehash(login.password_hash)) await store.updateMember(tx, login.member_id, { password_hash: await hashPassword(input.password) });
+    if (login.password_hash && needsRehash(login.password_hash))
+      await store.updateMember(tx, login.member_id, { password_hash: await hashPassword(input.password) });
     return true;
   });
   if (!allowed) {
-    await deps.db.withTenant(login.tenant_id, { requestId: req.id }, (tx) => audit(tx, 'member.sign_in_failed', { method: 'password', reason: 'sso_enforced' }));
+    await deps.db.withTenant(login.tenant_id, { requestId: req.id }, (tx) =>
+      audit(tx, 'member.sign_in_failed', { method: 'password', reason: 'sso_enforced' }),
+    );
     throw new DomainError('sso_required', 'This organisation signs in with single sign-on. Use “Sign in with SSO”.');
   }
   // Every owner hears of a break-glass sign-in at once (after the commit; a mail failure is logged, not fatal).
@@ -210,11 +261,24 @@ export async function passwordSignIn(deps: SignInDeps, req: Request, res: Respon
   return finishSignIn(deps, req, res, { tenantId: login.tenant_id, memberId: login.member_id, method: 'password', mfaSatisfied: false });
 }
 
-export async function signOut(deps: SignInDeps, req: Request, res: Response, sessionId: string | null, tenantId: string | null, memberId: string | null): Promise<void> {
+export async function signOut(
+  deps: SignInDeps,
+  req: Request,
+  res: Response,
+  sessionId: string | null,
+  tenantId: string | null,
+  memberId: string | null,
+): Promise<void> {
   if (sessionId && tenantId) {
     await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
       if (await deps.sessions.revoke(tx, sessionId, 'signed_out')) {
-        await deps.audit.append(tx, { tenantId, requestId: req.id, actor: { type: 'member', id: memberId }, action: 'member.sign_out', target: { type: 'session', id: sessionId } });
+        await deps.audit.append(tx, {
+          tenantId,
+          requestId: req.id,
+          actor: { type: 'member', id: memberId },
+          action: 'member.sign_out',
+          target: { type: 'session', id: sessionId },
+        });
       }
     });
   }

@@ -51,7 +51,8 @@ export class SsoRegistry {
       tx.query<{ tenant_id: string; kind: SsoKind }>('SELECT tenant_id, kind FROM parley_sso_for_domain($1)', [domain]),
     );
     const found = rows.find((r) => this.protocols.has(r.kind));
-    if (!found) throw new DomainError('not_found', `Single sign-on is not set up for ${domain}. Sign in with your password, or ask your administrator.`);
+    if (!found)
+      throw new DomainError('not_found', `Single sign-on is not set up for ${domain}. Sign in with your password, or ask your administrator.`);
     return this.protocols.get(found.kind)!.begin(req, res, found.tenant_id);
   }
 }
@@ -83,7 +84,8 @@ export async function ssoSignIn(
   type Refusal = { reason: string; message: string; memberId: string | null };
   const refuse = (reason: string, message: string, memberId: string | null = null): Refusal => ({ reason, message, memberId });
   const outcome = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx): Promise<string | Refusal> => {
-    const conn = (await tx.query<ConnectionRules>('SELECT allowed_domains, default_role, group_roles FROM sso_connections WHERE kind = $1', [kind])).rows[0];
+    const conn = (await tx.query<ConnectionRules>('SELECT allowed_domains, default_role, group_roles FROM sso_connections WHERE kind = $1', [kind]))
+      .rows[0];
     if (!conn) return refuse('not_configured', 'Single sign-on is no longer set up for this organisation.');
     const domain = emailDomain(email) ?? '';
     if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) || !conn.allowed_domains.includes(domain)) {
@@ -96,19 +98,47 @@ export async function ssoSignIn(
       // With a group mapping the IdP decides the role at every sign-in; ownership is only ever granted by an owner.
       if (conn.group_roles.length && existing.role !== 'owner' && existing.role !== role) {
         await store.updateMember(tx, existing.id, { role });
-        await deps.audit.append(tx, { tenantId, requestId: req.id, actor: { type: 'member', id: existing.id }, action: 'member.role_change', target: { type: 'member', id: existing.id }, metadata: { from: existing.role, to: role, via: kind } });
+        await deps.audit.append(tx, {
+          tenantId,
+          requestId: req.id,
+          actor: { type: 'member', id: existing.id },
+          action: 'member.role_change',
+          target: { type: 'member', id: existing.id },
+          metadata: { from: existing.role, to: role, via: kind },
+        });
       }
       return existing.id;
     }
     const id = randomUUID();
-    await store.insertMember(tx, { tenantId, id, email, displayName: profile.displayName.slice(0, 100) || email, role, passwordHash: null, createdBy: `sso:${kind}` });
-    await deps.audit.append(tx, { tenantId, requestId: req.id, actor: { type: 'member', id }, action: 'member.join', target: { type: 'member', id }, metadata: { via: kind, role } });
+    await store.insertMember(tx, {
+      tenantId,
+      id,
+      email,
+      displayName: profile.displayName.slice(0, 100) || email,
+      role,
+      passwordHash: null,
+      createdBy: `sso:${kind}`,
+    });
+    await deps.audit.append(tx, {
+      tenantId,
+      requestId: req.id,
+      actor: { type: 'member', id },
+      action: 'member.join',
+      target: { type: 'member', id },
+      metadata: { via: kind, role },
+    });
     return id;
   });
   if (typeof outcome !== 'string') {
     // Audited in its own transaction: the refusal is kept although nothing else is written.
     await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) =>
-      deps.audit.append(tx, { tenantId, requestId: req.id, actor: { type: 'member', id: outcome.memberId }, action: `sso.${kind}_refused`, metadata: { reason: outcome.reason } }),
+      deps.audit.append(tx, {
+        tenantId,
+        requestId: req.id,
+        actor: { type: 'member', id: outcome.memberId },
+        action: `sso.${kind}_refused`,
+        metadata: { reason: outcome.reason },
+      }),
     );
     throw new SsoRefused(outcome.reason, outcome.message);
   }

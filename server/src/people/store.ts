@@ -49,9 +49,16 @@ export async function insertMember(
   return rows[0]!;
 }
 
-export async function updateMember(tx: Tx, id: string, patch: { role?: Role; status?: string; display_name?: string; password_hash?: string }): Promise<MemberRow> {
+export async function updateMember(
+  tx: Tx,
+  id: string,
+  patch: { role?: Role; status?: string; display_name?: string; password_hash?: string },
+): Promise<MemberRow> {
   const sets = Object.keys(patch).map((k, i) => `${k} = $${i + 2}`);
-  const { rows } = await tx.query<MemberRow>(`UPDATE members SET ${sets.join(', ')} WHERE id = $1 RETURNING ${MEMBER_COLUMNS}`, [id, ...Object.values(patch)]);
+  const { rows } = await tx.query<MemberRow>(`UPDATE members SET ${sets.join(', ')} WHERE id = $1 RETURNING ${MEMBER_COLUMNS}`, [
+    id,
+    ...Object.values(patch),
+  ]);
   return rows[0]!;
 }
 
@@ -59,7 +66,9 @@ export const deleteMember = (tx: Tx, id: string) => tx.query('DELETE FROM member
 
 /** Locks every active owner row: changes that could leave no owner are decided one at a time. */
 export async function activeOwners(tx: Tx): Promise<string[]> {
-  return (await tx.query<{ id: string }>("SELECT id FROM members WHERE role = 'owner' AND status = 'active' ORDER BY id FOR UPDATE")).rows.map((r) => r.id);
+  return (await tx.query<{ id: string }>("SELECT id FROM members WHERE role = 'owner' AND status = 'active' ORDER BY id FOR UPDATE")).rows.map(
+    (r) => r.id,
+  );
 }
 
 export interface InviteRow {
@@ -89,7 +98,16 @@ export const toInvite = (r: InviteRow, inviteUrl: string | null): Invite => ({
 
 export async function insertInvite(
   tx: Tx,
-  i: { tenantId: string; id: string; email: string; role: MemberRole; tokenHash: Buffer; delivery: 'smtp' | 'log'; invitedBy: string; ttlSeconds: number },
+  i: {
+    tenantId: string;
+    id: string;
+    email: string;
+    role: MemberRole;
+    tokenHash: Buffer;
+    delivery: 'smtp' | 'log';
+    invitedBy: string;
+    ttlSeconds: number;
+  },
 ): Promise<InviteRow> {
   const { rows } = await tx.query<InviteRow>(
     `INSERT INTO member_invites (tenant_id, id, email, role, token_hash, delivery, invited_by, expires_at)
@@ -99,7 +117,8 @@ export async function insertInvite(
   return rows[0]!;
 }
 
-export const setInviteLink = (tx: Tx, id: string, sealed: Buffer) => tx.query('UPDATE member_invites SET link_sealed = $2 WHERE id = $1', [id, sealed]);
+export const setInviteLink = (tx: Tx, id: string, sealed: Buffer) =>
+  tx.query('UPDATE member_invites SET link_sealed = $2 WHERE id = $1', [id, sealed]);
 
 /** Open invitations first, then the last 100 closed ones. */
 export async function listInvites(tx: Tx): Promise<InviteRow[]> {
@@ -133,4 +152,6 @@ export async function revokeInvite(tx: Tx, id: string): Promise<InviteRow | unde
 
 /** Open invitations to the same address are replaced by a new one. */
 export const revokeOpenInvitesFor = (tx: Tx, email: string) =>
-  tx.query('UPDATE member_invites SET revoked_at = now(), link_sealed = NULL WHERE email = $1 AND accepted_at IS NULL AND revoked_at IS NULL', [email]);
+  tx.query('UPDATE member_invites SET revoked_at = now(), link_sealed = NULL WHERE email = $1 AND accepted_at IS NULL AND revoked_at IS NULL', [
+    email,
+  ]);

@@ -28,7 +28,10 @@ export const THROTTLE: ThrottleLimits = {
   forgetSeconds: 24 * 3600,
 };
 
-const key = (kind: string, ...subject: string[]) => createHash('sha256').update([kind, ...subject].join('\0')).digest();
+const key = (kind: string, ...subject: string[]) =>
+  createHash('sha256')
+    .update([kind, ...subject].join('\0'))
+    .digest();
 const keys = (email: string, address: string) => ({
   pair: key('pair', email.toLowerCase(), address),
   address: key('address', address),

@@ -22,14 +22,17 @@ export function platformRoutes(deps: svc.PlatformDeps & { sessions: MemberSessio
       if (authorization !== undefined) {
         const presented = /^Bearer\s+(plt_\S+)$/i.exec(authorization)?.[1];
         if (!presented || !deps.platformKey || !isPlatformKey(presented, deps.platformKey)) {
-          throw problems.unauthenticated('Only a platform operator’s console session, or the running server’s platform key, may use the platform API.');
+          throw problems.unauthenticated(
+            'Only a platform operator’s console session, or the running server’s platform key, may use the platform API.',
+          );
         }
         res.locals.actor = { type: 'cli', id: 'platform-key' };
         return next();
       }
       const who = await deps.sessions.authenticate(req);
       if (!who) throw problems.unauthenticated('Sign in to the console as a platform operator.');
-      if (who.tenantId !== PLATFORM_TENANT || who.role !== PLATFORM_ROLE) throw problems.forbidden('Only platform operators may use the platform API.');
+      if (who.tenantId !== PLATFORM_TENANT || who.role !== PLATFORM_ROLE)
+        throw problems.forbidden('Only platform operators may use the platform API.');
       assertSameOrigin(req, origin);
       res.locals.actor = { type: 'member', id: who.memberId };
       next();
@@ -44,7 +47,10 @@ export function platformRoutes(deps: svc.PlatformDeps & { sessions: MemberSessio
     get: async (req, res) => void res.json({ tenants: await svc.listTenants(deps, ctx(req, res)) }),
     post: async (req, res) => {
       const body = parse(PlatformCreateTenantRequest, req.body);
-      res.status(201).set('Cache-Control', 'no-store').json(await svc.provisionTenant(deps, ctx(req, res), body));
+      res
+        .status(201)
+        .set('Cache-Control', 'no-store')
+        .json(await svc.provisionTenant(deps, ctx(req, res), body));
     },
   });
   route(r, '/tenants/:id/invites', {
@@ -54,7 +60,10 @@ export function platformRoutes(deps: svc.PlatformDeps & { sessions: MemberSessio
       const body = parse(CreateInviteRequest, req.body);
       const { invite, url } = await svc.inviteIntoTenant(deps, ctx(req, res), id, body);
       // The operator passes the link on when no SMTP server sent it.
-      res.status(201).set('Cache-Control', 'no-store').json({ invite: { ...invite, inviteUrl: invite.delivery === 'log' ? url : null } });
+      res
+        .status(201)
+        .set('Cache-Control', 'no-store')
+        .json({ invite: { ...invite, inviteUrl: invite.delivery === 'log' ? url : null } });
     },
   });
   return r;

@@ -35,6 +35,15 @@ export async function provisionTenant(deps: PlatformDeps, ctx: RequestCtx, input
 export async function inviteIntoTenant(deps: PlatformDeps, ctx: RequestCtx, tenantId: string, input: { email: string; role: Role }) {
   if (tenantId === PLATFORM_TENANT) throw new DomainError('not_found', 'No such tenant.');
   const operator = { requestId: ctx.requestId, actor: { type: 'platform' as const, id: ctx.actor.id } };
-  await deps.db.withPlatform({ ...ctx, reason: 'an operator invited a person into a tenant', action: 'platform.invite', target: { type: 'tenant', id: tenantId }, metadata: { role: input.role } }, async () => {});
+  await deps.db.withPlatform(
+    {
+      ...ctx,
+      reason: 'an operator invited a person into a tenant',
+      action: 'platform.invite',
+      target: { type: 'tenant', id: tenantId },
+      metadata: { role: input.role },
+    },
+    async () => {},
+  );
   return createInvite(deps, { ...operator, tenantId, role: null }, input);
 }

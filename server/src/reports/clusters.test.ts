@@ -14,7 +14,11 @@ describe('clusterQuestions', () => {
       [['order'], 3],
       [['refund', 'status'], 2],
     ]);
-    expect(clusterQuestions(qs('refund for my order', 'refund status', 'where is my refund', 'order status', 'cancel my order').reverse()).map((c) => c.terms)).toEqual([['order'], ['refund', 'status']]);
+    expect(
+      clusterQuestions(qs('refund for my order', 'refund status', 'where is my refund', 'order status', 'cancel my order').reverse()).map(
+        (c) => c.terms,
+      ),
+    ).toEqual([['order'], ['refund', 'status']]);
     expect(out.reduce((n, c) => n + c.count, 0)).toBe(5);
   });
 

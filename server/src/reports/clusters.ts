@@ -54,7 +54,9 @@ function toCluster(members: Analysed[], lead: string | null): UnansweredCluster 
     terms: terms.map(shown),
     count: members.length,
     lastAskedAt: byNewest[0]!.q.askedAt.toISOString(),
-    examples: byNewest.slice(0, MAX_EXAMPLES).map((m) => ({ conversationId: m.q.conversationId, text: m.q.text, askedAt: m.q.askedAt.toISOString() })),
+    examples: byNewest
+      .slice(0, MAX_EXAMPLES)
+      .map((m) => ({ conversationId: m.q.conversationId, text: m.q.text, askedAt: m.q.askedAt.toISOString() })),
   };
 }
 

@@ -60,24 +60,38 @@ async function seed(tenant: CreatedTenant, fixtures: Fixture[]) {
       if (f.visitor !== false) messages.push(['visitor', 'Where is my parcel?', at]);
       if (f.assistant) messages.push(['assistant', 'It is on its way.', plus(2)]);
       for (const [i, [role, text, when]] of messages.entries())
-        await tx.query('INSERT INTO messages (id, tenant_id, conversation_id, seq, role, text, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [randomUUID(), tid, c, i + 1, role, text, when]);
+        await tx.query('INSERT INTO messages (id, tenant_id, conversation_id, seq, role, text, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+          randomUUID(),
+          tid,
+          c,
+          i + 1,
+          role,
+          text,
+          when,
+        ]);
       const h = f.handoff;
       if (!h) continue;
       const hid = randomUUID();
       await tx.query(
         `INSERT INTO handoffs (id, tenant_id, conversation_id, reason, status, created_at, first_response_at, resolved_at, resolutions)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [hid, tid, c, h.reason, h.resolved ? 'resolved' : 'assigned', plus(5), h.firstResponse ? plus(5 + h.firstResponse) : null, h.resolved ? plus(5 + h.resolved) : null, h.resolved ? 1 : 0],
+        [
+          hid,
+          tid,
+          c,
+          h.reason,
+          h.resolved ? 'resolved' : 'assigned',
+          plus(5),
+          h.firstResponse ? plus(5 + h.firstResponse) : null,
+          h.resolved ? plus(5 + h.resolved) : null,
+          h.resolved ? 1 : 0,
+        ],
       );
       if (h.csat)
-        await tx.query('INSERT INTO csat_responses (tenant_id, id, conversation_id, handoff_id, resolution, score, created_at) VALUES ($1, $2, $3, $4, 1, $5, $6)', [
-          tid,
-          randomUUID(),
-          c,
-          hid,
-          h.csat,
-          plus(5 + h.resolved! + 30),
-        ]);
+        await tx.query(
+          'INSERT INTO csat_responses (tenant_id, id, conversation_id, handoff_id, resolution, score, created_at) VALUES ($1, $2, $3, $4, 1, $5, $6)',
+          [tid, randomUUID(), c, hid, h.csat, plus(5 + h.resolved! + 30)],
+        );
     }
   });
 }
@@ -181,10 +195,16 @@ describe('GET /v1/admin/reports', () => {
       expect(res.status, query).toBe(400);
       expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
       expect(res.body.request_id).toBeTruthy();
-      expect(res.body.errors.map((e: { path: string }) => e.path), query).toContain(path);
+      expect(
+        res.body.errors.map((e: { path: string }) => e.path),
+        query,
+      ).toContain(path);
     }
     // Anything else in the query string is a 200 or a 400 problem, never a failure of the server.
-    const part = fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('2026-01-10', '2026-13-01', '0000-01-01', '9999-12-31', 'UTC', 'Europe/Oslo', '+05:00', "'; DROP TABLE x; --"));
+    const part = fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc.constantFrom('2026-01-10', '2026-13-01', '0000-01-01', '9999-12-31', 'UTC', 'Europe/Oslo', '+05:00', "'; DROP TABLE x; --"),
+    );
     await fc.assert(
       fc.asyncProperty(part, part, part, async (from, to, timeZone) => {
         const res = await report(new URLSearchParams({ from, to, timeZone }).toString());
@@ -212,7 +232,9 @@ describe('GET /v1/admin/reports', () => {
       expect(res.status, role).toBe(200);
       expect(res.body.conversations.total).toBe(6);
     }
-    const limited = (await call(t.url, 'POST', '/v1/admin/api-keys', { key: a.secretKey, body: { name: 'knowledge only', capabilities: ['knowledge:read'] } })).body.secret;
+    const limited = (
+      await call(t.url, 'POST', '/v1/admin/api-keys', { key: a.secretKey, body: { name: 'knowledge only', capabilities: ['knowledge:read'] } })
+    ).body.secret;
     const denied = await report('from=2026-01-10&to=2026-01-12', limited);
     expect(denied.status).toBe(403);
     expect(denied.headers.get('content-type')).toMatch(/application\/problem\+json/);
@@ -267,7 +289,9 @@ describe('GET /v1/admin/reports', () => {
     expect((await to(`/handoffs/${asked.handoff.id}`, 'PATCH', { status: 'assigned' })).status).toBe(204);
     expect((await to(`/conversations/${asked.id}/messages`, 'POST', { text: 'Hi, Sam here. How can I help?' })).status).toBe(201);
     expect((await to(`/handoffs/${asked.handoff.id}`, 'PATCH', { status: 'resolved' })).status).toBe(204);
-    expect((await asked.v.call('POST', `/conversations/${asked.id}/csat`, { score: 4, comment: 'Quick, thanks! Write to kim@example.org' })).status).toBe(201);
+    expect(
+      (await asked.v.call('POST', `/conversations/${asked.id}/csat`, { score: 4, comment: 'Quick, thanks! Write to kim@example.org' })).status,
+    ).toBe(201);
 
     const res = await report(`from=${today()}&to=${today()}`, c.secretKey);
     expect(res.body).toMatchObject({

@@ -12,12 +12,15 @@ import { buildReport } from './service.js';
 export function reportsRoutes(deps: { db: Db }): Router {
   const r = Router();
   route(r, '/reports', {
-    get: [can('conversations:read'), async (req, res) => {
-      const q = parse(ReportQuery, req.query, 'query');
-      const { tenantId, requestId } = adminCtx(req);
-      // Visitor questions, even redacted, stay out of browser and proxy caches.
-      res.setHeader('Cache-Control', 'no-store').json(await buildReport(deps.db, tenantId, requestId, q));
-    }],
+    get: [
+      can('conversations:read'),
+      async (req, res) => {
+        const q = parse(ReportQuery, req.query, 'query');
+        const { tenantId, requestId } = adminCtx(req);
+        // Visitor questions, even redacted, stay out of browser and proxy caches.
+        res.setHeader('Cache-Control', 'no-store').json(await buildReport(deps.db, tenantId, requestId, q));
+      },
+    ],
   });
   return r;
 }

@@ -5,7 +5,16 @@ import type { ReportDay, ReportQuery, ReportResponse } from '@parley/protocol';
 import type { Db } from '../db/index.js';
 import { DomainError } from '../errors.js';
 import { clusterQuestions } from './clusters.js';
-import { conversationsByDay, csatScores, handoffDurations, handoffsByReason, knownTimeZone, unansweredQuestions, type DurationRow, type Range } from './store.js';
+import {
+  conversationsByDay,
+  csatScores,
+  handoffDurations,
+  handoffsByReason,
+  knownTimeZone,
+  unansweredQuestions,
+  type DurationRow,
+  type Range,
+} from './store.js';
 
 /** How many of the newest unanswered questions are grouped: enough for the top groups, bounded work. */
 const QUESTIONS_SCANNED = 1000;
@@ -17,7 +26,8 @@ const duration = (d: DurationRow) => ({ count: d.count, medianSeconds: round(d.m
 /** Every day from `from` to `to` inclusive, as YYYY-MM-DD. */
 export function daysOf(from: string, to: string): string[] {
   const out: string[] = [];
-  for (let t = Date.parse(`${from}T00:00:00Z`), end = Date.parse(`${to}T00:00:00Z`); t <= end; t += 86_400_000) out.push(new Date(t).toISOString().slice(0, 10));
+  for (let t = Date.parse(`${from}T00:00:00Z`), end = Date.parse(`${to}T00:00:00Z`); t <= end; t += 86_400_000)
+    out.push(new Date(t).toISOString().slice(0, 10));
   return out;
 }
 
@@ -25,7 +35,9 @@ export async function buildReport(db: Db, tenantId: string, requestId: string | 
   const range: Range = { from: q.from, to: q.to, timeZone: q.timeZone };
   return db.withTenant(tenantId, { requestId }, async (tx) => {
     if (!(await knownTimeZone(tx, q.timeZone)))
-      throw new DomainError('invalid_input', 'The time zone is not known here.', { errors: [{ path: '/timeZone', message: 'is not a known time zone', code: 'unknown_time_zone' }] });
+      throw new DomainError('invalid_input', 'The time zone is not known here.', {
+        errors: [{ path: '/timeZone', message: 'is not a known time zone', code: 'unknown_time_zone' }],
+      });
     const perDay = new Map((await conversationsByDay(tx, range)).map((d) => [d.day, d]));
     const reasons = await handoffsByReason(tx, range);
     const durations = await handoffDurations(tx, range);

@@ -78,7 +78,14 @@ export interface DurationRow {
 
 /** Median and 90th percentile, in seconds, from request to first reply and to resolution, for handoffs requested in the range. */
 export async function handoffDurations(tx: Tx, r: Range): Promise<{ firstResponse: DurationRow; resolution: DurationRow }> {
-  const { rows } = await tx.query<{ fr_count: number; fr_median: number | null; fr_p90: number | null; rs_count: number; rs_median: number | null; rs_p90: number | null }>(
+  const { rows } = await tx.query<{
+    fr_count: number;
+    fr_median: number | null;
+    fr_p90: number | null;
+    rs_count: number;
+    rs_median: number | null;
+    rs_p90: number | null;
+  }>(
     `WITH d AS (
        SELECT extract(epoch FROM first_response_at - created_at)::float8 AS fr, extract(epoch FROM resolved_at - created_at)::float8 AS rs
          FROM handoffs WHERE created_at >= ${LO} AND created_at < ${HI})

@@ -14,7 +14,8 @@ import { route } from '../http/routes.js';
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 // The console and the docs: files from this origin only, no inline script or style, API calls to this
 // origin only, and nothing may frame them.
-const APP_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+const APP_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 const notBuilt = (what: string, pkg: string) =>
@@ -64,26 +65,31 @@ export function staticRoutes(opts: StaticOptions): Router {
     return body;
   };
 
-  route(r, /^\/(loader|widget)(\.[0-9a-f]{12})?\.js$/, {
-    get: (req, res) => {
-      const name = req.path.slice(1);
-      if (!file(name)) throw notBuilt('widget', '@parley/widget');
-      // A copy the client accepts, best first; the plain file when none (or an older build without copies).
-      let body: Buffer | null = null;
-      for (const coding of acceptedCodings(req.get('accept-encoding'))) {
-        body = file(`${name}${coding === 'br' ? '.br' : '.gz'}`);
-        if (body) {
-          res.setHeader('Content-Encoding', coding);
-          break;
+  route(
+    r,
+    /^\/(loader|widget)(\.[0-9a-f]{12})?\.js$/,
+    {
+      get: (req, res) => {
+        const name = req.path.slice(1);
+        if (!file(name)) throw notBuilt('widget', '@parley/widget');
+        // A copy the client accepts, best first; the plain file when none (or an older build without copies).
+        let body: Buffer | null = null;
+        for (const coding of acceptedCodings(req.get('accept-encoding'))) {
+          body = file(`${name}${coding === 'br' ? '.br' : '.gz'}`);
+          if (body) {
+            res.setHeader('Content-Encoding', coding);
+            break;
+          }
         }
-      }
-      res.vary('Accept-Encoding');
-      res.setHeader('Content-Type', 'text/javascript; charset=utf-8');
-      res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
-      res.setHeader('Cache-Control', /\.[0-9a-f]{12}\.js$/.test(req.path) ? IMMUTABLE : 'public, max-age=300');
-      res.send(body ?? file(name));
+        res.vary('Accept-Encoding');
+        res.setHeader('Content-Type', 'text/javascript; charset=utf-8');
+        res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
+        res.setHeader('Cache-Control', /\.[0-9a-f]{12}\.js$/.test(req.path) ? IMMUTABLE : 'public, max-age=300');
+        res.send(body ?? file(name));
+      },
     },
-  }, ['/loader.js', '/widget.js', '/loader.{hash}.js', '/widget.{hash}.js']);
+    ['/loader.js', '/widget.js', '/loader.{hash}.js', '/widget.{hash}.js'],
+  );
 
   route(r, '/demo/site.css', {
     get: async (_req, res) => {
@@ -93,41 +99,56 @@ export function staticRoutes(opts: StaticOptions): Router {
     },
   });
   // The hosted docs, built by docs-site; every problem `type` URI (/docs/problems/<slug>) resolves here.
-  route(r, /^\/docs(\/[a-z0-9-]*(\.html|\.css|\.js|\.json)?|\/problems\/[a-z-]+)?$/, {
-    get: (req, res) => {
-      if (req.path === '/docs') return res.redirect(301, '/docs/');
-      const rel = req.path.slice('/docs/'.length) || 'index.html';
-      const file = `${DOCS}${/\.(html|css|js|json)$/.test(rel) ? rel : `${rel}.html`}`;
-      if (!existsSync(DOCS)) throw notBuilt('documentation site', '@parley/docs-site');
-      if (!existsSync(file)) throw new HttpProblem(404, 'not-found', 'No such page.');
-      res.setHeader('Content-Security-Policy', APP_CSP);
-      res.setHeader('Cache-Control', 'public, max-age=300');
-      // The search script and its index, built with the site.
-      const type = { css: 'text/css', js: 'text/javascript', json: 'application/json' }[file.slice(file.lastIndexOf('.') + 1)] ?? 'html';
-      res.type(type).send(readFileSync(file));
+  route(
+    r,
+    /^\/docs(\/[a-z0-9-]*(\.html|\.css|\.js|\.json)?|\/problems\/[a-z-]+)?$/,
+    {
+      get: (req, res) => {
+        if (req.path === '/docs') return res.redirect(301, '/docs/');
+        const rel = req.path.slice('/docs/'.length) || 'index.html';
+        const file = `${DOCS}${/\.(html|css|js|json)$/.test(rel) ? rel : `${rel}.html`}`;
+        if (!existsSync(DOCS)) throw notBuilt('documentation site', '@parley/docs-site');
+        if (!existsSync(file)) throw new HttpProblem(404, 'not-found', 'No such page.');
+        res.setHeader('Content-Security-Policy', APP_CSP);
+        res.setHeader('Cache-Control', 'public, max-age=300');
+        // The search script and its index, built with the site.
+        const type = { css: 'text/css', js: 'text/javascript', json: 'application/json' }[file.slice(file.lastIndexOf('.') + 1)] ?? 'html';
+        res.type(type).send(readFileSync(file));
+      },
     },
-  }, ['/docs', '/docs/', '/docs/{page}', '/docs/problems/{slug}']);
+    ['/docs', '/docs/', '/docs/{page}', '/docs/problems/{slug}'],
+  );
 
   // The admin console: a single page whose script and stylesheet are named by their content hash.
   // Non-strict routing matches this path with and without the slash; the canonical URL has it.
-  route(r, '/console/', {
-    get: async (req, res) => {
-      if (req.path === '/console') return res.redirect(301, '/console/');
-      const html = await readFile(`${CONSOLE}index.html`).catch(() => null);
-      if (!html) throw notBuilt('console', '@parley/console');
-      res.setHeader('Content-Security-Policy', APP_CSP);
-      res.setHeader('Cache-Control', 'no-cache');
-      res.type('html').send(html);
+  route(
+    r,
+    '/console/',
+    {
+      get: async (req, res) => {
+        if (req.path === '/console') return res.redirect(301, '/console/');
+        const html = await readFile(`${CONSOLE}index.html`).catch(() => null);
+        if (!html) throw notBuilt('console', '@parley/console');
+        res.setHeader('Content-Security-Policy', APP_CSP);
+        res.setHeader('Cache-Control', 'no-cache');
+        res.type('html').send(html);
+      },
     },
-  }, ['/console', '/console/']);
-  route(r, /^\/console\/console\.[0-9a-f]{12}\.(js|css)$/, {
-    get: async (req, res) => {
-      const body = await readFile(CONSOLE + req.path.slice('/console/'.length)).catch(() => null);
-      if (!body) throw new HttpProblem(404, 'not-found', 'No such console file: reload the console.');
-      res.setHeader('Cache-Control', IMMUTABLE);
-      res.type(req.path.endsWith('.js') ? 'text/javascript; charset=utf-8' : 'text/css; charset=utf-8').send(body);
+    ['/console', '/console/'],
+  );
+  route(
+    r,
+    /^\/console\/console\.[0-9a-f]{12}\.(js|css)$/,
+    {
+      get: async (req, res) => {
+        const body = await readFile(CONSOLE + req.path.slice('/console/'.length)).catch(() => null);
+        if (!body) throw new HttpProblem(404, 'not-found', 'No such console file: reload the console.');
+        res.setHeader('Cache-Control', IMMUTABLE);
+        res.type(req.path.endsWith('.js') ? 'text/javascript; charset=utf-8' : 'text/css; charset=utf-8').send(body);
+      },
     },
-  }, ['/console/console.{hash}.js', '/console/console.{hash}.css']);
+    ['/console/console.{hash}.js', '/console/console.{hash}.css'],
+  );
 
   // The demo knowledge's pages, so citations in demo answers lead somewhere.
   route(r, '/demo/help/:slug', {
@@ -141,30 +162,45 @@ export function staticRoutes(opts: StaticOptions): Router {
         .map((block) => {
           const h = /^(#{1,3})\s+(.+)$/.exec(block.trim());
           if (!h) return `<p>${esc(block.trim())}</p>`;
-          const id = h[2]!.toLowerCase().replace(/[^\p{L}\p{N}\s-]/gu, '').trim().replace(/\s+/g, '-');
+          const id = h[2]!
+            .toLowerCase()
+            .replace(/[^\p{L}\p{N}\s-]/gu, '')
+            .trim()
+            .replace(/\s+/g, '-');
           return `<h${h[1]!.length} id="${esc(id)}">${esc(h[2]!)}</h${h[1]!.length}>`;
         })
         .join('\n');
       res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'self'; base-uri 'none'; frame-ancestors 'none'");
-      res.type('html').send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Help</title><link rel="stylesheet" href="/demo/site.css"></head><body><main>${body}</main></body></html>`);
+      res
+        .type('html')
+        .send(
+          `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Help</title><link rel="stylesheet" href="/demo/site.css"></head><body><main>${body}</main></body></html>`,
+        );
     },
   });
 
-  route(r, '/demo/', {
-    get: (req, res) => {
-      if (req.path === '/demo') return res.redirect(301, '/demo/');
-      if (!opts.demoPublishableKey) throw new HttpProblem(404, 'not-found', 'No demo tenant: start with `parley serve --seed-demo`.');
-      const nonce = randomBytes(16).toString('base64');
-      const html = readFileSync(`${DEMO}index.html`, 'utf8').replaceAll('{{NONCE}}', nonce).replaceAll('{{PUBLISHABLE_KEY}}', opts.demoPublishableKey);
-      // The strict policy the widget is built to live under: scripts from here or carrying this response's
-      // nonce, styles only with the nonce (the page's stylesheet link carries it), API calls to this origin.
-      res.setHeader(
-        'Content-Security-Policy',
-        `default-src 'none'; script-src 'self' 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`,
-      );
-      res.setHeader('Cache-Control', 'no-store');
-      res.type('html').send(html);
+  route(
+    r,
+    '/demo/',
+    {
+      get: (req, res) => {
+        if (req.path === '/demo') return res.redirect(301, '/demo/');
+        if (!opts.demoPublishableKey) throw new HttpProblem(404, 'not-found', 'No demo tenant: start with `parley serve --seed-demo`.');
+        const nonce = randomBytes(16).toString('base64');
+        const html = readFileSync(`${DEMO}index.html`, 'utf8')
+          .replaceAll('{{NONCE}}', nonce)
+          .replaceAll('{{PUBLISHABLE_KEY}}', opts.demoPublishableKey);
+        // The strict policy the widget is built to live under: scripts from here or carrying this response's
+        // nonce, styles only with the nonce (the page's stylesheet link carries it), API calls to this origin.
+        res.setHeader(
+          'Content-Security-Policy',
+          `default-src 'none'; script-src 'self' 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`,
+        );
+        res.setHeader('Cache-Control', 'no-store');
+        res.type('html').send(html);
+      },
     },
-  }, ['/demo', '/demo/']);
+    ['/demo', '/demo/'],
+  );
   return r;
 }

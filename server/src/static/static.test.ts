@@ -20,7 +20,8 @@ import { testConfig } from '../test/app.js';
 import { createTestDb, type TestDb } from '../test/db.js';
 import { staticRoutes } from './routes.js';
 
-const APP_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+const APP_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 const DEMO_KEY = `pk_test_${'Ab3'.repeat(8)}`;
 
 const listen = (app: express.Express) =>
@@ -33,7 +34,11 @@ let server: Server;
 let testDb: TestDb;
 beforeAll(async () => {
   // A fresh checkout has no builds yet; these are what `npm run build` produces.
-  for (const [dir, output] of [['widget', 'dist/loader.js.br'], ['docs-site', 'dist/index.html'], ['console', 'dist/index.html']]) {
+  for (const [dir, output] of [
+    ['widget', 'dist/loader.js.br'],
+    ['docs-site', 'dist/index.html'],
+    ['console', 'dist/index.html'],
+  ]) {
     const cwd = fileURLToPath(new URL(`../../../${dir}/`, import.meta.url));
     if (!existsSync(cwd + output)) execFileSync(process.execPath, ['build.mjs'], { cwd });
   }
@@ -41,7 +46,14 @@ beforeAll(async () => {
   testDb = await createTestDb();
   const runtime = wireRuntime(config, testDb.db);
   ({ url, server } = await listen(
-    createApp({ config, db: runtime.db, audit: runtime.audit, logger: pino({ level: 'silent' }), keyring: runtime.keyring, demoPublishableKey: DEMO_KEY }),
+    createApp({
+      config,
+      db: runtime.db,
+      audit: runtime.audit,
+      logger: pino({ level: 'silent' }),
+      keyring: runtime.keyring,
+      demoPublishableKey: DEMO_KEY,
+    }),
   ));
 });
 afterAll(async () => {
@@ -122,7 +134,10 @@ describe('console', () => {
     expect(html).not.toMatch(/<script>|<style|style=/);
     const js = /src="(\/console\/console\.[0-9a-f]{12}\.js)"/.exec(html)![1]!;
     const css = /href="(\/console\/console\.[0-9a-f]{12}\.css)"/.exec(html)![1]!;
-    for (const [path, type] of [[js, /^text\/javascript/], [css, /^text\/css/]] as const) {
+    for (const [path, type] of [
+      [js, /^text\/javascript/],
+      [css, /^text\/css/],
+    ] as const) {
       const res = await fetch(url + path);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toMatch(type);
@@ -176,7 +191,11 @@ describe('before anything is built', () => {
     app.use(errorHandler(pino({ level: 'silent' })));
     const bare = await listen(app);
     try {
-      for (const [path, pkg] of [['/console/', '@parley/console'], ['/docs/', '@parley/docs-site'], ['/loader.js', '@parley/widget']]) {
+      for (const [path, pkg] of [
+        ['/console/', '@parley/console'],
+        ['/docs/', '@parley/docs-site'],
+        ['/loader.js', '@parley/widget'],
+      ]) {
         const res = await fetch(bare.url + path);
         expect(res.status).toBe(404);
         expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);

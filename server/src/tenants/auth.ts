@@ -13,9 +13,10 @@ async function keyAuth(db: Db, req: Request, authorization: string): Promise<Adm
   const secret = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
   if (!secret || !SECRET_KEY_SHAPE.test(secret)) throw new DomainError('unauthenticated', 'Send a secret key as `Authorization: Bearer sk_…`.');
   const { rows } = await db.withoutTenant({ requestId: req.id }, (tx) =>
-    tx.query<{ key_id: string; tenant_id: string; capabilities: Capability[] }>('SELECT key_id, tenant_id, capabilities FROM parley_resolve_secret_key($1)', [
-      hashSecret(secret),
-    ]),
+    tx.query<{ key_id: string; tenant_id: string; capabilities: Capability[] }>(
+      'SELECT key_id, tenant_id, capabilities FROM parley_resolve_secret_key($1)',
+      [hashSecret(secret)],
+    ),
   );
   const key = rows[0];
   if (!key) throw new DomainError('unauthenticated', 'The key is unknown, revoked or expired.');
@@ -64,7 +65,9 @@ const reauthenticators = new WeakMap<Request, () => Promise<AdminAuth>>();
  * any more end it — and must still name the same tenant.
  */
 export async function stillAllowed(req: Request, capability: Capability): Promise<boolean> {
-  const again = await reauthenticators.get(req)?.().catch(() => null);
+  const again = await reauthenticators
+    .get(req)?.()
+    .catch(() => null);
   return !!again && again.tenantId === req.admin?.tenantId && again.capabilities.has(capability);
 }
 
@@ -82,7 +85,8 @@ export function requireCapability(capability: Capability): RequestHandler & { ca
 export const requireMember: RequestHandler & { member: true } = Object.assign(
   ((req, _res, next) => {
     if (!req.admin) return next(new DomainError('unauthenticated', 'A valid credential is required.'));
-    if (!req.admin.member) return next(new DomainError('forbidden', 'This is about a person’s own account: sign in to the console; a key cannot use it.'));
+    if (!req.admin.member)
+      return next(new DomainError('forbidden', 'This is about a person’s own account: sign in to the console; a key cannot use it.'));
     next();
   }) as RequestHandler,
   { member: true as const },

@@ -2,7 +2,10 @@ import { describe, expect, test } from 'vitest';
 import { formatPattern, originAllowed, parsePattern } from './domains.js';
 
 const allow = (patterns: string[], origin: string, env: 'development' | 'production' = 'development') =>
-  originAllowed(origin, patterns.map((p) => parsePattern(p, env)));
+  originAllowed(
+    origin,
+    patterns.map((p) => parsePattern(p, env)),
+  );
 
 describe('domain patterns', () => {
   test('exact host matches https on the default port only', () => {

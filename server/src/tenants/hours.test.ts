@@ -5,7 +5,14 @@ import { openState } from './hours.js';
 
 const berlin: BusinessHours = {
   timeZone: 'Europe/Berlin',
-  schedule: { mon: [['09:00', '17:00']], tue: [['09:00', '17:00']], fri: [['09:00', '12:00'], ['13:00', '17:00']] },
+  schedule: {
+    mon: [['09:00', '17:00']],
+    tue: [['09:00', '17:00']],
+    fri: [
+      ['09:00', '12:00'],
+      ['13:00', '17:00'],
+    ],
+  },
 };
 const at = (iso: string) => openState(berlin, new Date(iso));
 

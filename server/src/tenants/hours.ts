@@ -21,14 +21,28 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 function formatter(timeZone: string): Intl.DateTimeFormat {
   let f = formatters.get(timeZone);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', weekday: 'short', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      weekday: 'short',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
     formatters.set(timeZone, f);
   }
   return f;
 }
 
 function local(at: Date, timeZone: string): LocalDate & { second: number } {
-  const parts = Object.fromEntries(formatter(timeZone).formatToParts(at).map((p) => [p.type, p.value]));
+  const parts = Object.fromEntries(
+    formatter(timeZone)
+      .formatToParts(at)
+      .map((p) => [p.type, p.value]),
+  );
   return {
     year: Number(parts.year),
     month: Number(parts.month),
@@ -67,7 +81,9 @@ export function openState(hours: BusinessHours, now: Date): OpenState {
   for (let i = 0; i <= 7; i++) {
     const d = new Date(base + i * 86_400_000);
     const weekday = WEEKDAYS[(dayIndex + i) % 7]!;
-    const starts = intervals(weekday).map(([a]) => a).sort((x, y) => x - y);
+    const starts = intervals(weekday)
+      .map(([a]) => a)
+      .sort((x, y) => x - y);
     for (const start of starts) {
       const at = instant(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), start, hours.timeZone);
       if (at > now) return { open: false, nextOpenAt: at };

@@ -123,12 +123,13 @@ describe('row-level security in the database', () => {
   // embedded database has one superuser session and switches role per transaction, which keeps
   // application queries under RLS but is no barrier to injected SQL: it is for development only, and
   // this property exists (and is tested) only on a server.
-  if (serverUrl) test('on a server, parley_app cannot switch to the platform role or turn RLS off', async () => {
-    await expect(t.runtime.db.withTenant(a.tenant.id, { requestId: null }, (tx) => tx.query('SET LOCAL ROLE parley_platform'))).rejects.toThrow();
-    await expect(
-      t.runtime.db.withTenant(a.tenant.id, { requestId: null }, (tx) => tx.query('ALTER TABLE tenant_domains NO FORCE ROW LEVEL SECURITY')),
-    ).rejects.toThrow();
-  });
+  if (serverUrl)
+    test('on a server, parley_app cannot switch to the platform role or turn RLS off', async () => {
+      await expect(t.runtime.db.withTenant(a.tenant.id, { requestId: null }, (tx) => tx.query('SET LOCAL ROLE parley_platform'))).rejects.toThrow();
+      await expect(
+        t.runtime.db.withTenant(a.tenant.id, { requestId: null }, (tx) => tx.query('ALTER TABLE tenant_domains NO FORCE ROW LEVEL SECURITY')),
+      ).rejects.toThrow();
+    });
 });
 
 // A foreign key check reads the parent table past row-level security. With a single-column key the app
@@ -139,7 +140,10 @@ describe('references between tenant tables carry tenant_id', () => {
   const ids = { a: {} as Record<string, string>, b: {} as Record<string, string> };
 
   beforeAll(async () => {
-    for (const [side, tenant] of [['a', a], ['b', b]] as const) {
+    for (const [side, tenant] of [
+      ['a', a],
+      ['b', b],
+    ] as const) {
       const conversation = randomUUID();
       const source = randomUUID();
       const chunk = randomUUID();
@@ -158,18 +162,40 @@ describe('references between tenant tables carry tenant_id', () => {
 
   // Each insert names the current tenant and a parent id ($2).
   test.each([
-    ['messages', 'conversation', "INSERT INTO messages (id, tenant_id, conversation_id, seq, role, text) VALUES (gen_random_uuid(), $1, $2, 1, 'visitor', 'hi')"],
-    ['handoffs', 'conversation', "INSERT INTO handoffs (id, tenant_id, conversation_id, reason) VALUES (gen_random_uuid(), $1, $2, 'visitor_request')"],
+    [
+      'messages',
+      'conversation',
+      "INSERT INTO messages (id, tenant_id, conversation_id, seq, role, text) VALUES (gen_random_uuid(), $1, $2, 1, 'visitor', 'hi')",
+    ],
+    [
+      'handoffs',
+      'conversation',
+      "INSERT INTO handoffs (id, tenant_id, conversation_id, reason) VALUES (gen_random_uuid(), $1, $2, 'visitor_request')",
+    ],
     ['conversation_events', 'conversation', "INSERT INTO conversation_events (tenant_id, conversation_id, type, payload) VALUES ($1, $2, 'x', '{}')"],
-    ['pii_vault', 'conversation', "INSERT INTO pii_vault (tenant_id, conversation_id, token, class, sealed) VALUES ($1, $2, '[EMAIL_1]', 'email', '\\x00')"],
-    ['knowledge_chunks', 'source', "INSERT INTO knowledge_chunks (id, tenant_id, source_id, position, title, text, content_hash, terms, token_count) VALUES (gen_random_uuid(), $1, $2, 1, 't', 'y', '\\x01', '{y}', 1)"],
-    ['knowledge_vectors', 'chunk', "INSERT INTO knowledge_vectors (chunk_id, tenant_id, model, dims, embedding) VALUES ($2, $1, 'm', 1, ARRAY[1]::real[])"],
+    [
+      'pii_vault',
+      'conversation',
+      "INSERT INTO pii_vault (tenant_id, conversation_id, token, class, sealed) VALUES ($1, $2, '[EMAIL_1]', 'email', '\\x00')",
+    ],
+    [
+      'knowledge_chunks',
+      'source',
+      "INSERT INTO knowledge_chunks (id, tenant_id, source_id, position, title, text, content_hash, terms, token_count) VALUES (gen_random_uuid(), $1, $2, 1, 't', 'y', '\\x01', '{y}', 1)",
+    ],
+    [
+      'knowledge_vectors',
+      'chunk',
+      "INSERT INTO knowledge_vectors (chunk_id, tenant_id, model, dims, embedding) VALUES ($2, $1, 'm', 1, ARRAY[1]::real[])",
+    ],
   ])("as parley_app with A set, a %s row pointing at B's %s fails exactly like an unknown id", async (_table, parent, sql) => {
     const attempt = (parentId: string) =>
-      t.runtime.db.withTenant(a.tenant.id, { requestId: null }, (tx) => tx.query(sql, [a.tenant.id, parentId])).then(
-        () => 'stored',
-        (e: { code?: string; message: string }) => `${e.code}: ${e.message}`,
-      );
+      t.runtime.db
+        .withTenant(a.tenant.id, { requestId: null }, (tx) => tx.query(sql, [a.tenant.id, parentId]))
+        .then(
+          () => 'stored',
+          (e: { code?: string; message: string }) => `${e.code}: ${e.message}`,
+        );
     const unknown = await attempt(randomUUID());
     expect(unknown).toMatch(/^23503: /); // foreign_key_violation
     expect(await attempt(ids.b[parent]!)).toBe(unknown);
@@ -194,7 +220,9 @@ describe('references between tenant tables carry tenant_id', () => {
         ),
       )
     ).rows;
-    expect(fks.map((f) => f.child)).toEqual(expect.arrayContaining(['messages', 'handoffs', 'pii_vault', 'conversation_events', 'knowledge_chunks', 'knowledge_vectors']));
+    expect(fks.map((f) => f.child)).toEqual(
+      expect.arrayContaining(['messages', 'handoffs', 'pii_vault', 'conversation_events', 'knowledge_chunks', 'knowledge_vectors']),
+    );
     const weak = fks.filter((f) => !f.pairs.includes('tenant_id->tenant_id')).map((f) => `${f.child}.${f.name} -> ${f.parent}`);
     expect(weak).toEqual([]);
   });
@@ -212,7 +240,9 @@ describe('references between tenant tables carry tenant_id', () => {
         expect((await tx.query<{ n: number }>('SELECT parley_tenant_foreign_keys() AS n')).rows[0]!.n).toBe(2);
         expect((await tx.query<{ n: number }>('SELECT parley_tenant_foreign_keys() AS n')).rows[0]!.n).toBe(0);
         const defs = (
-          await tx.query<{ def: string }>("SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = 'fk_scratch_child'::regclass AND contype = 'f' ORDER BY 1")
+          await tx.query<{ def: string }>(
+            "SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = 'fk_scratch_child'::regclass AND contype = 'f' ORDER BY 1",
+          )
         ).rows.map((r) => r.def);
         expect(defs).toEqual([
           'FOREIGN KEY (tenant_id, owner_id) REFERENCES fk_scratch_parent(tenant_id, id) ON DELETE CASCADE',
@@ -221,7 +251,9 @@ describe('references between tenant tables carry tenant_id', () => {
         await tx.query('INSERT INTO fk_scratch_parent VALUES ($1, $3), ($2, $3)', [p1, p2, t1]);
         await tx.query('INSERT INTO fk_scratch_child VALUES ($1, $3, $4, $5), ($2, $3, $5, $4)', [c1, c2, t1, p1, p2]);
         await tx.query('DELETE FROM fk_scratch_parent WHERE id = $1', [p1]);
-        const rows = (await tx.query<{ id: string; tenant_id: string; parent_id: string | null }>('SELECT id, tenant_id, parent_id FROM fk_scratch_child')).rows;
+        const rows = (
+          await tx.query<{ id: string; tenant_id: string; parent_id: string | null }>('SELECT id, tenant_id, parent_id FROM fk_scratch_child')
+        ).rows;
         expect(rows).toEqual([{ id: c1, tenant_id: t1, parent_id: null }]); // c2 was owned by p1: cascaded
         throw rollBack;
       }),

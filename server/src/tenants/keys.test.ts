@@ -25,9 +25,11 @@ describe('secret keys', () => {
     expect(res.body.apiKey.prefix).toBe(res.body.secret.slice(0, 12));
     const listed = await call(t.url, 'GET', '/v1/admin/api-keys', { key: ten.secretKey });
     expect(listed.text).not.toContain(res.body.secret);
-    const stored = await t.runtime.db.withOwner((tx) => tx.query<{ hash: Uint8Array }>('SELECT hash FROM api_keys WHERE id = $1', [res.body.apiKey.id]));
+    const stored = await t.runtime.db.withOwner((tx) =>
+      tx.query<{ hash: Uint8Array }>('SELECT hash FROM api_keys WHERE id = $1', [res.body.apiKey.id]),
+    );
     expect(Buffer.from(stored.rows[0]!.hash).equals(createHash('sha256').update(res.body.secret).digest())).toBe(true);
-    const dump = await t.runtime.db.withOwner((tx) => tx.query("SELECT row_to_json(k)::text AS j FROM api_keys k"));
+    const dump = await t.runtime.db.withOwner((tx) => tx.query('SELECT row_to_json(k)::text AS j FROM api_keys k'));
     expect(JSON.stringify(dump.rows)).not.toContain(res.body.secret.slice(12));
   });
 
@@ -56,7 +58,10 @@ describe('secret keys', () => {
     expect(expiry).toBeGreaterThan(Date.now() + 3500_000);
     expect(expiry).toBeLessThan(Date.now() + 3700_000);
 
-    const immediate = await call(t.url, 'POST', `/v1/admin/api-keys/${rotated.body.apiKey.id}/rotate`, { key: ten.secretKey, body: { graceSeconds: 0 } });
+    const immediate = await call(t.url, 'POST', `/v1/admin/api-keys/${rotated.body.apiKey.id}/rotate`, {
+      key: ten.secretKey,
+      body: { graceSeconds: 0 },
+    });
     expect(immediate.status).toBe(201);
     expect((await call(t.url, 'GET', '/v1/admin/domains', { key: rotated.body.secret })).status).toBe(401);
     expect((await call(t.url, 'GET', '/v1/admin/domains', { key: immediate.body.secret })).status).toBe(200);
@@ -96,7 +101,13 @@ describe('the calling key', () => {
       tenant: { id: ten.tenant.id, name: ten.tenant.name },
       capabilities: ['handoffs:read', 'handoffs:write'],
       member: null,
-      apiKey: { id: created.apiKey.id, name: 'agents', prefix: created.secret.slice(0, 12), capabilities: ['handoffs:read', 'handoffs:write'], expiresAt: null },
+      apiKey: {
+        id: created.apiKey.id,
+        name: 'agents',
+        prefix: created.secret.slice(0, 12),
+        capabilities: ['handoffs:read', 'handoffs:write'],
+        expiresAt: null,
+      },
     });
     expect(me.text).not.toContain(created.secret.slice(12));
     expect((await call(t.url, 'GET', '/v1/admin/me', {})).status).toBe(401);

@@ -6,7 +6,6 @@ import { parse, uuidParam } from '../http/validate.js';
 import { requireCapability as can } from './auth.js';
 import * as svc from './service.js';
 
-
 export function tenantAdminRoutes(deps: svc.TenantDeps): Router {
   const r = Router();
   const held = (req: Request) => ({ ...adminCtx(req), held: adminCtx(req).admin.capabilities });
@@ -27,10 +26,13 @@ export function tenantAdminRoutes(deps: svc.TenantDeps): Router {
     ],
   });
   route(r, '/domains/:id', {
-    delete: [can('domains:write'), async (req, res) => {
-      await svc.removeDomain(deps, adminCtx(req), uuidParam(req));
-      res.status(204).end();
-    }],
+    delete: [
+      can('domains:write'),
+      async (req, res) => {
+        await svc.removeDomain(deps, adminCtx(req), uuidParam(req));
+        res.status(204).end();
+      },
+    ],
   });
 
   route(r, '/api-keys', {
@@ -39,7 +41,10 @@ export function tenantAdminRoutes(deps: svc.TenantDeps): Router {
       can('keys:write'),
       async (req, res) => {
         const body = parse(CreateApiKeyRequest, req.body);
-        res.status(201).setHeader('Cache-Control', 'no-store').json(await svc.createKey(deps, held(req), body));
+        res
+          .status(201)
+          .setHeader('Cache-Control', 'no-store')
+          .json(await svc.createKey(deps, held(req), body));
       },
     ],
   });
@@ -49,15 +54,21 @@ export function tenantAdminRoutes(deps: svc.TenantDeps): Router {
       async (req, res) => {
         const id = uuidParam(req);
         const body = parse(RotateApiKeyRequest, req.body ?? {});
-        res.status(201).setHeader('Cache-Control', 'no-store').json(await svc.rotateKey(deps, held(req), id, body.graceSeconds));
+        res
+          .status(201)
+          .setHeader('Cache-Control', 'no-store')
+          .json(await svc.rotateKey(deps, held(req), id, body.graceSeconds));
       },
     ],
   });
   route(r, '/api-keys/:id', {
-    delete: [can('keys:write'), async (req, res) => {
-      await svc.revokeKey(deps, held(req), uuidParam(req));
-      res.status(204).end();
-    }],
+    delete: [
+      can('keys:write'),
+      async (req, res) => {
+        await svc.revokeKey(deps, held(req), uuidParam(req));
+        res.status(204).end();
+      },
+    ],
   });
   return r;
 }

@@ -57,34 +57,30 @@ export function parseDomain(pattern: string, env: Env): DomainPattern {
   try {
     return parsePattern(pattern, env);
   } catch (err) {
-    if (err instanceof DomainPatternError) throw new DomainError('invalid_input', 'The request does not match the expected shape.', { errors: [{ path: '/pattern', message: err.message, code: 'invalid_domain' }] });
+    if (err instanceof DomainPatternError)
+      throw new DomainError('invalid_input', 'The request does not match the expected shape.', {
+        errors: [{ path: '/pattern', message: err.message, code: 'invalid_domain' }],
+      });
     throw err;
   }
 }
 
 /** Platform path: creates a tenant with its first keys. The secret key is returned once and never stored. */
-export async function createTenant(
-  deps: TenantDeps,
-  input: { name: string; domains: string[] },
-  ctx: RequestCtx,
-): Promise<CreatedTenant> {
+export async function createTenant(deps: TenantDeps, input: { name: string; domains: string[] }, ctx: RequestCtx): Promise<CreatedTenant> {
   const patterns = input.domains.map((d) => formatPattern(parseDomain(d, deps.env)));
   const id = randomUUID();
   const publishableKey = newPublishableKey(deps.env);
   const sk = newSecretKey(deps.env);
-  await deps.db.withPlatform(
-    { ...by(ctx), reason: 'tenant provisioning', action: 'tenant.create', target: { type: 'tenant', id } },
-    async (tx) => {
-      await tx.query('INSERT INTO tenants (id, name) VALUES ($1, $2)', [id, input.name]);
-      await tx.query('INSERT INTO audit_heads (tenant_id) VALUES ($1)', [id]);
-      await deps.audit.append(tx, { tenantId: id, ...by(ctx), action: 'tenant.created', target: { type: 'tenant', id } });
-      for (const pattern of new Set(patterns)) await insertDomain(deps, tx, id, pattern, ctx);
-      const pkId = randomUUID();
-      await tx.query('INSERT INTO publishable_keys (id, tenant_id, key) VALUES ($1, $2, $3)', [pkId, id, publishableKey]);
-      await deps.audit.append(tx, { tenantId: id, ...by(ctx), action: 'publishable_key.create', target: { type: 'publishable_key', id: pkId } });
-      await insertKey(deps, tx, id, { name: 'Initial admin key', capabilities: [...CAPABILITIES], hash: sk.hash, prefix: sk.prefix }, ctx);
-    },
-  );
+  await deps.db.withPlatform({ ...by(ctx), reason: 'tenant provisioning', action: 'tenant.create', target: { type: 'tenant', id } }, async (tx) => {
+    await tx.query('INSERT INTO tenants (id, name) VALUES ($1, $2)', [id, input.name]);
+    await tx.query('INSERT INTO audit_heads (tenant_id) VALUES ($1)', [id]);
+    await deps.audit.append(tx, { tenantId: id, ...by(ctx), action: 'tenant.created', target: { type: 'tenant', id } });
+    for (const pattern of new Set(patterns)) await insertDomain(deps, tx, id, pattern, ctx);
+    const pkId = randomUUID();
+    await tx.query('INSERT INTO publishable_keys (id, tenant_id, key) VALUES ($1, $2, $3)', [pkId, id, publishableKey]);
+    await deps.audit.append(tx, { tenantId: id, ...by(ctx), action: 'publishable_key.create', target: { type: 'publishable_key', id: pkId } });
+    await insertKey(deps, tx, id, { name: 'Initial admin key', capabilities: [...CAPABILITIES], hash: sk.hash, prefix: sk.prefix }, ctx);
+  });
   return { tenant: { id, name: input.name }, publishableKey, secretKey: sk.secret };
 }
 
@@ -117,7 +113,13 @@ export async function removeDomain(deps: TenantDeps, ctx: RequestCtx & { tenantI
   await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
     const { rows } = await tx.query<{ pattern: string }>('DELETE FROM tenant_domains WHERE id = $1 RETURNING pattern', [id]);
     if (!rows[0]) throw new DomainError('not_found', 'No such domain.');
-    await deps.audit.append(tx, { tenantId: ctx.tenantId, ...by(ctx), action: 'domain.remove', target: { type: 'domain', id }, metadata: { pattern: rows[0].pattern } });
+    await deps.audit.append(tx, {
+      tenantId: ctx.tenantId,
+      ...by(ctx),
+      action: 'domain.remove',
+      target: { type: 'domain', id },
+      metadata: { pattern: rows[0].pattern },
+    });
   });
 }
 
@@ -143,7 +145,17 @@ async function insertKey(
   const { rows } = await tx.query<KeyRow>(
     `INSERT INTO api_keys (id, tenant_id, name, prefix, hash, capabilities, created_by, rotated_from, expires_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${KEY_COLUMNS}`,
-    [id, tenantId, k.name, k.prefix, k.hash, k.capabilities, ctx.actor.type === 'api_key' ? ctx.actor.id : null, k.rotatedFrom ?? null, k.expiresAt ?? null],
+    [
+      id,
+      tenantId,
+      k.name,
+      k.prefix,
+      k.hash,
+      k.capabilities,
+      ctx.actor.type === 'api_key' ? ctx.actor.id : null,
+      k.rotatedFrom ?? null,
+      k.expiresAt ?? null,
+    ],
   );
   // The person who made it (keys are made by people now; the CLI's tenant bootstrap has none).
   if (ctx.actor.type === 'member') await tx.query('UPDATE api_keys SET created_by_member = $2 WHERE id = $1', [id, ctx.actor.id]);
@@ -191,7 +203,12 @@ export async function describeCaller(deps: TenantDeps, ctx: RequestCtx & { tenan
     const key = await tx.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = $1`, [ctx.admin.keyId]);
     if (!key.rows[0]) throw new DomainError('unauthenticated', 'The key is unknown, revoked or expired.');
     const { id, name, prefix, expiresAt } = toApiKey(key.rows[0]);
-    return { tenant: tenant.rows[0], capabilities, member: null, apiKey: { id, name, prefix, capabilities: toApiKey(key.rows[0]).capabilities, expiresAt } };
+    return {
+      tenant: tenant.rows[0],
+      capabilities,
+      member: null,
+      apiKey: { id, name, prefix, capabilities: toApiKey(key.rows[0]).capabilities, expiresAt },
+    };
   });
 }
 
@@ -204,7 +221,13 @@ export async function createKey(
   const sk = newSecretKey(deps.env);
   const expiresAt = input.expiresInSeconds ? new Date(Date.now() + input.expiresInSeconds * 1000) : null;
   const apiKey = await deps.db.withTenant(ctx.tenantId, ctx, (tx) =>
-    insertKey(deps, tx, ctx.tenantId, { name: input.name, capabilities: [...new Set(input.capabilities)], hash: sk.hash, prefix: sk.prefix, expiresAt }, ctx),
+    insertKey(
+      deps,
+      tx,
+      ctx.tenantId,
+      { name: input.name, capabilities: [...new Set(input.capabilities)], hash: sk.hash, prefix: sk.prefix, expiresAt },
+      ctx,
+    ),
   );
   return { apiKey, secret: sk.secret };
 }
@@ -231,7 +254,13 @@ export async function rotateKey(
     const until = new Date(Date.now() + graceSeconds * 1000);
     const newExpiry = old.expires_at && old.expires_at < until ? old.expires_at : until;
     await tx.query('UPDATE api_keys SET expires_at = $2 WHERE id = $1', [id, newExpiry]);
-    return insertKey(deps, tx, ctx.tenantId, { name: old.name, capabilities: old.capabilities, hash: sk.hash, prefix: sk.prefix, rotatedFrom: id, expiresAt: null }, ctx);
+    return insertKey(
+      deps,
+      tx,
+      ctx.tenantId,
+      { name: old.name, capabilities: old.capabilities, hash: sk.hash, prefix: sk.prefix, rotatedFrom: id, expiresAt: null },
+      ctx,
+    );
   });
   return { apiKey, secret: sk.secret };
 }
@@ -241,6 +270,12 @@ export async function revokeKey(deps: TenantDeps, ctx: RequestCtx & { tenantId: 
     const old = await activeKey(tx, id);
     assertWithin(ctx.held, old.capabilities);
     await tx.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [id]);
-    await deps.audit.append(tx, { tenantId: ctx.tenantId, ...by(ctx), action: 'api_key.revoke', target: { type: 'api_key', id }, metadata: { prefix: old.prefix } });
+    await deps.audit.append(tx, {
+      tenantId: ctx.tenantId,
+      ...by(ctx),
+      action: 'api_key.revoke',
+      target: { type: 'api_key', id },
+      metadata: { prefix: old.prefix },
+    });
   });
 }

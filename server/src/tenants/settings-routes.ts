@@ -25,7 +25,9 @@ export function settingsRoutes(deps: { db: Db; audit: AuditLog }): Router {
       async (req, res) => {
         const doc = parse(PutSettingsRequest, req.body);
         const { tenantId, requestId, actor } = adminCtx(req);
-        const policyVersion = await deps.db.withTenant(tenantId, { requestId }, (tx) => replaceSettings(tx, deps.audit, { tenantId, requestId, actor }, doc));
+        const policyVersion = await deps.db.withTenant(tenantId, { requestId }, (tx) =>
+          replaceSettings(tx, deps.audit, { tenantId, requestId, actor }, doc),
+        );
         res.json({ policyVersion });
       },
     ],
@@ -34,7 +36,9 @@ export function settingsRoutes(deps: { db: Db; audit: AuditLog }): Router {
       async (req, res) => {
         const patch = parse(SettingsMergePatch, req.body);
         const { tenantId, requestId, actor } = adminCtx(req);
-        const policyVersion = await deps.db.withTenant(tenantId, { requestId }, (tx) => mergeSettings(tx, deps.audit, { tenantId, requestId, actor }, patch));
+        const policyVersion = await deps.db.withTenant(tenantId, { requestId }, (tx) =>
+          mergeSettings(tx, deps.audit, { tenantId, requestId, actor }, patch),
+        );
         res.json({ policyVersion });
       },
     ],

@@ -22,7 +22,10 @@ export async function storeSettings(tx: Tx, tenantId: string, settings: Record<s
 
 /** The row, locked for a read-modify-write. */
 export async function lockSettings(tx: Tx, tenantId: string): Promise<SettingsRow | null> {
-  const { rows } = await tx.query<{ settings: Record<string, unknown>; policy_version: number }>('SELECT settings, policy_version FROM tenants WHERE id = $1 FOR UPDATE', [tenantId]);
+  const { rows } = await tx.query<{ settings: Record<string, unknown>; policy_version: number }>(
+    'SELECT settings, policy_version FROM tenants WHERE id = $1 FOR UPDATE',
+    [tenantId],
+  );
   return rows[0] ? { settings: rows[0].settings, policyVersion: rows[0].policy_version } : null;
 }
 

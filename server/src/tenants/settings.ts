@@ -92,7 +92,13 @@ async function write(tx: Tx, audit: AuditLog, ctx: WriteCtx, change: (current: D
   const next = change(current);
   const changed = [...new Set([...Object.keys(current), ...Object.keys(next)])].filter((k) => JSON.stringify(current[k]) !== JSON.stringify(next[k]));
   const version = await storeSettings(tx, ctx.tenantId, { ...next, ...kept });
-  await audit.append(tx, { tenantId: ctx.tenantId, requestId: ctx.requestId, actor: ctx.actor, action: 'settings.update', metadata: { how, sections: changed.sort(), policyVersion: version } });
+  await audit.append(tx, {
+    tenantId: ctx.tenantId,
+    requestId: ctx.requestId,
+    actor: ctx.actor,
+    action: 'settings.update',
+    metadata: { how, sections: changed.sort(), policyVersion: version },
+  });
   return version;
 }
 

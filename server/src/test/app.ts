@@ -59,7 +59,11 @@ export async function startTestApp(
     testDb,
     config,
     tenant: (name = 'Acme', domains = ['acme.example']) =>
-      createTenant({ db: runtime.db, audit: runtime.audit, env: config.env }, { name, domains }, { requestId: null, actor: { type: 'cli', id: 'test' } }),
+      createTenant(
+        { db: runtime.db, audit: runtime.audit, env: config.env },
+        { name, domains },
+        { requestId: null, actor: { type: 'cli', id: 'test' } },
+      ),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));

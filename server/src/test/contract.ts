@@ -21,18 +21,28 @@ const validator = (schema: Json) => {
   if (!v) compiled.set(schema, (v = ajv.compile(schema)));
   return v;
 };
-const deref = (x: Json): Json => (x.$ref ? deref(x.$ref.slice(2).split('/').reduce((o: Json, k: string) => o[k], doc)) : x);
+const deref = (x: Json): Json =>
+  x.$ref
+    ? deref(
+        x.$ref
+          .slice(2)
+          .split('/')
+          .reduce((o: Json, k: string) => o[k], doc),
+      )
+    : x;
 const PROBLEM = deref({ $ref: '#/components/schemas/Problem' });
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 
 async function matches(where: string, what: string, schema: Json, res: Response): Promise<void> {
   const validate = validator(schema);
-  if (!validate(await res.clone().json())) violations.push(`${where}: body does not match ${what}: ${ajv.errorsText(validate.errors, { separator: '; ' })}`);
+  if (!validate(await res.clone().json()))
+    violations.push(`${where}: body does not match ${what}: ${ajv.errorsText(validate.errors, { separator: '; ' })}`);
 }
 
 async function checkProblem(where: string, res: Response): Promise<void> {
   const type = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
-  if (type !== 'application/problem+json') return void violations.push(`${where}: a ${res.status} must be application/problem+json, got ${type || 'no body'}`);
+  if (type !== 'application/problem+json')
+    return void violations.push(`${where}: a ${res.status} must be application/problem+json, got ${type || 'no body'}`);
   await matches(where, 'the Problem schema', PROBLEM, res);
 }
 
@@ -47,7 +57,8 @@ export async function checkResponse(method: string, url: URL, res: Response): Pr
   if (!op) {
     // A path no route serves answers a 404 problem; anything else came from a route the contract misses.
     if (res.status >= 400) return checkProblem(where, res);
-    if (!known && res.status < 300 && method.toUpperCase() !== 'OPTIONS') violations.push(`${where}: no operation in protocol/src/contract lists this route`);
+    if (!known && res.status < 300 && method.toUpperCase() !== 'OPTIONS')
+      violations.push(`${where}: no operation in protocol/src/contract lists this route`);
     return;
   }
   const responses = doc.paths[op.path][op.method].responses as Json;
@@ -64,7 +75,10 @@ export async function checkResponse(method: string, url: URL, res: Response): Pr
     return;
   }
   const media = content[type];
-  if (!media) return void violations.push(`${where}: ${op.operationId} expects ${Object.keys(content).join(' or ')} for ${res.status}, got ${type || 'no body'}`);
+  if (!media)
+    return void violations.push(
+      `${where}: ${op.operationId} expects ${Object.keys(content).join(' or ')} for ${res.status}, got ${type || 'no body'}`,
+    );
   if (!media.schema || !type.endsWith('json')) return;
   await matches(where, `${op.operationId}'s ${res.status} schema`, deref(media.schema), res);
 }

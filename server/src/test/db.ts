@@ -37,7 +37,11 @@ export async function createTestDb(opts: { migrate?: boolean } = {}): Promise<Te
   if (opts.migrate !== false) await runMigrations(db);
   if (url && opts.migrate !== false) {
     // As in production: requests on their own login role, the owner only for migrations and platform work.
-    await admin((c) => c.query("DO $$ BEGIN IF NOT (SELECT rolcanlogin FROM pg_roles WHERE rolname = 'parley_app') THEN ALTER ROLE parley_app LOGIN; END IF; END $$").catch(() => {}));
+    await admin((c) =>
+      c
+        .query("DO $$ BEGIN IF NOT (SELECT rolcanlogin FROM pg_roles WHERE rolname = 'parley_app') THEN ALTER ROLE parley_app LOGIN; END IF; END $$")
+        .catch(() => {}),
+    );
     await db.close();
     const app = new URL(url);
     app.username = 'parley_app';

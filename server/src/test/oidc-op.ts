@@ -20,7 +20,10 @@ const form = (req: IncomingMessage) =>
     req.on('end', () => resolve(new URLSearchParams(body)));
   });
 
-export async function startTestOp(opts: { host: 'localhost' | '127.0.0.1'; clients: { client_id: string; client_secret: string; redirect_uris: string[] }[] }): Promise<TestOp> {
+export async function startTestOp(opts: {
+  host: 'localhost' | '127.0.0.1';
+  clients: { client_id: string; client_secret: string; redirect_uris: string[] }[];
+}): Promise<TestOp> {
   const server: Server = createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const issuer = `http://${opts.host}:${(server.address() as AddressInfo).port}`;
@@ -28,7 +31,12 @@ export async function startTestOp(opts: { host: 'localhost' | '127.0.0.1'; clien
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const provider = new Provider(issuer, {
     jwks: { keys: [{ ...(await exportJWK(privateKey)), kid: 'test-op', alg: 'RS256', use: 'sig' }] },
-    clients: opts.clients.map((c) => ({ ...c, grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' })),
+    clients: opts.clients.map((c) => ({
+      ...c,
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+    })),
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'], groups: ['groups'] },
     scopes: ['openid', 'email', 'profile', 'groups'],
     features: { devInteractions: { enabled: false } },

@@ -29,7 +29,10 @@ const cosine = (a: number[], b: number[]) => {
 };
 
 const matches = (metadata: Record<string, unknown>, filter: Record<string, unknown> | undefined) =>
-  !filter || Object.entries(filter).every(([k, cond]) => (cond && typeof cond === 'object' && '$eq' in cond ? metadata[k] === (cond as { $eq: unknown }).$eq : metadata[k] === cond));
+  !filter ||
+  Object.entries(filter).every(([k, cond]) =>
+    cond && typeof cond === 'object' && '$eq' in cond ? metadata[k] === (cond as { $eq: unknown }).$eq : metadata[k] === cond,
+  );
 
 export async function startFakePinecone(opts: { apiKey: string }) {
   const spaces = new Map<string, Map<string, Vector>>();
@@ -50,7 +53,8 @@ export async function startFakePinecone(opts: { apiKey: string }) {
       if (path === '/vectors/upsert') {
         const vectors = body.vectors as { id: string; values: number[]; metadata?: Record<string, unknown> }[];
         requests.push({ path, namespace, count: vectors.length, bytes: raw.length });
-        if (vectors.length > 1000 || raw.length > 2 * 1024 * 1024) return send(400, { error: { code: 'INVALID_ARGUMENT', message: 'too many vectors or too large' }, status: 400 });
+        if (vectors.length > 1000 || raw.length > 2 * 1024 * 1024)
+          return send(400, { error: { code: 'INVALID_ARGUMENT', message: 'too many vectors or too large' }, status: 400 });
         for (const v of vectors) space(namespace).set(v.id, { values: v.values, metadata: v.metadata ?? {} });
         return send(200, { upsertedCount: vectors.length });
       }

@@ -46,7 +46,24 @@ export function makeKeyPair(opts: { cn?: string; notBefore?: Date; notAfter?: Da
     );
     const notBefore = opts.notBefore ?? new Date(Date.now() - 60_000);
     const notAfter = opts.notAfter ?? new Date(Date.now() + 30 * 24 * 3600_000);
-    run(['ca', '-batch', '-notext', '-config', 'ca.cnf', '-selfsign', '-keyfile', 'key.pem', '-in', 'req.csr', '-out', 'cert.pem', '-startdate', asn1Time(notBefore), '-enddate', asn1Time(notAfter)]);
+    run([
+      'ca',
+      '-batch',
+      '-notext',
+      '-config',
+      'ca.cnf',
+      '-selfsign',
+      '-keyfile',
+      'key.pem',
+      '-in',
+      'req.csr',
+      '-out',
+      'cert.pem',
+      '-startdate',
+      asn1Time(notBefore),
+      '-enddate',
+      asn1Time(notAfter),
+    ]);
     return { keyPem: readFileSync(join(dir, 'key.pem'), 'utf8'), certPem: readFileSync(join(dir, 'cert.pem'), 'utf8') };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -103,7 +120,10 @@ export class TestIdp {
     const id = a.assertionId ?? `_a${randomBytes(16).toString('hex')}`;
     const attr = (name: string, values: string[]) =>
       `<saml:Attribute Name="${esc(name)}" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:basic">${values
-        .map((v) => `<saml:AttributeValue xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="xs:string">${esc(v)}</saml:AttributeValue>`)
+        .map(
+          (v) =>
+            `<saml:AttributeValue xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="xs:string">${esc(v)}</saml:AttributeValue>`,
+        )
         .join('')}</saml:Attribute>`;
     return (
       `<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${id}" Version="2.0" IssueInstant="${iso(now)}">` +
@@ -138,7 +158,11 @@ export class TestIdp {
       privateKey: keys.keyPem,
       publicCert: keys.certPem,
     });
-    sig.addReference({ xpath, transforms: TRANSFORMS, digestAlgorithm: sha1 ? 'http://www.w3.org/2000/09/xmldsig#sha1' : 'http://www.w3.org/2001/04/xmlenc#sha256' });
+    sig.addReference({
+      xpath,
+      transforms: TRANSFORMS,
+      digestAlgorithm: sha1 ? 'http://www.w3.org/2000/09/xmldsig#sha1' : 'http://www.w3.org/2001/04/xmlenc#sha256',
+    });
     sig.computeSignature(xml, { location: { reference: `${xpath}/*[local-name(.)='Issuer']`, action: 'after' } });
     return sig.getSignedXml();
   }

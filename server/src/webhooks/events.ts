@@ -16,11 +16,19 @@ export async function messageCreated(
   message: { id: string; role: string; text: string; createdAt: string; citations?: unknown[]; confidence?: number },
 ): Promise<void> {
   if (!SENT_ROLES.has(message.role)) return;
-  await enqueueWebhook(tx, tenantId, 'message.created', { conversationId, message: message as { id: string; role: 'visitor'; text: string; createdAt: string } });
+  await enqueueWebhook(tx, tenantId, 'message.created', {
+    conversationId,
+    message: message as { id: string; role: 'visitor'; text: string; createdAt: string },
+  });
 }
 
 /** `handoff.assigned` or `handoff.resolved` after a status change (a return to pending raises nothing). */
-export async function handoffChanged(tx: Tx, tenantId: string, handoff: { id: string; conversationId: string; status: string }, assignedTo: string | null): Promise<void> {
+export async function handoffChanged(
+  tx: Tx,
+  tenantId: string,
+  handoff: { id: string; conversationId: string; status: string },
+  assignedTo: string | null,
+): Promise<void> {
   if (handoff.status !== 'assigned' && handoff.status !== 'resolved') return;
   // A person assigns a member id; an integration's key may name an agent of its own system instead.
   const assignee = assignedTo ? { id: assignedTo, ...(isUuid(assignedTo) ? await memberName(tx, assignedTo) : {}) } : null;
@@ -31,12 +39,28 @@ export async function handoffChanged(tx: Tx, tenantId: string, handoff: { id: st
 }
 
 /** A visitor's rating; the comment as stored (redacted like the visitor's messages). */
-export async function csatSubmitted(tx: Tx, tenantId: string, c: { conversationId: string; handoffId: string; score: number; comment: string | null }): Promise<void> {
-  await enqueueWebhook(tx, tenantId, 'csat.submitted', { conversationId: c.conversationId, handoffId: c.handoffId, score: c.score, ...(c.comment ? { comment: c.comment } : {}) });
+export async function csatSubmitted(
+  tx: Tx,
+  tenantId: string,
+  c: { conversationId: string; handoffId: string; score: number; comment: string | null },
+): Promise<void> {
+  await enqueueWebhook(tx, tenantId, 'csat.submitted', {
+    conversationId: c.conversationId,
+    handoffId: c.handoffId,
+    score: c.score,
+    ...(c.comment ? { comment: c.comment } : {}),
+  });
 }
 
-export async function sourceSynced(tx: Tx, tenantId: string, s: { id: string; kind: string; title: string; url: string | null; chunk_count: number }): Promise<void> {
-  await enqueueWebhook(tx, tenantId, 'knowledge.source.synced', { source: { id: s.id, kind: s.kind, title: s.title, url: s.url }, chunks: s.chunk_count });
+export async function sourceSynced(
+  tx: Tx,
+  tenantId: string,
+  s: { id: string; kind: string; title: string; url: string | null; chunk_count: number },
+): Promise<void> {
+  await enqueueWebhook(tx, tenantId, 'knowledge.source.synced', {
+    source: { id: s.id, kind: s.kind, title: s.title, url: s.url },
+    chunks: s.chunk_count,
+  });
 }
 
 /** A crawl that failed: the source is the sitemap it was reading. */

@@ -22,7 +22,12 @@ const newEventId = () => `msg_${randomBytes(16).toString('base64url')}`;
  * Writes the event and one delivery per enabled endpoint subscribed to `type`, in `tx`. Nothing is
  * written when no endpoint wants it. Returns the event id, or null.
  */
-export async function enqueueWebhook<T extends Exclude<WebhookEventType, 'webhook.test'>>(tx: Tx, tenantId: string, type: T, data: WebhookData<T>): Promise<string | null> {
+export async function enqueueWebhook<T extends Exclude<WebhookEventType, 'webhook.test'>>(
+  tx: Tx,
+  tenantId: string,
+  type: T,
+  data: WebhookData<T>,
+): Promise<string | null> {
   return enqueue(tx, tenantId, type, data, null);
 }
 

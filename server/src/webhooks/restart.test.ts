@@ -61,11 +61,15 @@ function serve(): Promise<{ url: string; process: ChildProcess }> {
 }
 
 test('kill -9 after the commit, mid-delivery: the restarted server delivers the same webhook-id, processed once', async () => {
-  const created = await run(process.execPath, ['--conditions=parley-source', '--import', 'tsx', main, 'tenants', 'create', '--name', 'Restart', '--json'], {
-    cwd: serverDir,
-    env: { ...process.env, ...env },
-    timeout: 120_000,
-  });
+  const created = await run(
+    process.execPath,
+    ['--conditions=parley-source', '--import', 'tsx', main, 'tenants', 'create', '--name', 'Restart', '--json'],
+    {
+      cwd: serverDir,
+      env: { ...process.env, ...env },
+      timeout: 120_000,
+    },
+  );
   const { secretKey } = JSON.parse(created.stdout) as { secretKey: string };
   const rx = await new WebhookReceiver().start();
   try {
@@ -92,7 +96,8 @@ test('kill -9 after the commit, mid-delivery: the restarted server delivers the 
     expect(rx.processed.get(String(ids[0]))).toMatchObject({ type: 'key.created', data: { apiKey: { name: 'ci' } } });
 
     // The answer is recorded just after the receiver sent it.
-    const latest = async () => (await call(server.url, 'GET', `/v1/admin/webhooks/endpoints/${made.body.endpoint.id}/deliveries`, { key: secretKey })).body.deliveries[0];
+    const latest = async () =>
+      (await call(server.url, 'GET', `/v1/admin/webhooks/endpoints/${made.body.endpoint.id}/deliveries`, { key: secretKey })).body.deliveries[0];
     await expect.poll(async () => (await latest())?.status).toBe('succeeded');
     const d = await latest();
     expect(d).toMatchObject({ status: 'succeeded', attempts: 1, responseCode: 204, eventId: ids[0] });

@@ -20,7 +20,8 @@ let clock = Date.now();
 /** The fake clock only moves forward, and never behind the database's clock that stamps new deliveries due. */
 const catchUp = () => (clock = Math.max(clock, Date.now()));
 const sent: Mail[] = [];
-const admin = (method: string, path: string, body?: unknown, app = t, key = a.secretKey) => call(app.url, method, `/v1/admin/webhooks${path}`, { key, body });
+const admin = (method: string, path: string, body?: unknown, app = t, key = a.secretKey) =>
+  call(app.url, method, `/v1/admin/webhooks${path}`, { key, body });
 
 /** A worker on the app's database that lives on the fake clock, with a short timeout so a hang costs 300 ms. */
 function worker(app: TestApp, schedule: readonly number[], opts: { env?: 'development' | 'production'; resolve?: Resolve; timeoutMs?: number } = {}) {
@@ -28,7 +29,11 @@ function worker(app: TestApp, schedule: readonly number[], opts: { env?: 'develo
   return new WebhookWorker({
     db: app.runtime.db,
     keyring: app.runtime.keyring,
-    outbound: new Outbound({ env, allow: parseAllowList(env === 'development' ? DEVELOPMENT_ALLOW : ''), ...(opts.resolve ? { resolve: opts.resolve } : {}) }),
+    outbound: new Outbound({
+      env,
+      allow: parseAllowList(env === 'development' ? DEVELOPMENT_ALLOW : ''),
+      ...(opts.resolve ? { resolve: opts.resolve } : {}),
+    }),
     audit: app.runtime.audit,
     mailer: { delivery: 'smtp', send: async (m) => void sent.push(m) },
     logger: pino({ level: 'silent' }),
@@ -253,13 +258,23 @@ describe('production: no delivery reaches an internal address', () => {
   let prod: TestApp;
   let p: CreatedTenant;
   beforeAll(async () => {
-    prod = await startTestApp({ PARLEY_ENV: 'production', PARLEY_PUBLIC_URL: 'https://api.example.com', DATABASE_URL: 'postgres://unused.invalid/parley' });
+    prod = await startTestApp({
+      PARLEY_ENV: 'production',
+      PARLEY_PUBLIC_URL: 'https://api.example.com',
+      DATABASE_URL: 'postgres://unused.invalid/parley',
+    });
     p = await prod.tenant('Prod', ['prod.example']);
   });
   afterAll(() => prod.close());
 
   test('an endpoint at 127.0.0.1 (or any private address, or plain http) is refused when saved', async () => {
-    for (const url of ['https://127.0.0.1:8443/hooks', 'https://10.0.0.7/hooks', 'https://[::1]/hooks', 'https://localhost/hooks', 'http://hooks.example.com/x']) {
+    for (const url of [
+      'https://127.0.0.1:8443/hooks',
+      'https://10.0.0.7/hooks',
+      'https://[::1]/hooks',
+      'https://localhost/hooks',
+      'http://hooks.example.com/x',
+    ]) {
       const res = await admin('POST', '/endpoints', { url, events: ['handoff.requested'] }, prod, p.secretKey);
       expect(res.status, url).toBe(400);
       expect(res.body.errors[0]).toMatchObject({ path: '/url' });
@@ -290,4 +305,3 @@ describe('production: no delivery reaches an internal address', () => {
     }
   });
 });
-

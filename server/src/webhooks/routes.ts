@@ -25,7 +25,10 @@ export function webhookRoutes(deps: svc.WebhookDeps): Router {
       can('webhooks:write'),
       async (req, res) => {
         const body = parse(CreateWebhookEndpointRequest, req.body);
-        res.status(201).set(noStore).json(await svc.createEndpoint(deps, adminCtx(req), body));
+        res
+          .status(201)
+          .set(noStore)
+          .json(await svc.createEndpoint(deps, adminCtx(req), body));
       },
     ],
   });

@@ -40,7 +40,8 @@ export const endpointView = (e: store.EndpointRow): WebhookEndpoint => ({
   enabled: e.enabled,
   disabledReason: e.disabled_reason,
   failingSince: iso(e.failing_since),
-  previousSecretExpiresAt: e.previous_secret_expires_at && e.previous_secret_expires_at > new Date() ? e.previous_secret_expires_at.toISOString() : null,
+  previousSecretExpiresAt:
+    e.previous_secret_expires_at && e.previous_secret_expires_at > new Date() ? e.previous_secret_expires_at.toISOString() : null,
   createdAt: e.created_at.toISOString(),
   updatedAt: e.updated_at.toISOString(),
 });
@@ -65,7 +66,9 @@ function checkedUrl(deps: WebhookDeps, url: string): string {
     return deps.outbound.check(url).toString();
   } catch (err) {
     if (!(err instanceof OutboundError)) throw err;
-    throw new DomainError('invalid_input', 'The endpoint URL is not allowed.', { errors: [{ path: '/url', message: err.message, code: `url_${err.code}` }] });
+    throw new DomainError('invalid_input', 'The endpoint URL is not allowed.', {
+      errors: [{ path: '/url', message: err.message, code: `url_${err.code}` }],
+    });
   }
 }
 
@@ -78,14 +81,30 @@ async function endpointOr404(tx: Tx, id: string, lock = false): Promise<store.En
   return e;
 }
 
-export async function createEndpoint(deps: WebhookDeps, ctx: Ctx, body: CreateWebhookEndpointRequest): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
+export async function createEndpoint(
+  deps: WebhookDeps,
+  ctx: Ctx,
+  body: CreateWebhookEndpointRequest,
+): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
   const url = checkedUrl(deps, body.url);
   const secret = newWebhookSecret();
   const id = randomUUID();
   return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
     const sealed = await deps.keyring.seal(tx, ctx.tenantId, secret, WEBHOOK_SECRET.context({ id }));
-    const row = await store.insertEndpoint(tx, { tenantId: ctx.tenantId, id, url, description: body.description || null, events: [...new Set(body.events)], secretSealed: sealed });
-    await deps.audit.append(tx, { ...who(ctx), action: 'webhook.endpoint_create', target: { type: 'webhook_endpoint', id }, metadata: { host: host(url), events: row.events } });
+    const row = await store.insertEndpoint(tx, {
+      tenantId: ctx.tenantId,
+      id,
+      url,
+      description: body.description || null,
+      events: [...new Set(body.events)],
+      secretSealed: sealed,
+    });
+    await deps.audit.append(tx, {
+      ...who(ctx),
+      action: 'webhook.endpoint_create',
+      target: { type: 'webhook_endpoint', id },
+      metadata: { host: host(url), events: row.events },
+    });
     return { endpoint: endpointView(row), secret };
   });
 }
@@ -114,7 +133,12 @@ export async function updateEndpoint(deps: WebhookDeps, ctx: Ctx, id: string, bo
       failingSince: reenabled ? null : before.failing_since,
     });
     const changed = Object.keys(body).filter((k) => (body as Record<string, unknown>)[k] !== undefined);
-    await deps.audit.append(tx, { ...who(ctx), action: 'webhook.endpoint_update', target: { type: 'webhook_endpoint', id }, metadata: { changed, host: host(row.url), enabled } });
+    await deps.audit.append(tx, {
+      ...who(ctx),
+      action: 'webhook.endpoint_update',
+      target: { type: 'webhook_endpoint', id },
+      metadata: { changed, host: host(row.url), enabled },
+    });
     return endpointView(row);
   });
 }
@@ -127,7 +151,12 @@ export async function deleteEndpoint(deps: WebhookDeps, ctx: Ctx, id: string): P
 }
 
 /** A new secret, shown once; the current one keeps signing (alongside) for `graceSeconds`. */
-export async function rotateSecret(deps: WebhookDeps, ctx: Ctx, id: string, graceSeconds: number): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
+export async function rotateSecret(
+  deps: WebhookDeps,
+  ctx: Ctx,
+  id: string,
+  graceSeconds: number,
+): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
   const secret = newWebhookSecret();
   return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
     const before = await endpointOr404(tx, id, true);
@@ -139,7 +168,12 @@ export async function rotateSecret(deps: WebhookDeps, ctx: Ctx, id: string, grac
     }
     const until = graceSeconds > 0 ? new Date(Date.now() + graceSeconds * 1000) : null;
     const row = await store.setSecrets(tx, id, current, previous, until);
-    await deps.audit.append(tx, { ...who(ctx), action: 'webhook.secret_rotate', target: { type: 'webhook_endpoint', id }, metadata: { graceSeconds } });
+    await deps.audit.append(tx, {
+      ...who(ctx),
+      action: 'webhook.secret_rotate',
+      target: { type: 'webhook_endpoint', id },
+      metadata: { graceSeconds },
+    });
     return { endpoint: endpointView(row), secret };
   });
 }
@@ -159,7 +193,8 @@ export async function replay(deps: WebhookDeps, ctx: Ctx, id: string, body: Repl
     const endpoint = await endpointOr404(tx, id);
     if (!endpoint.enabled) throw new DomainError('conflict', 'The endpoint is disabled: enable it first.');
     const replayed = await store.replay(tx, id, 'deliveryId' in body ? { deliveryId: body.deliveryId } : { since: new Date(body.since) });
-    if ('deliveryId' in body && !replayed && !(await store.getDelivery(tx, id, body.deliveryId))) throw new DomainError('not_found', 'No such delivery.');
+    if ('deliveryId' in body && !replayed && !(await store.getDelivery(tx, id, body.deliveryId)))
+      throw new DomainError('not_found', 'No such delivery.');
     await deps.audit.append(tx, { ...who(ctx), action: 'webhook.replay', target: { type: 'webhook_endpoint', id }, metadata: { ...body, replayed } });
     if (replayed) wakeAfterCommit(tx);
     return replayed;

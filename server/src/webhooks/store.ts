@@ -108,7 +108,10 @@ export async function subscribedEndpoints(tx: Tx, tenantId: string, type: string
 }
 
 /** The outbox: the event and one due delivery per endpoint, in the caller's transaction. */
-export async function insertEvent(tx: Tx, e: { tenantId: string; id: string; type: string; body: string; endpointIds: string[]; deliveryIds: string[] }): Promise<void> {
+export async function insertEvent(
+  tx: Tx,
+  e: { tenantId: string; id: string; type: string; body: string; endpointIds: string[]; deliveryIds: string[] },
+): Promise<void> {
   await tx.query('INSERT INTO webhook_events (tenant_id, id, type, body) VALUES ($1, $2, $3, $4)', [e.tenantId, e.id, e.type, e.body]);
   await tx.query(
     `INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, event_id, next_attempt_at)
@@ -146,7 +149,9 @@ export async function getDelivery(tx: Tx, endpointId: string, id: string): Promi
 }
 
 export async function listAttempts(tx: Tx, deliveryId: string): Promise<AttemptRow[]> {
-  return (await tx.query<AttemptRow>('SELECT n, at, response_code, latency_ms, error FROM webhook_attempts WHERE delivery_id = $1 ORDER BY n', [deliveryId])).rows;
+  return (
+    await tx.query<AttemptRow>('SELECT n, at, response_code, latency_ms, error FROM webhook_attempts WHERE delivery_id = $1 ORDER BY n', [deliveryId])
+  ).rows;
 }
 
 /** Makes deliveries of this endpoint due again now (a replay): same event, same webhook-id. */
@@ -169,7 +174,13 @@ export async function replay(tx: Tx, endpointId: string, by: { deliveryId: strin
 // ---- The worker ---------------------------------------------------------------------------------
 
 /** Claims up to `limit` due deliveries (any tenant) for `holder`; SKIP LOCKED keeps instances apart. */
-export async function claimDue(tx: Tx, holder: string, leaseSeconds: number, now: Date, limit: number): Promise<{ tenant_id: string; id: string; endpoint_id: string }[]> {
+export async function claimDue(
+  tx: Tx,
+  holder: string,
+  leaseSeconds: number,
+  now: Date,
+  limit: number,
+): Promise<{ tenant_id: string; id: string; endpoint_id: string }[]> {
   const { rows } = await tx.query<{ tenant_id: string; id: string; endpoint_id: string }>(
     `UPDATE webhook_deliveries d SET holder = $1, lease_until = clock_timestamp() + make_interval(secs => $2)
       FROM (SELECT tenant_id, id FROM webhook_deliveries
@@ -204,7 +215,11 @@ export async function workFor(tx: Tx, ids: string[], holder: string): Promise<Wo
     [ids, holder],
   );
   const endpoints = new Map(
-    (await tx.query<EndpointRow>(`SELECT ${ENDPOINT} FROM webhook_endpoints WHERE id = ANY ($1::uuid[])`, [[...new Set(rows.map((r) => r.endpoint_id))]])).rows.map((e) => [e.id, e]),
+    (
+      await tx.query<EndpointRow>(`SELECT ${ENDPOINT} FROM webhook_endpoints WHERE id = ANY ($1::uuid[])`, [
+        [...new Set(rows.map((r) => r.endpoint_id))],
+      ])
+    ).rows.map((e) => [e.id, e]),
   );
   return rows.flatMap((r) => {
     const endpoint = endpoints.get(r.endpoint_id);
@@ -231,15 +246,10 @@ export async function recordAttempt(tx: Tx, tenantId: string, id: string, holder
     [id, holder, o.status, o.nextAttemptAt, o.responseCode, o.latencyMs, o.error, o.at],
   );
   if (!rows[0]) return false;
-  await tx.query('INSERT INTO webhook_attempts (tenant_id, delivery_id, n, at, response_code, latency_ms, error) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
-    tenantId,
-    id,
-    rows[0].attempts,
-    o.at,
-    o.responseCode,
-    o.latencyMs,
-    o.error?.slice(0, 500) ?? null,
-  ]);
+  await tx.query(
+    'INSERT INTO webhook_attempts (tenant_id, delivery_id, n, at, response_code, latency_ms, error) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+    [tenantId, id, rows[0].attempts, o.at, o.responseCode, o.latencyMs, o.error?.slice(0, 500) ?? null],
+  );
   return true;
 }
 
@@ -270,16 +280,23 @@ export async function holdBack(tx: Tx, endpointId: string, until: Date): Promise
 /** The endpoint answers again: what was held back goes now. */
 export async function release(tx: Tx, endpointId: string, at: Date): Promise<number> {
   return (
-    await tx.query("UPDATE webhook_deliveries SET next_attempt_at = $2 WHERE endpoint_id = $1 AND status = 'pending' AND attempts = 0 AND next_attempt_at > $2", [
-      endpointId,
-      at,
-    ])
+    await tx.query(
+      "UPDATE webhook_deliveries SET next_attempt_at = $2 WHERE endpoint_id = $1 AND status = 'pending' AND attempts = 0 AND next_attempt_at > $2",
+      [endpointId, at],
+    )
   ).rowCount;
 }
 
 /** Disables an endpoint (it failed for too long); true when this call did it. */
 export async function disableEndpoint(tx: Tx, endpointId: string, reason: string): Promise<boolean> {
-  return (await tx.query('UPDATE webhook_endpoints SET enabled = false, disabled_reason = $2, updated_at = now() WHERE id = $1 AND enabled', [endpointId, reason])).rowCount === 1;
+  return (
+    (
+      await tx.query('UPDATE webhook_endpoints SET enabled = false, disabled_reason = $2, updated_at = now() WHERE id = $1 AND enabled', [
+        endpointId,
+        reason,
+      ])
+    ).rowCount === 1
+  );
 }
 
 /** Stops the pending deliveries of a disabled endpoint: replay them once it works again. */
@@ -293,7 +310,9 @@ export async function failPending(tx: Tx, endpointId: string, error: string): Pr
 }
 
 export async function ownerEmails(tx: Tx): Promise<string[]> {
-  return (await tx.query<{ email: string }>("SELECT email FROM members WHERE role = 'owner' AND status = 'active' ORDER BY created_at")).rows.map((r) => r.email);
+  return (await tx.query<{ email: string }>("SELECT email FROM members WHERE role = 'owner' AND status = 'active' ORDER BY created_at")).rows.map(
+    (r) => r.email,
+  );
 }
 
 /** A member's display name, for an assignee in an event. */

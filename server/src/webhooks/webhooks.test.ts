@@ -61,7 +61,11 @@ describe('delivery', () => {
     expect(got.at - asked).toBeLessThan(1000);
 
     const event = verifyWebhook(got.body, got.headers, secret) as any;
-    expect(event).toMatchObject({ type: 'handoff.requested', tenantId: a.tenant.id, data: { handoff: { conversationId: conv, status: 'pending', reason: 'visitor_request' } } });
+    expect(event).toMatchObject({
+      type: 'handoff.requested',
+      tenantId: a.tenant.id,
+      data: { handoff: { conversationId: conv, status: 'pending', reason: 'visitor_request' } },
+    });
     expect(event.id).toBe(got.headers['webhook-id']);
     const theirs = new Webhook(secret).verify(got.body, got.headers as Record<string, string>);
     expect(theirs).toEqual(event);
@@ -72,7 +76,14 @@ describe('delivery', () => {
     const deliveries = async () => (await admin('GET', `/endpoints/${ep.id}/deliveries`)).body.deliveries;
     await expect.poll(async () => (await deliveries())[0]?.status).toBe('succeeded');
     const log = { body: { deliveries: await deliveries() } };
-    expect(log.body.deliveries[0]).toMatchObject({ eventId: event.id, eventType: 'handoff.requested', status: 'succeeded', attempts: 1, responseCode: 204, nextAttemptAt: null });
+    expect(log.body.deliveries[0]).toMatchObject({
+      eventId: event.id,
+      eventType: 'handoff.requested',
+      status: 'succeeded',
+      attempts: 1,
+      responseCode: 204,
+      nextAttemptAt: null,
+    });
     const one = await admin('GET', `/endpoints/${ep.id}/deliveries/${log.body.deliveries[0].id}`);
     expect(one.body.delivery.payload).toEqual(event);
     expect(one.body.delivery.attemptLog).toEqual([expect.objectContaining({ responseCode: 204, error: null })]);
@@ -92,7 +103,10 @@ describe('delivery', () => {
     // Ordering is not promised: deliveries run in parallel.
     expect(events.find((e) => e.type === 'conversation.created')).toMatchObject({ data: { conversation: { id: conv } } });
     const messages = events.filter((e) => e.type === 'message.created');
-    expect(messages.find((m) => m.data.message.role === 'visitor').data).toMatchObject({ conversationId: conv, message: { text: expect.stringContaining('where is my order?') } });
+    expect(messages.find((m) => m.data.message.role === 'visitor').data).toMatchObject({
+      conversationId: conv,
+      message: { text: expect.stringContaining('where is my order?') },
+    });
     expect(JSON.stringify(messages)).not.toContain('sam.jones@example.org');
     expect(events.every((e) => ['message.created', 'conversation.created'].includes(e.type))).toBe(true);
     await admin('DELETE', `/endpoints/${ep.id}`);
@@ -112,12 +126,17 @@ describe('delivery', () => {
     const second = await open();
     const n = rx.requests.length;
     expect((await sam.client.call('PATCH', `/v1/admin/handoffs/${first}`, { status: 'assigned' })).status).toBe(204);
-    expect((await call(t.url, 'PATCH', `/v1/admin/handoffs/${second}`, { key: a.secretKey, body: { status: 'assigned', assignedTo: 'Kim' } })).status).toBe(204);
+    expect(
+      (await call(t.url, 'PATCH', `/v1/admin/handoffs/${second}`, { key: a.secretKey, body: { status: 'assigned', assignedTo: 'Kim' } })).status,
+    ).toBe(204);
     expect((await sam.client.call('PATCH', `/v1/admin/handoffs/${first}`, { status: 'resolved' })).status).toBe(204);
     await rx.waitFor(n + 3);
     const events = rx.requests.slice(n).map((r) => verifyWebhook(r.body, r.headers, secret) as any);
     const of = (type: string, id: string) => events.find((e) => e.type === type && e.data.handoff.id === id);
-    expect(of('handoff.assigned', first).data).toMatchObject({ handoff: { status: 'assigned' }, assignee: { id: sam.memberId, displayName: 'agent person' } });
+    expect(of('handoff.assigned', first).data).toMatchObject({
+      handoff: { status: 'assigned' },
+      assignee: { id: sam.memberId, displayName: 'agent person' },
+    });
     expect(of('handoff.assigned', second).data.assignee).toEqual({ id: 'Kim' });
     expect(of('handoff.resolved', first).data).toMatchObject({ handoff: { status: 'resolved' } });
     await admin('DELETE', `/endpoints/${ep.id}`);
@@ -127,20 +146,35 @@ describe('delivery', () => {
     const { endpoint: ep, secret } = await endpoint(['knowledge.source.synced', 'knowledge.source.failed', 'member.invited']);
     rx.secrets = [secret];
     const n = rx.requests.length;
-    const source = await call(t.url, 'POST', '/v1/admin/knowledge/sources', { key: a.secretKey, body: { kind: 'markdown', title: 'Returns', content: '# Returns\n\nReturns are free within 30 days.' } });
+    const source = await call(t.url, 'POST', '/v1/admin/knowledge/sources', {
+      key: a.secretKey,
+      body: { kind: 'markdown', title: 'Returns', content: '# Returns\n\nReturns are free within 30 days.' },
+    });
     expect(source.status, source.text).toBe(201);
     const invite = await call(t.url, 'POST', '/v1/admin/invites', { key: a.secretKey, body: { email: 'kim@acme.example', role: 'agent' } });
     expect(invite.status).toBe(201);
     // The sitemap is the receiver itself, answering 401 to a request it cannot verify: the crawl fails.
-    const crawl = await call(t.url, 'POST', '/v1/admin/knowledge/sources', { key: a.secretKey, body: { kind: 'sitemap', url: rx.url.replace('/hooks', '/sitemap.xml') } });
+    const crawl = await call(t.url, 'POST', '/v1/admin/knowledge/sources', {
+      key: a.secretKey,
+      body: { kind: 'sitemap', url: rx.url.replace('/hooks', '/sitemap.xml') },
+    });
     expect(crawl.status, crawl.text).toBe(202);
     await rx.waitFor(n + 4, 10_000); // three events, and the crawl's own request for the sitemap
-    const events = rx.requests.slice(n).filter((r) => r.headers['webhook-id']).map((r) => verifyWebhook(r.body, r.headers, secret) as any);
+    const events = rx.requests
+      .slice(n)
+      .filter((r) => r.headers['webhook-id'])
+      .map((r) => verifyWebhook(r.body, r.headers, secret) as any);
     const of = (type: string) => events.find((e) => e.type === type);
-    expect(of('knowledge.source.synced').data).toMatchObject({ source: { id: source.body.sources[0].id, kind: 'markdown', title: 'Returns' }, chunks: expect.any(Number) });
+    expect(of('knowledge.source.synced').data).toMatchObject({
+      source: { id: source.body.sources[0].id, kind: 'markdown', title: 'Returns' },
+      chunks: expect.any(Number),
+    });
     expect(of('member.invited').data).toEqual({ invite: { id: invite.body.invite.id, role: 'agent', expiresAt: expect.any(String) } });
     expect(JSON.stringify(events)).not.toContain('inv_');
-    expect(of('knowledge.source.failed').data).toMatchObject({ source: { kind: 'sitemap', url: rx.url.replace('/hooks', '/sitemap.xml') }, error: expect.stringMatching(/sitemap/) });
+    expect(of('knowledge.source.failed').data).toMatchObject({
+      source: { kind: 'sitemap', url: rx.url.replace('/hooks', '/sitemap.xml') },
+      error: expect.stringMatching(/sitemap/),
+    });
     await admin('DELETE', `/endpoints/${ep.id}`);
   });
 
@@ -203,7 +237,9 @@ describe('the endpoints API', () => {
     }
     expect(audit.body.entries.map((e: any) => e.action)).toEqual(expect.arrayContaining(['webhook.endpoint_create', 'webhook.endpoint_update']));
     // At rest the secret is sealed, not stored as is.
-    const raw = await t.runtime.db.withOwner((tx) => tx.query<{ s: Uint8Array }>('SELECT secret_sealed AS s FROM webhook_endpoints WHERE id = $1', [ep.id]));
+    const raw = await t.runtime.db.withOwner((tx) =>
+      tx.query<{ s: Uint8Array }>('SELECT secret_sealed AS s FROM webhook_endpoints WHERE id = $1', [ep.id]),
+    );
     expect(Buffer.from(raw.rows[0]!.s).toString('latin1')).not.toContain(secret.slice(6));
     expect((await admin('DELETE', `/endpoints/${ep.id}`)).status).toBe(204);
     expect((await admin('GET', `/endpoints/${ep.id}`)).status).toBe(404);
@@ -269,7 +305,9 @@ describe('the endpoints API', () => {
       rows = (await admin('GET', `/endpoints/${ep.id}/deliveries`)).body.deliveries;
     }
     expect(rows.map((d: any) => d.status).sort()).toEqual(['pending', 'succeeded']);
-    await t.runtime.db.withOwner((tx) => tx.query("UPDATE webhook_events SET created_at = now() - interval '8 days' WHERE id = ANY ($1)", [rows.map((d: any) => d.eventId)]));
+    await t.runtime.db.withOwner((tx) =>
+      tx.query("UPDATE webhook_events SET created_at = now() - interval '8 days' WHERE id = ANY ($1)", [rows.map((d: any) => d.eventId)]),
+    );
     const swept = await sweepExpired(t.runtime);
     expect(swept.webhook_events).toBeGreaterThanOrEqual(1);
     const left = (await admin('GET', `/endpoints/${ep.id}/deliveries`)).body.deliveries;
@@ -285,7 +323,9 @@ describe('the endpoints API', () => {
     const conv = (await v.call('POST', '/conversations', {})).body.conversation.id as string;
     const handoff = (await v.call('POST', `/conversations/${conv}/handoff`, {})).body.handoff.id as string;
     const n = rx.requests.length;
-    expect((await sam.client.call('POST', `/v1/admin/conversations/${conv}/notes`, { text: 'Internal: refund approved by finance' })).status).toBe(201);
+    expect((await sam.client.call('POST', `/v1/admin/conversations/${conv}/notes`, { text: 'Internal: refund approved by finance' })).status).toBe(
+      201,
+    );
     expect((await sam.client.call('POST', `/v1/admin/conversations/${conv}/messages`, { text: 'Hi, this is Sam from Acme' })).status).toBe(201);
     expect((await sam.client.call('PATCH', `/v1/admin/handoffs/${handoff}`, { status: 'resolved' })).status).toBe(204);
     expect((await v.call('POST', `/conversations/${conv}/csat`, { score: 4, comment: 'Write to me at ana.souza@example.com' })).status).toBe(201);
@@ -295,9 +335,15 @@ describe('the endpoints API', () => {
     expect(events.map((e) => e.type).sort()).toEqual(['csat.submitted', 'handoff.assigned', 'handoff.resolved', 'message.created']);
     const of = (type: string) => events.find((e) => e.type === type).data;
     expect(of('message.created').message).toMatchObject({ role: 'agent', text: 'Hi, this is Sam from Acme' });
-    expect(of('handoff.assigned')).toMatchObject({ handoff: { id: handoff, status: 'assigned' }, assignee: { id: sam.memberId, displayName: 'Sam Lee' } });
+    expect(of('handoff.assigned')).toMatchObject({
+      handoff: { id: handoff, status: 'assigned' },
+      assignee: { id: sam.memberId, displayName: 'Sam Lee' },
+    });
     expect(of('csat.submitted')).toMatchObject({ conversationId: conv, handoffId: handoff, score: 4, comment: expect.stringContaining('[EMAIL_') });
-    const sent = rx.requests.slice(n).map((r) => r.body).join('');
+    const sent = rx.requests
+      .slice(n)
+      .map((r) => r.body)
+      .join('');
     expect(sent).not.toContain('refund approved');
     expect(sent).not.toContain('ana.souza@example.com');
     await admin('DELETE', `/endpoints/${ep.id}`);

@@ -64,7 +64,13 @@ export class WebhookWorker {
   constructor(private readonly deps: WebhookWorkerDeps) {
     this.now = deps.now ?? Date.now;
     this.timeoutMs = deps.timeoutMs ?? 10_000;
-    this.post = deps.outbound.fetcher({ timeoutMs: this.timeoutMs, connectTimeoutMs: Math.min(5000, this.timeoutMs), redirect: 'error', maxRedirects: 0, maxBytes: 64 * 1024 });
+    this.post = deps.outbound.fetcher({
+      timeoutMs: this.timeoutMs,
+      connectTimeoutMs: Math.min(5000, this.timeoutMs),
+      redirect: 'error',
+      maxRedirects: 0,
+      maxBytes: 64 * 1024,
+    });
   }
 
   /** Listens for commits that enqueued deliveries, frees leases a dead process left behind (embedded database only), and drains. */
@@ -117,7 +123,8 @@ export class WebhookWorker {
     let n = 0;
     while (!this.stopping) {
       const free = limit - inFlight;
-      const claimed = free > 0 ? await asWorker(this.deps.db, (tx) => store.claimDue(tx, this.deps.holder, leaseSeconds, new Date(this.now()), free)) : [];
+      const claimed =
+        free > 0 ? await asWorker(this.deps.db, (tx) => store.claimDue(tx, this.deps.holder, leaseSeconds, new Date(this.now()), free)) : [];
       if (!claimed.length) {
         if (!running.size) break;
         await Promise.race(running);

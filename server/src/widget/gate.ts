@@ -67,7 +67,15 @@ export function widgetGate(deps: GateDeps): RequestHandler {
     if (!tenantId) return next(new DomainError('unauthenticated', 'The publishable key is unknown or revoked.'));
     const patterns = await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => allowedDomainPatterns(tx, deps.env));
     if (!origin || !originAllowed(origin, patterns)) {
-      if (req.method !== 'OPTIONS') await refuse(deps, req, tenantId, 'widget.origin_refused', { field: 'origin', value: normaliseOrigin(origin) }, { path: boundedPath(req.path) });
+      if (req.method !== 'OPTIONS')
+        await refuse(
+          deps,
+          req,
+          tenantId,
+          'widget.origin_refused',
+          { field: 'origin', value: normaliseOrigin(origin) },
+          { path: boundedPath(req.path) },
+        );
       return next(new DomainError('origin_not_allowed', 'This page is not on the allowed domains for this key.'));
     }
     res.setHeader('Access-Control-Allow-Origin', origin);

@@ -41,7 +41,9 @@ async function refuse(origin: string, path = '/config', key = a.publishableKey) 
 
 /** Closes every open refusal window (as if an hour passed) and runs the summary sweep. */
 async function rollWindows() {
-  await t.runtime.db.withOwner((tx) => tx.query("UPDATE audit_refusals SET window_start = window_start - interval '2 days', window_end = window_end - interval '2 days'"));
+  await t.runtime.db.withOwner((tx) =>
+    tx.query("UPDATE audit_refusals SET window_start = window_start - interval '2 days', window_end = window_end - interval '2 days'"),
+  );
   const { refusalSummarySweep } = await import('../audit/refusals.js');
   return refusalSummarySweep(t.runtime.db, t.runtime.audit);
 }

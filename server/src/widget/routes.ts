@@ -26,7 +26,14 @@ import { recordVerifiedVisitor } from '../identity/service.js';
 import { verifyIdentityToken } from '../identity/verify.js';
 import type { ConversationBus } from '../conversations/bus.js';
 import type { ConversationHub } from '../conversations/hub.js';
-import { conversationView, createHandoff, listMessages, visitorConversation, visitorMessage, type ConversationRow } from '../conversations/service.js';
+import {
+  conversationView,
+  createHandoff,
+  listMessages,
+  visitorConversation,
+  visitorMessage,
+  type ConversationRow,
+} from '../conversations/service.js';
 import { runTurn, type Answerer, type Redactor } from '../conversations/turn.js';
 import { recordTyping, type TypingThrottle } from '../conversations/typing.js';
 import { leaveContact, submitCsat } from '../handoff/service.js';
@@ -68,12 +75,17 @@ export function widgetRoutes(deps: WidgetDeps): Router {
     return id;
   };
   /** Runs `fn` on this visitor's conversation (locked), as the visitor. */
-  const asVisitor = <T>(req: Request, fn: (tx: Tx, c: ConversationRow, ctx: { tenantId: string; requestId: string; actor: { type: 'visitor'; id: string } }) => Promise<T>) => {
+  const asVisitor = <T>(
+    req: Request,
+    fn: (tx: Tx, c: ConversationRow, ctx: { tenantId: string; requestId: string; actor: { type: 'visitor'; id: string } }) => Promise<T>,
+  ) => {
     const { tenantId } = w(req);
     const { visitorRef, subject } = s(req);
     const id = convId(req);
     const ctx = { tenantId, requestId: req.id, actor: { type: 'visitor' as const, id: subject ?? visitorRef } };
-    return deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => fn(tx, await visitorConversation(tx, id, visitorRef, subject, true), ctx));
+    return deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) =>
+      fn(tx, await visitorConversation(tx, id, visitorRef, subject, true), ctx),
+    );
   };
 
   route(r, '/config', {
@@ -101,7 +113,12 @@ export function widgetRoutes(deps: WidgetDeps): Router {
       const outcome = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
         const redeemed = await deps.tokens.redeem(tx, tenantId, body.refreshToken, origin);
         if (redeemed === 'reused') {
-          await deps.refusals.record(tx, { tenantId, requestId: req.id, action: 'widget.refresh_reuse', subject: { field: 'origin', value: normaliseOrigin(origin) } });
+          await deps.refusals.record(tx, {
+            tenantId,
+            requestId: req.id,
+            action: 'widget.refresh_reuse',
+            subject: { field: 'origin', value: normaliseOrigin(origin) },
+          });
           return 'reused' as const;
         }
         if (!redeemed) return null;
@@ -116,174 +133,219 @@ export function widgetRoutes(deps: WidgetDeps): Router {
   });
 
   route(r, '/identify', {
-    post: [session, async (req, res) => {
-      const body = parse(IdentifyRequest, req.body);
-      const { tenantId, origin } = w(req);
-      const { visitorRef } = s(req);
-      try {
-        const out = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
-          const identity = await verifyIdentityToken(tx, deps.keyring, deps.jwks, tenantId, body.token);
-          await recordVerifiedVisitor(tx, deps, { tenantId, requestId: req.id }, identity);
-          return {
-            visitor: { verified: true, id: identity.subject, ...identity.profile },
-            session: await deps.tokens.issue(tx, { tenantId, visitorRef, origin, subject: identity.subject }),
-          };
-        });
-        res.setHeader('Cache-Control', 'no-store').json(out);
-      } catch (err) {
-        const refused = asProblem(err);
-        if (refused) {
-          await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) =>
-            deps.refusals.record(tx, { tenantId, requestId: req.id, action: 'identity.refused', subject: { field: 'reason', value: refused.slug } }),
-          );
+    post: [
+      session,
+      async (req, res) => {
+        const body = parse(IdentifyRequest, req.body);
+        const { tenantId, origin } = w(req);
+        const { visitorRef } = s(req);
+        try {
+          const out = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
+            const identity = await verifyIdentityToken(tx, deps.keyring, deps.jwks, tenantId, body.token);
+            await recordVerifiedVisitor(tx, deps, { tenantId, requestId: req.id }, identity);
+            return {
+              visitor: { verified: true, id: identity.subject, ...identity.profile },
+              session: await deps.tokens.issue(tx, { tenantId, visitorRef, origin, subject: identity.subject }),
+            };
+          });
+          res.setHeader('Cache-Control', 'no-store').json(out);
+        } catch (err) {
+          const refused = asProblem(err);
+          if (refused) {
+            await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) =>
+              deps.refusals.record(tx, {
+                tenantId,
+                requestId: req.id,
+                action: 'identity.refused',
+                subject: { field: 'reason', value: refused.slug },
+              }),
+            );
+          }
+          throw err;
         }
-        throw err;
-      }
-    }],
+      },
+    ],
   });
 
   route(r, '/conversations', {
-    post: [session, async (req, res) => {
-      parse(CreateConversationRequest, req.body ?? {});
-      const { tenantId, origin } = w(req);
-      const { visitorRef, subject } = s(req);
-      const conversation = await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) =>
-        startConversation(tx, { tenantId, visitorId: visitorRef, origin, subject }),
-      );
-      res.status(201).json({ conversation: conversationView(conversation) });
-    }],
+    post: [
+      session,
+      async (req, res) => {
+        parse(CreateConversationRequest, req.body ?? {});
+        const { tenantId, origin } = w(req);
+        const { visitorRef, subject } = s(req);
+        const conversation = await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) =>
+          startConversation(tx, { tenantId, visitorId: visitorRef, origin, subject }),
+        );
+        res.status(201).json({ conversation: conversationView(conversation) });
+      },
+    ],
   });
 
   route(r, '/conversations/:id', {
-    get: [session, async (req, res) => {
-      const { tenantId } = w(req);
-      const { visitorRef, subject } = s(req);
-      const id = convId(req);
-      const out = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
-        const c = await visitorConversation(tx, id, visitorRef, subject);
-        const messages = (await listMessages(tx, id)).map(visitorMessage);
-        for (const m of messages) m.text = await deps.redactor.restoreForVisitor(tx, c, m.text);
-        return { conversation: conversationView(c), messages };
-      });
-      res.json(out);
-    }],
+    get: [
+      session,
+      async (req, res) => {
+        const { tenantId } = w(req);
+        const { visitorRef, subject } = s(req);
+        const id = convId(req);
+        const out = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
+          const c = await visitorConversation(tx, id, visitorRef, subject);
+          const messages = (await listMessages(tx, id)).map(visitorMessage);
+          for (const m of messages) m.text = await deps.redactor.restoreForVisitor(tx, c, m.text);
+          return { conversation: conversationView(c), messages };
+        });
+        res.json(out);
+      },
+    ],
   });
 
   route(r, '/conversations/:id/messages', {
-    post: [session, async (req, res) => {
-      const body = parse(SendMessageRequest, req.body);
-      const { tenantId } = w(req);
-      const { visitorRef, subject } = s(req);
-      const id = convId(req);
-      const turn = { tenantId, conversationId: id, visitorId: visitorRef, subject, text: body.text, clientMessageId: body.clientMessageId, requestId: req.id };
-      if (!wantsSse(req)) {
-        // The same events as the stream, minus deltas (a handoff's notice beside it, as in the stream).
-        const events: unknown[] = [];
-        await runTurn(deps, turn, (e) => {
-          if (e.type === 'handoff') events.push({ type: 'handoff', handoff: e.handoff, ...e.notice });
-          else if (e.type !== 'delta') events.push(e);
-        });
-        res.json({ events });
-        return;
-      }
-      // Validate access before committing to a stream, so refusals are plain problems.
-      await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => visitorConversation(tx, id, visitorRef, subject));
-      const sse = openSse(req, res);
-      try {
-        await runTurn(deps, turn, (e) => sse.send(e.type, e.type === 'delta' ? { text: e.text } : e.type === 'handoff' ? { handoff: e.handoff, ...e.notice } : { message: e.message }));
-      } catch (err) {
-        sse.send('error', streamProblem(deps.logger, req, err, 'The answer failed; try again or ask for a person.'));
-      }
-      sse.close();
-    }],
+    post: [
+      session,
+      async (req, res) => {
+        const body = parse(SendMessageRequest, req.body);
+        const { tenantId } = w(req);
+        const { visitorRef, subject } = s(req);
+        const id = convId(req);
+        const turn = {
+          tenantId,
+          conversationId: id,
+          visitorId: visitorRef,
+          subject,
+          text: body.text,
+          clientMessageId: body.clientMessageId,
+          requestId: req.id,
+        };
+        if (!wantsSse(req)) {
+          // The same events as the stream, minus deltas (a handoff's notice beside it, as in the stream).
+          const events: unknown[] = [];
+          await runTurn(deps, turn, (e) => {
+            if (e.type === 'handoff') events.push({ type: 'handoff', handoff: e.handoff, ...e.notice });
+            else if (e.type !== 'delta') events.push(e);
+          });
+          res.json({ events });
+          return;
+        }
+        // Validate access before committing to a stream, so refusals are plain problems.
+        await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => visitorConversation(tx, id, visitorRef, subject));
+        const sse = openSse(req, res);
+        try {
+          await runTurn(deps, turn, (e) =>
+            sse.send(
+              e.type,
+              e.type === 'delta' ? { text: e.text } : e.type === 'handoff' ? { handoff: e.handoff, ...e.notice } : { message: e.message },
+            ),
+          );
+        } catch (err) {
+          sse.send('error', streamProblem(deps.logger, req, err, 'The answer failed; try again or ask for a person.'));
+        }
+        sse.close();
+      },
+    ],
   });
 
   route(r, '/conversations/:id/events', {
-    get: [session, async (req, res) => {
-      const { tenantId } = w(req);
-      const { visitorRef, subject } = s(req);
-      const id = convId(req);
-      // A place under the per-visitor and per-tenant caps (a 429 problem when over), before the stream
-      // opens; given back when the response closes, however it ends.
-      const release = deps.streams.reserve(tenantId, visitorRef);
-      let leave = () => {};
-      let heartbeat: NodeJS.Timeout | undefined;
-      res.on('close', () => {
-        clearInterval(heartbeat);
-        leave();
-        release();
-      });
-      await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => visitorConversation(tx, id, visitorRef, subject));
-      if (res.destroyed) return;
-      const lastHeader = Number(req.get('last-event-id') ?? 0);
-      const sse = openSse(req, res);
-      // Stored events after Last-Event-ID, then live ones: read once per batch for all of this
-      // conversation's streams, restored for the visitor.
-      leave = deps.streams.join(tenantId, id, {
-        view: 'visitor',
-        last: Number.isSafeInteger(lastHeader) && lastHeader > 0 ? lastHeader : 0,
-        send: (e) => sse.send(e.type, e.payload, e.id),
-        close: () => sse.close(),
-      });
-      heartbeat = setInterval(() => sse.comment('keep-alive'), HEARTBEAT_MS);
-    }],
+    get: [
+      session,
+      async (req, res) => {
+        const { tenantId } = w(req);
+        const { visitorRef, subject } = s(req);
+        const id = convId(req);
+        // A place under the per-visitor and per-tenant caps (a 429 problem when over), before the stream
+        // opens; given back when the response closes, however it ends.
+        const release = deps.streams.reserve(tenantId, visitorRef);
+        let leave = () => {};
+        let heartbeat: NodeJS.Timeout | undefined;
+        res.on('close', () => {
+          clearInterval(heartbeat);
+          leave();
+          release();
+        });
+        await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => visitorConversation(tx, id, visitorRef, subject));
+        if (res.destroyed) return;
+        const lastHeader = Number(req.get('last-event-id') ?? 0);
+        const sse = openSse(req, res);
+        // Stored events after Last-Event-ID, then live ones: read once per batch for all of this
+        // conversation's streams, restored for the visitor.
+        leave = deps.streams.join(tenantId, id, {
+          view: 'visitor',
+          last: Number.isSafeInteger(lastHeader) && lastHeader > 0 ? lastHeader : 0,
+          send: (e) => sse.send(e.type, e.payload, e.id),
+          close: () => sse.close(),
+        });
+        heartbeat = setInterval(() => sse.comment('keep-alive'), HEARTBEAT_MS);
+      },
+    ],
   });
 
   route(r, '/conversations/:id/handoff', {
-    post: [session, async (req, res) => {
-      const body = parse(HandoffRequest, req.body ?? {});
-      const { tenantId } = w(req);
-      const { visitorRef, subject } = s(req);
-      const id = convId(req);
-      const out = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
-        await visitorConversation(tx, id, visitorRef, subject, true);
-        return createHandoff(tx, deps.audit, {
-          tenantId,
-          conversationId: id,
-          reason: 'visitor_request',
-          detail: body.reason ? { visitorNote: true } : {},
-          requestId: req.id,
-          actor: { type: 'visitor', id: subject ?? visitorRef },
+    post: [
+      session,
+      async (req, res) => {
+        const body = parse(HandoffRequest, req.body ?? {});
+        const { tenantId } = w(req);
+        const { visitorRef, subject } = s(req);
+        const id = convId(req);
+        const out = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
+          await visitorConversation(tx, id, visitorRef, subject, true);
+          return createHandoff(tx, deps.audit, {
+            tenantId,
+            conversationId: id,
+            reason: 'visitor_request',
+            detail: body.reason ? { visitorNote: true } : {},
+            requestId: req.id,
+            actor: { type: 'visitor', id: subject ?? visitorRef },
+          });
         });
-      });
-      if (out.event) deps.bus.publish(out.event);
-      res.status(201).json({ handoff: out.handoff, ...out.notice });
-    }],
+        if (out.event) deps.bus.publish(out.event);
+        res.status(201).json({ handoff: out.handoff, ...out.notice });
+      },
+    ],
   });
 
   route(r, '/conversations/:id/typing', {
-    post: [session, async (req, res) => {
-      const body = parse(TypingRequest, req.body);
-      const { tenantId } = w(req);
-      const { visitorRef, subject } = s(req);
-      const id = convId(req);
-      const who = { role: 'visitor' as const, key: visitorRef };
-      // Only while a person is on the conversation is anyone watching the visitor type.
-      const event = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
-        const c = await visitorConversation(tx, id, visitorRef, subject);
-        return c.status === 'handoff' && deps.typing.admit(id, who, body.active) ? recordTyping(tx, tenantId, id, who, body.active) : null;
-      });
-      if (event) deps.bus.publish(event);
-      res.status(204).end();
-    }],
+    post: [
+      session,
+      async (req, res) => {
+        const body = parse(TypingRequest, req.body);
+        const { tenantId } = w(req);
+        const { visitorRef, subject } = s(req);
+        const id = convId(req);
+        const who = { role: 'visitor' as const, key: visitorRef };
+        // Only while a person is on the conversation is anyone watching the visitor type.
+        const event = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
+          const c = await visitorConversation(tx, id, visitorRef, subject);
+          return c.status === 'handoff' && deps.typing.admit(id, who, body.active) ? recordTyping(tx, tenantId, id, who, body.active) : null;
+        });
+        if (event) deps.bus.publish(event);
+        res.status(204).end();
+      },
+    ],
   });
 
   route(r, '/conversations/:id/csat', {
-    post: [session, async (req, res) => {
-      const body = parse(CsatRequest, req.body);
-      const out = await asVisitor(req, (tx, c, ctx) => submitCsat(tx, deps.audit, deps.redactor, ctx, c, body));
-      for (const e of out.events) deps.bus.publish(e);
-      res.status(201).json({ csat: out.csat });
-    }],
+    post: [
+      session,
+      async (req, res) => {
+        const body = parse(CsatRequest, req.body);
+        const out = await asVisitor(req, (tx, c, ctx) => submitCsat(tx, deps.audit, deps.redactor, ctx, c, body));
+        for (const e of out.events) deps.bus.publish(e);
+        res.status(201).json({ csat: out.csat });
+      },
+    ],
   });
 
   route(r, '/conversations/:id/contact', {
-    post: [session, async (req, res) => {
-      const body = parse(ContactRequest, req.body);
-      const out = await asVisitor(req, (tx, c, ctx) => leaveContact(tx, deps.audit, deps.keyring, ctx, c, body.email));
-      for (const e of out.events) deps.bus.publish(e);
-      res.status(201).json({ contact: { at: out.at } });
-    }],
+    post: [
+      session,
+      async (req, res) => {
+        const body = parse(ContactRequest, req.body);
+        const out = await asVisitor(req, (tx, c, ctx) => leaveContact(tx, deps.audit, deps.keyring, ctx, c, body.email));
+        for (const e of out.events) deps.bus.publish(e);
+        res.status(201).json({ contact: { at: out.at } });
+      },
+    ],
   });
   return r;
 }

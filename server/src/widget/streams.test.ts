@@ -148,7 +148,9 @@ describe('fan-out: one read per event, whatever the number of streams', () => {
     await v.say(conv.id, 'My email is jane.miller@example.com');
     const [first] = await s.waitFor(1);
     expect(first!.data.message.text).toContain('jane.miller@example.com');
-    const stored = await t.runtime.db.withOwner((tx) => tx.query<{ payload: unknown }>('SELECT payload FROM conversation_events WHERE conversation_id = $1', [conv.id]));
+    const stored = await t.runtime.db.withOwner((tx) =>
+      tx.query<{ payload: unknown }>('SELECT payload FROM conversation_events WHERE conversation_id = $1', [conv.id]),
+    );
     expect(JSON.stringify(stored.rows)).not.toContain('jane.miller@example.com');
   });
 
@@ -158,7 +160,12 @@ describe('fan-out: one read per event, whatever the number of streams', () => {
     const conv = (await v.call('POST', '/conversations', {})).body.conversation;
     await v.say(conv.id, 'Reach me at jane.miller@example.com');
     const bus = new ConversationBus();
-    const hub = new ConversationHub({ db: t.runtime.db, bus, redactor: new ConversationRedactor(t.runtime.keyring), limits: { perVisitor: 5, perTenant: 5 } });
+    const hub = new ConversationHub({
+      db: t.runtime.db,
+      bus,
+      redactor: new ConversationRedactor(t.runtime.keyring),
+      limits: { perVisitor: 5, perTenant: 5 },
+    });
     const got: Record<'visitor' | 'agent', ConversationEvent[]> = { visitor: [], agent: [] };
     const tx = countTransactions(t.runtime.db);
     tx.n = 0;

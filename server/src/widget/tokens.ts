@@ -83,9 +83,20 @@ export class WidgetTokens {
    * Spends a refresh token. Returns null when it is unknown, expired, revoked or bound to another
    * origin; `reused` when it was already spent, after revoking its family.
    */
-  async redeem(tx: Tx, tenantId: string, refreshToken: string, origin: string): Promise<{ claims: WidgetClaims; familyId: string } | 'reused' | null> {
+  async redeem(
+    tx: Tx,
+    tenantId: string,
+    refreshToken: string,
+    origin: string,
+  ): Promise<{ claims: WidgetClaims; familyId: string } | 'reused' | null> {
     type Row = { visitor_id: string; origin: string; identity_subject: string | null };
-    const r = await redeem<Row>(tx, 'widget_refresh_tokens', refreshToken, ['visitor_id', 'origin', 'identity_subject'], (row) => row.origin === origin);
+    const r = await redeem<Row>(
+      tx,
+      'widget_refresh_tokens',
+      refreshToken,
+      ['visitor_id', 'origin', 'identity_subject'],
+      (row) => row.origin === origin,
+    );
     if (r === null || r === 'reused') return r;
     return {
       claims: { tenantId, visitorRef: r.row.visitor_id, origin: r.row.origin, subject: r.row.identity_subject },

@@ -31,14 +31,32 @@ beforeAll(async () => {
   // The schema before visitors (061), plus the audit log's stored identity (067) that today's code needs to
   // write the tenant's first audit entries, and the webhook outbox (079) that creating a key writes to;
   // 067 touches only the audit tables, 079 only its own.
-  await testDb.db.withOwner((tx) => migrate(tx, all.filter((m) => m.name < '061' || m.name.startsWith('067_') || m.name.startsWith('079_'))));
+  await testDb.db.withOwner((tx) =>
+    migrate(
+      tx,
+      all.filter((m) => m.name < '061' || m.name.startsWith('067_') || m.name.startsWith('079_')),
+    ),
+  );
   const config = testConfig();
   const runtime = wireRuntime(config, testDb.db);
-  a = await createTenant({ db: runtime.db, audit: runtime.audit, env: config.env }, { name: 'Tenant A', domains: ['help.a.example'] }, { requestId: null, actor: { type: 'cli', id: 'test' } });
+  a = await createTenant(
+    { db: runtime.db, audit: runtime.audit, env: config.env },
+    { name: 'Tenant A', domains: ['help.a.example'] },
+    { requestId: null, actor: { type: 'cli', id: 'test' } },
+  );
   // A widget visitor as the code before secrets left it: its id in the conversation and the refresh token.
   await testDb.db.withOwner(async (tx) => {
-    await tx.query("INSERT INTO conversations (id, tenant_id, visitor_id, channel, origin) VALUES ($1, $2, $3, 'widget', $4)", [convId, a.tenant.id, legacyId, ORIGIN]);
-    await tx.query("INSERT INTO messages (id, tenant_id, conversation_id, seq, role, text) VALUES ($1, $2, $3, 1, 'visitor', 'hello from before')", [randomUUID(), a.tenant.id, convId]);
+    await tx.query("INSERT INTO conversations (id, tenant_id, visitor_id, channel, origin) VALUES ($1, $2, $3, 'widget', $4)", [
+      convId,
+      a.tenant.id,
+      legacyId,
+      ORIGIN,
+    ]);
+    await tx.query("INSERT INTO messages (id, tenant_id, conversation_id, seq, role, text) VALUES ($1, $2, $3, 1, 'visitor', 'hello from before')", [
+      randomUUID(),
+      a.tenant.id,
+      convId,
+    ]);
     await tx.query(
       "INSERT INTO widget_refresh_tokens (id, tenant_id, family_id, token_hash, visitor_id, origin, expires_at) VALUES ($1, $2, $3, $4, $5, $6, now() + interval '1 day')",
       [randomUUID(), a.tenant.id, randomUUID(), createHash('sha256').update(legacyRefresh).digest(), legacyId, ORIGIN],
@@ -73,7 +91,10 @@ test('an old visitor id resumes nothing; its conversation moves to a new referen
   thief.adopt(cfg.body.session);
   expect((await thief.call('GET', `/conversations/${convId}`)).status).toBe(404);
   const stored = await testDb.db.withOwner((tx) =>
-    tx.query<{ n: number }>('SELECT (SELECT count(*) FROM conversations WHERE visitor_id = $1) + (SELECT count(*) FROM widget_refresh_tokens WHERE visitor_id = $1) + (SELECT count(*) FROM visitors WHERE id = $1) AS n', [legacyId]),
+    tx.query<{ n: number }>(
+      'SELECT (SELECT count(*) FROM conversations WHERE visitor_id = $1) + (SELECT count(*) FROM widget_refresh_tokens WHERE visitor_id = $1) + (SELECT count(*) FROM visitors WHERE id = $1) AS n',
+      [legacyId],
+    ),
   );
   expect(Number(stored.rows[0]!.n)).toBe(0);
 

@@ -106,9 +106,12 @@ describe('admin surfaces show a pseudonym, not a credential', () => {
 describe('the database holds no visitor credential in clear', () => {
   const dump = () =>
     t.runtime.db.withOwner(async (tx) => {
-      const tables = await tx.query<{ name: string }>("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'");
+      const tables = await tx.query<{ name: string }>(
+        "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+      );
       const rows: Record<string, unknown[]> = {};
-      for (const { name } of tables.rows) rows[name] = (await tx.query<{ r: unknown }>(`SELECT to_jsonb(x) AS r FROM "${name}" x`)).rows.map((r) => r.r);
+      for (const { name } of tables.rows)
+        rows[name] = (await tx.query<{ r: unknown }>(`SELECT to_jsonb(x) AS r FROM "${name}" x`)).rows.map((r) => r.r);
       return rows;
     });
 

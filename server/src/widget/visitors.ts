@@ -22,7 +22,9 @@ const newRef = () => `v_${randomBytes(12).toString('base64url')}`;
 /** The visitor whose secret the browser presented, or a new visitor (with its secret) when it is unknown. */
 export async function resolveVisitor(tx: Tx, tenantId: string, presented: string | undefined): Promise<ResolvedVisitor> {
   if (presented && VISITOR_SECRET.test(presented)) {
-    const { rows } = await tx.query<{ id: string }>('UPDATE visitors SET last_seen_at = now() WHERE secret_hash = $1 RETURNING id', [hash(presented)]);
+    const { rows } = await tx.query<{ id: string }>('UPDATE visitors SET last_seen_at = now() WHERE secret_hash = $1 RETURNING id', [
+      hash(presented),
+    ]);
     if (rows[0]) return { ref: rows[0].id };
   }
   const secret = newSecret();
@@ -38,6 +40,9 @@ export async function resolveVisitor(tx: Tx, tenantId: string, presented: string
  */
 export async function claimVisitorSecret(tx: Tx, ref: string): Promise<string | null> {
   const secret = newSecret();
-  const { rows } = await tx.query('UPDATE visitors SET secret_hash = $2, last_seen_at = now() WHERE id = $1 AND secret_hash IS NULL RETURNING id', [ref, hash(secret)]);
+  const { rows } = await tx.query('UPDATE visitors SET secret_hash = $2, last_seen_at = now() WHERE id = $1 AND secret_hash IS NULL RETURNING id', [
+    ref,
+    hash(secret),
+  ]);
   return rows.length ? secret : null;
 }

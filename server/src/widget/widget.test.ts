@@ -33,7 +33,12 @@ describe('config and the domain allow-list', () => {
     expect(res.headers.get('access-control-allow-origin')).toBe(A_ORIGIN);
     expect(res.headers.get('vary')).toMatch(/Origin/);
     expect(res.body.settings).toMatchObject({ tenantName: 'Tenant A', identityMode: 'optional' });
-    expect(res.body.session).toMatchObject({ token: expect.any(String), refreshToken: expect.stringMatching(/^rt_/), visitorRef: expect.stringMatching(/^v_/), visitorSecret: expect.stringMatching(/^pvs_/) });
+    expect(res.body.session).toMatchObject({
+      token: expect.any(String),
+      refreshToken: expect.stringMatching(/^rt_/),
+      visitorRef: expect.stringMatching(/^v_/),
+      visitorSecret: expect.stringMatching(/^pvs_/),
+    });
     expect(new Date(res.body.session.expiresAt).getTime() - Date.now()).toBeLessThanOrEqual(15 * 60 * 1000);
   });
 
@@ -42,7 +47,10 @@ describe('config and the domain allow-list', () => {
     const unset = (await new Visitor(t.url, c.publishableKey, 'https://texts.example').start()).body.settings;
     expect(unset).not.toHaveProperty('launcherText');
     expect(unset).not.toHaveProperty('greeting');
-    const put = await call(t.url, 'PATCH', '/v1/admin/settings', { key: c.secretKey, body: { widget: { launcherText: 'Questions?', greeting: 'Welcome to Texts.' } } });
+    const put = await call(t.url, 'PATCH', '/v1/admin/settings', {
+      key: c.secretKey,
+      body: { widget: { launcherText: 'Questions?', greeting: 'Welcome to Texts.' } },
+    });
     expect(put.status).toBeLessThan(300);
     const set = (await new Visitor(t.url, c.publishableKey, 'https://texts.example').start()).body.settings;
     expect(set).toMatchObject({ launcherText: 'Questions?', greeting: 'Welcome to Texts.' });
@@ -82,7 +90,9 @@ describe('config and the domain allow-list', () => {
     const local = await t.tenant('Local', [host]);
     const res = await call(t.url, 'GET', '/v1/widget/config', { headers: { 'x-parley-key': local.publishableKey, 'sec-fetch-site': 'same-origin' } });
     expect(res.status).toBe(200);
-    const crossSite = await call(t.url, 'GET', '/v1/widget/config', { headers: { 'x-parley-key': local.publishableKey, 'sec-fetch-site': 'cross-site' } });
+    const crossSite = await call(t.url, 'GET', '/v1/widget/config', {
+      headers: { 'x-parley-key': local.publishableKey, 'sec-fetch-site': 'cross-site' },
+    });
     expect(crossSite.status).toBe(403);
   });
 
@@ -129,7 +139,9 @@ describe('widget session tokens', () => {
     expect(expired.status).toBe(401);
     expect(expired.body.type).toBe('/docs/problems/token-expired');
     const other = ed25519FromSeed(Buffer.alloc(32, 7));
-    v.token = (await new WidgetTokens(other, t.config.publicUrl).sign({ tenantId: a.tenant.id, visitorRef: v.visitorRef, origin: A_ORIGIN, subject: null })).token;
+    v.token = (
+      await new WidgetTokens(other, t.config.publicUrl).sign({ tenantId: a.tenant.id, visitorRef: v.visitorRef, origin: A_ORIGIN, subject: null })
+    ).token;
     expect((await v.call('POST', '/conversations', {})).status).toBe(401);
     v.token = '';
     expect((await v.call('POST', '/conversations', {})).status).toBe(401);
@@ -161,7 +173,10 @@ describe('widget session tokens', () => {
 describe('Sign-In Pro', () => {
   let secret: string;
   let kid: string;
-  const hsToken = async (claims: Record<string, unknown>, opts: { lifetime?: number; aud?: string; alg?: string; key?: Uint8Array; kidOverride?: string } = {}) => {
+  const hsToken = async (
+    claims: Record<string, unknown>,
+    opts: { lifetime?: number; aud?: string; alg?: string; key?: Uint8Array; kidOverride?: string } = {},
+  ) => {
     const now = Math.floor(Date.now() / 1000);
     return new SignJWT(claims)
       .setProtectedHeader({ alg: opts.alg ?? 'HS256', kid: opts.kidOverride ?? kid })
@@ -199,19 +214,32 @@ describe('Sign-In Pro', () => {
 
   test.each([
     ['tampered', async () => (await hsToken({ sub: 'u' })).replace(/\.([^.]+)\./, (_m, p: string) => `.${p.slice(0, -2)}AA.`)],
-    ['expired', async () => {
-      const now = Math.floor(Date.now() / 1000);
-      return new SignJWT({}).setProtectedHeader({ alg: 'HS256', kid }).setSubject('u').setAudience('parley:identity').setIssuedAt(now - 900).setExpirationTime(now - 120).setJti('x1').sign(Buffer.from(secret.split('_').slice(2).join('_'), 'base64url'));
-    }],
+    [
+      'expired',
+      async () => {
+        const now = Math.floor(Date.now() / 1000);
+        return new SignJWT({})
+          .setProtectedHeader({ alg: 'HS256', kid })
+          .setSubject('u')
+          .setAudience('parley:identity')
+          .setIssuedAt(now - 900)
+          .setExpirationTime(now - 120)
+          .setJti('x1')
+          .sign(Buffer.from(secret.split('_').slice(2).join('_'), 'base64url'));
+      },
+    ],
     ['longer than 10 minutes', () => hsToken({ sub: 'u' }, { lifetime: 3600 })],
     ['for another audience', () => hsToken({ sub: 'u' }, { aud: 'someone-else' })],
     ['signed with another secret', () => hsToken({ sub: 'u' }, { key: Buffer.alloc(32, 1) })],
     ['with an unknown kid', () => hsToken({ sub: 'u' }, { kidOverride: 'ffffffffffffffff' })],
-    ['alg none', async () => {
-      const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
-      const now = Math.floor(Date.now() / 1000);
-      return `${enc({ alg: 'none', kid })}.${enc({ sub: 'u', aud: 'parley:identity', iat: now, exp: now + 60, jti: 'n1' })}.`;
-    }],
+    [
+      'alg none',
+      async () => {
+        const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+        const now = Math.floor(Date.now() / 1000);
+        return `${enc({ alg: 'none', kid })}.${enc({ sub: 'u', aud: 'parley:identity', iat: now, exp: now + 60, jti: 'n1' })}.`;
+      },
+    ],
   ])('a token %s is refused', async (_name, make) => {
     const v = new Visitor(t.url, a.publishableKey, A_ORIGIN);
     await v.start();
@@ -224,14 +252,30 @@ describe('Sign-In Pro', () => {
     const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
     const jwk = { ...(await exportJWK(publicKey)), kid: 'host-1' };
     const priv = await exportJWK(privateKey);
-    expect((await call(t.url, 'PUT', '/v1/admin/identity', { key: b.secretKey, body: { mode: 'optional', publicKeys: [{ ...priv, kid: 'x' }] } })).status).toBe(400);
+    expect(
+      (await call(t.url, 'PUT', '/v1/admin/identity', { key: b.secretKey, body: { mode: 'optional', publicKeys: [{ ...priv, kid: 'x' }] } })).status,
+    ).toBe(400);
     expect((await call(t.url, 'PUT', '/v1/admin/identity', { key: b.secretKey, body: { mode: 'optional', publicKeys: [jwk] } })).status).toBe(204);
     const v = new Visitor(t.url, b.publishableKey, B_ORIGIN);
     await v.start();
     const now = Math.floor(Date.now() / 1000);
-    const good = await new SignJWT({ name: 'Grace' }).setProtectedHeader({ alg: 'EdDSA', kid: 'host-1' }).setSubject('g-1').setAudience('parley:identity').setIssuedAt(now).setExpirationTime(now + 300).setJti(crypto.randomUUID()).sign(privateKey);
+    const good = await new SignJWT({ name: 'Grace' })
+      .setProtectedHeader({ alg: 'EdDSA', kid: 'host-1' })
+      .setSubject('g-1')
+      .setAudience('parley:identity')
+      .setIssuedAt(now)
+      .setExpirationTime(now + 300)
+      .setJti(crypto.randomUUID())
+      .sign(privateKey);
     expect((await v.call('POST', '/identify', { token: good })).body.visitor).toMatchObject({ verified: true, id: 'g-1' });
-    const confused = await new SignJWT({}).setProtectedHeader({ alg: 'HS256', kid: 'host-1' }).setSubject('g-2').setAudience('parley:identity').setIssuedAt(now).setExpirationTime(now + 300).setJti(crypto.randomUUID()).sign(Buffer.from(jwk.x!, 'base64url'));
+    const confused = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256', kid: 'host-1' })
+      .setSubject('g-2')
+      .setAudience('parley:identity')
+      .setIssuedAt(now)
+      .setExpirationTime(now + 300)
+      .setJti(crypto.randomUUID())
+      .sign(Buffer.from(jwk.x!, 'base64url'));
     expect((await v.call('POST', '/identify', { token: confused })).status).toBe(401);
   });
 
@@ -274,7 +318,9 @@ describe('conversations', () => {
     expect(events[0]!.event).toBe('message');
     expect(events[0]!.data.message.text).toContain('jane.miller@example.com');
     expect(events[0]!.data.message.text).not.toContain('4111 1111 1111 1111');
-    const stored = await t.runtime.db.withOwner((tx) => tx.query<{ text: string }>("SELECT text FROM messages WHERE role = 'visitor' AND conversation_id = $1", [conv.id]));
+    const stored = await t.runtime.db.withOwner((tx) =>
+      tx.query<{ text: string }>("SELECT text FROM messages WHERE role = 'visitor' AND conversation_id = $1", [conv.id]),
+    );
     expect(stored.rows[0]!.text).toMatch(/\[EMAIL_1\]/);
     expect(stored.rows[0]!.text).not.toMatch(/jane|4111/i);
     const dump = await t.runtime.db.withOwner((tx) => tx.query("SELECT encode(sealed, 'escape') AS s FROM pii_vault"));
@@ -292,7 +338,10 @@ describe('conversations', () => {
     expect(events.at(-1)!.data.handoff).toMatchObject({ reason: 'visitor_request', status: 'pending' });
     // The assistant's notice carries its code, so the widget can say it in the visitor's language.
     expect(events.at(-2)!.data.message).toMatchObject({ role: 'assistant', notice: 'handoff' });
-    expect((await v.call('GET', `/conversations/${conv.id}`)).body.messages.map((m: { notice?: string }) => m.notice ?? null)).toEqual([null, 'handoff']);
+    expect((await v.call('GET', `/conversations/${conv.id}`)).body.messages.map((m: { notice?: string }) => m.notice ?? null)).toEqual([
+      null,
+      'handoff',
+    ]);
 
     const ac = new AbortController();
     const res = await fetch(`${t.url}/v1/widget/conversations/${conv.id}/events`, {

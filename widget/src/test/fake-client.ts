@@ -1,5 +1,16 @@
 // A scriptable stand-in for @parley/browser's client: tests push stream events and count calls.
-import type { AnswerEvent, ClientOptions, Conversation, Handoff, LiveEvent, Message, OutsideHours, ParleyClient, StoredSession, WidgetSettings } from '@parley/browser';
+import type {
+  AnswerEvent,
+  ClientOptions,
+  Conversation,
+  Handoff,
+  LiveEvent,
+  Message,
+  OutsideHours,
+  ParleyClient,
+  StoredSession,
+  WidgetSettings,
+} from '@parley/browser';
 import { ParleyError } from '@parley/browser';
 import { vi } from 'vitest';
 
@@ -64,7 +75,10 @@ export function fakeClient(init: { stored?: StoredSession | null; history?: Mess
     }),
     getConversation: vi.fn(async (id: string) => {
       if (id !== 'c1') throw new ParleyError(404, '/docs/problems/not-found', 'Not found', undefined, 'req_1');
-      return { conversation: { id, status: 'open' as Conversation['status'], verified: false, createdAt: '2025-01-01T00:00:00.000Z' }, messages: init.history ?? [] };
+      return {
+        conversation: { id, status: 'open' as Conversation['status'], verified: false, createdAt: '2025-01-01T00:00:00.000Z' },
+        messages: init.history ?? [],
+      };
     }),
     sendMessage: vi.fn((_id: string, _text: string, _cmid?: string) => answer.read()),
     events: vi.fn((_id: string, opts: { signal: AbortSignal }) => live.read(opts.signal)),

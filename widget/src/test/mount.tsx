@@ -33,6 +33,7 @@ export async function mountApp(fake: ReturnType<typeof fakeClient>, over: Partia
     textarea().value = text;
     textarea().dispatchEvent(new Event('input', { bubbles: true }));
   };
-  const key = (k: string, init: KeyboardEventInit = {}) => textarea().dispatchEvent(new KeyboardEvent('keydown', { key: k, bubbles: true, cancelable: true, ...init }));
+  const key = (k: string, init: KeyboardEventInit = {}) =>
+    textarea().dispatchEvent(new KeyboardEvent('keydown', { key: k, bubbles: true, cancelable: true, ...init }));
   return { el, ctl, emitted, $, textarea, type, key };
 }

@@ -21,7 +21,8 @@ async function dump(): Promise<string> {
     for (const { relname } of tables.rows) {
       const rows = await tx.query<Record<string, unknown>>(`SELECT * FROM ${relname}`);
       for (const row of rows.rows) {
-        for (const v of Object.values(row)) out += `${v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : typeof v === 'object' ? JSON.stringify(v) : String(v)}\n`;
+        for (const v of Object.values(row))
+          out += `${v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : typeof v === 'object' ? JSON.stringify(v) : String(v)}\n`;
       }
     }
     return out;
@@ -46,7 +47,10 @@ describe('a database dump', () => {
     v.adopt((await v.call('POST', '/identify', { token: idToken })).body.session);
     const conv = (await v.call('POST', '/conversations', {})).body.conversation.id;
     const values = ['grace.hopper@navy.example', '+1 415 555 0199', 'Grace Hopper', '221B Baker Street', '192.168.77.12'];
-    await v.say(conv, `I am Grace Hopper, write to grace.hopper@navy.example or call +1 415 555 0199. I live at 221B Baker Street, my IP is 192.168.77.12.`);
+    await v.say(
+      conv,
+      `I am Grace Hopper, write to grace.hopper@navy.example or call +1 415 555 0199. I live at 221B Baker Street, my IP is 192.168.77.12.`,
+    );
     expect((await v.call('GET', `/conversations/${conv}`)).text).toContain('grace.hopper@navy.example');
     const text = await dump();
     expect(text.length).toBeGreaterThan(1000);

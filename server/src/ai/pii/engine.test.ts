@@ -36,7 +36,17 @@ describe('policy', () => {
   });
   it('defaults: strict for cards, ids, bank accounts and credentials; reversible for contact details; minors flagged', () => {
     const modes = Object.fromEntries(Object.entries(defaultPolicy.classes).map(([c, p]) => [c, p.mode]));
-    expect(modes).toMatchObject({ payment_card: 'strict', government_id: 'strict', bank_account: 'strict', credential: 'strict', email: 'reversible', phone: 'reversible', person: 'reversible', address: 'reversible', minor: 'flag' });
+    expect(modes).toMatchObject({
+      payment_card: 'strict',
+      government_id: 'strict',
+      bank_account: 'strict',
+      credential: 'strict',
+      email: 'reversible',
+      phone: 'reversible',
+      person: 'reversible',
+      address: 'reversible',
+      minor: 'flag',
+    });
   });
 });
 
@@ -102,7 +112,12 @@ describe('redact', () => {
   });
 
   it('a restored value that looks like a token is not expanded again', () => {
-    expect(restore('[PERSON_1]', [{ token: '[PERSON_1]', value: '[EMAIL_1]' }, { token: '[EMAIL_1]', value: 'x@y.z' }])).toBe('[EMAIL_1]');
+    expect(
+      restore('[PERSON_1]', [
+        { token: '[PERSON_1]', value: '[EMAIL_1]' },
+        { token: '[EMAIL_1]', value: 'x@y.z' },
+      ]),
+    ).toBe('[EMAIL_1]');
   });
 });
 
@@ -140,7 +155,7 @@ function iban(country: string, bban: string): string {
 describe('no raw PII survives strict or reversible redaction', () => {
   it('over generated samples', () => {
     const rand = rng(42);
-    const pick = <T,>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
+    const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
     const digits = (n: number) => Array.from({ length: n }, () => Math.floor(rand() * 10)).join('');
     const letters = (n: number) => Array.from({ length: n }, () => String.fromCharCode(65 + Math.floor(rand() * 26))).join('');
     const generators: (() => { value: string; sentence: string })[] = [
@@ -163,7 +178,11 @@ describe('no raw PII survives strict or reversible redaction', () => {
         return { value: v, sentence: pick([`SSN ${v}`, `my social security number is ${v}`]) };
       },
       () => {
-        const v = pick([`+44 20 ${digits(4)} ${digits(4)}`, `(${200 + Math.floor(rand() * 700)}) ${200 + Math.floor(rand() * 700)}-${digits(4)}`, `+1-${200 + Math.floor(rand() * 700)}-555-${digits(4)}`]);
+        const v = pick([
+          `+44 20 ${digits(4)} ${digits(4)}`,
+          `(${200 + Math.floor(rand() * 700)}) ${200 + Math.floor(rand() * 700)}-${digits(4)}`,
+          `+1-${200 + Math.floor(rand() * 700)}-555-${digits(4)}`,
+        ]);
         return { value: v, sentence: pick([`call me at ${v}`, `my phone is ${v}`, `mobile: ${v}`]) };
       },
       () => {

@@ -61,11 +61,7 @@ function candidates(text: string, classes: readonly PiiClass[]): Match[] {
  */
 export function resolveOverlaps(matches: readonly Match[]): Match[] {
   const ranked = [...matches].sort(
-    (a, b) =>
-      b.score - a.score ||
-      b.end - b.start - (a.end - a.start) ||
-      a.start - b.start ||
-      CLASS_ORDER.get(a.class)! - CLASS_ORDER.get(b.class)!,
+    (a, b) => b.score - a.score || b.end - b.start - (a.end - a.start) || a.start - b.start || CLASS_ORDER.get(a.class)! - CLASS_ORDER.get(b.class)!,
   );
   const kept: Match[] = [];
   for (const m of ranked) {
@@ -114,7 +110,9 @@ export function loadRedactionState(v: unknown): RedactionState {
   if (typeof v !== 'object' || v === null) return newRedactionState();
   const o = v as Record<string, unknown>;
   const obj = (x: unknown) => (typeof x === 'object' && x !== null && !Array.isArray(x) ? (x as Record<string, unknown>) : {});
-  const counters = Object.fromEntries(Object.entries(obj(o.counters)).filter(([c, n]) => (PII_CLASSES as readonly string[]).includes(c) && Number.isSafeInteger(n)));
+  const counters = Object.fromEntries(
+    Object.entries(obj(o.counters)).filter(([c, n]) => (PII_CLASSES as readonly string[]).includes(c) && Number.isSafeInteger(n)),
+  );
   const tokens = 'salt' in o ? {} : Object.fromEntries(Object.entries(obj(o.tokens)).filter(([, t]) => typeof t === 'string'));
   return { counters, tokens } as RedactionState;
 }
@@ -147,7 +145,11 @@ function normalise(cls: PiiClass, value: string): string {
 
 /** Keyed, class-bound fingerprint of a value: the same value written differently maps to the same one. */
 function fingerprint(key: Uint8Array, cls: PiiClass, value: string): string {
-  return createHmac('sha256', key).update(`parley/pii-token/v1\0${cls}\0${normalise(cls, value)}`).digest().subarray(0, 16).toString('base64url');
+  return createHmac('sha256', key)
+    .update(`parley/pii-token/v1\0${cls}\0${normalise(cls, value)}`)
+    .digest()
+    .subarray(0, 16)
+    .toString('base64url');
 }
 
 /**

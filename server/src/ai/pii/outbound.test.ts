@@ -43,7 +43,14 @@ describe('a language model from guardedModels', () => {
       const raw = provider();
       const model = guardedModels(() => raw)({}, policy);
       await generateText({ model, system: `Escalations: ${SEEDED.email}`, prompt: RAW });
-      await generateText({ model, messages: [{ role: 'user', content: RAW }, { role: 'assistant', content: `Noted: ${SEEDED.phone}` }, { role: 'user', content: [{ type: 'text', text: RAW }] }] });
+      await generateText({
+        model,
+        messages: [
+          { role: 'user', content: RAW },
+          { role: 'assistant', content: `Noted: ${SEEDED.phone}` },
+          { role: 'user', content: [{ type: 'text', text: RAW }] },
+        ],
+      });
       const s = streamText({ model, prompt: RAW });
       await s.consumeStream();
       const sent = JSON.stringify([...raw.doGenerateCalls, ...raw.doStreamCalls].map((c) => c.prompt));
@@ -61,7 +68,10 @@ describe('a language model from guardedModels', () => {
     await generateText({ model, prompt: 'I am [EMAIL_1], reach me at [PHONE_2].' });
     expect(JSON.stringify(raw.doGenerateCalls[0]!.prompt)).toContain('I am [EMAIL_1], reach me at [PHONE_2].');
     await expect(
-      generateText({ model, messages: [{ role: 'user', content: [{ type: 'file', data: new TextEncoder().encode(RAW), mediaType: 'text/plain' }] }] }),
+      generateText({
+        model,
+        messages: [{ role: 'user', content: [{ type: 'file', data: new TextEncoder().encode(RAW), mediaType: 'text/plain' }] }],
+      }),
     ).rejects.toThrow(/cannot be redacted/);
     expect(raw.doGenerateCalls).toHaveLength(1);
   });

@@ -25,7 +25,10 @@ export function redactOutbound(text: string, policy: PiiPolicy): string {
     .replace(ENGINE_PLACEHOLDER, (t) => `\u27e6${kept.push(t) - 1}\u27e7`);
   const strict: PiiPolicy = {
     classes: Object.fromEntries(
-      Object.entries(policy.classes).map(([k, v]) => [k, { mode: 'strict', minScore: Math.min(v.minScore, defaultPolicy.classes[k as keyof PiiPolicy['classes']].minScore) }]),
+      Object.entries(policy.classes).map(([k, v]) => [
+        k,
+        { mode: 'strict', minScore: Math.min(v.minScore, defaultPolicy.classes[k as keyof PiiPolicy['classes']].minScore) },
+      ]),
     ) as PiiPolicy['classes'],
   };
   return redact(shielded, strict, 'api', newRedactionState())

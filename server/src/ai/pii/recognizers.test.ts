@@ -12,7 +12,14 @@ describe('validators', () => {
     expect(ibanValid('DE89370400440532013001')).toBe(false);
     expect(ibanValid('DE8937040044053201300')).toBe(false); // one short for DE
     expect(ssnValid('536', '22', '1234')).toBe(true);
-    for (const [a, g, s] of [['000', '12', '3456'], ['666', '12', '3456'], ['912', '12', '3456'], ['536', '00', '1234'], ['536', '22', '0000'], ['078', '05', '1120']] as const) {
+    for (const [a, g, s] of [
+      ['000', '12', '3456'],
+      ['666', '12', '3456'],
+      ['912', '12', '3456'],
+      ['536', '00', '1234'],
+      ['536', '22', '0000'],
+      ['078', '05', '1120'],
+    ] as const) {
       expect(ssnValid(a, g, s)).toBe(false);
     }
     expect(ninoValid('AB 12 34 56 C')).toBe(true);

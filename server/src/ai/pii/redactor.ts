@@ -26,10 +26,13 @@ export class ConversationRedactor implements Redactor {
     const out = redact(text, policy, channel, state, key);
     for (const v of out.vault) {
       const sealed = await this.keyring.seal(tx, c.tenant_id, v.value, vaultContext(c.id, v.token));
-      await tx.query(
-        'INSERT INTO pii_vault (tenant_id, conversation_id, token, class, sealed) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING',
-        [c.tenant_id, c.id, v.token, v.class, sealed],
-      );
+      await tx.query('INSERT INTO pii_vault (tenant_id, conversation_id, token, class, sealed) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [
+        c.tenant_id,
+        c.id,
+        v.token,
+        v.class,
+        sealed,
+      ]);
     }
     await tx.query('UPDATE conversations SET redaction_state = $2 WHERE id = $1', [c.id, JSON.stringify(out.state)]);
     c.redaction_state = out.state as unknown as Record<string, unknown>;
@@ -52,7 +55,9 @@ export class ConversationRedactor implements Redactor {
         'UPDATE conversations SET redaction_key = $2 WHERE id = $1 AND redaction_key IS NULL RETURNING redaction_key',
         [c.id, fresh],
       );
-      sealed = set.rows[0]?.redaction_key ?? (await tx.query<{ redaction_key: Uint8Array }>('SELECT redaction_key FROM conversations WHERE id = $1', [c.id])).rows[0]!.redaction_key;
+      sealed =
+        set.rows[0]?.redaction_key ??
+        (await tx.query<{ redaction_key: Uint8Array }>('SELECT redaction_key FROM conversations WHERE id = $1', [c.id])).rows[0]!.redaction_key;
       c.redaction_key = sealed;
     }
     return this.keyring.open(tx, c.tenant_id, sealed, context);
@@ -66,7 +71,8 @@ export class ConversationRedactor implements Redactor {
       [c.id, tokens],
     );
     const vault = [];
-    for (const r of rows) vault.push({ token: r.token, value: await this.keyring.openString(tx, c.tenant_id, r.sealed, vaultContext(c.id, r.token)) });
+    for (const r of rows)
+      vault.push({ token: r.token, value: await this.keyring.openString(tx, c.tenant_id, r.sealed, vaultContext(c.id, r.token)) });
     return restore(text, vault);
   }
 }

@@ -23,7 +23,9 @@ beforeAll(async () => {
   tenant = await t.tenant('Strict', ['strict.example']);
   const strict = { mode: 'strict', minScore: 0.5 };
   const put = await admin('PATCH', '/settings', {
-    pii: { classes: { email: strict, payment_card: strict, date_of_birth: strict, government_id: strict, phone: { mode: 'reversible', minScore: 0.5 } } },
+    pii: {
+      classes: { email: strict, payment_card: strict, date_of_birth: strict, government_id: strict, phone: { mode: 'reversible', minScore: 0.5 } },
+    },
   });
   expect(put.status).toBe(200);
 });
@@ -99,9 +101,19 @@ function dobSpace(): string[] {
     const dd = String(day).padStart(2, '0');
     const mm = String(m).padStart(2, '0');
     for (const f of [
-      `${dd}/${mm}/${y}`, `${mm}/${dd}/${y}`, `${day}/${m}/${y}`, `${m}/${day}/${y}`, `${y}-${mm}-${dd}`, `${dd}.${mm}.${y}`, `${dd}-${mm}-${y}`,
-      `${day} ${months[m - 1]} ${y}`, `${months[m - 1]} ${day}, ${y}`, `${dd}${mm}${y}`, `${y}${mm}${dd}`,
-    ]) out.add(f);
+      `${dd}/${mm}/${y}`,
+      `${mm}/${dd}/${y}`,
+      `${day}/${m}/${y}`,
+      `${m}/${day}/${y}`,
+      `${y}-${mm}-${dd}`,
+      `${dd}.${mm}.${y}`,
+      `${dd}-${mm}-${y}`,
+      `${day} ${months[m - 1]} ${y}`,
+      `${months[m - 1]} ${day}, ${y}`,
+      `${dd}${mm}${y}`,
+      `${y}${mm}${dd}`,
+    ])
+      out.add(f);
   }
   return [...out];
 }
@@ -131,7 +143,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * sha256(salt‖value), sha256(value‖salt) and plain sha256(value); any digest encoding (hex, base64,
  * base64url), truncated or not. Returns the candidates whose digest appears in the dump.
  */
-async function bruteForce(dumpText: string, spaces: Record<string, string[]>): Promise<{ recovered: Record<string, string[]>; salts: number; hashes: number }> {
+async function bruteForce(
+  dumpText: string,
+  spaces: Record<string, string[]>,
+): Promise<{ recovered: Record<string, string[]>; salts: number; hashes: number }> {
   const tokens = [...new Set(dumpText.match(/[A-Za-z0-9+/_-]{16,}={0,2}/g) ?? [])];
   const seen = new Set(tokens.map((s) => s.slice(0, PREFIX)));
   // Salts are 16 to 24 random bytes written in base64 or hex; 32-byte values here are digests, keys and
@@ -144,7 +159,9 @@ async function bruteForce(dumpText: string, spaces: Record<string, string[]>): P
     return { str: s, bytes };
   });
   const hit = (d: Buffer) =>
-    seen.has(d.toString('hex').slice(0, PREFIX)) || seen.has(d.toString('base64url').slice(0, PREFIX)) || seen.has(d.toString('base64').slice(0, PREFIX));
+    seen.has(d.toString('hex').slice(0, PREFIX)) ||
+    seen.has(d.toString('base64url').slice(0, PREFIX)) ||
+    seen.has(d.toString('base64').slice(0, PREFIX));
   const recovered: Record<string, string[]> = {};
   let hashes = 0;
   for (const [label, values] of Object.entries(spaces)) {
@@ -168,13 +185,19 @@ async function bruteForce(dumpText: string, spaces: Record<string, string[]>): P
 }
 
 describe('strict personal data in a database dump', () => {
-  test('a brute force over a known-BIN card space, a year of birth dates, an SSN range and candidate emails recovers nothing', { timeout: 240_000 }, async () => {
+  test('a brute force over a known-BIN card space, a year of birth dates, an SSN range and candidate emails recovers nothing', {
+    timeout: 240_000,
+  }, async () => {
     const { v, conv } = await visitor();
     await v.say(conv, `My card ${CARD.replace(/(\d{4})(?=\d)/g, '$1 ')} was charged twice, my SSN is ${SSN}`);
     await v.say(conv, `I was born on ${DOB}, write to ${EMAIL}`);
     await v.say(conv, `Again: card ${CARD}, email ${EMAIL}`);
     const texts = await transcript(conv);
-    expect(texts).toEqual(['My card [CARD_1] was charged twice, my SSN is [GOV_ID_1]', 'I was born on [DOB_1], write to [EMAIL_1]', 'Again: card [CARD_1], email [EMAIL_1]']);
+    expect(texts).toEqual([
+      'My card [CARD_1] was charged twice, my SSN is [GOV_ID_1]',
+      'I was born on [DOB_1], write to [EMAIL_1]',
+      'Again: card [CARD_1], email [EMAIL_1]',
+    ]);
     const text = await dump();
     for (const value of [CARD, DOB, SSN, EMAIL, '536224198', CARD.replace(/(\d{4})(?=\d)/g, '$1 ')]) expect(text).not.toContain(value);
 
@@ -193,7 +216,10 @@ describe('strict personal data in a database dump', () => {
     const a = await visitor();
     await a.v.say(a.conv, `card ${CARD}, SSN ${SSN}, email ${EMAIL}`);
     await a.v.say(a.conv, `card ${CARD.replace(/(\d{4})(?=\d)/g, '$1-')} again, another card 4012 8888 8888 1881, mail ${EMAIL.toUpperCase()}`);
-    expect(await transcript(a.conv)).toEqual(['card [CARD_1], SSN [GOV_ID_1], email [EMAIL_1]', 'card [CARD_1] again, another card [CARD_2], mail [EMAIL_1]']);
+    expect(await transcript(a.conv)).toEqual([
+      'card [CARD_1], SSN [GOV_ID_1], email [EMAIL_1]',
+      'card [CARD_1] again, another card [CARD_2], mail [EMAIL_1]',
+    ]);
 
     const b = await visitor();
     await b.v.say(b.conv, `email ${EMAIL}, card ${CARD}`);
@@ -220,28 +246,37 @@ describe('strict personal data in a database dump', () => {
     const PHONE = '+1 415 555 0199';
     await v.say(conv, `card ${CARD}, call me on ${PHONE}`);
     const version = (sealed: Uint8Array) => Keyring.versionOf(sealed);
-    const keyBefore = await t.runtime.db.withOwner((tx) => tx.query<{ redaction_key: Uint8Array }>('SELECT redaction_key FROM conversations WHERE id = $1', [conv]));
+    const keyBefore = await t.runtime.db.withOwner((tx) =>
+      tx.query<{ redaction_key: Uint8Array }>('SELECT redaction_key FROM conversations WHERE id = $1', [conv]),
+    );
     const actor = { type: 'cli' as const, id: 'test' };
     // The scheduled path: the platform role re-seals the conversation key along with the vault.
-    const result = await t.runtime.db.withPlatform({ requestId: null, actor, reason: 'test rotation', action: 'data_key.rotate', target: { type: 'tenant', id: tenant.tenant.id } }, (tx) =>
-      rotateDataKeys(tx, tenant.tenant.id, { keyring: t.runtime.keyring, audit: t.runtime.audit, requestId: null, actor }),
+    const result = await t.runtime.db.withPlatform(
+      { requestId: null, actor, reason: 'test rotation', action: 'data_key.rotate', target: { type: 'tenant', id: tenant.tenant.id } },
+      (tx) => rotateDataKeys(tx, tenant.tenant.id, { keyring: t.runtime.keyring, audit: t.runtime.audit, requestId: null, actor }),
     );
     expect(result!.resealed['conversations.redaction_key']).toBeGreaterThanOrEqual(1);
     expect(result!.failed).toBe(0);
     expect(result!.retired).toContain(version(keyBefore.rows[0]!.redaction_key));
-    const keyAfter = await t.runtime.db.withOwner((tx) => tx.query<{ redaction_key: Uint8Array }>('SELECT redaction_key FROM conversations WHERE id = $1', [conv]));
+    const keyAfter = await t.runtime.db.withOwner((tx) =>
+      tx.query<{ redaction_key: Uint8Array }>('SELECT redaction_key FROM conversations WHERE id = $1', [conv]),
+    );
     expect(version(keyAfter.rows[0]!.redaction_key)).toBe(result!.toVersion);
 
     await v.say(conv, `the card ${CARD} is still blocked, phone ${PHONE}`);
     expect(await transcript(conv)).toEqual(['card [CARD_1], call me on [PHONE_1]', 'the card [CARD_1] is still blocked, phone [PHONE_1]']);
-    const mine = (await v.call('GET', `/conversations/${conv}`)).body.messages.filter((m: { role: string }) => m.role === 'visitor').map((m: { text: string }) => m.text);
+    const mine = (await v.call('GET', `/conversations/${conv}`)).body.messages
+      .filter((m: { role: string }) => m.role === 'visitor')
+      .map((m: { text: string }) => m.text);
     expect(mine).toEqual([`card [CARD_1], call me on ${PHONE}`, `the card [CARD_1] is still blocked, phone ${PHONE}`]);
   });
 
   test('deleting a conversation deletes its key: nothing of it is left in the dump', async () => {
     const { v, conv } = await visitor();
     await v.say(conv, `card ${CARD}, born ${DOB}`);
-    const sealed = (await t.runtime.db.withOwner((tx) => tx.query<{ redaction_key: Uint8Array }>('SELECT redaction_key FROM conversations WHERE id = $1', [conv]))).rows[0]!.redaction_key;
+    const sealed = (
+      await t.runtime.db.withOwner((tx) => tx.query<{ redaction_key: Uint8Array }>('SELECT redaction_key FROM conversations WHERE id = $1', [conv]))
+    ).rows[0]!.redaction_key;
     const hex = Buffer.from(sealed).toString('hex');
     expect(await dump()).toContain(hex);
     await t.runtime.db.withOwner((tx) => tx.query('DELETE FROM conversations WHERE id = $1', [conv]));
@@ -266,16 +301,30 @@ describe('migration 065', () => {
       const all = loadMigrations();
       const tenantId = crypto.randomUUID();
       const convs = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
-      const oldState = { salt: 'fIaKBCNHwbrUv3to7KyWdg', counters: { email: 2, payment_card: 1 }, tokens: { 'email:k38z5JmFAglrtu9gauni1yLRECwWcFBtaRa6v': '[EMAIL_1]', 'payment_card:QsnY6PTwy0JiDzV1ZqSm4402gaVHfAYNQbVS7IjPH54': '[CARD_1]' } };
+      const oldState = {
+        salt: 'fIaKBCNHwbrUv3to7KyWdg',
+        counters: { email: 2, payment_card: 1 },
+        tokens: {
+          'email:k38z5JmFAglrtu9gauni1yLRECwWcFBtaRa6v': '[EMAIL_1]',
+          'payment_card:QsnY6PTwy0JiDzV1ZqSm4402gaVHfAYNQbVS7IjPH54': '[CARD_1]',
+        },
+      };
       const rows = await db.db.withOwner(async (tx) => {
-        await migrate(tx, all.filter((m) => m.name < '065'));
+        await migrate(
+          tx,
+          all.filter((m) => m.name < '065'),
+        );
         await tx.query("INSERT INTO tenants (id, name) VALUES ($1, 'Old')", [tenantId]);
         await tx.query(
           `INSERT INTO conversations (id, tenant_id, visitor_id, redaction_state) VALUES ($1, $4, 'v1', $5), ($2, $4, 'v2', '{}'), ($3, $4, 'v3', '{"salt": "x"}')`,
           [...convs, tenantId, JSON.stringify(oldState)],
         );
         expect(await migrate(tx, all)).toContain('065_redaction_key.sql');
-        return (await tx.query<{ id: string; redaction_state: unknown; redaction_key: Uint8Array | null }>('SELECT id, redaction_state, redaction_key FROM conversations')).rows;
+        return (
+          await tx.query<{ id: string; redaction_state: unknown; redaction_key: Uint8Array | null }>(
+            'SELECT id, redaction_state, redaction_key FROM conversations',
+          )
+        ).rows;
       });
       const by = (id: string) => rows.find((r) => r.id === id)!;
       expect(by(convs[0]!).redaction_state).toEqual({ counters: { email: 2, payment_card: 1 }, tokens: {} });

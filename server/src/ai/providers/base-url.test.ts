@@ -40,8 +40,9 @@ describe('openai-compatible base URL', () => {
     (url) => expect(refused(url, 'development')).toMatch(/credentials/),
   );
 
-  test.each(['https://llm.example.com/v1?api_key=abc', 'https://llm.example.com/v1#x', 'https://llm.example.com/v1?'])('refuses a query or fragment: %s', (url) =>
-    expect(refused(url, 'development')).toMatch(/query or fragment/),
+  test.each(['https://llm.example.com/v1?api_key=abc', 'https://llm.example.com/v1#x', 'https://llm.example.com/v1?'])(
+    'refuses a query or fragment: %s',
+    (url) => expect(refused(url, 'development')).toMatch(/query or fragment/),
   );
 
   test('production requires https', () => {

@@ -30,7 +30,9 @@ async function auditOf(db: ParleyDb, tenantId: string, prefix: string) {
 async function dumpDatabase(db: ParleyDb): Promise<{ texts: string[]; tables: string[] }> {
   return db.withOwner(async (tx) => {
     const tables = (
-      await tx.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1")
+      await tx.query<{ table_name: string }>(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1",
+      )
     ).rows.map((r) => r.table_name);
     const texts: string[] = [];
     for (const table of tables) {
@@ -83,7 +85,13 @@ describe('provider keys (development)', () => {
     const created = await put(t, a.secretKey, 'openai', { apiKey: keys.a, model: 'gpt-4o-mini', embeddingModel: 'text-embedding-3-small' });
     expect(created.status).toBe(201);
     expect(created.headers.get('cache-control')).toBe('no-store');
-    expect(created.body.provider).toMatchObject({ provider: 'openai', model: 'gpt-4o-mini', embeddingModel: 'text-embedding-3-small', baseUrl: null, last4: keys.a.slice(-4) });
+    expect(created.body.provider).toMatchObject({
+      provider: 'openai',
+      model: 'gpt-4o-mini',
+      embeddingModel: 'text-embedding-3-small',
+      baseUrl: null,
+      last4: keys.a.slice(-4),
+    });
     expect(created.text).not.toContain(keys.a.slice(0, -4));
 
     const replaced = await put(t, a.secretKey, 'openai', { apiKey: keys.a2, model: 'gpt-4o' });
@@ -97,7 +105,8 @@ describe('provider keys (development)', () => {
       ['anthropic', keys.ant.slice(-4)],
       ['openai', keys.a2.slice(-4)],
     ]);
-    for (const p of listed.body.providers) expect(Object.keys(p).sort()).toEqual(['baseUrl', 'createdAt', 'embeddingModel', 'last4', 'model', 'provider', 'updatedAt']);
+    for (const p of listed.body.providers)
+      expect(Object.keys(p).sort()).toEqual(['baseUrl', 'createdAt', 'embeddingModel', 'last4', 'model', 'provider', 'updatedAt']);
     for (const k of [keys.a, keys.a2, keys.ant]) expect(listed.text).not.toContain(k.slice(0, -4));
 
     const audit = await auditOf(t.runtime.db, a.tenant.id, 'provider.');
@@ -109,17 +118,23 @@ describe('provider keys (development)', () => {
     expect(JSON.stringify(audit)).not.toContain(keys.a.slice(0, 8));
   });
 
-  test('the answering pipeline resolves the keys only inside the tenant\'s own transaction', async () => {
+  test("the answering pipeline resolves the keys only inside the tenant's own transaction", async () => {
     const { db, keyring } = t.runtime;
     const creds = await db.withTenant(a.tenant.id, { requestId: null }, (tx) => resolveProviderCredentials(tx, keyring, a.tenant.id));
     expect(creds.map((c) => [c.provider, c.apiKey, c.model])).toEqual([
       ['anthropic', keys.ant, 'claude-sonnet-4-5'],
       ['openai', keys.a2, 'gpt-4o'],
     ]);
-    await expect(db.withTenant(b.tenant.id, { requestId: null }, (tx) => resolveProviderCredentials(tx, keyring, a.tenant.id))).rejects.toThrow(/own transaction/);
-    await expect(db.withoutTenant({ requestId: null }, (tx) => resolveProviderCredentials(tx, keyring, a.tenant.id))).rejects.toThrow(/own transaction/);
+    await expect(db.withTenant(b.tenant.id, { requestId: null }, (tx) => resolveProviderCredentials(tx, keyring, a.tenant.id))).rejects.toThrow(
+      /own transaction/,
+    );
+    await expect(db.withoutTenant({ requestId: null }, (tx) => resolveProviderCredentials(tx, keyring, a.tenant.id))).rejects.toThrow(
+      /own transaction/,
+    );
     await expect(
-      db.withPlatform({ requestId: null, actor: { type: 'cli', id: 'test' }, reason: 'test', action: 'test.resolve' }, (tx) => resolveProviderCredentials(tx, keyring, a.tenant.id)),
+      db.withPlatform({ requestId: null, actor: { type: 'cli', id: 'test' }, reason: 'test', action: 'test.resolve' }, (tx) =>
+        resolveProviderCredentials(tx, keyring, a.tenant.id),
+      ),
     ).rejects.toThrow(/own transaction/);
     expect(await db.withTenant(b.tenant.id, { requestId: null }, (tx) => resolveProviderCredentials(tx, keyring, b.tenant.id))).toEqual([]);
   });
@@ -188,7 +203,11 @@ describe('provider keys (development)', () => {
     expect((await resolve()).find((c) => c.provider === 'openai-compatible')).toMatchObject({ apiKey: k, baseUrl: 'http://localhost:11434/v1' });
 
     // Someone with write access to the database points the row at their own host: the key no longer opens.
-    await db.withOwner((tx) => tx.query("UPDATE ai_providers SET base_url = 'https://attacker.example/v1' WHERE tenant_id = $1 AND provider = 'openai-compatible'", [a.tenant.id]));
+    await db.withOwner((tx) =>
+      tx.query("UPDATE ai_providers SET base_url = 'https://attacker.example/v1' WHERE tenant_id = $1 AND provider = 'openai-compatible'", [
+        a.tenant.id,
+      ]),
+    );
     await expect(resolve()).rejects.toThrow(SealError);
     // Or copies the official OpenAI key's sealed value onto that row.
     await db.withOwner((tx) =>
@@ -235,7 +254,11 @@ describe('provider keys (production)', () => {
   let t: TestApp;
   let a: CreatedTenant;
   beforeAll(async () => {
-    t = await startTestApp({ PARLEY_ENV: 'production', PARLEY_PUBLIC_URL: 'https://api.example.com', DATABASE_URL: 'postgres://unused.invalid/parley' });
+    t = await startTestApp({
+      PARLEY_ENV: 'production',
+      PARLEY_PUBLIC_URL: 'https://api.example.com',
+      DATABASE_URL: 'postgres://unused.invalid/parley',
+    });
     a = await t.tenant('Prod', ['prod.example']);
   });
   afterAll(() => t.close());

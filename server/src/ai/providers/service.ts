@@ -141,10 +141,15 @@ export async function resolveProviderCredentials(tx: Tx, keyring: Keyring, tenan
   if (!scope[0]?.tenant || scope[0].tenant.toLowerCase() !== tenantId.toLowerCase()) {
     throw new Error("provider credentials resolve only inside the tenant's own transaction");
   }
-  const { rows } = await tx.query<{ provider: ProviderName; api_key_sealed: Uint8Array; base_url: string | null; model: string; embedding_model: string | null }>(
-    'SELECT provider, api_key_sealed, base_url, model, embedding_model FROM ai_providers WHERE tenant_id = $1 ORDER BY updated_at DESC, provider',
-    [tenantId],
-  );
+  const { rows } = await tx.query<{
+    provider: ProviderName;
+    api_key_sealed: Uint8Array;
+    base_url: string | null;
+    model: string;
+    embedding_model: string | null;
+  }>('SELECT provider, api_key_sealed, base_url, model, embedding_model FROM ai_providers WHERE tenant_id = $1 ORDER BY updated_at DESC, provider', [
+    tenantId,
+  ]);
   const out: ProviderCredentials[] = [];
   for (const r of rows) {
     out.push({

@@ -65,14 +65,22 @@ describe('Pinecone vector store', () => {
     expect(upserts.length).toBeGreaterThanOrEqual(3);
     expect(upserts.every((r) => r.count <= 1000 && r.bytes <= 2 * 1024 * 1024)).toBe(true);
     expect(fake.namespaces()[namespaceFor(tenant)]).toBe(2500);
-    await store.remove(tx, tenant, items.map((i) => i.chunkId));
+    await store.remove(
+      tx,
+      tenant,
+      items.map((i) => i.chunkId),
+    );
     expect(fake.requests.filter((r) => r.path === '/vectors/delete').length).toBe(3);
     expect(fake.namespaces()[namespaceFor(tenant)]).toBe(0);
   });
 
   test('large vectors are split by size as well as by count', async () => {
     const tenant = randomUUID();
-    await store.upsert(tx, tenant, Array.from({ length: 300 }, () => item(Array.from({ length: 3072 }, (_, i) => Math.sin(i) / 40))));
+    await store.upsert(
+      tx,
+      tenant,
+      Array.from({ length: 300 }, () => item(Array.from({ length: 3072 }, (_, i) => Math.sin(i) / 40))),
+    );
     const upserts = fake.requests.filter((r) => r.path === '/vectors/upsert');
     expect(upserts.length).toBeGreaterThan(1);
     expect(upserts.every((r) => r.bytes <= 2 * 1024 * 1024)).toBe(true);

@@ -86,7 +86,13 @@ export function pineconeStore(opts: { apiKey: string; indexHost: string; fetchAp
     },
     async query(_tx, tenantId, model, vector, limit) {
       const res = await guard('query', () =>
-        index(tenantId).query({ vector, topK: Math.min(limit, MAX_TOP_K), filter: { model: { $eq: model } }, includeValues: false, includeMetadata: false }),
+        index(tenantId).query({
+          vector,
+          topK: Math.min(limit, MAX_TOP_K),
+          filter: { model: { $eq: model } },
+          includeValues: false,
+          includeMetadata: false,
+        }),
       );
       return (res.matches ?? []).map((m) => ({ chunkId: m.id, score: m.score ?? 0 }));
     },

@@ -44,7 +44,9 @@ const normalise = (code: string) => code.toLowerCase().replace(/[^a-z0-9]/g, '')
 
 /** SHA-256 of the code, bound to its member (80-bit codes: a fast hash is enough). */
 export const recoveryCodeHash = (memberId: string, code: string): Buffer =>
-  createHash('sha256').update(`parley/recovery-code/v1/${memberId}/${normalise(code)}`).digest();
+  createHash('sha256')
+    .update(`parley/recovery-code/v1/${memberId}/${normalise(code)}`)
+    .digest();
 
 export function newRecoveryCodes(memberId: string): { codes: string[]; rows: { id: string; hash: Buffer }[] } {
   const codes = Array.from({ length: RECOVERY_CODE_COUNT }, recoveryCode);

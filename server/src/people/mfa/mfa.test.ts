@@ -26,7 +26,8 @@ beforeEach(async () => {
   if (left < 5_000) await new Promise((r) => setTimeout(r, left + 50));
 });
 
-const totpOf = (secret: string) => new TOTP({ issuer: 'Parley', label: 'x', algorithm: 'SHA1', digits: 6, period: 30, secret: Secret.fromBase32(secret) });
+const totpOf = (secret: string) =>
+  new TOTP({ issuer: 'Parley', label: 'x', algorithm: 'SHA1', digits: 6, period: 30, secret: Secret.fromBase32(secret) });
 /** The code `steps` time steps from now: −1, 0 and 1 are inside the server's window. */
 const codeAt = (secret: string, steps: number) => totpOf(secret).generate({ timestamp: Date.now() + steps * 30_000 });
 /** A code valid at no step of the window. */
@@ -38,7 +39,12 @@ const wrongCode = (secret: string) => {
   }
 };
 
-type AuditEntry = { action: string; actor: { type: string; id: string | null }; target: { type: string; id: string | null } | null; metadata: Record<string, unknown> };
+type AuditEntry = {
+  action: string;
+  actor: { type: string; id: string | null };
+  target: { type: string; id: string | null } | null;
+  metadata: Record<string, unknown>;
+};
 const auditOf = async (action: string, memberId?: string) =>
   ((await call(t.url, 'GET', `/v1/admin/audit?limit=1000`, { key: acme.secretKey })).body.entries as AuditEntry[]).filter(
     (e) => e.action === action && (!memberId || e.target?.id === memberId),
@@ -164,7 +170,7 @@ describe('TOTP', () => {
     expect((await crossSite.call('POST', '/v1/auth/mfa/totp', { code: codeAt(m.secret, 0) })).status).toBe(403);
   });
 
-  test('removing TOTP needs a current code; a key cannot touch a member\'s factors', async () => {
+  test("removing TOTP needs a current code; a key cannot touch a member's factors", async () => {
     const m = await withTotp();
     expect((await m.client.call('DELETE', '/v1/admin/me/mfa/totp', { code: wrongCode(m.secret) })).status).toBe(400);
     expect((await m.client.call('DELETE', '/v1/admin/me/mfa/totp', { code: codeAt(m.secret, 0) })).status).toBe(204);
@@ -284,13 +290,19 @@ describe('passkeys', () => {
     const m = await signedInMember(t, acme.tenant.id, 'agent');
     for (const bend of [{ origin: 'https://evil.example' }, { rpId: 'evil.example' }]) {
       const opts = await m.client.call('POST', '/v1/admin/me/mfa/passkeys/options');
-      const res = await m.client.call('POST', '/v1/admin/me/mfa/passkeys', { response: new SoftAuthenticator(t.url).register(opts.body.options, bend) });
+      const res = await m.client.call('POST', '/v1/admin/me/mfa/passkeys', {
+        response: new SoftAuthenticator(t.url).register(opts.body.options, bend),
+      });
       expect(res.status).toBe(400);
     }
     const opts = await m.client.call('POST', '/v1/admin/me/mfa/passkeys/options');
     const thief = m.client.clone();
-    expect((await m.client.call('POST', '/v1/admin/me/mfa/passkeys', { response: new SoftAuthenticator(t.url).register(opts.body.options) })).status).toBe(201);
-    expect((await thief.call('POST', '/v1/admin/me/mfa/passkeys', { response: new SoftAuthenticator(t.url).register(opts.body.options) })).status).toBe(400);
+    expect(
+      (await m.client.call('POST', '/v1/admin/me/mfa/passkeys', { response: new SoftAuthenticator(t.url).register(opts.body.options) })).status,
+    ).toBe(201);
+    expect(
+      (await thief.call('POST', '/v1/admin/me/mfa/passkeys', { response: new SoftAuthenticator(t.url).register(opts.body.options) })).status,
+    ).toBe(400);
     expect(MyMfaResponse.parse((await m.client.call('GET', '/v1/admin/me/mfa')).body).passkeys).toHaveLength(1);
   });
 
@@ -298,7 +310,9 @@ describe('passkeys', () => {
     const m = await signedInMember(t, acme.tenant.id, 'agent');
     const opts = await m.client.call('POST', '/v1/admin/me/mfa/passkeys/options');
     expect(opts.status).toBe(200);
-    await t.runtime.db.withOwner((tx) => tx.query("UPDATE member_sessions SET created_at = now() - interval '1 hour' WHERE member_id = $1", [m.memberId]));
+    await t.runtime.db.withOwner((tx) =>
+      tx.query("UPDATE member_sessions SET created_at = now() - interval '1 hour' WHERE member_id = $1", [m.memberId]),
+    );
     const add = await m.client.call('POST', '/v1/admin/me/mfa/passkeys', { response: new SoftAuthenticator(t.url).register(opts.body.options) });
     expect(add.status).toBe(403);
     expect((await m.client.call('POST', '/v1/admin/me/mfa/passkeys/options')).status).toBe(403);
@@ -308,7 +322,9 @@ describe('passkeys', () => {
     // A fresh sign-in may.
     const again = await passwordSignIn(m.email);
     const o2 = await again.client.call('POST', '/v1/admin/me/mfa/passkeys/options');
-    expect((await again.client.call('POST', '/v1/admin/me/mfa/passkeys', { response: new SoftAuthenticator(t.url).register(o2.body.options) })).status).toBe(201);
+    expect(
+      (await again.client.call('POST', '/v1/admin/me/mfa/passkeys', { response: new SoftAuthenticator(t.url).register(o2.body.options) })).status,
+    ).toBe(201);
   });
 
   test('removing a passkey', async () => {
@@ -342,7 +358,7 @@ describe('passwordless', () => {
     expect((await noUv.call('GET', '/v1/admin/me')).status).toBe(401);
   });
 
-  test('with an email hint, the options list that member\'s passkeys', async () => {
+  test("with an email hint, the options list that member's passkeys", async () => {
     const m = await withPasskey();
     const browser = new ConsoleClient(t.url);
     const opts = await browser.call('POST', '/v1/auth/passkey/options', { email: m.email.toUpperCase() });
@@ -453,9 +469,17 @@ describe('admin reset', () => {
 describe('platform operators', () => {
   test('an operator enrols TOTP at first sign-in (required by the platform), then signs in with it', async () => {
     const email = 'ops-mfa@deploy.example';
-    const { url } = await createInvite(peopleDeps(t), { requestId: null, actor: { type: 'cli', id: 'test' }, tenantId: PLATFORM_TENANT, role: null }, { email, role: 'operator' });
+    const { url } = await createInvite(
+      peopleDeps(t),
+      { requestId: null, actor: { type: 'cli', id: 'test' }, tenantId: PLATFORM_TENANT, role: null },
+      { email, role: 'operator' },
+    );
     const ops = new ConsoleClient(t.url);
-    const accepted = await ops.call('POST', '/v1/auth/invites/accept', { token: url.split('#invite=')[1], displayName: 'Ops', password: STRONG_PASSWORD });
+    const accepted = await ops.call('POST', '/v1/auth/invites/accept', {
+      token: url.split('#invite=')[1],
+      displayName: 'Ops',
+      password: STRONG_PASSWORD,
+    });
     expect(accepted.body).toEqual({ status: 'mfa_enrolment_required', methods: ['totp', 'passkey'] });
     const begun = await ops.call('POST', '/v1/auth/mfa/enrol/totp');
     expect(begun.status).toBe(201);
@@ -466,6 +490,9 @@ describe('platform operators', () => {
 
     const again = new ConsoleClient(t.url);
     expect((await again.call('POST', '/v1/auth/password', { email, password: STRONG_PASSWORD })).body.status).toBe('mfa_required');
-    expect((await again.call('POST', '/v1/auth/mfa/totp', { code: codeAt(secret, 0) })).body).toMatchObject({ status: 'signed_in', member: { role: 'operator' } });
+    expect((await again.call('POST', '/v1/auth/mfa/totp', { code: codeAt(secret, 0) })).body).toMatchObject({
+      status: 'signed_in',
+      member: { role: 'operator' },
+    });
   });
 });

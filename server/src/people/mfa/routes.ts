@@ -1,11 +1,6 @@
 // MFA over HTTP: a member's own factors (/v1/admin/me/mfa/*), the admin reset, and the sign-in step
 // (/v1/auth/mfa/*, /v1/auth/passkey*). Parse with protocol's schemas, call the service, shape the answer.
-import {
-  PasskeySignInOptionsRequest,
-  RecoveryCodeRequest,
-  TotpCodeRequest,
-  WebAuthnResponseRequest,
-} from '@parley/protocol';
+import { PasskeySignInOptionsRequest, RecoveryCodeRequest, TotpCodeRequest, WebAuthnResponseRequest } from '@parley/protocol';
 import { Router, type Request, type Response } from 'express';
 import { DomainError } from '../../errors.js';
 import { adminCtx } from '../../http/context.js';
@@ -19,7 +14,6 @@ import * as svc from './service.js';
 
 /** Binds a WebAuthn challenge in flight to the browser that asked for it. */
 export const WEBAUTHN_COOKIE = '__Host-parley_webauthn';
-
 
 /** The signed-in member of a console session (requireMember ran before). */
 function me(req: Request): svc.MemberCtx {
@@ -54,7 +48,13 @@ export function mfaRoutes(deps: SignInDeps): { admin: Router; auth: Router } {
     get: [requireMember, async (req, res) => void noStore(res).json(await svc.myMfa(deps, me(req)))],
   });
   route(admin, '/me/mfa/totp', {
-    post: [requireMember, async (req, res) => void noStore(res).status(201).json(await svc.beginTotp(deps, me(req)))],
+    post: [
+      requireMember,
+      async (req, res) =>
+        void noStore(res)
+          .status(201)
+          .json(await svc.beginTotp(deps, me(req))),
+    ],
     delete: [
       requireMember,
       async (req, res) => {
@@ -100,7 +100,13 @@ export function mfaRoutes(deps: SignInDeps): { admin: Router; auth: Router } {
     ],
   });
   route(admin, '/me/mfa/recovery-codes', {
-    post: [requireMember, async (req, res) => void noStore(res).status(201).json(await svc.regenerateRecoveryCodes(deps, me(req)))],
+    post: [
+      requireMember,
+      async (req, res) =>
+        void noStore(res)
+          .status(201)
+          .json(await svc.regenerateRecoveryCodes(deps, me(req))),
+    ],
   });
 
   // ---- Admin: reset another member's factors ---------------------------------------------------------
@@ -109,7 +115,11 @@ export function mfaRoutes(deps: SignInDeps): { admin: Router; auth: Router } {
       requireCapability('members:write'),
       async (req, res) => {
         const ctx = adminCtx(req);
-        await svc.resetMfa(deps, { tenantId: ctx.tenantId, requestId: req.id, actor: ctx.actor, actorRole: ctx.admin.member?.role ?? null }, uuidParam(req));
+        await svc.resetMfa(
+          deps,
+          { tenantId: ctx.tenantId, requestId: req.id, actor: ctx.actor, actorRole: ctx.admin.member?.role ?? null },
+          uuidParam(req),
+        );
         res.status(204).end();
       },
     ],
@@ -119,7 +129,10 @@ export function mfaRoutes(deps: SignInDeps): { admin: Router; auth: Router } {
   const stepCtx = async (req: Request, purpose: 'verify' | 'enrol' = 'verify'): Promise<svc.MemberCtx> => {
     const step = await readMfaStep(deps, req);
     if (step.purpose !== purpose) {
-      throw new DomainError('forbidden', purpose === 'enrol' ? 'This sign-in needs your second factor, not a new one.' : 'Set up a second factor to finish signing in.');
+      throw new DomainError(
+        'forbidden',
+        purpose === 'enrol' ? 'This sign-in needs your second factor, not a new one.' : 'Set up a second factor to finish signing in.',
+      );
     }
     return { tenantId: step.tenantId, memberId: step.memberId, requestId: req.id };
   };
@@ -160,7 +173,10 @@ export function mfaRoutes(deps: SignInDeps): { admin: Router; auth: Router } {
     return ctx;
   };
   route(auth, '/mfa/enrol/totp', {
-    post: async (req, res) => void noStore(res).status(201).json(await svc.beginTotp(deps, await enrolCtx(req))),
+    post: async (req, res) =>
+      void noStore(res)
+        .status(201)
+        .json(await svc.beginTotp(deps, await enrolCtx(req))),
   });
   route(auth, '/mfa/enrol/totp/confirm', {
     post: async (req, res) => {
@@ -200,7 +216,6 @@ export function mfaRoutes(deps: SignInDeps): { admin: Router; auth: Router } {
 
   return { admin, auth };
 }
-
 
 /**
  * A code or passkey check that counts toward the sign-in throttle (the same counters and waits as

@@ -30,7 +30,7 @@ async function member(role = 'agent', email = `${randomUUID().slice(0, 8)}@acme.
 async function auditOf(memberId: string): Promise<{ action: string; actor_id: string; metadata: Record<string, unknown> }[]> {
   return t.runtime.db.withTenant(tenantId, { requestId: null }, async (tx) => {
     const { rows } = await tx.query<{ action: string; actor_id: string; metadata: Record<string, unknown> }>(
-      "SELECT action, actor_id, metadata FROM audit_entries WHERE tenant_id = $1 AND target_id = $2 ORDER BY seq",
+      'SELECT action, actor_id, metadata FROM audit_entries WHERE tenant_id = $1 AND target_id = $2 ORDER BY seq',
       [tenantId, memberId],
     );
     return rows;
@@ -77,7 +77,9 @@ describe('TOTP', () => {
     expect(Buffer.from(stored.rows[0]!.secret_sealed).includes(Buffer.from(begun.secret))).toBe(false);
     expect(await t.runtime.db.withTenant(tenantId, { requestId: null }, (tx) => factors(tx, m.memberId))).toEqual({ totp: false, passkeys: 0 });
 
-    await expect(svc.confirmTotp(deps, m, '000000' === codeAt(begun.secret, 0) ? '111111' : '000000')).rejects.toMatchObject({ code: 'invalid_input' });
+    await expect(svc.confirmTotp(deps, m, '000000' === codeAt(begun.secret, 0) ? '111111' : '000000')).rejects.toMatchObject({
+      code: 'invalid_input',
+    });
     const { recoveryCodes } = await svc.confirmTotp(deps, m, codeAt(begun.secret, 0));
     expect(recoveryCodes).toHaveLength(10);
     expect(new Set(recoveryCodes).size).toBe(10);
@@ -137,7 +139,10 @@ describe('TOTP', () => {
     await enrolTotp(a);
     const { secret: secretB } = await svc.beginTotp(deps, b);
     await t.runtime.db.withTenant(tenantId, { requestId: null }, (tx) =>
-      tx.query('UPDATE member_totp SET secret_sealed = (SELECT secret_sealed FROM member_totp WHERE member_id = $1) WHERE member_id = $2', [a.memberId, b.memberId]),
+      tx.query('UPDATE member_totp SET secret_sealed = (SELECT secret_sealed FROM member_totp WHERE member_id = $1) WHERE member_id = $2', [
+        a.memberId,
+        b.memberId,
+      ]),
     );
     await expect(svc.confirmTotp(deps, b, codeAt(secretB, 0))).rejects.toThrow();
   });
@@ -275,15 +280,21 @@ describe('passkeys', () => {
     const m = await member();
     for (const bend of [{ origin: 'https://evil.example' }, { rpId: 'evil.example' }, { type: 'webauthn.get' }]) {
       const { options, handle } = await svc.passkeyRegistrationOptions(deps, m);
-      await expect(svc.addPasskey(deps, m, handle, new SoftAuthenticator(PUBLIC_URL).register(options, bend), 'x')).rejects.toMatchObject({ code: 'invalid_input' });
+      await expect(svc.addPasskey(deps, m, handle, new SoftAuthenticator(PUBLIC_URL).register(options, bend), 'x')).rejects.toMatchObject({
+        code: 'invalid_input',
+      });
     }
     const { options, handle } = await svc.passkeyRegistrationOptions(deps, m);
     await svc.addPasskey(deps, m, handle, new SoftAuthenticator(PUBLIC_URL).register(options), 'x');
-    await expect(svc.addPasskey(deps, m, handle, new SoftAuthenticator(PUBLIC_URL).register(options), 'y')).rejects.toMatchObject({ code: 'invalid_input' });
+    await expect(svc.addPasskey(deps, m, handle, new SoftAuthenticator(PUBLIC_URL).register(options), 'y')).rejects.toMatchObject({
+      code: 'invalid_input',
+    });
     // A challenge issued to another member.
     const other = await member();
     const theirs = await svc.passkeyRegistrationOptions(deps, other);
-    await expect(svc.addPasskey(deps, m, theirs.handle, new SoftAuthenticator(PUBLIC_URL).register(theirs.options), 'z')).rejects.toMatchObject({ code: 'invalid_input' });
+    await expect(svc.addPasskey(deps, m, theirs.handle, new SoftAuthenticator(PUBLIC_URL).register(theirs.options), 'z')).rejects.toMatchObject({
+      code: 'invalid_input',
+    });
   });
 
   it('passwordless: a discoverable credential signs in its member; user verification is required', async () => {
@@ -295,22 +306,31 @@ describe('passkeys', () => {
     expect(await svc.verifyPasswordless(deps, null, handle, auth.assert(options))).toEqual({ tenantId, memberId: m.memberId });
 
     const noUv = await svc.passwordlessOptions(deps, null);
-    await expect(svc.verifyPasswordless(deps, null, noUv.handle, auth.assert(noUv.options, { flags: FLAG_UP }))).rejects.toMatchObject({ code: 'unauthenticated' });
+    await expect(svc.verifyPasswordless(deps, null, noUv.handle, auth.assert(noUv.options, { flags: FLAG_UP }))).rejects.toMatchObject({
+      code: 'unauthenticated',
+    });
     // Replayed challenge.
     await expect(svc.verifyPasswordless(deps, null, handle, auth.assert(options))).rejects.toMatchObject({ code: 'unauthenticated' });
     // A user handle naming someone else.
     const other = await svc.passwordlessOptions(deps, null);
     await expect(
-      svc.verifyPasswordless(deps, null, other.handle, auth.assert(other.options, { userHandle: Buffer.from(randomUUID().replace(/-/g, ''), 'hex').toString('base64url') })),
+      svc.verifyPasswordless(
+        deps,
+        null,
+        other.handle,
+        auth.assert(other.options, { userHandle: Buffer.from(randomUUID().replace(/-/g, ''), 'hex').toString('base64url') }),
+      ),
     ).rejects.toMatchObject({ code: 'unauthenticated' });
     // An unknown credential.
     const unknown = await svc.passwordlessOptions(deps, null);
-    await expect(svc.verifyPasswordless(deps, null, unknown.handle, new SoftAuthenticator(PUBLIC_URL).assert(unknown.options))).rejects.toMatchObject({
-      code: 'unauthenticated',
-    });
+    await expect(svc.verifyPasswordless(deps, null, unknown.handle, new SoftAuthenticator(PUBLIC_URL).assert(unknown.options))).rejects.toMatchObject(
+      {
+        code: 'unauthenticated',
+      },
+    );
   });
 
-  it('passwordless with an email hint lists that member\'s passkeys, or a stable decoy for an unknown address', async () => {
+  it("passwordless with an email hint lists that member's passkeys, or a stable decoy for an unknown address", async () => {
     const m = await member('agent', 'hint@acme.example');
     const { auth } = await register(m);
     const hinted = await svc.passwordlessOptions(deps, null, 'hint@acme.example');
@@ -324,7 +344,9 @@ describe('passkeys', () => {
   it('a disabled member cannot sign in passwordless', async () => {
     const m = await member();
     const { auth } = await register(m);
-    await t.runtime.db.withTenant(tenantId, { requestId: null }, (tx) => tx.query("UPDATE members SET status = 'disabled' WHERE id = $1", [m.memberId]));
+    await t.runtime.db.withTenant(tenantId, { requestId: null }, (tx) =>
+      tx.query("UPDATE members SET status = 'disabled' WHERE id = $1", [m.memberId]),
+    );
     const { options, handle } = await svc.passwordlessOptions(deps, null);
     await expect(svc.verifyPasswordless(deps, null, handle, auth.assert(options))).rejects.toMatchObject({ code: 'unauthenticated' });
   });
@@ -352,7 +374,12 @@ describe('enrolment in the MFA step and admin reset', () => {
     const agent = await member('agent');
     await enrolTotp(agent);
     await enrolTotp(owner);
-    const by = (m: svc.MemberCtx, role: 'owner' | 'admin') => ({ tenantId, requestId: null, actor: { type: 'member', id: m.memberId }, actorRole: role });
+    const by = (m: svc.MemberCtx, role: 'owner' | 'admin') => ({
+      tenantId,
+      requestId: null,
+      actor: { type: 'member', id: m.memberId },
+      actorRole: role,
+    });
     await svc.resetMfa(deps, by(admin, 'admin'), agent.memberId);
     expect(await t.runtime.db.withTenant(tenantId, { requestId: null }, (tx) => factors(tx, agent.memberId))).toEqual({ totp: false, passkeys: 0 });
     expect((await svc.myMfa(deps, agent)).recoveryCodesLeft).toBe(0);
@@ -375,12 +402,18 @@ describe('retention', () => {
     const fresh = await svc.passwordlessOptions(deps, null);
     await t.runtime.db.withOwner(async (tx) => {
       await tx.query("UPDATE member_totp SET created_at = now() - interval '2 days' WHERE member_id = ANY($1)", [[stale.memberId, active.memberId]]);
-      await tx.query("UPDATE webauthn_challenges SET expires_at = now() - interval '2 hours' WHERE key <> $1", [createHash('sha256').update(fresh.handle).digest()]);
+      await tx.query("UPDATE webauthn_challenges SET expires_at = now() - interval '2 hours' WHERE key <> $1", [
+        createHash('sha256').update(fresh.handle).digest(),
+      ]);
     });
     const counts = await sweepExpired(t.runtime);
     expect(counts.member_totp).toBe(1);
     expect(counts.webauthn_challenges).toBeGreaterThan(0);
-    const left = await t.runtime.db.withOwner((tx) => tx.query<{ member_id: string }>('SELECT member_id FROM member_totp WHERE member_id = ANY($1) ORDER BY member_id', [[stale.memberId, live.memberId, active.memberId]]));
+    const left = await t.runtime.db.withOwner((tx) =>
+      tx.query<{ member_id: string }>('SELECT member_id FROM member_totp WHERE member_id = ANY($1) ORDER BY member_id', [
+        [stale.memberId, live.memberId, active.memberId],
+      ]),
+    );
     expect(left.rows.map((r) => r.member_id).sort()).toEqual([live.memberId, active.memberId].sort());
     const challenges = await t.runtime.db.withOwner((tx) => tx.query<{ n: number }>('SELECT count(*)::int AS n FROM webauthn_challenges'));
     expect(challenges.rows[0]!.n).toBe(1);

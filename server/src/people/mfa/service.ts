@@ -78,15 +78,20 @@ async function activeMember(tx: Tx, memberId: string): Promise<store.MemberRow> 
   return m;
 }
 
-async function audit(deps: MfaDeps, tx: Tx, ctx: MemberCtx, action: string, metadata: Record<string, unknown> = {}, target = memberTarget(ctx.memberId)) {
+async function audit(
+  deps: MfaDeps,
+  tx: Tx,
+  ctx: MemberCtx,
+  action: string,
+  metadata: Record<string, unknown> = {},
+  target = memberTarget(ctx.memberId),
+) {
   await deps.audit.append(tx, { tenantId: ctx.tenantId, requestId: ctx.requestId, actor: actorOf(ctx), action, target, metadata });
 }
 
 /** A refused second factor: audited as a failed sign-in (in its own transaction, so it stays). */
 export async function recordFailure(deps: MfaDeps, ctx: MemberCtx, factor: Factor | 'passkey_sign_in', reason = 'mfa'): Promise<void> {
-  await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, (tx) =>
-    audit(deps, tx, ctx, 'member.sign_in_failed', { reason, factor }),
-  );
+  await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, (tx) => audit(deps, tx, ctx, 'member.sign_in_failed', { reason, factor }));
 }
 
 /** A new set of recovery codes replaces the old one. */
@@ -289,9 +294,10 @@ export async function passkeyRegistrationOptions(deps: MfaDeps, ctx: MemberCtx):
   });
 }
 
-const refusedPasskey = (message = 'The passkey was not accepted.') => new DomainError('invalid_input', message, {
-  errors: [{ path: '/response', message: 'was not accepted', code: 'invalid_passkey' }],
-});
+const refusedPasskey = (message = 'The passkey was not accepted.') =>
+  new DomainError('invalid_input', message, {
+    errors: [{ path: '/response', message: 'was not accepted', code: 'invalid_passkey' }],
+  });
 
 /** Verifies a registration and stores the passkey. */
 export async function addPasskey(
@@ -302,7 +308,8 @@ export async function addPasskey(
   name: string | undefined,
 ): Promise<{ passkey: ReturnType<typeof passkeyView>; recoveryCodes: string[] }> {
   const ch = await takeChallenge(deps, ctx.requestId, handle, 'register');
-  if (!ch || ch.tenantId !== ctx.tenantId || ch.memberId !== ctx.memberId) throw refusedPasskey('The passkey request expired or was used already; start again.');
+  if (!ch || ch.tenantId !== ctx.tenantId || ch.memberId !== ctx.memberId)
+    throw refusedPasskey('The passkey request expired or was used already; start again.');
   const { rpID, origin } = relyingParty(deps.config);
   let info: Extract<VerifiedRegistrationResponse, { verified: true }>['registrationInfo'];
   try {
@@ -387,7 +394,12 @@ async function checkAssertion(
       expectedChallenge: challenge,
       expectedOrigin: origin,
       expectedRPID: rpID,
-      credential: { id: passkey.credential_id, publicKey: new Uint8Array(passkey.public_key), counter: Number(passkey.counter), transports: passkey.transports },
+      credential: {
+        id: passkey.credential_id,
+        publicKey: new Uint8Array(passkey.public_key),
+        counter: Number(passkey.counter),
+        transports: passkey.transports,
+      },
       requireUserVerification,
     });
     if (!v.verified) return { ok: false, why: 'invalid' };
@@ -400,7 +412,9 @@ async function checkAssertion(
 }
 
 const asAssertion = (response: Record<string, unknown>): AuthenticationResponseJSON | null =>
-  typeof response.id === 'string' && response.id.length > 0 && response.id.length <= 1400 ? (response as unknown as AuthenticationResponseJSON) : null;
+  typeof response.id === 'string' && response.id.length > 0 && response.id.length <= 1400
+    ? (response as unknown as AuthenticationResponseJSON)
+    : null;
 
 /** The sign-in step with a passkey: true when the member of the step proved one of their passkeys. */
 export async function verifyPasskeyFactor(deps: MfaDeps, ctx: MemberCtx, handle: string | null, response: Record<string, unknown>): Promise<boolean> {
@@ -441,11 +455,17 @@ function decoyKey(deps: MfaDeps): Buffer {
  * address's passkeys across its tenants — or, when it has none, a decoy id derived from the address, so
  * the answer does not tell whether the address has passkeys (or is a member at all).
  */
-export async function passwordlessOptions(deps: MfaDeps, requestId: string | null, email?: string): Promise<Issued<PublicKeyCredentialRequestOptionsJSON>> {
+export async function passwordlessOptions(
+  deps: MfaDeps,
+  requestId: string | null,
+  email?: string,
+): Promise<Issued<PublicKeyCredentialRequestOptionsJSON>> {
   let allowCredentials: { id: string; transports?: string[] }[] | undefined;
   if (email) {
     const logins = await deps.db.withoutTenant({ requestId }, (tx) =>
-      tx.query<{ tenant_id: string; member_id: string; status: string }>('SELECT tenant_id, member_id, status FROM parley_member_logins($1)', [email]),
+      tx.query<{ tenant_id: string; member_id: string; status: string }>('SELECT tenant_id, member_id, status FROM parley_member_logins($1)', [
+        email,
+      ]),
     );
     allowCredentials = [];
     for (const l of logins.rows.filter((r) => r.status === 'active')) {

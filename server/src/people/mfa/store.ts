@@ -10,10 +10,9 @@ export interface TotpRow {
 }
 
 export async function getTotp(tx: Tx, memberId: string): Promise<TotpRow | null> {
-  const { rows } = await tx.query<TotpRow>(
-    'SELECT secret_sealed, confirmed_at, last_step::text AS last_step FROM member_totp WHERE member_id = $1',
-    [memberId],
-  );
+  const { rows } = await tx.query<TotpRow>('SELECT secret_sealed, confirmed_at, last_step::text AS last_step FROM member_totp WHERE member_id = $1', [
+    memberId,
+  ]);
   return rows[0] ?? null;
 }
 
@@ -67,10 +66,9 @@ export async function deleteRecoveryCodes(tx: Tx, memberId: string): Promise<num
 }
 
 export async function recoveryCodesLeft(tx: Tx, memberId: string): Promise<number> {
-  const { rows } = await tx.query<{ n: number }>(
-    'SELECT count(*)::int AS n FROM member_recovery_codes WHERE member_id = $1 AND used_at IS NULL',
-    [memberId],
-  );
+  const { rows } = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM member_recovery_codes WHERE member_id = $1 AND used_at IS NULL', [
+    memberId,
+  ]);
   return rows[0]?.n ?? 0;
 }
 
@@ -99,10 +97,9 @@ export interface PasskeyRow {
 const PASSKEY_COLUMNS = 'id, member_id, credential_id, public_key, counter::text AS counter, transports, name, created_at, last_used_at';
 
 export async function listPasskeys(tx: Tx, memberId: string): Promise<PasskeyRow[]> {
-  const { rows } = await tx.query<PasskeyRow>(
-    `SELECT ${PASSKEY_COLUMNS} FROM member_passkeys WHERE member_id = $1 ORDER BY created_at, id`,
-    [memberId],
-  );
+  const { rows } = await tx.query<PasskeyRow>(`SELECT ${PASSKEY_COLUMNS} FROM member_passkeys WHERE member_id = $1 ORDER BY created_at, id`, [
+    memberId,
+  ]);
   return rows;
 }
 
@@ -114,7 +111,16 @@ export async function passkeyByCredential(tx: Tx, credentialId: string): Promise
 /** False when the credential is registered already (here or in any tenant). */
 export async function insertPasskey(
   tx: Tx,
-  p: { tenantId: string; id: string; memberId: string; credentialId: string; publicKey: Uint8Array; counter: number; transports: string[]; name: string },
+  p: {
+    tenantId: string;
+    id: string;
+    memberId: string;
+    credentialId: string;
+    publicKey: Uint8Array;
+    counter: number;
+    transports: string[];
+    name: string;
+  },
 ): Promise<boolean> {
   const { rows } = await tx.query<{ ok: boolean }>(
     `INSERT INTO member_passkeys (tenant_id, id, member_id, credential_id, public_key, counter, transports, name)
@@ -141,10 +147,10 @@ export async function touchPasskey(tx: Tx, id: string, counter: number): Promise
 }
 
 export async function deletePasskey(tx: Tx, memberId: string, id: string): Promise<string | null> {
-  const { rows } = await tx.query<{ credential_id: string }>(
-    'DELETE FROM member_passkeys WHERE member_id = $1 AND id = $2 RETURNING credential_id',
-    [memberId, id],
-  );
+  const { rows } = await tx.query<{ credential_id: string }>('DELETE FROM member_passkeys WHERE member_id = $1 AND id = $2 RETURNING credential_id', [
+    memberId,
+    id,
+  ]);
   return rows[0]?.credential_id ?? null;
 }
 
@@ -154,10 +160,9 @@ export async function deletePasskeys(tx: Tx, memberId: string): Promise<number> 
 }
 
 export async function resolvePasskey(tx: Tx, credentialId: string): Promise<{ tenantId: string; memberId: string } | null> {
-  const { rows } = await tx.query<{ tenant_id: string; member_id: string }>(
-    'SELECT tenant_id, member_id FROM parley_resolve_passkey($1)',
-    [credentialId],
-  );
+  const { rows } = await tx.query<{ tenant_id: string; member_id: string }>('SELECT tenant_id, member_id FROM parley_resolve_passkey($1)', [
+    credentialId,
+  ]);
   return rows[0] ? { tenantId: rows[0].tenant_id, memberId: rows[0].member_id } : null;
 }
 

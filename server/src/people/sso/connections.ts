@@ -85,7 +85,11 @@ export async function deleteConnection(tx: Tx, kind: SsoKind): Promise<boolean> 
   return rowCount > 0;
 }
 
-export async function saveRequest(tx: Tx, tenantId: string, r: { id: string; kind: SsoKind; data: Record<string, unknown>; binding: Buffer }): Promise<void> {
+export async function saveRequest(
+  tx: Tx,
+  tenantId: string,
+  r: { id: string; kind: SsoKind; data: Record<string, unknown>; binding: Buffer },
+): Promise<void> {
   await tx.query(
     `INSERT INTO sso_requests (tenant_id, id, kind, data, binding, expires_at)
      VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))`,
@@ -116,7 +120,8 @@ export async function takeRequest(
   if (!r) return { ok: false, reason: 'state_unknown' };
   if (r.used) return { ok: false, reason: 'state_used' };
   if (r.expired) return { ok: false, reason: 'state_expired' };
-  if (!bindingToken || !BINDING.test(bindingToken) || !sha256(bindingToken).equals(Buffer.from(r.binding))) return { ok: false, reason: 'binding_mismatch' };
+  if (!bindingToken || !BINDING.test(bindingToken) || !sha256(bindingToken).equals(Buffer.from(r.binding)))
+    return { ok: false, reason: 'binding_mismatch' };
   return { ok: true, data: r.data };
 }
 

@@ -40,7 +40,8 @@ export async function getOidcConnection(deps: OidcAdminDeps, ctx: Ctx): Promise<
 
 const sameUrl = (a: string, b: string) => new URL(a).href === new URL(b).href;
 
-const invalid = (path: string, message: string, code: string) => new DomainError('invalid_input', 'The OIDC connection is not valid.', { errors: [{ path, message, code }] });
+const invalid = (path: string, message: string, code: string) =>
+  new DomainError('invalid_input', 'The OIDC connection is not valid.', { errors: [{ path, message, code }] });
 
 const DISCOVERY_PROBLEM: Partial<Record<ReturnType<typeof refusalReason>, string>> = {
   issuer_refused: 'the issuer is not a destination this server may reach',
@@ -88,7 +89,11 @@ export async function putOidcConnection(deps: OidcAdminDeps, ctx: Ctx, body: z.o
   await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
     const current = await readConnection(tx, 'oidc', { forUpdate: true });
     const sealed =
-      body.clientSecret !== undefined ? await deps.keyring.seal(tx, ctx.tenantId, body.clientSecret, OIDC_SECRET_CONTEXT) : moved ? null : (current?.secretSealed ?? null);
+      body.clientSecret !== undefined
+        ? await deps.keyring.seal(tx, ctx.tenantId, body.clientSecret, OIDC_SECRET_CONTEXT)
+        : moved
+          ? null
+          : (current?.secretSealed ?? null);
     const config: OidcConfig = { issuer, clientId: body.clientId };
     const { created } = await writeConnection(tx, ctx.tenantId, {
       kind: 'oidc',

@@ -39,17 +39,26 @@ export function ssoOidcRoutes(deps: OidcRouteDeps): { admin: Router; auth: Route
 
   const admin = Router();
   route(admin, '/sso/oidc', {
-    get: [can('settings:read'), async (req, res) => {
-      res.set('Cache-Control', 'no-store').json(await getOidcConnection(oidc, adminCtx(req)));
-    }],
-    put: [can('signin:write'), async (req, res) => {
-      const body = parse(OidcConnectionRequest, req.body);
-      res.set('Cache-Control', 'no-store').json(await putOidcConnection(oidc, adminCtx(req), body));
-    }],
-    delete: [can('signin:write'), async (req, res) => {
-      await deleteOidcConnection(oidc, adminCtx(req));
-      res.status(204).end();
-    }],
+    get: [
+      can('settings:read'),
+      async (req, res) => {
+        res.set('Cache-Control', 'no-store').json(await getOidcConnection(oidc, adminCtx(req)));
+      },
+    ],
+    put: [
+      can('signin:write'),
+      async (req, res) => {
+        const body = parse(OidcConnectionRequest, req.body);
+        res.set('Cache-Control', 'no-store').json(await putOidcConnection(oidc, adminCtx(req), body));
+      },
+    ],
+    delete: [
+      can('signin:write'),
+      async (req, res) => {
+        await deleteOidcConnection(oidc, adminCtx(req));
+        res.status(204).end();
+      },
+    ],
   });
 
   const protocol: SsoProtocol = {
@@ -63,7 +72,10 @@ export function ssoOidcRoutes(deps: OidcRouteDeps): { admin: Router; auth: Route
       } catch (err) {
         if (!(err instanceof OidcRefusal)) throw err;
         await audit(req, tenantId, err.reason);
-        throw new DomainError(err.reason === 'not_configured' ? 'not_found' : 'conflict', 'Single sign-on with your organisation\'s identity provider is not available right now. Ask your administrator.');
+        throw new DomainError(
+          err.reason === 'not_configured' ? 'not_found' : 'conflict',
+          "Single sign-on with your organisation's identity provider is not available right now. Ask your administrator.",
+        );
       }
     },
   };
@@ -71,7 +83,13 @@ export function ssoOidcRoutes(deps: OidcRouteDeps): { admin: Router; auth: Route
   async function audit(req: Request, tenantId: string, reason: string): Promise<void> {
     try {
       await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) =>
-        deps.refusals.record(tx, { tenantId, requestId: req.id, action: 'sso.oidc_refused', source: 'sso', subject: { field: 'reason', value: reason } }),
+        deps.refusals.record(tx, {
+          tenantId,
+          requestId: req.id,
+          action: 'sso.oidc_refused',
+          source: 'sso',
+          subject: { field: 'reason', value: reason },
+        }),
       );
     } catch (err) {
       // A tenant id in the URL that names no tenant has no log to write to.

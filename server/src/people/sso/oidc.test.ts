@@ -75,7 +75,12 @@ async function startOp(clients: { client_id: string; client_secret: string; redi
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const provider = new Provider(issuer, {
     jwks: { keys: [{ ...(await exportJWK(privateKey)), kid: `k-${frontPort}`, alg: 'RS256', use: 'sig' }] },
-    clients: clients.map((c) => ({ ...c, grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' })),
+    clients: clients.map((c) => ({
+      ...c,
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+    })),
     claims: { openid: ['sub'], email: ['email', 'email_verified', 'xms_edov'], profile: ['name'], groups: ['groups'] },
     scopes: ['openid', 'email', 'profile', 'groups', 'offline_access'],
     features: { devInteractions: { enabled: false } },
@@ -223,7 +228,8 @@ describe('OIDC sign-in (protocol)', () => {
     const callback = await new Browser().follow(started.url, callbackPrefix(tenantId));
     return { ...started, callback, state: callback.searchParams.get('state')! };
   }
-  const finish = (tenantId: string, callback: URL, binding: string | null) => finishOidcSignIn(deps, tenantId, { requestId: null, query: callback.searchParams, binding });
+  const finish = (tenantId: string, callback: URL, binding: string | null) =>
+    finishOidcSignIn(deps, tenantId, { requestId: null, query: callback.searchParams, binding });
   async function refused(p: Promise<unknown>): Promise<string> {
     const err = await p.then(
       () => null,
@@ -255,7 +261,11 @@ describe('OIDC sign-in (protocol)', () => {
 
   test('the stored request is single use and bound to the browser: the binding is stored as a hash only', async () => {
     const { state, bindingToken } = await atIdp(acme.tenant.id, 'ada');
-    const row = await t.runtime.db.withTenant(acme.tenant.id, { requestId: null }, async (tx) => (await tx.query<{ binding: Buffer; data: object }>('SELECT binding, data FROM sso_requests WHERE id = $1', [state])).rows[0]!);
+    const row = await t.runtime.db.withTenant(
+      acme.tenant.id,
+      { requestId: null },
+      async (tx) => (await tx.query<{ binding: Buffer; data: object }>('SELECT binding, data FROM sso_requests WHERE id = $1', [state])).rows[0]!,
+    );
     expect(Buffer.from(row.binding).equals(createHash('sha256').update(bindingToken).digest())).toBe(true);
     expect(JSON.stringify(row)).not.toContain(bindingToken);
   });
@@ -307,7 +317,9 @@ describe('OIDC sign-in (protocol)', () => {
 
   test('a wrong nonce (the ID token answers another request) is refused: nonce_mismatch', async () => {
     const a = await atIdp(acme.tenant.id, 'ada');
-    await t.runtime.db.withOwner((tx) => tx.query(`UPDATE sso_requests SET data = jsonb_set(data, '{nonce}', '"not-the-nonce-the-op-signed"') WHERE id = $1`, [a.state]));
+    await t.runtime.db.withOwner((tx) =>
+      tx.query(`UPDATE sso_requests SET data = jsonb_set(data, '{nonce}', '"not-the-nonce-the-op-signed"') WHERE id = $1`, [a.state]),
+    );
     expect(await refused(finish(acme.tenant.id, a.callback, a.bindingToken))).toBe('nonce_mismatch');
   });
 
@@ -366,7 +378,7 @@ describe('OIDC sign-in (protocol)', () => {
     }
   });
 
-  test("an authorization response naming another issuer (RFC 9207 mix-up) is refused: issuer_mismatch", async () => {
+  test('an authorization response naming another issuer (RFC 9207 mix-up) is refused: issuer_mismatch', async () => {
     const a = await atIdp(acme.tenant.id, 'ada');
     expect(a.callback.searchParams.get('iss')).toBe(op.issuer);
     const mixed = new URL(a.callback);
@@ -465,12 +477,22 @@ describe('OIDC connection (admin service)', () => {
     const out = await putOidcConnection(deps, ctxFor(acme.tenant.id), { ...base, issuer: op.issuer, clientSecret: 'acme-secret-0123456789' });
     expect(out).toEqual({ ...base, issuer: op.issuer, hasClientSecret: true, redirectUri: callbackPrefix(acme.tenant.id) });
     expect(JSON.stringify(await getOidcConnection(deps, ctxFor(acme.tenant.id)))).not.toContain('acme-secret');
-    const stored = await t.runtime.db.withOwner(async (tx) => (await tx.query<{ config: object; secret_sealed: Buffer }>('SELECT config, secret_sealed FROM sso_connections')).rows);
+    const stored = await t.runtime.db.withOwner(
+      async (tx) => (await tx.query<{ config: object; secret_sealed: Buffer }>('SELECT config, secret_sealed FROM sso_connections')).rows,
+    );
     expect(Buffer.from(stored[0]!.secret_sealed).toString('latin1')).not.toContain('acme-secret');
     expect(JSON.stringify(stored[0]!.config)).not.toContain('acme-secret');
-    const audit = await t.runtime.db.withOwner(async (tx) => (await tx.query<{ action: string; metadata: object }>("SELECT action, metadata FROM audit_entries WHERE action LIKE 'sso.%'")).rows);
+    const audit = await t.runtime.db.withOwner(
+      async (tx) =>
+        (await tx.query<{ action: string; metadata: object }>("SELECT action, metadata FROM audit_entries WHERE action LIKE 'sso.%'")).rows,
+    );
     expect(audit.map((a) => a.action)).toEqual(['sso.oidc_configured']);
-    expect(audit[0]!.metadata).toMatchObject({ issuer: op.issuer, clientId: 'parley-acme', allowedDomains: ['acme.example'], clientSecret: 'replaced' });
+    expect(audit[0]!.metadata).toMatchObject({
+      issuer: op.issuer,
+      clientId: 'parley-acme',
+      allowedDomains: ['acme.example'],
+      clientSecret: 'replaced',
+    });
     expect(JSON.stringify(audit)).not.toContain('acme-secret');
   });
 
@@ -478,13 +500,19 @@ describe('OIDC connection (admin service)', () => {
     await putOidcConnection(deps, ctxFor(acme.tenant.id), { ...base, issuer: op.issuer, clientSecret: 'acme-secret-0123456789' });
     const other = await startOp([{ client_id: 'parley-acme', client_secret: 'x', redirect_uris: [callbackPrefix(acme.tenant.id)] }]);
     try {
-      expect(await invalidAt(putOidcConnection(deps, ctxFor(acme.tenant.id), { ...base, issuer: other.issuer }))).toEqual(['/clientSecret secret_required']);
-      expect(await invalidAt(putOidcConnection(deps, ctxFor(acme.tenant.id), { ...base, issuer: op.issuer, clientId: 'other-client' }))).toEqual(['/clientSecret secret_required']);
+      expect(await invalidAt(putOidcConnection(deps, ctxFor(acme.tenant.id), { ...base, issuer: other.issuer }))).toEqual([
+        '/clientSecret secret_required',
+      ]);
+      expect(await invalidAt(putOidcConnection(deps, ctxFor(acme.tenant.id), { ...base, issuer: op.issuer, clientId: 'other-client' }))).toEqual([
+        '/clientSecret secret_required',
+      ]);
     } finally {
       await other.close();
     }
     // Same issuer and client: the stored secret stays.
-    expect((await putOidcConnection(deps, ctxFor(acme.tenant.id), { ...base, issuer: op.issuer, defaultRole: 'analyst' })).hasClientSecret).toBe(true);
+    expect((await putOidcConnection(deps, ctxFor(acme.tenant.id), { ...base, issuer: op.issuer, defaultRole: 'analyst' })).hasClientSecret).toBe(
+      true,
+    );
   });
 
   test('the issuer is stored as its discovery document names it (a trailing slash is not kept)', async () => {
@@ -496,9 +524,9 @@ describe('OIDC connection (admin service)', () => {
     const mirror = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(doc)));
     const port = await listen(mirror);
     try {
-      expect(await invalidAt(putOidcConnection(deps, ctxFor(acme.tenant.id), { ...base, issuer: `http://127.0.0.1:${port}`, clientSecret: 's' }))).toEqual([
-        '/issuer discovery_failed',
-      ]);
+      expect(
+        await invalidAt(putOidcConnection(deps, ctxFor(acme.tenant.id), { ...base, issuer: `http://127.0.0.1:${port}`, clientSecret: 's' })),
+      ).toEqual(['/issuer discovery_failed']);
     } finally {
       await closeServer(mirror);
     }
@@ -508,7 +536,9 @@ describe('OIDC connection (admin service)', () => {
     const blank = createServer((_req, res) => res.writeHead(404).end());
     const port = await listen(blank);
     try {
-      expect(await invalidAt(putOidcConnection(deps, ctxFor(acme.tenant.id), { ...base, issuer: `http://127.0.0.1:${port}`, clientSecret: 's' }))).toEqual(['/issuer discovery_failed']);
+      expect(
+        await invalidAt(putOidcConnection(deps, ctxFor(acme.tenant.id), { ...base, issuer: `http://127.0.0.1:${port}`, clientSecret: 's' })),
+      ).toEqual(['/issuer discovery_failed']);
     } finally {
       await closeServer(blank);
     }
@@ -519,7 +549,9 @@ describe('OIDC connection (admin service)', () => {
     await deleteOidcConnection(deps, ctxFor(acme.tenant.id));
     await expect(getOidcConnection(deps, ctxFor(acme.tenant.id))).rejects.toMatchObject({ code: 'not_found' });
     await expect(deleteOidcConnection(deps, ctxFor(acme.tenant.id))).rejects.toMatchObject({ code: 'not_found' });
-    const audit = await t.runtime.db.withOwner(async (tx) => (await tx.query<{ metadata: object }>("SELECT metadata FROM audit_entries WHERE action = 'sso.oidc_removed'")).rows);
+    const audit = await t.runtime.db.withOwner(
+      async (tx) => (await tx.query<{ metadata: object }>("SELECT metadata FROM audit_entries WHERE action = 'sso.oidc_removed'")).rows,
+    );
     expect(audit).toHaveLength(1);
     expect(audit[0]!.metadata).toEqual({ issuer: op.issuer, clientId: 'parley-acme', allowedDomains: ['acme.example'] });
   });
@@ -543,7 +575,14 @@ describe('OIDC issuer in production (outbound refuses private destinations)', ()
   test('at configuration: a private address or a name resolving to one is refused, naming the field', async () => {
     const prod = new Outbound({ env: 'production', allow: parseAllowList(''), resolve: async () => [{ address: '10.1.2.3', family: 4 }] });
     const deps = { db: t.runtime.db, audit: t.runtime.audit, keyring: t.runtime.keyring, outbound: prod, publicUrl: PUBLIC_URL };
-    const base = { clientId: 'c', clientSecret: 's', allowedDomains: ['acme.example'], defaultRole: 'agent' as const, groupsClaim: 'groups', groupRoles: [] };
+    const base = {
+      clientId: 'c',
+      clientSecret: 's',
+      allowedDomains: ['acme.example'],
+      defaultRole: 'agent' as const,
+      groupsClaim: 'groups',
+      groupRoles: [],
+    };
     for (const issuer of ['https://127.0.0.1:8443', 'https://169.254.169.254', op.issuer, 'https://idp.internal.example']) {
       const err = await putOidcConnection(deps, ctxFor(acme.tenant.id), { ...base, issuer }).then(
         () => null,
@@ -648,7 +687,10 @@ describe('OIDC end to end over HTTP', () => {
   }
   /** The browser arrives at the callback (a top-level navigation from the IdP: cookies, no Origin). */
   async function land(browser: ConsoleClient, callback: URL) {
-    const res = await fetch(callback, { redirect: 'manual', headers: browser.jar.size ? { cookie: browser.cookieHeader(), 'sec-fetch-site': 'cross-site' } : {} });
+    const res = await fetch(callback, {
+      redirect: 'manual',
+      headers: browser.jar.size ? { cookie: browser.cookieHeader(), 'sec-fetch-site': 'cross-site' } : {},
+    });
     const cookies = parseSetCookies(res.headers);
     for (const c of cookies) {
       if (c.attributes.some((a) => /^max-age=0$/i.test(a))) browser.jar.delete(c.name);
@@ -656,7 +698,8 @@ describe('OIDC end to end over HTTP', () => {
     }
     return { status: res.status, location: res.headers.get('location'), cookies };
   }
-  const sessionCookies = (cookies: { name: string }[]) => cookies.filter((c) => c.name === '__Host-parley_access' || c.name === '__Host-parley_refresh');
+  const sessionCookies = (cookies: { name: string }[]) =>
+    cookies.filter((c) => c.name === '__Host-parley_access' || c.name === '__Host-parley_refresh');
 
   test('admin API: configure (signin:write), read back without the secret (settings:read), audited without it', async () => {
     const agent = await signedInMember(t, acme.tenant.id, 'agent');
@@ -674,7 +717,11 @@ describe('OIDC end to end over HTTP', () => {
 
     const configured = await auditEntries('sso.oidc_configured');
     expect(configured).toHaveLength(1);
-    expect(configured[0]).toMatchObject({ actor_type: 'member', actor_id: owner.memberId, metadata: { issuer: op.issuer, clientId: 'parley-acme', allowedDomains: ['acme.example'] } });
+    expect(configured[0]).toMatchObject({
+      actor_type: 'member',
+      actor_id: owner.memberId,
+      metadata: { issuer: op.issuer, clientId: 'parley-acme', allowedDomains: ['acme.example'] },
+    });
     expect(JSON.stringify(configured)).not.toContain(SECRET);
 
     // A key without a secret field keeps the stored one; a bad body names the field.
@@ -698,7 +745,11 @@ describe('OIDC end to end over HTTP', () => {
     const landed = await land(browser, callback);
     expect(landed.status).toBe(303);
     expect(landed.location).toBe('/console/');
-    expect(sessionCookies(landed.cookies).map((c) => c.name).sort()).toEqual(['__Host-parley_access', '__Host-parley_refresh']);
+    expect(
+      sessionCookies(landed.cookies)
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(['__Host-parley_access', '__Host-parley_refresh']);
 
     const me = await browser.call('GET', '/v1/admin/me');
     expect(me.status).toBe(200);
@@ -742,7 +793,9 @@ describe('OIDC end to end over HTTP', () => {
 
   test('a wrong nonce: nonce_mismatch, audited, no session', async () => {
     const { browser, callback } = await toCallback('ada');
-    await t.runtime.db.withOwner((tx) => tx.query(`UPDATE sso_requests SET data = jsonb_set(data, '{nonce}', '"forged"') WHERE id = $1`, [callback.searchParams.get('state')]));
+    await t.runtime.db.withOwner((tx) =>
+      tx.query(`UPDATE sso_requests SET data = jsonb_set(data, '{nonce}', '"forged"') WHERE id = $1`, [callback.searchParams.get('state')]),
+    );
     const landed = await land(browser, callback);
     expect(landed.location).toBe('/console/?sso_error=nonce_mismatch');
     expect(sessionCookies(landed.cookies)).toEqual([]);
@@ -779,7 +832,9 @@ describe('OIDC end to end over HTTP', () => {
     expect(sessionCookies(u.cookies)).toEqual([]);
     expect(await refusalsOf('domain_not_allowed')).toBe(1);
     expect(await refusalsOf('email_unverified')).toBe(1);
-    const members = await t.runtime.db.withOwner((tx) => tx.query<{ email: string }>("SELECT email FROM members WHERE email IN ('eve@evil.example', 'una@acme.example')"));
+    const members = await t.runtime.db.withOwner((tx) =>
+      tx.query<{ email: string }>("SELECT email FROM members WHERE email IN ('eve@evil.example', 'una@acme.example')"),
+    );
     expect(members.rows).toEqual([]);
   });
 
@@ -795,10 +850,13 @@ describe('OIDC end to end over HTTP', () => {
 
   test('a callback for a tenant id that is not one, or with no state: refused without a 500', async () => {
     const browser = new ConsoleClient(t.url);
-    expect((await land(browser, new URL(`${t.url}/v1/auth/sso/oidc/not-a-tenant/callback?code=x&state=y`))).location).toBe('/console/?sso_error=state_unknown');
-    expect((await land(browser, new URL(`${t.url}/v1/auth/sso/oidc/00000000-0000-4000-8000-000000000000/callback?code=x&state=${'y'.repeat(43)}`))).location).toBe(
+    expect((await land(browser, new URL(`${t.url}/v1/auth/sso/oidc/not-a-tenant/callback?code=x&state=y`))).location).toBe(
       '/console/?sso_error=state_unknown',
     );
+    expect(
+      (await land(browser, new URL(`${t.url}/v1/auth/sso/oidc/00000000-0000-4000-8000-000000000000/callback?code=x&state=${'y'.repeat(43)}`)))
+        .location,
+    ).toBe('/console/?sso_error=state_unknown');
     expect((await land(browser, new URL(`${t.url}${callbackPath()}`))).location).toBe('/console/?sso_error=state_unknown');
   });
 
@@ -814,7 +872,11 @@ describe('OIDC in production over HTTP', () => {
   let acme: CreatedTenant;
 
   beforeAll(async () => {
-    t = await startTestApp({ PARLEY_ENV: 'production', PARLEY_PUBLIC_URL: 'https://api.example.com', DATABASE_URL: 'postgres://unused.invalid/parley' });
+    t = await startTestApp({
+      PARLEY_ENV: 'production',
+      PARLEY_PUBLIC_URL: 'https://api.example.com',
+      DATABASE_URL: 'postgres://unused.invalid/parley',
+    });
     acme = await t.tenant('Acme', ['acme.example']);
   });
   afterAll(async () => {
@@ -822,7 +884,13 @@ describe('OIDC in production over HTTP', () => {
   });
 
   test('an issuer on a private or loopback address is refused at PUT by outbound, naming the field; nothing stored', async () => {
-    for (const issuer of ['https://127.0.0.1:8443', 'https://10.0.0.7', 'https://[::1]', 'https://169.254.169.254/latest', 'http://idp.example.com']) {
+    for (const issuer of [
+      'https://127.0.0.1:8443',
+      'https://10.0.0.7',
+      'https://[::1]',
+      'https://169.254.169.254/latest',
+      'http://idp.example.com',
+    ]) {
       const res = await call(t.url, 'PUT', '/v1/admin/sso/oidc', {
         key: acme.secretKey,
         body: { issuer, clientId: 'c', clientSecret: 's', allowedDomains: ['acme.example'] },
@@ -843,16 +911,29 @@ describe('OIDC: nothing secret reaches the server log', () => {
     const config = testConfig({ PARLEY_PUBLIC_URL: url, LOG_LEVEL: 'debug' });
     const testDb = await createTestDb();
     const runtime = wireRuntime(config, testDb.db);
-    const app = createApp({ config, db: runtime.db, audit: runtime.audit, logger: pino({ level: 'debug' }, { write: (s: string) => void lines.push(s) }), keyring: runtime.keyring });
+    const app = createApp({
+      config,
+      db: runtime.db,
+      audit: runtime.audit,
+      logger: pino({ level: 'debug' }, { write: (s: string) => void lines.push(s) }),
+      keyring: runtime.keyring,
+    });
     server.on('request', app);
     const SECRET = 'log-test-secret-0123456789';
     let op: Op | undefined;
     try {
-      const acme = await createTenant({ db: runtime.db, audit: runtime.audit, env: config.env }, { name: 'Acme', domains: ['acme.example'] }, { requestId: null, actor: { type: 'cli', id: 'test' } });
+      const acme = await createTenant(
+        { db: runtime.db, audit: runtime.audit, env: config.env },
+        { name: 'Acme', domains: ['acme.example'] },
+        { requestId: null, actor: { type: 'cli', id: 'test' } },
+      );
       const path = `/v1/auth/sso/oidc/${acme.tenant.id}/callback`;
       op = await startOp([{ client_id: 'parley-acme', client_secret: SECRET, redirect_uris: [`${url}${path}`] }]);
       op.accounts.set('ada', { email: 'ada.secretive@acme.example', email_verified: true, name: 'Ada', groups: [] });
-      const put = await call(url, 'PUT', '/v1/admin/sso/oidc', { key: acme.secretKey, body: { issuer: op.issuer, clientId: 'parley-acme', clientSecret: SECRET, allowedDomains: ['acme.example'] } });
+      const put = await call(url, 'PUT', '/v1/admin/sso/oidc', {
+        key: acme.secretKey,
+        body: { issuer: op.issuer, clientId: 'parley-acme', clientSecret: SECRET, allowedDomains: ['acme.example'] },
+      });
       expect(put.status, put.text).toBe(200);
       const seen: string[] = [SECRET, 'ada.secretive'];
       op.tamperToken = (body) => {
@@ -865,7 +946,10 @@ describe('OIDC: nothing secret reaches the server log', () => {
         op.signInAs = 'ada';
         const callback = await new Browser().follow(start.body.redirectUrl, `${url}${path}`);
         seen.push(callback.searchParams.get('code')!, browser.jar.get('__Host-parley_sso')!);
-        if (forge) await runtime.db.withOwner((tx) => tx.query(`UPDATE sso_requests SET data = jsonb_set(data, '{nonce}', '"x"') WHERE id = $1`, [callback.searchParams.get('state')]));
+        if (forge)
+          await runtime.db.withOwner((tx) =>
+            tx.query(`UPDATE sso_requests SET data = jsonb_set(data, '{nonce}', '"x"') WHERE id = $1`, [callback.searchParams.get('state')]),
+          );
         const res = await fetch(callback, { redirect: 'manual', headers: { cookie: browser.cookieHeader() } });
         expect(res.headers.get('location')).toBe(forge ? '/console/?sso_error=nonce_mismatch' : '/console/');
       }

@@ -51,7 +51,10 @@ export type OidcProfile = SsoProfile;
  * The issuer's metadata, discovered through the outbound module, and the client to use with it.
  * Throws OutboundError (the URL was refused or did not answer) or openid-client's errors.
  */
-export async function discover(outbound: Outbound, c: { issuer: string; clientId: string; clientSecret: string | null }): Promise<client.Configuration> {
+export async function discover(
+  outbound: Outbound,
+  c: { issuer: string; clientId: string; clientSecret: string | null },
+): Promise<client.Configuration> {
   const issuer = outbound.check(c.issuer);
   const auth = c.clientSecret ? client.ClientSecretBasic(c.clientSecret) : client.None();
   const config = await client.discovery(issuer, c.clientId, undefined, auth, {
@@ -74,7 +77,10 @@ const discovered = new WeakMap<Outbound, Map<string, { at: number; config: Promi
  * JWKS stays cached with the configuration (refetched when a token names an unknown key). A failure is
  * not remembered.
  */
-export function discoverCached(outbound: Outbound, c: { issuer: string; clientId: string; clientSecret: string | null }): Promise<client.Configuration> {
+export function discoverCached(
+  outbound: Outbound,
+  c: { issuer: string; clientId: string; clientSecret: string | null },
+): Promise<client.Configuration> {
   let cache = discovered.get(outbound);
   if (!cache) discovered.set(outbound, (cache = new Map()));
   const key = JSON.stringify([c.issuer, c.clientId, c.clientSecret === null ? null : sha256(c.clientSecret).toString('base64url')]);
@@ -219,7 +225,10 @@ export async function finishOidcSignIn(
     exp = idClaims.exp;
     // Claims the ID token leaves out (IdPs that keep them for userinfo): from userinfo, for the same subject.
     const needGroups = loaded.conn.groupRoles.length > 0 && claims[loaded.conn.groupsClaim] === undefined;
-    if ((claims.email === undefined || (claims.email_verified === undefined && claims.xms_edov === undefined) || needGroups) && config.serverMetadata().userinfo_endpoint) {
+    if (
+      (claims.email === undefined || (claims.email_verified === undefined && claims.xms_edov === undefined) || needGroups) &&
+      config.serverMetadata().userinfo_endpoint
+    ) {
       const info = await client.fetchUserInfo(config, tokens.access_token, idClaims.sub);
       for (const k of ['email', 'email_verified', 'xms_edov', 'name', 'given_name', 'family_name', loaded.conn.groupsClaim]) {
         if (claims[k] === undefined && info[k] !== undefined) claims[k] = info[k];
@@ -251,17 +260,23 @@ function profileFrom(claims: Record<string, unknown>, conn: SsoConnectionRow): O
   const str = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
   const name = str(claims.name) || [str(claims.given_name), str(claims.family_name)].filter(Boolean).join(' ') || email.slice(0, email.indexOf('@'));
   const raw = claims[conn.groupsClaim];
-  const groups = (Array.isArray(raw) ? raw : typeof raw === 'string' ? [raw] : []).filter((g): g is string => typeof g === 'string' && g.length <= 200).slice(0, 500);
+  const groups = (Array.isArray(raw) ? raw : typeof raw === 'string' ? [raw] : [])
+    .filter((g): g is string => typeof g === 'string' && g.length <= 200)
+    .slice(0, 500);
   return { email, displayName: Array.from(name).slice(0, 100).join(''), groups, subject: String(claims.sub) };
 }
 
 /** The refusal code for an error thrown by openid-client or the outbound module (never its message). */
 export function refusalReason(err: unknown): OidcRefusalReason {
   const chain: Record<string, unknown>[] = [];
-  for (let e: unknown = err, i = 0; e && typeof e === 'object' && i < 6; e = (e as { cause?: unknown }).cause, i++) chain.push(e as Record<string, unknown>);
+  for (let e: unknown = err, i = 0; e && typeof e === 'object' && i < 6; e = (e as { cause?: unknown }).cause, i++)
+    chain.push(e as Record<string, unknown>);
   for (const e of chain) {
     if (e instanceof OidcRefusal) return e.reason;
-    if (e instanceof OutboundError) return e.code === 'not_public' || e.code === 'scheme' || e.code === 'credentials' || e.code === 'invalid_url' ? 'issuer_refused' : 'idp_unreachable';
+    if (e instanceof OutboundError)
+      return e.code === 'not_public' || e.code === 'scheme' || e.code === 'credentials' || e.code === 'invalid_url'
+        ? 'issuer_refused'
+        : 'idp_unreachable';
     if (e instanceof client.ResponseBodyError) return e.error === 'invalid_grant' ? 'code_invalid' : 'idp_error';
     if (e instanceof client.AuthorizationResponseError) return 'idp_error';
   }
@@ -281,7 +296,8 @@ export function refusalReason(err: unknown): OidcRefusalReason {
     return 'idp_error';
   }
   // The authorization response's `iss` parameter (RFC 9207), wrong or missing where the issuer sends it.
-  if (codes.has('OAUTH_INVALID_RESPONSE') && chain.some((e) => typeof e.message === 'string' && e.message.includes('"iss" (issuer)'))) return 'issuer_mismatch';
+  if (codes.has('OAUTH_INVALID_RESPONSE') && chain.some((e) => typeof e.message === 'string' && e.message.includes('"iss" (issuer)')))
+    return 'issuer_mismatch';
   if (codes.has('OAUTH_JWT_TIMESTAMP_CHECK_FAILED')) return 'token_expired';
   if (codes.has('OAUTH_KEY_SELECTION_FAILED')) return 'signature_invalid';
   if (chain.some((e) => typeof e.message === 'string' && /signature/i.test(e.message))) return 'signature_invalid';

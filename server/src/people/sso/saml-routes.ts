@@ -80,54 +80,63 @@ export function samlRoutes(deps: SignInDeps & { refusals: RefusalLog }): SamlRou
   const read: Capability = 'settings:read';
   const write: Capability = 'signin:write';
   route(admin, '/sso/saml', {
-    get: [can(read), async (req, res) => {
-      const { tenantId, requestId } = adminCtx(req);
-      const conn = await db.withTenant(tenantId, { requestId }, (tx) => getSamlConnection(tx));
-      if (!conn) throw new DomainError('not_found', 'This tenant has no SAML connection.');
-      res.json(view(conn, urlsFor(tenantId)));
-    }],
-    put: [can(write), async (req, res) => {
-      const body = parse(SamlConnectionRequest, req.body);
-      const idpCertificates = normaliseCertificates(body.idpCertificates);
-      const { tenantId, requestId, actor } = adminCtx(req);
-      const conn: Omit<SamlConnectionRow, 'updatedAt'> = {
-        entryPoint: body.entryPoint,
-        idpIssuer: body.idpIssuer,
-        idpCertificates,
-        allowedDomains: [...new Set(body.allowedDomains)],
-        defaultRole: body.defaultRole,
-        groupsClaim: body.groupsClaim,
-        groupRoles: body.groupRoles,
-      };
-      const existed = await db.withTenant(tenantId, { requestId }, async (tx) => {
-        const existed = await putSamlConnection(tx, tenantId, conn);
-        await audit.append(tx, {
-          tenantId,
-          requestId,
-          actor,
-          action: 'sso.saml_configured',
-          target: { type: 'sso_connection', id: 'saml' },
-          metadata: {
-            created: !existed,
-            idpIssuer: conn.idpIssuer,
-            certificates: idpCertificates.map(certificateFingerprint),
-            allowedDomains: conn.allowedDomains,
-            defaultRole: conn.defaultRole,
-            groupRoles: conn.groupRoles.length,
-          },
+    get: [
+      can(read),
+      async (req, res) => {
+        const { tenantId, requestId } = adminCtx(req);
+        const conn = await db.withTenant(tenantId, { requestId }, (tx) => getSamlConnection(tx));
+        if (!conn) throw new DomainError('not_found', 'This tenant has no SAML connection.');
+        res.json(view(conn, urlsFor(tenantId)));
+      },
+    ],
+    put: [
+      can(write),
+      async (req, res) => {
+        const body = parse(SamlConnectionRequest, req.body);
+        const idpCertificates = normaliseCertificates(body.idpCertificates);
+        const { tenantId, requestId, actor } = adminCtx(req);
+        const conn: Omit<SamlConnectionRow, 'updatedAt'> = {
+          entryPoint: body.entryPoint,
+          idpIssuer: body.idpIssuer,
+          idpCertificates,
+          allowedDomains: [...new Set(body.allowedDomains)],
+          defaultRole: body.defaultRole,
+          groupsClaim: body.groupsClaim,
+          groupRoles: body.groupRoles,
+        };
+        const existed = await db.withTenant(tenantId, { requestId }, async (tx) => {
+          const existed = await putSamlConnection(tx, tenantId, conn);
+          await audit.append(tx, {
+            tenantId,
+            requestId,
+            actor,
+            action: 'sso.saml_configured',
+            target: { type: 'sso_connection', id: 'saml' },
+            metadata: {
+              created: !existed,
+              idpIssuer: conn.idpIssuer,
+              certificates: idpCertificates.map(certificateFingerprint),
+              allowedDomains: conn.allowedDomains,
+              defaultRole: conn.defaultRole,
+              groupRoles: conn.groupRoles.length,
+            },
+          });
+          return existed;
         });
-        return existed;
-      });
-      res.status(existed ? 200 : 201).json(view({ ...conn, updatedAt: new Date() }, urlsFor(tenantId)));
-    }],
-    delete: [can(write), async (req, res) => {
-      const { tenantId, requestId, actor } = adminCtx(req);
-      await db.withTenant(tenantId, { requestId }, async (tx) => {
-        if (!(await deleteSamlConnection(tx))) throw new DomainError('not_found', 'This tenant has no SAML connection.');
-        await audit.append(tx, { tenantId, requestId, actor, action: 'sso.saml_removed', target: { type: 'sso_connection', id: 'saml' } });
-      });
-      res.status(204).end();
-    }],
+        res.status(existed ? 200 : 201).json(view({ ...conn, updatedAt: new Date() }, urlsFor(tenantId)));
+      },
+    ],
+    delete: [
+      can(write),
+      async (req, res) => {
+        const { tenantId, requestId, actor } = adminCtx(req);
+        await db.withTenant(tenantId, { requestId }, async (tx) => {
+          if (!(await deleteSamlConnection(tx))) throw new DomainError('not_found', 'This tenant has no SAML connection.');
+          await audit.append(tx, { tenantId, requestId, actor, action: 'sso.saml_removed', target: { type: 'sso_connection', id: 'saml' } });
+        });
+        res.status(204).end();
+      },
+    ],
   });
 
   // ---- sign-in ----
@@ -163,57 +172,58 @@ export function samlRoutes(deps: SignInDeps & { refusals: RefusalLog }): SamlRou
 
   const form = express.urlencoded({ extended: false, limit: SAML_ACS_BODY_LIMIT, parameterLimit: 10, type: 'application/x-www-form-urlencoded' });
   route(auth, '/:tenantId/acs', {
-    post: [form, async (req, res) => {
-      const tenantId = tenantOf(req);
-      const requestId = req.id;
-      const fail = (reason: SamlRefusal | string) => res.redirect(303, `/console/?sso_error=${reason}`);
-      if (!tenantId) return fail('not_configured');
-      const audited = async (reason: SamlRefusal) => {
-        await db
-          .withTenant(tenantId, { requestId }, (tx) => refused(tx, tenantId, requestId, reason))
-          .catch(() => undefined); // an unknown tenant has no log to write to; the refusal stands
-        return fail(reason);
-      };
-      const form = SamlAcsForm.safeParse(req.body ?? {});
-      const samlResponse = form.success ? form.data.SAMLResponse : null;
-      const cookie = readCookie(req, SSO_COOKIE);
-      clearCookie(res, SSO_COOKIE);
-      if (!samlResponse) return audited('malformed');
+    post: [
+      form,
+      async (req, res) => {
+        const tenantId = tenantOf(req);
+        const requestId = req.id;
+        const fail = (reason: SamlRefusal | string) => res.redirect(303, `/console/?sso_error=${reason}`);
+        if (!tenantId) return fail('not_configured');
+        const audited = async (reason: SamlRefusal) => {
+          await db.withTenant(tenantId, { requestId }, (tx) => refused(tx, tenantId, requestId, reason)).catch(() => undefined); // an unknown tenant has no log to write to; the refusal stands
+          return fail(reason);
+        };
+        const form = SamlAcsForm.safeParse(req.body ?? {});
+        const samlResponse = form.success ? form.data.SAMLResponse : null;
+        const cookie = readCookie(req, SSO_COOKIE);
+        clearCookie(res, SSO_COOKIE);
+        if (!samlResponse) return audited('malformed');
 
-      let profile: SamlSignInProfile;
-      try {
-        // One transaction for the checks, the request id's use and the refusal's audit entry: a refused
-        // Response still uses up its request id.
-        const out = await db.withTenant(tenantId, { requestId }, async (tx) => {
-          const conn = await getSamlConnection(tx);
-          // No connection (or no such tenant): audited apart, where a tenant exists to write to.
-          if (!conn) return null;
-          try {
-            return await validateSamlResponse(tx, tenantId, conn, urlsFor(tenantId), samlResponse, cookie ? bindingHash(cookie) : null);
-          } catch (err) {
-            if (!(err instanceof SamlRefused)) throw err;
-            await refused(tx, tenantId, requestId, err.reason);
-            return err;
-          }
-        });
-        if (!out) return audited('not_configured');
-        if (out instanceof SamlRefused) return fail(out.reason);
-        profile = out;
-      } catch (err) {
-        // Never a 500 for a browser on its way back from the IdP: a refusal the console explains.
-        deps.logger.error({ requestId, err: err instanceof Error ? err.name : 'unknown' }, 'SAML response could not be checked');
-        return fail('unavailable');
-      }
+        let profile: SamlSignInProfile;
+        try {
+          // One transaction for the checks, the request id's use and the refusal's audit entry: a refused
+          // Response still uses up its request id.
+          const out = await db.withTenant(tenantId, { requestId }, async (tx) => {
+            const conn = await getSamlConnection(tx);
+            // No connection (or no such tenant): audited apart, where a tenant exists to write to.
+            if (!conn) return null;
+            try {
+              return await validateSamlResponse(tx, tenantId, conn, urlsFor(tenantId), samlResponse, cookie ? bindingHash(cookie) : null);
+            } catch (err) {
+              if (!(err instanceof SamlRefused)) throw err;
+              await refused(tx, tenantId, requestId, err.reason);
+              return err;
+            }
+          });
+          if (!out) return audited('not_configured');
+          if (out instanceof SamlRefused) return fail(out.reason);
+          profile = out;
+        } catch (err) {
+          // Never a 500 for a browser on its way back from the IdP: a refusal the console explains.
+          deps.logger.error({ requestId, err: err instanceof Error ? err.name : 'unknown' }, 'SAML response could not be checked');
+          return fail('unavailable');
+        }
 
-      try {
-        const signIn = await ssoSignIn(deps, req, res, { tenantId, kind: 'saml', profile });
-        return res.redirect(303, signIn.status === 'signed_in' ? '/console/' : '/console/#mfa');
-      } catch (err) {
-        // ssoSignIn audits its own refusals (domain not allowed, member disabled, connection gone).
-        if (err instanceof SsoRefused) return fail(refusalCode(err.reason));
-        return audited('sign_in_refused');
-      }
-    }],
+        try {
+          const signIn = await ssoSignIn(deps, req, res, { tenantId, kind: 'saml', profile });
+          return res.redirect(303, signIn.status === 'signed_in' ? '/console/' : '/console/#mfa');
+        } catch (err) {
+          // ssoSignIn audits its own refusals (domain not allowed, member disabled, connection gone).
+          if (err instanceof SsoRefused) return fail(refusalCode(err.reason));
+          return audited('sign_in_refused');
+        }
+      },
+    ],
   });
 
   return { admin, auth, protocol };

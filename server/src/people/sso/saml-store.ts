@@ -71,15 +71,16 @@ export async function deleteSamlConnection(tx: Tx): Promise<boolean> {
 
 /** Records an AuthnRequest id, bound to the browser by the hash of its cookie. */
 export async function insertSamlRequest(tx: Tx, tenantId: string, id: string, binding: Buffer, ttlSeconds: number): Promise<void> {
-  await tx.query(
-    `INSERT INTO sso_requests (tenant_id, id, kind, binding, expires_at) VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))`,
-    [tenantId, id, KIND, binding, ttlSeconds],
-  );
+  await tx.query(`INSERT INTO sso_requests (tenant_id, id, kind, binding, expires_at) VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))`, [
+    tenantId,
+    id,
+    KIND,
+    binding,
+    ttlSeconds,
+  ]);
 }
 
-export type RequestState =
-  | { state: 'pending'; createdAt: Date }
-  | { state: 'unknown' | 'used' | 'expired' | 'other_browser' };
+export type RequestState = { state: 'pending'; createdAt: Date } | { state: 'unknown' | 'used' | 'expired' | 'other_browser' };
 
 /** What became of an AuthnRequest id, as seen by the browser whose cookie hashes to `binding`. */
 export async function lookupSamlRequest(tx: Tx, id: string, binding: Buffer | null): Promise<RequestState> {

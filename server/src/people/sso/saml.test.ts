@@ -42,9 +42,15 @@ export const xswVariants: [string, Wrap][] = [
   // The evil assertion first, the signed one after it, both children of the Response.
   ['a second, unsigned assertion before the signed one', (g, evil, env) => env(evil + signedAssertionOf(g))],
   // The evil assertion is the Response's only Assertion; the signed one hides in its Advice.
-  ['the signed assertion nested inside the evil one', (g, evil, env) => env(evil.replace('</saml:Assertion>', `<saml:Advice>${signedAssertionOf(g)}</saml:Advice></saml:Assertion>`))],
+  [
+    'the signed assertion nested inside the evil one',
+    (g, evil, env) => env(evil.replace('</saml:Assertion>', `<saml:Advice>${signedAssertionOf(g)}</saml:Advice></saml:Assertion>`)),
+  ],
   // The signed assertion goes into the Response's Extensions, the evil one takes its place.
-  ['the signed assertion moved into the Response Extensions', (g, evil, env) => env(`${evil}<samlp:Extensions>${signedAssertionOf(g)}</samlp:Extensions>`)],
+  [
+    'the signed assertion moved into the Response Extensions',
+    (g, evil, env) => env(`${evil}<samlp:Extensions>${signedAssertionOf(g)}</samlp:Extensions>`),
+  ],
   // The Signature moves into the evil assertion, with the signed assertion inside its ds:Object.
   [
     'the signature moved into the evil assertion, the original in its Object',
@@ -98,7 +104,9 @@ describe('SAML validation (service level)', () => {
   });
   async function post(xml: string, binding: Buffer | null) {
     try {
-      return await t.runtime.db.withTenant(tenantId, { requestId: null }, (tx) => validateSamlResponse(tx, tenantId, conn, urls, postBinding(xml), binding));
+      return await t.runtime.db.withTenant(tenantId, { requestId: null }, (tx) =>
+        validateSamlResponse(tx, tenantId, conn, urls, postBinding(xml), binding),
+      );
     } catch (err) {
       if (err instanceof SamlRefused) return { refused: err.reason };
       throw err;
@@ -116,15 +124,31 @@ describe('SAML validation (service level)', () => {
 
   const attacks: [string, (id: string, b: { hash: Buffer }) => { xml: string; binding?: Buffer | null }, string][] = [
     ['an unsigned assertion', (id) => ({ xml: idp.signedResponse(input(id), { signAssertion: false }) }), 'unsigned'],
-    ['a signed response around an unsigned assertion', (id) => ({ xml: idp.signedResponse(input(id), { signAssertion: false, signResponse: true }) }), 'unsigned'],
+    [
+      'a signed response around an unsigned assertion',
+      (id) => ({ xml: idp.signedResponse(input(id), { signAssertion: false, signResponse: true }) }),
+      'unsigned',
+    ],
     ['an assertion signed by another key', (id) => ({ xml: idp.signedResponse(input(id), { keys: makeKeyPair() }) }), 'signature_invalid'],
-    ['a DOCTYPE with entities', (id) => ({ xml: `<!DOCTYPE r [<!ENTITY e "${'x'.repeat(64)}">]>` + idp.signedResponse(input(id, { displayName: 'Ann &e;' })) }), 'malformed'],
+    [
+      'a DOCTYPE with entities',
+      (id) => ({ xml: `<!DOCTYPE r [<!ENTITY e "${'x'.repeat(64)}">]>` + idp.signedResponse(input(id, { displayName: 'Ann &e;' })) }),
+      'malformed',
+    ],
     ['an assertion signed with SHA-1', (id) => ({ xml: idp.signedResponse(input(id), { sha1: true }) }), 'weak_signature'],
     ['a wrong audience', (id) => ({ xml: idp.signedResponse(input(id, { audience: 'https://other.example/sp' })) }), 'audience_mismatch'],
-    ['another recipient', (id) => ({ xml: idp.signedResponse(input(id, { recipient: 'https://other.example/acs', destination: urls.acsUrl })) }), 'recipient_mismatch'],
+    [
+      'another recipient',
+      (id) => ({ xml: idp.signedResponse(input(id, { recipient: 'https://other.example/acs', destination: urls.acsUrl })) }),
+      'recipient_mismatch',
+    ],
     ['another destination', (id) => ({ xml: idp.signedResponse(input(id, { destination: 'https://other.example/acs' })) }), 'recipient_mismatch'],
     ['another issuer', (id) => ({ xml: idp.signedResponse(input(id, { issuer: 'https://evil.example/idp' })) }), 'issuer_mismatch'],
-    ['an expired assertion', (id) => ({ xml: idp.signedResponse(input(id, { notBefore: new Date(Date.now() - 3600_000), notOnOrAfter: new Date(Date.now() - 600_000) })) }), 'expired'],
+    [
+      'an expired assertion',
+      (id) => ({ xml: idp.signedResponse(input(id, { notBefore: new Date(Date.now() - 3600_000), notOnOrAfter: new Date(Date.now() - 600_000) })) }),
+      'expired',
+    ],
     ['an unknown InResponseTo', () => ({ xml: idp.signedResponse(input('_' + 'f'.repeat(40))) }), 'in_response_to_unknown'],
     ['no browser cookie', (id) => ({ xml: idp.signedResponse(input(id)), binding: null }), 'binding_missing'],
     ['another browser', (id) => ({ xml: idp.signedResponse(input(id)), binding: newBinding().hash }), 'browser_mismatch'],
@@ -198,11 +222,18 @@ describe('SAML sign-in over HTTP', () => {
   const refusalCount = async (reason: string) =>
     (
       await t.runtime.db.withOwner((tx) =>
-        tx.query<{ n: number }>("SELECT coalesce(sum(count), 0)::int AS n FROM audit_refusals WHERE tenant_id = $1 AND action = 'sso.saml_refused' AND subject = $2", [tenantId, reason]),
+        tx.query<{ n: number }>(
+          "SELECT coalesce(sum(count), 0)::int AS n FROM audit_refusals WHERE tenant_id = $1 AND action = 'sso.saml_refused' AND subject = $2",
+          [tenantId, reason],
+        ),
       )
     ).rows[0]!.n;
   const memberByEmail = async (email: string) =>
-    (await t.runtime.db.withTenant(tenantId, { requestId: null }, (tx) => tx.query<{ id: string; role: string; display_name: string }>('SELECT id, role, display_name FROM members WHERE email = $1', [email]))).rows[0] ?? null;
+    (
+      await t.runtime.db.withTenant(tenantId, { requestId: null }, (tx) =>
+        tx.query<{ id: string; role: string; display_name: string }>('SELECT id, role, display_name FROM members WHERE email = $1', [email]),
+      )
+    ).rows[0] ?? null;
   const cookieValue = (setCookies: string[], name: string) => {
     const c = setCookies.find((x) => x.startsWith(`${name}=`));
     return c ? c.slice(name.length + 1).split(';')[0]! : null;
@@ -232,11 +263,21 @@ describe('SAML sign-in over HTTP', () => {
     const r = await fetch(`${t.url}/v1/auth/sso/saml/${tenantId}/acs`, {
       method: 'POST',
       redirect: 'manual',
-      headers: { 'content-type': contentType, origin: 'https://idp.test', 'sec-fetch-site': 'cross-site', ...(cookie ? { cookie: `__Host-parley_sso=${cookie}` } : {}) },
+      headers: {
+        'content-type': contentType,
+        origin: 'https://idp.test',
+        'sec-fetch-site': 'cross-site',
+        ...(cookie ? { cookie: `__Host-parley_sso=${cookie}` } : {}),
+      },
       body: body ?? new URLSearchParams({ SAMLResponse: postBinding(xml), RelayState: '' }),
     });
     const setCookies = r.headers.getSetCookie();
-    return { status: r.status, location: r.headers.get('location'), access: cookieValue(setCookies, '__Host-parley_access'), refresh: cookieValue(setCookies, '__Host-parley_refresh') };
+    return {
+      status: r.status,
+      location: r.headers.get('location'),
+      access: cookieValue(setCookies, '__Host-parley_access'),
+      refresh: cookieValue(setCookies, '__Host-parley_refresh'),
+    };
   }
 
   const input = (requestId: string, over: Partial<AssertionInput> = {}): AssertionInput => ({
@@ -264,17 +305,30 @@ describe('SAML sign-in over HTTP', () => {
     expect(r.body.errors).toEqual([expect.objectContaining({ path: '/idpCertificates/0', code: 'not_a_certificate' })]);
     expect(await audits('sso.saml_configured')).toHaveLength(0);
 
-    r = await put({ ...connection(), groupRoles: [{ group: 'parley-admins', role: 'admin' }, { group: 'it', role: 'owner' }] });
+    r = await put({
+      ...connection(),
+      groupRoles: [
+        { group: 'parley-admins', role: 'admin' },
+        { group: 'it', role: 'owner' },
+      ],
+    });
     expect(r.status).toBe(400);
     expect(r.body.errors).toEqual([expect.objectContaining({ path: '/groupRoles/1/role' })]); // an IdP group never makes an owner
 
-    const reader = (await call(t.url, 'POST', '/v1/admin/api-keys', { key, body: { name: 'reader', capabilities: ['settings:read'] } })).body.secret as string;
+    const reader = (await call(t.url, 'POST', '/v1/admin/api-keys', { key, body: { name: 'reader', capabilities: ['settings:read'] } })).body
+      .secret as string;
     expect((await put(connection(), reader)).status).toBe(403);
     expect((await call(t.url, 'GET', '/v1/admin/sso/saml', { key: reader })).status).toBe(404);
 
     r = await put(connection());
     expect(r.status).toBe(201);
-    expect(r.body).toMatchObject({ spEntityId: urls.spEntityId, acsUrl: urls.acsUrl, metadataUrl: urls.metadataUrl, idpIssuer: IDP_ENTITY, groupsClaim: 'memberOf' });
+    expect(r.body).toMatchObject({
+      spEntityId: urls.spEntityId,
+      acsUrl: urls.acsUrl,
+      metadataUrl: urls.metadataUrl,
+      idpIssuer: IDP_ENTITY,
+      groupsClaim: 'memberOf',
+    });
     expect(urls.acsUrl).toBe(`${t.config.publicUrl}/v1/auth/sso/saml/${tenantId}/acs`);
     r = await call(t.url, 'GET', '/v1/admin/sso/saml', { key: reader });
     expect(r.status).toBe(200);
@@ -322,7 +376,9 @@ describe('SAML sign-in over HTTP', () => {
       expect(await memberByEmail('ivan@acme.example')).toMatchObject({ role: 'agent' });
     } finally {
       await t.runtime.db.withOwner((tx) =>
-        tx.query(`UPDATE sso_connections SET group_roles = '[{"group":"parley-admins","role":"admin"}]' WHERE tenant_id = $1 AND kind = 'saml'`, [tenantId]),
+        tx.query(`UPDATE sso_connections SET group_roles = '[{"group":"parley-admins","role":"admin"}]' WHERE tenant_id = $1 AND kind = 'saml'`, [
+          tenantId,
+        ]),
       );
     }
   });
@@ -330,15 +386,27 @@ describe('SAML sign-in over HTTP', () => {
   const mallory = 'mallory@acme.example';
   const attacks: [string, (id: string) => string, string][] = [
     ['an unsigned assertion', (id) => idp.signedResponse(input(id, { email: mallory }), { signAssertion: false }), 'unsigned'],
-    ['a signed response around an unsigned assertion', (id) => idp.signedResponse(input(id, { email: mallory }), { signAssertion: false, signResponse: true }), 'unsigned'],
+    [
+      'a signed response around an unsigned assertion',
+      (id) => idp.signedResponse(input(id, { email: mallory }), { signAssertion: false, signResponse: true }),
+      'unsigned',
+    ],
     ['an assertion signed by another key', (id) => idp.signedResponse(input(id, { email: mallory }), { keys: makeKeyPair() }), 'signature_invalid'],
     ['a wrong audience', (id) => idp.signedResponse(input(id, { email: mallory, audience: 'https://other.example/sp' })), 'audience_mismatch'],
     ['another recipient', (id) => idp.signedResponse(input(id, { email: mallory, recipient: 'https://other.example/acs' })), 'recipient_mismatch'],
-    ['an expired assertion', (id) => idp.signedResponse(input(id, { email: mallory, notBefore: new Date(Date.now() - 3600_000), notOnOrAfter: new Date(Date.now() - 600_000) })), 'expired'],
+    [
+      'an expired assertion',
+      (id) =>
+        idp.signedResponse(input(id, { email: mallory, notBefore: new Date(Date.now() - 3600_000), notOnOrAfter: new Date(Date.now() - 600_000) })),
+      'expired',
+    ],
     ['an unknown InResponseTo', () => idp.signedResponse(input(`_${'e'.repeat(40)}`, { email: mallory })), 'in_response_to_unknown'],
     ...xswVariants.map(([name, wrap]): [string, (id: string) => string, string] => [
       `signature wrapping: ${name}`,
-      (id) => wrap(idp.signedResponse(input(id, { email: 'carol@acme.example', groups: [] })), idp.assertion(input(id, { email: mallory })), (inner) => idp.envelope(input(id), inner)),
+      (id) =>
+        wrap(idp.signedResponse(input(id, { email: 'carol@acme.example', groups: [] })), idp.assertion(input(id, { email: mallory })), (inner) =>
+          idp.envelope(input(id), inner),
+        ),
       'signature_invalid',
     ]),
   ];
@@ -358,11 +426,18 @@ describe('SAML sign-in over HTTP', () => {
   });
 
   it('a flood of bogus Responses at the ACS is counted, not appended: the audit log grows by one entry per reason and window', async () => {
-    const entries = async () => (await t.runtime.db.withOwner((tx) => tx.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_entries WHERE tenant_id = $1', [tenantId]))).rows[0]!.n;
+    const entries = async () =>
+      (await t.runtime.db.withOwner((tx) => tx.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_entries WHERE tenant_id = $1', [tenantId])))
+        .rows[0]!.n;
     const before = await entries();
     const countedBefore = await refusalCount('malformed');
     for (let i = 0; i < 30; i++) {
-      const r = await fetch(`${t.url}/v1/auth/sso/saml/${tenantId}/acs`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `SAMLResponse=${'A'.repeat(40)}${i}` });
+      const r = await fetch(`${t.url}/v1/auth/sso/saml/${tenantId}/acs`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: `SAMLResponse=${'A'.repeat(40)}${i}`,
+      });
       expect(r.headers.get('location')).toMatch(/^\/console\/\?sso_error=/);
     }
     expect(await entries()).toBeLessThanOrEqual(before + 1);
@@ -403,7 +478,9 @@ describe('SAML sign-in over HTTP', () => {
     expect(await refusalCount('recipient_mismatch')).toBe(before + 1);
     // Its Destination rewritten to ours (unsigned), the signed Recipient and Audience still say Beta.
     const b2 = await begin('mallory@beta.example');
-    const rewritten = idp.signedResponse(input(b2.id, { email: 'mallory@beta.example', acsUrl: betaUrls.acsUrl, audience: betaUrls.spEntityId, destination: urls.acsUrl }));
+    const rewritten = idp.signedResponse(
+      input(b2.id, { email: 'mallory@beta.example', acsUrl: betaUrls.acsUrl, audience: betaUrls.spEntityId, destination: urls.acsUrl }),
+    );
     const r2 = await acs(rewritten, b2.cookie);
     // (Beta's request id means nothing here: request ids live in each tenant's own rows.)
     expect(r2.location).toBe('/console/?sso_error=in_response_to_unknown');

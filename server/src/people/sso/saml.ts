@@ -67,7 +67,8 @@ export function normaliseCertificates(input: readonly string[], now = new Date()
     };
     const blocks = raw.match(/-----BEGIN [A-Z0-9 ]+-----/g) ?? [];
     if (blocks.length > 1) fail('must hold exactly one certificate', 'not_a_certificate');
-    if (blocks.length === 1 && blocks[0] !== '-----BEGIN CERTIFICATE-----') fail('must be an X.509 certificate (BEGIN CERTIFICATE), not a key', 'not_a_certificate');
+    if (blocks.length === 1 && blocks[0] !== '-----BEGIN CERTIFICATE-----')
+      fail('must be an X.509 certificate (BEGIN CERTIFICATE), not a key', 'not_a_certificate');
     const b64 = raw.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
     if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) fail('must be a PEM or base64 X.509 certificate', 'not_a_certificate');
     let cert: X509Certificate | null = null;
@@ -175,7 +176,7 @@ export interface SamlSignInProfile {
 
 type Js = Record<string, unknown>;
 const arr = (v: unknown): Js[] => (Array.isArray(v) ? (v as Js[]) : []);
-const attrs = (v: Js | undefined): Record<string, string> => ((v?.$ as Record<string, string> | undefined) ?? {});
+const attrs = (v: Js | undefined): Record<string, string> => (v?.$ as Record<string, string> | undefined) ?? {};
 
 /**
  * A first look at the (unverified) Response: only to refuse early and to name the reason. Nothing read
@@ -240,8 +241,20 @@ function reasonFor(err: unknown, shape: Shape, cache: RequestCache): SamlRefusal
 
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
-const EMAIL_ATTRIBUTES = ['email', 'mail', 'emailAddress', 'urn:oid:0.9.2342.19200300.100.1.3', 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress'];
-const NAME_ATTRIBUTES = ['displayName', 'urn:oid:2.16.840.1.113730.3.1.241', 'http://schemas.microsoft.com/identity/claims/displayname', 'name', 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name'];
+const EMAIL_ATTRIBUTES = [
+  'email',
+  'mail',
+  'emailAddress',
+  'urn:oid:0.9.2342.19200300.100.1.3',
+  'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress',
+];
+const NAME_ATTRIBUTES = [
+  'displayName',
+  'urn:oid:2.16.840.1.113730.3.1.241',
+  'http://schemas.microsoft.com/identity/claims/displayname',
+  'name',
+  'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name',
+];
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 function strings(v: unknown): string[] {
@@ -252,7 +265,9 @@ function strings(v: unknown): string[] {
 function first(attributes: Record<string, unknown>, names: string[]): string | null {
   for (const n of names) {
     if (!Object.hasOwn(attributes, n)) continue;
-    const v = strings(attributes[n]).map((s) => s.trim()).find((s) => s.length > 0);
+    const v = strings(attributes[n])
+      .map((s) => s.trim())
+      .find((s) => s.length > 0);
     if (v) return v;
   }
   return null;
@@ -345,4 +360,3 @@ export function newBinding(): { cookie: string; hash: Buffer } {
   return { cookie, hash: bindingHash(cookie) };
 }
 export const bindingHash = (cookie: string) => createHash('sha256').update(cookie, 'utf8').digest();
-

@@ -14,7 +14,8 @@ const STREET_WORDS = new Set(
   ).split(' '),
 );
 // Compound street names: "Genterstrasse", "Kromwater"-style words ending in a street word.
-const STREET_SUFFIX = /(?:strasse|straße|str\.|gasse|platz|weg|laan|straat|plein|kade|dijk|gracht|steenweg|vej|gade|gatan|vägen|veien|katu|tie|allee|ulica|utca)$/iu;
+const STREET_SUFFIX =
+  /(?:strasse|straße|str\.|gasse|platz|weg|laan|straat|plein|kade|dijk|gracht|steenweg|vej|gade|gatan|vägen|veien|katu|tie|allee|ulica|utca)$/iu;
 const UNIT = /^(?:apt|apartment|suite|ste|unit|flat|fl|floor|room|rm|bldg|building|#)$/i;
 // Lower-case words allowed inside a capitalised street name.
 const CONNECTORS = new Set('de del della di da do dos das du des la le les los van der den von y e und of the al el bin'.split(' '));
@@ -99,12 +100,21 @@ const UNIT_AFTER = /^[ \t]*,?[ \t]*(?:apt|apartment|suite|ste|unit|flat|fl|floor
 const PLACE = String.raw`(?:[\p{Lu}][\p{L}\p{M}'’.\-]*|(?:de|del|la|le|el|am|an|der|di|da|do|sur|upon|on|u|y)\b)(?:[ \t]+(?:[\p{Lu}][\p{L}\p{M}'’.\-]*|(?:de|del|la|le|el|am|an|der|di|da|do|sur|upon|on|u|y)\b)){0,3}`;
 const POSTCODE = String.raw`(?:\d{4,6}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}|\d{2}-\d{3}|\d{3}[ ]\d{2})`;
 // Same line after a comma or unit: city, optional region code, optional postcode.
-const PLACE_AFTER = new RegExp(String.raw`^(?:[ \t]*,[ \t]*|[ \t]+)(?:${PLACE}(?:,?[ \t]+[A-Z]{2,3}\b)?(?:,?[ \t]+${POSTCODE})?|${POSTCODE})(?![\p{L}\p{N}])`, 'u');
+const PLACE_AFTER = new RegExp(
+  String.raw`^(?:[ \t]*,[ \t]*|[ \t]+)(?:${PLACE}(?:,?[ \t]+[A-Z]{2,3}\b)?(?:,?[ \t]+${POSTCODE})?|${POSTCODE})(?![\p{L}\p{N}])`,
+  'u',
+);
 // Quoted or mangled blocks prefix each line ("> ", "??? ").
 const LINE_PREFIX = String.raw`[ \t]*(?:>+|\?{2,})?[ \t]*`;
 // A following line that is only a city, region, country and/or postcode ("Recife", ", SO", "Tuvalu 92910").
-const PLACE_LINE = new RegExp(String.raw`^[ \t]*(?:\r?\n${LINE_PREFIX}){1,2}(?:,[ \t]*[\p{L}]{1,20}|${PLACE}(?:,?[ \t]+[A-Z]{2,3})?(?:,?[ \t]+${POSTCODE})?|${POSTCODE}|(?:apt|apartment|suite|ste|unit|flat)\.?[ \t]*\d{1,5})[ \t]*(?=\r?\n|$)`, 'iu');
-const PLACE_LINE_LOWER = new RegExp(String.raw`^[ \t]*(?:\r?\n${LINE_PREFIX}){1,2}(?:,[ \t]*[\p{L}]{1,20}|[\p{Ll}][\p{L}\p{M}'’.\-]*(?:[ \t]+[\p{Ll}][\p{L}\p{M}'’.\-]*){0,3}(?:[ \t]+\d{4,6})?|\d{4,6}|(?:apt|suite|unit)\.?[ \t]*\d{1,5})[ \t]*(?=\r?\n|$)`, 'u');
+const PLACE_LINE = new RegExp(
+  String.raw`^[ \t]*(?:\r?\n${LINE_PREFIX}){1,2}(?:,[ \t]*[\p{L}]{1,20}|${PLACE}(?:,?[ \t]+[A-Z]{2,3})?(?:,?[ \t]+${POSTCODE})?|${POSTCODE}|(?:apt|apartment|suite|ste|unit|flat)\.?[ \t]*\d{1,5})[ \t]*(?=\r?\n|$)`,
+  'iu',
+);
+const PLACE_LINE_LOWER = new RegExp(
+  String.raw`^[ \t]*(?:\r?\n${LINE_PREFIX}){1,2}(?:,[ \t]*[\p{L}]{1,20}|[\p{Ll}][\p{L}\p{M}'’.\-]*(?:[ \t]+[\p{Ll}][\p{L}\p{M}'’.\-]*){0,3}(?:[ \t]+\d{4,6})?|\d{4,6}|(?:apt|suite|unit)\.?[ \t]*\d{1,5})[ \t]*(?=\r?\n|$)`,
+  'u',
+);
 
 /** Grows a street match over unit, city, region, postcode and country, on the same line or the next ones. */
 function extend(text: string, end: number, lowerCaseText: boolean): number {
@@ -143,7 +153,9 @@ export function findAddresses(text: string): Match[] {
       }
       if (!best) continue;
       // A unit written before the street ("Apt. 338 32 216 Menzies Street") belongs to it.
-      const unitBefore = /(?:apt|apartment|suite|ste|unit|flat)\.?[ \t]*\d{1,5}[ \t]*,?[ \t]*$/i.exec(text.slice(Math.max(0, toks[i]!.start - 24), toks[i]!.start));
+      const unitBefore = /(?:apt|apartment|suite|ste|unit|flat)\.?[ \t]*\d{1,5}[ \t]*,?[ \t]*$/i.exec(
+        text.slice(Math.max(0, toks[i]!.start - 24), toks[i]!.start),
+      );
       const start = toks[i]!.start - (unitBefore?.[0].length ?? 0);
       let end = toks[best.j]!.end;
       if (/\.$/.test(toks[best.j]!.text) && !isStreetWord(toks[best.j]!.text)) end -= 1;
@@ -155,7 +167,11 @@ export function findAddresses(text: string): Match[] {
       while (i + 1 < toks.length && toks[i + 1]!.start < grown) i++;
     }
   }
-  for (const [re, base] of [[PO_BOX, 0.7], [SHIP, 0.55], [MILITARY, 0.8]] as const) {
+  for (const [re, base] of [
+    [PO_BOX, 0.7],
+    [SHIP, 0.55],
+    [MILITARY, 0.8],
+  ] as const) {
     for (const m of text.matchAll(re)) {
       const end = extend(text, m.index + m[0].length, lowerCaseText);
       const score = base + (hasContext(text, m.index, end, CUE, 50) ? 0.2 : 0) + (end > m.index + m[0].length ? 0.1 : 0);

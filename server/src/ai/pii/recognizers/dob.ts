@@ -3,7 +3,8 @@ import type { Match } from '../types.js';
 import { dateValid } from '../validators.js';
 import { match } from './types.js';
 
-const MONTHS = 'jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?';
+const MONTHS =
+  'jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?';
 const MONTH_INDEX = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 
 // A time right after the date makes it a timestamp, not a birth date.
@@ -39,7 +40,9 @@ export function findBirthDates(text: string): Match[] {
     out.push(match('date_of_birth', text, start, end, score));
   };
   for (const m of text.matchAll(NUMERIC)) {
-    const a = +m[1]!, b = +m[3]!, y = year4(m[4]!);
+    const a = +m[1]!,
+      b = +m[3]!,
+      y = year4(m[4]!);
     if (plausibleYear(y) && (dateValid(y, a, b) || dateValid(y, b, a))) push(m.index, m.index + m[0].length);
   }
   for (const m of text.matchAll(ISO)) {

@@ -12,7 +12,8 @@ const NINO = /(?<![\p{L}\p{N}])[A-Za-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Da-d](?![\p{
 const NAMED_ID =
   /\b(?:passport|driver'?s?'? ?licen[cs]e|driving licen[cs]e|\bdl\b|licen[cs]e (?:number|no\.?|#)|national (?:id|identity|insurance)|id card|identity card|tax (?:id|number|code)|personal (?:id|number)|personnummer|dni|nie|nif|cpf|aadhaar|pesel|bsn|steuer-?id|codice fiscale|ni number|nino|health (?:card|insurance) number|medicare number|nhs number)\b/gi;
 // A code with at least one digit and 5-20 characters; the filler words in between are skipped.
-const ID_AFTER = /^(?:[\s:#=-]|\b(?:number|no|num|is|was|it's|its|my|the|reads|id)\b|\.)*((?=[A-Za-z0-9-]*\d)[A-Za-z0-9][A-Za-z0-9-]{3,18}[A-Za-z0-9])(?![\p{L}\p{N}])/iu;
+const ID_AFTER =
+  /^(?:[\s:#=-]|\b(?:number|no|num|is|was|it's|its|my|the|reads|id)\b|\.)*((?=[A-Za-z0-9-]*\d)[A-Za-z0-9][A-Za-z0-9-]{3,18}[A-Za-z0-9])(?![\p{L}\p{N}])/iu;
 
 export function findGovernmentIds(text: string): Match[] {
   const out: Match[] = [];

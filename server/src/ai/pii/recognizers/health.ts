@@ -12,13 +12,15 @@ const GENERIC_RE = new RegExp(String.raw`(?<![\p{L}\p{N}])(?:${GENERIC})(?![\p{L
 const DIAGNOSED = /\bdiagnosed with (?:an? )?[\p{L}\p{N}'-]+(?: [\p{L}\p{N}'-]+)?/giu;
 
 const PERSONAL: ContextRule = {
-  words: /\b(?:i|i'm|im|i've|i am|my|me|he|she|his|her|he's|she's|son|daughter|wife|husband|mother|father|mom|mum|dad|patient|child|kid|suffer\w*|have|has|had|with|on)\b/,
+  words:
+    /\b(?:i|i'm|im|i've|i am|my|me|he|she|his|her|he's|she's|son|daughter|wife|husband|mother|father|mom|mum|dad|patient|child|kid|suffer\w*|have|has|had|with|on)\b/,
   delta: 0.2,
   before: 30,
   after: 0,
 };
 const NOT_PERSONAL: ContextRule = {
-  words: /\b(?:retail|product|software|site|website|app|page|server|database|website's)\b\s*\u0000|\u0000\s*(?:awareness|research|charity|foundation|month)/,
+  words:
+    /\b(?:retail|product|software|site|website|app|page|server|database|website's)\b\s*\u0000|\u0000\s*(?:awareness|research|charity|foundation|month)/,
   delta: -0.4,
   before: 20,
   after: 16,
@@ -36,7 +38,9 @@ export function findHealth(text: string): Match[] {
   }
   for (const m of text.matchAll(DIAGNOSED)) {
     // Reach to the end of a named condition a few words on ("diagnosed with type 2 diabetes").
-    const named = new RegExp(String.raw`^.{0,24}?(?<![\p{L}\p{N}])(?:${SPECIFIC})(?![\p{L}\p{N}])`, 'iu').exec(text.slice(m.index + 15, m.index + 60));
+    const named = new RegExp(String.raw`^.{0,24}?(?<![\p{L}\p{N}])(?:${SPECIFIC})(?![\p{L}\p{N}])`, 'iu').exec(
+      text.slice(m.index + 15, m.index + 60),
+    );
     const end = named ? m.index + 15 + named[0].length : m.index + m[0].length;
     out.push(match('health', text, m.index, end, 0.85));
   }

@@ -2,8 +2,23 @@ import type { Match } from '../types.js';
 import { match } from './types.js';
 
 const NUMBER_WORDS: Record<string, number> = {
-  one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10,
-  eleven: 11, twelve: 12, thirteen: 13, fourteen: 14, fifteen: 15, sixteen: 16, seventeen: 17,
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+  eleven: 11,
+  twelve: 12,
+  thirteen: 13,
+  fourteen: 14,
+  fifteen: 15,
+  sixteen: 16,
+  seventeen: 17,
 };
 const AGE = String.raw`(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen)`;
 const PERSON_NOUN = String.raw`son|daughter|kid|child|boy|girl|brother|sister|student|nephew|niece|grandson|granddaughter|teen|teenager|baby|toddler`;
@@ -29,8 +44,7 @@ export function findMinors(text: string): Match[] {
     const age = ageOf(m[1]!);
     if (age >= 18) continue;
     const noun = m[2]?.toLowerCase();
-    const score =
-      noun === undefined || new RegExp(`^(?:${PERSON_NOUN})s?$`).test(noun) ? 0.8 : FUNCTION_WORD.test(noun) ? 0.75 : 0.3;
+    const score = noun === undefined || new RegExp(`^(?:${PERSON_NOUN})s?$`).test(noun) ? 0.8 : FUNCTION_WORD.test(noun) ? 0.75 : 0.3;
     if (score > 0) out.push(match('minor', text, m.index, m.index + m[0].length, score));
   }
   for (const m of text.matchAll(SELF_AGE)) {

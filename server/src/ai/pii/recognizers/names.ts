@@ -70,7 +70,10 @@ const WORD = /\S+/gu;
 const PERSON_BEFORE = /\b(?:says|said|told|asked|shouted|wrote|replied|met|by|ex-|founders?|given|dear|with)\W*\u0000/;
 const PERSON_AFTER = /\u0000(?:['’]s\b|\s+(?:says|said|told|asked|shouted|wrote|replied|was|is a|has|had|his|her|and (?:his|her)|were)\b)/;
 // Lists: "Eklund, Warren and Bailey". A neighbour of a found name in a list is a name too.
-const LIST_AFTER = new RegExp(String.raw`^(?:,[ \t]*(?:and[ \t]+|&[ \t]+)?|[ \t]+(?:and|&|or)[ \t]+)(${ANY_WORD}(?:[ \t]+${NAME_WORD})?)(?![\p{L}\p{N}])`, 'u');
+const LIST_AFTER = new RegExp(
+  String.raw`^(?:,[ \t]*(?:and[ \t]+|&[ \t]+)?|[ \t]+(?:and|&|or)[ \t]+)(${ANY_WORD}(?:[ \t]+${NAME_WORD})?)(?![\p{L}\p{N}])`,
+  'u',
+);
 const LIST_BEFORE = new RegExp(String.raw`(?<![\p{L}\p{N}])(${ANY_WORD})(?:,[ \t]*|[ \t]+(?:and|&|or)[ \t]+)$`, 'u');
 
 function atSentenceStart(text: string, index: number): boolean {

@@ -11,13 +11,15 @@ const NANP = /^(?:(?:\+?1|001)[ .\-]?)?(?:\(\d{3}\)[ .\-]?|\d{3}[ .\-])\d{3}[ .\
 
 const CONTEXT: ContextRule[] = [
   {
-    words: /\b(?:phone|call|calling|tel|telephone|mobile|cell|mob|fax|sms|text me|whatsapp|reach|ring|dial|contact|number|answering|hotline|landline)\b|\u0000[\s\-,]*(?:office|fax|mobile|home|work|cell)\b/,
+    words:
+      /\b(?:phone|call|calling|tel|telephone|mobile|cell|mob|fax|sms|text me|whatsapp|reach|ring|dial|contact|number|answering|hotline|landline)\b|\u0000[\s\-,]*(?:office|fax|mobile|home|work|cell)\b/,
     delta: 0.3,
     before: 40,
     after: 12,
   },
   {
-    words: /\b(?:order|invoice|ref|reference|tracking|account|acct|id|version|build|price|total|qty|zip|postcode|postal|isbn|serial|sku|ssn|social security|card|iban)\b[^\u0000]{0,20}\u0000|[$€£¥]\s*\u0000/,
+    words:
+      /\b(?:order|invoice|ref|reference|tracking|account|acct|id|version|build|price|total|qty|zip|postcode|postal|isbn|serial|sku|ssn|social security|card|iban)\b[^\u0000]{0,20}\u0000|[$€£¥]\s*\u0000/,
     delta: -0.4,
     before: 30,
     after: 0,

@@ -12,7 +12,11 @@ interface Pattern {
 const PATTERNS: Pattern[] = [
   { re: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/g, score: 0.99 },
   { re: /\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA)[A-Z2-7]{16}\b/g, score: 0.95 },
-  { re: /\b(?:aws_?secret_?access_?key|aws_?secret_?key|secret_?access_?key)\b["']?\s*[:=]?\s*["']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])/gi, score: 0.95, group: 1 },
+  {
+    re: /\b(?:aws_?secret_?access_?key|aws_?secret_?key|secret_?access_?key)\b["']?\s*[:=]?\s*["']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])/gi,
+    score: 0.95,
+    group: 1,
+  },
   { re: /\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{10,}/g, score: 0.95 },
   { re: /\bBearer\s+([A-Za-z0-9\-._~+/]{16,}=*)/g, score: 0.9, group: 1 },
   { re: /\b(?:sk|pk|rk|whsec)_(?:live|test)_[A-Za-z0-9]{10,}/g, score: 0.95 },
