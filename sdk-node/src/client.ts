@@ -9,20 +9,23 @@ import {
   CreatedApiKeyResponse,
   CreatedIdentitySecretResponse,
   DomainListResponse,
-  DomainSchema,
+  CreateSourceResponse,
+  DomainResponse,
+  HandoffListResponse,
+  PiiScanResponse,
+  SourceListResponse,
   IdentitySettingsResponse,
   InclusionProofResponse,
   KnowledgeSearchResponse,
   CrawlJobResponse,
   KnowledgeUsageResponse,
   ProblemSchema,
-  SourceSchema,
   type Capability,
   type AskRequest,
   type CreateSourceRequest,
   type RetrievalMode,
 } from '@parley/protocol';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Operation } from '@parley/protocol/contract';
 import { apiMethods, nextPageQuery, operationPath, type PagedOperationId, type ParleyApi } from './api.js';
 import { ParleyApiError } from './errors.js';
@@ -36,27 +39,6 @@ export interface ParleyOptions {
   /** A fetch implementation to use instead of the global one (proxies, tests). */
   fetch?: typeof fetch;
 }
-
-const HandoffList = z.object({
-  handoffs: z.array(
-    z.object({
-      id: z.string(),
-      conversationId: z.string(),
-      status: z.string(),
-      reason: z.string(),
-      assignedTo: z.string().nullable(),
-      visitorVerified: z.boolean(),
-      visitorRef: z.string(),
-      createdAt: z.string(),
-      updatedAt: z.string(),
-    }),
-  ),
-});
-const PiiScan = z.object({
-  matches: z.array(z.object({ class: z.string(), start: z.number(), end: z.number(), score: z.number(), action: z.string() })),
-  redacted: z.string(),
-});
-const SourcesResponse = z.object({ sources: z.array(SourceSchema.extend({ changed: z.boolean().optional() })) });
 
 /** A non-2xx answer as a typed problem (a body that is not one still becomes a ParleyApiError). */
 async function apiError(res: Response): Promise<ParleyApiError> {
@@ -137,7 +119,7 @@ export class Parley {
   /** Domains allowed to embed the widget, e.g. `*.example.com`. */
   readonly domains = {
     list: () => this.call('GET', '/domains', DomainListResponse).then((r) => r.domains),
-    add: (pattern: string) => this.call('POST', '/domains', z.object({ domain: DomainSchema }), { pattern }).then((r) => r.domain),
+    add: (pattern: string) => this.call('POST', '/domains', DomainResponse, { pattern }).then((r) => r.domain),
     remove: (id: string) => this.call('DELETE', `/domains/${encodeURIComponent(id)}`, null),
   };
 
@@ -156,14 +138,14 @@ export class Parley {
   readonly knowledge = {
     /** Adds inline content or one page by URL; over the tenant's quota this throws (409 `…/quota-exceeded`). */
     add: (source: Exclude<CreateSourceRequest, { kind: 'sitemap' }>) =>
-      this.call('POST', '/knowledge/sources', SourcesResponse, source).then((r) => r.sources),
+      this.call('POST', '/knowledge/sources', CreateSourceResponse, source).then((r) => r.sources),
     /** Queues a crawl of a sitemap's pages in the background; follow it with {@link Parley.knowledge.job}. */
     crawl: (sitemapUrl: string) => this.call('POST', '/knowledge/sources', CrawlJobResponse, { kind: 'sitemap', url: sitemapUrl }).then((r) => r.job),
     /** A crawl's status and progress. */
     job: (id: string) => this.call('GET', `/knowledge/jobs/${encodeURIComponent(id)}`, CrawlJobResponse).then((r) => r.job),
     /** The tenant's knowledge totals and quota. */
     usage: () => this.call('GET', '/knowledge/usage', KnowledgeUsageResponse),
-    list: () => this.call('GET', '/knowledge/sources', SourcesResponse).then((r) => r.sources),
+    list: () => this.call('GET', '/knowledge/sources', SourceListResponse).then((r) => r.sources),
     remove: (id: string) => this.call('DELETE', `/knowledge/sources/${encodeURIComponent(id)}`, null),
     search: (query: string, limit = 5, mode?: RetrievalMode) =>
       this.call('POST', '/knowledge/search', KnowledgeSearchResponse, { query, limit, ...(mode ? { mode } : {}) }).then((r) => r.results),
@@ -180,7 +162,7 @@ export class Parley {
   /** Conversations handed to a human agent. */
   readonly handoffs = {
     list: (status?: 'pending' | 'assigned' | 'resolved') =>
-      this.call('GET', `/handoffs${status ? `?status=${status}` : ''}`, HandoffList).then((r) => r.handoffs),
+      this.call('GET', `/handoffs${status ? `?status=${status}` : ''}`, HandoffListResponse).then((r) => r.handoffs),
     update: (id: string, status: 'assigned' | 'resolved', assignedTo?: string) =>
       this.call('PATCH', `/handoffs/${encodeURIComponent(id)}`, null, { status, ...(assignedTo ? { assignedTo } : {}) }),
   };
@@ -196,7 +178,7 @@ export class Parley {
 
   /** Shows what the tenant's PII policy would redact in a text, per channel. */
   readonly pii = {
-    scan: (text: string, channel: 'widget' | 'api' | 'email' = 'api') => this.call('POST', '/pii/scan', PiiScan, { text, channel }),
+    scan: (text: string, channel: 'widget' | 'api' | 'email' = 'api') => this.call('POST', '/pii/scan', PiiScanResponse, { text, channel }),
   };
 
   /** The tamper-evident audit log: entries, signed checkpoints and Merkle proofs. */
