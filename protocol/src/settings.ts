@@ -6,6 +6,7 @@ import { SettingsSchema } from './admin.js';
 import { DEFAULT_PII_POLICY, PiiPolicySchema } from './pii.js';
 import { SignInPolicySchema } from './people.js';
 import { jsonValue } from './text.js';
+import { WidgetSettingsSchema } from './widget.js';
 import { BusinessHoursSchema } from './workspace.js';
 
 /**
@@ -43,14 +44,7 @@ export const DEFAULT_SETTINGS = {
 
 /** The settings in effect: the document with every default applied (and the sign-in policy, set at its own endpoint). */
 export const EffectiveSettingsSchema = z.object({
-  widget: z.object({
-    greeting: z.string().optional(),
-    launcherText: z.string().optional(),
-    locale: z.string(),
-    theme: z.enum(['light', 'dark', 'auto']),
-    accentColor: z.string(),
-    position: z.enum(['bottom-right', 'bottom-left']),
-  }),
+  widget: WidgetSettingsSchema.omit({ tenantName: true, identityMode: true }),
   handoff: z.object({ threshold: z.number().min(0).max(1), sensitiveTopics: z.array(z.string()) }),
   budget: z.object({ requestsPerMinute: z.number().int(), tokensPerDay: z.number().int() }),
   retrieval: z.object({ mode: z.enum(['auto', 'bm25', 'dense', 'hybrid']) }),

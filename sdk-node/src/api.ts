@@ -2,28 +2,18 @@
 // contract protocol defines (the same table the server parses with and the OpenAPI document comes from),
 // so the client cannot fall behind the API.
 import {
-  adminOperations,
-  contractOperations,
-  knowledgeOperations,
-  peopleOperations,
-  settingsOperations,
-  systemOperations,
-  widgetOperations,
-  workspaceOperations,
+  OPERATIONS,
+  type adminOperations,
+  type contractOperations,
+  type knowledgeOperations,
   type Operation,
+  type peopleOperations,
+  type settingsOperations,
+  type systemOperations,
+  type widgetOperations,
+  type workspaceOperations,
 } from '@parley/protocol/contract';
 import type { z } from 'zod';
-
-const ALL = [
-  ...contractOperations,
-  ...systemOperations,
-  ...widgetOperations,
-  ...peopleOperations,
-  ...adminOperations,
-  ...settingsOperations,
-  ...knowledgeOperations,
-  ...workspaceOperations,
-];
 
 /** Every operation of the API, with its schemas' types. */
 export type ParleyOperation =
@@ -73,7 +63,7 @@ export type OperationMethod<O> = keyof OperationInput<O> extends never
 export type ParleyApi = { [O in KeyOperation as O['operationId']]: OperationMethod<O> };
 
 /** The operations behind {@link ParleyApi}, for tools that enumerate them. */
-export const keyOperations: readonly Operation[] = (ALL as Operation[]).filter((op) => op.security.some((s) => s === 'admin' || s === 'secretKey'));
+export const keyOperations: readonly Operation[] = OPERATIONS.filter((op) => op.security.some((s) => s === 'admin' || s === 'secretKey'));
 
 /** Builds the method table over a transport that sends one operation. */
 export function apiMethods(

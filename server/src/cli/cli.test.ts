@@ -37,6 +37,36 @@ async function parleyWith(extra: Record<string, string>, ...args: string[]): Pro
   }
 }
 
+/** `parley serve` as a child process, until `stop()`; `url` is where it listens. */
+async function serve(extra: Record<string, string>): Promise<{ url: string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ['--conditions=parley-source', '--import', 'tsx', main, 'serve'], {
+    cwd: serverDir,
+    env: { ...process.env, ...env, ...extra },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stop = async () => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  };
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /running on (http:\/\/\S+)/.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      child.once('exit', (code) => reject(new Error(`serve exited ${code}`)));
+    });
+    return { url, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
 /** As the database owner, outside the app: the attacker with a database console. */
 async function asOwner(sql: string[]): Promise<Array<Array<Record<string, unknown>>>> {
   const out: Array<Array<Record<string, unknown>>> = [];
@@ -159,28 +189,13 @@ describe('parley CLI', () => {
 
   test('PORT=3000 parley serve signs under the stored identity; audit verify --json under the default port: ok', async () => {
     // PORT=0 so the test binds no fixed port; the public URL is what used to name the log (localhost:3000).
-    const child = spawn(process.execPath, ['--conditions=parley-source', '--import', 'tsx', main, 'serve'], {
-      cwd: serverDir,
-      env: { ...process.env, ...env, PORT: '0', PARLEY_PUBLIC_URL: 'http://localhost:3000' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const { url, stop } = await serve({ PORT: '0', PARLEY_PUBLIC_URL: 'http://localhost:3000' });
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          const m = /running on (http:\/\/\S+)/.exec(out);
-          if (m) resolve(m[1]!);
-        });
-        child.once('exit', (code) => reject(new Error(`serve exited ${code}`)));
-      });
       const cp = await fetch(`${url}/v1/admin/audit/checkpoint`, { headers: { authorization: `Bearer ${secretKey}`, accept: 'text/plain' } });
       expect(cp.status).toBe(200);
       expect(await cp.text()).toMatch(new RegExp(`^localhost:8787/audit/${tenantId}\n`));
     } finally {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
+      await stop();
     }
     const res = await parley('audit', 'verify', '--json');
     expect(res.code, res.stdout + res.stderr).toBe(0);
@@ -216,22 +231,9 @@ describe('parley CLI', () => {
   // the per-start key of its control file); the work is audited in the platform log as the CLI.
   if (!serverUrl)
     test('tenants create and users invite work while parley serve runs on the embedded database', async () => {
-      const child = spawn(process.execPath, ['--conditions=parley-source', '--import', 'tsx', main, 'serve'], {
-        cwd: serverDir,
-        env: { ...process.env, ...env, PORT: '0' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const { url, stop } = await serve({ PORT: '0' });
       let created: { tenant: { id: string; name: string }; secretKey: string };
       try {
-        const url = await new Promise<string>((resolve, reject) => {
-          let out = '';
-          child.stdout.on('data', (d: Buffer) => {
-            out += d.toString();
-            const m = /running on (http:\/\/\S+)/.exec(out);
-            if (m) resolve(m[1]!);
-          });
-          child.once('exit', (code) => reject(new Error(`serve exited ${code}`)));
-        });
         const control = JSON.parse(readFileSync(join(dataDir, 'control.json'), 'utf8')) as { key: string; url: string };
         expect(statSync(join(dataDir, 'control.json')).mode & 0o077).toBe(0);
 
@@ -258,9 +260,7 @@ describe('parley CLI', () => {
         }
         expect((await fetch(`${url}/v1/platform/tenants`)).status).toBe(401);
       } finally {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
+        await stop();
       }
       // The key died with the server: its file is gone, and a stale one would name a dead process.
       expect(existsSync(join(dataDir, 'control.json'))).toBe(false);
