@@ -112,15 +112,16 @@ export function createApp(deps: AppDeps): express.Express {
       strictTransportSecurity: config.publicUrl.startsWith('https://') ? { maxAge: 63072000, includeSubDomains: true, preload: true } : false,
     }),
   );
+  // Health checks and the widget's own files come before the per-address limit: a load balancer polls them,
+  // and many visitors share one address (an office, a carrier NAT). Static files are cached and cheap.
+  app.use(wellKnownRoutes({ db, publicUrl: config.publicUrl, securityContact: config.securityContact }));
+  app.use(staticRoutes({ demoPublishableKey: deps.demoPublishableKey }));
   app.use(limiter(config.rateLimitPerMinute));
   // SAML's ACS takes the IdP's urlencoded form (people/sso/saml-routes.ts parses it, bounded): mounted
   // before the JSON-only body parser; its routes are added below, once the people deps exist.
   const samlAuth = Router();
   app.use('/v1/auth/sso/saml', samlAuth);
   app.use(jsonBody(config.bodyLimitBytes));
-
-  app.use(wellKnownRoutes({ db, publicUrl: config.publicUrl, securityContact: config.securityContact }));
-  app.use(staticRoutes({ demoPublishableKey: deps.demoPublishableKey }));
 
   const v1 = Router();
   route(v1, '/openapi.json', { get: openApiRoute(config.publicUrl) });

@@ -167,7 +167,7 @@ function raw(opts: { method: string; path: string; headers?: Record<string, stri
 
 describe('malformed requests', () => {
   test.each(['gzip', 'deflate', 'br'])('Content-Encoding: %s on a body that is not compressed is a 400 problem', async (encoding) => {
-    for (const path of ['/healthz', '/v1/admin/api-keys']) {
+    for (const path of ['/v1/platform/tenants', '/v1/admin/api-keys']) {
       const res = await raw({
         method: 'POST',
         path,

@@ -129,11 +129,29 @@ describe('rate limits and server errors', () => {
     const small = await startTestApp({ PARLEY_RATE_LIMIT_PER_MINUTE: '3' });
     try {
       const statuses = [];
-      for (let i = 0; i < 4; i++) statuses.push((await call(small.url, 'GET', '/healthz')).status);
+      for (let i = 0; i < 4; i++) statuses.push((await call(small.url, 'GET', '/v1/openapi.json')).status);
       expect(statuses).toEqual([200, 200, 200, 429]);
-      const res = await call(small.url, 'GET', '/healthz');
+      const res = await call(small.url, 'GET', '/v1/openapi.json');
       expectProblem(res, 429, 'rate-limited');
       expect(res.headers.get('retry-after')).toBe('60');
+    } finally {
+      await small.close();
+    }
+  });
+
+  test('the widget’s scripts and health checks never count against the per-address limit', async () => {
+    // 100 visitors behind one address (an office, a carrier NAT) all load the widget; probes poll health.
+    const small = await startTestApp({ PARLEY_RATE_LIMIT_PER_MINUTE: '3' });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        for (const path of ['/loader.js', '/widget.js', '/healthz', '/readyz', '/.well-known/security.txt'])
+          statuses.push((await fetch(small.url + path)).status);
+      }
+      expect(statuses).not.toContain(429);
+      // The API behind them is still limited per address.
+      for (let i = 0; i < 3; i++) expect((await call(small.url, 'GET', '/v1/openapi.json')).status).toBe(200);
+      expectProblem(await call(small.url, 'GET', '/v1/openapi.json'), 429, 'rate-limited');
     } finally {
       await small.close();
     }
