@@ -79,6 +79,7 @@ const requestTypes = (op: Operation): string[] =>
     : [op.bodyContentType ?? 'application/json'];
 
 function operation(op: Operation): Json {
+  const params = parameters(op);
   const responses: Json = {};
   for (const [status, r] of Object.entries(op.responses)) {
     responses[status] = {
@@ -110,7 +111,7 @@ function operation(op: Operation): Json {
       : {}),
     ...(op.capability ? { 'x-parley-capability': op.capability } : {}),
     security: security(op),
-    ...(parameters(op).length ? { parameters: parameters(op) } : {}),
+    ...(params.length ? { parameters: params } : {}),
     ...(op.body
       ? { requestBody: { required: true, content: requestTypes(op).reduce((c, t) => Object.assign(c, { [t]: { schema: schema(op.body!) } }), {}) } }
       : {}),

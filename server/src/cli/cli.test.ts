@@ -2,7 +2,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -281,13 +281,19 @@ describe('parley CLI', () => {
   if (!serverUrl)
     test('the embedded database refuses a second process clearly instead of hanging', async () => {
       const holder = await openDb({ url: join(dataDir, 'db') });
+      // A control file left by a server that is gone (or planted) names another process: never asked.
+      writeFileSync(join(dataDir, 'control.json'), JSON.stringify({ url: 'http://127.0.0.1:9', pid: process.pid + 1, key: 'plt_stale' }), {
+        mode: 0o600,
+      });
       try {
         const started = Date.now();
         const res = await parley('tenants', 'create', '--name', 'Blocked', '--json');
         expect(res.code).toBe(2);
         expect(res.stderr).toMatch(/in use by another Parley process \(pid \d+\)/);
+        expect(res.stderr).not.toMatch(/asking it/);
         expect(Date.now() - started).toBeLessThan(30_000);
       } finally {
+        rmSync(join(dataDir, 'control.json'), { force: true });
         await holder.close();
       }
     });

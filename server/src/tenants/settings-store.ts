@@ -4,11 +4,15 @@ import type { Tx } from '../db/types.js';
 export interface SettingsRow {
   settings: Record<string, unknown>;
   policyVersion: number;
+  /** The tenant's display name (the widget greets with it), read in the same query. */
+  name: string;
 }
 
 export async function selectSettings(tx: Tx): Promise<SettingsRow | null> {
-  const { rows } = await tx.query<{ settings: Record<string, unknown>; policy_version: number }>('SELECT settings, policy_version FROM tenants');
-  return rows[0] ? { settings: rows[0].settings, policyVersion: rows[0].policy_version } : null;
+  const { rows } = await tx.query<{ settings: Record<string, unknown>; policy_version: number; name: string }>(
+    'SELECT settings, policy_version, name FROM tenants',
+  );
+  return rows[0] ? { settings: rows[0].settings, policyVersion: rows[0].policy_version, name: rows[0].name } : null;
 }
 
 /** Stores the whole document and bumps the policy version (locking the row: concurrent writers queue). */
@@ -22,15 +26,9 @@ export async function storeSettings(tx: Tx, tenantId: string, settings: Record<s
 
 /** The row, locked for a read-modify-write. */
 export async function lockSettings(tx: Tx, tenantId: string): Promise<SettingsRow | null> {
-  const { rows } = await tx.query<{ settings: Record<string, unknown>; policy_version: number }>(
-    'SELECT settings, policy_version FROM tenants WHERE id = $1 FOR UPDATE',
+  const { rows } = await tx.query<{ settings: Record<string, unknown>; policy_version: number; name: string }>(
+    'SELECT settings, policy_version, name FROM tenants WHERE id = $1 FOR UPDATE',
     [tenantId],
   );
-  return rows[0] ? { settings: rows[0].settings, policyVersion: rows[0].policy_version } : null;
-}
-
-/** The tenant's display name (the widget greets with it). */
-export async function tenantName(tx: Tx): Promise<string> {
-  const { rows } = await tx.query<{ name: string }>('SELECT name FROM tenants');
-  return rows[0]?.name ?? '';
+  return rows[0] ? { settings: rows[0].settings, policyVersion: rows[0].policy_version, name: rows[0].name } : null;
 }

@@ -44,10 +44,13 @@ function section<T>(schema: { safeParse(v: unknown): { success: true; data: T } 
 }
 
 /** Every setting of the tenant set on `tx` as it applies now: the stored document over the defaults. */
-export async function tenantSettings(tx: Tx): Promise<EffectiveSettings> {
+export const tenantSettings = async (tx: Tx): Promise<EffectiveSettings> => (await tenantProfile(tx)).settings;
+
+/** The tenant's name with its settings in effect, in one read. */
+export async function tenantProfile(tx: Tx): Promise<{ name: string; settings: EffectiveSettings }> {
   const row = await selectSettings(tx);
   if (!row) throw new DomainError('not_found', 'No such tenant.');
-  return effective(row.settings);
+  return { name: row.name, settings: effective(row.settings) };
 }
 
 function effective(s: Doc): EffectiveSettings {

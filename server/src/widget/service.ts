@@ -4,13 +4,12 @@ import type { Tx } from '../db/types.js';
 import { DomainError } from '../errors.js';
 import { createConversation, type ConversationRow } from '../conversations/service.js';
 import { identityMode } from '../identity/store.js';
-import { tenantSettings } from '../tenants/settings.js';
-import { tenantName } from '../tenants/settings-store.js';
+import { tenantProfile } from '../tenants/settings.js';
 
 /** The widget's settings of the tenant set on `tx`, as a page's widget starts with them. */
 export async function widgetSettings(tx: Tx) {
-  const { widget } = await tenantSettings(tx);
-  return { tenantName: await tenantName(tx), ...widget, identityMode: await identityMode(tx) };
+  const { name, settings } = await tenantProfile(tx);
+  return { tenantName: name, ...settings.widget, identityMode: await identityMode(tx) };
 }
 
 /** A visitor's new conversation; refused to an unverified visitor when the site requires Sign-In Pro. */
