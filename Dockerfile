@@ -1,0 +1,75 @@
+# Parley's server image: `parley serve` with the widget, console and docs it serves.
+#
+#   docker build -t parley .
+#   docker run --read-only -p 8787:8787 -v parley-data:/data parley          # one instance on the embedded database
+#
+# Production runs N instances over PostgreSQL behind a proxy: see compose.yaml and the "Operating Parley"
+# guide. Secrets (keys, database passwords) come from the environment at run time, never from this file.
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# ---- manifests: the lockfile and every workspace's package.json (npm ci wants them all to match the
+# lockfile), so a source change does not invalidate the installs below.
+FROM ${NODE_IMAGE} AS manifests
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY protocol/package.json protocol/
+COPY server/package.json server/
+COPY sdk-node/package.json sdk-node/
+COPY sdk-browser/package.json sdk-browser/
+COPY widget/package.json widget/
+COPY console/package.json console/
+COPY bench/package.json bench/
+COPY e2e/package.json e2e/
+COPY docs-site/package.json docs-site/
+COPY examples/express-host/package.json examples/express-host/
+COPY examples/nextjs-app/package.json examples/nextjs-app/
+COPY examples/nextjs-app/no-sharp examples/nextjs-app/no-sharp
+COPY examples/static-page/package.json examples/static-page/
+
+# ---- build: every workspace's dependencies, then the packages the server serves (turbo builds what they
+# depend on first). Install scripts stay off, as in CI (npm 11 runs none it was not told to; argon2 loads
+# its bundled prebuilt binary).
+FROM manifests AS build
+ENV TURBO_TELEMETRY_DISABLED=1 NEXT_TELEMETRY_DISABLED=1
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY . .
+RUN npm run build -- --filter=@parley/server --filter=@parley/widget --filter=@parley/console --filter=@parley/docs-site
+
+# ---- deps: the server's production dependencies only, from the same lockfile (no dev tools).
+FROM manifests AS deps
+RUN npm ci --omit=dev --workspace=@parley/server --ignore-scripts --no-audit --no-fund && npm cache clean --force
+
+# ---- runtime: node, the production node_modules and built output; nothing else from the source tree.
+FROM ${NODE_IMAGE} AS runtime
+WORKDIR /app
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=8787 \
+    PARLEY_DATA_DIR=/data
+COPY --from=deps /app/node_modules node_modules
+COPY --from=build /app/package.json ./
+COPY --from=build /app/protocol/package.json protocol/
+COPY --from=build /app/protocol/dist protocol/dist
+COPY --from=build /app/server/package.json server/
+COPY --from=build /app/server/bin server/bin
+COPY --from=build /app/server/dist server/dist
+COPY --from=build /app/server/migrations server/migrations
+COPY --from=build /app/widget/dist widget/dist
+COPY --from=build /app/console/dist console/dist
+COPY --from=build /app/docs-site/dist docs-site/dist
+COPY --from=build /app/examples/host-page examples/host-page
+COPY --from=build /app/examples/demo-knowledge examples/demo-knowledge
+# The data folder holds the embedded database (PGlite) and development keys: only a single instance uses
+# it; with DATABASE_URL set it stays empty. Everything else is read-only (run with --read-only).
+RUN mkdir -p /data && chown 1000:1000 /data
+VOLUME ["/data", "/tmp"]
+# The base image's unprivileged `node` user, by number so an orchestrator can check runAsNonRoot.
+USER 1000:1000
+EXPOSE 8787
+# Ready means the database answers; node's own fetch, since the slim image has no curl.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8787)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# parley serve handles SIGTERM itself (stops accepting, finishes in-flight requests, closes the pool).
+ENTRYPOINT ["node", "/app/server/bin/parley.js"]
+CMD ["serve"]
