@@ -28,17 +28,23 @@ COPY examples/nextjs-app/no-sharp examples/nextjs-app/no-sharp
 COPY examples/static-page/package.json examples/static-page/
 
 # ---- build: every workspace's dependencies, then the packages the server serves (turbo builds what they
-# depend on first). Install scripts stay off, as in CI (npm 11 runs none it was not told to; argon2 loads
-# its bundled prebuilt binary).
+# depend on first). Install scripts stay off, as in CI (npm 11 runs none it was not told to): esbuild and
+# turbo find their platform binaries without them.
 FROM manifests AS build
 ENV TURBO_TELEMETRY_DISABLED=1 NEXT_TELEMETRY_DISABLED=1
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
 RUN npm run build -- --filter=@parley/server --filter=@parley/widget --filter=@parley/console --filter=@parley/docs-site
 
-# ---- deps: the server's production dependencies only, from the same lockfile (no dev tools).
+# ---- deps: the server's production dependencies only, from the same lockfile (no dev tools). The one
+# native module, argon2, then runs its own install step: it tests its bundled prebuilt binary on this node
+# and compiles from source only when that fails (a prebuilt that loads but crashes while hashing was seen
+# on a distribution's own node build); a slim image has no compiler, so such a case fails here, not at run time.
 FROM manifests AS deps
-RUN npm ci --omit=dev --workspace=@parley/server --ignore-scripts --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --workspace=@parley/server --ignore-scripts --no-audit --no-fund \
+ && npm rebuild argon2 \
+ && node -e "require('argon2').hash('probe').then(() => process.exit(0), () => process.exit(1))" \
+ && npm cache clean --force
 
 # ---- runtime: node, the production node_modules and built output; nothing else from the source tree.
 FROM ${NODE_IMAGE} AS runtime
