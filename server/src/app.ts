@@ -175,7 +175,9 @@ export function createApp(deps: AppDeps): express.Express {
   admin.use(providerRoutes({ ...tenantDeps, keyring, outbound }));
   admin.use(auditRoutes({ db, audit: deps.audit }));
   admin.use(identityAdminRoutes({ ...tenantDeps, keyring, outbound }));
+  // Fed by the routes of this process and, on PostgreSQL, by the other instances (server.ts listens).
   const bus = new ConversationBus();
+  app.locals.bus = bus;
   const redactor = new ConversationRedactor(keyring);
   const typing = new TypingThrottle();
   // Live streams (widget and inbox) share one cap per tenant.

@@ -66,8 +66,12 @@ export interface Config {
   eventRetentionDays: number;
   /** Per-tenant knowledge totals (sources, stored bytes, chunks), enforced in the writing transaction. */
   knowledgeQuota: KnowledgeQuota;
-  /** Bounds of one crawl: pages per sitemap, bytes kept per page (longer pages are cut), bytes per crawl. */
-  crawl: { maxPages: number; maxPageBytes: number; maxBytes: number };
+  /**
+   * Bounds of one crawl: pages per sitemap, bytes kept per page (longer pages are cut), bytes per crawl;
+   * and how long a crawl's lease lasts without renewal (each page renews it), after which another
+   * instance resumes the crawl of one that died.
+   */
+  crawl: { maxPages: number; maxPageBytes: number; maxBytes: number; leaseMs: number };
   /** Outgoing email (invitations): an SMTP URL for nodemailer, e.g. smtps://user:pass@smtp.example.com; null: the server log (development). */
   smtpUrl: string | null;
   /** The From address of Parley's email. */
@@ -161,6 +165,8 @@ export const EnvSchema = z.object({
     .int()
     .min(1024)
     .default(50 * 1024 * 1024),
+  // Longer than a page fetch can take (10 s), or a live instance's crawl is taken over mid-page.
+  PARLEY_CRAWL_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
   PARLEY_SMTP_URL: z
     .string()
     .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
@@ -273,7 +279,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sweepIntervalMs: e.PARLEY_SWEEP_INTERVAL_MS,
     eventRetentionDays: e.PARLEY_EVENT_RETENTION_DAYS,
     knowledgeQuota: { sources: e.PARLEY_KNOWLEDGE_MAX_SOURCES, bytes: e.PARLEY_KNOWLEDGE_MAX_BYTES, chunks: e.PARLEY_KNOWLEDGE_MAX_CHUNKS },
-    crawl: { maxPages: e.PARLEY_CRAWL_MAX_PAGES, maxPageBytes: e.PARLEY_CRAWL_MAX_PAGE_BYTES, maxBytes: e.PARLEY_CRAWL_MAX_BYTES },
+    crawl: {
+      maxPages: e.PARLEY_CRAWL_MAX_PAGES,
+      maxPageBytes: e.PARLEY_CRAWL_MAX_PAGE_BYTES,
+      maxBytes: e.PARLEY_CRAWL_MAX_BYTES,
+      leaseMs: e.PARLEY_CRAWL_LEASE_MS,
+    },
     smtpUrl: e.PARLEY_SMTP_URL ?? null,
     smtpFrom: e.PARLEY_SMTP_FROM ?? `Parley <no-reply@${new URL(publicUrl).hostname}>`,
     webhookRetrySchedule: e.PARLEY_WEBHOOK_RETRY_SCHEDULE

@@ -13,6 +13,8 @@ import { newPlatformKey, removeControlFile, writeControlFile } from './platform/
 import { openRuntime, type Runtime } from './runtime.js';
 import { newHolderId } from './jobs/lease.js';
 import { runRetentionSweep } from './jobs/retention.js';
+import type { ConversationBus } from './conversations/bus.js';
+import { EventListener } from './conversations/notify.js';
 import type { CrawlWorker } from './knowledge/jobs.js';
 import type { WebhookWorker } from './webhooks/worker.js';
 import { seedDemo, type DemoTenant } from './cli/demo.js';
@@ -48,6 +50,12 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
     keyring: runtime.keyring,
     ...(demo ? { demoPublishableKey: demo.publishableKey } : {}),
   });
+  // On PostgreSQL, the events other instances commit wake this one's streams (conversations/notify.ts).
+  const listener =
+    runtime.db.kind === 'postgres' && config.databaseUrl
+      ? new EventListener({ url: config.databaseUrl, bus: app.locals.bus as ConversationBus, logger })
+      : null;
+  await listener?.start();
   let server: Server;
   try {
     server = await new Promise<Server>((resolve, reject) => {
@@ -56,6 +64,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
     });
     answerClientErrors(server);
   } catch (err) {
+    await listener?.stop();
     await runtime.close();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new Error(`port ${config.port} is already in use: stop the other process or set PORT`);
@@ -98,10 +107,11 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
     Math.min(config.sweepIntervalMs, 60_000),
   );
   retention.unref();
-  // Crawl jobs: picks up queued jobs and those whose holder died (its lease lapsed).
+  // Crawl jobs: picks up queued jobs and those whose holder died (its lease lapsed), checking at least
+  // once per lease so a dead instance's crawl resumes soon after its lease ends.
   const crawler = app.locals.crawler as CrawlWorker;
   crawler.kick();
-  const crawls = setInterval(() => crawler.kick(), 30_000);
+  const crawls = setInterval(() => crawler.kick(), Math.min(30_000, config.crawl.leaseMs));
   crawls.unref();
   // Webhook deliveries: new ones are kicked by their commit; the poll picks up retries as they come due
   // and deliveries whose holder died.
@@ -128,6 +138,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
       clearInterval(webhookPoll);
       await crawler.stop();
       await webhooks.stop();
+      await listener?.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await runtime.close();

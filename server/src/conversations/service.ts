@@ -11,6 +11,7 @@ import { noticeOf } from './notices.js';
 import * as webhooks from '../webhooks/events.js';
 import { enqueueWebhook } from '../webhooks/outbox.js';
 import type { ConversationEvent } from './bus.js';
+import { notifyEvent } from './notify.js';
 
 /** `note`: an internal note, for agents only (never the visitor, a webhook or the AI history). */
 export type Role = 'visitor' | 'assistant' | 'agent' | 'system' | 'note';
@@ -167,8 +168,11 @@ export async function recordEvent(
   audience: Audience = 'all',
 ): Promise<ConversationEvent> {
   await tx.query('SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE', [conversationId]);
+  // Other instances hear of it on commit (notify.ts); this one is woken by its caller.
   const { rows } = await tx.query<{ id: number; created_at: Date }>(
-    'INSERT INTO conversation_events (tenant_id, conversation_id, type, payload, audience) VALUES ($1, $2, $3, $4, $5) RETURNING id, created_at',
+    `WITH e AS (INSERT INTO conversation_events (tenant_id, conversation_id, type, payload, audience) VALUES ($1, $2, $3, $4, $5)
+                RETURNING id, tenant_id, conversation_id, created_at)
+     SELECT id, created_at, ${notifyEvent} FROM e`,
     [tenantId, conversationId, type, JSON.stringify(payload), audience],
   );
   return { id: rows[0]!.id, tenantId, conversationId, type, payload, audience, createdAt: rows[0]!.created_at };

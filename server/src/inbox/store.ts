@@ -2,6 +2,7 @@
 // tenant-wide feed in commit order, presence and canned replies.
 import type { InboxView } from '@parley/protocol';
 import type { Tx } from '../db/types.js';
+import { notifyEvent } from '../conversations/notify.js';
 
 export interface InboxDbRow {
   conversation_id: string;
@@ -204,7 +205,9 @@ export async function touchMember(tx: Tx, memberId: string): Promise<{ presence:
 /** A presence change as a tenant-wide feed event (no conversation). */
 export async function recordPresence(tx: Tx, tenantId: string, payload: unknown): Promise<{ id: number }> {
   const { rows } = await tx.query<{ id: number }>(
-    "INSERT INTO conversation_events (tenant_id, conversation_id, type, payload, audience) VALUES ($1, NULL, 'presence', $2, 'agents') RETURNING id::int AS id",
+    `WITH e AS (INSERT INTO conversation_events (tenant_id, conversation_id, type, payload, audience) VALUES ($1, NULL, 'presence', $2, 'agents')
+                RETURNING id, tenant_id, conversation_id)
+     SELECT id::int AS id, ${notifyEvent} FROM e`,
     [tenantId, JSON.stringify(payload)],
   );
   return rows[0]!;

@@ -23,7 +23,6 @@ import { quotaExceeded } from './quota.js';
 import { crawlFailed } from '../webhooks/events.js';
 import { writeSources } from './write.js';
 
-const LEASE_MS = 60_000;
 const MAX_ATTEMPTS = 5;
 const MAX_ERRORS = 50;
 /** Crawls a tenant may have queued or running at once: more is a quota problem, not a longer queue. */
@@ -169,7 +168,7 @@ export class CrawlWorker {
           WHERE id = (SELECT id FROM crawl_jobs WHERE status IN ('queued', 'running') AND (lease_until IS NULL OR lease_until < clock_timestamp())
                        ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
           RETURNING id, tenant_id, attempts`,
-        [this.deps.holder, LEASE_MS / 1000],
+        [this.deps.holder, this.deps.config.crawl.leaseMs / 1000],
       );
       return rows[0] ?? null;
     });
@@ -195,7 +194,7 @@ export class CrawlWorker {
     const { rowCount } = await tx.query(
       `UPDATE crawl_jobs SET ${set}, lease_until = clock_timestamp() + make_interval(secs => $3), updated_at = now()
         WHERE id = $1 AND holder = $2 ${extraWhere}`,
-      [id, this.deps.holder, LEASE_MS / 1000, ...params],
+      [id, this.deps.holder, this.deps.config.crawl.leaseMs / 1000, ...params],
     );
     if (rowCount !== 1) throw new LeaseLost();
   }
