@@ -41,8 +41,10 @@ export async function startTestApp(
   env: Record<string, string> = {},
   opts: Pick<AppDeps, 'modelFor' | 'retrieve' | 'embeddingModelFor' | 'vectors' | 'mailer'> &
     Partial<Pick<AppDeps, 'logger' | 'limits'>> & {
-      /** Another instance over this test database (not closed with this app): two instances, one database. */
+      /** This test database (not closed with this app) instead of a new one. */
       shareDb?: TestDb;
+      /** Another instance of that app's deployment: its config (keys, public URL) and database. */
+      instanceOf?: TestApp;
     } = {},
 ): Promise<TestApp> {
   // Listen first, so the app's public URL is the address tests (and browsers) reach it at: console
@@ -51,8 +53,9 @@ export async function startTestApp(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   parleyOrigins.add(url);
-  const config = testConfig({ ...(env.PORT ? {} : { PARLEY_PUBLIC_URL: url }), ...env });
-  const { shareDb, ...deps } = opts;
+  const { shareDb: sharedDb, instanceOf, ...deps } = opts;
+  const config = instanceOf ? instanceOf.config : testConfig({ ...(env.PORT ? {} : { PARLEY_PUBLIC_URL: url }), ...env });
+  const shareDb = instanceOf ? instanceOf.testDb : sharedDb;
   const testDb = shareDb ?? (await createTestDb());
   const runtime = wireRuntime(config, testDb.db);
   const logger = deps.logger ?? pino({ level: 'silent' });
