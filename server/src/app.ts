@@ -260,7 +260,12 @@ export function createApp(deps: AppDeps): express.Express {
       refusals,
       keyring,
       tokens: widgetTokens,
-      limits: widgetLimits(rateLimits, address, widgetTokens, { session: config.widgetSessionRateLimit, tenant: config.widgetTenantRateLimit }),
+      limits: widgetLimits(rateLimits, address, widgetTokens, {
+        session: config.widgetSessionRateLimit,
+        tenant: config.widgetTenantRateLimit,
+        // A visitor's browser preflights each URL it calls; see widget/limits.ts.
+        preflight: 10 * config.rateLimitPerMinute,
+      }),
       bus,
       streams,
       redactor,

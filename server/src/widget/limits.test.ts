@@ -34,10 +34,26 @@ describe('100 visitors behind one address', () => {
   test('normal widget traffic of 100 sessions from one address is never a 429; one session that floods is, alone; the tenant ceiling holds', async () => {
     const visitors = Array.from({ length: 100 }, () => new Visitor(t.url, acme.publishableKey, 'https://acme.example'));
     const statuses: number[] = [];
-    // Each visitor: the widget's config (a new session), a conversation, reading it back twice.
+    // Each visitor: its browser's CORS preflights, the widget's config (a new session), a conversation,
+    // reading it back twice.
+    const preflight = (path: string, method: string) =>
+      fetch(`${t.url}/v1/widget${path}`, {
+        method: 'OPTIONS',
+        headers: {
+          origin: 'https://acme.example',
+          'access-control-request-method': method,
+          'access-control-request-headers': 'authorization,content-type,x-parley-key',
+        },
+      });
     await Promise.all(
       [0, 1, 2, 3].map(async (lane) => {
         for (const v of visitors.filter((_, i) => i % 4 === lane)) {
+          for (const [path, method] of [
+            ['/config', 'GET'],
+            ['/conversations', 'POST'],
+            ['/conversations/00000000-0000-4000-8000-000000000001', 'GET'],
+          ] as const)
+            statuses.push((await preflight(`${path}?key=${acme.publishableKey}`, method)).status);
           statuses.push((await v.start()).status);
           const created = await v.call('POST', '/conversations', {});
           statuses.push(created.status);
@@ -51,7 +67,7 @@ describe('100 visitors behind one address', () => {
       }),
     );
     expect(statuses.filter((s) => s === 429)).toEqual([]);
-    expect([...new Set(statuses)].sort()).toEqual([200, 201]);
+    expect([...new Set(statuses)].sort()).toEqual([200, 201, 204]);
 
     // One visitor floods: 5 more fit its session (3 used), then it is refused — and only it.
     const flooder = visitors[0]!;
