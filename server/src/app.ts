@@ -12,7 +12,8 @@ import type { Db } from './db/index.js';
 import { jsonBody } from './http/body.js';
 import { errorHandler, notFound } from './http/errors.js';
 import { openApiRoute } from './http/openapi.js';
-import { limiter } from './http/rate-limit.js';
+import { databaseLimitStores, type LimitStores } from './http/limit-store.js';
+import { RateLimits } from './http/rate-limit.js';
 import { requestId } from './http/request-id.js';
 import { route } from './http/routes.js';
 import { wellKnownRoutes } from './http/wellknown.js';
@@ -57,6 +58,7 @@ import { reportsRoutes } from './reports/routes.js';
 import { widgetRoutes } from './widget/routes.js';
 import { webhookRoutes } from './webhooks/routes.js';
 import { WebhookWorker } from './webhooks/worker.js';
+import { widgetLimits } from './widget/limits.js';
 import { WidgetTokens } from './widget/tokens.js';
 
 export interface AppDeps {
@@ -81,13 +83,24 @@ export interface AppDeps {
   mailer?: Mailer;
   /** The per-start platform key of the control file (platform/control.ts): the CLI's way in while the embedded database is held. */
   platformKey?: string;
+  /**
+   * Where rate-limit counters live. Required when REDIS_URL is set (redisLimitStores, connected before
+   * the app is built); otherwise PostgreSQL, or memory for the embedded database.
+   */
+  limits?: LimitStores;
 }
+
+/** Prefixes whose requests are counted per session or per key further on (and per address if they fail). */
+const AUTHENTICATED_PREFIX = /^\/v1\/(?:admin|answers|widget)(?:\/|$)/i;
 
 /** Sign-In Pro JWKS documents are small and should answer fast: a visitor is waiting. */
 const JWKS_LIMITS = { maxBytes: 64 * 1024, timeoutMs: 3000, connectTimeoutMs: 2000, redirect: 'follow', maxRedirects: 2 } as const;
 
 export function createApp(deps: AppDeps): express.Express {
   const { config, db, logger } = deps;
+  if (config.redisUrl && !deps.limits) throw new Error('REDIS_URL is set: open redisLimitStores and pass them as `limits`');
+  const rateLimits = new RateLimits(deps.limits ?? databaseLimitStores(db), logger);
+  const address = rateLimits.perAddress(config.rateLimitPerMinute);
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -116,7 +129,7 @@ export function createApp(deps: AppDeps): express.Express {
   // and many visitors share one address (an office, a carrier NAT). Static files are cached and cheap.
   app.use(wellKnownRoutes({ db, publicUrl: config.publicUrl, securityContact: config.securityContact }));
   app.use(staticRoutes({ demoPublishableKey: deps.demoPublishableKey }));
-  app.use(limiter(config.rateLimitPerMinute));
+  app.use(address.unless((req) => AUTHENTICATED_PREFIX.test(req.path)));
   // SAML's ACS takes the IdP's urlencoded form (people/sso/saml-routes.ts parses it, bounded): mounted
   // before the JSON-only body parser; its routes are added below, once the people deps exist.
   const samlAuth = Router();
@@ -159,7 +172,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   const admin = Router();
   admin.use(adminAuth(db, sessions, new URL(config.publicUrl).origin));
-  admin.use(limiter(config.rateLimitPerMinute, (req) => req.admin!.keyId ?? req.admin!.member!.id));
+  admin.use(rateLimits.limiter('admin', config.rateLimitPerMinute, (req) => req.admin!.keyId ?? req.admin!.member!.id));
   const tenantDeps = { db, audit: deps.audit, env: config.env };
   admin.use(peopleAdminRoutes(people));
   admin.use(mfa.admin);
@@ -241,13 +254,20 @@ export function createApp(deps: AppDeps): express.Express {
       deps.retrieve ?? (async (tx, query, limit, requestId) => (await retrieval.search(tx, query, limit, { requestId: requestId ?? null })).results),
     modelFor: deps.modelFor ?? providerModels(providerFetch),
   });
+  const widgetTokens = new WidgetTokens(ed25519FromSeed(deriveSeed(config.signingSeed, 'widget-token')), config.publicUrl);
   v1.use(
     '/widget',
     widgetRoutes({
       ...tenantDeps,
       refusals,
       keyring,
-      tokens: new WidgetTokens(ed25519FromSeed(deriveSeed(config.signingSeed, 'widget-token')), config.publicUrl),
+      tokens: widgetTokens,
+      limits: widgetLimits(rateLimits, address, widgetTokens, {
+        session: config.widgetSessionRateLimit,
+        tenant: config.widgetTenantRateLimit,
+        // A visitor's browser preflights each URL it calls; see widget/limits.ts.
+        preflight: 10 * config.rateLimitPerMinute,
+      }),
       bus,
       streams,
       redactor,
@@ -261,12 +281,13 @@ export function createApp(deps: AppDeps): express.Express {
   v1.use(
     '/answers',
     secretKeyAuth(db),
-    limiter(config.rateLimitPerMinute, (req) => req.admin!.keyId!),
+    rateLimits.limiter('answers', config.rateLimitPerMinute, (req) => req.admin!.keyId!),
   );
   v1.use(answersRoutes({ db, audit: deps.audit, bus, redactor, answerer, logger }));
   app.use('/v1', v1);
 
   app.use(notFound);
+  app.use(address.onError);
   app.use(errorHandler(logger));
   return app;
 }

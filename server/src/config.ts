@@ -44,8 +44,16 @@ export interface Config {
   auditOrigin: string;
   securityContact: string;
   trustProxy: boolean;
-  /** Requests per minute per client address (and per key on the admin API). */
+  /** Requests per minute per client address for requests that are not authenticated, and per key or signed-in person on the admin API. */
   rateLimitPerMinute: number;
+  /** Widget API requests per minute per visitor session (the session token's tenant and visitor). */
+  widgetSessionRateLimit: number;
+  /** Widget API requests per minute per tenant, all its visitors' sessions together. */
+  widgetTenantRateLimit: number;
+  /** Rate-limit counters in Redis (shared by every instance) instead of PostgreSQL; null: the database. */
+  redisUrl: string | null;
+  /** Prefix of every key Parley writes in Redis, so deployments (or tests) can share one server. */
+  redisKeyPrefix: string;
   /** Refused widget requests are counted per tenant × origin (or reason) in windows this long; one audit entry per window. */
   refusalAuditWindowSeconds: number;
   /** Distinct origins (or reasons) audited on their own per tenant and window; the rest share one entry. */
@@ -125,6 +133,17 @@ export const EnvSchema = z.object({
   PARLEY_SECURITY_CONTACT: z.string().min(1).optional(),
   PARLEY_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   PARLEY_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  PARLEY_WIDGET_SESSION_RATE_LIMIT: z.coerce.number().int().min(1).default(120),
+  PARLEY_WIDGET_TENANT_RATE_LIMIT: z.coerce.number().int().min(1).default(6000),
+  REDIS_URL: z
+    .string()
+    .trim()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .optional(),
+  PARLEY_REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'letters, digits and : _ . - only, at most 64')
+    .default('parley:'),
   PARLEY_REFUSAL_AUDIT_WINDOW_SECONDS: z.coerce
     .number()
     .int()
@@ -269,6 +288,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     securityContact: e.PARLEY_SECURITY_CONTACT ?? `mailto:security@${new URL(publicUrl).hostname}`,
     trustProxy: e.PARLEY_TRUST_PROXY === 'true',
     rateLimitPerMinute: e.PARLEY_RATE_LIMIT_PER_MINUTE,
+    widgetSessionRateLimit: e.PARLEY_WIDGET_SESSION_RATE_LIMIT,
+    widgetTenantRateLimit: e.PARLEY_WIDGET_TENANT_RATE_LIMIT,
+    redisUrl: e.REDIS_URL ?? null,
+    redisKeyPrefix: e.PARLEY_REDIS_KEY_PREFIX,
     refusalAuditWindowSeconds: e.PARLEY_REFUSAL_AUDIT_WINDOW_SECONDS,
     refusalAuditSubjects: e.PARLEY_REFUSAL_AUDIT_SUBJECTS,
     sseStreamsPerVisitor: e.PARLEY_SSE_MAX_PER_VISITOR,

@@ -8,6 +8,7 @@ import { checkpointSweep } from './audit/sweep.js';
 import type { Config } from './config.js';
 import { rotationSweep } from './crypto/rotation.js';
 import { answerClientErrors } from './http/client-error.js';
+import { redisLimitStores } from './http/limit-store.js';
 import { createLogger } from './http/logger.js';
 import { newPlatformKey, removeControlFile, writeControlFile } from './platform/control.js';
 import { openRuntime, type Runtime } from './runtime.js';
@@ -41,7 +42,15 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
   const demo = opts.seedDemo ? await seedDemo(runtime, config.publicUrl) : null;
   // Only the embedded database is single-process; against a server the CLI opens the database itself.
   const platformKey = config.databaseUrl ? undefined : newPlatformKey();
+  let limits: Awaited<ReturnType<typeof redisLimitStores>> | undefined;
+  try {
+    limits = config.redisUrl ? await redisLimitStores(config.redisUrl, config.redisKeyPrefix, logger) : undefined;
+  } catch (err) {
+    await runtime.close();
+    throw err;
+  }
   const app = createApp({
+    limits,
     platformKey,
     config,
     db: runtime.db,
@@ -65,6 +74,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
     answerClientErrors(server);
   } catch (err) {
     await listener?.stop();
+    await limits?.close();
     await runtime.close();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new Error(`port ${config.port} is already in use: stop the other process or set PORT`);
@@ -141,6 +151,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
       await listener?.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await limits?.close();
       await runtime.close();
     },
   };

@@ -1,5 +1,8 @@
-// Per-tenant AI budgets: requests per minute (this process) and tokens per day (in the database).
+// Per-tenant AI budgets: requests per minute and tokens per day, both counted in the database so a
+// tenant's budget holds across every instance. The minute's counter is a fixed window (migration 082),
+// counted in the caller's transaction: an admission rolled back is not counted.
 import { DEFAULT_SETTINGS } from '@parley/protocol';
+import { hitWindow, windowKey } from '../db/rate-windows.js';
 import type { Tx } from '../db/types.js';
 import { tenantSettings } from '../tenants/settings.js';
 
@@ -8,8 +11,6 @@ export interface Budget {
   tokensPerDay: number;
 }
 export const DEFAULT_BUDGET: Budget = DEFAULT_SETTINGS.budget;
-
-const windows = new Map<string, number[]>();
 
 export const budgetFor = async (tx: Tx): Promise<Budget> => (await tenantSettings(tx)).budget;
 
@@ -21,13 +22,6 @@ export interface BudgetRefusal {
 
 /** Counts one more provider call when it fits; otherwise says which budget refused it. */
 export async function admitOrRefuse(tx: Tx, tenantId: string, budget: Budget): Promise<BudgetRefusal | null> {
-  const now = Date.now();
-  const recent = (windows.get(tenantId) ?? []).filter((t) => now - t < 60_000);
-  if (recent.length >= budget.requestsPerMinute) {
-    // The oldest call in the window leaves it first.
-    const oldest = recent[recent.length - budget.requestsPerMinute] ?? now;
-    return { budget: 'requestsPerMinute', retryAfterSeconds: Math.max(1, Math.ceil((oldest + 60_000 - now) / 1000)) };
-  }
   const { rows } = await tx.query<{ tokens: number; left: number }>(
     // Seconds to the next day in the database's own calendar, the one `current_date` counts in.
     'SELECT (SELECT tokens FROM ai_usage WHERE day = current_date) AS tokens, extract(epoch FROM (current_date + 1) - now())::float8 AS left',
@@ -35,8 +29,10 @@ export async function admitOrRefuse(tx: Tx, tenantId: string, budget: Budget): P
   if ((rows[0]?.tokens ?? 0) >= budget.tokensPerDay) {
     return { budget: 'tokensPerDay', retryAfterSeconds: Math.max(1, Math.ceil(Number(rows[0]!.left))) };
   }
-  recent.push(now);
-  windows.set(tenantId, recent);
+  // Counted last: a call the day's tokens refuse does not spend the minute. Calls refused here count
+  // (the window is already full, so it changes nothing).
+  const minute = await hitWindow(tx, windowKey('ai-rpm', tenantId), 60_000);
+  if (minute.hits > budget.requestsPerMinute) return { budget: 'requestsPerMinute', retryAfterSeconds: minute.resetInSeconds };
   return null;
 }
 

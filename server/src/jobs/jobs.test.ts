@@ -121,7 +121,7 @@ describe('the retention sweep', () => {
     await owner('DELETE FROM visitors WHERE id = ANY($1)', [left]);
   });
 
-  test('ended console sessions, closed old invites, spent SSO requests and replay ids, stale throttle counters go; live ones and the spent refresh tokens of live sessions stay', async () => {
+  test('ended console sessions, closed old invites, spent SSO requests and replay ids, stale throttle counters and rate-limit windows go; live ones and the spent refresh tokens of live sessions stay', async () => {
     const member = randomUUID();
     await owner("INSERT INTO members (tenant_id, id, email, display_name, role) VALUES ($1, $2, $3, 'Sweep', 'agent')", [
       tenantId,
@@ -161,8 +161,21 @@ describe('the retention sweep', () => {
       randomBytes(32),
       randomBytes(32),
     ]);
+    // Rate-limit windows: one ended two minutes ago goes, a live one stays.
+    await owner(
+      `INSERT INTO rate_limit_windows (key, hits, reset_at) VALUES ($1, 7, now() - interval '2 minutes'), ($2, 3, now() + interval '30 seconds')`,
+      [randomBytes(32), randomBytes(32)],
+    );
     const counts = await sweepExpired(rt);
-    expect(counts).toMatchObject({ member_sessions: 2, member_invites: 1, sso_requests: 1, sso_replay: 1, sign_in_throttle: 1 });
+    expect(counts).toMatchObject({
+      member_sessions: 2,
+      member_invites: 1,
+      sso_requests: 1,
+      sso_replay: 1,
+      sign_in_throttle: 1,
+      rate_limit_windows: 1,
+    });
+    expect((await owner('SELECT hits FROM rate_limit_windows')).rows).toEqual([{ hits: 3 }]);
     expect((await owner('SELECT id FROM member_sessions')).rows.map((r: any) => r.id)).toEqual([live]);
     expect((await owner('SELECT count(*)::int AS n FROM member_refresh_tokens WHERE family_id = $1', [live])).rows[0].n).toBe(1);
     expect((await owner('SELECT email FROM member_invites')).rows.map((r: any) => r.email)).toEqual(['open@sweep.example']);

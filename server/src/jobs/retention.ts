@@ -2,7 +2,7 @@
 // expired widget refresh tokens, one-time identity token ids past their expiry, the live feed's old
 // events, visitors that never chatted and were not seen within the retention period, long-finished
 // crawl jobs, ended console sessions, closed invitations, SSO requests and replay ids past their
-// lifetime, stale sign-in throttle counters, unanswered WebAuthn challenges, unconfirmed TOTP set-ups, and webhook events and their delivery logs after 7 days. Deletes are cross-tenant, so they run as parley_platform, in
+// lifetime, stale sign-in throttle counters and rate-limit windows, unanswered WebAuthn challenges, unconfirmed TOTP set-ups, and webhook events and their delivery logs after 7 days. Deletes are cross-tenant, so they run as parley_platform, in
 // bounded batches (short transactions, no long locks);
 // a sweep that removed anything writes one platform audit entry with the counts. It runs under the
 // `retention-sweep` lease: once per interval across all instances, resumed by another if one dies.
@@ -45,6 +45,8 @@ const RULES: Rule[] = [
   },
   { table: 'sso_requests', expired: "expires_at < now() - interval '1 hour'" },
   { table: 'sso_replay', expired: "expires_at < now() - interval '10 minutes'" },
+  // Rate-limit windows a minute after they ended (a live window's row is reused, never deleted).
+  { table: 'rate_limit_windows', expired: "reset_at < now() - interval '1 minute'" },
   { table: 'sign_in_throttle', expired: "last_failure_at < now() - interval '1 day' AND (blocked_until IS NULL OR blocked_until < now())" },
   // MFA: WebAuthn challenges never answered, and authenticator-app set-ups begun and never confirmed.
   { table: 'webauthn_challenges', expired: "expires_at < now() - interval '1 hour'" },

@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { createApp, type AppDeps } from '../app.js';
 import { loadConfig, type Config } from '../config.js';
 import { answerClientErrors } from '../http/client-error.js';
+import { redisLimitStores } from '../http/limit-store.js';
 import { wireRuntime, type Runtime } from '../runtime.js';
 import { createTenant, type CreatedTenant } from '../tenants/service.js';
 import { parleyOrigins } from './contract.js';
@@ -38,7 +39,13 @@ export function testConfig(env: Record<string, string> = {}): Config {
 
 export async function startTestApp(
   env: Record<string, string> = {},
-  opts: Pick<AppDeps, 'modelFor' | 'retrieve' | 'embeddingModelFor' | 'vectors' | 'mailer'> & Partial<Pick<AppDeps, 'logger'>> = {},
+  opts: Pick<AppDeps, 'modelFor' | 'retrieve' | 'embeddingModelFor' | 'vectors' | 'mailer'> &
+    Partial<Pick<AppDeps, 'logger' | 'limits'>> & {
+      /** This test database (not closed with this app) instead of a new one. */
+      shareDb?: TestDb;
+      /** Another instance of that app's deployment: its config (keys, public URL) and database. */
+      instanceOf?: TestApp;
+    } = {},
 ): Promise<TestApp> {
   // Listen first, so the app's public URL is the address tests (and browsers) reach it at: console
   // cookies, CSRF origin checks and SSO redirect URIs all depend on it.
@@ -46,10 +53,14 @@ export async function startTestApp(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   parleyOrigins.add(url);
-  const config = testConfig({ ...(env.PORT ? {} : { PARLEY_PUBLIC_URL: url }), ...env });
-  const testDb = await createTestDb();
+  const { shareDb: sharedDb, instanceOf, ...deps } = opts;
+  const config = instanceOf ? instanceOf.config : testConfig({ ...(env.PORT ? {} : { PARLEY_PUBLIC_URL: url }), ...env });
+  const shareDb = instanceOf ? instanceOf.testDb : sharedDb;
+  const testDb = shareDb ?? (await createTestDb());
   const runtime = wireRuntime(config, testDb.db);
-  const app = createApp({ config, db: runtime.db, audit: runtime.audit, logger: pino({ level: 'silent' }), keyring: runtime.keyring, ...opts });
+  const logger = deps.logger ?? pino({ level: 'silent' });
+  const limits = deps.limits ? undefined : config.redisUrl ? await redisLimitStores(config.redisUrl, config.redisKeyPrefix, logger) : undefined;
+  const app = createApp({ config, db: runtime.db, audit: runtime.audit, logger, keyring: runtime.keyring, limits, ...deps });
   server.on('request', app);
   answerClientErrors(server);
   return {
@@ -67,7 +78,8 @@ export async function startTestApp(
     async close() {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
-      await testDb.close();
+      await limits?.close();
+      if (!shareDb) await testDb.close();
     },
   };
 }

@@ -39,6 +39,7 @@ import { recordTyping, type TypingThrottle } from '../conversations/typing.js';
 import { leaveContact, submitCsat } from '../handoff/service.js';
 import type { Env } from '../tenants/service.js';
 import { widgetGate, widgetSession } from './gate.js';
+import type { WidgetLimits } from './limits.js';
 import { startConversation, widgetSettings } from './service.js';
 import type { WidgetTokens } from './tokens.js';
 import { claimVisitorSecret, resolveVisitor } from './visitors.js';
@@ -59,12 +60,15 @@ export interface WidgetDeps {
   /** Sign-In Pro keys from JWKS URLs, fetched through the outbound module. */
   jwks: JwksCache;
   logger: Logger;
+  /** Per session and tenant, or per address (limits.ts). */
+  limits: WidgetLimits;
 }
 
 const HEARTBEAT_MS = 15_000;
 
 export function widgetRoutes(deps: WidgetDeps): Router {
   const r = Router();
+  r.use(deps.limits.gate);
   r.use(widgetGate(deps));
   const session = widgetSession(deps);
   const w = (req: Request) => req.widget!;
@@ -89,47 +93,53 @@ export function widgetRoutes(deps: WidgetDeps): Router {
   };
 
   route(r, '/config', {
-    get: async (req, res) => {
-      const { tenantId, origin } = w(req);
-      const out = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
-        // The browser's visitor secret resumes its visitor; anything else is a new visitor.
-        const visitor = await resolveVisitor(tx, tenantId, req.get('x-parley-visitor'));
-        return {
-          settings: await widgetSettings(tx),
-          session: {
-            ...(await deps.tokens.issue(tx, { tenantId, visitorRef: visitor.ref, origin, subject: null })),
-            ...(visitor.secret ? { visitorSecret: visitor.secret } : {}),
-          },
-        };
-      });
-      res.setHeader('Cache-Control', 'no-store').json(out);
-    },
+    get: [
+      deps.limits.minting,
+      async (req, res) => {
+        const { tenantId, origin } = w(req);
+        const out = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
+          // The browser's visitor secret resumes its visitor; anything else is a new visitor.
+          const visitor = await resolveVisitor(tx, tenantId, req.get('x-parley-visitor'));
+          return {
+            settings: await widgetSettings(tx),
+            session: {
+              ...(await deps.tokens.issue(tx, { tenantId, visitorRef: visitor.ref, origin, subject: null })),
+              ...(visitor.secret ? { visitorSecret: visitor.secret } : {}),
+            },
+          };
+        });
+        res.setHeader('Cache-Control', 'no-store').json(out);
+      },
+    ],
   });
 
   route(r, '/session/refresh', {
-    post: async (req, res) => {
-      const body = parse(RefreshRequest, req.body);
-      const { tenantId, origin } = w(req);
-      const outcome = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
-        const redeemed = await deps.tokens.redeem(tx, tenantId, body.refreshToken, origin);
-        if (redeemed === 'reused') {
-          await deps.refusals.record(tx, {
-            tenantId,
-            requestId: req.id,
-            action: 'widget.refresh_reuse',
-            subject: { field: 'origin', value: normaliseOrigin(origin) },
-          });
-          return 'reused' as const;
-        }
-        if (!redeemed) return null;
-        const session = await deps.tokens.issue(tx, redeemed.claims, redeemed.familyId);
-        const secret = await claimVisitorSecret(tx, redeemed.claims.visitorRef);
-        return secret ? { ...session, visitorSecret: secret } : session;
-      });
-      if (outcome === 'reused') throw new HttpProblem(401, 'token-replayed', 'This refresh token was already used; its session family is revoked.');
-      if (!outcome) throw new HttpProblem(401, 'token-invalid', 'The refresh token is unknown, expired or revoked.');
-      res.setHeader('Cache-Control', 'no-store').json({ session: outcome });
-    },
+    post: [
+      deps.limits.minting,
+      async (req, res) => {
+        const body = parse(RefreshRequest, req.body);
+        const { tenantId, origin } = w(req);
+        const outcome = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
+          const redeemed = await deps.tokens.redeem(tx, tenantId, body.refreshToken, origin);
+          if (redeemed === 'reused') {
+            await deps.refusals.record(tx, {
+              tenantId,
+              requestId: req.id,
+              action: 'widget.refresh_reuse',
+              subject: { field: 'origin', value: normaliseOrigin(origin) },
+            });
+            return 'reused' as const;
+          }
+          if (!redeemed) return null;
+          const session = await deps.tokens.issue(tx, redeemed.claims, redeemed.familyId);
+          const secret = await claimVisitorSecret(tx, redeemed.claims.visitorRef);
+          return secret ? { ...session, visitorSecret: secret } : session;
+        });
+        if (outcome === 'reused') throw new HttpProblem(401, 'token-replayed', 'This refresh token was already used; its session family is revoked.');
+        if (!outcome) throw new HttpProblem(401, 'token-invalid', 'The refresh token is unknown, expired or revoked.');
+        res.setHeader('Cache-Control', 'no-store').json({ session: outcome });
+      },
+    ],
   });
 
   route(r, '/identify', {

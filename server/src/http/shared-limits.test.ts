@@ -1,0 +1,159 @@
+// Limits hold across instances: two apps over one database count in one window, whether the counters
+// live in PostgreSQL or in Redis, and a tenant's AI budget is one budget however many instances serve it.
+import { randomBytes } from 'node:crypto';
+import { simulateReadableStream } from 'ai';
+import { MockLanguageModelV3 } from 'ai/test';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startTestApp, type TestApp } from '../test/app.js';
+import { createTestDb, type TestDb } from '../test/db.js';
+import { call } from '../test/http.js';
+import { Visitor } from '../test/widget.js';
+import { postgresLimitStores, redisLimitStores } from './limit-store.js';
+
+const usage = { inputTokens: { total: 10, noCache: 10, cacheRead: 0, cacheWrite: 0 }, outputTokens: { total: 5, text: 5, reasoning: 0 } };
+const model = new MockLanguageModelV3({
+  doStream: async () => ({
+    stream: simulateReadableStream({
+      chunks: [
+        { type: 'text-start' as const, id: 't' },
+        { type: 'text-delta' as const, id: 't', delta: 'Within 5 business days [1].' },
+        { type: 'text-end' as const, id: 't' },
+        { type: 'finish' as const, finishReason: { unified: 'stop' as const, raw: 'stop' }, usage },
+      ],
+    }),
+  }),
+  doGenerate: async () => ({
+    content: [{ type: 'text' as const, text: '0.9' }],
+    finishReason: { unified: 'stop' as const, raw: 'stop' },
+    usage,
+    warnings: [],
+  }),
+});
+
+const REDIS_URL = 'redis://127.0.0.1:6379';
+const LIMITS = { PARLEY_RATE_LIMIT_PER_MINUTE: '3', PARLEY_WIDGET_SESSION_RATE_LIMIT: '4', PARLEY_WIDGET_TENANT_RATE_LIMIT: '1000' };
+const statuses = async (reqs: (() => Promise<{ status: number }>)[]) => {
+  const out: number[] = [];
+  for (const r of reqs) out.push((await r()).status);
+  return out;
+};
+
+/** One visitor session, used through instance A and instance B. */
+async function startVisitor(a: TestApp, b: TestApp, name: string) {
+  const domain = `${name.toLowerCase().replace(/\W/g, '')}.example`;
+  const tenant = await a.tenant(name, [domain]);
+  const onA = new Visitor(a.url, tenant.publishableKey, `https://${domain}`);
+  expect((await onA.start()).status).toBe(200);
+  const onB = new Visitor(b.url, tenant.publishableKey, `https://${domain}`);
+  onB.token = onA.token;
+  return { onA, onB };
+}
+
+let db: TestDb;
+beforeAll(async () => {
+  db = await createTestDb();
+});
+afterAll(() => db.close());
+
+describe('counters in PostgreSQL', () => {
+  let a: TestApp;
+  let b: TestApp;
+  let visitor: { onA: Visitor; onB: Visitor };
+  beforeAll(async () => {
+    // The PostgreSQL store named explicitly, so it is exercised on the embedded database too (which
+    // alone would keep counters in memory: it is one process).
+    a = await startTestApp(LIMITS, { shareDb: db, limits: postgresLimitStores(db.db), modelFor: () => model });
+    b = await startTestApp(LIMITS, { instanceOf: a, limits: postgresLimitStores(db.db), modelFor: () => model });
+    visitor = await startVisitor(a, b, 'Across');
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+  });
+
+  test('the per-address limit counts across two instances', async () => {
+    // The visitor's config load (beforeAll, on A) was this address's first request.
+    const res = await statuses([b, a, b].map((t) => () => call(t.url, 'GET', '/v1/openapi.json')));
+    expect(res).toEqual([200, 200, 429]);
+    const refused = await call(a.url, 'GET', '/v1/openapi.json');
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(refused.headers.get('ratelimit')).toMatch(/^limit=3, remaining=0, reset=\d+$/);
+    // No address is stored: keys are hashes.
+    const { rows } = await db.db.withOwner((tx) => tx.query<{ key: Buffer }>('SELECT key FROM rate_limit_windows'));
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) expect(r.key.toString('latin1')).not.toContain('127.0.0.1');
+  });
+
+  test("a visitor session's limit counts across two instances", async () => {
+    const { onA, onB } = visitor;
+    const out = await statuses([onA, onB, onA, onB, onA].map((x) => () => x.call('POST', '/conversations', {})));
+    expect(out).toEqual([201, 201, 201, 201, 429]);
+  });
+
+  test("a tenant's AI budget holds across two instances", async () => {
+    const tenant = await a.tenant('Budget', ['budget.example']);
+    const key = tenant.secretKey;
+    const admin = (method: string, path: string, body: unknown) => call(a.url, method, path, { key, body });
+    await admin('POST', '/v1/admin/knowledge/sources', { kind: 'markdown', content: '# Refunds\n\nRefunds take 5 business days.', externalId: 'r' });
+    expect((await admin('PUT', '/v1/admin/providers/openai', { apiKey: `sk-test-${'k'.repeat(40)}`, model: 'gpt-test' })).status).toBe(201);
+    expect((await admin('PATCH', '/v1/admin/settings', { budget: { requestsPerMinute: 2 } })).status).toBe(200);
+    // Three asks: the key's own limit (3 a minute, across instances too) is not what refuses the third.
+    const ask = (t: TestApp) => call(t.url, 'POST', '/v1/answers', { key, body: { question: 'How long do refunds take?' } });
+    const first = await ask(a);
+    const second = await ask(b);
+    expect([first.status, second.status]).toEqual([200, 200]);
+    const third = await ask(a);
+    expect(third.status).toBe(429);
+    expect(third.body).toMatchObject({ type: '/docs/problems/budget-exceeded' });
+    expect(Number(third.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+  });
+});
+
+describe('counters in Redis', () => {
+  let a: TestApp;
+  let b: TestApp;
+  let visitor: { onA: Visitor; onB: Visitor };
+  // A prefix of this run's own: tests (and deployments) can share one Redis.
+  const env = { ...LIMITS, REDIS_URL, PARLEY_REDIS_KEY_PREFIX: `parley-test-${randomBytes(6).toString('hex')}:` };
+  beforeAll(async () => {
+    a = await startTestApp(env, { shareDb: db });
+    b = await startTestApp(env, { instanceOf: a });
+    visitor = await startVisitor(a, b, 'Redis Co');
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+  });
+
+  test('the per-address limit counts across two instances', async () => {
+    // The visitor's config load (beforeAll, on A) was this address's first request.
+    const res = await statuses([b, a, b].map((t) => () => call(t.url, 'GET', '/v1/openapi.json')));
+    expect(res).toEqual([200, 200, 429]);
+    const refused = await call(b.url, 'GET', '/v1/openapi.json');
+    expect(refused.body).toMatchObject({ type: '/docs/problems/rate-limited', status: 429 });
+    expect(refused.headers.get('ratelimit')).toMatch(/^limit=3, remaining=0, reset=\d+$/);
+  });
+
+  test("a visitor session's limit counts across two instances", async () => {
+    const { onA, onB } = visitor;
+    expect(await statuses([onA, onB, onA, onB, onA].map((x) => () => x.call('POST', '/conversations', {})))).toEqual([201, 201, 201, 201, 429]);
+  });
+
+  test('an instance that loses Redis lets requests through (fail open) and says so in its log', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (s: string) => lines.push(s) });
+    const limits = await redisLimitStores(REDIS_URL, `parley-test-${randomBytes(6).toString('hex')}:`, logger);
+    const c = await startTestApp({ ...env, PARLEY_RATE_LIMIT_PER_MINUTE: '1' }, { shareDb: db, limits, logger });
+    try {
+      expect((await call(c.url, 'GET', '/v1/openapi.json')).status).toBe(200);
+      expect((await call(c.url, 'GET', '/v1/openapi.json')).status).toBe(429);
+      await limits.close(); // as if Redis went away
+      expect(await statuses([1, 2, 3].map(() => () => call(c.url, 'GET', '/v1/openapi.json')))).toEqual([200, 200, 200]);
+      expect(lines.join('')).toMatch(/allowing request without rate-limiting/);
+    } finally {
+      await c.close();
+    }
+  });
+});
