@@ -1,10 +1,10 @@
 // An OpenAI-compatible chat completions server standing in for a tenant's hosted model (a third party
 // the tests cannot reach). `mode` decides what it does with the next requests: answer, answer slowly
-// (word by word, `delayMs` apart), or never answer (the request hangs until the caller goes away).
+// once `until` resolves, word by word `delayMs` apart), or never answer (the request hangs until the caller goes away).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type FakeLlmMode = { kind: 'answer' } | { kind: 'slow'; delayMs: number } | { kind: 'hang' };
+export type FakeLlmMode = { kind: 'answer' } | { kind: 'held'; until: Promise<void>; delayMs: number } | { kind: 'hang' };
 
 export interface FakeLlm {
   /** The API root to configure as the provider's base URL. */
@@ -12,6 +12,8 @@ export interface FakeLlm {
   mode: FakeLlmMode;
   /** Chat requests received (streamed answers and self-checks). */
   requests: number;
+  /** Of which streamed answers. */
+  streams: number;
   /** Resolves at the next request received. */
   nextRequest(): Promise<void>;
   close(): Promise<void>;
@@ -29,6 +31,7 @@ export async function startFakeLlm(): Promise<FakeLlm> {
     baseUrl: '',
     mode: { kind: 'answer' },
     requests: 0,
+    streams: 0,
     nextRequest: () => new Promise<void>((r) => waiters.push(r)),
     close: async () => {
       for (const res of hanging) res.destroy();
@@ -62,9 +65,11 @@ export async function startFakeLlm(): Promise<FakeLlm> {
         }),
       );
     }
+    llm.streams++;
     res.writeHead(200, { 'content-type': 'text/event-stream' });
+    if (mode.kind === 'held') await mode.until;
     for (const word of FAKE_ANSWER.match(/\S+\s*/g)!) {
-      if (mode.kind === 'slow') await new Promise((r) => setTimeout(r, mode.delayMs));
+      if (mode.kind === 'held') await new Promise((r) => setTimeout(r, mode.delayMs));
       if (res.destroyed) return;
       res.write(chunk({ content: word }, null));
     }
