@@ -173,6 +173,15 @@ export const AnswerEventSchema = z.discriminatedUnion('event', [
 ]);
 export type AnswerEvent = z.infer<typeof AnswerEventSchema>;
 
+/**
+ * The last event of a live stream (a conversation's events, the inbox stream) whose server is shutting
+ * down: `event: reconnect`, after an SSE `retry:` field of `retryMs`. The stream then ends cleanly;
+ * reconnect after about `retryMs` with the last event id (an EventSource does so by itself), and a load
+ * balancer sends the new stream to another instance. Nothing is missed: the feed resumes after the id.
+ */
+export const ReconnectEventData = z.object({ reason: z.literal('shutdown'), retryMs: z.number().int().min(0) });
+export type ReconnectEventData = z.infer<typeof ReconnectEventData>;
+
 /** Live events of a conversation (GET …/events); `id` is what `Last-Event-ID` resumes from. */
 export const LiveEventSchema = z.discriminatedUnion('event', [
   z.object({ event: z.literal('message'), data: MessageEventData, id: z.string() }),

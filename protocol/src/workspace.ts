@@ -15,7 +15,7 @@ import {
   type Weekday,
 } from './constants.js';
 import { MessageAuthorSchema, TypingEventData } from './feed.js';
-import { CitationSchema } from './widget.js';
+import { CitationSchema, ReconnectEventData } from './widget.js';
 import { emailText, text } from './text.js';
 
 const iso = () => z.iso.datetime({ offset: true });
@@ -215,6 +215,8 @@ export const InboxStreamEventSchema = z.discriminatedUnion('event', [
   z.object({ event: z.literal('typing'), data: InboxTypingEventData, id: z.string() }),
   z.object({ event: z.literal('presence'), data: PresenceEventData, id: z.string() }),
   z.object({ event: z.literal('counts'), data: InboxCountsSchema }),
+  /** The server is shutting down: reconnect (see `ReconnectEventData`). */
+  z.object({ event: z.literal('reconnect'), data: ReconnectEventData }),
 ]);
 export type InboxStreamEvent = z.infer<typeof InboxStreamEventSchema>;
 

@@ -35,6 +35,7 @@ let tokens: Map<string, string | null>;
 let refreshTokens: Map<string, { used: boolean; subject: string | null }>;
 let live: { id: number; event: string; data: unknown }[];
 let dropAfter: number;
+let shutdownHint: boolean;
 let streamChunks: string[] = [];
 
 const now = () => new Date().toISOString();
@@ -150,6 +151,9 @@ async function handle(req: IncomingMessage, res: ServerResponse) {
     const after = Number(req.headers['last-event-id'] ?? 0);
     const pending = live.filter((e) => e.id > after).slice(0, dropAfter);
     for (const e of pending) res.write(`id: ${e.id}\nevent: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`);
+    // A server shutting down says when to come back (to another instance).
+    if (shutdownHint && pending.length < live.filter((e) => e.id > after).length)
+      res.write(`retry: 50\nevent: reconnect\ndata: ${JSON.stringify({ reason: 'shutdown', retryMs: 50 })}\n\n`);
     // Dropping the connection mid-conversation is what a restarting server or a flaky network does.
     return void setTimeout(() => res.end(), 10);
   }
@@ -169,6 +173,7 @@ beforeEach(() => {
   refreshTokens = new Map();
   live = [];
   dropAfter = Infinity;
+  shutdownHint = false;
   nextTtl = 900_000;
 });
 
@@ -323,6 +328,27 @@ describe('streams', () => {
     expect(got.map((e) => `${e.id}:${e.event}`)).toEqual(['1:handoff', '2:status', '3:message']);
     const opens = seen.filter((s) => s.path.endsWith('/events'));
     expect(opens.map((s) => s.headers['last-event-id'])).toEqual([undefined, '2']);
+  });
+
+  test('a server shutting down ends the stream with a reconnect hint: the client comes back when told, not after its own backoff', async () => {
+    live = [
+      { id: 1, event: 'handoff', data: { handoff: { id: 'h1', status: 'pending' } } },
+      { id: 2, event: 'message', data: { message: msg('m9', 'agent', 'Sam here') } },
+    ];
+    dropAfter = 1;
+    shutdownHint = true;
+    // Its own backoff would wait a minute before reconnecting.
+    const c = client({ reconnect: { min: 60_000, max: 60_000 } });
+    await c.config();
+    const ac = new AbortController();
+    const got = [];
+    for await (const e of c.events('c1', { signal: ac.signal })) {
+      got.push(LiveEventSchema.parse(e));
+      if (got.length === 2) ac.abort();
+    }
+    expect(got.map((e) => `${e.id}:${e.event}`)).toEqual(['1:handoff', '2:message']);
+    const opens = seen.filter((s) => s.path.endsWith('/events'));
+    expect(opens.map((s) => s.headers['last-event-id'])).toEqual([undefined, '1']);
   });
 
   test('live events stop on abort while waiting to reconnect, and on a final refusal', async () => {

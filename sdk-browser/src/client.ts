@@ -8,6 +8,7 @@ import type {
   HandoffResponse,
   LiveEvent,
   OutsideHours,
+  ReconnectEventData,
   Visitor,
   WidgetConfigResponse,
   WidgetSession,
@@ -302,6 +303,12 @@ export function createClient(opts: ClientOptions): ParleyClient {
           );
           for await (const m of readSse(res.body!)) {
             delay = backoff.min;
+            // The server is shutting down: reconnect when it says (another instance takes the stream).
+            if (m.event === 'reconnect') {
+              const { retryMs } = JSON.parse(m.data) as ReconnectEventData;
+              delay = Math.min(Math.max(retryMs, 0), backoff.max);
+              continue;
+            }
             if (m.id) last = m.id;
             yield { event: m.event, data: JSON.parse(m.data), id: m.id ?? '' } as LiveEvent;
           }

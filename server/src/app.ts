@@ -34,6 +34,8 @@ import { PROVIDER_LIMITS, providerModels, type ModelFor } from './ai/models.js';
 import { ConversationRedactor } from './ai/pii/redactor.js';
 import { ConversationBus } from './conversations/bus.js';
 import { ConversationHub } from './conversations/hub.js';
+import type { TurnDeps } from './conversations/turn.js';
+import { Drain } from './http/drain.js';
 import { deriveSeed } from './crypto/derive.js';
 import { ed25519FromSeed } from './crypto/ed25519.js';
 import { handoffRoutes } from './handoff/routes.js';
@@ -81,6 +83,8 @@ export interface AppDeps {
   outbound?: Outbound;
   /** Outgoing email: from the config (SMTP or the log) unless tests give another. */
   mailer?: Mailer;
+  /** Shutdown draining; one of its own unless given. */
+  drain?: Drain;
   /** The per-start platform key of the control file (platform/control.ts): the CLI's way in while the embedded database is held. */
   platformKey?: string;
   /**
@@ -106,7 +110,11 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('trust proxy', config.trustProxy);
   app.set('json spaces', 0);
 
+  // Shutdown draining (server.ts starts it on SIGTERM): readiness, connections, live streams.
+  const drain = deps.drain ?? new Drain();
+  app.locals.drain = drain;
   app.use(requestId);
+  app.use(drain.closeConnections());
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
@@ -127,7 +135,7 @@ export function createApp(deps: AppDeps): express.Express {
   );
   // Health checks and the widget's own files come before the per-address limit: a load balancer polls them,
   // and many visitors share one address (an office, a carrier NAT). Static files are cached and cheap.
-  app.use(wellKnownRoutes({ db, publicUrl: config.publicUrl, securityContact: config.securityContact }));
+  app.use(wellKnownRoutes({ db, publicUrl: config.publicUrl, securityContact: config.securityContact, drain }));
   app.use(staticRoutes({ demoPublishableKey: deps.demoPublishableKey }));
   app.use(address.unless((req) => AUTHENTICATED_PREFIX.test(req.path)));
   // SAML's ACS takes the IdP's urlencoded form (people/sso/saml-routes.ts parses it, bounded): mounted
@@ -203,7 +211,16 @@ export function createApp(deps: AppDeps): express.Express {
   admin.use(settingsRoutes({ db, audit: deps.audit }));
   admin.use(handoffRoutes({ db, audit: deps.audit, keyring, bus, redactor, typing }));
   admin.use(
-    inboxRoutes({ db, audit: deps.audit, keyring, bus, streams, inbox: new InboxHub({ db, bus, keyring }), heartbeatMs: config.sseHeartbeatMs }),
+    inboxRoutes({
+      db,
+      audit: deps.audit,
+      keyring,
+      bus,
+      streams,
+      inbox: new InboxHub({ db, bus, keyring }),
+      heartbeatMs: config.sseHeartbeatMs,
+      drain,
+    }),
   );
   admin.use(reportsRoutes({ db }));
   const vectors = deps.vectors ?? (config.pinecone ? pineconeStore(config.pinecone) : pgVectorStore());
@@ -272,6 +289,8 @@ export function createApp(deps: AppDeps): express.Express {
       streams,
       redactor,
       answerer,
+      claimMs: config.answerClaimMs,
+      drain,
       typing,
       jwks: new JwksCache(outbound.fetcher(JWKS_LIMITS)),
       logger,
@@ -283,7 +302,9 @@ export function createApp(deps: AppDeps): express.Express {
     secretKeyAuth(db),
     rateLimits.limiter('answers', config.rateLimitPerMinute, (req) => req.admin!.keyId!),
   );
-  v1.use(answersRoutes({ db, audit: deps.audit, bus, redactor, answerer, logger }));
+  v1.use(answersRoutes({ db, audit: deps.audit, bus, redactor, answerer, claimMs: config.answerClaimMs, logger }));
+  // What the turn sweeper (server.ts) needs to finish the turns of an instance that died.
+  app.locals.turns = { db, audit: deps.audit, bus, redactor, answerer, claimMs: config.answerClaimMs } satisfies TurnDeps;
   app.use('/v1', v1);
 
   app.use(notFound);

@@ -70,6 +70,11 @@ export interface Config {
   outboundAllow: AllowList;
   /** How often the retention sweep runs (fleet-wide, under a lease). */
   sweepIntervalMs: number;
+  /** How long a turn's claim on answering a visitor's question lasts; a question still unanswered after
+   * it (its instance died) is answered by a retry of the message or by the turn sweeper. */
+  answerClaimMs: number;
+  /** On SIGTERM/SIGINT, how long in-flight requests may take to finish before what remains is cut. */
+  shutdownGraceMs: number;
   /** Conversation events (the live feed's replay buffer) older than this are swept. */
   eventRetentionDays: number;
   /** Per-tenant knowledge totals (sources, stored bytes, chunks), enforced in the writing transaction. */
@@ -164,6 +169,18 @@ export const EnvSchema = z.object({
     .int()
     .min(1000)
     .default(10 * 60 * 1000),
+  PARLEY_ANSWER_CLAIM_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(24 * 3600 * 1000)
+    .default(180_000),
+  PARLEY_SHUTDOWN_GRACE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(10 * 60 * 1000)
+    .default(10_000),
   PARLEY_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   PARLEY_KNOWLEDGE_MAX_SOURCES: z.coerce.number().int().min(1).default(5000),
   PARLEY_KNOWLEDGE_MAX_BYTES: z.coerce
@@ -300,6 +317,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pinecone: e.PINECONE_API_KEY && e.PINECONE_INDEX_HOST ? { apiKey: e.PINECONE_API_KEY, indexHost: e.PINECONE_INDEX_HOST } : null,
     outboundAllow,
     sweepIntervalMs: e.PARLEY_SWEEP_INTERVAL_MS,
+    answerClaimMs: e.PARLEY_ANSWER_CLAIM_MS,
+    shutdownGraceMs: e.PARLEY_SHUTDOWN_GRACE_MS,
     eventRetentionDays: e.PARLEY_EVENT_RETENTION_DAYS,
     knowledgeQuota: { sources: e.PARLEY_KNOWLEDGE_MAX_SOURCES, bytes: e.PARLEY_KNOWLEDGE_MAX_BYTES, chunks: e.PARLEY_KNOWLEDGE_MAX_CHUNKS },
     crawl: {

@@ -16,6 +16,9 @@ import { newHolderId } from './jobs/lease.js';
 import { runRetentionSweep } from './jobs/retention.js';
 import type { ConversationBus } from './conversations/bus.js';
 import { EventListener } from './conversations/notify.js';
+import { runTurnSweep } from './jobs/turn-sweep.js';
+import type { TurnDeps } from './conversations/turn.js';
+import { Drain } from './http/drain.js';
 import type { CrawlWorker } from './knowledge/jobs.js';
 import type { WebhookWorker } from './webhooks/worker.js';
 import { seedDemo, type DemoTenant } from './cli/demo.js';
@@ -26,7 +29,13 @@ export interface RunningServer {
   server: Server;
   url: string;
   logger: Logger;
-  close(): Promise<void>;
+  /**
+   * Shuts down gracefully: drains (readiness 503, no new connections, live streams told to reconnect),
+   * lets requests in flight finish within `graceMs` (the config's by default), stops the background
+   * workers (their leases given back), then closes the database. `cut`: connections still open at the
+   * bound, closed by force (0 when everything finished).
+   */
+  close(opts?: { graceMs?: number }): Promise<{ cut: number }>;
 }
 
 export async function startServer(config: Config, opts: { logger?: Logger; seedDemo?: boolean } = {}): Promise<RunningServer> {
@@ -49,9 +58,11 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
     await runtime.close();
     throw err;
   }
+  const drain = new Drain();
   const app = createApp({
     limits,
     platformKey,
+    drain,
     config,
     db: runtime.db,
     audit: runtime.audit,
@@ -81,42 +92,52 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
     }
     throw err;
   }
+  // Declared before the sweeps below use it: shutdown waits for every run started here.
+  const running = new Set<Promise<unknown>>();
+  const track = (p: Promise<unknown>, what: string) => {
+    const t = p.catch((err) => logger.warn({ err: { message: (err as Error).message } }, `${what} failed`)).finally(() => running.delete(t));
+    running.add(t);
+  };
   const sweep = setInterval(
     () => {
-      checkpointSweep(runtime.db, runtime.audit).catch((err) => logger.warn({ err: { message: (err as Error).message } }, 'checkpoint sweep failed'));
-      refusalSummarySweep(runtime.db, runtime.audit).catch((err) =>
-        logger.warn({ err: { message: (err as Error).message } }, 'refusal summary sweep failed'),
-      );
+      track(checkpointSweep(runtime.db, runtime.audit), 'checkpoint sweep');
+      track(refusalSummarySweep(runtime.db, runtime.audit), 'refusal summary sweep');
     },
     Math.min(config.auditCheckpointIntervalMs, 60_000),
   );
   sweep.unref();
   // Hourly is plenty for a rotation measured in days; a failed tenant is retried on the next run.
   const rotation = setInterval(
-    () => {
-      rotationSweep(runtime.db, { keyring: runtime.keyring, audit: runtime.audit, days: config.dataKeyRotationDays }).then(
-        ({ rotated, failures }) => {
-          if (rotated) logger.info({ rotated }, 'data keys rotated');
-          for (const f of failures) logger.warn({ tenantId: f.tenantId, err: { message: f.message } }, 'data key rotation failed');
-        },
-        (err) => logger.warn({ err: { message: (err as Error).message } }, 'data key rotation sweep failed'),
-      );
-    },
+    () =>
+      track(
+        rotationSweep(runtime.db, { keyring: runtime.keyring, audit: runtime.audit, days: config.dataKeyRotationDays }).then(
+          ({ rotated, failures }) => {
+            if (rotated) logger.info({ rotated }, 'data keys rotated');
+            for (const f of failures) logger.warn({ tenantId: f.tenantId, err: { message: f.message } }, 'data key rotation failed');
+          },
+        ),
+        'data key rotation sweep',
+      ),
     60 * 60 * 1000,
   );
   rotation.unref();
-  // Tried every minute on every instance; the lease lets one instance run it once per interval, and
-  // another take over if that one dies mid-run.
+  // Leased sweeps, tried on every instance; the lease lets one instance run each once per interval, and
+  // another take over if that one dies mid-run. Shutdown aborts them between batches and waits for them.
   const holder = newHolderId();
+  const stopping = new AbortController();
   const retention = setInterval(
-    () => {
-      runRetentionSweep(runtime, holder, { logger }).catch((err) =>
-        logger.warn({ err: { message: (err as Error).message } }, 'retention sweep failed'),
-      );
-    },
+    () => track(runRetentionSweep(runtime, holder, { logger, signal: stopping.signal }), 'retention sweep'),
     Math.min(config.sweepIntervalMs, 60_000),
   );
   retention.unref();
+  // Questions whose instance died before answering them (their claim lapsed): answered or handed off.
+  const turns = app.locals.turns as TurnDeps;
+  const turnEvery = Math.min(Math.max(config.answerClaimMs / 2, 1000), 30_000);
+  const turnSweep = setInterval(
+    () => track(runTurnSweep(turns, holder, { everyMs: turnEvery / 2, logger, signal: stopping.signal }), 'turn sweep'),
+    turnEvery,
+  );
+  turnSweep.unref();
   // Crawl jobs: picks up queued jobs and those whose holder died (its lease lapsed), checking at least
   // once per lease so a dead instance's crawl resumes soon after its lease ends.
   const crawler = app.locals.crawler as CrawlWorker;
@@ -139,20 +160,43 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
     server,
     url,
     logger,
-    async close() {
-      if (platformKey) removeControlFile(config.dataDir, platformKey);
+    async close(opts = {}) {
+      const graceMs = opts.graceMs ?? config.shutdownGraceMs;
+      const started = Date.now();
+      // Draining: readiness 503, live streams told to reconnect, responses close their connections.
+      drain.start();
+      // No new connections; idle keep-alive ones close now, and busy ones as their response ends.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const idle = setInterval(() => server.closeIdleConnections(), 100);
       clearInterval(sweep);
       clearInterval(rotation);
       clearInterval(retention);
+      clearInterval(turnSweep);
       clearInterval(crawls);
       clearInterval(webhookPoll);
-      await crawler.stop();
-      await webhooks.stop();
+      stopping.abort();
+      // Background work stops between jobs and gives its leases back, alongside the requests in flight.
+      const background = Promise.all([crawler.stop(), webhooks.stop(), Promise.all(running)]);
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<'bound'>((resolve) => {
+        timer = setTimeout(() => resolve('bound'), graceMs);
+      });
+      let cut = 0;
+      if ((await Promise.race([closed.then(() => 'done' as const), bound])) === 'bound') {
+        cut = await new Promise<number>((resolve) => server.getConnections((_err, n) => resolve(n ?? 0)));
+        logger.warn({ cut, graceMs }, 'shutdown grace period over: closing the connections still open');
+        server.closeAllConnections();
+        await closed;
+      }
+      await Promise.race([background, bound]);
       await listener?.stop();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
       await limits?.close();
+      clearTimeout(timer);
+      clearInterval(idle);
+      if (platformKey) removeControlFile(config.dataDir, platformKey);
       await runtime.close();
+      logger.info({ ms: Date.now() - started, cut }, 'shut down');
+      return { cut };
     },
   };
 }

@@ -37,7 +37,7 @@ export const systemOperations = operations([
     path: '/readyz',
     tag: SYSTEM,
     summary: 'Readiness: the database answers too',
-    description: 'A 503 `service-unavailable` problem while the database is not reachable.',
+    description: 'A 503 `service-unavailable` problem while the database is not reachable, and while this instance shuts down (SIGTERM).',
     security: ['none'],
     responses: { 200: { description: 'Ready to serve.', schema: ReadinessResponse } },
   },

@@ -195,6 +195,7 @@ const inbox = operations([
       'Ask with `Accept: text/event-stream` (a 400 otherwise). Events: `counts` first (and without an id), then `conversation` (a row to upsert), `message`, `note`, `typing` and `presence`, each JSON in `data:` (see `InboxStreamEvent`).',
       "Resume with `Last-Event-ID`, or `?after=` with a list's `streamCursor`: every change after it arrives once, in commit order; a position this stream did not give is a 400.",
       "Streams count against the tenant's cap of open streams (429 with `Retry-After`). The credential is checked again at every keep-alive: a signed-out session or a revoked key ends the stream.",
+      'A server shutting down ends the stream cleanly after `retry:` and a `reconnect` event (`ReconnectEventData`): reconnect with the last event id.',
     ].join('\n\n'),
     security: ['admin'],
     capability: 'conversations:read',

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { openDb, PLATFORM_TENANT } from '../db/index.js';
 import { serverUrl, createTestDb, type TestDb } from '../test/db.js';
-import { cliMain as main, serverDir, startServe } from '../test/serve.js';
+import { cliMain as main, serverDir, serveChild } from '../test/serve.js';
 
 const run = promisify(execFile);
 
@@ -36,7 +36,9 @@ async function parleyWith(extra: Record<string, string>, ...args: string[]): Pro
 }
 
 /** `parley serve` as a child process, until `stop()`; `url` is where it listens. */
-const serve = (extra: Record<string, string>) => startServe({ ...env, ...extra });
+async function serve(extra: Record<string, string>): Promise<{ url: string; stop: () => Promise<unknown> }> {
+  return serveChild({ ...env, ...extra });
+}
 
 /** As the database owner, outside the app: the attacker with a database console. */
 async function asOwner(sql: string[]): Promise<Array<Array<Record<string, unknown>>>> {

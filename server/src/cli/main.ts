@@ -43,14 +43,23 @@ program
           ].join('\n')
         : `Parley is running on ${running.url}\n`,
     );
-    const stop = () => {
+    // Graceful: drain, let requests in flight finish within PARLEY_SHUTDOWN_GRACE_MS, then exit 0; 1 only
+    // when connections had to be cut at that bound. A second signal while draining changes nothing.
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      running.logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down');
       running.close().then(
-        () => process.exit(0),
-        () => process.exit(1),
+        ({ cut }) => process.exit(cut ? 1 : 0),
+        (err) => {
+          running.logger.error({ err: { message: (err as Error).message } }, 'shutdown failed');
+          process.exit(1);
+        },
       );
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   });
 
 program

@@ -19,7 +19,7 @@ import { createTenant, type CreatedTenant } from '../tenants/service.js';
 import { parleyOrigins } from '../test/contract.js';
 import { createTestDb, serverUrl, type TestDb } from '../test/db.js';
 import { call } from '../test/http.js';
-import { startServe } from '../test/serve.js';
+import { serveChild as startServe } from '../test/serve.js';
 import { openStream } from '../test/stream.js';
 import { Visitor } from '../test/widget.js';
 

@@ -1,9 +1,13 @@
 // One visitor turn: store the visitor's message redacted, answer it, store the answer, and hand off
-// when the answerer is not confident enough. Events stream to the caller as they happen.
+// when the answerer is not confident enough. Events stream to the caller as they happen. The answer is
+// owed from the question's transaction to the answer's (pending.ts), so a turn cut off between the two
+// (the instance died) is finished by a retry of the message or by the turn sweeper elsewhere.
 import type { AuditLog } from '../audit/log.js';
 import type { Db } from '../db/index.js';
 import type { Tx } from '../db/types.js';
 import type { ConversationBus } from './bus.js';
+import { NOTICES } from './notices.js';
+import { claimOwed, owe, settleOwed } from './pending.js';
 import {
   appendMessage,
   createHandoff,
@@ -57,8 +61,29 @@ export interface TurnDeps {
   bus: ConversationBus;
   redactor: Redactor;
   answerer: Answerer;
+  /** How long a turn's claim on answering a question lasts (PARLEY_ANSWER_CLAIM_MS): after it, a retry
+   * of the message or the turn sweeper answers a question still owed. */
+  claimMs?: number;
 }
 
+export const DEFAULT_CLAIM_MS = 180_000;
+/** Messages of history the assistant sees before the question. */
+const HISTORY = 8;
+
+/** The redacted history before `messageId` (notes never: listMessages leaves them out). */
+export async function historyBefore(tx: Tx, conversationId: string, messageId: string) {
+  const all = await listMessages(tx, conversationId);
+  const at = all.findIndex((m) => m.id === messageId);
+  return all
+    .slice(0, at < 0 ? all.length : at)
+    .slice(-HISTORY)
+    .map((m) => ({ role: m.role, text: m.text }));
+}
+
+/**
+ * Stores the visitor's message and answers it. A retry of a stored message (same clientMessageId) whose
+ * answer is still owed and unclaimed (the turn that stored it died) runs the answer it never got.
+ */
 export async function runTurn(
   deps: TurnDeps,
   t: {
@@ -74,7 +99,8 @@ export async function runTurn(
   emit: (e: TurnEvent) => void,
 ): Promise<void> {
   const ctx = { requestId: t.requestId };
-  const { conversation, stored, history } = await deps.db.withTenant(t.tenantId, ctx, async (tx) => {
+  const claimMs = deps.claimMs ?? DEFAULT_CLAIM_MS;
+  const { conversation, stored, history, owed } = await deps.db.withTenant(t.tenantId, ctx, async (tx) => {
     const conversation = await visitorConversation(tx, t.conversationId, t.visitorId, t.subject, true);
     const redacted = await deps.redactor.inbound(tx, conversation, t.text, conversation.channel);
     const stored = await appendMessage(tx, {
@@ -85,26 +111,73 @@ export async function runTurn(
       pii: redacted.pii,
       clientMessageId: t.clientMessageId,
     });
-    // Notes never reach the assistant: listMessages leaves them out.
-    const history = (await listMessages(tx, conversation.id)).slice(-9, -1).map((m) => ({ role: m.role, text: m.text }));
+    // A conversation with a person on it is theirs: the assistant stays quiet and owes nothing.
+    let owed = false;
+    if (!stored.duplicate) {
+      if (conversation.status === 'open') {
+        await owe(tx, { tenantId: t.tenantId, conversationId: conversation.id, messageId: stored.message.id, claimMs });
+        owed = true;
+      }
+    } else owed = (await claimOwed(tx, stored.message.id, claimMs)) !== null;
+    const history = owed ? await historyBefore(tx, conversation.id, stored.message.id) : [];
     const visible = { ...stored.message, text: await deps.redactor.restoreForVisitor(tx, conversation, stored.message.text) };
-    return { conversation, stored: { ...stored, visible }, history };
+    return { conversation, stored: { ...stored, visible }, history, owed };
   });
   if (stored.event) deps.bus.publish(stored.event);
   emit({ type: 'message', message: stored.visible });
-  if (stored.duplicate) return;
-
-  // A conversation with a person on it is theirs: the assistant stays quiet.
-  if (conversation.status === 'handoff') return;
-
-  const answer = await deps.answerer.answer(
-    { tenantId: t.tenantId, conversation, question: stored.message.text, history, requestId: t.requestId, ...(t.admitted ? { admitted: true } : {}) },
-    (text) => emit({ type: 'delta', text }),
+  if (!owed) return;
+  await answerOwed(
+    deps,
+    { tenantId: t.tenantId, conversation, messageId: stored.message.id, question: stored.message.text, history, requestId: t.requestId, actor: null },
+    t.admitted ? { admitted: true } : {},
+    emit,
   );
-  const done = await deps.db.withTenant(t.tenantId, ctx, async (tx) => {
+}
+
+/**
+ * Answers an owed question this caller holds the claim on, and stores the answer (and handoff) only if
+ * the question is still owed: a slower claimant whose claim lapsed meanwhile stores nothing. With
+ * `handOff`, no answer is tried: the conversation goes to a person (a question that keeps failing).
+ */
+export async function answerOwed(
+  deps: TurnDeps,
+  q: {
+    tenantId: string;
+    conversation: ConversationRow;
+    messageId: string;
+    /** Redacted, as stored. */
+    question: string;
+    history: { role: string; text: string }[];
+    requestId: string;
+    /** Who hands off when it is not the assistant's own answer (the turn sweeper). */
+    actor: { type: string; id: string | null } | null;
+  },
+  opts: { admitted?: boolean; handOff?: HandoffReason },
+  emit: (e: TurnEvent) => void,
+): Promise<'answered' | 'settled elsewhere'> {
+  const ctx = { requestId: q.requestId };
+  const answer: Answer = opts.handOff
+    ? { text: NOTICES.busy, citations: [], confidence: 0, handoff: { reason: opts.handOff } }
+    : await deps.answerer.answer(
+        {
+          tenantId: q.tenantId,
+          conversation: q.conversation,
+          question: q.question,
+          history: q.history,
+          requestId: q.requestId,
+          ...(opts.admitted ? { admitted: true } : {}),
+        },
+        (text) => emit({ type: 'delta', text }),
+      );
+  const done = await deps.db.withTenant(q.tenantId, ctx, async (tx) => {
+    // Lock order as every append: the conversation row first.
+    const c = await tx.query<{ status: ConversationRow['status'] }>('SELECT status FROM conversations WHERE id = $1 FOR UPDATE', [q.conversation.id]);
+    if (!(await settleOwed(tx, q.messageId))) return null;
+    // A person took the conversation while the answer ran: theirs to answer.
+    if (c.rows[0]?.status !== 'open') return null;
     const saved = await appendMessage(tx, {
-      tenantId: t.tenantId,
-      conversationId: conversation.id,
+      tenantId: q.tenantId,
+      conversationId: q.conversation.id,
       role: 'assistant',
       text: answer.text,
       citations: answer.citations,
@@ -112,18 +185,20 @@ export async function runTurn(
     });
     const handoff = answer.handoff
       ? await createHandoff(tx, deps.audit, {
-          tenantId: t.tenantId,
-          conversationId: conversation.id,
+          tenantId: q.tenantId,
+          conversationId: q.conversation.id,
           reason: answer.handoff.reason,
           detail: { confidence: answer.confidence, ...(answer.handoff.detail ?? {}) },
-          requestId: t.requestId,
-          actor: { type: 'system', id: 'assistant' },
+          requestId: q.requestId,
+          actor: q.actor ?? { type: 'system', id: 'assistant' },
         })
       : null;
-    const visible = { ...saved.message, text: await deps.redactor.restoreForVisitor(tx, conversation, saved.message.text) };
+    const visible = { ...saved.message, text: await deps.redactor.restoreForVisitor(tx, q.conversation, saved.message.text) };
     return { saved, visible, handoff };
   });
+  if (!done) return 'settled elsewhere';
   for (const e of [done.saved.event, done.handoff?.event]) if (e) deps.bus.publish(e);
   emit({ type: 'done', message: done.visible });
   if (done.handoff) emit({ type: 'handoff', handoff: done.handoff.handoff, notice: done.handoff.notice });
+  return 'answered';
 }

@@ -6,6 +6,9 @@ export interface SseStream {
   comment(text: string): void;
   readonly closed: boolean;
   close(): void;
+  /** Ends a live stream because this server is going away: `retry:` and a `reconnect` event first, so
+   * the client reconnects (with its Last-Event-ID) soon, to another instance. */
+  reconnect(retryMs: number): void;
 }
 
 export function openSse(req: Request, res: Response): SseStream {
@@ -34,6 +37,11 @@ export function openSse(req: Request, res: Response): SseStream {
         closed = true;
         res.end();
       }
+    },
+    reconnect(retryMs) {
+      if (closed) return;
+      res.write(`retry: ${retryMs}\nevent: reconnect\ndata: ${JSON.stringify({ reason: 'shutdown', retryMs })}\n\n`);
+      this.close();
     },
   };
 }

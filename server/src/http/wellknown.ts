@@ -1,14 +1,17 @@
 // Health probes and the RFC 9116 security.txt.
 import { Router } from 'express';
 import type { Db } from '../db/index.js';
+import type { Drain } from './drain.js';
 import { HttpProblem } from './problem.js';
 import { route } from './routes.js';
 
-export function wellKnownRoutes(opts: { db: Db; publicUrl: string; securityContact: string }): Router {
+export function wellKnownRoutes(opts: { db: Db; publicUrl: string; securityContact: string; drain?: Drain }): Router {
   const r = Router();
   route(r, '/healthz', { get: (_req, res) => void res.json({ status: 'ok' }) });
   route(r, '/readyz', {
     get: async (req, res) => {
+      // Shutting down: the load balancer should send nothing new here.
+      if (opts.drain?.draining) throw new HttpProblem(503, 'service-unavailable', 'This instance is shutting down.');
       try {
         await opts.db.withoutTenant({ requestId: req.id }, (tx) => tx.query('SELECT 1'));
       } catch {

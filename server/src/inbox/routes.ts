@@ -10,6 +10,7 @@ import type { ConversationHub } from '../conversations/hub.js';
 import { adminCtx } from '../http/context.js';
 import { HttpProblem } from '../http/problem.js';
 import { route } from '../http/routes.js';
+import { RECONNECT_MS, type Drain } from '../http/drain.js';
 import { openSse, wantsSse } from '../http/sse.js';
 import { parse, uuidParam } from '../http/validate.js';
 import { requireCapability as can, requireMember, stillAllowed } from '../tenants/auth.js';
@@ -26,6 +27,8 @@ export interface InboxDeps {
   inbox: InboxHub;
   /** Keep-alive interval; the stream's credential is checked again at each one. */
   heartbeatMs: number;
+  /** Shutdown draining: the stream ends with a reconnect hint. */
+  drain?: Drain;
 }
 
 /** Every this many heartbeats the member is marked seen (presence "online"). */
@@ -60,10 +63,12 @@ export function inboxRoutes(deps: InboxDeps): Router {
         const memberId = me(req);
         const release = deps.streams.reserve(tenantId, memberId ? `member:${memberId}` : `key:${admin.keyId}`);
         let leave = () => {};
+        let undrain = () => {};
         let heartbeat: NodeJS.Timeout | undefined;
         res.on('close', () => {
           clearInterval(heartbeat);
           leave();
+          undrain();
           release();
         });
         const given = req.get('last-event-id') ?? q.after;
@@ -84,6 +89,7 @@ export function inboxRoutes(deps: InboxDeps): Router {
           send: (event, data, id) => sse.send(event, data, id),
           close: () => sse.close(),
         });
+        if (deps.drain) undrain = deps.drain.stream(() => sse.reconnect(RECONNECT_MS));
         let beats = 0;
         heartbeat = setInterval(() => {
           sse.comment('keep-alive');

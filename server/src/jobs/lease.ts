@@ -86,13 +86,14 @@ export type LeasedRun<T> = { ran: true; result: T } | { ran: false };
 /**
  * Runs `fn` if this holder gets the lease, renewing it every ttl/3 while `fn` runs, and releasing it
  * after (due again in `everyMs` when given). `{ ran: false }` when another holder has it or it is not due.
+ * With `signal` aborted, nothing new is started and the lease is given back when `fn` returns.
  */
 export async function runLeased<T>(
   db: Db,
-  o: LeaseOptions & { everyMs?: number; ignoreSchedule?: boolean },
+  o: LeaseOptions & { everyMs?: number; ignoreSchedule?: boolean; signal?: AbortSignal },
   fn: (lease: LeaseHandle) => Promise<T>,
 ): Promise<LeasedRun<T>> {
-  if (!(await acquireLease(db, o))) return { ran: false };
+  if (o.signal?.aborted || !(await acquireLease(db, o))) return { ran: false };
   const lost = new AbortController();
   let renewing: Promise<unknown> = Promise.resolve();
   const heartbeat = setInterval(
@@ -106,7 +107,8 @@ export async function runLeased<T>(
   );
   heartbeat.unref();
   try {
-    return { ran: true, result: await fn({ signal: lost.signal }) };
+    // The caller's signal (the server shutting down) stops the work the same way: between batches.
+    return { ran: true, result: await fn({ signal: o.signal ? AbortSignal.any([lost.signal, o.signal]) : lost.signal }) };
   } finally {
     clearInterval(heartbeat);
     await renewing;

@@ -110,10 +110,21 @@ export async function sweepExpired(rt: Runtime, opts: SweepOptions = {}): Promis
  * The scheduled sweep: runs only on the instance that takes the lease, and only if it is due (unless
  * `now`, for an operator). A run outliving the lease's ttl keeps it by renewal.
  */
-export async function runRetentionSweep(rt: Runtime, holder: string, opts: { now?: boolean; logger?: Logger } = {}): Promise<LeasedRun<SweepCounts>> {
+export async function runRetentionSweep(
+  rt: Runtime,
+  holder: string,
+  opts: { now?: boolean; logger?: Logger; signal?: AbortSignal } = {},
+): Promise<LeasedRun<SweepCounts>> {
   return runLeased(
     rt.db,
-    { name: RETENTION_JOB, holder, ttlMs: 60_000, everyMs: rt.config.sweepIntervalMs, ignoreSchedule: !!opts.now },
+    {
+      name: RETENTION_JOB,
+      holder,
+      ttlMs: 60_000,
+      everyMs: rt.config.sweepIntervalMs,
+      ignoreSchedule: !!opts.now,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    },
     async ({ signal }) => {
       const counts = await sweepExpired(rt, { signal });
       if (Object.values(counts).some((n) => n > 0)) opts.logger?.info({ deleted: counts }, 'retention sweep');

@@ -1,44 +1,91 @@
-// `parley serve` as an operator runs it: a child process (from the sources, through tsx) until stopped.
+// `parley serve` as a child process, as an operator runs it: the CLI tests and the shutdown and
+// lost-turn tests start it through here.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { parleyOrigins } from './contract.js';
 
 export const cliMain = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
 export const serverDir = fileURLToPath(new URL('../../', import.meta.url));
 
-export interface ServeChild {
-  /** Where it listens. */
+export interface ServedChild {
   url: string;
   child: ChildProcess;
-  /** SIGTERM, then waits for the exit (a no-op once it has exited). */
-  stop(): Promise<void>;
+  /** Everything it printed so far (stdout and stderr). */
+  log(): string;
+  /** Resolves with the exit code (null when killed by a signal) once it has exited. */
+  exited: Promise<number | null>;
+  /** SIGTERM, then waits for the exit. */
+  stop(): Promise<number | null>;
 }
 
-/** Starts `parley serve` with `env` over the current environment; resolves once it listens. */
-export async function startServe(env: Record<string, string>): Promise<ServeChild> {
+/** Starts `parley serve` with `env` over the test process's environment; resolves once it listens. */
+export async function serveChild(env: Record<string, string>): Promise<ServedChild> {
   const child = spawn(process.execPath, ['--conditions=parley-source', '--import', 'tsx', cliMain, 'serve'], {
     cwd: serverDir,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => void (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => void (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    return exited;
   };
   try {
     const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
+      child.stdout!.on('data', () => {
         const m = /running on (http:\/\/\S+)/.exec(out);
         if (m) resolve(m[1]!);
       });
-      child.once('exit', (code) => reject(new Error(`serve exited ${code}`)));
+      void exited.then((code) => reject(new Error(`serve exited ${code}: ${out.slice(-2000)}`)));
     });
-    return { url, child, stop };
+    parleyOrigins.add(new URL(url).origin);
+    return { url, child, log: () => out, exited, stop };
   } catch (err) {
     await stop();
     throw err;
+  }
+}
+
+/** Runs one `parley` command (not serve) to its end. */
+export async function runCli(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { execFile } = await import('node:child_process');
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--conditions=parley-source', '--import', 'tsx', cliMain, ...args],
+      { cwd: serverDir, env: { ...process.env, ...env }, timeout: 240_000 },
+      (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** Server-sent events of a response as they arrive (the stream's own end ends the iteration). */
+export async function* sseEvents(res: Response): AsyncGenerator<{ event: string; data: any; id?: string; retry?: number }> {
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    buffer += decoder.decode(value, { stream: true });
+    let cut: number;
+    while ((cut = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      const e: { event: string; data: any; id?: string; retry?: number } = { event: 'message', data: null };
+      let data = false;
+      for (const line of block.split('\n')) {
+        if (line.startsWith('event: ')) e.event = line.slice(7);
+        else if (line.startsWith('data: ')) {
+          e.data = JSON.parse(line.slice(6));
+          data = true;
+        } else if (line.startsWith('id: ')) e.id = line.slice(4);
+        else if (line.startsWith('retry: ')) e.retry = Number(line.slice(7));
+      }
+      if (data) yield e;
+    }
   }
 }

@@ -19,6 +19,7 @@ import type { Tx } from '../db/types.js';
 import { HttpProblem, problems } from '../http/problem.js';
 import { asProblem, streamProblem } from '../http/errors.js';
 import { route } from '../http/routes.js';
+import { RECONNECT_MS, type Drain } from '../http/drain.js';
 import { openSse, wantsSse } from '../http/sse.js';
 import { parse } from '../http/validate.js';
 import type { JwksCache } from '../identity/jwks.js';
@@ -56,6 +57,10 @@ export interface WidgetDeps {
   streams: ConversationHub;
   redactor: Redactor;
   answerer: Answerer;
+  /** How long a turn's claim on answering lasts (see conversations/turn.ts). */
+  claimMs?: number;
+  /** Shutdown draining: live event streams end with a reconnect hint. */
+  drain?: Drain;
   typing: TypingThrottle;
   /** Sign-In Pro keys from JWKS URLs, fetched through the outbound module. */
   jwks: JwksCache;
@@ -266,10 +271,12 @@ export function widgetRoutes(deps: WidgetDeps): Router {
         // opens; given back when the response closes, however it ends.
         const release = deps.streams.reserve(tenantId, visitorRef);
         let leave = () => {};
+        let undrain = () => {};
         let heartbeat: NodeJS.Timeout | undefined;
         res.on('close', () => {
           clearInterval(heartbeat);
           leave();
+          undrain();
           release();
         });
         await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => visitorConversation(tx, id, visitorRef, subject));
@@ -284,6 +291,7 @@ export function widgetRoutes(deps: WidgetDeps): Router {
           send: (e) => sse.send(e.type, e.payload, e.id),
           close: () => sse.close(),
         });
+        if (deps.drain) undrain = deps.drain.stream(() => sse.reconnect(RECONNECT_MS));
         heartbeat = setInterval(() => sse.comment('keep-alive'), HEARTBEAT_MS);
       },
     ],
