@@ -58,6 +58,8 @@ import { widgetRoutes } from './widget/routes.js';
 import { webhookRoutes } from './webhooks/routes.js';
 import { WebhookWorker } from './webhooks/worker.js';
 import { WidgetTokens } from './widget/tokens.js';
+import { Metrics } from './metrics/registry.js';
+import { metricsRoutes } from './metrics/routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -94,6 +96,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('json spaces', 0);
 
   app.use(requestId);
+  const metrics = new Metrics(db, config.metricsTenantLabels);
+  app.locals.metrics = metrics;
+  app.use(metrics.http);
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
@@ -117,6 +122,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(wellKnownRoutes({ db, publicUrl: config.publicUrl, securityContact: config.securityContact }));
   app.use(staticRoutes({ demoPublishableKey: deps.demoPublishableKey }));
   app.use(limiter(config.rateLimitPerMinute));
+  // Behind the per-address limit: a scraper polls a few times a minute, a token guesser far more.
+  app.use(metricsRoutes({ metrics, token: config.metricsToken }));
   // SAML's ACS takes the IdP's urlencoded form (people/sso/saml-routes.ts parses it, bounded): mounted
   // before the JSON-only body parser; its routes are added below, once the people deps exist.
   const samlAuth = Router();
@@ -238,6 +245,7 @@ export function createApp(deps: AppDeps): express.Express {
     retrieve:
       deps.retrieve ?? (async (tx, query, limit, requestId) => (await retrieval.search(tx, query, limit, { requestId: requestId ?? null })).results),
     modelFor: deps.modelFor ?? providerModels(providerFetch),
+    observe: metrics.answered,
   });
   v1.use(
     '/widget',
