@@ -1,6 +1,6 @@
 // The parley CLI as an operator runs it: a real process on a real embedded database (or the server).
 import { PGlite } from '@electric-sql/pglite';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { openDb, PLATFORM_TENANT } from '../db/index.js';
 import { serverUrl, createTestDb, type TestDb } from '../test/db.js';
+import { serveCli } from '../test/cli.js';
 
 const run = promisify(execFile);
 const main = fileURLToPath(new URL('./main.ts', import.meta.url));
@@ -37,35 +38,8 @@ async function parleyWith(extra: Record<string, string>, ...args: string[]): Pro
   }
 }
 
-/** `parley serve` as a child process, until `stop()`; `url` is where it listens. */
-async function serve(extra: Record<string, string>): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, ['--conditions=parley-source', '--import', 'tsx', main, 'serve'], {
-    cwd: serverDir,
-    env: { ...process.env, ...env, ...extra },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const stop = async () => {
-    if (child.exitCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
-  };
-  try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /running on (http:\/\/\S+)/.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      child.once('exit', (code) => reject(new Error(`serve exited ${code}`)));
-    });
-    return { url, stop };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-}
+/** `parley serve` as a child process, with this file's environment. */
+const serve = (extra: Record<string, string>) => serveCli({ ...env, ...extra });
 
 /** As the database owner, outside the app: the attacker with a database console. */
 async function asOwner(sql: string[]): Promise<Array<Array<Record<string, unknown>>>> {

@@ -31,8 +31,9 @@ class ScrubUrls implements SpanProcessor {
 }
 
 export async function startSdk(env: NodeJS.ProcessEnv): Promise<() => Promise<void>> {
-  // ESM imports of express and pg go through this hook, so the instrumentations can patch them.
-  register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
+  // ESM imports of express, pg and http go through this hook, so the instrumentations can patch them;
+  // only those: wrapping every module costs start-up time and trips over re-exports of TypeScript sources.
+  register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, { data: { include: ['express', 'pg', 'http', 'https'] } });
   const provider = new NodeTracerProvider({
     resource: defaultResource().merge(resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME || 'parley' })),
     // The exporter and the batch processor read the OTEL_EXPORTER_OTLP_* and OTEL_BSP_* variables.
