@@ -24,7 +24,7 @@ describe('GET /metrics with PARLEY_METRICS_TOKEN set', () => {
     // Warm the registry so there would be something to leak.
     await call(t.url, 'GET', '/healthz');
     for (const headers of [
-      {},
+      {} as Record<string, string>,
       { authorization: `Bearer ${TOKEN.slice(0, -1)}x` },
       { authorization: `Bearer ${TOKEN}x` },
       { authorization: `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}` },
@@ -89,7 +89,7 @@ describe('GET /metrics without a token configured', () => {
   afterAll(() => t.close());
 
   it('does not exist, with or without a token', async () => {
-    for (const headers of [{}, { authorization: `Bearer ${TOKEN}` }]) {
+    for (const headers of [{} as Record<string, string>, { authorization: `Bearer ${TOKEN}` }]) {
       const res = await scrape(t, headers);
       expect(res.status).toBe(404);
       expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
