@@ -159,6 +159,7 @@ const nav = [
   'team-and-sign-in',
   'security',
   'security-keys',
+  'observability',
 ];
 const href = (name) => `/docs/${name === 'index' ? '' : `${name}.html`}`;
 const current = (on) => (on ? ' aria-current="page"' : '');
