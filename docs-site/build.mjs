@@ -160,6 +160,7 @@ const nav = [
   'security',
   'security-keys',
   'operating',
+  'observability',
 ];
 const href = (name) => `/docs/${name === 'index' ? '' : `${name}.html`}`;
 const current = (on) => (on ? ' aria-current="page"' : '');

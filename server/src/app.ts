@@ -62,6 +62,8 @@ import { webhookRoutes } from './webhooks/routes.js';
 import { WebhookWorker } from './webhooks/worker.js';
 import { widgetLimits } from './widget/limits.js';
 import { WidgetTokens } from './widget/tokens.js';
+import { Metrics } from './metrics/registry.js';
+import { metricsRoutes } from './metrics/routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -115,6 +117,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.locals.drain = drain;
   app.use(requestId);
   app.use(drain.closeConnections());
+  const metrics = new Metrics(db, config.metricsTenantLabels);
+  app.locals.metrics = metrics;
+  app.use(metrics.http);
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
@@ -138,6 +143,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(wellKnownRoutes({ db, publicUrl: config.publicUrl, securityContact: config.securityContact, drain }));
   app.use(staticRoutes({ demoPublishableKey: deps.demoPublishableKey }));
   app.use(address.unless((req) => AUTHENTICATED_PREFIX.test(req.path)));
+  // Behind the per-address limit: a scraper polls a few times a minute, a token guesser far more.
+  app.use(metricsRoutes({ metrics, token: config.metricsToken }));
   // SAML's ACS takes the IdP's urlencoded form (people/sso/saml-routes.ts parses it, bounded): mounted
   // before the JSON-only body parser; its routes are added below, once the people deps exist.
   const samlAuth = Router();
@@ -270,6 +277,7 @@ export function createApp(deps: AppDeps): express.Express {
     retrieve:
       deps.retrieve ?? (async (tx, query, limit, requestId) => (await retrieval.search(tx, query, limit, { requestId: requestId ?? null })).results),
     modelFor: deps.modelFor ?? providerModels(providerFetch),
+    observe: metrics.answered,
   });
   const widgetTokens = new WidgetTokens(ed25519FromSeed(deriveSeed(config.signingSeed, 'widget-token')), config.publicUrl);
   v1.use(

@@ -91,6 +91,10 @@ export interface Config {
   smtpFrom: string;
   /** Seconds between a webhook delivery's attempts (the first attempt is immediate); after the last, it has failed. */
   webhookRetrySchedule: number[];
+  /** The bearer token `GET /metrics` requires; null: no metrics endpoint (404). */
+  metricsToken: string | null;
+  /** Distinct tenants that get their own label in per-tenant metrics; the rest are counted as `other`. */
+  metricsTenantLabels: number;
 }
 
 export interface KnowledgeQuota {
@@ -159,6 +163,9 @@ export const EnvSchema = z.object({
   PARLEY_SSE_MAX_PER_VISITOR: z.coerce.number().int().min(1).max(1000).default(5),
   PARLEY_SSE_MAX_PER_TENANT: z.coerce.number().int().min(1).max(1_000_000).default(500),
   PARLEY_SSE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
+  /** A long random token: guessable tokens would expose operational figures. */
+  PARLEY_METRICS_TOKEN: z.string().trim().min(32, 'must be at least 32 characters').max(512).optional(),
+  PARLEY_METRICS_TENANT_LABELS: z.coerce.number().int().min(0).max(1000).default(50),
   PINECONE_API_KEY: z.string().trim().min(1).optional(),
   /** The index's data-plane host, as the Pinecone console shows it (e.g. https://docs-abc123.svc.….pinecone.io). */
   PINECONE_INDEX_HOST: z.string().url().optional(),
@@ -332,5 +339,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookRetrySchedule: e.PARLEY_WEBHOOK_RETRY_SCHEDULE
       ? e.PARLEY_WEBHOOK_RETRY_SCHEDULE.split(',').map((s) => Number(s.trim()))
       : [...WEBHOOK_RETRY_SCHEDULE],
+    metricsToken: e.PARLEY_METRICS_TOKEN ?? null,
+    metricsTenantLabels: e.PARLEY_METRICS_TENANT_LABELS,
   };
+}
+
+/**
+ * Whether traces are exported: the OpenTelemetry SDK's own variables (it reads the rest of its
+ * OTEL_* settings itself). Read before the rest of the config, since tracing starts first.
+ */
+export function tracingEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  return !!(env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim());
 }

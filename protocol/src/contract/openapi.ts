@@ -40,6 +40,7 @@ const SECURITY: Record<Exclude<Security, 'none'>, string[]> = {
   publishableKey: ['publishableKey'],
   widgetToken: ['widgetToken'],
   platform: ['platformOperator'],
+  metricsToken: ['metricsToken'],
 };
 
 function security(op: Operation): Json[] {
@@ -192,6 +193,11 @@ export function openApiDocument(opts: OpenApiOptions = {}): Json {
             'The short-lived widget session token the widget API returns with its configuration; refreshed with `POST /v1/widget/session/refresh`.',
         },
         platformOperator: { type: 'apiKey', in: 'cookie', name: '__Host-parley_access', description: 'A platform operator’s console session.' },
+        metricsToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'The deployment’s metrics scrape token (`PARLEY_METRICS_TOKEN`), for Prometheus; not a tenant key.',
+        },
       },
     },
   };

@@ -7,9 +7,10 @@ import type { Capability } from '../constants.js';
  * How a caller proves who it is. `admin` is a secret key or a console session (either is accepted);
  * `session` is a console session only (a person's own account); `publishableKey` is the widget's key
  * (X-Parley-Key or ?key=), checked against the page's origin; `widgetToken` is the widget session
- * token the widget API issues; `platform` is a platform operator; `none` is public.
+ * token the widget API issues; `platform` is a platform operator; `metricsToken` is the deployment's
+ * metrics scrape token (PARLEY_METRICS_TOKEN); `none` is public.
  */
-export type Security = 'none' | 'secretKey' | 'admin' | 'session' | 'publishableKey' | 'widgetToken' | 'platform';
+export type Security = 'none' | 'secretKey' | 'admin' | 'session' | 'publishableKey' | 'widgetToken' | 'platform' | 'metricsToken';
 
 export interface ResponseSpec {
   description: string;

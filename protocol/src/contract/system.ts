@@ -42,6 +42,18 @@ export const systemOperations = operations([
     responses: { 200: { description: 'Ready to serve.', schema: ReadinessResponse } },
   },
   {
+    operationId: 'getMetrics',
+    method: 'get',
+    path: '/metrics',
+    tag: SYSTEM,
+    summary: 'Prometheus metrics of this instance',
+    description:
+      'Prometheus text exposition (`text/plain; version=0.0.4`) for a scraper holding the deployment’s metrics token: request counts, errors and durations by route template, open event streams, webhook outbox and audit integration lag, database pool use, answer confidence and handoffs. A 404 when no `PARLEY_METRICS_TOKEN` is configured. Labels carry no secrets or personal data; tenants appear only as ids, the first ones seen (the rest as `other`).',
+    security: ['metricsToken'],
+    problems: [404],
+    responses: { 200: { description: 'The metrics.', contentType: 'text/plain' } },
+  },
+  {
     operationId: 'getSecurityTxt',
     method: 'get',
     path: '/.well-known/security.txt',

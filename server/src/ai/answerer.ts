@@ -18,6 +18,8 @@ import { tenantPolicy } from './pii/redactor.js';
 import { resolveProviderCredentials, type ProviderCredentials } from './providers/service.js';
 import { DEFAULT_SETTINGS } from '@parley/protocol';
 import { tenantSettings } from '../tenants/settings.js';
+import { inSpan } from '../telemetry/spans.js';
+import type { Span } from '@opentelemetry/api';
 
 export interface HandoffSettings {
   /** Below this confidence the assistant does not guess (0..1). */
@@ -58,6 +60,8 @@ export interface AnswererDeps {
   /** Builds the model from credentials (through the outbound module; tests put the ai SDK's test model here). */
   modelFor: ModelFor;
   topK?: number;
+  /** Told of every answer (metrics: confidence and handoffs). */
+  observe?: (tenantId: string, answer: Answer) => void;
 }
 
 export class KnowledgeAnswerer implements Answerer {
@@ -68,7 +72,15 @@ export class KnowledgeAnswerer implements Answerer {
     this.model = guardedModels(deps.modelFor);
   }
 
-  async answer(input: AnswerInput, onDelta: (text: string) => void): Promise<Answer> {
+  answer(input: AnswerInput, onDelta: (text: string) => void): Promise<Answer> {
+    return inSpan('ai.answer', { 'parley.tenant_id': input.tenantId, 'parley.request_id': input.requestId }, async (span) => {
+      const answer = await this.answerIn(input, onDelta, span);
+      this.deps.observe?.(input.tenantId, answer);
+      return answer;
+    });
+  }
+
+  private async answerIn(input: AnswerInput, onDelta: (text: string) => void, span: Span): Promise<Answer> {
     const started = performance.now();
     const { db, audit, retrieve } = this.deps;
     const asksForPerson = ASKS_FOR_PERSON.test(input.question);
@@ -154,6 +166,19 @@ export class KnowledgeAnswerer implements Answerer {
     if (!streamed) streamText(answer.text, onDelta);
 
     const latencyMs = Math.round(performance.now() - started);
+    // Which model, how much and how it went: never the question or the answer.
+    const first = audits[0] as { provider?: string; model?: string } | undefined;
+    const sum = (k: 'inputTokens' | 'outputTokens') => audits.reduce((n, a) => n + (typeof a[k] === 'number' ? (a[k] as number) : 0), 0);
+    span.setAttributes({
+      'gen_ai.system': first?.provider ?? 'none',
+      'gen_ai.request.model': first?.model ?? 'none',
+      'gen_ai.usage.input_tokens': sum('inputTokens'),
+      'gen_ai.usage.output_tokens': sum('outputTokens'),
+      'parley.ai.latency_ms': latencyMs,
+      'parley.ai.outcome': answer.handoff ? `handoff:${answer.handoff.reason}` : 'answered',
+      'parley.ai.confidence': answer.confidence,
+      'parley.ai.passages': passages.length,
+    });
     await db.withTenant(input.tenantId, { requestId: input.requestId }, async (tx) => {
       for (const a of audits.length ? audits : [{ provider: 'none', call: 'none' }]) {
         await audit.append(tx, {

@@ -6,6 +6,7 @@ import type { Citation } from '../conversations/service.js';
 import { contentWords, type Passage } from './extractive.js';
 import type { PiiPolicy } from './pii/index.js';
 import { asSent, type ProviderLanguageModel } from './pii/outbound.js';
+import { inSpan } from '../telemetry/spans.js';
 import { buildPrompt, CHECK_SYSTEM, citationFilter, confineLinks, neutralise, repairCitations, SYSTEM } from './prompt.js';
 
 /** One request to the provider, as the audit log records it: sizes and hashes, never payloads. */
@@ -55,6 +56,16 @@ export function support(answer: string, passages: readonly Passage[]): number {
   return supported / sentences.length;
 }
 
+/** What a provider call's span records: sizes, time and outcome (the error's class name), never text. */
+function callAttributes(c: ProviderCall): Record<string, string | number> {
+  return {
+    'gen_ai.usage.input_tokens': c.inputTokens,
+    'gen_ai.usage.output_tokens': c.outputTokens,
+    'parley.ai.latency_ms': c.latencyMs,
+    'parley.ai.outcome': c.error ?? 'ok',
+  };
+}
+
 const tokens = (u: { inputTokens?: number | undefined; outputTokens?: number | undefined }) => ({
   inputTokens: u.inputTokens ?? 0,
   outputTokens: u.outputTokens ?? 0,
@@ -72,24 +83,29 @@ export async function generateAnswer(
   const timeout = { totalMs: input.timeoutMs ?? TIMEOUT_MS };
   const prompt = buildPrompt(input.question, input.history, input.passages);
   const requestSha256 = sha256(asSent([SYSTEM, prompt], input.policy).join('\n\n'));
-  const started = performance.now();
-  // Errors surface through the stream below; the SDK's default handler would print them, payload and all.
-  const result = streamText({ model, system: SYSTEM, prompt, maxOutputTokens: 600, temperature: 0.1, timeout, onError: () => {} });
-  const visible = citationFilter(input.passages.length, onDelta);
-  let raw = '';
-  try {
-    for await (const part of result.fullStream) {
-      if (part.type === 'text-delta') {
-        raw += part.text;
-        visible.push(part.text);
-      } else if (part.type === 'error') throw part.error;
-      else if (part.type === 'abort') throw new DOMException('provider call timed out', 'TimeoutError');
-    }
-    visible.flush();
-  } catch (err) {
-    const name = err instanceof Error ? err.name : 'Error';
-    throw new ProviderCallError([
-      {
+  const callSpan = (kind: ProviderCall['kind']) => ({
+    'gen_ai.system': model.provider,
+    'gen_ai.request.model': model.modelId,
+    'parley.ai.call': kind,
+  });
+  const { answerCall, raw } = await inSpan('ai.provider_call', callSpan('answer'), async (span) => {
+    const started = performance.now();
+    // Errors surface through the stream below; the SDK's default handler would print them, payload and all.
+    const result = streamText({ model, system: SYSTEM, prompt, maxOutputTokens: 600, temperature: 0.1, timeout, onError: () => {} });
+    const visible = citationFilter(input.passages.length, onDelta);
+    let raw = '';
+    try {
+      for await (const part of result.fullStream) {
+        if (part.type === 'text-delta') {
+          raw += part.text;
+          visible.push(part.text);
+        } else if (part.type === 'error') throw part.error;
+        else if (part.type === 'abort') throw new DOMException('provider call timed out', 'TimeoutError');
+      }
+      visible.flush();
+    } catch (err) {
+      const name = err instanceof Error ? err.name : 'Error';
+      const failed: ProviderCall = {
         kind: 'answer',
         inputTokens: 0,
         outputTokens: 0,
@@ -97,16 +113,20 @@ export async function generateAnswer(
         requestSha256,
         responseSha256: null,
         error: name,
-      },
-    ]);
-  }
-  const answerCall: ProviderCall = {
-    kind: 'answer',
-    ...tokens(await result.usage),
-    latencyMs: Math.round(performance.now() - started),
-    requestSha256,
-    responseSha256: sha256(raw),
-  };
+      };
+      span.setAttributes(callAttributes(failed));
+      throw new ProviderCallError([failed]);
+    }
+    const answerCall: ProviderCall = {
+      kind: 'answer',
+      ...tokens(await result.usage),
+      latencyMs: Math.round(performance.now() - started),
+      requestSha256,
+      responseSha256: sha256(raw),
+    };
+    span.setAttributes(callAttributes(answerCall));
+    return { answerCall, raw };
+  });
   const repaired = repairCitations(confineLinks(raw, input.passages), input.passages.length);
 
   // The model's own check: does the answer follow from the sources? The answer is model output, and
@@ -121,16 +141,19 @@ export async function generateAnswer(
     responseSha256: null,
   };
   let selfCheck = 0.5; // an unavailable or unreadable self-check is neutral
-  const checkStarted = performance.now();
-  try {
-    const check = await generateText({ model, system: CHECK_SYSTEM, prompt: checkPrompt, maxOutputTokens: 10, temperature: 0, timeout });
-    const n = Number.parseFloat(check.text.trim());
-    if (Number.isFinite(n) && n >= 0 && n <= 1) selfCheck = n;
-    Object.assign(checkCall, tokens(check.usage), { responseSha256: sha256(check.text) });
-  } catch (err) {
-    checkCall.error = err instanceof Error ? err.name : 'Error';
-  }
-  checkCall.latencyMs = Math.round(performance.now() - checkStarted);
+  await inSpan('ai.provider_call', callSpan('self_check'), async (span) => {
+    const checkStarted = performance.now();
+    try {
+      const check = await generateText({ model, system: CHECK_SYSTEM, prompt: checkPrompt, maxOutputTokens: 10, temperature: 0, timeout });
+      const n = Number.parseFloat(check.text.trim());
+      if (Number.isFinite(n) && n >= 0 && n <= 1) selfCheck = n;
+      Object.assign(checkCall, tokens(check.usage), { responseSha256: sha256(check.text) });
+    } catch (err) {
+      checkCall.error = err instanceof Error ? err.name : 'Error';
+    }
+    checkCall.latencyMs = Math.round(performance.now() - checkStarted);
+    span.setAttributes(callAttributes(checkCall));
+  });
   return {
     text: repaired.text,
     citations: repaired.cited.map((n) => {

@@ -2,12 +2,14 @@
 // parley_app with app.tenant_id set transaction-locally (set_config(…, true)), never session-wide:
 // a session-level SET would leak into the next user of a pooled connection.
 import { join } from 'node:path';
-import type { Driver } from './driver.js';
+import type { Driver, PoolUse } from './driver.js';
 import { migrate } from './migrate.js';
 import { openPglite } from './pglite.js';
 import { openPostgres } from './postgres.js';
+import { inSpan } from '../telemetry/spans.js';
 import type { Db, HousekeepingContext, PlatformContext, Tx, TxContext } from './types.js';
 
+export type { PoolUse } from './driver.js';
 export type { Db, Tx, TxContext, PlatformContext, HousekeepingContext, ActorRef, QueryResult } from './types.js';
 export { EmbeddedDbLockedError } from './pglite.js';
 
@@ -40,8 +42,27 @@ export function afterCommit(tx: Tx, fn: () => void): void {
   hooks.push(fn);
 }
 
-/** Runs a transaction through `runner`, then its after-commit hooks (a hook's failure is its own). */
-async function withHooks<T>(runner: <R>(fn: (tx: Tx) => Promise<R>) => Promise<R>, fn: (tx: Tx) => Promise<T>): Promise<T> {
+type Scope = 'tenant' | 'without_tenant' | 'platform' | 'owner';
+
+/**
+ * Runs a transaction through `runner`, then its after-commit hooks (a hook's failure is its own), inside
+ * a `db.transaction` span naming its scope (ids only).
+ */
+function withHooks<T>(
+  scope: Scope,
+  ctx: { requestId: string | null; tenantId?: string },
+  runner: <R>(fn: (tx: Tx) => Promise<R>) => Promise<R>,
+  fn: (tx: Tx) => Promise<T>,
+): Promise<T> {
+  const attributes = {
+    'parley.db.scope': scope,
+    ...(ctx.tenantId ? { 'parley.tenant_id': ctx.tenantId } : {}),
+    ...(ctx.requestId ? { 'parley.request_id': ctx.requestId } : {}),
+  };
+  return inSpan('db.transaction', attributes, () => runHooked(runner, fn));
+}
+
+async function runHooked<T>(runner: <R>(fn: (tx: Tx) => Promise<R>) => Promise<R>, fn: (tx: Tx) => Promise<T>): Promise<T> {
   const hooks: (() => void)[] = [];
   const result = await runner((tx) => {
     commitHooks.set(tx, hooks);
@@ -71,7 +92,7 @@ class ScopedDb implements Db {
 
   withTenant<T>(tenantId: string, ctx: TxContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
     if (!isUuid(tenantId)) return Promise.reject(new TypeError('tenant id must be a uuid'));
-    return withHooks(this.driver.app, async (tx) => {
+    return withHooks('tenant', { requestId: ctx.requestId, tenantId }, this.driver.app, async (tx) => {
       await tx.query('SET LOCAL ROLE parley_app');
       await tx.query("SELECT set_config('app.tenant_id', $1, true), set_config('app.request_id', $2, true)", [tenantId, ctx.requestId ?? '']);
       return fn(tx);
@@ -79,7 +100,7 @@ class ScopedDb implements Db {
   }
 
   withoutTenant<T>(ctx: TxContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return withHooks(this.driver.app, async (tx) => {
+    return withHooks('without_tenant', ctx, this.driver.app, async (tx) => {
       await tx.query('SET LOCAL ROLE parley_app');
       await tx.query("SELECT set_config('app.tenant_id', '', true), set_config('app.request_id', $1, true)", [ctx.requestId ?? '']);
       return fn(tx);
@@ -91,7 +112,7 @@ class ScopedDb implements Db {
     const audited = !('audit' in ctx && ctx.audit === false);
     if (audited && !auditor) return Promise.reject(new Error('platform path used before the audit log was attached'));
     if (!ctx.reason.trim()) return Promise.reject(new TypeError('platform work needs a reason'));
-    return withHooks(this.driver.owner, async (tx) => {
+    return withHooks('platform', ctx, this.driver.owner, async (tx) => {
       if ('readOnly' in ctx && ctx.readOnly) await tx.query('SET TRANSACTION READ ONLY');
       await tx.query('SET LOCAL ROLE parley_platform');
       await tx.query("SELECT set_config('app.tenant_id', '', true), set_config('app.request_id', $1, true)", [ctx.requestId ?? '']);
@@ -101,8 +122,13 @@ class ScopedDb implements Db {
     });
   }
 
+  /** Connection pool use (empty for the embedded database). */
+  pools(): PoolUse[] {
+    return this.driver.pools?.() ?? [];
+  }
+
   withOwner<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return withHooks(this.driver.owner, fn);
+    return withHooks('owner', { requestId: null }, this.driver.owner, fn);
   }
 
   close() {

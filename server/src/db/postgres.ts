@@ -1,7 +1,7 @@
 // PostgreSQL server through node-postgres. The app pool may log in as parley_app; the owner pool runs
 // migrations and the platform path.
 import pg from 'pg';
-import type { Driver } from './driver.js';
+import type { Driver, PoolUse } from './driver.js';
 import type { QueryResult, Tx } from './types.js';
 
 const INT8 = 20;
@@ -51,6 +51,10 @@ export async function openPostgres(appUrl: string, ownerUrl: string): Promise<Dr
     kind: 'postgres',
     app: txRunner(app),
     owner: txRunner(owner),
+    pools() {
+      const use = (name: PoolUse['pool'], p: pg.Pool): PoolUse => ({ pool: name, total: p.totalCount, idle: p.idleCount, waiting: p.waitingCount });
+      return owner === app ? [use('app', app)] : [use('app', app), use('owner', owner)];
+    },
     async close() {
       await app.end();
       if (owner !== app) await owner.end();

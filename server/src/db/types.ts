@@ -61,6 +61,8 @@ export interface Db {
    * HousekeepingContext (`audit: false`).
    */
   withPlatform<T>(ctx: PlatformContext | HousekeepingContext, fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Connection pool use, for metrics (empty for the embedded database). */
+  pools(): import('./driver.js').PoolUse[];
   /** Owner connection for migrations and maintenance only. */
   withOwner<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   close(): Promise<void>;

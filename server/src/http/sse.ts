@@ -11,6 +11,11 @@ export interface SseStream {
   reconnect(retryMs: number): void;
 }
 
+let open = 0;
+
+/** Streams open in this process now (a metrics gauge). */
+export const openSseStreams = (): number => open;
+
 export function openSse(req: Request, res: Response): SseStream {
   res.status(200);
   res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
@@ -18,6 +23,9 @@ export function openSse(req: Request, res: Response): SseStream {
   res.setHeader('X-Accel-Buffering', 'no');
   res.flushHeaders();
   let closed = false;
+  open++;
+  // Counted down once, when the client goes or the response ends, whichever comes first.
+  res.once('close', () => open--);
   req.on('close', () => {
     closed = true;
   });

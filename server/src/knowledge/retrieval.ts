@@ -3,6 +3,7 @@
 // chunk text is read back from Postgres inside the tenant's transaction, so row-level security has the
 // last word on what a tenant can see. Without an embedding model, or when the provider fails, retrieval
 // falls back to BM25 rather than failing the visitor.
+import { inSpan } from '../telemetry/spans.js';
 import type { RetrievedChunk } from './retrieve.js';
 import type { AuditLog } from '../audit/log.js';
 import type { Db } from '../db/index.js';
@@ -99,7 +100,21 @@ export class KnowledgeRetrieval {
   }
 
   /** Searches the tenant set on `tx` (its own transaction); `mode` overrides the tenant's setting. */
-  async search(tx: Tx, query: string, limit: number, opts: { requestId?: string | null; mode?: 'auto' | RetrievalMode } = {}): Promise<SearchResult> {
+  search(tx: Tx, query: string, limit: number, opts: { requestId?: string | null; mode?: 'auto' | RetrievalMode } = {}): Promise<SearchResult> {
+    // The span says how, and how much: never the query.
+    return inSpan('knowledge.retrieve', { 'parley.retrieval.limit': limit }, async (span) => {
+      const found = await this.searchIn(tx, query, limit, opts);
+      span.setAttributes({ 'parley.retrieval.mode': found.mode, 'parley.retrieval.results': found.results.length });
+      return found;
+    });
+  }
+
+  private async searchIn(
+    tx: Tx,
+    query: string,
+    limit: number,
+    opts: { requestId?: string | null; mode?: 'auto' | RetrievalMode },
+  ): Promise<SearchResult> {
     const requestId = opts.requestId ?? null;
     const { rows: scope } = await tx.query<{ tenant: string | null }>("SELECT current_setting('app.tenant_id', true) AS tenant");
     const tenantId = scope[0]?.tenant;

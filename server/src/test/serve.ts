@@ -1,5 +1,5 @@
-// `parley serve` as a child process, as an operator runs it: the CLI tests and the shutdown and
-// lost-turn tests start it through here.
+// `parley serve` as a child process, as an operator runs it: the CLI, shutdown, lost-turn, instances and
+// tracing tests start it through here.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parleyOrigins } from './contract.js';
@@ -18,9 +18,12 @@ export interface ServedChild {
   stop(): Promise<number | null>;
 }
 
-/** Starts `parley serve` with `env` over the test process's environment; resolves once it listens. */
-export async function serveChild(env: Record<string, string>): Promise<ServedChild> {
-  const child = spawn(process.execPath, ['--conditions=parley-source', '--import', 'tsx', cliMain, 'serve'], {
+/**
+ * Starts `parley serve` with `env` over the test process's environment; resolves once it listens.
+ * `nodeArgs` go to node before the script.
+ */
+export async function serveChild(env: Record<string, string>, nodeArgs: string[] = []): Promise<ServedChild> {
+  const child = spawn(process.execPath, ['--conditions=parley-source', '--import', 'tsx', ...nodeArgs, cliMain, 'serve'], {
     cwd: serverDir,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -8,6 +8,7 @@
 // has failed for five days is disabled and the tenant's owners are emailed. A process that dies
 // mid-delivery leaves its lease to lapse and another instance retries with the same webhook-id:
 // delivery is at least once, and receivers deduplicate on that id.
+import { inSpan } from '../telemetry/spans.js';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/log.js';
 import type { Keyring } from '../crypto/keyring.js';
@@ -173,7 +174,30 @@ export class WebhookWorker {
       return out;
     });
     if (!work.length) return;
-    const outcomes = await Promise.all(work.map((w) => this.attempt(w)));
+    const outcomes = await Promise.all(
+      work.map((w) =>
+        // One span per delivery attempt: ids, status and time; never the URL (it may carry a token) or the body.
+        inSpan(
+          'webhook.delivery',
+          {
+            'parley.tenant_id': tenantId,
+            'parley.webhook.delivery_id': w.id,
+            'parley.webhook.event_id': w.event_id,
+            'parley.webhook.endpoint_id': w.endpoint.id,
+            'parley.webhook.attempt': w.attempts + 1,
+          },
+          async (span) => {
+            const o = await this.attempt(w);
+            span.setAttributes({
+              'parley.webhook.outcome': o.error === null ? 'delivered' : 'failed',
+              'parley.webhook.latency_ms': o.latencyMs,
+              ...(o.responseCode !== null ? { 'http.response.status_code': o.responseCode } : {}),
+            });
+            return o;
+          },
+        ),
+      ),
+    );
     const notices = await db.withTenant(tenantId, { requestId: null }, async (tx) => {
       const out: { owners: string[]; host: string }[] = [];
       for (const [i, w] of work.entries()) {

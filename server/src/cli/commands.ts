@@ -1,0 +1,343 @@
+// `parley` (after ./main.ts): serve, migrate, tenants create, users invite, audit verify, sweep, keys rotate / rewrap.
+import { Command, Option } from 'commander';
+import { PLATFORM_TENANT, isUuid, EmbeddedDbLockedError } from '../db/index.js';
+import { ConfigError, loadConfig } from '../config.js';
+import { openRuntime } from '../runtime.js';
+import { startServer } from '../server.js';
+import { createTenant } from '../tenants/service.js';
+import { locallyOrViaServer } from './remote.js';
+import { emailText, PLATFORM_ROLE, ROLES, type Role } from '@parley/protocol';
+import { pino } from 'pino';
+import { createMailer } from '../people/mailer.js';
+import { createInvite } from '../people/service.js';
+import { verifyLogs } from '../audit/verify.js';
+import { rewrapDataKeys, rotateDataKeys } from '../crypto/rotation.js';
+import { asProblem } from '../http/errors.js';
+import { newHolderId } from '../jobs/lease.js';
+import { runRetentionSweep } from '../jobs/retention.js';
+import { stopTracing } from '../telemetry/index.js';
+
+const cliActor = { type: 'cli' as const, id: process.env.USER ?? null };
+const program = new Command('parley').description('Parley support assistant: server and administration').showHelpAfterError();
+
+program
+  .command('serve')
+  .description('run the API (embedded database unless DATABASE_URL is set)')
+  .option('--seed-demo', 'create a demo tenant with sample knowledge on first start')
+  .action(async (opts: { seedDemo?: boolean }) => {
+    const config = loadConfig();
+    const running = await startServer(config, { seedDemo: !!opts.seedDemo });
+    const base = config.publicUrl;
+    const demo = running.demo;
+    process.stdout.write(
+      demo
+        ? [
+            '',
+            `Parley is running on ${running.url} (${config.databaseUrl ? 'PostgreSQL' : `embedded database in ${config.dataDir}`})`,
+            `  Demo host page  ${base}/demo/`,
+            `  Console         ${base}/console/`,
+            `                  sign in as ${demo.owner.email} with password ${demo.owner.password} (the demo owner; kept in ${demo.file})`,
+            `  Docs            ${base}/docs/`,
+            `  API health      ${base}/healthz`,
+            `  Demo tenant     ${demo.tenantId} (publishable key ${demo.publishableKey}; admin key in ${demo.file})`,
+            '',
+          ].join('\n')
+        : `Parley is running on ${running.url}\n`,
+    );
+    // Graceful: drain, let requests in flight finish within PARLEY_SHUTDOWN_GRACE_MS, then exit 0; 1 only
+    // when connections had to be cut at that bound. A second signal while draining changes nothing.
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      running.logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down');
+      // Spans still batched are sent before the process exits.
+      running
+        .close()
+        .then(async ({ cut }) => {
+          await stopTracing();
+          return cut;
+        })
+        .then(
+          (cut) => process.exit(cut ? 1 : 0),
+          (err) => {
+            running.logger.error({ err: { message: (err as Error).message } }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+
+program
+  .command('migrate')
+  .description('apply pending database migrations')
+  .action(async () => {
+    const runtime = await openRuntime(loadConfig(), { migrate: false });
+    try {
+      const { runMigrations } = await import('../db/index.js');
+      const applied = await runMigrations(runtime.db);
+      process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'up to date\n');
+    } finally {
+      await runtime.close();
+    }
+  });
+
+const tenants = program.command('tenants').description('manage tenants (platform operations, audited)');
+tenants
+  .command('create')
+  .description('create a tenant and print its keys (the secret key is shown once)')
+  .requiredOption('--name <name>', 'display name')
+  .option('--domain <host...>', 'allowed embedding domain(s): example.com, *.example.com, localhost:3000', [])
+  .option('--json', 'print JSON')
+  .action(async (opts: { name: string; domain: string[]; json?: boolean }) => {
+    const config = loadConfig();
+    const input = { name: opts.name, domains: opts.domain };
+    const created = await locallyOrViaServer(
+      config,
+      async () => {
+        const runtime = await openRuntime(config);
+        try {
+          return await createTenant({ db: runtime.db, audit: runtime.audit, env: config.env }, input, { requestId: null, actor: cliActor });
+        } finally {
+          await runtime.close();
+        }
+      },
+      { method: 'POST', path: '/v1/platform/tenants', body: input },
+    );
+    if (opts.json) process.stdout.write(`${JSON.stringify(created)}\n`);
+    else
+      process.stdout.write(
+        `tenant          ${created.tenant.id} (${created.tenant.name})\npublishable key ${created.publishableKey}\nsecret key      ${created.secretKey}\n(the secret key is shown only this once)\n`,
+      );
+  });
+
+const users = program.command('users').description('people of a tenant');
+users
+  .command('invite')
+  .description('invite a person to a tenant (the first owner, or automation); prints the single-use link')
+  .requiredOption('--tenant <id>', 'tenant id')
+  .requiredOption('--email <address>', 'who to invite')
+  .addOption(new Option('--role <role>', 'their role').choices([...ROLES]).makeOptionMandatory())
+  .option('--json', 'print JSON')
+  .action(async (opts: { tenant: string; email: string; role: Role; json?: boolean }) => {
+    if (!isUuid(opts.tenant)) throw new ConfigError('--tenant', 'must be a tenant id (uuid)');
+    const email = emailText().safeParse(opts.email);
+    if (!email.success) throw new ConfigError('--email', 'must be an email address');
+    const config = loadConfig();
+    const logger = pino({ level: 'warn' }, pino.destination(2));
+    const input = { email: email.data, role: opts.role };
+    const { invite, url } = await locallyOrViaServer(
+      config,
+      async () => {
+        const runtime = await openRuntime(config);
+        try {
+          const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.smtpFrom, logger, development: false });
+          return await createInvite(
+            { db: runtime.db, audit: runtime.audit, keyring: runtime.keyring, config, mailer },
+            { requestId: null, actor: cliActor, tenantId: opts.tenant, role: null },
+            input,
+          );
+        } finally {
+          await runtime.close();
+        }
+      },
+      {
+        method: 'POST',
+        path: `/v1/platform/tenants/${opts.tenant}/invites`,
+        body: input,
+        // The server returns the link only when no SMTP server sent it.
+        fromServer: ({ invite }: { invite: Awaited<ReturnType<typeof createInvite>>['invite'] & { inviteUrl: string | null } }) => ({
+          invite,
+          url: invite.inviteUrl,
+        }),
+      },
+    );
+    if (opts.json)
+      process.stdout.write(`${JSON.stringify({ inviteUrl: url, inviteId: invite.id, delivery: invite.delivery, expiresAt: invite.expiresAt })}\n`);
+    else
+      process.stdout.write(
+        `invited ${invite.email} as ${invite.role} (${invite.delivery === 'smtp' ? 'emailed' : 'no SMTP server: send the link yourself'})\n${url ?? ''}\n(single use, until ${invite.expiresAt})\n`,
+      );
+  });
+
+const operators = program.command('operators').description('platform operators: people of the deployment (cross-tenant, audited)');
+operators
+  .command('invite')
+  .description('invite a platform operator; prints the single-use link (operators must enrol a second factor)')
+  .requiredOption('--email <address>', 'who to invite')
+  .option('--json', 'print JSON')
+  .action(async (opts: { email: string; json?: boolean }) => {
+    const email = emailText().safeParse(opts.email);
+    if (!email.success) throw new ConfigError('--email', 'must be an email address');
+    const config = loadConfig();
+    const runtime = await openRuntime(config);
+    try {
+      const mailer = createMailer({
+        smtpUrl: config.smtpUrl,
+        from: config.smtpFrom,
+        logger: pino({ level: 'warn' }, pino.destination(2)),
+        development: false,
+      });
+      const { invite, url } = await createInvite(
+        { db: runtime.db, audit: runtime.audit, keyring: runtime.keyring, config, mailer },
+        { requestId: null, actor: cliActor, tenantId: PLATFORM_TENANT, role: null },
+        { email: email.data, role: PLATFORM_ROLE },
+      );
+      if (opts.json)
+        process.stdout.write(`${JSON.stringify({ inviteUrl: url, inviteId: invite.id, delivery: invite.delivery, expiresAt: invite.expiresAt })}\n`);
+      else process.stdout.write(`invited ${invite.email} as a platform operator\n${url}\n(single use, until ${invite.expiresAt})\n`);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+const audit = program.command('audit').description('the tamper-evident audit log');
+audit
+  .command('verify')
+  .description('recompute every leaf, node and signed checkpoint (read-only: writes nothing)')
+  .addOption(new Option('--tenant <id>', 'one tenant (default: every log, the platform log included)'))
+  .option('--json', 'print JSON')
+  .action(async (opts: { tenant?: string; json?: boolean }) => {
+    if (opts.tenant && !isUuid(opts.tenant)) throw new ConfigError('--tenant', 'must be a tenant id (uuid)');
+    const config = loadConfig();
+    // Read-only: no migrations, no identity or key registration, no platform audit entry.
+    const runtime = await openRuntime(config, { readOnly: true });
+    try {
+      const results = await verifyLogs(runtime.db, {
+        anchor: runtime.audit.publicKey,
+        checkpointEvery: config.auditCheckpointEvery,
+        ...(opts.tenant ? { tenantId: opts.tenant } : {}),
+      }).catch((err: { code?: string }) => {
+        if (err.code === '42P01' || err.code === '42703') throw new ConfigError('database', 'is not migrated: run `parley migrate` first');
+        throw err;
+      });
+      const ok = results.every((r) => r.ok);
+      const summary = opts.tenant
+        ? (({ ok, entries, root, firstBadIndex }) => ({ ok, entries, root, firstBadIndex }))(results[0]!)
+        : {
+            ok,
+            entries: results.reduce((n, r) => n + r.entries, 0),
+            logs: results.map(({ problems: _p, ...r }) => ({ ...r, platform: r.tenantId === PLATFORM_TENANT })),
+          };
+      if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+      else
+        for (const r of results)
+          process.stdout.write(
+            `${r.ok ? 'ok  ' : 'FAIL'} ${r.tenantId} entries=${r.entries} root=${r.root}${r.ok ? '' : ` firstBadIndex=${r.firstBadIndex}: ${r.problems[0]}`}\n`,
+          );
+      process.exitCode = ok ? 0 : 1;
+    } finally {
+      await runtime.close();
+    }
+  });
+
+program
+  .command('sweep')
+  .description('delete expired tokens, old live-feed events and finished crawl jobs now (skipped if another instance is sweeping)')
+  .option('--json', 'print JSON')
+  .action(async (opts: { json?: boolean }) => {
+    const runtime = await openRuntime(loadConfig());
+    try {
+      const r = await runRetentionSweep(runtime, newHolderId(), { now: true });
+      if (opts.json) process.stdout.write(`${JSON.stringify(r.ran ? { ran: true, deleted: r.result } : { ran: false })}\n`);
+      else if (!r.ran) process.stdout.write('another instance is sweeping right now; nothing done\n');
+      else for (const [table, n] of Object.entries(r.result)) process.stdout.write(`${table.padEnd(24)} ${n} deleted\n`);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+const keys = program.command('keys').description('tenant data keys (platform operations, audited)');
+keys
+  .command('rotate')
+  .description('add a new data key version, re-seal stored secrets under it and retire unused versions')
+  .addOption(new Option('--tenant <id>', 'one tenant (default: every tenant that has a data key)'))
+  .option('--json', 'print JSON')
+  .action(async (opts: { tenant?: string; json?: boolean }) => {
+    if (opts.tenant && !isUuid(opts.tenant)) throw new ConfigError('--tenant', 'must be a tenant id (uuid)');
+    const runtime = await openRuntime(loadConfig());
+    try {
+      const ids = opts.tenant
+        ? [opts.tenant]
+        : await runtime.db.withPlatform(
+            { requestId: null, actor: cliActor, reason: 'list tenants for data key rotation', action: 'data_key.rotate.plan' },
+            async (tx) =>
+              (await tx.query<{ tenant_id: string }>('SELECT DISTINCT tenant_id FROM tenant_data_keys ORDER BY tenant_id')).rows.map(
+                (r) => r.tenant_id,
+              ),
+          );
+      const results = [];
+      for (const id of ids) {
+        const r = await runtime.db.withPlatform(
+          {
+            requestId: null,
+            actor: cliActor,
+            reason: 'data key rotation requested by an operator',
+            action: 'data_key.rotate',
+            target: { type: 'tenant', id },
+          },
+          (tx) => rotateDataKeys(tx, id, { keyring: runtime.keyring, audit: runtime.audit, requestId: null, actor: cliActor }),
+        );
+        results.push({ tenantId: id, ...r! });
+      }
+      if (opts.json) process.stdout.write(`${JSON.stringify(results)}\n`);
+      else if (!results.length) process.stdout.write('no tenant has a data key yet\n');
+      else
+        for (const r of results) {
+          const resealed = Object.values(r.resealed).reduce((n, c) => n + c, 0);
+          process.stdout.write(
+            `${r.failed ? 'WARN' : 'ok  '} ${r.tenantId} v${r.fromVersions.join(',v') || '-'} -> v${r.toVersion} resealed=${resealed} retired=${r.retired.length} failed=${r.failed}\n`,
+          );
+        }
+      process.exitCode = results.some((r) => r.failed) ? 1 : 0;
+    } finally {
+      await runtime.close();
+    }
+  });
+keys
+  .command('rewrap')
+  .description('re-wrap every data key under the current key encryption key (after moving to KMS or a new master key)')
+  .option('--json', 'print JSON')
+  .action(async (opts: { json?: boolean }) => {
+    const runtime = await openRuntime(loadConfig());
+    try {
+      const r = await runtime.db.withPlatform(
+        {
+          requestId: null,
+          actor: cliActor,
+          reason: 'key encryption key change',
+          action: 'data_key.rewrap',
+          metadata: { toKekId: runtime.keyring.kek.id },
+        },
+        (tx) => rewrapDataKeys(tx, { keyring: runtime.keyring, audit: runtime.audit, requestId: null, actor: cliActor }),
+      );
+      const missing = Object.entries(r.missing);
+      if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+      else {
+        process.stdout.write(`rewrapped ${r.rewrapped} data key(s) under ${runtime.keyring.kek.id}\n`);
+        if (r.refused) process.stdout.write(`refused   ${r.refused} (altered or copied rows: investigate)\n`);
+        for (const [id, n] of missing) process.stdout.write(`missing   ${n} wrapped by ${id}: set PARLEY_PREVIOUS_MASTER_KEY to that key\n`);
+      }
+      process.exitCode = r.refused || missing.length ? 1 : 0;
+    } finally {
+      await runtime.close();
+    }
+  });
+
+program.parseAsync().catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof EmbeddedDbLockedError) {
+    process.stderr.write(`parley: ${err.message}\n`);
+    process.exit(2);
+  }
+  const problem = asProblem(err);
+  if (problem) {
+    const details = (problem.extra.errors ?? []).map((e) => `\n  ${e.path || '/'}: ${e.message}`).join('');
+    process.stderr.write(`parley: ${problem.message}${details}\n`);
+    process.exit(1);
+  }
+  const e = err as { message?: string; status?: number };
+  process.stderr.write(`parley: ${e.message ?? String(err)}\n`);
+  process.exit(1);
+});

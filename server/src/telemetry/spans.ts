@@ -1,0 +1,20 @@
+// Manual spans through @opentelemetry/api: a no-op tracer unless the SDK was started (./index.ts).
+// Attributes are ids, sizes, counts and outcomes; never message, question or answer text.
+import { SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+
+const tracer = trace.getTracer('parley');
+
+/** Runs `fn` inside an active span; a throw marks the span failed with the error's class name only. */
+export function inSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T>): Promise<T> {
+  return tracer.startActiveSpan(name, { attributes }, async (span) => {
+    try {
+      return await fn(span);
+    } catch (err) {
+      // Messages can quote input (a constraint's values, a provider's echo): the class name is enough.
+      span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.name : 'Error' });
+      throw err;
+    } finally {
+      span.end();
+    }
+  });
+}
