@@ -46,6 +46,12 @@ export interface Config {
   trustProxy: boolean;
   /** Requests per minute per client address (and per key on the admin API). */
   rateLimitPerMinute: number;
+  /**
+   * How long an instance keeps a publishable key's tenant and allowed origins, and the tenant's widget
+   * settings, in memory (0: not at all). Writes through this instance drop them at once; other instances
+   * see a change within this bound.
+   */
+  widgetCacheSeconds: number;
   /** Refused widget requests are counted per tenant × origin (or reason) in windows this long; one audit entry per window. */
   refusalAuditWindowSeconds: number;
   /** Distinct origins (or reasons) audited on their own per tenant and window; the rest share one entry. */
@@ -121,6 +127,7 @@ export const EnvSchema = z.object({
   PARLEY_SECURITY_CONTACT: z.string().min(1).optional(),
   PARLEY_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   PARLEY_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  PARLEY_WIDGET_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
   PARLEY_REFUSAL_AUDIT_WINDOW_SECONDS: z.coerce
     .number()
     .int()
@@ -263,6 +270,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     securityContact: e.PARLEY_SECURITY_CONTACT ?? `mailto:security@${new URL(publicUrl).hostname}`,
     trustProxy: e.PARLEY_TRUST_PROXY === 'true',
     rateLimitPerMinute: e.PARLEY_RATE_LIMIT_PER_MINUTE,
+    widgetCacheSeconds: e.PARLEY_WIDGET_CACHE_SECONDS,
     refusalAuditWindowSeconds: e.PARLEY_REFUSAL_AUDIT_WINDOW_SECONDS,
     refusalAuditSubjects: e.PARLEY_REFUSAL_AUDIT_SUBJECTS,
     sseStreamsPerVisitor: e.PARLEY_SSE_MAX_PER_VISITOR,
