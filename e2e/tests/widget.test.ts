@@ -56,11 +56,21 @@ describe('the widget in Chromium', () => {
   test('a page on an allowed origin loads it by script tag, chats, and sees a cited answer', async () => {
     w.allowed.set(hostHtml(w.app.url, w.publishableKey));
     const { p, ctx, problems } = await newPage();
+    const calls: string[] = [];
+    p.on('request', (r) => {
+      const u = new URL(r.url());
+      if (u.pathname.startsWith('/v1/widget/') && r.method() !== 'OPTIONS') calls.push(`${r.method()} ${u.pathname}`);
+    });
+    const configured = p.waitForResponse((r) => r.url().includes('/v1/widget/config'));
     await p.goto(w.allowed.origin);
+    expect((await configured).status()).toBe(200);
+    // A page view reads settings and starts nothing; opening the panel with no conversation neither.
     await open(p);
+    expect(calls).toEqual(['GET /v1/widget/config']);
     await ask(p, 'How long do refunds take?');
     const answer = shadow(p, '.m.assistant').filter({ hasText: '5 business days' });
     await answer.waitFor();
+    expect(calls.slice(0, 3)).toEqual(['GET /v1/widget/config', 'POST /v1/widget/session', 'POST /v1/widget/conversations']);
     const cite = answer.locator('a.cite').first();
     expect(await cite.getAttribute('href')).toBe('https://help.northwind.example/returns#refund-timing');
     expect(await cite.getAttribute('rel')).toBe('noopener noreferrer');

@@ -36,7 +36,7 @@ export const MessageSchema = z.object({
 export type Message = z.infer<typeof MessageSchema>;
 
 export const WidgetSessionSchema = z.object({
-  /** Short-lived bearer token for every call after config. */
+  /** Short-lived bearer token for every call after the session starts. */
   token: z.string(),
   expiresAt: z.iso.datetime({ offset: true }),
   /** One-time: presenting a spent one revokes the whole family. */
@@ -65,9 +65,20 @@ export const WidgetSettingsSchema = z.object({
 });
 export type WidgetSettings = z.infer<typeof WidgetSettingsSchema>;
 
-/** GET /v1/widget/config */
-export const WidgetConfigResponse = z.object({ settings: WidgetSettingsSchema, session: WidgetSessionSchema });
+/**
+ * GET /v1/widget/config: a pure read, what the page needs to draw the launcher. `?session=1` also starts
+ * a session there (as POST /v1/widget/session does), for clients from before sessions started lazily.
+ */
+export const WidgetConfigQuery = z.object({ session: z.enum(['0', '1']).optional() });
+export type WidgetConfigQuery = z.infer<typeof WidgetConfigQuery>;
+export const WidgetConfigResponse = z.object({ settings: WidgetSettingsSchema, session: WidgetSessionSchema.optional() });
 export type WidgetConfigResponse = z.infer<typeof WidgetConfigResponse>;
+
+/** POST /v1/widget/session: starts (or, with X-Parley-Visitor, resumes) the visitor's session. */
+export const WidgetSessionRequest = z.strictObject({});
+export type WidgetSessionRequest = z.infer<typeof WidgetSessionRequest>;
+export const WidgetSessionResponse = z.object({ session: WidgetSessionSchema });
+export type WidgetSessionResponse = z.infer<typeof WidgetSessionResponse>;
 
 /** POST /v1/widget/session/refresh */
 export const WidgetRefreshRequest = z.strictObject({ refreshToken: text().min(10).max(200) });

@@ -11,6 +11,8 @@ import {
   WidgetConfigResponse,
   WidgetIdentifyRequest,
   WidgetRefreshRequest,
+  WidgetSessionRequest,
+  WidgetSessionResponse,
 } from '@parley/protocol';
 import type { z } from 'zod';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
@@ -86,10 +88,7 @@ async function handle(req: IncomingMessage, res: ServerResponse) {
   if (req.headers.origin === 'https://evil.example') return problem(res, 403, 'origin-not-allowed', 'not allowed');
   const p = u.pathname.replace('/v1/widget', '');
   if (p === '/config') {
-    // As the server: a known secret (here pvs_<k> resumes v_<k>) resumes its visitor; anything else is a
-    // new visitor, whose secret comes with this one response.
-    const visitor = req.headers['x-parley-visitor'];
-    const known = typeof visitor === 'string' && /^pvs_\d+$/.test(visitor) ? visitor.slice(4) : null;
+    // As the server: settings only, nothing started for a page view.
     return json(res, 200, {
       settings: {
         tenantName: 'Shop',
@@ -101,8 +100,15 @@ async function handle(req: IncomingMessage, res: ServerResponse) {
         position: 'bottom-right',
         identityMode: 'optional',
       },
-      session: known ? session(null, `v_${known}`, nextTtl) : session(null, `v_${n + 1}`, nextTtl, `pvs_${n + 1}`),
     });
+  }
+  if (p === '/session' && req.method === 'POST') {
+    if (!parse(WidgetSessionRequest, body, res)) return;
+    // As the server: a known secret (here pvs_<k> resumes v_<k>) resumes its visitor; anything else is a
+    // new visitor, whose secret comes with this one response.
+    const visitor = req.headers['x-parley-visitor'];
+    const known = typeof visitor === 'string' && /^pvs_\d+$/.test(visitor) ? visitor.slice(4) : null;
+    return json(res, 200, { session: known ? session(null, `v_${known}`, nextTtl) : session(null, `v_${n + 1}`, nextTtl, `pvs_${n + 1}`) });
   }
   if (p === '/session/refresh') {
     const b = parse(WidgetRefreshRequest, body, res);
@@ -182,20 +188,30 @@ const client = (o: Partial<ClientOptions> = {}) =>
 const calls = (path: string) => seen.filter((s) => s.path === `/v1/widget${path}`).length;
 
 describe('sessions', () => {
-  test('config sends the key, keeps a returning visitor, and stores no access token', async () => {
+  test('config sends the key and starts nothing; the first call that needs a session starts one, a reload resumes it', async () => {
     const storage = memorySession();
     const first = client({ storage });
     const settings = await first.config();
     expect(settings.tenantName).toBe('Shop');
-    expect(storage.get()).toEqual({ visitorSecret: 'pvs_1', refreshToken: 'rt_1_0123456789' });
+    expect(storage.get()).toBeNull();
+    expect(calls('/session')).toBe(0);
+    await first.createConversation();
+    expect(calls('/session')).toBe(1);
+    expect(seen.find((s) => s.path.endsWith('/session'))!.headers['x-parley-visitor']).toBeUndefined();
+    expect(storage.get()).toEqual({ visitorSecret: 'pvs_1', refreshToken: 'rt_1_0123456789', conversationId: 'c1' });
     expect(JSON.stringify(storage.get())).not.toContain('at_');
     // A reload: settings again, the session resumed through the stored refresh token.
     const second = client({ storage });
     await second.config();
-    expect(seen.at(-1)!.headers['x-parley-visitor']).toBe('pvs_1');
-    await second.createConversation();
+    expect(seen.at(-1)!.headers['x-parley-visitor']).toBeUndefined();
+    await second.getConversation('c1');
     expect(calls('/session/refresh')).toBe(1);
+    expect(calls('/session')).toBe(1);
     expect(storage.get()).toMatchObject({ visitorSecret: 'pvs_1', conversationId: 'c1' });
+    // Without a refresh token (it expired, or another tab spent it), the secret resumes the visitor.
+    storage.set({ visitorSecret: 'pvs_1' });
+    await client({ storage }).getConversation('c1');
+    expect(seen.filter((s) => s.path.endsWith('/session')).at(-1)!.headers['x-parley-visitor']).toBe('pvs_1');
   });
 
   test('a visitor id kept by an older version is never sent, and is dropped from storage', async () => {
@@ -203,13 +219,14 @@ describe('sessions', () => {
     storage.set({ visitorId: 'v_legacy0123456789012345' } as never);
     const c = client({ storage });
     await c.config();
+    await c.refresh();
     expect(seen.at(-1)!.headers['x-parley-visitor']).toBeUndefined();
     expect(storage.get()).toEqual({ visitorSecret: 'pvs_1', refreshToken: 'rt_1_0123456789' });
   });
 
   test('a 401 token-expired is refreshed once and the call retried', async () => {
     const c = client();
-    await c.config();
+    await c.refresh(); // the session the first call would start
     tokens.clear();
     expect((await c.getConversation('c1')).messages[0]!.text).toBe('hi');
     expect(calls('/session/refresh')).toBe(1);
@@ -219,7 +236,7 @@ describe('sessions', () => {
   test('a token about to expire is refreshed before the call, once for concurrent calls', async () => {
     nextTtl = 5_000;
     const c = client();
-    await c.config();
+    await c.refresh(); // the session the first call would start
     await Promise.all([c.getConversation('c1'), c.getConversation('c1'), c.requestHandoff('c1')]);
     expect(calls('/session/refresh')).toBe(1);
   });
@@ -370,7 +387,9 @@ describe('streams', () => {
   });
 });
 
-test('config responses of the fake match the protocol', async () => {
+test('config and session responses of the fake match the protocol', async () => {
   const res = await fetch(`${base}v1/widget/config?key=${PK}`, { headers: { 'x-parley-key': PK } });
   expect(WidgetConfigResponse.safeParse(await res.json()).success).toBe(true);
+  const started = await fetch(`${base}v1/widget/session?key=${PK}`, { method: 'POST', headers: { 'x-parley-key': PK }, body: '{}' });
+  expect(WidgetSessionResponse.safeParse(await started.json()).success).toBe(true);
 });

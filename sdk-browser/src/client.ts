@@ -12,6 +12,7 @@ import type {
   Visitor,
   WidgetConfigResponse,
   WidgetSession,
+  WidgetSessionResponse,
   WidgetSettings,
 } from '@parley/protocol';
 import { ParleyError, type ProblemFieldError } from './errors.js';
@@ -113,9 +114,15 @@ const EARLY_MS = 15_000;
 
 /** A client of the widget API. */
 export interface ParleyClient {
-  /** Settings and a fresh session (resuming the stored visitor through its secret). */
+  /**
+   * The widget's settings: a pure read, no visitor or session is created. The session starts on the first
+   * call that needs one (resuming the stored visitor through its secret).
+   */
   config(): Promise<WidgetSettings>;
-  /** Exchanges the stored one-time refresh token for a new session (a new anonymous one if refused). */
+  /**
+   * Exchanges the stored one-time refresh token for a new session; without one, or if it is refused, starts
+   * a new session (resuming the stored visitor through its secret, anonymous).
+   */
   refresh(): Promise<WidgetSession>;
   /** Proves the visitor's identity with a Sign-In Pro token from the host backend. */
   identify(token: string): Promise<Visitor>;
@@ -196,17 +203,20 @@ export function createClient(opts: ClientOptions): ParleyClient {
     }
   }
 
-  // The session config issues is anonymous: it is taken only when no session is held or resumable,
-  // so reading settings never drops a verified identity.
-  async function loadConfig(takeSession: boolean): Promise<WidgetSettings> {
-    const visitor = store.get()?.visitorSecret;
-    const res = await request('GET', '/config', undefined, visitor ? { 'x-parley-visitor': visitor } : {});
+  // Every page view reads settings, and nothing is written for it: the visitor and its session are
+  // started (or resumed through the stored secret) only when a call first needs them.
+  async function config(): Promise<WidgetSettings> {
+    const res = await request('GET', '/config');
     if (!res.ok) throw await problem(res);
-    const out = (await res.json()) as WidgetConfigResponse;
-    if (takeSession) adopt(out.session, undefined);
-    return out.settings;
+    return ((await res.json()) as WidgetConfigResponse).settings;
   }
-  const config = () => loadConfig(!session && !store.get()?.refreshToken);
+
+  async function start(): Promise<WidgetSession> {
+    const visitor = store.get()?.visitorSecret;
+    const res = await request('POST', '/session', {}, visitor ? { 'x-parley-visitor': visitor } : {});
+    if (!res.ok) throw await problem(res);
+    return adopt(((await res.json()) as WidgetSessionResponse).session, undefined);
+  }
 
   async function renew(): Promise<WidgetSession> {
     const rt = store.get()?.refreshToken;
@@ -217,8 +227,9 @@ export function createClient(opts: ClientOptions): ParleyClient {
       if (res.status !== 401) throw await problem(res);
     }
     const hadIdentity = !!store.get()?.identity;
-    await loadConfig(true);
-    opts.onSessionReset?.(hadIdentity);
+    await start();
+    // A first session replaces nothing; a refused one is a reset.
+    if (rt || hadIdentity) opts.onSessionReset?.(hadIdentity);
     return session!;
   }
 

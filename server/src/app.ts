@@ -14,6 +14,7 @@ import { errorHandler, notFound } from './http/errors.js';
 import { openApiRoute } from './http/openapi.js';
 import { databaseLimitStores, type LimitStores } from './http/limit-store.js';
 import { RateLimits } from './http/rate-limit.js';
+import { invalidatesOnWrite } from './http/invalidate.js';
 import { requestId } from './http/request-id.js';
 import { route } from './http/routes.js';
 import { wellKnownRoutes } from './http/wellknown.js';
@@ -57,6 +58,7 @@ import { identityAdminRoutes } from './identity/routes.js';
 import { Outbound } from './outbound/outbound.js';
 import { answersRoutes } from './answers/routes.js';
 import { reportsRoutes } from './reports/routes.js';
+import { WidgetFrontCache } from './widget/front-cache.js';
 import { widgetRoutes } from './widget/routes.js';
 import { webhookRoutes } from './webhooks/routes.js';
 import { WebhookWorker } from './webhooks/worker.js';
@@ -183,10 +185,19 @@ export function createApp(deps: AppDeps): express.Express {
   v1.use('/auth', authRoutes(people));
   const mfa = mfaRoutes(people);
   v1.use('/auth', mfa.auth);
+  // What every widget page view reads (key → tenant and origins, widget settings), for a few seconds.
+  // Any change through the admin or platform API drops the tenant's entries (every tenant's, for the
+  // platform) before its response leaves, so this instance never serves what it has overwritten.
+  const widgetCache = new WidgetFrontCache(config.widgetCacheSeconds * 1000);
+  v1.use(
+    '/platform',
+    invalidatesOnWrite(() => widgetCache.invalidate()),
+  );
   v1.use('/platform', platformRoutes({ ...people, platformKey: deps.platformKey }));
 
   const admin = Router();
   admin.use(adminAuth(db, sessions, new URL(config.publicUrl).origin));
+  admin.use(invalidatesOnWrite((req) => widgetCache.invalidate(req.admin!.tenantId)));
   admin.use(rateLimits.limiter('admin', config.rateLimitPerMinute, (req) => req.admin!.keyId ?? req.admin!.member!.id));
   const tenantDeps = { db, audit: deps.audit, env: config.env };
   admin.use(peopleAdminRoutes(people));
@@ -302,6 +313,7 @@ export function createApp(deps: AppDeps): express.Express {
       typing,
       jwks: new JwksCache(outbound.fetcher(JWKS_LIMITS)),
       logger,
+      cache: widgetCache,
     }),
   );
   // The API channel: secret keys, like the admin API, but asking rather than administering.

@@ -54,6 +54,12 @@ export interface Config {
   redisUrl: string | null;
   /** Prefix of every key Parley writes in Redis, so deployments (or tests) can share one server. */
   redisKeyPrefix: string;
+  /**
+   * How long an instance keeps a publishable key's tenant and allowed origins, and the tenant's widget
+   * settings, in memory (0: not at all). Writes through this instance drop them at once; other instances
+   * see a change within this bound.
+   */
+  widgetCacheSeconds: number;
   /** Refused widget requests are counted per tenant × origin (or reason) in windows this long; one audit entry per window. */
   refusalAuditWindowSeconds: number;
   /** Distinct origins (or reasons) audited on their own per tenant and window; the rest share one entry. */
@@ -153,6 +159,7 @@ export const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'letters, digits and : _ . - only, at most 64')
     .default('parley:'),
+  PARLEY_WIDGET_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
   PARLEY_REFUSAL_AUDIT_WINDOW_SECONDS: z.coerce
     .number()
     .int()
@@ -316,6 +323,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     widgetTenantRateLimit: e.PARLEY_WIDGET_TENANT_RATE_LIMIT,
     redisUrl: e.REDIS_URL ?? null,
     redisKeyPrefix: e.PARLEY_REDIS_KEY_PREFIX,
+    widgetCacheSeconds: e.PARLEY_WIDGET_CACHE_SECONDS,
     refusalAuditWindowSeconds: e.PARLEY_REFUSAL_AUDIT_WINDOW_SECONDS,
     refusalAuditSubjects: e.PARLEY_REFUSAL_AUDIT_SUBJECTS,
     sseStreamsPerVisitor: e.PARLEY_SSE_MAX_PER_VISITOR,

@@ -7,12 +7,15 @@ import {
   HandoffResponse,
   SendMessageRequest,
   SendMessageResponse,
+  WidgetConfigQuery,
   WidgetConfigResponse,
   WidgetConversationParams,
   WidgetIdentifyRequest,
   WidgetIdentifyResponse,
   WidgetRefreshRequest,
   WidgetRefreshResponse,
+  WidgetSessionRequest,
+  WidgetSessionResponse,
 } from '../widget.js';
 import { AskRequest, AskResponse } from '../answers.js';
 import { ContactRequest, ContactResponse, CsatRequest, CsatResponse, TypingRequest } from '../workspace.js';
@@ -20,7 +23,7 @@ import { operations } from './operation.js';
 
 const WIDGET = 'Widget API';
 // Every widget call carries the publishable key (X-Parley-Key or ?key=) from an allowed page origin;
-// after /config, a widget session token as well.
+// after POST /session, a widget session token as well.
 const KEY =
   'Send the publishable key (`X-Parley-Key` or `?key=`) from a page on one of the allowed domains; a refused origin is a 403 `origin-not-allowed`, audited once per origin and window.';
 const SESSION = `${KEY} Authenticate with the widget session token (\`Authorization: Bearer …\`) issued to the same origin.`;
@@ -31,10 +34,22 @@ export const widgetOperations = operations([
     method: 'get',
     path: '/v1/widget/config',
     tag: WIDGET,
-    summary: "Get the widget's settings and a session",
-    description: `${KEY} Starts a visitor session: the \`X-Parley-Visitor\` header (a visitor secret, \`pvs_…\`) resumes that visitor; without one a new visitor is created and its secret returned once as \`session.visitorSecret\`. Not cached (\`Cache-Control: no-store\`).`,
+    summary: "Get the widget's settings",
+    description: `${KEY} A pure read on every page view: the tenant's widget settings, enough to draw the launcher; no visitor or session is created (start one with \`POST /v1/widget/session\` when the visitor opens the widget or sends). Settings are cached per server instance for a few seconds, so a change shows within that bound. Compatibility: \`?session=1\` also starts a session and returns it as \`session\`, as this call did before sessions started lazily. Not cached by browsers (\`Cache-Control: no-store\`).`,
     security: ['publishableKey'],
-    responses: { 200: { description: 'Settings to render the widget with, and a session.', schema: WidgetConfigResponse } },
+    query: WidgetConfigQuery,
+    responses: { 200: { description: 'Settings to render the widget with (and a session when `?session=1`).', schema: WidgetConfigResponse } },
+  },
+  {
+    operationId: 'startWidgetSession',
+    method: 'post',
+    path: '/v1/widget/session',
+    tag: WIDGET,
+    summary: 'Start a visitor session',
+    description: `${KEY} Called when the visitor opens the widget or sends, not on page load. The \`X-Parley-Visitor\` header (a visitor secret, \`pvs_…\`) resumes that visitor; without one (or with an unknown one) a new visitor is created and its secret returned once as \`session.visitorSecret\`. Issues a session token and a refresh token in a new family. Not cached (\`Cache-Control: no-store\`).`,
+    security: ['publishableKey'],
+    body: WidgetSessionRequest,
+    responses: { 200: { description: 'A session (and a refresh token).', schema: WidgetSessionResponse } },
   },
   {
     operationId: 'refreshWidgetSession',

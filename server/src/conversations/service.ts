@@ -2,6 +2,7 @@
 // handoffs, status) is stored and published in the same transaction as the change it describes.
 import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../audit/log.js';
+import { oncePerTx } from '../db/tx-memo.js';
 import type { Tx } from '../db/types.js';
 import { DomainError } from '../errors.js';
 import { openState } from '../tenants/hours.js';
@@ -127,6 +128,18 @@ export async function createConversation(
   return rows[0]!;
 }
 
+/**
+ * Takes the conversation's row lock; whether it exists. A lock is held until the transaction ends, so a
+ * second call in the same transaction (a message, then its feed event) asks the database nothing.
+ */
+export function lockConversation(tx: Tx, id: string): Promise<boolean> {
+  return oncePerTx(
+    tx,
+    `conversation-lock:${id}`,
+    async () => (await tx.query('SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE', [id])).rows.length > 0,
+  );
+}
+
 /** A visitor sees a conversation only with the same visitor reference and the same verified identity (or none). */
 export async function visitorConversation(tx: Tx, id: string, visitorId: string, subject: string | null, lock = false): Promise<ConversationRow> {
   const { rows } = await tx.query<ConversationRow>(
@@ -134,6 +147,7 @@ export async function visitorConversation(tx: Tx, id: string, visitorId: string,
     [id, visitorId, subject],
   );
   if (!rows[0]) throw new DomainError('not_found', 'No such conversation.');
+  if (lock) void oncePerTx(tx, `conversation-lock:${id}`, async () => true);
   return rows[0];
 }
 
@@ -167,7 +181,7 @@ export async function recordEvent(
   payload: unknown,
   audience: Audience = 'all',
 ): Promise<ConversationEvent> {
-  await tx.query('SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE', [conversationId]);
+  await lockConversation(tx, conversationId);
   // Other instances hear of it on commit (notify.ts); this one is woken by its caller.
   const { rows } = await tx.query<{ id: number; created_at: Date }>(
     `WITH e AS (INSERT INTO conversation_events (tenant_id, conversation_id, type, payload, audience) VALUES ($1, $2, $3, $4, $5)
@@ -212,8 +226,7 @@ export interface NewMessage {
  * serialised in one order (conversation row, then messages, then events), never max(seq)+1 races.
  */
 export async function appendMessage(tx: Tx, m: NewMessage): Promise<{ message: MessageView; event: ConversationEvent | null; duplicate: boolean }> {
-  const locked = await tx.query('SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE', [m.conversationId]);
-  if (!locked.rows[0]) throw new DomainError('not_found', 'No such conversation.');
+  if (!(await lockConversation(tx, m.conversationId))) throw new DomainError('not_found', 'No such conversation.');
   if (m.clientMessageId) {
     const dup = await tx.query<MessageRow>(
       'SELECT id, role, text, citations, confidence, created_at FROM messages WHERE conversation_id = $1 AND client_message_id = $2',
@@ -289,7 +302,7 @@ export async function createHandoff(
     actor: { type: string; id: string | null };
   },
 ): Promise<{ handoff: HandoffView; event: ConversationEvent | null; notice: OutsideHoursNotice }> {
-  await tx.query('SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE', [h.conversationId]);
+  await lockConversation(tx, h.conversationId);
   const notice = await outsideHoursNotice(tx);
   const open = await tx.query<{ id: string; status: HandoffView['status']; reason: HandoffReason; created_at: Date }>(
     "SELECT id, status, reason, created_at FROM handoffs WHERE conversation_id = $1 AND status <> 'resolved' ORDER BY created_at LIMIT 1",

@@ -1,6 +1,7 @@
 // SQL of Sign-In Pro: the tenant's settings (mode, public keys, JWKS URL), its signing secrets and the
 // profiles of verified visitors.
 import type { Tx } from '../db/types.js';
+import { forgetSettings } from '../tenants/settings-store.js';
 
 export type IdentityMode = 'optional' | 'required';
 
@@ -43,6 +44,7 @@ export async function saveSettings(
 /** Marks the tenant's policy changed (sessions issued under the old one are re-checked). */
 export async function bumpPolicyVersion(tx: Tx, tenantId: string): Promise<void> {
   await tx.query('UPDATE tenants SET policy_version = policy_version + 1 WHERE id = $1', [tenantId]);
+  forgetSettings(tx);
 }
 
 export async function listSecrets(tx: Tx): Promise<IdentitySecretRow[]> {

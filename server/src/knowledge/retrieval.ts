@@ -7,6 +7,7 @@ import { inSpan } from '../telemetry/spans.js';
 import type { RetrievedChunk } from './retrieve.js';
 import type { AuditLog } from '../audit/log.js';
 import type { Db } from '../db/index.js';
+import { txTenant } from '../db/tx-memo.js';
 import type { Tx } from '../db/types.js';
 import { bm25Retriever } from './retrieve.js';
 import type { Embedder, EmbeddingCall, Embeddings } from './vectors/embed.js';
@@ -116,8 +117,7 @@ export class KnowledgeRetrieval {
     opts: { requestId?: string | null; mode?: 'auto' | RetrievalMode },
   ): Promise<SearchResult> {
     const requestId = opts.requestId ?? null;
-    const { rows: scope } = await tx.query<{ tenant: string | null }>("SELECT current_setting('app.tenant_id', true) AS tenant");
-    const tenantId = scope[0]?.tenant;
+    const tenantId = await txTenant(tx);
     const configured = opts.mode ?? (await this.mode(tx));
     const bm25 = async (n: number) =>
       (await bm25Retriever.search(tx, query, { limit: n })).map((c) => ({ ...c, strength: Number(bm25Strength(c.score).toFixed(4)) }));

@@ -1,8 +1,8 @@
 // What the server serves besides the API: the widget's scripts, the console, the docs and the demo host
 // page. Widget files are loaded by pages on other origins, so they are cross-origin resources; hashed
 // names are immutable, the plain names short-lived. Each HTML surface carries its own strict CSP.
-import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,17 +52,29 @@ export function staticRoutes(opts: StaticOptions): Router {
   const DOCS = repo('docs-site/dist/');
   const CONSOLE = repo('console/dist/');
   const r = Router();
-  // Hashed widget files never change, so they are kept in memory; the plain names are read each time
-  // so a rebuild is picked up without a restart. Each comes with .br and .gz copies made at build time.
-  const cache = new Map<string, Buffer>();
-  const file = (name: string): Buffer | null => {
+  // Widget files are kept in memory with a strong ETag per representation (plain, .br, .gz, all made at
+  // build time): hashed names for good, since they never change; plain names are checked against the
+  // disk at most once a second, so a rebuild is picked up without a restart and without a read per request.
+  const cache = new Map<string, { body: Buffer; etag: string; mtimeMs: number; checkedAt: number }>();
+  const file = (name: string): { body: Buffer; etag: string } | null => {
     const hashed = /\.[0-9a-f]{12}\.js/.test(name);
-    if (hashed && cache.has(name)) return cache.get(name)!;
+    const hit = cache.get(name);
+    const now = Date.now();
+    if (hit && (hashed || now - hit.checkedAt < 1000)) return hit;
     const path = WIDGET_DIST + name;
-    if (!existsSync(path)) return null;
+    const stat = statSync(path, { throwIfNoEntry: false });
+    if (!stat) {
+      cache.delete(name);
+      return null;
+    }
+    if (hit && hit.mtimeMs === stat.mtimeMs) {
+      hit.checkedAt = now;
+      return hit;
+    }
     const body = readFileSync(path);
-    if (hashed) cache.set(name, body);
-    return body;
+    const entry = { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`, mtimeMs: stat.mtimeMs, checkedAt: now };
+    cache.set(name, entry);
+    return entry;
   };
 
   route(
@@ -71,13 +83,15 @@ export function staticRoutes(opts: StaticOptions): Router {
     {
       get: (req, res) => {
         const name = req.path.slice(1);
-        if (!file(name)) throw notBuilt('widget', '@parley/widget');
+        const plain = file(name);
+        if (!plain) throw notBuilt('widget', '@parley/widget');
         // A copy the client accepts, best first; the plain file when none (or an older build without copies).
-        let body: Buffer | null = null;
+        let chosen = plain;
         for (const coding of acceptedCodings(req.get('accept-encoding'))) {
-          body = file(`${name}${coding === 'br' ? '.br' : '.gz'}`);
-          if (body) {
+          const copy = file(`${name}${coding === 'br' ? '.br' : '.gz'}`);
+          if (copy) {
             res.setHeader('Content-Encoding', coding);
+            chosen = copy;
             break;
           }
         }
@@ -85,7 +99,9 @@ export function staticRoutes(opts: StaticOptions): Router {
         res.setHeader('Content-Type', 'text/javascript; charset=utf-8');
         res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
         res.setHeader('Cache-Control', /\.[0-9a-f]{12}\.js$/.test(req.path) ? IMMUTABLE : 'public, max-age=300');
-        res.send(body ?? file(name));
+        // Each representation has its own strong validator; express answers a matching If-None-Match with a 304.
+        res.setHeader('ETag', chosen.etag);
+        res.send(chosen.body);
       },
     },
     ['/loader.js', '/widget.js', '/loader.{hash}.js', '/widget.{hash}.js'],

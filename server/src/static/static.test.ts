@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { get, type Server } from 'node:http';
+import { get, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
@@ -119,6 +119,46 @@ describe('widget files, compressed', () => {
       if (path === '/loader.js') expect(body.equals(plain.body)).toBe(true);
       if (encoding) expect(res.body.length).toBeLessThan(body.length * 0.6);
     }
+  });
+});
+
+describe('widget files, validators', () => {
+  test('each representation has its own strong ETag; a matching If-None-Match is a 304 that still says Vary', async () => {
+    const tags = new Map<string, string>();
+    for (const accept of ['br', 'gzip', '']) {
+      const res = await raw('/widget.js', { 'accept-encoding': accept });
+      const etag = String(res.headers.etag);
+      expect(etag).toMatch(/^"[A-Za-z0-9_-]{27}"$/);
+      expect((await raw('/widget.js', { 'accept-encoding': accept })).headers.etag).toBe(etag);
+      tags.set(accept, etag);
+      const again = await raw('/widget.js', { 'accept-encoding': accept, 'if-none-match': etag });
+      expect(again.status).toBe(304);
+      expect(again.body.length).toBe(0);
+      expect(again.headers.vary).toMatch(/Accept-Encoding/);
+      expect(again.headers['cache-control']).toBe('public, max-age=300');
+    }
+    expect(new Set(tags.values()).size).toBe(3);
+    // A validator of one coding does not validate another: the gzip client gets the gzip body.
+    const other = await raw('/widget.js', { 'accept-encoding': 'gzip', 'if-none-match': tags.get('br')! });
+    expect(other.status).toBe(200);
+    expect(other.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(other.body).length).toBeGreaterThan(other.body.length);
+  });
+
+  test('HEAD gives the length of the representation without a body', async () => {
+    const head = await new Promise<{ status: number; headers: Record<string, string | string[] | undefined> }>((resolve, reject) => {
+      request(`${url}/loader.js`, { method: 'HEAD', headers: { 'accept-encoding': 'br' } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers }));
+      })
+        .on('error', reject)
+        .end();
+    });
+    const full = await raw('/loader.js', { 'accept-encoding': 'br' });
+    expect(head.status).toBe(200);
+    expect(head.headers['content-encoding']).toBe('br');
+    expect(Number(head.headers['content-length'])).toBe(full.body.length);
+    expect(head.headers.etag).toBe(full.headers.etag);
   });
 });
 

@@ -1,4 +1,5 @@
 // SQL of the tenant's settings document (a jsonb column of tenants, row-level secured to the tenant set on tx).
+import { forgetInTx, oncePerTx } from '../db/tx-memo.js';
 import type { Tx } from '../db/types.js';
 
 export interface SettingsRow {
@@ -8,15 +9,24 @@ export interface SettingsRow {
   name: string;
 }
 
-export async function selectSettings(tx: Tx): Promise<SettingsRow | null> {
-  const { rows } = await tx.query<{ settings: Record<string, unknown>; policy_version: number; name: string }>(
-    'SELECT settings, policy_version, name FROM tenants',
-  );
-  return rows[0] ? { settings: rows[0].settings, policyVersion: rows[0].policy_version, name: rows[0].name } : null;
+// A turn reads the settings several times (handoff, redaction, retrieval): once per transaction.
+const MEMO = 'tenant-settings';
+
+export function selectSettings(tx: Tx): Promise<SettingsRow | null> {
+  return oncePerTx(tx, MEMO, async () => {
+    const { rows } = await tx.query<{ settings: Record<string, unknown>; policy_version: number; name: string }>(
+      'SELECT settings, policy_version, name FROM tenants',
+    );
+    return rows[0] ? { settings: rows[0].settings, policyVersion: rows[0].policy_version, name: rows[0].name } : null;
+  });
 }
+
+/** After a write of the tenant's row in this transaction: the next read sees it. */
+export const forgetSettings = (tx: Tx) => forgetInTx(tx, MEMO);
 
 /** Stores the whole document and bumps the policy version (locking the row: concurrent writers queue). */
 export async function storeSettings(tx: Tx, tenantId: string, settings: Record<string, unknown>): Promise<number> {
+  forgetSettings(tx);
   const { rows } = await tx.query<{ policy_version: number }>(
     'UPDATE tenants SET settings = $2::jsonb, policy_version = policy_version + 1 WHERE id = $1 RETURNING policy_version',
     [tenantId, JSON.stringify(settings)],
@@ -26,6 +36,7 @@ export async function storeSettings(tx: Tx, tenantId: string, settings: Record<s
 
 /** The row, locked for a read-modify-write. */
 export async function lockSettings(tx: Tx, tenantId: string): Promise<SettingsRow | null> {
+  forgetSettings(tx);
   const { rows } = await tx.query<{ settings: Record<string, unknown>; policy_version: number; name: string }>(
     'SELECT settings, policy_version, name FROM tenants WHERE id = $1 FOR UPDATE',
     [tenantId],

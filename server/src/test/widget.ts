@@ -43,8 +43,14 @@ export class Visitor {
     });
   }
 
+  /** What every page view does: the settings, no session. */
+  config(query = ''): Promise<Res> {
+    return this.call('GET', `/config${query}`);
+  }
+
+  /** What opening the widget does: a session (resuming this visitor when it has a secret). */
   async start(): Promise<Res> {
-    const res = await this.call('GET', '/config', undefined, this.secret ? { 'x-parley-visitor': this.secret } : {});
+    const res = await this.call('POST', '/session', {}, this.secret ? { 'x-parley-visitor': this.secret } : {});
     if (res.status === 200) this.adopt(res.body.session);
     return res;
   }

@@ -9,6 +9,7 @@ import { DomainError } from '../errors.js';
 import { originAllowed } from '../tenants/domains.js';
 import { PUBLISHABLE_KEY_SHAPE } from '../tenants/secrets.js';
 import { allowedDomainPatterns, type Env } from '../tenants/service.js';
+import type { WidgetFrontCache } from './front-cache.js';
 import type { WidgetClaims, WidgetTokens } from './tokens.js';
 
 export interface WidgetRequestContext {
@@ -31,6 +32,8 @@ export interface GateDeps {
   refusals: RefusalLog;
   env: Env;
   tokens: WidgetTokens;
+  /** Keys' tenants and allowed origins, kept for a few seconds (front-cache.ts). */
+  cache: WidgetFrontCache;
 }
 
 function publishableKey(req: Request): string | null {
@@ -60,12 +63,16 @@ export function widgetGate(deps: GateDeps): RequestHandler {
     const origin = req.get('origin') ?? (req.get('sec-fetch-site') === 'same-origin' ? `${req.protocol}://${req.get('host')}` : undefined);
     const key = publishableKey(req);
     if (!key) return next(new DomainError('unauthenticated', 'Send the publishable key as X-Parley-Key or ?key=.'));
-    const resolved = await deps.db.withoutTenant({ requestId: req.id }, (tx) =>
-      tx.query<{ tenant_id: string }>('SELECT tenant_id FROM parley_resolve_publishable_key($1)', [key]),
-    );
-    const tenantId = resolved.rows[0]?.tenant_id;
-    if (!tenantId) return next(new DomainError('unauthenticated', 'The publishable key is unknown or revoked.'));
-    const patterns = await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => allowedDomainPatterns(tx, deps.env));
+    const entry = await deps.cache.key(key, async () => {
+      const resolved = await deps.db.withoutTenant({ requestId: req.id }, (tx) =>
+        tx.query<{ tenant_id: string }>('SELECT tenant_id FROM parley_resolve_publishable_key($1)', [key]),
+      );
+      const tenantId = resolved.rows[0]?.tenant_id;
+      if (!tenantId) return null;
+      return { tenantId, patterns: await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => allowedDomainPatterns(tx, deps.env)) };
+    });
+    if (!entry) return next(new DomainError('unauthenticated', 'The publishable key is unknown or revoked.'));
+    const { tenantId, patterns } = entry;
     if (!origin || !originAllowed(origin, patterns)) {
       if (req.method !== 'OPTIONS')
         await refuse(

@@ -7,7 +7,9 @@ import {
   SendMessageRequest,
   TypingRequest,
   WidgetIdentifyRequest as IdentifyRequest,
+  WidgetConfigQuery as ConfigQuery,
   WidgetRefreshRequest as RefreshRequest,
+  WidgetSessionRequest as SessionRequest,
 } from '@parley/protocol';
 import { Router, type Request } from 'express';
 import type { Logger } from 'pino';
@@ -39,6 +41,7 @@ import { runTurn, type Answerer, type Redactor } from '../conversations/turn.js'
 import { recordTyping, type TypingThrottle } from '../conversations/typing.js';
 import { leaveContact, submitCsat } from '../handoff/service.js';
 import type { Env } from '../tenants/service.js';
+import type { WidgetFrontCache } from './front-cache.js';
 import { widgetGate, widgetSession } from './gate.js';
 import type { WidgetLimits } from './limits.js';
 import { startConversation, widgetSettings } from './service.js';
@@ -67,6 +70,8 @@ export interface WidgetDeps {
   logger: Logger;
   /** Per session and tenant, or per address (limits.ts). */
   limits: WidgetLimits;
+  /** What every page view reads, kept for a few seconds per instance. */
+  cache: WidgetFrontCache;
 }
 
 const HEARTBEAT_MS = 15_000;
@@ -97,23 +102,39 @@ export function widgetRoutes(deps: WidgetDeps): Router {
     );
   };
 
+  /** A new session for the visitor whose secret the browser presented (a new visitor when none or unknown). */
+  const startSession = (req: Request) => {
+    const { tenantId, origin } = w(req);
+    return deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
+      const visitor = await resolveVisitor(tx, tenantId, req.get('x-parley-visitor'));
+      return {
+        ...(await deps.tokens.issue(tx, { tenantId, visitorRef: visitor.ref, origin, subject: null })),
+        ...(visitor.secret ? { visitorSecret: visitor.secret } : {}),
+      };
+    });
+  };
+
+  // Every page view: a read of cached settings and nothing written. The session waits for the visitor.
   route(r, '/config', {
     get: [
       deps.limits.minting,
       async (req, res) => {
-        const { tenantId, origin } = w(req);
-        const out = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
-          // The browser's visitor secret resumes its visitor; anything else is a new visitor.
-          const visitor = await resolveVisitor(tx, tenantId, req.get('x-parley-visitor'));
-          return {
-            settings: await widgetSettings(tx),
-            session: {
-              ...(await deps.tokens.issue(tx, { tenantId, visitorRef: visitor.ref, origin, subject: null })),
-              ...(visitor.secret ? { visitorSecret: visitor.secret } : {}),
-            },
-          };
-        });
-        res.setHeader('Cache-Control', 'no-store').json(out);
+        const query = parse(ConfigQuery, req.query, 'query');
+        const { tenantId } = w(req);
+        const settings = await deps.cache.widgetSettings(tenantId, () => deps.db.withTenant(tenantId, { requestId: req.id }, widgetSettings));
+        res.setHeader('Cache-Control', 'no-store');
+        // Clients from before lazy sessions ask for one here.
+        res.json(query.session === '1' ? { settings, session: await startSession(req) } : { settings });
+      },
+    ],
+  });
+
+  route(r, '/session', {
+    post: [
+      deps.limits.minting,
+      async (req, res) => {
+        parse(SessionRequest, req.body ?? {});
+        res.setHeader('Cache-Control', 'no-store').json({ session: await startSession(req) });
       },
     ],
   });

@@ -85,7 +85,7 @@ test('an old visitor id resumes nothing; its conversation moves to a new referen
 
   // The old id, shown to admins before, is just an unknown header now: a new visitor, no conversation.
   const thief = new Visitor(url, a.publishableKey, ORIGIN);
-  const cfg = await thief.call('GET', '/config', undefined, { 'x-parley-visitor': legacyId });
+  const cfg = await thief.call('POST', '/session', {}, { 'x-parley-visitor': legacyId });
   expect(cfg.status).toBe(200);
   expect(cfg.body.session.visitorRef).not.toBe(ref);
   thief.adopt(cfg.body.session);

@@ -47,7 +47,7 @@ const candidates = (xs: string[]) => [...new Set(xs.filter((s) => s.length >= 4 
 /** A fresh browser presents `value` as the visitor credential, then reads the conversation with the session it gets. */
 async function resumeAs(value: string): Promise<{ config: number; read: number | null; text: string }> {
   const thief = new Visitor(t.url, a.publishableKey, ORIGIN);
-  const cfg = await thief.call('GET', '/config', undefined, { 'x-parley-visitor': value });
+  const cfg = await thief.call('POST', '/session', {}, { 'x-parley-visitor': value });
   if (cfg.status !== 200) return { config: cfg.status, read: null, text: cfg.text };
   thief.adopt(cfg.body.session);
   const read = await thief.call('GET', `/conversations/${convId}`);
@@ -135,7 +135,7 @@ describe('the database holds no visitor credential in clear', () => {
 describe('the visitor itself', () => {
   test('resumes its own conversation with its secret and sees its own values restored', async () => {
     const back = new Visitor(t.url, a.publishableKey, ORIGIN);
-    const cfg = await back.call('GET', '/config', undefined, { 'x-parley-visitor': held });
+    const cfg = await back.call('POST', '/session', {}, { 'x-parley-visitor': held });
     expect(cfg.status).toBe(200);
     // Known visitor: the same pseudonym, and the secret is not handed out again.
     expect(cfg.body.session.visitorRef).toBe(v.visitorRef);
@@ -149,7 +149,7 @@ describe('the visitor itself', () => {
   test('a new browser, or an unknown or malformed secret, is a new visitor with a new secret', async () => {
     for (const header of [undefined, `pvs_${'A'.repeat(43)}`, 'v_not-a-secret', held.slice(0, -1)]) {
       const other = new Visitor(t.url, a.publishableKey, ORIGIN);
-      const cfg = await other.call('GET', '/config', undefined, header ? { 'x-parley-visitor': header } : {});
+      const cfg = await other.call('POST', '/session', {}, header ? { 'x-parley-visitor': header } : {});
       expect(cfg.status).toBe(200);
       expect(cfg.body.session.visitorSecret).toMatch(/^pvs_[A-Za-z0-9_-]{43}$/);
       expect(cfg.body.session.visitorSecret).not.toBe(held);
@@ -162,7 +162,7 @@ describe('the visitor itself', () => {
   test("a tenant's visitor secret resumes nothing at another tenant", async () => {
     const b = await t.tenant('Tenant B', ['help.b.example']);
     const there = new Visitor(t.url, b.publishableKey, 'https://help.b.example');
-    const cfg = await there.call('GET', '/config', undefined, { 'x-parley-visitor': held });
+    const cfg = await there.call('POST', '/session', {}, { 'x-parley-visitor': held });
     expect(cfg.status).toBe(200);
     expect(cfg.body.session.visitorRef).not.toBe(v.visitorRef);
     expect(cfg.body.session.visitorSecret).toMatch(/^pvs_/);

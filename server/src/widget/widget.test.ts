@@ -26,13 +26,36 @@ const auditActions = async (key: string) =>
   (await call(t.url, 'GET', '/v1/admin/audit?limit=1000', { key })).body.entries.map((e: any) => e.action) as string[];
 
 describe('config and the domain allow-list', () => {
-  test('an allowed origin gets settings, a session and CORS for that origin only', async () => {
+  const visitorRows = () =>
+    t.runtime.db.withOwner(async (tx) => {
+      const { rows } = await tx.query<{ n: number }>(
+        'SELECT (SELECT count(*) FROM visitors) + (SELECT count(*) FROM widget_refresh_tokens) + (SELECT count(*) FROM audit_entries) AS n',
+      );
+      return Number(rows[0]!.n);
+    });
+
+  test('config is a pure read: settings and CORS for that origin only, no session, nothing written', async () => {
+    const v = new Visitor(t.url, a.publishableKey, A_ORIGIN);
+    await v.config(); // the first read of a tenant may fill caches; then page views write nothing
+    const before = await visitorRows();
+    for (let i = 0; i < 3; i++) {
+      const res = await v.config();
+      expect(res.status).toBe(200);
+      expect(res.headers.get('access-control-allow-origin')).toBe(A_ORIGIN);
+      expect(res.headers.get('vary')).toMatch(/Origin/);
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      expect(res.body.settings).toMatchObject({ tenantName: 'Tenant A', identityMode: 'optional' });
+      expect(res.body).not.toHaveProperty('session');
+    }
+    expect(await visitorRows()).toBe(before);
+  });
+
+  test('POST /session (the widget opened) starts a visitor: a session, a refresh token and the secret, once', async () => {
     const v = new Visitor(t.url, a.publishableKey, A_ORIGIN);
     const res = await v.start();
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBe(A_ORIGIN);
-    expect(res.headers.get('vary')).toMatch(/Origin/);
-    expect(res.body.settings).toMatchObject({ tenantName: 'Tenant A', identityMode: 'optional' });
+    expect(res.headers.get('cache-control')).toBe('no-store');
     expect(res.body.session).toMatchObject({
       token: expect.any(String),
       refreshToken: expect.stringMatching(/^rt_/),
@@ -40,11 +63,42 @@ describe('config and the domain allow-list', () => {
       visitorSecret: expect.stringMatching(/^pvs_/),
     });
     expect(new Date(res.body.session.expiresAt).getTime() - Date.now()).toBeLessThanOrEqual(15 * 60 * 1000);
+    expect((await v.call('POST', '/conversations', {})).status).toBe(201);
+    expect((await v.call('POST', '/session', { visitor: 'x' })).status).toBe(400);
+  });
+
+  test('older clients ask config for a session with ?session=1, resuming their visitor by its secret', async () => {
+    const v = new Visitor(t.url, a.publishableKey, A_ORIGIN);
+    await v.start();
+    const old = await v.call('GET', '/config?session=1', undefined, { 'x-parley-visitor': v.secret });
+    expect(old.status).toBe(200);
+    expect(old.body.settings).toMatchObject({ tenantName: 'Tenant A' });
+    expect(old.body.session.visitorRef).toBe(v.visitorRef);
+    expect(old.body.session).not.toHaveProperty('visitorSecret');
+    const fresh = await new Visitor(t.url, a.publishableKey, A_ORIGIN).config('?session=1');
+    expect(fresh.body.session.visitorSecret).toMatch(/^pvs_/);
+    expect(fresh.body.session.visitorRef).not.toBe(v.visitorRef);
+    expect((await v.config('?session=yes')).status).toBe(400);
+  });
+
+  test('a domain removed (or a setting changed) through this instance applies at once despite the cache', async () => {
+    const c = await t.tenant('Tenant Cached', ['cached.example', 'gone.example']);
+    const gone = new Visitor(t.url, c.publishableKey, 'https://gone.example');
+    expect((await gone.config()).status).toBe(200);
+    const domains = await call(t.url, 'GET', '/v1/admin/domains', { key: c.secretKey });
+    const id = domains.body.domains.find((d: { pattern: string }) => d.pattern === 'gone.example').id;
+    expect((await call(t.url, 'DELETE', `/v1/admin/domains/${id}`, { key: c.secretKey })).status).toBe(204);
+    expect((await gone.config()).status).toBe(403);
+    expect((await gone.start()).status).toBe(403);
+    const kept = new Visitor(t.url, c.publishableKey, 'https://cached.example');
+    expect((await kept.config()).body.settings.theme).not.toBe('dark');
+    expect((await call(t.url, 'PATCH', '/v1/admin/settings', { key: c.secretKey, body: { widget: { theme: 'dark' } } })).status).toBeLessThan(300);
+    expect((await kept.config()).body.settings.theme).toBe('dark');
   });
 
   test("texts the tenant did not set are absent (the widget says them in the visitor's language); set ones are sent", async () => {
     const c = await t.tenant('Tenant Texts', ['texts.example']);
-    const unset = (await new Visitor(t.url, c.publishableKey, 'https://texts.example').start()).body.settings;
+    const unset = (await new Visitor(t.url, c.publishableKey, 'https://texts.example').config()).body.settings;
     expect(unset).not.toHaveProperty('launcherText');
     expect(unset).not.toHaveProperty('greeting');
     const put = await call(t.url, 'PATCH', '/v1/admin/settings', {
@@ -52,7 +106,7 @@ describe('config and the domain allow-list', () => {
       body: { widget: { launcherText: 'Questions?', greeting: 'Welcome to Texts.' } },
     });
     expect(put.status).toBeLessThan(300);
-    const set = (await new Visitor(t.url, c.publishableKey, 'https://texts.example').start()).body.settings;
+    const set = (await new Visitor(t.url, c.publishableKey, 'https://texts.example').config()).body.settings;
     expect(set).toMatchObject({ launcherText: 'Questions?', greeting: 'Welcome to Texts.' });
   });
 
@@ -283,7 +337,8 @@ describe('Sign-In Pro', () => {
     expect((await call(t.url, 'PUT', '/v1/admin/identity', { key: a.secretKey, body: { mode: 'required' } })).status).toBe(204);
     try {
       const v = new Visitor(t.url, a.publishableKey, A_ORIGIN);
-      expect((await v.start()).body.settings.identityMode).toBe('required');
+      expect((await v.config()).body.settings.identityMode).toBe('required');
+      await v.start();
       const anon = await v.call('POST', '/conversations', {});
       expect(anon.status).toBe(403);
       expect(anon.body.type).toBe('/docs/problems/identity-required');

@@ -5,6 +5,7 @@ import type { AuditLog } from '../../audit/log.js';
 import type { Keyring } from '../../crypto/keyring.js';
 import { PROVIDER_API_KEY } from '../../crypto/sealed-columns.js';
 import type { Db, Tx } from '../../db/index.js';
+import { oncePerTx, txTenant } from '../../db/tx-memo.js';
 import type { RequestCtx } from '../../http/context.js';
 import { DomainError } from '../../errors.js';
 import type { Outbound } from '../../outbound/outbound.js';
@@ -137,10 +138,15 @@ export async function removeProvider(deps: ProviderDeps, ctx: TenantCtx, provide
  * tenant, it refuses rather than open keys outside the tenant's row-level security.
  */
 export async function resolveProviderCredentials(tx: Tx, keyring: Keyring, tenantId: string): Promise<ProviderCredentials[]> {
-  const { rows: scope } = await tx.query<{ tenant: string | null }>("SELECT current_setting('app.tenant_id', true) AS tenant");
-  if (!scope[0]?.tenant || scope[0].tenant.toLowerCase() !== tenantId.toLowerCase()) {
+  const scope = await txTenant(tx);
+  if (!scope || scope.toLowerCase() !== tenantId.toLowerCase()) {
     throw new Error("provider credentials resolve only inside the tenant's own transaction");
   }
+  // A turn needs them for answering and for embedding the query: opened once per transaction.
+  return oncePerTx(tx, `providers:${tenantId.toLowerCase()}`, () => openProviderCredentials(tx, keyring, tenantId));
+}
+
+async function openProviderCredentials(tx: Tx, keyring: Keyring, tenantId: string): Promise<ProviderCredentials[]> {
   const { rows } = await tx.query<{
     provider: ProviderName;
     api_key_sealed: Uint8Array;

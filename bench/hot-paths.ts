@@ -1,0 +1,182 @@
+// The hot paths under load, each beside its ceiling measured in the same run: GET /healthz (the most
+// this process answers: routing, security headers, JSON, nothing else) at c=10 and c=100, then the
+// widget's page view (GET /v1/widget/config, with the rows it writes per view), a visitor's message
+// answered and cited by the built-in extractive answerer (non-streaming, one conversation per
+// connection), and the admin knowledge search. The server runs in a child process (so the load
+// generator does not share its event loop), seeded with the demo tenant as `npm start` seeds it.
+// Run: npx tsx --conditions=parley-source bench/hot-paths.ts
+//   PARLEY_BENCH_DATABASE_URL=postgres://… measures a PostgreSQL server (a fresh database is created on
+//   it and dropped at the end) instead of the embedded PGlite. BENCH_SECONDS=5 sets each point's length.
+import { type ChildProcess, fork } from 'node:child_process';
+import type { CreateConversationResponse, WidgetSessionResponse } from '@parley/protocol';
+import autocannon from 'autocannon';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const QUESTION = 'How long do refunds take?';
+// For profiling one path: BENCH_ONLY=turns (or search, config) and BENCH_CONNECTIONS=10.
+const ONLY = process.env.BENCH_ONLY;
+const CONNECTIONS = process.env.BENCH_CONNECTIONS ? [Number(process.env.BENCH_CONNECTIONS)] : [10, 100];
+const runs = (name: string) => !ONLY || ONLY.split(',').includes(name);
+
+interface Ready {
+  url: string;
+  publishableKey: string;
+  secretKey: string;
+  db: string;
+}
+
+// Set once the server is up (see load()).
+let drain: () => Promise<unknown> = async () => {};
+
+if (process.argv[2] === '--serve') await serve();
+else await main();
+
+/** The child: a real server over a fresh database, answering row counts over IPC. */
+async function serve() {
+  // The test database helper reads this when it is imported: a fresh database on that server.
+  if (process.env.PARLEY_BENCH_DATABASE_URL) process.env.PARLEY_TEST_DATABASE_URL = process.env.PARLEY_BENCH_DATABASE_URL;
+  const { startTestApp } = await import('@parley/server/testing');
+  const { seedDemo } = await import('../server/src/cli/demo.js');
+  const t = await startTestApp({ PARLEY_RATE_LIMIT_PER_MINUTE: '1000000000' });
+  const demo = await seedDemo(t.runtime, t.url);
+  const rows = () =>
+    t.runtime.db.withOwner(async (tx) => {
+      const tables = await tx.query<{ name: string }>(
+        "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+      );
+      let n = 0;
+      for (const { name } of tables.rows) n += Number((await tx.query<{ n: string }>(`SELECT count(*) AS n FROM "${name}"`)).rows[0]!.n);
+      return n;
+    });
+  process.on('disconnect', () => process.exit(0));
+  process.on('message', async (m: { cmd: string }) => {
+    if (m.cmd === 'rows') process.send!({ rows: await rows() });
+    if (m.cmd === 'close') {
+      await t.close();
+      process.exit(0); // writes the CPU profile when asked for one
+    }
+  });
+  process.send!({
+    url: t.url,
+    publishableKey: demo.publishableKey,
+    secretKey: demo.secretKey,
+    db: t.testDb.url ? 'PostgreSQL' : 'PGlite',
+  } satisfies Ready);
+}
+
+function ask<T>(child: ChildProcess, cmd: string): Promise<T> {
+  return new Promise((resolve) => {
+    child.once('message', (m) => resolve(m as T));
+    child.send({ cmd });
+  });
+}
+
+interface Point {
+  rps: number;
+  p99: number;
+  ok: number;
+  bad: number;
+}
+
+async function load(opts: autocannon.Options): Promise<Point> {
+  const r = await autocannon({ duration: SECONDS, ...opts });
+  // Requests still queued in the server when the clients stop would slow the next point: wait for the
+  // database to answer the child (behind them) first.
+  await drain();
+  const ok = r['2xx'];
+  return { rps: ok / (r.duration || SECONDS), p99: r.latency.p99, ok, bad: r.non2xx + r.errors + r.timeouts };
+}
+
+async function main() {
+  // BENCH_PROFILE=<dir> writes the server's CPU profile there.
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const child = fork(process.argv[1]!, ['--serve'], { execArgv: [...process.execArgv, ...profile], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const s = await new Promise<Ready>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as Ready));
+    child.once('exit', (code) => reject(new Error(`the server exited (${code})`)));
+  });
+  drain = () => ask(child, 'rows');
+  const origin = s.url;
+  const widget = { origin, 'x-parley-key': s.publishableKey };
+  const post = async <T>(path: string, body: unknown, headers: Record<string, string>): Promise<T> => {
+    const res = await fetch(s.url + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+    return res.json() as Promise<T>;
+  };
+  // One visitor and conversation per connection: a conversation's turns are answered in order.
+  const conversations: { id: string; token: string }[] = [];
+  for (let i = 0; i < 100; i++) {
+    const { session } = await post<WidgetSessionResponse>('/v1/widget/session', {}, widget);
+    const auth = { ...widget, authorization: `Bearer ${session.token}` };
+    const { conversation } = await post<CreateConversationResponse>('/v1/widget/conversations', {}, auth);
+    conversations.push({ id: conversation.id, token: session.token });
+  }
+  const check = await post<{ events: { type: string; message?: { citations: unknown[] } }[] }>(
+    `/v1/widget/conversations/${conversations[0]!.id}/messages`,
+    { text: QUESTION, clientMessageId: 'warm' },
+    {
+      ...widget,
+      authorization: `Bearer ${conversations[0]!.token}`,
+    },
+  );
+  const done = check.events.find((e) => e.type === 'done')?.message;
+  if (!done?.citations?.length) throw new Error(`the demo question got no cited answer: ${JSON.stringify(check.events)}`);
+
+  const fmt = (p: Point) => `${p.rps.toFixed(0).padStart(6)} req/s  p99 ${String(p.p99).padStart(4)} ms${p.bad ? `  (${p.bad} failed)` : ''}`;
+  const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(0)}% of ceiling`;
+  console.log(`Hot paths, ${s.db}, ${SECONDS} s per point, server in its own process (Node ${process.version})\n`);
+  for (const c of CONNECTIONS) {
+    const ceiling = await load({ url: `${s.url}/healthz`, connections: c });
+    console.log(`c=${c}`);
+    console.log(`  GET /healthz (ceiling)           ${fmt(ceiling)}`);
+
+    if (runs('config')) {
+      const before = (await ask<{ rows: number }>(child, 'rows')).rows;
+      const config = await load({ url: `${s.url}/v1/widget/config?key=${s.publishableKey}`, connections: c, headers: { origin } });
+      const written = (await ask<{ rows: number }>(child, 'rows')).rows - before;
+      console.log(
+        `  GET /v1/widget/config            ${fmt(config)}  ${pct(config.rps, ceiling.rps)}  rows written per page view ${(written / Math.max(1, config.ok + config.bad)).toFixed(3)}`,
+      );
+    }
+
+    if (runs('turns')) {
+      let next = 0;
+      const turns = await load({
+        url: s.url,
+        connections: c,
+        setupClient: (client) => {
+          const conv = conversations[next++ % conversations.length]!;
+          const body = () => JSON.stringify({ text: QUESTION, clientMessageId: `b-${Math.random().toString(36).slice(2)}` });
+          client.setRequests([
+            {
+              method: 'POST',
+              path: `/v1/widget/conversations/${conv.id}/messages?key=${s.publishableKey}`,
+              headers: { ...widget, authorization: `Bearer ${conv.token}`, 'content-type': 'application/json' },
+              body: body(),
+            },
+          ]);
+          // A new clientMessageId for every send, or a retried send would be answered from what is stored.
+          client.on('response', () => client.setBody(body()));
+        },
+      });
+      console.log(`  visitor message → cited answer   ${fmt(turns).replace('req/s', 'turn/s')}  ${pct(turns.rps, ceiling.rps)}`);
+    }
+
+    if (runs('search')) {
+      const search = await load({
+        url: `${s.url}/v1/admin/knowledge/search`,
+        connections: c,
+        method: 'POST',
+        headers: { authorization: `Bearer ${s.secretKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ query: 'refund timing for returns', limit: 3 }),
+      });
+      console.log(`  POST /v1/admin/knowledge/search  ${fmt(search)}  ${pct(search.rps, ceiling.rps)}`);
+    }
+  }
+  console.log('\nTargets: config ≥ 70% of the ceiling with 0 rows per page view; turns ≥ 400/s on PostgreSQL, ≥ 150/s on PGlite; search ≥ 1,500/s.');
+  await ask(child, 'close').catch(() => {});
+}
