@@ -47,7 +47,7 @@ export async function startTestApp(
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   parleyOrigins.add(url);
   const config = testConfig({ ...(env.PORT ? {} : { PARLEY_PUBLIC_URL: url }), ...env });
-  const testDb = await createTestDb();
+  const testDb = await createTestDb({ replica: config.databaseReadUrl });
   const runtime = wireRuntime(config, testDb.db);
   const app = createApp({ config, db: runtime.db, audit: runtime.audit, logger: pino({ level: 'silent' }), keyring: runtime.keyring, ...opts });
   server.on('request', app);
