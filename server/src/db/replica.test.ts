@@ -172,7 +172,8 @@ class Standby {
 
   /** Waits until the standby has replayed everything the primary has written so far. */
   async caughtUp() {
-    const [{ lsn }] = await query<{ lsn: string }>(this.primary, 'SELECT pg_current_wal_insert_lsn()::text AS lsn');
+    const [head] = await query<{ lsn: string }>(this.primary, 'SELECT pg_current_wal_insert_lsn()::text AS lsn');
+    const lsn = head!.lsn;
     for (let i = 0; i < 300; i++) {
       const [r] = await query<{ done: boolean }>(this.url(), 'SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS done', [lsn]);
       if (r!.done) return;
