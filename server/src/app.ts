@@ -286,7 +286,8 @@ export function createApp(deps: AppDeps): express.Express {
     audit: deps.audit,
     keyring,
     retrieve:
-      deps.retrieve ?? (async (tx, query, limit, requestId) => (await retrieval.search(tx, query, limit, { requestId: requestId ?? null })).results),
+      deps.retrieve ??
+      (async ({ tenantId, requestId }, query, limit) => (await retrieval.searchTenant(tenantId, query, limit, { requestId })).results),
     modelFor: deps.modelFor ?? providerModels(providerFetch),
     observe: metrics.answered,
   });

@@ -25,6 +25,8 @@ export interface Config {
   databaseUrl: string | null;
   /** Owner connection for migrations and the platform path; defaults to databaseUrl. */
   databaseOwnerUrl: string | null;
+  /** A streaming replica of DATABASE_URL's server for retrieval and read-only admin lists; null: the primary serves them. */
+  databaseReadUrl: string | null;
   /** 32-byte key encryption key (the local KEK, and the fallback that reads keys wrapped before a move to KMS). */
   masterKey: Buffer;
   /** The master key used before the current one (or before KMS), so `parley keys rewrap` can move keys off it. */
@@ -127,6 +129,10 @@ export const EnvSchema = z.object({
   PARLEY_DATA_DIR: z.string().min(1).optional(),
   DATABASE_URL: z.string().min(1).optional(),
   DATABASE_OWNER_URL: z.string().min(1).optional(),
+  DATABASE_READ_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
   PARLEY_MASTER_KEY: z.string().min(1).optional(),
   PARLEY_SIGNING_KEY: z.string().min(1).optional(),
   PARLEY_PREVIOUS_MASTER_KEY: z.string().min(1).optional(),
@@ -282,6 +288,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (production && master.dev) throw new ConfigError('PARLEY_MASTER_KEY', 'is a development key; generate a production key');
   if (production && signing.dev) throw new ConfigError('PARLEY_SIGNING_KEY', 'is a development key; generate a production key');
 
+  if (e.DATABASE_READ_URL && !/^postgres(ql)?:\/\//.test(e.DATABASE_URL ?? '')) {
+    throw new ConfigError('DATABASE_READ_URL', 'needs DATABASE_URL to be a PostgreSQL server (the embedded database has no replicas)');
+  }
   if (!!e.PINECONE_API_KEY !== !!e.PINECONE_INDEX_HOST) {
     throw new ConfigError(e.PINECONE_API_KEY ? 'PINECONE_INDEX_HOST' : 'PINECONE_API_KEY', 'is required when the other Pinecone setting is set');
   }
@@ -305,6 +314,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     databaseUrl: e.DATABASE_URL ?? null,
     databaseOwnerUrl: e.DATABASE_OWNER_URL ?? e.DATABASE_URL ?? null,
+    databaseReadUrl: e.DATABASE_READ_URL ?? null,
     masterKey: master.key,
     previousMasterKey: previous,
     kmsKeyId: e.PARLEY_KMS_KEY_ID ?? null,

@@ -34,7 +34,12 @@ export function auditLogFor(config: Config): AuditLog {
  * identity (first start only) and this deployment's signing key, so its verifier keys are published.
  */
 export async function openRuntime(config: Config, opts: { migrate?: boolean; readOnly?: boolean; logger?: Logger } = {}): Promise<Runtime> {
-  const db = await openDb({ url: databaseUrlFor(config), ownerUrl: config.databaseOwnerUrl });
+  const db = await openDb({
+    url: databaseUrlFor(config),
+    ownerUrl: config.databaseOwnerUrl,
+    readUrl: config.databaseReadUrl,
+    ...(opts.logger ? { logger: opts.logger } : {}),
+  });
   try {
     if (opts.migrate !== false && !opts.readOnly) {
       const applied = await runMigrations(db);

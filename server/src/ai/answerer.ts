@@ -84,25 +84,22 @@ export class KnowledgeAnswerer implements Answerer {
     const started = performance.now();
     const { db, audit, retrieve } = this.deps;
     const asksForPerson = ASKS_FOR_PERSON.test(input.question);
-    const ctx = await db.withTenant(input.tenantId, { requestId: input.requestId }, async (tx) => {
+    const scope = { requestId: input.requestId };
+    const first = await db.withTenant(input.tenantId, scope, async (tx) => {
       const settings = (await tenantSettings(tx)).handoff;
       const topic = mentionsTopic(input.question, settings.sensitiveTopics);
       const early = asksForPerson || topic !== null;
       const creds = !early && this.deps.keyring ? (await resolveProviderCredentials(tx, this.deps.keyring, input.tenantId))[0] : undefined;
-      const passages = early ? [] : await retrieve(tx, input.question, this.deps.topK ?? 5, input.requestId);
-      // Only a turn that would reach the provider counts against its budget.
-      const calling = creds !== undefined && passages.length > 0;
-      return {
-        settings,
-        topic,
-        passages,
-        creds,
-        policy: calling ? await tenantPolicy(tx) : null,
-        // The API channel admits a turn before storing anything (over budget it is a 429 there).
-        admitted: calling && !input.admitted ? await admit(tx, input.tenantId, await budgetFor(tx)) : true,
-      };
+      return { settings, topic, early, creds, policy: creds ? await tenantPolicy(tx) : null };
     });
-    const { settings, topic, passages, creds } = ctx;
+    // Retrieval reads on the read path (a replica when configured), in a transaction of its own.
+    const passages = first.early ? [] : await retrieve({ tenantId: input.tenantId, requestId: input.requestId }, input.question, this.deps.topK ?? 5);
+    // Only a turn that would reach the provider counts against its budget. The API channel admits a turn
+    // before storing anything (over budget it is a 429 there).
+    const calling = first.creds !== undefined && passages.length > 0;
+    const admitted =
+      calling && !input.admitted ? await db.withTenant(input.tenantId, scope, async (tx) => admit(tx, input.tenantId, await budgetFor(tx))) : true;
+    const { settings, topic, creds, policy } = first;
     const ps: Passage[] = passages.map((p) => ({ chunkId: p.chunkId, title: p.title, url: p.url, text: p.text, score: p.score }));
     // Retrieval strength saturates: a strong BM25 match is ~10+, a weak one ~1.
     const strength = ps[0] ? (passages[0]!.strength ?? ps[0].score / (ps[0].score + 4)) : 0;
@@ -121,7 +118,7 @@ export class KnowledgeAnswerer implements Answerer {
       answer = { text: NOTICES.handoff, citations: [], confidence: 1, handoff: { reason: 'visitor_request' } };
     } else if (topic) {
       answer = { text: NOTICES.sensitive, citations: [], confidence: 1, handoff: { reason: 'sensitive_topic', detail: { topic } } };
-    } else if (creds && !ctx.admitted) {
+    } else if (creds && !admitted) {
       answer = { text: NOTICES.busy, citations: [], confidence: 0, handoff: { reason: 'budget' } };
     } else if (creds && !ps.length) {
       answer = unsure(0);
@@ -129,8 +126,8 @@ export class KnowledgeAnswerer implements Answerer {
       let calls: ProviderCall[] = [];
       streamed = true;
       try {
-        const model = this.model(creds, ctx.policy!);
-        const g = await generateAnswer(model, { question: input.question, history: input.history, passages: ps, policy: ctx.policy! }, onDelta);
+        const model = this.model(creds, policy!);
+        const g = await generateAnswer(model, { question: input.question, history: input.history, passages: ps, policy: policy! }, onDelta);
         calls = g.calls;
         // Word overlap cannot see a negation; the model's own low rating vetoes the answer.
         const combined = 0.3 * strength + 0.4 * g.support + 0.3 * g.selfCheck;

@@ -35,7 +35,8 @@ export function auditRoutes(deps: { db: Db; audit: AuditLog }): Router {
       async (req, res) => {
         const q = parse(AuditListQuery, req.query, 'query');
         const ctx = adminCtx(req);
-        const rows = await deps.db.withTenant(ctx.tenantId, ctx, (tx) => listEntries(tx, ctx.tenantId, q.after, q.limit));
+        // A list: the read path (a replica, when configured, once it shows this instance's writes).
+        const rows = await deps.db.withTenantRead(ctx.tenantId, ctx, (tx) => listEntries(tx, ctx.tenantId, q.after, q.limit));
         const entries = rows.map(toAuditEntry);
         res.json({ entries, next: entries.length === q.limit ? entries.at(-1)!.seq : null });
       },

@@ -81,6 +81,20 @@ describe('roles', () => {
     expect(after!.u).not.toBe('parley_app');
   });
 
+  test('withTenantRead runs as parley_app with the tenant set, READ ONLY (here on the primary: no replica configured)', async () => {
+    const id = '44444444-4444-4444-8444-444444444444';
+    const read = <R>(sql: string) => t.db.withTenantRead(id, { requestId: 'req-2' }, async (tx) => (await tx.query<R>(sql)).rows[0]);
+    expect(
+      await read("SELECT current_user AS u, current_setting('app.tenant_id', true) AS t, current_setting('transaction_read_only') AS ro"),
+    ).toEqual({
+      u: 'parley_app',
+      t: id,
+      ro: 'on',
+    });
+    await expect(read("INSERT INTO knowledge_stats (tenant_id) VALUES ('44444444-4444-4444-8444-444444444444')")).rejects.toThrow(/read-only/);
+    await expect(t.db.withTenantRead('not-a-uuid', { requestId: null }, async () => 1)).rejects.toThrow(TypeError);
+  });
+
   test('a failed transaction rolls back', async () => {
     const id = '22222222-2222-4222-8222-222222222222';
     await expect(

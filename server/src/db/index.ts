@@ -2,10 +2,11 @@
 // parley_app with app.tenant_id set transaction-locally (set_config(…, true)), never session-wide:
 // a session-level SET would leak into the next user of a pooled connection.
 import { join } from 'node:path';
-import type { Driver, PoolUse } from './driver.js';
+import type { Driver, PoolUse, Runner, TxOptions } from './driver.js';
 import { migrate } from './migrate.js';
 import { openPglite } from './pglite.js';
 import { openPostgres } from './postgres.js';
+import { ReadRouting, type ReplicaLog } from './replica.js';
 import { inSpan } from '../telemetry/spans.js';
 import type { Db, HousekeepingContext, PlatformContext, Tx, TxContext } from './types.js';
 
@@ -24,6 +25,10 @@ export interface DbOptions {
   url: string;
   /** Owner URL for migrations and the platform path (postgres only); defaults to `url`. */
   ownerUrl?: string | null;
+  /** A streaming replica of the same server for `withTenantRead` (postgres only). */
+  readUrl?: string | null;
+  /** Where the read routing says, once, that the replica is down, lagging or back. */
+  logger?: ReplicaLog;
 }
 
 export function isUuid(value: string): boolean {
@@ -42,7 +47,7 @@ export function afterCommit(tx: Tx, fn: () => void): void {
   hooks.push(fn);
 }
 
-type Scope = 'tenant' | 'without_tenant' | 'platform' | 'owner';
+type Scope = 'tenant' | 'tenant_read' | 'without_tenant' | 'platform' | 'owner';
 
 /**
  * Runs a transaction through `runner`, then its after-commit hooks (a hook's failure is its own), inside
@@ -51,7 +56,8 @@ type Scope = 'tenant' | 'without_tenant' | 'platform' | 'owner';
 function withHooks<T>(
   scope: Scope,
   ctx: { requestId: string | null; tenantId?: string },
-  runner: <R>(fn: (tx: Tx) => Promise<R>) => Promise<R>,
+  runner: Runner,
+  opts: TxOptions,
   fn: (tx: Tx) => Promise<T>,
 ): Promise<T> {
   const attributes = {
@@ -59,15 +65,15 @@ function withHooks<T>(
     ...(ctx.tenantId ? { 'parley.tenant_id': ctx.tenantId } : {}),
     ...(ctx.requestId ? { 'parley.request_id': ctx.requestId } : {}),
   };
-  return inSpan('db.transaction', attributes, () => runHooked(runner, fn));
+  return inSpan('db.transaction', attributes, () => runHooked(runner, opts, fn));
 }
 
-async function runHooked<T>(runner: <R>(fn: (tx: Tx) => Promise<R>) => Promise<R>, fn: (tx: Tx) => Promise<T>): Promise<T> {
+async function runHooked<T>(runner: Runner, opts: TxOptions, fn: (tx: Tx) => Promise<T>): Promise<T> {
   const hooks: (() => void)[] = [];
   const result = await runner((tx) => {
     commitHooks.set(tx, hooks);
     return fn(tx);
-  });
+  }, opts);
   for (const h of hooks) {
     try {
       h();
@@ -78,9 +84,38 @@ async function runHooked<T>(runner: <R>(fn: (tx: Tx) => Promise<R>) => Promise<R
   return result;
 }
 
+/** The replica stepped aside for this read: it has not replayed the tenant's last write here, or it lags. */
+const STALE = Symbol('stale replica');
+
+/**
+ * How a database error met while reading on the replica concerns the replica itself: `conflict`, a query
+ * cancelled by recovery (the replica replaying over rows it read); `down`, a broken connection or a
+ * shutting-down server; null, an error of the read, which would fail on the primary too.
+ */
+function replicaTrouble(err: unknown): 'conflict' | 'down' | null {
+  const e = err as { code?: unknown; severity?: unknown };
+  if (typeof e.severity !== 'string' || typeof e.code !== 'string') return 'down'; // not sent by the server
+  if (e.code === '40001') return 'conflict';
+  return e.code.startsWith('08') || e.code.startsWith('57P') ? 'down' : null;
+}
+
 class ScopedDb implements Db {
   private auditor: PlatformAuditor | null = null;
-  constructor(private readonly driver: Driver) {}
+  /** Set when a read replica is configured. */
+  private readonly routing: ReadRouting | null;
+
+  constructor(
+    private readonly driver: Driver,
+    logger: ReplicaLog = { warn: (o, m) => console.warn(m, o), info: (o, m) => console.info(m, o) },
+  ) {
+    this.routing = driver.replica ? new ReadRouting(logger) : null;
+  }
+
+  /** Options that record, with a replica configured, where a writing transaction ended in the WAL. */
+  private tracked(tenantId: string | null): TxOptions {
+    const routing = this.routing;
+    return routing ? { onWrite: (lsn) => routing.wrote(tenantId, lsn) } : {};
+  }
 
   get kind() {
     return this.driver.kind;
@@ -92,7 +127,48 @@ class ScopedDb implements Db {
 
   withTenant<T>(tenantId: string, ctx: TxContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
     if (!isUuid(tenantId)) return Promise.reject(new TypeError('tenant id must be a uuid'));
-    return withHooks('tenant', { requestId: ctx.requestId, tenantId }, this.driver.app, async (tx) => {
+    return withHooks('tenant', { requestId: ctx.requestId, tenantId }, this.driver.app, this.tracked(tenantId), async (tx) => {
+      await tx.query('SET LOCAL ROLE parley_app');
+      await tx.query("SELECT set_config('app.tenant_id', $1, true), set_config('app.request_id', $2, true)", [tenantId, ctx.requestId ?? '']);
+      return fn(tx);
+    });
+  }
+
+  async withTenantRead<T>(tenantId: string, ctx: TxContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
+    if (!isUuid(tenantId)) throw new TypeError('tenant id must be a uuid');
+    const { routing, driver } = this;
+    if (driver.replica && routing?.usable()) {
+      let reading = false;
+      let dbError: unknown;
+      try {
+        // Same role and tenant as withTenant (a physical replica has the same roles and policies); the
+        // statement that sets them also says how far the replica has replayed.
+        return await withHooks('tenant_read', { requestId: ctx.requestId, tenantId }, driver.replica, {}, async (tx) => {
+          await tx.query('SET LOCAL ROLE parley_app');
+          const { rows } = await tx.query<{ replayed: string | null }>(
+            "SELECT set_config('app.tenant_id', $1, true), set_config('app.request_id', $2, true), pg_last_wal_replay_lsn()::text AS replayed",
+            [tenantId, ctx.requestId ?? ''],
+          );
+          // Read Committed: each later statement takes its snapshot after this replay position.
+          if (!routing.mayServe(tenantId, rows[0]!.replayed)) throw STALE;
+          const seen = (e: unknown) => Promise.reject((dbError = e));
+          const watched: Tx = {
+            query: <R>(sql: string, params?: readonly unknown[]) => tx.query<R>(sql, params).catch(seen),
+            exec: (sql) => tx.exec(sql).catch(seen),
+          };
+          reading = true;
+          const result = await fn(watched);
+          reading = false;
+          return result;
+        });
+      } catch (err) {
+        // The read's own errors are the caller's; the replica's troubles send the read to the primary.
+        const trouble = err === STALE ? null : reading ? (err === dbError ? replicaTrouble(err) : null) : 'down';
+        if (err !== STALE && !trouble) throw err;
+        if (trouble === 'down') routing.failed(err);
+      }
+    }
+    return withHooks('tenant_read', { requestId: ctx.requestId, tenantId }, driver.app, { readOnly: true }, async (tx) => {
       await tx.query('SET LOCAL ROLE parley_app');
       await tx.query("SELECT set_config('app.tenant_id', $1, true), set_config('app.request_id', $2, true)", [tenantId, ctx.requestId ?? '']);
       return fn(tx);
@@ -100,7 +176,8 @@ class ScopedDb implements Db {
   }
 
   withoutTenant<T>(ctx: TxContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return withHooks('without_tenant', ctx, this.driver.app, async (tx) => {
+    // Not tracked: with no tenant set, row-level security lets it write no tenant's rows.
+    return withHooks('without_tenant', ctx, this.driver.app, {}, async (tx) => {
       await tx.query('SET LOCAL ROLE parley_app');
       await tx.query("SELECT set_config('app.tenant_id', '', true), set_config('app.request_id', $1, true)", [ctx.requestId ?? '']);
       return fn(tx);
@@ -112,7 +189,7 @@ class ScopedDb implements Db {
     const audited = !('audit' in ctx && ctx.audit === false);
     if (audited && !auditor) return Promise.reject(new Error('platform path used before the audit log was attached'));
     if (!ctx.reason.trim()) return Promise.reject(new TypeError('platform work needs a reason'));
-    return withHooks('platform', ctx, this.driver.owner, async (tx) => {
+    return withHooks('platform', ctx, this.driver.owner, this.tracked(null), async (tx) => {
       if ('readOnly' in ctx && ctx.readOnly) await tx.query('SET TRANSACTION READ ONLY');
       await tx.query('SET LOCAL ROLE parley_platform');
       await tx.query("SELECT set_config('app.tenant_id', '', true), set_config('app.request_id', $1, true)", [ctx.requestId ?? '']);
@@ -128,7 +205,7 @@ class ScopedDb implements Db {
   }
 
   withOwner<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return withHooks('owner', { requestId: null }, this.driver.owner, fn);
+    return withHooks('owner', { requestId: null }, this.driver.owner, this.tracked(null), fn);
   }
 
   close() {
@@ -139,8 +216,10 @@ class ScopedDb implements Db {
 export type ParleyDb = ScopedDb;
 
 export async function openDb(opts: DbOptions): Promise<ParleyDb> {
-  const driver = /^postgres(ql)?:\/\//.test(opts.url) ? await openPostgres(opts.url, opts.ownerUrl ?? opts.url) : await openPglite(opts.url);
-  return new ScopedDb(driver);
+  const server = /^postgres(ql)?:\/\//.test(opts.url);
+  if (opts.readUrl && !server) throw new TypeError('a read replica needs a PostgreSQL server, not the embedded database');
+  const driver = server ? await openPostgres(opts.url, opts.ownerUrl ?? opts.url, opts.readUrl ?? null) : await openPglite(opts.url);
+  return new ScopedDb(driver, opts.logger);
 }
 
 /** The database a config points at: a server when DATABASE_URL is set, else PGlite in the data folder. */

@@ -4,7 +4,7 @@ import { vector } from '@electric-sql/pglite-pgvector';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { QueryResult, Tx } from './types.js';
-import type { Driver } from './driver.js';
+import type { Driver, Runner } from './driver.js';
 
 const INT8 = 20;
 
@@ -84,11 +84,17 @@ export async function openPglite(location: string): Promise<Driver> {
     release();
     throw err;
   }
-  const tx = <T>(fn: (tx: Tx) => Promise<T>) => pg.transaction((t) => fn(wrap(t)));
+  // One in-process database: no replica, so no WAL positions to track (`onWrite` is never called).
+  const tx: Runner = (fn, opts = {}) =>
+    pg.transaction(async (t) => {
+      if (opts.readOnly) await t.query('SET TRANSACTION READ ONLY');
+      return fn(wrap(t));
+    });
   return {
     kind: 'pglite',
     app: tx,
     owner: tx,
+    replica: null,
     async close() {
       try {
         await pg.close();

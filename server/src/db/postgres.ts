@@ -1,7 +1,7 @@
 // PostgreSQL server through node-postgres. The app pool may log in as parley_app; the owner pool runs
-// migrations and the platform path.
+// migrations and the platform path; the optional replica pool serves read-only transactions.
 import pg from 'pg';
-import type { Driver, PoolUse } from './driver.js';
+import type { Driver, PoolUse, Runner } from './driver.js';
 import type { QueryResult, Tx } from './types.js';
 
 const INT8 = 20;
@@ -10,15 +10,22 @@ const types = {
     oid === INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
-function pool(url: string): pg.Pool {
-  const p = new pg.Pool({ connectionString: url, types, max: 10, idleTimeoutMillis: 10_000 });
+// A replica that does not answer must not hold requests up: its reads fall back to the primary.
+const REPLICA_CONNECT_TIMEOUT_MS = 2000;
+
+function pool(url: string, extra: pg.PoolConfig = {}): pg.Pool {
+  const p = new pg.Pool({ connectionString: url, types, max: 10, idleTimeoutMillis: 10_000, ...extra });
   // An idle client's error (e.g. server restart) must not crash the process; the pool replaces it.
   p.on('error', () => {});
   return p;
 }
 
-function txRunner(p: pg.Pool) {
-  return async <T>(fn: (tx: Tx) => Promise<T>): Promise<T> => {
+// With `onWrite`, whether the transaction wrote (it has an xid), the COMMIT and the WAL position after it
+// go in one simple-query message: no extra round trip. A failed COMMIT stops the message there.
+const COMMIT_TRACKED = 'SELECT pg_current_xact_id_if_assigned() IS NOT NULL AS wrote; COMMIT; SELECT pg_current_wal_insert_lsn()::text AS lsn';
+
+function txRunner(p: pg.Pool, always: { readOnly?: boolean } = {}): Runner {
+  return async (fn, opts = {}) => {
     const client = await p.connect();
     const tx: Tx = {
       async exec(sql: string) {
@@ -31,9 +38,12 @@ function txRunner(p: pg.Pool) {
     };
     let broken: Error | undefined;
     try {
-      await client.query('BEGIN');
+      await client.query(always.readOnly || opts.readOnly ? 'BEGIN READ ONLY' : 'BEGIN');
       const result = await fn(tx);
-      await client.query('COMMIT');
+      if (opts.onWrite && !always.readOnly) {
+        const [wrote, , lsn] = (await client.query(COMMIT_TRACKED)) as unknown as pg.QueryResult[];
+        if (wrote!.rows[0].wrote) opts.onWrite(lsn!.rows[0].lsn);
+      } else await client.query('COMMIT');
       return result;
     } catch (err) {
       await client.query('ROLLBACK').catch((e: Error) => (broken = e));
@@ -44,20 +54,24 @@ function txRunner(p: pg.Pool) {
   };
 }
 
-export async function openPostgres(appUrl: string, ownerUrl: string): Promise<Driver> {
+export async function openPostgres(appUrl: string, ownerUrl: string, readUrl: string | null = null): Promise<Driver> {
   const app = pool(appUrl);
   const owner = ownerUrl === appUrl ? app : pool(ownerUrl);
+  const replica = readUrl ? pool(readUrl, { connectionTimeoutMillis: REPLICA_CONNECT_TIMEOUT_MS }) : null;
   return {
     kind: 'postgres',
     app: txRunner(app),
     owner: txRunner(owner),
     pools() {
       const use = (name: PoolUse['pool'], p: pg.Pool): PoolUse => ({ pool: name, total: p.totalCount, idle: p.idleCount, waiting: p.waitingCount });
-      return owner === app ? [use('app', app)] : [use('app', app), use('owner', owner)];
+      return [use('app', app), ...(owner === app ? [] : [use('owner', owner)]), ...(replica ? [use('replica', replica)] : [])];
     },
+    // Every transaction on the replica pool is READ ONLY, whatever the caller asks.
+    replica: replica ? txRunner(replica, { readOnly: true }) : null,
     async close() {
       await app.end();
       if (owner !== app) await owner.end();
+      await replica?.end();
     },
   };
 }

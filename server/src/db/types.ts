@@ -53,6 +53,13 @@ export interface Db {
    * set by `set_config(…, true)`, so row-level security scopes every statement to this tenant.
    */
   withTenant<T>(tenantId: string, ctx: TxContext, fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in a READ ONLY transaction set up as by withTenant: on the read replica when one is configured
+   * and has replayed this instance's latest writes for the tenant, else on the primary. For reads that may
+   * be a moment behind writes made through other instances (retrieval, admin lists); never for a read that
+   * decides a write.
+   */
+  withTenantRead<T>(tenantId: string, ctx: TxContext, fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Runs `fn` as `parley_app` with no tenant set: row-level security shows zero tenant rows. */
   withoutTenant<T>(ctx: TxContext, fn: (tx: Tx) => Promise<T>): Promise<T>;
   /**

@@ -65,7 +65,9 @@ export function handoffRoutes(deps: HandoffDeps): Router {
       can('handoffs:read'),
       async (req, res) => {
         const q = parse(HandoffListQuery, req.query, 'query');
-        const rows = await inTenant(req, (tx) => listHandoffs(tx, q.status ?? null, q.limit));
+        // A list: the read path (a replica, when configured, once it shows this instance's writes).
+        const { tenantId } = adminCtx(req);
+        const rows = await deps.db.withTenantRead(tenantId, { requestId: req.id }, (tx) => listHandoffs(tx, q.status ?? null, q.limit));
         res.json({
           handoffs: rows.map((h) => ({
             id: h.id,

@@ -42,7 +42,8 @@ export function inboxRoutes(deps: InboxDeps): Router {
   };
   const me = (req: Request) => adminCtx(req).admin.member?.id ?? null;
 
-  // Rows show message text (redacted as stored): the same capability as reading a conversation.
+  // Rows show message text (redacted as stored): the same capability as reading a conversation. Read on the
+  // primary, not the read path: the list's stream cursor is a transaction-id horizon of the primary.
   route(r, '/inbox', {
     get: [
       can('conversations:read'),

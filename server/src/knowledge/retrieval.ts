@@ -78,6 +78,15 @@ const toChunk = (r: ChunkRow, score: number, strength: number): RetrievedChunk =
   text: r.text,
 });
 
+export interface SearchOptions {
+  requestId?: string | null;
+  /** Overrides the tenant's setting. */
+  mode?: 'auto' | RetrievalMode;
+}
+
+/** A search's call to embed its query: what it cost, or how it failed. */
+type QueryEmbedding = EmbeddingCall | { provider: string; model: string; error: string };
+
 export class KnowledgeRetrieval {
   constructor(private readonly deps: RetrievalDeps) {}
 
@@ -91,6 +100,14 @@ export class KnowledgeRetrieval {
     });
   }
 
+  /** Audits a search's embedding calls and counts their usage (on the primary: the search may have read a replica). */
+  private async record(tx: Tx, tenantId: string, requestId: string | null, spent: QueryEmbedding[]) {
+    for (const s of spent) {
+      await this.audit(tx, tenantId, requestId, 'query', s);
+      if (!('error' in s)) await this.deps.embeddings.recordUsage(tx, tenantId, s.inputTokens);
+    }
+  }
+
   private async embedder(tx: Tx, tenantId: string): Promise<Embedder | null> {
     return this.deps.embeddings.forTenant(tx, tenantId);
   }
@@ -100,23 +117,39 @@ export class KnowledgeRetrieval {
     return (await tenantSettings(tx)).retrieval.mode;
   }
 
-  /** Searches the tenant set on `tx` (its own transaction); `mode` overrides the tenant's setting. */
-  search(tx: Tx, query: string, limit: number, opts: { requestId?: string | null; mode?: 'auto' | RetrievalMode } = {}): Promise<SearchResult> {
+  /**
+   * Searches `tenantId`'s knowledge on the read path (the read replica when there is one, see db/replica.ts);
+   * the query's embedding call, if any, is then audited and counted on the primary.
+   */
+  async searchTenant(tenantId: string, query: string, limit: number, opts: SearchOptions = {}): Promise<SearchResult> {
+    const requestId = opts.requestId ?? null;
+    // Outside the transaction: a read retried on the primary after a replica failure records both calls.
+    const spent: QueryEmbedding[] = [];
+    const result = await this.deps.db.withTenantRead(tenantId, { requestId }, (tx) => this.read(tx, query, limit, opts, spent));
+    if (spent.length) await this.deps.db.withTenant(tenantId, { requestId }, (tx) => this.record(tx, tenantId, requestId, spent));
+    return result;
+  }
+
+  /** Searches the tenant set on `tx`, a writable transaction (its embedding call is recorded there too). */
+  async search(tx: Tx, query: string, limit: number, opts: SearchOptions = {}): Promise<SearchResult> {
+    const spent: QueryEmbedding[] = [];
+    const result = await this.read(tx, query, limit, opts, spent);
+    const tenantId = spent.length ? await txTenant(tx) : null;
+    if (tenantId) await this.record(tx, tenantId, opts.requestId ?? null, spent);
+    return result;
+  }
+
+  /** The search itself: reads only; the embedding call it makes is pushed onto `spent`. */
+  private read(tx: Tx, query: string, limit: number, opts: SearchOptions, spent: QueryEmbedding[]): Promise<SearchResult> {
     // The span says how, and how much: never the query.
     return inSpan('knowledge.retrieve', { 'parley.retrieval.limit': limit }, async (span) => {
-      const found = await this.searchIn(tx, query, limit, opts);
+      const found = await this.readIn(tx, query, limit, opts, spent);
       span.setAttributes({ 'parley.retrieval.mode': found.mode, 'parley.retrieval.results': found.results.length });
       return found;
     });
   }
 
-  private async searchIn(
-    tx: Tx,
-    query: string,
-    limit: number,
-    opts: { requestId?: string | null; mode?: 'auto' | RetrievalMode },
-  ): Promise<SearchResult> {
-    const requestId = opts.requestId ?? null;
+  private async readIn(tx: Tx, query: string, limit: number, opts: SearchOptions, spent: QueryEmbedding[]): Promise<SearchResult> {
     const tenantId = await txTenant(tx);
     const configured = opts.mode ?? (await this.mode(tx));
     const bm25 = async (n: number) =>
@@ -129,14 +162,9 @@ export class KnowledgeRetrieval {
     try {
       const { vectors, call } = await embedder.embed([query]);
       vector = vectors[0]!;
-      await this.audit(tx, tenantId, requestId, 'query', call);
-      await this.deps.embeddings.recordUsage(tx, tenantId, call.inputTokens);
+      spent.push(call);
     } catch (err) {
-      await this.audit(tx, tenantId, requestId, 'query', {
-        provider: embedder.provider,
-        model: embedder.model,
-        error: err instanceof Error ? err.name : 'Error',
-      });
+      spent.push({ provider: embedder.provider, model: embedder.model, error: err instanceof Error ? err.name : 'Error' });
       return { mode: 'bm25', results: await bm25(limit) };
     }
 

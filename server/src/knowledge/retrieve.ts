@@ -17,7 +17,8 @@ export interface RetrievedChunk {
   text: string;
 }
 
-export type Retrieve = (tx: Tx, query: string, limit: number, requestId?: string) => Promise<RetrievedChunk[]>;
+/** The answerer's retrieval: passages for a tenant's question, read in a transaction of its own (the read path). */
+export type Retrieve = (scope: { tenantId: string; requestId: string | null }, query: string, limit: number) => Promise<RetrievedChunk[]>;
 
 export interface Retriever {
   readonly name: string;

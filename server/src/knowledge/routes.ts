@@ -79,7 +79,8 @@ export function knowledgeRoutes(deps: KnowledgeDeps): Router {
       read,
       async (req, res) => {
         const { tenantId } = adminCtx(req);
-        const rows = await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => listSources(tx, { limit: 1000 }));
+        // A list: the read path (a replica, when configured, once it shows this instance's writes).
+        const rows = await deps.db.withTenantRead(tenantId, { requestId: req.id }, (tx) => listSources(tx, { limit: 1000 }));
         res.json({ sources: rows.map(sourceView) });
       },
     ],
@@ -227,9 +228,10 @@ export function knowledgeRoutes(deps: KnowledgeDeps): Router {
       async (req, res) => {
         const body = parse(KnowledgeSearchRequest, req.body);
         const { tenantId } = adminCtx(req);
-        const { mode, results } = await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) =>
-          deps.retrieval.search(tx, body.query, body.limit, { requestId: req.id, ...(body.mode ? { mode: body.mode } : {}) }),
-        );
+        const { mode, results } = await deps.retrieval.searchTenant(tenantId, body.query, body.limit, {
+          requestId: req.id,
+          ...(body.mode ? { mode: body.mode } : {}),
+        });
         res.json({ mode, results: results.map(({ strength: _strength, ...r }) => r) });
       },
     ],

@@ -56,7 +56,7 @@ export async function startTestApp(
   const { shareDb: sharedDb, instanceOf, ...deps } = opts;
   const config = instanceOf ? instanceOf.config : testConfig({ ...(env.PORT ? {} : { PARLEY_PUBLIC_URL: url }), ...env });
   const shareDb = instanceOf ? instanceOf.testDb : sharedDb;
-  const testDb = shareDb ?? (await createTestDb());
+  const testDb = shareDb ?? (await createTestDb({ replica: config.databaseReadUrl }));
   const runtime = wireRuntime(config, testDb.db);
   const logger = deps.logger ?? pino({ level: 'silent' });
   const limits = deps.limits ? undefined : config.redisUrl ? await redisLimitStores(config.redisUrl, config.redisKeyPrefix, logger) : undefined;

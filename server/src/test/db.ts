@@ -23,7 +23,11 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-export async function createTestDb(opts: { migrate?: boolean } = {}): Promise<TestDb> {
+/**
+ * `replica`: a server streaming from PARLEY_TEST_DATABASE_URL's (any database name); the test database's
+ * reads then go to that database on it, as parley_app.
+ */
+export async function createTestDb(opts: { migrate?: boolean; replica?: string | null } = {}): Promise<TestDb> {
   let url: string | null = null;
   let name: string | null = null;
   if (serverUrl) {
@@ -45,7 +49,14 @@ export async function createTestDb(opts: { migrate?: boolean } = {}): Promise<Te
     await db.close();
     const app = new URL(url);
     app.username = 'parley_app';
-    db = await openDb({ url: app.toString(), ownerUrl: url });
+    let readUrl: string | null = null;
+    if (opts.replica) {
+      const read = new URL(opts.replica);
+      read.pathname = `/${name}`;
+      read.username = 'parley_app';
+      readUrl = read.toString();
+    }
+    db = await openDb({ url: app.toString(), ownerUrl: url, readUrl });
   }
   return {
     db,
