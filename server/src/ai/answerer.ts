@@ -164,11 +164,11 @@ export class KnowledgeAnswerer implements Answerer {
 
     const latencyMs = Math.round(performance.now() - started);
     // Which model, how much and how it went: never the question or the answer.
-    const first = audits[0] as { provider?: string; model?: string } | undefined;
+    const call = audits[0] as { provider?: string; model?: string } | undefined;
     const sum = (k: 'inputTokens' | 'outputTokens') => audits.reduce((n, a) => n + (typeof a[k] === 'number' ? (a[k] as number) : 0), 0);
     span.setAttributes({
-      'gen_ai.system': first?.provider ?? 'none',
-      'gen_ai.request.model': first?.model ?? 'none',
+      'gen_ai.system': call?.provider ?? 'none',
+      'gen_ai.request.model': call?.model ?? 'none',
       'gen_ai.usage.input_tokens': sum('inputTokens'),
       'gen_ai.usage.output_tokens': sum('outputTokens'),
       'parley.ai.latency_ms': latencyMs,
