@@ -6,13 +6,13 @@ import { createApp } from './app.js';
 import { refusalSummarySweep } from './audit/refusals.js';
 import { checkpointSweep } from './audit/sweep.js';
 import type { Config } from './config.js';
-import { rotationSweep } from './crypto/rotation.js';
 import { answerClientErrors } from './http/client-error.js';
 import { redisLimitStores } from './http/limit-store.js';
 import { createLogger } from './http/logger.js';
 import { newPlatformKey, removeControlFile, writeControlFile } from './platform/control.js';
 import { openRuntime, type Runtime } from './runtime.js';
 import { newHolderId } from './jobs/lease.js';
+import { runRotationSweep } from './jobs/rotation.js';
 import { runRetentionSweep } from './jobs/retention.js';
 import type { ConversationBus } from './conversations/bus.js';
 import { EventListener } from './conversations/notify.js';
@@ -106,25 +106,26 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
     Math.min(config.auditCheckpointIntervalMs, 60_000),
   );
   sweep.unref();
-  // Hourly is plenty for a rotation measured in days; a failed tenant is retried on the next run.
-  const rotation = setInterval(
-    () =>
-      track(
-        rotationSweep(runtime.db, { keyring: runtime.keyring, audit: runtime.audit, days: config.dataKeyRotationDays }).then(
-          ({ rotated, failures }) => {
-            if (rotated) logger.info({ rotated }, 'data keys rotated');
-            for (const f of failures) logger.warn({ tenantId: f.tenantId, err: { message: f.message } }, 'data key rotation failed');
-          },
-        ),
-        'data key rotation sweep',
-      ),
-    60 * 60 * 1000,
-  );
-  rotation.unref();
   // Leased sweeps, tried on every instance; the lease lets one instance run each once per interval, and
   // another take over if that one dies mid-run. Shutdown aborts them between batches and waits for them.
   const holder = newHolderId();
   const stopping = new AbortController();
+  // Hourly across the fleet is plenty for a rotation measured in days; a failed tenant is retried on the
+  // next run. Tried every ten minutes so a dead holder's run is not an hour late.
+  const rotation = setInterval(
+    () =>
+      track(
+        runRotationSweep(runtime, holder, { signal: stopping.signal }).then((run) => {
+          if (!run.ran) return;
+          const { rotated, failures } = run.result;
+          if (rotated) logger.info({ rotated }, 'data keys rotated');
+          for (const f of failures) logger.warn({ tenantId: f.tenantId, err: { message: f.message } }, 'data key rotation failed');
+        }),
+        'data key rotation sweep',
+      ),
+    10 * 60_000,
+  );
+  rotation.unref();
   const retention = setInterval(
     () => track(runRetentionSweep(runtime, holder, { logger, signal: stopping.signal }), 'retention sweep'),
     Math.min(config.sweepIntervalMs, 60_000),

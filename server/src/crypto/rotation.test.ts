@@ -9,6 +9,7 @@ import { createTestDb, type TestDb } from '../test/db.js';
 import { createTenant } from '../tenants/service.js';
 import { Keyring } from './keyring.js';
 import { rotateDataKeys, rotationSweep, tenantsDueForRotation } from './rotation.js';
+import { runRotationSweep } from '../jobs/rotation.js';
 import { PROVIDER_API_KEY, type SealedColumn } from './sealed-columns.js';
 import { DEVELOPMENT_ALLOW, Outbound, parseAllowList } from '../outbound/outbound.js';
 
@@ -193,5 +194,31 @@ describe('data key rotation', () => {
     const r = await inTenant(t, (tx) => rotateDataKeys(tx, t, { keyring: rt.keyring, audit: rt.audit, ...by, columns, ifOlderThanDays: 90 }));
     expect(r).toBeNull();
     expect(await versionsOf(t)).toEqual([{ version: 1, retired: false }]);
+  });
+
+  test('two instances that both try the scheduled rotation rotate a due tenant once (the lease)', async () => {
+    const t = await newTenant('Fleet');
+    await seedNotes(t, 1);
+    await rt.db.withOwner((tx) =>
+      tx.query(`UPDATE tenant_data_keys SET created_at = now() - make_interval(days => $2) WHERE tenant_id = $1`, [
+        t,
+        rt.config.dataKeyRotationDays + 1,
+      ]),
+    );
+    const runs = await Promise.all(['instance-a', 'instance-b'].map((holder) => runRotationSweep(rt, holder)));
+    expect(runs.filter((r) => r.ran)).toHaveLength(1);
+    expect(await versionsOf(t)).toEqual([
+      { version: 1, retired: true },
+      { version: 2, retired: false },
+    ]);
+    const entries = await rt.db.withOwner((tx) =>
+      tx.query(
+        "SELECT 1 FROM audit_entries WHERE action = 'data_key.rotate' AND target_id = $1 AND tenant_id = '00000000-0000-0000-0000-000000000000'",
+        [t],
+      ),
+    );
+    expect(entries.rows).toHaveLength(1);
+    // Not due again on any instance until the interval has passed.
+    expect(await runRotationSweep(rt, 'instance-c')).toEqual({ ran: false });
   });
 });
