@@ -13,6 +13,8 @@ const PLATFORM_TABLES: Record<string, string> = {
   audit_identity: 'one row naming the deployment’s audit logs: a reference table',
   audit_signing_keys: 'the deployment’s audit signing keys: a reference table',
   job_leases: 'fleet-wide background job leases, written often: a coordinator-local table',
+  rate_limit_windows:
+    'rate-limit counters keyed by a hash (of an address, key or session), written on every counted request: a coordinator-local table',
   sign_in_throttle: 'sign-in attempts counted before a tenant is known, written often: a coordinator-local table',
   parley_migrations: 'the migrator’s own bookkeeping, on the coordinator',
 };

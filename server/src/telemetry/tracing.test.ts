@@ -148,10 +148,10 @@ describe('tracing with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
     const answer = trace.find((s) => s.name === 'ai.answer');
     expect(retrieval, 'a retrieval span in the request trace').toBeDefined();
     expect(answer, 'an answer span in the request trace').toBeDefined();
-    // Retrieval runs inside a tenant transaction the answer opened, within the request.
+    // Retrieval runs inside a read-only tenant transaction (the read path) the answer opened, within the request.
     const transaction = byId.get(retrieval!.parentSpanId!)!;
     expect(transaction.name).toBe('db.transaction');
-    expect(attr(transaction, 'parley.db.scope')).toBe('tenant');
+    expect(attr(transaction, 'parley.db.scope')).toBe('tenant_read');
     expect(attr(transaction, 'parley.tenant_id')).toBe(created.tenant.id);
     expect(ancestors(transaction)).toContain(answer);
     expect(ancestors(answer!)).toContain(request);
