@@ -37,7 +37,12 @@ async function serve() {
   if (process.env.PARLEY_BENCH_DATABASE_URL) process.env.PARLEY_TEST_DATABASE_URL = process.env.PARLEY_BENCH_DATABASE_URL;
   const { startTestApp } = await import('@parley/server/testing');
   const { seedDemo } = await import('../server/src/cli/demo.js');
-  const t = await startTestApp({ PARLEY_RATE_LIMIT_PER_MINUTE: '1000000000' });
+  // Limits so high they never refuse, but still counted (in the database on PostgreSQL), as in production.
+  const t = await startTestApp({
+    PARLEY_RATE_LIMIT_PER_MINUTE: '1000000000',
+    PARLEY_WIDGET_SESSION_RATE_LIMIT: '1000000000',
+    PARLEY_WIDGET_TENANT_RATE_LIMIT: '1000000000',
+  });
   const demo = await seedDemo(t.runtime, t.url);
   const rows = () =>
     t.runtime.db.withOwner(async (tx) => {

@@ -50,9 +50,12 @@ const keys = new Map<Role, string>();
 /** Everything a request could change, in one row: counts of every table and the tenant's settings. */
 async function fingerprint(): Promise<string> {
   return t.runtime.db.withOwner(async (tx) => {
-    const tables = (await tx.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).rows.map(
-      (r) => r.t,
-    );
+    // Rate-limit counters count every request, refused or not: they are not data a denied request changed.
+    const tables = (
+      await tx.query<{ t: string }>(
+        "SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'rate_limit_windows' ORDER BY 1",
+      )
+    ).rows.map((r) => r.t);
     const counts = await tx.query<Record<string, number>>(`SELECT ${tables.map((x) => `(SELECT count(*) FROM ${x})::int AS "${x}"`).join(', ')}`);
     const tenant = await tx.query('SELECT settings, policy_version FROM tenants WHERE id = $1', [ten.tenant.id]);
     return JSON.stringify([counts.rows[0], tenant.rows[0]]);
