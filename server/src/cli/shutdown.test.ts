@@ -3,44 +3,27 @@
 // and inbox streams). Every request finishes with its normal status, every live stream gets the
 // reconnect hint and a clean end, readiness is 503 while draining, no new connection is accepted, and
 // the process exits 0 within the grace period with nothing used after the database closed.
-import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createTestDb, serverUrl, type TestDb } from '../test/db.js';
-import { FAKE_ANSWER, startFakeLlm, type FakeLlm } from '../test/fake-llm.js';
+import { FAKE_ANSWER, type FakeLlm } from '../test/fake-llm.js';
 import { call } from '../test/http.js';
-import { runCli, serveChild, sseEvents } from '../test/serve.js';
+import { cliDeployment, type CliDeployment, serveChild, sseEvents } from '../test/serve.js';
 import { Visitor } from '../test/widget.js';
 
 const ORIGIN = 'https://shop.example';
 const REFUNDS = '# Returns\n\n## Refund timing\n\nRefunds reach your card within 5 business days after we receive the parcel.';
 const GRACE_MS = 30_000;
 
-let dataDir: string;
-let testDb: TestDb | null = null;
+let deployment: CliDeployment;
 let env: Record<string, string>;
 let llm: FakeLlm;
-let tenant: { publishableKey: string; secretKey: string };
+let tenant: CliDeployment['tenant'];
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'parley-shutdown-'));
-  env = { PARLEY_DATA_DIR: dataDir, LOG_LEVEL: 'warn', PORT: '0' };
-  if (serverUrl) {
-    testDb = await createTestDb({ migrate: false });
-    env.DATABASE_URL = testDb.url!;
-  }
-  llm = await startFakeLlm();
-  const created = await runCli(env, 'tenants', 'create', '--name', 'Shop', '--domain', 'shop.example', '--json');
-  expect(created.code, created.stderr).toBe(0);
-  tenant = JSON.parse(created.stdout);
+  deployment = await cliDeployment('shutdown');
+  ({ env, llm, tenant } = deployment);
 }, 120_000);
-afterAll(async () => {
-  await llm?.close();
-  await testDb?.close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => deployment?.close());
 
 /** What a live stream client saw: its events, and how the stream ended. */
 async function follow(res: Response): Promise<{ status: number; events: { event: string; retry?: number }[]; end: 'clean' | string }> {

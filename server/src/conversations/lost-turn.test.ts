@@ -3,42 +3,25 @@
 // the message on another instance runs it, exactly once even when two retries race; with no retry, the
 // turn sweeper on another instance answers it. On the embedded database "another instance" is the next
 // process on the same data folder; on PostgreSQL it could run beside.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createTestDb, serverUrl, type TestDb } from '../test/db.js';
-import { FAKE_ANSWER, startFakeLlm, type FakeLlm } from '../test/fake-llm.js';
+import { FAKE_ANSWER, type FakeLlm } from '../test/fake-llm.js';
 import { call } from '../test/http.js';
-import { runCli, serveChild, sseEvents, type ServedChild } from '../test/serve.js';
+import { cliDeployment, type CliDeployment, serveChild, sseEvents, type ServedChild } from '../test/serve.js';
 import { Visitor } from '../test/widget.js';
 
 const ORIGIN = 'https://shop.example';
 const REFUNDS = '# Returns\n\n## Refund timing\n\nRefunds reach your card within 5 business days after we receive the parcel.';
 
-let dataDir: string;
-let testDb: TestDb | null = null;
+let deployment: CliDeployment;
 let env: Record<string, string>;
 let llm: FakeLlm;
-let tenant: { publishableKey: string; secretKey: string };
+let tenant: CliDeployment['tenant'];
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'parley-lost-turn-'));
-  env = { PARLEY_DATA_DIR: dataDir, LOG_LEVEL: 'warn', PORT: '0' };
-  if (serverUrl) {
-    testDb = await createTestDb({ migrate: false });
-    env.DATABASE_URL = testDb.url!;
-  }
-  llm = await startFakeLlm();
-  const created = await runCli(env, 'tenants', 'create', '--name', 'Shop', '--domain', 'shop.example', '--json');
-  expect(created.code, created.stderr).toBe(0);
-  tenant = JSON.parse(created.stdout);
+  deployment = await cliDeployment('lost-turn');
+  ({ env, llm, tenant } = deployment);
 }, 120_000);
-afterAll(async () => {
-  await llm?.close();
-  await testDb?.close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => deployment?.close());
 
 function send(v: Visitor, conversationId: string, text: string, clientMessageId: string): Promise<Response> {
   return fetch(`${v.base}/v1/widget/conversations/${conversationId}/messages`, {

@@ -1,8 +1,13 @@
 // `parley serve` as a child process, as an operator runs it: the CLI, shutdown, lost-turn, instances and
 // tracing tests start it through here.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parleyOrigins } from './contract.js';
+import { createTestDb, serverUrl } from './db.js';
+import { startFakeLlm, type FakeLlm } from './fake-llm.js';
 
 export const cliMain = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
 export const serverDir = fileURLToPath(new URL('../../', import.meta.url));
@@ -91,4 +96,32 @@ export async function* sseEvents(res: Response): AsyncGenerator<{ event: string;
       if (data) yield e;
     }
   }
+}
+
+/** A deployment for `parley serve` children: a data folder, a database, a fake model, and one tenant made with the CLI. */
+export interface CliDeployment {
+  env: Record<string, string>;
+  llm: FakeLlm;
+  tenant: { publishableKey: string; secretKey: string };
+  close(): Promise<void>;
+}
+
+/** Sets up a CliDeployment (on PostgreSQL when the tests run there); `name` labels its data folder. */
+export async function cliDeployment(name: string): Promise<CliDeployment> {
+  const dataDir = mkdtempSync(join(tmpdir(), `parley-${name}-`));
+  const env: Record<string, string> = { PARLEY_DATA_DIR: dataDir, LOG_LEVEL: 'warn', PORT: '0' };
+  const testDb = serverUrl ? await createTestDb({ migrate: false }) : null;
+  if (testDb) env.DATABASE_URL = testDb.url!;
+  const llm = await startFakeLlm();
+  const close = async () => {
+    await llm.close();
+    await testDb?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  const created = await runCli(env, 'tenants', 'create', '--name', 'Shop', '--domain', 'shop.example', '--json');
+  if (created.code !== 0) {
+    await close();
+    throw new Error(`tenants create exited ${created.code}: ${created.stderr}`);
+  }
+  return { env, llm, tenant: JSON.parse(created.stdout), close };
 }
