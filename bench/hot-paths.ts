@@ -9,7 +9,7 @@
 //   it and dropped at the end) instead of the embedded PGlite. BENCH_SECONDS=5 sets each point's length.
 import { type ChildProcess, fork } from 'node:child_process';
 import type { CreateConversationResponse, WidgetSessionResponse } from '@parley/protocol';
-import autocannon from 'autocannon';
+import { type LoadOptions, load as run } from './load.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const QUESTION = 'How long do refunds take?';
@@ -83,13 +83,12 @@ interface Point {
   bad: number;
 }
 
-async function load(opts: autocannon.Options): Promise<Point> {
-  const r = await autocannon({ duration: SECONDS, ...opts });
+async function load(opts: Omit<LoadOptions, 'seconds'>): Promise<Point> {
+  const r = await run({ seconds: SECONDS, ...opts });
   // Requests still queued in the server when the clients stop would slow the next point: wait for the
   // database to answer the child (behind them) first.
   await drain();
-  const ok = r['2xx'];
-  return { rps: ok / (r.duration || SECONDS), p99: r.latency.p99, ok, bad: r.non2xx + r.errors + r.timeouts };
+  return { rps: r.ok / r.seconds, p99: r.p99, ok: r.ok, bad: r.bad };
 }
 
 async function main() {
@@ -149,24 +148,19 @@ async function main() {
     }
 
     if (runs('turns')) {
-      let next = 0;
+      // One conversation per client, and a new clientMessageId for every send, or a send would be
+      // answered from what is stored.
       const turns = await load({
         url: s.url,
         connections: c,
-        setupClient: (client) => {
-          const conv = conversations[next++ % conversations.length]!;
-          const body = () => JSON.stringify({ text: QUESTION, clientMessageId: `b-${Math.random().toString(36).slice(2)}` });
-          client.setRequests([
-            {
-              method: 'POST',
-              path: `/v1/widget/conversations/${conv.id}/messages?key=${s.publishableKey}`,
-              headers: { ...widget, authorization: `Bearer ${conv.token}`, 'content-type': 'application/json' },
-              body: body(),
-            },
-          ]);
-          // A new clientMessageId for every send, or a retried send would be answered from what is stored.
-          client.on('response', () => client.setBody(body()));
-        },
+        method: 'POST',
+        path: (n) => `/v1/widget/conversations/${conversations[n % conversations.length]!.id}/messages?key=${s.publishableKey}`,
+        headers: (n) => ({
+          ...widget,
+          authorization: `Bearer ${conversations[n % conversations.length]!.token}`,
+          'content-type': 'application/json',
+        }),
+        body: () => JSON.stringify({ text: QUESTION, clientMessageId: `b-${Math.random().toString(36).slice(2)}` }),
       });
       console.log(`  visitor message → cited answer   ${fmt(turns).replace('req/s', 'turn/s')}  ${pct(turns.rps, ceiling.rps)}`);
     }
@@ -177,7 +171,7 @@ async function main() {
         connections: c,
         method: 'POST',
         headers: { authorization: `Bearer ${s.secretKey}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ query: 'refund timing for returns', limit: 3 }),
+        body: () => JSON.stringify({ query: 'refund timing for returns', limit: 3 }),
       });
       console.log(`  POST /v1/admin/knowledge/search  ${fmt(search)}  ${pct(search.rps, ceiling.rps)}`);
     }
