@@ -61,6 +61,8 @@ export const CAPABILITY_TEXT = {
   'signin:write': 'Change the sign-in policy (MFA, SSO enforcement, session timeouts) and the SSO connections',
   'webhooks:read': 'See webhook endpoints (never their secrets) and their delivery log',
   'webhooks:write': 'Add, change, delete and test webhook endpoints, rotate their secrets, replay deliveries',
+  'privacy:export': 'Export everything stored about one person (a data-subject request), personal values included (audited, counts only)',
+  'privacy:erase': 'Erase one person: their conversations, vault entries and profile (audited, counts only)',
 };
 
 const check = '<span aria-hidden="true">✓</span><span class="visually-hidden">allowed</span>';
@@ -132,6 +134,52 @@ export function eventsTable({ WEBHOOK_EVENTS }) {
   ].join('\n');
 }
 
+/** The lines in data-lifecycle.md that the generated classification and retention tables replace. */
+export const CLASSES_PLACEHOLDER = '<!-- classification-table -->';
+export const RETENTION_PLACEHOLDER = '<!-- retention-table -->';
+const LIFECYCLE_GUIDE = 'data-lifecycle';
+
+/**
+ * The classification tables, as HTML, from the registry in @parley/protocol (the one the server's catalog
+ * test holds to the database): the classes with their protections, then every table's columns by class.
+ */
+export function classificationTable({ DATA_CLASSES, DATA_CLASS_TEXT, CLASSIFICATION }) {
+  const classes = DATA_CLASSES.map(
+    (c) =>
+      `<tr><th scope="row" id="class-${esc(c)}"><code>${esc(c)}</code></th><td>${esc(DATA_CLASS_TEXT[c].meaning)}</td><td>${esc(DATA_CLASS_TEXT[c].protection)}</td></tr>`,
+  ).join('\n');
+  const tables = Object.keys(CLASSIFICATION)
+    .sort()
+    .map(
+      (t) =>
+        `<tr><th scope="row"><code>${esc(t)}</code></th>${DATA_CLASSES.map(
+          (c) => `<td>${(CLASSIFICATION[t][c] ?? []).map((col) => `<code>${esc(col)}</code>`).join(', ')}</td>`,
+        ).join('')}</tr>`,
+    )
+    .join('\n');
+  return [
+    `<div class="table-wrap"><table class="data-classes"><caption>The classes (generated from the classification registry)</caption>`,
+    `<thead><tr><th scope="col">Class</th><th scope="col">What it holds</th><th scope="col">How it is protected</th></tr></thead><tbody>\n${classes}\n</tbody></table></div>`,
+    `<div class="table-wrap"><table class="data-fields"><caption>Every stored field by class (generated from the registry; a server test fails when a column of the database is missing here)</caption>`,
+    `<thead><tr><th scope="col">Table</th>${DATA_CLASSES.map((c) => `<th scope="col">${esc(c)}</th>`).join('')}</tr></thead><tbody>\n${tables}\n</tbody></table></div>`,
+  ].join('\n');
+}
+
+/** The retention tables, as HTML: the windows a tenant can set (with defaults and bounds), then the fixed ones. */
+export function retentionTable({ RETENTION_WINDOWS, FIXED_RETENTION }) {
+  const windows = RETENTION_WINDOWS.map(
+    (w) =>
+      `<tr><th scope="row"><code>retention.${esc(w.key)}</code></th><td>${esc(w.what)}</td><td><code>${esc(w.dataClass)}</code></td><td>${w.defaultDays} days</td><td>${w.minDays}–${w.maxDays} days</td></tr>`,
+  ).join('\n');
+  const fixed = FIXED_RETENTION.map((f) => `<tr><th scope="row">${esc(f.what)}</th><td>${esc(f.when)}</td></tr>`).join('\n');
+  return [
+    `<div class="table-wrap"><table class="retention"><caption>Retention windows a tenant can set (generated from @parley/protocol)</caption>`,
+    `<thead><tr><th scope="col">Setting</th><th scope="col">What is deleted</th><th scope="col">Class</th><th scope="col">Default</th><th scope="col">Allowed</th></tr></thead><tbody>\n${windows}\n</tbody></table></div>`,
+    `<div class="table-wrap"><table class="retention-fixed"><caption>Fixed retention</caption>`,
+    `<thead><tr><th scope="col">Data</th><th scope="col">Deleted</th></tr></thead><tbody>\n${fixed}\n</tbody></table></div>`,
+  ].join('\n');
+}
+
 /** Markdown with one generated block where its placeholder line stands (exactly once, or the build fails). */
 function withGenerated(name, md, placeholder, html) {
   const parts = md.split(new RegExp(`^${placeholder}[ \\t]*$`, 'm'));
@@ -143,6 +191,13 @@ function withGenerated(name, md, placeholder, html) {
 export function renderGuide(name, md, protocol) {
   if (name === ROLES_GUIDE) return withGenerated(name, md, ROLES_PLACEHOLDER, () => rolesTable(protocol));
   if (name === EVENTS_GUIDE) return withGenerated(name, md, EVENTS_PLACEHOLDER, () => eventsTable(protocol));
+  if (name === LIFECYCLE_GUIDE) {
+    // Two blocks: the retention table sits inside the part after the classification table.
+    const parts = md.split(new RegExp(`^${CLASSES_PLACEHOLDER}[ \\t]*$`, 'm'));
+    if (parts.length !== 2)
+      throw new Error(`guides/${name}.md must contain the line ${CLASSES_PLACEHOLDER} exactly once (found ${parts.length - 1})`);
+    return `${marked.parse(parts[0])}${classificationTable(protocol)}\n${withGenerated(name, parts[1], RETENTION_PLACEHOLDER, () => retentionTable(protocol))}`;
+  }
   return marked.parse(md);
 }
 
@@ -159,6 +214,7 @@ const nav = [
   'team-and-sign-in',
   'security',
   'security-keys',
+  'data-lifecycle',
   'operating',
   'observability',
 ];

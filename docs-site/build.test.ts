@@ -8,7 +8,7 @@ import { openApiDocument } from '@parley/protocol/contract';
 import MiniSearch from 'minisearch';
 import { afterAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs build script without type declarations
-import { buildSite, CAPABILITY_TEXT, EVENTS_PLACEHOLDER, eventsTable, ROLES_PLACEHOLDER, rolesTable } from './build.mjs';
+import * as build from './build.mjs';
 // @ts-expect-error: plain .mjs modules without type declarations
 import { checkLinks } from './check-links.mjs';
 // @ts-expect-error: plain .mjs modules without type declarations
@@ -18,6 +18,17 @@ import { sdkPages } from './reference/sdk.mjs';
 // @ts-expect-error: plain .mjs modules without type declarations
 import { boostGuides, QUERY_OPTIONS, SEARCH_OPTIONS } from './search.mjs';
 
+const {
+  buildSite,
+  CAPABILITY_TEXT,
+  CLASSES_PLACEHOLDER,
+  classificationTable,
+  EVENTS_PLACEHOLDER,
+  eventsTable,
+  RETENTION_PLACEHOLDER,
+  ROLES_PLACEHOLDER,
+  rolesTable,
+} = build;
 const { CAPABILITIES, ROLES, ROLE_CAPABILITIES, ROLE_DESCRIPTIONS } = protocol;
 const here = new URL('./', import.meta.url).pathname;
 const dirs: string[] = [];
@@ -146,6 +157,31 @@ describe('the docs build', () => {
         ],
       }),
     ).toThrow(/webhooks\.md must contain the line <!-- webhook-events --> exactly once \(found 0\)/);
+  });
+
+  it('generates the data classification and retention tables from the registry in @parley/protocol', () => {
+    const html = readFileSync(`${out}data-lifecycle.html`, 'utf8');
+    expect(html).not.toContain('classification-table -->');
+    expect(html).not.toContain('retention-table -->');
+    const fields = /<table class="data-fields">([\s\S]*?)<\/table>/.exec(html)![1]!;
+    const rows = [...fields.matchAll(/<tr><th scope="row"><code>([a-z_]+)<\/code><\/th>([\s\S]*?)<\/tr>/g)];
+    expect(rows.map((r) => r[1])).toEqual(Object.keys(protocol.CLASSIFICATION).sort());
+    // Each cell lists the table's columns of that class, in the registry's order.
+    const messages = rows.find((r) => r[1] === 'messages')![2]!;
+    const cells = [...messages.matchAll(/<td>([\s\S]*?)<\/td>/g)].map((m) => text(m[1]!));
+    expect(cells[protocol.DATA_CLASSES.indexOf('personal')]).toBe('text, pii');
+    for (const w of protocol.RETENTION_WINDOWS) expect(html).toContain(`<code>retention.${w.key}</code>`);
+    expect(html).toContain('365 days');
+    // A change in the registry shows in the docs.
+    const more = { ...protocol, CLASSIFICATION: { ...protocol.CLASSIFICATION, shoes: { personal: ['size'] } } };
+    expect(classificationTable(more)).toContain('<code>shoes</code>');
+    const md = readFileSync(`${here}guides/data-lifecycle.md`, 'utf8');
+    const guides = (lifecycle: string) => [
+      ['team-and-sign-in', readFileSync(`${here}guides/team-and-sign-in.md`, 'utf8')],
+      ['data-lifecycle', lifecycle],
+    ];
+    expect(() => site({ out: tmp(), guides: guides(md.replace(CLASSES_PLACEHOLDER, '')) })).toThrow(/<!-- classification-table --> exactly once/);
+    expect(() => site({ out: tmp(), guides: guides(md.replace(RETENTION_PLACEHOLDER, '')) })).toThrow(/<!-- retention-table --> exactly once/);
   });
 
   it('links every guide from the navigation and from the index page', () => {

@@ -502,7 +502,7 @@ describe('MFA in Chromium', () => {
       await link.waitFor({ timeout: 30_000 });
       expect(await link.inputValue()).toMatch(/\/console\/#invite=inv_/);
       const log = await app.runtime.db.withOwner((tx) =>
-        tx.query<{ action: string }>("SELECT action FROM audit_entries WHERE tenant_id = $1 AND actor_type = 'member' ORDER BY seq", [
+        tx.query<{ action: string }>("SELECT action FROM audit_entries WHERE tenant_id = $1 AND actor_type = 'member' ORDER BY id", [
           PLATFORM_TENANT,
         ]),
       );

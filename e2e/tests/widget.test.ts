@@ -302,6 +302,38 @@ describe('accessibility of the open widget', () => {
     await ctx.close();
   });
 
+  // A question the demo knowledge half-answers: the widget offers headings as buttons, and a click answers
+  // with that passage, cited.
+  test.each([
+    ['light', 'en', 1280],
+    ['dark', 'en', 1280],
+    ['light', 'ar', 1280],
+    ['dark', 'en', 360],
+  ] as const)(
+    '"Did you mean": %s theme, %s, %i px: offered headings are buttons with zero findings; a click answers',
+    async (theme, locale, width) => {
+      w.allowed.set(hostHtml(w.app.url, w.publishableKey, { body: HOST_BODY, attrs: `data-theme="${theme}" data-locale="${locale}"` }));
+      const { p, ctx, problems } = await newPage({ width, height: width === 360 ? 640 : 800 });
+      await p.goto(w.allowed.origin);
+      await open(p);
+      await ask(p, 'refund problems');
+      const offer = shadow(p, '.m.assistant .src button').filter({ hasText: 'Refund timing' });
+      await offer.waitFor();
+      await p.mouse.move(0, 0);
+      await p.screenshot({ path: `${SHOTS}did-you-mean-${theme}-${locale}-${width}.png` });
+      expect(await audit(p, { within: '[data-parley]' })).toEqual([]);
+      await offer.click();
+      const answer = shadow(p, '.m.assistant')
+        .filter({ has: p.locator('a.cite') })
+        .last();
+      await answer.waitFor();
+      expect(await answer.locator('.src li').first().innerText()).toContain('Refund timing');
+      await p.screenshot({ path: `${SHOTS}did-you-mean-picked-${theme}-${locale}-${width}.png` });
+      expect(problems).toEqual([]);
+      await ctx.close();
+    },
+  );
+
   test('the audit sees inside the shadow root: low contrast and a second banner there are reported', async () => {
     w.allowed.set(hostHtml(w.app.url, w.publishableKey, { body: HOST_BODY }));
     const { p, ctx } = await newPage();

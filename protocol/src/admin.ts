@@ -1,6 +1,7 @@
 // Admin API (Bearer secret key): domains, API keys, audit.
 import { z } from 'zod';
 import { CAPABILITIES, MAX_MESSAGE_CHARS } from './constants.js';
+import { RetentionSettingsSchema } from './lifecycle.js';
 import { PiiMatchSchema } from './pii.js';
 import { ONE_PLACEHOLDER } from './placeholder.js';
 import { jsonValue, text } from './text.js';
@@ -239,6 +240,8 @@ export const SettingsSchema = z.strictObject({
     .strictObject({
       threshold: z.number().min(0).max(1).optional(),
       sensitiveTopics: z.array(text().trim().min(2).max(100)).max(100).optional(),
+      /** Between this and `threshold` the assistant offers "Did you mean: <heading>?" instead of handing off (0..1; at or above `threshold`: never). */
+      suggestThreshold: z.number().min(0).max(1).optional(),
     })
     .optional(),
   /** When people answer; a handoff outside these hours tells the visitor when they will hear back. `null` removes it (always open). */
@@ -253,5 +256,21 @@ export const SettingsSchema = z.strictObject({
   /** Per-class PII policy; see the PII guide. Validated by the server against its classes. */
   pii: z.record(text(), jsonValue()).optional(),
   /** How knowledge is searched (`auto`: hybrid once an embedding model is configured, else BM25). */
-  retrieval: z.strictObject({ mode: z.enum(['auto', 'bm25', 'dense', 'hybrid']).optional() }).optional(),
+  retrieval: z
+    .strictObject({
+      mode: z.enum(['auto', 'bm25', 'dense', 'hybrid']).optional(),
+      /** Words the tenant's visitors use for the same thing, one group per entry: "parcel = package = order". */
+      synonyms: z
+        .array(
+          text()
+            .trim()
+            .max(300)
+            .regex(/^[^=]+(=[^=]+)+$/, 'a group of two or more words or phrases joined by "="'),
+        )
+        .max(500)
+        .optional(),
+    })
+    .optional(),
+  /** Retention windows in days per kind of personal data (see the Data lifecycle guide); left out, the defaults apply. */
+  retention: RetentionSettingsSchema.optional(),
 });

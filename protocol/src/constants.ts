@@ -48,6 +48,8 @@ export const CAPABILITIES = [
   'signin:write',
   'webhooks:read',
   'webhooks:write',
+  'privacy:export',
+  'privacy:erase',
 ] as const;
 /** One capability name. */
 export type Capability = (typeof CAPABILITIES)[number];

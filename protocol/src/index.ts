@@ -14,4 +14,5 @@ export * from './workspace.js';
 export * from './reports.js';
 export * from './pii.js';
 export * from './settings.js';
+export * from './lifecycle.js';
 export * from './health.js';

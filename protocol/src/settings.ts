@@ -3,6 +3,7 @@
 // effect (every default applied).
 import { z } from 'zod';
 import { SettingsSchema } from './admin.js';
+import { DEFAULT_RETENTION } from './lifecycle.js';
 import { DEFAULT_PII_POLICY, PiiPolicySchema } from './pii.js';
 import { SignInPolicySchema } from './people.js';
 import { jsonValue } from './text.js';
@@ -35,9 +36,10 @@ export type SettingsDocument = z.infer<typeof SettingsDocumentSchema>;
 /** What applies when a tenant has set nothing. The widget's greeting and launcher text have no default: the widget says them in the visitor's language. */
 export const DEFAULT_SETTINGS = {
   widget: { locale: 'auto', theme: 'auto', accentColor: '#2f6feb', position: 'bottom-right' },
-  handoff: { threshold: 0.45, sensitiveTopics: [] as string[] },
+  handoff: { threshold: 0.7, suggestThreshold: 0.4, sensitiveTopics: [] as string[] },
   budget: { requestsPerMinute: 30, tokensPerDay: 200_000 },
-  retrieval: { mode: 'auto' },
+  retrieval: { mode: 'auto', synonyms: [] as string[] },
+  retention: DEFAULT_RETENTION,
   businessHours: null,
   pii: DEFAULT_PII_POLICY,
 } as const;
@@ -45,9 +47,10 @@ export const DEFAULT_SETTINGS = {
 /** The settings in effect: the document with every default applied (and the sign-in policy, set at its own endpoint). */
 export const EffectiveSettingsSchema = z.object({
   widget: WidgetSettingsSchema.omit({ tenantName: true, identityMode: true }),
-  handoff: z.object({ threshold: z.number().min(0).max(1), sensitiveTopics: z.array(z.string()) }),
+  handoff: z.object({ threshold: z.number().min(0).max(1), suggestThreshold: z.number().min(0).max(1), sensitiveTopics: z.array(z.string()) }),
   budget: z.object({ requestsPerMinute: z.number().int(), tokensPerDay: z.number().int() }),
-  retrieval: z.object({ mode: z.enum(['auto', 'bm25', 'dense', 'hybrid']) }),
+  retrieval: z.object({ mode: z.enum(['auto', 'bm25', 'dense', 'hybrid']), synonyms: z.array(z.string()) }),
+  retention: z.object({ messages: z.number().int(), webhookBodies: z.number().int(), verifiedProfiles: z.number().int() }),
   businessHours: BusinessHoursSchema.nullable(),
   pii: PiiPolicySchema,
   signIn: SignInPolicySchema,

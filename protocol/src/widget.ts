@@ -11,6 +11,8 @@ export const CitationSchema = z.object({
   /** Null when the source has no public address (e.g. an uploaded document). */
   url: z.string().nullable(),
   chunkId: z.string(),
+  /** Offered with "Did you mean" rather than quoted: the visitor may pick it (`pick` of a sent message) to get its passage. */
+  suggested: z.boolean().optional(),
 });
 export type Citation = z.infer<typeof CitationSchema>;
 
@@ -123,6 +125,8 @@ export const SendMessageRequest = z.strictObject({
   text: text().trim().min(1).max(MAX_MESSAGE_CHARS),
   /** Chosen by the client so a retried send is stored once. */
   clientMessageId: text().min(1).max(100),
+  /** The `chunkId` of a suggested citation the visitor picked ("Did you mean …?"): the answer is that passage. */
+  pick: text().min(1).max(100).optional(),
 });
 export type SendMessageRequest = z.infer<typeof SendMessageRequest>;
 

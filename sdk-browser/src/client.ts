@@ -2,6 +2,7 @@
 // client keeps between page loads goes through a small storage interface.
 import type {
   AnswerEvent,
+  Citation,
   Conversation,
   ConversationResponse,
   Handoff,
@@ -130,6 +131,11 @@ export interface ParleyClient {
   getConversation(id: string): Promise<ConversationResponse>;
   /** Sends a message and yields the answer as it streams. */
   sendMessage(conversationId: string, text: string, clientMessageId?: string): AsyncGenerator<AnswerEvent>;
+  /**
+   * Picks a "Did you mean" offer (a citation marked `suggested` on an assistant message): sends its heading
+   * as the visitor's message and yields the answer, which is that passage.
+   */
+  pick(conversationId: string, suggestion: Citation, clientMessageId?: string): AsyncGenerator<AnswerEvent>;
   /** Live events (agent messages, handoff status); reconnects with Last-Event-ID until aborted. */
   events(conversationId: string, opts: { signal: AbortSignal }): AsyncGenerator<LiveEvent>;
   /** The handoff; outside the site's business hours also `outsideHours: true` and when people are back (`nextOpenAt`). */
@@ -253,6 +259,17 @@ export function createClient(opts: ClientOptions): ParleyClient {
   }
 
   const path = (id: string, tail = '') => `/conversations/${encodeURIComponent(id)}${tail}`;
+
+  /** Sends a visitor message and yields the answer as it streams. */
+  async function* send(conversationId: string, body: { text: string; clientMessageId: string; pick?: string }): AsyncGenerator<AnswerEvent> {
+    const res = await authed('POST', path(conversationId, '/messages'), body, { accept: 'text/event-stream' });
+    if (!res.body) throw network(new Error('The answer stream is empty.'));
+    try {
+      for await (const m of readSse(res.body)) yield { event: m.event, data: JSON.parse(m.data) } as AnswerEvent;
+    } catch (err) {
+      throw network(err);
+    }
+  }
   const sleep = (ms: number, signal: AbortSignal) =>
     new Promise<void>((resolve) => {
       const t = setTimeout(done, ms);
@@ -290,14 +307,12 @@ export function createClient(opts: ClientOptions): ParleyClient {
     async getConversation(id) {
       return (await (await authed('GET', path(id))).json()) as ConversationResponse;
     },
-    async *sendMessage(conversationId, text, clientMessageId = newClientMessageId()) {
-      const res = await authed('POST', path(conversationId, '/messages'), { text, clientMessageId }, { accept: 'text/event-stream' });
-      if (!res.body) throw network(new Error('The answer stream is empty.'));
-      try {
-        for await (const m of readSse(res.body)) yield { event: m.event, data: JSON.parse(m.data) } as AnswerEvent;
-      } catch (err) {
-        throw network(err);
-      }
+    sendMessage(conversationId, text, clientMessageId = newClientMessageId()) {
+      return send(conversationId, { text, clientMessageId });
+    },
+    pick(conversationId, suggestion, clientMessageId = newClientMessageId()) {
+      const heading = suggestion.title.split('›').pop()!.trim();
+      return send(conversationId, { text: heading || suggestion.title, clientMessageId, pick: suggestion.chunkId });
     },
     async *events(conversationId, { signal }) {
       let last: string | undefined;

@@ -1,5 +1,6 @@
 // The generated admin client against a real server: every operation the served OpenAPI document lets a
 // secret key call has a method, the methods really call it, and failures arrive as typed problems.
+import { DEFAULT_SETTINGS } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestApp, type TestApp } from '@parley/server/testing';
 import { Parley } from './client.js';
@@ -69,6 +70,6 @@ describe('parley.api', () => {
     await parley.api.replaceSettings({ body: { budget: { requestsPerMinute: 10 } } });
     const after = await parley.api.getSettings();
     expect(after.settings).toEqual({ budget: { requestsPerMinute: 10 } });
-    expect(after.effective.handoff.threshold).toBe(0.45);
+    expect(after.effective.handoff.threshold).toBe(DEFAULT_SETTINGS.handoff.threshold);
   });
 });

@@ -6,6 +6,7 @@ import {
   type adminOperations,
   type contractOperations,
   type knowledgeOperations,
+  type lifecycleOperations,
   type Operation,
   type peopleOperations,
   type settingsOperations,
@@ -24,7 +25,8 @@ export type ParleyOperation =
   | (typeof adminOperations)[number]
   | (typeof settingsOperations)[number]
   | (typeof knowledgeOperations)[number]
-  | (typeof workspaceOperations)[number];
+  | (typeof workspaceOperations)[number]
+  | (typeof lifecycleOperations)[number];
 
 /** The operations a secret key may call: the admin API and the API channel. */
 export type KeyOperation = ParleyOperation extends infer O

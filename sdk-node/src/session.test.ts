@@ -37,7 +37,9 @@ describe('signUserSession', () => {
       ['10m', 600],
       ['7', 7],
     ] as const) {
-      const { payload } = await verifyHs(await signUserSession({ id: 'u' }, { secret: SECRET, expiresIn }));
+      // A second's tolerance: a 1 s token signed just before a second ticks over has expired a moment later.
+      const token = await signUserSession({ id: 'u' }, { secret: SECRET, expiresIn });
+      const { payload } = await jwtVerify(token, RAW, { audience: 'parley:identity', algorithms: ['HS256'], clockTolerance: 1 });
       expect(payload.exp! - payload.iat!).toBe(seconds);
     }
     const jtis = new Set<string>();

@@ -32,6 +32,7 @@ import { tenantAdminRoutes } from './tenants/routes.js';
 import { KnowledgeAnswerer } from './ai/answerer.js';
 import type { Retrieve } from './knowledge/retrieve.js';
 import { PROVIDER_LIMITS, providerModels, type ModelFor } from './ai/models.js';
+import { lifecycleRoutes } from './lifecycle/routes.js';
 import { ConversationRedactor } from './ai/pii/redactor.js';
 import { ConversationBus } from './conversations/bus.js';
 import { ConversationHub } from './conversations/hub.js';
@@ -120,6 +121,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(requestId);
   app.use(drain.closeConnections());
   const metrics = new Metrics(db, config.metricsTenantLabels);
+  deps.audit.integrator?.observe(metrics.auditIntegrated);
   app.locals.metrics = metrics;
   app.use(metrics.http);
   app.use((req, res, next) => {
@@ -227,6 +229,7 @@ export function createApp(deps: AppDeps): express.Express {
     limits: { perVisitor: config.sseStreamsPerVisitor, perTenant: config.sseStreamsPerTenant },
   });
   admin.use(settingsRoutes({ db, audit: deps.audit }));
+  admin.use(lifecycleRoutes({ db, audit: deps.audit, keyring, redactor }));
   admin.use(handoffRoutes({ db, audit: deps.audit, keyring, bus, redactor, typing }));
   admin.use(
     inboxRoutes({

@@ -1,5 +1,6 @@
 // Opens what the app needs from a Config: the database (migrated), the audit log and its signer.
 import type { Logger } from 'pino';
+import { AuditIntegrator } from './audit/integrator.js';
 import { AuditLog } from './audit/log.js';
 import type { Config } from './config.js';
 import { deriveSeed } from './crypto/derive.js';
@@ -79,6 +80,20 @@ export function wireRuntime(config: Config, db: ParleyDb): Runtime {
       metadata: ctx.metadata ?? {},
     });
   });
+  // Entries are integrated after the commit that sequenced them (and by `serve`'s poll); closing waits
+  // for a run in flight so it never meets a closed pool.
+  const integrator = new AuditIntegrator(db, audit);
+  audit.integrator = integrator;
+  audit.onSequenced = integrator.kick;
   const keyring = keyringFor(config);
-  return { config, db, audit, keyring, close: () => db.close() };
+  return {
+    config,
+    db,
+    audit,
+    keyring,
+    async close() {
+      await integrator.stop();
+      await db.close();
+    },
+  };
 }

@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
 import { refusalSummarySweep } from './audit/refusals.js';
+import { INTEGRATE_POLL_MS } from './audit/integrator.js';
 import { checkpointSweep } from './audit/sweep.js';
 import type { Config } from './config.js';
 import { answerClientErrors } from './http/client-error.js';
@@ -106,6 +107,13 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
     Math.min(config.auditCheckpointIntervalMs, 60_000),
   );
   sweep.unref();
+  // Audit integration: kicked by each commit that sequenced entries; this poll catches entries sequenced on
+  // instances that did not hold the lease at the time (the lag bound across instances).
+  const integrator = runtime.audit.integrator!;
+  integrator.logger = logger;
+  const integrate = setInterval(integrator.kick, INTEGRATE_POLL_MS);
+  integrate.unref();
+  integrator.kick();
   // Leased sweeps, tried on every instance; the lease lets one instance run each once per interval, and
   // another take over if that one dies mid-run. Shutdown aborts them between batches and waits for them.
   const holder = newHolderId();
@@ -175,6 +183,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
       clearInterval(turnSweep);
       clearInterval(crawls);
       clearInterval(webhookPoll);
+      clearInterval(integrate);
       stopping.abort();
       // Background work stops between jobs and gives its leases back, alongside the requests in flight.
       const background = Promise.all([crawler.stop(), webhooks.stop(), Promise.all(running)]);

@@ -42,6 +42,22 @@ describe('message list', () => {
     expect($('a.cite')!.getAttribute('href')).toBe('https://help.example/refunds');
   });
 
+  test('a "Did you mean" offer is a button; clicking it picks that passage', async () => {
+    const offer = { title: 'Returns › Refund timing', url: 'https://help.example/returns#refund-timing', chunkId: 'k7', suggested: true };
+    const fake = fakeClient({
+      stored: { visitorSecret: 'pvs_1', conversationId: 'c1' },
+      history: [message('m1', 'visitor', 'money back?'), message('m2', 'assistant', 'Did you mean: Refund timing?', { citations: [offer] })],
+    });
+    const { el } = await mountApp(fake);
+    await vi.waitFor(() => expect(el.querySelector('.src button')).not.toBeNull());
+    const button = el.querySelector<HTMLButtonElement>('.src button')!;
+    expect(button.textContent).toBe('Returns › Refund timing');
+    expect(el.querySelector('.src a')).toBeNull();
+    button.click();
+    await vi.waitFor(() => expect(fake.client.pick).toHaveBeenCalledWith('c1', offer, expect.any(String)));
+    expect(fake.client.sendMessage).not.toHaveBeenCalled();
+  });
+
   test('bidi controls (right-to-left override and the rest) never reach the DOM: no display spoofing', async () => {
     const RLO = '\u202E';
     const CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;

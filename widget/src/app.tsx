@@ -1,7 +1,7 @@
 // The chat panel: streamed answers, citations, a person always one click away, live agent messages
 // (with the agent's name, typing both ways, a rating once resolved, an email outside business hours),
 // offline and error states with retry, keyboard and screen-reader friendly.
-import { newClientMessageId, type Message, type OutsideHours, type ParleyClient, type WidgetSettings } from '@parley/browser';
+import { newClientMessageId, type Citation, type Message, type OutsideHours, type ParleyClient, type WidgetSettings } from '@parley/browser';
 import { MAX_MESSAGE_CHARS } from '@parley/protocol/constants';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Away } from './away.js';
@@ -199,13 +199,14 @@ export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Str
   }
 
   // The same client message id on a retry: the server stores the message once.
-  async function send(body: string, clientMessageId: string) {
+  // `pick`: a "Did you mean" offer the visitor clicked; the answer is its passage.
+  async function send(body: string, clientMessageId: string, pick?: Citation) {
     setStatus({ kind: 'ok' });
     setDraft('');
     try {
       const id = await ensureConversation();
       let acc = '';
-      for await (const e of client.sendMessage(id, body, clientMessageId)) {
+      for await (const e of pick ? client.pick(id, pick, clientMessageId) : client.sendMessage(id, body, clientMessageId)) {
         if (e.event === 'message') add(e.data.message);
         else if (e.event === 'delta') setDraft((acc += e.data.text));
         else if (e.event === 'done') {
@@ -217,7 +218,7 @@ export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Str
       }
       setDraft(null);
     } catch (err) {
-      fail(() => void send(body, clientMessageId))(err);
+      fail(() => void send(body, clientMessageId, pick))(err);
     }
   }
 
@@ -291,7 +292,11 @@ export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Str
               return (
                 <li key={c.chunkId}>
                   <span class="n">[{i + 1}]</span>{' '}
-                  {href ? (
+                  {c.suggested ? (
+                    <button type="button" onClick={() => void send(c.title, newClientMessageId(), c)}>
+                      {title}
+                    </button>
+                  ) : href ? (
                     <a href={href} target="_blank" rel="noopener noreferrer">
                       {title}
                     </a>

@@ -39,7 +39,7 @@ a{color:var(--link)}
 .src{margin:6px 0 0;padding:0;list-style:none;font-size:12px}
 .note{align-self:center;font-size:13px;color:var(--muted);text-align:center}
 .bar{padding:8px 12px;font-size:13px;background:#fff4d6;color:#5c4400;display:flex;gap:8px;align-items:center}
-.bar button{border:1px solid currentColor;background:none;color:inherit;border-radius:6px;padding:2px 8px}
+.bar button,.src button{border:1px solid currentColor;background:none;color:inherit;border-radius:6px;padding:2px 8px}
 form{display:flex;gap:8px;padding:10px;border-top:1px solid var(--line)}
 textarea{flex:1;resize:none;font:inherit;color:var(--fg);background:var(--bg);border:1px solid var(--line);border-radius:10px;padding:8px 10px;max-height:120px}
 form button{border:0;border-radius:10px;padding:0 14px;background:var(--accent);color:#fff;font-weight:600}

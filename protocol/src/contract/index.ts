@@ -2,6 +2,7 @@
 // table does not list fails the router-table test; so does an entry no route serves.
 import { adminOperations } from './admin.js';
 import { knowledgeOperations } from './knowledge.js';
+import { lifecycleOperations } from './lifecycle.js';
 import { z } from 'zod';
 import { operations, type Operation } from './operation.js';
 import { peopleOperations } from './people.js';
@@ -13,7 +14,16 @@ import { workspaceOperations } from './workspace.js';
 export * from './operation.js';
 export * from './match.js';
 export { openApiDocument, type OpenApiOptions } from './openapi.js';
-export { adminOperations, knowledgeOperations, peopleOperations, settingsOperations, systemOperations, widgetOperations, workspaceOperations };
+export {
+  adminOperations,
+  knowledgeOperations,
+  lifecycleOperations,
+  peopleOperations,
+  settingsOperations,
+  systemOperations,
+  widgetOperations,
+  workspaceOperations,
+};
 
 /** The document itself. */
 export const contractOperations = operations([
@@ -43,4 +53,5 @@ export const OPERATIONS: readonly Operation[] = [
   ...settingsOperations,
   ...knowledgeOperations,
   ...workspaceOperations,
+  ...lifecycleOperations,
 ];

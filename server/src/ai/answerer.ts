@@ -9,7 +9,10 @@ import type { Answer, AnswerInput, Answerer } from '../conversations/turn.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Retrieve } from '../knowledge/retrieve.js';
 import { admit, budgetFor, recordUsage } from './budget.js';
-import { contentWords, extractiveAnswer, type Passage } from './extractive.js';
+import { decide } from './decide.js';
+import { offeredPassage } from './offers.js';
+import { contentWords, type Passage } from './extractive.js';
+import { queryTerms } from '../knowledge/lexical.js';
 import { generateAnswer, ProviderCallError, type ProviderCall } from './generative.js';
 import type { ModelFor } from './models.js';
 import type { PiiPolicy } from './pii/index.js';
@@ -24,14 +27,21 @@ import type { Span } from '@opentelemetry/api';
 export interface HandoffSettings {
   /** Below this confidence the assistant does not guess (0..1). */
   threshold: number;
+  /** Between this and `threshold` the built-in answerer offers "Did you mean: <heading>?" instead of handing off. */
+  suggestThreshold: number;
   /** Words or phrases that always go to a person (billing disputes, legal, medical…). */
   sensitiveTopics: string[];
 }
 
 export const DEFAULT_HANDOFF: HandoffSettings = DEFAULT_SETTINGS.handoff;
 
-const ASKS_FOR_PERSON =
-  /\b(talk|speak|chat)\s+(to|with)\s+(a\s+|an\s+|some\s*one|somebody|your\s+)?(human|person|agent|representative|operator|support|staff|someone|somebody|real)\b|\b(human|live)\s+(agent|support|person)\b|\bagent,?\s+please\b/i;
+// Asking for a person: a verb of reaching someone, then (within a few words) someone to reach; or a bare
+// "agent please". Anything the pattern misses still has the answer decision and its handoff behind it.
+const PEOPLE = '(human|person|people|agent|representative|rep|operator|manager|supervisor|support|staff|someone|somebody|team|advisor|adviser)';
+export const ASKS_FOR_PERSON = new RegExp(
+  `\\b(talk|speak|chat|connect|transfer|put|get|reach|contact)\\b(\\s+\\S+){0,5}?\\s+(a\\s+|an\\s+|the\\s+|your\\s+|real\\s+|live\\s+|actual\\s+)*${PEOPLE}\\b|\\b(human|live|real)\\s+(agent|support|person|being)\\b|\\b(is there|are there)\\s+(a\\s+|any\\s+)?(human|person|people|agent)\\b|\\bagent,?\\s+please\\b`,
+  'i',
+);
 
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 
@@ -44,6 +54,10 @@ function mentionsTopic(question: string, topics: string[]): string | null {
   }
   return null;
 }
+
+/** The text of a "Did you mean" offer: the headings, as the tenant wrote them. */
+export const suggestText = (headings: readonly string[]) =>
+  `Did you mean: ${headings.length > 1 ? `${headings.slice(0, -1).join(', ')} or ${headings.at(-1)}` : headings[0]}?`;
 
 /** Streams text in small word groups, as a model would. */
 function streamText(text: string, onDelta: (t: string) => void): void {
@@ -86,11 +100,15 @@ export class KnowledgeAnswerer implements Answerer {
     const asksForPerson = ASKS_FOR_PERSON.test(input.question);
     const scope = { requestId: input.requestId };
     const first = await db.withTenant(input.tenantId, scope, async (tx) => {
-      const settings = (await tenantSettings(tx)).handoff;
-      const topic = mentionsTopic(input.question, settings.sensitiveTopics);
-      const early = asksForPerson || topic !== null;
+      const all = await tenantSettings(tx);
+      const settings = all.handoff;
+      const synonyms = all.retrieval.synonyms;
+      // A picked "Did you mean" offer is answered with its passage, whatever the words sent with it.
+      const picked = input.pick ? await offeredPassage(tx, input.conversation.id, input.pick) : null;
+      const topic = picked ? null : mentionsTopic(input.question, settings.sensitiveTopics);
+      const early = asksForPerson || topic !== null || picked !== null;
       const creds = !early && this.deps.keyring ? (await resolveProviderCredentials(tx, this.deps.keyring, input.tenantId))[0] : undefined;
-      return { settings, topic, early, creds, policy: creds ? await tenantPolicy(tx) : null };
+      return { settings, synonyms, picked, topic, early, creds, policy: creds ? await tenantPolicy(tx) : null };
     });
     // Retrieval reads on the read path (a replica when configured), in a transaction of its own.
     const passages = first.early ? [] : await retrieve({ tenantId: input.tenantId, requestId: input.requestId }, input.question, this.deps.topK ?? 5);
@@ -99,7 +117,7 @@ export class KnowledgeAnswerer implements Answerer {
     const calling = first.creds !== undefined && passages.length > 0;
     const admitted =
       calling && !input.admitted ? await db.withTenant(input.tenantId, scope, async (tx) => admit(tx, input.tenantId, await budgetFor(tx))) : true;
-    const { settings, topic, creds, policy } = first;
+    const { settings, synonyms, picked, topic, creds, policy } = first;
     const ps: Passage[] = passages.map((p) => ({ chunkId: p.chunkId, title: p.title, url: p.url, text: p.text, score: p.score }));
     // Retrieval strength saturates: a strong BM25 match is ~10+, a weak one ~1.
     const strength = ps[0] ? (passages[0]!.strength ?? ps[0].score / (ps[0].score + 4)) : 0;
@@ -114,7 +132,9 @@ export class KnowledgeAnswerer implements Answerer {
     let answer: Answer;
     // The model streams its own words; every other reply is streamed here, as one would be.
     let streamed = false;
-    if (asksForPerson) {
+    if (picked) {
+      answer = { text: `${picked.text.trim()} [1]`, citations: [{ title: picked.title, url: picked.url, chunkId: picked.chunkId }], confidence: 1 };
+    } else if (asksForPerson) {
       answer = { text: NOTICES.handoff, citations: [], confidence: 1, handoff: { reason: 'visitor_request' } };
     } else if (topic) {
       answer = { text: NOTICES.sensitive, citations: [], confidence: 1, handoff: { reason: 'sensitive_topic', detail: { topic } } };
@@ -144,15 +164,21 @@ export class KnowledgeAnswerer implements Answerer {
       const used = calls.reduce((n, c) => n + c.inputTokens + c.outputTokens, 0);
       await db.withTenant(input.tenantId, { requestId: input.requestId }, (tx) => recordUsage(tx, input.tenantId, used));
     } else {
-      const ex = extractiveAnswer(input.question, ps);
-      const confidence = ex.text ? Number((0.6 * ex.coverage + 0.4 * strength).toFixed(3)) : 0;
-      answer =
-        confidence >= settings.threshold
-          ? { text: ex.text, citations: ex.cited.map((i) => ({ title: ps[i]!.title, url: ps[i]!.url, chunkId: ps[i]!.chunkId })), confidence }
-          : unsure(confidence);
+      const d = decide(input.question, ps, queryTerms(input.question, { synonyms }), settings, strength);
+      const cite = (i: number) => ({ title: ps[i]!.title, url: ps[i]!.url, chunkId: ps[i]!.chunkId });
+      if (d.action === 'answer') answer = { text: d.answer.text, citations: d.answer.cited.map(cite), confidence: d.probability };
+      else if (d.action === 'suggest') {
+        // Not sure enough to answer, sure enough to ask: the visitor picks the passage, or asks again.
+        const offered = d.suggestions!;
+        answer = {
+          text: suggestText(offered.map((o) => o.heading)),
+          citations: offered.map((o) => ({ ...cite(o.index), suggested: true })),
+          confidence: d.probability,
+        };
+      } else answer = unsure(d.probability);
       audits.push({
         provider: 'builtin',
-        model: 'extractive-v1',
+        model: 'extractive-v2',
         call: 'answer',
         inputTokens: 0,
         outputTokens: 0,

@@ -1,8 +1,9 @@
 import { analyze } from '../knowledge/analyze.js';
+import { expandQuery, type WeightedTerm } from '../knowledge/expand.js';
 
-// The built-in answerer: no model, no network. It answers with the best-supported sentences of the
-// retrieved passages, so the product works offline and every sentence of an answer is a quotation
-// of a cited source.
+// The built-in answerer: no model, no network. It answers with the sentence(s) of one passage that best
+// answer the question, so the product works offline and every sentence of an answer is a quotation of a
+// cited source. The question's words may be met by their synonyms (expand.ts), at the synonym's weight.
 
 export interface Passage {
   chunkId: string;
@@ -13,12 +14,16 @@ export interface Passage {
 }
 
 export interface ExtractiveAnswer {
-  /** Markdown with [n] citation markers. */
+  /** Markdown with a [1] citation marker. */
   text: string;
   /** Indexes into the passages, in citation order. */
   cited: number[];
-  /** Share of the question's content words the answer covers (0..1), rarer words weighing more. */
+  /** Share of the question's content words the answer (with its passage's heading) covers, 0..1, rarer words weighing more. */
   coverage: number;
+  /** Share of the question's content words (rarity-weighted) that no retrieved passage has at all, 0..1. */
+  missing: number;
+  /** The largest share of the question (one word, rarity-weighted) the answer leaves unmet, 0..1: "Sunday" of "opening hours on Sunday". */
+  unmet: number;
 }
 
 // Words that frame a question rather than say what it is about ("how long does it take…").
@@ -29,50 +34,79 @@ export function contentWords(text: string): string[] {
   return analyze(text).filter((w) => !FRAMING.has(w));
 }
 
-function sentences(text: string): string[] {
+export function sentences(text: string): string[] {
   return text
     .split(/(?<=[.!?])\s+(?=[\p{Lu}\p{N}"'(])|\n+/u)
     .map((s) => s.replace(/^[-*•#>\s]+/, '').trim())
     .filter((s) => s.length >= 12 && s.length <= 600);
 }
 
-export function extractiveAnswer(question: string, passages: readonly Passage[], maxSentences = 3): ExtractiveAnswer {
+/** How well a set of terms meets each of the question's words: 1 for the word itself, a synonym's weight for a synonym. */
+function meets(words: readonly string[], terms: readonly WeightedTerm[], have: ReadonlySet<string>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const w of words) if (have.has(w)) out.set(w, 1);
+  for (const t of terms) {
+    if (!t.from || !have.has(t.term) || !words.includes(t.from)) continue;
+    out.set(t.from, Math.max(out.get(t.from) ?? 0, t.weight));
+  }
+  return out;
+}
+
+export function extractiveAnswer(
+  question: string,
+  passages: readonly Passage[],
+  terms?: readonly WeightedTerm[],
+  maxSentences = 2,
+): ExtractiveAnswer {
   const q = [...new Set(contentWords(question))];
-  if (!q.length || !passages.length) return { text: '', cited: [], coverage: 0 };
+  const ts = (terms ?? expandQuery(question)).filter((t) => !t.from || q.includes(t.from));
+  const empty = { text: '', cited: [], coverage: 0, missing: q.length ? 1 : 0, unmet: q.length ? 1 : 0 };
+  if (!q.length || !passages.length) return empty;
+  const passageTerms = passages.map((p) => new Set(analyze(`${p.title} ${p.text}`)));
+  const titleTerms = passages.map((p) => new Set(analyze(p.title)));
+  const passageMeets = passageTerms.map((have) => meets(q, ts, have));
   // Rarer question words (in fewer passages) weigh more, as in IDF.
-  const df = new Map(q.map((w) => [w, passages.filter((p) => contentWords(p.text + ' ' + p.title).includes(w)).length]));
+  const df = new Map(q.map((w) => [w, passageMeets.filter((m) => (m.get(w) ?? 0) > 0).length]));
   const weight = (w: string) => Math.log(1 + (passages.length + 1) / (1 + (df.get(w) ?? 0)));
+  const total = q.reduce((n, w) => n + weight(w), 0);
+  // A word met only by a synonym is partly missing: the synonym may be of another sense.
+  const bestMeet = (w: string) => Math.max(0, ...passageMeets.map((m) => m.get(w) ?? 0));
+  const missing = q.reduce((n, w) => n + weight(w) * (1 - bestMeet(w)), 0) / total;
+
   const candidates = passages.flatMap((p, pi) =>
     sentences(p.text).map((s, si) => {
-      const words = new Set(contentWords(s));
-      const title = new Set(contentWords(p.title));
-      const matched = q.filter((w) => words.has(w) || title.has(w));
-      const score = matched.reduce((n, w) => n + weight(w) * (words.has(w) ? 1 : 0.5), 0) / (1 + 0.15 * pi) - 0.01 * si;
-      return { pi, si, s, score, matched, inSentence: matched.filter((w) => words.has(w)).length };
+      const own = meets(q, ts, new Set(analyze(s)));
+      const title = meets(q, ts, titleTerms[pi]!);
+      const score = q.reduce((n, w) => n + weight(w) * Math.max(own.get(w) ?? 0, 0.5 * (title.get(w) ?? 0)), 0) - 0.01 * si;
+      return { pi, si, s, score, own, title, inSentence: own.size };
     }),
   );
-  // A sentence must match the question in its own words (a heading alone is not support), and be
-  // close to the best one: weaker sentences dilute an answer more than they help it.
+  // The passage is retrieval's (BM25 with expansion, feedback and headings weighs the whole passage and its
+  // heading, which one sentence's words cannot): its first passage with a sentence that meets the question
+  // in its own words (a heading alone is not support). The sentence is that passage's best.
   const supported = candidates.filter((c) => c.inSentence > 0);
-  const best = Math.max(0, ...supported.map((c) => c.score));
-  const chosen = supported
-    .filter((c) => c.score >= 0.5 * best)
-    .sort((a, b) => b.score - a.score)
-    .slice(0, maxSentences)
-    .sort((a, b) => a.pi - b.pi || a.si - b.si);
-  if (!chosen.length) return { text: '', cited: [], coverage: 0 };
-  const cited = [...new Set(chosen.map((c) => c.pi))];
-  const covered = new Set(chosen.flatMap((c) => c.matched));
-  const parts = cited.map((pi) => {
-    const n = cited.indexOf(pi) + 1;
-    return `${chosen
-      .filter((c) => c.pi === pi)
-      .map((c) => c.s)
-      .join(' ')} [${n}]`;
-  });
-  // Weighted like the scores: a question word no passage contains ("Sunday" asked of a shop whose
-  // help centre never mentions opening days) is what the question is most about, so leaving it
-  // unanswered costs the most.
-  const total = q.reduce((n, w) => n + weight(w), 0);
-  return { text: parts.join('\n\n'), cited, coverage: [...covered].reduce((n, w) => n + weight(w), 0) / total };
+  const pi = Math.min(...supported.map((c) => c.pi));
+  const inPassage = supported.filter((c) => c.pi === pi).sort((a, b) => b.score - a.score || a.si - b.si);
+  const best = inPassage[0];
+  if (!best) return { ...empty, missing };
+  // The answer is the best sentence, and another of the same passage only when it meets question words the
+  // first leaves unmet: a second sentence that repeats the first dilutes the answer.
+  const chosen = [best];
+  const covered = new Map<string, number>();
+  const cover = (c: (typeof candidates)[number]) => {
+    for (const w of q) covered.set(w, Math.max(covered.get(w) ?? 0, c.own.get(w) ?? 0, c.title.get(w) ?? 0));
+  };
+  cover(best);
+  for (const c of inPassage) {
+    if (chosen.length >= maxSentences || c === best) continue;
+    const adds = q.reduce((n, w) => n + weight(w) * Math.max(0, (c.own.get(w) ?? 0) - (covered.get(w) ?? 0)), 0);
+    if (adds >= 0.2 * total) {
+      chosen.push(c);
+      cover(c);
+    }
+  }
+  chosen.sort((a, b) => a.si - b.si);
+  const coverage = q.reduce((n, w) => n + weight(w) * (covered.get(w) ?? 0), 0) / total;
+  const unmet = Math.max(...q.map((w) => (weight(w) * (1 - (covered.get(w) ?? 0))) / total));
+  return { text: `${chosen.map((c) => c.s).join(' ')} [1]`, cited: [best.pi], coverage, missing, unmet };
 }

@@ -20,6 +20,8 @@ async function appendMany(tenantId: string, n: number) {
       t.runtime.audit.append(tx, { tenantId, requestId: `req-${i}`, actor: { type: 'system', id: 'test' }, action: 'test.event', metadata: { i } }),
     );
   }
+  // Proofs exist once the entries are integrated (the kick after each commit usually has done it already).
+  await t.runtime.audit.integrateNow();
 }
 const verify = (tenantId: string) =>
   t.runtime.db.withOwner(async (tx) => {

@@ -1,7 +1,7 @@
 // The log's identity outlives the host and port it runs under, and its signing keys can rotate: existing
 // logs keep what they were signed with, old keys stay trusted and published, keys an owner adds are not.
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { PLATFORM_TENANT } from '../db/index.js';
 import { loadMigrations, migrate } from '../db/migrate.js';
 import { deriveSeed } from '../crypto/derive.js';
@@ -11,6 +11,8 @@ import { createTestDb } from '../test/db.js';
 import { call } from '../test/http.js';
 import { auditLeafBytes, type AuditEntryCanonical } from './canonical.js';
 import { formatCheckpoint, parseCheckpoint, signerFromSeed, signNote, verifierKeyString, verifyNote } from './checkpoint.js';
+import { acquireLease, releaseLease } from '../jobs/lease.js';
+import { AuditIntegrator, INTEGRATE_JOB } from './integrator.js';
 import { AuditLog } from './log.js';
 import { appendLeaf, leafHash, rootFromFrontier } from './merkle.js';
 import { verifyLog } from './verify.js';
@@ -96,6 +98,7 @@ describe('a log written before identities were stored', () => {
       for (let i = 0; i < 4; i++) {
         await testDb.db.withPlatform({ requestId: null, actor: { type: 'cli', id: 'new' }, reason: 'test', action: 'test.new' }, async () => {});
       }
+      await rt.audit.integrateNow();
       const r = await verifyWith(testDb.db, PLATFORM_TENANT, anchor);
       expect(r, r.problems.join('\n')).toMatchObject({ ok: true, entries: 10 });
       const newest = await testDb.db.withOwner(
@@ -127,17 +130,34 @@ describe('signing-key rotation', () => {
   });
   afterAll(() => t.close());
 
-  const append = (audit: AuditLog, tenantId: string, n: number) =>
-    (async () => {
-      for (let i = 0; i < n; i++) {
-        await t.runtime.db.withTenant(tenantId, { requestId: null }, (tx) =>
-          audit.append(tx, { tenantId, requestId: null, actor: { type: 'system', id: 'test' }, action: 'test.event', metadata: { i } }),
-        );
-      }
-    })();
+  const appendOnly = async (audit: AuditLog, tenantId: string, n: number) => {
+    for (let i = 0; i < n; i++) {
+      await t.runtime.db.withTenant(tenantId, { requestId: null }, (tx) =>
+        audit.append(tx, { tenantId, requestId: null, actor: { type: 'system', id: 'test' }, action: 'test.event', metadata: { i } }),
+      );
+    }
+  };
+  /**
+   * Appends n entries and has them integrated (indexed and signed) by `audit`'s key: while it holds the
+   * integration lease, this app's own integrator (kicked by every commit) stays out.
+   */
+  const append = async (audit: AuditLog, tenantId: string, n: number) => {
+    await t.runtime.audit.integrateNow();
+    const integrator = new AuditIntegrator(t.runtime.db, audit);
+    const lease = { name: INTEGRATE_JOB, holder: integrator.holder, ttlMs: 60_000, ignoreSchedule: true };
+    await vi.waitFor(async () => expect(await acquireLease(t.runtime.db, lease)).toBe(true), { timeout: 10_000 });
+    try {
+      await appendOnly(audit, tenantId, n);
+      await integrator.integrateNow();
+    } finally {
+      await releaseLease(t.runtime.db, lease);
+    }
+  };
 
   test('the checkpoint is also served as a C2SP signed note in text/plain, verifiable with a published key', async () => {
     const ten = await t.tenant('Plain');
+    // The checkpoint covers integrated entries: integrate the tenant's first ones so both reads see one head.
+    await t.runtime.audit.integrateNow();
     const res = await fetch(`${t.url}/v1/admin/audit/checkpoint`, { headers: { authorization: `Bearer ${ten.secretKey}`, accept: 'text/plain' } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; charset=utf-8/);

@@ -1,7 +1,9 @@
-// Appends to a tenant's (or the platform's) Merkle log inside the caller's transaction, so an action
-// and its entry commit or roll back together. The head row lock gives a gap-free order per tenant.
+// A tenant's (or the platform's) Merkle log, sequencing apart from integration as Trillian and Tessera
+// do: an append stores the entry inside the caller's transaction (the action and its entry commit or roll
+// back together) without taking the log's head; the integrator later gives committed entries their
+// indexes in one locked, batched step per log, which keeps the order gap-free.
 import type { Tx } from '../db/types.js';
-import { PLATFORM_TENANT } from '../db/index.js';
+import { afterCommit, PLATFORM_TENANT } from '../db/index.js';
 import { auditLeafBytes, type AuditEntryCanonical } from './canonical.js';
 import { formatCheckpoint, signerFromSeed, signNote, verifierKeyString, type NoteSigner } from './checkpoint.js';
 import {
@@ -16,6 +18,11 @@ import {
   type LogIdentity,
 } from './identity.js';
 import { appendLeaf, leafHash, rootFromFrontier } from './merkle.js';
+import type { AuditIntegrator } from './integrator.js';
+import { canonicalFromRow, type EntryRow } from './store.js';
+
+/** A sequenced entry waiting for its index: the row without seq, leaf hash and signature, and its sequence id. */
+export type PendingRow = Omit<EntryRow, 'seq' | 'leaf_hash'> & { id: number };
 
 export interface AuditInput {
   /** null for the platform log */
@@ -139,39 +146,36 @@ export class AuditLog {
     return rows[0];
   }
 
-  async append(tx: Tx, input: AuditInput): Promise<{ seq: number }> {
+  /**
+   * Sequences an entry: one INSERT in the caller's transaction, so the action and its entry commit or roll
+   * back together, and no lock on the log's head, so writers of one tenant never wait for each other. The
+   * entry has no index yet: the integrator (./integrator.ts) gives it one, extends the tree and signs
+   * checkpoints once it has committed; proofs for it exist from then on.
+   */
+  async append(tx: Tx, input: AuditInput): Promise<void> {
     const tenantId = input.tenantId ?? PLATFORM_TENANT;
-    const head = await this.lockHead(tx, tenantId);
-    const id = await this.logIdentity(tx, tenantId, head);
-    await this.ensureKey(tx);
-    let policyVersion = 0;
-    if (input.tenantId) {
-      const t = await tx.query<{ policy_version: number }>('SELECT policy_version FROM tenants WHERE id = $1', [tenantId]);
-      policyVersion = t.rows[0]?.policy_version ?? 0;
-    }
     const entry: AuditEntryCanonical = {
-      seq: head.size,
+      seq: 0,
       ts: new Date().toISOString(),
       tenantId,
       requestId: input.requestId,
       actor: input.actor,
       action: input.action,
       target: input.target ?? null,
-      policyVersion,
+      policyVersion: 0,
       source: input.source ?? this.opts.source ?? 'server',
       reason: input.reason ?? null,
       metadata: input.metadata ?? {},
     };
-    const leaf = leafHash(auditLeafBytes(entry));
-    const sig = signEntry(this.signer(id.keyName), id.origin, entry.seq, leaf);
-    const { frontier, completed } = appendLeaf(splitFrontier(head.frontier), head.size, leaf);
+    // Refuse here what could not be hashed later (not plain JSON), so it fails the action, not the integrator.
+    auditLeafBytes(entry);
+    // The policy version in force when the action happened, read in the same statement (the platform log has none).
     await tx.query(
-      `INSERT INTO audit_entries (tenant_id, seq, ts, request_id, actor_type, actor_id, action, target_type, target_id,
-         policy_version, source, reason, metadata, leaf_hash, sig)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+      `INSERT INTO audit_entries (tenant_id, ts, request_id, actor_type, actor_id, action, target_type, target_id,
+         policy_version, source, reason, metadata)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce((SELECT policy_version FROM tenants WHERE id = $1 AND $9), 0), $10, $11, $12)`,
       [
         tenantId,
-        entry.seq,
         entry.ts,
         entry.requestId,
         entry.actor.type,
@@ -179,34 +183,103 @@ export class AuditLog {
         entry.action,
         entry.target?.type ?? null,
         entry.target?.id ?? null,
-        policyVersion,
+        input.tenantId !== null,
         entry.source,
         entry.reason,
         JSON.stringify(entry.metadata),
-        leaf,
-        sig,
       ],
     );
-    if (completed.length) {
-      const params: unknown[] = [tenantId];
-      const values = completed.map((n, i) => {
-        params.push(n.level, n.index, n.hash);
-        return `($1, $${i * 3 + 2}, $${i * 3 + 3}, $${i * 3 + 4})`;
-      });
-      await tx.query(`INSERT INTO audit_nodes (tenant_id, level, idx, hash) VALUES ${values.join(', ')}`, params);
+    const wake = this.onSequenced;
+    if (wake) {
+      try {
+        afterCommit(tx, wake);
+      } catch {
+        // A transaction not opened by the Db (none in the app): the integrator's poll picks the entry up.
+      }
     }
-    const size = head.size + 1;
+  }
+
+  /** Called after a transaction that sequenced entries commits (the integrator's kick). */
+  onSequenced: (() => void) | null = null;
+  /** The integrator of this process (set by wireRuntime). */
+  integrator: AuditIntegrator | null = null;
+
+  /** Integrates every entry committed so far (tests, `audit verify --integrate`); see AuditIntegrator.integrateNow. */
+  async integrateNow(): Promise<number> {
+    if (!this.integrator) throw new Error('the audit log has no integrator attached');
+    return this.integrator.integrateNow();
+  }
+
+  /**
+   * Integrates sequenced entries of one log, in the order given: each gets the next index, its leaf hash
+   * and entry signature; the tree, the head and (when due) checkpoints follow. `rows` must be locked and
+   * still unintegrated; the head is locked here. Returns the log's new size.
+   */
+  async integrate(tx: Tx, tenantId: string, rows: readonly PendingRow[]): Promise<number> {
+    const head = await this.lockHead(tx, tenantId);
+    const id = await this.logIdentity(tx, tenantId, head);
+    await this.ensureKey(tx);
+    const signer = this.signer(id.keyName);
+    let frontier = splitFrontier(head.frontier);
+    let size = head.size;
+    const ids: number[] = [];
+    const seqs: number[] = [];
+    const leaves: string[] = [];
+    const sigs: string[] = [];
+    const levels: number[] = [];
+    const idxs: number[] = [];
+    const hashes: string[] = [];
+    const storeNodes = async () => {
+      if (!levels.length) return;
+      await tx.query(
+        `INSERT INTO audit_nodes (tenant_id, level, idx, hash)
+         SELECT $1, l, i, decode(h, 'hex') FROM unnest($2::smallint[], $3::bigint[], $4::text[]) AS n(l, i, h)`,
+        [tenantId, levels, idxs, hashes],
+      );
+      levels.length = idxs.length = hashes.length = 0;
+    };
+    for (const row of rows) {
+      const seq = size;
+      const leaf = leafHash(auditLeafBytes(canonicalFromRow({ ...row, seq })));
+      const appended = appendLeaf(frontier, size, leaf);
+      frontier = appended.frontier;
+      for (const n of appended.completed) {
+        levels.push(n.level);
+        idxs.push(n.index);
+        hashes.push(n.hash.toString('hex'));
+      }
+      ids.push(row.id);
+      seqs.push(seq);
+      leaves.push(leaf.toString('hex'));
+      sigs.push(signEntry(signer, id.origin, seq, leaf).toString('hex'));
+      size++;
+      // Every `checkpointEvery` entries, as when each append signed: a batch does not thin the checkpoints out.
+      if (size - head.last_checkpoint_size >= this.opts.checkpointEvery) {
+        await storeNodes();
+        await this.signHead(tx, tenantId, Object.assign(head, { size }), rootFromFrontier(frontier));
+      }
+    }
+    await storeNodes();
+    const updated = await tx.query(
+      `UPDATE audit_entries e SET seq = v.seq, leaf_hash = decode(v.leaf, 'hex'), sig = decode(v.sig, 'hex')
+         FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[]) AS v(id, seq, leaf, sig)
+        WHERE e.tenant_id = $1 AND e.id = v.id AND e.seq IS NULL`,
+      [tenantId, ids, seqs, leaves, sigs],
+    );
+    if (updated.rowCount !== rows.length)
+      throw new Error(`audit integration of ${tenantId}: ${updated.rowCount} of ${rows.length} entries were still pending`);
     await tx.query('UPDATE audit_heads SET size = $2, frontier = $3 WHERE tenant_id = $1', [tenantId, size, Buffer.concat(frontier)]);
-    const due =
-      size - head.last_checkpoint_size >= this.opts.checkpointEvery ||
-      Date.now() - head.last_checkpoint_at.getTime() >= this.opts.checkpointIntervalMs;
-    if (due) await this.signHead(tx, tenantId, { ...head, size }, rootFromFrontier(frontier));
-    return { seq: entry.seq };
+    head.size = size;
+    if (size > head.last_checkpoint_size && Date.now() - head.last_checkpoint_at.getTime() >= this.opts.checkpointIntervalMs) {
+      await this.signHead(tx, tenantId, head, rootFromFrontier(frontier));
+    }
+    return size;
   }
 
   /**
    * Signs a log's head as a C2SP checkpoint chained to the previous one, stores it, and moves the head's
-   * checkpoint bookkeeping (size, time, count, hash of the newest note). `head` must be locked.
+   * checkpoint bookkeeping (size, time, count, hash of the newest note), in the row and in `head`, so the
+   * next checkpoint of one batch chains to this one. `head` must be locked.
    */
   private async signHead(tx: Tx, tenantId: string, head: HeadRow, root: Buffer): Promise<string> {
     const id = await this.logIdentity(tx, tenantId, head);
@@ -228,6 +301,10 @@ export class AuditLog {
          last_checkpoint_hash = $3 WHERE tenant_id = $1`,
       [tenantId, head.size, sha256(note)],
     );
+    head.last_checkpoint_size = head.size;
+    head.last_checkpoint_at = new Date();
+    head.checkpoint_count += 1;
+    head.last_checkpoint_hash = sha256(note);
     return note;
   }
 

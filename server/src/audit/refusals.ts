@@ -81,9 +81,10 @@ export class RefusalLog {
     );
     if (bumped.rows[0]) return { first: false, count: Number(bumped.rows[0].count) };
 
-    // A new subject in this window: serialise with the tenant's other audit writers (the head lock the
-    // append takes anyway), so the number of distinct subjects stays within the limit on every instance.
-    await tx.query('SELECT 1 FROM audit_heads WHERE tenant_id = $1 FOR UPDATE', [r.tenantId]);
+    // A new subject in this window: serialise with the tenant's other new subjects (a transaction lock on
+    // the tenant, not the log's head, which only the integrator takes), so the number of distinct subjects
+    // stays within the limit on every instance.
+    await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [REFUSAL_LOCK_CLASS, r.tenantId]);
     const other = `(other ${r.subject.field}s)`;
     const seen = await tx.query<{ n: number; mine: boolean }>(
       `SELECT (count(*) FILTER (WHERE subject <> $5))::int AS n, coalesce(bool_or(subject = $3), false) AS mine
@@ -121,6 +122,9 @@ export class RefusalLog {
  * Like the checkpoint sweep it runs as the platform role without a platform audit entry of its own (each
  * summary lands in the tenant's log), so sweeping does not itself grow a log. Returns the windows closed.
  */
+/** The advisory lock class of refusal subjects (the key's first half; the tenant's hash is the second). */
+const REFUSAL_LOCK_CLASS = 0x61756466; // "audf"
+
 export async function refusalSummarySweep(db: ParleyDb, audit: AuditLog): Promise<number> {
   return db.withPlatform({ requestId: null, audit: false, reason: 'refusal windows: each summary lands in its tenant’s log' }, async (tx) => {
     const { rows } = await tx.query<{

@@ -28,6 +28,8 @@ export function auditPublicRoutes(deps: { db: Db; audit: AuditLog }): Router {
 export function auditRoutes(deps: { db: Db; audit: AuditLog }): Router {
   const r = Router();
   const read = can('audit:read');
+  // What was written before a read is listed and provable: the tenant's pending entries are integrated first.
+  const catchUp = async (tenantId: string) => deps.audit.integrator?.catchUp(tenantId);
 
   route(r, '/audit', {
     get: [
@@ -35,6 +37,7 @@ export function auditRoutes(deps: { db: Db; audit: AuditLog }): Router {
       async (req, res) => {
         const q = parse(AuditListQuery, req.query, 'query');
         const ctx = adminCtx(req);
+        await catchUp(ctx.tenantId);
         // A list: the read path (a replica, when configured, once it shows this instance's writes).
         const rows = await deps.db.withTenantRead(ctx.tenantId, ctx, (tx) => listEntries(tx, ctx.tenantId, q.after, q.limit));
         const entries = rows.map(toAuditEntry);
@@ -48,6 +51,7 @@ export function auditRoutes(deps: { db: Db; audit: AuditLog }): Router {
       read,
       async (req, res) => {
         const ctx = adminCtx(req);
+        await catchUp(ctx.tenantId);
         const out = await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
           const cp = await deps.audit.latestCheckpoint(tx, ctx.tenantId);
           return { cp, origin: await deps.audit.originFor(tx, ctx.tenantId), verifierKeys: await deps.audit.verifierKeys(tx, ctx.tenantId) };
@@ -73,6 +77,7 @@ export function auditRoutes(deps: { db: Db; audit: AuditLog }): Router {
       async (req, res) => {
         const q = parse(InclusionProofQuery, req.query, 'query');
         const ctx = adminCtx(req);
+        await catchUp(ctx.tenantId);
         const out = await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
           const size = await treeSize(tx, ctx.tenantId);
           if (q.size > size)
@@ -97,6 +102,7 @@ export function auditRoutes(deps: { db: Db; audit: AuditLog }): Router {
       async (req, res) => {
         const q = parse(ConsistencyProofQuery, req.query, 'query');
         const ctx = adminCtx(req);
+        await catchUp(ctx.tenantId);
         const proof = await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
           const size = await treeSize(tx, ctx.tenantId);
           if (q.to > size)

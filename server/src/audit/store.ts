@@ -23,7 +23,7 @@ export interface EntryRow {
 export const ENTRY_COLUMNS =
   'tenant_id, seq, ts, request_id, actor_type, actor_id, action, target_type, target_id, policy_version, source, reason, metadata, leaf_hash';
 
-export function canonicalFromRow(r: EntryRow): AuditEntryCanonical {
+export function canonicalFromRow(r: Omit<EntryRow, 'leaf_hash'>): AuditEntryCanonical {
   return {
     seq: r.seq,
     ts: r.ts.toISOString(),

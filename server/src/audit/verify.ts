@@ -1,7 +1,8 @@
 // Recomputes a log from its rows and judges it only by what an owner cannot forge: signatures by keys
 // the verifier trusts. Every leaf, stored subtree, the head, every signed checkpoint and the chain that
 // links them are checked, and each entry's own signature pins a rewrite to its index even when leaves,
-// nodes, head and checkpoints were all recomputed or deleted. Read-only: it writes nothing.
+// nodes, head and checkpoints were all recomputed or deleted. Read-only: it writes nothing. Entries
+// sequenced but not yet integrated have no index: they are counted as pending, never read as a gap.
 import type { ParleyDb } from '../db/index.js';
 import type { Tx } from '../db/types.js';
 import { auditLeafBytes } from './canonical.js';
@@ -25,6 +26,11 @@ export interface VerifyResult {
   entries: number;
   root: string;
   firstBadIndex: number | null;
+  /**
+   * Entries sequenced (committed with their action) but not yet integrated: they have no index yet, so
+   * they are neither part of the tree nor a gap in it. The integrator gives them the next indexes.
+   */
+  pending: number;
   /** Human-readable reasons, first problem first. */
   problems: string[];
 }
@@ -241,7 +247,9 @@ export async function verifyLog(tx: Tx, tenantId: string, opts: VerifyOptions): 
       `${size - lastSigned} entries follow the last signed checkpoint (size ${lastSigned}) but one is signed every ${every}: checkpoints were deleted or the log was truncated`,
     );
   }
-  return { ok: firstBad === null, entries: size, root: rootFromFrontier(frontier).toString('hex'), firstBadIndex: firstBad, problems };
+  const pending = (await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_entries WHERE tenant_id = $1 AND seq IS NULL', [tenantId]))
+    .rows[0]!.n;
+  return { ok: firstBad === null, entries: size, root: rootFromFrontier(frontier).toString('hex'), firstBadIndex: firstBad, pending, problems };
 }
 
 /**

@@ -140,7 +140,8 @@ describe('parley CLI', () => {
     const one = await parley('audit', 'verify', '--tenant', tenantId, '--json');
     expect(one.code, one.stderr).toBe(0);
     // tenant.created, domain.add ×2, publishable_key.create, api_key.create, member.invite
-    expect(JSON.parse(one.stdout)).toEqual({ ok: true, entries: 6, root: expect.stringMatching(/^[0-9a-f]{64}$/), firstBadIndex: null });
+    // Each CLI command integrates what it sequenced before it exits: nothing is left pending.
+    expect(JSON.parse(one.stdout)).toEqual({ ok: true, entries: 6, root: expect.stringMatching(/^[0-9a-f]{64}$/), firstBadIndex: null, pending: 0 });
     const all = await parley('audit', 'verify', '--json');
     expect(all.code, all.stderr).toBe(0);
     expect(JSON.parse(all.stdout)).toMatchObject({ ok: true });
@@ -238,7 +239,7 @@ describe('parley CLI', () => {
       // The key died with the server: its file is gone, and a stale one would name a dead process.
       expect(existsSync(join(dataDir, 'control.json'))).toBe(false);
       const [platform] = await asOwner([
-        `SELECT actor_type, actor_id, action FROM audit_entries WHERE tenant_id = '${PLATFORM_TENANT}' AND action IN ('tenant.create', 'platform.invite') ORDER BY seq`,
+        `SELECT actor_type, actor_id, action FROM audit_entries WHERE tenant_id = '${PLATFORM_TENANT}' AND action IN ('tenant.create', 'platform.invite') ORDER BY id`,
       ]);
       expect(platform).toEqual(
         expect.arrayContaining([

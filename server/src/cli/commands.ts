@@ -1,4 +1,5 @@
-// `parley` (after ./main.ts): serve, migrate, tenants create, users invite, audit verify, sweep, keys rotate / rewrap.
+// `parley` (after ./main.ts): serve, migrate, tenants create, users invite, audit verify, sweep, privacy export /
+// erase, keys rotate / rewrap.
 import { Command, Option } from 'commander';
 import { PLATFORM_TENANT, isUuid, EmbeddedDbLockedError } from '../db/index.js';
 import { ConfigError, loadConfig } from '../config.js';
@@ -16,6 +17,8 @@ import { asProblem } from '../http/errors.js';
 import { newHolderId } from '../jobs/lease.js';
 import { runRetentionSweep } from '../jobs/retention.js';
 import { stopTracing } from '../telemetry/index.js';
+import { ConversationRedactor } from '../ai/pii/redactor.js';
+import { eraseDataSubject, exportSubject } from '../lifecycle/service.js';
 
 const cliActor = { type: 'cli' as const, id: process.env.USER ?? null };
 const program = new Command('parley').description('Parley support assistant: server and administration').showHelpAfterError();
@@ -196,15 +199,17 @@ operators
 const audit = program.command('audit').description('the tamper-evident audit log');
 audit
   .command('verify')
-  .description('recompute every leaf, node and signed checkpoint (read-only: writes nothing)')
+  .description('recompute every leaf, node and signed checkpoint (read-only: writes nothing, unless --integrate)')
   .addOption(new Option('--tenant <id>', 'one tenant (default: every log, the platform log included)'))
+  .option('--integrate', 'first integrate every entry sequenced so far (gives them indexes and signs checkpoints), so none is reported pending')
   .option('--json', 'print JSON')
-  .action(async (opts: { tenant?: string; json?: boolean }) => {
+  .action(async (opts: { tenant?: string; json?: boolean; integrate?: boolean }) => {
     if (opts.tenant && !isUuid(opts.tenant)) throw new ConfigError('--tenant', 'must be a tenant id (uuid)');
     const config = loadConfig();
     // Read-only: no migrations, no identity or key registration, no platform audit entry.
     const runtime = await openRuntime(config, { readOnly: true });
     try {
+      if (opts.integrate) await runtime.audit.integrateNow();
       const results = await verifyLogs(runtime.db, {
         anchor: runtime.audit.publicKey,
         checkpointEvery: config.auditCheckpointEvery,
@@ -215,17 +220,18 @@ audit
       });
       const ok = results.every((r) => r.ok);
       const summary = opts.tenant
-        ? (({ ok, entries, root, firstBadIndex }) => ({ ok, entries, root, firstBadIndex }))(results[0]!)
+        ? (({ ok, entries, root, firstBadIndex, pending }) => ({ ok, entries, root, firstBadIndex, pending }))(results[0]!)
         : {
             ok,
             entries: results.reduce((n, r) => n + r.entries, 0),
+            pending: results.reduce((n, r) => n + r.pending, 0),
             logs: results.map(({ problems: _p, ...r }) => ({ ...r, platform: r.tenantId === PLATFORM_TENANT })),
           };
       if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
       else
         for (const r of results)
           process.stdout.write(
-            `${r.ok ? 'ok  ' : 'FAIL'} ${r.tenantId} entries=${r.entries} root=${r.root}${r.ok ? '' : ` firstBadIndex=${r.firstBadIndex}: ${r.problems[0]}`}\n`,
+            `${r.ok ? 'ok  ' : 'FAIL'} ${r.tenantId} entries=${r.entries}${r.pending ? ` pending=${r.pending}` : ''} root=${r.root}${r.ok ? '' : ` firstBadIndex=${r.firstBadIndex}: ${r.problems[0]}`}\n`,
           );
       process.exitCode = ok ? 0 : 1;
     } finally {
@@ -235,7 +241,9 @@ audit
 
 program
   .command('sweep')
-  .description('delete expired tokens, old live-feed events and finished crawl jobs now (skipped if another instance is sweeping)')
+  .description(
+    "delete expired tokens, old live-feed events, finished crawl jobs and personal data past each tenant's retention windows now (skipped if another instance is sweeping)",
+  )
   .option('--json', 'print JSON')
   .action(async (opts: { json?: boolean }) => {
     const runtime = await openRuntime(loadConfig());
@@ -248,6 +256,45 @@ program
       await runtime.close();
     }
   });
+
+// Data-subject requests from the operator's shell, with the same service (and audit entry) as the admin API.
+// They open the database directly: with the embedded database, stop the server first (or use the API).
+const privacy = program.command('privacy').description("data-subject requests: one person's data in a tenant (audited, counts only)");
+const subjectOf = (opts: { tenant: string; user?: string; visitor?: string }) => {
+  if (!isUuid(opts.tenant)) throw new ConfigError('--tenant', 'must be a tenant id (uuid)');
+  if (!opts.user === !opts.visitor) throw new ConfigError('--user', 'give exactly one of --user <verified user id> or --visitor <v_… reference>');
+  return opts.user ? { type: 'user' as const, id: opts.user } : { type: 'visitor' as const, id: opts.visitor! };
+};
+for (const op of ['export', 'erase'] as const) {
+  privacy
+    .command(op)
+    .description(
+      op === 'export'
+        ? 'print everything stored about one person as JSON (personal values put back)'
+        : "delete one person's conversations, vault entries, visitor records and profile",
+    )
+    .requiredOption('--tenant <id>', 'tenant id')
+    .option('--user <id>', 'a verified user id (Sign-In Pro subject)')
+    .option('--visitor <ref>', 'a visitor reference (v_…)')
+    .option('--json', 'print JSON (export always does)')
+    .action(async (opts: { tenant: string; user?: string; visitor?: string; json?: boolean }) => {
+      const subject = subjectOf(opts);
+      const runtime = await openRuntime(loadConfig());
+      try {
+        const ctx = { tenantId: opts.tenant, requestId: null, actor: cliActor };
+        const deps = { audit: runtime.audit, keyring: runtime.keyring, redactor: new ConversationRedactor(runtime.keyring) };
+        const out: object = await runtime.db.withTenant<object>(opts.tenant, { requestId: null }, (tx) =>
+          op === 'export' ? exportSubject(tx, deps, ctx, subject) : eraseDataSubject(tx, deps, ctx, subject),
+        );
+        if (op === 'export' || opts.json) process.stdout.write(`${JSON.stringify(out, null, op === 'export' ? 2 : 0)}\n`);
+        else
+          for (const [kind, n] of Object.entries((out as { deleted: Record<string, number> }).deleted))
+            process.stdout.write(`${kind.padEnd(14)} ${n} deleted\n`);
+      } finally {
+        await runtime.close();
+      }
+    });
+}
 
 const keys = program.command('keys').description('tenant data keys (platform operations, audited)');
 keys

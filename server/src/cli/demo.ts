@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { ingestInline } from '../knowledge/ingest.js';
 import type { Runtime } from '../runtime.js';
 import { createTenant } from '../tenants/service.js';
+import { mergeSettings } from '../tenants/settings.js';
 import { hashPassword } from '../people/passwords.js';
 import { insertMember } from '../people/store.js';
 
@@ -77,8 +78,24 @@ async function seedOwner(runtime: Runtime, tenantId: string): Promise<DemoTenant
 const KNOWLEDGE = fileURLToPath(new URL('../../../examples/demo-knowledge/', import.meta.url));
 
 /** The demo shop's help centre, as the demo tenant's knowledge. */
+/** The demo shop's own words for the same things, as a tenant would list them in its settings. */
+export const DEMO_SYNONYMS = [
+  'send back = return',
+  'money back = refund',
+  'swap = exchange',
+  'parcel = package',
+  'US = USA = North America',
+  'Canada = North America',
+];
+
 async function seedKnowledge(runtime: Runtime, tenantId: string, publicUrl: string): Promise<void> {
   await runtime.db.withTenant(tenantId, { requestId: null }, async (tx) => {
+    await mergeSettings(
+      tx,
+      runtime.audit,
+      { tenantId, requestId: null, actor: { type: 'system', id: 'demo-seed' } },
+      { retrieval: { synonyms: DEMO_SYNONYMS } },
+    );
     for (const name of readdirSync(KNOWLEDGE)
       .filter((f) => f.endsWith('.md'))
       .sort()) {

@@ -21,6 +21,8 @@ export interface Citation {
   title: string;
   url: string | null;
   chunkId: string;
+  /** Offered with "Did you mean" rather than quoted. */
+  suggested?: boolean;
 }
 
 /** Who wrote an `agent` message or a `note`: `id` (member id or a key's label) is for agents only. */

@@ -36,6 +36,8 @@ export interface AnswerInput {
   requestId: string;
   /** Already counted against the AI budget by the caller. */
   admitted?: boolean;
+  /** The chunk of a "Did you mean" offer the visitor picked. */
+  pick?: string;
 }
 
 export interface Answer {
@@ -95,6 +97,8 @@ export async function runTurn(
     clientMessageId: string;
     requestId: string;
     admitted?: boolean;
+    /** The chunk of a "Did you mean" offer the visitor picked. */
+    pick?: string;
   },
   emit: (e: TurnEvent) => void,
 ): Promise<void> {
@@ -128,7 +132,16 @@ export async function runTurn(
   if (!owed) return;
   await answerOwed(
     deps,
-    { tenantId: t.tenantId, conversation, messageId: stored.message.id, question: stored.message.text, history, requestId: t.requestId, actor: null },
+    {
+      tenantId: t.tenantId,
+      conversation,
+      messageId: stored.message.id,
+      question: stored.message.text,
+      history,
+      requestId: t.requestId,
+      actor: null,
+      ...(t.pick ? { pick: t.pick } : {}),
+    },
     t.admitted ? { admitted: true } : {},
     emit,
   );
@@ -149,6 +162,8 @@ export async function answerOwed(
     question: string;
     history: { role: string; text: string }[];
     requestId: string;
+    /** The chunk of a "Did you mean" offer the visitor picked. */
+    pick?: string;
     /** Who hands off when it is not the assistant's own answer (the turn sweeper). */
     actor: { type: string; id: string | null } | null;
   },
@@ -166,6 +181,7 @@ export async function answerOwed(
           history: q.history,
           requestId: q.requestId,
           ...(opts.admitted ? { admitted: true } : {}),
+          ...(q.pick ? { pick: q.pick } : {}),
         },
         (text) => emit({ type: 'delta', text }),
       );

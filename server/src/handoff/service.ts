@@ -65,6 +65,12 @@ export function handoffView(h: store.HandoffRow): WorkspaceHandoff {
   };
 }
 
+/**
+ * Who wrote it, for the audit log: a member by id. A key's author label is free text (often a person's
+ * name) and stays on the message, where erasure can reach it; the entry's actor already names the key.
+ */
+const authorOf = (agent: Agent) => (agent.memberId ? { agent: agent.memberId } : {});
+
 /** The name an agent's words are shown under: the member's display name, or the key's label. */
 async function agentName(tx: Tx, agent: Agent): Promise<string> {
   return (agent.memberId ? await store.memberName(tx, agent.memberId) : null) ?? agent.id;
@@ -174,7 +180,7 @@ export async function agentReply(
     ...ctx,
     action: 'conversation.agent_reply',
     target: { type: 'conversation', id: conversationId },
-    metadata: { messageId: saved.message.id, agent: agent.id },
+    metadata: { messageId: saved.message.id, ...authorOf(agent) },
   });
   const events = saved.event ? [saved.event] : [];
   const open = await store.latestHandoff(tx, conversationId);
@@ -215,7 +221,7 @@ export async function addNote(
     ...ctx,
     action: 'conversation.note',
     target: { type: 'conversation', id: conversationId },
-    metadata: { messageId: saved.message.id, agent: agent.id },
+    metadata: { messageId: saved.message.id, ...authorOf(agent) },
   });
   return { message: saved.message, events: saved.event ? [saved.event] : [] };
 }

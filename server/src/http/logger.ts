@@ -1,5 +1,10 @@
-// pino, with every place a secret or personal data could appear redacted at the source.
+// pino, with every place a secret or personal data could appear redacted at the source. The field names
+// come from the classification registry (lifecycle/classification.ts): one list for logs and traces.
 import { pino, type Logger } from 'pino';
+import { SENSITIVE_FIELDS } from '../lifecycle/classification.js';
+
+const path = (name: string) => (/^[A-Za-z_$][\w$]*$/.test(name) ? name : `["${name}"]`);
+const member = (name: string) => (/^[A-Za-z_$][\w$]*$/.test(name) ? `.${name}` : `["${name}"]`);
 
 export const REDACT_PATHS = [
   'req.headers.authorization',
@@ -7,26 +12,9 @@ export const REDACT_PATHS = [
   'req.headers["x-parley-key"]',
   'req.headers["x-parley-visitor"]',
   'headers.authorization',
-  'authorization',
-  'secret',
-  'secretKey',
-  'token',
-  'refreshToken',
-  'visitorSecret',
-  'password',
-  'apiKey',
-  'masterKey',
-  '*.secret',
-  '*.secretKey',
-  '*.token',
-  '*.refreshToken',
-  '*.visitorSecret',
-  '*.password',
-  '*.apiKey',
-  '*.text',
-  '*.email',
+  // Each sensitive field at the top level and one level down (pino's wildcards match one level).
+  ...[...SENSITIVE_FIELDS].flatMap((f) => [path(f), `*${member(f)}`]),
 ];
-
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
   return pino(
     {

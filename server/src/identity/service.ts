@@ -116,7 +116,9 @@ export async function recordVerifiedVisitor(
   await deps.audit.append(tx, {
     tenantId: ctx.tenantId,
     requestId: ctx.requestId,
-    actor: { type: 'visitor', id: identity.subject },
+    // Not the subject: a user id is personal data (hosts often use emails), and the audit log is never
+    // edited to erase anyone. The token id ties the entry to the host's own record of what it signed.
+    actor: { type: 'visitor', id: null },
     action: 'identity.verify',
     source: 'widget-api',
     metadata: { jti: identity.jti },

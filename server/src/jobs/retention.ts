@@ -2,10 +2,14 @@
 // expired widget refresh tokens, one-time identity token ids past their expiry, the live feed's old
 // events, visitors that never chatted and were not seen within the retention period, long-finished
 // crawl jobs, ended console sessions, closed invitations, SSO requests and replay ids past their
-// lifetime, stale sign-in throttle counters and rate-limit windows, unanswered WebAuthn challenges, unconfirmed TOTP set-ups, and webhook events and their delivery logs after 7 days. Deletes are cross-tenant, so they run as parley_platform, in
-// bounded batches (short transactions, no long locks);
+// lifetime, stale sign-in throttle counters and rate-limit windows, unanswered WebAuthn challenges,
+// unconfirmed TOTP set-ups — and personal data past the tenant's own retention windows
+// (settings.retention, defaults in @parley/protocol RETENTION_WINDOWS): webhook events with their
+// delivery logs, idle conversations with everything in them, stale verified profiles. Deletes are
+// cross-tenant, so they run as parley_platform, in bounded batches (short transactions, no long locks);
 // a sweep that removed anything writes one platform audit entry with the counts. It runs under the
 // `retention-sweep` lease: once per interval across all instances, resumed by another if one dies.
+import { DEFAULT_RETENTION } from '@parley/protocol';
 import type { Logger } from 'pino';
 import type { Runtime } from '../runtime.js';
 import { asWorker, runLeased, type LeasedRun } from './lease.js';
@@ -17,6 +21,14 @@ interface Rule {
   /** Rows that may go; `$2` is the retention in days of events and finished jobs. */
   expired: string;
 }
+
+/**
+ * Rows of `table` past the tenant's own window `key` (tenants.settings -> 'retention', days; the default
+ * when unset) by `column`. The one-day floor (the smallest window) lets the index on `column` narrow first.
+ */
+const tenantWindow = (table: string, column: string, key: keyof typeof DEFAULT_RETENTION) =>
+  `${column} < now() - interval '1 day' AND ${column} < now() - make_interval(days => parley_retention_days(
+     (SELECT t.settings FROM tenants t WHERE t.id = ${table}.tenant_id), '${key}', ${Number(DEFAULT_RETENTION[key])}))`;
 
 // Margins: a refresh token is refused from its expiry on, so an hour later it is only history; a
 // token id must outlive the token it guards (its expiry already includes the verifier's clock skew),
@@ -51,13 +63,22 @@ const RULES: Rule[] = [
   // MFA: WebAuthn challenges never answered, and authenticator-app set-ups begun and never confirmed.
   { table: 'webauthn_challenges', expired: "expires_at < now() - interval '1 hour'" },
   { table: 'member_totp', expired: "confirmed_at IS NULL AND created_at < now() - interval '1 day'" },
-  // Webhook bodies and delivery logs are kept 7 days (deliveries and attempts go with their event), but
-  // never while a delivery of the event is still being retried.
+  // Webhook bodies and delivery logs are kept the tenant's `webhookBodies` window (7 days by default;
+  // deliveries and attempts go with their event), but never while a delivery is still being retried.
   {
     table: 'webhook_events',
-    expired: `created_at < now() - interval '7 days'
+    expired: `${tenantWindow('webhook_events', 'created_at', 'webhookBodies')}
       AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.tenant_id = webhook_events.tenant_id AND d.event_id = webhook_events.id AND d.status = 'pending')`,
   },
+  // Personal data by the tenant's windows: conversations with no activity (messages, events, vault
+  // entries, handoffs and ratings go with them), then verified users' profiles not refreshed.
+  // A question still owed an answer (pending_answers) keeps its conversation until the turn is done.
+  {
+    table: 'conversations',
+    expired: `${tenantWindow('conversations', 'updated_at', 'messages')}
+      AND NOT EXISTS (SELECT 1 FROM pending_answers p WHERE p.tenant_id = conversations.tenant_id AND p.conversation_id = conversations.id)`,
+  },
+  { table: 'verified_visitors', expired: tenantWindow('verified_visitors', 'updated_at', 'verifiedProfiles') },
 ];
 
 export interface SweepOptions {

@@ -230,4 +230,39 @@ describe('over the admin API', () => {
     expect(unknown.at(-1)).toMatchObject({ event: 'handoff', data: { handoff: { reason: 'low_confidence' } } });
     expect(unknown.find((e) => e.event === 'done')!.data.message.citations).toEqual([]);
   });
+
+  test('"Did you mean": between the two thresholds the visitor is offered headings, picks one and gets its passage', async () => {
+    // Thresholds that put every retrieved answer between them, so the offer is certain.
+    expect((await admin('PATCH', '/settings', { handoff: { threshold: 0.999, suggestThreshold: 0.001 } })).status).toBe(200);
+    try {
+      const v = new Visitor(t.url, a.publishableKey, 'https://shop.a.example');
+      await v.start();
+      const conv = (await v.call('POST', '/conversations', {})).body.conversation.id;
+      const offered = await v.say(conv, 'when will my money come back?');
+      expect(offered.some((e) => e.event === 'handoff')).toBe(false);
+      const offer = offered.find((e) => e.event === 'done')!.data.message;
+      expect(offer.text).toMatch(/^Did you mean: .*\?$/);
+      expect(offer.citations.length).toBeGreaterThan(0);
+      expect(offer.citations.every((c: { suggested?: boolean }) => c.suggested === true)).toBe(true);
+      const pick = offer.citations.find((c: { url: string }) => c.url.endsWith('#refund-timing'));
+      expect(pick).toBeDefined();
+
+      const picked = await v.say(conv, 'Refund timing', { pick: pick.chunkId });
+      const done = picked.find((e) => e.event === 'done')!.data.message;
+      expect(done.text).toContain('within 5 business days');
+      expect(done.citations).toEqual([{ title: pick.title, url: pick.url, chunkId: pick.chunkId }]);
+      expect(done.confidence).toBe(1);
+      // The stored conversation shows the offer as it was made.
+      const stored = (await v.call('GET', `/conversations/${conv}`)).body.messages;
+      expect(stored.some((m: { citations: { suggested?: boolean }[] }) => m.citations.some((c) => c.suggested))).toBe(true);
+
+      // A pick of a passage never offered in this conversation is an ordinary question, not a way to read chunks by id.
+      const other = (await v.call('POST', '/conversations', {})).body.conversation.id;
+      const sneaky = await v.say(other, 'zebra quantum', { pick: pick.chunkId });
+      expect(sneaky.find((e) => e.event === 'done')!.data.message.text).not.toContain('5 business days');
+      expect(sneaky.some((e) => e.event === 'handoff')).toBe(true);
+    } finally {
+      await admin('PATCH', '/settings', { handoff: null });
+    }
+  });
 });

@@ -9,7 +9,7 @@ import type { AuditLog } from '../audit/log.js';
 import type { Db } from '../db/index.js';
 import { txTenant } from '../db/tx-memo.js';
 import type { Tx } from '../db/types.js';
-import { bm25Retriever } from './retrieve.js';
+import { lexicalSearch } from './lexical.js';
 import type { Embedder, EmbeddingCall, Embeddings } from './vectors/embed.js';
 import type { VectorStore } from './vectors/store.js';
 import { tenantSettings } from '../tenants/settings.js';
@@ -112,9 +112,9 @@ export class KnowledgeRetrieval {
     return this.deps.embeddings.forTenant(tx, tenantId);
   }
 
-  /** The tenant's configured mode; `auto` is hybrid once an embedding model is configured. */
-  private async mode(tx: Tx): Promise<'auto' | RetrievalMode> {
-    return (await tenantSettings(tx)).retrieval.mode;
+  /** The tenant's configured mode (`auto` is hybrid once an embedding model is configured) and synonyms. */
+  private async settings(tx: Tx): Promise<{ mode: 'auto' | RetrievalMode; synonyms: string[] }> {
+    return (await tenantSettings(tx)).retrieval;
   }
 
   /**
@@ -151,9 +151,10 @@ export class KnowledgeRetrieval {
 
   private async readIn(tx: Tx, query: string, limit: number, opts: SearchOptions, spent: QueryEmbedding[]): Promise<SearchResult> {
     const tenantId = await txTenant(tx);
-    const configured = opts.mode ?? (await this.mode(tx));
+    const settings = await this.settings(tx);
+    const configured = opts.mode ?? settings.mode;
     const bm25 = async (n: number) =>
-      (await bm25Retriever.search(tx, query, { limit: n })).map((c) => ({ ...c, strength: Number(bm25Strength(c.score).toFixed(4)) }));
+      (await lexicalSearch(tx, query, n, { synonyms: settings.synonyms })).map((c) => ({ ...c, strength: Number(bm25Strength(c.score).toFixed(4)) }));
     if (!tenantId || configured === 'bm25') return { mode: 'bm25', results: await bm25(limit) };
 
     const embedder = await this.embedder(tx, tenantId);

@@ -3,6 +3,7 @@
 // index scan); measured faster than fetching GIN candidates and scoring them in TypeScript.
 import type { Tx } from '../db/types.js';
 import { uniqueTerms } from './analyze.js';
+import { TENANT_SYNONYM_WEIGHT, type WeightedTerm } from './expand.js';
 
 /** A passage found for a query: what an answerer cites and quotes. */
 export interface RetrievedChunk {
@@ -50,32 +51,47 @@ const toChunk = (r: Row): RetrievedChunk => ({
   text: r.text,
 });
 
+/** BM25 over weighted terms (a query's own terms weigh 1, expansions less): Σ weight · idf · tf-part. */
+export async function bm25Weighted(tx: Tx, terms: readonly WeightedTerm[], limit: number): Promise<RetrievedChunk[]> {
+  const ts = terms.slice(0, 48);
+  if (!ts.length) return [];
+  const { rows } = await tx.query<Row>(
+    `WITH stats AS (
+       SELECT chunk_count::float8 AS n, greatest(total_length::float8 / greatest(chunk_count, 1), 1) AS avgdl FROM knowledge_stats
+     ), q AS (
+       SELECT * FROM unnest($1::text[], $6::float8[]) AS q(term, w)
+     ), idf AS (
+       SELECT t.term, q.w * ln(1 + (s.n - t.df + 0.5) / (t.df + 0.5)) AS idf FROM q JOIN knowledge_terms t ON t.term = q.term, stats s
+        -- A WordNet or feedback term (weight under a tenant synonym's) in more than a tenth of a large
+        -- tenant's chunks says little and costs a long postings list.
+        WHERE q.w >= $7::float8 OR t.df <= greatest(s.n * 0.1, 50)
+     ), scored AS (
+       SELECT p.chunk_id, sum(i.idf * (
+                p.tf * ($3::float8 + 1) / (p.tf + $3::float8 * (1 - $4::float8 + $4::float8 * p.chunk_len / s.avgdl))
+                + CASE WHEN p.in_title THEN $5::float8 ELSE 0 END)) AS score
+         FROM idf i JOIN knowledge_postings p ON p.term = i.term CROSS JOIN stats s
+        GROUP BY p.chunk_id
+        ORDER BY score DESC, p.chunk_id
+        LIMIT $2
+     )
+     SELECT c.id, c.source_id, src.external_id, c.title, c.anchor_url, src.url, c.text, sc.score
+       FROM scored sc JOIN knowledge_chunks c ON c.id = sc.chunk_id JOIN knowledge_sources src ON src.id = c.source_id
+      ORDER BY sc.score DESC, c.id`,
+    [ts.map((t) => t.term), limit, K1, B, TITLE_BOOST, ts.map((t) => t.weight), TENANT_SYNONYM_WEIGHT],
+  );
+  return rows.map(toChunk);
+}
+
 export const bm25Retriever: Retriever = {
   name: 'bm25',
-  async search(tx, query, { limit }) {
-    const terms = uniqueTerms(query).slice(0, 32);
-    if (!terms.length) return [];
-    const { rows } = await tx.query<Row>(
-      `WITH stats AS (
-         SELECT chunk_count::float8 AS n, greatest(total_length::float8 / greatest(chunk_count, 1), 1) AS avgdl FROM knowledge_stats
-       ), idf AS (
-         SELECT t.term, ln(1 + (s.n - t.df + 0.5) / (t.df + 0.5)) AS idf FROM knowledge_terms t, stats s WHERE t.term = ANY($1::text[])
-       ), scored AS (
-         SELECT p.chunk_id, sum(i.idf * (
-                  p.tf * ($3::float8 + 1) / (p.tf + $3::float8 * (1 - $4::float8 + $4::float8 * p.chunk_len / s.avgdl))
-                  + CASE WHEN p.in_title THEN $5::float8 ELSE 0 END)) AS score
-           FROM idf i JOIN knowledge_postings p ON p.term = i.term CROSS JOIN stats s
-          GROUP BY p.chunk_id
-          ORDER BY score DESC, p.chunk_id
-          LIMIT $2
-       )
-       SELECT c.id, c.source_id, src.external_id, c.title, c.anchor_url, src.url, c.text, sc.score
-         FROM scored sc JOIN knowledge_chunks c ON c.id = sc.chunk_id JOIN knowledge_sources src ON src.id = c.source_id
-        ORDER BY sc.score DESC, c.id`,
-      [terms, limit, K1, B, TITLE_BOOST],
-    );
-    return rows.map(toChunk);
-  },
+  search: (tx, query, { limit }) =>
+    bm25Weighted(
+      tx,
+      uniqueTerms(query)
+        .slice(0, 32)
+        .map((term) => ({ term, weight: 1 })),
+      limit,
+    ),
 };
 
 /** Postgres' own ranking (no IDF), kept as a baseline for the benchmark. */

@@ -24,6 +24,7 @@ export class Metrics {
   private readonly duration: Histogram<'method' | 'route' | 'status_class'>;
   private readonly confidence: Histogram<'tenant'>;
   private readonly answers: Counter<'tenant' | 'outcome'>;
+  private readonly integrationDelay: Histogram;
 
   constructor(
     private readonly db: Db,
@@ -87,11 +88,33 @@ export class Metrics {
     });
     new Gauge({
       name: 'parley_audit_integration_lag_seconds',
-      help: 'Age of the oldest audit entry not yet covered by a signed checkpoint (0 when all are).',
+      help: 'Age of the oldest audit entry sequenced but not yet integrated, i.e. without an index or proofs (0 when none).',
       registers,
       async collect() {
         this.set((await scrapeLags()).auditSeconds);
       },
+    });
+    new Gauge({
+      name: 'parley_audit_pending_entries',
+      help: 'Audit entries sequenced (committed with their action) and waiting for the integrator.',
+      registers,
+      async collect() {
+        this.set((await scrapeLags()).auditPending);
+      },
+    });
+    new Gauge({
+      name: 'parley_audit_checkpoint_lag_seconds',
+      help: 'Age of the oldest integrated audit entry not yet covered by a signed checkpoint (0 when all are).',
+      registers,
+      async collect() {
+        this.set((await scrapeLags()).checkpointSeconds);
+      },
+    });
+    this.integrationDelay = new Histogram({
+      name: 'parley_audit_integration_delay_seconds',
+      help: 'Time from an audit entry being appended to its integration, for entries this process integrated.',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
     });
     this.confidence = new Histogram({
       name: 'parley_answer_confidence',
@@ -126,6 +149,11 @@ export class Metrics {
     const tenant = this.tenantLabel(tenantId);
     this.confidence.observe({ tenant }, answer.confidence);
     this.answers.inc({ tenant, outcome: answer.handoff ? 'handoff' : 'answered' });
+  };
+
+  /** Seconds each entry of an integrated batch waited (AuditIntegrator.observe). */
+  readonly auditIntegrated = (delays: number[]): void => {
+    for (const d of delays) this.integrationDelay.observe(d);
   };
 
   private tenantLabel(tenantId: string): string {

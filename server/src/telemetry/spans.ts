@@ -1,12 +1,16 @@
 // Manual spans through @opentelemetry/api: a no-op tracer unless the SDK was started (./index.ts).
 // Attributes are ids, sizes, counts and outcomes; never message, question or answer text.
 import { SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { isSensitiveField } from '../lifecycle/classification.js';
 
 const tracer = trace.getTracer('parley');
 
+/** The attributes minus any whose name the classification registry marks personal, restricted or secret. */
+export const traceable = (attributes: Attributes): Attributes => Object.fromEntries(Object.entries(attributes).filter(([k]) => !isSensitiveField(k)));
+
 /** Runs `fn` inside an active span; a throw marks the span failed with the error's class name only. */
 export function inSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T>): Promise<T> {
-  return tracer.startActiveSpan(name, { attributes }, async (span) => {
+  return tracer.startActiveSpan(name, { attributes: traceable(attributes) }, async (span) => {
     try {
       return await fn(span);
     } catch (err) {

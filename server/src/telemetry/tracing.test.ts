@@ -158,7 +158,7 @@ describe('tracing with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
     // The visitor's message was stored, and the answer saved, in transactions of the same request, outside the answer.
     const turnTransactions = trace.filter((s) => s.name === 'db.transaction' && ancestors(s).includes(request!) && !ancestors(s).includes(answer!));
     expect(turnTransactions.length).toBeGreaterThanOrEqual(2);
-    expect(attr(answer!, 'gen_ai.request.model')).toBe('extractive-v1');
+    expect(attr(answer!, 'gen_ai.request.model')).toBe('extractive-v2');
     expect(attr(answer!, 'gen_ai.system')).toBe('builtin');
     expect(attr(answer!, 'parley.ai.outcome')).toMatch(/^(answered|handoff:low_confidence)$/);
     expect(Number(attr(answer!, 'gen_ai.usage.input_tokens'))).toBe(0);

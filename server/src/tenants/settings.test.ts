@@ -22,9 +22,9 @@ describe('/v1/admin/settings', () => {
     expect(res.body.settings).toEqual({});
     expect(res.body.effective).toMatchObject({
       widget: { locale: 'auto', theme: 'auto', accentColor: '#2f6feb', position: 'bottom-right' },
-      handoff: { threshold: 0.45, sensitiveTopics: [] },
+      handoff: { threshold: 0.7, suggestThreshold: 0.4, sensitiveTopics: [] },
       budget: { requestsPerMinute: 30, tokensPerDay: 200_000 },
-      retrieval: { mode: 'auto' },
+      retrieval: { mode: 'auto', synonyms: [] },
       businessHours: null,
       signIn: { requireMfa: 'off' },
     });
@@ -34,11 +34,11 @@ describe('/v1/admin/settings', () => {
 
   it('PATCH merges (RFC 7396): other members and sections are kept, null removes one', async () => {
     expect((await admin('PATCH', { widget: { greeting: 'Hello', accentColor: '#112233' } }, 'application/merge-patch+json')).status).toBe(200);
-    expect((await admin('PATCH', { handoff: { threshold: 0.7 } })).status).toBe(200);
+    expect((await admin('PATCH', { handoff: { threshold: 0.8 } })).status).toBe(200);
     expect((await admin('PATCH', { widget: { greeting: null } })).status).toBe(200);
     const { body } = await admin('GET');
-    expect(body.settings).toEqual({ widget: { accentColor: '#112233' }, handoff: { threshold: 0.7 } });
-    expect(body.effective.handoff).toEqual({ threshold: 0.7, sensitiveTopics: [] });
+    expect(body.settings).toEqual({ widget: { accentColor: '#112233' }, handoff: { threshold: 0.8 } });
+    expect(body.effective.handoff).toEqual({ threshold: 0.8, suggestThreshold: 0.4, sensitiveTopics: [] });
     expect(body.effective.widget.accentColor).toBe('#112233');
   });
 
@@ -51,7 +51,7 @@ describe('/v1/admin/settings', () => {
     const { body } = await admin('GET');
     expect(body.settings).toEqual({ budget: { requestsPerMinute: 5 } });
     expect(body.effective.budget).toEqual({ requestsPerMinute: 5, tokensPerDay: 200_000 });
-    expect(body.effective.handoff.threshold).toBe(0.45);
+    expect(body.effective.handoff.threshold).toBe(0.7);
     expect(body.effective.signIn.requireMfa).toBe('admins');
   });
 
@@ -61,6 +61,8 @@ describe('/v1/admin/settings', () => {
       ['PATCH', { budget: { requestsPerMinute: 'lots' } }, '/budget/requestsPerMinute'],
       ['PATCH', { widget: { colour: '#000000' } }, '/widget/colour'],
       ['PATCH', { handoff: { threshold: 2 } }, '/handoff/threshold'],
+      ['PATCH', { handoff: { suggestThreshold: -0.1 } }, '/handoff/suggestThreshold'],
+      ['PATCH', { retrieval: { synonyms: ['parcel'] } }, '/retrieval/synonyms/0'],
       ['PATCH', { signIn: { requireMfa: 'off' } }, '/signIn'],
       ['PUT', { widget: { theme: 'neon' } }, '/widget/theme'],
       ['PUT', { budget: 5 }, '/budget'],
@@ -71,6 +73,23 @@ describe('/v1/admin/settings', () => {
       expect(res.body.errors.map((e: { path: string }) => e.path)).toContain(path);
     }
     expect((await admin('GET')).body).toEqual(before);
+  });
+
+  it('a tenant synonym list is stored whole and applies to its knowledge search', async () => {
+    const src = await call(t.url, 'POST', '/v1/admin/knowledge/sources', {
+      key,
+      body: { kind: 'markdown', content: '# Help\n\n## Tracking\nEvery package gets a tracking link by email.', externalId: 'syn-help' },
+    });
+    expect(src.status).toBeLessThan(300);
+    const search = async () =>
+      (await call(t.url, 'POST', '/v1/admin/knowledge/search', { key, body: { query: 'where is my consignment', limit: 3, mode: 'bm25' } })).body
+        .results as { externalId: string }[];
+    // "consignment" is nowhere in the knowledge, and WordNet does not link it to "package" in its first senses.
+    expect((await search()).some((r) => r.externalId === 'syn-help')).toBe(false);
+    expect((await admin('PATCH', { retrieval: { synonyms: ['consignment = package = parcel'] } })).status).toBe(200);
+    expect((await admin('GET')).body.effective.retrieval.synonyms).toEqual(['consignment = package = parcel']);
+    expect((await search())[0]?.externalId).toBe('syn-help');
+    expect((await admin('PATCH', { retrieval: { synonyms: null } })).status).toBe(200);
   });
 
   it('a PATCH that is not an object is refused, and every change is audited with how and which sections', async () => {

@@ -56,12 +56,13 @@ export async function tenantProfile(tx: Tx): Promise<{ name: string; settings: E
 function effective(s: Doc): EffectiveSettings {
   const shape = EffectiveSettingsSchema.shape;
   const d = DEFAULT_SETTINGS;
-  const merged = (key: 'widget' | 'handoff' | 'budget' | 'retrieval') => ({ ...d[key], ...(isObject(s[key]) ? s[key] : {}) });
+  const merged = (key: 'widget' | 'handoff' | 'budget' | 'retrieval' | 'retention') => ({ ...d[key], ...(isObject(s[key]) ? s[key] : {}) });
   return {
     widget: section(shape.widget, merged('widget'), { ...d.widget }),
     handoff: section(shape.handoff, merged('handoff'), { ...d.handoff }),
     budget: section(shape.budget, merged('budget'), { ...d.budget }),
     retrieval: section(shape.retrieval, merged('retrieval'), { ...d.retrieval }),
+    retention: section(shape.retention, merged('retention'), { ...d.retention }),
     businessHours: section(shape.businessHours, s.businessHours ?? null, null),
     pii: section(PiiPolicySchema, s.pii, d.pii),
     // A sign-in policy that no longer parses falls back to the strictest reading of its MFA rule.

@@ -79,6 +79,7 @@ export async function startTestApp(
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await limits?.close();
+      await runtime.audit.integrator?.stop();
       if (!shareDb) await testDb.close();
     },
   };

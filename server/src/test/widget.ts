@@ -63,7 +63,7 @@ export class Visitor {
   }
 
   /** Sends a message and reads the whole answer stream. */
-  async say(conversationId: string, text: string): Promise<SseEvent[]> {
+  async say(conversationId: string, text: string, extra: { pick?: string } = {}): Promise<SseEvent[]> {
     const res = await fetch(`${this.base}/v1/widget/conversations/${conversationId}/messages`, {
       method: 'POST',
       headers: {
@@ -73,7 +73,7 @@ export class Visitor {
         accept: 'text/event-stream',
         'content-type': 'application/json',
       },
-      body: JSON.stringify({ text, clientMessageId: `c-${Math.random().toString(36).slice(2)}` }),
+      body: JSON.stringify({ text, clientMessageId: `c-${Math.random().toString(36).slice(2)}`, ...extra }),
     });
     if (!res.headers.get('content-type')?.startsWith('text/event-stream')) throw new Error(`no stream: ${res.status} ${await res.text()}`);
     return parseSse(await res.text());

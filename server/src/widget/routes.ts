@@ -252,6 +252,7 @@ export function widgetRoutes(deps: WidgetDeps): Router {
           text: body.text,
           clientMessageId: body.clientMessageId,
           requestId: req.id,
+          ...(body.pick ? { pick: body.pick } : {}),
         };
         if (!wantsSse(req)) {
           // The same events as the stream, minus deltas (a handoff's notice beside it, as in the stream).

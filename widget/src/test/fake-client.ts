@@ -1,6 +1,7 @@
 // A scriptable stand-in for @parley/browser's client: tests push stream events and count calls.
 import type {
   AnswerEvent,
+  Citation,
   ClientOptions,
   Conversation,
   Handoff,
@@ -81,6 +82,7 @@ export function fakeClient(init: { stored?: StoredSession | null; history?: Mess
       };
     }),
     sendMessage: vi.fn((_id: string, _text: string, _cmid?: string) => answer.read()),
+    pick: vi.fn((_id: string, _suggestion: Citation, _cmid?: string) => answer.read()),
     events: vi.fn((_id: string, opts: { signal: AbortSignal }) => live.read(opts.signal)),
     requestHandoff: vi.fn(async (): Promise<Handoff & OutsideHours> => ({ id: 'h1', status: 'pending' })),
     sendTyping: vi.fn(async (_id: string, _active: boolean) => {}),

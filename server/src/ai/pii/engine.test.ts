@@ -53,6 +53,15 @@ describe('policy', () => {
 describe('redact', () => {
   const text = 'Hi, I am Anna Kowalski, email anna@example.com, card 4111 1111 1111 1111. Again: anna@example.com';
 
+  it('masks an honorific with its name; the name alone is the value, so "Mrs. Voronov" and "Voronov" share a token', () => {
+    const r = redact('Mrs. Voronov called. Voronov wants a refund.', defaultPolicy, 'widget');
+    expect(r.redacted).toBe('[PERSON_1] called. [PERSON_1] wants a refund.');
+    expect(r.matches.map((m) => m.text)).toEqual(['Voronov', 'Voronov']);
+    // Restoring gives back what the visitor wrote, honorific included.
+    expect(r.vault).toEqual([{ token: '[PERSON_1]', class: 'person', value: 'Mrs. Voronov' }]);
+    expect(restore('Thanks, [PERSON_1]!', r.vault)).toBe('Thanks, Mrs. Voronov!');
+  });
+
   it('strict tokens leave no vault entry, reversible ones do, same value same token', () => {
     const r = redact(text, defaultPolicy, 'widget');
     expect(r.redacted).toBe('Hi, I am [PERSON_1], email [EMAIL_1], card [CARD_1]. Again: [EMAIL_1]');

@@ -5,7 +5,7 @@ import { findCards } from './recognizers/card.js';
 import { findBirthDates } from './recognizers/dob.js';
 import { findEmails } from './recognizers/email.js';
 import { findGovernmentIds } from './recognizers/govid.js';
-import { findHealth } from './recognizers/health.js';
+import { findHealth, HEALTH_GATE } from './recognizers/health.js';
 import { findIbans } from './recognizers/iban.js';
 import { findIps } from './recognizers/ip.js';
 import { findMinors } from './recognizers/minors.js';
@@ -18,19 +18,39 @@ import { defaultPolicy, modeFor, PII_CLASSES, type Channel, type Match, type Mod
 
 export * from './types.js';
 
+/**
+ * A recogniser behind a cheap test of something every one of its matches needs (a digit, an "@", a keyword):
+ * most messages carry no candidate for most classes, and one plain scan is far cheaper than a recogniser's
+ * Unicode-aware patterns. A gate may pass text with no match; it must never stop text with one.
+ */
+function gated(gate: RegExp, recognizer: Recognizer): Recognizer {
+  return (text) => (gate.test(text) ? recognizer(text) : []);
+}
+const DIGIT = /\d/;
+
 const RECOGNIZERS: Record<PiiClass, Recognizer[]> = {
   person: [findNames],
-  email: [findEmails],
-  phone: [findPhones],
-  address: [findAddresses],
-  government_id: [findSsns, findGovernmentIds],
-  payment_card: [findCards],
-  bank_account: [findIbans],
-  ip_address: [findIps],
-  date_of_birth: [findBirthDates],
-  credential: [findSecrets],
-  health: [findHealth],
-  minor: [findMinors],
+  email: [gated(/@/, findEmails)],
+  phone: [gated(DIGIT, findPhones)],
+  address: [gated(/\d|\b(?:USNS|USNV|USS|USCGC)\b/, findAddresses)],
+  government_id: [gated(DIGIT, findSsns), gated(DIGIT, findGovernmentIds)],
+  payment_card: [gated(DIGIT, findCards)],
+  bank_account: [gated(DIGIT, findIbans)],
+  ip_address: [gated(/\d\.\d|:/, findIps)],
+  date_of_birth: [gated(DIGIT, findBirthDates)],
+  credential: [
+    gated(
+      /BEGIN|A[SBCGIPNR][A-Z]{2}[A-Z2-7]{16}|AKIA|secret|eyJ|bearer|[sprk]k[-_]|whsec_|gh[pousr]_|github_pat_|xox|AIza|:\/\/|passw|pwd|passcode|passphrase|\bpin\b|api|token|mot de passe|contrase|senha/i,
+      findSecrets,
+    ),
+  ],
+  health: [gated(HEALTH_GATE, findHealth)],
+  minor: [
+    gated(
+      /\d|old\b|\bi'?m\b|i am|i’m|\b(?:he|she)(?: is|'s|’s)|\bage|grade|school|kindergarten|junior|minor|kid|teen|child|underage|under|let me|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve/i,
+      findMinors,
+    ),
+  ],
 };
 
 const TOKEN_LABEL: Record<PiiClass, PlaceholderLabel> = {
@@ -64,9 +84,10 @@ export function resolveOverlaps(matches: readonly Match[]): Match[] {
     (a, b) => b.score - a.score || b.end - b.start - (a.end - a.start) || a.start - b.start || CLASS_ORDER.get(a.class)! - CLASS_ORDER.get(b.class)!,
   );
   const kept: Match[] = [];
+  const from = (m: Match) => m.maskStart ?? m.start;
   for (const m of ranked) {
     if (m.end <= m.start) continue;
-    if (!kept.some((k) => m.start < k.end && k.start < m.end)) kept.push(m);
+    if (!kept.some((k) => from(m) < k.end && from(k) < m.end)) kept.push(m);
   }
   return kept.sort((a, b) => a.start - b.start);
 }
@@ -179,8 +200,10 @@ export function redact(text: string, policy: PiiPolicy, channel: Channel, state?
       token = placeholder(TOKEN_LABEL[m.class], n);
       next.tokens[key] = token;
     }
-    if (action === 'reversible' && !vault.has(token)) vault.set(token, { token, class: m.class, value: m.text });
-    out += text.slice(cursor, m.start) + token;
+    // The vault keeps what was masked (with an honorific), so restoring gives back what the visitor wrote.
+    const maskStart = Math.max(cursor, m.maskStart ?? m.start);
+    if (action === 'reversible' && !vault.has(token)) vault.set(token, { token, class: m.class, value: text.slice(maskStart, m.end) });
+    out += text.slice(cursor, maskStart) + token;
     cursor = m.end;
   }
   out += text.slice(cursor);

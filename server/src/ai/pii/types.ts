@@ -31,6 +31,12 @@ export interface Match {
   /** Confidence in [0, 1]. */
   score: number;
   text: string;
+  /**
+   * Where masking starts when it starts before the value: an honorific ("Mrs. Voronov") is masked with the
+   * name it belongs to, as it gives away gender or profession, but is not part of the name (the span, the
+   * token's fingerprint, the figures), so "Mrs. Voronov" and "Voronov" get the same token.
+   */
+  maskStart?: number;
 }
 
 /** The mode a class gets on a channel under a policy. */

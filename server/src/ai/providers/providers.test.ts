@@ -19,7 +19,7 @@ const newKey = async (t: TestApp, admin: string, capabilities: string[]) =>
 async function auditOf(db: ParleyDb, tenantId: string, prefix: string) {
   const r = await db.withOwner((tx) =>
     tx.query<{ action: string; metadata: Record<string, unknown> }>(
-      'SELECT action, metadata FROM audit_entries WHERE tenant_id = $1 AND action LIKE $2 ORDER BY seq',
+      'SELECT action, metadata FROM audit_entries WHERE tenant_id = $1 AND action LIKE $2 ORDER BY id',
       [tenantId, `${prefix}%`],
     ),
   );

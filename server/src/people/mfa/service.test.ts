@@ -30,7 +30,7 @@ async function member(role = 'agent', email = `${randomUUID().slice(0, 8)}@acme.
 async function auditOf(memberId: string): Promise<{ action: string; actor_id: string; metadata: Record<string, unknown> }[]> {
   return t.runtime.db.withTenant(tenantId, { requestId: null }, async (tx) => {
     const { rows } = await tx.query<{ action: string; actor_id: string; metadata: Record<string, unknown> }>(
-      'SELECT action, actor_id, metadata FROM audit_entries WHERE tenant_id = $1 AND target_id = $2 ORDER BY seq',
+      'SELECT action, actor_id, metadata FROM audit_entries WHERE tenant_id = $1 AND target_id = $2 ORDER BY id',
       [tenantId, memberId],
     );
     return rows;

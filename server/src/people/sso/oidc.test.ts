@@ -671,7 +671,7 @@ describe('OIDC end to end over HTTP', () => {
     (
       await t.runtime.db.withOwner((tx) =>
         tx.query<{ actor_type: string; actor_id: string | null; metadata: Record<string, unknown> }>(
-          'SELECT actor_type, actor_id, metadata FROM audit_entries WHERE tenant_id = $1 AND action = $2 ORDER BY seq',
+          'SELECT actor_type, actor_id, metadata FROM audit_entries WHERE tenant_id = $1 AND action = $2 ORDER BY id',
           [acme.tenant.id, action],
         ),
       )

@@ -213,7 +213,7 @@ describe('SAML sign-in over HTTP', () => {
     (
       await t.runtime.db.withOwner((tx) =>
         tx.query<{ actor_type: string; actor_id: string | null; metadata: Record<string, unknown> }>(
-          'SELECT actor_type, actor_id, metadata FROM audit_entries WHERE tenant_id = $1 AND action = $2 ORDER BY seq',
+          'SELECT actor_type, actor_id, metadata FROM audit_entries WHERE tenant_id = $1 AND action = $2 ORDER BY id',
           [tenantId, action],
         ),
       )

@@ -37,6 +37,10 @@ interface Tok {
   text: string;
   start: number;
   end: number;
+  /** Read once per token, not once per window that holds it. */
+  bare: string;
+  street: boolean;
+  capital: boolean;
 }
 
 const TOKEN = /[\p{L}\p{M}][\p{L}\p{M}'’.\-/]*|\d{1,5}[A-Za-z]?(?:[-/]\d{1,5}[A-Za-z]?)?(?!\d)|\d+/gu;
@@ -64,7 +68,17 @@ function tokenize(line: string, offset: number): (Tok & { joined: boolean })[] {
       continue;
     }
     const joined = prevEnd >= 0 && /^[ \t]+$/.test(line.slice(prevEnd, m.index));
-    out.push({ kind, text, start: offset + m.index, end: offset + m.index + text.length, joined });
+    const word = kind === 'word';
+    out.push({
+      kind,
+      text,
+      start: offset + m.index,
+      end: offset + m.index + text.length,
+      joined,
+      bare: word ? bare(text) : text,
+      street: word && isStreetWord(text),
+      capital: word && isCapitalised(text),
+    });
     prevEnd = m.index + text.length;
   }
   return out;
@@ -74,23 +88,24 @@ function tokenize(line: string, offset: number): (Tok & { joined: boolean })[] {
 function scoreStreet(toks: Tok[], lowerCaseText: boolean): number {
   const first = toks[0]!;
   const last = toks[toks.length - 1]!;
-  const nums = toks.filter((t) => t.kind === 'num');
-  const words = toks.filter((t) => t.kind === 'word');
-  if (nums.length === 0 || words.length === 0 || nums.length > 3) return 0;
-  if (first.kind === 'word' && ((!isCapitalised(first.text) && !lowerCaseText && !isStreetWord(first.text)) || UNIT.test(bare(first.text)))) return 0;
+  let nums = 0;
+  for (const t of toks) if (t.kind === 'num') nums++;
+  if (nums === 0 || nums === toks.length || nums > 3) return 0;
+  if (first.kind === 'word' && ((!first.capital && !lowerCaseText && !first.street) || UNIT.test(first.bare))) return 0;
   let street = false;
   let named = false;
-  for (const w of words) {
-    const b = bare(w.text);
-    if (isStreetWord(w.text)) street = true;
+  for (const w of toks) {
+    if (w.kind !== 'word') continue;
+    const b = w.bare;
+    if (w.street) street = true;
     else if (STOP.has(b) && !CONNECTORS.has(b)) return 0;
-    else if (isCapitalised(w.text) || lowerCaseText) named = true;
+    else if (w.capital || lowerCaseText) named = true;
     else if (!CONNECTORS.has(b)) return 0;
   }
   if (!street && !named) return 0;
   const numFirst = first.kind === 'num';
   const numLast = last.kind === 'num';
-  if (!numFirst && !numLast) return street && nums.length > 0 ? 0.5 : 0;
+  if (!numFirst && !numLast) return street && nums > 0 ? 0.5 : 0;
   if (street) return 0.75;
   if (numFirst && numLast) return 0.6;
   return 0.3;
@@ -98,7 +113,8 @@ function scoreStreet(toks: Tok[], lowerCaseText: boolean): number {
 
 const UNIT_AFTER = /^[ \t]*,?[ \t]*(?:apt|apartment|suite|ste|unit|flat|fl|floor|room|rm|bldg|#)\.?[ \t]*#?\d{1,5}[A-Za-z]?\b/iu;
 const PLACE = String.raw`(?:[\p{Lu}][\p{L}\p{M}'’.\-]*|(?:de|del|la|le|el|am|an|der|di|da|do|sur|upon|on|u|y)\b)(?:[ \t]+(?:[\p{Lu}][\p{L}\p{M}'’.\-]*|(?:de|del|la|le|el|am|an|der|di|da|do|sur|upon|on|u|y)\b)){0,3}`;
-const POSTCODE = String.raw`(?:\d{4,6}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}|\d{2}-\d{3}|\d{3}[ ]\d{2})`;
+// NL "1015 CJ" and CA "M5H 2S6" before the bare digits; UK "NW1 6XE"; DE/FR five digits; US ZIP+4; PL; SE.
+const POSTCODE = String.raw`(?:\d{4}[ ]?[A-Z]{2}(?![\p{L}\p{N}])|[A-Z]\d[A-Z][ ]?\d[A-Z]\d|\d{4,6}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}|\d{2}-\d{3}|\d{3}[ ]\d{2})`;
 // Same line after a comma or unit: city, optional region code, optional postcode.
 const PLACE_AFTER = new RegExp(
   String.raw`^(?:[ \t]*,[ \t]*|[ \t]+)(?:${PLACE}(?:,?[ \t]+[A-Z]{2,3}\b)?(?:,?[ \t]+${POSTCODE})?|${POSTCODE})(?![\p{L}\p{N}])`,
@@ -116,6 +132,13 @@ const PLACE_LINE_LOWER = new RegExp(
   'u',
 );
 
+// A last line that ends in a postcode, with text after it on the same line ("Gabon 66298 for post mail?"),
+// but not digit groups that go on ("9885 1152" is a phone).
+const POSTCODE_LINE = new RegExp(
+  String.raw`^[ \t]*(?:\r?\n${LINE_PREFIX}){1,2}(?:[\p{L}][\p{L}\p{M}'’.\-]*[ \t]+){0,4}${POSTCODE}(?![\p{L}\p{N}]|[ \t.\-]*\d)`,
+  'u',
+);
+
 /** Grows a street match over unit, city, region, postcode and country, on the same line or the next ones. */
 function extend(text: string, end: number, lowerCaseText: boolean): number {
   for (let steps = 0; steps < 8; steps++) {
@@ -124,7 +147,8 @@ function extend(text: string, end: number, lowerCaseText: boolean): number {
       UNIT_AFTER.exec(rest) ??
       (/^[ \t]*,/.test(rest) || steps > 0 || /^[ \t]+(?:apt|suite|unit)/i.test(text.slice(end - 12, end + 8)) ? PLACE_AFTER.exec(rest) : null) ??
       PLACE_LINE.exec(rest) ??
-      (lowerCaseText ? PLACE_LINE_LOWER.exec(rest) : null);
+      (lowerCaseText ? PLACE_LINE_LOWER.exec(rest) : null) ??
+      POSTCODE_LINE.exec(rest);
     if (!m || m[0].trim() === '') break;
     if (STOP.has(bare(m[0].trim().split(/[\s,]+/)[0] ?? ''))) break;
     end += m[0].length;
@@ -144,10 +168,20 @@ export function findAddresses(text: string): Match[] {
   for (const line of text.split('\n')) {
     const toks = tokenize(line, lineStart);
     lineStart += line.length + 1;
+    // The window end reachable from each token (joined tokens, at most nine) and whether it holds a number:
+    // a street needs one, and most windows have none.
+    let nextNum = toks.length;
+    const numAhead: number[] = new Array(toks.length);
+    for (let k = toks.length - 1; k >= 0; k--) {
+      if (toks[k]!.kind === 'num') nextNum = k;
+      numAhead[k] = nextNum;
+    }
     for (let i = 0; i < toks.length; i++) {
+      let reach = i;
+      while (reach + 1 < Math.min(toks.length, i + 9) && toks[reach + 1]!.joined) reach++;
+      if (numAhead[i]! > reach) continue;
       let best: { j: number; score: number } | undefined;
-      for (let j = i; j < Math.min(toks.length, i + 9); j++) {
-        if (j > i && !toks[j]!.joined) break;
+      for (let j = i; j <= reach; j++) {
         const s = scoreStreet(toks.slice(i, j + 1), lowerCaseText);
         if (s > 0 && (!best || s >= best.score)) best = { j, score: s };
       }

@@ -7,6 +7,8 @@ import { match } from './types.js';
 const SPECIFIC = String.raw`diabet(?:es|ic)|cancer|tumou?rs?|leuka?emia|lymphoma|hiv(?:[- ]positive)?|aids|hepatitis(?: [abc])?|asthma|epilep(?:sy|tic)|seizures?|depression|depressed|anxiety(?: disorder)?|panic attacks?|bipolar(?: disorder)?|schizophreni[ac]|ptsd|adhd|autis(?:m|tic)|dementia|alzheimer'?s|parkinson'?s|multiple sclerosis|strokes?|heart attack|heart disease|heart condition|hypertension|high blood pressure|covid(?:-19)?|pregnan(?:t|cy)|miscarriage|abortion|chlamydia|herpes|syphilis|gonorrh?o?ea|tuberculosis|arthritis|migraines?|eating disorder|anorexi[ac]|bulimi[ac]|addict(?:ion|ed)|alcoholi(?:sm|c)|overdosed?|suicidal|self[- ]harm|dyslexi[ac]|celiac|coeliac|crohn'?s|kidney (?:failure|disease)|dialysis|transplant|chemo(?:therapy)?|radiotherapy|insulin|antidepressants?|prozac|xanax|zoloft|methadone|opioids?|psychiatrist|psychiatric|mental illness|mental health condition|allerg(?:y|ic) to \w+|disabilit(?:y|ies)|wheelchair(?: user)?|hearing aid|blind|deaf`;
 const GENERIC = String.raw`medications?|prescriptions?|surgery|operation|therapy|therapist|diagnos(?:is|ed)|illness|hospital(?:ised|ized)?|treatment|symptoms?|rehab`;
 
+/** Every health match names one of these words: a cheap case-insensitive scan before the Unicode-aware ones. */
+export const HEALTH_GATE = new RegExp(`${SPECIFIC}|${GENERIC}`, 'i');
 const SPECIFIC_RE = new RegExp(String.raw`(?<![\p{L}\p{N}])(?:${SPECIFIC})(?![\p{L}\p{N}])`, 'giu');
 const GENERIC_RE = new RegExp(String.raw`(?<![\p{L}\p{N}])(?:${GENERIC})(?![\p{L}\p{N}])`, 'giu');
 const DIAGNOSED = /\bdiagnosed with (?:an? )?[\p{L}\p{N}'-]+(?: [\p{L}\p{N}'-]+)?/giu;

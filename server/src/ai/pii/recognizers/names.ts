@@ -1,20 +1,28 @@
 import { createRequire } from 'node:module';
 import { windowText } from '../context.js';
+import { CENSUS_FIRST_NAMES, CENSUS_SURNAMES } from '../data/census-names.js';
+import { COMMON_NAME_WORDS } from '../data/common-words.js';
 import type { Match } from '../types.js';
-import { match } from './types.js';
+
+// Person names in one tokenising pass: a hand-written scanner splits the text into word tokens (no regex per
+// word, no lookbehind), every token is looked up once in Sets, and the rules below read the token list.
 
 interface Lexicon {
   first: Set<string>;
   last: Set<string>;
   /** Words the lexicon knows as something other than a name ("will", "may", "grant"). */
   other: Set<string>;
+  /** Names that are above all common lower-case words ("song", "town"): a lower-case one needs an explicit cue. */
+  common: Set<string>;
 }
 
 let lexicon: Lexicon | undefined;
 
 /**
- * First and last names from compromise's lexicon, which also files ambiguous words ("Will", "May")
- * under their common reading. Loaded on first use: parsing the library costs ~150 ms.
+ * First and last names from the 1990 US Census name files (public domain, data/census-names.ts) and from
+ * compromise's lexicon, which also files ambiguous words ("Will", "May") under their common reading: that
+ * reading is the precision guard for capitalised words; data/common-words.ts is the one for lower-case words.
+ * Loaded once, on first use (~150 ms); the per-message cost is lookups only.
  */
 function getLexicon(): Lexicon {
   if (lexicon) return lexicon;
@@ -29,185 +37,550 @@ function getLexicon(): Lexicon {
     else if (tags.includes('LastName')) last.add(word);
     else other.add(word);
   }
+  for (const w of CENSUS_FIRST_NAMES.split(' ')) first.add(w);
+  for (const w of CENSUS_SURNAMES.split(' ')) if (!first.has(w)) last.add(w);
   for (const w of NOT_NAME) other.add(w);
-  lexicon = { first, last, other };
+  lexicon = { first, last, other, common: new Set(COMMON_NAME_WORDS.split(' ')) };
   return lexicon;
 }
 
 const NOT_NAME = (
   'street avenue road lane drive suite apt apartment unit box office company inc ltd llc gmbh bank card account order team support ' +
   'customer service manager monday tuesday wednesday thursday friday saturday sunday january february march april june july august ' +
-  'september october november december god internet ok okay hi hello hey yes no please thanks'
+  'september october november december god internet ok okay hi hello hey yes no please thanks tv my your our their his her'
 ).split(' ');
+const NOT_NAME_SET = new Set(NOT_NAME);
 
-// A capitalised name word: "Anna", "McCathie", "O'Brien", "Jónasdóttir", "Jean-Luc".
-const NAME_WORD = String.raw`\p{Lu}(?:['’]\p{Lu})?[\p{Ll}\p{M}]+(?:[-'’]\p{Lu}?[\p{Ll}\p{M}]+)*`;
-const ANY_WORD = String.raw`[\p{L}][\p{L}\p{M}'’-]*`;
-const PARTICLE = String.raw`(?:van|von|der|den|de|del|della|di|da|dos|das|du|la|le|bin|ibn|al|ter|ten)`;
-const SEQUENCE = new RegExp(
-  String.raw`(?<![\p{L}\p{N}@._-])${NAME_WORD}(?:[ \t]+(?:${PARTICLE}[ \t]+){0,2}${NAME_WORD}){0,3}(?![\p{L}\p{N}@_-]|\.[\p{L}\p{N}])`,
-  'gu',
+// Words that make the capitalised words before them a street or a place ("Hansen Street", "Solomon Islands"),
+// and words before a street's name ("rue Victor Hugo").
+const PLACE_AFTER = new Set(
+  (
+    'street st road rd avenue ave lane ln drive dr boulevard blvd way place pl court ct square sq park plaza terrace crescent close highway ' +
+    'hwy platz strasse straße str gasse weg allee islands island city county river lake mountains'
+  ).split(' '),
 );
-const LOWER_WORD = /(?<![\p{L}\p{N}@._-])[\p{Ll}][\p{Ll}\p{M}'’-]+(?![\p{L}\p{N}@_-])/gu;
+const PLACE_BEFORE = new Set('rue cours avenue via calle rua avenida chemin boulevard allée piazza viale plaza st saint santa san'.split(' '));
+const SUFFIXES = new Set('md dds phd dvm jr sr ii iii iv esq cpa rn'.split(' '));
+const PARTICLES = new Set('van von der den de del della di da dos das du la le bin ibn al ter ten'.split(' '));
+const HONORIFICS = new Set('mr mrs ms miss mx dr prof sir dame madam mme mlle herr frau sr sra srta'.split(' '));
 
-// The honorific is part of the span: it gives away gender or profession.
-const HONORIFIC = new RegExp(
-  String.raw`\b(?:mr|mrs|ms|miss|mx|dr|prof|sir|dame|madam|mme|mlle|herr|frau|sr|sra|srta)\.?[ \t]+${ANY_WORD}(?:[ \t]+(?:${PARTICLE}[ \t]+){0,2}${ANY_WORD}){0,2}`,
-  'giu',
-);
-// Phrases that introduce a name; lower-case names count after them.
-const NAME_CUE = new RegExp(
-  String.raw`\b(?:my name is|name is|name's|name:|names?\s+on the \w+(?:\s+is)?[?:]?\s*(?:\w+:)?|call me|dear|regards,?|sincerely,?|signed|cheers,?|ask for|speak (?:to|with)|talk to|follow up with|add|correct it to)[ \t]+(${ANY_WORD}(?:[ \t]+${ANY_WORD}){0,2})`,
-  'giu',
-);
-// Weaker cues, taken only before a capitalised word: matched case-insensitively, then the name is read
-// case-sensitively where the cue ends.
-const INTRO_CUE = /\b(?:i am|i'm|this is|hi|hello|hey|thanks|thank you|from|with|by|told|asked|met|said|says|to|ex-)[ \t,]+/giu;
-const NAME_AT = new RegExp(String.raw`${NAME_WORD}(?:[ \t]+${NAME_WORD}){0,2}(?![\p{L}\p{N}])`, 'uy');
-const WORD = /\S+/gu;
+// Cues, as token sequences ending right before the name ('*' is any word). Strong cues name someone outright:
+// the words after them are a name unless they are common words. Weak cues only suggest a person: a capitalised
+// word after one scores higher, and a lower-case one counts only if it is a listed name and not a common word.
+const STRONG_CUES = [
+  'my name is',
+  'name is',
+  "name's",
+  'name',
+  'names on the * is',
+  'names on the *',
+  'name on the * is',
+  'name on the *',
+  'call me',
+  'dear',
+  'regards',
+  'sincerely',
+  'signed',
+  'cheers',
+  'ask for',
+  'speak to',
+  'speak with',
+  'talk to',
+  'follow up with',
+  'correct it to',
+].map((s) => s.split(' '));
+// Weak cues that may also introduce a lower-case name ("ask hernandez", "i'm priya").
+const LOWER_CUES = [
+  'i am',
+  "i'm",
+  'i’m',
+  'this is',
+  "it's",
+  'hi',
+  'hello',
+  'hey',
+  'thanks',
+  'thank you',
+  'ask',
+  'asked',
+  'contact',
+  'tell',
+  'told',
+  'met',
+  'cc',
+  'spoke with',
+  'spoke to',
+].map((s) => s.split(' '));
+// Weak cues for capitalised words only: lower-case words after them are mostly places and things.
+const CAPITAL_CUES = [
+  'from',
+  'with',
+  'by',
+  'said',
+  'says',
+  'to',
+  'ex',
+  'add',
+  'email',
+  'emailed',
+  'call',
+  'ping',
+  'see',
+  'starring',
+  'featuring',
+  'cc',
+].map((s) => [s]);
+
+/** Cues indexed by their last word, so a token is tested only against cues that can end on the word before it. */
+function byLastWord(cues: string[][]): Map<string, string[][]> {
+  const m = new Map<string, string[][]>();
+  for (const c of cues) m.set(c.at(-1)!, [...(m.get(c.at(-1)!) ?? []), c]);
+  return m;
+}
+const STRONG = byLastWord(STRONG_CUES);
+const LOWER = byLastWord(LOWER_CUES);
+const CAPITAL = byLastWord(CAPITAL_CUES);
 
 // Words around a lone unknown capitalised word that make it a person rather than a place or product.
-const PERSON_BEFORE = /\b(?:says|said|told|asked|shouted|wrote|replied|met|by|ex-|founders?|given|dear|with)\W*\u0000/;
+const PERSON_BEFORE = /\b(?:says|said|told|asked|ask|shouted|wrote|replied|met|by|ex-|founders?|given|dear|with|contact)\W*\u0000/;
 const PERSON_AFTER = /\u0000(?:['’]s\b|\s+(?:says|said|told|asked|shouted|wrote|replied|was|is a|has|had|his|her|and (?:his|her)|were)\b)/;
-// Lists: "Eklund, Warren and Bailey". A neighbour of a found name in a list is a name too.
-const LIST_AFTER = new RegExp(
-  String.raw`^(?:,[ \t]*(?:and[ \t]+|&[ \t]+)?|[ \t]+(?:and|&|or)[ \t]+)(${ANY_WORD}(?:[ \t]+${NAME_WORD})?)(?![\p{L}\p{N}])`,
-  'u',
-);
-const LIST_BEFORE = new RegExp(String.raw`(?<![\p{L}\p{N}])(${ANY_WORD})(?:,[ \t]*|[ \t]+(?:and|&|or)[ \t]+)$`, 'u');
 
-function atSentenceStart(text: string, index: number): boolean {
-  const before = text.slice(Math.max(0, index - 4), index).replace(/[ \t"'“‘(\[\\]+$/, '');
-  return before === '' || /[.!?:\n]$/.test(before);
+// ---- the scanner ---------------------------------------------------------------------------------------------
+
+// Per UTF-16 unit: 0 not known yet, 1 not a letter, 2 lower-case letter (or mark), 3 upper-case letter.
+const KIND = new Uint8Array(65536);
+for (let c = 0; c < 128; c++) KIND[c] = c >= 65 && c <= 90 ? 3 : c >= 97 && c <= 122 ? 2 : 1;
+const IS_LETTER = /[\p{L}\p{M}]/u;
+const IS_UPPER = /[\p{Lu}\p{Lt}]/u;
+function kind(c: number): number {
+  let k = KIND[c]!;
+  if (k === 0) {
+    const ch = String.fromCharCode(c);
+    k = IS_UPPER.test(ch) ? 3 : IS_LETTER.test(ch) ? 2 : 1;
+    KIND[c] = k;
+  }
+  return k;
 }
 
-interface Word {
-  text: string;
+const APOS = 0x27;
+const RSQUO = 0x2019;
+const HYPHEN = 0x2d;
+
+/** Word tokens of the text: [start, end) pairs in one reused array, plus a flag for a capital first letter. */
+interface Tokens {
+  n: number;
+  start: Int32Array;
+  end: Int32Array;
+  cap: Uint8Array;
+}
+let tok: Tokens = { n: 0, start: new Int32Array(256), end: new Int32Array(256), cap: new Uint8Array(256) };
+
+function grown(t: Tokens): Tokens {
+  const size = t.start.length * 2;
+  const g: Tokens = { n: t.n, start: new Int32Array(size), end: new Int32Array(size), cap: new Uint8Array(size) };
+  g.start.set(t.start);
+  g.end.set(t.end);
+  g.cap.set(t.cap);
+  return g;
+}
+
+function tokenise(text: string): boolean {
+  const len = text.length;
+  let n = 0;
+  let hasUpper = false;
+  let i = 0;
+  while (i < len) {
+    const k = kind(text.charCodeAt(i));
+    if (k === 1) {
+      i++;
+      continue;
+    }
+    const start = i;
+    i++;
+    // A word: letters, with inner apostrophes and hyphens ("O'Brien", "Jean-Luc", "name's").
+    while (i < len) {
+      const c = text.charCodeAt(i);
+      if (kind(c) !== 1) i++;
+      else if ((c === APOS || c === RSQUO || c === HYPHEN) && i + 1 < len && kind(text.charCodeAt(i + 1)) !== 1) i += 2;
+      else break;
+    }
+    if (n === tok.start.length) tok = grown(tok);
+    tok.start[n] = start;
+    tok.end[n] = i;
+    const isCap = k === 3 ? 1 : 0;
+    if (isCap) hasUpper = true;
+    tok.cap[n] = isCap;
+    n++;
+  }
+  tok.n = n;
+  return hasUpper;
+}
+
+// ---- the recogniser ------------------------------------------------------------------------------------------
+// The state of the message being read lives in module variables and the helpers are plain functions: no
+// closures per message, and the token arrays are reused from one message to the next.
+
+interface Candidate {
+  /** First and last token of the name. */
+  from: number;
+  to: number;
   start: number;
   end: number;
+  score: number;
+  /** The honorific before the name: masked with it, not part of the name's span. */
+  maskStart?: number;
 }
 
-function wordsOf(s: string, offset: number): Word[] {
-  return [...s.matchAll(WORD)].map((m) => ({ text: m[0], start: offset + m.index, end: offset + m.index + m[0].length }));
+let text = '';
+let n = 0;
+let hasUpper = false;
+let lex: Lexicon;
+let lowered: (string | undefined)[] = [];
+let taken = new Uint8Array(256);
+let out: Candidate[] = [];
+
+/** The token in lower case, a possessive "'s" dropped. */
+function low(i: number): string {
+  let w = lowered[i];
+  if (w === undefined) {
+    w = text.slice(tok.start[i]!, tok.end[i]!).toLowerCase();
+    const l = w.length;
+    if (l > 2 && w.charCodeAt(l - 1) === 0x73 && (w.charCodeAt(l - 2) === APOS || w.charCodeAt(l - 2) === RSQUO)) w = w.slice(0, -2);
+    lowered[i] = w;
+  }
+  return w;
+}
+const possessive = (i: number) => tok.end[i]! - tok.start[i]! !== low(i).length;
+/** Where the name in token i ends: before a possessive "'s". */
+const nameEnd = (i: number) => (possessive(i) ? tok.end[i]! - 2 : tok.end[i]!);
+// What the lexicon says of a token, looked up once per token: a bit set, 0 while not looked up yet.
+const READ = 1;
+const FIRST = 2;
+const LAST = 4;
+const OTHER = 8;
+const COMMON = 16;
+let features = new Uint8Array(256);
+function feat(i: number): number {
+  let f = features[i]!;
+  if (f === 0) {
+    const w = low(i);
+    f = READ | (lex.first.has(w) ? FIRST : 0) | (lex.last.has(w) ? LAST : 0) | (lex.other.has(w) ? OTHER : 0) | (lex.common.has(w) ? COMMON : 0);
+    features[i] = f;
+  }
+  return f;
+}
+const isFirst = (i: number) => (feat(i) & FIRST) !== 0;
+const isLast = (i: number) => (feat(i) & LAST) !== 0;
+const isName = (i: number) => (feat(i) & (FIRST | LAST)) !== 0;
+const isOther = (i: number) => (feat(i) & OTHER) !== 0;
+/** Known only as something other than a name. */
+const commonOnly = (i: number) => (feat(i) & (OTHER | FIRST | LAST)) === OTHER;
+const commonLower = (i: number) => !tok.cap[i] && (feat(i) & COMMON) !== 0;
+
+/** Only spaces and tabs (at least one) between token i-1 and token i. */
+function joined(i: number): boolean {
+  if (i <= 0) return false;
+  const a = tok.end[i - 1]!;
+  const b = tok.start[i]!;
+  if (a === b) return false;
+  for (let j = a; j < b; j++) {
+    const c = text.charCodeAt(j);
+    if (c !== 0x20 && c !== 0x09) return false;
+  }
+  return true;
+}
+/** Between a cue and the name: spaces, at most one of , : - and then line breaks ("Regards,\nAnna"). */
+function cueGap(i: number): boolean {
+  const a = tok.end[i - 1]!;
+  const b = tok.start[i]!;
+  if (a === b) return false;
+  let punct = false;
+  for (let j = a; j < b; j++) {
+    const c = text.charCodeAt(j);
+    if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) continue;
+    if ((c === 0x2c || c === 0x3a || c === HYPHEN) && !punct) punct = true;
+    else return false;
+  }
+  return true;
+}
+/** Not part of an e-mail address, a domain or an identifier ("anna.smith@", "Anna_1"). */
+function freeStanding(i: number): boolean {
+  const s = tok.start[i]!;
+  const e = tok.end[i]!;
+  const b = s > 0 ? text.charCodeAt(s - 1) : 0x20;
+  const a = e < text.length ? text.charCodeAt(e) : 0x20;
+  if (b === 0x40 || b === 0x2e || b === 0x5f || b === HYPHEN || (b >= 0x30 && b <= 0x39)) return false;
+  if (a === 0x40 || a === 0x5f || a === HYPHEN || (a >= 0x30 && a <= 0x39)) return false;
+  if (a === 0x2e && e + 1 < text.length && kind(text.charCodeAt(e + 1)) !== 1) return false;
+  return true;
+}
+function atSentenceStart(i: number): boolean {
+  for (let j = tok.start[i]! - 1; j >= (i > 0 ? tok.end[i - 1]! : 0); j--) {
+    const c = text.charCodeAt(j);
+    if (c === 0x2e || c === 0x21 || c === 0x3f || c === 0x3a || c === 0x0a) return true;
+    if (!(c === 0x20 || c === 0x09 || c === 0x22 || c === 0x27 || c === 0x201c || c === 0x2018 || c === 0x28 || c === 0x5b || c === 0x5c))
+      return false;
+  }
+  return i === 0;
+}
+/** Does a cue from `cues` end right before token i, as whole words? */
+function cueBefore(i: number, cues: Map<string, string[][]>): boolean {
+  if (i === 0 || !cueGap(i)) return false;
+  const list = cues.get(low(i - 1)) ?? (i >= 4 && low(i - 2) === 'the' ? cues.get('*') : undefined);
+  if (!list) return false;
+  outer: for (const cue of list) {
+    if (cue.length > i) continue;
+    for (let k = 0; k < cue.length - 1; k++) {
+      const t = i - cue.length + k;
+      if ((cue[k] !== '*' && cue[k] !== low(t)) || (k > 0 && !joined(t))) continue outer;
+    }
+    if (cue.length > 1 && !joined(i - 1)) continue;
+    // "ask" in "task" is no cue (the scanner makes whole words), nor "name" in "user.name".
+    const first = i - cue.length;
+    const before = tok.start[first]! > 0 ? text.charCodeAt(tok.start[first]! - 1) : 0x20;
+    if (before === 0x2e || before === 0x40 || before === 0x5f) continue;
+    return true;
+  }
+  return false;
+}
+function personContext(start: number, end: number): boolean {
+  const win = windowText(text, start, end, 24, 24);
+  return PERSON_BEFORE.test(win) || PERSON_AFTER.test(win);
+}
+function nameShaped(i: number): boolean {
+  // "Anna", "McCathie", "O'Brien": a capital, then a lower-case letter (or an apostrophe and a capital).
+  const s = tok.start[i]!;
+  const len = tok.end[i]! - s;
+  if (len < 2) return false;
+  const c1 = text.charCodeAt(s + 1);
+  if (kind(c1) === 2) return true;
+  return (c1 === APOS || c1 === RSQUO) && len > 3 && kind(text.charCodeAt(s + 2)) === 3 && kind(text.charCodeAt(s + 3)) === 2;
+}
+function push(from: number, to: number, score: number, maskStart?: number): void {
+  const c: Candidate = { from, to, start: tok.start[from]!, end: nameEnd(to), score };
+  if (maskStart !== undefined) c.maskStart = maskStart;
+  out.push(c);
+  for (let k = from; k <= to; k++) taken[k] = 1;
 }
 
-export function findNames(text: string): Match[] {
-  const lex = getLexicon();
-  const out: Match[] = [];
-  const lower = (w: string) => w.toLowerCase().replace(/['’]s$/, '');
-  const isFirst = (w: string) => lex.first.has(lower(w));
-  const isLast = (w: string) => lex.last.has(lower(w));
-  const isOther = (w: string) => lex.other.has(lower(w));
-  const unknown = (w: string) => !isFirst(w) && !isLast(w) && !isOther(w);
-  const personContext = (start: number, end: number) => {
-    const win = windowText(text, start, end, 24, 24);
-    return PERSON_BEFORE.test(win) || PERSON_AFTER.test(win);
-  };
-  const lowerCaseText = !/\p{Lu}/u.test(text);
+export function findNames(input: string): Match[] {
+  lex = getLexicon();
+  text = input;
+  hasUpper = tokenise(input);
+  n = tok.n;
+  if (n === 0) return [];
+  if (lowered.length < n) lowered = new Array(tok.start.length);
+  else lowered.fill(undefined, 0, n);
+  if (taken.length < n) taken = new Uint8Array(tok.start.length);
+  else taken.fill(0, 0, n);
+  if (features.length < n) features = new Uint8Array(tok.start.length);
+  else features.fill(0, 0, n);
+  out = [];
 
-  for (const m of text.matchAll(SEQUENCE)) {
-    let words = wordsOf(m[0], m.index);
-    // A capitalised sentence opener ("Please Anna") is not part of the name, nor a trailing common word.
-    while (words.length > 1 && isOther(words[0]!.text) && !isFirst(words[0]!.text)) words = words.slice(1);
-    while (words.length > 1 && isOther(words.at(-1)!.text) && !isLast(words.at(-1)!.text)) words = words.slice(0, -1);
-    const head = words[0]!.text;
-    const tail = words.at(-1)!.text;
-    const start = words[0]!.start;
-    const end = words.at(-1)!.end;
-    let score = 0;
-    if (words.length >= 2) {
-      if (isFirst(head)) score = isLast(tail) ? 0.85 : 0.75;
-      else if (isLast(tail) && !isOther(head)) score = 0.6;
-      else if (!words.some((w) => isOther(w.text))) score = personContext(start, end) ? 0.55 : 0.35;
-    } else if (isFirst(head) && !isOther(head)) {
-      score = atSentenceStart(text, start) ? 0.55 : 0.65;
-    } else if (isLast(head) && !isOther(head)) {
-      score = atSentenceStart(text, start) ? 0.35 : personContext(start, end) ? 0.6 : 0.45;
-    } else if (unknown(head) && head.length > 2) {
-      score = personContext(start, end) ? 0.55 : 0.4;
+  for (let i = 0; i < n; i++) {
+    if (taken[i]) continue;
+    const h = honorific(i);
+    if (h >= 0) {
+      i = h;
+      continue;
     }
-    if (score > 0) out.push(match('person', text, start, end, score));
-  }
-  // In all-lower-case text capitals say nothing, so a known first name carries the match.
-  if (lowerCaseText) {
-    const words = [...text.matchAll(LOWER_WORD)];
-    for (let i = 0; i < words.length; i++) {
-      const w = words[i]!;
-      if (!isFirst(w[0]) || isOther(w[0])) continue;
-      const next = words[i + 1];
-      const joined = next && /^[ \t]+$/.test(text.slice(w.index + w[0].length, next.index));
-      if (joined && !isOther(next[0])) {
-        out.push(match('person', text, w.index, next.index + next[0].length, 0.65));
-        i++;
-      } else out.push(match('person', text, w.index, w.index + w[0].length, 0.55));
+    // A strong cue: the next words are a name unless they are common words.
+    if (cueBefore(i, STRONG)) {
+      let last = -1;
+      for (let j = i; j < n && j <= i + 2 && (j === i || joined(j)); j++) {
+        if (!isName(j) && (isOther(j) || commonLower(j) || !freeStanding(j))) break;
+        if (commonOnly(j)) break;
+        last = j;
+        if (possessive(j)) break;
+      }
+      if (last >= 0) {
+        push(i, last, 0.85);
+        i = last;
+        continue;
+      }
     }
-  }
-  for (const m of text.matchAll(HONORIFIC)) {
-    const words = wordsOf(m[0], m.index);
-    // "Sir bot": after a capitalised honorific the name is capitalised too.
-    const capitalsOnly = /^\p{Lu}/u.test(m[0]);
-    let keep = 1;
-    while (
-      keep < words.length &&
-      !(capitalsOnly && !/^\p{Lu}/u.test(words[keep]!.text)) &&
-      !(isOther(words[keep]!.text) && !isFirst(words[keep]!.text) && !isLast(words[keep]!.text))
-    )
-      keep++;
-    if (keep > 1) out.push(match('person', text, m.index, words[keep - 1]!.end, 0.85));
-  }
-  for (const m of text.matchAll(NAME_CUE)) {
-    const words = wordsOf(m[1]!, m.index + m[0].length - m[1]!.length);
-    // Keep the words up to the first common one ("my name is john and ..." → "john").
-    const kept: Word[] = [];
-    for (const w of words) {
-      if (isOther(w.text) && !isFirst(w.text) && !isLast(w.text)) break;
-      kept.push(w);
+    if (tok.cap[i]) {
+      i = Math.max(i, capitalSequence(i));
+      continue;
     }
-    if (kept.length > 0) out.push(match('person', text, kept[0]!.start, kept.at(-1)!.end, 0.85));
+    // A lower-case word: a name only with a cue, or in text with no capitals at all (where capitals say
+    // nothing) as a listed first name; never a common word.
+    if (!isName(i) || isOther(i) || commonLower(i) || !freeStanding(i)) continue;
+    const next = i + 1 < n && joined(i + 1) && !possessive(i) && !isOther(i + 1) && !commonLower(i + 1) && freeStanding(i + 1) ? i + 1 : -1;
+    const cued = cueBefore(i, LOWER);
+    if (isFirst(i) && next >= 0 && (!hasUpper || cued)) {
+      push(i, next, cued ? 0.8 : 0.65);
+      i = next;
+    } else if (cued) push(i, i, 0.6);
+    else if (!hasUpper && isFirst(i)) push(i, i, 0.55);
   }
-  for (const m of text.matchAll(INTRO_CUE)) {
-    NAME_AT.lastIndex = m.index + m[0].length;
-    const n = NAME_AT.exec(text);
-    if (!n) continue;
-    const head = n[0].split(/[ \t]/)[0]!;
-    if (isOther(head) && !isFirst(head)) continue;
-    out.push(match('person', text, n.index, n.index + n[0].length, isFirst(head) ? 0.8 : 0.55));
+  listNeighbours();
+  repeats();
+  const matches: Match[] = [];
+  for (const c of out) {
+    const m: Match = { class: 'person', start: c.start, end: c.end, score: c.score, text: input.slice(c.start, c.end) };
+    if (c.maskStart !== undefined) m.maskStart = c.maskStart;
+    matches.push(m);
   }
-  // In a list a capitalised common noun can be a name ("Sarah, Brandy and Robin"); lower-case words cannot.
-  const notName = (w: string) =>
-    NOT_NAME.includes(w.toLowerCase()) ||
-    w.length < 2 ||
-    /['’](?:m|re|ve|ll|d)$/i.test(w) ||
-    (lowerCaseText ? isOther(w) && !isFirst(w) && !isLast(w) : !/^\p{Lu}/u.test(w));
-  return [...out, ...listNeighbours(text, out, notName)];
+  text = '';
+  return matches;
 }
 
-/** Names next to a confident name in a list ("Sean, John and Dawn") are names as well. */
-function listNeighbours(text: string, found: Match[], common: (w: string) => boolean): Match[] {
-  const extra: Match[] = [];
-  let frontier = found.filter((m) => m.score >= 0.5);
-  const seen = new Set(found.map((m) => `${m.start}:${m.end}`));
+/**
+ * Honorific + name: "Mr. Grimes", "mrs jones". The honorific is masked with the name (it gives away gender
+ * or profession) but is not part of the name's span. Returns the last token used, or -1.
+ */
+function honorific(i: number): number {
+  if (i + 1 >= n || !HONORIFICS.has(low(i))) return -1;
+  // "Mr Smith", "Mr. Smith": nothing but an optional dot and spaces between.
+  let j = tok.end[i]!;
+  if (text.charCodeAt(j) === 0x2e) j++;
+  if (j === tok.start[i + 1]!) return -1;
+  for (; j < tok.start[i + 1]!; j++) if (text.charCodeAt(j) !== 0x20 && text.charCodeAt(j) !== 0x09) return -1;
+  // "Sir bot": after a capitalised honorific the name is capitalised too.
+  const capitalsOnly = tok.cap[i] === 1;
+  let last = -1;
+  for (let k = i + 1; k < n && k <= i + 3 && (k === i + 1 || joined(k)); k++) {
+    if (capitalsOnly && !tok.cap[k] && !PARTICLES.has(low(k))) break;
+    if (commonOnly(k) || (commonLower(k) && !isName(k))) break;
+    last = k;
+    if (possessive(k)) break;
+  }
+  if (last < 0 || PARTICLES.has(low(last))) return -1;
+  push(i + 1, last, 0.85, tok.start[i]);
+  return last;
+}
+
+/** A run of capitalised words from token i; returns the last token it covers. */
+function capitalSequence(i: number): number {
+  if (!freeStanding(i) || !nameShaped(i)) return i;
+  // Up to four capitalised words, up to two particles between them ("Charles van Beers").
+  let a = i;
+  let b = i;
+  let count = 1;
+  while (count < 4 && !possessive(b)) {
+    let k = b + 1;
+    let particles = 0;
+    while (k < n && particles < 2 && !tok.cap[k] && PARTICLES.has(low(k)) && joined(k)) {
+      k++;
+      particles++;
+    }
+    if (k >= n || !joined(k) || !tok.cap[k] || !nameShaped(k) || !freeStanding(k)) break;
+    b = k;
+    count++;
+  }
+  const seqEnd = b;
+  // A capitalised sentence opener ("Please Anna") is not part of the name, nor a trailing common word.
+  while (b > a && commonOnly(a) && !isFirst(a)) a = nextCapital(a);
+  while (b > a && commonOnly(b) && !isLast(b)) b = prevCapital(b);
+  const after = seqEnd + 1;
+  // A street or a place ("Hansen Street", "rue Victor Hugo"), or an organisation ("Fuse TV"), not a person.
+  if (PLACE_AFTER.has(low(b))) return seqEnd;
+  if (after < n && joined(after) && (PLACE_AFTER.has(low(after)) || (tok.cap[after] && !nameShaped(after) && !SUFFIXES.has(low(after)))))
+    return seqEnd;
+  if (a > 0 && joined(a) && PLACE_BEFORE.has(low(a - 1))) return seqEnd;
+  const start = tok.start[a]!;
+  const end = nameEnd(b);
+  let score = 0;
+  if (b > a) {
+    let anyOther = false;
+    for (let k = a; k <= b; k++) if (tok.cap[k] && isOther(k)) anyOther = true;
+    if (isFirst(a)) score = isLast(b) ? 0.85 : 0.75;
+    else if (isLast(b) && !isOther(a)) score = 0.6;
+    else if (!anyOther) score = personContext(start, end) ? 0.55 : 0.35;
+  } else if (isFirst(a) && !isOther(a)) {
+    score = atSentenceStart(a) ? 0.55 : 0.65;
+  } else if (isLast(a) && !isOther(a)) {
+    score = atSentenceStart(a) ? 0.35 : personContext(start, end) ? 0.6 : 0.45;
+  } else if (!isName(a) && !isOther(a) && end - start > 2) {
+    // An unknown word opening a sentence is as often a title or a product ("Zoolander is a 2001 film").
+    score = !atSentenceStart(a) && personContext(start, end) ? 0.55 : 0.4;
+  }
+  // After a weak cue ("thanks Anna", "ask Hernandez") a capitalised name-like word is a person.
+  if (!commonOnly(a) && (cueBefore(a, LOWER) || cueBefore(a, CAPITAL))) score = Math.max(score, isFirst(a) ? 0.8 : isLast(a) ? 0.65 : 0.55);
+  if (score > 0) push(a, b, score);
+  return seqEnd;
+}
+function nextCapital(k: number): number {
+  k++;
+  while (!tok.cap[k]) k++;
+  return k;
+}
+function prevCapital(k: number): number {
+  k--;
+  while (!tok.cap[k]) k--;
+  return k;
+}
+
+const conj = (k: number) => low(k) === 'and' || low(k) === 'or';
+/** ", " or " & " between token a and token b. */
+function commaGap(a: number, b: number): boolean {
+  let sep = false;
+  for (let j = tok.end[a]!; j < tok.start[b]!; j++) {
+    const c = text.charCodeAt(j);
+    if (c === 0x20 || c === 0x09) continue;
+    if ((c === 0x2c || c === 0x26) && !sep) sep = true;
+    else return false;
+  }
+  return sep;
+}
+/** Can token k be a name in a list? Capitalised in mixed text; in lower-case text, anything but a common word. */
+function listable(k: number): boolean {
+  if (k < 0 || k >= n || taken[k] || !freeStanding(k) || tok.end[k]! - tok.start[k]! < 2) return false;
+  const w = low(k);
+  if (NOT_NAME_SET.has(w) || /['’](?:m|re|ve|ll|d)$/.test(w)) return false;
+  // "… and Hansen Street" is a street.
+  if (k + 1 < n && joined(k + 1) && PLACE_AFTER.has(low(k + 1))) return false;
+  if (hasUpper) return tok.cap[k] === 1 && nameShaped(k);
+  return !isOther(k) && !commonLower(k);
+}
+function addNeighbour(k: number, next: Candidate[], forward: boolean): void {
+  let to = k;
+  if (forward && hasUpper && k + 1 < n && joined(k + 1) && tok.cap[k + 1] && nameShaped(k + 1) && !possessive(k)) to = k + 1;
+  const c: Candidate = { from: k, to, start: tok.start[k]!, end: nameEnd(to), score: 0.6 };
+  next.push(c);
+  for (let t = k; t <= to; t++) taken[t] = 1;
+}
+/** Names next to a confident name in a list ("Sean, John and Dawn", "norberg and smith") are names as well. */
+function listNeighbours(): void {
+  let frontier = out.filter((m) => m.score >= 0.5);
   for (let round = 0; round < 12 && frontier.length > 0; round++) {
-    const next: Match[] = [];
+    const next: Candidate[] = [];
     for (const f of frontier) {
-      const after = LIST_AFTER.exec(text.slice(f.end, f.end + 60));
-      if (after) {
-        const start = f.end + after[0].length - after[1]!.length;
-        next.push(match('person', text, start, start + after[1]!.length, 0.6));
+      const l = f.to;
+      if (l + 1 < n && !possessive(l)) {
+        // After: ", X", " & X", ", and X", " and X".
+        let k = -1;
+        if (commaGap(l, l + 1)) k = conj(l + 1) && l + 2 < n && joined(l + 2) ? l + 2 : l + 1;
+        else if (joined(l + 1) && conj(l + 1) && l + 2 < n && joined(l + 2)) k = l + 2;
+        if (listable(k)) addNeighbour(k, next, true);
       }
-      const before = LIST_BEFORE.exec(text.slice(Math.max(0, f.start - 60), f.start));
-      if (before) {
-        const start = f.start - before[0].length;
-        next.push(match('person', text, start, start + before[1]!.length, 0.6));
+      const s = f.from;
+      if (s > 0) {
+        // Before: "X, ", "X & ", "X and ", "X, and ".
+        let k = -1;
+        if (commaGap(s - 1, s)) k = s - 1;
+        else if (s > 1 && conj(s - 1) && joined(s) && (joined(s - 1) || commaGap(s - 2, s - 1))) k = s - 2;
+        if (listable(k) && !possessive(k)) addNeighbour(k, next, false);
       }
     }
-    frontier = next.filter((m) => {
-      const key = `${m.start}:${m.end}`;
-      if (seen.has(key) || common(m.text.split(/[ \t]/)[0]!)) return false;
-      seen.add(key);
-      return true;
-    });
-    extra.push(...frontier);
+    out.push(...next);
+    frontier = next;
   }
-  return extra;
+}
+
+/** A word of a confident name is a name wherever else it stands capitalised ("Mrs. Voronov called. Voronov …"). */
+function repeats(): void {
+  let names: Set<string> | undefined;
+  for (const c of out) {
+    if (c.score < 0.6) continue;
+    names ??= new Set();
+    for (let k = c.from; k <= c.to; k++) if (tok.cap[k] && !PARTICLES.has(low(k))) names.add(low(k));
+  }
+  if (!names) return;
+  for (const c of out) if (c.score < 0.6 && tok.cap[c.from] && names.has(low(c.from)) && names.has(low(c.to))) c.score = 0.6;
+  for (let k = 0; k < n; k++) {
+    if (taken[k] || !tok.cap[k] || !names.has(low(k)) || !freeStanding(k) || commonOnly(k)) continue;
+    push(k, k, 0.6);
+  }
 }

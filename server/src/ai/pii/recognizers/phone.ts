@@ -1,11 +1,19 @@
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/min';
 import { applyContext, type ContextRule } from '../context.js';
 import type { Match } from '../types.js';
 import { dateValid, digitsOf, phoneDigitsPlausible } from '../validators.js';
 import { match } from './types.js';
 
-// Optional +CC or 00 prefix, optional (area), digit groups joined by one space, dot or hyphen, optional extension.
-const CANDIDATE =
-  /(?<![\p{L}\p{N}+\-./:_#$€£¥]|\d,)(?:\+\d{1,3}[ .\-]?)?(?:\(\d{1,5}\)[ .\-]?)?\d{1,12}(?:[ .\-]\d{1,8}){0,5}(?:[ ]?(?:x|ext\.?|extension)[ ]?\d{1,6})?(?![\p{L}\p{N}]|[.\-/:,]\d)/giu;
+// Optional +CC or 00 prefix, optional (area), digit groups joined by one space, dot or hyphen, optional
+// extension ("x305", "ext. 214", "poste 12", "Durchwahl 3", "#7").
+const EXTENSION = String.raw`(?:,?[ ]?(?:x|ext\.?|extension|poste|durchwahl|dw\.?|toestel|interno|#)[ ]?\d{1,6})`;
+const CANDIDATE = new RegExp(
+  String.raw`(?<![\p{L}\p{N}+\-./:_#$€£¥]|\d,)(?:\+\d{1,3}[ .\-]?)?(?:\(\d{1,5}\)[ .\-]?)?\d{1,12}(?:[ .\-]\d{1,8}){0,5}${EXTENSION}?(?![\p{L}\p{N}]|[.\-/:,]\d)`,
+  'giu',
+);
+const EXTENSION_AT_END = new RegExp(`${EXTENSION}$`, 'i');
+// National numbers (no + or 00) are checked against the regions our tenants' visitors write from most.
+const REGIONS: CountryCode[] = ['US', 'GB', 'DE', 'FR', 'NL', 'IN'];
 
 const NANP = /^(?:(?:\+?1|001)[ .\-]?)?(?:\(\d{3}\)[ .\-]?|\d{3}[ .\-])\d{3}[ .\-]\d{4}(?:[ ]?(?:x|ext\.?|extension)[ ]?\d{1,6})?$/i;
 
@@ -39,7 +47,8 @@ export function findPhones(text: string): Match[] {
   const out: Match[] = [];
   for (const m of text.matchAll(CANDIDATE)) {
     const raw = m[0].replace(/[ .\-]+$/, '');
-    const digits = digitsOf(raw.replace(/(?:x|ext\.?|extension)[ ]?\d+$/i, ''));
+    const number = raw.replace(EXTENSION_AT_END, '');
+    const digits = digitsOf(number);
     const groups = raw.split(/[ .\-()]+/).filter(Boolean);
     // Six digits pass only when grouped ("33 93 31"), and then only with context.
     const short = digits.length === 6 && groups.length >= 3;
@@ -53,7 +62,14 @@ export function findPhones(text: string): Match[] {
     else if (short) base = 0.25;
     else if (groups.length >= 2) base = 0.4;
     else base = 0.3;
-    if (/(?:x|ext)/i.test(raw)) base += 0.1;
+    if (number !== raw) base += 0.1;
+    // E.164 rules by libphonenumber-js: an international number must be valid for its country code; a national
+    // one that is valid in a likely region gains confidence.
+    if (/^(?:\+|00)/.test(number)) {
+      const parsed = parsePhoneNumberFromString(number.replace(/^00/, '+'));
+      if (!parsed?.isPossible()) continue;
+      if (parsed.isValid()) base = Math.max(base, 0.85);
+    } else if (digits.length >= 9 && REGIONS.some((r) => parsePhoneNumberFromString(number, r)?.isValid())) base += 0.15;
     const end = m.index + raw.length;
     out.push(match('phone', text, m.index, end, applyContext(text, m.index, end, base, CONTEXT)));
   }

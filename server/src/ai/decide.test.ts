@@ -1,0 +1,131 @@
+// The built-in answerer's parts: sentence selection (extractive.ts) and the calibrated decision to answer,
+// offer "Did you mean", or hand off (decide.ts). Pure functions; the app-level flow is in answers.test.ts.
+import { describe, expect, test } from 'vitest';
+import { expandQuery } from '../knowledge/expand.js';
+import { ASKS_FOR_PERSON, suggestText } from './answerer.js';
+import { DECISION_MODEL, decide, FEATURES, features, MAX_OFFERS, probability, type DecisionFeatures } from './decide.js';
+import { extractiveAnswer, type Passage } from './extractive.js';
+
+const p = (title: string, text: string, score: number): Passage => ({ chunkId: title, title, url: null, text, score });
+const RETURNS = p(
+  'Returns › Return window',
+  'You can return any unworn, unwashed item within 30 days of delivery. Items must still have their original tags attached. Sale items can be returned within 14 days.',
+  9,
+);
+const REFUNDS = p(
+  'Returns › Refund timing',
+  'Refunds go back to the original payment method within 5 business days after we receive your parcel. We email you when the refund is issued.',
+  6,
+);
+const DELIVERY = p('Shipping › Delivery times', 'Express delivery costs 9 euros and arrives the next business day when you order before 2 pm.', 3);
+
+describe('sentence selection', () => {
+  test('the sentence that answers, not the whole passage', () => {
+    const a = extractiveAnswer('can I return sale items?', [RETURNS, REFUNDS]);
+    expect(a.text).toBe('Sale items can be returned within 14 days. [1]');
+    expect(a.cited).toEqual([0]);
+  });
+
+  test("a second sentence of the same passage only when it meets question words the first leaves unmet; never another passage's", () => {
+    const a = extractiveAnswer('do unwashed items need their tags?', [RETURNS, REFUNDS]);
+    expect(a.text).toContain('unwashed item within 30 days');
+    expect(a.text).toContain('original tags attached');
+    expect(a.text).not.toContain('Sale items');
+    const b = extractiveAnswer('when is the refund issued after you receive the parcel?', [REFUNDS, DELIVERY]);
+    expect(b.cited).toEqual([0]);
+    expect(b.text).not.toContain('Express');
+  });
+
+  test("retrieval's passage is kept even when another passage's sentence has a rarer matching word", () => {
+    const a = extractiveAnswer('how long until my refund arrives?', [REFUNDS, DELIVERY]);
+    expect(a.cited).toEqual([0]);
+  });
+
+  test('a synonym meets a question word at its weight; a word nothing meets is missing', () => {
+    const terms = expandQuery('where is my package', { synonyms: ['package = parcel'] });
+    const a = extractiveAnswer('where is my package', [REFUNDS], terms);
+    expect(a.text).toContain('parcel');
+    expect(a.coverage).toBeGreaterThan(0.5);
+    expect(a.coverage).toBeLessThan(1);
+    const sunday = extractiveAnswer('are you open on Sunday', [RETURNS, REFUNDS]);
+    expect(sunday.missing).toBeGreaterThan(0.5);
+  });
+
+  test('a heading alone is not support', () => {
+    expect(extractiveAnswer('refund timing', [p('Returns › Refund timing', 'Contact us.', 5)]).text).toBe('');
+  });
+});
+
+describe('the decision', () => {
+  const f = (o: Partial<DecisionFeatures>): DecisionFeatures => ({
+    strength: 0.6,
+    margin: 0.3,
+    coverage: 0.6,
+    missing: 0.2,
+    unmet: 0.2,
+    heading: 0.5,
+    intent: 1,
+    first: 1,
+    yesno: 0,
+    ...o,
+  });
+
+  test('the fitted model has a weight for every feature, and moves the way the evidence does', () => {
+    for (const k of FEATURES) expect(Number.isFinite(DECISION_MODEL.weights[k])).toBe(true);
+    expect(probability(f({ coverage: 1 }))).toBeGreaterThan(probability(f({ coverage: 0.2 })));
+    expect(probability(f({ missing: 0.9 }))).toBeLessThan(probability(f({ missing: 0 })));
+    expect(probability(f({ heading: 1 }))).toBeGreaterThan(probability(f({ heading: 0 })));
+    for (const x of [f({}), f({ coverage: 0, strength: 0 }), f({ coverage: 1, strength: 1, missing: 0 })]) {
+      expect(probability(x)).toBeGreaterThan(0);
+      expect(probability(x)).toBeLessThan(1);
+    }
+  });
+
+  test('features are read from the retrieval and the answer', () => {
+    const q = 'can I return sale items?';
+    const terms = expandQuery(q);
+    const x = features(q, [RETURNS, REFUNDS], terms, extractiveAnswer(q, [RETURNS, REFUNDS], terms));
+    expect(x.first).toBe(1);
+    expect(x.margin).toBeCloseTo(1 - 6 / 9, 5);
+    expect(x.yesno).toBe(1);
+    expect(x.heading).toBeGreaterThan(0);
+    expect(x.coverage).toBe(1);
+  });
+
+  test('two thresholds: answer, offer "Did you mean" (the cited heading first), or hand off', () => {
+    const q = 'can I return sale items?';
+    const terms = expandQuery(q);
+    const passages = [RETURNS, REFUNDS, DELIVERY];
+    const pr = decide(q, passages, terms, { threshold: 0, suggestThreshold: 0 }).probability;
+    expect(decide(q, passages, terms, { threshold: pr, suggestThreshold: 0 }).action).toBe('answer');
+    const offer = decide(q, passages, terms, { threshold: pr + 0.001, suggestThreshold: pr });
+    expect(offer.action).toBe('suggest');
+    // Delivery scores under the runner-up share of the best: not offered.
+    expect(offer.suggestions).toEqual([
+      { index: 0, heading: 'Return window' },
+      { index: 1, heading: 'Refund timing' },
+    ]);
+    expect(offer.suggestions!.length).toBeLessThanOrEqual(MAX_OFFERS);
+    expect(decide(q, passages, terms, { threshold: pr + 0.001, suggestThreshold: pr + 0.0005 }).action).toBe('handoff');
+    // With the two thresholds equal (or crossed) no offer is made.
+    expect(decide(q, passages, terms, { threshold: pr + 0.001, suggestThreshold: pr + 0.001 }).action).toBe('handoff');
+    expect(decide('zebra quantum', passages, expandQuery('zebra quantum'), { threshold: 0, suggestThreshold: 0 }).action).toBe('handoff');
+  });
+
+  test('the offer reads as a question with the headings as the tenant wrote them', () => {
+    expect(suggestText(['Return window'])).toBe('Did you mean: Return window?');
+    expect(suggestText(['Return window', 'Refund timing', 'Exchanges'])).toBe('Did you mean: Return window, Refund timing or Exchanges?');
+  });
+});
+
+describe('asking for a person', () => {
+  test.each([
+    ['I want to talk to a human', true],
+    ['agent please', true],
+    ['Can I speak with someone from your team?', true],
+    ['please transfer me to a supervisor', true],
+    ['how long does delivery take', false],
+    ['can I put my order on hold', false],
+    ['can someone else use my gift card', false],
+  ])('%s → %s', (q, yes) => expect(ASKS_FOR_PERSON.test(q)).toBe(yes));
+});

@@ -1,0 +1,95 @@
+// Query expansion (WordNet, irregular forms, tenant synonyms), the lazy WordNet reader, headings as
+// evidence, and RM3-style feedback terms: pure functions over the real WordNet database files.
+import { describe, expect, test } from 'vitest';
+import { analyze } from './analyze.js';
+import { expandQuery, synonymGroups, TENANT_SYNONYM_WEIGHT, WORDNET_WEIGHTS } from './expand.js';
+import { headingMatch, headingOf, headingTypes, questionType } from './intent.js';
+import { feedbackTerms, FEEDBACK } from './lexical.js';
+import { senses } from './wordnet.js';
+
+const weightOf = (q: string, word: string, opts = {}) => expandQuery(q, opts).find((t) => t.term === analyze(word)[0])?.weight;
+
+describe('WordNet, read lazily from the package', () => {
+  test('finds a lemma, its senses in frequency order, and a collocation', () => {
+    const parcel = senses('parcel');
+    expect(parcel[0]).toEqual({ pos: 'noun', rank: 0, words: ['package'] });
+    expect(senses('shipment')[0]!.words).toContain('consignment');
+    expect(senses('log_in').find((s) => s.pos === 'verb')!.words).toContain('log_on');
+  });
+
+  test('the first and last lemmas of an index file are found; an unknown word and odd input find nothing', () => {
+    // The binary search must reach both ends of the sorted index (the first line follows the licence header).
+    expect(senses('aah').map((s) => s.pos)).toEqual(['verb']); // index.verb's first lemma
+    expect(senses('zoom_in').map((s) => s.pos)).toEqual(['verb']); // …and its last
+    expect(senses('zyrian').map((s) => s.pos)).toEqual(['noun']); // index.noun's last
+    expect(senses('zigzag').some((s) => s.pos === 'adv')).toBe(true); // index.adv's last
+    expect(senses('qwertyuiopasdf')).toEqual([]);
+    expect(senses('DROP TABLE')).toEqual([]);
+    expect(senses('')).toEqual([]);
+  });
+});
+
+describe('query expansion', () => {
+  test("the question's own terms weigh 1, WordNet synonyms less, by sense rank", () => {
+    const terms = expandQuery('where is my parcel');
+    expect(terms.find((t) => t.term === 'parcel')).toEqual({ term: 'parcel', weight: 1 });
+    expect(terms.find((t) => t.term === 'packag')).toEqual({ term: 'packag', weight: WORDNET_WEIGHTS[0], from: 'parcel' });
+    expect(Math.max(...terms.filter((t) => t.from).map((t) => t.weight))).toBeLessThan(1);
+  });
+
+  test('words that only frame a question are not expanded ("how long" is not "yearn")', () => {
+    expect(weightOf('how long do refunds take', 'yearn')).toBeUndefined();
+    expect(weightOf('how long do refunds take', 'refund')).toBe(1);
+  });
+
+  test('irregular forms reach their base word at full weight', () => {
+    expect(weightOf('I wore it once', 'wear')).toBe(1);
+    expect(weightOf('I forgot my password', 'forget')).toBe(1);
+  });
+
+  test("a tenant's synonym groups apply when one member, phrase or word, is in the question", () => {
+    const synonyms = ['send back = return', 'parcel = package = order'];
+    expect(synonymGroups(synonyms)).toEqual([
+      [['send', 'back'], ['return']],
+      [['parcel'], ['packag'], ['order']],
+    ]);
+    expect(weightOf('how do I send this back', 'return', { synonyms, wordnet: false })).toBe(TENANT_SYNONYM_WEIGHT);
+    expect(weightOf('how do I send this', 'return', { synonyms, wordnet: false })).toBeUndefined();
+    expect(weightOf('track my order', 'parcel', { synonyms, wordnet: false })).toBe(TENANT_SYNONYM_WEIGHT);
+    expect(synonymGroups(['lonely', ' = ', 'a = '])).toEqual([]);
+  });
+
+  test('the expansion is bounded', () => {
+    const long = 'return refund exchange delivery shipping parcel package order account password gift card balance cash store online';
+    expect(expandQuery(long).length).toBeLessThanOrEqual(32);
+    expect(expandQuery('').length).toBe(0);
+  });
+});
+
+describe('headings as evidence', () => {
+  test('a question’s kind meets the heading that names it', () => {
+    expect(questionType('How do I start a return?')).toBe('procedure');
+    expect(questionType('how long do refunds take')).toBe('duration');
+    expect(questionType('how much is express delivery')).toBe('cost');
+    expect(questionType('can I return sale items')).toBe('yesno');
+    expect(headingTypes('How to start a return')).toEqual(new Set(['procedure']));
+    expect(headingTypes('Resetting your password')).toEqual(new Set(['procedure']));
+    expect(headingTypes('Refund timing')).toEqual(new Set(['duration']));
+    expect(headingOf('Returns and refunds › Refund timing')).toBe('Refund timing');
+    const q = 'how long until my refund arrives';
+    expect(headingMatch(q, expandQuery(q), 'Returns › Refund timing')).toEqual({ coverage: 0.5, intent: true });
+    expect(headingMatch(q, expandQuery(q), 'Shipping › International shipping')).toEqual({ coverage: 0, intent: false });
+  });
+});
+
+describe('pseudo-relevance feedback', () => {
+  test("terms of the top passages, weighted by their share of the score, never the query's own, at most the feedback weight", () => {
+    const query = expandQuery('refund');
+    const chunk = (text: string, score: number) => ({ chunkId: text, sourceId: 's', externalId: null, title: 'Help', url: null, score, text });
+    const fb = feedbackTerms(query, [chunk('refund payment payment method', 9), chunk('refund voucher', 1)]);
+    expect(fb[0]).toEqual({ term: 'payment', weight: FEEDBACK.weight });
+    expect(fb.some((t) => t.term === 'refund')).toBe(false);
+    expect(fb.find((t) => t.term === 'voucher')!.weight).toBeLessThan(fb.find((t) => t.term === 'method')!.weight);
+    expect(feedbackTerms(query, [])).toEqual([]);
+  });
+});

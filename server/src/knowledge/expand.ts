@@ -1,0 +1,131 @@
+// Query expansion without a model download: the visitor's words, their irregular base forms, the tenant's
+// own synonym groups ("parcel = package = order") and WordNet synonyms of their most frequent senses, each
+// a weighted term for BM25. The question's own words weigh 1; what is added weighs less, so a passage in
+// the visitor's words still wins over one in a synonym's.
+import { analyze, analyzeWords } from './analyze.js';
+import { senses } from './wordnet.js';
+
+export interface WeightedTerm {
+  term: string;
+  weight: number;
+  /** For an added term: the question's own term it stands in for. */
+  from?: string;
+}
+
+/** Weight of a tenant synonym: the tenant said these mean the same, in its own knowledge. */
+export const TENANT_SYNONYM_WEIGHT = 0.9;
+/** WordNet synonyms by sense rank: the most frequent sense is the likeliest meaning. */
+export const WORDNET_WEIGHTS = [0.5, 0.3, 0.2];
+// Words that frame a question ("how long…", "how many…") rather than say what it is about: their synonyms
+// ("yearn" for "long") are noise.
+const FRAMING = new Set('long much many often soon way need want know tell help get got please thanks hello hi question like would could'.split(' '));
+
+/** At most this many WordNet terms per query word: a word with many senses must not drown the query. */
+const PER_WORD = 4;
+
+// Irregular forms the Porter stemmer cannot map to their base (WordNet's exception lists are not in the package).
+const IRREGULAR: Record<string, string> = Object.fromEntries(
+  (
+    'wore:wear worn:wear sent:send bought:buy got:get gotten:get paid:pay lost:lose made:make took:take taken:take gave:give ' +
+    'given:give came:come went:go gone:go left:leave kept:keep broke:break broken:break brought:bring found:find forgot:forget ' +
+    'forgotten:forget told:tell sold:sell thought:think held:hold spent:spend chose:choose chosen:choose tore:tear torn:tear ' +
+    'shipped:ship stole:steal stolen:steal wrote:write written:write ran:run saw:see seen:see knew:know known:know did:do ' +
+    'done:do had:have said:say met:meet fell:fall fallen:fall hid:hide hidden:hide'
+  )
+    .split(' ')
+    .map((p) => p.split(':') as [string, string]),
+);
+
+/** Candidate base forms of a word for a WordNet lookup (a small morphy). */
+function baseForms(w: string): string[] {
+  const out = new Set([w]);
+  if (IRREGULAR[w]) out.add(IRREGULAR[w]);
+  const rules: [RegExp, string][] = [
+    [/ies$/, 'y'],
+    [/ses$/, 's'],
+    [/xes$/, 'x'],
+    [/ches$/, 'ch'],
+    [/shes$/, 'sh'],
+    [/s$/, ''],
+    [/ied$/, 'y'],
+    [/ed$/, 'e'],
+    [/ed$/, ''],
+    [/ing$/, 'e'],
+    [/ing$/, ''],
+    [/ly$/, ''],
+  ];
+  for (const [re, to] of rules) if (re.test(w) && w.length > 4) out.add(w.replace(re, to));
+  // A doubled final consonant: "shipped" → "ship".
+  for (const b of [...out]) if (/([bdgklmnprt])\1$/.test(b)) out.add(b.slice(0, -1));
+  return [...out];
+}
+
+/** Parses a tenant's synonym groups: "parcel = package = order", one group per entry. */
+export function synonymGroups(entries: readonly string[]): string[][][] {
+  return entries
+    .map((e) =>
+      e
+        .split(/\s*=\s*/)
+        .map((m) => analyze(m))
+        .filter((t) => t.length),
+    )
+    .filter((g) => g.length >= 2);
+}
+
+export interface ExpandOptions {
+  /** The tenant's synonym groups, as stored in its settings. */
+  synonyms?: readonly string[];
+  /** WordNet synonyms (on by default). */
+  wordnet?: boolean;
+}
+
+/** The query's terms with weights: its own at 1, expansions below. At most `max` terms, heaviest first. */
+export function expandQuery(query: string, opts: ExpandOptions = {}, max = 32): WeightedTerm[] {
+  const weights = new Map<string, { weight: number; from?: string }>();
+  const add = (term: string, weight: number, from?: string) => {
+    if ((weights.get(term)?.weight ?? 0) < weight) weights.set(term, from && from !== term ? { weight, from } : { weight });
+  };
+  const words = analyzeWords(query);
+  for (const { term } of words) add(term, 1);
+  for (const { word, term } of words) if (IRREGULAR[word]) for (const t of analyze(IRREGULAR[word])) add(t, 1, term);
+
+  const own = new Set(weights.keys());
+  for (const group of synonymGroups(opts.synonyms ?? [])) {
+    const present = group.filter((member) => member.every((t) => own.has(t)));
+    if (!present.length) continue;
+    const from = present[0]![present[0]!.length - 1];
+    for (const member of group) for (const t of member) if (!own.has(t)) add(t, TENANT_SYNONYM_WEIGHT, from);
+  }
+
+  if (opts.wordnet !== false) {
+    // Raw lower-case tokens, stop words included: collocations such as "log in" or "send back" need them.
+    const tokens = query.toLowerCase().match(/[a-z]+(?:['’][a-z]+)?/g) ?? [];
+    // Each lemma to look up, with the question's term it stands for.
+    const lemmas = new Map<string, string>();
+    for (let i = 0; i < tokens.length; i++) {
+      const cur = words.find((w) => w.word === tokens[i]);
+      const next = words.find((w) => w.word === tokens[i + 1]);
+      if (i + 1 < tokens.length && (cur || next)) lemmas.set(`${tokens[i]}_${tokens[i + 1]}`, (cur ?? next)!.term);
+      if (cur && !FRAMING.has(cur.word)) for (const b of baseForms(tokens[i]!)) if (!lemmas.has(b)) lemmas.set(b, cur.term);
+    }
+    for (const [lemma, from] of lemmas) {
+      let n = 0;
+      const found = senses(lemma, WORDNET_WEIGHTS.length);
+      // Most frequent senses first, across parts of speech.
+      for (const s of [...found].sort((a, b) => a.rank - b.rank)) {
+        for (const syn of s.words) {
+          // Single words only: a collocation's parts ("give" of "give_back") say little alone.
+          if (!/^[a-z]+$/.test(syn) || n >= PER_WORD) continue;
+          const t = analyze(syn);
+          if (t.length !== 1 || own.has(t[0]!)) continue;
+          add(t[0]!, WORDNET_WEIGHTS[s.rank]!, from);
+          n++;
+        }
+      }
+    }
+  }
+  return [...weights]
+    .map(([term, w]) => ({ term, ...w }))
+    .sort((a, b) => b.weight - a.weight || (a.term < b.term ? -1 : 1))
+    .slice(0, max);
+}

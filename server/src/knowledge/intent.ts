@@ -1,0 +1,48 @@
+// What a question asks for, and whether a passage's heading says it answers that: "how do I …" meets
+// "How to start a return" or "Resetting your password", "how long …" meets "Refund timing" or "Validity".
+// Headings are written by the tenant to name what their passage answers, so they are strong evidence.
+import { analyze } from './analyze.js';
+import type { WeightedTerm } from './expand.js';
+
+export type QuestionType = 'procedure' | 'duration' | 'cost' | 'yesno' | 'other';
+
+export function questionType(q: string): QuestionType {
+  const s = q.toLowerCase();
+  if (/\bhow (long|soon|fast|quickly|many (days|weeks|hours))\b|\bwhen (will|do|does|is|can|should)\b|\bdeadline\b|\btime limit\b|\bexpire/.test(s))
+    return 'duration';
+  if (/\bhow much\b|\bcost|\bprice|\bfee\b|\bfees\b|\bcharge|\bfree\b/.test(s)) return 'cost';
+  if (/\bhow (do|can|should|would|could) (i|we|you)\b|\bhow to\b|\bwhere (do|can|should) i\b|\bsteps?\b|\bway to\b/.test(s)) return 'procedure';
+  if (/^\s*(can|could|do|does|is|are|will|may|am)\b/.test(s)) return 'yesno';
+  return 'other';
+}
+
+const DURATION_WORDS = new Set(analyze('time times timing window validity valid deadline days period expiry long'));
+const COST_WORDS = new Set(analyze('cost costs price prices pricing fee fees charges free'));
+
+/** The heading of a chunk title ("Returns and refunds › Refund timing" → "Refund timing"). */
+export const headingOf = (title: string) => title.split('›').pop()!.trim();
+
+/** The kinds of question a heading says its passage answers. */
+export function headingTypes(heading: string): Set<QuestionType> {
+  const out = new Set<QuestionType>();
+  const terms = analyze(heading);
+  if (/^\s*how to\b/i.test(heading) || /^\s*\p{L}+ing\b/iu.test(heading)) out.add('procedure');
+  if (terms.some((t) => DURATION_WORDS.has(t))) out.add('duration');
+  if (terms.some((t) => COST_WORDS.has(t))) out.add('cost');
+  return out;
+}
+
+export interface HeadingMatch {
+  /** Share of the heading's words the (expanded) question has, weighted by the expansion weights (0..1). */
+  coverage: number;
+  /** The question is of a kind the heading names ("how long" ↔ "timing"). */
+  intent: boolean;
+}
+
+export function headingMatch(question: string, terms: readonly WeightedTerm[], title: string): HeadingMatch {
+  const heading = headingOf(title);
+  const ht = [...new Set(analyze(heading))];
+  const w = new Map(terms.map((t) => [t.term, t.weight]));
+  const coverage = ht.length ? ht.reduce((n, t) => n + (w.get(t) ?? 0), 0) / ht.length : 0;
+  return { coverage, intent: headingTypes(heading).has(questionType(question)) };
+}

@@ -1,0 +1,108 @@
+// Retention windows per tenant: set through the admin settings API, applied by the leased retention
+// sweep (jobs/retention.ts) to conversations, webhook bodies and verified profiles, one tenant's window
+// never touching another's data, and one audit entry per run holding counts only.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { DEFAULT_RETENTION } from '@parley/protocol';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { PLATFORM_TENANT } from '../db/index.js';
+import { newHolderId } from '../jobs/lease.js';
+import { runRetentionSweep } from '../jobs/retention.js';
+import type { CreatedTenant } from '../tenants/service.js';
+import { startTestApp, type TestApp } from '../test/app.js';
+import { call } from '../test/http.js';
+import { Visitor } from '../test/widget.js';
+
+let t: TestApp;
+let a: CreatedTenant;
+let b: CreatedTenant;
+beforeAll(async () => {
+  t = await startTestApp();
+  a = await t.tenant('Short memory', ['a.example']);
+  b = await t.tenant('Defaults', ['b.example']);
+}, 120_000);
+afterAll(() => t?.close());
+
+const owner = (sql: string, params: unknown[] = []) => t.testDb.db.withOwner((tx) => tx.query<any>(sql, params));
+const settings = (tenant: CreatedTenant, method: 'GET' | 'PATCH', body?: unknown) =>
+  call(t.url, method, '/v1/admin/settings', { key: tenant.secretKey, body, contentType: 'application/merge-patch+json' });
+
+/** A visitor of `tenant` who chats once (with personal data in the message); the conversation's id. */
+async function chat(tenant: CreatedTenant, domain: string, text: string): Promise<string> {
+  const v = new Visitor(t.url, tenant.publishableKey, `https://${domain}`);
+  expect((await v.start()).status).toBe(200);
+  const id = (await v.call('POST', '/conversations', {})).body.conversation.id as string;
+  await v.say(id, text);
+  return id;
+}
+
+describe('retention windows', () => {
+  test('a tenant sets its windows through the settings API; defaults apply to the rest; bad windows are refused', async () => {
+    expect((await settings(b, 'GET')).body.effective.retention).toEqual(DEFAULT_RETENTION);
+    expect((await settings(a, 'PATCH', { retention: { messages: 30, webhookBodies: 2 } })).status).toBe(200);
+    const got = await settings(a, 'GET');
+    expect(got.body.settings.retention).toEqual({ messages: 30, webhookBodies: 2 });
+    expect(got.body.effective.retention).toEqual({ messages: 30, webhookBodies: 2, verifiedProfiles: 365 });
+    for (const bad of [{ messages: 0 }, { messages: 3651 }, { webhookBodies: 31 }, { messages: 1.5 }, { forever: 1 }, { messages: '30' }]) {
+      const res = await settings(a, 'PATCH', { retention: bad });
+      expect([JSON.stringify(bad), res.status]).toEqual([JSON.stringify(bad), 400]);
+    }
+    expect((await settings(a, 'GET')).body.effective.retention.messages).toBe(30);
+  });
+
+  test("the leased sweep deletes what is past each tenant's own windows and audits the run with counts only", async () => {
+    const email = 'ada.lovelace@example.com';
+    const convA = await chat(a, 'a.example', `Hello, I am Ada, write to ${email}`);
+    const convB = await chat(b, 'b.example', `Hello, I am Bea, write to ${email}`);
+    const freshA = await chat(a, 'a.example', 'A question asked today');
+    // Both conversations went quiet 40 days ago: past A's 30 days, within B's default 365.
+    await owner("UPDATE conversations SET updated_at = now() - interval '40 days' WHERE id = ANY($1)", [[convA, convB]]);
+    expect((await owner('SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1', [convA])).rows[0].n).toBeGreaterThan(0);
+    // Webhook bodies 3 days old (A keeps 2, B the default 7); profiles refreshed 400 and 100 days ago.
+    for (const tenant of [a, b]) {
+      await owner(
+        "INSERT INTO webhook_events (tenant_id, id, type, body, created_at) VALUES ($1, $2, 'message.created', '{}', now() - interval '3 days')",
+        [tenant.tenant.id, `evt_${randomUUID()}`],
+      );
+    }
+    await owner(
+      `INSERT INTO verified_visitors (tenant_id, subject, profile, updated_at)
+       VALUES ($1, 'user-old', $3, now() - interval '400 days'), ($2, 'user-old', $3, now() - interval '400 days'), ($2, 'user-recent', $3, now() - interval '100 days')`,
+      [a.tenant.id, b.tenant.id, randomBytes(16)],
+    );
+    const auditsBefore = (await owner("SELECT count(*)::int AS n FROM audit_entries WHERE action = 'retention.sweep'")).rows[0].n;
+
+    // Two instances at once: one runs it.
+    const runs = await Promise.all([
+      runRetentionSweep(t.runtime, newHolderId(), { now: true }),
+      runRetentionSweep(t.runtime, newHolderId(), { now: true }),
+    ]);
+    const ran = runs.filter((r) => r.ran);
+    expect(ran).toHaveLength(1);
+    const counts = ran[0]!.ran ? ran[0]!.result : {};
+    expect(counts).toMatchObject({ conversations: 1, webhook_events: 1, verified_visitors: 2 });
+
+    const left = async (table: string, col = 'conversation_id') =>
+      (await owner(`SELECT DISTINCT ${col} AS v FROM ${table} WHERE ${col} = ANY($1)`, [[convA, convB, freshA]])).rows.map((r) => r.v).sort();
+    // A's idle conversation went with everything in it; B's (default window) and A's fresh one stay.
+    expect(await left('conversations', 'id')).toEqual([convB, freshA].sort());
+    for (const table of ['messages', 'conversation_events']) expect(await left(table)).toEqual([convB, freshA].sort());
+    expect((await owner('SELECT count(*)::int AS n FROM pii_vault WHERE conversation_id = $1', [convA])).rows[0].n).toBe(0);
+    expect((await owner('SELECT tenant_id FROM webhook_events')).rows.map((r) => r.tenant_id)).toEqual([b.tenant.id]);
+    expect((await owner('SELECT subject FROM verified_visitors ORDER BY subject')).rows.map((r) => r.subject)).toEqual(['user-recent']);
+
+    // One audit entry for the run, in the platform log: counts by table, nothing about anyone.
+    const entries = (await owner("SELECT tenant_id, metadata FROM audit_entries WHERE action = 'retention.sweep' ORDER BY id")).rows.slice(
+      auditsBefore,
+    );
+    expect(entries).toHaveLength(1);
+    expect(entries[0].tenant_id).toBe(PLATFORM_TENANT);
+    expect(entries[0].metadata.deleted).toMatchObject({ conversations: 1, webhook_events: 1, verified_visitors: 2 });
+    const logged = JSON.stringify(entries[0]);
+    for (const leaked of [email, 'Ada', 'user-old', convA]) expect(logged).not.toContain(leaked);
+
+    // Nothing more is due: a second run deletes nothing and writes no entry.
+    const again = await runRetentionSweep(t.runtime, newHolderId(), { now: true });
+    expect(again.ran && Object.values(again.result).every((n) => n === 0)).toBe(true);
+    expect((await owner("SELECT count(*)::int AS n FROM audit_entries WHERE action = 'retention.sweep'")).rows[0].n).toBe(auditsBefore + 1);
+  });
+});

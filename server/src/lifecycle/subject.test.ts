@@ -1,0 +1,199 @@
+// Data-subject requests over the real app: export (everything about one person, personal values put back)
+// and erase (conversations, vault entries, profile, sessions), by verified user id or visitor reference;
+// another tenant's subject is out of reach, a key without the capability is refused, and across a
+// realistic flow (chat with PII, handoff, agent reply, export, erase) no audit payload holds a value the
+// PII engine detects.
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { detect } from '../ai/pii/index.js';
+import type { CreatedTenant } from '../tenants/service.js';
+import { startTestApp, type TestApp } from '../test/app.js';
+import { call } from '../test/http.js';
+import { Visitor } from '../test/widget.js';
+
+let t: TestApp;
+let a: CreatedTenant;
+let b: CreatedTenant;
+let signer: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+const ORIGIN_A = 'https://a.example';
+
+const EMAIL = 'ada.lovelace@example.com';
+const CARD = '4111 1111 1111 1111';
+const PHONE = '+44 20 7946 0958';
+
+beforeAll(async () => {
+  t = await startTestApp();
+  a = await t.tenant('Subjects A', ['a.example']);
+  b = await t.tenant('Subjects B', ['b.example']);
+  const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+  signer = privateKey;
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
+  for (const tenant of [a, b])
+    expect((await call(t.url, 'PUT', '/v1/admin/identity', { key: tenant.secretKey, body: { mode: 'optional', publicKeys: [jwk] } })).status).toBe(
+      204,
+    );
+}, 120_000);
+afterAll(() => t?.close());
+
+const owner = (sql: string, params: unknown[] = []) => t.testDb.db.withOwner((tx) => tx.query<any>(sql, params));
+const privacy = (key: string, op: 'export' | 'erase', body: unknown) => call(t.url, 'POST', `/v1/admin/privacy/${op}`, { key, body });
+
+async function userToken(sub: string, name: string, email: string) {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ name, email })
+    .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+    .setSubject(sub)
+    .setAudience('parley:identity')
+    .setIssuedAt(now)
+    .setExpirationTime(now + 300)
+    .setJti(crypto.randomUUID())
+    .sign(signer);
+}
+
+/** A visitor (signed in as `sub` when given) who chats once; the visitor and the conversation id. */
+async function chat(tenant: CreatedTenant, origin: string, text: string, sub?: string) {
+  const v = new Visitor(t.url, tenant.publishableKey, origin);
+  expect((await v.start()).status).toBe(200);
+  if (sub) {
+    const res = await v.call('POST', '/identify', { token: await userToken(sub, 'Ada Lovelace', EMAIL) });
+    expect(res.status).toBe(200);
+    v.adopt(res.body.session);
+  }
+  const id = (await v.call('POST', '/conversations', {})).body.conversation.id as string;
+  await v.say(id, text);
+  return { v, id };
+}
+
+describe('data-subject requests', () => {
+  test('export by verified user id: every conversation with the personal values put back, the profile; audited with counts only', async () => {
+    const { v, id } = await chat(a, ORIGIN_A, `I am Ada, mail me at ${EMAIL} or call ${PHONE}`, 'user-ada');
+    // What is stored is redacted…
+    const stored = (await owner('SELECT text FROM messages WHERE conversation_id = $1 ORDER BY seq', [id])).rows.map((r) => r.text).join('\n');
+    expect(stored).not.toContain(EMAIL);
+    // …a handoff, an agent's reply.
+    expect((await v.call('POST', `/conversations/${id}/handoff`, { reason: 'wants a person' })).status).toBe(201);
+    expect(
+      (await call(t.url, 'POST', `/v1/admin/conversations/${id}/messages`, { key: a.secretKey, body: { text: 'Hello Ada, on it.', agent: 'Sam' } }))
+        .status,
+    ).toBe(201);
+
+    const res = await privacy(a.secretKey, 'export', { type: 'user', id: 'user-ada' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.body.subject).toEqual({ type: 'user', id: 'user-ada' });
+    expect(res.body.profile).toMatchObject({ name: 'Ada Lovelace', email: EMAIL });
+    expect(res.body.conversations).toHaveLength(1);
+    const c = res.body.conversations[0];
+    expect(c).toMatchObject({ id, userId: 'user-ada', visitorRef: v.visitorRef });
+    expect(c.messages[0].text).toContain(EMAIL);
+    expect(c.messages.map((m: any) => m.role)).toContain('agent');
+    expect(c.handoffs).toHaveLength(1);
+    expect(res.body.visitors.map((x: any) => x.ref)).toEqual([v.visitorRef]);
+    // The audit entry: the action and counts, never the subject.
+    const entry = (await owner("SELECT target_id, metadata FROM audit_entries WHERE action = 'privacy.export' AND tenant_id = $1", [a.tenant.id]))
+      .rows;
+    expect(entry).toHaveLength(1);
+    expect(entry[0].metadata).toMatchObject({ subjectType: 'user', conversations: 1, profile: true });
+    expect(JSON.stringify(entry)).not.toContain('user-ada');
+  });
+
+  test("another tenant's subject is out of reach: its key exports nothing and erases nothing", async () => {
+    const { v, id } = await chat(a, ORIGIN_A, `Card ${CARD}`, 'user-cross');
+    for (const subject of [
+      { type: 'user', id: 'user-cross' },
+      { type: 'visitor', id: v.visitorRef },
+    ]) {
+      const exported = await privacy(b.secretKey, 'export', subject);
+      expect(exported.status).toBe(200);
+      expect(exported.body).toMatchObject({ profile: null, visitors: [], conversations: [] });
+      const erased = await privacy(b.secretKey, 'erase', subject);
+      expect(erased.body.deleted).toEqual({ conversations: 0, messages: 0, vaultEntries: 0, profiles: 0, visitors: 0, sessions: 0 });
+    }
+    expect((await owner('SELECT count(*)::int AS n FROM conversations WHERE id = $1', [id])).rows[0].n).toBe(1);
+    expect((await owner("SELECT count(*)::int AS n FROM verified_visitors WHERE subject = 'user-cross'")).rows[0].n).toBe(1);
+  });
+
+  test('a key without the capability is refused, with nothing exported or deleted; a bad subject is a 400', async () => {
+    const { v } = await chat(a, ORIGIN_A, 'Hello there');
+    const reader = await call(t.url, 'POST', '/v1/admin/api-keys', {
+      key: a.secretKey,
+      body: { name: 'reader', capabilities: ['conversations:read', 'pii:reveal'] },
+    });
+    const exporter = await call(t.url, 'POST', '/v1/admin/api-keys', { key: a.secretKey, body: { name: 'dpo', capabilities: ['privacy:export'] } });
+    const subject = { type: 'visitor', id: v.visitorRef };
+    for (const [key, op] of [
+      [reader.body.secret, 'export'],
+      [reader.body.secret, 'erase'],
+      [exporter.body.secret, 'erase'],
+    ] as const) {
+      const res = await privacy(key, op, subject);
+      expect([op, res.status]).toEqual([op, 403]);
+      expect(res.headers.get('content-type')).toMatch(/problem\+json/);
+    }
+    expect((await privacy(exporter.body.secret, 'export', subject)).status).toBe(200);
+    expect((await owner('SELECT count(*)::int AS n FROM visitors WHERE id = $1', [v.visitorRef])).rows[0].n).toBe(1);
+    for (const bad of [{ type: 'member', id: 'x' }, { type: 'user' }, { type: 'user', id: '' }, { type: 'user', id: 'x', extra: 1 }])
+      expect((await privacy(a.secretKey, 'export', bad)).status).toBe(400);
+  });
+
+  test("erase by visitor reference and by user id: the person's data goes, others' stays, the audit log is intact and holds no PII", async () => {
+    const auditBefore = (await owner('SELECT tenant_id, seq, leaf_hash FROM audit_entries WHERE seq IS NOT NULL ORDER BY tenant_id, seq')).rows;
+    const anon = await chat(a, ORIGIN_A, `My card is ${CARD}, email ${EMAIL}`);
+    expect((await anon.v.call('POST', `/conversations/${anon.id}/handoff`, {})).status).toBe(201);
+    expect(
+      (
+        await call(t.url, 'POST', `/v1/admin/conversations/${anon.id}/messages`, {
+          key: a.secretKey,
+          body: { text: 'Thanks, looking.', agent: 'Sam' },
+        })
+      ).status,
+    ).toBe(201);
+    const bystander = await chat(a, ORIGIN_A, 'I only have a question about plans');
+    const bob = await chat(a, ORIGIN_A, `Bob here, ${PHONE}`, 'user-bob');
+    const vault = (await owner('SELECT count(*)::int AS n FROM pii_vault WHERE conversation_id = $1', [anon.id])).rows[0].n;
+
+    const erased = await privacy(a.secretKey, 'erase', { type: 'visitor', id: anon.v.visitorRef });
+    expect(erased.status).toBe(200);
+    expect(erased.body.deleted).toMatchObject({ conversations: 1, vaultEntries: vault, visitors: 1 });
+    expect(erased.body.deleted.messages).toBeGreaterThanOrEqual(3);
+    expect(erased.body.deleted.sessions).toBeGreaterThanOrEqual(1);
+    for (const table of ['messages', 'pii_vault', 'handoffs', 'conversation_events'])
+      expect([table, (await owner(`SELECT count(*)::int AS n FROM ${table} WHERE conversation_id = $1`, [anon.id])).rows[0].n]).toEqual([table, 0]);
+    expect((await owner('SELECT count(*)::int AS n FROM visitors WHERE id = $1', [anon.v.visitorRef])).rows[0].n).toBe(0);
+    // The erased visitor's session no longer works; the bystander is untouched.
+    expect((await anon.v.call('POST', '/session/refresh', { refreshToken: anon.v.refreshToken })).status).not.toBe(200);
+    expect((await owner('SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1', [bystander.id])).rows[0].n).toBeGreaterThan(0);
+    // Again: nothing left to delete.
+    expect((await privacy(a.secretKey, 'erase', { type: 'visitor', id: anon.v.visitorRef })).body.deleted.conversations).toBe(0);
+
+    // By user id: the verified conversations, the stored profile and the visitor record go.
+    const byUser = await privacy(a.secretKey, 'erase', { type: 'user', id: 'user-bob' });
+    expect(byUser.body.deleted).toMatchObject({ conversations: 1, profiles: 1, visitors: 1 });
+    expect((await owner('SELECT count(*)::int AS n FROM conversations WHERE id = $1', [bob.id])).rows[0].n).toBe(0);
+    expect((await owner("SELECT count(*)::int AS n FROM verified_visitors WHERE subject = 'user-bob'")).rows[0].n).toBe(0);
+    expect((await privacy(a.secretKey, 'export', { type: 'user', id: 'user-bob' })).body).toMatchObject({ profile: null, conversations: [] });
+
+    // The audit log was appended to, never edited: every entry integrated before is still there, byte for byte
+    // (entries still pending have no index yet; the integrator may give them one at any moment).
+    const after = (await owner('SELECT tenant_id, seq, leaf_hash FROM audit_entries WHERE seq IS NOT NULL ORDER BY tenant_id, seq')).rows;
+    const key = (r: any) => `${r.tenant_id}/${r.seq}/${Buffer.from(r.leaf_hash).toString('hex')}`;
+    const kept = new Set(after.map(key));
+    expect(auditBefore.filter((r) => !kept.has(key(r)))).toEqual([]);
+    const erase = (await owner("SELECT metadata FROM audit_entries WHERE action = 'privacy.erase' AND tenant_id = $1 ORDER BY id", [a.tenant.id]))
+      .rows;
+    expect(erase.length).toBeGreaterThanOrEqual(2);
+
+    // Every audit payload of this whole flow, every tenant and the platform log: nothing the PII engine
+    // detects, and none of the values or subject ids used here.
+    const rows = (await owner('SELECT action, actor_id, target_id, reason, metadata FROM audit_entries')).rows;
+    expect(rows.length).toBeGreaterThan(20);
+    const found: string[] = [];
+    for (const r of rows) {
+      const payload = JSON.stringify([r.actor_id, r.target_id, r.reason, r.metadata]);
+      for (const m of detect(payload)) found.push(`${r.action}: ${m.class}`);
+      for (const value of [EMAIL, CARD, PHONE, 'Ada Lovelace', 'user-ada', 'user-bob', anon.v.visitorRef, bob.v.visitorRef])
+        if (payload.includes(value)) found.push(`${r.action}: ${value}`);
+    }
+    expect([...new Set(found)]).toEqual([]);
+  });
+});
