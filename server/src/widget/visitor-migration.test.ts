@@ -28,13 +28,14 @@ let a: CreatedTenant;
 beforeAll(async () => {
   testDb = await createTestDb({ migrate: false });
   const all = loadMigrations();
-  // The schema before visitors (061), plus the audit log's stored identity (067) that today's code needs to
-  // write the tenant's first audit entries, and the webhook outbox (079) that creating a key writes to;
-  // 067 touches only the audit tables, 079 only its own.
+  // The schema before visitors (061), plus what today's code needs to write the tenant's first audit entries
+  // (the log's stored identity, 067; pending entries, 084) and the webhook outbox (079) that creating a key
+  // writes to; 067 and 084 touch only the audit tables, 079 only its own.
+  const early = ['067_', '079_', '084_'];
   await testDb.db.withOwner((tx) =>
     migrate(
       tx,
-      all.filter((m) => m.name < '061' || m.name.startsWith('067_') || m.name.startsWith('079_')),
+      all.filter((m) => m.name < '061' || early.some((p) => m.name.startsWith(p))),
     ),
   );
   const config = testConfig();
