@@ -3,8 +3,9 @@ import type { Match } from '../types.js';
 import { cardNetwork, digitsOf, luhn } from '../validators.js';
 import { match } from './types.js';
 
-// 12-19 digits, optionally grouped by single spaces or hyphens; not glued to other digits or decimals.
-const CANDIDATE = /(?<![\d\-.,])\d(?:[ \-]?\d){11,18}(?![\d\-]|[.,]\d)/g;
+// 12-19 digits, optionally grouped by single spaces or hyphens; not glued to other digits, decimals or
+// letters (a run of digits inside a UUID, a hex hash or a key id passes Luhn one time in ten).
+const CANDIDATE = /(?<![\p{L}\d_\-.,])\d(?:[ \-]?\d){11,18}(?![\p{L}\d_\-]|[.,]\d)/gu;
 
 const CONTEXT: ContextRule[] = [
   { words: /\b(?:card|credit|debit|visa|master ?card|amex|american express|discover|cc|cvv|cvc|expir\w*|pan|maestro|jcb)\b/, delta: 0.2 },
