@@ -58,6 +58,18 @@ describe('message list', () => {
     expect(fake.client.sendMessage).not.toHaveBeenCalled();
   });
 
+  test('a "Did you mean" offer asks in the visitor\'s language; the headings stay as the tenant wrote them', async () => {
+    const offer = { title: 'Returns › Refund timing', url: null, chunkId: 'k7', suggested: true };
+    const fake = fakeClient({
+      stored: { visitorSecret: 'pvs_1', conversationId: 'c1' },
+      history: [message('m1', 'visitor', 'استرداد؟'), message('m2', 'assistant', 'Did you mean: Returns › Refund timing?', { citations: [offer] })],
+    });
+    const { el } = await mountApp(fake, {}, 'ar');
+    await vi.waitFor(() => expect(el.querySelector('.src button')).not.toBeNull());
+    expect([...el.querySelectorAll('.m .md')].at(-1)!.textContent).toBe('هل تقصد:');
+    expect(el.querySelector('.src button')!.textContent).toBe('Returns › Refund timing');
+  });
+
   test('bidi controls (right-to-left override and the rest) never reach the DOM: no display spoofing', async () => {
     const RLO = '\u202E';
     const CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;

@@ -281,8 +281,12 @@ export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Str
         ) : (
           <span class="who">{who(m.role)}</span>
         )}
-        {/* A handoff notice (whatever its reason) is said in the visitor's language; its English text is for agents. */}
-        <Markdown text={m.notice ? t.notice : m.text} citations={m.citations} />
+        {/* A handoff notice (whatever its reason) and a "Did you mean" offer (every citation suggested) are said in the
+            visitor's language; their English text is for agents. */}
+        <Markdown
+          text={m.notice ? t.notice : m.citations.length && m.citations.every((c) => c.suggested) ? t.suggest : m.text}
+          citations={m.citations}
+        />
         {m.citations.length > 0 && (
           <ol class="src" aria-label={t.sources}>
             {m.citations.map((c, i) => {

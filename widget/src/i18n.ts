@@ -33,6 +33,7 @@ const en = {
   rated: 'Thank you for your feedback!',
   greeting: 'Hi! Ask us anything about {name}.',
   notice: "I've passed your question to a member of our team. They'll reply here.",
+  suggest: 'Did you mean:',
 };
 export type Strings = typeof en;
 
@@ -67,6 +68,7 @@ const fr: Strings = {
   rated: 'Merci pour votre avis !',
   greeting: 'Bonjour ! Posez-nous toutes vos questions sur {name}.',
   notice: "J'ai transmis votre question à un membre de notre équipe. Il vous répondra ici.",
+  suggest: 'Vouliez-vous dire :',
 };
 const de: Strings = {
   title: 'Support',
@@ -99,6 +101,7 @@ const de: Strings = {
   rated: 'Vielen Dank für Ihr Feedback!',
   greeting: 'Hallo! Fragen Sie uns alles rund um {name}.',
   notice: 'Ich habe Ihre Frage an ein Mitglied unseres Teams weitergegeben. Sie erhalten hier eine Antwort.',
+  suggest: 'Meinten Sie:',
 };
 const ar: Strings = {
   title: 'الدعم',
@@ -131,6 +134,7 @@ const ar: Strings = {
   rated: 'شكرًا لملاحظاتك!',
   greeting: 'مرحبًا! اسألنا أي شيء عن {name}.',
   notice: 'أحلت سؤالك إلى أحد أعضاء فريقنا. سيرد عليك هنا.',
+  suggest: 'هل تقصد:',
 };
 
 const es: Strings = {
@@ -164,6 +168,7 @@ const es: Strings = {
   rated: '¡Gracias por tu opinión!',
   greeting: '¡Hola! Pregúntanos lo que quieras sobre {name}.',
   notice: 'He pasado tu pregunta a un miembro de nuestro equipo. Te responderá aquí.',
+  suggest: '¿Quiso decir…?',
 };
 const it: Strings = {
   title: 'Assistenza',
@@ -196,6 +201,7 @@ const it: Strings = {
   rated: 'Grazie per il tuo feedback!',
   greeting: 'Ciao! Chiedici qualsiasi cosa su {name}.',
   notice: 'Ho passato la tua domanda a un membro del nostro team. Ti risponderà qui.',
+  suggest: 'Forse cercavi:',
 };
 const nl: Strings = {
   title: 'Support',
@@ -228,6 +234,7 @@ const nl: Strings = {
   rated: 'Bedankt voor je feedback!',
   greeting: 'Hallo! Stel ons al je vragen over {name}.',
   notice: 'Ik heb je vraag doorgegeven aan een medewerker van ons team. Je krijgt hier antwoord.',
+  suggest: 'Bedoelde u:',
 };
 const pt: Strings = {
   title: 'Suporte',
@@ -260,6 +267,7 @@ const pt: Strings = {
   rated: 'Obrigado pelo seu feedback!',
   greeting: 'Olá! Pergunte o que quiser sobre {name}.',
   notice: 'Passei sua pergunta para um membro da nossa equipe. Ele vai responder aqui.',
+  suggest: 'Você quis dizer:',
 };
 const ja: Strings = {
   title: 'サポート',
@@ -292,6 +300,7 @@ const ja: Strings = {
   rated: 'フィードバックをありがとうございます。',
   greeting: 'こんにちは！{name}について何でもお尋ねください。',
   notice: 'ご質問をチームの担当者に引き継ぎました。こちらで返信いたします。',
+  suggest: 'もしかして:',
 };
 
 /** A string with its `{name}` slots filled. */
