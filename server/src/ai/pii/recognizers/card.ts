@@ -3,9 +3,11 @@ import type { Match } from '../types.js';
 import { cardNetwork, digitsOf, luhn } from '../validators.js';
 import { match } from './types.js';
 
-// 12-19 digits, optionally grouped by single spaces or hyphens; not glued to other digits, decimals or
-// letters (a run of digits inside a UUID, a hex hash or a key id passes Luhn one time in ten).
-const CANDIDATE = /(?<![\p{L}\d_\-.,])\d(?:[ \-]?\d){11,18}(?![\p{L}\d_\-]|[.,]\d)/gu;
+// 12-19 digits, optionally grouped by single spaces or hyphens; not glued to other digits or decimals.
+const CANDIDATE = /(?<![\d\-.,])\d(?:[ \-]?\d){11,18}(?![\d\-]|[.,]\d)/g;
+// Ids and hashes: a UUID, or a long hex string with a letter in it. A digit run inside one passes Luhn one
+// time in ten, and is not a card. (Digits merely next to letters still are: "[CARD_4111…]" must not hide one.)
+const HEX_ID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b|(?<![0-9a-z])(?=[0-9a-f]*[a-f])[0-9a-f]{20,}(?![0-9a-z])/gi;
 
 const CONTEXT: ContextRule[] = [
   { words: /\b(?:card|credit|debit|visa|master ?card|amex|american express|discover|cc|cvv|cvc|expir\w*|pan|maestro|jcb)\b/, delta: 0.2 },
@@ -20,8 +22,10 @@ const CONTEXT: ContextRule[] = [
 
 export function findCards(text: string): Match[] {
   const out: Match[] = [];
+  const ids = [...text.matchAll(HEX_ID)].map((h) => [h.index, h.index + h[0].length] as const);
   for (const m of text.matchAll(CANDIDATE)) {
     const raw = m[0];
+    if (ids.some(([from, to]) => m.index >= from && m.index < to)) continue;
     // Mixed separators ("4556-6019 3807") are not how cards are written.
     if (/ /.test(raw) && /-/.test(raw)) continue;
     const digits = digitsOf(raw);
