@@ -455,3 +455,22 @@ export const DataSubjectErasure = z.object({
   }),
 });
 export type DataSubjectErasure = z.infer<typeof DataSubjectErasure>;
+
+/** Grace period of a tenant deletion an owner schedules, in days. */
+export const TENANT_DELETION_GRACE_DAYS = { default: 7, min: 1, max: 30 } as const;
+
+/** POST /v1/admin/tenant/deletion: schedule the deletion of the whole tenant. */
+export const TenantDeletionRequest = z
+  .object({
+    graceDays: z.number().int().min(TENANT_DELETION_GRACE_DAYS.min).max(TENANT_DELETION_GRACE_DAYS.max).default(TENANT_DELETION_GRACE_DAYS.default),
+  })
+  .strict();
+export type TenantDeletionRequest = z.infer<typeof TenantDeletionRequest>;
+
+/** The tenant's deletion: none, scheduled (cancellable until dueAt), or under way. */
+export const TenantDeletionStatus = z.object({
+  state: z.enum(['none', 'scheduled', 'erasing']),
+  requestedAt: z.string().nullable(),
+  dueAt: z.string().nullable(),
+});
+export type TenantDeletionStatus = z.infer<typeof TenantDeletionStatus>;

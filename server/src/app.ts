@@ -34,6 +34,7 @@ import { KnowledgeAnswerer } from './ai/answerer.js';
 import type { Retrieve } from './knowledge/retrieve.js';
 import { PROVIDER_LIMITS, providerModels, type ModelFor } from './ai/models.js';
 import { lifecycleRoutes } from './lifecycle/routes.js';
+import { tenantDeletionRoutes } from './tenants/deletion-routes.js';
 import { ConversationRedactor } from './ai/pii/redactor.js';
 import { ConversationBus } from './conversations/bus.js';
 import { ConversationHub } from './conversations/hub.js';
@@ -229,6 +230,7 @@ export function createApp(deps: AppDeps): express.Express {
   });
   admin.use(settingsRoutes({ db, audit: deps.audit }));
   admin.use(lifecycleRoutes({ db, audit: deps.audit, keyring, redactor }));
+  admin.use(tenantDeletionRoutes({ db, audit: deps.audit, mailer: people.mailer, logger }));
   admin.use(handoffRoutes({ db, audit: deps.audit, keyring, bus, redactor, typing }));
   admin.use(
     inboxRoutes({

@@ -113,3 +113,9 @@ export async function tenantTables(tx: Tx): Promise<TenantTables> {
     references: refs.rows.filter((r) => names.has(r.child) && names.has(r.parent)).map((r) => [r.child, r.parent]),
   };
 }
+
+/** Addresses of the tenant's active owners (in the tenant's transaction), for deletion notices. */
+export async function ownerAddresses(tx: Tx): Promise<string[]> {
+  const { rows } = await tx.query<{ email: string }>("SELECT email FROM members WHERE role = 'owner' AND status = 'active' ORDER BY created_at");
+  return rows.map((r) => r.email);
+}

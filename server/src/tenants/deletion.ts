@@ -7,7 +7,12 @@
 //      parents) and the platform log gets a tombstone: tenant id, time, counts per table, final checkpoint.
 // An owner schedules a deletion with a grace period (cancellable until it is due); a leased job runs those
 // that are due, and an operator runs one at once from the CLI.
-import { PLATFORM_TENANT, isUuid, type ParleyDb, type Tx } from '../db/index.js';
+import type { TenantDeletionRequest, TenantDeletionStatus } from '@parley/protocol';
+import type { Logger } from 'pino';
+import { PLATFORM_TENANT, isUuid, type Db, type ParleyDb, type Tx } from '../db/index.js';
+import type { AdminCtx } from '../people/service.js';
+import type { Mailer } from '../people/mailer.js';
+import { newHolderId, runLeased, type LeasedRun } from '../jobs/lease.js';
 import type { ActorRef } from '../db/types.js';
 import type { AuditLog } from '../audit/log.js';
 import { claimPending } from '../audit/integrator.js';
@@ -15,7 +20,11 @@ import type { Keyring } from '../crypto/keyring.js';
 import type { VectorStore } from '../knowledge/vectors/store.js';
 import { DomainError } from '../errors.js';
 import {
+  deleteScheduled,
+  dueDeletions,
   eraseRows,
+  insertScheduled,
+  ownerAddresses,
   markDone,
   markErasing,
   markShredded,
@@ -154,4 +163,115 @@ async function closeTenantLog(tx: Tx, audit: AuditLog, tenantId: string): Promis
   const { note } = await audit.latestCheckpoint(tx, tenantId);
   const [verifierKey] = await audit.verifierKeys(tx, tenantId);
   return { note, verifierKey: verifierKey! };
+}
+
+// Owners' scheduling over the admin API. The tenant keeps working until the deletion falls due.
+
+export interface SchedulingDeps {
+  db: Db;
+  audit: AuditLog;
+  mailer: Mailer;
+  logger: Logger;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+function requireOwner(ctx: AdminCtx): void {
+  if (ctx.admin.member?.role !== 'owner') throw new DomainError('forbidden', 'Only an owner can see, schedule or cancel the deletion of the tenant.');
+}
+
+const statusOf = (row: DeletionRow | null): TenantDeletionStatus =>
+  !row || row.state === 'done'
+    ? { state: 'none', requestedAt: null, dueAt: null }
+    : { state: row.state, requestedAt: row.requested_at.toISOString(), dueAt: row.due_at.toISOString() };
+
+export async function deletionStatus(deps: SchedulingDeps, ctx: AdminCtx): Promise<TenantDeletionStatus> {
+  requireOwner(ctx);
+  return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => statusOf(await readDeletion(tx, ctx.tenantId)));
+}
+
+export async function scheduleDeletion(deps: SchedulingDeps, ctx: AdminCtx, input: TenantDeletionRequest): Promise<TenantDeletionStatus> {
+  requireOwner(ctx);
+  const { status, owners } = await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
+    const row = await insertScheduled(tx, ctx.tenantId, new Date(Date.now() + input.graceDays * DAY_MS));
+    if (!row) throw new DomainError('conflict', 'The deletion of this tenant is already scheduled.');
+    await deps.audit.append(tx, {
+      tenantId: ctx.tenantId,
+      requestId: ctx.requestId,
+      actor: ctx.actor,
+      action: 'tenant.deletion.schedule',
+      target: { type: 'tenant', id: ctx.tenantId },
+      metadata: { graceDays: input.graceDays, dueAt: row.due_at.toISOString() },
+    });
+    return { status: statusOf(row), owners: await ownerAddresses(tx) };
+  });
+  await notifyOwners(deps, owners, {
+    subject: 'Your Parley workspace is scheduled for deletion',
+    text: [
+      `An owner scheduled the deletion of your Parley workspace. It will be deleted for good on ${status.dueAt}: its data keys are destroyed and every conversation, knowledge source, key and member removed.`,
+      '',
+      'Until then it keeps working. Any owner can cancel the deletion in the console or with DELETE /v1/admin/tenant/deletion.',
+    ].join('\n'),
+  });
+  return status;
+}
+
+export async function cancelDeletion(deps: SchedulingDeps, ctx: AdminCtx): Promise<void> {
+  requireOwner(ctx);
+  const owners = await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
+    if (!(await deleteScheduled(tx, ctx.tenantId))) throw new DomainError('not_found', 'No deletion of this tenant is scheduled (or it has begun).');
+    await deps.audit.append(tx, {
+      tenantId: ctx.tenantId,
+      requestId: ctx.requestId,
+      actor: ctx.actor,
+      action: 'tenant.deletion.cancel',
+      target: { type: 'tenant', id: ctx.tenantId },
+    });
+    return ownerAddresses(tx);
+  });
+  await notifyOwners(deps, owners, {
+    subject: 'The deletion of your Parley workspace was cancelled',
+    text: 'An owner cancelled the scheduled deletion of your Parley workspace. Nothing was deleted; it keeps working as before.',
+  });
+}
+
+/** After the commit: a notice that fails to send does not undo the change (it is audited and shown by GET). */
+async function notifyOwners(deps: SchedulingDeps, owners: string[], mail: { subject: string; text: string }): Promise<void> {
+  for (const to of owners)
+    await deps.mailer
+      .send({ to, ...mail })
+      .catch((err) => deps.logger.warn({ err: { message: (err as Error).message } }, 'tenant deletion notice failed'));
+}
+
+export const DELETION_JOB = 'tenant-deletions';
+
+/**
+ * Runs the deletions that are due (and resumes any interrupted), under the `tenant-deletions` lease: one
+ * instance at a time; the engine is safe to repeat, so a run cut short by a lost lease is finished later.
+ */
+export function runDueDeletions(
+  deps: DeletionDeps,
+  holder: string = newHolderId(),
+  opts: { signal?: AbortSignal; everyMs?: number; logger?: Logger } = {},
+): Promise<LeasedRun<string[]>> {
+  return runLeased(
+    deps.db,
+    { name: DELETION_JOB, holder, ttlMs: 10 * 60_000, everyMs: opts.everyMs ?? 60_000, ...(opts.signal ? { signal: opts.signal } : {}) },
+    async (lease) => {
+      const due = await deps.db.withPlatform({ requestId: null, audit: false, readOnly: true, reason: 'due tenant deletions: ids only' }, (tx) =>
+        dueDeletions(tx, 20),
+      );
+      const deleted: string[] = [];
+      for (const id of due) {
+        if (lease.signal.aborted || opts.signal?.aborted) break;
+        try {
+          await deleteTenantNow(deps, id, { requestId: null, actor: { type: 'system', id: null } });
+          deleted.push(id);
+        } catch (err) {
+          opts.logger?.warn({ tenantId: id, err: { message: (err as Error).message } }, 'tenant deletion failed; retried on the next run');
+        }
+      }
+      return deleted;
+    },
+  );
 }
