@@ -215,6 +215,33 @@ describe('tenant deletion', () => {
     ).rejects.toThrow();
   });
 
+  test('interrupted after the keys were destroyed (Pinecone refused), it resumes when run again', async () => {
+    const c = await t.tenant('Interrupted Co', ['c.example']);
+    const C = c.tenant.id;
+    const ctx = { requestId: null, actor: { type: 'cli' as const, id: 'test' } };
+    const sealed = await t.runtime.db.withTenant(C, { requestId: null }, (tx) => t.runtime.keyring.seal(tx, C, 'Interrupted secret', 'test/backup'));
+    const refused = { ...deps, vectors: pineconeStore({ apiKey: 'wrong-key', indexHost: pinecone.host }) };
+    await expect(deleteTenantNow(refused, C, ctx)).rejects.toThrow(/Pinecone delete failed \(HTTP 401\)/);
+    // Step 1 stuck: the keys are gone, the rows are still there, the deletion is marked under way.
+    const midway = await rowsOf(C);
+    expect(midway.tenant_data_keys).toBeUndefined();
+    expect(midway.tenants).toBe(1);
+    expect((await owner('SELECT state, keys_destroyed FROM tenant_deletions WHERE tenant = $1', [C])).rows[0]).toEqual({
+      state: 'erasing',
+      keys_destroyed: 1,
+    });
+    await expect(
+      t.runtime.db.withPlatform({ requestId: null, audit: false, reason: 'test' }, (tx) => t.runtime.keyring.open(tx, C, sealed, 'test/backup')),
+    ).rejects.toThrow(SealError);
+
+    const { tombstone } = await deleteTenantNow(deps, C, ctx);
+    expect(await rowsOf(C)).toEqual({});
+    expect(tombstone.keysDestroyed).toBe(1);
+    await t.runtime.audit.integrateNow();
+    const logs = await verifyLogs(t.runtime.db, { anchor: t.runtime.audit.publicKey, checkpointEvery: t.config.auditCheckpointEvery });
+    expect(logs.every((l) => l.ok)).toBe(true);
+  });
+
   test('an unknown tenant and the platform log are refused', async () => {
     const ctx = { requestId: null, actor: { type: 'cli' as const, id: 'test' } };
     await expect(deleteTenantNow(deps, crypto.randomUUID(), ctx)).rejects.toMatchObject({ code: 'not_found' });
