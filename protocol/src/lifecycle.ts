@@ -244,6 +244,20 @@ export const CLASSIFICATION = {
   },
   sso_replay: { internal: ['tenant_id', 'kind', 'id_hash', 'expires_at'] },
   sso_requests: { internal: ['tenant_id', 'id', 'kind', 'created_at', 'expires_at', 'used_at'], confidential: ['data'], secret: ['binding'] },
+  tenant_deletions: {
+    internal: [
+      'tenant',
+      'state',
+      'requested_at',
+      'due_at',
+      'shredded_at',
+      'keys_destroyed',
+      'final_checkpoint',
+      'final_verifier_key',
+      'counts',
+      'completed_at',
+    ],
+  },
   tenant_data_keys: { internal: ['tenant_id', 'version', 'kek_id', 'created_at', 'retired_at'], secret: ['wrapped'] },
   tenant_domains: { internal: ['id', 'tenant_id', 'pattern', 'created_at'] },
   tenants: { internal: ['id', 'name', 'policy_version', 'created_at'], confidential: ['settings'] },
@@ -441,3 +455,22 @@ export const DataSubjectErasure = z.object({
   }),
 });
 export type DataSubjectErasure = z.infer<typeof DataSubjectErasure>;
+
+/** Grace period of a tenant deletion an owner schedules, in days. */
+export const TENANT_DELETION_GRACE_DAYS = { default: 7, min: 1, max: 30 } as const;
+
+/** POST /v1/admin/tenant/deletion: schedule the deletion of the whole tenant. */
+export const TenantDeletionRequest = z
+  .object({
+    graceDays: z.number().int().min(TENANT_DELETION_GRACE_DAYS.min).max(TENANT_DELETION_GRACE_DAYS.max).default(TENANT_DELETION_GRACE_DAYS.default),
+  })
+  .strict();
+export type TenantDeletionRequest = z.infer<typeof TenantDeletionRequest>;
+
+/** The tenant's deletion: none, scheduled (cancellable until dueAt), or under way. */
+export const TenantDeletionStatus = z.object({
+  state: z.enum(['none', 'scheduled', 'erasing']),
+  requestedAt: z.string().nullable(),
+  dueAt: z.string().nullable(),
+});
+export type TenantDeletionStatus = z.infer<typeof TenantDeletionStatus>;

@@ -7,6 +7,7 @@ import type { AuditLog } from './audit/log.js';
 import { RefusalLog } from './audit/refusals.js';
 import { auditPublicRoutes, auditRoutes } from './audit/routes.js';
 import type { Config } from './config.js';
+import { vectorStoreFor } from './runtime.js';
 import type { Keyring } from './crypto/keyring.js';
 import type { Db } from './db/index.js';
 import { jsonBody } from './http/body.js';
@@ -33,6 +34,7 @@ import { KnowledgeAnswerer } from './ai/answerer.js';
 import type { Retrieve } from './knowledge/retrieve.js';
 import { PROVIDER_LIMITS, providerModels, type ModelFor } from './ai/models.js';
 import { lifecycleRoutes } from './lifecycle/routes.js';
+import { tenantDeletionRoutes } from './tenants/deletion-routes.js';
 import { ConversationRedactor } from './ai/pii/redactor.js';
 import { ConversationBus } from './conversations/bus.js';
 import { ConversationHub } from './conversations/hub.js';
@@ -48,8 +50,6 @@ import { settingsRoutes } from './tenants/settings-routes.js';
 import { staticRoutes } from './static/routes.js';
 import { KnowledgeRetrieval } from './knowledge/retrieval.js';
 import { providerEmbeddings, tenantEmbeddings, type EmbeddingModelFor } from './ai/embeddings.js';
-import { pgVectorStore } from './knowledge/vectors/pgvector.js';
-import { pineconeStore } from './knowledge/vectors/pinecone.js';
 import type { VectorStore } from './knowledge/vectors/store.js';
 import { knowledgeRoutes } from './knowledge/routes.js';
 import { JwksCache } from './identity/jwks.js';
@@ -230,6 +230,7 @@ export function createApp(deps: AppDeps): express.Express {
   });
   admin.use(settingsRoutes({ db, audit: deps.audit }));
   admin.use(lifecycleRoutes({ db, audit: deps.audit, keyring, redactor }));
+  admin.use(tenantDeletionRoutes({ db, audit: deps.audit, mailer: people.mailer, logger }));
   admin.use(handoffRoutes({ db, audit: deps.audit, keyring, bus, redactor, typing }));
   admin.use(
     inboxRoutes({
@@ -244,7 +245,7 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
   admin.use(reportsRoutes({ db }));
-  const vectors = deps.vectors ?? (config.pinecone ? pineconeStore(config.pinecone) : pgVectorStore());
+  const vectors = deps.vectors ?? vectorStoreFor(config);
   const retrieval = new KnowledgeRetrieval({
     db,
     audit: deps.audit,

@@ -7,6 +7,9 @@ import { deriveSeed } from './crypto/derive.js';
 import { LocalKek } from './crypto/kek.js';
 import { Keyring } from './crypto/keyring.js';
 import { KmsKek } from './crypto/kms.js';
+import { pgVectorStore } from './knowledge/vectors/pgvector.js';
+import { pineconeStore } from './knowledge/vectors/pinecone.js';
+import type { VectorStore } from './knowledge/vectors/store.js';
 import { databaseUrlFor, openDb, runMigrations, type ParleyDb } from './db/index.js';
 
 export interface Runtime {
@@ -64,6 +67,11 @@ export function keyringFor(config: Config): Keyring {
   const previous = config.previousMasterKey ? [new LocalKek(config.previousMasterKey)] : [];
   if (config.kmsKeyId) return new Keyring(new KmsKek(config.kmsKeyId), [local, ...previous]);
   return new Keyring(local, previous);
+}
+
+/** Where embeddings live: the Pinecone index when configured, else pgvector in the database. */
+export function vectorStoreFor(config: Config): VectorStore {
+  return config.pinecone ? pineconeStore(config.pinecone) : pgVectorStore();
 }
 
 /** Attaches the audit log to an open, migrated database. */

@@ -11,10 +11,11 @@ import { answerClientErrors } from './http/client-error.js';
 import { redisLimitStores } from './http/limit-store.js';
 import { createLogger } from './http/logger.js';
 import { newPlatformKey, removeControlFile, writeControlFile } from './platform/control.js';
-import { openRuntime, type Runtime } from './runtime.js';
+import { openRuntime, vectorStoreFor, type Runtime } from './runtime.js';
 import { newHolderId } from './jobs/lease.js';
 import { runRotationSweep } from './jobs/rotation.js';
 import { runRetentionSweep } from './jobs/retention.js';
+import { runDueDeletions } from './tenants/deletion.js';
 import type { ConversationBus } from './conversations/bus.js';
 import { EventListener } from './conversations/notify.js';
 import { runTurnSweep } from './jobs/turn-sweep.js';
@@ -139,6 +140,13 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
     Math.min(config.sweepIntervalMs, 60_000),
   );
   retention.unref();
+  // Tenant deletions that fell due (owners schedule them with a grace period), on one instance at a time.
+  const deletions = setInterval(
+    () =>
+      track(runDueDeletions({ ...runtime, vectors: vectorStoreFor(config) }, holder, { logger, signal: stopping.signal }), 'tenant deletion sweep'),
+    60_000,
+  );
+  deletions.unref();
   // Questions whose instance died before answering them (their claim lapsed): answered or handed off.
   const turns = app.locals.turns as TurnDeps;
   const turnEvery = Math.min(Math.max(config.answerClaimMs / 2, 1000), 30_000);
@@ -180,6 +188,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
       clearInterval(sweep);
       clearInterval(rotation);
       clearInterval(retention);
+      clearInterval(deletions);
       clearInterval(turnSweep);
       clearInterval(crawls);
       clearInterval(webhookPoll);

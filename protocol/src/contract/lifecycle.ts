@@ -1,5 +1,5 @@
 // Data-subject requests: export and erase everything about one person.
-import { DataSubjectErasure, DataSubjectExport, DataSubjectRequest } from '../lifecycle.js';
+import { DataSubjectErasure, DataSubjectExport, DataSubjectRequest, TenantDeletionRequest, TenantDeletionStatus } from '../lifecycle.js';
 import { operations } from './operation.js';
 
 const PRIVACY = 'Data lifecycle';
@@ -30,5 +30,39 @@ export const lifecycleOperations = operations([
     capability: 'privacy:erase',
     body: DataSubjectRequest,
     responses: { 200: { description: 'What was deleted, by kind.', schema: DataSubjectErasure } },
+  },
+  {
+    operationId: 'getTenantDeletion',
+    method: 'get',
+    path: '/v1/admin/tenant/deletion',
+    tag: PRIVACY,
+    summary: "The tenant's scheduled deletion",
+    description: 'Whether the deletion of the whole tenant is scheduled, and when it falls due. Owners only.',
+    security: ['admin'],
+    responses: { 200: { description: 'The deletion state.', schema: TenantDeletionStatus } },
+  },
+  {
+    operationId: 'scheduleTenantDeletion',
+    method: 'post',
+    path: '/v1/admin/tenant/deletion',
+    tag: PRIVACY,
+    summary: 'Schedule the deletion of the tenant',
+    description:
+      'Schedules the deletion of the whole tenant after a grace period (7 days by default, 1 to 30). Until then the tenant works as before and any owner can cancel; then its data keys are destroyed and every row deleted, leaving a tombstone in the platform audit log. Every owner is emailed. Owners only; audited as `tenant.deletion.schedule`.',
+    security: ['admin'],
+    body: TenantDeletionRequest,
+    responses: { 201: { description: 'Scheduled.', schema: TenantDeletionStatus } },
+    problems: [409],
+  },
+  {
+    operationId: 'cancelTenantDeletion',
+    method: 'delete',
+    path: '/v1/admin/tenant/deletion',
+    tag: PRIVACY,
+    summary: "Cancel the tenant's scheduled deletion",
+    description: 'Cancels a scheduled deletion that has not begun. Every owner is emailed. Owners only; audited as `tenant.deletion.cancel`.',
+    security: ['admin'],
+    responses: { 204: { description: 'Cancelled.' } },
+    problems: [404],
   },
 ]);

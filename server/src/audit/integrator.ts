@@ -8,7 +8,7 @@
 // It is kicked after every commit that sequenced entries (low lag in a single process) and polled on an
 // interval by `serve` (entries sequenced on instances that do not hold the lease).
 import type { Logger } from 'pino';
-import type { ParleyDb } from '../db/index.js';
+import type { ParleyDb, Tx } from '../db/index.js';
 import { newHolderId, runLeased, type LeasedRun } from '../jobs/lease.js';
 import type { AuditLog, PendingRow } from './log.js';
 
@@ -32,6 +32,21 @@ export interface BatchResult {
 }
 
 /**
+ * Locks up to `limit` pending entries (of one log, or of all), oldest sequence first; with `skipLocked`,
+ * passing over those another integrator holds, else waiting for them.
+ */
+export async function claimPending(tx: Tx, limit: number | null, tenantId: string | null, skipLocked: boolean): Promise<PendingRow[]> {
+  const { rows } = await tx.query<PendingRow>(
+    `SELECT ${PENDING_COLUMNS} FROM audit_entries e
+      WHERE e.seq IS NULL AND ($2::uuid IS NULL OR e.tenant_id = $2)
+        AND EXISTS (SELECT 1 FROM audit_heads h WHERE h.tenant_id = e.tenant_id)
+      ORDER BY e.id LIMIT $1 FOR UPDATE OF e${skipLocked ? ' SKIP LOCKED' : ''}`,
+    [limit, tenantId],
+  );
+  return rows;
+}
+
+/**
  * One transaction: claims up to `limit` pending entries (oldest sequence first, skipping those another
  * integrator holds) and integrates them log by log.
  */
@@ -39,13 +54,7 @@ export async function integrateBatch(db: ParleyDb, audit: AuditLog, limit = DEFA
   return db.withPlatform(
     { requestId: null, audit: false, reason: 'audit integration: indexes, tree and checkpoints of entries already written' },
     async (tx) => {
-      const { rows } = await tx.query<PendingRow>(
-        `SELECT ${PENDING_COLUMNS} FROM audit_entries e
-        WHERE e.seq IS NULL AND ($2::uuid IS NULL OR e.tenant_id = $2)
-          AND EXISTS (SELECT 1 FROM audit_heads h WHERE h.tenant_id = e.tenant_id)
-        ORDER BY e.id LIMIT $1 FOR UPDATE OF e SKIP LOCKED`,
-        [limit, tenantId],
-      );
+      const rows = await claimPending(tx, limit, tenantId, true);
       const byTenant = new Map<string, PendingRow[]>();
       for (const r of rows) {
         const list = byTenant.get(r.tenant_id);

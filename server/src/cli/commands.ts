@@ -1,11 +1,12 @@
-// `parley` (after ./main.ts): serve, migrate, tenants create, users invite, audit verify, sweep, privacy export /
+// `parley` (after ./main.ts): serve, migrate, tenants create / delete, users invite, audit verify, sweep, privacy export /
 // erase, keys rotate / rewrap.
 import { Command, Option } from 'commander';
 import { PLATFORM_TENANT, isUuid, EmbeddedDbLockedError } from '../db/index.js';
 import { ConfigError, loadConfig } from '../config.js';
-import { openRuntime } from '../runtime.js';
+import { openRuntime, vectorStoreFor } from '../runtime.js';
 import { startServer } from '../server.js';
 import { createTenant } from '../tenants/service.js';
+import { deleteTenantNow } from '../tenants/deletion.js';
 import { locallyOrViaServer } from './remote.js';
 import { emailText, PLATFORM_ROLE, ROLES, type Role } from '@parley/protocol';
 import { pino } from 'pino';
@@ -114,6 +115,32 @@ tenants
       process.stdout.write(
         `tenant          ${created.tenant.id} (${created.tenant.name})\npublishable key ${created.publishableKey}\nsecret key      ${created.secretKey}\n(the secret key is shown only this once)\n`,
       );
+  });
+
+tenants
+  .command('delete')
+  .description(
+    'delete a tenant for good: destroy its data keys, remove its vectors, delete every row with its id and write a tombstone to the platform log',
+  )
+  .argument('<id>', 'tenant id')
+  .requiredOption('--now', 'delete at once, without the grace period an owner schedules (required: there is no undo)')
+  .option('--json', 'print JSON')
+  .action(async (id: string, opts: { now: boolean; json?: boolean }) => {
+    if (!isUuid(id)) throw new ConfigError('<id>', 'must be a tenant id (uuid)');
+    const config = loadConfig();
+    const runtime = await openRuntime(config);
+    try {
+      const deps = { db: runtime.db, audit: runtime.audit, keyring: runtime.keyring, vectors: vectorStoreFor(config) };
+      const { tombstone, alreadyDeleted } = await deleteTenantNow(deps, id, { requestId: null, actor: cliActor });
+      if (opts.json) process.stdout.write(`${JSON.stringify({ alreadyDeleted, tombstone })}\n`);
+      else {
+        process.stdout.write(`${alreadyDeleted ? 'already deleted' : 'deleted'} ${tombstone.tenantId} at ${tombstone.deletedAt}\n`);
+        process.stdout.write(`${'data keys'.padEnd(28)} ${tombstone.keysDestroyed} destroyed\n`);
+        for (const [table, n] of Object.entries(tombstone.counts)) process.stdout.write(`${table.padEnd(28)} ${n} deleted\n`);
+      }
+    } finally {
+      await runtime.close();
+    }
   });
 
 const users = program.command('users').description('people of a tenant');

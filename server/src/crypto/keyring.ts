@@ -105,6 +105,14 @@ export class Keyring {
     return (await this.open(tx, tenantId, sealed, context)).toString('utf8');
   }
 
+  /**
+   * Drops this process's cached data keys of a tenant whose keys were destroyed, so nothing sealed under
+   * them opens here any more (other instances' caches lapse within CACHE_MS).
+   */
+  forget(tenantId: string): void {
+    for (const k of this.cache.keys()) if (k.startsWith(`${tenantId}/`)) this.cache.delete(k);
+  }
+
   /** Version of the data key a sealed value was sealed with. */
   static versionOf(sealed: Uint8Array): number {
     return Buffer.from(sealed).readUInt32BE(1);

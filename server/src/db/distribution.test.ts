@@ -17,6 +17,8 @@ const PLATFORM_TABLES: Record<string, string> = {
     'rate-limit counters keyed by a hash (of an address, key or session), written on every counted request: a coordinator-local table',
   sign_in_throttle: 'sign-in attempts counted before a tenant is known, written often: a coordinator-local table',
   parley_migrations: 'the migrator’s own bookkeeping, on the coordinator',
+  tenant_deletions:
+    'tenant deletions, keyed by `tenant` (not tenant_id) because each record outlives its tenant’s rows: a small coordinator-local table',
 };
 
 /**

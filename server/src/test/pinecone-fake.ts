@@ -1,6 +1,6 @@
 // A local stand-in for a Pinecone index's data plane (we cannot reach Pinecone from tests): the real
 // client talks HTTP to it. It implements what our store sends — upsert, query with a metadata equality
-// filter, delete by ids — with Pinecone's limits and API-key check, and records every request.
+// filter, delete by ids or a whole namespace — with Pinecone's limits and API-key check, and records every request.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -68,6 +68,11 @@ export async function startFakePinecone(opts: { apiKey: string }) {
         return send(200, { matches: found, namespace, usage: { readUnits: 1 } });
       }
       if (path === '/vectors/delete') {
+        if (body.deleteAll === true) {
+          requests.push({ path, namespace, count: space(namespace).size, bytes: raw.length });
+          spaces.delete(namespace);
+          return send(200, {});
+        }
         const ids: string[] = body.ids ?? [];
         requests.push({ path, namespace, count: ids.length, bytes: raw.length });
         if (ids.length > 1000) return send(400, { error: { code: 'INVALID_ARGUMENT', message: 'too many ids' }, status: 400 });

@@ -39,6 +39,9 @@ export function pgVectorStore(): VectorStore {
       // Deleting a chunk cascades to its vector; this covers vectors dropped while their chunk stays.
       if (chunkIds.length) await tx.query('DELETE FROM knowledge_vectors WHERE chunk_id = ANY($1::uuid[])', [chunkIds]);
     },
+    async dropTenant() {
+      // knowledge_vectors rows carry tenant_id: the tenant deletion removes them with its other rows.
+    },
     async query(tx, tenantId, model, vector, limit): Promise<VectorMatch[]> {
       const pgvector = await usesPgvector(tx);
       const { rows } = await tx.query<{ chunk_id: string; score: number }>(

@@ -84,6 +84,10 @@ export function pineconeStore(opts: { apiKey: string; indexHost: string; fetchAp
         await guard('delete', () => idx.deleteMany({ ids }));
       }
     },
+    async dropTenant(tenantId) {
+      // The whole namespace: ids the database no longer lists (a crash between the two) go too.
+      await guard('delete', () => index(tenantId).deleteAll());
+    },
     async query(_tx, tenantId, model, vector, limit) {
       const res = await guard('query', () =>
         index(tenantId).query({

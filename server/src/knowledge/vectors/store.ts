@@ -24,6 +24,11 @@ export interface VectorStore {
   upsert(tx: Tx, tenantId: string, items: VectorItem[]): Promise<void>;
   /** Forgets the vectors of deleted or replaced chunks; unknown ids are ignored. */
   remove(tx: Tx, tenantId: string, chunkIds: string[]): Promise<void>;
+  /**
+   * Forgets every vector of a tenant being deleted. pgvector's rows go with the tenant's other rows, so
+   * only an external store has work to do; safe to repeat.
+   */
+  dropTenant(tenantId: string): Promise<void>;
   /** The nearest chunks of this tenant for vectors of `model`, best first. */
   query(tx: Tx, tenantId: string, model: string, vector: number[], limit: number): Promise<VectorMatch[]>;
 }
