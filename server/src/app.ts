@@ -33,6 +33,7 @@ import { KnowledgeAnswerer } from './ai/answerer.js';
 import type { Retrieve } from './knowledge/retrieve.js';
 import { PROVIDER_LIMITS, providerModels, type ModelFor } from './ai/models.js';
 import { lifecycleRoutes } from './lifecycle/routes.js';
+import { evidenceRoutes } from './evidence/routes.js';
 import { ConversationRedactor } from './ai/pii/redactor.js';
 import { ConversationBus } from './conversations/bus.js';
 import { ConversationHub } from './conversations/hub.js';
@@ -230,6 +231,7 @@ export function createApp(deps: AppDeps): express.Express {
   });
   admin.use(settingsRoutes({ db, audit: deps.audit }));
   admin.use(lifecycleRoutes({ db, audit: deps.audit, keyring, redactor }));
+  admin.use(evidenceRoutes({ db, audit: deps.audit }));
   admin.use(handoffRoutes({ db, audit: deps.audit, keyring, bus, redactor, typing }));
   admin.use(
     inboxRoutes({

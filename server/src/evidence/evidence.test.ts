@@ -1,0 +1,167 @@
+// Evidence packs over the real app: a pack verifies offline with only the deployment's verifier key;
+// changing any file (re-zipped, or one byte of the archive itself), adding or removing one, or using
+// another key fails naming the file; only a caller with evidence:export gets one, and a tenant's pack
+// holds nothing of another tenant.
+import { randomBytes } from 'node:crypto';
+import { verifyEvidencePack } from '@parley/node';
+import { unzipSync, zipSync, type Zippable } from 'fflate';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { verifierKeyString } from '../audit/checkpoint.js';
+import type { CreatedTenant } from '../tenants/service.js';
+import { startTestApp, type TestApp } from '../test/app.js';
+import { call } from '../test/http.js';
+
+let t: TestApp;
+let a: CreatedTenant;
+let b: CreatedTenant;
+let key: string;
+let pack: Uint8Array;
+let manifestHeader: string;
+
+const period = () => ({ from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString() });
+
+async function requestPack(secret: string | undefined, body: unknown) {
+  const res = await fetch(`${t.url}/v1/admin/evidence/packs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(secret ? { authorization: `Bearer ${secret}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, headers: res.headers, bytes: new Uint8Array(await res.arrayBuffer()) };
+}
+
+const files = (zip: Uint8Array) => unzipSync(zip);
+const rezip = (f: Record<string, Uint8Array>) => zipSync(Object.fromEntries(Object.entries(f).map(([k, v]) => [k, [v, { level: 0 }]])) as Zippable);
+const text = (f: Record<string, Uint8Array>, name: string) => Buffer.from(f[name]!).toString('utf8');
+
+beforeAll(async () => {
+  t = await startTestApp();
+  a = await t.tenant('Evidence A', ['a.example']);
+  b = await t.tenant('Evidence B', ['b.example']);
+  // A policy change in the period, so the pack has something to show under change management.
+  expect((await call(t.url, 'PATCH', '/v1/admin/settings', { key: a.secretKey, body: { handoff: { threshold: 0.4 } } })).status).toBe(200);
+  key = (await call(t.url, 'GET', '/v1/audit/verifier-key')).text.trim();
+  const res = await requestPack(a.secretKey, { framework: 'soc2', ...period() });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toBe('application/zip');
+  pack = res.bytes;
+  manifestHeader = res.headers.get('x-parley-evidence-manifest')!;
+}, 120_000);
+afterAll(() => t?.close());
+
+describe('an evidence pack', () => {
+  test('verifies with the verifier key alone and carries the proved audit entries, policies, checks and report', async () => {
+    const result = verifyEvidencePack(pack, key);
+    expect(result.failures).toEqual([]);
+    expect(result.ok).toBe(true);
+    expect(result.manifestSha256).toBe(manifestHeader);
+    const m = result.manifest!;
+    expect(m.tenantId).toBe(a.tenant.id);
+    expect(m.verifierKey).toBe(key);
+    expect(m.audit.entries).toBeGreaterThan(0);
+    const f = files(pack);
+    const entries = text(f, 'audit/entries.jsonl')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(entries.length).toBe(m.audit.entries);
+    expect(entries.map((e) => e.action)).toContain('settings.update');
+    expect(JSON.parse(text(f, 'policies/changes.json')).changes.map((c: { action: string }) => c.action)).toContain('settings.update');
+    expect(JSON.parse(text(f, 'policies/settings.json')).effective.handoff.threshold).toBe(0.4);
+    const checks = JSON.parse(text(f, 'checks/self-checks.json')).checks as { name: string; passed: boolean }[];
+    expect(checks.length).toBe(5);
+    expect(checks.filter((c) => !c.passed)).toEqual([]);
+    const report = text(f, 'report.html');
+    for (const control of ['CC6.1', 'CC6.6', 'CC6.7', 'CC7.2', 'CC8.1']) expect(report).toContain(control);
+    expect(report).toContain('does not cover');
+    // No secrets: the tenant's secret key and provider key material never appear.
+    for (const name of Object.keys(f)) expect(text(f, name)).not.toContain(a.secretKey);
+
+    // Timestamped: the manifest's hash is in the tenant's audit log, after the pack's checkpoint.
+    await t.runtime.audit.integrateNow();
+    const log = await call(t.url, 'GET', `/v1/admin/audit?after=${m.audit.checkpointSize - 1}&limit=200`, { key: a.secretKey });
+    const entry = log.body.entries.find((e: { action: string }) => e.action === 'evidence.pack');
+    expect(entry.metadata).toMatchObject({ framework: 'soc2', manifestSha256: manifestHeader });
+    expect(entry.seq).toBeGreaterThanOrEqual(m.audit.checkpointSize);
+  });
+
+  test('changing any file, re-zipped, fails naming that file', () => {
+    const f = files(pack);
+    for (const name of Object.keys(f)) {
+      const changed = { ...f, [name]: Uint8Array.from(f[name]!) };
+      changed[name]![Math.floor(changed[name]!.length / 2)]! ^= 0x01;
+      const result = verifyEvidencePack(rezip(changed), key);
+      expect(result.ok, name).toBe(false);
+      expect(
+        result.failures.map((x) => x.file),
+        name,
+      ).toContain(name);
+    }
+  });
+
+  test('one byte flipped in the archive fails naming the file it falls in', () => {
+    const f = files(pack);
+    for (const name of ['policies/settings.json', 'audit/proofs.json', 'manifest.json', 'report.html']) {
+      // Stored (not deflated): the file's bytes are in the archive as they are.
+      const content = Buffer.from(f[name]!);
+      const at = Buffer.from(pack).indexOf(content);
+      expect(at, name).toBeGreaterThan(0);
+      const bytes = Uint8Array.from(pack);
+      bytes[at + Math.floor(content.length / 2)]! ^= 0x20;
+      const result = verifyEvidencePack(bytes, key);
+      expect(result.ok, name).toBe(false);
+      expect(result.failures[0]!.file, name).toBe(name);
+    }
+  });
+
+  test('an added or a removed file is named; another key, or a truncated archive, fails', () => {
+    const f = files(pack);
+    const added = verifyEvidencePack(rezip({ ...f, 'extra.txt': Buffer.from('hello') }), key);
+    expect(added.failures).toEqual([{ file: 'extra.txt', reason: 'not listed in the manifest' }]);
+    const { 'ai/calls.json': _gone, ...rest } = f;
+    expect(verifyEvidencePack(rezip(rest), key).failures).toEqual([{ file: 'ai/calls.json', reason: 'missing' }]);
+
+    const name = key.split('+')[0]!;
+    const other = verifierKeyString(name, randomBytes(32));
+    const wrong = verifyEvidencePack(pack, other);
+    expect(wrong.ok).toBe(false);
+    expect(wrong.failures[0]!.file).toBe('manifest.sig');
+    expect(verifyEvidencePack(pack, 'not-a-key').failures[0]!.file).toBe('(verifier key)');
+    expect(verifyEvidencePack(pack.subarray(0, pack.length - 30), key).ok).toBe(false);
+  });
+
+  test("tenant B's pack verifies and holds nothing of tenant A; A's checkpoint swapped into it is named", async () => {
+    // Tenant B's own, genuine pack: valid on its own, and holding nothing of tenant A.
+    const res = await requestPack(b.secretKey, { framework: 'eu-ai-act', ...period() });
+    expect(res.status).toBe(200);
+    const ofB = verifyEvidencePack(res.bytes, key);
+    expect(ofB.ok).toBe(true);
+    expect(ofB.manifest!.tenantId).toBe(b.tenant.id);
+    const fb = files(res.bytes);
+    for (const name of Object.keys(fb)) expect(text(fb, name), name).not.toContain(a.tenant.id);
+    expect(text(fb, 'report.html')).toContain('Art. 14');
+    // A's checkpoint in B's pack: the file no longer matches B's signed manifest.
+    const swapped = verifyEvidencePack(rezip({ ...fb, 'audit/checkpoint.txt': files(pack)['audit/checkpoint.txt']! }), key);
+    expect(swapped.failures.map((x) => x.file)).toEqual(['audit/checkpoint.txt']);
+  });
+});
+
+describe('who may build one', () => {
+  test('a key without evidence:export is refused, as is no key; a bad period is a 400 naming the field', async () => {
+    const limited = await call(t.url, 'POST', '/v1/admin/api-keys', { key: a.secretKey, body: { name: 'auditor', capabilities: ['audit:read'] } });
+    expect(limited.status).toBe(201);
+    expect((await requestPack(limited.body.secret, { framework: 'soc2', ...period() })).status).toBe(403);
+    expect((await requestPack(undefined, { framework: 'soc2', ...period() })).status).toBe(401);
+    const backwards = await call(t.url, 'POST', '/v1/admin/evidence/packs', {
+      key: a.secretKey,
+      body: { framework: 'soc2', from: new Date().toISOString(), to: new Date(Date.now() - 1000).toISOString() },
+    });
+    expect(backwards.status).toBe(400);
+    expect(backwards.body.errors[0].path).toBe('/to');
+    expect((await call(t.url, 'POST', '/v1/admin/evidence/packs', { key: a.secretKey, body: { framework: 'gdpr', ...period() } })).status).toBe(400);
+    const granted = await call(t.url, 'POST', '/v1/admin/api-keys', {
+      key: a.secretKey,
+      body: { name: 'evidence', capabilities: ['evidence:export'] },
+    });
+    expect((await requestPack(granted.body.secret, { framework: 'nist-ai-rmf', ...period() })).status).toBe(200);
+  });
+});
