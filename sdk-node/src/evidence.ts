@@ -20,22 +20,31 @@ export interface EvidencePackFile {
 
 /** The signed manifest of an evidence pack (the parts a verifier relies on; the rest is descriptive). */
 export interface EvidencePackManifest {
+  /** The layout's name and version, `parley-evidence-pack/1` ({@link EVIDENCE_PACK_FORMAT}). */
   format: string;
+  /** The tenant whose log and policies the pack holds. */
   tenantId: string;
+  /** The framework its report maps to: `soc2`, `eu-ai-act`, `nist-ai-rmf` or `iso-42001`. */
   framework: string;
+  /** The period the audit entries and counts cover (ISO 8601). */
   period: { from: string; to: string };
+  /** When the pack was built (ISO 8601); the audit log's `evidence.pack` entry bounds it from above. */
   generatedAt: string;
   /** The verifier key (C2SP form: name, key id, public key) whose signature is in `manifest.sig`. */
   verifierKey: string;
   /** Keys the deployment's checkpoints may be signed with (current first), vouched for by this signed manifest. */
   checkpointKeys: string[];
+  /** The checkpoint's origin line and tree size, and how many entries of the period are proved against it. */
   audit: { origin: string; checkpointSize: number; entries: number };
+  /** Every file but manifest.json and manifest.sig. */
   files: EvidencePackFile[];
 }
 
 /** One check that failed, naming the file at fault (`(archive)` when the zip itself cannot be read). */
 export interface EvidencePackFailure {
+  /** Path inside the archive, `(archive)` or `(verifier key)`. */
   file: string;
+  /** What did not hold. */
   reason: string;
 }
 
@@ -43,6 +52,7 @@ export interface EvidencePackFailure {
 export interface EvidencePackVerification {
   /** True when every signature, hash and proof checked out. */
   ok: boolean;
+  /** Every check that failed; empty when `ok`. */
   failures: EvidencePackFailure[];
   /** The manifest, once its signature verified (absent otherwise). */
   manifest?: EvidencePackManifest;

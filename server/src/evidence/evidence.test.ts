@@ -3,7 +3,7 @@
 // another key fails naming the file; only a caller with evidence:export gets one, and a tenant's pack
 // holds nothing of another tenant.
 import { randomBytes } from 'node:crypto';
-import { verifyEvidencePack } from '@parley/node';
+import { Parley, verifyEvidencePack } from '@parley/node';
 import { unzipSync, zipSync, type Zippable } from 'fflate';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { verifierKeyString } from '../audit/checkpoint.js';
@@ -162,6 +162,11 @@ describe('who may build one', () => {
       key: a.secretKey,
       body: { name: 'evidence', capabilities: ['evidence:export'] },
     });
-    expect((await requestPack(granted.body.secret, { framework: 'nist-ai-rmf', ...period() })).status).toBe(200);
+    // Through @parley/node's typed client: the zip comes back as the Response.
+    const client = new Parley({ baseUrl: t.url, secretKey: granted.body.secret });
+    const res = await client.api.createEvidencePack({ body: { framework: 'iso-42001', ...period() } });
+    const fromClient = verifyEvidencePack(new Uint8Array(await res.arrayBuffer()), key);
+    expect(fromClient.ok).toBe(true);
+    expect(fromClient.manifest!.framework).toBe('iso-42001');
   });
 });
