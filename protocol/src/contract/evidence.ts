@@ -1,5 +1,11 @@
 // Evidence packs: a signed bundle of what the deployment can show an auditor about one tenant.
-import { EvidencePackRequest } from '../evidence.js';
+import {
+  EvidencePackListResponse,
+  EvidencePackParams,
+  EvidencePackRequest,
+  EvidenceSubscriptionRequest,
+  EvidenceSubscriptionResponse,
+} from '../evidence.js';
 import { operations } from './operation.js';
 
 const EVIDENCE = 'Data lifecycle';
@@ -23,5 +29,63 @@ export const evidenceOperations = operations([
         headers: { 'X-Parley-Evidence-Manifest': 'SHA-256 (hex) of manifest.json, as appended to the audit log' },
       },
     },
+  },
+  {
+    operationId: 'listEvidencePacks',
+    method: 'get',
+    path: '/v1/admin/evidence/packs',
+    tag: EVIDENCE,
+    summary: 'List the kept evidence pack versions',
+    description:
+      'The versions the evidence sweep built for the subscription, newest first. A version is superseded once the policies it shows changed and a newer one was built.',
+    security: ['admin'],
+    capability: 'evidence:export',
+    responses: { 200: { description: 'The kept versions.', schema: EvidencePackListResponse } },
+  },
+  {
+    operationId: 'getEvidencePack',
+    method: 'get',
+    path: '/v1/admin/evidence/packs/{version}',
+    tag: EVIDENCE,
+    summary: 'Download a kept evidence pack version',
+    description: 'The zip as it was built and signed (a superseded version too): verify it offline like any pack.',
+    security: ['admin'],
+    capability: 'evidence:export',
+    params: EvidencePackParams,
+    responses: { 200: { description: 'The pack.', contentType: 'application/zip' } },
+  },
+  {
+    operationId: 'getEvidenceSubscription',
+    method: 'get',
+    path: '/v1/admin/evidence/subscription',
+    tag: EVIDENCE,
+    summary: 'Whether evidence packs are kept current',
+    security: ['admin'],
+    capability: 'evidence:export',
+    responses: { 200: { description: 'The subscription, or null.', schema: EvidenceSubscriptionResponse } },
+  },
+  {
+    operationId: 'setEvidenceSubscription',
+    method: 'put',
+    path: '/v1/admin/evidence/subscription',
+    tag: EVIDENCE,
+    summary: 'Keep an evidence pack current as policies change',
+    description:
+      'The evidence sweep builds a pack of the last `periodDays` now and again whenever the policies it shows (settings, sign-in, SSO, providers, domains, roles) change, marking the version it replaces superseded. Audited as `evidence.subscribe`.',
+    security: ['admin'],
+    capability: 'evidence:export',
+    body: EvidenceSubscriptionRequest,
+    responses: { 200: { description: 'Saved.', schema: EvidenceSubscriptionResponse } },
+  },
+  {
+    operationId: 'deleteEvidenceSubscription',
+    method: 'delete',
+    path: '/v1/admin/evidence/subscription',
+    tag: EVIDENCE,
+    summary: 'Stop keeping evidence packs current',
+    description: 'Kept versions stay. Audited as `evidence.unsubscribe`.',
+    security: ['admin'],
+    capability: 'evidence:export',
+    responses: { 204: { description: 'Stopped (or there was no subscription).' } },
   },
 ]);

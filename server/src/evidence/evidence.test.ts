@@ -6,7 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { Parley, verifyEvidencePack } from '@parley/node';
 import { unzipSync, zipSync, type Zippable } from 'fflate';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { detect } from '../ai/pii/index.js';
 import { verifierKeyString } from '../audit/checkpoint.js';
+import { newHolderId } from '../jobs/lease.js';
+import { runEvidenceSweep } from '../jobs/evidence.js';
 import type { CreatedTenant } from '../tenants/service.js';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { call } from '../test/http.js';
@@ -168,5 +171,81 @@ describe('who may build one', () => {
     const fromClient = verifyEvidencePack(new Uint8Array(await res.arrayBuffer()), key);
     expect(fromClient.ok).toBe(true);
     expect(fromClient.manifest!.framework).toBe('iso-42001');
+  });
+});
+
+describe('packs kept current', () => {
+  // The sweep as the server runs it, under its lease (now, rather than on its schedule).
+  const sweep = async () => {
+    const run = await runEvidenceSweep(t.runtime, newHolderId(), { now: true });
+    if (!run.ran) throw new Error('the evidence sweep did not take its lease');
+    return run.result;
+  };
+  const list = (secret: string) => call(t.url, 'GET', '/v1/admin/evidence/packs', { key: secret });
+
+  test('a subscribed tenant gets a new version when a policy changes, and the previous one is marked superseded', async () => {
+    const sub = await call(t.url, 'PUT', '/v1/admin/evidence/subscription', { key: a.secretKey, body: { framework: 'soc2', periodDays: 30 } });
+    expect(sub.status).toBe(200);
+    expect(sub.body.subscription).toMatchObject({ framework: 'soc2', periodDays: 30 });
+    expect(await sweep()).toEqual({ built: 1, failures: [] });
+    // Nothing changed: no new version.
+    expect(await sweep()).toEqual({ built: 0, failures: [] });
+    const first = (await list(a.secretKey)).body.packs;
+    expect(first).toHaveLength(1);
+    expect(first[0]).toMatchObject({ version: 1, framework: 'soc2', supersededAt: null });
+
+    expect((await call(t.url, 'PATCH', '/v1/admin/settings', { key: a.secretKey, body: { handoff: { threshold: 0.55 } } })).status).toBe(200);
+    expect(await sweep()).toEqual({ built: 1, failures: [] });
+    const [v2, v1] = (await list(a.secretKey)).body.packs;
+    expect(v2).toMatchObject({ version: 2, supersededAt: null });
+    expect(v1.version).toBe(1);
+    expect(v1.supersededAt).not.toBeNull();
+
+    // Each kept version downloads as it was signed and verifies offline; the newer one shows the new policy.
+    for (const v of [v1, v2]) {
+      const res = await fetch(`${t.url}/v1/admin/evidence/packs/${v.version}`, { headers: { authorization: `Bearer ${a.secretKey}` } });
+      expect(res.status).toBe(200);
+      const zip = new Uint8Array(await res.arrayBuffer());
+      const result = verifyEvidencePack(zip, key);
+      expect(result.failures).toEqual([]);
+      expect(result.manifestSha256).toBe(v.manifestSha256);
+      expect(JSON.parse(text(files(zip), 'policies/settings.json')).effective.handoff.threshold).toBe(v.version === 2 ? 0.55 : 0.4);
+    }
+
+    // Unsubscribed: versions stay, none is built.
+    expect((await call(t.url, 'DELETE', '/v1/admin/evidence/subscription', { key: a.secretKey })).status).toBe(204);
+    expect((await call(t.url, 'PATCH', '/v1/admin/settings', { key: a.secretKey, body: { handoff: { threshold: 0.6 } } })).status).toBe(200);
+    expect(await sweep()).toEqual({ built: 0, failures: [] });
+    expect((await list(a.secretKey)).body.packs).toHaveLength(2);
+    expect((await call(t.url, 'GET', '/v1/admin/evidence/subscription', { key: a.secretKey })).body).toEqual({ subscription: null });
+
+    // What the evidence actions wrote to the audit log holds nothing the PII engine finds.
+    await t.runtime.audit.integrateNow();
+    const all: { action: string; actor: unknown; metadata: { version?: number } }[] = [];
+    for (let after = -1; after !== null; ) {
+      const page = await call(t.url, 'GET', `/v1/admin/audit?after=${after}&limit=200`, { key: a.secretKey });
+      all.push(...page.body.entries);
+      after = page.body.next;
+    }
+    const ours = all.filter((e) => e.action.startsWith('evidence.'));
+    expect(ours.map((e) => e.action)).toEqual(expect.arrayContaining(['evidence.pack', 'evidence.subscribe', 'evidence.unsubscribe']));
+    expect(ours.find((e) => e.metadata.version === 2)?.actor).toEqual({ type: 'system', id: 'evidence-sweep' });
+    for (const e of ours) expect(detect(JSON.stringify(e.metadata)), e.action).toEqual([]);
+  });
+
+  test('another tenant sees none of them; a key without evidence:export is refused; a bad version is a 400 or a 404', async () => {
+    expect((await list(b.secretKey)).body).toEqual({ packs: [] });
+    expect((await call(t.url, 'GET', '/v1/admin/evidence/packs/1', { key: b.secretKey })).status).toBe(404);
+    const limited = await call(t.url, 'POST', '/v1/admin/api-keys', { key: a.secretKey, body: { name: 'reader', capabilities: ['audit:read'] } });
+    expect((await list(limited.body.secret)).status).toBe(403);
+    expect((await call(t.url, 'GET', '/v1/admin/evidence/packs/1', { key: limited.body.secret })).status).toBe(403);
+    expect(
+      (await call(t.url, 'PUT', '/v1/admin/evidence/subscription', { key: limited.body.secret, body: { framework: 'soc2', periodDays: 30 } })).status,
+    ).toBe(403);
+    expect((await call(t.url, 'GET', '/v1/admin/evidence/packs/0', { key: a.secretKey })).status).toBe(400);
+    expect((await call(t.url, 'GET', '/v1/admin/evidence/packs/99', { key: a.secretKey })).status).toBe(404);
+    const bad = await call(t.url, 'PUT', '/v1/admin/evidence/subscription', { key: a.secretKey, body: { framework: 'soc2', periodDays: 400 } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors[0].path).toBe('/periodDays');
   });
 });

@@ -1,5 +1,7 @@
-// The reads an evidence pack is built from: all SQL of evidence/, inside the tenant's transaction (RLS
-// scopes every table but the deployment-wide signing-key history, which is public).
+// All SQL of evidence/: the reads a pack is built from, and the kept packs with their subscription. Inside
+// the tenant's transaction (RLS scopes every table but the deployment-wide signing-key history, which is
+// public), except subscribedTenants, which the sweep reads on the platform path.
+import type { EvidenceFramework } from '@parley/protocol';
 import type { Tx } from '../db/types.js';
 import { ENTRY_COLUMNS, type EntryRow } from '../audit/store.js';
 
@@ -145,4 +147,76 @@ export async function visibleRows(tx: Tx, tenantId: string | null) {
     [tenantId],
   );
   return rows[0]!;
+}
+
+// ---- kept packs (evidence_subscriptions, evidence_packs) ----
+
+export interface SubscriptionRow {
+  framework: EvidenceFramework;
+  period_days: number;
+  updated_at: Date;
+}
+
+export async function subscription(tx: Tx): Promise<SubscriptionRow | null> {
+  const { rows } = await tx.query<SubscriptionRow>('SELECT framework, period_days, updated_at FROM evidence_subscriptions');
+  return rows[0] ?? null;
+}
+
+export async function upsertSubscription(tx: Tx, tenantId: string, framework: EvidenceFramework, periodDays: number): Promise<SubscriptionRow> {
+  const { rows } = await tx.query<SubscriptionRow>(
+    `INSERT INTO evidence_subscriptions (tenant_id, framework, period_days) VALUES ($1, $2, $3)
+     ON CONFLICT (tenant_id) DO UPDATE SET framework = EXCLUDED.framework, period_days = EXCLUDED.period_days, updated_at = now()
+     RETURNING framework, period_days, updated_at`,
+    [tenantId, framework, periodDays],
+  );
+  return rows[0]!;
+}
+
+export async function deleteSubscription(tx: Tx): Promise<boolean> {
+  return ((await tx.query('DELETE FROM evidence_subscriptions')).rowCount ?? 0) > 0;
+}
+
+/** Tenants with a subscription (ids only): the sweep's work list, read on the platform path. */
+export async function subscribedTenants(tx: Tx): Promise<string[]> {
+  const { rows } = await tx.query<{ tenant_id: string }>('SELECT tenant_id FROM evidence_subscriptions ORDER BY tenant_id');
+  return rows.map((r) => r.tenant_id);
+}
+
+export interface PackRow {
+  version: number;
+  framework: EvidenceFramework;
+  policy_sha256: Uint8Array;
+  manifest_sha256: Uint8Array;
+  created_at: Date;
+  superseded_at: Date | null;
+}
+
+const PACK_COLUMNS = 'version, framework, policy_sha256, manifest_sha256, created_at, superseded_at';
+
+/** Kept versions, newest first; the newest one locked, so two sweeps cannot both add the next version. */
+export async function packs(tx: Tx, opts: { latestForUpdate?: boolean } = {}): Promise<PackRow[]> {
+  if (opts.latestForUpdate) {
+    const { rows } = await tx.query<PackRow>(`SELECT ${PACK_COLUMNS} FROM evidence_packs ORDER BY version DESC LIMIT 1 FOR UPDATE`);
+    return rows;
+  }
+  const { rows } = await tx.query<PackRow>(`SELECT ${PACK_COLUMNS} FROM evidence_packs ORDER BY version DESC`);
+  return rows;
+}
+
+export async function packArchive(tx: Tx, version: number): Promise<Uint8Array | null> {
+  const { rows } = await tx.query<{ archive: Uint8Array }>('SELECT archive FROM evidence_packs WHERE version = $1', [version]);
+  return rows[0]?.archive ?? null;
+}
+
+/** Stores a new version and marks every earlier one still current as superseded, in the caller's transaction. */
+export async function addPack(
+  tx: Tx,
+  tenantId: string,
+  p: { version: number; framework: EvidenceFramework; policySha256: Buffer; manifestSha256: Buffer; archive: Uint8Array },
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO evidence_packs (tenant_id, version, framework, policy_sha256, manifest_sha256, archive) VALUES ($1, $2, $3, $4, $5, $6)`,
+    [tenantId, p.version, p.framework, p.policySha256, p.manifestSha256, Buffer.from(p.archive)],
+  );
+  await tx.query('UPDATE evidence_packs SET superseded_at = now() WHERE version < $1 AND superseded_at IS NULL', [p.version]);
 }
