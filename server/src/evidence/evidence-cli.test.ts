@@ -1,6 +1,6 @@
-// `parley evidence export` and `parley evidence verify` as an operator and an auditor run them: the pack is
-// built by one process on the deployment's database, then checked by a fresh process that has nothing but
-// the pack and the verifier key the running server publishes.
+// `parley evidence export` and `parley evidence verify` as an operator and an auditor run them: the demo
+// tenant's pack is built by the running server (admin API) and by the CLI on the deployment's database,
+// then checked by a fresh process that has nothing but the pack and the verifier key the server publishes.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,11 +9,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type CliDeployment, cliDeployment, runCli, serveChild } from '../test/serve.js';
 
 let d: CliDeployment;
-let tenantId: string;
 let dir: string;
 beforeAll(async () => {
   d = await cliDeployment('evidence');
-  tenantId = (d.tenant as unknown as { tenant: { id: string } }).tenant.id;
   dir = mkdtempSync(join(tmpdir(), 'parley-evidence-'));
 }, 240_000);
 afterAll(async () => {
@@ -22,14 +20,31 @@ afterAll(async () => {
 });
 
 describe('parley evidence', () => {
-  test('a pack exported by the CLI verifies in a fresh process with only the key; a changed file or another key exits 1 naming it', async () => {
-    const served = await serveChild(d.env);
+  test("the demo tenant's pack, from the API and from the CLI, verifies in a fresh process with only the key; a changed file or another key exits 1 naming it", async () => {
+    const served = await serveChild(d.env, [], ['--seed-demo']);
     let key: string;
+    const fromApi = join(dir, 'api.zip');
+    let tenantId: string;
     try {
       key = (await (await fetch(`${served.url}/v1/audit/verifier-key`)).text()).trim();
+      const demo = JSON.parse(readFileSync(join(d.env.PARLEY_DATA_DIR!, 'demo.json'), 'utf8')) as { tenantId: string; secretKey: string };
+      tenantId = demo.tenantId;
+      const now = Date.now();
+      const res = await fetch(`${served.url}/v1/admin/evidence/packs`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${demo.secretKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ framework: 'eu-ai-act', from: new Date(now - 86_400_000).toISOString(), to: new Date(now + 60_000).toISOString() }),
+      });
+      expect(res.status).toBe(200);
+      writeFileSync(fromApi, new Uint8Array(await res.arrayBuffer()));
     } finally {
       await served.stop();
     }
+    const viaApi = await runCli({}, 'evidence', 'verify', fromApi, '--key', key);
+    expect(viaApi.stdout).toMatch(/^ok /);
+    expect(viaApi.code).toBe(0);
+    expect(viaApi.stdout).toContain(tenantId);
+
     const out = join(dir, 'pack.zip');
     const exported = await runCli(d.env, 'evidence', 'export', '--tenant', tenantId, '--framework', 'soc2', '--out', out);
     expect(exported.stderr).toBe('');
