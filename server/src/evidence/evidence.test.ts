@@ -130,6 +130,29 @@ describe('an evidence pack', () => {
     expect(wrong.failures[0]!.file).toBe('manifest.sig');
     expect(verifyEvidencePack(pack, 'not-a-key').failures[0]!.file).toBe('(verifier key)');
     expect(verifyEvidencePack(pack.subarray(0, pack.length - 30), key).ok).toBe(false);
+
+    // A second entry of the same name (one file for this verifier, maybe another for an unzip tool).
+    const raw = Buffer.from(rezip({ ...f, 'policies/settingz.json': Buffer.from('{}') }));
+    const twice = Buffer.from(raw.toString('latin1').replaceAll('policies/settingz.json', 'policies/settings.json'), 'latin1');
+    const dup = verifyEvidencePack(twice, key);
+    expect(dup.ok).toBe(false);
+    expect(dup.failures[0]).toEqual({ file: '(archive)', reason: expect.stringContaining('policies/settings.json appears twice') });
+  });
+
+  test('a self-check that does not hold is reported as failed, in the checks and the report', async () => {
+    const owner = (sql: string) => t.testDb.db.withOwner((tx) => tx.query(sql));
+    await owner('ALTER TABLE tenant_domains NO FORCE ROW LEVEL SECURITY');
+    try {
+      const res = await requestPack(a.secretKey, { framework: 'soc2', ...period() });
+      expect(res.status).toBe(200);
+      expect(verifyEvidencePack(res.bytes, key).ok).toBe(true);
+      const f = files(res.bytes);
+      const rls = JSON.parse(text(f, 'checks/self-checks.json')).checks[0];
+      expect(rls).toMatchObject({ passed: false, detail: { unprotected: ['tenant_domains'] } });
+      expect(text(f, 'report.html')).toContain('<strong>FAILED</strong>: Row-level security');
+    } finally {
+      await owner('ALTER TABLE tenant_domains FORCE ROW LEVEL SECURITY');
+    }
   });
 
   test("tenant B's pack verifies and holds nothing of tenant A; A's checkpoint swapped into it is named", async () => {
