@@ -54,5 +54,5 @@ export type EvidencePackSummary = z.infer<typeof EvidencePackSummary>;
 /** GET /v1/admin/evidence/packs: the kept versions, newest first. */
 export const EvidencePackListResponse = z.object({ packs: z.array(EvidencePackSummary) });
 
-/** GET /v1/admin/evidence/packs/{version}. */
+/** The path of GET /v1/admin/evidence/packs/:version, a kept version number. */
 export const EvidencePackParams = z.strictObject({ version: z.coerce.number().int().min(1).max(2_147_483_647) });
