@@ -63,6 +63,8 @@ export const CAPABILITY_TEXT = {
   'webhooks:write': 'Add, change, delete and test webhook endpoints, rotate their secrets, replay deliveries',
   'privacy:export': 'Export everything stored about one person (a data-subject request), personal values included (audited, counts only)',
   'privacy:erase': 'Erase one person: their conversations, vault entries and profile (audited, counts only)',
+  'evidence:export':
+    'Build signed evidence packs for auditors: audit proofs, policies in force (secrets removed), key history, self-checks (audited)',
 };
 
 const check = '<span aria-hidden="true">✓</span><span class="visually-hidden">allowed</span>';
@@ -215,6 +217,7 @@ const nav = [
   'security',
   'security-keys',
   'data-lifecycle',
+  'evidence',
   'operating',
   'observability',
 ];

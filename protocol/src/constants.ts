@@ -50,6 +50,7 @@ export const CAPABILITIES = [
   'webhooks:write',
   'privacy:export',
   'privacy:erase',
+  'evidence:export',
 ] as const;
 /** One capability name. */
 export type Capability = (typeof CAPABILITIES)[number];

@@ -15,4 +15,5 @@ export * from './reports.js';
 export * from './pii.js';
 export * from './settings.js';
 export * from './lifecycle.js';
+export * from './evidence.js';
 export * from './health.js';

@@ -159,6 +159,11 @@ export const CLASSIFICATION = {
     internal: ['tenant_id', 'id', 'conversation_id', 'handoff_id', 'resolution', 'score', 'created_at'],
     personal: ['comment', 'comment_pii'],
   },
+  evidence_packs: {
+    internal: ['tenant_id', 'version', 'framework', 'policy_sha256', 'manifest_sha256', 'created_at', 'superseded_at'],
+    confidential: ['archive'],
+  },
+  evidence_subscriptions: { internal: ['tenant_id', 'framework', 'period_days', 'created_at', 'updated_at'] },
   handoffs: {
     internal: [
       'id',

@@ -5,6 +5,7 @@ import {
   OPERATIONS,
   type adminOperations,
   type contractOperations,
+  type evidenceOperations,
   type knowledgeOperations,
   type lifecycleOperations,
   type Operation,
@@ -26,7 +27,8 @@ export type ParleyOperation =
   | (typeof settingsOperations)[number]
   | (typeof knowledgeOperations)[number]
   | (typeof workspaceOperations)[number]
-  | (typeof lifecycleOperations)[number];
+  | (typeof lifecycleOperations)[number]
+  | (typeof evidenceOperations)[number];
 
 /** The operations a secret key may call: the admin API and the API channel. */
 export type KeyOperation = ParleyOperation extends infer O
@@ -45,10 +47,10 @@ export type OperationInput<O> = (O extends { params: infer S extends z.ZodType }
   (O extends { query: infer S extends z.ZodType } ? { query?: z.input<S> } : unknown) &
   (O extends { body: infer S extends z.ZodType } ? { body: z.input<S> } : unknown);
 
-/** What a method resolves to: the parsed JSON body of its success answer, `undefined` for an empty one, the `Response` of a stream. */
+/** What a method resolves to: the parsed JSON body of its success answer, `undefined` for an empty one, the `Response` of a stream or a file (an evidence pack's zip). */
 export type OperationOutput<O> = O extends { responses: infer R }
   ? R[Extract<keyof R, 200 | 201 | 202>] extends infer Ok
-    ? Ok extends { contentType: 'text/event-stream' }
+    ? Ok extends { contentType: 'text/event-stream' | 'application/zip' }
       ? Response
       : Ok extends { schema: infer S extends z.ZodType }
         ? z.output<S>

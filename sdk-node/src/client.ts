@@ -100,7 +100,7 @@ export class Parley {
     });
     if (!res.ok) throw await apiError(res);
     const spec = op.responses[res.status];
-    if (spec?.contentType === 'text/event-stream') return res;
+    if (spec?.contentType === 'text/event-stream' || spec?.contentType === 'application/zip') return res;
     const text = await res.text();
     return spec?.schema ? spec.schema.parse(text ? JSON.parse(text) : null) : undefined;
   }

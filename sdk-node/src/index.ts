@@ -1,6 +1,6 @@
 /**
  * Parley for Node: sign a logged-in user's session (Sign-In Pro), verify the webhooks Parley sends,
- * and call the admin API.
+ * verify evidence packs offline, and call the admin API.
  *
  * @packageDocumentation
  */
@@ -22,6 +22,14 @@ export {
   type WebhookHeaders,
   type VerifyWebhookOptions,
 } from './webhooks.js';
+export {
+  verifyEvidencePack,
+  EVIDENCE_PACK_FORMAT,
+  type EvidencePackFailure,
+  type EvidencePackFile,
+  type EvidencePackManifest,
+  type EvidencePackVerification,
+} from './evidence.js';
 export { Parley, type ParleyOptions } from './client.js';
 export {
   keyOperations,

@@ -35,6 +35,7 @@ import type { Retrieve } from './knowledge/retrieve.js';
 import { PROVIDER_LIMITS, providerModels, type ModelFor } from './ai/models.js';
 import { lifecycleRoutes } from './lifecycle/routes.js';
 import { tenantDeletionRoutes } from './tenants/deletion-routes.js';
+import { evidenceRoutes } from './evidence/routes.js';
 import { ConversationRedactor } from './ai/pii/redactor.js';
 import { ConversationBus } from './conversations/bus.js';
 import { ConversationHub } from './conversations/hub.js';
@@ -231,6 +232,7 @@ export function createApp(deps: AppDeps): express.Express {
   admin.use(settingsRoutes({ db, audit: deps.audit }));
   admin.use(lifecycleRoutes({ db, audit: deps.audit, keyring, redactor }));
   admin.use(tenantDeletionRoutes({ db, audit: deps.audit, mailer: people.mailer, logger }));
+  admin.use(evidenceRoutes({ db, audit: deps.audit }));
   admin.use(handoffRoutes({ db, audit: deps.audit, keyring, bus, redactor, typing }));
   admin.use(
     inboxRoutes({

@@ -16,6 +16,7 @@ import { newHolderId } from './jobs/lease.js';
 import { runRotationSweep } from './jobs/rotation.js';
 import { runRetentionSweep } from './jobs/retention.js';
 import { runDueDeletions } from './tenants/deletion.js';
+import { runEvidenceSweep } from './jobs/evidence.js';
 import type { ConversationBus } from './conversations/bus.js';
 import { EventListener } from './conversations/notify.js';
 import { runTurnSweep } from './jobs/turn-sweep.js';
@@ -135,6 +136,20 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
     10 * 60_000,
   );
   rotation.unref();
+  // Evidence packs kept current: tried every minute, run once per EVIDENCE_EVERY_MS across the fleet.
+  const evidence = setInterval(
+    () =>
+      track(
+        runEvidenceSweep(runtime, holder, { signal: stopping.signal }).then((run) => {
+          if (!run.ran) return;
+          if (run.result.built) logger.info({ built: run.result.built }, 'evidence packs built');
+          for (const f of run.result.failures) logger.warn({ tenantId: f.tenantId, err: { message: f.message } }, 'evidence pack failed');
+        }),
+        'evidence sweep',
+      ),
+    60_000,
+  );
+  evidence.unref();
   const retention = setInterval(
     () => track(runRetentionSweep(runtime, holder, { logger, signal: stopping.signal }), 'retention sweep'),
     Math.min(config.sweepIntervalMs, 60_000),
@@ -189,6 +204,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
       clearInterval(rotation);
       clearInterval(retention);
       clearInterval(deletions);
+      clearInterval(evidence);
       clearInterval(turnSweep);
       clearInterval(crawls);
       clearInterval(webhookPoll);

@@ -3,6 +3,7 @@
 import { adminOperations } from './admin.js';
 import { knowledgeOperations } from './knowledge.js';
 import { lifecycleOperations } from './lifecycle.js';
+import { evidenceOperations } from './evidence.js';
 import { z } from 'zod';
 import { operations, type Operation } from './operation.js';
 import { peopleOperations } from './people.js';
@@ -18,6 +19,7 @@ export {
   adminOperations,
   knowledgeOperations,
   lifecycleOperations,
+  evidenceOperations,
   peopleOperations,
   settingsOperations,
   systemOperations,
@@ -54,4 +56,5 @@ export const OPERATIONS: readonly Operation[] = [
   ...knowledgeOperations,
   ...workspaceOperations,
   ...lifecycleOperations,
+  ...evidenceOperations,
 ];

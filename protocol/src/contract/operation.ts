@@ -36,7 +36,8 @@ export type ContentType =
   | 'text/javascript'
   | 'application/javascript'
   | 'application/xml'
-  | 'application/samlmetadata+xml';
+  | 'application/samlmetadata+xml'
+  | 'application/zip';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 

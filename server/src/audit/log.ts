@@ -140,6 +140,15 @@ export class AuditLog {
     return (await trustedKeys(tx, this.publicKey)).map((k) => verifierKeyString(keyName, k));
   }
 
+  /**
+   * Signs a statement other than a checkpoint (an evidence pack's) with the deployment's key, under the
+   * key name of GET /v1/audit/verifier-key, so the key a client already pins verifies it.
+   */
+  async signStatement(tx: Tx, text: string): Promise<string> {
+    const { keyName } = await this.ensureIdentity(tx);
+    return signNote(text, this.signer(keyName));
+  }
+
   private async lockHead(tx: Tx, tenantId: string): Promise<HeadRow> {
     const { rows } = await tx.query<HeadRow>(`SELECT ${HEAD_COLUMNS} FROM audit_heads WHERE tenant_id = $1 FOR UPDATE`, [tenantId]);
     if (!rows[0]) throw new Error(`no audit log for tenant ${tenantId}`);

@@ -1,5 +1,5 @@
 // `parley` (after ./main.ts): serve, migrate, tenants create / delete, users invite, audit verify, sweep, privacy export /
-// erase, keys rotate / rewrap.
+// erase, evidence export / verify, keys rotate / rewrap.
 import { Command, Option } from 'commander';
 import { PLATFORM_TENANT, isUuid, EmbeddedDbLockedError } from '../db/index.js';
 import { ConfigError, loadConfig } from '../config.js';
@@ -8,7 +8,9 @@ import { startServer } from '../server.js';
 import { createTenant } from '../tenants/service.js';
 import { deleteTenantNow } from '../tenants/deletion.js';
 import { locallyOrViaServer } from './remote.js';
-import { emailText, PLATFORM_ROLE, ROLES, type Role } from '@parley/protocol';
+import { emailText, EVIDENCE_FRAMEWORKS, EvidencePackRequest, PLATFORM_ROLE, ROLES, type Role } from '@parley/protocol';
+import { verifyEvidencePack } from '@parley/node';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { createMailer } from '../people/mailer.js';
 import { createInvite } from '../people/service.js';
@@ -20,6 +22,8 @@ import { runRetentionSweep } from '../jobs/retention.js';
 import { stopTracing } from '../telemetry/index.js';
 import { ConversationRedactor } from '../ai/pii/redactor.js';
 import { eraseDataSubject, exportSubject } from '../lifecycle/service.js';
+import { buildEvidencePack } from '../evidence/service.js';
+import { fieldErrors } from '../http/validate.js';
 
 const cliActor = { type: 'cli' as const, id: process.env.USER ?? null };
 const program = new Command('parley').description('Parley support assistant: server and administration').showHelpAfterError();
@@ -322,6 +326,57 @@ for (const op of ['export', 'erase'] as const) {
       }
     });
 }
+
+// Evidence packs: built with the same service (and audit entry) as the admin API; verified offline with
+// @parley/node's verifier, needing nothing but the pack and the deployment's verifier key.
+const evidence = program.command('evidence').description("signed evidence packs for auditors (a tenant's audit proofs, policies, keys, checks)");
+evidence
+  .command('export')
+  .description('build a signed evidence pack (zip) for one tenant; with the embedded database, stop the server first (or use the API)')
+  .requiredOption('--tenant <id>', 'tenant id')
+  .addOption(new Option('--framework <name>', 'the framework the report maps to').choices(EVIDENCE_FRAMEWORKS).makeOptionMandatory())
+  .requiredOption('--out <file>', 'where to write the zip')
+  .option('--from <time>', 'start of the period (ISO 8601; default 90 days ago)')
+  .option('--to <time>', 'end of the period (ISO 8601; default now)')
+  .action(async (opts: { tenant: string; framework: string; out: string; from?: string; to?: string }) => {
+    if (!isUuid(opts.tenant)) throw new ConfigError('--tenant', 'must be a tenant id (uuid)');
+    const now = Date.now();
+    const parsed = EvidencePackRequest.safeParse({
+      framework: opts.framework,
+      from: opts.from ?? new Date(now - 90 * 86_400_000).toISOString(),
+      to: opts.to ?? new Date(now).toISOString(),
+    });
+    if (!parsed.success) {
+      const e = fieldErrors(parsed.error)[0]!;
+      throw new ConfigError(`--${e.path.slice(1) || 'from'}`, e.message);
+    }
+    const runtime = await openRuntime(loadConfig());
+    try {
+      const pack = await buildEvidencePack(runtime, { tenantId: opts.tenant, requestId: null, actor: cliActor }, parsed.data);
+      writeFileSync(opts.out, pack.zip);
+      process.stdout.write(`${opts.out}: evidence pack, manifest sha256 ${pack.manifestSha256} (in the audit log as evidence.pack)\n`);
+    } finally {
+      await runtime.close();
+    }
+  });
+evidence
+  .command('verify')
+  .description('check every signature, hash and proof of an evidence pack offline; exit 0 when all hold, 1 otherwise')
+  .argument('<pack>', 'the zip')
+  .requiredOption('--key <verifier key>', 'the deployment verifier key, as GET /v1/audit/verifier-key returns it')
+  .option('--json', 'print JSON')
+  .action((file: string, opts: { key: string; json?: boolean }) => {
+    const result = verifyEvidencePack(readFileSync(file), opts.key);
+    const { manifest: _m, ...summary } = result;
+    if (opts.json) process.stdout.write(`${JSON.stringify({ ...summary, tenantId: result.manifest?.tenantId ?? null })}\n`);
+    else if (result.ok)
+      process.stdout.write(
+        `ok   ${file}: tenant ${result.manifest!.tenantId}, ${result.manifest!.files.length} files, ${result.manifest!.audit.entries} audit entries proved\n` +
+          `     online: the tenant's audit log should hold an evidence.pack entry with manifestSha256 ${result.manifestSha256}\n`,
+      );
+    else for (const f of result.failures) process.stdout.write(`FAIL ${f.file}: ${f.reason}\n`);
+    process.exitCode = result.ok ? 0 : 1;
+  });
 
 const keys = program.command('keys').description('tenant data keys (platform operations, audited)');
 keys

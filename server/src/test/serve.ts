@@ -25,10 +25,10 @@ export interface ServedChild {
 
 /**
  * Starts `parley serve` with `env` over the test process's environment; resolves once it listens.
- * `nodeArgs` go to node before the script.
+ * `nodeArgs` go to node before the script, `serveArgs` to `parley serve` (e.g. `--seed-demo`).
  */
-export async function serveChild(env: Record<string, string>, nodeArgs: string[] = []): Promise<ServedChild> {
-  const child = spawn(process.execPath, ['--conditions=parley-source', '--import', 'tsx', ...nodeArgs, cliMain, 'serve'], {
+export async function serveChild(env: Record<string, string>, nodeArgs: string[] = [], serveArgs: string[] = []): Promise<ServedChild> {
+  const child = spawn(process.execPath, ['--conditions=parley-source', '--import', 'tsx', ...nodeArgs, cliMain, 'serve', ...serveArgs], {
     cwd: serverDir,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,331 @@
+// Evidence packs: one zip an auditor can check offline. Every file is listed with its SHA-256 in
+// manifest.json; manifest.sig is a C2SP signed note over the manifest's hash by the deployment's audit key
+// (the key GET /v1/audit/verifier-key publishes); the audit entries of the period come with inclusion
+// proofs against the tenant's signed checkpoint. The manifest's hash then goes into the audit log as an
+// `evidence.pack` entry, so a later checkpoint bounds when the pack was made. `@parley/node`'s
+// verifyEvidencePack is the verifier.
+import { createHash } from 'node:crypto';
+import { ROLE_CAPABILITIES, type EvidencePackRequest, type EvidenceSubscriptionRequest } from '@parley/protocol';
+import { zipSync, type Zippable } from 'fflate';
+import { auditLeafBytes, canonicalJson } from '../audit/canonical.js';
+import type { AuditLog } from '../audit/log.js';
+import { inclusionProof, leafHash, memoryNodes } from '../audit/merkle.js';
+import { canonicalFromRow, type EntryRow } from '../audit/store.js';
+import { modeFor, newRedactionState, redact, type PiiClass } from '../ai/pii/index.js';
+import type { Db } from '../db/index.js';
+import type { ActorRef, Tx } from '../db/types.js';
+import { DomainError } from '../errors.js';
+import { readSettings } from '../tenants/settings.js';
+import { renderReport } from './report.js';
+import * as store from './store.js';
+
+/** The layout of the pack; `@parley/node` checks it. */
+const FORMAT = 'parley-evidence-pack/1';
+/** The first line of the statement signed in manifest.sig. */
+const STATEMENT = 'parley evidence pack';
+/** Entries one pack proves; a longer period is asked for in parts. */
+export const MAX_PACK_ENTRIES = 100_000;
+
+/** Audit actions that change a policy: the period's policy history, since settings keep only the current document. */
+const POLICY_ACTIONS =
+  /^(settings\.update|signin\.policy_update|sso\.(oidc|saml)_(configured|removed)|provider\.(set|remove)|member\.(role_change|invite|remove)|identity\.configure|domain\.(add|remove)|data_key\.(rotate|rewrap)|api_key\.revoke|publishable_key\.create)$/;
+
+// A synthetic canary per class the live redaction check runs: none is anyone's data.
+const CANARY: [PiiClass, string][] = [
+  ['email', 'canary.evidence@example.com'],
+  ['phone', '+1 415 555 0134'],
+  ['payment_card', '4111 1111 1111 1111'],
+];
+
+export interface EvidenceDeps {
+  db: Db;
+  audit: AuditLog;
+}
+
+export interface EvidenceCtx {
+  tenantId: string;
+  requestId: string | null;
+  actor: ActorRef;
+}
+
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const json = (v: unknown) => Buffer.from(`${JSON.stringify(v, null, 2)}\n`, 'utf8');
+const record = (r: EntryRow) => ({ seq: r.seq, ts: r.ts.toISOString(), action: r.action, actorType: r.actor_type, metadata: r.metadata });
+
+/** The live self-checks: row-level security as the app's role sees it, and the redaction engine on a canary. */
+async function selfChecks(tx: Tx, tenantId: string, noTenant: { own: number; others: number }, pii: Parameters<typeof redact>[1]) {
+  const rls = await store.rowSecurity(tx);
+  const unprotected = rls.tables.filter((t) => !t.enabled || !t.forced).map((t) => t.table);
+  const seen = await store.visibleRows(tx, tenantId);
+  const canaryText = `Evidence canary: ${CANARY.map(([, v]) => v).join(', ')}.`;
+  const out = redact(canaryText, pii, 'api', newRedactionState());
+  const classes = CANARY.map(([cls, value]) => {
+    const mode = modeFor(pii, cls, 'api');
+    const removed = !out.redacted.includes(value);
+    // `flag` keeps the value by the tenant's own policy; every other mode must take it out.
+    return { class: cls, mode, detected: out.matches.some((m) => m.class === cls), removed, passed: mode === 'flag' ? true : removed };
+  });
+  return [
+    {
+      name: 'Row-level security is enabled and forced on every table with a tenant_id column',
+      passed: unprotected.length === 0 && rls.tables.length > 0,
+      detail: { tables: rls.tables.length, unprotected },
+    },
+    { name: "The application's database role does not bypass row-level security", passed: !rls.bypassesRls, detail: { role: rls.role } },
+    {
+      name: "A session set to this tenant sees its own rows and no other tenant's",
+      passed: seen.own > 0 && seen.others === 0,
+      detail: { ownRows: seen.own, otherTenantsRows: seen.others },
+    },
+    {
+      name: 'A session with no tenant set sees no tenant rows',
+      passed: noTenant.own === 0 && noTenant.others === 0,
+      detail: { rows: noTenant.own + noTenant.others },
+    },
+    {
+      name: "The PII engine applies the tenant's policy (API channel) to a synthetic canary",
+      passed: classes.every((c) => c.passed),
+      detail: { canarySha256: sha256(Buffer.from(canaryText)), redactedSha256: sha256(Buffer.from(out.redacted)), classes },
+    },
+  ];
+}
+
+/**
+ * The policies a pack shows, and their SHA-256: what the sweep compares to decide a kept pack is out of
+ * date. Member counts are not policy, so they are not in it.
+ */
+async function policySnapshot(tx: Tx) {
+  const settings = await readSettings(tx);
+  const { signIn, ...effective } = settings.effective;
+  const access = { roles: ROLE_CAPABILITIES, signIn, sso: await store.ssoConnections(tx), allowedDomains: await store.allowedDomains(tx) };
+  const providers = await store.providers(tx);
+  const sha256 = createHash('sha256')
+    .update(canonicalJson({ policyVersion: settings.policyVersion, effective, access, providers }))
+    .digest();
+  return { policyVersion: settings.policyVersion, effective, access, providers, sha256 };
+}
+
+/** What must happen before the tenant's transaction: integration, and the no-tenant read (one connection when embedded). */
+async function preflight(deps: EvidenceDeps, tenantId: string, requestId: string | null) {
+  // Entries committed before the request are integrated, so the checkpoint covers them.
+  await deps.audit.integrator?.catchUp(tenantId);
+  return deps.db.withoutTenant({ requestId }, (tx) => store.visibleRows(tx, null));
+}
+
+/** Builds, signs and audits one pack; returns the zip and the manifest hash appended to the audit log. */
+export async function buildEvidencePack(deps: EvidenceDeps, ctx: EvidenceCtx, req: EvidencePackRequest): Promise<BuiltPack> {
+  const noTenant = await preflight(deps, ctx.tenantId, ctx.requestId);
+  return deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) =>
+    assemblePack(tx, deps, ctx, req, noTenant, await policySnapshot(tx)),
+  );
+}
+
+interface BuiltPack {
+  zip: Uint8Array;
+  manifestSha256: string;
+}
+
+async function assemblePack(
+  tx: Tx,
+  deps: EvidenceDeps,
+  ctx: EvidenceCtx,
+  req: EvidencePackRequest,
+  noTenant: { own: number; others: number },
+  policy: Awaited<ReturnType<typeof policySnapshot>>,
+  kept?: { version: number },
+): Promise<BuiltPack> {
+  const from = new Date(req.from);
+  const to = new Date(req.to);
+  const checkpoint = await deps.audit.latestCheckpoint(tx, ctx.tenantId);
+  const origin = await deps.audit.originFor(tx, ctx.tenantId);
+  const rows = await store.entriesInPeriod(tx, ctx.tenantId, from, to, checkpoint.size, MAX_PACK_ENTRIES + 1);
+  if (rows.length > MAX_PACK_ENTRIES)
+    throw new DomainError('invalid_input', `The period holds more than ${MAX_PACK_ENTRIES} audit entries; ask for a shorter one.`, {
+      errors: [{ path: '/to', message: `the period holds more than ${MAX_PACK_ENTRIES} audit entries`, code: 'too_big' }],
+    });
+  const nodes = memoryNodes(await store.leafHashes(tx, ctx.tenantId, checkpoint.size));
+  const lines: Buffer[] = [];
+  const proofs: { seq: number; path: string[] }[] = [];
+  for (const row of rows) {
+    const bytes = auditLeafBytes(canonicalFromRow(row));
+    // A stored entry that no longer hashes to its leaf is a broken log: refuse rather than sign it.
+    if (!leafHash(bytes).equals(Buffer.from(row.leaf_hash))) throw new Error(`audit entry ${row.seq} does not match its leaf hash`);
+    lines.push(bytes, Buffer.from('\n'));
+    proofs.push({ seq: row.seq, path: (await inclusionProof(row.seq, checkpoint.size, nodes)).map((h) => h.toString('hex')) });
+  }
+  const checks = await selfChecks(tx, ctx.tenantId, noTenant, policy.effective.pii);
+  const generatedAt = new Date().toISOString();
+  const period = { from: from.toISOString(), to: to.toISOString() };
+  const coverage = [
+    `Audit: the ${rows.length} entries timestamped in the period and integrated into the tenant's log up to the checkpoint at size ${checkpoint.size}; entries sequenced later are not included.`,
+    `Policies: as in force when the pack was generated (policy version ${policy.policyVersion}). Settings keep only the current document, so the contents of earlier versions are not in the pack; the period's changes (which sections, by whom, the new version) are in policies/changes.json, from the audit log.`,
+    'AI call records: the ai.* audit entries of the period (model, tokens, hashes; never text) and the daily budget counters.',
+    'Handoffs and conversations: counted from the rows that still exist; rows removed by retention or erasure before generation are not counted.',
+    'Approval rules: this deployment stores none, so there are none to show.',
+  ];
+  const files: Record<string, Uint8Array> = {
+    'audit/checkpoint.txt': Buffer.from(checkpoint.note, 'utf8'),
+    'audit/entries.jsonl': Buffer.concat(lines),
+    'audit/proofs.json': json({ size: checkpoint.size, proofs }),
+    'policies/settings.json': json({ policyVersion: policy.policyVersion, effective: policy.effective }),
+    'policies/access.json': json({ ...policy.access, members: await store.memberCounts(tx) }),
+    'policies/providers.json': json({ providers: policy.providers }),
+    'policies/changes.json': json({ changes: rows.filter((r) => POLICY_ACTIONS.test(r.action)).map(record) }),
+    'keys/history.json': json({
+      dataKeys: await store.dataKeyHistory(tx),
+      auditSigningKeys: await store.signingKeyHistory(tx),
+      rotations: rows.filter((r) => r.action.startsWith('data_key.')).map(record),
+    }),
+    'ai/calls.json': json({ usage: await store.aiUsage(tx, from, to), calls: rows.filter((r) => r.action.startsWith('ai.')).map(record) }),
+    'handoffs/stats.json': json({
+      conversations: await store.conversationCount(tx, from, to),
+      handoffs: await store.handoffCounts(tx, from, to),
+      policy: policy.effective.handoff,
+    }),
+    'checks/self-checks.json': json({ ranAt: generatedAt, checks }),
+  };
+  // The key GET /v1/audit/verifier-key publishes, which signs the statement below.
+  const verifierKey = (await deps.audit.verifierKeys(tx, null))[0]!;
+  files['report.html'] = Buffer.from(
+    renderReport({
+      tenantId: ctx.tenantId,
+      framework: req.framework,
+      period,
+      generatedAt,
+      verifierKey,
+      checkpointSize: checkpoint.size,
+      entries: rows.length,
+      coverage,
+      checks,
+    }),
+    'utf8',
+  );
+  const manifest = Buffer.from(
+    `${JSON.stringify(
+      {
+        format: FORMAT,
+        tenantId: ctx.tenantId,
+        framework: req.framework,
+        period,
+        generatedAt,
+        verifierKey,
+        checkpointKeys: await deps.audit.verifierKeys(tx, ctx.tenantId),
+        audit: { origin, checkpointSize: checkpoint.size, entries: rows.length },
+        coverage,
+        files: Object.entries(files).map(([path, bytes]) => ({ path, sha256: sha256(bytes), size: bytes.length })),
+      },
+      null,
+      2,
+    )}\n`,
+    'utf8',
+  );
+  const manifestSha256 = sha256(manifest);
+  const signature = await deps.audit.signStatement(tx, `${STATEMENT}\n${ctx.tenantId}\n${manifestSha256}\n`);
+  await deps.audit.append(tx, {
+    tenantId: ctx.tenantId,
+    requestId: ctx.requestId,
+    actor: ctx.actor,
+    action: 'evidence.pack',
+    metadata: {
+      framework: req.framework,
+      manifestSha256,
+      checkpointSize: checkpoint.size,
+      entries: rows.length,
+      files: Object.keys(files).length + 2,
+      ...(kept ? { version: kept.version } : {}),
+    },
+  });
+  // Stored, not deflated: a changed byte lands in one file, which verification then names.
+  const mtime = new Date(generatedAt);
+  const zippable: Zippable = {
+    'manifest.json': [manifest, { level: 0, mtime }],
+    'manifest.sig': [Buffer.from(signature, 'utf8'), { level: 0, mtime }],
+  };
+  for (const [path, bytes] of Object.entries(files)) zippable[path] = [bytes, { level: 0, mtime }];
+  return { zip: zipSync(zippable), manifestSha256 };
+}
+
+// ---- packs kept current: the subscription, the versions, and the sweep that builds them ----
+
+const SWEEP_ACTOR: ActorRef = { type: 'system', id: 'evidence-sweep' };
+const DAY_MS = 86_400_000;
+
+const subscriptionOut = (s: store.SubscriptionRow | null) => ({
+  subscription: s && { framework: s.framework, periodDays: s.period_days, updatedAt: s.updated_at.toISOString() },
+});
+
+export const getSubscription = async (tx: Tx) => subscriptionOut(await store.subscription(tx));
+
+export async function setSubscription(tx: Tx, audit: AuditLog, ctx: EvidenceCtx, body: EvidenceSubscriptionRequest) {
+  const row = await store.upsertSubscription(tx, ctx.tenantId, body.framework, body.periodDays);
+  await audit.append(tx, { ...ctx, action: 'evidence.subscribe', metadata: { framework: body.framework, periodDays: body.periodDays } });
+  return subscriptionOut(row);
+}
+
+export async function removeSubscription(tx: Tx, audit: AuditLog, ctx: EvidenceCtx): Promise<void> {
+  if (await store.deleteSubscription(tx)) await audit.append(tx, { ...ctx, action: 'evidence.unsubscribe' });
+}
+
+export async function listPacks(tx: Tx) {
+  return {
+    packs: (await store.packs(tx)).map((p) => ({
+      version: p.version,
+      framework: p.framework,
+      manifestSha256: Buffer.from(p.manifest_sha256).toString('hex'),
+      createdAt: p.created_at.toISOString(),
+      supersededAt: p.superseded_at?.toISOString() ?? null,
+    })),
+  };
+}
+
+export async function keptPack(tx: Tx, version: number): Promise<Uint8Array> {
+  const archive = await store.packArchive(tx, version);
+  if (!archive) throw new DomainError('not_found', 'No such evidence pack version.');
+  return archive;
+}
+
+/**
+ * Builds the next version of a subscribed tenant's pack when the policies it shows (or the framework
+ * asked for) changed since the newest kept version, which is then marked superseded; one transaction.
+ * Returns the new version, or null when the kept one is still current or there is no subscription.
+ */
+export async function refreshKeptPack(deps: EvidenceDeps, tenantId: string): Promise<number | null> {
+  const noTenant = await preflight(deps, tenantId, null);
+  return deps.db.withTenant(tenantId, { requestId: null }, async (tx) => {
+    const sub = await store.subscription(tx);
+    if (!sub) return null;
+    const [latest] = await store.packs(tx, { latestForUpdate: true });
+    const policy = await policySnapshot(tx);
+    if (latest && latest.framework === sub.framework && policy.sha256.equals(Buffer.from(latest.policy_sha256))) return null;
+    const version = (latest?.version ?? 0) + 1;
+    const now = Date.now();
+    const req = { framework: sub.framework, from: new Date(now - sub.period_days * DAY_MS).toISOString(), to: new Date(now).toISOString() };
+    const pack = await assemblePack(tx, deps, { tenantId, requestId: null, actor: SWEEP_ACTOR }, req, noTenant, policy, { version });
+    await store.addPack(tx, tenantId, {
+      version,
+      framework: sub.framework,
+      policySha256: policy.sha256,
+      manifestSha256: Buffer.from(pack.manifestSha256, 'hex'),
+      archive: pack.zip,
+    });
+    return version;
+  });
+}
+
+/** The evidence sweep: every subscribed tenant in its own transaction, so one failure does not stop the rest. */
+export async function evidenceSweep(deps: EvidenceDeps): Promise<{ built: number; failures: { tenantId: string; message: string }[] }> {
+  const tenants = await deps.db.withPlatform(
+    { requestId: null, audit: false, reason: 'finding tenants with evidence subscriptions: ids only' },
+    (tx) => store.subscribedTenants(tx),
+  );
+  let built = 0;
+  const failures: { tenantId: string; message: string }[] = [];
+  for (const tenantId of tenants) {
+    try {
+      if ((await refreshKeptPack(deps, tenantId)) !== null) built++;
+    } catch (err) {
+      failures.push({ tenantId, message: (err as Error).message });
+    }
+  }
+  return { built, failures };
+}
