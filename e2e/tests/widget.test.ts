@@ -320,7 +320,10 @@ describe('accessibility of the open widget', () => {
       const offer = shadow(p, '.m.assistant .src button').filter({ hasText: 'Refund timing' });
       await offer.waitFor();
       // The question is asked in the visitor's language; the headings are the tenant's.
-      const asked = shadow(p, '.m.assistant').filter({ has: p.locator('.src button') }).last().locator('.md');
+      const asked = shadow(p, '.m.assistant')
+        .filter({ has: p.locator('.src button') })
+        .last()
+        .locator('.md');
       expect(await asked.innerText()).toBe(locale === 'ar' ? 'هل تقصد:' : 'Did you mean:');
       await p.mouse.move(0, 0);
       await p.screenshot({ path: `${SHOTS}did-you-mean-${theme}-${locale}-${width}.png` });
