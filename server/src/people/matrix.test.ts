@@ -9,7 +9,7 @@ import { type ConsoleClient, signedInMember } from '../test/console.js';
 import { call } from '../test/http.js';
 import type { CreatedTenant } from '../tenants/service.js';
 
-type Guard = { capability: Capability } | { member: true } | { any: true };
+type Guard = { capability: Capability } | { member: true } | { owner: true } | { any: true };
 interface Cell {
   method: string;
   path: string;
@@ -22,10 +22,16 @@ function routeTable(router: Router): Cell[] {
   const walk = (stack: any[]) => {
     for (const layer of stack) {
       if (layer.route) {
-        for (const h of layer.route.stack as { method?: string; handle: { capability?: Capability; member?: true } }[]) {
+        for (const h of layer.route.stack as { method?: string; handle: { capability?: Capability; member?: true; owner?: true } }[]) {
           if (!h.method || h.method === '_all') continue;
           const mine = cells.find((c) => c.path === layer.route.path && c.method === h.method!.toUpperCase());
-          const guard: Guard | null = h.handle.capability ? { capability: h.handle.capability } : h.handle.member ? { member: true } : null;
+          const guard: Guard | null = h.handle.capability
+            ? { capability: h.handle.capability }
+            : h.handle.member
+              ? { member: true }
+              : h.handle.owner
+                ? { owner: true }
+                : null;
           if (mine) {
             if (guard && 'any' in mine.guard) mine.guard = guard;
           } else cells.push({ method: h.method.toUpperCase(), path: layer.route.path, guard: guard ?? { any: true } });
@@ -39,7 +45,13 @@ function routeTable(router: Router): Cell[] {
 
 const concrete = (path: string) => path.replace(':provider', 'openai').replace(/:[a-z]+/gi, '00000000-0000-4000-8000-00000000abcd');
 const allowed = (guard: Guard, role: Role, viaKey: boolean) =>
-  'capability' in guard ? ROLE_CAPABILITIES[role].includes(guard.capability) : 'member' in guard ? !viaKey : true;
+  'capability' in guard
+    ? ROLE_CAPABILITIES[role].includes(guard.capability)
+    : 'member' in guard
+      ? !viaKey
+      : 'owner' in guard
+        ? role === 'owner' && !viaKey
+        : true;
 
 let t: TestApp;
 let ten: CreatedTenant;

@@ -91,3 +91,13 @@ export const requireMember: RequestHandler & { member: true } = Object.assign(
   }) as RequestHandler,
   { member: true as const },
 );
+
+/** Routes for a tenant's owners only, as people (the tenant's deletion): no admin, no key. */
+export const requireOwner: RequestHandler & { owner: true } = Object.assign(
+  ((req, _res, next) => {
+    if (!req.admin) return next(new DomainError('unauthenticated', 'A valid credential is required.'));
+    if (req.admin.member?.role !== 'owner') return next(new DomainError('forbidden', 'Only an owner, signed in, can do this.'));
+    next();
+  }) as RequestHandler,
+  { owner: true as const },
+);

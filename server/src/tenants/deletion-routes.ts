@@ -1,22 +1,26 @@
-// /v1/admin/tenant/deletion: an owner schedules, inspects and cancels the deletion of the whole tenant.
+// /v1/admin/tenant/deletion: an owner (a person, never a key) schedules, inspects and cancels the deletion of
+// the whole tenant.
 import { TenantDeletionRequest } from '@parley/protocol';
 import { Router } from 'express';
 import { adminCtx } from '../http/context.js';
 import { route } from '../http/routes.js';
 import { parse } from '../http/validate.js';
+import { requireOwner } from './auth.js';
 import { cancelDeletion, deletionStatus, scheduleDeletion, type SchedulingDeps } from './deletion.js';
 
 export function tenantDeletionRoutes(deps: SchedulingDeps): Router {
   const r = Router();
   route(r, '/tenant/deletion', {
-    get: [async (req, res) => void res.json(await deletionStatus(deps, adminCtx(req)))],
+    get: [requireOwner, async (req, res) => void res.json(await deletionStatus(deps, adminCtx(req)))],
     post: [
+      requireOwner,
       async (req, res) => {
         const input = parse(TenantDeletionRequest, req.body ?? {});
         res.status(201).json(await scheduleDeletion(deps, adminCtx(req), input));
       },
     ],
     delete: [
+      requireOwner,
       async (req, res) => {
         await cancelDeletion(deps, adminCtx(req));
         res.status(204).end();

@@ -176,22 +176,16 @@ export interface SchedulingDeps {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-function requireOwner(ctx: AdminCtx): void {
-  if (ctx.admin.member?.role !== 'owner') throw new DomainError('forbidden', 'Only an owner can see, schedule or cancel the deletion of the tenant.');
-}
-
 const statusOf = (row: DeletionRow | null): TenantDeletionStatus =>
   !row || row.state === 'done'
     ? { state: 'none', requestedAt: null, dueAt: null }
     : { state: row.state, requestedAt: row.requested_at.toISOString(), dueAt: row.due_at.toISOString() };
 
 export async function deletionStatus(deps: SchedulingDeps, ctx: AdminCtx): Promise<TenantDeletionStatus> {
-  requireOwner(ctx);
   return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => statusOf(await readDeletion(tx, ctx.tenantId)));
 }
 
 export async function scheduleDeletion(deps: SchedulingDeps, ctx: AdminCtx, input: TenantDeletionRequest): Promise<TenantDeletionStatus> {
-  requireOwner(ctx);
   const { status, owners } = await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
     const row = await insertScheduled(tx, ctx.tenantId, new Date(Date.now() + input.graceDays * DAY_MS));
     if (!row) throw new DomainError('conflict', 'The deletion of this tenant is already scheduled.');
@@ -217,7 +211,6 @@ export async function scheduleDeletion(deps: SchedulingDeps, ctx: AdminCtx, inpu
 }
 
 export async function cancelDeletion(deps: SchedulingDeps, ctx: AdminCtx): Promise<void> {
-  requireOwner(ctx);
   const owners = await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
     if (!(await deleteScheduled(tx, ctx.tenantId))) throw new DomainError('not_found', 'No deletion of this tenant is scheduled (or it has begun).');
     await deps.audit.append(tx, {
