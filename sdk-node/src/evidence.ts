@@ -176,7 +176,8 @@ function unzip(bytes: Uint8Array): Map<string, Uint8Array> {
       names.add(f.name);
       total += f.originalSize;
       if (names.size > MAX_FILES || total > MAX_BYTES) throw new Error('archive too large');
-      return true;
+      // A folder entry (what `zip -r` adds when a pack is re-zipped) holds no bytes and is not a file.
+      return !(f.name.endsWith('/') && f.originalSize === 0);
     },
   });
   return new Map(Object.entries(out));

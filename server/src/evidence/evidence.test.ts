@@ -120,6 +120,8 @@ describe('an evidence pack', () => {
     const f = files(pack);
     const added = verifyEvidencePack(rezip({ ...f, 'extra.txt': Buffer.from('hello') }), key);
     expect(added.failures).toEqual([{ file: 'extra.txt', reason: 'not listed in the manifest' }]);
+    // Folder entries, as a re-zip with `zip -r` adds them, are not files: the pack still verifies.
+    expect(verifyEvidencePack(rezip({ ...f, 'audit/': new Uint8Array(), 'policies/': new Uint8Array() }), key).ok).toBe(true);
     const { 'ai/calls.json': _gone, ...rest } = f;
     expect(verifyEvidencePack(rezip(rest), key).failures).toEqual([{ file: 'ai/calls.json', reason: 'missing' }]);
 
