@@ -3,7 +3,7 @@
 // MRR and query latency. The full retrieval bench (bench/retrieval.ts) adds dense, hybrid and the scale runs.
 // Run: npx tsx --conditions=parley-source bench/retrieval-lexical.ts   (VASWANI=dir to point at the data)
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../server/src/config.js';
@@ -15,30 +15,9 @@ import type { RetrievedChunk } from '../server/src/knowledge/retrieve.js';
 import { wireRuntime } from '../server/src/runtime.js';
 import { createTenant } from '../server/src/tenants/service.js';
 import type { Tx } from '../server/src/db/types.js';
+import { docs, qrels, queries, score } from './vaswani.js';
 
-const DATA = process.env.VASWANI ?? join(import.meta.dirname, '../../shared/data/retrieval/vaswani-dev');
-const docs = [...readFileSync(join(DATA, 'doc-text.trec'), 'utf8').matchAll(/<DOCNO>(\d+)<\/DOCNO>([\s\S]*?)<\/DOC>/g)].map((m) => ({
-  id: m[1]!,
-  text: m[2]!.trim(),
-}));
-const queries = [...readFileSync(join(DATA, 'query-text.trec'), 'utf8').matchAll(/<num>(\d+)<\/num><title>([\s\S]*?)<\/title>/g)].map((m) => ({
-  id: m[1]!,
-  text: m[2]!.trim().toLowerCase(),
-}));
-const qrels = new Map<string, Set<string>>();
-for (const line of readFileSync(join(DATA, 'qrels'), 'utf8').trim().split('\n')) {
-  const [q, , d, rel] = line.split(/\s+/);
-  if (Number(rel) > 0) (qrels.get(q!) ?? qrels.set(q!, new Set()).get(q!)!).add(d!);
-}
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
-
-function score(ranked: string[], relevant: Set<string>) {
-  const top = ranked.slice(0, 10);
-  const dcg = top.reduce((s, d, i) => s + (relevant.has(d) ? 1 / Math.log2(i + 2) : 0), 0);
-  const ideal = [...Array(Math.min(10, relevant.size)).keys()].reduce((s, i) => s + 1 / Math.log2(i + 2), 0);
-  const first = ranked.findIndex((d) => relevant.has(d));
-  return { ndcg: ideal ? dcg / ideal : 0, recall: top.filter((d) => relevant.has(d)).length / relevant.size, mrr: first >= 0 ? 1 / (first + 1) : 0 };
-}
 
 const config = loadConfig({
   PARLEY_DATA_DIR: mkdtempSync(join(tmpdir(), 'parley-lexical-')),

@@ -7,7 +7,7 @@
 // Run: npx tsx bench/retrieval.ts   (SKIP_100K=1 to stop at 11k; DATABASE_URL=postgres://… to measure a
 // server instead of the embedded database: use a scratch database; the bench's knowledge is deleted at the end)
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import MiniSearch from 'minisearch';
@@ -25,29 +25,7 @@ import { bm25Retriever, tsRankRetriever, type Retriever } from '../server/src/kn
 import { wireRuntime } from '../server/src/runtime.js';
 import { createTenant } from '../server/src/tenants/service.js';
 import { DEVELOPMENT_ALLOW, Outbound, parseAllowList } from '../server/src/outbound/outbound.js';
-
-const DATA = join(import.meta.dirname, '../../shared/data/retrieval/vaswani-dev');
-const docs = [...readFileSync(join(DATA, 'doc-text.trec'), 'utf8').matchAll(/<DOCNO>(\d+)<\/DOCNO>([\s\S]*?)<\/DOC>/g)].map((m) => ({
-  id: m[1]!,
-  text: m[2]!.trim(),
-}));
-const queries = [...readFileSync(join(DATA, 'query-text.trec'), 'utf8').matchAll(/<num>(\d+)<\/num><title>([\s\S]*?)<\/title>/g)].map((m) => ({
-  id: m[1]!,
-  text: m[2]!.trim().toLowerCase(),
-}));
-const qrels = new Map<string, Set<string>>();
-for (const line of readFileSync(join(DATA, 'qrels'), 'utf8').trim().split('\n')) {
-  const [q, , d, rel] = line.split(/\s+/);
-  if (Number(rel) > 0) (qrels.get(q!) ?? qrels.set(q!, new Set()).get(q!)!).add(d!);
-}
-
-function score(ranked: string[], relevant: Set<string>) {
-  const top = ranked.slice(0, 10);
-  const dcg = top.reduce((s, d, i) => s + (relevant.has(d) ? 1 / Math.log2(i + 2) : 0), 0);
-  const ideal = [...Array(Math.min(10, relevant.size)).keys()].reduce((s, i) => s + 1 / Math.log2(i + 2), 0);
-  const first = ranked.findIndex((d) => relevant.has(d));
-  return { ndcg: ideal ? dcg / ideal : 0, recall: top.filter((d) => relevant.has(d)).length / relevant.size, mrr: first >= 0 ? 1 / (first + 1) : 0 };
-}
+import { docs, qrels, queries, score } from './vaswani.js';
 
 function report(name: string, runs: { ranked: string[]; q: string }[]) {
   const s = runs.map((r) => score(r.ranked, qrels.get(r.q) ?? new Set()));
