@@ -1,50 +1,26 @@
 // Invitations by email, through a real SMTP server started here (smtp-server): the message carries the
 // single-use link, the API never shows it, and the link signs the person in.
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { ConsoleClient, signedInMember, STRONG_PASSWORD } from '../test/console.js';
+import { startTestSmtp, type TestSmtp } from '../test/smtp.js';
 
 /** The body as nodemailer encodes long lines (RFC 2045 quoted-printable). */
 const decodeQuotedPrintable = (s: string) =>
   s.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
 
-interface Received {
-  from: string;
-  to: string[];
-  raw: string;
-}
-const inbox: Received[] = [];
-let smtp: SMTPServer;
+let smtp: TestSmtp;
+let inbox: TestSmtp['inbox'];
 let t: TestApp;
 
 beforeAll(async () => {
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    onData(stream, session, callback) {
-      let raw = '';
-      stream.on('data', (c: Buffer) => (raw += c.toString('utf8')));
-      stream.on('end', () => {
-        inbox.push({
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-          to: session.envelope.rcptTo.map((r) => r.address),
-          raw,
-        });
-        callback();
-      });
-    },
-  });
-  smtp.listen(0, '127.0.0.1');
-  await once(smtp.server, 'listening');
-  const port = (smtp.server.address() as AddressInfo).port;
-  t = await startTestApp({ PARLEY_SMTP_URL: `smtp://127.0.0.1:${port}`, PARLEY_SMTP_FROM: 'Parley <invites@parley.example>' });
+  smtp = await startTestSmtp();
+  inbox = smtp.inbox;
+  t = await startTestApp({ PARLEY_SMTP_URL: smtp.url, PARLEY_SMTP_FROM: 'Parley <invites@parley.example>' });
 });
 afterAll(async () => {
   await t.close();
-  await new Promise<void>((r) => smtp.close(() => r()));
+  await smtp.close();
 });
 
 test('an invite goes out by SMTP with the link; the API and the console list never show it; the link works once', async () => {

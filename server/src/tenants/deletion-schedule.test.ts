@@ -1,21 +1,18 @@
 // An owner schedules the deletion of the tenant over the admin API (a grace period, cancellable), every
 // owner is emailed through a real SMTP server, other roles and other tenants are refused, the tenant keeps
 // working meanwhile, and the leased job deletes it once due (two instances racing delete it once).
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { detect } from '../ai/pii/index.js';
 import { pgVectorStore } from '../knowledge/vectors/pgvector.js';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { type ConsoleClient, signedInMember } from '../test/console.js';
 import { call } from '../test/http.js';
+import { startTestSmtp, type TestSmtp } from '../test/smtp.js';
 import { Visitor } from '../test/widget.js';
 import type { CreatedTenant } from './service.js';
 import { runDueDeletions } from './deletion.js';
 
-const inbox: { to: string[]; raw: string }[] = [];
-let smtp: SMTPServer;
+let smtp: TestSmtp;
 let t: TestApp;
 let a: CreatedTenant;
 let b: CreatedTenant;
@@ -25,26 +22,12 @@ const ownerEmails: string[] = [];
 const roles: Record<string, ConsoleClient> = {};
 
 const owner = (sql: string, params: unknown[] = []) => t.testDb.db.withOwner((tx) => tx.query<any>(sql, params));
-const mailsAbout = (subject: RegExp) => inbox.filter((m) => subject.test(m.raw));
+const mailsAbout = (subject: RegExp) => smtp.inbox.filter((m) => subject.test(m.raw));
 const settle = () => new Promise((r) => setTimeout(r, 300));
 
 beforeAll(async () => {
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    onData(stream, session, callback) {
-      let raw = '';
-      stream.on('data', (c: Buffer) => (raw += c.toString('utf8')));
-      stream.on('end', () => {
-        inbox.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
-        callback();
-      });
-    },
-  });
-  smtp.listen(0, '127.0.0.1');
-  await once(smtp.server, 'listening');
-  const port = (smtp.server.address() as AddressInfo).port;
-  t = await startTestApp({ PARLEY_SMTP_URL: `smtp://127.0.0.1:${port}`, PARLEY_SMTP_FROM: 'Parley <notices@parley.example>' });
+  smtp = await startTestSmtp();
+  t = await startTestApp({ PARLEY_SMTP_URL: smtp.url, PARLEY_SMTP_FROM: 'Parley <notices@parley.example>' });
   a = await t.tenant('Doomed', ['doomed.example']);
   b = await t.tenant('Keeper', ['keeper.example']);
   const first = await signedInMember(t, a.tenant.id, 'owner');
@@ -56,7 +39,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   await t?.close();
-  await new Promise<void>((r) => smtp.close(() => r()));
+  await smtp.close();
 });
 
 describe('scheduled tenant deletion', () => {
