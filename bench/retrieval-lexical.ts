@@ -3,7 +3,7 @@
 // MRR and query latency. The full retrieval bench (bench/retrieval.ts) adds dense, hybrid and the scale runs.
 // Run: npx tsx --conditions=parley-source bench/retrieval-lexical.ts   (VASWANI=dir to point at the data)
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../server/src/config.js';
