@@ -26,6 +26,7 @@ const VIEWS = [
   ['hours', 'Business hours'],
   ['pii', 'PII test'],
   ['audit', 'Audit'],
+  ['evidence', 'Evidence'],
   ['team', 'Team'],
   ['sign-in', 'Sign-in & SSO'],
   ['account', 'My account'],
