@@ -81,7 +81,12 @@ export function EvidenceView({ api }: ViewProps) {
           {build.busy ? 'Building…' : 'Build and download'}
         </button>
         <span class="muted" aria-live="polite">
-          {saved ? ` Saved ${saved}.` : ''}
+          {saved ? (
+            <>
+              {' '}
+              Saved <bdi dir="ltr">{saved}</bdi>.
+            </>
+          ) : null}
         </span>
         <ProblemView problem={build.problem} />
       </form>
@@ -91,7 +96,7 @@ export function EvidenceView({ api }: ViewProps) {
         <p>
           With the verifier key from <code dir="ltr">GET /v1/audit/verifier-key</code>, offline:
         </p>
-        <pre dir="ltr">
+        <pre class="command" dir="ltr">
           <code>npx parley evidence verify pack.zip --key '&lt;verifier key&gt;'</code>
         </pre>
         <p class="muted">It exits 0 when every check holds, and prints one FAIL line per file that does not.</p>
@@ -103,38 +108,40 @@ export function EvidenceView({ api }: ViewProps) {
         {!packs.data && !packs.problem ? <p class="muted">Loading…</p> : null}
         {packs.data && !packs.data.packs.length ? <p class="muted">None yet: a subscription keeps a pack current as policies change.</p> : null}
         {packs.data?.packs.length ? (
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Version</th>
-                <th scope="col">Framework</th>
-                <th scope="col">Built</th>
-                <th scope="col">Replaced</th>
-                <th scope="col">
-                  <span class="sr-only">Download</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {packs.data.packs.map((p) => (
-                <tr key={p.version}>
-                  <td>{p.version}</td>
-                  <td>{FRAMEWORK_LABELS[p.framework]}</td>
-                  <td>
-                    <When iso={p.createdAt} />
-                  </td>
-                  <td>
-                    <When iso={p.supersededAt} />
-                  </td>
-                  <td>
-                    <button type="button" class="secondary" disabled={kept.busy} onClick={() => download(p.version)}>
-                      Download v{p.version}
-                    </button>
-                  </td>
+          <div class="table-scroll">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Version</th>
+                  <th scope="col">Framework</th>
+                  <th scope="col">Built</th>
+                  <th scope="col">Replaced</th>
+                  <th scope="col">
+                    <span class="sr-only">Download</span>
+                  </th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {packs.data.packs.map((p) => (
+                  <tr key={p.version}>
+                    <td>{p.version}</td>
+                    <td>{FRAMEWORK_LABELS[p.framework]}</td>
+                    <td>
+                      <When iso={p.createdAt} />
+                    </td>
+                    <td>
+                      <When iso={p.supersededAt} />
+                    </td>
+                    <td>
+                      <button type="button" class="secondary" disabled={kept.busy} onClick={() => download(p.version)}>
+                        Download v{p.version}
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         ) : null}
         <ProblemView problem={kept.problem} />
       </section>

@@ -43,6 +43,7 @@ export function TenantDeletion({ api, me }: { api: Api; me: AdminMe }) {
           </label>
           <input
             id="deletion-grace"
+            class="days"
             type="number"
             min={GRACE.min}
             max={GRACE.max}
