@@ -125,7 +125,7 @@ async function shoot(page: Page, name: string): Promise<void> {
   await page.setViewportSize(size);
 }
 
-test('an owner schedules and cancels the workspace deletion, and builds and saves an evidence pack, without violations', async () => {
+test('an owner schedules and cancels the workspace deletion, builds and saves an evidence pack and keeps one current, without violations', async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const found: string[] = [];
   try {
@@ -153,7 +153,7 @@ test('an owner schedules and cancels the workspace deletion, and builds and save
 
     await page.goto(`${app.url}/console/#evidence`);
     await page.getByRole('heading', { level: 1, name: 'Evidence', exact: true }).waitFor();
-    await page.getByLabel('Framework').selectOption('soc2');
+    await page.getByLabel('Framework', { exact: true }).selectOption('soc2');
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Build and download' }).click()]);
     expect(download.suggestedFilename()).toMatch(/^evidence-soc2-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.zip$/);
     // A zip: its local file header's signature.
@@ -165,6 +165,13 @@ test('an owner schedules and cancels the workspace deletion, and builds and save
     await page.getByText(/Saved evidence-soc2-/).waitFor();
     await check(page, 'Evidence', found);
     await shoot(page, 'evidence');
+    await page.getByLabel(/^Period in days/).fill('30');
+    await page.getByRole('button', { name: 'Keep current' }).click();
+    await page.getByText(/^Kept current: SOC 2, the last 30 days/).waitFor();
+    await check(page, 'Evidence (kept current)', found);
+    await shoot(page, 'evidence-kept-current');
+    await page.getByRole('button', { name: 'Stop keeping it current' }).click();
+    await page.getByRole('button', { name: 'Keep current' }).waitFor();
   } finally {
     await context.close();
   }

@@ -151,6 +151,7 @@ describe('evidence for auditors', () => {
           },
         ],
       }),
+      'GET /v1/admin/evidence/subscription': () => ({ subscription: null }),
       'POST /v1/admin/evidence/packs': zip,
       'GET /v1/admin/evidence/packs/2': zip,
     });
@@ -179,6 +180,7 @@ describe('evidence for auditors', () => {
     const click = vi.spyOn(HTMLAnchorElement.prototype, 'click');
     const { api } = server({
       'GET /v1/admin/evidence/packs': () => ({ packs: [] }),
+      'GET /v1/admin/evidence/subscription': () => ({ subscription: null }),
       'POST /v1/admin/evidence/packs': () =>
         json(
           {
@@ -196,5 +198,31 @@ describe('evidence for auditors', () => {
     await submit(el.querySelector('#evidence-framework')!.closest('form')!);
     await vi.waitFor(() => expect(el.querySelector('[role=alert]')?.textContent).toContain('ask for a shorter one'));
     expect(click).not.toHaveBeenCalled();
+  });
+
+  test('a pack kept current: subscribe with a framework and a period, see it, stop it', async () => {
+    let subscription: Record<string, unknown> | null = null;
+    const { api, calls } = server({
+      'GET /v1/admin/evidence/packs': () => ({ packs: [] }),
+      'GET /v1/admin/evidence/subscription': () => ({ subscription }),
+      'PUT /v1/admin/evidence/subscription': (body) => {
+        subscription = { ...body, updatedAt: '2027-01-15T08:00:00.000Z' };
+        return { subscription };
+      },
+      'DELETE /v1/admin/evidence/subscription': () => {
+        subscription = null;
+        return null;
+      },
+    });
+    const el = mount(<EvidenceView api={api} me={me('admin')} />);
+    await vi.waitFor(() => expect(el.querySelector('#subscription-days')).not.toBeNull());
+    await type(el.querySelector<HTMLSelectElement>('#subscription-framework')!, 'iso-42001');
+    await type(el.querySelector<HTMLInputElement>('#subscription-days')!, '30');
+    await submit(el.querySelector('#subscription-days')!.closest('form')!);
+    await vi.waitFor(() => expect(el.textContent).toContain('Kept current: ISO/IEC 42001, the last 30 days'));
+    expect(calls.find((c) => c.key === 'PUT /v1/admin/evidence/subscription')!.body).toEqual({ framework: 'iso-42001', periodDays: 30 });
+    await act(() => button(el, 'Stop keeping it current').click());
+    await vi.waitFor(() => expect(el.querySelector('#subscription-days')).not.toBeNull());
+    expect(calls.map((c) => c.key)).toContain('DELETE /v1/admin/evidence/subscription');
   });
 });

@@ -1,6 +1,6 @@
 // Evidence for auditors: build a signed evidence pack for a framework and a period and save its zip, download
-// a kept version, and the command that verifies a pack offline.
-import { EVIDENCE_FRAMEWORKS, type EvidenceFramework, type EvidencePackSummary } from '@parley/protocol';
+// a kept version, keep one current as policies change, and the command that verifies a pack offline.
+import { EVIDENCE_FRAMEWORKS, MAX_EVIDENCE_PERIOD_DAYS, type EvidenceFramework, type EvidencePackSummary } from '@parley/protocol';
 import { useState } from 'preact/hooks';
 import type { ViewProps } from '../app.js';
 import { ProblemView, useAction, useLoad, When } from '../components.js';
@@ -26,6 +26,86 @@ function saveFile(blob: Blob, name: string) {
   a.remove();
   // After the click has handed the file to the browser.
   setTimeout(() => URL.revokeObjectURL(url), 0);
+}
+
+const FrameworkSelect = ({ id, value, onChange }: { id: string; value: EvidenceFramework; onChange: (f: EvidenceFramework) => void }) => (
+  <select id={id} value={value} onChange={(e) => onChange(e.currentTarget.value as EvidenceFramework)}>
+    {EVIDENCE_FRAMEWORKS.map((f) => (
+      <option key={f} value={f}>
+        {FRAMEWORK_LABELS[f]}
+      </option>
+    ))}
+  </select>
+);
+
+interface Subscription {
+  framework: EvidenceFramework;
+  periodDays: number;
+  updatedAt: string;
+}
+
+/** The subscription: the evidence sweep keeps a pack of the last N days current as policies change. */
+function KeptCurrent({ api }: { api: ViewProps['api'] }) {
+  const sub = useLoad(() => api<{ subscription: Subscription | null }>('GET', '/evidence/subscription'));
+  const [framework, setFramework] = useState<EvidenceFramework>('soc2');
+  const [periodDays, setPeriodDays] = useState('90');
+  const action = useAction();
+  const s = sub.data?.subscription;
+  const keep = (e: Event) => {
+    e.preventDefault();
+    void action.run(async () => {
+      await api('PUT', '/evidence/subscription', { framework, periodDays: Number(periodDays) });
+      sub.reload();
+    });
+  };
+  const stop = () =>
+    void action.run(async () => {
+      await api('DELETE', '/evidence/subscription');
+      // The versions built so far stay kept.
+      sub.reload();
+    });
+  return (
+    <>
+      <ProblemView problem={sub.problem} />
+      {s ? (
+        <p role="status">
+          Kept current: {FRAMEWORK_LABELS[s.framework]}, the last {s.periodDays} days (since <When iso={s.updatedAt} />
+          ).{' '}
+          <button type="button" class="danger" onClick={stop} disabled={action.busy}>
+            Stop keeping it current
+          </button>
+        </p>
+      ) : null}
+      {sub.data && !s ? (
+        <form onSubmit={keep}>
+          <p>Keep a pack current: within ten minutes of any policy change a new version is built and kept here.</p>
+          <div class="row fields">
+            <span>
+              <label for="subscription-framework">Framework to keep current</label>
+              <FrameworkSelect id="subscription-framework" value={framework} onChange={setFramework} />
+            </span>
+            <span>
+              <label for="subscription-days">Period in days (1–{MAX_EVIDENCE_PERIOD_DAYS})</label>
+              <input
+                id="subscription-days"
+                class="days"
+                type="number"
+                min={1}
+                max={MAX_EVIDENCE_PERIOD_DAYS}
+                required
+                value={periodDays}
+                onInput={(e) => setPeriodDays(e.currentTarget.value)}
+              />
+            </span>
+          </div>
+          <button type="submit" disabled={action.busy}>
+            Keep current
+          </button>
+        </form>
+      ) : null}
+      <ProblemView problem={action.problem} />
+    </>
+  );
 }
 
 export function EvidenceView({ api }: ViewProps) {
@@ -60,14 +140,8 @@ export function EvidenceView({ api }: ViewProps) {
           <a href="/docs/evidence.html">Evidence guide</a>
         </p>
         <label for="evidence-framework">Framework</label>
-        <select id="evidence-framework" value={framework} onChange={(e) => setFramework(e.currentTarget.value as EvidenceFramework)}>
-          {EVIDENCE_FRAMEWORKS.map((f) => (
-            <option key={f} value={f}>
-              {FRAMEWORK_LABELS[f]}
-            </option>
-          ))}
-        </select>
-        <div class="row">
+        <FrameworkSelect id="evidence-framework" value={framework} onChange={setFramework} />
+        <div class="row fields">
           <span>
             <label for="evidence-from">From (UTC)</label>
             <input id="evidence-from" type="date" dir="ltr" required value={from} max={to} onInput={(e) => setFrom(e.currentTarget.value)} />
@@ -104,9 +178,10 @@ export function EvidenceView({ api }: ViewProps) {
 
       <section class="card" aria-labelledby="evidence-kept-title">
         <h2 id="evidence-kept-title">Kept versions</h2>
+        <KeptCurrent api={api} />
         <ProblemView problem={packs.problem} />
         {!packs.data && !packs.problem ? <p class="muted">Loading…</p> : null}
-        {packs.data && !packs.data.packs.length ? <p class="muted">None yet: a subscription keeps a pack current as policies change.</p> : null}
+        {packs.data && !packs.data.packs.length ? <p class="muted">None yet.</p> : null}
         {packs.data?.packs.length ? (
           <div class="table-scroll">
             <table>
