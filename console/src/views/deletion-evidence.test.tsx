@@ -92,6 +92,7 @@ describe('deleting the workspace', () => {
     await vi.waitFor(() => expect(el.textContent).toContain('Deletion scheduled for'));
     expect(calls.find((c) => c.key === 'POST /v1/admin/tenant/deletion')!.body).toEqual({ graceDays: 14 });
     expect(el.querySelector('time')?.getAttribute('datetime')).toBe('2027-01-29T08:00:00.000Z');
+    expect(document.activeElement?.id).toBe('delete-workspace-title');
     await act(() => button(el, 'Cancel deletion').click());
     await vi.waitFor(() => expect(el.querySelector('#deletion-confirm')).not.toBeNull());
     expect(calls.map((c) => c.key)).toContain('DELETE /v1/admin/tenant/deletion');

@@ -1,7 +1,7 @@
 // The danger zone of the settings: an owner schedules the deletion of the whole workspace after typing its
 // name, with a grace period in which any owner can cancel it here (the owners' emails say so).
 import { TENANT_DELETION_GRACE_DAYS as GRACE, type AdminMe, type TenantDeletionStatus } from '@parley/protocol';
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { ProblemView, useAction, useLoad, When } from '../components.js';
 
@@ -10,6 +10,8 @@ export function TenantDeletion({ api, me }: { api: Api; me: AdminMe }) {
   const [graceDays, setGraceDays] = useState(String(GRACE.default));
   const [typed, setTyped] = useState('');
   const action = useAction();
+  // Scheduling or cancelling replaces the control that was used: focus goes to the section's heading.
+  const heading = useRef<HTMLHeadingElement>(null);
   const name = me.tenant.name;
   const s = status.data;
 
@@ -19,17 +21,21 @@ export function TenantDeletion({ api, me }: { api: Api; me: AdminMe }) {
       await api('POST', '/tenant/deletion', { graceDays: Number(graceDays) });
       setTyped('');
       status.reload();
+      heading.current?.focus();
     });
   };
   const cancel = () =>
     void action.run(async () => {
       await api('DELETE', '/tenant/deletion');
       status.reload();
+      heading.current?.focus();
     });
 
   return (
     <section class="card danger-zone" aria-labelledby="delete-workspace-title">
-      <h2 id="delete-workspace-title">Delete workspace</h2>
+      <h2 id="delete-workspace-title" tabIndex={-1} ref={heading}>
+        Delete workspace
+      </h2>
       <ProblemView problem={status.problem} />
       {!s && !status.problem ? <p class="muted">Loading…</p> : null}
       {s?.state === 'none' ? (
