@@ -1,6 +1,7 @@
 // Evidence for auditors: build a signed evidence pack for a framework and a period and save its zip, download
 // a kept version, keep one current as policies change, and the command that verifies a pack offline.
-import { EVIDENCE_FRAMEWORKS, MAX_EVIDENCE_PERIOD_DAYS, type EvidenceFramework, type EvidencePackSummary } from '@parley/protocol';
+import type { EvidencePackSummary } from '@parley/protocol';
+import { EVIDENCE_FRAMEWORKS, MAX_EVIDENCE_PERIOD_DAYS, type EvidenceFramework } from '@parley/protocol/constants';
 import { useState } from 'preact/hooks';
 import type { ViewProps } from '../app.js';
 import { ProblemView, useAction, useLoad, When } from '../components.js';

@@ -1,6 +1,7 @@
 // The danger zone of the settings: an owner schedules the deletion of the whole workspace after typing its
 // name, with a grace period in which any owner can cancel it here (the owners' emails say so).
-import { TENANT_DELETION_GRACE_DAYS as GRACE, type AdminMe, type TenantDeletionStatus } from '@parley/protocol';
+import type { AdminMe, TenantDeletionStatus } from '@parley/protocol';
+import { TENANT_DELETION_GRACE_DAYS as GRACE } from '@parley/protocol/constants';
 import { useRef, useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { ProblemView, useAction, useLoad, When } from '../components.js';
