@@ -48,6 +48,8 @@ async function send(fetchImpl: typeof fetch, method: string, url: string, body: 
 
 async function read<T>(res: Response): Promise<T> {
   if (res.status === 204) return undefined as T;
+  // A file the server sends back (an evidence pack's zip) is handed over as it came, as a Blob.
+  if (res.ok && res.headers.get('content-type')?.startsWith('application/zip')) return (await res.blob()) as T;
   const text = await res.text();
   let json: unknown = null;
   try {

@@ -14,6 +14,7 @@ import { SignInSettingsView } from './views/signin-settings.js';
 import { TeamView } from './views/team.js';
 import { AuditView } from './views/audit.js';
 import { DomainsView } from './views/domains.js';
+import { EvidenceView } from './views/evidence.js';
 import { IdentityView } from './views/identity.js';
 import { InboxView } from './views/inbox.js';
 import { KeysView } from './views/keys.js';
@@ -55,6 +56,7 @@ export const VIEWS: { id: string; label: string; view: ComponentType<ViewProps>;
   { id: 'hours', label: 'Business hours', view: BusinessHoursView, needs: 'settings:read' },
   { id: 'pii', label: 'PII test', view: PiiView, needs: 'pii:read' },
   { id: 'audit', label: 'Audit', view: AuditView, needs: 'audit:read' },
+  { id: 'evidence', label: 'Evidence', view: EvidenceView, needs: 'evidence:export' },
   { id: 'team', label: 'Team', view: TeamView, needs: 'members:read' },
   { id: 'sign-in', label: 'Sign-in & SSO', view: SignInSettingsView, needs: 'members:read' },
   { id: 'account', label: 'My account', view: AccountView, needs: null },

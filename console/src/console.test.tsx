@@ -599,7 +599,7 @@ describe('navigation by role', () => {
     document.body.innerHTML = '';
     for (const role of ['owner', 'admin'] as const) {
       const o = open(role);
-      await vi.waitFor(() => expect(links(o.el)).toHaveLength(16));
+      await vi.waitFor(() => expect(links(o.el)).toHaveLength(17));
       document.body.innerHTML = '';
     }
   });

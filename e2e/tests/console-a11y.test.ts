@@ -1,6 +1,7 @@
 // Every console view an owner can open, and the sign-in page, checked for accessibility in Chromium: in
 // the light and the dark colour scheme, and at a phone's width (360 px). The views hold data (a handoff
 // waiting, a knowledge source, a canned reply, a webhook endpoint) so their tables and panes are checked too.
+import { mkdirSync, readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startTestApp, type TestApp, signedInMember, STRONG_PASSWORD, call, Visitor } from '@parley/server/testing';
@@ -26,6 +27,7 @@ const VIEWS = [
   ['hours', 'Business hours'],
   ['pii', 'PII test'],
   ['audit', 'Audit'],
+  ['evidence', 'Evidence'],
   ['team', 'Team'],
   ['sign-in', 'Sign-in & SSO'],
   ['account', 'My account'],
@@ -102,6 +104,79 @@ for (const setup of SETUPS) {
     expect(found).toEqual([]);
   });
 }
+
+/** Set to a directory to keep screenshots (light, dark, right-to-left, 360 px) of the owner-only sections there. */
+const SHOTS = process.env.PARLEY_E2E_SHOTS;
+
+async function shoot(page: Page, name: string): Promise<void> {
+  if (!SHOTS) return;
+  mkdirSync(SHOTS, { recursive: true });
+  const size = page.viewportSize() ?? { width: 1280, height: 900 };
+  await page.screenshot({ path: `${SHOTS}/${name}-light.png`, fullPage: true });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.screenshot({ path: `${SHOTS}/${name}-dark.png`, fullPage: true });
+  await page.emulateMedia({ colorScheme: 'light' });
+  const dir = await page.evaluate(() => document.documentElement.dir);
+  await page.evaluate(() => (document.documentElement.dir = 'rtl'));
+  await page.screenshot({ path: `${SHOTS}/${name}-rtl.png`, fullPage: true });
+  await page.evaluate((d) => (document.documentElement.dir = d), dir);
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.screenshot({ path: `${SHOTS}/${name}-360.png`, fullPage: true });
+  await page.setViewportSize(size);
+}
+
+test('an owner schedules and cancels the workspace deletion, builds and saves an evidence pack and keeps one current, without violations', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const found: string[] = [];
+  try {
+    const page = await context.newPage();
+    await page.goto(`${app.url}/console/`);
+    await page.getByLabel('Email').fill(ownerEmail);
+    await page.getByLabel('Password').fill(STRONG_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+
+    await page.goto(`${app.url}/console/#settings`);
+    const zone = page.getByRole('region', { name: 'Delete workspace' });
+    const schedule = zone.getByRole('button', { name: 'Schedule deletion' });
+    await schedule.waitFor();
+    expect(await schedule.isDisabled()).toBe(true);
+    await zone.getByLabel(/^Type the workspace name/).fill('Acme');
+    await zone.getByLabel(/^Grace period in days/).fill('10');
+    await shoot(page, 'delete-workspace');
+    await schedule.click();
+    await zone.getByText(/^Deletion scheduled for/).waitFor();
+    await check(page, 'Delete workspace (scheduled)', found);
+    await shoot(page, 'delete-workspace-scheduled');
+    await zone.getByRole('button', { name: 'Cancel deletion' }).click();
+    await zone.getByRole('button', { name: 'Schedule deletion' }).waitFor();
+
+    await page.goto(`${app.url}/console/#evidence`);
+    await page.getByRole('heading', { level: 1, name: 'Evidence', exact: true }).waitFor();
+    await page.getByLabel('Framework', { exact: true }).selectOption('soc2');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Build and download' }).click()]);
+    expect(download.suggestedFilename()).toMatch(/^evidence-soc2-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.zip$/);
+    // A zip: its local file header's signature.
+    expect(
+      readFileSync((await download.path())!)
+        .subarray(0, 4)
+        .toString('latin1'),
+    ).toBe('PK\x03\x04');
+    await page.getByText(/Saved evidence-soc2-/).waitFor();
+    await check(page, 'Evidence', found);
+    await shoot(page, 'evidence');
+    await page.getByLabel(/^Period in days/).fill('30');
+    await page.getByRole('button', { name: 'Keep current' }).click();
+    await page.getByText(/^Kept current: SOC 2, the last 30 days/).waitFor();
+    await check(page, 'Evidence (kept current)', found);
+    await shoot(page, 'evidence-kept-current');
+    await page.getByRole('button', { name: 'Stop keeping it current' }).click();
+    await page.getByRole('button', { name: 'Keep current' }).waitFor();
+  } finally {
+    await context.close();
+  }
+  expect(found).toEqual([]);
+});
 
 // The audit itself: a page planted with known problems, in the light DOM and in an open shadow root, is
 // reported rule by rule, and scoping it to one element keeps the page's own problems out.

@@ -244,6 +244,20 @@ export function authorInitial(name: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Tenant deletion, evidence packs
+
+/** Grace period of a tenant deletion an owner schedules, in days. */
+export const TENANT_DELETION_GRACE_DAYS = { default: 7, min: 1, max: 30 } as const;
+
+/** The frameworks an evidence pack's report maps its contents to. */
+export const EVIDENCE_FRAMEWORKS = ['soc2', 'eu-ai-act', 'nist-ai-rmf', 'iso-42001'] as const;
+/** One framework an evidence pack can be mapped to. */
+export type EvidenceFramework = (typeof EVIDENCE_FRAMEWORKS)[number];
+
+/** The longest period one pack covers: a year and a day, so a yearly audit fits. */
+export const MAX_EVIDENCE_PERIOD_DAYS = 366;
+
+// ---------------------------------------------------------------------------------------------------
 // Canned replies
 
 export const CANNED_VARIABLES = ['visitor.name', 'agent.name'] as const;

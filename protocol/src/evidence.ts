@@ -1,13 +1,6 @@
 // Evidence packs for auditors: what a pack is asked for with, and the frameworks its report maps to.
 import { z } from 'zod';
-
-/** The frameworks an evidence pack's report maps its contents to. */
-export const EVIDENCE_FRAMEWORKS = ['soc2', 'eu-ai-act', 'nist-ai-rmf', 'iso-42001'] as const;
-/** One framework an evidence pack can be mapped to. */
-export type EvidenceFramework = (typeof EVIDENCE_FRAMEWORKS)[number];
-
-/** The longest period one pack covers: a year and a day, so a yearly audit fits. */
-export const MAX_EVIDENCE_PERIOD_DAYS = 366;
+import { EVIDENCE_FRAMEWORKS, MAX_EVIDENCE_PERIOD_DAYS } from './constants.js';
 
 const instant = z.iso.datetime({ offset: true });
 

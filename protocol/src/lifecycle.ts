@@ -4,6 +4,7 @@
 // add an unclassified column and the registry cannot name one that is gone. The docs' "Data lifecycle"
 // guide renders its tables from here.
 import { z } from 'zod';
+import { TENANT_DELETION_GRACE_DAYS } from './constants.js';
 
 /** The classes, least to most sensitive. */
 export const DATA_CLASSES = ['public', 'internal', 'confidential', 'personal', 'restricted', 'secret'] as const;
@@ -460,9 +461,6 @@ export const DataSubjectErasure = z.object({
   }),
 });
 export type DataSubjectErasure = z.infer<typeof DataSubjectErasure>;
-
-/** Grace period of a tenant deletion an owner schedules, in days. */
-export const TENANT_DELETION_GRACE_DAYS = { default: 7, min: 1, max: 30 } as const;
 
 /** POST /v1/admin/tenant/deletion: schedule the deletion of the whole tenant. */
 export const TenantDeletionRequest = z

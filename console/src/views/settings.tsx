@@ -1,14 +1,16 @@
-// Widget appearance and handoff behaviour. Saving bumps the tenant's policy version.
+// Widget appearance and handoff behaviour (saving bumps the tenant's policy version); for owners, deleting
+// the workspace.
 import { useEffect, useState } from 'preact/hooks';
-import type { Api } from '../api.js';
+import type { ViewProps } from '../app.js';
 import { ProblemView, useAction, useLoad } from '../components.js';
+import { TenantDeletion } from './tenant-deletion.js';
 
 interface Settings {
   widget?: { greeting?: string; launcherText?: string; accentColor?: string };
   handoff?: { threshold?: number; sensitiveTopics?: string[] };
 }
 
-export function SettingsView({ api }: { api: Api }) {
+export function SettingsView({ api, me }: ViewProps) {
   const s = useLoad(() => api<{ settings: Settings; policyVersion: number }>('GET', '/settings'));
   const [greeting, setGreeting] = useState('');
   const [launcherText, setLauncherText] = useState('');
@@ -45,28 +47,32 @@ export function SettingsView({ api }: { api: Api }) {
     });
   };
   return (
-    <form onSubmit={save} class="card">
-      <ProblemView problem={s.problem} />
-      <label for="greeting">Greeting</label>
-      <textarea id="greeting" maxLength={500} value={greeting} onInput={(e) => setGreeting(e.currentTarget.value)} />
-      <label for="launcher-text">Launcher text</label>
-      <input id="launcher-text" maxLength={60} value={launcherText} onInput={(e) => setLauncherText(e.currentTarget.value)} />
-      <label for="accent">Accent colour</label>
-      <div class="row">
-        <input id="accent" type="color" value={accent} onInput={(e) => setAccent(e.currentTarget.value)} />
-        <code>{accent}</code>
-      </div>
-      <label for="threshold">Handoff threshold: answers below this confidence go to a person ({threshold})</label>
-      <input id="threshold" type="range" min="0" max="1" step="0.05" value={threshold} onInput={(e) => setThreshold(e.currentTarget.value)} />
-      <label for="topics">Sensitive topics, one per line (always handed to a person)</label>
-      <textarea id="topics" rows={5} value={topics} onInput={(e) => setTopics(e.currentTarget.value)} />
-      <button type="submit" disabled={action.busy}>
-        Save settings
-      </button>
-      <span class="muted" aria-live="polite">
-        {saved !== null ? ` Saved: policy version ${saved}.` : ''}
-      </span>
-      <ProblemView problem={action.problem} />
-    </form>
+    <>
+      <form onSubmit={save} class="card">
+        <ProblemView problem={s.problem} />
+        <label for="greeting">Greeting</label>
+        <textarea id="greeting" maxLength={500} value={greeting} onInput={(e) => setGreeting(e.currentTarget.value)} />
+        <label for="launcher-text">Launcher text</label>
+        <input id="launcher-text" maxLength={60} value={launcherText} onInput={(e) => setLauncherText(e.currentTarget.value)} />
+        <label for="accent">Accent colour</label>
+        <div class="row">
+          <input id="accent" type="color" value={accent} onInput={(e) => setAccent(e.currentTarget.value)} />
+          <code>{accent}</code>
+        </div>
+        <label for="threshold">Handoff threshold: answers below this confidence go to a person ({threshold})</label>
+        <input id="threshold" type="range" min="0" max="1" step="0.05" value={threshold} onInput={(e) => setThreshold(e.currentTarget.value)} />
+        <label for="topics">Sensitive topics, one per line (always handed to a person)</label>
+        <textarea id="topics" rows={5} value={topics} onInput={(e) => setTopics(e.currentTarget.value)} />
+        <button type="submit" disabled={action.busy}>
+          Save settings
+        </button>
+        <span class="muted" aria-live="polite">
+          {saved !== null ? ` Saved: policy version ${saved}.` : ''}
+        </span>
+        <ProblemView problem={action.problem} />
+      </form>
+      {/* Owners only: the server refuses anyone else, so nobody else is shown it. */}
+      {me.member?.role === 'owner' ? <TenantDeletion api={api} me={me} /> : null}
+    </>
   );
 }
