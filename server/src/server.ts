@@ -195,10 +195,11 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
     async close(opts = {}) {
       const graceMs = opts.graceMs ?? config.shutdownGraceMs;
       const started = Date.now();
+      // No new connections, first: a live stream told to reconnect (next) must not find this listener still
+      // open. Idle keep-alive connections close now, and busy ones as their response ends.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Draining: readiness 503, live streams told to reconnect, responses close their connections.
       drain.start();
-      // No new connections; idle keep-alive ones close now, and busy ones as their response ends.
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       const idle = setInterval(() => server.closeIdleConnections(), 100);
       clearInterval(sweep);
       clearInterval(rotation);
