@@ -62,10 +62,12 @@ const keys = new Map<Role, string>();
 /** Everything a request could change, in one row: counts of every table and the tenant's settings. */
 async function fingerprint(): Promise<string> {
   return t.runtime.db.withOwner(async (tx) => {
-    // Rate-limit counters count every request, refused or not: they are not data a denied request changed.
+    // Rate-limit counters count every request, refused or not, and the audit integrator extends the Merkle
+    // tree (nodes, heads, checkpoints) for entries appended earlier whenever it runs: neither is data a denied
+    // request changed. Appended entries themselves are counted (audit_entries).
     const tables = (
       await tx.query<{ t: string }>(
-        "SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'rate_limit_windows' ORDER BY 1",
+        "SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' AND tablename NOT IN ('rate_limit_windows', 'audit_nodes', 'audit_heads', 'audit_checkpoints') ORDER BY 1",
       )
     ).rows.map((r) => r.t);
     const counts = await tx.query<Record<string, number>>(`SELECT ${tables.map((x) => `(SELECT count(*) FROM ${x})::int AS "${x}"`).join(', ')}`);
