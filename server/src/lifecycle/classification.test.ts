@@ -88,7 +88,7 @@ describe('protections driven by the registry', () => {
       'x',
     );
     const out = lines.join('');
-    for (const leaked of ['4111', 'v_leak_marker', 'user-leak-42', 'ada@example.com', 'Ada Leak', 'webhook body leak'])
+    for (const leaked of ['4111 1111', 'v_leak_marker', 'user-leak-42', 'ada@example.com', 'Ada Leak', 'webhook body leak'])
       expect(out).not.toContain(leaked);
     expect(out).toContain('kept-tenant');
     expect(out).toContain('keep-me');
