@@ -138,6 +138,24 @@ describe('sequencing and integration', () => {
   });
 });
 
+describe('stopping', () => {
+  test('stop() returns when the database closed under a run in flight (pg-pool leaves queued callers waiting)', async () => {
+    const app = await startTestApp();
+    try {
+      await app.tenant();
+      const integrator = app.runtime.audit.integrator!;
+      integrator.kick();
+      await app.testDb.db.close();
+      let stopped = false;
+      const stopping = integrator.stop().then(() => (stopped = true));
+      await Promise.race([stopping, new Promise((r) => setTimeout(r, 5000))]);
+      expect(stopped).toBe(true);
+    } finally {
+      await app.close().catch(() => {});
+    }
+  });
+});
+
 describe('integration is the only change an entry takes', () => {
   test('nobody edits a pending entry, not even the owner; the app role cannot integrate', async () => {
     const id = (await t.tenant('Guarded')).tenant.id;

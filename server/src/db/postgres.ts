@@ -24,9 +24,19 @@ function pool(url: string, extra: pg.PoolConfig = {}): pg.Pool {
 // go in one simple-query message: no extra round trip. A failed COMMIT stops the message there.
 const COMMIT_TRACKED = 'SELECT pg_current_xact_id_if_assigned() IS NOT NULL AS wrote; COMMIT; SELECT pg_current_wal_insert_lsn()::text AS lsn';
 
-function txRunner(p: pg.Pool, always: { readOnly?: boolean } = {}): Runner {
+// pg-pool's end() leaves callers already queued for a connection waiting forever: a transaction waiting
+// when the database closes fails instead, so whoever awaits it (a background job being stopped) goes on.
+function txRunner(p: pg.Pool, closed: Promise<never>, always: { readOnly?: boolean } = {}): Runner {
   return async (fn, opts = {}) => {
-    const client = await p.connect();
+    const connecting = p.connect();
+    const client = await Promise.race([connecting, closed]).catch((err: Error) => {
+      // Closed first: a client the pool still hands over must go back, or end() waits for it.
+      connecting.then(
+        (c) => c.release(),
+        () => {},
+      );
+      throw err;
+    });
     const tx: Tx = {
       async exec(sql: string) {
         await client.query(sql);
@@ -58,17 +68,21 @@ export async function openPostgres(appUrl: string, ownerUrl: string, readUrl: st
   const app = pool(appUrl);
   const owner = ownerUrl === appUrl ? app : pool(ownerUrl);
   const replica = readUrl ? pool(readUrl, { connectionTimeoutMillis: REPLICA_CONNECT_TIMEOUT_MS }) : null;
+  let close!: (err: Error) => void;
+  const closed = new Promise<never>((_, reject) => (close = reject));
+  closed.catch(() => {});
   return {
     kind: 'postgres',
-    app: txRunner(app),
-    owner: txRunner(owner),
+    app: txRunner(app, closed),
+    owner: txRunner(owner, closed),
     pools() {
       const use = (name: PoolUse['pool'], p: pg.Pool): PoolUse => ({ pool: name, total: p.totalCount, idle: p.idleCount, waiting: p.waitingCount });
       return [use('app', app), ...(owner === app ? [] : [use('owner', owner)]), ...(replica ? [use('replica', replica)] : [])];
     },
     // Every transaction on the replica pool is READ ONLY, whatever the caller asks.
-    replica: replica ? txRunner(replica, { readOnly: true }) : null,
+    replica: replica ? txRunner(replica, closed, { readOnly: true }) : null,
     async close() {
+      close(new Error('the database connection is closed'));
       await app.end();
       if (owner !== app) await owner.end();
       await replica?.end();

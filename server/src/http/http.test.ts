@@ -164,8 +164,8 @@ describe('rate limits and server errors', () => {
   test('an internal failure is a 500 problem with no internals; readiness says 503', async () => {
     const broken = await startTestApp();
     const k = (await broken.tenant()).secretKey;
-    // The audit integrator first: on PostgreSQL its run in flight does not end once the pool is gone, and
-    // stopping it would then wait forever (noted to mend; this test is about the requests).
+    // Background work stops first: this test is about requests. With the integrator retrying against the
+    // ended pool, this request does not complete on PostgreSQL (noted, not yet explained).
     await broken.runtime.audit.integrator?.stop();
     await broken.testDb.db.close();
     try {

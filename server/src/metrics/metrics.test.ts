@@ -70,7 +70,18 @@ describe('GET /metrics with PARLEY_METRICS_TOKEN set', () => {
     expect(res.text).toMatch(new RegExp(`^parley_answer_confidence_count\\{tenant="${tenant.tenant.id}"\\} 1$`, 'm'));
     // No secrets or personal data: keys, the visitor's words, the tenant's name or domain. The card is looked for
     // whole, since its first four digits can occur by chance inside a duration's decimals.
-    for (const leak of [tenant.secretKey, tenant.publishableKey, v.token, v.secret, '4111 1111', '4111111111111111', 'jane.roe', 'Metrics Shop', 'metrics.example', conv.id]) {
+    for (const leak of [
+      tenant.secretKey,
+      tenant.publishableKey,
+      v.token,
+      v.secret,
+      '4111 1111',
+      '4111111111111111',
+      'jane.roe',
+      'Metrics Shop',
+      'metrics.example',
+      conv.id,
+    ]) {
       expect(res.text).not.toContain(leak);
     }
   });
