@@ -5,7 +5,8 @@
 // section carries the latest checkpoint and proofs that verify.
 import { verifyEvidencePack } from '@parley/node';
 import { CLASSIFICATION, type DataClass } from '@parley/protocol';
-import { unzipSync } from 'fflate';
+import { createHash } from 'node:crypto';
+import { unzipSync, zipSync, type Zippable } from 'fflate';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { CreatedTenant } from '../tenants/service.js';
 import { startTestApp, type TestApp } from '../test/app.js';
@@ -138,6 +139,24 @@ describe('a tenant export', () => {
       expect(result.ok, name).toBe(false);
       expect(result.failures[0]!.file, name).toBe(name);
     }
+  });
+
+  test('the verifier reads a manifest without `kind` (packs made before it existed) as an evidence pack, and refuses an unknown kind', async () => {
+    const f = unzip(plain.bytes);
+    const resign = async (manifest: Record<string, unknown>) => {
+      const bytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
+      const hash = createHash('sha256').update(bytes).digest('hex');
+      const sig = await t.testDb.db.withOwner((tx) => t.runtime.audit.signStatement(tx, `parley evidence pack\n${a.tenant.id}\n${hash}\n`));
+      const files = { ...f, 'manifest.json': bytes, 'manifest.sig': Buffer.from(sig) };
+      return zipSync(Object.fromEntries(Object.entries(files).map(([k, v]) => [k, [v, { level: 0 }]])) as Zippable);
+    };
+    const { kind: _kind, ...old } = JSON.parse(str(f['manifest.json']!));
+    const legacy = verifyEvidencePack(await resign(old), key);
+    expect(legacy.failures).toEqual([]);
+    expect(legacy.kind).toBe('evidence');
+    const unknown = verifyEvidencePack(await resign({ ...old, kind: 'backup' }), key);
+    expect(unknown.ok).toBe(false);
+    expect(unknown.failures.map((x) => x.file)).toEqual(['manifest.json']);
   });
 
   test('no secret is in the archive: every secret column of the tenant, in any encoding, and the plaintext secrets', async () => {
