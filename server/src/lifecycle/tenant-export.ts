@@ -44,7 +44,7 @@ interface TableSpec {
   section: Section;
   table: Table;
   order: readonly string[];
-  /** Columns left out although their class is exported, each group with why. */
+  /** Columns left out although their class is exported: derived data (search index, redaction bookkeeping), rebuilt from the rest. */
   derived?: readonly string[];
 }
 
@@ -164,8 +164,7 @@ export async function exportTenant(deps: TenantExportDeps, ctx: TenantExportCtx,
       from: new Date(0),
       to: new Date('9999-12-31T23:59:59Z'),
       limit: MAX_EXPORT_AUDIT_ENTRIES,
-      tooMany: () =>
-        new DomainError('conflict', `The audit log holds more than ${MAX_EXPORT_AUDIT_ENTRIES} entries; ask the operator for an export in parts.`),
+      tooMany: () => new DomainError('conflict', `The audit log holds more than ${MAX_EXPORT_AUDIT_ENTRIES} entries, too many for one archive.`),
     });
     const generatedAt = new Date().toISOString();
     const included = DATA_CLASSES.filter((c) => !excluded.includes(c));
