@@ -65,6 +65,8 @@ export const CAPABILITY_TEXT = {
   'privacy:erase': 'Erase one person: their conversations, vault entries and profile (audited, counts only)',
   'evidence:export':
     'Build signed evidence packs for auditors: audit proofs, policies in force (secrets removed), key history, self-checks (audited)',
+  'tenant:export':
+    'Export the whole workspace as a signed archive, secrets never included; restricted values only for an owner, signed in, with a reason (audited, counts only)',
 };
 
 const check = '<span aria-hidden="true">✓</span><span class="visually-hidden">allowed</span>';

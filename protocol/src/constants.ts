@@ -51,6 +51,7 @@ export const CAPABILITIES = [
   'privacy:export',
   'privacy:erase',
   'evidence:export',
+  'tenant:export',
 ] as const;
 /** One capability name. */
 export type Capability = (typeof CAPABILITIES)[number];

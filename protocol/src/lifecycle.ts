@@ -5,6 +5,7 @@
 // guide renders its tables from here.
 import { z } from 'zod';
 import { TENANT_DELETION_GRACE_DAYS } from './constants.js';
+import { text } from './text.js';
 
 /** The classes, least to most sensitive. */
 export const DATA_CLASSES = ['public', 'internal', 'confidential', 'personal', 'restricted', 'secret'] as const;
@@ -461,6 +462,22 @@ export const DataSubjectErasure = z.object({
   }),
 });
 export type DataSubjectErasure = z.infer<typeof DataSubjectErasure>;
+
+/**
+ * POST /v1/admin/tenant/export: the whole workspace as a signed archive. `secret` columns are never in it;
+ * `restricted` ones (the original values the PII engine took out of messages) only when an owner, signed
+ * in, asks for them with a reason, which the audit log keeps.
+ */
+export const TenantExportRequest = z
+  .strictObject({
+    includeRestricted: z.boolean().default(false),
+    reason: text().trim().min(10).max(500).optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (v.includeRestricted && !v.reason)
+      ctx.addIssue({ code: 'custom', path: ['reason'], message: 'a reason is required to include restricted values' });
+  });
+export type TenantExportRequest = z.infer<typeof TenantExportRequest>;
 
 /** POST /v1/admin/tenant/deletion: schedule the deletion of the whole tenant. */
 export const TenantDeletionRequest = z

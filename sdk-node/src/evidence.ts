@@ -2,11 +2,20 @@
 // calls it too). A pack is a zip whose `manifest.json` lists every other file with its SHA-256 and whose
 // `manifest.sig` is a C2SP signed note over the manifest's hash, by the deployment's audit key; the audit
 // entries it carries are proved (RFC 9162 inclusion proofs) against the signed checkpoint it carries.
+// A tenant export is the same archive with `kind: "tenant-export"` in its manifest, checked the same way.
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { unzipSync } from 'fflate';
 
 /** The format named in `manifest.json`; a change to the layout gets a new one. */
 export const EVIDENCE_PACK_FORMAT = 'parley-evidence-pack/1';
+
+/**
+ * What a signed archive of this format holds, named by `kind` in its manifest: an evidence pack for
+ * auditors, or a tenant export (the workspace's own data). A manifest without `kind` is an evidence pack.
+ */
+export const EVIDENCE_PACK_KINDS = ['evidence', 'tenant-export'] as const;
+/** One kind of signed archive. */
+export type EvidencePackKind = (typeof EVIDENCE_PACK_KINDS)[number];
 
 /** One file of an evidence pack as its manifest lists it. */
 export interface EvidencePackFile {
@@ -22,12 +31,14 @@ export interface EvidencePackFile {
 export interface EvidencePackManifest {
   /** The layout's name and version, `parley-evidence-pack/1` ({@link EVIDENCE_PACK_FORMAT}). */
   format: string;
+  /** What the archive holds (absent in packs made before tenant exports existed: an evidence pack). */
+  kind?: EvidencePackKind;
   /** The tenant whose log and policies the pack holds. */
   tenantId: string;
-  /** The framework its report maps to: `soc2`, `eu-ai-act`, `nist-ai-rmf` or `iso-42001`. */
-  framework: string;
-  /** The period the audit entries and counts cover (ISO 8601). */
-  period: { from: string; to: string };
+  /** Evidence packs: the framework the report maps to, `soc2`, `eu-ai-act`, `nist-ai-rmf` or `iso-42001`. */
+  framework?: string;
+  /** Evidence packs: the period the audit entries and counts cover (ISO 8601). */
+  period?: { from: string; to: string };
   /** When the pack was built (ISO 8601); the audit log's `evidence.pack` entry bounds it from above. */
   generatedAt: string;
   /** The verifier key (C2SP form: name, key id, public key) whose signature is in `manifest.sig`. */
@@ -56,6 +67,8 @@ export interface EvidencePackVerification {
   failures: EvidencePackFailure[];
   /** The manifest, once its signature verified (absent otherwise). */
   manifest?: EvidencePackManifest;
+  /** What the archive is, once its manifest verified: `evidence` or `tenant-export`. */
+  kind?: EvidencePackKind;
   /**
    * SHA-256 (hex) of `manifest.json`: the deployment appended it to the tenant's audit log as an
    * `evidence.pack` entry (metadata.manifestSha256) after the pack's checkpoint. A pack cannot carry
@@ -279,7 +292,13 @@ export function verifyEvidencePack(pack: Uint8Array, verifierKey: string): Evide
   let manifest: EvidencePackManifest;
   try {
     manifest = JSON.parse(Buffer.from(manifestBytes).toString('utf8')) as EvidencePackManifest;
-    if (manifest.format !== EVIDENCE_PACK_FORMAT || manifest.tenantId !== tenantId || !Array.isArray(manifest.files)) throw new Error();
+    if (
+      manifest.format !== EVIDENCE_PACK_FORMAT ||
+      manifest.tenantId !== tenantId ||
+      !Array.isArray(manifest.files) ||
+      !EVIDENCE_PACK_KINDS.includes(manifest.kind ?? 'evidence')
+    )
+      throw new Error();
   } catch {
     fail(MANIFEST, `not a ${EVIDENCE_PACK_FORMAT} manifest for tenant ${tenantId}`);
     return done({ manifestSha256 });
@@ -308,5 +327,5 @@ export function verifyEvidencePack(pack: Uint8Array, verifierKey: string): Evide
     }
     checkAudit(files, manifest, keys, fail);
   }
-  return done({ manifest, manifestSha256 });
+  return done({ manifest, kind: manifest.kind ?? 'evidence', manifestSha256 });
 }

@@ -25,6 +25,8 @@ export {
 export {
   verifyEvidencePack,
   EVIDENCE_PACK_FORMAT,
+  EVIDENCE_PACK_KINDS,
+  type EvidencePackKind,
   type EvidencePackFailure,
   type EvidencePackFile,
   type EvidencePackManifest,

@@ -1,5 +1,12 @@
 // Data-subject requests: export and erase everything about one person.
-import { DataSubjectErasure, DataSubjectExport, DataSubjectRequest, TenantDeletionRequest, TenantDeletionStatus } from '../lifecycle.js';
+import {
+  DataSubjectErasure,
+  DataSubjectExport,
+  DataSubjectRequest,
+  TenantDeletionRequest,
+  TenantDeletionStatus,
+  TenantExportRequest,
+} from '../lifecycle.js';
 import { operations } from './operation.js';
 
 const PRIVACY = 'Data lifecycle';
@@ -30,6 +37,25 @@ export const lifecycleOperations = operations([
     capability: 'privacy:erase',
     body: DataSubjectRequest,
     responses: { 200: { description: 'What was deleted, by kind.', schema: DataSubjectErasure } },
+  },
+  {
+    operationId: 'exportTenant',
+    method: 'post',
+    path: '/v1/admin/tenant/export',
+    tag: PRIVACY,
+    summary: 'Export the whole workspace as a signed archive',
+    description:
+      'A zip of the tenant\'s conversations (messages, handoffs, ratings, visitors, verified profiles, PII vault entries), knowledge (sources, chunks, canned replies), settings (tenant settings, domains, identity, AI providers, SSO, webhooks, keys) and members (with invitations), and its whole audit log with inclusion proofs against the latest signed checkpoint. The data classification registry picks the columns: `secret` ones (key and password hashes, sealed secrets, tokens) are never exported; `personal` ones are (the data is the tenant\'s own), sealed ones opened; `restricted` ones (the original values the PII engine took out of messages) only when an owner, signed in, sets `includeRestricted` with a `reason`, and are otherwise left out, as `manifest.json` says. Same archive format, signature and verifier as evidence packs (`kind: "tenant-export"`; verify offline with `verifyEvidencePack` or `parley evidence verify`). Audited as `tenant.export` with the row counts per table and the classes included, never the content.',
+    security: ['admin'],
+    capability: 'tenant:export',
+    body: TenantExportRequest,
+    responses: {
+      200: {
+        description: 'The archive; its manifest hash is in the `X-Parley-Evidence-Manifest` header.',
+        contentType: 'application/zip',
+        headers: { 'X-Parley-Evidence-Manifest': 'SHA-256 (hex) of manifest.json, as appended to the audit log' },
+      },
+    },
   },
   {
     operationId: 'getTenantDeletion',

@@ -1,4 +1,4 @@
-// `parley` (after ./main.ts): serve, migrate, tenants create / delete, users invite, audit verify, sweep, privacy export /
+// `parley` (after ./main.ts): serve, migrate, tenants create / delete / export, users invite, audit verify, sweep, privacy export /
 // erase, evidence export / verify, keys rotate / rewrap.
 import { Command, Option } from 'commander';
 import { PLATFORM_TENANT, isUuid, EmbeddedDbLockedError } from '../db/index.js';
@@ -8,7 +8,7 @@ import { startServer } from '../server.js';
 import { createTenant } from '../tenants/service.js';
 import { deleteTenantNow } from '../tenants/deletion.js';
 import { locallyOrViaServer } from './remote.js';
-import { emailText, EVIDENCE_FRAMEWORKS, EvidencePackRequest, PLATFORM_ROLE, ROLES, type Role } from '@parley/protocol';
+import { emailText, EVIDENCE_FRAMEWORKS, EvidencePackRequest, PLATFORM_ROLE, ROLES, TenantExportRequest, type Role } from '@parley/protocol';
 import { verifyEvidencePack } from '@parley/node';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { pino } from 'pino';
@@ -23,6 +23,7 @@ import { stopTracing } from '../telemetry/index.js';
 import { ConversationRedactor } from '../ai/pii/redactor.js';
 import { eraseDataSubject, exportSubject } from '../lifecycle/service.js';
 import { buildEvidencePack } from '../evidence/service.js';
+import { exportTenant } from '../lifecycle/tenant-export.js';
 import { fieldErrors } from '../http/validate.js';
 
 const cliActor = { type: 'cli' as const, id: process.env.USER ?? null };
@@ -142,6 +143,34 @@ tenants
         process.stdout.write(`${'data keys'.padEnd(28)} ${tombstone.keysDestroyed} destroyed\n`);
         for (const [table, n] of Object.entries(tombstone.counts)) process.stdout.write(`${table.padEnd(28)} ${n} deleted\n`);
       }
+    } finally {
+      await runtime.close();
+    }
+  });
+
+tenants
+  .command('export')
+  .description(
+    "export a tenant's workspace (conversations, knowledge, settings, members, audit log with proofs) as a signed archive; never secrets; with the embedded database, stop the server first (or use the API)",
+  )
+  .argument('<id>', 'tenant id')
+  .requiredOption('--out <file>', 'where to write the zip')
+  .option('--include-restricted', 'include restricted values (the original values the PII engine took out of messages); needs --reason')
+  .option('--reason <text>', 'why restricted values are included (kept in the audit log)')
+  .option('--json', 'print JSON')
+  .action(async (id: string, opts: { out: string; includeRestricted?: boolean; reason?: string; json?: boolean }) => {
+    if (!isUuid(id)) throw new ConfigError('<id>', 'must be a tenant id (uuid)');
+    const parsed = TenantExportRequest.safeParse({ includeRestricted: !!opts.includeRestricted, ...(opts.reason ? { reason: opts.reason } : {}) });
+    if (!parsed.success) throw new ConfigError('--reason', fieldErrors(parsed.error)[0]!.message);
+    const runtime = await openRuntime(loadConfig());
+    try {
+      // The operator's path: run on the deployment's own database (with its key-encryption key), audited
+      // in the tenant's log like an owner's export, reason included.
+      const built = await exportTenant(runtime, { tenantId: id, requestId: null, actor: cliActor, role: PLATFORM_ROLE }, parsed.data);
+      writeFileSync(opts.out, built.zip);
+      if (opts.json)
+        process.stdout.write(`${JSON.stringify({ out: opts.out, tenantId: id, manifestSha256: built.manifestSha256, bytes: built.zip.length })}\n`);
+      else process.stdout.write(`${opts.out}: tenant export, manifest sha256 ${built.manifestSha256} (in the audit log as tenant.export)\n`);
     } finally {
       await runtime.close();
     }
@@ -361,7 +390,7 @@ evidence
   });
 evidence
   .command('verify')
-  .description('check every signature, hash and proof of an evidence pack offline; exit 0 when all hold, 1 otherwise')
+  .description('check every signature, hash and proof of an evidence pack or a tenant export offline; exit 0 when all hold, 1 otherwise')
   .argument('<pack>', 'the zip')
   .requiredOption('--key <verifier key>', 'the deployment verifier key, as GET /v1/audit/verifier-key returns it')
   .option('--json', 'print JSON')
@@ -371,8 +400,8 @@ evidence
     if (opts.json) process.stdout.write(`${JSON.stringify({ ...summary, tenantId: result.manifest?.tenantId ?? null })}\n`);
     else if (result.ok)
       process.stdout.write(
-        `ok   ${file}: tenant ${result.manifest!.tenantId}, ${result.manifest!.files.length} files, ${result.manifest!.audit.entries} audit entries proved\n` +
-          `     online: the tenant's audit log should hold an evidence.pack entry with manifestSha256 ${result.manifestSha256}\n`,
+        `ok   ${file}: ${result.kind === 'tenant-export' ? 'tenant export' : 'evidence pack'}, tenant ${result.manifest!.tenantId}, ${result.manifest!.files.length} files, ${result.manifest!.audit.entries} audit entries proved\n` +
+          `     online: the tenant's audit log should hold an ${result.kind === 'tenant-export' ? 'tenant.export' : 'evidence.pack'} entry with manifestSha256 ${result.manifestSha256}\n`,
       );
     else for (const f of result.failures) process.stdout.write(`FAIL ${f.file}: ${f.reason}\n`);
     process.exitCode = result.ok ? 0 : 1;

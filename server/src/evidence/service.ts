@@ -3,26 +3,22 @@
 // (the key GET /v1/audit/verifier-key publishes); the audit entries of the period come with inclusion
 // proofs against the tenant's signed checkpoint. The manifest's hash then goes into the audit log as an
 // `evidence.pack` entry, so a later checkpoint bounds when the pack was made. `@parley/node`'s
-// verifyEvidencePack is the verifier.
+// verifyEvidencePack is the verifier. The archive itself (manifest, signature, audit section) is
+// ./archive.ts, shared with tenant exports.
 import { createHash } from 'node:crypto';
 import { ROLE_CAPABILITIES, type EvidencePackRequest, type EvidenceSubscriptionRequest } from '@parley/protocol';
-import { zipSync, type Zippable } from 'fflate';
-import { auditLeafBytes, canonicalJson } from '../audit/canonical.js';
+import { canonicalJson } from '../audit/canonical.js';
 import type { AuditLog } from '../audit/log.js';
-import { inclusionProof, leafHash, memoryNodes } from '../audit/merkle.js';
-import { canonicalFromRow, type EntryRow } from '../audit/store.js';
+import type { EntryRow } from '../audit/store.js';
 import { modeFor, newRedactionState, redact, type PiiClass } from '../ai/pii/index.js';
 import type { Db } from '../db/index.js';
 import type { ActorRef, Tx } from '../db/types.js';
 import { DomainError } from '../errors.js';
 import { readSettings } from '../tenants/settings.js';
+import { auditSection, json, sealPack, sha256 } from './archive.js';
 import { renderReport } from './report.js';
 import * as store from './store.js';
 
-/** The layout of the pack; `@parley/node` checks it. */
-const FORMAT = 'parley-evidence-pack/1';
-/** The first line of the statement signed in manifest.sig. */
-const STATEMENT = 'parley evidence pack';
 /** Entries one pack proves; a longer period is asked for in parts. */
 export const MAX_PACK_ENTRIES = 100_000;
 
@@ -48,8 +44,6 @@ export interface EvidenceCtx {
   actor: ActorRef;
 }
 
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-const json = (v: unknown) => Buffer.from(`${JSON.stringify(v, null, 2)}\n`, 'utf8');
 const record = (r: EntryRow) => ({ seq: r.seq, ts: r.ts.toISOString(), action: r.action, actorType: r.actor_type, metadata: r.metadata });
 
 /** The live self-checks: row-level security as the app's role sees it, and the redaction engine on a canary. */
@@ -136,23 +130,16 @@ async function assemblePack(
 ): Promise<BuiltPack> {
   const from = new Date(req.from);
   const to = new Date(req.to);
-  const checkpoint = await deps.audit.latestCheckpoint(tx, ctx.tenantId);
-  const origin = await deps.audit.originFor(tx, ctx.tenantId);
-  const rows = await store.entriesInPeriod(tx, ctx.tenantId, from, to, checkpoint.size, MAX_PACK_ENTRIES + 1);
-  if (rows.length > MAX_PACK_ENTRIES)
-    throw new DomainError('invalid_input', `The period holds more than ${MAX_PACK_ENTRIES} audit entries; ask for a shorter one.`, {
-      errors: [{ path: '/to', message: `the period holds more than ${MAX_PACK_ENTRIES} audit entries`, code: 'too_big' }],
-    });
-  const nodes = memoryNodes(await store.leafHashes(tx, ctx.tenantId, checkpoint.size));
-  const lines: Buffer[] = [];
-  const proofs: { seq: number; path: string[] }[] = [];
-  for (const row of rows) {
-    const bytes = auditLeafBytes(canonicalFromRow(row));
-    // A stored entry that no longer hashes to its leaf is a broken log: refuse rather than sign it.
-    if (!leafHash(bytes).equals(Buffer.from(row.leaf_hash))) throw new Error(`audit entry ${row.seq} does not match its leaf hash`);
-    lines.push(bytes, Buffer.from('\n'));
-    proofs.push({ seq: row.seq, path: (await inclusionProof(row.seq, checkpoint.size, nodes)).map((h) => h.toString('hex')) });
-  }
+  const section = await auditSection(tx, deps.audit, ctx.tenantId, {
+    from,
+    to,
+    limit: MAX_PACK_ENTRIES,
+    tooMany: () =>
+      new DomainError('invalid_input', `The period holds more than ${MAX_PACK_ENTRIES} audit entries; ask for a shorter one.`, {
+        errors: [{ path: '/to', message: `the period holds more than ${MAX_PACK_ENTRIES} audit entries`, code: 'too_big' }],
+      }),
+  });
+  const { checkpoint, rows } = section;
   const checks = await selfChecks(tx, ctx.tenantId, noTenant, policy.effective.pii);
   const generatedAt = new Date().toISOString();
   const period = { from: from.toISOString(), to: to.toISOString() };
@@ -164,9 +151,6 @@ async function assemblePack(
     'Approval rules: this deployment stores none, so there are none to show.',
   ];
   const files: Record<string, Uint8Array> = {
-    'audit/checkpoint.txt': Buffer.from(checkpoint.note, 'utf8'),
-    'audit/entries.jsonl': Buffer.concat(lines),
-    'audit/proofs.json': json({ size: checkpoint.size, proofs }),
     'policies/settings.json': json({ policyVersion: policy.policyVersion, effective: policy.effective }),
     'policies/access.json': json({ ...policy.access, members: await store.memberCounts(tx) }),
     'policies/providers.json': json({ providers: policy.providers }),
@@ -184,7 +168,7 @@ async function assemblePack(
     }),
     'checks/self-checks.json': json({ ranAt: generatedAt, checks }),
   };
-  // The key GET /v1/audit/verifier-key publishes, which signs the statement below.
+  // The report names the key that signs the pack: the one GET /v1/audit/verifier-key publishes.
   const verifierKey = (await deps.audit.verifierKeys(tx, null))[0]!;
   files['report.html'] = Buffer.from(
     renderReport({
@@ -200,27 +184,16 @@ async function assemblePack(
     }),
     'utf8',
   );
-  const manifest = Buffer.from(
-    `${JSON.stringify(
-      {
-        format: FORMAT,
-        tenantId: ctx.tenantId,
-        framework: req.framework,
-        period,
-        generatedAt,
-        verifierKey,
-        checkpointKeys: await deps.audit.verifierKeys(tx, ctx.tenantId),
-        audit: { origin, checkpointSize: checkpoint.size, entries: rows.length },
-        coverage,
-        files: Object.entries(files).map(([path, bytes]) => ({ path, sha256: sha256(bytes), size: bytes.length })),
-      },
-      null,
-      2,
-    )}\n`,
-    'utf8',
-  );
-  const manifestSha256 = sha256(manifest);
-  const signature = await deps.audit.signStatement(tx, `${STATEMENT}\n${ctx.tenantId}\n${manifestSha256}\n`);
+  const sealed = await sealPack(tx, deps.audit, {
+    kind: 'evidence',
+    tenantId: ctx.tenantId,
+    generatedAt,
+    section,
+    head: { framework: req.framework, period },
+    tail: { coverage },
+    files,
+  });
+  const { manifestSha256 } = sealed;
   await deps.audit.append(tx, {
     tenantId: ctx.tenantId,
     requestId: ctx.requestId,
@@ -231,18 +204,11 @@ async function assemblePack(
       manifestSha256,
       checkpointSize: checkpoint.size,
       entries: rows.length,
-      files: Object.keys(files).length + 2,
+      files: sealed.fileCount,
       ...(kept ? { version: kept.version } : {}),
     },
   });
-  // Stored, not deflated: a changed byte lands in one file, which verification then names.
-  const mtime = new Date(generatedAt);
-  const zippable: Zippable = {
-    'manifest.json': [manifest, { level: 0, mtime }],
-    'manifest.sig': [Buffer.from(signature, 'utf8'), { level: 0, mtime }],
-  };
-  for (const [path, bytes] of Object.entries(files)) zippable[path] = [bytes, { level: 0, mtime }];
-  return { zip: zipSync(zippable), manifestSha256 };
+  return { zip: sealed.zip, manifestSha256 };
 }
 
 // ---- packs kept current: the subscription, the versions, and the sweep that builds them ----

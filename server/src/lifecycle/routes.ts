@@ -1,15 +1,37 @@
-// /v1/admin/privacy: data-subject export and erasure. The subject travels in the body, never in a URL.
-import { DataSubjectRequest } from '@parley/protocol';
+// /v1/admin/privacy: data-subject export and erasure (the subject travels in the body, never in a URL);
+// /v1/admin/tenant/export: the whole workspace as a signed archive.
+import { DataSubjectRequest, TenantExportRequest } from '@parley/protocol';
 import { Router } from 'express';
+import type { AuditLog } from '../audit/log.js';
 import type { Db } from '../db/index.js';
 import { adminCtx } from '../http/context.js';
 import { route } from '../http/routes.js';
 import { parse } from '../http/validate.js';
 import { requireCapability as can } from '../tenants/auth.js';
 import { eraseDataSubject, exportSubject, type SubjectDeps } from './service.js';
+import { exportTenant } from './tenant-export.js';
 
-export function lifecycleRoutes(deps: SubjectDeps & { db: Db }): Router {
+export function lifecycleRoutes(deps: SubjectDeps & { db: Db; audit: AuditLog }): Router {
   const r = Router();
+  route(r, '/tenant/export', {
+    post: [
+      can('tenant:export'),
+      async (req, res) => {
+        const body = parse(TenantExportRequest, req.body ?? {});
+        const { tenantId, requestId, actor, admin } = adminCtx(req);
+        const built = await exportTenant(deps, { tenantId, requestId, actor, role: admin.member?.role ?? null }, body);
+        res
+          .status(200)
+          .set({
+            'content-type': 'application/zip',
+            'content-disposition': `attachment; filename="tenant-export-${built.manifestSha256.slice(0, 12)}.zip"`,
+            'cache-control': 'no-store',
+            'x-parley-evidence-manifest': built.manifestSha256,
+          })
+          .send(Buffer.from(built.zip));
+      },
+    ],
+  });
   route(r, '/privacy/export', {
     post: [
       can('privacy:export'),
