@@ -57,7 +57,7 @@ export const ActionSchema = z.object({
 export type Action = z.infer<typeof ActionSchema>;
 export const ActionResponse = z.object({ action: ActionSchema });
 /** POST /v1/admin/actions: the action and its signing secret, shown this once (verify calls with `verifyWebhook`). */
-export const ActionCreatedResponse = z.object({ action: ActionSchema, secret: z.string().startsWith('whsec_') });
+export const ActionCreatedResponse = z.object({ action: ActionSchema, secret: z.string().regex(/^whsec_/) });
 export const ActionListResponse = z.object({ actions: z.array(ActionSchema) });
 export const ActionParams = z.strictObject({ id: z.uuid() });
 

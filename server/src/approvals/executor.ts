@@ -22,7 +22,6 @@ export const SUMMARY_CHARS = 1000;
 const ACTOR = { type: 'system' as const, id: 'approval-executor' };
 
 // Control characters (but tab and newline) out: the summary is shown to people and is untrusted.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
 interface Outcome {
