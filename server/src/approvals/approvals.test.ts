@@ -10,6 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { verifyWebhook } from '@parley/node';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { vectorStoreFor } from '../runtime.js';
+import { deleteTenantNow } from '../tenants/deletion.js';
 import type { CreatedTenant } from '../tenants/service.js';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { type ConsoleClient, signedInMember } from '../test/console.js';
@@ -460,5 +462,25 @@ describe('attacks', () => {
     // Under another tenant's RLS the proposal does not exist: the claim finds nothing.
     const claimed = await t.runtime.db.withTenant(b.tenant.id, { requestId: null }, (tx) => store.claimApproved(tx, own.id));
     expect(claimed).toBeNull();
+  });
+});
+
+describe('tenant deletion', () => {
+  test("a tenant's hard delete removes its actions, proposals and decisions (found from the catalog), and no other tenant's", async () => {
+    const bAction = await call(t.url, 'POST', '/v1/admin/actions', {
+      key: b.secretKey,
+      body: { name: 'b_action', description: 'x', inputSchema: ORDER_SCHEMA, endpoint: endpoint.url, risk: 'write' },
+    });
+    expect(bAction.status).toBe(201);
+    const count = async (table: string, tenantId: string) =>
+      (await owner<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE tenant_id = $1`, [tenantId])).rows[0]!.n;
+    for (const table of ['actions', 'approval_proposals', 'approval_decisions']) expect(await count(table, a.tenant.id)).toBeGreaterThan(0);
+    const { tombstone } = await deleteTenantNow({ ...t.runtime, vectors: vectorStoreFor(t.config) }, a.tenant.id, {
+      requestId: null,
+      actor: { type: 'cli', id: 'test' },
+    });
+    expect(tombstone.counts.approval_proposals).toBeGreaterThan(0);
+    for (const table of ['actions', 'approval_proposals', 'approval_decisions']) expect(await count(table, a.tenant.id)).toBe(0);
+    expect(await count('actions', b.tenant.id)).toBe(1);
   });
 });
