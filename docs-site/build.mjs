@@ -65,6 +65,9 @@ export const CAPABILITY_TEXT = {
   'privacy:erase': 'Erase one person: their conversations, vault entries and profile (audited, counts only)',
   'evidence:export':
     'Build signed evidence packs for auditors: audit proofs, policies in force (secrets removed), key history, self-checks (audited)',
+  'actions:write':
+    'Define the actions the assistant can take: endpoint, input schema, risk level (audited); a key holding it counts as an admin when approving',
+  'approvals:decide': 'See proposed actions and approve or reject them (never one you asked for; audited)',
 };
 
 const check = '<span aria-hidden="true">✓</span><span class="visually-hidden">allowed</span>';
