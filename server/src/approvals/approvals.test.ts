@@ -5,6 +5,7 @@
 // rejected, expired, executed: replay), a sensitive proposal with one agent's approval, an unverified
 // visitor, arguments off the schema, a subject smuggled in the arguments, an endpoint that is not public;
 // and the database itself refusing illegal transitions and self-approval when the app is bypassed.
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifyWebhook } from '@parley/node';
@@ -16,6 +17,7 @@ import type { CreatedTenant } from '../tenants/service.js';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { type ConsoleClient, signedInMember } from '../test/console.js';
 import { call } from '../test/http.js';
+import { openStream } from '../test/stream.js';
 import { Visitor } from '../test/widget.js';
 import { execute } from './executor.js';
 import { propose, type ApprovalDeps } from './service.js';
@@ -333,6 +335,62 @@ describe('the rail', () => {
     expect(after.body.proposal.error).toMatch(/interrupted/);
     await expect(execute(deps, a.tenant.id, pid, null)).rejects.toMatchObject({ code: 'conflict' });
     expect(endpoint.calls).toHaveLength(0);
+  });
+});
+
+describe('the visitor and the sweep', () => {
+  test("the visitor's live stream shows the wait for a person, then the result", async () => {
+    const id = await defineAction('write');
+    const { v, conversation } = await visitor();
+    const live = await openStream(`${t.url}/v1/widget/conversations/${conversation}/events`, {
+      origin: ORIGIN,
+      'x-parley-key': a.publishableKey,
+      authorization: `Bearer ${v.token}`,
+    });
+    try {
+      expect(live.status).toBe(200);
+      const pid = (await ask(v, conversation, id)).body.proposal.id as string;
+      const waiting = await live.next((e) => e.event === 'action' && e.data.proposal.status === 'pending');
+      expect(waiting.data.proposal).toMatchObject({ id: pid, action: { id, risk: 'write' } });
+      expect(waiting.data.proposal.subject).toBeUndefined();
+      expect(waiting.data.proposal.decisions).toBeUndefined();
+      await approveAs('agent1', pid);
+      const done = await live.next((e) => e.event === 'action' && e.data.proposal.status === 'executed');
+      expect(done.data.proposal.result.statusCode).toBe(200);
+    } finally {
+      live.close();
+    }
+  });
+
+  test('an approved proposal whose executor died before claiming it is executed by the sweep, once', async () => {
+    const id = await defineAction('write');
+    const { v, conversation } = await visitor();
+    endpoint.calls = [];
+    const pid = (await ask(v, conversation, id)).body.proposal.id as string;
+    // The approval committed, then the process died before the call.
+    await t.runtime.db.withTenant(a.tenant.id, { requestId: null }, async (tx) => {
+      await store.insertDecision(tx, a.tenant.id, {
+        proposalId: pid,
+        by: { kind: 'member', id: people.agent2!.memberId },
+        decision: 'approve',
+        reason: null,
+      });
+      expect(await store.transition(tx, pid, 'pending', 'approved')).toBe(true);
+    });
+    const later = Date.now() + 5 * 60_000;
+    const [one, two] = await Promise.all([approvalSweep(deps, { now: later }), approvalSweep(deps, { now: later })]);
+    expect(one.executed + two.executed).toBe(1);
+    expect(endpoint.calls.filter((c) => c.event.data.proposalId === pid)).toHaveLength(1);
+    expect((await v.call('GET', `/conversations/${conversation}/actions/${pid}`)).body.proposal.status).toBe('executed');
+  });
+
+  test('one module calls action endpoints: only executor.ts opens an action secret or signs a call', () => {
+    const dir = new URL('..', import.meta.url).pathname;
+    const sources = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
+    const openers = sources.filter((f) => /openString\([^)]*ACTION_SECRET/.test(readFileSync(dir + f, 'utf8').replace(/\s+/g, ' ')));
+    expect(openers).toEqual(['approvals/executor.ts']);
+    const signers = sources.filter((f) => readFileSync(dir + f, 'utf8').includes('signatureHeader('));
+    expect(signers.sort()).toEqual(['approvals/executor.ts', 'webhooks/worker.ts']);
   });
 });
 
