@@ -67,7 +67,7 @@ let t: TestApp;
 let a: CreatedTenant;
 let b: CreatedTenant;
 let deps: ApprovalDeps;
-let signer: CryptoKey;
+let signer: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 const endpoint = new Endpoint();
 const ORIGIN = 'https://a.example';
 const people: Record<string, { client: ConsoleClient; memberId: string }> = {};
@@ -145,7 +145,7 @@ beforeAll(async () => {
   b = await t.tenant('Rail B', ['b.example']);
   deps = t.app.locals.approvals as ApprovalDeps;
   const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
-  signer = privateKey as CryptoKey;
+  signer = privateKey;
   const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
   expect((await call(t.url, 'PUT', '/v1/admin/identity', { key: a.secretKey, body: { mode: 'optional', publicKeys: [jwk] } })).status).toBe(204);
   for (const [name, role] of [

@@ -2,6 +2,7 @@
 // approval executes the action before the answer (after its own commit), through executor.ts.
 import { ActionParams, CreateActionRequest, DecisionRequest, ProposalListQuery, UpdateActionRequest } from '@parley/protocol';
 import { Router, type Request } from 'express';
+import { DomainError } from '../errors.js';
 import { adminCtx } from '../http/context.js';
 import { route } from '../http/routes.js';
 import { parse } from '../http/validate.js';
@@ -81,7 +82,11 @@ export function approvalRoutes(deps: service.ApprovalDeps): Router {
           const body = parse(DecisionRequest, req.body ?? {});
           const { admin, ...ctx } = ctxOf(req);
           const out = await inTenant(req, (tx) => service.decide(tx, deps, ctx, id, service.deciderOf(admin), decision, body.reason ?? null));
-          if (out.approved) await execute(deps, ctx.tenantId, id, ctx.requestId);
+          // Another executor (the sweep) may have claimed it first: then this one calls nothing and answers its state.
+          if (out.approved)
+            await execute(deps, ctx.tenantId, id, ctx.requestId).catch((err) => {
+              if (!(err instanceof DomainError && err.code === 'conflict')) throw err;
+            });
           res.json({ proposal: await inTenant(req, (tx) => service.getProposal(tx, id)) });
         },
       ],
