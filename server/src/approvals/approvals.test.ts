@@ -523,6 +523,20 @@ describe('attacks', () => {
   });
 });
 
+describe('data-subject erasure', () => {
+  test("erasing a verified user takes their conversations' proposals (and decisions) with them", async () => {
+    const id = await defineAction('write');
+    const { v, conversation } = await visitor('user-eve');
+    const pid = (await ask(v, conversation, id)).body.proposal.id as string;
+    expect((await rejectAs('agent1', pid)).status).toBe(200);
+    const erased = await call(t.url, 'POST', '/v1/admin/privacy/erase', { key: a.secretKey, body: { type: 'user', id: 'user-eve' } });
+    expect(erased.status, erased.text).toBe(200);
+    expect((await owner('SELECT 1 FROM approval_proposals WHERE id = $1', [pid])).rows).toEqual([]);
+    expect((await owner('SELECT 1 FROM approval_decisions WHERE proposal_id = $1', [pid])).rows).toEqual([]);
+    expect((await owner("SELECT 1 FROM approval_proposals WHERE subject = 'user-ada'")).rows.length).toBeGreaterThan(0);
+  });
+});
+
 describe('tenant deletion', () => {
   test("a tenant's hard delete removes its actions, proposals and decisions (found from the catalog), and no other tenant's", async () => {
     const bAction = await call(t.url, 'POST', '/v1/admin/actions', {
