@@ -67,6 +67,9 @@ export const CAPABILITY_TEXT = {
     'Build signed evidence packs for auditors: audit proofs, policies in force (secrets removed), key history, self-checks (audited)',
   'tenant:export':
     'Export the whole workspace as a signed archive, secrets never included; restricted values only for an owner, signed in, with a reason (audited, counts only)',
+  'actions:write':
+    'Define the actions the assistant can take: endpoint, input schema, risk level (audited); a key holding it counts as an admin when approving',
+  'approvals:decide': 'See proposed actions and approve or reject them (never one you asked for; audited)',
 };
 
 const check = '<span aria-hidden="true">✓</span><span class="visually-hidden">allowed</span>';

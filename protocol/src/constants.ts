@@ -52,6 +52,8 @@ export const CAPABILITIES = [
   'privacy:erase',
   'evidence:export',
   'tenant:export',
+  'actions:write',
+  'approvals:decide',
 ] as const;
 /** One capability name. */
 export type Capability = (typeof CAPABILITIES)[number];
@@ -72,14 +74,23 @@ export type MemberRole = Role | typeof PLATFORM_ROLE;
 export const ROLE_CAPABILITIES: Readonly<Record<Role, readonly Capability[]>> = {
   owner: CAPABILITIES,
   admin: CAPABILITIES,
-  agent: ['conversations:read', 'conversations:write', 'handoffs:read', 'handoffs:write', 'knowledge:read', 'pii:read', 'members:read'],
+  agent: [
+    'conversations:read',
+    'conversations:write',
+    'handoffs:read',
+    'handoffs:write',
+    'knowledge:read',
+    'pii:read',
+    'members:read',
+    'approvals:decide',
+  ],
   analyst: ['conversations:read', 'handoffs:read', 'knowledge:read', 'audit:read', 'members:read'],
 };
 
 export const ROLE_DESCRIPTIONS: Readonly<Record<Role, string>> = {
   owner: 'Everything an admin can do, and the only role that can grant or remove ownership. A tenant always keeps one.',
-  admin: 'Runs the tenant: members, sign-in policy and SSO, keys, domains, knowledge, provider, settings, audit.',
-  agent: 'Works the inbox: takes handoffs and answers visitors; reads knowledge; sees conversations redacted.',
+  admin: 'Runs the tenant: members, sign-in policy and SSO, keys, domains, knowledge, provider, settings, actions, audit.',
+  agent: 'Works the inbox: takes handoffs and answers visitors; approves or rejects actions; reads knowledge; sees conversations redacted.',
   analyst: 'Read-only: conversations (redacted), handoffs, knowledge, the audit log.',
 };
 
@@ -196,6 +207,10 @@ export const WEBHOOK_EVENT_TYPES = [
   'knowledge.source.failed',
   'member.invited',
   'key.created',
+  'approval.requested',
+  'approval.decided',
+  'action.executed',
+  'action.failed',
   'webhook.test',
 ] as const;
 /** The name of a webhook event type (`WebhookEventType` is its schema). */
@@ -216,6 +231,10 @@ export const WEBHOOK_EVENT_DESCRIPTIONS: Readonly<Record<WebhookEventName, strin
   'knowledge.source.failed': 'A knowledge source (or a sitemap crawl) failed to sync.',
   'member.invited': 'Someone was invited to the team (the invitation, never its link).',
   'key.created': 'An admin API key was created or rotated (its name and capabilities, never the secret).',
+  'approval.requested': 'An action a visitor asked for waits for a person to approve it (ids, the action and its risk; never the arguments).',
+  'approval.decided': 'A proposed action was approved, rejected or expired.',
+  'action.executed': 'An action ran: your endpoint answered 2xx (the status code; never the body).',
+  'action.failed': 'An action was attempted and failed (refused by the outbound rules, no answer, a non-2xx status, or interrupted).',
   'webhook.test': 'Sent by “Send test event”; only to the endpoint it was sent for, whatever it subscribes to.',
 };
 export const WEBHOOK_DELIVERY_STATUSES = ['pending', 'succeeded', 'failed'] as const;

@@ -17,3 +17,4 @@ export * from './settings.js';
 export * from './lifecycle.js';
 export * from './evidence.js';
 export * from './health.js';
+export * from './approvals.js';

@@ -44,6 +44,11 @@ type Columns = Partial<Record<DataClass, readonly string[]>>;
 
 /** table → class → columns. Keep each table's columns in the order the schema has them within a class. */
 export const CLASSIFICATION = {
+  actions: {
+    internal: ['tenant_id', 'id', 'name', 'risk', 'expires_after_seconds', 'enabled', 'created_at', 'updated_at', 'deleted_at'],
+    confidential: ['description', 'input_schema', 'endpoint'],
+    secret: ['secret_sealed'],
+  },
   ai_providers: {
     internal: ['tenant_id', 'provider', 'base_url', 'model', 'embedding_model', 'created_at', 'updated_at'],
     confidential: ['api_key_last4'],
@@ -66,6 +71,32 @@ export const CLASSIFICATION = {
       'created_by_member',
     ],
     secret: ['hash'],
+  },
+  approval_decisions: {
+    internal: ['tenant_id', 'proposal_id', 'decided_by_kind', 'decided_by_id', 'decision', 'admin', 'created_at'],
+    // Free text by a member about the decision: like audit reasons, not meant to hold personal data.
+    confidential: ['reason'],
+  },
+  approval_proposals: {
+    internal: [
+      'tenant_id',
+      'id',
+      'kind',
+      'action_id',
+      'risk',
+      'conversation_id',
+      'requested_by_kind',
+      'status',
+      'expires_at',
+      'created_at',
+      'updated_at',
+      'executing_at',
+      'finished_at',
+      'result_status',
+      'error',
+    ],
+    // The verified user, the arguments about them, the visitor's reference and what the endpoint answered.
+    personal: ['subject', 'arguments', 'reason', 'requested_by_id', 'result_summary'],
   },
   audit_checkpoints: { internal: ['tenant_id', 'size', 'root', 'note', 'created_at'] },
   audit_entries: {

@@ -3,6 +3,7 @@
 // receiver built against this version keeps accepting events that later versions enrich.
 import { z } from 'zod';
 import { WEBHOOK_DELIVERY_STATUSES, WEBHOOK_EVENT_DESCRIPTIONS, WEBHOOK_EVENT_TYPES } from './constants.js';
+import { ApprovalEventData } from './approvals.js';
 import { ConversationSchema, HandoffSchema } from './widget.js';
 import { text } from './text.js';
 
@@ -63,6 +64,10 @@ export const WEBHOOK_EVENTS = {
   'knowledge.source.failed': { description: WEBHOOK_EVENT_DESCRIPTIONS['knowledge.source.failed'], data: KnowledgeSourceEventData },
   'member.invited': { description: WEBHOOK_EVENT_DESCRIPTIONS['member.invited'], data: MemberInvitedData },
   'key.created': { description: WEBHOOK_EVENT_DESCRIPTIONS['key.created'], data: KeyCreatedData },
+  'approval.requested': { description: WEBHOOK_EVENT_DESCRIPTIONS['approval.requested'], data: ApprovalEventData },
+  'approval.decided': { description: WEBHOOK_EVENT_DESCRIPTIONS['approval.decided'], data: ApprovalEventData },
+  'action.executed': { description: WEBHOOK_EVENT_DESCRIPTIONS['action.executed'], data: ApprovalEventData },
+  'action.failed': { description: WEBHOOK_EVENT_DESCRIPTIONS['action.failed'], data: ApprovalEventData },
   'webhook.test': { description: WEBHOOK_EVENT_DESCRIPTIONS['webhook.test'], data: WebhookTestData },
 } as const satisfies Record<WebhookEventType, { description: string; data: z.ZodType }>;
 
@@ -96,6 +101,10 @@ export const WebhookEvent = z.discriminatedUnion('type', [
   variant('knowledge.source.failed'),
   variant('member.invited'),
   variant('key.created'),
+  variant('approval.requested'),
+  variant('approval.decided'),
+  variant('action.executed'),
+  variant('action.failed'),
   variant('webhook.test'),
 ]);
 /** A webhook event, discriminated by `type`. */

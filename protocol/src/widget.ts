@@ -5,6 +5,7 @@ import { MAX_MESSAGE_CHARS } from './constants.js';
 import { text } from './text.js';
 import { ProblemSchema } from './problem.js';
 import { AssignedEventData, MessageAuthorSchema, OutsideHoursSchema, ReopenedEventData, ResolvedEventData, TypingEventData } from './feed.js';
+import { ActionEventData } from './approvals.js';
 
 export const CitationSchema = z.object({
   title: z.string(),
@@ -207,5 +208,7 @@ export const LiveEventSchema = z.discriminatedUnion('event', [
   z.object({ event: z.literal('assigned'), data: AssignedEventData, id: z.string() }),
   z.object({ event: z.literal('resolved'), data: ResolvedEventData, id: z.string() }),
   z.object({ event: z.literal('reopened'), data: ReopenedEventData, id: z.string() }),
+  /** A proposed action changed status (waiting for a person, then its result). */
+  z.object({ event: z.literal('action'), data: ActionEventData, id: z.string() }),
 ]);
 export type LiveEvent = z.infer<typeof LiveEventSchema>;

@@ -14,6 +14,7 @@ import {
   WEEKDAYS,
   type Weekday,
 } from './constants.js';
+import { ActionEventData } from './approvals.js';
 import { MessageAuthorSchema, TypingEventData } from './feed.js';
 import { CitationSchema, ReconnectEventData } from './widget.js';
 import { emailText, text } from './text.js';
@@ -207,6 +208,7 @@ export const InboxConversationEventData = z.object({ row: InboxRowSchema });
 export const InboxMessageEventData = z.object({ conversationId: z.string(), message: WorkspaceMessageSchema });
 export const InboxTypingEventData = TypingEventData.extend({ conversationId: z.string() });
 export const PresenceEventData = PresenceSchema;
+export const InboxActionEventData = ActionEventData.extend({ conversationId: z.string() });
 
 export const InboxStreamEventSchema = z.discriminatedUnion('event', [
   z.object({ event: z.literal('conversation'), data: InboxConversationEventData, id: z.string() }),
@@ -214,6 +216,8 @@ export const InboxStreamEventSchema = z.discriminatedUnion('event', [
   z.object({ event: z.literal('note'), data: InboxMessageEventData, id: z.string() }),
   z.object({ event: z.literal('typing'), data: InboxTypingEventData, id: z.string() }),
   z.object({ event: z.literal('presence'), data: PresenceEventData, id: z.string() }),
+  /** A proposed action of the conversation changed status (the agent's cue to approve or reject it). */
+  z.object({ event: z.literal('action'), data: InboxActionEventData, id: z.string() }),
   z.object({ event: z.literal('counts'), data: InboxCountsSchema }),
   /** The server is shutting down: reconnect (see `ReconnectEventData`). */
   z.object({ event: z.literal('reconnect'), data: ReconnectEventData }),

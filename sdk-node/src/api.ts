@@ -2,6 +2,7 @@
 // contract protocol defines (the same table the server parses with and the OpenAPI document comes from),
 // so the client cannot fall behind the API.
 import {
+  type approvalOperations,
   OPERATIONS,
   type adminOperations,
   type contractOperations,
@@ -28,7 +29,8 @@ export type ParleyOperation =
   | (typeof knowledgeOperations)[number]
   | (typeof workspaceOperations)[number]
   | (typeof lifecycleOperations)[number]
-  | (typeof evidenceOperations)[number];
+  | (typeof evidenceOperations)[number]
+  | (typeof approvalOperations)[number];
 
 /** The operations a secret key may call: the admin API and the API channel. */
 export type KeyOperation = ParleyOperation extends infer O

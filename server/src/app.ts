@@ -36,6 +36,8 @@ import { PROVIDER_LIMITS, providerModels, type ModelFor } from './ai/models.js';
 import { lifecycleRoutes } from './lifecycle/routes.js';
 import { tenantDeletionRoutes } from './tenants/deletion-routes.js';
 import { evidenceRoutes } from './evidence/routes.js';
+import { approvalRoutes } from './approvals/routes.js';
+import type { ApprovalDeps } from './approvals/service.js';
 import { ConversationRedactor } from './ai/pii/redactor.js';
 import { ConversationBus } from './conversations/bus.js';
 import { ConversationHub } from './conversations/hub.js';
@@ -268,6 +270,10 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.locals.crawler = crawler;
   admin.use(webhookRoutes({ db, audit: deps.audit, keyring, outbound }));
+  // The approval rail: action definitions, decisions, and (server.ts) its sweep.
+  const approvals: ApprovalDeps = { db, audit: deps.audit, keyring, outbound, bus };
+  app.locals.approvals = approvals;
+  admin.use(approvalRoutes(approvals));
   // Deliveries enqueued by a commit on this instance go out at once; server.ts starts it and also polls
   // (retries that come due, and the work of an instance that died).
   app.locals.webhooks = new WebhookWorker({
@@ -321,6 +327,7 @@ export function createApp(deps: AppDeps): express.Express {
       jwks: new JwksCache(outbound.fetcher(JWKS_LIMITS)),
       logger,
       cache: widgetCache,
+      approvals,
     }),
   );
   // The API channel: secret keys, like the admin API, but asking rather than administering.

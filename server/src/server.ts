@@ -17,6 +17,8 @@ import { runRotationSweep } from './jobs/rotation.js';
 import { runRetentionSweep } from './jobs/retention.js';
 import { runDueDeletions } from './tenants/deletion.js';
 import { runEvidenceSweep } from './jobs/evidence.js';
+import { runApprovalSweep } from './jobs/approvals.js';
+import type { ApprovalDeps } from './approvals/service.js';
 import type { ConversationBus } from './conversations/bus.js';
 import { EventListener } from './conversations/notify.js';
 import { runTurnSweep } from './jobs/turn-sweep.js';
@@ -150,6 +152,21 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
     60_000,
   );
   evidence.unref();
+  // The approval rail: expiry, calls interrupted mid-way, approvals whose executor died; once per 30 s across the fleet.
+  const approvalsJob = setInterval(
+    () =>
+      track(
+        runApprovalSweep(app.locals.approvals as ApprovalDeps, holder, { signal: stopping.signal }).then((run) => {
+          if (!run.ran) return;
+          const { failures, ...counts } = run.result;
+          if (counts.expired || counts.interrupted || counts.executed) logger.info(counts, 'approval sweep');
+          for (const f of failures) logger.warn({ tenantId: f.tenantId, err: { message: f.message } }, 'approval sweep failed');
+        }),
+        'approval sweep',
+      ),
+    30_000,
+  );
+  approvalsJob.unref();
   const retention = setInterval(
     () => track(runRetentionSweep(runtime, holder, { logger, signal: stopping.signal }), 'retention sweep'),
     Math.min(config.sweepIntervalMs, 60_000),
@@ -206,6 +223,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
       clearInterval(retention);
       clearInterval(deletions);
       clearInterval(evidence);
+      clearInterval(approvalsJob);
       clearInterval(turnSweep);
       clearInterval(crawls);
       clearInterval(webhookPoll);

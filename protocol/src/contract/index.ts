@@ -4,6 +4,7 @@ import { adminOperations } from './admin.js';
 import { knowledgeOperations } from './knowledge.js';
 import { lifecycleOperations } from './lifecycle.js';
 import { evidenceOperations } from './evidence.js';
+import { approvalOperations } from './approvals.js';
 import { z } from 'zod';
 import { operations, type Operation } from './operation.js';
 import { peopleOperations } from './people.js';
@@ -20,6 +21,7 @@ export {
   knowledgeOperations,
   lifecycleOperations,
   evidenceOperations,
+  approvalOperations,
   peopleOperations,
   settingsOperations,
   systemOperations,
@@ -57,4 +59,5 @@ export const OPERATIONS: readonly Operation[] = [
   ...workspaceOperations,
   ...lifecycleOperations,
   ...evidenceOperations,
+  ...approvalOperations,
 ];

@@ -39,8 +39,17 @@ export const WEBHOOK_PREVIOUS_SECRET: SealedColumn = {
   context: (row) => `webhook-secret-previous/${String(row.id)}`,
 };
 
+/** An action's signing secret, bound to the action. */
+export const ACTION_SECRET: SealedColumn = {
+  table: 'actions',
+  column: 'secret_sealed',
+  key: ['id'],
+  context: (row) => `action-secret/${String(row.id)}`,
+};
+
 export const SEALED_COLUMNS: readonly SealedColumn[] = [
   PROVIDER_API_KEY,
+  ACTION_SECRET,
   WEBHOOK_SECRET,
   WEBHOOK_PREVIOUS_SECRET,
   {

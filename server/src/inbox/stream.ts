@@ -26,7 +26,7 @@ const POLL_MS = 2_000;
 /** Events that change a row of the inbox: the stream sends the row's new snapshot. */
 const ROW_EVENTS = new Set(['message', 'handoff', 'status', 'assigned', 'resolved', 'reopened', 'contact', 'csat']);
 /** Events passed on as they are, with their conversation. */
-const PASSED_ON = new Set(['message', 'note', 'typing']);
+const PASSED_ON = new Set(['message', 'note', 'typing', 'action']);
 
 interface Room {
   listeners: Set<InboxListener>;

@@ -78,3 +78,23 @@ export async function memberInvited(tx: Tx, tenantId: string, invite: { id: stri
 export async function keyCreated(tx: Tx, tenantId: string, key: { id: string; name: string; prefix: string; capabilities: string[] }): Promise<void> {
   await enqueueWebhook(tx, tenantId, 'key.created', { apiKey: { id: key.id, name: key.name, prefix: key.prefix, capabilities: key.capabilities } });
 }
+
+type ApprovalEventType = 'approval.requested' | 'approval.decided' | 'action.executed' | 'action.failed';
+
+/**
+ * The approval rail's events: the proposal's ids, action and status (and the decision, or the endpoint's
+ * status code); never the arguments, the subject or what the endpoint answered.
+ */
+export async function approvalEvent(
+  tx: Tx,
+  tenantId: string,
+  type: ApprovalEventType,
+  data: {
+    proposal: { id: string; action: { id: string; name: string; risk: string }; conversationId: string | null; status: string; expiresAt: string };
+    decision?: 'approve' | 'reject' | 'expire';
+    statusCode?: number;
+    error?: string;
+  },
+): Promise<void> {
+  await enqueueWebhook(tx, tenantId, type, data);
+}

@@ -10,6 +10,8 @@ import {
   WidgetConfigQuery as ConfigQuery,
   WidgetRefreshRequest as RefreshRequest,
   WidgetSessionRequest as SessionRequest,
+  WidgetProposalParams,
+  WidgetProposeRequest,
 } from '@parley/protocol';
 import { Router, type Request } from 'express';
 import type { Logger } from 'pino';
@@ -40,6 +42,8 @@ import {
 import { runTurn, type Answerer, type Redactor } from '../conversations/turn.js';
 import { recordTyping, type TypingThrottle } from '../conversations/typing.js';
 import { leaveContact, submitCsat } from '../handoff/service.js';
+import { execute } from '../approvals/executor.js';
+import { proposeAsVisitor, visitorProposal, widgetView, type ApprovalDeps } from '../approvals/service.js';
 import type { Env } from '../tenants/service.js';
 import type { WidgetFrontCache } from './front-cache.js';
 import { widgetGate, widgetSession } from './gate.js';
@@ -72,6 +76,8 @@ export interface WidgetDeps {
   limits: WidgetLimits;
   /** What every page view reads, kept for a few seconds per instance. */
   cache: WidgetFrontCache;
+  /** The approval rail: verified visitors ask for actions through it. */
+  approvals: ApprovalDeps;
 }
 
 const HEARTBEAT_MS = 15_000;
@@ -372,6 +378,37 @@ export function widgetRoutes(deps: WidgetDeps): Router {
         const out = await asVisitor(req, (tx, c, ctx) => submitCsat(tx, deps.audit, deps.redactor, ctx, c, body));
         for (const e of out.events) deps.bus.publish(e);
         res.status(201).json({ csat: out.csat });
+      },
+    ],
+  });
+
+  // Actions, for a visitor verified with Sign-In Pro, about themself: a proposal on the approval rail. A
+  // `read` action executes at once (after the proposal commits); the others wait for a person.
+  route(r, '/conversations/:id/actions', {
+    post: [
+      session,
+      async (req, res) => {
+        const body = parse(WidgetProposeRequest, req.body);
+        const { visitorRef, subject } = s(req);
+        const proposal = await asVisitor(req, (tx, c, ctx) => proposeAsVisitor(tx, deps.approvals, ctx, c, { visitorRef, subject }, body));
+        const done = proposal.status === 'approved' ? await execute(deps.approvals, w(req).tenantId, proposal.id, req.id) : proposal;
+        res.status(201).json({ proposal: widgetView(done) });
+      },
+    ],
+  });
+  route(r, '/conversations/:id/actions/:proposalId', {
+    get: [
+      session,
+      async (req, res) => {
+        const id = convId(req);
+        const { proposalId } = parse(WidgetProposalParams, req.params, 'path');
+        const { tenantId } = w(req);
+        const { visitorRef, subject } = s(req);
+        const proposal = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
+          await visitorConversation(tx, id, visitorRef, subject);
+          return visitorProposal(tx, id, proposalId);
+        });
+        res.json({ proposal });
       },
     ],
   });

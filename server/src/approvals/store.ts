@@ -1,0 +1,267 @@
+// All SQL of approvals/: action definitions, proposals and their decisions. Inside the tenant's
+// transaction (RLS), except tenantsWithDueProposals, which the sweep reads on the platform path. The
+// database's triggers (migration 096) hold the rail's rules; the statements here only ask.
+import type { ActionRisk, ProposalStatus } from '@parley/protocol';
+import type { Tx } from '../db/types.js';
+
+export interface ActionRow {
+  id: string;
+  name: string;
+  description: string;
+  input_schema: Record<string, unknown>;
+  endpoint: string;
+  risk: ActionRisk;
+  expires_after_seconds: number;
+  enabled: boolean;
+  secret_sealed: Uint8Array;
+  created_at: Date;
+  updated_at: Date;
+  deleted_at: Date | null;
+}
+
+export async function listActions(tx: Tx): Promise<ActionRow[]> {
+  const { rows } = await tx.query<ActionRow>('SELECT * FROM actions WHERE deleted_at IS NULL ORDER BY name');
+  return rows;
+}
+
+/** An action that is not removed; `lock` for a change. */
+export async function actionById(tx: Tx, id: string, lock = false): Promise<ActionRow | null> {
+  const { rows } = await tx.query<ActionRow>(`SELECT * FROM actions WHERE id = $1 AND deleted_at IS NULL${lock ? ' FOR UPDATE' : ''}`, [id]);
+  return rows[0] ?? null;
+}
+
+/** Any action, removed or not: what a proposal's execution reads. */
+export async function anyActionById(tx: Tx, id: string): Promise<ActionRow | null> {
+  const { rows } = await tx.query<ActionRow>('SELECT * FROM actions WHERE id = $1', [id]);
+  return rows[0] ?? null;
+}
+
+export async function actionNameTaken(tx: Tx, name: string): Promise<boolean> {
+  const { rows } = await tx.query('SELECT 1 FROM actions WHERE name = $1 AND deleted_at IS NULL', [name]);
+  return rows.length > 0;
+}
+
+export async function insertAction(
+  tx: Tx,
+  tenantId: string,
+  a: {
+    id: string;
+    name: string;
+    description: string;
+    inputSchema: unknown;
+    endpoint: string;
+    risk: ActionRisk;
+    expiresAfterSeconds: number;
+    enabled: boolean;
+    secretSealed: Buffer;
+  },
+): Promise<ActionRow> {
+  const { rows } = await tx.query<ActionRow>(
+    `INSERT INTO actions (tenant_id, id, name, description, input_schema, endpoint, risk, expires_after_seconds, enabled, secret_sealed)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
+    [tenantId, a.id, a.name, a.description, JSON.stringify(a.inputSchema), a.endpoint, a.risk, a.expiresAfterSeconds, a.enabled, a.secretSealed],
+  );
+  return rows[0]!;
+}
+
+export async function updateAction(
+  tx: Tx,
+  id: string,
+  a: { description: string; inputSchema: unknown; endpoint: string; risk: ActionRisk; expiresAfterSeconds: number; enabled: boolean },
+): Promise<ActionRow> {
+  const { rows } = await tx.query<ActionRow>(
+    `UPDATE actions SET description = $2, input_schema = $3, endpoint = $4, risk = $5, expires_after_seconds = $6, enabled = $7, updated_at = now()
+      WHERE id = $1 AND deleted_at IS NULL RETURNING *`,
+    [id, a.description, JSON.stringify(a.inputSchema), a.endpoint, a.risk, a.expiresAfterSeconds, a.enabled],
+  );
+  return rows[0]!;
+}
+
+export async function removeAction(tx: Tx, id: string): Promise<boolean> {
+  const res = await tx.query('UPDATE actions SET deleted_at = now(), enabled = false, updated_at = now() WHERE id = $1 AND deleted_at IS NULL', [id]);
+  return (res.rowCount ?? 0) > 0;
+}
+
+// ---- proposals ----
+
+export interface ProposalRow {
+  id: string;
+  kind: 'action';
+  action_id: string;
+  action_name: string;
+  risk: ActionRisk;
+  conversation_id: string | null;
+  subject: string | null;
+  arguments: Record<string, unknown>;
+  reason: string | null;
+  requested_by_kind: 'visitor' | 'member' | 'key';
+  requested_by_id: string;
+  status: ProposalStatus;
+  expires_at: Date;
+  created_at: Date;
+  executing_at: Date | null;
+  result_status: number | null;
+  result_summary: string | null;
+  error: string | null;
+}
+
+export interface DecisionRow {
+  decided_by_kind: 'member' | 'key';
+  decided_by_id: string;
+  decision: 'approve' | 'reject';
+  admin: boolean;
+  reason: string | null;
+  created_at: Date;
+}
+
+const PROPOSAL = `SELECT p.id, p.kind, p.action_id, a.name AS action_name, p.risk, p.conversation_id, p.subject, p.arguments, p.reason,
+                         p.requested_by_kind, p.requested_by_id, p.status, p.expires_at, p.created_at, p.executing_at,
+                         p.result_status, p.result_summary, p.error
+                    FROM approval_proposals p JOIN actions a ON a.tenant_id = p.tenant_id AND a.id = p.action_id`;
+
+export async function insertProposal(
+  tx: Tx,
+  tenantId: string,
+  p: {
+    id: string;
+    actionId: string;
+    risk: ActionRisk;
+    conversationId: string | null;
+    subject: string | null;
+    arguments: unknown;
+    reason: string | null;
+    requestedBy: { kind: 'visitor' | 'member' | 'key'; id: string };
+    status: 'pending' | 'approved';
+    expiresAt: Date;
+  },
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO approval_proposals (tenant_id, id, action_id, risk, conversation_id, subject, arguments, reason,
+                                     requested_by_kind, requested_by_id, status, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+    [
+      tenantId,
+      p.id,
+      p.actionId,
+      p.risk,
+      p.conversationId,
+      p.subject,
+      JSON.stringify(p.arguments),
+      p.reason,
+      p.requestedBy.kind,
+      p.requestedBy.id,
+      p.status,
+      p.expiresAt,
+    ],
+  );
+}
+
+export async function proposalById(tx: Tx, id: string, lock = false): Promise<ProposalRow | null> {
+  const { rows } = await tx.query<ProposalRow>(`${PROPOSAL} WHERE p.id = $1${lock ? ' FOR UPDATE OF p' : ''}`, [id]);
+  return rows[0] ?? null;
+}
+
+export async function listProposals(tx: Tx, status: ProposalStatus | undefined, limit: number): Promise<ProposalRow[]> {
+  const { rows } = await tx.query<ProposalRow>(`${PROPOSAL} WHERE ($1::text IS NULL OR p.status = $1) ORDER BY p.created_at DESC, p.id LIMIT $2`, [
+    status ?? null,
+    limit,
+  ]);
+  return rows;
+}
+
+export async function decisionsOf(tx: Tx, proposalIds: string[]): Promise<Map<string, DecisionRow[]>> {
+  const out = new Map<string, DecisionRow[]>();
+  if (!proposalIds.length) return out;
+  const { rows } = await tx.query<DecisionRow & { proposal_id: string }>(
+    `SELECT proposal_id, decided_by_kind, decided_by_id, decision, admin, reason, created_at FROM approval_decisions
+      WHERE proposal_id = ANY($1) ORDER BY created_at, decided_by_id`,
+    [proposalIds],
+  );
+  for (const r of rows) out.set(r.proposal_id, [...(out.get(r.proposal_id) ?? []), r]);
+  return out;
+}
+
+export async function insertDecision(
+  tx: Tx,
+  tenantId: string,
+  d: { proposalId: string; by: { kind: 'member' | 'key'; id: string }; decision: 'approve' | 'reject'; reason: string | null },
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO approval_decisions (tenant_id, proposal_id, decided_by_kind, decided_by_id, decision, reason) VALUES ($1, $2, $3, $4, $5, $6)`,
+    [tenantId, d.proposalId, d.by.kind, d.by.id, d.decision, d.reason],
+  );
+}
+
+/** Moves a proposal from one status to another; false when it was not in `from` (someone else moved it). */
+export async function transition(tx: Tx, id: string, from: ProposalStatus, to: ProposalStatus): Promise<boolean> {
+  const res = await tx.query('UPDATE approval_proposals SET status = $3 WHERE id = $1 AND status = $2', [id, from, to]);
+  return (res.rowCount ?? 0) === 1;
+}
+
+/**
+ * The executor's claim: approved → executing in one statement, so one caller at most ever gets a
+ * proposal to execute, whatever runs concurrently. Null when it is not approved (pending, decided
+ * otherwise, expired, already claimed).
+ */
+export async function claimApproved(tx: Tx, id: string): Promise<{ id: string } | null> {
+  const { rows } = await tx.query<{ id: string }>(
+    `UPDATE approval_proposals SET status = 'executing', executing_at = now() WHERE id = $1 AND status = 'approved' RETURNING id`,
+    [id],
+  );
+  return rows[0] ?? null;
+}
+
+/** Records the outcome of a claimed call; false when the proposal is no longer executing (the sweep failed it). */
+export async function finish(
+  tx: Tx,
+  id: string,
+  o: { status: 'executed' | 'failed'; resultStatus: number | null; summary: string | null; error: string | null },
+): Promise<boolean> {
+  const res = await tx.query(
+    `UPDATE approval_proposals SET status = $2, finished_at = now(), result_status = $3, result_summary = $4, error = $5
+      WHERE id = $1 AND status = 'executing'`,
+    [id, o.status, o.resultStatus, o.summary, o.error],
+  );
+  return (res.rowCount ?? 0) === 1;
+}
+
+/** Tenants with proposals the sweep has work on (ids only), read on the platform path. */
+export async function tenantsWithDueProposals(tx: Tx, executingBefore: Date, approvedBefore: Date): Promise<string[]> {
+  const { rows } = await tx.query<{ tenant_id: string }>(
+    `SELECT DISTINCT tenant_id FROM approval_proposals
+      WHERE (status IN ('pending', 'approved') AND expires_at <= now())
+         OR (status = 'executing' AND executing_at <= $1)
+         OR (status = 'approved' AND updated_at <= $2)
+      ORDER BY tenant_id`,
+    [executingBefore, approvedBefore],
+  );
+  return rows.map((r) => r.tenant_id);
+}
+
+/** In the tenant: proposals past their expiry still waiting (pending, or approved but never claimed). */
+export async function dueToExpire(tx: Tx, limit: number): Promise<{ id: string; status: 'pending' | 'approved' }[]> {
+  const { rows } = await tx.query<{ id: string; status: 'pending' | 'approved' }>(
+    `SELECT id, status FROM approval_proposals WHERE status IN ('pending', 'approved') AND expires_at <= now()
+      ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
+    [limit],
+  );
+  return rows;
+}
+
+/** Claimed calls whose process never recorded an outcome (it died mid-call). */
+export async function stuckExecuting(tx: Tx, before: Date, limit: number): Promise<string[]> {
+  const { rows } = await tx.query<{ id: string }>(
+    `SELECT id FROM approval_proposals WHERE status = 'executing' AND executing_at <= $1 ORDER BY executing_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+    [before, limit],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** Approved proposals nobody claimed (the process died between the approval's commit and the call). */
+export async function strandedApproved(tx: Tx, before: Date, limit: number): Promise<string[]> {
+  const { rows } = await tx.query<{ id: string }>(
+    `SELECT id FROM approval_proposals WHERE status = 'approved' AND updated_at <= $1 AND expires_at > now() ORDER BY updated_at LIMIT $2`,
+    [before, limit],
+  );
+  return rows.map((r) => r.id);
+}
