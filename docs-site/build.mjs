@@ -217,6 +217,7 @@ const nav = [
   'knowledge',
   'sign-in-pro',
   'webhooks',
+  'actions',
   'admin-api',
   'team-and-sign-in',
   'security',
