@@ -139,6 +139,8 @@ test('an owner defines an action, a verified visitor asks for it, the owner appr
     await card.getByRole('button', { name: 'Approve refund_order' }).click();
     await page.getByText('Nothing is waiting.').waitFor();
     await page.locator('.proposal-history').getByText('executed').waitFor();
+    await page.locator('.proposal-history summary').first().click();
+    await page.locator('.proposal-history').getByText(/The endpoint answered/).waitFor();
     await shoot(page, 'approvals-history');
 
     expect(received).toHaveLength(1);

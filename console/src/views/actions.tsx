@@ -109,7 +109,7 @@ function ActionForm({
         value={d.endpoint}
         onInput={set('endpoint')}
       />
-      <div class="row fields">
+      <div class="row fields action-fields">
         <div>
           <label for={`${p}-risk`}>Risk</label>
           <select id={`${p}-risk`} value={d.risk} onChange={set('risk')}>

@@ -123,15 +123,17 @@ function Pending({ api, me, p, onDone }: { api: Api; me: AdminMe; p: Proposal; o
       ) : decided ? (
         <p class="muted">You approved this; another person’s decision is needed.</p>
       ) : (
-        <div class="row">
+        <div class="decide">
           <label for={`reason-${p.id}`}>Reason (optional)</label>
           <input id={`reason-${p.id}`} maxLength={500} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
-          <button type="button" disabled={action.busy} onClick={() => decide('approve')} aria-label={`Approve ${p.action.name}`}>
-            Approve
-          </button>
-          <button type="button" class="danger" disabled={action.busy} onClick={() => decide('reject')} aria-label={`Reject ${p.action.name}`}>
-            Reject
-          </button>
+          <div class="row">
+            <button type="button" disabled={action.busy} onClick={() => decide('approve')} aria-label={`Approve ${p.action.name}`}>
+              Approve
+            </button>
+            <button type="button" class="danger" disabled={action.busy} onClick={() => decide('reject')} aria-label={`Reject ${p.action.name}`}>
+              Reject
+            </button>
+          </div>
         </div>
       )}
       <ProblemView problem={action.problem} />
