@@ -33,7 +33,7 @@ function Call({ p }: { p: Proposal }) {
     <dl class="call">
       <dt>Arguments</dt>
       <dd>
-        <p class="muted">Filled from untrusted text (the conversation): check them before approving.</p>
+        <p class="muted">Filled from untrusted text (the conversation){p.status === 'pending' ? ': check them before approving.' : '.'}</p>
         <pre class="wrap" dir="ltr">
           {JSON.stringify(p.arguments, null, 2)}
         </pre>
