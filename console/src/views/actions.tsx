@@ -194,7 +194,8 @@ export function ActionsView({ api }: { api: Api; me: AdminMe }) {
         for a person; its arguments come from the conversation and are checked against the schema.
       </p>
       <ProblemView problem={list.problem} />
-      <div class="table-scroll">
+      {/* Focusable: on a phone the table scrolls sideways, also when it has no rows (and so no buttons). */}
+      <div class="table-scroll" role="region" aria-label="Actions" tabIndex={0}>
         <table>
           <caption class="sr-only">Actions</caption>
           <thead>
