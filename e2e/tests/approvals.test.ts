@@ -10,6 +10,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { call, signedInMember, STRONG_PASSWORD, startTestApp, type TestApp, Visitor } from '@parley/server/testing';
+import { audit } from './a11y.js';
 import { ensureConsoleBuilt, launch } from './harness.js';
 
 const SHOTS = process.env.PARLEY_E2E_SHOTS;
@@ -21,6 +22,9 @@ let server: Server;
 let endpointUrl = '';
 let secret = '';
 const received: { event: any }[] = [];
+
+/** Accessibility problems of the page as it is, named by where they were found. */
+const a11y = async (page: Page, where: string) => (await audit(page)).map((v) => `${where}: ${v.rule}: ${v.detail} — ${v.target}`);
 
 async function shoot(page: Page, name: string): Promise<void> {
   if (!SHOTS) return;
@@ -99,6 +103,7 @@ test('an owner defines an action, a verified visitor asks for it, the owner appr
     secret = await secretInput.inputValue();
     expect(secret).toMatch(/^whsec_/);
     await page.getByRole('button', { name: 'Edit refund_order' }).waitFor();
+    expect(await a11y(page, 'Actions')).toEqual([]);
     await shoot(page, 'actions');
     const actionId = (await call(app.url, 'GET', '/v1/admin/actions', { key: acme.secretKey })).body.actions[0].id as string;
 
@@ -134,13 +139,18 @@ test('an owner defines an action, a verified visitor asks for it, the owner appr
     expect(await card.locator('pre').textContent()).toBe(JSON.stringify({ orderId: 'AB12' }, null, 2));
     expect(await card.textContent()).toContain('user-ada');
     expect(await card.textContent()).toContain('The parcel never came');
+    expect(await a11y(page, 'Approvals')).toEqual([]);
     await shoot(page, 'approvals');
     await card.getByLabel('Reason (optional)').fill('Order checked');
     await card.getByRole('button', { name: 'Approve refund_order' }).click();
     await page.getByText('Nothing is waiting.').waitFor();
     await page.locator('.proposal-history').getByText('executed').waitFor();
     await page.locator('.proposal-history summary').first().click();
-    await page.locator('.proposal-history').getByText(/The endpoint answered/).waitFor();
+    await page
+      .locator('.proposal-history')
+      .getByText(/The endpoint answered/)
+      .waitFor();
+    expect(await a11y(page, 'Approvals history')).toEqual([]);
     await shoot(page, 'approvals-history');
 
     expect(received).toHaveLength(1);
