@@ -223,7 +223,9 @@ export function ActionsView({ api }: { api: Api; me: AdminMe }) {
                 <td>
                   <span class={`badge risk-${a.risk}`}>{a.risk}</span>
                 </td>
-                <td>{a.expiresAfterSeconds % 3600 ? `${Math.round(a.expiresAfterSeconds / 60)} min` : `${a.expiresAfterSeconds / 3600} h`}</td>
+                <td>
+                  <bdi>{a.expiresAfterSeconds % 3600 ? `${Math.round(a.expiresAfterSeconds / 60)} min` : `${a.expiresAfterSeconds / 3600} h`}</bdi>
+                </td>
                 <td>
                   <span class={`badge ${a.enabled ? 'active' : 'disabled'}`}>{a.enabled ? 'enabled' : 'disabled'}</span>
                 </td>
