@@ -107,6 +107,11 @@ test('an owner defines an action, a verified visitor asks for it, the owner appr
     await shoot(page, 'actions');
     const actionId = (await call(app.url, 'GET', '/v1/admin/actions', { key: acme.secretKey })).body.actions[0].id as string;
 
+    await page.goto(`${app.url}/console/#approvals`);
+    await page.getByRole('heading', { level: 1, name: 'Approvals', exact: true }).waitFor();
+    await page.getByText('Nothing is waiting.').waitFor();
+    await page.getByText(/Updates live for conversations in the inbox/).waitFor();
+
     // A verified visitor asks for it through the widget API.
     const v = new Visitor(app.url, acme.publishableKey, ORIGIN);
     expect((await v.start()).status).toBe(200);
@@ -123,6 +128,8 @@ test('an owner defines an action, a verified visitor asks for it, the owner appr
     expect(identified.status).toBe(200);
     v.adopt(identified.body.session);
     const conversation = (await v.call('POST', '/conversations', {})).body.conversation.id as string;
+    // Handed off, so the conversation is in the inbox and its events come on the inbox stream.
+    expect((await v.call('POST', `/conversations/${conversation}/handoff`, {})).status).toBeLessThan(300);
     const asked = await v.call('POST', `/conversations/${conversation}/actions`, {
       actionId,
       arguments: { orderId: 'AB12' },
@@ -131,11 +138,10 @@ test('an owner defines an action, a verified visitor asks for it, the owner appr
     expect(asked.status, asked.text).toBe(201);
     expect(asked.body.proposal.status).toBe('pending');
 
-    // The Approvals page shows it (live, or on its next poll) exactly as it will be sent.
-    await page.goto(`${app.url}/console/#approvals`);
-    await page.getByRole('heading', { level: 1, name: 'Approvals', exact: true }).waitFor();
+    // Arriving on the open Approvals page: the inbox stream's `action` event refreshes it, well before its
+    // 15-second poll would.
     const card = page.locator('article.proposal');
-    await card.waitFor({ timeout: 20_000 });
+    await card.waitFor({ timeout: 8_000 });
     expect(await card.locator('pre').textContent()).toBe(JSON.stringify({ orderId: 'AB12' }, null, 2));
     expect(await card.textContent()).toContain('user-ada');
     expect(await card.textContent()).toContain('The parcel never came');

@@ -1,6 +1,6 @@
 // Approvals: the calls the assistant proposed, shown exactly as they will be sent, for a person to approve
-// or reject (approvals:decide). Pending ones refresh on the inbox stream's `action` events, or by polling
-// when this session has no stream. The server enforces every rule; the view mirrors it.
+// or reject (approvals:decide). Pending ones refresh on the inbox stream's `action` events (which come for
+// conversations in the inbox only) and by polling. The server enforces every rule; the view mirrors it.
 import type { AdminMe, Proposal, ProposalStatus } from '@parley/protocol';
 import { useEffect, useState } from 'preact/hooks';
 import type { Api } from '../api.js';
@@ -187,23 +187,19 @@ export function ApprovalsView({ api, me }: { api: Api; me: AdminMe }) {
     pending.reload();
     setHistory((n) => n + 1);
   };
-  // Live: the inbox stream's `action` events; without a stream (or while it is down), a poll.
+  // Live: the inbox stream's `action` events. The stream carries only conversations in the inbox (those
+  // with a handoff), so a poll also runs, whatever the stream's state.
+  useEffect(() => live?.live.onAction(reload), [live]);
   useEffect(() => {
-    if (live) return live.live.onAction(reload);
     const t = setInterval(reload, POLL_MS);
     return () => clearInterval(t);
-  }, [live]);
-  useEffect(() => {
-    if (!live || live.live.state === 'live') return;
-    const t = setInterval(reload, POLL_MS);
-    return () => clearInterval(t);
-  }, [live, live?.live.state]);
+  }, []);
   const list = pending.data?.proposals ?? [];
   return (
     <div>
       <p class="muted">
         The assistant proposes calls of your actions; nothing is sent until it is approved here. Each call is shown exactly as your endpoint will
-        receive it. <span aria-live="polite">{live?.live.state === 'live' ? 'Updates live.' : 'Refreshes every 15 seconds.'}</span>
+        receive it. {live?.live.state === 'live' ? 'Updates live for conversations in the inbox, and' : 'Refreshes'} at least every 15 seconds.
       </p>
       <ProblemView problem={pending.problem} />
       <section aria-labelledby="pending-title">
