@@ -10,6 +10,8 @@ import { InvitePage } from './invite.js';
 import { readArrival, type Arrival } from './session.js';
 import { SignInPage, type SignInStart } from './signin.js';
 import { AccountView } from './views/account.js';
+import { ActionsView } from './views/actions.js';
+import { ApprovalsView } from './views/approvals.js';
 import { SignInSettingsView } from './views/signin-settings.js';
 import { TeamView } from './views/team.js';
 import { AuditView } from './views/audit.js';
@@ -44,11 +46,13 @@ export interface ViewProps {
 export const VIEWS: { id: string; label: string; view: ComponentType<ViewProps>; needs: Capability | null | 'operator' }[] = [
   { id: 'tenants', label: 'Tenants', view: TenantsView, needs: 'operator' },
   { id: 'inbox', label: 'Inbox', view: InboxView, needs: 'handoffs:read' },
+  { id: 'approvals', label: 'Approvals', view: ApprovalsView, needs: 'approvals:decide' },
   { id: 'canned', label: 'Canned replies', view: CannedRepliesView, needs: 'conversations:read' },
   { id: 'knowledge', label: 'Knowledge', view: KnowledgeView, needs: 'knowledge:read' },
   { id: 'reports', label: 'Reports', view: ReportsView, needs: 'conversations:read' },
   { id: 'domains', label: 'Domains', view: DomainsView, needs: 'domains:read' },
   { id: 'keys', label: 'API keys', view: KeysView, needs: 'keys:read' },
+  { id: 'actions', label: 'Actions', view: ActionsView, needs: 'actions:write' },
   { id: 'webhooks', label: 'Webhooks', view: WebhooksView, needs: 'webhooks:read' },
   { id: 'identity', label: 'Sign-In Pro', view: IdentityView, needs: 'settings:read' },
   { id: 'provider', label: 'AI provider', view: ProviderView, needs: 'settings:read' },

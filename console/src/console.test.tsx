@@ -547,10 +547,10 @@ describe('navigation by role', () => {
     return { el: mount(<App fetchImpl={s.fetchImpl} />), s };
   };
 
-  test('an agent sees the inbox, knowledge, reports, PII test, the team (read-only) and their account', async () => {
+  test('an agent sees the inbox, approvals, knowledge, reports, PII test, the team (read-only) and their account', async () => {
     const { el } = open('agent');
     await vi.waitFor(() =>
-      expect(links(el)).toEqual(['Inbox', 'Canned replies', 'Knowledge', 'Reports', 'PII test', 'Team', 'Sign-in & SSO', 'My account']),
+      expect(links(el)).toEqual(['Inbox', 'Approvals', 'Canned replies', 'Knowledge', 'Reports', 'PII test', 'Team', 'Sign-in & SSO', 'My account']),
     );
     expect(el.querySelector('h1')!.textContent).toBe('Inbox');
     expect(el.querySelector('header')!.textContent).toContain('agent');
@@ -599,7 +599,7 @@ describe('navigation by role', () => {
     document.body.innerHTML = '';
     for (const role of ['owner', 'admin'] as const) {
       const o = open(role);
-      await vi.waitFor(() => expect(links(o.el)).toHaveLength(17));
+      await vi.waitFor(() => expect(links(o.el)).toHaveLength(19));
       document.body.innerHTML = '';
     }
   });

@@ -15,11 +15,13 @@ let ownerEmail: string;
 /** An owner's navigation, in order (the operators' Tenants view is not a tenant's). */
 const VIEWS = [
   ['inbox', 'Inbox'],
+  ['approvals', 'Approvals'],
   ['canned', 'Canned replies'],
   ['knowledge', 'Knowledge'],
   ['reports', 'Reports'],
   ['domains', 'Domains'],
   ['keys', 'API keys'],
+  ['actions', 'Actions'],
   ['webhooks', 'Webhooks'],
   ['identity', 'Sign-In Pro'],
   ['provider', 'AI provider'],

@@ -63,6 +63,7 @@ export class InboxLive {
   private es: EventSourceLike | null = null;
   private listeners = new Set<() => void>();
   private paneListeners = new Map<string, Set<(e: ConversationEvent) => void>>();
+  private actionListeners = new Set<() => void>();
   private retry = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
@@ -96,6 +97,12 @@ export class InboxLive {
   subscribe(fn: () => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
+  }
+
+  /** Called when a proposal of the approval rail changes status (the `action` event). */
+  onAction(fn: () => void): () => void {
+    this.actionListeners.add(fn);
+    return () => this.actionListeners.delete(fn);
   }
 
   /** Events of one conversation, for its open pane. */
@@ -163,7 +170,7 @@ export class InboxLive {
       this.setState('offline');
       void this.recover();
     };
-    for (const type of ['conversation', 'message', 'note', 'typing', 'presence', 'counts'] as const) {
+    for (const type of ['conversation', 'message', 'note', 'typing', 'presence', 'counts', 'action'] as const) {
       es.addEventListener(type, (e) => {
         if (es !== this.es) return;
         this.receive(type, e);
@@ -254,6 +261,10 @@ export class InboxLive {
       case 'counts':
         this.counts = (d.counts ?? d) as Counts;
         break;
+      case 'action':
+        // The event carries the visitor's view of the proposal; the approvals page reads the full one.
+        for (const fn of this.actionListeners) fn();
+        return;
       default:
         return;
     }

@@ -1,0 +1,217 @@
+// The approval rail in the console: pending proposals shown exactly as they will be sent, decided with a
+// reason; the requester's own have no buttons; a sensitive one says what it still needs; the API's refusals
+// read as messages; actions are defined with a schema checked as JSON and their secret shown once. The
+// server is a stand-in answering what the real one answers.
+import { ROLE_CAPABILITIES, type AdminMe, type Proposal, type Role } from '@parley/protocol';
+import { render } from 'preact';
+import { act } from 'preact/test-utils';
+import { afterEach, describe, expect, test, vi } from 'vitest';
+import { createClient } from '../api.js';
+import { ActionsView } from './actions.js';
+import { ApprovalsView } from './approvals.js';
+
+const ME_ID = '00000000-0000-4000-8000-00000000a001';
+const me = (role: Role): AdminMe => ({
+  tenant: { id: '00000000-0000-4000-8000-0000000000aa', name: 'Acme Support' },
+  capabilities: [...ROLE_CAPABILITIES[role]],
+  member: { id: ME_ID, email: 'ann@acme.example', displayName: 'Ann', role, sessionId: '00000000-0000-4000-8000-000000005e55' },
+  apiKey: null,
+});
+const json = (body: unknown, status = 200) =>
+  new Response(body === null ? null : JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+const problem = (status: number, title: string, detail: string) =>
+  new Response(JSON.stringify({ type: '/docs/problems/x', title, status, detail, request_id: 'req-1' }), {
+    status,
+    headers: { 'Content-Type': 'application/problem+json' },
+  });
+
+function server(routes: Record<string, (body: any) => unknown>) {
+  const calls: { key: string; body: any }[] = [];
+  const fetchImpl = vi.fn(async (url: string, init: RequestInit = {}) => {
+    const key = `${init.method ?? 'GET'} ${url}`;
+    const body = typeof init.body === 'string' ? JSON.parse(init.body) : undefined;
+    calls.push({ key, body });
+    const route = routes[key];
+    if (!route) return json({ type: '/docs/problems/not-found', title: 'Not found', status: 404 }, 404);
+    const out = route(body);
+    if (out instanceof Response) return out;
+    return out === null ? new Response(null, { status: 204 }) : json(out);
+  });
+  return { api: createClient({ fetchImpl: fetchImpl as unknown as typeof fetch }).admin, calls };
+}
+function mount(node: preact.ComponentChild) {
+  const el = document.createElement('div');
+  document.body.append(el);
+  act(() => render(node, el));
+  return el;
+}
+const settle = () => act(async () => void (await new Promise((r) => setTimeout(r, 0))));
+const type = (input: HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement, value: string) =>
+  act(() => {
+    input.value = value;
+    input.dispatchEvent(new Event(input instanceof HTMLSelectElement ? 'change' : 'input', { bubbles: true }));
+  });
+const button = (el: Element, label: string) => {
+  const b = [...el.querySelectorAll<HTMLButtonElement>('button')].find(
+    (x) => x.textContent?.trim() === label || x.getAttribute('aria-label') === label,
+  );
+  if (!b) throw new Error(`no button ${label}`);
+  return b;
+};
+
+const proposal = (over: Partial<Proposal> = {}): Proposal => ({
+  id: '11111111-1111-4111-8111-111111111111',
+  action: { id: '22222222-2222-4222-8222-222222222222', name: 'refund_order', risk: 'write' },
+  arguments: { orderId: 'A-1001', note: '<img src=x onerror=alert(1)>' },
+  subject: 'user_42',
+  conversationId: '33333333-3333-4333-8333-333333333333',
+  requestedBy: { kind: 'visitor', id: 'vis_9' },
+  reason: 'The parcel never came',
+  status: 'pending',
+  decisions: [],
+  expiresAt: '2027-01-16T08:00:00.000Z',
+  createdAt: '2027-01-15T08:00:00.000Z',
+  result: null,
+  error: null,
+  ...over,
+});
+
+afterEach(() => {
+  document.body.innerHTML = '';
+  vi.restoreAllMocks();
+});
+
+describe('approvals', () => {
+  test('a pending call is shown verbatim with its subject, asker, reason and expiry, and approving it sends the reason', async () => {
+    let pending = [proposal()];
+    const { api, calls } = server({
+      'GET /v1/admin/approvals?status=pending': () => ({ proposals: pending }),
+      'GET /v1/admin/approvals': () => ({ proposals: [] }),
+      'POST /v1/admin/approvals/11111111-1111-4111-8111-111111111111/approve': () => {
+        const done = proposal({ status: 'executed', result: { statusCode: 200, summary: '{"ok":true}' } });
+        pending = [];
+        return { proposal: done };
+      },
+    });
+    const el = mount(<ApprovalsView api={api} me={me('agent')} />);
+    await settle();
+    const card = el.querySelector('article.proposal')!;
+    expect(card.querySelector('h2')!.textContent).toContain('refund_order');
+    // Exactly the arguments, as text: markup from the conversation is not rendered.
+    expect(card.querySelector('pre')!.textContent).toBe(JSON.stringify(proposal().arguments, null, 2));
+    expect(card.querySelector('img')).toBeNull();
+    expect(card.textContent).toContain('untrusted');
+    expect(card.textContent).toContain('user_42');
+    expect(card.textContent).toContain('vis_9');
+    expect(card.textContent).toContain('The parcel never came');
+    expect(card.textContent).toContain('Needs one approval.');
+    type(card.querySelector<HTMLInputElement>('input')!, 'Checked the order');
+    await act(async () => button(card, 'Approve').click());
+    await settle();
+    expect(calls.find((c) => c.key.endsWith('/approve'))!.body).toEqual({ reason: 'Checked the order' });
+    await vi.waitFor(() => expect(el.textContent).toContain('Nothing is waiting.'));
+    expect(el.querySelector('article.proposal')).toBeNull();
+  });
+
+  test("the requester's own proposal has no buttons; a sensitive one says what it still needs", async () => {
+    const { api } = server({
+      'GET /v1/admin/approvals?status=pending': () => ({
+        proposals: [
+          proposal({ requestedBy: { kind: 'member', id: ME_ID } }),
+          proposal({
+            id: '44444444-4444-4444-8444-444444444444',
+            action: { id: '22222222-2222-4222-8222-222222222222', name: 'close_account', risk: 'sensitive' },
+            decisions: [{ by: { kind: 'member', id: 'other-member-id' }, decision: 'approve', at: '2027-01-15T09:00:00.000Z', reason: null }],
+          }),
+        ],
+      }),
+      'GET /v1/admin/approvals': () => ({ proposals: [] }),
+    });
+    const el = mount(<ApprovalsView api={api} me={me('agent')} />);
+    await settle();
+    const [mine, sensitive] = [...el.querySelectorAll('article.proposal')];
+    expect(mine!.textContent).toContain('You asked for this');
+    expect(mine!.querySelectorAll('button')).toHaveLength(0);
+    expect(sensitive!.textContent).toContain('needs one more approval');
+    expect(button(sensitive!, 'Approve')).toBeTruthy();
+  });
+
+  test('a refusal from the API reads as a message', async () => {
+    const { api } = server({
+      'GET /v1/admin/approvals?status=pending': () => ({ proposals: [proposal()] }),
+      'GET /v1/admin/approvals': () => ({ proposals: [] }),
+      'POST /v1/admin/approvals/11111111-1111-4111-8111-111111111111/reject': () =>
+        problem(409, 'Conflict', 'The proposal is expired; only a pending one is decided.'),
+    });
+    const el = mount(<ApprovalsView api={api} me={me('agent')} />);
+    await settle();
+    await act(async () => button(el, 'Reject').click());
+    await settle();
+    expect(el.querySelector('[role="alert"]')!.textContent).toContain('The proposal is expired; only a pending one is decided.');
+  });
+
+  test('history lists decided proposals with their result, filtered by status', async () => {
+    const { api, calls } = server({
+      'GET /v1/admin/approvals?status=pending': () => ({ proposals: [] }),
+      'GET /v1/admin/approvals': () => ({ proposals: [proposal({ status: 'executed', result: { statusCode: 200, summary: 'refunded' } })] }),
+      'GET /v1/admin/approvals?status=failed': () => ({ proposals: [proposal({ status: 'failed', error: 'endpoint timed out' })] }),
+    });
+    const el = mount(<ApprovalsView api={api} me={me('agent')} />);
+    await settle();
+    expect(el.querySelector('.proposal-history')!.textContent).toContain('answered 200');
+    type(el.querySelector<HTMLSelectElement>('#history-status')!, 'failed');
+    await settle();
+    expect(calls.some((c) => c.key === 'GET /v1/admin/approvals?status=failed')).toBe(true);
+    expect(el.querySelector('.proposal-history')!.textContent).toContain('endpoint timed out');
+  });
+});
+
+describe('actions', () => {
+  test('an admin adds an action only with a JSON schema, and sees its signing secret once', async () => {
+    const created = {
+      id: '22222222-2222-4222-8222-222222222222',
+      name: 'refund_order',
+      description: 'Refunds an order',
+      inputSchema: { type: 'object' },
+      endpoint: 'https://shop.example/refund',
+      risk: 'sensitive',
+      expiresAfterSeconds: 7200,
+      enabled: true,
+      createdAt: '2027-01-15T08:00:00.000Z',
+      updatedAt: '2027-01-15T08:00:00.000Z',
+    };
+    let actions: unknown[] = [];
+    const { api, calls } = server({
+      'GET /v1/admin/actions': () => ({ actions }),
+      'POST /v1/admin/actions': () => {
+        actions = [created];
+        return json({ action: created, secret: 'whsec_c2VjcmV0' }, 201);
+      },
+    });
+    const el = mount(<ActionsView api={api} me={me('admin')} />);
+    await settle();
+    type(el.querySelector<HTMLInputElement>('#action-name')!, 'refund_order');
+    type(el.querySelector<HTMLTextAreaElement>('#action-description')!, 'Refunds an order');
+    type(el.querySelector<HTMLInputElement>('#action-endpoint')!, 'https://shop.example/refund');
+    type(el.querySelector<HTMLSelectElement>('#action-risk')!, 'sensitive');
+    type(el.querySelector<HTMLInputElement>('#action-hours')!, '2');
+    type(el.querySelector<HTMLTextAreaElement>('#action-schema')!, '{ "type": "object", ');
+    expect(el.textContent).toContain('Not valid JSON');
+    expect(button(el, 'Add action').disabled).toBe(true);
+    type(el.querySelector<HTMLTextAreaElement>('#action-schema')!, '{ "type": "object" }');
+    expect(button(el, 'Add action').disabled).toBe(false);
+    await act(async () => void el.querySelector('form')!.dispatchEvent(new Event('submit', { cancelable: true })));
+    await settle();
+    expect(calls.find((c) => c.key === 'POST /v1/admin/actions')!.body).toEqual({
+      name: 'refund_order',
+      description: 'Refunds an order',
+      inputSchema: { type: 'object' },
+      endpoint: 'https://shop.example/refund',
+      risk: 'sensitive',
+      expiresAfterSeconds: 7200,
+    });
+    await vi.waitFor(() => expect(el.querySelector<HTMLInputElement>('.secret input')?.value).toBe('whsec_c2VjcmV0'));
+    expect(el.textContent).toContain('verifyWebhook');
+    await vi.waitFor(() => expect(el.querySelector('tbody')!.textContent).toContain('refund_order'));
+  });
+});
