@@ -11,7 +11,8 @@ import type { Retrieve } from '../knowledge/retrieve.js';
 import { admit, budgetFor, recordUsage } from './budget.js';
 import { decide } from './decide.js';
 import { offeredPassage } from './offers.js';
-import { turnActions, WAITING } from './actions.js';
+import { turnActions, verifiedSubject, WAITING } from './actions.js';
+import { actionOffer, offerText } from './action-offers.js';
 import type { ApprovalDeps } from '../approvals/service.js';
 import { contentWords, type Passage } from './extractive.js';
 import { queryTerms } from '../knowledge/lexical.js';
@@ -184,9 +185,17 @@ export class KnowledgeAnswerer implements Answerer {
       const used = calls.reduce((n, c) => n + c.inputTokens + c.outputTokens, 0);
       await db.withTenant(input.tenantId, { requestId: input.requestId }, (tx) => recordUsage(tx, input.tenantId, used));
     } else {
-      const d = decide(input.question, ps, queryTerms(input.question, { synonyms }), settings, strength);
+      const terms = queryTerms(input.question, { synonyms });
+      const d = decide(input.question, ps, terms, settings, strength);
       const cite = (i: number) => ({ title: ps[i]!.title, url: ps[i]!.url, chunkId: ps[i]!.chunkId });
-      if (d.action === 'answer') answer = { text: d.answer.text, citations: d.answer.cited.map(cite), confidence: d.probability };
+      // A verified visitor whose question names an action is offered it (a confirm button); nothing is proposed here.
+      const offer =
+        this.deps.approvals && verifiedSubject(input.conversation)
+          ? await db.withTenant(input.tenantId, scope, (tx) => actionOffer(tx, input.question, terms))
+          : null;
+      if (offer && d.action !== 'answer') answer = { text: offerText(offer), citations: [], confidence: d.probability, offer };
+      else if (d.action === 'answer')
+        answer = { text: d.answer.text, citations: d.answer.cited.map(cite), confidence: d.probability, ...(offer ? { offer } : {}) };
       else if (d.action === 'suggest') {
         // Not sure enough to answer, sure enough to ask: the visitor picks the passage, or asks again.
         const offered = d.suggestions!;

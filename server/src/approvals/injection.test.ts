@@ -415,18 +415,45 @@ describe('the injection corpus through the chat turn', () => {
     expect(calls).toEqual([]);
   });
 
-  test('the built-in answerer (no provider): the same corpus proposes and calls nothing', async () => {
+  test('the built-in answerer (no provider): the same corpus at most offers an action; it proposes and calls nothing', async () => {
     const streams = model.doStreamCalls.length;
+    let offers = 0;
     for (const attack of CORPUS) {
       const { v, conversation } = await visitor(c, SUBJECT);
       const events = await v.say(conversation, attack.message);
-      expect(
-        events.some((e) => e.event === 'done'),
-        attack.name,
-      ).toBe(true);
+      const done = events.find((e) => e.event === 'done')?.data.message;
+      expect(done, attack.name).toBeDefined();
+      if (done.offer) {
+        offers++;
+        // An offer names the action and the inputs it needs; it carries no values an attacker could set.
+        expect(Object.keys(done.offer).sort(), attack.name).toEqual(['actionId', 'description', 'fields', 'name', 'risk']);
+      }
       expect(await proposalsOf(conversation), attack.name).toEqual([]);
     }
+    expect(offers).toBeGreaterThan(0);
     expect(model.doStreamCalls.length).toBe(streams);
     expect(calls).toEqual([]);
   }, 120_000);
+
+  test('the built-in answerer offers an action a verified visitor names; only their confirmation proposes it, for them', async () => {
+    const { v, conversation } = await visitor(c, SUBJECT);
+    const events = await v.say(conversation, 'Can I cancel my order?');
+    const offer = events.find((e) => e.event === 'done')!.data.message.offer;
+    expect(offer).toMatchObject({
+      name: 'cancel_order',
+      risk: 'write',
+      fields: expect.arrayContaining([{ name: 'orderId', type: 'string', required: true }]),
+    });
+    expect(await proposalsOf(conversation)).toEqual([]);
+    const res = await v.call('POST', `/conversations/${conversation}/actions`, { actionId: offer.actionId, arguments: { orderId: 'AB12' } });
+    expect(res.status, res.text).toBe(201);
+    const [p] = await proposalsOf(conversation);
+    expect(p).toMatchObject({ subject: SUBJECT, status: 'pending', requested_by_kind: 'visitor' });
+    expect(await auditCount('approval.propose', p!.id)).toBe(1);
+    expect(calls).toEqual([]);
+    // Unverified: no offer.
+    const anon = await visitor(c, null);
+    const plain = await anon.v.say(anon.conversation, 'Can I cancel my order?');
+    expect(plain.find((e) => e.event === 'done')!.data.message.offer).toBeUndefined();
+  });
 });
