@@ -39,49 +39,61 @@ export async function turnActions(
   const waiting: string[] = [];
   const ran: string[] = [];
   const tools: ToolSet = {};
+  let queue: Promise<unknown> = Promise.resolve();
   for (const action of actions) {
     tools[action.name] = tool({
       description: action.description,
       inputSchema: jsonSchema(action.input_schema as Parameters<typeof jsonSchema>[0]),
-      execute: async (args: unknown) => {
-        const given = args && typeof args === 'object' && !Array.isArray(args) ? (args as Record<string, unknown>) : {};
-        let proposal: store.ProposalRow;
-        try {
-          proposal = await deps.db.withTenant(tenantId, { requestId }, (tx) =>
-            propose(tx, deps, ctx, {
-              actionId: action.id,
-              arguments: given,
-              reason: null,
-              conversationId: conversation.id,
-              // Never from the arguments or the model: propose refuses a `subject` argument as well.
-              subject,
-              requestedBy: { kind: 'visitor', id: conversation.visitor_id },
-            }),
-          );
-        } catch (err) {
-          if (!(err instanceof DomainError)) throw err;
-          // A refused ask is audited too, without its arguments (they may be the attack's payload).
-          await deps.db.withTenant(tenantId, { requestId }, (tx) =>
-            deps.audit.append(tx, {
-              ...ctx,
-              action: 'approval.refuse',
-              target: { type: 'conversation', id: conversation.id },
-              metadata: { action: action.name, risk: action.risk, code: err.code, requestedBy: 'visitor' },
-            }),
-          );
-          return `The request was refused: ${err.message}`;
-        }
-        if (proposal.status !== 'approved') {
-          waiting.push(proposal.id);
-          return WAITING;
-        }
-        const done = await execute(deps, tenantId, proposal.id, requestId);
-        ran.push(done.id);
-        const summary = done.status === 'executed' ? (done.result_summary ?? '') : `failed: ${done.error ?? 'error'}`;
-        // Untrusted data for the model, contained like a knowledge passage.
-        return `<action_result name="${action.name}">\n${neutralise(summary)}\n</action_result>`;
+      // One at a time: a model may call several tools in one step, and each ask locks the conversation.
+      execute: (args: unknown) => {
+        const run = queue.then(() => ask(args));
+        queue = run.catch(() => undefined);
+        return run;
       },
     });
+    const ask = async (args: unknown): Promise<string> => {
+      const given = args && typeof args === 'object' && !Array.isArray(args) ? (args as Record<string, unknown>) : {};
+      let proposal: store.ProposalRow;
+      try {
+        proposal = await deps.db.withTenant(tenantId, { requestId }, (tx) =>
+          propose(tx, deps, ctx, {
+            actionId: action.id,
+            arguments: given,
+            reason: null,
+            conversationId: conversation.id,
+            // Never from the arguments or the model: propose refuses a `subject` argument as well.
+            subject,
+            requestedBy: { kind: 'visitor', id: conversation.visitor_id },
+          }),
+        );
+      } catch (err) {
+        // A refused or failed ask is audited too, without its arguments (they may be the attack's payload).
+        const code = err instanceof DomainError ? err.code : 'error';
+        const audited = deps.db.withTenant(tenantId, { requestId }, (tx) =>
+          deps.audit.append(tx, {
+            ...ctx,
+            action: 'approval.refuse',
+            target: { type: 'conversation', id: conversation.id },
+            metadata: { action: action.name, risk: action.risk, code, requestedBy: 'visitor' },
+          }),
+        );
+        if (!(err instanceof DomainError)) {
+          await audited.catch(() => undefined);
+          throw err;
+        }
+        await audited;
+        return `The request was refused: ${err.message}`;
+      }
+      if (proposal.status !== 'approved') {
+        waiting.push(proposal.id);
+        return WAITING;
+      }
+      const done = await execute(deps, tenantId, proposal.id, requestId);
+      ran.push(done.id);
+      const summary = done.status === 'executed' ? (done.result_summary ?? '') : `failed: ${done.error ?? 'error'}`;
+      // Untrusted data for the model, contained like a knowledge passage.
+      return `<action_result name="${action.name}">\n${neutralise(summary)}\n</action_result>`;
+    };
   }
   return { tools, waiting, ran };
 }
