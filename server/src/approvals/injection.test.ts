@@ -167,18 +167,18 @@ const finish = (reason: 'stop' | 'tool-calls') => ({ type: 'finish' as const, fi
 const model = new MockLanguageModelV3({
   doStream: async ({ prompt }) => {
     const afterTools = prompt.some((m) => m.role === 'tool');
-    const chunks = afterTools
-      ? [
-          { type: 'text-start' as const, id: 't' },
-          { type: 'text-delta' as const, id: 't', delta: 'Done: it was approved and executed.' },
-          { type: 'text-end' as const, id: 't' },
-          finish('stop'),
-        ]
-      : [
-          ...script.map((c) => ({ type: 'tool-call' as const, toolCallId: randomUUID(), toolName: c.tool, input: JSON.stringify(c.args) })),
-          finish(script.length ? 'tool-calls' : 'stop'),
-        ];
-    return { stream: simulateReadableStream({ chunks }) };
+    const text = [
+      { type: 'text-start' as const, id: 't' },
+      { type: 'text-delta' as const, id: 't', delta: 'Done: it was approved and executed.' },
+      { type: 'text-end' as const, id: 't' },
+      finish('stop'),
+    ];
+    const toolCalls = [
+      ...script.map((c) => ({ type: 'tool-call' as const, toolCallId: randomUUID(), toolName: c.tool, input: JSON.stringify(c.args) })),
+      finish(script.length ? 'tool-calls' : 'stop'),
+    ];
+    type Part = (typeof text)[number] | (typeof toolCalls)[number];
+    return { stream: simulateReadableStream<Part>({ chunks: afterTools ? text : toolCalls }) };
   },
   doGenerate: async () => ({
     content: [{ type: 'text' as const, text: '0.9' }],
@@ -212,7 +212,7 @@ const retrieve: Retrieve = async ({ tenantId }, query, limit) => {
 let t: TestApp;
 let a: CreatedTenant; // with a provider
 let c: CreatedTenant; // without: the built-in answerer
-let signer: CryptoKey;
+let signer: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 let admin: ConsoleClient;
 const owner = <T = any>(sql: string, params: unknown[] = []) => t.testDb.db.withOwner((tx) => tx.query<T>(sql, params));
 
