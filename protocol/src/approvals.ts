@@ -9,6 +9,21 @@ const instant = z.iso.datetime({ offset: true });
 export const ACTION_RISKS = ['read', 'write', 'sensitive'] as const;
 /** `read` runs at once; `write` needs one person's approval; `sensitive` an admin's, or two people's. */
 export type ActionRisk = (typeof ACTION_RISKS)[number];
+
+/**
+ * An action the built-in answerer offers when the visitor's question names it (no provider configured):
+ * the widget shows a confirm button, and only the visitor's confirmation (POST
+ * /v1/widget/conversations/{id}/actions) proposes it. Offered to verified visitors only.
+ */
+export const ActionOfferSchema = z.object({
+  actionId: z.uuid(),
+  name: z.string(),
+  description: z.string(),
+  risk: z.enum(ACTION_RISKS),
+  /** The inputs the visitor fills before confirming, from the action's input schema. */
+  fields: z.array(z.object({ name: z.string(), type: z.string(), required: z.boolean(), description: z.string().optional() })),
+});
+export type ActionOffer = z.infer<typeof ActionOfferSchema>;
 export const PROPOSAL_STATUSES = ['pending', 'approved', 'rejected', 'expired', 'executing', 'executed', 'failed'] as const;
 export type ProposalStatus = (typeof PROPOSAL_STATUSES)[number];
 

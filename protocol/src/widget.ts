@@ -5,7 +5,7 @@ import { MAX_MESSAGE_CHARS } from './constants.js';
 import { text } from './text.js';
 import { ProblemSchema } from './problem.js';
 import { AssignedEventData, MessageAuthorSchema, OutsideHoursSchema, ReopenedEventData, ResolvedEventData, TypingEventData } from './feed.js';
-import { ActionEventData } from './approvals.js';
+import { ActionEventData, ActionOfferSchema } from './approvals.js';
 
 export const CitationSchema = z.object({
   title: z.string(),
@@ -34,6 +34,8 @@ export const MessageSchema = z.object({
   /** On role `agent`: the agent's display name and avatar initial. */
   author: MessageAuthorSchema.optional(),
   notice: MessageNoticeSchema.optional(),
+  /** On the answer's `done` event only (not kept with the message): an action the visitor may confirm. */
+  offer: ActionOfferSchema.optional(),
   createdAt: z.iso.datetime({ offset: true }),
 });
 export type Message = z.infer<typeof MessageSchema>;

@@ -302,6 +302,7 @@ export function createApp(deps: AppDeps): express.Express {
       (async ({ tenantId, requestId }, query, limit) => (await retrieval.searchTenant(tenantId, query, limit, { requestId })).results),
     modelFor: deps.modelFor ?? providerModels(providerFetch),
     observe: metrics.answered,
+    approvals,
   });
   const widgetTokens = new WidgetTokens(ed25519FromSeed(deriveSeed(config.signingSeed, 'widget-token')), config.publicUrl);
   v1.use(

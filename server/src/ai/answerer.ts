@@ -11,6 +11,9 @@ import type { Retrieve } from '../knowledge/retrieve.js';
 import { admit, budgetFor, recordUsage } from './budget.js';
 import { decide } from './decide.js';
 import { offeredPassage } from './offers.js';
+import { turnActions, verifiedSubject, WAITING } from './actions.js';
+import { actionOffer, offerText } from './action-offers.js';
+import type { ApprovalDeps } from '../approvals/service.js';
 import { contentWords, type Passage } from './extractive.js';
 import { queryTerms } from '../knowledge/lexical.js';
 import { generateAnswer, ProviderCallError, type ProviderCall } from './generative.js';
@@ -76,6 +79,8 @@ export interface AnswererDeps {
   topK?: number;
   /** Told of every answer (metrics: confidence and handoffs). */
   observe?: (tenantId: string, answer: Answer) => void;
+  /** The approval rail: with it, a verified visitor's turn offers the tenant's actions to the model. */
+  approvals?: ApprovalDeps;
 }
 
 export class KnowledgeAnswerer implements Answerer {
@@ -114,7 +119,12 @@ export class KnowledgeAnswerer implements Answerer {
     const passages = first.early ? [] : await retrieve({ tenantId: input.tenantId, requestId: input.requestId }, input.question, this.deps.topK ?? 5);
     // Only a turn that would reach the provider counts against its budget. The API channel admits a turn
     // before storing anything (over budget it is a 429 there).
-    const calling = first.creds !== undefined && passages.length > 0;
+    // A verified visitor's turn with a provider offers the tenant's enabled actions as tools (proposals only).
+    const actions =
+      first.creds && this.deps.approvals
+        ? await turnActions(this.deps.approvals, { tenantId: input.tenantId, requestId: input.requestId, conversation: input.conversation })
+        : null;
+    const calling = first.creds !== undefined && (passages.length > 0 || actions !== null);
     const admitted =
       calling && !input.admitted ? await db.withTenant(input.tenantId, scope, async (tx) => admit(tx, input.tenantId, await budgetFor(tx))) : true;
     const { settings, synonyms, picked, topic, creds, policy } = first;
@@ -140,20 +150,31 @@ export class KnowledgeAnswerer implements Answerer {
       answer = { text: NOTICES.sensitive, citations: [], confidence: 1, handoff: { reason: 'sensitive_topic', detail: { topic } } };
     } else if (creds && !admitted) {
       answer = { text: NOTICES.busy, citations: [], confidence: 0, handoff: { reason: 'budget' } };
-    } else if (creds && !ps.length) {
+    } else if (creds && !ps.length && !actions) {
       answer = unsure(0);
     } else if (creds) {
       let calls: ProviderCall[] = [];
       streamed = true;
       try {
         const model = this.model(creds, policy!);
-        const g = await generateAnswer(model, { question: input.question, history: input.history, passages: ps, policy: policy! }, onDelta);
+        const g = await generateAnswer(
+          model,
+          { question: input.question, history: input.history, passages: ps, policy: policy!, ...(actions ? { tools: actions.tools } : {}) },
+          onDelta,
+        );
         calls = g.calls;
         // Word overlap cannot see a negation; the model's own low rating vetoes the answer.
         const combined = 0.3 * strength + 0.4 * g.support + 0.3 * g.selfCheck;
         const confidence = Number((g.selfCheck < 0.3 ? Math.min(combined, g.selfCheck) : combined).toFixed(3));
         // An answer that cites nothing that was retrieved is not grounded, however confident.
-        answer = g.citations.length && confidence >= settings.threshold ? { text: g.text, citations: g.citations, confidence } : unsure(confidence);
+        if (actions?.waiting.length) {
+          // A proposal waits for a person: the visitor is told so, whatever the model wrote.
+          const tail = g.text.includes(WAITING) ? '' : `${g.text ? '\n\n' : ''}${WAITING}`;
+          if (tail) onDelta(tail);
+          answer = { text: `${g.text}${tail}`, citations: g.citations, confidence };
+        } else if (actions?.ran.length && g.text) answer = { text: g.text, citations: g.citations, confidence };
+        else
+          answer = g.citations.length && confidence >= settings.threshold ? { text: g.text, citations: g.citations, confidence } : unsure(confidence);
       } catch (err) {
         // A model that could not even be built made no request: audited as a failed call without hashes.
         if (err instanceof ProviderCallError) calls = err.calls;
@@ -164,9 +185,17 @@ export class KnowledgeAnswerer implements Answerer {
       const used = calls.reduce((n, c) => n + c.inputTokens + c.outputTokens, 0);
       await db.withTenant(input.tenantId, { requestId: input.requestId }, (tx) => recordUsage(tx, input.tenantId, used));
     } else {
-      const d = decide(input.question, ps, queryTerms(input.question, { synonyms }), settings, strength);
+      const terms = queryTerms(input.question, { synonyms });
+      const d = decide(input.question, ps, terms, settings, strength);
       const cite = (i: number) => ({ title: ps[i]!.title, url: ps[i]!.url, chunkId: ps[i]!.chunkId });
-      if (d.action === 'answer') answer = { text: d.answer.text, citations: d.answer.cited.map(cite), confidence: d.probability };
+      // A verified visitor whose question names an action is offered it (a confirm button); nothing is proposed here.
+      const offer =
+        this.deps.approvals && verifiedSubject(input.conversation)
+          ? await db.withTenant(input.tenantId, scope, (tx) => actionOffer(tx, input.question, terms))
+          : null;
+      if (offer && d.action !== 'answer') answer = { text: offerText(offer), citations: [], confidence: d.probability, offer };
+      else if (d.action === 'answer')
+        answer = { text: d.answer.text, citations: d.answer.cited.map(cite), confidence: d.probability, ...(offer ? { offer } : {}) };
       else if (d.action === 'suggest') {
         // Not sure enough to answer, sure enough to ask: the visitor picks the passage, or asks again.
         const offered = d.suggestions!;

@@ -1,7 +1,7 @@
 // An answer from the tenant's own model: the minimum redacted context, streamed, then checked —
 // citations repaired or the answer refused, support measured, and the model asked to rate it.
 import { createHash } from 'node:crypto';
-import { generateText, streamText } from 'ai';
+import { generateText, stepCountIs, streamText, type ToolSet } from 'ai';
 import type { Citation } from '../conversations/service.js';
 import { contentWords, type Passage } from './extractive.js';
 import type { PiiPolicy } from './pii/index.js';
@@ -77,7 +77,15 @@ const tokens = (u: { inputTokens?: number | undefined; outputTokens?: number | u
  */
 export async function generateAnswer(
   model: ProviderLanguageModel,
-  input: { question: string; history: { role: string; text: string }[]; passages: Passage[]; policy: PiiPolicy; timeoutMs?: number },
+  input: {
+    question: string;
+    history: { role: string; text: string }[];
+    passages: Passage[];
+    policy: PiiPolicy;
+    timeoutMs?: number;
+    /** The tenant's actions (ai/actions.ts), for a verified visitor only; each call only proposes. */
+    tools?: ToolSet;
+  },
   onDelta: (text: string) => void,
 ): Promise<Generated> {
   const timeout = { totalMs: input.timeoutMs ?? TIMEOUT_MS };
@@ -91,7 +99,18 @@ export async function generateAnswer(
   const { answerCall, raw } = await inSpan('ai.provider_call', callSpan('answer'), async (span) => {
     const started = performance.now();
     // Errors surface through the stream below; the SDK's default handler would print them, payload and all.
-    const result = streamText({ model, system: SYSTEM, prompt, maxOutputTokens: 600, temperature: 0.1, timeout, onError: () => {} });
+    const tools = input.tools && Object.keys(input.tools).length ? input.tools : undefined;
+    // With tools: a call, its result, then the answer (a few steps at most).
+    const result = streamText({
+      model,
+      system: SYSTEM,
+      prompt,
+      maxOutputTokens: 600,
+      temperature: 0.1,
+      timeout,
+      onError: () => {},
+      ...(tools ? { tools, stopWhen: stepCountIs(3) } : {}),
+    });
     const visible = citationFilter(input.passages.length, onDelta);
     let raw = '';
     try {
@@ -119,7 +138,7 @@ export async function generateAnswer(
     }
     const answerCall: ProviderCall = {
       kind: 'answer',
-      ...tokens(await result.usage),
+      ...tokens(await result.totalUsage),
       latencyMs: Math.round(performance.now() - started),
       requestSha256,
       responseSha256: sha256(raw),

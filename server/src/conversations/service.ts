@@ -7,7 +7,7 @@ import type { Tx } from '../db/types.js';
 import { DomainError } from '../errors.js';
 import { openState } from '../tenants/hours.js';
 import { tenantSettings } from '../tenants/settings.js';
-import { authorInitial, type MessageNotice } from '@parley/protocol';
+import { type ActionOffer, authorInitial, type MessageNotice } from '@parley/protocol';
 import { noticeOf } from './notices.js';
 import * as webhooks from '../webhooks/events.js';
 import { enqueueWebhook } from '../webhooks/outbox.js';
@@ -41,6 +41,8 @@ export interface MessageView {
   author?: AuthorView;
   /** An assistant's handoff notice: its code, for the widget to say in the visitor's language. */
   notice?: MessageNotice;
+  /** On the answer's `done` event only: an action the visitor may confirm (ai/action-offers.ts). */
+  offer?: ActionOffer;
   createdAt: string;
 }
 

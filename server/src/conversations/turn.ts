@@ -2,6 +2,7 @@
 // when the answerer is not confident enough. Events stream to the caller as they happen. The answer is
 // owed from the question's transaction to the answer's (pending.ts), so a turn cut off between the two
 // (the instance died) is finished by a retry of the message or by the turn sweeper elsewhere.
+import type { ActionOffer } from '@parley/protocol';
 import type { AuditLog } from '../audit/log.js';
 import type { Db } from '../db/index.js';
 import type { Tx } from '../db/types.js';
@@ -45,6 +46,8 @@ export interface Answer {
   citations: Citation[];
   confidence: number;
   handoff?: { reason: HandoffReason; detail?: Record<string, unknown> };
+  /** An action offered for the visitor to confirm (shown with the answer, not stored with it). */
+  offer?: ActionOffer;
 }
 
 export interface Answerer {
@@ -214,7 +217,7 @@ export async function answerOwed(
   });
   if (!done) return 'settled elsewhere';
   for (const e of [done.saved.event, done.handoff?.event]) if (e) deps.bus.publish(e);
-  emit({ type: 'done', message: done.visible });
+  emit({ type: 'done', message: answer.offer ? { ...done.visible, offer: answer.offer } : done.visible });
   if (done.handoff) emit({ type: 'handoff', handoff: done.handoff.handoff, notice: done.handoff.notice });
   return 'answered';
 }

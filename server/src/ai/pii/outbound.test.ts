@@ -77,6 +77,36 @@ describe('a language model from guardedModels', () => {
   });
 });
 
+describe('tool traffic through guardedModels', () => {
+  test('tool-call arguments and tool results (an action endpoint’s answer) are redacted like any text', async () => {
+    const raw = provider();
+    const model = guardedModels(() => raw)({}, defaultPolicy);
+    await generateText({
+      model,
+      messages: [
+        { role: 'user', content: 'Where is my order?' },
+        { role: 'assistant', content: [{ type: 'tool-call', toolCallId: 'c1', toolName: 'order_status', input: { orderId: 'AB12', note: RAW } }] },
+        {
+          role: 'tool',
+          content: [
+            { type: 'tool-result', toolCallId: 'c1', toolName: 'order_status', output: { type: 'text', value: RAW } },
+            {
+              type: 'tool-result',
+              toolCallId: 'c2',
+              toolName: 'order_status',
+              output: { type: 'json', value: { contact: [SEEDED.email, SEEDED.phone] } },
+            },
+          ],
+        },
+      ],
+    });
+    const sent = JSON.stringify(raw.doGenerateCalls[0]!.prompt);
+    expectNoneOf(sent);
+    expect(sent).toContain('AB12');
+    expect(sent).toContain('[EMAIL_K1]');
+  });
+});
+
 describe('an embedding model from guardedEmbeddings', () => {
   test('never receives a seeded email or phone, one value or many', async () => {
     const raw = new MockEmbeddingModelV3({

@@ -38,19 +38,36 @@ export function redactOutbound(text: string, policy: PiiPolicy): string {
 
 type Prompt = Parameters<NonNullable<LanguageModelMiddleware['transformParams']>>[0]['params']['prompt'];
 
-/** Every piece of text in a prompt, redacted. Parts we cannot read (files, tool traffic) are refused, not sent. */
+/** Every string inside a JSON value, redacted (tool-call arguments, JSON tool results). */
+function redactJson(v: unknown, r: (t: string) => string): unknown {
+  if (typeof v === 'string') return r(v);
+  if (Array.isArray(v)) return v.map((x) => redactJson(x, r));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [r(k), redactJson(x, r)]));
+  return v;
+}
+
+type ToolOutput = { type: string; value?: unknown };
+
+/** A tool result (an action's answer: untrusted data) redacted like any text; kinds we cannot read are refused. */
+function redactToolOutput(o: ToolOutput, r: (t: string) => string): ToolOutput {
+  if (o.type === 'text' || o.type === 'error-text') return { ...o, value: r(String(o.value)) };
+  if (o.type === 'json' || o.type === 'error-json') return { ...o, value: redactJson(o.value, r) };
+  if (o.type === 'execution-denied') return o;
+  throw new Error(`a ${o.type} tool result cannot be redacted before a model`);
+}
+
+/** Every piece of text in a prompt, redacted. Parts we cannot read (files, tool output of other kinds) are refused, not sent. */
 function redactPrompt(prompt: Prompt, policy: PiiPolicy): Prompt {
   const r = (t: string) => redactOutbound(t, policy);
+  const part = (p: { type: string; [k: string]: unknown }) => {
+    if (p.type === 'text' || p.type === 'reasoning') return { ...p, text: r(p.text as string) };
+    if (p.type === 'tool-call') return { ...p, input: redactJson(p.input, r) };
+    if (p.type === 'tool-result') return { ...p, output: redactToolOutput(p.output as ToolOutput, r) };
+    throw new Error(`a ${p.type} part cannot be redacted before a model`);
+  };
   return prompt.map((m) => {
     if (m.role === 'system') return { ...m, content: r(m.content) };
-    if (m.role === 'tool') throw new Error('tool results cannot be redacted before a model');
-    return {
-      ...m,
-      content: m.content.map((part) => {
-        if (part.type === 'text' || part.type === 'reasoning') return { ...part, text: r(part.text) };
-        throw new Error(`a ${part.type} part cannot be redacted before a model`);
-      }),
-    } as typeof m;
+    return { ...m, content: (m.content as { type: string }[]).map(part) } as typeof m;
   });
 }
 
