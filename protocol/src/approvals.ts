@@ -13,7 +13,7 @@ export type ActionRisk = (typeof ACTION_RISKS)[number];
 /**
  * An action the built-in answerer offers when the visitor's question names it (no provider configured):
  * the widget shows a confirm button, and only the visitor's confirmation (POST
- * /v1/widget/conversations/{id}/actions) proposes it. Offered to verified visitors only.
+ * /v1/widget/conversations/:id/actions) proposes it. Offered to verified visitors only.
  */
 export const ActionOfferSchema = z.object({
   actionId: z.uuid(),
