@@ -173,3 +173,6 @@ BEGIN
 END $$;
 CREATE TRIGGER approval_decisions_insert BEFORE INSERT ON approval_decisions
   FOR EACH ROW EXECUTE FUNCTION parley_decision_insert();
+
+-- The conversation reference carries the tenant, like every reference between tenant tables (090).
+SELECT parley_tenant_foreign_keys();
