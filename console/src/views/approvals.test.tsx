@@ -3,10 +3,9 @@
 // read as messages; actions are defined with a schema checked as JSON and their secret shown once. The
 // server is a stand-in answering what the real one answers.
 import { ROLE_CAPABILITIES, type AdminMe, type Proposal, type Role } from '@parley/protocol';
-import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { createClient } from '../api.js';
+import { json, server, mount, type, button } from '../test/views.js';
 import { ActionsView } from './actions.js';
 import { ApprovalsView } from './approvals.js';
 
@@ -17,47 +16,12 @@ const me = (role: Role): AdminMe => ({
   member: { id: ME_ID, email: 'ann@acme.example', displayName: 'Ann', role, sessionId: '00000000-0000-4000-8000-000000005e55' },
   apiKey: null,
 });
-const json = (body: unknown, status = 200) =>
-  new Response(body === null ? null : JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
 const problem = (status: number, title: string, detail: string) =>
   new Response(JSON.stringify({ type: '/docs/problems/x', title, status, detail, request_id: 'req-1' }), {
     status,
     headers: { 'Content-Type': 'application/problem+json' },
   });
-
-function server(routes: Record<string, (body: any) => unknown>) {
-  const calls: { key: string; body: any }[] = [];
-  const fetchImpl = vi.fn(async (url: string, init: RequestInit = {}) => {
-    const key = `${init.method ?? 'GET'} ${url}`;
-    const body = typeof init.body === 'string' ? JSON.parse(init.body) : undefined;
-    calls.push({ key, body });
-    const route = routes[key];
-    if (!route) return json({ type: '/docs/problems/not-found', title: 'Not found', status: 404 }, 404);
-    const out = route(body);
-    if (out instanceof Response) return out;
-    return out === null ? new Response(null, { status: 204 }) : json(out);
-  });
-  return { api: createClient({ fetchImpl: fetchImpl as unknown as typeof fetch }).admin, calls };
-}
-function mount(node: preact.ComponentChild) {
-  const el = document.createElement('div');
-  document.body.append(el);
-  act(() => render(node, el));
-  return el;
-}
 const settle = () => act(async () => void (await new Promise((r) => setTimeout(r, 0))));
-const type = (input: HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement, value: string) =>
-  act(() => {
-    input.value = value;
-    input.dispatchEvent(new Event(input instanceof HTMLSelectElement ? 'change' : 'input', { bubbles: true }));
-  });
-const button = (el: Element, label: string) => {
-  const b = [...el.querySelectorAll<HTMLButtonElement>('button')].find(
-    (x) => x.textContent?.trim() === label || x.getAttribute('aria-label') === label,
-  );
-  if (!b) throw new Error(`no button ${label}`);
-  return b;
-};
 
 const proposal = (over: Partial<Proposal> = {}): Proposal => ({
   id: '11111111-1111-4111-8111-111111111111',

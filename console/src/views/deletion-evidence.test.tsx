@@ -2,10 +2,9 @@
 // auditors (built and saved as a zip, kept versions downloaded). The server is a stand-in answering what the
 // real one answers.
 import { ROLE_CAPABILITIES, type AdminMe, type Role } from '@parley/protocol';
-import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { createClient } from '../api.js';
+import { json, server, mount, type, button } from '../test/views.js';
 import { EvidenceView } from './evidence.js';
 import { SettingsView } from './settings.js';
 
@@ -21,40 +20,8 @@ const me = (role: Role): AdminMe => ({
   },
   apiKey: null,
 });
-const json = (body: unknown, status = 200, type = 'application/json') =>
-  new Response(body === null ? null : JSON.stringify(body), { status, headers: { 'Content-Type': type } });
 const SETTINGS = { 'GET /v1/admin/settings': () => ({ settings: {}, policyVersion: 1 }) };
 
-function server(routes: Record<string, (body: any) => unknown>) {
-  const calls: { key: string; body: any }[] = [];
-  const fetchImpl = vi.fn(async (url: string, init: RequestInit = {}) => {
-    const key = `${init.method ?? 'GET'} ${url}`;
-    const body = typeof init.body === 'string' ? JSON.parse(init.body) : undefined;
-    calls.push({ key, body });
-    const route = routes[key];
-    if (!route) return json({ type: '/docs/problems/not-found', title: 'Not found', status: 404 }, 404);
-    const out = route(body);
-    if (out instanceof Response) return out;
-    return out === null ? new Response(null, { status: 204 }) : json(out);
-  });
-  return { api: createClient({ fetchImpl: fetchImpl as unknown as typeof fetch }).admin, calls };
-}
-function mount(node: preact.ComponentChild) {
-  const el = document.createElement('div');
-  document.body.append(el);
-  act(() => render(node, el));
-  return el;
-}
-const type = (input: HTMLInputElement | HTMLSelectElement, value: string) =>
-  act(() => {
-    input.value = value;
-    input.dispatchEvent(new Event(input instanceof HTMLSelectElement ? 'change' : 'input', { bubbles: true }));
-  });
-const button = (el: Element, label: string) => {
-  const b = [...el.querySelectorAll<HTMLButtonElement>('button')].find((x) => x.textContent?.trim() === label);
-  if (!b) throw new Error(`no button ${label}`);
-  return b;
-};
 const submit = (form: Element) => act(() => void form.dispatchEvent(new Event('submit', { cancelable: true })));
 
 afterEach(() => {

@@ -1,10 +1,9 @@
 // The webhooks page: the secret shown once (create, rotate), the delivery log, replay and test, and a
 // read-only view for who may only read. The server is a stand-in answering what the real one answers.
 import type { AdminMe, WebhookEndpoint } from '@parley/protocol';
-import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { expect, test, vi } from 'vitest';
-import { createClient } from '../api.js';
+import { server, mount, button } from '../test/views.js';
 import { WebhooksView } from './webhooks.js';
 
 const me = (capabilities: AdminMe['capabilities']): AdminMe => ({
@@ -24,35 +23,6 @@ const EP: WebhookEndpoint = {
   previousSecretExpiresAt: null,
   createdAt: '2027-01-15T08:00:00.000Z',
   updatedAt: '2027-01-15T08:00:00.000Z',
-};
-const json = (body: unknown, status = 200) =>
-  new Response(body === null ? null : JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
-
-function server(routes: Record<string, (body: any) => unknown>) {
-  const calls: { key: string; body: any }[] = [];
-  const fetchImpl = vi.fn(async (url: string, init: RequestInit = {}) => {
-    const key = `${init.method ?? 'GET'} ${url}`;
-    const body = typeof init.body === 'string' ? JSON.parse(init.body) : undefined;
-    calls.push({ key, body });
-    const route = routes[key];
-    if (!route) return json({ type: '/docs/problems/not-found', title: 'Not found', status: 404 }, 404);
-    const out = route(body);
-    return out === null ? new Response(null, { status: 204 }) : json(out);
-  });
-  return { api: createClient({ fetchImpl: fetchImpl as unknown as typeof fetch }).admin, calls };
-}
-function mount(node: preact.ComponentChild) {
-  const el = document.createElement('div');
-  document.body.append(el);
-  act(() => render(node, el));
-  return el;
-}
-const button = (el: Element, label: string) => {
-  const b = [...el.querySelectorAll<HTMLButtonElement>('button')].find(
-    (x) => x.getAttribute('aria-label') === label || x.textContent?.trim() === label,
-  );
-  if (!b) throw new Error(`no button ${label}`);
-  return b;
 };
 const click = (el: Element, label: string) => act(() => button(el, label).click());
 

@@ -7,7 +7,7 @@
 import { jsonSchema, tool, type ToolSet } from 'ai';
 import type { ConversationRow } from '../conversations/service.js';
 import { execute } from '../approvals/executor.js';
-import { propose, type ApprovalDeps } from '../approvals/service.js';
+import { propose, verifiedSubject, type ApprovalDeps } from '../approvals/service.js';
 import * as store from '../approvals/store.js';
 import { DomainError } from '../errors.js';
 import { neutralise } from './prompt.js';
@@ -21,9 +21,6 @@ export interface TurnActions {
   /** Read actions executed in this turn (their results are what the model answers from). */
   ran: string[];
 }
-
-/** The subject a turn may act for: the conversation's verified Sign-In Pro identity, or none. */
-export const verifiedSubject = (c: ConversationRow): string | null => (c.verified && c.identity_subject ? c.identity_subject : null);
 
 /** The enabled actions as tools, or null when the visitor is not verified or the tenant has none. */
 export async function turnActions(

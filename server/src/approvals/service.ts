@@ -247,6 +247,9 @@ export async function propose(tx: Tx, deps: ApprovalDeps, ctx: RailCtx, input: P
   return p;
 }
 
+/** The subject a conversation's actions may be about: its verified Sign-In Pro identity, or none. */
+export const verifiedSubject = (c: ConversationRow): string | null => (c.verified && c.identity_subject ? c.identity_subject : null);
+
 /** A verified visitor asks for an action about themself, in their conversation (locked by the caller). */
 export async function proposeAsVisitor(
   tx: Tx,
@@ -257,7 +260,7 @@ export async function proposeAsVisitor(
   body: { actionId: string; arguments: Record<string, unknown>; reason?: string | undefined },
 ): Promise<store.ProposalRow> {
   // The conversation's verified identity (bound when the visitor signed in) is the only subject there is.
-  const subject = (c as ConversationRow & { identity_subject: string | null }).identity_subject;
+  const subject = verifiedSubject(c);
   if (!subject || subject !== visitor.subject)
     throw new DomainError('identity_required', 'Only a visitor signed in with Sign-In Pro can ask for actions.');
   return propose(tx, deps, ctx, {

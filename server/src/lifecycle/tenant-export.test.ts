@@ -23,6 +23,7 @@ let admin: ConsoleClient;
 let agent: ConsoleClient;
 let analyst: ConsoleClient;
 let webhookSecret: string;
+let actionSecret: string;
 let visitorSecret: string;
 let plain: { bytes: Uint8Array; manifest: string };
 
@@ -92,6 +93,18 @@ beforeAll(async () => {
   });
   expect(hook.status, hook.text).toBe(201);
   webhookSecret = hook.body.secret;
+  const action = await call(t.url, 'POST', '/v1/admin/actions', {
+    key: a.secretKey,
+    body: {
+      name: 'refund_order',
+      description: 'Refund an order.',
+      inputSchema: { type: 'object' },
+      endpoint: 'https://shop.a.example/refund',
+      risk: 'write',
+    },
+  });
+  expect(action.status, action.text).toBe(201);
+  actionSecret = action.body.secret;
   key = (await call(t.url, 'GET', '/v1/audit/verifier-key')).text.trim();
   const res = await requestExport({ key: a.secretKey }, {});
   expect(res.status, res.text.slice(0, 300)).toBe(200);
@@ -120,6 +133,7 @@ describe('a tenant export', () => {
       'data/conversations/messages.jsonl',
       'data/knowledge/knowledge_chunks.jsonl',
       'data/settings/tenants.jsonl',
+      'data/settings/actions.jsonl',
       'data/members/members.jsonl',
     ])
       expect(jsonl(f, path).length, path).toBeGreaterThan(0);
@@ -182,7 +196,7 @@ describe('a tenant export', () => {
     }
     // Hashed or sealed at rest, so there must be plenty: key hash, password hashes, token hashes, sealed secrets.
     expect(values.length).toBeGreaterThan(20);
-    for (const s of [a.secretKey, webhookSecret, PROVIDER_KEY, STRONG_PASSWORD, visitorSecret]) {
+    for (const s of [a.secretKey, webhookSecret, actionSecret, PROVIDER_KEY, STRONG_PASSWORD, visitorSecret]) {
       expect(s.length).toBeGreaterThan(8);
       values.push(Buffer.from(s));
     }
