@@ -1,4 +1,5 @@
 // Admin API (Bearer secret key): domains, API keys, audit.
+import { ApprovalSettingsSchema } from './approvals.js';
 import { z } from 'zod';
 import { CAPABILITIES, MAX_MESSAGE_CHARS } from './constants.js';
 import { RetentionSettingsSchema } from './lifecycle.js';
@@ -273,4 +274,6 @@ export const SettingsSchema = z.strictObject({
     .optional(),
   /** Retention windows in days per kind of personal data (see the Data lifecycle guide); left out, the defaults apply. */
   retention: RetentionSettingsSchema.optional(),
+  /** Admin operations that wait for another owner's or admin's approval before they run (the approval rail). */
+  approvals: ApprovalSettingsSchema.optional(),
 });

@@ -24,6 +24,35 @@ export const ActionOfferSchema = z.object({
   fields: z.array(z.object({ name: z.string(), type: z.string(), required: z.boolean(), description: z.string().optional() })),
 });
 export type ActionOffer = z.infer<typeof ActionOfferSchema>;
+/**
+ * Admin operations a tenant can mark as high risk (settings `approvals.operations`): each then waits for
+ * an owner's or admin's approval, never the requester's, and runs only when the requester repeats the
+ * request with the `Parley-Approval` header naming the approved proposal.
+ */
+export const ADMIN_OPERATIONS = [
+  /** Creating an API key that holds `keys:write` or `pii:reveal`. */
+  'keys.privileged',
+  /** Setting, changing (model, base URL, key) or removing an AI provider. */
+  'ai.provider',
+  /** Changing Sign-In Pro's mode (`optional` or `required`). */
+  'identity.mode',
+  /** Turning MFA or SSO enforcement off, or requiring MFA of fewer members. */
+  'signin.relax',
+  /** A tenant export that includes restricted data. */
+  'export.restricted',
+  /** Scheduling the tenant's deletion. */
+  'tenant.delete',
+  /** Taking operations off this list. */
+  'approvals.relax',
+] as const;
+export type AdminOperation = (typeof ADMIN_OPERATIONS)[number];
+/** The request header that runs an approved admin operation: the proposal's id. */
+export const APPROVAL_HEADER = 'Parley-Approval';
+
+export const ApprovalSettingsSchema = z.strictObject({
+  operations: z.array(z.enum(ADMIN_OPERATIONS)).max(ADMIN_OPERATIONS.length),
+});
+
 export const PROPOSAL_STATUSES = ['pending', 'approved', 'rejected', 'expired', 'executing', 'executed', 'failed'] as const;
 export type ProposalStatus = (typeof PROPOSAL_STATUSES)[number];
 
@@ -86,11 +115,17 @@ const Decision = z.object({
 /** What the endpoint answered: its status code and a bounded, redacted summary of its body (untrusted data). */
 const Result = z.object({ statusCode: z.number().int(), summary: z.string() });
 
-/** A proposal: one call of an action, from request to result. */
+const ProposalAction = z.object({ id: z.uuid(), name: z.string(), risk: z.enum(ACTION_RISKS) });
+
+/** A proposal: one call of an action, or one admin operation, from request to result. */
 export const ProposalSchema = z.object({
   id: z.uuid(),
-  action: z.object({ id: z.uuid(), name: z.string(), risk: z.enum(ACTION_RISKS) }),
-  /** Exactly what the endpoint receives as `arguments`. */
+  kind: z.enum(['action', 'admin']),
+  /** The action called (kind `action`). */
+  action: ProposalAction.nullable(),
+  /** The admin operation (kind `admin`). */
+  operation: z.enum(ADMIN_OPERATIONS).nullable(),
+  /** Exactly what the endpoint receives as `arguments`; for an admin operation, its request with secrets replaced by `[secret]`. */
   arguments: z.record(z.string(), z.unknown()),
   /** The verified user the action is about (Sign-In Pro), set by Parley, never by the arguments. */
   subject: z.string().nullable(),
@@ -112,8 +147,10 @@ export const ProposalListQuery = z.strictObject({ status: z.enum(PROPOSAL_STATUS
 export const DecisionRequest = z.strictObject({ reason: text().trim().min(1).max(500).optional() });
 export type DecisionRequest = z.infer<typeof DecisionRequest>;
 
-/** What a visitor sees of a proposal: no decider ids, no subject. */
-export const WidgetProposalSchema = ProposalSchema.omit({ decisions: true, requestedBy: true, subject: true });
+/** What a visitor sees of a proposal (always an action's): no decider ids, no subject. */
+export const WidgetProposalSchema = ProposalSchema.omit({ kind: true, operation: true, decisions: true, requestedBy: true, subject: true }).extend({
+  action: ProposalAction,
+});
 export type WidgetProposal = z.infer<typeof WidgetProposalSchema>;
 export const WidgetProposalResponse = z.object({ proposal: WidgetProposalSchema });
 /** POST /v1/widget/conversations/:id/actions (verified visitors only). */
@@ -132,7 +169,9 @@ export const ActionEventData = z.object({ proposal: WidgetProposalSchema });
 export const ApprovalEventData = z.looseObject({
   proposal: z.looseObject({
     id: z.string(),
-    action: z.looseObject({ id: z.string(), name: z.string(), risk: z.string() }),
+    kind: z.enum(['action', 'admin']).optional(),
+    action: z.looseObject({ id: z.string(), name: z.string(), risk: z.string() }).nullable(),
+    operation: z.string().nullable().optional(),
     conversationId: z.string().nullable(),
     status: z.string(),
     expiresAt: z.string(),

@@ -94,6 +94,8 @@ export const CLASSIFICATION = {
       'finished_at',
       'result_status',
       'error',
+      'operation',
+      'arguments_hash',
     ],
     // The verified user, the arguments about them, the visitor's reference and what the endpoint answered.
     personal: ['subject', 'arguments', 'reason', 'requested_by_id', 'result_summary'],

@@ -3,6 +3,7 @@
 // effect (every default applied).
 import { z } from 'zod';
 import { SettingsSchema } from './admin.js';
+import { ApprovalSettingsSchema, type AdminOperation } from './approvals.js';
 import { DEFAULT_RETENTION } from './lifecycle.js';
 import { DEFAULT_PII_POLICY, PiiPolicySchema } from './pii.js';
 import { SignInPolicySchema } from './people.js';
@@ -42,6 +43,7 @@ export const DEFAULT_SETTINGS = {
   retention: DEFAULT_RETENTION,
   businessHours: null,
   pii: DEFAULT_PII_POLICY,
+  approvals: { operations: [] as AdminOperation[] },
 } as const;
 
 /** The settings in effect: the document with every default applied (and the sign-in policy, set at its own endpoint). */
@@ -53,6 +55,7 @@ export const EffectiveSettingsSchema = z.object({
   retention: z.object({ messages: z.number().int(), webhookBodies: z.number().int(), verifiedProfiles: z.number().int() }),
   businessHours: BusinessHoursSchema.nullable(),
   pii: PiiPolicySchema,
+  approvals: ApprovalSettingsSchema,
   signIn: SignInPolicySchema,
 });
 export type EffectiveSettings = z.infer<typeof EffectiveSettingsSchema>;

@@ -10,6 +10,7 @@ import {
   RotateApiKeyRequest,
 } from '../admin.js';
 import { AdminMeResponse } from '../people.js';
+import { proposed } from './approvals.js';
 import { operations } from './operation.js';
 
 const IdParams = z.object({ id: z.string().uuid() });
@@ -83,7 +84,11 @@ export const adminOperations = operations([
     security: ['admin'],
     capability: 'keys:write',
     body: CreateApiKeyRequest,
-    responses: { 201: { description: 'The key and its secret, shown once.', schema: CreatedApiKeyResponse } },
+    responses: {
+      ...proposed('keys.privileged'),
+      201: { description: 'The key and its secret, shown once.', schema: CreatedApiKeyResponse },
+    },
+    problems: [409],
   },
   {
     operationId: 'rotateApiKey',

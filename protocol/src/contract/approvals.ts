@@ -15,8 +15,17 @@ import {
   WidgetProposalResponse,
   WidgetProposeRequest,
 } from '../approvals.js';
+import type { AdminOperation } from '../approvals.js';
 import { WidgetConversationParams } from '../widget.js';
-import { operations } from './operation.js';
+import { operations, type ResponseSpec } from './operation.js';
+
+/** The answer of an admin operation the tenant holds to need approval (settings `approvals.operations`). */
+export const proposed = (operation: AdminOperation): Record<202, ResponseSpec> => ({
+  202: {
+    description: `Proposed, not run: the tenant holds \`${operation}\` to need another owner's or admin's approval. Once it is approved, the same requester repeats the same request with the header \`Parley-Approval: <proposal id>\` to run it (once).`,
+    schema: ProposalResponse,
+  },
+});
 
 const ACTIONS = 'Actions and approvals';
 const RAIL =

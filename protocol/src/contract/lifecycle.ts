@@ -7,6 +7,7 @@ import {
   TenantDeletionStatus,
   TenantExportRequest,
 } from '../lifecycle.js';
+import { proposed } from './approvals.js';
 import { operations } from './operation.js';
 
 const PRIVACY = 'Data lifecycle';
@@ -50,12 +51,15 @@ export const lifecycleOperations = operations([
     capability: 'tenant:export',
     body: TenantExportRequest,
     responses: {
+      ...proposed('export.restricted'),
+
       200: {
         description: 'The archive; its manifest hash is in the `X-Parley-Evidence-Manifest` header.',
         contentType: 'application/zip',
         headers: { 'X-Parley-Evidence-Manifest': 'SHA-256 (hex) of manifest.json, as appended to the audit log' },
       },
     },
+    problems: [409],
   },
   {
     operationId: 'getTenantDeletion',
@@ -77,7 +81,10 @@ export const lifecycleOperations = operations([
       'Schedules the deletion of the whole tenant after a grace period (7 days by default, 1 to 30). Until then the tenant works as before and any owner can cancel; then its data keys are destroyed and every row deleted, leaving a tombstone in the platform audit log. Every owner is emailed. Owners only; audited as `tenant.deletion.schedule`.',
     security: ['admin'],
     body: TenantDeletionRequest,
-    responses: { 201: { description: 'Scheduled.', schema: TenantDeletionStatus } },
+    responses: {
+      ...proposed('tenant.delete'),
+      201: { description: 'Scheduled.', schema: TenantDeletionStatus },
+    },
     problems: [409],
   },
   {

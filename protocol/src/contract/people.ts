@@ -39,6 +39,7 @@ import {
   WebAuthnOptionsResponse,
   WebAuthnResponseRequest,
 } from '../people.js';
+import { proposed } from './approvals.js';
 import { operations } from './operation.js';
 
 const SIGN_IN = 'Sign-in';
@@ -405,7 +406,11 @@ export const peopleOperations = operations([
     security: ['admin'],
     capability: 'signin:write',
     body: SignInPolicySchema,
-    responses: { 200: { description: 'The policy as stored.', schema: SignInPolicyResponse } },
+    responses: {
+      ...proposed('signin.relax'),
+      200: { description: 'The policy as stored.', schema: SignInPolicyResponse },
+    },
+    problems: [409],
   },
   {
     operationId: 'getOidcConnection',

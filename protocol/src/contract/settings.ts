@@ -4,6 +4,7 @@ import { CreatedIdentitySecretResponse, IdentitySettingsResponse, PiiScanRequest
 import { PiiScanResponse } from '../pii.js';
 import { ProviderListResponse, ProviderParams, ProviderResponse, SetProviderRequest } from '../providers.js';
 import { PutSettingsRequest, PutSettingsResponse, SettingsMergePatch, SettingsResponse } from '../settings.js';
+import { proposed } from './approvals.js';
 import { operations } from './operation.js';
 
 const SETTINGS = 'Settings';
@@ -34,7 +35,11 @@ export const settingsOperations = operations([
     security: ['admin'],
     capability: 'settings:write',
     body: PutSettingsRequest,
-    responses: { 200: { description: 'Saved.', schema: PutSettingsResponse } },
+    responses: {
+      ...proposed('approvals.relax'),
+      200: { description: 'Saved.', schema: PutSettingsResponse },
+    },
+    problems: [409],
   },
   {
     operationId: 'patchSettings',
@@ -48,7 +53,11 @@ export const settingsOperations = operations([
     capability: 'settings:write',
     body: SettingsMergePatch,
     bodyContentType: 'application/merge-patch+json',
-    responses: { 200: { description: 'Saved.', schema: PutSettingsResponse } },
+    responses: {
+      ...proposed('approvals.relax'),
+      200: { description: 'Saved.', schema: PutSettingsResponse },
+    },
+    problems: [409],
   },
   {
     operationId: 'scanPii',
@@ -86,9 +95,12 @@ export const settingsOperations = operations([
     params: ProviderParams,
     body: SetProviderRequest,
     responses: {
+      ...proposed('ai.provider'),
+
       200: { description: 'Replaced.', schema: ProviderResponse },
       201: { description: 'Configured.', schema: ProviderResponse },
     },
+    problems: [409],
   },
   {
     operationId: 'removeProvider',
@@ -100,7 +112,11 @@ export const settingsOperations = operations([
     security: ['admin'],
     capability: 'providers:write',
     params: ProviderParams,
-    responses: { 204: { description: 'Removed.' } },
+    responses: {
+      ...proposed('ai.provider'),
+      204: { description: 'Removed.' },
+    },
+    problems: [409],
   },
   {
     operationId: 'getIdentitySettings',
@@ -124,7 +140,11 @@ export const settingsOperations = operations([
     security: ['admin'],
     capability: 'identity:write',
     body: PutIdentityRequest,
-    responses: { 204: { description: 'Saved.' } },
+    responses: {
+      ...proposed('identity.mode'),
+      204: { description: 'Saved.' },
+    },
+    problems: [409],
   },
   {
     operationId: 'createIdentitySecret',

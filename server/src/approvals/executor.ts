@@ -14,7 +14,7 @@ import { DomainError } from '../errors.js';
 import { OutboundError } from '../outbound/outbound.js';
 import { approvalEvent } from '../webhooks/events.js';
 import { signatureHeader } from '../webhooks/signing.js';
-import { announce, eventView, type ApprovalDeps } from './service.js';
+import { announce, eventView, proposalName, type ApprovalDeps } from './service.js';
 import * as store from './store.js';
 
 /** How much of an endpoint's answer is kept, in characters, after redaction. */
@@ -42,7 +42,7 @@ export async function execute(deps: ApprovalDeps, tenantId: string, proposalId: 
       throw new DomainError(p ? 'conflict' : 'not_found', p ? `The proposal is ${p.status}; only an approved one executes.` : 'No such proposal.');
     }
     const p = (await store.proposalById(tx, proposalId))!;
-    const action = (await store.anyActionById(tx, p.action_id))!;
+    const action = (await store.anyActionById(tx, p.action_id!))!;
     const secret = await deps.keyring.openString(tx, tenantId, action.secret_sealed, ACTION_SECRET.context({ id: action.id }));
     await deps.audit.append(tx, {
       tenantId,
@@ -140,7 +140,7 @@ export async function record(
     actor: ACTOR,
     action: o.status === 'executed' ? 'action.executed' : 'action.failed',
     target: { type: 'approval_proposal', id: proposalId },
-    metadata: { action: p.action_name, risk: p.risk, ...(o.resultStatus !== null ? { statusCode: o.resultStatus } : {}) },
+    metadata: { action: proposalName(p), risk: p.risk, ...(o.resultStatus !== null ? { statusCode: o.resultStatus } : {}) },
   });
   await approvalEvent(tx, tenantId, o.status === 'executed' ? 'action.executed' : 'action.failed', {
     proposal: eventView(p),

@@ -1,5 +1,6 @@
 // /v1/admin/actions (definitions) and /v1/admin/approvals (the proposals people decide). A deciding
-// approval executes the action before the answer (after its own commit), through executor.ts.
+// approval executes an action before the answer (after its own commit), through executor.ts; an approved
+// admin operation waits for its requester to repeat the request (gate.ts).
 import { ActionParams, CreateActionRequest, DecisionRequest, ProposalListQuery, UpdateActionRequest } from '@parley/protocol';
 import { Router, type Request } from 'express';
 import { DomainError } from '../errors.js';
@@ -83,7 +84,7 @@ export function approvalRoutes(deps: service.ApprovalDeps): Router {
           const { admin, ...ctx } = ctxOf(req);
           const out = await inTenant(req, (tx) => service.decide(tx, deps, ctx, id, service.deciderOf(admin), decision, body.reason ?? null));
           // Another executor (the sweep) may have claimed it first: then this one calls nothing and answers its state.
-          if (out.approved)
+          if (out.approved && out.proposal.kind === 'action')
             await execute(deps, ctx.tenantId, id, ctx.requestId).catch((err) => {
               if (!(err instanceof DomainError && err.code === 'conflict')) throw err;
             });

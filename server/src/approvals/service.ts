@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   DEFAULT_ACTION_EXPIRY_SECONDS,
+  type MemberRole,
   type CreateActionRequest,
   type Proposal,
   type ProposalStatus,
@@ -46,19 +47,30 @@ export interface RailCtx {
 }
 
 export type Requester = { kind: 'visitor' | 'member' | 'key'; id: string };
-export type Decider = { kind: 'member' | 'key'; id: string };
+export type Decider = { kind: 'member' | 'key'; id: string; role?: MemberRole };
 
-/** Who decides, from an admin request: the person, or the key. */
-export const deciderOf = (admin: AdminAuth): Decider => (admin.member ? { kind: 'member', id: admin.member.id } : { kind: 'key', id: admin.keyId! });
+/** Who decides, from an admin request: the person (with their role), or the key. */
+export const deciderOf = (admin: AdminAuth): Decider =>
+  admin.member ? { kind: 'member', id: admin.member.id, role: admin.member.role } : { kind: 'key', id: admin.keyId! };
 
 // ---- views ----
 
 const iso = (d: Date) => d.toISOString();
 
+/** What a proposal is about, as its views name it: the action, or the admin operation. */
+const subjectOf = (p: store.ProposalRow) => ({
+  kind: p.kind,
+  action: p.action_id ? { id: p.action_id, name: p.action_name ?? '', risk: p.risk } : null,
+  operation: p.operation,
+});
+
+/** The name audit entries give a proposal: its action's, or its operation. */
+export const proposalName = (p: store.ProposalRow): string => p.action_name ?? p.operation ?? 'unknown';
+
 export function proposalView(p: store.ProposalRow, decisions: store.DecisionRow[]): Proposal {
   return {
     id: p.id,
-    action: { id: p.action_id, name: p.action_name, risk: p.risk },
+    ...subjectOf(p),
     arguments: p.arguments,
     subject: p.subject,
     conversationId: p.conversation_id,
@@ -78,9 +90,10 @@ export function proposalView(p: store.ProposalRow, decisions: store.DecisionRow[
   };
 }
 
+/** A visitor's view of an action's proposal (admin operations never reach a conversation). */
 export function widgetView(p: store.ProposalRow): WidgetProposal {
-  const { decisions: _d, requestedBy: _r, subject: _s, ...rest } = proposalView(p, []);
-  return rest;
+  const { decisions: _d, requestedBy: _r, subject: _s, kind: _k, operation: _o, action, ...rest } = proposalView(p, []);
+  return { ...rest, action: action! };
 }
 
 const actionView = (a: store.ActionRow) => ({
@@ -99,7 +112,7 @@ const actionView = (a: store.ActionRow) => ({
 /** What webhooks and the audit log carry of a proposal: ids, the action and statuses; no arguments, no subject. */
 export const eventView = (p: store.ProposalRow, status: ProposalStatus = p.status) => ({
   id: p.id,
-  action: { id: p.action_id, name: p.action_name, risk: p.risk },
+  ...subjectOf(p),
   conversationId: p.conversation_id,
   status,
   expiresAt: iso(p.expires_at),
@@ -318,6 +331,11 @@ export async function decide(
   if (!p) throw new DomainError('not_found', 'No such proposal.');
   if (p.requested_by_kind === by.kind && p.requested_by_id === by.id)
     throw new DomainError('forbidden', 'Whoever asked for an action cannot decide it.');
+  if (p.kind === 'admin' && !(by.kind === 'member' && (by.role === 'owner' || by.role === 'admin')))
+    throw new DomainError('forbidden', 'An admin operation is decided by an owner or admin, signed in.');
+  // A key's request is its maker's too (the database refuses it as well).
+  if (p.kind === 'admin' && p.requested_by_kind === 'key' && by.kind === 'member' && (await store.keyMadeBy(tx, p.requested_by_id)) === by.id)
+    throw new DomainError('forbidden', 'Whoever made the key that asked cannot decide its request.');
   if (p.status !== 'pending') throw new DomainError('conflict', `The proposal is ${p.status}; only a pending one is decided.`);
   if (p.expires_at.getTime() <= Date.now()) throw new DomainError('conflict', 'The proposal has expired.');
   const before = (await store.decisionsOf(tx, [id])).get(id) ?? [];
@@ -332,7 +350,7 @@ export async function decide(
     ...ctx,
     action: decision === 'approve' ? 'approval.approve' : 'approval.reject',
     target: { type: 'approval_proposal', id },
-    metadata: { action: p.action_name, risk: p.risk, status: after.status, approvals: decisions.filter((d) => d.decision === 'approve').length },
+    metadata: { action: proposalName(p), risk: p.risk, status: after.status, approvals: decisions.filter((d) => d.decision === 'approve').length },
   });
   if (to) {
     await approvalEvent(tx, ctx.tenantId, 'approval.decided', { proposal: eventView(after), decision });

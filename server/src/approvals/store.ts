@@ -1,7 +1,7 @@
 // All SQL of approvals/: action definitions, proposals and their decisions. Inside the tenant's
 // transaction (RLS), except tenantsWithDueProposals, which the sweep reads on the platform path. The
 // database's triggers (migration 096) hold the rail's rules; the statements here only ask.
-import type { ActionRisk, ProposalStatus } from '@parley/protocol';
+import type { ActionRisk, AdminOperation, ProposalStatus } from '@parley/protocol';
 import type { Tx } from '../db/types.js';
 
 export interface ActionRow {
@@ -86,9 +86,13 @@ export async function removeAction(tx: Tx, id: string): Promise<boolean> {
 
 export interface ProposalRow {
   id: string;
-  kind: 'action';
-  action_id: string;
-  action_name: string;
+  kind: 'action' | 'admin';
+  /** An action's proposal: its action (null for an admin operation). */
+  action_id: string | null;
+  action_name: string | null;
+  /** An admin operation's proposal: the operation and the hash of the exact request approved. */
+  operation: AdminOperation | null;
+  arguments_hash: string | null;
   risk: ActionRisk;
   conversation_id: string | null;
   subject: string | null;
@@ -114,10 +118,10 @@ export interface DecisionRow {
   created_at: Date;
 }
 
-const PROPOSAL = `SELECT p.id, p.kind, p.action_id, a.name AS action_name, p.risk, p.conversation_id, p.subject, p.arguments, p.reason,
+const PROPOSAL = `SELECT p.id, p.kind, p.action_id, a.name AS action_name, p.operation, p.arguments_hash, p.risk, p.conversation_id, p.subject, p.arguments, p.reason,
                          p.requested_by_kind, p.requested_by_id, p.status, p.expires_at, p.created_at, p.executing_at,
                          p.result_status, p.result_summary, p.error
-                    FROM approval_proposals p JOIN actions a ON a.tenant_id = p.tenant_id AND a.id = p.action_id`;
+                    FROM approval_proposals p LEFT JOIN actions a ON a.tenant_id = p.tenant_id AND a.id = p.action_id`;
 
 export async function insertProposal(
   tx: Tx,
@@ -156,6 +160,48 @@ export async function insertProposal(
   );
 }
 
+/** An admin operation waiting for approval: pending, risk `sensitive`, no conversation or subject. */
+export async function insertAdminProposal(
+  tx: Tx,
+  tenantId: string,
+  p: {
+    id: string;
+    operation: AdminOperation;
+    arguments: unknown;
+    argumentsHash: string;
+    reason: string | null;
+    requestedBy: { kind: 'member' | 'key'; id: string };
+    expiresAt: Date;
+  },
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO approval_proposals (tenant_id, id, kind, operation, arguments, arguments_hash, risk, reason,
+                                     requested_by_kind, requested_by_id, status, expires_at)
+     VALUES ($1, $2, 'admin', $3, $4, $5, 'sensitive', $6, $7, $8, 'pending', $9)`,
+    [tenantId, p.id, p.operation, JSON.stringify(p.arguments), p.argumentsHash, p.reason, p.requestedBy.kind, p.requestedBy.id, p.expiresAt],
+  );
+}
+
+/**
+ * The claim of an approved admin operation by its requester repeating the exact request: approved →
+ * executing in one statement, only for that operation, that requester and that request's hash, before
+ * the approval expires. Null otherwise (nothing runs).
+ */
+export async function claimAdmin(
+  tx: Tx,
+  id: string,
+  o: { operation: AdminOperation; requestedBy: { kind: 'member' | 'key'; id: string }; argumentsHash: string },
+): Promise<{ id: string } | null> {
+  const { rows } = await tx.query<{ id: string }>(
+    `UPDATE approval_proposals SET status = 'executing', executing_at = now()
+      WHERE id = $1 AND kind = 'admin' AND status = 'approved' AND operation = $2 AND requested_by_kind = $3
+        AND requested_by_id = $4 AND arguments_hash = $5 AND expires_at > now()
+      RETURNING id`,
+    [id, o.operation, o.requestedBy.kind, o.requestedBy.id, o.argumentsHash],
+  );
+  return rows[0] ?? null;
+}
+
 export async function proposalById(tx: Tx, id: string, lock = false): Promise<ProposalRow | null> {
   const { rows } = await tx.query<ProposalRow>(`${PROPOSAL} WHERE p.id = $1${lock ? ' FOR UPDATE OF p' : ''}`, [id]);
   return rows[0] ?? null;
@@ -192,6 +238,12 @@ export async function insertDecision(
   );
 }
 
+/** The member who made a key, if a member did. */
+export async function keyMadeBy(tx: Tx, keyId: string): Promise<string | null> {
+  const { rows } = await tx.query<{ m: string | null }>('SELECT created_by_member::text AS m FROM api_keys WHERE id::text = $1', [keyId]);
+  return rows[0]?.m ?? null;
+}
+
 /** Moves a proposal from one status to another; false when it was not in `from` (someone else moved it). */
 export async function transition(tx: Tx, id: string, from: ProposalStatus, to: ProposalStatus): Promise<boolean> {
   const res = await tx.query('UPDATE approval_proposals SET status = $3 WHERE id = $1 AND status = $2', [id, from, to]);
@@ -205,7 +257,7 @@ export async function transition(tx: Tx, id: string, from: ProposalStatus, to: P
  */
 export async function claimApproved(tx: Tx, id: string): Promise<{ id: string } | null> {
   const { rows } = await tx.query<{ id: string }>(
-    `UPDATE approval_proposals SET status = 'executing', executing_at = now() WHERE id = $1 AND status = 'approved' RETURNING id`,
+    `UPDATE approval_proposals SET status = 'executing', executing_at = now() WHERE id = $1 AND kind = 'action' AND status = 'approved' RETURNING id`,
     [id],
   );
   return rows[0] ?? null;
@@ -231,7 +283,7 @@ export async function tenantsWithDueProposals(tx: Tx, executingBefore: Date, app
     `SELECT DISTINCT tenant_id FROM approval_proposals
       WHERE (status IN ('pending', 'approved') AND expires_at <= now())
          OR (status = 'executing' AND executing_at <= $1)
-         OR (status = 'approved' AND updated_at <= $2)
+         OR (status = 'approved' AND kind = 'action' AND updated_at <= $2)
       ORDER BY tenant_id`,
     [executingBefore, approvedBefore],
   );
@@ -257,10 +309,14 @@ export async function stuckExecuting(tx: Tx, before: Date, limit: number): Promi
   return rows.map((r) => r.id);
 }
 
-/** Approved proposals nobody claimed (the process died between the approval's commit and the call). */
+/**
+ * Approved action calls nobody claimed (the process died between the approval's commit and the call). An
+ * approved admin operation is not stranded: it waits for its requester.
+ */
 export async function strandedApproved(tx: Tx, before: Date, limit: number): Promise<string[]> {
   const { rows } = await tx.query<{ id: string }>(
-    `SELECT id FROM approval_proposals WHERE status = 'approved' AND updated_at <= $1 AND expires_at > now() ORDER BY updated_at LIMIT $2`,
+    `SELECT id FROM approval_proposals WHERE status = 'approved' AND kind = 'action' AND updated_at <= $1 AND expires_at > now()
+      ORDER BY updated_at LIMIT $2`,
     [before, limit],
   );
   return rows.map((r) => r.id);

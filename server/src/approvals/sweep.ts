@@ -6,7 +6,7 @@
 import type { ActorRef } from '../db/types.js';
 import { approvalEvent } from '../webhooks/events.js';
 import { execute, record } from './executor.js';
-import { announce, eventView, type ApprovalDeps } from './service.js';
+import { announce, eventView, proposalName, type ApprovalDeps } from './service.js';
 import * as store from './store.js';
 
 /** A claimed call older than this has certainly ended (calls time out after 10 s): its outcome is lost. */
@@ -43,7 +43,7 @@ export async function approvalSweep(deps: ApprovalDeps, opts: { now?: number } =
             actor: ACTOR,
             action: 'approval.expire',
             target: { type: 'approval_proposal', id: p.id },
-            metadata: { action: p.action_name, risk: p.risk, was: due.status },
+            metadata: { action: proposalName(p), risk: p.risk, was: due.status },
           });
           await approvalEvent(tx, tenantId, 'approval.decided', { proposal: eventView(p), decision: 'expire' });
           await announce(tx, deps.bus, tenantId, p);

@@ -2,6 +2,7 @@
 import { PutIdentityRequest } from '@parley/protocol';
 import { Router } from 'express';
 import { isUuid } from '../db/index.js';
+import { gated } from '../approvals/gate.js';
 import { adminCtx } from '../http/context.js';
 import { problems } from '../http/problem.js';
 import { route } from '../http/routes.js';
@@ -29,8 +30,9 @@ export function identityAdminRoutes(deps: IdentityDeps): Router {
       can('identity:write'),
       async (req, res) => {
         const body = parse(PutIdentityRequest, req.body);
-        await svc.configureIdentity(deps, adminCtx(req), body);
-        res.status(204).end();
+        const { mode } = await svc.getIdentity(deps, adminCtx(req));
+        const op = { operation: 'identity.mode' as const, applies: body.mode !== mode, arguments: body };
+        if (await gated(deps, req, res, op, () => svc.configureIdentity(deps, adminCtx(req), body))) res.status(204).end();
       },
     ],
   });

@@ -1,15 +1,16 @@
 // /v1/admin/privacy: data-subject export and erasure (the subject travels in the body, never in a URL);
 // /v1/admin/tenant/export: the whole workspace as a signed archive.
-import { DataSubjectRequest, TenantExportRequest } from '@parley/protocol';
+import { APPROVAL_HEADER, DataSubjectRequest, TenantExportRequest } from '@parley/protocol';
 import { Router } from 'express';
 import type { AuditLog } from '../audit/log.js';
 import type { Db } from '../db/index.js';
+import { gated } from '../approvals/gate.js';
 import { adminCtx } from '../http/context.js';
 import { route } from '../http/routes.js';
 import { parse } from '../http/validate.js';
 import { requireCapability as can } from '../tenants/auth.js';
 import { eraseDataSubject, exportSubject, type SubjectDeps } from './service.js';
-import { exportTenant } from './tenant-export.js';
+import { checkRestricted, exportTenant } from './tenant-export.js';
 
 export function lifecycleRoutes(deps: SubjectDeps & { db: Db; audit: AuditLog }): Router {
   const r = Router();
@@ -19,7 +20,13 @@ export function lifecycleRoutes(deps: SubjectDeps & { db: Db; audit: AuditLog })
       async (req, res) => {
         const body = parse(TenantExportRequest, req.body ?? {});
         const { tenantId, requestId, actor, admin } = adminCtx(req);
-        const built = await exportTenant(deps, { tenantId, requestId, actor, role: admin.member?.role ?? null }, body);
+        const ctx = { tenantId, requestId, actor, role: admin.member?.role ?? null, approvalId: req.get(APPROVAL_HEADER) ?? null };
+        // Refused before it is proposed: only an owner with a reason may ask for restricted values at all.
+        checkRestricted(ctx, body);
+        const op = { operation: 'export.restricted' as const, applies: body.includeRestricted, arguments: body, reason: body.reason ?? null };
+        const out = await gated(deps, req, res, op, () => exportTenant(deps, ctx, body));
+        if (!out) return;
+        const built = out.value;
         res
           .status(200)
           .set({

@@ -13,7 +13,6 @@ import type { AuditLog } from '../audit/log.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { SEALED_COLUMNS } from '../crypto/sealed-columns.js';
 import type { Db } from '../db/index.js';
-import type { Tx } from '../db/types.js';
 import { DomainError } from '../errors.js';
 import type { RequestCtx } from '../http/context.js';
 import { auditSection, json, sealPack } from '../evidence/archive.js';
@@ -32,6 +31,12 @@ export type TenantExportCtx = RequestCtx & {
    * (which holds the key-encryption key anyway), or null for an API key.
    */
   role: MemberRole | null;
+  /**
+   * The approved proposal this export runs under, when the tenant holds restricted exports to need a
+   * second admin's approval (approvals/gate.ts claimed it before calling); recorded in the manifest and
+   * the audit entry.
+   */
+  approvalId?: string | null;
 };
 
 /** Audit entries one export proves; a log longer than this is refused rather than exported in part. */
@@ -81,19 +86,8 @@ const NOT_EXPORTED =
 
 const columnsOf = (table: Table) => CLASSIFICATION[table] as Partial<Record<DataClass, readonly string[]>>;
 
-/**
- * The approval seam. A tenant that requires a second admin's approval for sensitive actions would have
- * restricted exports proposed, approved by another admin, then executed (the approval rail: propose →
- * approve → execute). That rail and its tenant setting are not built yet (the approvals issue), so no
- * approval is required today and this says so; when it lands, it returns the approval's id for the
- * manifest and audit entry, or throws until one is granted.
- */
-async function approvalFor(_tx: Tx, _ctx: TenantExportCtx, _req: TenantExportRequest): Promise<{ required: boolean; approvalId: string | null }> {
-  return { required: false, approvalId: null };
-}
-
 /** Restricted values: only an owner signed in (or the deployment's operator on its own database), with a reason. */
-function checkRestricted(ctx: TenantExportCtx, req: TenantExportRequest): void {
+export function checkRestricted(ctx: Pick<TenantExportCtx, 'role'>, req: TenantExportRequest): void {
   if (!req.includeRestricted) return;
   if (ctx.role !== 'owner' && ctx.role !== 'operator')
     throw new DomainError('forbidden', 'Only an owner, signed in, can include restricted values in an export.');
@@ -123,7 +117,6 @@ export async function exportTenant(deps: TenantExportDeps, ctx: TenantExportCtx,
   // Entries committed before the request are integrated, so the checkpoint covers them.
   await deps.audit.integrator?.catchUp(ctx.tenantId);
   return deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
-    const approval = await approvalFor(tx, ctx, req);
     const excluded: DataClass[] = req.includeRestricted ? ['secret'] : ['restricted', 'secret'];
     const files: Record<string, Uint8Array> = {};
     const tables = [];
@@ -178,7 +171,7 @@ export async function exportTenant(deps: TenantExportDeps, ctx: TenantExportCtx,
         : 'Omitted: restricted columns (pii_vault.sealed) are left out; messages keep their placeholders. An owner can include them with a reason.',
       personal: "Included: it is the tenant's own data. Sealed personal columns are opened.",
       secret: 'Never exported: key and password hashes, sealed secrets and tokens.',
-      approval: approval.required ? { approvalId: approval.approvalId } : null,
+      approval: ctx.approvalId ? { approvalId: ctx.approvalId } : null,
       tables,
       notExported: NOT_EXPORTED,
     };
@@ -215,7 +208,7 @@ export async function exportTenant(deps: TenantExportDeps, ctx: TenantExportCtx,
         auditEntries: section.rows.length,
         checkpointSize: section.checkpoint.size,
         files: sealedPack.fileCount,
-        approval: approval.required ? approval.approvalId : null,
+        approval: ctx.approvalId ?? null,
       },
     });
     return { zip: sealedPack.zip, manifestSha256: sealedPack.manifestSha256 };

@@ -10,3 +10,9 @@ export const writePolicy = (tx: Tx, tenantId: string, policy: SignInPolicy): Pro
 
 export const mfaRequiredFor = (policy: SignInPolicy, role: MemberRole): boolean =>
   policy.requireMfa === 'everyone' || (policy.requireMfa === 'admins' && (role === 'owner' || role === 'admin' || role === 'operator'));
+
+const MFA_REACH = { off: 0, admins: 1, everyone: 2 } as const;
+
+/** Whether `next` asks less of members than `current`: MFA of fewer of them, or SSO no longer enforced. */
+export const relaxes = (current: SignInPolicy, next: SignInPolicy): boolean =>
+  MFA_REACH[next.requireMfa] < MFA_REACH[current.requireMfa] || (current.enforceSso && !next.enforceSso);

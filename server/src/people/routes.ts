@@ -11,11 +11,13 @@ import {
   UpdateMemberRequest,
 } from '@parley/protocol';
 import { Router } from 'express';
+import { gated } from '../approvals/gate.js';
 import { adminCtx } from '../http/context.js';
 import { clientAddress, sameOriginOnly } from '../http/csrf.js';
 import { route } from '../http/routes.js';
 import { parse, uuidParam } from '../http/validate.js';
 import { requireCapability as can, requireMember } from '../tenants/auth.js';
+import { relaxes } from './policy.js';
 import * as svc from './service.js';
 import { finishSignIn, passwordSignIn, signOut, type SignInDeps } from './sign-in.js';
 import type { SsoRegistry } from './sso.js';
@@ -181,7 +183,9 @@ export function peopleAdminRoutes(deps: PeopleRouteDeps): Router {
       can('signin:write'),
       async (req, res) => {
         const body = parse(SignInPolicySchema, req.body);
-        res.json({ policy: await svc.setPolicy(deps, adminCtx(req), body) });
+        const op = { operation: 'signin.relax' as const, applies: relaxes(await svc.getPolicy(deps, adminCtx(req)), body), arguments: body };
+        const out = await gated(deps, req, res, op, () => svc.setPolicy(deps, adminCtx(req), body));
+        if (out) res.json({ policy: out.value });
       },
     ],
   });

@@ -2,6 +2,7 @@
 // the whole tenant.
 import { TenantDeletionRequest } from '@parley/protocol';
 import { Router } from 'express';
+import { gated } from '../approvals/gate.js';
 import { adminCtx } from '../http/context.js';
 import { route } from '../http/routes.js';
 import { parse } from '../http/validate.js';
@@ -16,7 +17,9 @@ export function tenantDeletionRoutes(deps: SchedulingDeps): Router {
       requireOwner,
       async (req, res) => {
         const input = parse(TenantDeletionRequest, req.body ?? {});
-        res.status(201).json(await scheduleDeletion(deps, adminCtx(req), input));
+        const op = { operation: 'tenant.delete' as const, applies: true, arguments: input };
+        const out = await gated(deps, req, res, op, () => scheduleDeletion(deps, adminCtx(req), input));
+        if (out) res.status(201).json(out.value);
       },
     ],
     delete: [

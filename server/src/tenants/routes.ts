@@ -1,5 +1,6 @@
 import { CreateApiKeyRequest, CreateDomainRequest, RotateApiKeyRequest } from '@parley/protocol';
 import { Router, type Request } from 'express';
+import { gated } from '../approvals/gate.js';
 import { adminCtx } from '../http/context.js';
 import { route } from '../http/routes.js';
 import { parse, uuidParam } from '../http/validate.js';
@@ -41,10 +42,11 @@ export function tenantAdminRoutes(deps: svc.TenantDeps): Router {
       can('keys:write'),
       async (req, res) => {
         const body = parse(CreateApiKeyRequest, req.body);
-        res
-          .status(201)
-          .setHeader('Cache-Control', 'no-store')
-          .json(await svc.createKey(deps, held(req), body));
+        const privileged = body.capabilities.some((c) => c === 'keys:write' || c === 'pii:reveal');
+        const out = await gated(deps, req, res, { operation: 'keys.privileged', applies: privileged, arguments: body }, () =>
+          svc.createKey(deps, held(req), body),
+        );
+        if (out) res.status(201).setHeader('Cache-Control', 'no-store').json(out.value);
       },
     ],
   });

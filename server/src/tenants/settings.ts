@@ -2,6 +2,8 @@
 // (validated as a whole document). PUT replaces the document, PATCH merges an RFC 7396 merge patch into it;
 // either way the result must be a valid document, or nothing is stored.
 import {
+  ADMIN_OPERATIONS,
+  ApprovalSettingsSchema,
   DEFAULT_SETTINGS,
   EffectiveSettingsSchema,
   PiiPolicySchema,
@@ -23,6 +25,10 @@ type Doc = Record<string, unknown>;
 
 /** Sections another endpoint owns: kept by PUT and PATCH of /settings. */
 const OWN_ENDPOINT = ['signIn'] as const;
+
+/** The stored document without the sections other endpoints own. */
+const ownDocument = (stored: Doc): Doc =>
+  Object.fromEntries(Object.entries(stored).filter(([k]) => !(OWN_ENDPOINT as readonly string[]).includes(k)));
 
 const isObject = (v: unknown): v is Doc => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -65,6 +71,8 @@ function effective(s: Doc): EffectiveSettings {
     retention: section(shape.retention, merged('retention'), { ...d.retention }),
     businessHours: section(shape.businessHours, s.businessHours ?? null, null),
     pii: section(PiiPolicySchema, s.pii, d.pii),
+    // A list that no longer parses falls back to the strictest: every operation waits for approval.
+    approvals: section(ApprovalSettingsSchema, s.approvals ?? d.approvals, { operations: [...ADMIN_OPERATIONS] }),
     // A sign-in policy that no longer parses falls back to the strictest reading of its MFA rule.
     signIn: section(SignInPolicySchema, s.signIn, { ...SignInPolicySchema.parse({}), requireMfa: 'everyone' }),
   };
@@ -74,7 +82,7 @@ function effective(s: Doc): EffectiveSettings {
 export async function readSettings(tx: Tx) {
   const row = await selectSettings(tx);
   if (!row) throw new DomainError('not_found', 'No such tenant.');
-  const document = Object.fromEntries(Object.entries(row.settings).filter(([k]) => !(OWN_ENDPOINT as readonly string[]).includes(k)));
+  const document = ownDocument(row.settings);
   return { settings: document, effective: effective(row.settings), policyVersion: row.policyVersion };
 }
 
@@ -112,6 +120,20 @@ export const replaceSettings = (tx: Tx, audit: AuditLog, ctx: WriteCtx, doc: unk
 /** PATCH: `patch` merged into the stored document (RFC 7396); the result is validated whole. */
 export const mergeSettings = (tx: Tx, audit: AuditLog, ctx: WriteCtx, patch: SettingsMergePatch) =>
   write(tx, audit, ctx, (current) => validDocument(mergePatch(current, patch)), 'merge');
+
+/**
+ * Whether a PUT (`replace`) or PATCH (`merge`) takes operations off the approvals list (itself an
+ * operation that may need approval). A body that is not a valid document is left for the write to refuse.
+ */
+export async function relaxesApprovals(tx: Tx, how: 'replace' | 'merge', body: unknown): Promise<boolean> {
+  const row = await selectSettings(tx);
+  if (!row) throw new DomainError('not_found', 'No such tenant.');
+  const document = ownDocument(row.settings);
+  const next = PutSettingsRequest.safeParse(how === 'replace' ? body : mergePatch(document, body));
+  const now = effective(row.settings).approvals.operations;
+  const kept: readonly string[] = next.success ? (next.data.approvals?.operations ?? []) : now;
+  return now.some((op) => !kept.includes(op));
+}
 
 /** The sign-in policy (its own endpoint, people/): stored beside the document, the only other writer. */
 export async function writeSignInPolicy(tx: Tx, tenantId: string, policy: SignInPolicy): Promise<void> {

@@ -90,7 +90,15 @@ export async function approvalEvent(
   tenantId: string,
   type: ApprovalEventType,
   data: {
-    proposal: { id: string; action: { id: string; name: string; risk: string }; conversationId: string | null; status: string; expiresAt: string };
+    proposal: {
+      id: string;
+      kind: 'action' | 'admin';
+      action: { id: string; name: string; risk: string } | null;
+      operation: string | null;
+      conversationId: string | null;
+      status: string;
+      expiresAt: string;
+    };
     decision?: 'approve' | 'reject' | 'expire';
     statusCode?: number;
     error?: string;

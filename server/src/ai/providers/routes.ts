@@ -1,5 +1,6 @@
 import { ProviderParams, SetProviderRequest } from '@parley/protocol';
 import { Router, type Request } from 'express';
+import { gated } from '../../approvals/gate.js';
 import { adminCtx } from '../../http/context.js';
 import { route } from '../../http/routes.js';
 import { parse } from '../../http/validate.js';
@@ -24,16 +25,18 @@ export function providerRoutes(deps: svc.ProviderDeps): Router {
       can('providers:write'),
       async (req, res) => {
         const provider = providerParam(req);
-        const body = parse(SetProviderRequest, req.body);
-        const out = await svc.setProvider(deps, adminCtx(req), provider, body);
-        res.status(out.created ? 201 : 200).json({ provider: out.provider });
+        const { apiKey, ...shown } = parse(SetProviderRequest, req.body);
+        const op = { operation: 'ai.provider' as const, applies: true, arguments: { provider, ...shown }, secrets: { apiKey } };
+        const out = await gated(deps, req, res, op, () => svc.setProvider(deps, adminCtx(req), provider, { apiKey, ...shown }));
+        if (out) res.status(out.value.created ? 201 : 200).json({ provider: out.value.provider });
       },
     ],
     delete: [
       can('providers:write'),
       async (req, res) => {
-        await svc.removeProvider(deps, adminCtx(req), providerParam(req));
-        res.status(204).end();
+        const provider = providerParam(req);
+        const op = { operation: 'ai.provider' as const, applies: true, arguments: { provider, remove: true } };
+        if (await gated(deps, req, res, op, () => svc.removeProvider(deps, adminCtx(req), provider))) res.status(204).end();
       },
     ],
   });

@@ -1,0 +1,296 @@
+// Admin operations through the approval rail, over the real app. A tenant marks every high-risk operation
+// (settings `approvals.operations`); then each one's request is proposed (202), nothing changes until an
+// owner or admin other than the requester approves, and only the requester repeating the exact request
+// with `Parley-Approval` runs it, once. Attacks: self-approval (as the person, or through a key they
+// made), an agent's or a key's approval, another requester or another request under an approval, a
+// replay, a rejected or expired approval, a secret changed after approval, and the database refusing an
+// admin proposal approved without an admin.
+import { exportJWK, generateKeyPair } from 'jose';
+import { unzipSync } from 'fflate';
+import { ADMIN_OPERATIONS } from '@parley/protocol';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { CreatedTenant } from '../tenants/service.js';
+import { startTestApp, type TestApp } from '../test/app.js';
+import { type ConsoleClient, signedInMember } from '../test/console.js';
+import { call } from '../test/http.js';
+import type { ApprovalDeps } from './service.js';
+import { approvalSweep } from './sweep.js';
+
+let t: TestApp;
+let a: CreatedTenant;
+const people: Record<'owner' | 'owner2' | 'admin' | 'agent', { client: ConsoleClient; memberId: string }> = {} as never;
+let jwk: Record<string, unknown>;
+
+const owner = <T = any>(sql: string, params: unknown[] = []) => t.testDb.db.withOwner((tx) => tx.query<T>(sql, params));
+const as = (who: keyof typeof people, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+  people[who].client.call(method, path, body, headers);
+const decide = (who: keyof typeof people, id: string, decision: 'approve' | 'reject') =>
+  as(who, 'POST', `/v1/admin/approvals/${id}/${decision}`, decision === 'reject' ? { reason: 'not this week' } : {});
+const approval = (id: string) => ({ 'parley-approval': id });
+const auditOf = async (id: string) =>
+  (await owner<{ action: string }>('SELECT action FROM audit_entries WHERE target_id = $1 ORDER BY id', [id])).rows.map((r) => r.action);
+const keyNamed = async (name: string) =>
+  (await call(t.url, 'GET', '/v1/admin/api-keys', { key: a.secretKey })).body.apiKeys.some((k: { name: string }) => k.name === name);
+
+beforeAll(async () => {
+  t = await startTestApp();
+  a = await t.tenant('Gate A', ['a.example']);
+  for (const role of ['owner', 'owner2', 'admin', 'agent'] as const)
+    people[role] = await signedInMember(t, a.tenant.id, role === 'owner2' ? 'owner' : role);
+  const { publicKey } = await generateKeyPair('ES256', { extractable: true });
+  jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
+  expect((await call(t.url, 'PUT', '/v1/admin/identity', { key: a.secretKey, body: { mode: 'optional', publicKeys: [jwk] } })).status).toBe(204);
+  expect((await call(t.url, 'PUT', '/v1/admin/sign-in-policy', { key: a.secretKey, body: { requireMfa: 'admins' } })).status).toBe(200);
+  // Marking operations is not itself gated (it asks for more approvals, not fewer).
+  const marked = await call(t.url, 'PATCH', '/v1/admin/settings', { key: a.secretKey, body: { approvals: { operations: [...ADMIN_OPERATIONS] } } });
+  expect(marked.status, marked.text).toBe(200);
+}, 120_000);
+afterAll(async () => {
+  await t?.close();
+});
+
+/** Every high-risk operation a tenant can mark, as a request and a check that it had no effect. */
+const OPERATIONS = [
+  {
+    operation: 'keys.privileged',
+    who: 'admin',
+    method: 'POST',
+    path: '/v1/admin/api-keys',
+    body: { name: 'deploy-bot', capabilities: ['keys:write'] },
+    unchanged: async () => expect(await keyNamed('deploy-bot')).toBe(false),
+  },
+  {
+    operation: 'ai.provider',
+    who: 'admin',
+    method: 'PUT',
+    path: '/v1/admin/providers/openai-compatible',
+    body: { apiKey: 'sk-gate-secret-0123456789', model: 'llama-3', baseUrl: 'https://llm.example.com/v1' },
+    unchanged: async () => expect((await call(t.url, 'GET', '/v1/admin/providers', { key: a.secretKey })).body.providers).toEqual([]),
+  },
+  {
+    operation: 'identity.mode',
+    who: 'admin',
+    method: 'PUT',
+    path: '/v1/admin/identity',
+    body: () => ({ mode: 'required', publicKeys: [jwk] }),
+    unchanged: async () => expect((await call(t.url, 'GET', '/v1/admin/identity', { key: a.secretKey })).body.mode).toBe('optional'),
+  },
+  {
+    operation: 'signin.relax',
+    who: 'admin',
+    method: 'PUT',
+    path: '/v1/admin/sign-in-policy',
+    body: { requireMfa: 'off' },
+    unchanged: async () => expect((await call(t.url, 'GET', '/v1/admin/sign-in-policy', { key: a.secretKey })).body.policy.requireMfa).toBe('admins'),
+  },
+  {
+    operation: 'export.restricted',
+    who: 'owner',
+    method: 'POST',
+    path: '/v1/admin/tenant/export',
+    body: { includeRestricted: true, reason: 'Regulator request R-2026-42' },
+    unchanged: async () => expect((await owner("SELECT 1 FROM audit_entries WHERE action = 'tenant.export'")).rows).toEqual([]),
+  },
+  {
+    operation: 'tenant.delete',
+    who: 'owner',
+    method: 'POST',
+    path: '/v1/admin/tenant/deletion',
+    body: { graceDays: 7 },
+    unchanged: async () => expect((await as('owner', 'GET', '/v1/admin/tenant/deletion')).body.state).toBe('none'),
+  },
+  {
+    operation: 'approvals.relax',
+    who: 'admin',
+    method: 'PATCH',
+    path: '/v1/admin/settings',
+    body: { approvals: { operations: ['tenant.delete'] } },
+    unchanged: async () =>
+      expect((await call(t.url, 'GET', '/v1/admin/settings', { key: a.secretKey })).body.effective.approvals.operations).toHaveLength(
+        ADMIN_OPERATIONS.length,
+      ),
+  },
+] as const;
+const bodyOf = (o: (typeof OPERATIONS)[number]) => (typeof o.body === 'function' ? o.body() : o.body);
+
+describe('marked operations wait for approval', () => {
+  test('every high-risk admin operation is proposed (202) and changes nothing; the approver sees the request, never its secret', async () => {
+    expect(OPERATIONS.map((o) => o.operation).sort()).toEqual([...ADMIN_OPERATIONS].sort());
+    for (const o of OPERATIONS) {
+      const res = await as(o.who, o.method, o.path, bodyOf(o));
+      expect(res.status, `${o.operation}: ${res.text}`).toBe(202);
+      expect(res.body.proposal).toMatchObject({
+        kind: 'admin',
+        operation: o.operation,
+        action: null,
+        status: 'pending',
+        requestedBy: { kind: 'member' },
+      });
+      await o.unchanged();
+      const seen = await as('owner2', 'GET', `/v1/admin/approvals/${res.body.proposal.id}`);
+      expect(seen.body.proposal.operation).toBe(o.operation);
+      expect(await auditOf(res.body.proposal.id)).toEqual(['approval.propose']);
+    }
+    const provider = (await as('owner2', 'GET', '/v1/admin/approvals?status=pending')).body.proposals.find((p: any) => p.operation === 'ai.provider');
+    expect(provider.arguments).toEqual({
+      provider: 'openai-compatible',
+      model: 'llama-3',
+      baseUrl: 'https://llm.example.com/v1',
+      apiKey: '[secret]',
+    });
+    const stored = await owner('SELECT arguments::text AS a FROM approval_proposals');
+    const everything = JSON.stringify(stored.rows) + JSON.stringify((await owner('SELECT metadata FROM audit_entries')).rows);
+    expect(everything).not.toContain('sk-gate-secret-0123456789');
+  });
+
+  test('what is not high risk runs at once: a key without keys:write or pii:reveal, stricter sign-in, marking more operations, an export without restricted data', async () => {
+    expect((await as('admin', 'POST', '/v1/admin/api-keys', { name: 'reader', capabilities: ['knowledge:read'] })).status).toBe(201);
+    const plain = await as('admin', 'POST', '/v1/admin/tenant/export', {});
+    expect(plain.status).toBe(200);
+    expect(plain.headers.get('content-type')).toBe('application/zip');
+  });
+
+  test('only an owner with a reason may ask for restricted data at all: an admin is refused before anything is proposed', async () => {
+    const before = (await owner('SELECT count(*)::int AS n FROM approval_proposals')).rows[0].n;
+    const res = await as('admin', 'POST', '/v1/admin/tenant/export', { includeRestricted: true, reason: 'Looking around the data' });
+    expect(res.status).toBe(403);
+    expect((await owner('SELECT count(*)::int AS n FROM approval_proposals')).rows[0].n).toBe(before);
+  });
+});
+
+describe('approval, then the requester runs it', () => {
+  test('nobody approves their own request, nor does an agent or a key; another admin does; only the same request by the same requester runs it, once', async () => {
+    const name = `ci-${crypto.randomUUID().slice(0, 6)}`;
+    const body = { name, capabilities: ['keys:write', 'knowledge:read'] };
+    const proposed = await as('admin', 'POST', '/v1/admin/api-keys', body);
+    expect(proposed.status).toBe(202);
+    const id = proposed.body.proposal.id as string;
+    expect((await decide('admin', id, 'approve')).status).toBe(403);
+    expect((await decide('agent', id, 'approve')).status).toBe(403);
+    expect((await call(t.url, 'POST', `/v1/admin/approvals/${id}/approve`, { key: a.secretKey, body: {} })).status).toBe(403);
+    // Not approved yet: the header runs nothing.
+    expect((await as('admin', 'POST', '/v1/admin/api-keys', body, approval(id))).status).toBe(409);
+    const ok = await decide('owner', id, 'approve');
+    expect(ok.status, ok.text).toBe(200);
+    expect(ok.body.proposal.status).toBe('approved');
+    expect(await keyNamed(name)).toBe(false);
+    // Another requester, another request, a made-up id: refused, nothing runs.
+    expect((await as('owner2', 'POST', '/v1/admin/api-keys', body, approval(id))).status).toBe(409);
+    expect((await as('admin', 'POST', '/v1/admin/api-keys', { ...body, capabilities: ['keys:write', 'pii:reveal'] }, approval(id))).status).toBe(409);
+    expect((await as('admin', 'POST', '/v1/admin/api-keys', body, approval(crypto.randomUUID()))).status).toBe(409);
+    expect((await as('admin', 'POST', '/v1/admin/api-keys', body, approval('not-an-id'))).status).toBe(400);
+    expect(await keyNamed(name)).toBe(false);
+    const ran = await as('admin', 'POST', '/v1/admin/api-keys', body, approval(id));
+    expect(ran.status, ran.text).toBe(201);
+    expect(ran.body.secret).toMatch(/^sk_/);
+    expect(await keyNamed(name)).toBe(true);
+    // A replay: the approval is spent.
+    expect((await as('admin', 'POST', '/v1/admin/api-keys', body, approval(id))).status).toBe(409);
+    expect((await as('owner', 'GET', `/v1/admin/approvals/${id}`)).body.proposal.status).toBe('executed');
+    expect(await auditOf(id)).toEqual(['approval.propose', 'approval.approve', 'approval.execute', 'approval.executed']);
+  });
+
+  test('a key asks: the person who made the key cannot approve it', async () => {
+    const made = await as('owner', 'POST', '/v1/admin/api-keys', { name: 'owner-script', capabilities: ['keys:write'] });
+    expect(made.status).toBe(202);
+    expect((await decide('admin', made.body.proposal.id, 'approve')).status).toBe(200);
+    const key = (
+      await as('owner', 'POST', '/v1/admin/api-keys', { name: 'owner-script', capabilities: ['keys:write'] }, approval(made.body.proposal.id))
+    ).body.secret as string;
+    const asked = await call(t.url, 'POST', '/v1/admin/api-keys', { key, body: { name: 'script-child', capabilities: ['pii:reveal'] } });
+    expect(asked.status).toBe(202);
+    expect(asked.body.proposal.requestedBy.kind).toBe('key');
+    expect((await decide('owner', asked.body.proposal.id, 'approve')).status).toBe(403);
+    expect((await decide('owner2', asked.body.proposal.id, 'approve')).status).toBe(200);
+  });
+
+  test('a provider key changed after approval is another request; the approved one runs', async () => {
+    const body = { apiKey: 'sk-approved-key-abcdef123456', model: 'gpt-4o-mini' };
+    const proposed = await as('admin', 'PUT', '/v1/admin/providers/openai', body);
+    const id = proposed.body.proposal.id as string;
+    expect((await decide('owner', id, 'approve')).status).toBe(200);
+    expect((await as('admin', 'PUT', '/v1/admin/providers/openai', { ...body, apiKey: 'sk-swapped-key-abcdef654321' }, approval(id))).status).toBe(
+      409,
+    );
+    const ran = await as('admin', 'PUT', '/v1/admin/providers/openai', body, approval(id));
+    expect(ran.status, ran.text).toBe(201);
+    expect(ran.body.provider.last4).toBe('3456');
+  });
+
+  test('a restricted export runs under its approval, which its manifest and audit entry name', async () => {
+    const body = { includeRestricted: true, reason: 'Court order 2026-117 for the DPO' };
+    const proposed = await as('owner', 'POST', '/v1/admin/tenant/export', body);
+    const id = proposed.body.proposal.id as string;
+    expect((await decide('admin', id, 'approve')).status).toBe(200);
+    const res = await fetch(`${t.url}/v1/admin/tenant/export`, {
+      method: 'POST',
+      headers: {
+        ...people.owner.client.pageHeaders,
+        cookie: people.owner.client.cookieHeader(),
+        'content-type': 'application/json',
+        'parley-approval': id,
+      },
+      body: JSON.stringify(body),
+    });
+    expect(res.status).toBe(200);
+    const manifest = JSON.parse(new TextDecoder().decode(unzipSync(new Uint8Array(await res.arrayBuffer()))['manifest.json']!));
+    expect(JSON.stringify(manifest)).toContain(id);
+    const entry = await owner<{ metadata: any }>("SELECT metadata FROM audit_entries WHERE action = 'tenant.export' ORDER BY id DESC LIMIT 1");
+    expect(entry.rows[0]!.metadata.approval).toBe(id);
+  });
+
+  test('rejected or expired, an approval runs nothing', async () => {
+    const deletion = await as('owner', 'POST', '/v1/admin/tenant/deletion', { graceDays: 30 });
+    expect((await decide('owner2', deletion.body.proposal.id, 'reject')).status).toBe(200);
+    expect((await as('owner', 'POST', '/v1/admin/tenant/deletion', { graceDays: 30 }, approval(deletion.body.proposal.id))).status).toBe(409);
+    expect((await as('owner', 'GET', '/v1/admin/tenant/deletion')).body.state).toBe('none');
+
+    const body = { mode: 'required', publicKeys: [jwk] };
+    const waiting = await as('admin', 'PUT', '/v1/admin/identity', body);
+    const approved = await as('admin', 'PUT', '/v1/admin/identity', body);
+    expect((await decide('owner', approved.body.proposal.id, 'approve')).status).toBe(200);
+    await owner('ALTER TABLE approval_proposals DISABLE TRIGGER approval_proposals_transition');
+    try {
+      await owner("UPDATE approval_proposals SET expires_at = now() - interval '1 minute' WHERE id = ANY($1)", [
+        [waiting.body.proposal.id, approved.body.proposal.id],
+      ]);
+    } finally {
+      await owner('ALTER TABLE approval_proposals ENABLE TRIGGER approval_proposals_transition');
+    }
+    // Past its expiry, an approved operation no longer runs, even before the sweep marks it.
+    expect((await as('admin', 'PUT', '/v1/admin/identity', body, approval(approved.body.proposal.id))).status).toBe(409);
+    const swept = await approvalSweep(t.app.locals.approvals as ApprovalDeps);
+    expect(swept.expired).toBeGreaterThanOrEqual(2);
+    expect(swept.executed).toBe(0);
+    for (const p of [waiting, approved])
+      expect((await as('owner', 'GET', `/v1/admin/approvals/${p.body.proposal.id}`)).body.proposal.status).toBe('expired');
+    expect((await call(t.url, 'GET', '/v1/admin/identity', { key: a.secretKey })).body.mode).toBe('optional');
+  });
+
+  test('taking operations off the list needs approval too; once approved and run, they run at once again', async () => {
+    const body = { approvals: { operations: ['tenant.delete'] } };
+    const proposed = await as('admin', 'PATCH', '/v1/admin/settings', body);
+    expect((await decide('owner', proposed.body.proposal.id, 'approve')).status).toBe(200);
+    expect((await as('admin', 'PATCH', '/v1/admin/settings', body, approval(proposed.body.proposal.id))).status).toBe(200);
+    expect((await as('admin', 'PUT', '/v1/admin/sign-in-policy', { requireMfa: 'off' })).status).toBe(200);
+  });
+});
+
+describe('the database', () => {
+  test('refuses an admin operation approved without an owner or admin, or one that starts approved, even when the app is bypassed', async () => {
+    const res = await as('owner', 'POST', '/v1/admin/tenant/deletion', { graceDays: 9 });
+    const id = res.body.proposal.id as string;
+    await owner(
+      `INSERT INTO approval_decisions (tenant_id, proposal_id, decided_by_kind, decided_by_id, decision) VALUES ($1, $2, 'member', $3, 'approve')`,
+      [a.tenant.id, id, people.agent.memberId],
+    );
+    await expect(owner("UPDATE approval_proposals SET status = 'approved' WHERE id = $1", [id])).rejects.toThrow(/needs more approvals/);
+    await expect(
+      owner(
+        `INSERT INTO approval_proposals (tenant_id, id, kind, operation, arguments, arguments_hash, risk, requested_by_kind, requested_by_id, status, expires_at)
+         VALUES ($1, gen_random_uuid(), 'admin', 'tenant.delete', '{}', repeat('a', 64), 'sensitive', 'member', $2, 'approved', now() + interval '1 day')`,
+        [a.tenant.id, people.owner.memberId],
+      ),
+    ).rejects.toThrow(/starts pending/);
+  });
+});

@@ -1,0 +1,179 @@
+// The approval rail for admin operations. A tenant lists the operations it holds to be high risk
+// (settings `approvals.operations`); a request for one of them is then not run but proposed, and an
+// owner or admin other than the requester approves it (decide() in service.ts; the database refuses
+// anything else). The requester then repeats the exact request with `Parley-Approval: <proposal id>`:
+// the claim (approved → executing, in SQL, for that operation, that requester and that request's hash)
+// is the only way past the gate, so an approval runs the request it was given for, once.
+//
+// The operation itself runs after the claim's commit; its outcome is recorded as the proposal's result.
+import { createHash, randomUUID } from 'node:crypto';
+import { APPROVAL_HEADER, DEFAULT_ACTION_EXPIRY_SECONDS, type AdminOperation, type Proposal } from '@parley/protocol';
+import type { Request, Response } from 'express';
+import type { AuditLog } from '../audit/log.js';
+import { isUuid } from '../db/index.js';
+import type { ActorRef, Db, Tx } from '../db/types.js';
+import { DomainError } from '../errors.js';
+import { adminCtx, type AdminAuth } from '../http/context.js';
+import { tenantSettings } from '../tenants/settings.js';
+import { approvalEvent } from '../webhooks/events.js';
+import { eventView, proposalView } from './service.js';
+import * as store from './store.js';
+
+export interface GateDeps {
+  db: Db;
+  audit: AuditLog;
+}
+
+export interface GateCtx {
+  tenantId: string;
+  requestId: string | null;
+  actor: ActorRef;
+  admin: AdminAuth;
+}
+
+export interface GatedOperation {
+  operation: AdminOperation;
+  /** Whether this request is the high-risk kind of the operation (e.g. a key that holds keys:write). */
+  applies: boolean;
+  /** The request as the approver sees it. */
+  arguments: Record<string, unknown>;
+  /** Values the approver must not see (an API key); they count in the hash, and show as `[secret]`. */
+  secrets?: Record<string, string | undefined>;
+  reason?: string | null;
+}
+
+export type GateOutcome<T> = { ran: true; value: T } | { ran: false; proposal: Proposal };
+
+const SECRET = '[secret]';
+
+/** JSON with object keys in order, so one request always hashes the same. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(v);
+}
+
+const requestHash = (op: GatedOperation) =>
+  createHash('sha256')
+    .update(canonical({ operation: op.operation, arguments: op.arguments, secrets: op.secrets ?? {} }))
+    .digest('hex');
+
+const requesterOf = (admin: AdminAuth) =>
+  admin.member ? { kind: 'member' as const, id: admin.member.id } : { kind: 'key' as const, id: admin.keyId! };
+
+/**
+ * Runs `run` now when the tenant does not hold this operation to need approval; proposes it when it
+ * does; runs it under the approval named by `approvalId` (the `Parley-Approval` header) when given.
+ */
+export async function gate<T>(
+  deps: GateDeps,
+  ctx: GateCtx,
+  op: GatedOperation,
+  approvalId: string | undefined,
+  run: () => Promise<T>,
+): Promise<GateOutcome<T>> {
+  if (approvalId !== undefined) return { ran: true, value: await runApproved(deps, ctx, op, approvalId, run) };
+  if (!op.applies) return { ran: true, value: await run() };
+  const proposal = await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
+    if (!(await tenantSettings(tx)).approvals.operations.includes(op.operation)) return null;
+    return propose(tx, deps, ctx, op);
+  });
+  return proposal ? { ran: false, proposal } : { ran: true, value: await run() };
+}
+
+async function propose(tx: Tx, deps: GateDeps, ctx: GateCtx, op: GatedOperation): Promise<Proposal> {
+  const id = randomUUID();
+  const shown = {
+    ...op.arguments,
+    ...Object.fromEntries(Object.entries(op.secrets ?? {}).flatMap(([k, v]) => (v === undefined ? [] : [[k, SECRET]]))),
+  };
+  const requestedBy = requesterOf(ctx.admin);
+  await store.insertAdminProposal(tx, ctx.tenantId, {
+    id,
+    operation: op.operation,
+    arguments: shown,
+    argumentsHash: requestHash(op),
+    reason: op.reason ?? null,
+    requestedBy,
+    expiresAt: new Date(Date.now() + DEFAULT_ACTION_EXPIRY_SECONDS * 1000),
+  });
+  const p = (await store.proposalById(tx, id))!;
+  await deps.audit.append(tx, {
+    ...ctx,
+    action: 'approval.propose',
+    target: { type: 'approval_proposal', id },
+    metadata: { action: op.operation, risk: p.risk, status: p.status, requestedBy: requestedBy.kind, conversationId: null },
+  });
+  await approvalEvent(tx, ctx.tenantId, 'approval.requested', { proposal: eventView(p) });
+  return proposalView(p, []);
+}
+
+async function runApproved<T>(deps: GateDeps, ctx: GateCtx, op: GatedOperation, approvalId: string, run: () => Promise<T>): Promise<T> {
+  if (!isUuid(approvalId)) throw new DomainError('invalid_input', 'The Parley-Approval header must be a proposal id.');
+  await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
+    const claimed = await store.claimAdmin(tx, approvalId, {
+      operation: op.operation,
+      requestedBy: requesterOf(ctx.admin),
+      argumentsHash: requestHash(op),
+    });
+    if (!claimed) {
+      const p = await store.proposalById(tx, approvalId);
+      throw new DomainError(
+        'conflict',
+        !p || p.kind !== 'admin'
+          ? 'No such approval.'
+          : p.status !== 'approved'
+            ? `The proposal is ${p.status}; only an approved one runs.`
+            : 'This approval was given for another request, another requester, or has expired.',
+      );
+    }
+    await deps.audit.append(tx, {
+      ...ctx,
+      action: 'approval.execute',
+      target: { type: 'approval_proposal', id: approvalId },
+      metadata: { action: op.operation },
+    });
+  });
+  try {
+    const value = await run();
+    await finish(deps, ctx, approvalId, { status: 'executed', error: null });
+    return value;
+  } catch (err) {
+    const error = err instanceof DomainError ? err.message.slice(0, 500) : 'The operation failed.';
+    await finish(deps, ctx, approvalId, { status: 'failed', error });
+    throw err;
+  }
+}
+
+async function finish(deps: GateDeps, ctx: GateCtx, id: string, o: { status: 'executed' | 'failed'; error: string | null }): Promise<void> {
+  await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
+    if (!(await store.finish(tx, id, { status: o.status, resultStatus: null, summary: null, error: o.error }))) return;
+    const p = (await store.proposalById(tx, id))!;
+    await deps.audit.append(tx, {
+      ...ctx,
+      action: o.status === 'executed' ? 'approval.executed' : 'approval.failed',
+      target: { type: 'approval_proposal', id },
+      metadata: { action: p.operation },
+    });
+    await approvalEvent(tx, ctx.tenantId, o.status === 'executed' ? 'action.executed' : 'action.failed', {
+      proposal: eventView(p),
+      ...(o.error ? { error: o.error } : {}),
+    });
+  });
+}
+
+/**
+ * The gate for a route: the operation's outcome, or null once the 202 with the proposal is sent (the
+ * requester repeats the request with `Parley-Approval` when it is approved).
+ */
+export async function gated<T>(deps: GateDeps, req: Request, res: Response, op: GatedOperation, run: () => Promise<T>): Promise<{ value: T } | null> {
+  const out = await gate(deps, adminCtx(req), op, req.get(APPROVAL_HEADER), run);
+  if (out.ran) return { value: out.value };
+  res.status(202).setHeader('Cache-Control', 'no-store').json({ proposal: out.proposal });
+  return null;
+}
