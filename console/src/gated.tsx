@@ -109,11 +109,7 @@ export function GatedStatus({ gated }: { gated: Gated }) {
   if (gate.step === 'idle') return null;
   const p = gate.proposal;
   const what = operationLabel(p.operation);
-  const request = (
-    <>
-      Request <code dir="ltr">{p.id}</code>
-    </>
-  );
+  const id = <code dir="ltr">{p.id}</code>;
   const dismiss = (label: string) => (
     <button type="button" class="secondary" onClick={gated.dismiss} disabled={gated.busy}>
       {label}
@@ -125,7 +121,7 @@ export function GatedStatus({ gated }: { gated: Gated }) {
         <>
           <strong>Waiting for another admin’s approval</strong>
           <p>
-            {what}: this workspace needs a second admin to approve it on the Approvals page. {request}, expires <When iso={p.expiresAt} />.
+            {what}: this workspace needs a second admin to approve it on the Approvals page. Request {id}, expires <When iso={p.expiresAt} />.
           </p>
           <p class="muted">Checked every {POLL_MS / 1000} seconds while this page is open.</p>
           {dismiss('Stop waiting')}
@@ -134,7 +130,7 @@ export function GatedStatus({ gated }: { gated: Gated }) {
         <>
           <strong>Approved by another admin</strong>
           <p>
-            {what}: {request} is approved until <When iso={p.expiresAt} />. Finish to run it now.
+            {what}: request {id} is approved. Finish to run it now.
           </p>
           <div class="row">
             <button type="button" onClick={() => void gated.finish()} disabled={gated.busy}>
@@ -153,7 +149,7 @@ export function GatedStatus({ gated }: { gated: Gated }) {
                 : 'This approval was already used'}
           </strong>
           <p>
-            {what}: {request}{' '}
+            {what}: request {id}{' '}
             {gate.step === 'rejected'
               ? 'was rejected, so nothing ran.'
               : gate.step === 'expired'

@@ -92,7 +92,12 @@ export function TenantExport({ api, me }: { api: Api; me: AdminMe }) {
                   value={reason}
                   aria-invalid={reasonError ? true : undefined}
                   aria-describedby={reasonError ? 'export-reason-error' : undefined}
-                  onInput={(e) => setReason(e.currentTarget.value)}
+                  onInput={(e) => {
+                    const value = e.currentTarget.value;
+                    setReason(value);
+                    // The error goes as soon as the reason would be accepted, not only on the next try.
+                    if (value.trim().length >= REASON.min) setReasonError(null);
+                  }}
                 />
                 {reasonError ? (
                   <p class="field-error" id="export-reason-error">
@@ -114,8 +119,8 @@ export function TenantExport({ api, me }: { api: Api; me: AdminMe }) {
         {saved ? (
           <>
             Saved <bdi dir="ltr">{saved.name}</bdi> ({fileSize(saved.size)}).{' '}
-            {saved.restricted ? 'Restricted values are included.' : 'Restricted values are left out.'} Its manifest.json lists, table by table, the
-            columns included and those left out.
+            {saved.restricted ? 'Restricted values are included.' : 'Restricted values are left out.'} Its <code>manifest.json</code> lists, table by
+            table, the columns included and those left out.
           </>
         ) : null}
       </p>
