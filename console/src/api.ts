@@ -26,7 +26,7 @@ export class ApprovalRequired extends ApiError {
       type: 'about:blank',
       title: 'Approval required',
       status: 202,
-      detail: `Another admin must approve this first (request ${proposal.id}), on the Approvals page. Then repeat it.`,
+      detail: `This workspace needs another admin to approve this first (request ${proposal.id}), on the Approvals page. Nothing was changed.`,
       request_id: '',
     });
     this.name = 'ApprovalRequired';

@@ -145,6 +145,8 @@ describe('gated admin requests', () => {
       return <ProblemView problem={r.problem} />;
     }
     const el = mount(<Plain />);
-    await vi.waitFor(() => expect(el.querySelector('[role=alert]')?.textContent).toContain(`Another admin must approve this first (request ${ID})`));
+    await vi.waitFor(() =>
+      expect(el.querySelector('[role=alert]')?.textContent).toContain(`needs another admin to approve this first (request ${ID})`),
+    );
   });
 });
