@@ -6,6 +6,7 @@
 // concurrent refreshes with the same one would look like theft and end the session); if that fails, the
 // console shows the sign-in page. Every failure becomes an ApiError holding the server's problem details.
 import type { Problem } from '@parley/protocol';
+import type { GatedProposal } from './proposals.js';
 
 export class ApiError extends Error {
   constructor(readonly problem: Problem) {
@@ -14,8 +15,27 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * A 202 carrying a proposal: the tenant requires another admin's approval for this request, and nothing
+ * ran. It is thrown, so a view that does not wait for approvals shows it as a problem; `useGated`
+ * (gated.tsx) waits for the approval and repeats the request.
+ */
+export class ApprovalRequired extends ApiError {
+  constructor(readonly proposal: GatedProposal) {
+    super({
+      type: 'about:blank',
+      title: 'Approval required',
+      status: 202,
+      detail: `This workspace needs another admin to approve this first (request ${proposal.id}), on the Approvals page. Nothing was changed.`,
+      request_id: '',
+    });
+    this.name = 'ApprovalRequired';
+  }
+}
+
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-export type Api = <T = unknown>(method: Method, path: string, body?: unknown) => Promise<T>;
+/** `headers`: extra request headers (the approval a gated request was granted, `Parley-Approval`). */
+export type Api = <T = unknown>(method: Method, path: string, body?: unknown, headers?: Record<string, string>) => Promise<T>;
 
 export interface Client {
   /** `/v1/admin…`: renews the session once on a 401, then reports a signed-out session. */
@@ -31,12 +51,12 @@ export interface Client {
 const networkError = (): ApiError =>
   new ApiError({ type: 'about:blank', title: 'Network error', status: 503, detail: 'The server could not be reached.', request_id: '' });
 
-async function send(fetchImpl: typeof fetch, method: string, url: string, body: unknown): Promise<Response> {
+async function send(fetchImpl: typeof fetch, method: string, url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   try {
     return await fetchImpl(url, {
       method,
       // No Authorization header, ever: the session is in HttpOnly cookies the page cannot read.
-      headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+      headers: body === undefined ? headers : { ...headers, 'Content-Type': 'application/json' },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       credentials: 'same-origin',
       cache: 'no-store',
@@ -48,8 +68,10 @@ async function send(fetchImpl: typeof fetch, method: string, url: string, body: 
 
 async function read<T>(res: Response): Promise<T> {
   if (res.status === 204) return undefined as T;
-  // A file the server sends back (an evidence pack's zip) is handed over as it came, as a Blob.
-  if (res.ok && res.headers.get('content-type')?.startsWith('application/zip')) return (await res.blob()) as T;
+  // A file the server sends back (an evidence pack's zip) is handed over as it came, as a File named as
+  // the server's Content-Disposition says (an empty name when it says none).
+  if (res.ok && res.headers.get('content-type')?.startsWith('application/zip'))
+    return new File([await res.blob()], fileName(res.headers.get('content-disposition')), { type: 'application/zip' }) as T;
   const text = await res.text();
   let json: unknown = null;
   try {
@@ -57,6 +79,7 @@ async function read<T>(res: Response): Promise<T> {
   } catch {
     // Not JSON: reported below with the status.
   }
+  if (res.status === 202 && isProposal(json)) throw new ApprovalRequired(json.proposal);
   if (!res.ok) {
     const p = json as Partial<Problem> | null;
     throw new ApiError({
@@ -70,6 +93,17 @@ async function read<T>(res: Response): Promise<T> {
   }
   return json as T;
 }
+
+/** The file name in a Content-Disposition header (`filename="…"`), without any path; '' when none. */
+function fileName(disposition: string | null): string {
+  const m = /filename="([^"]*)"/i.exec(disposition ?? '');
+  return (m?.[1] ?? '').replace(/^.*[\\/]/, '');
+}
+
+const isProposal = (v: unknown): v is { proposal: GatedProposal } => {
+  const p = (v as { proposal?: unknown } | null)?.proposal;
+  return !!p && typeof p === 'object' && typeof (p as { id?: unknown }).id === 'string';
+};
 
 export function createClient({
   fetchImpl = (...a) => fetch(...a),
@@ -97,21 +131,21 @@ export function createClient({
   };
   const renewing =
     (prefix: string): Api =>
-    async <T>(method: Method, path: string, body?: unknown): Promise<T> => {
+    async <T>(method: Method, path: string, body?: unknown, headers?: Record<string, string>): Promise<T> => {
       const url = `${prefix}${path}`;
       const sentAt = generation;
-      let res = await send(fetchImpl, method, url, body);
+      let res = await send(fetchImpl, method, url, body, headers);
       if (res.status === 401) {
         // token-expired, or no access cookie any more (it lives 15 minutes): renew once and retry once.
         // A 401 after a successful renewal is the route's own answer (e.g. a wrong code), shown as a problem.
         const renewed = generation !== sentAt || (await refresh());
-        if (renewed) res = await send(fetchImpl, method, url, body);
+        if (renewed) res = await send(fetchImpl, method, url, body, headers);
         else onSignedOut();
       }
       return read<T>(res);
     };
-  const auth: Api = async <T>(method: Method, path: string, body?: unknown): Promise<T> =>
-    read<T>(await send(fetchImpl, method, `/v1/auth${path}`, body));
+  const auth: Api = async <T>(method: Method, path: string, body?: unknown, headers?: Record<string, string>): Promise<T> =>
+    read<T>(await send(fetchImpl, method, `/v1/auth${path}`, body, headers));
   return { admin: renewing('/v1/admin'), platform: renewing('/v1/platform'), auth, refresh };
 }
 

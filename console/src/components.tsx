@@ -1,4 +1,4 @@
-// Pieces every view uses: problem display, a secret shown once, loading state, highlighted text.
+// Pieces every view uses: problem display, a secret shown once, loading state, a file saved, highlighted text.
 import type { Problem } from '@parley/protocol';
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
@@ -103,6 +103,19 @@ export function SecretOnce({ label, secret, onDone }: { label: string; secret: s
       </p>
     </section>
   );
+}
+
+/** Saves a blob as a file through a temporary link: the browser's own download, no new window. */
+export function saveFile(blob: Blob, name: string) {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  // After the click has handed the file to the browser.
+  setTimeout(() => URL.revokeObjectURL(url), 0);
 }
 
 /** Text with the given [start, end) spans wrapped in <mark>; spans must not overlap. */

@@ -127,7 +127,7 @@ async function shoot(page: Page, name: string): Promise<void> {
   await page.setViewportSize(size);
 }
 
-test('an owner schedules and cancels the workspace deletion, builds and saves an evidence pack and keeps one current, without violations', async () => {
+test('an owner schedules and cancels the workspace deletion, exports the workspace with restricted data, builds and saves an evidence pack and keeps one current, without violations', async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const found: string[] = [];
   try {
@@ -152,6 +152,26 @@ test('an owner schedules and cancels the workspace deletion, builds and saves an
     await shoot(page, 'delete-workspace-scheduled');
     await zone.getByRole('button', { name: 'Cancel deletion' }).click();
     await zone.getByRole('button', { name: 'Schedule deletion' }).waitFor();
+
+    // Exporting the workspace with restricted data: the reason is asked for before anything is sent.
+    const exporter = page.getByRole('region', { name: 'Export workspace' });
+    await exporter.getByLabel('Include restricted data').check();
+    const exportButton = exporter.getByRole('button', { name: 'Export and download' });
+    await exportButton.click();
+    await exporter.getByText(/^Give a reason of at least 10 characters/).waitFor();
+    await check(page, 'Export workspace (no reason)', found);
+    await exporter.getByLabel(/^Reason/).fill('Moving to our own archive, OPS-42');
+    await shoot(page, 'export-workspace');
+    const [exported] = await Promise.all([page.waitForEvent('download'), exportButton.click()]);
+    expect(exported.suggestedFilename()).toMatch(/^tenant-export-[0-9a-f]{12}\.zip$/);
+    expect(
+      readFileSync((await exported.path())!)
+        .subarray(0, 4)
+        .toString('latin1'),
+    ).toBe('PK\x03\x04');
+    await exporter.getByText(/^Saved tenant-export-.*Restricted values are included\./).waitFor();
+    await check(page, 'Export workspace (saved)', found);
+    await shoot(page, 'export-workspace-saved');
 
     await page.goto(`${app.url}/console/#evidence`);
     await page.getByRole('heading', { level: 1, name: 'Evidence', exact: true }).waitFor();

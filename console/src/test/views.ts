@@ -8,16 +8,20 @@ import { createClient } from '../api.js';
 export const json = (body: unknown, status = 200, type = 'application/json') =>
   new Response(body === null ? null : JSON.stringify(body), { status, headers: { 'Content-Type': type } });
 
-/** An admin client whose requests are answered by `routes` (a 404 problem for any other); `calls` records them. */
-export function server(routes: Record<string, (body: any) => unknown>) {
-  const calls: { key: string; body: any }[] = [];
+/**
+ * An admin client whose requests are answered by `routes` (a 404 problem for any other), given the body and
+ * the request's headers; `calls` records them.
+ */
+export function server(routes: Record<string, (body: any, headers: Headers) => unknown>) {
+  const calls: { key: string; body: any; headers: Headers }[] = [];
   const fetchImpl = vi.fn(async (url: string, init: RequestInit = {}) => {
     const key = `${init.method ?? 'GET'} ${url}`;
     const body = typeof init.body === 'string' ? JSON.parse(init.body) : undefined;
-    calls.push({ key, body });
+    const headers = new Headers(init.headers);
+    calls.push({ key, body, headers });
     const route = routes[key];
     if (!route) return json({ type: '/docs/problems/not-found', title: 'Not found', status: 404 }, 404);
-    const out = route(body);
+    const out = route(body, headers);
     if (out instanceof Response) return out;
     return out === null ? new Response(null, { status: 204 }) : json(out);
   });

@@ -7,6 +7,7 @@ import { act } from 'preact/test-utils';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { json, server, mount, type, button } from '../test/views.js';
 import { ActionsView } from './actions.js';
+import { OPERATION_LABELS, type RailProposal } from '../proposals.js';
 import { ApprovalsView } from './approvals.js';
 
 const ME_ID = '00000000-0000-4000-8000-00000000a001';
@@ -127,6 +128,68 @@ describe('approvals', () => {
     await settle();
     expect(calls.some((c) => c.key === 'GET /v1/admin/approvals?status=failed')).toBe(true);
     expect(el.querySelector('.proposal-history')!.textContent).toContain('endpoint timed out');
+  });
+});
+
+describe('admin operations on the rail', () => {
+  // `kind` and `operation` are not in @parley/protocol's Proposal yet: typed here as the server sends them.
+  const adminProposal = (over: Partial<RailProposal> = {}): RailProposal => ({
+    ...proposal(),
+    id: '77777777-7777-4777-8777-777777777777',
+    kind: 'admin',
+    operation: 'export.restricted',
+    action: null,
+    arguments: { includeRestricted: true, reason: 'Moving to our own archive, <b>OPS-42</b>' },
+    subject: null,
+    conversationId: null,
+    requestedBy: { kind: 'member', id: 'other-admin-id' },
+    reason: null,
+    ...over,
+  });
+
+  test('a pending admin operation reads as its label with its arguments verbatim, and another admin approves it', async () => {
+    const { api, calls } = server({
+      'GET /v1/admin/approvals?status=pending': () => ({ proposals: [adminProposal()] }),
+      'GET /v1/admin/approvals': () => ({ proposals: [] }),
+      'POST /v1/admin/approvals/77777777-7777-4777-8777-777777777777/approve': () => ({ proposal: adminProposal({ status: 'approved' }) }),
+    });
+    const el = mount(<ApprovalsView api={api} me={me('admin')} />);
+    await settle();
+    const card = el.querySelector('article.proposal')!;
+    expect(card.querySelector('h2')!.textContent).toBe('Export restricted data admin export.restricted');
+    expect(card.querySelector('pre')!.textContent).toBe(JSON.stringify(adminProposal().arguments, null, 2));
+    expect(card.querySelector('b')).toBeNull();
+    expect(card.textContent).toContain('Needs another admin’s approval.');
+    // Not from a conversation: no untrusted-text warning, no subject or conversation rows.
+    expect(card.textContent).not.toContain('untrusted');
+    expect(card.textContent).not.toContain('Conversation');
+    expect(card.textContent).toContain('member other-admin-id');
+    await act(async () => button(card, 'Approve Export restricted data').click());
+    await settle();
+    expect(calls.map((c) => c.key)).toContain('POST /v1/admin/approvals/77777777-7777-4777-8777-777777777777/approve');
+  });
+
+  test('each operation has a readable label; one the console does not know is named as the server names it', async () => {
+    const ops = Object.keys(OPERATION_LABELS);
+    expect(ops.sort()).toEqual(
+      ['ai.provider', 'approvals.relax', 'export.restricted', 'identity.mode', 'keys.privileged', 'signin.relax', 'tenant.delete'].sort(),
+    );
+    const { api } = server({
+      'GET /v1/admin/approvals?status=pending': () => ({ proposals: [] }),
+      'GET /v1/admin/approvals': () => ({
+        proposals: [
+          adminProposal({ status: 'executed', operation: 'tenant.delete' }),
+          adminProposal({ id: '88888888-8888-4888-8888-888888888888', status: 'rejected', operation: 'billing.change' }),
+          proposal({ status: 'executed' }),
+        ],
+      }),
+    });
+    const el = mount(<ApprovalsView api={api} me={me('admin')} />);
+    await settle();
+    const rows = [...el.querySelectorAll('.proposal-history summary')].map((s) => s.textContent);
+    expect(rows[0]).toMatch(/^Delete the workspace executed/);
+    expect(rows[1]).toMatch(/^billing\.change rejected/);
+    expect(rows[2]).toMatch(/^refund_order executed/);
   });
 });
 

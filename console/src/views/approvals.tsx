@@ -1,11 +1,14 @@
-// Approvals: the calls the assistant proposed, shown exactly as they will be sent, for a person to approve
-// or reject (approvals:decide). Pending ones refresh on the inbox stream's `action` events (which come for
-// conversations in the inbox only) and by polling. The server enforces every rule; the view mirrors it.
-import type { AdminMe, Proposal, ProposalStatus } from '@parley/protocol';
+// Approvals: the calls the assistant proposed, shown exactly as they will be sent, and the admin operations
+// the tenant gates behind a second admin's approval (`kind: 'admin'`: no action, an operation, its
+// arguments), for a person to approve or reject (approvals:decide). Pending ones refresh on the inbox
+// stream's `action` events (which come for conversations in the inbox only) and by polling. The server
+// enforces every rule; the view mirrors it.
+import type { AdminMe, ProposalStatus } from '@parley/protocol';
 import { useEffect, useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { ProblemView, useAction, useLoad, When } from '../components.js';
 import { useLive } from '../inbox/context.js';
+import { proposalTitle, type RailProposal as Proposal } from '../proposals.js';
 
 const POLL_MS = 15_000;
 const HISTORY: { value: ProposalStatus | ''; label: string }[] = [
@@ -20,32 +23,49 @@ const HISTORY: { value: ProposalStatus | ''; label: string }[] = [
 const who = (p: { kind: string; id: string }) =>
   p.kind === 'visitor' ? `a visitor (${p.id})` : p.kind === 'member' ? `member ${p.id}` : `API key ${p.id}`;
 
-/** Approvals a pending proposal still needs: sensitive ones take an admin's, or two people's. */
+/** An admin operation's proposal (the requester is an admin; no action, an operation). */
+const isAdmin = (p: Proposal) => p.kind === 'admin' || !p.action;
+
+/**
+ * Approvals a pending proposal still needs: an admin operation another admin's; a sensitive action an
+ * admin's, or two people's.
+ */
 export function stillNeeds(p: Proposal): string | null {
   const yes = p.decisions.filter((d) => d.decision === 'approve').length;
-  if (p.action.risk !== 'sensitive') return yes ? null : 'Needs one approval.';
+  if (isAdmin(p)) return yes ? null : 'Needs another admin’s approval.';
+  if (p.action?.risk !== 'sensitive') return yes ? null : 'Needs one approval.';
   const left = Math.max(0, 2 - yes);
   return left === 1 ? 'Sensitive: needs one more approval (or an admin’s).' : 'Sensitive: needs two approvals, or one from an admin.';
 }
 
 function Call({ p }: { p: Proposal }) {
+  const admin = isAdmin(p);
+  const check = p.status === 'pending' ? ': check them before approving.' : '.';
   return (
     <dl class="call">
       <dt>Arguments</dt>
       <dd>
-        <p class="muted">Filled from untrusted text (the conversation){p.status === 'pending' ? ': check them before approving.' : '.'}</p>
+        <p class="muted">{admin ? `Exactly what the operation runs with${check}` : `Filled from untrusted text (the conversation)${check}`}</p>
         <pre class="wrap" dir="ltr">
           {JSON.stringify(p.arguments, null, 2)}
         </pre>
       </dd>
-      <dt>Verified subject</dt>
-      <dd>{p.subject ? <code dir="ltr">{p.subject}</code> : <span class="muted">none</span>}</dd>
+      {admin ? null : (
+        <>
+          <dt>Verified subject</dt>
+          <dd>{p.subject ? <code dir="ltr">{p.subject}</code> : <span class="muted">none</span>}</dd>
+        </>
+      )}
       <dt>Asked by</dt>
       <dd>{who(p.requestedBy)}</dd>
       <dt>Reason given</dt>
       <dd>{p.reason ? <span class="wrap">{p.reason}</span> : <span class="muted">none</span>}</dd>
-      <dt>Conversation</dt>
-      <dd>{p.conversationId ? <ConversationLink id={p.conversationId} /> : <span class="muted">none</span>}</dd>
+      {admin ? null : (
+        <>
+          <dt>Conversation</dt>
+          <dd>{p.conversationId ? <ConversationLink id={p.conversationId} /> : <span class="muted">none</span>}</dd>
+        </>
+      )}
       <dt>Asked</dt>
       <dd>
         <When iso={p.createdAt} />
@@ -55,6 +75,29 @@ function Call({ p }: { p: Proposal }) {
         <When iso={p.expiresAt} />
       </dd>
     </dl>
+  );
+}
+
+/** An action by its name and risk; an admin operation by its label, with the operation's own name. */
+function Title({ p }: { p: Proposal }) {
+  if (p.action)
+    return (
+      <>
+        <code dir="ltr">{p.action.name}</code> <span class={`badge risk-${p.action.risk}`}>{p.action.risk}</span>
+      </>
+    );
+  return (
+    <>
+      {proposalTitle(p)} <span class="badge">admin</span>
+      {p.operation ? (
+        <>
+          {' '}
+          <code dir="ltr" class="operation">
+            {p.operation}
+          </code>
+        </>
+      ) : null}
+    </>
   );
 }
 
@@ -110,10 +153,11 @@ function Pending({ api, me, p, onDone }: { api: Api; me: AdminMe; p: Proposal; o
       onDone();
     });
   const headingId = `proposal-${p.id}`;
+  const name = proposalTitle(p);
   return (
     <article class="card proposal" aria-labelledby={headingId}>
       <h2 id={headingId}>
-        <code dir="ltr">{p.action.name}</code> <span class={`badge risk-${p.action.risk}`}>{p.action.risk}</span>
+        <Title p={p} />
       </h2>
       {needs ? <p class="badge warn">{needs}</p> : null}
       <Call p={p} />
@@ -127,10 +171,10 @@ function Pending({ api, me, p, onDone }: { api: Api; me: AdminMe; p: Proposal; o
           <label for={`reason-${p.id}`}>Reason (optional)</label>
           <input id={`reason-${p.id}`} maxLength={500} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
           <div class="row">
-            <button type="button" disabled={action.busy} onClick={() => decide('approve')} aria-label={`Approve ${p.action.name}`}>
+            <button type="button" disabled={action.busy} onClick={() => decide('approve')} aria-label={`Approve ${name}`}>
               Approve
             </button>
-            <button type="button" class="danger" disabled={action.busy} onClick={() => decide('reject')} aria-label={`Reject ${p.action.name}`}>
+            <button type="button" class="danger" disabled={action.busy} onClick={() => decide('reject')} aria-label={`Reject ${name}`}>
               Reject
             </button>
           </div>
@@ -165,7 +209,7 @@ function History({ api, tick }: { api: Api; tick: number }) {
       {rows.map((p) => (
         <details key={p.id} class="proposal-history">
           <summary>
-            <code dir="ltr">{p.action.name}</code>{' '}
+            {p.action ? <code dir="ltr">{p.action.name}</code> : proposalTitle(p)}{' '}
             <span class={`badge ${p.status === 'failed' ? 'disabled' : p.status === 'executed' ? 'active' : ''}`}>{p.status}</span>{' '}
             <When iso={p.createdAt} />
             {p.result ? <span class="muted"> · answered {p.result.statusCode}</span> : null}
@@ -198,8 +242,9 @@ export function ApprovalsView({ api, me }: { api: Api; me: AdminMe }) {
   return (
     <div>
       <p class="muted">
-        The assistant proposes calls of your actions; nothing is sent until it is approved here. Each call is shown exactly as your endpoint will
-        receive it. {live?.live.state === 'live' ? 'Updates live for conversations in the inbox, and' : 'Refreshes'} at least every 15 seconds.
+        The assistant proposes calls of your actions, and admins ask here for the operations this workspace gates behind a second admin’s approval;
+        nothing is sent or run until it is approved here. Each call is shown exactly as your endpoint will receive it.{' '}
+        {live?.live.state === 'live' ? 'Updates live for conversations in the inbox, and' : 'Refreshes'} at least every 15 seconds.
       </p>
       <ProblemView problem={pending.problem} />
       <section aria-labelledby="pending-title">

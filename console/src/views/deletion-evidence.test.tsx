@@ -46,7 +46,7 @@ describe('deleting the workspace', () => {
     });
     const el = mount(<SettingsView api={api} me={me('owner')} />);
     await vi.waitFor(() => expect(el.querySelector('#deletion-confirm')).not.toBeNull());
-    expect(el.querySelector('h2')?.textContent).toBe('Delete workspace');
+    expect(el.querySelector('.danger-zone h2')?.textContent).toBe('Delete workspace');
     expect(el.querySelector<HTMLInputElement>('#deletion-grace')!.value).toBe('7');
     const schedule = button(el, 'Schedule deletion');
     expect(schedule.disabled).toBe(true);

@@ -4,7 +4,7 @@ import type { EvidencePackSummary } from '@parley/protocol';
 import { EVIDENCE_FRAMEWORKS, MAX_EVIDENCE_PERIOD_DAYS, type EvidenceFramework } from '@parley/protocol/constants';
 import { useState } from 'preact/hooks';
 import type { ViewProps } from '../app.js';
-import { ProblemView, useAction, useLoad, When } from '../components.js';
+import { ProblemView, saveFile, useAction, useLoad, When } from '../components.js';
 
 const FRAMEWORK_LABELS: Record<EvidenceFramework, string> = {
   soc2: 'SOC 2',
@@ -15,19 +15,6 @@ const FRAMEWORK_LABELS: Record<EvidenceFramework, string> = {
 const DAY_MS = 86_400_000;
 /** A UTC calendar day, as a date input holds it. */
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-
-/** Saves a blob as a file through a temporary link: the browser's own download, no new window. */
-function saveFile(blob: Blob, name: string) {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  // After the click has handed the file to the browser.
-  setTimeout(() => URL.revokeObjectURL(url), 0);
-}
 
 const FrameworkSelect = ({ id, value, onChange }: { id: string; value: EvidenceFramework; onChange: (f: EvidenceFramework) => void }) => (
   <select id={id} value={value} onChange={(e) => onChange(e.currentTarget.value as EvidenceFramework)}>

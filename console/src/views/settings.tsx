@@ -1,9 +1,10 @@
-// Widget appearance and handoff behaviour (saving bumps the tenant's policy version); for owners, deleting
-// the workspace.
+// Widget appearance and handoff behaviour (saving bumps the tenant's policy version); for owners and
+// admins, exporting the workspace; for owners, deleting it.
 import { useEffect, useState } from 'preact/hooks';
 import type { ViewProps } from '../app.js';
 import { ProblemView, useAction, useLoad } from '../components.js';
 import { TenantDeletion } from './tenant-deletion.js';
+import { TenantExport } from './tenant-export.js';
 
 interface Settings {
   widget?: { greeting?: string; launcherText?: string; accentColor?: string };
@@ -71,6 +72,7 @@ export function SettingsView({ api, me }: ViewProps) {
         </span>
         <ProblemView problem={action.problem} />
       </form>
+      {me.capabilities.includes('tenant:export') ? <TenantExport api={api} me={me} /> : null}
       {/* Owners only: the server refuses anyone else, so nobody else is shown it. */}
       {me.member?.role === 'owner' ? <TenantDeletion api={api} me={me} /> : null}
     </>
