@@ -26,7 +26,7 @@ export function Offer({
     // Empty optional inputs are left out; numbers and booleans keep their JSON type.
     for (const el of (e.currentTarget as HTMLFormElement).querySelectorAll('input')) {
       const v = el.type === 'checkbox' ? el.checked : el.type === 'number' ? el.valueAsNumber : el.value;
-      if (v !== '' && v === v) args[el.name] = v;
+      if (v !== '' && !Number.isNaN(v)) args[el.name] = v;
     }
     setBusy(true);
     confirm(args).catch(() => setBusy(false));
