@@ -1,7 +1,8 @@
 // Builds widget.js (Preact included) and loader.js (the script tag's target), plus content-hashed
 // copies and a manifest for long caching. The loader, served with a short cache, names the hashed
 // widget file, so a release reaches every page within minutes while the widget itself is immutable.
-// Each file also gets .br and .gz copies, made once here rather than on every request.
+// Each file also gets .br and .gz copies, made once here rather than on every request. The languages
+// other than English are content-hashed JSON files the widget fetches when a visitor's language wants one.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,12 +30,14 @@ const common = {
 const manifest = {};
 async function emit(name, options) {
   const { outputFiles } = await build({ ...common, ...options, outfile: out + name });
-  const body = outputFiles[0].contents;
-  const hashed = name.replace('.js', `.${createHash('sha256').update(body).digest('hex').slice(0, 12)}.js`);
+  return write(name, outputFiles[0].contents);
+}
+function write(name, body, names = ['plain', 'hashed']) {
+  const hashed = name.replace(/\.(js|json)$/, `.${createHash('sha256').update(body).digest('hex').slice(0, 12)}.$1`);
   // Served precompressed by Accept-Encoding: brotli at its best quality, gzip for the rest.
   const br = brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: body.length } });
   const gz = gzipSync(body, { level: 9 });
-  for (const file of [name, hashed]) {
+  for (const file of names.map((n) => (n === 'plain' ? name : hashed))) {
     writeFileSync(out + file, body);
     writeFileSync(`${out + file}.br`, br);
     writeFileSync(`${out + file}.gz`, gz);
@@ -43,6 +46,12 @@ async function emit(name, options) {
   return hashed;
 }
 
-const widget = await emit('widget.js', { entryPoints: ['src/main.tsx'] });
+const {
+  outputFiles: [tables],
+} = await build({ ...common, entryPoints: ['src/locales.ts'], format: 'esm' });
+const { LOCALES } = await import(`data:text/javascript;base64,${Buffer.from(tables.contents).toString('base64')}`);
+const locales = {};
+for (const [lang, t] of Object.entries(LOCALES)) locales[lang] = write(`locale-${lang}.json`, Buffer.from(JSON.stringify(t)), ['hashed']);
+const widget = await emit('widget.js', { entryPoints: ['src/main.tsx'], define: { ...common.define, __LOCALES__: JSON.stringify(locales) } });
 await emit('loader.js', { entryPoints: ['src/loader.ts'], define: { ...common.define, __WIDGET_FILE__: JSON.stringify(widget) } });
 writeFileSync(`${out}manifest.json`, `${JSON.stringify(manifest, null, 2)}\n`);

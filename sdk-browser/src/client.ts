@@ -11,6 +11,8 @@ import type {
   OutsideHours,
   ReconnectEventData,
   Visitor,
+  WidgetProposal,
+  WidgetProposeRequest,
   WidgetConfigResponse,
   WidgetSession,
   WidgetSessionResponse,
@@ -147,6 +149,11 @@ export interface ParleyClient {
   rate(conversationId: string, score: number, comment?: string): Promise<void>;
   /** Leaves an email for the team's reply, when the handoff came outside business hours. */
   leaveContact(conversationId: string, email: string): Promise<void>;
+  /**
+   * Asks for an action (a verified visitor only, about themself): a proposal on the approval rail. Its later
+   * statuses arrive as `action` events of {@link ParleyClient.events}.
+   */
+  propose(conversationId: string, request: WidgetProposeRequest): Promise<WidgetProposal>;
   /** What is kept between page loads. */
   readonly stored: StoredSession | null;
   remember(patch: Partial<StoredSession>): void;
@@ -361,6 +368,9 @@ export function createClient(opts: ClientOptions): ParleyClient {
     },
     async leaveContact(conversationId, email) {
       await authed('POST', path(conversationId, '/contact'), { email });
+    },
+    async propose(conversationId, request) {
+      return ((await (await authed('POST', path(conversationId, '/actions'), request)).json()) as { proposal: WidgetProposal }).proposal;
     },
   };
 }

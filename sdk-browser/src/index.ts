@@ -11,6 +11,7 @@ export {
 export { ParleyError, type ProblemFieldError } from './errors.js';
 export { readSse, type SseMessage } from './sse.js';
 export type {
+  ActionOffer,
   AnswerEvent,
   Citation,
   Conversation,
@@ -21,6 +22,8 @@ export type {
   MessageAuthor,
   OutsideHours,
   Visitor,
+  WidgetProposal,
+  WidgetProposeRequest,
   WidgetSession,
   WidgetSettings,
 } from '@parley/protocol';

@@ -1,9 +1,20 @@
 // The chat panel: streamed answers, citations, a person always one click away, live agent messages
 // (with the agent's name, typing both ways, a rating once resolved, an email outside business hours),
-// offline and error states with retry, keyboard and screen-reader friendly.
-import { newClientMessageId, type Citation, type Message, type OutsideHours, type ParleyClient, type WidgetSettings } from '@parley/browser';
+// actions the visitor confirms and their outcome, offline and error states with retry, keyboard and
+// screen-reader friendly.
+import {
+  newClientMessageId,
+  type ActionOffer,
+  type Citation,
+  type Message,
+  type OutsideHours,
+  type ParleyClient,
+  type WidgetProposal,
+  type WidgetSettings,
+} from '@parley/browser';
 import { MAX_MESSAGE_CHARS } from '@parley/protocol/constants';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { Offer, Proposal, stage } from './actions.js';
 import { Away } from './away.js';
 import './bidi.js';
 import { fillNodes, type Strings } from './i18n.js';
@@ -45,6 +56,9 @@ export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Str
   // Resolved by the agent: the notice (with the rating when offered) sits after the message the feed
   // carried last before it (null: at the end), in place when a reload replays the feed.
   const [resolved, setResolved] = useState<{ id: string; csat: boolean; after: string | null } | null>(null);
+  // The action offered with an answer (after that message), and the proposals, each where it was made.
+  const [offer, setOffer] = useState<{ after: string; offer: ActionOffer } | null>(null);
+  const [proposals, setProposals] = useState<WidgetProposal[]>([]);
   const [status, setStatus] = useState<Status>({ kind: offline() ? 'offline' : 'ok' });
   const statusNow = useRef(status);
   statusNow.current = status;
@@ -57,6 +71,12 @@ export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Str
 
   // Messages arrive on two paths (the answer stream and the live feed): keep each once.
   const add = (m: Message) => setMessages((list) => (list.some((x) => x.id === m.id) ? list : [...list, m]));
+  // A proposal's statuses arrive on the stream and in the answer to confirming, in either order.
+  const track = (p: WidgetProposal) =>
+    setProposals((list) => {
+      const old = list.find((x) => x.id === p.id);
+      return !old ? [...list, p] : stage(p) < stage(old) ? list : list.map((x) => (x === old ? p : x));
+    });
 
   const agentTyping = (name: string | null) => {
     clearTimeout(typingTimer.current);
@@ -121,6 +141,8 @@ export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Str
     setHandoff(false);
     setAway(null);
     setResolved(null);
+    setOffer(null);
+    setProposals([]);
     agentTyping(null);
     setConversationId(null);
   }, [ctl.identity]);
@@ -155,7 +177,7 @@ export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Str
         } else if (e.event === 'reopened') {
           setResolved(null);
           setHandoff(true);
-        }
+        } else if (e.event === 'action') track(e.data.proposal);
       }
     })().catch(() => {});
     return () => ac.abort();
@@ -173,7 +195,7 @@ export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Str
 
   useEffect(() => {
     log.current?.lastElementChild?.scrollIntoView?.({ block: 'end' });
-  }, [messages, draft, typing, resolved, handoff]);
+  }, [messages, draft, typing, resolved, handoff, offer, proposals]);
 
   useEffect(() => {
     // Back online: whatever failed is tried again (each retry clears the status itself).
@@ -211,8 +233,10 @@ export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Str
         else if (e.event === 'delta') setDraft((acc += e.data.text));
         else if (e.event === 'done') {
           setDraft(null);
-          add(e.data.message);
-          ctl.emit('message', e.data.message);
+          const m = e.data.message;
+          add(m);
+          setOffer(m.offer ? { after: m.id, offer: m.offer } : null);
+          ctl.emit('message', m);
         } else if (e.event === 'handoff') handedOff(e.data);
         else throw e.data;
       }
@@ -264,7 +288,7 @@ export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Str
 
   if (!ctl.open) return null;
   const who = (r: Message['role']) => (r === 'visitor' ? t.you : r === 'agent' ? t.agent : t.assistant);
-  const items = messages.map((m) =>
+  const bubble = (m: Message) =>
     m.role === 'system' ? (
       <div key={m.id} class="note" dir="auto">
         {m.text}
@@ -313,10 +337,24 @@ export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Str
           </ol>
         )}
       </div>
-    ),
-  );
+    );
   // A sent form gives way to its thank-you: focus goes back to the composer rather than to nowhere.
   const refocus = () => void input.current?.focus();
+  const confirm = (o: ActionOffer) => async (args: Record<string, unknown>) => {
+    try {
+      setStatus({ kind: 'ok' });
+      track(await client.propose(conversationId!, { actionId: o.actionId, arguments: args }));
+      setOffer(null);
+      refocus();
+    } catch (err) {
+      fail(() => void confirm(o)(args))(err);
+      throw err;
+    }
+  };
+  const dismiss = () => {
+    setOffer(null);
+    refocus();
+  };
   // A 409: this resolution was rated already (its notice replayed after a reload), so it counts as given.
   const rate = (score: number, comment?: string) =>
     client
@@ -326,12 +364,26 @@ export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Str
       })
       .then(refocus);
   const leave = (email: string) => client.leaveContact(conversationId!, email).then(refocus);
+  // Each message, then what came after it: the offer made with it, proposals made before the next
+  // message, the resolved notice. Proposals from before the first message lead.
+  const at = (m?: Message) => m?.createdAt ?? '~';
+  const since = (from: string, to: string) =>
+    proposals.filter((p) => p.createdAt >= from && p.createdAt < to).map((p) => <Proposal key={p.id} p={p} t={t} />);
+  const rows: unknown[] = [
+    since('', at(messages[0])),
+    ...messages.map((m, i) => [
+      bubble(m),
+      offer?.after === m.id && <Offer key={`o${m.id}`} offer={offer.offer} t={t} confirm={confirm(offer.offer)} dismiss={dismiss} />,
+      since(m.createdAt, at(messages[i + 1])),
+    ]),
+  ];
   if (resolved)
-    items.splice(
-      messages.findIndex((m) => m.id === resolved.after) + 1 || items.length,
+    rows.splice(
+      (messages.findIndex((m) => m.id === resolved.after) + 1 || rows.length - 1) + 1,
       0,
       <Rating key={resolved.id} t={t} rate={resolved.csat ? rate : null} />,
     );
+  const items = rows.flat(2);
   const name = ctl.settings?.tenantName;
   return (
     <div class="p" role="dialog" aria-modal="true" aria-labelledby="parley-title" dir={dir} ref={panel} onKeyDown={onKey}>

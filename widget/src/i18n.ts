@@ -1,5 +1,8 @@
-// Interface strings: English, French, German, Spanish, Italian, Dutch, Portuguese, Japanese and Arabic
-// (right to left). Every language has every key (the type says so, and a test checks it).
+// Interface strings: English here, in the widget; French, German, Spanish, Italian, Dutch, Portuguese,
+// Japanese and Arabic (right to left) in locales.ts, each built into a content-hashed JSON file the
+// widget fetches from the API origin when the visitor's language first wants it (carrying them all
+// would not fit the widget's size budget). Every language has every key (the type says so, and a test
+// checks it).
 import { LAUNCHER } from './launcher-text.js';
 
 const en = {
@@ -34,274 +37,15 @@ const en = {
   greeting: 'Hi! Ask us anything about {name}.',
   notice: "I've passed your question to a member of our team. They'll reply here.",
   suggest: 'Did you mean:',
+  confirm: 'Confirm',
+  notNow: 'Not now',
+  waiting: 'Waiting for a person to confirm…',
+  done: 'Done.',
+  declined: 'Declined: nothing was done.',
+  expired: 'Expired: nobody confirmed it in time, so nothing was done.',
+  failed: 'It could not be done. A member of our team can help.',
 };
 export type Strings = typeof en;
-
-const fr: Strings = {
-  title: 'Assistance',
-  placeholder: 'Écrivez votre message…',
-  send: 'Envoyer',
-  close: 'Fermer la discussion',
-  human: 'Parler à une personne',
-  typing: "L'assistant écrit…",
-  offline: 'Vous êtes hors ligne. Nous réessaierons dès votre retour.',
-  error: 'Une erreur est survenue.',
-  retry: 'Réessayer',
-  handoff: 'Un membre de notre équipe vous répondra ici.',
-  sources: 'Sources',
-  verified: 'Connecté',
-  you: 'Vous',
-  assistant: 'Assistant',
-  agent: 'Équipe support',
-  launcher: LAUNCHER.fr!,
-  signIn: 'Connectez-vous pour discuter avec nous.',
-  agentTyping: '{name} écrit…',
-  away: 'Nous sommes absents pour le moment.',
-  back: 'Nous vous répondrons à partir de {when}.',
-  emailAsk: 'Laissez votre e-mail, nous vous répondrons par ce biais.',
-  email: 'E-mail',
-  emailSent: 'Merci ! Nous répondrons à {email}.',
-  resolved: 'Cette conversation a été résolue.',
-  rate: 'Comment était notre aide ?',
-  stars: '{n} sur 5',
-  comment: 'Un commentaire ? (facultatif)',
-  rated: 'Merci pour votre avis !',
-  greeting: 'Bonjour ! Posez-nous toutes vos questions sur {name}.',
-  notice: "J'ai transmis votre question à un membre de notre équipe. Il vous répondra ici.",
-  suggest: 'Vouliez-vous dire :',
-};
-const de: Strings = {
-  title: 'Support',
-  placeholder: 'Nachricht eingeben…',
-  send: 'Senden',
-  close: 'Chat schließen',
-  human: 'Mit einer Person sprechen',
-  typing: 'Der Assistent schreibt…',
-  offline: 'Sie sind offline. Wir versuchen es erneut, sobald Sie wieder online sind.',
-  error: 'Etwas ist schiefgelaufen.',
-  retry: 'Erneut versuchen',
-  handoff: 'Ein Mitglied unseres Teams antwortet Ihnen hier.',
-  sources: 'Quellen',
-  verified: 'Angemeldet',
-  you: 'Sie',
-  assistant: 'Assistent',
-  agent: 'Support-Team',
-  launcher: LAUNCHER.de!,
-  signIn: 'Bitte melden Sie sich an, um mit uns zu chatten.',
-  agentTyping: '{name} schreibt…',
-  away: 'Wir sind gerade nicht erreichbar.',
-  back: 'Wir antworten ab {when}.',
-  emailAsk: 'Hinterlassen Sie Ihre E-Mail-Adresse, wir antworten dorthin.',
-  email: 'E-Mail',
-  emailSent: 'Danke! Wir antworten an {email}.',
-  resolved: 'Dieses Gespräch wurde abgeschlossen.',
-  rate: 'Wie war unsere Hilfe?',
-  stars: '{n} von 5',
-  comment: 'Möchten Sie etwas ergänzen? (optional)',
-  rated: 'Vielen Dank für Ihr Feedback!',
-  greeting: 'Hallo! Fragen Sie uns alles rund um {name}.',
-  notice: 'Ich habe Ihre Frage an ein Mitglied unseres Teams weitergegeben. Sie erhalten hier eine Antwort.',
-  suggest: 'Meinten Sie:',
-};
-const ar: Strings = {
-  title: 'الدعم',
-  placeholder: 'اكتب رسالتك…',
-  send: 'إرسال',
-  close: 'إغلاق المحادثة',
-  human: 'التحدث إلى شخص',
-  typing: 'المساعد يكتب…',
-  offline: 'أنت غير متصل. سنحاول مجددًا عند عودتك.',
-  error: 'حدث خطأ ما.',
-  retry: 'إعادة المحاولة',
-  handoff: 'سيرد عليك أحد أعضاء فريقنا هنا.',
-  sources: 'المصادر',
-  verified: 'تم تسجيل الدخول',
-  you: 'أنت',
-  assistant: 'المساعد',
-  agent: 'فريق الدعم',
-  launcher: LAUNCHER.ar!,
-  signIn: 'يرجى تسجيل الدخول للدردشة معنا.',
-  agentTyping: '{name} يكتب…',
-  away: 'نحن غير متاحين الآن.',
-  back: 'سنرد عليك اعتبارًا من {when}.',
-  emailAsk: 'اترك بريدك الإلكتروني وسنرد عليك هناك.',
-  email: 'البريد الإلكتروني',
-  emailSent: 'شكرًا! سنرد على {email}.',
-  resolved: 'تم حل هذه المحادثة.',
-  rate: 'كيف كانت خدمتنا؟',
-  stars: '{n} من 5',
-  comment: 'هل تريد إضافة شيء؟ (اختياري)',
-  rated: 'شكرًا لملاحظاتك!',
-  greeting: 'مرحبًا! اسألنا أي شيء عن {name}.',
-  notice: 'أحلت سؤالك إلى أحد أعضاء فريقنا. سيرد عليك هنا.',
-  suggest: 'هل تقصد:',
-};
-
-const es: Strings = {
-  title: 'Asistencia',
-  placeholder: 'Escribe tu mensaje…',
-  send: 'Enviar',
-  close: 'Cerrar el chat',
-  human: 'Hablar con una persona',
-  typing: 'El asistente está escribiendo…',
-  offline: 'No tienes conexión. Lo intentaremos de nuevo cuando vuelvas.',
-  error: 'Algo salió mal.',
-  retry: 'Reintentar',
-  handoff: 'Un miembro de nuestro equipo te responderá aquí.',
-  sources: 'Fuentes',
-  verified: 'Sesión iniciada',
-  you: 'Tú',
-  assistant: 'Asistente',
-  agent: 'Equipo de soporte',
-  launcher: LAUNCHER.es!,
-  signIn: 'Inicia sesión para chatear con nosotros.',
-  agentTyping: '{name} está escribiendo…',
-  away: 'Ahora mismo no estamos disponibles.',
-  back: 'Te responderemos a partir de {when}.',
-  emailAsk: 'Déjanos tu correo electrónico y te responderemos allí.',
-  email: 'Correo electrónico',
-  emailSent: '¡Gracias! Te responderemos a {email}.',
-  resolved: 'Esta conversación se ha resuelto.',
-  rate: '¿Qué tal te hemos atendido?',
-  stars: '{n} de 5',
-  comment: '¿Algo que añadir? (opcional)',
-  rated: '¡Gracias por tu opinión!',
-  greeting: '¡Hola! Pregúntanos lo que quieras sobre {name}.',
-  notice: 'He pasado tu pregunta a un miembro de nuestro equipo. Te responderá aquí.',
-  suggest: '¿Quiso decir…?',
-};
-const it: Strings = {
-  title: 'Assistenza',
-  placeholder: 'Scrivi il tuo messaggio…',
-  send: 'Invia',
-  close: 'Chiudi la chat',
-  human: 'Parla con una persona',
-  typing: "L'assistente sta scrivendo…",
-  offline: 'Sei offline. Riproveremo quando tornerai online.',
-  error: 'Si è verificato un errore.',
-  retry: 'Riprova',
-  handoff: 'Un membro del nostro team ti risponderà qui.',
-  sources: 'Fonti',
-  verified: 'Accesso effettuato',
-  you: 'Tu',
-  assistant: 'Assistente',
-  agent: 'Team di assistenza',
-  launcher: LAUNCHER.it!,
-  signIn: 'Accedi per chattare con noi.',
-  agentTyping: '{name} sta scrivendo…',
-  away: 'Al momento non siamo disponibili.',
-  back: 'Ti risponderemo a partire da {when}.',
-  emailAsk: 'Lasciaci la tua email e ti risponderemo lì.',
-  email: 'Email',
-  emailSent: 'Grazie! Ti risponderemo a {email}.',
-  resolved: 'Questa conversazione è stata risolta.',
-  rate: 'Come ti abbiamo aiutato?',
-  stars: '{n} su 5',
-  comment: 'Vuoi aggiungere qualcosa? (facoltativo)',
-  rated: 'Grazie per il tuo feedback!',
-  greeting: 'Ciao! Chiedici qualsiasi cosa su {name}.',
-  notice: 'Ho passato la tua domanda a un membro del nostro team. Ti risponderà qui.',
-  suggest: 'Forse cercavi:',
-};
-const nl: Strings = {
-  title: 'Support',
-  placeholder: 'Typ je bericht…',
-  send: 'Versturen',
-  close: 'Chat sluiten',
-  human: 'Met een medewerker praten',
-  typing: 'De assistent typt…',
-  offline: 'Je bent offline. We proberen het opnieuw zodra je weer online bent.',
-  error: 'Er is iets misgegaan.',
-  retry: 'Opnieuw proberen',
-  handoff: 'Een medewerker van ons team antwoordt je hier.',
-  sources: 'Bronnen',
-  verified: 'Ingelogd',
-  you: 'Jij',
-  assistant: 'Assistent',
-  agent: 'Supportteam',
-  launcher: LAUNCHER.nl!,
-  signIn: 'Log in om met ons te chatten.',
-  agentTyping: '{name} typt…',
-  away: 'We zijn op dit moment niet bereikbaar.',
-  back: 'We antwoorden vanaf {when}.',
-  emailAsk: 'Laat je e-mailadres achter, dan antwoorden we daar.',
-  email: 'E-mailadres',
-  emailSent: 'Bedankt! We antwoorden naar {email}.',
-  resolved: 'Dit gesprek is afgerond.',
-  rate: 'Hoe hebben we je geholpen?',
-  stars: '{n} van de 5',
-  comment: 'Nog iets toe te voegen? (optioneel)',
-  rated: 'Bedankt voor je feedback!',
-  greeting: 'Hallo! Stel ons al je vragen over {name}.',
-  notice: 'Ik heb je vraag doorgegeven aan een medewerker van ons team. Je krijgt hier antwoord.',
-  suggest: 'Bedoelde u:',
-};
-const pt: Strings = {
-  title: 'Suporte',
-  placeholder: 'Escreva sua mensagem…',
-  send: 'Enviar',
-  close: 'Fechar o chat',
-  human: 'Falar com uma pessoa',
-  typing: 'O assistente está digitando…',
-  offline: 'Você está offline. Tentaremos de novo quando você voltar.',
-  error: 'Algo deu errado.',
-  retry: 'Tentar de novo',
-  handoff: 'Um membro da nossa equipe vai responder aqui.',
-  sources: 'Fontes',
-  verified: 'Conectado',
-  you: 'Você',
-  assistant: 'Assistente',
-  agent: 'Equipe de suporte',
-  launcher: LAUNCHER.pt!,
-  signIn: 'Entre na sua conta para conversar conosco.',
-  agentTyping: '{name} está digitando…',
-  away: 'No momento, não estamos disponíveis.',
-  back: 'Responderemos a partir de {when}.',
-  emailAsk: 'Deixe seu e-mail e responderemos por lá.',
-  email: 'E-mail',
-  emailSent: 'Obrigado! Responderemos para {email}.',
-  resolved: 'Esta conversa foi resolvida.',
-  rate: 'Como foi o nosso atendimento?',
-  stars: '{n} de 5',
-  comment: 'Algo a acrescentar? (opcional)',
-  rated: 'Obrigado pelo seu feedback!',
-  greeting: 'Olá! Pergunte o que quiser sobre {name}.',
-  notice: 'Passei sua pergunta para um membro da nossa equipe. Ele vai responder aqui.',
-  suggest: 'Você quis dizer:',
-};
-const ja: Strings = {
-  title: 'サポート',
-  placeholder: 'メッセージを入力…',
-  send: '送信',
-  close: 'チャットを閉じる',
-  human: '担当者と話す',
-  typing: 'アシスタントが入力中…',
-  offline: 'オフラインです。接続が戻ったら再試行します。',
-  error: '問題が発生しました。',
-  retry: '再試行',
-  handoff: 'チームの担当者がこちらで返信します。',
-  sources: '出典',
-  verified: 'ログイン済み',
-  you: 'あなた',
-  assistant: 'アシスタント',
-  agent: 'サポートチーム',
-  launcher: LAUNCHER.ja!,
-  signIn: 'チャットをご利用いただくにはログインしてください。',
-  agentTyping: '{name}さんが入力中…',
-  away: 'ただいま対応時間外です。',
-  back: '{when}から返信いたします。',
-  emailAsk: 'メールアドレスを残していただければ、そちらに返信いたします。',
-  email: 'メールアドレス',
-  emailSent: 'ありがとうございます。{email}宛てに返信いたします。',
-  resolved: 'この会話は解決済みです。',
-  rate: '対応はいかがでしたか？',
-  stars: '5段階中{n}',
-  comment: 'ほかにご意見はありますか？（任意）',
-  rated: 'フィードバックをありがとうございます。',
-  greeting: 'こんにちは！{name}について何でもお尋ねください。',
-  notice: 'ご質問をチームの担当者に引き継ぎました。こちらで返信いたします。',
-  suggest: 'もしかして:',
-};
 
 /** A string with its `{name}` slots filled. */
 export const fill = (s: string, values: Record<string, string | number>): string => s.replace(/\{(\w+)\}/g, (m, k: string) => String(values[k] ?? m));
@@ -311,21 +55,39 @@ export const fill = (s: string, values: Record<string, string | number>): string
 export const fillNodes = <T>(s: string, values: Record<string, T>): (string | T)[] =>
   s.split(/(\{\w+\})/).map((p) => (/^\{\w+\}$/.test(p) && p.slice(1, -1) in values ? values[p.slice(1, -1)]! : p));
 
-const TABLE: Record<string, Strings> = { en, fr, de, es, it, nl, pt, ja, ar };
+/** The other languages' files by language, set at build time. */
+declare const __LOCALES__: Record<string, string>;
+const FILES: Record<string, string> = { ...__LOCALES__ };
+const TABLE: Record<string, Strings> = { en };
+const loading: Record<string, Promise<void>> = {};
+
+/** Makes a language's strings available: `loadLocale` fetches them; tests give them directly. */
+export const addLocale = (lang: string, t: Strings) => void (TABLE[lang] = t);
+
+/** Fetches a language's strings, once; when they cannot be had, the language is dropped (English serves). */
+export const loadLocale = (api: string, lang: string): Promise<void> =>
+  (loading[lang] ??= fetch(`${api}/${FILES[lang]}`, { credentials: 'omit' })
+    .then((res) => (res.ok ? res.json() : Promise.reject()))
+    .then(
+      (t: Strings) => addLocale(lang, t),
+      () => void delete FILES[lang],
+    ));
+
 const RTL = new Set(['ar', 'he', 'fa', 'ur']);
 
 /**
  * Picks the strings for a locale option ('auto' follows the browser), falling back to English. `tag` is
  * the whole tag that matched (en-GB, fr-CA), so dates read the way the visitor's region writes them.
+ * `ready` is false while the language's strings are still to be fetched (`t` is English until then).
  */
 export function strings(
   locale: string | undefined,
   browser: readonly string[] = typeof navigator === 'undefined' ? [] : (navigator.languages ?? [navigator.language]),
-): { lang: string; tag: string; dir: 'ltr' | 'rtl'; t: Strings } {
+): { lang: string; tag: string; dir: 'ltr' | 'rtl'; t: Strings; ready: boolean } {
   const wanted = locale && locale !== 'auto' ? [locale] : browser;
   for (const l of wanted) {
     const lang = l.toLowerCase().split('-')[0]!;
-    if (TABLE[lang]) return { lang, tag: l, dir: RTL.has(lang) ? 'rtl' : 'ltr', t: TABLE[lang] };
+    if (TABLE[lang] || FILES[lang]) return { lang, tag: l, dir: RTL.has(lang) ? 'rtl' : 'ltr', t: TABLE[lang] ?? en, ready: !!TABLE[lang] };
   }
-  return { lang: 'en', tag: 'en', dir: 'ltr', t: en };
+  return { lang: 'en', tag: 'en', dir: 'ltr', t: en, ready: true };
 }

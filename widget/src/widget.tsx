@@ -4,7 +4,7 @@ import { createClient, ParleyError, type ClientOptions, type ParleyClient, type 
 import { render } from 'preact';
 import { App, type Controller } from './app.js';
 import { noBidi } from './bidi.js';
-import { strings } from './i18n.js';
+import { loadLocale, strings } from './i18n.js';
 import { addStyles, type Boot, type WidgetOptions } from './options.js';
 import { CSS } from './styles.js';
 
@@ -86,16 +86,18 @@ export function start(boot: Boot, makeClient: (opts: ClientOptions) => ParleyCli
 
   function draw() {
     const e = effective();
-    const { lang, tag, dir, t } = strings(e.locale);
+    const { lang, tag, dir, t, ready } = strings(e.locale);
     host.dataset.side = e.position === 'bottom-left' ? 'left' : 'right';
     host.dataset.theme = e.theme ?? 'auto';
+    viewport();
+    // Until another language's strings arrive, the launcher keeps the loader's translation.
+    if (!ready) return void loadLocale(o.api, lang).then(draw);
     host.lang = lang;
     launcher.className = 'l';
     launcher.textContent = noBidi(e.text ?? t.launcher);
     // A tenant's own text keeps its own direction; the translation takes the visitor's.
     launcher.dir = e.text ? 'auto' : dir;
     launcher.setAttribute('aria-expanded', String(ctl.open));
-    viewport();
     render(<App client={client} t={t} tag={tag} dir={dir} ctl={{ ...ctl }} />, mount);
   }
 

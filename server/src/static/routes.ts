@@ -17,6 +17,8 @@ const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const APP_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 const IMMUTABLE = 'public, max-age=31536000, immutable';
+// A content-hashed widget file (a script, or a language's strings): it never changes.
+const HASHED = /\.[0-9a-f]{12}\.(js|json)$/;
 
 const notBuilt = (what: string, pkg: string) =>
   new HttpProblem(404, 'not-found', `The ${what} is not built: run \`npm run build\` (or \`npm run build -w ${pkg}\`).`);
@@ -57,7 +59,7 @@ export function staticRoutes(opts: StaticOptions): Router {
   // disk at most once a second, so a rebuild is picked up without a restart and without a read per request.
   const cache = new Map<string, { body: Buffer; etag: string; mtimeMs: number; checkedAt: number }>();
   const file = (name: string): { body: Buffer; etag: string } | null => {
-    const hashed = /\.[0-9a-f]{12}\.js/.test(name);
+    const hashed = HASHED.test(name);
     const hit = cache.get(name);
     const now = Date.now();
     if (hit && (hashed || now - hit.checkedAt < 1000)) return hit;
@@ -79,7 +81,7 @@ export function staticRoutes(opts: StaticOptions): Router {
 
   route(
     r,
-    /^\/(loader|widget)(\.[0-9a-f]{12})?\.js$/,
+    /^\/((loader|widget)(\.[0-9a-f]{12})?\.js|locale-[a-z]{2}\.[0-9a-f]{12}\.json)$/,
     {
       get: (req, res) => {
         const name = req.path.slice(1);
@@ -96,15 +98,19 @@ export function staticRoutes(opts: StaticOptions): Router {
           }
         }
         res.vary('Accept-Encoding');
-        res.setHeader('Content-Type', 'text/javascript; charset=utf-8');
+        if (name.endsWith('.json')) {
+          // A language's strings, fetched by the widget from the host page's origin: public, no credentials.
+          res.setHeader('Content-Type', 'application/json; charset=utf-8');
+          res.setHeader('Access-Control-Allow-Origin', '*');
+        } else res.setHeader('Content-Type', 'text/javascript; charset=utf-8');
         res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
-        res.setHeader('Cache-Control', /\.[0-9a-f]{12}\.js$/.test(req.path) ? IMMUTABLE : 'public, max-age=300');
+        res.setHeader('Cache-Control', HASHED.test(req.path) ? IMMUTABLE : 'public, max-age=300');
         // Each representation has its own strong validator; express answers a matching If-None-Match with a 304.
         res.setHeader('ETag', chosen.etag);
         res.send(chosen.body);
       },
     },
-    ['/loader.js', '/widget.js', '/loader.{hash}.js', '/widget.{hash}.js'],
+    ['/loader.js', '/widget.js', '/loader.{hash}.js', '/widget.{hash}.js', '/locale-{lang}.{hash}.json'],
   );
 
   route(r, '/demo/site.css', {

@@ -78,6 +78,23 @@ describe('widget files', () => {
     expect((await fetch(`${url}/manifest.json`)).status).toBe(404);
     expect((await fetch(`${url}/../package.json`)).status).toBe(404);
   });
+
+  test("a language's strings: hashed JSON any page may fetch without credentials, immutable; only by its hashed name", async () => {
+    const manifest = (await import('../../../widget/dist/manifest.json', { with: { type: 'json' } })).default as Record<string, string>;
+    const name = manifest['locale-fr.json']!;
+    expect(name).toMatch(/^locale-fr\.[0-9a-f]{12}\.json$/);
+    const res = await fetch(`${url}/${name}`, { headers: { origin: 'https://shop.example' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(res.headers.get('access-control-allow-credentials')).toBeNull();
+    expect(res.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(((await res.json()) as { send: string }).send).toBe('Envoyer');
+    const br = await raw(`/${name}`, { 'accept-encoding': 'br' });
+    expect(br.headers['content-encoding']).toBe('br');
+    expect((await fetch(`${url}/locale-fr.json`)).status).toBe(404);
+    expect((await fetch(`${url}/locale-fr.0123456789ab.json`)).status).toBe(404);
+  });
 });
 
 /** A GET whose body is read as sent: fetch would decompress it. */

@@ -13,6 +13,8 @@ export * from './webhook-receiver.js';
 export * from './widget.js';
 // Server internals the browser suites set state up with directly.
 export { PLATFORM_TENANT } from '../db/index.js';
+export type { ApprovalDeps } from '../approvals/service.js';
+export { approvalSweep } from '../approvals/sweep.js';
 export { createInvite } from '../people/service.js';
 export type { CreatedTenant } from '../tenants/service.js';
 export type { WebhookWorker } from '../webhooks/worker.js';

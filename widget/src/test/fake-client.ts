@@ -10,6 +10,8 @@ import type {
   OutsideHours,
   ParleyClient,
   StoredSession,
+  WidgetProposal,
+  WidgetProposeRequest,
   WidgetSettings,
 } from '@parley/browser';
 import { ParleyError } from '@parley/browser';
@@ -61,6 +63,20 @@ export const message = (id: string, role: Message['role'], text: string, extra: 
   ...extra,
 });
 
+export const proposal = (id: string, status: WidgetProposal['status'], extra: Partial<WidgetProposal> = {}): WidgetProposal => ({
+  id,
+  action: { id: 'a1', name: 'refund_order', risk: 'write' },
+  arguments: {},
+  conversationId: 'c1',
+  reason: null,
+  status,
+  expiresAt: '2025-01-02T00:00:00.000Z',
+  createdAt: '2025-01-01T00:00:01.000Z',
+  result: null,
+  error: null,
+  ...extra,
+});
+
 export function fakeClient(init: { stored?: StoredSession | null; history?: Message[] } = {}) {
   let stored: StoredSession | null = init.stored ?? null;
   let answer = channel<AnswerEvent>();
@@ -88,6 +104,10 @@ export function fakeClient(init: { stored?: StoredSession | null; history?: Mess
     sendTyping: vi.fn(async (_id: string, _active: boolean) => {}),
     rate: vi.fn(async (_id: string, _score: number, _comment?: string) => {}),
     leaveContact: vi.fn(async (_id: string, _email: string) => {}),
+    propose: vi.fn(
+      async (id: string, req: WidgetProposeRequest): Promise<WidgetProposal> =>
+        proposal('p1', 'pending', { conversationId: id, arguments: req.arguments }),
+    ),
     get stored() {
       return stored;
     },
