@@ -26,6 +26,8 @@ const settle = () => act(async () => void (await new Promise((r) => setTimeout(r
 
 const proposal = (over: Partial<Proposal> = {}): Proposal => ({
   id: '11111111-1111-4111-8111-111111111111',
+  kind: 'action',
+  operation: null,
   action: { id: '22222222-2222-4222-8222-222222222222', name: 'refund_order', risk: 'write' },
   arguments: { orderId: 'A-1001', note: '<img src=x onerror=alert(1)>' },
   subject: 'user_42',
@@ -179,7 +181,7 @@ describe('admin operations on the rail', () => {
       'GET /v1/admin/approvals': () => ({
         proposals: [
           adminProposal({ status: 'executed', operation: 'tenant.delete' }),
-          adminProposal({ id: '88888888-8888-4888-8888-888888888888', status: 'rejected', operation: 'billing.change' }),
+          adminProposal({ id: '88888888-8888-4888-8888-888888888888', status: 'rejected', operation: 'billing.change' as never }),
           proposal({ status: 'executed' }),
         ],
       }),
