@@ -478,6 +478,18 @@ export const DataSubjectExport = z.object({
       messages: z.array(z.object({ seq: z.number().int(), role: z.string(), text: z.string(), createdAt: iso })),
       handoffs: z.array(z.object({ status: z.string(), reason: z.string().nullable(), createdAt: iso, resolvedAt: iso.nullable() })),
       ratings: z.array(z.object({ score: z.number().int(), comment: z.string().nullable(), createdAt: iso })),
+      /** The actions asked for in the conversation (the approval rail), with what was sent and answered. */
+      actions: z.array(
+        z.object({
+          action: z.string(),
+          arguments: z.record(z.string(), z.unknown()),
+          reason: z.string().nullable(),
+          status: z.string(),
+          createdAt: iso,
+          result: z.string().nullable(),
+          error: z.string().nullable(),
+        }),
+      ),
     }),
   ),
 });

@@ -7,7 +7,7 @@
 import { jsonSchema, tool, type ToolSet } from 'ai';
 import type { ConversationRow } from '../conversations/service.js';
 import { execute } from '../approvals/executor.js';
-import { propose, verifiedSubject, type ApprovalDeps } from '../approvals/service.js';
+import { auditRefusal, propose, verifiedSubject, type ApprovalDeps } from '../approvals/service.js';
 import * as store from '../approvals/store.js';
 import { DomainError } from '../errors.js';
 import { neutralise } from './prompt.js';
@@ -64,16 +64,8 @@ export async function turnActions(
           }),
         );
       } catch (err) {
-        // A refused or failed ask is audited too, without its arguments (they may be the attack's payload).
-        const code = err instanceof DomainError ? err.code : 'error';
-        const audited = deps.db.withTenant(tenantId, { requestId }, (tx) =>
-          deps.audit.append(tx, {
-            ...ctx,
-            action: 'approval.refuse',
-            target: { type: 'conversation', id: conversation.id },
-            metadata: { action: action.name, risk: action.risk, code, requestedBy: 'visitor' },
-          }),
-        );
+        // A refused or failed ask is audited too; a failure is passed on once audited.
+        const audited = auditRefusal(deps, ctx, { conversationId: conversation.id, actionId: action.id }, err);
         if (!(err instanceof DomainError)) {
           await audited.catch(() => undefined);
           throw err;

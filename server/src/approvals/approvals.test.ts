@@ -416,6 +416,33 @@ describe('attacks', () => {
     // Another visitor's conversation is not theirs to ask in, or to read.
     const other = await visitor('user-bob');
     expect((await ask(v, other.conversation, id)).status).toBe(404);
+    // Every refused ask is audited, with why and never the arguments.
+    const refusals = await owner<{ target_id: string; metadata: any }>(
+      "SELECT target_id, metadata FROM audit_entries WHERE action = 'approval.refuse' AND target_id = ANY($1) ORDER BY id",
+      [[anon.conversation, conversation, other.conversation]],
+    );
+    expect(refusals.rows.map((r) => [r.target_id, r.metadata.code])).toEqual([
+      [anon.conversation, 'identity_required'],
+      [conversation, 'invalid_input'],
+      [conversation, 'invalid_input'],
+      [conversation, 'invalid_input'],
+      [other.conversation, 'not_found'],
+    ]);
+    expect(JSON.stringify(refusals.rows)).not.toContain('user-mallory');
+  });
+
+  test("a person's data-subject export holds the actions asked for about them, and erasing them takes the proposals too", async () => {
+    const id = await defineAction('write');
+    const { v, conversation } = await visitor('user-dsr');
+    const asked = await ask(v, conversation, id, { orderId: 'DSR123', note: 'leave it with the neighbour' });
+    expect(asked.status).toBe(201);
+    const out = await call(t.url, 'POST', '/v1/admin/privacy/export', { key: a.secretKey, body: { type: 'user', id: 'user-dsr' } });
+    expect(out.status, out.text).toBe(200);
+    expect(out.body.conversations[0].actions).toEqual([
+      expect.objectContaining({ arguments: { orderId: 'DSR123', note: 'leave it with the neighbour' }, status: 'pending', result: null }),
+    ]);
+    expect((await call(t.url, 'POST', '/v1/admin/privacy/erase', { key: a.secretKey, body: { type: 'user', id: 'user-dsr' } })).status).toBe(200);
+    expect((await owner('SELECT 1 FROM approval_proposals WHERE id = $1', [asked.body.proposal.id])).rows).toEqual([]);
   });
 
   test('the requester cannot approve their own proposal; another tenant cannot approve or see it', async () => {

@@ -260,6 +260,23 @@ export async function propose(tx: Tx, deps: ApprovalDeps, ctx: RailCtx, input: P
   return p;
 }
 
+/**
+ * Audits an ask the rail refused (or that failed), in its own transaction since the ask's rolled back:
+ * which action, its risk and why, never the arguments (they may be an attack's payload).
+ */
+export async function auditRefusal(deps: ApprovalDeps, ctx: RailCtx, at: { conversationId: string; actionId: string }, err: unknown): Promise<void> {
+  const code = err instanceof DomainError ? err.code : 'error';
+  await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
+    const action = await store.anyActionById(tx, at.actionId);
+    await deps.audit.append(tx, {
+      ...ctx,
+      action: 'approval.refuse',
+      target: { type: 'conversation', id: at.conversationId },
+      metadata: { action: action?.name ?? null, risk: action?.risk ?? null, code, requestedBy: 'visitor' },
+    });
+  });
+}
+
 /** The subject a conversation's actions may be about: its verified Sign-In Pro identity, or none. */
 export const verifiedSubject = (c: ConversationRow): string | null => (c.verified && c.identity_subject ? c.identity_subject : null);
 

@@ -53,6 +53,15 @@ export async function exportSubject(tx: Tx, deps: SubjectDeps, ctx: Ctx, s: Data
         resolvedAt: h.resolved_at ? iso(h.resolved_at) : null,
       })),
       ratings: byConversation(content.ratings, c.id).map((r) => ({ score: r.score, comment: r.comment, createdAt: iso(r.created_at) })),
+      actions: byConversation(content.actions, c.id).map((p) => ({
+        action: p.action,
+        arguments: p.arguments,
+        reason: p.reason,
+        status: p.status,
+        createdAt: iso(p.created_at),
+        result: p.result_summary,
+        error: p.error,
+      })),
     });
   }
   const sealed = s.type === 'user' ? await sealedProfile(tx, s.id) : null;
@@ -74,6 +83,7 @@ export async function exportSubject(tx: Tx, deps: SubjectDeps, ctx: Ctx, s: Data
       subjectType: s.type,
       conversations: out.length,
       messages: content.messages.length,
+      actions: content.actions.length,
       visitors: visitors.length,
       profile: profile !== null,
     },

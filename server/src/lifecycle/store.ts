@@ -18,7 +18,7 @@ export async function subjectConversations(
 }
 
 export async function conversationContent(tx: Tx, ids: string[]) {
-  const [messages, handoffs, ratings] = await Promise.all([
+  const [messages, handoffs, ratings, actions] = await Promise.all([
     tx.query<{ conversation_id: string; seq: number; role: string; text: string; created_at: Date }>(
       'SELECT conversation_id, seq, role, text, created_at FROM messages WHERE conversation_id = ANY($1) ORDER BY conversation_id, seq',
       [ids],
@@ -31,8 +31,23 @@ export async function conversationContent(tx: Tx, ids: string[]) {
       'SELECT conversation_id, score, comment, created_at FROM csat_responses WHERE conversation_id = ANY($1) ORDER BY created_at',
       [ids],
     ),
+    tx.query<{
+      conversation_id: string;
+      action: string;
+      arguments: Record<string, unknown>;
+      reason: string | null;
+      status: string;
+      created_at: Date;
+      result_summary: string | null;
+      error: string | null;
+    }>(
+      `SELECT p.conversation_id, a.name AS action, p.arguments, p.reason, p.status, p.created_at, p.result_summary, p.error
+         FROM approval_proposals p JOIN actions a ON a.tenant_id = p.tenant_id AND a.id = p.action_id
+        WHERE p.conversation_id = ANY($1) ORDER BY p.created_at, p.id`,
+      [ids],
+    ),
   ]);
-  return { messages: messages.rows, handoffs: handoffs.rows, ratings: ratings.rows };
+  return { messages: messages.rows, handoffs: handoffs.rows, ratings: ratings.rows, actions: actions.rows };
 }
 
 export async function visitorRecords(tx: Tx, refs: string[]) {

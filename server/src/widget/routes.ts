@@ -22,6 +22,7 @@ import { isUuid, type Db } from '../db/index.js';
 import type { Tx } from '../db/types.js';
 import { HttpProblem, problems } from '../http/problem.js';
 import { asProblem, streamProblem } from '../http/errors.js';
+import { DomainError } from '../errors.js';
 import { route } from '../http/routes.js';
 import { RECONNECT_MS, type Drain } from '../http/drain.js';
 import { openSse, wantsSse } from '../http/sse.js';
@@ -43,7 +44,7 @@ import { runTurn, type Answerer, type Redactor } from '../conversations/turn.js'
 import { recordTyping, type TypingThrottle } from '../conversations/typing.js';
 import { leaveContact, submitCsat } from '../handoff/service.js';
 import { execute } from '../approvals/executor.js';
-import { proposeAsVisitor, visitorProposal, widgetView, type ApprovalDeps } from '../approvals/service.js';
+import { auditRefusal, proposeAsVisitor, visitorProposal, widgetView, type ApprovalDeps } from '../approvals/service.js';
 import type { Env } from '../tenants/service.js';
 import type { WidgetFrontCache } from './front-cache.js';
 import { widgetGate, widgetSession } from './gate.js';
@@ -390,7 +391,15 @@ export function widgetRoutes(deps: WidgetDeps): Router {
       async (req, res) => {
         const body = parse(WidgetProposeRequest, req.body);
         const { visitorRef, subject } = s(req);
-        const proposal = await asVisitor(req, (tx, c, ctx) => proposeAsVisitor(tx, deps.approvals, ctx, c, { visitorRef, subject }, body));
+        const ask = asVisitor(req, (tx, c, ctx) => proposeAsVisitor(tx, deps.approvals, ctx, c, { visitorRef, subject }, body));
+        // Every ask is audited: a refused one (off-schema, unverified, a smuggled subject) as a refusal.
+        const proposal = await ask.catch(async (err: unknown) => {
+          if (err instanceof DomainError) {
+            const ctx = { tenantId: w(req).tenantId, requestId: req.id, actor: { type: 'visitor' as const, id: visitorRef } };
+            await auditRefusal(deps.approvals, ctx, { conversationId: convId(req), actionId: body.actionId }, err);
+          }
+          throw err;
+        });
         const done = proposal.status === 'approved' ? await execute(deps.approvals, w(req).tenantId, proposal.id, req.id) : proposal;
         res.status(201).json({ proposal: widgetView(done) });
       },
