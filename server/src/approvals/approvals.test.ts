@@ -431,6 +431,26 @@ describe('attacks', () => {
     expect(JSON.stringify(refusals.rows)).not.toContain('user-mallory');
   });
 
+  test("a proposal reaches whoever decides live, in a conversation with no handoff; an analyst's inbox stream does not get it", async () => {
+    const id = await defineAction('write');
+    const { v, conversation } = await visitor('user-ada');
+    const streamOf = (who: string) =>
+      openStream(`${t.url}/v1/admin/inbox/stream`, { ...people[who]!.client.pageHeaders, cookie: people[who]!.client.cookieHeader() });
+    const [agent, analyst] = await Promise.all([streamOf('agent2'), streamOf('analyst')]);
+    try {
+      expect([agent.status, analyst.status]).toEqual([200, 200]);
+      const pid = (await ask(v, conversation, id)).body.proposal.id as string;
+      const seen = await agent.next((e) => e.event === 'action' && e.data.proposal.id === pid);
+      expect(seen.data).toMatchObject({ conversationId: conversation, proposal: { status: 'pending', action: { id } } });
+      // The analyst's stream carries on (a later presence or counts event), without the proposal.
+      await new Promise((r) => setTimeout(r, 300));
+      expect(analyst.events.some((e) => e.event === 'action')).toBe(false);
+    } finally {
+      agent.close();
+      analyst.close();
+    }
+  });
+
   test("a person's data-subject export holds the actions asked for about them, and erasing them takes the proposals too", async () => {
     const id = await defineAction('write');
     const { v, conversation } = await visitor('user-dsr');

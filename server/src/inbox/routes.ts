@@ -86,6 +86,7 @@ export function inboxRoutes(deps: InboxDeps): Router {
         sse.send('counts', start.counts);
         leave = deps.inbox.join(tenantId, {
           memberId,
+          decidesApprovals: admin.capabilities.has('approvals:decide'),
           cursor: start.cursor,
           send: (event, data, id) => sse.send(event, data, id),
           close: () => sse.close(),

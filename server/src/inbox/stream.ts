@@ -15,6 +15,8 @@ import { feedAfter, type FeedRow } from './store.js';
 export interface InboxListener {
   /** The member whose `mine` count this stream shows (null for a key). */
   memberId: string | null;
+  /** Whether this stream may see every conversation's proposed actions (approvals:decide), not only the inbox's. */
+  decidesApprovals: boolean;
   cursor: Cursor;
   send(event: string, data: unknown, id?: string): void;
   /** The room could not read; the stream should end (the client resumes with Last-Event-ID). */
@@ -130,8 +132,12 @@ function deliver(
     return true;
   }
   const conversationId = e.conversation_id;
-  // Only conversations with a handoff are in the inbox.
+  // Only conversations with a handoff are in the inbox; a proposal waits for whoever decides, wherever it is.
   const row = conversationId ? rows.get(conversationId) : undefined;
+  if (conversationId && !row && e.type === 'action' && l.decidesApprovals) {
+    l.send('action', { conversationId, ...(e.payload as object) }, id);
+    return true;
+  }
   if (!conversationId || !row) return false;
   const snapshot = lastOf.get(conversationId) === index;
   const passed = PASSED_ON.has(e.type) && !(e.type === 'typing' && e.created_at.getTime() < stale);
