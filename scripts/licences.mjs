@@ -1,13 +1,18 @@
 // Licence check: every third-party package the lockfile installs (on any platform, dev or not) must carry a
-// licence from ALLOWED, or be a dev-only EXCEPTION listed by name with its reason. Run: npm run licences.
-import { readFileSync } from 'node:fs';
+// licence from ALLOWED, or be an EXCEPTION listed by name with its reason: dev-only, or shipped when its
+// package.json names no licence but its LICENSE file grants an allowed one. Run: npm run licences.
+import { existsSync, readFileSync } from 'node:fs';
 
 // Permissive licences. Beyond MIT, Apache-2.0, BSD and ISC: 0BSD and MIT-0 are those licences minus the
 // attribution condition, and BlueOak-1.0.0 is a permissive licence with an explicit patent grant.
 const ALLOWED = new Set(['MIT', 'Apache-2.0', 'BSD-2-Clause', 'BSD-3-Clause', 'ISC', '0BSD', 'MIT-0', 'BlueOak-1.0.0']);
 
-// Packages outside ALLOWED that are only ever installed for development (never in what Parley ships).
+// Packages outside ALLOWED that are only ever installed for development (never in what Parley ships), and
+// shipped ones (`grants`) whose installed LICENSE file must open with the line named.
 const EXCEPTIONS = {
+  // PDFKit's PNG decoder (evidence packs' report.pdf: pdfkit → png-js). Its package.json names no licence; its
+  // LICENSE file is the MIT licence.
+  'png-js': { licence: undefined, grants: 'MIT License' },
   // Vite's CSS transformer (vitest → vite), and its per-platform binaries lightningcss-<platform>. MPL-2.0 is
   // file-level copyleft: using it unmodified as a build tool puts no condition on our code.
   lightningcss: { licence: 'MPL-2.0', platforms: true },
@@ -55,6 +60,11 @@ function exampleOnly(name, exception) {
     return exception.onlyVia.includes(via) && dependents(via).every((w) => w.startsWith('examples/'));
   });
 }
+/** For a shipped exception: its installed LICENSE file opens with the licence it is said to grant. */
+function grantedByFile(path, exception) {
+  const file = new URL(`../${path}/LICENSE`, import.meta.url);
+  return Boolean(exception.grants) && existsSync(file) && readFileSync(file, 'utf8').split('\n')[0].trim() === exception.grants;
+}
 const failures = [];
 const excepted = new Map();
 let checked = 0;
@@ -67,13 +77,15 @@ for (const [path, entry] of Object.entries(lock.packages)) {
   if (licence && allowed(licence)) continue;
   const exception = exceptionFor(name, entry);
   const id = `${name}@${entry.version} (${licence ?? 'no licence declared'})`;
-  if (exception && exception.licence === licence && (entry.dev || exampleOnly(name, exception))) excepted.set(id, true);
+  if (exception && exception.licence === licence && (entry.dev || exampleOnly(name, exception) || grantedByFile(path, exception)))
+    excepted.set(exception.grants ? `${id}, LICENSE: ${exception.grants}` : id, true);
+  else if (exception?.grants) failures.push(`${id}: its LICENSE file does not open with "${exception.grants}"`);
   else if (exception && !entry.dev) failures.push(`${id}: listed as a dev-only exception, but installed for production`);
   else failures.push(`${id}: not an allowed licence`);
 }
 
 console.log(`${checked} packages checked; allowed: ${[...ALLOWED].join(', ')}`);
-if (excepted.size) console.log(`dev-only exceptions (${excepted.size}):\n  ${[...excepted.keys()].join('\n  ')}`);
+if (excepted.size) console.log(`exceptions (${excepted.size}):\n  ${[...excepted.keys()].join('\n  ')}`);
 if (failures.length) {
   console.error(`\n${failures.length} package(s) fail the licence check:\n  ${failures.join('\n  ')}`);
   process.exit(1);

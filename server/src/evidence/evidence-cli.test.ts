@@ -58,6 +58,7 @@ describe('parley evidence', () => {
     expect(verified.stdout).toContain(tenantId);
 
     const files = unzipSync(readFileSync(out));
+    expect(Buffer.from(files['report.pdf']!.subarray(0, 5)).toString('latin1')).toBe('%PDF-');
     const changed = Uint8Array.from(files['policies/providers.json']!);
     changed[2]! ^= 0x01;
     const tampered = join(dir, 'tampered.zip');

@@ -1,7 +1,8 @@
 // Evidence packs over the real app: a pack verifies offline with only the deployment's verifier key;
 // changing any file (re-zipped, or one byte of the archive itself), adding or removing one, or using
-// another key fails naming the file; only a caller with evidence:export gets one, and a tenant's pack
-// holds nothing of another tenant.
+// another key fails naming the file; its reports (HTML and PDF) are rebuilt byte for byte from what the
+// pack holds; only a caller with evidence:export gets one, and a tenant's pack holds nothing of another
+// tenant.
 import { randomBytes } from 'node:crypto';
 import { Parley, verifyEvidencePack } from '@parley/node';
 import { unzipSync, zipSync, type Zippable } from 'fflate';
@@ -11,6 +12,10 @@ import { verifierKeyString } from '../audit/checkpoint.js';
 import { newHolderId } from '../jobs/lease.js';
 import { runEvidenceSweep } from '../jobs/evidence.js';
 import type { CreatedTenant } from '../tenants/service.js';
+import { pdfText } from '../test/pdf-text.js';
+import { buildReport } from './report.js';
+import { renderReportHtml } from './report-html.js';
+import { renderReportPdf } from './report-pdf.js';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { call } from '../test/http.js';
 
@@ -38,7 +43,8 @@ const text = (f: Record<string, Uint8Array>, name: string) => Buffer.from(f[name
 
 beforeAll(async () => {
   t = await startTestApp();
-  a = await t.tenant('Evidence A', ['a.example']);
+  // Named partly in a script the PDF's standard fonts cannot show.
+  a = await t.tenant('Évidence A, 証拠', ['a.example']);
   b = await t.tenant('Evidence B', ['b.example']);
   // A policy change in the period, so the pack has something to show under change management.
   expect((await call(t.url, 'PATCH', '/v1/admin/settings', { key: a.secretKey, body: { handoff: { threshold: 0.4 } } })).status).toBe(200);
@@ -76,6 +82,16 @@ describe('an evidence pack', () => {
     const report = text(f, 'report.html');
     for (const control of ['CC6.1', 'CC6.6', 'CC6.7', 'CC7.2', 'CC8.1']) expect(report).toContain(control);
     expect(report).toContain('does not cover');
+    // report.pdf: the same report, listed and hashed in the manifest like every other file.
+    expect(m.files.map((x) => x.path)).toContain('report.pdf');
+    const pdf = f['report.pdf']!;
+    expect(Buffer.from(pdf.subarray(0, 5)).toString('latin1')).toBe('%PDF-');
+    const pdfLines = pdfText(pdf).split('\n');
+    for (const control of ['CC6.1', 'CC6.6', 'CC6.7', 'CC7.2', 'CC8.1']) expect(pdfLines).toContain(control);
+    expect(pdfLines).toContain('Controls this pack does not cover');
+    expect(pdfLines).toContain('CC1–CC5');
+    expect(pdfLines.join('')).toContain(`Tenant Évidence A, ?? (${a.tenant.id})`);
+    expect(pdfLines.join('')).not.toContain(a.secretKey);
     // No secrets: the tenant's secret key and provider key material never appear.
     for (const name of Object.keys(f)) expect(text(f, name)).not.toContain(a.secretKey);
 
@@ -87,8 +103,29 @@ describe('an evidence pack', () => {
     expect(entry.seq).toBeGreaterThanOrEqual(m.audit.checkpointSize);
   });
 
+  test('its reports are what the pack holds, rendered: rebuilt from the manifest and the checks, the same bytes', async () => {
+    const f = files(pack);
+    expect(verifyEvidencePack(pack, key).ok).toBe(true);
+    const m = JSON.parse(text(f, 'manifest.json'));
+    const report = buildReport({
+      tenantId: m.tenantId,
+      tenantName: a.tenant.name,
+      framework: m.framework,
+      period: m.period,
+      generatedAt: m.generatedAt,
+      verifierKey: m.verifierKey,
+      checkpointSize: m.audit.checkpointSize,
+      entries: m.audit.entries,
+      coverage: m.coverage,
+      checks: JSON.parse(text(f, 'checks/self-checks.json')).checks,
+    });
+    expect(renderReportHtml(report)).toBe(text(f, 'report.html'));
+    expect(Buffer.compare(await renderReportPdf(report), f['report.pdf']!)).toBe(0);
+  });
+
   test('changing any file, re-zipped, fails naming that file', () => {
     const f = files(pack);
+    expect(Object.keys(f)).toContain('report.pdf');
     for (const name of Object.keys(f)) {
       const changed = { ...f, [name]: Uint8Array.from(f[name]!) };
       changed[name]![Math.floor(changed[name]!.length / 2)]! ^= 0x01;
@@ -103,7 +140,7 @@ describe('an evidence pack', () => {
 
   test('one byte flipped in the archive fails naming the file it falls in', () => {
     const f = files(pack);
-    for (const name of ['policies/settings.json', 'audit/proofs.json', 'manifest.json', 'report.html']) {
+    for (const name of ['policies/settings.json', 'audit/proofs.json', 'manifest.json', 'report.html', 'report.pdf']) {
       // Stored (not deflated): the file's bytes are in the archive as they are.
       const content = Buffer.from(f[name]!);
       const at = Buffer.from(pack).indexOf(content);
@@ -152,6 +189,7 @@ describe('an evidence pack', () => {
       const rls = JSON.parse(text(f, 'checks/self-checks.json')).checks[0];
       expect(rls).toMatchObject({ passed: false, detail: { unprotected: ['tenant_domains'] } });
       expect(text(f, 'report.html')).toContain('<strong>FAILED</strong>: Row-level security');
+      expect(pdfText(f['report.pdf']!).replaceAll('\n', '')).toContain('FAILED: Row-level security');
     } finally {
       await owner('ALTER TABLE tenant_domains FORCE ROW LEVEL SECURITY');
     }
@@ -167,6 +205,7 @@ describe('an evidence pack', () => {
     const fb = files(res.bytes);
     for (const name of Object.keys(fb)) expect(text(fb, name), name).not.toContain(a.tenant.id);
     expect(text(fb, 'report.html')).toContain('Art. 14');
+    expect(pdfText(fb['report.pdf']!).split('\n')).toContain('Art. 14');
     // A's checkpoint in B's pack: the file no longer matches B's signed manifest.
     const swapped = verifyEvidencePack(rezip({ ...fb, 'audit/checkpoint.txt': files(pack)['audit/checkpoint.txt']! }), key);
     expect(swapped.failures.map((x) => x.file)).toEqual(['audit/checkpoint.txt']);

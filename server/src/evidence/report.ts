@@ -1,6 +1,7 @@
 // The human-readable side of an evidence pack: which file supports which control of the framework asked
 // for, and, as plainly, which controls the pack does not cover. The mapping is our reading of each
-// framework; an auditor decides what it is worth.
+// framework; an auditor decides what it is worth. buildReport makes it one structured report, which
+// report-html.ts and report-pdf.ts render.
 import type { EvidenceFramework } from '@parley/protocol';
 
 export interface ControlMapping {
@@ -180,10 +181,9 @@ export const FRAMEWORKS: Record<EvidenceFramework, FrameworkMapping> = {
   },
 };
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
 export interface ReportFacts {
   tenantId: string;
+  tenantName: string;
   framework: EvidenceFramework;
   period: { from: string; to: string };
   generatedAt: string;
@@ -194,42 +194,83 @@ export interface ReportFacts {
   checks: { name: string; passed: boolean }[];
 }
 
-/** report.html: self-contained (no scripts, no external resources), so it opens offline as it was signed. */
-export function renderReport(f: ReportFacts): string {
+/** A piece of text in one style. */
+export interface Run {
+  text: string;
+  style?: 'code' | 'strong';
+}
+
+/** A table cell: lines of text in one style. */
+export interface Cell {
+  lines: string[];
+  code?: boolean;
+}
+
+export type Block =
+  | { type: 'heading'; text: string }
+  | { type: 'paragraph'; runs: Run[] }
+  | { type: 'list'; items: Run[][] }
+  | { type: 'table'; head: string[]; rows: Cell[][] };
+
+/** The report's content, once: report.html and report.pdf are two renderings of it. */
+export interface Report {
+  framework: string;
+  title: string;
+  /** When the pack was generated (ISO 8601): report.pdf's creation date, so the same pack gives the same bytes. */
+  generatedAt: string;
+  blocks: Block[];
+}
+
+const code = (text: string): Run => ({ text, style: 'code' });
+
+export function buildReport(f: ReportFacts): Report {
   const m = FRAMEWORKS[f.framework];
-  const rows = m.covered
-    .map(
-      (c) =>
-        `<tr><td>${esc(c.id)}</td><td>${esc(c.title)}</td><td>${c.evidence.map((e) => `<code>${esc(e)}</code>`).join('<br>')}</td><td>${esc(c.note)}</td></tr>`,
-    )
-    .join('\n');
-  const gaps = m.notCovered.map((g) => `<li><strong>${esc(g.id)}</strong>: ${esc(g.why)}</li>`).join('\n');
-  const checks = f.checks.map((c) => `<li>${c.passed ? 'Passed' : '<strong>FAILED</strong>'}: ${esc(c.name)}</li>`).join('\n');
-  const coverage = f.coverage.map((c) => `<li>${esc(c)}</li>`).join('\n');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Parley evidence pack: ${esc(m.name)}</title>
-<style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse;width:100%}td,th{border:1px solid #999;padding:.4rem;vertical-align:top;text-align:left}code{font-size:13px}</style>
-</head><body>
-<h1>Evidence pack: ${esc(m.name)}</h1>
-<p>Tenant <code>${esc(f.tenantId)}</code>, period ${esc(f.period.from)} to ${esc(f.period.to)}, generated ${esc(f.generatedAt)}.</p>
-<p>Signed with the deployment's audit key <code>${esc(f.verifierKey)}</code>. The ${f.entries} audit entries of the period are proved against the tenant's signed checkpoint at size ${f.checkpointSize}. Verify offline with <code>parley evidence verify pack.zip --key '&lt;verifier key&gt;'</code>; the pack's manifest hash is in the audit log as an <code>evidence.pack</code> entry, which bounds when it was made.</p>
-<h2>Controls this pack supports</h2>
-<table><thead><tr><th>Control</th><th>Title</th><th>Evidence</th><th>What it shows</th></tr></thead><tbody>
-${rows}
-</tbody></table>
-<h2>Controls this pack does not cover</h2>
-<ul>
-${gaps}
-</ul>
-<h2>Self-checks run when the pack was built</h2>
-<ul>
-${checks}
-</ul>
-<h2>What the period's records cover</h2>
-<ul>
-${coverage}
-</ul>
-<p>This mapping is Parley's reading of the framework, offered to help an auditor; it is not a certification.</p>
-</body></html>
-`;
+  return {
+    framework: m.name,
+    title: `Evidence pack: ${m.name}`,
+    generatedAt: f.generatedAt,
+    blocks: [
+      {
+        type: 'paragraph',
+        runs: [
+          { text: `Tenant ${f.tenantName} (` },
+          code(f.tenantId),
+          { text: `), period ${f.period.from} to ${f.period.to}, generated ${f.generatedAt}.` },
+        ],
+      },
+      {
+        type: 'paragraph',
+        runs: [
+          { text: "Signed with the deployment's audit key " },
+          code(f.verifierKey),
+          {
+            text: `. The ${f.entries} audit entries of the period are proved against the tenant's signed checkpoint at size ${f.checkpointSize}. Verify offline with `,
+          },
+          code("parley evidence verify pack.zip --key '<verifier key>'"),
+          { text: "; the pack's manifest hash is in the audit log as an " },
+          code('evidence.pack'),
+          { text: ' entry, which bounds when it was made.' },
+        ],
+      },
+      { type: 'heading', text: 'Controls this pack supports' },
+      {
+        type: 'table',
+        head: ['Control', 'Title', 'Evidence', 'What it shows'],
+        rows: m.covered.map((c) => [{ lines: [c.id] }, { lines: [c.title] }, { lines: c.evidence, code: true }, { lines: [c.note] }]),
+      },
+      { type: 'heading', text: 'Controls this pack does not cover' },
+      { type: 'list', items: m.notCovered.map((g) => [{ text: g.id, style: 'strong' }, { text: `: ${g.why}` }]) },
+      { type: 'heading', text: 'Self-checks run when the pack was built' },
+      {
+        type: 'list',
+        items: f.checks.map((c) => [c.passed ? { text: 'Passed' } : { text: 'FAILED', style: 'strong' }, { text: `: ${c.name}` }]),
+      },
+      { type: 'heading', text: "What the period's records cover" },
+      { type: 'list', items: f.coverage.map((c) => [{ text: c }]) },
+      {
+        type: 'paragraph',
+        runs: [{ text: "This mapping is Parley's reading of the framework, offered to help an auditor; it is not a certification." }],
+      },
+    ],
+  };
 }

@@ -14,9 +14,11 @@ import { modeFor, newRedactionState, redact, type PiiClass } from '../ai/pii/ind
 import type { Db } from '../db/index.js';
 import type { ActorRef, Tx } from '../db/types.js';
 import { DomainError } from '../errors.js';
-import { readSettings } from '../tenants/settings.js';
+import { readSettings, tenantProfile } from '../tenants/settings.js';
 import { auditSection, json, sealPack, sha256 } from './archive.js';
-import { renderReport } from './report.js';
+import { buildReport } from './report.js';
+import { renderReportHtml } from './report-html.js';
+import { renderReportPdf } from './report-pdf.js';
 import * as store from './store.js';
 
 /** Entries one pack proves; a longer period is asked for in parts. */
@@ -170,20 +172,20 @@ async function assemblePack(
   };
   // The report names the key that signs the pack: the one GET /v1/audit/verifier-key publishes.
   const verifierKey = (await deps.audit.verifierKeys(tx, null))[0]!;
-  files['report.html'] = Buffer.from(
-    renderReport({
-      tenantId: ctx.tenantId,
-      framework: req.framework,
-      period,
-      generatedAt,
-      verifierKey,
-      checkpointSize: checkpoint.size,
-      entries: rows.length,
-      coverage,
-      checks,
-    }),
-    'utf8',
-  );
+  const report = buildReport({
+    tenantId: ctx.tenantId,
+    tenantName: (await tenantProfile(tx)).name,
+    framework: req.framework,
+    period,
+    generatedAt,
+    verifierKey,
+    checkpointSize: checkpoint.size,
+    entries: rows.length,
+    coverage,
+    checks,
+  });
+  files['report.html'] = Buffer.from(renderReportHtml(report), 'utf8');
+  files['report.pdf'] = await renderReportPdf(report);
   const sealed = await sealPack(tx, deps.audit, {
     kind: 'evidence',
     tenantId: ctx.tenantId,
