@@ -11,13 +11,16 @@ import { OPERATION_LABELS } from '../proposals.js';
 
 /** Every operation, in the order the console lists them (its labels cover each one: the type says so). */
 const OPERATIONS = Object.keys(OPERATION_LABELS) as AdminOperation[];
+/** What the list's own operation means here, where the heading already says "Require approval for". */
+const HERE: Partial<Record<AdminOperation, string>> = { 'approvals.relax': 'Taking operations off this list' };
 
 export function ApprovalOperations({ api, current, canEdit }: { api: Api; current: readonly AdminOperation[] | undefined; canEdit: boolean }) {
   const [marked, setMarked] = useState<Set<AdminOperation>>(new Set());
   const [saved, setSaved] = useState(false);
   useEffect(() => setMarked(new Set(current ?? [])), [current]);
   const saving = useGated(api, () => setSaved(true));
-  const editable = canEdit && saving.gate.step !== 'waiting' && saving.gate.step !== 'approved';
+  // Nothing is offered before the list has loaded: a choice made then would be overwritten by it.
+  const editable = canEdit && !!current && saving.gate.step !== 'waiting' && saving.gate.step !== 'approved';
 
   const toggle = (op: AdminOperation, on: boolean) => {
     setSaved(false);
@@ -52,12 +55,12 @@ export function ApprovalOperations({ api, current, canEdit }: { api: Api; curren
                 checked={marked.has(op)}
                 onChange={(e) => toggle(op, e.currentTarget.checked)}
               />{' '}
-              {OPERATION_LABELS[op]}
+              {HERE[op] ?? OPERATION_LABELS[op]}
             </label>
           ))}
         </fieldset>
         {canEdit ? (
-          <button type="submit" disabled={saving.busy || !editable || !current}>
+          <button type="submit" disabled={saving.busy || !editable}>
             Save approvals
           </button>
         ) : (
