@@ -1,13 +1,16 @@
 // The views whose requests a tenant may gate behind a second admin's approval, met with a 202: creating a
-// privileged key, saving the sign-in policy, scheduling the workspace's deletion, and the "Require approval
-// for" checklist in Settings (saved with the settings request; taking an operation off may itself wait).
+// privileged key, setting the AI provider, changing Sign-In Pro's mode, saving the sign-in policy,
+// scheduling the workspace's deletion, and the "Require approval for" checklist in Settings (saved with the
+// settings request; taking an operation off may itself wait).
 // Each waits with its form held, polls the proposal, and once it is approved Finish repeats the same request
 // with Parley-Approval and shows its result. The server is a stand-in answering the rail's contract.
 import { ROLE_CAPABILITIES, type AdminMe, type Role } from '@parley/protocol';
 import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { button, json, mount, server, type } from '../test/views.js';
+import { IdentityView } from './identity.js';
 import { KeysView } from './keys.js';
+import { ProviderView } from './provider.js';
 import { SettingsView } from './settings.js';
 import { SignInSettingsView } from './signin-settings.js';
 
@@ -148,6 +151,62 @@ describe('creating a privileged key', () => {
     expect(el.querySelector('.gated')).toBeNull();
     expect(button(el, 'Create key').disabled).toBe(false);
     expect(el.querySelector('.secret')).toBeNull();
+  });
+});
+
+describe('the AI provider and Sign-In Pro', () => {
+  test('setting a provider waits with the form held; Finish sends the same key and then clears it from the page', async () => {
+    let status = 'pending';
+    const g = gatedRoute(
+      'ai.provider',
+      () => status,
+      () => ({ provider: { provider: 'openai', model: 'gpt-4o-mini', last4: 'wxyz' } }),
+    );
+    const { api, calls } = server({ 'GET /v1/admin/providers': () => ({ providers: [] }), 'PUT /v1/admin/providers/openai': g.route, ...g.poll });
+    const el = mount(<ProviderView api={api} />);
+    await type(el.querySelector<HTMLInputElement>('#provider-key')!, 'sk-provider-abcdwxyz');
+    await type(el.querySelector<HTMLInputElement>('#provider-model')!, 'gpt-4o-mini');
+    await submit(el.querySelector('#provider-key')!.closest('form')!);
+    await vi.waitFor(() => expect(el.textContent).toContain('Waiting for another admin’s approval'));
+    expect(el.querySelector('.gated')!.textContent).toContain('Change the AI provider');
+    expect(button(el, 'Save').disabled).toBe(true);
+    status = 'approved';
+    await approvedAfterPolls(el);
+    await act(() => button(el, 'Finish').click());
+    await vi.waitFor(() => expect(el.querySelector('.gated')).toBeNull());
+    const puts = sent(calls, 'PUT /v1/admin/providers/openai');
+    expect(puts.map((p) => p.approval)).toEqual([null, ID]);
+    expect(puts[1]!.body).toEqual({ apiKey: 'sk-provider-abcdwxyz', model: 'gpt-4o-mini' });
+    expect(el.querySelector<HTMLInputElement>('#provider-key')!.value).toBe('');
+  });
+
+  test('changing the Sign-In Pro mode waits with the form held; Finish saves it', async () => {
+    let status = 'pending';
+    const g = gatedRoute(
+      'identity.mode',
+      () => status,
+      () => null,
+    );
+    const { api, calls } = server({
+      'GET /v1/admin/identity': () => ({ mode: 'optional', publicKeys: [], jwksUrl: null, secrets: [] }),
+      'PUT /v1/admin/identity': g.route,
+      ...g.poll,
+    });
+    const el = mount(<IdentityView api={api} />);
+    await vi.waitFor(() => expect(el.querySelector<HTMLInputElement>('input[name=mode][value=optional]')!.checked).toBe(true));
+    await act(() => el.querySelector<HTMLInputElement>('input[name=mode][value=required]')!.click());
+    await submit(el.querySelector('#public-keys')!.closest('form')!);
+    await vi.waitFor(() => expect(el.textContent).toContain('Waiting for another admin’s approval'));
+    expect(el.querySelector('.gated')!.textContent).toContain('Change Sign-In Pro mode');
+    expect(el.querySelector<HTMLTextAreaElement>('#public-keys')!.disabled).toBe(true);
+    expect(el.textContent).not.toContain('Saved.');
+    status = 'approved';
+    await approvedAfterPolls(el);
+    await act(() => button(el, 'Finish').click());
+    await vi.waitFor(() => expect(el.textContent).toContain('Saved.'));
+    const puts = sent(calls, 'PUT /v1/admin/identity');
+    expect(puts.map((p) => p.approval)).toEqual([null, ID]);
+    expect(puts[1]!.body).toEqual({ mode: 'required', publicKeys: [] });
   });
 });
 
