@@ -1,8 +1,11 @@
-// Sign-In Pro: the mode, public keys (preferred: the private key never leaves you) and shared secrets.
+// Sign-In Pro: the mode, public keys (preferred: the private key never leaves you) and shared secrets. A
+// tenant may require a second admin's approval to change the mode: saving then waits on the approval rail
+// (useGated) and runs when the requester finishes it.
 import type { IdentitySettingsResponse as Identity } from '@parley/protocol';
 import { useEffect, useState } from 'preact/hooks';
-import type { Api } from '../api.js';
+import { toProblem, type Api } from '../api.js';
 import { ProblemView, SecretOnce, useAction, useLoad, when, When } from '../components.js';
+import { GatedStatus, useGated } from '../gated.js';
 
 export function IdentityView({ api }: { api: Api }) {
   const s = useLoad(() => api<Identity>('GET', '/identity'));
@@ -12,6 +15,11 @@ export function IdentityView({ api }: { api: Api }) {
   const [secret, setSecret] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
   const action = useAction();
+  const saving = useGated(api, () => {
+    setSaved(true);
+    s.reload();
+  });
+  const waiting = saving.gate.step === 'waiting' || saving.gate.step === 'approved';
   useEffect(() => {
     if (!s.data) return;
     setMode(s.data.mode);
@@ -22,17 +30,15 @@ export function IdentityView({ api }: { api: Api }) {
   const save = (e: Event) => {
     e.preventDefault();
     setSaved(false);
-    void action.run(async () => {
-      let publicKeys: unknown;
-      try {
-        publicKeys = JSON.parse(keys || '[]');
-      } catch {
-        throw new Error('Public keys must be a JSON array of JWKs.');
-      }
-      await api('PUT', '/identity', { mode, publicKeys, ...(jwksUrl.trim() ? { jwksUrl: jwksUrl.trim() } : {}) });
-      setSaved(true);
-      s.reload();
-    });
+    action.setProblem(null);
+    let publicKeys: unknown;
+    try {
+      publicKeys = JSON.parse(keys || '[]');
+    } catch {
+      action.setProblem(toProblem(new Error('Public keys must be a JSON array of JWKs.')));
+      return;
+    }
+    void saving.send('PUT', '/identity', { mode, publicKeys, ...(jwksUrl.trim() ? { jwksUrl: jwksUrl.trim() } : {}) });
   };
   const createSecret = () =>
     void action.run(async () => {
@@ -55,7 +61,7 @@ export function IdentityView({ api }: { api: Api }) {
       </p>
       <ProblemView problem={s.problem} />
       <form onSubmit={save} class="card">
-        <fieldset>
+        <fieldset disabled={waiting}>
           <legend>Mode</legend>
           <label class="check">
             <input type="radio" name="mode" value="optional" checked={mode === 'optional'} onChange={() => setMode('optional')} /> Optional: anonymous
@@ -67,21 +73,24 @@ export function IdentityView({ api }: { api: Api }) {
           </label>
         </fieldset>
         <label for="public-keys">Public keys (JSON array of JWKs: OKP, EC or RSA; never a private key)</label>
-        <textarea id="public-keys" class="mono" rows={8} value={keys} onInput={(e) => setKeys(e.currentTarget.value)} />
+        <textarea id="public-keys" class="mono" rows={8} value={keys} disabled={waiting} onInput={(e) => setKeys(e.currentTarget.value)} />
         <label for="jwks-url">Or a JWKS URL</label>
         <input
           id="jwks-url"
           type="url"
           value={jwksUrl}
+          disabled={waiting}
           onInput={(e) => setJwksUrl(e.currentTarget.value)}
           placeholder="https://example.com/.well-known/jwks.json"
         />
-        <button type="submit" disabled={action.busy}>
+        <button type="submit" disabled={saving.busy || waiting}>
           Save
         </button>
         <span class="muted" aria-live="polite">
           {saved ? ' Saved.' : ''}
         </span>
+        <GatedStatus gated={saving} />
+        <ProblemView problem={saving.problem} />
       </form>
       <section class="card" aria-labelledby="secrets-title">
         <h2 id="secrets-title">Shared secrets</h2>

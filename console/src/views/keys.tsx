@@ -1,9 +1,12 @@
-// Secret API keys: create (the secret is shown once), rotate with a grace period, revoke.
+// Secret API keys: create (the secret is shown once), rotate with a grace period, revoke. A tenant may
+// require a second admin's approval for a key holding keys:write or pii:reveal: creating one then waits on
+// the approval rail (useGated), and the secret is shown once the requester finishes it.
 import type { ApiKey, Capability } from '@parley/protocol';
 import { CAPABILITIES } from '@parley/protocol/constants';
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { ProblemView, SecretOnce, useAction, useLoad, when, When } from '../components.js';
+import { GatedStatus, useGated } from '../gated.js';
 
 const GRACE = [
   { label: 'revoke the old key now', seconds: 0 },
@@ -19,6 +22,18 @@ export function KeysView({ api }: { api: Api }) {
   const [grace, setGrace] = useState(86400);
   const [secret, setSecret] = useState<{ label: string; value: string } | null>(null);
   const action = useAction();
+  const created = useGated<{ apiKey: ApiKey; secret: string }>(api, (out) => {
+    setSecret({ label: `Secret of "${out.apiKey.name}"`, value: out.secret });
+    setName('');
+    list.reload();
+  });
+  const waiting = created.gate.step === 'waiting' || created.gate.step === 'approved';
+  // A new secret takes the focus (and is selected, ready to copy): it appears at the top, away from the
+  // button that was pressed, which may itself be gone (an approved request's Finish).
+  const secretBox = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (secret) secretBox.current?.querySelector('input')?.focus();
+  }, [secret]);
 
   const toggle = (c: Capability) => {
     const next = new Set(caps);
@@ -28,12 +43,7 @@ export function KeysView({ api }: { api: Api }) {
   };
   const create = (e: Event) => {
     e.preventDefault();
-    void action.run(async () => {
-      const out = await api<{ apiKey: ApiKey; secret: string }>('POST', '/api-keys', { name: name.trim(), capabilities: [...caps] });
-      setSecret({ label: `Secret of "${out.apiKey.name}"`, value: out.secret });
-      setName('');
-      list.reload();
-    });
+    void created.send('POST', '/api-keys', { name: name.trim(), capabilities: [...caps] });
   };
   const rotate = (k: ApiKey) =>
     void action.run(async () => {
@@ -50,7 +60,7 @@ export function KeysView({ api }: { api: Api }) {
 
   return (
     <div>
-      {secret ? <SecretOnce label={secret.label} secret={secret.value} onDone={() => setSecret(null)} /> : null}
+      <div ref={secretBox}>{secret ? <SecretOnce label={secret.label} secret={secret.value} onDone={() => setSecret(null)} /> : null}</div>
       <ProblemView problem={list.problem} />
       <div class="row">
         <label for="grace">When rotating, keep the old key working for</label>
@@ -118,8 +128,8 @@ export function KeysView({ api }: { api: Api }) {
       <form onSubmit={create} class="card">
         <h2>Create a key</h2>
         <label for="key-name">Name</label>
-        <input id="key-name" required maxLength={100} value={name} onInput={(e) => setName(e.currentTarget.value)} />
-        <fieldset>
+        <input id="key-name" required maxLength={100} value={name} disabled={waiting} onInput={(e) => setName(e.currentTarget.value)} />
+        <fieldset disabled={waiting}>
           <legend>Capabilities (a key can grant only what the signed-in key holds)</legend>
           <div class="caps-grid">
             {CAPABILITIES.map((c) => (
@@ -129,9 +139,11 @@ export function KeysView({ api }: { api: Api }) {
             ))}
           </div>
         </fieldset>
-        <button type="submit" disabled={action.busy || !name.trim() || !caps.size}>
+        <button type="submit" disabled={created.busy || waiting || !name.trim() || !caps.size}>
           Create key
         </button>
+        <GatedStatus gated={created} />
+        <ProblemView problem={created.problem} />
       </form>
       <ProblemView problem={action.problem} />
     </div>

@@ -1,9 +1,12 @@
 // Bring your own AI provider key. Keys are write-only: the server returns only their last four characters.
+// A tenant may require a second admin's approval to set, change or remove one: the request then waits on
+// the approval rail (useGated) and runs when the requester finishes it.
 import type { Provider, ProviderName } from '@parley/protocol';
 import { PROVIDERS } from '@parley/protocol/constants';
 import { useState } from 'preact/hooks';
 import type { Api } from '../api.js';
-import { ProblemView, useAction, useLoad, When } from '../components.js';
+import { ProblemView, useLoad, When } from '../components.js';
+import { GatedStatus, useGated } from '../gated.js';
 
 export function ProviderView({ api }: { api: Api }) {
   const list = useLoad(() => api<{ providers: Provider[] }>('GET', '/providers'));
@@ -11,26 +14,25 @@ export function ProviderView({ api }: { api: Api }) {
   const [apiKey, setApiKey] = useState('');
   const [model, setModel] = useState('');
   const [baseUrl, setBaseUrl] = useState('');
-  const action = useAction();
+  // Setting and removing: one request at a time, either of which may wait for an approval.
+  const gated = useGated(api, () => {
+    // The key leaves the page as soon as the server has it.
+    setApiKey('');
+    list.reload();
+  });
+  const waiting = gated.gate.step === 'waiting' || gated.gate.step === 'approved';
   const save = (e: Event) => {
     e.preventDefault();
-    void action.run(async () => {
-      await api('PUT', `/providers/${provider}`, {
-        apiKey: apiKey.trim(),
-        model: model.trim(),
-        ...(provider === 'openai-compatible' && baseUrl.trim() ? { baseUrl: baseUrl.trim() } : {}),
-      });
-      // The key leaves the page as soon as the server has it.
-      setApiKey('');
-      list.reload();
+    void gated.send('PUT', `/providers/${provider}`, {
+      apiKey: apiKey.trim(),
+      model: model.trim(),
+      ...(provider === 'openai-compatible' && baseUrl.trim() ? { baseUrl: baseUrl.trim() } : {}),
     });
   };
-  const remove = (p: Provider) =>
-    void action.run(async () => {
-      if (!confirm(`Remove the ${p.provider} key? Answers fall back to the built-in extractive answerer.`)) return;
-      await api('DELETE', `/providers/${p.provider}`);
-      list.reload();
-    });
+  const remove = (p: Provider) => {
+    if (!confirm(`Remove the ${p.provider} key? Answers fall back to the built-in extractive answerer.`)) return;
+    void gated.send('DELETE', `/providers/${p.provider}`);
+  };
   return (
     <div>
       <p>Without a provider, Parley answers with its built-in extractive answerer. Personal data is redacted before any text reaches a provider.</p>
@@ -47,7 +49,7 @@ export function ProviderView({ api }: { api: Api }) {
               </>
             ) : null}{' '}
             · updated <When iso={p.updatedAt} />{' '}
-            <button type="button" class="danger" onClick={() => remove(p)} aria-label={`Remove ${p.provider}`}>
+            <button type="button" class="danger" onClick={() => remove(p)} disabled={gated.busy || waiting} aria-label={`Remove ${p.provider}`}>
               Remove
             </button>
           </li>
@@ -86,11 +88,12 @@ export function ProviderView({ api }: { api: Api }) {
             />
           </>
         ) : null}
-        <button type="submit" disabled={action.busy || !apiKey.trim() || !model.trim()}>
+        <button type="submit" disabled={gated.busy || waiting || !apiKey.trim() || !model.trim()}>
           Save
         </button>
       </form>
-      <ProblemView problem={action.problem} />
+      <GatedStatus gated={gated} />
+      <ProblemView problem={gated.problem} />
     </div>
   );
 }

@@ -1,15 +1,22 @@
-// Widget appearance and handoff behaviour (saving bumps the tenant's policy version); for owners and
-// admins, exporting the workspace; for owners, deleting it.
+// Widget appearance and handoff behaviour (saving bumps the tenant's policy version); which admin
+// operations need a second admin's approval; for owners and admins, exporting the workspace; for owners,
+// deleting it.
+import type { AdminOperation } from '@parley/protocol';
 import { useEffect, useState } from 'preact/hooks';
 import type { ViewProps } from '../app.js';
 import { ProblemView, useAction, useLoad } from '../components.js';
+import { ApprovalOperations } from './approval-operations.js';
 import { TenantDeletion } from './tenant-deletion.js';
 import { TenantExport } from './tenant-export.js';
 
 interface Settings {
   widget?: { greeting?: string; launcherText?: string; accentColor?: string };
   handoff?: { threshold?: number; sensitiveTopics?: string[] };
+  approvals?: { operations?: AdminOperation[] };
 }
+
+/** No operation marked: one array, so the checklist is not reset on every render. */
+const NONE: readonly AdminOperation[] = [];
 
 export function SettingsView({ api, me }: ViewProps) {
   const s = useLoad(() => api<{ settings: Settings; policyVersion: number }>('GET', '/settings'));
@@ -72,6 +79,11 @@ export function SettingsView({ api, me }: ViewProps) {
         </span>
         <ProblemView problem={action.problem} />
       </form>
+      <ApprovalOperations
+        api={api}
+        current={s.data ? (s.data.settings.approvals?.operations ?? NONE) : undefined}
+        canEdit={me.capabilities.includes('settings:write')}
+      />
       {me.capabilities.includes('tenant:export') ? <TenantExport api={api} me={me} /> : null}
       {/* Owners only: the server refuses anyone else, so nobody else is shown it. */}
       {me.member?.role === 'owner' ? <TenantDeletion api={api} me={me} /> : null}

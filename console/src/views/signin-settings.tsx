@@ -7,6 +7,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, unwrap, type Api } from '../api.js';
 import type { ViewProps } from '../app.js';
 import { ProblemView, useAction, useLoad } from '../components.js';
+import { GatedStatus, useGated } from '../gated.js';
 
 type GroupRole = Oidc['groupRoles'][number];
 /** What both protocols share. */
@@ -62,7 +63,12 @@ function PolicyForm({ api, canEdit }: { api: Api; canEdit: boolean }) {
   });
   const [policy, setPolicy] = useState<SignInPolicy | null>(null);
   const [saved, setSaved] = useState(false);
-  const action = useAction();
+  // Relaxing MFA or SSO may need another admin's approval: the save then waits on the rail.
+  const saving = useGated(api, (out) => {
+    setPolicy(unwrap<SignInPolicy>(out, 'policy'));
+    setSaved(true);
+  });
+  const editable = canEdit && saving.gate.step !== 'waiting' && saving.gate.step !== 'approved';
   useEffect(() => setPolicy(loaded.data?.policy ?? null), [loaded.data]);
   const set = (patch: Partial<SignInPolicy>) => {
     setSaved(false);
@@ -71,10 +77,8 @@ function PolicyForm({ api, canEdit }: { api: Api; canEdit: boolean }) {
   const submit = (e: Event) => {
     e.preventDefault();
     if (!policy) return;
-    void action.run(async () => {
-      setPolicy(unwrap<SignInPolicy>(await api('PUT', '/sign-in-policy', policy), 'policy'));
-      setSaved(true);
-    });
+    setSaved(false);
+    void saving.send('PUT', '/sign-in-policy', policy);
   };
   return (
     <section aria-labelledby="policy-title">
@@ -82,7 +86,7 @@ function PolicyForm({ api, canEdit }: { api: Api; canEdit: boolean }) {
       <ProblemView problem={loaded.problem} />
       {policy && loaded.data ? (
         <form onSubmit={submit} class="card">
-          <fieldset disabled={!canEdit}>
+          <fieldset disabled={!editable}>
             <legend>Second factor</legend>
             {(
               [
@@ -103,7 +107,7 @@ function PolicyForm({ api, canEdit }: { api: Api; canEdit: boolean }) {
               </label>
             ))}
           </fieldset>
-          <fieldset disabled={!canEdit}>
+          <fieldset disabled={!editable}>
             <legend>Single sign-on</legend>
             <label class="check">
               <input type="checkbox" id="enforce-sso" checked={policy.enforceSso} onChange={(e) => set({ enforceSso: e.currentTarget.checked })} />{' '}
@@ -123,7 +127,7 @@ function PolicyForm({ api, canEdit }: { api: Api; canEdit: boolean }) {
               ))}
             </select>
           </fieldset>
-          <fieldset disabled={!canEdit}>
+          <fieldset disabled={!editable}>
             <legend>Sessions</legend>
             <label for="idle-minutes">End a session after this many minutes without use</label>
             <input
@@ -147,16 +151,17 @@ function PolicyForm({ api, canEdit }: { api: Api; canEdit: boolean }) {
             />
           </fieldset>
           {canEdit ? (
-            <button type="submit" disabled={action.busy}>
+            <button type="submit" disabled={saving.busy || !editable}>
               Save policy
             </button>
           ) : (
             <p class="muted">Only owners and admins can change the policy.</p>
           )}
           {saved ? <p role="status">Policy saved.</p> : null}
+          <GatedStatus gated={saving} />
         </form>
       ) : null}
-      <ProblemView problem={action.problem} />
+      <ProblemView problem={saving.problem} />
     </section>
   );
 }

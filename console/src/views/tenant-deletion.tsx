@@ -1,10 +1,12 @@
 // The danger zone of the settings: an owner schedules the deletion of the whole workspace after typing its
-// name, with a grace period in which any owner can cancel it here (the owners' emails say so).
+// name, with a grace period in which any owner can cancel it here (the owners' emails say so). A tenant may
+// require a second admin's approval to schedule it: the request then waits on the approval rail (useGated).
 import type { AdminMe, TenantDeletionStatus } from '@parley/protocol';
 import { TENANT_DELETION_GRACE_DAYS as GRACE } from '@parley/protocol/constants';
 import { useRef, useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { ProblemView, useAction, useLoad, When } from '../components.js';
+import { GatedStatus, useGated } from '../gated.js';
 
 export function TenantDeletion({ api, me }: { api: Api; me: AdminMe }) {
   const status = useLoad(() => api<TenantDeletionStatus>('GET', '/tenant/deletion'));
@@ -15,15 +17,16 @@ export function TenantDeletion({ api, me }: { api: Api; me: AdminMe }) {
   const heading = useRef<HTMLHeadingElement>(null);
   const name = me.tenant.name;
   const s = status.data;
+  const scheduling = useGated(api, () => {
+    setTyped('');
+    status.reload();
+    heading.current?.focus();
+  });
+  const waiting = scheduling.gate.step === 'waiting' || scheduling.gate.step === 'approved';
 
   const schedule = (e: Event) => {
     e.preventDefault();
-    void action.run(async () => {
-      await api('POST', '/tenant/deletion', { graceDays: Number(graceDays) });
-      setTyped('');
-      status.reload();
-      heading.current?.focus();
-    });
+    void scheduling.send('POST', '/tenant/deletion', { graceDays: Number(graceDays) });
   };
   const cancel = () =>
     void action.run(async () => {
@@ -56,16 +59,19 @@ export function TenantDeletion({ api, me }: { api: Api; me: AdminMe }) {
             max={GRACE.max}
             step={1}
             required
+            disabled={waiting}
             value={graceDays}
             onInput={(e) => setGraceDays(e.currentTarget.value)}
           />
           <label for="deletion-confirm">
             Type the workspace name, <strong dir="auto">{name}</strong>, to confirm
           </label>
-          <input id="deletion-confirm" autocomplete="off" value={typed} onInput={(e) => setTyped(e.currentTarget.value)} />
-          <button type="submit" class="danger" disabled={action.busy || typed !== name}>
+          <input id="deletion-confirm" autocomplete="off" disabled={waiting} value={typed} onInput={(e) => setTyped(e.currentTarget.value)} />
+          <button type="submit" class="danger" disabled={scheduling.busy || waiting || typed !== name}>
             Schedule deletion
           </button>
+          <GatedStatus gated={scheduling} />
+          <ProblemView problem={scheduling.problem} />
         </form>
       ) : null}
       {s?.state === 'scheduled' ? (

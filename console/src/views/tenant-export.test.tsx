@@ -131,7 +131,7 @@ describe('exporting the workspace', () => {
     const { api } = server({ ...ROUTES, 'POST /v1/admin/tenant/export': () => answer });
     const el = mount(<SettingsView api={api} me={me('owner')} />);
     await vi.waitFor(() => expect(el.querySelector('#export-workspace-title')).not.toBeNull());
-    await act(() => el.querySelector<HTMLInputElement>('label.check input')!.click());
+    await act(() => exportForm(el).querySelector<HTMLInputElement>('label.check input')!.click());
     await type(el.querySelector<HTMLTextAreaElement>('#export-reason')!, 'Moving to our own archive, OPS-42');
     await submit(exportForm(el));
     const alert = () => el.querySelector('#export-workspace-title')!.closest('section')!.querySelector('[role=alert]');
@@ -166,7 +166,7 @@ describe('exporting the workspace', () => {
     });
     const el = mount(<SettingsView api={api} me={me('owner')} />);
     await vi.waitFor(() => expect(el.querySelector('#export-workspace-title')).not.toBeNull());
-    await act(() => el.querySelector<HTMLInputElement>('label.check input')!.click());
+    await act(() => exportForm(el).querySelector<HTMLInputElement>('label.check input')!.click());
     await type(el.querySelector<HTMLTextAreaElement>('#export-reason')!, 'Moving to our own archive, OPS-42');
     await submit(exportForm(el));
     await vi.waitFor(() => expect(el.textContent).toContain('Waiting for another admin’s approval'));
