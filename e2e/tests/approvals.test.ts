@@ -110,7 +110,7 @@ test('an owner defines an action, a verified visitor asks for it, the owner appr
     await page.goto(`${app.url}/console/#approvals`);
     await page.getByRole('heading', { level: 1, name: 'Approvals', exact: true }).waitFor();
     await page.getByText('Nothing is waiting.').waitFor();
-    await page.getByText(/Updates live for conversations in the inbox/).waitFor();
+    await page.getByText(/Actions update live/).waitFor();
 
     // A verified visitor asks for it through the widget API.
     const v = new Visitor(app.url, acme.publishableKey, ORIGIN);

@@ -1,8 +1,8 @@
 // Approvals: the calls the assistant proposed, shown exactly as they will be sent, and the admin operations
 // the tenant gates behind a second admin's approval (`kind: 'admin'`: no action, an operation, its
 // arguments), for a person to approve or reject (approvals:decide). Pending ones refresh on the inbox
-// stream's `action` events (which come for conversations in the inbox only) and by polling. The server
-// enforces every rule; the view mirrors it.
+// stream's `action` events (every conversation's, for whoever decides) and by polling, which also catches
+// admin operations (they have no conversation). The server enforces every rule; the view mirrors it.
 import type { AdminMe, ProposalStatus } from '@parley/protocol';
 import { useEffect, useState } from 'preact/hooks';
 import type { Api } from '../api.js';
@@ -231,8 +231,7 @@ export function ApprovalsView({ api, me }: { api: Api; me: AdminMe }) {
     pending.reload();
     setHistory((n) => n + 1);
   };
-  // Live: the inbox stream's `action` events. The stream carries only conversations in the inbox (those
-  // with a handoff), so a poll also runs, whatever the stream's state.
+  // Live: the inbox stream's `action` events. Admin operations raise none, so a poll also runs.
   useEffect(() => live?.live.onAction(reload), [live]);
   useEffect(() => {
     const t = setInterval(reload, POLL_MS);
@@ -244,7 +243,7 @@ export function ApprovalsView({ api, me }: { api: Api; me: AdminMe }) {
       <p class="muted">
         The assistant proposes calls of your actions, and admins ask here for the operations this workspace gates behind a second admin’s approval;
         nothing is sent or run until it is approved here. Each call is shown exactly as your endpoint will receive it.{' '}
-        {live?.live.state === 'live' ? 'Updates live for conversations in the inbox, and' : 'Refreshes'} at least every 15 seconds.
+        {live?.live.state === 'live' ? 'Actions update live; everything refreshes' : 'Refreshes'} at least every 15 seconds.
       </p>
       <ProblemView problem={pending.problem} />
       <section aria-labelledby="pending-title">
