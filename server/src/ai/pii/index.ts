@@ -23,7 +23,7 @@ export * from './types.js';
  * most messages carry no candidate for most classes, and one plain scan is far cheaper than a recogniser's
  * Unicode-aware patterns. A gate may pass text with no match; it must never stop text with one.
  */
-function gated(gate: RegExp, recognizer: Recognizer): Recognizer {
+function gated(gate: { test(text: string): boolean }, recognizer: Recognizer): Recognizer {
   return (text) => (gate.test(text) ? recognizer(text) : []);
 }
 const DIGIT = /\d/;
@@ -73,7 +73,8 @@ const CLASS_ORDER = new Map(PII_CLASSES.map((c, i) => [c, i]));
 /** Every candidate of the given classes scoring at least its class's `minScore`, in recogniser order. */
 function candidates(text: string, classes: readonly PiiClass[], policy: PiiPolicy): Match[] {
   const out: Match[] = [];
-  for (const c of classes) for (const recognize of RECOGNIZERS[c]) for (const m of recognize(text)) if (m.score >= policy.classes[m.class].minScore) out.push(m);
+  for (const c of classes)
+    for (const recognize of RECOGNIZERS[c]) for (const m of recognize(text)) if (m.score >= policy.classes[m.class].minScore) out.push(m);
   return out;
 }
 

@@ -437,7 +437,8 @@ export function findNames(input: string): Match[] {
  * or profession) but is not part of the name's span. Returns the last token used, or -1.
  */
 function honorific(i: number): number {
-  if (i + 1 >= n || !HONORIFICS.has(low(i))) return -1;
+  // Honorifics are at most five letters, seven with a possessive "'s".
+  if (i + 1 >= n || tok.end[i]! - tok.start[i]! > 7 || !HONORIFICS.has(low(i))) return -1;
   // "Mr Smith", "Mr. Smith": nothing but an optional dot and spaces between.
   let j = tok.end[i]!;
   if (text.charCodeAt(j) === 0x2e) j++;
