@@ -26,12 +26,23 @@ function alternatives(source: string): string[] {
   return out;
 }
 
-// Every term starts with three plain letters: a text holding none of these letter triples, in any case,
-// names no health term, and a hand scan for them is far cheaper than a regex over a hundred words.
-const TRIGRAMS = new Uint8Array(26 * 26 * 26);
+/** The letters a term always starts with: up to the first one made optional or repeated, at most four. */
+function leadingLetters(term: string): string {
+  let n = 0;
+  while (n < 4 && /[a-z]/.test(term[n] ?? '') && !/[?*+{]/.test(term[n + 1] ?? '')) n++;
+  return term.slice(0, n);
+}
+// A text holding none of the terms' leading letters, in any case, names no term, and a hand scan for them is
+// far cheaper than a regex over a hundred words. Four letters where the term has them, so that common
+// triples ("the" of "therapy") do not pass most text.
+const TRIPLES = new Uint8Array(26 ** 3);
+const QUADS = new Uint8Array(26 ** 4);
 for (const term of alternatives(`${SPECIFIC}|${GENERIC}`)) {
-  if (!/^[a-z]{3}/.test(term)) throw new Error(`health term without three leading letters: ${term}`);
-  TRIGRAMS[((term.charCodeAt(0) - 97) * 26 + term.charCodeAt(1) - 97) * 26 + term.charCodeAt(2) - 97] = 1;
+  const lead = leadingLetters(term);
+  if (lead.length < 3) throw new Error(`health term without three leading letters: ${term}`);
+  let code = 0;
+  for (let i = 0; i < lead.length; i++) code = code * 26 + lead.charCodeAt(i) - 97;
+  (lead.length === 3 ? TRIPLES : QUADS)[code] = 1;
 }
 /** 0-25 for an ASCII letter in either case, else -1. */
 function letterIndex(c: number): number {
@@ -40,27 +51,30 @@ function letterIndex(c: number): number {
   return -1;
 }
 
-/**
- * Every health match names one of the terms (matched case-insensitively, ASCII letters only): the
- * recogniser runs only on text with a term's first three letters somewhere.
- */
+/** Every health match names one of the terms, and every term starts with its leading letters. */
+const TERM = new RegExp(`${SPECIFIC}|${GENERIC}`, 'i');
 export const HEALTH_GATE = {
-  test(text: string): boolean {
-    let a = -1;
-    let b = -1;
-    for (let i = 0; i < text.length; i++) {
-      const c = letterIndex(text.charCodeAt(i));
-      if (c < 0) {
-        a = b = -1;
-        continue;
-      }
-      if (a >= 0 && TRIGRAMS[(a * 26 + b) * 26 + c]) return true;
-      a = b;
-      b = c;
-    }
-    return false;
-  },
+  test: (text: string): boolean => hasLeadingLetters(text) && TERM.test(text),
 };
+
+/** Does the text hold a term's leading letters (ASCII, any case) somewhere? */
+function hasLeadingLetters(text: string): boolean {
+  // How many letters in a row end here, and the last three of them as one number.
+  let run = 0;
+  let code = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = letterIndex(text.charCodeAt(i));
+    if (c < 0) {
+      run = 0;
+      continue;
+    }
+    run++;
+    if (run >= 4 && QUADS[code * 26 + c]) return true;
+    code = (code % 676) * 26 + c;
+    if (run >= 3 && TRIPLES[code]) return true;
+  }
+  return false;
+}
 const SPECIFIC_RE = new RegExp(String.raw`(?<![\p{L}\p{N}])(?:${SPECIFIC})(?![\p{L}\p{N}])`, 'giu');
 const GENERIC_RE = new RegExp(String.raw`(?<![\p{L}\p{N}])(?:${GENERIC})(?![\p{L}\p{N}])`, 'giu');
 const DIAGNOSED = /\bdiagnosed with (?:an? )?[\p{L}\p{N}'-]+(?: [\p{L}\p{N}'-]+)?/giu;
