@@ -23,7 +23,7 @@ export * from './types.js';
  * most messages carry no candidate for most classes, and one plain scan is far cheaper than a recogniser's
  * Unicode-aware patterns. A gate may pass text with no match; it must never stop text with one.
  */
-function gated(gate: RegExp, recognizer: Recognizer): Recognizer {
+function gated(gate: { test(text: string): boolean }, recognizer: Recognizer): Recognizer {
   return (text) => (gate.test(text) ? recognizer(text) : []);
 }
 const DIGIT = /\d/;
@@ -45,12 +45,8 @@ const RECOGNIZERS: Record<PiiClass, Recognizer[]> = {
     ),
   ],
   health: [gated(HEALTH_GATE, findHealth)],
-  minor: [
-    gated(
-      /\d|old\b|\bi'?m\b|i am|i’m|\b(?:he|she)(?: is|'s|’s)|\bage|grade|school|kindergarten|junior|minor|kid|teen|child|underage|under|let me|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve/i,
-      findMinors,
-    ),
-  ],
+  // Each of its patterns is behind its own gate (recognizers/minors.ts).
+  minor: [findMinors],
 };
 
 const TOKEN_LABEL: Record<PiiClass, PlaceholderLabel> = {
@@ -70,32 +66,37 @@ const TOKEN_LABEL: Record<PiiClass, PlaceholderLabel> = {
 
 const CLASS_ORDER = new Map(PII_CLASSES.map((c, i) => [c, i]));
 
-/** Every candidate of the given classes, before thresholds and overlap resolution. */
-function candidates(text: string, classes: readonly PiiClass[]): Match[] {
-  return classes.flatMap((c) => RECOGNIZERS[c].flatMap((r) => r(text)));
+/** Every candidate of the given classes scoring at least its class's `minScore`, in recogniser order. */
+function candidates(text: string, classes: readonly PiiClass[], policy: PiiPolicy): Match[] {
+  const out: Match[] = [];
+  for (const c of classes)
+    for (const recognize of RECOGNIZERS[c]) for (const m of recognize(text)) if (m.score >= policy.classes[m.class].minScore) out.push(m);
+  return out;
 }
+
+const rank = (a: Match, b: Match) =>
+  b.score - a.score || b.end - b.start - (a.end - a.start) || a.start - b.start || CLASS_ORDER.get(a.class)! - CLASS_ORDER.get(b.class)!;
+const byStart = (a: Match, b: Match) => a.start - b.start;
 
 /**
  * Keeps non-overlapping matches: higher score first, then the longer span, then the earlier start, then
  * the class order, so the outcome never depends on recogniser order. Returned in text order.
  */
 export function resolveOverlaps(matches: readonly Match[]): Match[] {
-  const ranked = [...matches].sort(
-    (a, b) => b.score - a.score || b.end - b.start - (a.end - a.start) || a.start - b.start || CLASS_ORDER.get(a.class)! - CLASS_ORDER.get(b.class)!,
-  );
+  const ranked = [...matches].sort(rank);
   const kept: Match[] = [];
-  const from = (m: Match) => m.maskStart ?? m.start;
-  for (const m of ranked) {
+  next: for (const m of ranked) {
     if (m.end <= m.start) continue;
-    if (!kept.some((k) => from(m) < k.end && from(k) < m.end)) kept.push(m);
+    const from = m.maskStart ?? m.start;
+    for (const k of kept) if (from < k.end && (k.maskStart ?? k.start) < m.end) continue next;
+    kept.push(m);
   }
-  return kept.sort((a, b) => a.start - b.start);
+  return kept.sort(byStart);
 }
 
 /** Finds personal data in `text`, scored against the default per-class thresholds. */
 export function detect(text: string, opts: { classes?: PiiClass[] } = {}): Match[] {
-  const classes = opts.classes ?? PII_CLASSES;
-  return resolveOverlaps(candidates(text, classes).filter((m) => m.score >= defaultPolicy.classes[m.class].minScore));
+  return resolveOverlaps(candidates(text, opts.classes ?? PII_CLASSES, defaultPolicy));
 }
 
 /**
@@ -183,7 +184,7 @@ export function redact(text: string, policy: PiiPolicy, channel: Channel, state?
   if (state && !key && Object.keys(state.tokens).length) throw new TypeError('a carried redaction state needs its token key');
   const tokenKey = key ?? newTokenKey();
   const next: RedactionState = state ? { counters: { ...state.counters }, tokens: { ...state.tokens } } : newRedactionState();
-  const found = resolveOverlaps(candidates(text, PII_CLASSES).filter((m) => m.score >= policy.classes[m.class].minScore));
+  const found = resolveOverlaps(candidates(text, PII_CLASSES, policy));
   const matches: RedactedMatch[] = [];
   const vault = new Map<string, VaultEntry>();
   let out = '';

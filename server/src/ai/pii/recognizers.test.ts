@@ -169,6 +169,14 @@ describe('addresses', () => {
   it('ignores counts, chapters and product versions', () => {
     expect(found('I bought 3 Apples and read chapter 12 on Windows 10', 'address')).toEqual([]);
   });
+  it('reads house numbers with ranges and letters, and street words in any script', () => {
+    expect(found('Deliver to 12-14 Rue de la Paix, Paris 75002 please', 'address')).toEqual(['12-14 Rue de la Paix, Paris 75002']);
+    expect(found('Deliver to 7/3b Hauptstraße, Berlin please', 'address')).toEqual(['7/3b Hauptstraße, Berlin']);
+    expect(found('ship to 44 𝐀lder Road, Leeds LS1 4AP', 'address')).toEqual(['44 𝐀lder Road, Leeds LS1 4AP']);
+    // A number of six digits or more is no house number, and a letter between digits ends one.
+    expect(found('order 1234567 Main Street', 'address')).toEqual([]);
+    expect(found('ship to 12a3 Elm Street', 'address')).toEqual(['3 Elm Street']);
+  });
 });
 
 describe('person names', () => {
@@ -193,10 +201,17 @@ describe('health and minors', () => {
     expect(found('my son has asthma', 'health')).toEqual(['asthma']);
     expect(found('a bit of retail therapy', 'health')).toEqual([]);
   });
+  it('health terms in any case, and only as whole words', () => {
+    expect(found('MY FATHER HAS ALZHEIMERS AND MY SON IS HIV-POSITIVE', 'health')).toEqual(['ALZHEIMERS', 'HIV-POSITIVE']);
+    expect(found('my daughter had Chemotherapy last year', 'health')).toEqual(['Chemotherapy']);
+    expect(found('Other therapists say', 'health')).toEqual([]);
+  });
   it('minors by age, school and phrasing', () => {
     expect(found('my 12-year-old son uses the app', 'minor')).toEqual(['12-year-old son']);
     expect(found("I'm 14 and need help", 'minor')).toEqual(["I'm 14"]);
     expect(found("I'm in 8th grade", 'minor')).toEqual(['8th grade']);
+    expect(found('She Is 12 And In Kindergarten', 'minor')).toEqual(['She Is 12', 'Kindergarten']);
+    expect(found('I AM UNDER 13', 'minor')).toEqual(['UNDER 13']);
   });
   it('adults and old things are not minors', () => {
     expect(found('a 50 year old man, a 3-year-old laptop, I am 14 minutes late', 'minor')).toEqual([]);

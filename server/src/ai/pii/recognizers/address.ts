@@ -32,18 +32,28 @@ const STOP = new Set(
 const CUE =
   /\b(?:address|addr|lives? at|living at|located at|location|moved|move to|ship|shipping|shipped|deliver|delivery|send|sent|mail|mailing|post|return to|taxi to|arrived at|office is at|is at|meet me at|corner of|billing|residence|reside|stay at|staying at|visit|zip)\b/;
 
-interface Tok {
-  kind: 'word' | 'num';
-  text: string;
-  start: number;
-  end: number;
-  /** Read once per token, not once per window that holds it. */
-  bare: string;
-  street: boolean;
-  capital: boolean;
+/** A word or number token. What the street rules read of a word is worked out only when a window holds it. */
+class Tok {
+  private bareText: string | undefined;
+  private streetWord: boolean | undefined;
+  constructor(
+    readonly kind: 'word' | 'num',
+    readonly text: string,
+    readonly start: number,
+    readonly end: number,
+    /** Only spaces and tabs (at least one) since the previous token on the line. */
+    readonly joined: boolean,
+  ) {}
+  get bare(): string {
+    return (this.bareText ??= this.kind === 'word' ? bare(this.text) : this.text);
+  }
+  get street(): boolean {
+    return (this.streetWord ??= this.kind === 'word' && isStreetWord(this.text));
+  }
+  get capital(): boolean {
+    return this.kind === 'word' && isUpper(this.text.codePointAt(0)!);
+  }
 }
-
-const TOKEN = /[\p{L}\p{M}][\p{L}\p{M}'’.\-/]*|\d{1,5}[A-Za-z]?(?:[-/]\d{1,5}[A-Za-z]?)?(?!\d)|\d+/gu;
 
 function bare(w: string): string {
   return w.replace(/\.$/, '').toLowerCase();
@@ -52,49 +62,102 @@ function isStreetWord(w: string): boolean {
   const b = bare(w);
   return STREET_WORDS.has(b) || (b.length > 4 && STREET_SUFFIX.test(w.toLowerCase()));
 }
-function isCapitalised(w: string): boolean {
-  return /^\p{Lu}/u.test(w);
+
+// Letter classes by code point, cached for the BMP: 1 other, 2 letter or mark, 3 upper-case letter (\p{Lu}).
+const CLASS = new Uint8Array(65536);
+const LETTER = /^[\p{L}\p{M}]$/u;
+const UPPER = /^\p{Lu}$/u;
+function classOf(cp: number): number {
+  let k = cp < 65536 ? CLASS[cp]! : 0;
+  if (k === 0) {
+    const ch = String.fromCodePoint(cp);
+    k = UPPER.test(ch) ? 3 : LETTER.test(ch) ? 2 : 1;
+    if (cp < 65536) CLASS[cp] = k;
+  }
+  return k;
+}
+const isUpper = (cp: number) => classOf(cp) === 3;
+const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
+const isAsciiLetter = (c: number) => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+/** Letters, marks and the punctuation a street word may hold ("O'Brien", "St.", "c/"). */
+const inWord = (cp: number) => classOf(cp) !== 1 || cp === 0x27 || cp === 0x2019 || cp === 0x2e || cp === 0x2d || cp === 0x2f;
+
+/** End of a "-12" or "/3b" after a house number, or -1: at most five digits, an optional letter not before a digit. */
+function numberSuffix(text: string, q: number, end: number): number {
+  const c = q < end ? text.charCodeAt(q) : 0;
+  if (c !== 0x2d && c !== 0x2f) return -1;
+  let r = q + 1;
+  while (r < end && isDigit(text.charCodeAt(r))) r++;
+  if (r === q + 1 || r - q - 1 > 5) return -1;
+  if (r < end && isAsciiLetter(text.charCodeAt(r)) && !(r + 1 < end && isDigit(text.charCodeAt(r + 1)))) return r + 1;
+  return r;
 }
 
-/** Tokens of one line, with a gap flag where punctuation (other than spaces) separates two tokens. */
-function tokenize(line: string, offset: number): (Tok & { joined: boolean })[] {
-  const out: (Tok & { joined: boolean })[] = [];
+/**
+ * Tokens of text[from, to) (one line): words (a letter or mark, then letters, marks and ' ’ . - /), house
+ * numbers (up to five digits, an optional letter, an optional "-12" or "/3b") and other digit runs, which
+ * a street never holds when they are six digits or more: those are dropped, and break the join.
+ * Lines with no digit hold no street and are not read.
+ */
+function tokenize(text: string, from: number, to: number): Tok[] {
+  const out: Tok[] = [];
   let prevEnd = -1;
-  for (const m of line.matchAll(TOKEN)) {
-    const text = m[0];
-    const kind = /^\d/.test(text) ? 'num' : 'word';
-    if (kind === 'num' && /^\d{6,}$/.test(text)) {
-      prevEnd = -1;
+  let i = from;
+  while (i < to) {
+    const cp = text.codePointAt(i)!;
+    const start = i;
+    let kind: 'word' | 'num';
+    if (isDigit(cp)) {
+      let p = i;
+      while (p < to && isDigit(text.charCodeAt(p))) p++;
+      if (p - i > 5) {
+        prevEnd = -1;
+        i = p;
+        continue;
+      }
+      kind = 'num';
+      if (p < to && isAsciiLetter(text.charCodeAt(p))) {
+        const g = numberSuffix(text, p + 1, to);
+        i = g >= 0 ? g : p + 1 < to && isDigit(text.charCodeAt(p + 1)) ? p : p + 1;
+      } else {
+        const g = numberSuffix(text, p, to);
+        i = g >= 0 ? g : p;
+      }
+    } else if (classOf(cp) !== 1) {
+      kind = 'word';
+      i += cp > 0xffff ? 2 : 1;
+      while (i < to) {
+        const c = text.codePointAt(i)!;
+        if (!inWord(c)) break;
+        i += c > 0xffff ? 2 : 1;
+      }
+    } else {
+      i += cp > 0xffff ? 2 : 1;
       continue;
     }
-    const joined = prevEnd >= 0 && /^[ \t]+$/.test(line.slice(prevEnd, m.index));
-    const word = kind === 'word';
-    out.push({
-      kind,
-      text,
-      start: offset + m.index,
-      end: offset + m.index + text.length,
-      joined,
-      bare: word ? bare(text) : text,
-      street: word && isStreetWord(text),
-      capital: word && isCapitalised(text),
-    });
-    prevEnd = m.index + text.length;
+    let joined = prevEnd >= 0 && prevEnd < start;
+    for (let j = prevEnd; joined && j < start; j++) {
+      const c = text.charCodeAt(j);
+      if (c !== 0x20 && c !== 0x09) joined = false;
+    }
+    out.push(new Tok(kind, text.slice(start, i), start, i, joined));
+    prevEnd = i;
   }
   return out;
 }
 
 /** Scores the street part tokens[i..j]; 0 when it cannot be one. */
-function scoreStreet(toks: Tok[], lowerCaseText: boolean): number {
-  const first = toks[0]!;
-  const last = toks[toks.length - 1]!;
+function scoreStreet(toks: Tok[], i: number, j: number, lowerCaseText: boolean): number {
+  const first = toks[i]!;
+  const last = toks[j]!;
   let nums = 0;
-  for (const t of toks) if (t.kind === 'num') nums++;
-  if (nums === 0 || nums === toks.length || nums > 3) return 0;
+  for (let k = i; k <= j; k++) if (toks[k]!.kind === 'num') nums++;
+  if (nums === 0 || nums === j - i + 1 || nums > 3) return 0;
   if (first.kind === 'word' && ((!first.capital && !lowerCaseText && !first.street) || UNIT.test(first.bare))) return 0;
   let street = false;
   let named = false;
-  for (const w of toks) {
+  for (let k = i; k <= j; k++) {
+    const w = toks[k]!;
     if (w.kind !== 'word') continue;
     const b = w.bare;
     if (w.street) street = true;
@@ -156,6 +219,8 @@ function extend(text: string, end: number, lowerCaseText: boolean): number {
   return end;
 }
 
+// Every PO_BOX match holds one of these words: a plain scan first, the word-bounded one only when it passes.
+const PO_BOX_GATE = /box|psc|cmr|unit/iu;
 const PO_BOX = /\b(?:P\.? ?O\.? ?Box|Post Office Box|PSC|CMR|Unit)[ \t]+\d{1,5}(?:,?[ \t]+Box[ \t]+\d{1,5})?/giu;
 const SHIP = /\b(?:USNS|USNV|USS|USCGC)[ \t]+\p{Lu}[\p{L}\p{M}'-]+/gu;
 const MILITARY = /\b[ADF]PO[ \t]+A[AEP][ \t]+\d{5}\b/gi;
@@ -164,10 +229,13 @@ const ZIP_CONTEXT = /\b(?:zip|postal|post)[ \t]*code\b[^\d\n]{0,12}?(\d{5}(?:-\d
 export function findAddresses(text: string): Match[] {
   const out: Match[] = [];
   const lowerCaseText = !/\p{Lu}/u.test(text);
-  let lineStart = 0;
-  for (const line of text.split('\n')) {
-    const toks = tokenize(line, lineStart);
-    lineStart += line.length + 1;
+  for (let lineStart = 0; lineStart <= text.length; ) {
+    let lineEnd = text.indexOf('\n', lineStart);
+    if (lineEnd < 0) lineEnd = text.length;
+    let digit = false;
+    for (let k = lineStart; k < lineEnd && !digit; k++) digit = isDigit(text.charCodeAt(k));
+    const toks = digit ? tokenize(text, lineStart, lineEnd) : [];
+    lineStart = lineEnd + 1;
     // The window end reachable from each token (joined tokens, at most nine) and whether it holds a number:
     // a street needs one, and most windows have none.
     let nextNum = toks.length;
@@ -182,7 +250,7 @@ export function findAddresses(text: string): Match[] {
       if (numAhead[i]! > reach) continue;
       let best: { j: number; score: number } | undefined;
       for (let j = i; j <= reach; j++) {
-        const s = scoreStreet(toks.slice(i, j + 1), lowerCaseText);
+        const s = scoreStreet(toks, i, j, lowerCaseText);
         if (s > 0 && (!best || s >= best.score)) best = { j, score: s };
       }
       if (!best) continue;
@@ -202,10 +270,11 @@ export function findAddresses(text: string): Match[] {
     }
   }
   for (const [re, base] of [
-    [PO_BOX, 0.7],
+    [PO_BOX_GATE.test(text) ? PO_BOX : null, 0.7],
     [SHIP, 0.55],
     [MILITARY, 0.8],
   ] as const) {
+    if (!re) continue;
     for (const m of text.matchAll(re)) {
       const end = extend(text, m.index + m[0].length, lowerCaseText);
       const score = base + (hasContext(text, m.index, end, CUE, 50) ? 0.2 : 0) + (end > m.index + m[0].length ? 0.1 : 0);

@@ -22,9 +22,11 @@ const CONTEXT: ContextRule[] = [
 
 export function findCards(text: string): Match[] {
   const out: Match[] = [];
-  const ids = [...text.matchAll(HEX_ID)].map((h) => [h.index, h.index + h[0].length] as const);
+  // Found on the first candidate only: most messages have none.
+  let ids: (readonly [number, number])[] | undefined;
   for (const m of text.matchAll(CANDIDATE)) {
     const raw = m[0];
+    ids ??= [...text.matchAll(HEX_ID)].map((h) => [h.index, h.index + h[0].length] as const);
     if (ids.some(([from, to]) => m.index >= from && m.index < to)) continue;
     // Mixed separators ("4556-6019 3807") are not how cards are written.
     if (/ /.test(raw) && /-/.test(raw)) continue;

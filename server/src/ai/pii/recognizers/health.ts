@@ -7,8 +7,74 @@ import { match } from './types.js';
 const SPECIFIC = String.raw`diabet(?:es|ic)|cancer|tumou?rs?|leuka?emia|lymphoma|hiv(?:[- ]positive)?|aids|hepatitis(?: [abc])?|asthma|epilep(?:sy|tic)|seizures?|depression|depressed|anxiety(?: disorder)?|panic attacks?|bipolar(?: disorder)?|schizophreni[ac]|ptsd|adhd|autis(?:m|tic)|dementia|alzheimer'?s|parkinson'?s|multiple sclerosis|strokes?|heart attack|heart disease|heart condition|hypertension|high blood pressure|covid(?:-19)?|pregnan(?:t|cy)|miscarriage|abortion|chlamydia|herpes|syphilis|gonorrh?o?ea|tuberculosis|arthritis|migraines?|eating disorder|anorexi[ac]|bulimi[ac]|addict(?:ion|ed)|alcoholi(?:sm|c)|overdosed?|suicidal|self[- ]harm|dyslexi[ac]|celiac|coeliac|crohn'?s|kidney (?:failure|disease)|dialysis|transplant|chemo(?:therapy)?|radiotherapy|insulin|antidepressants?|prozac|xanax|zoloft|methadone|opioids?|psychiatrist|psychiatric|mental illness|mental health condition|allerg(?:y|ic) to \w+|disabilit(?:y|ies)|wheelchair(?: user)?|hearing aid|blind|deaf`;
 const GENERIC = String.raw`medications?|prescriptions?|surgery|operation|therapy|therapist|diagnos(?:is|ed)|illness|hospital(?:ised|ized)?|treatment|symptoms?|rehab`;
 
-/** Every health match names one of these words: a cheap case-insensitive scan before the Unicode-aware ones. */
-export const HEALTH_GATE = new RegExp(`${SPECIFIC}|${GENERIC}`, 'i');
+/** The top-level alternatives of a pattern's source. */
+function alternatives(source: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let from = 0;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\') i++;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === '|' && depth === 0) {
+      out.push(source.slice(from, i));
+      from = i + 1;
+    }
+  }
+  out.push(source.slice(from));
+  return out;
+}
+
+/** The letters a term always starts with: up to the first one made optional or repeated, at most four. */
+function leadingLetters(term: string): string {
+  let n = 0;
+  while (n < 4 && /[a-z]/.test(term[n] ?? '') && !/[?*+{]/.test(term[n + 1] ?? '')) n++;
+  return term.slice(0, n);
+}
+// A text holding none of the terms' leading letters, in any case, names no term, and a hand scan for them is
+// far cheaper than a regex over a hundred words. Four letters where the term has them, so that common
+// triples ("the" of "therapy") do not pass most text.
+const TRIPLES = new Uint8Array(26 ** 3);
+const QUADS = new Uint8Array(26 ** 4);
+for (const term of alternatives(`${SPECIFIC}|${GENERIC}`)) {
+  const lead = leadingLetters(term);
+  if (lead.length < 3) throw new Error(`health term without three leading letters: ${term}`);
+  let code = 0;
+  for (let i = 0; i < lead.length; i++) code = code * 26 + lead.charCodeAt(i) - 97;
+  (lead.length === 3 ? TRIPLES : QUADS)[code] = 1;
+}
+/** 0-25 for an ASCII letter in either case, else -1. */
+function letterIndex(c: number): number {
+  if (c >= 0x41 && c <= 0x5a) return c - 0x41;
+  if (c >= 0x61 && c <= 0x7a) return c - 0x61;
+  return -1;
+}
+
+/** Every health match names one of the terms, and every term starts with its leading letters. */
+const TERM = new RegExp(`${SPECIFIC}|${GENERIC}`, 'i');
+export const HEALTH_GATE = {
+  test: (text: string): boolean => hasLeadingLetters(text) && TERM.test(text),
+};
+
+/** Does the text hold a term's leading letters (ASCII, any case) somewhere? */
+function hasLeadingLetters(text: string): boolean {
+  // How many letters in a row end here, and the last three of them as one number.
+  let run = 0;
+  let code = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = letterIndex(text.charCodeAt(i));
+    if (c < 0) {
+      run = 0;
+      continue;
+    }
+    run++;
+    if (run >= 4 && QUADS[code * 26 + c]) return true;
+    code = (code % 676) * 26 + c;
+    if (run >= 3 && TRIPLES[code]) return true;
+  }
+  return false;
+}
 const SPECIFIC_RE = new RegExp(String.raw`(?<![\p{L}\p{N}])(?:${SPECIFIC})(?![\p{L}\p{N}])`, 'giu');
 const GENERIC_RE = new RegExp(String.raw`(?<![\p{L}\p{N}])(?:${GENERIC})(?![\p{L}\p{N}])`, 'giu');
 const DIAGNOSED = /\bdiagnosed with (?:an? )?[\p{L}\p{N}'-]+(?: [\p{L}\p{N}'-]+)?/giu;

@@ -32,6 +32,13 @@ const SELF_AGE = new RegExp(
 const SCHOOL =
   /\b(?:(?:[1-9]|1[0-2])(?:st|nd|rd|th)[- ]grader?|(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth)[- ]grader?|grade (?:[1-9]|1[0-2])\b(?! ?%)|middle school|elementary school|primary school|junior high|kindergarten|high school (?:student|freshman|sophomore|junior)|(?:i'm|i am|im) (?:a )?(?:minor|kid|teen|teenager|child)|underage|under[- ]?(?:13|16|18)|my (?:mom|mum|dad|parents?) (?:won't|wont|doesn't|don't|do not|will not) let me)\b/giu;
 
+// Each pattern runs only when its gate, a plain scan for a piece every one of its matches holds (same flags,
+// so the same case folding), passes: most messages mention no age and no school.
+const YEARS_OLD_GATE = /old/iu;
+const SELF_AGE_GATE = /(?:[a'’i]m|[i'’]s|age|aged)\s+(?:\d|one|two|th|fo|fi|si|se|ei|ni|te|el|tw)/iu;
+const SCHOOL_GATE = /grade|school|junior|kindergarten|minor|kid|teen|child|under|let me/iu;
+
+const CHILD_NOUN = new RegExp(`^(?:${PERSON_NOUN})s?$`);
 const FUNCTION_WORD = /^(?:and|but|who|is|was|with|in|at|on|from|has|had|can|will|wants?|needs?|and)$/;
 
 function ageOf(s: string): number {
@@ -40,18 +47,20 @@ function ageOf(s: string): number {
 
 export function findMinors(text: string): Match[] {
   const out: Match[] = [];
-  for (const m of text.matchAll(YEARS_OLD)) {
-    const age = ageOf(m[1]!);
-    if (age >= 18) continue;
-    const noun = m[2]?.toLowerCase();
-    const score = noun === undefined || new RegExp(`^(?:${PERSON_NOUN})s?$`).test(noun) ? 0.8 : FUNCTION_WORD.test(noun) ? 0.75 : 0.3;
-    if (score > 0) out.push(match('minor', text, m.index, m.index + m[0].length, score));
-  }
-  for (const m of text.matchAll(SELF_AGE)) {
-    const age = ageOf(m[1]!);
-    if (age >= 18 || age < 4) continue;
-    out.push(match('minor', text, m.index, m.index + m[0].length, 0.65));
-  }
-  for (const m of text.matchAll(SCHOOL)) out.push(match('minor', text, m.index, m.index + m[0].length, 0.7));
+  if (YEARS_OLD_GATE.test(text))
+    for (const m of text.matchAll(YEARS_OLD)) {
+      const age = ageOf(m[1]!);
+      if (age >= 18) continue;
+      const noun = m[2]?.toLowerCase();
+      const score = noun === undefined || CHILD_NOUN.test(noun) ? 0.8 : FUNCTION_WORD.test(noun) ? 0.75 : 0.3;
+      if (score > 0) out.push(match('minor', text, m.index, m.index + m[0].length, score));
+    }
+  if (SELF_AGE_GATE.test(text))
+    for (const m of text.matchAll(SELF_AGE)) {
+      const age = ageOf(m[1]!);
+      if (age >= 18 || age < 4) continue;
+      out.push(match('minor', text, m.index, m.index + m[0].length, 0.65));
+    }
+  if (SCHOOL_GATE.test(text)) for (const m of text.matchAll(SCHOOL)) out.push(match('minor', text, m.index, m.index + m[0].length, 0.7));
   return out;
 }

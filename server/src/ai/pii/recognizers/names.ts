@@ -7,24 +7,24 @@ import type { Match } from '../types.js';
 // Person names in one tokenising pass: a hand-written scanner splits the text into word tokens (no regex per
 // word, no lookbehind), every token is looked up once in Sets, and the rules below read the token list.
 
-interface Lexicon {
-  first: Set<string>;
-  last: Set<string>;
-  /** Words the lexicon knows as something other than a name ("will", "may", "grant"). */
-  other: Set<string>;
-  /** Names that are above all common lower-case words ("song", "town"): a lower-case one needs an explicit cue. */
-  common: Set<string>;
-}
+// What the lexicon says of a word, as bits: one lookup per token.
+const READ = 1;
+const FIRST = 2;
+const LAST = 4;
+/** Known as something other than a name ("will", "may", "grant"). */
+const OTHER = 8;
+/** A name that is above all a common lower-case word ("song", "town"): a lower-case one needs an explicit cue. */
+const COMMON = 16;
 
-let lexicon: Lexicon | undefined;
+let lexicon: Map<string, number> | undefined;
 
 /**
  * First and last names from the 1990 US Census name files (public domain, data/census-names.ts) and from
  * compromise's lexicon, which also files ambiguous words ("Will", "May") under their common reading: that
  * reading is the precision guard for capitalised words; data/common-words.ts is the one for lower-case words.
- * Loaded once, on first use (~150 ms); the per-message cost is lookups only.
+ * Loaded once, on first use (~150 ms); the per-message cost is one lookup per word.
  */
-function getLexicon(): Lexicon {
+function getLexicon(): Map<string, number> {
   if (lexicon) return lexicon;
   const nlp = createRequire(import.meta.url)('compromise') as { model(): { one: { lexicon: Record<string, string | string[]> } } };
   const first = new Set<string>();
@@ -40,7 +40,15 @@ function getLexicon(): Lexicon {
   for (const w of CENSUS_FIRST_NAMES.split(' ')) first.add(w);
   for (const w of CENSUS_SURNAMES.split(' ')) if (!first.has(w)) last.add(w);
   for (const w of NOT_NAME) other.add(w);
-  lexicon = { first, last, other, common: new Set(COMMON_NAME_WORDS.split(' ')) };
+  const flags = new Map<string, number>();
+  const mark = (words: Iterable<string>, bit: number) => {
+    for (const w of words) flags.set(w, (flags.get(w) ?? READ) | bit);
+  };
+  mark(first, FIRST);
+  mark(last, LAST);
+  mark(other, OTHER);
+  mark(COMMON_NAME_WORDS.split(' '), COMMON);
+  lexicon = flags;
   return lexicon;
 }
 
@@ -139,7 +147,8 @@ function byLastWord(cues: string[][]): Map<string, string[][]> {
 }
 const STRONG = byLastWord(STRONG_CUES);
 const LOWER = byLastWord(LOWER_CUES);
-const CAPITAL = byLastWord(CAPITAL_CUES);
+/** After either kind of weak cue a capitalised word is a name: one lookup for both. */
+const WEAK = byLastWord([...LOWER_CUES, ...CAPITAL_CUES]);
 
 // Words around a lone unknown capitalised word that make it a person rather than a place or product.
 const PERSON_BEFORE = /\b(?:says|said|told|asked|ask|shouted|wrote|replied|met|by|ex-|founders?|given|dear|with|contact)\W*\u0000/;
@@ -234,7 +243,7 @@ interface Candidate {
 let text = '';
 let n = 0;
 let hasUpper = false;
-let lex: Lexicon;
+let lex: Map<string, number>;
 let lowered: (string | undefined)[] = [];
 let taken = new Uint8Array(256);
 let out: Candidate[] = [];
@@ -253,18 +262,13 @@ function low(i: number): string {
 const possessive = (i: number) => tok.end[i]! - tok.start[i]! !== low(i).length;
 /** Where the name in token i ends: before a possessive "'s". */
 const nameEnd = (i: number) => (possessive(i) ? tok.end[i]! - 2 : tok.end[i]!);
-// What the lexicon says of a token, looked up once per token: a bit set, 0 while not looked up yet.
-const READ = 1;
-const FIRST = 2;
-const LAST = 4;
-const OTHER = 8;
-const COMMON = 16;
+// What the lexicon says of a token, looked up once per token: its bits, 0 while not looked up yet.
 let features = new Uint8Array(256);
 function feat(i: number): number {
   let f = features[i]!;
   if (f === 0) {
     const w = low(i);
-    f = READ | (lex.first.has(w) ? FIRST : 0) | (lex.last.has(w) ? LAST : 0) | (lex.other.has(w) ? OTHER : 0) | (lex.common.has(w) ? COMMON : 0);
+    f = lex.get(w) ?? READ;
     features[i] = f;
   }
   return f;
@@ -404,10 +408,12 @@ export function findNames(input: string): Match[] {
       continue;
     }
     // A lower-case word: a name only with a cue, or in text with no capitals at all (where capitals say
-    // nothing) as a listed first name; never a common word.
+    // nothing) as a listed first name; never a common word. The cue is looked for first: in text with
+    // capitals it decides alone, and most words are not after one.
+    const cued = cueBefore(i, LOWER);
+    if (hasUpper && !cued) continue;
     if (!isName(i) || isOther(i) || commonLower(i) || !freeStanding(i)) continue;
     const next = i + 1 < n && joined(i + 1) && !possessive(i) && !isOther(i + 1) && !commonLower(i + 1) && freeStanding(i + 1) ? i + 1 : -1;
-    const cued = cueBefore(i, LOWER);
     if (isFirst(i) && next >= 0 && (!hasUpper || cued)) {
       push(i, next, cued ? 0.8 : 0.65);
       i = next;
@@ -431,7 +437,8 @@ export function findNames(input: string): Match[] {
  * or profession) but is not part of the name's span. Returns the last token used, or -1.
  */
 function honorific(i: number): number {
-  if (i + 1 >= n || !HONORIFICS.has(low(i))) return -1;
+  // Honorifics are at most five letters, seven with a possessive "'s".
+  if (i + 1 >= n || tok.end[i]! - tok.start[i]! > 7 || !HONORIFICS.has(low(i))) return -1;
   // "Mr Smith", "Mr. Smith": nothing but an optional dot and spaces between.
   let j = tok.end[i]!;
   if (text.charCodeAt(j) === 0x2e) j++;
@@ -497,7 +504,7 @@ function capitalSequence(i: number): number {
     score = !atSentenceStart(a) && personContext(start, end) ? 0.55 : 0.4;
   }
   // After a weak cue ("thanks Anna", "ask Hernandez") a capitalised name-like word is a person.
-  if (!commonOnly(a) && (cueBefore(a, LOWER) || cueBefore(a, CAPITAL))) score = Math.max(score, isFirst(a) ? 0.8 : isLast(a) ? 0.65 : 0.55);
+  if (!commonOnly(a) && cueBefore(a, WEAK)) score = Math.max(score, isFirst(a) ? 0.8 : isLast(a) ? 0.65 : 0.55);
   if (score > 0) push(a, b, score);
   return seqEnd;
 }
