@@ -107,6 +107,17 @@ export const systemOperations = operations([
     responses: { 200: { description: 'The script.', contentType: 'text/javascript' } },
   },
   {
+    operationId: 'getWidgetLocale',
+    method: 'get',
+    path: '/locale-{lang}.{hash}.json',
+    tag: STATIC,
+    summary: "The widget's strings in one language, by content hash",
+    description: `Immutable. The widget fetches the visitor's language once, when it is not English (built in). ${WIDGET_FILE}`,
+    security: ['none'],
+    params: HashParams.extend({ lang: z.string().regex(/^[a-z]{2}$/) }),
+    responses: { 200: { description: 'The strings, by key.', schema: z.record(z.string(), z.string()) } },
+  },
+  {
     operationId: 'getConsoleRedirect',
     method: 'get',
     path: '/console',
