@@ -276,6 +276,23 @@ describe('approval, then the requester runs it', () => {
   });
 });
 
+describe('every route of an operation', () => {
+  test('removing a provider and replacing the whole settings document are held as well as setting one and patching', async () => {
+    // The tests above took most operations off the list: mark them all again (adding runs at once).
+    expect(
+      (await call(t.url, 'PATCH', '/v1/admin/settings', { key: a.secretKey, body: { approvals: { operations: [...ADMIN_OPERATIONS] } } })).status,
+    ).toBe(200);
+    const removal = await as('admin', 'DELETE', '/v1/admin/providers/openai');
+    expect(removal.status, removal.text).toBe(202);
+    expect(removal.body.proposal).toMatchObject({ operation: 'ai.provider', arguments: { provider: 'openai', remove: true } });
+    expect((await call(t.url, 'GET', '/v1/admin/providers', { key: a.secretKey })).body.providers.map((p: any) => p.provider)).toContain('openai');
+    const replaced = await as('admin', 'PUT', '/v1/admin/settings', { approvals: { operations: [] } });
+    expect(replaced.status, replaced.text).toBe(202);
+    expect(replaced.body.proposal.operation).toBe('approvals.relax');
+    expect((await call(t.url, 'GET', '/v1/admin/settings', { key: a.secretKey })).body.effective.approvals.operations).toContain('approvals.relax');
+  });
+});
+
 describe('the database', () => {
   test('refuses an admin operation approved without an owner or admin, or one that starts approved, even when the app is bypassed', async () => {
     const res = await as('owner', 'POST', '/v1/admin/tenant/deletion', { graceDays: 9 });
@@ -292,5 +309,21 @@ describe('the database', () => {
         [a.tenant.id, people.owner.memberId],
       ),
     ).rejects.toThrow(/starts pending/);
+    // A key's maker deciding its request, written straight to the table.
+    const [key] = (await owner<{ id: string; m: string }>("SELECT id::text, created_by_member::text AS m FROM api_keys WHERE name = 'owner-script'"))
+      .rows;
+    const byKey = (
+      await owner<{ id: string }>(
+        `INSERT INTO approval_proposals (tenant_id, id, kind, operation, arguments, arguments_hash, risk, requested_by_kind, requested_by_id, status, expires_at)
+         VALUES ($1, gen_random_uuid(), 'admin', 'keys.privileged', '{}', repeat('b', 64), 'sensitive', 'key', $2, 'pending', now() + interval '1 day') RETURNING id`,
+        [a.tenant.id, key!.id],
+      )
+    ).rows[0]!;
+    await expect(
+      owner(
+        `INSERT INTO approval_decisions (tenant_id, proposal_id, decided_by_kind, decided_by_id, decision) VALUES ($1, $2, 'member', $3, 'approve')`,
+        [a.tenant.id, byKey.id, key!.m],
+      ),
+    ).rejects.toThrow(/cannot decide their own proposal/);
   });
 });

@@ -22,7 +22,7 @@ import { Visitor } from '../test/widget.js';
 import { execute } from './executor.js';
 import { propose, type ApprovalDeps } from './service.js';
 import * as store from './store.js';
-import { approvalSweep } from './sweep.js';
+import { approvalSweep, EXECUTING_TIMEOUT_MS, STRANDED_AFTER_MS } from './sweep.js';
 
 interface Call {
   headers: Record<string, string | string[] | undefined>;
@@ -377,7 +377,10 @@ describe('the visitor and the sweep', () => {
       });
       expect(await store.transition(tx, pid, 'pending', 'approved')).toBe(true);
     });
-    const later = Date.now() + 5 * 60_000;
+    // Late enough that the approval is stranded, not so late that the claimed call looks interrupted
+    // (the other sweep would then mark it failed while it runs).
+    const later = Date.now() + STRANDED_AFTER_MS + 20_000;
+    expect(later).toBeLessThan(Date.now() + EXECUTING_TIMEOUT_MS);
     const [one, two] = await Promise.all([approvalSweep(deps, { now: later }), approvalSweep(deps, { now: later })]);
     expect(one.executed + two.executed).toBe(1);
     expect(endpoint.calls.filter((c) => c.event.data.proposalId === pid)).toHaveLength(1);
