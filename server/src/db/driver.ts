@@ -21,6 +21,8 @@ export interface Driver {
   /** Read-only transactions on the read replica (postgres with a read URL only); null: there is none. */
   replica: Runner | null;
   close(): Promise<void>;
+  /** The embedded database's data folder as a tarball, which `openPglite` can start from (pglite only). */
+  dump?(): Promise<Blob>;
   /** Connection pool use, for metrics (a server's pools; the embedded database has none). */
   pools?(): PoolUse[];
 }

@@ -27,6 +27,8 @@ export interface DbOptions {
   ownerUrl?: string | null;
   /** A streaming replica of the same server for `withTenantRead` (postgres only). */
   readUrl?: string | null;
+  /** A dump of an embedded database (`ParleyDb.dump`) to start an in-memory one from (tests: a migrated one). */
+  from?: Blob;
   /** Where the read routing says, once, that the replica is down, lagging or back. */
   logger?: ReplicaLog;
 }
@@ -204,6 +206,12 @@ class ScopedDb implements Db {
     return this.driver.pools?.() ?? [];
   }
 
+  /** The embedded database as a tarball `openDb({ url: 'memory://', from })` starts from. */
+  dump(): Promise<Blob> {
+    if (!this.driver.dump) return Promise.reject(new TypeError('only the embedded database can be dumped'));
+    return this.driver.dump();
+  }
+
   withOwner<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return withHooks('owner', { requestId: null }, this.driver.owner, this.tracked(null), fn);
   }
@@ -218,7 +226,8 @@ export type ParleyDb = ScopedDb;
 export async function openDb(opts: DbOptions): Promise<ParleyDb> {
   const server = /^postgres(ql)?:\/\//.test(opts.url);
   if (opts.readUrl && !server) throw new TypeError('a read replica needs a PostgreSQL server, not the embedded database');
-  const driver = server ? await openPostgres(opts.url, opts.ownerUrl ?? opts.url, opts.readUrl ?? null) : await openPglite(opts.url);
+  if (opts.from && server) throw new TypeError('only the embedded database starts from a dump');
+  const driver = server ? await openPostgres(opts.url, opts.ownerUrl ?? opts.url, opts.readUrl ?? null) : await openPglite(opts.url, opts.from);
   return new ScopedDb(driver, opts.logger);
 }
 

@@ -71,15 +71,21 @@ function wrap(q: Pick<Transaction, 'query' | 'exec'>): Tx {
   };
 }
 
-export async function openPglite(location: string): Promise<Driver> {
+/** `from`: a data-folder dump (`Driver.dump`) an in-memory database starts from instead of an empty one. */
+export async function openPglite(location: string, from?: Blob): Promise<Driver> {
   const memory = location === 'memory://';
+  if (from && !memory) throw new TypeError('only an in-memory embedded database starts from a dump');
   const release = memory ? () => {} : acquireLock(location);
   let pg: PGlite;
   try {
     if (!memory) mkdirSync(location, { recursive: true });
     // pgvector ships as a separate bundle pinned to this PGlite version; it is always loaded, so a data
     // folder whose schema uses it opens again.
-    pg = await PGlite.create(memory ? undefined : location, { parsers: { [INT8]: (v: string) => Number(v) }, extensions: { vector } });
+    pg = await PGlite.create(memory ? undefined : location, {
+      parsers: { [INT8]: (v: string) => Number(v) },
+      extensions: { vector },
+      ...(from ? { loadDataDir: from } : {}),
+    });
   } catch (err) {
     release();
     throw err;
@@ -95,6 +101,7 @@ export async function openPglite(location: string): Promise<Driver> {
     app: tx,
     owner: tx,
     replica: null,
+    dump: () => pg.dumpDataDir('none'),
     async close() {
       try {
         await pg.close();

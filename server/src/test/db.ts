@@ -1,8 +1,13 @@
 // Test databases: PGlite in memory by default; a fresh database on a real server when
 // PARLEY_TEST_DATABASE_URL points at one (CI runs every suite both ways).
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { openDb, runMigrations, type ParleyDb } from '../db/index.js';
+import { loadMigrations } from '../db/migrate.js';
 
 export const serverUrl = process.env.PARLEY_TEST_DATABASE_URL || null;
 
@@ -23,6 +28,48 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
+// An embedded database costs ~3 s to create and migrate, most of it initdb; one started from a dump of a
+// migrated one ~1 s. The dump is kept in the temp folder, named by the migrations and the PGlite version, so
+// every test file (and the next run) starts from it; a different set of migrations makes a new one.
+const PGLITE_VERSION = (() => {
+  // The package exports no package.json: read the one above its entry file.
+  const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+  const pkg = join(entry.slice(0, entry.lastIndexOf('/node_modules/')), 'node_modules/@electric-sql/pglite/package.json');
+  return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
+})();
+let migrated: Promise<Blob> | null = null;
+
+function migratedDump(): Promise<Blob> {
+  migrated ??= (async () => {
+    const key = createHash('sha256')
+      .update(PGLITE_VERSION)
+      .update(
+        loadMigrations()
+          .map((m) => `${m.name}:${m.checksum}`)
+          .join('\n'),
+      )
+      .digest('hex')
+      .slice(0, 16);
+    const file = join(tmpdir(), `parley-pglite-${key}.tar`);
+    try {
+      return new Blob([readFileSync(file)]);
+    } catch {
+      const db = await openDb({ url: 'memory://' });
+      await runMigrations(db);
+      const dump = await db.dump();
+      await db.close();
+      for (const old of readdirSync(tmpdir()).filter((f) => /^parley-pglite-[0-9a-f]{16}\.tar$/.test(f) && !file.endsWith(f)))
+        rmSync(join(tmpdir(), old), { force: true });
+      // Written whole, then renamed: another worker reads either no file or a complete one.
+      const part = `${file}.${process.pid}.part`;
+      writeFileSync(part, Buffer.from(await dump.arrayBuffer()));
+      renameSync(part, file);
+      return dump;
+    }
+  })();
+  return migrated;
+}
+
 /**
  * `replica`: a server streaming from PARLEY_TEST_DATABASE_URL's (any database name); the test database's
  * reads then go to that database on it, as parley_app.
@@ -37,9 +84,10 @@ export async function createTestDb(opts: { migrate?: boolean; replica?: string |
     u.pathname = `/${name}`;
     url = u.toString();
   }
-  let db = await openDb({ url: url ?? 'memory://' });
-  if (opts.migrate !== false) await runMigrations(db);
-  if (url && opts.migrate !== false) {
+  const migrate = opts.migrate !== false;
+  let db = await openDb(url ? { url } : { url: 'memory://', ...(migrate ? { from: await migratedDump() } : {}) });
+  if (migrate) await runMigrations(db);
+  if (url && migrate) {
     // As in production: requests on their own login role, the owner only for migrations and platform work.
     await admin((c) =>
       c
