@@ -504,6 +504,8 @@ export const DataSubjectErasure = z.object({
     profiles: z.number().int(),
     visitors: z.number().int(),
     sessions: z.number().int(),
+    /** Webhook events about these conversations, sent or not (their pending deliveries go with them). */
+    webhookEvents: z.number().int(),
   }),
 });
 export type DataSubjectErasure = z.infer<typeof DataSubjectErasure>;

@@ -32,6 +32,12 @@ beforeAll(async () => {
     expect((await call(t.url, 'PUT', '/v1/admin/identity', { key: tenant.secretKey, body: { mode: 'optional', publicKeys: [jwk] } })).status).toBe(
       204,
     );
+  // Tenant A's webhooks carry what visitors say (no such host: the stored events are what is checked).
+  const hook = await call(t.url, 'POST', '/v1/admin/webhooks/endpoints', {
+    key: a.secretKey,
+    body: { url: 'https://hooks.a.example/parley', events: ['conversation.created', 'message.created', 'handoff.requested'] },
+  });
+  expect(hook.status, hook.text).toBe(201);
 }, 120_000);
 afterAll(() => t?.close());
 
@@ -107,7 +113,15 @@ describe('data-subject requests', () => {
       expect(exported.status).toBe(200);
       expect(exported.body).toMatchObject({ profile: null, visitors: [], conversations: [] });
       const erased = await privacy(b.secretKey, 'erase', subject);
-      expect(erased.body.deleted).toEqual({ conversations: 0, messages: 0, vaultEntries: 0, profiles: 0, visitors: 0, sessions: 0 });
+      expect(erased.body.deleted).toEqual({
+        conversations: 0,
+        messages: 0,
+        vaultEntries: 0,
+        profiles: 0,
+        visitors: 0,
+        sessions: 0,
+        webhookEvents: 0,
+      });
     }
     expect((await owner('SELECT count(*)::int AS n FROM conversations WHERE id = $1', [id])).rows[0].n).toBe(1);
     expect((await owner("SELECT count(*)::int AS n FROM verified_visitors WHERE subject = 'user-cross'")).rows[0].n).toBe(1);
@@ -151,12 +165,30 @@ describe('data-subject requests', () => {
     const bystander = await chat(a, ORIGIN_A, 'I only have a question about plans');
     const bob = await chat(a, ORIGIN_A, `Bob here, ${PHONE}`, 'user-bob');
     const vault = (await owner('SELECT count(*)::int AS n FROM pii_vault WHERE conversation_id = $1', [anon.id])).rows[0].n;
+    // The webhook events naming a conversation, by type, and their deliveries.
+    const events = async (conversation: string) =>
+      (
+        await owner(
+          `SELECT e.type, (SELECT count(*)::int FROM webhook_deliveries d WHERE d.tenant_id = e.tenant_id AND d.event_id = e.id) AS deliveries
+             FROM webhook_events e WHERE e.body LIKE '%' || $1 || '%' ORDER BY e.type`,
+          [conversation],
+        )
+      ).rows;
+    const anonEvents = await events(anon.id);
+    expect(new Set(anonEvents.map((e: any) => e.type))).toEqual(new Set(['conversation.created', 'message.created', 'handoff.requested']));
+    expect(anonEvents.every((e: any) => e.deliveries === 1)).toBe(true);
+    const bystanderEvents = (await events(bystander.id)).length;
+    expect(bystanderEvents).toBeGreaterThan(0);
 
     const erased = await privacy(a.secretKey, 'erase', { type: 'visitor', id: anon.v.visitorRef });
     expect(erased.status).toBe(200);
     expect(erased.body.deleted).toMatchObject({ conversations: 1, vaultEntries: vault, visitors: 1 });
     expect(erased.body.deleted.messages).toBeGreaterThanOrEqual(3);
     expect(erased.body.deleted.sessions).toBeGreaterThanOrEqual(1);
+    // Sent or not, the events about the person's conversation go, and their deliveries with them.
+    expect(erased.body.deleted.webhookEvents).toBe(anonEvents.length);
+    expect(await events(anon.id)).toEqual([]);
+    expect((await events(bystander.id)).length).toBe(bystanderEvents);
     for (const table of ['messages', 'pii_vault', 'handoffs', 'conversation_events'])
       expect([table, (await owner(`SELECT count(*)::int AS n FROM ${table} WHERE conversation_id = $1`, [anon.id])).rows[0].n]).toEqual([table, 0]);
     expect((await owner('SELECT count(*)::int AS n FROM visitors WHERE id = $1', [anon.v.visitorRef])).rows[0].n).toBe(0);
