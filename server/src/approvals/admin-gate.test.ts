@@ -15,6 +15,7 @@ import { type ConsoleClient, signedInMember } from '../test/console.js';
 import { call } from '../test/http.js';
 import type { ApprovalDeps } from './service.js';
 import { approvalSweep } from './sweep.js';
+import { relaxesApprovals, writeSettings } from '../tenants/settings.js';
 
 let t: TestApp;
 let a: CreatedTenant;
@@ -290,6 +291,30 @@ describe('every route of an operation', () => {
     expect(replaced.status, replaced.text).toBe(202);
     expect(replaced.body.proposal.operation).toBe('approvals.relax');
     expect((await call(t.url, 'GET', '/v1/admin/settings', { key: a.secretKey })).body.effective.approvals.operations).toContain('approvals.relax');
+  });
+
+  test('an operation marked after a write was checked does not come off with that write: the write is refused under the lock', async () => {
+    const ctx = { tenantId: a.tenant.id, requestId: null, actor: { type: 'member' as const, id: people.admin.memberId } };
+    const list = () => call(t.url, 'GET', '/v1/admin/settings', { key: a.secretKey }).then((r) => r.body.effective.approvals.operations);
+    const before = await list();
+    // Checked while the list was empty: nothing to approve. Then another admin marks tenant deletion.
+    const write = { approvals: { operations: ['keys.privileged'] } };
+    await t.runtime.db.withTenant(a.tenant.id, { requestId: null }, (tx) =>
+      writeSettings(tx, t.runtime.audit, ctx, 'replace', { approvals: { operations: [] } }, true),
+    );
+    const applies = await t.runtime.db.withTenant(a.tenant.id, { requestId: null }, (tx) => relaxesApprovals(tx, 'replace', write));
+    expect(applies).toBe(false);
+    await t.runtime.db.withTenant(a.tenant.id, { requestId: null }, (tx) =>
+      writeSettings(tx, t.runtime.audit, ctx, 'merge', { approvals: { operations: ['tenant.delete'] } }, false),
+    );
+    // The checked write now would take tenant.delete off the list: refused, and nothing stored.
+    await expect(
+      t.runtime.db.withTenant(a.tenant.id, { requestId: null }, (tx) => writeSettings(tx, t.runtime.audit, ctx, 'replace', write, applies)),
+    ).rejects.toMatchObject({ code: 'conflict' });
+    expect(await list()).toEqual(['tenant.delete']);
+    await t.runtime.db.withTenant(a.tenant.id, { requestId: null }, (tx) =>
+      writeSettings(tx, t.runtime.audit, ctx, 'replace', { approvals: { operations: before } }, true),
+    );
   });
 });
 

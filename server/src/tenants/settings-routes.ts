@@ -1,7 +1,7 @@
 // /v1/admin/settings: GET the document (and what applies), PUT a whole document, PATCH a merge patch
 // (RFC 7396), all through the one settings module.
 import { PutSettingsRequest, SettingsMergePatch } from '@parley/protocol';
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { AuditLog } from '../audit/log.js';
 import { gated } from '../approvals/gate.js';
 import type { Db } from '../db/index.js';
@@ -10,10 +10,20 @@ import { adminCtx } from '../http/context.js';
 import { route } from '../http/routes.js';
 import { parse } from '../http/validate.js';
 import { requireCapability as can } from './auth.js';
-import { mergeSettings, readSettings, relaxesApprovals, replaceSettings } from './settings.js';
+import { readSettings, relaxesApprovals, writeSettings, type SettingsWrite } from './settings.js';
 
 export function settingsRoutes(deps: { db: Db; audit: AuditLog }): Router {
   const r = Router();
+  // PUT and PATCH: taking operations off the approvals list is itself an operation that may need approval.
+  const write = async (req: Request, res: Response, how: SettingsWrite, body: Record<string, unknown>) => {
+    const { tenantId, requestId, actor } = adminCtx(req);
+    const inTenant = <T>(fn: (tx: Tx) => Promise<T>) => deps.db.withTenant(tenantId, { requestId }, fn);
+    const applies = await inTenant((tx) => relaxesApprovals(tx, how, body));
+    const out = await gated(deps, req, res, { operation: 'approvals.relax', applies, arguments: body }, () =>
+      inTenant((tx) => writeSettings(tx, deps.audit, { tenantId, requestId, actor }, how, body, applies)),
+    );
+    if (out) res.json({ policyVersion: out.value });
+  };
   route(r, '/settings', {
     get: [
       can('settings:read'),
@@ -22,28 +32,8 @@ export function settingsRoutes(deps: { db: Db; audit: AuditLog }): Router {
         res.json(await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => readSettings(tx)));
       },
     ],
-    put: [
-      can('settings:write'),
-      async (req, res) => {
-        const doc = parse(PutSettingsRequest, req.body);
-        const { tenantId, requestId, actor } = adminCtx(req);
-        const inTenant = <T>(fn: (tx: Tx) => Promise<T>) => deps.db.withTenant(tenantId, { requestId }, fn);
-        const op = { operation: 'approvals.relax' as const, applies: await inTenant((tx) => relaxesApprovals(tx, 'replace', doc)), arguments: doc };
-        const out = await gated(deps, req, res, op, () => inTenant((tx) => replaceSettings(tx, deps.audit, { tenantId, requestId, actor }, doc)));
-        if (out) res.json({ policyVersion: out.value });
-      },
-    ],
-    patch: [
-      can('settings:write'),
-      async (req, res) => {
-        const patch = parse(SettingsMergePatch, req.body);
-        const { tenantId, requestId, actor } = adminCtx(req);
-        const inTenant = <T>(fn: (tx: Tx) => Promise<T>) => deps.db.withTenant(tenantId, { requestId }, fn);
-        const op = { operation: 'approvals.relax' as const, applies: await inTenant((tx) => relaxesApprovals(tx, 'merge', patch)), arguments: patch };
-        const out = await gated(deps, req, res, op, () => inTenant((tx) => mergeSettings(tx, deps.audit, { tenantId, requestId, actor }, patch)));
-        if (out) res.json({ policyVersion: out.value });
-      },
-    ],
+    put: [can('settings:write'), (req, res) => write(req, res, 'replace', parse(PutSettingsRequest, req.body))],
+    patch: [can('settings:write'), (req, res) => write(req, res, 'merge', parse(SettingsMergePatch, req.body))],
   });
   return r;
 }

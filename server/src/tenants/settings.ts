@@ -96,12 +96,26 @@ function validDocument(doc: unknown): Doc {
   return out;
 }
 
-async function write(tx: Tx, audit: AuditLog, ctx: WriteCtx, change: (current: Doc) => Doc, how: 'replace' | 'merge'): Promise<number> {
+/** How a settings write is made: PUT (`replace`) or PATCH (`merge`). */
+export type SettingsWrite = 'replace' | 'merge';
+
+async function write(
+  tx: Tx,
+  audit: AuditLog,
+  ctx: WriteCtx,
+  change: (current: Doc) => Doc,
+  how: SettingsWrite,
+  mayRelaxApprovals: boolean,
+): Promise<number> {
   const row = await lockSettings(tx, ctx.tenantId);
   if (!row) throw new DomainError('not_found', 'No such tenant.');
   const kept = Object.fromEntries(OWN_ENDPOINT.filter((k) => k in row.settings).map((k) => [k, row.settings[k]]));
   const current = Object.fromEntries(Object.entries(row.settings).filter(([k]) => !(k in kept)));
   const next = change(current);
+  // Checked again under the lock: an operation added to the list after the request was checked (and so
+  // found not to relax it) must not come off unapproved.
+  if (!mayRelaxApprovals && dropsApprovals(row.settings, next))
+    throw new DomainError('conflict', 'The approvals list changed while this request was checked: send it again.');
   const changed = [...new Set([...Object.keys(current), ...Object.keys(next)])].filter((k) => JSON.stringify(current[k]) !== JSON.stringify(next[k]));
   const version = await storeSettings(tx, ctx.tenantId, { ...next, ...kept });
   await audit.append(tx, {
@@ -114,25 +128,43 @@ async function write(tx: Tx, audit: AuditLog, ctx: WriteCtx, change: (current: D
   return version;
 }
 
-/** PUT: the document becomes `doc` (validated whole); sections left out take their defaults again. */
-export const replaceSettings = (tx: Tx, audit: AuditLog, ctx: WriteCtx, doc: unknown) => write(tx, audit, ctx, () => validDocument(doc), 'replace');
+/**
+ * PUT (`replace`: the document becomes `body`; sections left out take their defaults again) or PATCH
+ * (`merge`: `body` merged into the stored document, RFC 7396); the result is validated whole. Unless
+ * `mayRelaxApprovals` (the write was approved, or is the platform's own), taking operations off the
+ * approvals list is refused.
+ */
+export function writeSettings(
+  tx: Tx,
+  audit: AuditLog,
+  ctx: WriteCtx,
+  how: SettingsWrite,
+  body: unknown,
+  mayRelaxApprovals: boolean,
+): Promise<number> {
+  const change = how === 'replace' ? () => validDocument(body) : (current: Doc) => validDocument(mergePatch(current, body));
+  return write(tx, audit, ctx, change, how, mayRelaxApprovals);
+}
 
-/** PATCH: `patch` merged into the stored document (RFC 7396); the result is validated whole. */
+/** PATCH for the platform's own writes (the demo's seed): nothing to approve. */
 export const mergeSettings = (tx: Tx, audit: AuditLog, ctx: WriteCtx, patch: SettingsMergePatch) =>
-  write(tx, audit, ctx, (current) => validDocument(mergePatch(current, patch)), 'merge');
+  writeSettings(tx, audit, ctx, 'merge', patch, true);
+
+/** Whether the stored `settings` list operations for approval that the document `next` leaves off. */
+function dropsApprovals(settings: Doc, next: Doc): boolean {
+  const kept: readonly string[] = (next.approvals as { operations?: string[] } | undefined)?.operations ?? [];
+  return effective(settings).approvals.operations.some((op) => !kept.includes(op));
+}
 
 /**
- * Whether a PUT (`replace`) or PATCH (`merge`) takes operations off the approvals list (itself an
- * operation that may need approval). A body that is not a valid document is left for the write to refuse.
+ * Whether a write takes operations off the approvals list (itself an operation that may need approval).
+ * A body that is not a valid document is left for the write to refuse.
  */
-export async function relaxesApprovals(tx: Tx, how: 'replace' | 'merge', body: unknown): Promise<boolean> {
+export async function relaxesApprovals(tx: Tx, how: SettingsWrite, body: unknown): Promise<boolean> {
   const row = await selectSettings(tx);
   if (!row) throw new DomainError('not_found', 'No such tenant.');
-  const document = ownDocument(row.settings);
-  const next = PutSettingsRequest.safeParse(how === 'replace' ? body : mergePatch(document, body));
-  const now = effective(row.settings).approvals.operations;
-  const kept: readonly string[] = next.success ? (next.data.approvals?.operations ?? []) : now;
-  return now.some((op) => !kept.includes(op));
+  const next = PutSettingsRequest.safeParse(how === 'replace' ? body : mergePatch(ownDocument(row.settings), body));
+  return next.success && dropsApprovals(row.settings, next.data);
 }
 
 /** The sign-in policy (its own endpoint, people/): stored beside the document, the only other writer. */
