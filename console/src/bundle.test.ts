@@ -5,9 +5,16 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
 
+// What the bundle is built from: not the tests, nor the helpers only tests import (src/test/).
 const sources = (dir: URL): URL[] =>
   readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sources(new URL(`${e.name}/`, dir)) : /\.tsx?$/.test(e.name) && !/\.test\.tsx?$/.test(e.name) ? [new URL(e.name, dir)] : [],
+    e.isDirectory()
+      ? e.name === 'test'
+        ? []
+        : sources(new URL(`${e.name}/`, dir))
+      : /\.tsx?$/.test(e.name) && !/\.test\.tsx?$/.test(e.name)
+        ? [new URL(e.name, dir)]
+        : [],
   );
 
 test('no console source imports a value from the zod entry of the protocol', () => {

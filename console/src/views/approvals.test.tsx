@@ -2,27 +2,13 @@
 // reason; the requester's own have no buttons; a sensitive one says what it still needs; the API's refusals
 // read as messages; actions are defined with a schema checked as JSON and their secret shown once. The
 // server is a stand-in answering what the real one answers.
-import { ROLE_CAPABILITIES, type AdminMe, type Proposal, type Role } from '@parley/protocol';
+import type { Proposal } from '@parley/protocol';
 import { act } from 'preact/test-utils';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { json, server, mount, type, button } from '../test/views.js';
+import { json, server, mount, type, button, me, problem, settle, ME_ID } from '../test/views.js';
 import { ActionsView } from './actions.js';
 import { OPERATION_LABELS, type RailProposal } from '../proposals.js';
 import { ApprovalsView } from './approvals.js';
-
-const ME_ID = '00000000-0000-4000-8000-00000000a001';
-const me = (role: Role): AdminMe => ({
-  tenant: { id: '00000000-0000-4000-8000-0000000000aa', name: 'Acme Support' },
-  capabilities: [...ROLE_CAPABILITIES[role]],
-  member: { id: ME_ID, email: 'ann@acme.example', displayName: 'Ann', role, sessionId: '00000000-0000-4000-8000-000000005e55' },
-  apiKey: null,
-});
-const problem = (status: number, title: string, detail: string) =>
-  new Response(JSON.stringify({ type: '/docs/problems/x', title, status, detail, request_id: 'req-1' }), {
-    status,
-    headers: { 'Content-Type': 'application/problem+json' },
-  });
-const settle = () => act(async () => void (await new Promise((r) => setTimeout(r, 0))));
 
 const proposal = (over: Partial<Proposal> = {}): Proposal => ({
   id: '11111111-1111-4111-8111-111111111111',

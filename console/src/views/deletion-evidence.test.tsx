@@ -1,25 +1,12 @@
 // Deleting the workspace (owners only, after typing its name; any owner can cancel) and evidence packs for
 // auditors (built and saved as a zip, kept versions downloaded). The server is a stand-in answering what the
 // real one answers.
-import { ROLE_CAPABILITIES, type AdminMe, type Role } from '@parley/protocol';
 import { act } from 'preact/test-utils';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { json, server, mount, type, button } from '../test/views.js';
+import { json, server, mount, type, button, me } from '../test/views.js';
 import { EvidenceView } from './evidence.js';
 import { SettingsView } from './settings.js';
 
-const me = (role: Role): AdminMe => ({
-  tenant: { id: '00000000-0000-4000-8000-0000000000aa', name: 'Acme Support' },
-  capabilities: [...ROLE_CAPABILITIES[role]],
-  member: {
-    id: '00000000-0000-4000-8000-00000000a001',
-    email: 'ann@acme.example',
-    displayName: 'Ann',
-    role,
-    sessionId: '00000000-0000-4000-8000-000000005e55',
-  },
-  apiKey: null,
-});
 const SETTINGS = { 'GET /v1/admin/settings': () => ({ settings: {}, policyVersion: 1 }) };
 
 const submit = (form: Element) => act(() => void form.dispatchEvent(new Event('submit', { cancelable: true })));

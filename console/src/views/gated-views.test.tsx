@@ -4,10 +4,9 @@
 // settings request; taking an operation off may itself wait).
 // Each waits with its form held, polls the proposal, and once it is approved Finish repeats the same request
 // with Parley-Approval and shows its result. The server is a stand-in answering the rail's contract.
-import { ROLE_CAPABILITIES, type AdminMe, type Role } from '@parley/protocol';
 import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import { button, json, mount, server, type } from '../test/views.js';
+import { button, json, me, mount, server, type } from '../test/views.js';
 import { IdentityView } from './identity.js';
 import { KeysView } from './keys.js';
 import { ProviderView } from './provider.js';
@@ -15,18 +14,6 @@ import { SettingsView } from './settings.js';
 import { SignInSettingsView } from './signin-settings.js';
 
 const ID = '77777777-7777-4777-8777-777777777777';
-const me = (role: Role): AdminMe => ({
-  tenant: { id: '00000000-0000-4000-8000-0000000000aa', name: 'Acme Support' },
-  capabilities: [...ROLE_CAPABILITIES[role]],
-  member: {
-    id: '00000000-0000-4000-8000-00000000a001',
-    email: 'ann@acme.example',
-    displayName: 'Ann',
-    role,
-    sessionId: '00000000-0000-4000-8000-000000005e55',
-  },
-  apiKey: null,
-});
 const proposal = (operation: string, status: string, args: unknown, decisions: unknown[] = []) => ({
   id: ID,
   kind: 'admin',

@@ -2,24 +2,11 @@
 // under the server's file name, restricted values need an owner and a reason checked before sending, the
 // server's refusals read as its problem's detail, and a tenant that gates restricted exports behind a second
 // admin's approval is waited on and finished. The server is a stand-in answering what the real one answers.
-import { ROLE_CAPABILITIES, type AdminMe, type Role } from '@parley/protocol';
 import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import { json, server, mount, type, button } from '../test/views.js';
+import { json, server, mount, type, button, me, problem, settle } from '../test/views.js';
 import { SettingsView } from './settings.js';
 
-const me = (role: Role): AdminMe => ({
-  tenant: { id: '00000000-0000-4000-8000-0000000000aa', name: 'Acme Support' },
-  capabilities: [...ROLE_CAPABILITIES[role]],
-  member: {
-    id: '00000000-0000-4000-8000-00000000a001',
-    email: 'ann@acme.example',
-    displayName: 'Ann',
-    role,
-    sessionId: '00000000-0000-4000-8000-000000005e55',
-  },
-  apiKey: null,
-});
 const ROUTES = {
   'GET /v1/admin/settings': () => ({ settings: {}, policyVersion: 1 }),
   'GET /v1/admin/tenant/deletion': () => ({ state: 'none', requestedAt: null, dueAt: null }),
@@ -28,12 +15,6 @@ const ROUTES = {
 const ZIP = new Uint8Array([0x50, 0x4b, 0x05, 0x06, ...new Array(18).fill(0)]);
 const zip = (disposition?: string) =>
   new Response(ZIP, { status: 200, headers: { 'Content-Type': 'application/zip', ...(disposition ? { 'Content-Disposition': disposition } : {}) } });
-const problem = (status: number, title: string, detail: string, errors?: unknown[]) =>
-  json(
-    { type: `/docs/problems/${status}`, title, status, detail, request_id: 'req-7', ...(errors ? { errors } : {}) },
-    status,
-    'application/problem+json',
-  );
 const PROPOSAL_ID = '55555555-5555-4555-8555-555555555555';
 const proposal = (status: string) => ({
   id: PROPOSAL_ID,
@@ -47,7 +28,6 @@ const proposal = (status: string) => ({
 });
 
 const submit = (form: Element) => act(() => void form.dispatchEvent(new Event('submit', { cancelable: true })));
-const settle = () => act(async () => void (await new Promise((r) => setTimeout(r, 0))));
 const exportForm = (el: Element) => el.querySelector('#export-workspace-title')!.closest('section')!.querySelector('form')!;
 
 /** What the page saved through its download link: name and bytes. */
