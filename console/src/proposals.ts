@@ -10,7 +10,7 @@ export type GatedProposal = Pick<Proposal, 'id' | 'status' | 'expiresAt' | 'argu
 
 /** Each gated admin operation, as a person reads it. */
 export const OPERATION_LABELS: Readonly<Record<AdminOperation, string>> = {
-  'keys.privileged': 'Create a key with keys:write or pii:reveal',
+  'keys.privileged': 'Create or rotate a key with keys:write or pii:reveal',
   'ai.provider': 'Change the AI provider',
   'identity.mode': 'Change Sign-In Pro mode',
   'signin.relax': 'Turn off MFA or SSO enforcement',

@@ -1,50 +1,16 @@
-// Admin operations on the approval rail, in a real browser with two people signed in: an owner marks key
-// creation in Settings ("Require approval for"); an admin creating a key with keys:write in the console
-// waits; the owner approves it on the Approvals page, in another browser; the admin's page offers Finish
-// and then shows the new key's secret once. A rejected request says so and makes nothing, and taking an
-// operation off the list waits too. Screenshots (light, dark, right-to-left, 360 px) are kept when
-// PARLEY_E2E_SHOTS names a directory.
-import { mkdirSync } from 'node:fs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { call, signedInMember, STRONG_PASSWORD, startTestApp, type TestApp } from '@parley/server/testing';
+import { call, signedInMember, startTestApp, type TestApp } from '@parley/server/testing';
 import { audit } from './a11y.js';
-import { ensureConsoleBuilt, launch } from './harness.js';
+import { ensureConsoleBuilt, launch, shoot, signInToConsole } from './harness.js';
 
-const SHOTS = process.env.PARLEY_E2E_SHOTS;
-const KEY_OPERATION = 'Create a key with keys:write or pii:reveal';
+const KEY_OPERATION = 'Create or rotate a key with keys:write or pii:reveal';
 
 let app: TestApp;
 let browser: Browser;
 
 /** Accessibility problems of the page as it is, named by where they were found. */
 const a11y = async (page: Page, where: string) => (await audit(page)).map((v) => `${where}: ${v.rule}: ${v.detail} — ${v.target}`);
-
-async function shoot(page: Page, name: string): Promise<void> {
-  if (!SHOTS) return;
-  mkdirSync(SHOTS, { recursive: true });
-  const size = page.viewportSize() ?? { width: 1280, height: 900 };
-  await page.screenshot({ path: `${SHOTS}/${name}-light.png`, fullPage: true });
-  await page.emulateMedia({ colorScheme: 'dark' });
-  await page.screenshot({ path: `${SHOTS}/${name}-dark.png`, fullPage: true });
-  await page.emulateMedia({ colorScheme: 'light' });
-  await page.evaluate(() => (document.documentElement.dir = 'rtl'));
-  await page.screenshot({ path: `${SHOTS}/${name}-rtl.png`, fullPage: true });
-  await page.evaluate(() => (document.documentElement.dir = 'ltr'));
-  await page.setViewportSize({ width: 360, height: 740 });
-  await page.screenshot({ path: `${SHOTS}/${name}-360.png`, fullPage: true });
-  await page.setViewportSize(size);
-}
-
-async function signIn(context: BrowserContext, email: string): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto(`${app.url}/console/`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(STRONG_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
-  return page;
-}
 
 beforeAll(async () => {
   ensureConsoleBuilt();
@@ -65,7 +31,10 @@ test('a privileged key waits for another admin: approved, it is finished and its
   const adminContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const found: string[] = [];
   try {
-    const [ownerPage, adminPage] = await Promise.all([signIn(ownerContext, owner.email), signIn(adminContext, adam.email)]);
+    const [ownerPage, adminPage] = await Promise.all([
+      signInToConsole(ownerContext, app.url, owner.email),
+      signInToConsole(adminContext, app.url, adam.email),
+    ]);
 
     // The owner marks key creation, and the list itself, in Settings.
     await ownerPage.goto(`${app.url}/console/#settings`);

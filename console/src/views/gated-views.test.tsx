@@ -93,7 +93,7 @@ describe('creating a privileged key', () => {
     await act(() => el.querySelector<HTMLInputElement>('input[type=checkbox]')!.click());
     await submit(el.querySelector('#key-name')!.closest('form')!);
     await vi.waitFor(() => expect(el.textContent).toContain('Waiting for another admin’s approval'));
-    expect(el.querySelector('.gated')!.textContent).toContain('Create a key with keys:write or pii:reveal');
+    expect(el.querySelector('.gated')!.textContent).toContain('Create or rotate a key with keys:write or pii:reveal');
     expect(button(el, 'Create key').disabled).toBe(true);
     expect(el.querySelector<HTMLInputElement>('#key-name')!.disabled).toBe(true);
     expect(el.querySelector<HTMLFieldSetElement>('#key-name ~ fieldset')!.disabled).toBe(true);
@@ -113,6 +113,38 @@ describe('creating a privileged key', () => {
     expect(el.querySelector<HTMLInputElement>('#key-name')!.value).toBe('');
     await act(() => button(el, 'Done').click());
     expect(el.querySelector('.secret')).toBeNull();
+  });
+
+  test('rotating one waits too, with every Rotate held; Finish shows the new secret once', async () => {
+    let status = 'pending';
+    const rotated = { ...key, id: '00000000-0000-4000-8000-000000000002', prefix: 'sk_test_Eeee', rotatedFrom: key.id };
+    const g = gatedRoute(
+      'keys.privileged',
+      () => status,
+      () => json({ apiKey: rotated, secret: 'sk_test_ROTATEDSECRET' }, 201),
+    );
+    const { api, calls } = server({
+      'GET /v1/admin/api-keys': () => ({ apiKeys: [key] }),
+      [`POST /v1/admin/api-keys/${key.id}/rotate`]: g.route,
+      ...g.poll,
+    });
+    const el = mount(<KeysView api={api} />);
+    await vi.waitFor(() => expect(el.querySelector('tbody')!.textContent).toContain('Deploy'));
+    await act(() => button(el, 'Rotate Deploy').click());
+    await vi.waitFor(() => expect(el.textContent).toContain('Waiting for another admin’s approval'));
+    expect(button(el, 'Rotate Deploy').disabled).toBe(true);
+    expect(el.querySelector('.secret')).toBeNull();
+    status = 'approved';
+    await approvedAfterPolls(el);
+    await act(() => button(el, 'Finish').click());
+    await vi.waitFor(() => expect(el.querySelector<HTMLInputElement>('.secret input')?.value).toBe('sk_test_ROTATEDSECRET'));
+    expect(el.querySelector('.secret')!.textContent).toContain('New secret of "Deploy"');
+    const posts = sent(calls, `POST /v1/admin/api-keys/${key.id}/rotate`);
+    expect(posts.map((p) => [p.body, p.approval])).toEqual([
+      [{ graceSeconds: 86400 }, null],
+      [{ graceSeconds: 86400 }, ID],
+    ]);
+    expect(button(el, 'Rotate Deploy').disabled).toBe(false);
   });
 
   test('rejected: says so with the reason, makes nothing, and the form is back after Dismiss', async () => {
@@ -251,7 +283,7 @@ describe('settings: which operations need approval, and deleting the workspace',
     await vi.waitFor(() => expect(box(el, 'Delete the workspace').checked).toBe(true));
     const labels = [...checklist(el).querySelectorAll('label.check')].map((l) => l.textContent!.trim());
     expect(labels).toEqual([
-      'Create a key with keys:write or pii:reveal',
+      'Create or rotate a key with keys:write or pii:reveal',
       'Change the AI provider',
       'Change Sign-In Pro mode',
       'Turn off MFA or SSO enforcement',
@@ -261,7 +293,7 @@ describe('settings: which operations need approval, and deleting the workspace',
     ]);
     expect(box(el, 'Change the AI provider').checked).toBe(false);
     await act(() => box(el, 'Taking operations off this list').click());
-    await act(() => box(el, 'Create a key').click());
+    await act(() => box(el, 'Create or rotate a key').click());
     await submit(checklist(el).querySelector('form')!);
     await vi.waitFor(() => expect(checklist(el).textContent).toContain('Saved.'));
     // Only the list is sent: nothing else in the settings rides on it.
@@ -270,7 +302,7 @@ describe('settings: which operations need approval, and deleting the workspace',
     ]);
     // Typing in the other settings form does not reset the checklist.
     await type(el.querySelector<HTMLTextAreaElement>('#greeting')!, 'Hello');
-    expect(box(el, 'Create a key').checked).toBe(true);
+    expect(box(el, 'Create or rotate a key').checked).toBe(true);
   });
 
   test('taking an operation off waits for approval with the list held, and Finish saves it', async () => {

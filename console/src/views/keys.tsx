@@ -1,6 +1,6 @@
 // Secret API keys: create (the secret is shown once), rotate with a grace period, revoke. A tenant may
 // require a second admin's approval for a key holding keys:write or pii:reveal: creating one then waits on
-// the approval rail (useGated), and the secret is shown once the requester finishes it.
+// the approval rail (useGated), as does rotating one, and the secret is shown once the requester finishes it.
 import type { ApiKey, Capability } from '@parley/protocol';
 import { CAPABILITIES } from '@parley/protocol/constants';
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -27,7 +27,13 @@ export function KeysView({ api }: { api: Api }) {
     setName('');
     list.reload();
   });
-  const waiting = created.gate.step === 'waiting' || created.gate.step === 'approved';
+  // Rotating a privileged key waits for approval as creating one does.
+  const rotated = useGated<{ apiKey: ApiKey; secret: string }>(api, (out) => {
+    setSecret({ label: `New secret of "${out.apiKey.name}"`, value: out.secret });
+    list.reload();
+  });
+  const pending = (g: typeof created) => g.gate.step === 'waiting' || g.gate.step === 'approved';
+  const waiting = pending(created);
   // A new secret takes the focus (and is selected, ready to copy): it appears at the top, away from the
   // button that was pressed, which may itself be gone (an approved request's Finish).
   const secretBox = useRef<HTMLDivElement>(null);
@@ -45,12 +51,7 @@ export function KeysView({ api }: { api: Api }) {
     e.preventDefault();
     void created.send('POST', '/api-keys', { name: name.trim(), capabilities: [...caps] });
   };
-  const rotate = (k: ApiKey) =>
-    void action.run(async () => {
-      const out = await api<{ apiKey: ApiKey; secret: string }>('POST', `/api-keys/${k.id}/rotate`, { graceSeconds: grace });
-      setSecret({ label: `New secret of "${out.apiKey.name}"`, value: out.secret });
-      list.reload();
-    });
+  const rotate = (k: ApiKey) => void rotated.send('POST', `/api-keys/${k.id}/rotate`, { graceSeconds: grace });
   const revoke = (k: ApiKey) =>
     void action.run(async () => {
       if (!confirm(`Revoke ${k.name} (${k.prefix}…)? Anything using it stops working at once.`)) return;
@@ -72,6 +73,8 @@ export function KeysView({ api }: { api: Api }) {
           ))}
         </select>
       </div>
+      <GatedStatus gated={rotated} />
+      <ProblemView problem={rotated.problem} />
       <div class="table-scroll" role="region" aria-label="API keys" tabIndex={0}>
         <table>
           <caption class="sr-only">API keys</caption>
@@ -112,7 +115,13 @@ export function KeysView({ api }: { api: Api }) {
                   <td class="actions">
                     {k.revokedAt ? null : (
                       <>
-                        <button type="button" class="secondary" onClick={() => rotate(k)} aria-label={`Rotate ${k.name}`}>
+                        <button
+                          type="button"
+                          class="secondary"
+                          disabled={rotated.busy || pending(rotated)}
+                          onClick={() => rotate(k)}
+                          aria-label={`Rotate ${k.name}`}
+                        >
                           Rotate
                         </button>
                         <button type="button" class="danger" onClick={() => revoke(k)} aria-label={`Revoke ${k.name}`}>

@@ -7,7 +7,7 @@
 // admin proposal approved without an admin.
 import { exportJWK, generateKeyPair } from 'jose';
 import { unzipSync } from 'fflate';
-import { ADMIN_OPERATIONS } from '@parley/protocol';
+import { ADMIN_OPERATIONS, ROLE_CAPABILITIES } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { CreatedTenant } from '../tenants/service.js';
 import { startTestApp, type TestApp } from '../test/app.js';
@@ -15,6 +15,7 @@ import { type ConsoleClient, signedInMember } from '../test/console.js';
 import { call } from '../test/http.js';
 import type { ApprovalDeps } from './service.js';
 import { approvalSweep } from './sweep.js';
+import { createKey } from '../tenants/service.js';
 import { relaxesApprovals, writeSettings } from '../tenants/settings.js';
 
 let t: TestApp;
@@ -291,6 +292,35 @@ describe('every route of an operation', () => {
     expect(replaced.status, replaced.text).toBe(202);
     expect(replaced.body.proposal.operation).toBe('approvals.relax');
     expect((await call(t.url, 'GET', '/v1/admin/settings', { key: a.secretKey })).body.effective.approvals.operations).toContain('approvals.relax');
+  });
+
+  test('rotating a privileged key is held like making one (the new secret has its capabilities); a plain key rotates at once', async () => {
+    const deps = { db: t.runtime.db, audit: t.runtime.audit, env: t.config.env };
+    const ctx = { tenantId: a.tenant.id, requestId: null, actor: { type: 'cli' as const, id: 'test' }, held: new Set(ROLE_CAPABILITIES.owner) };
+    // Made past the gate, as if approved earlier.
+    const privileged = (await createKey(deps, ctx, { name: 'ops-bot', capabilities: ['keys:write', 'keys:read'] })).apiKey;
+    const plain = (await createKey(deps, ctx, { name: 'inbox-bot', capabilities: ['handoffs:read'] })).apiKey;
+    const keys = async () => (await call(t.url, 'GET', '/v1/admin/api-keys', { key: a.secretKey })).body.apiKeys as { rotatedFrom: string | null }[];
+    const count = (await keys()).length;
+
+    const held = await as('admin', 'POST', `/v1/admin/api-keys/${privileged.id}/rotate`, { graceSeconds: 0 });
+    expect(held.status, held.text).toBe(202);
+    expect(held.body.secret).toBeUndefined();
+    expect(held.body.proposal).toMatchObject({
+      operation: 'keys.privileged',
+      arguments: { rotate: { id: privileged.id, name: 'ops-bot', capabilities: ['keys:write', 'keys:read'] }, graceSeconds: 0 },
+    });
+    expect(await keys()).toHaveLength(count);
+    expect((await keys()).some((k) => k.rotatedFrom === privileged.id)).toBe(false);
+    // Approved by another admin, the same request by the same person runs it.
+    expect((await decide('owner', held.body.proposal.id, 'approve')).status).toBe(200);
+    const done = await as('admin', 'POST', `/v1/admin/api-keys/${privileged.id}/rotate`, { graceSeconds: 0 }, approval(held.body.proposal.id));
+    expect(done.status, done.text).toBe(201);
+    expect(done.body).toMatchObject({ apiKey: { rotatedFrom: privileged.id }, secret: expect.stringMatching(/^sk_/) });
+
+    const now = await as('admin', 'POST', `/v1/admin/api-keys/${plain.id}/rotate`, {});
+    expect(now.status, now.text).toBe(201);
+    expect(now.body.apiKey.rotatedFrom).toBe(plain.id);
   });
 
   test('an operation marked after a write was checked does not come off with that write: the write is refused under the lock', async () => {

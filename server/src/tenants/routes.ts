@@ -42,8 +42,7 @@ export function tenantAdminRoutes(deps: svc.TenantDeps): Router {
       can('keys:write'),
       async (req, res) => {
         const body = parse(CreateApiKeyRequest, req.body);
-        const privileged = body.capabilities.some((c) => c === 'keys:write' || c === 'pii:reveal');
-        const out = await gated(deps, req, res, { operation: 'keys.privileged', applies: privileged, arguments: body }, () =>
+        const out = await gated(deps, req, res, { operation: 'keys.privileged', applies: svc.isPrivileged(body.capabilities), arguments: body }, () =>
           svc.createKey(deps, held(req), body),
         );
         if (out) res.status(201).setHeader('Cache-Control', 'no-store').json(out.value);
@@ -56,10 +55,16 @@ export function tenantAdminRoutes(deps: svc.TenantDeps): Router {
       async (req, res) => {
         const id = uuidParam(req);
         const body = parse(RotateApiKeyRequest, req.body ?? {});
-        res
-          .status(201)
-          .setHeader('Cache-Control', 'no-store')
-          .json(await svc.rotateKey(deps, held(req), id, body.graceSeconds));
+        // A rotation hands out a new secret with the key's capabilities: for a privileged key, as much a
+        // privileged key as a new one.
+        const key = await svc.activeKeyView(deps, adminCtx(req), id);
+        const op = {
+          operation: 'keys.privileged' as const,
+          applies: svc.isPrivileged(key.capabilities),
+          arguments: { rotate: { id, name: key.name, capabilities: key.capabilities }, graceSeconds: body.graceSeconds },
+        };
+        const out = await gated(deps, req, res, op, () => svc.rotateKey(deps, held(req), id, body.graceSeconds));
+        if (out) res.status(201).setHeader('Cache-Control', 'no-store').json(out.value);
       },
     ],
   });

@@ -241,6 +241,14 @@ async function activeKey(tx: Tx, id: string): Promise<KeyRow> {
   return rows[0];
 }
 
+/** A key that makes keys or reveals personal data: what `keys.privileged` on the approvals list holds. */
+export const isPrivileged = (capabilities: readonly string[]) => capabilities.some((c) => c === 'keys:write' || c === 'pii:reveal');
+
+/** An active key as the API shows it (a 404 when it is revoked, expired or unknown). */
+export async function activeKeyView(deps: TenantDeps, ctx: RequestCtx & { tenantId: string }, id: string): Promise<ApiKey> {
+  return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => toApiKey(await activeKey(tx, id)));
+}
+
 export async function rotateKey(
   deps: TenantDeps,
   ctx: RequestCtx & { tenantId: string; held: Set<Capability> },
