@@ -1,19 +1,13 @@
-// The approval rail in a real browser: an owner defines an action in the console pointing at a local
-// endpoint, a verified visitor asks for it through the widget API, the owner sees the exact call on the
-// Approvals page and approves it, and the endpoint receives the signed call. Screenshots of both pages
-// (light, dark, right-to-left, 360 px) are kept when PARLEY_E2E_SHOTS names a directory.
-import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifyWebhook } from '@parley/node';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { call, signedInMember, STRONG_PASSWORD, startTestApp, type TestApp, Visitor } from '@parley/server/testing';
+import { call, signedInMember, startTestApp, type TestApp, Visitor } from '@parley/server/testing';
 import { audit } from './a11y.js';
-import { ensureConsoleBuilt, launch } from './harness.js';
+import { ensureConsoleBuilt, launch, shoot, signInToConsole } from './harness.js';
 
-const SHOTS = process.env.PARLEY_E2E_SHOTS;
 const ORIGIN = 'https://help.acme.example';
 
 let app: TestApp;
@@ -25,22 +19,6 @@ const received: { event: any }[] = [];
 
 /** Accessibility problems of the page as it is, named by where they were found. */
 const a11y = async (page: Page, where: string) => (await audit(page)).map((v) => `${where}: ${v.rule}: ${v.detail} — ${v.target}`);
-
-async function shoot(page: Page, name: string): Promise<void> {
-  if (!SHOTS) return;
-  mkdirSync(SHOTS, { recursive: true });
-  const size = page.viewportSize() ?? { width: 1280, height: 900 };
-  await page.screenshot({ path: `${SHOTS}/${name}-light.png`, fullPage: true });
-  await page.emulateMedia({ colorScheme: 'dark' });
-  await page.screenshot({ path: `${SHOTS}/${name}-dark.png`, fullPage: true });
-  await page.emulateMedia({ colorScheme: 'light' });
-  await page.evaluate(() => (document.documentElement.dir = 'rtl'));
-  await page.screenshot({ path: `${SHOTS}/${name}-rtl.png`, fullPage: true });
-  await page.evaluate(() => (document.documentElement.dir = 'ltr'));
-  await page.setViewportSize({ width: 360, height: 740 });
-  await page.screenshot({ path: `${SHOTS}/${name}-360.png`, fullPage: true });
-  await page.setViewportSize(size);
-}
 
 beforeAll(async () => {
   ensureConsoleBuilt();
@@ -77,12 +55,7 @@ test('an owner defines an action, a verified visitor asks for it, the owner appr
 
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   try {
-    const page = await context.newPage();
-    await page.goto(`${app.url}/console/`);
-    await page.getByLabel('Email').fill(ownerEmail);
-    await page.getByLabel('Password').fill(STRONG_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    const page = await signInToConsole(context, app.url, ownerEmail);
 
     // The Actions page: a schema that is not JSON cannot be sent.
     await page.goto(`${app.url}/console/#actions`);

@@ -1,12 +1,12 @@
 // Every console view an owner can open, and the sign-in page, checked for accessibility in Chromium: in
 // the light and the dark colour scheme, and at a phone's width (360 px). The views hold data (a handoff
 // waiting, a knowledge source, a canned reply, a webhook endpoint) so their tables and panes are checked too.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startTestApp, type TestApp, signedInMember, STRONG_PASSWORD, call, Visitor } from '@parley/server/testing';
 import { audit, type Violation } from './a11y.js';
-import { ensureConsoleBuilt, KNOWLEDGE, launch } from './harness.js';
+import { ensureConsoleBuilt, KNOWLEDGE, launch, shoot, signInToConsole } from './harness.js';
 
 let app: TestApp;
 let browser: Browser;
@@ -108,35 +108,12 @@ for (const setup of SETUPS) {
 }
 
 /** Set to a directory to keep screenshots (light, dark, right-to-left, 360 px) of the owner-only sections there. */
-const SHOTS = process.env.PARLEY_E2E_SHOTS;
-
-async function shoot(page: Page, name: string): Promise<void> {
-  if (!SHOTS) return;
-  mkdirSync(SHOTS, { recursive: true });
-  const size = page.viewportSize() ?? { width: 1280, height: 900 };
-  await page.screenshot({ path: `${SHOTS}/${name}-light.png`, fullPage: true });
-  await page.emulateMedia({ colorScheme: 'dark' });
-  await page.screenshot({ path: `${SHOTS}/${name}-dark.png`, fullPage: true });
-  await page.emulateMedia({ colorScheme: 'light' });
-  const dir = await page.evaluate(() => document.documentElement.dir);
-  await page.evaluate(() => (document.documentElement.dir = 'rtl'));
-  await page.screenshot({ path: `${SHOTS}/${name}-rtl.png`, fullPage: true });
-  await page.evaluate((d) => (document.documentElement.dir = d), dir);
-  await page.setViewportSize({ width: 360, height: 740 });
-  await page.screenshot({ path: `${SHOTS}/${name}-360.png`, fullPage: true });
-  await page.setViewportSize(size);
-}
 
 test('an owner schedules and cancels the workspace deletion, exports the workspace with restricted data, builds and saves an evidence pack and keeps one current, without violations', async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const found: string[] = [];
   try {
-    const page = await context.newPage();
-    await page.goto(`${app.url}/console/`);
-    await page.getByLabel('Email').fill(ownerEmail);
-    await page.getByLabel('Password').fill(STRONG_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    const page = await signInToConsole(context, app.url, ownerEmail);
 
     await page.goto(`${app.url}/console/#settings`);
     const zone = page.getByRole('region', { name: 'Delete workspace' });

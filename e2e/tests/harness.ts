@@ -1,12 +1,12 @@
 // A real Parley server (built widget, real database) and host pages on their own origins, driven by
 // Debian's Chromium through playwright-core.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { connect, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
-import { startTestApp, type TestApp, call } from '@parley/server/testing';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startTestApp, type TestApp, call, STRONG_PASSWORD } from '@parley/server/testing';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const WIDGET = fileURLToPath(new URL('../../widget/', import.meta.url));
@@ -27,6 +27,37 @@ export async function launch(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+/** Signs a member in through the console's own form (password STRONG_PASSWORD), in a new page of `context`. */
+export async function signInToConsole(context: BrowserContext, appUrl: string, email: string): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(`${appUrl}/console/`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(STRONG_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  return page;
+}
+
+const SHOTS = process.env.PARLEY_E2E_SHOTS;
+
+/** With PARLEY_E2E_SHOTS set, screenshots of the page as it is: light, dark, right to left and 360 px wide. */
+export async function shoot(page: Page, name: string): Promise<void> {
+  if (!SHOTS) return;
+  mkdirSync(SHOTS, { recursive: true });
+  const size = page.viewportSize() ?? { width: 1280, height: 900 };
+  await page.screenshot({ path: `${SHOTS}/${name}-light.png`, fullPage: true });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.screenshot({ path: `${SHOTS}/${name}-dark.png`, fullPage: true });
+  await page.emulateMedia({ colorScheme: 'light' });
+  const dir = await page.evaluate(() => document.documentElement.dir);
+  await page.evaluate(() => (document.documentElement.dir = 'rtl'));
+  await page.screenshot({ path: `${SHOTS}/${name}-rtl.png`, fullPage: true });
+  await page.evaluate((d) => (document.documentElement.dir = d), dir);
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.screenshot({ path: `${SHOTS}/${name}-360.png`, fullPage: true });
+  await page.setViewportSize(size);
 }
 
 /** The widget is served from its build; build it when a fresh checkout has none. */

@@ -1,17 +1,10 @@
-// MFA in Chromium: enrolling an authenticator app (TOTP) in the console and signing in with its codes and
-// with recovery codes; a passkey through Chromium's virtual authenticator (DevTools protocol), passwordless
-// and as the second factor; and an invitee of a team that requires MFA enrolling before reaching the console.
-// Real parts: the app over HTTP, the built console, Debian's Chromium, otpauth computing the codes from the
-// secret the page shows.
-import { mkdirSync } from 'node:fs';
 import { TOTP, URI } from 'otpauth';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { PLATFORM_TENANT, createInvite, peopleDeps, signedInMember, STRONG_PASSWORD, call, type TestApp } from '@parley/server/testing';
-import { ensureConsoleBuilt, launch, startLocalhostApp } from './harness.js';
+import { ensureConsoleBuilt, launch, shoot, startLocalhostApp } from './harness.js';
 
 /** Set to a directory to keep screenshots (light, dark, right-to-left, 360 px) of the MFA pages there. */
-const SHOTS = process.env.PARLEY_E2E_SHOTS;
 /** Per test: generous for a loaded machine (and a TOTP time-step boundary that may have to pass). */
 const TEST_TIMEOUT = 180_000;
 
@@ -157,23 +150,6 @@ async function takeRecoveryCodes(page: Page): Promise<string[]> {
 
 async function mfaStep(page: Page): Promise<void> {
   await page.getByRole('heading', { name: 'Confirm it is you' }).waitFor({ timeout: 30_000 });
-}
-
-async function shoot(page: Page, name: string): Promise<void> {
-  if (!SHOTS) return;
-  mkdirSync(SHOTS, { recursive: true });
-  const size = page.viewportSize() ?? { width: 1280, height: 720 };
-  const dir = await page.evaluate(() => document.documentElement.dir);
-  await page.screenshot({ path: `${SHOTS}/${name}-light.png`, fullPage: true });
-  await page.emulateMedia({ colorScheme: 'dark' });
-  await page.screenshot({ path: `${SHOTS}/${name}-dark.png`, fullPage: true });
-  await page.emulateMedia({ colorScheme: 'light' });
-  await page.evaluate(() => (document.documentElement.dir = 'rtl'));
-  await page.screenshot({ path: `${SHOTS}/${name}-rtl.png`, fullPage: true });
-  await page.evaluate((d) => (document.documentElement.dir = d), dir);
-  await page.setViewportSize({ width: 360, height: 740 });
-  await page.screenshot({ path: `${SHOTS}/${name}-360.png`, fullPage: true });
-  await page.setViewportSize(size);
 }
 
 /** Whether `text` appears in `haystack` as a whole token (not inside a longer run of letters or digits). */

@@ -4,20 +4,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inflateRawSync } from 'node:zlib';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import {
-  startTestApp,
-  ConsoleClient,
-  signedInMember,
-  STRONG_PASSWORD,
-  call,
-  postBinding,
-  TestIdp,
-  type TestApp,
-  type CreatedTenant,
-} from '@parley/server/testing';
-import { ensureConsoleBuilt, hostPage, launch, type HostPage } from './harness.js';
+import { startTestApp, ConsoleClient, signedInMember, call, postBinding, TestIdp, type TestApp, type CreatedTenant } from '@parley/server/testing';
+import { ensureConsoleBuilt, hostPage, type HostPage, launch, signInToConsole } from './harness.js';
 
 let app: TestApp;
 let browser: Browser;
@@ -35,16 +25,6 @@ afterAll(async () => {
   await app?.close();
 });
 
-async function signInThroughConsole(context: BrowserContext, email: string): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto(`${app.url}/console/`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(STRONG_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
-  return page;
-}
-
 const domainCount = async () =>
   (
     await app.runtime.db.withOwner((tx) =>
@@ -57,7 +37,7 @@ describe('console sign-in in Chromium', () => {
     const owner = await signedInMember(app, acme.tenant.id, 'owner', 'ann@acme.example');
     const context = await browser.newContext();
     try {
-      const page = await signInThroughConsole(context, owner.email);
+      const page = await signInToConsole(context, app.url, owner.email);
       await expect.poll(() => page.locator('header').innerText()).toMatch(/owner person.*owner/is);
       const cookies = await context.cookies(app.url);
       expect(cookies.map((c) => c.name).sort()).toEqual(['__Host-parley_access', '__Host-parley_refresh']);
@@ -73,7 +53,7 @@ describe('console sign-in in Chromium', () => {
     const owner = await signedInMember(app, acme.tenant.id, 'owner', 'csrf-owner@acme.example');
     const context = await browser.newContext();
     try {
-      await signInThroughConsole(context, owner.email);
+      await signInToConsole(context, app.url, owner.email);
       const before = await domainCount();
       const seen: boolean[] = [];
       context.on('request', async (r) => {
@@ -109,7 +89,7 @@ describe('console sign-in in Chromium', () => {
     const owner = await signedInMember(app, acme.tenant.id, 'admin', 'theft@acme.example');
     const context = await browser.newContext();
     try {
-      const page = await signInThroughConsole(context, owner.email);
+      const page = await signInToConsole(context, app.url, owner.email);
       const refresh = (await context.cookies(app.url)).find((c) => c.name === '__Host-parley_refresh')!.value;
       const thief = new ConsoleClient(app.url);
       thief.jar.set('__Host-parley_refresh', refresh);
