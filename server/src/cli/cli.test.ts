@@ -78,7 +78,8 @@ beforeAll(async () => {
 });
 afterAll(() => testDb?.close());
 
-describe('parley CLI', () => {
+// Several tests run five or six CLI processes one after another, each a few seconds on a loaded machine.
+describe('parley CLI', { timeout: 240_000 }, () => {
   let tenantId: string;
   let secretKey: string;
 
