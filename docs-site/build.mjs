@@ -150,7 +150,7 @@ const LIFECYCLE_GUIDE = 'data-lifecycle';
  * The classification tables, as HTML, from the registry in @parley/protocol (the one the server's catalog
  * test holds to the database): the classes with their protections, then every table's columns by class.
  */
-export function classificationTable({ DATA_CLASSES, DATA_CLASS_TEXT, CLASSIFICATION }) {
+export function classificationTable({ DATA_CLASSES, DATA_CLASS_TEXT, CLASSIFICATION, SHOWN_PERSONAL_FIELDS }) {
   const classes = DATA_CLASSES.map(
     (c) =>
       `<tr><th scope="row" id="class-${esc(c)}"><code>${esc(c)}</code></th><td>${esc(DATA_CLASS_TEXT[c].meaning)}</td><td>${esc(DATA_CLASS_TEXT[c].protection)}</td></tr>`,
@@ -164,11 +164,17 @@ export function classificationTable({ DATA_CLASSES, DATA_CLASS_TEXT, CLASSIFICAT
         ).join('')}</tr>`,
     )
     .join('\n');
+  const shown = SHOWN_PERSONAL_FIELDS.map(
+    (f) =>
+      `<tr><th scope="row">${f.columns.map((c) => `<code>${esc(f.table)}.${esc(c)}</code>`).join(', ')}</th><td>${esc(f.to)}</td><td>${esc(f.why)}</td></tr>`,
+  ).join('\n');
   return [
     `<div class="table-wrap"><table class="data-classes"><caption>The classes (generated from the classification registry)</caption>`,
     `<thead><tr><th scope="col">Class</th><th scope="col">What it holds</th><th scope="col">How it is protected</th></tr></thead><tbody>\n${classes}\n</tbody></table></div>`,
     `<div class="table-wrap"><table class="data-fields"><caption>Every stored field by class (generated from the registry; a server test fails when a column of the database is missing here)</caption>`,
     `<thead><tr><th scope="col">Table</th>${DATA_CLASSES.map((c) => `<th scope="col">${esc(c)}</th>`).join('')}</tr></thead><tbody>\n${tables}\n</tbody></table></div>`,
+    `<div class="table-wrap"><table class="shown-personal"><caption>The personal fields admin views show without a reveal (generated from the registry); every other personal value is withheld until revealed with a reason</caption>`,
+    `<thead><tr><th scope="col">Field</th><th scope="col">Shown to</th><th scope="col">Why</th></tr></thead><tbody>\n${shown}\n</tbody></table></div>`,
   ].join('\n');
 }
 

@@ -170,6 +170,10 @@ describe('the docs build', () => {
     const messages = rows.find((r) => r[1] === 'messages')![2]!;
     const cells = [...messages.matchAll(/<td>([\s\S]*?)<\/td>/g)].map((m) => text(m[1]!));
     expect(cells[protocol.DATA_CLASSES.indexOf('personal')]).toBe('text, pii');
+    // The personal fields admin views show, each with whom to and why.
+    const shown = /<table class="shown-personal">([\s\S]*?)<\/table>/.exec(html)![1]!;
+    for (const f of protocol.SHOWN_PERSONAL_FIELDS) expect(shown).toContain(`<code>${f.table}.${f.columns[0]}</code>`);
+    expect(shown).not.toContain('verified_visitors.profile');
     for (const w of protocol.RETENTION_WINDOWS) expect(html).toContain(`<code>retention.${w.key}</code>`);
     expect(html).toContain('365 days');
     // A change in the registry shows in the docs.

@@ -1405,7 +1405,7 @@ describe('working a conversation', () => {
       'GET /v1/admin/canned-replies': { cannedReplies: canned },
       [`GET /v1/admin/conversations/${CONV}`]: transcriptOf([], { verified: true, identitySubject: 'user_42' }),
       [`GET /v1/admin/conversations/${CONV}/visitor`]: {
-        visitor: { ref: 'v_x', verified: true, id: 'user_42', name: 'Dana', email: 'dana@example.com', plan: 'Pro', redacted: [] },
+        visitor: { ref: 'v_x', verified: true, id: 'user_42', name: 'Dana', email: 'dana@example.com', plan: 'Pro', redacted: [], revealable: [] },
         contact: { email: 'dana.home@example.com', at: new Date().toISOString() },
       },
       [`POST /v1/admin/conversations/${CONV}/typing`]: null,
@@ -1452,6 +1452,37 @@ describe('working a conversation', () => {
     expect(s.find(`POST /v1/admin/conversations/${CONV}/notes`)[0]!.body).toEqual({ text: 'VIP' });
     expect(s.find(`POST /v1/admin/conversations/${CONV}/messages`)).toHaveLength(0);
     await vi.waitFor(() => expect(el.querySelector('.msg.note')?.textContent).toContain('Ann Example (you)'));
+  });
+
+  test("a verified visitor's withheld name and email are revealed with a reason, and hidden again", async () => {
+    const withheld = { ref: 'v_x', verified: true, id: 'user_42', plan: 'Pro', redacted: ['name', 'email'], revealable: ['name', 'email'] };
+    const s = fakeServer({
+      ...EMPTY_INBOX,
+      'GET /v1/admin/inbox?view=waiting': listOf([rowOf({ visitor: { ref: 'v_x', verified: true } })]),
+      [`GET /v1/admin/conversations/${CONV}`]: transcriptOf([], { verified: true, identitySubject: 'user_42' }),
+      [`GET /v1/admin/conversations/${CONV}/visitor`]: { visitor: withheld, contact: null },
+      [`POST /v1/admin/conversations/${CONV}/visitor/reveal`]: {
+        visitor: { ...withheld, name: 'Dana', email: 'dana@example.com', redacted: [], revealable: [] },
+        contact: null,
+      },
+    });
+    const { el } = mountInbox(s);
+    await vi.waitFor(() => expect(rowButtons(el)).toHaveLength(1));
+    await act(() => rowButtons(el)[0]!.click());
+    await vi.waitFor(() => expect(el.querySelector('.profile')?.textContent).toContain('Withheld (PII policy)name, email'));
+    expect(el.querySelector('.profile')!.textContent).not.toContain('Dana');
+    await click(el, 'Reveal name, email');
+    const form = el.querySelector<HTMLFormElement>('.profile .reveal form')!;
+    const reveal = [...form.querySelectorAll('button')].find((b) => b.textContent === 'Reveal')!;
+    await type(form.querySelector('textarea')!, 'short');
+    expect(reveal.disabled).toBe(true);
+    await type(form.querySelector('textarea')!, 'Customer asked which email is on file');
+    await submit(form);
+    await vi.waitFor(() => expect(el.querySelector('.profile')?.textContent).toContain('dana@example.com'));
+    expect(s.find(`POST /v1/admin/conversations/${CONV}/visitor/reveal`)[0]!.body).toEqual({ reason: 'Customer asked which email is on file' });
+    await click(el, 'Hide');
+    expect(el.querySelector('.profile')!.textContent).not.toContain('Dana');
+    expect(el.querySelector('.profile')!.textContent).toContain('Withheld (PII policy)');
   });
 
   test('resolve, then reopen, a handoff', async () => {

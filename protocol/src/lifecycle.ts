@@ -374,6 +374,55 @@ export function classOf(table: string, column: string): DataClass | undefined {
   return DATA_CLASSES.find((c) => classes[c]?.includes(column));
 }
 
+/**
+ * The personal fields admin views show, each to whom and why the work needs it. Every other `personal`
+ * value is withheld in admin views (listed as redacted) unless the tenant's PII policy only flags its
+ * kind, and a person holding `pii:reveal` reveals it with a reason, audited; `restricted` values are
+ * revealed one at a time the same way; `secret` ones never leave the server. A server test holds every
+ * entry to a `personal` column of the registry, and the docs render this list.
+ */
+export const SHOWN_PERSONAL_FIELDS: readonly { table: string; columns: readonly string[]; to: string; why: string }[] = [
+  {
+    table: 'messages',
+    columns: ['text'],
+    to: 'conversations:read',
+    why: 'Stored redacted by the PII policy; the values behind its tokens are restricted and revealed one at a time.',
+  },
+  { table: 'csat_responses', columns: ['comment'], to: 'conversations:read', why: 'Stored redacted, like a message.' },
+  {
+    table: 'conversations',
+    columns: ['visitor_id', 'identity_subject'],
+    to: 'conversations:read',
+    why: "A pseudonymous reference (v_…) and the host's own user id: the names agents and the host look a visitor up by.",
+  },
+  {
+    table: 'conversations',
+    columns: ['contact_email_sealed'],
+    to: 'conversations:read',
+    why: 'The visitor left it to be answered on; each read is audited.',
+  },
+  {
+    table: 'webhook_events',
+    columns: ['body'],
+    to: 'webhooks:read',
+    why: "What was sent to the tenant's own endpoint (visitor text in it is the stored, redacted text).",
+  },
+  {
+    table: 'approval_proposals',
+    columns: ['subject', 'arguments', 'reason', 'requested_by_id', 'result_summary'],
+    to: 'approvals:decide',
+    why: 'An approver decides on what they can see.',
+  },
+  { table: 'members', columns: ['email', 'display_name'], to: 'members:read', why: "Workspace members' own sign-in and name, to manage the team." },
+  { table: 'member_invites', columns: ['email'], to: 'members:read', why: 'Where an invitation was sent.' },
+  { table: 'member_sessions', columns: ['user_agent'], to: 'the member themself', why: 'Their own devices, to sign them out.' },
+];
+
+/** Whether admin views show `table.column` (a `personal` field) without a reveal. */
+export function shownInAdminViews(table: string, column: string): boolean {
+  return SHOWN_PERSONAL_FIELDS.some((f) => f.table === table && f.columns.includes(column));
+}
+
 /** A retention window a tenant can set (days), per kind of stored data, with its class and default. */
 export interface RetentionWindow {
   /** The key under `retention` in the tenant settings. */

@@ -275,10 +275,14 @@ export const WorkspaceHandoffSchema = z.object({
 export type WorkspaceHandoff = z.infer<typeof WorkspaceHandoffSchema>;
 export const WorkspaceHandoffResponse = z.object({ handoff: WorkspaceHandoffSchema });
 
+/** The verified profile's fields: the name and email are personal; the plan is one of the host's traits. */
+export const ProfileField = z.enum(['name', 'email', 'plan']);
+export type ProfileField = z.infer<typeof ProfileField>;
 /**
  * GET /v1/admin/conversations/:id/visitor (`conversations:read`; audited as a sensitive read): the
- * verified profile from the Sign-In Pro claims, each field shown or withheld by the tenant's PII policy
- * (`redacted` lists what was withheld), and the email the visitor left, if any.
+ * verified profile from the Sign-In Pro claims and the email the visitor left, if any. A name or email
+ * is shown when the tenant's PII policy only flags its kind; otherwise it is withheld (`redacted`), and
+ * revealed with a reason (POST …/visitor/reveal, `pii:reveal`) unless the policy makes it strict.
  */
 export const VisitorProfileResponse = z.object({
   visitor: z.object({
@@ -289,12 +293,20 @@ export const VisitorProfileResponse = z.object({
     name: z.string().optional(),
     email: z.string().optional(),
     plan: z.string().optional(),
-    /** Profile fields present but withheld by the PII policy. */
-    redacted: z.array(z.enum(['name', 'email', 'plan'])),
+    /** Profile fields present but withheld: by the PII policy, or until revealed with a reason. */
+    redacted: z.array(ProfileField),
+    /** The withheld fields this caller may reveal (holding `pii:reveal`) with POST …/visitor/reveal. */
+    revealable: z.array(ProfileField),
   }),
   contact: z.object({ email: z.string(), at: iso() }).nullable(),
 });
 export type VisitorProfileResponse = z.infer<typeof VisitorProfileResponse>;
+/** POST /v1/admin/conversations/:id/visitor/reveal: why a person needs the withheld profile fields. */
+export const RevealProfileRequest = z.strictObject({
+  /** Stored in the audit log with the names of the fields revealed, never their values. */
+  reason: text().trim().min(10).max(500),
+});
+export type RevealProfileRequest = z.infer<typeof RevealProfileRequest>;
 
 // ---------------------------------------------------------------------------------------------------
 // Canned replies: GET (`conversations:read`), POST / PATCH / DELETE (`conversations:write`: the team

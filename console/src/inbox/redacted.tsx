@@ -2,7 +2,7 @@
 // it (break-glass: a reason, a capability and an audit entry every time) when the agent may.
 import { PLACEHOLDER } from '@parley/protocol/placeholder';
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
+import { useId, useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { ProblemView, useAction } from '../components.js';
 
@@ -29,24 +29,34 @@ export function RedactedText({ text, onToken }: { text: string; onToken?: (token
   return <>{out}</>;
 }
 
-export function Reveal({ api, conversationId, token, onClose }: { api: Api; conversationId: string; token: string; onClose: () => void }) {
+/**
+ * Break-glass: asks why a person needs withheld values, then shows what `reveal` returns. The server
+ * audits every reveal with the reason.
+ */
+export function RevealForm({
+  title,
+  onReveal,
+  onClose,
+}: {
+  title: string;
+  onReveal: (reason: string) => Promise<ComponentChildren>;
+  onClose: () => void;
+}) {
+  const id = useId();
   const [reason, setReason] = useState('');
-  const [value, setValue] = useState<string | null>(null);
+  const [shown, setShown] = useState<ComponentChildren | null>(null);
   const { problem, busy, run } = useAction();
   const submit = (e: Event) => {
     e.preventDefault();
-    void run(async () => {
-      const out = await api<{ value: string }>('POST', `/conversations/${conversationId}/reveal`, { token, reason });
-      setValue(out.value);
-    });
+    void run(async () => setShown(await onReveal(reason)));
   };
   return (
-    <section class="card" aria-labelledby="reveal-title">
-      <h3 id="reveal-title">Reveal {token}</h3>
-      {value === null ? (
+    <section class="card reveal" aria-labelledby={`${id}-title`}>
+      <h3 id={`${id}-title`}>{title}</h3>
+      {shown === null ? (
         <form onSubmit={submit}>
-          <label for="reveal-reason">Why do you need the original value? (recorded in the audit log)</label>
-          <textarea id="reveal-reason" required minLength={10} maxLength={500} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
+          <label for={`${id}-reason`}>Why do you need it? (recorded in the audit log)</label>
+          <textarea id={`${id}-reason`} required minLength={10} maxLength={500} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
           <div class="row">
             <button type="submit" disabled={busy || reason.trim().length < 10}>
               Reveal
@@ -58,9 +68,7 @@ export function Reveal({ api, conversationId, token, onClose }: { api: Api; conv
         </form>
       ) : (
         <div>
-          <p>
-            <code class="revealed">{value}</code>
-          </p>
+          {shown}
           <button type="button" class="secondary" onClick={onClose}>
             Hide
           </button>
@@ -68,5 +76,23 @@ export function Reveal({ api, conversationId, token, onClose }: { api: Api; conv
       )}
       <ProblemView problem={problem} />
     </section>
+  );
+}
+
+/** The original value behind one redaction token of a conversation. */
+export function Reveal({ api, conversationId, token, onClose }: { api: Api; conversationId: string; token: string; onClose: () => void }) {
+  return (
+    <RevealForm
+      title={`Reveal ${token}`}
+      onClose={onClose}
+      onReveal={async (reason) => {
+        const out = await api<{ value: string }>('POST', `/conversations/${conversationId}/reveal`, { token, reason });
+        return (
+          <p>
+            <code class="revealed">{out.value}</code>
+          </p>
+        );
+      }}
+    />
   );
 }

@@ -8,7 +8,7 @@ import type { Api } from '../api.js';
 import { ProblemView, useAction, useLoad, When } from '../components.js';
 import { reasonText, visitorName, waited } from '../inbox/format.js';
 import type { ConversationEvent, InboxLive } from '../inbox/live.js';
-import { RedactedText, Reveal } from '../inbox/redacted.js';
+import { RedactedText, Reveal, RevealForm } from '../inbox/redacted.js';
 import type { CannedReply, InboxRow, PaneMessage, Presence } from '../inbox/types.js';
 
 interface Transcript {
@@ -153,7 +153,14 @@ export function ConversationPane({
       await api('POST', `/handoffs/${row.handoffId}/reopen`, {});
       setStatus('Reopened.');
     });
-  const profile = visitor.data?.visitor ?? null;
+  // Withheld profile fields, revealed with a reason (audited) until hidden again.
+  const [revealing, setRevealing] = useState(false);
+  const [revealed, setRevealed] = useState<VisitorProfileResponse | null>(null);
+  useEffect(() => {
+    setRevealing(false);
+    setRevealed(null);
+  }, [id]);
+  const profile = (revealed ?? visitor.data)?.visitor ?? null;
   const contact = visitor.data?.contact ?? null;
   // A canned reply goes in with its variables filled, for the agent to read and edit before sending;
   // typed after `/` it replaces the shortcut.
@@ -392,8 +399,15 @@ export function ConversationPane({
             ) : null}
             {profile?.redacted.length ? (
               <div>
-                <dt>Withheld by the PII policy</dt>
-                <dd>{profile.redacted.join(', ')}</dd>
+                <dt>Withheld (PII policy)</dt>
+                <dd>
+                  {profile.redacted.join(', ')}{' '}
+                  {profile.revealable.length && !revealing ? (
+                    <button type="button" class="secondary small" onClick={() => setRevealing(true)}>
+                      Reveal {profile.revealable.join(', ')}
+                    </button>
+                  ) : null}
+                </dd>
               </div>
             ) : null}
             <div>
@@ -414,6 +428,19 @@ export function ConversationPane({
               </div>
             ) : null}
           </dl>
+          {revealing ? (
+            <RevealForm
+              title="Reveal the visitor's profile"
+              onClose={() => {
+                setRevealing(false);
+                setRevealed(null);
+              }}
+              onReveal={async (reason) => {
+                setRevealed(await api<VisitorProfileResponse>('POST', `/conversations/${id}/visitor/reveal`, { reason }));
+                return <p class="muted">Shown above until you hide it.</p>;
+              }}
+            />
+          ) : null}
         </aside>
       </div>
     </section>

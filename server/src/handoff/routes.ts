@@ -6,6 +6,7 @@ import {
   HandoffListQuery,
   PiiScanRequest,
   ReopenHandoffRequest,
+  RevealProfileRequest,
   RevealRequest,
   TypingRequest,
   UpdateHandoffRequest,
@@ -170,6 +171,18 @@ export function handoffRoutes(deps: HandoffDeps): Router {
       async (req, res) => {
         const id = uuidParam(req, 'id');
         const out = await inTenant(req, (tx, ctx) => service.visitorProfile(tx, deps.audit, deps.keyring, ctx, agentOf(req), id));
+        res.setHeader('Cache-Control', 'no-store').json(out);
+      },
+    ],
+  });
+
+  route(r, '/conversations/:id/visitor/reveal', {
+    post: [
+      can('pii:reveal'),
+      async (req, res) => {
+        const { reason } = parse(RevealProfileRequest, req.body);
+        const id = uuidParam(req, 'id');
+        const out = await inTenant(req, (tx, ctx) => service.visitorProfile(tx, deps.audit, deps.keyring, ctx, agentOf(req), id, { reason }));
         res.setHeader('Cache-Control', 'no-store').json(out);
       },
     ],

@@ -4,7 +4,7 @@
 // transaction, locks the conversation first (one lock order for every writer), and returns the feed
 // events to publish after commit.
 import { randomUUID } from 'node:crypto';
-import type { Capability, WorkspaceHandoff } from '@parley/protocol';
+import { ProfileField, shownInAdminViews, type Capability, type VisitorProfileResponse, type WorkspaceHandoff } from '@parley/protocol';
 import type { AuditLog } from '../audit/log.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Tx } from '../db/types.js';
@@ -278,26 +278,40 @@ export async function reveal(
   return keyring.openString(tx, ctx.tenantId, v.sealed, vaultContext(conversationId, token));
 }
 
-type ProfileField = 'name' | 'email' | 'plan';
-const FIELD_CLASS: Record<ProfileField, 'person' | 'email' | null> = { name: 'person', email: 'email', plan: null };
+// The PII engine's kind of each profile field; the plan is one of the host's traits, not personal.
+const FIELD_KIND: Record<ProfileField, 'person' | 'email' | null> = { name: 'person', email: 'email', plan: null };
 
 /**
- * Whether the PII policy lets this caller see a profile field: unclassified fields (the plan) and
- * classes the tenant only flags, always; reversible classes, to those who may reveal values; strict, never.
+ * How admin views treat a profile field, by the registry (verified_visitors.profile is personal, shown
+ * only where the PII policy merely flags its kind) and the policy: shown, revealable with a reason by a
+ * holder of `pii:reveal`, or withheld (a strict kind, or a caller who may not reveal).
  */
-function mayShow(policy: PiiPolicy, field: ProfileField, caps: ReadonlySet<Capability>): boolean {
-  const cls = FIELD_CLASS[field];
-  if (!cls) return true;
-  const mode = modeFor(policy, cls, 'widget');
-  return mode === 'flag' || (mode === 'reversible' && caps.has('pii:reveal'));
+function fieldView(policy: PiiPolicy, field: ProfileField, caps: ReadonlySet<Capability>): 'shown' | 'revealable' | 'withheld' {
+  const kind = FIELD_KIND[field];
+  if (!kind) return 'shown';
+  const mode = modeFor(policy, kind, 'widget');
+  if (mode === 'flag' || shownInAdminViews('verified_visitors', 'profile')) return 'shown';
+  return mode === 'reversible' && caps.has('pii:reveal') ? 'revealable' : 'withheld';
 }
 
-/** The verified profile (shown under the PII policy) and a left email: a sensitive read, audited. */
-export async function visitorProfile(tx: Tx, audit: AuditLog, keyring: Keyring, ctx: Ctx, agent: Agent, conversationId: string) {
+/**
+ * The verified profile and a left email: a sensitive read, audited. With a reason (`pii:reveal`), the
+ * fields the policy lets be revealed are shown too, and the reason is audited with their names.
+ */
+export async function visitorProfile(
+  tx: Tx,
+  audit: AuditLog,
+  keyring: Keyring,
+  ctx: Ctx,
+  agent: Agent,
+  conversationId: string,
+  reveal?: { reason: string },
+): Promise<VisitorProfileResponse> {
   const c = await found(tx, conversationId);
   const policy = await tenantPolicy(tx);
   const shown: Partial<Record<ProfileField, string>> = {};
   const redacted: ProfileField[] = [];
+  const revealable: ProfileField[] = [];
   if (c.identity_subject) {
     const sealed = await store.verifiedProfile(tx, c.identity_subject);
     const profile = sealed
@@ -307,26 +321,33 @@ export async function visitorProfile(tx: Tx, audit: AuditLog, keyring: Keyring, 
           traits?: { plan?: unknown };
         })
       : {};
-    // The plan is one of the host's signed traits.
     const claims: Record<ProfileField, unknown> = { name: profile.name, email: profile.email, plan: profile.traits?.plan };
-    for (const field of ['name', 'email', 'plan'] as const) {
+    for (const field of ProfileField.options) {
       const value = claims[field];
       if (typeof value !== 'string' || !value) continue;
-      if (mayShow(policy, field, agent.capabilities)) shown[field] = value;
-      else redacted.push(field);
+      const view = fieldView(policy, field, agent.capabilities);
+      if (view === 'shown' || (view === 'revealable' && reveal)) shown[field] = value;
+      else {
+        redacted.push(field);
+        if (view === 'revealable') revealable.push(field);
+      }
     }
   }
+  const revealed = reveal ? (Object.keys(shown) as ProfileField[]).filter((f) => fieldView(policy, f, agent.capabilities) === 'revealable') : [];
+  if (reveal && !revealed.length) throw new DomainError('conflict', 'This visitor has no withheld profile field you may reveal.');
+  // The visitor gave this email to be answered on (a shown personal field of the registry).
   const contact =
-    c.contact_email_sealed && c.contact_left_at
+    c.contact_email_sealed && c.contact_left_at && shownInAdminViews('conversations', 'contact_email_sealed')
       ? { email: await keyring.openString(tx, ctx.tenantId, c.contact_email_sealed, contactContext(c.id)), at: c.contact_left_at.toISOString() }
       : null;
   await audit.append(tx, {
     ...ctx,
-    action: 'visitor.profile.read',
+    action: reveal ? 'visitor.profile.reveal' : 'visitor.profile.read',
     target: { type: 'conversation', id: conversationId },
-    metadata: { fields: Object.keys(shown), withheld: redacted, contact: contact !== null },
+    ...(reveal ? { reason: reveal.reason } : {}),
+    metadata: { fields: Object.keys(shown), withheld: redacted, ...(reveal ? { revealed } : {}), contact: contact !== null },
   });
-  return { visitor: { ref: c.visitor_id, verified: c.verified, id: c.identity_subject, ...shown, redacted }, contact };
+  return { visitor: { ref: c.visitor_id, verified: c.verified, id: c.identity_subject, ...shown, redacted, revealable }, contact };
 }
 
 // The visitor's side ------------------------------------------------------------------------------

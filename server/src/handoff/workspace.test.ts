@@ -368,11 +368,48 @@ describe('the verified profile', () => {
     await v.call('POST', `/conversations/${id}/handoff`, {});
     // Default policy: names and emails are reversible, so an agent (no pii:reveal) sees the plan only.
     const agent = await sam.client.call('GET', `/v1/admin/conversations/${id}/visitor`);
-    expect(agent.body.visitor).toEqual({ ref: v.visitorRef, verified: true, id: 'user-ada', plan: 'Enterprise', redacted: ['name', 'email'] });
-    // The owner's key may reveal: it sees them.
+    expect(agent.body.visitor).toEqual({
+      ref: v.visitorRef,
+      verified: true,
+      id: 'user-ada',
+      plan: 'Enterprise',
+      redacted: ['name', 'email'],
+      revealable: [],
+    });
+    // The owner's key may reveal them, but reads them withheld like anyone until it gives a reason.
     const owner = await admin('GET', `/conversations/${id}/visitor`);
-    expect(owner.body.visitor).toMatchObject({ name: 'Ada Lovelace', email: 'ada@example.com', plan: 'Enterprise', redacted: [] });
-    // A tenant that only flags names shows them to agents, and in the inbox row.
+    expect(owner.body.visitor).toMatchObject({ plan: 'Enterprise', redacted: ['name', 'email'], revealable: ['name', 'email'] });
+    expect(owner.text).not.toContain('Lovelace');
+    const reveal = (body: unknown, key = a.secretKey) => admin('POST', `/conversations/${id}/visitor/reveal`, body, key);
+    const revealed = await reveal({ reason: 'Customer asked us to confirm the account email on file' });
+    expect(revealed.status, revealed.text).toBe(200);
+    expect(revealed.headers.get('cache-control')).toBe('no-store');
+    expect(revealed.body.visitor).toMatchObject({ name: 'Ada Lovelace', email: 'ada@example.com', plan: 'Enterprise', redacted: [] });
+    const revealEntry = (await admin('GET', '/audit?limit=1000')).body.entries.findLast((e: any) => e.action === 'visitor.profile.reveal');
+    expect(revealEntry).toMatchObject({
+      reason: 'Customer asked us to confirm the account email on file',
+      metadata: { revealed: ['name', 'email'] },
+    });
+    expect(JSON.stringify(revealEntry)).not.toMatch(/Lovelace|ada@example/);
+    // The attacks: no reason, a reason too short to mean anything, an unknown field, a person without
+    // pii:reveal, another tenant's key.
+    for (const body of [{}, { reason: 'because' }, { reason: 'Customer asked for it twice', fields: ['email'] }]) {
+      const bad = await reveal(body);
+      expect(bad.status).toBe(400);
+      expect(bad.body.request_id).toBeTruthy();
+    }
+    expect(
+      (await sam.client.call('POST', `/v1/admin/conversations/${id}/visitor/reveal`, { reason: 'I would like to see who this is' })).status,
+    ).toBe(403);
+    expect((await reveal({ reason: 'Customer asked us to confirm the account email' }, b.secretKey)).status).toBe(404);
+    // A strict kind stays withheld even from a reveal.
+    expect((await admin('PATCH', '/settings', { pii: { classes: { email: { mode: 'strict', minScore: 0.5 } } } })).status).toBe(200);
+    expect((await admin('GET', `/conversations/${id}/visitor`)).body.visitor).toMatchObject({ redacted: ['name', 'email'], revealable: ['name'] });
+    const strict = await reveal({ reason: 'Customer asked us to confirm the name on file' });
+    expect(strict.body.visitor).toMatchObject({ name: 'Ada Lovelace', redacted: ['email'], revealable: [] });
+    expect(strict.text).not.toContain('ada@example.com');
+    await admin('PATCH', '/settings', { pii: { classes: { email: { mode: 'reversible', minScore: 0.5 } } } });
+    // A tenant that only flags names shows them to everyone, agents included, and in the inbox row.
     expect((await admin('PATCH', '/settings', { pii: { classes: { person: { mode: 'flag', minScore: 0.5 } } } })).status).toBe(200);
     expect((await sam.client.call('GET', `/v1/admin/conversations/${id}/visitor`)).body.visitor).toMatchObject({
       name: 'Ada Lovelace',
@@ -385,5 +422,10 @@ describe('the verified profile', () => {
     expect(reads.length).toBeGreaterThanOrEqual(3);
     expect(JSON.stringify(reads)).not.toContain('Lovelace');
     expect((await ann.client.call('GET', `/v1/admin/conversations/${id}/visitor`)).status).toBe(200);
+    // With nothing withheld that may be revealed (an anonymous visitor), a reveal is refused, not audited.
+    const anonymous = await handedOff();
+    expect((await admin('POST', `/conversations/${anonymous.id}/visitor/reveal`, { reason: 'Customer asked us to confirm the name' })).status).toBe(
+      409,
+    );
   });
 });

@@ -1,7 +1,7 @@
 // The registry against the database: every column of every table of the migrated schema has a class, and
 // the registry names no column that does not exist. And the protections it drives (log and trace redaction).
 import { Writable } from 'node:stream';
-import { CLASSIFICATION, classifiedColumns, classOf, DATA_CLASSES } from '@parley/protocol';
+import { CLASSIFICATION, classifiedColumns, classOf, DATA_CLASSES, SHOWN_PERSONAL_FIELDS, shownInAdminViews } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createLogger } from '../http/logger.js';
 import { traceable } from '../telemetry/spans.js';
@@ -36,6 +36,15 @@ describe('classification registry', () => {
     const gone = classified.filter((c) => !inDb.includes(c));
     const twice = classified.filter((c, i) => classified.indexOf(c) !== i);
     expect({ unclassified, gone, twice }).toEqual({ unclassified: [], gone: [], twice: [] });
+  });
+
+  test('the personal fields admin views show are personal columns of the registry, and the profile is not one', () => {
+    const named = SHOWN_PERSONAL_FIELDS.flatMap((f) => f.columns.map((c) => ({ field: `${f.table}.${c}`, cls: classOf(f.table, c) })));
+    expect(named.filter((n) => n.cls !== 'personal')).toEqual([]);
+    expect(named.length).toBeGreaterThan(10);
+    // The verified profile is withheld unless revealed; the email a visitor left to be answered on is shown.
+    expect(shownInAdminViews('verified_visitors', 'profile')).toBe(false);
+    expect(shownInAdminViews('conversations', 'contact_email_sealed')).toBe(true);
   });
 
   test('a column the catalog gains without a class is reported', async () => {
