@@ -437,7 +437,11 @@ export function ConversationPane({
               }}
               onReveal={async (reason) => {
                 setRevealed(await api<VisitorProfileResponse>('POST', `/conversations/${id}/visitor/reveal`, { reason }));
-                return <p class="muted">Shown above until you hide it.</p>;
+                return (
+                  <p class="muted" dir="auto">
+                    Shown above until you hide it.
+                  </p>
+                );
               }}
             />
           ) : null}
