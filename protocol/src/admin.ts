@@ -1,7 +1,7 @@
 // Admin API (Bearer secret key): domains, API keys, audit.
 import { ApprovalSettingsSchema } from './approvals.js';
 import { z } from 'zod';
-import { CAPABILITIES, MAX_MESSAGE_CHARS } from './constants.js';
+import { CAPABILITIES, MAX_MESSAGE_CHARS, SYNONYM_GROUP } from './constants.js';
 import { RetentionSettingsSchema } from './lifecycle.js';
 import { PiiMatchSchema } from './pii.js';
 import { ONE_PLACEHOLDER } from './placeholder.js';
@@ -261,15 +261,7 @@ export const SettingsSchema = z.strictObject({
     .strictObject({
       mode: z.enum(['auto', 'bm25', 'dense', 'hybrid']).optional(),
       /** Words the tenant's visitors use for the same thing, one group per entry: "parcel = package = order". */
-      synonyms: z
-        .array(
-          text()
-            .trim()
-            .max(300)
-            .regex(/^[^=]+(=[^=]+)+$/, 'a group of two or more words or phrases joined by "="'),
-        )
-        .max(500)
-        .optional(),
+      synonyms: z.array(text().trim().max(300).regex(SYNONYM_GROUP, 'a group of two or more words or phrases joined by "="')).max(500).optional(),
     })
     .optional(),
   /** Retention windows in days per kind of personal data (see the Data lifecycle guide); left out, the defaults apply. */

@@ -295,3 +295,6 @@ export function renderCannedReply(body: string, vars: { visitorName?: string | n
     return whole;
   });
 }
+
+/** One synonym group of the settings' `retrieval.synonyms`: two or more words or phrases joined by "=". */
+export const SYNONYM_GROUP = /^[^=]+(=[^=]+)+$/;
