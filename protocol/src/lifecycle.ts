@@ -328,7 +328,7 @@ export const CLASSIFICATION = {
     confidential: ['url', 'description'],
     secret: ['secret_sealed', 'previous_secret_sealed'],
   },
-  webhook_events: { internal: ['tenant_id', 'id', 'type', 'created_at'], personal: ['body'] },
+  webhook_events: { internal: ['tenant_id', 'id', 'type', 'conversation_id', 'created_at'], personal: ['body'] },
   widget_refresh_tokens: {
     internal: ['id', 'tenant_id', 'family_id', 'origin', 'expires_at', 'used_at', 'revoked_at', 'created_at'],
     personal: ['visitor_id', 'identity_subject'],

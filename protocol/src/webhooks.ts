@@ -79,6 +79,34 @@ export type WebhookEventType = z.infer<typeof WebhookEventType>;
 export const SubscribableEventType = WebhookEventType.exclude(['webhook.test']);
 export type SubscribableEventType = z.infer<typeof SubscribableEventType>;
 
+type ConversationOf = { [T in WebhookEventType]: (data: z.output<(typeof WEBHOOK_EVENTS)[T]['data']>) => string | null | undefined };
+// Where each type's `data` names the conversation the event is about. A data-subject erasure deletes
+// the events of the person's conversations by this id, stored beside each event: a new type cannot be
+// added without saying here whether (and where) it names one, and a test walks every `data` schema for
+// a conversation reference this misses.
+const CONVERSATION_OF: ConversationOf = {
+  'conversation.created': (d) => d.conversation.id,
+  'message.created': (d) => d.conversationId,
+  'handoff.requested': (d) => d.handoff.conversationId,
+  'handoff.assigned': (d) => d.handoff.conversationId,
+  'handoff.resolved': (d) => d.handoff.conversationId,
+  'csat.submitted': (d) => d.conversationId,
+  'knowledge.source.synced': () => null,
+  'knowledge.source.failed': () => null,
+  'member.invited': () => null,
+  'key.created': () => null,
+  'approval.requested': (d) => d.proposal.conversationId,
+  'approval.decided': (d) => d.proposal.conversationId,
+  'action.executed': (d) => d.proposal.conversationId,
+  'action.failed': (d) => d.proposal.conversationId,
+  'webhook.test': () => null,
+};
+
+/** The conversation a webhook event is about, from its `data` as parsed by the catalog; null when none. */
+export function webhookEventConversationId(type: WebhookEventType, data: unknown): string | null {
+  return (CONVERSATION_OF[type] as (data: unknown) => string | null | undefined)(data) ?? null;
+}
+
 const envelope = {
   /** Equals the `webhook-id` header and stays the same across retries: deduplicate on it. */
   id: z.string().min(1),

@@ -87,14 +87,9 @@ export async function eraseSubject(tx: Tx, s: DataSubjectRequest, conversationId
     )
   ).rowCount;
   const profiles = s.type === 'user' ? (await tx.query('DELETE FROM verified_visitors WHERE subject = $1', [s.id])).rowCount : 0;
-  // Every event shape that names a conversation (protocol/webhooks.ts): messages and ratings carry the
-  // person's words; the conversation, handoff and approval events what they said and when, by id.
-  const webhookEvents = (
-    await tx.query(
-      `DELETE FROM webhook_events WHERE coalesce(body::jsonb #>> '{data,conversationId}', body::jsonb #>> '{data,conversation,id}',
-         body::jsonb #>> '{data,handoff,conversationId}', body::jsonb #>> '{data,proposal,conversationId}') = ANY($1)`,
-      [conversationIds],
-    )
-  ).rowCount;
+  // Every event about these conversations (its conversation is stored as it is written, from where the
+  // catalog's type names it): messages and ratings carry the person's words; the conversation, handoff
+  // and approval events what they said and when, by id.
+  const webhookEvents = (await tx.query('DELETE FROM webhook_events WHERE conversation_id = ANY($1)', [conversationIds])).rowCount;
   return { conversations, messages, vaultEntries, profiles, visitors, sessions, webhookEvents };
 }

@@ -4,7 +4,7 @@
 // this process's delivery worker; other instances find the rows when they poll.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { WEBHOOK_EVENTS, type WebhookEventType } from '@parley/protocol';
+import { WEBHOOK_EVENTS, webhookEventConversationId, type WebhookEventType } from '@parley/protocol';
 import type { z } from 'zod';
 import { afterCommit } from '../db/index.js';
 import type { Tx } from '../db/types.js';
@@ -43,7 +43,9 @@ async function enqueue(tx: Tx, tenantId: string, type: WebhookEventType, data: u
   // Parsed against the catalog: what is sent is what the docs and the SDK types promise.
   const parsed = WEBHOOK_EVENTS[type].data.parse(data);
   const body = JSON.stringify({ id, type, createdAt: new Date().toISOString(), tenantId, data: parsed });
-  await insertEvent(tx, { tenantId, id, type, body, endpointIds, deliveryIds: endpointIds.map(() => randomUUID()) });
+  // Stored beside the body so a data-subject erasure finds the event by its conversation.
+  const conversationId = webhookEventConversationId(type, parsed);
+  await insertEvent(tx, { tenantId, id, type, body, conversationId, endpointIds, deliveryIds: endpointIds.map(() => randomUUID()) });
   wakeAfterCommit(tx);
   return id;
 }

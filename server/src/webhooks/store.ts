@@ -110,9 +110,15 @@ export async function subscribedEndpoints(tx: Tx, tenantId: string, type: string
 /** The outbox: the event and one due delivery per endpoint, in the caller's transaction. */
 export async function insertEvent(
   tx: Tx,
-  e: { tenantId: string; id: string; type: string; body: string; endpointIds: string[]; deliveryIds: string[] },
+  e: { tenantId: string; id: string; type: string; body: string; conversationId: string | null; endpointIds: string[]; deliveryIds: string[] },
 ): Promise<void> {
-  await tx.query('INSERT INTO webhook_events (tenant_id, id, type, body) VALUES ($1, $2, $3, $4)', [e.tenantId, e.id, e.type, e.body]);
+  await tx.query('INSERT INTO webhook_events (tenant_id, id, type, body, conversation_id) VALUES ($1, $2, $3, $4, $5)', [
+    e.tenantId,
+    e.id,
+    e.type,
+    e.body,
+    e.conversationId,
+  ]);
   await tx.query(
     `INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, event_id, next_attempt_at)
      SELECT $1, d, ep, $2, now() FROM unnest($3::uuid[], $4::uuid[]) AS x(d, ep)`,
