@@ -77,14 +77,42 @@ export async function gate<T>(
   approvalId: string | undefined,
   run: () => Promise<T>,
 ): Promise<GateOutcome<T>> {
-  if (approvalId !== undefined) return { ran: true, value: await runApproved(deps, ctx, op, approvalId, run) };
+  if (approvalId !== undefined) return { ran: true, value: await runApproved(deps, ctx, async () => op, approvalId, run) };
   if (!op.applies) return { ran: true, value: await run() };
-  const proposal = await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
-    if (!(await tenantSettings(tx)).approvals.operations.includes(op.operation)) return null;
-    return propose(tx, deps, ctx, op);
-  });
+  const proposal = await inTenant(deps, ctx, async (tx) => ((await holds(tx, op)) ? propose(tx, deps, ctx, op) : null));
   return proposal ? { ran: false, proposal } : { ran: true, value: await run() };
 }
+
+/**
+ * `gate` for an operation whose kind, and what the approver sees, depend on a row the operation locks
+ * (the key a rotation copies). Without an approval, one transaction locks the row, then proposes the
+ * operation or runs it on that same read. With one, the claim's transaction reads the row to name the
+ * request, and the operation, run after the claim's commit as with `gate`, locks it again.
+ */
+export async function gateOnRow<R, T>(
+  deps: GateDeps,
+  ctx: GateCtx,
+  approvalId: string | undefined,
+  lock: (tx: Tx) => Promise<R>,
+  describe: (row: R) => GatedOperation,
+  run: (tx: Tx, row: R) => Promise<T>,
+): Promise<GateOutcome<T>> {
+  if (approvalId !== undefined) {
+    const again = () => inTenant(deps, ctx, async (tx) => run(tx, await lock(tx)));
+    return { ran: true, value: await runApproved(deps, ctx, async (tx) => describe(await lock(tx)), approvalId, again) };
+  }
+  return inTenant(deps, ctx, async (tx): Promise<GateOutcome<T>> => {
+    const row = await lock(tx);
+    const op = describe(row);
+    if (op.applies && (await holds(tx, op))) return { ran: false, proposal: await propose(tx, deps, ctx, op) };
+    return { ran: true, value: await run(tx, row) };
+  });
+}
+
+const inTenant = <T>(deps: GateDeps, ctx: GateCtx, fn: (tx: Tx) => Promise<T>) => deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, fn);
+
+/** Whether the tenant holds the operation to need approval. */
+const holds = async (tx: Tx, op: GatedOperation) => (await tenantSettings(tx)).approvals.operations.includes(op.operation);
 
 async function propose(tx: Tx, deps: GateDeps, ctx: GateCtx, op: GatedOperation): Promise<Proposal> {
   const id = randomUUID();
@@ -113,9 +141,18 @@ async function propose(tx: Tx, deps: GateDeps, ctx: GateCtx, op: GatedOperation)
   return proposalView(p, []);
 }
 
-async function runApproved<T>(deps: GateDeps, ctx: GateCtx, op: GatedOperation, approvalId: string, run: () => Promise<T>): Promise<T> {
-  if (!isUuid(approvalId)) throw new DomainError('invalid_input', 'The Parley-Approval header must be a proposal id.');
-  await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
+/** `opIn` names the request in the claim's transaction. */
+async function runApproved<T>(
+  deps: GateDeps,
+  ctx: GateCtx,
+  opIn: (tx: Tx) => Promise<GatedOperation>,
+  approvalId: string,
+  run: () => Promise<T>,
+): Promise<T> {
+  await inTenant(deps, ctx, async (tx) => {
+    // Named before the header is checked: a request about a row that is gone is a 404 whatever it says.
+    const op = await opIn(tx);
+    if (!isUuid(approvalId)) throw new DomainError('invalid_input', 'The Parley-Approval header must be a proposal id.');
     const claimed = await store.claimAdmin(tx, approvalId, {
       operation: op.operation,
       requestedBy: requesterOf(ctx.admin),
@@ -172,7 +209,22 @@ async function finish(deps: GateDeps, ctx: GateCtx, id: string, o: { status: 'ex
  * requester repeats the request with `Parley-Approval` when it is approved).
  */
 export async function gated<T>(deps: GateDeps, req: Request, res: Response, op: GatedOperation, run: () => Promise<T>): Promise<{ value: T } | null> {
-  const out = await gate(deps, adminCtx(req), op, req.get(APPROVAL_HEADER), run);
+  return answered(res, await gate(deps, adminCtx(req), op, req.get(APPROVAL_HEADER), run));
+}
+
+/** `gated` over `gateOnRow`. */
+export async function gatedOnRow<R, T>(
+  deps: GateDeps,
+  req: Request,
+  res: Response,
+  lock: (tx: Tx) => Promise<R>,
+  describe: (row: R) => GatedOperation,
+  run: (tx: Tx, row: R) => Promise<T>,
+): Promise<{ value: T } | null> {
+  return answered(res, await gateOnRow(deps, adminCtx(req), req.get(APPROVAL_HEADER), lock, describe, run));
+}
+
+function answered<T>(res: Response, out: GateOutcome<T>): { value: T } | null {
   if (out.ran) return { value: out.value };
   res.status(202).setHeader('Cache-Control', 'no-store').json({ proposal: out.proposal });
   return null;

@@ -1,6 +1,6 @@
 import { CreateApiKeyRequest, CreateDomainRequest, RotateApiKeyRequest } from '@parley/protocol';
 import { Router, type Request } from 'express';
-import { gated } from '../approvals/gate.js';
+import { gated, gatedOnRow } from '../approvals/gate.js';
 import { adminCtx } from '../http/context.js';
 import { route } from '../http/routes.js';
 import { parse, uuidParam } from '../http/validate.js';
@@ -56,14 +56,19 @@ export function tenantAdminRoutes(deps: svc.TenantDeps): Router {
         const id = uuidParam(req);
         const body = parse(RotateApiKeyRequest, req.body ?? {});
         // A rotation hands out a new secret with the key's capabilities: for a privileged key, as much a
-        // privileged key as a new one.
-        const key = await svc.activeKeyView(deps, adminCtx(req), id);
-        const op = {
-          operation: 'keys.privileged' as const,
-          applies: svc.isPrivileged(key.capabilities),
-          arguments: { rotate: { id, name: key.name, capabilities: key.capabilities }, graceSeconds: body.graceSeconds },
-        };
-        const out = await gated(deps, req, res, op, () => svc.rotateKey(deps, held(req), id, body.graceSeconds));
+        // privileged key as a new one. The key read under its lock decides that and is what is rotated.
+        const out = await gatedOnRow(
+          deps,
+          req,
+          res,
+          (tx) => svc.activeKey(tx, id),
+          (key) => ({
+            operation: 'keys.privileged',
+            applies: svc.isPrivileged(key.capabilities),
+            arguments: { rotate: { id, name: key.name, capabilities: key.capabilities }, graceSeconds: body.graceSeconds },
+          }),
+          (tx, key) => svc.rotateKey(deps, tx, held(req), key, body.graceSeconds),
+        );
         if (out) res.status(201).setHeader('Cache-Control', 'no-store').json(out.value);
       },
     ],

@@ -232,7 +232,8 @@ export async function createKey(
   return { apiKey, secret: sk.secret };
 }
 
-async function activeKey(tx: Tx, id: string): Promise<KeyRow> {
+/** An active key, locked for this transaction (a 404 when it is revoked, expired or unknown). */
+export async function activeKey(tx: Tx, id: string): Promise<KeyRow> {
   const { rows } = await tx.query<KeyRow>(
     `SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now()) FOR UPDATE`,
     [id],
@@ -244,32 +245,30 @@ async function activeKey(tx: Tx, id: string): Promise<KeyRow> {
 /** A key that makes keys or reveals personal data: what `keys.privileged` on the approvals list holds. */
 export const isPrivileged = (capabilities: readonly string[]) => capabilities.some((c) => c === 'keys:write' || c === 'pii:reveal');
 
-/** An active key as the API shows it (a 404 when it is revoked, expired or unknown). */
-export async function activeKeyView(deps: TenantDeps, ctx: RequestCtx & { tenantId: string }, id: string): Promise<ApiKey> {
-  return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => toApiKey(await activeKey(tx, id)));
-}
-
+/**
+ * Rotates `old`, locked in `tx` by activeKey (the route reads it once, under the lock, to decide whether
+ * the rotation waits for approval and then to rotate it): a new key with its name and capabilities; the
+ * old one stays valid for `graceSeconds`.
+ */
 export async function rotateKey(
   deps: TenantDeps,
+  tx: Tx,
   ctx: RequestCtx & { tenantId: string; held: Set<Capability> },
-  id: string,
+  old: KeyRow,
   graceSeconds: number,
 ): Promise<{ apiKey: ApiKey; secret: string }> {
+  assertWithin(ctx.held, old.capabilities);
   const sk = newSecretKey(deps.env);
-  const apiKey = await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
-    const old = await activeKey(tx, id);
-    assertWithin(ctx.held, old.capabilities);
-    const until = new Date(Date.now() + graceSeconds * 1000);
-    const newExpiry = old.expires_at && old.expires_at < until ? old.expires_at : until;
-    await tx.query('UPDATE api_keys SET expires_at = $2 WHERE id = $1', [id, newExpiry]);
-    return insertKey(
-      deps,
-      tx,
-      ctx.tenantId,
-      { name: old.name, capabilities: old.capabilities, hash: sk.hash, prefix: sk.prefix, rotatedFrom: id, expiresAt: null },
-      ctx,
-    );
-  });
+  const until = new Date(Date.now() + graceSeconds * 1000);
+  const newExpiry = old.expires_at && old.expires_at < until ? old.expires_at : until;
+  await tx.query('UPDATE api_keys SET expires_at = $2 WHERE id = $1', [old.id, newExpiry]);
+  const apiKey = await insertKey(
+    deps,
+    tx,
+    ctx.tenantId,
+    { name: old.name, capabilities: old.capabilities, hash: sk.hash, prefix: sk.prefix, rotatedFrom: old.id, expiresAt: null },
+    ctx,
+  );
   return { apiKey, secret: sk.secret };
 }
 
