@@ -99,19 +99,32 @@ function validDocument(doc: unknown): Doc {
 /** How a settings write is made: PUT (`replace`) or PATCH (`merge`). */
 export type SettingsWrite = 'replace' | 'merge';
 
-async function write(
+/**
+ * The document a write would store, not yet validated: `body` itself (PUT), or `body` merged into the
+ * stored document without the sections other endpoints own (PATCH). The approvals check before the
+ * write and the write under the lock both judge this one.
+ */
+const candidate = (how: SettingsWrite, stored: Doc, body: unknown): unknown => (how === 'replace' ? body : mergePatch(ownDocument(stored), body));
+
+/**
+ * PUT (`replace`: the document becomes `body`; sections left out take their defaults again) or PATCH
+ * (`merge`: `body` merged into the stored document, RFC 7396); the result is validated whole. Unless
+ * `mayRelaxApprovals` (the write was approved, or is the platform's own), taking operations off the
+ * approvals list is refused.
+ */
+export async function writeSettings(
   tx: Tx,
   audit: AuditLog,
   ctx: WriteCtx,
-  change: (current: Doc) => Doc,
   how: SettingsWrite,
+  body: unknown,
   mayRelaxApprovals: boolean,
 ): Promise<number> {
   const row = await lockSettings(tx, ctx.tenantId);
   if (!row) throw new DomainError('not_found', 'No such tenant.');
   const kept = Object.fromEntries(OWN_ENDPOINT.filter((k) => k in row.settings).map((k) => [k, row.settings[k]]));
-  const current = Object.fromEntries(Object.entries(row.settings).filter(([k]) => !(k in kept)));
-  const next = change(current);
+  const current = ownDocument(row.settings);
+  const next = validDocument(candidate(how, row.settings, body));
   // Checked again under the lock: an operation added to the list after the request was checked (and so
   // found not to relax it) must not come off unapproved.
   if (!mayRelaxApprovals && dropsApprovals(row.settings, next))
@@ -126,24 +139,6 @@ async function write(
     metadata: { how, sections: changed.sort(), policyVersion: version },
   });
   return version;
-}
-
-/**
- * PUT (`replace`: the document becomes `body`; sections left out take their defaults again) or PATCH
- * (`merge`: `body` merged into the stored document, RFC 7396); the result is validated whole. Unless
- * `mayRelaxApprovals` (the write was approved, or is the platform's own), taking operations off the
- * approvals list is refused.
- */
-export function writeSettings(
-  tx: Tx,
-  audit: AuditLog,
-  ctx: WriteCtx,
-  how: SettingsWrite,
-  body: unknown,
-  mayRelaxApprovals: boolean,
-): Promise<number> {
-  const change = how === 'replace' ? () => validDocument(body) : (current: Doc) => validDocument(mergePatch(current, body));
-  return write(tx, audit, ctx, change, how, mayRelaxApprovals);
 }
 
 /** PATCH for the platform's own writes (the demo's seed): nothing to approve. */
@@ -163,7 +158,7 @@ function dropsApprovals(settings: Doc, next: Doc): boolean {
 export async function relaxesApprovals(tx: Tx, how: SettingsWrite, body: unknown): Promise<boolean> {
   const row = await selectSettings(tx);
   if (!row) throw new DomainError('not_found', 'No such tenant.');
-  const next = PutSettingsRequest.safeParse(how === 'replace' ? body : mergePatch(ownDocument(row.settings), body));
+  const next = PutSettingsRequest.safeParse(candidate(how, row.settings, body));
   return next.success && dropsApprovals(row.settings, next.data);
 }
 
