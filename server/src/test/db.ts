@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { openDb, runMigrations, type ParleyDb } from '../db/index.js';
 import { loadMigrations } from '../db/migrate.js';
@@ -29,20 +29,35 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
 }
 
 // An embedded database costs ~3 s to create and migrate, most of it initdb; one started from a dump of a
-// migrated one ~1 s. The dump is kept in the temp folder, named by the migrations and the PGlite version, so
-// every test file (and the next run) starts from it; a different set of migrations makes a new one.
-const PGLITE_VERSION = (() => {
-  // The package exports no package.json: read the one above its entry file.
-  const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
-  const pkg = join(entry.slice(0, entry.lastIndexOf('/node_modules/')), 'node_modules/@electric-sql/pglite/package.json');
-  return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
-})();
+// migrated one ~1 s. The dump is kept in the temp folder, named by the migrations and the engine that wrote
+// it, so every test file (and the next run) starts from it; a different set of either makes a new one.
+
+/** The engine's own files, beside each package's entry: PGlite's WASM, its data file and initdb, and pgvector. */
+const ENGINE_FILES = [
+  ['@electric-sql/pglite', ['pglite.wasm', 'pglite.data', 'initdb.wasm']],
+  ['@electric-sql/pglite-pgvector', ['vector.tar.gz']],
+] as const;
+
+/**
+ * A hash of the engine's bytes (~16 MB, ~0.1 s), not of a version string: a rebuilt or patched package
+ * makes a new dump too. Taken once per process (the server project does not isolate modules), and only
+ * when an embedded database is made.
+ */
+function engineHash(): string {
+  const require = createRequire(import.meta.url);
+  const hash = createHash('sha256');
+  for (const [pkg, files] of ENGINE_FILES) {
+    const dist = dirname(require.resolve(pkg));
+    for (const file of files) hash.update(`${pkg}/${file}\0`).update(readFileSync(join(dist, file)));
+  }
+  return hash.digest('hex');
+}
 let migrated: Promise<Blob> | null = null;
 
 function migratedDump(): Promise<Blob> {
   migrated ??= (async () => {
     const key = createHash('sha256')
-      .update(PGLITE_VERSION)
+      .update(engineHash())
       .update(
         loadMigrations()
           .map((m) => `${m.name}:${m.checksum}`)
