@@ -272,7 +272,7 @@ export const CLASSIFICATION = {
     personal: ['text', 'pii'],
   },
   parley_migrations: { internal: ['name', 'checksum', 'applied_at'] },
-  pending_answers: { internal: ['tenant_id', 'message_id', 'conversation_id', 'claimed_until', 'attempts', 'created_at'] },
+  pending_answers: { internal: ['tenant_id', 'message_id', 'conversation_id', 'claimed_until', 'attempts', 'created_at', 'pick'] },
   pii_vault: { internal: ['tenant_id', 'conversation_id', 'token', 'class', 'created_at'], restricted: ['sealed'] },
   publishable_keys: { public: ['key'], internal: ['id', 'tenant_id', 'created_at', 'revoked_at'] },
   rate_limit_windows: { internal: ['key', 'hits', 'reset_at'] },

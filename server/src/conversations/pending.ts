@@ -6,11 +6,14 @@ import type { Tx } from '../db/types.js';
 const secs = (ms: number) => Math.max(ms, 1) / 1000;
 
 /** Records that `messageId` is owed an answer, claimed by the turn storing it for `claimMs`. */
-export async function owe(tx: Tx, p: { tenantId: string; conversationId: string; messageId: string; claimMs: number }): Promise<void> {
+export async function owe(
+  tx: Tx,
+  p: { tenantId: string; conversationId: string; messageId: string; claimMs: number; pick?: string | undefined },
+): Promise<void> {
   await tx.query(
-    `INSERT INTO pending_answers (tenant_id, message_id, conversation_id, claimed_until)
-     VALUES ($1, $2, $3, clock_timestamp() + make_interval(secs => $4)) ON CONFLICT DO NOTHING`,
-    [p.tenantId, p.messageId, p.conversationId, secs(p.claimMs)],
+    `INSERT INTO pending_answers (tenant_id, message_id, conversation_id, claimed_until, pick)
+     VALUES ($1, $2, $3, clock_timestamp() + make_interval(secs => $4), $5) ON CONFLICT DO NOTHING`,
+    [p.tenantId, p.messageId, p.conversationId, secs(p.claimMs), p.pick ?? null],
   );
 }
 
@@ -18,10 +21,10 @@ export async function owe(tx: Tx, p: { tenantId: string; conversationId: string;
  * Claims an owed answer whose previous claim has lapsed (its holder died, or gave up): true when this
  * caller now runs it. Atomic in the database, so of two racing callers one gets it.
  */
-export async function claimOwed(tx: Tx, messageId: string, claimMs: number): Promise<{ attempts: number } | null> {
-  const { rows } = await tx.query<{ attempts: number }>(
+export async function claimOwed(tx: Tx, messageId: string, claimMs: number): Promise<{ attempts: number; pick: string | null } | null> {
+  const { rows } = await tx.query<{ attempts: number; pick: string | null }>(
     `UPDATE pending_answers SET claimed_until = clock_timestamp() + make_interval(secs => $2), attempts = attempts + 1
-      WHERE message_id = $1 AND claimed_until < clock_timestamp() RETURNING attempts`,
+      WHERE message_id = $1 AND claimed_until < clock_timestamp() RETURNING attempts, pick`,
     [messageId, secs(claimMs)],
   );
   return rows[0] ?? null;

@@ -107,7 +107,7 @@ export async function runTurn(
 ): Promise<void> {
   const ctx = { requestId: t.requestId };
   const claimMs = deps.claimMs ?? DEFAULT_CLAIM_MS;
-  const { conversation, stored, history, owed } = await deps.db.withTenant(t.tenantId, ctx, async (tx) => {
+  const { conversation, stored, history, owed, pick } = await deps.db.withTenant(t.tenantId, ctx, async (tx) => {
     const conversation = await visitorConversation(tx, t.conversationId, t.visitorId, t.subject, true);
     const redacted = await deps.redactor.inbound(tx, conversation, t.text, conversation.channel);
     const stored = await appendMessage(tx, {
@@ -120,15 +120,21 @@ export async function runTurn(
     });
     // A conversation with a person on it is theirs: the assistant stays quiet and owes nothing.
     let owed = false;
+    let pick = t.pick ?? null;
     if (!stored.duplicate) {
       if (conversation.status === 'open') {
-        await owe(tx, { tenantId: t.tenantId, conversationId: conversation.id, messageId: stored.message.id, claimMs });
+        await owe(tx, { tenantId: t.tenantId, conversationId: conversation.id, messageId: stored.message.id, claimMs, pick: t.pick });
         owed = true;
       }
-    } else owed = (await claimOwed(tx, stored.message.id, claimMs)) !== null;
+    } else {
+      // A retry answers the question as first sent: with the offer picked then, if any.
+      const claim = await claimOwed(tx, stored.message.id, claimMs);
+      owed = claim !== null;
+      pick = claim?.pick ?? null;
+    }
     const history = owed ? await historyBefore(tx, conversation.id, stored.message.id) : [];
     const visible = { ...stored.message, text: await deps.redactor.restoreForVisitor(tx, conversation, stored.message.text) };
-    return { conversation, stored: { ...stored, visible }, history, owed };
+    return { conversation, stored: { ...stored, visible }, history, owed, pick };
   });
   if (stored.event) deps.bus.publish(stored.event);
   emit({ type: 'message', message: stored.visible });
@@ -143,7 +149,7 @@ export async function runTurn(
       history,
       requestId: t.requestId,
       actor: null,
-      ...(t.pick ? { pick: t.pick } : {}),
+      ...(pick ? { pick } : {}),
     },
     t.admitted ? { admitted: true } : {},
     emit,

@@ -39,7 +39,7 @@ export async function finishOrphanedTurns(deps: TurnDeps, opts: { signal?: Abort
         await settleOwed(tx, o.message_id);
         return null;
       }
-      return { conversation: c, question: m.text, history: await historyBefore(tx, c.id, o.message_id), attempts: claim.attempts };
+      return { conversation: c, question: m.text, history: await historyBefore(tx, c.id, o.message_id), attempts: claim.attempts, pick: claim.pick };
     });
     if (!claimed) continue;
     const handOff = claimed.attempts > MAX_ATTEMPTS;
@@ -53,6 +53,7 @@ export async function finishOrphanedTurns(deps: TurnDeps, opts: { signal?: Abort
           question: claimed.question,
           history: claimed.history,
           requestId,
+          ...(claimed.pick ? { pick: claimed.pick } : {}),
           actor: { type: 'system', id: TURN_SWEEP_JOB },
         },
         handOff ? { handOff: 'provider_error' } : {},

@@ -3,6 +3,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { runTurn, type TurnDeps } from '../conversations/turn.js';
+import { finishOrphanedTurns } from '../jobs/turn-sweep.js';
 import type { CreatedTenant } from '../tenants/service.js';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { call } from '../test/http.js';
@@ -255,6 +257,32 @@ describe('over the admin API', () => {
       // The stored conversation shows the offer as it was made.
       const stored = (await v.call('GET', `/conversations/${conv}`)).body.messages;
       expect(stored.some((m: { citations: { suggested?: boolean }[] }) => m.citations.some((c) => c.suggested))).toBe(true);
+
+      // An instance that dies after storing a pick, before answering it: the turn sweeper answers with the
+      // picked passage, as the turn would have (it used to answer the heading's words as a new question).
+      const turns = t.app.locals.turns as TurnDeps;
+      const dying = runTurn(
+        { ...turns, claimMs: 1 },
+        {
+          tenantId: a.tenant.id,
+          conversationId: conv,
+          visitorId: v.visitorRef,
+          subject: null,
+          text: 'Refund timing',
+          clientMessageId: 'dies-1',
+          requestId: 'req-dies',
+          pick: pick.chunkId,
+        },
+        (e) => {
+          if (e.type === 'message') throw new Error('the instance died here');
+        },
+      );
+      await expect(dying).rejects.toThrow('the instance died here');
+      await new Promise((r) => setTimeout(r, 20));
+      expect(await finishOrphanedTurns(turns)).toEqual({ answered: 1, handedOff: 0 });
+      const swept = (await v.call('GET', `/conversations/${conv}`)).body.messages.at(-1);
+      expect(swept).toMatchObject({ role: 'assistant', citations: [{ chunkId: pick.chunkId }] });
+      expect(swept.text).toContain('within 5 business days');
 
       // A pick of a passage never offered in this conversation is an ordinary question, not a way to read chunks by id.
       const other = (await v.call('POST', '/conversations', {})).body.conversation.id;
