@@ -243,7 +243,7 @@ export function createApp(deps: AppDeps): express.Express {
       keyring,
       bus,
       streams,
-      inbox: new InboxHub({ db, bus, keyring }),
+      inbox: new InboxHub({ db, bus, keyring, pollMs: config.inboxPollMs }),
       heartbeatMs: config.sseHeartbeatMs,
       drain,
     }),

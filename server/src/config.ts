@@ -81,6 +81,8 @@ export interface Config {
   /** How long a turn's claim on answering a visitor's question lasts; a question still unanswered after
    * it (its instance died) is answered by a retry of the message or by the turn sweeper. */
   answerClaimMs: number;
+  /** How often an agent inbox stream also reads the table, for events whose notification was lost. */
+  inboxPollMs: number;
   /** On SIGTERM/SIGINT, how long in-flight requests may take to finish before what remains is cut. */
   shutdownGraceMs: number;
   /** Conversation events (the live feed's replay buffer) older than this are swept. */
@@ -195,6 +197,7 @@ export const EnvSchema = z.object({
     .min(1000)
     .max(24 * 3600 * 1000)
     .default(180_000),
+  PARLEY_INBOX_POLL_MS: z.coerce.number().int().min(250).max(600_000).default(2_000),
   PARLEY_SHUTDOWN_GRACE_MS: z.coerce
     .number()
     .int()
@@ -343,6 +346,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     outboundAllow,
     sweepIntervalMs: e.PARLEY_SWEEP_INTERVAL_MS,
     answerClaimMs: e.PARLEY_ANSWER_CLAIM_MS,
+    inboxPollMs: e.PARLEY_INBOX_POLL_MS,
     shutdownGraceMs: e.PARLEY_SHUTDOWN_GRACE_MS,
     eventRetentionDays: e.PARLEY_EVENT_RETENTION_DAYS,
     knowledgeQuota: { sources: e.PARLEY_KNOWLEDGE_MAX_SOURCES, bytes: e.PARLEY_KNOWLEDGE_MAX_BYTES, chunks: e.PARLEY_KNOWLEDGE_MAX_CHUNKS },

@@ -24,7 +24,6 @@ export interface InboxListener {
 }
 
 const BATCH = 500;
-const POLL_MS = 2_000;
 /** Events that change a row of the inbox: the stream sends the row's new snapshot. */
 const ROW_EVENTS = new Set(['message', 'handoff', 'status', 'assigned', 'resolved', 'reopened', 'contact', 'csat']);
 /** Events passed on as they are, with their conversation. */
@@ -40,7 +39,8 @@ interface Room {
 export class InboxHub {
   private readonly rooms = new Map<string, Room>();
 
-  constructor(private readonly deps: { db: Db; bus: ConversationBus; keyring: Keyring; pollMs?: number }) {}
+  /** `pollMs`: how often a room also reads the table, for events whose notification was lost (PARLEY_INBOX_POLL_MS). */
+  constructor(private readonly deps: { db: Db; bus: ConversationBus; keyring: Keyring; pollMs: number }) {}
 
   /** Adds a stream; it receives every change after its cursor, then live ones, each once. Returns leave. */
   join(tenantId: string, listener: InboxListener): () => void {
@@ -48,7 +48,7 @@ export class InboxHub {
     if (!room) {
       const created: Room = { listeners: new Set(), reading: false, dirty: false, stop: () => {} };
       const unsubscribe = this.deps.bus.subscribeTenant(tenantId, () => this.kick(tenantId, created));
-      const timer = setInterval(() => this.kick(tenantId, created), this.deps.pollMs ?? POLL_MS);
+      const timer = setInterval(() => this.kick(tenantId, created), this.deps.pollMs);
       timer.unref();
       created.stop = () => {
         unsubscribe();
