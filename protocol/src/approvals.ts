@@ -3,6 +3,7 @@
 // propose → approve | reject | expire → execute, stored and audited at each step.
 import { z } from 'zod';
 import { jsonValue, text } from './text.js';
+import { ADMIN_OPERATIONS } from './constants.js';
 
 const instant = z.iso.datetime({ offset: true });
 
@@ -24,28 +25,6 @@ export const ActionOfferSchema = z.object({
   fields: z.array(z.object({ name: z.string(), type: z.string(), required: z.boolean(), description: z.string().optional() })),
 });
 export type ActionOffer = z.infer<typeof ActionOfferSchema>;
-/**
- * Admin operations a tenant can mark as high risk (settings `approvals.operations`): each then waits for
- * an owner's or admin's approval, never the requester's, and runs only when the requester repeats the
- * request with the `Parley-Approval` header naming the approved proposal.
- */
-export const ADMIN_OPERATIONS = [
-  /** Creating an API key that holds `keys:write` or `pii:reveal`. */
-  'keys.privileged',
-  /** Setting, changing (model, base URL, key) or removing an AI provider. */
-  'ai.provider',
-  /** Changing Sign-In Pro's mode (`optional` or `required`). */
-  'identity.mode',
-  /** Turning MFA or SSO enforcement off, or requiring MFA of fewer members. */
-  'signin.relax',
-  /** A tenant export that includes restricted data. */
-  'export.restricted',
-  /** Scheduling the tenant's deletion. */
-  'tenant.delete',
-  /** Taking operations off this list. */
-  'approvals.relax',
-] as const;
-export type AdminOperation = (typeof ADMIN_OPERATIONS)[number];
 /** The request header that runs an approved admin operation: the proposal's id. */
 export const APPROVAL_HEADER = 'Parley-Approval';
 

@@ -298,3 +298,36 @@ export function renderCannedReply(body: string, vars: { visitorName?: string | n
 
 /** One synonym group of the settings' `retrieval.synonyms`: two or more words or phrases joined by "=". */
 export const SYNONYM_GROUP = /^[^=]+(=[^=]+)+$/;
+
+/**
+ * Admin operations a tenant can mark as high risk (settings `approvals.operations`): each then waits for
+ * an owner's or admin's approval, never the requester's, and runs only when the requester repeats the
+ * request with the `Parley-Approval` header naming the approved proposal.
+ */
+export const ADMIN_OPERATIONS = [
+  /** Creating an API key that holds `keys:write` or `pii:reveal`. */
+  'keys.privileged',
+  /** Setting, changing (model, base URL, key) or removing an AI provider. */
+  'ai.provider',
+  /** Changing Sign-In Pro's mode (`optional` or `required`). */
+  'identity.mode',
+  /** Turning MFA or SSO enforcement off, or requiring MFA of fewer members. */
+  'signin.relax',
+  /** A tenant export that includes restricted data. */
+  'export.restricted',
+  /** Scheduling the tenant's deletion. */
+  'tenant.delete',
+  /** Taking operations off this list. */
+  'approvals.relax',
+] as const;
+export type AdminOperation = (typeof ADMIN_OPERATIONS)[number];
+/** Each admin operation as a person reads it (the console's checklist and approvals, the approvers' email). */
+export const ADMIN_OPERATION_LABELS: Readonly<Record<AdminOperation, string>> = {
+  'keys.privileged': 'Create or rotate a key with keys:write or pii:reveal',
+  'ai.provider': 'Change the AI provider',
+  'identity.mode': 'Change Sign-In Pro mode',
+  'signin.relax': 'Turn off MFA or SSO enforcement',
+  'export.restricted': 'Export restricted data',
+  'tenant.delete': 'Delete the workspace',
+  'approvals.relax': 'Require fewer approvals',
+};

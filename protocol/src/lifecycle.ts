@@ -77,6 +77,7 @@ export const CLASSIFICATION = {
     // Free text by a member about the decision: like audit reasons, not meant to hold personal data.
     confidential: ['reason'],
   },
+  approval_notices: { internal: ['tenant_id', 'proposal_id', 'recipients', 'sent_at'] },
   approval_proposals: {
     internal: [
       'tenant_id',

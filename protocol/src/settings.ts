@@ -3,7 +3,8 @@
 // effect (every default applied).
 import { z } from 'zod';
 import { SettingsSchema } from './admin.js';
-import { ApprovalSettingsSchema, type AdminOperation } from './approvals.js';
+import { ApprovalSettingsSchema } from './approvals.js';
+import type { AdminOperation } from './constants.js';
 import { DEFAULT_RETENTION } from './lifecycle.js';
 import { DEFAULT_PII_POLICY, PiiPolicySchema } from './pii.js';
 import { SignInPolicySchema } from './people.js';

@@ -271,7 +271,14 @@ export function createApp(deps: AppDeps): express.Express {
   app.locals.crawler = crawler;
   admin.use(webhookRoutes({ db, audit: deps.audit, keyring, outbound }));
   // The approval rail: action definitions, decisions, and (server.ts) its sweep.
-  const approvals: ApprovalDeps = { db, audit: deps.audit, keyring, outbound, bus };
+  const approvals: ApprovalDeps = {
+    db,
+    audit: deps.audit,
+    keyring,
+    outbound,
+    bus,
+    notifier: { mailer: people.mailer, approvalsUrl: `${config.publicUrl}/console/#approvals` },
+  };
   app.locals.approvals = approvals;
   admin.use(approvalRoutes(approvals));
   // Deliveries enqueued by a commit on this instance go out at once; server.ts starts it and also polls

@@ -159,7 +159,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
         runApprovalSweep(app.locals.approvals as ApprovalDeps, holder, { signal: stopping.signal }).then((run) => {
           if (!run.ran) return;
           const { failures, ...counts } = run.result;
-          if (counts.expired || counts.interrupted || counts.executed) logger.info(counts, 'approval sweep');
+          if (counts.expired || counts.interrupted || counts.executed || counts.notified) logger.info(counts, 'approval sweep');
           for (const f of failures) logger.warn({ tenantId: f.tenantId, err: { message: f.message } }, 'approval sweep failed');
         }),
         'approval sweep',

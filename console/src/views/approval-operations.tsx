@@ -3,14 +3,14 @@
 // while taking one off the list needs that approval too when the list itself is marked (approvals.relax),
 // and then waits on the approval rail (useGated) like any gated request.
 import type { AdminOperation } from '@parley/protocol';
+import { ADMIN_OPERATION_LABELS } from '@parley/protocol/constants';
 import { useEffect, useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { ProblemView } from '../components.js';
 import { GatedStatus, useGated } from '../gated.js';
-import { OPERATION_LABELS } from '../proposals.js';
 
 /** Every operation, in the order the console lists them (its labels cover each one: the type says so). */
-const OPERATIONS = Object.keys(OPERATION_LABELS) as AdminOperation[];
+const OPERATIONS = Object.keys(ADMIN_OPERATION_LABELS) as AdminOperation[];
 /** What the list's own operation means here, where the heading already says "Require approval for". */
 const HERE: Partial<Record<AdminOperation, string>> = { 'approvals.relax': 'Taking operations off this list' };
 
@@ -55,7 +55,7 @@ export function ApprovalOperations({ api, current, canEdit }: { api: Api; curren
                 checked={marked.has(op)}
                 onChange={(e) => toggle(op, e.currentTarget.checked)}
               />{' '}
-              {HERE[op] ?? OPERATION_LABELS[op]}
+              {HERE[op] ?? ADMIN_OPERATION_LABELS[op]}
             </label>
           ))}
         </fieldset>

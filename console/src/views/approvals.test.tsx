@@ -2,12 +2,11 @@
 // reason; the requester's own have no buttons; a sensitive one says what it still needs; the API's refusals
 // read as messages; actions are defined with a schema checked as JSON and their secret shown once. The
 // server is a stand-in answering what the real one answers.
-import type { Proposal } from '@parley/protocol';
+import { ADMIN_OPERATION_LABELS, type Proposal } from '@parley/protocol';
 import { act } from 'preact/test-utils';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { json, server, mount, type, button, me, problem, settle, ME_ID } from '../test/views.js';
 import { ActionsView } from './actions.js';
-import { OPERATION_LABELS, type RailProposal } from '../proposals.js';
 import { ApprovalsView } from './approvals.js';
 
 const proposal = (over: Partial<Proposal> = {}): Proposal => ({
@@ -121,7 +120,7 @@ describe('approvals', () => {
 
 describe('admin operations on the rail', () => {
   // `kind` and `operation` are not in @parley/protocol's Proposal yet: typed here as the server sends them.
-  const adminProposal = (over: Partial<RailProposal> = {}): RailProposal => ({
+  const adminProposal = (over: Partial<Proposal> = {}): Proposal => ({
     ...proposal(),
     id: '77777777-7777-4777-8777-777777777777',
     kind: 'admin',
@@ -158,7 +157,7 @@ describe('admin operations on the rail', () => {
   });
 
   test('each operation has a readable label; one the console does not know is named as the server names it', async () => {
-    const ops = Object.keys(OPERATION_LABELS);
+    const ops = Object.keys(ADMIN_OPERATION_LABELS);
     expect(ops.sort()).toEqual(
       ['ai.provider', 'approvals.relax', 'export.restricted', 'identity.mode', 'keys.privileged', 'signin.relax', 'tenant.delete'].sort(),
     );

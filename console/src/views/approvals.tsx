@@ -3,12 +3,12 @@
 // arguments), for a person to approve or reject (approvals:decide). Pending ones refresh on the inbox
 // stream's `action` events (every conversation's, for whoever decides) and by polling, which also catches
 // admin operations (they have no conversation). The server enforces every rule; the view mirrors it.
-import type { AdminMe, ProposalStatus } from '@parley/protocol';
+import type { AdminMe, Proposal, ProposalStatus } from '@parley/protocol';
 import { useEffect, useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { ProblemView, useAction, useLoad, When } from '../components.js';
 import { useLive } from '../inbox/context.js';
-import { proposalTitle, type RailProposal as Proposal } from '../proposals.js';
+import { proposalTitle } from '../proposals.js';
 
 const POLL_MS = 15_000;
 const HISTORY: { value: ProposalStatus | ''; label: string }[] = [

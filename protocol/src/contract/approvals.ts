@@ -15,7 +15,7 @@ import {
   WidgetProposalResponse,
   WidgetProposeRequest,
 } from '../approvals.js';
-import type { AdminOperation } from '../approvals.js';
+import type { AdminOperation } from '../constants.js';
 import { WidgetConversationParams } from '../widget.js';
 import { operations, type ResponseSpec } from './operation.js';
 

@@ -13,6 +13,7 @@ import type { CreatedTenant } from '../tenants/service.js';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { type ConsoleClient, signedInMember } from '../test/console.js';
 import { call } from '../test/http.js';
+import { startTestSmtp, type TestSmtp } from '../test/smtp.js';
 import type { ApprovalDeps } from './service.js';
 import { approvalSweep } from './sweep.js';
 import { createKey } from '../tenants/service.js';
@@ -20,7 +21,8 @@ import { relaxesApprovals, writeSettings } from '../tenants/settings.js';
 
 let t: TestApp;
 let a: CreatedTenant;
-const people: Record<'owner' | 'owner2' | 'admin' | 'agent', { client: ConsoleClient; memberId: string }> = {} as never;
+const people: Record<'owner' | 'owner2' | 'admin' | 'agent', { client: ConsoleClient; memberId: string; email: string }> = {} as never;
+let smtp: TestSmtp;
 let jwk: Record<string, unknown>;
 
 const owner = <T = any>(sql: string, params: unknown[] = []) => t.testDb.db.withOwner((tx) => tx.query<T>(sql, params));
@@ -35,7 +37,8 @@ const keyNamed = async (name: string) =>
   (await call(t.url, 'GET', '/v1/admin/api-keys', { key: a.secretKey })).body.apiKeys.some((k: { name: string }) => k.name === name);
 
 beforeAll(async () => {
-  t = await startTestApp();
+  smtp = await startTestSmtp();
+  t = await startTestApp({ PARLEY_SMTP_URL: smtp.url });
   a = await t.tenant('Gate A', ['a.example']);
   for (const role of ['owner', 'owner2', 'admin', 'agent'] as const)
     people[role] = await signedInMember(t, a.tenant.id, role === 'owner2' ? 'owner' : role);
@@ -49,6 +52,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   await t?.close();
+  await smtp?.close();
 });
 
 /** Every high-risk operation a tenant can mark, as a request and a check that it had no effect. */
@@ -349,6 +353,28 @@ describe('every route of an operation', () => {
 });
 
 describe('the database', () => {
+  test('the approvers are emailed once that an admin operation waits: every active owner and admin but the requester, never the request', async () => {
+    const sweep = () => approvalSweep(t.app.locals.approvals as ApprovalDeps);
+    await sweep(); // what earlier tests left waiting
+    smtp.inbox.length = 0;
+    const asked = await as('admin', 'POST', '/v1/admin/api-keys', { name: 'notice-me', capabilities: ['keys:write'] });
+    expect(asked.status, asked.text).toBe(202);
+    expect((await sweep()).notified).toBe(1);
+    const to = smtp.inbox.flatMap((m) => m.to).sort();
+    expect(to).toEqual([people.owner.email, people.owner2.email].sort());
+    // Unfolded: long headers continue on indented lines, quoted-printable lines end in '='.
+    const mail = smtp.inbox[0]!.raw.replace(/\r?\n[ \t]+/g, ' ').replace(/=\r?\n/g, '');
+    expect(mail).toContain('Subject: Approval needed: Create or rotate a key with keys:write or pii:reveal');
+    expect(mail).toContain(`${t.config.publicUrl}/console/#approvals`);
+    expect(mail).toContain('in Gate A');
+    // The request is read in the console, signed in: not its arguments in an email.
+    expect(mail).not.toContain('notice-me');
+    // Once: the next sweep sends nothing; a decided request is not announced again.
+    expect((await sweep()).notified).toBe(0);
+    expect(smtp.inbox).toHaveLength(2);
+    expect((await decide('owner', asked.body.proposal.id, 'reject')).status).toBe(200);
+  });
+
   test('refuses an admin operation approved without an owner or admin, or one that starts approved, even when the app is bypassed', async () => {
     const res = await as('owner', 'POST', '/v1/admin/tenant/deletion', { graceDays: 9 });
     const id = res.body.proposal.id as string;

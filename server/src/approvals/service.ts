@@ -28,6 +28,7 @@ import type { AdminAuth } from '../http/context.js';
 import { OutboundError, type Outbound } from '../outbound/outbound.js';
 import { approvalEvent } from '../webhooks/events.js';
 import { newWebhookSecret } from '../webhooks/signing.js';
+import type { ApprovalNotifier } from './notices.js';
 import * as store from './store.js';
 
 export interface ApprovalDeps {
@@ -38,6 +39,8 @@ export interface ApprovalDeps {
   bus: ConversationBus;
   /** Per call of an action endpoint; 10 s unless a test wants a shorter wait. */
   callTimeoutMs?: number;
+  /** Emails approvers when an admin operation waits for them (the sweep sends them). */
+  notifier?: ApprovalNotifier;
 }
 
 export interface RailCtx {

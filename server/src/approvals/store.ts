@@ -321,3 +321,46 @@ export async function strandedApproved(tx: Tx, before: Date, limit: number): Pro
   );
   return rows.map((r) => r.id);
 }
+
+/** Admin operations still waiting whose approvers were not emailed yet, across tenants (ids only). */
+export async function unnoticedAdminProposals(tx: Tx, limit: number): Promise<{ tenant_id: string; id: string }[]> {
+  const { rows } = await tx.query<{ tenant_id: string; id: string }>(
+    `SELECT p.tenant_id, p.id FROM approval_proposals p
+      WHERE p.kind = 'admin' AND p.status = 'pending' AND p.expires_at > now()
+        AND NOT EXISTS (SELECT 1 FROM approval_notices n WHERE n.tenant_id = p.tenant_id AND n.proposal_id = p.id)
+      ORDER BY p.created_at LIMIT $1`,
+    [limit],
+  );
+  return rows;
+}
+
+/** Who may decide an admin operation: the active owners and admins, less the requester. */
+export async function approverEmails(tx: Tx, requesterMemberId: string | null): Promise<string[]> {
+  const { rows } = await tx.query<{ email: string }>(
+    `SELECT email FROM members WHERE role IN ('owner', 'admin') AND status = 'active' AND id::text IS DISTINCT FROM $1 ORDER BY email`,
+    [requesterMemberId],
+  );
+  return rows.map((r) => r.email);
+}
+
+/** The requester as approvers know them: a member's name, or a key's name. */
+export async function requesterName(tx: Tx, kind: string, id: string): Promise<string | null> {
+  const { rows } = await tx.query<{ name: string }>(
+    kind === 'member' ? 'SELECT display_name AS name FROM members WHERE id::text = $1' : 'SELECT name FROM api_keys WHERE id::text = $1',
+    [id],
+  );
+  return rows[0]?.name ?? null;
+}
+
+export async function tenantName(tx: Tx, tenantId: string): Promise<string> {
+  return (await tx.query<{ name: string }>('SELECT name FROM tenants WHERE id = $1', [tenantId])).rows[0]?.name ?? 'your workspace';
+}
+
+/** Records that a proposal's approvers were emailed; false when another sweep recorded it first. */
+export async function recordNotice(tx: Tx, tenantId: string, proposalId: string, recipients: number): Promise<boolean> {
+  const { rowCount } = await tx.query(
+    'INSERT INTO approval_notices (tenant_id, proposal_id, recipients) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+    [tenantId, proposalId, recipients],
+  );
+  return rowCount > 0;
+}

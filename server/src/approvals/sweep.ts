@@ -1,12 +1,14 @@
 // The approval sweep: proposals past their expiry that still wait (pending, or approved and never
 // claimed) expire; calls claimed longer ago than the execution timeout whose outcome was never recorded
 // (the process died mid-call) are marked failed, never called again; approved proposals nobody claimed
-// (the process died between the approval's commit and the call) are executed. Every tenant in its own
-// transactions, so one failure does not stop the rest.
+// (the process died between the approval's commit and the call) are executed; the approvers of admin
+// operations that wait are emailed (notices.ts). Every tenant in its own transactions, so one failure
+// does not stop the rest.
 import type { ActorRef } from '../db/types.js';
 import { approvalEvent } from '../webhooks/events.js';
 import { execute, record } from './executor.js';
 import { announce, eventView, proposalName, type ApprovalDeps } from './service.js';
+import { sendApprovalNotices } from './notices.js';
 import * as store from './store.js';
 
 /** A claimed call older than this has certainly ended (calls time out after 10 s): its outcome is lost. */
@@ -20,6 +22,8 @@ export interface ApprovalSweepCounts {
   expired: number;
   interrupted: number;
   executed: number;
+  /** Admin operations whose approvers were emailed. */
+  notified: number;
   failures: { tenantId: string; message: string }[];
 }
 
@@ -30,7 +34,7 @@ export async function approvalSweep(deps: ApprovalDeps, opts: { now?: number } =
   const tenants = await deps.db.withPlatform({ requestId: null, audit: false, reason: 'finding tenants with proposals due: ids only' }, (tx) =>
     store.tenantsWithDueProposals(tx, executingBefore, approvedBefore),
   );
-  const out: ApprovalSweepCounts = { expired: 0, interrupted: 0, executed: 0, failures: [] };
+  const out: ApprovalSweepCounts = { expired: 0, interrupted: 0, executed: 0, notified: 0, failures: [] };
   for (const tenantId of tenants) {
     try {
       const stranded = await deps.db.withTenant(tenantId, { requestId: null }, async (tx) => {
@@ -66,5 +70,11 @@ export async function approvalSweep(deps: ApprovalDeps, opts: { now?: number } =
       out.failures.push({ tenantId, message: (err as Error).message });
     }
   }
+  // After expiry, so no one is asked to decide what just expired.
+  if (deps.notifier)
+    out.notified = await sendApprovalNotices({ ...deps, notifier: deps.notifier }).catch((err: Error) => {
+      out.failures.push({ tenantId: '*', message: `approval notices: ${err.message}` });
+      return 0;
+    });
   return out;
 }
