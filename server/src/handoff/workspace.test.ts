@@ -2,12 +2,12 @@
 // typed and shown under their name, internal notes that never reach the visitor, typing both ways,
 // assign / resolve / reopen with the visitor's rating, business hours with a left email, and the
 // verified profile under the PII policy. With the attacks on each.
-import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { CreatedTenant } from '../tenants/service.js';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { signedInMember, type ConsoleClient } from '../test/console.js';
 import { call } from '../test/http.js';
+import { identitySigner } from '../test/identity.js';
 import { openStream } from '../test/stream.js';
 import { Visitor } from '../test/widget.js';
 
@@ -348,17 +348,8 @@ describe('business hours and a left email', () => {
 
 describe('the verified profile', () => {
   test('name, email and plan from the signed claims, each shown or withheld by the PII policy; a read is audited', async () => {
-    const created = await admin('POST', '/identity/secrets');
-    const key = Buffer.from(String(created.body.secret).split('_').slice(2).join('_'), 'base64url');
-    const now = Math.floor(Date.now() / 1000);
-    const token = await new SignJWT({ name: 'Ada Lovelace', email: 'ada@example.com', traits: { plan: 'Enterprise' } })
-      .setProtectedHeader({ alg: 'HS256', kid: created.body.kid })
-      .setSubject('user-ada')
-      .setAudience('parley:identity')
-      .setIssuedAt(now)
-      .setExpirationTime(now + 300)
-      .setJti(crypto.randomUUID())
-      .sign(key);
+    const sign = await identitySigner(t.url, a.secretKey);
+    const token = await sign('user-ada', { name: 'Ada Lovelace', email: 'ada@example.com', traits: { plan: 'Enterprise' } });
     const v = new Visitor(t.url, a.publishableKey, ORIGIN);
     await v.start();
     const identified = await v.call('POST', '/identify', { token });

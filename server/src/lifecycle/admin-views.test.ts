@@ -3,11 +3,11 @@
 // engine took out of their messages, in the clear. Only a reveal with a reason does, and it is audited.
 import { SUBSCRIBABLE_EVENT_TYPES } from '@parley/protocol';
 import { OPERATIONS } from '@parley/protocol/contract';
-import { SignJWT } from 'jose';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { CreatedTenant } from '../tenants/service.js';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { call } from '../test/http.js';
+import { identitySigner } from '../test/identity.js';
 import { Visitor } from '../test/widget.js';
 
 let t: TestApp;
@@ -30,17 +30,8 @@ beforeAll(async () => {
     events: [...SUBSCRIBABLE_EVENT_TYPES],
   });
   expect(hook.status, hook.text).toBe(201);
-  const secret = await admin('POST', '/v1/admin/identity/secrets');
-  const key = Buffer.from(String(secret.body.secret).split('_').slice(2).join('_'), 'base64url');
-  const now = Math.floor(Date.now() / 1000);
-  const token = await new SignJWT({ name: NAME, email: EMAIL, traits: { plan: 'Pro' } })
-    .setProtectedHeader({ alg: 'HS256', kid: secret.body.kid })
-    .setSubject('user-zq')
-    .setAudience('parley:identity')
-    .setIssuedAt(now)
-    .setExpirationTime(now + 300)
-    .setJti(crypto.randomUUID())
-    .sign(key);
+  const sign = await identitySigner(t.url, a.secretKey);
+  const token = await sign('user-zq', { name: NAME, email: EMAIL, traits: { plan: 'Pro' } });
   const v = new Visitor(t.url, a.publishableKey, ORIGIN);
   await v.start();
   const identified = await v.call('POST', '/identify', { token });
