@@ -92,4 +92,23 @@ describe('pseudo-relevance feedback', () => {
     expect(fb.find((t) => t.term === 'voucher')!.weight).toBeLessThan(fb.find((t) => t.term === 'method')!.weight);
     expect(feedbackTerms(query, [])).toEqual([]);
   });
+
+  test('RM3 proper: the whole query re-weighted, its own terms kept at least at their weight, the feedback mass λ of the total', () => {
+    const query = expandQuery('refund', { wordnet: false });
+    const chunk = (text: string, score: number) => ({ chunkId: text, sourceId: 's', externalId: null, title: 'Help', url: null, score, text });
+    const fb = feedbackTerms(query, [chunk('refund payment payment method', 9), chunk('refund voucher', 1)], {
+      docs: 2,
+      terms: 10,
+      weight: 0.5,
+      model: 'rm3',
+    });
+    expect(fb[0]!.term).toBe('refund');
+    expect(fb[0]!.weight).toBeGreaterThan(1);
+    expect(fb[1]!.term).toBe('payment');
+    // (1 - λ)·P(t|Q) + λ·P(t|F) scaled to the query's weight: with λ = 0.5, feedback adds as much again.
+    expect(fb.reduce((s, t) => s + t.weight, 0)).toBeCloseTo(2, 3);
+    // Passages weigh exp(score): the passage 8 points below contributes next to nothing.
+    expect(fb.find((t) => t.term === 'voucher')!.weight).toBeLessThan(0.001);
+    expect(feedbackTerms(query, [], { docs: 2, terms: 10, weight: 0.5, model: 'rm3' })).toEqual([]);
+  });
 });

@@ -5,38 +5,67 @@ import type { Tx } from '../db/types.js';
 import { analyze } from './analyze.js';
 import { expandQuery, type WeightedTerm } from './expand.js';
 import { headingMatch } from './intent.js';
-import { bm25Weighted, type RetrievedChunk } from './retrieve.js';
+import { BM25, bm25Weighted, type Bm25Params, type RetrievedChunk } from './retrieve.js';
 
 export interface LexicalOptions {
   /** The tenant's synonym groups ("parcel = package = order"). */
   synonyms?: readonly string[];
-  /** Pseudo-relevance feedback (on by default). */
-  feedback?: boolean;
+  /** Pseudo-relevance feedback: on by default (FEEDBACK), off, or other parameters. */
+  feedback?: boolean | FeedbackParams;
   /** WordNet expansion (on by default). */
   wordnet?: boolean;
+  /** BM25's parameters (BM25 by default). */
+  bm25?: Bm25Params;
 }
 
-/** RM3: how many top passages feed back, how many of their terms join the query, and at what weight. */
-export const FEEDBACK = { docs: 3, terms: 8, weight: 0.25 };
+/**
+ * Feedback: how many top passages feed back, how many of their terms join the query, and at what weight.
+ * `scaled` (the default): the new terms only, the heaviest at `weight`, passages weighted by their share of
+ * the top scores. `rm3`: RM3 proper (Abdul-Jaleel et al. 2004, as in Anserini): passages weighted by
+ * exp(score) (BM25 read as a log-likelihood), the query's own terms take feedback mass too, and the
+ * feedback model is interpolated with the query's at `weight` (λ).
+ */
+export interface FeedbackParams {
+  docs: number;
+  terms: number;
+  weight: number;
+  model?: 'scaled' | 'rm3';
+}
+export const FEEDBACK: FeedbackParams = { docs: 3, terms: 8, weight: 0.25 };
 /** Headings: a score multiplier of 1 + coverage·H + intent·I (tuned on the tuning split of the support bench). */
 export const HEADING = { coverage: 0.6, intent: 0.25 };
 
-/** Feedback terms from the top passages: P(t|D) weighted by each passage's share of the top score. */
-export function feedbackTerms(query: readonly WeightedTerm[], top: readonly RetrievedChunk[], n = FEEDBACK.terms): WeightedTerm[] {
+/**
+ * Feedback terms from the top passages: P(t|D) weighted by each passage's share of the top scores. With
+ * `scaled`, only terms new to the query, to be added to it; with `rm3`, the whole re-weighted query.
+ */
+export function feedbackTerms(query: readonly WeightedTerm[], top: readonly RetrievedChunk[], p: FeedbackParams = FEEDBACK): WeightedTerm[] {
+  const rm3 = p.model === 'rm3';
   const own = new Set(query.map((t) => t.term));
-  const total = top.reduce((s, d) => s + Math.max(d.score, 0), 0);
+  const best0 = Math.max(...top.map((d) => d.score));
+  const dw = top.map((d) => (rm3 ? Math.exp(d.score - best0) : Math.max(d.score, 0)));
+  const total = dw.reduce((s, w) => s + w, 0);
   if (!total) return [];
   const mass = new Map<string, number>();
-  for (const d of top) {
+  top.forEach((d, i) => {
     const terms = analyze(`${d.title} ${d.text}`);
-    if (!terms.length) continue;
+    if (!terms.length) return;
     const tf = new Map<string, number>();
     for (const t of terms) tf.set(t, (tf.get(t) ?? 0) + 1);
-    for (const [t, c] of tf) if (!own.has(t)) mass.set(t, (mass.get(t) ?? 0) + (c / terms.length) * (d.score / total));
+    for (const [t, c] of tf) if (rm3 || !own.has(t)) mass.set(t, (mass.get(t) ?? 0) + (c / terms.length) * (dw[i]! / total));
+  });
+  const best = [...mass].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, p.terms);
+  if (!rm3) {
+    const max = best[0]?.[1] ?? 0;
+    return max ? best.map(([term, m]) => ({ term, weight: Number(((p.weight * m) / max).toFixed(4)) })) : [];
   }
-  const best = [...mass].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, n);
-  const max = best[0]?.[1] ?? 0;
-  return max ? best.map(([term, m]) => ({ term, weight: Number(((FEEDBACK.weight * m) / max).toFixed(4)) })) : [];
+  // (1 - λ)·P(t|Q) + λ·P(t|F), scaled so that the query's own terms keep at least their weights.
+  const sum = best.reduce((s, [, m]) => s + m, 0);
+  const qsum = query.reduce((s, t) => s + t.weight, 0);
+  if (!sum || p.weight >= 1) return [];
+  const out = new Map(query.map((t) => [t.term, t.weight]));
+  for (const [t, m] of best) out.set(t, (out.get(t) ?? 0) + (p.weight / (1 - p.weight)) * qsum * (m / sum));
+  return [...out].map(([term, w]) => ({ term, weight: Number(w.toFixed(4)) })).sort((a, b) => b.weight - a.weight || (a.term < b.term ? -1 : 1));
 }
 
 /** The question's expanded terms, as retrieval and the answerer both see them. */
@@ -46,11 +75,13 @@ export async function lexicalSearch(tx: Tx, query: string, limit: number, opts: 
   const terms = queryTerms(query, opts);
   if (!terms.length) return [];
   // Deeper than asked: headings may lift a passage from below the cut.
-  const depth = Math.max(limit * 2, 10);
-  let found = await bm25Weighted(tx, terms, depth);
-  if (opts.feedback !== false && found.length > 1) {
-    const fb = feedbackTerms(terms, found.slice(0, FEEDBACK.docs));
-    if (fb.length) found = await bm25Weighted(tx, [...terms, ...fb], depth);
+  const fp = opts.feedback === undefined || opts.feedback === true ? FEEDBACK : opts.feedback;
+  const depth = Math.max(limit * 2, 10, fp ? fp.docs : 0);
+  const bm25 = opts.bm25 ?? BM25;
+  let found = await bm25Weighted(tx, terms, depth, bm25);
+  if (fp && found.length > 1) {
+    const fb = feedbackTerms(terms, found.slice(0, fp.docs), fp);
+    if (fb.length) found = await bm25Weighted(tx, fp.model === 'rm3' ? fb : [...terms, ...fb], depth, bm25);
   }
   return found
     .map((c) => {

@@ -26,9 +26,13 @@ export interface Retriever {
   search(tx: Tx, query: string, opts: { limit: number }): Promise<RetrievedChunk[]>;
 }
 
-const K1 = 1.2;
-const B = 0.75;
-const TITLE_BOOST = 0.3;
+/** BM25's term-frequency saturation (k1), length normalisation (b) and the bonus of a term in the passage's title. */
+export interface Bm25Params {
+  k1: number;
+  b: number;
+  titleBoost: number;
+}
+export const BM25: Readonly<Bm25Params> = { k1: 1.2, b: 0.75, titleBoost: 0.3 };
 
 interface Row {
   id: string;
@@ -52,7 +56,12 @@ const toChunk = (r: Row): RetrievedChunk => ({
 });
 
 /** BM25 over weighted terms (a query's own terms weigh 1, expansions less): Σ weight · idf · tf-part. */
-export async function bm25Weighted(tx: Tx, terms: readonly WeightedTerm[], limit: number): Promise<RetrievedChunk[]> {
+export async function bm25Weighted(
+  tx: Tx,
+  terms: readonly WeightedTerm[],
+  limit: number,
+  params: Readonly<Bm25Params> = BM25,
+): Promise<RetrievedChunk[]> {
   const ts = terms.slice(0, 48);
   if (!ts.length) return [];
   const { rows } = await tx.query<Row>(
@@ -77,7 +86,7 @@ export async function bm25Weighted(tx: Tx, terms: readonly WeightedTerm[], limit
      SELECT c.id, c.source_id, src.external_id, c.title, c.anchor_url, src.url, c.text, sc.score
        FROM scored sc JOIN knowledge_chunks c ON c.id = sc.chunk_id JOIN knowledge_sources src ON src.id = c.source_id
       ORDER BY sc.score DESC, c.id`,
-    [ts.map((t) => t.term), limit, K1, B, TITLE_BOOST, ts.map((t) => t.weight), TENANT_SYNONYM_WEIGHT],
+    [ts.map((t) => t.term), limit, params.k1, params.b, params.titleBoost, ts.map((t) => t.weight), TENANT_SYNONYM_WEIGHT],
   );
   return rows.map(toChunk);
 }
