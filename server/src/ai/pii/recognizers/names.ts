@@ -3,6 +3,7 @@ import { windowText } from '../context.js';
 import { CENSUS_FIRST_NAMES, CENSUS_SURNAMES } from '../data/census-names.js';
 import { COMMON_NAME_WORDS } from '../data/common-words.js';
 import type { Match } from '../types.js';
+import { WordTable } from './word-table.js';
 
 // Person names in one tokenising pass: a hand-written scanner splits the text into word tokens (no regex per
 // word, no lookbehind), every token is looked up once in Sets, and the rules below read the token list.
@@ -16,7 +17,7 @@ const OTHER = 8;
 /** A name that is above all a common lower-case word ("song", "town"): a lower-case one needs an explicit cue. */
 const COMMON = 16;
 
-let lexicon: Map<string, number> | undefined;
+let lexicon: WordTable | undefined;
 
 /**
  * First and last names from the 1990 US Census name files (public domain, data/census-names.ts) and from
@@ -24,7 +25,7 @@ let lexicon: Map<string, number> | undefined;
  * reading is the precision guard for capitalised words; data/common-words.ts is the one for lower-case words.
  * Loaded once, on first use (~150 ms); the per-message cost is one lookup per word.
  */
-function getLexicon(): Map<string, number> {
+function getLexicon(): WordTable {
   if (lexicon) return lexicon;
   const nlp = createRequire(import.meta.url)('compromise') as { model(): { one: { lexicon: Record<string, string | string[]> } } };
   const first = new Set<string>();
@@ -48,7 +49,8 @@ function getLexicon(): Map<string, number> {
   mark(last, LAST);
   mark(other, OTHER);
   mark(COMMON_NAME_WORDS.split(' '), COMMON);
-  lexicon = flags;
+  // Packed once built: a lookup then touches a few cache lines, not a Map's scattered entries (word-table.ts).
+  lexicon = new WordTable(flags);
   return lexicon;
 }
 
@@ -243,7 +245,7 @@ interface Candidate {
 let text = '';
 let n = 0;
 let hasUpper = false;
-let lex: Map<string, number>;
+let lex: WordTable;
 let lowered: (string | undefined)[] = [];
 let taken = new Uint8Array(256);
 let out: Candidate[] = [];

@@ -1,0 +1,60 @@
+// A read-only word → small-number table for the name lexicon (~50,000 words). A Map of that size spreads its
+// entries and key strings over megabytes of heap, and between two lookups the other recognisers evict them
+// from the CPU cache: profiled, a lookup cost ~400 ns in detect(), mostly cache misses. Here a lookup hashes
+// the word's code units, reads one slot of a flat Int32Array (hash, where the word is, its value) and compares
+// against one packed Uint16Array of every word: two or three cache lines in all.
+
+const EMPTY = -1;
+
+/** FNV-1a over UTF-16 code units, folded to 31 bits. */
+function hashOf(w: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < w.length; i++) h = Math.imul(h ^ w.charCodeAt(i), 0x01000193);
+  return h & 0x7fffffff;
+}
+
+export class WordTable {
+  /** Per slot: the word's hash, its offset in `chars`, and its length << 8 | value (a value fits in a byte). */
+  private readonly slots: Int32Array;
+  private readonly mask: number;
+  private readonly chars: Uint16Array;
+
+  constructor(entries: Map<string, number>) {
+    let size = 1024;
+    while (size < entries.size * 2) size *= 2;
+    this.mask = size - 1;
+    this.slots = new Int32Array(size * 3).fill(EMPTY);
+    let total = 0;
+    for (const w of entries.keys()) total += w.length;
+    this.chars = new Uint16Array(total);
+    let at = 0;
+    for (const [w, v] of entries) {
+      if (v < 0 || v > 255 || w.length > 0x7fffff) throw new RangeError(`word table: ${w} → ${v} does not fit`);
+      for (let i = 0; i < w.length; i++) this.chars[at + i] = w.charCodeAt(i);
+      const h = hashOf(w);
+      let s = h & this.mask;
+      while (this.slots[s * 3]! !== EMPTY) s = (s + 1) & this.mask;
+      this.slots[s * 3] = h;
+      this.slots[s * 3 + 1] = at;
+      this.slots[s * 3 + 2] = (w.length << 8) | v;
+      at += w.length;
+    }
+  }
+
+  /** The word's value, or undefined: the same answer as the Map it was built from. */
+  get(w: string): number | undefined {
+    const h = hashOf(w);
+    const slots = this.slots;
+    for (let s = h & this.mask; ; s = (s + 1) & this.mask) {
+      const stored = slots[s * 3]!;
+      if (stored === EMPTY) return undefined;
+      if (stored !== h) continue;
+      const meta = slots[s * 3 + 2]!;
+      if (meta >>> 8 !== w.length) continue;
+      const at = slots[s * 3 + 1]!;
+      let i = 0;
+      while (i < w.length && this.chars[at + i] === w.charCodeAt(i)) i++;
+      if (i === w.length) return meta & 0xff;
+    }
+  }
+}
