@@ -18,35 +18,57 @@ import { defaultPolicy, modeFor, PII_CLASSES, type Channel, type Match, type Mod
 
 export * from './types.js';
 
+/** What the gates read of a text, counted in one pass before any recogniser runs. */
+interface Facts {
+  /** ASCII digits, all a regex's \d matches. */
+  digits: number;
+}
+function factsOf(text: string): Facts {
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) digits++;
+  }
+  return { digits };
+}
+
 /**
- * A recogniser behind a cheap test of something every one of its matches needs (a digit, an "@", a keyword):
+ * A recogniser behind a cheap test of something every one of its matches needs (digits, an "@", a keyword):
  * most messages carry no candidate for most classes, and one plain scan is far cheaper than a recogniser's
  * Unicode-aware patterns. A gate may pass text with no match; it must never stop text with one.
  */
-function gated(gate: { test(text: string): boolean }, recognizer: Recognizer): Recognizer {
-  return (text) => (gate.test(text) ? recognizer(text) : []);
+interface Gated {
+  gate: (text: string, facts: Facts) => boolean;
+  recognize: Recognizer;
 }
-const DIGIT = /\d/;
+const always = (recognize: Recognizer): Gated => ({ gate: () => true, recognize });
+const matching = (re: { test(text: string): boolean }, recognize: Recognizer): Gated => ({ gate: (text) => re.test(text), recognize });
+/** For recognisers whose every match holds at least `n` digits (a card 12, an SSN 9, a phone 6). */
+const digits = (n: number, recognize: Recognizer): Gated => ({ gate: (_, facts) => facts.digits >= n, recognize });
 
-const RECOGNIZERS: Record<PiiClass, Recognizer[]> = {
-  person: [findNames],
-  email: [gated(/@/, findEmails)],
-  phone: [gated(DIGIT, findPhones)],
-  address: [gated(/\d|\b(?:USNS|USNV|USS|USCGC)\b/, findAddresses)],
-  government_id: [gated(DIGIT, findSsns), gated(DIGIT, findGovernmentIds)],
-  payment_card: [gated(DIGIT, findCards)],
-  bank_account: [gated(DIGIT, findIbans)],
-  ip_address: [gated(/\d\.\d|:/, findIps)],
-  date_of_birth: [gated(DIGIT, findBirthDates)],
+const RECOGNIZERS: Record<PiiClass, Gated[]> = {
+  person: [always(findNames)],
+  email: [matching(/@/, findEmails)],
+  // Six digits grouped ("33 93 31") at the least, else seven to fifteen.
+  phone: [digits(6, findPhones)],
+  address: [matching(/\d|\b(?:USNS|USNV|USS|USCGC)\b/, findAddresses)],
+  // An SSN has nine digits; a named id at least one, a NINO six.
+  government_id: [digits(9, findSsns), digits(1, findGovernmentIds)],
+  payment_card: [digits(12, findCards)],
+  // Two check digits after the country code.
+  bank_account: [digits(2, findIbans)],
+  ip_address: [matching(/\d\.\d|:/, findIps)],
+  // A year and a day: "3/4/21", "5 May 1990".
+  date_of_birth: [digits(4, findBirthDates)],
   credential: [
-    gated(
+    matching(
       /BEGIN|A[SBCGIPNR][A-Z]{2}[A-Z2-7]{16}|AKIA|secret|eyJ|bearer|[sprk]k[-_]|whsec_|gh[pousr]_|github_pat_|xox|AIza|:\/\/|passw|pwd|passcode|passphrase|\bpin\b|api|token|mot de passe|contrase|senha/i,
       findSecrets,
     ),
   ],
-  health: [gated(HEALTH_GATE, findHealth)],
+  health: [matching(HEALTH_GATE, findHealth)],
   // Each of its patterns is behind its own gate (recognizers/minors.ts).
-  minor: [findMinors],
+  minor: [always(findMinors)],
 };
 
 const TOKEN_LABEL: Record<PiiClass, PlaceholderLabel> = {
@@ -69,8 +91,12 @@ const CLASS_ORDER = new Map(PII_CLASSES.map((c, i) => [c, i]));
 /** Every candidate of the given classes scoring at least its class's `minScore`, in recogniser order. */
 function candidates(text: string, classes: readonly PiiClass[], policy: PiiPolicy): Match[] {
   const out: Match[] = [];
+  const facts = factsOf(text);
   for (const c of classes)
-    for (const recognize of RECOGNIZERS[c]) for (const m of recognize(text)) if (m.score >= policy.classes[m.class].minScore) out.push(m);
+    for (const { gate, recognize } of RECOGNIZERS[c]) {
+      if (!gate(text, facts)) continue;
+      for (const m of recognize(text)) if (m.score >= policy.classes[m.class].minScore) out.push(m);
+    }
   return out;
 }
 
