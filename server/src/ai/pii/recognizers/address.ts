@@ -1,5 +1,6 @@
 import { hasContext } from '../context.js';
 import type { Match } from '../types.js';
+import { allMatches } from './regex.js';
 import { match } from './types.js';
 
 // Street words in many languages, whole words (lower case, no trailing dot).
@@ -275,13 +276,13 @@ export function findAddresses(text: string): Match[] {
     [MILITARY, 0.8],
   ] as const) {
     if (!re) continue;
-    for (const m of text.matchAll(re)) {
+    for (const m of allMatches(re, text)) {
       const end = extend(text, m.index + m[0].length, lowerCaseText);
       const score = base + (hasContext(text, m.index, end, CUE, 50) ? 0.2 : 0) + (end > m.index + m[0].length ? 0.1 : 0);
       out.push(match('address', text, m.index, end, Math.min(1, score)));
     }
   }
-  for (const m of text.matchAll(ZIP_CONTEXT)) {
+  for (const m of allMatches(ZIP_CONTEXT, text)) {
     const start = m.index + m[0].length - m[1]!.length;
     out.push(match('address', text, start, start + m[1]!.length, 0.8));
   }

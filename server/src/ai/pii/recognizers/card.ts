@@ -1,5 +1,6 @@
 import { applyContext, type ContextRule } from '../context.js';
 import type { Match } from '../types.js';
+import { allMatches } from './regex.js';
 import { cardNetwork, digitsOf, luhn } from '../validators.js';
 import { match } from './types.js';
 
@@ -24,9 +25,9 @@ export function findCards(text: string): Match[] {
   const out: Match[] = [];
   // Found on the first candidate only: most messages have none.
   let ids: (readonly [number, number])[] | undefined;
-  for (const m of text.matchAll(CANDIDATE)) {
+  for (const m of allMatches(CANDIDATE, text)) {
     const raw = m[0];
-    ids ??= [...text.matchAll(HEX_ID)].map((h) => [h.index, h.index + h[0].length] as const);
+    ids ??= allMatches(HEX_ID, text).map((h) => [h.index, h.index + h[0].length] as const);
     if (ids.some(([from, to]) => m.index >= from && m.index < to)) continue;
     // Mixed separators ("4556-6019 3807") are not how cards are written.
     if (/ /.test(raw) && /-/.test(raw)) continue;

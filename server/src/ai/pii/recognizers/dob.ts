@@ -1,5 +1,6 @@
 import { hasContext } from '../context.js';
 import type { Match } from '../types.js';
+import { allMatches } from './regex.js';
 import { dateValid } from '../validators.js';
 import { match } from './types.js';
 
@@ -39,16 +40,16 @@ export function findBirthDates(text: string): Match[] {
     const score = hasContext(text, start, end, BIRTH, 60, 0) ? 0.85 : 0.2;
     out.push(match('date_of_birth', text, start, end, score));
   };
-  for (const m of text.matchAll(NUMERIC)) {
+  for (const m of allMatches(NUMERIC, text)) {
     const a = +m[1]!,
       b = +m[3]!,
       y = year4(m[4]!);
     if (plausibleYear(y) && (dateValid(y, a, b) || dateValid(y, b, a))) push(m.index, m.index + m[0].length);
   }
-  for (const m of text.matchAll(ISO)) {
+  for (const m of allMatches(ISO, text)) {
     if (plausibleYear(+m[1]!) && dateValid(+m[1]!, +m[2]!, +m[3]!)) push(m.index, m.index + m[0].length);
   }
-  for (const m of text.matchAll(TEXTUAL)) {
+  for (const m of allMatches(TEXTUAL, text)) {
     const day = +(m[1] ?? m[5])!;
     const month = MONTH_INDEX.indexOf((m[2] ?? m[4])!.slice(0, 3).toLowerCase()) + 1;
     const y = +(m[3] ?? m[6])!;

@@ -1,4 +1,5 @@
 import type { Match } from '../types.js';
+import { allMatches } from './regex.js';
 import { match } from './types.js';
 
 // Unicode letters are allowed on both sides (internationalised addresses); the TLD must be letters.
@@ -7,6 +8,6 @@ const EMAIL =
 
 export function findEmails(text: string): Match[] {
   const out: Match[] = [];
-  for (const m of text.matchAll(EMAIL)) out.push(match('email', text, m.index, m.index + m[0].length, 0.95));
+  for (const m of allMatches(EMAIL, text)) out.push(match('email', text, m.index, m.index + m[0].length, 0.95));
   return out;
 }

@@ -1,5 +1,6 @@
 import { applyContext } from '../context.js';
 import type { Match } from '../types.js';
+import { allMatches } from './regex.js';
 import { ninoValid } from '../validators.js';
 import { match } from './types.js';
 
@@ -17,13 +18,13 @@ const ID_AFTER =
 
 export function findGovernmentIds(text: string): Match[] {
   const out: Match[] = [];
-  for (const m of text.matchAll(NINO)) {
+  for (const m of allMatches(NINO, text)) {
     if (!ninoValid(m[0])) continue;
     const end = m.index + m[0].length;
     const score = applyContext(text, m.index, end, 0.6, [{ words: /\b(?:national insurance|nino|ni number|ni no|hmrc)\b/, delta: 0.35, before: 60 }]);
     out.push(match('government_id', text, m.index, end, score));
   }
-  for (const m of text.matchAll(NAMED_ID)) {
+  for (const m of allMatches(NAMED_ID, text)) {
     const from = m.index + m[0].length;
     const id = ID_AFTER.exec(text.slice(from, from + 60));
     if (!id) continue;

@@ -1,5 +1,6 @@
 import { applyContext, type ContextRule } from '../context.js';
 import type { Match } from '../types.js';
+import { allMatches } from './regex.js';
 import { match } from './types.js';
 
 // Conditions, treatments and states that reveal someone's health. Specific terms score on their own;
@@ -96,15 +97,15 @@ const NOT_PERSONAL: ContextRule = {
 
 export function findHealth(text: string): Match[] {
   const out: Match[] = [];
-  for (const m of text.matchAll(SPECIFIC_RE)) {
+  for (const m of allMatches(SPECIFIC_RE, text)) {
     const end = m.index + m[0].length;
     out.push(match('health', text, m.index, end, applyContext(text, m.index, end, 0.6, [PERSONAL, NOT_PERSONAL])));
   }
-  for (const m of text.matchAll(GENERIC_RE)) {
+  for (const m of allMatches(GENERIC_RE, text)) {
     const end = m.index + m[0].length;
     out.push(match('health', text, m.index, end, applyContext(text, m.index, end, 0.4, [PERSONAL, NOT_PERSONAL])));
   }
-  for (const m of text.matchAll(DIAGNOSED)) {
+  for (const m of allMatches(DIAGNOSED, text)) {
     // Reach to the end of a named condition a few words on ("diagnosed with type 2 diabetes").
     const named = new RegExp(String.raw`^.{0,24}?(?<![\p{L}\p{N}])(?:${SPECIFIC})(?![\p{L}\p{N}])`, 'iu').exec(
       text.slice(m.index + 15, m.index + 60),

@@ -1,5 +1,6 @@
 import { applyContext } from '../context.js';
 import type { Match } from '../types.js';
+import { allMatches } from './regex.js';
 import { IBAN_LENGTHS, ibanValid } from '../validators.js';
 import { match } from './types.js';
 
@@ -11,7 +12,7 @@ const START = /(?<![\p{L}\p{N}])([A-Za-z]{2})(\d{2})/gu;
  */
 export function findIbans(text: string): Match[] {
   const out: Match[] = [];
-  for (const m of text.matchAll(START)) {
+  for (const m of allMatches(START, text)) {
     const len = IBAN_LENGTHS[m[1]!.toUpperCase()];
     if (!len) continue;
     let i = m.index;

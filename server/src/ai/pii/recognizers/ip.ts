@@ -1,6 +1,7 @@
 import { isIPv6 } from 'node:net';
 import { applyContext, type ContextRule } from '../context.js';
 import type { Match } from '../types.js';
+import { allMatches } from './regex.js';
 import { match } from './types.js';
 
 const OCTET = String.raw`(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)`;
@@ -15,11 +16,11 @@ const CONTEXT: ContextRule[] = [
 
 export function findIps(text: string): Match[] {
   const out: Match[] = [];
-  for (const m of text.matchAll(V4)) {
+  for (const m of allMatches(V4, text)) {
     const score = applyContext(text, m.index, m.index + m[0].length, 0.8, CONTEXT);
     out.push(match('ip_address', text, m.index, m.index + m[0].length, score));
   }
-  for (const m of text.matchAll(V6)) {
+  for (const m of allMatches(V6, text)) {
     const s = m[0];
     // Two or more hex groups keep "a::b"-like code out; isIPv6 does the real validation.
     if ((s.match(/[0-9A-Fa-f]+/g) ?? []).length < 2 || !isIPv6(s)) continue;

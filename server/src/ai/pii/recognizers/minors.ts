@@ -1,4 +1,5 @@
 import type { Match } from '../types.js';
+import { allMatches } from './regex.js';
 import { match } from './types.js';
 
 const NUMBER_WORDS: Record<string, number> = {
@@ -48,7 +49,7 @@ function ageOf(s: string): number {
 export function findMinors(text: string): Match[] {
   const out: Match[] = [];
   if (YEARS_OLD_GATE.test(text))
-    for (const m of text.matchAll(YEARS_OLD)) {
+    for (const m of allMatches(YEARS_OLD, text)) {
       const age = ageOf(m[1]!);
       if (age >= 18) continue;
       const noun = m[2]?.toLowerCase();
@@ -56,11 +57,11 @@ export function findMinors(text: string): Match[] {
       if (score > 0) out.push(match('minor', text, m.index, m.index + m[0].length, score));
     }
   if (SELF_AGE_GATE.test(text))
-    for (const m of text.matchAll(SELF_AGE)) {
+    for (const m of allMatches(SELF_AGE, text)) {
       const age = ageOf(m[1]!);
       if (age >= 18 || age < 4) continue;
       out.push(match('minor', text, m.index, m.index + m[0].length, 0.65));
     }
-  if (SCHOOL_GATE.test(text)) for (const m of text.matchAll(SCHOOL)) out.push(match('minor', text, m.index, m.index + m[0].length, 0.7));
+  if (SCHOOL_GATE.test(text)) for (const m of allMatches(SCHOOL, text)) out.push(match('minor', text, m.index, m.index + m[0].length, 0.7));
   return out;
 }

@@ -1,6 +1,7 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/min';
 import { applyContext, type ContextRule } from '../context.js';
 import type { Match } from '../types.js';
+import { allMatches } from './regex.js';
 import { dateValid, digitsOf, phoneDigitsPlausible } from '../validators.js';
 import { match } from './types.js';
 
@@ -48,7 +49,7 @@ function looksLikeDate(raw: string): boolean {
 
 export function findPhones(text: string): Match[] {
   const out: Match[] = [];
-  for (const m of text.matchAll(CANDIDATE)) {
+  for (const m of allMatches(CANDIDATE, text)) {
     const raw = m[0].replace(/[ .\-]+$/, '');
     const number = raw.replace(EXTENSION_AT_END, '');
     const digits = digitsOf(number);

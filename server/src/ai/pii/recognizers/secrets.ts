@@ -1,4 +1,5 @@
 import type { Match } from '../types.js';
+import { allMatches } from './regex.js';
 import { match } from './types.js';
 
 interface Pattern {
@@ -42,13 +43,13 @@ function scoreValue(sep: string, value: string): number {
 export function findSecrets(text: string): Match[] {
   const out: Match[] = [];
   for (const p of PATTERNS) {
-    for (const m of text.matchAll(p.re)) {
+    for (const m of allMatches(p.re, text)) {
       const g = p.group ? m[p.group]! : m[0];
       const start = m.index + (p.group ? m[0].lastIndexOf(g) : 0);
       out.push(match('credential', text, start, start + g.length, p.score));
     }
   }
-  for (const m of text.matchAll(SECRET_WORD)) {
+  for (const m of allMatches(SECRET_WORD, text)) {
     // A sentence's full stop or comma is not part of the password.
     const value = m[2]!.replace(/[.,;!?)]+$/, '');
     const score = value.length >= 3 ? scoreValue(m[1]!, value) : 0;

@@ -1,5 +1,6 @@
 import { applyContext, type ContextRule } from '../context.js';
 import type { Match } from '../types.js';
+import { allMatches } from './regex.js';
 import { ssnValid } from '../validators.js';
 import { match } from './types.js';
 
@@ -17,7 +18,7 @@ const LABEL = /\b(?:ssn|ss#|social security(?: number| no\.?)?)\s*[:#]?\s*$/i;
 
 export function findSsns(text: string): Match[] {
   const out: Match[] = [];
-  for (const m of text.matchAll(SSN)) {
+  for (const m of allMatches(SSN, text)) {
     const labelled = LABEL.test(text.slice(Math.max(0, m.index - 30), m.index));
     if (!ssnValid(m[1]!, m[3]!, m[4]!) && !(labelled && m[2])) continue;
     const base = m[2] === '-' ? 0.55 : m[2] === ' ' ? 0.4 : 0.3;
