@@ -49,18 +49,18 @@ class Tok {
     return (this.bareText ??= this.kind === 'word' ? bare(this.text) : this.text);
   }
   get street(): boolean {
-    return (this.streetWord ??= this.kind === 'word' && isStreetWord(this.text));
+    return (this.streetWord ??= this.kind === 'word' && isStreetWord(this.text, this.bare));
   }
   get capital(): boolean {
     return this.kind === 'word' && isUpper(this.text.codePointAt(0)!);
   }
 }
 
+/** Lower case, a trailing dot dropped. */
 function bare(w: string): string {
-  return w.replace(/\.$/, '').toLowerCase();
+  return (w.charCodeAt(w.length - 1) === 0x2e ? w.slice(0, -1) : w).toLowerCase();
 }
-function isStreetWord(w: string): boolean {
-  const b = bare(w);
+function isStreetWord(w: string, b = bare(w)): boolean {
   return STREET_WORDS.has(b) || (b.length > 4 && STREET_SUFFIX.test(w.toLowerCase()));
 }
 
@@ -147,6 +147,14 @@ function tokenize(text: string, from: number, to: number): Tok[] {
   return out;
 }
 
+/** A word no street name holds (a stop word; a lower-case word in mixed-case text): a window with it scores 0. */
+function blocks(w: Tok, lowerCaseText: boolean): boolean {
+  if (w.kind !== 'word' || w.street) return false;
+  const b = w.bare;
+  if (STOP.has(b) && !CONNECTORS.has(b)) return true;
+  return !w.capital && !lowerCaseText && !CONNECTORS.has(b);
+}
+
 /** Scores the street part tokens[i..j]; 0 when it cannot be one. */
 function scoreStreet(toks: Tok[], i: number, j: number, lowerCaseText: boolean): number {
   const first = toks[i]!;
@@ -160,11 +168,9 @@ function scoreStreet(toks: Tok[], i: number, j: number, lowerCaseText: boolean):
   for (let k = i; k <= j; k++) {
     const w = toks[k]!;
     if (w.kind !== 'word') continue;
-    const b = w.bare;
+    if (blocks(w, lowerCaseText)) return 0;
     if (w.street) street = true;
-    else if (STOP.has(b) && !CONNECTORS.has(b)) return 0;
     else if (w.capital || lowerCaseText) named = true;
-    else if (!CONNECTORS.has(b)) return 0;
   }
   if (!street && !named) return 0;
   const numFirst = first.kind === 'num';
@@ -250,7 +256,10 @@ export function findAddresses(text: string): Match[] {
       while (reach + 1 < Math.min(toks.length, i + 9) && toks[reach + 1]!.joined) reach++;
       if (numAhead[i]! > reach) continue;
       let best: { j: number; score: number } | undefined;
+      let nums = 0;
       for (let j = i; j <= reach; j++) {
+        // Every longer window holds this word too, or more than three numbers: all score 0.
+        if (blocks(toks[j]!, lowerCaseText) || (toks[j]!.kind === 'num' && ++nums > 3)) break;
         const s = scoreStreet(toks, i, j, lowerCaseText);
         if (s > 0 && (!best || s >= best.score)) best = { j, score: s };
       }

@@ -47,9 +47,22 @@ function looksLikeDate(raw: string): boolean {
   return false;
 }
 
+/** ASCII digits in s. */
+function digitCount(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) n++;
+  }
+  return n;
+}
+
 export function findPhones(text: string): Match[] {
   const out: Match[] = [];
   for (const m of allMatches(CANDIDATE, text)) {
+    // Most candidates are short numbers ("5 items", "2021"), and fewer than six digits make no phone (below):
+    // dropped before the string work.
+    if (digitCount(m[0]) < 6) continue;
     const raw = m[0].replace(/[ .\-]+$/, '');
     const number = raw.replace(EXTENSION_AT_END, '');
     const digits = digitsOf(number);
