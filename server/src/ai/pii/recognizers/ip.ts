@@ -20,6 +20,9 @@ export function findIps(text: string): Match[] {
     const score = applyContext(text, m.index, m.index + m[0].length, 0.8, CONTEXT);
     out.push(match('ip_address', text, m.index, m.index + m[0].length, score));
   }
+  // An IPv6 address holds two colons at the least; most text with one ("Note:", "10:30") has no second.
+  const colon = text.indexOf(':');
+  if (colon < 0 || text.indexOf(':', colon + 1) < 0) return out;
   for (const m of allMatches(V6, text)) {
     const s = m[0];
     // Two or more hex groups keep "a::b"-like code out; isIPv6 does the real validation.
