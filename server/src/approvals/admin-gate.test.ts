@@ -353,6 +353,30 @@ describe('every route of an operation', () => {
 });
 
 describe('the database', () => {
+  test('a request nobody else could approve is refused at once, not left to expire: a lone owner, a key whose maker is the only admin', async () => {
+    const b = await t.tenant('Gate B', ['b.example']);
+    const lone = await signedInMember(t, b.tenant.id, 'owner');
+    const made = await lone.client.call('POST', '/v1/admin/api-keys', { name: 'ops', capabilities: ['keys:write'] });
+    expect(made.status, made.text).toBe(201);
+    const mark = await lone.client.call('PATCH', '/v1/admin/settings', { approvals: { operations: ['keys.privileged'] } });
+    expect(mark.status, mark.text).toBe(200);
+    const privileged = { name: 'root', capabilities: ['keys:write'] };
+    for (const ask of [
+      () => lone.client.call('POST', '/v1/admin/api-keys', privileged),
+      () => call(t.url, 'POST', '/v1/admin/api-keys', { key: made.body.secret, body: privileged }),
+    ]) {
+      const refused = await ask();
+      expect(refused.status).toBe(409);
+      expect(refused.body.detail).toContain('Nobody else can approve this');
+      expect(refused.body.request_id).toBeTruthy();
+    }
+    const none = await owner<{ n: number }>('SELECT count(*)::int AS n FROM approval_proposals WHERE tenant_id = $1', [b.tenant.id]);
+    expect(none.rows[0]!.n).toBe(0);
+    // With a second admin it is proposed, as anywhere.
+    await signedInMember(t, b.tenant.id, 'admin');
+    expect((await lone.client.call('POST', '/v1/admin/api-keys', privileged)).status).toBe(202);
+  });
+
   test('the approvers are emailed once that an admin operation waits: every active owner and admin but the requester, never the request', async () => {
     const sweep = () => approvalSweep(t.app.locals.approvals as ApprovalDeps);
     await sweep(); // what earlier tests left waiting

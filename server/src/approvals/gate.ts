@@ -115,6 +115,13 @@ const inTenant = <T>(deps: GateDeps, ctx: GateCtx, fn: (tx: Tx) => Promise<T>) =
 const holds = async (tx: Tx, op: GatedOperation) => (await tenantSettings(tx)).approvals.operations.includes(op.operation);
 
 async function propose(tx: Tx, deps: GateDeps, ctx: GateCtx, op: GatedOperation): Promise<Proposal> {
+  // Refused now rather than left to wait for no one and expire (a lone owner; a key whose maker is the
+  // only other admin).
+  if (!(await store.otherDeciders(tx, requesterOf(ctx.admin))))
+    throw new DomainError(
+      'conflict',
+      'Nobody else can approve this: the workspace needs another active owner or admin (invite one), or this operation taken off the approvals list.',
+    );
   const id = randomUUID();
   const shown = {
     ...op.arguments,

@@ -334,6 +334,21 @@ export async function unnoticedAdminProposals(tx: Tx, limit: number): Promise<{ 
   return rows;
 }
 
+/**
+ * How many people could decide an admin operation asked for by `requester`: active owners and admins,
+ * less the requester, and less a requesting key's maker (the database refuses both).
+ */
+export async function otherDeciders(tx: Tx, requester: { kind: 'member' | 'key'; id: string }): Promise<number> {
+  const { rows } = await tx.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM members m
+      WHERE m.role IN ('owner', 'admin') AND m.status = 'active'
+        AND m.id::text IS DISTINCT FROM $1
+        AND m.id IS DISTINCT FROM (SELECT k.created_by_member FROM api_keys k WHERE k.id::text = $2)`,
+    [requester.kind === 'member' ? requester.id : null, requester.kind === 'key' ? requester.id : null],
+  );
+  return rows[0]!.n;
+}
+
 /** Who may decide an admin operation: the active owners and admins, less the requester. */
 export async function approverEmails(tx: Tx, requesterMemberId: string | null): Promise<string[]> {
   const { rows } = await tx.query<{ email: string }>(
