@@ -397,6 +397,18 @@ describe('the database', () => {
     expect((await sweep()).notified).toBe(0);
     expect(smtp.inbox).toHaveLength(2);
     expect((await decide('owner', asked.body.proposal.id, 'reject')).status).toBe(200);
+    // A key asks: the person who made it cannot decide, so is not asked to.
+    smtp.inbox.length = 0;
+    const made = await as('owner', 'POST', '/v1/admin/api-keys', { name: 'notice-script', capabilities: ['providers:write'] });
+    expect(made.status, made.text).toBe(201);
+    const byKey = await call(t.url, 'PUT', '/v1/admin/providers/openai-compatible', {
+      key: made.body.secret,
+      body: { apiKey: 'sk-notice-secret-0123456789', model: 'llama-3', baseUrl: 'https://llm.example.com/v1' },
+    });
+    expect(byKey.status, byKey.text).toBe(202);
+    expect((await sweep()).notified).toBe(1);
+    expect(smtp.inbox.flatMap((m) => m.to).sort()).toEqual([people.owner2.email, people.admin.email].sort());
+    expect((await decide('owner2', byKey.body.proposal.id, 'reject')).status).toBe(200);
   });
 
   test('refuses an admin operation approved without an owner or admin, or one that starts approved, even when the app is bypassed', async () => {

@@ -117,7 +117,7 @@ const holds = async (tx: Tx, op: GatedOperation) => (await tenantSettings(tx)).a
 async function propose(tx: Tx, deps: GateDeps, ctx: GateCtx, op: GatedOperation): Promise<Proposal> {
   // Refused now rather than left to wait for no one and expire (a lone owner; a key whose maker is the
   // only other admin).
-  if (!(await store.otherDeciders(tx, requesterOf(ctx.admin))))
+  if (!(await store.deciders(tx, requesterOf(ctx.admin))).length)
     throw new DomainError(
       'conflict',
       'Nobody else can approve this: the workspace needs another active owner or admin (invite one), or this operation taken off the approvals list.',

@@ -16,32 +16,46 @@ export interface ApprovalNotifier {
 
 const BATCH = 50;
 
-/** Emails the approvers of every admin operation that waits without a notice; how many were sent. */
-export async function sendApprovalNotices(deps: ApprovalDeps & { notifier: ApprovalNotifier }): Promise<number> {
+/**
+ * Emails the approvers of every admin operation that waits without a notice: how many notices went out,
+ * and the tenants where one failed (tried again on the next sweep; the others go on).
+ */
+export async function sendApprovalNotices(
+  deps: ApprovalDeps & { notifier: ApprovalNotifier },
+): Promise<{ sent: number; failures: { tenantId: string; message: string }[] }> {
   const due = await deps.db.withPlatform({ requestId: null, audit: false, reason: 'admin operations awaiting a notice: ids only' }, (tx) =>
     store.unnoticedAdminProposals(tx, BATCH),
   );
   let sent = 0;
+  const failures: { tenantId: string; message: string }[] = [];
   for (const { tenant_id: tenantId, id } of due) {
-    const notice = await deps.db.withTenant(tenantId, { requestId: null }, async (tx) => {
-      const p = await store.proposalById(tx, id);
-      if (!p || p.status !== 'pending') return null;
-      const requester = (await store.requesterName(tx, p.requested_by_kind, p.requested_by_id)) ?? `${p.requested_by_kind} ${p.requested_by_id}`;
-      const what = p.operation ? ADMIN_OPERATION_LABELS[p.operation] : 'Run an admin operation';
-      return {
-        to: await store.approverEmails(tx, p.requested_by_kind === 'member' ? p.requested_by_id : null),
-        subject: `Approval needed: ${what}`,
-        text: [
-          `${requester} asked to ${what[0]!.toLowerCase()}${what.slice(1)} in ${await store.tenantName(tx, tenantId)}.`,
-          `Your workspace requires a second owner or admin to approve it. It waits for your decision until ${p.expires_at.toISOString()}.`,
-          '',
-          `Review it, exactly as it will run, and approve or reject it: ${deps.notifier.approvalsUrl}`,
-        ].join('\n'),
-      };
-    });
-    if (!notice) continue;
-    for (const to of notice.to) await deps.notifier.mailer.send({ to, subject: notice.subject, text: notice.text });
-    if (await deps.db.withTenant(tenantId, { requestId: null }, (tx) => store.recordNotice(tx, tenantId, id, notice.to.length))) sent++;
+    try {
+      if (await sendNotice(deps, tenantId, id)) sent++;
+    } catch (err) {
+      failures.push({ tenantId, message: `approval notice: ${(err as Error).message}` });
+    }
   }
-  return sent;
+  return { sent, failures };
+}
+
+async function sendNotice(deps: ApprovalDeps & { notifier: ApprovalNotifier }, tenantId: string, id: string): Promise<boolean> {
+  const notice = await deps.db.withTenant(tenantId, { requestId: null }, async (tx) => {
+    const p = await store.proposalById(tx, id);
+    if (!p || p.status !== 'pending') return null;
+    const requester = (await store.requesterName(tx, p.requested_by_kind, p.requested_by_id)) ?? `${p.requested_by_kind} ${p.requested_by_id}`;
+    const what = p.operation ? ADMIN_OPERATION_LABELS[p.operation] : 'Run an admin operation';
+    return {
+      to: await store.deciders(tx, { kind: p.requested_by_kind, id: p.requested_by_id }),
+      subject: `Approval needed: ${what}`,
+      text: [
+        `${requester} asked to ${what[0]!.toLowerCase()}${what.slice(1)} in ${await store.tenantName(tx, tenantId)}.`,
+        `Your workspace requires a second owner or admin to approve it. It waits for your decision until ${p.expires_at.toISOString()}.`,
+        '',
+        `Review it, exactly as it will run, and approve or reject it: ${deps.notifier.approvalsUrl}`,
+      ].join('\n'),
+    };
+  });
+  if (!notice) return false;
+  for (const to of notice.to) await deps.notifier.mailer.send({ to, subject: notice.subject, text: notice.text });
+  return deps.db.withTenant(tenantId, { requestId: null }, (tx) => store.recordNotice(tx, tenantId, id, notice.to.length));
 }

@@ -335,25 +335,17 @@ export async function unnoticedAdminProposals(tx: Tx, limit: number): Promise<{ 
 }
 
 /**
- * How many people could decide an admin operation asked for by `requester`: active owners and admins,
+ * Who could decide an admin operation asked for by `requester` (their emails): active owners and admins,
  * less the requester, and less a requesting key's maker (the database refuses both).
  */
-export async function otherDeciders(tx: Tx, requester: { kind: 'member' | 'key'; id: string }): Promise<number> {
-  const { rows } = await tx.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM members m
+export async function deciders(tx: Tx, requester: { kind: string; id: string }): Promise<string[]> {
+  const { rows } = await tx.query<{ email: string }>(
+    `SELECT m.email FROM members m
       WHERE m.role IN ('owner', 'admin') AND m.status = 'active'
         AND m.id::text IS DISTINCT FROM $1
-        AND m.id IS DISTINCT FROM (SELECT k.created_by_member FROM api_keys k WHERE k.id::text = $2)`,
+        AND m.id IS DISTINCT FROM (SELECT k.created_by_member FROM api_keys k WHERE k.id::text = $2)
+      ORDER BY m.email`,
     [requester.kind === 'member' ? requester.id : null, requester.kind === 'key' ? requester.id : null],
-  );
-  return rows[0]!.n;
-}
-
-/** Who may decide an admin operation: the active owners and admins, less the requester. */
-export async function approverEmails(tx: Tx, requesterMemberId: string | null): Promise<string[]> {
-  const { rows } = await tx.query<{ email: string }>(
-    `SELECT email FROM members WHERE role IN ('owner', 'admin') AND status = 'active' AND id::text IS DISTINCT FROM $1 ORDER BY email`,
-    [requesterMemberId],
   );
   return rows.map((r) => r.email);
 }

@@ -71,10 +71,10 @@ export async function approvalSweep(deps: ApprovalDeps, opts: { now?: number } =
     }
   }
   // After expiry, so no one is asked to decide what just expired.
-  if (deps.notifier)
-    out.notified = await sendApprovalNotices({ ...deps, notifier: deps.notifier }).catch((err: Error) => {
-      out.failures.push({ tenantId: '*', message: `approval notices: ${err.message}` });
-      return 0;
-    });
+  if (deps.notifier) {
+    const notices = await sendApprovalNotices({ ...deps, notifier: deps.notifier });
+    out.notified = notices.sent;
+    out.failures.push(...notices.failures);
+  }
   return out;
 }

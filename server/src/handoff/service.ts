@@ -312,6 +312,7 @@ export async function visitorProfile(
   const shown: Partial<Record<ProfileField, string>> = {};
   const redacted: ProfileField[] = [];
   const revealable: ProfileField[] = [];
+  const revealed: ProfileField[] = [];
   if (c.identity_subject) {
     const sealed = await store.verifiedProfile(tx, c.identity_subject);
     const profile = sealed
@@ -326,6 +327,7 @@ export async function visitorProfile(
       const value = claims[field];
       if (typeof value !== 'string' || !value) continue;
       const view = fieldView(policy, field, agent.capabilities);
+      if (view === 'revealable' && reveal) revealed.push(field);
       if (view === 'shown' || (view === 'revealable' && reveal)) shown[field] = value;
       else {
         redacted.push(field);
@@ -333,7 +335,6 @@ export async function visitorProfile(
       }
     }
   }
-  const revealed = reveal ? (Object.keys(shown) as ProfileField[]).filter((f) => fieldView(policy, f, agent.capabilities) === 'revealable') : [];
   if (reveal && !revealed.length) throw new DomainError('conflict', 'This visitor has no withheld profile field you may reveal.');
   // The visitor gave this email to be answered on (a shown personal field of the registry).
   const contact =

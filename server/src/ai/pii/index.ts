@@ -14,6 +14,7 @@ import { findPhones } from './recognizers/phone.js';
 import { findSecrets } from './recognizers/secrets.js';
 import { findSsns } from './recognizers/ssn.js';
 import type { Recognizer } from './recognizers/types.js';
+import { digitCount } from './validators.js';
 import { defaultPolicy, modeFor, PII_CLASSES, type Channel, type Match, type Mode, type PiiClass, type PiiPolicy } from './types.js';
 
 export * from './types.js';
@@ -23,14 +24,7 @@ interface Facts {
   /** ASCII digits, all a regex's \d matches. */
   digits: number;
 }
-function factsOf(text: string): Facts {
-  let digits = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0x30 && c <= 0x39) digits++;
-  }
-  return { digits };
-}
+const factsOf = (text: string): Facts => ({ digits: digitCount(text) });
 
 /**
  * A recogniser behind a cheap test of something every one of its matches needs (digits, an "@", a keyword):

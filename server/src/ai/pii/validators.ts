@@ -5,6 +5,16 @@ export function digitsOf(s: string): string {
   return s.replace(/\D/g, '');
 }
 
+/** How many ASCII digits (all that a regex's \d matches) `s` holds, without building a string. */
+export function digitCount(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) n++;
+  }
+  return n;
+}
+
 export function luhn(digits: string): boolean {
   if (!/^\d+$/.test(digits)) return false;
   let sum = 0;

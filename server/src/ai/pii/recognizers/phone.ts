@@ -2,7 +2,7 @@ import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/
 import { applyContext, type ContextRule } from '../context.js';
 import type { Match } from '../types.js';
 import { allMatches } from './regex.js';
-import { dateValid, digitsOf, phoneDigitsPlausible } from '../validators.js';
+import { dateValid, digitCount, digitsOf, phoneDigitsPlausible } from '../validators.js';
 import { match } from './types.js';
 
 // Optional +CC or 00 prefix, optional (area), digit groups joined by one space, dot or hyphen, optional
@@ -45,16 +45,6 @@ function looksLikeDate(raw: string): boolean {
   const dmy = /^(\d{1,2})[-.](\d{1,2})[-.](\d{4})$/.exec(raw);
   if (dmy) return dateValid(+dmy[3]!, +dmy[2]!, +dmy[1]!) || dateValid(+dmy[3]!, +dmy[1]!, +dmy[2]!);
   return false;
-}
-
-/** ASCII digits in s. */
-function digitCount(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x30 && c <= 0x39) n++;
-  }
-  return n;
 }
 
 export function findPhones(text: string): Match[] {
