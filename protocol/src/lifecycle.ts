@@ -231,7 +231,7 @@ export const CLASSIFICATION = {
     internal: ['id', 'tenant_id', 'kind', 'content_hash', 'status', 'error', 'chunk_count', 'created_at', 'updated_at', 'content_bytes'],
     confidential: ['external_id', 'title', 'url'],
   },
-  knowledge_stats: { internal: ['tenant_id', 'chunk_count', 'total_length'] },
+  knowledge_stats: { internal: ['tenant_id', 'chunk_count', 'total_length', 'version'] },
   knowledge_terms: { internal: ['tenant_id', 'df'], confidential: ['term'] },
   knowledge_vectors: { internal: ['chunk_id', 'tenant_id', 'model', 'dims'], confidential: ['embedding'] },
   member_invites: {

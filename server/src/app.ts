@@ -255,6 +255,10 @@ export function createApp(deps: AppDeps): express.Express {
     audit: deps.audit,
     vectors,
     embeddings: tenantEmbeddings(keyring, deps.embeddingModelFor ?? providerEmbeddings(providerFetch)),
+    memory: {
+      maxBytes: config.searchMemoryBytes,
+      onError: (tenantId, err) => logger.warn({ err, tenantId }, 'search index: could not load a tenant index into memory; searching in SQL'),
+    },
   });
   // Crawl jobs queued here start on this instance at once; server.ts also polls, to resume the jobs of
   // an instance that died.

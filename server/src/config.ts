@@ -83,6 +83,8 @@ export interface Config {
   answerClaimMs: number;
   /** How often an agent inbox stream also reads the table, for events whose notification was lost. */
   inboxPollMs: number;
+  /** What the instance's in-memory copies of tenants' search indexes may take, in bytes (0: none). */
+  searchMemoryBytes: number;
   /** On SIGTERM/SIGINT, how long in-flight requests may take to finish before what remains is cut. */
   shutdownGraceMs: number;
   /** Conversation events (the live feed's replay buffer) older than this are swept. */
@@ -198,6 +200,8 @@ export const EnvSchema = z.object({
     .max(24 * 3600 * 1000)
     .default(180_000),
   PARLEY_INBOX_POLL_MS: z.coerce.number().int().min(250).max(600_000).default(2_000),
+  // 0 turns the in-memory search index off (every search scores in SQL).
+  PARLEY_SEARCH_MEMORY_MB: z.coerce.number().int().min(0).max(65_536).default(256),
   PARLEY_SHUTDOWN_GRACE_MS: z.coerce
     .number()
     .int()
@@ -347,6 +351,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sweepIntervalMs: e.PARLEY_SWEEP_INTERVAL_MS,
     answerClaimMs: e.PARLEY_ANSWER_CLAIM_MS,
     inboxPollMs: e.PARLEY_INBOX_POLL_MS,
+    searchMemoryBytes: e.PARLEY_SEARCH_MEMORY_MB * 1024 * 1024,
     shutdownGraceMs: e.PARLEY_SHUTDOWN_GRACE_MS,
     eventRetentionDays: e.PARLEY_EVENT_RETENTION_DAYS,
     knowledgeQuota: { sources: e.PARLEY_KNOWLEDGE_MAX_SOURCES, bytes: e.PARLEY_KNOWLEDGE_MAX_BYTES, chunks: e.PARLEY_KNOWLEDGE_MAX_CHUNKS },

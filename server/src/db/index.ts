@@ -8,6 +8,7 @@ import { openPglite } from './pglite.js';
 import { openPostgres } from './postgres.js';
 import { ReadRouting, type ReplicaLog } from './replica.js';
 import { inSpan } from '../telemetry/spans.js';
+import { scopedTo } from './tx-memo.js';
 import type { Db, HousekeepingContext, PlatformContext, Tx, TxContext } from './types.js';
 
 export type { PoolUse } from './driver.js';
@@ -132,6 +133,7 @@ class ScopedDb implements Db {
     return withHooks('tenant', { requestId: ctx.requestId, tenantId }, this.driver.app, this.tracked(tenantId), async (tx) => {
       await tx.query('SET LOCAL ROLE parley_app');
       await tx.query("SELECT set_config('app.tenant_id', $1, true), set_config('app.request_id', $2, true)", [tenantId, ctx.requestId ?? '']);
+      scopedTo(tx, tenantId);
       return fn(tx);
     });
   }
@@ -158,6 +160,7 @@ class ScopedDb implements Db {
             query: <R>(sql: string, params?: readonly unknown[]) => tx.query<R>(sql, params).catch(seen),
             exec: (sql) => tx.exec(sql).catch(seen),
           };
+          scopedTo(watched, tenantId);
           reading = true;
           const result = await fn(watched);
           reading = false;
@@ -173,6 +176,7 @@ class ScopedDb implements Db {
     return withHooks('tenant_read', { requestId: ctx.requestId, tenantId }, driver.app, { readOnly: true }, async (tx) => {
       await tx.query('SET LOCAL ROLE parley_app');
       await tx.query("SELECT set_config('app.tenant_id', $1, true), set_config('app.request_id', $2, true)", [tenantId, ctx.requestId ?? '']);
+      scopedTo(tx, tenantId);
       return fn(tx);
     });
   }

@@ -23,6 +23,11 @@ export function forgetInTx(tx: Tx, key: string): void {
   memos.get(tx)?.delete(key);
 }
 
+/** Records the tenant a transaction was scoped to as it opened (db/index.ts), so txTenant need not ask. */
+export function scopedTo(tx: Tx, tenantId: string | null): void {
+  void oncePerTx(tx, 'tenant', async () => tenantId);
+}
+
 /** The tenant this transaction is scoped to (`withTenant`), or null. */
 export async function txTenant(tx: Tx): Promise<string | null> {
   return oncePerTx(tx, 'tenant', async () => {

@@ -1,11 +1,13 @@
 // Lexical retrieval as the answerer uses it: BM25 over the expanded query (expand.ts), then pseudo-relevance
 // feedback in the manner of RM3 (Abdul-Jaleel et al. 2004) on the tenant's own top passages, then headings
-// as evidence (intent.ts). Two SQL reads per search; the rest is arithmetic on a few passages.
+// as evidence (intent.ts). Two SQL reads per search, or with an in-memory copy of the index
+// (memory-index.ts) the passages' texts only; the rest is arithmetic on a few passages.
 import type { Tx } from '../db/types.js';
 import { analyze } from './analyze.js';
 import { expandQuery, type WeightedTerm } from './expand.js';
 import { headingMatch } from './intent.js';
-import { BM25, bm25Weighted, type Bm25Params, type RetrievedChunk } from './retrieve.js';
+import type { TenantIndex } from './memory-index.js';
+import { BM25, bm25Indexed, bm25Weighted, type Bm25Params, type RetrievedChunk } from './retrieve.js';
 
 export interface LexicalOptions {
   /** The tenant's synonym groups ("parcel = package = order"). */
@@ -16,6 +18,8 @@ export interface LexicalOptions {
   wordnet?: boolean;
   /** BM25's parameters (BM25 by default). */
   bm25?: Bm25Params;
+  /** This instance's copy of the tenant's index, of the version the transaction sees: scored in memory. */
+  index?: TenantIndex | null;
 }
 
 /**
@@ -78,10 +82,13 @@ export async function lexicalSearch(tx: Tx, query: string, limit: number, opts: 
   const fp = opts.feedback === undefined || opts.feedback === true ? FEEDBACK : opts.feedback;
   const depth = Math.max(limit * 2, 10, fp ? fp.docs : 0);
   const bm25 = opts.bm25 ?? BM25;
-  let found = await bm25Weighted(tx, terms, depth, bm25);
+  const { index } = opts;
+  const read = new Map();
+  const rank = (ts: WeightedTerm[]) => (index ? bm25Indexed(tx, index, ts, depth, bm25, read) : bm25Weighted(tx, ts, depth, bm25));
+  let found = await rank(terms);
   if (fp && found.length > 1) {
     const fb = feedbackTerms(terms, found.slice(0, fp.docs), fp);
-    if (fb.length) found = await bm25Weighted(tx, fp.model === 'rm3' ? fb : [...terms, ...fb], depth, bm25);
+    if (fb.length) found = await rank(fp.model === 'rm3' ? fb : [...terms, ...fb]);
   }
   return found
     .map((c) => {

@@ -10,6 +10,7 @@ import type { Db } from '../db/index.js';
 import { txTenant } from '../db/tx-memo.js';
 import type { Tx } from '../db/types.js';
 import { lexicalSearch } from './lexical.js';
+import { indexStats, loadIndex, type MemoryIndexOptions, MemoryIndexes } from './memory-index.js';
 import type { Embedder, EmbeddingCall, Embeddings } from './vectors/embed.js';
 import type { VectorStore } from './vectors/store.js';
 import { tenantSettings } from '../tenants/settings.js';
@@ -23,6 +24,8 @@ export interface RetrievalDeps {
   vectors: VectorStore;
   /** Tenants' embedders and their usage (implemented by ai/embeddings.ts). */
   embeddings: Embeddings;
+  /** In-memory copies of tenants' BM25 indexes (memory-index.ts); unset, or 0 bytes, scores every search in SQL. */
+  memory?: Omit<MemoryIndexOptions, 'load'>;
 }
 
 export interface SearchResult {
@@ -88,7 +91,15 @@ export interface SearchOptions {
 type QueryEmbedding = EmbeddingCall | { provider: string; model: string; error: string };
 
 export class KnowledgeRetrieval {
-  constructor(private readonly deps: RetrievalDeps) {}
+  /** This instance's copies of tenants' BM25 postings (null: off). */
+  readonly indexes: MemoryIndexes | null;
+
+  constructor(private readonly deps: RetrievalDeps) {
+    const { memory } = deps;
+    this.indexes = memory?.maxBytes
+      ? new MemoryIndexes({ ...memory, load: (tenantId, max) => loadIndex((fn) => deps.db.withTenantRead(tenantId, { requestId: null }, fn), max) })
+      : null;
+  }
 
   private async audit(tx: Tx, tenantId: string, requestId: string | null, call: 'index' | 'query', m: Partial<EmbeddingCall> & { error?: string }) {
     await this.deps.audit.append(tx, {
@@ -153,8 +164,13 @@ export class KnowledgeRetrieval {
     const tenantId = await txTenant(tx);
     const settings = await this.settings(tx);
     const configured = opts.mode ?? settings.mode;
+    const stats = tenantId && this.indexes ? await indexStats(tx) : null;
+    const index = stats && tenantId ? this.indexes!.current(tenantId, stats) : null;
     const bm25 = async (n: number) =>
-      (await lexicalSearch(tx, query, n, { synonyms: settings.synonyms })).map((c) => ({ ...c, strength: Number(bm25Strength(c.score).toFixed(4)) }));
+      (await lexicalSearch(tx, query, n, { synonyms: settings.synonyms, index })).map((c) => ({
+        ...c,
+        strength: Number(bm25Strength(c.score).toFixed(4)),
+      }));
     if (!tenantId || configured === 'bm25') return { mode: 'bm25', results: await bm25(limit) };
 
     const embedder = await this.embedder(tx, tenantId);

@@ -4,6 +4,7 @@
 import type { Tx } from '../db/types.js';
 import { uniqueTerms } from './analyze.js';
 import { TENANT_SYNONYM_WEIGHT, type WeightedTerm } from './expand.js';
+import { scoreIndex, type TenantIndex } from './memory-index.js';
 
 /** A passage found for a query: what an answerer cites and quotes. */
 export interface RetrievedChunk {
@@ -55,6 +56,9 @@ const toChunk = (r: Row): RetrievedChunk => ({
   text: r.text,
 });
 
+/** The most terms a search scores (a question's own come first). */
+const MAX_TERMS = 48;
+
 /** BM25 over weighted terms (a query's own terms weigh 1, expansions less): Σ weight · idf · tf-part. */
 export async function bm25Weighted(
   tx: Tx,
@@ -62,7 +66,7 @@ export async function bm25Weighted(
   limit: number,
   params: Readonly<Bm25Params> = BM25,
 ): Promise<RetrievedChunk[]> {
-  const ts = terms.slice(0, 48);
+  const ts = terms.slice(0, MAX_TERMS);
   if (!ts.length) return [];
   const { rows } = await tx.query<Row>(
     `WITH stats AS (
@@ -91,16 +95,44 @@ export async function bm25Weighted(
   return rows.map(toChunk);
 }
 
+/**
+ * The same ranking as bm25Weighted, scored on an instance's in-memory copy of the tenant's index (of the
+ * version this transaction sees); the passages are then read back here. `read` keeps passages already
+ * read in this search, so a second pass reads only the new ones.
+ */
+export async function bm25Indexed(
+  tx: Tx,
+  index: TenantIndex,
+  terms: readonly WeightedTerm[],
+  limit: number,
+  params: Readonly<Bm25Params> = BM25,
+  read: Map<string, Omit<Row, 'score'>> = new Map(),
+): Promise<RetrievedChunk[]> {
+  const found = scoreIndex(index, terms.slice(0, MAX_TERMS), limit, params, TENANT_SYNONYM_WEIGHT);
+  const missing = found.filter((f) => !read.has(f.id)).map((f) => f.id);
+  if (missing.length) {
+    const { rows } = await tx.query<Omit<Row, 'score'>>(
+      `SELECT c.id, c.source_id, src.external_id, c.title, c.anchor_url, src.url, c.text
+         FROM knowledge_chunks c JOIN knowledge_sources src ON src.id = c.source_id WHERE c.id = ANY($1::uuid[])`,
+      [missing],
+    );
+    for (const r of rows) read.set(r.id, r);
+  }
+  return found.flatMap((f) => {
+    const r = read.get(f.id);
+    return r ? [toChunk({ ...r, score: f.score })] : [];
+  });
+}
+
+/** A query's own terms, each of weight 1: plain BM25, the baseline. */
+export const plainTerms = (query: string): WeightedTerm[] =>
+  uniqueTerms(query)
+    .slice(0, 32)
+    .map((term) => ({ term, weight: 1 }));
+
 export const bm25Retriever: Retriever = {
   name: 'bm25',
-  search: (tx, query, { limit }) =>
-    bm25Weighted(
-      tx,
-      uniqueTerms(query)
-        .slice(0, 32)
-        .map((term) => ({ term, weight: 1 })),
-      limit,
-    ),
+  search: (tx, query, { limit }) => bm25Weighted(tx, plainTerms(query), limit),
 };
 
 /** Postgres' own ranking (no IDF), kept as a baseline for the benchmark. */

@@ -56,7 +56,10 @@ const SOURCE_COLUMNS = 'id, tenant_id, kind, external_id, title, url, status, ch
 const CHUNK_BATCH = 2000;
 const POSTING_BATCH = 50_000;
 
-/** Document frequencies and lengths of a set of chunks, added (sign 1) or removed (sign -1). */
+/**
+ * Document frequencies and lengths of a set of chunks, added (sign 1) or removed (sign -1). Every change
+ * to a tenant's chunks passes here, so here the index's version moves (see memory-index.ts).
+ */
 async function adjustStats(tx: Tx, tenantId: string, chunks: { terms: string[]; length: number }[], sign: 1 | -1): Promise<void> {
   if (!chunks.length) return;
   const df = new Map<string, number>();
@@ -68,16 +71,15 @@ async function adjustStats(tx: Tx, tenantId: string, chunks: { terms: string[]; 
   const terms = [...df.keys()];
   const counts = [...df.values()].map((n) => n * sign);
   if (sign < 0) {
-    await tx.query('UPDATE knowledge_stats SET chunk_count = chunk_count + $2, total_length = total_length + $3 WHERE tenant_id = $1', [
-      tenantId,
-      -chunks.length,
-      -total,
-    ]);
+    await tx.query(
+      'UPDATE knowledge_stats SET chunk_count = chunk_count + $2, total_length = total_length + $3, version = version + 1 WHERE tenant_id = $1',
+      [tenantId, -chunks.length, -total],
+    );
   } else {
     await tx.query(
       `INSERT INTO knowledge_stats (tenant_id, chunk_count, total_length) VALUES ($1, $2, $3)
        ON CONFLICT (tenant_id) DO UPDATE SET chunk_count = knowledge_stats.chunk_count + EXCLUDED.chunk_count,
-         total_length = knowledge_stats.total_length + EXCLUDED.total_length`,
+         total_length = knowledge_stats.total_length + EXCLUDED.total_length, version = knowledge_stats.version + 1`,
       [tenantId, chunks.length, total],
     );
   }

@@ -1,0 +1,192 @@
+// The in-memory copy of a tenant's BM25 index against the SQL it stands in for, on a real database: the
+// same passages, order and scores for every question; never another tenant's copy or a stale one; a load
+// that a write interrupts, or that would outgrow its budget, is not kept.
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Tx } from '../db/types.js';
+import { wireRuntime } from '../runtime.js';
+import { testConfig } from '../test/app.js';
+import { createTestDb, type TestDb } from '../test/db.js';
+import { createTenant } from '../tenants/service.js';
+import type { Embeddings } from './vectors/embed.js';
+import { ingestSource } from './ingest.js';
+import { lexicalSearch } from './lexical.js';
+import { indexStats, loadIndex, MemoryIndexes } from './memory-index.js';
+import { KnowledgeRetrieval } from './retrieval.js';
+import { deleteSource } from './store.js';
+
+const KNOWLEDGE = fileURLToPath(new URL('../../../examples/demo-knowledge/', import.meta.url));
+const QUESTIONS = (file: string) =>
+  (
+    JSON.parse(readFileSync(fileURLToPath(new URL(`../../../bench/${file}`, import.meta.url)), 'utf8')) as { questions: { q: string }[] }
+  ).questions.map((q) => q.q);
+
+// A deterministic corpus large enough (over 500 passages) that BM25's rule for common expansion terms
+// (in more than a tenth of the passages) applies, with Zipf-like word use so that it does.
+const WORDS =
+  'order parcel refund card delivery return account gift balance courier label store credit size colour exchange invoice address track warehouse'.split(
+    ' ',
+  );
+function generated(doc: number): string {
+  let seed = doc * 7919 + 1;
+  const next = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+  const word = () => WORDS[Math.floor(WORDS.length * next() ** 2)]!;
+  const sections = Array.from({ length: 10 }, (_, s) => {
+    const heading = `${word()} ${word()} ${s}`;
+    const body = Array.from({ length: 12 + Math.floor(next() * 30) }, word).join(' ');
+    return `## ${heading}\n${body}.\n`;
+  });
+  return `# Guide ${doc}\n\n${sections.join('\n')}`;
+}
+
+let t: TestDb;
+let a: string;
+let b: string;
+let make: (name: string) => Promise<string>;
+let retrieval: KnowledgeRetrieval;
+const as = <T>(tenant: string, fn: (tx: Tx) => Promise<T>) => t.db.withTenant(tenant, { requestId: null }, fn);
+const read =
+  (tenant: string) =>
+  <T>(fn: (tx: Tx) => Promise<T>) =>
+    as(tenant, fn);
+const noEmbeddings: Embeddings = { forTenant: async () => null, recordUsage: async () => {} };
+
+beforeAll(async () => {
+  t = await createTestDb();
+  const rt = wireRuntime(testConfig(), t.db);
+  make = async (name: string) =>
+    (
+      await createTenant(
+        { db: t.db, audit: rt.audit, env: 'development' },
+        { name, domains: [] },
+        { requestId: null, actor: { type: 'system', id: 'test' } },
+      )
+    ).tenant.id;
+  a = await make('A');
+  b = await make('B');
+  await as(a, async (tx) => {
+    for (const name of readdirSync(KNOWLEDGE).filter((f) => f.endsWith('.md')))
+      await ingestSource(tx, a, { kind: 'markdown', content: readFileSync(KNOWLEDGE + name, 'utf8'), externalId: name });
+    for (let d = 0; d < 60; d++) await ingestSource(tx, a, { kind: 'markdown', content: generated(d), externalId: `guide-${d}` });
+  });
+  await as(b, (tx) => ingestSource(tx, b, { kind: 'markdown', content: '# Other\n\n## Refunds\nTenant B refunds in kind only.\n', externalId: 'b' }));
+  retrieval = new KnowledgeRetrieval({
+    db: t.db,
+    audit: rt.audit,
+    vectors: null as never,
+    embeddings: noEmbeddings,
+    memory: { maxBytes: 64 * 1024 * 1024, minRebuildMs: 0 },
+  });
+}, 120_000);
+afterAll(() => t?.close());
+
+describe('scoring in memory', () => {
+  test('ranks exactly as the SQL does: every bench question, with feedback and expansion, at depth 5 and 40', async () => {
+    const index = await loadIndex(read(a), 64 * 1024 * 1024);
+    expect(index?.stats.n).toBeGreaterThan(500);
+    const questions = [...QUESTIONS('support-questions.json'), ...QUESTIONS('support-heldout.json'), ...WORDS.map((w) => `${w} ${w}s please`)];
+    let compared = 0;
+    for (const q of questions)
+      for (const limit of [5, 40]) {
+        const [sql, mem] = await as(a, async (tx) => [await lexicalSearch(tx, q, limit), await lexicalSearch(tx, q, limit, { index })]);
+        expect(mem, q).toEqual(sql);
+        compared += sql.length;
+      }
+    // Not a comparison of empty lists.
+    expect(compared).toBeGreaterThan(questions.length * 20);
+  });
+
+  test('a search uses the copy only at the version it reads, and the copy never crosses tenants', async () => {
+    const search = (tenant: string, q: string) => retrieval.searchTenant(tenant, q, 3).then((r) => r.results.map((c) => c.text));
+    await search(a, 'refund');
+    await retrieval.indexes!.settled();
+    const stats = (await as(a, indexStats))!;
+    expect(retrieval.indexes!.current(a, stats)).not.toBeNull();
+    // Tenant B has no copy yet: its search is scored in SQL, on its own passages only.
+    expect((await search(b, 'refunds')).join(' ')).toContain('in kind only');
+    await retrieval.indexes!.settled();
+    expect((await search(b, 'refunds')).join(' ')).toContain('in kind only');
+    expect((await search(a, 'refunds')).join(' ')).not.toContain('in kind only');
+
+    // A new passage is found at once (the copy is stale, so SQL scores), then from the rebuilt copy.
+    await as(a, (tx) =>
+      ingestSource(tx, a, { kind: 'markdown', content: '# Late\n\n## Zeppelin\nZeppelin deliveries land on Tuesdays.\n', externalId: 'late' }),
+    );
+    const newer = (await as(a, indexStats))!;
+    expect(newer.version).not.toBe(stats.version);
+    expect(retrieval.indexes!.current(a, newer)).toBeNull();
+    expect(await search(a, 'zeppelin')).toEqual(['Zeppelin deliveries land on Tuesdays.']);
+    await retrieval.indexes!.settled();
+    expect(retrieval.indexes!.current(a, newer)).not.toBeNull();
+    expect(await search(a, 'zeppelin')).toEqual(['Zeppelin deliveries land on Tuesdays.']);
+
+    // A deleted one is gone at once.
+    await as(a, async (tx) => {
+      const { rows } = await tx.query<{ id: string }>("SELECT id FROM knowledge_sources WHERE external_id = 'late'");
+      await deleteSource(tx, rows[0]!.id);
+    });
+    expect(await search(a, 'zeppelin')).toEqual([]);
+  });
+});
+
+describe('loading', () => {
+  test('a write committed during the load discards it', async () => {
+    let calls = 0;
+    const interrupted = async <T>(fn: (tx: Tx) => Promise<T>): Promise<T> => {
+      if (++calls === 2)
+        await as(a, (tx) =>
+          ingestSource(tx, a, { kind: 'markdown', content: '# Mid\n\n## Mid\nWritten mid-load.\n', externalId: `mid-${Date.now()}` }),
+        );
+      return as(a, fn);
+    };
+    expect(await loadIndex(interrupted, 64 * 1024 * 1024)).toBeNull();
+    expect(calls).toBeGreaterThanOrEqual(2);
+    expect(await loadIndex(read(a), 64 * 1024 * 1024)).not.toBeNull();
+  });
+
+  test('a copy over the budget is not kept, nor tried again until the index changes; searches go on in SQL', async () => {
+    let loads = 0;
+    const small = new MemoryIndexes({ maxBytes: 10_000, load: (tenant, max) => (loads++, loadIndex(read(tenant), max)) });
+    const stats = (await as(a, indexStats))!;
+    expect(small.current(a, stats)).toBeNull();
+    await small.settled();
+    expect(small.current(a, stats)).toBeNull();
+    await small.settled();
+    expect(loads).toBe(1);
+    const results = await as(a, (tx) => lexicalSearch(tx, 'refund', 3, { index: small.current(a, stats) }));
+    expect(results.length).toBe(3);
+  });
+
+  test('a tenant whose knowledge keeps changing is reloaded at most once per minRebuildMs', async () => {
+    let loads = 0;
+    const slow = new MemoryIndexes({ maxBytes: 1 << 30, minRebuildMs: 60_000, load: (tenant, max) => (loads++, loadIndex(read(tenant), max)) });
+    const before = (await as(b, indexStats))!;
+    slow.current(b, before);
+    await slow.settled();
+    expect(slow.current(b, before)).not.toBeNull();
+    await as(b, (tx) => ingestSource(tx, b, { kind: 'markdown', content: '# More\n\n## Hours\nTenant B opens at nine.\n', externalId: 'b2' }));
+    const after = (await as(b, indexStats))!;
+    expect(slow.current(b, after)).toBeNull();
+    await slow.settled();
+    expect(slow.current(b, after)).toBeNull();
+    expect(loads).toBe(1);
+  });
+
+  test('the least recently used copy makes room for another', async () => {
+    const c = await make('C');
+    await as(c, (tx) => ingestSource(tx, c, { kind: 'markdown', content: '# C\n\n## Gifts\nTenant C wraps gifts for free.\n', externalId: 'c' }));
+    const sizes = [(await loadIndex(read(b), 1 << 30))!.bytes, (await loadIndex(read(c), 1 << 30))!.bytes];
+    // Room for either copy, not both.
+    const held = new MemoryIndexes({ maxBytes: Math.max(...sizes) + Math.min(...sizes) - 1, load: (tenant, max) => loadIndex(read(tenant), max) });
+    const sb = (await as(b, indexStats))!;
+    const sc = (await as(c, indexStats))!;
+    held.current(b, sb);
+    await held.settled();
+    expect(held.current(b, sb)).not.toBeNull();
+    held.current(c, sc);
+    await held.settled();
+    expect(held.current(c, sc)).not.toBeNull();
+    expect(held.current(b, sb)).toBeNull();
+  });
+});
