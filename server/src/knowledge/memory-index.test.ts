@@ -8,7 +8,7 @@ import type { Tx } from '../db/types.js';
 import { wireRuntime } from '../runtime.js';
 import { testConfig } from '../test/app.js';
 import { createTestDb, type TestDb } from '../test/db.js';
-import { createTenant } from '../tenants/service.js';
+import { makeTenant } from '../test/tenant.js';
 import type { Embeddings } from './vectors/embed.js';
 import { ingestSource } from './ingest.js';
 import { lexicalSearch } from './lexical.js';
@@ -55,14 +55,7 @@ const noEmbeddings: Embeddings = { forTenant: async () => null, recordUsage: asy
 beforeAll(async () => {
   t = await createTestDb();
   const rt = wireRuntime(testConfig(), t.db);
-  make = async (name: string) =>
-    (
-      await createTenant(
-        { db: t.db, audit: rt.audit, env: 'development' },
-        { name, domains: [] },
-        { requestId: null, actor: { type: 'system', id: 'test' } },
-      )
-    ).tenant.id;
+  make = (name: string) => makeTenant({ db: t.db, audit: rt.audit }, name);
   a = await make('A');
   b = await make('B');
   await as(a, async (tx) => {

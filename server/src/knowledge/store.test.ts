@@ -5,7 +5,7 @@ import type { Tx } from '../db/types.js';
 import { wireRuntime } from '../runtime.js';
 import { testConfig } from '../test/app.js';
 import { createTestDb, type TestDb } from '../test/db.js';
-import { createTenant } from '../tenants/service.js';
+import { makeTenant } from '../test/tenant.js';
 import { chunkMarkdown } from './chunk.js';
 import { htmlToText } from './html.js';
 import { ingestSource, ingestSources, prepare } from './ingest.js';
@@ -54,14 +54,7 @@ Parcels ship from Lisbon within two days.
 beforeAll(async () => {
   t = await createTestDb();
   const rt = wireRuntime(testConfig(), t.db);
-  const make = async (name: string) =>
-    (
-      await createTenant(
-        { db: t.db, audit: rt.audit, env: 'development' },
-        { name, domains: [] },
-        { requestId: null, actor: { type: 'system', id: 'test' } },
-      )
-    ).tenant.id;
+  const make = (name: string) => makeTenant({ db: t.db, audit: rt.audit }, name);
   a = await make('A');
   b = await make('B');
 });
