@@ -12,7 +12,9 @@ import { makeTenant } from '../test/tenant.js';
 import type { Embeddings } from './vectors/embed.js';
 import { ingestSource } from './ingest.js';
 import { lexicalSearch } from './lexical.js';
-import { indexStats, loadIndex, MemoryIndexes } from './memory-index.js';
+import { indexStats, loadIndex, MemoryIndexes, scoreAll, scoreIndex, type TenantIndex } from './memory-index.js';
+import { BM25 } from './retrieve.js';
+import { TENANT_SYNONYM_WEIGHT } from './expand.js';
 import { KnowledgeRetrieval } from './retrieval.js';
 import { deleteSource } from './store.js';
 
@@ -120,6 +122,54 @@ describe('scoring in memory', () => {
       await deleteSource(tx, rows[0]!.id);
     });
     expect(await search(a, 'zeppelin')).toEqual([]);
+  });
+});
+
+describe('pruning (MaxScore)', () => {
+  test('ranks and scores exactly as scoring every posting: random queries over a copy with duplicate passages (ties)', () => {
+    // Chunk ids in order; every chunk has a twin with the same terms and length, so ties abound.
+    let seed = 7;
+    const next = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    const vocabulary = Array.from({ length: 60 }, (_, i) => `w${i}`);
+    const chunks = Array.from({ length: 300 }, () => {
+      const tf = new Map<string, number>();
+      for (let k = 0; k < 5 + Math.floor(next() * 40); k++) {
+        const w = vocabulary[Math.floor(vocabulary.length * next() ** 2)]!;
+        tf.set(w, (tf.get(w) ?? 0) + 1);
+      }
+      return { tf, title: new Set([...tf.keys()].filter(() => next() < 0.1)), len: [...tf.values()].reduce((a, b) => a + b, 0) };
+    });
+    const docs = chunks.flatMap((c) => [c, c]);
+    const ids = docs.map((_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+    const postings = new Map<string, { docs: number[]; tf: number[] }>();
+    docs.forEach((c, d) => {
+      for (const [w, n] of c.tf) {
+        const post = postings.get(w) ?? { docs: [], tf: [] };
+        post.docs.push(d);
+        post.tf.push(n | (c.title.has(w) ? 1 << 30 : 0));
+        postings.set(w, post);
+      }
+    });
+    const index: TenantIndex = {
+      stats: { version: '1', n: docs.length, totalLength: docs.reduce((a, c) => a + c.len, 0) },
+      ids,
+      lens: Int32Array.from(docs, (c) => c.len),
+      terms: new Map([...postings].map(([w, p]) => [w, { docs: Int32Array.from(p.docs), tf: Int32Array.from(p.tf) }])),
+      bytes: 0,
+    };
+    let compared = 0;
+    for (let q = 0; q < 400; q++) {
+      const terms = Array.from({ length: 1 + Math.floor(next() * 12) }, () => ({
+        term: vocabulary[Math.floor(vocabulary.length * next())]!,
+        weight: [1, 0.9, 0.5, 0.2, 0][Math.floor(next() * 5)]!,
+      }));
+      for (const limit of [1, 3, 10, 40]) {
+        const want = scoreAll(index, terms, limit, BM25, TENANT_SYNONYM_WEIGHT);
+        expect(scoreIndex(index, terms, limit, BM25, TENANT_SYNONYM_WEIGHT)).toEqual(want);
+        compared += want.length;
+      }
+    }
+    expect(compared).toBeGreaterThan(10_000);
   });
 });
 

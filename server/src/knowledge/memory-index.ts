@@ -23,12 +23,6 @@ export async function indexStats(tx: Tx): Promise<IndexStats | null> {
   return r ? { version: r.version, n: Number(r.n), totalLength: Number(r.total) } : null;
 }
 
-interface TermPostings {
-  /** Chunk ordinals. */
-  docs: Int32Array;
-  /** Term frequency, with TITLE_BIT set when the term is in the chunk's title. */
-  tf: Int32Array;
-}
 const TITLE_BIT = 1 << 30;
 
 export interface TenantIndex {
@@ -38,67 +32,185 @@ export interface TenantIndex {
   lens: Int32Array;
   terms: Map<string, TermPostings>;
   bytes: number;
-  /** Score accumulators and marks, one per chunk, cleared after each search (scoring is synchronous). */
-  scratch: Float64Array;
-  marks: Uint8Array;
 }
 
-/** A chunk found, by ordinal, with its exact BM25 score. */
+/** A chunk found, with its exact BM25 score. */
 export interface Scored {
   id: string;
   score: number;
 }
 
+interface TermPostings {
+  /** Chunk ordinals, ascending (ordinals follow chunk ids, so ties by id are ties by ordinal). */
+  docs: Int32Array;
+  /** Term frequency, with TITLE_BIT set when the term is in the chunk's title. */
+  tf: Int32Array;
+  /** The largest tf-part (title bonus included) of any posting, per BM25 parameter set: MaxScore's bound. */
+  maxPart?: Map<string, number>;
+}
+
+/** A query term's postings as scored: its weighted idf and the most it can add to any chunk. */
+interface Scoring {
+  post: TermPostings;
+  idf: number;
+  bound: number;
+}
+
+/** BM25's tf-part of one posting, title bonus included. */
+function part(ix: TenantIndex, post: TermPostings, i: number, p: Readonly<Bm25Params>, avgdl: number): number {
+  const packed = post.tf[i]!;
+  const tf = packed & ~TITLE_BIT;
+  return (tf * (p.k1 + 1)) / (tf + p.k1 * (1 - p.b + (p.b * ix.lens[post.docs[i]!]!) / avgdl)) + (packed & TITLE_BIT ? p.titleBoost : 0);
+}
+
 /**
- * BM25 over weighted terms, as `bm25Weighted` computes it in SQL: Σ weight · idf · (tf-part + title bonus),
- * a weak expansion term in more than a tenth of a large tenant's chunks skipped, best first, ties by id.
+ * The query's terms as `bm25Weighted` scores them, in the query's order: Σ weight · idf · (tf-part + title
+ * bonus), a weak expansion term in more than a tenth of a large tenant's chunks skipped.
  */
-export function scoreIndex(ix: TenantIndex, terms: readonly WeightedTerm[], limit: number, p: Readonly<Bm25Params>, strongWeight: number): Scored[] {
-  if (limit < 1) return [];
-  const { n, totalLength } = ix.stats;
-  const avgdl = Math.max(totalLength / Math.max(n, 1), 1);
+function scorings(ix: TenantIndex, terms: readonly WeightedTerm[], p: Readonly<Bm25Params>, strongWeight: number, avgdl: number): Scoring[] {
+  const { n } = ix.stats;
   const common = Math.max(n * 0.1, 50);
-  const acc = ix.scratch;
-  const touched: number[] = [];
+  const key = `${p.k1}/${p.b}/${p.titleBoost}`;
+  const out: Scoring[] = [];
   for (const t of terms) {
     const post = ix.terms.get(t.term);
     if (!post) continue;
     const df = post.docs.length;
     if (!(t.weight >= strongWeight || df <= common)) continue;
     const idf = t.weight * Math.log(1 + (n - df + 0.5) / (df + 0.5));
-    for (let i = 0; i < df; i++) {
-      const d = post.docs[i]!;
-      const packed = post.tf[i]!;
-      const tf = packed & ~TITLE_BIT;
-      const part = (tf * (p.k1 + 1)) / (tf + p.k1 * (1 - p.b + (p.b * ix.lens[d]!) / avgdl)) + (packed & TITLE_BIT ? p.titleBoost : 0);
-      if (!ix.marks[d]) {
-        ix.marks[d] = 1;
+    out.push({ post, idf, bound: idf * maxPart(ix, post, p, key, avgdl) });
+  }
+  return out;
+}
+
+/** A term's largest tf-part under these parameters, worked out once per copy. */
+function maxPart(ix: TenantIndex, post: TermPostings, p: Readonly<Bm25Params>, key: string, avgdl: number): number {
+  let max = post.maxPart?.get(key);
+  if (max === undefined) {
+    max = 0;
+    for (let i = 0; i < post.docs.length; i++) max = Math.max(max, part(ix, post, i, p, avgdl));
+    (post.maxPart ??= new Map()).set(key, max);
+  }
+  return max;
+}
+
+/** Works out every term's bound for these parameters as the copy is built, rather than on a search's time. */
+export function warmBounds(ix: TenantIndex, p: Readonly<Bm25Params>): TenantIndex {
+  const avgdl = Math.max(ix.stats.totalLength / Math.max(ix.stats.n, 1), 1);
+  for (const post of ix.terms.values()) maxPart(ix, post, p, `${p.k1}/${p.b}/${p.titleBoost}`, avgdl);
+  return ix;
+}
+
+/** Keeps `best` (at most `limit`, best first, ties by id) with one more candidate. */
+function offer(best: Scored[], limit: number, c: Scored): void {
+  const before = (a: Scored, b: Scored) => a.score > b.score || (a.score === b.score && a.id < b.id);
+  if (best.length === limit && !before(c, best[limit - 1]!)) return;
+  let i = best.length === limit ? limit - 1 : best.length;
+  while (i > 0 && before(c, best[i - 1]!)) {
+    best[i] = best[i - 1]!;
+    i--;
+  }
+  best[i] = c;
+}
+
+/** The first position at or after `from` whose chunk is at least `d` (galloping, then binary search). */
+function seek(docs: Int32Array, from: number, d: number): number {
+  let lo = from;
+  let step = 1;
+  let hi = from;
+  while (hi < docs.length && docs[hi]! < d) {
+    lo = hi + 1;
+    hi += step;
+    step *= 2;
+  }
+  hi = Math.min(hi, docs.length);
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (docs[mid]! < d) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+// Partial sums are compared with the threshold with this much room: a chunk is passed over only when it
+// cannot reach the threshold by more than floating-point noise.
+const SLACK = 1e-9;
+
+/**
+ * The best `limit` chunks by BM25, exactly as `scoreAll` ranks and scores them, without scoring every
+ * posting: MaxScore (Turtle and Flood 1995). Chunks are visited in order from the postings of the terms
+ * that could still lift a chunk into the top `limit` alone; the other terms' postings are only looked up,
+ * and not at all once a chunk cannot reach the current `limit`-th score. A chunk that can is scored again
+ * term by term in the query's order, so its score is the same number `scoreAll` adds up.
+ */
+export function scoreIndex(ix: TenantIndex, terms: readonly WeightedTerm[], limit: number, p: Readonly<Bm25Params>, strongWeight: number): Scored[] {
+  if (limit < 1) return [];
+  const avgdl = Math.max(ix.stats.totalLength / Math.max(ix.stats.n, 1), 1);
+  const inQueryOrder = scorings(ix, terms, p, strongWeight, avgdl);
+  const lists = [...inQueryOrder].sort((a, b) => a.bound - b.bound);
+  // upTo[i]: the most lists[0..i] can add together.
+  const upTo = new Float64Array(lists.length);
+  lists.forEach((l, i) => (upTo[i] = (i ? upTo[i - 1]! : 0) + l.bound));
+  const at = new Int32Array(lists.length);
+  const exact = (d: number) => {
+    let score = 0;
+    for (const l of inQueryOrder) {
+      const i = seek(l.post.docs, 0, d);
+      if (i < l.post.docs.length && l.post.docs[i] === d) score += l.idf * part(ix, l.post, i, p, avgdl);
+    }
+    return score;
+  };
+  const best: Scored[] = [];
+  let threshold = Number.NEGATIVE_INFINITY;
+  // Lists before `essential` cannot lift a chunk to the threshold on their own.
+  let essential = 0;
+  for (;;) {
+    let d = Number.POSITIVE_INFINITY;
+    for (let i = essential; i < lists.length; i++) if (at[i]! < lists[i]!.post.docs.length) d = Math.min(d, lists[i]!.post.docs[at[i]!]!);
+    if (d === Number.POSITIVE_INFINITY) break;
+    let score = 0;
+    for (let i = essential; i < lists.length; i++) {
+      const l = lists[i]!;
+      if (at[i]! < l.post.docs.length && l.post.docs[at[i]!] === d) score += l.idf * part(ix, l.post, at[i]!++, p, avgdl);
+    }
+    let reachable = true;
+    for (let i = essential - 1; i >= 0; i--) {
+      if (score + upTo[i]! < threshold - SLACK) {
+        reachable = false;
+        break;
+      }
+      const l = lists[i]!;
+      at[i] = seek(l.post.docs, at[i]!, d);
+      if (at[i]! < l.post.docs.length && l.post.docs[at[i]!] === d) score += l.idf * part(ix, l.post, at[i]!, p, avgdl);
+    }
+    if (!reachable || score < threshold - SLACK) continue;
+    offer(best, limit, { id: ix.ids[d]!, score: exact(d) });
+    if (best.length === limit) {
+      threshold = best[limit - 1]!.score;
+      while (essential < lists.length && upTo[essential]! < threshold - SLACK) essential++;
+    }
+  }
+  return best;
+}
+
+/** Every posting of every term scored: the reference `scoreIndex` is held to (tests and benchmarks). */
+export function scoreAll(ix: TenantIndex, terms: readonly WeightedTerm[], limit: number, p: Readonly<Bm25Params>, strongWeight: number): Scored[] {
+  if (limit < 1) return [];
+  const avgdl = Math.max(ix.stats.totalLength / Math.max(ix.stats.n, 1), 1);
+  const acc = new Float64Array(ix.ids.length);
+  const seen = new Uint8Array(ix.ids.length);
+  const touched: number[] = [];
+  for (const l of scorings(ix, terms, p, strongWeight, avgdl))
+    for (let i = 0; i < l.post.docs.length; i++) {
+      const d = l.post.docs[i]!;
+      if (!seen[d]) {
+        seen[d] = 1;
         touched.push(d);
       }
-      acc[d]! += idf * part;
+      acc[d]! += l.idf * part(ix, l.post, i, p, avgdl);
     }
-  }
-  // The best `limit`, kept sorted as they come (limit is small; most candidates fall below the last and
-  // are passed over on their score alone).
   const best: Scored[] = [];
-  for (const d of touched) {
-    const score = acc[d]!;
-    if (best.length === limit) {
-      const last = best[limit - 1]!;
-      if (score < last.score || (score === last.score && ix.ids[d]! > last.id)) continue;
-    }
-    const c = { id: ix.ids[d]!, score };
-    let i = best.length === limit ? limit - 1 : best.length;
-    while (i > 0 && (score > best[i - 1]!.score || (score === best[i - 1]!.score && c.id < best[i - 1]!.id))) {
-      best[i] = best[i - 1]!;
-      i--;
-    }
-    best[i] = c;
-  }
-  for (const d of touched) {
-    acc[d] = 0;
-    ix.marks[d] = 0;
-  }
+  for (const d of touched) if (best.length < limit || acc[d]! >= best[limit - 1]!.score) offer(best, limit, { id: ix.ids[d]!, score: acc[d]! });
   return best;
 }
 
@@ -152,17 +264,17 @@ export async function loadIndex(read: TenantRead, maxBytes: number): Promise<Ten
     const last = rows[rows.length - 1]!;
     after = [last.term, last.chunk_id];
   }
+  // Ordinals in chunk id order, so that each term's postings (read by chunk id) ascend and a tie by id
+  // is a tie by ordinal.
+  const byId = ids.map((_, i) => i).sort((a, b) => (ids[a]! < ids[b]! ? -1 : 1));
+  const renumber = new Int32Array(ids.length);
+  byId.forEach((old, i) => (renumber[old] = i));
   const terms = new Map<string, TermPostings>();
-  for (const [term, post] of building) terms.set(term, { docs: Int32Array.from(post.docs), tf: Int32Array.from(post.tf) });
-  return {
-    stats,
-    ids,
-    lens: Int32Array.from(lens),
-    terms,
-    bytes: bytes + terms.size * 120,
-    scratch: new Float64Array(ids.length),
-    marks: new Uint8Array(ids.length),
-  };
+  for (const [term, post] of building) {
+    const order = post.docs.map((_, i) => i).sort((a, b) => renumber[post.docs[a]!]! - renumber[post.docs[b]!]!);
+    terms.set(term, { docs: Int32Array.from(order, (i) => renumber[post.docs[i]!]!), tf: Int32Array.from(order, (i) => post.tf[i]!) });
+  }
+  return { stats, ids: byId.map((i) => ids[i]!), lens: Int32Array.from(byId, (i) => lens[i]!), terms, bytes: bytes + terms.size * 120 };
 }
 
 export interface MemoryIndexOptions {

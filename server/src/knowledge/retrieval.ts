@@ -4,13 +4,13 @@
 // last word on what a tenant can see. Without an embedding model, or when the provider fails, retrieval
 // falls back to BM25 rather than failing the visitor.
 import { inSpan } from '../telemetry/spans.js';
-import type { RetrievedChunk } from './retrieve.js';
+import { BM25, type RetrievedChunk } from './retrieve.js';
 import type { AuditLog } from '../audit/log.js';
 import type { Db } from '../db/index.js';
 import { txTenant } from '../db/tx-memo.js';
 import type { Tx } from '../db/types.js';
 import { lexicalSearch } from './lexical.js';
-import { indexStats, loadIndex, type MemoryIndexOptions, MemoryIndexes } from './memory-index.js';
+import { indexStats, loadIndex, type MemoryIndexOptions, MemoryIndexes, warmBounds } from './memory-index.js';
 import type { Embedder, EmbeddingCall, Embeddings } from './vectors/embed.js';
 import type { VectorStore } from './vectors/store.js';
 import { tenantSettings } from '../tenants/settings.js';
@@ -97,7 +97,13 @@ export class KnowledgeRetrieval {
   constructor(private readonly deps: RetrievalDeps) {
     const { memory } = deps;
     this.indexes = memory?.maxBytes
-      ? new MemoryIndexes({ ...memory, load: (tenantId, max) => loadIndex((fn) => deps.db.withTenantRead(tenantId, { requestId: null }, fn), max) })
+      ? new MemoryIndexes({
+          ...memory,
+          load: async (tenantId, max) => {
+            const index = await loadIndex((fn) => deps.db.withTenantRead(tenantId, { requestId: null }, fn), max);
+            return index && warmBounds(index, BM25);
+          },
+        })
       : null;
   }
 

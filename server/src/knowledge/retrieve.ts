@@ -98,7 +98,8 @@ export async function bm25Weighted(
 /**
  * The same ranking as bm25Weighted, scored on an instance's in-memory copy of the tenant's index (of the
  * version this transaction sees); the passages are then read back here. `read` keeps passages already
- * read in this search, so a second pass reads only the new ones.
+ * read in this search, so a second pass reads only the new ones; `score` is the scorer (the benchmark
+ * sets the unpruned one beside it).
  */
 export async function bm25Indexed(
   tx: Tx,
@@ -107,8 +108,9 @@ export async function bm25Indexed(
   limit: number,
   params: Readonly<Bm25Params> = BM25,
   read: Map<string, Omit<Row, 'score'>> = new Map(),
+  score: typeof scoreIndex = scoreIndex,
 ): Promise<RetrievedChunk[]> {
-  const found = scoreIndex(index, terms.slice(0, MAX_TERMS), limit, params, TENANT_SYNONYM_WEIGHT);
+  const found = score(index, terms.slice(0, MAX_TERMS), limit, params, TENANT_SYNONYM_WEIGHT);
   const missing = found.filter((f) => !read.has(f.id)).map((f) => f.id);
   if (missing.length) {
     const { rows } = await tx.query<Omit<Row, 'score'>>(
