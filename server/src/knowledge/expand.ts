@@ -14,6 +14,13 @@ export interface WeightedTerm {
 
 /** Weight of a tenant synonym: the tenant said these mean the same, in its own knowledge. */
 export const TENANT_SYNONYM_WEIGHT = 0.9;
+/**
+ * An added term weaker than a tenant synonym, found in more than this share of a large tenant's chunks (and
+ * more than `atLeast` of them), says little and costs a long postings list: BM25 skips it (SQL and memory).
+ */
+export const COMMON_TERM = { share: 0.1, atLeast: 50 } as const;
+export const skipsCommon = (weight: number, df: number, chunks: number): boolean =>
+  weight < TENANT_SYNONYM_WEIGHT && df > Math.max(chunks * COMMON_TERM.share, COMMON_TERM.atLeast);
 /** WordNet synonyms by sense rank: the most frequent sense is the likeliest meaning. */
 export const WORDNET_WEIGHTS = [0.5, 0.3, 0.2];
 // Words that frame a question ("how long…", "how many…") rather than say what it is about: their synonyms

@@ -14,7 +14,6 @@ import { ingestSource } from './ingest.js';
 import { lexicalSearch } from './lexical.js';
 import { indexStats, loadIndex, MemoryIndexes, scoreAll, scoreIndex, type TenantIndex } from './memory-index.js';
 import { BM25 } from './retrieve.js';
-import { TENANT_SYNONYM_WEIGHT } from './expand.js';
 import { KnowledgeRetrieval } from './retrieval.js';
 import { deleteSource } from './store.js';
 
@@ -164,8 +163,8 @@ describe('pruning (MaxScore)', () => {
         weight: [1, 0.9, 0.5, 0.2, 0][Math.floor(next() * 5)]!,
       }));
       for (const limit of [1, 3, 10, 40]) {
-        const want = scoreAll(index, terms, limit, BM25, TENANT_SYNONYM_WEIGHT);
-        expect(scoreIndex(index, terms, limit, BM25, TENANT_SYNONYM_WEIGHT)).toEqual(want);
+        const want = scoreAll(index, terms, limit, BM25);
+        expect(scoreIndex(index, terms, limit, BM25)).toEqual(want);
         compared += want.length;
       }
     }

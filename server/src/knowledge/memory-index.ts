@@ -5,7 +5,7 @@
 // scores in SQL, as before, while the copy is rebuilt in the background. Texts are never held here: the
 // passages found are read back under row-level security, like any other search's.
 import type { Tx } from '../db/types.js';
-import type { WeightedTerm } from './expand.js';
+import { skipsCommon, type WeightedTerm } from './expand.js';
 import type { Bm25Params } from './retrieve.js';
 
 /** The tenant's statistics as this transaction sees them; null when it has no knowledge. */
@@ -65,18 +65,17 @@ function part(ix: TenantIndex, post: TermPostings, i: number, p: Readonly<Bm25Pa
 
 /**
  * The query's terms as `bm25Weighted` scores them, in the query's order: Σ weight · idf · (tf-part + title
- * bonus), a weak expansion term in more than a tenth of a large tenant's chunks skipped.
+ * bonus), a weak added term in too many chunks skipped (skipsCommon).
  */
-function scorings(ix: TenantIndex, terms: readonly WeightedTerm[], p: Readonly<Bm25Params>, strongWeight: number, avgdl: number): Scoring[] {
+function scorings(ix: TenantIndex, terms: readonly WeightedTerm[], p: Readonly<Bm25Params>, avgdl: number): Scoring[] {
   const { n } = ix.stats;
-  const common = Math.max(n * 0.1, 50);
   const key = `${p.k1}/${p.b}/${p.titleBoost}`;
   const out: Scoring[] = [];
   for (const t of terms) {
     const post = ix.terms.get(t.term);
     if (!post) continue;
     const df = post.docs.length;
-    if (!(t.weight >= strongWeight || df <= common)) continue;
+    if (skipsCommon(t.weight, df, n)) continue;
     const idf = t.weight * Math.log(1 + (n - df + 0.5) / (df + 0.5));
     out.push({ post, idf, bound: idf * maxPart(ix, post, p, key, avgdl) });
   }
@@ -143,10 +142,10 @@ const SLACK = 1e-9;
  * and not at all once a chunk cannot reach the current `limit`-th score. A chunk that can is scored again
  * term by term in the query's order, so its score is the same number `scoreAll` adds up.
  */
-export function scoreIndex(ix: TenantIndex, terms: readonly WeightedTerm[], limit: number, p: Readonly<Bm25Params>, strongWeight: number): Scored[] {
+export function scoreIndex(ix: TenantIndex, terms: readonly WeightedTerm[], limit: number, p: Readonly<Bm25Params>): Scored[] {
   if (limit < 1) return [];
   const avgdl = Math.max(ix.stats.totalLength / Math.max(ix.stats.n, 1), 1);
-  const inQueryOrder = scorings(ix, terms, p, strongWeight, avgdl);
+  const inQueryOrder = scorings(ix, terms, p, avgdl);
   const lists = [...inQueryOrder].sort((a, b) => a.bound - b.bound);
   // upTo[i]: the most lists[0..i] can add together.
   const upTo = new Float64Array(lists.length);
@@ -194,13 +193,13 @@ export function scoreIndex(ix: TenantIndex, terms: readonly WeightedTerm[], limi
 }
 
 /** Every posting of every term scored: the reference `scoreIndex` is held to (tests and benchmarks). */
-export function scoreAll(ix: TenantIndex, terms: readonly WeightedTerm[], limit: number, p: Readonly<Bm25Params>, strongWeight: number): Scored[] {
+export function scoreAll(ix: TenantIndex, terms: readonly WeightedTerm[], limit: number, p: Readonly<Bm25Params>): Scored[] {
   if (limit < 1) return [];
   const avgdl = Math.max(ix.stats.totalLength / Math.max(ix.stats.n, 1), 1);
   const acc = new Float64Array(ix.ids.length);
   const seen = new Uint8Array(ix.ids.length);
   const touched: number[] = [];
-  for (const l of scorings(ix, terms, p, strongWeight, avgdl))
+  for (const l of scorings(ix, terms, p, avgdl))
     for (let i = 0; i < l.post.docs.length; i++) {
       const d = l.post.docs[i]!;
       if (!seen[d]) {

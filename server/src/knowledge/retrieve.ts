@@ -3,7 +3,7 @@
 // index scan); measured faster than fetching GIN candidates and scoring them in TypeScript.
 import type { Tx } from '../db/types.js';
 import { uniqueTerms } from './analyze.js';
-import { TENANT_SYNONYM_WEIGHT, type WeightedTerm } from './expand.js';
+import { COMMON_TERM, TENANT_SYNONYM_WEIGHT, type WeightedTerm } from './expand.js';
 import { scoreIndex, type TenantIndex } from './memory-index.js';
 
 /** A passage found for a query: what an answerer cites and quotes. */
@@ -75,9 +75,8 @@ export async function bm25Weighted(
        SELECT * FROM unnest($1::text[], $6::float8[]) AS q(term, w)
      ), idf AS (
        SELECT t.term, q.w * ln(1 + (s.n - t.df + 0.5) / (t.df + 0.5)) AS idf FROM q JOIN knowledge_terms t ON t.term = q.term, stats s
-        -- A WordNet or feedback term (weight under a tenant synonym's) in more than a tenth of a large
-        -- tenant's chunks says little and costs a long postings list.
-        WHERE q.w >= $7::float8 OR t.df <= greatest(s.n * 0.1, 50)
+        -- skipsCommon (expand.ts): a weak added term in too many chunks.
+        WHERE q.w >= $7::float8 OR t.df <= greatest(s.n * $8::float8, $9::float8)
      ), scored AS (
        SELECT p.chunk_id, sum(i.idf * (
                 p.tf * ($3::float8 + 1) / (p.tf + $3::float8 * (1 - $4::float8 + $4::float8 * p.chunk_len / s.avgdl))
@@ -90,7 +89,17 @@ export async function bm25Weighted(
      SELECT c.id, c.source_id, src.external_id, c.title, c.anchor_url, src.url, c.text, sc.score
        FROM scored sc JOIN knowledge_chunks c ON c.id = sc.chunk_id JOIN knowledge_sources src ON src.id = c.source_id
       ORDER BY sc.score DESC, c.id`,
-    [ts.map((t) => t.term), limit, params.k1, params.b, params.titleBoost, ts.map((t) => t.weight), TENANT_SYNONYM_WEIGHT],
+    [
+      ts.map((t) => t.term),
+      limit,
+      params.k1,
+      params.b,
+      params.titleBoost,
+      ts.map((t) => t.weight),
+      TENANT_SYNONYM_WEIGHT,
+      COMMON_TERM.share,
+      COMMON_TERM.atLeast,
+    ],
   );
   return rows.map(toChunk);
 }
@@ -110,7 +119,7 @@ export async function bm25Indexed(
   read: Map<string, Omit<Row, 'score'>> = new Map(),
   score: typeof scoreIndex = scoreIndex,
 ): Promise<RetrievedChunk[]> {
-  const found = score(index, terms.slice(0, MAX_TERMS), limit, params, TENANT_SYNONYM_WEIGHT);
+  const found = score(index, terms.slice(0, MAX_TERMS), limit, params);
   const missing = found.filter((f) => !read.has(f.id)).map((f) => f.id);
   if (missing.length) {
     const { rows } = await tx.query<Omit<Row, 'score'>>(
