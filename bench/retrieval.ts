@@ -22,7 +22,7 @@ import { pineconeStore } from '../server/src/knowledge/vectors/pinecone.js';
 import { startFakePinecone } from '@parley/server/testing';
 import { fitLsa } from './lsa.js';
 import { BM25, bm25Indexed, bm25Retriever, plainTerms, tsRankRetriever, type Retriever } from '../server/src/knowledge/retrieve.js';
-import { loadIndex, scoreAll, warmBounds } from '../server/src/knowledge/memory-index.js';
+import { loadIndex, scoreAll, precompute } from '../server/src/knowledge/memory-index.js';
 import { wireRuntime } from '../server/src/runtime.js';
 import { createTenant } from '../server/src/tenants/service.js';
 import { DEVELOPMENT_ALLOW, Outbound, parseAllowList } from '../server/src/outbound/outbound.js';
@@ -170,7 +170,7 @@ const latency = (name: string, chunks: number, times: number[]) =>
  */
 async function inMemory() {
   const t0 = performance.now();
-  const index = warmBounds((await loadIndex((fn) => db.withTenantRead(tenantId, { requestId: null }, fn), 2 ** 31))!, BM25);
+  const index = precompute((await loadIndex((fn) => db.withTenantRead(tenantId, { requestId: null }, fn), 2 ** 31))!, BM25);
   const loaded = `copy loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s, ${(index.bytes / 2 ** 20).toFixed(0)} MB`;
   const retriever: Retriever = { name: 'bm25-memory', search: (tx, query, { limit }) => bm25Indexed(tx, index, plainTerms(query), limit) };
   // Every posting scored, without MaxScore's pruning: what the pruning saves, in the same run.

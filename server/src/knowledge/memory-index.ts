@@ -32,6 +32,8 @@ export interface TenantIndex {
   lens: Int32Array;
   terms: Map<string, TermPostings>;
   bytes: number;
+  /** The parameters every posting's tf-part was worked out for (`precompute`), if any. */
+  precomputed?: string;
 }
 
 /** A chunk found, with its exact BM25 score. */
@@ -47,13 +49,16 @@ interface TermPostings {
   tf: Int32Array;
   /** The largest tf-part (title bonus included) of any posting, per BM25 parameter set: MaxScore's bound. */
   maxPart?: Map<string, number>;
+  /** Each posting's tf-part under the copy's precomputed parameters: the very numbers `part` returns. */
+  parts?: Float64Array;
 }
 
-/** A query term's postings as scored: its weighted idf and the most it can add to any chunk. */
+/** A query term's postings as scored: its weighted idf, the most it can add to any chunk, and its tf-parts if worked out. */
 interface Scoring {
   post: TermPostings;
   idf: number;
   bound: number;
+  parts: Float64Array | undefined;
 }
 
 /** BM25's tf-part of one posting, title bonus included. */
@@ -63,13 +68,18 @@ function part(ix: TenantIndex, post: TermPostings, i: number, p: Readonly<Bm25Pa
   return (tf * (p.k1 + 1)) / (tf + p.k1 * (1 - p.b + (p.b * ix.lens[post.docs[i]!]!) / avgdl)) + (packed & TITLE_BIT ? p.titleBoost : 0);
 }
 
+/** A scored term's tf-part at posting `i`: looked up when precomputed, else worked out. */
+const partAt = (ix: TenantIndex, l: Scoring, i: number, p: Readonly<Bm25Params>, avgdl: number) =>
+  l.parts ? l.parts[i]! : part(ix, l.post, i, p, avgdl);
+
 /**
  * The query's terms as `bm25Weighted` scores them, in the query's order: Σ weight · idf · (tf-part + title
  * bonus), a weak added term in too many chunks skipped (skipsCommon).
  */
 function scorings(ix: TenantIndex, terms: readonly WeightedTerm[], p: Readonly<Bm25Params>, avgdl: number): Scoring[] {
   const { n } = ix.stats;
-  const key = `${p.k1}/${p.b}/${p.titleBoost}`;
+  const key = paramsKey(p);
+  const precomputed = ix.precomputed === key;
   const out: Scoring[] = [];
   for (const t of terms) {
     const post = ix.terms.get(t.term);
@@ -77,7 +87,7 @@ function scorings(ix: TenantIndex, terms: readonly WeightedTerm[], p: Readonly<B
     const df = post.docs.length;
     if (skipsCommon(t.weight, df, n)) continue;
     const idf = t.weight * Math.log(1 + (n - df + 0.5) / (df + 0.5));
-    out.push({ post, idf, bound: idf * maxPart(ix, post, p, key, avgdl) });
+    out.push({ post, idf, bound: idf * maxPart(ix, post, p, key, avgdl), parts: precomputed ? post.parts : undefined });
   }
   return out;
 }
@@ -93,10 +103,21 @@ function maxPart(ix: TenantIndex, post: TermPostings, p: Readonly<Bm25Params>, k
   return max;
 }
 
-/** Works out every term's bound for these parameters as the copy is built, rather than on a search's time. */
-export function warmBounds(ix: TenantIndex, p: Readonly<Bm25Params>): TenantIndex {
+const paramsKey = (p: Readonly<Bm25Params>) => `${p.k1}/${p.b}/${p.titleBoost}`;
+
+/**
+ * Works out, as the copy is built rather than on a search's time, every posting's tf-part and every term's
+ * bound for these parameters (the ones searches use); a search with others works them out as it goes.
+ * loadIndex has already counted the parts' bytes.
+ */
+export function precompute(ix: TenantIndex, p: Readonly<Bm25Params>): TenantIndex {
   const avgdl = Math.max(ix.stats.totalLength / Math.max(ix.stats.n, 1), 1);
-  for (const post of ix.terms.values()) maxPart(ix, post, p, `${p.k1}/${p.b}/${p.titleBoost}`, avgdl);
+  const key = paramsKey(p);
+  for (const post of ix.terms.values()) {
+    post.parts = Float64Array.from(post.docs, (_, i) => part(ix, post, i, p, avgdl));
+    maxPart(ix, post, p, key, avgdl);
+  }
+  ix.precomputed = key;
   return ix;
 }
 
@@ -155,7 +176,7 @@ export function scoreIndex(ix: TenantIndex, terms: readonly WeightedTerm[], limi
     let score = 0;
     for (const l of inQueryOrder) {
       const i = seek(l.post.docs, 0, d);
-      if (i < l.post.docs.length && l.post.docs[i] === d) score += l.idf * part(ix, l.post, i, p, avgdl);
+      if (i < l.post.docs.length && l.post.docs[i] === d) score += l.idf * partAt(ix, l, i, p, avgdl);
     }
     return score;
   };
@@ -170,7 +191,7 @@ export function scoreIndex(ix: TenantIndex, terms: readonly WeightedTerm[], limi
     let score = 0;
     for (let i = essential; i < lists.length; i++) {
       const l = lists[i]!;
-      if (at[i]! < l.post.docs.length && l.post.docs[at[i]!] === d) score += l.idf * part(ix, l.post, at[i]!++, p, avgdl);
+      if (at[i]! < l.post.docs.length && l.post.docs[at[i]!] === d) score += l.idf * partAt(ix, l, at[i]!++, p, avgdl);
     }
     let reachable = true;
     for (let i = essential - 1; i >= 0; i--) {
@@ -180,7 +201,7 @@ export function scoreIndex(ix: TenantIndex, terms: readonly WeightedTerm[], limi
       }
       const l = lists[i]!;
       at[i] = seek(l.post.docs, at[i]!, d);
-      if (at[i]! < l.post.docs.length && l.post.docs[at[i]!] === d) score += l.idf * part(ix, l.post, at[i]!, p, avgdl);
+      if (at[i]! < l.post.docs.length && l.post.docs[at[i]!] === d) score += l.idf * partAt(ix, l, at[i]!, p, avgdl);
     }
     if (!reachable || score < threshold - SLACK) continue;
     offer(best, limit, { id: ix.ids[d]!, score: exact(d) });
@@ -206,7 +227,7 @@ export function scoreAll(ix: TenantIndex, terms: readonly WeightedTerm[], limit:
         seen[d] = 1;
         touched.push(d);
       }
-      acc[d]! += l.idf * part(ix, l.post, i, p, avgdl);
+      acc[d]! += l.idf * partAt(ix, l, i, p, avgdl);
     }
   const best: Scored[] = [];
   for (const d of touched) if (best.length < limit || acc[d]! >= best[limit - 1]!.score) offer(best, limit, { id: ix.ids[d]!, score: acc[d]! });
@@ -256,7 +277,8 @@ export async function loadIndex(read: TenantRead, maxBytes: number): Promise<Ten
       if (!post) building.set(r.term, (post = { docs: [], tf: [] }));
       post.docs.push(d);
       post.tf.push(r.tf | (r.in_title ? TITLE_BIT : 0));
-      bytes += 8;
+      // Its chunk and tf (4 bytes each), and the tf-part `precompute` adds (8).
+      bytes += 16;
     }
     if (bytes + building.size * 120 > maxBytes) return null;
     if (rows.length < LOAD_BATCH) break;

@@ -10,7 +10,7 @@ import type { Db } from '../db/index.js';
 import { txTenant } from '../db/tx-memo.js';
 import type { Tx } from '../db/types.js';
 import { lexicalSearch } from './lexical.js';
-import { indexStats, loadIndex, type MemoryIndexOptions, MemoryIndexes, warmBounds } from './memory-index.js';
+import { indexStats, loadIndex, type MemoryIndexOptions, MemoryIndexes, precompute } from './memory-index.js';
 import type { Embedder, EmbeddingCall, Embeddings } from './vectors/embed.js';
 import type { VectorStore } from './vectors/store.js';
 import { tenantSettings } from '../tenants/settings.js';
@@ -101,7 +101,7 @@ export class KnowledgeRetrieval {
           ...memory,
           load: async (tenantId, max) => {
             const index = await loadIndex((fn) => deps.db.withTenantRead(tenantId, { requestId: null }, fn), max);
-            return index && warmBounds(index, BM25);
+            return index && precompute(index, BM25);
           },
         })
       : null;
