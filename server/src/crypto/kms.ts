@@ -2,7 +2,7 @@
 // with the encryption context { tenant_id }: KMS refuses to decrypt it for any other tenant, and every
 // decrypt shows up in CloudTrail with the tenant it was for.
 import { createHash } from 'node:crypto';
-import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
+import type { DecryptCommand, EncryptCommand } from '@aws-sdk/client-kms';
 import { KekRefusedError, KekUnavailableError, type KeyEncryptionKey } from './kek.js';
 
 /** The slice of the KMS client the adapter uses, so tests can stand in for AWS. */
@@ -23,6 +23,9 @@ const REFUSALS = new Set(['InvalidCiphertextException', 'IncorrectKeyException']
 
 const DEK_BYTES = 32;
 
+// The AWS SDK loads on the first wrap or unwrap, not at the start of every process that never uses KMS.
+const sdk = () => import('@aws-sdk/client-kms');
+
 export class KmsKek implements KeyEncryptionKey {
   readonly id: string;
   private readonly cacheMs: number;
@@ -31,12 +34,14 @@ export class KmsKek implements KeyEncryptionKey {
   // Keyed by tenant and the wrapped bytes, so a cached key is never handed out for another tenant's row.
   // In-flight decrypts are shared: a cold start does not send one Decrypt per concurrent request.
   private readonly cache = new Map<string, { dek: Promise<Buffer>; until: number }>();
+  private client: Promise<KmsClientLike> | undefined;
 
   constructor(
     readonly keyId: string,
-    private readonly client: KmsClientLike = new KMSClient({}),
+    client?: KmsClientLike,
     opts: KmsKekOptions = {},
   ) {
+    if (client) this.client = Promise.resolve(client);
     if (!keyId.trim()) throw new TypeError('a KMS key id is required');
     this.id = `kms:${keyId}`;
     this.cacheMs = opts.cacheMs ?? 5 * 60 * 1000;
@@ -49,6 +54,7 @@ export class KmsKek implements KeyEncryptionKey {
   }
 
   async wrap(dek: Buffer, tenantId: string): Promise<Buffer> {
+    const { EncryptCommand } = await sdk();
     const out = await this.call('Encrypt', new EncryptCommand({ KeyId: this.keyId, Plaintext: dek, EncryptionContext: this.context(tenantId) }));
     if (!out.CiphertextBlob?.length) throw new KekUnavailableError('KMS Encrypt returned no ciphertext');
     return Buffer.from(out.CiphertextBlob);
@@ -74,6 +80,7 @@ export class KmsKek implements KeyEncryptionKey {
 
   private async decrypt(wrapped: Buffer, tenantId: string): Promise<Buffer> {
     // KeyId pins the decrypt to our key: a blob made under some other KMS key is refused by KMS itself.
+    const { DecryptCommand } = await sdk();
     const out = await this.call(
       'Decrypt',
       new DecryptCommand({ KeyId: this.keyId, CiphertextBlob: wrapped, EncryptionContext: this.context(tenantId) }),
@@ -84,7 +91,8 @@ export class KmsKek implements KeyEncryptionKey {
 
   private async call(op: string, command: EncryptCommand | DecryptCommand) {
     try {
-      return await this.client.send(command);
+      this.client ??= sdk().then(({ KMSClient }) => new KMSClient({}));
+      return await (await this.client).send(command);
     } catch (err) {
       // Only the error name: KMS messages can carry account and key ARNs, which do not belong in our logs.
       const name = (err as { name?: string })?.name ?? 'Error';

@@ -4,7 +4,6 @@
 // is one, else as "?", and the report says how many were replaced. Deterministic: the creation date is
 // the pack's generation time and PDFKit derives the file ID from it, so the same pack data gives the
 // same bytes.
-import PDFDocument from 'pdfkit';
 import type { Block, Cell, Report, Run } from './report.js';
 
 // What the standard fonts' encoding (WinAnsiEncoding, i.e. Windows-1252) can show: printable ASCII and
@@ -158,8 +157,9 @@ function block(doc: Doc, b: Block) {
   }
 }
 
-/** report.pdf from the same report as report.html. */
-export function renderReportPdf(source: Report): Promise<Buffer> {
+/** report.pdf from the same report as report.html. PDFKit (and its fonts) loads on the first one, not at every start. */
+export async function renderReportPdf(source: Report): Promise<Buffer> {
+  const { default: PDFDocument } = await import('pdfkit');
   const { report, replaced } = showable(source);
   const doc = new PDFDocument({
     size: 'A4',

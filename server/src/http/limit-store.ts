@@ -1,8 +1,6 @@
 // Where rate-limit counters live, so a limit holds across every instance: Redis when REDIS_URL is set
 // (rate-limit-redis), else PostgreSQL (migration 082), else — the embedded database, one process — memory.
 import { MemoryStore, type ClientRateLimitInfo, type Options, type Store } from 'express-rate-limit';
-import { RedisStore } from 'rate-limit-redis';
-import { createClient } from 'redis';
 import type { Logger } from 'pino';
 import type { Db } from '../db/index.js';
 import { hitWindow, windowKey as hashKey } from '../db/rate-windows.js';
@@ -86,6 +84,8 @@ export const databaseLimitStores = (db: Db): LimitStores => (db.kind === 'postgr
  * through (fail open, see rate-limit.ts) instead of holding it until Redis is back.
  */
 export async function redisLimitStores(url: string, keyPrefix: string, logger: Logger): Promise<LimitStores> {
+  // Loaded only where Redis is configured: most deployments never need the client.
+  const [{ createClient }, { RedisStore }] = await Promise.all([import('redis'), import('rate-limit-redis')]);
   const client = createClient({
     url,
     disableOfflineQueue: true,

@@ -13,11 +13,10 @@ import type { Config } from '../config.js';
 import type { ActorRef, Db, Tx } from '../db/types.js';
 import { DomainError } from '../errors.js';
 import { asWorker } from '../jobs/lease.js';
+import { vectorStoreFor } from '../runtime.js';
 import { Outbound } from '../outbound/outbound.js';
 import { CrawlError, fetchText, sitemapUrls } from './crawl.js';
 import type { InlineSource } from './ingest.js';
-import { pgVectorStore } from './vectors/pgvector.js';
-import { pineconeStore } from './vectors/pinecone.js';
 import type { VectorStore } from './vectors/store.js';
 import { quotaExceeded } from './quota.js';
 import { crawlFailed } from '../webhooks/events.js';
@@ -115,7 +114,7 @@ export class CrawlWorker {
   private readonly outbound: Outbound;
 
   constructor(private readonly deps: CrawlWorkerDeps) {
-    this.vectors = deps.vectors ?? (deps.config.pinecone ? pineconeStore(deps.config.pinecone) : pgVectorStore());
+    this.vectors = deps.vectors ?? vectorStoreFor(deps.config);
     this.outbound = deps.outbound ?? new Outbound({ env: deps.config.env, allow: deps.config.outboundAllow });
   }
 

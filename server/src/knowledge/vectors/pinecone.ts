@@ -1,7 +1,7 @@
 // Vectors in a Pinecone index, one namespace per tenant. Pinecone holds only chunk ids, vectors and the
 // model name; chunk text is read back from Postgres under row-level security, so an id that strayed
 // into the wrong namespace could still never show one tenant another tenant's text.
-import { Pinecone } from '@pinecone-database/pinecone';
+import type { Pinecone } from '@pinecone-database/pinecone';
 import type { VectorStore } from './store.js';
 
 // Pinecone's limits per upsert request: 1,000 vectors and 2 MB; deletes take up to 1,000 ids.
@@ -42,8 +42,14 @@ const STATUS_OF: Record<string, number> = {
 type Metadata = { sourceId: string; model: string };
 
 export function pineconeStore(opts: { apiKey: string; indexHost: string; fetchApi?: typeof fetch }): VectorStore {
-  const client = new Pinecone({ apiKey: opts.apiKey, maxRetries: 2, ...(opts.fetchApi ? { fetchApi: opts.fetchApi } : {}) });
-  const index = (tenantId: string) => client.index<Metadata>({ host: opts.indexHost, namespace: namespaceFor(tenantId) });
+  // The client loads on first use: an instance that never touches vectors never pays for it.
+  let client: Promise<Pinecone> | undefined;
+  const index = async (tenantId: string) => {
+    client ??= import('@pinecone-database/pinecone').then(
+      ({ Pinecone }) => new Pinecone({ apiKey: opts.apiKey, maxRetries: 2, ...(opts.fetchApi ? { fetchApi: opts.fetchApi } : {}) }),
+    );
+    return (await client).index<Metadata>({ host: opts.indexHost, namespace: namespaceFor(tenantId) });
+  };
   // The client's errors can quote request details; only a status and a fixed message leave here.
   const guard = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     try {
@@ -58,7 +64,7 @@ export function pineconeStore(opts: { apiKey: string; indexHost: string; fetchAp
   return {
     name: 'pinecone',
     async upsert(_tx, tenantId, items) {
-      const idx = index(tenantId);
+      const idx = await index(tenantId);
       let batch: typeof items = [];
       let bytes = 0;
       const flush = async () => {
@@ -78,7 +84,7 @@ export function pineconeStore(opts: { apiKey: string; indexHost: string; fetchAp
       await flush();
     },
     async remove(_tx, tenantId, chunkIds) {
-      const idx = index(tenantId);
+      const idx = await index(tenantId);
       for (let i = 0; i < chunkIds.length; i += MAX_DELETE_IDS) {
         const ids = chunkIds.slice(i, i + MAX_DELETE_IDS);
         await guard('delete', () => idx.deleteMany({ ids }));
@@ -86,11 +92,11 @@ export function pineconeStore(opts: { apiKey: string; indexHost: string; fetchAp
     },
     async dropTenant(tenantId) {
       // The whole namespace: ids the database no longer lists (a crash between the two) go too.
-      await guard('delete', () => index(tenantId).deleteAll());
+      await guard('delete', async () => (await index(tenantId)).deleteAll());
     },
     async query(_tx, tenantId, model, vector, limit) {
-      const res = await guard('query', () =>
-        index(tenantId).query({
+      const res = await guard('query', async () =>
+        (await index(tenantId)).query({
           vector,
           topK: Math.min(limit, MAX_TOP_K),
           filter: { model: { $eq: model } },

@@ -3,16 +3,12 @@
 // transaction (so the entry survives the refusal) and never carry a code, a secret or a response.
 import { createHash, createHmac, hkdfSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import type { Role } from '@parley/protocol';
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
-  type VerifiedRegistrationResponse,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
+  VerifiedRegistrationResponse,
 } from '@simplewebauthn/server';
 import type { AuditLog } from '../../audit/log.js';
 import type { Config } from '../../config.js';
@@ -23,6 +19,9 @@ import { mfaRequiredFor, readPolicy } from '../policy.js';
 import { newRecoveryCodes, newTotpSecret, otpauthUri, recoveryCodeHash, totpStep } from './codes.js';
 import { factors, hasFactor, type Factors } from './factors.js';
 import * as store from './store.js';
+
+// WebAuthn (and its X.509 and ASN.1 stack) loads with the first passkey ceremony, not at every start.
+const webauthn = () => import('@simplewebauthn/server');
 
 export interface MfaDeps {
   db: Db;
@@ -278,6 +277,7 @@ export async function passkeyRegistrationOptions(deps: MfaDeps, ctx: MemberCtx):
     await assertFreshSession(tx, ctx);
     const { rpID } = relyingParty(deps.config);
     const existing = await store.listPasskeys(tx, ctx.memberId);
+    const { generateRegistrationOptions } = await webauthn();
     const options = await generateRegistrationOptions({
       rpName: 'Parley',
       rpID,
@@ -313,6 +313,7 @@ export async function addPasskey(
   const { rpID, origin } = relyingParty(deps.config);
   let info: Extract<VerifiedRegistrationResponse, { verified: true }>['registrationInfo'];
   try {
+    const { verifyRegistrationResponse } = await webauthn();
     const v = await verifyRegistrationResponse({
       response: response as unknown as RegistrationResponseJSON,
       expectedChallenge: ch.challenge,
@@ -363,6 +364,7 @@ export async function passkeyMfaOptions(deps: MfaDeps, ctx: MemberCtx): Promise<
     await activeMember(tx, ctx.memberId);
     const passkeys = await store.listPasskeys(tx, ctx.memberId);
     if (passkeys.length === 0) throw new DomainError('conflict', 'No passkey is registered for this member.');
+    const { generateAuthenticationOptions } = await webauthn();
     const options = await generateAuthenticationOptions({
       rpID: relyingParty(deps.config).rpID,
       allowCredentials: passkeys.map((p) => ({ id: p.credential_id, transports: p.transports })),
@@ -389,6 +391,7 @@ async function checkAssertion(
   const { rpID, origin } = relyingParty(deps.config);
   let newCounter: number;
   try {
+    const { verifyAuthenticationResponse } = await webauthn();
     const v = await verifyAuthenticationResponse({
       response,
       expectedChallenge: challenge,
@@ -477,6 +480,7 @@ export async function passwordlessOptions(
       allowCredentials = [{ id: decoy, transports: ['internal', 'hybrid'] }];
     }
   }
+  const { generateAuthenticationOptions } = await webauthn();
   const options = await generateAuthenticationOptions({
     rpID: relyingParty(deps.config).rpID,
     allowCredentials,

@@ -166,7 +166,7 @@ export function samlRoutes(deps: SignInDeps & { refusals: RefusalLog }): SamlRou
       const tenantId = tenantOf(req);
       const conn = tenantId ? await db.withTenant(tenantId, { requestId: req.id }, (tx) => getSamlConnection(tx)) : null;
       if (!tenantId || !conn) throw new DomainError('not_found', 'No SAML connection here.');
-      res.type('application/samlmetadata+xml').send(spMetadata(urlsFor(tenantId)));
+      res.type('application/samlmetadata+xml').send(await spMetadata(urlsFor(tenantId)));
     },
   });
 

@@ -9,8 +9,7 @@
 // - an assertion id is accepted once until it expires (sso_replay).
 // Every refusal has a reason code (SAML_REFUSALS); the caller audits it and shows the code.
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
-import { SAML, SamlStatusError, ValidateInResponseTo, generateServiceProviderMetadata, type CacheProvider, type Profile } from '@node-saml/node-saml';
-import { parseXml2JsFromString } from '@node-saml/node-saml/lib/xml.js';
+import type { CacheProvider, Profile, SAML } from '@node-saml/node-saml';
 import { SAML_REFUSALS as CODES, type SamlSignInError } from '@parley/protocol';
 import type { Tx } from '../../db/types.js';
 import { DomainError } from '../../errors.js';
@@ -85,8 +84,12 @@ export function normaliseCertificates(input: readonly string[], now = new Date()
 /** SHA-256 fingerprint of a PEM certificate (for audit metadata: never the certificate itself). */
 export const certificateFingerprint = (pem: string) => new X509Certificate(pem).fingerprint256;
 
+// node-saml (and its XML signature stack) loads with the first SAML request, not at every start.
+const nodeSaml = () => import('@node-saml/node-saml');
+
 /** The SP metadata XML an IdP imports. */
-export function spMetadata(urls: SamlUrls): string {
+export async function spMetadata(urls: SamlUrls): Promise<string> {
+  const { generateServiceProviderMetadata } = await nodeSaml();
   return generateServiceProviderMetadata({
     issuer: urls.spEntityId,
     callbackUrl: urls.acsUrl,
@@ -137,7 +140,8 @@ class RequestCache implements CacheProvider {
   }
 }
 
-function samlFor(conn: SamlConnectionRow, urls: SamlUrls, cache: CacheProvider): SAML {
+async function samlFor(conn: SamlConnectionRow, urls: SamlUrls, cache: CacheProvider): Promise<SAML> {
+  const { SAML, ValidateInResponseTo } = await nodeSaml();
   return new SAML({
     entryPoint: conn.entryPoint,
     issuer: urls.spEntityId,
@@ -161,7 +165,7 @@ function samlFor(conn: SamlConnectionRow, urls: SamlUrls, cache: CacheProvider):
 
 /** Starts a sign-in: the IdP URL with an AuthnRequest whose id is stored, bound to `binding`. */
 export async function samlAuthorizeUrl(tx: Tx, tenantId: string, conn: SamlConnectionRow, urls: SamlUrls, binding: Buffer): Promise<string> {
-  return samlFor(conn, urls, new RequestCache(tx, tenantId, binding)).getAuthorizeUrlAsync('', undefined, {});
+  return (await samlFor(conn, urls, new RequestCache(tx, tenantId, binding))).getAuthorizeUrlAsync('', undefined, {});
 }
 
 // ---- the Response ----
@@ -195,6 +199,7 @@ interface Shape {
 
 async function shapeOf(xml: string): Promise<Shape | null> {
   try {
+    const { parseXml2JsFromString } = await import('@node-saml/node-saml/lib/xml.js');
     const doc = (await parseXml2JsFromString(xml)) as Js;
     const response = doc.Response as Js | undefined;
     if (!response) return null;
@@ -213,9 +218,9 @@ async function shapeOf(xml: string): Promise<Shape | null> {
 }
 
 /** node-saml's error messages, as reason codes (the messages themselves never leave this module). */
-function reasonFor(err: unknown, shape: Shape, cache: RequestCache): SamlRefusal {
+async function reasonFor(err: unknown, shape: Shape, cache: RequestCache): Promise<SamlRefusal> {
   if (err instanceof SamlRefused) return err.reason;
-  if (err instanceof SamlStatusError) return 'idp_error';
+  if (err instanceof (await nodeSaml()).SamlStatusError) return 'idp_error';
   const msg = err instanceof Error ? err.message : '';
   if (/InResponseTo/i.test(msg)) {
     switch (cache.seen) {
@@ -338,11 +343,11 @@ export async function validateSamlResponse(
   const cache = new RequestCache(tx, tenantId, binding);
   let profile: Profile;
   try {
-    const result = await samlFor(conn, urls, cache).validatePostResponseAsync({ SAMLResponse: samlResponse });
+    const result = await (await samlFor(conn, urls, cache)).validatePostResponseAsync({ SAMLResponse: samlResponse });
     if (!result.profile || result.loggedOut) throw new SamlRefused('malformed');
     profile = result.profile;
   } catch (err) {
-    throw new SamlRefused(reasonFor(err, shape, cache));
+    throw new SamlRefused(await reasonFor(err, shape, cache));
   }
   const inResponseTo = typeof profile.inResponseTo === 'string' ? profile.inResponseTo : null;
   if (!inResponseTo) throw new SamlRefused('in_response_to_unknown');
