@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { openDb, PLATFORM_TENANT } from '../db/index.js';
 import { serverUrl, createTestDb, type TestDb } from '../test/db.js';
-import { cliMain as main, serverDir, serveChild } from '../test/serve.js';
+import { cliArgv, serverDir, serveChild } from '../test/serve.js';
 
 const run = promisify(execFile);
 
@@ -23,7 +23,7 @@ async function parley(...args: string[]): Promise<{ code: number; stdout: string
 
 async function parleyWith(extra: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--conditions=parley-source', '--import', 'tsx', main, ...args], {
+    const { stdout, stderr } = await run(process.execPath, cliArgv(args), {
       cwd: serverDir,
       env: { ...process.env, ...env, ...extra },
       timeout: 240_000,

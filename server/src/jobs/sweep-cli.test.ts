@@ -3,15 +3,13 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { openDb, runMigrations, type ParleyDb } from '../db/index.js';
 import { serverUrl, createTestDb, type TestDb } from '../test/db.js';
+import { cliArgv, serverDir } from '../test/serve.js';
 
 const run = promisify(execFile);
-const main = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
-const serverDir = fileURLToPath(new URL('../../', import.meta.url));
 let env: Record<string, string>;
 let testDb: TestDb | null = null;
 let dataDir: string;
@@ -48,7 +46,7 @@ test('parley sweep deletes expired one-time token ids and keeps live ones', asyn
       );
     });
   });
-  const { stdout } = await run(process.execPath, ['--conditions=parley-source', '--import', 'tsx', main, 'sweep', '--json'], {
+  const { stdout } = await run(process.execPath, cliArgv(['sweep', '--json']), {
     cwd: serverDir,
     env: { ...process.env, ...env },
     timeout: 150_000,

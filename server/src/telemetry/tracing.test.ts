@@ -11,13 +11,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveChild as serveCli } from '../test/serve.js';
+import { cliArgv, serverDir, serveChild as serveCli } from '../test/serve.js';
 import { createTestDb, serverUrl, type TestDb } from '../test/db.js';
 import { call } from '../test/http.js';
 import { parseSse, Visitor } from '../test/widget.js';
 
 const run = promisify(execFile);
-const main = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
 const denySdk = fileURLToPath(new URL('../test/deny-otel-sdk.mjs', import.meta.url));
 
 interface OtlpValue {
@@ -82,11 +81,11 @@ beforeAll(async () => {
 afterAll(() => testDb?.close());
 
 async function createTenant(): Promise<{ tenant: { id: string }; publishableKey: string; secretKey: string }> {
-  const { stdout } = await run(
-    process.execPath,
-    ['--conditions=parley-source', '--import', 'tsx', main, 'tenants', 'create', '--name', 'Traced', '--domain', 'traced.example', '--json'],
-    { cwd: fileURLToPath(new URL('../../', import.meta.url)), env: { ...process.env, ...env }, timeout: 120_000 },
-  );
+  const { stdout } = await run(process.execPath, cliArgv(['tenants', 'create', '--name', 'Traced', '--domain', 'traced.example', '--json']), {
+    cwd: serverDir,
+    env: { ...process.env, ...env },
+    timeout: 120_000,
+  });
   return JSON.parse(stdout);
 }
 

@@ -1,9 +1,9 @@
 // `parley serve` as a child process, as an operator runs it: the CLI, shutdown, lost-turn, instances and
 // tracing tests start it through here.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parleyOrigins } from './contract.js';
 import { createTestDb, serverUrl } from './db.js';
@@ -11,6 +11,34 @@ import { startFakeLlm, type FakeLlm } from './fake-llm.js';
 
 export const cliMain = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
 export const serverDir = fileURLToPath(new URL('../../', import.meta.url));
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** Every compiled source of a package (its src, tests aside) has an output in dist at least as new as itself. */
+function builtFrom(pkg: string): boolean {
+  const src = join(repo, pkg, 'src');
+  for (const entry of readdirSync(src, { recursive: true, withFileTypes: true })) {
+    const file = join(entry.parentPath, entry.name);
+    const rel = relative(src, file);
+    if (!entry.isFile() || !/\.tsx?$/.test(rel) || /\.test\.tsx?$|\.d\.ts$/.test(rel) || rel.startsWith('test/')) continue;
+    const out = join(repo, pkg, 'dist', rel.replace(/\.tsx?$/, '.js'));
+    if (!existsSync(out) || statSync(out).mtimeMs < statSync(file).mtimeMs) return false;
+  }
+  return true;
+}
+
+/**
+ * How tests run the parley CLI: built, as the `parley` bin runs it, when the build is current (CI builds
+ * before it tests), else from the sources through tsx, whose loader hooks double a start's time: the CLI,
+ * serve and restart tests start dozens of processes. PARLEY_TEST_CLI=source always takes the sources.
+ */
+const runBuilt = process.env.PARLEY_TEST_CLI !== 'source' && ['protocol', 'sdk-node', 'server'].every(builtFrom);
+
+/** node's arguments for `parley <args>`, with `nodeArgs` (e.g. `--import` a preload) before the script. */
+export function cliArgv(args: readonly string[], nodeArgs: readonly string[] = []): string[] {
+  return runBuilt
+    ? [...nodeArgs, join(serverDir, 'dist/cli/main.js'), ...args]
+    : ['--conditions=parley-source', '--import', 'tsx', ...nodeArgs, cliMain, ...args];
+}
 
 export interface ServedChild {
   url: string;
@@ -28,7 +56,7 @@ export interface ServedChild {
  * `nodeArgs` go to node before the script, `serveArgs` to `parley serve` (e.g. `--seed-demo`).
  */
 export async function serveChild(env: Record<string, string>, nodeArgs: string[] = [], serveArgs: string[] = []): Promise<ServedChild> {
-  const child = spawn(process.execPath, ['--conditions=parley-source', '--import', 'tsx', ...nodeArgs, cliMain, 'serve', ...serveArgs], {
+  const child = spawn(process.execPath, cliArgv(['serve', ...serveArgs], nodeArgs), {
     cwd: serverDir,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -61,11 +89,8 @@ export async function serveChild(env: Record<string, string>, nodeArgs: string[]
 export async function runCli(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const { execFile } = await import('node:child_process');
   return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--conditions=parley-source', '--import', 'tsx', cliMain, ...args],
-      { cwd: serverDir, env: { ...process.env, ...env }, timeout: 240_000 },
-      (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(process.execPath, cliArgv(args), { cwd: serverDir, env: { ...process.env, ...env }, timeout: 240_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }

@@ -6,16 +6,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createTestDb, serverUrl, type TestDb } from '../test/db.js';
 import { call } from '../test/http.js';
+import { cliArgv, serverDir } from '../test/serve.js';
 import { WebhookReceiver } from '../test/webhook-receiver.js';
 
 const run = promisify(execFile);
-const main = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
-const serverDir = fileURLToPath(new URL('../../', import.meta.url));
 let env: Record<string, string>;
 let testDb: TestDb | null = null;
 let child: ChildProcess | null = null;
@@ -41,7 +39,7 @@ afterAll(async () => {
 });
 
 function serve(): Promise<{ url: string; process: ChildProcess }> {
-  const p = spawn(process.execPath, ['--conditions=parley-source', '--import', 'tsx', main, 'serve'], {
+  const p = spawn(process.execPath, cliArgv(['serve']), {
     cwd: serverDir,
     env: { ...process.env, ...env, PORT: '0', PARLEY_PUBLIC_URL: 'http://localhost:8787' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -61,15 +59,11 @@ function serve(): Promise<{ url: string; process: ChildProcess }> {
 }
 
 test('kill -9 after the commit, mid-delivery: the restarted server delivers the same webhook-id, processed once', async () => {
-  const created = await run(
-    process.execPath,
-    ['--conditions=parley-source', '--import', 'tsx', main, 'tenants', 'create', '--name', 'Restart', '--json'],
-    {
-      cwd: serverDir,
-      env: { ...process.env, ...env },
-      timeout: 120_000,
-    },
-  );
+  const created = await run(process.execPath, cliArgv(['tenants', 'create', '--name', 'Restart', '--json']), {
+    cwd: serverDir,
+    env: { ...process.env, ...env },
+    timeout: 120_000,
+  });
   const { secretKey } = JSON.parse(created.stdout) as { secretKey: string };
   const rx = await new WebhookReceiver().start();
   try {
