@@ -2,7 +2,7 @@
 // every table (not the master key or KMS) and the source code, knows a card's BIN and last four, the
 // year someone was born, the first five digits of an SSN and a list of candidate emails, and tries the
 // engine's own construction and the obvious alternatives against every hash- or salt-looking value.
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac, hash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Keyring } from '../../crypto/keyring.js';
 import { rotateDataKeys } from '../../crypto/rotation.js';
@@ -134,7 +134,9 @@ function emailSpace(): string[] {
   return out;
 }
 
-const PREFIX = 16;
+// A digest counts as found when its first 8 bytes start any token of the dump, read as hex or as base64
+// (either alphabet): its encodings are compared as bytes, so each digest is encoded once, in hex.
+const PREFIX_BYTES = 8;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -148,7 +150,11 @@ async function bruteForce(
   spaces: Record<string, string[]>,
 ): Promise<{ recovered: Record<string, string[]>; salts: number; hashes: number }> {
   const tokens = [...new Set(dumpText.match(/[A-Za-z0-9+/_-]{16,}={0,2}/g) ?? [])];
-  const seen = new Set(tokens.map((s) => s.slice(0, PREFIX)));
+  const seen = new Set<string>();
+  for (const token of tokens) {
+    if (/^[0-9a-f]{16}/i.test(token)) seen.add(token.slice(0, PREFIX_BYTES * 2).toLowerCase());
+    seen.add(Buffer.from(token.slice(0, 12), 'base64').toString('hex', 0, PREFIX_BYTES));
+  }
   // Salts are 16 to 24 random bytes written in base64 or hex; 32-byte values here are digests, keys and
   // signatures, tried as targets.
   const salts = tokens.filter((s) => s.length <= 32 && !UUID.test(s));
@@ -158,10 +164,8 @@ async function bruteForce(
     if (/^[0-9a-f]+$/i.test(s) && s.length % 2 === 0) bytes.push(Buffer.from(s, 'hex'));
     return { str: s, bytes };
   });
-  const hit = (d: Buffer) =>
-    seen.has(d.toString('hex').slice(0, PREFIX)) ||
-    seen.has(d.toString('base64url').slice(0, PREFIX)) ||
-    seen.has(d.toString('base64').slice(0, PREFIX));
+  const hit = (hex: string) => seen.has(hex.slice(0, PREFIX_BYTES * 2));
+  const sha256 = (s: string) => hash('sha256', s, 'hex');
   const recovered: Record<string, string[]> = {};
   let hashes = 0;
   for (const [label, values] of Object.entries(spaces)) {
@@ -170,13 +174,13 @@ async function bruteForce(
       // Lets the test server (same process) run its timers meanwhile.
       if (i % 2000 === 0) await new Promise((r) => setImmediate(r));
       hashes++;
-      if (hit(createHash('sha256').update(value).digest())) found.add(value);
+      if (hit(sha256(value))) found.add(value);
       for (const k of keys) {
         hashes += 3 + k.bytes.length;
-        if (hit(createHmac('sha256', k.str).update(value).digest())) found.add(value);
-        for (const b of k.bytes) if (hit(createHmac('sha256', b).update(value).digest())) found.add(value);
-        if (hit(createHash('sha256').update(k.str).update(value).digest())) found.add(value);
-        if (hit(createHash('sha256').update(value).update(k.str).digest())) found.add(value);
+        if (hit(createHmac('sha256', k.str).update(value).digest('hex'))) found.add(value);
+        for (const b of k.bytes) if (hit(createHmac('sha256', b).update(value).digest('hex'))) found.add(value);
+        if (hit(sha256(k.str + value))) found.add(value);
+        if (hit(sha256(value + k.str))) found.add(value);
       }
     }
     if (found.size) recovered[label] = [...found];
@@ -210,6 +214,22 @@ describe('strict personal data in a database dump', () => {
     const result = await bruteForce(text, spaces);
     console.info(`brute force: ${result.salts} salt candidates, ${result.hashes} hashes, ${Math.round(performance.now() - started)} ms`);
     expect(result.recovered).toEqual({});
+  });
+
+  test('the brute force recovers what a weaker scheme leaves in a dump, in every encoding it tries', async () => {
+    const salt = 'q4Cx0fJm7RkPz2LdVb9sWA';
+    const saltHex = '8e1f3a5c7b9d2e4f6a8c0b1d3e5f7a9c';
+    const b64 = (d: Buffer) => d.toString('base64');
+    const weak = [
+      `card_hash=${hash('sha256', CARD, 'hex')}`,
+      `salt=${salt} dob=${createHmac('sha256', salt).update(DOB).digest('base64url')}`,
+      `salt=${saltHex} ssn=${b64(createHmac('sha256', Buffer.from(saltHex, 'hex')).update(SSN.replace(/-/g, '')).digest()).slice(0, 22)}`,
+      `email=${b64(Buffer.from(hash('sha256', salt + EMAIL, 'hex'), 'hex'))}`,
+    ];
+    const spaces = { card: [CARD, '4000000000000002'], dob: [DOB, '1990-01-01'], ssn: ssnSpace(), email: emailSpace() };
+    expect(spaces.ssn).toContain(SSN.replace(/-/g, ''));
+    const { recovered } = await bruteForce(weak.join('\n'), spaces);
+    expect(recovered).toEqual({ card: [CARD], dob: [DOB], ssn: [SSN.replace(/-/g, '')], email: [EMAIL] });
   });
 
   test('one value keeps one placeholder within a conversation, however written; another conversation shares nothing', async () => {
