@@ -1,12 +1,10 @@
 // `parley sweep` as an operator runs it: a real process on the database, deleting what has expired.
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { openDb, runMigrations, type ParleyDb } from '../db/index.js';
-import { serverUrl, createTestDb, type TestDb } from '../test/db.js';
+import { serverUrl, createTestDb, newDataDir, type TestDb } from '../test/db.js';
 import { cliArgv, serverDir } from '../test/serve.js';
 
 const run = promisify(execFile);
@@ -15,7 +13,7 @@ let testDb: TestDb | null = null;
 let dataDir: string;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'parley-sweep-'));
+  dataDir = await newDataDir('parley-sweep-');
   env = { PARLEY_DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
   if (serverUrl) {
     testDb = await createTestDb({ migrate: false });

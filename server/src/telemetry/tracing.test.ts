@@ -3,16 +3,13 @@
 // and the answer, carrying the request id and never the visitor's words. Without the variable, the SDK
 // is never loaded at all.
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliArgv, serverDir, serveChild as serveCli } from '../test/serve.js';
-import { createTestDb, serverUrl, type TestDb } from '../test/db.js';
+import { createTestDb, newDataDir, serverUrl, type TestDb } from '../test/db.js';
 import { call } from '../test/http.js';
 import { parseSse, Visitor } from '../test/widget.js';
 
@@ -72,7 +69,7 @@ const attr = (s: OtlpSpan, key: string): unknown => {
 let env: Record<string, string>;
 let testDb: TestDb | null = null;
 beforeAll(async () => {
-  env = { PARLEY_DATA_DIR: mkdtempSync(join(tmpdir(), 'parley-otel-')), LOG_LEVEL: 'silent', PORT: '0' };
+  env = { PARLEY_DATA_DIR: await newDataDir('parley-otel-'), LOG_LEVEL: 'silent', PORT: '0' };
   if (serverUrl) {
     testDb = await createTestDb();
     env.DATABASE_URL = testDb.url!;

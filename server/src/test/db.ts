@@ -1,10 +1,12 @@
 // Test databases: PGlite in memory by default; a fresh database on a real server when
 // PARLEY_TEST_DATABASE_URL points at one (CI runs every suite both ways).
 import { createHash, randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite-pgvector';
 import pg from 'pg';
 import { openDb, runMigrations, type ParleyDb } from '../db/index.js';
 import { loadMigrations } from '../db/migrate.js';
@@ -83,6 +85,21 @@ function migratedDump(): Promise<Blob> {
     }
   })();
   return migrated;
+}
+
+/**
+ * A new data folder (PARLEY_DATA_DIR) for a `parley` child process. On the embedded database its database
+ * starts from the migrated dump createTestDb uses, so the child skips the migrations a fresh folder runs
+ * (seconds per process); against a server the folder holds only the development keys, as before.
+ */
+export async function newDataDir(prefix: string): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  if (!serverUrl) {
+    // As db/pglite.ts opens it (pgvector loaded), so the folder opens there as one it wrote itself.
+    const pg = await PGlite.create(join(dir, 'db'), { extensions: { vector }, loadDataDir: await migratedDump() });
+    await pg.close();
+  }
+  return dir;
 }
 
 /**

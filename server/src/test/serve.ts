@@ -1,12 +1,11 @@
 // `parley serve` as a child process, as an operator runs it: the CLI, shutdown, lost-turn, instances and
 // tracing tests start it through here.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parleyOrigins } from './contract.js';
-import { createTestDb, serverUrl } from './db.js';
+import { createTestDb, newDataDir, serverUrl } from './db.js';
 import { startFakeLlm, type FakeLlm } from './fake-llm.js';
 
 export const cliMain = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
@@ -133,7 +132,7 @@ export interface CliDeployment {
 
 /** Sets up a CliDeployment (on PostgreSQL when the tests run there); `name` labels its data folder. */
 export async function cliDeployment(name: string): Promise<CliDeployment> {
-  const dataDir = mkdtempSync(join(tmpdir(), `parley-${name}-`));
+  const dataDir = await newDataDir(`parley-${name}-`);
   const env: Record<string, string> = { PARLEY_DATA_DIR: dataDir, LOG_LEVEL: 'warn', PORT: '0' };
   const testDb = serverUrl ? await createTestDb({ migrate: false }) : null;
   if (testDb) env.DATABASE_URL = testDb.url!;

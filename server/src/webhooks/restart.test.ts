@@ -3,12 +3,9 @@
 // restarted server delivers the event again, with the same webhook-id; the receiver's dedupe sees it once.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { createTestDb, serverUrl, type TestDb } from '../test/db.js';
+import { createTestDb, newDataDir, serverUrl, type TestDb } from '../test/db.js';
 import { call } from '../test/http.js';
 import { cliArgv, serverDir } from '../test/serve.js';
 import { WebhookReceiver } from '../test/webhook-receiver.js';
@@ -23,7 +20,7 @@ let logs = '';
 beforeAll(async () => {
   env = {
     PARLEY_ENV: 'development',
-    PARLEY_DATA_DIR: mkdtempSync(join(tmpdir(), 'parley-webhook-restart-')),
+    PARLEY_DATA_DIR: await newDataDir('parley-webhook-restart-'),
     PARLEY_MASTER_KEY: randomBytes(32).toString('base64'),
     PARLEY_SIGNING_KEY: randomBytes(32).toString('base64'),
     LOG_LEVEL: 'info',
