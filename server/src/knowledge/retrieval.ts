@@ -170,13 +170,15 @@ export class KnowledgeRetrieval {
     const tenantId = await txTenant(tx);
     const settings = await this.settings(tx);
     const configured = opts.mode ?? settings.mode;
-    const stats = tenantId && this.indexes ? await indexStats(tx) : null;
-    const index = stats && tenantId ? this.indexes!.current(tenantId, stats) : null;
-    const bm25 = async (n: number) =>
-      (await lexicalSearch(tx, query, n, { synonyms: settings.synonyms, index })).map((c) => ({
+    // The copy's version is read only when BM25 runs (a dense search never reads it).
+    const bm25 = async (n: number) => {
+      const stats = tenantId && this.indexes ? await indexStats(tx) : null;
+      const index = stats && tenantId ? this.indexes!.current(tenantId, stats) : null;
+      return (await lexicalSearch(tx, query, n, { synonyms: settings.synonyms, index })).map((c) => ({
         ...c,
         strength: Number(bm25Strength(c.score).toFixed(4)),
       }));
+    };
     if (!tenantId || configured === 'bm25') return { mode: 'bm25', results: await bm25(limit) };
 
     const embedder = await this.embedder(tx, tenantId);
