@@ -11,6 +11,12 @@ import { inSpan } from '../telemetry/spans.js';
 import { scopedTo } from './tx-memo.js';
 import type { Db, HousekeepingContext, PlatformContext, Tx, TxContext } from './types.js';
 
+/**
+ * A transaction's role ($1), tenant ($2, '' for none) and request id ($3), in one statement:
+ * set_config('role', …, true) is SET LOCAL ROLE, so the setup costs one round trip, not two.
+ */
+const SCOPE = "SELECT set_config('role', $1, true), set_config('app.tenant_id', $2, true), set_config('app.request_id', $3, true)";
+
 export type { PoolUse } from './driver.js';
 export type { Db, Tx, TxContext, PlatformContext, HousekeepingContext, ActorRef, QueryResult } from './types.js';
 export { EmbeddedDbLockedError } from './pglite.js';
@@ -131,8 +137,7 @@ class ScopedDb implements Db {
   withTenant<T>(tenantId: string, ctx: TxContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
     if (!isUuid(tenantId)) return Promise.reject(new TypeError('tenant id must be a uuid'));
     return withHooks('tenant', { requestId: ctx.requestId, tenantId }, this.driver.app, this.tracked(tenantId), async (tx) => {
-      await tx.query('SET LOCAL ROLE parley_app');
-      await tx.query("SELECT set_config('app.tenant_id', $1, true), set_config('app.request_id', $2, true)", [tenantId, ctx.requestId ?? '']);
+      await tx.query(SCOPE, ['parley_app', tenantId, ctx.requestId ?? '']);
       scopedTo(tx, tenantId);
       return fn(tx);
     });
@@ -148,11 +153,11 @@ class ScopedDb implements Db {
         // Same role and tenant as withTenant (a physical replica has the same roles and policies); the
         // statement that sets them also says how far the replica has replayed.
         return await withHooks('tenant_read', { requestId: ctx.requestId, tenantId }, driver.replica, {}, async (tx) => {
-          await tx.query('SET LOCAL ROLE parley_app');
-          const { rows } = await tx.query<{ replayed: string | null }>(
-            "SELECT set_config('app.tenant_id', $1, true), set_config('app.request_id', $2, true), pg_last_wal_replay_lsn()::text AS replayed",
-            [tenantId, ctx.requestId ?? ''],
-          );
+          const { rows } = await tx.query<{ replayed: string | null }>(`${SCOPE}, pg_last_wal_replay_lsn()::text AS replayed`, [
+            'parley_app',
+            tenantId,
+            ctx.requestId ?? '',
+          ]);
           // Read Committed: each later statement takes its snapshot after this replay position.
           if (!routing.mayServe(tenantId, rows[0]!.replayed)) throw STALE;
           const seen = (e: unknown) => Promise.reject((dbError = e));
@@ -174,8 +179,7 @@ class ScopedDb implements Db {
       }
     }
     return withHooks('tenant_read', { requestId: ctx.requestId, tenantId }, driver.app, { readOnly: true }, async (tx) => {
-      await tx.query('SET LOCAL ROLE parley_app');
-      await tx.query("SELECT set_config('app.tenant_id', $1, true), set_config('app.request_id', $2, true)", [tenantId, ctx.requestId ?? '']);
+      await tx.query(SCOPE, ['parley_app', tenantId, ctx.requestId ?? '']);
       scopedTo(tx, tenantId);
       return fn(tx);
     });
@@ -184,8 +188,7 @@ class ScopedDb implements Db {
   withoutTenant<T>(ctx: TxContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
     // Not tracked: with no tenant set, row-level security lets it write no tenant's rows.
     return withHooks('without_tenant', ctx, this.driver.app, {}, async (tx) => {
-      await tx.query('SET LOCAL ROLE parley_app');
-      await tx.query("SELECT set_config('app.tenant_id', '', true), set_config('app.request_id', $1, true)", [ctx.requestId ?? '']);
+      await tx.query(SCOPE, ['parley_app', '', ctx.requestId ?? '']);
       return fn(tx);
     });
   }
@@ -197,8 +200,7 @@ class ScopedDb implements Db {
     if (!ctx.reason.trim()) return Promise.reject(new TypeError('platform work needs a reason'));
     return withHooks('platform', ctx, this.driver.owner, this.tracked(null), async (tx) => {
       if ('readOnly' in ctx && ctx.readOnly) await tx.query('SET TRANSACTION READ ONLY');
-      await tx.query('SET LOCAL ROLE parley_platform');
-      await tx.query("SELECT set_config('app.tenant_id', '', true), set_config('app.request_id', $1, true)", [ctx.requestId ?? '']);
+      await tx.query(SCOPE, ['parley_platform', '', ctx.requestId ?? '']);
       const result = await fn(tx);
       if (audited) await auditor!(tx, ctx as PlatformContext);
       return result;
