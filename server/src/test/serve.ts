@@ -27,7 +27,7 @@ function builtFrom(pkg: string): boolean {
 
 /**
  * How tests run the parley CLI: built, as the `parley` bin runs it, when the build is current (CI builds
- * before it tests), else from the sources through tsx, whose loader hooks double a start's time: the CLI,
+ * before it tests), else from the sources through tsx, whose loader hooks add about a second to every start: the CLI,
  * serve and restart tests start dozens of processes. PARLEY_TEST_CLI=source always takes the sources.
  */
 const runBuilt = process.env.PARLEY_TEST_CLI !== 'source' && ['protocol', 'sdk-node', 'server'].every(builtFrom);
