@@ -18,6 +18,8 @@ export interface Driver {
   kind: 'pglite' | 'postgres';
   app: Runner;
   owner: Runner;
+  /** One statement on the app connection outside any transaction (its own implicit one): a single round trip. */
+  single: <R>(sql: string, params?: readonly unknown[]) => Promise<R[]>;
   /** Read-only transactions on the read replica (postgres with a read URL only); null: there is none. */
   replica: Runner | null;
   close(): Promise<void>;

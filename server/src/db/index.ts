@@ -6,6 +6,7 @@ import type { Driver, PoolUse, Runner, TxOptions } from './driver.js';
 import { migrate } from './migrate.js';
 import { openPglite } from './pglite.js';
 import { openPostgres } from './postgres.js';
+import { hitWindow, type WindowCount } from './rate-windows.js';
 import { ReadRouting, type ReplicaLog } from './replica.js';
 import { inSpan } from '../telemetry/spans.js';
 import { scopedTo } from './tx-memo.js';
@@ -191,6 +192,14 @@ class ScopedDb implements Db {
       await tx.query(SCOPE, ['parley_app', '', ctx.requestId ?? '']);
       return fn(tx);
     });
+  }
+
+  countHit(key: Buffer, windowMs: number): Promise<WindowCount> {
+    return hitWindow(
+      { query: async <R>(sql: string, params?: readonly unknown[]) => ({ rows: await this.driver.single<R>(sql, params), rowCount: 0 }) },
+      key,
+      windowMs,
+    );
   }
 
   withPlatform<T>(ctx: PlatformContext | HousekeepingContext, fn: (tx: Tx) => Promise<T>): Promise<T> {

@@ -100,6 +100,7 @@ export async function openPglite(location: string, from?: Blob): Promise<Driver>
     kind: 'pglite',
     app: tx,
     owner: tx,
+    single: async <R>(sql: string, params?: readonly unknown[]) => (await pg.query<R>(sql, params ? [...params] : undefined)).rows,
     replica: null,
     dump: () => pg.dumpDataDir('none'),
     async close() {

@@ -13,8 +13,11 @@ export interface WindowCount {
   resetInSeconds: number;
 }
 
-/** Counts one more hit in `key`'s window (a new window of `windowMs` once the last one has ended). */
-export async function hitWindow(tx: Tx, key: Buffer, windowMs: number): Promise<WindowCount> {
+/**
+ * Counts one more hit in `key`'s window (a new window of `windowMs` once the last one has ended), in `tx`
+ * or as a statement of its own (`Db.countHit`).
+ */
+export async function hitWindow(tx: Pick<Tx, 'query'>, key: Buffer, windowMs: number): Promise<WindowCount> {
   const { rows } = await tx.query<{ hits: number; reset_at: Date | string; wait: number }>(
     'SELECT hits, reset_at, greatest(1, ceil(extract(epoch FROM reset_at - clock_timestamp())))::int AS wait FROM parley_rate_limit_hit($1, $2)',
     [key, windowMs],

@@ -63,6 +63,12 @@ export interface Db {
   /** Runs `fn` as `parley_app` with no tenant set: row-level security shows zero tenant rows. */
   withoutTenant<T>(ctx: TxContext, fn: (tx: Tx) => Promise<T>): Promise<T>;
   /**
+   * Counts a hit in a shared rate window (db/rate-windows.ts) in one statement, outside any transaction:
+   * the counter function is SECURITY DEFINER and touches only the counters, so it needs no role or tenant,
+   * and a rate-limited request pays one round trip for it instead of four.
+   */
+  countHit(key: Buffer, windowMs: number): Promise<import('./rate-windows.js').WindowCount>;
+  /**
    * The explicit cross-tenant path (CLI, workers), and the only way to `parley_platform` (BYPASSRLS):
    * appends an entry to the platform audit log in the same transaction, unless `ctx` is a
    * HousekeepingContext (`audit: false`).

@@ -3,7 +3,7 @@
 import { MemoryStore, type ClientRateLimitInfo, type Options, type Store } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import type { Db } from '../db/index.js';
-import { hitWindow, windowKey as hashKey } from '../db/rate-windows.js';
+import { windowKey as hashKey } from '../db/rate-windows.js';
 
 export interface LimitStores {
   readonly kind: 'memory' | 'postgres' | 'redis';
@@ -41,7 +41,7 @@ export class PostgresLimitStore implements Store {
   }
 
   async increment(key: string): Promise<ClientRateLimitInfo> {
-    const w = await this.db.withoutTenant({ requestId: null }, (tx) => hitWindow(tx, hashKey(this.prefix, key), this.windowMs));
+    const w = await this.db.countHit(hashKey(this.prefix, key), this.windowMs);
     return { totalHits: w.hits, resetTime: w.resetAt };
   }
 
