@@ -75,7 +75,9 @@ export async function openPostgres(appUrl: string, ownerUrl: string, readUrl: st
     kind: 'postgres',
     app: txRunner(app, closed),
     owner: txRunner(owner, closed),
-    single: async <R>(sql: string, params?: readonly unknown[]) => (await app.query(sql, params ? [...params] : undefined)).rows as R[],
+    // Like a transaction once the database is closed: the closed error, not the pool's own.
+    single: async <R>(sql: string, params?: readonly unknown[]) =>
+      (await Promise.race([app.query(sql, params ? [...params] : undefined), closed])).rows as R[],
     pools() {
       const use = (name: PoolUse['pool'], p: pg.Pool): PoolUse => ({ pool: name, total: p.totalCount, idle: p.idleCount, waiting: p.waitingCount });
       return [use('app', app), ...(owner === app ? [] : [use('owner', owner)]), ...(replica ? [use('replica', replica)] : [])];
