@@ -114,8 +114,12 @@ export function precompute(ix: TenantIndex, p: Readonly<Bm25Params>): TenantInde
   const avgdl = Math.max(ix.stats.totalLength / Math.max(ix.stats.n, 1), 1);
   const key = paramsKey(p);
   for (const post of ix.terms.values()) {
-    post.parts = Float64Array.from(post.docs, (_, i) => part(ix, post, i, p, avgdl));
-    maxPart(ix, post, p, key, avgdl);
+    const parts = Float64Array.from(post.docs, (_, i) => part(ix, post, i, p, avgdl));
+    // The bound from the parts just worked out, not by working every one out again.
+    let max = 0;
+    for (const v of parts) max = Math.max(max, v);
+    post.parts = parts;
+    (post.maxPart ??= new Map()).set(key, max);
   }
   ix.precomputed = key;
   return ix;
