@@ -8,6 +8,7 @@ import type { Keyring } from '../../crypto/keyring.js';
 import type { Tx } from '../../db/types.js';
 import type { Redactor } from '../../conversations/turn.js';
 import type { ConversationRow } from '../../conversations/service.js';
+import { canonicalJson } from '../../audit/canonical.js';
 import { loadRedactionState, newTokenKey, redact, restore, type PiiPolicy } from './index.js';
 import { tenantSettings } from '../../tenants/settings.js';
 
@@ -23,6 +24,9 @@ export class ConversationRedactor implements Redactor {
     const policy = await tenantPolicy(tx);
     const key = await this.tokenKey(tx, c);
     const state = loadRedactionState(c.redaction_state);
+    // Most messages name no one new: the row is written only when its state changes (read before
+    // redact, which may add to it in place).
+    const stored = canonicalJson(c.redaction_state ?? null);
     const out = redact(text, policy, channel, state, key);
     for (const v of out.vault) {
       const sealed = await this.keyring.seal(tx, c.tenant_id, v.value, vaultContext(c.id, v.token));
@@ -34,7 +38,8 @@ export class ConversationRedactor implements Redactor {
         sealed,
       ]);
     }
-    await tx.query('UPDATE conversations SET redaction_state = $2 WHERE id = $1', [c.id, JSON.stringify(out.state)]);
+    if (canonicalJson(out.state) !== stored)
+      await tx.query('UPDATE conversations SET redaction_state = $2 WHERE id = $1', [c.id, JSON.stringify(out.state)]);
     c.redaction_state = out.state as unknown as Record<string, unknown>;
     // Positions refer to the original text; classes and actions are what review needs, never values.
     const pii = out.matches.map((m) => ({ class: m.class, start: m.start, end: m.end, score: Number(m.score.toFixed(3)), action: m.action }));
