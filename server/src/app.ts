@@ -308,9 +308,7 @@ export function createApp(deps: AppDeps): express.Express {
     db,
     audit: deps.audit,
     keyring,
-    retrieve:
-      deps.retrieve ??
-      (async ({ tenantId, requestId }, query, limit) => (await retrieval.searchTenant(tenantId, query, limit, { requestId })).results),
+    retrieve: deps.retrieve ?? ((tx, query, limit, requestId) => retrieval.searchIn(tx, query, limit, requestId)),
     modelFor: deps.modelFor ?? providerModels(providerFetch),
     observe: metrics.answered,
     approvals,

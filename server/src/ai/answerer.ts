@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { AuditLog } from '../audit/log.js';
 import type { Db } from '../db/index.js';
+import type { Tx } from '../db/types.js';
 import { NOTICES } from '../conversations/notices.js';
 import type { Answer, AnswerInput, Answerer } from '../conversations/turn.js';
 import type { Keyring } from '../crypto/keyring.js';
@@ -105,7 +106,10 @@ export class KnowledgeAnswerer implements Answerer {
     const { db, audit, retrieve } = this.deps;
     const asksForPerson = ASKS_FOR_PERSON.test(input.question);
     const scope = { requestId: input.requestId };
-    const first = await db.withTenant(input.tenantId, scope, async (tx) => {
+    // What the turn needs to know, and the passages, read in one transaction on the read path (a replica
+    // when configured; the primary for a tenant that has just written).
+    const recordings: ((tx: Tx) => Promise<void>)[] = [];
+    const first = await db.withTenantRead(input.tenantId, scope, async (tx) => {
       const all = await tenantSettings(tx);
       const settings = all.handoff;
       const synonyms = all.retrieval.synonyms;
@@ -114,10 +118,18 @@ export class KnowledgeAnswerer implements Answerer {
       const topic = picked ? null : mentionsTopic(input.question, settings.sensitiveTopics);
       const early = asksForPerson || topic !== null || picked !== null;
       const creds = !early && this.deps.keyring ? (await resolveProviderCredentials(tx, this.deps.keyring, input.tenantId))[0] : undefined;
-      return { settings, synonyms, picked, topic, early, creds, policy: creds ? await tenantPolicy(tx) : null };
+      const policy = creds ? await tenantPolicy(tx) : null;
+      const found = early ? { results: [] } : await retrieve(tx, input.question, this.deps.topK ?? 5, input.requestId);
+      // Kept outside the transaction: a read retried on the primary after a replica failure records both calls.
+      if (found.record) recordings.push(found.record);
+      return { settings, synonyms, picked, topic, early, creds, policy, passages: found.results };
     });
-    // Retrieval reads on the read path (a replica when configured), in a transaction of its own.
-    const passages = first.early ? [] : await retrieve({ tenantId: input.tenantId, requestId: input.requestId }, input.question, this.deps.topK ?? 5);
+    // A query embedding reached a provider: recorded at once on the primary.
+    if (recordings.length)
+      await db.withTenant(input.tenantId, scope, async (tx) => {
+        for (const r of recordings) await r(tx);
+      });
+    const { passages } = first;
     // Only a turn that would reach the provider counts against its budget. The API channel admits a turn
     // before storing anything (over budget it is a 429 there).
     // A verified visitor's turn with a provider offers the tenant's enabled actions as tools (proposals only).
@@ -143,6 +155,8 @@ export class KnowledgeAnswerer implements Answerer {
     let answer: Answer;
     // The model streams its own words; every other reply is streamed here, as one would be.
     let streamed = false;
+    // Tokens spent at the provider.
+    let used = 0;
     if (picked) {
       answer = { text: `${picked.text.trim()} [1]`, citations: [{ title: picked.title, url: picked.url, chunkId: picked.chunkId }], confidence: 1 };
     } else if (asksForPerson) {
@@ -183,8 +197,7 @@ export class KnowledgeAnswerer implements Answerer {
         answer = { text: NOTICES.busy, citations: [], confidence: 0, handoff: { reason: 'provider_error' } };
       }
       for (const { kind, ...c } of calls) audits.push({ provider: creds.provider, model: creds.model, call: kind, ...c });
-      const used = calls.reduce((n, c) => n + c.inputTokens + c.outputTokens, 0);
-      await db.withTenant(input.tenantId, { requestId: input.requestId }, (tx) => recordUsage(tx, input.tenantId, used));
+      used = calls.reduce((n, c) => n + c.inputTokens + c.outputTokens, 0);
     } else {
       const terms = queryTerms(input.question, { synonyms });
       const d = decide(input.question, ps, terms, settings, strength);
@@ -232,7 +245,7 @@ export class KnowledgeAnswerer implements Answerer {
       'parley.ai.confidence': answer.confidence,
       'parley.ai.passages': passages.length,
     });
-    await db.withTenant(input.tenantId, { requestId: input.requestId }, async (tx) => {
+    const record = async (tx: Tx) => {
       for (const a of audits.length ? audits : [{ provider: 'none', call: 'none' }]) {
         await audit.append(tx, {
           tenantId: input.tenantId,
@@ -243,7 +256,15 @@ export class KnowledgeAnswerer implements Answerer {
           metadata: { latencyMs, ...a, confidence: answer.confidence, handoff: answer.handoff?.reason ?? null, passages: passages.length },
         });
       }
-    });
+    };
+    // A provider call is recorded (and its tokens counted) at once, whatever becomes of the answer: text
+    // left the process. An answer made here is recorded with the answer, in the transaction that stores it.
+    if (streamed)
+      await db.withTenant(input.tenantId, scope, async (tx) => {
+        await recordUsage(tx, input.tenantId, used);
+        await record(tx);
+      });
+    else answer.record = record;
     return answer;
   }
 }

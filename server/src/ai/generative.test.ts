@@ -72,12 +72,12 @@ const lastPrompt = (): { system: string; user: string } => {
 
 // Knowledge for these tests: a tenant-scoped table under row-level security, read by a real query in
 // the tenant's own transaction, so which tenant's passages reach a prompt is the database's decision.
-const retrieve: Retrieve = async ({ tenantId }, query, limit) => {
+const retrieve: Retrieve = async (tx, query, limit) => {
   const q = new Set(contentWords(query));
-  const { rows } = await t.runtime.db.withTenantRead(tenantId, { requestId: null }, (tx) =>
-    tx.query<{ id: string; title: string; url: string | null; text: string }>('SELECT id, title, url, text FROM test_passages ORDER BY id'),
+  const { rows } = await tx.query<{ id: string; title: string; url: string | null; text: string }>(
+    'SELECT id, title, url, text FROM test_passages ORDER BY id',
   );
-  return rows
+  const results = rows
     .map((r) => ({
       chunkId: r.id,
       sourceId: r.id,
@@ -90,6 +90,7 @@ const retrieve: Retrieve = async ({ tenantId }, query, limit) => {
     .filter((r) => r.score > 0)
     .sort((x, y) => y.score - x.score)
     .slice(0, limit);
+  return { results };
 };
 const know = (tenant: CreatedTenant, title: string, text: string, url: string | null = null) =>
   t.runtime.db.withTenant(tenant.tenant.id, { requestId: null }, (tx) =>

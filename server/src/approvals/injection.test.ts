@@ -189,12 +189,10 @@ const model = new MockLanguageModelV3({
 });
 
 // Knowledge: a tenant-scoped table read in the tenant's own transaction (as in ai/generative.test.ts).
-const retrieve: Retrieve = async ({ tenantId }, query, limit) => {
+const retrieve: Retrieve = async (tx, query, limit) => {
   const q = new Set(contentWords(query));
-  const { rows } = await t.runtime.db.withTenantRead(tenantId, { requestId: null }, (tx) =>
-    tx.query<{ id: string; title: string; text: string }>('SELECT id, title, text FROM test_passages ORDER BY id'),
-  );
-  return rows
+  const { rows } = await tx.query<{ id: string; title: string; text: string }>('SELECT id, title, text FROM test_passages ORDER BY id');
+  const results = rows
     .map((r) => ({
       chunkId: r.id,
       sourceId: r.id,
@@ -207,6 +205,7 @@ const retrieve: Retrieve = async ({ tenantId }, query, limit) => {
     .filter((r) => r.score > 0)
     .sort((x, y) => y.score - x.score)
     .slice(0, limit);
+  return { results };
 };
 
 let t: TestApp;

@@ -144,6 +144,13 @@ export function lockConversation(tx: Tx, id: string): Promise<boolean> {
   );
 }
 
+/** Takes the conversation's row lock (as {@link lockConversation}) and reads its status; null when it is gone. */
+export async function lockedStatus(tx: Tx, id: string): Promise<ConversationRow['status'] | null> {
+  const { rows } = await tx.query<{ status: ConversationRow['status'] }>('SELECT status FROM conversations WHERE id = $1 FOR UPDATE', [id]);
+  if (rows[0]) void oncePerTx(tx, `conversation-lock:${id}`, async () => true);
+  return rows[0]?.status ?? null;
+}
+
 /** A visitor sees a conversation only with the same visitor reference and the same verified identity (or none). */
 export async function visitorConversation(tx: Tx, id: string, visitorId: string, subject: string | null, lock = false): Promise<ConversationRow> {
   const { rows } = await tx.query<ConversationRow>(
@@ -238,19 +245,16 @@ export async function appendMessage(tx: Tx, m: NewMessage): Promise<{ message: M
     );
     if (dup.rows[0]) return { message: messageView(dup.rows[0]), event: null, duplicate: true };
   }
-  const next = await tx.query<{ last_seq: number }>(
-    'UPDATE conversations SET last_seq = last_seq + 1, updated_at = now() WHERE id = $1 RETURNING last_seq',
-    [m.conversationId],
-  );
+  // The counter and the message in one statement.
   const { rows } = await tx.query<MessageRow>(
-    `INSERT INTO messages (id, tenant_id, conversation_id, seq, role, text, pii, citations, confidence, author_id, client_message_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+    `WITH next AS (UPDATE conversations SET last_seq = last_seq + 1, updated_at = now() WHERE id = $3 RETURNING last_seq)
+     INSERT INTO messages (id, tenant_id, conversation_id, seq, role, text, pii, citations, confidence, author_id, client_message_id)
+     VALUES ($1, $2, $3, (SELECT last_seq FROM next), $4, $5, $6, $7, $8, $9, $10)
      RETURNING id, role, text, citations, confidence, created_at`,
     [
       randomUUID(),
       m.tenantId,
       m.conversationId,
-      next.rows[0]!.last_seq,
       m.role,
       m.text,
       JSON.stringify(m.pii ?? []),

@@ -13,6 +13,7 @@ import {
   appendMessage,
   createHandoff,
   listMessages,
+  lockedStatus,
   visitorConversation,
   type Citation,
   type ConversationRow,
@@ -48,6 +49,8 @@ export interface Answer {
   handoff?: { reason: HandoffReason; detail?: Record<string, unknown> };
   /** An action offered for the visitor to confirm (shown with the answer, not stored with it). */
   offer?: ActionOffer;
+  /** The answer's audit entries, appended in the transaction that stores the answer (or finds it settled). */
+  record?: (tx: Tx) => Promise<void>;
 }
 
 export interface Answerer {
@@ -195,11 +198,12 @@ export async function answerOwed(
         (text) => emit({ type: 'delta', text }),
       );
   const done = await deps.db.withTenant(q.tenantId, ctx, async (tx) => {
+    await answer.record?.(tx);
     // Lock order as every append: the conversation row first.
-    const c = await tx.query<{ status: ConversationRow['status'] }>('SELECT status FROM conversations WHERE id = $1 FOR UPDATE', [q.conversation.id]);
+    const status = await lockedStatus(tx, q.conversation.id);
     if (!(await settleOwed(tx, q.messageId))) return null;
     // A person took the conversation while the answer ran: theirs to answer.
-    if (c.rows[0]?.status !== 'open') return null;
+    if (status !== 'open') return null;
     const saved = await appendMessage(tx, {
       tenantId: q.tenantId,
       conversationId: q.conversation.id,

@@ -4,7 +4,7 @@
 // last word on what a tenant can see. Without an embedding model, or when the provider fails, retrieval
 // falls back to BM25 rather than failing the visitor.
 import { inSpan } from '../telemetry/spans.js';
-import { BM25, type RetrievedChunk } from './retrieve.js';
+import { BM25, type Retrieve, type RetrievedChunk } from './retrieve.js';
 import type { AuditLog } from '../audit/log.js';
 import type { Db } from '../db/index.js';
 import { txTenant } from '../db/tx-memo.js';
@@ -154,6 +154,14 @@ export class KnowledgeRetrieval {
     const tenantId = spent.length ? await txTenant(tx) : null;
     if (tenantId) await this.record(tx, tenantId, opts.requestId ?? null, spent);
     return result;
+  }
+
+  /** Searches the tenant set on `tx`, which may be on the read path: see {@link Retrieve}. */
+  async searchIn(tx: Tx, query: string, limit: number, requestId: string | null): ReturnType<Retrieve> {
+    const spent: QueryEmbedding[] = [];
+    const { results } = await this.read(tx, query, limit, {}, spent);
+    const tenantId = spent.length ? await txTenant(tx) : null;
+    return tenantId ? { results, record: (w) => this.record(w, tenantId, requestId, spent) } : { results };
   }
 
   /** The search itself: reads only; the embedding call it makes is pushed onto `spent`. */

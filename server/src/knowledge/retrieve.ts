@@ -19,8 +19,17 @@ export interface RetrievedChunk {
   text: string;
 }
 
-/** The answerer's retrieval: passages for a tenant's question, read in a transaction of its own (the read path). */
-export type Retrieve = (scope: { tenantId: string; requestId: string | null }, query: string, limit: number) => Promise<RetrievedChunk[]>;
+/**
+ * The answerer's retrieval: passages for the question, read in the answerer's transaction on the read
+ * path (the tenant's). A call it made to a provider (the query's embedding) comes back as `record`, to
+ * be written on the primary.
+ */
+export type Retrieve = (
+  tx: Tx,
+  query: string,
+  limit: number,
+  requestId: string | null,
+) => Promise<{ results: RetrievedChunk[]; record?: (tx: Tx) => Promise<void> }>;
 
 export interface Retriever {
   readonly name: string;
