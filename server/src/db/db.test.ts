@@ -81,6 +81,25 @@ describe('roles', () => {
     expect(after!.u).not.toBe('parley_app');
   });
 
+  test('a request id holding quotes, backslashes and statements of its own is set as written and runs nothing', async () => {
+    // On PostgreSQL the scope is sent with BEGIN as literals (one round trip); this is what their escaping is for.
+    const id = '55555555-5555-4555-8555-555555555555';
+    const hostile = ["x'); DROP TABLE tenants; --", "\\'; SELECT set_config('role', 'parley_platform', false); --", "E'\\x27'", '$$; RESET ROLE; $$'];
+    for (const requestId of hostile) {
+      for (const run of [t.db.withTenant.bind(t.db), t.db.withTenantRead.bind(t.db)]) {
+        const inside = await run(id, { requestId }, async (tx) => {
+          const r = await tx.query<{ u: string; t: string; rid: string }>(
+            "SELECT current_user AS u, current_setting('app.tenant_id', true) AS t, current_setting('app.request_id', true) AS rid",
+          );
+          return r.rows[0];
+        });
+        expect(inside).toEqual({ u: 'parley_app', t: id, rid: requestId });
+      }
+    }
+    const left = await t.db.withOwner((tx) => tx.query("SELECT 1 FROM pg_tables WHERE tablename = 'tenants'"));
+    expect(left.rows).toHaveLength(1);
+  });
+
   test('withTenantRead runs as parley_app with the tenant set, READ ONLY (here on the primary: no replica configured)', async () => {
     const id = '44444444-4444-4444-8444-444444444444';
     const read = <R>(sql: string) => t.db.withTenantRead(id, { requestId: 'req-2' }, async (tx) => (await tx.query<R>(sql)).rows[0]);

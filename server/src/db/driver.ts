@@ -1,6 +1,28 @@
 import type { Tx } from './types.js';
 
+/** Who a transaction runs as: its role, tenant ('' for none) and request id ('' for none). */
+export interface TxScope {
+  role: 'parley_app' | 'parley_platform';
+  tenantId: string;
+  requestId: string;
+  /** Also read how far this server (a replica) has replayed the WAL, as `replayed`. */
+  replayed?: boolean;
+}
+
+/**
+ * The statement that scopes a transaction, with its three values written by `value` (a placeholder, or
+ * an escaped literal): set_config(…, true) is SET LOCAL, so role and tenant end with the transaction.
+ */
+export function scopeStatement(s: TxScope, value: (v: string, i: number) => string): string {
+  const [role, tenant, request] = [s.role, s.tenantId, s.requestId].map(value);
+  return `SELECT set_config('role', ${role}, true), set_config('app.tenant_id', ${tenant}, true), set_config('app.request_id', ${request}, true)${
+    s.replayed ? ', pg_last_wal_replay_lsn()::text AS replayed' : ''
+  }`;
+}
+
 export interface TxOptions {
+  /** Set first thing in the transaction; its row goes to the transaction's function. */
+  scope?: TxScope;
   /** BEGIN … READ ONLY: any write in the transaction fails. */
   readOnly?: boolean;
   /**
@@ -10,8 +32,13 @@ export interface TxOptions {
   onWrite?: (lsn: string) => void;
 }
 
+/** What the scope statement read: `replayed` when asked for. */
+export interface Scoped {
+  replayed?: string | null;
+}
+
 /** Runs `fn` in one transaction on a connection of a pool. */
-export type Runner = <T>(fn: (tx: Tx) => Promise<T>, opts?: TxOptions) => Promise<T>;
+export type Runner = <T>(fn: (tx: Tx, scoped: Scoped) => Promise<T>, opts?: TxOptions) => Promise<T>;
 
 /** What a database driver provides: plain transactions on the app and owner connections. */
 export interface Driver {

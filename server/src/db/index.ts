@@ -2,7 +2,7 @@
 // parley_app with app.tenant_id set transaction-locally (set_config(…, true)), never session-wide:
 // a session-level SET would leak into the next user of a pooled connection.
 import { join } from 'node:path';
-import type { Driver, PoolUse, Runner, TxOptions } from './driver.js';
+import type { Driver, PoolUse, Runner, Scoped, TxOptions } from './driver.js';
 import { migrate } from './migrate.js';
 import { openPglite } from './pglite.js';
 import { openPostgres } from './postgres.js';
@@ -11,12 +11,6 @@ import { ReadRouting, type ReplicaLog } from './replica.js';
 import { inSpan } from '../telemetry/spans.js';
 import { scopedTo } from './tx-memo.js';
 import type { Db, HousekeepingContext, PlatformContext, Tx, TxContext } from './types.js';
-
-/**
- * A transaction's role ($1), tenant ($2, '' for none) and request id ($3), in one statement:
- * set_config('role', …, true) is SET LOCAL ROLE, so the setup costs one round trip, not two.
- */
-const SCOPE = "SELECT set_config('role', $1, true), set_config('app.tenant_id', $2, true), set_config('app.request_id', $3, true)";
 
 export type { PoolUse } from './driver.js';
 export type { Db, Tx, TxContext, PlatformContext, HousekeepingContext, ActorRef, QueryResult } from './types.js';
@@ -68,7 +62,7 @@ function withHooks<T>(
   ctx: { requestId: string | null; tenantId?: string },
   runner: Runner,
   opts: TxOptions,
-  fn: (tx: Tx) => Promise<T>,
+  fn: (tx: Tx, scoped: Scoped) => Promise<T>,
 ): Promise<T> {
   const attributes = {
     'parley.db.scope': scope,
@@ -78,11 +72,11 @@ function withHooks<T>(
   return inSpan('db.transaction', attributes, () => runHooked(runner, opts, fn));
 }
 
-async function runHooked<T>(runner: Runner, opts: TxOptions, fn: (tx: Tx) => Promise<T>): Promise<T> {
+async function runHooked<T>(runner: Runner, opts: TxOptions, fn: (tx: Tx, scoped: Scoped) => Promise<T>): Promise<T> {
   const hooks: (() => void)[] = [];
-  const result = await runner((tx) => {
+  const result = await runner((tx, scoped) => {
     commitHooks.set(tx, hooks);
-    return fn(tx);
+    return fn(tx, scoped);
   }, opts);
   for (const h of hooks) {
     try {
@@ -137,8 +131,8 @@ class ScopedDb implements Db {
 
   withTenant<T>(tenantId: string, ctx: TxContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
     if (!isUuid(tenantId)) return Promise.reject(new TypeError('tenant id must be a uuid'));
-    return withHooks('tenant', { requestId: ctx.requestId, tenantId }, this.driver.app, this.tracked(tenantId), async (tx) => {
-      await tx.query(SCOPE, ['parley_app', tenantId, ctx.requestId ?? '']);
+    const scope = { role: 'parley_app', tenantId, requestId: ctx.requestId ?? '' } as const;
+    return withHooks('tenant', { requestId: ctx.requestId, tenantId }, this.driver.app, { ...this.tracked(tenantId), scope }, async (tx) => {
       scopedTo(tx, tenantId);
       return fn(tx);
     });
@@ -153,14 +147,10 @@ class ScopedDb implements Db {
       try {
         // Same role and tenant as withTenant (a physical replica has the same roles and policies); the
         // statement that sets them also says how far the replica has replayed.
-        return await withHooks('tenant_read', { requestId: ctx.requestId, tenantId }, driver.replica, {}, async (tx) => {
-          const { rows } = await tx.query<{ replayed: string | null }>(`${SCOPE}, pg_last_wal_replay_lsn()::text AS replayed`, [
-            'parley_app',
-            tenantId,
-            ctx.requestId ?? '',
-          ]);
+        const scope = { role: 'parley_app', tenantId, requestId: ctx.requestId ?? '', replayed: true } as const;
+        return await withHooks('tenant_read', { requestId: ctx.requestId, tenantId }, driver.replica, { scope }, async (tx, scoped) => {
           // Read Committed: each later statement takes its snapshot after this replay position.
-          if (!routing.mayServe(tenantId, rows[0]!.replayed)) throw STALE;
+          if (!routing.mayServe(tenantId, scoped.replayed ?? null)) throw STALE;
           const seen = (e: unknown) => Promise.reject((dbError = e));
           const watched: Tx = {
             query: <R>(sql: string, params?: readonly unknown[]) => tx.query<R>(sql, params).catch(seen),
@@ -179,8 +169,8 @@ class ScopedDb implements Db {
         if (trouble === 'down') routing.failed(err);
       }
     }
-    return withHooks('tenant_read', { requestId: ctx.requestId, tenantId }, driver.app, { readOnly: true }, async (tx) => {
-      await tx.query(SCOPE, ['parley_app', tenantId, ctx.requestId ?? '']);
+    const scope = { role: 'parley_app', tenantId, requestId: ctx.requestId ?? '' } as const;
+    return withHooks('tenant_read', { requestId: ctx.requestId, tenantId }, driver.app, { readOnly: true, scope }, async (tx) => {
       scopedTo(tx, tenantId);
       return fn(tx);
     });
@@ -188,10 +178,8 @@ class ScopedDb implements Db {
 
   withoutTenant<T>(ctx: TxContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
     // Not tracked: with no tenant set, row-level security lets it write no tenant's rows.
-    return withHooks('without_tenant', ctx, this.driver.app, {}, async (tx) => {
-      await tx.query(SCOPE, ['parley_app', '', ctx.requestId ?? '']);
-      return fn(tx);
-    });
+    const scope = { role: 'parley_app', tenantId: '', requestId: ctx.requestId ?? '' } as const;
+    return withHooks('without_tenant', ctx, this.driver.app, { scope }, (tx) => fn(tx));
   }
 
   countHit(key: Buffer, windowMs: number): Promise<WindowCount> {
@@ -207,9 +195,9 @@ class ScopedDb implements Db {
     const audited = !('audit' in ctx && ctx.audit === false);
     if (audited && !auditor) return Promise.reject(new Error('platform path used before the audit log was attached'));
     if (!ctx.reason.trim()) return Promise.reject(new TypeError('platform work needs a reason'));
-    return withHooks('platform', ctx, this.driver.owner, this.tracked(null), async (tx) => {
-      if ('readOnly' in ctx && ctx.readOnly) await tx.query('SET TRANSACTION READ ONLY');
-      await tx.query(SCOPE, ['parley_platform', '', ctx.requestId ?? '']);
+    const scope = { role: 'parley_platform', tenantId: '', requestId: ctx.requestId ?? '' } as const;
+    const readOnly = 'readOnly' in ctx && ctx.readOnly === true;
+    return withHooks('platform', ctx, this.driver.owner, { ...this.tracked(null), readOnly, scope }, async (tx) => {
       const result = await fn(tx);
       if (audited) await auditor!(tx, ctx as PlatformContext);
       return result;

@@ -4,7 +4,7 @@ import { vector } from '@electric-sql/pglite-pgvector';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { QueryResult, Tx } from './types.js';
-import type { Driver, Runner } from './driver.js';
+import { scopeStatement, type Driver, type Runner, type Scoped } from './driver.js';
 
 const INT8 = 20;
 
@@ -91,10 +91,20 @@ export async function openPglite(location: string, from?: Blob): Promise<Driver>
     throw err;
   }
   // One in-process database: no replica, so no WAL positions to track (`onWrite` is never called).
+  // In process, a statement costs no round trip: the scope is set with placeholders, on its own.
   const tx: Runner = (fn, opts = {}) =>
     pg.transaction(async (t) => {
       if (opts.readOnly) await t.query('SET TRANSACTION READ ONLY');
-      return fn(wrap(t));
+      const s = opts.scope;
+      const scoped = s
+        ? (
+            await t.query<Scoped>(
+              scopeStatement(s, (_, i) => `$${i + 1}`),
+              [s.role, s.tenantId, s.requestId],
+            )
+          ).rows[0]!
+        : {};
+      return fn(wrap(t), scoped);
     });
   return {
     kind: 'pglite',

@@ -1,7 +1,7 @@
 // PostgreSQL server through node-postgres. The app pool may log in as parley_app; the owner pool runs
 // migrations and the platform path; the optional replica pool serves read-only transactions.
 import pg from 'pg';
-import type { Driver, PoolUse, Runner } from './driver.js';
+import { scopeStatement, type Driver, type PoolUse, type Runner, type Scoped } from './driver.js';
 import type { QueryResult, Tx } from './types.js';
 
 const INT8 = 20;
@@ -48,8 +48,16 @@ function txRunner(p: pg.Pool, closed: Promise<never>, always: { readOnly?: boole
     };
     let broken: Error | undefined;
     try {
-      await client.query(always.readOnly || opts.readOnly ? 'BEGIN READ ONLY' : 'BEGIN');
-      const result = await fn(tx);
+      const begin = always.readOnly || opts.readOnly ? 'BEGIN READ ONLY' : 'BEGIN';
+      // BEGIN and the scope in one simple-query message: one round trip. Such a message takes no
+      // parameters, so the scope's values go in as literals, escaped by the driver.
+      const s = opts.scope;
+      let scoped: Scoped = {};
+      if (s) {
+        const [, set] = (await client.query(`${begin}; ${scopeStatement(s, (v) => pg.escapeLiteral(v))}`)) as unknown as pg.QueryResult[];
+        scoped = set!.rows[0] as Scoped;
+      } else await client.query(begin);
+      const result = await fn(tx, scoped);
       if (opts.onWrite && !always.readOnly) {
         const [wrote, , lsn] = (await client.query(COMMIT_TRACKED)) as unknown as pg.QueryResult[];
         if (wrote!.rows[0].wrote) opts.onWrite(lsn!.rows[0].lsn);
