@@ -6,7 +6,7 @@ import type { Driver, PoolUse, Runner, Scoped, TxOptions } from './driver.js';
 import { migrate } from './migrate.js';
 import { openPglite } from './pglite.js';
 import { openPostgres } from './postgres.js';
-import { hitWindow, type WindowCount } from './rate-windows.js';
+import { HitBatcher, type WindowCount } from './rate-windows.js';
 import { ReadRouting, type ReplicaLog } from './replica.js';
 import { inSpan } from '../telemetry/spans.js';
 import { scopedTo } from './tx-memo.js';
@@ -107,12 +107,14 @@ class ScopedDb implements Db {
   private auditor: PlatformAuditor | null = null;
   /** Set when a read replica is configured. */
   private readonly routing: ReadRouting | null;
+  private readonly hits: HitBatcher;
 
   constructor(
     private readonly driver: Driver,
     logger: ReplicaLog = { warn: (o, m) => console.warn(m, o), info: (o, m) => console.info(m, o) },
   ) {
     this.routing = driver.replica ? new ReadRouting(logger) : null;
+    this.hits = new HitBatcher((sql, params) => driver.single(sql, params));
   }
 
   /** Options that record, with a replica configured, where a writing transaction ended in the WAL. */
@@ -183,11 +185,7 @@ class ScopedDb implements Db {
   }
 
   countHit(key: Buffer, windowMs: number): Promise<WindowCount> {
-    return hitWindow(
-      { query: async <R>(sql: string, params?: readonly unknown[]) => ({ rows: await this.driver.single<R>(sql, params), rowCount: 0 }) },
-      key,
-      windowMs,
-    );
+    return this.hits.count(key, windowMs);
   }
 
   withPlatform<T>(ctx: PlatformContext | HousekeepingContext, fn: (tx: Tx) => Promise<T>): Promise<T> {

@@ -15,7 +15,7 @@ export interface WindowCount {
 
 /**
  * Counts one more hit in `key`'s window (a new window of `windowMs` once the last one has ended), in `tx`
- * or as a statement of its own (`Db.countHit`).
+ * (the AI budget), or in a batch of its own (`Db.countHit`, below).
  */
 export async function hitWindow(tx: Pick<Tx, 'query'>, key: Buffer, windowMs: number): Promise<WindowCount> {
   const { rows } = await tx.query<{ hits: number; reset_at: Date | string; wait: number }>(
@@ -24,4 +24,50 @@ export async function hitWindow(tx: Pick<Tx, 'query'>, key: Buffer, windowMs: nu
   );
   const row = rows[0]!;
   return { hits: row.hits, resetAt: new Date(row.reset_at), resetInSeconds: row.wait };
+}
+
+// The hits of one batch, counted one after another in the order given (WITH ORDINALITY numbers them).
+const BATCH = `SELECT k.i::int AS i, h.hits, h.reset_at, greatest(1, ceil(extract(epoch FROM h.reset_at - clock_timestamp())))::int AS wait
+  FROM unnest($1::bytea[], $2::int[]) WITH ORDINALITY AS k(key, ms, i), LATERAL parley_rate_limit_hit(k.key, k.ms) AS h`;
+
+interface Waiting {
+  key: Buffer;
+  windowMs: number;
+  done: (w: WindowCount) => void;
+  fail: (err: unknown) => void;
+}
+
+/**
+ * Hits counted as statements of their own (`Db.countHit`), gathered while the event loop turns: every
+ * hit asked for before the next check phase goes to the database in one statement, since requests
+ * arriving together ask together. Each hit still gets its own exact count. Keys are counted in byte
+ * order, so two batches (two instances) lock the keys they share in one order and never deadlock.
+ */
+export class HitBatcher {
+  private queue: Waiting[] = [];
+
+  constructor(private readonly single: <R>(sql: string, params: readonly unknown[]) => Promise<R[]>) {}
+
+  count(key: Buffer, windowMs: number): Promise<WindowCount> {
+    return new Promise((done, fail) => {
+      if (!this.queue.length) setImmediate(() => void this.flush());
+      this.queue.push({ key, windowMs, done, fail });
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.queue.sort((a, b) => Buffer.compare(a.key, b.key));
+    this.queue = [];
+    try {
+      const rows = await this.single<{ i: number; hits: number; reset_at: Date | string; wait: number }>(BATCH, [
+        batch.map((h) => h.key),
+        batch.map((h) => h.windowMs),
+      ]);
+      for (const r of rows) batch[r.i - 1]!.done({ hits: r.hits, resetAt: new Date(r.reset_at), resetInSeconds: r.wait });
+      if (rows.length !== batch.length) throw new Error('a rate-limit batch came back incomplete');
+    } catch (err) {
+      // Those already counted keep their count (a promise settles once).
+      for (const h of batch) h.fail(err);
+    }
+  }
 }

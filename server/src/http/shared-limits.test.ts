@@ -6,6 +6,8 @@ import { MockLanguageModelV3 } from 'ai/test';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestApp, type TestApp } from '../test/app.js';
+import { openDb } from '../db/index.js';
+import { HitBatcher } from '../db/rate-windows.js';
 import { createTestDb, type TestDb } from '../test/db.js';
 import { call } from '../test/http.js';
 import { Visitor } from '../test/widget.js';
@@ -90,6 +92,38 @@ describe('counters in PostgreSQL', () => {
     const { onA, onB } = visitor;
     const out = await statuses([onA, onB, onA, onB, onA].map((x) => () => x.call('POST', '/conversations', {})));
     expect(out).toEqual([201, 201, 201, 201, 429]);
+  });
+
+  test('hits asked for together go to the database in one statement, each counted exactly, the same key twice included', async () => {
+    const key = (n: number) => Buffer.alloc(32, n);
+    const [x, y] = [key(201), key(202)];
+    // Asked in one turn of the event loop, in no particular key order, one key three times.
+    let statements = 0;
+    const batcher = new HitBatcher(async <R>(sql: string, params: readonly unknown[]) => {
+      statements++;
+      return (await db.db.withOwner((tx) => tx.query<R>(sql, params))).rows;
+    });
+    const counts = await Promise.all([y, x, y, x, x].map((k) => batcher.count(k, 60_000)));
+    expect(statements).toBe(1);
+    const ofX = [counts[1]!, counts[3]!, counts[4]!].map((c) => c.hits).sort();
+    const ofY = [counts[0]!, counts[2]!].map((c) => c.hits).sort();
+    expect({ ofX, ofY }).toEqual({ ofX: [1, 2, 3], ofY: [1, 2] });
+    for (const c of counts) expect(c.resetInSeconds).toBeGreaterThanOrEqual(1);
+    // Batches of two instances at once over the same keys: every hit counted once. (They cannot deadlock,
+    // as keys are locked in byte order; this race is too short to show that it would without.)
+    const app = db.url ? Object.assign(new URL(db.url), { username: 'parley_app' }).toString() : null;
+    const other = app ? await openDb({ url: app, ownerUrl: db.url! }) : db.db;
+    try {
+      const racing = await Promise.all(
+        Array.from({ length: 200 }, (_, i) => (i % 3 ? other : db.db).countHit(key(203 + (i % 5)), 60_000).then((c) => c.hits)),
+      );
+      for (let k = 0; k < 5; k++) {
+        const hits = racing.filter((_, i) => i % 5 === k).sort((p, q) => p - q);
+        expect(hits).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      }
+    } finally {
+      if (other !== db.db) await other.close();
+    }
   });
 
   test("a tenant's AI budget holds across two instances", async () => {
