@@ -100,6 +100,12 @@ describe('roles', () => {
     expect(left.rows).toHaveLength(1);
   });
 
+  test('callDefiner calls only a parley_ function, by a plain name, with its arguments as parameters', async () => {
+    expect(await t.db.callDefiner('parley_resolve_publishable_key', ["pk_nope' OR true --"])).toEqual([]);
+    for (const name of ['parley_x(); DROP TABLE tenants; --', 'parley_X', 'pg_sleep'] as `parley_${string}`[])
+      await expect(t.db.callDefiner(name, [])).rejects.toThrow(TypeError);
+  });
+
   test('withTenantRead runs as parley_app with the tenant set, READ ONLY (here on the primary: no replica configured)', async () => {
     const id = '44444444-4444-4444-8444-444444444444';
     const read = <R>(sql: string) => t.db.withTenantRead(id, { requestId: 'req-2' }, async (tx) => (await tx.query<R>(sql)).rows[0]);

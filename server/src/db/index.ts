@@ -188,6 +188,12 @@ class ScopedDb implements Db {
     return this.hits.count(key, windowMs);
   }
 
+  callDefiner<R>(fn: `parley_${string}`, args: readonly unknown[]): Promise<R[]> {
+    // The name is written into the statement: only a plain identifier of ours gets there.
+    if (!/^parley_[a-z_]+$/.test(fn)) return Promise.reject(new TypeError(`not a Parley function: ${fn}`));
+    return this.driver.single<R>(`SELECT * FROM ${fn}(${args.map((_, i) => `$${i + 1}`).join(', ')})`, args);
+  }
+
   withPlatform<T>(ctx: PlatformContext | HousekeepingContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
     const auditor = this.auditor;
     const audited = !('audit' in ctx && ctx.audit === false);

@@ -63,11 +63,17 @@ export interface Db {
   /** Runs `fn` as `parley_app` with no tenant set: row-level security shows zero tenant rows. */
   withoutTenant<T>(ctx: TxContext, fn: (tx: Tx) => Promise<T>): Promise<T>;
   /**
-   * Counts a hit in a shared rate window (db/rate-windows.ts) in one statement, outside any transaction:
-   * the counter function is SECURITY DEFINER and touches only the counters, so it needs no role or tenant,
-   * and a rate-limited request pays one round trip for it instead of four.
+   * Counts a hit in a shared rate window (db/rate-windows.ts) outside any transaction, batched with the
+   * hits asked for at the same moment: the counter function is SECURITY DEFINER and touches only the
+   * counters, so it needs no role or tenant.
    */
   countHit(key: Buffer, windowMs: number): Promise<import('./rate-windows.js').WindowCount>;
+  /**
+   * Calls one of Parley's SECURITY DEFINER functions (`parley_…`) as a statement of its own, outside any
+   * transaction: one round trip. Such a function checks what it needs itself and runs as its owner, so
+   * the caller needs no role or tenant (key resolution, before the tenant is known).
+   */
+  callDefiner<R>(fn: `parley_${string}`, args: readonly unknown[]): Promise<R[]>;
   /**
    * The explicit cross-tenant path (CLI, workers), and the only way to `parley_platform` (BYPASSRLS):
    * appends an entry to the platform audit log in the same transaction, unless `ctx` is a

@@ -12,13 +12,9 @@ import { hashSecret, SECRET_KEY_SHAPE } from './secrets.js';
 async function keyAuth(db: Db, req: Request, authorization: string): Promise<AdminAuth> {
   const secret = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
   if (!secret || !SECRET_KEY_SHAPE.test(secret)) throw new DomainError('unauthenticated', 'Send a secret key as `Authorization: Bearer sk_…`.');
-  const { rows } = await db.withoutTenant({ requestId: req.id }, (tx) =>
-    tx.query<{ key_id: string; tenant_id: string; capabilities: Capability[] }>(
-      'SELECT key_id, tenant_id, capabilities FROM parley_resolve_secret_key($1)',
-      [hashSecret(secret)],
-    ),
-  );
-  const key = rows[0];
+  const [key] = await db.callDefiner<{ key_id: string; tenant_id: string; capabilities: Capability[] }>('parley_resolve_secret_key', [
+    hashSecret(secret),
+  ]);
   if (!key) throw new DomainError('unauthenticated', 'The key is unknown, revoked or expired.');
   return { tenantId: key.tenant_id, keyId: key.key_id, member: null, capabilities: new Set(key.capabilities) };
 }

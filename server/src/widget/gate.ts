@@ -64,10 +64,8 @@ export function widgetGate(deps: GateDeps): RequestHandler {
     const key = publishableKey(req);
     if (!key) return next(new DomainError('unauthenticated', 'Send the publishable key as X-Parley-Key or ?key=.'));
     const entry = await deps.cache.key(key, async () => {
-      const resolved = await deps.db.withoutTenant({ requestId: req.id }, (tx) =>
-        tx.query<{ tenant_id: string }>('SELECT tenant_id FROM parley_resolve_publishable_key($1)', [key]),
-      );
-      const tenantId = resolved.rows[0]?.tenant_id;
+      const [resolved] = await deps.db.callDefiner<{ tenant_id: string }>('parley_resolve_publishable_key', [key]);
+      const tenantId = resolved?.tenant_id;
       if (!tenantId) return null;
       return { tenantId, patterns: await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => allowedDomainPatterns(tx, deps.env)) };
     });
