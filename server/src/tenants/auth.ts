@@ -9,7 +9,7 @@ import { DomainError, missingCapability } from '../errors.js';
 import type { MemberSessions } from '../people/sessions.js';
 import { hashSecret, SECRET_KEY_SHAPE } from './secrets.js';
 
-async function keyAuth(db: Db, req: Request, authorization: string): Promise<AdminAuth> {
+async function keyAuth(db: Db, authorization: string): Promise<AdminAuth> {
   const secret = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
   if (!secret || !SECRET_KEY_SHAPE.test(secret)) throw new DomainError('unauthenticated', 'Send a secret key as `Authorization: Bearer sk_…`.');
   const [key] = await db.callDefiner<{ key_id: string; tenant_id: string; capabilities: Capability[] }>('parley_resolve_secret_key', [
@@ -22,7 +22,7 @@ async function keyAuth(db: Db, req: Request, authorization: string): Promise<Adm
 /** Secret keys only: the API channel (`/v1/answers`) is for servers. */
 export function secretKeyAuth(db: Db): RequestHandler {
   return (req, _res, next) =>
-    void keyAuth(db, req, req.get('authorization') ?? '').then((admin) => {
+    void keyAuth(db, req.get('authorization') ?? '').then((admin) => {
       req.admin = admin;
       next();
     }, next);
@@ -31,7 +31,7 @@ export function secretKeyAuth(db: Db): RequestHandler {
 export function adminAuth(db: Db, sessions: MemberSessions, origin: string): RequestHandler {
   const authenticate = async (req: Request): Promise<AdminAuth> => {
     const authorization = req.get('authorization');
-    if (authorization !== undefined) return keyAuth(db, req, authorization);
+    if (authorization !== undefined) return keyAuth(db, authorization);
     const person = await sessions.authenticate(req);
     if (!person) throw new DomainError('unauthenticated', 'Sign in to the console, or send a secret key as `Authorization: Bearer sk_…`.');
     assertSameOrigin(req, origin);
