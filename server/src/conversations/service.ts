@@ -132,22 +132,22 @@ export async function createConversation(
   return rows[0]!;
 }
 
+const lockKey = (id: string) => `conversation-lock:${id}`;
+/** Records a row lock taken by a query of its own, so lockConversation asks nothing more. */
+const markLocked = (tx: Tx, id: string) => void oncePerTx(tx, lockKey(id), async () => true);
+
 /**
  * Takes the conversation's row lock; whether it exists. A lock is held until the transaction ends, so a
  * second call in the same transaction (a message, then its feed event) asks the database nothing.
  */
 export function lockConversation(tx: Tx, id: string): Promise<boolean> {
-  return oncePerTx(
-    tx,
-    `conversation-lock:${id}`,
-    async () => (await tx.query('SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE', [id])).rows.length > 0,
-  );
+  return oncePerTx(tx, lockKey(id), async () => (await tx.query('SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE', [id])).rows.length > 0);
 }
 
 /** Takes the conversation's row lock (as {@link lockConversation}) and reads its status; null when it is gone. */
 export async function lockedStatus(tx: Tx, id: string): Promise<ConversationRow['status'] | null> {
   const { rows } = await tx.query<{ status: ConversationRow['status'] }>('SELECT status FROM conversations WHERE id = $1 FOR UPDATE', [id]);
-  if (rows[0]) void oncePerTx(tx, `conversation-lock:${id}`, async () => true);
+  if (rows[0]) markLocked(tx, id);
   return rows[0]?.status ?? null;
 }
 
@@ -158,7 +158,7 @@ export async function visitorConversation(tx: Tx, id: string, visitorId: string,
     [id, visitorId, subject],
   );
   if (!rows[0]) throw new DomainError('not_found', 'No such conversation.');
-  if (lock) void oncePerTx(tx, `conversation-lock:${id}`, async () => true);
+  if (lock) markLocked(tx, id);
   return rows[0];
 }
 

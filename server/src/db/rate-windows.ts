@@ -18,16 +18,21 @@ export interface WindowCount {
  * (the AI budget), or in a batch of its own (`Db.countHit`, below).
  */
 export async function hitWindow(tx: Pick<Tx, 'query'>, key: Buffer, windowMs: number): Promise<WindowCount> {
-  const { rows } = await tx.query<{ hits: number; reset_at: Date | string; wait: number }>(
-    'SELECT hits, reset_at, greatest(1, ceil(extract(epoch FROM reset_at - clock_timestamp())))::int AS wait FROM parley_rate_limit_hit($1, $2)',
-    [key, windowMs],
-  );
-  const row = rows[0]!;
-  return { hits: row.hits, resetAt: new Date(row.reset_at), resetInSeconds: row.wait };
+  const { rows } = await tx.query<WindowRow>(`SELECT ${COUNTED} FROM parley_rate_limit_hit($1, $2) AS h`, [key, windowMs]);
+  return windowCount(rows[0]!);
 }
 
+// What a hit returns, by the database's clock.
+const COUNTED = 'h.hits, h.reset_at, greatest(1, ceil(extract(epoch FROM h.reset_at - clock_timestamp())))::int AS wait';
+interface WindowRow {
+  hits: number;
+  reset_at: Date | string;
+  wait: number;
+}
+const windowCount = (r: WindowRow): WindowCount => ({ hits: r.hits, resetAt: new Date(r.reset_at), resetInSeconds: r.wait });
+
 // The hits of one batch, counted one after another in the order given (WITH ORDINALITY numbers them).
-const BATCH = `SELECT k.i::int AS i, h.hits, h.reset_at, greatest(1, ceil(extract(epoch FROM h.reset_at - clock_timestamp())))::int AS wait
+const BATCH = `SELECT k.i::int AS i, ${COUNTED}
   FROM unnest($1::bytea[], $2::int[]) WITH ORDINALITY AS k(key, ms, i), LATERAL parley_rate_limit_hit(k.key, k.ms) AS h`;
 
 interface Waiting {
@@ -59,11 +64,8 @@ export class HitBatcher {
     const batch = this.queue.sort((a, b) => Buffer.compare(a.key, b.key));
     this.queue = [];
     try {
-      const rows = await this.single<{ i: number; hits: number; reset_at: Date | string; wait: number }>(BATCH, [
-        batch.map((h) => h.key),
-        batch.map((h) => h.windowMs),
-      ]);
-      for (const r of rows) batch[r.i - 1]!.done({ hits: r.hits, resetAt: new Date(r.reset_at), resetInSeconds: r.wait });
+      const rows = await this.single<WindowRow & { i: number }>(BATCH, [batch.map((h) => h.key), batch.map((h) => h.windowMs)]);
+      for (const r of rows) batch[r.i - 1]!.done(windowCount(r));
       if (rows.length !== batch.length) throw new Error('a rate-limit batch came back incomplete');
     } catch (err) {
       // Those already counted keep their count (a promise settles once).

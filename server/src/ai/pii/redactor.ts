@@ -24,8 +24,7 @@ export class ConversationRedactor implements Redactor {
     const policy = await tenantPolicy(tx);
     const key = await this.tokenKey(tx, c);
     const state = loadRedactionState(c.redaction_state);
-    // Most messages name no one new: the row is written only when its state changes (read before
-    // redact, which may add to it in place).
+    // Most messages name no one new: the row is written only when its state changes.
     const stored = canonicalJson(c.redaction_state ?? null);
     const out = redact(text, policy, channel, state, key);
     for (const v of out.vault) {
