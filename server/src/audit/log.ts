@@ -158,6 +158,8 @@ export class AuditLog {
   /**
    * Sequences an entry: one INSERT in the caller's transaction, so the action and its entry commit or roll
    * back together, and no lock on the log's head, so writers of one tenant never wait for each other. The
+   * INSERT is held (Tx.defer) and goes with the transaction's next statement or its COMMIT: it returns
+   * nothing, so it needs no round trip of its own. The
    * entry has no index yet: the integrator (./integrator.ts) gives it one, extends the tree and signs
    * checkpoints once it has committed; proofs for it exist from then on.
    */
@@ -179,7 +181,7 @@ export class AuditLog {
     // Refuse here what could not be hashed later (not plain JSON), so it fails the action, not the integrator.
     auditLeafBytes(entry);
     // The policy version in force when the action happened, read in the same statement (the platform log has none).
-    await tx.query(
+    tx.defer(
       `INSERT INTO audit_entries (tenant_id, ts, request_id, actor_type, actor_id, action, target_type, target_id,
          policy_version, source, reason, metadata)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce((SELECT policy_version FROM tenants WHERE id = $1 AND $9), 0), $10, $11, $12)`,

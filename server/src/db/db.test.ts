@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createTestDb, type TestDb } from '../test/db.js';
+import { inlineParams, plainValues } from './driver.js';
 import { loadMigrations, migrate } from './migrate.js';
 
 let t: TestDb;
@@ -130,5 +131,131 @@ describe('roles', () => {
     ).rejects.toThrow();
     const n = await t.db.withOwner((tx) => tx.query('SELECT 1 FROM tenants WHERE id = $1', [id]));
     expect(n.rows).toHaveLength(0);
+  });
+});
+
+describe('held writes (Tx.defer)', () => {
+  const probe = (sql: string) => t.db.withOwner((tx) => tx.query<{ id: number; v: string | null }>(sql));
+  beforeAll(async () => {
+    await t.db.withOwner((tx) => tx.exec('CREATE TABLE held_probe (id int NOT NULL, v text); GRANT SELECT, INSERT ON held_probe TO parley_app'));
+  });
+  afterAll(() => t.db.withOwner((tx) => tx.exec('DROP TABLE held_probe')));
+
+  test('run before the next statement and with COMMIT, in the order asked', async () => {
+    const seen = await t.db.withOwner(async (tx) => {
+      tx.defer('INSERT INTO held_probe (id, v) VALUES ($1, $2)', [1, 'first']);
+      const n = (await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM held_probe')).rows[0]!.n;
+      tx.defer('INSERT INTO held_probe (id, v) VALUES ($1, $2)', [2, 'second']);
+      tx.defer("UPDATE held_probe SET v = v || '!' WHERE id = $1", [2]);
+      return n;
+    });
+    expect(seen).toBe(1);
+    expect((await probe('SELECT id, v FROM held_probe ORDER BY id')).rows).toEqual([
+      { id: 1, v: 'first' },
+      { id: 2, v: 'second!' },
+    ]);
+  });
+
+  test('a transaction of held writes only still runs with its role and tenant', async () => {
+    const id = '55555555-5555-4555-8555-555555555555';
+    await t.db.withTenant(id, { requestId: 'req-held' }, async (tx) => {
+      tx.defer("INSERT INTO held_probe (id, v) VALUES ($1, current_user || ' ' || current_setting('app.tenant_id'))", [3]);
+    });
+    expect((await probe('SELECT v FROM held_probe WHERE id = 3')).rows).toEqual([{ v: `parley_app ${id}` }]);
+  });
+
+  test('a held write that fails fails its transaction, and nothing of the transaction stays', async () => {
+    await expect(
+      t.db.withOwner(async (tx) => {
+        await tx.query('INSERT INTO held_probe (id, v) VALUES (4, $1)', ['before']);
+        tx.defer('INSERT INTO held_probe (id, v) VALUES ($1, $2)', [null, 'no id']);
+      }),
+    ).rejects.toThrow(/null value/);
+    await expect(
+      t.db.withOwner(async (tx) => {
+        tx.defer('INSERT INTO held_probe (id, v) VALUES ($1, $2)', [null, 'no id']);
+        await tx.query('INSERT INTO held_probe (id, v) VALUES (5, $1)', ['after']);
+      }),
+    ).rejects.toThrow(/null value/);
+    expect((await probe('SELECT id FROM held_probe WHERE id IN (4, 5)')).rows).toEqual([]);
+  });
+
+  test('values are written as literals exactly as given, and run nothing of their own', async () => {
+    const hostile = [
+      "x'); DROP TABLE held_probe; --",
+      "\\'); DROP TABLE held_probe; --",
+      "E'\\x27'",
+      '$$; RESET ROLE; $$',
+      '$1 $2 $10',
+      'back\\slash\nnew line\ttab',
+      'naïve — ✓ 𝄞 عربي',
+    ];
+    await t.db.withOwner(async (tx) => {
+      hostile.forEach((v, i) => tx.defer('INSERT INTO held_probe (id, v) VALUES ($1, $2)', [100 + i, v]));
+      // A negative number after a minus sign: written bare, `10 --5` would turn the rest into a comment.
+      tx.defer('INSERT INTO held_probe (id, v) VALUES (10 -$1, $2)', [-5, null]);
+    });
+    expect((await probe('SELECT v FROM held_probe WHERE id >= 100 ORDER BY id')).rows.map((r) => r.v)).toEqual(hostile);
+    expect((await probe('SELECT v FROM held_probe WHERE id = 15')).rows).toEqual([{ v: null }]);
+  });
+
+  test('a NUL, a missing or a left-over value is refused when asked, before anything is sent', async () => {
+    await t.db.withOwner(async (tx) => {
+      expect(() => tx.defer('INSERT INTO held_probe (id, v) VALUES (6, $1)', ['a\0b'])).toThrow(/NUL/);
+      expect(() => tx.defer('INSERT INTO held_probe (id, v) VALUES ($1, $2)', [6])).toThrow(/no value for \$2/);
+      expect(() => tx.defer('INSERT INTO held_probe (id, v) VALUES ($1, 7)', [6, 'x'])).toThrow(/2 values for 1/);
+    });
+    expect((await probe('SELECT id FROM held_probe WHERE id = 6')).rows).toEqual([]);
+  });
+});
+
+describe('values written as literals (inlineParams)', () => {
+  test('give what the same values give as parameters', async () => {
+    const sql = `SELECT $1::text AS t, $2::int AS i, $3::numeric AS n, $4::boolean AS b, $5::timestamptz AS ts, $6::uuid AS u,
+      $7::text[] AS a, $8::jsonb AS j, $9::bytea AS y, $10::text AS z, 10 - $11 AS neg`;
+    const params = [
+      "it's \\ a 'test' $1 -- not a comment",
+      -42,
+      3.25,
+      false,
+      new Date('2026-12-02T13:00:00.123Z'),
+      '66666666-6666-4666-8666-666666666666',
+      ['a', 'b"c', null, "d'e"],
+      { k: "v'\\", n: [1, null] },
+      Buffer.from([0, 1, 254, 255]),
+      null,
+      -5,
+    ];
+    const [asParams, asLiterals] = await t.db.withOwner(async (tx) => [
+      (await tx.query(sql, params)).rows,
+      (await tx.query(inlineParams(sql, params))).rows,
+    ]);
+    expect(asLiterals).toEqual(asParams);
+    expect(asParams[0]).toMatchObject({ i: -42, neg: 15, z: null });
+  });
+
+  test('leave placeholders inside quotes, quoted names, dollar-quoted bodies and comments alone', () => {
+    const sql = `SELECT '$1', E'\\'$1', "$1", $$ $1 $$, $tag$ $1 $tag$, $1 -- $1
+      /* $1 /* $1 */ $1 */ , a$1`;
+    expect(inlineParams(sql, ['x'])).toBe(sql.replace(', $1 --', ", 'x' --"));
+    expect(() => inlineParams("SELECT '$1", ['x'])).toThrow(/unterminated/);
+  });
+
+  test("a transaction's first statement goes with BEGIN only when its values are plain: never text", async () => {
+    const id = '77777777-7777-4777-8777-777777777777';
+    const shown = (value: string) =>
+      t.db.withTenant(
+        id,
+        { requestId: null },
+        async (tx) =>
+          (await tx.query<{ q: string }>('SELECT query AS q FROM pg_stat_activity WHERE pid = pg_backend_pid() AND $1::text IS NOT NULL', [value]))
+            .rows[0]?.q ?? '',
+      );
+    expect(plainValues([id, 1, true, null, new Date()])).toBe(true);
+    expect(plainValues(['hunter2'])).toBe(false);
+    expect(plainValues([id.replace('7777-4', '7777 4')])).toBe(false);
+    // The statement text the server shows: the secret never, the identifier where the message was joined.
+    expect(await shown('sk_live_secret hunter2')).not.toContain('hunter2');
+    if (t.db.kind === 'postgres') expect(await shown(id)).toContain(`'${id}'`);
   });
 });

@@ -157,6 +157,7 @@ class ScopedDb implements Db {
           const watched: Tx = {
             query: <R>(sql: string, params?: readonly unknown[]) => tx.query<R>(sql, params).catch(seen),
             exec: (sql) => tx.exec(sql).catch(seen),
+            defer: (sql, params) => tx.defer(sql, params),
           };
           scopedTo(watched, tenantId);
           reading = true;

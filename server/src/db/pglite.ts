@@ -4,7 +4,7 @@ import { vector } from '@electric-sql/pglite-pgvector';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { QueryResult, Tx } from './types.js';
-import { scopeStatement, type Driver, type Runner, type Scoped } from './driver.js';
+import { inlineParams, scopeStatement, type Driver, type Runner, type Scoped } from './driver.js';
 
 const INT8 = 20;
 
@@ -59,16 +59,30 @@ function acquireLock(dir: string): () => void {
   throw new Error(`could not lock the embedded database at ${dir}`);
 }
 
-function wrap(q: Pick<Transaction, 'query' | 'exec'>): Tx {
-  return {
+/** The transaction's Tx, and a flush of its held writes (Tx.defer) for the end of its function. */
+function wrap(q: Pick<Transaction, 'query' | 'exec'>): { tx: Tx; flush: () => Promise<void> } {
+  let held: string[] = [];
+  const flush = async () => {
+    if (!held.length) return;
+    const script = held.join('; ');
+    held = [];
+    await q.exec(script);
+  };
+  const tx: Tx = {
+    defer(sql, params) {
+      held.push(inlineParams(sql, params));
+    },
     async exec(sql: string) {
+      await flush();
       await q.exec(sql);
     },
     async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+      await flush();
       const res = await q.query<R>(sql, params ? [...params] : undefined);
       return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
     },
   };
+  return { tx, flush };
 }
 
 /** `from`: a data-folder dump (`Driver.dump`) an in-memory database starts from instead of an empty one. */
@@ -104,7 +118,10 @@ export async function openPglite(location: string, from?: Blob): Promise<Driver>
             )
           ).rows[0]!
         : {};
-      return fn(wrap(t), scoped);
+      const { tx: wrapped, flush } = wrap(t);
+      const result = await fn(wrapped, scoped);
+      await flush();
+      return result;
     });
   return {
     kind: 'pglite',

@@ -1,7 +1,7 @@
 // PostgreSQL server through node-postgres. The app pool may log in as parley_app; the owner pool runs
 // migrations and the platform path; the optional replica pool serves read-only transactions.
 import pg from 'pg';
-import { scopeStatement, type Driver, type PoolUse, type Runner, type Scoped } from './driver.js';
+import { inlineParams, plainValues, scopeStatement, type Driver, type PoolUse, type Runner, type Scoped } from './driver.js';
 import type { QueryResult, Tx } from './types.js';
 
 const INT8 = 20;
@@ -37,34 +37,63 @@ function txRunner(p: pg.Pool, closed: Promise<never>, always: { readOnly?: boole
       );
       throw err;
     });
+    // Statements not sent yet: held writes (Tx.defer) and, until the first statement, BEGIN and the scope.
+    let held: string[] = [];
+    let begun = false;
+    const take = () => {
+      const message = held.join('; ');
+      held = [];
+      begun = true;
+      return message;
+    };
     const tx: Tx = {
+      defer(sql, params) {
+        held.push(inlineParams(sql, params));
+      },
       async exec(sql: string) {
-        await client.query(sql);
+        await client.query(held.length ? `${take()}; ${sql}` : sql);
       },
       async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-        const res = await client.query(sql, params ? [...params] : undefined);
+        // What is held (BEGIN and the scope, deferred writes) and this statement go in one message when
+        // its values may be written into the statement's text (`plainValues`); else both go to the
+        // connection's queue now, in order: two round trips, the held ones' error first.
+        if (held.length && plainValues(params)) {
+          const text = params?.length ? inlineParams(sql, params) : sql;
+          const results = (await client.query(`${take()}; ${text}`)) as unknown as pg.QueryResult[];
+          const res = results[results.length - 1]!;
+          return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
+        }
+        const before = held.length ? client.query(take()) : null;
+        const running = client.query(sql, params ? [...params] : undefined);
+        const res = before ? (await Promise.all([before, running]))[1] : await running;
         return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
       },
     };
     let broken: Error | undefined;
     try {
       const begin = always.readOnly || opts.readOnly ? 'BEGIN READ ONLY' : 'BEGIN';
-      // BEGIN and the scope in one simple-query message: one round trip. Such a message takes no
-      // parameters, so the scope's values go in as literals, escaped by the driver.
+      // BEGIN and the scope go with the transaction's first statement, in one simple-query message (such
+      // a message takes no parameters, so the scope's values go in as literals, escaped by the driver):
+      // a transaction of held writes only is one round trip, COMMIT included. A scope read before the
+      // transaction's function runs (`replayed`) is sent at once.
       const s = opts.scope;
       let scoped: Scoped = {};
-      if (s) {
-        const [, set] = (await client.query(`${begin}; ${scopeStatement(s, (v) => pg.escapeLiteral(v))}`)) as unknown as pg.QueryResult[];
+      const scope = s ? `; ${scopeStatement(s, (v) => pg.escapeLiteral(v))}` : '';
+      if (s?.replayed) {
+        begun = true;
+        const [, set] = (await client.query(`${begin}${scope}`)) as unknown as pg.QueryResult[];
         scoped = set!.rows[0] as Scoped;
-      } else await client.query(begin);
+      } else held.push(`${begin}${scope}`);
       const result = await fn(tx, scoped);
+      const rest = held.length ? `${take()}; ` : '';
       if (opts.onWrite && !always.readOnly) {
-        const [wrote, , lsn] = (await client.query(COMMIT_TRACKED)) as unknown as pg.QueryResult[];
+        const results = (await client.query(`${rest}${COMMIT_TRACKED}`)) as unknown as pg.QueryResult[];
+        const [wrote, , lsn] = results.slice(-3);
         if (wrote!.rows[0].wrote) opts.onWrite(lsn!.rows[0].lsn);
-      } else await client.query('COMMIT');
+      } else await client.query(`${rest}COMMIT`);
       return result;
     } catch (err) {
-      await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+      if (begun) await client.query('ROLLBACK').catch((e: Error) => (broken = e));
       throw err;
     } finally {
       client.release(broken);

@@ -16,7 +16,11 @@ afterAll(() => t.close());
 
 /** A transaction whose queries are counted. */
 function counted(tx: Tx, log: string[]): Tx {
-  return { exec: (sql) => tx.exec(sql), query: (sql, params) => (log.push(sql), tx.query(sql, params)) };
+  return {
+    exec: (sql) => tx.exec(sql),
+    defer: (sql, params) => tx.defer(sql, params),
+    query: (sql, params) => (log.push(sql), tx.query(sql, params)),
+  };
 }
 
 describe('oncePerTx', () => {
