@@ -2,13 +2,13 @@
 // event describes: the event and its deliveries commit (or roll back) with it, so no event is lost to a
 // crash after the commit and none is sent for a change that did not happen. After the commit it wakes
 // this process's delivery worker; other instances find the rows when they poll.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { WEBHOOK_EVENTS, webhookEventConversationId, type WebhookEventType } from '@parley/protocol';
 import type { z } from 'zod';
 import { afterCommit } from '../db/index.js';
 import type { Tx } from '../db/types.js';
-import { insertEvent, subscribedEndpoints } from './store.js';
+import { insertEvent } from './store.js';
 
 /** Emits `enqueued` after a transaction that enqueued deliveries commits. */
 export const webhookSignal = new EventEmitter().setMaxListeners(0);
@@ -37,15 +37,14 @@ export async function enqueueTestEvent(tx: Tx, tenantId: string, endpointId: str
 }
 
 async function enqueue(tx: Tx, tenantId: string, type: WebhookEventType, data: unknown, only: string | null): Promise<string | null> {
-  const endpointIds = await subscribedEndpoints(tx, tenantId, type, only);
-  if (!endpointIds.length) return null;
   const id = newEventId();
   // Parsed against the catalog: what is sent is what the docs and the SDK types promise.
   const parsed = WEBHOOK_EVENTS[type].data.parse(data);
   const body = JSON.stringify({ id, type, createdAt: new Date().toISOString(), tenantId, data: parsed });
-  // Stored beside the body so a data-subject erasure finds the event by its conversation.
+  // Stored beside the body so a data-subject erasure finds the event by its conversation. Built before
+  // knowing whether an endpoint wants it: the lookup and the writes are one statement.
   const conversationId = webhookEventConversationId(type, parsed);
-  await insertEvent(tx, { tenantId, id, type, body, conversationId, endpointIds, deliveryIds: endpointIds.map(() => randomUUID()) });
+  if (!(await insertEvent(tx, { tenantId, id, type, body, conversationId, only }))) return null;
   wakeAfterCommit(tx);
   return id;
 }

@@ -94,36 +94,26 @@ export async function deleteEndpoint(tx: Tx, id: string): Promise<boolean> {
 }
 
 /**
- * Enabled endpoints of the tenant subscribed to `type` (or just `only`, for a test event). The tenant is
- * named, not left to RLS: platform transactions (tenant creation, the CLI) raise events too.
+ * The outbox, in the caller's transaction and one statement: the event and one due delivery per enabled
+ * endpoint of the tenant subscribed to `type` (or just `only`, for a test event), nothing when none is.
+ * The tenant is named, not left to RLS: platform transactions (tenant creation, the CLI) raise events
+ * too. Returns how many deliveries were written.
  */
-export async function subscribedEndpoints(tx: Tx, tenantId: string, type: string, only: string | null): Promise<string[]> {
-  const { rows } = await tx.query<{ id: string }>(
-    only
-      ? 'SELECT id FROM webhook_endpoints WHERE tenant_id = $1 AND id = $3 AND enabled AND $2::text IS NOT NULL'
-      : 'SELECT id FROM webhook_endpoints WHERE tenant_id = $1 AND enabled AND $2 = ANY (events) AND $3::uuid IS NULL',
-    [tenantId, type, only],
-  );
-  return rows.map((r) => r.id);
-}
-
-/** The outbox: the event and one due delivery per endpoint, in the caller's transaction. */
 export async function insertEvent(
   tx: Tx,
-  e: { tenantId: string; id: string; type: string; body: string; conversationId: string | null; endpointIds: string[]; deliveryIds: string[] },
-): Promise<void> {
-  await tx.query('INSERT INTO webhook_events (tenant_id, id, type, body, conversation_id) VALUES ($1, $2, $3, $4, $5)', [
-    e.tenantId,
-    e.id,
-    e.type,
-    e.body,
-    e.conversationId,
-  ]);
-  await tx.query(
-    `INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, event_id, next_attempt_at)
-     SELECT $1, d, ep, $2, now() FROM unnest($3::uuid[], $4::uuid[]) AS x(d, ep)`,
-    [e.tenantId, e.id, e.deliveryIds, e.endpointIds],
+  e: { tenantId: string; id: string; type: string; body: string; conversationId: string | null; only: string | null },
+): Promise<number> {
+  const { rows } = await tx.query<{ n: number }>(
+    `WITH ep AS (SELECT id FROM webhook_endpoints
+                  WHERE tenant_id = $1 AND enabled AND CASE WHEN $6::uuid IS NULL THEN $3 = ANY (events) ELSE id = $6 END),
+          ev AS (INSERT INTO webhook_events (tenant_id, id, type, body, conversation_id)
+                 SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM ep) RETURNING id),
+          d AS (INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, event_id, next_attempt_at)
+                SELECT $1, gen_random_uuid(), ep.id, ev.id, now() FROM ep, ev RETURNING 1)
+     SELECT count(*)::int AS n FROM d`,
+    [e.tenantId, e.id, e.type, e.body, e.conversationId, e.only],
   );
+  return rows[0]!.n;
 }
 
 export async function listDeliveries(
