@@ -5,16 +5,20 @@ import type { Tx } from '../db/types.js';
 
 const secs = (ms: number) => Math.max(ms, 1) / 1000;
 
-/** Records that `messageId` is owed an answer, claimed by the turn storing it for `claimMs`. */
+/**
+ * Records that `messageId` is owed an answer, claimed by the turn storing it for `claimMs`. Nothing is
+ * read back, so without a picked offer (ids and a number only) the write waits for the transaction's
+ * next statement (Tx.defer); a pick is the visitor's text and goes as a parameter.
+ */
 export async function owe(
   tx: Tx,
   p: { tenantId: string; conversationId: string; messageId: string; claimMs: number; pick?: string | undefined },
 ): Promise<void> {
-  await tx.query(
-    `INSERT INTO pending_answers (tenant_id, message_id, conversation_id, claimed_until, pick)
-     VALUES ($1, $2, $3, clock_timestamp() + make_interval(secs => $4), $5) ON CONFLICT DO NOTHING`,
-    [p.tenantId, p.messageId, p.conversationId, secs(p.claimMs), p.pick ?? null],
-  );
+  const sql = `INSERT INTO pending_answers (tenant_id, message_id, conversation_id, claimed_until, pick)
+     VALUES ($1, $2, $3, clock_timestamp() + make_interval(secs => $4), $5) ON CONFLICT DO NOTHING`;
+  const params = [p.tenantId, p.messageId, p.conversationId, secs(p.claimMs), p.pick ?? null];
+  if (p.pick === undefined) tx.defer(sql, params);
+  else await tx.query(sql, params);
 }
 
 /**
