@@ -100,6 +100,25 @@ describe('concurrent writes to one conversation', () => {
     expect(events).toHaveLength(rows.length);
   });
 
+  test('one send retried while the first is still running, and again after: stored once, seq 1..N, the same message each time', async () => {
+    const v = new Visitor(t.url, a.publishableKey, ORIGIN);
+    await v.start();
+    const convId = (await v.call('POST', '/conversations', {})).body.conversation.id as string;
+    const send = () => v.call('POST', `/conversations/${convId}/messages`, { text: 'Do you ship abroad?', clientMessageId: 'once' });
+    const raced = await Promise.all([send(), send(), send(), send()]);
+    const later = await send();
+    const ids = [...raced, later].map((r) => {
+      expect(r.status).toBe(200);
+      return r.body.events.find((e: { type: string }) => e.type === 'message')?.message.id ?? r.body.message?.id;
+    });
+    expect(ids[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(new Set(ids).size).toBe(1);
+    const rows = await stored(convId);
+    expectTotalOrder(rows);
+    expect(rows.filter((r) => r.role === 'visitor')).toHaveLength(1);
+    expect(rows.filter((r) => r.role === 'assistant')).toHaveLength(1);
+  });
+
   test('API questions and agent replies racing on one API conversation: no 5xx, each answered, seq 1..N', async () => {
     const first = await call(t.url, 'POST', '/v1/answers', { key: a.secretKey, body: { question: 'How long does shipping take?' } });
     expect(first.status).toBe(200);

@@ -238,19 +238,16 @@ export interface NewMessage {
  */
 export async function appendMessage(tx: Tx, m: NewMessage): Promise<{ message: MessageView; event: ConversationEvent | null; duplicate: boolean }> {
   if (!(await lockConversation(tx, m.conversationId))) throw new DomainError('not_found', 'No such conversation.');
-  if (m.clientMessageId) {
-    const dup = await tx.query<MessageRow>(
-      'SELECT id, role, text, citations, confidence, created_at FROM messages WHERE conversation_id = $1 AND client_message_id = $2',
-      [m.conversationId, m.clientMessageId],
-    );
-    if (dup.rows[0]) return { message: messageView(dup.rows[0]), event: null, duplicate: true };
-  }
-  // The counter and the message in one statement.
-  const { rows } = await tx.query<MessageRow>(
-    `WITH next AS (UPDATE conversations SET last_seq = last_seq + 1, updated_at = now() WHERE id = $3 RETURNING last_seq)
-     INSERT INTO messages (id, tenant_id, conversation_id, seq, role, text, pii, citations, confidence, author_id, client_message_id)
-     VALUES ($1, $2, $3, (SELECT last_seq FROM next), $4, $5, $6, $7, $8, $9, $10)
-     RETURNING id, role, text, citations, confidence, created_at`,
+  // One statement: a message already stored under the client's id comes back as it is (a retried send);
+  // else the counter moves and the message is stored with the next seq.
+  const { rows } = await tx.query<MessageRow & { duplicate: boolean }>(
+    `WITH dup AS (SELECT id, role, text, citations, confidence, created_at FROM messages WHERE conversation_id = $3 AND client_message_id = $10),
+          next AS (UPDATE conversations SET last_seq = last_seq + 1, updated_at = now()
+                    WHERE id = $3 AND NOT EXISTS (SELECT 1 FROM dup) RETURNING last_seq),
+          ins AS (INSERT INTO messages (id, tenant_id, conversation_id, seq, role, text, pii, citations, confidence, author_id, client_message_id)
+                  SELECT $1::uuid, $2::uuid, $3::uuid, next.last_seq, $4::text, $5::text, $6::jsonb, $7::jsonb, $8::real, $9::text, $10::text FROM next
+                  RETURNING id, role, text, citations, confidence, created_at)
+     SELECT *, true AS duplicate FROM dup UNION ALL SELECT *, false FROM ins`,
     [
       randomUUID(),
       m.tenantId,
@@ -264,7 +261,9 @@ export async function appendMessage(tx: Tx, m: NewMessage): Promise<{ message: M
       m.clientMessageId ?? null,
     ],
   );
-  const message = messageView({ ...rows[0]!, author_id: m.author?.id ?? null, author_name: m.author?.name ?? null });
+  const { duplicate, ...row } = rows[0]!;
+  if (duplicate) return { message: messageView(row), event: null, duplicate: true };
+  const message = messageView({ ...row, author_id: m.author?.id ?? null, author_name: m.author?.name ?? null });
   await webhooks.messageCreated(tx, m.tenantId, m.conversationId, message);
   // A note goes to agents only, as its own event type.
   const event =
