@@ -3,7 +3,7 @@
 import { MemoryStore, type ClientRateLimitInfo, type Options, type Store } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import type { Db } from '../db/index.js';
-import { windowKey as hashKey } from '../db/rate-windows.js';
+import { windowKey as hashKey, type WindowCount } from '../db/rate-windows.js';
 
 export interface LimitStores {
   readonly kind: 'memory' | 'postgres' | 'redis';
@@ -18,10 +18,37 @@ interface Window {
 }
 const info = (row: Window | undefined): ClientRateLimitInfo => ({ totalHits: row?.hits ?? 0, resetTime: row ? new Date(row.reset_at) : undefined });
 
-/** express-rate-limit's Store over PostgreSQL: one atomic upsert per hit, through SECURITY DEFINER functions. */
+/**
+ * Counting a hit without waiting for the database: only in windows with room for at least this many hits,
+ * while this instance knows the window to be at most this share full.
+ */
+export const UNAWAITED = { minLimit: 100, maxShare: 0.5 };
+/** Keys whose window this instance remembers (the oldest learnt is forgotten first). */
+const KNOWN_KEYS = 10_000;
+
+interface Known {
+  hits: number;
+  resetAt: Date;
+}
+
+/**
+ * express-rate-limit's Store over PostgreSQL: one atomic upsert per hit, through SECURITY DEFINER functions,
+ * batched with the hits asked for at the same moment (Db.countHit).
+ *
+ * A busy key (a tenant's widget traffic, a visitor's session, an office's address) would otherwise make
+ * every request wait a round trip for a count that is nowhere near its limit. So this instance remembers
+ * what the database last answered for a key; while that window is at most half full (and the limit is at
+ * least 100), the request is let through at once on that count plus the hits sent since, and its hit is
+ * still written, in the next batch, whose answer updates what is known. A key not known here, an ended
+ * window, a fuller window or a small limit waits for the database as before, so refusals stay exact. Other
+ * instances' hits since the last answer are not seen: the window could be overrun only if they sent more
+ * than half the limit in the moment one batch takes.
+ */
 export class PostgresLimitStore implements Store {
   windowMs = 60_000;
   readonly localKeys = false;
+  private limit = 0;
+  private readonly known = new Map<string, Known>();
   constructor(
     private readonly db: Db,
     readonly prefix: string,
@@ -29,6 +56,8 @@ export class PostgresLimitStore implements Store {
 
   init(options: Options): void {
     this.windowMs = options.windowMs;
+    // A limit worked out per request is not known here: such a limiter always waits.
+    this.limit = typeof options.limit === 'number' ? options.limit : 0;
   }
 
   private call<R>(sql: string, params: unknown[]): Promise<R[]> {
@@ -41,8 +70,27 @@ export class PostgresLimitStore implements Store {
   }
 
   async increment(key: string): Promise<ClientRateLimitInfo> {
-    const w = await this.db.countHit(hashKey(this.prefix, key), this.windowMs);
+    const counting = this.db.countHit(hashKey(this.prefix, key), this.windowMs).then((w) => this.learn(key, w));
+    const k = this.known.get(key);
+    if (k && k.resetAt.getTime() > Date.now() && this.limit >= UNAWAITED.minLimit && k.hits + 1 <= this.limit * UNAWAITED.maxShare) {
+      k.hits += 1;
+      // The hit is written all the same; a failure to count it is the limiter's to forgive (fail open).
+      counting.catch(() => {});
+      return { totalHits: k.hits, resetTime: k.resetAt };
+    }
+    const w = await counting;
     return { totalHits: w.hits, resetTime: w.resetAt };
+  }
+
+  /** Keeps the database's answer for `key`: a later window replaces an earlier one; within one, the higher count wins. */
+  private learn(key: string, w: WindowCount): WindowCount {
+    const k = this.known.get(key);
+    const same = k && k.resetAt.getTime() === w.resetAt.getTime();
+    this.known.delete(key);
+    if (!k || same || w.resetAt > k.resetAt) this.known.set(key, { hits: same ? Math.max(k.hits, w.hits) : w.hits, resetAt: same ? k.resetAt : w.resetAt });
+    else this.known.set(key, k);
+    if (this.known.size > KNOWN_KEYS) this.known.delete(this.known.keys().next().value!);
+    return w;
   }
 
   async decrement(key: string): Promise<void> {
@@ -50,6 +98,7 @@ export class PostgresLimitStore implements Store {
   }
 
   async resetKey(key: string): Promise<void> {
+    this.known.delete(key);
     await this.call('SELECT parley_rate_limit_reset($1)', [hashKey(this.prefix, key)]);
   }
 }

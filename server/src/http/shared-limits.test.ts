@@ -2,16 +2,17 @@
 // live in PostgreSQL or in Redis, and a tenant's AI budget is one budget however many instances serve it.
 import { randomBytes } from 'node:crypto';
 import { simulateReadableStream } from 'ai';
+import type { Options } from 'express-rate-limit';
 import { MockLanguageModelV3 } from 'ai/test';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { openDb } from '../db/index.js';
-import { HitBatcher } from '../db/rate-windows.js';
-import { createTestDb, type TestDb } from '../test/db.js';
+import { HitBatcher, windowKey } from '../db/rate-windows.js';
+import { createTestDb, serverUrl, type TestDb } from '../test/db.js';
 import { call } from '../test/http.js';
 import { Visitor } from '../test/widget.js';
-import { postgresLimitStores, redisLimitStores } from './limit-store.js';
+import { PostgresLimitStore, postgresLimitStores, redisLimitStores, UNAWAITED } from './limit-store.js';
 
 const usage = { inputTokens: { total: 10, noCache: 10, cacheRead: 0, cacheWrite: 0 }, outputTokens: { total: 5, text: 5, reasoning: 0 } };
 const model = new MockLanguageModelV3({
@@ -142,6 +143,63 @@ describe('counters in PostgreSQL', () => {
     expect(third.status).toBe(429);
     expect(third.body).toMatchObject({ type: '/docs/problems/budget-exceeded' });
     expect(Number(third.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+  });
+});
+
+describe.skipIf(!serverUrl)('a busy key on PostgreSQL: counted without waiting while its window is far from full', () => {
+  const store = (prefix: string, limit: number, windowMs = 60_000) => {
+    const s = new PostgresLimitStore(db.db, prefix);
+    s.init({ windowMs, limit } as Options);
+    return s;
+  };
+  const stored = async (prefix: string) =>
+    (await db.db.withOwner((tx) => tx.query<{ hits: number }>('SELECT hits FROM rate_limit_windows WHERE key = $1', [windowKey(prefix, 'k')]))).rows[0]
+      ?.hits;
+  /** Whether `p` settles within `ms`. */
+  const settles = (p: Promise<unknown>, ms: number) =>
+    Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
+  /** Locks every counter row from another connection until the returned function is called: a hit that waits for the database waits for that. */
+  async function lockCounters(): Promise<() => Promise<void>> {
+    let release!: () => void;
+    let locked!: () => void;
+    const held = new Promise<void>((r) => (locked = r));
+    const done = db.db.withOwner(async (tx) => {
+      await tx.query('SELECT key FROM rate_limit_windows FOR UPDATE');
+      locked();
+      await new Promise<void>((r) => (release = r));
+    });
+    await held;
+    return async () => {
+      release();
+      await done;
+    };
+  }
+
+  test('let through at once on what is known, and written all the same; a small limit, a fuller or an ended window waits', async () => {
+    const big = store('busy-big', 1000);
+    const small = store('busy-small', UNAWAITED.minLimit - 1);
+    const half = store('busy-half', UNAWAITED.minLimit);
+    const short = store('busy-short', 1000, 1000);
+    // Not known here yet: every first hit waits for the database.
+    for (const s of [big, small, short]) expect((await s.increment('k')).totalHits).toBe(1);
+    const halfFull = UNAWAITED.minLimit * UNAWAITED.maxShare;
+    for (let i = 0; i < halfFull; i++) await half.increment('k');
+    await expect.poll(() => stored('busy-half')).toBe(halfFull);
+    await new Promise((r) => setTimeout(r, 1100)); // the short window ends
+
+    const release = await lockCounters();
+    let waiting: Promise<unknown>[];
+    try {
+      const quick = big.increment('k');
+      expect(await settles(quick, 2000)).toBe(true);
+      expect(await quick).toMatchObject({ totalHits: 2 });
+      waiting = [small.increment('k'), half.increment('k'), short.increment('k')];
+      for (const w of waiting) expect(await settles(w, 300)).toBe(false);
+    } finally {
+      await release();
+    }
+    expect(await Promise.all(waiting)).toMatchObject([{ totalHits: 2 }, { totalHits: halfFull + 1 }, { totalHits: 1 }]);
+    await expect.poll(() => stored('busy-big')).toBe(2);
   });
 });
 
