@@ -185,8 +185,8 @@ class ScopedDb implements Db {
     return withHooks('without_tenant', ctx, this.driver.app, { scope }, (tx) => fn(tx));
   }
 
-  countHit(key: Buffer, windowMs: number): Promise<WindowCount> {
-    return this.hits.count(key, windowMs);
+  countHit(key: Buffer, windowMs: number, hits = 1): Promise<WindowCount> {
+    return this.hits.count(key, windowMs, hits);
   }
 
   callDefiner<R>(fn: `parley_${string}`, args: readonly unknown[]): Promise<R[]> {

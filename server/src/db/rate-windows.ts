@@ -33,11 +33,12 @@ const windowCount = (r: WindowRow): WindowCount => ({ hits: r.hits, resetAt: new
 
 // The hits of one batch, counted one after another in the order given (WITH ORDINALITY numbers them).
 const BATCH = `SELECT k.i::int AS i, ${COUNTED}
-  FROM unnest($1::bytea[], $2::int[]) WITH ORDINALITY AS k(key, ms, i), LATERAL parley_rate_limit_hit(k.key, k.ms) AS h`;
+  FROM unnest($1::bytea[], $2::int[], $3::int[]) WITH ORDINALITY AS k(key, ms, n, i), LATERAL parley_rate_limit_add(k.key, k.ms, k.n) AS h`;
 
 interface Waiting {
   key: Buffer;
   windowMs: number;
+  hits: number;
   done: (w: WindowCount) => void;
   fail: (err: unknown) => void;
 }
@@ -53,10 +54,11 @@ export class HitBatcher {
 
   constructor(private readonly single: <R>(sql: string, params: readonly unknown[]) => Promise<R[]>) {}
 
-  count(key: Buffer, windowMs: number): Promise<WindowCount> {
+  /** Counts `hits` more (one, unless a caller adds up hits it let through: http/limit-store.ts). */
+  count(key: Buffer, windowMs: number, hits = 1): Promise<WindowCount> {
     return new Promise((done, fail) => {
       if (!this.queue.length) setImmediate(() => void this.flush());
-      this.queue.push({ key, windowMs, done, fail });
+      this.queue.push({ key, windowMs, hits, done, fail });
     });
   }
 
@@ -64,7 +66,11 @@ export class HitBatcher {
     const batch = this.queue.sort((a, b) => Buffer.compare(a.key, b.key));
     this.queue = [];
     try {
-      const rows = await this.single<WindowRow & { i: number }>(BATCH, [batch.map((h) => h.key), batch.map((h) => h.windowMs)]);
+      const rows = await this.single<WindowRow & { i: number }>(BATCH, [
+        batch.map((h) => h.key),
+        batch.map((h) => h.windowMs),
+        batch.map((h) => h.hits),
+      ]);
       for (const r of rows) batch[r.i - 1]!.done(windowCount(r));
       if (rows.length !== batch.length) throw new Error('a rate-limit batch came back incomplete');
     } catch (err) {

@@ -72,11 +72,11 @@ export interface Db {
   /** Runs `fn` as `parley_app` with no tenant set: row-level security shows zero tenant rows. */
   withoutTenant<T>(ctx: TxContext, fn: (tx: Tx) => Promise<T>): Promise<T>;
   /**
-   * Counts a hit in a shared rate window (db/rate-windows.ts) outside any transaction, batched with the
+   * Counts a hit (or `hits`) in a shared rate window (db/rate-windows.ts) outside any transaction, batched with the
    * hits asked for at the same moment: the counter function is SECURITY DEFINER and touches only the
    * counters, so it needs no role or tenant.
    */
-  countHit(key: Buffer, windowMs: number): Promise<import('./rate-windows.js').WindowCount>;
+  countHit(key: Buffer, windowMs: number, hits?: number): Promise<import('./rate-windows.js').WindowCount>;
   /**
    * Calls one of Parley's SECURITY DEFINER functions (`parley_…`) as a statement of its own, outside any
    * transaction: one round trip. Such a function checks what it needs itself and runs as its owner, so

@@ -25,6 +25,8 @@ const info = (row: Window | undefined): ClientRateLimitInfo => ({ totalHits: row
 export const UNAWAITED = { minLimit: 100, maxShare: 0.5 };
 /** Keys whose window this instance remembers (the oldest learnt is forgotten first). */
 const KNOWN_KEYS = 10_000;
+/** How long hits let through without waiting are added up before they are written, one addition per key. */
+export const UNAWAITED_FLUSH_MS = 100;
 
 interface Known {
   hits: number;
@@ -38,17 +40,21 @@ interface Known {
  * A busy key (a tenant's widget traffic, a visitor's session, an office's address) would otherwise make
  * every request wait a round trip for a count that is nowhere near its limit. So this instance remembers
  * what the database last answered for a key; while that window is at most half full (and the limit is at
- * least 100), the request is let through at once on that count plus the hits sent since, and its hit is
- * still written, in the next batch, whose answer updates what is known. A key not known here, an ended
- * window, a fuller window or a small limit waits for the database as before, so refusals stay exact. Other
- * instances' hits since the last answer are not seen: the window could be overrun only if they sent more
- * than half the limit in the moment one batch takes.
+ * least 100), the request is let through at once on that count plus the hits let through since, and those
+ * hits are added up and written every 100 ms, one addition per key, whose answer updates what is known. A
+ * key not known here, an ended window, a fuller window or a small limit waits for the database as before,
+ * so refusals stay exact where they are near. Other instances' hits since the last answer are not seen:
+ * the window could be overrun only if they sent more than half the limit within about 100 ms. Hits let
+ * through in the last 100 ms before an instance stops may go uncounted, as after a crash.
  */
 export class PostgresLimitStore implements Store {
   windowMs = 60_000;
   readonly localKeys = false;
   private limit = 0;
   private readonly known = new Map<string, Known>();
+  /** Hits let through without waiting, not written yet, per key. */
+  private unsent = new Map<string, number>();
+  private flushing: NodeJS.Timeout | null = null;
   constructor(
     private readonly db: Db,
     readonly prefix: string,
@@ -70,16 +76,32 @@ export class PostgresLimitStore implements Store {
   }
 
   async increment(key: string): Promise<ClientRateLimitInfo> {
-    const counting = this.db.countHit(hashKey(this.prefix, key), this.windowMs).then((w) => this.learn(key, w));
     const k = this.known.get(key);
     if (k && k.resetAt.getTime() > Date.now() && this.limit >= UNAWAITED.minLimit && k.hits + 1 <= this.limit * UNAWAITED.maxShare) {
       k.hits += 1;
-      // The hit is written all the same; a failure to count it is the limiter's to forgive (fail open).
-      counting.catch(() => {});
+      this.unsent.set(key, (this.unsent.get(key) ?? 0) + 1);
+      this.flushing ??= setTimeout(() => void this.flush(), UNAWAITED_FLUSH_MS).unref();
       return { totalHits: k.hits, resetTime: k.resetAt };
     }
-    const w = await counting;
+    const w = this.learn(key, await this.db.countHit(hashKey(this.prefix, key), this.windowMs));
     return { totalHits: w.hits, resetTime: w.resetAt };
+  }
+
+  /** Writes the hits let through without waiting. */
+  async flush(): Promise<void> {
+    if (this.flushing) clearTimeout(this.flushing);
+    this.flushing = null;
+    const unsent = this.unsent;
+    this.unsent = new Map();
+    await Promise.all(
+      [...unsent].map(([key, n]) =>
+        this.db.countHit(hashKey(this.prefix, key), this.windowMs, n).then(
+          (w) => this.learn(key, w),
+          // Uncounted, as when a waiting hit fails: the limiters fail open (rate-limit.ts).
+          () => {},
+        ),
+      ),
+    );
   }
 
   /** Keeps the database's answer for `key`: a later window replaces an earlier one; within one, the higher count wins. */
@@ -87,7 +109,8 @@ export class PostgresLimitStore implements Store {
     const k = this.known.get(key);
     const same = k && k.resetAt.getTime() === w.resetAt.getTime();
     this.known.delete(key);
-    if (!k || same || w.resetAt > k.resetAt) this.known.set(key, { hits: same ? Math.max(k.hits, w.hits) : w.hits, resetAt: same ? k.resetAt : w.resetAt });
+    if (!k || same || w.resetAt > k.resetAt)
+      this.known.set(key, { hits: same ? Math.max(k.hits, w.hits) : w.hits, resetAt: same ? k.resetAt : w.resetAt });
     else this.known.set(key, k);
     if (this.known.size > KNOWN_KEYS) this.known.delete(this.known.keys().next().value!);
     return w;

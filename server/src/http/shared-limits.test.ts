@@ -153,8 +153,8 @@ describe.skipIf(!serverUrl)('a busy key on PostgreSQL: counted without waiting w
     return s;
   };
   const stored = async (prefix: string) =>
-    (await db.db.withOwner((tx) => tx.query<{ hits: number }>('SELECT hits FROM rate_limit_windows WHERE key = $1', [windowKey(prefix, 'k')]))).rows[0]
-      ?.hits;
+    (await db.db.withOwner((tx) => tx.query<{ hits: number }>('SELECT hits FROM rate_limit_windows WHERE key = $1', [windowKey(prefix, 'k')])))
+      .rows[0]?.hits;
   /** Whether `p` settles within `ms`. */
   const settles = (p: Promise<unknown>, ms: number) =>
     Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
@@ -175,7 +175,7 @@ describe.skipIf(!serverUrl)('a busy key on PostgreSQL: counted without waiting w
     };
   }
 
-  test('let through at once on what is known, and written all the same; a small limit, a fuller or an ended window waits', async () => {
+  test('let through at once on what is known, and written all the same, added up; a small limit, a fuller or an ended window waits', async () => {
     const big = store('busy-big', 1000);
     const small = store('busy-small', UNAWAITED.minLimit - 1);
     const half = store('busy-half', UNAWAITED.minLimit);
@@ -193,13 +193,15 @@ describe.skipIf(!serverUrl)('a busy key on PostgreSQL: counted without waiting w
       const quick = big.increment('k');
       expect(await settles(quick, 2000)).toBe(true);
       expect(await quick).toMatchObject({ totalHits: 2 });
+      for (let i = 3; i <= 6; i++) expect(await big.increment('k')).toMatchObject({ totalHits: i });
       waiting = [small.increment('k'), half.increment('k'), short.increment('k')];
       for (const w of waiting) expect(await settles(w, 300)).toBe(false);
     } finally {
       await release();
     }
     expect(await Promise.all(waiting)).toMatchObject([{ totalHits: 2 }, { totalHits: halfFull + 1 }, { totalHits: 1 }]);
-    await expect.poll(() => stored('busy-big')).toBe(2);
+    // Written all the same, added up: 1 + 5.
+    await expect.poll(() => stored('busy-big')).toBe(6);
   });
 });
 
