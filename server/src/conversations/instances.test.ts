@@ -131,6 +131,36 @@ describe.skipIf(!serverUrl)('three instances over one PostgreSQL', () => {
     }
   });
 
+  test('(b2) a message committed while an older transaction still runs reaches the inbox once that one ends, without the poll', async () => {
+    const { v, id } = await visitorWaiting(0, 'Is anyone there?');
+    const inbox = await openStream(`${instances[2]!.url}/v1/admin/inbox/stream`, { authorization: `Bearer ${acme.secretKey}` });
+    let release!: () => void;
+    let holding!: () => void;
+    const held = new Promise<void>((r) => (holding = r));
+    // An older transaction with an id, still running: the feed's horizon stays below the message's event.
+    const older = testDb.db.withOwner(async (tx) => {
+      await tx.query('SELECT pg_current_xact_id()');
+      holding();
+      await new Promise<void>((r) => (release = r));
+    });
+    try {
+      await inbox.next((e) => e.event === 'counts');
+      await held;
+      const from = inbox.events.length;
+      await v.say(id, 'Held back a moment');
+      // The notification's read finds the event behind the horizon; nothing but the (ten-minute) poll would read again.
+      await new Promise((r) => setTimeout(r, 300));
+      expect(inbox.events.slice(from).some((e) => e.event === 'message')).toBe(false);
+      release();
+      await older;
+      const msg = await inbox.next((e) => e.event === 'message' && e.data.conversationId === id && e.data.message.role === 'visitor', 3000, from);
+      expect(msg.data.message.text).toBe('Held back a moment');
+    } finally {
+      release?.();
+      inbox.close();
+    }
+  });
+
   test('(c) a widget refresh token spent on instance 1 is refused on instance 3, and the replay revokes its family', async () => {
     const v = new Visitor(instances[0]!.url, acme.publishableKey, ORIGIN);
     await v.start();

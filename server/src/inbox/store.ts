@@ -157,6 +157,20 @@ export async function feedAfter(tx: Tx, after: { xid: string; id: number }, limi
   return rows;
 }
 
+/**
+ * Whether events after the cursor are held back by the horizon: written by a transaction that began while
+ * an older one (in any database of the server) was still running. They become readable once every older
+ * transaction has ended, which no notification announces: the reader must look again.
+ */
+export async function feedHeldBack(tx: Tx, after: { xid: string; id: number }): Promise<boolean> {
+  const { rows } = await tx.query<{ held: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM conversation_events
+                     WHERE (xid, id) > ($1::xid8, $2::bigint) AND xid >= pg_snapshot_xmin(pg_current_snapshot())) AS held`,
+    [after.xid, after.id],
+  );
+  return rows[0]!.held;
+}
+
 /** The feed's horizon now: every event of an older transaction is committed or gone. */
 export async function feedHorizon(tx: Tx): Promise<string> {
   const { rows } = await tx.query<{ xmin: string }>('SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin');

@@ -10,7 +10,7 @@ import type { ConversationBus } from '../conversations/bus.js';
 import { wake } from '../conversations/room.js';
 import { TYPING_LIVE_MS } from '../conversations/hub.js';
 import { compareCursors, counts, formatCursor, rowsOf, type Cursor } from './service.js';
-import { feedAfter, type FeedRow } from './store.js';
+import { feedAfter, feedHeldBack, type FeedRow } from './store.js';
 
 export interface InboxListener {
   /** The member whose `mine` count this stream shows (null for a key). */
@@ -24,6 +24,8 @@ export interface InboxListener {
 }
 
 const BATCH = 500;
+/** How soon a room reads again while events wait behind an older transaction, doubling up to the poll. */
+const HELD_RETRY_MS = 25;
 /** Events that change a row of the inbox: the stream sends the row's new snapshot. */
 const ROW_EVENTS = new Set(['message', 'handoff', 'status', 'assigned', 'resolved', 'reopened', 'contact', 'csat']);
 /** Events passed on as they are, with their conversation. */
@@ -34,6 +36,9 @@ interface Room {
   reading: boolean;
   dirty: boolean;
   stop: () => void;
+  /** A read again, set while events wait behind an older transaction; and how long it waits. */
+  retry: NodeJS.Timeout | null;
+  retryMs: number;
 }
 
 export class InboxHub {
@@ -46,13 +51,14 @@ export class InboxHub {
   join(tenantId: string, listener: InboxListener): () => void {
     let room = this.rooms.get(tenantId);
     if (!room) {
-      const created: Room = { listeners: new Set(), reading: false, dirty: false, stop: () => {} };
+      const created: Room = { listeners: new Set(), reading: false, dirty: false, stop: () => {}, retry: null, retryMs: HELD_RETRY_MS };
       const unsubscribe = this.deps.bus.subscribeTenant(tenantId, () => this.kick(tenantId, created));
       const timer = setInterval(() => this.kick(tenantId, created), this.deps.pollMs);
       timer.unref();
       created.stop = () => {
         unsubscribe();
         clearInterval(timer);
+        if (created.retry) clearTimeout(created.retry);
       };
       this.rooms.set(tenantId, created);
       room = created;
@@ -64,6 +70,24 @@ export class InboxHub {
       if (!r.listeners.delete(listener)) return;
       if (r.listeners.size === 0 && !r.reading) this.drop(tenantId, r);
     };
+  }
+
+  /**
+   * Events behind the horizon are announced by no notification when the older transaction ends: read again
+   * soon, then less often (up to the poll) while a long transaction keeps them back.
+   */
+  private retryIfHeld(tenantId: string, room: Room, held: boolean): void {
+    if (!held) {
+      room.retryMs = HELD_RETRY_MS;
+      return;
+    }
+    if (room.retry) return;
+    room.retry = setTimeout(() => {
+      room.retry = null;
+      if (this.rooms.get(tenantId) === room) this.kick(tenantId, room);
+    }, room.retryMs);
+    room.retry.unref();
+    room.retryMs = Math.min(room.retryMs * 2, this.deps.pollMs);
   }
 
   private drop(tenantId: string, room: Room) {
@@ -86,14 +110,17 @@ export class InboxHub {
     const members = [...new Set(listeners.map((l) => l.memberId))];
     const batch = await this.deps.db.withTenant(tenantId, { requestId: null }, async (tx) => {
       const events = await feedAfter(tx, from, BATCH);
+      const last = events.at(-1);
+      const held = events.length < BATCH && (await feedHeldBack(tx, last ? { xid: last.xid, id: last.id } : from));
       const changed = [
         ...new Set(events.filter((e) => e.conversation_id && (ROW_EVENTS.has(e.type) || PASSED_ON.has(e.type))).map((e) => e.conversation_id!)),
       ];
       const rows = await rowsOf(tx, this.deps.keyring, tenantId, changed);
       const tally = new Map<string | null, InboxCounts>();
       if (events.some((e) => ROW_EVENTS.has(e.type))) for (const m of members) tally.set(m, await counts(tx, m));
-      return { events, rows, tally };
+      return { events, rows, tally, held };
     });
+    this.retryIfHeld(tenantId, room, batch.held);
     const stale = Date.now() - TYPING_LIVE_MS;
     // The last event of each conversation in the batch carries its row's snapshot.
     const lastOf = new Map<string, number>();
