@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { openDb } from '../db/index.js';
 import { HitBatcher, windowKey } from '../db/rate-windows.js';
-import { createTestDb, serverUrl, type TestDb } from '../test/db.js';
+import { createTestDb, holdOpen, serverUrl, type TestDb } from '../test/db.js';
 import { call } from '../test/http.js';
 import { Visitor } from '../test/widget.js';
 import { PostgresLimitStore, postgresLimitStores, redisLimitStores, UNAWAITED } from './limit-store.js';
@@ -158,23 +158,6 @@ describe.skipIf(!serverUrl)('a busy key on PostgreSQL: counted without waiting w
   /** Whether `p` settles within `ms`. */
   const settles = (p: Promise<unknown>, ms: number) =>
     Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
-  /** Locks every counter row from another connection until the returned function is called: a hit that waits for the database waits for that. */
-  async function lockCounters(): Promise<() => Promise<void>> {
-    let release!: () => void;
-    let locked!: () => void;
-    const held = new Promise<void>((r) => (locked = r));
-    const done = db.db.withOwner(async (tx) => {
-      await tx.query('SELECT key FROM rate_limit_windows FOR UPDATE');
-      locked();
-      await new Promise<void>((r) => (release = r));
-    });
-    await held;
-    return async () => {
-      release();
-      await done;
-    };
-  }
-
   test('let through at once on what is known, and written all the same, added up; a small limit, a fuller or an ended window waits', async () => {
     const big = store('busy-big', 1000);
     const small = store('busy-small', UNAWAITED.minLimit - 1);
@@ -187,7 +170,8 @@ describe.skipIf(!serverUrl)('a busy key on PostgreSQL: counted without waiting w
     await expect.poll(() => stored('busy-half')).toBe(halfFull);
     await new Promise((r) => setTimeout(r, 1100)); // the short window ends
 
-    const release = await lockCounters();
+    // Every counter row locked from another connection: a hit that waits for the database waits for that.
+    const release = await holdOpen(db.db, 'SELECT key FROM rate_limit_windows FOR UPDATE');
     let waiting: Promise<unknown>[];
     try {
       const quick = big.increment('k');

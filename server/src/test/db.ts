@@ -13,6 +13,26 @@ import { loadMigrations } from '../db/migrate.js';
 
 export const serverUrl = process.env.PARLEY_TEST_DATABASE_URL || null;
 
+/**
+ * Opens an owner transaction on `db`, runs `statement` in it (a lock, an xid) and keeps it open until the
+ * returned function is called, which ends it: for tests of what waits behind an open transaction.
+ */
+export async function holdOpen(db: ParleyDb, statement: string): Promise<() => Promise<void>> {
+  let release!: () => void;
+  let holding!: () => void;
+  const held = new Promise<void>((r) => (holding = r));
+  const done = db.withOwner(async (tx) => {
+    await tx.query(statement);
+    holding();
+    await new Promise<void>((r) => (release = r));
+  });
+  await held;
+  return async () => {
+    release();
+    await done;
+  };
+}
+
 export interface TestDb {
   db: ParleyDb;
   /** The database URL (postgres) or null for the in-memory embedded one. */
