@@ -26,7 +26,7 @@ export const UNAWAITED = { minLimit: 100, maxShare: 0.5 };
 /** Keys whose window this instance remembers (the oldest learnt is forgotten first). */
 const KNOWN_KEYS = 10_000;
 /** How long hits let through without waiting are added up before they are written, one addition per key. */
-export const UNAWAITED_FLUSH_MS = 100;
+const UNAWAITED_FLUSH_MS = 100;
 
 interface Known {
   hits: number;
@@ -81,7 +81,11 @@ export class PostgresLimitStore implements Store {
       k.hits += 1;
       this.unsent.set(key, (this.unsent.get(key) ?? 0) + 1);
       this.flushing ??= setTimeout(() => void this.flush(), UNAWAITED_FLUSH_MS).unref();
-      return { totalHits: k.hits, resetTime: k.resetAt };
+      // Answered in the check phase, as a batched hit is (rate-windows.ts): the requests read in one poll
+      // phase are then answered together. Answering each as it is read cost a busy instance more wake-ups
+      // than the round trip saved (widget config at c=100: 57–59 % of /healthz, against 69–73 % this way).
+      const counted = { totalHits: k.hits, resetTime: k.resetAt };
+      return new Promise((done) => setImmediate(done, counted));
     }
     const w = this.learn(key, await this.db.countHit(hashKey(this.prefix, key), this.windowMs));
     return { totalHits: w.hits, resetTime: w.resetAt };
