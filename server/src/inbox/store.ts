@@ -146,29 +146,26 @@ export interface FeedRow {
  * Events after the cursor (xid, id), in (xid, id) order, of transactions older than every transaction
  * still running. Such an event set is final: no transaction can still add an event below that horizon,
  * however its ids were numbered, so a reader resuming from the last (xid, id) it saw misses nothing.
+ *
+ * `held`: whether events after the cursor are held back by that horizon, written by a transaction that
+ * began while an older one (in any database of the server) was still running. They become readable once
+ * every older transaction has ended, which no notification announces: the reader must look again. Both
+ * come from one statement, so from one snapshot.
  */
-export async function feedAfter(tx: Tx, after: { xid: string; id: number }, limit: number): Promise<FeedRow[]> {
-  const { rows } = await tx.query<FeedRow>(
-    `SELECT id::int AS id, xid::text AS xid, conversation_id, type, payload, created_at FROM conversation_events
-      WHERE (xid, id) > ($1::xid8, $2::bigint) AND xid < pg_snapshot_xmin(pg_current_snapshot())
-      ORDER BY xid, id LIMIT $3`,
+export async function feedAfter(tx: Tx, after: { xid: string; id: number }, limit: number): Promise<{ events: FeedRow[]; held: boolean }> {
+  const { rows } = await tx.query<Partial<FeedRow> & { held: boolean }>(
+    `WITH h AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin),
+          f AS (SELECT e.id, e.xid, e.conversation_id, e.type, e.payload, e.created_at FROM conversation_events e, h
+                 WHERE (e.xid, e.id) > ($1::xid8, $2::bigint) AND e.xid < h.xmin ORDER BY e.xid, e.id LIMIT $3)
+     SELECT f.id::int AS id, f.xid::text AS xid, f.conversation_id, f.type, f.payload, f.created_at, b.held
+       FROM (SELECT EXISTS (SELECT 1 FROM conversation_events e, h
+                             WHERE (e.xid, e.id) > ($1::xid8, $2::bigint) AND e.xid >= h.xmin) AS held) b
+       LEFT JOIN f ON true
+      ORDER BY f.xid, f.id`,
     [after.xid, after.id, limit],
   );
-  return rows;
-}
-
-/**
- * Whether events after the cursor are held back by the horizon: written by a transaction that began while
- * an older one (in any database of the server) was still running. They become readable once every older
- * transaction has ended, which no notification announces: the reader must look again.
- */
-export async function feedHeldBack(tx: Tx, after: { xid: string; id: number }): Promise<boolean> {
-  const { rows } = await tx.query<{ held: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM conversation_events
-                     WHERE (xid, id) > ($1::xid8, $2::bigint) AND xid >= pg_snapshot_xmin(pg_current_snapshot())) AS held`,
-    [after.xid, after.id],
-  );
-  return rows[0]!.held;
+  // With no event, the one row carries only \`held\`.
+  return { events: rows.filter((r) => r.id !== null) as FeedRow[], held: rows[0]?.held ?? false };
 }
 
 /** The feed's horizon now: every event of an older transaction is committed or gone. */

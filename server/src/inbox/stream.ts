@@ -10,7 +10,7 @@ import type { ConversationBus } from '../conversations/bus.js';
 import { wake } from '../conversations/room.js';
 import { TYPING_LIVE_MS } from '../conversations/hub.js';
 import { compareCursors, counts, formatCursor, rowsOf, type Cursor } from './service.js';
-import { feedAfter, feedHeldBack, type FeedRow } from './store.js';
+import { feedAfter, type FeedRow } from './store.js';
 
 export interface InboxListener {
   /** The member whose `mine` count this stream shows (null for a key). */
@@ -109,16 +109,15 @@ export class InboxHub {
     const from = listeners.map((l) => l.cursor).reduce((a, b) => (compareCursors(a, b) <= 0 ? a : b));
     const members = [...new Set(listeners.map((l) => l.memberId))];
     const batch = await this.deps.db.withTenant(tenantId, { requestId: null }, async (tx) => {
-      const events = await feedAfter(tx, from, BATCH);
-      const last = events.at(-1);
-      const held = events.length < BATCH && (await feedHeldBack(tx, last ? { xid: last.xid, id: last.id } : from));
+      const { events, held } = await feedAfter(tx, from, BATCH);
       const changed = [
         ...new Set(events.filter((e) => e.conversation_id && (ROW_EVENTS.has(e.type) || PASSED_ON.has(e.type))).map((e) => e.conversation_id!)),
       ];
       const rows = await rowsOf(tx, this.deps.keyring, tenantId, changed);
       const tally = new Map<string | null, InboxCounts>();
       if (events.some((e) => ROW_EVENTS.has(e.type))) for (const m of members) tally.set(m, await counts(tx, m));
-      return { events, rows, tally, held };
+      // A full batch is read again at once anyway.
+      return { events, rows, tally, held: held && events.length < BATCH };
     });
     this.retryIfHeld(tenantId, room, batch.held);
     const stale = Date.now() - TYPING_LIVE_MS;
