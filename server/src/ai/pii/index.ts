@@ -91,7 +91,30 @@ function candidates(text: string, classes: readonly PiiClass[], policy: PiiPolic
       if (!gate(text, facts)) continue;
       for (const m of recognize(text)) if (m.score >= policy.classes[m.class].minScore) out.push(m);
     }
-  return out;
+  return joinAddresses(text, out);
+}
+
+/**
+ * One address, one span: address rules read the same address from different ends ("PSC 7004, Box 8380"
+ * grown over its "APO AP 11949" line, and that line alone), and of overlapping matches the overlap
+ * resolution would keep one, perhaps the shorter. So the union of overlapping address matches (each past
+ * the threshold) joins them as a candidate with their best score: being longer, it wins their tie, and
+ * where it loses to another class's match, the parts still compete on their own.
+ */
+function joinAddresses(text: string, found: Match[]): Match[] {
+  const addresses = found.filter((m) => m.class === 'address').sort(byStart);
+  for (let i = 0; i < addresses.length; ) {
+    const { start } = addresses[i]!;
+    let { end, score } = addresses[i]!;
+    let j = i + 1;
+    for (; j < addresses.length && addresses[j]!.start < end; j++) {
+      end = Math.max(end, addresses[j]!.end);
+      score = Math.max(score, addresses[j]!.score);
+    }
+    if (j - i > 1) found.push({ class: 'address', start, end, score, text: text.slice(start, end) });
+    i = j;
+  }
+  return found;
 }
 
 const rank = (a: Match, b: Match) =>

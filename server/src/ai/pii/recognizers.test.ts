@@ -245,6 +245,19 @@ describe('issue 13: names, addresses and phones', () => {
     ]);
   });
 
+  it('reads an address one span, whichever rules found its parts', () => {
+    // A military address: the PSC box line grown over its APO line, and that line alone, overlap.
+    expect(found('Post it to PSC 1234, Box 5678\nAPO AE 09123 please')).toEqual([['address', 'PSC 1234, Box 5678\nAPO AE 09123']]);
+    expect(found('Send it to USNS Comfort\nFPO AA 34099')).toEqual([['address', 'USNS Comfort\nFPO AA 34099']]);
+    // A last line with a comma before the region, text going on after the postcode.
+    expect(found('Send it to 18 Mill Lane\nBoulder, CO 80302 for the order')).toEqual([['address', '18 Mill Lane\nBoulder, CO 80302']]);
+    // Where the joined span would lose to a name, the address's own part still stands.
+    expect(found('Ms. Holly Brandt Apt. 12 4 P.O. Box 77\nNuuk GL 3900')).toEqual([
+      ['person', 'Holly Brandt'],
+      ['address', 'P.O. Box 77\nNuuk GL 3900'],
+    ]);
+  });
+
   it('never takes a common lower-case word for a name without an explicit cue', () => {
     for (const t of [
       "I'd like a song recommendation",

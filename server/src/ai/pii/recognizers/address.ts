@@ -202,10 +202,10 @@ const PLACE_LINE_LOWER = new RegExp(
   'u',
 );
 
-// A last line that ends in a postcode, with text after it on the same line ("Gabon 66298 for post mail?"),
-// but not digit groups that go on ("9885 1152" is a phone).
+// A last line that ends in a postcode, with text after it on the same line ("Gabon 66298 for post mail?",
+// "Melo, CA 13241, and …"), but not digit groups that go on ("9885 1152" is a phone).
 const POSTCODE_LINE = new RegExp(
-  String.raw`^[ \t]*(?:\r?\n${LINE_PREFIX}){1,2}(?:[\p{L}][\p{L}\p{M}'’.\-]*[ \t]+){0,4}${POSTCODE}(?![\p{L}\p{N}]|[ \t.\-]*\d)`,
+  String.raw`^[ \t]*(?:\r?\n${LINE_PREFIX}){1,2}(?:[\p{L}][\p{L}\p{M}'’.\-]*,?[ \t]+){0,4}${POSTCODE}(?![\p{L}\p{N}]|[ \t.\-]*\d)`,
   'u',
 );
 
