@@ -279,6 +279,15 @@ describe('issue 13: names, addresses and phones', () => {
     expect(found('a 2001 comedy starring Martinez')).toEqual([['person', 'Martinez']]);
   });
 
+  it('lifts a weakly read word next to a confident name in a list', () => {
+    // "Okafor" alone, at a sentence's start, is too weak to mask; beside "Nguyen" in a list it is a name.
+    expect(found('Okafor and Nguyen signed the lease.')).toEqual([
+      ['person', 'Okafor'],
+      ['person', 'Nguyen'],
+    ]);
+    expect(found('Okafor signed the lease.')).toEqual([]);
+  });
+
   it('a name found once is a name wherever else it stands in the message', () => {
     expect(found('Mrs. Voronov called. Voronov wants a refund.')).toEqual([
       ['person', 'Voronov'],

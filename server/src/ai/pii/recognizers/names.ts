@@ -534,8 +534,8 @@ function commaGap(a: number, b: number): boolean {
   return sep;
 }
 /** Can token k be a name in a list? Capitalised in mixed text; in lower-case text, anything but a common word. */
-function listable(k: number): boolean {
-  if (k < 0 || k >= n || taken[k] || !freeStanding(k) || tok.end[k]! - tok.start[k]! < 2) return false;
+function listable(k: number, evenTaken = false): boolean {
+  if (k < 0 || k >= n || (taken[k] && !evenTaken) || !freeStanding(k) || tok.end[k]! - tok.start[k]! < 2) return false;
   const w = low(k);
   if (NOT_NAME_SET.has(w) || /['’](?:m|re|ve|ll|d)$/.test(w)) return false;
   // "… and Hansen Street" is a street.
@@ -550,9 +550,23 @@ function addNeighbour(k: number, next: Candidate[], forward: boolean): void {
   next.push(c);
   for (let t = k; t <= to; t++) taken[t] = 1;
 }
-/** Names next to a confident name in a list ("Sean, John and Dawn", "norberg and smith") are names as well. */
+/**
+ * Names next to a confident name in a list ("Sean, John and Dawn", "norberg and smith") are names as well,
+ * whether no rule found them or one found them too weakly on their own ("Sousa and Ball").
+ */
 function listNeighbours(): void {
   let frontier = out.filter((m) => m.score >= 0.5);
+  const weak = new Map<number, Candidate>();
+  for (const c of out) if (c.score < 0.5) for (let k = c.from; k <= c.to; k++) weak.set(k, c);
+  /** Lifts the weak candidate that begins (or ends) at token k; whether there was one. */
+  const lift = (k: number, next: Candidate[], forward: boolean): boolean => {
+    const w = weak.get(k);
+    if (!w || (forward ? w.from : w.to) !== k || !listable(k, true)) return false;
+    w.score = 0.6;
+    for (let t = w.from; t <= w.to; t++) weak.delete(t);
+    next.push(w);
+    return true;
+  };
   for (let round = 0; round < 12 && frontier.length > 0; round++) {
     const next: Candidate[] = [];
     for (const f of frontier) {
@@ -562,7 +576,7 @@ function listNeighbours(): void {
         let k = -1;
         if (commaGap(l, l + 1)) k = conj(l + 1) && l + 2 < n && joined(l + 2) ? l + 2 : l + 1;
         else if (joined(l + 1) && conj(l + 1) && l + 2 < n && joined(l + 2)) k = l + 2;
-        if (listable(k)) addNeighbour(k, next, true);
+        if (!lift(k, next, true) && listable(k)) addNeighbour(k, next, true);
       }
       const s = f.from;
       if (s > 0) {
@@ -570,10 +584,10 @@ function listNeighbours(): void {
         let k = -1;
         if (commaGap(s - 1, s)) k = s - 1;
         else if (s > 1 && conj(s - 1) && joined(s) && (joined(s - 1) || commaGap(s - 2, s - 1))) k = s - 2;
-        if (listable(k) && !possessive(k)) addNeighbour(k, next, false);
+        if (!possessive(k) && !lift(k, next, false) && listable(k)) addNeighbour(k, next, false);
       }
     }
-    out.push(...next);
+    out.push(...next.filter((c) => !out.includes(c)));
     frontier = next;
   }
 }
