@@ -288,6 +288,16 @@ describe('issue 13: names, addresses and phones', () => {
     expect(found('Okafor signed the lease.')).toEqual([]);
   });
 
+  it('takes a name through its particles and its suffix', () => {
+    expect(found('The account is under my name, Pieter van der Berg')).toEqual([['person', 'Pieter van der Berg']]);
+    expect(found('Her name is Maria de la Luz, not Maria')).toEqual([
+      ['person', 'Maria de la Luz'],
+      ['person', 'Maria'],
+    ]);
+    expect(found('The report was signed by Samuel Okoro Jr. yesterday')).toEqual([['person', 'Samuel Okoro Jr.']]);
+    expect(found('Contact Dr. Lena Park PhD for results')).toEqual([['person', 'Lena Park PhD']]);
+  });
+
   it('a name found once is a name wherever else it stands in the message', () => {
     expect(found('Mrs. Voronov called. Voronov wants a refund.')).toEqual([
       ['person', 'Voronov'],

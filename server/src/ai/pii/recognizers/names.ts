@@ -363,7 +363,14 @@ function nameShaped(i: number): boolean {
   return (c1 === APOS || c1 === RSQUO) && len > 3 && kind(text.charCodeAt(s + 2)) === 3 && kind(text.charCodeAt(s + 3)) === 2;
 }
 function push(from: number, to: number, score: number, maskStart?: number): void {
-  const c: Candidate = { from, to, start: tok.start[from]!, end: nameEnd(to), score };
+  // A suffix after the name is part of it ("Ann Lee PhD", "Keith Bult Jr."): it narrows who is meant.
+  let end = nameEnd(to);
+  const s = to + 1;
+  if (s < n && !possessive(to) && joined(s) && SUFFIXES.has(low(s)) && (tok.cap[s] || !hasUpper)) {
+    to = s;
+    end = text.charCodeAt(tok.end[s]!) === 0x2e && (low(s) === 'jr' || low(s) === 'sr') ? tok.end[s]! + 1 : nameEnd(s);
+  }
+  const c: Candidate = { from, to, start: tok.start[from]!, end, score };
   if (maskStart !== undefined) c.maskStart = maskStart;
   out.push(c);
   for (let k = from; k <= to; k++) taken[k] = 1;
@@ -392,13 +399,18 @@ export function findNames(input: string): Match[] {
     }
     // A strong cue: the next words are a name unless they are common words.
     if (cueBefore(i, STRONG)) {
+      // Up to three words, and up to two particles between them ("Donald van der Voet"), not last.
       let last = -1;
-      for (let j = i; j < n && j <= i + 2 && (j === i || joined(j)); j++) {
-        if (!isName(j) && (isOther(j) || commonLower(j) || !freeStanding(j))) break;
-        if (commonOnly(j)) break;
+      let particles = 0;
+      for (let j = i; j < n && j <= i + 2 + particles && (j === i || joined(j)); j++) {
+        const particle = j > i && particles < 2 && PARTICLES.has(low(j));
+        if (!particle && !isName(j) && (isOther(j) || commonLower(j) || !freeStanding(j))) break;
+        if (!particle && commonOnly(j)) break;
+        if (particle) particles++;
         last = j;
         if (possessive(j)) break;
       }
+      while (last > i && PARTICLES.has(low(last))) last--;
       if (last >= 0) {
         push(i, last, 0.85);
         i = last;
@@ -474,7 +486,8 @@ function capitalSequence(i: number): number {
       k++;
       particles++;
     }
-    if (k >= n || !joined(k) || !tok.cap[k] || !nameShaped(k) || !freeStanding(k)) break;
+    // An honorific starts a name of its own ("Contact Dr. Lena Park"): honorific() reads it.
+    if (k >= n || !joined(k) || !tok.cap[k] || !nameShaped(k) || !freeStanding(k) || HONORIFICS.has(low(k))) break;
     b = k;
     count++;
   }
