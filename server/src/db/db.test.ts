@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createTestDb, type TestDb } from '../test/db.js';
+import { createTestDb, serverUrl, type TestDb } from '../test/db.js';
 import { inlineParams, plainValues } from './driver.js';
 import { loadMigrations, migrate } from './migrate.js';
 
@@ -257,5 +257,27 @@ describe('values written as literals (inlineParams)', () => {
     // The statement text the server shows: the secret never, the identifier where the message was joined.
     expect(await shown('sk_live_secret hunter2')).not.toContain('hunter2');
     if (t.db.kind === 'postgres') expect(await shown(id)).toContain(`'${id}'`);
+  });
+});
+
+describe('a connection the server ends during a transaction (PostgreSQL)', () => {
+  test.runIf(serverUrl)('fails that transaction only: the process goes on and the pool serves the next one', async () => {
+    const uncaught: unknown[] = [];
+    const onUncaught = (err: unknown) => uncaught.push(err);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const work = t.db.withOwner(async (tx) => {
+        const pid = (await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+        // Ended from outside (a failover, a restart, an operator) while this transaction waits between statements.
+        await t.db.withOwner((other) => other.query('SELECT pg_terminate_backend($1)', [pid]));
+        await new Promise((r) => setTimeout(r, 200));
+        await tx.query('SELECT 1');
+      });
+      await expect(work).rejects.toThrow();
+      expect(uncaught).toEqual([]);
+      expect((await t.db.withOwner((tx) => tx.query<{ one: number }>('SELECT 1 AS one'))).rows[0]!.one).toBe(1);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
   });
 });

@@ -37,6 +37,12 @@ function txRunner(p: pg.Pool, closed: Promise<never>, always: { readOnly?: boole
       );
       throw err;
     });
+    // A checked-out client's connection ended by the server (a restart, a failover, a terminated backend)
+    // emits 'error', which with no listener would end the process. The transaction fails at its statement
+    // (or its next one), and the client is destroyed, not pooled again.
+    let broken: Error | undefined;
+    const onError = (err: Error) => (broken = err);
+    client.on('error', onError);
     // Statements not sent yet: held writes (Tx.defer) and, until the first statement, BEGIN and the scope.
     let held: string[] = [];
     let begun = false;
@@ -69,7 +75,6 @@ function txRunner(p: pg.Pool, closed: Promise<never>, always: { readOnly?: boole
         return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
       },
     };
-    let broken: Error | undefined;
     try {
       const begin = always.readOnly || opts.readOnly ? 'BEGIN READ ONLY' : 'BEGIN';
       // BEGIN and the scope go with the transaction's first statement, in one simple-query message (such
@@ -93,9 +98,10 @@ function txRunner(p: pg.Pool, closed: Promise<never>, always: { readOnly?: boole
       } else await client.query(`${rest}COMMIT`);
       return result;
     } catch (err) {
-      if (begun) await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+      if (begun && !broken) await client.query('ROLLBACK').catch((e: Error) => (broken = e));
       throw err;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   };
