@@ -298,6 +298,11 @@ describe('issue 13: names, addresses and phones', () => {
     expect(found('Contact Dr. Lena Park PhD for results')).toEqual([['person', 'Lena Park PhD']]);
   });
 
+  it('reads a surname that is also a place word as a name only where words before say so', () => {
+    expect(found('Yesterday I met Lena Park at the desk')).toEqual([['person', 'Lena Park']]);
+    expect(found('We walked through Grant Park at noon')).toEqual([]);
+  });
+
   it('a name found once is a name wherever else it stands in the message', () => {
     expect(found('Mrs. Voronov called. Voronov wants a refund.')).toEqual([
       ['person', 'Voronov'],

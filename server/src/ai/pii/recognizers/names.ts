@@ -497,7 +497,14 @@ function capitalSequence(i: number): number {
   while (b > a && commonOnly(b) && !isLast(b)) b = prevCapital(b);
   const after = seqEnd + 1;
   // A street or a place ("Hansen Street", "rue Victor Hugo"), or an organisation ("Fuse TV"), not a person.
-  if (PLACE_AFTER.has(low(b))) return seqEnd;
+  // "Lena Park", "Lois Lane": a first name and a surname that is also a place word are a person where
+  // words before say so ("I met …", "thanks …"); without them, "Grant Park" stays a place.
+  const named =
+    b > a &&
+    isFirst(a) &&
+    isLast(b) &&
+    (cueBefore(a, WEAK) || cueBefore(a, STRONG) || PERSON_BEFORE.test(windowText(text, tok.start[a]!, nameEnd(b), 24, 0)));
+  if (PLACE_AFTER.has(low(b)) && !named) return seqEnd;
   if (after < n && joined(after) && (PLACE_AFTER.has(low(after)) || (tok.cap[after] && !nameShaped(after) && !SUFFIXES.has(low(after)))))
     return seqEnd;
   if (a > 0 && joined(a) && PLACE_BEFORE.has(low(a - 1))) return seqEnd;
