@@ -126,9 +126,12 @@ export function Highlighted({ text, spans }: { text: string; spans: { start: num
     if (s.start < at) continue;
     if (s.start > at) out.push(text.slice(at, s.start));
     out.push(
-      <mark key={s.start} title={s.label}>
+      // Isolated, so a span of one direction reads right inside text of the other ("18 Mill Lane" in Arabic).
+      <mark key={s.start} title={s.label} dir="auto">
         {text.slice(s.start, s.end)}
-        <span class="tag">{s.label}</span>
+        <span class="tag" dir="ltr">
+          {s.label}
+        </span>
       </mark>,
     );
     at = s.end;

@@ -1810,6 +1810,8 @@ describe('redaction display', () => {
     const el = mount(<RedactedText text="Mail me at [EMAIL_1] or call [PHONE_2]." onToken={onToken} />);
     const buttons = el.querySelectorAll('button.token');
     expect([...buttons].map((b) => b.textContent)).toEqual(['[EMAIL_1]', '[PHONE_2]']);
+    // Isolated left-to-right: in right-to-left text a token's brackets stay with it.
+    expect([...buttons].map((b) => b.getAttribute('dir'))).toEqual(['ltr', 'ltr']);
     (buttons[1] as HTMLButtonElement).click();
     expect(onToken).toHaveBeenCalledWith('[PHONE_2]');
     expect(el.textContent).toBe('Mail me at [EMAIL_1] or call [PHONE_2].');
@@ -1820,6 +1822,8 @@ describe('redaction display', () => {
     const start = text.indexOf('ann@');
     const el = mount(<Highlighted text={text} spans={[{ start, end: text.length, label: 'email · reversible' }]} />);
     expect(el.querySelector('mark')!.textContent).toBe('ann@example.comemail · reversible');
+    // Each match isolated: "18 Mill Lane" reads in its own direction inside Arabic text.
+    expect(el.querySelector('mark')!.getAttribute('dir')).toBe('auto');
     expect(el.querySelector('b')).toBeNull();
   });
 });

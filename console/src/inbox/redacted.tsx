@@ -6,7 +6,10 @@ import { useId, useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { ProblemView, useAction } from '../components.js';
 
-/** Message text with redaction tokens such as [EMAIL_1] marked, each a button to reveal it. */
+/**
+ * Message text with redaction tokens such as [EMAIL_1] marked, each a button to reveal it. A token is
+ * isolated left-to-right, so its brackets stay with it in right-to-left text.
+ */
 export function RedactedText({ text, onToken }: { text: string; onToken?: (token: string) => void }) {
   const out: ComponentChildren[] = [];
   let at = 0;
@@ -14,11 +17,11 @@ export function RedactedText({ text, onToken }: { text: string; onToken?: (token
     if (m.index > at) out.push(text.slice(at, m.index));
     out.push(
       onToken ? (
-        <button type="button" class="token" key={m.index} onClick={() => onToken(m[0])} aria-label={`Redacted ${m[0]}: reveal`}>
+        <button type="button" class="token" dir="ltr" key={m.index} onClick={() => onToken(m[0])} aria-label={`Redacted ${m[0]}: reveal`}>
           {m[0]}
         </button>
       ) : (
-        <span class="token" key={m.index}>
+        <span class="token" dir="ltr" key={m.index}>
           {m[0]}
         </span>
       ),

@@ -2,6 +2,7 @@
 import { useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { Highlighted, ProblemView, useAction } from '../components.js';
+import { RedactedText } from '../inbox/redacted.js';
 
 interface Scan {
   matches: { class: string; start: number; end: number; score: number; action: string }[];
@@ -36,14 +37,16 @@ export function PiiView({ api }: { api: Api }) {
       {result ? (
         <section aria-labelledby="pii-result">
           <h2 id="pii-result">{result.scan.matches.length ? `${result.scan.matches.length} match(es)` : 'Nothing found'}</h2>
-          <p class="sample">
+          <p class="sample" dir="auto">
             <Highlighted
               text={result.text}
               spans={result.scan.matches.map((m) => ({ start: m.start, end: m.end, label: `${m.class} · ${m.action} · ${m.score}` }))}
             />
           </p>
           <h3>What the AI provider sees</h3>
-          <pre class="wrap">{result.scan.redacted}</pre>
+          <pre class="wrap" dir="auto">
+            <RedactedText text={result.scan.redacted} />
+          </pre>
         </section>
       ) : null}
     </div>
