@@ -303,6 +303,19 @@ describe('issue 13: names, addresses and phones', () => {
     expect(found('We walked through Grant Park at noon')).toEqual([]);
   });
 
+  it("reads names after cues in the widget's other languages, and ends a capitalised name at a lower-case word", () => {
+    const cases: [string, string][] = [
+      ["Je m'appelle Amélie Poulain et ma commande est en retard", 'Amélie Poulain'],
+      ['Me llamo Lucía Fernández y mi pedido no llegó', 'Lucía Fernández'],
+      ['Ich heiße Jürgen Weber, meine Bestellung fehlt', 'Jürgen Weber'],
+      ['Mijn naam is Sanne de Vries', 'Sanne de Vries'],
+      ['Meu nome é João Silva', 'João Silva'],
+      ['أنا Lena Park', 'Lena Park'],
+      ['merci, Chloé', 'Chloé'],
+    ];
+    for (const [text, name] of cases) expect(found(text), text).toEqual([['person', name]]);
+  });
+
   it('a name found once is a name wherever else it stands in the message', () => {
     expect(found('Mrs. Voronov called. Voronov wants a refund.')).toEqual([
       ['person', 'Voronov'],

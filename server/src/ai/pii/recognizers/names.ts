@@ -98,6 +98,22 @@ const STRONG_CUES = [
   'talk to',
   'follow up with',
   'correct it to',
+  // The widget's other languages: "my name is", "I am called".
+  "je m'appelle",
+  'je m’appelle',
+  'mon nom est',
+  'ich heiße',
+  'ich heisse',
+  'mein name ist',
+  'me llamo',
+  'mi nombre es',
+  'mi chiamo',
+  'il mio nome è',
+  'mijn naam is',
+  'ik heet',
+  'meu nome é',
+  'me chamo',
+  'اسمي',
 ].map((s) => s.split(' '));
 // Weak cues that may also introduce a lower-case name ("ask hernandez", "i'm priya").
 const LOWER_CUES = [
@@ -120,6 +136,27 @@ const LOWER_CUES = [
   'cc',
   'spoke with',
   'spoke to',
+  // "I am", "thanks", "hello" in the widget's other languages.
+  'je suis',
+  'merci',
+  'bonjour',
+  'ich bin',
+  'danke',
+  'hallo',
+  'soy',
+  'gracias',
+  'hola',
+  'sono',
+  'grazie',
+  'ciao',
+  'ik ben',
+  'bedankt',
+  'sou',
+  'obrigado',
+  'obrigada',
+  'olá',
+  'أنا',
+  'شكرا',
 ].map((s) => s.split(' '));
 // Weak cues for capitalised words only: lower-case words after them are mostly places and things.
 const CAPITAL_CUES = [
@@ -406,6 +443,8 @@ export function findNames(input: string): Match[] {
         const particle = j > i && particles < 2 && PARTICLES.has(low(j));
         if (!particle && !isName(j) && (isOther(j) || commonLower(j) || !freeStanding(j))) break;
         if (!particle && commonOnly(j)) break;
+        // A capitalised name goes on in capitals ("Amélie Poulain et …": "et" is no part of it).
+        if (!particle && j > i && tok.cap[i] && !tok.cap[j]) break;
         if (particle) particles++;
         last = j;
         if (possessive(j)) break;
