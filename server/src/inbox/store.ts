@@ -164,7 +164,7 @@ export async function feedAfter(tx: Tx, after: { xid: string; id: number }, limi
       ORDER BY f.xid, f.id`,
     [after.xid, after.id, limit],
   );
-  // With no event, the one row carries only \`held\`.
+  // With no event, the one row carries only `held`.
   return { events: rows.filter((r) => r.id !== null) as FeedRow[], held: rows[0]?.held ?? false };
 }
 

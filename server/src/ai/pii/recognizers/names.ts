@@ -536,14 +536,7 @@ function capitalSequence(i: number): number {
   while (b > a && commonOnly(b) && !isLast(b)) b = prevCapital(b);
   const after = seqEnd + 1;
   // A street or a place ("Hansen Street", "rue Victor Hugo"), or an organisation ("Fuse TV"), not a person.
-  // "Lena Park", "Lois Lane": a first name and a surname that is also a place word are a person where
-  // words before say so ("I met …", "thanks …"); without them, "Grant Park" stays a place.
-  const named =
-    b > a &&
-    isFirst(a) &&
-    isLast(b) &&
-    (cueBefore(a, WEAK) || cueBefore(a, STRONG) || PERSON_BEFORE.test(windowText(text, tok.start[a]!, nameEnd(b), 24, 0)));
-  if (PLACE_AFTER.has(low(b)) && !named) return seqEnd;
+  if (PLACE_AFTER.has(low(b)) && !namedDespitePlace(a, b)) return seqEnd;
   if (after < n && joined(after) && (PLACE_AFTER.has(low(after)) || (tok.cap[after] && !nameShaped(after) && !SUFFIXES.has(low(after)))))
     return seqEnd;
   if (a > 0 && joined(a) && PLACE_BEFORE.has(low(a - 1))) return seqEnd;
@@ -568,6 +561,14 @@ function capitalSequence(i: number): number {
   if (!commonOnly(a) && cueBefore(a, WEAK)) score = Math.max(score, isFirst(a) ? 0.8 : isLast(a) ? 0.65 : 0.55);
   if (score > 0) push(a, b, score);
   return seqEnd;
+}
+/**
+ * "Lena Park", "Lois Lane": a first name and a surname that is also a place word are a person where words
+ * before say so ("I met …", "thanks …"); without them, "Grant Park" stays a place.
+ */
+function namedDespitePlace(a: number, b: number): boolean {
+  if (b === a || !isFirst(a) || !isLast(b)) return false;
+  return cueBefore(a, WEAK) || cueBefore(a, STRONG) || PERSON_BEFORE.test(windowText(text, tok.start[a]!, nameEnd(b), 24, 0));
 }
 function nextCapital(k: number): number {
   k++;
@@ -616,6 +617,7 @@ function addNeighbour(k: number, next: Candidate[], forward: boolean): void {
 function listNeighbours(): void {
   let frontier = out.filter((m) => m.score >= 0.5);
   const weak = new Map<number, Candidate>();
+  const lifted = new Set<Candidate>();
   for (const c of out) if (c.score < 0.5) for (let k = c.from; k <= c.to; k++) weak.set(k, c);
   /** Lifts the weak candidate that begins (or ends) at token k; whether there was one. */
   const lift = (k: number, next: Candidate[], forward: boolean): boolean => {
@@ -623,6 +625,7 @@ function listNeighbours(): void {
     if (!w || (forward ? w.from : w.to) !== k || !listable(k, true)) return false;
     w.score = 0.6;
     for (let t = w.from; t <= w.to; t++) weak.delete(t);
+    lifted.add(w);
     next.push(w);
     return true;
   };
@@ -646,7 +649,8 @@ function listNeighbours(): void {
         if (!possessive(k) && !lift(k, next, false) && listable(k)) addNeighbour(k, next, false);
       }
     }
-    out.push(...next.filter((c) => !out.includes(c)));
+    // A lifted candidate is in `out` already.
+    out.push(...next.filter((c) => !lifted.has(c)));
     frontier = next;
   }
 }
