@@ -251,10 +251,26 @@ describe('issue 13: names, addresses and phones', () => {
     expect(found('Send it to USNS Comfort\nFPO AA 34099')).toEqual([['address', 'USNS Comfort\nFPO AA 34099']]);
     // A last line with a comma before the region, text going on after the postcode.
     expect(found('Send it to 18 Mill Lane\nBoulder, CO 80302 for the order')).toEqual([['address', '18 Mill Lane\nBoulder, CO 80302']]);
-    // Where the joined span would lose to a name, the address's own part still stands.
+    // After a name: the name, then the address from its unit through its last line.
     expect(found('Ms. Holly Brandt Apt. 12 4 P.O. Box 77\nNuuk GL 3900')).toEqual([
       ['person', 'Holly Brandt'],
-      ['address', 'P.O. Box 77\nNuuk GL 3900'],
+      ['address', 'Apt. 12 4 P.O. Box 77\nNuuk GL 3900'],
+    ]);
+  });
+
+  it('reads ordinal street names, and a unit before the street, after a name', () => {
+    expect(found('Ship it to 350 5th Avenue, New York')).toEqual([['address', '350 5th Avenue, New York']]);
+    expect(found('send to 12 1st Street')).toEqual([['address', '12 1st Street']]);
+    for (const t of ['Meet me on 5th Avenue', 'This is my 2nd order and the 3rd one was late', 'I live on the 3rd floor, flat 12'])
+      expect(found(t), t).toEqual([]);
+    // The name, then the whole address: the unit is no part of a street that would run from the name.
+    expect(found('Mrs. Karen Holt Suite 680 36 4022 Oakridge Lane\nDallas TX 75201')).toEqual([
+      ['person', 'Karen Holt'],
+      ['address', 'Suite 680 36 4022 Oakridge Lane\nDallas TX 75201'],
+    ]);
+    // A street read through its unit still takes the city after it on the line.
+    expect(found('Deliver to 25 Schaarsteinweg 58 Apt. 584 Ebermannsdorf, thanks')).toEqual([
+      ['address', '25 Schaarsteinweg 58 Apt. 584 Ebermannsdorf'],
     ]);
   });
 

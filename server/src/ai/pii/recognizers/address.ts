@@ -54,6 +54,10 @@ class Tok {
   get capital(): boolean {
     return this.kind === 'word' && isUpper(this.text.codePointAt(0)!);
   }
+  /** "5th", "1st": a word of a street's name that a lower-case word's rules do not apply to. */
+  get ordinal(): boolean {
+    return this.kind === 'word' && isDigit(this.text.charCodeAt(0));
+  }
 }
 
 /** Lower case, a trailing dot dropped. */
@@ -79,6 +83,7 @@ function classOf(cp: number): number {
 }
 const isUpper = (cp: number) => classOf(cp) === 3;
 const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
+const ORDINAL = /^(?:st|nd|rd|th)(?![\p{L}\p{N}])/iu;
 const isAsciiLetter = (c: number) => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
 /** Letters, marks and the punctuation a street word may hold ("O'Brien", "St.", "c/"). */
 const inWord = (cp: number) => classOf(cp) !== 1 || cp === 0x27 || cp === 0x2019 || cp === 0x2e || cp === 0x2d || cp === 0x2f;
@@ -111,18 +116,24 @@ function tokenize(text: string, from: number, to: number): Tok[] {
     if (isDigit(cp)) {
       let p = i;
       while (p < to && isDigit(text.charCodeAt(p))) p++;
-      if (p - i > 5) {
-        prevEnd = -1;
-        i = p;
-        continue;
-      }
-      kind = 'num';
-      if (p < to && isAsciiLetter(text.charCodeAt(p))) {
-        const g = numberSuffix(text, p + 1, to);
-        i = g >= 0 ? g : p + 1 < to && isDigit(text.charCodeAt(p + 1)) ? p : p + 1;
+      // An ordinal ("5th", "184th", "1st") names a street ("5th Avenue"): a word, not a house number.
+      if (p - i <= 3 && ORDINAL.test(text.slice(p, p + 3))) {
+        kind = 'word';
+        i = p + 2;
       } else {
-        const g = numberSuffix(text, p, to);
-        i = g >= 0 ? g : p;
+        if (p - i > 5) {
+          prevEnd = -1;
+          i = p;
+          continue;
+        }
+        kind = 'num';
+        if (p < to && isAsciiLetter(text.charCodeAt(p))) {
+          const g = numberSuffix(text, p + 1, to);
+          i = g >= 0 ? g : p + 1 < to && isDigit(text.charCodeAt(p + 1)) ? p : p + 1;
+        } else {
+          const g = numberSuffix(text, p, to);
+          i = g >= 0 ? g : p;
+        }
       }
     } else if (classOf(cp) !== 1) {
       kind = 'word';
@@ -149,7 +160,7 @@ function tokenize(text: string, from: number, to: number): Tok[] {
 
 /** A word no street name holds (a stop word; a lower-case word in mixed-case text): a window with it scores 0. */
 function blocks(w: Tok, lowerCaseText: boolean): boolean {
-  if (w.kind !== 'word' || w.street) return false;
+  if (w.kind !== 'word' || w.street || w.ordinal) return false;
   const b = w.bare;
   if (STOP.has(b) && !CONNECTORS.has(b)) return true;
   return !w.capital && !lowerCaseText && !CONNECTORS.has(b);
@@ -170,7 +181,7 @@ function scoreStreet(toks: Tok[], i: number, j: number, lowerCaseText: boolean):
     if (w.kind !== 'word') continue;
     if (blocks(w, lowerCaseText)) return 0;
     if (w.street) street = true;
-    else if (w.capital || lowerCaseText) named = true;
+    else if (w.capital || w.ordinal || lowerCaseText) named = true;
   }
   if (!street && !named) return 0;
   const numFirst = first.kind === 'num';
@@ -209,13 +220,21 @@ const POSTCODE_LINE = new RegExp(
   'u',
 );
 
+// A street read through its unit ("… 22 Apt. 548"): the city may follow on the same line, as after a unit.
+const UNIT_END = /(?:apt|apartment|suite|ste|unit|flat)\.?[ \t]*#?\d{1,5}[A-Za-z]?$/i;
+
 /** Grows a street match over unit, city, region, postcode and country, on the same line or the next ones. */
 function extend(text: string, end: number, lowerCaseText: boolean): number {
   for (let steps = 0; steps < 8; steps++) {
     const rest = text.slice(end, end + 120);
     const m =
       UNIT_AFTER.exec(rest) ??
-      (/^[ \t]*,/.test(rest) || steps > 0 || /^[ \t]+(?:apt|suite|unit)/i.test(text.slice(end - 12, end + 8)) ? PLACE_AFTER.exec(rest) : null) ??
+      (/^[ \t]*,/.test(rest) ||
+      steps > 0 ||
+      /^[ \t]+(?:apt|suite|unit)/i.test(text.slice(end - 12, end + 8)) ||
+      UNIT_END.test(text.slice(end - 16, end))
+        ? PLACE_AFTER.exec(rest)
+        : null) ??
       PLACE_LINE.exec(rest) ??
       (lowerCaseText ? PLACE_LINE_LOWER.exec(rest) : null) ??
       POSTCODE_LINE.exec(rest);
@@ -252,14 +271,20 @@ export function findAddresses(text: string): Match[] {
       numAhead[k] = nextNum;
     }
     for (let i = 0; i < toks.length; i++) {
+      // A unit's number ("Suite 680") starts no street: the window after it does, taking the unit in.
+      if (i > 0 && toks[i]!.kind === 'num' && toks[i]!.joined && UNIT.test(toks[i - 1]!.bare)) continue;
       let reach = i;
       while (reach + 1 < Math.min(toks.length, i + 9) && toks[reach + 1]!.joined) reach++;
       if (numAhead[i]! > reach) continue;
       let best: { j: number; score: number } | undefined;
       let nums = 0;
+      let unitEnd = reach;
       for (let j = i; j <= reach; j++) {
         // Every longer window holds this word too, or more than three numbers: all score 0.
-        if (blocks(toks[j]!, lowerCaseText) || (toks[j]!.kind === 'num' && ++nums > 3)) break;
+        if (blocks(toks[j]!, lowerCaseText) || (toks[j]!.kind === 'num' && ++nums > 3) || j > unitEnd) break;
+        // A unit and its number may end a street ("70 Dora Creek Apt. 604"), never sit inside one: "Ann Lee
+        // Suite 6 40 Oak Lane" is a name, then an address.
+        if (j > i && UNIT.test(toks[j]!.bare)) unitEnd = j + 1;
         const s = scoreStreet(toks, i, j, lowerCaseText);
         if (s > 0 && (!best || s >= best.score)) best = { j, score: s };
       }
