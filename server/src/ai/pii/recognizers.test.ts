@@ -268,6 +268,8 @@ describe('issue 13: names, addresses and phones', () => {
       ['person', 'Karen Holt'],
       ['address', 'Suite 680 36 4022 Oakridge Lane\nDallas TX 75201'],
     ]);
+    // A name written straight before the street: the street is never left out, whichever span wins.
+    expect(found('Ship to Karen Holt 12 Main Street please')).toEqual([['address', 'Karen Holt 12 Main Street']]);
     // A street read through its unit still takes the city after it on the line.
     expect(found('Deliver to 25 Schaarsteinweg 58 Apt. 584 Ebermannsdorf, thanks')).toEqual([
       ['address', '25 Schaarsteinweg 58 Apt. 584 Ebermannsdorf'],

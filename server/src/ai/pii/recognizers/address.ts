@@ -166,6 +166,12 @@ function blocks(w: Tok, lowerCaseText: boolean): boolean {
   return !w.capital && !lowerCaseText && !CONNECTORS.has(b);
 }
 
+/** Whether a window from a number inside tokens(i..j] to j scores at least `score`. */
+function numberStartWithin(toks: Tok[], i: number, j: number, score: number, lowerCaseText: boolean): boolean {
+  for (let k = i + 1; k <= j; k++) if (toks[k]!.kind === 'num' && scoreStreet(toks, k, j, lowerCaseText) >= score) return true;
+  return false;
+}
+
 /** Scores the street part tokens[i..j]; 0 when it cannot be one. */
 function scoreStreet(toks: Tok[], i: number, j: number, lowerCaseText: boolean): number {
   const first = toks[i]!;
@@ -301,6 +307,9 @@ export function findAddresses(text: string): Match[] {
       if (hasContext(text, start, end, CUE, 50)) score += 0.3;
       if (grown > end) score += text.slice(end, grown).includes('\n') || /\d{4,}/.test(text.slice(end, grown)) ? 0.2 : 0.1;
       out.push(match('address', text, start, grown, Math.min(1, score)));
+      // The words a window starts with may be a name ("Ship to Karen Holt 12 Main Street"), and the window
+      // then lose to it: when a street from a number inside scores as well, that one is read too.
+      if (toks[i]!.kind === 'word' && numberStartWithin(toks, i, best.j, best.score, lowerCaseText)) continue;
       while (i + 1 < toks.length && toks[i + 1]!.start < grown) i++;
     }
   }
