@@ -334,6 +334,15 @@ describe('issue 13: names, addresses and phones', () => {
     for (const [text, name] of cases) expect(found(text), text).toEqual([['person', name]]);
   });
 
+  it('"call me" is a weak cue: "call me back" masks nothing, "everyone calls me Annie" masks the name', () => {
+    for (const t of ['Please call me back tomorrow', 'please call me back tomorrow', 'Call me asap please', 'she calls me every day'])
+      expect(found(t), t).toEqual([]);
+    expect(found('My name is Ann Berg but everyone calls me Annie')).toEqual([
+      ['person', 'Ann Berg'],
+      ['person', 'Annie'],
+    ]);
+  });
+
   it('a name found once is a name wherever else it stands in the message', () => {
     expect(found('Mrs. Voronov called. Voronov wants a refund.')).toEqual([
       ['person', 'Voronov'],

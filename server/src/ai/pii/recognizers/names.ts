@@ -86,7 +86,6 @@ const STRONG_CUES = [
   'names on the *',
   'name on the * is',
   'name on the *',
-  'call me',
   'dear',
   'regards',
   'sincerely',
@@ -136,6 +135,10 @@ const LOWER_CUES = [
   'cc',
   'spoke with',
   'spoke to',
+  // Weak, not strong: "call me back", "calls me every day".
+  'call me',
+  'calls me',
+  'called me',
   // "I am", "thanks", "hello" in the widget's other languages.
   'je suis',
   'merci',
