@@ -89,13 +89,7 @@ const STRONG_CUES = [
   'dear',
   'regards',
   'sincerely',
-  'signed',
   'cheers',
-  'ask for',
-  'speak to',
-  'speak with',
-  'talk to',
-  'follow up with',
   'correct it to',
   // The widget's other languages: "my name is", "I am called".
   "je m'appelle",
@@ -135,29 +129,17 @@ const LOWER_CUES = [
   'cc',
   'spoke with',
   'spoke to',
-  // Weak, not strong: "call me back", "calls me every day".
+  // Weak, not strong: a support chat "calls me back", "signs in", "talks to sales", "asks for a refund".
   'call me',
   'calls me',
   'called me',
-  // "I am", "thanks", "hello" in the widget's other languages.
-  'je suis',
-  'merci',
-  'bonjour',
-  'ich bin',
-  'danke',
-  'hallo',
-  'soy',
-  'gracias',
-  'hola',
-  'sono',
-  'grazie',
-  'ciao',
-  'ik ben',
-  'bedankt',
-  'sou',
-  'obrigado',
-  'obrigada',
-  'olá',
+  'signed',
+  'ask for',
+  'speak to',
+  'speak with',
+  'talk to',
+  'follow up with',
+  // "I am", "thanks" in Arabic, which has no capitals to tell a name by.
   'أنا',
   'شكرا',
 ].map((s) => s.split(' '));
@@ -179,7 +161,27 @@ const CAPITAL_CUES = [
   'starring',
   'featuring',
   'cc',
-].map((s) => [s]);
+  // "I am", "thanks", "hello" in the widget's other languages: there the words after them in lower case are
+  // mostly adjectives ("ich bin sauer", "ik ben boos"), some of them listed surnames.
+  'je suis',
+  'merci',
+  'bonjour',
+  'ich bin',
+  'danke',
+  'hallo',
+  'soy',
+  'gracias',
+  'hola',
+  'sono',
+  'grazie',
+  'ciao',
+  'ik ben',
+  'bedankt',
+  'sou',
+  'obrigado',
+  'obrigada',
+  'olá',
+].map((s) => s.split(' '));
 
 /** Cues indexed by their last word, so a token is tested only against cues that can end on the word before it. */
 function byLastWord(cues: string[][]): Map<string, string[][]> {
@@ -561,7 +563,8 @@ function capitalSequence(i: number): number {
     score = !atSentenceStart(a) && personContext(start, end) ? 0.55 : 0.4;
   }
   // After a weak cue ("thanks Anna", "ask Hernandez") a capitalised name-like word is a person.
-  if (!commonOnly(a) && cueBefore(a, WEAK)) score = Math.max(score, isFirst(a) ? 0.8 : isLast(a) ? 0.65 : 0.55);
+  // Not a word known as something else and as a surname only ("from Monday", "from Canada").
+  if (!commonOnly(a) && !(isOther(a) && !isFirst(a)) && cueBefore(a, WEAK)) score = Math.max(score, isFirst(a) ? 0.8 : isLast(a) ? 0.65 : 0.55);
   if (score > 0) push(a, b, score);
   return seqEnd;
 }
@@ -600,7 +603,8 @@ function commaGap(a: number, b: number): boolean {
 function listable(k: number, evenTaken = false): boolean {
   if (k < 0 || k >= n || (taken[k] && !evenTaken) || !freeStanding(k) || tok.end[k]! - tok.start[k]! < 2) return false;
   const w = low(k);
-  if (NOT_NAME_SET.has(w) || /['’](?:m|re|ve|ll|d)$/.test(w)) return false;
+  // A cue is no neighbour in a list: "Signed, John Carter", "Thanks, Anna".
+  if (NOT_NAME_SET.has(w) || STRONG.has(w) || WEAK.has(w) || /['’](?:m|re|ve|ll|d)$/.test(w)) return false;
   // "… and Hansen Street" is a street.
   if (k + 1 < n && joined(k + 1) && PLACE_AFTER.has(low(k + 1))) return false;
   if (hasUpper) return tok.cap[k] === 1 && nameShaped(k);
