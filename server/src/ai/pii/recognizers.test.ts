@@ -353,11 +353,16 @@ describe('issue 13: names, addresses and phones', () => {
       "I'm from Canada",
       'Ik ben boos',
       'Ich bin sauer',
+      'Will it arrive by Christmas?',
+      "I'm in Room 204 at the Hilton",
+      'Is Victoria Station near your shop?',
+      'Is the Amber Bay jacket waterproof?',
     ])
       expect(found(t), t).toEqual([]);
     expect(found('Signed, John Carter')).toEqual([['person', 'John Carter']]);
     expect(found('Can I speak to Maria Lopez?')).toEqual([['person', 'Maria Lopez']]);
     expect(found('talk to hernandez')).toEqual([['person', 'hernandez']]);
+    expect(found('The agent Mike was great')).toEqual([['person', 'Mike']]);
   });
 
   it('a name found once is a name wherever else it stands in the message', () => {

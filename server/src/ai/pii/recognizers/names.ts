@@ -57,7 +57,8 @@ function getLexicon(): WordTable {
 const NOT_NAME = (
   'street avenue road lane drive suite apt apartment unit box office company inc ltd llc gmbh bank card account order team support ' +
   'customer service manager monday tuesday wednesday thursday friday saturday sunday january february march april june july august ' +
-  'september october november december god internet ok okay hi hello hey yes no please thanks tv my your our their his her'
+  'september october november december god internet ok okay hi hello hey yes no please thanks tv my your our their his her ' +
+  'christmas xmas easter halloween thanksgiving'
 ).split(' ');
 const NOT_NAME_SET = new Set(NOT_NAME);
 
@@ -66,7 +67,8 @@ const NOT_NAME_SET = new Set(NOT_NAME);
 const PLACE_AFTER = new Set(
   (
     'street st road rd avenue ave lane ln drive dr boulevard blvd way place pl court ct square sq park plaza terrace crescent close highway ' +
-    'hwy platz strasse straße str gasse weg allee islands island city county river lake mountains'
+    'hwy platz strasse straße str gasse weg allee islands island city county river lake mountains station airport terminal bay ' +
+    'hotel mall centre center bridge tower market'
   ).split(' '),
 );
 const PLACE_BEFORE = new Set('rue cours avenue via calle rua avenida chemin boulevard allée piazza viale plaza st saint santa san'.split(' '));
@@ -545,6 +547,8 @@ function capitalSequence(i: number): number {
   if (after < n && joined(after) && (PLACE_AFTER.has(low(after)) || (tok.cap[after] && !nameShaped(after) && !SUFFIXES.has(low(after)))))
     return seqEnd;
   if (a > 0 && joined(a) && PLACE_BEFORE.has(low(a - 1))) return seqEnd;
+  // "the Hilton", "the Amber Bay jacket": after a lower-case "the", a capitalised run names a thing or a place.
+  if (a > 0 && joined(a) && !tok.cap[a - 1] && low(a - 1) === 'the' && !cueBefore(a, STRONG)) return seqEnd;
   const start = tok.start[a]!;
   const end = nameEnd(b);
   let score = 0;
