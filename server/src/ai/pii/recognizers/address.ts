@@ -253,7 +253,9 @@ function extend(text: string, end: number, lowerCaseText: boolean): number {
 
 // Every PO_BOX match holds one of these words: a plain scan first, the word-bounded one only when it passes.
 const PO_BOX_GATE = /box|psc|cmr|unit/iu;
-const PO_BOX = /\b(?:P\.? ?O\.? ?Box|Post Office Box|PSC|CMR|Unit)[ \t]+\d{1,5}(?:,?[ \t]+Box[ \t]+\d{1,5})?/giu;
+// A military box ("PSC 1234, Box 5678", "Unit 1783 Box 3210") has both numbers: "Unit 4" alone is a unit.
+const PO_BOX =
+  /\b(?:(?:P\.? ?O\.? ?Box|Post Office Box)[ \t]+\d{1,5}(?:,?[ \t]+Box[ \t]+\d{1,5})?|(?:PSC|CMR|Unit)[ \t]+\d{1,5},?[ \t]+Box[ \t]+\d{1,5})/giu;
 const SHIP = /\b(?:USNS|USNV|USS|USCGC)[ \t]+\p{Lu}[\p{L}\p{M}'-]+/gu;
 const MILITARY = /\b[ADF]PO[ \t]+A[AEP][ \t]+\d{5}\b/gi;
 const ZIP_CONTEXT = /\b(?:zip|postal|post)[ \t]*code\b[^\d\n]{0,12}?(\d{5}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})\b/gi;
