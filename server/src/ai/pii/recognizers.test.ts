@@ -276,6 +276,18 @@ describe('issue 13: names, addresses and phones', () => {
     ]);
   });
 
+  it("reads addresses as the widget's other languages write them, and lower-case cities after a comma", () => {
+    const cases: [string, string][] = [
+      ['Meu endereço é Rua Augusta 1500, 01304-001 São Paulo', 'Rua Augusta 1500, 01304-001 São Paulo'],
+      ['Apt 5B, 350 W 42nd St, New York, NY 10036', 'Apt 5B, 350 W 42nd St, New York, NY 10036'],
+      ['BP 123, 75001 Paris Cedex', 'BP 123, 75001 Paris Cedex'],
+      ['إلى 12 شارع الملك فهد، الرياض', '12 شارع الملك فهد'],
+      ['ship to 221b baker street, london please', '221b baker street, london'],
+      ['send it to 4 elm road, and call me', '4 elm road'],
+    ];
+    for (const [text, address] of cases) expect(found(text), text).toEqual([['address', address]]);
+  });
+
   it('never takes a common lower-case word for a name without an explicit cue', () => {
     for (const t of [
       "I'd like a song recommendation",

@@ -11,7 +11,7 @@ const STREET_WORDS = new Set(
     'rue via viale vicolo piazza corso calle carrera avenida avda rua travessa largo praça praca plaza paseo pasaje camino carretera ' +
     'chemin allée allee quai impasse strasse straße str gasse platz weg laan straat plein kade dijk gracht ' +
     'vej gade gata gatan vägen väg veien vei tie katu kuja ulica ul utca út ut ulitsa prospekt odos οδός λεωφόρος ' +
-    'colonia cerrada privada sokak sokağı cadde caddesi bulvar bulvarı r c/'
+    'colonia cerrada privada sokak sokağı cadde caddesi bulvar bulvarı r c/ شارع طريق'
   ).split(' '),
 );
 // Compound street names: "Genterstrasse", "Kromwater"-style words ending in a street word.
@@ -26,7 +26,7 @@ const STOP = new Set(
     'his her our their me him us them this that these those there here what which who when where why how not no yes do does did have has had ' +
     'will would can could should may might must please thanks thank hello hi up down out over under again more most some any all each every ' +
     'only just also very too than call order orders item items times minutes hours days weeks months years year day week month page pages ' +
-    'version step steps chapter section number card'
+    'version step steps chapter section number card إلى في من على'
   ).split(' '),
 );
 
@@ -200,13 +200,15 @@ function scoreStreet(toks: Tok[], i: number, j: number, lowerCaseText: boolean):
 
 const UNIT_AFTER = /^[ \t]*,?[ \t]*(?:apt|apartment|suite|ste|unit|flat|fl|floor|room|rm|bldg|#)\.?[ \t]*#?\d{1,5}[A-Za-z]?\b/iu;
 const PLACE = String.raw`(?:[\p{Lu}][\p{L}\p{M}'’.\-]*|(?:de|del|la|le|el|am|an|der|di|da|do|sur|upon|on|u|y)\b)(?:[ \t]+(?:[\p{Lu}][\p{L}\p{M}'’.\-]*|(?:de|del|la|le|el|am|an|der|di|da|do|sur|upon|on|u|y)\b)){0,3}`;
-// NL "1015 CJ" and CA "M5H 2S6" before the bare digits; UK "NW1 6XE"; DE/FR five digits; US ZIP+4; PL; SE.
-const POSTCODE = String.raw`(?:\d{4}[ ]?[A-Z]{2}(?![\p{L}\p{N}])|[A-Z]\d[A-Z][ ]?\d[A-Z]\d|\d{4,6}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}|\d{2}-\d{3}|\d{3}[ ]\d{2})`;
+// NL "1015 CJ" and CA "M5H 2S6" before the bare digits; UK "NW1 6XE"; DE/FR five digits; US ZIP+4; BR "01304-001"; PL; SE.
+const POSTCODE = String.raw`(?:\d{4}[ ]?[A-Z]{2}(?![\p{L}\p{N}])|[A-Z]\d[A-Z][ ]?\d[A-Z]\d|\d{4,6}(?:-\d{3,4})?|[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}|\d{2}-\d{3}|\d{3}[ ]\d{2})`;
 // Same line after a comma or unit: city, optional region code, optional postcode.
 const PLACE_AFTER = new RegExp(
   String.raw`^(?:[ \t]*,[ \t]*|[ \t]+)(?:${PLACE}(?:,?[ \t]+[A-Z]{2,3}\b)?(?:,?[ \t]+${POSTCODE})?|${POSTCODE})(?![\p{L}\p{N}])`,
   'u',
 );
+// In text with no capitals, a city after a comma ("221b baker street, london"): one word and a postcode at most.
+const PLACE_AFTER_LOWER = new RegExp(String.raw`^[ \t]*,[ \t]*[\p{Ll}][\p{L}\p{M}'’.\-]{2,}(?:[ \t]+${POSTCODE})?(?![\p{L}\p{N}])`, 'u');
 // Quoted or mangled blocks prefix each line ("> ", "??? ").
 const LINE_PREFIX = String.raw`[ \t]*(?:>+|\?{2,})?[ \t]*`;
 // A following line that is only a city, region, country and/or postcode ("Recife", ", SO", "Tuvalu 92910").
@@ -241,21 +243,23 @@ function extend(text: string, end: number, lowerCaseText: boolean): number {
       UNIT_END.test(text.slice(end - 16, end))
         ? PLACE_AFTER.exec(rest)
         : null) ??
+      (lowerCaseText ? PLACE_AFTER_LOWER.exec(rest) : null) ??
       PLACE_LINE.exec(rest) ??
       (lowerCaseText ? PLACE_LINE_LOWER.exec(rest) : null) ??
       POSTCODE_LINE.exec(rest);
     if (!m || m[0].trim() === '') break;
-    if (STOP.has(bare(m[0].trim().split(/[\s,]+/)[0] ?? ''))) break;
+    if (STOP.has(bare(m[0].split(/[\s,]+/).find(Boolean) ?? ''))) break;
     end += m[0].length;
   }
   return end;
 }
 
 // Every PO_BOX match holds one of these words: a plain scan first, the word-bounded one only when it passes.
-const PO_BOX_GATE = /box|psc|cmr|unit/iu;
-// A military box ("PSC 1234, Box 5678", "Unit 1783 Box 3210") has both numbers: "Unit 4" alone is a unit.
+const PO_BOX_GATE = /box|psc|cmr|unit|bp|postfach|postbus|apartado|postal/iu;
+// Post office boxes, also as the widget's other languages write them ("BP 123", "Postfach 1234"). A military
+// box ("PSC 1234, Box 5678", "Unit 1783 Box 3210") has both numbers: "Unit 4" alone is a unit.
 const PO_BOX =
-  /\b(?:(?:P\.? ?O\.? ?Box|Post Office Box)[ \t]+\d{1,5}(?:,?[ \t]+Box[ \t]+\d{1,5})?|(?:PSC|CMR|Unit)[ \t]+\d{1,5},?[ \t]+Box[ \t]+\d{1,5})/giu;
+  /\b(?:(?:P\.? ?O\.? ?Box|Post Office Box|BP|Postfach|Postbus|Apartado|Caixa Postal|Casella Postale)[ \t]+\d{1,5}(?:,?[ \t]+Box[ \t]+\d{1,5})?|(?:PSC|CMR|Unit)[ \t]+\d{1,5},?[ \t]+Box[ \t]+\d{1,5})/giu;
 const SHIP = /\b(?:USNS|USNV|USS|USCGC)[ \t]+\p{Lu}[\p{L}\p{M}'-]+/gu;
 const MILITARY = /\b[ADF]PO[ \t]+A[AEP][ \t]+\d{5}\b/gi;
 const ZIP_CONTEXT = /\b(?:zip|postal|post)[ \t]*code\b[^\d\n]{0,12}?(\d{5}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})\b/gi;
@@ -298,7 +302,7 @@ export function findAddresses(text: string): Match[] {
       }
       if (!best) continue;
       // A unit written before the street ("Apt. 338 32 216 Menzies Street") belongs to it.
-      const unitBefore = /(?:apt|apartment|suite|ste|unit|flat)\.?[ \t]*\d{1,5}[ \t]*,?[ \t]*$/i.exec(
+      const unitBefore = /(?:apt|apartment|suite|ste|unit|flat)\.?[ \t]*\d{1,5}[A-Za-z]?[ \t]*,?[ \t]*$/i.exec(
         text.slice(Math.max(0, toks[i]!.start - 24), toks[i]!.start),
       );
       const start = toks[i]!.start - (unitBefore?.[0].length ?? 0);
