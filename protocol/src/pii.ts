@@ -98,6 +98,9 @@ export const PiiMatchSchema = z.object({
 });
 export type PiiMatch = z.infer<typeof PiiMatchSchema>;
 
-/** POST /v1/admin/pii/scan: what the tenant's policy finds in a text, and the text as a model would see it. */
+/**
+ * POST /v1/admin/pii/scan: what the tenant's policy finds in a text, and the text as a model would see it.
+ * Each match's span is what the policy replaces: a name's honorific ("Dr.") is in it unless the match is only flagged.
+ */
 export const PiiScanResponse = z.object({ matches: z.array(PiiMatchSchema), redacted: z.string() });
 export type PiiScanResponse = z.infer<typeof PiiScanResponse>;

@@ -112,6 +112,14 @@ describe('policy and settings', () => {
     expect(res.body.redacted).not.toContain('4242');
   });
 
+  test("pii scan: a name's span covers the honorific masked with it", async () => {
+    const text = 'Please ask Dr. Lena Park about it';
+    const res = await admin('POST', '/pii/scan', { text, channel: 'widget' });
+    const person = res.body.matches.find((m: any) => m.class === 'person');
+    expect(text.slice(person.start, person.end)).toBe('Dr. Lena Park');
+    expect(res.body.redacted).toBe('Please ask [PERSON_1] about it');
+  });
+
   test('sensitive topics and the threshold come from settings; a bad policy is refused', async () => {
     const put = await admin('PATCH', '/settings', { handoff: { threshold: 0.5, sensitiveTopics: ['chargeback'] } });
     expect(put.status).toBe(200);

@@ -208,7 +208,14 @@ export function handoffRoutes(deps: HandoffDeps): Router {
         const policy = await inTenant(req, (tx) => tenantPolicy(tx));
         const out = redact(body.text, policy, body.channel, newRedactionState());
         res.json({
-          matches: out.matches.map((m) => ({ class: m.class, start: m.start, end: m.end, score: Number(m.score.toFixed(3)), action: m.action })),
+          // The span the policy replaces: a name's honorific ("Dr.") goes with it unless the match is only flagged.
+          matches: out.matches.map((m) => ({
+            class: m.class,
+            start: m.action === 'flag' ? m.start : (m.maskStart ?? m.start),
+            end: m.end,
+            score: Number(m.score.toFixed(3)),
+            action: m.action,
+          })),
           redacted: out.redacted,
         });
       },
