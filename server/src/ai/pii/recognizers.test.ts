@@ -342,6 +342,8 @@ describe('issue 13: names, addresses and phones', () => {
       ['Meu nome é João Silva', 'João Silva'],
       ['أنا Lena Park', 'Lena Park'],
       ['merci, Chloé', 'Chloé'],
+      ['Merci Chloé, à demain', 'Chloé'],
+      ['Grazie Giulia!', 'Giulia'],
     ];
     for (const [text, name] of cases) expect(found(text), text).toEqual([['person', name]]);
   });

@@ -58,7 +58,9 @@ const NOT_NAME = (
   'street avenue road lane drive suite apt apartment unit box office company inc ltd llc gmbh bank card account order team support ' +
   'customer service manager monday tuesday wednesday thursday friday saturday sunday january february march april june july august ' +
   'september october november december god internet ok okay hi hello hey yes no please thanks tv my your our their his her ' +
-  'christmas xmas easter halloween thanksgiving'
+  'christmas xmas easter halloween thanksgiving ' +
+  // Greetings and thanks in the widget's other languages, often capitalised before a name ("Merci Chloé").
+  'merci bonjour danke hallo gracias hola grazie ciao bedankt obrigado obrigada olá'
 ).split(' ');
 const NOT_NAME_SET = new Set(NOT_NAME);
 
