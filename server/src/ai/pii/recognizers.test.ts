@@ -372,6 +372,10 @@ describe('issue 13: names, addresses and phones', () => {
       'Is Victoria Station near your shop?',
       'Is the Amber Bay jacket waterproof?',
       'Unit 4 is broken',
+      'Can I pay with Apple Pay?',
+      'paid by Mastercard',
+      'ordered from Amazon',
+      'sent with Royal Mail',
     ])
       expect(found(t), t).toEqual([]);
     expect(found('Signed, John Carter')).toEqual([['person', 'John Carter']]);

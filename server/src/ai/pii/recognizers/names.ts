@@ -60,17 +60,20 @@ const NOT_NAME = (
   'september october november december god internet ok okay hi hello hey yes no please thanks tv my your our their his her ' +
   'christmas xmas easter halloween thanksgiving ' +
   // Greetings and thanks in the widget's other languages, often capitalised before a name ("Merci Chloé").
-  'merci bonjour danke hallo gracias hola grazie ciao bedankt obrigado obrigada olá'
+  'merci bonjour danke hallo gracias hola grazie ciao bedankt obrigado obrigada olá ' +
+  // Shops, payments and carriers a support chat names ("pay with Apple Pay", "sent with Royal Mail").
+  'apple amazon klarna afterpay clearpay mastercard paypal ebay etsy shopify stripe'
 ).split(' ');
 const NOT_NAME_SET = new Set(NOT_NAME);
 
-// Words that make the capitalised words before them a street or a place ("Hansen Street", "Solomon Islands"),
+// Words that make the capitalised words before them a street, a place or a service ("Hansen Street", "Solomon
+// Islands", "Royal Mail"),
 // and words before a street's name ("rue Victor Hugo").
 const PLACE_AFTER = new Set(
   (
     'street st road rd avenue ave lane ln drive dr boulevard blvd way place pl court ct square sq park plaza terrace crescent close highway ' +
     'hwy platz strasse straße str gasse weg allee islands island city county river lake mountains station airport terminal bay ' +
-    'hotel mall centre center bridge tower market'
+    'hotel mall centre center bridge tower market mail'
   ).split(' '),
 );
 const PLACE_BEFORE = new Set('rue cours avenue via calle rua avenida chemin boulevard allée piazza viale plaza st saint santa san'.split(' '));
@@ -545,7 +548,8 @@ function capitalSequence(i: number): number {
   while (b > a && commonOnly(b) && !isLast(b)) b = prevCapital(b);
   const after = seqEnd + 1;
   // A street or a place ("Hansen Street", "rue Victor Hugo"), or an organisation ("Fuse TV"), not a person.
-  if (PLACE_AFTER.has(low(b)) && !namedDespitePlace(a, b)) return seqEnd;
+  // The run's own last word counts too, before a common word is trimmed off it ("Royal Mail").
+  if ((PLACE_AFTER.has(low(b)) || PLACE_AFTER.has(low(seqEnd))) && !namedDespitePlace(a, b)) return seqEnd;
   if (after < n && joined(after) && (PLACE_AFTER.has(low(after)) || (tok.cap[after] && !nameShaped(after) && !SUFFIXES.has(low(after)))))
     return seqEnd;
   if (a > 0 && joined(a) && PLACE_BEFORE.has(low(a - 1))) return seqEnd;
