@@ -120,20 +120,18 @@ function tokenize(text: string, from: number, to: number): Tok[] {
       if (p - i <= 3 && ORDINAL.test(text.slice(p, p + 3))) {
         kind = 'word';
         i = p + 2;
-      } else {
-        if (p - i > 5) {
-          prevEnd = -1;
-          i = p;
-          continue;
-        }
+      } else if (p - i > 5) {
+        prevEnd = -1;
+        i = p;
+        continue;
+      } else if (p < to && isAsciiLetter(text.charCodeAt(p))) {
         kind = 'num';
-        if (p < to && isAsciiLetter(text.charCodeAt(p))) {
-          const g = numberSuffix(text, p + 1, to);
-          i = g >= 0 ? g : p + 1 < to && isDigit(text.charCodeAt(p + 1)) ? p : p + 1;
-        } else {
-          const g = numberSuffix(text, p, to);
-          i = g >= 0 ? g : p;
-        }
+        const g = numberSuffix(text, p + 1, to);
+        i = g >= 0 ? g : p + 1 < to && isDigit(text.charCodeAt(p + 1)) ? p : p + 1;
+      } else {
+        kind = 'num';
+        const g = numberSuffix(text, p, to);
+        i = g >= 0 ? g : p;
       }
     } else if (classOf(cp) !== 1) {
       kind = 'word';
@@ -228,8 +226,12 @@ const POSTCODE_LINE = new RegExp(
   'u',
 );
 
+// A unit and its number ("Apt. 548", "Suite 5B"), as it ends a street or stands before one.
+const UNIT_NUMBER = String.raw`(?:apt|apartment|suite|ste|unit|flat)\.?[ \t]*#?\d{1,5}[A-Za-z]?`;
 // A street read through its unit ("… 22 Apt. 548"): the city may follow on the same line, as after a unit.
-const UNIT_END = /(?:apt|apartment|suite|ste|unit|flat)\.?[ \t]*#?\d{1,5}[A-Za-z]?$/i;
+const UNIT_END = new RegExp(`${UNIT_NUMBER}$`, 'i');
+// A unit written before the street ("Apt. 338 32 216 Menzies Street") belongs to it.
+const UNIT_BEFORE = new RegExp(String.raw`${UNIT_NUMBER}[ \t]*,?[ \t]*$`, 'i');
 
 /** Grows a street match over unit, city, region, postcode and country, on the same line or the next ones. */
 function extend(text: string, end: number, lowerCaseText: boolean): number {
@@ -301,10 +303,7 @@ export function findAddresses(text: string): Match[] {
         if (s > 0 && (!best || s >= best.score)) best = { j, score: s };
       }
       if (!best) continue;
-      // A unit written before the street ("Apt. 338 32 216 Menzies Street") belongs to it.
-      const unitBefore = /(?:apt|apartment|suite|ste|unit|flat)\.?[ \t]*\d{1,5}[A-Za-z]?[ \t]*,?[ \t]*$/i.exec(
-        text.slice(Math.max(0, toks[i]!.start - 24), toks[i]!.start),
-      );
+      const unitBefore = UNIT_BEFORE.exec(text.slice(Math.max(0, toks[i]!.start - 24), toks[i]!.start));
       const start = toks[i]!.start - (unitBefore?.[0].length ?? 0);
       let end = toks[best.j]!.end;
       if (/\.$/.test(toks[best.j]!.text) && !isStreetWord(toks[best.j]!.text)) end -= 1;
