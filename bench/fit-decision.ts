@@ -1,6 +1,6 @@
 // Refits the built-in answerer's decision (server/src/ai/decide.ts): logistic regression from the decision
-// features to "the answer cites the right passage", on the TUNING split only (bench/support-questions.json;
-// the held-out set is never read here). Writes server/src/ai/decision-model.ts.
+// features to "the answer cites the right passage", on the tuned-on splits only (bench/support-questions.json
+// and bench/support-dev.json; the held-out set is never read here). Writes server/src/ai/decision-model.ts.
 // Run: npx tsx --conditions=parley-source bench/fit-decision.ts
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -56,7 +56,12 @@ function solve(a0: number[][], b0: number[]): number[] {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const t = await startTestApp();
+  // About 100 questions in a few seconds: lift the per-minute limits they would otherwise hit.
+  const t = await startTestApp({
+    PARLEY_RATE_LIMIT_PER_MINUTE: '1000000000',
+    PARLEY_WIDGET_SESSION_RATE_LIMIT: '1000000000',
+    PARLEY_WIDGET_TENANT_RATE_LIMIT: '1000000000',
+  });
   try {
     const demo = await seedDemo(t.runtime, t.url);
     const visitor = new Visitor(t.url, demo.publishableKey, t.url);
@@ -64,13 +69,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const recs = await runSet(
       { url: t.url, secretKey: demo.secretKey, synonyms: DEMO_SYNONYMS, thresholds: DEFAULT_SETTINGS.handoff },
       visitor,
-      loadSet('support-questions.json'),
+      [...loadSet('support-questions.json'), ...loadSet('support-dev.json')],
       { decisions: true },
     );
     const rows = recs.filter((r) => r.decision);
     const xs = rows.map((r) => FEATURES.map((k) => r.decision!.features[k]));
     const ys = rows.map((r) => (r.decision!.correct ? 1 : 0));
-    // The regularisation by leave-one-out log loss on the tuning split (47 questions: the fit must not memorise them).
+    // The regularisation by leave-one-out log loss on the tuned-on splits (about 100 questions: the fit must not memorise them).
     const loo = (l2: number) =>
       xs.reduce((s, _x, i) => {
         const m = fitLogistic(
@@ -90,7 +95,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       bias: Number(bias.toFixed(4)),
       weights: Object.fromEntries(FEATURES.map((k, i) => [k, Number(w[i]!.toFixed(4))])) as Record<keyof DecisionFeatures, number>,
     };
-    // What each answer threshold would do on the tuning split: answered right, and answered wrongly (unsafe).
+    // What each answer threshold would do on the tuned-on splits: answered right, and answered wrongly (unsafe).
     const p = (x: number[]) => 1 / (1 + Math.exp(-(bias + x.reduce((s, v, i) => s + v * w[i]!, 0))));
     console.log('threshold   answered right   answered wrongly');
     for (const th of [0.4, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9]) {
@@ -99,11 +104,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
         `${th.toFixed(2).padStart(9)}   ${String(answered.filter((r) => r.y).length).padStart(14)}   ${String(answered.filter((r) => !r.y).length).padStart(16)}`,
       );
     }
-    console.log(`fitted with L2 ${l2} on ${rows.length} tuning questions (${ys.filter(Boolean).length} with a right candidate passage):`);
+    console.log(`fitted with L2 ${l2} on ${rows.length} tuned-on questions (${ys.filter(Boolean).length} with a right candidate passage):`);
     console.log(JSON.stringify(model, null, 1));
     writeFileSync(
       join(import.meta.dirname, '../server/src/ai/decision-model.ts'),
-      `// Written by bench/fit-decision.ts (logistic regression on the tuning split, bench/support-questions.json).\nexport const FITTED = ${JSON.stringify(model)};\n`,
+      `// Written by bench/fit-decision.ts (logistic regression on the tuned-on splits, bench/support-questions.json and bench/support-dev.json).\nexport const FITTED = ${JSON.stringify(model)};\n`,
     );
   } finally {
     await t.close();

@@ -5,6 +5,7 @@ import { analyze } from './analyze.js';
 import { expandQuery, synonymGroups, TENANT_SYNONYM_WEIGHT, WORDNET_WEIGHTS } from './expand.js';
 import { headingMatch, headingOf, headingTypes, questionType } from './intent.js';
 import { feedbackTerms, FEEDBACK } from './lexical.js';
+import { SUPPORT_LEXICON, SUPPORT_LEXICON_WEIGHT } from './support-lexicon.js';
 import { senses } from './wordnet.js';
 
 const weightOf = (q: string, word: string, opts = {}) => expandQuery(q, opts).find((t) => t.term === analyze(word)[0])?.weight;
@@ -31,7 +32,7 @@ describe('WordNet, read lazily from the package', () => {
 
 describe('query expansion', () => {
   test("the question's own terms weigh 1, WordNet synonyms less, by sense rank", () => {
-    const terms = expandQuery('where is my parcel');
+    const terms = expandQuery('where is my parcel', { lexicon: false });
     expect(terms.find((t) => t.term === 'parcel')).toEqual({ term: 'parcel', weight: 1 });
     expect(terms.find((t) => t.term === 'packag')).toEqual({ term: 'packag', weight: WORDNET_WEIGHTS[0], from: 'parcel' });
     expect(Math.max(...terms.filter((t) => t.from).map((t) => t.weight))).toBeLessThan(1);
@@ -45,6 +46,25 @@ describe('query expansion', () => {
   test('irregular forms reach their base word at full weight', () => {
     expect(weightOf('I wore it once', 'wear')).toBe(1);
     expect(weightOf('I forgot my password', 'forget')).toBe(1);
+  });
+
+  test("the built-in support vocabulary bridges the trade's words WordNet lacks, below a tenant's own", () => {
+    // WordNet alone has no "gift card" for "voucher" nor "ship" for "dispatched".
+    expect(weightOf('how much is left on my voucher', 'gift', { lexicon: false })).toBeUndefined();
+    expect(weightOf('how much is left on my voucher', 'gift')).toBe(SUPPORT_LEXICON_WEIGHT);
+    expect(weightOf('how much is left on my voucher', 'card')).toBe(SUPPORT_LEXICON_WEIGHT);
+    expect(weightOf('has my order been dispatched', 'ship')).toBe(SUPPORT_LEXICON_WEIGHT);
+    // A phrase applies only whole: "gift card" is a voucher, a lone "card" is not.
+    expect(weightOf('which card do you accept', 'voucher', { wordnet: false })).toBeUndefined();
+    // The tenant's own list outweighs it, and the question's own words outweigh both.
+    expect(SUPPORT_LEXICON_WEIGHT).toBeLessThan(TENANT_SYNONYM_WEIGHT);
+    expect(SUPPORT_LEXICON_WEIGHT).toBeGreaterThan(WORDNET_WEIGHTS[0]!);
+    expect(weightOf('voucher', 'coupon', { synonyms: ['voucher = coupon'] })).toBe(TENANT_SYNONYM_WEIGHT);
+    expect(weightOf('gift card voucher', 'voucher')).toBe(1);
+    // Every entry is a group of at least two members once analysed (no member lost to stop words).
+    const groups = synonymGroups(SUPPORT_LEXICON);
+    expect(groups).toHaveLength(SUPPORT_LEXICON.length);
+    for (const [i, g] of groups.entries()) expect(g, SUPPORT_LEXICON[i]).toHaveLength(SUPPORT_LEXICON[i]!.split('=').length);
   });
 
   test("a tenant's synonym groups apply when one member, phrase or word, is in the question", () => {
@@ -94,7 +114,7 @@ describe('pseudo-relevance feedback', () => {
   });
 
   test('RM3 proper: the whole query re-weighted, its own terms kept at least at their weight, the feedback mass λ of the total', () => {
-    const query = expandQuery('refund', { wordnet: false });
+    const query = expandQuery('refund', { wordnet: false, lexicon: false });
     const chunk = (text: string, score: number) => ({ chunkId: text, sourceId: 's', externalId: null, title: 'Help', url: null, score, text });
     const fb = feedbackTerms(query, [chunk('refund payment payment method', 9), chunk('refund voucher', 1)], {
       docs: 2,

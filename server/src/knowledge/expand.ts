@@ -3,6 +3,7 @@
 // a weighted term for BM25. The question's own words weigh 1; what is added weighs less, so a passage in
 // the visitor's words still wins over one in a synonym's.
 import { analyze, analyzeWords } from './analyze.js';
+import { SUPPORT_LEXICON, SUPPORT_LEXICON_WEIGHT } from './support-lexicon.js';
 import { senses } from './wordnet.js';
 
 export interface WeightedTerm {
@@ -84,7 +85,11 @@ export interface ExpandOptions {
   synonyms?: readonly string[];
   /** WordNet synonyms (on by default). */
   wordnet?: boolean;
+  /** The built-in support vocabulary (on by default). */
+  lexicon?: boolean;
 }
+
+let lexiconGroups: string[][][] | undefined;
 
 /** The query's terms with weights: its own at 1, expansions below. At most `max` terms, heaviest first. */
 export function expandQuery(query: string, opts: ExpandOptions = {}, max = 32): WeightedTerm[] {
@@ -97,12 +102,16 @@ export function expandQuery(query: string, opts: ExpandOptions = {}, max = 32): 
   for (const { word, term } of words) if (IRREGULAR[word]) for (const t of analyze(IRREGULAR[word])) add(t, 1, term);
 
   const own = new Set(weights.keys());
-  for (const group of synonymGroups(opts.synonyms ?? [])) {
-    const present = group.filter((member) => member.every((t) => own.has(t)));
-    if (!present.length) continue;
-    const from = present[0]![present[0]!.length - 1];
-    for (const member of group) for (const t of member) if (!own.has(t)) add(t, TENANT_SYNONYM_WEIGHT, from);
-  }
+  const addGroups = (groups: string[][][], weight: number) => {
+    for (const group of groups) {
+      const present = group.filter((member) => member.every((t) => own.has(t)));
+      if (!present.length) continue;
+      const from = present[0]![present[0]!.length - 1];
+      for (const member of group) for (const t of member) if (!own.has(t)) add(t, weight, from);
+    }
+  };
+  addGroups(synonymGroups(opts.synonyms ?? []), TENANT_SYNONYM_WEIGHT);
+  if (opts.lexicon !== false) addGroups((lexiconGroups ??= synonymGroups(SUPPORT_LEXICON)), SUPPORT_LEXICON_WEIGHT);
 
   if (opts.wordnet !== false) {
     // Raw lower-case tokens, stop words included: collocations such as "log in" or "send back" need them.

@@ -8,7 +8,11 @@ export type QuestionType = 'procedure' | 'duration' | 'cost' | 'yesno' | 'other'
 
 export function questionType(q: string): QuestionType {
   const s = q.toLowerCase();
-  if (/\bhow (long|soon|fast|quickly|many (days|weeks|hours))\b|\bwhen (will|do|does|is|can|should)\b|\bdeadline\b|\btime limit\b|\bexpire/.test(s))
+  if (
+    /\bhow (long|soon|fast|quickly|many (days|weeks|hours))\b|\bwhen (will|do|does|is|can|should)\b|\bdeadline\b|\btime limit\b|\btoo late\b|\bstill (valid|good)\b|\bexpire/.test(
+      s,
+    )
+  )
     return 'duration';
   if (/\bhow much\b|\bcost|\bprice|\bfee\b|\bfees\b|\bcharge|\bfree\b/.test(s)) return 'cost';
   if (/\bhow (do|can|should|would|could) (i|we|you)\b|\bhow to\b|\bwhere (do|can|should) i\b|\bsteps?\b|\bway to\b/.test(s)) return 'procedure';

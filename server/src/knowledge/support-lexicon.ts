@@ -1,0 +1,55 @@
+// Words shoppers and help pages use for the same thing, in groups as a tenant writes its own synonyms
+// ("voucher = gift card"). WordNet knows general English, not the trade: it has no "voucher" for "gift
+// card" nor "dispatched" for "shipped". Every tenant gets these, weighted below its own list, so a passage
+// in the visitor's own words still wins.
+export const SUPPORT_LEXICON: readonly string[] = [
+  // Orders and delivery
+  'ship = deliver = dispatch = send out',
+  'shipping = delivery = postage = carriage',
+  'parcel = package = shipment',
+  'abroad = international = overseas = foreign = worldwide = other countries',
+  'tomorrow = next day = next business day = overnight',
+  'express = fast = rush = expedited = priority',
+  'track = tracking = follow = trace = delivery status = order status',
+  'tracking number = tracking link = tracking code',
+  'customs = import = duties = tariff',
+  'courier = carrier = delivery company',
+  // Returns, refunds, exchanges
+  'return = send back = give back',
+  'refund = reimburse = reimbursement = money back = credit back = repay',
+  'exchange = swap = trade = switch = replace',
+  'tags = labels',
+  'unworn = unused = new condition',
+  'worn = wore',
+  'deadline = time limit = cutoff = window',
+  'sale = discount = discounted = reduced = clearance = markdown',
+  'drop off = hand in',
+  'post office = postal = drop-off point = parcel shop',
+  'free = complimentary = free of charge',
+  'cost = price = fee = charge',
+  // Payments
+  'payment method = credit card = debit card = paypal = apple pay = google pay',
+  'invoice = receipt = bill',
+  // Accounts and privacy
+  'sign in = log in = login = sign on = logon',
+  'password = passcode = login details = credentials',
+  'locked out = forgot password = cannot sign in',
+  'delete = close = remove = deactivate = erase',
+  'personal data = personal information = my data = my info = privacy = gdpr',
+  'account = profile',
+  'settings = preferences',
+  'email = e-mail',
+  // Gift cards
+  'gift card = voucher = gift certificate = gift voucher = giftcard = e-gift card',
+  'balance = remaining',
+  'expire = expiry = expiration = valid = validity',
+  'store = shop = physical shop = branch',
+  // Products
+  'size = fit = bigger = smaller = larger',
+  'colour = color',
+  'in stock = available = availability = back in stock',
+  'phone = call = telephone',
+];
+
+/** Below a tenant's own synonyms (0.9), above WordNet's first sense (0.5). */
+export const SUPPORT_LEXICON_WEIGHT = 0.6;
