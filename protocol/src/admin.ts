@@ -262,6 +262,8 @@ export const SettingsSchema = z.strictObject({
       mode: z.enum(['auto', 'bm25', 'dense', 'hybrid']).optional(),
       /** Words the tenant's visitors use for the same thing, one group per entry: "parcel = package = order". */
       synonyms: z.array(text().trim().max(300).regex(SYNONYM_GROUP, 'a group of two or more words or phrases joined by "="')).max(500).optional(),
+      /** The built-in support vocabulary ("voucher" → "gift card", "dispatched" → "shipped"); on unless set to false. */
+      supportVocabulary: z.boolean().optional(),
     })
     .optional(),
   /** Retention windows in days per kind of personal data (see the Data lifecycle guide); left out, the defaults apply. */

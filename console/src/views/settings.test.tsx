@@ -1,6 +1,6 @@
 // The settings form: what it shows is what applies (the defaults where the tenant set nothing), so saving
-// an untouched form changes no behaviour; the answer and offer thresholds, the search mode and the
-// tenant's synonym groups, each checked as the server checks them.
+// an untouched form changes no behaviour; the answer and offer thresholds, the search mode, the
+// tenant's synonym groups and the built-in vocabulary, each checked as the server checks them.
 import { DEFAULT_SETTINGS, SettingsSchema } from '@parley/protocol';
 import { act } from 'preact/test-utils';
 import { afterEach, describe, expect, test, vi } from 'vitest';
@@ -40,12 +40,12 @@ describe('settings', () => {
       suggestThreshold: DEFAULT_SETTINGS.handoff.suggestThreshold,
       sensitiveTopics: [],
     });
-    expect(sent.retrieval).toEqual({ mode: 'auto', synonyms: [] });
+    expect(sent.retrieval).toEqual({ mode: 'auto', synonyms: [], supportVocabulary: true });
     // What the form sends is what the server accepts.
     expect(SettingsSchema.safeParse(sent).error?.issues ?? []).toEqual([]);
   });
 
-  test('thresholds, search mode and synonym groups: a line that is not a group is named and blocks saving', async () => {
+  test('thresholds, search mode, synonym groups and the built-in vocabulary: a line that is not a group is named and blocks saving', async () => {
     const { api, calls } = server({
       'GET /v1/admin/settings': () =>
         answer({ handoff: { threshold: 0.8, suggestThreshold: 0.5 }, retrieval: { mode: 'bm25', synonyms: ['parcel = package'] } }),
@@ -66,12 +66,18 @@ describe('settings', () => {
     expect(el.textContent).toContain('the assistant never offers');
     await type(field(el, 'suggest'), '0.3');
     await type(field(el, 'retrieval-mode'), 'hybrid');
+    expect(field<HTMLInputElement>(el, 'support-vocabulary').checked).toBe(true);
+    await act(() => field<HTMLInputElement>(el, 'support-vocabulary').click());
     await settle();
     await submit(el.querySelector('form')!);
     await vi.waitFor(() => expect(calls.some((c) => c.key === 'PATCH /v1/admin/settings')).toBe(true));
     const sent = calls.find((c) => c.key === 'PATCH /v1/admin/settings')!.body;
     expect(sent.handoff).toMatchObject({ threshold: 0.8, suggestThreshold: 0.3 });
-    expect(sent.retrieval).toEqual({ mode: 'hybrid', synonyms: ['parcel = package = order', 'money back = refund = reimbursement'] });
+    expect(sent.retrieval).toEqual({
+      mode: 'hybrid',
+      synonyms: ['parcel = package = order', 'money back = refund = reimbursement'],
+      supportVocabulary: false,
+    });
     expect(SettingsSchema.safeParse(sent).error?.issues ?? []).toEqual([]);
   });
 

@@ -42,6 +42,7 @@ export function SettingsView({ api, me }: ViewProps) {
   const [topics, setTopics] = useState('');
   const [mode, setMode] = useState<RetrievalMode>('auto');
   const [synonyms, setSynonyms] = useState('');
+  const [vocabulary, setVocabulary] = useState(true);
   const [saved, setSaved] = useState<number | null>(null);
   const action = useAction();
   useEffect(() => {
@@ -57,6 +58,7 @@ export function SettingsView({ api, me }: ViewProps) {
     setTopics((x.handoff?.sensitiveTopics ?? []).join('\n'));
     setMode(x.retrieval?.mode ?? now?.retrieval.mode ?? 'auto');
     setSynonyms((x.retrieval?.synonyms ?? []).join('\n'));
+    setVocabulary(x.retrieval?.supportVocabulary ?? now?.retrieval.supportVocabulary ?? true);
   }, [s.data]);
 
   const bad = badSynonymLines(synonyms);
@@ -67,7 +69,7 @@ export function SettingsView({ api, me }: ViewProps) {
       const out = await api<{ policyVersion: number }>('PATCH', '/settings', {
         widget: { greeting, launcherText, accentColor: accent },
         handoff: { threshold: Number(threshold), suggestThreshold: Number(suggest), sensitiveTopics: lines(topics) },
-        retrieval: { mode, synonyms: lines(synonyms) },
+        retrieval: { mode, synonyms: lines(synonyms), supportVocabulary: vocabulary },
       });
       setSaved(out.policyVersion);
     });
@@ -124,6 +126,10 @@ export function SettingsView({ api, me }: ViewProps) {
               {bad.length === 1 ? 'Line' : 'Lines'} {bad.join(', ')}: join two or more words or phrases with “=”.
             </p>
           ) : null}
+          <label class="check">
+            <input id="support-vocabulary" type="checkbox" checked={vocabulary} onChange={(e) => setVocabulary(e.currentTarget.checked)} /> Also use
+            the built-in support vocabulary (“voucher” finds “gift card”, “dispatched” finds “shipped”)
+          </label>
         </fieldset>
         <button type="submit" disabled={action.busy || bad.length > 0}>
           Save settings

@@ -112,7 +112,7 @@ export class KnowledgeAnswerer implements Answerer {
     const first = await db.withTenantRead(input.tenantId, scope, async (tx) => {
       const all = await tenantSettings(tx);
       const settings = all.handoff;
-      const synonyms = all.retrieval.synonyms;
+      const vocabulary = { synonyms: all.retrieval.synonyms, lexicon: all.retrieval.supportVocabulary };
       // A picked "Did you mean" offer is answered with its passage, whatever the words sent with it.
       const picked = input.pick ? await offeredPassage(tx, input.conversation.id, input.pick) : null;
       const topic = picked ? null : mentionsTopic(input.question, settings.sensitiveTopics);
@@ -122,7 +122,7 @@ export class KnowledgeAnswerer implements Answerer {
       const found = early ? { results: [] } : await retrieve(tx, input.question, this.deps.topK ?? 5, input.requestId);
       // Kept outside the transaction: a read retried on the primary after a replica failure records both calls.
       if (found.record) recordings.push(found.record);
-      return { settings, synonyms, picked, topic, early, creds, policy, passages: found.results };
+      return { settings, vocabulary, picked, topic, early, creds, policy, passages: found.results };
     });
     // A query embedding reached a provider: recorded at once on the primary.
     if (recordings.length)
@@ -140,7 +140,7 @@ export class KnowledgeAnswerer implements Answerer {
     const calling = first.creds !== undefined && (passages.length > 0 || actions !== null);
     const admitted =
       calling && !input.admitted ? await db.withTenant(input.tenantId, scope, async (tx) => admit(tx, input.tenantId, await budgetFor(tx))) : true;
-    const { settings, synonyms, picked, topic, creds, policy } = first;
+    const { settings, vocabulary, picked, topic, creds, policy } = first;
     const ps: Passage[] = passages.map((p) => ({ chunkId: p.chunkId, title: p.title, url: p.url, text: p.text, score: p.score }));
     // Retrieval strength saturates: a strong BM25 match is ~10+, a weak one ~1.
     const strength = ps[0] ? (passages[0]!.strength ?? ps[0].score / (ps[0].score + 4)) : 0;
@@ -199,7 +199,7 @@ export class KnowledgeAnswerer implements Answerer {
       for (const { kind, ...c } of calls) audits.push({ provider: creds.provider, model: creds.model, call: kind, ...c });
       used = calls.reduce((n, c) => n + c.inputTokens + c.outputTokens, 0);
     } else {
-      const terms = queryTerms(input.question, { synonyms });
+      const terms = queryTerms(input.question, vocabulary);
       const d = decide(input.question, ps, terms, settings, strength);
       const cite = (i: number) => ({ title: ps[i]!.title, url: ps[i]!.url, chunkId: ps[i]!.chunkId });
       // A verified visitor whose question names an action is offered it (a confirm button); nothing is proposed here.

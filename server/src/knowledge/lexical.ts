@@ -16,6 +16,8 @@ export interface LexicalOptions {
   feedback?: boolean | FeedbackParams;
   /** WordNet expansion (on by default). */
   wordnet?: boolean;
+  /** The built-in support vocabulary (on by default; the tenant's `retrieval.supportVocabulary`). */
+  lexicon?: boolean;
   /** BM25's parameters (BM25 by default). */
   bm25?: Bm25Params;
   /** This instance's copy of the tenant's index, of the version the transaction sees: scored in memory. */
@@ -73,7 +75,8 @@ export function feedbackTerms(query: readonly WeightedTerm[], top: readonly Retr
 }
 
 /** The question's expanded terms, as retrieval and the answerer both see them. */
-export const queryTerms = (query: string, opts: LexicalOptions = {}) => expandQuery(query, { synonyms: opts.synonyms, wordnet: opts.wordnet });
+export const queryTerms = (query: string, opts: LexicalOptions = {}) =>
+  expandQuery(query, { synonyms: opts.synonyms, wordnet: opts.wordnet, lexicon: opts.lexicon });
 
 export async function lexicalSearch(tx: Tx, query: string, limit: number, opts: LexicalOptions = {}): Promise<RetrievedChunk[]> {
   const terms = queryTerms(query, opts);

@@ -129,8 +129,8 @@ export class KnowledgeRetrieval {
     return this.deps.embeddings.forTenant(tx, tenantId);
   }
 
-  /** The tenant's configured mode (`auto` is hybrid once an embedding model is configured) and synonyms. */
-  private async settings(tx: Tx): Promise<{ mode: 'auto' | RetrievalMode; synonyms: string[] }> {
+  /** The tenant's configured mode (`auto` is hybrid once an embedding model is configured) and vocabulary. */
+  private async settings(tx: Tx): Promise<{ mode: 'auto' | RetrievalMode; synonyms: string[]; supportVocabulary: boolean }> {
     return (await tenantSettings(tx)).retrieval;
   }
 
@@ -182,7 +182,7 @@ export class KnowledgeRetrieval {
     const bm25 = async (n: number) => {
       const stats = tenantId && this.indexes ? await indexStats(tx) : null;
       const index = stats && tenantId ? this.indexes!.current(tenantId, stats) : null;
-      return (await lexicalSearch(tx, query, n, { synonyms: settings.synonyms, index })).map((c) => ({
+      return (await lexicalSearch(tx, query, n, { synonyms: settings.synonyms, lexicon: settings.supportVocabulary, index })).map((c) => ({
         ...c,
         strength: Number(bm25Strength(c.score).toFixed(4)),
       }));

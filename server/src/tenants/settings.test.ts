@@ -24,7 +24,7 @@ describe('/v1/admin/settings', () => {
       widget: { locale: 'auto', theme: 'auto', accentColor: '#2f6feb', position: 'bottom-right' },
       handoff: { threshold: 0.7, suggestThreshold: 0.4, sensitiveTopics: [] },
       budget: { requestsPerMinute: 30, tokensPerDay: 200_000 },
-      retrieval: { mode: 'auto', synonyms: [] },
+      retrieval: { mode: 'auto', synonyms: [], supportVocabulary: true },
       businessHours: null,
       signIn: { requireMfa: 'off' },
     });
@@ -63,6 +63,7 @@ describe('/v1/admin/settings', () => {
       ['PATCH', { handoff: { threshold: 2 } }, '/handoff/threshold'],
       ['PATCH', { handoff: { suggestThreshold: -0.1 } }, '/handoff/suggestThreshold'],
       ['PATCH', { retrieval: { synonyms: ['parcel'] } }, '/retrieval/synonyms/0'],
+      ['PATCH', { retrieval: { supportVocabulary: 'yes' } }, '/retrieval/supportVocabulary'],
       ['PATCH', { signIn: { requireMfa: 'off' } }, '/signIn'],
       ['PUT', { widget: { theme: 'neon' } }, '/widget/theme'],
       ['PUT', { budget: 5 }, '/budget'],
@@ -90,6 +91,24 @@ describe('/v1/admin/settings', () => {
     expect((await admin('GET')).body.effective.retrieval.synonyms).toEqual(['consignment = package = parcel']);
     expect((await search())[0]?.externalId).toBe('syn-help');
     expect((await admin('PATCH', { retrieval: { synonyms: null } })).status).toBe(200);
+  });
+
+  it('the built-in support vocabulary applies to knowledge search until the tenant turns it off', async () => {
+    const src = await call(t.url, 'POST', '/v1/admin/knowledge/sources', {
+      key,
+      body: { kind: 'markdown', content: '# Cards\n\n## Gift card validity\nGift cards are valid for three years.', externalId: 'vocab-help' },
+    });
+    expect(src.status).toBeLessThan(300);
+    const search = async () =>
+      (await call(t.url, 'POST', '/v1/admin/knowledge/search', { key, body: { query: 'does my voucher run out', limit: 3, mode: 'bm25' } })).body
+        .results as { externalId: string }[];
+    // "voucher" is nowhere in the knowledge: only the vocabulary takes it to "gift card".
+    expect((await search())[0]?.externalId).toBe('vocab-help');
+    expect((await admin('PATCH', { retrieval: { supportVocabulary: false } })).status).toBe(200);
+    expect((await admin('GET')).body.effective.retrieval.supportVocabulary).toBe(false);
+    expect((await search()).some((r) => r.externalId === 'vocab-help')).toBe(false);
+    expect((await admin('PATCH', { retrieval: { supportVocabulary: null } })).status).toBe(200);
+    expect((await search())[0]?.externalId).toBe('vocab-help');
   });
 
   it('a PATCH that is not an object is refused, and every change is audited with how and which sections', async () => {
