@@ -19,8 +19,9 @@ export const SUPPORT_LEXICON: readonly string[] = [
   'refund = reimburse = reimbursement = money back = credit back = repay',
   'exchange = swap = trade = switch = replace',
   'tags = labels',
-  'unworn = unused = new condition',
-  'worn = wore',
+  // A return policy's conditions: a question about wearing or washing an item is about them.
+  'unworn = worn = wore = wear = unused = new condition',
+  'unwashed = wash',
   'deadline = time limit = cutoff = window',
   'sale = discount = discounted = reduced = clearance = markdown',
   'drop off = hand in',
