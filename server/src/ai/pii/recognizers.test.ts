@@ -328,6 +328,13 @@ describe('issue 13: names, addresses and phones', () => {
     expect(found('Contact Dr. Lena Park PhD for results')).toEqual([['person', 'Lena Park PhD']]);
   });
 
+  it('reads a surname opening a sentence as a name where the words after say so', () => {
+    expect(found('Perkins had given me his address')).toEqual([['person', 'Perkins']]);
+    expect(found('Perkins opened the parcel')).toEqual([]);
+    // Words known as something else stay out, whatever follows.
+    expect(found('Park was closed, and Young has arrived')).toEqual([]);
+  });
+
   it('reads a surname that is also a place word as a name only where words before say so', () => {
     expect(found('Yesterday I met Lena Park at the desk')).toEqual([['person', 'Lena Park']]);
     expect(found('We walked through Grant Park at noon')).toEqual([]);

@@ -567,7 +567,8 @@ function capitalSequence(i: number): number {
   } else if (isFirst(a) && !isOther(a)) {
     score = atSentenceStart(a) ? 0.55 : 0.65;
   } else if (isLast(a) && !isOther(a)) {
-    score = atSentenceStart(a) ? 0.35 : personContext(start, end) ? 0.6 : 0.45;
+    // A surname opening a sentence is a person where the words around say so ("Perkins had given …").
+    score = personContext(start, end) ? (atSentenceStart(a) ? 0.55 : 0.6) : atSentenceStart(a) ? 0.35 : 0.45;
   } else if (!isName(a) && !isOther(a) && end - start > 2) {
     // An unknown word opening a sentence is as often a title or a product ("Zoolander is a 2001 film").
     score = !atSentenceStart(a) && personContext(start, end) ? 0.55 : 0.4;
