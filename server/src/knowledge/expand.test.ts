@@ -61,6 +61,10 @@ describe('query expansion', () => {
     expect(SUPPORT_LEXICON_WEIGHT).toBeGreaterThan(WORDNET_WEIGHTS[0]!);
     expect(weightOf('voucher', 'coupon', { synonyms: ['voucher = coupon'] })).toBe(TENANT_SYNONYM_WEIGHT);
     expect(weightOf('gift card voucher', 'voucher')).toBe(1);
+    // A country reaches its region, one way only; "us" is a pronoun, not a country.
+    expect(weightOf('can you ship to Germany?', 'europe')).toBe(SUPPORT_LEXICON_WEIGHT);
+    expect(weightOf('do you ship within Europe', 'germany')).toBeUndefined();
+    expect(weightOf('please email us', 'america', { wordnet: false })).toBeUndefined();
     // Every entry is a group of at least two members once analysed (no member lost to stop words).
     const groups = synonymGroups(SUPPORT_LEXICON);
     expect(groups).toHaveLength(SUPPORT_LEXICON.length);

@@ -3,7 +3,7 @@
 // a weighted term for BM25. The question's own words weigh 1; what is added weighs less, so a passage in
 // the visitor's words still wins over one in a synonym's.
 import { analyze, analyzeWords } from './analyze.js';
-import { SUPPORT_LEXICON, SUPPORT_LEXICON_WEIGHT } from './support-lexicon.js';
+import { COUNTRY_REGION, SUPPORT_LEXICON, SUPPORT_LEXICON_WEIGHT } from './support-lexicon.js';
 import { senses } from './wordnet.js';
 
 export interface WeightedTerm {
@@ -111,7 +111,13 @@ export function expandQuery(query: string, opts: ExpandOptions = {}, max = 32): 
     }
   };
   addGroups(synonymGroups(opts.synonyms ?? []), TENANT_SYNONYM_WEIGHT);
-  if (opts.lexicon !== false) addGroups((lexiconGroups ??= synonymGroups(SUPPORT_LEXICON)), SUPPORT_LEXICON_WEIGHT);
+  if (opts.lexicon !== false) {
+    addGroups((lexiconGroups ??= synonymGroups(SUPPORT_LEXICON)), SUPPORT_LEXICON_WEIGHT);
+    for (const { word, term } of words) {
+      const region = COUNTRY_REGION.get(word);
+      if (region) for (const t of analyze(region)) if (!own.has(t)) add(t, SUPPORT_LEXICON_WEIGHT, term);
+    }
+  }
 
   if (opts.wordnet !== false) {
     // Raw lower-case tokens, stop words included: collocations such as "log in" or "send back" need them.

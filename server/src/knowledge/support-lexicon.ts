@@ -52,5 +52,25 @@ export const SUPPORT_LEXICON: readonly string[] = [
   'phone = call = telephone',
 ];
 
+// A visitor names a country, a shipping page a region ("We ship to 40 countries in Europe"). One way only:
+// a question about Europe is not about each of its countries.
+const REGIONS: Record<string, string> = {
+  europe:
+    'Albania Andorra Austria Belgium Bosnia Bulgaria Croatia Cyprus Czechia Czech Denmark Estonia Finland France Germany ' +
+    'Greece Hungary Iceland Ireland Italy Kosovo Latvia Liechtenstein Lithuania Luxembourg Malta Moldova Monaco Montenegro ' +
+    'Netherlands Holland Macedonia Norway Poland Portugal Romania Serbia Slovakia Slovenia Spain Sweden Switzerland UK ' +
+    'Britain England Scotland Wales Ukraine',
+  'north america': 'USA America Canada Mexico',
+  'south america': 'Argentina Bolivia Brazil Chile Colombia Ecuador Paraguay Peru Uruguay Venezuela',
+  asia: 'China Japan Korea India Indonesia Malaysia Philippines Singapore Thailand Vietnam Taiwan Pakistan Bangladesh',
+  'middle east': 'UAE Emirates Dubai Israel Qatar Saudi Kuwait Bahrain Oman Lebanon',
+  oceania: 'Australia Zealand Fiji',
+  africa: 'Egypt Morocco Nigeria Kenya Ghana Tunisia Algeria Ethiopia Senegal',
+};
+/** Each country's region, as analysed terms: country term → the region's terms. */
+export const COUNTRY_REGION: ReadonlyMap<string, string> = new Map(
+  Object.entries(REGIONS).flatMap(([region, countries]) => countries.split(' ').map((c) => [c.toLowerCase(), region] as const)),
+);
+
 /** Below a tenant's own synonyms (0.9), above WordNet's first sense (0.5). */
 export const SUPPORT_LEXICON_WEIGHT = 0.6;
