@@ -56,6 +56,8 @@ describe('query expansion', () => {
     expect(weightOf('has my order been dispatched', 'ship')).toBe(SUPPORT_LEXICON_WEIGHT);
     // A phrase applies only whole: "gift card" is a voucher, a lone "card" is not.
     expect(weightOf('which card do you accept', 'voucher', { wordnet: false })).toBeUndefined();
+    expect(weightOf('please close my account', 'delete', { wordnet: false })).toBe(SUPPORT_LEXICON_WEIGHT);
+    expect(weightOf('how close is your store', 'delete', { wordnet: false })).toBeUndefined();
     // The tenant's own list outweighs it, and the question's own words outweigh both.
     expect(SUPPORT_LEXICON_WEIGHT).toBeLessThan(TENANT_SYNONYM_WEIGHT);
     expect(SUPPORT_LEXICON_WEIGHT).toBeGreaterThan(WORDNET_WEIGHTS[0]!);

@@ -17,7 +17,7 @@ export const SUPPORT_LEXICON: readonly string[] = [
   // Returns, refunds, exchanges
   'return = send back = give back',
   'refund = reimburse = reimbursement = money back = credit back = repay',
-  'exchange = swap = trade = switch = replace',
+  'exchange = swap = trade = replace',
   'tags = labels',
   // A return policy's conditions: a question about wearing or washing an item is about them.
   'unworn = worn = wore = wear = unused = new condition',
@@ -35,7 +35,7 @@ export const SUPPORT_LEXICON: readonly string[] = [
   'sign in = log in = login = sign on = logon',
   'password = passcode = login details = credentials',
   'locked out = forgot password = cannot sign in',
-  'delete = close = remove = deactivate = erase',
+  'delete = close account = remove = deactivate = erase',
   'personal data = personal information = my data = my info = privacy = gdpr',
   'account = profile',
   'settings = preferences',
