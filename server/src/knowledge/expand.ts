@@ -1,7 +1,7 @@
 // Query expansion without a model download: the visitor's words, their irregular base forms, the tenant's
-// own synonym groups ("parcel = package = order") and WordNet synonyms of their most frequent senses, each
-// a weighted term for BM25. The question's own words weigh 1; what is added weighs less, so a passage in
-// the visitor's words still wins over one in a synonym's.
+// own synonym groups ("parcel = package = order"), the built-in support vocabulary (support-lexicon.ts) and
+// WordNet synonyms of their most frequent senses, each a weighted term for BM25. The question's own words
+// weigh 1; what is added weighs less, so a passage in the visitor's words still wins over one in a synonym's.
 import { analyze, analyzeWords } from './analyze.js';
 import { COUNTRY_REGION, SUPPORT_LEXICON, SUPPORT_LEXICON_WEIGHT } from './support-lexicon.js';
 import { senses } from './wordnet.js';

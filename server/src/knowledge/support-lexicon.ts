@@ -67,7 +67,7 @@ const REGIONS: Record<string, string> = {
   oceania: 'Australia Zealand Fiji',
   africa: 'Egypt Morocco Nigeria Kenya Ghana Tunisia Algeria Ethiopia Senegal',
 };
-/** Each country's region, as analysed terms: country term → the region's terms. */
+/** A country, as a lower-case word, → its region. */
 export const COUNTRY_REGION: ReadonlyMap<string, string> = new Map(
   Object.entries(REGIONS).flatMap(([region, countries]) => countries.split(' ').map((c) => [c.toLowerCase(), region] as const)),
 );
