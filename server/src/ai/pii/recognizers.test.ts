@@ -318,6 +318,16 @@ describe('issue 13: names, addresses and phones', () => {
     expect(found('Okafor signed the lease.')).toEqual([]);
   });
 
+  it('reads weakly known surnames side by side in a list as names, and their unknown neighbour with them', () => {
+    expect(found('Our founders: Leehy, Perkins and Copeland.')).toEqual([
+      ['person', 'Leehy'],
+      ['person', 'Perkins'],
+      ['person', 'Copeland'],
+    ]);
+    // Words known as something else do not vouch for each other.
+    expect(found('Colours: Red, Green and Blue')).toEqual([]);
+  });
+
   it('takes a name through its particles and its suffix', () => {
     expect(found('The account is under my name, Pieter van der Berg')).toEqual([['person', 'Pieter van der Berg']]);
     expect(found('Her name is Maria de la Luz, not Maria')).toEqual([

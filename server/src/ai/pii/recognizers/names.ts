@@ -637,6 +637,19 @@ function listNeighbours(): void {
   const weak = new Map<number, Candidate>();
   const lifted = new Set<Candidate>();
   for (const c of out) if (c.score < 0.5) for (let k = c.from; k <= c.to; k++) weak.set(k, c);
+  // Two weakly read surnames side by side in a list ("Leehy, Perkins and Copeland") vouch for each other.
+  for (const c of out) {
+    if (c.score >= 0.5 || c.from !== c.to || !isLast(c.from) || isOther(c.from)) continue;
+    const l = c.to;
+    let k = -1;
+    if (l + 1 < n && commaGap(l, l + 1)) k = conj(l + 1) && l + 2 < n && joined(l + 2) ? l + 2 : l + 1;
+    else if (l + 2 < n && joined(l + 1) && conj(l + 1) && joined(l + 2)) k = l + 2;
+    const d = weak.get(k);
+    if (!d || d.from !== k || d.to !== k || d.score >= 0.5 || !isLast(k) || isOther(k)) continue;
+    for (const x of [c, d]) if (x.score < 0.5) frontier.push(x);
+    c.score = d.score = 0.6;
+  }
+  for (const c of frontier) for (let k = c.from; k <= c.to; k++) weak.delete(k);
   /** Lifts the weak candidate that begins (or ends) at token k; whether there was one. */
   const lift = (k: number, next: Candidate[], forward: boolean): boolean => {
     const w = weak.get(k);
