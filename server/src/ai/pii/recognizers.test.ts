@@ -318,6 +318,16 @@ describe('issue 13: names, addresses and phones', () => {
     expect(found('Okafor signed the lease.')).toEqual([]);
   });
 
+  it('a place that is also a first name is a place after "ship to", "flying to", "live in"; a name there is not', () => {
+    expect(found('Do you ship to Georgia? I am flying to Sydney, and I live in Chelsea')).toEqual([]);
+    expect(found('Please ship to Anna, or ship to Karen Holt')).toEqual([
+      ['person', 'Anna'],
+      ['person', 'Karen Holt'],
+    ]);
+    // "send to" and "deliver to" name whoever receives as often as a place.
+    expect(found('Please send it to Jordan')).toEqual([['person', 'Jordan']]);
+  });
+
   it('reads weakly known surnames side by side in a list as names, and their unknown neighbour with them', () => {
     expect(found('Our founders: Leehy, Perkins and Copeland.')).toEqual([
       ['person', 'Leehy'],

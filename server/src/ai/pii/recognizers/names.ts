@@ -77,6 +77,22 @@ const PLACE_AFTER = new Set(
   ).split(' '),
 );
 const PLACE_BEFORE = new Set('rue cours avenue via calle rua avenida chemin boulevard allée piazza viale plaza st saint santa san'.split(' '));
+// "ship to Georgia", "flying to Sydney", "I live in Chelsea": after these, a place that is also a first name
+// is the place ("ship to Anna" stays a person). Not "send to" or "deliver to", which as often name whoever
+// receives.
+const PLACE_VERBS = new Set(
+  'ship ships shipping shipped fly flies flying flew travel travels travelling traveling travelled traveled move moves moving moved relocate relocating relocated live lives living based located'.split(
+    ' ',
+  ),
+);
+const PLACE_PREPS = new Set(['to', 'from', 'in']);
+const PLACE_NAMES = new Set(
+  (
+    'georgia carolina virginia austin dallas houston denver phoenix savannah orlando charlotte madison lincoln jackson tyler ' +
+    'paris sydney adelaide florence victoria chelsea kent devon chester jordan israel india china kenya chad sierra ' +
+    'alexandria aurora regina salem lourdes valencia santiago sofia lima quebec'
+  ).split(' '),
+);
 const SUFFIXES = new Set('md dds phd dvm jr sr ii iii iv esq cpa rn'.split(' '));
 const PARTICLES = new Set('van von der den de del della di da dos das du la le bin ibn al ter ten'.split(' '));
 const HONORIFICS = new Set('mr mrs ms miss mx dr prof sir dame madam mme mlle herr frau sr sra srta'.split(' '));
@@ -564,6 +580,8 @@ function capitalSequence(i: number): number {
     if (isFirst(a)) score = isLast(b) ? 0.85 : 0.75;
     else if (isLast(b) && !isOther(a)) score = 0.6;
     else if (!anyOther) score = personContext(start, end) ? 0.55 : 0.35;
+  } else if (placeAfterVerb(a)) {
+    score = 0.35;
   } else if (isFirst(a) && !isOther(a)) {
     score = atSentenceStart(a) ? 0.55 : 0.65;
   } else if (isLast(a) && !isOther(a)) {
@@ -575,9 +593,14 @@ function capitalSequence(i: number): number {
   }
   // After a weak cue ("thanks Anna", "ask Hernandez") a capitalised name-like word is a person.
   // Not a word known as something else and as a surname only ("from Monday", "from Canada").
-  if (!commonOnly(a) && !(isOther(a) && !isFirst(a)) && cueBefore(a, WEAK)) score = Math.max(score, isFirst(a) ? 0.8 : isLast(a) ? 0.65 : 0.55);
+  if (!commonOnly(a) && !(isOther(a) && !isFirst(a)) && cueBefore(a, WEAK) && !(b === a && placeAfterVerb(a)))
+    score = Math.max(score, isFirst(a) ? 0.8 : isLast(a) ? 0.65 : 0.55);
   if (score > 0) push(a, b, score);
   return seqEnd;
+}
+/** A lone word after "ship to", "flying to", "live in": a place (a full name there is still a person). */
+function placeAfterVerb(a: number): boolean {
+  return a > 1 && PLACE_NAMES.has(low(a)) && joined(a) && joined(a - 1) && PLACE_PREPS.has(low(a - 1)) && PLACE_VERBS.has(low(a - 2));
 }
 /**
  * "Lena Park", "Lois Lane": a first name and a surname that is also a place word are a person where words
