@@ -318,6 +318,14 @@ describe('issue 13: names, addresses and phones', () => {
     expect(found('Okafor signed the lease.')).toEqual([]);
   });
 
+  it("reads a transcript's speaker as a name, and none of its roles or a line's abbreviations", () => {
+    expect(found('Arquímedes: Who are you?\nBrodie: I am her daughter')).toEqual([
+      ['person', 'Arquímedes'],
+      ['person', 'Brodie'],
+    ]);
+    expect(found('Bot: How can I help?\nUser: my parcel\nTel: 555\nRe: order')).toEqual([]);
+  });
+
   it('a place that is also a first name is a place after "ship to", "flying to", "live in"; a name there is not', () => {
     expect(found('Do you ship to Georgia? I am flying to Sydney, and I live in Chelsea')).toEqual([]);
     expect(found('Please ship to Anna, or ship to Karen Holt')).toEqual([

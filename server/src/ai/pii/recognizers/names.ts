@@ -86,6 +86,14 @@ const PLACE_VERBS = new Set(
   ),
 );
 const PLACE_PREPS = new Set(['to', 'from', 'in']);
+// Labels a line opens with that name no person: a transcript's roles, and abbreviations (common words such
+// as "Note:" are out already).
+const LABELS = new Set(
+  (
+    'bot chatbot user agent customer visitor assistant system support operator admin client staff rep guest host moderator ai ' +
+    'tel fax ref re fwd fw ps pps nb attn cc bcc sku faq url id iban bic vat tva ust nr no'
+  ).split(' '),
+);
 const PLACE_NAMES = new Set(
   (
     'georgia carolina virginia austin dallas houston denver phoenix savannah orlando charlotte madison lincoln jackson tyler ' +
@@ -591,12 +599,24 @@ function capitalSequence(i: number): number {
     // An unknown word opening a sentence is as often a title or a product ("Zoolander is a 2001 film").
     score = !atSentenceStart(a) && personContext(start, end) ? 0.55 : 0.4;
   }
+  // A transcript's speaker ("Brodie: Who are you?"): a lone capitalised word opening a line, then a colon.
+  if (b === a && !commonOnly(a) && !isOther(a) && speakerLabel(a)) score = Math.max(score, 0.6);
   // After a weak cue ("thanks Anna", "ask Hernandez") a capitalised name-like word is a person.
   // Not a word known as something else and as a surname only ("from Monday", "from Canada").
   if (!commonOnly(a) && !(isOther(a) && !isFirst(a)) && cueBefore(a, WEAK) && !(b === a && placeAfterVerb(a)))
     score = Math.max(score, isFirst(a) ? 0.8 : isLast(a) ? 0.65 : 0.55);
   if (score > 0) push(a, b, score);
   return seqEnd;
+}
+/** Token a opens a line (or the text) and a colon follows it: "Brodie: …", not "Tel: …" or "Re: …". */
+function speakerLabel(a: number): boolean {
+  if (text.charCodeAt(tok.end[a]!) !== 0x3a || LABELS.has(low(a))) return false;
+  for (let j = tok.start[a]! - 1; j >= 0; j--) {
+    const c = text.charCodeAt(j);
+    if (c === 0x0a) return true;
+    if (c !== 0x20 && c !== 0x09) return false;
+  }
+  return true;
 }
 /** A lone word after "ship to", "flying to", "live in": a place (a full name there is still a person). */
 function placeAfterVerb(a: number): boolean {
