@@ -51,6 +51,20 @@ describe('sentence selection', () => {
     expect(sunday.missing).toBeGreaterThan(0.5);
   });
 
+  test('a sentence that leans on the one before it ("You can also …", "This …") comes with it', () => {
+    const tracking = p(
+      'Shipping › Tracking your order',
+      'As soon as your parcel leaves our warehouse you receive an email with a tracking link. You can also find tracking under Orders in your account.',
+      5,
+    );
+    const a = extractiveAnswer('where do I see my orders', [tracking]);
+    expect(a.text).toBe(
+      'As soon as your parcel leaves our warehouse you receive an email with a tracking link. You can also find tracking under Orders in your account. [1]',
+    );
+    // A sentence that stands on its own stays alone.
+    expect(extractiveAnswer('can I return sale items?', [RETURNS]).text).toBe('Sale items can be returned within 14 days. [1]');
+  });
+
   test('a heading alone is not support', () => {
     expect(extractiveAnswer('refund timing', [p('Returns › Refund timing', 'Contact us.', 5)]).text).toBe('');
   });

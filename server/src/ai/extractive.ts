@@ -34,6 +34,9 @@ export function contentWords(text: string): string[] {
   return analyze(text).filter((w) => !FRAMING.has(w));
 }
 
+// Openings that refer to what came before: a pronoun for it, or "also" among the first words.
+const LEANS_BACK = /^(?:(?:this|that|these|those|it|they|then|however|otherwise|instead)\b|(?:\S+\s+){0,3}also\b)/i;
+
 export function sentences(text: string): string[] {
   return text
     .split(/(?<=[.!?])\s+(?=[\p{Lu}\p{N}"'(])|\n+/u)
@@ -106,6 +109,15 @@ export function extractiveAnswer(
     }
   }
   chosen.sort((a, b) => a.si - b.si);
+  // A first sentence that leans on the one before it ("You can also …", "This …") is no answer alone.
+  const lead = chosen[0]!;
+  if (lead.si > 0 && LEANS_BACK.test(lead.s)) {
+    const before = candidates.find((c) => c.pi === pi && c.si === lead.si - 1);
+    if (before) {
+      chosen.unshift(before);
+      cover(before);
+    }
+  }
   const coverage = q.reduce((n, w) => n + weight(w) * (covered.get(w) ?? 0), 0) / total;
   const unmet = Math.max(...q.map((w) => (weight(w) * (1 - (covered.get(w) ?? 0))) / total));
   return { text: `${chosen.map((c) => c.s).join(' ')} [1]`, cited: [best.pi], coverage, missing, unmet };
