@@ -37,7 +37,7 @@ export async function seedDemo(runtime: Runtime, publicUrl: string): Promise<Dem
   }
   const created = await createTenant(
     { db: runtime.db, audit: runtime.audit, env: runtime.config.env },
-    { name: 'Demo', domains: [new URL(publicUrl).host, 'localhost', '127.0.0.1'] },
+    { name: 'Northwind Outfitters', domains: [new URL(publicUrl).host, 'localhost', '127.0.0.1'] },
     { requestId: null, actor: { type: 'system', id: 'demo-seed' } },
   );
   await seedKnowledge(runtime, created.tenant.id, publicUrl);
