@@ -58,6 +58,11 @@ describe('query expansion', () => {
     expect(weightOf('which card do you accept', 'voucher', { wordnet: false })).toBeUndefined();
     expect(weightOf('please close my account', 'delete', { wordnet: false })).toBe(SUPPORT_LEXICON_WEIGHT);
     expect(weightOf('how close is your store', 'delete', { wordnet: false })).toBeUndefined();
+    // The trade's compounds: "return shipping" is the prepaid label, "how much is left" the balance.
+    expect(weightOf('is return shipping free?', 'prepaid', { wordnet: false })).toBe(SUPPORT_LEXICON_WEIGHT);
+    expect(weightOf('is shipping free?', 'prepaid', { wordnet: false })).toBeUndefined();
+    expect(weightOf('how much is left on my voucher', 'balance', { wordnet: false })).toBe(SUPPORT_LEXICON_WEIGHT);
+    expect(weightOf('my parcel left the warehouse', 'balance', { wordnet: false })).toBeUndefined();
     // The tenant's own list outweighs it, and the question's own words outweigh both.
     expect(SUPPORT_LEXICON_WEIGHT).toBeLessThan(TENANT_SYNONYM_WEIGHT);
     expect(SUPPORT_LEXICON_WEIGHT).toBeGreaterThan(WORDNET_WEIGHTS[0]!);

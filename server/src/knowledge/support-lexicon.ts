@@ -16,6 +16,7 @@ export const SUPPORT_LEXICON: readonly string[] = [
   'courier = carrier = delivery company',
   // Returns, refunds, exchanges
   'return = send back = give back',
+  'return shipping = return postage = prepaid label = free returns',
   'refund = reimburse = reimbursement = money back = credit back = repay',
   'exchange = swap = trade = replace',
   'tags = labels',
@@ -42,7 +43,7 @@ export const SUPPORT_LEXICON: readonly string[] = [
   'email = e-mail',
   // Gift cards
   'gift card = voucher = gift certificate = gift voucher = giftcard = e-gift card',
-  'balance = remaining',
+  'balance = remaining = much left',
   'expire = expiry = expiration = valid = validity',
   'store = shop = physical shop = branch',
   // Products
