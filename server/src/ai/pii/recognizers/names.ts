@@ -86,19 +86,19 @@ const PLACE_VERBS = new Set(
   ),
 );
 const PLACE_PREPS = new Set(['to', 'from', 'in']);
+const PLACE_NAMES = new Set(
+  (
+    'georgia carolina virginia austin dallas houston denver phoenix savannah orlando charlotte madison lincoln jackson tyler ' +
+    'paris sydney adelaide florence victoria chelsea kent devon chester jordan israel india china kenya chad sierra ' +
+    'alexandria aurora regina salem lourdes valencia santiago sofia lima quebec'
+  ).split(' '),
+);
 // Labels a line opens with that name no person: a transcript's roles, and abbreviations (common words such
 // as "Note:" are out already).
 const LABELS = new Set(
   (
     'bot chatbot user agent customer visitor assistant system support operator admin client staff rep guest host moderator ai ' +
     'tel fax ref re fwd fw ps pps nb attn cc bcc sku faq url id iban bic vat tva ust nr no'
-  ).split(' '),
-);
-const PLACE_NAMES = new Set(
-  (
-    'georgia carolina virginia austin dallas houston denver phoenix savannah orlando charlotte madison lincoln jackson tyler ' +
-    'paris sydney adelaide florence victoria chelsea kent devon chester jordan israel india china kenya chad sierra ' +
-    'alexandria aurora regina salem lourdes valencia santiago sofia lima quebec'
   ).split(' '),
 );
 const SUFFIXES = new Set('md dds phd dvm jr sr ii iii iv esq cpa rn'.split(' '));
@@ -618,7 +618,7 @@ function speakerLabel(a: number): boolean {
   }
   return true;
 }
-/** A lone word after "ship to", "flying to", "live in": a place (a full name there is still a person). */
+/** A lone place that is also a first name, after "ship to", "flying to", "live in" (a full name there is still a person). */
 function placeAfterVerb(a: number): boolean {
   return a > 1 && PLACE_NAMES.has(low(a)) && joined(a) && joined(a - 1) && PLACE_PREPS.has(low(a - 1)) && PLACE_VERBS.has(low(a - 2));
 }
@@ -664,6 +664,12 @@ function listable(k: number, evenTaken = false): boolean {
   if (hasUpper) return tok.cap[k] === 1 && nameShaped(k);
   return !isOther(k) && !commonLower(k);
 }
+/** The token after token l in a list (", X", " & X", ", and X", " and X"), or -1. */
+function nextInList(l: number): number {
+  if (l + 1 >= n) return -1;
+  if (commaGap(l, l + 1)) return conj(l + 1) && l + 2 < n && joined(l + 2) ? l + 2 : l + 1;
+  return joined(l + 1) && conj(l + 1) && l + 2 < n && joined(l + 2) ? l + 2 : -1;
+}
 function addNeighbour(k: number, next: Candidate[], forward: boolean): void {
   let to = k;
   if (forward && hasUpper && k + 1 < n && joined(k + 1) && tok.cap[k + 1] && nameShaped(k + 1) && !possessive(k)) to = k + 1;
@@ -683,13 +689,10 @@ function listNeighbours(): void {
   // Two weakly read surnames side by side in a list ("Leehy, Perkins and Copeland") vouch for each other.
   for (const c of out) {
     if (c.score >= 0.5 || c.from !== c.to || !isLast(c.from) || isOther(c.from)) continue;
-    const l = c.to;
-    let k = -1;
-    if (l + 1 < n && commaGap(l, l + 1)) k = conj(l + 1) && l + 2 < n && joined(l + 2) ? l + 2 : l + 1;
-    else if (l + 2 < n && joined(l + 1) && conj(l + 1) && joined(l + 2)) k = l + 2;
+    const k = nextInList(c.to);
     const d = weak.get(k);
     if (!d || d.from !== k || d.to !== k || d.score >= 0.5 || !isLast(k) || isOther(k)) continue;
-    for (const x of [c, d]) if (x.score < 0.5) frontier.push(x);
+    frontier.push(c, d);
     c.score = d.score = 0.6;
   }
   for (const c of frontier) for (let k = c.from; k <= c.to; k++) weak.delete(k);
@@ -708,10 +711,7 @@ function listNeighbours(): void {
     for (const f of frontier) {
       const l = f.to;
       if (l + 1 < n && !possessive(l)) {
-        // After: ", X", " & X", ", and X", " and X".
-        let k = -1;
-        if (commaGap(l, l + 1)) k = conj(l + 1) && l + 2 < n && joined(l + 2) ? l + 2 : l + 1;
-        else if (joined(l + 1) && conj(l + 1) && l + 2 < n && joined(l + 2)) k = l + 2;
+        const k = nextInList(l);
         if (!lift(k, next, true) && listable(k)) addNeighbour(k, next, true);
       }
       const s = f.from;
