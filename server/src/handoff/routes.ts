@@ -211,7 +211,7 @@ export function handoffRoutes(deps: HandoffDeps): Router {
           // The span the policy replaces: a name's honorific ("Dr.") goes with it unless the match is only flagged.
           matches: out.matches.map((m) => ({
             class: m.class,
-            start: m.action === 'flag' ? m.start : (m.maskStart ?? m.start),
+            start: m.replacedFrom,
             end: m.end,
             score: Number(m.score.toFixed(3)),
             action: m.action,

@@ -182,7 +182,8 @@ export function loadRedactionState(v: unknown): RedactionState {
   return { counters, tokens } as RedactionState;
 }
 
-export type RedactedMatch = Match & { action: Mode };
+/** A match with what the policy did to it; `replacedFrom` is where its token starts (an honorific included), or `start` when only flagged. */
+export type RedactedMatch = Match & { action: Mode; replacedFrom: number };
 export interface VaultEntry {
   token: string;
   class: PiiClass;
@@ -234,8 +235,10 @@ export function redact(text: string, policy: PiiPolicy, channel: Channel, state?
   let cursor = 0;
   for (const m of found) {
     const action = modeFor(policy, m.class, channel);
-    matches.push({ ...m, action });
-    if (action === 'flag') continue;
+    if (action === 'flag') {
+      matches.push({ ...m, action, replacedFrom: m.start });
+      continue;
+    }
     const key = fingerprint(tokenKey, m.class, m.text);
     let token = next.tokens[key];
     if (!token) {
@@ -246,6 +249,7 @@ export function redact(text: string, policy: PiiPolicy, channel: Channel, state?
     }
     // The vault keeps what was masked (with an honorific), so restoring gives back what the visitor wrote.
     const maskStart = Math.max(cursor, m.maskStart ?? m.start);
+    matches.push({ ...m, action, replacedFrom: maskStart });
     if (action === 'reversible' && !vault.has(token)) vault.set(token, { token, class: m.class, value: text.slice(maskStart, m.end) });
     out += text.slice(cursor, maskStart) + token;
     cursor = m.end;

@@ -582,13 +582,14 @@ function capitalSequence(i: number): number {
   const start = tok.start[a]!;
   const end = nameEnd(b);
   let score = 0;
+  const place = b === a && placeAfterVerb(a);
   if (b > a) {
     let anyOther = false;
     for (let k = a; k <= b; k++) if (tok.cap[k] && isOther(k)) anyOther = true;
     if (isFirst(a)) score = isLast(b) ? 0.85 : 0.75;
     else if (isLast(b) && !isOther(a)) score = 0.6;
     else if (!anyOther) score = personContext(start, end) ? 0.55 : 0.35;
-  } else if (placeAfterVerb(a)) {
+  } else if (place) {
     score = 0.35;
   } else if (isFirst(a) && !isOther(a)) {
     score = atSentenceStart(a) ? 0.55 : 0.65;
@@ -603,7 +604,7 @@ function capitalSequence(i: number): number {
   if (b === a && !commonOnly(a) && !isOther(a) && speakerLabel(a)) score = Math.max(score, 0.6);
   // After a weak cue ("thanks Anna", "ask Hernandez") a capitalised name-like word is a person.
   // Not a word known as something else and as a surname only ("from Monday", "from Canada").
-  if (!commonOnly(a) && !(isOther(a) && !isFirst(a)) && cueBefore(a, WEAK) && !(b === a && placeAfterVerb(a)))
+  if (!commonOnly(a) && !(isOther(a) && !isFirst(a)) && cueBefore(a, WEAK) && !place)
     score = Math.max(score, isFirst(a) ? 0.8 : isLast(a) ? 0.65 : 0.55);
   if (score > 0) push(a, b, score);
   return seqEnd;
