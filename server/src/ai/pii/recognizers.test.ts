@@ -346,6 +346,21 @@ describe('issue 13: names, addresses and phones', () => {
     expect(found('Colours: Red, Green and Blue')).toEqual([]);
   });
 
+  it('reads an unknown word after a person cue as a name, even where a colon opens the list', () => {
+    expect(found('The brainchild of our founders: Mazzi, Bowman and Hill.')).toEqual([
+      ['person', 'Mazzi'],
+      ['person', 'Bowman'],
+      ['person', 'Hill'],
+    ]);
+    // A cue in the sentence before says nothing of the word opening this one.
+    expect(found('It was written by them. Zoolander is a film.')).toEqual([]);
+  });
+
+  it('reads an unknown word opening a sentence as a name where a personal pronoun soon refers to it', () => {
+    expect(found('Oline is very reliable. You can always depend on him.')).toEqual([['person', 'Oline']]);
+    expect(found('Zoolander is a 2001 film. You can stream it.')).toEqual([]);
+  });
+
   it('takes a name through its particles and its suffix', () => {
     expect(found('The account is under my name, Pieter van der Berg')).toEqual([['person', 'Pieter van der Berg']]);
     expect(found('Her name is Maria de la Luz, not Maria')).toEqual([

@@ -226,7 +226,12 @@ const LOWER = byLastWord(LOWER_CUES);
 const WEAK = byLastWord([...LOWER_CUES, ...CAPITAL_CUES]);
 
 // Words around a lone unknown capitalised word that make it a person rather than a place or product.
-const PERSON_BEFORE = /\b(?:says|said|told|asked|ask|shouted|wrote|replied|met|by|ex-|founders?|given|dear|with|contact)\W*\u0000/;
+const PERSON_WORDS = String.raw`\b(?:says|said|told|asked|ask|shouted|wrote|replied|met|by|ex-|founders?|given|dear|with|contact)`;
+const PERSON_BEFORE = new RegExp(String.raw`${PERSON_WORDS}\W*\u0000`);
+// The same words in the same sentence name whoever follows even where it opens a clause ("our founders: Kovalev, …").
+const PERSON_BEFORE_SAME_SENTENCE = new RegExp(String.raw`${PERSON_WORDS}[^\p{L}\p{N}.!?]*\u0000`, 'u');
+// A personal pronoun soon after a word opening a sentence refers back to it ("Oline is very reliable. You can always depend on him.").
+const PRONOUN_AFTER = /\b(?:he|she|him|her|his|hers|himself|herself)\b/;
 const PERSON_AFTER = /\u0000(?:['’]s\b|\s+(?:says|said|told|asked|shouted|wrote|replied|was|is a|has|had|his|her|and (?:his|her)|were)\b)/;
 
 // ---- the scanner ---------------------------------------------------------------------------------------------
@@ -426,6 +431,10 @@ function personContext(start: number, end: number): boolean {
   const win = windowText(text, start, end, 24, 24);
   return PERSON_BEFORE.test(win) || PERSON_AFTER.test(win);
 }
+/** A personal pronoun within the next 60 characters. */
+function referredTo(end: number): boolean {
+  return PRONOUN_AFTER.test(text.slice(end, end + 60).toLowerCase());
+}
 function nameShaped(i: number): boolean {
   // "Anna", "McCathie", "O'Brien": a capital, then a lower-case letter (or an apostrophe and a capital).
   const s = tok.start[i]!;
@@ -595,10 +604,14 @@ function capitalSequence(i: number): number {
     score = atSentenceStart(a) ? 0.55 : 0.65;
   } else if (isLast(a) && !isOther(a)) {
     // A surname opening a sentence is a person where the words around say so ("Perkins had given …").
-    score = personContext(start, end) ? (atSentenceStart(a) ? 0.55 : 0.6) : atSentenceStart(a) ? 0.35 : 0.45;
+    score = personContext(start, end) ? (atSentenceStart(a) ? 0.55 : 0.6) : atSentenceStart(a) ? (referredTo(end) ? 0.55 : 0.35) : 0.45;
   } else if (!isName(a) && !isOther(a) && end - start > 2) {
-    // An unknown word opening a sentence is as often a title or a product ("Zoolander is a 2001 film").
-    score = !atSentenceStart(a) && personContext(start, end) ? 0.55 : 0.4;
+    // An unknown word opening a sentence is as often a title or a product ("Zoolander is a 2001 film"), but
+    // not after a word that names a person in the same sentence.
+    const cued = atSentenceStart(a)
+      ? PERSON_BEFORE_SAME_SENTENCE.test(windowText(text, start, end, 24, 0)) || referredTo(end)
+      : personContext(start, end);
+    score = cued ? 0.55 : 0.4;
   }
   // A transcript's speaker ("Brodie: Who are you?"): a lone capitalised word opening a line, then a colon.
   if (b === a && !commonOnly(a) && !isOther(a) && speakerLabel(a)) score = Math.max(score, 0.6);
