@@ -245,6 +245,18 @@ describe('issue 13: names, addresses and phones', () => {
     ]);
   });
 
+  it('reads Hungarian, Estonian, Basque and Norwegian street words, and the short ones only before a house number', () => {
+    expect(found('Please send it to 64 Király u. 23., Tiszabög')).toEqual([['address', '64 Király u. 23']]);
+    expect(found('Ship to Erzsébet tér 92. please')).toEqual([['address', 'Erzsébet tér 92']]);
+    expect(found('Ship to 01 Luite tee 71\n Suite 824\n Äksi')).toEqual([['address', '01 Luite tee 71\n Suite 824\n Äksi']]);
+    expect(found('Ship to 76 Boriñaur enparantza 29, Campos')).toEqual([['address', '76 Boriñaur enparantza 29, Campos']]);
+    expect(found('Ship to 19 Ingelbrecht Knudssøns gate 222')).toEqual([['address', '19 Ingelbrecht Knudssøns gate 222']]);
+    // The same words as English: a T-shirt, "you", a gate at an airport.
+    expect(found('Please send me 2 Graphic Tee shirts')).toEqual([]);
+    expect(found('ok see u 5 mins')).toEqual([]);
+    expect(found('the flight leaves from gate 22')).toEqual([]);
+  });
+
   it('reads an address one span, whichever rules found its parts', () => {
     // A military address: the PSC box line grown over its APO line, and that line alone, overlap.
     expect(found('Post it to PSC 1234, Box 5678\nAPO AE 09123 please')).toEqual([['address', 'PSC 1234, Box 5678\nAPO AE 09123']]);

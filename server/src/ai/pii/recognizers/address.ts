@@ -11,9 +11,14 @@ const STREET_WORDS = new Set(
     'rue via viale vicolo piazza corso calle carrera avenida avda rua travessa largo praça praca plaza paseo pasaje camino carretera ' +
     'chemin allée allee quai impasse strasse straße str gasse platz weg laan straat plein kade dijk gracht ' +
     'vej gade gata gatan vägen väg veien vei tie katu kuja ulica ul utca út ut ulitsa prospekt odos οδός λεωφόρος ' +
-    'colonia cerrada privada sokak sokağı cadde caddesi bulvar bulvarı r c/ شارع طريق'
+    'colonia cerrada privada sokak sokağı cadde caddesi bulvar bulvarı r c/ شارع طريق ' +
+    'tér krt körút köz útja fasor sétány rakpart tänav maantee puiestee kalea enparantza etorbidea pasealekua vegur stræti braut náměstí nábřeží třída trg'
   ).split(' '),
 );
+// Street words that are also other words ("see u", "a Graphic Tee", "Gate 5"): a street only in lower case after
+// its name and right before its house number, as Hungarian, Estonian, Slovene and Norwegian write one ("Király u. 23.",
+// "Luite tee 71", "Gosposka cesta 5", "Knudssøns gate 222"); "u" only as "u.".
+const NUMBERED_STREET_WORDS = new Set('u tee mnt nám cesta gate'.split(' '));
 // Compound street names: "Genterstrasse", "Kromwater"-style words ending in a street word.
 const STREET_SUFFIX =
   /(?:strasse|straße|str\.|gasse|platz|weg|laan|straat|plein|kade|dijk|gracht|steenweg|vej|gade|gatan|vägen|veien|katu|tie|allee|ulica|utca)$/iu;
@@ -50,6 +55,9 @@ class Tok {
   }
   get street(): boolean {
     return (this.streetWord ??= this.kind === 'word' && isStreetWord(this.text, this.bare));
+  }
+  get numberedStreet(): boolean {
+    return this.kind === 'word' && NUMBERED_STREET_WORDS.has(this.bare) && (this.bare !== 'u' || this.text.endsWith('.'));
   }
   get capital(): boolean {
     return this.kind === 'word' && isUpper(this.text.codePointAt(0)!);
@@ -157,8 +165,8 @@ function tokenize(text: string, from: number, to: number): Tok[] {
 }
 
 /** A word no street name holds (a stop word; a lower-case word in mixed-case text): a window with it scores 0. */
-function blocks(w: Tok, lowerCaseText: boolean): boolean {
-  if (w.kind !== 'word' || w.street || w.ordinal) return false;
+function blocks(w: Tok, lowerCaseText: boolean, next: Tok | undefined): boolean {
+  if (w.kind !== 'word' || w.street || w.ordinal || (w.numberedStreet && next?.kind === 'num')) return false;
   const b = w.bare;
   if (STOP.has(b) && !CONNECTORS.has(b)) return true;
   return !w.capital && !lowerCaseText && !CONNECTORS.has(b);
@@ -183,8 +191,8 @@ function scoreStreet(toks: Tok[], i: number, j: number, lowerCaseText: boolean):
   for (let k = i; k <= j; k++) {
     const w = toks[k]!;
     if (w.kind !== 'word') continue;
-    if (blocks(w, lowerCaseText)) return 0;
-    if (w.street) street = true;
+    if (blocks(w, lowerCaseText, toks[k + 1])) return 0;
+    if (w.street || (w.numberedStreet && !w.capital && k > i && k < j && toks[k + 1]!.kind === 'num')) street = true;
     else if (w.capital || w.ordinal || lowerCaseText) named = true;
   }
   if (!street && !named) return 0;
@@ -295,7 +303,7 @@ export function findAddresses(text: string): Match[] {
       let unitEnd = reach;
       for (let j = i; j <= reach; j++) {
         // Every longer window holds this word too, or more than three numbers: all score 0.
-        if (blocks(toks[j]!, lowerCaseText) || (toks[j]!.kind === 'num' && ++nums > 3) || j > unitEnd) break;
+        if (blocks(toks[j]!, lowerCaseText, toks[j + 1]) || (toks[j]!.kind === 'num' && ++nums > 3) || j > unitEnd) break;
         // A unit and its number may end a street ("70 Dora Creek Apt. 604"), never sit inside one: "Ann Lee
         // Suite 6 40 Oak Lane" is a name, then an address.
         if (j > i && UNIT.test(toks[j]!.bare)) unitEnd = j + 1;
@@ -309,6 +317,9 @@ export function findAddresses(text: string): Match[] {
       if (/\.$/.test(toks[best.j]!.text) && !isStreetWord(toks[best.j]!.text)) end -= 1;
       const grown = extend(text, end, lowerCaseText);
       let score = best.score;
+      // A number, then capitalised words and nothing an address goes on with, is as often a quantity and a
+      // product ("send me 2 Graphic Tee shirts").
+      if (best.score === 0.3 && toks[i]!.kind === 'num' && grown === end) score -= 0.15;
       if (hasContext(text, start, end, CUE, 50)) score += 0.3;
       if (grown > end) score += text.slice(end, grown).includes('\n') || /\d{4,}/.test(text.slice(end, grown)) ? 0.2 : 0.1;
       out.push(match('address', text, start, grown, Math.min(1, score)));
