@@ -255,6 +255,7 @@ describe('issue 13: names, addresses and phones', () => {
     expect(found('Please send me 2 Graphic Tee shirts')).toEqual([]);
     expect(found('ok see u 5 mins')).toEqual([]);
     expect(found('the flight leaves from gate 22')).toEqual([]);
+    expect(found('Meet me at Gate 5, or at Terminal 2')).toEqual([]);
   });
 
   it('reads an address one span, whichever rules found its parts', () => {

@@ -31,7 +31,7 @@ const STOP = new Set(
     'his her our their me him us them this that these those there here what which who when where why how not no yes do does did have has had ' +
     'will would can could should may might must please thanks thank hello hi up down out over under again more most some any all each every ' +
     'only just also very too than call order orders item items times minutes hours days weeks months years year day week month page pages ' +
-    'version step steps chapter section number card إلى في من على'
+    'version step steps chapter section number card gate terminal platform aisle seat إلى في من على'
   ).split(' '),
 );
 
@@ -166,7 +166,7 @@ function tokenize(text: string, from: number, to: number): Tok[] {
 
 /** A word no street name holds (a stop word; a lower-case word in mixed-case text): a window with it scores 0. */
 function blocks(w: Tok, lowerCaseText: boolean, next: Tok | undefined): boolean {
-  if (w.kind !== 'word' || w.street || w.ordinal || (w.numberedStreet && next?.kind === 'num')) return false;
+  if (w.kind !== 'word' || w.street || w.ordinal || (w.numberedStreet && !w.capital && next?.kind === 'num')) return false;
   const b = w.bare;
   if (STOP.has(b) && !CONNECTORS.has(b)) return true;
   return !w.capital && !lowerCaseText && !CONNECTORS.has(b);
