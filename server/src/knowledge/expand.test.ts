@@ -31,6 +31,12 @@ describe('WordNet, read lazily from the package', () => {
 });
 
 describe('query expansion', () => {
+  test("the question's numbers, in digits or words, weigh less than its words", () => {
+    expect(weightOf('bought 12 boots three weeks ago', 'boots')).toBe(1);
+    expect(weightOf('bought 12 boots three weeks ago', 'three')).toBeLessThan(0.5);
+    expect(weightOf('bought 12 boots three weeks ago', '12')).toBeLessThan(0.5);
+  });
+
   test("the question's own terms weigh 1, WordNet synonyms less, by sense rank", () => {
     const terms = expandQuery('where is my parcel', { lexicon: false });
     expect(terms.find((t) => t.term === 'parcel')).toEqual({ term: 'parcel', weight: 1 });

@@ -91,6 +91,14 @@ export interface ExpandOptions {
 
 let lexiconGroups: string[][][] | undefined;
 
+// A visitor's numbers tell their case ("bought three weeks ago", "2 items"), a passage's its policy ("valid for
+// three years", "within 30 days"): the same number in both is mostly chance, so a number weighs less.
+const NUMBER_WEIGHT = 0.3;
+const NUMBER_WORDS = new Set(
+  'one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty fifty hundred thousand first second third'.split(' '),
+);
+const isNumber = (word: string) => /^\d/.test(word) || NUMBER_WORDS.has(word);
+
 /** The query's terms with weights: its own at 1, expansions below. At most `max` terms, heaviest first. */
 export function expandQuery(query: string, opts: ExpandOptions = {}, max = 32): WeightedTerm[] {
   const weights = new Map<string, { weight: number; from?: string }>();
@@ -98,7 +106,7 @@ export function expandQuery(query: string, opts: ExpandOptions = {}, max = 32): 
     if ((weights.get(term)?.weight ?? 0) < weight) weights.set(term, from && from !== term ? { weight, from } : { weight });
   };
   const words = analyzeWords(query);
-  for (const { term } of words) add(term, 1);
+  for (const { word, term } of words) add(term, isNumber(word) ? NUMBER_WEIGHT : 1);
   for (const { word, term } of words) if (IRREGULAR[word]) for (const t of analyze(IRREGULAR[word])) add(t, 1, term);
 
   const own = new Set(weights.keys());

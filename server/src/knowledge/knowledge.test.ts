@@ -160,6 +160,15 @@ describe('over the admin API', () => {
     expect(await search('return window days')).toEqual(before);
   });
 
+  test('a visitor\'s numbers weigh less than their words: "three weeks ago" is no match for "valid for three years"', async () => {
+    const c = await t.tenant('Shop C', ['c.example']);
+    const content =
+      '# Help\n\n## Validity\nGift cards are valid for three years.\n\n## Return window\nYou can return any unworn item within 30 days of delivery.';
+    expect((await admin('POST', '/knowledge/sources', { kind: 'markdown', content, externalId: 'help' }, c.secretKey)).status).toBe(201);
+    const results = await search('bought boots three weeks ago, too late to send them back?', c.secretKey);
+    expect(results[0]?.title).toContain('Return window');
+  });
+
   test("tenant B's knowledge never comes back for tenant A, and the reverse", async () => {
     await admin(
       'POST',
