@@ -45,7 +45,8 @@ const RECOGNIZERS: Record<PiiClass, Gated[]> = {
   email: [matching(/@/, findEmails)],
   // Six digits grouped ("33 93 31") at the least, else seven to fifteen.
   phone: [digits(6, findPhones)],
-  address: [matching(/\d|\b(?:USNS|USNV|USS|USCGC)\b/, findAddresses)],
+  // A house number, a ship, or a street named without its number.
+  address: [matching(/\d|\b(?:USNS|USNV|USS|USCGC|Street|Road|Avenue|Lane|Drive|Boulevard)\b/, findAddresses)],
   // An SSN has nine digits; a named id at least one, a NINO six.
   government_id: [digits(9, findSsns), digits(1, findGovernmentIds)],
   payment_card: [digits(12, findCards)],

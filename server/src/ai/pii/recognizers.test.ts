@@ -258,6 +258,14 @@ describe('issue 13: names, addresses and phones', () => {
     expect(found('Meet me at Gate 5, or at Terminal 2')).toEqual([]);
   });
 
+  it('reads a street named without its number after "on" or "at", up to its first street word', () => {
+    expect(found('I live on Baker Street, near the park')).toEqual([['address', 'Baker Street']]);
+    expect(found('the early shows on Bezrukov Street Street were loud')).toEqual([['address', 'Bezrukov Street']]);
+    // Not a street: no place word before it, or no capitalised name.
+    expect(found('Street food is great, and the road to the shop is long')).toEqual([]);
+    expect(found('we met on the street')).toEqual([]);
+  });
+
   it('reads an address one span, whichever rules found its parts', () => {
     // A military address: the PSC box line grown over its APO line, and that line alone, overlap.
     expect(found('Post it to PSC 1234, Box 5678\nAPO AE 09123 please')).toEqual([['address', 'PSC 1234, Box 5678\nAPO AE 09123']]);

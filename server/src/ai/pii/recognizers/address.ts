@@ -271,6 +271,10 @@ const PO_BOX_GATE = /box|psc|cmr|unit|bp|postfach|postbus|apartado|postal/iu;
 const PO_BOX =
   /\b(?:(?:P\.? ?O\.? ?Box|Post Office Box|BP|Postfach|Postbus|Apartado|Caixa Postal|Casella Postale)[ \t]+\d{1,5}(?:,?[ \t]+Box[ \t]+\d{1,5})?|(?:PSC|CMR|Unit)[ \t]+\d{1,5},?[ \t]+Box[ \t]+\d{1,5})/giu;
 const SHIP = /\b(?:USNS|USNV|USS|USCGC)[ \t]+\p{Lu}[\p{L}\p{M}'-]+/gu;
+// A street named without its number, after "on", "at", "along" or "off" ("the shows on Baker Street"): it still
+// narrows where someone lives or goes. Only the plainest street words, capitalised.
+const NAMED_STREET_WORDS = /\b(?:Street|Road|Avenue|Lane|Drive|Boulevard)\b/;
+const NAMED_STREET = /(?<=\b(?:on|at|along|off)[ \t]+)(?:\p{Lu}[\p{L}\p{M}'’-]+[ \t]+){1,3}?(?:Street|Road|Avenue|Lane|Drive|Boulevard)\b/gu;
 const MILITARY = /\b[ADF]PO[ \t]+A[AEP][ \t]+\d{5}\b/gi;
 const ZIP_CONTEXT = /\b(?:zip|postal|post)[ \t]*code\b[^\d\n]{0,12}?(\d{5}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})\b/gi;
 
@@ -332,6 +336,7 @@ export function findAddresses(text: string): Match[] {
   for (const [re, base] of [
     [PO_BOX_GATE.test(text) ? PO_BOX : null, 0.7],
     [SHIP, 0.55],
+    [NAMED_STREET_WORDS.test(text) ? NAMED_STREET : null, 0.5],
     [MILITARY, 0.8],
   ] as const) {
     if (!re) continue;
