@@ -31,6 +31,13 @@ describe('WordNet, read lazily from the package', () => {
 });
 
 describe('query expansion', () => {
+  test('an irregular verb meets its other forms, which the stemmer leaves apart', () => {
+    // "pay" meets a page's "are paid by"; "wore" meets "wear" and "worn".
+    expect(weightOf('will I have to pay import fees', 'paid')).toBe(1);
+    expect(weightOf('wore it once, returnable?', 'wear')).toBe(1);
+    expect(weightOf('wore it once, returnable?', 'worn')).toBe(1);
+  });
+
   test("the question's numbers, in digits or words, weigh less than its words", () => {
     expect(weightOf('bought 12 boots three weeks ago', 'boots')).toBe(1);
     expect(weightOf('bought 12 boots three weeks ago', 'three')).toBeLessThan(0.5);

@@ -44,6 +44,10 @@ const IRREGULAR: Record<string, string> = Object.fromEntries(
     .map((p) => p.split(':') as [string, string]),
 );
 
+/** Base form → its irregular forms ("pay" → "paid"): the stemmer leaves them apart, so a page's "are paid by" would not meet "pay". */
+const INFLECTED = new Map<string, string[]>();
+for (const [form, base] of Object.entries(IRREGULAR)) INFLECTED.set(base, [...(INFLECTED.get(base) ?? []), form]);
+
 /** Candidate base forms of a word for a WordNet lookup (a small morphy). */
 function baseForms(w: string): string[] {
   const out = new Set([w]);
@@ -107,7 +111,11 @@ export function expandQuery(query: string, opts: ExpandOptions = {}, max = 32): 
   };
   const words = analyzeWords(query);
   for (const { word, term } of words) add(term, isNumber(word) ? NUMBER_WEIGHT : 1);
-  for (const { word, term } of words) if (IRREGULAR[word]) for (const t of analyze(IRREGULAR[word])) add(t, 1, term);
+  for (const { word, term } of words) {
+    // The base form of an irregular one, and the irregular forms of its base ("wore" → "wear", "worn").
+    const base = IRREGULAR[word] ?? word;
+    for (const form of [base, ...(INFLECTED.get(base) ?? [])]) if (form !== word) for (const t of analyze(form)) add(t, 1, term);
+  }
 
   const own = new Set(weights.keys());
   const addGroups = (groups: string[][][], weight: number) => {
