@@ -382,6 +382,15 @@ describe('issue 13: names, addresses and phones', () => {
     expect(found('Zoolander is a 2001 film. You can stream it.')).toEqual([]);
   });
 
+  it("reads a shop's product names as products, not people, and a possessive opening a sentence as no name", () => {
+    expect(found('The Jackson hoodie is too small')).toEqual([]);
+    expect(found('Is the Aurora Borealis jacket warm?')).toEqual([]);
+    expect(found('Can I return my Northwind Classic Tee?')).toEqual([]);
+    expect(found('My Summit Pro backpack strap broke')).toEqual([]);
+    // A person is still one beside a product.
+    expect(found('I gave Anna Smith the boots')).toEqual([['person', 'Anna Smith']]);
+  });
+
   it('takes a name through its particles and its suffix', () => {
     expect(found('The account is under my name, Pieter van der Berg')).toEqual([['person', 'Pieter van der Berg']]);
     expect(found('Her name is Maria de la Luz, not Maria')).toEqual([

@@ -76,6 +76,15 @@ const PLACE_AFTER = new Set(
     'hotel mall centre center bridge tower market mail'
   ).split(' '),
 );
+// What a shop sells, after a capitalised run: a product's name, often a person's ("the Jackson hoodie", "Aurora jacket").
+const PRODUCT_AFTER = new Set(
+  (
+    'jacket jackets hoodie hoodies tee tees shirt shirts sweater sweaters jumper jumpers fleece fleeces parka parkas coat coats ' +
+    'raincoat vest gilet pants trousers jeans shorts leggings dress dresses skirt boots boot shoes shoe sneakers trainers sandals ' +
+    'socks gloves hat hats cap beanie scarf backpack backpacks bag bags duffel tent tents'
+  ).split(' '),
+);
+const POSSESSIVES = new Set('my your our their his her its'.split(' '));
 const PLACE_BEFORE = new Set('rue cours avenue via calle rua avenida chemin boulevard allée piazza viale plaza st saint santa san'.split(' '));
 // "ship to Georgia", "flying to Sydney", "I live in Chelsea": after these, a place that is also a first name
 // is the place ("ship to Anna" stays a person). Not "send to" or "deliver to", which as often name whoever
@@ -577,7 +586,8 @@ function capitalSequence(i: number): number {
   }
   const seqEnd = b;
   // A capitalised sentence opener ("Please Anna") is not part of the name, nor a trailing common word.
-  while (b > a && commonOnly(a) && !isFirst(a)) a = nextCapital(a);
+  // A possessive opening a sentence ("My Summit backpack") is no name either, whatever a name list says of it.
+  while (b > a && ((commonOnly(a) && !isFirst(a)) || POSSESSIVES.has(low(a)))) a = nextCapital(a);
   while (b > a && commonOnly(b) && !isLast(b)) b = prevCapital(b);
   const after = seqEnd + 1;
   // A street or a place ("Hansen Street", "rue Victor Hugo"), or an organisation ("Fuse TV"), not a person.
@@ -586,6 +596,8 @@ function capitalSequence(i: number): number {
   if (after < n && joined(after) && (PLACE_AFTER.has(low(after)) || (tok.cap[after] && !nameShaped(after) && !SUFFIXES.has(low(after)))))
     return seqEnd;
   if (a > 0 && joined(a) && PLACE_BEFORE.has(low(a - 1))) return seqEnd;
+  // A product ("the Jackson hoodie", "the Aurora Borealis jacket", "my Northwind Classic Tee").
+  if (PRODUCT_AFTER.has(low(seqEnd)) || (after < n && joined(after) && PRODUCT_AFTER.has(low(after)))) return seqEnd;
   // "the Hilton", "the Amber Bay jacket": after a lower-case "the", a capitalised run names a thing or a place.
   if (a > 0 && joined(a) && !tok.cap[a - 1] && low(a - 1) === 'the' && !cueBefore(a, STRONG)) return seqEnd;
   const start = tok.start[a]!;
