@@ -51,7 +51,7 @@ describe('sentence selection', () => {
     expect(sunday.missing).toBeGreaterThan(0.5);
   });
 
-  test('a sentence that leans on the one before it ("You can also …", "This …") comes with it', () => {
+  test('a sentence that leans on the one before it ("You can also …", "This …", "… show it") comes with it', () => {
     const tracking = p(
       'Shipping › Tracking your order',
       'As soon as your parcel leaves our warehouse you receive an email with a tracking link. You can also find tracking under Orders in your account.',
@@ -60,6 +60,11 @@ describe('sentence selection', () => {
     const a = extractiveAnswer('where do I see my orders', [tracking]);
     expect(a.text).toBe(
       'As soon as your parcel leaves our warehouse you receive an email with a tracking link. You can also find tracking under Orders in your account. [1]',
+    );
+    // One that ends on a pronoun for what came before ("… to show it").
+    const timing = p('Returns › Refund timing', 'We email you when the refund is issued. Your bank may take a few more days to show it.', 5);
+    expect(extractiveAnswer('when does it show up at my bank', [timing]).text).toBe(
+      'We email you when the refund is issued. Your bank may take a few more days to show it. [1]',
     );
     // A sentence that stands on its own stays alone.
     expect(extractiveAnswer('can I return sale items?', [RETURNS]).text).toBe('Sale items can be returned within 14 days. [1]');

@@ -34,8 +34,9 @@ export function contentWords(text: string): string[] {
   return analyze(text).filter((w) => !FRAMING.has(w));
 }
 
-// Openings that refer to what came before: a pronoun for it, or "also" among the first words.
-const LEANS_BACK = /^(?:(?:this|that|these|those|it|they|then|however|otherwise|instead)\b|(?:\S+\s+){0,3}also\b)/i;
+// Sentences that refer to what came before: opening with a pronoun for it, or "also" among the first words, or
+// ending on a pronoun for it ("Your bank may take a few more days to show it.").
+const LEANS_BACK = /^(?:(?:this|that|these|those|it|they|then|however|otherwise|instead)\b|(?:\S+\s+){0,3}also\b)|\b(?:it|them)[.!?]?$/i;
 
 export function sentences(text: string): string[] {
   return text
