@@ -382,11 +382,13 @@ describe('issue 13: names, addresses and phones', () => {
     expect(found('Zoolander is a 2001 film. You can stream it.')).toEqual([]);
   });
 
-  it("reads a shop's product names as products, not people, and a possessive opening a sentence as no name", () => {
+  it("reads a shop's product names and carriers as no people, and a possessive opening a sentence as no name", () => {
     expect(found('The Jackson hoodie is too small')).toEqual([]);
     expect(found('Is the Aurora Borealis jacket warm?')).toEqual([]);
     expect(found('Can I return my Northwind Classic Tee?')).toEqual([]);
     expect(found('My Summit Pro backpack strap broke')).toEqual([]);
+    // Nor are the carriers a parcel goes with.
+    expect(found('It was delivered by Hermes, not sent with Evri or PostNL')).toEqual([]);
     // A person is still one beside a product.
     expect(found('I gave Anna Smith the boots')).toEqual([['person', 'Anna Smith']]);
   });

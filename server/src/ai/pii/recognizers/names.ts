@@ -62,7 +62,8 @@ const NOT_NAME = (
   // Greetings and thanks in the widget's other languages, often capitalised before a name ("Merci Chloé").
   'merci bonjour danke hallo gracias hola grazie ciao bedankt obrigado obrigada olá ' +
   // Shops, payments and carriers a support chat names ("pay with Apple Pay", "sent with Royal Mail").
-  'apple amazon klarna afterpay clearpay mastercard paypal ebay etsy shopify stripe'
+  'apple amazon klarna afterpay clearpay mastercard paypal ebay etsy shopify stripe ' +
+  'hermes evri yodel parcelforce dpd gls postnl bpost inpost postnord colissimo chronopost correos purolator aramex'
 ).split(' ');
 const NOT_NAME_SET = new Set(NOT_NAME);
 
