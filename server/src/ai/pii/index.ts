@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { PLACEHOLDER, placeholder, type PlaceholderLabel } from '@parley/protocol/placeholder';
-import { findAddresses } from './recognizers/address.js';
+import { findAddresses, NAMED_STREET_WORDS } from './recognizers/address.js';
 import { findCards } from './recognizers/card.js';
 import { findBirthDates } from './recognizers/dob.js';
 import { findEmails } from './recognizers/email.js';
@@ -46,7 +46,7 @@ const RECOGNIZERS: Record<PiiClass, Gated[]> = {
   // Six digits grouped ("33 93 31") at the least, else seven to fifteen.
   phone: [digits(6, findPhones)],
   // A house number, a ship, or a street named without its number.
-  address: [matching(/\d|\b(?:USNS|USNV|USS|USCGC|Street|Road|Avenue|Lane|Drive|Boulevard)\b/, findAddresses)],
+  address: [matching({ test: (text) => /\d|\b(?:USNS|USNV|USS|USCGC)\b/.test(text) || NAMED_STREET_WORDS.test(text) }, findAddresses)],
   // An SSN has nine digits; a named id at least one, a NINO six.
   government_id: [digits(9, findSsns), digits(1, findGovernmentIds)],
   payment_card: [digits(12, findCards)],

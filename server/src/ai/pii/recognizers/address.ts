@@ -42,6 +42,7 @@ const CUE =
 class Tok {
   private bareText: string | undefined;
   private streetWord: boolean | undefined;
+  private numberedWord: boolean | undefined;
   constructor(
     readonly kind: 'word' | 'num',
     readonly text: string,
@@ -57,7 +58,7 @@ class Tok {
     return (this.streetWord ??= this.kind === 'word' && isStreetWord(this.text, this.bare));
   }
   get numberedStreet(): boolean {
-    return this.kind === 'word' && NUMBERED_STREET_WORDS.has(this.bare) && (this.bare !== 'u' || this.text.endsWith('.'));
+    return (this.numberedWord ??= this.kind === 'word' && NUMBERED_STREET_WORDS.has(this.bare) && (this.bare !== 'u' || this.text.endsWith('.')));
   }
   get capital(): boolean {
     return this.kind === 'word' && isUpper(this.text.codePointAt(0)!);
@@ -273,8 +274,10 @@ const PO_BOX =
 const SHIP = /\b(?:USNS|USNV|USS|USCGC)[ \t]+\p{Lu}[\p{L}\p{M}'-]+/gu;
 // A street named without its number, after "on", "at", "along" or "off" ("the shows on Baker Street"): it still
 // narrows where someone lives or goes. Only the plainest street words, capitalised.
-const NAMED_STREET_WORDS = /\b(?:Street|Road|Avenue|Lane|Drive|Boulevard)\b/;
-const NAMED_STREET = /(?<=\b(?:on|at|along|off)[ \t]+)(?:\p{Lu}[\p{L}\p{M}'’-]+[ \t]+){1,3}?(?:Street|Road|Avenue|Lane|Drive|Boulevard)\b/gu;
+const NAMED_STREET_WORD = '(?:Street|Road|Avenue|Lane|Drive|Boulevard)';
+/** Any of those words: the address gate (pii/index.ts) and the rule below run only where one is. */
+export const NAMED_STREET_WORDS = new RegExp(String.raw`\b${NAMED_STREET_WORD}\b`);
+const NAMED_STREET = new RegExp(String.raw`(?<=\b(?:on|at|along|off)[ \t]+)(?:\p{Lu}[\p{L}\p{M}'’-]+[ \t]+){1,3}?${NAMED_STREET_WORD}\b`, 'gu');
 const MILITARY = /\b[ADF]PO[ \t]+A[AEP][ \t]+\d{5}\b/gi;
 const ZIP_CONTEXT = /\b(?:zip|postal|post)[ \t]*code\b[^\d\n]{0,12}?(\d{5}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})\b/gi;
 
