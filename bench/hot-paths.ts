@@ -3,7 +3,9 @@
 // widget's page view (GET /v1/widget/config, with the rows it writes per view), a visitor's message
 // answered and cited by the built-in extractive answerer (non-streaming, one conversation per
 // connection), and the admin knowledge search. The server runs in a child process (so the load
-// generator does not share its event loop), seeded with the demo tenant as `npm start` seeds it.
+// generator does not share its event loop), seeded with the demo tenant as `npm start` seeds it. Each
+// point also prints the server process's CPU time per request (the database server's not included,
+// unless it is the embedded PGlite), which a busy machine moves less than req/s.
 // Run: npx tsx --conditions=parley-source bench/hot-paths.ts
 //   PARLEY_BENCH_DATABASE_URL=postgres://… measures a PostgreSQL server (a fresh database is created on
 //   it and dropped at the end) instead of the embedded PGlite. BENCH_SECONDS=5 sets each point's length.
@@ -27,6 +29,8 @@ interface Ready {
 
 // Set once the server is up (see load()).
 let drain: () => Promise<unknown> = async () => {};
+// Also set then: the server process's CPU time so far, in µs.
+let cpu: () => Promise<number> = async () => 0;
 
 if (process.argv[2] === '--serve') await serve();
 else await main();
@@ -56,6 +60,10 @@ async function serve() {
   process.on('disconnect', () => process.exit(0));
   process.on('message', async (m: { cmd: string }) => {
     if (m.cmd === 'rows') process.send!({ rows: await rows() });
+    if (m.cmd === 'cpu') {
+      const u = process.cpuUsage();
+      process.send!({ cpu: u.user + u.system });
+    }
     if (m.cmd === 'close') {
       await t.close();
       process.exit(0); // writes the CPU profile when asked for one
@@ -81,14 +89,18 @@ interface Point {
   p99: number;
   ok: number;
   bad: number;
+  /** The server process's CPU time per request, in µs: steadier than req/s on a shared machine. */
+  cpu: number;
 }
 
 async function load(opts: Omit<LoadOptions, 'seconds'>): Promise<Point> {
+  const before = await cpu();
   const r = await run({ seconds: SECONDS, ...opts });
+  const used = (await cpu()) - before;
   // Requests still queued in the server when the clients stop would slow the next point: wait for the
   // database to answer the child (behind them) first.
   await drain();
-  return { rps: r.ok / r.seconds, p99: r.p99, ok: r.ok, bad: r.bad };
+  return { rps: r.ok / r.seconds, p99: r.p99, ok: r.ok, bad: r.bad, cpu: used / Math.max(1, r.ok + r.bad) };
 }
 
 async function main() {
@@ -100,6 +112,7 @@ async function main() {
     child.once('exit', (code) => reject(new Error(`the server exited (${code})`)));
   });
   drain = () => ask(child, 'rows');
+  cpu = async () => (await ask<{ cpu: number }>(child, 'cpu')).cpu;
   const origin = s.url;
   const widget = { origin, 'x-parley-key': s.publishableKey };
   const post = async <T>(path: string, body: unknown, headers: Record<string, string>): Promise<T> => {
@@ -130,7 +143,8 @@ async function main() {
   const done = check.events.find((e) => e.type === 'done')?.message;
   if (!done?.citations?.length) throw new Error(`the demo question got no cited answer: ${JSON.stringify(check.events)}`);
 
-  const fmt = (p: Point) => `${p.rps.toFixed(0).padStart(6)} req/s  p99 ${String(p.p99).padStart(4)} ms${p.bad ? `  (${p.bad} failed)` : ''}`;
+  const fmt = (p: Point) =>
+    `${p.rps.toFixed(0).padStart(6)} req/s  p99 ${String(p.p99).padStart(4)} ms  CPU ${p.cpu.toFixed(0).padStart(5)} µs/req${p.bad ? `  (${p.bad} failed)` : ''}`;
   const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(0)}% of ceiling`;
   console.log(`Hot paths, ${s.db}, ${SECONDS} s per point, server in its own process (Node ${process.version})\n`);
   for (const c of CONNECTIONS) {
