@@ -176,7 +176,7 @@ async function inMemory() {
   // Every posting scored, without MaxScore's pruning: what the pruning saves, in the same run.
   const unpruned: Retriever = {
     name: 'bm25-memory-all',
-    search: (tx, query, { limit }) => bm25Indexed(tx, index, plainTerms(query), limit, BM25, new Map(), scoreAll),
+    search: (tx, query, { limit }) => bm25Indexed(tx, index, plainTerms(query), limit, BM25, scoreAll),
   };
   return { loaded, retriever, unpruned };
 }

@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { analyze } from './analyze.js';
 import { expandQuery, synonymGroups, TENANT_SYNONYM_WEIGHT, WORDNET_WEIGHTS } from './expand.js';
 import { headingMatch, headingOf, headingTypes, questionType } from './intent.js';
-import { feedbackTerms, FEEDBACK } from './lexical.js';
+import { counted, feedbackTerms, FEEDBACK } from './lexical.js';
 import { SUPPORT_LEXICON, SUPPORT_LEXICON_WEIGHT } from './support-lexicon.js';
 import { senses } from './wordnet.js';
 
@@ -129,7 +129,7 @@ describe('headings as evidence', () => {
 describe('pseudo-relevance feedback', () => {
   test("terms of the top passages, weighted by their share of the score, never the query's own, at most the feedback weight", () => {
     const query = expandQuery('refund');
-    const chunk = (text: string, score: number) => ({ chunkId: text, sourceId: 's', externalId: null, title: 'Help', url: null, score, text });
+    const chunk = (text: string, score: number) => counted({ chunkId: text, sourceId: 's', externalId: null, title: 'Help', url: null, score, text });
     const fb = feedbackTerms(query, [chunk('refund payment payment method', 9), chunk('refund voucher', 1)]);
     expect(fb[0]).toEqual({ term: 'payment', weight: FEEDBACK.weight });
     expect(fb.some((t) => t.term === 'refund')).toBe(false);
@@ -139,7 +139,7 @@ describe('pseudo-relevance feedback', () => {
 
   test('RM3 proper: the whole query re-weighted, its own terms kept at least at their weight, the feedback mass λ of the total', () => {
     const query = expandQuery('refund', { wordnet: false, lexicon: false });
-    const chunk = (text: string, score: number) => ({ chunkId: text, sourceId: 's', externalId: null, title: 'Help', url: null, score, text });
+    const chunk = (text: string, score: number) => counted({ chunkId: text, sourceId: 's', externalId: null, title: 'Help', url: null, score, text });
     const fb = feedbackTerms(query, [chunk('refund payment payment method', 9), chunk('refund voucher', 1)], {
       docs: 2,
       terms: 10,

@@ -1,13 +1,13 @@
 // Lexical retrieval as the answerer uses it: BM25 over the expanded query (expand.ts), then pseudo-relevance
 // feedback in the manner of RM3 (Abdul-Jaleel et al. 2004) on the tenant's own top passages, then headings
 // as evidence (intent.ts). Two SQL reads per search, or with an in-memory copy of the index
-// (memory-index.ts) the passages' texts only; the rest is arithmetic on a few passages.
+// (memory-index.ts) one, of the passages found; the rest is arithmetic on a few passages.
 import type { Tx } from '../db/types.js';
 import { analyze } from './analyze.js';
 import { expandQuery, type WeightedTerm } from './expand.js';
 import { headingMatch } from './intent.js';
-import type { TenantIndex } from './memory-index.js';
-import { BM25, bm25Indexed, bm25Weighted, type Bm25Params, type RetrievedChunk } from './retrieve.js';
+import { chunkTerms, type TenantIndex } from './memory-index.js';
+import { BM25, bm25Weighted, type Bm25Params, rankIndexed, readRanked, type RetrievedChunk } from './retrieve.js';
 
 export interface LexicalOptions {
   /** The tenant's synonym groups ("parcel = package = order"). */
@@ -41,11 +41,26 @@ export const FEEDBACK: FeedbackParams = { docs: 3, terms: 8, weight: 0.25 };
 /** Headings: a score multiplier of 1 + coverage·H + intent·I (tuned on the tuning split of the support bench). */
 export const HEADING = { coverage: 0.6, intent: 0.25 };
 
+/** A top passage as feedback reads it: its score, and its analysed terms counted. */
+export interface FeedbackDoc {
+  score: number;
+  tf: ReadonlyMap<string, number>;
+  length: number;
+}
+
+/** A passage's terms counted from its text, as its postings were when it was stored (store.ts). */
+export function counted(c: RetrievedChunk): FeedbackDoc {
+  const tf = new Map<string, number>();
+  const terms = analyze(`${c.title}\n${c.text}`);
+  for (const t of terms) tf.set(t, (tf.get(t) ?? 0) + 1);
+  return { score: c.score, tf, length: terms.length };
+}
+
 /**
  * Feedback terms from the top passages: P(t|D) weighted by each passage's share of the top scores. With
  * `scaled`, only terms new to the query, to be added to it; with `rm3`, the whole re-weighted query.
  */
-export function feedbackTerms(query: readonly WeightedTerm[], top: readonly RetrievedChunk[], p: FeedbackParams = FEEDBACK): WeightedTerm[] {
+export function feedbackTerms(query: readonly WeightedTerm[], top: readonly FeedbackDoc[], p: FeedbackParams = FEEDBACK): WeightedTerm[] {
   const rm3 = p.model === 'rm3';
   const own = new Set(query.map((t) => t.term));
   const best0 = Math.max(...top.map((d) => d.score));
@@ -54,11 +69,8 @@ export function feedbackTerms(query: readonly WeightedTerm[], top: readonly Retr
   if (!total) return [];
   const mass = new Map<string, number>();
   top.forEach((d, i) => {
-    const terms = analyze(`${d.title} ${d.text}`);
-    if (!terms.length) return;
-    const tf = new Map<string, number>();
-    for (const t of terms) tf.set(t, (tf.get(t) ?? 0) + 1);
-    for (const [t, c] of tf) if (rm3 || !own.has(t)) mass.set(t, (mass.get(t) ?? 0) + (c / terms.length) * (dw[i]! / total));
+    if (!d.length) return;
+    for (const [t, c] of d.tf) if (rm3 || !own.has(t)) mass.set(t, (mass.get(t) ?? 0) + (c / d.length) * (dw[i]! / total));
   });
   const best = [...mass].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, p.terms);
   if (!rm3) {
@@ -74,6 +86,19 @@ export function feedbackTerms(query: readonly WeightedTerm[], top: readonly Retr
   return [...out].map(([term, w]) => ({ term, weight: Number(w.toFixed(4)) })).sort((a, b) => b.weight - a.weight || (a.term < b.term ? -1 : 1));
 }
 
+/** Ranks by the query's terms, then, with feedback from the top of that ranking, by the re-weighted query. */
+async function withFeedback<T extends { score: number }>(
+  terms: WeightedTerm[],
+  fp: FeedbackParams | false,
+  rank: (terms: WeightedTerm[]) => Promise<T[]>,
+  doc: (found: T) => FeedbackDoc,
+): Promise<T[]> {
+  const found = await rank(terms);
+  if (!fp || found.length < 2) return found;
+  const fb = feedbackTerms(terms, found.slice(0, fp.docs).map(doc), fp);
+  return fb.length ? rank(fp.model === 'rm3' ? fb : [...terms, ...fb]) : found;
+}
+
 /** The question's expanded terms, as retrieval and the answerer both see them. */
 export const queryTerms = (query: string, opts: LexicalOptions = {}) =>
   expandQuery(query, { synonyms: opts.synonyms, wordnet: opts.wordnet, lexicon: opts.lexicon });
@@ -86,13 +111,17 @@ export async function lexicalSearch(tx: Tx, query: string, limit: number, opts: 
   const depth = Math.max(limit * 2, 10, fp ? fp.docs : 0);
   const bm25 = opts.bm25 ?? BM25;
   const { index } = opts;
-  const read = new Map();
-  const rank = (ts: WeightedTerm[]) => (index ? bm25Indexed(tx, index, ts, depth, bm25, read) : bm25Weighted(tx, ts, depth, bm25));
-  let found = await rank(terms);
-  if (fp && found.length > 1) {
-    const fb = feedbackTerms(terms, found.slice(0, fp.docs), fp);
-    if (fb.length) found = await rank(fp.model === 'rm3' ? fb : [...terms, ...fb]);
-  }
+  const found = index
+    ? await readRanked(
+        tx,
+        await withFeedback(
+          terms,
+          fp,
+          async (ts) => rankIndexed(index, ts, depth, bm25),
+          (f) => ({ score: f.score, ...chunkTerms(index, f.doc) }),
+        ),
+      )
+    : await withFeedback(terms, fp, (ts) => bm25Weighted(tx, ts, depth, bm25), counted);
   return found
     .map((c) => {
       const h = headingMatch(query, terms, c.title);

@@ -11,9 +11,9 @@ import { createTestDb, type TestDb } from '../test/db.js';
 import { makeTenant } from '../test/tenant.js';
 import type { Embeddings } from './vectors/embed.js';
 import { ingestSource } from './ingest.js';
-import { lexicalSearch } from './lexical.js';
-import { indexStats, loadIndex, MemoryIndexes, precompute, scoreAll, scoreIndex, type TenantIndex } from './memory-index.js';
-import { BM25 } from './retrieve.js';
+import { counted, lexicalSearch } from './lexical.js';
+import { chunkTerms, indexStats, loadIndex, MemoryIndexes, precompute, scoreAll, scoreIndex, type TenantIndex } from './memory-index.js';
+import { BM25, readRanked } from './retrieve.js';
 import { KnowledgeRetrieval } from './retrieval.js';
 import { deleteSource } from './store.js';
 
@@ -90,6 +90,21 @@ describe('scoring in memory', () => {
       }
     // Not a comparison of empty lists.
     expect(compared).toBeGreaterThan(questions.length * 20);
+  });
+
+  test("a chunk's terms in the copy are the ones feedback counts from its text", async () => {
+    const index = precompute((await loadIndex(read(a), 64 * 1024 * 1024))!, BM25);
+    const found = await as(a, (tx) =>
+      readRanked(
+        tx,
+        index.ids.map((id, doc) => ({ id, score: 1, doc })),
+      ),
+    );
+    expect(found).toHaveLength(index.ids.length);
+    for (const c of found) {
+      const { tf, length } = counted(c);
+      expect(chunkTerms(index, index.ids.indexOf(c.chunkId)), c.chunkId).toEqual({ tf, length });
+    }
   });
 
   test('a search uses the copy only at the version it reads, and the copy never crosses tenants', async () => {

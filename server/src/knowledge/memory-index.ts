@@ -3,7 +3,8 @@
 // stays the truth: a search reads the tenant's index version in its own transaction (one row, which BM25
 // needs for its statistics anyway) and uses the copy only when it is of exactly that version; otherwise it
 // scores in SQL, as before, while the copy is rebuilt in the background. Texts are never held here: the
-// passages found are read back under row-level security, like any other search's.
+// passages found are read back under row-level security, like any other search's. Each chunk's terms are
+// (the postings turned around), so that feedback reads the top passages' terms without their texts.
 import type { Tx } from '../db/types.js';
 import { skipsCommon, type WeightedTerm } from './expand.js';
 import type { Bm25Params } from './retrieve.js';
@@ -34,12 +35,23 @@ export interface TenantIndex {
   bytes: number;
   /** The parameters every posting's tf-part was worked out for (`precompute`), if any. */
   precomputed?: string;
+  /** The postings by chunk, worked out by `precompute` (or on first use): see `chunkTerms`. */
+  byChunk?: ByChunk;
 }
 
-/** A chunk found, with its exact BM25 score. */
+/** Chunk d's terms are `names[term[i]]` with count `tf[i]`, for i from `from[d]` up to `from[d + 1]`. */
+interface ByChunk {
+  names: string[];
+  from: Int32Array;
+  term: Int32Array;
+  tf: Int32Array;
+}
+
+/** A chunk found, with its exact BM25 score and its ordinal in the copy. */
 export interface Scored {
   id: string;
   score: number;
+  doc: number;
 }
 
 interface TermPostings {
@@ -105,10 +117,41 @@ function maxPart(ix: TenantIndex, post: TermPostings, p: Readonly<Bm25Params>, k
 
 const paramsKey = (p: Readonly<Bm25Params>) => `${p.k1}/${p.b}/${p.titleBoost}`;
 
+function byChunk(ix: TenantIndex): ByChunk {
+  const names = [...ix.terms.keys()];
+  const from = new Int32Array(ix.ids.length + 1);
+  for (const post of ix.terms.values()) for (const d of post.docs) from[d + 1]!++;
+  for (let d = 0; d < ix.ids.length; d++) from[d + 1]! += from[d]!;
+  const next = from.slice(0, ix.ids.length);
+  const term = new Int32Array(from[ix.ids.length]!);
+  const tf = new Int32Array(term.length);
+  let k = 0;
+  for (const post of ix.terms.values()) {
+    for (let i = 0; i < post.docs.length; i++) {
+      const at = next[post.docs[i]!]!++;
+      term[at] = k;
+      tf[at] = post.tf[i]! & ~TITLE_BIT;
+    }
+    k++;
+  }
+  return { names, from, term, tf };
+}
+
+/**
+ * Chunk `doc`'s analysed terms with their counts, and how many it has in all: the very counts its
+ * postings were stored from (store.ts), which feedback would otherwise work out again from its text.
+ */
+export function chunkTerms(ix: TenantIndex, doc: number): { tf: Map<string, number>; length: number } {
+  const c = (ix.byChunk ??= byChunk(ix));
+  const tf = new Map<string, number>();
+  for (let i = c.from[doc]!; i < c.from[doc + 1]!; i++) tf.set(c.names[c.term[i]!]!, c.tf[i]!);
+  return { tf, length: ix.lens[doc]! };
+}
+
 /**
  * Works out, as the copy is built rather than on a search's time, every posting's tf-part and every term's
- * bound for these parameters (the ones searches use); a search with others works them out as it goes.
- * loadIndex has already counted the parts' bytes.
+ * bound for these parameters (the ones searches use; a search with others works them out as it goes),
+ * and the postings by chunk. loadIndex has already counted the bytes of both.
  */
 export function precompute(ix: TenantIndex, p: Readonly<Bm25Params>): TenantIndex {
   const avgdl = Math.max(ix.stats.totalLength / Math.max(ix.stats.n, 1), 1);
@@ -122,6 +165,7 @@ export function precompute(ix: TenantIndex, p: Readonly<Bm25Params>): TenantInde
     (post.maxPart ??= new Map()).set(key, max);
   }
   ix.precomputed = key;
+  ix.byChunk = byChunk(ix);
   return ix;
 }
 
@@ -208,7 +252,7 @@ export function scoreIndex(ix: TenantIndex, terms: readonly WeightedTerm[], limi
       if (at[i]! < l.post.docs.length && l.post.docs[at[i]!] === d) score += l.idf * partAt(ix, l, at[i]!, p, avgdl);
     }
     if (!reachable || score < threshold - SLACK) continue;
-    offer(best, limit, { id: ix.ids[d]!, score: exact(d) });
+    offer(best, limit, { id: ix.ids[d]!, score: exact(d), doc: d });
     if (best.length === limit) {
       threshold = best[limit - 1]!.score;
       while (essential < lists.length && upTo[essential]! < threshold - SLACK) essential++;
@@ -234,7 +278,8 @@ export function scoreAll(ix: TenantIndex, terms: readonly WeightedTerm[], limit:
       acc[d]! += l.idf * partAt(ix, l, i, p, avgdl);
     }
   const best: Scored[] = [];
-  for (const d of touched) if (best.length < limit || acc[d]! >= best[limit - 1]!.score) offer(best, limit, { id: ix.ids[d]!, score: acc[d]! });
+  for (const d of touched)
+    if (best.length < limit || acc[d]! >= best[limit - 1]!.score) offer(best, limit, { id: ix.ids[d]!, score: acc[d]!, doc: d });
   return best;
 }
 
@@ -281,8 +326,8 @@ export async function loadIndex(read: TenantRead, maxBytes: number): Promise<Ten
       if (!post) building.set(r.term, (post = { docs: [], tf: [] }));
       post.docs.push(d);
       post.tf.push(r.tf | (r.in_title ? TITLE_BIT : 0));
-      // Its chunk and tf (4 bytes each), and the tf-part `precompute` adds (8).
-      bytes += 16;
+      // Its chunk and tf (4 bytes each), then what `precompute` adds: the tf-part (8), and the posting by chunk (8).
+      bytes += 24;
     }
     if (bytes + building.size * 120 > maxBytes) return null;
     if (rows.length < LOAD_BATCH) break;

@@ -4,7 +4,7 @@
 import type { Tx } from '../db/types.js';
 import { uniqueTerms } from './analyze.js';
 import { COMMON_TERM, TENANT_SYNONYM_WEIGHT, type WeightedTerm } from './expand.js';
-import { scoreIndex, type TenantIndex } from './memory-index.js';
+import { type Scored, scoreIndex, type TenantIndex } from './memory-index.js';
 
 /** A passage found for a query: what an answerer cites and quotes. */
 export interface RetrievedChunk {
@@ -115,34 +115,41 @@ export async function bm25Weighted(
 
 /**
  * The same ranking as bm25Weighted, scored on an instance's in-memory copy of the tenant's index (of the
- * version this transaction sees); the passages are then read back here. `read` keeps passages already
- * read in this search, so a second pass reads only the new ones; `score` is the scorer (the benchmark
- * sets the unpruned one beside it).
+ * version this transaction sees), without the passages: `readRanked` reads them back. `score` is the
+ * scorer (the benchmark sets the unpruned one beside it).
  */
-export async function bm25Indexed(
-  tx: Tx,
+export const rankIndexed = (
   index: TenantIndex,
   terms: readonly WeightedTerm[],
   limit: number,
   params: Readonly<Bm25Params> = BM25,
-  read: Map<string, Omit<Row, 'score'>> = new Map(),
   score: typeof scoreIndex = scoreIndex,
-): Promise<RetrievedChunk[]> {
-  const found = score(index, terms.slice(0, MAX_TERMS), limit, params);
-  const missing = found.filter((f) => !read.has(f.id)).map((f) => f.id);
-  if (missing.length) {
-    const { rows } = await tx.query<Omit<Row, 'score'>>(
-      `SELECT c.id, c.source_id, src.external_id, c.title, c.anchor_url, src.url, c.text
-         FROM knowledge_chunks c JOIN knowledge_sources src ON src.id = c.source_id WHERE c.id = ANY($1::uuid[])`,
-      [missing],
-    );
-    for (const r of rows) read.set(r.id, r);
-  }
+): Scored[] => score(index, terms.slice(0, MAX_TERMS), limit, params);
+
+/** The passages of chunks ranked in memory, read in one statement under row-level security. */
+export async function readRanked(tx: Tx, found: readonly Scored[]): Promise<RetrievedChunk[]> {
+  if (!found.length) return [];
+  const { rows } = await tx.query<Omit<Row, 'score'>>(
+    `SELECT c.id, c.source_id, src.external_id, c.title, c.anchor_url, src.url, c.text
+       FROM knowledge_chunks c JOIN knowledge_sources src ON src.id = c.source_id WHERE c.id = ANY($1::uuid[])`,
+    [found.map((f) => f.id)],
+  );
+  const read = new Map(rows.map((r) => [r.id, r]));
   return found.flatMap((f) => {
     const r = read.get(f.id);
     return r ? [toChunk({ ...r, score: f.score })] : [];
   });
 }
+
+/** bm25Weighted on the in-memory copy: ranked there, then read back. */
+export const bm25Indexed = async (
+  tx: Tx,
+  index: TenantIndex,
+  terms: readonly WeightedTerm[],
+  limit: number,
+  params: Readonly<Bm25Params> = BM25,
+  score: typeof scoreIndex = scoreIndex,
+): Promise<RetrievedChunk[]> => readRanked(tx, rankIndexed(index, terms, limit, params, score));
 
 /** A query's own terms, each of weight 1: plain BM25, the baseline. */
 export const plainTerms = (query: string): WeightedTerm[] =>
