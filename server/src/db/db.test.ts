@@ -260,6 +260,48 @@ describe('values written as literals (inlineParams)', () => {
   });
 });
 
+describe('reads asked together', () => {
+  // The text of the message the statement came in, as the server received it.
+  const self = 'SELECT current_query() AS q';
+
+  test.runIf(serverUrl)('go to the server in one message: plain values only, in the order asked, a text value on its own', async () => {
+    const id = '77777777-7777-4777-8777-777777777777';
+    const shown = await t.db.withOwner(async (tx) => {
+      await tx.query('SELECT 1');
+      return Promise.all([
+        tx.query<{ q: string }>(self),
+        tx.query<{ n: number }>('SELECT $1::uuid AS id, 2 AS n', [id]),
+        tx.query<{ q: string }>(`${self} WHERE $1::text IS NOT NULL`, ['hunter2']),
+        tx.query<{ q: string }>(self),
+      ]);
+    });
+    // The first and the second went in one message; the text value went alone; the fourth after it.
+    expect(shown[0].rows[0]!.q).toContain(`SELECT '${id}'::uuid AS id, 2 AS n`);
+    expect(shown[1].rows).toEqual([{ id, n: 2 }]);
+    expect(shown[2].rows[0]!.q).toBe(`${self} WHERE $1::text IS NOT NULL`);
+    expect(shown[3].rows[0]!.q).toBe(self);
+  });
+
+  test('keep their order with the writes around them, and one failing fails the others and the transaction', async () => {
+    await t.db.withOwner((tx) => tx.exec('CREATE TABLE IF NOT EXISTS batch_order (n serial PRIMARY KEY, v text NOT NULL)'));
+    await t.db.withOwner(async (tx) => {
+      await Promise.all([
+        tx.query("INSERT INTO batch_order (v) VALUES ('a')"),
+        tx.query('INSERT INTO batch_order (v) VALUES ($1)', ['b: a text value']),
+        tx.query("INSERT INTO batch_order (v) VALUES ('c')"),
+      ]);
+      tx.defer("INSERT INTO batch_order (v) VALUES ('d')");
+      await tx.query("INSERT INTO batch_order (v) VALUES ('e')");
+    });
+    const failed = t.db.withOwner((tx) =>
+      Promise.all([tx.query("INSERT INTO batch_order (v) VALUES ('lost')"), tx.query('SELECT 1 / 0'), tx.query('SELECT 1')]),
+    );
+    await expect(failed).rejects.toThrow(/division by zero/);
+    const { rows } = await t.db.withOwner((tx) => tx.query<{ v: string }>('SELECT v FROM batch_order ORDER BY n'));
+    expect(rows.map((r) => r.v)).toEqual(['a', 'b: a text value', 'c', 'd', 'e']);
+  });
+});
+
 describe('a connection the server ends during a transaction (PostgreSQL)', () => {
   test.runIf(serverUrl)('fails that transaction only: the process goes on and the pool serves the next one', async () => {
     const uncaught: unknown[] = [];

@@ -24,6 +24,21 @@ function pool(url: string, extra: pg.PoolConfig = {}): pg.Pool {
 // go in one simple-query message: no extra round trip. A failed COMMIT stops the message there.
 const COMMIT_TRACKED = 'SELECT pg_current_xact_id_if_assigned() IS NOT NULL AS wrote; COMMIT; SELECT pg_current_wal_insert_lsn()::text AS lsn';
 
+/** A plain statement waiting to go in one message with others. */
+interface Batched {
+  sql: string;
+  params: readonly unknown[] | undefined;
+  resolve: (res: pg.QueryResult) => void;
+  reject: (err: unknown) => void;
+}
+
+// How many microtasks a batch waits for more statements: enough for a caller's few awaits of values
+// already at hand (a memoised read) before its statement, and no event-loop turn.
+const BATCH_TICKS = 8;
+const afterTicks = async (n: number) => {
+  for (let i = 0; i < n; i++) await undefined;
+};
+
 // pg-pool's end() leaves callers already queued for a connection waiting forever: a transaction waiting
 // when the database closes fails instead, so whoever awaits it (a background job being stopped) goes on.
 function txRunner(p: pg.Pool, closed: Promise<never>, always: { readOnly?: boolean } = {}): Runner {
@@ -52,23 +67,54 @@ function txRunner(p: pg.Pool, closed: Promise<never>, always: { readOnly?: boole
       begun = true;
       return message;
     };
+    // Plain statements asked for together (independent reads awaited at once) wait for the ones asked in
+    // the same few microtasks, then go in one simple-query message with what is held: one round trip.
+    let batch: Batched[] = [];
+    const flush = () => {
+      const items = batch;
+      batch = [];
+      if (!items.length) return;
+      if (items.length === 1 && !held.length) {
+        const [only] = items;
+        client.query(only!.sql, only!.params ? [...only!.params] : undefined).then(only!.resolve, only!.reject);
+        return;
+      }
+      const texts = items.map((i) => (i.params?.length ? inlineParams(i.sql, i.params) : i.sql));
+      const message = [...(held.length ? [take()] : []), ...texts].join('; ');
+      begun = true;
+      (client.query(message) as unknown as Promise<pg.QueryResult | pg.QueryResult[]>).then(
+        (res) => {
+          // Each batched statement is one, and they come last.
+          const results = (Array.isArray(res) ? res : [res]).slice(-items.length);
+          items.forEach((item, k) => item.resolve(results[k]!));
+        },
+        (err) => {
+          for (const item of items) item.reject(err);
+        },
+      );
+    };
     const tx: Tx = {
       defer(sql, params) {
+        flush();
         held.push(inlineParams(sql, params));
       },
       async exec(sql: string) {
+        flush();
         await client.query(held.length ? `${take()}; ${sql}` : sql);
       },
       async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-        // What is held (BEGIN and the scope, deferred writes) and this statement go in one message when
-        // its values may be written into the statement's text (`plainValues`); else both go to the
-        // connection's queue now, in order: two round trips, the held ones' error first.
-        if (held.length && plainValues(params)) {
-          const text = params?.length ? inlineParams(sql, params) : sql;
-          const results = (await client.query(`${take()}; ${text}`)) as unknown as pg.QueryResult[];
-          const res = results[results.length - 1]!;
+        // Plain values may be written into the statement's text (`plainValues`), so the statement can go
+        // with others in one message; a statement of one may not (a semicolon could end a second).
+        if (plainValues(params) && !sql.includes(';')) {
+          const res = await new Promise<pg.QueryResult>((resolve, reject) => {
+            if (!batch.length) void afterTicks(BATCH_TICKS).then(flush);
+            batch.push({ sql, params, resolve, reject });
+          });
           return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
         }
+        // Else what is held and batched goes first, then this statement: both to the connection's queue
+        // now, in order: two round trips, the earlier ones' error first.
+        flush();
         const before = held.length ? client.query(take()) : null;
         const running = client.query(sql, params ? [...params] : undefined);
         const res = before ? (await Promise.all([before, running]))[1] : await running;
@@ -90,6 +136,7 @@ function txRunner(p: pg.Pool, closed: Promise<never>, always: { readOnly?: boole
         scoped = set!.rows[0] as Scoped;
       } else held.push(`${begin}${scope}`);
       const result = await fn(tx, scoped);
+      flush();
       const rest = held.length ? `${take()}; ` : '';
       if (opts.onWrite && !always.readOnly) {
         const results = (await client.query(`${rest}${COMMIT_TRACKED}`)) as unknown as pg.QueryResult[];
