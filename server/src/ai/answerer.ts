@@ -110,14 +110,19 @@ export class KnowledgeAnswerer implements Answerer {
     // when configured; the primary for a tenant that has just written).
     const recordings: ((tx: Tx) => Promise<void>)[] = [];
     const first = await db.withTenantRead(input.tenantId, scope, async (tx) => {
-      const all = await tenantSettings(tx);
+      // Asked together, the settings and the provider credentials go to the database in one message
+      // (db/postgres.ts); the credentials are only used when the turn goes on to retrieval.
+      const [all, opened] = await Promise.all([
+        tenantSettings(tx),
+        !asksForPerson && this.deps.keyring ? resolveProviderCredentials(tx, this.deps.keyring, input.tenantId) : undefined,
+      ]);
       const settings = all.handoff;
       const vocabulary = { synonyms: all.retrieval.synonyms, lexicon: all.retrieval.supportVocabulary };
       // A picked "Did you mean" offer is answered with its passage, whatever the words sent with it.
       const picked = input.pick ? await offeredPassage(tx, input.conversation.id, input.pick) : null;
       const topic = picked ? null : mentionsTopic(input.question, settings.sensitiveTopics);
       const early = asksForPerson || topic !== null || picked !== null;
-      const creds = !early && this.deps.keyring ? (await resolveProviderCredentials(tx, this.deps.keyring, input.tenantId))[0] : undefined;
+      const creds = early ? undefined : opened?.[0];
       const policy = creds ? await tenantPolicy(tx) : null;
       const found = early ? { results: [] } : await retrieve(tx, input.question, this.deps.topK ?? 5, input.requestId);
       // Kept outside the transaction: a read retried on the primary after a replica failure records both calls.

@@ -176,21 +176,23 @@ export class KnowledgeRetrieval {
 
   private async readIn(tx: Tx, query: string, limit: number, opts: SearchOptions, spent: QueryEmbedding[]): Promise<SearchResult> {
     const tenantId = await txTenant(tx);
-    const settings = await this.settings(tx);
+    // Asked together, these reads go to the database in one message (db/postgres.ts): the settings, the
+    // copy's version (which only BM25 uses) and the embedder (which a search the caller asked to be BM25
+    // does not, nor one of a tenant whose setting is BM25).
+    const [settings, stats, embedder] = await Promise.all([
+      this.settings(tx),
+      tenantId && this.indexes ? indexStats(tx) : null,
+      tenantId && opts.mode !== 'bm25' ? this.embedder(tx, tenantId) : null,
+    ]);
     const configured = opts.mode ?? settings.mode;
-    // The copy's version is read only when BM25 runs (a dense search never reads it).
     const bm25 = async (n: number) => {
-      const stats = tenantId && this.indexes ? await indexStats(tx) : null;
       const index = stats && tenantId ? this.indexes!.current(tenantId, stats) : null;
       return (await lexicalSearch(tx, query, n, { synonyms: settings.synonyms, lexicon: settings.supportVocabulary, index })).map((c) => ({
         ...c,
         strength: Number(bm25Strength(c.score).toFixed(4)),
       }));
     };
-    if (!tenantId || configured === 'bm25') return { mode: 'bm25', results: await bm25(limit) };
-
-    const embedder = await this.embedder(tx, tenantId);
-    if (!embedder) return { mode: 'bm25', results: await bm25(limit) };
+    if (!tenantId || configured === 'bm25' || !embedder) return { mode: 'bm25', results: await bm25(limit) };
     let vector: number[];
     try {
       const { vectors, call } = await embedder.embed([query]);
