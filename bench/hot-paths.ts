@@ -5,7 +5,8 @@
 // connection), and the admin knowledge search. The server runs in a child process (so the load
 // generator does not share its event loop), seeded with the demo tenant as `npm start` seeds it. Each
 // point also prints the server process's CPU time per request (the database server's not included,
-// unless it is the embedded PGlite), which a busy machine moves less than req/s.
+// unless it is the embedded PGlite), which a busy machine moves less than req/s, and on PostgreSQL its
+// round trips to the database per request, which it does not move at all.
 // Run: npx tsx --conditions=parley-source bench/hot-paths.ts
 //   PARLEY_BENCH_DATABASE_URL=postgres://… measures a PostgreSQL server (a fresh database is created on
 //   it and dropped at the end) instead of the embedded PGlite. BENCH_SECONDS=5 sets each point's length.
@@ -29,8 +30,8 @@ interface Ready {
 
 // Set once the server is up (see load()).
 let drain: () => Promise<unknown> = async () => {};
-// Also set then: the server process's CPU time so far, in µs.
-let cpu: () => Promise<number> = async () => 0;
+// Also set then: the server process's CPU time so far, in µs, and the messages it sent to PostgreSQL.
+let usage: () => Promise<{ cpu: number; messages: number }> = async () => ({ cpu: 0, messages: 0 });
 
 if (process.argv[2] === '--serve') await serve();
 else await main();
@@ -39,6 +40,14 @@ else await main();
 async function serve() {
   // The test database helper reads this when it is imported: a fresh database on that server.
   if (process.env.PARLEY_BENCH_DATABASE_URL) process.env.PARLEY_TEST_DATABASE_URL = process.env.PARLEY_BENCH_DATABASE_URL;
+  // Messages sent to PostgreSQL, each a round trip: counted where node-postgres sends one.
+  let messages = 0;
+  const { default: pg } = await import('pg');
+  const send = pg.Client.prototype.query as (...args: unknown[]) => unknown;
+  pg.Client.prototype.query = function (this: unknown, ...args: unknown[]) {
+    messages++;
+    return send.apply(this, args);
+  } as typeof pg.Client.prototype.query;
   const { startTestApp } = await import('@parley/server/testing');
   const { seedDemo } = await import('../server/src/cli/demo.js');
   // Limits so high they never refuse, but still counted (in the database on PostgreSQL), as in production.
@@ -62,7 +71,7 @@ async function serve() {
     if (m.cmd === 'rows') process.send!({ rows: await rows() });
     if (m.cmd === 'cpu') {
       const u = process.cpuUsage();
-      process.send!({ cpu: u.user + u.system });
+      process.send!({ cpu: u.user + u.system, messages });
     }
     if (m.cmd === 'close') {
       await t.close();
@@ -91,16 +100,26 @@ interface Point {
   bad: number;
   /** The server process's CPU time per request, in µs: steadier than req/s on a shared machine. */
   cpu: number;
+  /** Messages to PostgreSQL (round trips) per request, background work included; 0 on PGlite. */
+  trips: number;
 }
 
 async function load(opts: Omit<LoadOptions, 'seconds'>): Promise<Point> {
-  const before = await cpu();
+  const before = await usage();
   const r = await run({ seconds: SECONDS, ...opts });
-  const used = (await cpu()) - before;
+  const after = await usage();
+  const n = Math.max(1, r.ok + r.bad);
   // Requests still queued in the server when the clients stop would slow the next point: wait for the
   // database to answer the child (behind them) first.
   await drain();
-  return { rps: r.ok / r.seconds, p99: r.p99, ok: r.ok, bad: r.bad, cpu: used / Math.max(1, r.ok + r.bad) };
+  return {
+    rps: r.ok / r.seconds,
+    p99: r.p99,
+    ok: r.ok,
+    bad: r.bad,
+    cpu: (after.cpu - before.cpu) / n,
+    trips: (after.messages - before.messages) / n,
+  };
 }
 
 async function main() {
@@ -112,7 +131,7 @@ async function main() {
     child.once('exit', (code) => reject(new Error(`the server exited (${code})`)));
   });
   drain = () => ask(child, 'rows');
-  cpu = async () => (await ask<{ cpu: number }>(child, 'cpu')).cpu;
+  usage = () => ask<{ cpu: number; messages: number }>(child, 'cpu');
   const origin = s.url;
   const widget = { origin, 'x-parley-key': s.publishableKey };
   const post = async <T>(path: string, body: unknown, headers: Record<string, string>): Promise<T> => {
@@ -144,7 +163,7 @@ async function main() {
   if (!done?.citations?.length) throw new Error(`the demo question got no cited answer: ${JSON.stringify(check.events)}`);
 
   const fmt = (p: Point) =>
-    `${p.rps.toFixed(0).padStart(6)} req/s  p99 ${String(p.p99).padStart(4)} ms  CPU ${p.cpu.toFixed(0).padStart(5)} µs/req${p.bad ? `  (${p.bad} failed)` : ''}`;
+    `${p.rps.toFixed(0).padStart(6)} req/s  p99 ${String(p.p99).padStart(4)} ms  CPU ${p.cpu.toFixed(0).padStart(5)} µs/req${p.trips ? `  ${p.trips.toFixed(1)} trips/req` : ''}${p.bad ? `  (${p.bad} failed)` : ''}`;
   const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(0)}% of ceiling`;
   console.log(`Hot paths, ${s.db}, ${SECONDS} s per point, server in its own process (Node ${process.version})\n`);
   for (const c of CONNECTIONS) {
