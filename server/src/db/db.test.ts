@@ -300,6 +300,18 @@ describe('reads asked together', () => {
     const { rows } = await t.db.withOwner((tx) => tx.query<{ v: string }>('SELECT v FROM batch_order ORDER BY n'));
     expect(rows.map((r) => r.v)).toEqual(['a', 'b: a text value', 'c', 'd', 'e']);
   });
+  test('a transaction that fails with a statement still waiting for its batch never sends it, there or to the next transaction', async () => {
+    await t.db.withOwner((tx) => tx.exec('CREATE TABLE IF NOT EXISTS batch_order (n serial PRIMARY KEY, v text NOT NULL)'));
+    const failing = t.db.withOwner(async (tx) => {
+      await Promise.all([tx.query("INSERT INTO batch_order (v) VALUES ('after the failure')"), Promise.reject(new Error('the caller failed'))]);
+    });
+    await expect(failing).rejects.toThrow('the caller failed');
+    await new Promise((r) => setTimeout(r, 20));
+    // The next transactions (on the connection just given back) commit only their own work.
+    for (let i = 0; i < 3; i++) await t.db.withOwner((tx) => tx.query('SELECT count(*) FROM batch_order'));
+    const { rows } = await t.db.withOwner((tx) => tx.query<{ v: string }>("SELECT v FROM batch_order WHERE v = 'after the failure'"));
+    expect(rows).toEqual([]);
+  });
 });
 
 describe('a connection the server ends during a transaction (PostgreSQL)', () => {

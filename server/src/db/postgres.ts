@@ -70,10 +70,16 @@ function txRunner(p: pg.Pool, closed: Promise<never>, always: { readOnly?: boole
     // Plain statements asked for together (independent reads awaited at once) wait for the ones asked in
     // the same few microtasks, then go in one simple-query message with what is held: one round trip.
     let batch: Batched[] = [];
+    // Once the transaction's function is done, nothing more goes on its connection from here (a statement
+    // asked for without being awaited would otherwise run after COMMIT, or on the pool's next transaction).
+    let ended = false;
+    const open = () => {
+      if (ended) throw new Error('the transaction is over');
+    };
     const flush = () => {
       const items = batch;
       batch = [];
-      if (!items.length) return;
+      if (!items.length || ended) return;
       if (items.length === 1 && !held.length) {
         const [only] = items;
         client.query(only!.sql, only!.params ? [...only!.params] : undefined).then(only!.resolve, only!.reject);
@@ -95,16 +101,19 @@ function txRunner(p: pg.Pool, closed: Promise<never>, always: { readOnly?: boole
     };
     const tx: Tx = {
       defer(sql, params) {
+        open();
         flush();
         held.push(inlineParams(sql, params));
       },
       async exec(sql: string) {
+        open();
         flush();
         await client.query(held.length ? `${take()}; ${sql}` : sql);
       },
       async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
         // Plain values may be written into the statement's text (`plainValues`), so the statement can go
         // with others in one message; a statement of one may not (a semicolon could end a second).
+        open();
         if (plainValues(params) && !sql.includes(';')) {
           const res = await new Promise<pg.QueryResult>((resolve, reject) => {
             if (!batch.length) void afterTicks(BATCH_TICKS).then(flush);
@@ -137,6 +146,7 @@ function txRunner(p: pg.Pool, closed: Promise<never>, always: { readOnly?: boole
       } else held.push(`${begin}${scope}`);
       const result = await fn(tx, scoped);
       flush();
+      ended = true;
       const rest = held.length ? `${take()}; ` : '';
       if (opts.onWrite && !always.readOnly) {
         const results = (await client.query(`${rest}${COMMIT_TRACKED}`)) as unknown as pg.QueryResult[];
@@ -145,6 +155,9 @@ function txRunner(p: pg.Pool, closed: Promise<never>, always: { readOnly?: boole
       } else await client.query(`${rest}COMMIT`);
       return result;
     } catch (err) {
+      // A statement still waiting for its batch is never sent: the connection goes back to the pool.
+      ended = true;
+      for (const item of batch.splice(0)) item.reject(err);
       if (begun && !broken) await client.query('ROLLBACK').catch((e: Error) => (broken = e));
       throw err;
     } finally {
