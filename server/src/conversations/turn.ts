@@ -8,6 +8,7 @@ import type { Db } from '../db/index.js';
 import type { Tx } from '../db/types.js';
 import type { ConversationBus } from './bus.js';
 import { tenantSettings } from '../tenants/settings.js';
+import { readSubscriptions } from '../webhooks/outbox.js';
 import { NOTICES } from './notices.js';
 import { claimOwed, owe, settleOwed } from './pending.js';
 import {
@@ -112,9 +113,14 @@ export async function runTurn(
   const ctx = { requestId: t.requestId };
   const claimMs = deps.claimMs ?? DEFAULT_CLAIM_MS;
   const { conversation, stored, history, owed, pick } = await deps.db.withTenant(t.tenantId, ctx, async (tx) => {
-    // The settings (which redaction reads next) are asked for with the lock, so that they go with BEGIN
-    // in one message: the lock's values are text, which never does (db/postgres.ts).
-    const [, conversation] = await Promise.all([tenantSettings(tx), visitorConversation(tx, t.conversationId, t.visitorId, t.subject, true)]);
+    // The settings (which redaction reads next) and the webhook subscriptions (which storing the message
+    // reads) are asked for with the lock, so that they go with BEGIN in one message: the lock's values are
+    // text, which never does (db/postgres.ts).
+    const [, , conversation] = await Promise.all([
+      tenantSettings(tx),
+      readSubscriptions(tx, t.tenantId),
+      visitorConversation(tx, t.conversationId, t.visitorId, t.subject, true),
+    ]);
     const redacted = await deps.redactor.inbound(tx, conversation, t.text, conversation.channel);
     const stored = await appendMessage(tx, {
       tenantId: t.tenantId,
@@ -202,9 +208,13 @@ export async function answerOwed(
       );
   const done = await deps.db.withTenant(q.tenantId, ctx, async (tx) => {
     await answer.record?.(tx);
-    // Lock order as every append: the conversation row first. Asked together, the lock and the
-    // settling go in one message, in this order (db/postgres.ts).
-    const [status, settled] = await Promise.all([lockedStatus(tx, q.conversation.id), settleOwed(tx, q.messageId)]);
+    // Lock order as every append: the conversation row first. Asked together, the lock, the settling and
+    // the webhook subscriptions go in one message, in this order (db/postgres.ts).
+    const [status, settled] = await Promise.all([
+      lockedStatus(tx, q.conversation.id),
+      settleOwed(tx, q.messageId),
+      readSubscriptions(tx, q.tenantId),
+    ]);
     if (!settled) return null;
     // A person took the conversation while the answer ran: theirs to answer.
     if (status !== 'open') return null;

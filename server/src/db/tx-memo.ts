@@ -18,6 +18,11 @@ export function oncePerTx<T>(tx: Tx, key: string, read: () => Promise<T>): Promi
   return p;
 }
 
+/** A memoised read if this transaction made it already, else undefined (nothing is read). */
+export function memoInTx<T>(tx: Tx, key: string): Promise<T> | undefined {
+  return memos.get(tx)?.get(key) as Promise<T> | undefined;
+}
+
 /** Forgets a memoised read (after this transaction wrote what it read). */
 export function forgetInTx(tx: Tx, key: string): void {
   memos.get(tx)?.delete(key);

@@ -8,7 +8,8 @@ import { WEBHOOK_EVENTS, webhookEventConversationId, type WebhookEventType } fro
 import type { z } from 'zod';
 import { afterCommit } from '../db/index.js';
 import type { Tx } from '../db/types.js';
-import { insertEvent } from './store.js';
+import { memoInTx, oncePerTx } from '../db/tx-memo.js';
+import { insertEvent, SUBSCRIPTIONS, subscribedTypes } from './store.js';
 
 /** Emits `enqueued` after a transaction that enqueued deliveries commits. */
 export const webhookSignal = new EventEmitter().setMaxListeners(0);
@@ -31,12 +32,26 @@ export async function enqueueWebhook<T extends Exclude<WebhookEventType, 'webhoo
   return enqueue(tx, tenantId, type, data, null);
 }
 
+type Subscriptions = { tenantId: string; types: Set<string> };
+
+/**
+ * Reads, for the rest of `tx`, which event types the tenant's endpoints want. Asked for with a
+ * transaction's first reads (they go in one message), it spares each event no endpoint wants its own
+ * statement, which carries the event's text and so always travels alone. Without it, every event is
+ * written by the one statement that also looks the endpoints up, as before.
+ */
+export function readSubscriptions(tx: Tx, tenantId: string): Promise<unknown> {
+  return oncePerTx<Subscriptions>(tx, SUBSCRIPTIONS, async () => ({ tenantId, types: await subscribedTypes(tx, tenantId) }));
+}
+
 /** A `webhook.test` event for one endpoint, whatever it subscribes to. */
 export async function enqueueTestEvent(tx: Tx, tenantId: string, endpointId: string): Promise<string | null> {
   return enqueue(tx, tenantId, 'webhook.test', { endpointId, message: 'A test event sent from Parley.' }, endpointId);
 }
 
 async function enqueue(tx: Tx, tenantId: string, type: WebhookEventType, data: unknown, only: string | null): Promise<string | null> {
+  const read = await memoInTx<Subscriptions>(tx, SUBSCRIPTIONS);
+  if (!only && read?.tenantId === tenantId && !read.types.has(type)) return null;
   const id = newEventId();
   // Parsed against the catalog: what is sent is what the docs and the SDK types promise.
   const parsed = WEBHOOK_EVENTS[type].data.parse(data);

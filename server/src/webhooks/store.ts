@@ -1,6 +1,7 @@
 // SQL for webhooks: endpoints, the outbox (events and their deliveries), attempts, and the claims the
 // delivery worker takes. Tenant-scoped statements run in the tenant's transaction (RLS); claims run as
 // the platform role across tenants and touch only delivery metadata.
+import { forgetInTx } from '../db/tx-memo.js';
 import type { Tx } from '../db/types.js';
 
 export interface EndpointRow {
@@ -47,10 +48,23 @@ const ENDPOINT = `tenant_id, id, url, description, events, enabled, disabled_rea
 const DELIVERY = `d.id, d.endpoint_id, d.event_id, e.type AS event_type, d.status, d.attempts, d.next_attempt_at, d.response_code,
   d.latency_ms, d.error, d.created_at, d.delivered_at`;
 
+/** The tenant's subscriptions as read in a transaction (outbox.ts): forgotten there by every write of them. */
+export const SUBSCRIPTIONS = 'webhook-subscriptions';
+
+/** The event types the tenant's enabled endpoints subscribe to. */
+export async function subscribedTypes(tx: Tx, tenantId: string): Promise<Set<string>> {
+  const { rows } = await tx.query<{ type: string }>(
+    'SELECT DISTINCT unnest(events) AS type FROM webhook_endpoints WHERE tenant_id = $1 AND enabled',
+    [tenantId],
+  );
+  return new Set(rows.map((r) => r.type));
+}
+
 export async function insertEndpoint(
   tx: Tx,
   e: { tenantId: string; id: string; url: string; description: string | null; events: string[]; secretSealed: Buffer },
 ): Promise<EndpointRow> {
+  forgetInTx(tx, SUBSCRIPTIONS);
   const { rows } = await tx.query<EndpointRow>(
     `INSERT INTO webhook_endpoints (tenant_id, id, url, description, events, secret_sealed) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${ENDPOINT}`,
     [e.tenantId, e.id, e.url, e.description, e.events, e.secretSealed],
@@ -72,6 +86,7 @@ export async function updateEndpoint(
   id: string,
   e: { url: string; description: string | null; events: string[]; enabled: boolean; disabledReason: string | null; failingSince: Date | null },
 ): Promise<EndpointRow> {
+  forgetInTx(tx, SUBSCRIPTIONS);
   const { rows } = await tx.query<EndpointRow>(
     `UPDATE webhook_endpoints SET url = $2, description = $3, events = $4, enabled = $5, disabled_reason = $6, failing_since = $7, updated_at = now()
       WHERE id = $1 RETURNING ${ENDPOINT}`,
@@ -90,6 +105,7 @@ export async function setSecrets(tx: Tx, id: string, current: Buffer, previous: 
 }
 
 export async function deleteEndpoint(tx: Tx, id: string): Promise<boolean> {
+  forgetInTx(tx, SUBSCRIPTIONS);
   return (await tx.query('DELETE FROM webhook_endpoints WHERE id = $1', [id])).rowCount === 1;
 }
 
@@ -285,6 +301,7 @@ export async function release(tx: Tx, endpointId: string, at: Date): Promise<num
 
 /** Disables an endpoint (it failed for too long); true when this call did it. */
 export async function disableEndpoint(tx: Tx, endpointId: string, reason: string): Promise<boolean> {
+  forgetInTx(tx, SUBSCRIPTIONS);
   return (
     (
       await tx.query('UPDATE webhook_endpoints SET enabled = false, disabled_reason = $2, updated_at = now() WHERE id = $1 AND enabled', [
