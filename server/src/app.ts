@@ -10,6 +10,7 @@ import type { Config } from './config.js';
 import { vectorStoreFor } from './runtime.js';
 import type { Keyring } from './crypto/keyring.js';
 import type { Db } from './db/index.js';
+import type { Tx } from './db/types.js';
 import { jsonBody } from './http/body.js';
 import { errorHandler, notFound } from './http/errors.js';
 import { openApiRoute } from './http/openapi.js';
@@ -309,6 +310,7 @@ export function createApp(deps: AppDeps): express.Express {
     audit: deps.audit,
     keyring,
     retrieve: deps.retrieve ?? ((tx, query, limit, requestId) => retrieval.searchIn(tx, query, limit, requestId)),
+    ...(deps.retrieve ? {} : { prefetch: (tx: Tx) => retrieval.prefetch(tx) }),
     modelFor: deps.modelFor ?? providerModels(providerFetch),
     observe: metrics.answered,
     approvals,

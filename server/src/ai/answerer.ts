@@ -74,6 +74,8 @@ export interface AnswererDeps {
   db: Db;
   audit: AuditLog;
   retrieve: Retrieve;
+  /** Starts the reads `retrieve` makes first, to go to the database with the answerer's own (db/postgres.ts). */
+  prefetch?: (tx: Tx) => Promise<unknown>;
   /** Opens the tenant's provider key; without it every tenant gets the built-in answerer. */
   keyring?: Keyring;
   /** Builds the model from credentials (through the outbound module; tests put the ai SDK's test model here). */
@@ -110,11 +112,13 @@ export class KnowledgeAnswerer implements Answerer {
     // when configured; the primary for a tenant that has just written).
     const recordings: ((tx: Tx) => Promise<void>)[] = [];
     const first = await db.withTenantRead(input.tenantId, scope, async (tx) => {
-      // Asked together, the settings and the provider credentials go to the database in one message
-      // (db/postgres.ts); the credentials are only used when the turn goes on to retrieval.
+      // Asked together, the settings, the provider credentials and retrieval's first reads go to the
+      // database in one message (db/postgres.ts); the last two are only used when the turn goes on to retrieval.
+      const retrieves = !asksForPerson && !input.pick;
       const [all, opened] = await Promise.all([
         tenantSettings(tx),
-        !asksForPerson && this.deps.keyring ? resolveProviderCredentials(tx, this.deps.keyring, input.tenantId) : undefined,
+        retrieves && this.deps.keyring ? resolveProviderCredentials(tx, this.deps.keyring, input.tenantId) : undefined,
+        retrieves ? this.deps.prefetch?.(tx) : undefined,
       ]);
       const settings = all.handoff;
       const vocabulary = { synonyms: all.retrieval.synonyms, lexicon: all.retrieval.supportVocabulary };
@@ -122,7 +126,9 @@ export class KnowledgeAnswerer implements Answerer {
       const picked = input.pick ? await offeredPassage(tx, input.conversation.id, input.pick) : null;
       const topic = picked ? null : mentionsTopic(input.question, settings.sensitiveTopics);
       const early = asksForPerson || topic !== null || picked !== null;
-      const creds = early ? undefined : opened?.[0];
+      // Read already unless a pick was asked for (and then not found).
+      const creds =
+        early || !this.deps.keyring ? undefined : (opened ?? (await resolveProviderCredentials(tx, this.deps.keyring, input.tenantId)))[0];
       const policy = creds ? await tenantPolicy(tx) : null;
       const found = early ? { results: [] } : await retrieve(tx, input.question, this.deps.topK ?? 5, input.requestId);
       // Kept outside the transaction: a read retried on the primary after a replica failure records both calls.

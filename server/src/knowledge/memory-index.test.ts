@@ -107,6 +107,22 @@ describe('scoring in memory', () => {
     }
   });
 
+  test('the statistics are read once per transaction, and again after it writes knowledge', async () => {
+    const [before, again, after] = await as(b, async (tx) => {
+      const first = await indexStats(tx);
+      const second = await indexStats(tx);
+      await ingestSource(tx, b, { kind: 'markdown', content: '# More\n\n## Gift cards\nTenant B sells none.\n', externalId: 'b-more' });
+      return [first, second, await indexStats(tx)];
+    });
+    expect(again).toBe(before);
+    expect(Number(after!.version)).toBeGreaterThan(Number(before!.version));
+    expect(after!.n).toBeGreaterThan(before!.n);
+    await as(b, async (tx) => {
+      const { rows } = await tx.query<{ id: string }>("SELECT id FROM knowledge_sources WHERE external_id = 'b-more'");
+      await deleteSource(tx, rows[0]!.id);
+    });
+  });
+
   test('a search uses the copy only at the version it reads, and the copy never crosses tenants', async () => {
     const search = (tenant: string, q: string) => retrieval.searchTenant(tenant, q, 3).then((r) => r.results.map((c) => c.text));
     await search(a, 'refund');

@@ -5,6 +5,7 @@
 // scores in SQL, as before, while the copy is rebuilt in the background. Texts are never held here: the
 // passages found are read back under row-level security, like any other search's. Each chunk's terms are
 // (the postings turned around), so that feedback reads the top passages' terms without their texts.
+import { forgetInTx, oncePerTx } from '../db/tx-memo.js';
 import type { Tx } from '../db/types.js';
 import { skipsCommon, type WeightedTerm } from './expand.js';
 import type { Bm25Params } from './retrieve.js';
@@ -16,12 +17,18 @@ export interface IndexStats {
   totalLength: number;
 }
 
-export async function indexStats(tx: Tx): Promise<IndexStats | null> {
-  const { rows } = await tx.query<{ version: string; n: number; total: string }>(
-    'SELECT version::text AS version, chunk_count AS n, total_length::text AS total FROM knowledge_stats',
-  );
-  const r = rows[0];
-  return r ? { version: r.version, n: Number(r.n), totalLength: Number(r.total) } : null;
+// Read once per transaction (the answerer asks for them with its own first reads); a write of them forgets them.
+const STATS = 'knowledge-stats';
+export const forgetIndexStats = (tx: Tx) => forgetInTx(tx, STATS);
+
+export function indexStats(tx: Tx): Promise<IndexStats | null> {
+  return oncePerTx(tx, STATS, async () => {
+    const { rows } = await tx.query<{ version: string; n: number; total: string }>(
+      'SELECT version::text AS version, chunk_count AS n, total_length::text AS total FROM knowledge_stats',
+    );
+    const r = rows[0];
+    return r ? { version: r.version, n: Number(r.n), totalLength: Number(r.total) } : null;
+  });
 }
 
 const TITLE_BIT = 1 << 30;

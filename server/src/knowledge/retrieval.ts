@@ -156,6 +156,11 @@ export class KnowledgeRetrieval {
     return result;
   }
 
+  /** Starts the reads a search in `tx` makes first, so that a caller can ask for them with its own (db/postgres.ts). */
+  prefetch(tx: Tx): Promise<unknown> {
+    return this.indexes ? indexStats(tx) : Promise.resolve(null);
+  }
+
   /** Searches the tenant set on `tx`, which may be on the read path: see {@link Retrieve}. */
   async searchIn(tx: Tx, query: string, limit: number, requestId: string | null): ReturnType<Retrieve> {
     const spent: QueryEmbedding[] = [];

@@ -5,6 +5,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Tx } from '../db/types.js';
 import { analyze } from './analyze.js';
 import type { Chunk } from './chunk.js';
+import { forgetIndexStats } from './memory-index.js';
 
 export type SourceKind = 'markdown' | 'html' | 'text' | 'url' | 'sitemap';
 
@@ -62,6 +63,7 @@ const POSTING_BATCH = 50_000;
  */
 async function adjustStats(tx: Tx, tenantId: string, chunks: { terms: string[]; length: number }[], sign: 1 | -1): Promise<void> {
   if (!chunks.length) return;
+  forgetIndexStats(tx);
   const df = new Map<string, number>();
   let total = 0;
   for (const c of chunks) {
