@@ -30,8 +30,8 @@ interface Ready {
 
 // Set once the server is up (see load()).
 let drain: () => Promise<unknown> = async () => {};
-// Also set then: the server process's CPU time so far, in µs, and the messages it sent to PostgreSQL.
-let usage: () => Promise<{ cpu: number; messages: number }> = async () => ({ cpu: 0, messages: 0 });
+// Also set then: the server process's CPU time so far, in µs, and its round trips to PostgreSQL.
+let usage: () => Promise<{ cpu: number; trips: number }> = async () => ({ cpu: 0, trips: 0 });
 
 if (process.argv[2] === '--serve') await serve();
 else await main();
@@ -40,12 +40,25 @@ else await main();
 async function serve() {
   // The test database helper reads this when it is imported: a fresh database on that server.
   if (process.env.PARLEY_BENCH_DATABASE_URL) process.env.PARLEY_TEST_DATABASE_URL = process.env.PARLEY_BENCH_DATABASE_URL;
-  // Messages sent to PostgreSQL, each a round trip: counted where node-postgres sends one.
-  let messages = 0;
+  // Round trips to PostgreSQL: on each connection, a write after the server's last answer (node-postgres
+  // pipelines, so statements sent before the answers come back share one).
+  let trips = 0;
   const { default: pg } = await import('pg');
   const send = pg.Client.prototype.query as (...args: unknown[]) => unknown;
-  pg.Client.prototype.query = function (this: unknown, ...args: unknown[]) {
-    messages++;
+  const watched = new WeakSet<object>();
+  pg.Client.prototype.query = function (this: { connection: { stream: NodeJS.WritableStream & NodeJS.EventEmitter } }, ...args: unknown[]) {
+    const stream = this.connection.stream;
+    if (!watched.has(stream)) {
+      watched.add(stream);
+      let answered = true;
+      stream.on('data', () => (answered = true));
+      const write = stream.write as (...a: unknown[]) => boolean;
+      stream.write = function (this: unknown, ...a: unknown[]) {
+        if (answered) trips++;
+        answered = false;
+        return write.apply(this, a);
+      } as typeof stream.write;
+    }
     return send.apply(this, args);
   } as typeof pg.Client.prototype.query;
   const { startTestApp } = await import('@parley/server/testing');
@@ -71,7 +84,7 @@ async function serve() {
     if (m.cmd === 'rows') process.send!({ rows: await rows() });
     if (m.cmd === 'cpu') {
       const u = process.cpuUsage();
-      process.send!({ cpu: u.user + u.system, messages });
+      process.send!({ cpu: u.user + u.system, trips });
     }
     if (m.cmd === 'close') {
       await t.close();
@@ -100,7 +113,7 @@ interface Point {
   bad: number;
   /** The server process's CPU time per request, in µs: steadier than req/s on a shared machine. */
   cpu: number;
-  /** Messages to PostgreSQL (round trips) per request, background work included; 0 on PGlite. */
+  /** Round trips to PostgreSQL per request, background work included; 0 on PGlite. */
   trips: number;
 }
 
@@ -118,7 +131,7 @@ async function load(opts: Omit<LoadOptions, 'seconds'>): Promise<Point> {
     ok: r.ok,
     bad: r.bad,
     cpu: (after.cpu - before.cpu) / n,
-    trips: (after.messages - before.messages) / n,
+    trips: (after.trips - before.trips) / n,
   };
 }
 
@@ -131,7 +144,7 @@ async function main() {
     child.once('exit', (code) => reject(new Error(`the server exited (${code})`)));
   });
   drain = () => ask(child, 'rows');
-  usage = () => ask<{ cpu: number; messages: number }>(child, 'cpu');
+  usage = () => ask<{ cpu: number; trips: number }>(child, 'cpu');
   const origin = s.url;
   const widget = { origin, 'x-parley-key': s.publishableKey };
   const post = async <T>(path: string, body: unknown, headers: Record<string, string>): Promise<T> => {
