@@ -70,6 +70,28 @@ describe('sentence selection', () => {
     expect(extractiveAnswer('can I return sale items?', [RETURNS]).text).toBe('Sale items can be returned within 14 days. [1]');
   });
 
+  test('"how long" or "when" is answered with the sentence that gives a time, "how much" with the one that gives an amount', () => {
+    const timing = p(
+      'Returns › Refund timing',
+      'Refunds go back to the original payment method within 5 business days after we receive your parcel. We email you when the refund is issued. Your bank may take a few more days to show it.',
+      9,
+    );
+    // "show" is the rarer word, and only the last sentence has it; the first is the one that says when.
+    expect(extractiveAnswer('When will my refund show up on my card?', [timing, RETURNS]).text).toBe(
+      'Refunds go back to the original payment method within 5 business days after we receive your parcel. Your bank may take a few more days to show it. [1]',
+    );
+    const abroad = p(
+      'Shipping › International shipping',
+      'We ship to 40 countries in Europe and North America. Shipping outside the EU costs 15 euros per order.',
+      5,
+    );
+    expect(extractiveAnswer('how much is shipping to Norway?', [abroad]).text).toBe(
+      'We ship to 40 countries in Europe and North America. Shipping outside the EU costs 15 euros per order. [1]',
+    );
+    // A question of another kind keeps the sentence that meets its words first.
+    expect(extractiveAnswer('do you ship to Norway?', [abroad]).text).toBe('We ship to 40 countries in Europe and North America. [1]');
+  });
+
   test('a heading alone is not support', () => {
     expect(extractiveAnswer('refund timing', [p('Returns › Refund timing', 'Contact us.', 5)]).text).toBe('');
   });

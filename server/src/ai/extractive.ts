@@ -1,5 +1,6 @@
 import { analyze } from '../knowledge/analyze.js';
 import { expandQuery, type WeightedTerm } from '../knowledge/expand.js';
+import { questionType, type QuestionType } from '../knowledge/intent.js';
 
 // The built-in answerer: no model, no network. It answers with the sentence(s) of one passage that best
 // answer the question, so the product works offline and every sentence of an answer is a quotation of a
@@ -37,6 +38,14 @@ export function contentWords(text: string): string[] {
 // Sentences that refer to what came before: opening with a pronoun for it, or "also" among the first words, or
 // ending on a pronoun for it ("Your bank may take a few more days to show it.").
 const LEANS_BACK = /^(?:(?:this|that|these|those|it|they|then|however|otherwise|instead)\b|(?:\S+\s+){0,3}also\b)|\b(?:it|them)[.!?]?$/i;
+
+// A sentence that gives the kind of answer the question asks for: a time for "how long" or "when", an
+// amount (or "free") for "how much".
+const GIVES: Partial<Record<QuestionType, RegExp>> = {
+  duration:
+    /\b\d+(?:\s*(?:to|-|–)\s*\d+)?\s+(?:business\s+|working\s+)?(?:minutes?|hours?|days?|weeks?|months?|years?)\b|\b(?:next|same)\s+(?:business\s+)?day\b|\btomorrow\b/i,
+  cost: /[€$£]\s?\d|\d(?:[.,]\d+)?\s?(?:€|\$|£|euros?|dollars?|pounds?)\b|\bfree\b/i,
+};
 
 export function sentences(text: string): string[] {
   return text
@@ -77,11 +86,16 @@ export function extractiveAnswer(
   const bestMeet = (w: string) => Math.max(0, ...passageMeets.map((m) => m.get(w) ?? 0));
   const missing = q.reduce((n, w) => n + weight(w) * (1 - bestMeet(w)), 0) / total;
 
+  // Giving the kind of answer asked for ("within 5 business days" for "when will my refund show up") counts
+  // as much as the question's weightiest word: it decides between sentences of the passage, never the passage.
+  const gives = GIVES[questionType(question)];
+  const answersType = Math.max(...q.map(weight));
   const candidates = passages.flatMap((p, pi) =>
     sentences(p.text).map((s, si) => {
       const own = meets(q, ts, new Set(analyze(s)));
       const title = meets(q, ts, titleTerms[pi]!);
-      const score = q.reduce((n, w) => n + weight(w) * Math.max(own.get(w) ?? 0, 0.5 * (title.get(w) ?? 0)), 0) - 0.01 * si;
+      const score =
+        q.reduce((n, w) => n + weight(w) * Math.max(own.get(w) ?? 0, 0.5 * (title.get(w) ?? 0)), 0) + (gives?.test(s) ? answersType : 0) - 0.01 * si;
       return { pi, si, s, score, own, title, inSentence: own.size };
     }),
   );
