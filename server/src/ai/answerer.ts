@@ -113,7 +113,7 @@ export class KnowledgeAnswerer implements Answerer {
     const recordings: ((tx: Tx) => Promise<void>)[] = [];
     const first = await db.withTenantRead(input.tenantId, scope, async (tx) => {
       // Asked together, the settings, the provider credentials and retrieval's first reads go to the
-      // database in one round trip (db/postgres.ts); the last two are only used when the turn goes on to retrieval.
+      // database in one message (db/postgres.ts); the last two are only used when the turn goes on to retrieval.
       const retrieves = !asksForPerson && !input.pick;
       const [all, opened] = await Promise.all([
         tenantSettings(tx),

@@ -114,7 +114,8 @@ export async function runTurn(
   const claimMs = deps.claimMs ?? DEFAULT_CLAIM_MS;
   const { conversation, stored, history, owed, pick } = await deps.db.withTenant(t.tenantId, ctx, async (tx) => {
     // The settings (which redaction reads next) and the webhook subscriptions (which storing the message
-    // reads) are asked for with the lock, so that they go with BEGIN in one round trip (db/postgres.ts).
+    // reads) are asked for with the lock, so that they go with BEGIN in one message: the lock's values are
+    // text, which never does (db/postgres.ts).
     const [, , conversation] = await Promise.all([
       tenantSettings(tx),
       readSubscriptions(tx, t.tenantId),
@@ -208,7 +209,7 @@ export async function answerOwed(
   const done = await deps.db.withTenant(q.tenantId, ctx, async (tx) => {
     await answer.record?.(tx);
     // Lock order as every append: the conversation row first. Asked together, the lock, the settling and
-    // the webhook subscriptions go in one round trip, in this order (db/postgres.ts).
+    // the webhook subscriptions go in one message, in this order (db/postgres.ts).
     const [status, settled] = await Promise.all([
       lockedStatus(tx, q.conversation.id),
       settleOwed(tx, q.messageId),

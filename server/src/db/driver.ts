@@ -1,3 +1,4 @@
+import pg from 'pg';
 import type { Tx } from './types.js';
 
 /** Who a transaction runs as: its role, tenant ('' for none) and request id ('' for none). */
@@ -10,16 +11,122 @@ export interface TxScope {
 }
 
 /**
- * The statement that scopes a transaction, its three values as parameters: set_config(…, true) is SET
- * LOCAL, so role and tenant end with the transaction.
+ * The statement that scopes a transaction, with its three values written by `value` (a placeholder, or
+ * an escaped literal): set_config(…, true) is SET LOCAL, so role and tenant end with the transaction.
  */
-export function scopeStatement(s: TxScope): { sql: string; params: string[] } {
-  return {
-    sql: `SELECT set_config('role', $1, true), set_config('app.tenant_id', $2, true), set_config('app.request_id', $3, true)${
-      s.replayed ? ', pg_last_wal_replay_lsn()::text AS replayed' : ''
-    }`,
-    params: [s.role, s.tenantId, s.requestId],
-  };
+export function scopeStatement(s: TxScope, value: (v: string, i: number) => string): string {
+  const [role, tenant, request] = [s.role, s.tenantId, s.requestId].map(value);
+  return `SELECT set_config('role', ${role}, true), set_config('app.tenant_id', ${tenant}, true), set_config('app.request_id', ${request}, true)${
+    s.replayed ? ', pg_last_wal_replay_lsn()::text AS replayed' : ''
+  }`;
+}
+
+const WORD = /[A-Za-z0-9_$]/;
+
+/** Where the quoted text, quoted name, dollar-quoted body or comment starting at `i` ends; -1: none starts there. */
+function skip(sql: string, i: number): number {
+  const c = sql[i];
+  const next = sql[i + 1];
+  if (c === '-' && next === '-') {
+    const end = sql.indexOf('\n', i);
+    return end < 0 ? sql.length : end;
+  }
+  if (c === '/' && next === '*') {
+    // Block comments nest in PostgreSQL.
+    let depth = 0;
+    for (let j = i; j < sql.length - 1; j++) {
+      if (sql[j] === '/' && sql[j + 1] === '*') depth++, j++;
+      else if (sql[j] === '*' && sql[j + 1] === '/' && (j++, --depth === 0)) return j + 1;
+    }
+    return Infinity;
+  }
+  if (c === "'" || c === '"') {
+    // E'…' takes backslash escapes; elsewhere a doubled quote is the only escape.
+    const escapes = c === "'" && /[Ee]/.test(sql[i - 1] ?? '') && !WORD.test(sql[i - 2] ?? '');
+    for (let j = i + 1; j < sql.length; j++) {
+      if (escapes && sql[j] === '\\') j++;
+      else if (sql[j] === c) {
+        if (sql[j + 1] !== c) return j + 1;
+        j++;
+      }
+    }
+    return Infinity;
+  }
+  if (c === '$' && !WORD.test(sql[i - 1] ?? '')) {
+    const tag = /^\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i, i + 64))?.[0];
+    if (tag) {
+      const end = sql.indexOf(tag, i + tag.length);
+      return end < 0 ? Infinity : end + tag.length;
+    }
+  }
+  return -1;
+}
+
+/**
+ * `sql` with its $n placeholders written as literals, for a simple-query message (which takes no
+ * parameters). Each value goes in as the driver would send it as a parameter (its text, from pg's own
+ * conversion), as an untyped literal escaped by the driver: PostgreSQL infers an untyped literal's type
+ * from its context as it infers an unspecified parameter's. Placeholders inside quotes, dollar-quoted
+ * bodies and comments are left alone. Throws a TypeError where the statement could not be written so
+ * (a NUL, which in a query string would end the message early; a value missing or left over; an
+ * unterminated quote).
+ */
+export function inlineParams(sql: string, params: readonly unknown[] = []): string {
+  let out = '';
+  let from = 0;
+  const used = new Set<number>();
+  for (let i = 0; i < sql.length; ) {
+    const end = skip(sql, i);
+    if (end === Infinity) throw new TypeError('the statement has an unterminated quote or comment');
+    if (end >= 0) {
+      i = end;
+      continue;
+    }
+    const m = sql[i] === '$' && !WORD.test(sql[i - 1] ?? '') ? /^\$(\d+)/.exec(sql.slice(i, i + 12)) : null;
+    if (!m) {
+      i++;
+      continue;
+    }
+    const n = Number(m[1]);
+    if (n < 1 || n > params.length) throw new TypeError(`no value for $${n}`);
+    used.add(n);
+    out += sql.slice(from, i) + literal(params[n - 1], n);
+    i += m[0].length;
+    from = i;
+  }
+  if (used.size !== params.length) throw new TypeError(`${params.length} values for ${used.size} placeholders`);
+  return out + sql.slice(from);
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Whether values may be written into a statement's text, which PostgreSQL shows in pg_stat_activity and
+ * writes to its log with an error: only identifiers (uuids), numbers, booleans, times and nulls, never
+ * text that could hold a secret or a visitor's words (those stay parameters).
+ */
+export function plainValues(params: readonly unknown[] = []): boolean {
+  return params.every(
+    (v) =>
+      v === null ||
+      v === undefined ||
+      typeof v === 'boolean' ||
+      (typeof v === 'number' && Number.isFinite(v)) ||
+      v instanceof Date ||
+      (typeof v === 'string' && UUID.test(v)),
+  );
+}
+
+// pg's own conversion of a parameter to what it sends (arrays, dates, JSON), which its types leave out.
+const { prepareValue } = (pg as unknown as { utils: { prepareValue(v: unknown): string | Buffer | null } }).utils;
+
+function literal(value: unknown, n: number): string {
+  const v = prepareValue(value);
+  if (v === null) return 'NULL';
+  // A Buffer goes as a binary parameter; bytea's hex text is the same bytes.
+  const text = Buffer.isBuffer(v) ? `\\x${v.toString('hex')}` : v;
+  if (text.includes('\0')) throw new TypeError(`$${n} holds a NUL character`);
+  return pg.escapeLiteral(text);
 }
 
 export interface TxOptions {

@@ -4,7 +4,7 @@ import { vector } from '@electric-sql/pglite-pgvector';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { QueryResult, Tx } from './types.js';
-import { scopeStatement, type Driver, type Runner, type Scoped } from './driver.js';
+import { inlineParams, scopeStatement, type Driver, type Runner, type Scoped } from './driver.js';
 
 const INT8 = 20;
 
@@ -61,15 +61,16 @@ function acquireLock(dir: string): () => void {
 
 /** The transaction's Tx, and a flush of its held writes (Tx.defer) for the end of its function. */
 function wrap(q: Pick<Transaction, 'query' | 'exec'>): { tx: Tx; flush: () => Promise<void> } {
-  let held: { sql: string; params?: readonly unknown[] | undefined }[] = [];
+  let held: string[] = [];
   const flush = async () => {
-    const writes = held;
+    if (!held.length) return;
+    const script = held.join('; ');
     held = [];
-    for (const w of writes) await q.query(w.sql, w.params ? [...w.params] : undefined);
+    await q.exec(script);
   };
   const tx: Tx = {
     defer(sql, params) {
-      held.push({ sql, params });
+      held.push(inlineParams(sql, params));
     },
     async exec(sql: string) {
       await flush();
@@ -104,13 +105,19 @@ export async function openPglite(location: string, from?: Blob): Promise<Driver>
     throw err;
   }
   // One in-process database: no replica, so no WAL positions to track (`onWrite` is never called).
-  // In process, a statement costs no round trip: the scope is set on its own.
+  // In process, a statement costs no round trip: the scope is set with placeholders, on its own.
   const tx: Runner = (fn, opts = {}) =>
     pg.transaction(async (t) => {
       if (opts.readOnly) await t.query('SET TRANSACTION READ ONLY');
       const s = opts.scope;
-      const scope = s && scopeStatement(s);
-      const scoped = scope ? (await t.query<Scoped>(scope.sql, scope.params)).rows[0]! : {};
+      const scoped = s
+        ? (
+            await t.query<Scoped>(
+              scopeStatement(s, (_, i) => `$${i + 1}`),
+              [s.role, s.tenantId, s.requestId],
+            )
+          ).rows[0]!
+        : {};
       const { tx: wrapped, flush } = wrap(t);
       const result = await fn(wrapped, scoped);
       await flush();

@@ -1,7 +1,7 @@
 // PostgreSQL server through node-postgres. The app pool may log in as parley_app; the owner pool runs
 // migrations and the platform path; the optional replica pool serves read-only transactions.
 import pg from 'pg';
-import { scopeStatement, type Driver, type PoolUse, type Runner, type Scoped } from './driver.js';
+import { inlineParams, plainValues, scopeStatement, type Driver, type PoolUse, type Runner, type Scoped } from './driver.js';
 import type { QueryResult, Tx } from './types.js';
 
 const INT8 = 20;
@@ -14,7 +14,7 @@ const types = {
 const REPLICA_CONNECT_TIMEOUT_MS = 2000;
 
 function pool(url: string, extra: pg.PoolConfig = {}): pg.Pool {
-  const p = new pg.Pool({ connectionString: url, types, max: 10, idleTimeoutMillis: 10_000, pipeline: true, ...extra });
+  const p = new pg.Pool({ connectionString: url, types, max: 10, idleTimeoutMillis: 10_000, ...extra });
   // An idle client's error (e.g. server restart) must not crash the process; the pool replaces it.
   p.on('error', () => {});
   return p;
@@ -24,13 +24,20 @@ function pool(url: string, extra: pg.PoolConfig = {}): pg.Pool {
 // go in one simple-query message: no extra round trip. A failed COMMIT stops the message there.
 const COMMIT_TRACKED = 'SELECT pg_current_xact_id_if_assigned() IS NOT NULL AS wrote; COMMIT; SELECT pg_current_wal_insert_lsn()::text AS lsn';
 
-/** A statement not sent yet: BEGIN and the scope until the first statement, then writes held by Tx.defer. */
-interface Held {
+/** A plain statement waiting to go in one message with others. */
+interface Batched {
   sql: string;
-  params?: readonly unknown[] | undefined;
+  params: readonly unknown[] | undefined;
+  resolve: (res: pg.QueryResult) => void;
+  reject: (err: unknown) => void;
 }
 
-type Corkable = { cork(): void; uncork(): void };
+// How many microtasks a batch waits for more statements: enough for a caller's few awaits of values
+// already at hand (a memoised read) before its statement, and no event-loop turn.
+const BATCH_TICKS = 8;
+const afterTicks = async (n: number) => {
+  for (let i = 0; i < n; i++) await undefined;
+};
 
 // pg-pool's end() leaves callers already queued for a connection waiting forever: a transaction waiting
 // when the database closes fails instead, so whoever awaits it (a background job being stopped) goes on.
@@ -51,79 +58,106 @@ function txRunner(p: pg.Pool, closed: Promise<never>, always: { readOnly?: boole
     let broken: Error | undefined;
     const onError = (err: Error) => (broken = err);
     client.on('error', onError);
-    let held: Held[] = [];
+    // Statements not sent yet: held writes (Tx.defer) and, until the first statement, BEGIN and the scope.
+    let held: string[] = [];
     let begun = false;
+    const take = () => {
+      const message = held.join('; ');
+      held = [];
+      begun = true;
+      return message;
+    };
+    // Plain statements asked for together (independent reads awaited at once) wait for the ones asked in
+    // the same few microtasks, then go in one simple-query message with what is held: one round trip.
+    let batch: Batched[] = [];
     // Once the transaction's function is done, nothing more goes on its connection from here (a statement
     // asked for without being awaited would otherwise run after COMMIT, or on the pool's next transaction).
     let ended = false;
-    // The pool's connections are pipelined: a statement goes to the server when asked for, without waiting
-    // for the answers before it, and its values always go as parameters. Statements asked for in the same
-    // turn of the event loop (independent reads awaited at once, what is held) also leave in one write.
-    const stream = (client as unknown as { connection: { stream: Corkable } }).connection.stream;
-    let corked = false;
-    const send = (sql: string, params?: readonly unknown[]) => {
-      if (!corked) {
-        corked = true;
-        stream.cork();
-        process.nextTick(() => {
-          corked = false;
-          stream.uncork();
-        });
-      }
-      return client.query(sql, params ? [...params] : undefined) as unknown as Promise<pg.QueryResult>;
-    };
-    // What is held goes first, in the order asked. The server answers in order, and once one fails the rest
-    // fail with it, so the first error is the one that counts.
-    const run = async (sql: string, params?: readonly unknown[]): Promise<pg.QueryResult> => {
-      const before = held.map((h) => send(h.sql, h.params));
-      held = [];
-      begun = true;
-      const running = send(sql, params);
-      if (!before.length) return running;
-      const results = await Promise.all([...before, running]);
-      return results[results.length - 1]!;
-    };
     const open = () => {
       if (ended) throw new Error('the transaction is over');
+    };
+    const flush = () => {
+      const items = batch;
+      batch = [];
+      if (!items.length || ended) return;
+      if (items.length === 1 && !held.length) {
+        const [only] = items;
+        client.query(only!.sql, only!.params ? [...only!.params] : undefined).then(only!.resolve, only!.reject);
+        return;
+      }
+      const texts = items.map((i) => (i.params?.length ? inlineParams(i.sql, i.params) : i.sql));
+      const message = [...(held.length ? [take()] : []), ...texts].join('; ');
+      begun = true;
+      (client.query(message) as unknown as Promise<pg.QueryResult | pg.QueryResult[]>).then(
+        (res) => {
+          // Each batched statement is one, and they come last.
+          const results = (Array.isArray(res) ? res : [res]).slice(-items.length);
+          items.forEach((item, k) => item.resolve(results[k]!));
+        },
+        (err) => {
+          for (const item of items) item.reject(err);
+        },
+      );
     };
     const tx: Tx = {
       defer(sql, params) {
         open();
-        held.push({ sql, params });
+        flush();
+        held.push(inlineParams(sql, params));
       },
       async exec(sql: string) {
         open();
-        await run(sql);
+        flush();
+        await client.query(held.length ? `${take()}; ${sql}` : sql);
       },
       async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+        // Plain values may be written into the statement's text (`plainValues`), so the statement can go
+        // with others in one message; a statement of one may not (a semicolon could end a second).
         open();
-        const res = await run(sql, params);
+        if (plainValues(params) && !sql.includes(';')) {
+          const res = await new Promise<pg.QueryResult>((resolve, reject) => {
+            if (!batch.length) void afterTicks(BATCH_TICKS).then(flush);
+            batch.push({ sql, params, resolve, reject });
+          });
+          return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
+        }
+        // Else what is held and batched goes first, then this statement: both to the connection's queue
+        // now, in order: two round trips, the earlier ones' error first.
+        flush();
+        const before = held.length ? client.query(take()) : null;
+        const running = client.query(sql, params ? [...params] : undefined);
+        const res = before ? (await Promise.all([before, running]))[1] : await running;
         return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
       },
     };
     try {
-      // BEGIN and the scope go with the transaction's first statement: a transaction of held writes only is
-      // one round trip, COMMIT included. A scope read before the transaction's function runs (`replayed`)
-      // is sent at once.
-      held.push({ sql: always.readOnly || opts.readOnly ? 'BEGIN READ ONLY' : 'BEGIN' });
+      const begin = always.readOnly || opts.readOnly ? 'BEGIN READ ONLY' : 'BEGIN';
+      // BEGIN and the scope go with the transaction's first statement, in one simple-query message (such
+      // a message takes no parameters, so the scope's values go in as literals, escaped by the driver):
+      // a transaction of held writes only is one round trip, COMMIT included. A scope read before the
+      // transaction's function runs (`replayed`) is sent at once.
       const s = opts.scope;
       let scoped: Scoped = {};
-      if (s) {
-        const scope = scopeStatement(s);
-        if (s.replayed) scoped = (await run(scope.sql, scope.params)).rows[0] as Scoped;
-        else held.push(scope);
-      }
+      const scope = s ? `; ${scopeStatement(s, (v) => pg.escapeLiteral(v))}` : '';
+      if (s?.replayed) {
+        begun = true;
+        const [, set] = (await client.query(`${begin}${scope}`)) as unknown as pg.QueryResult[];
+        scoped = set!.rows[0] as Scoped;
+      } else held.push(`${begin}${scope}`);
       const result = await fn(tx, scoped);
+      flush();
       ended = true;
+      const rest = held.length ? `${take()}; ` : '';
       if (opts.onWrite && !always.readOnly) {
-        const [wrote, , lsn] = (await run(COMMIT_TRACKED)) as unknown as pg.QueryResult[];
+        const results = (await client.query(`${rest}${COMMIT_TRACKED}`)) as unknown as pg.QueryResult[];
+        const [wrote, , lsn] = results.slice(-3);
         if (wrote!.rows[0].wrote) opts.onWrite(lsn!.rows[0].lsn);
-      } else await run('COMMIT');
+      } else await client.query(`${rest}COMMIT`);
       return result;
     } catch (err) {
-      // What is still held is never sent: the connection goes back to the pool.
+      // A statement still waiting for its batch is never sent: the connection goes back to the pool.
       ended = true;
-      held = [];
+      for (const item of batch.splice(0)) item.reject(err);
       if (begun && !broken) await client.query('ROLLBACK').catch((e: Error) => (broken = e));
       throw err;
     } finally {

@@ -11,10 +11,12 @@ export interface Tx {
   /** Runs a script of several statements without parameters (migrations, maintenance). */
   exec(sql: string): Promise<void>;
   /**
-   * A write whose result nobody reads (an audit entry): held, then sent with the transaction's next
-   * statement or its COMMIT, so it costs no round trip of its own. Statements still run in the order
-   * they were asked for; an error in a held one fails the statement (or COMMIT) it went with, and so the
-   * transaction. Its values go as parameters, like any statement's.
+   * A write whose result nobody reads (an audit entry): held, then sent in one message with the
+   * transaction's next statement or its COMMIT, so it costs no round trip of its own. Statements still
+   * run in the order they were asked for; an error in a held one fails the statement (or COMMIT) it went
+   * with, and so the transaction. Its values are written into the statement's text as escaped literals
+   * (`inlineParams`), which PostgreSQL shows in pg_stat_activity and its error log: hold only writes
+   * whose values may be read there (an audit entry's bounded facts), never a secret or a visitor's words.
    */
   defer(sql: string, params?: readonly unknown[]): void;
 }

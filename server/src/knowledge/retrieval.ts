@@ -181,7 +181,7 @@ export class KnowledgeRetrieval {
 
   private async readIn(tx: Tx, query: string, limit: number, opts: SearchOptions, spent: QueryEmbedding[]): Promise<SearchResult> {
     const tenantId = await txTenant(tx);
-    // Asked together, these reads go to the database in one round trip (db/postgres.ts): the settings, the
+    // Asked together, these reads go to the database in one message (db/postgres.ts): the settings, the
     // copy's version (which only BM25 uses) and the embedder (which a search the caller asked to be BM25
     // does not, nor one of a tenant whose setting is BM25).
     const [settings, stats, embedder] = await Promise.all([

@@ -36,9 +36,9 @@ type Subscriptions = { tenantId: string; types: Set<string> };
 
 /**
  * Reads, for the rest of `tx`, which event types the tenant's endpoints want. Asked for with a
- * transaction's first reads (they go in one round trip), it spares each event no endpoint wants its own
- * statement and round trip. Without it, every event is written by the one statement that also looks the
- * endpoints up, as before.
+ * transaction's first reads (they go in one message), it spares each event no endpoint wants its own
+ * statement, which carries the event's text and so always travels alone. Without it, every event is
+ * written by the one statement that also looks the endpoints up, as before.
  */
 export function readSubscriptions(tx: Tx, tenantId: string): Promise<unknown> {
   return oncePerTx<Subscriptions>(tx, SUBSCRIPTIONS, async () => ({ tenantId, types: await subscribedTypes(tx, tenantId) }));
