@@ -40,8 +40,8 @@ else await main();
 async function serve() {
   // The test database helper reads this when it is imported: a fresh database on that server.
   if (process.env.PARLEY_BENCH_DATABASE_URL) process.env.PARLEY_TEST_DATABASE_URL = process.env.PARLEY_BENCH_DATABASE_URL;
-  // Round trips to PostgreSQL: on each connection, a write after the server's last answer (node-postgres
-  // pipelines, so statements sent before the answers come back share one).
+  // Round trips to PostgreSQL: on each connection, a write after the server's last answer, so statements
+  // that leave together (in one message, or before the answers come back) count once.
   let trips = 0;
   const { default: pg } = await import('pg');
   const send = pg.Client.prototype.query as (...args: unknown[]) => unknown;
