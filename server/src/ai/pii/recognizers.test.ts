@@ -382,6 +382,16 @@ describe('issue 13: names, addresses and phones', () => {
     expect(found('Zoolander is a 2001 film. You can stream it.')).toEqual([]);
   });
 
+  it('reads the word opening a sentence as a name where it "is from" somewhere, and a run before "novel" or "album" as its author', () => {
+    expect(found('Oksana is from the billing team.')).toEqual([['person', 'Oksana']]);
+    expect(found('Unlike the Takahashi novel, this one is short.')).toEqual([['person', 'Takahashi']]);
+    expect(found('Is the Vilhjálmsson album on vinyl?')).toEqual([['person', 'Vilhjálmsson']]);
+    // A common word is never an author, nor are its neighbours; a product stays a product.
+    expect(found('I read the Lonely Planet book')).toEqual([]);
+    expect(found('Shipping is from our warehouse.')).toEqual([]);
+    expect(found('The Jackson hoodie is from the new range.')).toEqual([]);
+  });
+
   it("reads a shop's product names and carriers as no people, and a possessive opening a sentence as no name", () => {
     expect(found('The Jackson hoodie is too small')).toEqual([]);
     expect(found('Is the Aurora Borealis jacket warm?')).toEqual([]);

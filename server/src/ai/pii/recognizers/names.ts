@@ -85,6 +85,9 @@ const PRODUCT_AFTER = new Set(
     'socks gloves hat hats cap beanie scarf backpack backpacks bag bags duffel tent tents'
   ).split(' '),
 );
+// A written or recorded work after a capitalised run names its author or artist: "the Nielsen novel", "the
+// Adamska biography". Checked before "the" makes the run a thing ("the Hilton").
+const WORK_AFTER = new Set('novel novels book books biography memoir memoirs poem poems poetry album albums essay essays trilogy lyrics'.split(' '));
 const POSSESSIVES = new Set('my your our their his her its'.split(' '));
 const PLACE_BEFORE = new Set('rue cours avenue via calle rua avenida chemin boulevard allée piazza viale plaza st saint santa san'.split(' '));
 // "ship to Georgia", "flying to Sydney", "I live in Chelsea": after these, a place that is also a first name
@@ -242,7 +245,9 @@ const PERSON_BEFORE = new RegExp(String.raw`${PERSON_WORDS}\W*\u0000`);
 const PERSON_BEFORE_SAME_SENTENCE = new RegExp(String.raw`${PERSON_WORDS}[^\p{L}\p{N}.!?]*\u0000`, 'u');
 // A personal pronoun soon after a word opening a sentence refers back to it ("Oline is very reliable. You can always depend on him.").
 const PRONOUN_AFTER = /\b(?:he|she|him|her|his|hers|himself|herself)\b/;
-const PERSON_AFTER = /\u0000(?:['’]s\b|\s+(?:says|said|told|asked|shouted|wrote|replied|was|is a|has|had|his|her|and (?:his|her)|were)\b)/;
+const PERSON_AFTER = /\u0000(?:['’]s\b|\s+(?:says|said|told|asked|shouted|wrote|replied|was|is a|is from|has|had|his|her|and (?:his|her)|were)\b)/;
+// Where someone comes from, after a word opening a sentence: a person, as a product or a title rarely "is from".
+const COMES_FROM = /^\s+(?:is|was|comes) from\b/;
 
 // ---- the scanner ---------------------------------------------------------------------------------------------
 
@@ -599,6 +604,10 @@ function capitalSequence(i: number): number {
   if (a > 0 && joined(a) && PLACE_BEFORE.has(low(a - 1))) return seqEnd;
   // A product ("the Jackson hoodie", "the Aurora Borealis jacket", "my Northwind Classic Tee").
   if (PRODUCT_AFTER.has(low(seqEnd)) || (after < n && joined(after) && PRODUCT_AFTER.has(low(after)))) return seqEnd;
+  if (after < n && joined(after) && WORK_AFTER.has(low(after)) && authorShaped(i, b)) {
+    push(a, b, 0.55);
+    return seqEnd;
+  }
   // "the Hilton", "the Amber Bay jacket": after a lower-case "the", a capitalised run names a thing or a place.
   if (a > 0 && joined(a) && !tok.cap[a - 1] && low(a - 1) === 'the' && !cueBefore(a, STRONG)) return seqEnd;
   const start = tok.start[a]!;
@@ -622,7 +631,7 @@ function capitalSequence(i: number): number {
     // An unknown word opening a sentence is as often a title or a product ("Zoolander is a 2001 film"), but
     // not after a word that names a person in the same sentence.
     const cued = atSentenceStart(a)
-      ? PERSON_BEFORE_SAME_SENTENCE.test(windowText(text, start, end, 24, 0)) || referredTo(end)
+      ? PERSON_BEFORE_SAME_SENTENCE.test(windowText(text, start, end, 24, 0)) || referredTo(end) || COMES_FROM.test(text.slice(end, end + 16))
       : personContext(start, end);
     score = cued ? 0.55 : 0.4;
   }
@@ -634,6 +643,11 @@ function capitalSequence(i: number): number {
     score = Math.max(score, isFirst(a) ? 0.8 : isLast(a) ? 0.65 : 0.55);
   if (score > 0) push(a, b, score);
   return seqEnd;
+}
+/** Every word of the run a name or unknown, none known as anything else ("the Lonely Planet book" is no author). */
+function authorShaped(a: number, b: number): boolean {
+  for (let k = a; k <= b; k++) if (isOther(k) || !nameShaped(k)) return false;
+  return true;
 }
 /** Token a opens a line (or the text) and a colon follows it: "Brodie: …", not "Tel: …" or "Re: …". */
 function speakerLabel(a: number): boolean {
