@@ -67,6 +67,12 @@ describe('chunking and HTML', () => {
   test('the analyser stems and drops stop words', () => {
     expect(analyze('The refunds were refunded, refunding!')).toEqual(['refund', 'refund', 'refund']);
   });
+
+  test("a redaction placeholder is no word of the visitor's: its class name is not a term", () => {
+    expect(analyze('[PERSON_1] wrote from [EMAIL_2] about [BANK_ACCOUNT_1]')).toEqual(['wrote']);
+    // Text merely shaped like one, and the words around it, are kept.
+    expect(analyze('[NOTE_1] my email')).toEqual(['note', 'email']);
+  });
 });
 
 describe('over the admin API', () => {
@@ -240,6 +246,28 @@ describe('over the admin API', () => {
     const unknown = await v.say(conv, 'Can I pay with cryptocurrency tokens on Mars?');
     expect(unknown.at(-1)).toMatchObject({ event: 'handoff', data: { handoff: { reason: 'low_confidence' } } });
     expect(unknown.find((e) => e.event === 'done')!.data.message.citations).toEqual([]);
+  });
+
+  test("the placeholders that replace a visitor's personal data never steer the answer", async () => {
+    // A tenant whose knowledge has "email" and "person" in it: a name and an address stored as [PERSON_1]
+    // and [EMAIL_1] used to match these passages through the placeholders' class names.
+    const c = await t.tenant('Shop C', ['shop.c.example']);
+    const res = await call(t.url, 'POST', '/v1/admin/knowledge/sources', {
+      key: c.secretKey,
+      body: {
+        kind: 'markdown',
+        content:
+          '# Help\n\n## Newsletter emails\nUnsubscribe from our email newsletter with the link in every email.\n\n## Personal shopping\nBook a personal shopper: a person helps you choose in store.\n',
+        externalId: 'help',
+      },
+    });
+    expect(res.status).toBe(201);
+    const v = new Visitor(t.url, c.publishableKey, 'https://shop.c.example');
+    await v.start();
+    const conv = (await v.call('POST', '/conversations', {})).body.conversation.id;
+    const events = await v.say(conv, 'Hello, Anna Lindqvist here, anna.lindqvist@example.com');
+    expect(events.find((e) => e.event === 'done')!.data.message.citations).toEqual([]);
+    expect(events.some((e) => e.event === 'handoff')).toBe(true);
   });
 
   test('"Did you mean": between the two thresholds the visitor is offered headings, picks one and gets its passage', async () => {
