@@ -85,6 +85,10 @@ describe('query expansion', () => {
     expect(weightOf('can you ship to Germany?', 'europe')).toBe(SUPPORT_LEXICON_WEIGHT);
     expect(weightOf('do you ship within Europe', 'germany')).toBeUndefined();
     expect(weightOf('please email us', 'america', { wordnet: false })).toBeUndefined();
+    // A question about a cost looks for the page saying it is free, one way only.
+    expect(weightOf('do you charge for returns?', 'free', { wordnet: false })).toBe(SUPPORT_LEXICON_WEIGHT);
+    expect(weightOf('how much is shipping?', 'free', { wordnet: false })).toBe(SUPPORT_LEXICON_WEIGHT);
+    expect(weightOf('are returns free?', 'price', { wordnet: false })).toBeUndefined();
     // Every entry is a group of at least two members once analysed (no member lost to stop words).
     const groups = synonymGroups(SUPPORT_LEXICON);
     expect(groups).toHaveLength(SUPPORT_LEXICON.length);

@@ -3,7 +3,7 @@
 // WordNet synonyms of their most frequent senses, each a weighted term for BM25. The question's own words
 // weigh 1; what is added weighs less, so a passage in the visitor's words still wins over one in a synonym's.
 import { analyze, analyzeWords } from './analyze.js';
-import { COUNTRY_REGION, SUPPORT_LEXICON, SUPPORT_LEXICON_WEIGHT } from './support-lexicon.js';
+import { COST_ANSWER, COUNTRY_REGION, SUPPORT_LEXICON, SUPPORT_LEXICON_WEIGHT } from './support-lexicon.js';
 import { senses } from './wordnet.js';
 
 export interface WeightedTerm {
@@ -130,8 +130,9 @@ export function expandQuery(query: string, opts: ExpandOptions = {}, max = 32): 
   if (opts.lexicon !== false) {
     addGroups((lexiconGroups ??= synonymGroups(SUPPORT_LEXICON)), SUPPORT_LEXICON_WEIGHT);
     for (const { word, term } of words) {
-      const region = COUNTRY_REGION.get(word);
-      if (region) for (const t of analyze(region)) if (!own.has(t)) add(t, SUPPORT_LEXICON_WEIGHT, term);
+      // One way only: a country reaches its region, a cost word "free".
+      const wider = COUNTRY_REGION.get(word) ?? COST_ANSWER.get(word);
+      if (wider) for (const t of analyze(wider)) if (!own.has(t)) add(t, SUPPORT_LEXICON_WEIGHT, term);
     }
   }
 

@@ -270,6 +270,24 @@ describe('over the admin API', () => {
     expect(events.some((e) => e.event === 'handoff')).toBe(true);
   });
 
+  test('a question about a cost finds the passage saying it is free, and the visitor gets that sentence', async () => {
+    const d = await t.tenant('Shop D', ['shop.d.example']);
+    const content = `# Returns\n\n## Return window\nYou can return any unworn item within 30 days of delivery. Sale items can be returned within 14 days.\n\n## How to start a return\nOpen Orders and select Return items. Print the prepaid label. Returns are free within the country.\n\n## Exchanges\nWe do not offer direct exchanges. Return the item and place a new order.\n`;
+    expect(
+      (await call(t.url, 'POST', '/v1/admin/knowledge/sources', { key: d.secretKey, body: { kind: 'markdown', content, externalId: 'returns' } }))
+        .status,
+    ).toBe(201);
+    const results = (
+      await call(t.url, 'POST', '/v1/admin/knowledge/search', { key: d.secretKey, body: { query: 'do you charge for returns?', limit: 3 } })
+    ).body.results;
+    expect(results[0].title).toContain('How to start a return');
+    const v = new Visitor(t.url, d.publishableKey, 'https://shop.d.example');
+    await v.start();
+    const conv = (await v.call('POST', '/conversations', {})).body.conversation.id;
+    const done = (await v.say(conv, 'Do you charge for returns?')).find((e) => e.event === 'done')!.data.message;
+    expect(done.text).toContain('Returns are free within the country.');
+  });
+
   test('"Did you mean": between the two thresholds the visitor is offered headings, picks one and gets its passage', async () => {
     // Thresholds that put every retrieved answer between them, so the offer is certain.
     expect((await admin('PATCH', '/settings', { handoff: { threshold: 0.999, suggestThreshold: 0.001 } })).status).toBe(200);

@@ -73,5 +73,11 @@ export const COUNTRY_REGION: ReadonlyMap<string, string> = new Map(
   Object.entries(REGIONS).flatMap(([region, countries]) => countries.split(' ').map((c) => [c.toLowerCase(), region] as const)),
 );
 
+// A question about what something costs is answered by a page saying it is free ("do you charge for
+// returns?" ← "Returns are free"). One way only: a question about free things is not about prices.
+const ASKS_COST = 'much charge charges charged charging pay paying paid cost costs fee fees price priced';
+/** A cost word, as a lower-case word, → the word of the answer that it costs nothing. */
+export const COST_ANSWER: ReadonlyMap<string, string> = new Map(ASKS_COST.split(' ').map((w) => [w, 'free'] as const));
+
 /** Below a tenant's own synonyms (0.9), above WordNet's first sense (0.5). */
 export const SUPPORT_LEXICON_WEIGHT = 0.6;
