@@ -92,6 +92,19 @@ describe('sentence selection', () => {
     expect(extractiveAnswer('do you ship to Norway?', [abroad]).text).toBe('We ship to 40 countries in Europe and North America. [1]');
   });
 
+  test('a lone refusal comes with what the passage says to do instead', () => {
+    const exchanges = p(
+      'Returns › Exchanges',
+      'We do not offer direct exchanges. Return the item for a refund and place a new order for the size or colour you want. Gift cards cannot be exchanged.',
+      9,
+    );
+    expect(extractiveAnswer('can I exchange my jacket?', [exchanges, RETURNS]).text).toBe(
+      'We do not offer direct exchanges. Return the item for a refund and place a new order for the size or colour you want. [1]',
+    );
+    // An answer that says yes stands alone.
+    expect(extractiveAnswer('can I return sale items?', [RETURNS]).text).toBe('Sale items can be returned within 14 days. [1]');
+  });
+
   test('a heading alone is not support', () => {
     expect(extractiveAnswer('refund timing', [p('Returns › Refund timing', 'Contact us.', 5)]).text).toBe('');
   });

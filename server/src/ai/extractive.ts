@@ -39,6 +39,9 @@ export function contentWords(text: string): string[] {
 // ending on a pronoun for it ("Your bank may take a few more days to show it.").
 const LEANS_BACK = /^(?:(?:this|that|these|those|it|they|then|however|otherwise|instead)\b|(?:\S+\s+){0,3}also\b)|\b(?:it|them)[.!?]?$/i;
 
+// A sentence that says no.
+const REFUSES = /\b(?:not|no|never|cannot)\b|n['’]t\b/i;
+
 // A sentence that gives the kind of answer the question asks for: a time for "how long" or "when", an
 // amount (or "free") for "how much".
 const GIVES: Partial<Record<QuestionType, RegExp>> = {
@@ -121,6 +124,15 @@ export function extractiveAnswer(
     if (adds >= 0.2 * total) {
       chosen.push(c);
       cover(c);
+    }
+  }
+  // A lone refusal ("We do not offer direct exchanges.") is no help without what to do instead, which is
+  // what the passage says next.
+  if (chosen.length === 1 && chosen.length < maxSentences && REFUSES.test(best.s)) {
+    const next = candidates.find((c) => c.pi === pi && c.si === best.si + 1);
+    if (next) {
+      chosen.push(next);
+      cover(next);
     }
   }
   chosen.sort((a, b) => a.si - b.si);
