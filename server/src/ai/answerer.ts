@@ -16,7 +16,8 @@ import { verifiedSubject } from '../approvals/service.js';
 import { turnActions, WAITING } from './actions.js';
 import { actionOffer, offerText } from './action-offers.js';
 import type { ApprovalDeps } from '../approvals/service.js';
-import { contentWords, type Passage } from './extractive.js';
+import type { Passage } from './extractive.js';
+import { askedPart, contentWords } from '../knowledge/intent.js';
 import { queryTerms } from '../knowledge/lexical.js';
 import { generateAnswer, ProviderCallError, type ProviderCall } from './generative.js';
 import type { ModelFor } from './models.js';
@@ -107,6 +108,8 @@ export class KnowledgeAnswerer implements Answerer {
     const started = performance.now();
     const { db, audit, retrieve } = this.deps;
     const asksForPerson = ASKS_FOR_PERSON.test(input.question);
+    // What the message asks, without the story told around it (knowledge/intent.ts).
+    const asked = askedPart(input.question);
     const scope = { requestId: input.requestId };
     // What the turn needs to know, and the passages, read in one transaction on the read path (a replica
     // when configured; the primary for a tenant that has just written).
@@ -131,9 +134,13 @@ export class KnowledgeAnswerer implements Answerer {
         early || !this.deps.keyring ? undefined : (opened ?? (await resolveProviderCredentials(tx, this.deps.keyring, input.tenantId)))[0];
       const policy = creds ? await tenantPolicy(tx) : null;
       const found = early ? { results: [] } : await retrieve(tx, input.question, this.deps.topK ?? 5, input.requestId);
+      // For the built-in answerer, the question alone where the message tells a story around it: a second
+      // reading to check the first (a model reads the story itself).
+      const alone = early || creds || asked === input.question ? null : await retrieve(tx, asked, 1, input.requestId);
+      if (alone?.record) recordings.push(alone.record);
       // Kept outside the transaction: a read retried on the primary after a replica failure records both calls.
       if (found.record) recordings.push(found.record);
-      return { settings, vocabulary, picked, topic, early, creds, policy, passages: found.results };
+      return { settings, vocabulary, picked, topic, early, creds, policy, passages: found.results, alone };
     });
     // A query embedding reached a provider: recorded at once on the primary.
     if (recordings.length)
@@ -211,7 +218,16 @@ export class KnowledgeAnswerer implements Answerer {
       used = calls.reduce((n, c) => n + c.inputTokens + c.outputTokens, 0);
     } else {
       const terms = queryTerms(input.question, vocabulary);
-      const d = decide(input.question, ps, terms, settings, strength);
+      // The story's words can draw search to a passage about the case rather than the question ("… the
+      // tracking says it was delivered. When do I get my money?"): where the question alone finds another
+      // passage first, the built-in answerer offers, at most, and never answers.
+      // (A tenant that turned offers off, with suggestThreshold at or above threshold, gets a handoff.)
+      const disagree = first.alone !== null && first.alone.results[0]?.chunkId !== ps[0]?.chunkId;
+      const offersOnly = {
+        threshold: Infinity,
+        suggestThreshold: settings.suggestThreshold < settings.threshold ? settings.suggestThreshold : Infinity,
+      };
+      const d = decide(input.question, ps, terms, disagree ? offersOnly : settings, strength);
       const cite = (i: number) => ({ title: ps[i]!.title, url: ps[i]!.url, chunkId: ps[i]!.chunkId });
       // A verified visitor whose question names an action is offered it (a confirm button); nothing is proposed here.
       const offer =

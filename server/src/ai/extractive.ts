@@ -1,6 +1,6 @@
 import { analyze } from '../knowledge/analyze.js';
 import { expandQuery, type WeightedTerm } from '../knowledge/expand.js';
-import { questionType, type QuestionType } from '../knowledge/intent.js';
+import { contentWords, questionType, type QuestionType } from '../knowledge/intent.js';
 
 // The built-in answerer: no model, no network. It answers with the sentence(s) of one passage that best
 // answer the question, so the product works offline and every sentence of an answer is a quotation of a
@@ -25,14 +25,6 @@ export interface ExtractiveAnswer {
   missing: number;
   /** The largest share of the question (one word, rarity-weighted) the answer leaves unmet, 0..1: "Sunday" of "opening hours on Sunday". */
   unmet: number;
-}
-
-// Words that frame a question rather than say what it is about ("how long does it take…").
-const FRAMING = new Set(analyze('long take much many often soon possible able way need want know tell help get got please thanks hello hi question'));
-
-/** The question's (or a sentence's) content terms, analysed as the index analyses them. */
-export function contentWords(text: string): string[] {
-  return analyze(text).filter((w) => !FRAMING.has(w));
 }
 
 // Sentences that refer to what came before: opening with a pronoun for it, or "also" among the first words, or

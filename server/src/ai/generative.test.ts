@@ -9,7 +9,7 @@ import { startTestApp, type TestApp } from '../test/app.js';
 import { call } from '../test/http.js';
 import { Visitor } from '../test/widget.js';
 import type { Retrieve } from '../knowledge/retrieve.js';
-import { contentWords } from './extractive.js';
+import { contentWords } from '../knowledge/intent.js';
 import { generateAnswer, ProviderCallError } from './generative.js';
 import { redactOutbound } from './pii/outbound.js';
 import { defaultPolicy } from './pii/index.js';

@@ -3,7 +3,8 @@
 import { createHash } from 'node:crypto';
 import { generateText, stepCountIs, streamText, type ToolSet } from 'ai';
 import type { Citation } from '../conversations/service.js';
-import { contentWords, type Passage } from './extractive.js';
+import { contentWords } from '../knowledge/intent.js';
+import type { Passage } from './extractive.js';
 import type { PiiPolicy } from './pii/index.js';
 import { asSent, type ProviderLanguageModel } from './pii/outbound.js';
 import { inSpan } from '../telemetry/spans.js';

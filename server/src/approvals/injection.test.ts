@@ -15,7 +15,7 @@ import { MockLanguageModelV3 } from 'ai/test';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { WAITING } from '../ai/actions.js';
-import { contentWords } from '../ai/extractive.js';
+import { contentWords } from '../knowledge/intent.js';
 import type { Retrieve } from '../knowledge/retrieve.js';
 import type { CreatedTenant } from '../tenants/service.js';
 import { startTestApp, type TestApp } from '../test/app.js';

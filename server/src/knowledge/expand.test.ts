@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import { analyze } from './analyze.js';
 import { expandQuery, synonymGroups, TENANT_SYNONYM_WEIGHT, WORDNET_WEIGHTS } from './expand.js';
-import { headingMatch, headingOf, headingTypes, questionType } from './intent.js';
+import { askedPart, headingMatch, headingOf, headingTypes, questionType } from './intent.js';
 import { counted, feedbackTerms, FEEDBACK } from './lexical.js';
 import { SUPPORT_LEXICON, SUPPORT_LEXICON_WEIGHT } from './support-lexicon.js';
 import { senses } from './wordnet.js';
@@ -111,6 +111,17 @@ describe('query expansion', () => {
     const long = 'return refund exchange delivery shipping parcel package order account password gift card balance cash store online';
     expect(expandQuery(long).length).toBeLessThanOrEqual(32);
     expect(expandQuery('').length).toBe(0);
+  });
+});
+
+describe('what a message asks', () => {
+  test('its questions without the story around them, unless they point back into it or name nothing', () => {
+    expect(askedPart('My parcel went back on Monday. The tracking says delivered. When do I get my money?')).toBe('When do I get my money?');
+    expect(askedPart('Hi! I bought boots in May. How do I return them?')).toBe('Hi! I bought boots in May. How do I return them?');
+    expect(askedPart('I want to return my boots. Is that possible?')).toBe('I want to return my boots. Is that possible?');
+    expect(askedPart('I need boots. Is that possible? Do you ship abroad?')).toBe('I need boots. Is that possible? Do you ship abroad?');
+    expect(askedPart('Do you ship abroad? Is express faster?')).toBe('Do you ship abroad? Is express faster?');
+    expect(askedPart('how long do refunds take')).toBe('how long do refunds take');
   });
 });
 

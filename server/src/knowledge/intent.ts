@@ -6,6 +6,34 @@ import type { WeightedTerm } from './expand.js';
 
 export type QuestionType = 'procedure' | 'duration' | 'cost' | 'yesno' | 'other';
 
+// Words that frame a question rather than say what it is about ("how long does it take…").
+const FRAMING = new Set(analyze('long take much many often soon possible able way need want know tell help get got please thanks hello hi question'));
+
+/** The question's (or a sentence's) content terms, analysed as the index analyses them. */
+export function contentWords(text: string): string[] {
+  return analyze(text).filter((w) => !FRAMING.has(w));
+}
+
+// A question that points back into the story ("How do I return them?") needs the story to be understood.
+const POINTS_BACK = /\b(?:it|its|them|they|their|that|this|these|those|one|there)\b/i;
+
+/**
+ * What a message asks, to search and answer: its questions without the sentences around them that tell the
+ * visitor's case ("My parcel went back to you on Monday. The tracking says it was delivered. When do I get my
+ * money?"), whose words would find passages about the case rather than the question. The whole message where
+ * no sentence asks, where every sentence does, or where the questions name nothing or point back into the case.
+ */
+export function askedPart(message: string): string {
+  const parts = message
+    .split(/(?<=[.!?])\s+|\n+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const asks = parts.filter((s) => s.endsWith('?'));
+  if (!asks.length || asks.length === parts.length) return message;
+  const asked = asks.join(' ');
+  return contentWords(asked).length && !POINTS_BACK.test(asked) ? asked : message;
+}
+
 export function questionType(q: string): QuestionType {
   const s = q.toLowerCase();
   if (

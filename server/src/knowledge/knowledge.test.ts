@@ -1,5 +1,6 @@
 // Knowledge end to end: chunking, safe HTML, BM25 in Postgres, atomic replace, isolation, crawling,
 // and a visitor getting a cited answer — or a person when the knowledge has none.
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
@@ -286,6 +287,31 @@ describe('over the admin API', () => {
     const conv = (await v.call('POST', '/conversations', {})).body.conversation.id;
     const done = (await v.say(conv, 'Do you charge for returns?')).find((e) => e.event === 'done')!.data.message;
     expect(done.text).toContain('Returns are free within the country.');
+  });
+
+  test('a story told before the question that draws search elsewhere gets the passages offered, not a wrong answer', async () => {
+    const e = await t.tenant('Shop E', ['shop.e.example']);
+    for (const name of ['returns', 'shipping']) {
+      const content = readFileSync(new URL(`../../../examples/demo-knowledge/${name}.md`, import.meta.url), 'utf8');
+      expect(
+        (await call(t.url, 'POST', '/v1/admin/knowledge/sources', { key: e.secretKey, body: { kind: 'markdown', content, externalId: name } }))
+          .status,
+      ).toBe(201);
+    }
+    const v = new Visitor(t.url, e.publishableKey, 'https://shop.e.example');
+    await v.start();
+    const ask = async (text: string) => {
+      const conv = (await v.call('POST', '/conversations', {})).body.conversation.id;
+      return (await v.say(conv, text)).find((ev) => ev.event === 'done')!.data.message;
+    };
+    // The story is about tracking; the question is about the refund. The refund is offered, never the tracking answered.
+    const story = await ask('My parcel went back to you on Monday. The tracking says it was delivered. When do I get my money?');
+    expect(story.citations.every((c: { suggested?: boolean }) => c.suggested)).toBe(true);
+    expect(story.citations.map((c: { title: string }) => c.title)).toContain('Returns and refunds › Refund timing');
+    // A story that agrees with its question is answered as before.
+    const agrees = await ask('I bought a fleece in the sale. It does not fit. How long do I have to send it back?');
+    expect(agrees.citations).toEqual([expect.objectContaining({ title: 'Returns and refunds › Return window' })]);
+    expect(agrees.citations[0].suggested).toBeUndefined();
   });
 
   test('"Did you mean": between the two thresholds the visitor is offered headings, picks one and gets its passage', async () => {
