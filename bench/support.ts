@@ -3,7 +3,7 @@
 // (the TUNING split: the decision's coefficients and the retrieval weights were fitted on it),
 // bench/support-dev.json (new wordings written later, without reading the held-out split; tuned on too) and
 // bench/support-heldout.json (new wordings written before tuning, never tuned on), and
-// bench/support-context.json (the visitor's case told before the question; never tuned on). Reports, per set, how
+// bench/support-context.json (the visitor's case told before the question; two designs were judged on it). Reports, per set, how
 // often answerable questions get an answer citing the right passage (beside the ceiling: the right passage
 // in retrieval's top 5), "Did you mean" offers, handoffs, unsafe outcomes (a wrong passage, an
 // unanswerable question answered, a request for a person answered), the time per answer, and the

@@ -18,10 +18,11 @@ export function contentWords(text: string): string[] {
 const POINTS_BACK = /\b(?:it|its|them|they|their|that|this|these|those|one|there)\b/i;
 
 /**
- * What a message asks, to search and answer: its questions without the sentences around them that tell the
- * visitor's case ("My parcel went back to you on Monday. The tracking says it was delivered. When do I get my
- * money?"), whose words would find passages about the case rather than the question. The whole message where
- * no sentence asks, where every sentence does, or where the questions name nothing or point back into the case.
+ * What a message asks: its questions without the sentences around them that tell the visitor's case ("My
+ * parcel went back to you on Monday. The tracking says it was delivered. When do I get my money?"), whose words
+ * can draw search to passages about the case. The built-in answerer searches it alone as well, as a check. The
+ * whole message where no sentence asks, where every sentence does, or where the questions name nothing or
+ * point back into the case.
  */
 export function askedPart(message: string): string {
   const parts = message
