@@ -4,7 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
-const BUDGET_GZIP: Record<string, number> = { 'loader.js': 1536, 'widget.js': 20480 };
+// The budget CI checks (widget/size-check.mjs).
+const BUDGET_GZIP: Record<string, number> = JSON.parse(readFileSync(new URL('../widget/size-budget.json', import.meta.url), 'utf8'));
 
 console.log('file        raw B   gzip B  brotli B  gzip budget');
 for (const [name, budget] of Object.entries(BUDGET_GZIP)) {

@@ -1,8 +1,9 @@
-// The widget's size budget, gzip (Preact included): loader.js <= 1.5 KB, widget.js <= 20 KB.
+// The widget's size budget, gzip (Preact included), in size-budget.json: a little above today's sizes,
+// so that growth is a decision (loader.js 1,450 B, widget.js 18,000 B; the targets are 1.0 and 12 KB).
 import { readFileSync } from 'node:fs';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
-const BUDGET = { 'loader.js': 1536, 'widget.js': 20480 };
+const BUDGET = JSON.parse(readFileSync(new URL('./size-budget.json', import.meta.url), 'utf8'));
 let over = false;
 for (const [name, budget] of Object.entries(BUDGET)) {
   const body = readFileSync(new URL(`./dist/${name}`, import.meta.url));

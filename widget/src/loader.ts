@@ -19,7 +19,7 @@ if (script && !w.Parley?.o) {
   const side = o.position === 'bottom-left' ? 'left' : 'right';
   addStyles(
     root,
-    `:host{all:initial!important;display:block!important;position:fixed!important;bottom:20px!important;${side}:20px!important;z-index:${o.zIndex ?? 2147483000}!important}` +
+    `:host{all:initial!important;position:fixed!important;bottom:20px!important;${side}:20px!important;z-index:${o.zIndex ?? 2147483000}!important}` +
       `.l{all:unset;box-sizing:border-box;cursor:pointer;font:600 15px/1 system-ui,sans-serif;color:#fff;background:${o.accent ?? '#2f6feb'};border-radius:24px;padding:14px 18px;box-shadow:0 4px 14px #0003}` +
       `.l:focus-visible{outline:3px solid #111;outline-offset:2px}`,
     o.nonce,

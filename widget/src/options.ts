@@ -26,22 +26,22 @@ export interface Boot {
 
 export function readOptions(script: HTMLScriptElement): WidgetOptions {
   const d = script.dataset;
-  const pos = d.position === 'bottom-left' ? 'bottom-left' : d.position === 'bottom-right' ? 'bottom-right' : undefined;
-  const theme = d.theme === 'light' || d.theme === 'dark' || d.theme === 'auto' ? d.theme : undefined;
+  const { position: pos, theme } = d;
   const z = Number(d.zIndex);
+  // Unset options stay undefined (never invalid values): the tenant's settings fill them in later.
   return {
     key: d.key ?? '',
     api: d.api ?? new URL(script.src, location.href).origin,
-    ...(pos ? { position: pos } : {}),
-    ...(d.accent && /^#[0-9a-f]{6}$/i.test(d.accent) ? { accent: d.accent } : {}),
-    ...(d.text ? { text: d.text.slice(0, 60) } : {}),
-    ...(d.locale ? { locale: d.locale } : {}),
-    ...(theme ? { theme } : {}),
-    ...(Number.isInteger(z) ? { zIndex: z } : {}),
-    ...(d.open === 'true' ? { open: true } : {}),
+    position: pos === 'bottom-left' || pos === 'bottom-right' ? pos : undefined,
+    accent: /^#[0-9a-f]{6}$/i.test(d.accent!) ? d.accent : undefined,
+    text: d.text?.slice(0, 60) || undefined,
+    locale: d.locale || undefined,
+    theme: theme === 'light' || theme === 'dark' || theme === 'auto' ? theme : undefined,
+    zIndex: Number.isInteger(z) ? z : undefined,
+    open: d.open === 'true' || undefined,
     // Browsers hide the nonce attribute from the DOM; the property keeps it. data-nonce is for pages
     // that inject the tag from script and cannot set the property.
-    ...(script.nonce || d.nonce ? { nonce: script.nonce || d.nonce } : {}),
+    nonce: script.nonce || d.nonce || undefined,
   };
 }
 
