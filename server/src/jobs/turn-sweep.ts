@@ -3,7 +3,7 @@
 // sweeper claims it (atomically, so a racing retry of the message or another sweeper cannot run it
 // too), runs the answer as the turn would have, and stores it, or hands the conversation to a person
 // when the question has already failed several times. It runs under the `turn-sweep` lease: one
-// instance at a time, resumed elsewhere if that one dies.
+// instance at a time, resumed elsewhere soon after that one dies (see sweepLeaseMs).
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ConversationRow } from '../conversations/service.js';
@@ -68,6 +68,13 @@ export async function finishOrphanedTurns(deps: TurnDeps, opts: { signal?: Abort
   return counts;
 }
 
+/**
+ * The sweep lease lapses with the answer claim (within 5 s..60 s): a sweeper that dies mid-run, often
+ * while waiting on a model, holds up the whole fleet's sweeps no longer than its claims hold up the
+ * questions. Two sweepers at once are harmless anyway: each question is claimed atomically.
+ */
+export const sweepLeaseMs = (claimMs: number) => Math.min(Math.max(claimMs, 5_000), 60_000);
+
 /** The scheduled sweep: on the instance holding the lease, every `everyMs` across the fleet. */
 export async function runTurnSweep(
   deps: TurnDeps,
@@ -76,7 +83,13 @@ export async function runTurnSweep(
 ): Promise<LeasedRun<TurnSweepCounts>> {
   return runLeased(
     deps.db,
-    { name: TURN_SWEEP_JOB, holder, ttlMs: 60_000, everyMs: opts.everyMs, ...(opts.signal ? { signal: opts.signal } : {}) },
+    {
+      name: TURN_SWEEP_JOB,
+      holder,
+      ttlMs: sweepLeaseMs(deps.claimMs ?? DEFAULT_CLAIM_MS),
+      everyMs: opts.everyMs,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    },
     async ({ signal }) => {
       const counts = await finishOrphanedTurns(deps, { signal, ...(opts.logger ? { logger: opts.logger } : {}) });
       if (counts.answered || counts.handedOff) opts.logger?.info(counts, 'orphaned turns finished');
