@@ -94,13 +94,24 @@ async function signedIn(page: Page, context: string | (() => string) = ''): Prom
   const state = async () =>
     (await signOutButton(page).count())
       ? 'signed in'
-      : `not signed in (${typeof context === 'function' ? context() : context}); alerts: ${(await page.getByRole('alert').allInnerTexts()).join(' | ') || 'none'}; heading: ${await page
+      : `not signed in (${typeof context === 'function' ? context() : context}); form: ${await formState(page)}; alerts: ${(await page.getByRole('alert').allInnerTexts()).join(' | ') || 'none'}; heading: ${await page
           .locator('h1')
           .first()
           .innerText()
           .catch(() => '?')}`;
   await expect.poll(state, { timeout: 30_000 }).toBe('signed in');
 }
+
+/** The code field's value and validity and the submit button's state, for a failure message. */
+const formState = (page: Page) =>
+  page
+    .locator('main')
+    .evaluate((main) => {
+      const input = main.querySelector<HTMLInputElement>('input#mfa-code');
+      const button = main.querySelector<HTMLButtonElement>('button[type=submit]');
+      return `code field ${input ? `"${input.value}" (${input.validity.valid ? 'valid' : 'invalid'})` : 'absent'}, ${button ? `${button.textContent} ${button.disabled ? 'disabled' : 'enabled'}` : 'no submit button'}, focus on ${document.activeElement?.tagName ?? 'nothing'}`;
+    })
+    .catch(() => '?');
 
 async function signOut(page: Page): Promise<void> {
   await signOutButton(page).click();
@@ -200,12 +211,18 @@ describe('MFA in Chromium', () => {
         await page.getByLabel('Code from your authenticator app (6 digits)').fill(app1.wrong());
         await page.getByRole('button', { name: 'Verify' }).click();
         await expect.poll(() => page.getByRole('alert').innerText(), { timeout: 30_000 }).toMatch(/code or passkey was not accepted/);
+        // Focus moves to the error (for keyboard and screen-reader users) in an effect a frame after it shows:
+        // typing the next code before then would lose it.
+        await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('role'))).toBe('alert');
         await shoot(page, 'mfa-step-error');
         expect(await hasSession(context)).toBe(false);
         const right = await app1.fresh();
         used.push(right.code);
         // What the console sent and the server answered, for the failure message if it comes to that.
         const answers: string[] = [];
+        page.on('request', (r) => {
+          if (r.url().endsWith('/v1/auth/mfa/totp')) answers.push(`sent ${r.postData()}`);
+        });
         page.on('response', async (r) => {
           if (r.url().endsWith('/v1/auth/mfa/totp')) answers.push(`${r.request().postData()} → ${r.status()} ${await r.text().catch(() => '')}`);
         });
