@@ -163,6 +163,12 @@ async function mfaStep(page: Page): Promise<void> {
   await page.getByRole('heading', { name: 'Confirm it is you' }).waitFor({ timeout: 30_000 });
 }
 
+/**
+ * Focus moves to a new error (for keyboard and screen-reader users) in an effect a frame after it shows:
+ * a code typed before then would be lost, so the next one waits for it.
+ */
+const focusOnError = (page: Page) => expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('role'))).toBe('alert');
+
 /** Whether `text` appears in `haystack` as a whole token (not inside a longer run of letters or digits). */
 const containsToken = (haystack: string, text: string) =>
   new RegExp(`(?<![0-9A-Za-z])${text.replace(/[^0-9A-Za-z]/g, (c) => `\\${c}`)}(?![0-9A-Za-z])`).test(haystack);
@@ -211,9 +217,7 @@ describe('MFA in Chromium', () => {
         await page.getByLabel('Code from your authenticator app (6 digits)').fill(app1.wrong());
         await page.getByRole('button', { name: 'Verify' }).click();
         await expect.poll(() => page.getByRole('alert').innerText(), { timeout: 30_000 }).toMatch(/code or passkey was not accepted/);
-        // Focus moves to the error (for keyboard and screen-reader users) in an effect a frame after it shows:
-        // typing the next code before then would lose it.
-        await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('role'))).toBe('alert');
+        await focusOnError(page);
         await shoot(page, 'mfa-step-error');
         expect(await hasSession(context)).toBe(false);
         const right = await app1.fresh();
@@ -432,6 +436,7 @@ describe('MFA in Chromium', () => {
         await page.getByRole('button', { name: 'Confirm' }).click();
         await expect.poll(() => page.getByRole('alert').innerText(), { timeout: 30_000 }).toMatch(/wrong, expired or used already/);
         expect(await hasSession(context)).toBe(false);
+        await focusOnError(page);
         await page.getByLabel('The code the app shows (6 digits)').fill((await app1.fresh()).code);
         await page.getByRole('button', { name: 'Confirm' }).click();
         await page.getByRole('heading', { name: 'Save your recovery codes' }).waitFor({ timeout: 30_000 });
