@@ -14,16 +14,19 @@ const STOP = new Set(
   ).split(' '),
 );
 
+/**
+ * The text a search reads: a placeholder stands for a visitor's personal data, and "[EMAIL_1]" is no
+ * mention of e-mail, while its class name would match passages about it (in BM25 and an embedding alike).
+ */
+export const withoutPlaceholders = (text: string): string => (text.includes('[') ? text.replace(ENGINE_PLACEHOLDER, ' ') : text);
+
 /** Terms in order, duplicates kept (term frequency matters). */
 export const analyze = (text: string): string[] => analyzeWords(text).map((w) => w.term);
 
 /** Each term with the word it came from (lower case), for showing people a term as it was written. */
 export function analyzeWords(text: string): { term: string; word: string }[] {
   const out: { term: string; word: string }[] = [];
-  // A placeholder stands for a visitor's personal data: "[EMAIL_1]" is no mention of e-mail, and its class
-  // name would match passages about it.
-  if (text.includes('[')) text = text.replace(ENGINE_PLACEHOLDER, ' ');
-  for (const m of text
+  for (const m of withoutPlaceholders(text)
     .normalize('NFKC')
     .toLowerCase()
     .matchAll(/[\p{L}\p{N}]+(?:['’][\p{L}]+)?/gu)) {

@@ -207,6 +207,22 @@ for (const kind of ['pgvector', 'pinecone'] as const) {
       await call(t.url, 'PATCH', '/v1/admin/settings', { key: a.secretKey, body: { retrieval: { mode: 'auto' } } });
     });
 
+    test("a visitor's question is embedded without the placeholders its personal data became", async () => {
+      const v = new Visitor(t.url, a.publishableKey, 'https://shop.a.example');
+      await v.start();
+      const id = (await v.call('POST', '/conversations', {})).body.conversation.id as string;
+      const before = embedding.doEmbedCalls.length;
+      await v.say(id, `I am ${PII.person}, write to ${PII.email}: how long until I am repaid?`);
+      const asked = embedding.doEmbedCalls
+        .slice(before)
+        .flatMap((c) => c.values)
+        .join('\n');
+      expect(asked).toContain('how long until I am repaid?');
+      // Stored as "[PERSON_1]" and "[EMAIL_1]": an embedding would read "email" and "person" as the topic.
+      expect(asked).not.toMatch(/\[[A-Z_]+_K?\d+\]/);
+      expect(asked).not.toContain(PII.email);
+    });
+
     test('replacing and deleting a source removes its vectors', async () => {
       const src = await ingest(a, 'temp', '# Temp\n\n## Gift wrap\n\nGift wrapping costs 3 euros per parcel.');
       expect(await vectorCount(a)).toBe(3);

@@ -9,6 +9,7 @@ import type { AuditLog } from '../audit/log.js';
 import type { Db } from '../db/index.js';
 import { txTenant } from '../db/tx-memo.js';
 import type { Tx } from '../db/types.js';
+import { withoutPlaceholders } from './analyze.js';
 import { lexicalSearch } from './lexical.js';
 import { indexStats, loadIndex, type MemoryIndexOptions, MemoryIndexes, precompute } from './memory-index.js';
 import type { Embedder, EmbeddingCall, Embeddings } from './vectors/embed.js';
@@ -197,10 +198,12 @@ export class KnowledgeRetrieval {
         strength: Number(bm25Strength(c.score).toFixed(4)),
       }));
     };
-    if (!tenantId || configured === 'bm25' || !embedder) return { mode: 'bm25', results: await bm25(limit) };
+    // A message of placeholders alone leaves nothing to embed (and nothing for BM25 to find).
+    const text = withoutPlaceholders(query).trim();
+    if (!tenantId || configured === 'bm25' || !embedder || !text) return { mode: 'bm25', results: await bm25(limit) };
     let vector: number[];
     try {
-      const { vectors, call } = await embedder.embed([query]);
+      const { vectors, call } = await embedder.embed([text]);
       vector = vectors[0]!;
       spent.push(call);
     } catch (err) {
