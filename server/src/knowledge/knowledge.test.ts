@@ -289,7 +289,7 @@ describe('over the admin API', () => {
     expect(done.text).toContain('Returns are free within the country.');
   });
 
-  test('a story told before the question that draws search elsewhere gets the passages offered, not a wrong answer', async () => {
+  test('a story told before the question: offered where it draws search elsewhere, judged on the question where it agrees', async () => {
     const e = await t.tenant('Shop E', ['shop.e.example']);
     for (const name of ['returns', 'shipping']) {
       const content = readFileSync(new URL(`../../../examples/demo-knowledge/${name}.md`, import.meta.url), 'utf8');
@@ -312,6 +312,10 @@ describe('over the admin API', () => {
     const agrees = await ask('I bought a fleece in the sale. It does not fit. How long do I have to send it back?');
     expect(agrees.citations).toEqual([expect.objectContaining({ title: 'Returns and refunds › Return window' })]);
     expect(agrees.citations[0].suggested).toBeUndefined();
+    // Where it agrees, the answer is judged on the question: an introduction is no reason to doubt it.
+    const introduced = await ask('Hello, my name is Tom Baker and I live in Oslo. Do you deliver to Norway?');
+    expect(introduced.citations).toEqual([expect.objectContaining({ title: 'Delivery and shipping › International shipping' })]);
+    expect(introduced.citations[0].suggested).toBeUndefined();
   });
 
   test('"Did you mean": between the two thresholds the visitor is offered headings, picks one and gets its passage', async () => {
