@@ -33,7 +33,7 @@ export function readOptions(script: HTMLScriptElement): WidgetOptions {
     key: d.key ?? '',
     api: d.api ?? new URL(script.src, location.href).origin,
     position: pos === 'bottom-left' || pos === 'bottom-right' ? pos : undefined,
-    accent: /^#[0-9a-f]{6}$/i.test(d.accent!) ? d.accent : undefined,
+    accent: /^#[0-9a-f]{6}$/i.test(d.accent ?? '') ? d.accent : undefined,
     text: d.text?.slice(0, 60) || undefined,
     locale: d.locale || undefined,
     theme: theme === 'light' || theme === 'dark' || theme === 'auto' ? theme : undefined,
