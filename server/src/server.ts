@@ -21,7 +21,7 @@ import { runApprovalSweep } from './jobs/approvals.js';
 import type { ApprovalDeps } from './approvals/service.js';
 import type { ConversationBus } from './conversations/bus.js';
 import { EventListener } from './conversations/notify.js';
-import { runTurnSweep } from './jobs/turn-sweep.js';
+import { runTurnSweep, sweepEveryMs } from './jobs/turn-sweep.js';
 import type { TurnDeps } from './conversations/turn.js';
 import { Drain } from './http/drain.js';
 import type { CrawlWorker } from './knowledge/jobs.js';
@@ -181,7 +181,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
   deletions.unref();
   // Questions whose instance died before answering them (their claim lapsed): answered or handed off.
   const turns = app.locals.turns as TurnDeps;
-  const turnEvery = Math.min(Math.max(config.answerClaimMs / 2, 1000), 30_000);
+  const turnEvery = sweepEveryMs(config.answerClaimMs);
   const turnSweep = setInterval(
     () => track(runTurnSweep(turns, holder, { everyMs: turnEvery / 2, logger, signal: stopping.signal }), 'turn sweep'),
     turnEvery,

@@ -230,10 +230,11 @@ export class KnowledgeAnswerer implements Answerer {
       // Where the question alone finds the same passage, the story has done its part (search), and the
       // answer is judged on what was asked: "Hello, I'm Tom and I live in Oslo. Do you deliver to Norway?"
       // is no less answerable for the words the passage need not have.
-      const d =
-        first.alone && !disagree
-          ? decide(asked, ps, queryTerms(asked, vocabulary), settings, strength)
-          : decide(input.question, ps, terms, disagree ? offersOnly : settings, strength);
+      const d = !first.alone
+        ? decide(input.question, ps, terms, settings, strength)
+        : disagree
+          ? decide(input.question, ps, terms, offersOnly, strength)
+          : decide(asked, ps, queryTerms(asked, vocabulary), settings, strength);
       const cite = (i: number) => ({ title: ps[i]!.title, url: ps[i]!.url, chunkId: ps[i]!.chunkId });
       // A verified visitor whose question names an action is offered it (a confirm button); nothing is proposed here.
       const offer =

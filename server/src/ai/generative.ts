@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { generateText, stepCountIs, streamText, type ToolSet } from 'ai';
 import type { Citation } from '../conversations/service.js';
-import { contentWords } from '../knowledge/intent.js';
+import { contentWords, sentencesOf } from '../knowledge/intent.js';
 import type { Passage } from './extractive.js';
 import type { PiiPolicy } from './pii/index.js';
 import { asSent, type ProviderLanguageModel } from './pii/outbound.js';
@@ -43,7 +43,7 @@ const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex
 const TIMEOUT_MS = 30_000;
 /** Share of answer sentences whose content words are mostly found in the sources they cite. */
 export function support(answer: string, passages: readonly Passage[]): number {
-  const sentences = answer.split(/(?<=[.!?])\s+|\n+/).filter((s) => contentWords(s).length >= 2);
+  const sentences = sentencesOf(answer).filter((s) => contentWords(s).length >= 2);
   if (!sentences.length) return 0;
   let supported = 0;
   for (const s of sentences) {

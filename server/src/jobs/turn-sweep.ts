@@ -68,6 +68,9 @@ export async function finishOrphanedTurns(deps: TurnDeps, opts: { signal?: Abort
   return counts;
 }
 
+/** How often an instance tries the sweep: every half claim, within 1 s..30 s. */
+export const sweepEveryMs = (claimMs: number) => Math.min(Math.max(claimMs / 2, 1000), 30_000);
+
 /**
  * The sweep lease lapses with the answer claim (within 5 s..60 s): a sweeper that dies mid-run, often
  * while waiting on a model, holds up the whole fleet's sweeps no longer than its claims hold up the

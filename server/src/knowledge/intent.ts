@@ -14,6 +14,13 @@ export function contentWords(text: string): string[] {
   return analyze(text).filter((w) => !FRAMING.has(w));
 }
 
+/** A message's sentences: split after . ! ? and at line breaks, trimmed, none empty. */
+export const sentencesOf = (text: string): string[] =>
+  text
+    .split(/(?<=[.!?])\s+|\n+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+
 // A question that points back into the story ("How do I return them?") needs the story to be understood.
 const POINTS_BACK = /\b(?:it|its|them|they|their|that|this|these|those|one|there)\b/i;
 
@@ -25,10 +32,7 @@ const POINTS_BACK = /\b(?:it|its|them|they|their|that|this|these|those|one|there
  * point back into the case.
  */
 export function askedPart(message: string): string {
-  const parts = message
-    .split(/(?<=[.!?])\s+|\n+/)
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const parts = sentencesOf(message);
   const asks = parts.filter((s) => s.endsWith('?'));
   if (!asks.length || asks.length === parts.length) return message;
   const asked = asks.join(' ');
