@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { analyze } from './analyze.js';
 import { expandQuery, synonymGroups, TENANT_SYNONYM_WEIGHT, WORDNET_WEIGHTS } from './expand.js';
 import { askedPart, headingMatch, headingOf, headingTypes, questionType } from './intent.js';
-import { counted, feedbackTerms, FEEDBACK } from './lexical.js';
+import { counted, feedbackDocs, feedbackTerms, FEEDBACK } from './lexical.js';
 import { SUPPORT_LEXICON, SUPPORT_LEXICON_WEIGHT } from './support-lexicon.js';
 import { senses } from './wordnet.js';
 
@@ -169,5 +169,18 @@ describe('pseudo-relevance feedback', () => {
     // Passages weigh exp(score): the passage 8 points below contributes next to nothing.
     expect(fb.find((t) => t.term === 'voucher')!.weight).toBeLessThan(0.001);
     expect(feedbackTerms(query, [], { docs: 2, terms: 10, weight: 0.5, model: 'rm3' })).toEqual([]);
+  });
+
+  test('passages tied at the cut are all read, or none of them: which one a random chunk id puts first never matters', () => {
+    const ranked = (...scores: [string, number][]) => scores.map(([id, score]) => ({ id, score }));
+    const ids = (xs: { id: string }[]) => xs.map((x) => x.id).sort();
+    // c and d tie at the third place: both are read, in either order.
+    expect(ids(feedbackDocs(ranked(['a', 9], ['b', 5], ['c', 3], ['d', 3], ['e', 1]), 3))).toEqual(['a', 'b', 'c', 'd']);
+    expect(ids(feedbackDocs(ranked(['a', 9], ['b', 5], ['d', 3], ['c', 3], ['e', 1]), 3))).toEqual(['a', 'b', 'c', 'd']);
+    // A tie that runs to the end of what was ranked may go on below it: only the passages above it are read.
+    expect(ids(feedbackDocs(ranked(['a', 9], ['b', 3], ['c', 3]), 2))).toEqual(['a']);
+    // No tie: the first k.
+    expect(ids(feedbackDocs(ranked(['a', 9], ['b', 5], ['c', 3], ['d', 2]), 3))).toEqual(['a', 'b', 'c']);
+    expect(ids(feedbackDocs(ranked(['a', 9], ['b', 5]), 3))).toEqual(['a', 'b']);
   });
 });

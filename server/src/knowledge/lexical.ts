@@ -86,6 +86,22 @@ export function feedbackTerms(query: readonly WeightedTerm[], top: readonly Feed
   return [...out].map(([term, w]) => ({ term, weight: Number(w.toFixed(4)) })).sort((a, b) => b.weight - a.weight || (a.term < b.term ? -1 : 1));
 }
 
+/**
+ * The top `k` of a ranking, as feedback reads them. Passages tied at the cut are read all or not at all: ties
+ * fall by chunk id, which is random, and which of two equal passages were read must not change the answer.
+ */
+export function feedbackDocs<T extends { score: number }>(found: readonly T[], k: number): T[] {
+  if (found.length <= k) return [...found];
+  const edge = found[k - 1]!.score;
+  let end = k;
+  while (end < found.length && found[end]!.score === edge) end++;
+  if (end < found.length) return found.slice(0, end);
+  // The tie may run on below what was ranked: read only what is above it.
+  let start = k - 1;
+  while (start > 0 && found[start - 1]!.score === edge) start--;
+  return found.slice(0, start);
+}
+
 /** Ranks by the query's terms, then, with feedback from the top of that ranking, by the re-weighted query. */
 async function withFeedback<T extends { score: number }>(
   terms: WeightedTerm[],
@@ -95,7 +111,7 @@ async function withFeedback<T extends { score: number }>(
 ): Promise<T[]> {
   const found = await rank(terms);
   if (!fp || found.length < 2) return found;
-  const fb = feedbackTerms(terms, found.slice(0, fp.docs).map(doc), fp);
+  const fb = feedbackTerms(terms, feedbackDocs(found, fp.docs).map(doc), fp);
   return fb.length ? rank(fp.model === 'rm3' ? fb : [...terms, ...fb]) : found;
 }
 
@@ -122,11 +138,14 @@ export async function lexicalSearch(tx: Tx, query: string, limit: number, opts: 
         ),
       )
     : await withFeedback(terms, fp, (ts) => bm25Weighted(tx, ts, depth, bm25), counted);
-  return found
-    .map((c) => {
-      const h = headingMatch(query, terms, c.title);
-      return { ...c, score: Number((c.score * (1 + HEADING.coverage * h.coverage + (h.intent ? HEADING.intent : 0))).toFixed(4)) };
-    })
-    .sort((a, b) => b.score - a.score || (a.chunkId < b.chunkId ? -1 : 1))
-    .slice(0, limit);
+  return (
+    found
+      .map((c) => {
+        const h = headingMatch(query, terms, c.title);
+        return { ...c, score: Number((c.score * (1 + HEADING.coverage * h.coverage + (h.intent ? HEADING.intent : 0))).toFixed(4)) };
+      })
+      // Equal scores fall by heading before the (random) chunk id, so that reseeding the same knowledge ranks it alike.
+      .sort((a, b) => b.score - a.score || (a.title === b.title ? (a.chunkId < b.chunkId ? -1 : 1) : a.title < b.title ? -1 : 1))
+      .slice(0, limit)
+  );
 }
