@@ -95,6 +95,8 @@ line('lexical: + RM3 feedback', await run(lex({ wordnet: false })));
 line('lexical: + WordNet, no feedback', await run(lex({ feedback: false })));
 const answerer = await run(lex({}));
 line('lexical: all (the answerer’s)', answerer);
+line('lexical: all, typing slips not read', await run(lex({ spelling: false })));
+line('lexical: all, again', await run(lex({})));
 line('BM25 (plain), again', await run(plain));
 
 // Candidates: the defaults first, then BM25's k1/b, feedback (scaled or RM3 proper) and WordNet on/off.

@@ -2,7 +2,9 @@
 // answer → the probability that the answer cites the right passage (logistic regression, coefficients in
 // decision-model.ts, fitted offline by bench/fit-decision.ts on the tuning split of the support bench).
 // Two thresholds per tenant turn it into an action: answer; offer "Did you mean: <heading>?"; hand off.
+import { analyze } from '../knowledge/analyze.js';
 import { bm25Strength } from '../knowledge/retrieval.js';
+import { withSpellingFixes } from '../knowledge/spelling.js';
 import { headingMatch, headingOf, questionType } from '../knowledge/intent.js';
 import type { WeightedTerm } from '../knowledge/expand.js';
 import { FITTED } from './decision-model.js';
@@ -113,7 +115,17 @@ function offers(passages: readonly Passage[], cited: number): { index: number; h
   return out;
 }
 
-export function decide(question: string, passages: readonly Passage[], terms: readonly WeightedTerm[], t: Thresholds, strength?: number): Decision {
+/** How many of the passages have each term: the vocabulary a question's typing slips are read against. */
+function passageFrequencies(passages: readonly Passage[]): Map<string, number> {
+  const df = new Map<string, number>();
+  for (const p of passages) for (const t of new Set(analyze(`${p.title} ${p.text}`))) df.set(t, (df.get(t) ?? 0) + 1);
+  return df;
+}
+
+export function decide(question: string, passages: readonly Passage[], asked: readonly WeightedTerm[], t: Thresholds, strength?: number): Decision {
+  // A slip ("retrun") meets the passage's word ("return") as a synonym would, as it did in search.
+  const df = passageFrequencies(passages);
+  const terms = withSpellingFixes(asked, (term) => df.get(term) ?? 0);
   const answer = extractiveAnswer(question, passages, terms);
   const f = features(question, passages, terms, answer, strength);
   const pr = answer.text ? Number(probability(f).toFixed(3)) : 0;

@@ -249,6 +249,18 @@ describe('over the admin API', () => {
     expect(unknown.find((e) => e.event === 'done')!.data.message.citations).toEqual([]);
   });
 
+  test('typing slips: search and the answer read "refnuds" as refunds; a word of English is never corrected', async () => {
+    expect((await search('refnuds timng'))[0]?.title).toContain('Refund timing');
+    const v = new Visitor(t.url, a.publishableKey, 'https://shop.a.example');
+    await v.start();
+    const conv = (await v.call('POST', '/conversations', {})).body.conversation.id;
+    const done = (await v.say(conv, 'How long do refnuds take?')).find((e) => e.event === 'done')!.data.message;
+    expect(done.citations).toEqual([expect.objectContaining({ url: 'https://help.a.example/returns#refund-timing' })]);
+    expect(done.text).toContain('5 business days');
+    // "widow" is a word: no slip for "window", so nothing is found.
+    expect(await search('widow')).toEqual([]);
+  });
+
   test("the placeholders that replace a visitor's personal data never steer the answer", async () => {
     // A tenant whose knowledge has "email" and "person" in it: a name and an address stored as [PERSON_1]
     // and [EMAIL_1] used to match these passages through the placeholders' class names.

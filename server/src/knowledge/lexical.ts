@@ -7,7 +7,8 @@ import { analyze } from './analyze.js';
 import { expandQuery, type WeightedTerm } from './expand.js';
 import { headingMatch } from './intent.js';
 import { chunkTerms, type TenantIndex } from './memory-index.js';
-import { BM25, bm25Weighted, type Bm25Params, rankIndexed, readRanked, type RetrievedChunk } from './retrieve.js';
+import { BM25, bm25Weighted, type Bm25Params, documentFrequencies, rankIndexed, readRanked, type RetrievedChunk } from './retrieve.js';
+import { editsOf, possibleSlips, withSpellingFixes } from './spelling.js';
 
 export interface LexicalOptions {
   /** The tenant's synonym groups ("parcel = package = order"). */
@@ -18,6 +19,8 @@ export interface LexicalOptions {
   wordnet?: boolean;
   /** The built-in support vocabulary (on by default; the tenant's `retrieval.supportVocabulary`). */
   lexicon?: boolean;
+  /** Typing slips read as the tenant's words (on by default). */
+  spelling?: boolean;
   /** BM25's parameters (BM25 by default). */
   bm25?: Bm25Params;
   /** This instance's copy of the tenant's index, of the version the transaction sees: scored in memory. */
@@ -119,9 +122,22 @@ async function withFeedback<T extends { score: number }>(
 export const queryTerms = (query: string, opts: LexicalOptions = {}) =>
   expandQuery(query, { synonyms: opts.synonyms, wordnet: opts.wordnet, lexicon: opts.lexicon });
 
+/** The question's terms with its typing slips read as the tenant's own words (spelling.ts). */
+async function spelled(tx: Tx, terms: WeightedTerm[], index: TenantIndex | null | undefined): Promise<WeightedTerm[]> {
+  if (index) return withSpellingFixes(terms, (t) => index.terms.get(t)?.docs.length ?? 0);
+  // In SQL: the words that may be slips, then the neighbours of those the knowledge lacks (most have none).
+  const words = possibleSlips(terms);
+  const known = await documentFrequencies(tx, words);
+  const unknown = words.filter((w) => !known.has(w));
+  if (!unknown.length) return terms;
+  const near = await documentFrequencies(tx, unknown.flatMap(editsOf));
+  return withSpellingFixes(terms, (t) => known.get(t) ?? near.get(t) ?? 0);
+}
+
 export async function lexicalSearch(tx: Tx, query: string, limit: number, opts: LexicalOptions = {}): Promise<RetrievedChunk[]> {
-  const terms = queryTerms(query, opts);
-  if (!terms.length) return [];
+  const asked = queryTerms(query, opts);
+  if (!asked.length) return [];
+  const terms = opts.spelling === false ? asked : await spelled(tx, asked, opts.index);
   // Deeper than asked: headings may lift a passage from below the cut.
   const fp = opts.feedback === undefined || opts.feedback === true ? FEEDBACK : opts.feedback;
   const depth = Math.max(limit * 2, 10, fp ? fp.docs : 0);

@@ -80,7 +80,13 @@ describe('scoring in memory', () => {
     // As searches use it: with every posting's tf-part worked out for the default parameters.
     const index = precompute((await loadIndex(read(a), 64 * 1024 * 1024))!, BM25);
     expect(index.stats.n).toBeGreaterThan(500);
-    const questions = [...QUESTIONS('support-questions.json'), ...QUESTIONS('support-heldout.json'), ...WORDS.map((w) => `${w} ${w}s please`)];
+    const questions = [
+      ...QUESTIONS('support-questions.json'),
+      ...QUESTIONS('support-heldout.json'),
+      ...WORDS.map((w) => `${w} ${w}s please`),
+      'how long do refnuds tkae',
+      'retrun windw',
+    ];
     let compared = 0;
     for (const q of questions)
       for (const limit of [5, 40]) {

@@ -113,6 +113,15 @@ export async function bm25Weighted(
   return rows.map(toChunk);
 }
 
+/** How many of the tenant's passages have each of `terms`; a term in none is absent. */
+export async function documentFrequencies(tx: Tx, terms: readonly string[]): Promise<Map<string, number>> {
+  if (!terms.length) return new Map();
+  const { rows } = await tx.query<{ term: string; df: number }>('SELECT term, df FROM knowledge_terms WHERE term = ANY($1::text[]) AND df > 0', [
+    terms,
+  ]);
+  return new Map(rows.map((r) => [r.term, Number(r.df)]));
+}
+
 /**
  * The same ranking as bm25Weighted, scored on an instance's in-memory copy of the tenant's index (of the
  * version this transaction sees), without the passages: `readRanked` reads them back. `score` is the
