@@ -36,9 +36,11 @@ const REFUSES = /\b(?:not|no|never|cannot)\b|n['’]t\b/i;
 
 // A sentence that gives the kind of answer the question asks for: a time for "how long" or "when", an
 // amount (or "free") for "how much".
+const DURATION =
+  /\b\d+(?:\s*(?:to|-|–)\s*\d+)?\s+(?:business\s+|working\s+)?(?:minutes?|hours?|days?|weeks?|months?|years?)\b|\b(?:next|same)\s+(?:business\s+)?day\b|\btomorrow\b/i;
 const GIVES: Partial<Record<QuestionType, RegExp>> = {
-  duration:
-    /\b\d+(?:\s*(?:to|-|–)\s*\d+)?\s+(?:business\s+|working\s+)?(?:minutes?|hours?|days?|weeks?|months?|years?)\b|\b(?:next|same)\s+(?:business\s+)?day\b|\btomorrow\b/i,
+  deadline: DURATION,
+  wait: DURATION,
   cost: /[€$£]\s?\d|\d(?:[.,]\d+)?\s?(?:€|\$|£|euros?|dollars?|pounds?)\b|\bfree\b/i,
 };
 

@@ -128,16 +128,42 @@ describe('what a message asks', () => {
 describe('headings as evidence', () => {
   test('a question’s kind meets the heading that names it', () => {
     expect(questionType('How do I start a return?')).toBe('procedure');
-    expect(questionType('how long do refunds take')).toBe('duration');
+    expect(questionType('how long do refunds take')).toBe('wait');
     expect(questionType('how much is express delivery')).toBe('cost');
     expect(questionType('can I return sale items')).toBe('yesno');
     expect(headingTypes('How to start a return')).toEqual(new Set(['procedure']));
     expect(headingTypes('Resetting your password')).toEqual(new Set(['procedure']));
-    expect(headingTypes('Refund timing')).toEqual(new Set(['duration']));
+    expect(headingTypes('Refund timing')).toEqual(new Set(['wait']));
     expect(headingOf('Returns and refunds › Refund timing')).toBe('Refund timing');
     const q = 'how long until my refund arrives';
     expect(headingMatch(q, expandQuery(q), 'Returns › Refund timing')).toEqual({ coverage: 0.5, intent: true });
     expect(headingMatch(q, expandQuery(q), 'Shipping › International shipping')).toEqual({ coverage: 0, intent: false });
+  });
+
+  test('"how long" is a deadline to meet or a wait for something: a return window is not a refund\'s timing', () => {
+    for (const q of [
+      'how many days do I have to send something back?',
+      'How long do I have to return it?',
+      'bought boots three weeks ago, too late to send them back?',
+      'how long is a gift card valid',
+      'is the link still valid?',
+      'do vouchers expire?',
+    ])
+      expect(questionType(q), q).toBe('deadline');
+    for (const q of [
+      'how long do refunds take?',
+      'How long do I have to wait for my refund?',
+      'when will my order arrive',
+      'returned an item last week, still no refund',
+      "my parcel hasn't arrived",
+    ])
+      expect(questionType(q), q).toBe('wait');
+    expect(headingTypes('Return window')).toEqual(new Set(['deadline']));
+    expect(headingTypes('Validity')).toEqual(new Set(['deadline']));
+    expect(headingTypes('Delivery times')).toEqual(new Set(['wait']));
+    const q = 'how many days do I have to send it back';
+    expect(headingMatch(q, expandQuery(q), 'Returns › Return window').intent).toBe(true);
+    expect(headingMatch(q, expandQuery(q), 'Returns › Refund timing').intent).toBe(false);
   });
 });
 

@@ -4,7 +4,10 @@
 import { analyze } from './analyze.js';
 import type { WeightedTerm } from './expand.js';
 
-export type QuestionType = 'procedure' | 'duration' | 'cost' | 'yesno' | 'other';
+// Two kinds of "how long": a deadline the visitor must meet ("how long do I have to return it?", "too late?",
+// "is it still valid?") and a wait for something to happen ("how long do refunds take?", "still no refund").
+// Help pages name them apart: "Return window", "Validity" against "Refund timing", "Delivery times".
+export type QuestionType = 'procedure' | 'deadline' | 'wait' | 'cost' | 'yesno' | 'other';
 
 // Words that frame a question rather than say what it is about ("how long does it take…").
 const FRAMING = new Set(analyze('long take much many often soon possible able way need want know tell help get got please thanks hello hi question'));
@@ -42,18 +45,26 @@ export function askedPart(message: string): string {
 export function questionType(q: string): QuestionType {
   const s = q.toLowerCase();
   if (
-    /\bhow (long|soon|fast|quickly|many (days|weeks|hours))\b|\bwhen (will|do|does|is|can|should)\b|\bdeadline\b|\btime limit\b|\btoo late\b|\bstill (valid|good)\b|\bexpire/.test(
+    !/\bwait/.test(s) &&
+    /\bhow (long|many (days|weeks|months)) (do|will) (i|we) have\b|\buntil when\b|\bdeadline\b|\btime limit\b|\btoo late\b|\bstill (valid|good|usable|works?)\b|\bexpir|\bhow long is (it|this|that|the|my|a|an)\b.*\bvalid\b/.test(
       s,
     )
   )
-    return 'duration';
+    return 'deadline';
+  if (
+    /\bhow (long|soon|fast|quickly|many (days|weeks|hours))\b|\bwhen (will|do|does|is|can|should)\b|\bstill (no|not|nothing|waiting)\b|\bnot (arrived|received|here) yet\b|\bha(?:ve|s)n['’]?t (arrived|come|got|received)/.test(
+      s,
+    )
+  )
+    return 'wait';
   if (/\bhow much\b|\bcost|\bprice|\bfee\b|\bfees\b|\bcharge|\bfree\b/.test(s)) return 'cost';
   if (/\bhow (do|can|should|would|could) (i|we|you)\b|\bhow to\b|\bwhere (do|can|should) i\b|\bsteps?\b|\bway to\b/.test(s)) return 'procedure';
   if (/^\s*(can|could|do|does|is|are|will|may|am)\b/.test(s)) return 'yesno';
   return 'other';
 }
 
-const DURATION_WORDS = new Set(analyze('time times timing window validity valid deadline days period expiry long'));
+const DEADLINE_WORDS = new Set(analyze('window validity valid deadline period expiry expiration limit'));
+const WAIT_WORDS = new Set(analyze('time times timing days long processing'));
 const COST_WORDS = new Set(analyze('cost costs price prices pricing fee fees charges free'));
 
 /** The heading of a chunk title ("Returns and refunds › Refund timing" → "Refund timing"). */
@@ -64,7 +75,8 @@ export function headingTypes(heading: string): Set<QuestionType> {
   const out = new Set<QuestionType>();
   const terms = analyze(heading);
   if (/^\s*how to\b/i.test(heading) || /^\s*\p{L}+ing\b/iu.test(heading)) out.add('procedure');
-  if (terms.some((t) => DURATION_WORDS.has(t))) out.add('duration');
+  if (terms.some((t) => DEADLINE_WORDS.has(t))) out.add('deadline');
+  if (terms.some((t) => WAIT_WORDS.has(t))) out.add('wait');
   if (terms.some((t) => COST_WORDS.has(t))) out.add('cost');
   return out;
 }
