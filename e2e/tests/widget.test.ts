@@ -316,7 +316,7 @@ describe('accessibility of the open widget', () => {
       const { p, ctx, problems } = await newPage({ width, height: width === 360 ? 640 : 800 });
       await p.goto(w.allowed.origin);
       await open(p);
-      await ask(p, 'reimbursement problems');
+      await ask(p, 'reimbursement details');
       const offer = shadow(p, '.m.assistant .src button').filter({ hasText: 'Refund timing' });
       await offer.waitFor();
       // The question is asked in the visitor's language; the headings are the tenant's.
