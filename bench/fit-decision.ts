@@ -1,11 +1,13 @@
 // Refits the built-in answerer's decision (server/src/ai/decide.ts): logistic regression from the decision
 // features to "the answer cites the right passage", on the tuned-on splits only (bench/support-questions.json
 // and bench/support-dev.json; the held-out set is never read here). Writes server/src/ai/decision-model.ts.
-// Run: npx tsx --conditions=parley-source bench/fit-decision.ts
+// The fit is deterministic: with --check it writes nothing and fails where the committed model is not what
+// today's features fit (CI runs it, so a change to retrieval or the features cannot leave the model stale).
+// Run: npx tsx --conditions=parley-source bench/fit-decision.ts [--check]
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_SETTINGS } from '@parley/protocol';
-import { FEATURES, type DecisionFeatures, type DecisionModel } from '../server/src/ai/decide.js';
+import { DECISION_MODEL, FEATURES, type DecisionFeatures, type DecisionModel } from '../server/src/ai/decide.js';
 import { DEMO_SYNONYMS, seedDemo } from '../server/src/cli/demo.js';
 import { startTestApp, Visitor } from '@parley/server/testing';
 import { loadSet, runSet } from './support-lib.js';
@@ -106,10 +108,19 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     }
     console.log(`fitted with L2 ${l2} on ${rows.length} tuned-on questions (${ys.filter(Boolean).length} with a right candidate passage):`);
     console.log(JSON.stringify(model, null, 1));
-    writeFileSync(
-      join(import.meta.dirname, '../server/src/ai/decision-model.ts'),
-      `// Written by bench/fit-decision.ts (logistic regression on the tuned-on splits, bench/support-questions.json and bench/support-dev.json).\nexport const FITTED = ${JSON.stringify(model)};\n`,
-    );
+    if (process.argv.includes('--check')) {
+      if (JSON.stringify(model) === JSON.stringify(DECISION_MODEL)) console.log('the committed decision model is this fit');
+      else {
+        console.log(
+          `the committed decision model is not this fit:\n${JSON.stringify(DECISION_MODEL)}\nrefit: npx tsx --conditions=parley-source bench/fit-decision.ts`,
+        );
+        process.exitCode = 1;
+      }
+    } else
+      writeFileSync(
+        join(import.meta.dirname, '../server/src/ai/decision-model.ts'),
+        `// Written by bench/fit-decision.ts (logistic regression on the tuned-on splits, bench/support-questions.json and bench/support-dev.json).\nexport const FITTED = ${JSON.stringify(model)};\n`,
+      );
   } finally {
     await t.close();
   }
