@@ -27,6 +27,19 @@ describe('typing slips', () => {
     expect(withSpellingFixes(plain('refnd'), vocabulary({ refund: 1, refind: 1 })).find((t) => t.from === 'refnd')?.term).toBe('refind');
   });
 
+  test('a message of long made-up words costs a bounded number of lookups', () => {
+    const words = Array.from({ length: 30 }, (_, i) => `zq${'x'.repeat(i % 30)}vb${String.fromCharCode(97 + (i % 26))}`);
+    let lookups = 0;
+    withSpellingFixes(plain(words.join(' ')), () => {
+      lookups++;
+      return 0;
+    });
+    // At most four words of at most 20 letters, each itself and its one-edit neighbours.
+    expect(lookups).toBeGreaterThan(0);
+    expect(lookups).toBeLessThanOrEqual(4 * (1 + editsOf('x'.repeat(20)).length));
+    expect(possibleSlips(plain(words.join(' '))).length).toBe(4);
+  });
+
   test('known words, short words, numbers and what expansion added are never corrected', () => {
     const known = plain('window widow');
     expect(withSpellingFixes(known, vocabulary({ window: 3, widow: 1 }))).toEqual(known);

@@ -10,6 +10,10 @@ import { senses } from './wordnet.js';
 /** What a corrected word weighs: below a tenant synonym (0.9), above the support vocabulary (0.6). */
 export const TYPO_WEIGHT = 0.7;
 const MIN_LENGTH = 5;
+// A word has about 54 one-edit neighbours per letter: a message of long made-up words must not cost a
+// search tens of thousands of lookups. The first few possible slips are read, of at most MAX_LENGTH letters.
+const MAX_LENGTH = 20;
+const MAX_SLIPS = 4;
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
 
 /** Every string one edit from `w` (optimal string alignment: deletion, transposition, substitution, insertion). */
@@ -32,11 +36,16 @@ export function editsOf(w: string): string[] {
 /** An English word, as the stemmer leaves it ("deliveri", "expens"): WordNet knows it or a likely base form. */
 const isWord = (stem: string) => [stem, `${stem}e`, stem.replace(/i$/, 'y')].some((w) => senses(w, 1).length > 0);
 
-/** The question's own words that could be slips: its words, not what expansion added, long enough, letters only, no English word. */
-const mayBeSlip = (t: WeightedTerm) => !t.from && t.weight >= 1 && t.term.length >= MIN_LENGTH && /^[a-z]+$/.test(t.term) && !isWord(t.term);
+/** The question's own words that could be slips: its words, not what expansion added, of a slip's length, letters only, no English word. */
+const mayBeSlip = (t: WeightedTerm) =>
+  !t.from && t.weight >= 1 && t.term.length >= MIN_LENGTH && t.term.length <= MAX_LENGTH && /^[a-z]+$/.test(t.term) && !isWord(t.term);
 
-/** The question's words that may be slips, if the vocabulary lacks them. */
-export const possibleSlips = (terms: readonly WeightedTerm[]): string[] => terms.filter(mayBeSlip).map((t) => t.term);
+/** The question's words that may be slips, if the vocabulary lacks them: the first MAX_SLIPS. */
+export const possibleSlips = (terms: readonly WeightedTerm[]): string[] =>
+  terms
+    .filter(mayBeSlip)
+    .slice(0, MAX_SLIPS)
+    .map((t) => t.term);
 
 /**
  * `terms` with, for each of the question's words the vocabulary lacks, the known word one edit away that the
@@ -46,15 +55,15 @@ export const possibleSlips = (terms: readonly WeightedTerm[]): string[] => terms
 export function withSpellingFixes(terms: readonly WeightedTerm[], df: (term: string) => number): WeightedTerm[] {
   const out = new Map(terms.map((t) => [t.term, t]));
   let fixed = false;
-  for (const t of terms) {
-    if (!mayBeSlip(t) || df(t.term) > 0) continue;
+  for (const word of possibleSlips(terms)) {
+    if (df(word) > 0) continue;
     let best: string | null = null;
-    for (const e of editsOf(t.term)) {
+    for (const e of editsOf(word)) {
       const n = df(e);
       if (n > 0 && (best === null || n > df(best) || (n === df(best) && e < best))) best = e;
     }
     if (best === null || (out.get(best)?.weight ?? 0) >= TYPO_WEIGHT) continue;
-    out.set(best, { term: best, weight: TYPO_WEIGHT, from: t.term });
+    out.set(best, { term: best, weight: TYPO_WEIGHT, from: word });
     fixed = true;
   }
   if (!fixed) return [...terms];
