@@ -1,14 +1,15 @@
 // Pieces every view uses: problem display, a secret shown once, loading state, a file saved, highlighted text.
 import type { Problem } from '@parley/protocol';
 import type { ComponentChildren } from 'preact';
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { toProblem } from './api.js';
 import './bidi.js';
 
 export function ProblemView({ problem }: { problem: Problem | null }) {
   const ref = useRef<HTMLDivElement>(null);
-  // Move focus to the error so keyboard and screen-reader users learn what failed.
-  useEffect(() => {
+  // Move focus to the error so keyboard and screen-reader users learn what failed: as it renders, before the
+  // browser paints it, so that no one can have clicked into a field and started typing there first.
+  useLayoutEffect(() => {
     if (problem) ref.current?.focus();
   }, [problem]);
   if (!problem) return null;

@@ -1663,6 +1663,19 @@ describe('problems', () => {
     expect(alert.textContent).toContain('req_9');
     await vi.waitFor(() => expect(document.activeElement).toBe(alert));
   });
+
+  test('ProblemView takes focus as it renders, before the error can be seen: never later, from a field being typed in', () => {
+    // A person (or a browser test) sees the error, then clicks into the field and types: focus moved a
+    // frame after the error showed took the field from under them, and the keys went nowhere.
+    const host = document.body.appendChild(document.createElement('div'));
+    try {
+      render(<ProblemView problem={{ type: 'about:blank', title: 'Wrong code', status: 401, request_id: 'req_1' }} />, host);
+      expect(document.activeElement).toBe(host.querySelector('[role=alert]'));
+    } finally {
+      render(null, host);
+      host.remove();
+    }
+  });
 });
 
 describe('secrets', () => {
