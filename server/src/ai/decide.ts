@@ -4,7 +4,7 @@
 // Two thresholds per tenant turn it into an action: answer; offer "Did you mean: <heading>?"; hand off.
 import { analyze } from '../knowledge/analyze.js';
 import { bm25Strength } from '../knowledge/retrieval.js';
-import { withSpellingFixes } from '../knowledge/spelling.js';
+import { possibleSlips, withSpellingFixes } from '../knowledge/spelling.js';
 import { headingMatch, headingOf, questionType } from '../knowledge/intent.js';
 import type { WeightedTerm } from '../knowledge/expand.js';
 import { FITTED } from './decision-model.js';
@@ -123,9 +123,10 @@ function passageFrequencies(passages: readonly Passage[]): Map<string, number> {
 }
 
 export function decide(question: string, passages: readonly Passage[], asked: readonly WeightedTerm[], t: Thresholds, strength?: number): Decision {
-  // A slip ("retrun") meets the passage's word ("return") as a synonym would, as it did in search.
-  const df = passageFrequencies(passages);
-  const terms = withSpellingFixes(asked, (term) => df.get(term) ?? 0);
+  // A slip ("retrun") meets the passage's word ("return") as a synonym would, as it did in search. Most
+  // questions have no possible slip: their passages are not analysed for it.
+  const df = possibleSlips(asked).length ? passageFrequencies(passages) : null;
+  const terms = df ? withSpellingFixes(asked, (term) => df.get(term) ?? 0) : asked;
   const answer = extractiveAnswer(question, passages, terms);
   const f = features(question, passages, terms, answer, strength);
   const pr = answer.text ? Number(probability(f).toFixed(3)) : 0;

@@ -13,6 +13,9 @@ export interface WeightedTerm {
   from?: string;
 }
 
+/** Heaviest first, then by spelling: the order every list of weighted terms is kept in. */
+export const byWeight = (a: WeightedTerm, b: WeightedTerm) => b.weight - a.weight || (a.term < b.term ? -1 : 1);
+
 /** Weight of a tenant synonym: the tenant said these mean the same, in its own knowledge. */
 export const TENANT_SYNONYM_WEIGHT = 0.9;
 /**
@@ -165,6 +168,6 @@ export function expandQuery(query: string, opts: ExpandOptions = {}, max = 32): 
   }
   return [...weights]
     .map(([term, w]) => ({ term, ...w }))
-    .sort((a, b) => b.weight - a.weight || (a.term < b.term ? -1 : 1))
+    .sort(byWeight)
     .slice(0, max);
 }

@@ -4,7 +4,7 @@
 // (memory-index.ts) one, of the passages found; the rest is arithmetic on a few passages.
 import type { Tx } from '../db/types.js';
 import { analyze } from './analyze.js';
-import { expandQuery, type WeightedTerm } from './expand.js';
+import { byWeight, expandQuery, type WeightedTerm } from './expand.js';
 import { headingMatch } from './intent.js';
 import { chunkTerms, type TenantIndex } from './memory-index.js';
 import { BM25, bm25Weighted, type Bm25Params, documentFrequencies, rankIndexed, readRanked, type RetrievedChunk } from './retrieve.js';
@@ -86,7 +86,7 @@ export function feedbackTerms(query: readonly WeightedTerm[], top: readonly Feed
   if (!sum || p.weight >= 1) return [];
   const out = new Map(query.map((t) => [t.term, t.weight]));
   for (const [t, m] of best) out.set(t, (out.get(t) ?? 0) + (p.weight / (1 - p.weight)) * qsum * (m / sum));
-  return [...out].map(([term, w]) => ({ term, weight: Number(w.toFixed(4)) })).sort((a, b) => b.weight - a.weight || (a.term < b.term ? -1 : 1));
+  return [...out].map(([term, w]) => ({ term, weight: Number(w.toFixed(4)) })).sort(byWeight);
 }
 
 /**

@@ -4,7 +4,7 @@
 // too many others ("boot" from "book"), and only words WordNet does not know: "trail" is no slip for
 // "trial". The vocabulary is the tenant's (the index's terms, with their document frequencies) for search,
 // and the passages found for the answer's decision.
-import type { WeightedTerm } from './expand.js';
+import { byWeight, type WeightedTerm } from './expand.js';
 import { senses } from './wordnet.js';
 
 /** What a corrected word weighs: below a tenant synonym (0.9), above the support vocabulary (0.6). */
@@ -58,14 +58,15 @@ export function withSpellingFixes(terms: readonly WeightedTerm[], df: (term: str
   for (const word of possibleSlips(terms)) {
     if (df(word) > 0) continue;
     let best: string | null = null;
+    let most = 0;
     for (const e of editsOf(word)) {
       const n = df(e);
-      if (n > 0 && (best === null || n > df(best) || (n === df(best) && e < best))) best = e;
+      if (n > most || (n === most && n > 0 && e < best!)) [best, most] = [e, n];
     }
     if (best === null || (out.get(best)?.weight ?? 0) >= TYPO_WEIGHT) continue;
     out.set(best, { term: best, weight: TYPO_WEIGHT, from: word });
     fixed = true;
   }
   if (!fixed) return [...terms];
-  return [...out.values()].sort((a, b) => b.weight - a.weight || (a.term < b.term ? -1 : 1));
+  return [...out.values()].sort(byWeight);
 }
