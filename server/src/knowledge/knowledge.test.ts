@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { DEMO_SYNONYMS } from '../cli/demo.js';
 import { runTurn, type TurnDeps } from '../conversations/turn.js';
 import { finishOrphanedTurns } from '../jobs/turn-sweep.js';
 import type { CreatedTenant } from '../tenants/service.js';
@@ -174,6 +175,19 @@ describe('over the admin API', () => {
     expect((await admin('POST', '/knowledge/sources', { kind: 'markdown', content, externalId: 'help' }, c.secretKey)).status).toBe(201);
     const results = await search('bought boots three weeks ago, too late to send them back?', c.secretKey);
     expect(results[0]?.title).toContain('Return window');
+  });
+
+  test('a heading that names the kind of question wins over a passage with more of its words: a wait reaches the timing', async () => {
+    const c = await t.tenant('Shop C', ['c.example']);
+    // The demo tenant, synonyms and all: "money back = refund" and "send back = return" meet both passages.
+    expect((await admin('PATCH', '/settings', { retrieval: { synonyms: DEMO_SYNONYMS } }, c.secretKey)).status).toBe(200);
+    for (const name of ['returns', 'shipping', 'account', 'gift-cards']) {
+      const content = readFileSync(new URL(`../../../examples/demo-knowledge/${name}.md`, import.meta.url), 'utf8');
+      expect((await admin('POST', '/knowledge/sources', { kind: 'markdown', content, externalId: name }, c.secretKey)).status).toBe(201);
+    }
+    // "returned", "item" and "still" are all in the window's text; "still no refund" asks how long to wait.
+    const results = await search('returned an item last week, still no refund', c.secretKey);
+    expect(results[0]?.title).toBe('Returns and refunds › Refund timing');
   });
 
   test("tenant B's knowledge never comes back for tenant A, and the reverse", async () => {
