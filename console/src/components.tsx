@@ -5,12 +5,20 @@ import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preac
 import { toProblem } from './api.js';
 import './bidi.js';
 
+const typingIn = (el: Element | null) =>
+  el instanceof HTMLTextAreaElement ||
+  el instanceof HTMLSelectElement ||
+  (el instanceof HTMLInputElement && !['button', 'submit', 'reset', 'checkbox', 'radio'].includes(el.type)) ||
+  (el instanceof HTMLElement && el.isContentEditable);
+
 export function ProblemView({ problem }: { problem: Problem | null }) {
   const ref = useRef<HTMLDivElement>(null);
   // Move focus to the error so keyboard and screen-reader users learn what failed: as it renders, before the
-  // browser paints it, so that no one can have clicked into a field and started typing there first.
+  // browser paints it, so that no one can have clicked into a field and started typing there first. Only
+  // from the page or a button (the one that sent the request): someone who went on typing in a field while
+  // the request was in flight keeps the field, and hears the error as an alert.
   useLayoutEffect(() => {
-    if (problem) ref.current?.focus();
+    if (problem && !typingIn(document.activeElement)) ref.current?.focus();
   }, [problem]);
   if (!problem) return null;
   return (

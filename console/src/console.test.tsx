@@ -1676,6 +1676,27 @@ describe('problems', () => {
       host.remove();
     }
   });
+  test('ProblemView leaves a field being typed in alone: only focus on the page or on a button moves to the error', () => {
+    // Keys typed while a request was in flight followed focus to its error when it arrived, and went nowhere.
+    const host = document.body.appendChild(document.createElement('div'));
+    const field = document.body.appendChild(document.createElement('input'));
+    const button = document.body.appendChild(document.createElement('button'));
+    const problem = (title: string) => ({ type: 'about:blank', title, status: 401, request_id: 'req_1' });
+    try {
+      field.focus();
+      render(<ProblemView problem={problem('Wrong code')} />, host);
+      expect(document.activeElement).toBe(field);
+      expect(host.querySelector('[role=alert]')!.textContent).toContain('Wrong code');
+      button.focus();
+      render(<ProblemView problem={problem('Wrong code again')} />, host);
+      expect(document.activeElement).toBe(host.querySelector('[role=alert]'));
+    } finally {
+      render(null, host);
+      host.remove();
+      field.remove();
+      button.remove();
+    }
+  });
 });
 
 describe('secrets', () => {

@@ -163,10 +163,7 @@ async function mfaStep(page: Page): Promise<void> {
   await page.getByRole('heading', { name: 'Confirm it is you' }).waitFor({ timeout: 30_000 });
 }
 
-/**
- * Focus moves to a new error (for keyboard and screen-reader users) in an effect a frame after it shows:
- * a code typed before then would be lost, so the next one waits for it.
- */
+/** A request sent from its button moves focus to its error (for keyboard and screen-reader users). */
 const focusOnError = (page: Page) => expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('role'))).toBe('alert');
 
 /** Whether `text` appears in `haystack` as a whole token (not inside a longer run of letters or digits). */
