@@ -197,6 +197,23 @@ describe('pseudo-relevance feedback', () => {
     expect(feedbackTerms(query, [], { docs: 2, terms: 10, weight: 0.5, model: 'rm3' })).toEqual([]);
   });
 
+  test('feedback reads scores as search gives them, to four places: the in-memory copy weighs terms exactly as SQL does', () => {
+    // The same passages, scored by SQL (rounded) and by the in-memory copy (its sums in another order): once
+    // these gave "password" 0.2236 and 0.2235, and the two orders of the next search parted.
+    const query = expandQuery('I never got a tracking email', { wordnet: false, lexicon: false });
+    const docs = (scores: number[]) =>
+      ['track parcel email account link', 'reset password email account link', 'refund bank email parcel'].map((text, i) =>
+        counted({ chunkId: text, sourceId: 's', externalId: null, title: 'Help', url: null, score: scores[i]!, text }),
+      );
+    const rm3 = { ...FEEDBACK, model: 'rm3' as const };
+    expect(feedbackTerms(query, docs([7.708771820204571, 6.627453488269398, 5.823405784390157]), rm3)).toEqual(
+      feedbackTerms(query, docs([7.7088, 6.6275, 5.8234]), rm3),
+    );
+    const ranked = (...scores: number[]) => scores.map((score, i) => ({ id: String(i), score }));
+    // Equal to four places is a tie at the cut, as it is in SQL.
+    expect(feedbackDocs(ranked(9, 5, 3.00001, 3.000012, 1), 3)).toHaveLength(4);
+  });
+
   test('passages tied at the cut are all read, or none of them: which one a random chunk id puts first never matters', () => {
     const ranked = (...scores: [string, number][]) => scores.map(([id, score]) => ({ id, score }));
     const ids = (xs: { id: string }[]) => xs.map((x) => x.id).sort();

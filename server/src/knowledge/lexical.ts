@@ -63,6 +63,9 @@ export function counted(c: RetrievedChunk): FeedbackDoc {
   return { score: c.score, tf, length: terms.length };
 }
 
+/** A score at the precision search results give it (as SQL rounds it): what feedback reads. */
+const atFour = (score: number) => Number(score.toFixed(4));
+
 /**
  * Feedback terms from the top passages: P(t|D) weighted by each passage's share of the top scores. With
  * `scaled`, only terms new to the query, to be added to it; with `rm3`, the whole re-weighted query.
@@ -70,8 +73,10 @@ export function counted(c: RetrievedChunk): FeedbackDoc {
 export function feedbackTerms(query: readonly WeightedTerm[], top: readonly FeedbackDoc[], p: FeedbackParams = FEEDBACK): WeightedTerm[] {
   const rm3 = p.model === 'rm3';
   const own = new Set(query.map((t) => t.term));
-  const best0 = Math.max(...top.map((d) => d.score));
-  const dw = top.map((d) => (rm3 ? Math.exp(d.score - best0) : Math.max(d.score, 0)));
+  // Scores as SQL gives them (four places), so that the in-memory copy's weights are the same to the last bit.
+  const scores = top.map((d) => atFour(d.score));
+  const best0 = Math.max(...scores);
+  const dw = scores.map((x) => (rm3 ? Math.exp(x - best0) : Math.max(x, 0)));
   const total = dw.reduce((s, w) => s + w, 0);
   if (!total) return [];
   const mass = new Map<string, number>();
@@ -99,13 +104,14 @@ export function feedbackTerms(query: readonly WeightedTerm[], top: readonly Feed
  */
 export function feedbackDocs<T extends { score: number }>(found: readonly T[], k: number): T[] {
   if (found.length <= k) return [...found];
-  const edge = found[k - 1]!.score;
+  // Equal at the four places scores are given in: SQL rounds them there; the in-memory copy does not.
+  const edge = atFour(found[k - 1]!.score);
   let end = k;
-  while (end < found.length && found[end]!.score === edge) end++;
+  while (end < found.length && atFour(found[end]!.score) === edge) end++;
   if (end < found.length) return found.slice(0, end);
   // The tie may run on below what was ranked: read only what is above it.
   let start = k - 1;
-  while (start > 0 && found[start - 1]!.score === edge) start--;
+  while (start > 0 && atFour(found[start - 1]!.score) === edge) start--;
   return found.slice(0, start);
 }
 
