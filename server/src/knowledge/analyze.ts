@@ -3,12 +3,15 @@
 import { ENGINE_PLACEHOLDER } from '@parley/protocol/placeholder';
 import { stemmer } from 'stemmer';
 
+// Modal verbs are stop words like "can" and "will": "may" is also the month of a visitor's story ("bought in
+// May"), which must not meet a passage's "may take a few days". Chunks indexed before a word joined this list
+// keep it among their terms, but no query asks for it, so nothing needs indexing again.
 const STOP = new Set(
   (
     'a about above after again against all am an and any are as at be because been before being below between both but by can ' +
     'could did do does doing down during each few for from further had has have having he her here hers herself him himself his ' +
-    'how i if in into is it its itself just me more most my myself no nor not now of off on once only or other our ours ourselves ' +
-    'out over own same she should so some such than that the their theirs them themselves then there these they this those ' +
+    'how i if in into is it its itself just may me might more most must my myself no nor not now of off on once only or other our ours ourselves ' +
+    'out over own same shall she should so some such than that the their theirs them themselves then there these they this those ' +
     'through to too under until up very was we were what when where which while who whom why will with would you your yours ' +
     'yourself yourselves'
   ).split(' '),
