@@ -1,5 +1,5 @@
 // Support-style quality on the demo tenant, end to end: the real app over HTTP, seeded as `npm start`
-// seeds it, a widget visitor asking each question of three sets side by side — bench/support-questions.json
+// seeds it, a widget visitor asking each question of five sets side by side — bench/support-questions.json
 // (the TUNING split: the decision's coefficients and the retrieval weights were fitted on it),
 // bench/support-dev.json (new wordings written later, without reading the held-out split; tuned on too) and
 // bench/support-heldout.json (new wordings written before tuning, never tuned on),
