@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import { analyze } from './analyze.js';
 import { expandQuery, synonymGroups, TENANT_SYNONYM_WEIGHT, WORDNET_WEIGHTS } from './expand.js';
-import { askedPart, headingMatch, headingOf, headingTypes, questionType } from './intent.js';
+import { askedPart, contentWords, headingMatch, headingOf, headingTypes, questionType } from './intent.js';
 import { counted, feedbackDocs, feedbackTerms, FEEDBACK } from './lexical.js';
 import { SUPPORT_LEXICON, SUPPORT_LEXICON_WEIGHT } from './support-lexicon.js';
 import { senses } from './wordnet.js';
@@ -122,6 +122,14 @@ describe('what a message asks', () => {
     expect(askedPart('I need boots. Is that possible? Do you ship abroad?')).toBe('I need boots. Is that possible? Do you ship abroad?');
     expect(askedPart('Do you ship abroad? Is express faster?')).toBe('Do you ship abroad? Is express faster?');
     expect(askedPart('how long do refunds take')).toBe('how long do refunds take');
+  });
+
+  test('one list of framing words: no content of the question, and no synonyms in its expansion', () => {
+    expect(contentWords('I would like a refund, how long does it take?')).toEqual(['refund']);
+    // WordNet's synonyms (weighing less than the word; "taken" and "took" are forms of it, weighing the same).
+    const added = expandQuery('how long does a refund take, is it possible', { lexicon: false }).filter((t) => t.from && t.weight < 1);
+    expect(added.filter((t) => ['long', 'take', 'possibl'].includes(t.from!))).toEqual([]);
+    expect(added.some((t) => t.from === 'refund')).toBe(true);
   });
 });
 

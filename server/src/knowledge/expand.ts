@@ -3,6 +3,7 @@
 // WordNet synonyms of their most frequent senses, each a weighted term for BM25. The question's own words
 // weigh 1; what is added weighs less, so a passage in the visitor's words still wins over one in a synonym's.
 import { analyze, analyzeWords } from './analyze.js';
+import { FRAMING_WORDS } from './intent.js';
 import { COST_ANSWER, COUNTRY_REGION, SUPPORT_LEXICON, SUPPORT_LEXICON_WEIGHT } from './support-lexicon.js';
 import { senses } from './wordnet.js';
 
@@ -27,9 +28,6 @@ export const skipsCommon = (weight: number, df: number, chunks: number): boolean
   weight < TENANT_SYNONYM_WEIGHT && df > Math.max(chunks * COMMON_TERM.share, COMMON_TERM.atLeast);
 /** WordNet synonyms by sense rank: the most frequent sense is the likeliest meaning. */
 export const WORDNET_WEIGHTS = [0.5, 0.3, 0.2];
-// Words that frame a question ("how long…", "how many…") rather than say what it is about: their synonyms
-// ("yearn" for "long") are noise.
-const FRAMING = new Set('long much many often soon way need want know tell help get got please thanks hello hi question like would could'.split(' '));
 
 /** At most this many WordNet terms per query word: a word with many senses must not drown the query. */
 const PER_WORD = 4;
@@ -148,7 +146,7 @@ export function expandQuery(query: string, opts: ExpandOptions = {}, max = 32): 
       const cur = words.find((w) => w.word === tokens[i]);
       const next = words.find((w) => w.word === tokens[i + 1]);
       if (i + 1 < tokens.length && (cur || next)) lemmas.set(`${tokens[i]}_${tokens[i + 1]}`, (cur ?? next)!.term);
-      if (cur && !FRAMING.has(cur.word)) for (const b of baseForms(tokens[i]!)) if (!lemmas.has(b)) lemmas.set(b, cur.term);
+      if (cur && !FRAMING_WORDS.has(cur.word)) for (const b of baseForms(tokens[i]!)) if (!lemmas.has(b)) lemmas.set(b, cur.term);
     }
     for (const [lemma, from] of lemmas) {
       let n = 0;

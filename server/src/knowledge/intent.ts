@@ -9,8 +9,14 @@ import type { WeightedTerm } from './expand.js';
 // Help pages name them apart: "Return window", "Validity" against "Refund timing", "Delivery times".
 export type QuestionType = 'procedure' | 'deadline' | 'wait' | 'cost' | 'yesno' | 'other';
 
-// Words that frame a question rather than say what it is about ("how long does it take…").
-const FRAMING = new Set(analyze('long take much many often soon possible able way need want know tell help get got please thanks hello hi question'));
+/**
+ * Words that frame a question rather than say what it is about ("how long does it take…", "I'd like…"):
+ * they are no content of it, and their synonyms ("yearn" for "long") are noise in its expansion (expand.ts).
+ */
+export const FRAMING_WORDS = new Set(
+  'long take much many often soon possible able way need want know tell help get got please thanks hello hi question like would could'.split(' '),
+);
+const FRAMING = new Set(analyze([...FRAMING_WORDS].join(' ')));
 
 /** The question's (or a sentence's) content terms, analysed as the index analyses them. */
 export function contentWords(text: string): string[] {
