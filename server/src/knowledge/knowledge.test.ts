@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { DEMO_SYNONYMS } from '../cli/demo.js';
+import { seedDemo } from '../cli/demo.js';
 import { runTurn, type TurnDeps } from '../conversations/turn.js';
 import { finishOrphanedTurns } from '../jobs/turn-sweep.js';
 import type { CreatedTenant } from '../tenants/service.js';
@@ -177,26 +177,16 @@ describe('over the admin API', () => {
     expect(results[0]?.title).toContain('Return window');
   });
 
-  /** A tenant with the demo's knowledge and synonyms ("money back = refund", "send back = return", …). */
-  async function demoTenant(name: string): Promise<CreatedTenant> {
-    const c = await t.tenant(name, [`${name.toLowerCase().replace(/\W+/g, '-')}.example`]);
-    expect((await admin('PATCH', '/settings', { retrieval: { synonyms: DEMO_SYNONYMS } }, c.secretKey)).status).toBe(200);
-    for (const file of ['returns', 'shipping', 'account', 'gift-cards']) {
-      const content = readFileSync(new URL(`../../../examples/demo-knowledge/${file}.md`, import.meta.url), 'utf8');
-      expect((await admin('POST', '/knowledge/sources', { kind: 'markdown', content, externalId: file }, c.secretKey)).status).toBe(201);
-    }
-    return c;
-  }
-
   test('a heading that names the kind of question wins over a passage with more of its words: a wait reaches the timing', async () => {
-    const c = await demoTenant('Shop Wait');
+    // The demo tenant, as `npm start` seeds it: its knowledge and synonyms ("money back = refund", …).
+    const c = await seedDemo(t.runtime, t.url);
     // "returned", "item" and "still" are all in the window's text; "still no refund" asks how long to wait.
     const results = await search('returned an item last week, still no refund', c.secretKey);
     expect(results[0]?.title).toBe('Returns and refunds › Refund timing');
   });
 
   test('a month is no modal verb: boots bought in May do not draw search to "your bank may take a few more days"', async () => {
-    const c = await demoTenant('Shop May');
+    const c = await seedDemo(t.runtime, t.url);
     const results = await search('I bought boots from you in May. They are too big. How do I return them?', c.secretKey);
     expect(results[0]?.title).toBe('Returns and refunds › How to start a return');
   });

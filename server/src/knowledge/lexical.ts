@@ -7,7 +7,7 @@ import { analyze } from './analyze.js';
 import { byWeight, expandQuery, type WeightedTerm } from './expand.js';
 import { headingMatch } from './intent.js';
 import { chunkTerms, type TenantIndex } from './memory-index.js';
-import { BM25, bm25Weighted, type Bm25Params, documentFrequencies, rankIndexed, readRanked, type RetrievedChunk } from './retrieve.js';
+import { atFourPlaces, BM25, bm25Weighted, type Bm25Params, documentFrequencies, rankIndexed, readRanked, type RetrievedChunk } from './retrieve.js';
 import { editsOf, possibleSlips, withSpellingFixes } from './spelling.js';
 
 export interface LexicalOptions {
@@ -63,9 +63,6 @@ export function counted(c: RetrievedChunk): FeedbackDoc {
   return { score: c.score, tf, length: terms.length };
 }
 
-/** A score at the precision search results give it (as SQL rounds it): what feedback reads. */
-const atFour = (score: number) => Number(score.toFixed(4));
-
 /**
  * Feedback terms from the top passages: P(t|D) weighted by each passage's share of the top scores. With
  * `scaled`, only terms new to the query, to be added to it; with `rm3`, the whole re-weighted query.
@@ -74,7 +71,7 @@ export function feedbackTerms(query: readonly WeightedTerm[], top: readonly Feed
   const rm3 = p.model === 'rm3';
   const own = new Set(query.map((t) => t.term));
   // Scores as SQL gives them (four places), so that the in-memory copy's weights are the same to the last bit.
-  const scores = top.map((d) => atFour(d.score));
+  const scores = top.map((d) => atFourPlaces(d.score));
   const best0 = Math.max(...scores);
   const dw = scores.map((x) => (rm3 ? Math.exp(x - best0) : Math.max(x, 0)));
   const total = dw.reduce((s, w) => s + w, 0);
@@ -105,13 +102,13 @@ export function feedbackTerms(query: readonly WeightedTerm[], top: readonly Feed
 export function feedbackDocs<T extends { score: number }>(found: readonly T[], k: number): T[] {
   if (found.length <= k) return [...found];
   // Equal at the four places scores are given in: SQL rounds them there; the in-memory copy does not.
-  const edge = atFour(found[k - 1]!.score);
+  const edge = atFourPlaces(found[k - 1]!.score);
   let end = k;
-  while (end < found.length && atFour(found[end]!.score) === edge) end++;
+  while (end < found.length && atFourPlaces(found[end]!.score) === edge) end++;
   if (end < found.length) return found.slice(0, end);
   // The tie may run on below what was ranked: read only what is above it.
   let start = k - 1;
-  while (start > 0 && atFour(found[start - 1]!.score) === edge) start--;
+  while (start > 0 && atFourPlaces(found[start - 1]!.score) === edge) start--;
   return found.slice(0, start);
 }
 
@@ -168,7 +165,7 @@ export async function lexicalSearch(tx: Tx, query: string, limit: number, opts: 
     found
       .map((c) => {
         const h = headingMatch(query, terms, c.title);
-        return { ...c, score: Number((c.score * (1 + HEADING.coverage * h.coverage + (h.intent ? HEADING.intent : 0))).toFixed(4)) };
+        return { ...c, score: atFourPlaces(c.score * (1 + HEADING.coverage * h.coverage + (h.intent ? HEADING.intent : 0))) };
       })
       // Equal scores fall by heading before the (random) chunk id, so that reseeding the same knowledge ranks it alike.
       .sort((a, b) => b.score - a.score || (a.title === b.title ? (a.chunkId < b.chunkId ? -1 : 1) : a.title < b.title ? -1 : 1))

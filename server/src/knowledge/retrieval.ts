@@ -4,7 +4,7 @@
 // last word on what a tenant can see. Without an embedding model, or when the provider fails, retrieval
 // falls back to BM25 rather than failing the visitor.
 import { inSpan } from '../telemetry/spans.js';
-import { BM25, type Retrieve, type RetrievedChunk } from './retrieve.js';
+import { atFourPlaces, BM25, type Retrieve, type RetrievedChunk } from './retrieve.js';
 import type { AuditLog } from '../audit/log.js';
 import type { Db } from '../db/index.js';
 import { txTenant } from '../db/tx-memo.js';
@@ -77,8 +77,8 @@ const toChunk = (r: ChunkRow, score: number, strength: number): RetrievedChunk =
   externalId: r.external_id,
   title: r.title,
   url: r.anchor_url ?? r.url,
-  score: Number(score.toFixed(4)),
-  strength: Number(strength.toFixed(4)),
+  score: atFourPlaces(score),
+  strength: atFourPlaces(strength),
   text: r.text,
 });
 
@@ -195,7 +195,7 @@ export class KnowledgeRetrieval {
       const index = stats && tenantId ? this.indexes!.current(tenantId, stats) : null;
       return (await lexicalSearch(tx, query, n, { synonyms: settings.synonyms, lexicon: settings.supportVocabulary, index })).map((c) => ({
         ...c,
-        strength: Number(bm25Strength(c.score).toFixed(4)),
+        strength: atFourPlaces(bm25Strength(c.score)),
       }));
     };
     // A message of placeholders alone leaves nothing to embed (and nothing for BM25 to find).
@@ -245,7 +245,7 @@ export class KnowledgeRetrieval {
       if (results.length >= limit) break;
       const lex = lexicalById.get(f.id);
       const strength = Math.max(lex ? bm25Strength(lex.score) : 0, cosineStrength(denseScore.get(f.id) ?? 0));
-      if (lex) results.push({ ...lex, score: Number(f.score.toFixed(4)), strength: Number(strength.toFixed(4)) });
+      if (lex) results.push({ ...lex, score: atFourPlaces(f.score), strength: atFourPlaces(strength) });
       else {
         const r = rows.get(f.id);
         if (r) results.push(toChunk(r, f.score, strength));

@@ -55,13 +55,16 @@ interface Row {
   score: number;
 }
 
+/** A score (or strength) to the four places search results give it: the precision SQL ranks at, and feedback reads. */
+export const atFourPlaces = (x: number) => Number(x.toFixed(4));
+
 const toChunk = (r: Row): RetrievedChunk => ({
   chunkId: r.id,
   sourceId: r.source_id,
   externalId: r.external_id,
   title: r.title,
   url: r.anchor_url ?? r.url,
-  score: Number(Number(r.score).toFixed(4)),
+  score: atFourPlaces(Number(r.score)),
   text: r.text,
 });
 
