@@ -1,7 +1,8 @@
 // Support-style quality on the demo tenant, end to end: the real app over HTTP, seeded as `npm start`
-// seeds it, a widget visitor asking each question of five sets side by side — bench/support-questions.json
+// seeds it, a widget visitor asking each question of six sets side by side — bench/support-questions.json
 // (the TUNING split: the decision's coefficients and the retrieval weights were fitted on it),
-// bench/support-dev.json (new wordings written later, without reading the held-out split; tuned on too) and
+// bench/support-dev.json (new wordings written later, without reading the held-out split; tuned on too),
+// bench/support-dev-2.json (mostly unanswerable questions near the knowledge's topics; tuned on too),
 // bench/support-heldout.json (new wordings written before tuning, never tuned on),
 // bench/support-heldout-2.json (a second held-out set, written once the first had been reported on for
 // many changes, before the changes it judges; never tuned on), and
@@ -23,6 +24,7 @@ import { loadSet, runSet, UNSAFE, type Outcome, type Question, type Record_ } fr
 const SETS = [
   { name: 'tuning', file: 'support-questions.json' },
   { name: 'dev', file: 'support-dev.json' },
+  { name: 'dev 2', file: 'support-dev-2.json' },
   { name: 'held-out', file: 'support-heldout.json' },
   { name: 'held-out 2', file: 'support-heldout-2.json' },
   { name: 'context', file: 'support-context.json' },
