@@ -173,6 +173,17 @@ describe('headings as evidence', () => {
     expect(headingMatch(q, expandQuery(q), 'Returns › Return window').intent).toBe(true);
     expect(headingMatch(q, expandQuery(q), 'Returns › Refund timing').intent).toBe(false);
   });
+
+  test('"how do I …" meets a heading that names one action only where it names that action: two-factor sign-in is not deleting an account', () => {
+    const on = (q: string, title: string) => headingMatch(q, expandQuery(q), title).intent;
+    expect(on('how do I turn on two-factor authentication for my account?', 'Your account › Deleting your account')).toBe(false);
+    expect(on('how do I unsubscribe from your newsletter emails?', 'Your account › Resetting your password')).toBe(false);
+    expect(on('how do I update the card I pay with?', 'Gift cards › Checking the balance')).toBe(false);
+    expect(on('how do I delete my account?', 'Your account › Deleting your account')).toBe(true);
+    expect(on('how can I check my gift card balance', 'Gift cards › Checking the balance')).toBe(true);
+    // A "How to …" heading is the page of steps for all it names: sending an item back is starting a return.
+    expect(on('how do I send an item back', 'Returns › How to start a return')).toBe(true);
+  });
 });
 
 describe('pseudo-relevance feedback', () => {

@@ -94,10 +94,19 @@ export interface HeadingMatch {
   intent: boolean;
 }
 
+/** The one action a heading in the -ing form names ("Resetting your password" → reset); none for "How to …". */
+const actionOf = (heading: string): string | undefined =>
+  /^\s*how to\b/i.test(heading) ? undefined : analyze(/^\s*(\p{L}+ing)\b/iu.exec(heading)?.[1] ?? '')[0];
+
 export function headingMatch(question: string, terms: readonly WeightedTerm[], title: string): HeadingMatch {
   const heading = headingOf(title);
   const ht = [...new Set(analyze(heading))];
   const w = new Map(terms.map((t) => [t.term, t.weight]));
   const coverage = ht.length ? ht.reduce((n, t) => n + (w.get(t) ?? 0), 0) / ht.length : 0;
-  return { coverage, intent: headingTypes(heading).has(questionType(question)) };
+  const type = questionType(question);
+  // "How do I …" asks for a procedure, but not for every one: a heading that names one action answers it only
+  // where the question names that action too (or a synonym of it): "How do I turn on two-factor authentication for
+  // my account?" is not "Deleting your account". A "How to …" heading is the page of steps for all it names.
+  const action = type === 'procedure' ? actionOf(heading) : undefined;
+  return { coverage, intent: headingTypes(heading).has(type) && (action === undefined || (w.get(action) ?? 0) > 0) };
 }
