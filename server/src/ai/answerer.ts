@@ -41,11 +41,13 @@ export interface HandoffSettings {
 
 export const DEFAULT_HANDOFF: HandoffSettings = DEFAULT_SETTINGS.handoff;
 
-// Asking for a person: a verb of reaching someone, then (within a few words) someone to reach; or a bare
-// "agent please". Anything the pattern misses still has the answer decision and its handoff behind it.
+// Asking for a person: a verb of reaching someone, then (within a few words) someone to reach; the visitor
+// needing or wanting one ("I need a person", not "I need support with my order"); or a bare "agent please".
+// Anything the pattern misses still has the answer decision and its handoff behind it.
 const PEOPLE = '(human|person|people|agent|representative|rep|operator|manager|supervisor|support|staff|someone|somebody|team|advisor|adviser)';
+const A_PERSON = '(a\\s+|an\\s+|the\\s+|your\\s+|real\\s+|live\\s+|actual\\s+)*';
 export const ASKS_FOR_PERSON = new RegExp(
-  `\\b(talk|speak|chat|connect|transfer|put|get|reach|contact)\\b(\\s+\\S+){0,5}?\\s+(a\\s+|an\\s+|the\\s+|your\\s+|real\\s+|live\\s+|actual\\s+)*${PEOPLE}\\b|\\b(human|live|real)\\s+(agent|support|person|being)\\b|\\b(is there|are there)\\s+(a\\s+|any\\s+)?(human|person|people|agent)\\b|\\bagent,?\\s+please\\b`,
+  `\\b(talk|speak|chat|connect|transfer|put|get|reach|contact)\\b(\\s+\\S+){0,5}?\\s+${A_PERSON}${PEOPLE}\\b|\\b(i|we)\\s+(need|want)\\s+${A_PERSON}(human|person|agent|representative|operator|someone|somebody)\\b|\\b(human|live|real)\\s+(agent|support|person|being)\\b|\\b(is there|are there)\\s+(a\\s+|any\\s+)?(human|person|people|agent)\\b|\\bagent,?\\s+please\\b`,
   'i',
 );
 
