@@ -2,7 +2,7 @@
 // seeds it, a widget visitor asking each question of six sets side by side — bench/support-questions.json
 // (the TUNING split: the decision's coefficients and the retrieval weights were fitted on it),
 // bench/support-dev.json (new wordings written later, without reading the held-out split; tuned on too),
-// bench/support-dev-2.json (mostly unanswerable questions near the knowledge's topics; tuned on too),
+// bench/support-dev-2.json (unanswerable questions near the knowledge's topics, and new wordings; tuned on too),
 // bench/support-heldout.json (new wordings written before tuning, never tuned on),
 // bench/support-heldout-2.json (a second held-out set, written once the first had been reported on for
 // many changes, before the changes it judges; never tuned on), and
