@@ -156,6 +156,7 @@ describe('headings as evidence', () => {
       'how long is a gift card valid',
       'is the link still valid?',
       'do vouchers expire?',
+      'how much time do I have to return sale stuff?',
     ])
       expect(questionType(q), q).toBe('deadline');
     for (const q of [
@@ -164,6 +165,7 @@ describe('headings as evidence', () => {
       'when will my order arrive',
       'returned an item last week, still no refund',
       "my parcel hasn't arrived",
+      'how much time does a refund take?',
     ])
       expect(questionType(q), q).toBe('wait');
     expect(headingTypes('Return window')).toEqual(new Set(['deadline']));

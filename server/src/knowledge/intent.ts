@@ -52,13 +52,13 @@ export function questionType(q: string): QuestionType {
   const s = q.toLowerCase();
   if (
     !/\bwait/.test(s) &&
-    /\bhow (long|many (days|weeks|months)) (do|will) (i|we) have\b|\buntil when\b|\bdeadline\b|\btime limit\b|\btoo late\b|\bstill (valid|good|usable|works?)\b|\bexpir|\bhow long is (it|this|that|the|my|a|an)\b.*\bvalid\b/.test(
+    /\bhow (long|much time|many (days|weeks|months)) (do|will) (i|we) have\b|\buntil when\b|\bdeadline\b|\btime limit\b|\btoo late\b|\bstill (valid|good|usable|works?)\b|\bexpir|\bhow long is (it|this|that|the|my|a|an)\b.*\bvalid\b/.test(
       s,
     )
   )
     return 'deadline';
   if (
-    /\bhow (long|soon|fast|quickly|many (days|weeks|hours))\b|\bwhen (will|do|does|is|can|should)\b|\bstill (no|not|nothing|waiting)\b|\bnot (arrived|received|here) yet\b|\bha(?:ve|s)n['’]?t (arrived|come|got|received)/.test(
+    /\bhow (long|much time|soon|fast|quickly|many (days|weeks|hours))\b|\bwhen (will|do|does|is|can|should)\b|\bstill (no|not|nothing|waiting)\b|\bnot (arrived|received|here) yet\b|\bha(?:ve|s)n['’]?t (arrived|come|got|received)/.test(
       s,
     )
   )

@@ -185,6 +185,12 @@ describe('over the admin API', () => {
     expect(results[0]?.title).toBe('Returns and refunds › Refund timing');
   });
 
+  test('"how much time do I have" asks for a deadline, not a cost or a wait: it reaches the return window', async () => {
+    const c = await seedDemo(t.runtime, t.url);
+    const results = await search('how much time do I have to return sale stuff?', c.secretKey);
+    expect(results[0]?.title).toBe('Returns and refunds › Return window');
+  });
+
   test('a month is no modal verb: boots bought in May do not draw search to "your bank may take a few more days"', async () => {
     const c = await seedDemo(t.runtime, t.url);
     const results = await search('I bought boots from you in May. They are too big. How do I return them?', c.secretKey);
