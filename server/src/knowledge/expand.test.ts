@@ -89,6 +89,10 @@ describe('query expansion', () => {
     expect(weightOf('do you charge for returns?', 'free', { wordnet: false })).toBe(SUPPORT_LEXICON_WEIGHT);
     expect(weightOf('how much is shipping?', 'free', { wordnet: false })).toBe(SUPPORT_LEXICON_WEIGHT);
     expect(weightOf('are returns free?', 'price', { wordnet: false })).toBeUndefined();
+    // The thing a visitor names is an "item" to a returns page, one way only.
+    expect(weightOf('can I swap this jacket for another colour?', 'item', { wordnet: false })).toBe(SUPPORT_LEXICON_WEIGHT);
+    expect(weightOf('is it ok to return jeans I already washed?', 'item', { wordnet: false })).toBe(SUPPORT_LEXICON_WEIGHT);
+    expect(weightOf('can I return sale items?', 'jacket', { wordnet: false })).toBeUndefined();
     // Every entry is a group of at least two members once analysed (no member lost to stop words).
     const groups = synonymGroups(SUPPORT_LEXICON);
     expect(groups).toHaveLength(SUPPORT_LEXICON.length);

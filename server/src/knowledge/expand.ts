@@ -4,7 +4,7 @@
 // weigh 1; what is added weighs less, so a passage in the visitor's words still wins over one in a synonym's.
 import { analyze, analyzeWords } from './analyze.js';
 import { FRAMING_WORDS } from './intent.js';
-import { COST_ANSWER, COUNTRY_REGION, SUPPORT_LEXICON, SUPPORT_LEXICON_WEIGHT } from './support-lexicon.js';
+import { COST_ANSWER, COUNTRY_REGION, SUPPORT_LEXICON, SUPPORT_LEXICON_WEIGHT, THING_ITEM } from './support-lexicon.js';
 import { senses } from './wordnet.js';
 
 export interface WeightedTerm {
@@ -132,7 +132,7 @@ export function expandQuery(query: string, opts: ExpandOptions = {}, max = 32): 
     addGroups((lexiconGroups ??= synonymGroups(SUPPORT_LEXICON)), SUPPORT_LEXICON_WEIGHT);
     for (const { word, term } of words) {
       // One way only: a country reaches its region, a cost word "free".
-      const wider = COUNTRY_REGION.get(word) ?? COST_ANSWER.get(word);
+      const wider = COUNTRY_REGION.get(word) ?? COST_ANSWER.get(word) ?? THING_ITEM.get(word);
       if (wider) for (const t of analyze(wider)) if (!own.has(t)) add(t, SUPPORT_LEXICON_WEIGHT, term);
     }
   }

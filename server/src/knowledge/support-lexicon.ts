@@ -73,6 +73,15 @@ export const COUNTRY_REGION: ReadonlyMap<string, string> = new Map(
   Object.entries(REGIONS).flatMap(([region, countries]) => countries.split(' ').map((c) => [c.toLowerCase(), region] as const)),
 );
 
+// A visitor names the thing, a returns page says "item" ("You can return any unworn, unwashed item"). One way
+// only: a question about items is not about jackets.
+const THINGS =
+  'jacket jackets coat coats parka parkas hoodie hoodies sweater sweaters jumper jumpers shirt shirts blouse blouses dress dresses ' +
+  'skirt skirts jeans trousers pants shorts leggings boots boot shoes shoe sneakers trainers sandals socks hat hats cap gloves scarf ' +
+  'backpack backpacks bag bags tent tents clothes clothing garment garments stuff';
+/** A thing a shop sells, as a lower-case word, → the word help pages use for it. */
+export const THING_ITEM: ReadonlyMap<string, string> = new Map(THINGS.split(' ').map((w) => [w, 'item'] as const));
+
 // A question about what something costs is answered by a page saying it is free ("do you charge for
 // returns?" ← "Returns are free"). One way only: a question about free things is not about prices.
 const ASKS_COST = 'much charge charges charged charging pay paying paid cost costs fee fees price priced';
