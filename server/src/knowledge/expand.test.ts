@@ -140,6 +140,8 @@ describe('what a message asks', () => {
 describe('headings as evidence', () => {
   test('a question’s kind meets the heading that names it', () => {
     expect(questionType('How do I start a return?')).toBe('procedure');
+    expect(questionType("what's the process to send a parcel back to you?")).toBe('procedure');
+    expect(questionType('what is the procedure for a refund')).toBe('procedure');
     expect(questionType('how long do refunds take')).toBe('wait');
     expect(questionType('how much is express delivery')).toBe('cost');
     expect(questionType('can I return sale items')).toBe('yesno');

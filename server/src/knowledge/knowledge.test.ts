@@ -191,6 +191,12 @@ describe('over the admin API', () => {
     expect(results[0]?.title).toBe('Returns and refunds › Return window');
   });
 
+  test('"what\'s the process to …" asks for steps, as "how do I …" does: it reaches the page of steps', async () => {
+    const c = await seedDemo(t.runtime, t.url);
+    const results = await search("what's the process to send a parcel back to you?", c.secretKey);
+    expect(results[0]?.title).toBe('Returns and refunds › How to start a return');
+  });
+
   test('a month is no modal verb: boots bought in May do not draw search to "your bank may take a few more days"', async () => {
     const c = await seedDemo(t.runtime, t.url);
     const results = await search('I bought boots from you in May. They are too big. How do I return them?', c.secretKey);
