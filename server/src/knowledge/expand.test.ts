@@ -76,6 +76,8 @@ describe('query expansion', () => {
     expect(weightOf('is shipping free?', 'prepaid', { wordnet: false })).toBeUndefined();
     expect(weightOf('how much is left on my voucher', 'balance', { wordnet: false })).toBe(SUPPORT_LEXICON_WEIGHT);
     expect(weightOf('my parcel left the warehouse', 'balance', { wordnet: false })).toBeUndefined();
+    // A shopper's money, after a return, is the page's refund.
+    expect(weightOf('you got my return a week ago, where is my money?', 'refund', { wordnet: false })).toBe(SUPPORT_LEXICON_WEIGHT);
     // The tenant's own list outweighs it, and the question's own words outweigh both.
     expect(SUPPORT_LEXICON_WEIGHT).toBeLessThan(TENANT_SYNONYM_WEIGHT);
     expect(SUPPORT_LEXICON_WEIGHT).toBeGreaterThan(WORDNET_WEIGHTS[0]!);

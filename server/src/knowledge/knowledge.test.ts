@@ -197,6 +197,12 @@ describe('over the admin API', () => {
     expect(results[0]?.title).toBe('Returns and refunds › How to start a return');
   });
 
+  test('"my money" after a return is the refund: it reaches the refund\'s timing, not the parcel\'s tracking', async () => {
+    const c = await seedDemo(t.runtime, t.url);
+    const results = await search('when do I receive my money after you get the parcel?', c.secretKey);
+    expect(results[0]?.title).toBe('Returns and refunds › Refund timing');
+  });
+
   test('a month is no modal verb: boots bought in May do not draw search to "your bank may take a few more days"', async () => {
     const c = await seedDemo(t.runtime, t.url);
     const results = await search('I bought boots from you in May. They are too big. How do I return them?', c.secretKey);

@@ -17,7 +17,7 @@ export const SUPPORT_LEXICON: readonly string[] = [
   // Returns, refunds, exchanges
   'return = send back = give back',
   'return shipping = return postage = prepaid label = free returns',
-  'refund = reimburse = reimbursement = money back = credit back = repay',
+  'refund = reimburse = reimbursement = money back = credit back = repay = money',
   'exchange = swap = trade = replace',
   'tags = labels',
   // A return policy's conditions: a question about wearing or washing an item is about them.
