@@ -64,7 +64,8 @@ export function questionType(q: string): QuestionType {
   )
     return 'wait';
   if (/\bhow much\b|\bcost|\bprice|\bfee\b|\bfees\b|\bcharge|\bfree\b/.test(s)) return 'cost';
-  if (/\bhow (do|can|should|would|could) (i|we|you)\b|\bhow to\b|\bwhere (do|can|should) i\b|\bsteps?\b|\bway to\b|\bprocess\b|\bprocedure\b/.test(s)) return 'procedure';
+  if (/\bhow (do|can|should|would|could) (i|we|you)\b|\bhow to\b|\bwhere (do|can|should) i\b|\bsteps?\b|\bway to\b|\bprocess\b|\bprocedure\b/.test(s))
+    return 'procedure';
   if (/^\s*(can|could|do|does|is|are|will|may|am)\b/.test(s)) return 'yesno';
   return 'other';
 }
