@@ -95,6 +95,11 @@ describe('query expansion', () => {
     expect(weightOf('can I swap this jacket for another colour?', 'item', { wordnet: false })).toBe(SUPPORT_LEXICON_WEIGHT);
     expect(weightOf('is it ok to return jeans I already washed?', 'item', { wordnet: false })).toBe(SUPPORT_LEXICON_WEIGHT);
     expect(weightOf('can I return sale items?', 'jacket', { wordnet: false })).toBeUndefined();
+    // "Where is my parcel?" is answered by a tracking page, which never says "where"; a refund is no parcel.
+    expect(weightOf('how can I see where my parcel is?', 'track', { wordnet: false })).toBe(SUPPORT_LEXICON_WEIGHT);
+    expect(weightOf("where's my order?", 'track', { wordnet: false })).toBe(SUPPORT_LEXICON_WEIGHT);
+    expect(weightOf('you got my return a week ago, where is my money?', 'track', { wordnet: false })).toBeUndefined();
+    expect(weightOf('where do I drop off my parcel?', 'track', { wordnet: false })).toBeUndefined();
     // Every entry is a group of at least two members once analysed (no member lost to stop words).
     const groups = synonymGroups(SUPPORT_LEXICON);
     expect(groups).toHaveLength(SUPPORT_LEXICON.length);

@@ -203,6 +203,12 @@ describe('over the admin API', () => {
     expect(results[0]?.title).toBe('Returns and refunds › Refund timing');
   });
 
+  test('"where is my parcel" is a tracking question: it reaches the tracking page, not a page that says "see"', async () => {
+    const c = await seedDemo(t.runtime, t.url);
+    const results = await search('how can I see where my parcel is?', c.secretKey);
+    expect(results[0]?.title).toBe('Delivery and shipping › Tracking your order');
+  });
+
   test('a month is no modal verb: boots bought in May do not draw search to "your bank may take a few more days"', async () => {
     const c = await seedDemo(t.runtime, t.url);
     const results = await search('I bought boots from you in May. They are too big. How do I return them?', c.secretKey);
