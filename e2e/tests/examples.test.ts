@@ -2,8 +2,10 @@
 // its own script, and the Next.js site's production build under `next start`, signing sessions with a
 // Sign-In Pro secret and receiving a webhook Parley sends.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -12,6 +14,7 @@ import type { WebhookWorker } from '@parley/server/testing';
 import { ensureWidgetBuilt, launch } from './harness.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
+const PARLEY = fileURLToPath(new URL('../../server/bin/parley.js', import.meta.url));
 const SHOTS = new URL('../screenshots/', import.meta.url).pathname;
 
 let app: TestApp;
@@ -30,7 +33,13 @@ function freePort(): Promise<number> {
 }
 
 /** Runs an example's command and waits until its port answers. */
-async function run(cwd: string, args: string[], env: Record<string, string>, port?: number): Promise<{ url: string; output: () => string }> {
+async function run(
+  cwd: string,
+  args: string[],
+  env: Record<string, string>,
+  port?: number,
+  waitMs = 30_000,
+): Promise<{ url: string; output: () => string; child: ChildProcess }> {
   port ??= await freePort();
   let out = '';
   const child = spawn(process.execPath, args, {
@@ -42,12 +51,12 @@ async function run(cwd: string, args: string[], env: Record<string, string>, por
   child.stdout!.on('data', (d: Buffer) => void (out += d));
   child.stderr!.on('data', (d: Buffer) => void (out += d));
   const url = `http://localhost:${port}`;
-  const until = Date.now() + 30_000;
+  const until = Date.now() + waitMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${args.join(' ')} exited:\n${out}`);
     try {
       await fetch(`http://127.0.0.1:${port}`, { method: 'HEAD' });
-      return { url, output: () => out };
+      return { url, output: () => out, child };
     } catch {
       if (Date.now() > until) throw new Error(`${args.join(' ')} did not answer:\n${out}`);
       await new Promise((r) => setTimeout(r, 200));
@@ -79,6 +88,34 @@ async function newPage(): Promise<{ p: Page; problems: string[] }> {
   return { p, problems };
 }
 const shadow = (p: Page, selector: string) => p.locator(`[data-parley] >> css=${selector}`);
+
+describe('the demo, as `npm start` runs it', () => {
+  test('its host page loads with no failed request or console error, and the widget answers from the sample knowledge', {
+    timeout: 150_000,
+  }, async () => {
+    if (!existsSync(fileURLToPath(new URL('../../server/dist/cli/main.js', import.meta.url))))
+      throw new Error('build the server first: npm run build');
+    const data = mkdtempSync(join(tmpdir(), 'parley-demo-'));
+    let server: ChildProcess | undefined;
+    try {
+      // A first start migrates a new embedded database and seeds the demo, which takes a while on a busy machine.
+      const demo = await run(EXAMPLES, [PARLEY, 'serve', '--seed-demo'], { PARLEY_DATA_DIR: data }, undefined, 90_000);
+      server = demo.child;
+      const { p, problems } = await newPage();
+      await p.goto(`${demo.url}/demo/`);
+      await shadow(p, 'button.l').click();
+      await shadow(p, 'textarea').fill("where's my order?");
+      await shadow(p, 'textarea').press('Enter');
+      await expect.poll(() => shadow(p, '.log').innerText(), { timeout: 15_000 }).toContain('Delivery and shipping › Tracking your order');
+      expect(problems).toEqual([]);
+      await p.context().close();
+    } finally {
+      // Stopped before its data directory goes, so that it writes nothing there after.
+      if (server && server.exitCode === null) await new Promise((r) => server!.once('exit', r).kill());
+      rmSync(data, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('the examples in Chromium', () => {
   test('static page: the script tag loads the widget and the page opens it through the command API', async () => {
