@@ -95,6 +95,9 @@ describe('query expansion', () => {
     expect(weightOf('can I swap this jacket for another colour?', 'item', { wordnet: false })).toBe(SUPPORT_LEXICON_WEIGHT);
     expect(weightOf('is it ok to return jeans I already washed?', 'item', { wordnet: false })).toBe(SUPPORT_LEXICON_WEIGHT);
     expect(weightOf('can I return sale items?', 'jacket', { wordnet: false })).toBeUndefined();
+    // Wearing is a return condition, but the loose words of a phrase are not: "worn" does not look for "new".
+    expect(weightOf('can I send back shoes I have already worn outside?', 'unworn', { wordnet: false })).toBe(SUPPORT_LEXICON_WEIGHT);
+    expect(weightOf('can I send back shoes I have already worn outside?', 'new', { wordnet: false })).toBeUndefined();
     // "Where is my parcel?" is answered by a tracking page, which never says "where"; a refund is no parcel.
     expect(weightOf('how can I see where my parcel is?', 'track', { wordnet: false })).toBe(SUPPORT_LEXICON_WEIGHT);
     expect(weightOf("where's my order?", 'track', { wordnet: false })).toBe(SUPPORT_LEXICON_WEIGHT);

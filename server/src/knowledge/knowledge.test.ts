@@ -203,6 +203,12 @@ describe('over the admin API', () => {
     expect(results[0]?.title).toBe('Returns and refunds › Refund timing');
   });
 
+  test('worn shoes are a return condition: the question reaches the return window, not "place a new order"', async () => {
+    const c = await seedDemo(t.runtime, t.url);
+    const results = await search('can I send back shoes I have already worn outside?', c.secretKey);
+    expect(results[0]?.title).toBe('Returns and refunds › Return window');
+  });
+
   test('"where is my parcel" is a tracking question: it reaches the tracking page, not a page that says "see"', async () => {
     const c = await seedDemo(t.runtime, t.url);
     const results = await search('how can I see where my parcel is?', c.secretKey);

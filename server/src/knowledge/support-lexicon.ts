@@ -21,7 +21,7 @@ export const SUPPORT_LEXICON: readonly string[] = [
   'exchange = swap = trade = replace',
   'tags = labels',
   // A return policy's conditions: a question about wearing or washing an item is about them.
-  'unworn = worn = wore = wear = unused = new condition',
+  'unworn = worn = wore = wear = unused',
   'unwashed = wash',
   'deadline = time limit = cutoff = window',
   'sale = discount = discounted = reduced = clearance = markdown',
