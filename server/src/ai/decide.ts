@@ -1,6 +1,6 @@
 // The decision to answer, as its own calibrated component: features of the retrieval and of the extracted
 // answer → the probability that the answer cites the right passage (logistic regression, coefficients in
-// decision-model.ts, fitted offline by bench/fit-decision.ts on the tuning split of the support bench).
+// decision-model.ts, fitted offline by bench/fit-decision.ts on the tuning and dev splits of the support bench).
 // Two thresholds per tenant turn it into an action: answer; offer "Did you mean: <heading>?"; hand off.
 import { analyze } from '../knowledge/analyze.js';
 import { bm25Strength } from '../knowledge/retrieval.js';
