@@ -65,6 +65,20 @@ describe('sequencing and integration', () => {
     expect(await verify(id)).toMatchObject({ ok: true, entries: rows.length, pending: 0, firstBadIndex: null });
   });
 
+  test('a burst of appends one after another is integrated in batches, not a run per commit', async () => {
+    const id = (await t.tenant('Burst')).tenant.id;
+    await t.runtime.audit.integrateNow();
+    const batches: number[] = [];
+    let counting = true;
+    t.runtime.audit.integrator!.observe((delays) => void (counting && batches.push(delays.length)));
+    for (let i = 0; i < 64; i++) await append(id, i);
+    await vi.waitFor(async () => expect((await pendingEntries(t.runtime.db)).count).toBe(0), { timeout: 10_000 });
+    counting = false;
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(64);
+    // Each run costs a lease and a transaction of its own: one per commit would double a burst's work.
+    expect(batches.length).toBeLessThanOrEqual(16);
+  });
+
   test('two integrators racing over the same backlog never hand out an index twice', async () => {
     const id = (await t.tenant('Raced')).tenant.id;
     const lease = await deadHolder(60_000); // the app's own kicks stay out; the two below ignore leases

@@ -20,6 +20,14 @@ const RETRY_MS = 100;
 const RETRIES = 5;
 /** How long a run lets entries gather between batches that were not full: bounds the lag it adds. */
 const LINGER_MS = 20;
+/**
+ * On the embedded database, kicks gather before a run starts: there a run (its lease, its batch, the
+ * lease's release) costs about what the append that kicked it did, so a run per commit doubled a burst's
+ * work. A run starts once this many kicks have come or this long after the first, whichever is sooner.
+ * The count bounds a batch where busy writers make the timer fire late.
+ */
+const GATHER_KICKS = 16;
+const GATHER_MS = 50;
 
 const PENDING_COLUMNS =
   'e.id, e.tenant_id, e.ts, e.request_id, e.actor_type, e.actor_id, e.action, e.target_type, e.target_id, e.policy_version, e.source, e.reason, e.metadata';
@@ -103,6 +111,8 @@ export class AuditIntegrator {
   private running: Promise<unknown> | null = null;
   private again = false;
   private retry: NodeJS.Timeout | null = null;
+  private gathered = 0;
+  private gathering: NodeJS.Timeout | null = null;
   private stopped = false;
   private readonly observers: ((delays: number[]) => void)[] = [];
   /** Where failed runs are reported (serve sets its logger). */
@@ -146,11 +156,12 @@ export class AuditIntegrator {
           total += n;
           // Stopping does not cut a run short: what this process sequenced before it stopped is integrated.
           if (lease.signal.aborted) break;
-          if (n < this.batch && !this.again) break;
+          // On the embedded database, kicks that came during the batch gather again (kick).
+          if (n < this.batch && (!this.again || this.db.kind !== 'postgres')) break;
           // More is coming but this batch was not full: on a server, let it gather for a moment (group
           // commit) rather than spend a transaction, its round trips and the server's CPU on every entry or
-          // two while writers are busy. The embedded database runs in this process on one connection: a
-          // batch there costs no round trips, and a timer could wait behind writers that never yield.
+          // two while writers are busy. The embedded database gathers before the run instead (kick), as a
+          // timer there could wait behind writers that never yield.
           if (n < this.batch && this.db.kind === 'postgres') await new Promise((r) => setTimeout(r, LINGER_MS));
         }
         return total;
@@ -158,8 +169,26 @@ export class AuditIntegrator {
     );
   }
 
-  /** Starts a leased run unless one is running in this process (which then goes round once more). */
-  kick = (): void => this.start(0);
+  /**
+   * Starts a leased run unless one is running in this process (which then goes round once more); on the
+   * embedded database, once kicks have gathered (GATHER_KICKS, GATHER_MS).
+   */
+  kick = (): void => {
+    if (this.db.kind === 'postgres') this.start(0);
+    else if (++this.gathered >= GATHER_KICKS) this.flush();
+    else if (!this.gathering) {
+      this.gathering = setTimeout(this.flush, GATHER_MS);
+      this.gathering.unref();
+    }
+  };
+
+  /** Starts a run for the kicks gathered so far. */
+  private flush = (): void => {
+    if (this.gathering) clearTimeout(this.gathering);
+    this.gathering = null;
+    this.gathered = 0;
+    this.start(0);
+  };
 
   private start(attempt: number): void {
     if (this.stopped) return;
@@ -182,7 +211,7 @@ export class AuditIntegrator {
       .catch((err) => this.logger?.warn({ err: { message: (err as Error).message } }, 'audit integration failed'))
       .finally(() => {
         this.running = null;
-        if (this.again && !this.stopped) this.kick();
+        if (this.again && !this.stopped) this.start(0);
       });
     this.running = run;
   }
@@ -228,6 +257,8 @@ export class AuditIntegrator {
 
   /** Stops kicks and waits for the run in flight to integrate what it can see (its lease is given back). */
   async stop(): Promise<void> {
+    // What has gathered is integrated before stopping, as a run in flight finishes.
+    if (this.gathered && !this.stopped) this.flush();
     this.stopped = true;
     if (this.retry) clearTimeout(this.retry);
     this.retry = null;
