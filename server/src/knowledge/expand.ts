@@ -131,7 +131,7 @@ export function expandQuery(query: string, opts: ExpandOptions = {}, max = 32): 
   if (opts.lexicon !== false) {
     addGroups((lexiconGroups ??= synonymGroups(SUPPORT_LEXICON)), SUPPORT_LEXICON_WEIGHT);
     for (const { word, term } of words) {
-      // One way only: a country reaches its region, a cost word "free".
+      // One way only: a country reaches its region, a cost word "free", a thing a shop sells "item".
       const wider = COUNTRY_REGION.get(word) ?? COST_ANSWER.get(word) ?? THING_ITEM.get(word);
       if (wider) for (const t of analyze(wider)) if (!own.has(t)) add(t, SUPPORT_LEXICON_WEIGHT, term);
     }
