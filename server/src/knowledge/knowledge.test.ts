@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { seedDemo } from '../cli/demo.js';
+import { type DemoTenant, seedDemo } from '../cli/demo.js';
 import { runTurn, type TurnDeps } from '../conversations/turn.js';
 import { finishOrphanedTurns } from '../jobs/turn-sweep.js';
 import type { CreatedTenant } from '../tenants/service.js';
@@ -83,6 +83,8 @@ describe('over the admin API', () => {
   let b: CreatedTenant;
   let site: Server;
   let siteUrl: string;
+  /** The demo tenant, seeded once by the first test that needs it. */
+  let demo: DemoTenant | undefined;
   const admin = (method: string, path: string, body?: unknown, key = a.secretKey) => call(t.url, method, `/v1/admin${path}`, { key, body });
   const search = async (query: string, key = a.secretKey) =>
     (await admin('POST', '/knowledge/search', { query, limit: 5 }, key)).body.results as any[];
@@ -177,48 +179,48 @@ describe('over the admin API', () => {
     expect(results[0]?.title).toContain('Return window');
   });
 
-  test('a heading that names the kind of question wins over a passage with more of its words: a wait reaches the timing', async () => {
-    // The demo tenant, as `npm start` seeds it: its knowledge and synonyms ("money back = refund", …).
-    const c = await seedDemo(t.runtime, t.url);
-    // "returned", "item" and "still" are all in the window's text; "still no refund" asks how long to wait.
-    const results = await search('returned an item last week, still no refund', c.secretKey);
-    expect(results[0]?.title).toBe('Returns and refunds › Refund timing');
-  });
-
-  test('"how much time do I have" asks for a deadline, not a cost or a wait: it reaches the return window', async () => {
-    const c = await seedDemo(t.runtime, t.url);
-    const results = await search('how much time do I have to return sale stuff?', c.secretKey);
-    expect(results[0]?.title).toBe('Returns and refunds › Return window');
-  });
-
-  test('"what\'s the process to …" asks for steps, as "how do I …" does: it reaches the page of steps', async () => {
-    const c = await seedDemo(t.runtime, t.url);
-    const results = await search("what's the process to send a parcel back to you?", c.secretKey);
-    expect(results[0]?.title).toBe('Returns and refunds › How to start a return');
-  });
-
-  test('"my money" after a return is the refund: it reaches the refund\'s timing, not the parcel\'s tracking', async () => {
-    const c = await seedDemo(t.runtime, t.url);
-    const results = await search('when do I receive my money after you get the parcel?', c.secretKey);
-    expect(results[0]?.title).toBe('Returns and refunds › Refund timing');
-  });
-
-  test('worn shoes are a return condition: the question reaches the return window, not "place a new order"', async () => {
-    const c = await seedDemo(t.runtime, t.url);
-    const results = await search('can I send back shoes I have already worn outside?', c.secretKey);
-    expect(results[0]?.title).toBe('Returns and refunds › Return window');
-  });
-
-  test('"where is my parcel" is a tracking question: it reaches the tracking page, not a page that says "see"', async () => {
-    const c = await seedDemo(t.runtime, t.url);
-    const results = await search('how can I see where my parcel is?', c.secretKey);
-    expect(results[0]?.title).toBe('Delivery and shipping › Tracking your order');
-  });
-
-  test('a month is no modal verb: boots bought in May do not draw search to "your bank may take a few more days"', async () => {
-    const c = await seedDemo(t.runtime, t.url);
-    const results = await search('I bought boots from you in May. They are too big. How do I return them?', c.secretKey);
-    expect(results[0]?.title).toBe('Returns and refunds › How to start a return');
+  // The demo tenant, as `npm start` seeds it (its knowledge and synonyms: "money back = refund", …): each
+  // question reaches its passage first, for the reason given.
+  test.each([
+    [
+      // "returned", "item" and "still" are all in the window's text; "still no refund" asks how long to wait.
+      'a heading that names the kind of question wins over a passage with more of its words: a wait reaches the timing',
+      'returned an item last week, still no refund',
+      'Returns and refunds › Refund timing',
+    ],
+    [
+      '"how much time do I have" asks for a deadline, not a cost or a wait: it reaches the return window',
+      'how much time do I have to return sale stuff?',
+      'Returns and refunds › Return window',
+    ],
+    [
+      '"what\'s the process to …" asks for steps, as "how do I …" does: it reaches the page of steps',
+      "what's the process to send a parcel back to you?",
+      'Returns and refunds › How to start a return',
+    ],
+    [
+      '"my money" after a return is the refund: it reaches the refund\'s timing, not the parcel\'s tracking',
+      'when do I receive my money after you get the parcel?',
+      'Returns and refunds › Refund timing',
+    ],
+    [
+      'worn shoes are a return condition: the question reaches the return window, not "place a new order"',
+      'can I send back shoes I have already worn outside?',
+      'Returns and refunds › Return window',
+    ],
+    [
+      '"where is my parcel" is a tracking question: it reaches the tracking page, not a page that says "see"',
+      'how can I see where my parcel is?',
+      'Delivery and shipping › Tracking your order',
+    ],
+    [
+      'a month is no modal verb: boots bought in May do not draw search to "your bank may take a few more days"',
+      'I bought boots from you in May. They are too big. How do I return them?',
+      'Returns and refunds › How to start a return',
+    ],
+  ])('%s', async (_why, question, title) => {
+    demo ??= await seedDemo(t.runtime, t.url);
+    expect((await search(question, demo.secretKey))[0]?.title).toBe(title);
   });
 
   test('"how do I …" about something the knowledge lacks is not answered from a heading that names another action', async () => {
