@@ -156,12 +156,11 @@ export class AuditIntegrator {
           total += n;
           // Stopping does not cut a run short: what this process sequenced before it stopped is integrated.
           if (lease.signal.aborted) break;
-          // On the embedded database, kicks that came during the batch gather again (kick).
-          if (n < this.batch && (!this.again || this.db.kind !== 'postgres')) break;
+          if (n < this.batch && !this.again) break;
           // More is coming but this batch was not full: on a server, let it gather for a moment (group
           // commit) rather than spend a transaction, its round trips and the server's CPU on every entry or
-          // two while writers are busy. The embedded database gathers before the run instead (kick), as a
-          // timer there could wait behind writers that never yield.
+          // two while writers are busy. The embedded database gathers its kicks instead (kick), so a run there
+          // goes round again only once they have gathered.
           if (n < this.batch && this.db.kind === 'postgres') await new Promise((r) => setTimeout(r, LINGER_MS));
         }
         return total;

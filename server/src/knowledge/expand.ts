@@ -4,7 +4,7 @@
 // weigh 1; what is added weighs less, so a passage in the visitor's words still wins over one in a synonym's.
 import { analyze, analyzeWords } from './analyze.js';
 import { FRAMING_WORDS } from './intent.js';
-import { asksWhereSent, COST_ANSWER, COUNTRY_REGION, SUPPORT_LEXICON, SUPPORT_LEXICON_WEIGHT, THING_ITEM } from './support-lexicon.js';
+import { COST_ANSWER, COUNTRY_REGION, SUPPORT_LEXICON, SUPPORT_LEXICON_WEIGHT, THING_ITEM, WHERE_SENT_ANSWER, whereSent } from './support-lexicon.js';
 import { senses } from './wordnet.js';
 
 export interface WeightedTerm {
@@ -135,8 +135,8 @@ export function expandQuery(query: string, opts: ExpandOptions = {}, max = 32): 
       const wider = COUNTRY_REGION.get(word) ?? COST_ANSWER.get(word) ?? THING_ITEM.get(word);
       if (wider) for (const t of analyze(wider)) if (!own.has(t)) add(t, SUPPORT_LEXICON_WEIGHT, term);
     }
-    const where = asksWhereSent(query);
-    if (where) for (const t of analyze(where.answer)) if (!own.has(t)) add(t, SUPPORT_LEXICON_WEIGHT, analyze(where.thing)[0]);
+    const thing = whereSent(query);
+    if (thing) for (const t of analyze(WHERE_SENT_ANSWER)) if (!own.has(t)) add(t, SUPPORT_LEXICON_WEIGHT, analyze(thing)[0]);
   }
 
   if (opts.wordnet !== false) {

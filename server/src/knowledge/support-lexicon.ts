@@ -92,11 +92,10 @@ export const COST_ANSWER: ReadonlyMap<string, string> = new Map(ASKS_COST.split(
 // asks where a thing sent is: "where is my money?" and "where do I drop off my parcel?" are not tracking.
 const WHERE_SENT =
   /\bwhere(?:['’]s| is| are)?\s+(?:(?:is|are)\s+)?(?:my|our|the|this|that)\s+(?:[a-z]+\s+)?(order|parcel|package|shipment|delivery)s?\b/i;
-/** The thing sent that the question asks the whereabouts of, and the word of the page that answers it. */
-export function asksWhereSent(question: string): { thing: string; answer: 'tracking' } | undefined {
-  const thing = WHERE_SENT.exec(question)?.[1];
-  return thing ? { thing: thing.toLowerCase(), answer: 'tracking' } : undefined;
-}
+/** The thing sent whose whereabouts the question asks, as a lower-case word. */
+export const whereSent = (question: string): string | undefined => WHERE_SENT.exec(question)?.[1]?.toLowerCase();
+/** The word of the page that says where a thing sent is. */
+export const WHERE_SENT_ANSWER = 'tracking';
 
 /** Below a tenant's own synonyms (0.9), above WordNet's first sense (0.5). */
 export const SUPPORT_LEXICON_WEIGHT = 0.6;
