@@ -23,6 +23,19 @@ const STOP = new Set(
  */
 export const withoutPlaceholders = (text: string): string => (text.includes('[') ? text.replace(ENGINE_PLACEHOLDER, ' ') : text);
 
+// Stemming is most of the analyser's work, and a tenant's words and its visitors' repeat: each word's stem is
+// kept (bounded: emptied when full).
+const STEMS = new Map<string, string>();
+const MAX_STEMS = 50_000;
+function stem(word: string): string {
+  let s = STEMS.get(word);
+  if (s === undefined) {
+    if (STEMS.size >= MAX_STEMS) STEMS.clear();
+    STEMS.set(word, (s = stemmer(word)));
+  }
+  return s;
+}
+
 /** Terms in order, duplicates kept (term frequency matters). */
 export const analyze = (text: string): string[] => analyzeWords(text).map((w) => w.term);
 
@@ -35,7 +48,7 @@ export function analyzeWords(text: string): { term: string; word: string }[] {
     .matchAll(/[\p{L}\p{N}]+(?:['’][\p{L}]+)?/gu)) {
     const w = m[0].replace(/['’]s$/, '');
     if (w.length < 2 || w.length > 40 || STOP.has(w)) continue;
-    out.push({ term: /^\p{N}+$/u.test(w) ? w : stemmer(w), word: w });
+    out.push({ term: /^\p{N}+$/u.test(w) ? w : stem(w), word: w });
   }
   return out;
 }

@@ -99,15 +99,41 @@ export interface HeadingMatch {
 const actionOf = (heading: string): string | undefined =>
   /^\s*how to\b/i.test(heading) ? undefined : analyze(/^\s*(\p{L}+ing)\b/iu.exec(heading)?.[1] ?? '')[0];
 
+interface HeadingFacts {
+  terms: string[];
+  types: Set<QuestionType>;
+  action: string | undefined;
+}
+// A tenant has tens of headings, and every search and answer meets each of the ones it retrieves: what a
+// heading says is worked out once (bounded: emptied when full, as headings come and go).
+const HEADINGS = new Map<string, HeadingFacts>();
+const MAX_HEADINGS = 10_000;
+function headingFacts(heading: string): HeadingFacts {
+  let f = HEADINGS.get(heading);
+  if (!f) {
+    if (HEADINGS.size >= MAX_HEADINGS) HEADINGS.clear();
+    f = { terms: [...new Set(analyze(heading))], types: headingTypes(heading), action: actionOf(heading) };
+    HEADINGS.set(heading, f);
+  }
+  return f;
+}
+
+// One question's weighted terms are met against each retrieved heading in turn: their lookup is made once.
+const WEIGHTS = new WeakMap<readonly WeightedTerm[], Map<string, number>>();
+function weightsOf(terms: readonly WeightedTerm[]): Map<string, number> {
+  let w = WEIGHTS.get(terms);
+  if (!w) WEIGHTS.set(terms, (w = new Map(terms.map((t) => [t.term, t.weight]))));
+  return w;
+}
+
 export function headingMatch(question: string, terms: readonly WeightedTerm[], title: string): HeadingMatch {
-  const heading = headingOf(title);
-  const ht = [...new Set(analyze(heading))];
-  const w = new Map(terms.map((t) => [t.term, t.weight]));
-  const coverage = ht.length ? ht.reduce((n, t) => n + (w.get(t) ?? 0), 0) / ht.length : 0;
+  const h = headingFacts(headingOf(title));
+  const w = weightsOf(terms);
+  const coverage = h.terms.length ? h.terms.reduce((n, t) => n + (w.get(t) ?? 0), 0) / h.terms.length : 0;
   const type = questionType(question);
   // "How do I …" asks for a procedure, but not for every one: a heading that names one action answers it only
   // where the question names that action too (or a synonym of it): "How do I turn on two-factor authentication for
   // my account?" is not "Deleting your account". A "How to …" heading is the page of steps for all it names.
-  const action = type === 'procedure' ? actionOf(heading) : undefined;
-  return { coverage, intent: headingTypes(heading).has(type) && (action === undefined || (w.get(action) ?? 0) > 0) };
+  const action = type === 'procedure' ? h.action : undefined;
+  return { coverage, intent: h.types.has(type) && (action === undefined || (w.get(action) ?? 0) > 0) };
 }
