@@ -16,6 +16,9 @@ const LAST = 4;
 const OTHER = 8;
 /** A name that is above all a common lower-case word ("song", "town"): a lower-case one needs an explicit cue. */
 const COMMON = 16;
+/** The lexicon's table also holds the word lists' roles (ROLE), in the bits above these. */
+const ROLE_SHIFT = 5;
+const LEXICON_BITS = (1 << ROLE_SHIFT) - 1;
 
 let lexicon: WordTable | undefined;
 
@@ -49,6 +52,8 @@ function getLexicon(): WordTable {
   mark(last, LAST);
   mark(other, OTHER);
   mark(COMMON_NAME_WORDS.split(' '), COMMON);
+  // The word lists' roles above the lexicon's bits: one lookup per token answers both.
+  for (const [w, r] of ROLES) flags.set(w, (flags.get(w) ?? READ) | (r << ROLE_SHIFT));
   // Packed once built: a lookup then touches a few cache lines, not a Map's scattered entries (word-table.ts).
   lexicon = new WordTable(flags);
   return lexicon;
@@ -238,6 +243,60 @@ const LOWER = byLastWord(LOWER_CUES);
 /** After either kind of weak cue a capitalised word is a name: one lookup for both. */
 const WEAK = byLastWord([...LOWER_CUES, ...CAPITAL_CUES]);
 
+// What the word lists above say of a word, as bits: the rules ask a token several of them, and the one lookup
+// per token that reads its lexicon bits (cached) is far cheaper than a Set lookup per rule.
+const ROLE = {
+  honorific: 1 << 0,
+  particle: 1 << 1,
+  suffix: 1 << 2,
+  placeAfter: 1 << 3,
+  placeBefore: 1 << 4,
+  productAfter: 1 << 5,
+  workAfter: 1 << 6,
+  possessive: 1 << 7,
+  label: 1 << 8,
+  placeName: 1 << 9,
+  placePrep: 1 << 10,
+  placeVerb: 1 << 11,
+  notName: 1 << 12,
+  the: 1 << 13,
+  conj: 1 << 14,
+  /** The last word of a cue of that kind. */
+  strongEnd: 1 << 15,
+  lowerEnd: 1 << 16,
+  weakEnd: 1 << 17,
+} as const;
+const ROLES = new Map<string, number>();
+for (const [words, bit] of [
+  [HONORIFICS, ROLE.honorific],
+  [PARTICLES, ROLE.particle],
+  [SUFFIXES, ROLE.suffix],
+  [PLACE_AFTER, ROLE.placeAfter],
+  [PLACE_BEFORE, ROLE.placeBefore],
+  [PRODUCT_AFTER, ROLE.productAfter],
+  [WORK_AFTER, ROLE.workAfter],
+  [POSSESSIVES, ROLE.possessive],
+  [LABELS, ROLE.label],
+  [PLACE_NAMES, ROLE.placeName],
+  [PLACE_PREPS, ROLE.placePrep],
+  [PLACE_VERBS, ROLE.placeVerb],
+  [NOT_NAME_SET, ROLE.notName],
+  [['the'], ROLE.the],
+  [['and', 'or'], ROLE.conj],
+  [STRONG.keys(), ROLE.strongEnd],
+  [LOWER.keys(), ROLE.lowerEnd],
+  [WEAK.keys(), ROLE.weakEnd],
+] as const)
+  for (const w of words) ROLES.set(w, (ROLES.get(w) ?? 0) | bit);
+/** A cue list with the role bit its last words carry. */
+interface Cues {
+  byLast: Map<string, string[][]>;
+  end: number;
+}
+const STRONG_CUE: Cues = { byLast: STRONG, end: ROLE.strongEnd };
+const LOWER_CUE: Cues = { byLast: LOWER, end: ROLE.lowerEnd };
+const WEAK_CUE: Cues = { byLast: WEAK, end: ROLE.weakEnd };
+
 // Words around a lone unknown capitalised word that make it a person rather than a place or product.
 const PERSON_WORDS = String.raw`\b(?:says|said|told|asked|ask|shouted|wrote|replied|met|by|ex-|founders?|given|dear|with|contact)`;
 const PERSON_BEFORE = new RegExp(String.raw`${PERSON_WORDS}\W*\u0000`);
@@ -270,21 +329,33 @@ const APOS = 0x27;
 const RSQUO = 0x2019;
 const HYPHEN = 0x2d;
 
-/** Word tokens of the text: [start, end) pairs in one reused array, plus a flag for a capital first letter. */
+/**
+ * Word tokens of the text: [start, end) pairs in one reused array, plus flags for a capital first letter and
+ * for a token all ASCII (looked up without building its lower-case string).
+ */
 interface Tokens {
   n: number;
   start: Int32Array;
   end: Int32Array;
   cap: Uint8Array;
+  ascii: Uint8Array;
 }
-let tok: Tokens = { n: 0, start: new Int32Array(256), end: new Int32Array(256), cap: new Uint8Array(256) };
+const tokens = (size: number): Tokens => ({
+  n: 0,
+  start: new Int32Array(size),
+  end: new Int32Array(size),
+  cap: new Uint8Array(size),
+  ascii: new Uint8Array(size),
+});
+let tok = tokens(256);
 
 function grown(t: Tokens): Tokens {
-  const size = t.start.length * 2;
-  const g: Tokens = { n: t.n, start: new Int32Array(size), end: new Int32Array(size), cap: new Uint8Array(size) };
+  const g = tokens(t.start.length * 2);
+  g.n = t.n;
   g.start.set(t.start);
   g.end.set(t.end);
   g.cap.set(t.cap);
+  g.ascii.set(t.ascii);
   return g;
 }
 
@@ -300,13 +371,19 @@ function tokenise(text: string): boolean {
       continue;
     }
     const start = i;
+    // Every code unit of the word OR-ed: below 128 when it is all ASCII.
+    let units = text.charCodeAt(i);
     i++;
     // A word: letters, with inner apostrophes and hyphens ("O'Brien", "Jean-Luc", "name's").
     while (i < len) {
       const c = text.charCodeAt(i);
-      if (kind(c) !== 1) i++;
-      else if ((c === APOS || c === RSQUO || c === HYPHEN) && i + 1 < len && kind(text.charCodeAt(i + 1)) !== 1) i += 2;
-      else break;
+      if (kind(c) !== 1) {
+        units |= c;
+        i++;
+      } else if ((c === APOS || c === RSQUO || c === HYPHEN) && i + 1 < len && kind(text.charCodeAt(i + 1)) !== 1) {
+        units |= c | text.charCodeAt(i + 1);
+        i += 2;
+      } else break;
     }
     if (n === tok.start.length) tok = grown(tok);
     tok.start[n] = start;
@@ -314,6 +391,7 @@ function tokenise(text: string): boolean {
     const isCap = k === 3 ? 1 : 0;
     if (isCap) hasUpper = true;
     tok.cap[n] = isCap;
+    tok.ascii[n] = units < 0x80 ? 1 : 0;
     n++;
   }
   tok.n = n;
@@ -354,20 +432,28 @@ function low(i: number): string {
   }
   return w;
 }
-const possessive = (i: number) => tok.end[i]! - tok.start[i]! !== low(i).length;
+/** Does the token end in a possessive "'s"? (A token lower-casing to another length counts too, as in low().) */
+function possessive(i: number): boolean {
+  if (!tok.ascii[i]) return tok.end[i]! - tok.start[i]! !== low(i).length;
+  const e = tok.end[i]!;
+  return e - tok.start[i]! > 2 && (text.charCodeAt(e - 1) | 0x20) === 0x73 && text.charCodeAt(e - 2) === APOS;
+}
 /** Where the name in token i ends: before a possessive "'s". */
 const nameEnd = (i: number) => (possessive(i) ? tok.end[i]! - 2 : tok.end[i]!);
-// What the lexicon says of a token, looked up once per token: its bits, 0 while not looked up yet.
-let features = new Uint8Array(256);
-function feat(i: number): number {
-  let f = features[i]!;
-  if (f === 0) {
-    const w = low(i);
-    f = lex.get(w) ?? READ;
-    features[i] = f;
+// What the lexicon and the word lists say of a token, looked up once per token: its bits, -1 while not looked up
+// yet. An ASCII token is looked up in place, its possessive "'s" left out as low() drops it.
+let info = new Int32Array(256);
+function infoOf(i: number): number {
+  let f = info[i]!;
+  if (f < 0) {
+    f = (tok.ascii[i] ? lex.getAsciiLower(text, tok.start[i]!, possessive(i) ? tok.end[i]! - 2 : tok.end[i]!) : lex.get(low(i))) ?? READ;
+    info[i] = f;
   }
   return f;
 }
+const feat = (i: number) => infoOf(i) & LEXICON_BITS;
+/** Does token i carry any of the role bits? */
+const is = (i: number, bits: number) => ((infoOf(i) >>> ROLE_SHIFT) & bits) !== 0;
 const isFirst = (i: number) => (feat(i) & FIRST) !== 0;
 const isLast = (i: number) => (feat(i) & LAST) !== 0;
 const isName = (i: number) => (feat(i) & (FIRST | LAST)) !== 0;
@@ -423,9 +509,10 @@ function atSentenceStart(i: number): boolean {
   return i === 0;
 }
 /** Does a cue from `cues` end right before token i, as whole words? */
-function cueBefore(i: number, cues: Map<string, string[][]>): boolean {
-  if (i === 0 || !cueGap(i)) return false;
-  const list = cues.get(low(i - 1)) ?? (i >= 4 && low(i - 2) === 'the' ? cues.get('*') : undefined);
+function cueBefore(i: number, cues: Cues): boolean {
+  // Most words end no cue: the role bits say so before the gap is read or a cue list looked up.
+  if (i === 0 || (!is(i - 1, cues.end) && !(i >= 4 && is(i - 2, ROLE.the))) || !cueGap(i)) return false;
+  const list = cues.byLast.get(low(i - 1)) ?? (i >= 4 && low(i - 2) === 'the' ? cues.byLast.get('*') : undefined);
   if (!list) return false;
   outer: for (const cue of list) {
     if (cue.length > i) continue;
@@ -463,7 +550,7 @@ function push(from: number, to: number, score: number, maskStart?: number): void
   // A suffix after the name is part of it ("Ann Lee PhD", "Keith Bult Jr."): it narrows who is meant.
   let end = nameEnd(to);
   const s = to + 1;
-  if (s < n && !possessive(to) && joined(s) && SUFFIXES.has(low(s)) && (tok.cap[s] || !hasUpper)) {
+  if (s < n && !possessive(to) && joined(s) && is(s, ROLE.suffix) && (tok.cap[s] || !hasUpper)) {
     to = s;
     end = text.charCodeAt(tok.end[s]!) === 0x2e && (low(s) === 'jr' || low(s) === 'sr') ? tok.end[s]! + 1 : nameEnd(s);
   }
@@ -483,8 +570,8 @@ export function findNames(input: string): Match[] {
   else lowered.fill(undefined, 0, n);
   if (taken.length < n) taken = new Uint8Array(tok.start.length);
   else taken.fill(0, 0, n);
-  if (features.length < n) features = new Uint8Array(tok.start.length);
-  else features.fill(0, 0, n);
+  if (info.length < n) info = new Int32Array(tok.start.length);
+  info.fill(-1, 0, n);
   out = [];
 
   for (let i = 0; i < n; i++) {
@@ -495,12 +582,12 @@ export function findNames(input: string): Match[] {
       continue;
     }
     // A strong cue: the next words are a name unless they are common words.
-    if (cueBefore(i, STRONG)) {
+    if (cueBefore(i, STRONG_CUE)) {
       // Up to three words, and up to two particles between them ("Donald van der Voet"), not last.
       let last = -1;
       let particles = 0;
       for (let j = i; j < n && j <= i + 2 + particles && (j === i || joined(j)); j++) {
-        const particle = j > i && particles < 2 && PARTICLES.has(low(j));
+        const particle = j > i && particles < 2 && is(j, ROLE.particle);
         if (!particle && !isName(j) && (isOther(j) || commonLower(j) || !freeStanding(j))) break;
         if (!particle && commonOnly(j)) break;
         // A capitalised name goes on in capitals ("Amélie Poulain et …": "et" is no part of it).
@@ -509,7 +596,7 @@ export function findNames(input: string): Match[] {
         last = j;
         if (possessive(j)) break;
       }
-      while (last > i && PARTICLES.has(low(last))) last--;
+      while (last > i && is(last, ROLE.particle)) last--;
       if (last >= 0) {
         push(i, last, 0.85);
         i = last;
@@ -523,7 +610,7 @@ export function findNames(input: string): Match[] {
     // A lower-case word: a name only with a cue, or in text with no capitals at all (where capitals say
     // nothing) as a listed first name; never a common word. The cue is looked for first: in text with
     // capitals it decides alone, and most words are not after one.
-    const cued = cueBefore(i, LOWER);
+    const cued = cueBefore(i, LOWER_CUE);
     if (hasUpper && !cued) continue;
     if (!isName(i) || isOther(i) || commonLower(i) || !freeStanding(i)) continue;
     const next = i + 1 < n && joined(i + 1) && !possessive(i) && !isOther(i + 1) && !commonLower(i + 1) && freeStanding(i + 1) ? i + 1 : -1;
@@ -551,7 +638,7 @@ export function findNames(input: string): Match[] {
  */
 function honorific(i: number): number {
   // Honorifics are at most five letters, seven with a possessive "'s".
-  if (i + 1 >= n || tok.end[i]! - tok.start[i]! > 7 || !HONORIFICS.has(low(i))) return -1;
+  if (i + 1 >= n || tok.end[i]! - tok.start[i]! > 7 || !is(i, ROLE.honorific)) return -1;
   // "Mr Smith", "Mr. Smith": nothing but an optional dot and spaces between.
   let j = tok.end[i]!;
   if (text.charCodeAt(j) === 0x2e) j++;
@@ -561,12 +648,12 @@ function honorific(i: number): number {
   const capitalsOnly = tok.cap[i] === 1;
   let last = -1;
   for (let k = i + 1; k < n && k <= i + 3 && (k === i + 1 || joined(k)); k++) {
-    if (capitalsOnly && !tok.cap[k] && !PARTICLES.has(low(k))) break;
+    if (capitalsOnly && !tok.cap[k] && !is(k, ROLE.particle)) break;
     if (commonOnly(k) || (commonLower(k) && !isName(k))) break;
     last = k;
     if (possessive(k)) break;
   }
-  if (last < 0 || PARTICLES.has(low(last))) return -1;
+  if (last < 0 || is(last, ROLE.particle)) return -1;
   push(i + 1, last, 0.85, tok.start[i]);
   return last;
 }
@@ -581,35 +668,34 @@ function capitalSequence(i: number): number {
   while (count < 4 && !possessive(b)) {
     let k = b + 1;
     let particles = 0;
-    while (k < n && particles < 2 && !tok.cap[k] && PARTICLES.has(low(k)) && joined(k)) {
+    while (k < n && particles < 2 && !tok.cap[k] && is(k, ROLE.particle) && joined(k)) {
       k++;
       particles++;
     }
     // An honorific starts a name of its own ("Contact Dr. Lena Park"): honorific() reads it.
-    if (k >= n || !joined(k) || !tok.cap[k] || !nameShaped(k) || !freeStanding(k) || HONORIFICS.has(low(k))) break;
+    if (k >= n || !joined(k) || !tok.cap[k] || !nameShaped(k) || !freeStanding(k) || is(k, ROLE.honorific)) break;
     b = k;
     count++;
   }
   const seqEnd = b;
   // A capitalised sentence opener ("Please Anna") is not part of the name, nor a trailing common word.
   // A possessive opening a sentence ("My Summit backpack") is no name either, whatever a name list says of it.
-  while (b > a && ((commonOnly(a) && !isFirst(a)) || POSSESSIVES.has(low(a)))) a = nextCapital(a);
+  while (b > a && ((commonOnly(a) && !isFirst(a)) || is(a, ROLE.possessive))) a = nextCapital(a);
   while (b > a && commonOnly(b) && !isLast(b)) b = prevCapital(b);
   const after = seqEnd + 1;
   // A street or a place ("Hansen Street", "rue Victor Hugo"), or an organisation ("Fuse TV"), not a person.
   // The run's own last word counts too, before a common word is trimmed off it ("Royal Mail").
-  if ((PLACE_AFTER.has(low(b)) || PLACE_AFTER.has(low(seqEnd))) && !namedDespitePlace(a, b)) return seqEnd;
-  if (after < n && joined(after) && (PLACE_AFTER.has(low(after)) || (tok.cap[after] && !nameShaped(after) && !SUFFIXES.has(low(after)))))
-    return seqEnd;
-  if (a > 0 && joined(a) && PLACE_BEFORE.has(low(a - 1))) return seqEnd;
+  if ((is(b, ROLE.placeAfter) || is(seqEnd, ROLE.placeAfter)) && !namedDespitePlace(a, b)) return seqEnd;
+  if (after < n && joined(after) && (is(after, ROLE.placeAfter) || (tok.cap[after] && !nameShaped(after) && !is(after, ROLE.suffix)))) return seqEnd;
+  if (a > 0 && joined(a) && is(a - 1, ROLE.placeBefore)) return seqEnd;
   // A product ("the Jackson hoodie", "the Aurora Borealis jacket", "my Northwind Classic Tee").
-  if (PRODUCT_AFTER.has(low(seqEnd)) || (after < n && joined(after) && PRODUCT_AFTER.has(low(after)))) return seqEnd;
-  if (after < n && joined(after) && WORK_AFTER.has(low(after)) && authorShaped(i, b)) {
+  if (is(seqEnd, ROLE.productAfter) || (after < n && joined(after) && is(after, ROLE.productAfter))) return seqEnd;
+  if (after < n && joined(after) && is(after, ROLE.workAfter) && authorShaped(i, b)) {
     push(a, b, 0.55);
     return seqEnd;
   }
   // "the Hilton", "the Amber Bay jacket": after a lower-case "the", a capitalised run names a thing or a place.
-  if (a > 0 && joined(a) && !tok.cap[a - 1] && low(a - 1) === 'the' && !cueBefore(a, STRONG)) return seqEnd;
+  if (a > 0 && joined(a) && !tok.cap[a - 1] && is(a - 1, ROLE.the) && !cueBefore(a, STRONG_CUE)) return seqEnd;
   const start = tok.start[a]!;
   const end = nameEnd(b);
   let score = 0;
@@ -639,7 +725,7 @@ function capitalSequence(i: number): number {
   if (b === a && !commonOnly(a) && !isOther(a) && speakerLabel(a)) score = Math.max(score, 0.6);
   // After a weak cue ("thanks Anna", "ask Hernandez") a capitalised name-like word is a person.
   // Not a word known as something else and as a surname only ("from Monday", "from Canada").
-  if (!commonOnly(a) && !(isOther(a) && !isFirst(a)) && cueBefore(a, WEAK) && !place)
+  if (!commonOnly(a) && !(isOther(a) && !isFirst(a)) && cueBefore(a, WEAK_CUE) && !place)
     score = Math.max(score, isFirst(a) ? 0.8 : isLast(a) ? 0.65 : 0.55);
   if (score > 0) push(a, b, score);
   return seqEnd;
@@ -651,7 +737,7 @@ function authorShaped(a: number, b: number): boolean {
 }
 /** Token a opens a line (or the text) and a colon follows it: "Brodie: …", not "Tel: …" or "Re: …". */
 function speakerLabel(a: number): boolean {
-  if (text.charCodeAt(tok.end[a]!) !== 0x3a || LABELS.has(low(a))) return false;
+  if (text.charCodeAt(tok.end[a]!) !== 0x3a || is(a, ROLE.label)) return false;
   for (let j = tok.start[a]! - 1; j >= 0; j--) {
     const c = text.charCodeAt(j);
     if (c === 0x0a) return true;
@@ -661,7 +747,7 @@ function speakerLabel(a: number): boolean {
 }
 /** A lone place that is also a first name, after "ship to", "flying to", "live in" (a full name there is still a person). */
 function placeAfterVerb(a: number): boolean {
-  return a > 1 && PLACE_NAMES.has(low(a)) && joined(a) && joined(a - 1) && PLACE_PREPS.has(low(a - 1)) && PLACE_VERBS.has(low(a - 2));
+  return a > 1 && is(a, ROLE.placeName) && joined(a) && joined(a - 1) && is(a - 1, ROLE.placePrep) && is(a - 2, ROLE.placeVerb);
 }
 /**
  * "Lena Park", "Lois Lane": a first name and a surname that is also a place word are a person where words
@@ -669,7 +755,7 @@ function placeAfterVerb(a: number): boolean {
  */
 function namedDespitePlace(a: number, b: number): boolean {
   if (b === a || !isFirst(a) || !isLast(b)) return false;
-  return cueBefore(a, WEAK) || cueBefore(a, STRONG) || PERSON_BEFORE.test(windowText(text, tok.start[a]!, nameEnd(b), 24, 0));
+  return cueBefore(a, WEAK_CUE) || cueBefore(a, STRONG_CUE) || PERSON_BEFORE.test(windowText(text, tok.start[a]!, nameEnd(b), 24, 0));
 }
 function nextCapital(k: number): number {
   k++;
@@ -682,7 +768,7 @@ function prevCapital(k: number): number {
   return k;
 }
 
-const conj = (k: number) => low(k) === 'and' || low(k) === 'or';
+const conj = (k: number) => is(k, ROLE.conj);
 /** ", " or " & " between token a and token b. */
 function commaGap(a: number, b: number): boolean {
   let sep = false;
@@ -697,11 +783,10 @@ function commaGap(a: number, b: number): boolean {
 /** Can token k be a name in a list? Capitalised in mixed text; in lower-case text, anything but a common word. */
 function listable(k: number, evenTaken = false): boolean {
   if (k < 0 || k >= n || (taken[k] && !evenTaken) || !freeStanding(k) || tok.end[k]! - tok.start[k]! < 2) return false;
-  const w = low(k);
   // A cue is no neighbour in a list: "Signed, John Carter", "Thanks, Anna".
-  if (NOT_NAME_SET.has(w) || STRONG.has(w) || WEAK.has(w) || /['’](?:m|re|ve|ll|d)$/.test(w)) return false;
+  if (is(k, ROLE.notName | ROLE.strongEnd | ROLE.weakEnd) || /['’](?:m|re|ve|ll|d)$/.test(low(k))) return false;
   // "… and Hansen Street" is a street.
-  if (k + 1 < n && joined(k + 1) && PLACE_AFTER.has(low(k + 1))) return false;
+  if (k + 1 < n && joined(k + 1) && is(k + 1, ROLE.placeAfter)) return false;
   if (hasUpper) return tok.cap[k] === 1 && nameShaped(k);
   return !isOther(k) && !commonLower(k);
 }
@@ -776,7 +861,7 @@ function repeats(): void {
   for (const c of out) {
     if (c.score < 0.6) continue;
     names ??= new Set();
-    for (let k = c.from; k <= c.to; k++) if (tok.cap[k] && !PARTICLES.has(low(k))) names.add(low(k));
+    for (let k = c.from; k <= c.to; k++) if (tok.cap[k] && !is(k, ROLE.particle)) names.add(low(k));
   }
   if (!names) return;
   for (const c of out) if (c.score < 0.6 && tok.cap[c.from] && names.has(low(c.from)) && names.has(low(c.to))) c.score = 0.6;

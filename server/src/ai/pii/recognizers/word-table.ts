@@ -5,6 +5,11 @@
 // against one packed Uint16Array of every word: two or three cache lines in all.
 
 const EMPTY = -1;
+/** A value has 23 bits and a word at most 255 code units: both share one slot entry. */
+const VALUE_BITS = 23;
+const VALUE_MASK = (1 << VALUE_BITS) - 1;
+
+const lowerAscii = (c: number) => (c >= 0x41 && c <= 0x5a ? c + 0x20 : c);
 
 /** FNV-1a over UTF-16 code units, folded to 31 bits. */
 function hashOf(w: string): number {
@@ -14,7 +19,7 @@ function hashOf(w: string): number {
 }
 
 export class WordTable {
-  /** Per slot: the word's hash, its offset in `chars`, and its length << 8 | value (a value fits in a byte). */
+  /** Per slot: the word's hash, its offset in `chars`, and its length << 23 | value. */
   private readonly slots: Int32Array;
   private readonly mask: number;
   private readonly chars: Uint16Array;
@@ -29,14 +34,14 @@ export class WordTable {
     this.chars = new Uint16Array(total);
     let at = 0;
     for (const [w, v] of entries) {
-      if (v < 0 || v > 255 || w.length > 0x7fffff) throw new RangeError(`word table: ${w} → ${v} does not fit`);
+      if (v < 0 || v > VALUE_MASK || w.length > 255) throw new RangeError(`word table: ${w} → ${v} does not fit`);
       for (let i = 0; i < w.length; i++) this.chars[at + i] = w.charCodeAt(i);
       const h = hashOf(w);
       let s = h & this.mask;
       while (this.slots[s * 3]! !== EMPTY) s = (s + 1) & this.mask;
       this.slots[s * 3] = h;
       this.slots[s * 3 + 1] = at;
-      this.slots[s * 3 + 2] = (w.length << 8) | v;
+      this.slots[s * 3 + 2] = (w.length << VALUE_BITS) | v;
       at += w.length;
     }
   }
@@ -50,11 +55,34 @@ export class WordTable {
       if (stored === EMPTY) return undefined;
       if (stored !== h) continue;
       const meta = slots[s * 3 + 2]!;
-      if (meta >>> 8 !== w.length) continue;
+      if (meta >>> VALUE_BITS !== w.length) continue;
       const at = slots[s * 3 + 1]!;
       let i = 0;
       while (i < w.length && this.chars[at + i] === w.charCodeAt(i)) i++;
-      if (i === w.length) return meta & 0xff;
+      if (i === w.length) return meta & VALUE_MASK;
+    }
+  }
+
+  /**
+   * The value of `text[start, end)` in lower case, for ASCII text only, where lower-casing goes character by
+   * character: the same answer as `get(text.slice(start, end).toLowerCase())`, without building either string.
+   */
+  getAsciiLower(text: string, start: number, end: number): number | undefined {
+    let h = 0x811c9dc5;
+    for (let i = start; i < end; i++) h = Math.imul(h ^ lowerAscii(text.charCodeAt(i)), 0x01000193);
+    h &= 0x7fffffff;
+    const len = end - start;
+    const slots = this.slots;
+    for (let s = h & this.mask; ; s = (s + 1) & this.mask) {
+      const stored = slots[s * 3]!;
+      if (stored === EMPTY) return undefined;
+      if (stored !== h) continue;
+      const meta = slots[s * 3 + 2]!;
+      if (meta >>> VALUE_BITS !== len) continue;
+      const at = slots[s * 3 + 1]! - start;
+      let i = start;
+      while (i < end && this.chars[at + i] === lowerAscii(text.charCodeAt(i))) i++;
+      if (i === end) return meta & VALUE_MASK;
     }
   }
 }
