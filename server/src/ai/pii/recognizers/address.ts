@@ -74,7 +74,17 @@ function bare(w: string): string {
   return (w.charCodeAt(w.length - 1) === 0x2e ? w.slice(0, -1) : w).toLowerCase();
 }
 function isStreetWord(w: string, b = bare(w)): boolean {
-  return STREET_WORDS.has(b) || (b.length > 4 && STREET_SUFFIX.test(w.toLowerCase()));
+  return STREET_WORDS.has(b) || (b.length > 4 && suffixEnd(w, b) && STREET_SUFFIX.test(w.toLowerCase()));
+}
+/**
+ * Can the word end as a STREET_SUFFIX does? Its last character, lower-cased, must be the last of one ("e" of
+ * "strasse", "." of "str."): most words fail this, and the suffix pattern is then not tried at every position.
+ */
+function suffixEnd(w: string, b: string): boolean {
+  if (w.charCodeAt(w.length - 1) === 0x2e) return true;
+  const c = b.charCodeAt(b.length - 1);
+  // e z g n t k j u a
+  return c === 0x65 || c === 0x7a || c === 0x67 || c === 0x6e || c === 0x74 || c === 0x6b || c === 0x6a || c === 0x75 || c === 0x61;
 }
 
 // Letter classes by code point, cached for the BMP: 1 other, 2 letter or mark, 3 upper-case letter (\p{Lu}).
@@ -242,9 +252,30 @@ const UNIT_END = new RegExp(`${UNIT_NUMBER}$`, 'i');
 // A unit written before the street ("Apt. 338 32 216 Menzies Street") belongs to it.
 const UNIT_BEFORE = new RegExp(String.raw`${UNIT_NUMBER}[ \t]*,?[ \t]*$`, 'i');
 
+// What extend()'s patterns can open with: spaces, a comma, a line break, or a unit ("#5", "apt 5", which may
+// follow with no space), "ſ" being an "s" to a case-insensitive pattern. At any other character none matches,
+// and most streets end so.
+const EXTEND_START = new Uint8Array(128);
+for (const c of ' \t\r\n,#asufrbASUFRB') EXTEND_START[c.charCodeAt(0)] = 1;
+function mayExtendAt(text: string, at: number): boolean {
+  const c = text.charCodeAt(at);
+  return c < 128 ? EXTEND_START[c] === 1 : c === 0x17f;
+}
+
+/**
+ * Can a unit and its number end right before `at` (UNIT_BEFORE)? Past spaces, tabs and commas there must be its
+ * number, perhaps with a letter: a street after "at" or "to" is not tried against the pattern.
+ */
+function unitNumberBefore(text: string, at: number): boolean {
+  let j = at - 1;
+  while (j >= 0 && (text.charCodeAt(j) === 0x20 || text.charCodeAt(j) === 0x09 || text.charCodeAt(j) === 0x2c)) j--;
+  return j >= 0 && (isDigit(text.charCodeAt(j)) || (isAsciiLetter(text.charCodeAt(j)) && j > 0 && isDigit(text.charCodeAt(j - 1))));
+}
+
 /** Grows a street match over unit, city, region, postcode and country, on the same line or the next ones. */
 function extend(text: string, end: number, lowerCaseText: boolean): number {
   for (let steps = 0; steps < 8; steps++) {
+    if (!mayExtendAt(text, end)) break;
     const rest = text.slice(end, end + 120);
     const m =
       UNIT_AFTER.exec(rest) ??
@@ -318,7 +349,9 @@ export function findAddresses(text: string): Match[] {
         if (s > 0 && (!best || s >= best.score)) best = { j, score: s };
       }
       if (!best) continue;
-      const unitBefore = UNIT_BEFORE.exec(text.slice(Math.max(0, toks[i]!.start - 24), toks[i]!.start));
+      const unitBefore = unitNumberBefore(text, toks[i]!.start)
+        ? UNIT_BEFORE.exec(text.slice(Math.max(0, toks[i]!.start - 24), toks[i]!.start))
+        : null;
       const start = toks[i]!.start - (unitBefore?.[0].length ?? 0);
       let end = toks[best.j]!.end;
       if (/\.$/.test(toks[best.j]!.text) && !isStreetWord(toks[best.j]!.text)) end -= 1;
@@ -338,7 +371,8 @@ export function findAddresses(text: string): Match[] {
   }
   for (const [re, base] of [
     [PO_BOX_GATE.test(text) ? PO_BOX : null, 0.7],
-    [SHIP, 0.55],
+    // A ship's prefix is in capitals: no "US", no ship.
+    [text.includes('US') ? SHIP : null, 0.55],
     [NAMED_STREET_WORDS.test(text) ? NAMED_STREET : null, 0.5],
     [MILITARY, 0.8],
   ] as const) {
