@@ -252,14 +252,17 @@ const UNIT_END = new RegExp(`${UNIT_NUMBER}$`, 'i');
 // A unit written before the street ("Apt. 338 32 216 Menzies Street") belongs to it.
 const UNIT_BEFORE = new RegExp(String.raw`${UNIT_NUMBER}[ \t]*,?[ \t]*$`, 'i');
 
-// What extend()'s patterns can open with: spaces, a comma, a line break, or a unit ("#5", "apt 5", which may
-// follow with no space), "ſ" being an "s" to a case-insensitive pattern. At any other character none matches,
-// and most streets end so.
-const EXTEND_START = new Uint8Array(128);
-for (const c of ' \t\r\n,#asufrbASUFRB') EXTEND_START[c.charCodeAt(0)] = 1;
+// What extend()'s patterns can go on with after spaces and tabs: a comma, a line break, a unit ("#5", "apt 5",
+// "ſ" being an "s" to a case-insensitive pattern), a place (a capital or a particle: "de", "la", "upon", "y")
+// or a postcode. At any other character none matches, and most streets are followed so ("… in", "… is").
+const EXTEND_NEXT = new Uint8Array(128);
+for (const c of ',\r\n#0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZasufrbdleoy') EXTEND_NEXT[c.charCodeAt(0)] = 1;
 function mayExtendAt(text: string, at: number): boolean {
-  const c = text.charCodeAt(at);
-  return c < 128 ? EXTEND_START[c] === 1 : c === 0x17f;
+  let j = at;
+  while (text.charCodeAt(j) === 0x20 || text.charCodeAt(j) === 0x09) j++;
+  if (j >= text.length) return false;
+  const c = text.codePointAt(j)!;
+  return c < 128 ? EXTEND_NEXT[c] === 1 : c === 0x17f || isUpper(c);
 }
 
 /**
