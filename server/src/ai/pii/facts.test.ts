@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { factsOf } from './facts.js';
-import { findBirthDates } from './recognizers/dob.js';
+import { type Facts, factsOf } from './facts.js';
+import { findAddresses } from './recognizers/address.js';
 import { findCards } from './recognizers/card.js';
+import { findBirthDates } from './recognizers/dob.js';
+import { findGovernmentIds } from './recognizers/govid.js';
 import { findIbans } from './recognizers/iban.js';
 import { findIps } from './recognizers/ip.js';
 import { findSsns } from './recognizers/ssn.js';
@@ -13,7 +15,9 @@ describe('factsOf', () => {
       run: 4,
       chain: 16,
       letterDigit: false,
+      letterSpaceDigit: true,
       digitDotDigit: true,
+      dateSeparator: true,
       at: false,
       colon: true,
     });
@@ -29,6 +33,18 @@ describe('factsOf', () => {
       return seed / 0x80000000;
     };
     const alphabet = '0123456789012345678901234567890123456789     --..//:GBDEab';
+    // Facts that open every gate: each recogniser then tries all its patterns.
+    const open: Facts = {
+      digits: 1e9,
+      run: 1e9,
+      chain: 1e9,
+      letterDigit: true,
+      letterSpaceDigit: true,
+      digitDotDigit: true,
+      dateSeparator: true,
+      at: true,
+      colon: true,
+    };
     let found = 0;
     for (let n = 0; n < 20000; n++) {
       let text = '';
@@ -41,11 +57,13 @@ describe('factsOf', () => {
         [f.digitDotDigit || f.colon, findIps],
         [f.digits >= 4 && f.run >= 2, findBirthDates],
       ];
-      for (const [open, find] of gates) {
+      for (const [pass, find] of gates) {
         const hits = find(text).length;
         found += hits;
-        if (!open) expect(hits, text).toBe(0);
+        if (!pass) expect(hits, text).toBe(0);
       }
+      // The recognisers' own gates, inside: the same matches as with every pattern tried.
+      for (const find of [findBirthDates, findGovernmentIds, findAddresses]) expect(find(text, f), text).toEqual(find(text, open));
     }
     expect(found).toBeGreaterThan(1000);
   });

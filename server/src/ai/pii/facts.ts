@@ -11,8 +11,12 @@ export interface Facts {
   chain: number;
   /** An ASCII letter right before a digit ("GB82"). */
   letterDigit: boolean;
+  /** An ASCII letter, perhaps a space, a digit ("AB 12"). */
+  letterSpaceDigit: boolean;
   /** A digit, a dot, a digit ("1.2"). */
   digitDotDigit: boolean;
+  /** A digit, a slash, dot or hyphen, a digit ("3/4", "2021-05"). */
+  dateSeparator: boolean;
   at: boolean;
   colon: boolean;
 }
@@ -21,7 +25,17 @@ const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
 const isAsciiLetter = (c: number) => (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a;
 
 export function factsOf(text: string): Facts {
-  const f: Facts = { digits: 0, run: 0, chain: 0, letterDigit: false, digitDotDigit: false, at: false, colon: false };
+  const f: Facts = {
+    digits: 0,
+    run: 0,
+    chain: 0,
+    letterDigit: false,
+    letterSpaceDigit: false,
+    digitDotDigit: false,
+    dateSeparator: false,
+    at: false,
+    colon: false,
+  };
   let run = 0;
   let chain = 0;
   // The code unit before this one, and the one before that.
@@ -34,8 +48,12 @@ export function factsOf(text: string): Facts {
       if (++run > f.run) f.run = run;
       chain = isDigit(p1) || ((p1 === 0x20 || p1 === 0x2d) && isDigit(p2)) ? chain + 1 : 1;
       if (chain > f.chain) f.chain = chain;
-      if (isAsciiLetter(p1)) f.letterDigit = true;
-      else if (p1 === 0x2e && isDigit(p2)) f.digitDotDigit = true;
+      if (isAsciiLetter(p1)) f.letterDigit = f.letterSpaceDigit = true;
+      else if (p1 === 0x20 && isAsciiLetter(p2)) f.letterSpaceDigit = true;
+      else if ((p1 === 0x2e || p1 === 0x2f || p1 === 0x2d) && isDigit(p2)) {
+        f.dateSeparator = true;
+        if (p1 === 0x2e) f.digitDotDigit = true;
+      }
     } else {
       run = 0;
       if (c === 0x40) f.at = true;

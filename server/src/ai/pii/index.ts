@@ -88,7 +88,7 @@ function candidates(text: string, classes: readonly PiiClass[], policy: PiiPolic
   for (const c of classes)
     for (const { gate, recognize } of RECOGNIZERS[c]) {
       if (!gate(text, facts)) continue;
-      for (const m of recognize(text)) if (m.score >= policy.classes[m.class].minScore) out.push(m);
+      for (const m of recognize(text, facts)) if (m.score >= policy.classes[m.class].minScore) out.push(m);
     }
   return joinAddresses(text, out);
 }

@@ -1,4 +1,5 @@
 import { hasContext } from '../context.js';
+import { factsOf } from '../facts.js';
 import type { Match } from '../types.js';
 import { allMatches } from './regex.js';
 import { match } from './types.js';
@@ -315,7 +316,7 @@ const NAMED_STREET = new RegExp(String.raw`(?<=\b(?:on|at|along|off)[ \t]+)(?:\p
 const MILITARY = /\b[ADF]PO[ \t]+A[AEP][ \t]+\d{5}\b/gi;
 const ZIP_CONTEXT = /\b(?:zip|postal|post)[ \t]*code\b[^\d\n]{0,12}?(\d{5}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})\b/gi;
 
-export function findAddresses(text: string): Match[] {
+export function findAddresses(text: string, facts = factsOf(text)): Match[] {
   const out: Match[] = [];
   const lowerCaseText = !/\p{Lu}/u.test(text);
   for (let lineStart = 0; lineStart <= text.length; ) {
@@ -377,7 +378,8 @@ export function findAddresses(text: string): Match[] {
     // A ship's prefix is in capitals: no "US", no ship.
     [text.includes('US') ? SHIP : null, 0.55],
     [NAMED_STREET_WORDS.test(text) ? NAMED_STREET : null, 0.5],
-    [MILITARY, 0.8],
+    // Five digits in a row: a military address's postcode.
+    [facts.run >= 5 ? MILITARY : null, 0.8],
   ] as const) {
     if (!re) continue;
     for (const m of allMatches(re, text)) {
@@ -386,7 +388,8 @@ export function findAddresses(text: string): Match[] {
       out.push(match('address', text, m.index, end, Math.min(1, score)));
     }
   }
-  for (const m of allMatches(ZIP_CONTEXT, text)) {
+  // A postcode is a number or holds digits.
+  for (const m of facts.digits > 0 ? allMatches(ZIP_CONTEXT, text) : []) {
     const start = m.index + m[0].length - m[1]!.length;
     out.push(match('address', text, start, start + m[1]!.length, 0.8));
   }

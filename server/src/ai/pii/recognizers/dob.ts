@@ -1,4 +1,5 @@
 import { hasContext } from '../context.js';
+import { factsOf } from '../facts.js';
 import type { Match } from '../types.js';
 import { allMatches } from './regex.js';
 import { dateValid } from '../validators.js';
@@ -34,26 +35,31 @@ function year4(y: string): number {
  * Dates are everywhere in support text (orders, outages, appointments); only one said to be a birth
  * date is personal data, so the score is high only with birth context nearby.
  */
-export function findBirthDates(text: string): Match[] {
+export function findBirthDates(text: string, facts = factsOf(text)): Match[] {
   const out: Match[] = [];
-  const push = (start: number, end: number) => {
-    const score = hasContext(text, start, end, BIRTH, 60, 0) ? 0.85 : 0.2;
-    out.push(match('date_of_birth', text, start, end, score));
-  };
-  for (const m of allMatches(NUMERIC, text)) {
-    const a = +m[1]!,
-      b = +m[3]!,
-      y = year4(m[4]!);
-    if (plausibleYear(y) && (dateValid(y, a, b) || dateValid(y, b, a))) push(m.index, m.index + m[0].length);
-  }
-  for (const m of allMatches(ISO, text)) {
-    if (plausibleYear(+m[1]!) && dateValid(+m[1]!, +m[2]!, +m[3]!)) push(m.index, m.index + m[0].length);
-  }
+  // A numeric date has its separator between digits; an ISO or written one a four-digit year.
+  if (facts.dateSeparator)
+    for (const m of allMatches(NUMERIC, text)) {
+      const a = +m[1]!,
+        b = +m[3]!,
+        y = year4(m[4]!);
+      if (plausibleYear(y) && (dateValid(y, a, b) || dateValid(y, b, a))) out.push(birthDate(text, m.index, m.index + m[0].length));
+    }
+  if (facts.run < 4) return out;
+  if (facts.dateSeparator)
+    for (const m of allMatches(ISO, text)) {
+      if (plausibleYear(+m[1]!) && dateValid(+m[1]!, +m[2]!, +m[3]!)) out.push(birthDate(text, m.index, m.index + m[0].length));
+    }
   for (const m of allMatches(TEXTUAL, text)) {
     const day = +(m[1] ?? m[5])!;
     const month = MONTH_INDEX.indexOf((m[2] ?? m[4])!.slice(0, 3).toLowerCase()) + 1;
     const y = +(m[3] ?? m[6])!;
-    if (plausibleYear(y) && dateValid(y, month, day)) push(m.index, m.index + m[0].length);
+    if (plausibleYear(y) && dateValid(y, month, day)) out.push(birthDate(text, m.index, m.index + m[0].length));
   }
   return out;
+}
+
+function birthDate(text: string, start: number, end: number): Match {
+  const score = hasContext(text, start, end, BIRTH, 60, 0) ? 0.85 : 0.2;
+  return match('date_of_birth', text, start, end, score);
 }

@@ -1,4 +1,5 @@
 import { applyContext } from '../context.js';
+import { factsOf } from '../facts.js';
 import type { Match } from '../types.js';
 import { allMatches } from './regex.js';
 import { ninoValid } from '../validators.js';
@@ -16,9 +17,10 @@ const NAMED_ID =
 const ID_AFTER =
   /^(?:[\s:#=-]|\b(?:number|no|num|is|was|it's|its|my|the|reads|id)\b|\.)*((?=[A-Za-z0-9-]*\d)[A-Za-z0-9][A-Za-z0-9-]{3,18}[A-Za-z0-9])(?![\p{L}\p{N}])/iu;
 
-export function findGovernmentIds(text: string): Match[] {
+export function findGovernmentIds(text: string, facts = factsOf(text)): Match[] {
   const out: Match[] = [];
-  for (const m of allMatches(NINO, text)) {
+  // A NINO's six digits go in pairs, perhaps spaced, after its letters.
+  for (const m of facts.chain >= 6 && facts.letterSpaceDigit ? allMatches(NINO, text) : []) {
     if (!ninoValid(m[0])) continue;
     const end = m.index + m[0].length;
     const score = applyContext(text, m.index, end, 0.6, [{ words: /\b(?:national insurance|nino|ni number|ni no|hmrc)\b/, delta: 0.35, before: 60 }]);
