@@ -322,7 +322,8 @@ export function findAddresses(text: string, facts = factsOf(text)): Match[] {
   for (let lineStart = 0; lineStart <= text.length; ) {
     let lineEnd = text.indexOf('\n', lineStart);
     if (lineEnd < 0) lineEnd = text.length;
-    let digit = false;
+    // The whole text on one line has a digit when the text has one.
+    let digit = lineStart === 0 && lineEnd === text.length && facts.digits > 0;
     for (let k = lineStart; k < lineEnd && !digit; k++) digit = isDigit(text.charCodeAt(k));
     const toks = digit ? tokenize(text, lineStart, lineEnd) : [];
     lineStart = lineEnd + 1;

@@ -38,6 +38,8 @@ const SCHOOL =
 const YEARS_OLD_GATE = /old/iu;
 const SELF_AGE_GATE = /(?:[a'’i]m|[i'’]s|age|aged)\s+(?:\d|one|two|th|fo|fi|si|se|ei|ni|te|el|tw)/iu;
 const SCHOOL_GATE = /grade|school|junior|kindergarten|minor|kid|teen|child|under|let me/iu;
+/** Any of the three: one scan, as most messages pass none. */
+const ANY_GATE = new RegExp([YEARS_OLD_GATE, SELF_AGE_GATE, SCHOOL_GATE].map((g) => g.source).join('|'), 'iu');
 
 const CHILD_NOUN = new RegExp(`^(?:${PERSON_NOUN})s?$`);
 const FUNCTION_WORD = /^(?:and|but|who|is|was|with|in|at|on|from|has|had|can|will|wants?|needs?|and)$/;
@@ -48,6 +50,7 @@ function ageOf(s: string): number {
 
 export function findMinors(text: string): Match[] {
   const out: Match[] = [];
+  if (!ANY_GATE.test(text)) return out;
   if (YEARS_OLD_GATE.test(text))
     for (const m of allMatches(YEARS_OLD, text)) {
       const age = ageOf(m[1]!);

@@ -808,6 +808,7 @@ function addNeighbour(k: number, next: Candidate[], forward: boolean): void {
  * whether no rule found them or one found them too weakly on their own ("Sousa and Ball").
  */
 function listNeighbours(): void {
+  if (out.length === 0) return;
   let frontier = out.filter((m) => m.score >= 0.5);
   const weak = new Map<number, Candidate>();
   const lifted = new Set<Candidate>();
