@@ -11,10 +11,13 @@ const VALUE_MASK = (1 << VALUE_BITS) - 1;
 
 const lowerAscii = (c: number) => (c >= 0x41 && c <= 0x5a ? c + 0x20 : c);
 
-/** FNV-1a over UTF-16 code units, folded to 31 bits. */
-function hashOf(w: string): number {
+/** Code unit `i` of the text, ASCII letters lower-cased where `lower`. */
+const unitAt = (text: string, i: number, lower: boolean) => (lower ? lowerAscii(text.charCodeAt(i)) : text.charCodeAt(i));
+
+/** FNV-1a over the code units of `text[start, end)`, folded to 31 bits. */
+function hashOf(text: string, start = 0, end = text.length, lower = false): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < w.length; i++) h = Math.imul(h ^ w.charCodeAt(i), 0x01000193);
+  for (let i = start; i < end; i++) h = Math.imul(h ^ unitAt(text, i, lower), 0x01000193);
   return h & 0x7fffffff;
 }
 
@@ -48,19 +51,7 @@ export class WordTable {
 
   /** The word's value, or undefined: the same answer as the Map it was built from. */
   get(w: string): number | undefined {
-    const h = hashOf(w);
-    const slots = this.slots;
-    for (let s = h & this.mask; ; s = (s + 1) & this.mask) {
-      const stored = slots[s * 3]!;
-      if (stored === EMPTY) return undefined;
-      if (stored !== h) continue;
-      const meta = slots[s * 3 + 2]!;
-      if (meta >>> VALUE_BITS !== w.length) continue;
-      const at = slots[s * 3 + 1]!;
-      let i = 0;
-      while (i < w.length && this.chars[at + i] === w.charCodeAt(i)) i++;
-      if (i === w.length) return meta & VALUE_MASK;
-    }
+    return this.probe(w, 0, w.length, false);
   }
 
   /**
@@ -68,20 +59,21 @@ export class WordTable {
    * character: the same answer as `get(text.slice(start, end).toLowerCase())`, without building either string.
    */
   getAsciiLower(text: string, start: number, end: number): number | undefined {
-    let h = 0x811c9dc5;
-    for (let i = start; i < end; i++) h = Math.imul(h ^ lowerAscii(text.charCodeAt(i)), 0x01000193);
-    h &= 0x7fffffff;
-    const len = end - start;
+    return this.probe(text, start, end, true);
+  }
+
+  private probe(text: string, start: number, end: number, lower: boolean): number | undefined {
+    const h = hashOf(text, start, end, lower);
     const slots = this.slots;
     for (let s = h & this.mask; ; s = (s + 1) & this.mask) {
       const stored = slots[s * 3]!;
       if (stored === EMPTY) return undefined;
       if (stored !== h) continue;
       const meta = slots[s * 3 + 2]!;
-      if (meta >>> VALUE_BITS !== len) continue;
+      if (meta >>> VALUE_BITS !== end - start) continue;
       const at = slots[s * 3 + 1]! - start;
       let i = start;
-      while (i < end && this.chars[at + i] === lowerAscii(text.charCodeAt(i))) i++;
+      while (i < end && this.chars[at + i] === unitAt(text, i, lower)) i++;
       if (i === end) return meta & VALUE_MASK;
     }
   }
