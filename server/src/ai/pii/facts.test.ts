@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Facts, factsOf } from './facts.js';
 import { RECOGNIZERS } from './gates.js';
-import { findAddresses } from './recognizers/address.js';
+import { EXTENSIONS, findAddresses, mayExtendAt, STREET_SUFFIX, suffixEnd } from './recognizers/address.js';
 import { findBirthDates } from './recognizers/dob.js';
 import { findGovernmentIds } from './recognizers/govid.js';
 
@@ -58,5 +58,38 @@ describe('factsOf', () => {
       for (const find of [findBirthDates, findGovernmentIds, findAddresses]) expect(find(text, f), text).toEqual(find(text, open));
     }
     expect(found).toBeGreaterThan(1000);
+  });
+});
+
+// The address scanner's own first-character gates, checked against the patterns they stand before, for every
+// code unit of the Basic Multilingual Plane: where a gate says no, no pattern may match.
+describe('address pattern gates', () => {
+  const units = Array.from({ length: 0x10000 }, (_, c) => String.fromCharCode(c));
+
+  it('extend() tries its patterns only where one can match', () => {
+    const tails = ['', 'pt 5', 'uite 12', 'e la Mer 75002', 'pringfield IL 62704', '2345', 'W1 6XE', ' 5'];
+    let checked = 0;
+    const wrong: string[] = [];
+    for (const c of units)
+      for (const gap of [' ', ''])
+        for (const tail of tails) {
+          const rest = `${gap}${c}${tail}`;
+          if (mayExtendAt(rest, 0)) continue;
+          checked++;
+          for (const re of EXTENSIONS) if (re.test(rest)) wrong.push(`${re.source.slice(0, 40)} on ${JSON.stringify(rest)}`);
+        }
+    expect(wrong).toEqual([]);
+    expect(checked).toBeGreaterThan(100_000);
+  });
+
+  it('the street-suffix pattern is tried only on a word ending as a suffix does', () => {
+    const wrong: string[] = [];
+    for (const c of units)
+      for (const stem of ['Kromwater', 'Genterstrass', 'Kalverstraa', 'ul']) {
+        const w = `${stem}${c}`;
+        const b = w.toLowerCase();
+        if (!suffixEnd(w, b) && STREET_SUFFIX.test(b)) wrong.push(w);
+      }
+    expect(wrong).toEqual([]);
   });
 });

@@ -28,9 +28,9 @@ export interface Gated {
 }
 const always = (recognize: Recognizer): Gated => ({ gate: () => true, recognize });
 const matching = (re: { test(text: string): boolean }, recognize: Recognizer): Gated => ({ gate: (text) => re.test(text), recognize });
-/** For recognisers whose every match holds at least `n` digits (a phone 6, a named id 1). */
-const digits = (n: number, recognize: Recognizer): Gated => ({ gate: (_, facts) => facts.digits >= n, recognize });
 const when = (test: (facts: Facts) => boolean, recognize: Recognizer): Gated => ({ gate: (_, facts) => test(facts), recognize });
+/** For recognisers whose every match holds at least `n` digits (a phone 6, a named id 1). */
+const digits = (n: number, recognize: Recognizer): Gated => when((f) => f.digits >= n, recognize);
 
 export const RECOGNIZERS: Record<PiiClass, Gated[]> = {
   person: [always(findNames)],

@@ -21,7 +21,7 @@ const STREET_WORDS = new Set(
 // "Luite tee 71", "Gosposka cesta 5", "Knudssøns gate 222"); "u" only as "u.".
 const NUMBERED_STREET_WORDS = new Set('u tee mnt nám cesta gate'.split(' '));
 // Compound street names: "Genterstrasse", "Kromwater"-style words ending in a street word.
-const STREET_SUFFIX =
+export const STREET_SUFFIX =
   /(?:strasse|straße|str\.|gasse|platz|weg|laan|straat|plein|kade|dijk|gracht|steenweg|vej|gade|gatan|vägen|veien|katu|tie|allee|ulica|utca)$/iu;
 const UNIT = /^(?:apt|apartment|suite|ste|unit|flat|fl|floor|room|rm|bldg|building|#)$/i;
 // Lower-case words allowed inside a capitalised street name.
@@ -81,7 +81,7 @@ function isStreetWord(w: string, b = bare(w)): boolean {
  * Can the word end as a STREET_SUFFIX does? Its last character, lower-cased, must be the last of one ("e" of
  * "strasse", "." of "str."): most words fail this, and the suffix pattern is then not tried at every position.
  */
-function suffixEnd(w: string, b: string): boolean {
+export function suffixEnd(w: string, b: string): boolean {
   if (w.charCodeAt(w.length - 1) === 0x2e) return true;
   const c = b.charCodeAt(b.length - 1);
   // e z g n t k j u a
@@ -258,7 +258,7 @@ const UNIT_BEFORE = new RegExp(String.raw`${UNIT_NUMBER}[ \t]*,?[ \t]*$`, 'i');
 // or a postcode. At any other character none matches, and most streets are followed so ("… in", "… is").
 const EXTEND_NEXT = new Uint8Array(128);
 for (const c of ',\r\n#0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZasufrbdleoy') EXTEND_NEXT[c.charCodeAt(0)] = 1;
-function mayExtendAt(text: string, at: number): boolean {
+export function mayExtendAt(text: string, at: number): boolean {
   let j = at;
   while (text.charCodeAt(j) === 0x20 || text.charCodeAt(j) === 0x09) j++;
   if (j >= text.length) return false;
@@ -275,6 +275,9 @@ function unitNumberBefore(text: string, at: number): boolean {
   while (j >= 0 && (text.charCodeAt(j) === 0x20 || text.charCodeAt(j) === 0x09 || text.charCodeAt(j) === 0x2c)) j--;
   return j >= 0 && (isDigit(text.charCodeAt(j)) || (isAsciiLetter(text.charCodeAt(j)) && j > 0 && isDigit(text.charCodeAt(j - 1))));
 }
+
+/** Every pattern extend() tries: none may match where mayExtendAt() says no (facts.test.ts checks it). */
+export const EXTENSIONS = [UNIT_AFTER, PLACE_AFTER, PLACE_AFTER_LOWER, PLACE_LINE, PLACE_LINE_LOWER, POSTCODE_LINE] as const;
 
 /** Grows a street match over unit, city, region, postcode and country, on the same line or the next ones. */
 function extend(text: string, end: number, lowerCaseText: boolean): number {

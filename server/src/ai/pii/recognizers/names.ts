@@ -245,49 +245,35 @@ const WEAK = byLastWord([...LOWER_CUES, ...CAPITAL_CUES]);
 
 // What the word lists above say of a word, as bits: the rules ask a token several of them, and the one lookup
 // per token that reads its lexicon bits (cached) is far cheaper than a Set lookup per rule.
-const ROLE = {
-  honorific: 1 << 0,
-  particle: 1 << 1,
-  suffix: 1 << 2,
-  placeAfter: 1 << 3,
-  placeBefore: 1 << 4,
-  productAfter: 1 << 5,
-  workAfter: 1 << 6,
-  possessive: 1 << 7,
-  label: 1 << 8,
-  placeName: 1 << 9,
-  placePrep: 1 << 10,
-  placeVerb: 1 << 11,
-  notName: 1 << 12,
-  the: 1 << 13,
-  conj: 1 << 14,
-  /** The last word of a cue of that kind. */
-  strongEnd: 1 << 15,
-  lowerEnd: 1 << 16,
-  weakEnd: 1 << 17,
+const ROLE_WORDS = {
+  honorific: HONORIFICS,
+  particle: PARTICLES,
+  suffix: SUFFIXES,
+  placeAfter: PLACE_AFTER,
+  placeBefore: PLACE_BEFORE,
+  productAfter: PRODUCT_AFTER,
+  workAfter: WORK_AFTER,
+  possessive: POSSESSIVES,
+  label: LABELS,
+  placeName: PLACE_NAMES,
+  placePrep: PLACE_PREPS,
+  placeVerb: PLACE_VERBS,
+  notName: NOT_NAME_SET,
+  the: ['the'],
+  conj: ['and', 'or'],
+  // The last word of a cue of that kind.
+  strongEnd: STRONG.keys(),
+  lowerEnd: LOWER.keys(),
+  weakEnd: WEAK.keys(),
 } as const;
+type Role = keyof typeof ROLE_WORDS;
+/** Each role's bit. */
+const ROLE = {} as Record<Role, number>;
 const ROLES = new Map<string, number>();
-for (const [words, bit] of [
-  [HONORIFICS, ROLE.honorific],
-  [PARTICLES, ROLE.particle],
-  [SUFFIXES, ROLE.suffix],
-  [PLACE_AFTER, ROLE.placeAfter],
-  [PLACE_BEFORE, ROLE.placeBefore],
-  [PRODUCT_AFTER, ROLE.productAfter],
-  [WORK_AFTER, ROLE.workAfter],
-  [POSSESSIVES, ROLE.possessive],
-  [LABELS, ROLE.label],
-  [PLACE_NAMES, ROLE.placeName],
-  [PLACE_PREPS, ROLE.placePrep],
-  [PLACE_VERBS, ROLE.placeVerb],
-  [NOT_NAME_SET, ROLE.notName],
-  [['the'], ROLE.the],
-  [['and', 'or'], ROLE.conj],
-  [STRONG.keys(), ROLE.strongEnd],
-  [LOWER.keys(), ROLE.lowerEnd],
-  [WEAK.keys(), ROLE.weakEnd],
-] as const)
-  for (const w of words) ROLES.set(w, (ROLES.get(w) ?? 0) | bit);
+Object.entries(ROLE_WORDS).forEach(([role, words], i) => {
+  ROLE[role as Role] = 1 << i;
+  for (const w of words) ROLES.set(w, (ROLES.get(w) ?? 0) | (1 << i));
+});
 /** A cue list with the role bit its last words carry. */
 interface Cues {
   byLast: Map<string, string[][]>;
