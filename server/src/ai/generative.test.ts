@@ -206,6 +206,23 @@ describe('answers from the tenant provider', () => {
     expect(stored.text).toBe('Hi, this is Sam Jones from Acme, call me on +44 20 7946 0123.');
   });
 
+  test('the model sees the eight messages before the question, oldest first, and a note in between is skipped', async () => {
+    const { v, id } = await conversation();
+    for (let n = 1; n <= 5; n++) {
+      await v.say(id, `Question number ${n} about refunds?`);
+      if (n === 4)
+        expect(
+          (await call(t.url, 'POST', `/v1/admin/conversations/${id}/notes`, { key: a.secretKey, body: { text: 'Internal: owl-1234', agent: 'Sam' } }))
+            .status,
+        ).toBe(201);
+    }
+    await v.say(id, 'Question number 6 about refunds?');
+    const history = /<history>\n([\s\S]*?)\n<\/history>/.exec(lastPrompt().user)?.[1]?.split('\n') ?? [];
+    expect(history.map((line) => line.replace(/^assistant: .*/, 'assistant'))).toEqual(
+      [2, 3, 4, 5].flatMap((n) => [`visitor: Question number ${n} about refunds?`, 'assistant']),
+    );
+  });
+
   // Every class the engine knows, in the visitor's words and in the tenant's own knowledge.
   const VISITOR_PII = {
     person: 'Jane Roe',

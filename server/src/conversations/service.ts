@@ -176,6 +176,21 @@ export async function listMessages(tx: Tx, conversationId: string): Promise<Mess
   return rows.map(messageView);
 }
 
+/**
+ * The last `limit` messages before `messageId` that the assistant's history holds (internal notes never),
+ * oldest first: read from the end of the conversation, so a turn costs the same however long it grew.
+ */
+export async function messagesBefore(tx: Tx, conversationId: string, messageId: string, limit: number): Promise<{ role: Role; text: string }[]> {
+  const { rows } = await tx.query<{ role: Role; text: string }>(
+    `SELECT role, text FROM (
+       SELECT seq, role, text FROM messages
+        WHERE conversation_id = $1 AND role <> 'note' AND seq < (SELECT seq FROM messages WHERE conversation_id = $1 AND id = $2)
+        ORDER BY seq DESC LIMIT $3) last ORDER BY seq`,
+    [conversationId, messageId, limit],
+  );
+  return rows;
+}
+
 /** Who sees a feed event: everyone in the conversation, or agents only (notes, the visitor's typing, a left email). */
 export type Audience = 'all' | 'agents';
 

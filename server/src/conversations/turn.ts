@@ -14,7 +14,7 @@ import { claimOwed, owe, settleOwed } from './pending.js';
 import {
   appendMessage,
   createHandoff,
-  listMessages,
+  messagesBefore,
   lockedStatus,
   visitorConversation,
   type Citation,
@@ -80,14 +80,9 @@ export const DEFAULT_CLAIM_MS = 180_000;
 /** Messages of history the assistant sees before the question. */
 const HISTORY = 8;
 
-/** The redacted history before `messageId` (notes never: listMessages leaves them out). */
-export async function historyBefore(tx: Tx, conversationId: string, messageId: string) {
-  const all = await listMessages(tx, conversationId);
-  const at = all.findIndex((m) => m.id === messageId);
-  return all
-    .slice(0, at < 0 ? all.length : at)
-    .slice(-HISTORY)
-    .map((m) => ({ role: m.role, text: m.text }));
+/** The redacted history before `messageId` (notes never). */
+export function historyBefore(tx: Tx, conversationId: string, messageId: string) {
+  return messagesBefore(tx, conversationId, messageId, HISTORY);
 }
 
 /**
