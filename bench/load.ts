@@ -26,6 +26,13 @@ export interface LoadResult {
   /** Latency percentiles of every answer, in ms. */
   p50: number;
   p99: number;
+  /** Every answer's latency in ms, sorted: for merging runs. */
+  latencies: number[];
+}
+
+/** The percentile `q` of sorted latencies, in whole ms. */
+export function percentile(sorted: readonly number[], q: number): number {
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0);
 }
 
 export async function load(o: LoadOptions): Promise<LoadResult> {
@@ -53,8 +60,7 @@ export async function load(o: LoadOptions): Promise<LoadResult> {
   await Promise.all(Array.from({ length: o.connections }, (_, n) => client(n)));
 
   latencies.sort((a, b) => a - b);
-  const at = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0);
-  return { ok, bad, seconds: (performance.now() - started) / 1000, p50: at(0.5), p99: at(0.99) };
+  return { ok, bad, seconds: (performance.now() - started) / 1000, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), latencies };
 }
 
 function send(agent: http.Agent, url: URL, o: LoadOptions, n: number): Promise<number> {
