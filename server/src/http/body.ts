@@ -10,25 +10,26 @@ function hasBody(req: Request): boolean {
   return req.headers['transfer-encoding'] !== undefined || (len !== undefined && len !== '0');
 }
 
-export function jsonBody(limitBytes: number): RequestHandler[] {
-  const requireJson = (req: Request, _res: Response, next: NextFunction) => {
-    if (hasBody(req) && !req.is(JSON_TYPES)) {
-      return next(new HttpProblem(415, 'unsupported-media-type', 'Send the body as application/json.'));
-    }
-    next();
+export function jsonBody(limitBytes: number): RequestHandler {
+  const parse = express.json({ limit: limitBytes, type: JSON_TYPES, strict: true });
+  return (req: Request, res: Response, next: NextFunction) => {
+    // Most requests (GETs, most DELETEs) have no body at all: nothing to check or parse. (An empty one
+    // still goes to the parser, which makes an empty JSON body {}.)
+    if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) return next();
+    if (hasBody(req) && !req.is(JSON_TYPES)) return next(new HttpProblem(415, 'unsupported-media-type', 'Send the body as application/json.'));
+    parse(req, res, (err?: unknown) => {
+      if (err) return next(err);
+      const at = tooDeep(req.body, BODY_MAX_DEPTH);
+      if (at)
+        return next(
+          problems.validation(
+            [{ path: at, message: `must not nest deeper than ${BODY_MAX_DEPTH} levels`, code: 'too_deep' }],
+            'The body nests too deeply.',
+          ),
+        );
+      next();
+    });
   };
-  const boundDepth = (req: Request, _res: Response, next: NextFunction) => {
-    const at = tooDeep(req.body, BODY_MAX_DEPTH);
-    if (at)
-      return next(
-        problems.validation(
-          [{ path: at, message: `must not nest deeper than ${BODY_MAX_DEPTH} levels`, code: 'too_deep' }],
-          'The body nests too deeply.',
-        ),
-      );
-    next();
-  };
-  return [requireJson, express.json({ limit: limitBytes, type: JSON_TYPES, strict: true }), boundDepth];
 }
 
 /** How deep a request body may nest (free-form JSON fields allow less, see protocol's MAX_JSON_DEPTH). */

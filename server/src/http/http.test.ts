@@ -38,6 +38,8 @@ describe('bad input is refused with a problem and nothing is written', () => {
     ['wrong type', { body: { pattern: 42 } }, 400, 'validation-failed'],
     ['an array', { body: [{ pattern: 'a.example' }] }, 400, 'validation-failed'],
     ['JSON scalar', { raw: '"a.example"' }, 400, 'malformed-json'],
+    ['an empty body', { raw: '' }, 400, 'validation-failed'],
+    ['an empty body of another type', { raw: '', contentType: 'text/plain' }, 400, 'validation-failed'],
     ['invalid domain', { body: { pattern: 'https://a.example/path' } }, 400, 'validation-failed'],
   ])('%s', async (_name, opts, status, slug) => {
     const before = await state();

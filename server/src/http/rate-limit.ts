@@ -77,12 +77,12 @@ export class RateLimits {
    * many places it is mounted, and a request is charged to it at most once.
    */
   perAddress(perMinute: number): AddressLimit {
-    const limit = this.limiter('address', perMinute, (req) => ipKeyGenerator(req.ip ?? ''), { skip: (req) => chargedToAddress.has(req) });
+    const limit = this.limiter('address', perMinute, (req) => ipKeyGenerator(req.ip ?? ''));
     const mw: RequestHandler = (req, res, next) => {
-      const first = !chargedToAddress.has(req);
-      // Marked after the limiter has decided, so the limiter itself does not skip the first charge.
+      // Already charged (a second mount on its way): through, without the limiter's work.
+      if (chargedToAddress.has(req)) return next();
       void limit(req, res, (err?: unknown) => {
-        if (first) chargedToAddress.add(req);
+        chargedToAddress.add(req);
         next(err);
       });
     };

@@ -36,8 +36,11 @@ export interface GateDeps {
   cache: WidgetFrontCache;
 }
 
+// Express parses the query string again on each read of req.query: read once.
+const queryKey = (key: unknown) => (typeof key === 'string' ? key : null);
+
 function publishableKey(req: Request): string | null {
-  const raw = req.get('x-parley-key') ?? (typeof req.query.key === 'string' ? req.query.key : null);
+  const raw = req.get('x-parley-key') ?? queryKey(req.query.key);
   return raw && PUBLISHABLE_KEY_SHAPE.test(raw) ? raw : null;
 }
 
