@@ -120,11 +120,16 @@ export function plainValues(params: readonly unknown[] = []): boolean {
 // pg's own conversion of a parameter to what it sends (arrays, dates, JSON), which its types leave out.
 const { prepareValue } = (pg as unknown as { utils: { prepareValue(v: unknown): string | Buffer | null } }).utils;
 
-function literal(value: unknown, n: number): string {
+/** A parameter's text as node-postgres sends it to a server (null for NULL). */
+export function paramText(value: unknown): string | null {
   const v = prepareValue(value);
-  if (v === null) return 'NULL';
-  // A Buffer goes as a binary parameter; bytea's hex text is the same bytes.
-  const text = Buffer.isBuffer(v) ? `\\x${v.toString('hex')}` : v;
+  // pg sends a Buffer as a binary parameter; bytea's hex text is the same bytes.
+  return Buffer.isBuffer(v) ? `\\x${v.toString('hex')}` : v;
+}
+
+function literal(value: unknown, n: number): string {
+  const text = paramText(value);
+  if (text === null) return 'NULL';
   if (text.includes('\0')) throw new TypeError(`$${n} holds a NUL character`);
   return pg.escapeLiteral(text);
 }

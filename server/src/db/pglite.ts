@@ -5,6 +5,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 
 import { dirname, join } from 'node:path';
 import type { QueryResult, Tx } from './types.js';
 import { inlineParams, scopeStatement, type Driver, type Runner, type Scoped } from './driver.js';
+import { PreparedStatements } from './pglite-statements.js';
 
 const INT8 = 20;
 
@@ -60,7 +61,7 @@ function acquireLock(dir: string): () => void {
 }
 
 /** The transaction's Tx, and a flush of its held writes (Tx.defer) for the end of its function. */
-function wrap(q: Pick<Transaction, 'query' | 'exec'>): { tx: Tx; flush: () => Promise<void> } {
+function wrap(q: Pick<Transaction, 'exec'>, statements: PreparedStatements): { tx: Tx; flush: () => Promise<void> } {
   let held: string[] = [];
   const flush = async () => {
     if (!held.length) return;
@@ -78,7 +79,7 @@ function wrap(q: Pick<Transaction, 'query' | 'exec'>): { tx: Tx; flush: () => Pr
     },
     async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
       await flush();
-      const res = await q.query<R>(sql, params ? [...params] : undefined);
+      const res = await statements.run<R>(sql, params);
       return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
     },
   };
@@ -104,21 +105,22 @@ export async function openPglite(location: string, from?: Blob): Promise<Driver>
     release();
     throw err;
   }
+  const statements = new PreparedStatements(pg);
   // One in-process database: no replica, so no WAL positions to track (`onWrite` is never called).
   // In process, a statement costs no round trip: the scope is set with placeholders, on its own.
   const tx: Runner = (fn, opts = {}) =>
     pg.transaction(async (t) => {
-      if (opts.readOnly) await t.query('SET TRANSACTION READ ONLY');
+      if (opts.readOnly) await t.exec('SET TRANSACTION READ ONLY');
       const s = opts.scope;
       const scoped = s
         ? (
-            await t.query<Scoped>(
+            await statements.run<Scoped>(
               scopeStatement(s, (_, i) => `$${i + 1}`),
               [s.role, s.tenantId, s.requestId],
             )
           ).rows[0]!
         : {};
-      const { tx: wrapped, flush } = wrap(t);
+      const { tx: wrapped, flush } = wrap(t, statements);
       const result = await fn(wrapped, scoped);
       await flush();
       return result;

@@ -1,0 +1,89 @@
+// Statements prepared once per text: the same answers as an unprepared query, and a cached plan never
+// carries one tenant's rows into another's transaction.
+import { randomUUID } from 'node:crypto';
+import { PGlite } from '@electric-sql/pglite';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createTestDb, type TestDb } from '../test/db.js';
+import { PreparedStatements } from './pglite-statements.js';
+
+describe('a prepared statement, across tenants (either database)', () => {
+  let t: TestDb;
+  beforeAll(async () => {
+    t = await createTestDb();
+  });
+  afterAll(() => t.close());
+
+  test("the same text, run again and again for two tenants in turn, returns only each tenant's rows", async () => {
+    const [a, b] = [randomUUID(), randomUUID()];
+    await t.db.withOwner((tx) =>
+      tx.exec(`CREATE TABLE prepared_probe (tenant_id uuid NOT NULL, v text NOT NULL);
+               ALTER TABLE prepared_probe ENABLE ROW LEVEL SECURITY;
+               ALTER TABLE prepared_probe FORCE ROW LEVEL SECURITY;
+               CREATE POLICY tenant_isolation ON prepared_probe
+                 USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+               GRANT SELECT ON prepared_probe TO parley_app;
+               INSERT INTO prepared_probe VALUES ('${a}', 'a1'), ('${a}', 'a2'), ('${b}', 'b1');`),
+    );
+    const seen: string[] = [];
+    // More runs than PostgreSQL takes to switch a prepared statement to a generic plan (five).
+    for (let i = 0; i < 8; i++)
+      for (const [tenant, name] of [
+        [a, 'a'],
+        [b, 'b'],
+      ] as const) {
+        const { rows } = await t.db.withTenant(tenant, { requestId: null }, (tx) =>
+          tx.query<{ v: string }>('SELECT v FROM prepared_probe WHERE v LIKE $1 ORDER BY v', ['%']),
+        );
+        seen.push(`${name}:${rows.map((r) => r.v).join(',')}`);
+      }
+    expect(new Set(seen)).toEqual(new Set(['a:a1,a2', 'b:b1']));
+  });
+});
+
+describe('prepared statements on the embedded database', () => {
+  let pg: PGlite;
+  beforeAll(async () => {
+    pg = await PGlite.create(undefined, { parsers: { 20: (v: string) => Number(v) } });
+    await pg.exec('CREATE TABLE things (id int PRIMARY KEY, note text)');
+  });
+  afterAll(() => pg.close());
+
+  test('answer as an unprepared query does: numbers, JSON, arrays, bytes and nulls', async () => {
+    const s = new PreparedStatements(pg);
+    const sql = 'SELECT $1::int8 AS big, $2::jsonb AS j, $3::int[] AS arr, $4::bytea AS b, $5::text AS t, $6::bool AS yes';
+    const params = [5, { a: [1, 'x'] }, [1, 2], Buffer.from('hi'), null, true];
+    for (let i = 0; i < 3; i++) expect((await s.run(sql, params)).rows).toEqual((await pg.query(sql, params)).rows);
+  });
+
+  test('a statement that failed to parse is not remembered; one that failed to run still runs', async () => {
+    const s = new PreparedStatements(pg);
+    await expect(s.run('SELEC 1')).rejects.toThrow(/syntax error/);
+    await expect(s.run('SELEC 1')).rejects.toThrow(/syntax error/);
+    const insert = 'INSERT INTO things (id, note) VALUES ($1, $2)';
+    await s.run(insert, [1, 'one']);
+    await expect(s.run(insert, [1, 'again'])).rejects.toMatchObject({ code: '23505' });
+    await s.run(insert, [2, 'two']);
+    expect((await s.run<{ n: number }>('SELECT count(*) AS n FROM things')).rows).toEqual([{ n: 2 }]);
+  });
+
+  test('a table altered under a prepared statement fails it once; it is prepared again after', async () => {
+    const s = new PreparedStatements(pg);
+    await pg.exec('CREATE TABLE altered (id int); INSERT INTO altered VALUES (1)');
+    expect((await s.run('SELECT * FROM altered')).rows).toEqual([{ id: 1 }]);
+    await pg.exec("ALTER TABLE altered ADD COLUMN label text DEFAULT 'x'");
+    await expect(s.run('SELECT * FROM altered')).rejects.toMatchObject({ code: '0A000' });
+    expect((await s.run('SELECT * FROM altered')).rows).toEqual([{ id: 1, label: 'x' }]);
+  });
+
+  test('past its bound, statements still run, unprepared', async () => {
+    const fresh = await PGlite.create();
+    try {
+      const s = new PreparedStatements(fresh, 2);
+      for (let round = 0; round < 2; round++)
+        for (const n of [1, 2, 3]) expect((await s.run<{ n: number }>(`SELECT ${n} AS n, $1::int AS m`, [n])).rows).toEqual([{ n, m: n }]);
+      expect((await fresh.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_prepared_statements')).rows).toEqual([{ n: 2 }]);
+    } finally {
+      await fresh.close();
+    }
+  });
+});
