@@ -1,44 +1,7 @@
-// Statements prepared once per text: the same answers as an unprepared query, and a cached plan never
-// carries one tenant's rows into another's transaction.
-import { randomUUID } from 'node:crypto';
+// The embedded database's prepared statements: the same answers as an unprepared query.
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createTestDb, type TestDb } from '../test/db.js';
 import { PreparedStatements } from './pglite-statements.js';
-
-describe('a prepared statement, across tenants (either database)', () => {
-  let t: TestDb;
-  beforeAll(async () => {
-    t = await createTestDb();
-  });
-  afterAll(() => t.close());
-
-  test("the same text, run again and again for two tenants in turn, returns only each tenant's rows", async () => {
-    const [a, b] = [randomUUID(), randomUUID()];
-    await t.db.withOwner((tx) =>
-      tx.exec(`CREATE TABLE prepared_probe (tenant_id uuid NOT NULL, v text NOT NULL);
-               ALTER TABLE prepared_probe ENABLE ROW LEVEL SECURITY;
-               ALTER TABLE prepared_probe FORCE ROW LEVEL SECURITY;
-               CREATE POLICY tenant_isolation ON prepared_probe
-                 USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
-               GRANT SELECT ON prepared_probe TO parley_app;
-               INSERT INTO prepared_probe VALUES ('${a}', 'a1'), ('${a}', 'a2'), ('${b}', 'b1');`),
-    );
-    const seen: string[] = [];
-    // More runs than PostgreSQL takes to switch a prepared statement to a generic plan (five).
-    for (let i = 0; i < 8; i++)
-      for (const [tenant, name] of [
-        [a, 'a'],
-        [b, 'b'],
-      ] as const) {
-        const { rows } = await t.db.withTenant(tenant, { requestId: null }, (tx) =>
-          tx.query<{ v: string }>('SELECT v FROM prepared_probe WHERE v LIKE $1 ORDER BY v', ['%']),
-        );
-        seen.push(`${name}:${rows.map((r) => r.v).join(',')}`);
-      }
-    expect(new Set(seen)).toEqual(new Set(['a:a1,a2', 'b:b1']));
-  });
-});
 
 describe('prepared statements on the embedded database', () => {
   let pg: PGlite;

@@ -6,33 +6,30 @@
 // type, as node-postgres sends them to a PostgreSQL server.
 import { type PGlite, parse, protocol, type Results } from '@electric-sql/pglite';
 import { paramText } from './driver.js';
-
-/** More distinct texts than the code has: statements built with varying text run unprepared past this. */
-const MAX_PREPARED = 500;
-// PostgreSQL refuses a prepared statement whose result columns changed under it (a table altered since).
-const PLAN_CHANGED = '0A000';
-// Names are unique in the process, so two of these on one database never collide.
-let named = 0;
+import { StatementNames } from './statement-names.js';
 
 export class PreparedStatements {
-  private readonly names = new Map<string, string>();
+  private readonly names: StatementNames;
+  // The names parsed on this database (a Parse that failed leaves none).
+  private readonly parsed = new Set<string>();
 
   constructor(
     private readonly pg: PGlite,
-    private readonly max = MAX_PREPARED,
-  ) {}
+    max?: number,
+  ) {
+    this.names = new StatementNames(max);
+  }
 
   run<R>(sql: string, params: readonly unknown[] = []): Promise<Results<R>> {
     const { serialize } = protocol;
     // The protocol methods share the query lock's state without taking it: runExclusive takes that lock
     // (and only it, so this runs inside a transaction, which holds the other one).
     return this.pg.runExclusive(async () => {
-      let name = this.names.get(sql);
-      if (name === undefined) {
-        // Parsed on its own the first time, so that it is named only once it exists.
-        name = this.names.size < this.max ? `parley_${named++}` : '';
+      const name = this.names.of(sql);
+      if (!this.parsed.has(name)) {
+        // Parsed on its own the first time, so that it counts as parsed only once it exists.
         await this.send([serialize.parse({ text: sql, name }), serialize.sync()]);
-        if (name) this.names.set(sql, name);
+        if (name) this.parsed.add(name);
       }
       try {
         const messages = await this.send([
@@ -43,8 +40,7 @@ export class PreparedStatements {
         ]);
         return parse.parseResults(messages, this.pg.parsers)[0] as Results<R>;
       } catch (err) {
-        // Prepared again, under a new name, next time.
-        if ((err as { code?: string }).code === PLAN_CHANGED) this.names.delete(sql);
+        this.names.failed(err);
         throw err;
       }
     });

@@ -2,6 +2,7 @@
 // migrations and the platform path; the optional replica pool serves read-only transactions.
 import pg from 'pg';
 import { inlineParams, plainValues, scopeStatement, type Driver, type PoolUse, type Runner, type Scoped } from './driver.js';
+import { StatementNames } from './statement-names.js';
 import type { QueryResult, Tx } from './types.js';
 
 const INT8 = 20;
@@ -39,9 +40,22 @@ const afterTicks = async (n: number) => {
   for (let i = 0; i < n; i++) await undefined;
 };
 
+/**
+ * Runs a statement with parameters prepared under its name (statement-names.ts); one without, as a
+ * simple query (which may hold several statements, as a prepared one may not).
+ */
+function run(on: pg.Pool | pg.PoolClient, names: StatementNames, sql: string, params: readonly unknown[] | undefined): Promise<pg.QueryResult> {
+  if (!params?.length) return on.query(sql);
+  const name = names.of(sql);
+  return on.query({ text: sql, values: [...params], ...(name ? { name } : {}) }).catch((err: unknown) => {
+    names.failed(err);
+    throw err;
+  });
+}
+
 // pg-pool's end() leaves callers already queued for a connection waiting forever: a transaction waiting
 // when the database closes fails instead, so whoever awaits it (a background job being stopped) goes on.
-function txRunner(p: pg.Pool, closed: Promise<never>, always: { readOnly?: boolean } = {}): Runner {
+function txRunner(p: pg.Pool, names: StatementNames, closed: Promise<never>, always: { readOnly?: boolean } = {}): Runner {
   return async (fn, opts = {}) => {
     const connecting = p.connect();
     const client = await Promise.race([connecting, closed]).catch((err: Error) => {
@@ -82,7 +96,7 @@ function txRunner(p: pg.Pool, closed: Promise<never>, always: { readOnly?: boole
       if (!items.length || ended) return;
       if (items.length === 1 && !held.length) {
         const [only] = items;
-        client.query(only!.sql, only!.params ? [...only!.params] : undefined).then(only!.resolve, only!.reject);
+        run(client, names, only!.sql, only!.params).then(only!.resolve, only!.reject);
         return;
       }
       const texts = items.map((i) => (i.params?.length ? inlineParams(i.sql, i.params) : i.sql));
@@ -125,7 +139,7 @@ function txRunner(p: pg.Pool, closed: Promise<never>, always: { readOnly?: boole
         // now, in order: two round trips, the earlier ones' error first.
         flush();
         const before = held.length ? client.query(take()) : null;
-        const running = client.query(sql, params ? [...params] : undefined);
+        const running = run(client, names, sql, params);
         const res = before ? (await Promise.all([before, running]))[1] : await running;
         return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
       },
@@ -174,19 +188,19 @@ export async function openPostgres(appUrl: string, ownerUrl: string, readUrl: st
   let close!: (err: Error) => void;
   const closed = new Promise<never>((_, reject) => (close = reject));
   closed.catch(() => {});
+  const names = new StatementNames();
   return {
     kind: 'postgres',
-    app: txRunner(app, closed),
-    owner: txRunner(owner, closed),
+    app: txRunner(app, names, closed),
+    owner: txRunner(owner, names, closed),
     // Like a transaction once the database is closed: the closed error, not the pool's own.
-    single: async <R>(sql: string, params?: readonly unknown[]) =>
-      (await Promise.race([app.query(sql, params ? [...params] : undefined), closed])).rows as R[],
+    single: async <R>(sql: string, params?: readonly unknown[]) => (await Promise.race([run(app, names, sql, params), closed])).rows as R[],
     pools() {
       const use = (name: PoolUse['pool'], p: pg.Pool): PoolUse => ({ pool: name, total: p.totalCount, idle: p.idleCount, waiting: p.waitingCount });
       return [use('app', app), ...(owner === app ? [] : [use('owner', owner)]), ...(replica ? [use('replica', replica)] : [])];
     },
     // Every transaction on the replica pool is READ ONLY, whatever the caller asks.
-    replica: replica ? txRunner(replica, closed, { readOnly: true }) : null,
+    replica: replica ? txRunner(replica, names, closed, { readOnly: true }) : null,
     async close() {
       close(new Error('the database connection is closed'));
       await app.end();
