@@ -153,13 +153,13 @@ export async function lockedStatus(tx: Tx, id: string): Promise<ConversationRow[
 
 /** A visitor sees a conversation only with the same visitor reference and the same verified identity (or none). */
 export async function visitorConversation(tx: Tx, id: string, visitorId: string, subject: string | null, lock = false): Promise<ConversationRow> {
-  const { rows } = await tx.query<ConversationRow>(
-    `SELECT * FROM conversations WHERE id = $1 AND visitor_id = $2 AND identity_subject IS NOT DISTINCT FROM $3${lock ? ' FOR UPDATE' : ''}`,
-    [id, visitorId, subject],
-  );
-  if (!rows[0]) throw new DomainError('not_found', 'No such conversation.');
+  // Read by id alone and compared here: a statement whose values are all ids may go with others in one
+  // message (db/postgres.ts); the visitor's reference and identity are text, which never does.
+  const { rows } = await tx.query<ConversationRow>(`SELECT * FROM conversations WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [id]);
+  const row = rows[0];
+  if (!row || row.visitor_id !== visitorId || row.identity_subject !== subject) throw new DomainError('not_found', 'No such conversation.');
   if (lock) markLocked(tx, id);
-  return rows[0];
+  return row;
 }
 
 /**
@@ -177,16 +177,22 @@ export async function listMessages(tx: Tx, conversationId: string): Promise<Mess
 }
 
 /**
- * The last `limit` messages before `messageId` that the assistant's history holds (internal notes never),
- * oldest first: read from the end of the conversation, so a turn costs the same however long it grew.
+ * The last `limit` messages before `messageId` (null: the last of the conversation) that the assistant's
+ * history holds (internal notes never), oldest first: read from the end of the conversation, so a turn
+ * costs the same however long it grew.
  */
-export async function messagesBefore(tx: Tx, conversationId: string, messageId: string, limit: number): Promise<{ role: Role; text: string }[]> {
+export async function messagesBefore(
+  tx: Tx,
+  conversationId: string,
+  messageId: string | null,
+  limit: number,
+): Promise<{ role: Role; text: string }[]> {
+  const before = messageId ? ' AND seq < (SELECT seq FROM messages WHERE conversation_id = $1 AND id = $3)' : '';
   const { rows } = await tx.query<{ role: Role; text: string }>(
     `SELECT role, text FROM (
-       SELECT seq, role, text FROM messages
-        WHERE conversation_id = $1 AND role <> 'note' AND seq < (SELECT seq FROM messages WHERE conversation_id = $1 AND id = $2)
-        ORDER BY seq DESC LIMIT $3) last ORDER BY seq`,
-    [conversationId, messageId, limit],
+       SELECT seq, role, text FROM messages WHERE conversation_id = $1 AND role <> 'note'${before}
+        ORDER BY seq DESC LIMIT $2) last ORDER BY seq`,
+    messageId ? [conversationId, limit, messageId] : [conversationId, limit],
   );
   return rows;
 }

@@ -80,8 +80,8 @@ export const DEFAULT_CLAIM_MS = 180_000;
 /** Messages of history the assistant sees before the question. */
 const HISTORY = 8;
 
-/** The redacted history before `messageId` (notes never). */
-export function historyBefore(tx: Tx, conversationId: string, messageId: string) {
+/** The redacted history before `messageId` (null: the conversation's last messages; notes never). */
+export function historyBefore(tx: Tx, conversationId: string, messageId: string | null) {
   return messagesBefore(tx, conversationId, messageId, HISTORY);
 }
 
@@ -108,13 +108,14 @@ export async function runTurn(
   const ctx = { requestId: t.requestId };
   const claimMs = deps.claimMs ?? DEFAULT_CLAIM_MS;
   const { conversation, stored, history, owed, pick } = await deps.db.withTenant(t.tenantId, ctx, async (tx) => {
-    // The settings (which redaction reads next) and the webhook subscriptions (which storing the message
-    // reads) are asked for with the lock, so that they go with BEGIN in one message: the lock's values are
-    // text, which never does (db/postgres.ts).
-    const [, , conversation] = await Promise.all([
+    // The settings (which redaction reads next), the webhook subscriptions (which storing the message
+    // reads), the lock and the history are asked for together, so that they go with BEGIN in one message
+    // (db/postgres.ts), in this order: the history is read with the lock held, before this turn's message.
+    const [, , conversation, latest] = await Promise.all([
       tenantSettings(tx),
       readSubscriptions(tx, t.tenantId),
       visitorConversation(tx, t.conversationId, t.visitorId, t.subject, true),
+      historyBefore(tx, t.conversationId, null),
     ]);
     const redacted = await deps.redactor.inbound(tx, conversation, t.text, conversation.channel);
     const stored = await appendMessage(tx, {
@@ -139,7 +140,8 @@ export async function runTurn(
       owed = claim !== null;
       pick = claim?.pick ?? null;
     }
-    const history = owed ? await historyBefore(tx, conversation.id, stored.message.id) : [];
+    // A retry's question is stored already: its history is what came before it.
+    const history = !owed ? [] : stored.duplicate ? await historyBefore(tx, conversation.id, stored.message.id) : latest;
     const visible = { ...stored.message, text: await deps.redactor.restoreForVisitor(tx, conversation, stored.message.text) };
     return { conversation, stored: { ...stored, visible }, history, owed, pick };
   });

@@ -212,7 +212,7 @@ describe('held writes (Tx.defer)', () => {
 describe('values written as literals (inlineParams)', () => {
   test('give what the same values give as parameters', async () => {
     const sql = `SELECT $1::text AS t, $2::int AS i, $3::numeric AS n, $4::boolean AS b, $5::timestamptz AS ts, $6::uuid AS u,
-      $7::text[] AS a, $8::jsonb AS j, $9::bytea AS y, $10::text AS z, 10 - $11 AS neg`;
+      $7::text[] AS a, $8::jsonb AS j, $9::bytea AS y, $10::text AS z, 10 - $11 AS neg, $12::uuid[] AS ids, $13::int[] AS none`;
     const params = [
       "it's \\ a 'test' $1 -- not a comment",
       -42,
@@ -225,6 +225,8 @@ describe('values written as literals (inlineParams)', () => {
       Buffer.from([0, 1, 254, 255]),
       null,
       -5,
+      ['66666666-6666-4666-8666-666666666666', '77777777-7777-4777-8777-777777777777'],
+      [],
     ];
     const [asParams, asLiterals] = await t.db.withOwner(async (tx) => [
       (await tx.query(sql, params)).rows,
@@ -252,7 +254,10 @@ describe('values written as literals (inlineParams)', () => {
             .rows[0]?.q ?? '',
       );
     expect(plainValues([id, 1, true, null, new Date()])).toBe(true);
+    expect(plainValues([[id, id], [1, null], [], [[2]]])).toBe(true);
     expect(plainValues(['hunter2'])).toBe(false);
+    expect(plainValues([[id, 'hunter2']])).toBe(false);
+    expect(plainValues([[[id], ['hunter2']]])).toBe(false);
     expect(plainValues([id.replace('7777-4', '7777 4')])).toBe(false);
     // The statement text the server shows: the secret never, the identifier where the message was joined.
     expect(await shown('sk_live_secret hunter2')).not.toContain('hunter2');

@@ -102,8 +102,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Whether values may be written into a statement's text, which PostgreSQL shows in pg_stat_activity and
- * writes to its log with an error: only identifiers (uuids), numbers, booleans, times and nulls, never
- * text that could hold a secret or a visitor's words (those stay parameters).
+ * writes to its log with an error: only identifiers (uuids), numbers, booleans, times and nulls, and
+ * arrays of those, never text that could hold a secret or a visitor's words (those stay parameters).
  */
 export function plainValues(params: readonly unknown[] = []): boolean {
   return params.every(
@@ -113,7 +113,8 @@ export function plainValues(params: readonly unknown[] = []): boolean {
       typeof v === 'boolean' ||
       (typeof v === 'number' && Number.isFinite(v)) ||
       v instanceof Date ||
-      (typeof v === 'string' && UUID.test(v)),
+      (typeof v === 'string' && UUID.test(v)) ||
+      (Array.isArray(v) && plainValues(v)),
   );
 }
 
