@@ -3,21 +3,32 @@ import { forgetInTx, oncePerTx } from '../db/tx-memo.js';
 import type { Tx } from '../db/types.js';
 
 export interface SettingsRow {
+  tenantId: string;
+  /** The row's version (its xmin): any write of the row changes it, however made. */
+  rowVersion: string;
   settings: Record<string, unknown>;
   policyVersion: number;
   /** The tenant's display name (the widget greets with it), read in the same query. */
   name: string;
 }
 
+const COLUMNS = 'id, xmin::text AS row_version, settings, policy_version, name';
+type Row = { id: string; row_version: string; settings: Record<string, unknown>; policy_version: number; name: string };
+const settingsRow = (r: Row): SettingsRow => ({
+  tenantId: r.id,
+  rowVersion: r.row_version,
+  settings: r.settings,
+  policyVersion: r.policy_version,
+  name: r.name,
+});
+
 // A turn reads the settings several times (handoff, redaction, retrieval): once per transaction.
 const MEMO = 'tenant-settings';
 
 export function selectSettings(tx: Tx): Promise<SettingsRow | null> {
   return oncePerTx(tx, MEMO, async () => {
-    const { rows } = await tx.query<{ settings: Record<string, unknown>; policy_version: number; name: string }>(
-      'SELECT settings, policy_version, name FROM tenants',
-    );
-    return rows[0] ? { settings: rows[0].settings, policyVersion: rows[0].policy_version, name: rows[0].name } : null;
+    const { rows } = await tx.query<Row>(`SELECT ${COLUMNS} FROM tenants`);
+    return rows[0] ? settingsRow(rows[0]) : null;
   });
 }
 
@@ -37,9 +48,6 @@ export async function storeSettings(tx: Tx, tenantId: string, settings: Record<s
 /** The row, locked for a read-modify-write. */
 export async function lockSettings(tx: Tx, tenantId: string): Promise<SettingsRow | null> {
   forgetSettings(tx);
-  const { rows } = await tx.query<{ settings: Record<string, unknown>; policy_version: number; name: string }>(
-    'SELECT settings, policy_version, name FROM tenants WHERE id = $1 FOR UPDATE',
-    [tenantId],
-  );
-  return rows[0] ? { settings: rows[0].settings, policyVersion: rows[0].policy_version, name: rows[0].name } : null;
+  const { rows } = await tx.query<Row>(`SELECT ${COLUMNS} FROM tenants WHERE id = $1 FOR UPDATE`, [tenantId]);
+  return rows[0] ? settingsRow(rows[0]) : null;
 }

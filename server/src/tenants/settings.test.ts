@@ -3,15 +3,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { call } from '../test/http.js';
+import { tenantSettings } from './settings.js';
 
 let t: TestApp;
 let key: string;
+let tenantId: string;
 const admin = (method: string, body?: unknown, contentType?: string) =>
   call(t.url, method, '/v1/admin/settings', { key, ...(body === undefined ? {} : { body }), ...(contentType ? { contentType } : {}) });
 
 beforeAll(async () => {
   t = await startTestApp();
-  key = (await t.tenant('Settings')).secretKey;
+  const created = await t.tenant('Settings');
+  key = created.secretKey;
+  tenantId = created.tenant.id;
 });
 afterAll(() => t.close());
 
@@ -117,5 +121,22 @@ describe('/v1/admin/settings', () => {
     const audit = await call(t.url, 'GET', '/v1/admin/audit?limit=1000', { key });
     const last = audit.body.entries.filter((e: { action: string }) => e.action === 'settings.update').at(-1);
     expect(last.metadata).toMatchObject({ how: 'merge', sections: ['retrieval'] });
+  });
+
+  it('what applies follows every write of the tenant row, even one made outside this API; callers cannot change it', async () => {
+    expect((await admin('PATCH', { handoff: { threshold: 0.6 } })).status).toBe(200);
+    expect((await admin('GET')).body.effective.handoff.threshold).toBe(0.6);
+    // Written as an operator would in SQL: the policy version stays as it was.
+    await t.runtime.db.withOwner((tx) =>
+      tx.query(`UPDATE tenants SET settings = jsonb_set(settings, '{handoff,threshold}', '0.55') WHERE id = $1`, [tenantId]),
+    );
+    const { body } = await admin('GET');
+    expect(body.effective.handoff.threshold).toBe(0.55);
+    const read = await t.runtime.db.withTenant(tenantId, { requestId: null }, (tx) => tenantSettings(tx));
+    expect(read.handoff.threshold).toBe(0.55);
+    expect(() => {
+      (read.handoff as { threshold: number }).threshold = 0;
+    }).toThrow(TypeError);
+    expect(() => (read.handoff.sensitiveTopics as string[]).push('x')).toThrow(TypeError);
   });
 });

@@ -18,7 +18,7 @@ import type { Tx } from '../db/types.js';
 import { DomainError } from '../errors.js';
 import type { RequestCtx } from '../http/context.js';
 import { fieldErrors } from '../http/validate.js';
-import { lockSettings, selectSettings, storeSettings } from './settings-store.js';
+import { lockSettings, type SettingsRow, selectSettings, storeSettings } from './settings-store.js';
 
 type WriteCtx = RequestCtx & { tenantId: string };
 type Doc = Record<string, unknown>;
@@ -56,7 +56,31 @@ export const tenantSettings = async (tx: Tx): Promise<EffectiveSettings> => (awa
 export async function tenantProfile(tx: Tx): Promise<{ name: string; settings: EffectiveSettings }> {
   const row = await selectSettings(tx);
   if (!row) throw new DomainError('not_found', 'No such tenant.');
-  return { name: row.name, settings: effective(row.settings) };
+  return { name: row.name, settings: inEffect(row) };
+}
+
+// Checking the document against every section's schema costs more than reading it, and a turn reads it in
+// three transactions: the settings in effect are kept per tenant for as long as its row is the same
+// version, frozen, since every caller shares them.
+const KEPT_MAX = 1000;
+const kept = new Map<string, { rowVersion: string; settings: EffectiveSettings }>();
+
+function inEffect(row: SettingsRow): EffectiveSettings {
+  const hit = kept.get(row.tenantId);
+  if (hit?.rowVersion === row.rowVersion) return hit.settings;
+  const settings = deepFreeze(effective(row.settings));
+  kept.delete(row.tenantId);
+  if (kept.size >= KEPT_MAX) kept.delete(kept.keys().next().value!);
+  kept.set(row.tenantId, { rowVersion: row.rowVersion, settings });
+  return settings;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 function effective(s: Doc): EffectiveSettings {
@@ -83,7 +107,7 @@ export async function readSettings(tx: Tx) {
   const row = await selectSettings(tx);
   if (!row) throw new DomainError('not_found', 'No such tenant.');
   const document = ownDocument(row.settings);
-  return { settings: document, effective: effective(row.settings), policyVersion: row.policyVersion };
+  return { settings: document, effective: inEffect(row), policyVersion: row.policyVersion };
 }
 
 /** Validates a whole document; a wrong shape is an invalid_input naming every field at fault. */
