@@ -32,7 +32,8 @@ describe('prepared statements on the embedded database', () => {
   test('a table altered under a prepared statement fails it once; it is prepared again after', async () => {
     const s = new PreparedStatements(pg);
     await pg.exec('CREATE TABLE altered (id int); INSERT INTO altered VALUES (1)');
-    expect((await s.run('SELECT * FROM altered')).rows).toEqual([{ id: 1 }]);
+    // Prepared from its second run.
+    for (let i = 0; i < 2; i++) expect((await s.run('SELECT * FROM altered')).rows).toEqual([{ id: 1 }]);
     await pg.exec("ALTER TABLE altered ADD COLUMN label text DEFAULT 'x'");
     await expect(s.run('SELECT * FROM altered')).rejects.toMatchObject({ code: '0A000' });
     expect((await s.run('SELECT * FROM altered')).rows).toEqual([{ id: 1, label: 'x' }]);

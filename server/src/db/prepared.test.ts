@@ -55,7 +55,8 @@ describe('statements with values, on either database', () => {
     await t.db.withOwner((tx) => tx.exec('CREATE TABLE altered_probe (id int); INSERT INTO altered_probe VALUES (1)'));
     // A text value: a statement with plain values only may go with BEGIN as a simple query, unprepared.
     const read = () => t.db.withOwner((tx) => tx.query('SELECT * FROM altered_probe WHERE id::text = $1', ['1']));
-    expect((await read()).rows).toEqual([{ id: 1 }]);
+    // Prepared from its second run.
+    for (let i = 0; i < 2; i++) expect((await read()).rows).toEqual([{ id: 1 }]);
     await t.db.withOwner((tx) => tx.exec("ALTER TABLE altered_probe ADD COLUMN label text DEFAULT 'x'"));
     // A pool hands back the connection used last, which holds the old statement.
     await expect(read()).rejects.toMatchObject({ code: '0A000' });
@@ -64,18 +65,25 @@ describe('statements with values, on either database', () => {
 });
 
 describe('statement names', () => {
-  test('one per text, unique, and none past the bound', () => {
+  test('none for the first run of a text; from its second, one per text, unique; none past the bound', () => {
     const names = new StatementNames(2);
-    const [a, b] = [names.of('SELECT 1'), names.of('SELECT 2')];
-    expect(a).not.toBe(b);
+    const twice = (sql: string) => [names.of(sql), names.of(sql)];
+    const [first, a] = twice('SELECT 1');
+    expect(first).toBe('');
+    const [, b] = twice('SELECT 2');
+    expect(a).toMatch(/^parley_\d+$/);
+    expect(b).not.toBe(a);
     expect(names.of('SELECT 1')).toBe(a);
-    expect(names.of('SELECT 3')).toBe('');
-    expect(new StatementNames().of('SELECT 1')).not.toBe(a);
+    expect(twice('SELECT 3')).toEqual(['', '']);
+    const other = new StatementNames();
+    other.of('SELECT 1');
+    expect(other.of('SELECT 1')).not.toBe(a);
   });
 
   test('a schema change renames every statement; any other failure renames none', () => {
     const names = new StatementNames();
-    const [a, b] = [names.of('SELECT 1'), names.of('SELECT 2')];
+    const named = (sql: string) => (names.of(sql), names.of(sql));
+    const [a, b] = [named('SELECT 1'), named('SELECT 2')];
     names.failed(Object.assign(new Error('duplicate key'), { code: '23505' }));
     expect([names.of('SELECT 1'), names.of('SELECT 2')]).toEqual([a, b]);
     names.failed(Object.assign(new Error('cached plan must not change result type'), { code: '0A000' }));
