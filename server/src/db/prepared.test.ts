@@ -1,6 +1,6 @@
-// Statements with values are prepared once per text, on either database: each connection parses and
-// plans them once; a cached plan never carries one tenant's rows into another's transaction; a schema
-// change costs a statement one failure at most.
+// Statements with values run more than once are prepared once per text, on either database: each
+// connection parses and plans them once; a cached plan never carries one tenant's rows into another's
+// transaction; a schema change costs a statement one failure at most.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createTestDb, type TestDb } from '../test/db.js';

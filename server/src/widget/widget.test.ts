@@ -253,6 +253,7 @@ describe('Sign-In Pro', () => {
   test('a valid token verifies the visitor; the same token again is a replay', async () => {
     const v = new Visitor(t.url, a.publishableKey, A_ORIGIN);
     await v.start();
+    const unverified = v.token;
     const token = await hsToken({ sub: 'user-42', name: 'Ada', email: 'ada@example.com' });
     const res = await v.call('POST', '/identify', { token });
     expect(res.status).toBe(200);
@@ -260,6 +261,15 @@ describe('Sign-In Pro', () => {
     v.adopt(res.body.session);
     const conv = await v.call('POST', '/conversations', {});
     expect(conv.body.conversation.verified).toBe(true);
+    // The same visitor's session from before it was verified is not that identity: it neither reads nor
+    // writes the verified conversation.
+    const verified = v.token;
+    v.token = unverified;
+    const id = conv.body.conversation.id;
+    expect((await v.call('GET', `/conversations/${id}`)).status).toBe(404);
+    expect((await v.call('POST', `/conversations/${id}/messages`, { text: 'Hello?', clientMessageId: 'unverified-1' })).status).toBe(404);
+    v.token = verified;
+    expect((await v.call('GET', `/conversations/${id}`)).body.messages).toEqual([]);
     const replay = await v.call('POST', '/identify', { token });
     expect(replay.status).toBe(401);
     expect(replay.body.type).toBe('/docs/problems/token-replayed');
@@ -362,7 +372,15 @@ describe('conversations', () => {
     await v2.start();
     expect((await v2.call('GET', `/conversations/${conv.id}`)).status).toBe(404);
     expect((await v2.call('POST', `/conversations/${conv.id}/handoff`, {})).status).toBe(404);
-    expect((await v1.call('GET', `/conversations/${conv.id}`)).status).toBe(200);
+    // A turn locks the conversation and reads its history before checking whose it is: nothing of it
+    // comes back, and nothing is stored.
+    await v1.say(conv.id, 'How long do refunds take?');
+    const sent = await v2.call('POST', `/conversations/${conv.id}/messages`, { text: 'What did they ask?', clientMessageId: 'intruder-1' });
+    expect(sent.status).toBe(404);
+    expect(JSON.stringify(sent.body)).not.toMatch(/refund/i);
+    const own = await v1.call('GET', `/conversations/${conv.id}`);
+    expect(own.status).toBe(200);
+    expect(own.body.messages.map((m: { text: string }) => m.text)).not.toContain('What did they ask?');
   });
 
   test('messages are stored redacted; the visitor sees their own values back', async () => {
