@@ -1,9 +1,10 @@
 // The page-view cache: hits within the TTL, one read for concurrent misses, and an invalidation is never
 // undone by a read that began before it.
 import { describe, expect, test } from 'vitest';
-import { WidgetFrontCache } from './front-cache.js';
+import { parsePattern } from '../tenants/domains.js';
+import { ORIGIN_VERDICTS, WidgetFrontCache, allowsOrigin } from './front-cache.js';
 
-const entry = (tenantId: string) => ({ tenantId, patterns: [] });
+const entry = (tenantId: string) => ({ tenantId, patterns: [], verdicts: new Map() });
 
 describe('WidgetFrontCache', () => {
   test('keeps a key for the TTL, then reads again; unknown keys are never kept', async () => {
@@ -67,5 +68,17 @@ describe('WidgetFrontCache', () => {
     await small.widgetSettings('c', async () => (reads++, 'c'));
     await small.widgetSettings('a', async () => (reads++, 'a'));
     expect(reads).toBe(2 + 3 + 1);
+  });
+
+  test("an entry's origin verdicts match its domains, and strangers' origins cannot grow it past its bound", () => {
+    const e = { ...entry('t1'), patterns: [parsePattern('shop.example', 'production')] };
+    for (let round = 0; round < 2; round++) {
+      expect(allowsOrigin(e, 'https://shop.example')).toBe(true);
+      expect(allowsOrigin(e, 'http://shop.example')).toBe(false);
+      expect(allowsOrigin(e, 'https://evil.example')).toBe(false);
+    }
+    for (let i = 0; i < 1000; i++) expect(allowsOrigin(e, `https://x${i}.evil.example`)).toBe(false);
+    expect(e.verdicts.size).toBe(ORIGIN_VERDICTS);
+    expect(allowsOrigin(e, 'https://shop.example')).toBe(true);
   });
 });

@@ -4,11 +4,26 @@
 // out; writes made elsewhere (another instance, the CLI, a background job) show within the TTL, which is
 // the cross-instance staleness bound: a revoked key, a removed domain or a changed setting keeps its old
 // effect on other instances for at most that long.
-import type { DomainPattern } from '../tenants/domains.js';
+import { originAllowed, type DomainPattern } from '../tenants/domains.js';
 
 export interface KeyEntry {
   tenantId: string;
   patterns: DomainPattern[];
+  /** Origins already checked against `patterns` (which an entry never changes), with the verdict. */
+  verdicts: Map<string, boolean>;
+}
+
+/** How many origins an entry keeps a verdict for: a site's pages share one, and anyone can send others. */
+export const ORIGIN_VERDICTS = 64;
+
+/** Whether the key's domains allow `origin`: parsed once per entry, not on every page view. */
+export function allowsOrigin(entry: KeyEntry, origin: string): boolean {
+  let verdict = entry.verdicts.get(origin);
+  if (verdict === undefined) {
+    verdict = originAllowed(origin, entry.patterns);
+    if (entry.verdicts.size < ORIGIN_VERDICTS) entry.verdicts.set(origin, verdict);
+  }
+  return verdict;
 }
 
 interface Slot<T> {

@@ -6,10 +6,9 @@ import type { AuditLog } from '../audit/log.js';
 import { boundedPath, normaliseOrigin, type RefusalLog } from '../audit/refusals.js';
 import type { Db } from '../db/index.js';
 import { DomainError } from '../errors.js';
-import { originAllowed } from '../tenants/domains.js';
 import { PUBLISHABLE_KEY_SHAPE } from '../tenants/secrets.js';
 import { allowedDomainPatterns, type Env } from '../tenants/service.js';
-import type { WidgetFrontCache } from './front-cache.js';
+import { allowsOrigin, type WidgetFrontCache } from './front-cache.js';
 import type { WidgetClaims, WidgetTokens } from './tokens.js';
 
 export interface WidgetRequestContext {
@@ -70,11 +69,12 @@ export function widgetGate(deps: GateDeps): RequestHandler {
       const [resolved] = await deps.db.callDefiner<{ tenant_id: string }>('parley_resolve_publishable_key', [key]);
       const tenantId = resolved?.tenant_id;
       if (!tenantId) return null;
-      return { tenantId, patterns: await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => allowedDomainPatterns(tx, deps.env)) };
+      const patterns = await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => allowedDomainPatterns(tx, deps.env));
+      return { tenantId, patterns, verdicts: new Map() };
     });
     if (!entry) return next(new DomainError('unauthenticated', 'The publishable key is unknown or revoked.'));
-    const { tenantId, patterns } = entry;
-    if (!origin || !originAllowed(origin, patterns)) {
+    const { tenantId } = entry;
+    if (!origin || !allowsOrigin(entry, origin)) {
       if (req.method !== 'OPTIONS')
         await refuse(
           deps,
