@@ -130,13 +130,26 @@ export class PostgresLimitStore implements Store {
   }
 }
 
+/**
+ * express-rate-limit's MemoryStore, answering in the check phase as PostgresLimitStore does: the requests
+ * read in one poll phase then go on together, where answering each at once woke a busy instance more
+ * (widget config, 8 rounds at c=10: 192 against 228 µs of CPU per page view). The count is taken at once.
+ */
+export class CheckPhaseMemoryStore extends MemoryStore {
+  override async increment(key: string): Promise<ClientRateLimitInfo> {
+    // A copy: the store's own record goes on counting the hits that come before this one is answered.
+    const { totalHits, resetTime } = await super.increment(key);
+    return new Promise((done) => setImmediate(done, { totalHits, resetTime }));
+  }
+}
+
 /** Counters in this process only: right for the embedded database, which is one process by design. */
 export function memoryLimitStores(): LimitStores {
   const made: MemoryStore[] = [];
   return {
     kind: 'memory',
     create: () => {
-      const s = new MemoryStore();
+      const s = new CheckPhaseMemoryStore();
       made.push(s);
       return s;
     },
