@@ -259,18 +259,41 @@ export interface NewMessage {
  */
 export async function appendMessage(tx: Tx, m: NewMessage): Promise<{ message: MessageView; event: ConversationEvent | null; duplicate: boolean }> {
   if (!(await lockConversation(tx, m.conversationId))) throw new DomainError('not_found', 'No such conversation.');
-  // One statement: a message already stored under the client's id comes back as it is (a retried send);
-  // else the counter moves and the message is stored with the next seq.
-  const { rows } = await tx.query<MessageRow & { duplicate: boolean }>(
+  const id = randomUUID();
+  const author = { author_id: m.author?.id ?? null, author_name: m.author?.name ?? null };
+  // Its feed event goes in the same statement. Its payload is the message as shown, but for what only the
+  // database knows, set there as they will be read back: the time (the transaction's start, as JSON's
+  // ISO 8601 in UTC to the millisecond) and the confidence (stored as a real).
+  const shown = messageView({
+    id,
+    role: m.role,
+    text: m.text,
+    citations: m.citations ?? [],
+    confidence: m.confidence ?? null,
+    ...author,
+    created_at: new Date(0),
+  });
+  // A note goes to agents only, as its own event type.
+  const [type, audience]: [string, Audience] = m.role === 'note' ? ['note', 'agents'] : ['message', 'all'];
+  // One statement: a message already stored under the client's id comes back as it is (a retried send),
+  // with no event; else the counter moves, and the message and its event are stored.
+  const { rows } = await tx.query<MessageRow & { duplicate: boolean; event_id: number | null; event_at: Date | null }>(
     `WITH dup AS (SELECT id, role, text, citations, confidence, created_at FROM messages WHERE conversation_id = $3 AND client_message_id = $10),
           next AS (UPDATE conversations SET last_seq = last_seq + 1, updated_at = now()
                     WHERE id = $3 AND NOT EXISTS (SELECT 1 FROM dup) RETURNING last_seq),
           ins AS (INSERT INTO messages (id, tenant_id, conversation_id, seq, role, text, pii, citations, confidence, author_id, client_message_id)
                   SELECT $1::uuid, $2::uuid, $3::uuid, next.last_seq, $4::text, $5::text, $6::jsonb, $7::jsonb, $8::real, $9::text, $10::text FROM next
-                  RETURNING id, role, text, citations, confidence, created_at)
-     SELECT *, true AS duplicate FROM dup UNION ALL SELECT *, false FROM ins`,
+                  RETURNING id, role, text, citations, confidence, created_at),
+          e AS (INSERT INTO conversation_events (tenant_id, conversation_id, type, payload, audience)
+                SELECT $2::uuid, $3::uuid, $11::text,
+                       jsonb_set(CASE WHEN ins.confidence IS NULL THEN $12::jsonb ELSE jsonb_set($12::jsonb, '{message,confidence}', to_jsonb(ins.confidence)) END,
+                                 '{message,createdAt}', to_jsonb(to_char(ins.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))),
+                       $13::text
+                FROM ins RETURNING id, tenant_id, conversation_id, created_at)
+     SELECT dup.*, true AS duplicate, NULL::bigint AS event_id, NULL::timestamptz AS event_at, NULL AS notified FROM dup
+     UNION ALL SELECT ins.*, false, e.id, e.created_at, ${notifyEvent} FROM ins, e`,
     [
-      randomUUID(),
+      id,
       m.tenantId,
       m.conversationId,
       m.role,
@@ -280,17 +303,24 @@ export async function appendMessage(tx: Tx, m: NewMessage): Promise<{ message: M
       m.confidence ?? null,
       m.author?.id ?? null,
       m.clientMessageId ?? null,
+      type,
+      JSON.stringify({ message: shown }),
+      audience,
     ],
   );
-  const { duplicate, ...row } = rows[0]!;
+  const { duplicate, event_id, event_at, ...row } = rows[0]!;
   if (duplicate) return { message: messageView(row), event: null, duplicate: true };
-  const message = messageView({ ...row, author_id: m.author?.id ?? null, author_name: m.author?.name ?? null });
+  const message = messageView({ ...row, ...author });
   await webhooks.messageCreated(tx, m.tenantId, m.conversationId, message);
-  // A note goes to agents only, as its own event type.
-  const event =
-    m.role === 'note'
-      ? await recordEvent(tx, m.tenantId, m.conversationId, 'note', { message }, 'agents')
-      : await recordEvent(tx, m.tenantId, m.conversationId, 'message', { message });
+  const event: ConversationEvent = {
+    id: event_id!,
+    tenantId: m.tenantId,
+    conversationId: m.conversationId,
+    type,
+    payload: { message },
+    audience,
+    createdAt: event_at!,
+  };
   return { message, event, duplicate: false };
 }
 
