@@ -1,6 +1,7 @@
 // The embedded database's prepared statements: the same answers as an unprepared query.
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { openPglite } from './pglite.js';
 import { PreparedStatements } from './pglite-statements.js';
 
 describe('prepared statements on the embedded database', () => {
@@ -48,6 +49,26 @@ describe('prepared statements on the embedded database', () => {
       expect((await fresh.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_prepared_statements')).rows).toEqual([{ n: 2 }]);
     } finally {
       await fresh.close();
+    }
+  });
+
+  test('a held write (Tx.defer) runs prepared, in order, before the next statement', async () => {
+    const db = await openPglite('memory://');
+    try {
+      await db.owner((tx) => tx.exec('CREATE TABLE held (id int PRIMARY KEY, v text)'));
+      const insert = 'INSERT INTO held (id, v) VALUES ($1, $2)';
+      for (let i = 1; i <= 3; i++)
+        expect(
+          await db.owner(async (tx) => {
+            tx.defer(insert, [i, `row ${i}`]);
+            return (await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM held')).rows[0]!.n;
+          }),
+        ).toBe(i);
+      // Written out with its values, each run would be a text of its own, parsed and planned again.
+      const prepared = await db.single<{ statement: string }>('SELECT statement FROM pg_prepared_statements');
+      expect(prepared.filter((p) => p.statement === insert)).toHaveLength(1);
+    } finally {
+      await db.close();
     }
   });
 });

@@ -60,18 +60,22 @@ function acquireLock(dir: string): () => void {
   throw new Error(`could not lock the embedded database at ${dir}`);
 }
 
-/** The transaction's Tx, and a flush of its held writes (Tx.defer) for the end of its function. */
+/**
+ * The transaction's Tx, and a flush of its held writes (Tx.defer) for the end of its function. In process,
+ * holding a write saves no round trip, so each runs as a prepared statement, in order, before the next
+ * statement: written out with its values as one script, it was parsed and planned on every run.
+ */
 function wrap(q: Pick<Transaction, 'exec'>, statements: PreparedStatements): { tx: Tx; flush: () => Promise<void> } {
-  let held: string[] = [];
+  const held: { sql: string; params: readonly unknown[] }[] = [];
   const flush = async () => {
-    if (!held.length) return;
-    const script = held.join('; ');
-    held = [];
-    await q.exec(script);
+    for (let next = held.shift(); next; next = held.shift()) await statements.run(next.sql, next.params);
   };
   const tx: Tx = {
-    defer(sql, params) {
-      held.push(inlineParams(sql, params));
+    defer(sql, params = []) {
+      // Written out only to refuse what PostgreSQL's driver would refuse here (a NUL, a value too many or
+      // missing), when asked rather than later.
+      inlineParams(sql, params);
+      held.push({ sql, params });
     },
     async exec(sql: string) {
       await flush();

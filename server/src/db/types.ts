@@ -14,9 +14,10 @@ export interface Tx {
    * A write whose result nobody reads (an audit entry): held, then sent in one message with the
    * transaction's next statement or its COMMIT, so it costs no round trip of its own. Statements still
    * run in the order they were asked for; an error in a held one fails the statement (or COMMIT) it went
-   * with, and so the transaction. Its values are written into the statement's text as escaped literals
-   * (`inlineParams`), which PostgreSQL shows in pg_stat_activity and its error log: hold only writes
-   * whose values may be read there (an audit entry's bounded facts), never a secret or a visitor's words.
+   * with, and so the transaction. On PostgreSQL its values are written into the statement's text as
+   * escaped literals (`inlineParams`), which the server shows in pg_stat_activity and its error log: hold
+   * only writes whose values may be read there (an audit entry's bounded facts), never a secret or a
+   * visitor's words. (The embedded database runs it as a prepared statement before the next one.)
    */
   defer(sql: string, params?: readonly unknown[]): void;
 }
