@@ -63,7 +63,8 @@ export class WidgetTokens {
   async verify(token: string): Promise<WidgetClaims> {
     const known = this.verified.get(token);
     if (known) {
-      if (this.now() / 1000 <= known.exp + CLOCK_TOLERANCE_S) return known.claims;
+      // As jose judges it: expired once its whole seconds reach exp plus the tolerance.
+      if (Math.floor(this.now() / 1000) < known.exp + CLOCK_TOLERANCE_S) return known.claims;
       this.verified.delete(token);
     }
     try {
