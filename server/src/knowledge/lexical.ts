@@ -1,7 +1,7 @@
 // Lexical retrieval as the answerer uses it: BM25 over the expanded query (expand.ts), then pseudo-relevance
 // feedback in the manner of RM3 (Abdul-Jaleel et al. 2004) on the tenant's own top passages, then headings
 // as evidence (intent.ts). Two SQL reads per search, or with an in-memory copy of the index
-// (memory-index.ts) one, of the passages found; the rest is arithmetic on a few passages.
+// (memory-index.ts) one at most, of the passages found that it does not keep; the rest is arithmetic on a few passages.
 import type { Tx } from '../db/types.js';
 import { analyze } from './analyze.js';
 import { byWeight, expandQuery, type WeightedTerm } from './expand.js';
@@ -159,6 +159,7 @@ export async function lexicalSearch(tx: Tx, query: string, limit: number, opts: 
           async (ts) => rankIndexed(index, ts, depth, bm25),
           (f) => ({ score: f.score, ...chunkTerms(index, f.doc) }),
         ),
+        index.passages,
       )
     : await withFeedback(terms, fp, (ts) => bm25Weighted(tx, ts, depth, bm25), counted);
   return (

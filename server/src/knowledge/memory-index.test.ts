@@ -162,6 +162,62 @@ describe('scoring in memory', () => {
   });
 });
 
+describe('passages kept by the copy', () => {
+  /** `tx`, noting the statements sent through it. */
+  const noting = (tx: Tx, sent: string[]): Tx => ({
+    query: (sql, params) => (sent.push(sql), tx.query(sql, params)),
+    exec: (sql) => (sent.push(sql), tx.exec(sql)),
+    defer: (sql, params) => (sent.push(sql), tx.defer(sql, params)),
+  });
+
+  test('a search whose passages were read before reads none from the database, and finds the same', async () => {
+    const index = precompute((await loadIndex(read(a), 64 * 1024 * 1024))!, BM25);
+    const sent: string[] = [];
+    const search = (q: string) => as(a, (tx) => lexicalSearch(noting(tx, sent), q, 5, { index }));
+    const first = await search('how long do refunds take');
+    expect(first.length).toBeGreaterThan(1);
+    expect(sent.filter((s) => s.includes('knowledge_chunks'))).toHaveLength(1);
+    sent.length = 0;
+    expect(await search('how long do refunds take')).toEqual(first);
+    expect(sent).toEqual([]);
+    // Another question reads only the passages not kept yet, and still finds what SQL finds.
+    const other = 'can I change my delivery address';
+    const kept = index.passages!.size;
+    const found = await search(other);
+    expect(found).toEqual(await as(a, (tx) => lexicalSearch(tx, other, 5)));
+    expect(index.passages!.size).toBeGreaterThan(kept);
+  });
+
+  test("a replaced source's passages are never served from before: new text and URL at once, and the stale copy keeps none", async () => {
+    const search = () => retrieval.searchTenant(a, 'walrus', 3).then((r) => r.results.map((c) => `${c.text} ${c.url}`));
+    const source = (text: string, url: string) =>
+      as(a, (tx) => ingestSource(tx, a, { kind: 'markdown', content: `# Pets\n\n## Walrus\n${text}\n`, externalId: 'walrus', url }));
+    await source('Walruses travel free.', 'https://example.com/old');
+    await search();
+    await retrieval.indexes!.settled();
+    const before = (await as(a, indexStats))!;
+    const copy = retrieval.indexes!.current(a, before)!;
+    expect(await search()).toEqual(['Walruses travel free. https://example.com/old#walrus']);
+    expect(await search()).toEqual(['Walruses travel free. https://example.com/old#walrus']);
+    expect(copy.passages!.size).toBeGreaterThan(0);
+
+    await source('Walruses travel at half price.', 'https://example.com/new');
+    expect(await search()).toEqual(['Walruses travel at half price. https://example.com/new#walrus']);
+    expect(copy.passages!.size).toBe(0);
+    await retrieval.indexes!.settled();
+    expect(await search()).toEqual(['Walruses travel at half price. https://example.com/new#walrus']);
+    expect(await search()).toEqual(['Walruses travel at half price. https://example.com/new#walrus']);
+  });
+
+  test("the copy's size counts what its passages may take, and a copy that fits only without them is not kept", async () => {
+    const index = (await loadIndex(read(b), 1 << 30))!;
+    expect(index.passages!.maxBytes).toBeGreaterThanOrEqual(64 * 1024);
+    expect(index.bytes).toBeGreaterThan(index.passages!.maxBytes);
+    expect(await loadIndex(read(b), index.bytes)).not.toBeNull();
+    expect(await loadIndex(read(b), index.bytes - 1)).toBeNull();
+  });
+});
+
 describe('pruning (MaxScore)', () => {
   test('ranks and scores exactly as scoring every posting: random queries over a copy with duplicate passages (ties)', () => {
     // Chunk ids in order; every chunk has a twin with the same terms and length, so ties abound.

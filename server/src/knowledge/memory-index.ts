@@ -2,12 +2,14 @@
 // every posting of its terms from the database twice (the query, then the feedback query). The database
 // stays the truth: a search reads the tenant's index version in its own transaction (one row, which BM25
 // needs for its statistics anyway) and uses the copy only when it is of exactly that version; otherwise it
-// scores in SQL, as before, while the copy is rebuilt in the background. Texts are never held here: the
-// passages found are read back under row-level security, like any other search's. Each chunk's terms are
-// (the postings turned around), so that feedback reads the top passages' terms without their texts.
+// scores in SQL, as before, while the copy is rebuilt in the background. The passages found are read back
+// under row-level security, like any other search's, and the copy keeps the latest of them (passage-cache.ts),
+// within a budget counted in its size. Each chunk's terms are held too (the postings turned around), so that
+// feedback reads the top passages' terms without their texts.
 import { forgetInTx, oncePerTx } from '../db/tx-memo.js';
 import type { Tx } from '../db/types.js';
 import { skipsCommon, type WeightedTerm } from './expand.js';
+import { PassageCache, passageBudget } from './passage-cache.js';
 import type { Bm25Params } from './retrieve.js';
 
 /** The tenant's statistics as this transaction sees them; null when it has no knowledge. */
@@ -44,6 +46,8 @@ export interface TenantIndex {
   precomputed?: string;
   /** The postings by chunk, worked out by `precompute` (or on first use): see `chunkTerms`. */
   byChunk?: ByChunk;
+  /** The passages searches of this copy read lately (set by `loadIndex`); their budget is in `bytes`. */
+  passages?: PassageCache;
 }
 
 /** Chunk d's terms are `names[term[i]]` with count `tf[i]`, for i from `from[d]` up to `from[d + 1]`. */
@@ -351,7 +355,10 @@ export async function loadIndex(read: TenantRead, maxBytes: number): Promise<Ten
     const order = post.docs.map((_, i) => i).sort((a, b) => renumber[post.docs[a]!]! - renumber[post.docs[b]!]!);
     terms.set(term, { docs: Int32Array.from(order, (i) => renumber[post.docs[i]!]!), tf: Int32Array.from(order, (i) => post.tf[i]!) });
   }
-  return { stats, ids: byId.map((i) => ids[i]!), lens: Int32Array.from(byId, (i) => lens[i]!), terms, bytes: bytes + terms.size * 120 };
+  const postings = bytes + terms.size * 120;
+  const passages = new PassageCache(passageBudget(postings));
+  if (postings + passages.maxBytes > maxBytes) return null;
+  return { stats, ids: byId.map((i) => ids[i]!), lens: Int32Array.from(byId, (i) => lens[i]!), terms, bytes: postings + passages.maxBytes, passages };
 }
 
 export interface MemoryIndexOptions {
@@ -386,6 +393,8 @@ export class MemoryIndexes {
       this.held.set(tenantId, ix);
       return ix;
     }
+    // Out of date: its postings wait for the rebuild, but no passage is kept that the tenant may have removed.
+    ix?.passages?.clear();
     const since = Date.now() - (this.started.get(tenantId) ?? Number.NEGATIVE_INFINITY);
     if (!this.closed && this.building === null && this.skipped.get(tenantId) !== stats.version && since >= (this.opts.minRebuildMs ?? 10_000))
       void this.build(tenantId, stats.version);

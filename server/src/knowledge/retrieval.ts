@@ -4,7 +4,8 @@
 // last word on what a tenant can see. Without an embedding model, or when the provider fails, retrieval
 // falls back to BM25 rather than failing the visitor.
 import { inSpan } from '../telemetry/spans.js';
-import { atFourPlaces, BM25, type Retrieve, type RetrievedChunk } from './retrieve.js';
+import { atFourPlaces, BM25, readPassages, type Retrieve, type RetrievedChunk } from './retrieve.js';
+import type { Passage } from './passage-cache.js';
 import type { AuditLog } from '../audit/log.js';
 import type { Db } from '../db/index.js';
 import { txTenant } from '../db/tx-memo.js';
@@ -50,28 +51,7 @@ export function reciprocalRankFusion(lists: string[][], k = RRF_K): { id: string
 export const bm25Strength = (score: number) => (score > 0 ? score / (score + 4) : 0);
 export const cosineStrength = (cos: number) => Math.min(1, Math.max(0, (cos - 0.25) / 0.5));
 
-interface ChunkRow {
-  id: string;
-  source_id: string;
-  external_id: string | null;
-  title: string;
-  anchor_url: string | null;
-  url: string | null;
-  text: string;
-}
-
-/** Chunk text for ids found in a vector store; ids of other tenants are simply not visible. */
-async function chunksById(tx: Tx, ids: string[]): Promise<Map<string, ChunkRow>> {
-  if (!ids.length) return new Map();
-  const { rows } = await tx.query<ChunkRow>(
-    `SELECT c.id, c.source_id, src.external_id, c.title, c.anchor_url, src.url, c.text
-       FROM knowledge_chunks c JOIN knowledge_sources src ON src.id = c.source_id WHERE c.id = ANY($1::uuid[])`,
-    [ids],
-  );
-  return new Map(rows.map((r) => [r.id, r]));
-}
-
-const toChunk = (r: ChunkRow, score: number, strength: number): RetrievedChunk => ({
+const toChunk = (r: Passage, score: number, strength: number): RetrievedChunk => ({
   chunkId: r.id,
   sourceId: r.source_id,
   externalId: r.external_id,
@@ -217,7 +197,7 @@ export class KnowledgeRetrieval {
     const dense = await this.deps.vectors.query(tx, tenantId, embedder.modelKey, vector, depth);
     const denseScore = new Map(dense.map((m) => [m.chunkId, m.score]));
     if (mode === 'dense') {
-      const rows = await chunksById(
+      const rows = await readPassages(
         tx,
         dense.map((m) => m.chunkId),
       );
@@ -233,7 +213,7 @@ export class KnowledgeRetrieval {
     const lexical = await bm25(depth);
     const lexicalById = new Map(lexical.map((c) => [c.chunkId, c]));
     const fused = reciprocalRankFusion([lexical.map((c) => c.chunkId), dense.map((m) => m.chunkId)]);
-    const rows = await chunksById(
+    const rows = await readPassages(
       tx,
       fused
         .slice(0, limit * 2)

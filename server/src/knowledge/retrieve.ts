@@ -5,6 +5,7 @@ import type { Tx } from '../db/types.js';
 import { uniqueTerms } from './analyze.js';
 import { COMMON_TERM, TENANT_SYNONYM_WEIGHT, type WeightedTerm } from './expand.js';
 import { type Scored, scoreIndex, type TenantIndex } from './memory-index.js';
+import type { Passage, PassageCache } from './passage-cache.js';
 
 /** A passage found for a query: what an answerer cites and quotes. */
 export interface RetrievedChunk {
@@ -44,16 +45,7 @@ export interface Bm25Params {
 }
 export const BM25: Readonly<Bm25Params> = { k1: 1.2, b: 0.75, titleBoost: 0.3 };
 
-interface Row {
-  id: string;
-  source_id: string;
-  external_id: string | null;
-  title: string;
-  anchor_url: string | null;
-  url: string | null;
-  text: string;
-  score: number;
-}
+type Row = Passage & { score: number };
 
 /** A score (or strength) to the four places search results give it: the precision SQL ranks at, and feedback reads. */
 export const atFourPlaces = (x: number) => Number(x.toFixed(4));
@@ -138,17 +130,31 @@ export const rankIndexed = (
   score: typeof scoreIndex = scoreIndex,
 ): Scored[] => score(index, terms.slice(0, MAX_TERMS), limit, params);
 
-/** The passages of chunks ranked in memory, read in one statement under row-level security. */
-export async function readRanked(tx: Tx, found: readonly Scored[]): Promise<RetrievedChunk[]> {
-  if (!found.length) return [];
-  const { rows } = await tx.query<Omit<Row, 'score'>>(
+/** The passages of the given chunks, read under row-level security: another tenant's ids are simply not visible. */
+export async function readPassages(tx: Tx, ids: readonly string[]): Promise<Map<string, Passage>> {
+  if (!ids.length) return new Map();
+  const { rows } = await tx.query<Passage>(
     `SELECT c.id, c.source_id, src.external_id, c.title, c.anchor_url, src.url, c.text
        FROM knowledge_chunks c JOIN knowledge_sources src ON src.id = c.source_id WHERE c.id = ANY($1::uuid[])`,
-    [found.map((f) => f.id)],
+    [ids],
   );
-  const read = new Map(rows.map((r) => [r.id, r]));
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+/** The passages of chunks ranked in memory: those the copy keeps (passage-cache.ts), the rest read and kept. */
+export async function readRanked(tx: Tx, found: readonly Scored[], kept?: PassageCache): Promise<RetrievedChunk[]> {
+  const cached = new Map<string, Passage>();
+  for (const f of found) {
+    const p = kept?.get(f.id);
+    if (p) cached.set(f.id, p);
+  }
+  const read = await readPassages(
+    tx,
+    found.filter((f) => !cached.has(f.id)).map((f) => f.id),
+  );
+  for (const p of read.values()) kept?.add(p);
   return found.flatMap((f) => {
-    const r = read.get(f.id);
+    const r = cached.get(f.id) ?? read.get(f.id);
     return r ? [toChunk({ ...r, score: f.score })] : [];
   });
 }
@@ -161,7 +167,7 @@ export const bm25Indexed = async (
   limit: number,
   params: Readonly<Bm25Params> = BM25,
   score: typeof scoreIndex = scoreIndex,
-): Promise<RetrievedChunk[]> => readRanked(tx, rankIndexed(index, terms, limit, params, score));
+): Promise<RetrievedChunk[]> => readRanked(tx, rankIndexed(index, terms, limit, params, score), index.passages);
 
 /** A query's own terms, each of weight 1: plain BM25, the baseline. */
 export const plainTerms = (query: string): WeightedTerm[] =>
