@@ -178,8 +178,10 @@ export async function listMessages(tx: Tx, conversationId: string): Promise<Mess
 
 /**
  * The last `limit` messages before `messageId` (null: the last of the conversation) that the assistant's
- * history holds (internal notes never), oldest first: read from the end of the conversation, so a turn
- * costs the same however long it grew.
+ * history holds (internal notes never), oldest first. Read through a window of sequence numbers back from
+ * the end (the index's range, whatever plan PostgreSQL picks), so a turn costs the same however long the
+ * conversation grew: without it, statistics that expect short conversations made PostgreSQL read every
+ * message of a long one and sort them. A window of notes mostly is widened.
  */
 export async function messagesBefore(
   tx: Tx,
@@ -187,14 +189,23 @@ export async function messagesBefore(
   messageId: string | null,
   limit: number,
 ): Promise<{ role: Role; text: string }[]> {
-  const before = messageId ? ' AND seq < (SELECT seq FROM messages WHERE conversation_id = $1 AND id = $3)' : '';
-  const { rows } = await tx.query<{ role: Role; text: string }>(
-    `SELECT role, text FROM (
-       SELECT seq, role, text FROM messages WHERE conversation_id = $1 AND role <> 'note'${before}
-        ORDER BY seq DESC LIMIT $2) last ORDER BY seq`,
-    messageId ? [conversationId, limit, messageId] : [conversationId, limit],
-  );
-  return rows;
+  const top = messageId
+    ? 'SELECT seq - 1 AS top FROM messages WHERE conversation_id = $1 AND id = $4'
+    : 'SELECT last_seq AS top FROM conversations WHERE id = $1';
+  for (let window = limit * 4; ; window *= 8) {
+    // One row at least (the window's top) while the conversation (or the message) is there.
+    const { rows } = await tx.query<{ top: number; role: Role | null; text: string | null }>(
+      `WITH b AS MATERIALIZED (${top})
+       SELECT b.top, m.role, m.text FROM b LEFT JOIN LATERAL (
+         SELECT seq, role, text FROM messages WHERE conversation_id = $1 AND role <> 'note'
+            AND seq BETWEEN (SELECT top - $3 + 1 FROM b) AND (SELECT top FROM b)
+          ORDER BY seq DESC LIMIT $2) m ON true
+        ORDER BY m.seq`,
+      messageId ? [conversationId, limit, window, messageId] : [conversationId, limit, window],
+    );
+    const found = rows.flatMap((r) => (r.role === null ? [] : [{ role: r.role, text: r.text! }]));
+    if (found.length >= limit || !rows.length || rows[0]!.top <= window) return found;
+  }
 }
 
 /** Who sees a feed event: everyone in the conversation, or agents only (notes, the visitor's typing, a left email). */
@@ -278,7 +289,8 @@ export async function appendMessage(tx: Tx, m: NewMessage): Promise<{ message: M
   // One statement: a message already stored under the client's id comes back as it is (a retried send),
   // with no event; else the counter moves, and the message and its event are stored.
   const { rows } = await tx.query<MessageRow & { duplicate: boolean; event_id: number | null; event_at: Date | null }>(
-    `WITH dup AS (SELECT id, role, text, citations, confidence, created_at FROM messages WHERE conversation_id = $3 AND client_message_id = $10),
+    `WITH dup AS (SELECT id, role, text, citations, confidence, created_at FROM messages
+                   WHERE tenant_id = $2 AND conversation_id = $3 AND client_message_id = $10),
           next AS (UPDATE conversations SET last_seq = last_seq + 1, updated_at = now()
                     WHERE id = $3 AND NOT EXISTS (SELECT 1 FROM dup) RETURNING last_seq),
           ins AS (INSERT INTO messages (id, tenant_id, conversation_id, seq, role, text, pii, citations, confidence, author_id, client_message_id)

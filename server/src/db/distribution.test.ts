@@ -54,7 +54,6 @@ const KNOWN_EXCEPTIONS: Record<string, string> = {
   'visitors UNIQUE (secret_hash)': 'pending: looked up inside the tenant’s transaction, so (tenant_id, secret_hash) will do',
   // pending: unique within a tenant-scoped parent; prefixing tenant_id changes nothing in meaning.
   'knowledge_chunks UNIQUE (source_id, content_hash)': 'pending: per source; add tenant_id in front',
-  'messages UNIQUE (conversation_id, client_message_id)': 'pending: per conversation; add tenant_id in front',
   'messages UNIQUE (conversation_id, seq)': 'pending: per conversation; add tenant_id in front',
   'pii_vault PRIMARY KEY (conversation_id, token)': 'pending: per conversation; add tenant_id in front',
 };
