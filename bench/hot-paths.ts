@@ -41,27 +41,9 @@ else await main();
 async function serve() {
   // The test database helper reads this when it is imported: a fresh database on that server.
   if (process.env.PARLEY_BENCH_DATABASE_URL) process.env.PARLEY_TEST_DATABASE_URL = process.env.PARLEY_BENCH_DATABASE_URL;
-  // Round trips to PostgreSQL: on each connection, a write after the server's last answer, so statements
-  // that leave together (in one message, or before the answers come back) count once.
-  let trips = 0;
-  const { default: pg } = await import('pg');
-  const send = pg.Client.prototype.query as (...args: unknown[]) => unknown;
-  const watched = new WeakSet<object>();
-  pg.Client.prototype.query = function (this: { connection: { stream: NodeJS.WritableStream & NodeJS.EventEmitter } }, ...args: unknown[]) {
-    const stream = this.connection.stream;
-    if (!watched.has(stream)) {
-      watched.add(stream);
-      let answered = true;
-      stream.on('data', () => (answered = true));
-      const write = stream.write as (...a: unknown[]) => boolean;
-      stream.write = function (this: unknown, ...a: unknown[]) {
-        if (answered) trips++;
-        answered = false;
-        return write.apply(this, a);
-      } as typeof stream.write;
-    }
-    return send.apply(this, args);
-  } as typeof pg.Client.prototype.query;
+  // Round trips to PostgreSQL, counted from here.
+  const { watchRoundTrips } = await import('../server/src/test/round-trips.js');
+  const trips = watchRoundTrips();
   const { startTestApp } = await import('@parley/server/testing');
   const { seedDemo } = await import('../server/src/cli/demo.js');
   // Limits so high they never refuse, but still counted (in the database on PostgreSQL), as in production.
@@ -85,7 +67,7 @@ async function serve() {
     if (m.cmd === 'rows') process.send!({ rows: await rows() });
     if (m.cmd === 'cpu') {
       const u = process.cpuUsage();
-      process.send!({ cpu: u.user + u.system, trips });
+      process.send!({ cpu: u.user + u.system, trips: trips.count() });
     }
     if (m.cmd === 'close') {
       await t.close();

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createTestDb, serverUrl, type TestDb } from '../test/db.js';
-import { inlineParams, plainValues } from './driver.js';
+import { checkParams } from './driver.js';
+import { watchRoundTrips } from '../test/round-trips.js';
 import { loadMigrations, migrate } from './migrate.js';
 
 let t: TestDb;
@@ -209,79 +210,65 @@ describe('held writes (Tx.defer)', () => {
   });
 });
 
-describe('values written as literals (inlineParams)', () => {
-  test('give what the same values give as parameters', async () => {
-    const sql = `SELECT $1::text AS t, $2::int AS i, $3::numeric AS n, $4::boolean AS b, $5::timestamptz AS ts, $6::uuid AS u,
-      $7::text[] AS a, $8::jsonb AS j, $9::bytea AS y, $10::text AS z, 10 - $11 AS neg, $12::uuid[] AS ids, $13::int[] AS none`;
-    const params = [
-      "it's \\ a 'test' $1 -- not a comment",
-      -42,
-      3.25,
-      false,
-      new Date('2026-12-02T13:00:00.123Z'),
-      '66666666-6666-4666-8666-666666666666',
-      ['a', 'b"c', null, "d'e"],
-      { k: "v'\\", n: [1, null] },
-      Buffer.from([0, 1, 254, 255]),
-      null,
-      -5,
-      ['66666666-6666-4666-8666-666666666666', '77777777-7777-4777-8777-777777777777'],
-      [],
-    ];
-    const [asParams, asLiterals] = await t.db.withOwner(async (tx) => [
-      (await tx.query(sql, params)).rows,
-      (await tx.query(inlineParams(sql, params))).rows,
-    ]);
-    expect(asLiterals).toEqual(asParams);
-    expect(asParams[0]).toMatchObject({ i: -42, neg: 15, z: null });
+describe('values', () => {
+  test("are never written into a statement's text, a held write's included: the server shows placeholders", async () => {
+    const id = '77777777-7777-4777-8777-777777777777';
+    const [read, held] = await t.db.withOwner(async (tx) => {
+      await tx.exec('CREATE TABLE IF NOT EXISTS shown_probe (q text)');
+      tx.defer('INSERT INTO shown_probe (q) SELECT current_query() WHERE $1::text IS NOT NULL', ['sk_live_secret hunter2']);
+      const q = (await tx.query<{ q: string }>('SELECT current_query() AS q WHERE $1::uuid IS NOT NULL', [id])).rows[0]!.q;
+      const h = (await tx.query<{ q: string }>('SELECT q FROM shown_probe')).rows[0]!.q;
+      await tx.exec('DROP TABLE shown_probe');
+      return [q, h];
+    });
+    expect(held).toContain('$1::text');
+    expect(held).not.toContain('hunter2');
+    expect(read).toBe('SELECT current_query() AS q WHERE $1::uuid IS NOT NULL');
   });
 
-  test('leave placeholders inside quotes, quoted names, dollar-quoted bodies and comments alone', () => {
+  test("a held write's are checked when it is held: placeholders outside quotes, names, bodies and comments, one value each, no NUL", () => {
     const sql = `SELECT '$1', E'\\'$1', "$1", $$ $1 $$, $tag$ $1 $tag$, $1 -- $1
       /* $1 /* $1 */ $1 */ , a$1`;
-    expect(inlineParams(sql, ['x'])).toBe(sql.replace(', $1 --', ", 'x' --"));
-    expect(() => inlineParams("SELECT '$1", ['x'])).toThrow(/unterminated/);
-  });
-
-  test("a transaction's first statement goes with BEGIN only when its values are plain: never text", async () => {
-    const id = '77777777-7777-4777-8777-777777777777';
-    const shown = (value: string) =>
-      t.db.withTenant(
-        id,
-        { requestId: null },
-        async (tx) =>
-          (await tx.query<{ q: string }>('SELECT query AS q FROM pg_stat_activity WHERE pid = pg_backend_pid() AND $1::text IS NOT NULL', [value]))
-            .rows[0]?.q ?? '',
-      );
-    expect(plainValues([id, 1, true, null, new Date()])).toBe(true);
-    expect(plainValues([[id, id], [1, null], [], [[2]]])).toBe(true);
-    expect(plainValues(['hunter2'])).toBe(false);
-    expect(plainValues([[id, 'hunter2']])).toBe(false);
-    expect(plainValues([[[id], ['hunter2']]])).toBe(false);
-    expect(plainValues([id.replace('7777-4', '7777 4')])).toBe(false);
-    // The statement text the server shows: the secret never, the identifier where the message was joined.
-    expect(await shown('sk_live_secret hunter2')).not.toContain('hunter2');
-    if (t.db.kind === 'postgres') expect(await shown(id)).toContain(`'${id}'`);
+    expect(() => checkParams(sql, ['x'])).not.toThrow();
+    expect(() => checkParams(sql, ['x', 'y'])).toThrow(/2 values for 1 placeholders/);
+    expect(() => checkParams("SELECT '$1", ['x'])).toThrow(/unterminated/);
+    expect(() => checkParams('SELECT $1, $2', ['x'])).toThrow(/no value for \$2/);
+    expect(() => checkParams('SELECT $1', [['a', 'b\0']])).toThrow(/NUL/);
+    expect(() => checkParams('SELECT $1::bytea', [Buffer.from([0, 1])])).not.toThrow();
   });
 });
 
+/** `fn`'s result, and its round trips to the server. */
+async function roundTrips<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const trips = watchRoundTrips();
+  try {
+    return [await fn(), trips.count()];
+  } finally {
+    trips.stop();
+  }
+}
+
 describe('reads asked together', () => {
-  // The text of the message the statement came in, as the server received it.
+  // The text of the statement, as the server received it.
   const self = 'SELECT current_query() AS q';
 
-  test.runIf(serverUrl)('go to the server in one message: plain values only, in the order asked, a text value on its own', async () => {
+  test.runIf(serverUrl)('go to the server in one round trip with BEGIN and what is held, each as asked, in the order asked', async () => {
     const id = '77777777-7777-4777-8777-777777777777';
-    const shown = await t.db.withOwner(async (tx) => {
-      await tx.query('SELECT 1');
-      return Promise.all([
-        tx.query<{ q: string }>(self),
-        tx.query<{ n: number }>('SELECT $1::uuid AS id, 2 AS n', [id]),
-        tx.query<{ q: string }>(`${self} WHERE $1::text IS NOT NULL`, ['hunter2']),
-        tx.query<{ q: string }>(self),
-      ]);
-    });
-    // The first and the second went in one message; the text value went alone; the fourth after it.
-    expect(shown[0].rows[0]!.q).toContain(`SELECT '${id}'::uuid AS id, 2 AS n`);
+    await t.db.withOwner((tx) => tx.query('SELECT 1'));
+    const [shown, trips] = await roundTrips(() =>
+      t.db.withOwner(async (tx) => {
+        tx.defer('SELECT $1::int', [1]);
+        return Promise.all([
+          tx.query<{ q: string }>(self),
+          tx.query<{ id: string; n: number }>('SELECT $1::uuid AS id, 2 AS n', [id]),
+          tx.query<{ q: string }>(`${self} WHERE $1::text IS NOT NULL`, ['hunter2']),
+          tx.query<{ q: string }>(self),
+        ]);
+      }),
+    );
+    // BEGIN, the held write and the four reads; then COMMIT.
+    expect(trips).toBe(2);
+    expect(shown[0].rows[0]!.q).toBe(self);
     expect(shown[1].rows).toEqual([{ id, n: 2 }]);
     expect(shown[2].rows[0]!.q).toBe(`${self} WHERE $1::text IS NOT NULL`);
     expect(shown[3].rows[0]!.q).toBe(self);

@@ -63,17 +63,12 @@ function skip(sql: string, i: number): number {
 }
 
 /**
- * `sql` with its $n placeholders written as literals, for a simple-query message (which takes no
- * parameters). Each value goes in as the driver would send it as a parameter (its text, from pg's own
- * conversion), as an untyped literal escaped by the driver: PostgreSQL infers an untyped literal's type
- * from its context as it infers an unspecified parameter's. Placeholders inside quotes, dollar-quoted
- * bodies and comments are left alone. Throws a TypeError where the statement could not be written so
- * (a NUL, which in a query string would end the message early; a value missing or left over; an
- * unterminated quote).
+ * Refuses, when a write is held (Tx.defer) rather than when it runs with a later statement, what the
+ * database would refuse of its values: a NUL in one (no text may hold it), a value missing or left over
+ * for the $n placeholders (those inside quotes, quoted names, dollar-quoted bodies and comments are not
+ * placeholders), an unterminated quote. Throws a TypeError.
  */
-export function inlineParams(sql: string, params: readonly unknown[] = []): string {
-  let out = '';
-  let from = 0;
+export function checkParams(sql: string, params: readonly unknown[] = []): void {
   const used = new Set<number>();
   for (let i = 0; i < sql.length; ) {
     const end = skip(sql, i);
@@ -89,33 +84,11 @@ export function inlineParams(sql: string, params: readonly unknown[] = []): stri
     }
     const n = Number(m[1]);
     if (n < 1 || n > params.length) throw new TypeError(`no value for $${n}`);
+    if (paramText(params[n - 1])?.includes('\0')) throw new TypeError(`$${n} holds a NUL character`);
     used.add(n);
-    out += sql.slice(from, i) + literal(params[n - 1], n);
     i += m[0].length;
-    from = i;
   }
   if (used.size !== params.length) throw new TypeError(`${params.length} values for ${used.size} placeholders`);
-  return out + sql.slice(from);
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/**
- * Whether values may be written into a statement's text, which PostgreSQL shows in pg_stat_activity and
- * writes to its log with an error: only identifiers (uuids), numbers, booleans, times and nulls, and
- * arrays of those, never text that could hold a secret or a visitor's words (those stay parameters).
- */
-export function plainValues(params: readonly unknown[] = []): boolean {
-  return params.every(
-    (v) =>
-      v === null ||
-      v === undefined ||
-      typeof v === 'boolean' ||
-      (typeof v === 'number' && Number.isFinite(v)) ||
-      v instanceof Date ||
-      (typeof v === 'string' && UUID.test(v)) ||
-      (Array.isArray(v) && plainValues(v)),
-  );
 }
 
 // pg's own conversion of a parameter to what it sends (arrays, dates, JSON), which its types leave out.
@@ -126,13 +99,6 @@ export function paramText(value: unknown): string | null {
   const v = prepareValue(value);
   // pg sends a Buffer as a binary parameter; bytea's hex text is the same bytes.
   return Buffer.isBuffer(v) ? `\\x${v.toString('hex')}` : v;
-}
-
-function literal(value: unknown, n: number): string {
-  const text = paramText(value);
-  if (text === null) return 'NULL';
-  if (text.includes('\0')) throw new TypeError(`$${n} holds a NUL character`);
-  return pg.escapeLiteral(text);
 }
 
 export interface TxOptions {

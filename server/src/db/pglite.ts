@@ -4,7 +4,7 @@ import { vector } from '@electric-sql/pglite-pgvector';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { QueryResult, Tx } from './types.js';
-import { inlineParams, scopeStatement, type Driver, type Runner, type Scoped } from './driver.js';
+import { checkParams, scopeStatement, type Driver, type Runner, type Scoped } from './driver.js';
 import { PreparedStatements } from './pglite-statements.js';
 
 const INT8 = 20;
@@ -72,9 +72,8 @@ function wrap(q: Pick<Transaction, 'exec'>, statements: PreparedStatements): { t
   };
   const tx: Tx = {
     defer(sql, params = []) {
-      // Written out only to refuse what PostgreSQL's driver would refuse here (a NUL, a value too many or
-      // missing), when asked rather than later.
-      inlineParams(sql, params);
+      // Refused when asked, rather than with the next statement, as on PostgreSQL.
+      checkParams(sql, params);
       held.push({ sql, params });
     },
     async exec(sql: string) {

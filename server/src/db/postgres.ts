@@ -1,7 +1,7 @@
 // PostgreSQL server through node-postgres. The app pool may log in as parley_app; the owner pool runs
 // migrations and the platform path; the optional replica pool serves read-only transactions.
 import pg from 'pg';
-import { inlineParams, plainValues, scopeStatement, type Driver, type PoolUse, type Runner, type Scoped } from './driver.js';
+import { checkParams, scopeStatement, type Driver, type PoolUse, type Runner, type Scoped } from './driver.js';
 import { StatementNames } from './statement-names.js';
 import type { QueryResult, Tx } from './types.js';
 
@@ -15,7 +15,7 @@ const types = {
 const REPLICA_CONNECT_TIMEOUT_MS = 2000;
 
 function pool(url: string, extra: pg.PoolConfig = {}): pg.Pool {
-  const p = new pg.Pool({ connectionString: url, types, max: 10, idleTimeoutMillis: 10_000, ...extra });
+  const p = new pg.Pool({ connectionString: url, types, max: 10, idleTimeoutMillis: 10_000, pipeline: true, ...extra } as pg.PoolConfig);
   // An idle client's error (e.g. server restart) must not crash the process; the pool replaces it.
   p.on('error', () => {});
   return p;
@@ -25,13 +25,38 @@ function pool(url: string, extra: pg.PoolConfig = {}): pg.Pool {
 // go in one simple-query message: no extra round trip. A failed COMMIT stops the message there.
 const COMMIT_TRACKED = 'SELECT pg_current_xact_id_if_assigned() IS NOT NULL AS wrote; COMMIT; SELECT pg_current_wal_insert_lsn()::text AS lsn';
 
-/** A plain statement waiting to go in one message with others. */
-interface Batched {
+/**
+ * Sends what `send` queries in one write: on a pipelined connection each query goes out as it is asked
+ * for, so the socket is corked until they all are.
+ */
+function pipelined(client: pg.PoolClient, send: () => void): void {
+  const stream = (client as unknown as { connection: { stream: NodeJS.WritableStream & { cork(): void; uncork(): void } } }).connection.stream;
+  stream.cork();
+  try {
+    send();
+  } finally {
+    stream.uncork();
+  }
+}
+
+/** A statement to send: with parameters, prepared (`run`); without, a simple query. */
+interface Statement {
   sql: string;
-  params: readonly unknown[] | undefined;
+  params?: readonly unknown[];
+}
+
+/** A statement waiting to go in one write with others. */
+interface Batched extends Statement {
   resolve: (res: pg.QueryResult) => void;
   reject: (err: unknown) => void;
 }
+
+/**
+ * `p`'s result once the statements sent before it have answered; the first of their errors if one
+ * failed (a held write's, not the "transaction is aborted" the statements behind it then get).
+ */
+const after = (before: readonly Promise<unknown>[], p: Promise<pg.QueryResult>): Promise<pg.QueryResult> =>
+  before.length ? Promise.all([...before, p]).then(() => p) : p;
 
 // How many microtasks a batch waits for more statements: enough for a caller's few awaits of values
 // already at hand (a memoised read) before its statement, and no event-loop turn.
@@ -73,16 +98,22 @@ function txRunner(p: pg.Pool, names: StatementNames, closed: Promise<never>, alw
     const onError = (err: Error) => (broken = err);
     client.on('error', onError);
     // Statements not sent yet: held writes (Tx.defer) and, until the first statement, BEGIN and the scope.
-    let held: string[] = [];
+    let held: Statement[] = [];
     let begun = false;
-    const take = () => {
-      const message = held.join('; ');
+    // What is held, then `more`, in one write (the connection is pipelined: nothing waits for an answer
+    // before the next statement goes); their results in order.
+    const send = (more: Statement[]): Promise<pg.QueryResult>[] => {
+      const all = [...held, ...more];
       held = [];
       begun = true;
-      return message;
+      const sent: Promise<pg.QueryResult>[] = [];
+      pipelined(client, () => {
+        for (const st of all) sent.push(run(client, names, st.sql, st.params));
+      });
+      return sent;
     };
-    // Plain statements asked for together (independent reads awaited at once) wait for the ones asked in
-    // the same few microtasks, then go in one simple-query message with what is held: one round trip.
+    // Statements asked for together (independent reads awaited at once) wait for the ones asked in the
+    // same few microtasks, then go in one write with what is held: one round trip.
     let batch: Batched[] = [];
     // Once the transaction's function is done, nothing more goes on its connection from here (a statement
     // asked for without being awaited would otherwise run after COMMIT, or on the pool's next transaction).
@@ -94,62 +125,47 @@ function txRunner(p: pg.Pool, names: StatementNames, closed: Promise<never>, alw
       const items = batch;
       batch = [];
       if (!items.length || ended) return;
-      if (items.length === 1 && !held.length) {
-        const [only] = items;
-        run(client, names, only!.sql, only!.params).then(only!.resolve, only!.reject);
-        return;
-      }
-      const texts = items.map((i) => (i.params?.length ? inlineParams(i.sql, i.params) : i.sql));
-      const message = [...(held.length ? [take()] : []), ...texts].join('; ');
-      begun = true;
-      (client.query(message) as unknown as Promise<pg.QueryResult | pg.QueryResult[]>).then(
-        (res) => {
-          // Each batched statement is one, and they come last.
-          const results = (Array.isArray(res) ? res : [res]).slice(-items.length);
-          items.forEach((item, k) => item.resolve(results[k]!));
-        },
-        (err) => {
-          for (const item of items) item.reject(err);
-        },
-      );
+      const sent = send(items);
+      const before = sent.slice(0, sent.length - items.length);
+      items.forEach((item, k) => after(before, sent[before.length + k]!).then(item.resolve, item.reject));
+    };
+    /** Sends what is held and `st` (after any batch), and waits for `st`. */
+    const now = (st: Statement) => {
+      flush();
+      const sent = send([st]);
+      return after(sent.slice(0, -1), sent[sent.length - 1]!);
     };
     const tx: Tx = {
       defer(sql, params) {
         open();
         flush();
-        held.push(inlineParams(sql, params));
+        // Checked now, so a bad value fails where it was asked for (as on the embedded database), not at the next statement.
+        checkParams(sql, params);
+        held.push({ sql, params });
       },
       async exec(sql: string) {
         open();
-        flush();
-        await client.query(held.length ? `${take()}; ${sql}` : sql);
+        await now({ sql });
       },
       async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-        // Plain values may be written into the statement's text (`plainValues`), so the statement can go
-        // with others in one message; a statement of one may not (a semicolon could end a second).
         open();
-        if (plainValues(params) && !sql.includes(';')) {
-          const res = await new Promise<pg.QueryResult>((resolve, reject) => {
-            if (!batch.length) void afterTicks(BATCH_TICKS).then(flush);
-            batch.push({ sql, params, resolve, reject });
-          });
-          return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
-        }
-        // Else what is held and batched goes first, then this statement: both to the connection's queue
-        // now, in order: two round trips, the earlier ones' error first.
-        flush();
-        const before = held.length ? client.query(take()) : null;
-        const running = run(client, names, sql, params);
-        const res = before ? (await Promise.all([before, running]))[1] : await running;
+        // A text of several statements (no parameters) goes on its own; any other joins the batch.
+        const res =
+          !params?.length && sql.includes(';')
+            ? await now({ sql })
+            : await new Promise<pg.QueryResult>((resolve, reject) => {
+                if (!batch.length) void afterTicks(BATCH_TICKS).then(flush);
+                batch.push({ sql, params, resolve, reject });
+              });
         return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
       },
     };
     try {
       const begin = always.readOnly || opts.readOnly ? 'BEGIN READ ONLY' : 'BEGIN';
-      // BEGIN and the scope go with the transaction's first statement, in one simple-query message (such
-      // a message takes no parameters, so the scope's values go in as literals, escaped by the driver):
-      // a transaction of held writes only is one round trip, COMMIT included. A scope read before the
-      // transaction's function runs (`replayed`) is sent at once.
+      // BEGIN and the scope go with the transaction's first statement, in one write (as a simple query:
+      // the scope's values go in as literals, escaped by the driver): a transaction of held writes only is
+      // one round trip, COMMIT included. A scope read before the transaction's function runs (`replayed`)
+      // is sent at once.
       const s = opts.scope;
       let scoped: Scoped = {};
       const scope = s ? `; ${scopeStatement(s, (v) => pg.escapeLiteral(v))}` : '';
@@ -157,16 +173,14 @@ function txRunner(p: pg.Pool, names: StatementNames, closed: Promise<never>, alw
         begun = true;
         const [, set] = (await client.query(`${begin}${scope}`)) as unknown as pg.QueryResult[];
         scoped = set!.rows[0] as Scoped;
-      } else held.push(`${begin}${scope}`);
+      } else held.push({ sql: `${begin}${scope}` });
       const result = await fn(tx, scoped);
       flush();
       ended = true;
-      const rest = held.length ? `${take()}; ` : '';
       if (opts.onWrite && !always.readOnly) {
-        const results = (await client.query(`${rest}${COMMIT_TRACKED}`)) as unknown as pg.QueryResult[];
-        const [wrote, , lsn] = results.slice(-3);
+        const [wrote, , lsn] = (await now({ sql: COMMIT_TRACKED })) as unknown as pg.QueryResult[];
         if (wrote!.rows[0].wrote) opts.onWrite(lsn!.rows[0].lsn);
-      } else await client.query(`${rest}COMMIT`);
+      } else await now({ sql: 'COMMIT' });
       return result;
     } catch (err) {
       // A statement still waiting for its batch is never sent: the connection goes back to the pool.

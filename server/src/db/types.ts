@@ -11,13 +11,11 @@ export interface Tx {
   /** Runs a script of several statements without parameters (migrations, maintenance). */
   exec(sql: string): Promise<void>;
   /**
-   * A write whose result nobody reads (an audit entry): held, then sent in one message with the
-   * transaction's next statement or its COMMIT, so it costs no round trip of its own. Statements still
-   * run in the order they were asked for; an error in a held one fails the statement (or COMMIT) it went
-   * with, and so the transaction. On PostgreSQL its values are written into the statement's text as
-   * escaped literals (`inlineParams`), which the server shows in pg_stat_activity and its error log: hold
-   * only writes whose values may be read there (an audit entry's bounded facts), never a secret or a
-   * visitor's words. (The embedded database runs it as a prepared statement before the next one.)
+   * A write whose result nobody reads (an audit entry): held, then sent with the transaction's next
+   * statement or its COMMIT, so it costs no round trip of its own. Statements still run in the order they
+   * were asked for; an error in a held one fails the statement (or COMMIT) it went with, and so the
+   * transaction. Its values are checked when it is held (checkParams) and sent as parameters, never in
+   * the statement's text.
    */
   defer(sql: string, params?: readonly unknown[]): void;
 }

@@ -1,0 +1,36 @@
+// Round trips to PostgreSQL through node-postgres, for tests and benchmarks: on each connection, a write
+// after the server's last answer, so statements that leave together (in one write, or before the answers
+// come back) count once.
+import pg from 'pg';
+
+type Stream = NodeJS.WritableStream & NodeJS.EventEmitter;
+
+/** Counts from now on, on every connection the process uses; `stop` puts the driver back. */
+export function watchRoundTrips(): { count: () => number; stop: () => void } {
+  const query = pg.Client.prototype.query;
+  let trips = 0;
+  let counting = true;
+  const watched = new WeakSet<object>();
+  pg.Client.prototype.query = function (this: { connection: { stream: Stream } }, ...args: unknown[]) {
+    const stream = this.connection.stream;
+    if (!watched.has(stream)) {
+      watched.add(stream);
+      let answered = true;
+      stream.on('data', () => (answered = true));
+      const write = stream.write as (...a: unknown[]) => boolean;
+      stream.write = function (this: unknown, ...a: unknown[]) {
+        if (answered && counting) trips++;
+        answered = false;
+        return write.apply(this, a);
+      } as Stream['write'];
+    }
+    return (query as (...q: unknown[]) => unknown).apply(this, args);
+  } as typeof query;
+  return {
+    count: () => trips,
+    stop() {
+      counting = false;
+      pg.Client.prototype.query = query;
+    },
+  };
+}
