@@ -66,17 +66,21 @@ const afterTicks = async (n: number) => {
 };
 
 /**
- * Runs a statement with parameters prepared under its name (statement-names.ts); one without, as a
- * simple query (which may hold several statements, as a prepared one may not).
+ * Runs a statement prepared under its name (statement-names.ts): one with parameters, or a read without
+ * (a SELECT or WITH of one statement). Anything else (BEGIN, COMMIT, a script of several statements, which
+ * a prepared statement may not hold) goes as a simple query.
  */
 function run(on: pg.Pool | pg.PoolClient, names: StatementNames, sql: string, params: readonly unknown[] | undefined): Promise<pg.QueryResult> {
-  if (!params?.length) return on.query(sql);
+  const values = params ?? [];
+  if (!values.length && (sql.includes(';') || !READ.test(sql))) return on.query(sql);
   const name = names.of(sql);
-  return on.query({ text: sql, values: [...params], ...(name ? { name } : {}) }).catch((err: unknown) => {
+  if (!name && !values.length) return on.query(sql);
+  return on.query({ text: sql, values: [...values], ...(name ? { name } : {}) }).catch((err: unknown) => {
     names.failed(err);
     throw err;
   });
 }
+const READ = /^\s*(?:SELECT|WITH)\b/i;
 
 // pg-pool's end() leaves callers already queued for a connection waiting forever: a transaction waiting
 // when the database closes fails instead, so whoever awaits it (a background job being stopped) goes on.

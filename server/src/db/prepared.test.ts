@@ -1,4 +1,4 @@
-// Statements with values run more than once are prepared once per text, on either database: each
+// Statements run more than once (with values, or reads without) are prepared once per text, on either database: each
 // connection parses and plans them once; a cached plan never carries one tenant's rows into another's
 // transaction; a schema change costs a statement one failure at most.
 import { randomUUID } from 'node:crypto';
@@ -25,6 +25,18 @@ describe('statements with values, on either database', () => {
     expect(prepared).toBe(1);
   });
 
+  test('a read without values is prepared too; BEGIN, COMMIT and a script of several statements never are', async () => {
+    const sql = 'SELECT 41 + 1 AS n';
+    const prepared = await t.db.withOwner(async (tx) => {
+      for (let i = 0; i < 3; i++) expect((await tx.query<{ n: number }>(sql)).rows).toEqual([{ n: 42 }]);
+      await tx.exec('SELECT 1; SELECT 2');
+      await tx.exec('SELECT 1; SELECT 2');
+      return (await tx.query<{ statement: string }>('SELECT statement FROM pg_prepared_statements ORDER BY statement')).rows.map((r) => r.statement);
+    });
+    expect(prepared).toContain(sql);
+    expect(prepared.filter((p) => /^(BEGIN|COMMIT)|; SELECT 2/.test(p))).toEqual([]);
+  });
+
   test("the same text, run again and again for two tenants in turn, returns only each tenant's rows", async () => {
     const [a, b] = [randomUUID(), randomUUID()];
     await t.db.withOwner((tx) =>
@@ -43,17 +55,18 @@ describe('statements with values, on either database', () => {
         [a, 'a'],
         [b, 'b'],
       ] as const) {
-        const { rows } = await t.db.withTenant(tenant, { requestId: null }, (tx) =>
-          tx.query<{ v: string }>('SELECT v FROM prepared_probe WHERE v LIKE $1 ORDER BY v', ['%']),
-        );
-        seen.push(`${name}:${rows.map((r) => r.v).join(',')}`);
+        const [rows, all] = await t.db.withTenant(tenant, { requestId: null }, async (tx) => [
+          (await tx.query<{ v: string }>('SELECT v FROM prepared_probe WHERE v LIKE $1 ORDER BY v', ['%'])).rows,
+          // And a read without values.
+          (await tx.query<{ v: string }>('SELECT v FROM prepared_probe ORDER BY v')).rows,
+        ]);
+        seen.push(`${name}:${rows.map((r) => r.v).join(',')}`, `${name}:${all.map((r) => r.v).join(',')}`);
       }
     expect(new Set(seen)).toEqual(new Set(['a:a1,a2', 'b:b1']));
   });
 
   test('a table altered under a prepared statement fails it once; then it is prepared again and answers with the new columns', async () => {
     await t.db.withOwner((tx) => tx.exec('CREATE TABLE altered_probe (id int); INSERT INTO altered_probe VALUES (1)'));
-    // A text value: a statement with plain values only may go with BEGIN as a simple query, unprepared.
     const read = () => t.db.withOwner((tx) => tx.query('SELECT * FROM altered_probe WHERE id::text = $1', ['1']));
     // Prepared from its second run.
     for (let i = 0; i < 2; i++) expect((await read()).rows).toEqual([{ id: 1 }]);

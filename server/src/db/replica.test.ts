@@ -252,9 +252,20 @@ describe.skipIf(!serverUrl)('the read replica (a hot standby of the test server)
     ).toEqual({
       r: true,
     });
-    // Freeze the standby, then change the primary behind the app's back: only the standby still has the old title.
+    // Freeze the standby, then change the primary behind the app's back: only the standby still has the old
+    // title. The index's version moves with it, as with every change the app makes to knowledge (an
+    // instance's copy of the index, and the passages it keeps, are of one version).
+    // Searched before, so that the instance holds a copy of the index (built in the background) and its passage.
+    await search('parcels Lisbon');
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await search('parcels Lisbon'))[0]!.title).toBe('Delivery');
     await standby.pauseReplay();
-    await query(owner, "UPDATE knowledge_chunks SET title = 'Changed on the primary' WHERE tenant_id = $1", [a.tenant.id]);
+    await query(
+      owner,
+      `WITH changed AS (UPDATE knowledge_chunks SET title = 'Changed on the primary' WHERE tenant_id = $1 RETURNING 1)
+       UPDATE knowledge_stats SET version = version + 1 WHERE tenant_id = $1 AND EXISTS (SELECT 1 FROM changed)`,
+      [a.tenant.id],
+    );
     expect((await search('parcels Lisbon'))[0]!.title).toBe('Delivery');
     await standby.resumeReplay();
     await standby.caughtUp();
