@@ -1,5 +1,6 @@
-// PostgreSQL server through node-postgres. The app pool may log in as parley_app; the owner pool runs
-// migrations and the platform path; the optional replica pool serves read-only transactions.
+// PostgreSQL server through node-postgres, on pipelined connections. The app pool may log in as
+// parley_app; the owner pool runs migrations and the platform path; the optional replica pool serves
+// read-only transactions.
 import pg from 'pg';
 import { checkParams, scopeStatement, type Driver, type PoolUse, type Runner, type Scoped } from './driver.js';
 import { StatementNames } from './statement-names.js';
@@ -39,7 +40,7 @@ function pipelined(client: pg.PoolClient, send: () => void): void {
   }
 }
 
-/** A statement to send: with parameters, prepared (`run`); without, a simple query. */
+/** A statement to send (prepared or not: see `run`). */
 interface Statement {
   sql: string;
   params?: readonly unknown[];

@@ -1,7 +1,7 @@
 // The passages an instance's copy of a tenant's index (memory-index.ts) returned lately, so that a search
 // whose passages were read before reads none from the database: most questions a support site gets are
 // about a few passages. Held per copy, so per tenant and per version; at one version a passage cannot
-// change (a chunk's title, anchor and text are written once, and its source's URL or id changes only by
+// change (a chunk's title, anchor and text are written once, and its source's URL changes only by
 // replacing the source's chunks, which gives new chunk ids and moves the version). They were read under
 // the tenant's row-level security, by a search that used this copy; a copy that is out of date drops them.
 
