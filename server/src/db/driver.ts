@@ -84,12 +84,17 @@ export function checkParams(sql: string, params: readonly unknown[] = []): void 
     }
     const n = Number(m[1]);
     if (n < 1 || n > params.length) throw new TypeError(`no value for $${n}`);
-    if (paramText(params[n - 1])?.includes('\0')) throw new TypeError(`$${n} holds a NUL character`);
     used.add(n);
     i += m[0].length;
   }
   if (used.size !== params.length) throw new TypeError(`${params.length} values for ${used.size} placeholders`);
+  params.forEach((v, i) => {
+    if (holdsNul(v)) throw new TypeError(`$${i + 1} holds a NUL character`);
+  });
 }
+
+/** A NUL in a text, or in an array's texts; an object goes as JSON, which writes a NUL escaped. */
+const holdsNul = (v: unknown): boolean => (typeof v === 'string' ? v.includes('\0') : Array.isArray(v) && v.some(holdsNul));
 
 // pg's own conversion of a parameter to what it sends (arrays, dates, JSON), which its types leave out.
 const { prepareValue } = (pg as unknown as { utils: { prepareValue(v: unknown): string | Buffer | null } }).utils;

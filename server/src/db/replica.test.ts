@@ -252,13 +252,13 @@ describe.skipIf(!serverUrl)('the read replica (a hot standby of the test server)
     ).toEqual({
       r: true,
     });
-    // Freeze the standby, then change the primary behind the app's back: only the standby still has the old
-    // title. The index's version moves with it, as with every change the app makes to knowledge (an
-    // instance's copy of the index, and the passages it keeps, are of one version).
     // Searched before, so that the instance holds a copy of the index (built in the background) and its passage.
     await search('parcels Lisbon');
     await new Promise((r) => setTimeout(r, 500));
     expect((await search('parcels Lisbon'))[0]!.title).toBe('Delivery');
+    // Freeze the standby, then change the primary behind the app's back: only the standby still has the old
+    // title. The index's version moves with it, as with every change the app makes to knowledge (an
+    // instance's copy of the index, and the passages it keeps, are of one version).
     await standby.pauseReplay();
     await query(
       owner,

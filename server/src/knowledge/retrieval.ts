@@ -4,7 +4,7 @@
 // last word on what a tenant can see. Without an embedding model, or when the provider fails, retrieval
 // falls back to BM25 rather than failing the visitor.
 import { inSpan } from '../telemetry/spans.js';
-import { atFourPlaces, BM25, readPassages, type Retrieve, type RetrievedChunk } from './retrieve.js';
+import { atFourPlaces, BM25, passageResult, readPassages, type Retrieve, type RetrievedChunk } from './retrieve.js';
 import type { Passage } from './passage-cache.js';
 import type { AuditLog } from '../audit/log.js';
 import type { Db } from '../db/index.js';
@@ -51,16 +51,7 @@ export function reciprocalRankFusion(lists: string[][], k = RRF_K): { id: string
 export const bm25Strength = (score: number) => (score > 0 ? score / (score + 4) : 0);
 export const cosineStrength = (cos: number) => Math.min(1, Math.max(0, (cos - 0.25) / 0.5));
 
-const toChunk = (r: Passage, score: number, strength: number): RetrievedChunk => ({
-  chunkId: r.id,
-  sourceId: r.source_id,
-  externalId: r.external_id,
-  title: r.title,
-  url: r.anchor_url ?? r.url,
-  score: atFourPlaces(score),
-  strength: atFourPlaces(strength),
-  text: r.text,
-});
+const toChunk = (r: Passage, score: number, strength: number): RetrievedChunk => ({ ...passageResult(r, score), strength: atFourPlaces(strength) });
 
 export interface SearchOptions {
   requestId?: string | null;

@@ -50,15 +50,17 @@ type Row = Passage & { score: number };
 /** A score (or strength) to the four places search results give it: the precision SQL ranks at, and feedback reads. */
 export const atFourPlaces = (x: number) => Number(x.toFixed(4));
 
-const toChunk = (r: Row): RetrievedChunk => ({
+/** A passage as a search result, its score to four places (a dense or hybrid result adds its strength). */
+export const passageResult = (r: Passage, score: number): RetrievedChunk => ({
   chunkId: r.id,
   sourceId: r.source_id,
   externalId: r.external_id,
   title: r.title,
   url: r.anchor_url ?? r.url,
-  score: atFourPlaces(Number(r.score)),
+  score: atFourPlaces(Number(score)),
   text: r.text,
 });
+const toChunk = (r: Row) => passageResult(r, r.score);
 
 /** The most terms a search scores (a question's own come first). */
 const MAX_TERMS = 48;
@@ -155,7 +157,7 @@ export async function readRanked(tx: Tx, found: readonly Scored[], kept?: Passag
   for (const p of read.values()) kept?.add(p);
   return found.flatMap((f) => {
     const r = cached.get(f.id) ?? read.get(f.id);
-    return r ? [toChunk({ ...r, score: f.score })] : [];
+    return r ? [passageResult(r, f.score)] : [];
   });
 }
 
