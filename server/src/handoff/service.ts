@@ -12,6 +12,7 @@ import { DomainError } from '../errors.js';
 import type { RequestCtx } from '../http/context.js';
 import { modeFor, type PiiPolicy } from '../ai/pii/index.js';
 import { tenantPolicy, vaultContext } from '../ai/pii/redactor.js';
+import { vaultEntry } from '../ai/pii/store.js';
 import type { ConversationEvent } from '../conversations/bus.js';
 import { appendMessage, conversationView, recordEvent, type ConversationRow, type MessageView } from '../conversations/service.js';
 import type { Redactor } from '../conversations/turn.js';
@@ -266,7 +267,7 @@ export async function reveal(
   token: string,
   reason: string,
 ): Promise<string> {
-  const v = await store.vaultEntry(tx, conversationId, token);
+  const v = await vaultEntry(tx, conversationId, token);
   if (!v) throw new DomainError('not_found', 'No reversible value with that token in this conversation.');
   await audit.append(tx, {
     ...ctx,

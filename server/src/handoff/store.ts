@@ -151,14 +151,6 @@ export async function transcript(tx: Tx, conversationId: string): Promise<Transc
   return rows;
 }
 
-export async function vaultEntry(tx: Tx, conversationId: string, token: string): Promise<{ sealed: Uint8Array; class: string } | null> {
-  const { rows } = await tx.query<{ sealed: Uint8Array; class: string }>(
-    'SELECT sealed, class FROM pii_vault WHERE conversation_id = $1 AND token = $2',
-    [conversationId, token],
-  );
-  return rows[0] ?? null;
-}
-
 /** The sealed Sign-In Pro profile of a verified subject. */
 export async function verifiedProfile(tx: Tx, subject: string): Promise<Uint8Array | null> {
   const { rows } = await tx.query<{ profile: Uint8Array }>('SELECT profile FROM verified_visitors WHERE subject = $1', [subject]);

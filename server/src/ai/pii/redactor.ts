@@ -11,6 +11,7 @@ import type { ConversationRow } from '../../conversations/service.js';
 import { canonicalJson } from '../../audit/canonical.js';
 import { loadRedactionState, newTokenKey, redact, restore, type PiiPolicy } from './index.js';
 import { tenantSettings } from '../../tenants/settings.js';
+import * as store from './store.js';
 
 export const vaultContext = (conversationId: string, token: string) => `pii-vault/${conversationId}/${token}`;
 export const tokenKeyContext = (conversationId: string) => `pii-tokens/${conversationId}`;
@@ -29,16 +30,9 @@ export class ConversationRedactor implements Redactor {
     const out = redact(text, policy, channel, state, key);
     for (const v of out.vault) {
       const sealed = await this.keyring.seal(tx, c.tenant_id, v.value, vaultContext(c.id, v.token));
-      await tx.query('INSERT INTO pii_vault (tenant_id, conversation_id, token, class, sealed) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [
-        c.tenant_id,
-        c.id,
-        v.token,
-        v.class,
-        sealed,
-      ]);
+      await store.storeVaultEntry(tx, c.tenant_id, c.id, { token: v.token, class: v.class, sealed });
     }
-    if (canonicalJson(out.state) !== stored)
-      await tx.query('UPDATE conversations SET redaction_state = $2 WHERE id = $1', [c.id, JSON.stringify(out.state)]);
+    if (canonicalJson(out.state) !== stored) await store.storeRedactionState(tx, c.id, out.state);
     c.redaction_state = out.state as unknown as Record<string, unknown>;
     // Positions refer to the original text; classes and actions are what review needs, never values.
     const pii = out.matches.map((m) => ({ class: m.class, start: m.start, end: m.end, score: Number(m.score.toFixed(3)), action: m.action }));
@@ -55,13 +49,7 @@ export class ConversationRedactor implements Redactor {
     if (!sealed) {
       const fresh = await this.keyring.seal(tx, c.tenant_id, newTokenKey(), context);
       // A concurrent first message may have set one already: keep theirs.
-      const set = await tx.query<{ redaction_key: Uint8Array }>(
-        'UPDATE conversations SET redaction_key = $2 WHERE id = $1 AND redaction_key IS NULL RETURNING redaction_key',
-        [c.id, fresh],
-      );
-      sealed =
-        set.rows[0]?.redaction_key ??
-        (await tx.query<{ redaction_key: Uint8Array }>('SELECT redaction_key FROM conversations WHERE id = $1', [c.id])).rows[0]!.redaction_key;
+      sealed = await store.claimRedactionKey(tx, c.id, fresh);
       c.redaction_key = sealed;
     }
     return this.keyring.open(tx, c.tenant_id, sealed, context);
@@ -70,10 +58,7 @@ export class ConversationRedactor implements Redactor {
   async restoreForVisitor(tx: Tx, c: ConversationRow, text: string): Promise<string> {
     const tokens = [...new Set(text.match(PLACEHOLDER) ?? [])];
     if (!tokens.length) return text;
-    const { rows } = await tx.query<{ token: string; sealed: Uint8Array }>(
-      'SELECT token, sealed FROM pii_vault WHERE conversation_id = $1 AND token = ANY($2)',
-      [c.id, tokens],
-    );
+    const rows = await store.vaultEntries(tx, c.id, tokens);
     const vault = [];
     for (const r of rows)
       vault.push({ token: r.token, value: await this.keyring.openString(tx, c.tenant_id, r.sealed, vaultContext(c.id, r.token)) });
