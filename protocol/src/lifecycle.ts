@@ -161,6 +161,7 @@ export const CLASSIFICATION = {
       'redaction_state',
       'created_at',
       'updated_at',
+      'active_hour',
       'last_seq',
       'contact_left_at',
     ],

@@ -291,7 +291,7 @@ export async function appendMessage(tx: Tx, m: NewMessage): Promise<{ message: M
   const { rows } = await tx.query<MessageRow & { duplicate: boolean; event_id: number | null; event_at: Date | null }>(
     `WITH dup AS (SELECT id, role, text, citations, confidence, created_at FROM messages
                    WHERE tenant_id = $2 AND conversation_id = $3 AND client_message_id = $10),
-          next AS (UPDATE conversations SET last_seq = last_seq + 1, updated_at = now()
+          next AS (UPDATE conversations SET last_seq = last_seq + 1, updated_at = now(), active_hour = date_trunc('hour', now())
                     WHERE id = $3 AND NOT EXISTS (SELECT 1 FROM dup) RETURNING last_seq),
           ins AS (INSERT INTO messages (id, tenant_id, conversation_id, seq, role, text, pii, citations, confidence, author_id, client_message_id)
                   SELECT $1::uuid, $2::uuid, $3::uuid, next.last_seq, $4::text, $5::text, $6::jsonb, $7::jsonb, $8::real, $9::text, $10::text FROM next

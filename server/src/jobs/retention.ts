@@ -73,9 +73,10 @@ const RULES: Rule[] = [
   // Personal data by the tenant's windows: conversations with no activity (messages, events, vault
   // entries, handoffs and ratings go with them), then verified users' profiles not refreshed.
   // A question still owed an answer (pending_answers) keeps its conversation until the turn is done.
+  // Candidates come by the hour of their last message (indexed; see migration 105), the window is exact.
   {
     table: 'conversations',
-    expired: `${tenantWindow('conversations', 'updated_at', 'messages')}
+    expired: `conversations.active_hour < now() - interval '1 day' AND ${tenantWindow('conversations', 'updated_at', 'messages')}
       AND NOT EXISTS (SELECT 1 FROM pending_answers p WHERE p.tenant_id = conversations.tenant_id AND p.conversation_id = conversations.id)`,
   },
   { table: 'verified_visitors', expired: tenantWindow('verified_visitors', 'updated_at', 'verifiedProfiles') },

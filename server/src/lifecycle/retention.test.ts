@@ -55,7 +55,10 @@ describe('retention windows', () => {
     const convB = await chat(b, 'b.example', `Hello, I am Bea, write to ${email}`);
     const freshA = await chat(a, 'a.example', 'A question asked today');
     // Both conversations went quiet 40 days ago: past A's 30 days, within B's default 365.
-    await owner("UPDATE conversations SET updated_at = now() - interval '40 days' WHERE id = ANY($1)", [[convA, convB]]);
+    await owner(
+      "UPDATE conversations SET updated_at = now() - interval '40 days', active_hour = date_trunc('hour', now() - interval '40 days') WHERE id = ANY($1)",
+      [[convA, convB]],
+    );
     expect((await owner('SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1', [convA])).rows[0].n).toBeGreaterThan(0);
     // Webhook bodies 3 days old (A keeps 2, B the default 7); profiles refreshed 400 and 100 days ago.
     for (const tenant of [a, b]) {
