@@ -136,8 +136,8 @@ export async function listMySessions(deps: PeopleDeps, ctx: AdminCtx) {
 export async function revokeMySession(deps: PeopleDeps, ctx: AdminCtx, sessionId: string): Promise<void> {
   const me = ctx.admin.member!;
   await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
-    const { rows } = await tx.query('SELECT 1 FROM member_sessions WHERE id = $1 AND member_id = $2', [sessionId, me.id]);
-    if (!rows.length || !(await deps.sessions.revoke(tx, sessionId, 'revoked_by_member'))) throw new DomainError('not_found', 'No such session.');
+    if ((await store.memberSessionAge(tx, sessionId, me.id)) === null || !(await deps.sessions.revoke(tx, sessionId, 'revoked_by_member')))
+      throw new DomainError('not_found', 'No such session.');
     await deps.audit.append(tx, { ...who(ctx), action: 'session.revoke', target: { type: 'session', id: sessionId } });
   });
 }
@@ -210,8 +210,8 @@ export async function createInvite(
   const token = `inv_${randomBytes(32).toString('base64url')}`;
   const url = inviteUrl(deps, token);
   const { invite, tenantName } = await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
-    const tenant = await tx.query<{ name: string }>('SELECT name FROM tenants WHERE id = $1', [ctx.tenantId]);
-    if (!tenant.rows[0]) throw new DomainError('not_found', 'No such tenant.');
+    const tenant = await store.tenantName(tx, ctx.tenantId);
+    if (!tenant) throw new DomainError('not_found', 'No such tenant.');
     if (await store.memberByEmail(tx, input.email)) throw new DomainError('conflict', 'This address is already a member of the tenant.');
     await store.revokeOpenInvitesFor(tx, input.email);
     const row = await store.insertInvite(tx, {
@@ -233,7 +233,7 @@ export async function createInvite(
       metadata: { role: input.role, delivery: deps.mailer.delivery },
     });
     await memberInvited(tx, ctx.tenantId, row);
-    return { invite: { ...row, link_sealed: null }, tenantName: tenant.rows[0].name };
+    return { invite: { ...row, link_sealed: null }, tenantName: tenant.name };
   });
   // Sent after the commit: a slow mail server holds no transaction. A failure leaves the invite listed
   // (as `log` delivery it would show its link; with SMTP the admin revokes and sends again).
@@ -268,11 +268,9 @@ export async function revokeInvite(deps: PeopleDeps, ctx: AdminCtx, id: string):
 
 /** The tenant an invite token belongs to (by its hash), or a refusal that says nothing more. */
 export async function inviteTenant(db: Db, requestId: string | null, token: string): Promise<string> {
-  const { rows } = await db.withoutTenant({ requestId }, (tx) =>
-    tx.query<{ tenant_id: string }>('SELECT tenant_id FROM parley_resolve_invite($1)', [hashToken(token)]),
-  );
-  if (!rows[0]) throw new DomainError('token_invalid', 'This invitation link is not valid. Ask for a new one.');
-  return rows[0].tenant_id;
+  const tenantId = await db.withoutTenant({ requestId }, (tx) => store.inviteTenantOf(tx, hashToken(token)));
+  if (!tenantId) throw new DomainError('token_invalid', 'This invitation link is not valid. Ask for a new one.');
+  return tenantId;
 }
 
 export async function previewInvite(deps: PeopleDeps, requestId: string | null, token: string) {
@@ -281,7 +279,7 @@ export async function previewInvite(deps: PeopleDeps, requestId: string | null, 
     const invite = await store.inviteByHash(tx, hashToken(token));
     if (!invite) throw new DomainError('token_invalid', 'This invitation link is not valid. Ask for a new one.');
     if (!invite.usable) throw new DomainError('token_expired', 'This invitation was already used, revoked or has expired. Ask for a new one.');
-    const tenant = (await tx.query<{ id: string; name: string }>('SELECT id, name FROM tenants WHERE id = $1', [tenantId])).rows[0]!;
+    const tenant = (await store.tenantName(tx, tenantId))!;
     const policy = await readPolicy(tx);
     return { email: invite.email, role: invite.role, tenant, expiresAt: new Date(invite.expires_at).toISOString(), ssoOnly: policy.enforceSso };
   });
@@ -322,7 +320,7 @@ export async function acceptInvite(
       target: { type: 'member', id: memberId },
       metadata: { via: 'invite', invite: invite.id, role: invite.role },
     });
-    const tenant = (await tx.query<{ id: string; name: string }>('SELECT id, name FROM tenants WHERE id = $1', [tenantId])).rows[0]!;
+    const tenant = (await store.tenantName(tx, tenantId))!;
     return { tenantId, memberId, policy, tenant };
   });
 }
@@ -344,8 +342,7 @@ export async function getPolicy(deps: PeopleDeps, ctx: AdminCtx): Promise<SignIn
 export async function setPolicy(deps: PeopleDeps, ctx: AdminCtx, policy: SignInPolicy): Promise<SignInPolicy> {
   return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
     if (policy.enforceSso) {
-      const sso = await tx.query('SELECT 1 FROM sso_connections LIMIT 1');
-      if (!sso.rows.length)
+      if (!(await store.hasSsoConnection(tx)))
         throw new DomainError('invalid_input', 'Set up an SSO connection before enforcing SSO.', {
           errors: [{ path: '/enforceSso', message: 'no SSO connection is configured', code: 'sso_missing' }],
         });

@@ -176,13 +176,9 @@ export async function passwordSignIn(
 ): Promise<SignIn> {
   const address = clientAddress(req);
   await deps.throttle.check(req.id, input.email, address);
-  const logins = (
-    await deps.db.withoutTenant({ requestId: req.id }, (tx) =>
-      tx.query<{ tenant_id: string; member_id: string; password_hash: string | null; status: string }>('SELECT * FROM parley_member_logins($1)', [
-        input.email,
-      ]),
-    )
-  ).rows.filter((l) => !input.tenantId || l.tenant_id === input.tenantId);
+  const logins = (await deps.db.withoutTenant({ requestId: req.id }, (tx) => store.memberLogins(tx, input.email))).filter(
+    (l) => !input.tenantId || l.tenant_id === input.tenantId,
+  );
   // Every candidate is checked (an unknown address still costs one hash), so timing tells nothing.
   const matched = [];
   for (const l of logins.length ? logins : [{ tenant_id: '', member_id: '', password_hash: null, status: 'none' }]) {

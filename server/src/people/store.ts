@@ -155,3 +155,38 @@ export const revokeOpenInvitesFor = (tx: Tx, email: string) =>
   tx.query('UPDATE member_invites SET revoked_at = now(), link_sealed = NULL WHERE email = $1 AND accepted_at IS NULL AND revoked_at IS NULL', [
     email,
   ]);
+
+// ---- lookups across the tenant's own tables and the sign-in functions
+
+/** The tenant's name and id (the row RLS lets the transaction see). */
+export async function tenantName(tx: Tx, tenantId: string): Promise<{ id: string; name: string } | undefined> {
+  return (await tx.query<{ id: string; name: string }>('SELECT id, name FROM tenants WHERE id = $1', [tenantId])).rows[0];
+}
+
+export async function hasSsoConnection(tx: Tx): Promise<boolean> {
+  return (await tx.query('SELECT 1 FROM sso_connections LIMIT 1')).rows.length > 0;
+}
+
+/** How long ago (in seconds) the member's own session `sessionId` began; null when it is not theirs. */
+export async function memberSessionAge(tx: Tx, sessionId: string, memberId: string): Promise<number | null> {
+  const { rows } = await tx.query<{ age: number }>(
+    'SELECT extract(epoch FROM now() - created_at)::float8 AS age FROM member_sessions WHERE id = $1 AND member_id = $2',
+    [sessionId, memberId],
+  );
+  return rows[0]?.age ?? null;
+}
+
+/** Every membership an address signs in to, across tenants (a SECURITY DEFINER lookup before any tenant is known). */
+export async function memberLogins(tx: Tx, email: string) {
+  return (
+    await tx.query<{ tenant_id: string; member_id: string; password_hash: string | null; status: string }>(
+      'SELECT tenant_id, member_id, password_hash, status FROM parley_member_logins($1)',
+      [email],
+    )
+  ).rows;
+}
+
+/** The tenant an invitation token's hash belongs to (a SECURITY DEFINER lookup before any tenant is known). */
+export async function inviteTenantOf(tx: Tx, hash: Buffer): Promise<string | undefined> {
+  return (await tx.query<{ tenant_id: string }>('SELECT tenant_id FROM parley_resolve_invite($1)', [hash])).rows[0]?.tenant_id;
+}

@@ -9,6 +9,7 @@ import { DomainError } from '../errors.js';
 import type { RequestCtx } from '../http/context.js';
 import { createInvite, type InviteDeps } from '../people/service.js';
 import { createTenant, type CreatedTenant } from '../tenants/service.js';
+import { tenantSummaries } from './store.js';
 
 export interface PlatformDeps extends InviteDeps {
   db: Db;
@@ -18,11 +19,7 @@ export interface PlatformDeps extends InviteDeps {
 
 export async function listTenants(deps: PlatformDeps, ctx: RequestCtx) {
   return deps.db.withPlatform({ ...ctx, reason: 'an operator listed the tenants', action: 'platform.tenants_list' }, async (tx) => {
-    const { rows } = await tx.query<{ id: string; name: string; created_at: Date; members: number }>(
-      `SELECT t.id, t.name, t.created_at, (SELECT count(*) FROM members m WHERE m.tenant_id = t.id)::int AS members
-         FROM tenants t WHERE t.id <> $1 ORDER BY t.created_at, t.id`,
-      [PLATFORM_TENANT],
-    );
+    const rows = await tenantSummaries(tx, PLATFORM_TENANT);
     return rows.map((r) => ({ id: r.id, name: r.name, createdAt: new Date(r.created_at).toISOString(), members: r.members }));
   });
 }

@@ -10,6 +10,8 @@ import type { RequestCtx } from '../../http/context.js';
 import { DomainError } from '../../errors.js';
 import type { Outbound } from '../../outbound/outbound.js';
 import { BaseUrlError, checkBaseUrl } from './base-url.js';
+import * as store from './store.js';
+import type { ProviderRow } from './store.js';
 
 export interface ProviderDeps {
   db: Db;
@@ -31,17 +33,6 @@ export interface ProviderCredentials {
 }
 
 type TenantCtx = RequestCtx & { tenantId: string };
-
-interface ProviderRow {
-  provider: ProviderName;
-  model: string;
-  embedding_model: string | null;
-  base_url: string | null;
-  api_key_last4: string;
-  created_at: Date;
-  updated_at: Date;
-}
-const COLUMNS = 'provider, model, embedding_model, base_url, api_key_last4, created_at, updated_at';
 
 const toProvider = (r: ProviderRow): Provider => ({
   provider: r.provider,
@@ -84,17 +75,15 @@ export async function setProvider(
   const last4 = body.apiKey.slice(-4);
   return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
     const sealed = await deps.keyring.seal(tx, ctx.tenantId, body.apiKey, PROVIDER_API_KEY.context({ provider, base_url: baseUrl }));
-    const existing = await tx.query('SELECT 1 FROM ai_providers WHERE provider = $1 FOR UPDATE', [provider]);
-    const { rows } = await tx.query<ProviderRow>(
-      `INSERT INTO ai_providers (tenant_id, provider, api_key_sealed, api_key_last4, base_url, model, embedding_model)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ON CONFLICT (tenant_id, provider) DO UPDATE SET api_key_sealed = EXCLUDED.api_key_sealed,
-         api_key_last4 = EXCLUDED.api_key_last4, base_url = EXCLUDED.base_url, model = EXCLUDED.model,
-         embedding_model = EXCLUDED.embedding_model, updated_at = now()
-       RETURNING ${COLUMNS}`,
-      [ctx.tenantId, provider, sealed, last4, baseUrl, body.model, body.embeddingModel ?? null],
-    );
-    const created = existing.rows.length === 0;
+    const { row, created } = await store.upsertProvider(tx, {
+      tenantId: ctx.tenantId,
+      provider,
+      sealed,
+      last4,
+      baseUrl,
+      model: body.model,
+      embeddingModel: body.embeddingModel ?? null,
+    });
     await deps.audit.append(tx, {
       tenantId: ctx.tenantId,
       requestId: ctx.requestId,
@@ -103,31 +92,27 @@ export async function setProvider(
       target: { type: 'provider', id: provider },
       metadata: { provider, model: body.model, embeddingModel: body.embeddingModel ?? null, baseUrl, last4, replaced: !created },
     });
-    return { provider: toProvider(rows[0]!), created };
+    return { provider: toProvider(row), created };
   });
 }
 
 export async function listProviders(deps: ProviderDeps, ctx: TenantCtx): Promise<Provider[]> {
   return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
-    const { rows } = await tx.query<ProviderRow>(`SELECT ${COLUMNS} FROM ai_providers ORDER BY provider`);
-    return rows.map(toProvider);
+    return (await store.listProviderRows(tx)).map(toProvider);
   });
 }
 
 export async function removeProvider(deps: ProviderDeps, ctx: TenantCtx, provider: ProviderName): Promise<void> {
   await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
-    const { rows } = await tx.query<{ model: string; api_key_last4: string }>(
-      'DELETE FROM ai_providers WHERE provider = $1 RETURNING model, api_key_last4',
-      [provider],
-    );
-    if (!rows[0]) throw new DomainError('not_found', `No ${provider} provider is configured.`);
+    const removed = await store.deleteProvider(tx, provider);
+    if (!removed) throw new DomainError('not_found', `No ${provider} provider is configured.`);
     await deps.audit.append(tx, {
       tenantId: ctx.tenantId,
       requestId: ctx.requestId,
       actor: ctx.actor,
       action: 'provider.remove',
       target: { type: 'provider', id: provider },
-      metadata: { provider, model: rows[0].model, last4: rows[0].api_key_last4 },
+      metadata: { provider, model: removed.model, last4: removed.api_key_last4 },
     });
   });
 }
@@ -147,15 +132,7 @@ export async function resolveProviderCredentials(tx: Tx, keyring: Keyring, tenan
 }
 
 async function openProviderCredentials(tx: Tx, keyring: Keyring, tenantId: string): Promise<ProviderCredentials[]> {
-  const { rows } = await tx.query<{
-    provider: ProviderName;
-    api_key_sealed: Uint8Array;
-    base_url: string | null;
-    model: string;
-    embedding_model: string | null;
-  }>('SELECT provider, api_key_sealed, base_url, model, embedding_model FROM ai_providers WHERE tenant_id = $1 ORDER BY updated_at DESC, provider', [
-    tenantId,
-  ]);
+  const rows = await store.sealedProviders(tx, tenantId);
   const out: ProviderCredentials[] = [];
   for (const r of rows) {
     out.push({

@@ -18,6 +18,7 @@ import { DomainError } from '../../errors.js';
 import { mfaRequiredFor, readPolicy } from '../policy.js';
 import { newRecoveryCodes, newTotpSecret, otpauthUri, recoveryCodeHash, totpStep } from './codes.js';
 import { factors, hasFactor, type Factors } from './factors.js';
+import { memberLogins, memberSessionAge } from '../store.js';
 import * as store from './store.js';
 
 // WebAuthn (and its X.509 and ASN.1 stack) loads with the first passkey ceremony, not at every start.
@@ -51,11 +52,9 @@ export const FRESH_SIGN_IN_SECONDS = 15 * 60;
  */
 async function assertFreshSession(tx: Tx, ctx: MemberCtx): Promise<void> {
   if (!ctx.sessionId) return;
-  const { rows } = await tx.query<{ fresh: boolean }>(
-    'SELECT created_at > now() - make_interval(secs => $3) AS fresh FROM member_sessions WHERE id = $1 AND member_id = $2',
-    [ctx.sessionId, ctx.memberId, FRESH_SIGN_IN_SECONDS],
-  );
-  if (!rows[0]?.fresh) throw new DomainError('forbidden', 'To change your second factors, sign in again first (within the last 15 minutes).');
+  const age = await memberSessionAge(tx, ctx.sessionId, ctx.memberId);
+  if (age === null || age >= FRESH_SIGN_IN_SECONDS)
+    throw new DomainError('forbidden', 'To change your second factors, sign in again first (within the last 15 minutes).');
 }
 
 export const CHALLENGE_TTL_SECONDS = 300;
@@ -465,13 +464,9 @@ export async function passwordlessOptions(
 ): Promise<Issued<PublicKeyCredentialRequestOptionsJSON>> {
   let allowCredentials: { id: string; transports?: string[] }[] | undefined;
   if (email) {
-    const logins = await deps.db.withoutTenant({ requestId }, (tx) =>
-      tx.query<{ tenant_id: string; member_id: string; status: string }>('SELECT tenant_id, member_id, status FROM parley_member_logins($1)', [
-        email,
-      ]),
-    );
+    const logins = await deps.db.withoutTenant({ requestId }, (tx) => memberLogins(tx, email));
     allowCredentials = [];
-    for (const l of logins.rows.filter((r) => r.status === 'active')) {
+    for (const l of logins.filter((r) => r.status === 'active')) {
       const keys = await deps.db.withTenant(l.tenant_id, { requestId }, (tx) => store.listPasskeys(tx, l.member_id));
       for (const k of keys) allowCredentials.push({ id: k.credential_id, transports: k.transports });
     }
