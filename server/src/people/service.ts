@@ -17,6 +17,7 @@ import { readPolicy, writePolicy } from './policy.js';
 import type { MemberSessions } from './sessions.js';
 import type { SignInThrottle } from './throttle.js';
 import * as store from './store.js';
+import { tenantById } from '../tenants/store.js';
 import { memberInvited } from '../webhooks/events.js';
 
 export interface PeopleDeps {
@@ -210,7 +211,7 @@ export async function createInvite(
   const token = `inv_${randomBytes(32).toString('base64url')}`;
   const url = inviteUrl(deps, token);
   const { invite, tenantName } = await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
-    const tenant = await store.tenantName(tx, ctx.tenantId);
+    const tenant = await tenantById(tx, ctx.tenantId);
     if (!tenant) throw new DomainError('not_found', 'No such tenant.');
     if (await store.memberByEmail(tx, input.email)) throw new DomainError('conflict', 'This address is already a member of the tenant.');
     await store.revokeOpenInvitesFor(tx, input.email);
@@ -279,7 +280,7 @@ export async function previewInvite(deps: PeopleDeps, requestId: string | null, 
     const invite = await store.inviteByHash(tx, hashToken(token));
     if (!invite) throw new DomainError('token_invalid', 'This invitation link is not valid. Ask for a new one.');
     if (!invite.usable) throw new DomainError('token_expired', 'This invitation was already used, revoked or has expired. Ask for a new one.');
-    const tenant = (await store.tenantName(tx, tenantId))!;
+    const tenant = (await tenantById(tx, tenantId))!;
     const policy = await readPolicy(tx);
     return { email: invite.email, role: invite.role, tenant, expiresAt: new Date(invite.expires_at).toISOString(), ssoOnly: policy.enforceSso };
   });
@@ -320,7 +321,7 @@ export async function acceptInvite(
       target: { type: 'member', id: memberId },
       metadata: { via: 'invite', invite: invite.id, role: invite.role },
     });
-    const tenant = (await store.tenantName(tx, tenantId))!;
+    const tenant = (await tenantById(tx, tenantId))!;
     return { tenantId, memberId, policy, tenant };
   });
 }

@@ -158,11 +158,6 @@ export const revokeOpenInvitesFor = (tx: Tx, email: string) =>
 
 // ---- lookups across the tenant's own tables and the sign-in functions
 
-/** The tenant's name and id (the row RLS lets the transaction see). */
-export async function tenantName(tx: Tx, tenantId: string): Promise<{ id: string; name: string } | undefined> {
-  return (await tx.query<{ id: string; name: string }>('SELECT id, name FROM tenants WHERE id = $1', [tenantId])).rows[0];
-}
-
 export async function hasSsoConnection(tx: Tx): Promise<boolean> {
   return (await tx.query('SELECT 1 FROM sso_connections LIMIT 1')).rows.length > 0;
 }

@@ -8,6 +8,8 @@ import { DomainError, missingCapability } from '../errors.js';
 import { DomainPatternError, formatPattern, parsePattern, type DomainPattern } from './domains.js';
 import { newPublishableKey, newSecretKey } from './secrets.js';
 import { keyCreated } from '../webhooks/events.js';
+import * as store from './store.js';
+import type { KeyRow } from './store.js';
 
 export type Env = 'development' | 'staging' | 'production';
 
@@ -27,19 +29,6 @@ export interface CreatedTenant {
 const by = (ctx: RequestCtx) => ({ requestId: ctx.requestId, actor: ctx.actor });
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
-
-interface KeyRow {
-  id: string;
-  name: string;
-  prefix: string;
-  capabilities: Capability[];
-  created_at: Date;
-  expires_at: Date | null;
-  revoked_at: Date | null;
-  last_used_at: Date | null;
-  rotated_from: string | null;
-}
-const KEY_COLUMNS = 'id, name, prefix, capabilities, created_at, expires_at, revoked_at, last_used_at, rotated_from';
 
 const toApiKey = (r: KeyRow): ApiKey => ({
   id: r.id,
@@ -72,12 +61,12 @@ export async function createTenant(deps: TenantDeps, input: { name: string; doma
   const publishableKey = newPublishableKey(deps.env);
   const sk = newSecretKey(deps.env);
   await deps.db.withPlatform({ ...by(ctx), reason: 'tenant provisioning', action: 'tenant.create', target: { type: 'tenant', id } }, async (tx) => {
-    await tx.query('INSERT INTO tenants (id, name) VALUES ($1, $2)', [id, input.name]);
-    await tx.query('INSERT INTO audit_heads (tenant_id) VALUES ($1)', [id]);
+    await store.insertTenant(tx, id, input.name);
+    await store.insertAuditHead(tx, id);
     await deps.audit.append(tx, { tenantId: id, ...by(ctx), action: 'tenant.created', target: { type: 'tenant', id } });
     for (const pattern of new Set(patterns)) await insertDomain(deps, tx, id, pattern, ctx);
     const pkId = randomUUID();
-    await tx.query('INSERT INTO publishable_keys (id, tenant_id, key) VALUES ($1, $2, $3)', [pkId, id, publishableKey]);
+    await store.insertPublishableKey(tx, pkId, id, publishableKey);
     await deps.audit.append(tx, { tenantId: id, ...by(ctx), action: 'publishable_key.create', target: { type: 'publishable_key', id: pkId } });
     await insertKey(deps, tx, id, { name: 'Initial admin key', capabilities: [...CAPABILITIES], hash: sk.hash, prefix: sk.prefix }, ctx);
   });
@@ -86,20 +75,15 @@ export async function createTenant(deps: TenantDeps, input: { name: string; doma
 
 async function insertDomain(deps: TenantDeps, tx: Tx, tenantId: string, pattern: string, ctx: RequestCtx): Promise<Domain> {
   const id = randomUUID();
-  const { rows } = await tx.query<{ created_at: Date }>(
-    'INSERT INTO tenant_domains (id, tenant_id, pattern) VALUES ($1, $2, $3) ON CONFLICT (tenant_id, pattern) DO NOTHING RETURNING created_at',
-    [id, tenantId, pattern],
-  );
-  if (!rows[0]) throw new DomainError('conflict', `The domain ${pattern} is already allowed.`);
+  const createdAt = await store.insertDomain(tx, id, tenantId, pattern);
+  if (!createdAt) throw new DomainError('conflict', `The domain ${pattern} is already allowed.`);
   await deps.audit.append(tx, { tenantId, ...by(ctx), action: 'domain.add', target: { type: 'domain', id }, metadata: { pattern } });
-  return { id, pattern, createdAt: rows[0].created_at.toISOString() };
+  return { id, pattern, createdAt: createdAt.toISOString() };
 }
 
 export async function listDomains(deps: TenantDeps, ctx: RequestCtx & { tenantId: string }): Promise<Domain[]> {
   return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
-    const { rows } = await tx.query<{ id: string; pattern: string; created_at: Date }>(
-      'SELECT id, pattern, created_at FROM tenant_domains ORDER BY created_at, pattern',
-    );
+    const rows = await store.tenantDomains(tx);
     return rows.map((r) => ({ id: r.id, pattern: r.pattern, createdAt: r.created_at.toISOString() }));
   });
 }
@@ -111,23 +95,23 @@ export async function addDomain(deps: TenantDeps, ctx: RequestCtx & { tenantId: 
 
 export async function removeDomain(deps: TenantDeps, ctx: RequestCtx & { tenantId: string }, id: string): Promise<void> {
   await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
-    const { rows } = await tx.query<{ pattern: string }>('DELETE FROM tenant_domains WHERE id = $1 RETURNING pattern', [id]);
-    if (!rows[0]) throw new DomainError('not_found', 'No such domain.');
+    const pattern = await store.deleteDomain(tx, id);
+    if (pattern === null) throw new DomainError('not_found', 'No such domain.');
     await deps.audit.append(tx, {
       tenantId: ctx.tenantId,
       ...by(ctx),
       action: 'domain.remove',
       target: { type: 'domain', id },
-      metadata: { pattern: rows[0].pattern },
+      metadata: { pattern },
     });
   });
 }
 
 export async function allowedDomainPatterns(tx: Tx, env: Env): Promise<DomainPattern[]> {
-  const { rows } = await tx.query<{ pattern: string }>('SELECT pattern FROM tenant_domains');
-  return rows.flatMap((r) => {
+  const patterns = await store.domainPatterns(tx);
+  return patterns.flatMap((pattern) => {
     try {
-      return [parsePattern(r.pattern, env)];
+      return [parsePattern(pattern, env)];
     } catch {
       return []; // e.g. a localhost entry from development, in production
     }
@@ -142,23 +126,19 @@ async function insertKey(
   ctx: RequestCtx,
 ): Promise<ApiKey> {
   const id = randomUUID();
-  const { rows } = await tx.query<KeyRow>(
-    `INSERT INTO api_keys (id, tenant_id, name, prefix, hash, capabilities, created_by, rotated_from, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${KEY_COLUMNS}`,
-    [
-      id,
-      tenantId,
-      k.name,
-      k.prefix,
-      k.hash,
-      k.capabilities,
-      ctx.actor.type === 'api_key' ? ctx.actor.id : null,
-      k.rotatedFrom ?? null,
-      k.expiresAt ?? null,
-    ],
-  );
+  const row = await store.insertKey(tx, {
+    id,
+    tenantId,
+    name: k.name,
+    prefix: k.prefix,
+    hash: k.hash,
+    capabilities: k.capabilities,
+    createdBy: ctx.actor.type === 'api_key' ? ctx.actor.id : null,
+    rotatedFrom: k.rotatedFrom ?? null,
+    expiresAt: k.expiresAt ?? null,
+  });
   // The person who made it (keys are made by people now; the CLI's tenant bootstrap has none).
-  if (ctx.actor.type === 'member') await tx.query('UPDATE api_keys SET created_by_member = $2 WHERE id = $1', [id, ctx.actor.id]);
+  if (ctx.actor.type === 'member') await store.setKeyCreatedByMember(tx, id, ctx.actor.id);
   await deps.audit.append(tx, {
     tenantId,
     ...by(ctx),
@@ -167,7 +147,7 @@ async function insertKey(
     metadata: { prefix: k.prefix, capabilities: k.capabilities, ...(k.rotatedFrom ? { rotatedFrom: k.rotatedFrom } : {}) },
   });
   await keyCreated(tx, tenantId, { id, name: k.name, prefix: k.prefix, capabilities: k.capabilities });
-  return toApiKey(rows[0]!);
+  return toApiKey(row);
 }
 
 /** A key may only hand out, rotate or revoke capabilities it holds itself. */
@@ -178,36 +158,35 @@ function assertWithin(held: Set<Capability>, wanted: Capability[]): void {
 
 export async function listKeys(deps: TenantDeps, ctx: RequestCtx & { tenantId: string }): Promise<ApiKey[]> {
   return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
-    const { rows } = await tx.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys ORDER BY created_at, id`);
-    return rows.map(toApiKey);
+    return (await store.listKeys(tx)).map(toApiKey);
   });
 }
 
 /** The caller (a person or a key) and its tenant: any authenticated caller may read this about itself. */
 export async function describeCaller(deps: TenantDeps, ctx: RequestCtx & { tenantId: string; admin: AdminAuth }): Promise<AdminMe> {
   return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
-    const tenant = await tx.query<{ id: string; name: string }>('SELECT id, name FROM tenants WHERE id = $1', [ctx.tenantId]);
-    if (!tenant.rows[0]) throw new DomainError('unauthenticated', 'The tenant no longer exists.');
+    const tenant = await store.tenantById(tx, ctx.tenantId);
+    if (!tenant) throw new DomainError('unauthenticated', 'The tenant no longer exists.');
     const capabilities = [...ctx.admin.capabilities];
     const { member } = ctx.admin;
     if (member) {
-      const m = await tx.query<{ email: string; display_name: string }>('SELECT email, display_name FROM members WHERE id = $1', [member.id]);
-      if (!m.rows[0]) throw new DomainError('unauthenticated', 'This member no longer exists.');
+      const m = await store.memberContact(tx, member.id);
+      if (!m) throw new DomainError('unauthenticated', 'This member no longer exists.');
       return {
-        tenant: tenant.rows[0],
+        tenant,
         capabilities,
-        member: { id: member.id, email: m.rows[0].email, displayName: m.rows[0].display_name, role: member.role, sessionId: member.sessionId },
+        member: { id: member.id, email: m.email, displayName: m.display_name, role: member.role, sessionId: member.sessionId },
         apiKey: null,
       };
     }
-    const key = await tx.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = $1`, [ctx.admin.keyId]);
-    if (!key.rows[0]) throw new DomainError('unauthenticated', 'The key is unknown, revoked or expired.');
-    const { id, name, prefix, expiresAt } = toApiKey(key.rows[0]);
+    const key = await store.keyById(tx, ctx.admin.keyId);
+    if (!key) throw new DomainError('unauthenticated', 'The key is unknown, revoked or expired.');
+    const { id, name, prefix, expiresAt } = toApiKey(key);
     return {
-      tenant: tenant.rows[0],
+      tenant,
       capabilities,
       member: null,
-      apiKey: { id, name, prefix, capabilities: toApiKey(key.rows[0]).capabilities, expiresAt },
+      apiKey: { id, name, prefix, capabilities: toApiKey(key).capabilities, expiresAt },
     };
   });
 }
@@ -234,12 +213,9 @@ export async function createKey(
 
 /** An active key, locked for this transaction (a 404 when it is revoked, expired or unknown). */
 export async function activeKey(tx: Tx, id: string): Promise<KeyRow> {
-  const { rows } = await tx.query<KeyRow>(
-    `SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now()) FOR UPDATE`,
-    [id],
-  );
-  if (!rows[0]) throw new DomainError('not_found', 'No such active key.');
-  return rows[0];
+  const key = await store.lockActiveKey(tx, id);
+  if (!key) throw new DomainError('not_found', 'No such active key.');
+  return key;
 }
 
 /** A key that makes keys or reveals personal data: what `keys.privileged` on the approvals list holds. */
@@ -261,7 +237,7 @@ export async function rotateKey(
   const sk = newSecretKey(deps.env);
   const until = new Date(Date.now() + graceSeconds * 1000);
   const newExpiry = old.expires_at && old.expires_at < until ? old.expires_at : until;
-  await tx.query('UPDATE api_keys SET expires_at = $2 WHERE id = $1', [old.id, newExpiry]);
+  await store.setKeyExpiry(tx, old.id, newExpiry);
   const apiKey = await insertKey(
     deps,
     tx,
@@ -276,7 +252,7 @@ export async function revokeKey(deps: TenantDeps, ctx: RequestCtx & { tenantId: 
   await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
     const old = await activeKey(tx, id);
     assertWithin(ctx.held, old.capabilities);
-    await tx.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [id]);
+    await store.revokeKey(tx, id);
     await deps.audit.append(tx, {
       tenantId: ctx.tenantId,
       ...by(ctx),

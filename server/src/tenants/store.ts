@@ -1,0 +1,124 @@
+// SQL of tenants, their allowed domains and API keys (in the platform's transaction when a tenant is made, else the tenant's).
+import type { Capability } from '@parley/protocol';
+import type { Tx } from '../db/types.js';
+
+export async function insertTenant(tx: Tx, id: string, name: string): Promise<void> {
+  await tx.query('INSERT INTO tenants (id, name) VALUES ($1, $2)', [id, name]);
+}
+
+export async function insertAuditHead(tx: Tx, tenantId: string): Promise<void> {
+  await tx.query('INSERT INTO audit_heads (tenant_id) VALUES ($1)', [tenantId]);
+}
+
+export async function insertPublishableKey(tx: Tx, id: string, tenantId: string, key: string): Promise<void> {
+  await tx.query('INSERT INTO publishable_keys (id, tenant_id, key) VALUES ($1, $2, $3)', [id, tenantId, key]);
+}
+
+export async function tenantById(tx: Tx, id: string): Promise<{ id: string; name: string } | null> {
+  const { rows } = await tx.query<{ id: string; name: string }>('SELECT id, name FROM tenants WHERE id = $1', [id]);
+  return rows[0] ?? null;
+}
+
+export async function memberContact(tx: Tx, id: string): Promise<{ email: string; display_name: string } | null> {
+  const { rows } = await tx.query<{ email: string; display_name: string }>('SELECT email, display_name FROM members WHERE id = $1', [id]);
+  return rows[0] ?? null;
+}
+
+export interface DomainRow {
+  id: string;
+  pattern: string;
+  created_at: Date;
+}
+
+/** When the pattern was added; null when the tenant allows it already. */
+export async function insertDomain(tx: Tx, id: string, tenantId: string, pattern: string): Promise<Date | null> {
+  const { rows } = await tx.query<{ created_at: Date }>(
+    'INSERT INTO tenant_domains (id, tenant_id, pattern) VALUES ($1, $2, $3) ON CONFLICT (tenant_id, pattern) DO NOTHING RETURNING created_at',
+    [id, tenantId, pattern],
+  );
+  return rows[0]?.created_at ?? null;
+}
+
+export async function tenantDomains(tx: Tx): Promise<DomainRow[]> {
+  const { rows } = await tx.query<DomainRow>('SELECT id, pattern, created_at FROM tenant_domains ORDER BY created_at, pattern');
+  return rows;
+}
+
+/** The removed domain's pattern; null when there was none. */
+export async function deleteDomain(tx: Tx, id: string): Promise<string | null> {
+  const { rows } = await tx.query<{ pattern: string }>('DELETE FROM tenant_domains WHERE id = $1 RETURNING pattern', [id]);
+  return rows[0]?.pattern ?? null;
+}
+
+/** The tenant's allowed patterns as stored (unparsed). */
+export async function domainPatterns(tx: Tx): Promise<string[]> {
+  const { rows } = await tx.query<{ pattern: string }>('SELECT pattern FROM tenant_domains');
+  return rows.map((r) => r.pattern);
+}
+
+export interface KeyRow {
+  id: string;
+  name: string;
+  prefix: string;
+  capabilities: Capability[];
+  created_at: Date;
+  expires_at: Date | null;
+  revoked_at: Date | null;
+  last_used_at: Date | null;
+  rotated_from: string | null;
+}
+const KEY_COLUMNS = 'id, name, prefix, capabilities, created_at, expires_at, revoked_at, last_used_at, rotated_from';
+
+export async function insertKey(
+  tx: Tx,
+  k: {
+    id: string;
+    tenantId: string;
+    name: string;
+    prefix: string;
+    hash: Buffer;
+    capabilities: Capability[];
+    createdBy: string | null;
+    rotatedFrom: string | null;
+    expiresAt: Date | null;
+  },
+): Promise<KeyRow> {
+  const { rows } = await tx.query<KeyRow>(
+    `INSERT INTO api_keys (id, tenant_id, name, prefix, hash, capabilities, created_by, rotated_from, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${KEY_COLUMNS}`,
+    [k.id, k.tenantId, k.name, k.prefix, k.hash, k.capabilities, k.createdBy, k.rotatedFrom, k.expiresAt],
+  );
+  return rows[0]!;
+}
+
+export async function setKeyCreatedByMember(tx: Tx, id: string, memberId: string | null): Promise<void> {
+  await tx.query('UPDATE api_keys SET created_by_member = $2 WHERE id = $1', [id, memberId]);
+}
+
+export async function listKeys(tx: Tx): Promise<KeyRow[]> {
+  const { rows } = await tx.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys ORDER BY created_at, id`);
+  return rows;
+}
+
+/** The key whatever its state (revoked or expired too). */
+export async function keyById(tx: Tx, id: string | null): Promise<KeyRow | null> {
+  const { rows } = await tx.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = $1`, [id]);
+  return rows[0] ?? null;
+}
+
+/** The key if active (not revoked, not expired), its row locked for the rest of the transaction. */
+export async function lockActiveKey(tx: Tx, id: string): Promise<KeyRow | null> {
+  const { rows } = await tx.query<KeyRow>(
+    `SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now()) FOR UPDATE`,
+    [id],
+  );
+  return rows[0] ?? null;
+}
+
+export async function setKeyExpiry(tx: Tx, id: string, expiresAt: Date): Promise<void> {
+  await tx.query('UPDATE api_keys SET expires_at = $2 WHERE id = $1', [id, expiresAt]);
+}
+
+export async function revokeKey(tx: Tx, id: string): Promise<void> {
+  await tx.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [id]);
+}
