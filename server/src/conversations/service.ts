@@ -12,7 +12,8 @@ import { noticeOf } from './notices.js';
 import * as webhooks from '../webhooks/events.js';
 import { enqueueWebhook } from '../webhooks/outbox.js';
 import type { ConversationEvent } from './bus.js';
-import { notifyEvent } from './notify.js';
+import * as store from './store.js';
+import type { MessageRow } from './store.js';
 
 /** `note`: an internal note, for agents only (never the visitor, a webhook or the AI history). */
 export type Role = 'visitor' | 'assistant' | 'agent' | 'system' | 'note';
@@ -72,18 +73,6 @@ export const conversationView = (c: ConversationRow) => ({
   createdAt: c.created_at.toISOString(),
 });
 
-interface MessageRow {
-  id: string;
-  role: Role;
-  text: string;
-  citations: Citation[];
-  confidence: number | null;
-  author_id?: string | null;
-  /** The author's display name when `author_id` is a member of the tenant. */
-  author_name?: string | null;
-  created_at: Date;
-}
-
 const MEMBER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The author of an agent reply or a note: the member's display name, or a key's label. A member id
@@ -123,13 +112,17 @@ export async function createConversation(
   tx: Tx,
   c: { tenantId: string; visitorId: string; origin: string | null; subject: string | null; channel?: 'widget' | 'api' | 'email' },
 ): Promise<ConversationRow> {
-  const { rows } = await tx.query<ConversationRow>(
-    `INSERT INTO conversations (id, tenant_id, visitor_id, channel, origin, verified, identity_subject)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
-    [randomUUID(), c.tenantId, c.visitorId, c.channel ?? 'widget', c.origin, c.subject !== null, c.subject],
-  );
-  await enqueueWebhook(tx, c.tenantId, 'conversation.created', { conversation: conversationView(rows[0]!) });
-  return rows[0]!;
+  const row = await store.insertConversation(tx, {
+    id: randomUUID(),
+    tenantId: c.tenantId,
+    visitorId: c.visitorId,
+    channel: c.channel ?? 'widget',
+    origin: c.origin,
+    verified: c.subject !== null,
+    subject: c.subject,
+  });
+  await enqueueWebhook(tx, c.tenantId, 'conversation.created', { conversation: conversationView(row) });
+  return row;
 }
 
 const lockKey = (id: string) => `conversation-lock:${id}`;
@@ -141,22 +134,21 @@ const markLocked = (tx: Tx, id: string) => void oncePerTx(tx, lockKey(id), async
  * second call in the same transaction (a message, then its feed event) asks the database nothing.
  */
 export function lockConversation(tx: Tx, id: string): Promise<boolean> {
-  return oncePerTx(tx, lockKey(id), async () => (await tx.query('SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE', [id])).rows.length > 0);
+  return oncePerTx(tx, lockKey(id), () => store.lockConversationRow(tx, id));
 }
 
 /** Takes the conversation's row lock (as {@link lockConversation}) and reads its status; null when it is gone. */
 export async function lockedStatus(tx: Tx, id: string): Promise<ConversationRow['status'] | null> {
-  const { rows } = await tx.query<{ status: ConversationRow['status'] }>('SELECT status FROM conversations WHERE id = $1 FOR UPDATE', [id]);
-  if (rows[0]) markLocked(tx, id);
-  return rows[0]?.status ?? null;
+  const row = await store.lockStatus(tx, id);
+  if (row) markLocked(tx, id);
+  return row?.status ?? null;
 }
 
 /** A visitor sees a conversation only with the same visitor reference and the same verified identity (or none). */
 export async function visitorConversation(tx: Tx, id: string, visitorId: string, subject: string | null, lock = false): Promise<ConversationRow> {
   // Read by id alone and compared here: a statement whose values are all ids may go with others in one
   // message (db/postgres.ts); the visitor's reference and identity are text, which never does.
-  const { rows } = await tx.query<ConversationRow>(`SELECT * FROM conversations WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [id]);
-  const row = rows[0];
+  const row = await store.conversationById(tx, id, lock);
   if (!row || row.visitor_id !== visitorId || row.identity_subject !== subject) throw new DomainError('not_found', 'No such conversation.');
   if (lock) markLocked(tx, id);
   return row;
@@ -167,13 +159,7 @@ export async function visitorConversation(tx: Tx, id: string, visitorId: string,
  * Authors carry their id; strip it with {@link visitorMessage} before a visitor sees one.
  */
 export async function listMessages(tx: Tx, conversationId: string): Promise<MessageView[]> {
-  const { rows } = await tx.query<MessageRow>(
-    `SELECT m.id, m.role, m.text, m.citations, m.confidence, m.author_id, p.display_name AS author_name, m.created_at
-       FROM messages m LEFT JOIN members p ON p.tenant_id = m.tenant_id AND p.id::text = m.author_id
-      WHERE m.conversation_id = $1 AND m.role <> 'note' ORDER BY m.seq`,
-    [conversationId],
-  );
-  return rows.map(messageView);
+  return (await store.messagesButNotes(tx, conversationId)).map(messageView);
 }
 
 /**
@@ -189,20 +175,9 @@ export async function messagesBefore(
   messageId: string | null,
   limit: number,
 ): Promise<{ role: Role; text: string }[]> {
-  const top = messageId
-    ? 'SELECT seq - 1 AS top FROM messages WHERE conversation_id = $1 AND id = $4'
-    : 'SELECT last_seq AS top FROM conversations WHERE id = $1';
   for (let window = limit * 4; ; window *= 8) {
-    // One row at least (the window's top) while the conversation (or the message) is there.
-    const { rows } = await tx.query<{ top: number; role: Role | null; text: string | null }>(
-      `WITH b AS MATERIALIZED (${top})
-       SELECT b.top, m.role, m.text FROM b LEFT JOIN LATERAL (
-         SELECT seq, role, text FROM messages WHERE conversation_id = $1 AND role <> 'note'
-            AND seq BETWEEN (SELECT top - $3 + 1 FROM b) AND (SELECT top FROM b)
-          ORDER BY seq DESC LIMIT $2) m ON true
-        ORDER BY m.seq`,
-      messageId ? [conversationId, limit, window, messageId] : [conversationId, limit, window],
-    );
+    // No row: the conversation (or the message) is gone; a window reaching seq 1 has read everything.
+    const rows = await store.historyWindow(tx, conversationId, messageId, limit, window);
     const found = rows.flatMap((r) => (r.role === null ? [] : [{ role: r.role, text: r.text! }]));
     if (found.length >= limit || !rows.length || rows[0]!.top <= window) return found;
   }
@@ -225,28 +200,18 @@ export async function recordEvent(
   audience: Audience = 'all',
 ): Promise<ConversationEvent> {
   await lockConversation(tx, conversationId);
-  // Other instances hear of it on commit (notify.ts); this one is woken by its caller.
-  const { rows } = await tx.query<{ id: number; created_at: Date }>(
-    `WITH e AS (INSERT INTO conversation_events (tenant_id, conversation_id, type, payload, audience) VALUES ($1, $2, $3, $4, $5)
-                RETURNING id, tenant_id, conversation_id, created_at)
-     SELECT id, created_at, ${notifyEvent} FROM e`,
-    [tenantId, conversationId, type, JSON.stringify(payload), audience],
-  );
-  return { id: rows[0]!.id, tenantId, conversationId, type, payload, audience, createdAt: rows[0]!.created_at };
+  const row = await store.insertEvent(tx, { tenantId, conversationId, type, payload, audience });
+  return { id: row.id, tenantId, conversationId, type, payload, audience, createdAt: row.created_at };
 }
 
 export async function eventsAfter(tx: Tx, conversationId: string, afterId: number): Promise<ConversationEvent[]> {
-  const { rows } = await tx.query<{ id: number; type: string; payload: unknown; audience: Audience; created_at: Date }>(
-    'SELECT id, type, payload, audience, created_at FROM conversation_events WHERE conversation_id = $1 AND id > $2 ORDER BY id LIMIT 500',
-    [conversationId, afterId],
-  );
+  const rows = await store.eventsAfter(tx, conversationId, afterId);
   return rows.map((r) => ({ id: r.id, conversationId, type: r.type, payload: r.payload, audience: r.audience, createdAt: r.created_at }));
 }
 
 /** Whether the visitor has rated this resolution of the handoff. */
 export async function resolutionRated(tx: Tx, handoffId: string, resolution: number): Promise<boolean> {
-  const { rows } = await tx.query('SELECT 1 FROM csat_responses WHERE handoff_id = $1 AND resolution = $2', [handoffId, resolution]);
-  return rows.length > 0;
+  return store.resolutionRated(tx, handoffId, resolution);
 }
 
 export interface NewMessage {
@@ -286,41 +251,21 @@ export async function appendMessage(tx: Tx, m: NewMessage): Promise<{ message: M
   });
   // A note goes to agents only, as its own event type.
   const [type, audience]: [string, Audience] = m.role === 'note' ? ['note', 'agents'] : ['message', 'all'];
-  // One statement: a message already stored under the client's id comes back as it is (a retried send),
-  // with no event; else the counter moves, and the message and its event are stored.
-  const { rows } = await tx.query<MessageRow & { duplicate: boolean; event_id: number | null; event_at: Date | null }>(
-    `WITH dup AS (SELECT id, role, text, citations, confidence, created_at FROM messages
-                   WHERE tenant_id = $2 AND conversation_id = $3 AND client_message_id = $10),
-          next AS (UPDATE conversations SET last_seq = last_seq + 1, updated_at = now(), active_hour = date_trunc('hour', now())
-                    WHERE id = $3 AND NOT EXISTS (SELECT 1 FROM dup) RETURNING last_seq),
-          ins AS (INSERT INTO messages (id, tenant_id, conversation_id, seq, role, text, pii, citations, confidence, author_id, client_message_id)
-                  SELECT $1::uuid, $2::uuid, $3::uuid, next.last_seq, $4::text, $5::text, $6::jsonb, $7::jsonb, $8::real, $9::text, $10::text FROM next
-                  RETURNING id, role, text, citations, confidence, created_at),
-          e AS (INSERT INTO conversation_events (tenant_id, conversation_id, type, payload, audience)
-                SELECT $2::uuid, $3::uuid, $11::text,
-                       jsonb_set(CASE WHEN ins.confidence IS NULL THEN $12::jsonb ELSE jsonb_set($12::jsonb, '{message,confidence}', to_jsonb(ins.confidence)) END,
-                                 '{message,createdAt}', to_jsonb(to_char(ins.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))),
-                       $13::text
-                FROM ins RETURNING id, tenant_id, conversation_id, created_at)
-     SELECT dup.*, true AS duplicate, NULL::bigint AS event_id, NULL::timestamptz AS event_at, NULL AS notified FROM dup
-     UNION ALL SELECT ins.*, false, e.id, e.created_at, ${notifyEvent} FROM ins, e`,
-    [
-      id,
-      m.tenantId,
-      m.conversationId,
-      m.role,
-      m.text,
-      JSON.stringify(m.pii ?? []),
-      JSON.stringify(m.citations ?? []),
-      m.confidence ?? null,
-      m.author?.id ?? null,
-      m.clientMessageId ?? null,
-      type,
-      JSON.stringify({ message: shown }),
-      audience,
-    ],
-  );
-  const { duplicate, event_id, event_at, ...row } = rows[0]!;
+  const { duplicate, event_id, event_at, ...row } = await store.appendMessage(tx, [
+    id,
+    m.tenantId,
+    m.conversationId,
+    m.role,
+    m.text,
+    JSON.stringify(m.pii ?? []),
+    JSON.stringify(m.citations ?? []),
+    m.confidence ?? null,
+    m.author?.id ?? null,
+    m.clientMessageId ?? null,
+    type,
+    JSON.stringify({ message: shown }),
+    audience,
+  ]);
   if (duplicate) return { message: messageView(row), event: null, duplicate: true };
   const message = messageView({ ...row, ...author });
   await webhooks.messageCreated(tx, m.tenantId, m.conversationId, message);
@@ -374,12 +319,8 @@ export async function createHandoff(
 ): Promise<{ handoff: HandoffView; event: ConversationEvent | null; notice: OutsideHoursNotice }> {
   await lockConversation(tx, h.conversationId);
   const notice = await outsideHoursNotice(tx);
-  const open = await tx.query<{ id: string; status: HandoffView['status']; reason: HandoffReason; created_at: Date }>(
-    "SELECT id, status, reason, created_at FROM handoffs WHERE conversation_id = $1 AND status <> 'resolved' ORDER BY created_at LIMIT 1",
-    [h.conversationId],
-  );
-  if (open.rows[0]) {
-    const o = open.rows[0];
+  const o = await store.openHandoff(tx, h.conversationId);
+  if (o) {
     return {
       handoff: { id: o.id, conversationId: h.conversationId, status: o.status, reason: o.reason, createdAt: o.created_at.toISOString() },
       event: null,
@@ -387,11 +328,14 @@ export async function createHandoff(
     };
   }
   const id = randomUUID();
-  const { rows } = await tx.query<{ created_at: Date }>(
-    'INSERT INTO handoffs (id, tenant_id, conversation_id, reason, detail) VALUES ($1, $2, $3, $4, $5) RETURNING created_at',
-    [id, h.tenantId, h.conversationId, h.reason, JSON.stringify(h.detail ?? {})],
-  );
-  await tx.query("UPDATE conversations SET status = 'handoff', updated_at = now() WHERE id = $1", [h.conversationId]);
+  const createdAt = await store.insertHandoff(tx, {
+    id,
+    tenantId: h.tenantId,
+    conversationId: h.conversationId,
+    reason: h.reason,
+    detail: h.detail ?? {},
+  });
+  await store.markHandoff(tx, h.conversationId);
   await audit.append(tx, {
     tenantId: h.tenantId,
     requestId: h.requestId,
@@ -405,7 +349,7 @@ export async function createHandoff(
     conversationId: h.conversationId,
     status: 'pending',
     reason: h.reason,
-    createdAt: rows[0]!.created_at.toISOString(),
+    createdAt: createdAt.toISOString(),
   };
   await enqueueWebhook(tx, h.tenantId, 'handoff.requested', { handoff });
   const event = await recordEvent(tx, h.tenantId, h.conversationId, 'handoff', { handoff, ...notice });
