@@ -190,8 +190,9 @@ function report(title: string, perClass: Map<PiiClass, Tally>) {
 // Throughput: every sentence through detect(), one call each as messages arrive, best of 5 once warm; beside
 // it the ceilings from the same run over the same sentences: String.prototype.toLowerCase, and one pass of a
 // plain regex scan (words and digit runs), the least any recogniser must do. Warm: a server scans every
-// message with the same code all day, so the passes before V8 has compiled its functions and patterns
-// (the first is ten times slower, the tenth still a tenth slower than the twentieth) are not what it sees.
+// message with the same code all day, so the passes before V8 has compiled its functions and patterns are
+// not what it sees (the first, which also loads the name lexicon, is twenty times slower than the
+// twentieth, the tenth still a tenth slower).
 const texts = samples.map((s) => s.full_text);
 let bytes = 0;
 for (const t of texts) bytes += Buffer.byteLength(t, 'utf8');
