@@ -54,6 +54,9 @@ describe('retention windows', () => {
     const convA = await chat(a, 'a.example', `Hello, I am Ada, write to ${email}`);
     const convB = await chat(b, 'b.example', `Hello, I am Bea, write to ${email}`);
     const freshA = await chat(a, 'a.example', 'A question asked today');
+    // Its last message 40 days ago, but active since (a handoff, a contact left): kept, whatever the hour says.
+    const activeA = await chat(a, 'a.example', 'A question asked long ago');
+    await owner("UPDATE conversations SET active_hour = date_trunc('hour', now() - interval '40 days') WHERE id = $1", [activeA]);
     // Both conversations went quiet 40 days ago: past A's 30 days, within B's default 365.
     await owner(
       "UPDATE conversations SET updated_at = now() - interval '40 days', active_hour = date_trunc('hour', now() - interval '40 days') WHERE id = ANY($1)",
@@ -85,10 +88,12 @@ describe('retention windows', () => {
     expect(counts).toMatchObject({ conversations: 1, webhook_events: 1, verified_visitors: 2 });
 
     const left = async (table: string, col = 'conversation_id') =>
-      (await owner(`SELECT DISTINCT ${col} AS v FROM ${table} WHERE ${col} = ANY($1)`, [[convA, convB, freshA]])).rows.map((r) => r.v).sort();
-    // A's idle conversation went with everything in it; B's (default window) and A's fresh one stay.
-    expect(await left('conversations', 'id')).toEqual([convB, freshA].sort());
-    for (const table of ['messages', 'conversation_events']) expect(await left(table)).toEqual([convB, freshA].sort());
+      (await owner(`SELECT DISTINCT ${col} AS v FROM ${table} WHERE ${col} = ANY($1)`, [[convA, convB, freshA, activeA]])).rows
+        .map((r) => r.v)
+        .sort();
+    // A's idle conversation went with everything in it; B's (default window) and A's fresh and active ones stay.
+    expect(await left('conversations', 'id')).toEqual([convB, freshA, activeA].sort());
+    for (const table of ['messages', 'conversation_events']) expect(await left(table)).toEqual([convB, freshA, activeA].sort());
     expect((await owner('SELECT count(*)::int AS n FROM pii_vault WHERE conversation_id = $1', [convA])).rows[0].n).toBe(0);
     expect((await owner('SELECT tenant_id FROM webhook_events')).rows.map((r) => r.tenant_id)).toEqual([b.tenant.id]);
     expect((await owner('SELECT subject FROM verified_visitors ORDER BY subject')).rows.map((r) => r.subject)).toEqual(['user-recent']);
