@@ -20,7 +20,7 @@ import { invalidatesOnWrite } from './http/invalidate.js';
 import { requestId } from './http/request-id.js';
 import { route } from './http/routes.js';
 import { wellKnownRoutes } from './http/wellknown.js';
-import { adminAuth, secretKeyAuth } from './tenants/auth.js';
+import { adminAuth, onlyReads, secretKeyAuth } from './tenants/auth.js';
 import { createMailer, type Mailer } from './people/mailer.js';
 import { authRoutes, peopleAdminRoutes, type PeopleRouteDeps } from './people/routes.js';
 import { mfaRoutes } from './people/mfa/routes.js';
@@ -64,6 +64,7 @@ import { Outbound } from './outbound/outbound.js';
 import { answersRoutes } from './answers/routes.js';
 import { reportsRoutes } from './reports/routes.js';
 import { WidgetFrontCache } from './widget/front-cache.js';
+import { SecretKeyCache } from './tenants/key-cache.js';
 import { widgetRoutes } from './widget/routes.js';
 import { webhookRoutes } from './webhooks/routes.js';
 import { WebhookWorker } from './webhooks/worker.js';
@@ -198,15 +199,27 @@ export function createApp(deps: AppDeps): express.Express {
   // Any change through the admin or platform API drops the tenant's entries (every tenant's, for the
   // platform) before its response leaves, so this instance never serves what it has overwritten.
   const widgetCache = new WidgetFrontCache(config.widgetCacheSeconds * 1000);
+  // Resolved secret keys, the same way, while this instance hears the database's key notices (key-cache.ts).
+  const keyCache = new SecretKeyCache(config.keyCacheSeconds * 1000);
+  app.locals.keyCache = keyCache;
   v1.use(
     '/platform',
-    invalidatesOnWrite(() => widgetCache.invalidate()),
+    invalidatesOnWrite(() => {
+      widgetCache.invalidate();
+      keyCache.invalidate();
+    }),
   );
   v1.use('/platform', platformRoutes({ ...people, platformKey: deps.platformKey }));
 
   const admin = Router();
-  admin.use(adminAuth(db, sessions, new URL(config.publicUrl).origin));
-  admin.use(invalidatesOnWrite((req) => widgetCache.invalidate(req.admin!.tenantId)));
+  admin.use(adminAuth(db, keyCache, sessions, new URL(config.publicUrl).origin));
+  admin.use(
+    invalidatesOnWrite((req) => {
+      if (onlyReads(req)) return;
+      widgetCache.invalidate(req.admin!.tenantId);
+      keyCache.invalidate(req.admin!.tenantId);
+    }),
+  );
   admin.use(rateLimits.limiter('admin', config.rateLimitPerMinute, (req) => req.admin!.keyId ?? req.admin!.member!.id));
   const tenantDeps = { db, audit: deps.audit, env: config.env };
   admin.use(peopleAdminRoutes(people));
@@ -348,7 +361,7 @@ export function createApp(deps: AppDeps): express.Express {
   // The API channel: secret keys, like the admin API, but asking rather than administering.
   v1.use(
     '/answers',
-    secretKeyAuth(db),
+    secretKeyAuth(db, keyCache),
     rateLimits.limiter('answers', config.rateLimitPerMinute, (req) => req.admin!.keyId!),
   );
   v1.use(answersRoutes({ db, audit: deps.audit, bus, redactor, answerer, claimMs: config.answerClaimMs, logger }));

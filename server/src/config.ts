@@ -62,6 +62,11 @@ export interface Config {
    * see a change within this bound.
    */
   widgetCacheSeconds: number;
+  /**
+   * How long a resolved secret key is kept in memory (0: not at all), while the instance hears the
+   * database's key notices (tenants/key-cache.ts), which drop it on every instance as a change commits.
+   */
+  keyCacheSeconds: number;
   /** Refused widget requests are counted per tenant × origin (or reason) in windows this long; one audit entry per window. */
   refusalAuditWindowSeconds: number;
   /** Distinct origins (or reasons) audited on their own per tenant and window; the rest share one entry. */
@@ -170,6 +175,7 @@ export const EnvSchema = z.object({
     .regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'letters, digits and : _ . - only, at most 64')
     .default('parley:'),
   PARLEY_WIDGET_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
+  PARLEY_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
   PARLEY_REFUSAL_AUDIT_WINDOW_SECONDS: z.coerce
     .number()
     .int()
@@ -341,6 +347,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: e.REDIS_URL ?? null,
     redisKeyPrefix: e.PARLEY_REDIS_KEY_PREFIX,
     widgetCacheSeconds: e.PARLEY_WIDGET_CACHE_SECONDS,
+    keyCacheSeconds: e.PARLEY_KEY_CACHE_SECONDS,
     refusalAuditWindowSeconds: e.PARLEY_REFUSAL_AUDIT_WINDOW_SECONDS,
     refusalAuditSubjects: e.PARLEY_REFUSAL_AUDIT_SUBJECTS,
     sseStreamsPerVisitor: e.PARLEY_SSE_MAX_PER_VISITOR,

@@ -11,6 +11,9 @@ import { pgVectorStore } from './knowledge/vectors/pgvector.js';
 import { pineconeStore } from './knowledge/vectors/pinecone.js';
 import type { VectorStore } from './knowledge/vectors/store.js';
 import { databaseUrlFor, openDb, runMigrations, type ParleyDb } from './db/index.js';
+import type { ConversationBus } from './conversations/bus.js';
+import { EventListener } from './conversations/notify.js';
+import { KEY_CHANGES_CHANNEL, type SecretKeyCache } from './tenants/key-cache.js';
 
 export interface Runtime {
   config: Config;
@@ -103,5 +106,31 @@ export function wireRuntime(config: Config, db: ParleyDb): Runtime {
       await integrator.stop();
       await db.close();
     },
+  };
+}
+
+/**
+ * What an instance hears of writes it did not make itself. On PostgreSQL, one listening connection:
+ * other instances' conversation events, and key changes (`databaseUrl` null: neither, and no key is
+ * kept). On the embedded database, key changes in process (a background job's, a tenant's deletion).
+ * Resolves once listening was first tried (a failed connection keeps retrying); the result stops it.
+ */
+export async function listenForChanges(
+  db: ParleyDb,
+  databaseUrl: string | null,
+  heard: { bus: ConversationBus; keys: SecretKeyCache },
+  logger: Logger,
+): Promise<() => Promise<void>> {
+  if (db.kind === 'postgres') {
+    if (!databaseUrl) return async () => {};
+    const listener = new EventListener({ url: databaseUrl, bus: heard.bus, logger, also: [heard.keys] });
+    await listener.start();
+    return () => listener.stop();
+  }
+  const stop = await db.listenInProcess(KEY_CHANGES_CHANNEL, (payload) => heard.keys.heard(payload));
+  heard.keys.listening(true);
+  return async () => {
+    heard.keys.listening(false);
+    await stop();
   };
 }

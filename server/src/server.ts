@@ -11,7 +11,8 @@ import { answerClientErrors } from './http/client-error.js';
 import { redisLimitStores } from './http/limit-store.js';
 import { createLogger } from './http/logger.js';
 import { newPlatformKey, removeControlFile, writeControlFile } from './platform/control.js';
-import { openRuntime, vectorStoreFor, type Runtime } from './runtime.js';
+import { listenForChanges, openRuntime, vectorStoreFor, type Runtime } from './runtime.js';
+import type { SecretKeyCache } from './tenants/key-cache.js';
 import { newHolderId } from './jobs/lease.js';
 import { runRotationSweep } from './jobs/rotation.js';
 import { runRetentionSweep } from './jobs/retention.js';
@@ -20,7 +21,6 @@ import { runEvidenceSweep } from './jobs/evidence.js';
 import { runApprovalSweep } from './jobs/approvals.js';
 import type { ApprovalDeps } from './approvals/service.js';
 import type { ConversationBus } from './conversations/bus.js';
-import { EventListener } from './conversations/notify.js';
 import { runTurnSweep, sweepEveryMs } from './jobs/turn-sweep.js';
 import type { TurnDeps } from './conversations/turn.js';
 import { Drain } from './http/drain.js';
@@ -75,12 +75,14 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
     keyring: runtime.keyring,
     ...(demo ? { demoPublishableKey: demo.publishableKey } : {}),
   });
-  // On PostgreSQL, the events other instances commit wake this one's streams (conversations/notify.ts).
-  const listener =
-    runtime.db.kind === 'postgres' && config.databaseUrl
-      ? new EventListener({ url: config.databaseUrl, bus: app.locals.bus as ConversationBus, logger })
-      : null;
-  await listener?.start();
+  // On PostgreSQL, the events other instances commit wake this one's streams (conversations/notify.ts),
+  // and key changes anywhere drop this one's kept keys (tenants/key-cache.ts).
+  const stopListening = await listenForChanges(
+    runtime.db,
+    config.databaseUrl,
+    { bus: app.locals.bus as ConversationBus, keys: app.locals.keyCache as SecretKeyCache },
+    logger,
+  );
   let server: Server;
   try {
     server = await new Promise<Server>((resolve, reject) => {
@@ -89,7 +91,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
     });
     answerClientErrors(server);
   } catch (err) {
-    await listener?.stop();
+    await stopListening();
     await limits?.close();
     await runtime.close();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
@@ -243,7 +245,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
         await closed;
       }
       await Promise.race([background, bound]);
-      await listener?.stop();
+      await stopListening();
       await limits?.close();
       clearTimeout(timer);
       clearInterval(idle);

@@ -1,7 +1,8 @@
 // Many instances over one PostgreSQL (DESIGN "Many instances"), as a load balancer would spread one
 // visitor's and one agent's requests: three servers in this process and a `parley serve` child, on one
 // database. A reply posted through one instance reaches a visitor streaming from another at once, the
-// inbox on a third sees the visitor's words, a refresh token spent on one is refused on another, a crawl
+// inbox on a third sees the visitor's words, a refresh token spent on one is refused on another (and a
+// secret key revoked through one on the others), a crawl
 // whose instance is killed mid-job is finished by another after its lease, and every audit log verifies.
 // PostgreSQL only: the embedded database serves one process.
 import { randomBytes } from 'node:crypto';
@@ -65,6 +66,8 @@ describe.skipIf(!serverUrl)('three instances over one PostgreSQL', () => {
       PARLEY_SIGNING_KEY: randomBytes(32).toString('base64'),
       PARLEY_PUBLIC_URL: 'http://localhost:8787',
       PARLEY_RATE_LIMIT_PER_MINUTE: '100000',
+      // Keys kept for a minute: what ends a revoked key's use on the other instances in (c2) is the notice.
+      PARLEY_KEY_CACHE_SECONDS: '60',
       PARLEY_CRAWL_LEASE_MS: '2000',
       // The inbox's fallback read of the table, far apart: what reaches a stream in (b) came by notification.
       PARLEY_INBOX_POLL_MS: '600000',
@@ -171,6 +174,21 @@ describe.skipIf(!serverUrl)('three instances over one PostgreSQL', () => {
     expect((await on(1).call('POST', '/session/refresh', { refreshToken: second })).status).toBe(401);
     const actions = (await admin(1, 'GET', '/audit?limit=1000')).body.entries.map((e: { action: string }) => e.action);
     expect(actions).toContain('widget.refresh_reuse');
+  });
+
+  test('(c2) a secret key revoked through instance 2 is refused on instances 1 and 3 within a second, though they keep keys for a minute', async () => {
+    const created = await admin(0, 'POST', '/api-keys', { name: 'fleet', capabilities: ['domains:read'] });
+    expect(created.status).toBe(201);
+    const use = async (i: number) => (await call(instances[i]!.url, 'GET', '/v1/admin/domains', { key: created.body.secret })).status;
+    expect([await use(0), await use(2), await use(0), await use(2)]).toEqual([200, 200, 200, 200]);
+    expect((await admin(1, 'DELETE', `/api-keys/${created.body.apiKey.id}`)).status).toBe(204);
+    const end = Date.now() + 1000;
+    let statuses = [await use(0), await use(2)];
+    while (statuses.some((s) => s !== 401) && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 20));
+      statuses = [await use(0), await use(2)];
+    }
+    expect(statuses).toEqual([401, 401]);
   });
 
   test('(d) a crawl leased by an instance killed mid-job is finished by another after the lease lapses', async () => {

@@ -1,7 +1,8 @@
 // The LISTEN side of cross-instance fan-out, on PostgreSQL only (the embedded database serves one
 // process): a committed event wakes a listening bus once, with ids only; a rolled-back one never; and a
 // listener that lost its connection reconnects and wakes every room, since what was committed meanwhile
-// was never heard.
+// was never heard. The same connection hears key changes (tenants/key-cache.ts), whose owner is told
+// whenever the connection stops or starts listening.
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -10,6 +11,7 @@ import { startTestApp, type TestApp } from '../test/app.js';
 import { serverUrl } from '../test/db.js';
 import { Visitor } from '../test/widget.js';
 import { ConversationBus } from './bus.js';
+import { KEY_CHANGES_CHANNEL } from '../tenants/key-cache.js';
 import { EVENTS_CHANNEL, EventListener, parseEventNotice } from './notify.js';
 import { recordEvent } from './service.js';
 
@@ -50,6 +52,14 @@ describe.skipIf(!serverUrl)('listening on PostgreSQL', () => {
   const bus = new ConversationBus();
   let listener: EventListener;
   let wakes = 0;
+  // Another channel on the same connection, as the key cache is (tenants/key-cache.ts).
+  const keyPayloads: (string | undefined)[] = [];
+  const keyStates: boolean[] = [];
+  const keyNotices = {
+    channel: KEY_CHANGES_CHANNEL,
+    heard: (p?: string) => void keyPayloads.push(p),
+    listening: (on: boolean) => void keyStates.push(on),
+  };
 
   beforeAll(async () => {
     t = await startTestApp();
@@ -57,7 +67,13 @@ describe.skipIf(!serverUrl)('listening on PostgreSQL', () => {
     const v = new Visitor(t.url, a.publishableKey, 'https://a.example');
     await v.start();
     conversationId = (await v.call('POST', '/conversations', {})).body.conversation.id;
-    listener = new EventListener({ url: t.testDb.url!, bus, logger: pino({ level: 'silent' }), backoffMs: { first: 800, max: 800 } });
+    listener = new EventListener({
+      url: t.testDb.url!,
+      bus,
+      logger: pino({ level: 'silent' }),
+      backoffMs: { first: 800, max: 800 },
+      also: [keyNotices],
+    });
     await listener.start();
     bus.subscribe(conversationId, () => wakes++);
   });
@@ -101,15 +117,23 @@ describe.skipIf(!serverUrl)('listening on PostgreSQL', () => {
     }
   });
 
+  test('the same connection hears key changes on their own channel, naming the tenant only', async () => {
+    expect(keyStates).toEqual([true]);
+    await t.runtime.db.withOwner((tx) => tx.query('UPDATE api_keys SET revoked_at = now() WHERE tenant_id = $1', [a.tenant.id]));
+    await until(() => keyPayloads.length === 1, 'the key notice');
+    expect(keyPayloads).toEqual([a.tenant.id]);
+  });
+
   test('after its connection is cut, the listener reconnects and wakes every room to read what it missed', async () => {
     expect(listener.connections).toBe(1);
     const owner = new pg.Client({ connectionString: t.testDb.url! });
     await owner.connect();
     try {
+      // This listener's connection and the test app's own.
       const killed = await owner.query(
         "SELECT pg_terminate_backend(pid, 5000) AS ok FROM pg_stat_activity WHERE application_name = 'parley-listen' AND datname = current_database()",
       );
-      expect(killed.rows).toEqual([{ ok: true }]);
+      expect(killed.rows).toEqual([{ ok: true }, { ok: true }]);
     } finally {
       await owner.end();
     }
@@ -118,8 +142,11 @@ describe.skipIf(!serverUrl)('listening on PostgreSQL', () => {
     await record('status');
     await new Promise((r) => setTimeout(r, 100));
     expect(wakes).toBe(0);
+    // The other channel's owner was told it is not heard: the key cache stops keeping keys.
+    expect(keyStates).toEqual([true, false]);
     await until(() => listener.connections === 2, 'the reconnection');
     expect(wakes).toBe(1);
+    expect(keyStates).toEqual([true, false, true]);
     // And it hears new events again.
     await record('status');
     await until(() => wakes === 2, 'the next event');

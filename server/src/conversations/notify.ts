@@ -25,6 +25,13 @@ export function parseEventNotice(payload: string | undefined): { tenantId: strin
   return { tenantId, conversationId: conversationId || null, id: n };
 }
 
+/** Another channel heard on the same connection, told too whether the connection listens. */
+export interface NoticeChannel {
+  channel: string;
+  heard(payload: string | undefined): void;
+  listening(on: boolean): void;
+}
+
 export interface EventListenerOptions {
   /** The database URL (any role may LISTEN). */
   url: string;
@@ -34,6 +41,8 @@ export interface EventListenerOptions {
   backoffMs?: { first: number; max: number };
   /** A query this often proves the connection alive; one unanswered for as long again drops it. */
   pingMs?: number;
+  /** Other channels to hear (key changes: tenants/key-cache.ts). */
+  also?: NoticeChannel[];
 }
 
 export class EventListener {
@@ -61,6 +70,7 @@ export class EventListener {
     if (this.ping) clearInterval(this.ping);
     const c = this.client;
     this.client = null;
+    for (const a of this.o.also ?? []) a.listening(false);
     await c?.end().catch(() => undefined);
   }
 
@@ -71,14 +81,16 @@ export class EventListener {
     this.client = client;
     client.on('error', (err) => this.lost(client, err));
     client.on('end', () => this.lost(client));
+    const also = this.o.also ?? [];
     client.on('notification', (m) => {
-      if (m.channel !== EVENTS_CHANNEL) return;
-      const e = parseEventNotice(m.payload);
-      if (e) this.o.bus.publish(e);
+      if (m.channel === EVENTS_CHANNEL) {
+        const e = parseEventNotice(m.payload);
+        if (e) this.o.bus.publish(e);
+      } else also.find((a) => a.channel === m.channel)?.heard(m.payload);
     });
     try {
       await client.connect();
-      await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+      await client.query([EVENTS_CHANNEL, ...also.map((a) => a.channel)].map((c) => `LISTEN ${c};`).join(' '));
     } catch (err) {
       this.lost(client, err as Error);
       return;
@@ -89,12 +101,14 @@ export class EventListener {
     if (this.connections > 1) this.o.logger.info('conversation event listener reconnected');
     // Whatever was committed while nobody listened is in the table: every room reads it now.
     this.o.bus.wakeAll();
+    for (const a of also) a.listening(true);
   }
 
   private lost(client: pg.Client, err?: Error): void {
     if (this.client !== client) return;
     this.client = null;
     client.removeAllListeners('notification');
+    for (const a of this.o.also ?? []) a.listening(false);
     client.end().catch(() => undefined);
     if (this.stopped) return;
     const { first, max } = this.o.backoffMs ?? { first: 250, max: 10_000 };

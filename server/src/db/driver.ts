@@ -138,6 +138,8 @@ export interface Driver {
   close(): Promise<void>;
   /** The embedded database's data folder as a tarball, which `openPglite` can start from (pglite only). */
   dump?(): Promise<Blob>;
+  /** Hears NOTIFY on `channel` in process (pglite only); resolves to the way to stop. */
+  listen?(channel: string, heard: (payload: string) => void): Promise<() => Promise<void>>;
   /** Connection pool use, for metrics (a server's pools; the embedded database has none). */
   pools?(): PoolUse[];
 }

@@ -220,6 +220,15 @@ class ScopedDb implements Db {
     return this.driver.dump();
   }
 
+  /**
+   * Hears NOTIFY on `channel` (the embedded database only: PostgreSQL's notices need a listening
+   * connection of their own, conversations/notify.ts); resolves to the way to stop.
+   */
+  listenInProcess(channel: string, heard: (payload: string) => void): Promise<() => Promise<void>> {
+    if (!this.driver.listen) return Promise.reject(new TypeError('only the embedded database hears notices in process'));
+    return this.driver.listen(channel, heard);
+  }
+
   withOwner<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return withHooks('owner', { requestId: null }, this.driver.owner, this.tracked(null), fn);
   }

@@ -135,6 +135,10 @@ export async function openPglite(location: string, from?: Blob): Promise<Driver>
     single: async <R>(sql: string, params?: readonly unknown[]) => (await pg.query<R>(sql, params ? [...params] : undefined)).rows,
     replica: null,
     dump: () => pg.dumpDataDir('none'),
+    listen: async (channel, heard) => {
+      const stop = await pg.listen(channel, heard);
+      return () => stop();
+    },
     async close() {
       try {
         await pg.close();

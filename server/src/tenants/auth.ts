@@ -7,31 +7,37 @@ import type { AdminAuth } from '../http/context.js';
 import { assertSameOrigin } from '../http/csrf.js';
 import { DomainError, missingCapability } from '../errors.js';
 import type { MemberSessions } from '../people/sessions.js';
+import type { SecretKeyCache } from './key-cache.js';
 import { hashSecret, SECRET_KEY_SHAPE } from './secrets.js';
 
-async function keyAuth(db: Db, authorization: string): Promise<AdminAuth> {
+async function keyAuth(db: Db, keys: SecretKeyCache, authorization: string): Promise<AdminAuth> {
   const secret = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
   if (!secret || !SECRET_KEY_SHAPE.test(secret)) throw new DomainError('unauthenticated', 'Send a secret key as `Authorization: Bearer sk_…`.');
-  const [key] = await db.callDefiner<{ key_id: string; tenant_id: string; capabilities: Capability[] }>('parley_resolve_secret_key', [
-    hashSecret(secret),
-  ]);
+  const hash = hashSecret(secret);
+  const key = await keys.resolve(hash, async () => {
+    const [row] = await db.callDefiner<{ key_id: string; tenant_id: string; capabilities: Capability[]; expires_at: Date | null }>(
+      'parley_resolve_secret_key',
+      [hash],
+    );
+    return row ? { keyId: row.key_id, tenantId: row.tenant_id, capabilities: row.capabilities, expiresAt: row.expires_at?.getTime() ?? null } : null;
+  });
   if (!key) throw new DomainError('unauthenticated', 'The key is unknown, revoked or expired.');
-  return { tenantId: key.tenant_id, keyId: key.key_id, member: null, capabilities: new Set(key.capabilities) };
+  return { tenantId: key.tenantId, keyId: key.keyId, member: null, capabilities: new Set(key.capabilities) };
 }
 
 /** Secret keys only: the API channel (`/v1/answers`) is for servers. */
-export function secretKeyAuth(db: Db): RequestHandler {
+export function secretKeyAuth(db: Db, keys: SecretKeyCache): RequestHandler {
   return (req, _res, next) =>
-    void keyAuth(db, req.get('authorization') ?? '').then((admin) => {
+    void keyAuth(db, keys, req.get('authorization') ?? '').then((admin) => {
       req.admin = admin;
       next();
     }, next);
 }
 
-export function adminAuth(db: Db, sessions: MemberSessions, origin: string): RequestHandler {
+export function adminAuth(db: Db, keys: SecretKeyCache, sessions: MemberSessions, origin: string): RequestHandler {
   const authenticate = async (req: Request): Promise<AdminAuth> => {
     const authorization = req.get('authorization');
-    if (authorization !== undefined) return keyAuth(db, authorization);
+    if (authorization !== undefined) return keyAuth(db, keys, authorization);
     const person = await sessions.authenticate(req);
     if (!person) throw new DomainError('unauthenticated', 'Sign in to the console, or send a secret key as `Authorization: Bearer sk_…`.');
     assertSameOrigin(req, origin);
@@ -67,11 +73,17 @@ export async function stillAllowed(req: Request, capability: Capability): Promis
   return !!again && again.tenantId === req.admin?.tenantId && again.capabilities.has(capability);
 }
 
+const granted = new WeakMap<Request, Capability>();
+
+/** Whether the request's route needs only a `:read` capability (a search is a POST, yet changes nothing). */
+export const onlyReads = (req: Request): boolean => granted.get(req)?.endsWith(':read') ?? false;
+
 /** The permission check for keys and people alike. The capability is kept on the handler for the route × role matrix. */
 export function requireCapability(capability: Capability): RequestHandler & { capability: Capability } {
   const check: RequestHandler = (req, _res, next) => {
     if (!req.admin) return next(new DomainError('unauthenticated', 'A valid credential is required.'));
     if (!req.admin.capabilities.has(capability)) return next(missingCapability(capability));
+    granted.set(req, capability);
     next();
   };
   return Object.assign(check, { capability });

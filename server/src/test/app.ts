@@ -10,7 +10,9 @@ import { createApp, type AppDeps } from '../app.js';
 import { loadConfig, type Config } from '../config.js';
 import { answerClientErrors } from '../http/client-error.js';
 import { redisLimitStores } from '../http/limit-store.js';
-import { wireRuntime, type Runtime } from '../runtime.js';
+import type { ConversationBus } from '../conversations/bus.js';
+import { listenForChanges, wireRuntime, type Runtime } from '../runtime.js';
+import type { SecretKeyCache } from '../tenants/key-cache.js';
 import { createTenant, type CreatedTenant } from '../tenants/service.js';
 import { parleyOrigins } from './contract.js';
 import { createTestDb, type TestDb } from './db.js';
@@ -63,6 +65,13 @@ export async function startTestApp(
   const app = createApp({ config, db: runtime.db, audit: runtime.audit, logger, keyring: runtime.keyring, limits, ...deps });
   server.on('request', app);
   answerClientErrors(server);
+  // As `serve` does: other instances' events and key changes reach this one (runtime.ts).
+  const stopListening = await listenForChanges(
+    runtime.db,
+    testDb.url ?? null,
+    { bus: app.locals.bus as ConversationBus, keys: app.locals.keyCache as SecretKeyCache },
+    logger,
+  );
   return {
     url,
     app,
@@ -78,6 +87,7 @@ export async function startTestApp(
     async close() {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
+      await stopListening();
       await limits?.close();
       await runtime.audit.integrator?.stop();
       if (!shareDb) await testDb.close();

@@ -5,6 +5,7 @@
 // the cross-instance staleness bound: a revoked key, a removed domain or a changed setting keeps its old
 // effect on other instances for at most that long.
 import { originAllowed, type DomainPattern } from '../tenants/domains.js';
+import { TenantCache } from '../tenants/tenant-cache.js';
 
 export interface KeyEntry {
   tenantId: string;
@@ -26,80 +27,28 @@ export function allowsOrigin(entry: KeyEntry, origin: string): boolean {
   return verdict;
 }
 
-interface Slot<T> {
-  at: number;
-  tenantId: string;
-  value: T;
-}
-
 export class WidgetFrontCache {
-  private readonly keys = new Map<string, Slot<KeyEntry>>();
-  private readonly settings = new Map<string, Slot<unknown>>();
-  private readonly pending = new Map<string, Promise<unknown>>();
-  // Bumped by every invalidation: a load that began before one is used once, never stored.
-  private version = 0;
+  private readonly keys: TenantCache<KeyEntry | null>;
+  private readonly settings: TenantCache<unknown>;
 
-  constructor(
-    private readonly ttlMs: number,
-    private readonly maxEntries = 10_000,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(ttlMs: number, maxEntries = 10_000, now: () => number = Date.now) {
+    this.keys = new TenantCache(ttlMs, maxEntries, now);
+    this.settings = new TenantCache(ttlMs, maxEntries, now);
+  }
 
   /** The tenant and allowed origins of a publishable key; unknown keys are not cached. */
   key(key: string, load: () => Promise<KeyEntry | null>): Promise<KeyEntry | null> {
-    return this.memo(this.keys, `k:${key}`, key, load, (v) => v?.tenantId);
+    return this.keys.get(key, load, (v) => v?.tenantId);
   }
 
   /** The tenant's widget settings. */
   widgetSettings<T>(tenantId: string, load: () => Promise<T>): Promise<T> {
-    return this.memo(this.settings as Map<string, Slot<T>>, `s:${tenantId}`, tenantId, load, () => tenantId);
+    return (this.settings as TenantCache<T>).get(tenantId, load, () => tenantId);
   }
 
   /** Drops what is cached of a tenant (every tenant when none is named). */
   invalidate(tenantId?: string): void {
-    this.version++;
-    this.pending.clear();
-    if (tenantId === undefined) {
-      this.keys.clear();
-      this.settings.clear();
-      return;
-    }
-    this.settings.delete(tenantId);
-    for (const [k, slot] of this.keys) if (slot.tenantId === tenantId) this.keys.delete(k);
-  }
-
-  private async memo<T>(
-    map: Map<string, Slot<T>>,
-    pendingId: string,
-    id: string,
-    load: () => Promise<T>,
-    tenantOf: (v: T) => string | undefined,
-  ): Promise<T> {
-    if (this.ttlMs <= 0) return load();
-    const hit = map.get(id);
-    if (hit && this.now() - hit.at < this.ttlMs) return hit.value;
-    // Concurrent misses share one read.
-    const running = this.pending.get(pendingId) as Promise<T> | undefined;
-    if (running) return running;
-    const version = this.version;
-    const p = load().then(
-      (value) => {
-        if (this.pending.get(pendingId) === p) this.pending.delete(pendingId);
-        const tenantId = tenantOf(value);
-        if (tenantId !== undefined && version === this.version) {
-          map.delete(id);
-          // Oldest first out: a Map iterates in insertion order.
-          if (map.size >= this.maxEntries) map.delete(map.keys().next().value!);
-          map.set(id, { at: this.now(), tenantId, value });
-        }
-        return value;
-      },
-      (err) => {
-        if (this.pending.get(pendingId) === p) this.pending.delete(pendingId);
-        throw err;
-      },
-    );
-    this.pending.set(pendingId, p);
-    return p;
+    this.keys.invalidate(tenantId);
+    this.settings.invalidate(tenantId);
   }
 }
