@@ -98,6 +98,15 @@ export class KnowledgeAnswerer implements Answerer {
     this.model = guardedModels(deps.modelFor);
   }
 
+  /** The reads an answer starts with (see answerIn), asked in the transaction that stores the question. */
+  warm(tx: Tx, tenantId: string): Promise<unknown> {
+    return Promise.all([
+      tenantSettings(tx),
+      this.deps.keyring ? resolveProviderCredentials(tx, this.deps.keyring, tenantId) : undefined,
+      this.deps.prefetch?.(tx),
+    ]);
+  }
+
   answer(input: AnswerInput, onDelta: (text: string) => void): Promise<Answer> {
     return inSpan('ai.answer', { 'parley.tenant_id': input.tenantId, 'parley.request_id': input.requestId }, async (span) => {
       const answer = await this.answerIn(input, onDelta, span);
@@ -114,36 +123,43 @@ export class KnowledgeAnswerer implements Answerer {
     const asked = askedPart(input.question);
     const scope = { requestId: input.requestId };
     // What the turn needs to know, and the passages, read in one transaction on the read path (a replica
-    // when configured; the primary for a tenant that has just written).
+    // when configured; the primary for a tenant that has just written). What the transaction that stored
+    // the question read for it (warm) is not asked again: with the passages scored in memory, this
+    // transaction then sends nothing at all.
     const recordings: ((tx: Tx) => Promise<void>)[] = [];
-    const first = await db.withTenantRead(input.tenantId, scope, async (tx) => {
-      // Asked together, the settings, the provider credentials and retrieval's first reads go to the
-      // database in one message (db/postgres.ts); the last two are only used when the turn goes on to retrieval.
-      const retrieves = !asksForPerson && !input.pick;
-      const [all, opened] = await Promise.all([
-        tenantSettings(tx),
-        retrieves && this.deps.keyring ? resolveProviderCredentials(tx, this.deps.keyring, input.tenantId) : undefined,
-        retrieves ? this.deps.prefetch?.(tx) : undefined,
-      ]);
-      const settings = all.handoff;
-      const vocabulary = { synonyms: all.retrieval.synonyms, lexicon: all.retrieval.supportVocabulary };
-      // A picked "Did you mean" offer is answered with its passage, whatever the words sent with it.
-      const picked = input.pick ? await offeredPassage(tx, input.conversation.id, input.pick) : null;
-      const topic = picked ? null : mentionsTopic(input.question, settings.sensitiveTopics);
-      const early = asksForPerson || topic !== null || picked !== null;
-      // Read already unless a pick was asked for (and then not found).
-      const creds =
-        early || !this.deps.keyring ? undefined : (opened ?? (await resolveProviderCredentials(tx, this.deps.keyring, input.tenantId)))[0];
-      const policy = creds ? await tenantPolicy(tx) : null;
-      const found = early ? { results: [] } : await retrieve(tx, input.question, this.deps.topK ?? 5, input.requestId);
-      // For the built-in answerer, the question alone where the message tells a story around it: a second
-      // reading to check the first (a model reads the story itself).
-      const alone = early || creds || asked === input.question ? null : await retrieve(tx, asked, 1, input.requestId);
-      if (alone?.record) recordings.push(alone.record);
-      // Kept outside the transaction: a read retried on the primary after a replica failure records both calls.
-      if (found.record) recordings.push(found.record);
-      return { settings, vocabulary, picked, topic, early, creds, policy, passages: found.results, alone };
-    });
+    const first = await db.withTenantRead(
+      input.tenantId,
+      scope,
+      async (tx) => {
+        // Asked together, the settings, the provider credentials and retrieval's first reads go to the
+        // database in one message (db/postgres.ts); the last two are only used when the turn goes on to retrieval.
+        const retrieves = !asksForPerson && !input.pick;
+        const [all, opened] = await Promise.all([
+          tenantSettings(tx),
+          retrieves && this.deps.keyring ? resolveProviderCredentials(tx, this.deps.keyring, input.tenantId) : undefined,
+          retrieves ? this.deps.prefetch?.(tx) : undefined,
+        ]);
+        const settings = all.handoff;
+        const vocabulary = { synonyms: all.retrieval.synonyms, lexicon: all.retrieval.supportVocabulary };
+        // A picked "Did you mean" offer is answered with its passage, whatever the words sent with it.
+        const picked = input.pick ? await offeredPassage(tx, input.conversation.id, input.pick) : null;
+        const topic = picked ? null : mentionsTopic(input.question, settings.sensitiveTopics);
+        const early = asksForPerson || topic !== null || picked !== null;
+        // Read already unless a pick was asked for (and then not found).
+        const creds =
+          early || !this.deps.keyring ? undefined : (opened ?? (await resolveProviderCredentials(tx, this.deps.keyring, input.tenantId)))[0];
+        const policy = creds ? await tenantPolicy(tx) : null;
+        const found = early ? { results: [] } : await retrieve(tx, input.question, this.deps.topK ?? 5, input.requestId);
+        // For the built-in answerer, the question alone where the message tells a story around it: a second
+        // reading to check the first (a model reads the story itself).
+        const alone = early || creds || asked === input.question ? null : await retrieve(tx, asked, 1, input.requestId);
+        if (alone?.record) recordings.push(alone.record);
+        // Kept outside the transaction: a read retried on the primary after a replica failure records both calls.
+        if (found.record) recordings.push(found.record);
+        return { settings, vocabulary, picked, topic, early, creds, policy, passages: found.results, alone };
+      },
+      input.carried,
+    );
     // A query embedding reached a provider: recorded at once on the primary.
     if (recordings.length)
       await db.withTenant(input.tenantId, scope, async (tx) => {

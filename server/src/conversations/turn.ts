@@ -6,6 +6,7 @@ import type { ActionOffer } from '@parley/protocol';
 import type { AuditLog } from '../audit/log.js';
 import type { Db } from '../db/index.js';
 import type { Tx } from '../db/types.js';
+import { type CarriedReads, carryReads } from '../db/tx-memo.js';
 import type { ConversationBus } from './bus.js';
 import { tenantSettings } from '../tenants/settings.js';
 import { readSubscriptions } from '../webhooks/outbox.js';
@@ -42,6 +43,8 @@ export interface AnswerInput {
   admitted?: boolean;
   /** The chunk of a "Did you mean" offer the visitor picked. */
   pick?: string;
+  /** Reads the transaction that stored the question made for the answer (Answerer.warm): not asked again. */
+  carried?: CarriedReads;
 }
 
 export interface Answer {
@@ -57,6 +60,8 @@ export interface Answer {
 
 export interface Answerer {
   answer(input: AnswerInput, onDelta: (text: string) => void): Promise<Answer>;
+  /** Starts, in the transaction storing a question, the reads its answer begins with (carried to `answer`). */
+  warm?(tx: Tx, tenantId: string): Promise<unknown>;
 }
 
 export type TurnEvent =
@@ -107,15 +112,17 @@ export async function runTurn(
 ): Promise<void> {
   const ctx = { requestId: t.requestId };
   const claimMs = deps.claimMs ?? DEFAULT_CLAIM_MS;
-  const { conversation, stored, history, owed, pick } = await deps.db.withTenant(t.tenantId, ctx, async (tx) => {
+  const { conversation, stored, history, owed, pick, carried } = await deps.db.withTenant(t.tenantId, ctx, async (tx) => {
     // The settings (which redaction reads next), the webhook subscriptions (which storing the message
     // reads), the lock and the history are asked for together, so that they go with BEGIN in one message
     // (db/postgres.ts), in this order: the history is read with the lock held, before this turn's message.
+    // The answer's first reads go with them too, and are carried to it.
     const [, , conversation, latest] = await Promise.all([
       tenantSettings(tx),
       readSubscriptions(tx, t.tenantId),
       visitorConversation(tx, t.conversationId, t.visitorId, t.subject, true),
       historyBefore(tx, t.conversationId, null),
+      deps.answerer.warm?.(tx, t.tenantId),
     ]);
     const redacted = await deps.redactor.inbound(tx, conversation, t.text, conversation.channel);
     const stored = await appendMessage(tx, {
@@ -143,7 +150,7 @@ export async function runTurn(
     // A retry's question is stored already: its history is what came before it.
     const history = !owed ? [] : stored.duplicate ? await historyBefore(tx, conversation.id, stored.message.id) : latest;
     const visible = { ...stored.message, text: await deps.redactor.restoreForVisitor(tx, conversation, stored.message.text) };
-    return { conversation, stored: { ...stored, visible }, history, owed, pick };
+    return { conversation, stored: { ...stored, visible }, history, owed, pick, carried: carryReads(tx, t.tenantId) };
   });
   if (stored.event) deps.bus.publish(stored.event);
   emit({ type: 'message', message: stored.visible });
@@ -158,6 +165,7 @@ export async function runTurn(
       history,
       requestId: t.requestId,
       actor: null,
+      carried,
       ...(pick ? { pick } : {}),
     },
     t.admitted ? { admitted: true } : {},
@@ -184,6 +192,7 @@ export async function answerOwed(
     pick?: string;
     /** Who hands off when it is not the assistant's own answer (the turn sweeper). */
     actor: { type: string; id: string | null } | null;
+    carried?: CarriedReads;
   },
   opts: { admitted?: boolean; handOff?: HandoffReason },
   emit: (e: TurnEvent) => void,
@@ -200,6 +209,7 @@ export async function answerOwed(
           requestId: q.requestId,
           ...(opts.admitted ? { admitted: true } : {}),
           ...(q.pick ? { pick: q.pick } : {}),
+          ...(q.carried ? { carried: q.carried } : {}),
         },
         (text) => emit({ type: 'delta', text }),
       );

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createTestDb, serverUrl, type TestDb } from '../test/db.js';
 import { checkParams } from './driver.js';
 import { watchRoundTrips } from '../test/round-trips.js';
+import { carryableRead, carryReads, memoInTx, oncePerTx } from './tx-memo.js';
 import { loadMigrations, migrate } from './migrate.js';
 
 let t: TestDb;
@@ -303,6 +304,42 @@ describe('reads asked together', () => {
     for (let i = 0; i < 3; i++) await t.db.withOwner((tx) => tx.query('SELECT count(*) FROM batch_order'));
     const { rows } = await t.db.withOwner((tx) => tx.query<{ v: string }>("SELECT v FROM batch_order WHERE v = 'after the failure'"));
     expect(rows).toEqual([]);
+  });
+});
+
+describe('reads carried from one transaction into the next (tx-memo.ts)', () => {
+  const tenant = '88888888-8888-4888-8888-888888888888';
+  const other = '99999999-9999-4999-8999-999999999999';
+  const CARRIED = carryableRead('test-carried');
+
+  test.runIf(serverUrl)('a transaction that asks the server nothing costs no round trip; one of held writes only, one', async () => {
+    await t.db.withOwner((tx) => tx.exec('CREATE TABLE IF NOT EXISTS held_only (v text NOT NULL)'));
+    expect((await roundTrips(() => t.db.withTenantRead(tenant, { requestId: null }, async () => 'nothing asked')))[1]).toBe(0);
+    expect((await roundTrips(() => t.db.withOwner(async (tx) => tx.defer("INSERT INTO held_only VALUES ('kept')"))))[1]).toBe(1);
+    const { rows } = await t.db.withOwner((tx) => tx.query<{ v: string }>('SELECT v FROM held_only'));
+    expect(rows).toEqual([{ v: 'kept' }]);
+  });
+
+  test('a carried read is not asked again, a lock or any other memo is not carried, and only into the same tenant', async () => {
+    const carried = await t.db.withTenant(tenant, { requestId: null }, async (tx) => {
+      await oncePerTx(tx, CARRIED, async () => (await tx.query<{ n: number }>('SELECT 41 + 1 AS n')).rows[0]!.n);
+      await oncePerTx(tx, 'test-not-carried', async () => 'a lock, say');
+      return carryReads(tx, tenant);
+    });
+    const [seen, trips] = await roundTrips(() =>
+      t.db.withTenantRead(
+        tenant,
+        { requestId: null },
+        async (tx) => ({
+          carried: await oncePerTx(tx, CARRIED, () => Promise.reject(new Error('asked again'))),
+          other: memoInTx(tx, 'test-not-carried'),
+        }),
+        carried,
+      ),
+    );
+    expect(seen).toEqual({ carried: 42, other: undefined });
+    if (serverUrl) expect(trips).toBe(0);
+    await expect(t.db.withTenantRead(other, { requestId: null }, async () => 'read', carried)).rejects.toThrow(/same tenant/);
   });
 });
 

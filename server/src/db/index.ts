@@ -9,7 +9,7 @@ import { openPostgres } from './postgres.js';
 import { HitBatcher, type WindowCount } from './rate-windows.js';
 import { ReadRouting, type ReplicaLog } from './replica.js';
 import { inSpan } from '../telemetry/spans.js';
-import { scopedTo } from './tx-memo.js';
+import { type CarriedReads, scopedTo, seedReads } from './tx-memo.js';
 import type { Db, HousekeepingContext, PlatformContext, Tx, TxContext } from './types.js';
 
 export type { PoolUse } from './driver.js';
@@ -140,10 +140,11 @@ class ScopedDb implements Db {
     });
   }
 
-  async withTenantRead<T>(tenantId: string, ctx: TxContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  async withTenantRead<T>(tenantId: string, ctx: TxContext, fn: (tx: Tx) => Promise<T>, carried?: CarriedReads): Promise<T> {
     if (!isUuid(tenantId)) throw new TypeError('tenant id must be a uuid');
     const { routing, driver } = this;
-    if (driver.replica && routing?.usable()) {
+    // Reads carried from a transaction on the primary go on from there: the primary, read-your-writes.
+    if (driver.replica && routing?.usable() && !carried) {
       let reading = false;
       let dbError: unknown;
       try {
@@ -175,6 +176,7 @@ class ScopedDb implements Db {
     const scope = { role: 'parley_app', tenantId, requestId: ctx.requestId ?? '' } as const;
     return withHooks('tenant_read', { requestId: ctx.requestId, tenantId }, driver.app, { readOnly: true, scope }, async (tx) => {
       scopedTo(tx, tenantId);
+      if (carried) seedReads(tx, tenantId, carried);
       return fn(tx);
     });
   }

@@ -182,6 +182,8 @@ function txRunner(p: pg.Pool, names: StatementNames, closed: Promise<never>, alw
       const result = await fn(tx, scoped);
       flush();
       ended = true;
+      // Nothing asked of the server (every read was carried in): no BEGIN was sent, so no COMMIT either.
+      if (!begun && held.length === 1) return result;
       if (opts.onWrite && !always.readOnly) {
         const [wrote, , lsn] = (await now({ sql: COMMIT_TRACKED })) as unknown as pg.QueryResult[];
         if (wrote!.rows[0].wrote) opts.onWrite(lsn!.rows[0].lsn);

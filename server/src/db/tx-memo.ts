@@ -1,7 +1,8 @@
 // Reads a transaction would otherwise repeat, made once per transaction: its tenant, the tenant's
 // settings row, its provider credentials, a conversation row lock already taken. Each is keyed by the
-// transaction object, so nothing outlives the transaction or crosses into another one; the module that
-// writes a memoised value forgets it in the same transaction.
+// transaction object, so nothing outlives the transaction or crosses into another one unless carried
+// (carryReads: plain reads only, into the same tenant's next read); the module that writes a memoised
+// value forgets it in the same transaction.
 import type { Tx } from './types.js';
 
 const memos = new WeakMap<Tx, Map<string, Promise<unknown>>>();
@@ -26,6 +27,38 @@ export function memoInTx<T>(tx: Tx, key: string): Promise<T> | undefined {
 /** Forgets a memoised read (after this transaction wrote what it read). */
 export function forgetInTx(tx: Tx, key: string): void {
   memos.get(tx)?.delete(key);
+}
+
+/** Reads made in one transaction of a tenant that a later read transaction of the same tenant starts from (Db.withTenantRead). */
+export interface CarriedReads {
+  tenantId: string;
+  reads: ReadonlyMap<string, Promise<unknown>>;
+}
+
+// Keys (or key prefixes ending in ':') of reads another transaction may be given: plain reads of rows,
+// never a lock, each registered by the module that memoises it.
+const carryable: string[] = [];
+
+/** Lets the read memoised under `key` (a prefix, if it ends in ':') be carried to a later transaction. */
+export function carryableRead(key: string): string {
+  carryable.push(key);
+  return key;
+}
+
+/**
+ * The carryable reads `tx` has made or started, for a read transaction that follows it at once (the answer
+ * to a message just stored): there they are not asked again, as if read a moment earlier.
+ */
+export function carryReads(tx: Tx, tenantId: string): CarriedReads {
+  const reads = new Map<string, Promise<unknown>>();
+  for (const [key, read] of memos.get(tx) ?? []) if (carryable.some((c) => (c.endsWith(':') ? key.startsWith(c) : key === c))) reads.set(key, read);
+  return { tenantId, reads };
+}
+
+/** Starts `tx`, scoped to `tenantId`, from reads carried from an earlier transaction of that tenant. */
+export function seedReads(tx: Tx, tenantId: string, carried: CarriedReads): void {
+  if (carried.tenantId !== tenantId) throw new Error("reads carry only into the same tenant's transaction");
+  for (const [key, read] of carried.reads) void oncePerTx(tx, key, () => read);
 }
 
 /** Records the tenant a transaction was scoped to as it opened (db/index.ts), so txTenant need not ask. */

@@ -65,9 +65,10 @@ export interface Db {
    * Runs `fn` in a READ ONLY transaction set up as by withTenant: on the read replica when one is configured
    * and has replayed this instance's latest writes for the tenant, else on the primary. For reads that may
    * be a moment behind writes made through other instances (retrieval, admin lists); never for a read that
-   * decides a write.
+   * decides a write. With `carried`, reads the tenant's transaction just made on the primary (tx-memo.ts)
+   * are not asked again, and it reads the primary.
    */
-  withTenantRead<T>(tenantId: string, ctx: TxContext, fn: (tx: Tx) => Promise<T>): Promise<T>;
+  withTenantRead<T>(tenantId: string, ctx: TxContext, fn: (tx: Tx) => Promise<T>, carried?: import('./tx-memo.js').CarriedReads): Promise<T>;
   /** Runs `fn` as `parley_app` with no tenant set: row-level security shows zero tenant rows. */
   withoutTenant<T>(ctx: TxContext, fn: (tx: Tx) => Promise<T>): Promise<T>;
   /**

@@ -6,7 +6,7 @@
 // under row-level security, like any other search's, and the copy keeps the latest of them (passage-cache.ts),
 // within a budget counted in its size. Each chunk's terms are held too (the postings turned around), so that
 // feedback reads the top passages' terms without their texts.
-import { forgetInTx, oncePerTx } from '../db/tx-memo.js';
+import { carryableRead, forgetInTx, oncePerTx } from '../db/tx-memo.js';
 import type { Tx } from '../db/types.js';
 import { skipsCommon, type WeightedTerm } from './expand.js';
 import { PassageCache, passageBudget } from './passage-cache.js';
@@ -20,7 +20,7 @@ export interface IndexStats {
 }
 
 // Read once per transaction (the answerer asks for them with its own first reads); a write of them forgets them.
-const STATS = 'knowledge-stats';
+const STATS = carryableRead('knowledge-stats');
 export const forgetIndexStats = (tx: Tx) => forgetInTx(tx, STATS);
 
 export function indexStats(tx: Tx): Promise<IndexStats | null> {

@@ -1,5 +1,5 @@
 // SQL of the tenant's settings document (a jsonb column of tenants, row-level secured to the tenant set on tx).
-import { forgetInTx, oncePerTx } from '../db/tx-memo.js';
+import { carryableRead, forgetInTx, oncePerTx } from '../db/tx-memo.js';
 import type { Tx } from '../db/types.js';
 
 export interface SettingsRow {
@@ -23,7 +23,7 @@ const settingsRow = (r: Row): SettingsRow => ({
 });
 
 // A turn reads the settings several times (handoff, redaction, retrieval): once per transaction.
-const MEMO = 'tenant-settings';
+const MEMO = carryableRead('tenant-settings');
 
 export function selectSettings(tx: Tx): Promise<SettingsRow | null> {
   return oncePerTx(tx, MEMO, async () => {

@@ -5,7 +5,7 @@ import type { AuditLog } from '../../audit/log.js';
 import type { Keyring } from '../../crypto/keyring.js';
 import { PROVIDER_API_KEY } from '../../crypto/sealed-columns.js';
 import type { Db, Tx } from '../../db/index.js';
-import { oncePerTx, txTenant } from '../../db/tx-memo.js';
+import { carryableRead, oncePerTx, txTenant } from '../../db/tx-memo.js';
 import type { RequestCtx } from '../../http/context.js';
 import { DomainError } from '../../errors.js';
 import type { Outbound } from '../../outbound/outbound.js';
@@ -122,13 +122,15 @@ export async function removeProvider(deps: ProviderDeps, ctx: TenantCtx, provide
  * `tx` must be this tenant's own `withTenant` transaction: on the platform path, or for another
  * tenant, it refuses rather than open keys outside the tenant's row-level security.
  */
+const PROVIDERS = carryableRead('providers:');
+
 export async function resolveProviderCredentials(tx: Tx, keyring: Keyring, tenantId: string): Promise<ProviderCredentials[]> {
   const scope = await txTenant(tx);
   if (!scope || scope.toLowerCase() !== tenantId.toLowerCase()) {
     throw new Error("provider credentials resolve only inside the tenant's own transaction");
   }
   // A turn needs them for answering and for embedding the query: opened once per transaction.
-  return oncePerTx(tx, `providers:${tenantId.toLowerCase()}`, () => openProviderCredentials(tx, keyring, tenantId));
+  return oncePerTx(tx, `${PROVIDERS}${tenantId.toLowerCase()}`, () => openProviderCredentials(tx, keyring, tenantId));
 }
 
 async function openProviderCredentials(tx: Tx, keyring: Keyring, tenantId: string): Promise<ProviderCredentials[]> {
