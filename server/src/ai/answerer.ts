@@ -98,13 +98,17 @@ export class KnowledgeAnswerer implements Answerer {
     this.model = guardedModels(deps.modelFor);
   }
 
-  /** The reads an answer starts with (see answerIn), asked in the transaction that stores the question. */
+  /**
+   * The reads an answer starts with (see answerIn), asked in the transaction that stores the question.
+   * One that fails (a provider key that cannot be opened: its key-encryption key lost or unreachable) must
+   * not fail storing the question: it is not carried, and the answer asks again and fails there, as before.
+   */
   warm(tx: Tx, tenantId: string): Promise<unknown> {
     return Promise.all([
       tenantSettings(tx),
       this.deps.keyring ? resolveProviderCredentials(tx, this.deps.keyring, tenantId) : undefined,
       this.deps.prefetch?.(tx),
-    ]);
+    ]).catch(() => undefined);
   }
 
   answer(input: AnswerInput, onDelta: (text: string) => void): Promise<Answer> {

@@ -469,6 +469,32 @@ describe('answers from the tenant provider', () => {
     expect((await auditOf(tenant)).at(-1).metadata).toMatchObject({ handoff: 'budget', provider: 'none' });
   });
 
+  test("a provider key that cannot be opened does not lose the visitor's question: it is stored, and owed an answer", async () => {
+    const c = await t.tenant('Shop C', ['shop.c.example']);
+    expect(
+      (await call(t.url, 'PUT', '/v1/admin/providers/openai', { key: c.secretKey, body: { apiKey: `sk-test-${'c'.repeat(40)}`, model: 'gpt-test' } }))
+        .status,
+    ).toBe(201);
+    // Sealed under another key now, as after a lost or unreachable key-encryption key: opening it fails.
+    await t.runtime.db.withOwner((tx) =>
+      tx.query("UPDATE ai_providers SET api_key_sealed = overlay(api_key_sealed placing '\\x00' from 40 for 1) WHERE tenant_id = $1", [c.tenant.id]),
+    );
+    const { v, id } = await conversation(c, 'https://shop.c.example');
+    const res = await fetch(`${t.url}/v1/widget/conversations/${id}/messages`, {
+      method: 'POST',
+      headers: { origin: v.origin, 'x-parley-key': v.key, authorization: `Bearer ${v.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'How long do refunds take?', clientMessageId: 'kept-question' }),
+    });
+    await res.text();
+    const stored = await t.runtime.db.withOwner((tx) =>
+      tx.query<{ text: string; owed: boolean }>(
+        'SELECT m.text, EXISTS (SELECT 1 FROM pending_answers p WHERE p.message_id = m.id) AS owed FROM messages m WHERE m.conversation_id = $1 AND m.role = $2',
+        [id, 'visitor'],
+      ),
+    );
+    expect(stored.rows).toEqual([{ text: 'How long do refunds take?', owed: true }]);
+  });
+
   test('a provider failure hands off instead of failing the visitor, and is audited without its message', async () => {
     failing = true;
     const { v, id } = await conversation();
