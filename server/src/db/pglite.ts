@@ -135,10 +135,7 @@ export async function openPglite(location: string, from?: Blob): Promise<Driver>
     single: async <R>(sql: string, params?: readonly unknown[]) => (await pg.query<R>(sql, params ? [...params] : undefined)).rows,
     replica: null,
     dump: () => pg.dumpDataDir('none'),
-    listen: async (channel, heard) => {
-      const stop = await pg.listen(channel, heard);
-      return () => stop();
-    },
+    listen: (channel, heard) => pg.listen(channel, heard),
     async close() {
       try {
         await pg.close();

@@ -117,6 +117,19 @@ describe('a kept key and changes made elsewhere', () => {
     expect(await refusedWithin1s(k.secret)).toBe(401);
   });
 
+  test('a key whose capabilities are narrowed outside this instance loses them on its next requests', async () => {
+    const k = await newKey();
+    expect(await use(k.secret)).toBe(200);
+    await owner("UPDATE api_keys SET capabilities = '{knowledge:read}' WHERE id = $1", [k.apiKey.id]);
+    const end = Date.now() + 1000;
+    let status = await use(k.secret);
+    while (status !== 403 && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 20));
+      status = await use(k.secret);
+    }
+    expect(status).toBe(403);
+  });
+
   test("a key deleted outside this instance (as its tenant's deletion does) is refused", async () => {
     const k = await newKey();
     expect(await use(k.secret)).toBe(200);

@@ -117,13 +117,14 @@ export async function removeProvider(deps: ProviderDeps, ctx: TenantCtx, provide
   });
 }
 
+// Carried from the transaction storing a question to its answer's (db/tx-memo.ts).
+const PROVIDERS = carryableRead('providers:');
+
 /**
  * The tenant's provider credentials, most recently configured first, for the answering pipeline.
  * `tx` must be this tenant's own `withTenant` transaction: on the platform path, or for another
  * tenant, it refuses rather than open keys outside the tenant's row-level security.
  */
-const PROVIDERS = carryableRead('providers:');
-
 export async function resolveProviderCredentials(tx: Tx, keyring: Keyring, tenantId: string): Promise<ProviderCredentials[]> {
   const scope = await txTenant(tx);
   if (!scope || scope.toLowerCase() !== tenantId.toLowerCase()) {
