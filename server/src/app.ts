@@ -197,8 +197,10 @@ export function createApp(deps: AppDeps): express.Express {
   v1.use('/auth', mfa.auth);
   // What every widget page view reads (key → tenant and origins, widget settings), for a few seconds.
   // Any change through the admin or platform API drops the tenant's entries (every tenant's, for the
-  // platform) before its response leaves, so this instance never serves what it has overwritten.
+  // platform) before its response leaves, so this instance never serves what it has overwritten; others'
+  // changes drop them by the database's notices (runtime.ts listenForChanges).
   const widgetCache = new WidgetFrontCache(config.widgetCacheSeconds * 1000);
+  app.locals.widgetCache = widgetCache;
   // Resolved secret keys, the same way, while this instance hears the database's key notices (key-cache.ts).
   const keyCache = new SecretKeyCache(config.keyCacheSeconds * 1000);
   app.locals.keyCache = keyCache;

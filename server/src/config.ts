@@ -58,8 +58,8 @@ export interface Config {
   redisKeyPrefix: string;
   /**
    * How long an instance keeps a publishable key's tenant and allowed origins, and the tenant's widget
-   * settings, in memory (0: not at all). Writes through this instance drop them at once; other instances
-   * see a change within this bound.
+   * settings, in memory (0: not at all). Changes anywhere drop them as they commit (widget/front-cache.ts);
+   * this bounds what an instance that missed a notice keeps.
    */
   widgetCacheSeconds: number;
   /**

@@ -13,7 +13,8 @@ import type { VectorStore } from './knowledge/vectors/store.js';
 import { databaseUrlFor, openDb, runMigrations, type ParleyDb } from './db/index.js';
 import type { ConversationBus } from './conversations/bus.js';
 import { EventListener } from './conversations/notify.js';
-import { KEY_CHANGES_CHANNEL, type SecretKeyCache } from './tenants/key-cache.js';
+import type { SecretKeyCache } from './tenants/key-cache.js';
+import type { WidgetFrontCache } from './widget/front-cache.js';
 
 export interface Runtime {
   config: Config;
@@ -110,27 +111,29 @@ export function wireRuntime(config: Config, db: ParleyDb): Runtime {
 }
 
 /**
- * What an instance hears of writes it did not make itself. On PostgreSQL, one listening connection:
- * other instances' conversation events, and key changes (`databaseUrl` null: neither, and no key is
- * kept). On the embedded database, key changes in process (a background job's, a tenant's deletion).
+ * What an instance hears of writes it did not make itself: other instances' conversation events, key
+ * changes and page-view changes. On PostgreSQL, one listening connection (`databaseUrl` null: none, so no
+ * key is kept and page views see others' changes within their cache's TTL). On the embedded database, the
+ * changes in process (a background job's, a tenant's deletion, the CLI's through the same database).
  * Resolves once listening was first tried (a failed connection keeps retrying); the result stops it.
  */
 export async function listenForChanges(
   db: ParleyDb,
   databaseUrl: string | null,
-  heard: { bus: ConversationBus; keys: SecretKeyCache },
+  heard: { bus: ConversationBus; keys: SecretKeyCache; widget: WidgetFrontCache },
   logger: Logger,
 ): Promise<() => Promise<void>> {
+  const channels = [heard.keys, heard.widget];
   if (db.kind === 'postgres') {
     if (!databaseUrl) return async () => {};
-    const listener = new EventListener({ url: databaseUrl, bus: heard.bus, logger, also: [heard.keys] });
+    const listener = new EventListener({ url: databaseUrl, bus: heard.bus, logger, also: channels });
     await listener.start();
     return () => listener.stop();
   }
-  const stop = await db.listenInProcess(KEY_CHANGES_CHANNEL, (payload) => heard.keys.heard(payload));
-  heard.keys.listening(true);
+  const stops = await Promise.all(channels.map((c) => db.listenInProcess(c.channel, (payload) => c.heard(payload))));
+  for (const c of channels) c.listening(true);
   return async () => {
-    heard.keys.listening(false);
-    await stop();
+    for (const c of channels) c.listening(false);
+    for (const stop of stops) await stop();
   };
 }

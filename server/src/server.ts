@@ -13,6 +13,7 @@ import { createLogger } from './http/logger.js';
 import { newPlatformKey, removeControlFile, writeControlFile } from './platform/control.js';
 import { listenForChanges, openRuntime, vectorStoreFor, type Runtime } from './runtime.js';
 import type { SecretKeyCache } from './tenants/key-cache.js';
+import type { WidgetFrontCache } from './widget/front-cache.js';
 import { newHolderId } from './jobs/lease.js';
 import { runRotationSweep } from './jobs/rotation.js';
 import { runRetentionSweep } from './jobs/retention.js';
@@ -76,11 +77,11 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
     ...(demo ? { demoPublishableKey: demo.publishableKey } : {}),
   });
   // On PostgreSQL, the events other instances commit wake this one's streams (conversations/notify.ts),
-  // and key changes anywhere drop this one's kept keys (tenants/key-cache.ts).
+  // and key and page-view changes anywhere drop what this one keeps (tenants/key-cache.ts, widget/front-cache.ts).
   const stopListening = await listenForChanges(
     runtime.db,
     config.databaseUrl,
-    { bus: app.locals.bus as ConversationBus, keys: app.locals.keyCache as SecretKeyCache },
+    { bus: app.locals.bus as ConversationBus, keys: app.locals.keyCache as SecretKeyCache, widget: app.locals.widgetCache as WidgetFrontCache },
     logger,
   );
   let server: Server;

@@ -2,7 +2,7 @@
 // visitor's and one agent's requests: three servers in this process and a `parley serve` child, on one
 // database. A reply posted through one instance reaches a visitor streaming from another at once, the
 // inbox on a third sees the visitor's words, a refresh token spent on one is refused on another (and a
-// secret key revoked through one on the others), a crawl
+// secret key revoked through one on the others, and so is a page whose domain was removed through one), a crawl
 // whose instance is killed mid-job is finished by another after its lease, and every audit log verifies.
 // PostgreSQL only: the embedded database serves one process.
 import { randomBytes } from 'node:crypto';
@@ -68,6 +68,8 @@ describe.skipIf(!serverUrl)('three instances over one PostgreSQL', () => {
       PARLEY_RATE_LIMIT_PER_MINUTE: '100000',
       // Keys kept for a minute: what ends a revoked key's use on the other instances in (c2) is the notice.
       PARLEY_KEY_CACHE_SECONDS: '60',
+      // The same for what page views read, in (c3).
+      PARLEY_WIDGET_CACHE_SECONDS: '60',
       PARLEY_CRAWL_LEASE_MS: '2000',
       // The inbox's fallback read of the table, far apart: what reaches a stream in (b) came by notification.
       PARLEY_INBOX_POLL_MS: '600000',
@@ -189,6 +191,32 @@ describe.skipIf(!serverUrl)('three instances over one PostgreSQL', () => {
       statuses = [await use(0), await use(2)];
     }
     expect(statuses).toEqual([401, 401]);
+  });
+
+  test("(c3) a domain and the widget's settings changed through instance 2 show on instances 1 and 3 within a second, though they keep page views' reads for a minute", async () => {
+    const shop = (i: number) => new Visitor(instances[i]!.url, acme.publishableKey, 'https://shop.acme.example');
+    const views = async () => Promise.all([0, 2].map(async (i) => (await shop(i).config()).status));
+    const accents = async () =>
+      Promise.all([0, 2].map(async (i) => (await new Visitor(instances[i]!.url, acme.publishableKey, ORIGIN).config()).body.settings.accentColor));
+    /** The answers of `ask` over up to 1 s, until they are `want`. */
+    const within1s = async (ask: () => Promise<unknown[]>, want: unknown[]) => {
+      const end = Date.now() + 1000;
+      let got = await ask();
+      while (JSON.stringify(got) !== JSON.stringify(want) && Date.now() < end) {
+        await new Promise((r) => setTimeout(r, 20));
+        got = await ask();
+      }
+      return got;
+    };
+    expect(await views()).toEqual([403, 403]);
+    expect(await accents()).toEqual(['#2f6feb', '#2f6feb']);
+    const added = await admin(1, 'POST', '/domains', { pattern: 'shop.acme.example' });
+    expect(added.status).toBe(201);
+    expect(await within1s(views, [200, 200])).toEqual([200, 200]);
+    expect((await admin(1, 'DELETE', `/domains/${added.body.domain.id}`)).status).toBe(204);
+    expect(await within1s(views, [403, 403])).toEqual([403, 403]);
+    expect((await admin(1, 'PATCH', '/settings', { widget: { accentColor: '#aa3300' } })).status).toBe(200);
+    expect(await within1s(accents, ['#aa3300', '#aa3300'])).toEqual(['#aa3300', '#aa3300']);
   });
 
   test('(d) a crawl leased by an instance killed mid-job is finished by another after the lease lapses', async () => {

@@ -13,6 +13,7 @@ import { redisLimitStores } from '../http/limit-store.js';
 import type { ConversationBus } from '../conversations/bus.js';
 import { listenForChanges, wireRuntime, type Runtime } from '../runtime.js';
 import type { SecretKeyCache } from '../tenants/key-cache.js';
+import type { WidgetFrontCache } from '../widget/front-cache.js';
 import { createTenant, type CreatedTenant } from '../tenants/service.js';
 import { parleyOrigins } from './contract.js';
 import { createTestDb, type TestDb } from './db.js';
@@ -69,7 +70,7 @@ export async function startTestApp(
   const stopListening = await listenForChanges(
     runtime.db,
     testDb.url ?? null,
-    { bus: app.locals.bus as ConversationBus, keys: app.locals.keyCache as SecretKeyCache },
+    { bus: app.locals.bus as ConversationBus, keys: app.locals.keyCache as SecretKeyCache, widget: app.locals.widgetCache as WidgetFrontCache },
     logger,
   );
   return {

@@ -1,7 +1,13 @@
 // The page-view cache: hits within the TTL, one read for concurrent misses, and an invalidation is never
-// undone by a read that began before it.
-import { describe, expect, test } from 'vitest';
+// undone by a read that began before it. Then the app's cache and changes made elsewhere (straight in the
+// database, as another instance, the CLI or a job would): with a TTL of a minute, only the database's
+// notice can make them show within the second. On both databases.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parsePattern } from '../tenants/domains.js';
+import type { CreatedTenant } from '../tenants/service.js';
+import { startTestApp, type TestApp } from '../test/app.js';
+import { Visitor } from '../test/widget.js';
 import { ORIGIN_VERDICTS, WidgetFrontCache, allowsOrigin } from './front-cache.js';
 
 const entry = (tenantId: string) => ({ tenantId, patterns: [], verdicts: new Map() });
@@ -80,5 +86,58 @@ describe('WidgetFrontCache', () => {
     for (let i = 0; i < 1000; i++) expect(allowsOrigin(e, `https://x${i}.evil.example`)).toBe(false);
     expect(e.verdicts.size).toBe(ORIGIN_VERDICTS);
     expect(allowsOrigin(e, 'https://shop.example')).toBe(true);
+  });
+});
+
+describe('the page-view cache and changes made elsewhere', () => {
+  let t: TestApp;
+  let ten: CreatedTenant;
+  beforeAll(async () => {
+    t = await startTestApp({ PARLEY_WIDGET_CACHE_SECONDS: '60' });
+    ten = await t.tenant('Acme', ['acme.example']);
+  });
+  afterAll(() => t.close());
+
+  const owner = (sql: string, params: unknown[] = []) => t.runtime.db.withOwner((tx) => tx.query(sql, params));
+  const page = (origin = 'https://acme.example', key = ten.publishableKey) => new Visitor(t.url, key, origin);
+  /** Asks `ask` every 20 ms for up to a second, until `done` holds of its answer; the last answer. */
+  async function within1s<T>(ask: () => Promise<T>, done: (v: T) => boolean): Promise<T> {
+    const end = Date.now() + 1000;
+    let v = await ask();
+    while (!done(v) && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 20));
+      v = await ask();
+    }
+    return v;
+  }
+  const status = (v: Visitor) => async () => (await v.config()).status;
+
+  test('a domain added or removed elsewhere is allowed, then refused, on the next page views', async () => {
+    const shop = page('https://shop.acme.example');
+    expect(await status(shop)()).toBe(403);
+    expect(await status(page())()).toBe(200);
+    const id = randomUUID();
+    await owner('INSERT INTO tenant_domains (id, tenant_id, pattern) VALUES ($1, $2, $3)', [id, ten.tenant.id, 'shop.acme.example']);
+    expect(await within1s(status(shop), (s) => s === 200)).toBe(200);
+    await owner('DELETE FROM tenant_domains WHERE id = $1', [id]);
+    expect(await within1s(status(shop), (s) => s === 403)).toBe(403);
+  });
+
+  test('a publishable key revoked elsewhere is refused on the next page views', async () => {
+    const other = await owner(
+      `INSERT INTO publishable_keys (id, tenant_id, key) VALUES ($1, $2, 'pk_test_' || substr(md5(random()::text), 1, 24)) RETURNING key`,
+      [randomUUID(), ten.tenant.id],
+    );
+    const v = page('https://acme.example', (other.rows[0] as { key: string }).key);
+    expect(await status(v)()).toBe(200);
+    await owner('UPDATE publishable_keys SET revoked_at = now() WHERE key = $1', [v.key]);
+    expect(await within1s(status(v), (s) => s === 401)).toBe(401);
+  });
+
+  test("the widget's settings changed elsewhere show on the next page views", async () => {
+    const accent = async () => (await page().config()).body.settings.accentColor as string;
+    expect(await accent()).toBe('#2f6feb');
+    await owner(`UPDATE tenants SET settings = settings || '{"widget": {"accentColor": "#aa3300"}}' WHERE id = $1`, [ten.tenant.id]);
+    expect(await within1s(accent, (a) => a === '#aa3300')).toBe('#aa3300');
   });
 });

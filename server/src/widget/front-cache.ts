@@ -1,9 +1,10 @@
 // What every page view of every site reads, kept in process for a few seconds: the publishable key's
 // tenant with its allowed origins (the gate), and the tenant's widget settings (config). Writes made
 // through this process (admin and platform API) drop the tenant's entries before their response goes
-// out; writes made elsewhere (another instance, the CLI, a background job) show within the TTL, which is
-// the cross-instance staleness bound: a revoked key, a removed domain or a changed setting keeps its old
-// effect on other instances for at most that long.
+// out; writes made elsewhere (another instance, the CLI, a background job) drop them as they commit, by
+// the database's notice (migration 107). The TTL bounds what a lost notice can leave: a revoked key, a
+// removed domain or a changed setting keeps its old effect for at most that long on an instance whose
+// listening connection was down.
 import { originAllowed, type DomainPattern } from '../tenants/domains.js';
 import { TenantCache } from '../tenants/tenant-cache.js';
 
@@ -27,7 +28,10 @@ export function allowsOrigin(entry: KeyEntry, origin: string): boolean {
   return verdict;
 }
 
+export const WIDGET_CHANGES_CHANNEL = 'parley_widget_changes';
+
 export class WidgetFrontCache {
+  readonly channel = WIDGET_CHANGES_CHANNEL;
   private readonly keys: TenantCache<KeyEntry | null>;
   private readonly settings: TenantCache<unknown>;
 
@@ -44,6 +48,16 @@ export class WidgetFrontCache {
   /** The tenant's widget settings. */
   widgetSettings<T>(tenantId: string, load: () => Promise<T>): Promise<T> {
     return (this.settings as TenantCache<T>).get(tenantId, load, () => tenantId);
+  }
+
+  /** A notice's payload: the tenant whose entries changed (empty: every tenant). */
+  heard(payload: string | undefined): void {
+    this.invalidate(payload || undefined);
+  }
+
+  /** Told whether the notices are heard: either way, what was kept meanwhile may have missed some. */
+  listening(_on: boolean): void {
+    this.invalidate();
   }
 
   /** Drops what is cached of a tenant (every tenant when none is named). */
