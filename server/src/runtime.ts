@@ -12,7 +12,8 @@ import { pineconeStore } from './knowledge/vectors/pinecone.js';
 import type { VectorStore } from './knowledge/vectors/store.js';
 import { databaseUrlFor, openDb, runMigrations, type ParleyDb } from './db/index.js';
 import type { ConversationBus } from './conversations/bus.js';
-import { EventListener } from './conversations/notify.js';
+import { conversationEvents } from './conversations/notify.js';
+import { NoticeListener } from './db/notices.js';
 import type { SecretKeyCache } from './tenants/key-cache.js';
 import type { WidgetFrontCache } from './widget/front-cache.js';
 
@@ -126,7 +127,7 @@ export async function listenForChanges(
   const channels = [heard.keys, heard.widget];
   if (db.kind === 'postgres') {
     if (!databaseUrl) return async () => {};
-    const listener = new EventListener({ url: databaseUrl, bus: heard.bus, logger, also: channels });
+    const listener = new NoticeListener({ url: databaseUrl, logger, channels: [conversationEvents(heard.bus), ...channels] });
     await listener.start();
     return () => listener.stop();
   }

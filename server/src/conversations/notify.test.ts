@@ -12,7 +12,8 @@ import { serverUrl } from '../test/db.js';
 import { Visitor } from '../test/widget.js';
 import { ConversationBus } from './bus.js';
 import { KEY_CHANGES_CHANNEL } from '../tenants/key-cache.js';
-import { EVENTS_CHANNEL, EventListener, parseEventNotice } from './notify.js';
+import { NoticeListener } from '../db/notices.js';
+import { conversationEvents, EVENTS_CHANNEL, parseEventNotice } from './notify.js';
 import { recordEvent } from './service.js';
 
 const until = async (ok: () => boolean, what: string, ms = 5000) => {
@@ -50,7 +51,7 @@ describe.skipIf(!serverUrl)('listening on PostgreSQL', () => {
   let a: CreatedTenant;
   let conversationId: string;
   const bus = new ConversationBus();
-  let listener: EventListener;
+  let listener: NoticeListener;
   let wakes = 0;
   // Another channel on the same connection, as the key cache is (tenants/key-cache.ts).
   const keyPayloads: (string | undefined)[] = [];
@@ -67,12 +68,11 @@ describe.skipIf(!serverUrl)('listening on PostgreSQL', () => {
     const v = new Visitor(t.url, a.publishableKey, 'https://a.example');
     await v.start();
     conversationId = (await v.call('POST', '/conversations', {})).body.conversation.id;
-    listener = new EventListener({
+    listener = new NoticeListener({
       url: t.testDb.url!,
-      bus,
+      channels: [conversationEvents(bus), keyNotices],
       logger: pino({ level: 'silent' }),
       backoffMs: { first: 800, max: 800 },
-      also: [keyNotices],
     });
     await listener.start();
     bus.subscribe(conversationId, () => wakes++);
