@@ -275,6 +275,44 @@ describe('reads asked together', () => {
     expect(shown[3].rows[0]!.q).toBe(self);
   });
 
+  test.runIf(serverUrl)('in a read-only transaction, go with BEGIN and COMMIT in one round trip per batch, each batch scoped the same', async () => {
+    const tenant = '66666666-6666-4666-8666-666666666666';
+    const scope = "SELECT current_setting('app.tenant_id', true) AS tenant, current_setting('transaction_read_only') AS ro";
+    await t.db.withTenantRead(tenant, { requestId: null }, (tx) => tx.query(scope));
+    const [one, oneTrips] = await roundTrips(() =>
+      t.db.withTenantRead(tenant, { requestId: null }, (tx) => Promise.all([tx.query(scope), tx.query('SELECT 2 AS n')])),
+    );
+    expect(oneTrips).toBe(1);
+    expect(one[0].rows).toEqual([{ tenant, ro: 'on' }]);
+    expect(one[1].rows).toEqual([{ n: 2 }]);
+    const [two, twoTrips] = await roundTrips(() =>
+      t.db.withTenantRead(tenant, { requestId: null }, async (tx) => [await tx.query(scope), await tx.query(scope)]),
+    );
+    expect(twoTrips).toBe(2);
+    expect(two.map((r) => r.rows[0])).toEqual([
+      { tenant, ro: 'on' },
+      { tenant, ro: 'on' },
+    ]);
+  });
+
+  test.runIf(serverUrl)('a read-only transaction whose read fails fails, and leaves no connection inside a transaction', async () => {
+    const tenant = '66666666-6666-4666-8666-666666666666';
+    for (let i = 0; i < 3; i++)
+      await expect(
+        t.db.withTenantRead(tenant, { requestId: null }, (tx) => Promise.all([tx.query('SELECT 1 / 0'), tx.query('SELECT 1')])),
+      ).rejects.toThrow(/division by zero/);
+    await expect(
+      t.db.withTenantRead(tenant, { requestId: null }, (tx) => tx.query("INSERT INTO tenants (id, name) VALUES ($1, 'x')", [tenant])),
+    ).rejects.toThrow(/read-only transaction/);
+    const open = await t.db.withOwner((tx) =>
+      tx.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()",
+      ),
+    );
+    expect(open.rows).toEqual([{ n: 0 }]);
+    expect((await t.db.withTenantRead(tenant, { requestId: null }, (tx) => tx.query('SELECT 3 AS n'))).rows).toEqual([{ n: 3 }]);
+  });
+
   test('keep their order with the writes around them, and one failing fails the others and the transaction', async () => {
     await t.db.withOwner((tx) => tx.exec('CREATE TABLE IF NOT EXISTS batch_order (n serial PRIMARY KEY, v text NOT NULL)'));
     await t.db.withOwner(async (tx) => {

@@ -105,6 +105,15 @@ function txRunner(p: pg.Pool, names: StatementNames, closed: Promise<never>, alw
     // Statements not sent yet: held writes (Tx.defer) and, until the first statement, BEGIN and the scope.
     let held: Statement[] = [];
     let begun = false;
+    const readOnly = always.readOnly || opts.readOnly;
+    const begin = readOnly ? 'BEGIN READ ONLY' : 'BEGIN';
+    const s = opts.scope;
+    const scope = s ? `; ${scopeStatement(s, (v) => pg.escapeLiteral(v))}` : '';
+    // A read-only transaction commits with each write it sends, and begins again with the next: under Read
+    // Committed every statement takes its own snapshot anyway, so nothing a read sees changes, and the
+    // COMMIT costs no round trip of its own. Awaited before the connection goes back.
+    let committed: Promise<unknown> = Promise.resolve();
+    const rescope = s?.replayed ? `; ${scopeStatement({ ...s, replayed: false }, (v) => pg.escapeLiteral(v))}` : scope;
     // What is held, then `more`, in one write (the connection is pipelined: nothing waits for an answer
     // before the next statement goes); their results in order.
     const send = (more: Statement[]): Promise<pg.QueryResult>[] => {
@@ -114,7 +123,13 @@ function txRunner(p: pg.Pool, names: StatementNames, closed: Promise<never>, alw
       const sent: Promise<pg.QueryResult>[] = [];
       pipelined(client, () => {
         for (const st of all) sent.push(run(client, names, st.sql, st.params));
+        if (readOnly && all.at(-1)?.sql !== 'COMMIT') committed = client.query('COMMIT');
       });
+      if (readOnly) {
+        committed.catch((err: Error) => (broken ??= err));
+        begun = false;
+        held = [{ sql: `${begin}${rescope}` }];
+      }
       return sent;
     };
     // Statements asked for together (independent reads awaited at once) wait for the ones asked in the
@@ -166,14 +181,11 @@ function txRunner(p: pg.Pool, names: StatementNames, closed: Promise<never>, alw
       },
     };
     try {
-      const begin = always.readOnly || opts.readOnly ? 'BEGIN READ ONLY' : 'BEGIN';
       // BEGIN and the scope go with the transaction's first statement, in one write (as a simple query:
       // the scope's values go in as literals, escaped by the driver): a transaction of held writes only is
       // one round trip, COMMIT included. A scope read before the transaction's function runs (`replayed`)
       // is sent at once.
-      const s = opts.scope;
       let scoped: Scoped = {};
-      const scope = s ? `; ${scopeStatement(s, (v) => pg.escapeLiteral(v))}` : '';
       if (s?.replayed) {
         begun = true;
         const [, set] = (await client.query(`${begin}${scope}`)) as unknown as pg.QueryResult[];
@@ -182,8 +194,12 @@ function txRunner(p: pg.Pool, names: StatementNames, closed: Promise<never>, alw
       const result = await fn(tx, scoped);
       flush();
       ended = true;
-      // Nothing asked of the server (every read was carried in): no BEGIN was sent, so no COMMIT either.
-      if (!begun && held.length === 1) return result;
+      // Nothing asked of the server (every read was carried in, or a read-only transaction committed with
+      // its last write): no BEGIN is open, so no COMMIT either.
+      if (!begun && held.length === 1) {
+        await committed;
+        return result;
+      }
       if (opts.onWrite && !always.readOnly) {
         const [wrote, , lsn] = (await now({ sql: COMMIT_TRACKED })) as unknown as pg.QueryResult[];
         if (wrote!.rows[0].wrote) opts.onWrite(lsn!.rows[0].lsn);
@@ -193,6 +209,7 @@ function txRunner(p: pg.Pool, names: StatementNames, closed: Promise<never>, alw
       // A statement still waiting for its batch is never sent: the connection goes back to the pool.
       ended = true;
       for (const item of batch.splice(0)) item.reject(err);
+      await committed.catch(() => {});
       if (begun && !broken) await client.query('ROLLBACK').catch((e: Error) => (broken = e));
       throw err;
     } finally {
