@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { acquireLease, releaseLease } from '../jobs/lease.js';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { call } from '../test/http.js';
-import { AuditIntegrator, INTEGRATE_JOB, pendingEntries } from './integrator.js';
+import { serverUrl } from '../test/db.js';
+import { watchRoundTrips } from '../test/round-trips.js';
+import { AuditIntegrator, INTEGRATE_JOB, integrateBatch, pendingEntries } from './integrator.js';
 import { verifyLog } from './verify.js';
 
 const TOKEN = `mt_${'f00dfeed'.repeat(6)}`;
@@ -78,6 +80,57 @@ describe('sequencing and integration', () => {
     // Each run costs a lease and a transaction of its own: one per commit would double a burst's work.
     expect(batches.length).toBeLessThanOrEqual(16);
   });
+
+  test.runIf(serverUrl)(
+    "a run over one log is four round trips: its entries, its head, their indexes with the tree's nodes, the new head with COMMIT",
+    async () => {
+      // An instance of its own whose integrator is stopped: only the run below touches the database.
+      const u = await startTestApp();
+      try {
+        await u.runtime.audit.integrator!.stop();
+        const id = (await u.tenant('Trips')).tenant.id;
+        const appendFive = async () => {
+          for (let i = 0; i < 5; i++)
+            await u.runtime.db.withTenant(id, { requestId: null }, (tx) =>
+              u.runtime.audit.append(tx, {
+                tenantId: id,
+                requestId: null,
+                actor: { type: 'system', id: 'test' },
+                action: 'test.event',
+                metadata: { i },
+              }),
+            );
+        };
+        // The instance's first runs also record the log's identity, register the signing key and see it
+        // registered, once each.
+        for (let warm = 0; warm < 2; warm++) {
+          await appendFive();
+          await integrateBatch(u.runtime.db, u.runtime.audit, 1000, id);
+        }
+        await appendFive();
+        const trips = watchRoundTrips();
+        let integrated: number;
+        try {
+          integrated = (await integrateBatch(u.runtime.db, u.runtime.audit, 1000, id)).integrated;
+        } finally {
+          trips.stop();
+        }
+        expect(integrated).toBe(5);
+        expect(trips.count()).toBe(4);
+        const pending = await u.runtime.db.withOwner((tx) =>
+          tx.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_entries WHERE tenant_id = $1 AND seq IS NULL', [id]),
+        );
+        expect(pending.rows).toEqual([{ n: 0 }]);
+        const verified = await u.runtime.db.withOwner(async (tx) => {
+          await tx.query('SET LOCAL ROLE parley_platform');
+          return verifyLog(tx, id, { anchor: u.runtime.audit.publicKey, checkpointEvery: u.config.auditCheckpointEvery });
+        });
+        expect(verified.ok).toBe(true);
+      } finally {
+        await u.close();
+      }
+    },
+  );
 
   test('two integrators racing over the same backlog never hand out an index twice', async () => {
     const id = (await t.tenant('Raced')).tenant.id;

@@ -240,12 +240,14 @@ export class AuditLog {
     const levels: number[] = [];
     const idxs: number[] = [];
     const hashes: string[] = [];
-    const storeNodes = async () => {
+    // The tree's new nodes and the head's new size are read back by nothing here: both are held (Tx.defer)
+    // and go with the next statement (the entries' update, a checkpoint) or the COMMIT.
+    const storeNodes = () => {
       if (!levels.length) return;
-      await tx.query(
+      tx.defer(
         `INSERT INTO audit_nodes (tenant_id, level, idx, hash)
          SELECT $1, l, i, decode(h, 'hex') FROM unnest($2::smallint[], $3::bigint[], $4::text[]) AS n(l, i, h)`,
-        [tenantId, levels, idxs, hashes],
+        [tenantId, [...levels], [...idxs], [...hashes]],
       );
       levels.length = idxs.length = hashes.length = 0;
     };
@@ -266,11 +268,11 @@ export class AuditLog {
       size++;
       // Every `checkpointEvery` entries, as when each append signed: a batch does not thin the checkpoints out.
       if (size - head.last_checkpoint_size >= this.opts.checkpointEvery) {
-        await storeNodes();
+        storeNodes();
         await this.signHead(tx, tenantId, Object.assign(head, { size }), rootFromFrontier(frontier));
       }
     }
-    await storeNodes();
+    storeNodes();
     const updated = await tx.query(
       `UPDATE audit_entries e SET seq = v.seq, leaf_hash = decode(v.leaf, 'hex'), sig = decode(v.sig, 'hex')
          FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[]) AS v(id, seq, leaf, sig)
@@ -279,7 +281,7 @@ export class AuditLog {
     );
     if (updated.rowCount !== rows.length)
       throw new Error(`audit integration of ${tenantId}: ${updated.rowCount} of ${rows.length} entries were still pending`);
-    await tx.query('UPDATE audit_heads SET size = $2, frontier = $3 WHERE tenant_id = $1', [tenantId, size, Buffer.concat(frontier)]);
+    tx.defer('UPDATE audit_heads SET size = $2, frontier = $3 WHERE tenant_id = $1', [tenantId, size, Buffer.concat(frontier)]);
     head.size = size;
     if (size > head.last_checkpoint_size && Date.now() - head.last_checkpoint_at.getTime() >= this.opts.checkpointIntervalMs) {
       await this.signHead(tx, tenantId, head, rootFromFrontier(frontier));
