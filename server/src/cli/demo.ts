@@ -1,6 +1,6 @@
 // The demo tenant `npm start` runs with: created once, its keys kept in the data folder.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ingestInline } from '../knowledge/ingest.js';
@@ -23,6 +23,9 @@ const DEMO_OWNER = 'owner@demo.example';
 
 export async function seedDemo(runtime: Runtime, publicUrl: string): Promise<DemoTenant> {
   const file = join(runtime.config.dataDir, 'demo.json');
+  // The keys can be kept before a tenant is made for them: else every start would make another.
+  mkdirSync(runtime.config.dataDir, { recursive: true });
+  accessSync(runtime.config.dataDir, constants.W_OK);
   if (existsSync(file)) {
     const saved = JSON.parse(readFileSync(file, 'utf8')) as Omit<DemoTenant, 'file' | 'owner'> & { owner?: DemoTenant['owner'] };
     const found = await runtime.db.withTenant(saved.tenantId, { requestId: null }, (tx) =>
