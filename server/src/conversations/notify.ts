@@ -2,9 +2,9 @@
 // also calls pg_notify, so the notification leaves with the commit and never for a rollback. It carries
 // ids only (tenant, conversation or empty, event id), never text: a room woken by it reads the event from
 // the table like any other wake-up. Each instance on PostgreSQL keeps one LISTEN connection outside the
-// pool (db/notices.ts) and passes what it hears to its own bus. Notifications sent while that connection was down are
-// lost, so every (re)connection wakes all local rooms to catch up from the table. The embedded database
-// serves one process: there the bus is fed by the routes alone and nobody listens.
+// pool (db/notices.ts) and passes what it hears to its own bus. Notifications sent while that connection
+// was down are lost, so every (re)connection wakes all local rooms to catch up from the table. The
+// embedded database serves one process: there the bus is fed by the routes alone and nobody listens.
 import type { NoticeChannel } from '../db/notices.js';
 import type { ConversationBus } from './bus.js';
 

@@ -47,10 +47,10 @@ export class NoticeListener {
     this.stopped = true;
     if (this.retry) clearTimeout(this.retry);
     if (this.ping) clearInterval(this.ping);
-    const c = this.client;
+    const client = this.client;
     this.client = null;
     for (const c of this.o.channels) c.listening(false);
-    await c?.end().catch(() => undefined);
+    await client?.end().catch(() => undefined);
   }
 
   private async connect(): Promise<void> {
