@@ -4,6 +4,7 @@ import { checkParams } from './driver.js';
 import { watchRoundTrips } from '../test/round-trips.js';
 import { carryableRead, carryReads, memoInTx, oncePerTx } from './tx-memo.js';
 import { loadMigrations, migrate } from './migrate.js';
+import type { Tx } from './types.js';
 
 let t: TestDb;
 beforeAll(async () => {
@@ -311,6 +312,22 @@ describe('reads asked together', () => {
     );
     expect(open.rows).toEqual([{ n: 0 }]);
     expect((await t.db.withTenantRead(tenant, { requestId: null }, (tx) => tx.query('SELECT 3 AS n'))).rows).toEqual([{ n: 3 }]);
+  });
+
+  test('a read-only transaction refuses to change a setting, which its later statements might not see; others may', async () => {
+    const tenant = '66666666-6666-4666-8666-666666666666';
+    const read = <T>(fn: (tx: Tx) => Promise<T>) => t.db.withTenantRead(tenant, { requestId: null }, fn);
+    await expect(read((tx) => tx.query("SET LOCAL statement_timeout = '1s'"))).rejects.toThrow(/cannot change a setting/);
+    await expect(read((tx) => tx.exec('RESET statement_timeout'))).rejects.toThrow(/cannot change a setting/);
+    await expect(read((tx) => tx.query("SELECT set_config('app.request_id', 'x', true)"))).rejects.toThrow(/cannot change a setting/);
+    expect((await read((tx) => tx.query<{ ok: boolean }>("SELECT current_setting('app.tenant_id') = $1 AS ok", [tenant]))).rows).toEqual([
+      { ok: true },
+    ]);
+    const { rows } = await t.db.withTenant(tenant, { requestId: null }, async (tx) => {
+      await tx.query("SET LOCAL statement_timeout = '1s'");
+      return tx.query<{ statement_timeout: string }>('SHOW statement_timeout');
+    });
+    expect(rows).toEqual([{ statement_timeout: '1s' }]);
   });
 
   test('keep their order with the writes around them, and one failing fails the others and the transaction', async () => {

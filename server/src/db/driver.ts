@@ -62,6 +62,16 @@ function skip(sql: string, i: number): number {
   return -1;
 }
 
+// A read-only transaction on PostgreSQL commits with each write it sends and begins again with the next
+// (postgres.ts): a setting made in one (SET, set_config) would not reach its later statements. Refused on
+// both databases alike, where it is asked for.
+const SETTING = /^\s*(?:SET|RESET)\b|\bset_config\s*\(/i;
+
+/** Throws for a statement that changes a setting, which a read-only transaction cannot keep. */
+export function checkReadOnly(sql: string): void {
+  if (SETTING.test(sql)) throw new TypeError('a read-only transaction cannot change a setting: its statements may run in separate transactions');
+}
+
 /**
  * Refuses, when a write is held (Tx.defer) rather than when it runs with a later statement, what the
  * database would refuse of its values: a NUL in one (no text may hold it), a value missing or left over

@@ -4,7 +4,7 @@ import { vector } from '@electric-sql/pglite-pgvector';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { QueryResult, Tx } from './types.js';
-import { checkParams, scopeStatement, type Driver, type Runner, type Scoped } from './driver.js';
+import { checkParams, checkReadOnly, scopeStatement, type Driver, type Runner, type Scoped } from './driver.js';
 import { PreparedStatements } from './pglite-statements.js';
 
 const INT8 = 20;
@@ -65,7 +65,7 @@ function acquireLock(dir: string): () => void {
  * holding a write saves no round trip, so each runs as a prepared statement, in order, before the next
  * statement: written out with its values as one script, it was parsed and planned on every run.
  */
-function wrap(q: Pick<Transaction, 'exec'>, statements: PreparedStatements): { tx: Tx; flush: () => Promise<void> } {
+function wrap(q: Pick<Transaction, 'exec'>, statements: PreparedStatements, readOnly: boolean): { tx: Tx; flush: () => Promise<void> } {
   const held: { sql: string; params: readonly unknown[] }[] = [];
   const flush = async () => {
     for (let next = held.shift(); next; next = held.shift()) await statements.run(next.sql, next.params);
@@ -73,14 +73,17 @@ function wrap(q: Pick<Transaction, 'exec'>, statements: PreparedStatements): { t
   const tx: Tx = {
     defer(sql, params = []) {
       // Refused when asked, rather than with the next statement, as on PostgreSQL.
+      if (readOnly) checkReadOnly(sql);
       checkParams(sql, params);
       held.push({ sql, params });
     },
     async exec(sql: string) {
+      if (readOnly) checkReadOnly(sql);
       await flush();
       await q.exec(sql);
     },
     async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+      if (readOnly) checkReadOnly(sql);
       await flush();
       const res = await statements.run<R>(sql, params);
       return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
@@ -123,7 +126,7 @@ export async function openPglite(location: string, from?: Blob): Promise<Driver>
             )
           ).rows[0]!
         : {};
-      const { tx: wrapped, flush } = wrap(t, statements);
+      const { tx: wrapped, flush } = wrap(t, statements, !!opts.readOnly);
       const result = await fn(wrapped, scoped);
       await flush();
       return result;

@@ -2,7 +2,7 @@
 // parley_app; the owner pool runs migrations and the platform path; the optional replica pool serves
 // read-only transactions.
 import pg from 'pg';
-import { checkParams, scopeStatement, type Driver, type PoolUse, type Runner, type Scoped } from './driver.js';
+import { checkParams, checkReadOnly, scopeStatement, type Driver, type PoolUse, type Runner, type Scoped } from './driver.js';
 import { StatementNames } from './statement-names.js';
 import type { QueryResult, Tx } from './types.js';
 
@@ -158,6 +158,7 @@ function txRunner(p: pg.Pool, names: StatementNames, closed: Promise<never>, alw
     const tx: Tx = {
       defer(sql, params) {
         open();
+        if (readOnly) checkReadOnly(sql);
         flush();
         // Checked now, so a bad value fails where it was asked for (as on the embedded database), not at the next statement.
         checkParams(sql, params);
@@ -165,10 +166,12 @@ function txRunner(p: pg.Pool, names: StatementNames, closed: Promise<never>, alw
       },
       async exec(sql: string) {
         open();
+        if (readOnly) checkReadOnly(sql);
         await now({ sql });
       },
       async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
         open();
+        if (readOnly) checkReadOnly(sql);
         // A text of several statements (no parameters) goes on its own; any other joins the batch.
         const res =
           !params?.length && sql.includes(';')
