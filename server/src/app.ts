@@ -7,7 +7,7 @@ import type { AuditLog } from './audit/log.js';
 import { RefusalLog } from './audit/refusals.js';
 import { auditPublicRoutes, auditRoutes } from './audit/routes.js';
 import type { Config } from './config.js';
-import { vectorStoreFor } from './runtime.js';
+import { vectorStoreFor, type Heard } from './runtime.js';
 import type { Keyring } from './crypto/keyring.js';
 import type { Db } from './db/index.js';
 import type { Tx } from './db/types.js';
@@ -200,10 +200,8 @@ export function createApp(deps: AppDeps): express.Express {
   // platform) before its response leaves, so this instance never serves what it has overwritten; others'
   // changes drop them by the database's notices (runtime.ts listenForChanges).
   const widgetCache = new WidgetFrontCache(config.widgetCacheSeconds * 1000);
-  app.locals.widgetCache = widgetCache;
   // Resolved secret keys, the same way, while this instance hears the database's key notices (key-cache.ts).
   const keyCache = new SecretKeyCache(config.keyCacheSeconds * 1000);
-  app.locals.keyCache = keyCache;
   v1.use(
     '/platform',
     invalidatesOnWrite(() => {
@@ -240,7 +238,8 @@ export function createApp(deps: AppDeps): express.Express {
   admin.use(identityAdminRoutes({ ...tenantDeps, keyring, outbound }));
   // Fed by the routes of this process and, on PostgreSQL, by the other instances (server.ts listens).
   const bus = new ConversationBus();
-  app.locals.bus = bus;
+  // What hears the changes other instances commit, for whoever starts listening (runtime.ts listenForChanges).
+  app.locals.heard = { bus, keys: keyCache, widget: widgetCache } satisfies Heard;
   const redactor = new ConversationRedactor(keyring);
   const typing = new TypingThrottle();
   // Live streams (widget and inbox) share one cap per tenant.

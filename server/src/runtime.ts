@@ -118,12 +118,14 @@ export function wireRuntime(config: Config, db: ParleyDb): Runtime {
  * changes in process (a background job's, a tenant's deletion, the CLI's through the same database).
  * Resolves once listening was first tried (a failed connection keeps retrying); the result stops it.
  */
-export async function listenForChanges(
-  db: ParleyDb,
-  databaseUrl: string | null,
-  heard: { bus: ConversationBus; keys: SecretKeyCache; widget: WidgetFrontCache },
-  logger: Logger,
-): Promise<() => Promise<void>> {
+/** What an instance keeps that others' changes must reach (the app sets it as `app.locals.heard`). */
+export interface Heard {
+  bus: ConversationBus;
+  keys: SecretKeyCache;
+  widget: WidgetFrontCache;
+}
+
+export async function listenForChanges(db: ParleyDb, databaseUrl: string | null, heard: Heard, logger: Logger): Promise<() => Promise<void>> {
   const channels = [heard.keys, heard.widget];
   if (db.kind === 'postgres') {
     if (!databaseUrl) return async () => {};

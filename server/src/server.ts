@@ -11,9 +11,7 @@ import { answerClientErrors } from './http/client-error.js';
 import { redisLimitStores } from './http/limit-store.js';
 import { createLogger } from './http/logger.js';
 import { newPlatformKey, removeControlFile, writeControlFile } from './platform/control.js';
-import { listenForChanges, openRuntime, vectorStoreFor, type Runtime } from './runtime.js';
-import type { SecretKeyCache } from './tenants/key-cache.js';
-import type { WidgetFrontCache } from './widget/front-cache.js';
+import { listenForChanges, openRuntime, vectorStoreFor, type Heard, type Runtime } from './runtime.js';
 import { newHolderId } from './jobs/lease.js';
 import { runRotationSweep } from './jobs/rotation.js';
 import { runRetentionSweep } from './jobs/retention.js';
@@ -21,7 +19,6 @@ import { runDueDeletions } from './tenants/deletion.js';
 import { runEvidenceSweep } from './jobs/evidence.js';
 import { runApprovalSweep } from './jobs/approvals.js';
 import type { ApprovalDeps } from './approvals/service.js';
-import type { ConversationBus } from './conversations/bus.js';
 import { runTurnSweep, sweepEveryMs } from './jobs/turn-sweep.js';
 import type { TurnDeps } from './conversations/turn.js';
 import { Drain } from './http/drain.js';
@@ -78,12 +75,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
   });
   // On PostgreSQL, the events other instances commit wake this one's streams (conversations/notify.ts),
   // and key and page-view changes anywhere drop what this one keeps (tenants/key-cache.ts, widget/front-cache.ts).
-  const stopListening = await listenForChanges(
-    runtime.db,
-    config.databaseUrl,
-    { bus: app.locals.bus as ConversationBus, keys: app.locals.keyCache as SecretKeyCache, widget: app.locals.widgetCache as WidgetFrontCache },
-    logger,
-  );
+  const stopListening = await listenForChanges(runtime.db, config.databaseUrl, app.locals.heard as Heard, logger);
   let server: Server;
   try {
     server = await new Promise<Server>((resolve, reject) => {

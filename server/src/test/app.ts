@@ -10,10 +10,7 @@ import { createApp, type AppDeps } from '../app.js';
 import { loadConfig, type Config } from '../config.js';
 import { answerClientErrors } from '../http/client-error.js';
 import { redisLimitStores } from '../http/limit-store.js';
-import type { ConversationBus } from '../conversations/bus.js';
-import { listenForChanges, wireRuntime, type Runtime } from '../runtime.js';
-import type { SecretKeyCache } from '../tenants/key-cache.js';
-import type { WidgetFrontCache } from '../widget/front-cache.js';
+import { listenForChanges, wireRuntime, type Heard, type Runtime } from '../runtime.js';
 import { createTenant, type CreatedTenant } from '../tenants/service.js';
 import { parleyOrigins } from './contract.js';
 import { createTestDb, type TestDb } from './db.js';
@@ -67,12 +64,7 @@ export async function startTestApp(
   server.on('request', app);
   answerClientErrors(server);
   // As `serve` does: other instances' events and key changes reach this one (runtime.ts).
-  const stopListening = await listenForChanges(
-    runtime.db,
-    testDb.url ?? null,
-    { bus: app.locals.bus as ConversationBus, keys: app.locals.keyCache as SecretKeyCache, widget: app.locals.widgetCache as WidgetFrontCache },
-    logger,
-  );
+  const stopListening = await listenForChanges(runtime.db, testDb.url ?? null, app.locals.heard as Heard, logger);
   return {
     url,
     app,

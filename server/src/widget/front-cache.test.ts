@@ -134,6 +134,15 @@ describe('the page-view cache and changes made elsewhere', () => {
     expect(await within1s(status(v), (s) => s === 401)).toBe(401);
   });
 
+  test('Sign-In Pro required elsewhere shows on the next page views', async () => {
+    const mode = async () => (await page().config()).body.settings.identityMode as string;
+    expect(await mode()).toBe('optional');
+    await owner("INSERT INTO identity_settings (tenant_id, mode) VALUES ($1, 'required')", [ten.tenant.id]);
+    expect(await within1s(mode, (m) => m === 'required')).toBe('required');
+    await owner('DELETE FROM identity_settings WHERE tenant_id = $1', [ten.tenant.id]);
+    expect(await within1s(mode, (m) => m === 'optional')).toBe('optional');
+  });
+
   test("the widget's settings changed elsewhere show on the next page views", async () => {
     const accent = async () => (await page().config()).body.settings.accentColor as string;
     expect(await accent()).toBe('#2f6feb');
