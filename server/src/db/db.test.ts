@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createTestDb, serverUrl, type TestDb } from '../test/db.js';
-import { checkParams } from './driver.js';
+import { AFTER_LAST, checkParams, LAST_READ_ONLY } from './driver.js';
 import { watchRoundTrips } from '../test/round-trips.js';
 import { carryableRead, carryReads, memoInTx, oncePerTx } from './tx-memo.js';
 import { loadMigrations, migrate } from './migrate.js';
@@ -209,6 +209,95 @@ describe('held writes (Tx.defer)', () => {
       expect(() => tx.defer('INSERT INTO held_probe (id, v) VALUES ($1, 7)', [6, 'x'])).toThrow(/2 values for 1/);
     });
     expect((await probe('SELECT id FROM held_probe WHERE id = 6')).rows).toEqual([]);
+  });
+});
+
+describe("a transaction's last statement (Tx.last)", () => {
+  const ids = (from: number, to: number) =>
+    t.db.withOwner(
+      async (tx) => (await tx.query<{ id: number }>('SELECT id FROM last_probe WHERE id BETWEEN $1 AND $2 ORDER BY id', [from, to])).rows,
+    );
+  beforeAll(async () => {
+    await t.db.withOwner((tx) => tx.exec('CREATE TABLE last_probe (id int PRIMARY KEY, v text); GRANT SELECT, INSERT ON last_probe TO parley_app'));
+  });
+  afterAll(() => t.db.withOwner((tx) => tx.exec('DROP TABLE last_probe')));
+
+  test('returns its rows and commits it with what was held, in the order asked', async () => {
+    const made = await t.db.withOwner(async (tx) => {
+      await tx.query('INSERT INTO last_probe (id, v) VALUES (1, $1)', ['asked']);
+      tx.defer('INSERT INTO last_probe (id, v) VALUES (2, $1)', ['held']);
+      const { rows } = await tx.last<{ n: number }>('INSERT INTO last_probe (id, v) SELECT 3, count(*)::text FROM last_probe RETURNING v::int AS n');
+      return rows[0]!.n;
+    });
+    expect(made).toBe(2);
+    expect(await ids(1, 3)).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }]);
+  });
+
+  test.runIf(serverUrl)('goes with BEGIN, what is held and COMMIT in one round trip, and with COMMIT after its reads in two', async () => {
+    await t.db.withOwner((tx) => tx.query('SELECT 1'));
+    const [, alone] = await roundTrips(() =>
+      t.db.withOwner(async (tx) => {
+        tx.defer('INSERT INTO last_probe (id) VALUES (10)');
+        await tx.last('INSERT INTO last_probe (id) VALUES (11) RETURNING id');
+      }),
+    );
+    expect(alone).toBe(1);
+    const [, after] = await roundTrips(() =>
+      t.db.withOwner(async (tx) => {
+        const { rows } = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM last_probe');
+        await tx.last('INSERT INTO last_probe (id) VALUES ($1) RETURNING id', [100 + rows[0]!.n]);
+      }),
+    );
+    expect(after).toBe(2);
+  });
+
+  test('nothing may be asked after it, on either database, and a read-only transaction has none', async () => {
+    const after: string[] = [];
+    await t.db.withOwner(async (tx) => {
+      await tx.last('INSERT INTO last_probe (id) VALUES (20) RETURNING id');
+      for (const ask of [() => tx.query('SELECT 1'), () => tx.exec('SELECT 1'), () => tx.defer('SELECT 1'), () => tx.last('SELECT 1')])
+        await Promise.resolve()
+          .then(ask)
+          .then(
+            () => after.push('ran'),
+            (err: Error) => after.push(err.message),
+          );
+    });
+    expect(after).toEqual(Array(4).fill(AFTER_LAST));
+    expect(await ids(20, 20)).toEqual([{ id: 20 }]);
+    await expect(t.db.withTenantRead('66666666-6666-4666-8666-666666666666', { requestId: null }, (tx) => tx.last('SELECT 1'))).rejects.toThrow(
+      LAST_READ_ONLY,
+    );
+  });
+
+  test('one that fails commits nothing of its transaction, even when the function goes on', async () => {
+    const duplicate = (tx: Tx) => tx.last('INSERT INTO last_probe (id) VALUES (1) RETURNING id');
+    await expect(
+      t.db.withOwner(async (tx) => {
+        tx.defer('INSERT INTO last_probe (id) VALUES (30)');
+        await duplicate(tx);
+      }),
+    ).rejects.toThrow(/duplicate key/);
+    await expect(
+      t.db.withOwner(async (tx) => {
+        await tx.query('INSERT INTO last_probe (id) VALUES (31)');
+        await duplicate(tx).catch(() => 'caught');
+        return 'went on';
+      }),
+    ).rejects.toThrow(/duplicate key/);
+    expect(await ids(30, 31)).toEqual([]);
+    // The connection is usable again.
+    expect(await t.db.withOwner(async (tx) => (await tx.query<{ n: number }>('SELECT 1 AS n')).rows)).toEqual([{ n: 1 }]);
+  });
+
+  test('once it has succeeded, the transaction commits, and an error thrown after it still reaches the caller', async () => {
+    await expect(
+      t.db.withOwner(async (tx) => {
+        await tx.last('INSERT INTO last_probe (id) VALUES (40) RETURNING id');
+        throw new Error('after the last statement');
+      }),
+    ).rejects.toThrow('after the last statement');
+    expect(await ids(40, 40)).toEqual([{ id: 40 }]);
   });
 });
 

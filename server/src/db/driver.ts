@@ -67,6 +67,11 @@ function skip(sql: string, i: number): number {
 // both databases alike, where it is asked for.
 const SETTING = /^\s*(?:SET|RESET)\b|\bset_config\s*\(/i;
 
+/** What a statement asked for after the transaction's last one (Tx.last) fails with, on both drivers. */
+export const AFTER_LAST = 'the transaction has sent its last statement: nothing more may be asked in it';
+/** What Tx.last fails with in a read-only transaction, on both drivers. */
+export const LAST_READ_ONLY = 'a read-only transaction has no last write (Tx.last): use query';
+
 /** Throws for a statement that changes a setting, which a read-only transaction cannot keep. */
 export function checkReadOnly(sql: string): void {
   if (SETTING.test(sql)) throw new TypeError('a read-only transaction cannot change a setting: its statements may run in separate transactions');

@@ -159,6 +159,7 @@ class ScopedDb implements Db {
             query: <R>(sql: string, params?: readonly unknown[]) => tx.query<R>(sql, params).catch(seen),
             exec: (sql) => tx.exec(sql).catch(seen),
             defer: (sql, params) => tx.defer(sql, params),
+            last: <R>(sql: string, params?: readonly unknown[]) => tx.last<R>(sql, params),
           };
           scopedTo(watched, tenantId);
           reading = true;

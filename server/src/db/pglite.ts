@@ -4,7 +4,7 @@ import { vector } from '@electric-sql/pglite-pgvector';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { QueryResult, Tx } from './types.js';
-import { checkParams, checkReadOnly, scopeStatement, type Driver, type Runner, type Scoped } from './driver.js';
+import { AFTER_LAST, checkParams, checkReadOnly, LAST_READ_ONLY, scopeStatement, type Driver, type Runner, type Scoped } from './driver.js';
 import { PreparedStatements } from './pglite-statements.js';
 
 const INT8 = 20;
@@ -65,31 +65,53 @@ function acquireLock(dir: string): () => void {
  * holding a write saves no round trip, so each runs as a prepared statement, in order, before the next
  * statement: written out with its values as one script, it was parsed and planned on every run.
  */
-function wrap(q: Pick<Transaction, 'exec'>, statements: PreparedStatements, readOnly: boolean): { tx: Tx; flush: () => Promise<void> } {
+function wrap(
+  q: Pick<Transaction, 'exec'>,
+  statements: PreparedStatements,
+  readOnly: boolean,
+): { tx: Tx; flush: () => Promise<void>; last: () => Promise<unknown> | null } {
   const held: { sql: string; params: readonly unknown[] }[] = [];
   const flush = async () => {
     for (let next = held.shift(); next; next = held.shift()) await statements.run(next.sql, next.params);
   };
+  // Tx.last's statement, once asked for.
+  let last: Promise<QueryResult<unknown>> | null = null;
+  const open = () => {
+    if (last) throw new Error(AFTER_LAST);
+  };
   const tx: Tx = {
+    last<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+      open();
+      if (readOnly) return Promise.reject(new TypeError(LAST_READ_ONLY));
+      last = (async () => {
+        await flush();
+        const res = await statements.run<R>(sql, params);
+        return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
+      })();
+      return last as Promise<QueryResult<R>>;
+    },
     defer(sql, params = []) {
+      open();
       // Refused when asked, rather than with the next statement, as on PostgreSQL.
       if (readOnly) checkReadOnly(sql);
       checkParams(sql, params);
       held.push({ sql, params });
     },
     async exec(sql: string) {
+      open();
       if (readOnly) checkReadOnly(sql);
       await flush();
       await q.exec(sql);
     },
     async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+      open();
       if (readOnly) checkReadOnly(sql);
       await flush();
       const res = await statements.run<R>(sql, params);
       return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
     },
   };
-  return { tx, flush };
+  return { tx, flush, last: () => last };
 }
 
 /** `from`: a data-folder dump (`Driver.dump`) an in-memory database starts from instead of an empty one. */
@@ -114,8 +136,8 @@ export async function openPglite(location: string, from?: Blob): Promise<Driver>
   const statements = new PreparedStatements(pg);
   // One in-process database: no replica, so no WAL positions to track (`onWrite` is never called).
   // In process, a statement costs no round trip: the scope is set with placeholders, on its own.
-  const tx: Runner = (fn, opts = {}) =>
-    pg.transaction(async (t) => {
+  const tx: Runner = async (fn, opts = {}) => {
+    const ran = await pg.transaction(async (t) => {
       if (opts.readOnly) await t.exec('SET TRANSACTION READ ONLY');
       const s = opts.scope;
       const scoped = s
@@ -126,11 +148,30 @@ export async function openPglite(location: string, from?: Blob): Promise<Driver>
             )
           ).rows[0]!
         : {};
-      const { tx: wrapped, flush } = wrap(t, statements, !!opts.readOnly);
-      const result = await fn(wrapped, scoped);
-      await flush();
-      return result;
+      const { tx: wrapped, flush, last } = wrap(t, statements, !!opts.readOnly);
+      try {
+        const result = await fn(wrapped, scoped);
+        await last();
+        await flush();
+        return { result };
+      } catch (err) {
+        // Once its last statement has succeeded, the transaction commits, as on PostgreSQL (where the COMMIT
+        // went with it); the error still goes to the caller.
+        const committing = last();
+        if (
+          !committing ||
+          !(await committing.then(
+            () => true,
+            () => false,
+          ))
+        )
+          throw err;
+        return { failed: err };
+      }
     });
+    if ('failed' in ran) throw ran.failed;
+    return ran.result;
+  };
   return {
     kind: 'pglite',
     app: tx,

@@ -2,7 +2,17 @@
 // parley_app; the owner pool runs migrations and the platform path; the optional replica pool serves
 // read-only transactions.
 import pg from 'pg';
-import { checkParams, checkReadOnly, scopeStatement, type Driver, type PoolUse, type Runner, type Scoped } from './driver.js';
+import {
+  AFTER_LAST,
+  checkParams,
+  checkReadOnly,
+  LAST_READ_ONLY,
+  scopeStatement,
+  type Driver,
+  type PoolUse,
+  type Runner,
+  type Scoped,
+} from './driver.js';
 import { StatementNames } from './statement-names.js';
 import type { QueryResult, Tx } from './types.js';
 
@@ -138,8 +148,22 @@ function txRunner(p: pg.Pool, names: StatementNames, closed: Promise<never>, alw
     // Once the transaction's function is done, nothing more goes on its connection from here (a statement
     // asked for without being awaited would otherwise run after COMMIT, or on the pool's next transaction).
     let ended = false;
+    // Set by Tx.last: its statement's result, and the COMMIT that went with it.
+    let finishing = null as { last: Promise<pg.QueryResult>; commit: Promise<unknown> } | null;
     const open = () => {
+      if (finishing) throw new Error(AFTER_LAST);
       if (ended) throw new Error('the transaction is over');
+    };
+    const commitStatement = opts.onWrite && !always.readOnly ? COMMIT_TRACKED : 'COMMIT';
+    /** Runs `onWrite` with what COMMIT_TRACKED read, or fails if COMMIT rolled back (a statement before it failed). */
+    const committedAs = (res: unknown) => {
+      const results = res as pg.QueryResult[] | pg.QueryResult;
+      if (!Array.isArray(results)) {
+        if (results.command !== 'COMMIT') throw new Error('the transaction was rolled back');
+        return;
+      }
+      const [wrote, , lsn] = results;
+      if (wrote!.rows[0].wrote) opts.onWrite?.(lsn!.rows[0].lsn);
     };
     const flush = () => {
       const items = batch;
@@ -156,6 +180,19 @@ function txRunner(p: pg.Pool, names: StatementNames, closed: Promise<never>, alw
       return after(sent.slice(0, -1), sent[sent.length - 1]!);
     };
     const tx: Tx = {
+      async last<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+        open();
+        if (readOnly) throw new TypeError(LAST_READ_ONLY);
+        flush();
+        const sent = send([{ sql, params }, { sql: commitStatement }]);
+        const last = after(sent.slice(0, -2), sent.at(-2)!);
+        finishing = { last, commit: sent.at(-1)! };
+        // Awaited at the end (or in the catch below): never an unhandled rejection meanwhile.
+        finishing.commit.catch(() => {});
+        last.catch(() => {});
+        const res = await last;
+        return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
+      },
       defer(sql, params) {
         open();
         if (readOnly) checkReadOnly(sql);
@@ -195,6 +232,13 @@ function txRunner(p: pg.Pool, names: StatementNames, closed: Promise<never>, alw
         scoped = set!.rows[0] as Scoped;
       } else held.push({ sql: `${begin}${scope}` });
       const result = await fn(tx, scoped);
+      if (finishing) {
+        ended = true;
+        // The COMMIT went with the last statement; it failed only if a statement before it did.
+        await finishing.last;
+        committedAs(await finishing.commit);
+        return result;
+      }
       flush();
       ended = true;
       // Nothing asked of the server (every read was carried in, or a read-only transaction committed with
@@ -203,16 +247,23 @@ function txRunner(p: pg.Pool, names: StatementNames, closed: Promise<never>, alw
         await committed;
         return result;
       }
-      if (opts.onWrite && !always.readOnly) {
-        const [wrote, , lsn] = (await now({ sql: COMMIT_TRACKED })) as unknown as pg.QueryResult[];
-        if (wrote!.rows[0].wrote) opts.onWrite(lsn!.rows[0].lsn);
-      } else await now({ sql: 'COMMIT' });
+      committedAs(await now({ sql: commitStatement }));
       return result;
     } catch (err) {
       // A statement still waiting for its batch is never sent: the connection goes back to the pool.
       ended = true;
       for (const item of batch.splice(0)) item.reject(err);
       await committed.catch(() => {});
+      // Committed with the last statement, the transaction stays so; it commits nothing if that failed.
+      const commit = finishing?.commit.then(committedAs);
+      if (
+        commit &&
+        (await commit.then(
+          () => true,
+          () => false,
+        ))
+      )
+        throw err;
       if (begun && !broken) await client.query('ROLLBACK').catch((e: Error) => (broken = e));
       throw err;
     } finally {

@@ -20,6 +20,7 @@ function counted(tx: Tx, log: string[]): Tx {
     exec: (sql) => tx.exec(sql),
     defer: (sql, params) => tx.defer(sql, params),
     query: (sql, params) => (log.push(sql), tx.query(sql, params)),
+    last: (sql, params) => (log.push(sql), tx.last(sql, params)),
   };
 }
 

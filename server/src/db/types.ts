@@ -18,6 +18,14 @@ export interface Tx {
    * the statement's text.
    */
   defer(sql: string, params?: readonly unknown[]): void;
+  /**
+   * The transaction's last statement, for one that ends with a write whose result it reads (an insert's
+   * returned row): sent with what is held and COMMIT in one write, so its answer and the COMMIT's share a
+   * round trip. Nothing may be asked after it. Should it fail, nothing is committed; once it has succeeded,
+   * the transaction commits whatever the function does next, an error it throws included (which the caller
+   * still gets). For read-write transactions only.
+   */
+  last<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
 }
 
 /** Who is acting, for the DB session and the audit log. */

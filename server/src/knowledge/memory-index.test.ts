@@ -168,6 +168,7 @@ describe('passages kept by the copy', () => {
     query: (sql, params) => (sent.push(sql), tx.query(sql, params)),
     exec: (sql) => (sent.push(sql), tx.exec(sql)),
     defer: (sql, params) => (sent.push(sql), tx.defer(sql, params)),
+    last: (sql, params) => (sent.push(sql), tx.last(sql, params)),
   });
 
   test('a search whose passages were read before reads none from the database, and finds the same', async () => {
