@@ -7,19 +7,24 @@ const secs = (ms: number) => Math.max(ms, 1) / 1000;
 
 /**
  * Records that `messageId` is owed an answer, claimed by the turn storing it for `claimMs`. Nothing is
- * read back, so without a picked offer (ids and a number only) the write waits for the transaction's
- * next statement (Tx.defer); a pick is the visitor's text and goes as a parameter.
+ * read back, so the write waits for the transaction's next statement (Tx.defer): the message's, which it
+ * goes before, under the conversation's lock. Nothing is owed if a message is stored under the client's id
+ * already (a retried send: its own turn owes its answer).
  */
-export async function owe(
+export function owe(
   tx: Tx,
-  p: { tenantId: string; conversationId: string; messageId: string; claimMs: number; pick?: string | undefined },
-): Promise<void> {
-  const sql = `INSERT INTO pending_answers (tenant_id, message_id, conversation_id, claimed_until, pick)
-     VALUES ($1, $2, $3, clock_timestamp() + make_interval(secs => $4), $5) ON CONFLICT DO NOTHING`;
-  const params = [p.tenantId, p.messageId, p.conversationId, secs(p.claimMs), p.pick ?? null];
-  if (p.pick === undefined) tx.defer(sql, params);
-  else await tx.query(sql, params);
+  p: { tenantId: string; conversationId: string; messageId: string; clientMessageId: string; claimMs: number; pick?: string | undefined },
+): void {
+  tx.defer(
+    `INSERT INTO pending_answers (tenant_id, message_id, conversation_id, claimed_until, pick)
+     SELECT $1::uuid, $2::uuid, $3::uuid, clock_timestamp() + make_interval(secs => $4), $5::uuid
+      WHERE NOT EXISTS (SELECT 1 FROM messages WHERE tenant_id = $1 AND conversation_id = $3 AND client_message_id = $6)`,
+    [p.tenantId, p.messageId, p.conversationId, secs(p.claimMs), p.pick ?? null, p.clientMessageId],
+  );
 }
+
+/** The statement part that settles an owed answer in the statement storing it (conversations/store.ts): `settled` has a row if it did. */
+export const SETTLE_OWED_CTE = (messageId: string) => `settled AS (DELETE FROM pending_answers WHERE message_id = ${messageId} RETURNING 1)`;
 
 /**
  * Claims an owed answer whose previous claim has lapsed (its holder died, or gave up): true when this

@@ -139,9 +139,10 @@ export function lockConversation(tx: Tx, id: string): Promise<boolean> {
 
 /** Takes the conversation's row lock (as {@link lockConversation}) and reads its status; null when it is gone. */
 export async function lockedStatus(tx: Tx, id: string): Promise<ConversationRow['status'] | null> {
-  const row = await store.lockStatus(tx, id);
-  if (row) markLocked(tx, id);
-  return row?.status ?? null;
+  const row = store.lockStatus(tx, id);
+  // Recorded at once, so a statement asked for with this one (appendAnswer) goes with it, not after it.
+  void oncePerTx(tx, lockKey(id), async () => (await row.catch(() => null)) !== null);
+  return (await row)?.status ?? null;
 }
 
 /** A visitor sees a conversation only with the same visitor reference and the same verified identity (or none). */
@@ -226,16 +227,48 @@ export interface NewMessage {
   /** Of an agent reply or a note: the member id (or a key's label) and the name shown for it. */
   author?: { id: string; name: string | null } | null;
   clientMessageId?: string | null;
+  /** Its id, chosen by the caller so that a write held before it can name it (a new one otherwise). */
+  id?: string;
+  /**
+   * Stored as the transaction's last statement, with COMMIT (Tx.last): nothing may be asked after it. For a
+   * message no webhook endpoint wants as an event (see {@link wantsMessageEvent}), which would follow it.
+   */
+  last?: boolean;
 }
+
+export interface Appended {
+  message: MessageView;
+  event: ConversationEvent | null;
+  duplicate: boolean;
+}
+
+/** Whether storing a message of `role` also enqueues a webhook event (read with the tenant's subscriptions). */
+export const wantsMessageEvent = (tx: Tx, tenantId: string, role: Role) => webhooks.wantsMessageCreated(tx, tenantId, role);
 
 /**
  * Appends a message (idempotent per clientMessageId) and its feed event. The conversation's row lock is
  * taken first, and the next seq comes from its counter: concurrent appends to one conversation are
  * serialised in one order (conversation row, then messages, then events), never max(seq)+1 races.
  */
-export async function appendMessage(tx: Tx, m: NewMessage): Promise<{ message: MessageView; event: ConversationEvent | null; duplicate: boolean }> {
-  if (!(await lockConversation(tx, m.conversationId))) throw new DomainError('not_found', 'No such conversation.');
-  const id = randomUUID();
+export async function appendMessage(tx: Tx, m: NewMessage): Promise<Appended> {
+  const appended = await append(tx, m);
+  if (!appended) throw new DomainError('not_found', 'No such conversation.');
+  return appended;
+}
+
+/**
+ * Appends the answer to the owed question `questionId` (pending.ts), in the statement that settles it: only
+ * if that statement removed it and the conversation is still open; else stores nothing and returns null
+ * (another claimant settled it, or a person took the conversation).
+ */
+export function appendAnswer(tx: Tx, m: NewMessage, questionId: string): Promise<Appended | null> {
+  return append(tx, m, questionId);
+}
+
+async function append(tx: Tx, m: NewMessage, settles?: string): Promise<Appended | null> {
+  if (m.last && (await wantsMessageEvent(tx, m.tenantId, m.role)))
+    throw new TypeError('a message with a webhook event to follow cannot be the last statement');
+  const id = m.id ?? randomUUID();
   const author = { author_id: m.author?.id ?? null, author_name: m.author?.name ?? null };
   // Its feed event goes in the same statement. Its payload is the message as shown, but for what only the
   // database knows, set there as they will be read back: the time (the transaction's start, as JSON's
@@ -251,21 +284,31 @@ export async function appendMessage(tx: Tx, m: NewMessage): Promise<{ message: M
   });
   // A note goes to agents only, as its own event type.
   const [type, audience]: [string, Audience] = m.role === 'note' ? ['note', 'agents'] : ['message', 'all'];
-  const { duplicate, event_id, event_at, ...row } = await store.appendMessage(tx, [
-    id,
-    m.tenantId,
-    m.conversationId,
-    m.role,
-    m.text,
-    JSON.stringify(m.pii ?? []),
-    JSON.stringify(m.citations ?? []),
-    m.confidence ?? null,
-    m.author?.id ?? null,
-    m.clientMessageId ?? null,
-    type,
-    JSON.stringify({ message: shown }),
-    audience,
+  // The lock and the statement go in one message when the lock is not held yet (db/postgres.ts).
+  const [locked, stored] = await Promise.all([
+    lockConversation(tx, m.conversationId),
+    store.appendMessage(
+      tx,
+      [
+        id,
+        m.tenantId,
+        m.conversationId,
+        m.role,
+        m.text,
+        JSON.stringify(m.pii ?? []),
+        JSON.stringify(m.citations ?? []),
+        m.confidence ?? null,
+        m.author?.id ?? null,
+        m.clientMessageId ?? null,
+        type,
+        JSON.stringify({ message: shown }),
+        audience,
+      ],
+      { ...(settles ? { settles } : {}), ...(m.last ? { last: true } : {}) },
+    ),
   ]);
+  if (!locked || !stored) return null;
+  const { duplicate, event_id, event_at, ...row } = stored;
   if (duplicate) return { message: messageView(row), event: null, duplicate: true };
   const message = messageView({ ...row, ...author });
   await webhooks.messageCreated(tx, m.tenantId, m.conversationId, message);

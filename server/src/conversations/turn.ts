@@ -2,6 +2,7 @@
 // when the answerer is not confident enough. Events stream to the caller as they happen. The answer is
 // owed from the question's transaction to the answer's (pending.ts), so a turn cut off between the two
 // (the instance died) is finished by a retry of the message or by the turn sweeper elsewhere.
+import { randomUUID } from 'node:crypto';
 import type { ActionOffer } from '@parley/protocol';
 import type { AuditLog } from '../audit/log.js';
 import type { Db } from '../db/index.js';
@@ -11,13 +12,15 @@ import type { ConversationBus } from './bus.js';
 import { tenantSettings } from '../tenants/settings.js';
 import { readSubscriptions } from '../webhooks/outbox.js';
 import { NOTICES } from './notices.js';
-import { claimOwed, owe, settleOwed } from './pending.js';
+import { claimOwed, owe } from './pending.js';
 import {
+  appendAnswer,
   appendMessage,
   createHandoff,
   messagesBefore,
   lockedStatus,
   visitorConversation,
+  wantsMessageEvent,
   type Citation,
   type ConversationRow,
   type HandoffReason,
@@ -112,7 +115,7 @@ export async function runTurn(
 ): Promise<void> {
   const ctx = { requestId: t.requestId };
   const claimMs = deps.claimMs ?? DEFAULT_CLAIM_MS;
-  const { conversation, stored, history, owed, pick, carried } = await deps.db.withTenant(t.tenantId, ctx, async (tx) => {
+  const first = await deps.db.withTenant(t.tenantId, ctx, async (tx) => {
     // The settings (which redaction reads next), the webhook subscriptions (which storing the message
     // reads), the lock and the history are asked for together, so that they go with BEGIN in one message
     // (db/postgres.ts), in this order: the history is read with the lock held, before this turn's message.
@@ -125,43 +128,44 @@ export async function runTurn(
       deps.answerer.warm?.(tx, t.tenantId),
     ]);
     const redacted = await deps.redactor.inbound(tx, conversation, t.text, conversation.channel);
+    // What the visitor sees of the message stored now (a retry's is the one stored before: read again below).
+    const visible = await deps.redactor.restoreForVisitor(tx, conversation, redacted.text);
+    // A conversation with a person on it is theirs: the assistant stays quiet and owes nothing. Else the
+    // question is owed, unless a retry finds it stored. With no webhook event to follow it, the message is
+    // stored with COMMIT in one message: nothing is asked after it.
+    const owes = conversation.status === 'open';
+    const last = !(await wantsMessageEvent(tx, t.tenantId, 'visitor'));
+    const id = randomUUID();
+    if (owes)
+      owe(tx, { tenantId: t.tenantId, conversationId: conversation.id, messageId: id, clientMessageId: t.clientMessageId, claimMs, pick: t.pick });
     const stored = await appendMessage(tx, {
+      id,
       tenantId: t.tenantId,
       conversationId: conversation.id,
       role: 'visitor',
       text: redacted.text,
       pii: redacted.pii,
       clientMessageId: t.clientMessageId,
+      last,
     });
-    // A conversation with a person on it is theirs: the assistant stays quiet and owes nothing.
-    let owed = false;
-    let pick = t.pick ?? null;
-    if (!stored.duplicate) {
-      if (conversation.status === 'open') {
-        await owe(tx, { tenantId: t.tenantId, conversationId: conversation.id, messageId: stored.message.id, claimMs, pick: t.pick });
-        owed = true;
-      }
-    } else {
-      // A retry answers the question as first sent: with the offer picked then, if any.
-      const claim = await claimOwed(tx, stored.message.id, claimMs);
-      owed = claim !== null;
-      pick = claim?.pick ?? null;
-    }
-    // A retry's question is stored already: its history is what came before it.
-    const history = !owed ? [] : stored.duplicate ? await historyBefore(tx, conversation.id, stored.message.id) : latest;
-    const visible = { ...stored.message, text: await deps.redactor.restoreForVisitor(tx, conversation, stored.message.text) };
-    return { conversation, stored: { ...stored, visible }, history, owed, pick, carried: carryReads(tx, t.tenantId) };
+    const base = { conversation, message: stored.message, event: stored.event, carried: carryReads(tx, t.tenantId) };
+    if (!stored.duplicate) return { ...base, turn: { owed: owes, history: latest, pick: t.pick ?? null, visible } };
+    // A retry. Found by the statement that committed (`last`), what it owes is read in a transaction of its own.
+    return { ...base, turn: last ? null : await retried(deps, tx, conversation, stored.message, claimMs) };
   });
-  if (stored.event) deps.bus.publish(stored.event);
-  emit({ type: 'message', message: stored.visible });
+  const { conversation, message, carried } = first;
+  const { owed, history, pick, visible } =
+    first.turn ?? (await deps.db.withTenant(t.tenantId, ctx, (tx) => retried(deps, tx, conversation, message, claimMs)));
+  if (first.event) deps.bus.publish(first.event);
+  emit({ type: 'message', message: { ...message, text: visible } });
   if (!owed) return;
   await answerOwed(
     deps,
     {
       tenantId: t.tenantId,
       conversation,
-      messageId: stored.message.id,
-      question: stored.message.text,
+      messageId: message.id,
+      question: message.text,
       history,
       requestId: t.requestId,
       actor: null,
@@ -171,6 +175,17 @@ export async function runTurn(
     t.admitted ? { admitted: true } : {},
     emit,
   );
+}
+
+/**
+ * A retried send of a stored question: claims its answer if still owed and unclaimed (the turn that stored it
+ * died), with the offer picked then, if any; its history is what came before it.
+ */
+async function retried(deps: TurnDeps, tx: Tx, conversation: ConversationRow, question: MessageView, claimMs: number) {
+  const claim = await claimOwed(tx, question.id, claimMs);
+  const history = claim ? await historyBefore(tx, conversation.id, question.id) : [];
+  const visible = await deps.redactor.restoreForVisitor(tx, conversation, question.text);
+  return { owed: claim !== null, pick: claim?.pick ?? null, history, visible };
 }
 
 /**
@@ -215,24 +230,27 @@ export async function answerOwed(
       );
   const done = await deps.db.withTenant(q.tenantId, ctx, async (tx) => {
     await answer.record?.(tx);
-    // Lock order as every append: the conversation row first. Asked together, the lock, the settling and
-    // the webhook subscriptions go in one message, in this order (db/postgres.ts).
-    const [status, settled] = await Promise.all([
+    // Lock order as every append: the conversation row first. Asked together, the lock, the webhook
+    // subscriptions and the statement that settles the question and stores the answer go in one message,
+    // in this order (db/postgres.ts).
+    const [, , saved] = await Promise.all([
       lockedStatus(tx, q.conversation.id),
-      settleOwed(tx, q.messageId),
       readSubscriptions(tx, q.tenantId),
+      appendAnswer(
+        tx,
+        {
+          tenantId: q.tenantId,
+          conversationId: q.conversation.id,
+          role: 'assistant',
+          text: answer.text,
+          citations: answer.citations,
+          confidence: answer.confidence,
+        },
+        q.messageId,
+      ),
     ]);
-    if (!settled) return null;
-    // A person took the conversation while the answer ran: theirs to answer.
-    if (status !== 'open') return null;
-    const saved = await appendMessage(tx, {
-      tenantId: q.tenantId,
-      conversationId: q.conversation.id,
-      role: 'assistant',
-      text: answer.text,
-      citations: answer.citations,
-      confidence: answer.confidence,
-    });
+    // Settled by another claimant, or a person took the conversation while the answer ran: theirs to answer.
+    if (!saved) return null;
     const handoff = answer.handoff
       ? await createHandoff(tx, deps.audit, {
           tenantId: q.tenantId,

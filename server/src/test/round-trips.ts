@@ -5,11 +5,16 @@ import pg from 'pg';
 
 type Stream = NodeJS.WritableStream & NodeJS.EventEmitter;
 
-/** Counts from now on, on every connection the process uses; `stop` puts the driver back. */
-export function watchRoundTrips(): { count: () => number; stop: () => void } {
+/**
+ * Counts from now on, on every connection the process uses; `stop` puts the driver back. A trip begun by a
+ * statement matching `except` is not counted (work on a timer of its own, such as the rate limits' writes).
+ */
+export function watchRoundTrips(opts: { except?: RegExp } = {}): { count: () => number; stop: () => void } {
   const query = pg.Client.prototype.query;
   let trips = 0;
   let counting = true;
+  // Set while a statement matching `except` is being sent.
+  let excepted = false;
   const watched = new WeakSet<object>();
   pg.Client.prototype.query = function (this: { connection: { stream: Stream } }, ...args: unknown[]) {
     const stream = this.connection.stream;
@@ -19,12 +24,18 @@ export function watchRoundTrips(): { count: () => number; stop: () => void } {
       stream.on('data', () => (answered = true));
       const write = stream.write as (...a: unknown[]) => boolean;
       stream.write = function (this: unknown, ...a: unknown[]) {
-        if (answered && counting) trips++;
+        if (answered && counting && !excepted) trips++;
         answered = false;
         return write.apply(this, a);
       } as Stream['write'];
     }
-    return (query as (...q: unknown[]) => unknown).apply(this, args);
+    const sql = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text;
+    excepted = !!opts.except && !!sql && opts.except.test(sql);
+    try {
+      return (query as (...q: unknown[]) => unknown).apply(this, args);
+    } finally {
+      excepted = false;
+    }
   } as typeof query;
   return {
     count: () => trips,

@@ -3,11 +3,16 @@
 // never an internal note; key events never the secret; invitation events never the link.
 import { isUuid } from '../db/index.js';
 import type { Tx } from '../db/types.js';
-import { enqueueWebhook } from './outbox.js';
+import { enqueueWebhook, mayEnqueue } from './outbox.js';
 import { memberName } from './store.js';
 
 /** Roles whose messages are sent out; internal notes (`note`) and system lines are not. */
 const SENT_ROLES = new Set(['visitor', 'assistant', 'agent']);
+
+/** Whether storing a message of `role` enqueues `message.created` (see mayEnqueue). */
+export async function wantsMessageCreated(tx: Tx, tenantId: string, role: string): Promise<boolean> {
+  return SENT_ROLES.has(role) && (await mayEnqueue(tx, tenantId, 'message.created'));
+}
 
 export async function messageCreated(
   tx: Tx,

@@ -49,9 +49,14 @@ export async function enqueueTestEvent(tx: Tx, tenantId: string, endpointId: str
   return enqueue(tx, tenantId, 'webhook.test', { endpointId, message: 'A test event sent from Parley.' }, endpointId);
 }
 
-async function enqueue(tx: Tx, tenantId: string, type: WebhookEventType, data: unknown, only: string | null): Promise<string | null> {
+/** Whether an event of `type` would be stored: yes unless the subscriptions read in `tx` (readSubscriptions) show no endpoint wants it. */
+export async function mayEnqueue(tx: Tx, tenantId: string, type: WebhookEventType): Promise<boolean> {
   const read = await memoInTx<Subscriptions>(tx, SUBSCRIPTIONS);
-  if (!only && read?.tenantId === tenantId && !read.types.has(type)) return null;
+  return read?.tenantId !== tenantId || read.types.has(type);
+}
+
+async function enqueue(tx: Tx, tenantId: string, type: WebhookEventType, data: unknown, only: string | null): Promise<string | null> {
+  if (!only && !(await mayEnqueue(tx, tenantId, type))) return null;
   const id = newEventId();
   // Parsed against the catalog: what is sent is what the docs and the SDK types promise.
   const parsed = WEBHOOK_EVENTS[type].data.parse(data);

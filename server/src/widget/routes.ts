@@ -278,20 +278,24 @@ export function widgetRoutes(deps: WidgetDeps): Router {
           res.json({ events });
           return;
         }
-        // Validate access before committing to a stream, so refusals are plain problems.
-        await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => visitorConversation(tx, id, visitorRef, subject));
-        const sse = openSse(req, res);
+        // The stream opens with the turn's first event (the stored message): a refusal before it (no such
+        // conversation, another visitor's) is a plain problem, and access costs no transaction of its own.
+        let sse: ReturnType<typeof openSse> | null = null;
         try {
           await runTurn(deps, turn, (e) =>
-            sse.send(
+            (sse ??= openSse(req, res)).send(
               e.type,
               e.type === 'delta' ? { text: e.text } : e.type === 'handoff' ? { handoff: e.handoff, ...e.notice } : { message: e.message },
             ),
           );
         } catch (err) {
-          sse.send('error', streamProblem(deps.logger, req, err, 'The answer failed; try again or ask for a person.'));
+          if (!sse) throw err;
+          (sse as ReturnType<typeof openSse>).send(
+            'error',
+            streamProblem(deps.logger, req, err, 'The answer failed; try again or ask for a person.'),
+          );
         }
-        sse.close();
+        (sse ?? openSse(req, res)).close();
       },
     ],
   });

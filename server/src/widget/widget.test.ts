@@ -378,6 +378,16 @@ describe('conversations', () => {
     const sent = await v2.call('POST', `/conversations/${conv.id}/messages`, { text: 'What did they ask?', clientMessageId: 'intruder-1' });
     expect(sent.status).toBe(404);
     expect(JSON.stringify(sent.body)).not.toMatch(/refund/i);
+    // Asked for as a stream, the refusal is the same plain problem: no stream is opened for it.
+    const streamed = await v2.call(
+      'POST',
+      `/conversations/${conv.id}/messages`,
+      { text: 'And now?', clientMessageId: 'intruder-2' },
+      { accept: 'text/event-stream' },
+    );
+    expect(streamed.status).toBe(404);
+    expect(streamed.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(streamed.body.request_id).toMatch(/^req_/);
     const own = await v1.call('GET', `/conversations/${conv.id}`);
     expect(own.status).toBe(200);
     expect(own.body.messages.map((m: { text: string }) => m.text)).not.toContain('What did they ask?');
