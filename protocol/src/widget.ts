@@ -129,7 +129,7 @@ export const SendMessageRequest = z.strictObject({
   /** Chosen by the client so a retried send is stored once. */
   clientMessageId: text().min(1).max(100),
   /** The `chunkId` of a suggested citation the visitor picked ("Did you mean …?"): the answer is that passage. */
-  pick: text().min(1).max(100).optional(),
+  pick: z.string().uuid().optional(),
 });
 export type SendMessageRequest = z.infer<typeof SendMessageRequest>;
 

@@ -328,18 +328,22 @@ describe('streams', () => {
   });
 
   test('picking a "Did you mean" offer sends its heading and its chunk, and streams the answer', async () => {
+    const CHUNK = '00000000-0000-4000-8000-0000000000a7';
     const done = JSON.stringify({
-      message: { ...msg('m3', 'assistant', 'Refunds take 5 days. [1]'), citations: [{ title: 'Returns › Refund timing', url: null, chunkId: 'k7' }] },
+      message: {
+        ...msg('m3', 'assistant', 'Refunds take 5 days. [1]'),
+        citations: [{ title: 'Returns › Refund timing', url: null, chunkId: CHUNK }],
+      },
     });
     streamChunks = [`event: done\ndata: ${done}\n\n`];
     const c = client();
     await c.config();
     const events = [];
-    for await (const e of c.pick('c1', { title: 'Returns › Refund timing', url: null, chunkId: 'k7', suggested: true }))
+    for await (const e of c.pick('c1', { title: 'Returns › Refund timing', url: null, chunkId: CHUNK, suggested: true }))
       events.push(AnswerEventSchema.parse(e));
     expect(events.map((e) => e.event)).toEqual(['done']);
     const sent = seen.filter((s) => s.path.endsWith('/messages')).at(-1)!;
-    expect(sent.body).toMatchObject({ text: 'Refund timing', pick: 'k7', clientMessageId: expect.any(String) });
+    expect(sent.body).toMatchObject({ text: 'Refund timing', pick: CHUNK, clientMessageId: expect.any(String) });
   });
 
   test('live events reconnect after a drop and resume from Last-Event-ID', async () => {

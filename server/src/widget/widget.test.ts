@@ -443,9 +443,16 @@ describe('conversations', () => {
     const v = new Visitor(t.url, a.publishableKey, A_ORIGIN);
     await v.start();
     const conv = (await v.call('POST', '/conversations', {})).body.conversation;
-    for (const body of [{ text: '' }, { text: 'x'.repeat(4001), clientMessageId: 'a' }, { text: 'hi', clientMessageId: 'a', role: 'agent' }]) {
+    for (const body of [
+      { text: '' },
+      { text: 'x'.repeat(4001), clientMessageId: 'a' },
+      { text: 'hi', clientMessageId: 'a', role: 'agent' },
+      // A picked "Did you mean" offer is a passage's id.
+      { text: 'hi', clientMessageId: 'a', pick: 'not-a-passage-id' },
+    ]) {
       const res = await v.call('POST', `/conversations/${conv.id}/messages`, body);
       expect(res.status).toBe(400);
+      expect(res.body.request_id).toMatch(/^req_/);
     }
     expect((await v.call('GET', `/conversations/${conv.id}`)).body.messages).toEqual([]);
   });
