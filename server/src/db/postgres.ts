@@ -155,14 +155,10 @@ function txRunner(p: pg.Pool, names: StatementNames, closed: Promise<never>, alw
       if (ended) throw new Error('the transaction is over');
     };
     const commitStatement = opts.onWrite && !always.readOnly ? COMMIT_TRACKED : 'COMMIT';
-    /** Runs `onWrite` with what COMMIT_TRACKED read, or fails if COMMIT rolled back (a statement before it failed). */
+    /** Runs `onWrite` with what COMMIT_TRACKED read. */
     const committedAs = (res: unknown) => {
-      const results = res as pg.QueryResult[] | pg.QueryResult;
-      if (!Array.isArray(results)) {
-        if (results.command !== 'COMMIT') throw new Error('the transaction was rolled back');
-        return;
-      }
-      const [wrote, , lsn] = results;
+      if (!Array.isArray(res)) return;
+      const [wrote, , lsn] = res as pg.QueryResult[];
       if (wrote!.rows[0].wrote) opts.onWrite?.(lsn!.rows[0].lsn);
     };
     const flush = () => {
@@ -234,7 +230,8 @@ function txRunner(p: pg.Pool, names: StatementNames, closed: Promise<never>, alw
       const result = await fn(tx, scoped);
       if (finishing) {
         ended = true;
-        // The COMMIT went with the last statement; it failed only if a statement before it did.
+        // The COMMIT went with the last statement: if that failed (or a statement before it did, which it
+        // then did too), the transaction rolled back, and its error is the transaction's.
         await finishing.last;
         committedAs(await finishing.commit);
         return result;
