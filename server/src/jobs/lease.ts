@@ -40,8 +40,9 @@ const secs = (ms: number) => Math.max(ms, 1) / 1000;
  * job is due. True when this holder now has it.
  */
 export async function acquireLease(db: Db, o: LeaseOptions & { ignoreSchedule?: boolean }): Promise<boolean> {
+  // Each of these is its transaction's one statement, sent with COMMIT: one round trip.
   return asWorker(db, async (tx) => {
-    const { rows } = await tx.query(
+    const { rows } = await tx.last(
       `INSERT INTO job_leases AS l (name, holder, lease_until) VALUES ($1, $2, clock_timestamp() + make_interval(secs => $3))
        ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, lease_until = EXCLUDED.lease_until
         WHERE l.lease_until < clock_timestamp() AND ($4 OR l.next_run_at IS NULL OR l.next_run_at <= clock_timestamp())
@@ -55,7 +56,7 @@ export async function acquireLease(db: Db, o: LeaseOptions & { ignoreSchedule?: 
 /** Extends the lease; false when this holder lost it (it lapsed and someone else took it). */
 export async function renewLease(db: Db, o: LeaseOptions): Promise<boolean> {
   return asWorker(db, async (tx) => {
-    const { rows } = await tx.query(
+    const { rows } = await tx.last(
       `UPDATE job_leases SET lease_until = clock_timestamp() + make_interval(secs => $3)
         WHERE name = $1 AND holder = $2 AND lease_until >= clock_timestamp() RETURNING name`,
       [o.name, o.holder, secs(o.ttlMs)],
@@ -66,8 +67,8 @@ export async function renewLease(db: Db, o: LeaseOptions): Promise<boolean> {
 
 /** Gives the lease back, free at once (not at a clock reading a coarse clock may repeat); with `nextRunInMs`, the job is not due again before then. */
 export async function releaseLease(db: Db, o: LeaseRef & { nextRunInMs?: number }): Promise<void> {
-  await asWorker(db, (tx) =>
-    tx.query(
+  await asWorker(db, async (tx) =>
+    tx.defer(
       `UPDATE job_leases SET lease_until = '-infinity', finished_at = clock_timestamp(),
               next_run_at = CASE WHEN $3::float8 IS NULL THEN next_run_at ELSE clock_timestamp() + make_interval(secs => $3::float8) END
         WHERE name = $1 AND holder = $2`,
