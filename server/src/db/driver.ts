@@ -67,6 +67,13 @@ function skip(sql: string, i: number): number {
 // both databases alike, where it is asked for.
 const SETTING = /^\s*(?:SET|RESET)\b|\bset_config\s*\(/i;
 
+/** Whether `p` fulfils (never rejects). */
+export const succeeds = (p: Promise<unknown>): Promise<boolean> =>
+  p.then(
+    () => true,
+    () => false,
+  );
+
 /** What a statement asked for after the transaction's last one (Tx.last) fails with, on both drivers. */
 export const AFTER_LAST = 'the transaction has sent its last statement: nothing more may be asked in it';
 /** What Tx.last fails with in a read-only transaction, on both drivers. */

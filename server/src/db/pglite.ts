@@ -4,7 +4,7 @@ import { vector } from '@electric-sql/pglite-pgvector';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { QueryResult, Tx } from './types.js';
-import { AFTER_LAST, checkParams, checkReadOnly, LAST_READ_ONLY, scopeStatement, type Driver, type Runner, type Scoped } from './driver.js';
+import { AFTER_LAST, checkParams, checkReadOnly, LAST_READ_ONLY, scopeStatement, succeeds, type Driver, type Runner, type Scoped } from './driver.js';
 import { PreparedStatements } from './pglite-statements.js';
 
 const INT8 = 20;
@@ -158,14 +158,7 @@ export async function openPglite(location: string, from?: Blob): Promise<Driver>
         // Once its last statement has succeeded, the transaction commits, as on PostgreSQL (where the COMMIT
         // went with it); the error still goes to the caller.
         const committing = last();
-        if (
-          !committing ||
-          !(await committing.then(
-            () => true,
-            () => false,
-          ))
-        )
-          throw err;
+        if (!committing || !(await succeeds(committing))) throw err;
         return { failed: err };
       }
     });

@@ -8,6 +8,7 @@ import {
   checkReadOnly,
   LAST_READ_ONLY,
   scopeStatement,
+  succeeds,
   type Driver,
   type PoolUse,
   type Runner,
@@ -251,16 +252,9 @@ function txRunner(p: pg.Pool, names: StatementNames, closed: Promise<never>, alw
       ended = true;
       for (const item of batch.splice(0)) item.reject(err);
       await committed.catch(() => {});
-      // Committed with the last statement, the transaction stays so; it commits nothing if that failed.
-      const commit = finishing?.commit.then(committedAs);
-      if (
-        commit &&
-        (await commit.then(
-          () => true,
-          () => false,
-        ))
-      )
-        throw err;
+      // A COMMIT that went with the last statement ended the transaction (committed, or rolled back if that
+      // failed): nothing is left to roll back.
+      if (finishing && (await succeeds(finishing.commit.then(committedAs)))) throw err;
       if (begun && !broken) await client.query('ROLLBACK').catch((e: Error) => (broken = e));
       throw err;
     } finally {
