@@ -10,7 +10,7 @@ import { tenantSettings } from '../tenants/settings.js';
 import { type ActionOffer, authorInitial, type MessageNotice } from '@parley/protocol';
 import { noticeOf } from './notices.js';
 import * as webhooks from '../webhooks/events.js';
-import { enqueueWebhook } from '../webhooks/outbox.js';
+import { enqueueWebhook, mayEnqueue } from '../webhooks/outbox.js';
 import type { ConversationEvent } from './bus.js';
 import * as store from './store.js';
 import type { MessageRow } from './store.js';
@@ -108,20 +108,29 @@ export function visitorMessage(m: MessageView): MessageView {
 /** Events go out only after commit: the caller publishes what this returns. */
 export type Pending = ConversationEvent[];
 
+/**
+ * A new conversation. With `last`, it is stored with COMMIT (Tx.last) when no webhook endpoint wants
+ * `conversation.created` (as read with readSubscriptions): nothing may be asked after it then.
+ */
 export async function createConversation(
   tx: Tx,
-  c: { tenantId: string; visitorId: string; origin: string | null; subject: string | null; channel?: 'widget' | 'api' | 'email' },
+  c: { tenantId: string; visitorId: string; origin: string | null; subject: string | null; channel?: 'widget' | 'api' | 'email'; last?: boolean },
 ): Promise<ConversationRow> {
-  const row = await store.insertConversation(tx, {
-    id: randomUUID(),
-    tenantId: c.tenantId,
-    visitorId: c.visitorId,
-    channel: c.channel ?? 'widget',
-    origin: c.origin,
-    verified: c.subject !== null,
-    subject: c.subject,
-  });
-  await enqueueWebhook(tx, c.tenantId, 'conversation.created', { conversation: conversationView(row) });
+  const last = !!c.last && !(await mayEnqueue(tx, c.tenantId, 'conversation.created'));
+  const row = await store.insertConversation(
+    tx,
+    {
+      id: randomUUID(),
+      tenantId: c.tenantId,
+      visitorId: c.visitorId,
+      channel: c.channel ?? 'widget',
+      origin: c.origin,
+      verified: c.subject !== null,
+      subject: c.subject,
+    },
+    { last },
+  );
+  if (!last) await enqueueWebhook(tx, c.tenantId, 'conversation.created', { conversation: conversationView(row) });
   return row;
 }
 

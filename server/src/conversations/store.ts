@@ -27,12 +27,12 @@ export async function insertConversation(
     verified: boolean;
     subject: string | null;
   },
+  opts: { last?: boolean } = {},
 ): Promise<ConversationRow> {
-  const { rows } = await tx.query<ConversationRow>(
-    `INSERT INTO conversations (id, tenant_id, visitor_id, channel, origin, verified, identity_subject)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
-    [c.id, c.tenantId, c.visitorId, c.channel, c.origin, c.verified, c.subject],
-  );
+  const sql = `INSERT INTO conversations (id, tenant_id, visitor_id, channel, origin, verified, identity_subject)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`;
+  const params = [c.id, c.tenantId, c.visitorId, c.channel, c.origin, c.verified, c.subject];
+  const { rows } = await (opts.last ? tx.last<ConversationRow>(sql, params) : tx.query<ConversationRow>(sql, params));
   return rows[0]!;
 }
 

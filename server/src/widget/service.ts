@@ -4,6 +4,7 @@ import type { Tx } from '../db/types.js';
 import { DomainError } from '../errors.js';
 import { createConversation, type ConversationRow } from '../conversations/service.js';
 import { identityMode } from '../identity/store.js';
+import { readSubscriptions } from '../webhooks/outbox.js';
 import { tenantProfile } from '../tenants/settings.js';
 
 /** The widget's settings of the tenant set on `tx`, as a page's widget starts with them. */
@@ -17,8 +18,11 @@ export async function startConversation(
   tx: Tx,
   input: { tenantId: string; visitorId: string; origin: string; subject: string | null },
 ): Promise<ConversationRow> {
-  if ((await identityMode(tx)) === 'required' && !input.subject) {
+  // Asked together (one message with BEGIN, db/postgres.ts): the conversation is then stored with COMMIT
+  // unless a webhook endpoint wants to hear of it.
+  const [mode] = await Promise.all([identityMode(tx), readSubscriptions(tx, input.tenantId)]);
+  if (mode === 'required' && !input.subject) {
     throw new DomainError('identity_required', 'This site requires you to be signed in to chat.');
   }
-  return createConversation(tx, input);
+  return createConversation(tx, { ...input, last: true });
 }

@@ -94,7 +94,8 @@ export class WidgetTokens {
   /** A session plus a refresh token in `familyId` (a new family when omitted). */
   async issue(tx: Tx, c: WidgetClaims, familyId: string = newFamilyId()): Promise<IssuedSession> {
     const refreshToken = newRefreshToken('rt_');
-    await tx.query(
+    // Nothing reads it back: held for the transaction's next statement or its COMMIT.
+    tx.defer(
       `INSERT INTO widget_refresh_tokens (id, tenant_id, family_id, token_hash, visitor_id, origin, identity_subject, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8))`,
       [randomUUID(), c.tenantId, familyId, hashToken(refreshToken), c.visitorRef, c.origin, c.subject, REFRESH_TTL_S],

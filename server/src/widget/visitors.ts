@@ -29,7 +29,8 @@ export async function resolveVisitor(tx: Tx, tenantId: string, presented: string
   }
   const secret = newSecret();
   const ref = newRef();
-  await tx.query('INSERT INTO visitors (tenant_id, id, secret_hash) VALUES ($1, $2, $3)', [tenantId, ref, hash(secret)]);
+  // Nothing reads it back: held for the transaction's next statement or its COMMIT.
+  tx.defer('INSERT INTO visitors (tenant_id, id, secret_hash) VALUES ($1, $2, $3)', [tenantId, ref, hash(secret)]);
   return { ref, secret };
 }
 
