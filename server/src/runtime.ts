@@ -111,13 +111,6 @@ export function wireRuntime(config: Config, db: ParleyDb): Runtime {
   };
 }
 
-/**
- * What an instance hears of writes it did not make itself: other instances' conversation events, key
- * changes and page-view changes. On PostgreSQL, one listening connection (`databaseUrl` null: none, so no
- * key is kept and page views see others' changes within their cache's TTL). On the embedded database, the
- * changes in process (a background job's, a tenant's deletion, the CLI's through the same database).
- * Resolves once listening was first tried (a failed connection keeps retrying); the result stops it.
- */
 /** What an instance keeps that others' changes must reach (the app sets it as `app.locals.heard`). */
 export interface Heard {
   bus: ConversationBus;
@@ -125,6 +118,13 @@ export interface Heard {
   widget: WidgetFrontCache;
 }
 
+/**
+ * What an instance hears of writes it did not make itself: other instances' conversation events, key
+ * changes and page-view changes. On PostgreSQL, one listening connection (`databaseUrl` null: none, so no
+ * key is kept and page views see others' changes within their cache's TTL). On the embedded database, the
+ * changes in process (a background job's, a tenant's deletion, the CLI's through the same database).
+ * Resolves once listening was first tried (a failed connection keeps retrying); the result stops it.
+ */
 export async function listenForChanges(db: ParleyDb, databaseUrl: string | null, heard: Heard, logger: Logger): Promise<() => Promise<void>> {
   const channels = [heard.keys, heard.widget];
   if (db.kind === 'postgres') {

@@ -240,7 +240,7 @@ export interface NewMessage {
   id?: string;
   /**
    * Stored as the transaction's last statement, with COMMIT (Tx.last): nothing may be asked after it. For a
-   * message no webhook endpoint wants as an event (see {@link wantsMessageEvent}), which would follow it.
+   * message no webhook endpoint wants as an event (see webhooks/events.ts, wantsMessageCreated), which would follow it.
    */
   last?: boolean;
 }
@@ -250,9 +250,6 @@ export interface Appended {
   event: ConversationEvent | null;
   duplicate: boolean;
 }
-
-/** Whether storing a message of `role` also enqueues a webhook event (read with the tenant's subscriptions). */
-export const wantsMessageEvent = (tx: Tx, tenantId: string, role: Role) => webhooks.wantsMessageCreated(tx, tenantId, role);
 
 /**
  * Appends a message (idempotent per clientMessageId) and its feed event. The conversation's row lock is
@@ -275,7 +272,7 @@ export function appendAnswer(tx: Tx, m: NewMessage, questionId: string): Promise
 }
 
 async function append(tx: Tx, m: NewMessage, settles?: string): Promise<Appended | null> {
-  if (m.last && (await wantsMessageEvent(tx, m.tenantId, m.role)))
+  if (m.last && (await webhooks.wantsMessageCreated(tx, m.tenantId, m.role)))
     throw new TypeError('a message with a webhook event to follow cannot be the last statement');
   const id = m.id ?? randomUUID();
   const author = { author_id: m.author?.id ?? null, author_name: m.author?.name ?? null };

@@ -10,6 +10,7 @@ import type { Tx } from '../db/types.js';
 import { type CarriedReads, carryReads } from '../db/tx-memo.js';
 import type { ConversationBus } from './bus.js';
 import { tenantSettings } from '../tenants/settings.js';
+import { wantsMessageCreated } from '../webhooks/events.js';
 import { readSubscriptions } from '../webhooks/outbox.js';
 import { NOTICES } from './notices.js';
 import { claimOwed, owe } from './pending.js';
@@ -20,7 +21,6 @@ import {
   messagesBefore,
   lockedStatus,
   visitorConversation,
-  wantsMessageEvent,
   type Citation,
   type ConversationRow,
   type HandoffReason,
@@ -134,7 +134,7 @@ export async function runTurn(
     // question is owed, unless a retry finds it stored. With no webhook event to follow it, the message is
     // stored with COMMIT in one message: nothing is asked after it.
     const owes = conversation.status === 'open';
-    const last = !(await wantsMessageEvent(tx, t.tenantId, 'visitor'));
+    const last = !(await wantsMessageCreated(tx, t.tenantId, 'visitor'));
     const id = randomUUID();
     if (owes)
       owe(tx, { tenantId: t.tenantId, conversationId: conversation.id, messageId: id, clientMessageId: t.clientMessageId, claimMs, pick: t.pick });

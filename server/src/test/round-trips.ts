@@ -45,3 +45,22 @@ export function watchRoundTrips(opts: { except?: RegExp } = {}): { count: () => 
     },
   };
 }
+
+/**
+ * `run`'s result and its round trips, the fewest of three tries: work of other apps in this process
+ * (another test file's in the same worker, a runtime's audit integrator) may add a trip to one, never
+ * take one away.
+ */
+export async function fewestRoundTrips<T>(run: (n: number) => Promise<T>, opts: { except?: RegExp } = {}): Promise<[T, number]> {
+  let best: [T, number] | null = null;
+  for (let n = 0; n < 3; n++) {
+    const trips = watchRoundTrips(opts);
+    try {
+      const result = await run(n);
+      if (!best || trips.count() < best[1]) best = [result, trips.count()];
+    } finally {
+      trips.stop();
+    }
+  }
+  return best!;
+}

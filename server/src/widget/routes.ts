@@ -25,7 +25,7 @@ import { asProblem, streamProblem } from '../http/errors.js';
 import { DomainError } from '../errors.js';
 import { route } from '../http/routes.js';
 import { RECONNECT_MS, type Drain } from '../http/drain.js';
-import { openSse, wantsSse } from '../http/sse.js';
+import { openSse, type SseStream, wantsSse } from '../http/sse.js';
 import { parse } from '../http/validate.js';
 import type { JwksCache } from '../identity/jwks.js';
 import { recordVerifiedVisitor } from '../identity/service.js';
@@ -280,22 +280,20 @@ export function widgetRoutes(deps: WidgetDeps): Router {
         }
         // The stream opens with the turn's first event (the stored message): a refusal before it (no such
         // conversation, another visitor's) is a plain problem, and access costs no transaction of its own.
-        let sse: ReturnType<typeof openSse> | null = null;
+        let opened: SseStream | null = null;
+        const stream = () => (opened ??= openSse(req, res));
         try {
           await runTurn(deps, turn, (e) =>
-            (sse ??= openSse(req, res)).send(
+            stream().send(
               e.type,
               e.type === 'delta' ? { text: e.text } : e.type === 'handoff' ? { handoff: e.handoff, ...e.notice } : { message: e.message },
             ),
           );
         } catch (err) {
-          if (!sse) throw err;
-          (sse as ReturnType<typeof openSse>).send(
-            'error',
-            streamProblem(deps.logger, req, err, 'The answer failed; try again or ask for a person.'),
-          );
+          if (!opened) throw err;
+          stream().send('error', streamProblem(deps.logger, req, err, 'The answer failed; try again or ask for a person.'));
         }
-        (sse ?? openSse(req, res)).close();
+        stream().close();
       },
     ],
   });
