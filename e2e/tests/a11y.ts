@@ -8,7 +8,8 @@
 //   Structure: duplicate-id (per tree: a shadow root is its own id scope), aria-valid-attr-value (id
 //   references resolve), landmark-no-duplicate-banner/contentinfo, landmark-unique, nested-interactive,
 //   aria-allowed-role and listitem, label-content-name-mismatch, scrollable-region-focusable, aria-hidden-focus.
-//   The whole document's (only when the audit owns it): html-has-lang, document-title, landmark-one-main.
+//   The whole document's (only when the audit owns it): html-has-lang, document-title, landmark-one-main,
+//   reflow (the page never scrolls sideways).
 import type { Page } from 'playwright-core';
 
 export interface Violation {
@@ -142,6 +143,18 @@ function inPage(within: string | null, describe: (el: Element) => string): Viola
     if (!document.title.trim()) out.push({ rule: 'document-title', target: 'title', detail: 'empty title' });
     const mains = all.filter((e) => e.matches('main, [role="main"]') && visible(e));
     if (mains.length !== 1) out.push({ rule: 'landmark-one-main', target: 'main', detail: `${mains.length} main landmarks` });
+    // Reflow (WCAG 1.4.10): the page never scrolls sideways; a wide table scrolls in a region of its own.
+    // Named: the outermost elements that reach past the viewport's edge.
+    const width = document.documentElement.clientWidth;
+    if (document.documentElement.scrollWidth > width + 1) {
+      const past = (el: Element) => el.getBoundingClientRect().right > width + 1 || el.getBoundingClientRect().left < -1;
+      const causes = all.filter((el) => ancestor(el, 'body') && el !== document.body && past(el) && !past(parentOf(el)!));
+      out.push({
+        rule: 'reflow',
+        target: causes.slice(0, 3).map(describe).join(', ') || 'html',
+        detail: `the page is ${document.documentElement.scrollWidth} px wide in a ${width} px viewport: it scrolls sideways`,
+      });
+    }
   }
 
   // Ids: unique within their tree, and every reference resolves within its tree.
