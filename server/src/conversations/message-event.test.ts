@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Tx } from '../db/types.js';
 import type { CreatedTenant } from '../tenants/service.js';
 import { startTestApp, type TestApp } from '../test/app.js';
+import { call } from '../test/http.js';
 import { appendMessage, createConversation, eventsAfter, listMessages, type NewMessage } from './service.js';
 
 let t: TestApp;
@@ -12,13 +13,29 @@ let a: CreatedTenant;
 beforeAll(async () => {
   t = await startTestApp();
   a = await t.tenant('Tenant Events', ['events.example']);
+  // Every message also raises message.created, written by the statement that stores the message.
+  const res = await call(t.url, 'POST', '/v1/admin/webhooks/endpoints', {
+    key: a.secretKey,
+    body: { url: 'https://hooks.events.example/parley', events: ['message.created'] },
+  });
+  expect(res.status, res.text).toBe(201);
 });
 afterAll(() => t.close());
 
 const inTenant = <T>(fn: (tx: Tx) => Promise<T>) => t.runtime.db.withTenant(a.tenant.id, { requestId: null }, fn);
 
-describe('a message and its event', () => {
-  test('the event published, the event stored and the message listed agree, to the confidence and the millisecond', async () => {
+/** The conversation's stored message.created events: id, body and the conversation stored beside it. */
+const webhookEvents = (conversationId: string) =>
+  inTenant(async (tx) => {
+    const { rows } = await tx.query<{ id: string; body: string; conversation_id: string }>(
+      "SELECT id, body, conversation_id FROM webhook_events WHERE type = 'message.created' AND body::jsonb #>> '{data,conversationId}' = $1",
+      [conversationId],
+    );
+    return rows;
+  });
+
+describe('a message and its events', () => {
+  test('the event published, the event stored, the webhook event and the message listed agree, to the confidence and the millisecond', async () => {
     const conv = await inTenant((tx) => createConversation(tx, { tenantId: a.tenant.id, visitorId: 'v-1', origin: null, subject: null }));
     const base = { tenantId: a.tenant.id, conversationId: conv.id };
     const sent: NewMessage[] = [
@@ -61,6 +78,28 @@ describe('a message and its event', () => {
       expect(JSON.parse(JSON.stringify(p.message))).toEqual(JSON.parse(JSON.stringify(inList)));
       expect(p.message.createdAt).toBe(inList!.createdAt);
     }
+
+    // One webhook event per message but the note, the same message as listed, in a body as any event's.
+    const hooks = await webhookEvents(conv.id);
+    expect(hooks).toHaveLength(3);
+    for (const h of hooks) {
+      const body = JSON.parse(h.body);
+      expect(JSON.stringify(body)).toBe(h.body);
+      expect(Object.keys(body)).toEqual(['id', 'type', 'createdAt', 'tenantId', 'data']);
+      expect(body).toMatchObject({ id: h.id, type: 'message.created', tenantId: a.tenant.id, data: { conversationId: conv.id } });
+      expect(h.conversation_id).toBe(conv.id);
+      const inList = listed.find((l) => l.id === body.data.message.id);
+      expect(body.data.message).toEqual(JSON.parse(JSON.stringify(inList)));
+    }
+    expect(hooks.map((h) => JSON.parse(h.body).data.message.role).sort()).toEqual(['agent', 'assistant', 'visitor']);
+  });
+
+  test("a message whose text reads like an event's time keeps its text", async () => {
+    const conv = await inTenant((tx) => createConversation(tx, { tenantId: a.tenant.id, visitorId: 'v-3', origin: null, subject: null }));
+    const text = 'Quoting: "createdAt":"1970-01-01T00:00:00.000Z" and {"createdAt":"1970-01-01T00:00:00.000Z"}';
+    const sent = await inTenant((tx) => appendMessage(tx, { tenantId: a.tenant.id, conversationId: conv.id, role: 'visitor', text }));
+    const [hook] = await webhookEvents(conv.id);
+    expect(JSON.parse(hook!.body).data.message).toMatchObject({ text, createdAt: sent.message.createdAt });
   });
 
   test('a retried send returns the stored message and stores no second event', async () => {
@@ -70,5 +109,6 @@ describe('a message and its event', () => {
     const retry = await inTenant((tx) => appendMessage(tx, m));
     expect(retry).toEqual({ message: first.message, event: null, duplicate: true });
     expect(await inTenant((tx) => eventsAfter(tx, conv.id, 0))).toHaveLength(1);
+    expect(await webhookEvents(conv.id)).toHaveLength(1);
   });
 });

@@ -10,7 +10,7 @@ import { tenantSettings } from '../tenants/settings.js';
 import { type ActionOffer, authorInitial, type MessageNotice } from '@parley/protocol';
 import { noticeOf } from './notices.js';
 import * as webhooks from '../webhooks/events.js';
-import { enqueueWebhook, mayEnqueue } from '../webhooks/outbox.js';
+import { enqueueWebhook, mayEnqueue, wakeAfterCommit } from '../webhooks/outbox.js';
 import type { ConversationEvent } from './bus.js';
 import * as store from './store.js';
 import type { MessageRow } from './store.js';
@@ -86,6 +86,16 @@ const notice = (role: Role, text: string) => {
   const code = noticeOf(role, text);
   return code ? { notice: code } : {};
 };
+
+/** A number as a `real` column gives it back: the shortest decimal of the nearest float4, as PostgreSQL prints it. */
+export function asReal(x: number): number {
+  const f = Math.fround(x);
+  for (let digits = 1; digits < 9; digits++) {
+    const y = Number(f.toPrecision(digits));
+    if (Math.fround(y) === f) return y;
+  }
+  return Number(f.toPrecision(9));
+}
 
 export const messageView = (m: MessageRow): MessageView => ({
   id: m.id,
@@ -239,8 +249,8 @@ export interface NewMessage {
   /** Its id, chosen by the caller so that a write held before it can name it (a new one otherwise). */
   id?: string;
   /**
-   * Stored as the transaction's last statement, with COMMIT (Tx.last): nothing may be asked after it. For a
-   * message no webhook endpoint wants as an event (see webhooks/events.ts, wantsMessageCreated), which would follow it.
+   * Stored as the transaction's last statement, with COMMIT (Tx.last): nothing may be asked after it. Its
+   * `message.created` webhook event goes in the same statement.
    */
   last?: boolean;
 }
@@ -272,8 +282,6 @@ export function appendAnswer(tx: Tx, m: NewMessage, questionId: string): Promise
 }
 
 async function append(tx: Tx, m: NewMessage, settles?: string): Promise<Appended | null> {
-  if (m.last && (await webhooks.wantsMessageCreated(tx, m.tenantId, m.role)))
-    throw new TypeError('a message with a webhook event to follow cannot be the last statement');
   const id = m.id ?? randomUUID();
   const author = { author_id: m.author?.id ?? null, author_name: m.author?.name ?? null };
   // Its feed event goes in the same statement. Its payload is the message as shown, but for what only the
@@ -288,6 +296,12 @@ async function append(tx: Tx, m: NewMessage, settles?: string): Promise<Appended
     ...author,
     created_at: new Date(0),
   });
+  // Its webhook event too: the confidence as a real column gives it back, the time filled in there.
+  const webhook = webhooks.messageCreatedEvent(
+    m.tenantId,
+    m.conversationId,
+    m.confidence == null ? shown : { ...shown, confidence: asReal(m.confidence) },
+  );
   // A note goes to agents only, as its own event type.
   const [type, audience]: [string, Audience] = m.role === 'note' ? ['note', 'agents'] : ['message', 'all'];
   // The lock and the statement go in one message when the lock is not held yet (db/postgres.ts).
@@ -310,14 +324,14 @@ async function append(tx: Tx, m: NewMessage, settles?: string): Promise<Appended
         JSON.stringify({ message: shown }),
         audience,
       ],
-      { ...(settles ? { settles } : {}), ...(m.last ? { last: true } : {}) },
+      { ...(settles ? { settles } : {}), ...(m.last ? { last: true } : {}), webhook },
     ),
   ]);
   if (!locked || !stored) return null;
-  const { duplicate, event_id, event_at, ...row } = stored;
+  const { duplicate, event_id, event_at, webhooks: deliveries, ...row } = stored;
   if (duplicate) return { message: messageView(row), event: null, duplicate: true };
   const message = messageView({ ...row, ...author });
-  await webhooks.messageCreated(tx, m.tenantId, m.conversationId, message);
+  if (deliveries) wakeAfterCommit(tx);
   const event: ConversationEvent = {
     id: event_id!,
     tenantId: m.tenantId,

@@ -1,6 +1,7 @@
 // SQL of conversations, their messages and their feed of events, and of the handoff a conversation opens.
 import type { Tx } from '../db/types.js';
 import { notifyEvent } from './notify.js';
+import { fillMessageTime, OUTBOX_CTES } from '../webhooks/store.js';
 import { SETTLE_OWED_CTE } from './pending.js';
 import type { Audience, Citation, ConversationRow, HandoffReason, HandoffView, Role } from './service.js';
 
@@ -146,17 +147,22 @@ export type AppendParams = [
   audience: Audience,
 ];
 
-export type AppendedRow = MessageRow & { duplicate: boolean; event_id: number | null; event_at: Date | null };
+export type AppendedRow = MessageRow & { duplicate: boolean; event_id: number | null; event_at: Date | null; webhooks: number };
+
+/** A timestamptz as JSON's ISO 8601 in UTC to the millisecond, as a Date read back prints it. */
+const isoMs = (at: string) => `to_char(${at} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 /**
  * The statement of {@link appendMessage}: a message already stored under the client's id comes back as it
- * is (a retried send), with no event; else the counter moves, and the message and its event are stored.
- * The event's payload ($12) gets the message's time and confidence as stored, as they will be read back.
- * Settling (an answer), it also removes the owed question ($14, pending.ts) and stores only if it did and
- * the conversation is still open: of two claimants, the one whose delete found the row.
+ * is (a retried send), with no event; else the counter moves, and the message, its feed event and its
+ * `message.created` webhook event (when an endpoint wants it: webhooks/store.ts) are stored. The events get
+ * the message's time and confidence as stored, as they will be read back. Settling (an answer), it also
+ * removes the owed question ($14, pending.ts) and stores only if it did and the conversation is still open:
+ * of two claimants, the one whose delete found the row. The webhook event's id and body follow.
  */
-const appendStatement = (settling: boolean) =>
-  `WITH ${settling ? `${SETTLE_OWED_CTE('$14')},` : ''}
+const appendStatement = (settling: boolean) => {
+  const webhook = settling ? 15 : 14;
+  return `WITH ${settling ? `${SETTLE_OWED_CTE('$14')},` : ''}
         dup AS (SELECT id, role, text, citations, confidence, created_at FROM messages
                  WHERE tenant_id = $2 AND conversation_id = $3 AND client_message_id = $10),
         next AS (UPDATE conversations SET last_seq = last_seq + 1, updated_at = now(), active_hour = date_trunc('hour', now())
@@ -168,22 +174,29 @@ const appendStatement = (settling: boolean) =>
         e AS (INSERT INTO conversation_events (tenant_id, conversation_id, type, payload, audience)
               SELECT $2::uuid, $3::uuid, $11::text,
                      jsonb_set(CASE WHEN ins.confidence IS NULL THEN $12::jsonb ELSE jsonb_set($12::jsonb, '{message,confidence}', to_jsonb(ins.confidence)) END,
-                               '{message,createdAt}', to_jsonb(to_char(ins.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))),
+                               '{message,createdAt}', to_jsonb(${isoMs('ins.created_at')})),
                      $13::text
-              FROM ins RETURNING id, tenant_id, conversation_id, created_at)
-   SELECT dup.*, true AS duplicate, NULL::bigint AS event_id, NULL::timestamptz AS event_at, NULL AS notified FROM dup
-   UNION ALL SELECT ins.*, false, e.id, e.created_at, ${notifyEvent} FROM ins, e`;
+              FROM ins RETURNING id, tenant_id, conversation_id, created_at),
+        ${OUTBOX_CTES({ source: 'ins', type: 'message.created', body: `$${webhook + 1}`, id: `$${webhook}`, fill: (body) => fillMessageTime(body, isoMs('ins.created_at')) })}
+   SELECT dup.*, true AS duplicate, NULL::bigint AS event_id, NULL::timestamptz AS event_at, NULL AS notified, 0 AS webhooks FROM dup
+   UNION ALL SELECT ins.*, false, e.id, e.created_at, ${notifyEvent}, (SELECT count(*)::int FROM outbox_deliveries) FROM ins, e`;
+};
 const APPEND = appendStatement(false);
 const APPEND_SETTLING = appendStatement(true);
 
 /**
  * Stores a message and its feed event, or finds the one stored under the client's id. Its one row is the
- * message (with its event), or the stored one with `duplicate`; none when `settles` (the owed question's
- * message id) was not settled by it. With `last`, it is the transaction's last statement (Tx.last).
+ * message (with its event and how many webhook deliveries it wrote), or the stored one with `duplicate`;
+ * none when `settles` (the owed question's message id) was not settled by it. With `last`, it is the
+ * transaction's last statement (Tx.last).
  */
-export async function appendMessage(tx: Tx, params: AppendParams, opts: { settles?: string; last?: boolean } = {}): Promise<AppendedRow | undefined> {
+export async function appendMessage(
+  tx: Tx,
+  params: AppendParams,
+  opts: { settles?: string; last?: boolean; webhook: { id: string; body: string } | null },
+): Promise<AppendedRow | undefined> {
   const sql = opts.settles ? APPEND_SETTLING : APPEND;
-  const values = opts.settles ? [...params, opts.settles] : params;
+  const values = [...params, ...(opts.settles ? [opts.settles] : []), opts.webhook?.id ?? null, opts.webhook?.body ?? null];
   const { rows } = await (opts.last ? tx.last<AppendedRow>(sql, values) : tx.query<AppendedRow>(sql, values));
   return rows[0];
 }

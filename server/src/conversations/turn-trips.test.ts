@@ -1,13 +1,14 @@
 // What a visitor's turn costs in round trips to PostgreSQL, which a loaded server's turn rate follows: the
 // question's transaction (its reads with BEGIN; the owed answer, the message and COMMIT) and the answer's
-// (its audit entry, the lock and the statement that settles the question and stores the answer, with
-// BEGIN; COMMIT). And what opening the widget costs before it: a session and a conversation. The rate
-// limits' counts are written apart, every 100 ms for all requests at once.
+// (BEGIN, its audit entry, the lock and the statement that settles the question and stores the answer, and
+// COMMIT), whatever webhook events they raise. And what opening the widget costs before it: a session and a
+// conversation. The rate limits' counts are written apart, every 100 ms for all requests at once.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { seedDemo } from '../cli/demo.js';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { serverUrl } from '../test/db.js';
 import { fewestRoundTrips } from '../test/round-trips.js';
+import { call } from '../test/http.js';
 import { Visitor } from '../test/widget.js';
 
 let t: TestApp;
@@ -47,7 +48,8 @@ describe.runIf(serverUrl)('opening the widget (PostgreSQL)', () => {
 });
 
 describe.runIf(serverUrl)('a visitor turn answered with a citation (PostgreSQL)', () => {
-  test('is four round trips, streamed or not: two for the question, two for the answer', async () => {
+  /** Streamed, then not: each turn's round trips. */
+  async function turnTrips(tag: string): Promise<[number, number]> {
     const v = new Visitor(t.url, demo.publishableKey, t.url);
     expect((await v.start()).status).toBe(200);
     const { id } = (await v.call('POST', '/conversations', {})).body.conversation;
@@ -55,11 +57,38 @@ describe.runIf(serverUrl)('a visitor turn answered with a citation (PostgreSQL)'
     for (let i = 0; i < 3; i++) await v.say(id, 'How long do refunds take?');
     const [streamed, streamTrips] = await fewest(() => v.say(id, 'How long do refunds take?'));
     expect(streamed.find((e) => e.event === 'done')?.data.message.citations[0].title).toBe('Returns and refunds › Refund timing');
-    expect(streamTrips).toBe(4);
     const [plain, plainTrips] = await fewest((n) =>
-      v.call('POST', `/conversations/${id}/messages`, { text: 'How long do refunds take?', clientMessageId: `counted-plain-${n}` }),
+      v.call('POST', `/conversations/${id}/messages`, { text: 'How long do refunds take?', clientMessageId: `counted-${tag}-${n}` }),
     );
     expect(plain.body.events.at(-1).message.citations[0].title).toBe('Returns and refunds › Refund timing');
-    expect(plainTrips).toBe(4);
+    return [streamTrips, plainTrips];
+  }
+
+  test('is three round trips, streamed or not: two for the question, one for the answer', async () => {
+    expect(await turnTrips('plain')).toEqual([3, 3]);
+  });
+
+  test('is three round trips too when an endpoint wants message.created: the events go in the statements storing the messages', async () => {
+    const admin = (method: string, path: string, body?: unknown) => call(t.url, method, `/v1/admin/webhooks${path}`, { key: demo.secretKey, body });
+    const { body: created } = await admin('POST', '/endpoints', { url: 'https://hooks.demo.example/parley', events: ['message.created'] });
+    try {
+      const before = await messageEvents();
+      expect(await turnTrips('webhook')).toEqual([3, 3]);
+      // Warm-up and counted turns alike: a question and its answer each, every try of `fewest`.
+      const events = (await messageEvents()).slice(before.length);
+      expect(events.map((e) => e.data.message.role)).toEqual(Array.from({ length: 2 * (3 + 3 + 3) }, (_, i) => (i % 2 ? 'assistant' : 'visitor')));
+    } finally {
+      await admin('DELETE', `/endpoints/${created.endpoint.id}`);
+    }
   });
 });
+
+/** The demo tenant's stored message.created events, oldest first. */
+async function messageEvents(): Promise<{ data: { message: { role: string } } }[]> {
+  const { rows } = await t.runtime.db.withTenant(demo.tenantId, { requestId: null }, (tx) =>
+    tx.query<{ body: string }>(
+      "SELECT body FROM webhook_events WHERE type = 'message.created' ORDER BY created_at, body::jsonb #>> '{data,message,createdAt}'",
+    ),
+  );
+  return rows.map((r) => JSON.parse(r.body));
+}

@@ -10,8 +10,8 @@ import type { Tx } from '../db/types.js';
 import { type CarriedReads, carryReads } from '../db/tx-memo.js';
 import type { ConversationBus } from './bus.js';
 import { tenantSettings } from '../tenants/settings.js';
-import { wantsMessageCreated } from '../webhooks/events.js';
 import { readSubscriptions } from '../webhooks/outbox.js';
+import { restoresFromVault } from '../ai/pii/redactor.js';
 import { NOTICES } from './notices.js';
 import { claimOwed, owe } from './pending.js';
 import {
@@ -116,13 +116,11 @@ export async function runTurn(
   const ctx = { requestId: t.requestId };
   const claimMs = deps.claimMs ?? DEFAULT_CLAIM_MS;
   const first = await deps.db.withTenant(t.tenantId, ctx, async (tx) => {
-    // The settings (which redaction reads next), the webhook subscriptions (which storing the message
-    // reads), the lock and the history are asked for together, so that they go with BEGIN in one message
-    // (db/postgres.ts), in this order: the history is read with the lock held, before this turn's message.
-    // The answer's first reads go with them too, and are carried to it.
-    const [, , conversation, latest] = await Promise.all([
+    // The settings (which redaction reads next), the lock and the history are asked for together, so that
+    // they go with BEGIN in one message (db/postgres.ts), in this order: the history is read with the lock
+    // held, before this turn's message. The answer's first reads go with them too, and are carried to it.
+    const [, conversation, latest] = await Promise.all([
       tenantSettings(tx),
-      readSubscriptions(tx, t.tenantId),
       visitorConversation(tx, t.conversationId, t.visitorId, t.subject, true),
       historyBefore(tx, t.conversationId, null),
       deps.answerer.warm?.(tx, t.tenantId),
@@ -131,10 +129,9 @@ export async function runTurn(
     // What the visitor sees of the message stored now (a retry's is the one stored before: read again below).
     const visible = await deps.redactor.restoreForVisitor(tx, conversation, redacted.text);
     // A conversation with a person on it is theirs: the assistant stays quiet and owes nothing. Else the
-    // question is owed, unless a retry finds it stored. With no webhook event to follow it, the message is
-    // stored with COMMIT in one message: nothing is asked after it.
+    // question is owed, unless a retry finds it stored. The message (with its webhook event) is stored with
+    // COMMIT in one message: nothing is asked after it.
     const owes = conversation.status === 'open';
-    const last = !(await wantsMessageCreated(tx, t.tenantId, 'visitor'));
     const id = randomUUID();
     if (owes)
       owe(tx, { tenantId: t.tenantId, conversationId: conversation.id, messageId: id, clientMessageId: t.clientMessageId, claimMs, pick: t.pick });
@@ -146,12 +143,12 @@ export async function runTurn(
       text: redacted.text,
       pii: redacted.pii,
       clientMessageId: t.clientMessageId,
-      last,
+      last: true,
     });
     const base = { conversation, message: stored.message, event: stored.event, carried: carryReads(tx, t.tenantId) };
     if (!stored.duplicate) return { ...base, turn: { owed: owes, history: latest, pick: t.pick ?? null, visible } };
     // A retry. Found by the statement that committed (`last`), what it owes is read in a transaction of its own.
-    return { ...base, turn: last ? null : await retried(deps, tx, conversation, stored.message, claimMs) };
+    return { ...base, turn: null };
   });
   const { conversation, message, carried } = first;
   const { owed, history, pick, visible } =
@@ -230,12 +227,14 @@ export async function answerOwed(
       );
   const done = await deps.db.withTenant(q.tenantId, ctx, async (tx) => {
     await answer.record?.(tx);
-    // Lock order as every append: the conversation row first. Asked together, the lock, the webhook
-    // subscriptions and the statement that settles the question and stores the answer go in one message,
-    // in this order (db/postgres.ts).
+    // Lock order as every append: the conversation row first. Asked together, the lock and the statement
+    // that settles the question and stores the answer go in one message, in this order (db/postgres.ts),
+    // and with COMMIT when nothing follows: no handoff to open, no placeholder to restore for the visitor.
+    // A handoff's event reads the webhook subscriptions with them.
+    const last = !answer.handoff && !restoresFromVault(answer.text);
     const [, , saved] = await Promise.all([
       lockedStatus(tx, q.conversation.id),
-      readSubscriptions(tx, q.tenantId),
+      last ? null : readSubscriptions(tx, q.tenantId),
       appendAnswer(
         tx,
         {
@@ -245,6 +244,7 @@ export async function answerOwed(
           text: answer.text,
           citations: answer.citations,
           confidence: answer.confidence,
+          last,
         },
         q.messageId,
       ),

@@ -3,28 +3,28 @@
 // never an internal note; key events never the secret; invitation events never the link.
 import { isUuid } from '../db/index.js';
 import type { Tx } from '../db/types.js';
-import { enqueueWebhook, mayEnqueue } from './outbox.js';
-import { memberName } from './store.js';
+import { enqueueWebhook, eventBody } from './outbox.js';
+import { memberName, UNSTORED_TIME } from './store.js';
 
 /** Roles whose messages are sent out; internal notes (`note`) and system lines are not. */
 const SENT_ROLES = new Set(['visitor', 'assistant', 'agent']);
 
-/** Whether storing a message of `role` enqueues `message.created` (see mayEnqueue). */
-export async function wantsMessageCreated(tx: Tx, tenantId: string, role: string): Promise<boolean> {
-  return SENT_ROLES.has(role) && (await mayEnqueue(tx, tenantId, 'message.created'));
-}
-
-export async function messageCreated(
-  tx: Tx,
+/**
+ * The `message.created` event of a message about to be stored, for the statement that stores it and writes
+ * the event only if an endpoint wants it (conversations/store.ts): its id and body, the message's time left
+ * as UNSTORED_TIME for that statement to fill. Null for a role whose messages are never sent.
+ */
+export function messageCreatedEvent(
   tenantId: string,
   conversationId: string,
   message: { id: string; role: string; text: string; createdAt: string; citations?: unknown[]; confidence?: number },
-): Promise<void> {
-  if (!SENT_ROLES.has(message.role)) return;
-  await enqueueWebhook(tx, tenantId, 'message.created', {
+): { id: string; body: string } | null {
+  if (!SENT_ROLES.has(message.role)) return null;
+  const { id, body } = eventBody(tenantId, 'message.created', {
     conversationId,
-    message: message as { id: string; role: 'visitor'; text: string; createdAt: string },
+    message: { ...(message as { id: string; role: 'visitor'; text: string }), createdAt: UNSTORED_TIME },
   });
+  return { id, body };
 }
 
 /** `handoff.assigned` or `handoff.resolved` after a status change (a return to pending raises nothing). */

@@ -18,6 +18,9 @@ export const tokenKeyContext = (conversationId: string) => `pii-tokens/${convers
 
 export const tenantPolicy = async (tx: Tx): Promise<PiiPolicy> => (await tenantSettings(tx)).pii as PiiPolicy;
 
+/** Whether restoring `text` for the visitor (restoreForVisitor) asks the database: it has placeholders. */
+export const restoresFromVault = (text: string): boolean => text.search(PLACEHOLDER) >= 0;
+
 export class ConversationRedactor implements Redactor {
   constructor(private readonly keyring: Keyring) {}
 
