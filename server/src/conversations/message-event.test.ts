@@ -1,5 +1,6 @@
 // A message and its feed event are stored by one statement: what is published at once, what a stream
 // replays later (the stored event) and what the conversation lists must be the same message.
+import { WEBHOOK_EVENTS } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Tx } from '../db/types.js';
 import type { CreatedTenant } from '../tenants/service.js';
@@ -87,6 +88,10 @@ describe('a message and its events', () => {
       expect(JSON.stringify(body)).toBe(h.body);
       expect(Object.keys(body)).toEqual(['id', 'type', 'createdAt', 'tenantId', 'data']);
       expect(body).toMatchObject({ id: h.id, type: 'message.created', tenantId: a.tenant.id, data: { conversationId: conv.id } });
+      // As every event's id (outbox.ts): 16 bytes' worth, base64url; and what the catalog promises of its data.
+      expect(h.id).toMatch(/^msg_[A-Za-z0-9_-]{22}$/);
+      expect(WEBHOOK_EVENTS['message.created'].data.safeParse(body.data).success).toBe(true);
+      expect(body.createdAt).toBe(body.data.message.createdAt);
       expect(h.conversation_id).toBe(conv.id);
       const inList = listed.find((l) => l.id === body.data.message.id);
       expect(body.data.message).toEqual(JSON.parse(JSON.stringify(inList)));

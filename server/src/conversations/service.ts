@@ -297,11 +297,7 @@ async function append(tx: Tx, m: NewMessage, settles?: string): Promise<Appended
     created_at: new Date(0),
   });
   // Its webhook event too: the confidence as a real column gives it back, the time filled in there.
-  const webhook = webhooks.messageCreatedEvent(
-    m.tenantId,
-    m.conversationId,
-    m.confidence == null ? shown : { ...shown, confidence: asReal(m.confidence) },
-  );
+  const webhookMessage = webhooks.messageCreatedJson(m.confidence == null ? shown : { ...shown, confidence: asReal(m.confidence) });
   // A note goes to agents only, as its own event type.
   const [type, audience]: [string, Audience] = m.role === 'note' ? ['note', 'agents'] : ['message', 'all'];
   // The lock and the statement go in one message when the lock is not held yet (db/postgres.ts).
@@ -324,7 +320,7 @@ async function append(tx: Tx, m: NewMessage, settles?: string): Promise<Appended
         JSON.stringify({ message: shown }),
         audience,
       ],
-      { ...(settles ? { settles } : {}), ...(m.last ? { last: true } : {}), webhook },
+      { ...(settles ? { settles } : {}), ...(m.last ? { last: true } : {}), webhookMessage },
     ),
   ]);
   if (!locked || !stored) return null;

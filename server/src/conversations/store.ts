@@ -1,7 +1,7 @@
 // SQL of conversations, their messages and their feed of events, and of the handoff a conversation opens.
 import type { Tx } from '../db/types.js';
 import { notifyEvent } from './notify.js';
-import { fillMessageTime, OUTBOX_CTES } from '../webhooks/store.js';
+import { MESSAGE_CREATED_CTES } from '../webhooks/store.js';
 import { SETTLE_OWED_CTE } from './pending.js';
 import type { Audience, Citation, ConversationRow, HandoffReason, HandoffView, Role } from './service.js';
 
@@ -158,10 +158,9 @@ const isoMs = (at: string) => `to_char(${at} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"H
  * `message.created` webhook event (when an endpoint wants it: webhooks/store.ts) are stored. The events get
  * the message's time and confidence as stored, as they will be read back. Settling (an answer), it also
  * removes the owed question ($14, pending.ts) and stores only if it did and the conversation is still open:
- * of two claimants, the one whose delete found the row. The webhook event's id and body follow.
+ * of two claimants, the one whose delete found the row. The message's JSON for its webhook event follows.
  */
 const appendStatement = (settling: boolean) => {
-  const webhook = settling ? 15 : 14;
   return `WITH ${settling ? `${SETTLE_OWED_CTE('$14')},` : ''}
         dup AS (SELECT id, role, text, citations, confidence, created_at FROM messages
                  WHERE tenant_id = $2 AND conversation_id = $3 AND client_message_id = $10),
@@ -177,7 +176,7 @@ const appendStatement = (settling: boolean) => {
                                '{message,createdAt}', to_jsonb(${isoMs('ins.created_at')})),
                      $13::text
               FROM ins RETURNING id, tenant_id, conversation_id, created_at),
-        ${OUTBOX_CTES({ source: 'ins', type: 'message.created', body: `$${webhook + 1}`, id: `$${webhook}`, fill: (body) => fillMessageTime(body, isoMs('ins.created_at')) })}
+        ${MESSAGE_CREATED_CTES({ source: 'ins', message: `$${settling ? 15 : 14}`, at: isoMs('ins.created_at') })}
    SELECT dup.*, true AS duplicate, NULL::bigint AS event_id, NULL::timestamptz AS event_at, NULL AS notified, 0 AS webhooks FROM dup
    UNION ALL SELECT ins.*, false, e.id, e.created_at, ${notifyEvent}, (SELECT count(*)::int FROM outbox_deliveries) FROM ins, e`;
 };
@@ -193,10 +192,10 @@ const APPEND_SETTLING = appendStatement(true);
 export async function appendMessage(
   tx: Tx,
   params: AppendParams,
-  opts: { settles?: string; last?: boolean; webhook: { id: string; body: string } | null },
+  opts: { settles?: string; last?: boolean; webhookMessage: string | null },
 ): Promise<AppendedRow | undefined> {
   const sql = opts.settles ? APPEND_SETTLING : APPEND;
-  const values = [...params, ...(opts.settles ? [opts.settles] : []), opts.webhook?.id ?? null, opts.webhook?.body ?? null];
+  const values = [...params, ...(opts.settles ? [opts.settles] : []), opts.webhookMessage];
   const { rows } = await (opts.last ? tx.last<AppendedRow>(sql, values) : tx.query<AppendedRow>(sql, values));
   return rows[0];
 }

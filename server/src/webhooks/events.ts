@@ -3,28 +3,26 @@
 // never an internal note; key events never the secret; invitation events never the link.
 import { isUuid } from '../db/index.js';
 import type { Tx } from '../db/types.js';
-import { enqueueWebhook, eventBody } from './outbox.js';
+import { enqueueWebhook } from './outbox.js';
 import { memberName, UNSTORED_TIME } from './store.js';
 
 /** Roles whose messages are sent out; internal notes (`note`) and system lines are not. */
 const SENT_ROLES = new Set(['visitor', 'assistant', 'agent']);
 
 /**
- * The `message.created` event of a message about to be stored, for the statement that stores it and writes
- * the event only if an endpoint wants it (conversations/store.ts): its id and body, the message's time left
- * as UNSTORED_TIME for that statement to fill. Null for a role whose messages are never sent.
+ * A message's JSON in its `message.created` event, for the statement that stores the message and writes the
+ * event when an endpoint wants it (webhooks/store.ts, MESSAGE_CREATED_CTES), its time left to that statement.
+ * Null for a role whose messages are never sent.
  */
-export function messageCreatedEvent(
-  tenantId: string,
-  conversationId: string,
-  message: { id: string; role: string; text: string; createdAt: string; citations?: unknown[]; confidence?: number },
-): { id: string; body: string } | null {
-  if (!SENT_ROLES.has(message.role)) return null;
-  const { id, body } = eventBody(tenantId, 'message.created', {
-    conversationId,
-    message: { ...(message as { id: string; role: 'visitor'; text: string }), createdAt: UNSTORED_TIME },
-  });
-  return { id, body };
+export function messageCreatedJson(message: {
+  id: string;
+  role: string;
+  text: string;
+  createdAt: string;
+  citations?: unknown[];
+  confidence?: number;
+}): string | null {
+  return SENT_ROLES.has(message.role) ? JSON.stringify({ ...message, createdAt: UNSTORED_TIME }) : null;
 }
 
 /** `handoff.assigned` or `handoff.resolved` after a status change (a return to pending raises nothing). */

@@ -57,27 +57,16 @@ export async function mayEnqueue(tx: Tx, tenantId: string, type: WebhookEventTyp
 
 async function enqueue(tx: Tx, tenantId: string, type: WebhookEventType, data: unknown, only: string | null): Promise<string | null> {
   if (!only && !(await mayEnqueue(tx, tenantId, type))) return null;
-  // Built before knowing whether an endpoint wants it: the lookup and the writes are one statement.
-  const { id, body, conversationId } = eventBody(tenantId, type, data as WebhookData<typeof type>);
-  if (!(await insertEvent(tx, { tenantId, id, type, body, conversationId, only }))) return null;
-  wakeAfterCommit(tx);
-  return id;
-}
-
-/**
- * An event's id and body as stored and sent, and the conversation it is about: stored beside the body so a
- * data-subject erasure finds the event by it.
- */
-export function eventBody<T extends WebhookEventType>(
-  tenantId: string,
-  type: T,
-  data: WebhookData<T>,
-): { id: string; body: string; conversationId: string | null } {
   const id = newEventId();
   // Parsed against the catalog: what is sent is what the docs and the SDK types promise.
   const parsed = WEBHOOK_EVENTS[type].data.parse(data);
   const body = JSON.stringify({ id, type, createdAt: new Date().toISOString(), tenantId, data: parsed });
-  return { id, body, conversationId: webhookEventConversationId(type, parsed) };
+  // Stored beside the body so a data-subject erasure finds the event by its conversation. Built before
+  // knowing whether an endpoint wants it: the lookup and the writes are one statement.
+  const conversationId = webhookEventConversationId(type, parsed);
+  if (!(await insertEvent(tx, { tenantId, id, type, body, conversationId, only }))) return null;
+  wakeAfterCommit(tx);
+  return id;
 }
 
 /** Wakes this process's delivery worker once `tx` has committed (an event, or a replay). */

@@ -132,21 +132,29 @@ export async function insertEvent(
   return rows[0]!.n;
 }
 
-/** A message's time in a `message.created` body built before the message is stored (events.ts). */
+/** A message's time in its `message.created` JSON as built before it is stored (events.ts), for MESSAGE_CREATED_CTES to fill. */
 export const UNSTORED_TIME = new Date(0).toISOString();
-/** SQL: such a body with the stored time, `at` (ISO 8601 text), in its place. Quotes in the message's own text are escaped: only the key matches. */
-export const fillMessageTime = (body: string, at: string) => `replace(${body}, '"createdAt":"${UNSTORED_TIME}"', '"createdAt":"' || ${at} || '"')`;
 
 /**
- * The outbox's event (`insertEvent`) as CTEs of the statement that stores what it is about (a message,
- * conversations/store.ts), whose $2 is the tenant and $3 the conversation: event $id of `type`, written with
- * its deliveries only when that statement's CTE `source` has a row and an endpoint wants it, its body the
- * text $body with `fill` (SQL) applied. `outbox_deliveries` has a row per delivery written.
+ * A message's `message.created` event as CTEs of the statement that stores the message (conversations/
+ * store.ts), whose $2 is the tenant and $3 the conversation, and whose CTE `source` has the stored row when
+ * it stored one: the event and one due delivery per enabled endpoint that wants it, else nothing, and
+ * nothing built. `message` is the message's JSON (text, null for none) with UNSTORED_TIME for its time; `at`
+ * is SQL of the stored time as ISO 8601 text, which the event and the message get. The body is the one
+ * outbox.ts writes of any event, byte for byte in form: compact, its keys in the same order; the id is as
+ * unguessable (122 random bits). `outbox_deliveries` has a row per delivery.
  */
-export const OUTBOX_CTES = (p: { source: string; type: string; id: string; body: string; fill: (body: string) => string }) =>
-  `outbox_endpoints AS (SELECT id FROM webhook_endpoints WHERE tenant_id = $2 AND enabled AND ${p.body}::text IS NOT NULL AND '${p.type}' = ANY (events)),
+export const MESSAGE_CREATED_CTES = (p: { source: string; message: string; at: string }) =>
+  `outbox_endpoints AS (SELECT id FROM webhook_endpoints
+                         WHERE tenant_id = $2 AND enabled AND ${p.message}::text IS NOT NULL AND 'message.created' = ANY (events)),
         outbox_event AS (INSERT INTO webhook_events (tenant_id, id, type, body, conversation_id)
-                         SELECT $2, ${p.id}::text, '${p.type}', ${p.fill(`${p.body}::text`)}, $3 FROM ${p.source}
+                         SELECT $2, ev.id, 'message.created',
+                                '{"id":"' || ev.id || '","type":"message.created","createdAt":"' || ev.at || '","tenantId":"' || $2::text
+                                  || '","data":{"conversationId":"' || $3::text || '","message":'
+                                  || replace(${p.message}::text, '"createdAt":"${UNSTORED_TIME}"', '"createdAt":"' || ev.at || '"') || '}}',
+                                $3
+                           FROM (SELECT 'msg_' || translate(encode(uuid_send(gen_random_uuid()), 'base64'), '+/=', '-_') AS id, ${p.at} AS at
+                                   FROM ${p.source}) ev
                           WHERE EXISTS (SELECT 1 FROM outbox_endpoints) RETURNING id),
         outbox_deliveries AS (INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, event_id, next_attempt_at)
                               SELECT $2, gen_random_uuid(), outbox_endpoints.id, outbox_event.id, now() FROM outbox_endpoints, outbox_event RETURNING 1)`;
