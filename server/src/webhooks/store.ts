@@ -139,8 +139,9 @@ export const UNSTORED_TIME = new Date(0).toISOString();
  * A message's `message.created` event as CTEs of the statement that stores the message (conversations/
  * store.ts), whose $2 is the tenant and $3 the conversation, and whose CTE `source` has the stored row when
  * it stored one: the event and one due delivery per enabled endpoint that wants it, else nothing, and
- * nothing built. `message` is the message's JSON (text, null for none) with UNSTORED_TIME for its time; `at`
- * is SQL of the stored time as ISO 8601 text, which the event and the message get. The body is the one
+ * nothing built. `message` is the message's JSON (text, null for none) with UNSTORED_TIME for its time (the
+ * quotes of its own text are escaped: only its key matches); `at` is SQL of the stored time as ISO 8601
+ * text, which the event and the message get. The body is the one
  * outbox.ts writes of any event, byte for byte in form: compact, its keys in the same order; the id is as
  * unguessable (122 random bits). `outbox_deliveries` has a row per delivery.
  */
