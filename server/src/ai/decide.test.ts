@@ -105,6 +105,15 @@ describe('sentence selection', () => {
     expect(extractiveAnswer('can I return sale items?', [RETURNS]).text).toBe('Sale items can be returned within 14 days. [1]');
   });
 
+  test('a chunk edited since it was last read is read again: the answer quotes its words of now', () => {
+    const before = p('Returns › Edited', 'Sale items can be returned within 14 days.', 9);
+    expect(extractiveAnswer('can I return sale items?', [before]).text).toBe('Sale items can be returned within 14 days. [1]');
+    const after = { ...before, text: 'Sale items can be exchanged within 7 days. Sale items cannot be returned.' };
+    expect(extractiveAnswer('can I return sale items?', [after]).text).toBe('Sale items cannot be returned. [1]');
+    const renamed = { ...after, title: 'Exchanges › Sale items' };
+    expect(extractiveAnswer('how do exchanges work?', [renamed]).text).toBe('Sale items can be exchanged within 7 days. [1]');
+  });
+
   test('a heading alone is not support', () => {
     expect(extractiveAnswer('refund timing', [p('Returns › Refund timing', 'Contact us.', 5)]).text).toBe('');
   });

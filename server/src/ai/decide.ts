@@ -2,13 +2,12 @@
 // answer → the probability that the answer cites the right passage (logistic regression, coefficients in
 // decision-model.ts, fitted offline by bench/fit-decision.ts on the tuning and dev splits of the support bench).
 // Two thresholds per tenant turn it into an action: answer; offer "Did you mean: <heading>?"; hand off.
-import { analyze } from '../knowledge/analyze.js';
 import { bm25Strength } from '../knowledge/retrieval.js';
 import { possibleSlips, withSpellingFixes } from '../knowledge/spelling.js';
 import { headingMatch, headingOf, questionType } from '../knowledge/intent.js';
 import type { WeightedTerm } from '../knowledge/expand.js';
 import { FITTED } from './decision-model.js';
-import { extractiveAnswer, type ExtractiveAnswer, type Passage } from './extractive.js';
+import { analysed, extractiveAnswer, type ExtractiveAnswer, type Passage } from './extractive.js';
 
 /** What the decision looks at, each 0..1. */
 export interface DecisionFeatures {
@@ -118,7 +117,7 @@ function offers(passages: readonly Passage[], cited: number): { index: number; h
 /** How many of the passages have each term: the vocabulary a question's typing slips are read against. */
 function passageFrequencies(passages: readonly Passage[]): Map<string, number> {
   const df = new Map<string, number>();
-  for (const p of passages) for (const t of new Set(analyze(`${p.title} ${p.text}`))) df.set(t, (df.get(t) ?? 0) + 1);
+  for (const p of passages) for (const t of analysed(p).terms) df.set(t, (df.get(t) ?? 0) + 1);
   return df;
 }
 

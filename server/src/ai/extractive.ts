@@ -51,6 +51,35 @@ export function sentences(text: string): string[] {
     .filter((s) => s.length >= 12 && s.length <= 600);
 }
 
+/** What the answerer reads of a passage: its terms, its heading's, and each sentence with its own. */
+interface Analysed {
+  title: string;
+  text: string;
+  terms: ReadonlySet<string>;
+  titleTerms: ReadonlySet<string>;
+  sentences: { s: string; terms: ReadonlySet<string> }[];
+}
+
+// The same for every question a passage answers, and most of an answer's work when analysed again each time:
+// kept by chunk (bounded: emptied when full), and used only while the chunk's words are the same.
+const ANALYSED = new Map<string, Analysed>();
+const MAX_ANALYSED = 2_000;
+
+export function analysed(p: Passage): Analysed {
+  const kept = ANALYSED.get(p.chunkId);
+  if (kept && kept.text === p.text && kept.title === p.title) return kept;
+  const a: Analysed = {
+    title: p.title,
+    text: p.text,
+    terms: new Set(analyze(`${p.title} ${p.text}`)),
+    titleTerms: new Set(analyze(p.title)),
+    sentences: sentences(p.text).map((s) => ({ s, terms: new Set(analyze(s)) })),
+  };
+  if (ANALYSED.size >= MAX_ANALYSED) ANALYSED.clear();
+  ANALYSED.set(p.chunkId, a);
+  return a;
+}
+
 /** How well a set of terms meets each of the question's words: 1 for the word itself, a synonym's weight for a synonym. */
 function meets(words: readonly string[], terms: readonly WeightedTerm[], have: ReadonlySet<string>): Map<string, number> {
   const out = new Map<string, number>();
@@ -72,9 +101,8 @@ export function extractiveAnswer(
   const ts = (terms ?? expandQuery(question)).filter((t) => !t.from || q.includes(t.from));
   const empty = { text: '', cited: [], coverage: 0, missing: q.length ? 1 : 0, unmet: q.length ? 1 : 0 };
   if (!q.length || !passages.length) return empty;
-  const passageTerms = passages.map((p) => new Set(analyze(`${p.title} ${p.text}`)));
-  const titleTerms = passages.map((p) => new Set(analyze(p.title)));
-  const passageMeets = passageTerms.map((have) => meets(q, ts, have));
+  const read = passages.map(analysed);
+  const passageMeets = read.map((a) => meets(q, ts, a.terms));
   // Rarer question words (in fewer passages) weigh more, as in IDF.
   const df = new Map(q.map((w) => [w, passageMeets.filter((m) => (m.get(w) ?? 0) > 0).length]));
   const weight = (w: string) => Math.log(1 + (passages.length + 1) / (1 + (df.get(w) ?? 0)));
@@ -87,10 +115,10 @@ export function extractiveAnswer(
   // as much as the question's weightiest word: it decides between sentences of the passage, never the passage.
   const gives = GIVES[questionType(question)];
   const answersType = Math.max(...q.map(weight));
-  const candidates = passages.flatMap((p, pi) =>
-    sentences(p.text).map((s, si) => {
-      const own = meets(q, ts, new Set(analyze(s)));
-      const title = meets(q, ts, titleTerms[pi]!);
+  const candidates = read.flatMap((a, pi) =>
+    a.sentences.map(({ s, terms: have }, si) => {
+      const own = meets(q, ts, have);
+      const title = meets(q, ts, a.titleTerms);
       const score =
         q.reduce((n, w) => n + weight(w) * Math.max(own.get(w) ?? 0, 0.5 * (title.get(w) ?? 0)), 0) + (gives?.test(s) ? answersType : 0) - 0.01 * si;
       return { pi, si, s, score, own, title, inSentence: own.size };
