@@ -18,9 +18,9 @@ function pattern(op: Operation): RegExp {
 
 // Each list's operations by method, fewer parameters first (`/x/me` before `/x/{id}`), else in the list's
 // order: the first that matches is the one. Built once per list: every request's metrics ask.
-const byMethod = new WeakMap<readonly Operation[], Map<string, { op: Operation; re: RegExp }[]>>();
+const byMethod = new WeakMap<readonly Operation[], Map<Method, { op: Operation; re: RegExp }[]>>();
 
-function indexOf(ops: readonly Operation[]): Map<string, { op: Operation; re: RegExp }[]> {
+function indexOf(ops: readonly Operation[]): Map<Method, { op: Operation; re: RegExp }[]> {
   let index = byMethod.get(ops);
   if (!index) {
     index = new Map();
@@ -36,7 +36,7 @@ function indexOf(ops: readonly Operation[]): Map<string, { op: Operation; re: Re
 
 /** The operation serving `method path` (HEAD is served by GET), preferring a literal segment over a parameter. */
 export function findOperation(ops: readonly Operation[], method: string, path: string): Operation | undefined {
-  const m = method.toLowerCase() === 'head' ? 'get' : method.toLowerCase();
+  const m = (method.toLowerCase() === 'head' ? 'get' : method.toLowerCase()) as Method;
   return indexOf(ops)
     .get(m)
     ?.find((e) => e.re.test(path))?.op;
