@@ -88,7 +88,7 @@ const notice = (role: Role, text: string) => {
 };
 
 /** A number as a `real` column gives it back: the shortest decimal of the nearest float4, as PostgreSQL prints it. */
-export function asReal(x: number): number {
+function asReal(x: number): number {
   const f = Math.fround(x);
   for (let digits = 1; digits < 9; digits++) {
     const y = Number(f.toPrecision(digits));

@@ -160,8 +160,8 @@ const isoMs = (at: string) => `to_char(${at} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"H
  * removes the owed question ($14, pending.ts) and stores only if it did and the conversation is still open:
  * of two claimants, the one whose delete found the row. The message's JSON for its webhook event follows.
  */
-const appendStatement = (settling: boolean) => {
-  return `WITH ${settling ? `${SETTLE_OWED_CTE('$14')},` : ''}
+const appendStatement = (settling: boolean) =>
+  `WITH ${settling ? `${SETTLE_OWED_CTE('$14')},` : ''}
         dup AS (SELECT id, role, text, citations, confidence, created_at FROM messages
                  WHERE tenant_id = $2 AND conversation_id = $3 AND client_message_id = $10),
         next AS (UPDATE conversations SET last_seq = last_seq + 1, updated_at = now(), active_hour = date_trunc('hour', now())
@@ -179,7 +179,6 @@ const appendStatement = (settling: boolean) => {
         ${MESSAGE_CREATED_CTES({ source: 'ins', message: `$${settling ? 15 : 14}`, at: isoMs('ins.created_at') })}
    SELECT dup.*, true AS duplicate, NULL::bigint AS event_id, NULL::timestamptz AS event_at, NULL AS notified, 0 AS webhooks FROM dup
    UNION ALL SELECT ins.*, false, e.id, e.created_at, ${notifyEvent}, (SELECT count(*)::int FROM outbox_deliveries) FROM ins, e`;
-};
 const APPEND = appendStatement(false);
 const APPEND_SETTLING = appendStatement(true);
 
