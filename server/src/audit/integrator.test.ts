@@ -76,7 +76,11 @@ describe('sequencing and integration', () => {
     for (let i = 0; i < 64; i++) await append(id, i);
     await vi.waitFor(async () => expect((await pendingEntries(t.runtime.db)).count).toBe(0), { timeout: 10_000 });
     counting = false;
-    expect(batches.reduce((a, b) => a + b, 0)).toBe(64);
+    // Every entry of the burst has its index. The batches counted may include one more: the tenant's own
+    // first entries, when the run that integrated them tells its observers just after integrateNow saw none
+    // pending (its commit is visible before its answer arrives).
+    expect((await seqs(id)).filter((r) => r.i !== null && r.seq !== null)).toHaveLength(64);
+    expect(batches.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(64);
     // Each run costs a lease and a transaction of its own: one per commit would double a burst's work.
     expect(batches.length).toBeLessThanOrEqual(16);
   });
