@@ -1,4 +1,5 @@
-// Pieces every view uses: problem display, a secret shown once, loading state, a file saved, highlighted text.
+// Pieces every view uses: problem display, a secret shown once, loading state, a file saved, highlighted text,
+// a table that scrolls on its own.
 import type { Problem } from '@parley/protocol';
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
@@ -159,3 +160,17 @@ export const When = ({ iso }: { iso: string | null }) =>
   ) : (
     <>—</>
   );
+
+/** A table that scrolls sideways in a region of its own on a narrow screen, never the page (WCAG 1.4.10).
+ * The region is named and focusable, so it can be scrolled from the keyboard; the label is also the
+ * table's caption for screen readers. */
+export function ScrollingTable({ label, children }: { label: string; children: ComponentChildren }) {
+  return (
+    <div class="table-scroll" role="region" aria-label={label} tabIndex={0}>
+      <table>
+        <caption class="sr-only">{label}</caption>
+        {children}
+      </table>
+    </div>
+  );
+}

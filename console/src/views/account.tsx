@@ -4,7 +4,7 @@ import type { MyMfa, Session } from '@parley/protocol';
 import { useState } from 'preact/hooks';
 import { unwrap } from '../api.js';
 import type { ViewProps } from '../app.js';
-import { ProblemView, useAction, useLoad, When } from '../components.js';
+import { ProblemView, ScrollingTable, useAction, useLoad, When } from '../components.js';
 import { RecoveryCodes, TotpSecret } from '../signin.js';
 import { optionsOf, webauthn } from '../webauthn.js';
 
@@ -50,46 +50,44 @@ function Sessions({ api }: ViewProps) {
       <h2 id="sessions-title">Where you are signed in</h2>
       <ProblemView problem={list.problem} />
       {list.data ? (
-        <div class="table-scroll">
-          <table>
-            <thead>
-              <tr>
-                <th>Browser</th>
-                <th>Signed in</th>
-                <th>Last active</th>
-                <th>Ends</th>
-                <th>
-                  <span class="sr-only">Actions</span>
-                </th>
+        <ScrollingTable label="Sessions">
+          <thead>
+            <tr>
+              <th>Browser</th>
+              <th>Signed in</th>
+              <th>Last active</th>
+              <th>Ends</th>
+              <th>
+                <span class="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.data.sessions.map((s) => (
+              <tr key={s.id} aria-current={s.current ? 'true' : undefined}>
+                <td>
+                  {describeAgent(s.userAgent)} {s.current ? <span class="badge assigned">this session</span> : null}
+                </td>
+                <td>
+                  <When iso={s.createdAt} /> <span class="muted">with {METHODS[s.method] ?? s.method}</span>
+                </td>
+                <td>
+                  <When iso={s.lastSeenAt} />
+                </td>
+                <td>
+                  <When iso={s.expiresAt} />
+                </td>
+                <td class="actions">
+                  {s.current ? null : (
+                    <button type="button" class="small secondary" disabled={action.busy} onClick={() => revoke([s.id])}>
+                      Sign out
+                    </button>
+                  )}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {list.data.sessions.map((s) => (
-                <tr key={s.id} aria-current={s.current ? 'true' : undefined}>
-                  <td>
-                    {describeAgent(s.userAgent)} {s.current ? <span class="badge assigned">this session</span> : null}
-                  </td>
-                  <td>
-                    <When iso={s.createdAt} /> <span class="muted">with {METHODS[s.method] ?? s.method}</span>
-                  </td>
-                  <td>
-                    <When iso={s.lastSeenAt} />
-                  </td>
-                  <td>
-                    <When iso={s.expiresAt} />
-                  </td>
-                  <td class="actions">
-                    {s.current ? null : (
-                      <button type="button" class="small secondary" disabled={action.busy} onClick={() => revoke([s.id])}>
-                        Sign out
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+            ))}
+          </tbody>
+        </ScrollingTable>
       ) : null}
       {others.length > 1 ? (
         <button type="button" class="secondary" disabled={action.busy} onClick={() => revoke(others.map((s) => s.id))}>

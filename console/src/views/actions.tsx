@@ -3,7 +3,7 @@
 import type { Action, ActionRisk, AdminMe } from '@parley/protocol';
 import { useState } from 'preact/hooks';
 import type { Api } from '../api.js';
-import { ProblemView, SecretOnce, useAction, useLoad } from '../components.js';
+import { ProblemView, ScrollingTable, SecretOnce, useAction, useLoad } from '../components.js';
 
 const RISKS: { value: ActionRisk; label: string }[] = [
   { value: 'read', label: 'read: runs at once, no approval' },
@@ -195,61 +195,58 @@ export function ActionsView({ api }: { api: Api; me: AdminMe }) {
       </p>
       <ProblemView problem={list.problem} />
       {/* Focusable: on a phone the table scrolls sideways, also when it has no rows (and so no buttons). */}
-      <div class="table-scroll" role="region" aria-label="Actions" tabIndex={0}>
-        <table>
-          <caption class="sr-only">Actions</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Endpoint</th>
-              <th scope="col">Risk</th>
-              <th scope="col">Expires after</th>
-              <th scope="col">State</th>
-              <th scope="col">
-                <span class="sr-only">Actions</span>
-              </th>
+      <ScrollingTable label="Actions">
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Endpoint</th>
+            <th scope="col">Risk</th>
+            <th scope="col">Expires after</th>
+            <th scope="col">State</th>
+            <th scope="col">
+              <span class="sr-only">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {list.data?.actions.map((a) => (
+            <tr key={a.id}>
+              <td>
+                <code dir="ltr">{a.name}</code>
+                <div class="muted">{a.description}</div>
+              </td>
+              <td class="endpoint-url">
+                <code dir="ltr">{a.endpoint}</code>
+              </td>
+              <td>
+                <span class={`badge risk-${a.risk}`}>{a.risk}</span>
+              </td>
+              <td>
+                <bdi>{a.expiresAfterSeconds % 3600 ? `${Math.round(a.expiresAfterSeconds / 60)} min` : `${a.expiresAfterSeconds / 3600} h`}</bdi>
+              </td>
+              <td>
+                <span class={`badge ${a.enabled ? 'active' : 'disabled'}`}>{a.enabled ? 'enabled' : 'disabled'}</span>
+              </td>
+              <td class="actions">
+                <button type="button" class="secondary" onClick={() => setEditing(a)} aria-label={`Edit ${a.name}`}>
+                  Edit
+                </button>
+                <button
+                  type="button"
+                  class="secondary"
+                  onClick={() => setEnabled(a, !a.enabled)}
+                  aria-label={`${a.enabled ? 'Disable' : 'Enable'} ${a.name}`}
+                >
+                  {a.enabled ? 'Disable' : 'Enable'}
+                </button>
+                <button type="button" class="danger" onClick={() => remove(a)} aria-label={`Remove ${a.name}`}>
+                  Remove
+                </button>
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {list.data?.actions.map((a) => (
-              <tr key={a.id}>
-                <td>
-                  <code dir="ltr">{a.name}</code>
-                  <div class="muted">{a.description}</div>
-                </td>
-                <td class="endpoint-url">
-                  <code dir="ltr">{a.endpoint}</code>
-                </td>
-                <td>
-                  <span class={`badge risk-${a.risk}`}>{a.risk}</span>
-                </td>
-                <td>
-                  <bdi>{a.expiresAfterSeconds % 3600 ? `${Math.round(a.expiresAfterSeconds / 60)} min` : `${a.expiresAfterSeconds / 3600} h`}</bdi>
-                </td>
-                <td>
-                  <span class={`badge ${a.enabled ? 'active' : 'disabled'}`}>{a.enabled ? 'enabled' : 'disabled'}</span>
-                </td>
-                <td class="actions">
-                  <button type="button" class="secondary" onClick={() => setEditing(a)} aria-label={`Edit ${a.name}`}>
-                    Edit
-                  </button>
-                  <button
-                    type="button"
-                    class="secondary"
-                    onClick={() => setEnabled(a, !a.enabled)}
-                    aria-label={`${a.enabled ? 'Disable' : 'Enable'} ${a.name}`}
-                  >
-                    {a.enabled ? 'Disable' : 'Enable'}
-                  </button>
-                  <button type="button" class="danger" onClick={() => remove(a)} aria-label={`Remove ${a.name}`}>
-                    Remove
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+          ))}
+        </tbody>
+      </ScrollingTable>
       {list.data && !list.data.actions.length ? <p class="muted">No actions yet.</p> : null}
       <ProblemView problem={action.problem} />
       {editing ? (

@@ -2,7 +2,7 @@
 import type { AuditEntry, CheckpointResponse as Checkpoint } from '@parley/protocol';
 import { useState } from 'preact/hooks';
 import type { Api } from '../api.js';
-import { ProblemView, useAction, useLoad, When } from '../components.js';
+import { ProblemView, ScrollingTable, useAction, useLoad, When } from '../components.js';
 import { verifyConsistency, verifyInclusion } from '../merkle.js';
 
 const PAGE = 50;
@@ -124,46 +124,43 @@ export function AuditView({ api }: { api: Api }) {
         ) : null}
       </section>
       <ProblemView problem={page.problem} />
-      <div class="table-scroll" role="region" aria-label="Audit entries" tabIndex={0}>
-        <table>
-          <caption class="sr-only">Audit entries</caption>
-          <thead>
-            <tr>
-              <th scope="col">#</th>
-              <th scope="col">Time</th>
-              <th scope="col">Actor</th>
-              <th scope="col">Action</th>
-              <th scope="col">Target</th>
-              <th scope="col">Reason</th>
-              <th scope="col">Request id</th>
-              <th scope="col">Inclusion</th>
+      <ScrollingTable label="Audit entries">
+        <thead>
+          <tr>
+            <th scope="col">#</th>
+            <th scope="col">Time</th>
+            <th scope="col">Actor</th>
+            <th scope="col">Action</th>
+            <th scope="col">Target</th>
+            <th scope="col">Reason</th>
+            <th scope="col">Request id</th>
+            <th scope="col">Inclusion</th>
+          </tr>
+        </thead>
+        <tbody>
+          {page.data?.entries.map((e) => (
+            <tr key={e.seq}>
+              <td>{e.seq}</td>
+              <td>
+                <When iso={e.ts} />
+              </td>
+              <td>
+                {e.actor.type}
+                {e.actor.id ? <code> {shortId(e.actor.id)}</code> : null}
+              </td>
+              <td>
+                <code>{e.action}</code>
+              </td>
+              <td>{e.target ? `${e.target.type} ${e.target.id ? shortId(e.target.id) : ''}` : ''}</td>
+              <td>{e.reason ?? ''}</td>
+              <td>{e.requestId ? <code>{e.requestId}</code> : ''}</td>
+              <td>
+                <VerifyEntry api={api} entry={e} cp={cp.data} />
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {page.data?.entries.map((e) => (
-              <tr key={e.seq}>
-                <td>{e.seq}</td>
-                <td>
-                  <When iso={e.ts} />
-                </td>
-                <td>
-                  {e.actor.type}
-                  {e.actor.id ? <code> {shortId(e.actor.id)}</code> : null}
-                </td>
-                <td>
-                  <code>{e.action}</code>
-                </td>
-                <td>{e.target ? `${e.target.type} ${e.target.id ? shortId(e.target.id) : ''}` : ''}</td>
-                <td>{e.reason ?? ''}</td>
-                <td>{e.requestId ? <code>{e.requestId}</code> : ''}</td>
-                <td>
-                  <VerifyEntry api={api} entry={e} cp={cp.data} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+          ))}
+        </tbody>
+      </ScrollingTable>
       <div class="row">
         <button type="button" class="secondary" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
           Previous

@@ -2,7 +2,7 @@
 import type { Domain } from '@parley/protocol';
 import { useState } from 'preact/hooks';
 import type { Api } from '../api.js';
-import { ProblemView, useAction, useLoad, When } from '../components.js';
+import { ProblemView, ScrollingTable, useAction, useLoad, When } from '../components.js';
 
 export function DomainsView({ api }: { api: Api }) {
   const list = useLoad(() => api<{ domains: Domain[] }>('GET', '/domains'));
@@ -26,37 +26,34 @@ export function DomainsView({ api }: { api: Api }) {
     <div>
       <p>The widget starts only on pages whose origin matches one of these patterns.</p>
       <ProblemView problem={list.problem} />
-      <div class="table-scroll" role="region" aria-label="Allowed domains" tabIndex={0}>
-        <table>
-          <caption class="sr-only">Allowed domains</caption>
-          <thead>
-            <tr>
-              <th scope="col">Pattern</th>
-              <th scope="col">Added</th>
-              <th scope="col">
-                <span class="sr-only">Actions</span>
-              </th>
+      <ScrollingTable label="Allowed domains">
+        <thead>
+          <tr>
+            <th scope="col">Pattern</th>
+            <th scope="col">Added</th>
+            <th scope="col">
+              <span class="sr-only">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {list.data?.domains.map((d) => (
+            <tr key={d.id}>
+              <td>
+                <code>{d.pattern}</code>
+              </td>
+              <td>
+                <When iso={d.createdAt} />
+              </td>
+              <td>
+                <button type="button" class="danger" onClick={() => remove(d)} aria-label={`Remove ${d.pattern}`}>
+                  Remove
+                </button>
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {list.data?.domains.map((d) => (
-              <tr key={d.id}>
-                <td>
-                  <code>{d.pattern}</code>
-                </td>
-                <td>
-                  <When iso={d.createdAt} />
-                </td>
-                <td>
-                  <button type="button" class="danger" onClick={() => remove(d)} aria-label={`Remove ${d.pattern}`}>
-                    Remove
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+          ))}
+        </tbody>
+      </ScrollingTable>
       <form onSubmit={add} class="card">
         <label for="domain-pattern">Add a domain</label>
         <input

@@ -4,7 +4,7 @@ import type { EvidencePackSummary } from '@parley/protocol';
 import { EVIDENCE_FRAMEWORKS, MAX_EVIDENCE_PERIOD_DAYS, type EvidenceFramework } from '@parley/protocol/constants';
 import { useState } from 'preact/hooks';
 import type { ViewProps } from '../app.js';
-import { ProblemView, saveFile, useAction, useLoad, When } from '../components.js';
+import { ProblemView, saveFile, ScrollingTable, useAction, useLoad, When } from '../components.js';
 
 const FRAMEWORK_LABELS: Record<EvidenceFramework, string> = {
   soc2: 'SOC 2',
@@ -171,40 +171,38 @@ export function EvidenceView({ api }: ViewProps) {
         {!packs.data && !packs.problem ? <p class="muted">Loading…</p> : null}
         {packs.data && !packs.data.packs.length ? <p class="muted">None yet.</p> : null}
         {packs.data?.packs.length ? (
-          <div class="table-scroll">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Version</th>
-                  <th scope="col">Framework</th>
-                  <th scope="col">Built</th>
-                  <th scope="col">Replaced</th>
-                  <th scope="col">
-                    <span class="sr-only">Download</span>
-                  </th>
+          <ScrollingTable label="Kept versions">
+            <thead>
+              <tr>
+                <th scope="col">Version</th>
+                <th scope="col">Framework</th>
+                <th scope="col">Built</th>
+                <th scope="col">Replaced</th>
+                <th scope="col">
+                  <span class="sr-only">Download</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {packs.data.packs.map((p) => (
+                <tr key={p.version}>
+                  <td>{p.version}</td>
+                  <td>{FRAMEWORK_LABELS[p.framework]}</td>
+                  <td>
+                    <When iso={p.createdAt} />
+                  </td>
+                  <td>
+                    <When iso={p.supersededAt} />
+                  </td>
+                  <td>
+                    <button type="button" class="secondary" disabled={kept.busy} onClick={() => download(p.version)}>
+                      Download v{p.version}
+                    </button>
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {packs.data.packs.map((p) => (
-                  <tr key={p.version}>
-                    <td>{p.version}</td>
-                    <td>{FRAMEWORK_LABELS[p.framework]}</td>
-                    <td>
-                      <When iso={p.createdAt} />
-                    </td>
-                    <td>
-                      <When iso={p.supersededAt} />
-                    </td>
-                    <td>
-                      <button type="button" class="secondary" disabled={kept.busy} onClick={() => download(p.version)}>
-                        Download v{p.version}
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+              ))}
+            </tbody>
+          </ScrollingTable>
         ) : null}
         <ProblemView problem={kept.problem} />
       </section>

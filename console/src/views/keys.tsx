@@ -5,7 +5,7 @@ import type { ApiKey, Capability } from '@parley/protocol';
 import { CAPABILITIES } from '@parley/protocol/constants';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Api } from '../api.js';
-import { ProblemView, SecretOnce, useAction, useLoad, when, When } from '../components.js';
+import { ProblemView, ScrollingTable, SecretOnce, useAction, useLoad, when, When } from '../components.js';
 import { GatedStatus, useGated } from '../gated.js';
 
 const GRACE = [
@@ -75,67 +75,64 @@ export function KeysView({ api }: { api: Api }) {
       </div>
       <GatedStatus gated={rotated} />
       <ProblemView problem={rotated.problem} />
-      <div class="table-scroll" role="region" aria-label="API keys" tabIndex={0}>
-        <table>
-          <caption class="sr-only">API keys</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Prefix</th>
-              <th scope="col">Capabilities</th>
-              <th scope="col">Last used</th>
-              <th scope="col">State</th>
-              <th scope="col">
-                <span class="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data?.apiKeys.map((k) => {
-              const ended = k.revokedAt && new Date(k.revokedAt) <= new Date();
-              return (
-                <tr key={k.id}>
-                  <td>{k.name}</td>
-                  <td>
-                    <code>{k.prefix}…</code>
-                  </td>
-                  <td class="caps">{k.capabilities.join(', ')}</td>
-                  <td>
-                    <When iso={k.lastUsedAt} />
-                  </td>
-                  <td>
-                    {ended
-                      ? `revoked ${when(k.revokedAt)}`
-                      : k.revokedAt
-                        ? `ends ${when(k.revokedAt)}`
-                        : k.expiresAt
-                          ? `expires ${when(k.expiresAt)}`
-                          : 'active'}
-                  </td>
-                  <td class="actions">
-                    {k.revokedAt ? null : (
-                      <>
-                        <button
-                          type="button"
-                          class="secondary"
-                          disabled={rotated.busy || pending(rotated)}
-                          onClick={() => rotate(k)}
-                          aria-label={`Rotate ${k.name}`}
-                        >
-                          Rotate
-                        </button>
-                        <button type="button" class="danger" onClick={() => revoke(k)} aria-label={`Revoke ${k.name}`}>
-                          Revoke
-                        </button>
-                      </>
-                    )}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+      <ScrollingTable label="API keys">
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Prefix</th>
+            <th scope="col">Capabilities</th>
+            <th scope="col">Last used</th>
+            <th scope="col">State</th>
+            <th scope="col">
+              <span class="sr-only">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {list.data?.apiKeys.map((k) => {
+            const ended = k.revokedAt && new Date(k.revokedAt) <= new Date();
+            return (
+              <tr key={k.id}>
+                <td>{k.name}</td>
+                <td>
+                  <code>{k.prefix}…</code>
+                </td>
+                <td class="caps">{k.capabilities.join(', ')}</td>
+                <td>
+                  <When iso={k.lastUsedAt} />
+                </td>
+                <td>
+                  {ended
+                    ? `revoked ${when(k.revokedAt)}`
+                    : k.revokedAt
+                      ? `ends ${when(k.revokedAt)}`
+                      : k.expiresAt
+                        ? `expires ${when(k.expiresAt)}`
+                        : 'active'}
+                </td>
+                <td class="actions">
+                  {k.revokedAt ? null : (
+                    <>
+                      <button
+                        type="button"
+                        class="secondary"
+                        disabled={rotated.busy || pending(rotated)}
+                        onClick={() => rotate(k)}
+                        aria-label={`Rotate ${k.name}`}
+                      >
+                        Rotate
+                      </button>
+                      <button type="button" class="danger" onClick={() => revoke(k)} aria-label={`Revoke ${k.name}`}>
+                        Revoke
+                      </button>
+                    </>
+                  )}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </ScrollingTable>
       <form onSubmit={create} class="card">
         <h2>Create a key</h2>
         <label for="key-name">Name</label>

@@ -3,7 +3,7 @@
 import type { EmbeddingSyncResponse, KnowledgeSearchResponse, KnowledgeSource } from '@parley/protocol';
 import { useState } from 'preact/hooks';
 import type { Api } from '../api.js';
-import { ProblemView, useAction, useLoad, When } from '../components.js';
+import { ProblemView, ScrollingTable, useAction, useLoad, When } from '../components.js';
 
 export function KnowledgeView({ api }: { api: Api }) {
   const list = useLoad(() => api<{ sources: KnowledgeSource[] }>('GET', '/knowledge/sources'));
@@ -41,39 +41,36 @@ export function KnowledgeView({ api }: { api: Api }) {
   return (
     <div>
       <ProblemView problem={list.problem} />
-      <div class="table-scroll" role="region" aria-label="Knowledge sources" tabIndex={0}>
-        <table>
-          <caption class="sr-only">Knowledge sources</caption>
-          <thead>
-            <tr>
-              <th scope="col">Title</th>
-              <th scope="col">Your id</th>
-              <th scope="col">Chunks</th>
-              <th scope="col">Updated</th>
-              <th scope="col">
-                <span class="sr-only">Actions</span>
-              </th>
+      <ScrollingTable label="Knowledge sources">
+        <thead>
+          <tr>
+            <th scope="col">Title</th>
+            <th scope="col">Your id</th>
+            <th scope="col">Chunks</th>
+            <th scope="col">Updated</th>
+            <th scope="col">
+              <span class="sr-only">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {list.data?.sources.map((s) => (
+            <tr key={s.id}>
+              <td>{s.title}</td>
+              <td>{s.externalId ? <code>{s.externalId}</code> : '—'}</td>
+              <td>{s.chunks}</td>
+              <td>
+                <When iso={s.updatedAt} />
+              </td>
+              <td>
+                <button type="button" class="danger" onClick={() => remove(s)} aria-label={`Delete ${s.title}`}>
+                  Delete
+                </button>
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {list.data?.sources.map((s) => (
-              <tr key={s.id}>
-                <td>{s.title}</td>
-                <td>{s.externalId ? <code>{s.externalId}</code> : '—'}</td>
-                <td>{s.chunks}</td>
-                <td>
-                  <When iso={s.updatedAt} />
-                </td>
-                <td>
-                  <button type="button" class="danger" onClick={() => remove(s)} aria-label={`Delete ${s.title}`}>
-                    Delete
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+          ))}
+        </tbody>
+      </ScrollingTable>
 
       <form onSubmit={add} class="card">
         <label for="knowledge-content">Add Markdown (headings become citable sections)</label>

@@ -4,7 +4,7 @@
 import type { AdminMe, DurationStats, ReportDay, ReportResponse, UnansweredCluster } from '@parley/protocol';
 import { useId, useState } from 'preact/hooks';
 import type { Api } from '../api.js';
-import { ProblemView, useLoad, When } from '../components.js';
+import { ProblemView, ScrollingTable, useLoad, When } from '../components.js';
 
 /** What each handoff reason means, in the words of the people reading the report. */
 export const REASONS: Record<string, string> = {
@@ -128,33 +128,30 @@ export function DailyChart({ days }: { days: ReportDay[] }) {
       </ul>
       <details>
         <summary>Show the figures as a table</summary>
-        {/* Focusable, so the table can be scrolled sideways from the keyboard on a narrow screen. */}
-        <div class="table-scroll" role="region" aria-label="Figures by day" tabIndex={0}>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Day</th>
-                <th scope="col">Conversations</th>
-                <th scope="col">Answered</th>
-                <th scope="col">Handed off</th>
+        <ScrollingTable label="Figures by day">
+          <thead>
+            <tr>
+              <th scope="col">Day</th>
+              <th scope="col">Conversations</th>
+              <th scope="col">Answered</th>
+              <th scope="col">Handed off</th>
+            </tr>
+          </thead>
+          <tbody>
+            {days.map((d) => (
+              <tr key={d.date}>
+                <th scope="row">
+                  <time dateTime={d.date} dir="ltr">
+                    {d.date}
+                  </time>
+                </th>
+                <td>{d.conversations}</td>
+                <td>{d.answered}</td>
+                <td>{d.handedOff}</td>
               </tr>
-            </thead>
-            <tbody>
-              {days.map((d) => (
-                <tr key={d.date}>
-                  <th scope="row">
-                    <time dateTime={d.date} dir="ltr">
-                      {d.date}
-                    </time>
-                  </th>
-                  <td>{d.conversations}</td>
-                  <td>{d.answered}</td>
-                  <td>{d.handedOff}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+            ))}
+          </tbody>
+        </ScrollingTable>
       </details>
     </figure>
   );

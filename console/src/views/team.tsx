@@ -5,7 +5,7 @@ import type { Invite, Member, Role } from '@parley/protocol';
 import { ROLE_DESCRIPTIONS, ROLES } from '@parley/protocol/constants';
 import { useState } from 'preact/hooks';
 import type { ViewProps } from '../app.js';
-import { ProblemView, useAction, useLoad, When } from '../components.js';
+import { ProblemView, ScrollingTable, useAction, useLoad, When } from '../components.js';
 
 /** The roles the viewer may hand out: only an owner grants ownership. */
 export const grantableRoles = (viewer: string | undefined): readonly Role[] => (viewer === 'owner' ? ROLES : ROLES.filter((r) => r !== 'owner'));
@@ -167,51 +167,49 @@ function Invites({ api, reloadKey }: ViewProps & { reloadKey: number }) {
       <ProblemView problem={list.problem} />
       {list.data && !open.length ? <p class="muted">No open invitation.</p> : null}
       {open.length ? (
-        <div class="table-scroll">
-          <table>
-            <thead>
-              <tr>
-                <th>Email</th>
-                <th>Role</th>
-                <th>Expires</th>
-                <th>Link</th>
-                <th>
-                  <span class="sr-only">Actions</span>
-                </th>
+        <ScrollingTable label="Open invitations">
+          <thead>
+            <tr>
+              <th>Email</th>
+              <th>Role</th>
+              <th>Expires</th>
+              <th>Link</th>
+              <th>
+                <span class="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {open.map((i) => (
+              <tr key={i.id}>
+                <td class="mono">{i.email}</td>
+                <td>{i.role}</td>
+                <td>
+                  <When iso={i.expiresAt} />
+                </td>
+                <td>
+                  {i.inviteUrl ? (
+                    <>
+                      <button type="button" class="small secondary" onClick={() => void copy(i)}>
+                        Copy link
+                      </button>
+                      <span class="muted" aria-live="polite">
+                        {copied === i.id ? ' Copied.' : ''}
+                      </span>
+                    </>
+                  ) : (
+                    <span class="muted">sent by email</span>
+                  )}
+                </td>
+                <td class="actions">
+                  <button type="button" class="small danger" disabled={action.busy} onClick={() => revoke(i)}>
+                    Revoke
+                  </button>
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {open.map((i) => (
-                <tr key={i.id}>
-                  <td class="mono">{i.email}</td>
-                  <td>{i.role}</td>
-                  <td>
-                    <When iso={i.expiresAt} />
-                  </td>
-                  <td>
-                    {i.inviteUrl ? (
-                      <>
-                        <button type="button" class="small secondary" onClick={() => void copy(i)}>
-                          Copy link
-                        </button>
-                        <span class="muted" aria-live="polite">
-                          {copied === i.id ? ' Copied.' : ''}
-                        </span>
-                      </>
-                    ) : (
-                      <span class="muted">sent by email</span>
-                    )}
-                  </td>
-                  <td class="actions">
-                    <button type="button" class="small danger" disabled={action.busy} onClick={() => revoke(i)}>
-                      Revoke
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+            ))}
+          </tbody>
+        </ScrollingTable>
       ) : null}
       {open.some((i) => i.inviteUrl) ? (
         <p class="muted">No email server is configured, so invitation links are shown here: send them to the person yourself.</p>
@@ -244,30 +242,28 @@ export function TeamView({ api, me }: ViewProps) {
         <h2 id="members-title">Members</h2>
         <ProblemView problem={members.problem} />
         {members.data ? (
-          <div class="table-scroll">
-            <table>
-              <thead>
-                <tr>
-                  <th>Name</th>
-                  <th>Email</th>
-                  <th>Role</th>
-                  <th>Status</th>
-                  <th>MFA</th>
-                  <th>Last sign-in</th>
-                  {canWrite ? (
-                    <th>
-                      <span class="sr-only">Actions</span>
-                    </th>
-                  ) : null}
-                </tr>
-              </thead>
-              <tbody>
-                {members.data.members.map((m) => (
-                  <MemberRow key={m.id} member={m} me={me} canWrite={canWrite} api={api} onChanged={members.reload} />
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <ScrollingTable label="Members">
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Email</th>
+                <th>Role</th>
+                <th>Status</th>
+                <th>MFA</th>
+                <th>Last sign-in</th>
+                {canWrite ? (
+                  <th>
+                    <span class="sr-only">Actions</span>
+                  </th>
+                ) : null}
+              </tr>
+            </thead>
+            <tbody>
+              {members.data.members.map((m) => (
+                <MemberRow key={m.id} member={m} me={me} canWrite={canWrite} api={api} onChanged={members.reload} />
+              ))}
+            </tbody>
+          </ScrollingTable>
         ) : null}
       </section>
       {canWrite ? (

@@ -3,7 +3,7 @@
 import type { Invite, PlatformTenant as TenantRow } from '@parley/protocol';
 import { useState } from 'preact/hooks';
 import type { Api } from '../api.js';
-import { ProblemView, SecretOnce, useAction, useLoad, When } from '../components.js';
+import { ProblemView, ScrollingTable, SecretOnce, useAction, useLoad, When } from '../components.js';
 
 export function TenantsView({ platform }: { platform?: Api }) {
   if (!platform) return null;
@@ -45,41 +45,38 @@ function Tenants({ platform }: { platform: Api }) {
       <p>Tenants of this deployment. What you do here is recorded in the platform audit log under your name.</p>
       <ProblemView problem={list.problem} />
       {list.data && !list.data.tenants.length ? <p class="muted">No tenants yet: create the first below.</p> : null}
-      <div class="table-scroll">
-        <table>
-          <caption class="sr-only">Tenants</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Id</th>
-              <th scope="col">Members</th>
-              <th scope="col">Created</th>
-              <th scope="col">
-                <span class="sr-only">Actions</span>
-              </th>
+      <ScrollingTable label="Tenants">
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Id</th>
+            <th scope="col">Members</th>
+            <th scope="col">Created</th>
+            <th scope="col">
+              <span class="sr-only">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {(list.data?.tenants ?? []).map((t) => (
+            <tr key={t.id} aria-current={ownerFor?.id === t.id ? 'true' : undefined}>
+              <td dir="auto">{t.name}</td>
+              <td>
+                <code>{t.id}</code>
+              </td>
+              <td>{t.members}</td>
+              <td>
+                <When iso={t.createdAt} />
+              </td>
+              <td>
+                <button type="button" class="secondary small" onClick={() => (setOwnerFor(t), setInvite(null))}>
+                  Invite an owner
+                </button>
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {(list.data?.tenants ?? []).map((t) => (
-              <tr key={t.id} aria-current={ownerFor?.id === t.id ? 'true' : undefined}>
-                <td dir="auto">{t.name}</td>
-                <td>
-                  <code>{t.id}</code>
-                </td>
-                <td>{t.members}</td>
-                <td>
-                  <When iso={t.createdAt} />
-                </td>
-                <td>
-                  <button type="button" class="secondary small" onClick={() => (setOwnerFor(t), setInvite(null))}>
-                    Invite an owner
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+          ))}
+        </tbody>
+      </ScrollingTable>
 
       {ownerFor ? (
         <form class="card" onSubmit={inviteOwner}>

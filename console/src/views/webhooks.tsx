@@ -4,7 +4,7 @@ import type { AdminMe, SubscribableEventType, WebhookDelivery, WebhookEndpoint }
 import { SUBSCRIBABLE_EVENT_TYPES } from '@parley/protocol/constants';
 import { useState } from 'preact/hooks';
 import type { Api } from '../api.js';
-import { ProblemView, SecretOnce, useAction, useLoad, When } from '../components.js';
+import { ProblemView, ScrollingTable, SecretOnce, useAction, useLoad, When } from '../components.js';
 
 const GRACE = [
   { label: 'stop signing with the old secret now', seconds: 0 },
@@ -52,57 +52,54 @@ function Deliveries({ api, endpoint, canWrite }: { api: Api; endpoint: WebhookEn
         </button>
       </div>
       <ProblemView problem={list.problem} />
-      <div class="table-scroll">
-        <table>
-          <caption class="sr-only">Deliveries</caption>
-          <thead>
-            <tr>
-              <th scope="col">Event</th>
-              <th scope="col">Status</th>
-              <th scope="col">Attempts</th>
-              <th scope="col">Answer</th>
-              <th scope="col">Latency</th>
-              <th scope="col">Next attempt</th>
-              <th scope="col">Created</th>
-              <th scope="col">
-                <span class="sr-only">Actions</span>
-              </th>
+      <ScrollingTable label="Deliveries">
+        <thead>
+          <tr>
+            <th scope="col">Event</th>
+            <th scope="col">Status</th>
+            <th scope="col">Attempts</th>
+            <th scope="col">Answer</th>
+            <th scope="col">Latency</th>
+            <th scope="col">Next attempt</th>
+            <th scope="col">Created</th>
+            <th scope="col">
+              <span class="sr-only">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {list.data?.deliveries.map((d) => (
+            <tr key={d.id}>
+              <td>
+                <code>{d.eventType}</code>
+                <div class="muted mono">{d.eventId}</div>
+              </td>
+              <td>{d.status}</td>
+              <td>{d.attempts}</td>
+              <td>{d.responseCode ?? (d.error ? <span title={d.error}>no answer</span> : '—')}</td>
+              <td>{d.latencyMs === null ? '—' : `${d.latencyMs} ms`}</td>
+              <td>
+                <When iso={d.nextAttemptAt} />
+              </td>
+              <td>
+                <When iso={d.createdAt} />
+              </td>
+              <td class="actions">
+                {canWrite && d.status !== 'pending' ? (
+                  <button
+                    type="button"
+                    class="secondary"
+                    onClick={() => replay({ deliveryId: d.id })}
+                    aria-label={`Replay ${d.eventType} ${d.eventId}`}
+                  >
+                    Replay
+                  </button>
+                ) : null}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {list.data?.deliveries.map((d) => (
-              <tr key={d.id}>
-                <td>
-                  <code>{d.eventType}</code>
-                  <div class="muted mono">{d.eventId}</div>
-                </td>
-                <td>{d.status}</td>
-                <td>{d.attempts}</td>
-                <td>{d.responseCode ?? (d.error ? <span title={d.error}>no answer</span> : '—')}</td>
-                <td>{d.latencyMs === null ? '—' : `${d.latencyMs} ms`}</td>
-                <td>
-                  <When iso={d.nextAttemptAt} />
-                </td>
-                <td>
-                  <When iso={d.createdAt} />
-                </td>
-                <td class="actions">
-                  {canWrite && d.status !== 'pending' ? (
-                    <button
-                      type="button"
-                      class="secondary"
-                      onClick={() => replay({ deliveryId: d.id })}
-                      aria-label={`Replay ${d.eventType} ${d.eventId}`}
-                    >
-                      Replay
-                    </button>
-                  ) : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+          ))}
+        </tbody>
+      </ScrollingTable>
       {list.data && !list.data.deliveries.length ? <p class="muted">No deliveries yet.</p> : null}
       {canWrite ? (
         <form
@@ -202,72 +199,69 @@ export function WebhooksView({ api, me }: { api: Api; me: AdminMe }) {
           </select>
         </div>
       ) : null}
-      <div class="table-scroll">
-        <table>
-          <caption class="sr-only">Webhook endpoints</caption>
-          <thead>
-            <tr>
-              <th scope="col">URL</th>
-              <th scope="col">Events</th>
-              <th scope="col">State</th>
-              <th scope="col">
-                <span class="sr-only">Actions</span>
-              </th>
+      <ScrollingTable label="Webhook endpoints">
+        <thead>
+          <tr>
+            <th scope="col">URL</th>
+            <th scope="col">Events</th>
+            <th scope="col">State</th>
+            <th scope="col">
+              <span class="sr-only">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {list.data?.endpoints.map((ep) => (
+            <tr key={ep.id}>
+              <td class="endpoint-url">
+                <code>{ep.url}</code>
+                {ep.description ? <div class="muted">{ep.description}</div> : null}
+              </td>
+              <td class="caps">{ep.events.join(', ')}</td>
+              <td>
+                {state(ep)}
+                {ep.previousSecretExpiresAt ? (
+                  <div class="muted">old secret signs until {new Date(ep.previousSecretExpiresAt).toLocaleString()}</div>
+                ) : null}
+              </td>
+              <td class="actions">
+                <button
+                  type="button"
+                  class="secondary"
+                  onClick={() => setOpen(open === ep.id ? null : ep.id)}
+                  aria-label={`Deliveries to ${ep.url}`}
+                  aria-pressed={open === ep.id}
+                >
+                  Deliveries
+                </button>
+                {canWrite ? (
+                  <>
+                    {ep.enabled ? (
+                      <button type="button" class="secondary" onClick={() => test(ep)} aria-label={`Send test event to ${ep.url}`}>
+                        Send test
+                      </button>
+                    ) : null}
+                    <button type="button" class="secondary" onClick={() => rotate(ep)} aria-label={`Rotate secret of ${ep.url}`}>
+                      Rotate secret
+                    </button>
+                    <button
+                      type="button"
+                      class="secondary"
+                      onClick={() => setEnabled(ep, !ep.enabled)}
+                      aria-label={`${ep.enabled ? 'Disable' : 'Enable'} ${ep.url}`}
+                    >
+                      {ep.enabled ? 'Disable' : 'Enable'}
+                    </button>
+                    <button type="button" class="danger" onClick={() => remove(ep)} aria-label={`Delete ${ep.url}`}>
+                      Delete
+                    </button>
+                  </>
+                ) : null}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {list.data?.endpoints.map((ep) => (
-              <tr key={ep.id}>
-                <td class="endpoint-url">
-                  <code>{ep.url}</code>
-                  {ep.description ? <div class="muted">{ep.description}</div> : null}
-                </td>
-                <td class="caps">{ep.events.join(', ')}</td>
-                <td>
-                  {state(ep)}
-                  {ep.previousSecretExpiresAt ? (
-                    <div class="muted">old secret signs until {new Date(ep.previousSecretExpiresAt).toLocaleString()}</div>
-                  ) : null}
-                </td>
-                <td class="actions">
-                  <button
-                    type="button"
-                    class="secondary"
-                    onClick={() => setOpen(open === ep.id ? null : ep.id)}
-                    aria-label={`Deliveries to ${ep.url}`}
-                    aria-pressed={open === ep.id}
-                  >
-                    Deliveries
-                  </button>
-                  {canWrite ? (
-                    <>
-                      {ep.enabled ? (
-                        <button type="button" class="secondary" onClick={() => test(ep)} aria-label={`Send test event to ${ep.url}`}>
-                          Send test
-                        </button>
-                      ) : null}
-                      <button type="button" class="secondary" onClick={() => rotate(ep)} aria-label={`Rotate secret of ${ep.url}`}>
-                        Rotate secret
-                      </button>
-                      <button
-                        type="button"
-                        class="secondary"
-                        onClick={() => setEnabled(ep, !ep.enabled)}
-                        aria-label={`${ep.enabled ? 'Disable' : 'Enable'} ${ep.url}`}
-                      >
-                        {ep.enabled ? 'Disable' : 'Enable'}
-                      </button>
-                      <button type="button" class="danger" onClick={() => remove(ep)} aria-label={`Delete ${ep.url}`}>
-                        Delete
-                      </button>
-                    </>
-                  ) : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+          ))}
+        </tbody>
+      </ScrollingTable>
       {list.data && !list.data.endpoints.length ? <p class="muted">No endpoints yet.</p> : null}
       <p class="muted" aria-live="polite">
         {note}
