@@ -4,7 +4,7 @@ import type { Problem } from '@parley/protocol';
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { toProblem } from './api.js';
-import './bidi.js';
+import { formatted } from './bidi.js';
 
 const typingIn = (el: Element | null) =>
   el instanceof HTMLTextAreaElement ||
@@ -150,11 +150,13 @@ export function Highlighted({ text, spans }: { text: string; spans: { start: num
   return <span class="highlighted">{out}</span>;
 }
 
-export const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : '—');
-/** A date and time in the page: kept left-to-right and isolated, so it reads the same in a right-to-left page. */
+/** A date and time in the viewer's language. */
+export const when = (iso: string | null) => (iso ? formatted(new Date(iso).toLocaleString()) : '—');
+/** A date and time in the page, isolated from the text around it and in the direction of its own format:
+ * left-to-right for "12/5/2026, 5:55 PM", right-to-left for Arabic's, which starts with a right-to-left mark. */
 export const When = ({ iso }: { iso: string | null }) =>
   iso ? (
-    <time dateTime={iso} dir="ltr">
+    <time dateTime={iso} dir="auto">
       {when(iso)}
     </time>
   ) : (

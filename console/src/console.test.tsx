@@ -7,6 +7,7 @@ import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { ApiError, createClient, type Api } from './api.js';
 import { App } from './app.js';
+import { formatted, showBidi } from './bidi.js';
 import { Highlighted, ProblemView, SecretOnce } from './components.js';
 import { verifyConsistency, verifyInclusion } from './merkle.js';
 import { SSO_ERRORS } from './session.js';
@@ -1835,6 +1836,26 @@ describe('bidi controls', () => {
     expect(el.textContent).toContain('Agent Sam⟨U+202E⟩');
     expect(rowButtons(el)[0]!.textContent).toContain('invoice⟨U+202E⟩fdp.exe');
     expect(el.querySelector('.msg button.token')!.textContent).toBe('[EMAIL_1]');
+  });
+
+  test("the browser's own formatting keeps its marks; the same marks in anyone's text are still escaped", () => {
+    // In Arabic, Intl puts a right-to-left mark after the day and the month.
+    const date = formatted(new Date('2026-12-05T12:00:00Z').toLocaleString('ar'));
+    expect(date).toMatch(/\u200F/);
+    const el = mount(
+      <p>
+        <span class="own" title={date}>
+          {date}
+        </span>
+        <span class="theirs">{`due ${date}`}</span>
+        <span class="alone">{'\u200F'}</span>
+      </p>,
+    );
+    expect(el.querySelector('.own')!.textContent).toBe(date);
+    expect(el.querySelector('.own')!.getAttribute('title')).toBe(date);
+    expect(el.querySelector('.theirs')!.textContent).toBe(`due ${showBidi(date)}`);
+    expect(el.querySelector('.theirs')!.textContent).toContain('5⟨U+200F⟩/12⟨U+200F⟩');
+    expect(el.querySelector('.alone')!.textContent).toBe('⟨U+200F⟩');
   });
 });
 

@@ -5,6 +5,7 @@
 import type { AdminMe } from '@parley/protocol';
 import { useRef, useState } from 'preact/hooks';
 import type { Api } from '../api.js';
+import { formatted } from '../bidi.js';
 import { ProblemView, saveFile } from '../components.js';
 import { GatedStatus, useGated } from '../gated.js';
 
@@ -14,7 +15,7 @@ const REASON = { min: 10, max: 500 };
 /** A file size as a person reads it, in the page's locale. */
 export function fileSize(bytes: number): string {
   const [value, unit] = bytes < 1024 ? [bytes, 'byte'] : bytes < 1024 ** 2 ? [bytes / 1024, 'kilobyte'] : [bytes / 1024 ** 2, 'megabyte'];
-  return new Intl.NumberFormat(undefined, { style: 'unit', unit, unitDisplay: 'short', maximumFractionDigits: 1 }).format(value);
+  return formatted(new Intl.NumberFormat(undefined, { style: 'unit', unit, unitDisplay: 'short', maximumFractionDigits: 1 }).format(value));
 }
 
 interface Saved {

@@ -2,9 +2,10 @@
 // replays and test events. Writing needs webhooks:write; the server enforces it, the view mirrors it.
 import type { AdminMe, SubscribableEventType, WebhookDelivery, WebhookEndpoint } from '@parley/protocol';
 import { SUBSCRIBABLE_EVENT_TYPES } from '@parley/protocol/constants';
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import type { Api } from '../api.js';
-import { ProblemView, ScrollingTable, SecretOnce, useAction, useLoad, When } from '../components.js';
+import { ProblemView, ScrollingTable, SecretOnce, useAction, useLoad, when, When } from '../components.js';
 
 const GRACE = [
   { label: 'stop signing with the old secret now', seconds: 0 },
@@ -15,9 +16,9 @@ const GRACE = [
 
 const base = '/webhooks/endpoints';
 
-function state(e: WebhookEndpoint): string {
+function state(e: WebhookEndpoint): ComponentChildren {
   if (!e.enabled) return `disabled${e.disabledReason ? `: ${e.disabledReason}` : ''}`;
-  return e.failingSince ? `failing since ${new Date(e.failingSince).toLocaleString()}` : 'active';
+  return e.failingSince ? <>failing since {when(e.failingSince)}</> : 'active';
 }
 
 function Deliveries({ api, endpoint, canWrite }: { api: Api; endpoint: WebhookEndpoint; canWrite: boolean }) {
@@ -220,9 +221,7 @@ export function WebhooksView({ api, me }: { api: Api; me: AdminMe }) {
               <td class="caps">{ep.events.join(', ')}</td>
               <td>
                 {state(ep)}
-                {ep.previousSecretExpiresAt ? (
-                  <div class="muted">old secret signs until {new Date(ep.previousSecretExpiresAt).toLocaleString()}</div>
-                ) : null}
+                {ep.previousSecretExpiresAt ? <div class="muted">old secret signs until {when(ep.previousSecretExpiresAt)}</div> : null}
               </td>
               <td class="actions">
                 <button
