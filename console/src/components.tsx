@@ -150,14 +150,13 @@ export function Highlighted({ text, spans }: { text: string; spans: { start: num
   return <span class="highlighted">{out}</span>;
 }
 
-/** A date and time in the viewer's language. */
-export const when = (iso: string | null) => (iso ? formatted(new Date(iso).toLocaleString()) : '—');
-/** A date and time in the page, isolated from the text around it and in the direction of its own format:
- * left-to-right for "12/5/2026, 5:55 PM", right-to-left for Arabic's, which starts with a right-to-left mark. */
+/** A date and time in the viewer's language, isolated from the text around it and in the direction of its
+ * own format: left-to-right for "12/5/2026, 5:55 PM", right-to-left for Arabic's, whose first strong
+ * character is a right-to-left mark. */
 export const When = ({ iso }: { iso: string | null }) =>
   iso ? (
     <time dateTime={iso} dir="auto">
-      {when(iso)}
+      {formatted(new Date(iso).toLocaleString())}
     </time>
   ) : (
     <>—</>

@@ -50,6 +50,14 @@ beforeAll(async () => {
   });
   await admin('POST', '/canned-replies', { title: 'Greeting', body: 'Hi {{visitor.name}}, this is {{agent.name}}.', shortcut: 'hi' });
   await admin('POST', '/webhooks/endpoints', { url: 'https://hooks.acme.example/parley', events: ['handoff.requested'] });
+  // Keys and a secret in each state a date is written beside: expiring, ending after a rotation, revoked.
+  const key = async (name: string, extra: object = {}) =>
+    (await admin('POST', '/api-keys', { name, capabilities: ['knowledge:read'], ...extra })).body.apiKey.id as string;
+  await key('Expiring', { expiresInSeconds: 3600 });
+  expect((await admin('POST', `/api-keys/${await key('Rotated')}/rotate`, { graceSeconds: 3600 })).status).toBe(201);
+  expect((await admin('DELETE', `/api-keys/${await key('Revoked')}`, undefined)).status).toBe(204);
+  const secret = (await admin('POST', '/identity/secrets', {})).body.id as string;
+  expect((await admin('DELETE', `/identity/secrets/${secret}`, undefined)).status).toBe(204);
   const v = new Visitor(app.url, acme.publishableKey, 'https://help.acme.example');
   await v.start();
   const id = (await v.call('POST', '/conversations', {})).body.conversation.id as string;

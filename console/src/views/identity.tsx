@@ -4,7 +4,7 @@
 import type { IdentitySettingsResponse as Identity } from '@parley/protocol';
 import { useEffect, useState } from 'preact/hooks';
 import { toProblem, type Api } from '../api.js';
-import { ProblemView, SecretOnce, useAction, useLoad, when, When } from '../components.js';
+import { ProblemView, SecretOnce, useAction, useLoad, When } from '../components.js';
 import { GatedStatus, useGated } from '../gated.js';
 
 export function IdentityView({ api }: { api: Api }) {
@@ -99,7 +99,12 @@ export function IdentityView({ api }: { api: Api }) {
         <ul class="list">
           {s.data?.secrets.map((x) => (
             <li key={x.id}>
-              <code>{x.kid}</code> created <When iso={x.createdAt} /> {x.revokedAt ? `· revoked ${when(x.revokedAt)}` : null}
+              <code>{x.kid}</code> created <When iso={x.createdAt} />{' '}
+              {x.revokedAt ? (
+                <>
+                  · revoked <When iso={x.revokedAt} />
+                </>
+              ) : null}
               {x.revokedAt ? null : (
                 <button type="button" class="danger" onClick={() => revoke(x.id, x.kid)} aria-label={`Revoke secret ${x.kid}`}>
                   Revoke

@@ -5,7 +5,7 @@ import type { ApiKey, Capability } from '@parley/protocol';
 import { CAPABILITIES } from '@parley/protocol/constants';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Api } from '../api.js';
-import { ProblemView, ScrollingTable, SecretOnce, useAction, useLoad, when, When } from '../components.js';
+import { ProblemView, ScrollingTable, SecretOnce, useAction, useLoad, When } from '../components.js';
 import { GatedStatus, useGated } from '../gated.js';
 
 const GRACE = [
@@ -102,13 +102,21 @@ export function KeysView({ api }: { api: Api }) {
                   <When iso={k.lastUsedAt} />
                 </td>
                 <td>
-                  {ended
-                    ? `revoked ${when(k.revokedAt)}`
-                    : k.revokedAt
-                      ? `ends ${when(k.revokedAt)}`
-                      : k.expiresAt
-                        ? `expires ${when(k.expiresAt)}`
-                        : 'active'}
+                  {ended ? (
+                    <>
+                      revoked <When iso={k.revokedAt} />
+                    </>
+                  ) : k.revokedAt ? (
+                    <>
+                      ends <When iso={k.revokedAt} />
+                    </>
+                  ) : k.expiresAt ? (
+                    <>
+                      expires <When iso={k.expiresAt} />
+                    </>
+                  ) : (
+                    'active'
+                  )}
                 </td>
                 <td class="actions">
                   {k.revokedAt ? null : (

@@ -5,7 +5,7 @@ import { SUBSCRIBABLE_EVENT_TYPES } from '@parley/protocol/constants';
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import type { Api } from '../api.js';
-import { ProblemView, ScrollingTable, SecretOnce, useAction, useLoad, when, When } from '../components.js';
+import { ProblemView, ScrollingTable, SecretOnce, useAction, useLoad, When } from '../components.js';
 
 const GRACE = [
   { label: 'stop signing with the old secret now', seconds: 0 },
@@ -18,7 +18,13 @@ const base = '/webhooks/endpoints';
 
 function state(e: WebhookEndpoint): ComponentChildren {
   if (!e.enabled) return `disabled${e.disabledReason ? `: ${e.disabledReason}` : ''}`;
-  return e.failingSince ? <>failing since {when(e.failingSince)}</> : 'active';
+  return e.failingSince ? (
+    <>
+      failing since <When iso={e.failingSince} />
+    </>
+  ) : (
+    'active'
+  );
 }
 
 function Deliveries({ api, endpoint, canWrite }: { api: Api; endpoint: WebhookEndpoint; canWrite: boolean }) {
@@ -221,7 +227,11 @@ export function WebhooksView({ api, me }: { api: Api; me: AdminMe }) {
               <td class="caps">{ep.events.join(', ')}</td>
               <td>
                 {state(ep)}
-                {ep.previousSecretExpiresAt ? <div class="muted">old secret signs until {when(ep.previousSecretExpiresAt)}</div> : null}
+                {ep.previousSecretExpiresAt ? (
+                  <div class="muted">
+                    old secret signs until <When iso={ep.previousSecretExpiresAt} />
+                  </div>
+                ) : null}
               </td>
               <td class="actions">
                 <button
