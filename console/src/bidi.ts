@@ -5,7 +5,7 @@
 // vnode hook, covers each element's text children and title and each text node, whatever view made them.
 // Form values are left alone: editing a setting must not rewrite it. What the browser formats itself (a
 // date or a size in the viewer's language) carries Intl's own marks, placed so that it reads right in an
-// Arabic or Hebrew locale: `formatted` vouches for such a string, and it is shown as is.
+// Arabic locale: `formatted` vouches for such a string, and it is shown as is.
 import { options, type VNode } from 'preact';
 
 const BIDI = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
@@ -14,7 +14,7 @@ const BIDI = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
 export const showBidi = (s: string): string => s.replace(BIDI, (c) => `⟨U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}⟩`);
 
 const own = new Set<string>();
-const HAS_BIDI = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
+const HAS_BIDI = new RegExp(BIDI.source);
 
 /** Marks s as the browser's own formatting (Intl's output, never text a person wrote), and returns it. */
 export function formatted(s: string): string {
