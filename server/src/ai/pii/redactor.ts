@@ -59,8 +59,8 @@ export class ConversationRedactor implements Redactor {
   }
 
   async restoreForVisitor(tx: Tx, c: ConversationRow, text: string): Promise<string> {
-    const tokens = [...new Set(text.match(PLACEHOLDER) ?? [])];
-    if (!tokens.length) return text;
+    if (!restoresFromVault(text)) return text;
+    const tokens = [...new Set(text.match(PLACEHOLDER))];
     const rows = await store.vaultEntries(tx, c.id, tokens);
     const vault = [];
     for (const r of rows)
