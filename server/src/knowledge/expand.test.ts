@@ -121,6 +121,18 @@ describe('query expansion', () => {
     expect(synonymGroups(['lonely', ' = ', 'a = '])).toEqual([]);
   });
 
+  test("a tenant's edited synonyms apply to the next question, and an empty list adds none", () => {
+    const before = ['parcel = package'];
+    const after = ['parcel = box'];
+    expect(weightOf('where is my parcel', 'package', { synonyms: before, wordnet: false, lexicon: false })).toBe(TENANT_SYNONYM_WEIGHT);
+    expect(weightOf('where is my parcel', 'package', { synonyms: after, wordnet: false, lexicon: false })).toBeUndefined();
+    expect(weightOf('where is my parcel', 'box', { synonyms: after, wordnet: false, lexicon: false })).toBe(TENANT_SYNONYM_WEIGHT);
+    // The same text in another array is the same list; none is none.
+    expect(weightOf('where is my parcel', 'box', { synonyms: [...after], wordnet: false, lexicon: false })).toBe(TENANT_SYNONYM_WEIGHT);
+    expect(weightOf('where is my parcel', 'box', { synonyms: [], wordnet: false, lexicon: false })).toBeUndefined();
+    expect(weightOf('where is my parcel', 'box', { wordnet: false, lexicon: false })).toBeUndefined();
+  });
+
   test('the expansion is bounded', () => {
     const long = 'return refund exchange delivery shipping parcel package order account password gift card balance cash store online';
     expect(expandQuery(long).length).toBeLessThanOrEqual(32);

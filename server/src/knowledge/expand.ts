@@ -73,17 +73,59 @@ function baseForms(w: string): string[] {
   return [...out];
 }
 
+// Expansion analyses the same vocabulary for every query (WordNet's synonyms, inflected forms, the lexicon's
+// and the tenant's groups): each word or phrase's terms are kept (bounded: emptied when full). Never mutated.
+const VOCABULARY = new Map<string, readonly string[]>();
+const MAX_VOCABULARY = 20_000;
+function terms(phrase: string): readonly string[] {
+  let t = VOCABULARY.get(phrase);
+  if (t === undefined) {
+    if (VOCABULARY.size >= MAX_VOCABULARY) VOCABULARY.clear();
+    VOCABULARY.set(phrase, (t = analyze(phrase)));
+  }
+  return t;
+}
+
 /** Parses a tenant's synonym groups: "parcel = package = order", one group per entry. */
-export function synonymGroups(entries: readonly string[]): string[][][] {
+export function synonymGroups(entries: readonly string[]): (readonly string[])[][] {
   return entries
     .map((e) =>
       e
         .split(/\s*=\s*/)
-        .map((m) => analyze(m))
+        .map((m) => terms(m))
         .filter((t) => t.length),
     )
     .filter((g) => g.length >= 2);
 }
+
+/** Groups parsed once, with the groups each term is in (in the groups' order), for a list of entries. */
+interface IndexedGroups {
+  groups: (readonly string[])[][];
+  byTerm: Map<string, number[]>;
+}
+function indexed(entries: readonly string[]): IndexedGroups {
+  const groups = synonymGroups(entries);
+  const byTerm = new Map<string, number[]>();
+  groups.forEach((group, i) => {
+    for (const member of group)
+      for (const t of member) {
+        const at = byTerm.get(t) ?? byTerm.set(t, []).get(t)!;
+        if (at[at.length - 1] !== i) at.push(i);
+      }
+  });
+  return { groups, byTerm };
+}
+// Each tenant's list, by its text: an edited list is a new key, an unchanged one is found in any array (bounded).
+const TENANT_GROUPS = new Map<string, IndexedGroups>();
+const tenantGroups = (entries: readonly string[]): IndexedGroups => {
+  const key = entries.join('\n');
+  let g = TENANT_GROUPS.get(key);
+  if (!g) {
+    if (TENANT_GROUPS.size >= 1_000) TENANT_GROUPS.clear();
+    TENANT_GROUPS.set(key, (g = indexed(entries)));
+  }
+  return g;
+};
 
 export interface ExpandOptions {
   /** The tenant's synonym groups, as stored in its settings. */
@@ -94,7 +136,7 @@ export interface ExpandOptions {
   lexicon?: boolean;
 }
 
-let lexiconGroups: string[][][] | undefined;
+let lexiconGroups: IndexedGroups | undefined;
 
 // A visitor's numbers tell their case ("bought three weeks ago", "2 items"), a passage's its policy ("valid for
 // three years", "within 30 days"): the same number in both is mostly chance, so a number weighs less.
@@ -115,28 +157,32 @@ export function expandQuery(query: string, opts: ExpandOptions = {}, max = 32): 
   for (const { word, term } of words) {
     // The base form of an irregular one, and the irregular forms of its base ("wore" → "wear", "worn").
     const base = IRREGULAR[word] ?? word;
-    for (const form of [base, ...(INFLECTED.get(base) ?? [])]) if (form !== word) for (const t of analyze(form)) add(t, 1, term);
+    for (const form of [base, ...(INFLECTED.get(base) ?? [])]) if (form !== word) for (const t of terms(form)) add(t, 1, term);
   }
 
   const own = new Set(weights.keys());
-  const addGroups = (groups: string[][][], weight: number) => {
-    for (const group of groups) {
+  const addGroups = ({ groups, byTerm }: IndexedGroups, weight: number) => {
+    // Only groups one of the query's terms is in can have a member present, taken in the groups' order.
+    const candidates = new Set<number>();
+    for (const t of own) for (const i of byTerm.get(t) ?? []) candidates.add(i);
+    for (const i of [...candidates].sort((a, b) => a - b)) {
+      const group = groups[i]!;
       const present = group.filter((member) => member.every((t) => own.has(t)));
       if (!present.length) continue;
       const from = present[0]![present[0]!.length - 1];
       for (const member of group) for (const t of member) if (!own.has(t)) add(t, weight, from);
     }
   };
-  addGroups(synonymGroups(opts.synonyms ?? []), TENANT_SYNONYM_WEIGHT);
+  if (opts.synonyms?.length) addGroups(tenantGroups(opts.synonyms), TENANT_SYNONYM_WEIGHT);
   if (opts.lexicon !== false) {
-    addGroups((lexiconGroups ??= synonymGroups(SUPPORT_LEXICON)), SUPPORT_LEXICON_WEIGHT);
+    addGroups((lexiconGroups ??= indexed(SUPPORT_LEXICON)), SUPPORT_LEXICON_WEIGHT);
     for (const { word, term } of words) {
       // One way only: a country reaches its region, a cost word "free", a thing a shop sells "item".
       const wider = COUNTRY_REGION.get(word) ?? COST_ANSWER.get(word) ?? THING_ITEM.get(word);
-      if (wider) for (const t of analyze(wider)) if (!own.has(t)) add(t, SUPPORT_LEXICON_WEIGHT, term);
+      if (wider) for (const t of terms(wider)) if (!own.has(t)) add(t, SUPPORT_LEXICON_WEIGHT, term);
     }
     const thing = whereSent(query);
-    if (thing) for (const t of analyze(WHERE_SENT_ANSWER)) if (!own.has(t)) add(t, SUPPORT_LEXICON_WEIGHT, analyze(thing)[0]);
+    if (thing) for (const t of terms(WHERE_SENT_ANSWER)) if (!own.has(t)) add(t, SUPPORT_LEXICON_WEIGHT, terms(thing)[0]);
   }
 
   if (opts.wordnet !== false) {
@@ -158,7 +204,7 @@ export function expandQuery(query: string, opts: ExpandOptions = {}, max = 32): 
         for (const syn of s.words) {
           // Single words only: a collocation's parts ("give" of "give_back") say little alone.
           if (!/^[a-z]+$/.test(syn) || n >= PER_WORD) continue;
-          const t = analyze(syn);
+          const t = terms(syn);
           if (t.length !== 1 || own.has(t[0]!)) continue;
           add(t[0]!, WORDNET_WEIGHTS[s.rank]!, from);
           n++;
