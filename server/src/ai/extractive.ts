@@ -115,15 +115,15 @@ export function extractiveAnswer(
   // as much as the question's weightiest word: it decides between sentences of the passage, never the passage.
   const gives = GIVES[questionType(question)];
   const answersType = Math.max(...q.map(weight));
-  const candidates = read.flatMap((a, pi) =>
-    a.sentences.map(({ s, terms: have }, si) => {
+  const candidates = read.flatMap((a, pi) => {
+    const title = meets(q, ts, a.titleTerms);
+    return a.sentences.map(({ s, terms: have }, si) => {
       const own = meets(q, ts, have);
-      const title = meets(q, ts, a.titleTerms);
       const score =
         q.reduce((n, w) => n + weight(w) * Math.max(own.get(w) ?? 0, 0.5 * (title.get(w) ?? 0)), 0) + (gives?.test(s) ? answersType : 0) - 0.01 * si;
       return { pi, si, s, score, own, title, inSentence: own.size };
-    }),
-  );
+    });
+  });
   // The passage is retrieval's (BM25 with expansion, feedback and headings weighs the whole passage and its
   // heading, which one sentence's words cannot): its first passage with a sentence that meets the question
   // in its own words (a heading alone is not support). The sentence is that passage's best.

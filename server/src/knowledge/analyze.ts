@@ -2,6 +2,7 @@
 // Porter stems. BM25 needs the same terms on both sides.
 import { ENGINE_PLACEHOLDER } from '@parley/protocol/placeholder';
 import { stemmer } from 'stemmer';
+import { boundedMemo } from './memo.js';
 
 // Modal verbs are stop words like "can" and "will": "may" is also the month of a visitor's story ("bought in
 // May"), which must not meet a passage's "may take a few days". Chunks indexed before a word joined this list
@@ -23,18 +24,8 @@ const STOP = new Set(
  */
 export const withoutPlaceholders = (text: string): string => (text.includes('[') ? text.replace(ENGINE_PLACEHOLDER, ' ') : text);
 
-// Stemming is most of the analyser's work, and a tenant's words and its visitors' repeat: each word's stem is
-// kept (bounded: emptied when full).
-const STEMS = new Map<string, string>();
-const MAX_STEMS = 50_000;
-function stem(word: string): string {
-  let s = STEMS.get(word);
-  if (s === undefined) {
-    if (STEMS.size >= MAX_STEMS) STEMS.clear();
-    STEMS.set(word, (s = stemmer(word)));
-  }
-  return s;
-}
+// Stemming is most of the analyser's work, and a tenant's words and its visitors' repeat: each word's stem is kept.
+const stem = boundedMemo(50_000, (word: string) => stemmer(word));
 
 /** Terms in order, duplicates kept (term frequency matters). */
 export const analyze = (text: string): string[] => analyzeWords(text).map((w) => w.term);

@@ -3,6 +3,7 @@
 // WordNet synonyms of their most frequent senses, each a weighted term for BM25. The question's own words
 // weigh 1; what is added weighs less, so a passage in the visitor's words still wins over one in a synonym's.
 import { analyze, analyzeWords } from './analyze.js';
+import { boundedMemo } from './memo.js';
 import { FRAMING_WORDS } from './intent.js';
 import { COST_ANSWER, COUNTRY_REGION, SUPPORT_LEXICON, SUPPORT_LEXICON_WEIGHT, THING_ITEM, WHERE_SENT_ANSWER, whereSent } from './support-lexicon.js';
 import { senses } from './wordnet.js';
@@ -74,17 +75,8 @@ function baseForms(w: string): string[] {
 }
 
 // Expansion analyses the same vocabulary for every query (WordNet's synonyms, inflected forms, the lexicon's
-// and the tenant's groups): each word or phrase's terms are kept (bounded: emptied when full). Never mutated.
-const VOCABULARY = new Map<string, readonly string[]>();
-const MAX_VOCABULARY = 20_000;
-function terms(phrase: string): readonly string[] {
-  let t = VOCABULARY.get(phrase);
-  if (t === undefined) {
-    if (VOCABULARY.size >= MAX_VOCABULARY) VOCABULARY.clear();
-    VOCABULARY.set(phrase, (t = analyze(phrase)));
-  }
-  return t;
-}
+// and the tenant's groups): each word or phrase's terms are kept.
+const terms = boundedMemo(20_000, (phrase: string): readonly string[] => analyze(phrase));
 
 /** Parses a tenant's synonym groups: "parcel = package = order", one group per entry. */
 export function synonymGroups(entries: readonly string[]): (readonly string[])[][] {
@@ -115,17 +107,9 @@ function indexed(entries: readonly string[]): IndexedGroups {
   });
   return { groups, byTerm };
 }
-// Each tenant's list, by its text: an edited list is a new key, an unchanged one is found in any array (bounded).
-const TENANT_GROUPS = new Map<string, IndexedGroups>();
-const tenantGroups = (entries: readonly string[]): IndexedGroups => {
-  const key = entries.join('\n');
-  let g = TENANT_GROUPS.get(key);
-  if (!g) {
-    if (TENANT_GROUPS.size >= 1_000) TENANT_GROUPS.clear();
-    TENANT_GROUPS.set(key, (g = indexed(entries)));
-  }
-  return g;
-};
+// Each tenant's list, by its text: an edited list is a new key, an unchanged one is found in any array. No
+// stored string holds NUL (protocol's text()), so joined by it two lists are one key only if they are equal.
+const tenantGroups = boundedMemo(1_000, indexed, (entries: readonly string[]) => entries.join('\u0000'));
 
 export interface ExpandOptions {
   /** The tenant's synonym groups, as stored in its settings. */

@@ -2,6 +2,7 @@
 // "How to start a return" or "Resetting your password", "how long …" meets "Refund timing" or "Validity".
 // Headings are written by the tenant to name what their passage answers, so they are strong evidence.
 import { analyze } from './analyze.js';
+import { boundedMemo } from './memo.js';
 import type { WeightedTerm } from './expand.js';
 
 // Two kinds of "how long": a deadline the visitor must meet ("how long do I have to return it?", "too late?",
@@ -105,18 +106,11 @@ interface HeadingFacts {
   action: string | undefined;
 }
 // A tenant has tens of headings, and every search and answer meets each of the ones it retrieves: what a
-// heading says is worked out once (bounded: emptied when full, as headings come and go).
-const HEADINGS = new Map<string, HeadingFacts>();
-const MAX_HEADINGS = 10_000;
-function headingFacts(heading: string): HeadingFacts {
-  let f = HEADINGS.get(heading);
-  if (!f) {
-    if (HEADINGS.size >= MAX_HEADINGS) HEADINGS.clear();
-    f = { terms: [...new Set(analyze(heading))], types: headingTypes(heading), action: actionOf(heading) };
-    HEADINGS.set(heading, f);
-  }
-  return f;
-}
+// heading says is worked out once (bounded, as headings come and go).
+const headingFacts = boundedMemo(
+  10_000,
+  (heading: string): HeadingFacts => ({ terms: [...new Set(analyze(heading))], types: headingTypes(heading), action: actionOf(heading) }),
+);
 
 // One question's weighted terms are met against each retrieved heading in turn: their lookup is made once.
 const WEIGHTS = new WeakMap<readonly WeightedTerm[], Map<string, number>>();
