@@ -11,14 +11,15 @@ export interface TxScope {
 }
 
 /**
- * The statement that scopes a transaction, with its three values written by `value` (a placeholder, or
- * an escaped literal): set_config(…, true) is SET LOCAL, so role and tenant end with the transaction.
+ * The statement that scopes a transaction, its three values as parameters (so that it is prepared, and
+ * planned once per connection): set_config(…, true) is SET LOCAL, so role and tenant end with the transaction.
  */
-export function scopeStatement(s: TxScope, value: (v: string, i: number) => string): string {
-  const [role, tenant, request] = [s.role, s.tenantId, s.requestId].map(value);
-  return `SELECT set_config('role', ${role}, true), set_config('app.tenant_id', ${tenant}, true), set_config('app.request_id', ${request}, true)${
-    s.replayed ? ', pg_last_wal_replay_lsn()::text AS replayed' : ''
-  }`;
+export function scopeStatement(s: TxScope): { sql: string; params: string[] } {
+  const replayed = s.replayed ? ', pg_last_wal_replay_lsn()::text AS replayed' : '';
+  return {
+    sql: `SELECT set_config('role', $1, true), set_config('app.tenant_id', $2, true), set_config('app.request_id', $3, true)${replayed}`,
+    params: [s.role, s.tenantId, s.requestId],
+  };
 }
 
 const WORD = /[A-Za-z0-9_$]/;

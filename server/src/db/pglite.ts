@@ -140,14 +140,8 @@ export async function openPglite(location: string, from?: Blob): Promise<Driver>
     const ran = await pg.transaction(async (t) => {
       if (opts.readOnly) await t.exec('SET TRANSACTION READ ONLY');
       const s = opts.scope;
-      const scoped = s
-        ? (
-            await statements.run<Scoped>(
-              scopeStatement(s, (_, i) => `$${i + 1}`),
-              [s.role, s.tenantId, s.requestId],
-            )
-          ).rows[0]!
-        : {};
+      const scope = s && scopeStatement(s);
+      const scoped = scope ? (await statements.run<Scoped>(scope.sql, scope.params)).rows[0]! : {};
       const { tx: wrapped, flush, last } = wrap(t, statements, !!opts.readOnly);
       try {
         const result = await fn(wrapped, scoped);

@@ -119,12 +119,14 @@ function txRunner(p: pg.Pool, names: StatementNames, closed: Promise<never>, alw
     const readOnly = always.readOnly || opts.readOnly;
     const begin = readOnly ? 'BEGIN READ ONLY' : 'BEGIN';
     const s = opts.scope;
-    const scope = s ? `; ${scopeStatement(s, (v) => pg.escapeLiteral(v))}` : '';
+    // BEGIN, then the scope: a statement of its own, prepared (a simple query is parsed and planned by the
+    // server on every transaction), that goes with the transaction's first statement.
+    const opening: Statement[] = [{ sql: begin }, ...(s ? [scopeStatement(s)] : [])];
     // A read-only transaction commits with each write it sends, and begins again with the next: under Read
     // Committed every statement takes its own snapshot anyway, so nothing a read sees changes, and the
     // COMMIT costs no round trip of its own. Awaited before the connection goes back.
     let committed: Promise<unknown> = Promise.resolve();
-    const rescope = s?.replayed ? `; ${scopeStatement({ ...s, replayed: false }, (v) => pg.escapeLiteral(v))}` : scope;
+    const reopening: Statement[] = s?.replayed ? [{ sql: begin }, scopeStatement({ ...s, replayed: false })] : opening;
     // What is held, then `more`, in one write (the connection is pipelined: nothing waits for an answer
     // before the next statement goes); their results in order.
     const send = (more: Statement[]): Promise<pg.QueryResult>[] => {
@@ -139,7 +141,7 @@ function txRunner(p: pg.Pool, names: StatementNames, closed: Promise<never>, alw
       if (readOnly) {
         committed.catch((err: Error) => (broken ??= err));
         begun = false;
-        held = [{ sql: `${begin}${rescope}` }];
+        held = [...reopening];
       }
       return sent;
     };
@@ -218,16 +220,18 @@ function txRunner(p: pg.Pool, names: StatementNames, closed: Promise<never>, alw
       },
     };
     try {
-      // BEGIN and the scope go with the transaction's first statement, in one write (as a simple query:
-      // the scope's values go in as literals, escaped by the driver): a transaction of held writes only is
-      // one round trip, COMMIT included. A scope read before the transaction's function runs (`replayed`)
-      // is sent at once.
+      // BEGIN and the scope go with the transaction's first statement, in one write: a transaction of held
+      // writes only is one round trip, COMMIT included. A scope read before the transaction's function runs
+      // (`replayed`) is sent at once.
       let scoped: Scoped = {};
       if (s?.replayed) {
         begun = true;
-        const [, set] = (await client.query(`${begin}${scope}`)) as unknown as pg.QueryResult[];
-        scoped = set!.rows[0] as Scoped;
-      } else held.push({ sql: `${begin}${scope}` });
+        const sent: Promise<pg.QueryResult>[] = [];
+        pipelined(client, () => {
+          for (const st of opening) sent.push(run(client, names, st.sql, st.params));
+        });
+        scoped = (await after(sent.slice(0, -1), sent.at(-1)!)).rows[0] as Scoped;
+      } else held.push(...opening);
       const result = await fn(tx, scoped);
       if (finishing) {
         ended = true;
@@ -241,7 +245,7 @@ function txRunner(p: pg.Pool, names: StatementNames, closed: Promise<never>, alw
       ended = true;
       // Nothing asked of the server (every read was carried in, or a read-only transaction committed with
       // its last write): no BEGIN is open, so no COMMIT either.
-      if (!begun && held.length === 1) {
+      if (!begun && held.length === opening.length) {
         await committed;
         return result;
       }

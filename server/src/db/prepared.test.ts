@@ -37,6 +37,31 @@ describe('statements with values, on either database', () => {
     expect(prepared.filter((p) => /^(BEGIN|COMMIT)|; SELECT 2/.test(p))).toEqual([]);
   });
 
+  test("a transaction's scope is prepared, with role, tenant and request id as values", async () => {
+    const [a, b] = [randomUUID(), randomUUID()];
+    const seen: string[] = [];
+    for (let i = 0; i < 3; i++)
+      for (const tenant of [a, b])
+        seen.push(
+          await t.db.withTenant(
+            tenant,
+            { requestId: `req-${i}` },
+            async (tx) => (await tx.query<{ t: string }>("SELECT current_setting('app.tenant_id') AS t")).rows[0]!.t,
+          ),
+        );
+    expect(seen).toEqual([a, b, a, b, a, b]);
+    const prepared = await t.db.withTenant(a, { requestId: null }, async (tx) =>
+      (await tx.query<{ statement: string }>("SELECT statement FROM pg_prepared_statements WHERE statement LIKE '%set_config(%'")).rows.map(
+        (r) => r.statement,
+      ),
+    );
+    expect(prepared.length).toBeGreaterThan(0);
+    for (const statement of prepared) {
+      expect(statement).toContain("set_config('app.tenant_id', $2, true)");
+      expect(statement).not.toContain(a);
+    }
+  });
+
   test("the same text, run again and again for two tenants in turn, returns only each tenant's rows", async () => {
     const [a, b] = [randomUUID(), randomUUID()];
     await t.db.withOwner((tx) =>
