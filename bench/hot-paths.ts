@@ -136,8 +136,8 @@ async function load(opts: Omit<LoadOptions, 'seconds'>): Promise<Point> {
 }
 
 /**
- * A path and the ceiling measured in turns of a second or so each, for as long as two points take: a
- * shared machine's speed drifts over seconds, and both then see the same drift, so their ratio does not.
+ * A path and the ceiling measured in alternating slices of a second or so each, for as long as two points
+ * take: a shared machine's speed drifts over seconds, and both then see the same drift, so their ratio does not.
  */
 async function beside(path: Omit<LoadOptions, 'seconds'>, ceiling: Omit<LoadOptions, 'seconds'>): Promise<{ path: Point; ceiling: Point }> {
   const turns = Math.max(1, Math.round(SECONDS));
@@ -194,7 +194,7 @@ async function main() {
   const fmt = (p: Point) =>
     `${p.rps.toFixed(0).padStart(6)} req/s  p99 ${String(p.p99).padStart(4)} ms  CPU ${p.cpu.toFixed(0).padStart(5)} µs/req${p.trips ? `  ${p.trips.toFixed(1)} trips/req` : ''}${p.bad ? `  (${p.bad} failed)` : ''}`;
   const besideCeiling = (both: { path: Point; ceiling: Point }) =>
-    `${((100 * both.path.rps) / both.ceiling.rps).toFixed(0)}% of ceiling (of ${both.ceiling.rps.toFixed(0)} req/s, measured in turns with it)`;
+    `${((100 * both.path.rps) / both.ceiling.rps).toFixed(0)}% of ceiling (of ${both.ceiling.rps.toFixed(0)} req/s, measured beside it)`;
   console.log(`Hot paths, ${s.db}, ${SECONDS} s per point, server in its own process (Node ${process.version})\n`);
   for (const c of CONNECTIONS) {
     const ceiling = await load({ url: `${s.url}/healthz`, connections: c });

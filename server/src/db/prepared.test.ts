@@ -51,7 +51,7 @@ describe('statements with values, on either database', () => {
         );
     expect(seen).toEqual([a, b, a, b, a, b]);
     const prepared = await t.db.withTenant(a, { requestId: null }, async (tx) =>
-      (await tx.query<{ statement: string }>("SELECT statement FROM pg_prepared_statements WHERE statement LIKE '%set_config(%'")).rows.map(
+      (await tx.query<{ statement: string }>("SELECT statement FROM pg_prepared_statements WHERE statement LIKE 'SELECT set_config(%'")).rows.map(
         (r) => r.statement,
       ),
     );
