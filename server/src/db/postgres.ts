@@ -164,26 +164,33 @@ function txRunner(p: pg.Pool, names: StatementNames, closed: Promise<never>, alw
       const [wrote, , lsn] = res as pg.QueryResult[];
       if (wrote!.rows[0].wrote) opts.onWrite?.(lsn!.rows[0].lsn);
     };
-    const flush = () => {
-      const items = batch;
+    /**
+     * Sends what is held, the statements waiting in the batch, then `more`, all in one write: their results
+     * in order. (The batch used to go in a write of its own just before, so the lock and the statement
+     * storing a turn's answer, asked together, left in two writes, not the one turn.ts counts on.)
+     */
+    const sendAll = (more: Statement[]): Promise<pg.QueryResult>[] => {
+      const items = ended ? [] : batch;
       batch = [];
-      if (!items.length || ended) return;
-      const sent = send(items);
-      const before = sent.slice(0, sent.length - items.length);
+      const sent = send([...items, ...more]);
+      const before = sent.slice(0, sent.length - more.length - items.length);
       items.forEach((item, k) => after(before, sent[before.length + k]!).then(item.resolve, item.reject));
+      return sent;
     };
-    /** Sends what is held and `st` (after any batch), and waits for `st`. */
+    const flush = () => {
+      if (batch.length && !ended) sendAll([]);
+      else batch = [];
+    };
+    /** Sends what is held, any batch and `st`, and waits for `st`. */
     const now = (st: Statement) => {
-      flush();
-      const sent = send([st]);
+      const sent = sendAll([st]);
       return after(sent.slice(0, -1), sent[sent.length - 1]!);
     };
     const tx: Tx = {
       async last<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
         open();
         if (readOnly) throw new TypeError(LAST_READ_ONLY);
-        flush();
-        const sent = send([{ sql, params }, { sql: commitStatement }]);
+        const sent = sendAll([{ sql, params }, { sql: commitStatement }]);
         const last = after(sent.slice(0, -2), sent.at(-2)!);
         finishing = { last, commit: sent.at(-1)! };
         // Awaited at the end (or in the catch below): never an unhandled rejection meanwhile.

@@ -1,6 +1,6 @@
 // Round trips to PostgreSQL through node-postgres, for tests and benchmarks: on each connection, a write
 // after the server's last answer, so statements that leave together (in one write, or before the answers
-// come back) count once.
+// come back) count once. Also the writes themselves (the system calls that send statements).
 import pg from 'pg';
 
 type Stream = NodeJS.WritableStream & NodeJS.EventEmitter;
@@ -9,9 +9,10 @@ type Stream = NodeJS.WritableStream & NodeJS.EventEmitter;
  * Counts from now on, on every connection the process uses; `stop` puts the driver back. A trip begun by a
  * statement matching `except` is not counted (work on a timer of its own, such as the rate limits' writes).
  */
-export function watchRoundTrips(opts: { except?: RegExp } = {}): { count: () => number; stop: () => void } {
+export function watchRoundTrips(opts: { except?: RegExp } = {}): { count: () => number; writes: () => number; stop: () => void } {
   const query = pg.Client.prototype.query;
   let trips = 0;
+  let writes = 0;
   let counting = true;
   // Set while a statement matching `except` is being sent.
   let excepted = false;
@@ -28,6 +29,16 @@ export function watchRoundTrips(opts: { except?: RegExp } = {}): { count: () => 
         answered = false;
         return write.apply(this, a);
       } as Stream['write'];
+      // What reaches the socket: one call per write, however many messages were corked into it.
+      const socket = stream as unknown as Record<'_write' | '_writev', ((...a: unknown[]) => void) | undefined>;
+      for (const k of ['_write', '_writev'] as const) {
+        const flushOut = socket[k];
+        if (flushOut)
+          socket[k] = function (this: unknown, ...a: unknown[]) {
+            if (counting) writes++;
+            return flushOut.apply(this, a);
+          };
+      }
     }
     const sql = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text;
     excepted = !!opts.except && !!sql && opts.except.test(sql);
@@ -39,6 +50,7 @@ export function watchRoundTrips(opts: { except?: RegExp } = {}): { count: () => 
   } as typeof query;
   return {
     count: () => trips,
+    writes: () => writes,
     stop() {
       counting = false;
       pg.Client.prototype.query = query;
