@@ -10,16 +10,15 @@ export interface TxScope {
   replayed?: boolean;
 }
 
-/**
- * The statement that scopes a transaction, its three values as parameters (so that it is prepared, and
- * planned once per connection): set_config(…, true) is SET LOCAL, so role and tenant end with the transaction.
- */
+// The statement that scopes a transaction: set_config(…, true) is SET LOCAL, so role and tenant end with the
+// transaction. Its values go as parameters, so that it is prepared and planned once per connection; its two
+// texts are constants, not built (and hashed for their prepared name) on every transaction.
+const SCOPE = "SELECT set_config('role', $1, true), set_config('app.tenant_id', $2, true), set_config('app.request_id', $3, true)";
+const SCOPE_REPLAYED = `${SCOPE}, pg_last_wal_replay_lsn()::text AS replayed`;
+
+/** The statement that scopes a transaction to `s`, with its values. */
 export function scopeStatement(s: TxScope): { sql: string; params: string[] } {
-  const replayed = s.replayed ? ', pg_last_wal_replay_lsn()::text AS replayed' : '';
-  return {
-    sql: `SELECT set_config('role', $1, true), set_config('app.tenant_id', $2, true), set_config('app.request_id', $3, true)${replayed}`,
-    params: [s.role, s.tenantId, s.requestId],
-  };
+  return { sql: s.replayed ? SCOPE_REPLAYED : SCOPE, params: [s.role, s.tenantId, s.requestId] };
 }
 
 const WORD = /[A-Za-z0-9_$]/;
