@@ -134,7 +134,8 @@ describe('data key rotation', () => {
     const t = await newTenant('Tampered');
     await seedNotes(t, 3);
     await rt.db.withOwner((tx) =>
-      tx.query("UPDATE rotation_notes SET body = overlay(body PLACING '\\xff'::bytea FROM 40 FOR 1) WHERE tenant_id = $1 AND id = 1", [t]),
+      // A byte flipped, never overwritten with a value it may hold already.
+      tx.query('UPDATE rotation_notes SET body = set_byte(body, 39, get_byte(body, 39) # 1) WHERE tenant_id = $1 AND id = 1', [t]),
     );
     const result = await inTenant(t, (tx) => rotateDataKeys(tx, t, { keyring: rt.keyring, audit: rt.audit, ...by, columns }));
     expect(result).toMatchObject({ resealed: { 'rotation_notes.body': 2 }, failed: 1, retired: [] });
