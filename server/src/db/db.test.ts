@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createTestDb, serverUrl, type TestDb } from '../test/db.js';
 import { AFTER_LAST, checkParams, LAST_READ_ONLY } from './driver.js';
-import { watchRoundTrips } from '../test/round-trips.js';
+import { watchEmbeddedCalls, watchRoundTrips } from '../test/round-trips.js';
 import { carryableRead, carryReads, memoInTx, oncePerTx } from './tx-memo.js';
 import { loadMigrations, migrate } from './migrate.js';
 import type { Tx } from './types.js';
@@ -483,6 +483,25 @@ describe('reads carried from one transaction into the next (tx-memo.ts)', () => 
     const { rows } = await t.db.withOwner((tx) => tx.query<{ v: string }>('SELECT v FROM held_only'));
     expect(rows).toEqual([{ v: 'kept' }]);
   });
+
+  test.skipIf(serverUrl)(
+    'on the embedded database, a transaction that asks nothing is not opened; one of held writes only still commits',
+    async () => {
+      await t.db.withOwner((tx) => tx.exec('CREATE TABLE IF NOT EXISTS held_only_embedded (v text NOT NULL)'));
+      const calls = watchEmbeddedCalls();
+      try {
+        expect(await t.db.withTenantRead(tenant, { requestId: null }, async () => 'nothing asked')).toBe('nothing asked');
+        expect(await t.db.withTenant(tenant, { requestId: null }, async () => 'nothing asked')).toBe('nothing asked');
+        expect(calls.count()).toBe(0);
+        await t.db.withOwner(async (tx) => tx.defer("INSERT INTO held_only_embedded VALUES ('kept')"));
+        expect(calls.count()).toBeGreaterThan(0);
+      } finally {
+        calls.stop();
+      }
+      const { rows } = await t.db.withOwner((tx) => tx.query<{ v: string }>('SELECT v FROM held_only_embedded'));
+      expect(rows).toEqual([{ v: 'kept' }]);
+    },
+  );
 
   test('a carried read is not asked again, a lock or any other memo is not carried, and only into the same tenant', async () => {
     const carried = await t.db.withTenant(tenant, { requestId: null }, async (tx) => {

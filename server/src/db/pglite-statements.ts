@@ -8,6 +8,8 @@ import { type PGlite, parse, protocol, type Results } from '@electric-sql/pglite
 import { paramText } from './driver.js';
 import { StatementNames } from './statement-names.js';
 
+export const TX_OVER = 'the transaction is over';
+
 export class PreparedStatements {
   private readonly names: StatementNames;
   // The names parsed on this database (a Parse that failed leaves none).
@@ -20,11 +22,16 @@ export class PreparedStatements {
     this.names = new StatementNames(max);
   }
 
-  run<R>(sql: string, params: readonly unknown[] = []): Promise<Results<R>> {
+  /**
+   * `over`, when given, is asked once the statement has the database to itself: true refuses it (its
+   * transaction has ended, or is ending, and what runs next would run outside it).
+   */
+  run<R>(sql: string, params: readonly unknown[] = [], over?: () => boolean): Promise<Results<R>> {
     const { serialize } = protocol;
     // The protocol methods share the query lock's state without taking it: runExclusive takes that lock
     // (and only it, so this runs inside a transaction, which holds the other one).
     return this.pg.runExclusive(async () => {
+      if (over?.()) throw new Error(TX_OVER);
       const name = this.names.of(sql);
       if (!this.parsed.has(name)) {
         // Parsed on its own the first time, so that it counts as parsed only once it exists.

@@ -5,7 +5,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 
 import { dirname, join } from 'node:path';
 import type { QueryResult, Tx } from './types.js';
 import { AFTER_LAST, checkParams, checkReadOnly, LAST_READ_ONLY, scopeStatement, succeeds, type Driver, type Runner, type Scoped } from './driver.js';
-import { PreparedStatements } from './pglite-statements.js';
+import { PreparedStatements, TX_OVER } from './pglite-statements.js';
 
 const INT8 = 20;
 
@@ -63,29 +63,34 @@ function acquireLock(dir: string): () => void {
 /**
  * The transaction's Tx, and a flush of its held writes (Tx.defer) for the end of its function. In process,
  * holding a write saves no round trip, so each runs as a prepared statement, in order, before the next
- * statement: written out with its values as one script, it was parsed and planned on every run.
+ * statement: written out with its values as one script, it was parsed and planned on every run. The
+ * transaction itself is opened (`begin`) by the first statement that runs.
  */
 function wrap(
-  q: Pick<Transaction, 'exec'>,
+  begin: () => Promise<Pick<Transaction, 'exec'>>,
   statements: PreparedStatements,
   readOnly: boolean,
+  over: () => boolean,
 ): { tx: Tx; flush: () => Promise<void>; last: () => Promise<unknown> | null } {
   const held: { sql: string; params: readonly unknown[] }[] = [];
   const flush = async () => {
-    for (let next = held.shift(); next; next = held.shift()) await statements.run(next.sql, next.params);
+    if (held.length) await begin();
+    for (let next = held.shift(); next; next = held.shift()) await statements.run(next.sql, next.params, over);
   };
   // Tx.last's statement, once asked for.
   let last: Promise<QueryResult<unknown>> | null = null;
   const open = () => {
     if (last) throw new Error(AFTER_LAST);
+    if (over()) throw new Error(TX_OVER);
   };
   const tx: Tx = {
     last<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
       open();
       if (readOnly) return Promise.reject(new TypeError(LAST_READ_ONLY));
       last = (async () => {
+        await begin();
         await flush();
-        const res = await statements.run<R>(sql, params);
+        const res = await statements.run<R>(sql, params, over);
         return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
       })();
       return last as Promise<QueryResult<R>>;
@@ -100,14 +105,16 @@ function wrap(
     async exec(sql: string) {
       open();
       if (readOnly) checkReadOnly(sql);
+      const q = await begin();
       await flush();
       await q.exec(sql);
     },
     async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
       open();
       if (readOnly) checkReadOnly(sql);
+      await begin();
       await flush();
-      const res = await statements.run<R>(sql, params);
+      const res = await statements.run<R>(sql, params, over);
       return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
     },
   };
@@ -137,27 +144,51 @@ export async function openPglite(location: string, from?: Blob): Promise<Driver>
   // One in-process database: no replica, so no WAL positions to track (`onWrite` is never called).
   // In process, a statement costs no round trip: the scope is set with placeholders, on its own.
   const tx: Runner = async (fn, opts = {}) => {
-    const ran = await pg.transaction(async (t) => {
-      if (opts.readOnly) await t.exec('SET TRANSACTION READ ONLY');
-      const s = opts.scope;
-      const scope = s && scopeStatement(s);
-      const scoped = scope ? (await statements.run<Scoped>(scope.sql, scope.params)).rows[0]! : {};
-      const { tx: wrapped, flush, last } = wrap(t, statements, !!opts.readOnly);
-      try {
-        const result = await fn(wrapped, scoped);
-        await last();
-        await flush();
-        return { result };
-      } catch (err) {
-        // Once its last statement has succeeded, the transaction commits, as on PostgreSQL (where the COMMIT
-        // went with it); the error still goes to the caller.
-        const committing = last();
-        if (!committing || !(await succeeds(committing))) throw err;
-        return { failed: err };
-      }
+    // The transaction (BEGIN, its scope, COMMIT: five calls into the database) opens with the first statement
+    // the function asks for, as on PostgreSQL: one that asks nothing (its reads carried in) costs nothing.
+    let opened: Promise<{ t: Transaction; scoped: Scoped }> | null = null;
+    // Set as the function's end ends the transaction: a statement still on its way (asked for without being
+    // awaited, beside one that failed) is refused, not run after the ROLLBACK, outside any transaction.
+    let over = false;
+    let ended: Promise<unknown> = Promise.resolve();
+    let end!: (failed: { err: unknown } | null) => void;
+    const ending = new Promise<{ err: unknown } | null>((resolve) => (end = resolve));
+    const open = () =>
+      (opened ??= new Promise((resolve, reject) => {
+        ended = pg.transaction(async (t) => {
+          if (opts.readOnly) await t.exec('SET TRANSACTION READ ONLY');
+          const scope = opts.scope && scopeStatement(opts.scope);
+          resolve({ t, scoped: scope ? (await statements.run<Scoped>(scope.sql, scope.params)).rows[0]! : {} });
+          // Rolled back when the function failed (thrown here), else committed.
+          const failed = await ending;
+          if (failed) throw failed.err;
+        });
+        ended.catch(reject);
+      }));
+    const begin = async () => (await open()).t;
+    const { tx: wrapped, flush, last } = wrap(begin, statements, !!opts.readOnly, () => over);
+    let result: Awaited<ReturnType<typeof fn>> | undefined;
+    let thrown: { err: unknown } | null = null;
+    try {
+      // What the scope reads is asked for before the function runs (a replica's replay position): only then
+      // does the transaction open first.
+      result = await fn(wrapped, opts.scope?.replayed ? (await open()).scoped : {});
+      await last();
+      await flush();
+    } catch (err) {
+      thrown = { err };
+    }
+    // Once its last statement has succeeded, the transaction commits, as on PostgreSQL (where the COMMIT
+    // went with it); an error thrown after it still goes to the caller.
+    const committing = last();
+    const rollback = thrown && !(committing && (await succeeds(committing)));
+    over = true;
+    end(rollback ? thrown : null);
+    await ended.catch((err: unknown) => {
+      if (!rollback) throw err;
     });
-    if ('failed' in ran) throw ran.failed;
-    return ran.result;
+    if (thrown) throw thrown.err;
+    return result as Awaited<ReturnType<typeof fn>>;
   };
   return {
     kind: 'pglite',

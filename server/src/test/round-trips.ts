@@ -1,6 +1,7 @@
 // Round trips to PostgreSQL through node-postgres, for tests and benchmarks: on each connection, a write
 // after the server's last answer, so statements that leave together (in one write, or before the answers
 // come back) count once. Also the writes themselves (the system calls that send statements).
+import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 
 type Stream = NodeJS.WritableStream & NodeJS.EventEmitter;
@@ -75,4 +76,24 @@ export async function fewestRoundTrips<T>(run: (n: number) => Promise<T>, opts: 
     }
   }
   return best!;
+}
+
+/**
+ * Calls into the embedded database (PGlite: each protocol message it is handed, a statement's or a BEGIN's),
+ * counted from now on, in every PGlite instance of the process; `stop` puts it back.
+ */
+export function watchEmbeddedCalls(): { count: () => number; stop: () => void } {
+  const proto = PGlite.prototype as unknown as { execProtocolStream: (...a: unknown[]) => unknown };
+  const call = proto.execProtocolStream;
+  let calls = 0;
+  proto.execProtocolStream = function (this: unknown, ...a: unknown[]) {
+    calls++;
+    return call.apply(this, a);
+  };
+  return {
+    count: () => calls,
+    stop() {
+      proto.execProtocolStream = call;
+    },
+  };
 }
