@@ -126,6 +126,17 @@ describe('message list', () => {
     expect(plain!.textContent).toBe('Sure.');
   });
 
+  test('in English, a handoff notice is shown as stored, in its own words: the visitor sees what the agent reads', async () => {
+    const unsure = "I'm not confident I can answer that correctly from our documentation, so I've asked a member of our team to follow up here.";
+    const fake = fakeClient({
+      stored: { visitorSecret: 'pvs_1', conversationId: 'c1' },
+      history: [message('m1', 'assistant', unsure, { notice: 'unsure' })],
+    });
+    const { el } = await mountApp(fake, {}, 'en-GB');
+    await vi.waitFor(() => expect(el.querySelectorAll('.m')).toHaveLength(2));
+    expect(el.querySelectorAll('.m .md')[0]!.textContent).toBe(unsure);
+  });
+
   test('the panel adds no landmark to the page: its title bar is no <header>', async () => {
     const { el } = await mountApp(fakeClient());
     expect(el.querySelector('header, footer, main, nav, aside, [role=banner]')).toBeNull();

@@ -288,6 +288,7 @@ export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Str
 
   if (!ctl.open) return null;
   const who = (r: Message['role']) => (r === 'visitor' ? t.you : r === 'agent' ? t.agent : t.assistant);
+  const english = /^en\b/i.test(tag);
   const bubble = (m: Message) =>
     m.role === 'system' ? (
       <div key={m.id} class="note" dir="auto">
@@ -305,10 +306,11 @@ export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Str
         ) : (
           <span class="who">{who(m.role)}</span>
         )}
-        {/* A handoff notice (whatever its reason) and a "Did you mean" offer (every citation suggested) are said in the
-            visitor's language; their English text is for agents. */}
+        {/* A handoff notice and a "Did you mean" offer (every citation suggested) are said in the visitor's
+            language. In English, a notice is as stored (its reason's own words): what the agent reads is what the
+            visitor saw. */}
         <Markdown
-          text={m.notice ? t.notice : m.citations.length && m.citations.every((c) => c.suggested) ? t.suggest : m.text}
+          text={m.notice && !english ? t.notice : m.citations.length && m.citations.every((c) => c.suggested) ? t.suggest : m.text}
           citations={m.citations}
         />
         {m.citations.length > 0 && (
