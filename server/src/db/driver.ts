@@ -78,6 +78,8 @@ export const succeeds = (p: Promise<unknown>): Promise<boolean> =>
 export const AFTER_LAST = 'the transaction has sent its last statement: nothing more may be asked in it';
 /** What Tx.last fails with in a read-only transaction, on both drivers. */
 export const LAST_READ_ONLY = 'a read-only transaction has no last write (Tx.last): use query';
+/** A statement asked for once its transaction's function has ended (it would run after COMMIT or ROLLBACK). */
+export const TX_OVER = 'the transaction is over';
 
 /** Throws for a statement that changes a setting, which a read-only transaction cannot keep. */
 export function checkReadOnly(sql: string): void {

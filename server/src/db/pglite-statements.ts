@@ -5,10 +5,8 @@
 // one protocol message (Bind, Describe, Execute, Sync), its parameters sent as text for the server to
 // type, as node-postgres sends them to a PostgreSQL server.
 import { type PGlite, parse, protocol, type Results } from '@electric-sql/pglite';
-import { paramText } from './driver.js';
+import { paramText, TX_OVER } from './driver.js';
 import { StatementNames } from './statement-names.js';
-
-export const TX_OVER = 'the transaction is over';
 
 export class PreparedStatements {
   private readonly names: StatementNames;

@@ -4,8 +4,19 @@ import { vector } from '@electric-sql/pglite-pgvector';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { QueryResult, Tx } from './types.js';
-import { AFTER_LAST, checkParams, checkReadOnly, LAST_READ_ONLY, scopeStatement, succeeds, type Driver, type Runner, type Scoped } from './driver.js';
-import { PreparedStatements, TX_OVER } from './pglite-statements.js';
+import {
+  AFTER_LAST,
+  checkParams,
+  checkReadOnly,
+  LAST_READ_ONLY,
+  scopeStatement,
+  succeeds,
+  TX_OVER,
+  type Driver,
+  type Runner,
+  type Scoped,
+} from './driver.js';
+import { PreparedStatements } from './pglite-statements.js';
 
 const INT8 = 20;
 

@@ -9,6 +9,7 @@ import {
   LAST_READ_ONLY,
   scopeStatement,
   succeeds,
+  TX_OVER,
   type Driver,
   type PoolUse,
   type Runner,
@@ -155,7 +156,7 @@ function txRunner(p: pg.Pool, names: StatementNames, closed: Promise<never>, alw
     let finishing = null as { last: Promise<pg.QueryResult>; commit: Promise<unknown> } | null;
     const open = () => {
       if (finishing) throw new Error(AFTER_LAST);
-      if (ended) throw new Error('the transaction is over');
+      if (ended) throw new Error(TX_OVER);
     };
     const commitStatement = opts.onWrite && !always.readOnly ? COMMIT_TRACKED : 'COMMIT';
     /** Runs `onWrite` with what COMMIT_TRACKED read. */

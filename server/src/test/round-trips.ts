@@ -1,6 +1,7 @@
 // Round trips to PostgreSQL through node-postgres, for tests and benchmarks: on each connection, a write
 // after the server's last answer, so statements that leave together (in one write, or before the answers
-// come back) count once. Also the writes themselves (the system calls that send statements).
+// come back) count once. Also the writes themselves (the system calls that send statements), and, on the
+// embedded database, the calls into it.
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 
