@@ -197,16 +197,14 @@ async function main() {
     `${((100 * both.path.rps) / both.ceiling.rps).toFixed(0)}% of ceiling (of ${both.ceiling.rps.toFixed(0)} req/s, measured beside it)`;
   console.log(`Hot paths, ${s.db}, ${SECONDS} s per point, server in its own process (Node ${process.version})\n`);
   for (const c of CONNECTIONS) {
-    const ceiling = await load({ url: `${s.url}/healthz`, connections: c });
+    const healthz = { url: `${s.url}/healthz`, connections: c };
+    const ceiling = await load(healthz);
     console.log(`c=${c}`);
     console.log(`  GET /healthz (ceiling)           ${fmt(ceiling)}`);
 
     if (runs('config')) {
       const before = (await ask<{ rows: number }>(child, 'rows')).rows;
-      const both = await beside(
-        { url: `${s.url}/v1/widget/config?key=${s.publishableKey}`, connections: c, headers: { origin } },
-        { url: `${s.url}/healthz`, connections: c },
-      );
+      const both = await beside({ url: `${s.url}/v1/widget/config?key=${s.publishableKey}`, connections: c, headers: { origin } }, healthz);
       const config = both.path;
       const written = (await ask<{ rows: number }>(child, 'rows')).rows - before;
       console.log(
@@ -230,7 +228,7 @@ async function main() {
           }),
           body: () => JSON.stringify({ text: QUESTION, clientMessageId: `b-${Math.random().toString(36).slice(2)}` }),
         },
-        { url: `${s.url}/healthz`, connections: c },
+        healthz,
       );
       console.log(`  visitor message → cited answer   ${fmt(both.path).replace('req/s', 'turn/s')}  ${besideCeiling(both)}`);
     }
@@ -244,7 +242,7 @@ async function main() {
           headers: { authorization: `Bearer ${s.secretKey}`, 'content-type': 'application/json' },
           body: () => JSON.stringify({ query: 'refund timing for returns', limit: 3 }),
         },
-        { url: `${s.url}/healthz`, connections: c },
+        healthz,
       );
       console.log(`  POST /v1/admin/knowledge/search  ${fmt(both.path)}  ${besideCeiling(both)}`);
     }

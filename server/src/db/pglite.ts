@@ -84,9 +84,13 @@ function wrap(
   over: () => boolean,
 ): { tx: Tx; flush: () => Promise<void>; last: () => Promise<unknown> | null } {
   const held: { sql: string; params: readonly unknown[] }[] = [];
+  const run = async <R>(sql: string, params?: readonly unknown[]) => {
+    await begin();
+    const res = await statements.run<R>(sql, params, over);
+    return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
+  };
   const flush = async () => {
-    if (held.length) await begin();
-    for (let next = held.shift(); next; next = held.shift()) await statements.run(next.sql, next.params, over);
+    for (let next = held.shift(); next; next = held.shift()) await run(next.sql, next.params);
   };
   // Tx.last's statement, once asked for.
   let last: Promise<QueryResult<unknown>> | null = null;
@@ -99,10 +103,8 @@ function wrap(
       open();
       if (readOnly) return Promise.reject(new TypeError(LAST_READ_ONLY));
       last = (async () => {
-        await begin();
         await flush();
-        const res = await statements.run<R>(sql, params, over);
-        return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
+        return run<R>(sql, params);
       })();
       return last as Promise<QueryResult<R>>;
     },
@@ -116,17 +118,14 @@ function wrap(
     async exec(sql: string) {
       open();
       if (readOnly) checkReadOnly(sql);
-      const q = await begin();
       await flush();
-      await q.exec(sql);
+      await (await begin()).exec(sql);
     },
     async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
       open();
       if (readOnly) checkReadOnly(sql);
-      await begin();
       await flush();
-      const res = await statements.run<R>(sql, params, over);
-      return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
+      return run<R>(sql, params);
     },
   };
   return { tx, flush, last: () => last };
