@@ -198,7 +198,8 @@ describe('the widget in Chromium', () => {
     await p.waitForFunction(() => (document.querySelector('[data-parley]')!.shadowRoot!.activeElement as HTMLElement)?.tagName === 'TEXTAREA');
     await p.keyboard.type('Can I talk to a human?');
     await p.keyboard.press('Enter');
-    await shadow(p, '.note').filter({ hasText: 'team' }).waitFor();
+    // The assistant's handoff notice says a person will reply.
+    await shadow(p, '.m.assistant').filter({ hasText: 'member of our team' }).waitFor();
     expect(await shadow(p, '[role=dialog]').getAttribute('aria-modal')).toBe('true');
     expect(await shadow(p, '[role=log]').getAttribute('aria-live')).toBe('polite');
     await p.keyboard.press('Escape');

@@ -59,6 +59,29 @@ describe('who replies', () => {
     expect(ui.$('.note')).toBeNull();
   });
 
+  test('right under the assistant\'s handoff notice, no "will reply" note says it again; after the visitor writes on, it does', async () => {
+    const fake = fakeClient();
+    const ui = await mountApp(fake);
+    ui.type('I need a human');
+    ui.key('Enter');
+    await vi.waitFor(() => expect(fake.client.sendMessage).toHaveBeenCalledTimes(1));
+    const notice = "I've asked a member of our team to take over. They'll reply here as soon as they can.";
+    fake.answer.push({ event: 'done', data: { message: message('m2', 'assistant', notice, { notice: 'handoff' }) } });
+    fake.answer.push({ event: 'handoff', data: { handoff: { id: 'h1', status: 'pending' } } });
+    fake.answer.end();
+    await vi.waitFor(() => expect(ui.$<HTMLButtonElement>('.hd button')!.disabled).toBe(true));
+    expect([...ui.el.querySelectorAll('.m .md')].at(-1)?.textContent).toBe(notice);
+    expect(ui.$('.note')).toBeNull();
+
+    fake.nextAnswer();
+    ui.type('Hello? Anyone there?');
+    ui.key('Enter');
+    await vi.waitFor(() => expect(fake.client.sendMessage).toHaveBeenCalledTimes(2));
+    fake.answer.push({ event: 'done', data: { message: message('m3', 'visitor', 'Hello? Anyone there?') } });
+    fake.answer.end();
+    await vi.waitFor(() => expect(ui.$('.note')?.textContent).toBe('A member of our team will reply here.'));
+  });
+
   test('taken by an agent: a person is on it, still "will reply" until they do', async () => {
     const fake = resumed();
     const ui = await mountApp(fake);

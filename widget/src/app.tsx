@@ -442,7 +442,12 @@ export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Str
           ))}
         {handoff &&
           !answered &&
-          (away ? <Away t={t} tag={tag} nextOpenAt={away.nextOpenAt} left={away.left} leave={leave} /> : <div class="note">{t.handoff}</div>)}
+          (away ? (
+            <Away t={t} tag={tag} nextOpenAt={away.nextOpenAt} left={away.left} leave={leave} />
+          ) : (
+            // Right under the assistant's notice, the note would say it twice.
+            !messages[messages.length - 1]?.notice && <div class="note">{t.handoff}</div>
+          ))}
         {typing !== null && (
           <div class="note" role="status">
             {fillNodes(t.agentTyping, { name: <bdi>{typing || t.agent}</bdi> })}
