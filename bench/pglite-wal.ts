@@ -1,0 +1,57 @@
+// The embedded database's pause when it starts a WAL segment (every 16 MB of WAL: about 2,500 chat turns).
+// PGlite runs on the server's event loop, so for that long no request moves. Timed here: the first insert
+// after pg_switch_wal(), with PostgreSQL's default (wal_init_zero on: the new segment is first written full
+// of zeros) beside the product's setting (off, set by db/pglite.ts), alternating, same run, in memory (as
+// the tests and benchmarks run it) and in a data folder (as `npm start` does). Beside them, a plain insert.
+// Run: npx tsx --conditions=parley-source bench/pglite-wal.ts
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+
+const SWITCHES = Number(process.env.BENCH_SWITCHES ?? 12);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const ms = (x: number) => `${x.toFixed(1).padStart(6)} ms`;
+
+async function measure(where: 'memory' | 'folder', setting: 'on' | 'off') {
+  const dir = where === 'folder' ? mkdtempSync(join(tmpdir(), 'parley-bench-wal-')) : undefined;
+  const pg = await PGlite.create(dir);
+  try {
+    await pg.exec(`SET wal_init_zero = ${setting}; CREATE TABLE t (id serial PRIMARY KEY, v text)`);
+    const first: number[] = [];
+    for (let i = 0; i < SWITCHES; i++) {
+      await pg.exec('SELECT pg_switch_wal()');
+      const t0 = performance.now();
+      await pg.exec("INSERT INTO t (v) VALUES ('x')");
+      first.push(performance.now() - t0);
+    }
+    const plain: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const t0 = performance.now();
+      await pg.exec("INSERT INTO t (v) VALUES ('x')");
+      plain.push(performance.now() - t0);
+    }
+    return { first, plain };
+  } finally {
+    await pg.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+console.log(`PGlite: the first insert after a new WAL segment starts (${SWITCHES} segments each), and a plain insert`);
+console.log('where     wal_init_zero          first insert: median      max   plain insert: median');
+for (const where of ['memory', 'folder'] as const) {
+  const runs: Record<'on' | 'off', { first: number[]; plain: number[] }> = { on: { first: [], plain: [] }, off: { first: [], plain: [] } };
+  // Alternating, so both see the same machine.
+  for (let round = 0; round < 2; round++)
+    for (const setting of ['on', 'off'] as const) {
+      const r = await measure(where, setting);
+      runs[setting].first.push(...r.first);
+      runs[setting].plain.push(...r.plain);
+    }
+  for (const setting of ['on', 'off'] as const) {
+    const { first, plain } = runs[setting];
+    const label = setting === 'on' ? 'on (default)' : 'off (Parley)';
+    console.log(`${where.padEnd(9)} ${label.padEnd(22)} ${ms(median(first))}  ${ms(Math.max(...first))}   ${ms(median(plain))}`);
+  }
+}
