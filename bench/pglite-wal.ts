@@ -2,12 +2,14 @@
 // PGlite runs on the server's event loop, so for that long no request moves. Timed here: the first insert
 // after pg_switch_wal(), with PostgreSQL's default (wal_init_zero on: the new segment is first written full
 // of zeros) beside the product's setting (off, set by db/pglite.ts), alternating, same run, in memory (as
-// the tests and benchmarks run it) and in a data folder (as `npm start` does). Beside them, a plain insert.
+// the tests and benchmarks run it) and in a data folder (as `npm start` does). Beside them, a plain insert,
+// and the pause of the checkpoint db/pglite-checkpoint.ts writes once 64 MB of WAL have been written.
 // Run: npx tsx --conditions=parley-source bench/pglite-wal.ts
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { CHECKPOINT_AFTER_BYTES, checkpointWhenDue } from '../server/src/db/pglite-checkpoint.js';
 
 const SWITCHES = Number(process.env.BENCH_SWITCHES ?? 12);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
@@ -31,27 +33,43 @@ async function measure(where: 'memory' | 'folder', setting: 'on' | 'off') {
       await pg.exec("INSERT INTO t (v) VALUES ('x')");
       plain.push(performance.now() - t0);
     }
-    return { first, plain };
+    // Then enough WAL for a checkpoint to be due, and that checkpoint.
+    for (;;) {
+      const { rows } = await pg.query<{ n: string }>(
+        'SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), redo_lsn)::text AS n FROM pg_control_checkpoint()',
+      );
+      if (Number(rows[0]!.n) >= CHECKPOINT_AFTER_BYTES) break;
+      await pg.exec("INSERT INTO t (v) SELECT repeat('x', 200) FROM generate_series(1, 5000)");
+    }
+    const t0 = performance.now();
+    if (!(await checkpointWhenDue(pg))) throw new Error('the checkpoint was not due');
+    return { first, plain, checkpoint: performance.now() - t0 };
   } finally {
     await pg.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   }
 }
 
-console.log(`PGlite: the first insert after a new WAL segment starts (${SWITCHES} segments each), and a plain insert`);
-console.log('where     wal_init_zero          first insert: median      max   plain insert: median');
+console.log(`PGlite: the first insert after a new WAL segment starts (${SWITCHES} segments each), a plain insert, and a checkpoint`);
+console.log('where     wal_init_zero          first insert: median      max   plain insert: median   checkpoint after 64 MB of WAL: median');
 for (const where of ['memory', 'folder'] as const) {
-  const runs: Record<'on' | 'off', { first: number[]; plain: number[] }> = { on: { first: [], plain: [] }, off: { first: [], plain: [] } };
+  const runs: Record<'on' | 'off', { first: number[]; plain: number[]; checkpoint: number[] }> = {
+    on: { first: [], plain: [], checkpoint: [] },
+    off: { first: [], plain: [], checkpoint: [] },
+  };
   // Alternating, so both see the same machine.
   for (let round = 0; round < 2; round++)
     for (const setting of ['on', 'off'] as const) {
       const r = await measure(where, setting);
       runs[setting].first.push(...r.first);
       runs[setting].plain.push(...r.plain);
+      runs[setting].checkpoint.push(r.checkpoint);
     }
   for (const setting of ['on', 'off'] as const) {
-    const { first, plain } = runs[setting];
+    const { first, plain, checkpoint } = runs[setting];
     const label = setting === 'on' ? 'on (default)' : 'off (Parley)';
-    console.log(`${where.padEnd(9)} ${label.padEnd(22)} ${ms(median(first))}  ${ms(Math.max(...first))}   ${ms(median(plain))}`);
+    console.log(
+      `${where.padEnd(9)} ${label.padEnd(22)} ${ms(median(first))}  ${ms(Math.max(...first))}   ${ms(median(plain))}              ${ms(median(checkpoint))}`,
+    );
   }
 }

@@ -16,6 +16,7 @@ import {
   type Runner,
   type Scoped,
 } from './driver.js';
+import { checkpointPeriodically } from './pglite-checkpoint.js';
 import { PreparedStatements } from './pglite-statements.js';
 
 const INT8 = 20;
@@ -155,6 +156,7 @@ export async function openPglite(location: string, from?: Blob): Promise<Driver>
     release();
     throw err;
   }
+  const stopCheckpoints = checkpointPeriodically(pg);
   const statements = new PreparedStatements(pg);
   // One in-process database: no replica, so no WAL positions to track (`onWrite` is never called).
   // In process, a statement costs no round trip: the scope is set with placeholders, on its own.
@@ -215,6 +217,7 @@ export async function openPglite(location: string, from?: Blob): Promise<Driver>
     listen: (channel, heard) => pg.listen(channel, heard),
     async close() {
       try {
+        await stopCheckpoints();
         await pg.close();
       } finally {
         release();
