@@ -11,8 +11,11 @@
 // speed drifts over seconds (a share against the first /healthz alone moved by a fifth between runs).
 // Run: npx tsx --conditions=parley-source bench/hot-paths.ts
 //   PARLEY_BENCH_DATABASE_URL=postgres://… measures a PostgreSQL server (a fresh database is created on
-//   it and dropped at the end) instead of the embedded PGlite. BENCH_SECONDS=5 sets each point's length.
+//   it and dropped at the end) instead of the embedded PGlite, which runs in a data folder as `npm start`
+//   runs it (PARLEY_BENCH_PGLITE=memory: in memory, as the tests run it). BENCH_SECONDS=5 sets each point's length.
 import { type ChildProcess, fork } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CreateConversationResponse, WidgetSessionResponse } from '@parley/protocol';
 import { type LoadOptions, type LoadResult, load as run, percentile } from './load.js';
 
@@ -47,12 +50,17 @@ async function serve() {
   const trips = watchRoundTrips();
   const { startTestApp } = await import('@parley/server/testing');
   const { seedDemo } = await import('../server/src/cli/demo.js');
+  // The embedded database in a data folder, as `npm start` runs it; PARLEY_BENCH_PGLITE=memory: in memory, as the tests run it.
+  const folder = process.env.PARLEY_BENCH_DATABASE_URL || process.env.PARLEY_BENCH_PGLITE === 'memory' ? undefined : await folderDb();
   // Limits so high they never refuse, but still counted (in the database on PostgreSQL), as in production.
-  const t = await startTestApp({
-    PARLEY_RATE_LIMIT_PER_MINUTE: '1000000000',
-    PARLEY_WIDGET_SESSION_RATE_LIMIT: '1000000000',
-    PARLEY_WIDGET_TENANT_RATE_LIMIT: '1000000000',
-  });
+  const t = await startTestApp(
+    {
+      PARLEY_RATE_LIMIT_PER_MINUTE: '1000000000',
+      PARLEY_WIDGET_SESSION_RATE_LIMIT: '1000000000',
+      PARLEY_WIDGET_TENANT_RATE_LIMIT: '1000000000',
+    },
+    folder ? { shareDb: folder } : {},
+  );
   const demo = await seedDemo(t.runtime, t.url);
   const rows = () =>
     t.runtime.db.withOwner(async (tx) => {
@@ -72,6 +80,7 @@ async function serve() {
     }
     if (m.cmd === 'close') {
       await t.close();
+      await folder?.close();
       process.exit(0); // writes the CPU profile when asked for one
     }
   });
@@ -79,8 +88,25 @@ async function serve() {
     url: t.url,
     publishableKey: demo.publishableKey,
     secretKey: demo.secretKey,
-    db: t.testDb.url ? 'PostgreSQL' : 'PGlite',
+    db: t.testDb.url ? 'PostgreSQL' : folder ? 'PGlite in a data folder' : 'PGlite in memory',
   } satisfies Ready);
+}
+
+/** A new data folder with the migrated schema, and the embedded database opened on it. */
+async function folderDb() {
+  const { newDataDir } = await import('../server/src/test/db.js');
+  const { openDb, runMigrations } = await import('../server/src/db/index.js');
+  const dir = await newDataDir('parley-bench-');
+  const db = await openDb({ url: join(dir, 'db') });
+  await runMigrations(db);
+  return {
+    db,
+    url: null,
+    async close() {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 function ask<T>(child: ChildProcess, cmd: string): Promise<T> {
