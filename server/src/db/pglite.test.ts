@@ -11,14 +11,14 @@ const MB = 1024 * 1024;
 
 describe('the embedded database', () => {
   test.each(['in memory', 'in a folder'])(
-    '%s, starts a WAL segment without first writing it full of zeros (wal_init_zero off), and still when opened again',
+    '%s, starts a WAL segment without first writing it full of zeros (wal_init_zero off); a folder, also when opened again',
     async (where) => {
       const dir = where === 'in a folder' ? mkdtempSync(join(tmpdir(), 'parley-wal-')) : null;
       const setting = async () => {
         const db = await openPglite(dir ? join(dir, 'db') : 'memory://');
         try {
           const single = await db.single<{ wal_init_zero: string }>('SHOW wal_init_zero');
-          // In a transaction too, where the setting could be another session's or reset.
+          // In the driver's transactions too, which set their role and tenant locally.
           const inTx = await db.owner(async (tx) => (await tx.query<{ wal_init_zero: string }>('SHOW wal_init_zero')).rows);
           return [single, inTx];
         } finally {
