@@ -40,7 +40,22 @@ const problemType = (err: unknown) => (err as { type?: string } | null)?.type ??
 // An agent's "typing" that never gets its "stopped" (a closed console tab) fades after this long.
 const TYPING_MS = 6000;
 
-export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Strings; tag: string; dir: 'ltr' | 'rtl'; ctl: Controller }) {
+export function App({
+  client,
+  t,
+  lang,
+  tag,
+  dir,
+  ctl,
+}: {
+  client: ParleyClient;
+  t: Strings;
+  /** The language of `t` (i18n.ts `strings`); `tag` is the whole locale it matched. */
+  lang: string;
+  tag: string;
+  dir: 'ltr' | 'rtl';
+  ctl: Controller;
+}) {
   const [messages, setMessages] = useState<Message[]>([]);
   // null: not answering; '': waiting for the first token; text: the answer so far.
   const [draft, setDraft] = useState<string | null>(null);
@@ -288,7 +303,6 @@ export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Str
 
   if (!ctl.open) return null;
   const who = (r: Message['role']) => (r === 'visitor' ? t.you : r === 'agent' ? t.agent : t.assistant);
-  const english = /^en\b/i.test(tag);
   const bubble = (m: Message) =>
     m.role === 'system' ? (
       <div key={m.id} class="note" dir="auto">
@@ -310,7 +324,7 @@ export function App({ client, t, tag, dir, ctl }: { client: ParleyClient; t: Str
             language. In English, a notice is as stored (its reason's own words): what the agent reads is what the
             visitor saw. */}
         <Markdown
-          text={m.notice && !english ? t.notice : m.citations.length && m.citations.every((c) => c.suggested) ? t.suggest : m.text}
+          text={m.notice && lang !== 'en' ? t.notice : m.citations.length && m.citations.every((c) => c.suggested) ? t.suggest : m.text}
           citations={m.citations}
         />
         {m.citations.length > 0 && (

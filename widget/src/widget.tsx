@@ -98,7 +98,7 @@ export function start(boot: Boot, makeClient: (opts: ClientOptions) => ParleyCli
     // A tenant's own text keeps its own direction; the translation takes the visitor's.
     launcher.dir = e.text ? 'auto' : dir;
     launcher.setAttribute('aria-expanded', String(ctl.open));
-    render(<App client={client} t={t} tag={tag} dir={dir} ctl={{ ...ctl }} />, mount);
+    render(<App client={client} t={t} lang={lang} tag={tag} dir={dir} ctl={{ ...ctl }} />, mount);
   }
 
   let identifying: Promise<void> = Promise.resolve();

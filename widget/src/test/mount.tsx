@@ -23,8 +23,8 @@ export async function mountApp(fake: ReturnType<typeof fakeClient>, over: Partia
     emit: (event, data) => void emitted.push([event, data]),
     ...over,
   };
-  const { t, tag, dir } = strings(locale);
-  const draw = () => render(<App client={fake.client} t={t} tag={tag} dir={dir} ctl={{ ...ctl }} />, el);
+  const { t, lang, tag, dir } = strings(locale);
+  const draw = () => render(<App client={fake.client} t={t} lang={lang} tag={tag} dir={dir} ctl={{ ...ctl }} />, el);
   draw();
   await settle();
   const $ = <E extends Element = HTMLElement>(sel: string) => el.querySelector<E>(sel);
