@@ -3,13 +3,13 @@
 // after pg_switch_wal(), with PostgreSQL's default (wal_init_zero on: the new segment is first written full
 // of zeros) beside the product's setting (off, set by db/pglite.ts), alternating, same run, in memory (as
 // the tests and benchmarks run it) and in a data folder (as `npm start` does). Beside them, a plain insert,
-// and the pause of the checkpoint db/pglite-checkpoint.ts writes once 64 MB of WAL have been written.
+// and the pause of the checkpoint db/pglite-upkeep.ts writes once 64 MB of WAL have been written.
 // Run: npx tsx --conditions=parley-source bench/pglite-wal.ts
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { CHECKPOINT_AFTER_BYTES, checkpointWhenDue } from '../server/src/db/pglite-checkpoint.js';
+import { CHECKPOINT_AFTER_BYTES, checkpointWhenDue } from '../server/src/db/pglite-upkeep.js';
 
 const SWITCHES = Number(process.env.BENCH_SWITCHES ?? 12);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;

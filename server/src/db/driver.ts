@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Tx } from './types.js';
+import type { UpkeepStep } from './pglite-upkeep.js';
 
 /** Who a transaction runs as: its role, tenant ('' for none) and request id ('' for none). */
 export interface TxScope {
@@ -162,6 +163,11 @@ export interface Driver {
   close(): Promise<void>;
   /** The embedded database's data folder as a tarball, which `openPglite` can start from (pglite only). */
   dump?(): Promise<Blob>;
+  /**
+   * The embedded database's upkeep, now (pglite only; its timer does it every minute): the VACUUM, ANALYZE
+   * and checkpoint that PostgreSQL's background processes would have done, each with its pause.
+   */
+  upkeep?(): Promise<UpkeepStep[]>;
   /** Hears NOTIFY on `channel` in process (pglite only); resolves to the way to stop. */
   listen?(channel: string, heard: (payload: string) => void): Promise<() => Promise<void>>;
   /** Connection pool use, for metrics (a server's pools; the embedded database has none). */

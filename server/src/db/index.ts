@@ -10,6 +10,7 @@ import { HitBatcher, type WindowCount } from './rate-windows.js';
 import { ReadRouting, type ReplicaLog } from './replica.js';
 import { inSpan } from '../telemetry/spans.js';
 import { type CarriedReads, scopedTo, seedReads } from './tx-memo.js';
+import type { UpkeepStep } from './pglite-upkeep.js';
 import type { Db, HousekeepingContext, PlatformContext, Tx, TxContext } from './types.js';
 
 export type { PoolUse } from './driver.js';
@@ -31,6 +32,8 @@ export interface DbOptions {
   readUrl?: string | null;
   /** A dump of an embedded database (`ParleyDb.dump`) to start an in-memory one from (tests: a migrated one). */
   from?: Blob;
+  /** How often the embedded database looks for upkeep due (`Driver.upkeep`), in ms; 0: only when asked. */
+  upkeepEveryMs?: number;
   /** Where the read routing says, once, that the replica is down, lagging or back. */
   logger?: ReplicaLog;
 }
@@ -223,6 +226,12 @@ class ScopedDb implements Db {
     return this.driver.dump();
   }
 
+  /** The embedded database's upkeep, now (db/pglite-upkeep.ts): what it did, and each step's pause. */
+  upkeep(): Promise<UpkeepStep[]> {
+    if (!this.driver.upkeep) return Promise.reject(new TypeError('only the embedded database does its own upkeep'));
+    return this.driver.upkeep();
+  }
+
   /**
    * Hears NOTIFY on `channel` (the embedded database only: PostgreSQL's notices need a listening
    * connection of their own, conversations/notify.ts); resolves to the way to stop.
@@ -247,7 +256,9 @@ export async function openDb(opts: DbOptions): Promise<ParleyDb> {
   const server = /^postgres(ql)?:\/\//.test(opts.url);
   if (opts.readUrl && !server) throw new TypeError('a read replica needs a PostgreSQL server, not the embedded database');
   if (opts.from && server) throw new TypeError('only the embedded database starts from a dump');
-  const driver = server ? await openPostgres(opts.url, opts.ownerUrl ?? opts.url, opts.readUrl ?? null) : await openPglite(opts.url, opts.from);
+  const driver = server
+    ? await openPostgres(opts.url, opts.ownerUrl ?? opts.url, opts.readUrl ?? null)
+    : await openPglite(opts.url, { from: opts.from, upkeepEveryMs: opts.upkeepEveryMs });
   return new ScopedDb(driver, opts.logger);
 }
 

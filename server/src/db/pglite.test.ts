@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { openPglite } from './pglite.js';
-import { checkpointPeriodically, checkpointWhenDue } from './pglite-checkpoint.js';
+import { checkpointWhenDue, upkeepPeriodically, vacuumWhereDue } from './pglite-upkeep.js';
 
 const MB = 1024 * 1024;
 
@@ -83,17 +83,94 @@ describe('the embedded database', () => {
       expect(await sinceCheckpoint()).toBeGreaterThanOrEqual(before);
     });
 
-    test('periodically, on its own, until stopped', async () => {
+    test('periodically, on its own, until stopped; vacuuming too', async () => {
       await write(4);
-      const stop = checkpointPeriodically(pg, 20, 2 * MB);
+      await pg.exec('DELETE FROM filler');
+      const vacuumed = async () =>
+        (await pg.query<{ v: boolean }>("SELECT last_vacuum IS NOT NULL AS v FROM pg_stat_user_tables WHERE relname = 'filler'")).rows[0]!.v;
+      const stop = upkeepPeriodically(pg, 20, 2 * MB);
       try {
-        await vi.waitFor(async () => expect(await sinceCheckpoint()).toBeLessThan(MB), { timeout: 5000, interval: 20 });
+        await vi.waitFor(async () => expect([(await sinceCheckpoint()) < MB, await vacuumed()]).toEqual([true, true]), {
+          timeout: 5000,
+          interval: 20,
+        });
       } finally {
         await stop();
       }
       await write(4);
       await new Promise((r) => setTimeout(r, 100));
       expect(await sinceCheckpoint()).toBeGreaterThanOrEqual(4 * MB);
+    });
+  });
+
+  describe('vacuums and analyzes itself where autovacuum would, as it has no autovacuum', () => {
+    let pg: PGlite;
+    beforeEach(async () => {
+      pg = await PGlite.create();
+      // A queue, as pending_answers: every row inserted is soon deleted.
+      await pg.exec('CREATE TABLE queue (id serial PRIMARY KEY, v text, at timestamptz DEFAULT now()); CREATE INDEX ON queue (at)');
+    });
+    afterEach(() => pg.close());
+    const churn = async () => {
+      await pg.exec("INSERT INTO queue (v) SELECT repeat('x', 200) FROM generate_series(1, 1000)");
+      await pg.exec('DELETE FROM queue');
+    };
+    const size = async () => (await pg.query<{ n: number }>("SELECT pg_total_relation_size('queue')::int AS n")).rows[0]!.n;
+    const queueSteps = async () => (await vacuumWhereDue(pg)).filter((s) => s.table === 'queue').map((s) => s.step);
+    const reltuples = async () => (await pg.query<{ n: number }>("SELECT reltuples AS n FROM pg_class WHERE relname = 'queue'")).rows[0]!.n;
+
+    test('left alone, deleted rows are never reclaimed and the planner has no statistics; vacuumed where due, the table stops growing', async () => {
+      await churn();
+      const once = await size();
+      for (let i = 0; i < 4; i++) await churn();
+      // The defect this guards against: five times the rows, five times the space, with none of them live.
+      expect(await size()).toBeGreaterThan(4 * once);
+      expect(await reltuples()).toBe(-1);
+
+      expect(await queueSteps()).toEqual(['vacuum', 'analyze']);
+      expect(await reltuples()).toBe(0);
+      const sizes = [];
+      for (let i = 0; i < 8; i++) {
+        await churn();
+        expect(await queueSteps()).toEqual(['vacuum', 'analyze']);
+        sizes.push(await size());
+      }
+      // Eight rounds more, and never more space than one round left alone took; no more after the third.
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(once);
+      expect(sizes.at(-1)).toBeLessThanOrEqual(sizes[2]!);
+    });
+
+    test('the driver does it on its timer, or only when asked', async () => {
+      const analyzed = async (db: Awaited<ReturnType<typeof openPglite>>) =>
+        (await db.single<{ a: boolean }>("SELECT last_analyze IS NOT NULL AS a FROM pg_stat_user_tables WHERE relname = 'notes'"))[0]!.a;
+      const [timed, asked] = await Promise.all([openPglite('memory://', { upkeepEveryMs: 20 }), openPglite('memory://', { upkeepEveryMs: 0 })]);
+      try {
+        for (const db of [timed, asked])
+          await db.owner((tx) => tx.exec("CREATE TABLE notes (v text); INSERT INTO notes SELECT 'x' FROM generate_series(1, 100)"));
+        await vi.waitFor(async () => expect(await analyzed(timed)).toBe(true), { timeout: 5000, interval: 20 });
+        expect(await analyzed(asked)).toBe(false);
+        expect(await asked.upkeep!()).toContainEqual({ step: 'analyze', table: 'notes', ms: expect.any(Number) });
+        expect(await analyzed(asked)).toBe(true);
+      } finally {
+        await Promise.all([timed.close(), asked.close()]);
+      }
+    });
+
+    test('a table only added to is analyzed past 50 rows and a tenth of its size, vacuumed past 1,000 and a fifth', async () => {
+      const add = (n: number) => pg.exec(`INSERT INTO queue (v) SELECT 'x' FROM generate_series(1, ${n})`);
+      await add(40);
+      expect(await queueSteps()).toEqual([]);
+      await add(20);
+      expect(await queueSteps()).toEqual(['analyze']);
+      expect(await reltuples()).toBe(60);
+      await add(1000);
+      expect(await queueSteps()).toEqual(['vacuum', 'analyze']);
+      expect(await reltuples()).toBe(1060);
+      // Now 50 + 106 rows changed before the next ANALYZE.
+      await add(150);
+      expect(await queueSteps()).toEqual([]);
+      await add(10);
+      expect(await queueSteps()).toEqual(['analyze']);
     });
   });
 });

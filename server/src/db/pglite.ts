@@ -16,7 +16,7 @@ import {
   type Runner,
   type Scoped,
 } from './driver.js';
-import { checkpointPeriodically } from './pglite-checkpoint.js';
+import { UPKEEP_LOOK_MS, upkeep, upkeepPeriodically } from './pglite-upkeep.js';
 import { PreparedStatements } from './pglite-statements.js';
 
 const INT8 = 20;
@@ -132,8 +132,14 @@ function wrap(
   return { tx, flush, last: () => last };
 }
 
-/** `from`: a data-folder dump (`Driver.dump`) an in-memory database starts from instead of an empty one. */
-export async function openPglite(location: string, from?: Blob): Promise<Driver> {
+/**
+ * `from`: a data-folder dump (`Driver.dump`) an in-memory database starts from instead of an empty one.
+ * `upkeepEveryMs`: how often its upkeep looks (pglite-upkeep.ts); 0: only when asked (`Driver.upkeep`).
+ */
+export async function openPglite(
+  location: string,
+  { from, upkeepEveryMs = UPKEEP_LOOK_MS }: { from?: Blob | undefined; upkeepEveryMs?: number | undefined } = {},
+): Promise<Driver> {
   const memory = location === 'memory://';
   if (from && !memory) throw new TypeError('only an in-memory embedded database starts from a dump');
   const release = memory ? () => {} : acquireLock(location);
@@ -156,7 +162,7 @@ export async function openPglite(location: string, from?: Blob): Promise<Driver>
     release();
     throw err;
   }
-  const stopCheckpoints = checkpointPeriodically(pg);
+  const stopUpkeep = upkeepEveryMs ? upkeepPeriodically(pg, upkeepEveryMs) : async () => {};
   const statements = new PreparedStatements(pg);
   // One in-process database: no replica, so no WAL positions to track (`onWrite` is never called).
   // In process, a statement costs no round trip: the scope is set with placeholders, on its own.
@@ -214,10 +220,11 @@ export async function openPglite(location: string, from?: Blob): Promise<Driver>
     single: async <R>(sql: string, params?: readonly unknown[]) => (await pg.query<R>(sql, params ? [...params] : undefined)).rows,
     replica: null,
     dump: () => pg.dumpDataDir('none'),
+    upkeep: () => upkeep(pg),
     listen: (channel, heard) => pg.listen(channel, heard),
     async close() {
       try {
-        await stopCheckpoints();
+        await stopUpkeep();
         await pg.close();
       } finally {
         release();

@@ -1,0 +1,106 @@
+// The embedded database does the upkeep PostgreSQL's background processes would. PGlite runs PostgreSQL as
+// one process, with neither the checkpointer nor autovacuum, so a timer looks every minute and does both:
+// - A checkpoint, once enough WAL has been written since the last: left alone, the WAL grows by a segment
+//   every 16 MB (about 2,500 chat turns) for as long as the process runs, and a crash replays all of it.
+// - VACUUM and ANALYZE of the tables that autovacuum would pick, by its own settings and formula: left alone,
+//   the space of deleted and updated rows is never reused (tables and their indexes grow with every turn),
+//   and the planner never has statistics.
+// Each pauses the event loop (bench/pglite-wal.ts, bench/pglite-upkeep.ts), hence not more often, and each
+// table's VACUUM and ANALYZE run as statements of their own, with the driver's transactions in between.
+import type { PGlite } from '@electric-sql/pglite';
+
+export const CHECKPOINT_AFTER_BYTES = 64 * 1024 * 1024;
+export const UPKEEP_LOOK_MS = 60_000;
+// ANALYZE reads a sample of 300 × this many rows: at PostgreSQL's 100, a 20 MB table paused every request
+// for up to 400 ms; at 10, up to 55 ms, with statistics still enough for this schema's plans.
+const STATISTICS_TARGET = 10;
+
+/** Writes a checkpoint if at least `bytes` of WAL were written since the last one; true when it did. */
+export function checkpointWhenDue(pg: PGlite, bytes = CHECKPOINT_AFTER_BYTES): Promise<boolean> {
+  // In a transaction of its own, which PGlite runs between the driver's, never inside one.
+  return pg.transaction(async (t) => {
+    const { rows } = await t.query<{ due: boolean }>(
+      'SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), redo_lsn) >= $1 AS due FROM pg_control_checkpoint()',
+      [bytes],
+    );
+    if (!rows[0]?.due) return false;
+    await t.exec('CHECKPOINT');
+    return true;
+  });
+}
+
+// autovacuum's choice (PostgreSQL's docs, "The Autovacuum Daemon"): a table's dead rows, or rows inserted
+// since its last vacuum, past a threshold plus a share of its size; its transaction ids too old (before
+// wraparound); for ANALYZE, the rows changed since the last past theirs. System catalogs included, as
+// autovacuum does, but not pg_statistic's own statistics. reltuples is -1 before the first ANALYZE.
+const DUE = `
+  WITH t AS (
+    SELECT c.oid::regclass::text AS name, greatest(c.reltuples, 0) AS n, age(c.relfrozenxid) AS age,
+      s.n_dead_tup, s.n_ins_since_vacuum, s.n_mod_since_analyze, c.oid = 'pg_statistic'::regclass AS statistic
+    FROM pg_stat_all_tables s JOIN pg_class c ON c.oid = s.relid
+    WHERE c.relkind IN ('r', 'm')
+  )
+  SELECT name,
+    n_dead_tup > current_setting('autovacuum_vacuum_threshold')::float8
+        + current_setting('autovacuum_vacuum_scale_factor')::float8 * n
+      OR n_ins_since_vacuum > current_setting('autovacuum_vacuum_insert_threshold')::float8
+        + current_setting('autovacuum_vacuum_insert_scale_factor')::float8 * n
+      OR age > current_setting('autovacuum_freeze_max_age')::float8 AS vacuum,
+    NOT statistic AND n_mod_since_analyze > current_setting('autovacuum_analyze_threshold')::float8
+        + current_setting('autovacuum_analyze_scale_factor')::float8 * n AS analyze
+  FROM t ORDER BY n_dead_tup DESC`;
+
+/** One step of upkeep, and how long it paused the database (so every request) for. */
+export interface UpkeepStep {
+  step: 'vacuum' | 'analyze' | 'checkpoint';
+  /** The table vacuumed or analyzed. */
+  table?: string;
+  ms: number;
+}
+
+async function timed(step: UpkeepStep['step'], table: string | undefined, work: () => Promise<unknown>): Promise<UpkeepStep> {
+  const start = performance.now();
+  await work();
+  return { step, ...(table ? { table } : {}), ms: performance.now() - start };
+}
+
+/** Vacuums and analyzes the tables autovacuum would now. */
+export async function vacuumWhereDue(pg: PGlite): Promise<UpkeepStep[]> {
+  // Statistics of the last second's statements are flushed at the next statement's end: so they count too.
+  await pg.exec('SELECT pg_stat_force_next_flush()');
+  const { rows } = await pg.query<{ name: string; vacuum: boolean; analyze: boolean }>(DUE);
+  const done = [];
+  for (const { name, vacuum, analyze } of rows) {
+    // Outside any transaction, as VACUUM must be.
+    if (vacuum) done.push(await timed('vacuum', name, () => pg.exec(`VACUUM ${name}`)));
+    if (analyze)
+      done.push(
+        await timed('analyze', name, () =>
+          pg.transaction((t) => t.exec(`SET LOCAL default_statistics_target = ${STATISTICS_TARGET}; ANALYZE ${name}`)),
+        ),
+      );
+  }
+  return done;
+}
+
+/** One look: the vacuums and analyzes due, then a checkpoint if due (their WAL counts towards it). */
+export async function upkeep(pg: PGlite, bytes = CHECKPOINT_AFTER_BYTES): Promise<UpkeepStep[]> {
+  const steps = await vacuumWhereDue(pg);
+  const start = performance.now();
+  if (await checkpointWhenDue(pg, bytes)) steps.push({ step: 'checkpoint', ms: performance.now() - start });
+  return steps;
+}
+
+/** Looks every `everyMs`; the function returned stops looking, once a look in progress has ended. */
+export function upkeepPeriodically(pg: PGlite, everyMs = UPKEEP_LOOK_MS, bytes = CHECKPOINT_AFTER_BYTES): () => Promise<void> {
+  // A look that fails (the database closing) is not retried: the next one comes.
+  let looking: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    looking = upkeep(pg, bytes).catch(() => []);
+  }, everyMs);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await looking;
+  };
+}
