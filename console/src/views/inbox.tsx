@@ -132,11 +132,12 @@ export function InboxView({ api, me }: { api: Api; me?: AdminMe | null }) {
 
   return (
     <div class="inbox">
+      {/* Above both columns: in the list's column alone, the five views wrapped onto three rows at 1,280 px. */}
+      <Tabs view={view} counts={counts} onChange={setView} />
       <section aria-labelledby="queue-title" class="queue">
         <h2 id="queue-title" class="sr-only">
           Conversations
         </h2>
-        <Tabs view={view} counts={counts} onChange={setView} />
         <form role="search" class="row search" onSubmit={onSearch}>
           <label for="inbox-search" class="sr-only">
             Search conversations
