@@ -14,8 +14,6 @@
 //   it and dropped at the end) instead of the embedded PGlite, which runs in a data folder as `npm start`
 //   runs it (PARLEY_BENCH_PGLITE=memory: in memory, as the tests run it). BENCH_SECONDS=5 sets each point's length.
 import { type ChildProcess, fork } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import type { CreateConversationResponse, WidgetSessionResponse } from '@parley/protocol';
 import { type LoadOptions, type LoadResult, load as run, percentile } from './load.js';
 
@@ -51,7 +49,9 @@ async function serve() {
   const { startTestApp } = await import('@parley/server/testing');
   const { seedDemo } = await import('../server/src/cli/demo.js');
   // The embedded database in a data folder, as `npm start` runs it; PARLEY_BENCH_PGLITE=memory: in memory, as the tests run it.
-  const folder = process.env.PARLEY_BENCH_DATABASE_URL || process.env.PARLEY_BENCH_PGLITE === 'memory' ? undefined : await folderDb();
+  const { createFolderDb } = await import('../server/src/test/db.js');
+  const folder =
+    process.env.PARLEY_BENCH_DATABASE_URL || process.env.PARLEY_BENCH_PGLITE === 'memory' ? undefined : await createFolderDb('parley-bench-');
   // Limits so high they never refuse, but still counted (in the database on PostgreSQL), as in production.
   const t = await startTestApp(
     {
@@ -90,23 +90,6 @@ async function serve() {
     secretKey: demo.secretKey,
     db: t.testDb.url ? 'PostgreSQL' : folder ? 'PGlite in a data folder' : 'PGlite in memory',
   } satisfies Ready);
-}
-
-/** A new data folder with the migrated schema, and the embedded database opened on it. */
-async function folderDb() {
-  const { newDataDir } = await import('../server/src/test/db.js');
-  const { openDb, runMigrations } = await import('../server/src/db/index.js');
-  const dir = await newDataDir('parley-bench-');
-  const db = await openDb({ url: join(dir, 'db') });
-  await runMigrations(db);
-  return {
-    db,
-    url: null,
-    async close() {
-      await db.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 function ask<T>(child: ChildProcess, cmd: string): Promise<T> {

@@ -5,14 +5,11 @@
 // would. Printed per minute: turns/s and p99 for each, their tables' size and dead rows, and every upkeep
 // step's pause, which every request waits for; at the end, the pause beside a turn's own latency.
 // Run: npx tsx --conditions=parley-source bench/pglite-upkeep.ts   (BENCH_MINUTES=3)
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import type { CreateConversationResponse, WidgetSessionResponse } from '@parley/protocol';
 import { startTestApp } from '@parley/server/testing';
 import { seedDemo } from '../server/src/cli/demo.js';
-import { openDb, runMigrations } from '../server/src/db/index.js';
 import type { UpkeepStep } from '../server/src/db/pglite-upkeep.js';
-import { newDataDir } from '../server/src/test/db.js';
+import { createFolderDb } from '../server/src/test/db.js';
 import { type LoadResult, load, percentile } from './load.js';
 
 const MINUTES = Number(process.env.BENCH_MINUTES ?? 3);
@@ -25,10 +22,9 @@ const limits = {
 
 /** A server on a fresh data folder whose upkeep runs only when asked, and a turn against it for each client. */
 async function server() {
-  const dir = await newDataDir('parley-bench-upkeep-');
-  const db = await openDb({ url: join(dir, 'db'), upkeepEveryMs: 0 });
-  await runMigrations(db);
-  const t = await startTestApp(limits, { shareDb: { db, url: null, close: async () => {} } });
+  const folder = await createFolderDb('parley-bench-upkeep-', { upkeepEveryMs: 0 });
+  const { db } = folder;
+  const t = await startTestApp(limits, { shareDb: folder });
   const demo = await seedDemo(t.runtime, t.url);
   const widget = { origin: t.url, 'x-parley-key': demo.publishableKey };
   const post = async <T>(path: string, headers: Record<string, string>): Promise<T> => {
@@ -69,8 +65,7 @@ async function server() {
     upkeep: () => db.upkeep(),
     async close() {
       await t.close();
-      await db.close();
-      rmSync(dir, { recursive: true, force: true });
+      await folder.close();
     },
   };
 }

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { CHECKPOINT_AFTER_BYTES, checkpointWhenDue } from '../server/src/db/pglite-upkeep.js';
+import { CHECKPOINT_AFTER_BYTES, checkpointWhenDue, walSinceCheckpoint } from '../server/src/db/pglite-upkeep.js';
 
 const SWITCHES = Number(process.env.BENCH_SWITCHES ?? 12);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
@@ -34,13 +34,8 @@ async function measure(where: 'memory' | 'folder', setting: 'on' | 'off') {
       plain.push(performance.now() - t0);
     }
     // Then enough WAL for a checkpoint to be due, and that checkpoint.
-    for (;;) {
-      const { rows } = await pg.query<{ n: string }>(
-        'SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), redo_lsn)::text AS n FROM pg_control_checkpoint()',
-      );
-      if (Number(rows[0]!.n) >= CHECKPOINT_AFTER_BYTES) break;
+    while ((await walSinceCheckpoint(pg)) < CHECKPOINT_AFTER_BYTES)
       await pg.exec("INSERT INTO t (v) SELECT repeat('x', 200) FROM generate_series(1, 5000)");
-    }
     const t0 = performance.now();
     if (!(await checkpointWhenDue(pg))) throw new Error('the checkpoint was not due');
     return { first, plain, checkpoint: performance.now() - t0 };

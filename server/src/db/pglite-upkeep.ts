@@ -15,15 +15,17 @@ export const UPKEEP_LOOK_MS = 60_000;
 // for up to 400 ms; at 10, up to 55 ms, with statistics still enough for this schema's plans.
 const STATISTICS_TARGET = 10;
 
+/** Bytes of WAL written since the last checkpoint began. */
+export async function walSinceCheckpoint(pg: Pick<PGlite, 'query'>): Promise<number> {
+  const { rows } = await pg.query<{ n: string }>('SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), redo_lsn)::text AS n FROM pg_control_checkpoint()');
+  return Number(rows[0]!.n);
+}
+
 /** Writes a checkpoint if at least `bytes` of WAL were written since the last one; true when it did. */
 export function checkpointWhenDue(pg: PGlite, bytes = CHECKPOINT_AFTER_BYTES): Promise<boolean> {
   // In a transaction of its own, which PGlite runs between the driver's, never inside one.
   return pg.transaction(async (t) => {
-    const { rows } = await t.query<{ due: boolean }>(
-      'SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), redo_lsn) >= $1 AS due FROM pg_control_checkpoint()',
-      [bytes],
-    );
-    if (!rows[0]?.due) return false;
+    if ((await walSinceCheckpoint(t)) < bytes) return false;
     await t.exec('CHECKPOINT');
     return true;
   });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { openPglite } from './pglite.js';
-import { checkpointWhenDue, upkeepPeriodically, vacuumWhereDue } from './pglite-upkeep.js';
+import { checkpointWhenDue, upkeepPeriodically, vacuumWhereDue, walSinceCheckpoint } from './pglite-upkeep.js';
 
 const MB = 1024 * 1024;
 
@@ -47,10 +47,7 @@ describe('the embedded database', () => {
       rmSync(dir, { recursive: true, force: true });
     });
     const segments = () => readdirSync(join(dir, 'pg_wal')).filter((f) => /^[0-9A-F]{24}$/.test(f)).length;
-    const sinceCheckpoint = async () =>
-      Number(
-        (await pg.query<{ n: string }>('SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), redo_lsn)::text AS n FROM pg_control_checkpoint()')).rows[0]!.n,
-      );
+    const sinceCheckpoint = () => walSinceCheckpoint(pg);
     /** About `mb` megabytes of WAL. */
     const write = async (mb: number) => {
       const start = await sinceCheckpoint();

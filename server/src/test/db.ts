@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import pg from 'pg';
-import { openDb, runMigrations, type ParleyDb } from '../db/index.js';
+import { type DbOptions, openDb, runMigrations, type ParleyDb } from '../db/index.js';
 import { loadMigrations } from '../db/migrate.js';
 
 export const serverUrl = process.env.PARLEY_TEST_DATABASE_URL || null;
@@ -120,6 +120,24 @@ export async function newDataDir(prefix: string): Promise<string> {
     await pg.close();
   }
   return dir;
+}
+
+/**
+ * The embedded database in a new data folder, opened as `npm start` opens it (`upkeepEveryMs`: see
+ * DbOptions); closing it removes the folder. For benchmarks of what `npm start` runs.
+ */
+export async function createFolderDb(prefix: string, opts: Pick<DbOptions, 'upkeepEveryMs'> = {}): Promise<TestDb> {
+  const dir = await newDataDir(prefix);
+  const db = await openDb({ url: join(dir, 'db'), ...opts });
+  await runMigrations(db);
+  return {
+    db,
+    url: null,
+    async close() {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /**
