@@ -1,7 +1,7 @@
 // The console shell: a person signs in (password, SSO or passkey, then MFA as the team requires), and
 // sees one view per admin area their role allows. No credential is held here: the session is in HttpOnly
 // cookies, and the server decides what each request may do; the navigation only mirrors it.
-import type { AdminMe, Capability, SignIn } from '@parley/protocol';
+import type { AdminMe, Capability, SessionPresence, SignIn } from '@parley/protocol';
 import type { ComponentType } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { createClient, type Api, type Client } from './api.js';
@@ -141,13 +141,13 @@ function Shell({ client, onSignOut, onMe }: { client: Client; onSignOut: () => v
   );
 }
 
-type Screen = { kind: 'console' } | { kind: 'sign-in'; start: SignInStart } | { kind: 'invite'; token: string };
+type Screen = { kind: 'checking' } | { kind: 'console' } | { kind: 'sign-in'; start: SignInStart } | { kind: 'invite'; token: string };
 
 const firstScreen = (a: Arrival): Screen => {
   if (a.inviteToken) return { kind: 'invite', token: a.inviteToken };
   if (a.ssoError || a.mfa) return { kind: 'sign-in', start: { ssoError: a.ssoError, mfa: a.mfa } };
-  // Whether a session exists is the server's to say: the console asks for /me and signs in on a 401.
-  return { kind: 'console' };
+  // Whether a session exists is the server's to say: it reads the HttpOnly cookies this page cannot.
+  return { kind: 'checking' };
 };
 
 export function App({ fetchImpl, navigate }: { fetchImpl?: typeof fetch; navigate?: (url: string) => void }) {
@@ -163,6 +163,16 @@ export function App({ fetchImpl, navigate }: { fetchImpl?: typeof fetch; navigat
     [fetchImpl],
   );
   const signedIn = () => setScreen({ kind: 'console' });
+  useEffect(() => {
+    if (screen.kind !== 'checking') return;
+    // Without session cookies, straight to the sign-in page (no /me to fail first). With them, or if the
+    // server could not say, the console asks for /me, renewing the session once if it must.
+    client
+      .auth<SessionPresence>('GET', '/session')
+      .then((r) => setScreen(r.session === 'none' ? { kind: 'sign-in', start: {} } : { kind: 'console' }))
+      .catch(() => setScreen({ kind: 'console' }));
+  }, [screen.kind, client]);
+  if (screen.kind === 'checking') return <p class="muted">Loading…</p>;
   if (screen.kind === 'invite')
     return (
       <InvitePage

@@ -133,7 +133,13 @@ const EMPTY_INBOX = {
   'GET /v1/admin/canned-replies': { cannedReplies: [] },
   'GET /v1/admin/presence': { members: [] },
 };
-const signedOut = { 'GET /v1/admin/me': () => problem(401, 'unauthenticated'), 'POST /v1/auth/refresh': () => problem(401, 'unauthenticated') };
+const signedOut = { 'GET /v1/auth/session': { session: 'none' } };
+/** Cookies the server no longer honours (the session was revoked, or ended while the page was closed). */
+const ended = {
+  'GET /v1/auth/session': { session: 'present' },
+  'GET /v1/admin/me': () => problem(401, 'unauthenticated'),
+  'POST /v1/auth/refresh': () => problem(401, 'unauthenticated'),
+};
 const SIGNED_IN = {
   status: 'signed_in',
   member: { id: ME_ID, email: 'ann@acme.example', displayName: 'Ann Example', role: 'owner', capabilities: [] },
@@ -141,25 +147,41 @@ const SIGNED_IN = {
 };
 
 describe('session: no credential in the page', () => {
-  test('without a session the console asks /me, tries one refresh, then shows the sign-in page', async () => {
+  test('without session cookies the console shows the sign-in page and asks nothing that fails', async () => {
     const s = fakeServer(signedOut);
     const el = mount(<App fetchImpl={s.fetchImpl} />);
     await vi.waitFor(() => expect(el.querySelector('#signin-email')).not.toBeNull());
-    expect(s.sent()).toEqual(['GET /v1/admin/me', 'POST /v1/auth/refresh']);
+    expect(s.sent()).toEqual(['GET /v1/auth/session']);
     expectSameOriginCookiesOnly(s.calls);
     expect(el.textContent).not.toMatch(/secret key|sk_/i);
     noStoredCredential();
   });
 
+  test('with cookies of an ended session the console asks /me, tries one refresh, then shows the sign-in page', async () => {
+    const s = fakeServer(ended);
+    const el = mount(<App fetchImpl={s.fetchImpl} />);
+    await vi.waitFor(() => expect(el.querySelector('#signin-email')).not.toBeNull());
+    expect(s.sent()).toEqual(['GET /v1/auth/session', 'GET /v1/admin/me', 'POST /v1/auth/refresh']);
+    expect(el.textContent).not.toContain('Your session has ended');
+  });
+
+  test('when the server cannot say whether there is a session, the console asks /me as before', async () => {
+    const s = fakeServer({ 'GET /v1/auth/session': () => problem(503, 'unavailable'), 'GET /v1/admin/me': meFor('agent'), ...EMPTY_INBOX });
+    const el = mount(<App fetchImpl={s.fetchImpl} />);
+    await vi.waitFor(() => expect(el.querySelector('header')?.textContent).toContain('Ann Example'));
+    expect(s.sent().slice(0, 2)).toEqual(['GET /v1/auth/session', 'GET /v1/admin/me']);
+  });
+
   test('an expired access token is refreshed once and the request retried', async () => {
     const s = fakeServer({
+      'GET /v1/auth/session': { session: 'present' },
       'GET /v1/admin/me': [() => problem(401, 'token-expired'), meFor('agent')],
       'POST /v1/auth/refresh': null,
       ...EMPTY_INBOX,
     });
     const el = mount(<App fetchImpl={s.fetchImpl} />);
     await vi.waitFor(() => expect(el.querySelector('header')?.textContent).toContain('Ann Example'));
-    expect(s.sent().slice(0, 3)).toEqual(['GET /v1/admin/me', 'POST /v1/auth/refresh', 'GET /v1/admin/me']);
+    expect(s.sent().slice(0, 4)).toEqual(['GET /v1/auth/session', 'GET /v1/admin/me', 'POST /v1/auth/refresh', 'GET /v1/admin/me']);
     expect(s.find('POST /v1/auth/refresh')).toHaveLength(1);
     expectSameOriginCookiesOnly(s.calls);
     noStoredCredential();
@@ -246,7 +268,7 @@ describe('sign-in page', () => {
     await type(el.querySelector<HTMLInputElement>('#signin-password')!, 'correct horse battery staple');
     await submit(el.querySelector('form')!);
   };
-  const signedInRoutes = { 'GET /v1/admin/me': [() => problem(401, 'unauthenticated'), meFor('owner')], ...EMPTY_INBOX };
+  const signedInRoutes = { 'GET /v1/admin/me': meFor('owner'), ...EMPTY_INBOX };
 
   test('signed_in: email and password, then the console with the person, role and tenant', async () => {
     const { s, el } = await startAt({ ...signedInRoutes, 'POST /v1/auth/password': SIGNED_IN });
@@ -340,7 +362,8 @@ describe('sign-in page', () => {
     await submit(el.querySelector('form')!);
     await vi.waitFor(() => expect(el.querySelector('.codes')?.textContent).toContain('aaaa-bbbb'));
     expect(s.find('POST /v1/auth/mfa/enrol/totp/confirm')[0]!.body).toEqual({ code: '654321' });
-    expect(s.find('GET /v1/admin/me')).toHaveLength(1);
+    // The console does not open behind the codes: nothing asks for /me before they are acknowledged.
+    expect(s.find('GET /v1/admin/me')).toHaveLength(0);
     await click(el, 'I have saved them');
     await vi.waitFor(() => expect(el.querySelector('header')?.textContent).toContain('Ann Example'));
     expect(el.textContent).not.toContain('aaaa-bbbb');

@@ -121,6 +121,13 @@ export const SignInResponse = z.discriminatedUnion('status', [
 ]);
 export type SignIn = z.infer<typeof SignInResponse>;
 
+/**
+ * `GET /v1/auth/session`: whether the request carried console session cookies, which the page cannot read
+ * (they are HttpOnly). `present` says nothing of their validity: the first authenticated request tells.
+ */
+export const SessionPresenceResponse = z.object({ session: z.enum(['present', 'none']) });
+export type SessionPresence = z.infer<typeof SessionPresenceResponse>;
+
 export const TotpCodeRequest = z.strictObject({
   code: text()
     .trim()

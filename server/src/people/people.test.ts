@@ -218,6 +218,35 @@ describe('sessions', () => {
     expect((await auditOf(acme, 'member.session_reuse_detected')).length).toBeGreaterThan(0);
   });
 
+  test('GET /v1/auth/session says whether this browser holds session cookies, so a signed-out console asks nothing else', async () => {
+    const stranger = new ConsoleClient(t.url);
+    const none = await stranger.call('GET', '/v1/auth/session');
+    expect(none.status).toBe(200);
+    expect(none.body).toEqual({ session: 'none' });
+    expect(none.headers.get('cache-control')).toBe('no-store');
+    const { client } = await signedInMember(t, acme.tenant.id, 'agent');
+    expect((await client.call('GET', '/v1/auth/session')).body).toEqual({ session: 'present' });
+    // The access cookie lives 15 minutes; a browser holding only the refresh cookie still has a session to renew.
+    const later = client.clone();
+    later.jar.delete('__Host-parley_access');
+    expect((await later.call('GET', '/v1/auth/session')).body).toEqual({ session: 'present' });
+    // Another site cannot learn whether its visitor is signed in to the console.
+    const probed = await client.call('GET', '/v1/auth/session', undefined, { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' });
+    expect(probed.status).toBe(403);
+    // Signed out, the cookies are gone and so is the session.
+    expect((await client.call('POST', '/v1/auth/sign-out')).status).toBe(204);
+    expect((await client.call('GET', '/v1/auth/session')).body).toEqual({ session: 'none' });
+  });
+
+  test('a refresh cookie the server does not know is cleared, so the next page load does not try it again', async () => {
+    const forged = new ConsoleClient(t.url);
+    forged.jar.set('__Host-parley_refresh', 'mrt_not-a-token-we-issued');
+    const refused = await forged.call('POST', '/v1/auth/refresh');
+    expect(refused.status).toBe(401);
+    expect(forged.jar.size).toBe(0);
+    expect((await forged.call('GET', '/v1/auth/session')).body).toEqual({ session: 'none' });
+  });
+
   test('an idle session ends; the absolute deadline holds however active it is', async () => {
     const { client, memberId } = await signedInMember(t, acme.tenant.id, 'agent');
     await t.runtime.db.withOwner((tx) =>

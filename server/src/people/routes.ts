@@ -13,7 +13,7 @@ import {
 import { Router } from 'express';
 import { gated } from '../approvals/gate.js';
 import { adminCtx } from '../http/context.js';
-import { clientAddress, sameOriginOnly } from '../http/csrf.js';
+import { clientAddress, sameOriginOnly, sameOriginRead } from '../http/csrf.js';
 import { route } from '../http/routes.js';
 import { parse, uuidParam } from '../http/validate.js';
 import { requireCapability as can, requireMember } from '../tenants/auth.js';
@@ -42,6 +42,9 @@ export function authRoutes(deps: PeopleRouteDeps): Router {
         res.set(noStore).json(await passwordSignIn(deps, req, res, body));
       },
     ],
+  });
+  route(r, '/session', {
+    get: [sameOriginRead, (req, res) => void res.set(noStore).json(deps.sessions.presence(req))],
   });
   route(r, '/refresh', {
     post: [

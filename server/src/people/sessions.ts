@@ -3,7 +3,7 @@
 // widget's): a spent token presented again ends the session. Every request also checks the session row,
 // so revoking a session or removing a member takes effect at once, and idle/absolute timeouts hold.
 import { randomUUID, type KeyObject } from 'node:crypto';
-import type { MemberRole, Session, SignInMethod } from '@parley/protocol';
+import type { MemberRole, Session, SessionPresence, SignInMethod } from '@parley/protocol';
 import type { Request, Response } from 'express';
 import { errors as joseErrors, jwtVerify } from 'jose';
 import type { AuditLog } from '../audit/log.js';
@@ -104,12 +104,19 @@ export class MemberSessions {
    */
   async refresh(req: Request, res: Response): Promise<SessionPrincipal> {
     const token = readCookie(req, REFRESH_COOKIE);
-    if (!token || !token.startsWith('mrt_')) throw new DomainError('unauthenticated', 'No console session; sign in.');
+    if (!token || !token.startsWith('mrt_')) {
+      this.clear(res);
+      throw new DomainError('unauthenticated', 'No console session; sign in.');
+    }
     const owner = await this.deps.db.withoutTenant({ requestId: req.id }, (tx) =>
       tx.query<{ tenant_id: string }>('SELECT tenant_id FROM parley_resolve_member_refresh($1)', [hashToken(token)]),
     );
     const tenantId = owner.rows[0]?.tenant_id;
-    if (!tenantId) throw new DomainError('unauthenticated', 'The session is unknown or has ended; sign in again.');
+    if (!tenantId) {
+      // Cleared like an ended session's, so the next page load does not offer it again.
+      this.clear(res);
+      throw new DomainError('unauthenticated', 'The session is unknown or has ended; sign in again.');
+    }
     const outcome = await this.deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
       const r = await redeem(tx, 'member_refresh_tokens', token);
       if (r === 'reused') {
@@ -144,6 +151,11 @@ export class MemberSessions {
       throw new DomainError('unauthenticated', 'The session has ended; sign in again.');
     }
     return outcome;
+  }
+
+  /** Whether the request carried session cookies; their validity is for `authenticate` or `refresh` to say. */
+  presence(req: Request): SessionPresence {
+    return { session: readCookie(req, ACCESS_COOKIE) || readCookie(req, REFRESH_COOKIE) ? 'present' : 'none' };
   }
 
   /** The session this browser's refresh cookie belongs to (for signing out, even with an expired access token). */
