@@ -117,6 +117,7 @@ for (let minute = 1; minute <= MINUTES; minute++) {
   console.log(
     `  its upkeep: ${look.length} steps, ${look.reduce((n, s) => n + s.ms, 0).toFixed(0)} ms in all; longest ${worst ? `${worst.step} ${worst.table ?? ''} ${worst.ms.toFixed(0)} ms` : '-'}`,
   );
+  for (const s of look.filter((x) => x.failed)) console.log(`  FAILED: ${s.step} ${s.table ?? ''} (${s.failed})`);
 }
 const by = (step: UpkeepStep['step']) => steps.filter((s) => s.step === step).map((s) => s.ms);
 const max = (xs: number[]) => (xs.length ? Math.max(...xs).toFixed(0) : '-');

@@ -34,7 +34,7 @@ export interface DbOptions {
   from?: Blob;
   /** How often the embedded database looks for upkeep due (`Driver.upkeep`), in ms; 0: only when asked. */
   upkeepEveryMs?: number;
-  /** Where the read routing says, once, that the replica is down, lagging or back. */
+  /** Where the database says what it does on its own: the read routing, once, that the replica is down, lagging or back; the embedded database, an upkeep step that failed. */
   logger?: ReplicaLog;
 }
 
@@ -43,6 +43,9 @@ export function isUuid(value: string): boolean {
 }
 
 const commitHooks = new WeakMap<Tx, (() => void)[]>();
+
+/** Where the database's own notices go when the caller gives no logger. */
+const CONSOLE_LOG: ReplicaLog = { warn: (o, m) => console.warn(m, o), info: (o, m) => console.info(m, o) };
 
 /**
  * Runs `fn` after the transaction `tx` belongs to has committed, never when it rolls back: for work
@@ -114,7 +117,7 @@ class ScopedDb implements Db {
 
   constructor(
     private readonly driver: Driver,
-    logger: ReplicaLog = { warn: (o, m) => console.warn(m, o), info: (o, m) => console.info(m, o) },
+    logger: ReplicaLog = CONSOLE_LOG,
   ) {
     this.routing = driver.replica ? new ReadRouting(logger) : null;
     this.hits = new HitBatcher((sql, params) => driver.single(sql, params));
@@ -253,13 +256,18 @@ class ScopedDb implements Db {
 export type ParleyDb = ScopedDb;
 
 export async function openDb(opts: DbOptions): Promise<ParleyDb> {
+  const log = opts.logger ?? CONSOLE_LOG;
   const server = /^postgres(ql)?:\/\//.test(opts.url);
   if (opts.readUrl && !server) throw new TypeError('a read replica needs a PostgreSQL server, not the embedded database');
   if (opts.from && server) throw new TypeError('only the embedded database starts from a dump');
   const driver = server
     ? await openPostgres(opts.url, opts.ownerUrl ?? opts.url, opts.readUrl ?? null)
-    : await openPglite(opts.url, { from: opts.from, upkeepEveryMs: opts.upkeepEveryMs });
-  return new ScopedDb(driver, opts.logger);
+    : await openPglite(opts.url, {
+        from: opts.from,
+        upkeepEveryMs: opts.upkeepEveryMs,
+        onUpkeepFailure: (upkeep) => log.warn({ upkeep }, 'embedded database upkeep: a step failed; the rest went on, and the next look tries again'),
+      });
+  return new ScopedDb(driver, log);
 }
 
 /** The database a config points at: a server when DATABASE_URL is set, else PGlite in the data folder. */

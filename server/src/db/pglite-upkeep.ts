@@ -55,53 +55,95 @@ const DUE = `
 /** One step of upkeep, and how long it paused the database (so every request) for. */
 export interface UpkeepStep {
   step: 'vacuum' | 'analyze' | 'checkpoint';
-  /** The table vacuumed or analyzed. */
+  /** The table vacuumed or analyzed; none for a vacuum step that failed to find what was due. */
   table?: string;
   ms: number;
+  /**
+   * Set when the step failed: the error's SQLSTATE (or its name, if not from the database). Never its
+   * text, which may quote a row (an expression index's function refusing a value, say).
+   */
+  failed?: string;
 }
 
-async function timed(step: UpkeepStep['step'], table: string | undefined, work: () => Promise<unknown>): Promise<UpkeepStep> {
+/** Told of each step that failed; the look goes on with the next. */
+export type UpkeepFailure = (step: UpkeepStep) => void;
+
+async function timed(
+  step: UpkeepStep['step'],
+  table: string | undefined,
+  work: () => Promise<unknown>,
+  onFailure: UpkeepFailure,
+): Promise<UpkeepStep> {
   const start = performance.now();
-  await work();
-  return { step, ...(table ? { table } : {}), ms: performance.now() - start };
+  const done: UpkeepStep = { step, ...(table ? { table } : {}), ms: 0 };
+  try {
+    await work();
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    done.failed = typeof code === 'string' ? code : err instanceof Error ? err.name : 'unknown';
+  }
+  done.ms = performance.now() - start;
+  if (done.failed) onFailure(done);
+  return done;
 }
 
-/** Vacuums and analyzes the tables autovacuum would now. */
-export async function vacuumWhereDue(pg: PGlite): Promise<UpkeepStep[]> {
-  // Statistics of the last second's statements are flushed at the next statement's end: so they count too.
-  await pg.exec('SELECT pg_stat_force_next_flush()');
-  const { rows } = await pg.query<{ name: string; vacuum: boolean; analyze: boolean }>(DUE);
+const ignore: UpkeepFailure = () => {};
+
+/** Vacuums and analyzes the tables autovacuum would now; one table's failure does not stop the others'. */
+export async function vacuumWhereDue(pg: PGlite, onFailure = ignore): Promise<UpkeepStep[]> {
+  let rows: { name: string; vacuum: boolean; analyze: boolean }[] = [];
+  const looked = await timed(
+    'vacuum',
+    undefined,
+    async () => {
+      // Statistics of the last second's statements are flushed at the next statement's end: so they count too.
+      await pg.exec('SELECT pg_stat_force_next_flush()');
+      rows = (await pg.query<{ name: string; vacuum: boolean; analyze: boolean }>(DUE)).rows;
+    },
+    onFailure,
+  );
+  if (looked.failed) return [looked];
   const done = [];
   for (const { name, vacuum, analyze } of rows) {
     // Outside any transaction, as VACUUM must be.
-    if (vacuum) done.push(await timed('vacuum', name, () => pg.exec(`VACUUM ${name}`)));
+    if (vacuum) done.push(await timed('vacuum', name, () => pg.exec(`VACUUM ${name}`), onFailure));
     if (analyze)
       done.push(
-        await timed('analyze', name, () =>
-          pg.transaction((t) => t.exec(`SET LOCAL default_statistics_target = ${STATISTICS_TARGET}; ANALYZE ${name}`)),
+        await timed(
+          'analyze',
+          name,
+          () => pg.transaction((t) => t.exec(`SET LOCAL default_statistics_target = ${STATISTICS_TARGET}; ANALYZE ${name}`)),
+          onFailure,
         ),
       );
   }
   return done;
 }
 
-/** One look: the vacuums and analyzes due, then a checkpoint if due (their WAL counts towards it). */
-export async function upkeep(pg: PGlite, bytes = CHECKPOINT_AFTER_BYTES): Promise<UpkeepStep[]> {
-  const steps = await vacuumWhereDue(pg);
-  const start = performance.now();
-  if (await checkpointWhenDue(pg, bytes)) steps.push({ step: 'checkpoint', ms: performance.now() - start });
+/**
+ * One look: the vacuums and analyzes due, then a checkpoint if due (their WAL counts towards it). A step
+ * that fails is returned with `failed` set and told to `onFailure`; the look goes on, so a table whose
+ * ANALYZE always fails does not keep every checkpoint from being written.
+ */
+export async function upkeep(pg: PGlite, bytes = CHECKPOINT_AFTER_BYTES, onFailure = ignore): Promise<UpkeepStep[]> {
+  const steps = await vacuumWhereDue(pg, onFailure);
+  let wrote = false;
+  const checkpoint = await timed('checkpoint', undefined, async () => void (wrote = await checkpointWhenDue(pg, bytes)), onFailure);
+  if (wrote || checkpoint.failed) steps.push(checkpoint);
   return steps;
 }
 
 /** Looks every `everyMs`; the function returned stops looking, once a look in progress has ended. */
-export function upkeepPeriodically(pg: PGlite, everyMs = UPKEEP_LOOK_MS, bytes = CHECKPOINT_AFTER_BYTES): () => Promise<void> {
-  // A look that fails (the database closing) is not retried: the next one comes.
+export function upkeepPeriodically(pg: PGlite, everyMs = UPKEEP_LOOK_MS, bytes = CHECKPOINT_AFTER_BYTES, onFailure = ignore): () => Promise<void> {
+  let stopped = false;
   let looking: Promise<unknown> = Promise.resolve();
   const timer = setInterval(() => {
-    looking = upkeep(pg, bytes).catch(() => []);
+    // A failure after stopping is the database closing under the look: not worth telling.
+    looking = upkeep(pg, bytes, (s) => stopped || onFailure(s));
   }, everyMs);
   timer.unref();
   return async () => {
+    stopped = true;
     clearInterval(timer);
     await looking;
   };

@@ -4,10 +4,21 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { openDb } from './index.js';
 import { openPglite } from './pglite.js';
-import { checkpointWhenDue, upkeepPeriodically, vacuumWhereDue, walSinceCheckpoint } from './pglite-upkeep.js';
+import { checkpointWhenDue, type UpkeepStep, upkeep, upkeepPeriodically, vacuumWhereDue, walSinceCheckpoint } from './pglite-upkeep.js';
 
 const MB = 1024 * 1024;
+// A table whose ANALYZE fails once `test.fail` is on: ANALYZE evaluates an expression index's function on
+// its sample, and this one then raises, quoting the row, as a user-defined function might.
+const BRITTLE = `
+  CREATE FUNCTION touchy(v text) RETURNS text IMMUTABLE LANGUAGE plpgsql AS $$
+  BEGIN
+    IF current_setting('test.fail', true) = 'on' THEN RAISE EXCEPTION 'refused %', v; END IF;
+    RETURN v;
+  END $$;
+  CREATE TABLE brittle (v text); CREATE INDEX ON brittle (touchy(v));
+  INSERT INTO brittle SELECT 'secret ' || i FROM generate_series(1, 100) i`;
 
 describe('the embedded database', () => {
   test.each(['in memory', 'in a folder'])(
@@ -150,6 +161,34 @@ describe('the embedded database', () => {
         expect(await analyzed(asked)).toBe(true);
       } finally {
         await Promise.all([timed.close(), asked.close()]);
+      }
+    });
+
+    test('a step that fails is reported, and the rest of the look goes on: the other tables, then the checkpoint', async () => {
+      // A second table is due too, and so is a checkpoint.
+      await pg.exec(`${BRITTLE}; INSERT INTO queue (v) SELECT 'x' FROM generate_series(1, 100); SET test.fail = 'on'`);
+      await pg.exec("CREATE TABLE filler (v text); INSERT INTO filler SELECT repeat('x', 1000) FROM generate_series(1, 3000)");
+      const failed: UpkeepStep[] = [];
+      const steps = await upkeep(pg, MB, (s) => failed.push(s));
+      expect(failed).toEqual([{ step: 'analyze', table: 'brittle', ms: expect.any(Number), failed: 'P0001' }]);
+      // What it says names the step, the table and the SQLSTATE: never the error's text, which may quote a row.
+      expect(JSON.stringify(failed)).not.toContain('secret');
+      expect(steps).toContainEqual({ step: 'analyze', table: 'queue', ms: expect.any(Number) });
+      expect(steps.at(-1)).toEqual({ step: 'checkpoint', ms: expect.any(Number) });
+      expect(await walSinceCheckpoint(pg)).toBeLessThan(MB);
+    });
+
+    test('the database opened with a logger warns of a failed step, on its timer, with no row in the warning', async () => {
+      const warn = vi.fn();
+      const db = await openDb({ url: 'memory://', upkeepEveryMs: 20, logger: { warn, info: () => {} } });
+      try {
+        // A plain SET outlives its transaction: the embedded database is this process's one session.
+        await db.withOwner((tx) => tx.exec(`${BRITTLE}; SET test.fail = 'on'`));
+        await vi.waitFor(() => expect(warn).toHaveBeenCalled(), { timeout: 5000, interval: 20 });
+        expect(warn.mock.calls[0]![0]).toEqual({ upkeep: { step: 'analyze', table: 'brittle', ms: expect.any(Number), failed: 'P0001' } });
+        expect(JSON.stringify(warn.mock.calls)).not.toContain('secret');
+      } finally {
+        await db.close();
       }
     });
 

@@ -16,7 +16,7 @@ import {
   type Runner,
   type Scoped,
 } from './driver.js';
-import { UPKEEP_LOOK_MS, upkeep, upkeepPeriodically } from './pglite-upkeep.js';
+import { UPKEEP_LOOK_MS, type UpkeepFailure, upkeep, upkeepPeriodically } from './pglite-upkeep.js';
 import { PreparedStatements } from './pglite-statements.js';
 
 const INT8 = 20;
@@ -135,10 +135,15 @@ function wrap(
 /**
  * `from`: a data-folder dump (`Driver.dump`) an in-memory database starts from instead of an empty one.
  * `upkeepEveryMs`: how often its upkeep looks (pglite-upkeep.ts); 0: only when asked (`Driver.upkeep`).
+ * `onUpkeepFailure`: told of each upkeep step that failed (the rest of the look goes on).
  */
 export async function openPglite(
   location: string,
-  { from, upkeepEveryMs = UPKEEP_LOOK_MS }: { from?: Blob | undefined; upkeepEveryMs?: number | undefined } = {},
+  {
+    from,
+    upkeepEveryMs = UPKEEP_LOOK_MS,
+    onUpkeepFailure,
+  }: { from?: Blob | undefined; upkeepEveryMs?: number | undefined; onUpkeepFailure?: UpkeepFailure | undefined } = {},
 ): Promise<Driver> {
   const memory = location === 'memory://';
   if (from && !memory) throw new TypeError('only an in-memory embedded database starts from a dump');
@@ -162,7 +167,7 @@ export async function openPglite(
     release();
     throw err;
   }
-  const stopUpkeep = upkeepEveryMs ? upkeepPeriodically(pg, upkeepEveryMs) : async () => {};
+  const stopUpkeep = upkeepEveryMs ? upkeepPeriodically(pg, upkeepEveryMs, undefined, onUpkeepFailure) : async () => {};
   const statements = new PreparedStatements(pg);
   // One in-process database: no replica, so no WAL positions to track (`onWrite` is never called).
   // In process, a statement costs no round trip: the scope is set with placeholders, on its own.
@@ -220,7 +225,7 @@ export async function openPglite(
     single: async <R>(sql: string, params?: readonly unknown[]) => (await pg.query<R>(sql, params ? [...params] : undefined)).rows,
     replica: null,
     dump: () => pg.dumpDataDir('none'),
-    upkeep: () => upkeep(pg),
+    upkeep: () => upkeep(pg, undefined, onUpkeepFailure),
     listen: (channel, heard) => pg.listen(channel, heard),
     async close() {
       try {
