@@ -892,14 +892,29 @@ describe('sign-in & SSO settings', () => {
     redirectUri: 'https://parley.example/v1/auth/sso/oidc/callback',
   };
 
+  const saml = {
+    entryPoint: 'https://idp.example/sso',
+    idpIssuer: 'https://idp.example',
+    idpCertificates: ['MIIBfake'],
+    allowedDomains: ['acme.example'],
+    defaultRole: 'agent',
+    groupsClaim: 'groups',
+    groupRoles: [],
+    spEntityId: 'https://parley.example/v1/auth/sso/saml/t',
+    acsUrl: 'https://parley.example/v1/auth/sso/saml/t/acs',
+    metadataUrl: 'https://parley.example/v1/auth/sso/saml/t/metadata',
+  };
+
   test('the policy form saves MFA, enforced SSO with a break-glass owner, and timeouts', async () => {
     const s = fakeServer({
-      'GET /v1/admin/sign-in-policy': { policy },
+      'GET /v1/admin/sign-in-policy': { policy, connections: ['oidc'] },
       'PUT /v1/admin/sign-in-policy': (b: unknown) => ({ policy: b }),
       'GET /v1/admin/members': { members: [owner] },
       'GET /v1/admin/sso/oidc': { connection: oidc },
-      'GET /v1/admin/sso/saml': () => problem(404, 'not-found'),
       'PUT /v1/admin/sso/oidc': { connection: oidc },
+      'PUT /v1/admin/sso/saml': { connection: saml },
+      'GET /v1/admin/sso/saml': { connection: saml },
+      'DELETE /v1/admin/sso/saml': null,
     });
     const el = mount(<SignInSettingsView api={createClient({ fetchImpl: s.fetchImpl }).admin} me={meFor('owner')} />);
     await vi.waitFor(() => expect(el.querySelector('#idle-minutes')).not.toBeNull());
@@ -933,18 +948,31 @@ describe('sign-in & SSO settings', () => {
       groupsClaim: 'groups',
       groupRoles: [{ group: 'admins', role: 'admin' }],
     });
-    // No SAML connection yet: what to register at the IdP is shown all the same.
+    // No SAML connection yet: what to register at the IdP is shown all the same, and nothing asked for it.
     expect(el.textContent).toContain('Not configured yet. Register this service provider');
     expect(el.textContent).toContain(`${location.origin}/v1/auth/sso/saml/${TENANT.id}/acs`);
+    expect(s.find('GET /v1/admin/sso/saml')).toHaveLength(0);
+    // Saved, it is read back; removed, it is not asked for again (that would be a 404).
+    await type(el.querySelector<HTMLInputElement>('#saml-entry-point')!, saml.entryPoint);
+    await type(el.querySelector<HTMLInputElement>('#saml-issuer')!, saml.idpIssuer);
+    await type(el.querySelector<HTMLTextAreaElement>('#saml-certs')!, saml.idpCertificates[0]!);
+    await type(el.querySelector<HTMLInputElement>('#saml-domains')!, 'acme.example');
+    await submit(el.querySelector('#saml-issuer')!.closest('form')!);
+    await vi.waitFor(() => expect(s.find('GET /v1/admin/sso/saml')).toHaveLength(1));
+    const samlSection = () => el.querySelector('section[aria-labelledby=saml-title]')!;
+    await vi.waitFor(() => expect(samlSection().textContent).toContain('Remove connection'));
+    vi.stubGlobal('confirm', () => true);
+    await click(samlSection(), 'Remove connection');
+    await vi.waitFor(() => expect(samlSection().textContent).toContain('Not configured yet'));
+    expect(s.find('DELETE /v1/admin/sso/saml')).toHaveLength(1);
+    expect(s.find('GET /v1/admin/sso/saml')).toHaveLength(1);
     expectSameOriginCookiesOnly(s.calls);
   });
 
   test('read-only for a member without signin:write', async () => {
     const s = fakeServer({
-      'GET /v1/admin/sign-in-policy': { policy },
+      'GET /v1/admin/sign-in-policy': { policy, connections: ['oidc', 'saml'] },
       'GET /v1/admin/members': { members: [owner] },
-      'GET /v1/admin/sso/oidc': { connection: null },
-      'GET /v1/admin/sso/saml': () => problem(403, 'missing-capability'),
     });
     const el = mount(<SignInSettingsView api={createClient({ fetchImpl: s.fetchImpl }).admin} me={meFor('agent')} />);
     await vi.waitFor(() => expect(el.querySelector('#idle-minutes')).not.toBeNull());
@@ -953,6 +981,8 @@ describe('sign-in & SSO settings', () => {
     expect([...el.querySelectorAll('button[type=submit]')]).toHaveLength(0);
     await vi.waitFor(() => expect(el.textContent).toContain('Your role cannot see this connection.'));
     expect(el.querySelector('[role=alert]')).toBeNull();
+    // An agent may not read connections (settings:read): the console does not ask, to be refused.
+    expect(s.sent().filter((r) => r.includes('/sso/'))).toEqual([]);
   });
 
   test('group mappings and certificates are parsed from text', () => {

@@ -191,6 +191,9 @@ export const SignInPolicySchema = z.strictObject({
 });
 export type SignInPolicy = z.infer<typeof SignInPolicySchema>;
 export const SignInPolicyResponse = z.object({ policy: SignInPolicySchema });
+/** `GET /v1/admin/sign-in-policy`: the policy, and the SSO connections the tenant has (their settings are asked for apart). */
+export const SignInPolicyReadResponse = SignInPolicyResponse.extend({ connections: z.array(z.enum(['oidc', 'saml'])) });
+export type SignInPolicyRead = z.infer<typeof SignInPolicyReadResponse>;
 
 /** Ownership is never granted by an IdP: only an owner makes another. */
 const groupRoles = z.array(z.strictObject({ group: text().trim().min(1).max(200), role: RoleSchema.exclude(['owner']) })).max(50);

@@ -239,7 +239,7 @@ describe('the sign-in policy', () => {
       (b) => ({ policy: b }),
     );
     const { api, calls } = server({
-      'GET /v1/admin/sign-in-policy': () => ({ policy }),
+      'GET /v1/admin/sign-in-policy': () => ({ policy, connections: [] }),
       'PUT /v1/admin/sign-in-policy': g.route,
       'GET /v1/admin/members': () => ({ members: [] }),
       'GET /v1/admin/sso/oidc': () => ({ connection: null }),

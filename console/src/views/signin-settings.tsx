@@ -1,7 +1,7 @@
 // Sign-in & SSO: the team's sign-in policy (MFA, enforced SSO with a break-glass owner, session timeouts)
 // and its single sign-on connections (OIDC, SAML 2.0). Readable with members:read, editable with
 // signin:write. The OIDC client secret is write-only: the server says whether one is stored, never what.
-import type { Member, OidcConnection as Oidc, Role, SamlConnection as Saml, SignInPolicy } from '@parley/protocol';
+import type { Member, OidcConnection as Oidc, Problem, Role, SamlConnection as Saml, SignInPolicy, SignInPolicyRead } from '@parley/protocol';
 import { ROLES } from '@parley/protocol/constants';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, unwrap, type Api } from '../api.js';
@@ -42,10 +42,34 @@ export function splitCertificates(s: string): string[] {
 }
 
 /** A connection, or null when none is configured (a 404, `{ connection: null }`). */
-async function loadConnection<T>(api: Api, path: string): Promise<{ connection: T | null; forbidden?: boolean }> {
+type Loaded<T> = { connection: T | null; forbidden?: boolean };
+
+/**
+ * A connection's settings, asked for only when the tenant has one (the policy lists them) and the role may
+ * see it: a request bound to fail (a 404, a 403) prints an error in the browser's console, however well the
+ * page takes it. `stored` and `removed` follow a save and a removal.
+ */
+function useConnection<T>(api: Api, path: string, { present: initially, canSee }: ConnectionProps) {
+  const [present, setPresent] = useState(initially);
+  const loaded = useLoad<Loaded<T>>(
+    async () => (!canSee ? { connection: null, forbidden: true } : present ? loadConnection<T>(api, path) : { connection: null }),
+    [present],
+  );
+  return { loaded, stored: () => (present ? loaded.reload() : setPresent(true)), removed: () => (present ? setPresent(false) : loaded.reload()) };
+}
+
+interface ConnectionProps {
+  /** The tenant has this connection (as the policy said when the page opened). */
+  present: boolean;
+  /** The role may read connections (settings:read). */
+  canSee: boolean;
+}
+
+async function loadConnection<T>(api: Api, path: string): Promise<Loaded<T>> {
   try {
     return { connection: unwrap<T | null>(await api('GET', path), 'connection') };
   } catch (err) {
+    // Removed since the page opened (another admin), or the role changed under it.
     if (err instanceof ApiError && err.problem.status === 404) return { connection: null };
     // A role that may see the policy but not the connections: said plainly, not as an error.
     if (err instanceof ApiError && err.problem.status === 403) return { connection: null, forbidden: true };
@@ -53,14 +77,13 @@ async function loadConnection<T>(api: Api, path: string): Promise<{ connection: 
   }
 }
 
-function PolicyForm({ api, canEdit }: { api: Api; canEdit: boolean }) {
-  const loaded = useLoad(async () => {
-    const [policy, members] = await Promise.all([
-      api<{ policy: SignInPolicy }>('GET', '/sign-in-policy').then((r) => unwrap<SignInPolicy>(r, 'policy')),
-      api<{ members: Member[] }>('GET', '/members').then((r) => r.members),
-    ]);
-    return { policy, owners: members.filter((m) => m.role === 'owner' && m.status === 'active') };
-  });
+interface PolicyPage {
+  policy: SignInPolicy;
+  owners: Member[];
+  connections: SignInPolicyRead['connections'];
+}
+
+function PolicyForm({ api, canEdit, loaded }: { api: Api; canEdit: boolean; loaded: { data: PolicyPage | null; problem: Problem | null } }) {
   const [policy, setPolicy] = useState<SignInPolicy | null>(null);
   const [saved, setSaved] = useState(false);
   // Relaxing MFA or SSO may need another admin's approval: the save then waits on the rail.
@@ -279,8 +302,8 @@ export const expectedUrls = (origin: string, tenantId: string) => {
   return { redirectUri: `${origin}/v1/auth/sso/oidc/${tenantId}/callback`, spEntityId: saml, acsUrl: `${saml}/acs`, metadataUrl: `${saml}/metadata` };
 };
 
-function OidcForm({ api, canEdit, tenantId }: { api: Api; canEdit: boolean; tenantId: string }) {
-  const loaded = useLoad(() => loadConnection<Oidc>(api, '/sso/oidc'));
+function OidcForm({ api, canEdit, tenantId, ...known }: { api: Api; canEdit: boolean; tenantId: string } & ConnectionProps) {
+  const { loaded, stored, removed } = useConnection<Oidc>(api, '/sso/oidc', known);
   const [issuer, setIssuer] = useState('');
   const [clientId, setClientId] = useState('');
   const [clientSecret, setClientSecret] = useState('');
@@ -304,7 +327,7 @@ function OidcForm({ api, canEdit, tenantId }: { api: Api; canEdit: boolean; tena
         ...commonBody(common),
       });
       setSaved(true);
-      loaded.reload();
+      stored();
     });
   };
   const remove = () => {
@@ -312,7 +335,7 @@ function OidcForm({ api, canEdit, tenantId }: { api: Api; canEdit: boolean; tena
     void action.run(async () => {
       await api('DELETE', '/sso/oidc');
       setSaved(false);
-      loaded.reload();
+      removed();
     });
   };
   return (
@@ -366,8 +389,8 @@ function OidcForm({ api, canEdit, tenantId }: { api: Api; canEdit: boolean; tena
   );
 }
 
-function SamlForm({ api, canEdit, tenantId }: { api: Api; canEdit: boolean; tenantId: string }) {
-  const loaded = useLoad(() => loadConnection<Saml>(api, '/sso/saml'));
+function SamlForm({ api, canEdit, tenantId, ...known }: { api: Api; canEdit: boolean; tenantId: string } & ConnectionProps) {
+  const { loaded, stored, removed } = useConnection<Saml>(api, '/sso/saml', known);
   const [entryPoint, setEntryPoint] = useState('');
   const [idpIssuer, setIdpIssuer] = useState('');
   const [certs, setCerts] = useState('');
@@ -391,7 +414,7 @@ function SamlForm({ api, canEdit, tenantId }: { api: Api; canEdit: boolean; tena
         ...commonBody(common),
       });
       setSaved(true);
-      loaded.reload();
+      stored();
     });
   };
   const remove = () => {
@@ -399,7 +422,7 @@ function SamlForm({ api, canEdit, tenantId }: { api: Api; canEdit: boolean; tena
     void action.run(async () => {
       await api('DELETE', '/sso/saml');
       setSaved(false);
-      loaded.reload();
+      removed();
     });
   };
   return (
@@ -446,11 +469,24 @@ function SamlForm({ api, canEdit, tenantId }: { api: Api; canEdit: boolean; tena
 
 export function SignInSettingsView({ api, me }: ViewProps) {
   const canEdit = me.capabilities.includes('signin:write');
+  const canSee = me.capabilities.includes('settings:read');
+  const page = useLoad<PolicyPage>(async () => {
+    const [read, members] = await Promise.all([
+      api<SignInPolicyRead>('GET', '/sign-in-policy'),
+      api<{ members: Member[] }>('GET', '/members').then((r) => r.members),
+    ]);
+    return { ...read, owners: members.filter((m) => m.role === 'owner' && m.status === 'active') };
+  });
+  const has = (kind: 'oidc' | 'saml') => !!page.data?.connections.includes(kind);
   return (
     <div class="signin-settings">
-      <PolicyForm api={api} canEdit={canEdit} />
-      <OidcForm api={api} canEdit={canEdit} tenantId={me.tenant.id} />
-      <SamlForm api={api} canEdit={canEdit} tenantId={me.tenant.id} />
+      <PolicyForm api={api} canEdit={canEdit} loaded={page} />
+      {page.data ? (
+        <>
+          <OidcForm api={api} canEdit={canEdit} tenantId={me.tenant.id} present={has('oidc')} canSee={canSee} />
+          <SamlForm api={api} canEdit={canEdit} tenantId={me.tenant.id} present={has('saml')} canSee={canSee} />
+        </>
+      ) : null}
     </div>
   );
 }

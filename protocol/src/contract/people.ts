@@ -28,6 +28,7 @@ import {
   SamlConnectionRequest,
   SamlConnectionSchema,
   SessionListResponse,
+  SignInPolicyReadResponse,
   SignInPolicyResponse,
   SignInPolicySchema,
   SessionPresenceResponse,
@@ -402,9 +403,11 @@ export const peopleOperations = operations([
     path: '/v1/admin/sign-in-policy',
     tag: POLICY,
     summary: 'Get the tenant’s sign-in policy',
+    description:
+      '`connections` lists the SSO connections the tenant has (`oidc`, `saml`), so a page asks `GET /v1/admin/sso/{kind}` (which is a 404 for one there is not) only for those.',
     security: ['admin'],
     capability: 'members:read',
-    responses: { 200: { description: 'The policy.', schema: SignInPolicyResponse } },
+    responses: { 200: { description: 'The policy, and the SSO connections there are.', schema: SignInPolicyReadResponse } },
   },
   {
     operationId: 'setSignInPolicy',

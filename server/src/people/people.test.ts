@@ -453,12 +453,16 @@ describe('SSO enforcement', () => {
     const agent = await signedInMember(t, ten.tenant.id, 'agent');
     const noSso = await owner.client.call('PUT', '/v1/admin/sign-in-policy', { enforceSso: true, breakGlassMemberId: owner.memberId });
     expect(noSso.status).toBe(400);
+    // The policy says which connections there are, so the console asks only for those that exist.
+    expect((await agent.client.call('GET', '/v1/admin/sign-in-policy')).body.connections).toEqual([]);
     await t.runtime.db.withTenant(ten.tenant.id, { requestId: null }, (tx) =>
       tx.query(
         "INSERT INTO sso_connections (tenant_id, kind, config, allowed_domains, default_role) VALUES ($1, 'oidc', '{}', ARRAY['acme.example'], 'agent')",
         [ten.tenant.id],
       ),
     );
+    expect((await agent.client.call('GET', '/v1/admin/sign-in-policy')).body.connections).toEqual(['oidc']);
+    expect((await call(t.url, 'GET', '/v1/admin/sign-in-policy', { key: acme.secretKey })).body.connections).toEqual([]);
     expect((await owner.client.call('PUT', '/v1/admin/sign-in-policy', { enforceSso: true, breakGlassMemberId: agent.memberId })).status).toBe(400);
     expect((await owner.client.call('PUT', '/v1/admin/sign-in-policy', { enforceSso: true, breakGlassMemberId: owner.memberId })).status).toBe(200);
     const refused = await new ConsoleClient(t.url).call('POST', '/v1/auth/password', { email: agent.email, password: STRONG_PASSWORD });

@@ -181,7 +181,7 @@ export function peopleAdminRoutes(deps: PeopleRouteDeps): Router {
     ],
   });
   route(r, '/sign-in-policy', {
-    get: [can('members:read'), async (req, res) => void res.json({ policy: await svc.getPolicy(deps, adminCtx(req)) })],
+    get: [can('members:read'), async (req, res) => void res.json(await svc.getPolicyPage(deps, adminCtx(req)))],
     put: [
       can('signin:write'),
       async (req, res) => {

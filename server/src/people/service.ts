@@ -340,6 +340,11 @@ export async function getPolicy(deps: PeopleDeps, ctx: AdminCtx): Promise<SignIn
   return deps.db.withTenant(ctx.tenantId, ctx, readPolicy);
 }
 
+/** The policy as the console shows it: with the SSO connections there are. */
+export async function getPolicyPage(deps: PeopleDeps, ctx: AdminCtx): Promise<{ policy: SignInPolicy; connections: ('oidc' | 'saml')[] }> {
+  return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => ({ policy: await readPolicy(tx), connections: await store.ssoConnectionKinds(tx) }));
+}
+
 export async function setPolicy(deps: PeopleDeps, ctx: AdminCtx, policy: SignInPolicy): Promise<SignInPolicy> {
   return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
     if (policy.enforceSso) {

@@ -162,6 +162,11 @@ export async function hasSsoConnection(tx: Tx): Promise<boolean> {
   return (await tx.query('SELECT 1 FROM sso_connections LIMIT 1')).rows.length > 0;
 }
 
+/** The kinds of SSO connection the tenant has, in order. */
+export async function ssoConnectionKinds(tx: Tx): Promise<('oidc' | 'saml')[]> {
+  return (await tx.query<{ kind: 'oidc' | 'saml' }>('SELECT kind FROM sso_connections ORDER BY kind')).rows.map((r) => r.kind);
+}
+
 /** How long ago (in seconds) the member's own session `sessionId` began; null when it is not theirs. */
 export async function memberSessionAge(tx: Tx, sessionId: string, memberId: string): Promise<number | null> {
   const { rows } = await tx.query<{ age: number }>(
