@@ -1,6 +1,6 @@
-// Every console view an owner can open, and the sign-in page, checked for accessibility in Chromium: in
-// the light and the dark colour scheme, at a phone's width (360 px), and in a browser whose language is
-// Arabic. The views hold data (a handoff waiting, a knowledge source, a canned reply, a webhook endpoint,
+// Every console view an owner can open, and the sign-in page, checked in Chromium for accessibility, failed
+// requests and console errors: in the light and the dark colour scheme, at a phone's width (360 px), and in
+// a browser whose language is Arabic. The views hold data (a handoff waiting, a knowledge source, a canned reply, a webhook endpoint,
 // keys and a secret in their dated states) so their tables and panes are checked too.
 import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
@@ -89,13 +89,16 @@ const SETUPS = [
 ] as const;
 
 for (const setup of SETUPS) {
-  test(`every console view an owner opens has no accessibility violation (${setup.name})`, async () => {
+  test(`every console view an owner opens has no accessibility violation, no failed request and no console error (${setup.name})`, async () => {
     const context = await browser.newContext({
       colorScheme: setup.colorScheme,
       viewport: { width: setup.width, height: 900 },
       ...('locale' in setup ? { locale: setup.locale } : {}),
     });
     const found: string[] = [];
+    // Nor a request that fails, nor an error in the browser's console, signed out or in any view.
+    context.on('response', (r) => void (r.status() >= 400 && found.push(`${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`)));
+    context.on('console', (m) => void (m.type() === 'error' && found.push(`console error: ${m.text()}`)));
     try {
       const page = await context.newPage();
       await page.goto(`${app.url}/console/`);
