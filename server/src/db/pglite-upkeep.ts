@@ -43,10 +43,11 @@ const DUE = `
     WHERE c.relkind IN ('r', 'm')
   )
   SELECT name,
-    n_dead_tup > current_setting('autovacuum_vacuum_threshold')::float8
-        + current_setting('autovacuum_vacuum_scale_factor')::float8 * n
+    $1::bool
+      OR n_dead_tup > current_setting('autovacuum_vacuum_threshold')::float8
+          + current_setting('autovacuum_vacuum_scale_factor')::float8 * n
       OR n_ins_since_vacuum > current_setting('autovacuum_vacuum_insert_threshold')::float8
-        + current_setting('autovacuum_vacuum_insert_scale_factor')::float8 * n
+          + current_setting('autovacuum_vacuum_insert_scale_factor')::float8 * n
       OR age > current_setting('autovacuum_freeze_max_age')::float8 AS vacuum,
     NOT statistic AND n_mod_since_analyze > current_setting('autovacuum_analyze_threshold')::float8
         + current_setting('autovacuum_analyze_scale_factor')::float8 * n AS analyze
@@ -89,8 +90,11 @@ async function timed(
 
 const ignore: UpkeepFailure = () => {};
 
-/** Vacuums and analyzes the tables autovacuum would now; one table's failure does not stop the others'. */
-export async function vacuumWhereDue(pg: PGlite, onFailure = ignore): Promise<UpkeepStep[]> {
+/**
+ * Vacuums and analyzes the tables autovacuum would now (`everyTable`: vacuums them all); one table's failure
+ * does not stop the others'.
+ */
+export async function vacuumWhereDue(pg: PGlite, onFailure = ignore, everyTable = false): Promise<UpkeepStep[]> {
   let rows: { name: string; vacuum: boolean; analyze: boolean }[] = [];
   const looked = await timed(
     'vacuum',
@@ -98,7 +102,7 @@ export async function vacuumWhereDue(pg: PGlite, onFailure = ignore): Promise<Up
     async () => {
       // Statistics of the last second's statements are flushed at the next statement's end: so they count too.
       await pg.exec('SELECT pg_stat_force_next_flush()');
-      rows = (await pg.query<{ name: string; vacuum: boolean; analyze: boolean }>(DUE)).rows;
+      rows = (await pg.query<{ name: string; vacuum: boolean; analyze: boolean }>(DUE, [everyTable])).rows;
     },
     onFailure,
   );
@@ -120,31 +124,63 @@ export async function vacuumWhereDue(pg: PGlite, onFailure = ignore): Promise<Up
   return done;
 }
 
+export interface UpkeepOptions {
+  /** Checkpoint once this much WAL has been written since the last. */
+  bytes?: number;
+  onFailure?: UpkeepFailure;
+  /** Vacuum every table, due or not. */
+  everyTable?: boolean;
+}
+
 /**
  * One look: the vacuums and analyzes due, then a checkpoint if due (their WAL counts towards it). A step
  * that fails is returned with `failed` set and told to `onFailure`; the look goes on, so a table whose
  * ANALYZE always fails does not keep every checkpoint from being written.
  */
-export async function upkeep(pg: PGlite, bytes = CHECKPOINT_AFTER_BYTES, onFailure = ignore): Promise<UpkeepStep[]> {
-  const steps = await vacuumWhereDue(pg, onFailure);
+export async function upkeep(
+  pg: PGlite,
+  { bytes = CHECKPOINT_AFTER_BYTES, onFailure = ignore, everyTable = false }: UpkeepOptions = {},
+): Promise<UpkeepStep[]> {
+  const steps = await vacuumWhereDue(pg, onFailure, everyTable);
   let wrote = false;
   const checkpoint = await timed('checkpoint', undefined, async () => void (wrote = await checkpointWhenDue(pg, bytes)), onFailure);
   if (wrote || checkpoint.failed) steps.push(checkpoint);
   return steps;
 }
 
-/** Looks every `everyMs`; the function returned stops looking, once a look in progress has ended. */
-export function upkeepPeriodically(pg: PGlite, everyMs = UPKEEP_LOOK_MS, bytes = CHECKPOINT_AFTER_BYTES, onFailure = ignore): () => Promise<void> {
+/**
+ * The looks of one open database: when asked (`look`), and every `everyMs` (0: only when asked) until
+ * `stop`, which waits for a look in progress. The first vacuums every table: PGlite keeps no activity
+ * statistics across a restart, so the dead rows counted before it are forgotten, and a table would wait
+ * for as many to die again before its space is reused.
+ */
+export function upkeepLooks(
+  pg: PGlite,
+  {
+    everyMs = UPKEEP_LOOK_MS,
+    bytes = CHECKPOINT_AFTER_BYTES,
+    onFailure = ignore,
+  }: { everyMs?: number; bytes?: number; onFailure?: UpkeepFailure } = {},
+): { look: () => Promise<UpkeepStep[]>; stop: () => Promise<void> } {
+  let first = true;
   let stopped = false;
   let looking: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
+  const look = () => {
+    const everyTable = first;
+    first = false;
     // A failure after stopping is the database closing under the look: not worth telling.
-    looking = upkeep(pg, bytes, (s) => stopped || onFailure(s));
-  }, everyMs);
-  timer.unref();
-  return async () => {
-    stopped = true;
-    clearInterval(timer);
-    await looking;
+    const p = upkeep(pg, { bytes, everyTable, onFailure: (s) => stopped || onFailure(s) });
+    looking = p;
+    return p;
+  };
+  const timer = everyMs ? setInterval(look, everyMs) : null;
+  timer?.unref();
+  return {
+    look,
+    stop: async () => {
+      stopped = true;
+      if (timer) clearInterval(timer);
+      await looking;
+    },
   };
 }

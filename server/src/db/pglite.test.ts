@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { openDb } from './index.js';
 import { openPglite } from './pglite.js';
-import { checkpointWhenDue, type UpkeepStep, upkeep, upkeepPeriodically, vacuumWhereDue, walSinceCheckpoint } from './pglite-upkeep.js';
+import { checkpointWhenDue, type UpkeepStep, upkeep, upkeepLooks, vacuumWhereDue, walSinceCheckpoint } from './pglite-upkeep.js';
 
 const MB = 1024 * 1024;
 // A table whose ANALYZE fails once `test.fail` is on: ANALYZE evaluates an expression index's function on
@@ -96,7 +96,7 @@ describe('the embedded database', () => {
       await pg.exec('DELETE FROM filler');
       const vacuumed = async () =>
         (await pg.query<{ v: boolean }>("SELECT last_vacuum IS NOT NULL AS v FROM pg_stat_user_tables WHERE relname = 'filler'")).rows[0]!.v;
-      const stop = upkeepPeriodically(pg, 20, 2 * MB);
+      const { stop } = upkeepLooks(pg, { everyMs: 20, bytes: 2 * MB });
       try {
         await vi.waitFor(async () => expect([(await sinceCheckpoint()) < MB, await vacuumed()]).toEqual([true, true]), {
           timeout: 5000,
@@ -169,7 +169,7 @@ describe('the embedded database', () => {
       await pg.exec(`${BRITTLE}; INSERT INTO queue (v) SELECT 'x' FROM generate_series(1, 100); SET test.fail = 'on'`);
       await pg.exec("CREATE TABLE filler (v text); INSERT INTO filler SELECT repeat('x', 1000) FROM generate_series(1, 3000)");
       const failed: UpkeepStep[] = [];
-      const steps = await upkeep(pg, MB, (s) => failed.push(s));
+      const steps = await upkeep(pg, { bytes: MB, onFailure: (s) => failed.push(s) });
       expect(failed).toEqual([{ step: 'analyze', table: 'brittle', ms: expect.any(Number), failed: 'P0001' }]);
       // What it says names the step, the table and the SQLSTATE: never the error's text, which may quote a row.
       expect(JSON.stringify(failed)).not.toContain('secret');
@@ -189,6 +189,37 @@ describe('the embedded database', () => {
         expect(JSON.stringify(warn.mock.calls)).not.toContain('secret');
       } finally {
         await db.close();
+      }
+    });
+
+    test('after a restart, which forgets the dead rows counted before it, the first look vacuums every table once', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'parley-restart-'));
+      const open = () => openPglite(join(dir, 'db'), { upkeepEveryMs: 0 });
+      const vacuumed = (steps: UpkeepStep[]) => steps.filter((s) => s.step === 'vacuum').map((s) => s.table);
+      try {
+        const before = await open();
+        await before.owner((tx) => tx.exec("CREATE TABLE q (v text); INSERT INTO q SELECT repeat('x', 200) FROM generate_series(1, 5000)"));
+        // Its first look (after the open) vacuums everything; from then on, only what is due.
+        expect(vacuumed(await before.upkeep!())).toContain('q');
+        const full = (await before.single<{ n: number }>("SELECT pg_relation_size('q')::int AS n"))[0]!.n;
+        await before.owner((tx) => tx.exec('DELETE FROM q'));
+        await before.close();
+
+        const after = await open();
+        try {
+          // The defect: 5,000 dead rows, counted as none once reopened.
+          const dead = await after.single<{ n: number }>("SELECT n_dead_tup::int AS n FROM pg_stat_user_tables WHERE relname = 'q'");
+          expect(dead[0]!.n).toBe(0);
+          expect(vacuumed(await after.upkeep!())).toContain('q');
+          expect(vacuumed(await after.upkeep!())).not.toContain('q');
+          // The space is reused: as many rows again take no more room than the first 5,000 did (left alone, twice).
+          await after.owner((tx) => tx.exec("INSERT INTO q SELECT repeat('x', 200) FROM generate_series(1, 5000)"));
+          expect((await after.single<{ n: number }>("SELECT pg_relation_size('q')::int AS n"))[0]!.n).toBeLessThanOrEqual(full);
+        } finally {
+          await after.close();
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
     });
 

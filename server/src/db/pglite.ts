@@ -16,7 +16,7 @@ import {
   type Runner,
   type Scoped,
 } from './driver.js';
-import { UPKEEP_LOOK_MS, type UpkeepFailure, upkeep, upkeepPeriodically } from './pglite-upkeep.js';
+import { UPKEEP_LOOK_MS, type UpkeepFailure, upkeepLooks } from './pglite-upkeep.js';
 import { PreparedStatements } from './pglite-statements.js';
 
 const INT8 = 20;
@@ -167,7 +167,7 @@ export async function openPglite(
     release();
     throw err;
   }
-  const stopUpkeep = upkeepEveryMs ? upkeepPeriodically(pg, upkeepEveryMs, undefined, onUpkeepFailure) : async () => {};
+  const looks = upkeepLooks(pg, { everyMs: upkeepEveryMs, ...(onUpkeepFailure ? { onFailure: onUpkeepFailure } : {}) });
   const statements = new PreparedStatements(pg);
   // One in-process database: no replica, so no WAL positions to track (`onWrite` is never called).
   // In process, a statement costs no round trip: the scope is set with placeholders, on its own.
@@ -225,11 +225,11 @@ export async function openPglite(
     single: async <R>(sql: string, params?: readonly unknown[]) => (await pg.query<R>(sql, params ? [...params] : undefined)).rows,
     replica: null,
     dump: () => pg.dumpDataDir('none'),
-    upkeep: () => upkeep(pg, undefined, onUpkeepFailure),
+    upkeep: () => looks.look(),
     listen: (channel, heard) => pg.listen(channel, heard),
     async close() {
       try {
-        await stopUpkeep();
+        await looks.stop();
         await pg.close();
       } finally {
         release();
