@@ -83,6 +83,11 @@ describe('parley CLI', { timeout: 240_000 }, () => {
   let tenantId: string;
   let secretKey: string;
 
+  test('--version prints the package version', async () => {
+    const { version } = JSON.parse(readFileSync(join(serverDir, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-v']) expect(await parley(flag)).toMatchObject({ code: 0, stdout: `${version}\n` });
+  });
+
   test('migrate, then tenants create --json prints the tenant and keys once', async () => {
     const m = await parley('migrate');
     expect(m.code, m.stderr).toBe(0);

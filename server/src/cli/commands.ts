@@ -27,7 +27,12 @@ import { exportTenant } from '../lifecycle/tenant-export.js';
 import { fieldErrors } from '../http/validate.js';
 
 const cliActor = { type: 'cli' as const, id: process.env.USER ?? null };
-const program = new Command('parley').description('Parley support assistant: server and administration').showHelpAfterError();
+// The package's own version: two folders up from this file, in the sources as in the build.
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const program = new Command('parley')
+  .description('Parley support assistant: server and administration')
+  .version(version, '-v, --version', 'print the version')
+  .showHelpAfterError();
 
 program
   .command('serve')
