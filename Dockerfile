@@ -28,8 +28,8 @@ COPY examples/nextjs-app/no-sharp examples/nextjs-app/no-sharp
 COPY examples/static-page/package.json examples/static-page/
 
 # ---- build: every workspace's dependencies, then the packages the server serves (turbo builds what they
-# depend on first). Install scripts stay off, as in CI (npm 11 runs none it was not told to): esbuild and
-# turbo find their platform binaries without them.
+# depend on first). Install scripts stay off here: esbuild and turbo find their platform binaries without
+# them, and argon2, the one that needs its own (package.json allowScripts), is installed in the next stage.
 FROM manifests AS build
 ENV TURBO_TELEMETRY_DISABLED=1 NEXT_TELEMETRY_DISABLED=1
 RUN npm ci --ignore-scripts --no-audit --no-fund
