@@ -1,7 +1,8 @@
 // Every console view an owner can open, and the sign-in page, checked in Chromium for accessibility, failed
 // requests and console errors: in the light and the dark colour scheme, at a phone's width (360 px), and in
-// a browser whose language is Arabic. The views hold data (a handoff waiting, a knowledge source, a canned reply, a webhook endpoint,
-// keys and a secret in their dated states) so their tables and panes are checked too.
+// a browser whose language is Arabic. The views hold data (a handoff waiting, a knowledge source, a canned
+// reply, a webhook endpoint, keys and a secret in their dated states) so their tables and panes are checked
+// too.
 import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';

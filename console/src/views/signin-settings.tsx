@@ -41,7 +41,6 @@ export function splitCertificates(s: string): string[] {
     .filter(Boolean);
 }
 
-/** A connection, or null when none is configured (a 404, `{ connection: null }`). */
 type Loaded<T> = { connection: T | null; forbidden?: boolean };
 
 /**
@@ -65,6 +64,7 @@ interface ConnectionProps {
   canSee: boolean;
 }
 
+/** A connection, or null when none is configured (a 404, `{ connection: null }`). */
 async function loadConnection<T>(api: Api, path: string): Promise<Loaded<T>> {
   try {
     return { connection: unwrap<T | null>(await api('GET', path), 'connection') };

@@ -34,7 +34,10 @@ export interface DbOptions {
   from?: Blob;
   /** How often the embedded database looks for upkeep due (`Driver.upkeep`), in ms; 0: only when asked. */
   upkeepEveryMs?: number;
-  /** Where the database says what it does on its own: the read routing, once, that the replica is down, lagging or back; the embedded database, an upkeep step that failed. */
+  /**
+   * Where the database tells what happened on its own: the read routing, once, that the replica is down,
+   * lagging or back; the embedded database, an upkeep step that failed.
+   */
   logger?: ReplicaLog;
 }
 

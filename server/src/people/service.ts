@@ -1,7 +1,7 @@
 // Members and invitations: the rules. A tenant always keeps an active owner; only an owner grants or
 // removes ownership; removing or disabling a member ends their sessions in the same transaction.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { PLATFORM_ROLE, type Invite, type Member, type MemberRole, type Role, type SignInPolicy } from '@parley/protocol';
+import { PLATFORM_ROLE, type Invite, type Member, type MemberRole, type Role, type SignInPolicy, type SignInPolicyRead } from '@parley/protocol';
 import { PLATFORM_TENANT } from '../db/index.js';
 import type { AuditLog } from '../audit/log.js';
 import type { Config } from '../config.js';
@@ -341,7 +341,7 @@ export async function getPolicy(deps: PeopleDeps, ctx: AdminCtx): Promise<SignIn
 }
 
 /** The policy as the console shows it: with the SSO connections there are. */
-export async function getPolicyPage(deps: PeopleDeps, ctx: AdminCtx): Promise<{ policy: SignInPolicy; connections: ('oidc' | 'saml')[] }> {
+export async function getPolicyPage(deps: PeopleDeps, ctx: AdminCtx): Promise<SignInPolicyRead> {
   return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => ({ policy: await readPolicy(tx), connections: await store.ssoConnectionKinds(tx) }));
 }
 
