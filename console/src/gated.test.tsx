@@ -79,7 +79,9 @@ describe('gated admin requests', () => {
     status = 'approved';
     await tick();
     await vi.waitFor(() => expect(el.textContent).toContain('Approved by another admin'));
-    // Approved: no more polling.
+    // Approved: no more polling. The poll stops as the effect's cleanup runs, after the paint that shows
+    // the answer (a frame later, or more on a busy machine): wait for it, then let the time pass.
+    await vi.waitFor(() => expect(vi.getTimerCount()).toBe(0));
     await tick();
     expect(polls(calls)).toBe(2);
     await act(() => button(el, 'Finish').click());
@@ -104,6 +106,7 @@ describe('gated admin requests', () => {
     await vi.waitFor(() => expect(el.textContent).toContain('Another admin rejected it'));
     expect(el.textContent).toContain('Not this quarter');
     expect(() => button(el, 'Finish')).toThrow();
+    await vi.waitFor(() => expect(vi.getTimerCount()).toBe(0));
     await tick();
     expect(polls(calls)).toBe(1);
     expect(calls.filter((c) => c.key === 'POST /v1/admin/keys')).toHaveLength(1);
