@@ -46,12 +46,26 @@ export interface Client {
   auth: Api;
   /** Renews the access cookie; concurrent callers share one request. Resolves false when the session is gone. */
   refresh: () => Promise<boolean>;
+  /**
+   * Ends every request still waiting for its answer (signing out: answered once the session has ended, they
+   * would be 401s, and each would try a refresh). They fail as network errors, which no view still shows.
+   */
+  abort: () => void;
 }
 
 const networkError = (): ApiError =>
   new ApiError({ type: 'about:blank', title: 'Network error', status: 503, detail: 'The server could not be reached.', request_id: '' });
 
-async function send(fetchImpl: typeof fetch, method: string, url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+async function send(
+  fetchImpl: typeof fetch,
+  inflight: Set<AbortController>,
+  method: string,
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  const abort = new AbortController();
+  inflight.add(abort);
   try {
     return await fetchImpl(url, {
       method,
@@ -60,9 +74,12 @@ async function send(fetchImpl: typeof fetch, method: string, url: string, body: 
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       credentials: 'same-origin',
       cache: 'no-store',
+      signal: abort.signal,
     });
   } catch {
     throw networkError();
+  } finally {
+    inflight.delete(abort);
   }
 }
 
@@ -112,13 +129,14 @@ export function createClient({
   fetchImpl?: typeof fetch;
   onSignedOut?: () => void;
 } = {}): Client {
+  const waiting = new Set<AbortController>();
   let inflight: Promise<boolean> | null = null;
   // Bumped by each successful refresh: a request sent before it may simply be retried with the new cookie.
   let generation = 0;
   const refresh = (): Promise<boolean> => {
     inflight ??= (async () => {
       try {
-        const res = await send(fetchImpl, 'POST', '/v1/auth/refresh', undefined);
+        const res = await send(fetchImpl, waiting, 'POST', '/v1/auth/refresh', undefined);
         if (res.ok) generation += 1;
         return res.ok;
       } catch {
@@ -134,19 +152,22 @@ export function createClient({
     async <T>(method: Method, path: string, body?: unknown, headers?: Record<string, string>): Promise<T> => {
       const url = `${prefix}${path}`;
       const sentAt = generation;
-      let res = await send(fetchImpl, method, url, body, headers);
+      let res = await send(fetchImpl, waiting, method, url, body, headers);
       if (res.status === 401) {
         // token-expired, or no access cookie any more (it lives 15 minutes): renew once and retry once.
         // A 401 after a successful renewal is the route's own answer (e.g. a wrong code), shown as a problem.
         const renewed = generation !== sentAt || (await refresh());
-        if (renewed) res = await send(fetchImpl, method, url, body, headers);
+        if (renewed) res = await send(fetchImpl, waiting, method, url, body, headers);
         else onSignedOut();
       }
       return read<T>(res);
     };
   const auth: Api = async <T>(method: Method, path: string, body?: unknown, headers?: Record<string, string>): Promise<T> =>
-    read<T>(await send(fetchImpl, method, `/v1/auth${path}`, body, headers));
-  return { admin: renewing('/v1/admin'), platform: renewing('/v1/platform'), auth, refresh };
+    read<T>(await send(fetchImpl, waiting, method, `/v1/auth${path}`, body, headers));
+  const abort = () => {
+    for (const a of waiting) a.abort();
+  };
+  return { admin: renewing('/v1/admin'), platform: renewing('/v1/platform'), auth, refresh, abort };
 }
 
 /** The problem to show for anything thrown by a view. */

@@ -141,7 +141,12 @@ function Shell({ client, onSignOut, onMe }: { client: Client; onSignOut: () => v
   );
 }
 
-type Screen = { kind: 'checking' } | { kind: 'console' } | { kind: 'sign-in'; start: SignInStart } | { kind: 'invite'; token: string };
+type Screen =
+  | { kind: 'checking' }
+  | { kind: 'signing-out' }
+  | { kind: 'console' }
+  | { kind: 'sign-in'; start: SignInStart }
+  | { kind: 'invite'; token: string };
 
 const firstScreen = (a: Arrival): Screen => {
   if (a.inviteToken) return { kind: 'invite', token: a.inviteToken };
@@ -173,6 +178,7 @@ export function App({ fetchImpl, navigate }: { fetchImpl?: typeof fetch; navigat
       .catch(() => setScreen({ kind: 'console' }));
   }, [screen.kind, client]);
   if (screen.kind === 'checking') return <p class="muted">Loading…</p>;
+  if (screen.kind === 'signing-out') return <p class="muted">Signing out…</p>;
   if (screen.kind === 'invite')
     return (
       <InvitePage
@@ -188,7 +194,11 @@ export function App({ fetchImpl, navigate }: { fetchImpl?: typeof fetch; navigat
       client={client}
       onMe={() => (wasSignedIn.current = true)}
       onSignOut={async () => {
-        // The server ends the session and clears its cookies; signed out here whatever it answers.
+        // The views go (their streams and polls with them) and their requests still waiting end, before the
+        // session does: answered after it, they would be 401s. The server ends the session and clears its
+        // cookies; signed out here whatever it answers, once it has (a sign-in meanwhile would race its cookies).
+        setScreen({ kind: 'signing-out' });
+        client.abort();
         await client.auth('POST', '/sign-out').catch(() => undefined);
         setScreen({ kind: 'sign-in', start: { notice: 'You have signed out.' } });
       }}

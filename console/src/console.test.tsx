@@ -92,7 +92,14 @@ function fakeServer(routes: Record<string, Reply | Reply[]>) {
     let reply = routes[key];
     if (Array.isArray(reply)) reply = reply[Math.min(n, reply.length - 1)];
     if (reply === undefined) return problem(404, 'not-found');
-    const out = typeof reply === 'function' ? (reply as (b: unknown, n: number) => unknown)(body, n) : reply;
+    // A reply may be a promise (an answer that comes later); an aborted request rejects, as fetch does.
+    const answered = Promise.resolve(typeof reply === 'function' ? (reply as (b: unknown, n: number) => unknown)(body, n) : reply);
+    const out = await (init.signal
+      ? Promise.race([
+          answered,
+          new Promise((_, reject) => init.signal!.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')))),
+        ])
+      : answered);
     if (out instanceof Response) return out;
     return out === null ? new Response(null, { status: 204 }) : json(out);
   });
@@ -252,6 +259,29 @@ describe('session: no credential in the page', () => {
     expect(el.textContent).toContain('You have signed out.');
     expectSameOriginCookiesOnly(s.calls);
     noStoredCredential();
+  });
+
+  test('signing out while a view is still loading ends its request first: no 401 for it, and no refresh', async () => {
+    // The inbox's list answers only when the test says; by then the session would have ended.
+    let answer: (r: Response) => void = () => {};
+    const s = fakeServer({
+      'GET /v1/admin/me': meFor('analyst'),
+      'POST /v1/auth/sign-out': null,
+      ...EMPTY_INBOX,
+      'GET /v1/admin/inbox?view=waiting': () => new Promise<Response>((r) => (answer = r)),
+    });
+    const el = mount(<App fetchImpl={s.fetchImpl} />);
+    await vi.waitFor(() => expect(s.find('GET /v1/admin/inbox?view=waiting')).toHaveLength(1));
+    const list = s.find('GET /v1/admin/inbox?view=waiting')[0]!;
+    await click(el, 'Sign out');
+    await vi.waitFor(() => expect(el.querySelector('#signin-email')).not.toBeNull());
+    expect(list.init.signal?.aborted).toBe(true);
+    // The request ended before the one that ends the session was sent.
+    expect(s.sent().indexOf('POST /v1/auth/sign-out')).toBeGreaterThan(s.sent().indexOf('GET /v1/admin/inbox?view=waiting'));
+    answer(problem(401, 'unauthenticated'));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(s.find('POST /v1/auth/refresh')).toHaveLength(0);
+    expect(el.textContent).toContain('You have signed out.');
   });
 });
 
@@ -1619,6 +1649,8 @@ describe('availability, canned replies and business hours', () => {
     await vi.waitFor(() =>
       expect(s.find('PATCH /v1/admin/canned-replies/c1')[0]?.body).toEqual({ title: 'Greeting', body: 'Hi {{visitor.name}}', shortcut: null }),
     );
+    // Saved, the row leaves its form and shows its buttons again.
+    await vi.waitFor(() => button(el, 'Delete'));
     await click(el, 'Delete');
     await vi.waitFor(() => expect(s.find('DELETE /v1/admin/canned-replies/c1')).toHaveLength(1));
   });
