@@ -75,16 +75,13 @@ const kept = await server();
 const all = { alone: [] as LoadResult[], kept: [] as LoadResult[] };
 const steps: UpkeepStep[] = [];
 const rate = (rs: LoadResult[]) => rs.reduce((n, r) => n + r.ok, 0) / rs.reduce((n, r) => n + r.seconds, 0);
-const p99 = (rs: LoadResult[]) =>
+const latency = (q: number) => (rs: LoadResult[]) =>
   percentile(
     rs.flatMap((r) => r.latencies).sort((a, b) => a - b),
-    0.99,
+    q,
   );
-const p50 = (rs: LoadResult[]) =>
-  percentile(
-    rs.flatMap((r) => r.latencies).sort((a, b) => a - b),
-    0.5,
-  );
+const p99 = latency(0.99);
+const p50 = latency(0.5);
 // Per turn, as the two answer different numbers of turns.
 const sizes = async (s: typeof alone, rs: LoadResult[]) => {
   const { mb, dead } = await s.tables();

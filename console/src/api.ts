@@ -58,14 +58,14 @@ const networkError = (): ApiError =>
 
 async function send(
   fetchImpl: typeof fetch,
-  inflight: Set<AbortController>,
+  waiting: Set<AbortController>,
   method: string,
   url: string,
   body: unknown,
   headers: Record<string, string> = {},
 ): Promise<Response> {
   const abort = new AbortController();
-  inflight.add(abort);
+  waiting.add(abort);
   try {
     return await fetchImpl(url, {
       method,
@@ -79,7 +79,7 @@ async function send(
   } catch {
     throw networkError();
   } finally {
-    inflight.delete(abort);
+    waiting.delete(abort);
   }
 }
 

@@ -126,8 +126,8 @@ export async function vacuumWhereDue(pg: PGlite, onFailure = ignore, everyTable 
 
 export interface UpkeepOptions {
   /** Checkpoint once this much WAL has been written since the last. */
-  bytes?: number;
-  onFailure?: UpkeepFailure;
+  bytes?: number | undefined;
+  onFailure?: UpkeepFailure | undefined;
   /** Vacuum every table, due or not. */
   everyTable?: boolean;
 }
@@ -156,11 +156,7 @@ export async function upkeep(
  */
 export function upkeepLooks(
   pg: PGlite,
-  {
-    everyMs = UPKEEP_LOOK_MS,
-    bytes = CHECKPOINT_AFTER_BYTES,
-    onFailure = ignore,
-  }: { everyMs?: number; bytes?: number; onFailure?: UpkeepFailure } = {},
+  { everyMs = UPKEEP_LOOK_MS, bytes, onFailure = ignore }: Omit<UpkeepOptions, 'everyTable'> & { everyMs?: number | undefined } = {},
 ): { look: () => Promise<UpkeepStep[]>; stop: () => Promise<void> } {
   let first = true;
   let stopped = false;

@@ -16,7 +16,7 @@ import {
   type Runner,
   type Scoped,
 } from './driver.js';
-import { UPKEEP_LOOK_MS, type UpkeepFailure, upkeepLooks } from './pglite-upkeep.js';
+import { type UpkeepFailure, upkeepLooks } from './pglite-upkeep.js';
 import { PreparedStatements } from './pglite-statements.js';
 
 const INT8 = 20;
@@ -134,14 +134,14 @@ function wrap(
 
 /**
  * `from`: a data-folder dump (`Driver.dump`) an in-memory database starts from instead of an empty one.
- * `upkeepEveryMs`: how often its upkeep looks (pglite-upkeep.ts); 0: only when asked (`Driver.upkeep`).
+ * `upkeepEveryMs`: how often its upkeep looks (pglite-upkeep.ts; every minute unless given); 0: only when asked (`Driver.upkeep`).
  * `onUpkeepFailure`: told of each upkeep step that failed (the rest of the look goes on).
  */
 export async function openPglite(
   location: string,
   {
     from,
-    upkeepEveryMs = UPKEEP_LOOK_MS,
+    upkeepEveryMs,
     onUpkeepFailure,
   }: { from?: Blob | undefined; upkeepEveryMs?: number | undefined; onUpkeepFailure?: UpkeepFailure | undefined } = {},
 ): Promise<Driver> {
@@ -167,7 +167,7 @@ export async function openPglite(
     release();
     throw err;
   }
-  const looks = upkeepLooks(pg, { everyMs: upkeepEveryMs, ...(onUpkeepFailure ? { onFailure: onUpkeepFailure } : {}) });
+  const looks = upkeepLooks(pg, { everyMs: upkeepEveryMs, onFailure: onUpkeepFailure });
   const statements = new PreparedStatements(pg);
   // One in-process database: no replica, so no WAL positions to track (`onWrite` is never called).
   // In process, a statement costs no round trip: the scope is set with placeholders, on its own.

@@ -348,7 +348,7 @@ export async function getPolicyPage(deps: PeopleDeps, ctx: AdminCtx): Promise<Si
 export async function setPolicy(deps: PeopleDeps, ctx: AdminCtx, policy: SignInPolicy): Promise<SignInPolicy> {
   return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
     if (policy.enforceSso) {
-      if (!(await store.hasSsoConnection(tx)))
+      if (!(await store.ssoConnectionKinds(tx)).length)
         throw new DomainError('invalid_input', 'Set up an SSO connection before enforcing SSO.', {
           errors: [{ path: '/enforceSso', message: 'no SSO connection is configured', code: 'sso_missing' }],
         });

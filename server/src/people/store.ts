@@ -158,10 +158,6 @@ export const revokeOpenInvitesFor = (tx: Tx, email: string) =>
 
 // ---- lookups across the tenant's own tables and the sign-in functions
 
-export async function hasSsoConnection(tx: Tx): Promise<boolean> {
-  return (await tx.query('SELECT 1 FROM sso_connections LIMIT 1')).rows.length > 0;
-}
-
 /** The kinds of SSO connection the tenant has, in order. */
 export async function ssoConnectionKinds(tx: Tx): Promise<('oidc' | 'saml')[]> {
   return (await tx.query<{ kind: 'oidc' | 'saml' }>('SELECT kind FROM sso_connections ORDER BY kind')).rows.map((r) => r.kind);
