@@ -1,5 +1,7 @@
 // PII recognition quality and throughput on presidio-research's generated sentences (read from the
-// shared data folder, never copied) and on our own hand-written support-chat set (bench/pii-support-chat.json).
+// shared data folder, never copied) and on our own hand-written support-chat sets: bench/pii-support-chat.json
+// (written before the recognisers' rework; its misses were read and mended on 2026-12-06, so it is tuned on
+// from then) and bench/pii-support-chat-2.json (written on 2026-12-06 before those mends; never tuned on).
 // Span-level: a predicted span counts when it overlaps a gold span of the same class; exact-boundary figures
 // alongside. F2 weighs recall higher, as missed PII costs more.
 //
@@ -29,7 +31,9 @@ interface ChatSample {
 // The data sits beside the main checkout (../shared); a worktree elsewhere points at it with PARLEY_PII_DATA.
 const DATA = process.env.PARLEY_PII_DATA ?? fileURLToPath(new URL('../../shared/data/pii/presidio-generated-large.json', import.meta.url));
 const samples = JSON.parse(readFileSync(DATA, 'utf8')) as Sample[];
-const chat = JSON.parse(readFileSync(new URL('./pii-support-chat.json', import.meta.url), 'utf8')) as ChatSample[];
+const readChat = (file: string) => JSON.parse(readFileSync(new URL(file, import.meta.url), 'utf8')) as ChatSample[];
+const chat = readChat('./pii-support-chat.json');
+const chat2 = readChat('./pii-support-chat-2.json');
 
 const BIRTH = /\b(?:born|birth|dob|birthday)\b/i;
 // Their entity types → our classes. null: out of scope (not personal data on its own, or not one of
@@ -225,12 +229,13 @@ const generated = samples.map((s, i) => ({ text: s.full_text, gold: goldOf(s), p
 const tuning = generated.filter((g) => !g.held);
 const held = generated.filter((g) => g.held);
 const chatSet = chat.map((s) => ({ text: s.text, gold: chatGold(s), preds: detect(s.text) }));
+const chatSet2 = chat2.map((s) => ({ text: s.text, gold: chatGold(s), preds: detect(s.text) }));
 
 console.log(
   `PII recognition: presidio-research generated_large, ${samples.length} sentences from ${new Set(samples.map((s) => s.template_id)).size} templates`,
 );
 console.log(
-  `  split by template: tuning ${tuning.length} sentences, held-out ${held.length}; chat set ${chatSet.length} sentences (bench/pii-support-chat.json)`,
+  `  split by template: tuning ${tuning.length} sentences, held-out ${held.length}; chat sets ${chatSet.length} and ${chatSet2.length} sentences (bench/pii-support-chat*.json)`,
 );
 console.log('Entity mapping:');
 for (const [k, v] of Object.entries(MAPPING)) {
@@ -241,7 +246,8 @@ for (const [k, v] of Object.entries(MAPPING)) {
 report('Generated set, all sentences', score(generated));
 report('Generated set, tuning split', score(tuning, errorsFor));
 report('Generated set, HELD-OUT split (never tuned on)', score(held));
-report('Support-chat set (hand-written before the changes, never tuned on)', score(chatSet));
+report('Support-chat set (hand-written; its misses read and mended on 2026-12-06: tuned on)', score(chatSet));
+report('Support-chat set 2 (hand-written before those mends, never tuned on)', score(chatSet2));
 console.log(`\nReference (presidio-research, sibling set): default Presidio P 0.685 R 0.603 F2 0.618; tuned 0.870 / 0.839 / 0.845`);
 console.log(`\nThroughput, one core, ${(bytes / 1024).toFixed(0)} KiB in ${texts.length} calls, best of 5 after ${WARM_UP} passes:`);
 console.log(`  detect()                      ${mbps(seconds).padStart(8)} MB/s  (${(seconds * 1000).toFixed(1)} ms)`);
