@@ -177,6 +177,13 @@ describe('addresses', () => {
     expect(found('order 1234567 Main Street', 'address')).toEqual([]);
     expect(found('ship to 12a3 Elm Street', 'address')).toEqual(['3 Elm Street']);
   });
+  it('ends at the city when the next sentence starts, but reads an abbreviation through', () => {
+    expect(found('Mon adresse : 8 rue de Rivoli, 75004 Paris. Merci !', 'address')).toEqual(['8 rue de Rivoli, 75004 Paris']);
+    expect(found('Taxi to 25 Schaarsteinweg 58 Apt. 584 Ebermannsdorf Belarus. Please call me', 'address')).toEqual([
+      '25 Schaarsteinweg 58 Apt. 584 Ebermannsdorf Belarus',
+    ]);
+    expect(found('Ship to 12 Main St, St. Louis, MO 63101. Thanks', 'address')).toEqual(['12 Main St, St. Louis, MO 63101']);
+  });
 });
 
 describe('person names', () => {
