@@ -194,6 +194,19 @@ describe('person names', () => {
     expect(found('Mr. Grimes is a 50 year old man', 'person')).toEqual(['Grimes']);
     expect(found('name: katelyn villareal', 'person')).toEqual(['katelyn villareal']);
   });
+  it('starts the name after the word that links it to its cue', () => {
+    expect(found('Please update the name on the account to Mehmet Yılmaz.', 'person')).toEqual(['Mehmet Yılmaz']);
+    expect(found('Please change the name to John Smith.', 'person')).toEqual(['John Smith']);
+  });
+  it('takes whom a visitor speaks of as a cue', () => {
+    expect(found('my colleague Priya Raghunathan placed the order', 'person')).toEqual(['Priya Raghunathan']);
+    expect(found('my son will collect it, my friend said so', 'person')).toEqual([]);
+  });
+  it("does not take a form's field in another language for a speaker", () => {
+    expect(found('Lieferadresse: Hauptstraße 5, 10115 Berlin', 'person')).toEqual([]);
+    expect(found('Adresse: 12 avenue Foch, 75116 Paris', 'person')).toEqual([]);
+    expect(found('Brodie: Who are you?', 'person')).toEqual(['Brodie']);
+  });
   it('completes lists from a known name', () => {
     expect(found('They had 3: Sarah, Brandy and Robin.', 'person')).toEqual(['Sarah', 'Brandy', 'Robin']);
   });

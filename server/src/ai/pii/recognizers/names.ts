@@ -116,9 +116,18 @@ const PLACE_NAMES = new Set(
 const LABELS = new Set(
   (
     'bot chatbot user agent customer visitor assistant system support operator admin client staff rep guest host moderator ai ' +
-    'tel fax ref re fwd fw ps pps nb attn cc bcc sku faq url id iban bic vat tva ust nr no'
+    'tel fax ref re fwd fw ps pps nb attn cc bcc sku faq url id iban bic vat tva ust nr no ' +
+    // A form's fields in the widget's other languages ("Adresse: …", "Telefon: …"), which the English lexicon does not know.
+    'adresse anschrift telefon handy mobil strasse straße stadt ort plz land betreff datum bestellung kundennummer ' +
+    'nom prénom téléphone portable ville rue pays objet commande ' +
+    'dirección direccion teléfono telefono móvil movil ciudad calle país asunto fecha pedido ' +
+    'indirizzo cellulare città via paese oggetto ordine ' +
+    'adres telefoon straat stad woonplaats onderwerp bestelling ' +
+    'endereço morada telemóvel celular cidade rua assunto'
   ).split(' '),
 );
+// German runs a field's words together ("Lieferadresse", "Rechnungsanschrift", "Telefonnummer").
+const LABEL_ENDING = /(?:adresse|anschrift|nummer|straße|strasse)$/;
 const SUFFIXES = new Set('md dds phd dvm jr sr ii iii iv esq cpa rn'.split(' '));
 const PARTICLES = new Set('van von der den de del della di da dos das du la le bin ibn al ter ten'.split(' '));
 const HONORIFICS = new Set('mr mrs ms miss mx dr prof sir dame madam mme mlle herr frau sr sra srta'.split(' '));
@@ -135,6 +144,10 @@ const STRONG_CUES = [
   'names on the *',
   'name on the * is',
   'name on the *',
+  // "change the name on the account to …": the name after the word that links it to its cue.
+  'name to',
+  'names on the * to',
+  'name on the * to',
   'dear',
   'regards',
   'sincerely',
@@ -188,6 +201,10 @@ const LOWER_CUES = [
   'speak with',
   'talk to',
   'follow up with',
+  // Whom a visitor orders for or hands over to: "my colleague priya …", "my husband, Lars …".
+  ...'colleague coworker wife husband partner fiancé fiancée son daughter mother mom mum father dad brother sister friend boss manager neighbour neighbor'
+    .split(' ')
+    .map((w) => `my ${w}`),
   // "I am", "thanks" in Arabic, which has no capitals to tell a name by.
   'أنا',
   'شكرا',
@@ -575,6 +592,8 @@ export function findNames(input: string): Match[] {
       for (let j = i; j < n && j <= i + 2 + particles && (j === i || joined(j)); j++) {
         const particle = j > i && particles < 2 && is(j, ROLE.particle);
         if (!particle && !isName(j) && (isOther(j) || commonLower(j) || !freeStanding(j))) break;
+        // In text with capitals a name in capitals does not open with a lower-case word ("… to Mehmet Yılmaz").
+        if (j === i && hasUpper && !tok.cap[i] && i + 1 < n && tok.cap[i + 1] && joined(i + 1)) break;
         if (!particle && commonOnly(j)) break;
         // A capitalised name goes on in capitals ("Amélie Poulain et …": "et" is no part of it).
         if (!particle && j > i && tok.cap[i] && !tok.cap[j]) break;
@@ -723,7 +742,7 @@ function authorShaped(a: number, b: number): boolean {
 }
 /** Token a opens a line (or the text) and a colon follows it: "Brodie: …", not "Tel: …" or "Re: …". */
 function speakerLabel(a: number): boolean {
-  if (text.charCodeAt(tok.end[a]!) !== 0x3a || is(a, ROLE.label)) return false;
+  if (text.charCodeAt(tok.end[a]!) !== 0x3a || is(a, ROLE.label) || LABEL_ENDING.test(low(a))) return false;
   for (let j = tok.start[a]! - 1; j >= 0; j--) {
     const c = text.charCodeAt(j);
     if (c === 0x0a) return true;
