@@ -198,6 +198,10 @@ describe('person names', () => {
     expect(found('Please update the name on the account to Mehmet Yılmaz.', 'person')).toEqual(['Mehmet Yılmaz']);
     expect(found('Please change the name to John Smith.', 'person')).toEqual(['John Smith']);
   });
+  it("takes the names compromise knows as one person's for names, not common words", () => {
+    expect(found("I'm Hamid Karimi and my phone is 0612 345 678.", 'person')).toEqual(['Hamid Karimi']);
+    expect(found('thanks Hamid', 'person')).toEqual(['Hamid']);
+  });
   it('takes whom a visitor speaks of as a cue', () => {
     expect(found('my colleague Priya Raghunathan placed the order', 'person')).toEqual(['Priya Raghunathan']);
     expect(found('my son will collect it, my friend said so', 'person')).toEqual([]);

@@ -38,7 +38,8 @@ function getLexicon(): WordTable {
     const tags = Array.isArray(tag) ? tag : [tag];
     if (word.includes(' ')) continue;
     if (tags.some((t) => t === 'MaleName' || t === 'FemaleName' || t === 'FirstName')) first.add(word);
-    else if (tags.includes('LastName')) last.add(word);
+    // 'Person': a name compromise knows one person by ("hamid", "inez", "keats"), as a surname is.
+    else if (tags.includes('LastName') || tags.includes('Person')) last.add(word);
     else other.add(word);
   }
   for (const w of CENSUS_FIRST_NAMES.split(' ')) first.add(w);
