@@ -177,6 +177,13 @@ describe('addresses', () => {
     expect(found('order 1234567 Main Street', 'address')).toEqual([]);
     expect(found('ship to 12a3 Elm Street', 'address')).toEqual(['3 Elm Street']);
   });
+  it('takes capitalised words and a number after an article for a product, not a street', () => {
+    expect(found('Will the Berlin store have the Trail Runner 3 in stock?', 'address')).toEqual([]);
+    expect(found('I ordered the Summit Trail 2 tent', 'address')).toEqual([]);
+    expect(found('The Ridgeline Way 2 is out of stock', 'address')).toEqual([]);
+    expect(found('Deliver to Canyon Road 7', 'address')).toEqual(['Canyon Road 7']);
+    expect(found('Ship to the Keizersgracht 123, 1015 CJ Amsterdam', 'address')).toEqual(['Keizersgracht 123, 1015 CJ Amsterdam']);
+  });
   it('ends at the city when the next sentence starts, but reads an abbreviation through', () => {
     expect(found('Mon adresse : 8 rue de Rivoli, 75004 Paris. Merci !', 'address')).toEqual(['8 rue de Rivoli, 75004 Paris']);
     expect(found('Taxi to 25 Schaarsteinweg 58 Apt. 584 Ebermannsdorf Belarus. Please call me', 'address')).toEqual([

@@ -322,6 +322,9 @@ const NAMED_STREET = new RegExp(String.raw`(?<=\b(?:on|at|along|off)[ \t]+)(?:\p
 const MILITARY = /\b[ADF]PO[ \t]+A[AEP][ \t]+\d{5}\b/gi;
 const ZIP_CONTEXT = /\b(?:zip|postal|post)[ \t]*code\b[^\d\n]{0,12}?(\d{5}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})\b/gi;
 
+const ARTICLE = /^(?:the|a|an)$/i;
+const ARTICLE_BEFORE = /\b(?:the|a|an)[ \t]+$/i;
+
 export function findAddresses(text: string, facts = factsOf(text)): Match[] {
   const out: Match[] = [];
   const lowerCaseText = !/\p{Lu}/u.test(text);
@@ -367,6 +370,18 @@ export function findAddresses(text: string, facts = factsOf(text)): Match[] {
       let end = toks[best.j]!.end;
       if (/\.$/.test(toks[best.j]!.text) && !isStreetWord(toks[best.j]!.text)) end -= 1;
       const grown = extend(text, end, lowerCaseText);
+      // "the Summit Trail 2 tent", "The Ridgeline Way 2 is out of stock": after an article, words and then a
+      // number name a product; a street is written without one, unless a city or postcode follows.
+      // Nor is a street read from inside the product's name ("Trail 2").
+      if (
+        !lowerCaseText &&
+        toks[i]!.kind === 'word' &&
+        grown === end &&
+        (ARTICLE.test(toks[i]!.text) || ARTICLE_BEFORE.test(text.slice(Math.max(0, start - 8), start)))
+      ) {
+        while (i + 1 < toks.length && toks[i + 1]!.start < end) i++;
+        continue;
+      }
       let score = best.score;
       // A number, then capitalised words and nothing an address goes on with, is as often a quantity and a
       // product ("send me 2 Graphic Tee shirts").
