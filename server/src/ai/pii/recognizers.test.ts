@@ -209,6 +209,11 @@ describe('person names', () => {
     expect(found("I'm Hamid Karimi and my phone is 0612 345 678.", 'person')).toEqual(['Hamid Karimi']);
     expect(found('thanks Hamid', 'person')).toEqual(['Hamid']);
   });
+  it('reads a surname that is also a place after a first name, not a place after a place', () => {
+    expect(found('Kind regards,\nJoão Pedro Albuquerque', 'person')).toEqual(['João Pedro Albuquerque']);
+    expect(found('Yesterday Maria Albuquerque called', 'person')).toEqual(['Maria Albuquerque']);
+    expect(found('Flying to Sydney Australia, then Florence Italy', 'person')).toEqual([]);
+  });
   it('takes whom a visitor speaks of as a cue', () => {
     expect(found('my colleague Priya Raghunathan placed the order', 'person')).toEqual(['Priya Raghunathan']);
     expect(found('my son will collect it, my friend said so', 'person')).toEqual([]);

@@ -21,6 +21,11 @@ const ROLE_SHIFT = 5;
 const LEXICON_BITS = (1 << ROLE_SHIFT) - 1;
 
 let lexicon: WordTable | undefined;
+/**
+ * Words the lexicon knows as places ("albuquerque", "toledo"): many surnames are, and follow a first name as one
+ * ("Maria Albuquerque"). Asked only there, so a Set apart from the table (whose value bits are all taken).
+ */
+const places = new Set<string>();
 
 /**
  * First and last names from the 1990 US Census name files (public domain, data/census-names.ts) and from
@@ -41,6 +46,7 @@ function getLexicon(): WordTable {
     // 'Person': a name compromise knows one person by ("hamid", "inez", "keats"), as a surname is.
     else if (tags.includes('LastName') || tags.includes('Person')) last.add(word);
     else other.add(word);
+    if (tags.some((t) => t === 'City' || t === 'Country' || t === 'Region' || t === 'Place')) places.add(word);
   }
   for (const w of CENSUS_FIRST_NAMES.split(' ')) first.add(w);
   for (const w of CENSUS_SURNAMES.split(' ')) if (!first.has(w)) last.add(w);
@@ -465,6 +471,12 @@ const isOther = (i: number) => (feat(i) & OTHER) !== 0;
 /** Known only as something other than a name. */
 const commonOnly = (i: number) => (feat(i) & (OTHER | FIRST | LAST)) === OTHER;
 const commonLower = (i: number) => !tok.cap[i] && (feat(i) & COMMON) !== 0;
+/**
+ * A capitalised place right after a capitalised first name is the surname ("Maria Albuquerque", "Carlos Toledo"),
+ * unless that first name is a place too ("Sydney Australia", "Florence Italy").
+ */
+const placeSurname = (i: number) =>
+  i > 0 && tok.cap[i] && tok.cap[i - 1] && isFirst(i - 1) && joined(i) && places.has(low(i)) && !places.has(low(i - 1)) && !is(i - 1, ROLE.placeName);
 
 /** Only spaces and tabs (at least one) between token i-1 and token i. */
 function joined(i: number): boolean {
@@ -592,10 +604,10 @@ export function findNames(input: string): Match[] {
       let particles = 0;
       for (let j = i; j < n && j <= i + 2 + particles && (j === i || joined(j)); j++) {
         const particle = j > i && particles < 2 && is(j, ROLE.particle);
-        if (!particle && !isName(j) && (isOther(j) || commonLower(j) || !freeStanding(j))) break;
+        if (!particle && !isName(j) && !placeSurname(j) && (isOther(j) || commonLower(j) || !freeStanding(j))) break;
         // In text with capitals a name in capitals does not open with a lower-case word ("… to Mehmet Yılmaz").
         if (j === i && hasUpper && !tok.cap[i] && i + 1 < n && tok.cap[i + 1] && joined(i + 1)) break;
-        if (!particle && commonOnly(j)) break;
+        if (!particle && commonOnly(j) && !placeSurname(j)) break;
         // A capitalised name goes on in capitals ("Amélie Poulain et …": "et" is no part of it).
         if (!particle && j > i && tok.cap[i] && !tok.cap[j]) break;
         if (particle) particles++;
@@ -687,7 +699,7 @@ function capitalSequence(i: number): number {
   // A capitalised sentence opener ("Please Anna") is not part of the name, nor a trailing common word.
   // A possessive opening a sentence ("My Summit backpack") is no name either, whatever a name list says of it.
   while (b > a && ((commonOnly(a) && !isFirst(a)) || is(a, ROLE.possessive))) a = nextCapital(a);
-  while (b > a && commonOnly(b) && !isLast(b)) b = prevCapital(b);
+  while (b > a && commonOnly(b) && !isLast(b) && !placeSurname(b)) b = prevCapital(b);
   const after = seqEnd + 1;
   // A street or a place ("Hansen Street", "rue Victor Hugo"), or an organisation ("Fuse TV"), not a person.
   // The run's own last word counts too, before a common word is trimmed off it ("Royal Mail").
