@@ -216,6 +216,8 @@ describe('person names', () => {
   });
   it('takes whom a visitor speaks of as a cue', () => {
     expect(found('my colleague Priya Raghunathan placed the order', 'person')).toEqual(['Priya Raghunathan']);
+    expect(found('I talked to your agent Chidi yesterday and he promised a refund.', 'person')).toEqual(['Chidi']);
+    expect(found('the agent Portal is down', 'person')).toEqual([]);
     expect(found('my son will collect it, my friend said so', 'person')).toEqual([]);
   });
   it("does not take a form's field in another language for a speaker", () => {

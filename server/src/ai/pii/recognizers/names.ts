@@ -234,6 +234,15 @@ const CAPITAL_CUES = [
   'starring',
   'featuring',
   'cc',
+  // The staff a visitor names ("your agent Chidi said …", "the advisor Marta"): their words are personal data too.
+  'agent',
+  'rep',
+  'representative',
+  'advisor',
+  'adviser',
+  'colleague',
+  'supervisor',
+  'technician',
   // "I am", "thanks", "hello" in the widget's other languages: there the words after them in lower case are
   // mostly adjectives ("ich bin sauer", "ik ben boos"), some of them listed surnames.
   'je suis',
