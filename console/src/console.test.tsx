@@ -1613,6 +1613,36 @@ describe('availability, canned replies and business hours', () => {
     expect(el.querySelector('header [role=switch]')!.textContent).toContain('Available');
   });
 
+  test("a presence list answered late cannot undo the agent's own switch", async () => {
+    const away = { members: [{ memberId: ME_ID, displayName: 'Ann Example', availability: 'away', online: true, lastSeenAt: null }] };
+    let release!: () => void;
+    const later = new Promise((resolve) => {
+      release = () => resolve(away);
+    });
+    const s = fakeServer({
+      ...EMPTY_INBOX,
+      'GET /v1/admin/me': meFor('agent'),
+      'GET /v1/admin/presence': () => later,
+      'PATCH /v1/admin/me/availability': (b: { availability: string }) => ({
+        presence: { memberId: ME_ID, displayName: 'Ann Example', availability: b.availability, online: true, lastSeenAt: null },
+      }),
+    });
+    const el = mount(<App fetchImpl={s.fetchImpl} />);
+    const sw = () => el.querySelector<HTMLButtonElement>('header [role=switch]');
+    await vi.waitFor(() => expect(sw()?.disabled).toBe(false));
+    // Set before the presence list is answered; the list, asked before the change, says "away".
+    await act(() => sw()!.click());
+    await vi.waitFor(() => expect(sw()!.getAttribute('aria-checked')).toBe('true'));
+    expect(s.sent()).toContain('GET /v1/admin/presence');
+    // The late answer is read, rendered and its effects run (all in this process: well within 50 ms).
+    await act(async () => {
+      release();
+      await new Promise((r) => setTimeout(r, 50));
+    });
+    expect(sw()!.getAttribute('aria-checked')).toBe('true');
+    expect(sw()!.textContent).toContain('Available');
+  });
+
   test('an analyst, who takes no handoffs, has no availability switch', async () => {
     const s = fakeServer({ ...EMPTY_INBOX, 'GET /v1/admin/me': meFor('analyst') });
     const el = mount(<App fetchImpl={s.fetchImpl} />);

@@ -1,6 +1,6 @@
 // The agent's own availability in the header: available or away, set with one switch, seen live by
 // teammates (the assign menu shows it).
-import type { AdminMe } from '@parley/protocol';
+import type { AdminMe, AvailabilityResponse } from '@parley/protocol';
 import { useEffect, useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { useAction } from '../components.js';
@@ -32,7 +32,8 @@ export function AvailabilitySwitch({ api, me }: { api: Api; me: AdminMe }) {
       title={problem ? (problem.detail ?? problem.title) : `You are ${current}. Switch to ${next}.`}
       onClick={() =>
         void run(async () => {
-          await api('PATCH', '/me/availability', { availability: next });
+          const { presence } = await api<AvailabilityResponse>('PATCH', '/me/availability', { availability: next });
+          ctx.live.setPresence(presence);
           setValue(next);
         })
       }

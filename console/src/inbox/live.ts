@@ -86,6 +86,15 @@ export class InboxLive {
     }
   }
 
+  /**
+   * A presence the server just answered with (the agent's own switch): kept as the stream's would be, so the
+   * list asked for at start, if it is answered later, does not put back what it said before.
+   */
+  setPresence(p: Presence): void {
+    this.presence.set(p.memberId, p);
+    this.changed();
+  }
+
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
