@@ -1,7 +1,6 @@
 // The agent's own availability in the header: available or away, set with one switch, seen live by
 // teammates (the assign menu shows it).
 import type { AdminMe, AvailabilityResponse } from '@parley/protocol';
-import { useEffect, useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { useAction } from '../components.js';
 import { useLive } from './context.js';
@@ -11,16 +10,12 @@ export function AvailabilitySwitch({ api, me }: { api: Api; me: AdminMe }) {
   const ctx = useLive();
   const meId = me.member?.id;
   const fromServer = (me.member as { availability?: Value } | null)?.availability;
-  const [value, setValue] = useState<Value | null>(fromServer ?? null);
   const { busy, run, problem } = useAction();
-  // Presence from the stream wins: another tab or device may have changed it.
+  // The live presence wins (the stream's, or this switch's own answer): another tab or device may have changed it.
   const live = meId ? ctx?.live.presence.get(meId)?.availability : undefined;
-  useEffect(() => {
-    if (live) setValue(live);
-  }, [live]);
   // Only people who take handoffs have an availability worth showing.
   if (!meId || !ctx || !me.capabilities.includes('handoffs:write')) return null;
-  const current = value ?? 'away';
+  const current = live ?? fromServer ?? 'away';
   const next: Value = current === 'available' ? 'away' : 'available';
   return (
     <button
@@ -34,7 +29,6 @@ export function AvailabilitySwitch({ api, me }: { api: Api; me: AdminMe }) {
         void run(async () => {
           const { presence } = await api<AvailabilityResponse>('PATCH', '/me/availability', { availability: next });
           ctx.live.setPresence(presence);
-          setValue(next);
         })
       }
     >
