@@ -78,6 +78,8 @@ export async function startTestApp(
         { requestId: null, actor: { type: 'cli', id: 'test' } },
       ),
     async close() {
+      // Its port may go to a server of another kind later in this worker, whose answers are not the contract's.
+      parleyOrigins.delete(url);
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await stopListening();

@@ -3,7 +3,11 @@
 import { afterEach, expect } from 'vitest';
 import { checkResponse, parleyOrigins, violations } from './contract.js';
 
-const realFetch = globalThis.fetch;
+// A worker runs this once per test file in one module scope (isolate: false): wrap the real fetch each time,
+// never the previous file's wrapper, or every response would be checked once per file the worker has run.
+const REAL_FETCH = Symbol.for('parley.test.realFetch');
+const scope = globalThis as typeof globalThis & { [REAL_FETCH]?: typeof fetch };
+const realFetch = (scope[REAL_FETCH] ??= globalThis.fetch);
 globalThis.fetch = async (input: string | URL | Request, init?: RequestInit) => {
   const res = await realFetch(input, init);
   // After a followed redirect the response is the target's: check it against the target's operation.

@@ -48,12 +48,15 @@ async function checkProblem(where: string, res: Response): Promise<void> {
 
 export async function checkResponse(method: string, url: URL, res: Response): Promise<void> {
   const where = `${method.toUpperCase()} ${url.pathname} → ${res.status}`;
-  // Express routes `/x/` as `/x`.
-  const path = url.pathname.length > 1 ? url.pathname.replace(/\/$/, '') : url.pathname;
+  // Express routes `/x/` as `/x`, unless the contract lists `/x/` itself (the console's and the docs' pages,
+  // whose `/x` is a redirect).
+  const exact = url.pathname;
+  const path = exact.length > 1 ? exact.replace(/\/$/, '') : exact;
+  const find = (m: string) => findOperation(OPERATIONS, m, exact) ?? findOperation(OPERATIONS, m, path);
   // A CORS preflight, or a method the path does not have (405): no operation, but a known path whose
   // refusals are problems.
-  const known = METHODS.some((m) => findOperation(OPERATIONS, m, path));
-  const op = method.toUpperCase() === 'OPTIONS' || (res.status === 405 && known) ? undefined : findOperation(OPERATIONS, method, path);
+  const known = METHODS.some((m) => find(m));
+  const op = method.toUpperCase() === 'OPTIONS' || (res.status === 405 && known) ? undefined : find(method);
   if (!op) {
     // A path no route serves answers a 404 problem; anything else came from a route the contract misses.
     if (res.status >= 400) return checkProblem(where, res);

@@ -76,8 +76,14 @@ export async function serveChild(env: Record<string, string>, nodeArgs: string[]
       });
       void exited.then((code) => reject(new Error(`serve exited ${code}: ${out.slice(-2000)}`)));
     });
-    parleyOrigins.add(new URL(url).origin);
-    return { url, child, log: () => out, exited, stop };
+    const origin = new URL(url).origin;
+    parleyOrigins.add(origin);
+    // As a test app's close does: its port may go to a server of another kind later in this worker.
+    const forget = () => {
+      parleyOrigins.delete(origin);
+      return stop();
+    };
+    return { url, child, log: () => out, exited, stop: forget };
   } catch (err) {
     await stop();
     throw err;
