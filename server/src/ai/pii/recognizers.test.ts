@@ -191,6 +191,12 @@ describe('addresses', () => {
     ]);
     expect(found('Ship to 12 Main St, St. Louis, MO 63101. Thanks', 'address')).toEqual(['12 Main St, St. Louis, MO 63101']);
   });
+  it('leaves out the full stop that ends the text or its line', () => {
+    expect(found('Lieferung bitte an Bahnhofstrasse 12, 8001 Zürich.', 'address')).toEqual(['Bahnhofstrasse 12, 8001 Zürich']);
+    expect(found('Return address: Kerkstraat 101, 2000 Antwerpen, Belgium.\nThanks', 'address')).toEqual(['Kerkstraat 101, 2000 Antwerpen, Belgium']);
+    expect(found('I live at 12 High Street, Leeds.', 'address')).toEqual(['12 High Street, Leeds']);
+    expect(found('Ship to 4 Elm Rd, Washington, D.C.', 'address')).toEqual(['4 Elm Rd, Washington, D.C']);
+  });
 });
 
 describe('person names', () => {

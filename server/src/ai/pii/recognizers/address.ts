@@ -217,9 +217,10 @@ function scoreStreet(toks: Tok[], i: number, j: number, lowerCaseText: boolean):
 }
 
 const UNIT_AFTER = /^[ \t]*,?[ \t]*(?:apt|apartment|suite|ste|unit|flat|fl|floor|room|rm|bldg|#)\.?[ \t]*#?\d{1,5}[A-Za-z]?\b/iu;
-// A place's word: a capital, then letters; a full stop goes on only inside it ("U.S.A.") or after a short
-// abbreviation before the next word ("St. Louis"): "Paris. Merci" is a city and the next sentence.
-const PLACE_WORD = String.raw`(?:[\p{Lu}][\p{L}\p{M}]{0,2}\.(?=[ \t]+\p{Lu})|[\p{Lu}](?:[\p{L}\p{M}'’\-]|\.(?![ \t]))*|(?:de|del|la|le|el|am|an|der|di|da|do|sur|upon|on|u|y)\b)`;
+// A place's word: a capital, then letters; a full stop goes on only inside it, before a letter ("U.S.A"), or
+// after a short abbreviation before the next word ("St. Louis"): "Paris. Merci" is a city and the next
+// sentence, and the full stop ending the text or its line is not part of the city.
+const PLACE_WORD = String.raw`(?:[\p{Lu}][\p{L}\p{M}]{0,2}\.(?=[ \t]+\p{Lu})|[\p{Lu}](?:[\p{L}\p{M}'’\-]|\.(?=\p{L}))*|(?:de|del|la|le|el|am|an|der|di|da|do|sur|upon|on|u|y)\b)`;
 const PLACE = String.raw`${PLACE_WORD}(?:[ \t]+${PLACE_WORD}){0,3}`;
 // NL "1015 CJ" and CA "M5H 2S6" before the bare digits; UK "NW1 6XE"; DE/FR five digits; US ZIP+4; BR "01304-001"; PL; SE.
 const POSTCODE = String.raw`(?:\d{4}[ ]?[A-Z]{2}(?![\p{L}\p{N}])|[A-Z]\d[A-Z][ ]?\d[A-Z]\d|\d{4,6}(?:-\d{3,4})?|[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}|\d{2}-\d{3}|\d{3}[ ]\d{2})`;
