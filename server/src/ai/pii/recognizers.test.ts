@@ -98,6 +98,9 @@ describe('government ids', () => {
   it('rejects invalid SSN areas and the advertising sample, unless a number is labelled as an SSN', () => {
     expect(found('numbers 666-12-3456 or 900-12-3456 or 078-05-1120', 'government_id')).toEqual([]);
     expect(found('my SSN: 078-05-1120', 'government_id')).toEqual(['078-05-1120']);
+    expect(found('For the verification my SSN is 078-05-1120.', 'government_id')).toEqual(['078-05-1120']);
+    expect(found('my social security number was 666-12-3456', 'government_id')).toEqual(['666-12-3456']);
+    expect(found('SSN checks reject 078-05-1120', 'government_id')).toEqual([]);
     expect(found('Social security number 666-12-3456', 'government_id')).toEqual(['666-12-3456']);
     expect(found('SSN 900123456', 'government_id')).toEqual([]);
   });

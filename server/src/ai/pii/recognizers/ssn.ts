@@ -14,7 +14,8 @@ const CONTEXT: ContextRule[] = [
 
 // Labelled as an SSN, a number is treated as one even when the validator rejects it: the well-known
 // invalid numbers (078-05-1120 and kin) are exactly the ones people paste as examples of their own.
-const LABEL = /\b(?:ssn|ss#|social security(?: number| no\.?)?)\s*[:#]?\s*$/i;
+// "my SSN: …", "SSN #…", "my SSN is …".
+const LABEL = /\b(?:ssn|ss#|social security(?: number| no\.?)?)(?:\s*[:#]|\s+(?:is|was))?\s*$/i;
 
 export function findSsns(text: string): Match[] {
   const out: Match[] = [];
