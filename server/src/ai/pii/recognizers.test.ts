@@ -229,6 +229,14 @@ describe('person names', () => {
     expect(found('the agent Portal is down', 'person')).toEqual([]);
     expect(found('my son will collect it, my friend said so', 'person')).toEqual([]);
   });
+  it('takes a member of staff named before their team, and the holder of an account', () => {
+    expect(found("Yesterday Oluwaseun from your team said it was fixed, but it isn't.", 'person')).toEqual(['Oluwaseun']);
+    expect(found('Oluwaseun from support promised a call back', 'person')).toEqual(['Oluwaseun']);
+    expect(found('The account holder is Aoife Ní Dhomhnaill.', 'person')).toEqual(['Aoife Ní Dhomhnaill']);
+    expect(found('Cardholder: Aoife Ní Dhomhnaill', 'person')).toEqual(['Aoife Ní Dhomhnaill']);
+    expect(found('I got an Email from your team. Support from your team was great', 'person')).toEqual([]);
+    expect(found('the account holder is responsible for the order', 'person')).toEqual([]);
+  });
   it("does not take a form's field in another language for a speaker", () => {
     expect(found('Lieferadresse: Hauptstraße 5, 10115 Berlin', 'person')).toEqual([]);
     expect(found('Adresse: 12 avenue Foch, 75116 Paris', 'person')).toEqual([]);

@@ -122,7 +122,7 @@ const PLACE_NAMES = new Set(
 // as "Note:" are out already).
 const LABELS = new Set(
   (
-    'bot chatbot user agent customer visitor assistant system support operator admin client staff rep guest host moderator ai ' +
+    'bot chatbot user agent customer visitor assistant system support operator admin client staff rep guest host moderator ai cardholder ' +
     'tel fax ref re fwd fw ps pps nb attn cc bcc sku faq url id iban bic vat tva ust nr no ' +
     // A form's fields in the widget's other languages ("Adresse: …", "Telefon: …"), which the English lexicon does not know.
     'adresse anschrift telefon handy mobil strasse straße stadt ort plz land betreff datum bestellung kundennummer ' +
@@ -243,6 +243,11 @@ const CAPITAL_CUES = [
   'colleague',
   'supervisor',
   'technician',
+  // Whose account or card it is ("the account holder is Aoife …", "Cardholder: …"), but "the holder is responsible".
+  'holder is',
+  'holder',
+  'cardholder is',
+  'cardholder',
   // "I am", "thanks", "hello" in the widget's other languages: there the words after them in lower case are
   // mostly adjectives ("ich bin sauer", "ik ben boos"), some of them listed surnames.
   'je suis',
@@ -324,6 +329,8 @@ const PERSON_BEFORE_SAME_SENTENCE = new RegExp(String.raw`${PERSON_WORDS}[^\p{L}
 // A personal pronoun soon after a word opening a sentence refers back to it ("Oline is very reliable. You can always depend on him.").
 const PRONOUN_AFTER = /\b(?:he|she|him|her|his|hers|himself|herself)\b/;
 const PERSON_AFTER = /\u0000(?:['’]s\b|\s+(?:says|said|told|asked|shouted|wrote|replied|was|is a|is from|has|had|his|her|and (?:his|her)|were)\b)/;
+// "… from your team", "… from support": a member of the company's staff (see staffOf).
+const STAFF_AFTER = /^\s+from (?:your |the )?(?:team|support|staff|help ?desk)\b/;
 // Where someone comes from, after a word opening a sentence: a person, as a product or a title rarely "is from".
 const COMES_FROM = /^\s+(?:is|was|comes) from\b/;
 
@@ -558,6 +565,11 @@ function personContext(start: number, end: number): boolean {
   const win = windowText(text, start, end, 24, 24);
   return PERSON_BEFORE.test(win) || PERSON_AFTER.test(win);
 }
+/** Token a, ending at `end`, names one of the company's staff: "Oluwaseun from your team", not "an Email from your team". */
+function staffOf(a: number, end: number): boolean {
+  if (a > 0 && joined(a) && (is(a - 1, ROLE.the) || is(a - 1, ROLE.possessive) || low(a - 1) === 'a' || low(a - 1) === 'an')) return false;
+  return STAFF_AFTER.test(text.slice(end, end + 24).toLowerCase());
+}
 /** A personal pronoun within the next 60 characters. */
 function referredTo(end: number): boolean {
   return PRONOUN_AFTER.test(text.slice(end, end + 60).toLowerCase());
@@ -744,8 +756,11 @@ function capitalSequence(i: number): number {
     // An unknown word opening a sentence is as often a title or a product ("Zoolander is a 2001 film"), but
     // not after a word that names a person in the same sentence.
     const cued = atSentenceStart(a)
-      ? PERSON_BEFORE_SAME_SENTENCE.test(windowText(text, start, end, 24, 0)) || referredTo(end) || COMES_FROM.test(text.slice(end, end + 16))
-      : personContext(start, end);
+      ? PERSON_BEFORE_SAME_SENTENCE.test(windowText(text, start, end, 24, 0)) ||
+        referredTo(end) ||
+        COMES_FROM.test(text.slice(end, end + 16)) ||
+        staffOf(a, end)
+      : personContext(start, end) || staffOf(a, end);
     score = cued ? 0.55 : 0.4;
   }
   // A transcript's speaker ("Brodie: Who are you?"): a lone capitalised word opening a line, then a colon.
