@@ -194,6 +194,13 @@ describe('addresses', () => {
     ]);
     expect(found('Ship to 12 Main St, St. Louis, MO 63101. Thanks', 'address')).toEqual(['12 Main St, St. Louis, MO 63101']);
   });
+  it("reads an Irish address through its Eircode, and a city's postal district before it", () => {
+    expect(found('New office: 88 Harcourt Street, Dublin 2, D02 DK18. Please update it.', 'address')).toEqual([
+      '88 Harcourt Street, Dublin 2, D02 DK18',
+    ]);
+    expect(found('Send it to 5 Main Street, Ballina, Co. Mayo F26 X2R4 please', 'address')).toEqual(['5 Main Street, Ballina, Co. Mayo F26 X2R4']);
+    expect(found('I live at 12 High Street, Leeds 2 days a week', 'address')).toEqual(['12 High Street, Leeds']);
+  });
   it('leaves out the full stop that ends the text or its line', () => {
     expect(found('Lieferung bitte an Bahnhofstrasse 12, 8001 Zürich.', 'address')).toEqual(['Bahnhofstrasse 12, 8001 Zürich']);
     expect(found('Return address: Kerkstraat 101, 2000 Antwerpen, Belgium.\nThanks', 'address')).toEqual(['Kerkstraat 101, 2000 Antwerpen, Belgium']);

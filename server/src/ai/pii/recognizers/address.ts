@@ -222,11 +222,13 @@ const UNIT_AFTER = /^[ \t]*,?[ \t]*(?:apt|apartment|suite|ste|unit|flat|fl|floor
 // sentence, and the full stop ending the text or its line is not part of the city.
 const PLACE_WORD = String.raw`(?:[\p{Lu}][\p{L}\p{M}]{0,2}\.(?=[ \t]+\p{Lu})|[\p{Lu}](?:[\p{L}\p{M}'’\-]|\.(?=\p{L}))*|(?:de|del|la|le|el|am|an|der|di|da|do|sur|upon|on|u|y)\b)`;
 const PLACE = String.raw`${PLACE_WORD}(?:[ \t]+${PLACE_WORD}){0,3}`;
-// NL "1015 CJ" and CA "M5H 2S6" before the bare digits; UK "NW1 6XE"; DE/FR five digits; US ZIP+4; BR "01304-001"; PL; SE.
-const POSTCODE = String.raw`(?:\d{4}[ ]?[A-Z]{2}(?![\p{L}\p{N}])|[A-Z]\d[A-Z][ ]?\d[A-Z]\d|\d{4,6}(?:-\d{3,4})?|[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}|\d{2}-\d{3}|\d{3}[ ]\d{2})`;
-// Same line after a comma or unit: city, optional region code, optional postcode.
+// NL "1015 CJ" and CA "M5H 2S6" before the bare digits; IE Eircode "D02 DK18"; UK "NW1 6XE"; DE/FR five digits;
+// US ZIP+4; BR "01304-001"; PL; SE.
+const POSTCODE = String.raw`(?:\d{4}[ ]?[A-Z]{2}(?![\p{L}\p{N}])|[A-Z]\d[A-Z][ ]?\d[A-Z]\d|(?:[AC-FHKNPRTV-Y]\d{2}|D6W)[ ]?[0-9AC-FHKNPRTV-Y]{4}(?![\p{L}\p{N}])|\d{4,6}(?:-\d{3,4})?|[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}|\d{2}-\d{3}|\d{3}[ ]\d{2})`;
+// Same line after a comma or unit: city, optional postal district before a postcode ("Dublin 2, D02 DK18"),
+// optional region code, optional postcode.
 const PLACE_AFTER = new RegExp(
-  String.raw`^(?:[ \t]*,[ \t]*|[ \t]+)(?:${PLACE}(?:,?[ \t]+[A-Z]{2,3}\b)?(?:,?[ \t]+${POSTCODE})?|${POSTCODE})(?![\p{L}\p{N}])`,
+  String.raw`^(?:[ \t]*,[ \t]*|[ \t]+)(?:${PLACE}(?:[ \t]+\d{1,2}(?=,?[ \t]+${POSTCODE}))?(?:,?[ \t]+[A-Z]{2,3}\b)?(?:,?[ \t]+${POSTCODE})?|${POSTCODE})(?![\p{L}\p{N}])`,
   'u',
 );
 // In text with no capitals, a city after a comma ("221b baker street, london"): one word and a postcode at most.
