@@ -225,6 +225,11 @@ describe('person names', () => {
     expect(found("I'm Hamid Karimi and my phone is 0612 345 678.", 'person')).toEqual(['Hamid Karimi']);
     expect(found('thanks Hamid', 'person')).toEqual(['Hamid']);
   });
+  it('takes a trip, a tour or a branch for a place, not a person', () => {
+    expect(found('Jackson Hole trip is cancelled, can I move the deposit to the Lisbon tour?', 'person')).toEqual([]);
+    expect(found('Is the Kingston branch open?', 'person')).toEqual([]);
+    expect(found('Jackson Hole asked about the trip', 'person')).toEqual(['Jackson Hole']);
+  });
   it('reads a surname that is also a place after a first name, not a place after a place', () => {
     expect(found('Kind regards,\nJoão Pedro Albuquerque', 'person')).toEqual(['João Pedro Albuquerque']);
     expect(found('Yesterday Maria Albuquerque called', 'person')).toEqual(['Maria Albuquerque']);

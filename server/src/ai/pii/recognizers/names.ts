@@ -86,7 +86,9 @@ const PLACE_AFTER = new Set(
   (
     'street st road rd avenue ave lane ln drive dr boulevard blvd way place pl court ct square sq park plaza terrace crescent close highway ' +
     'hwy platz strasse straße str gasse weg allee islands island city county river lake mountains station airport terminal bay ' +
-    'hotel mall centre center bridge tower market mail'
+    'hotel mall centre center bridge tower market mail ' +
+    // Where a visitor travels or shops: "the Jackson Hole trip", "the Lisbon tour", "the Kingston branch".
+    'trip trips tour tours holiday holidays vacation cruise flight flights branch store shop office'
   ).split(' '),
 );
 // What a shop sells, after a capitalised run: a product's name, often a person's ("the Jackson hoodie", "Aurora jacket").
