@@ -25,6 +25,9 @@ export function slug(heading: string): string {
     .replace(/\s+/g, '-');
 }
 
+/** A Markdown heading's text without its emphasis marks: the section's title, and what its anchor is made of. */
+export const headingText = (heading: string) => heading.replace(/[*_`]/g, '').trim();
+
 const words = (s: string) => s.split(/\s+/).filter(Boolean).length;
 export const hashText = (s: string) => createHash('sha256').update(s.replace(/\s+/g, ' ').trim()).digest();
 
@@ -50,7 +53,7 @@ function sections(markdown: string, docTitle: string, headings: boolean): Sectio
     if (h) {
       push();
       const level = h[1]!.length;
-      const text = h[2]!.replace(/[*_`]/g, '').trim();
+      const text = headingText(h[2]!);
       path.length = level - 1;
       path[level - 1] = text;
       out.push({ path: [docTitle, ...path.filter(Boolean)], anchor: slug(text), paragraphs: [] });

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
 import { HttpProblem } from '../http/problem.js';
 import { route } from '../http/routes.js';
+import { helpPage } from './help-page.js';
 
 // The repository root: the same relative location from src/static and dist/static.
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
@@ -178,26 +179,8 @@ export function staticRoutes(opts: StaticOptions): Router {
       const slug = String(req.params.slug);
       const path = `${repo('examples/demo-knowledge/')}${slug}.md`;
       if (!/^[a-z-]+$/.test(slug) || !existsSync(path)) throw new HttpProblem(404, 'not-found', 'No such help page.');
-      const esc = (t: string) => t.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-      const body = readFileSync(path, 'utf8')
-        .split(/\n{2,}/)
-        .map((block) => {
-          const h = /^(#{1,3})\s+(.+)$/.exec(block.trim());
-          if (!h) return `<p>${esc(block.trim())}</p>`;
-          const id = h[2]!
-            .toLowerCase()
-            .replace(/[^\p{L}\p{N}\s-]/gu, '')
-            .trim()
-            .replace(/\s+/g, '-');
-          return `<h${h[1]!.length} id="${esc(id)}">${esc(h[2]!)}</h${h[1]!.length}>`;
-        })
-        .join('\n');
       res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'self'; base-uri 'none'; frame-ancestors 'none'");
-      res
-        .type('html')
-        .send(
-          `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Help</title><link rel="stylesheet" href="/demo/site.css"></head><body><main>${body}</main></body></html>`,
-        );
+      res.type('html').send(helpPage(readFileSync(path, 'utf8')));
     },
   });
 

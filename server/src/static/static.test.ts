@@ -1,7 +1,7 @@
 // What the server serves besides the API: the widget's files, the console, the docs and the demo page,
 // each with its caching and its own strict Content-Security-Policy.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { get, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -18,6 +18,7 @@ import { requestId } from '../http/request-id.js';
 import { wireRuntime } from '../runtime.js';
 import { testConfig } from '../test/app.js';
 import { createTestDb, type TestDb } from '../test/db.js';
+import { chunkMarkdown, slug } from '../knowledge/chunk.js';
 import { staticRoutes } from './routes.js';
 
 const APP_CSP =
@@ -215,6 +216,30 @@ describe('docs', () => {
     const { type } = (await problem.json()) as Problem;
     expect((await fetch(`${url}${type}`)).status).toBe(200);
     expect((await fetch(`${url}/docs/nope.html`)).status).toBe(404);
+  });
+});
+
+describe('demo help pages', () => {
+  test("render the knowledge's Markdown, with an anchor for every section a citation links to", async () => {
+    const dir = fileURLToPath(new URL('../../../examples/demo-knowledge/', import.meta.url));
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.md'))) {
+      const res = await fetch(`${url}/demo/help/${file.slice(0, -3)}`);
+      expect(res.status).toBe(200);
+      const html = await res.text();
+      const markdown = readFileSync(join(dir, file), 'utf8');
+      const title = /^# (.+)$/m.exec(markdown)![1]!;
+      expect(html).toContain(`<title>${title}</title>`);
+      expect(html).toContain(`<h1 id="${slug(title)}">${title}</h1>`);
+      // Citations link to the section's anchor, as the knowledge chunker computes it.
+      for (const c of chunkMarkdown(markdown, { title, url: null }).filter((c) => c.anchor)) {
+        const heading = c.title.split(' › ').at(-1)!;
+        expect(html).toContain(`<h2 id="${c.anchor}">${heading}</h2>`);
+      }
+      // No Markdown left in the text.
+      expect(html).not.toMatch(/>\s*#/);
+    }
+    const returns = await (await fetch(`${url}/demo/help/returns`)).text();
+    expect(returns).toContain('<h2 id="refund-timing">Refund timing</h2>\n<p>Refunds go back to the original payment method');
   });
 });
 
