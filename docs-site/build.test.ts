@@ -324,12 +324,15 @@ describe('links and search', () => {
     site({ out: broken });
     writeFileSync(
       `${broken}extra.html`,
-      '<main><a href="no-such-page.html">x</a><a href="api.html#no-such-tag">y</a><a href="/docs/api.html#domains-and-keys">ok</a><a href="https://example.com/">out</a></main>',
+      '<main><a href="no-such-page.html">x</a><a href="api.html#no-such-tag">y</a><a href="/docs/api.html#domains-and-keys">ok</a><a href="https://example.com/">out</a>' +
+        // A problem's page is served at its type URI only, though its file ends in .html.
+        '<a href="problems/forbidden">ok</a><a href="problems/forbidden.html">z</a></main>',
     );
     const result = checkLinks(broken);
     expect(result.broken).toEqual([
       { page: 'extra.html', href: 'no-such-page.html', reason: 'no such page' },
       { page: 'extra.html', href: 'api.html#no-such-tag', reason: 'no id="no-such-tag" on api.html' },
+      { page: 'extra.html', href: 'problems/forbidden.html', reason: 'no such page' },
     ]);
     expect(result.external).toContainEqual({ page: 'extra.html', href: 'https://example.com/' });
   });

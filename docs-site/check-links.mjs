@@ -9,9 +9,13 @@ import { decodeEntities } from './search.mjs';
 
 const BASE = 'http://docs.invalid/docs/';
 
+// The paths the server's docs route answers (server/src/static/routes.ts): pages at the top, and each
+// problem at its type URI, /docs/problems/<slug>, with no extension.
+const SERVED = /^\/docs(\/[a-z0-9-]*(\.html|\.css|\.js|\.json)?|\/problems\/[a-z-]+)?$/;
+
 /** The file the docs route serves for a /docs/ path (`/docs/` is index.html, `/docs/x` is x.html), or null. */
 export function fileFor(dist, pathname) {
-  if (!pathname.startsWith('/docs/')) return null;
+  if (!pathname.startsWith('/docs/') || !SERVED.test(pathname)) return null;
   const rel = decodeURIComponent(pathname.slice('/docs/'.length)) || 'index.html';
   const candidates = /\.[a-z]+$/.test(rel) ? [rel] : [`${rel}.html`];
   const hit = candidates.map((c) => join(dist, c)).find((f) => existsSync(f) && statSync(f).isFile());

@@ -286,7 +286,7 @@ function authSection(doc, op) {
     : ['<li>none (public)</li>'];
   return `<h2 id="authentication">Authentication</h2>\n<p>${reqs.length > 1 ? 'Any one of:' : ''}</p><ul>${items.join('')}</ul>${
     cap
-      ? `<p>Capability: <a href="team-and-sign-in.html#roles"><code>${esc(cap)}</code></a> (a key or a person’s role must hold it; otherwise <a href="problems/missing-capability.html">403 missing-capability</a>).</p>`
+      ? `<p>Capability: <a href="team-and-sign-in.html#roles"><code>${esc(cap)}</code></a> (a key or a person’s role must hold it; otherwise <a href="problems/missing-capability">403 missing-capability</a>).</p>`
       : ''
   }`;
 }

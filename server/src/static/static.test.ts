@@ -18,6 +18,8 @@ import { requestId } from '../http/request-id.js';
 import { wireRuntime } from '../runtime.js';
 import { testConfig } from '../test/app.js';
 import { createTestDb, type TestDb } from '../test/db.js';
+// @ts-expect-error: a plain .mjs module without type declarations
+import { fileFor } from '../../../docs-site/check-links.mjs';
 import { chunkMarkdown, slug } from '../knowledge/chunk.js';
 import { staticRoutes } from './routes.js';
 
@@ -216,6 +218,22 @@ describe('docs', () => {
     const { type } = (await problem.json()) as Problem;
     expect((await fetch(`${url}${type}`)).status).toBe(200);
     expect((await fetch(`${url}/docs/nope.html`)).status).toBe(404);
+  });
+
+  test("the docs' link check finds a page exactly where this route serves one", async () => {
+    const dist = fileURLToPath(new URL('../../../docs-site/dist/', import.meta.url));
+    for (const path of [
+      '/docs/',
+      '/docs/api.html',
+      '/docs/api',
+      '/docs/docs.css',
+      '/docs/problems/forbidden',
+      '/docs/problems/forbidden.html',
+      '/docs/nope',
+    ]) {
+      const served = (await fetch(`${url}${path}`)).status === 200;
+      expect({ path, linkCheck: fileFor(dist, path) !== null }).toEqual({ path, linkCheck: served });
+    }
   });
 });
 
