@@ -12,23 +12,52 @@ const typingIn = (el: Element | null) =>
   (el instanceof HTMLInputElement && !['button', 'submit', 'reset', 'checkbox', 'radio'].includes(el.type)) ||
   (el instanceof HTMLElement && el.isContentEditable);
 
-export function ProblemView({ problem }: { problem: Problem | null }) {
+/** The message of a problem's error at `path` (a field of the form that sent it), if any. */
+export const fieldError = (problem: Problem | null, path: string): string | null => problem?.errors?.find((e) => e.path === path)?.message ?? null;
+
+/** A field's error under it: give the field `aria-invalid` and `aria-describedby={id}` while `message` is set. */
+export function FieldError({ id, message }: { id: string; message: string | null }) {
+  return message ? (
+    <p id={id} class="field-error">
+      {message}
+    </p>
+  ) : null;
+}
+
+/**
+ * A failed request's problem. Errors at the `inline` paths are shown beside their fields (FieldError) and not
+ * repeated here; when every error is one of those, nothing is shown here and the first invalid field in `form`
+ * takes the focus, so its label and message are what a screen reader reads.
+ */
+export function ProblemView({
+  problem,
+  inline,
+  form,
+}: {
+  problem: Problem | null;
+  inline?: readonly string[];
+  form?: { current: HTMLFormElement | null };
+}) {
   const ref = useRef<HTMLDivElement>(null);
+  const errors = problem?.errors?.filter((e) => !inline?.includes(e.path)) ?? [];
+  const allInline = !!problem?.errors?.length && !errors.length;
   // Move focus to the error so keyboard and screen-reader users learn what failed: as it renders, before the
   // browser paints it, so that no one can have clicked into a field and started typing there first. Only
   // from the page or a button (the one that sent the request): someone who went on typing in a field while
   // the request was in flight keeps the field, and hears the error as an alert.
   useLayoutEffect(() => {
-    if (problem && !typingIn(document.activeElement)) ref.current?.focus();
+    if (!problem || typingIn(document.activeElement)) return;
+    if (allInline) form?.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+    else ref.current?.focus();
   }, [problem]);
-  if (!problem) return null;
+  if (!problem || allInline) return null;
   return (
     <div class="problem" role="alert" tabIndex={-1} ref={ref}>
       <strong>{problem.title}</strong>
       {problem.detail ? <p>{problem.detail}</p> : null}
-      {problem.errors?.length ? (
+      {errors.length ? (
         <ul>
-          {problem.errors.map((e) => (
+          {errors.map((e) => (
             <li key={e.path}>
               <code>{e.path || '/'}</code> {e.message}
             </li>

@@ -1,9 +1,9 @@
 // Accepting an invitation (`/console/#invite=<token>`): who invited you to what, then your name and a
 // password (unless the team signs in only with SSO). The answer is a sign-in status, handled by the caller.
-import type { Problem, Role, SignIn } from '@parley/protocol';
+import type { Role, SignIn } from '@parley/protocol';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Api } from './api.js';
-import { ProblemView, useAction, useLoad, When } from './components.js';
+import { FieldError, fieldError, ProblemView, useAction, useLoad, When } from './components.js';
 
 interface Preview {
   email: string;
@@ -13,8 +13,8 @@ interface Preview {
   ssoOnly: boolean;
 }
 
-/** The message of a problem's field error at `path`, if any. */
-export const fieldError = (problem: Problem | null, path: string): string | null => problem?.errors?.find((e) => e.path === path)?.message ?? null;
+/** The fields whose errors the form shows beside them. */
+const FIELDS = ['/displayName', '/password'];
 
 export function InvitePage({ auth, token, onResult }: { auth: Api; token: string; onResult: (r: SignIn, email: string) => void }) {
   const preview = useLoad(() => auth<Preview>('POST', '/invites/preview', { token }), [token]);
@@ -22,6 +22,7 @@ export function InvitePage({ auth, token, onResult }: { auth: Api; token: string
   const [password, setPassword] = useState('');
   const action = useAction();
   const heading = useRef<HTMLHeadingElement>(null);
+  const form = useRef<HTMLFormElement>(null);
   useEffect(() => heading.current?.focus(), [preview.data]);
   const p = preview.data;
   const submit = (e: Event) => {
@@ -47,7 +48,7 @@ export function InvitePage({ auth, token, onResult }: { auth: Api; token: string
             You are invited as <strong>{p.role}</strong> with the email <strong>{p.email}</strong>. The invitation is valid until{' '}
             <When iso={p.expiresAt} />.
           </p>
-          <form onSubmit={submit} class="card" noValidate>
+          <form onSubmit={submit} class="card" noValidate ref={form}>
             <label for="invite-name">Your name</label>
             <input
               id="invite-name"
@@ -59,11 +60,7 @@ export function InvitePage({ auth, token, onResult }: { auth: Api; token: string
               aria-invalid={nameError ? 'true' : undefined}
               aria-describedby={nameError ? 'invite-name-error' : undefined}
             />
-            {nameError ? (
-              <p id="invite-name-error" class="field-error">
-                {nameError}
-              </p>
-            ) : null}
+            <FieldError id="invite-name-error" message={nameError} />
             {p.ssoOnly ? (
               <p class="muted">{p.tenant.name} signs in with single sign-on: you choose no password here.</p>
             ) : (
@@ -84,18 +81,14 @@ export function InvitePage({ auth, token, onResult }: { auth: Api; token: string
                 <p id="invite-password-rules" class="muted">
                   At least 12 characters. Not a common or breached password, and not your email or name. A passphrase of a few words works well.
                 </p>
-                {passwordError ? (
-                  <p id="invite-password-error" class="field-error">
-                    {passwordError}
-                  </p>
-                ) : null}
+                <FieldError id="invite-password-error" message={passwordError} />
               </>
             )}
             <button type="submit" disabled={action.busy || !displayName.trim() || (!p.ssoOnly && !password)}>
               Join {p.tenant.name}
             </button>
           </form>
-          <ProblemView problem={action.problem} />
+          <ProblemView problem={action.problem} inline={FIELDS} form={form} />
         </>
       ) : null}
     </main>

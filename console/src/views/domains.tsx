@@ -1,13 +1,15 @@
 // Allowed embedding domains: the widget only starts on pages from these origins.
 import type { Domain } from '@parley/protocol';
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import type { Api } from '../api.js';
-import { ProblemView, ScrollingTable, useAction, useLoad, When } from '../components.js';
+import { FieldError, fieldError, ProblemView, ScrollingTable, useAction, useLoad, When } from '../components.js';
 
 export function DomainsView({ api }: { api: Api }) {
   const list = useLoad(() => api<{ domains: Domain[] }>('GET', '/domains'));
   const [pattern, setPattern] = useState('');
   const action = useAction();
+  const form = useRef<HTMLFormElement>(null);
+  const patternError = fieldError(action.problem, '/pattern');
   const add = (e: Event) => {
     e.preventDefault();
     void action.run(async () => {
@@ -54,7 +56,7 @@ export function DomainsView({ api }: { api: Api }) {
           ))}
         </tbody>
       </ScrollingTable>
-      <form onSubmit={add} class="card">
+      <form onSubmit={add} class="card" ref={form}>
         <label for="domain-pattern">Add a domain</label>
         <input
           id="domain-pattern"
@@ -63,12 +65,15 @@ export function DomainsView({ api }: { api: Api }) {
           maxLength={260}
           value={pattern}
           onInput={(e) => setPattern(e.currentTarget.value)}
+          aria-invalid={patternError ? 'true' : undefined}
+          aria-describedby={patternError ? 'domain-pattern-error' : undefined}
         />
+        <FieldError id="domain-pattern-error" message={patternError} />
         <button type="submit" disabled={action.busy || !pattern.trim()}>
           Add
         </button>
       </form>
-      <ProblemView problem={action.problem} />
+      <ProblemView problem={action.problem} inline={['/pattern']} form={form} />
     </div>
   );
 }
