@@ -863,6 +863,16 @@ describe('my account', () => {
     expectSameOriginCookiesOnly(s.calls);
   });
 
+  test('with no second factor yet, recovery codes are explained, not counted', async () => {
+    const s = fakeServer({
+      'GET /v1/admin/me/sessions': { sessions: [] },
+      'GET /v1/admin/me/mfa': { ...mfa, passkeys: [], recoveryCodesLeft: 0 },
+    });
+    const el = mount(<AccountView api={createClient({ fetchImpl: s.fetchImpl }).admin} me={meFor('agent')} />);
+    await vi.waitFor(() => expect(el.textContent).toContain('You get recovery codes when you add an authenticator app or a passkey'));
+    expect(el.textContent).not.toContain('unused code');
+  });
+
   test('MFA: set up TOTP (recovery codes shown once), add a passkey, regenerate codes', async () => {
     vi.stubGlobal(
       'confirm',

@@ -257,7 +257,13 @@ function Mfa({ api }: ViewProps) {
           </div>
           <div class="card">
             <h3>Recovery codes</h3>
-            <p>{m.recoveryCodesLeft === 1 ? '1 unused code left.' : `${m.recoveryCodesLeft} unused codes left.`}</p>
+            <p>
+              {!m.totp && !m.passkeys.length
+                ? 'You get recovery codes when you add an authenticator app or a passkey: each signs you in once if you lose it.'
+                : m.recoveryCodesLeft === 1
+                  ? '1 unused code left.'
+                  : `${m.recoveryCodesLeft} unused codes left.`}
+            </p>
             <button type="button" class="secondary" disabled={action.busy || (!m.totp && !m.passkeys.length)} onClick={regenerate}>
               Generate new recovery codes
             </button>
