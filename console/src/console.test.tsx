@@ -749,6 +749,7 @@ describe('team', () => {
     await act(() => button(rows()[1]!, 'Disable').click());
     await vi.waitFor(() => expect(s.find(`PATCH /v1/admin/members/${BO}`)).toHaveLength(2));
     expect(s.find(`PATCH /v1/admin/members/${BO}`)[1]!.body).toEqual({ status: 'disabled' });
+    expect(confirm).toHaveBeenCalledWith(expect.stringContaining('Disable Bo (bo@acme.example)? Their sessions end at once'));
     await ready('End sessions');
     await act(() => button(rows()[1]!, 'End sessions').click());
     await vi.waitFor(() => expect(el.textContent).toContain('2 sessions ended.'));

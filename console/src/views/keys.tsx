@@ -146,7 +146,7 @@ export function KeysView({ api }: { api: Api }) {
         <label for="key-name">Name</label>
         <input id="key-name" required maxLength={100} value={name} disabled={waiting} onInput={(e) => setName(e.currentTarget.value)} />
         <fieldset disabled={waiting}>
-          <legend>Capabilities (a key can grant only what the signed-in key holds)</legend>
+          <legend>Capabilities (a new key can hold only capabilities you hold yourself)</legend>
           <div class="caps-grid">
             {CAPABILITIES.map((c) => (
               <label key={c} class="check">

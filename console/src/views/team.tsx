@@ -44,6 +44,12 @@ function MemberRow({
       await api('PATCH', `/members/${member.id}`, body);
       onChanged();
     });
+  const disable = () => {
+    const ask = self
+      ? 'Disable your own account? You are signed out at once and cannot sign in again until another owner or admin enables you.'
+      : `Disable ${member.displayName} (${member.email})? Their sessions end at once and they cannot sign in until enabled again.`;
+    if (confirm(ask)) patch({ status: 'disabled' });
+  };
   const remove = () => {
     if (!confirm(`Remove ${member.displayName} (${member.email}) from the team? Their sessions end at once.`)) return;
     void action.run(async () => {
@@ -109,7 +115,7 @@ function MemberRow({
               type="button"
               class="small secondary"
               disabled={action.busy}
-              onClick={() => patch({ status: member.status === 'active' ? 'disabled' : 'active' })}
+              onClick={() => (member.status === 'active' ? disable() : patch({ status: 'active' }))}
             >
               {member.status === 'active' ? 'Disable' : 'Enable'}
             </button>
