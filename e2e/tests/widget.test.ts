@@ -80,7 +80,9 @@ describe('the widget in Chromium', () => {
   });
 
   test('the same page on another origin gets no widget and no tenant data', async () => {
-    w.other.set(hostHtml(w.app.url, w.publishableKey));
+    // The page's own snippet listens for errors before the loader runs, as the widget guide shows.
+    const listen = `<script>window.Parley=window.Parley||function(){(Parley.q=Parley.q||[]).push(arguments)};window.heard=[];Parley('on','error',function(e){heard.push(e&&e.status)});</script>`;
+    w.other.set(hostHtml(w.app.url, w.publishableKey, { head: listen }));
     const { p, ctx } = await newPage();
     const warnings: string[] = [];
     p.on('console', (m) => void (m.type() === 'warning' && warnings.push(m.text())));
@@ -95,6 +97,8 @@ describe('the widget in Chromium', () => {
     expect(bodies.join('\n')).not.toMatch(/"token"/);
     // The browser hides the refusal from the script; the console still says what to allow.
     expect(warnings.filter((t) => t.includes(`add ${w.other.origin} to the allowed domains of the key ${w.publishableKey}`))).toHaveLength(1);
+    // And the page hears it: a network error, as the browser hides the refusal's status.
+    expect(await p.evaluate(() => (window as unknown as { heard: unknown[] }).heard)).toEqual([0]);
     await ctx.close();
   });
 

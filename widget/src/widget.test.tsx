@@ -191,6 +191,40 @@ describe('the page around it', () => {
     expect(String(warn.mock.calls[0]![0])).toContain('https://api.parley.example');
   });
 
+  test("the host page's error handler hears a refusal once per outage, and an open panel closes after it", async () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const events: string[] = [];
+    const errors: unknown[] = [];
+    const refused = fakeClient();
+    const err = new ParleyError(0, 'network', 'Network error', undefined, null);
+    refused.client.config.mockRejectedValue(err);
+    await page(
+      {},
+      (P) => {
+        for (const e of ['open', 'close']) P('on', e, () => events.push(e));
+        P('on', 'error', (x: unknown) => (events.push('error'), errors.push(x)));
+        P('open');
+      },
+      refused,
+    );
+    expect(events).toEqual(['open', 'error', 'close']);
+    expect(errors).toEqual([err]);
+    dispatchEvent(new Event('online'));
+    await vi.waitFor(() => expect(refused.client.config).toHaveBeenCalledTimes(2));
+    await settle();
+    expect(errors).toHaveLength(1);
+    w.Parley?.('shutdown');
+    delete w.Parley;
+    vi.resetModules();
+    // A key the API does not know: the widget stops, and says so first.
+    const unknown = fakeClient();
+    const gone = new ParleyError(401, '/docs/problems/invalid-key', 'Unauthorized', undefined, 'req_1');
+    unknown.client.config.mockRejectedValue(gone);
+    const heard: unknown[] = [];
+    await page({}, (P) => P('on', 'error', (x: unknown) => heard.push(x)), unknown);
+    expect(heard).toEqual([gone]);
+  });
+
   test('an unreachable API hides the launcher until it answers', async () => {
     const fake = fakeClient();
     fake.client.config.mockRejectedValueOnce(new ParleyError(0, 'network', 'Network error', undefined, null));

@@ -186,6 +186,8 @@ export function start(boot: Boot, makeClient: (opts: ClientOptions) => ParleyCli
           );
         }
         if (status === 401) console.warn(`Parley: the key ${o.key} is unknown or revoked.`);
+        // The host page hears it too, once until the service answers again.
+        if (!settings && attempt === 0) ctl.emit('error', err);
         if (status === 401 || status === 403) return commands.shutdown!();
         if (settings) return;
         launcher.remove();
