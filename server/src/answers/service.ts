@@ -23,9 +23,9 @@ export async function admitApiTurn(
     if (ask.conversationId) {
       existing = await store.lockApiConversation(tx, ask.conversationId);
       if (!existing) throw new DomainError('not_found', 'No such API conversation.');
-      // A person has taken over (or closed) it: their replies come through the admin API.
+      // Handed to a person (taken or still waiting for one) or closed: their replies come through the admin API.
       if (existing.status !== 'open')
-        throw new DomainError('conflict', 'A person is handling this conversation; ask in a new one or wait for their reply.');
+        throw new DomainError('conflict', 'This conversation is handed to a person; ask in a new one or wait for their reply.');
     }
     if (await store.hasProvider(tx)) {
       const refused = await admitOrRefuse(tx, tenantId, await budgetFor(tx));
