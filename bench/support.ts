@@ -1,11 +1,14 @@
 // Support-style quality on the demo tenant, end to end: the real app over HTTP, seeded as `npm start`
-// seeds it, a widget visitor asking each question of six sets side by side — bench/support-questions.json
+// seeds it, a widget visitor asking each question of eight sets side by side — bench/support-questions.json
 // (the TUNING split: the decision's coefficients and the retrieval weights were fitted on it),
 // bench/support-dev.json (new wordings written later, without reading the held-out split; tuned on too),
 // bench/support-dev-2.json (unanswerable questions near the knowledge's topics, and new wordings; tuned on too),
 // bench/support-heldout.json (new wordings written before tuning, never tuned on),
 // bench/support-heldout-2.json (a second held-out set, written once the first had been reported on for
-// many changes, before the changes it judges; never tuned on), and
+// many changes, before the changes it judges; never tuned on),
+// bench/support-dev-3.json (a new user's questions handed off on a walk through the demo; read and tuned on),
+// bench/support-heldout-3.json (short, plain first questions, written with dev 3 before the changes it
+// judges; never tuned on), and
 // bench/support-context.json (the visitor's case told before the question; two designs were judged on it). Reports, per set, how
 // often answerable questions get an answer citing the right passage (beside the ceiling: the right passage
 // in retrieval's top 5), "Did you mean" offers, handoffs, unsafe outcomes (a wrong passage, an
@@ -27,6 +30,8 @@ const SETS = [
   { name: 'dev 2', file: 'support-dev-2.json' },
   { name: 'held-out', file: 'support-heldout.json' },
   { name: 'held-out 2', file: 'support-heldout-2.json' },
+  { name: 'dev 3', file: 'support-dev-3.json' },
+  { name: 'held-out 3', file: 'support-heldout-3.json' },
   { name: 'context', file: 'support-context.json' },
 ] as const;
 
