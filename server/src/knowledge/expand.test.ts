@@ -38,6 +38,14 @@ describe('query expansion', () => {
     expect(weightOf('wore it once, returnable?', 'worn')).toBe(1);
   });
 
+  test('an adverb in -ly meets its adjective, which the stemmer leaves apart', () => {
+    // Porter stems "internationally" to "internation" and "International" to "intern".
+    expect(weightOf('Do you ship internationally?', 'international')).toBe(1);
+    expect(weightOf('is it additionally charged?', 'additional')).toBe(1);
+    expect(weightOf('do you ship quickly?', 'quick')).toBe(1);
+    expect(weightOf('can I change it easily', 'easy')).toBe(1);
+  });
+
   test("the question's numbers, in digits or words, weigh less than its words", () => {
     expect(weightOf('bought 12 boots three weeks ago', 'boots')).toBe(1);
     expect(weightOf('bought 12 boots three weeks ago', 'three')).toBeLessThan(0.5);

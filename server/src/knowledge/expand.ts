@@ -142,6 +142,12 @@ export function expandQuery(query: string, opts: ExpandOptions = {}, max = 32): 
     // The base form of an irregular one, and the irregular forms of its base ("wore" → "wear", "worn").
     const base = IRREGULAR[word] ?? word;
     for (const form of [base, ...(INFLECTED.get(base) ?? [])]) if (form !== word) for (const t of terms(form)) add(t, 1, term);
+    // An adverb's adjective, which the stemmer may leave apart: "internationally" is "internation" to it but
+    // "international" is "intern"; "quickly" is "quickli", "easily" is "easili".
+    if (word.length > 5 && word.endsWith('ly')) {
+      const adjective = word.endsWith('ily') ? `${word.slice(0, -3)}y` : word.slice(0, -2);
+      for (const t of terms(adjective)) add(t, 1, term);
+    }
   }
 
   const own = new Set(weights.keys());
