@@ -175,6 +175,23 @@ describe('the decision', () => {
     expect(decide('zebra quantum', passages, expandQuery('zebra quantum'), { threshold: 0, suggestThreshold: 0 }).action).toBe('handoff');
   });
 
+  test('a broad question (one subject and a word that only points at it) gets its passages offered, not a handoff', () => {
+    const passages = [REFUNDS, RETURNS, DELIVERY];
+    const defaults = { threshold: 0.7, suggestThreshold: 0.4 };
+    for (const q of ['What is your returns policy?', 'Can I return something?']) {
+      const d = decide(q, passages, expandQuery(q), defaults);
+      expect({ q, action: d.action }).toEqual({ q, action: 'suggest' });
+      expect(d.probability).toBeLessThan(defaults.suggestThreshold);
+      expect(d.suggestions!.map((o) => o.heading)).toEqual(['Refund timing', 'Return window']);
+    }
+    // Not where the tenant makes no offers, nor for a question that names two things, nor one that meets nothing.
+    expect(decide('What is your returns policy?', passages, expandQuery('returns policy'), { threshold: 0.7, suggestThreshold: 0.7 }).action).toBe(
+      'handoff',
+    );
+    expect(decide('What is your returns policy on Sundays?', passages, expandQuery('returns policy on Sundays'), defaults).action).toBe('handoff');
+    expect(decide('What is your privacy policy?', passages, expandQuery('privacy policy'), defaults).action).toBe('handoff');
+  });
+
   test('the offer reads as a question with the headings as the tenant wrote them', () => {
     expect(suggestText(['Return window'])).toBe('Did you mean: Return window?');
     expect(suggestText(['Return window', 'Refund timing', 'Exchanges'])).toBe('Did you mean: Return window, Refund timing or Exchanges?');

@@ -4,7 +4,8 @@
 // Two thresholds per tenant turn it into an action: answer; offer "Did you mean: <heading>?"; hand off.
 import { bm25Strength } from '../knowledge/retrieval.js';
 import { possibleSlips, withSpellingFixes } from '../knowledge/spelling.js';
-import { headingMatch, headingOf, questionType } from '../knowledge/intent.js';
+import { analyze } from '../knowledge/analyze.js';
+import { contentWords, headingMatch, headingOf, questionType } from '../knowledge/intent.js';
 import type { WeightedTerm } from '../knowledge/expand.js';
 import { FITTED } from './decision-model.js';
 import { analysed, extractiveAnswer, type ExtractiveAnswer, type Passage } from './extractive.js';
@@ -114,6 +115,19 @@ function offers(passages: readonly Passage[], cited: number): { index: number; h
   return out;
 }
 
+// Words that only point at what a question is about: "your returns policy", "return something".
+const VAGUE = new Set(analyze('something anything thing things stuff policy policies info information'));
+
+/**
+ * A broad question: one subject and a word that only points at it ("What is your returns policy?", "Can I
+ * return something?"). Which of the subject's passages is meant is the visitor's to say: they are offered.
+ */
+function broad(question: string): boolean {
+  const words = new Set(contentWords(question));
+  const subject = [...words].filter((w) => !VAGUE.has(w));
+  return subject.length === 1 && subject.length < words.size;
+}
+
 /** How many of the passages have each term: the vocabulary a question's typing slips are read against. */
 function passageFrequencies(passages: readonly Passage[]): Map<string, number> {
   const df = new Map<string, number>();
@@ -131,7 +145,7 @@ export function decide(question: string, passages: readonly Passage[], asked: re
   const pr = answer.text ? Number(probability(f).toFixed(3)) : 0;
   const cited = answer.cited[0];
   if (answer.text && pr >= t.threshold) return { action: 'answer', probability: pr, features: f, answer };
-  if (cited !== undefined && pr >= t.suggestThreshold && t.suggestThreshold < t.threshold)
+  if (cited !== undefined && (pr >= t.suggestThreshold || broad(question)) && t.suggestThreshold < t.threshold)
     return { action: 'suggest', probability: pr, features: f, answer, suggestions: offers(passages, cited) };
   return { action: 'handoff', probability: pr, features: f, answer };
 }
