@@ -280,7 +280,7 @@ export function WebhooksView({ api, me }: { api: Api; me: AdminMe }) {
       {canWrite ? (
         <form onSubmit={create} class="card">
           <h2>Add an endpoint</h2>
-          <label for="webhook-url">URL (https, a public host)</label>
+          <label for="webhook-url">URL (https and a public host; plain http and localhost in development only)</label>
           <input
             id="webhook-url"
             type="url"
