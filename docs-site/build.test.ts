@@ -16,7 +16,7 @@ import { curlExample, endpointPages, operationPage, operationsOf } from './refer
 // @ts-expect-error: plain .mjs modules without type declarations
 import { sdkPages } from './reference/sdk.mjs';
 // @ts-expect-error: plain .mjs modules without type declarations
-import { boostGuides, QUERY_OPTIONS, SEARCH_OPTIONS } from './search.mjs';
+import { boostGuides, QUERY_OPTIONS, queryTerm, SEARCH_OPTIONS } from './search.mjs';
 
 const {
   buildSite,
@@ -350,12 +350,14 @@ describe('links and search', () => {
     expect(mini.documentCount).toBe(built.indexed);
     const top = (q: string, n = 3) =>
       mini
-        .search(q, { ...(QUERY_OPTIONS as object), boostDocument: boostGuides })
+        .search(q, { ...(QUERY_OPTIONS as object), processTerm: queryTerm, boostDocument: boostGuides })
         .slice(0, n)
         .map((r) => r.id);
     expect(top('verifyWebhook', 1)).toEqual(['/docs/sdk-node-verifywebhook.html']);
     expect(top('allow a domain')).toContain('/docs/api-add-domain.html');
     expect(top('passkeys MFA')).toContain('/docs/team-and-sign-in.html');
+    // A guide is found by words far into it: "signature" first comes some 5,000 characters into Webhooks.
+    expect(top('webhook signature')).toContain('/docs/webhooks.html');
     expect(readFileSync(`${out}search.js`, 'utf8')).toContain('MiniSearch.loadJSON');
     for (const page of ['index', 'api-add-domain', 'sdk-node-parley'])
       expect(readFileSync(`${out}${page}.html`, 'utf8')).toContain('<script src="/docs/search.js" defer></script>');

@@ -21,7 +21,7 @@
   function search(q) {
     return load().then((mini) => {
       // Guides first among near-equals (search.mjs: the tests search the same way).
-      return mini.search(q, { ...PARLEY_QUERY_OPTIONS, boostDocument: PARLEY_BOOST_DOCUMENT });
+      return mini.search(q, { ...PARLEY_QUERY_OPTIONS, processTerm: PARLEY_QUERY_TERM, boostDocument: PARLEY_BOOST_DOCUMENT });
     });
   }
   function item(hit) {

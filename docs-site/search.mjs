@@ -13,6 +13,15 @@ const require = createRequire(import.meta.url);
 export const SEARCH_OPTIONS = { fields: ['title', 'headings', 'text'], storeFields: ['title', 'section'], idField: 'url' };
 /** How the box searches (the browser script and the tests use the same). */
 export const QUERY_OPTIONS = { prefix: true, fuzzy: 0.2, boost: { title: 3, headings: 2 }, combineWith: 'AND' };
+/**
+ * A query's word as the box searches for it: lower case, and none of the little words every page has ("a",
+ * "the", "how"), which prefix search would also match at the start of any longer word. Self-contained: its
+ * source is shipped to the browser.
+ */
+export const queryTerm = (term) => {
+  const t = term.toLowerCase();
+  return /^(?:a|an|the|to|of|in|on|at|by|for|with|and|or|is|are|be|it|i|my|me|we|you|your|how|what|do|does|can)$/.test(t) ? null : t;
+};
 /** Guides first among near-equals: they explain; the reference pages they link to give the detail. Self-contained: its source is shipped to the browser. */
 export const boostGuides = (_id, _term, stored) => (stored && stored.section === 'Guide' ? 2 : 1);
 
@@ -29,10 +38,15 @@ const plain = (html) =>
     .replace(/\s+/g, ' ')
     .trim();
 
-/** A page as a search document: its url, title, section (Guide, API, SDK), headings and text (from `<main>`). */
+/**
+ * A page as a search document: its url, title, section (Guide, API, SDK), headings and text (from `<main>`).
+ * A guide's whole text, as what a reader looks for may be anywhere in it; a reference page's first 4,000
+ * characters, which hold what it is about (the rest is schemas and examples).
+ */
 export function searchDocument(url, title, section, mainHtml) {
   const headings = [...mainHtml.matchAll(/<h[1-3][^>]*>([\s\S]*?)<\/h[1-3]>/g)].map((m) => plain(m[1])).join(' · ');
-  return { url, title, section, headings, text: plain(mainHtml).slice(0, 4000) };
+  const text = plain(mainHtml);
+  return { url, title, section, headings, text: section === 'Guide' ? text : text.slice(0, 4000) };
 }
 
 /** The serialized index for documents made by searchDocument. */
@@ -46,7 +60,7 @@ export function searchIndex(documents) {
 export function searchScript() {
   const umd = readFileSync(join(dirname(require.resolve('minisearch')), '../umd/index.js'), 'utf8').replace(/\n\/\/# sourceMappingURL=.*$/m, '');
   const client = readFileSync(new URL('./search-client.js', import.meta.url), 'utf8');
-  const source = `${umd}\nvar PARLEY_SEARCH_OPTIONS = ${JSON.stringify(SEARCH_OPTIONS)};\nvar PARLEY_QUERY_OPTIONS = ${JSON.stringify(QUERY_OPTIONS)};\nvar PARLEY_BOOST_DOCUMENT = ${boostGuides.toString()};\n${client}`;
+  const source = `${umd}\nvar PARLEY_SEARCH_OPTIONS = ${JSON.stringify(SEARCH_OPTIONS)};\nvar PARLEY_QUERY_OPTIONS = ${JSON.stringify(QUERY_OPTIONS)};\nvar PARLEY_BOOST_DOCUMENT = ${boostGuides.toString()};\nvar PARLEY_QUERY_TERM = ${queryTerm.toString()};\n${client}`;
   const banner = '/*! MiniSearch | MIT License | Copyright 2022 Luca Ongaro | https://github.com/lucaong/minisearch */';
   return transformSync(source, { minify: true, target: 'es2020', legalComments: 'none', banner }).code;
 }
