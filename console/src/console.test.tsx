@@ -1922,7 +1922,7 @@ describe('knowledge', () => {
     });
     await type(el.querySelector<HTMLInputElement>('#knowledge-query')!, 'refund');
     choose(el.querySelector<HTMLSelectElement>('#knowledge-mode')!, 'dense');
-    submit(el.querySelectorAll('form')[1]!);
+    submit(el.querySelector('#knowledge-query')!.closest('form')!);
     await vi.waitFor(() => expect(el.querySelector('.search-mode')?.textContent).toBe('bm25'));
     expect(JSON.parse(calls.find(([c]) => c.endsWith('/knowledge/search'))![1]!)).toEqual({ query: 'refund', limit: 5, mode: 'dense' });
     expect(el.querySelector('.search-mode')!.textContent).toBe('bm25');
