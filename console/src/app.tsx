@@ -94,6 +94,9 @@ function Shell({ client, onSignOut, onMe }: { client: Client; onSignOut: () => v
   const active = useMemo(() => currentView(usable), [usable, hash]);
   // Moving between views moves focus to the new view's heading.
   useEffect(() => heading.current?.focus(), [active]);
+  // Where the views scroll sideways (a phone), the current one is brought into sight.
+  const nav = useRef<HTMLElement>(null);
+  useEffect(() => nav.current?.querySelector('[aria-current="page"]')?.scrollIntoView?.({ block: 'nearest', inline: 'nearest' }), [active]);
   const View = active?.view;
   const member = me.data?.member;
   return (
@@ -116,7 +119,7 @@ function Shell({ client, onSignOut, onMe }: { client: Client; onSignOut: () => v
             Sign out
           </button>
         </header>
-        <nav aria-label="Console">
+        <nav aria-label="Console" ref={nav}>
           {usable.map((v) => (
             <a key={v.id} href={`#${v.id}`} aria-current={v.id === active?.id ? 'page' : undefined}>
               {v.label}

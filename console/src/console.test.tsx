@@ -604,6 +604,19 @@ describe('navigation by role', () => {
     return { el: mount(<App fetchImpl={s.fetchImpl} />), s };
   };
 
+  test('the current view is brought into sight in the navigation (a phone scrolls it sideways)', async () => {
+    const seen: string[] = [];
+    const scroll = vi.spyOn(Element.prototype, 'scrollIntoView').mockImplementation(function (this: Element) {
+      seen.push(this.textContent ?? '');
+    });
+    history.replaceState(null, '', '/console/#team');
+    open('owner');
+    await vi.waitFor(() => expect(seen).toContain('Team'));
+    expect(scroll.mock.calls.at(-1)).toEqual([{ block: 'nearest', inline: 'nearest' }]);
+    scroll.mockRestore();
+    history.replaceState(null, '', '/console/');
+  });
+
   test('an agent sees the inbox, approvals, knowledge, reports, PII test, the team (read-only) and their account', async () => {
     const { el } = open('agent');
     await vi.waitFor(() =>
