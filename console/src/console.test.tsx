@@ -1920,6 +1920,7 @@ describe('knowledge', () => {
         });
       }
       if (call.endsWith('/knowledge/embeddings')) return json({ model: null, embedded: 0, pending: 0 });
+      if (call.endsWith('/knowledge/jobs')) return json({ jobs: [] });
       return init?.method === 'POST' ? json({ sources: [{ ...source, changed: true }] }, 201) : json({ sources: [source] });
     });
     const el = mount(<KnowledgeView api={api} />);

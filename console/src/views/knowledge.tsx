@@ -12,7 +12,7 @@ const running = (j: CrawlJob) => j.status === 'queued' || j.status === 'running'
 
 export function KnowledgeView({ api, pollMs = CRAWL_POLL_MS }: { api: Api; pollMs?: number }) {
   const list = useLoad(() => api<{ sources: KnowledgeSource[] }>('GET', '/knowledge/sources'));
-  const jobs = useLoad(() => api<{ jobs?: CrawlJob[] }>('GET', '/knowledge/jobs'));
+  const jobs = useLoad(() => api<{ jobs: CrawlJob[] }>('GET', '/knowledge/jobs'));
   const crawls = jobs.data?.jobs ?? [];
   const action = useAction();
   const web = useAction();

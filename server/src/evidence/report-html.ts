@@ -1,8 +1,7 @@
 // report.html: the report as a self-contained page (no scripts, no external resources), so it opens
 // offline as it was signed.
+import { escapeHtml as esc } from '../http/html.js';
 import type { Block, Report, Run } from './report.js';
-
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const runs = (rs: Run[]) =>
   rs

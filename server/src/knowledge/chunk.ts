@@ -25,8 +25,14 @@ export function slug(heading: string): string {
     .replace(/\s+/g, '-');
 }
 
-/** A Markdown heading's text without its emphasis marks: the section's title, and what its anchor is made of. */
-export const headingText = (heading: string) => heading.replace(/[*_`]/g, '').trim();
+/**
+ * A Markdown ATX heading line ("## Refund timing"): its level and its text without emphasis marks (the
+ * section's title, and what its anchor is made of), or null for any other line.
+ */
+export function markdownHeading(line: string): { level: number; text: string } | null {
+  const h = /^(#{1,6})\s+(.+?)\s*#*\s*$/.exec(line);
+  return h ? { level: h[1]!.length, text: h[2]!.replace(/[*_`]/g, '').trim() } : null;
+}
 
 const words = (s: string) => s.split(/\s+/).filter(Boolean).length;
 export const hashText = (s: string) => createHash('sha256').update(s.replace(/\s+/g, ' ').trim()).digest();
@@ -49,11 +55,10 @@ function sections(markdown: string, docTitle: string, headings: boolean): Sectio
   };
   for (const line of markdown.split(/\r?\n/)) {
     if (/^\s*(```|~~~)/.test(line)) fence = !fence;
-    const h = fence || !headings ? null : /^(#{1,6})\s+(.+?)\s*#*\s*$/.exec(line);
+    const h = fence || !headings ? null : markdownHeading(line);
     if (h) {
       push();
-      const level = h[1]!.length;
-      const text = headingText(h[2]!);
+      const { level, text } = h;
       path.length = level - 1;
       path[level - 1] = text;
       out.push({ path: [docTitle, ...path.filter(Boolean)], anchor: slug(text), paragraphs: [] });

@@ -1,8 +1,7 @@
 // The demo knowledge's Markdown as the demo shop's help page, so a citation in a demo answer leads to its
 // section: headings get the anchors the knowledge chunker gives them, and the rest is paragraphs.
-import { headingText, slug } from '../knowledge/chunk.js';
-
-const esc = (t: string) => t.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+import { escapeHtml as esc } from '../http/html.js';
+import { markdownHeading, slug } from '../knowledge/chunk.js';
 
 export function helpPage(markdown: string): string {
   const blocks: string[] = [];
@@ -13,12 +12,11 @@ export function helpPage(markdown: string): string {
     para = [];
   };
   for (const line of markdown.split(/\r?\n/)) {
-    const h = /^(#{1,6})\s+(.+?)\s*#*\s*$/.exec(line);
+    const h = markdownHeading(line);
     if (h) {
       flush();
-      const text = headingText(h[2]!);
-      if (h[1]!.length === 1 && title === 'Help') title = text;
-      blocks.push(`<h${h[1]!.length} id="${esc(slug(text))}">${esc(text)}</h${h[1]!.length}>`);
+      if (h.level === 1 && title === 'Help') title = h.text;
+      blocks.push(`<h${h.level} id="${esc(slug(h.text))}">${esc(h.text)}</h${h.level}>`);
     } else if (line.trim()) para.push(line.trim());
     else flush();
   }
