@@ -77,6 +77,8 @@ export async function verifyIdentityToken(tx: Tx, keyring: Keyring, jwks: JwksCa
     throw invalid('The identity token failed verification.');
   }
   const { sub, iat, exp, jti } = payload as Required<Pick<JWTPayload, 'sub' | 'iat' | 'exp' | 'jti'>>;
+  // jose checks the types of the time claims only; a host's bug may send a number as sub or jti.
+  if (typeof sub !== 'string' || typeof jti !== 'string') throw invalid("The identity token's sub and jti claims must be strings.");
   if (exp - iat > MAX_LIFETIME_S) throw invalid('Identity tokens may live at most 10 minutes.');
   if (iat > Date.now() / 1000 + SKEW_S) throw invalid('The identity token was issued in the future.');
   if (sub.length > 256 || jti.length > 256) throw invalid('The identity token claims are too long.');

@@ -242,6 +242,14 @@ describe('Sign-In Pro', () => {
       .sign(opts.key ?? Buffer.from(secret.split('_').slice(2).join('_'), 'base64url'));
   };
 
+  /** Signs raw claims (any JSON types) with the tenant's secret, as a buggy host might. */
+  const signedClaims = (claims: Record<string, unknown>) => {
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT({ aud: 'parley:identity', iat: now, exp: now + 60, ...claims })
+      .setProtectedHeader({ alg: 'HS256', kid })
+      .sign(Buffer.from(secret.split('_').slice(2).join('_'), 'base64url'));
+  };
+
   beforeAll(async () => {
     const res = await call(t.url, 'POST', '/v1/admin/identity/secrets', { key: a.secretKey });
     expect(res.status).toBe(201);
@@ -296,6 +304,9 @@ describe('Sign-In Pro', () => {
     ['for another audience', () => hsToken({ sub: 'u' }, { aud: 'someone-else' })],
     ['signed with another secret', () => hsToken({ sub: 'u' }, { key: Buffer.alloc(32, 1) })],
     ['with an unknown kid', () => hsToken({ sub: 'u' }, { kidOverride: 'ffffffffffffffff' })],
+    // Correctly signed, but claims that are not strings: refused as invalid, not a 500 with a stack in the log.
+    ['whose sub is a number', () => signedClaims({ sub: 123, jti: crypto.randomUUID() })],
+    ['whose jti is a number', () => signedClaims({ sub: 'u', jti: 5 })],
     [
       'alg none',
       async () => {
