@@ -305,7 +305,7 @@ export const SYNONYM_GROUP = /^[^=]+(=[^=]+)+$/;
  * request with the `Parley-Approval` header naming the approved proposal.
  */
 export const ADMIN_OPERATIONS = [
-  /** Creating an API key that holds `keys:write` or `pii:reveal`. */
+  /** Granting `keys:write` or `pii:reveal`: creating or rotating a key that holds them, inviting or promoting an owner or admin. */
   'keys.privileged',
   /** Setting, changing (model, base URL, key) or removing an AI provider. */
   'ai.provider',
@@ -323,7 +323,7 @@ export const ADMIN_OPERATIONS = [
 export type AdminOperation = (typeof ADMIN_OPERATIONS)[number];
 /** Each admin operation as a person reads it (the console's checklist and approvals, the approvers' email). */
 export const ADMIN_OPERATION_LABELS: Readonly<Record<AdminOperation, string>> = {
-  'keys.privileged': 'Create or rotate a key with keys:write or pii:reveal',
+  'keys.privileged': 'Create or rotate a key with keys:write or pii:reveal, or make an admin',
   'ai.provider': 'Change the AI provider',
   'identity.mode': 'Change Sign-In Pro mode',
   'signin.relax': 'Turn off MFA or SSO enforcement',

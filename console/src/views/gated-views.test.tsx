@@ -1,6 +1,6 @@
 // The views whose requests a tenant may gate behind a second admin's approval, met with a 202: creating a
 // privileged key, setting the AI provider, changing Sign-In Pro's mode, saving the sign-in policy,
-// scheduling the workspace's deletion, and the "Require approval for" checklist in Settings (saved with the
+// inviting an admin or making a member one, scheduling the workspace's deletion, and the "Require approval for" checklist in Settings (saved with the
 // settings request; taking an operation off may itself wait).
 // Each waits with its form held, polls the proposal, and once it is approved Finish repeats the same request
 // with Parley-Approval and shows its result. The server is a stand-in answering the rail's contract.
@@ -12,6 +12,7 @@ import { KeysView } from './keys.js';
 import { ProviderView } from './provider.js';
 import { SettingsView } from './settings.js';
 import { SignInSettingsView } from './signin-settings.js';
+import { TeamView } from './team.js';
 
 const ID = '77777777-7777-4777-8777-777777777777';
 const proposal = (operation: string, status: string, args: unknown, decisions: unknown[] = []) => ({
@@ -93,7 +94,7 @@ describe('creating a privileged key', () => {
     await act(() => el.querySelector<HTMLInputElement>('input[type=checkbox]')!.click());
     await submit(el.querySelector('#key-name')!.closest('form')!);
     await vi.waitFor(() => expect(el.textContent).toContain('Waiting for another admin’s approval'));
-    expect(el.querySelector('.gated')!.textContent).toContain('Create or rotate a key with keys:write or pii:reveal');
+    expect(el.querySelector('.gated')!.textContent).toContain('Create or rotate a key with keys:write or pii:reveal, or make an admin');
     expect(button(el, 'Create key').disabled).toBe(true);
     expect(el.querySelector<HTMLInputElement>('#key-name')!.disabled).toBe(true);
     expect(el.querySelector<HTMLFieldSetElement>('#key-name ~ fieldset')!.disabled).toBe(true);
@@ -283,7 +284,7 @@ describe('settings: which operations need approval, and deleting the workspace',
     await vi.waitFor(() => expect(box(el, 'Delete the workspace').checked).toBe(true));
     const labels = [...checklist(el).querySelectorAll('label.check')].map((l) => l.textContent!.trim());
     expect(labels).toEqual([
-      'Create or rotate a key with keys:write or pii:reveal',
+      'Create or rotate a key with keys:write or pii:reveal, or make an admin',
       'Change the AI provider',
       'Change Sign-In Pro mode',
       'Turn off MFA or SSO enforcement',
@@ -382,5 +383,86 @@ describe('settings: which operations need approval, and deleting the workspace',
       { body: { graceDays: 7 }, approval: ID },
     ]);
     expect(document.activeElement).toBe(el.querySelector('#delete-workspace-title'));
+  });
+});
+
+describe('making an admin', () => {
+  const member = {
+    id: '00000000-0000-4000-8000-0000000000b0',
+    email: 'bo@acme.example',
+    displayName: 'Bo',
+    role: 'agent',
+    status: 'active',
+    mfa: { totp: false, passkeys: 0 },
+    lastSignInAt: null,
+    createdAt: '2027-01-15T08:00:00.000Z',
+  };
+  const invite = {
+    id: '00000000-0000-4000-8000-0000000000c0',
+    email: 'cy@acme.example',
+    role: 'admin',
+    delivery: 'log',
+    inviteUrl: 'http://localhost/console/#invite=inv_x',
+    expiresAt: '2027-01-22T08:00:00.000Z',
+    acceptedAt: null,
+    revokedAt: null,
+    createdAt: '2027-01-15T08:00:00.000Z',
+  };
+
+  test('an invitation for an admin waits, then Finish sends the same invitation with the approval', async () => {
+    let status = 'pending';
+    const g = gatedRoute(
+      'keys.privileged',
+      () => status,
+      () => json({ invite }, 201),
+    );
+    const { api, calls } = server({
+      'GET /v1/admin/members': () => ({ members: [member] }),
+      'GET /v1/admin/invites': () => ({ invites: [] }),
+      'POST /v1/admin/invites': g.route,
+      ...g.poll,
+    });
+    const el = mount(<TeamView api={api} me={me('owner')} />);
+    await vi.waitFor(() => expect(el.textContent).toContain('bo@acme.example'));
+    await type(el.querySelector<HTMLInputElement>('#invite-email')!, 'cy@acme.example');
+    const role = el.querySelector<HTMLSelectElement>('#invite-role')!;
+    await act(() => {
+      role.value = 'admin';
+      role.dispatchEvent(new Event('change'));
+    });
+    await submit(el.querySelector('#invite-email')!.closest('form')!);
+    await vi.waitFor(() => expect(el.textContent).toContain('Waiting for another admin’s approval'));
+    expect(button(el, 'Send invitation').disabled).toBe(true);
+    expect(el.textContent).not.toContain('Invitation for cy@acme.example created');
+    status = 'approved';
+    await approvedAfterPolls(el);
+    await act(() => button(el, 'Finish').click());
+    await vi.waitFor(() => expect(el.textContent).toContain('Invitation for cy@acme.example created'));
+    expect(sent(calls, 'POST /v1/admin/invites')).toEqual([
+      { body: { email: 'cy@acme.example', role: 'admin' }, approval: null },
+      { body: { email: 'cy@acme.example', role: 'admin' }, approval: ID },
+    ]);
+  });
+
+  test("a member's new role waits in their row while it is proposed", async () => {
+    const g = gatedRoute(
+      'keys.privileged',
+      () => 'pending',
+      () => ({ member: { ...member, role: 'admin' } }),
+    );
+    const { api } = server({
+      'GET /v1/admin/members': () => ({ members: [member] }),
+      'GET /v1/admin/invites': () => ({ invites: [] }),
+      [`PATCH /v1/admin/members/${member.id}`]: g.route,
+      ...g.poll,
+    });
+    const el = mount(<TeamView api={api} me={me('owner')} />);
+    await vi.waitFor(() => expect(el.textContent).toContain('bo@acme.example'));
+    const select = el.querySelector<HTMLSelectElement>('select[aria-label="Role of Bo"]')!;
+    await act(() => {
+      select.value = 'admin';
+      select.dispatchEvent(new Event('change'));
+    });
+    await vi.waitFor(() => expect(el.querySelector('.row-problem')!.textContent).toContain('Waiting for another admin’s approval'));
   });
 });

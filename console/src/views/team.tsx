@@ -6,6 +6,7 @@ import { ROLE_DESCRIPTIONS, ROLES } from '@parley/protocol/constants';
 import { useState } from 'preact/hooks';
 import type { ViewProps } from '../app.js';
 import { ProblemView, ScrollingTable, useAction, useLoad, When } from '../components.js';
+import { GatedStatus, useGated } from '../gated.js';
 
 /** The roles the viewer may hand out: only an owner grants ownership. */
 export const grantableRoles = (viewer: string | undefined): readonly Role[] => (viewer === 'owner' ? ROLES : ROLES.filter((r) => r !== 'owner'));
@@ -34,16 +35,15 @@ function MemberRow({
   onChanged: () => void;
 }) {
   const action = useAction();
+  // Making someone an admin waits for another admin's approval where the tenant asks for it.
+  const patched = useGated(api, onChanged);
   const [notice, setNotice] = useState('');
   const self = me.member?.id === member.id;
   const roles = grantableRoles(me.member?.role);
   // An admin cannot change an owner's role (the server refuses); show the select only where it can work.
   const roleEditable = canWrite && (me.member?.role === 'owner' || member.role !== 'owner');
-  const patch = (body: { role?: Role; status?: Member['status'] }) =>
-    void action.run(async () => {
-      await api('PATCH', `/members/${member.id}`, body);
-      onChanged();
-    });
+  const busy = action.busy || patched.busy;
+  const patch = (body: { role?: Role; status?: Member['status'] }) => void patched.send('PATCH', `/members/${member.id}`, body);
   const disable = () => {
     const ask = self
       ? 'Disable your own account? You are signed out at once and cannot sign in again until another owner or admin enables you.'
@@ -87,7 +87,7 @@ function MemberRow({
             <select
               aria-label={`Role of ${member.displayName}`}
               value={member.role}
-              disabled={action.busy}
+              disabled={busy}
               onChange={(e) => patch({ role: e.currentTarget.value as Role })}
             >
               {(roles.includes(member.role) ? roles : [member.role, ...roles]).map((r) => (
@@ -114,29 +114,30 @@ function MemberRow({
             <button
               type="button"
               class="small secondary"
-              disabled={action.busy}
+              disabled={busy}
               onClick={() => (member.status === 'active' ? disable() : patch({ status: 'active' }))}
             >
               {member.status === 'active' ? 'Disable' : 'Enable'}
             </button>
             {!self && (member.mfa.totp || member.mfa.passkeys > 0) ? (
-              <button type="button" class="small secondary" disabled={action.busy} onClick={resetMfa}>
+              <button type="button" class="small secondary" disabled={busy} onClick={resetMfa}>
                 Reset MFA
               </button>
             ) : null}
-            <button type="button" class="small secondary" disabled={action.busy} onClick={endSessions}>
+            <button type="button" class="small secondary" disabled={busy} onClick={endSessions}>
               End sessions
             </button>
-            <button type="button" class="small danger" disabled={action.busy} onClick={remove}>
+            <button type="button" class="small danger" disabled={busy} onClick={remove}>
               Remove
             </button>
           </td>
         ) : null}
       </tr>
-      {action.problem || notice ? (
+      {action.problem || patched.problem || patched.gate.step !== 'idle' || notice ? (
         <tr class="row-problem">
           <td colSpan={canWrite ? 7 : 6}>
-            <ProblemView problem={action.problem} />
+            <ProblemView problem={action.problem ?? patched.problem} />
+            <GatedStatus gated={patched} />
             {notice ? (
               <p class="muted" role="status">
                 {notice}
@@ -232,15 +233,16 @@ export function TeamView({ api, me }: ViewProps) {
   const [role, setRole] = useState<Role>('agent');
   const [invitesKey, setInvitesKey] = useState(0);
   const [sent, setSent] = useState<Invite | null>(null);
-  const invite = useAction();
+  // Inviting an admin waits for another admin's approval where the tenant asks for it.
+  const invite = useGated<{ invite: Invite }>(api, (r) => {
+    setSent(r.invite);
+    setEmail('');
+    setInvitesKey((n) => n + 1);
+  });
   const submit = (e: Event) => {
     e.preventDefault();
-    void invite.run(async () => {
-      const r = await api<{ invite: Invite }>('POST', '/invites', { email: email.trim(), role });
-      setSent(r.invite);
-      setEmail('');
-      setInvitesKey((n) => n + 1);
-    });
+    setSent(null);
+    void invite.send('POST', '/invites', { email: email.trim(), role });
   };
   return (
     <div class="team">
@@ -289,9 +291,10 @@ export function TeamView({ api, me }: ViewProps) {
             <p id="invite-role-help" class="muted">
               {ROLE_DESCRIPTIONS[role]}
             </p>
-            <button type="submit" disabled={invite.busy || !email.trim()}>
+            <button type="submit" disabled={invite.busy || invite.gate.step === 'waiting' || !email.trim()}>
               Send invitation
             </button>
+            <GatedStatus gated={invite} />
             {sent ? (
               <p role="status">
                 Invitation for {sent.email} created{sent.delivery === 'smtp' ? ' and sent by email' : ''}.

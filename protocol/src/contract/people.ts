@@ -315,12 +315,12 @@ export const peopleOperations = operations([
     tag: TEAM,
     summary: 'Change a member’s role, status or name',
     description:
-      'Only an owner grants or changes ownership, and a tenant always keeps an active owner (a 409 otherwise). Disabling a member ends their sessions. Audited as `member.role_change`, `member.disable`, `member.enable`, `member.rename`.',
+      'Only an owner grants or changes ownership, and a tenant always keeps an active owner (a 409 otherwise). Any other role is granted only by a caller holding every capability it holds (a 403 names the first one missing); granting an admin’s role waits for approval when `keys.privileged` is on the approvals list. Disabling a member ends their sessions. Audited as `member.role_change`, `member.disable`, `member.enable`, `member.rename`.',
     security: ['admin'],
     capability: 'members:write',
     params: IdParams,
     body: UpdateMemberRequest,
-    responses: { 200: { description: 'The member as changed.', schema: MemberResponse } },
+    responses: { ...proposed('keys.privileged'), 200: { description: 'The member as changed.', schema: MemberResponse } },
   },
   {
     operationId: 'removeMember',
@@ -377,11 +377,11 @@ export const peopleOperations = operations([
     tag: TEAM,
     summary: 'Invite a person',
     description:
-      'The link is emailed (or, without an SMTP server, returned as `inviteUrl`). Only an owner invites an owner; someone already a member is a 409. Audited as `member.invite`.',
+      'The link is emailed (or, without an SMTP server, returned as `inviteUrl`). Only an owner invites an owner, and the caller must hold every capability of the role it invites to (a 403 names the first one missing); inviting an admin waits for approval when `keys.privileged` is on the approvals list. Someone already a member is a 409. Audited as `member.invite`.',
     security: ['admin'],
     capability: 'members:write',
     body: CreateInviteRequest,
-    responses: { 201: { description: 'The invitation.', schema: CreatedInviteResponse } },
+    responses: { ...proposed('keys.privileged'), 201: { description: 'The invitation.', schema: CreatedInviteResponse } },
   },
   {
     operationId: 'revokeInvite',

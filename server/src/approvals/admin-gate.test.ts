@@ -388,7 +388,7 @@ describe('the database', () => {
     expect(to).toEqual([people.owner.email, people.owner2.email].sort());
     // Unfolded: long headers continue on indented lines, quoted-printable lines end in '='.
     const mail = smtp.inbox[0]!.raw.replace(/\r?\n[ \t]+/g, ' ').replace(/=\r?\n/g, '');
-    expect(mail).toContain('Subject: Approval needed: Create or rotate a key with keys:write or pii:reveal');
+    expect(mail).toContain('Subject: Approval needed: Create or rotate a key with keys:write or pii:reveal, or make an admin');
     expect(mail).toContain(`${t.config.publicUrl}/console/#approvals`);
     expect(mail).toContain('in Gate A');
     // The request is read in the console, signed in: not its arguments in an email.

@@ -1,7 +1,7 @@
 // People: invitations, password sign-in, console sessions in cookies (rotation, reuse, timeouts),
 // CSRF, the last-owner rule, removal ending sessions at once, and attribution in the audit log.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { AdminMeResponse } from '@parley/protocol';
+import { AdminMeResponse, ROLE_CAPABILITIES } from '@parley/protocol';
 import argon2 from 'argon2';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { ConsoleClient, parseSetCookies, signedInMember, STRONG_PASSWORD } from '../test/console.js';
@@ -26,6 +26,7 @@ const auditOf = async (tenant: CreatedTenant, action: string) =>
       metadata: Record<string, unknown>;
     }[]
   ).filter((e) => e.action === action);
+const AGENT_CAPABILITIES = ROLE_CAPABILITIES.agent;
 const count = async (sql: string, params: unknown[] = []) =>
   Number((await t.runtime.db.withOwner((tx) => tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM (${sql}) x`, params))).rows[0]!.n);
 
@@ -99,6 +100,55 @@ describe('invitations', () => {
       (await call(t.url, 'POST', '/v1/admin/invites', { key: acme.secretKey, body: { email: 'boss@acme.example', role: 'owner' } })).status,
     ).toBe(403);
     expect((await admin.client.call('POST', '/v1/admin/invites', { email: 'helper@acme.example', role: 'agent' })).status).toBe(201);
+  });
+
+  test('a key that may manage members grants no role holding more than the key does (the escalation attack)', async () => {
+    const ten = await t.tenant('Narrow', ['narrow.example']);
+    const made = await call(t.url, 'POST', '/v1/admin/api-keys', {
+      key: ten.secretKey,
+      body: { name: 'members only', capabilities: ['members:read', 'members:write'] },
+    });
+    const narrow = made.body.secret as string;
+    const invite = await call(t.url, 'POST', '/v1/admin/invites', { key: narrow, body: { email: 'escalate@narrow.example', role: 'admin' } });
+    expect(invite.status).toBe(403);
+    expect(invite.body.type).toBe('/docs/problems/missing-capability');
+    const agent = await signedInMember(t, ten.tenant.id, 'agent');
+    expect((await call(t.url, 'PATCH', `/v1/admin/members/${agent.memberId}`, { key: narrow, body: { role: 'admin' } })).status).toBe(403);
+    expect((await call(t.url, 'PATCH', `/v1/admin/members/${agent.memberId}`, { key: narrow, body: { role: 'analyst' } })).status).toBe(403);
+    // What the key holds all of, it may still grant: a role of members:read alone is none, so nothing here;
+    // a key with an agent's capabilities invites an agent.
+    const agentKey = await call(t.url, 'POST', '/v1/admin/api-keys', {
+      key: ten.secretKey,
+      body: { name: 'team lead', capabilities: ['members:write', ...AGENT_CAPABILITIES] },
+    });
+    expect(
+      (await call(t.url, 'POST', '/v1/admin/invites', { key: agentKey.body.secret, body: { email: 'helper@narrow.example', role: 'agent' } })).status,
+    ).toBe(201);
+    expect(await count("SELECT 1 FROM members WHERE tenant_id = $1 AND role = 'admin'", [ten.tenant.id])).toBe(0);
+    expect(await count('SELECT 1 FROM member_invites WHERE tenant_id = $1 AND role = $2', [ten.tenant.id, 'admin'])).toBe(0);
+  });
+
+  test("with keys.privileged marked high risk, making an admin waits for another person's approval", async () => {
+    const ten = await t.tenant('Gated people', ['gated-people.example']);
+    const owner = await signedInMember(t, ten.tenant.id, 'owner');
+    const approver = await signedInMember(t, ten.tenant.id, 'admin');
+    const agent = await signedInMember(t, ten.tenant.id, 'agent');
+    expect((await owner.client.call('PATCH', '/v1/admin/settings', { approvals: { operations: ['keys.privileged'] } })).status).toBe(200);
+    const invite = await owner.client.call('POST', '/v1/admin/invites', { email: 'second@gated-people.example', role: 'admin' });
+    expect(invite.status).toBe(202);
+    expect(invite.body.proposal).toMatchObject({ operation: 'keys.privileged', status: 'pending' });
+    const promote = await owner.client.call('PATCH', `/v1/admin/members/${agent.memberId}`, { role: 'admin' });
+    expect(promote.status).toBe(202);
+    expect(await count("SELECT 1 FROM members WHERE tenant_id = $1 AND role = 'admin'", [ten.tenant.id])).toBe(1);
+    // Approved by the other admin, the same request repeated with the approval runs once.
+    const id = promote.body.proposal.id as string;
+    expect((await approver.client.call('POST', `/v1/admin/approvals/${id}/approve`, {})).status).toBe(200);
+    const again = await owner.client.call('PATCH', `/v1/admin/members/${agent.memberId}`, { role: 'admin' }, { 'Parley-Approval': id });
+    expect(again.status).toBe(200);
+    expect(again.body.member.role).toBe('admin');
+    // Roles without keys:write or pii:reveal are not held back.
+    expect((await owner.client.call('POST', '/v1/admin/invites', { email: 'third@gated-people.example', role: 'agent' })).status).toBe(201);
+    expect((await owner.client.call('PATCH', `/v1/admin/members/${approver.memberId}`, { role: 'analyst' })).status).toBe(200);
   });
 });
 

@@ -2,6 +2,7 @@
 // (`/v1/admin`, behind adminAuth, each route with its capability from the one permission table).
 import {
   AcceptInviteRequest,
+  capabilitiesOf,
   ChangePasswordRequest,
   CreateInviteRequest,
   InvitePreviewRequest,
@@ -9,6 +10,7 @@ import {
   SignInPolicySchema,
   SsoStartRequest,
   UpdateMemberRequest,
+  type MemberRole,
 } from '@parley/protocol';
 import { Router } from 'express';
 import { gated } from '../approvals/gate.js';
@@ -17,6 +19,7 @@ import { clientAddress, sameOriginOnly, sameOriginRead } from '../http/csrf.js';
 import { route } from '../http/routes.js';
 import { parse, uuidParam } from '../http/validate.js';
 import { requireCapability as can, requireMember } from '../tenants/auth.js';
+import { isPrivileged } from '../tenants/service.js';
 import { relaxes } from './policy.js';
 import * as svc from './service.js';
 import { finishSignIn, passwordSignIn, signOut, type SignInDeps } from './sign-in.js';
@@ -27,6 +30,9 @@ export interface PeopleRouteDeps extends SignInDeps {
 }
 
 /** `/v1/auth`: signing in and out. Each request must come from our own pages (login CSRF). */
+/** A role that holds keys:write or pii:reveal: granting it is what `keys.privileged` holds back, as for a key. */
+const grantsPrivilege = (role: MemberRole) => isPrivileged(capabilitiesOf(role));
+
 export function authRoutes(deps: PeopleRouteDeps): Router {
   const r = Router();
   const origin = new URL(deps.config.publicUrl).origin;
@@ -116,7 +122,10 @@ export function peopleAdminRoutes(deps: PeopleRouteDeps): Router {
       can('members:write'),
       async (req, res) => {
         const body = parse(UpdateMemberRequest, req.body);
-        res.json({ member: await svc.updateMember(deps, adminCtx(req), uuidParam(req), body) });
+        const id = uuidParam(req);
+        const op = { operation: 'keys.privileged' as const, applies: !!body.role && grantsPrivilege(body.role), arguments: { member: id, ...body } };
+        const out = await gated(deps, req, res, op, () => svc.updateMember(deps, adminCtx(req), id, body));
+        if (out) res.json({ member: out.value });
       },
     ],
     delete: [
@@ -141,8 +150,9 @@ export function peopleAdminRoutes(deps: PeopleRouteDeps): Router {
       async (req, res) => {
         const body = parse(CreateInviteRequest, req.body);
         const ctx = adminCtx(req);
-        const { invite } = await svc.createInvite(deps, { ...ctx, role: ctx.admin.member?.role ?? null }, body);
-        res.status(201).set('Cache-Control', 'no-store').json({ invite });
+        const op = { operation: 'keys.privileged' as const, applies: grantsPrivilege(body.role), arguments: body };
+        const out = await gated(deps, req, res, op, () => svc.createInvite(deps, { ...ctx, role: ctx.admin.member?.role ?? null }, body));
+        if (out) res.status(201).set('Cache-Control', 'no-store').json({ invite: out.value.invite });
       },
     ],
   });

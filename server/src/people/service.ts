@@ -1,13 +1,22 @@
 // Members and invitations: the rules. A tenant always keeps an active owner; only an owner grants or
 // removes ownership; removing or disabling a member ends their sessions in the same transaction.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { PLATFORM_ROLE, type Invite, type Member, type MemberRole, type Role, type SignInPolicy, type SignInPolicyRead } from '@parley/protocol';
+import {
+  capabilitiesOf,
+  PLATFORM_ROLE,
+  type Invite,
+  type Member,
+  type MemberRole,
+  type Role,
+  type SignInPolicy,
+  type SignInPolicyRead,
+} from '@parley/protocol';
 import { PLATFORM_TENANT } from '../db/index.js';
 import type { AuditLog } from '../audit/log.js';
 import type { Config } from '../config.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Db, Tx } from '../db/types.js';
-import { DomainError } from '../errors.js';
+import { assertWithin, DomainError } from '../errors.js';
 import type { AdminAuth, RequestCtx } from '../http/context.js';
 import { hashToken } from '../sessions/refresh-family.js';
 import type { Mailer } from './mailer.js';
@@ -46,10 +55,14 @@ export async function listMembers(deps: PeopleDeps, ctx: AdminCtx): Promise<Memb
   return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => withFactors(tx, await store.listMembers(tx)));
 }
 
-/** Ownership moves only by an owner's hand: keys and admins cannot grant it, take it, or touch an owner. */
+/**
+ * Ownership moves only by an owner's hand: keys and admins cannot grant it, take it, or touch an owner.
+ * Any other role is granted only by a caller holding all it holds (a members:write key makes no admin).
+ */
 function assertMayManage(ctx: AdminCtx, target: store.MemberRow, newRole?: Role): void {
   const touchesOwner = target.role === 'owner' || newRole === 'owner';
   if (touchesOwner && callerRole(ctx) !== 'owner') throw new DomainError('forbidden', 'Only an owner can grant, change or remove ownership.');
+  if (newRole && newRole !== target.role) assertWithin(ctx.admin.capabilities, capabilitiesOf(newRole));
 }
 
 async function assertKeepsAnOwner(tx: Tx, target: store.MemberRow, stillOwner: boolean): Promise<void> {
@@ -196,13 +209,14 @@ export type InviteDeps = Pick<PeopleDeps, 'db' | 'audit' | 'keyring' | 'config' 
 /** Invites `email` as `role`. Returns the invite (its link only for `log` delivery) and the link itself, for the CLI. */
 export async function createInvite(
   deps: InviteDeps,
-  ctx: RequestCtx & { tenantId: string; role: MemberRole | null },
+  ctx: RequestCtx & { tenantId: string; role: MemberRole | null; admin?: AdminAuth },
   input: { email: string; role: MemberRole },
 ): Promise<{ invite: Invite; url: string }> {
   // The CLI and platform operators provision owners; inside a tenant only an owner makes another.
   if (input.role === 'owner' && ctx.role !== 'owner' && ctx.actor.type !== 'cli' && ctx.actor.type !== 'platform') {
     throw new DomainError('forbidden', 'Only an owner can invite another owner.');
   }
+  if (ctx.admin) assertWithin(ctx.admin.capabilities, capabilitiesOf(input.role));
   if ((input.role === PLATFORM_ROLE) !== (ctx.tenantId === PLATFORM_TENANT)) {
     throw new DomainError('invalid_input', 'Operators belong to the platform, and only operators do.', {
       errors: [{ path: '/role', message: 'not a role here', code: 'invalid_role' }],

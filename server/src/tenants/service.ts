@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../audit/log.js';
 import type { Db, Tx } from '../db/index.js';
 import type { AdminAuth, RequestCtx } from '../http/context.js';
-import { DomainError, missingCapability } from '../errors.js';
+import { assertWithin, DomainError } from '../errors.js';
 import { DomainPatternError, formatPattern, parsePattern, type DomainPattern } from './domains.js';
 import { newPublishableKey, newSecretKey } from './secrets.js';
 import { keyCreated } from '../webhooks/events.js';
@@ -148,12 +148,6 @@ async function insertKey(
   });
   await keyCreated(tx, tenantId, { id, name: k.name, prefix: k.prefix, capabilities: k.capabilities });
   return toApiKey(row);
-}
-
-/** A key may only hand out, rotate or revoke capabilities it holds itself. */
-function assertWithin(held: Set<Capability>, wanted: Capability[]): void {
-  const missing = wanted.find((c) => !held.has(c));
-  if (missing) throw missingCapability(missing);
 }
 
 export async function listKeys(deps: TenantDeps, ctx: RequestCtx & { tenantId: string }): Promise<ApiKey[]> {
