@@ -297,6 +297,41 @@ describe('the rail', () => {
     expect(endpoint.calls).toHaveLength(2);
   });
 
+  test("two keys are not two people: a sensitive proposal counts a key as its maker's decision, and a key no person made as none", async () => {
+    const id = await defineAction('sensitive');
+    const { v, conversation } = await visitor();
+    endpoint.calls = [];
+    const key = async (by: { key: string } | { client: ConsoleClient }, capabilities: string[]) => {
+      const body = { name: `decider ${crypto.randomUUID().slice(0, 6)}`, capabilities };
+      const res =
+        'key' in by
+          ? await call(t.url, 'POST', '/v1/admin/api-keys', { key: by.key, body })
+          : await by.client.call('POST', '/v1/admin/api-keys', body);
+      expect(res.status, res.text).toBe(201);
+      return res.body.secret as string;
+    };
+    const approveWith = (secret: string, pid: string) => call(t.url, 'POST', `/v1/admin/approvals/${pid}/approve`, { key: secret, body: {} });
+    // The attack: a key that makes keys mints a second decider; together they executed the action.
+    const maker = await key({ key: a.secretKey }, ['approvals:decide', 'keys:write']);
+    const minted = await key({ key: maker }, ['approvals:decide']);
+    const p1 = (await ask(v, conversation, id)).body.proposal.id as string;
+    expect((await approveWith(maker, p1)).body.proposal.status).toBe('pending');
+    expect((await approveWith(minted, p1)).body.proposal.status).toBe('pending');
+    // A key a person made counts as that person: with another person's approval, that is two.
+    const admin = people.admin!;
+    const own = await key(admin, ['approvals:decide']);
+    const p2 = (await ask(v, conversation, id)).body.proposal.id as string;
+    expect((await approveWith(own, p2)).body.proposal.status).toBe('pending');
+    expect((await approveAs('agent1', p2)).body.proposal.status).toBe('executed');
+    expect(endpoint.calls).toHaveLength(1);
+    // The database counts the same way: two keys no person made do not approve, even written directly.
+    await expect(
+      t.runtime.db.withTenant(a.tenant.id, { requestId: null }, (tx) =>
+        tx.query("UPDATE approval_proposals SET status = 'approved' WHERE id = $1", [p1]),
+      ),
+    ).rejects.toThrow(/approval rail/);
+  });
+
   test('expiry: the sweep expires a pending proposal past its time; it can then be neither approved nor executed', async () => {
     const id = await defineAction('write', { expiresAfterSeconds: 60 });
     const { v, conversation } = await visitor();

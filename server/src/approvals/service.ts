@@ -327,11 +327,15 @@ export async function listProposals(tx: Tx, status: ProposalStatus | undefined) 
   return { proposals: rows.map((r) => proposalView(r, decisions.get(r.id) ?? [])) };
 }
 
-/** Whether the decisions so far approve a proposal of this risk (the database checks the same). */
+/**
+ * Whether the decisions so far approve a proposal of this risk (the database checks the same). "Two
+ * different people" counts people: a key is its maker, and a key no person made is nobody.
+ */
 function approves(risk: store.ProposalRow['risk'], decisions: store.DecisionRow[]): boolean {
   const yes = decisions.filter((d) => d.decision === 'approve');
   if (decisions.some((d) => d.decision === 'reject')) return false;
-  return risk === 'sensitive' ? yes.some((d) => d.admin) || yes.length >= 2 : yes.length >= 1;
+  const people = new Set(yes.flatMap((d) => (d.person ? [d.person] : []))).size;
+  return risk === 'sensitive' ? yes.some((d) => d.admin) || people >= 2 : yes.length >= 1;
 }
 
 /**

@@ -114,6 +114,8 @@ export interface DecisionRow {
   decided_by_id: string;
   decision: 'approve' | 'reject';
   admin: boolean;
+  /** The person the decision is: the member, or the member who made the key (null for a key no person made). */
+  person: string | null;
   reason: string | null;
   created_at: Date;
 }
@@ -219,8 +221,11 @@ export async function decisionsOf(tx: Tx, proposalIds: string[]): Promise<Map<st
   const out = new Map<string, DecisionRow[]>();
   if (!proposalIds.length) return out;
   const { rows } = await tx.query<DecisionRow & { proposal_id: string }>(
-    `SELECT proposal_id, decided_by_kind, decided_by_id, decision, admin, reason, created_at FROM approval_decisions
-      WHERE proposal_id = ANY($1) ORDER BY created_at, decided_by_id`,
+    `SELECT d.proposal_id, d.decided_by_kind, d.decided_by_id, d.decision, d.admin, d.reason, d.created_at,
+            CASE WHEN d.decided_by_kind = 'member' THEN d.decided_by_id ELSE k.created_by_member::text END AS person
+       FROM approval_decisions d
+       LEFT JOIN api_keys k ON d.decided_by_kind = 'key' AND k.tenant_id = d.tenant_id AND k.id::text = d.decided_by_id
+      WHERE d.proposal_id = ANY($1) ORDER BY d.created_at, d.decided_by_id`,
     [proposalIds],
   );
   for (const r of rows) out.set(r.proposal_id, [...(out.get(r.proposal_id) ?? []), r]);
