@@ -14,6 +14,8 @@ export const SSO_ERRORS: Readonly<Record<string, string>> = {
   signature_invalid: 'The identity provider’s signature could not be verified. Ask your administrator to check the SSO set-up.',
   domain_not_allowed: 'Your email domain is not allowed to sign in to this team through SSO.',
   member_disabled: 'Your account on this team is disabled. Ask an administrator to enable it.',
+  link_required:
+    'Your account on this team already has a password. Sign in below with it once (within 10 minutes, in this browser): single sign-on is then linked to your account.',
   sign_in_failed: 'The sign-in could not be completed. Start again.',
   // OpenID Connect
   state_unknown: 'The sign-in took too long or was already used. Start again.',

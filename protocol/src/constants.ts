@@ -127,6 +127,7 @@ export const SAML_REFUSALS = [
   'no_email',
   'domain_not_allowed',
   'member_disabled',
+  'link_required',
   'sign_in_refused',
   'unavailable',
 ] as const;
@@ -155,6 +156,7 @@ export const OIDC_REFUSALS = [
   'email_unverified',
   'domain_not_allowed',
   'member_disabled',
+  'link_required',
   'sign_in_failed',
 ] as const;
 export type OidcRefusalReason = (typeof OIDC_REFUSALS)[number];

@@ -6,6 +6,8 @@ export const ACCESS_COOKIE = '__Host-parley_access';
 export const REFRESH_COOKIE = '__Host-parley_refresh';
 export const MFA_COOKIE = '__Host-parley_mfa';
 export const SSO_COOKIE = '__Host-parley_sso';
+/** An SSO identity waiting for its member's password to be linked (sign-in.ts). */
+export const SSO_LINK_COOKIE = '__Host-parley_sso_link';
 
 export interface CookieOptions {
   maxAgeSeconds: number;

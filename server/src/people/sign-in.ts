@@ -10,7 +10,7 @@ import type { Tx } from '../db/types.js';
 import { DomainError } from '../errors.js';
 import { clientAddress } from '../http/csrf.js';
 import { signToken } from '../sessions/jwt.js';
-import { clearCookie, MFA_COOKIE, readCookie, setCookie } from './cookies.js';
+import { clearCookie, MFA_COOKIE, readCookie, setCookie, SSO_LINK_COOKIE } from './cookies.js';
 import { factors } from './mfa/factors.js';
 import { hashPassword, needsRehash, verifyPassword } from './passwords.js';
 import { mfaRequiredFor, readPolicy } from './policy.js';
@@ -166,6 +166,65 @@ export async function finishMfa(deps: SignInDeps, req: Request, res: Response, f
   });
 }
 
+// ---- linking an SSO identity to a member who has a password
+
+const SSO_LINK_AUDIENCE = 'console-sso-link';
+const SSO_LINK_TTL_S = 600;
+
+/** Links an IdP identity to a member (replacing their earlier one of that protocol), audited. */
+export async function linkIdentity(
+  deps: SignInDeps,
+  tx: Tx,
+  req: Request,
+  link: { tenantId: string; memberId: string; identity: store.SsoIdentity; confirmedBy?: 'password' },
+) {
+  const { tenantId, memberId, identity: id, confirmedBy } = link;
+  await store.linkSsoIdentity(tx, tenantId, memberId, id);
+  await deps.audit.append(tx, {
+    tenantId,
+    requestId: req.id,
+    actor: { type: 'member', id: memberId },
+    action: 'member.sso_link',
+    target: { type: 'member', id: memberId },
+    metadata: { via: id.kind, issuer: id.issuer, ...(confirmedBy ? { confirmedBy } : {}) },
+  });
+}
+
+/**
+ * After SSO was refused for an account with a password (`link_required`): this browser may link that
+ * identity by signing in with the account's password within 10 minutes.
+ */
+export async function setSsoLinkStep(deps: SignInDeps, res: Response, input: { tenantId: string; memberId: string; identity: store.SsoIdentity }) {
+  const { token } = await signToken(deps.mfaKeys.privateKey, {
+    issuer: deps.config.publicUrl,
+    audience: SSO_LINK_AUDIENCE,
+    subject: input.memberId,
+    ttlSeconds: SSO_LINK_TTL_S,
+    claims: { tid: input.tenantId, knd: input.identity.kind, idp: input.identity.issuer, sbj: input.identity.subject },
+  });
+  setCookie(res, SSO_LINK_COOKIE, token, { maxAgeSeconds: SSO_LINK_TTL_S });
+}
+
+/** The identity waiting in this browser for `memberId`'s password, if any (an invalid or expired step is none). */
+async function ssoLinkStep(deps: SignInDeps, req: Request, tenantId: string, memberId: string): Promise<store.SsoIdentity | null> {
+  const token = readCookie(req, SSO_LINK_COOKIE);
+  if (!token) return null;
+  try {
+    const { payload } = await jwtVerify(token, deps.mfaKeys.publicKey, {
+      algorithms: ['EdDSA'],
+      audience: SSO_LINK_AUDIENCE,
+      issuer: deps.config.publicUrl,
+      subject: memberId,
+      requiredClaims: ['tid', 'knd', 'idp', 'sbj'],
+    });
+    const { tid, knd, idp, sbj } = payload as Record<string, unknown>;
+    if (tid !== tenantId || (knd !== 'oidc' && knd !== 'saml') || typeof idp !== 'string' || typeof sbj !== 'string') return null;
+    return { kind: knd, issuer: idp, subject: sbj };
+  } catch {
+    return null;
+  }
+}
+
 // ---- the password step
 
 export async function passwordSignIn(
@@ -216,6 +275,22 @@ export async function passwordSignIn(
       target: { type: 'member', id: login.member_id },
       metadata,
     });
+  // The password confirms an SSO identity this browser just brought for this account: it is linked, and
+  // this is that SSO sign-in (allowed where SSO is enforced).
+  const link = await ssoLinkStep(deps, req, login.tenant_id, login.member_id);
+  if (link) {
+    const linked = await deps.db.withTenant(login.tenant_id, { requestId: req.id }, async (tx) => {
+      const issuer = await tx.query("SELECT 1 FROM sso_connections WHERE kind = $1 AND coalesce(config->>'issuer', config->>'idpIssuer') = $2", [
+        link.kind,
+        link.issuer,
+      ]);
+      if (!issuer.rows.length) return false;
+      await linkIdentity(deps, tx, req, { tenantId: login.tenant_id, memberId: login.member_id, identity: link, confirmedBy: 'password' });
+      return true;
+    });
+    clearCookie(res, SSO_LINK_COOKIE);
+    if (linked) return finishSignIn(deps, req, res, { tenantId: login.tenant_id, memberId: login.member_id, method: link.kind, mfaSatisfied: false });
+  }
   const alerts: { to: string[]; tenant: string }[] = [];
   const allowed = await deps.db.withTenant(login.tenant_id, { requestId: req.id }, async (tx) => {
     const policy = await readPolicy(tx);

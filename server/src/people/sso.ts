@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Role, SignIn } from '@parley/protocol';
 import type { Request, Response } from 'express';
 import { DomainError } from '../errors.js';
-import { finishSignIn, type SignInDeps } from './sign-in.js';
+import { finishSignIn, linkIdentity, setSsoLinkStep, type SignInDeps } from './sign-in.js';
 import { emailDomain } from './sso/connections.js';
 import * as store from './store.js';
 
@@ -61,6 +61,8 @@ interface ConnectionRules {
   allowed_domains: string[];
   default_role: Role;
   group_roles: { group: string; role: Role }[];
+  /** The IdP's issuer (OIDC) or entity id (SAML): with the subject, the identity a member is linked to. */
+  issuer: string;
 }
 
 /** The role the IdP's groups map to (first match), else the default; never owner, whatever is stored. */
@@ -83,18 +85,34 @@ export async function ssoSignIn(
   const email = profile.email.trim().toLowerCase();
   type Refusal = { reason: string; message: string; memberId: string | null };
   const refuse = (reason: string, message: string, memberId: string | null = null): Refusal => ({ reason, message, memberId });
+  const pending: { link: { memberId: string; identity: store.SsoIdentity } | null } = { link: null };
   const outcome = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx): Promise<string | Refusal> => {
-    const conn = (await tx.query<ConnectionRules>('SELECT allowed_domains, default_role, group_roles FROM sso_connections WHERE kind = $1', [kind]))
-      .rows[0];
+    const conn = (
+      await tx.query<ConnectionRules>(
+        "SELECT allowed_domains, default_role, group_roles, coalesce(config->>'issuer', config->>'idpIssuer', '') AS issuer FROM sso_connections WHERE kind = $1",
+        [kind],
+      )
+    ).rows[0];
     if (!conn) return refuse('not_configured', 'Single sign-on is no longer set up for this organisation.');
     const domain = emailDomain(email) ?? '';
     if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) || !conn.allowed_domains.includes(domain)) {
       return refuse('domain_not_allowed', 'Your email address is not in a domain this organisation signs in with.');
     }
     const role = roleFor(conn, profile.groups);
-    const existing = await store.memberByEmail(tx, email);
+    const identity: store.SsoIdentity = { kind, issuer: conn.issuer, subject: profile.subject };
+    const linked = await store.memberBySsoIdentity(tx, identity);
+    const existing = linked ?? (await store.memberByEmail(tx, email));
     if (existing) {
       if (existing.status !== 'active') return refuse('member_disabled', 'Your account in this organisation is disabled.', existing.id);
+      if (!linked) {
+        // The IdP is the admins' choice, so its word on an address opens no account that has another way
+        // in (a password), nor an owner's: the member confirms the link with their password first.
+        if (existing.password_hash || existing.role === 'owner') {
+          pending.link = { memberId: existing.id, identity };
+          return refuse('link_required', 'Your account here has a password: sign in with it once to link single sign-on to it.', existing.id);
+        }
+        await linkIdentity(deps, tx, req, { tenantId, memberId: existing.id, identity });
+      }
       // With a group mapping the IdP decides the role at every sign-in; ownership is only ever granted by an owner.
       if (conn.group_roles.length && existing.role !== 'owner' && existing.role !== role) {
         await store.updateMember(tx, existing.id, { role });
@@ -119,6 +137,7 @@ export async function ssoSignIn(
       passwordHash: null,
       createdBy: `sso:${kind}`,
     });
+    await store.linkSsoIdentity(tx, tenantId, id, identity);
     await deps.audit.append(tx, {
       tenantId,
       requestId: req.id,
@@ -140,6 +159,7 @@ export async function ssoSignIn(
         metadata: { reason: outcome.reason },
       }),
     );
+    if (pending.link) await setSsoLinkStep(deps, res, { tenantId, ...pending.link });
     throw new SsoRefused(outcome.reason, outcome.message);
   }
   const memberId = outcome;

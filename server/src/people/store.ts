@@ -38,6 +38,34 @@ export async function memberByEmail(tx: Tx, email: string): Promise<MemberRow | 
   return (await tx.query<MemberRow>(`SELECT ${MEMBER_COLUMNS} FROM members WHERE email = $1`, [email])).rows[0];
 }
 
+/** The IdP identity linked to members, per protocol (member_sso_links). */
+export interface SsoIdentity {
+  kind: 'oidc' | 'saml';
+  issuer: string;
+  subject: string;
+}
+
+/** The member this IdP identity signs in, if it is linked to one. */
+export async function memberBySsoIdentity(tx: Tx, id: SsoIdentity): Promise<MemberRow | undefined> {
+  const { rows } = await tx.query<MemberRow>(
+    `SELECT ${MEMBER_COLUMNS} FROM members WHERE id = (SELECT member_id FROM member_sso_links WHERE kind = $1 AND issuer = $2 AND subject = $3)`,
+    [id.kind, id.issuer, id.subject],
+  );
+  return rows[0];
+}
+
+/** Links `id` to the member, replacing the member's earlier identity of that protocol. */
+export async function linkSsoIdentity(tx: Tx, tenantId: string, memberId: string, id: SsoIdentity): Promise<void> {
+  await tx.query('DELETE FROM member_sso_links WHERE member_id = $1 AND kind = $2', [memberId, id.kind]);
+  await tx.query('INSERT INTO member_sso_links (tenant_id, member_id, kind, issuer, subject) VALUES ($1, $2, $3, $4, $5)', [
+    tenantId,
+    memberId,
+    id.kind,
+    id.issuer,
+    id.subject,
+  ]);
+}
+
 export async function insertMember(
   tx: Tx,
   m: { tenantId: string; id: string; email: string; displayName: string; role: MemberRole; passwordHash: string | null; createdBy: string },

@@ -17,7 +17,7 @@ import { wireRuntime } from '../../runtime.js';
 import { createTenant } from '../../tenants/service.js';
 import { startTestApp, testConfig, type TestApp } from '../../test/app.js';
 import { createTestDb } from '../../test/db.js';
-import { ConsoleClient, parseSetCookies, signedInMember } from '../../test/console.js';
+import { ConsoleClient, parseSetCookies, signedInMember, STRONG_PASSWORD } from '../../test/console.js';
 import { call } from '../../test/http.js';
 import { finishOidcSignIn, OidcRefusal, startOidcSignIn, type OidcDeps } from './oidc.js';
 import { deleteOidcConnection, getOidcConnection, putOidcConnection } from './oidc-admin.js';
@@ -766,6 +766,40 @@ describe('OIDC end to end over HTTP', () => {
     const dan = await toCallback('dan');
     expect((await land(dan.browser, dan.callback)).location).toBe('/console/');
     expect((await dan.browser.call('GET', '/v1/admin/me')).body.member.role).toBe('analyst');
+  });
+
+  test("an admin's own IdP vouching for the owner's address opens nothing; the owner links it with their password", async () => {
+    // The attack: an admin points the tenant's SSO at an IdP they control and asserts the owner's address.
+    const admin = await signedInMember(t, acme.tenant.id, 'admin');
+    expect((await admin.client.call('PUT', '/v1/admin/sso/oidc', connection())).status).toBe(200);
+    op.accounts.set('mallory', { email: 'owner@acme.example', email_verified: true, name: 'Not the owner', groups: [] });
+    const attempt = await toCallback('mallory', 'owner@acme.example');
+    const landed = await land(attempt.browser, attempt.callback);
+    expect(landed.location).toBe('/console/?sso_error=link_required');
+    expect(sessionCookies(landed.cookies)).toEqual([]);
+    expect((await attempt.browser.call('GET', '/v1/admin/me')).status).toBe(401);
+    expect((await auditEntries('sso.oidc_refused')).filter((e) => e.metadata.reason === 'link_required')).toHaveLength(1);
+    // Without the owner's password the waiting link is worth nothing, and guessing is a failed sign-in.
+    expect((await attempt.browser.call('POST', '/v1/auth/password', { email: 'owner@acme.example', password: 'not the password' })).status).toBe(401);
+    expect(await auditEntries('member.sso_link')).toEqual([]);
+
+    // The owner, in their own browser: SSO says link_required, their password links it, and from then on
+    // the IdP's identity (not the address) signs them in.
+    op.accounts.set('owner-at-idp', { email: 'owner@acme.example', email_verified: true, name: 'Owner', groups: [] });
+    const mine = await toCallback('owner-at-idp', 'owner@acme.example');
+    expect((await land(mine.browser, mine.callback)).location).toBe('/console/?sso_error=link_required');
+    const confirmed = await mine.browser.call('POST', '/v1/auth/password', { email: 'owner@acme.example', password: STRONG_PASSWORD });
+    expect(confirmed.status, confirmed.text).toBe(200);
+    expect(confirmed.body.status).toBe('signed_in');
+    expect(await auditEntries('member.sso_link')).toMatchObject([
+      { actor_id: owner.memberId, metadata: { via: 'oidc', issuer: op.issuer, confirmedBy: 'password' } },
+    ]);
+    const again = await toCallback('owner-at-idp', 'owner@acme.example');
+    expect((await land(again.browser, again.callback)).location).toBe('/console/');
+    expect((await again.browser.call('GET', '/v1/admin/me')).body.member).toMatchObject({ id: owner.memberId, role: 'owner' });
+    // Mallory's identity is still not the owner's.
+    const later = await toCallback('mallory', 'owner@acme.example');
+    expect((await land(later.browser, later.callback)).location).toBe('/console/?sso_error=link_required');
   });
 
   test('a replayed callback: refused (state_used), audited, no session', async () => {
