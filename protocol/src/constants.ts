@@ -100,6 +100,34 @@ export const MEMBER_STATUSES = ['active', 'disabled'] as const;
 
 export const MFA_METHODS = ['totp', 'passkey', 'recovery_code'] as const;
 export type MfaMethod = (typeof MFA_METHODS)[number];
+/**
+ * Mailbox providers anyone can get an address at: never a single sign-on domain, since listing one would
+ * send every one of its users to a tenant's identity provider.
+ */
+export const SHARED_EMAIL_DOMAINS = [
+  'gmail.com',
+  'googlemail.com',
+  'outlook.com',
+  'hotmail.com',
+  'live.com',
+  'msn.com',
+  'yahoo.com',
+  'ymail.com',
+  'icloud.com',
+  'me.com',
+  'aol.com',
+  'proton.me',
+  'protonmail.com',
+  'gmx.com',
+  'gmx.de',
+  'web.de',
+  'mail.com',
+  'yandex.com',
+  'zoho.com',
+  'qq.com',
+  '163.com',
+] as const;
+
 /** How a session's sign-in began (its first factor). */
 export const SIGN_IN_METHODS = ['password', 'oidc', 'saml', 'passkey', 'invite'] as const;
 

@@ -2,7 +2,7 @@
 // The roles, their permission table and the refusal codes are plain constants (constants.ts).
 import { z } from 'zod';
 import { ApiKeySchema, CapabilitySchema } from './admin.js';
-import { MEMBER_STATUSES, MFA_METHODS, PLATFORM_ROLE, ROLES, SIGN_IN_METHODS } from './constants.js';
+import { MEMBER_STATUSES, MFA_METHODS, PLATFORM_ROLE, ROLES, SHARED_EMAIL_DOMAINS, SIGN_IN_METHODS } from './constants.js';
 import { emailText, text } from './text.js';
 
 export const RoleSchema = z.enum(ROLES);
@@ -199,7 +199,20 @@ export type SignInPolicyRead = z.infer<typeof SignInPolicyReadResponse>;
 const groupRoles = z.array(z.strictObject({ group: text().trim().min(1).max(200), role: RoleSchema.exclude(['owner']) })).max(50);
 const ssoCommon = {
   /** Only emails at these domains may sign in (and join) through this connection. */
-  allowedDomains: z.array(text().trim().toLowerCase().min(3).max(253)).min(1).max(50),
+  allowedDomains: z
+    .array(
+      text()
+        .trim()
+        .toLowerCase()
+        .min(3)
+        .max(253)
+        .refine(
+          (d) => !(SHARED_EMAIL_DOMAINS as readonly string[]).includes(d),
+          'is a mailbox provider anyone can use, not an organisation’s domain',
+        ),
+    )
+    .min(1)
+    .max(50),
   /** Role of a person who signs in for the first time, unless a group maps to another. */
   defaultRole: RoleSchema.exclude(['owner']).default('agent'),
   /** The claim or attribute with the person's groups, and which group grants which role (first match wins). */

@@ -5,9 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Role, SignIn } from '@parley/protocol';
 import type { Request, Response } from 'express';
+import type { Tx } from '../db/types.js';
 import { DomainError } from '../errors.js';
 import { finishSignIn, linkIdentity, setSsoLinkStep, type SignInDeps } from './sign-in.js';
-import { emailDomain } from './sso/connections.js';
+import { domainsClaimedElsewhere, emailDomain } from './sso/connections.js';
 import * as store from './store.js';
 
 export type SsoKind = 'oidc' | 'saml';
@@ -38,6 +39,19 @@ export class SsoRefused extends Error {
   }
 }
 
+/**
+ * A domain routes sign-ins to one tenant only: refuses (409) a connection listing a domain another
+ * tenant's connection lists. Call it in the transaction that writes the connection.
+ */
+export async function assertDomainsFree(tx: Tx, tenantId: string, domains: string[]): Promise<void> {
+  const taken = await domainsClaimedElsewhere(tx, tenantId, domains);
+  if (taken.length)
+    throw new DomainError(
+      'conflict',
+      `${taken.join(', ')} ${taken.length === 1 ? 'is' : 'are'} already used for single sign-on by another organisation on this server. If the domain is yours, ask the server's operator.`,
+    );
+}
+
 export class SsoRegistry {
   private readonly protocols = new Map<SsoKind, SsoProtocol>();
 
@@ -50,6 +64,12 @@ export class SsoRegistry {
     const { rows } = await deps.db.withoutTenant({ requestId: req.id }, (tx) =>
       tx.query<{ tenant_id: string; kind: SsoKind }>('SELECT tenant_id, kind FROM parley_sso_for_domain($1)', [domain]),
     );
+    // Domains claimed by two tenants before claims were exclusive: send nobody anywhere.
+    if (new Set(rows.map((r) => r.tenant_id)).size > 1)
+      throw new DomainError(
+        'conflict',
+        `More than one organisation uses single sign-on for ${domain}. Sign in with your password, or ask your administrator.`,
+      );
     const found = rows.find((r) => this.protocols.has(r.kind));
     if (!found)
       throw new DomainError('not_found', `Single sign-on is not set up for ${domain}. Sign in with your password, or ask your administrator.`);

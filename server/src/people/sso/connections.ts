@@ -63,6 +63,13 @@ export async function readConnection(tx: Tx, kind: SsoKind, opts: { forUpdate?: 
   };
 }
 
+/** Which of `domains` another tenant's connection lists, read under the lock every connection write takes. */
+export async function domainsClaimedElsewhere(tx: Tx, tenantId: string, domains: string[]): Promise<string[]> {
+  await tx.query("SELECT pg_advisory_xact_lock(hashtext('parley:sso-domains'))");
+  const { rows } = await tx.query<{ d: string }>('SELECT parley_sso_domains_elsewhere($1, $2) AS d', [tenantId, domains]);
+  return rows.map((r) => r.d);
+}
+
 export async function writeConnection(
   tx: Tx,
   tenantId: string,

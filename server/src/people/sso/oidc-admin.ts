@@ -8,6 +8,7 @@ import type { Db } from '../../db/types.js';
 import { DomainError } from '../../errors.js';
 import type { RequestCtx } from '../../http/context.js';
 import { OutboundError, type Outbound } from '../../outbound/outbound.js';
+import { assertDomainsFree } from '../sso.js';
 import { deleteConnection, readConnection, writeConnection } from './connections.js';
 import { discover, OIDC_SECRET_CONTEXT, oidcRedirectUri, refusalReason, type OidcConfig } from './oidc.js';
 
@@ -87,6 +88,7 @@ export async function putOidcConnection(deps: OidcAdminDeps, ctx: Ctx, body: z.o
   }
 
   await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
+    await assertDomainsFree(tx, ctx.tenantId, body.allowedDomains);
     const current = await readConnection(tx, 'oidc', { forUpdate: true });
     const sealed =
       body.clientSecret !== undefined

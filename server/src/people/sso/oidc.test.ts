@@ -2,6 +2,7 @@
 // refused with its reason — a wrong nonce, a token for another client, an expired code, a replayed code, a
 // callback from another browser, an address outside the allowed domains, an unverified address, an ID
 // token whose signature does not verify, and an issuer on a private address in production.
+import { OidcConnectionRequest } from '@parley/protocol';
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider from 'oidc-provider';
 import { createHash } from 'node:crypto';
@@ -438,6 +439,29 @@ describe('OIDC sign-in (protocol)', () => {
     const seen = op.seen.slice(from);
     expect(seen.filter((p) => p.startsWith('/.well-known') || p === '/jwks')).toEqual([]);
     expect(seen.filter((p) => p === '/token')).toHaveLength(2);
+  });
+
+  test("a domain is one tenant's: another tenant cannot list it, nor a mailbox provider anyone can use (the takeover attack)", async () => {
+    const beta2 = {
+      issuer: op.issuer,
+      clientId: 'parley-beta',
+      allowedDomains: ['beta.example', 'acme.example'],
+      defaultRole: 'agent' as const,
+      groupsClaim: 'groups',
+      groupRoles: [],
+    };
+    // Listing Acme's domain would send Acme's people to Beta's IdP: refused, and Beta's connection unchanged.
+    await expect(putOidcConnection(deps, ctxFor(beta.tenant.id), beta2)).rejects.toMatchObject({ code: 'conflict' });
+    expect((await getOidcConnection(deps, ctxFor(beta.tenant.id)))?.allowedDomains).toEqual(['beta.example']);
+    // Acme may list its own domain again (its own claim is no conflict).
+    const ours = {
+      ...beta2,
+      clientId: 'parley-acme',
+      allowedDomains: ['acme.example'],
+      groupRoles: [{ group: 'support-admins', role: 'admin' as const }],
+    };
+    await expect(putOidcConnection(deps, ctxFor(acme.tenant.id), ours)).resolves.toBeTruthy();
+    expect(OidcConnectionRequest.safeParse({ ...beta2, allowedDomains: ['beta.example', 'Gmail.com'] }).success).toBe(false);
   });
 
   test('a tenant without an OIDC connection: not_configured', async () => {

@@ -22,7 +22,7 @@ import { parse } from '../../http/validate.js';
 import { requireCapability as can } from '../../tenants/auth.js';
 import { clearCookie, readCookie, setCookie, SSO_COOKIE } from '../cookies.js';
 import type { SignInDeps } from '../sign-in.js';
-import { ssoSignIn, SsoRefused, type SsoProtocol } from '../sso.js';
+import { assertDomainsFree, ssoSignIn, SsoRefused, type SsoProtocol } from '../sso.js';
 import {
   bindingHash,
   certificateFingerprint,
@@ -105,6 +105,7 @@ export function samlRoutes(deps: SignInDeps & { refusals: RefusalLog }): SamlRou
           groupRoles: body.groupRoles,
         };
         const existed = await db.withTenant(tenantId, { requestId }, async (tx) => {
+          await assertDomainsFree(tx, tenantId, conn.allowedDomains);
           const existed = await putSamlConnection(tx, tenantId, conn);
           await audit.append(tx, {
             tenantId,

@@ -466,6 +466,11 @@ describe('SAML sign-in over HTTP', () => {
   it("refuses another tenant's Response (same IdP) at this tenant's ACS", async () => {
     const beta = await t.tenant('Beta', ['beta.example']);
     const betaUrls = samlUrls(t.config.publicUrl, beta.tenant.id);
+    // Beta cannot list Acme's domain (Acme's people would be sent to Beta's IdP): 409, nothing stored.
+    const grab = await call(t.url, 'PUT', '/v1/admin/sso/saml', { key: beta.secretKey, body: connection() });
+    expect(grab.status).toBe(409);
+    expect(grab.body.detail).toContain('already used for single sign-on by another organisation');
+    expect((await call(t.url, 'GET', '/v1/admin/sso/saml', { key: beta.secretKey })).status).toBe(404);
     const put = await call(t.url, 'PUT', '/v1/admin/sso/saml', { key: beta.secretKey, body: { ...connection(), allowedDomains: ['beta.example'] } });
     expect(put.status).toBe(201);
     const b = await begin('mallory@beta.example');
