@@ -1,6 +1,6 @@
 // The rules of Sign-In Pro's admin side: settings (public keys only, JWKS URLs the outbound module
 // accepts), signing secrets shown once, and a visitor's verified profile, sealed, with its audit entry.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createPublicKey, type JsonWebKeyInput, randomBytes, randomUUID } from 'node:crypto';
 import type { PutIdentityRequest } from '@parley/protocol';
 import type { z } from 'zod';
 import type { AuditLog } from '../audit/log.js';
@@ -52,6 +52,14 @@ export async function configureIdentity(deps: IdentityServiceDeps, ctx: Ctx, bod
   if (body.publicKeys?.some((k) => 'd' in k || 'p' in k || 'k' in k)) {
     throw invalid('/publicKeys', 'send public keys only: never a private or symmetric key', 'private_key');
   }
+  // Imported now, so a key that is not one is refused here rather than failing every sign-in later.
+  body.publicKeys?.forEach((k, i) => {
+    try {
+      createPublicKey({ key: k as JsonWebKeyInput['key'], format: 'jwk' });
+    } catch {
+      throw invalid(`/publicKeys/${i}`, 'is not a valid public key (JWK)', 'invalid_key');
+    }
+  });
   const { tenantId } = ctx;
   await deps.db.withTenant(tenantId, ctx, async (tx) => {
     await store.saveSettings(tx, tenantId, { mode: body.mode, publicKeys: body.publicKeys ?? [], jwksUrl: body.jwksUrl ?? null });

@@ -330,6 +330,13 @@ describe('Sign-In Pro', () => {
     expect(
       (await call(t.url, 'PUT', '/v1/admin/identity', { key: b.secretKey, body: { mode: 'optional', publicKeys: [{ ...priv, kid: 'x' }] } })).status,
     ).toBe(400);
+    // A key that is not one (a truncated x) is refused when saved, not at every visitor's sign-in later.
+    const broken = await call(t.url, 'PUT', '/v1/admin/identity', {
+      key: b.secretKey,
+      body: { mode: 'optional', publicKeys: [{ kty: 'OKP', crv: 'Ed25519', x: 'abc', kid: 'broken' }] },
+    });
+    expect(broken.status).toBe(400);
+    expect(broken.body.errors[0]).toMatchObject({ path: '/publicKeys/0', code: 'invalid_key' });
     expect((await call(t.url, 'PUT', '/v1/admin/identity', { key: b.secretKey, body: { mode: 'optional', publicKeys: [jwk] } })).status).toBe(204);
     const v = new Visitor(t.url, b.publishableKey, B_ORIGIN);
     await v.start();
