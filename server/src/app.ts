@@ -134,10 +134,12 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(metrics.http);
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
+    // Path only: query strings can carry publishable keys and search terms. Read now: by the time the
+    // response finishes, a router has cut its own prefix off req.path.
+    const path = req.path;
     res.on('finish', () => {
-      // Path only: query strings can carry publishable keys and search terms.
       logger.info(
-        { requestId: req.id, method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 },
+        { requestId: req.id, method: req.method, path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 },
         'request',
       );
     });

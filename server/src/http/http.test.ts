@@ -1,6 +1,7 @@
 // The HTTP core as a client sees it: problem+json for every failure, the request id everywhere,
 // and nothing written when a request is refused.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { call } from '../test/http.js';
 
@@ -177,6 +178,26 @@ describe('rate limits and server errors', () => {
       expectProblem(await call(broken.url, 'GET', '/readyz'), 503, 'service-unavailable');
     } finally {
       await broken.close().catch(() => {});
+    }
+  });
+});
+
+describe('the request log', () => {
+  test('names the whole path of the request (not the part below its router), and never its query', async () => {
+    const lines: { msg: string; path?: string }[] = [];
+    const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+    const app = await startTestApp({}, { logger });
+    try {
+      const acme = await app.tenant('Logged', ['logged.example']);
+      lines.length = 0;
+      await call(app.url, 'GET', '/v1/widget/config?key=pk_test_secretish');
+      expect((await call(app.url, 'GET', '/v1/admin/domains', { key: acme.secretKey })).status).toBe(200);
+      await call(app.url, 'GET', '/healthz');
+      await vi.waitFor(() => expect(lines.filter((l) => l.msg === 'request')).toHaveLength(3));
+      expect(lines.filter((l) => l.msg === 'request').map((l) => l.path)).toEqual(['/v1/widget/config', '/v1/admin/domains', '/healthz']);
+      expect(JSON.stringify(lines)).not.toContain('pk_test_secretish');
+    } finally {
+      await app.close();
     }
   });
 });
