@@ -257,6 +257,20 @@ describe('parley CLI', { timeout: 240_000 }, () => {
       expect(evil[0]![0]!.n).toBe(0);
     });
 
+  if (!serverUrl)
+    test('tenants create in a data directory with no database says it made a new one (a server elsewhere would not see it)', async () => {
+      const elsewhere = mkdtempSync(join(tmpdir(), 'parley-cli-elsewhere-'));
+      try {
+        const res = await parleyWith({ PARLEY_DATA_DIR: elsewhere }, 'tenants', 'create', '--name', 'Lost', '--json');
+        expect(res.code, res.stderr).toBe(0);
+        expect(res.stderr).toContain(`there was no database in ${elsewhere}, so this made a new one`);
+        const again = await parleyWith({ PARLEY_DATA_DIR: elsewhere }, 'tenants', 'create', '--name', 'Found', '--json');
+        expect(again.stderr).not.toContain('made a new one');
+      } finally {
+        rmSync(elsewhere, { recursive: true, force: true });
+      }
+    });
+
   // Only the embedded database is single-process; a server takes any number of clients.
   if (!serverUrl)
     test('the embedded database refuses a second process clearly instead of hanging', async () => {

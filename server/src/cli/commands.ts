@@ -406,7 +406,7 @@ evidence
     else if (result.ok)
       process.stdout.write(
         `ok   ${file}: ${result.kind === 'tenant-export' ? 'tenant export' : 'evidence pack'}, tenant ${result.manifest!.tenantId}, ${result.manifest!.files.length} files, ${result.manifest!.audit.entries} audit entries proved\n` +
-          `     online: the tenant's audit log should hold an ${result.kind === 'tenant-export' ? 'tenant.export' : 'evidence.pack'} entry with manifestSha256 ${result.manifestSha256}\n`,
+          `     online: the tenant's audit log should hold ${result.kind === 'tenant-export' ? 'a tenant.export' : 'an evidence.pack'} entry with manifestSha256 ${result.manifestSha256}\n`,
       );
     else for (const f of result.failures) process.stdout.write(`FAIL ${f.file}: ${f.reason}\n`);
     process.exitCode = result.ok ? 0 : 1;

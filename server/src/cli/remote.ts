@@ -3,17 +3,28 @@
 // audited in the platform log as the CLI.
 import type { Problem } from '@parley/protocol';
 import type { Config } from '../config.js';
-import { EmbeddedDbLockedError } from '../db/index.js';
+import { existsSync } from 'node:fs';
+import { databaseUrlFor, EmbeddedDbLockedError } from '../db/index.js';
 import { readControlFile } from '../platform/control.js';
 
-/** Runs `local`; if the embedded database is held by a running server, sends the request to it instead. */
+/**
+ * Runs `local`; if the embedded database is held by a running server, sends the request to it instead.
+ * Says so when `local` had to make a new embedded database: a PARLEY_DATA_DIR other than the server's
+ * would otherwise put the tenant or invitation where no server reads it, silently.
+ */
 export async function locallyOrViaServer<T, R = T>(
   config: Config,
   local: () => Promise<T>,
   remote: { method: string; path: string; body: unknown; fromServer?: (body: R) => T },
 ): Promise<T> {
+  const fresh = !config.databaseUrl && !existsSync(databaseUrlFor(config));
   try {
-    return await local();
+    const out = await local();
+    if (fresh)
+      process.stderr.write(
+        `parley: there was no database in ${config.dataDir}, so this made a new one and wrote to it. If \`parley serve\` runs with another PARLEY_DATA_DIR (or DATABASE_URL), set the same here.\n`,
+      );
+    return out;
   } catch (err) {
     if (!(err instanceof EmbeddedDbLockedError)) throw err;
     const control = readControlFile(config.dataDir);
