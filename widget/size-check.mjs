@@ -1,5 +1,5 @@
 // The widget's size budget, gzip (Preact included), in size-budget.json: a little above today's sizes,
-// so that growth is a decision (loader.js 1,450 B, widget.js 18,000 B; the targets are 1.0 and 12 KB).
+// so that growth is a decision (loader.js 1,500 B, widget.js 18,000 B; the targets are 1.0 and 12 KB). The loader grew from 1,450 to 1,500 for the launcher text readable on a light accent (onAccent).
 import { readFileSync } from 'node:fs';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 

@@ -1,6 +1,6 @@
 // The loader in a DOM: a launcher in a shadow root, a command queue for calls made before the widget.
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { addStyles } from './options.js';
+import { addStyles, onAccent } from './options.js';
 
 afterEach(() => {
   vi.unstubAllGlobals();
@@ -54,6 +54,30 @@ describe('loader', () => {
     (document.querySelector('[data-parley]')!.shadowRoot!.querySelector('button') as HTMLButtonElement).click();
     expect(p.q!.map((a) => a[0])).toEqual(['identify', 'on', 'toggle']);
     expect(document.head.querySelector('script[src="https://api.parley.example/widget.js"]')).not.toBeNull();
+  });
+
+  test("the launcher's text is dark on a light accent and white on a dark one (readable on a yellow)", async () => {
+    const css = async (accent: string) => {
+      vi.resetModules();
+      document.body.innerHTML = '';
+      delete (window as { Parley?: unknown }).Parley;
+      const p = await runLoader({ 'data-key': 'pk', 'data-accent': accent });
+      const root = p.r!;
+      return [
+        ...root.adoptedStyleSheets.flatMap((s) => [...s.cssRules].map((r) => r.cssText)),
+        ...[...root.querySelectorAll('style')].map((e) => e.textContent),
+      ].join('\n');
+    };
+    expect(await css('#ffdd00')).toMatch(/\.l\s*\{[^}]*color:\s*#111/);
+    expect(await css('#2f6feb')).toMatch(/\.l\s*\{[^}]*color:\s*#fff/);
+    expect([onAccent('#ffffff'), onAccent('#ffdd00'), onAccent('#7fdbff'), onAccent('#2f6feb'), onAccent('#000000'), onAccent('#d0021b')]).toEqual([
+      '#111',
+      '#111',
+      '#111',
+      '#fff',
+      '#fff',
+      '#fff',
+    ]);
   });
 
   test('hostile option values never reach the stylesheet', async () => {

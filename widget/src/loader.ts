@@ -1,7 +1,7 @@
 // The script tag's target, kept tiny: a command queue, the launcher in a Shadow DOM, and the full
 // widget loaded on first interaction or when the page is idle.
 import { launcherText } from './launcher-text.js';
-import { addStyles, readOptions, type Boot, type WidgetOptions } from './options.js';
+import { addStyles, onAccent, readOptions, type Boot, type WidgetOptions } from './options.js';
 
 /** The content-hashed widget file, set at build time so the widget can be cached for a year. */
 declare const __WIDGET_FILE__: string;
@@ -17,10 +17,11 @@ if (script && !w.Parley?.o) {
   host.setAttribute('data-parley', '');
   const root = host.attachShadow({ mode: 'open' });
   const side = o.position === 'bottom-left' ? 'left' : 'right';
+  const accent = o.accent ?? '#2f6feb';
   addStyles(
     root,
     `:host{all:initial!important;position:fixed!important;bottom:20px!important;${side}:20px!important;z-index:${o.zIndex ?? 2147483000}!important}` +
-      `.l{all:unset;box-sizing:border-box;cursor:pointer;font:600 15px/1 system-ui,sans-serif;color:#fff;background:${o.accent ?? '#2f6feb'};border-radius:24px;padding:14px 18px;box-shadow:0 4px 14px #0003}` +
+      `.l{all:unset;box-sizing:border-box;cursor:pointer;font:600 15px/1 system-ui,sans-serif;color:${onAccent(accent)};background:${accent};border-radius:24px;padding:14px 18px;box-shadow:0 4px 14px #0003}` +
       `.l:focus-visible{outline:3px solid #111;outline-offset:2px}`,
     o.nonce,
   );

@@ -62,3 +62,12 @@ export function addStyles(root: ShadowRoot, css: string, nonce?: string): (css: 
   root.append(el);
   return (next) => void (el.textContent = next);
 }
+
+/**
+ * The text colour on the accent: near-black on a light accent (a yellow), white on a dark one, by the
+ * accent's perceived brightness (YIQ), which the loader can afford where WCAG's formula would not fit.
+ */
+export const onAccent = (hex: string): string => {
+  const n = Number.parseInt(hex.slice(1), 16);
+  return (n >> 16) * 299 + ((n >> 8) & 255) * 587 + (n & 255) * 114 > 150_000 ? '#111' : '#fff';
+};

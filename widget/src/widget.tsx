@@ -5,7 +5,7 @@ import { render } from 'preact';
 import { App, type Controller } from './app.js';
 import { noBidi } from './bidi.js';
 import { loadLocale, strings } from './i18n.js';
-import { addStyles, type Boot, type WidgetOptions } from './options.js';
+import { addStyles, onAccent, type Boot, type WidgetOptions } from './options.js';
 import { CSS } from './styles.js';
 
 type Handler = (data?: unknown) => void;
@@ -78,7 +78,11 @@ export function start(boot: Boot, makeClient: (opts: ClientOptions) => ParleyCli
   const viewport = () => {
     const vv = window.visualViewport;
     const e = effective();
-    setVars(`:host{--accent:${e.accent};--z:${o.zIndex ?? 2147483000};--vh:${vv?.height ?? innerHeight}px;--vt:${vv?.offsetTop ?? 0}px}`);
+    // On a light accent the text turns dark, and links (the accent mixed with black) need more black.
+    const on = onAccent(e.accent);
+    setVars(
+      `:host{--accent:${e.accent};--on:${on};--lk:${on === '#fff' ? 72 : 40}%;--z:${o.zIndex ?? 2147483000};--vh:${vv?.height ?? innerHeight}px;--vt:${vv?.offsetTop ?? 0}px}`,
+    );
   };
   // The on-screen keyboard shrinks (and on some phones scrolls) the visual viewport: follow it.
   window.visualViewport?.addEventListener('resize', viewport);
