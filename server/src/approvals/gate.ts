@@ -120,7 +120,7 @@ async function propose(tx: Tx, deps: GateDeps, ctx: GateCtx, op: GatedOperation)
   if (!(await store.deciders(tx, requesterOf(ctx.admin))).length)
     throw new DomainError(
       'conflict',
-      'Nobody else can approve this: the workspace needs another active owner or admin (invite one), or this operation taken off the approvals list.',
+      'Nobody else can approve this: the workspace needs another active owner or admin (invited with this operation off the approvals list, or by the CLI), or this operation taken off the approvals list (Settings).',
     );
   const id = randomUUID();
   const shown = {
