@@ -261,6 +261,19 @@ describe('offline and errors', () => {
     expect(ui.emitted.some(([e]) => e === 'error')).toBe(true);
   });
 
+  test('where sign-in is required, an anonymous visitor is told so at once and cannot type a message that would be lost', async () => {
+    const fake = fakeClient();
+    const ui = await mountApp(fake, { settings: { ...SETTINGS, identityMode: 'required' } });
+    expect(ui.$('.bar')?.textContent).toBe('Please sign in to chat with us.');
+    expect(ui.textarea().disabled).toBe(true);
+    expect([...ui.el.querySelectorAll<HTMLButtonElement>('.hd button')].find((b) => b.textContent === 'Talk to a person')!.disabled).toBe(true);
+    expect(fake.client.createConversation).not.toHaveBeenCalled();
+    // Signed in, the same widget takes messages.
+    const verified = await mountApp(fakeClient(), { settings: { ...SETTINGS, identityMode: 'required' }, verified: true });
+    expect(verified.textarea().disabled).toBe(false);
+    expect(verified.$('.bar')).toBeNull();
+  });
+
   test('a site that requires sign-in says so', async () => {
     const fake = fakeClient();
     fake.client.createConversation.mockRejectedValueOnce(

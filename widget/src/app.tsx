@@ -401,6 +401,9 @@ export function App({
     );
   const items = rows.flat(2);
   const name = ctl.settings?.tenantName;
+  // Where the site requires sign-in, an anonymous visitor is told before typing anything the server would refuse.
+  const locked = ctl.settings?.identityMode === 'required' && !ctl.verified;
+  const bar = locked ? ({ kind: 'signin' } as const) : status;
   return (
     <div class="p" role="dialog" aria-modal="true" aria-labelledby="parley-title" dir={dir} ref={panel} onKeyDown={onKey}>
       {/* Not a <header>: inside the page it would be a second banner landmark. */}
@@ -414,18 +417,18 @@ export function App({
           {t.title}
         </h2>
         {ctl.verified && <span class="v">{t.verified}</span>}
-        <button type="button" onClick={human} disabled={handoff}>
+        <button type="button" onClick={human} disabled={handoff || locked}>
           {t.human}
         </button>
         <button type="button" onClick={() => ctl.setOpen(false)} aria-label={t.close}>
           ×
         </button>
       </div>
-      {status.kind !== 'ok' && (
-        <div class="bar" role={status.kind === 'error' ? 'alert' : 'status'}>
-          {status.kind === 'offline' ? t.offline : status.kind === 'signin' ? t.signIn : t.error}
-          {(status.kind === 'error' || (status.kind === 'offline' && status.retry)) && (
-            <button type="button" onClick={status.retry}>
+      {bar.kind !== 'ok' && (
+        <div class="bar" role={bar.kind === 'error' ? 'alert' : 'status'}>
+          {bar.kind === 'offline' ? t.offline : bar.kind === 'signin' ? t.signIn : t.error}
+          {(bar.kind === 'error' || (bar.kind === 'offline' && bar.retry)) && (
+            <button type="button" onClick={bar.retry}>
               {t.retry}
             </button>
           )}
@@ -472,6 +475,7 @@ export function App({
         <textarea
           ref={input}
           rows={2}
+          disabled={locked}
           value={text}
           aria-label={t.placeholder}
           placeholder={t.placeholder}
@@ -485,7 +489,7 @@ export function App({
             if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) submit(e);
           }}
         />
-        <button type="submit" disabled={draft !== null || !text.trim()}>
+        <button type="submit" disabled={locked || draft !== null || !text.trim()}>
           {t.send}
         </button>
       </form>
