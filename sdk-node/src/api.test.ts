@@ -4,7 +4,8 @@ import { DEFAULT_SETTINGS } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestApp, type TestApp } from '@parley/server/testing';
 import { Parley } from './client.js';
-import { ParleyApiError } from './errors.js';
+import { ParleyApiError, ParleyApprovalRequired } from './errors.js';
+import { signedInMember } from '@parley/server/testing';
 
 let t: TestApp;
 let parley: Parley;
@@ -71,5 +72,28 @@ describe('parley.api', () => {
     const after = await parley.api.getSettings();
     expect(after.settings).toEqual({ budget: { requestsPerMinute: 10 } });
     expect(after.effective.handoff.threshold).toBe(DEFAULT_SETTINGS.handoff.threshold);
+  });
+});
+
+describe('operations held for approval', () => {
+  test('throw ParleyApprovalRequired with the proposal; once approved, the same call with { approval } runs it once', async () => {
+    const ten = await t.tenant('Gated', ['gated.example']);
+    const gated = new Parley({ secretKey: ten.secretKey, baseUrl: t.url });
+    const admin = await signedInMember(t, ten.tenant.id, 'admin');
+    await gated.api.patchSettings({ body: { approvals: { operations: ['keys.privileged'] } } });
+    const input = { name: 'deploy', capabilities: ['keys:read', 'keys:write'] as const };
+    const held = await gated.apiKeys.create({ ...input, capabilities: [...input.capabilities] }).catch((e: unknown) => e);
+    expect(held).toBeInstanceOf(ParleyApprovalRequired);
+    const { proposal } = held as ParleyApprovalRequired;
+    expect(proposal).toMatchObject({ operation: 'keys.privileged', status: 'pending' });
+    // The generated method throws the same way (its type is the created key, never the proposal).
+    await expect(gated.api.createApiKey({ body: { ...input, capabilities: [...input.capabilities] } })).rejects.toBeInstanceOf(
+      ParleyApprovalRequired,
+    );
+    expect((await admin.client.call('POST', `/v1/admin/approvals/${proposal.id}/approve`, {})).status).toBe(200);
+    const made = await gated.apiKeys.create({ ...input, capabilities: [...input.capabilities] }, { approval: proposal.id });
+    expect(made.secret).toMatch(/^sk_test_/);
+    const again = await gated.apiKeys.create({ ...input, capabilities: [...input.capabilities] }, { approval: proposal.id }).catch((e: unknown) => e);
+    expect(again).toBeInstanceOf(ParleyApiError);
   });
 });

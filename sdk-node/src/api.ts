@@ -49,9 +49,21 @@ export type OperationInput<O> = (O extends { params: infer S extends z.ZodType }
   (O extends { query: infer S extends z.ZodType } ? { query?: z.input<S> } : unknown) &
   (O extends { body: infer S extends z.ZodType } ? { body: z.input<S> } : unknown);
 
+/** Options of one call. */
+export interface CallOptions {
+  /** The id of the approved proposal this request was held for (sent as `Parley-Approval`). */
+  approval?: string;
+}
+
+/**
+ * The status a method resolves with: 200 or 201; 202 only for an operation whose success is accepted work
+ * (a 202 beside them is a proposal awaiting approval, thrown as ParleyApprovalRequired).
+ */
+export type SuccessStatus<R> = [Extract<keyof R, 200 | 201>] extends [never] ? Extract<keyof R, 202> : Extract<keyof R, 200 | 201>;
+
 /** What a method resolves to: the parsed JSON body of its success answer, `undefined` for an empty one, the `Response` of a stream or a file (an evidence pack's zip). */
 export type OperationOutput<O> = O extends { responses: infer R }
-  ? R[Extract<keyof R, 200 | 201 | 202>] extends infer Ok
+  ? R[SuccessStatus<R>] extends infer Ok
     ? Ok extends { contentType: 'text/event-stream' | 'application/zip' }
       ? Response
       : Ok extends { schema: infer S extends z.ZodType }
@@ -62,8 +74,8 @@ export type OperationOutput<O> = O extends { responses: infer R }
 
 /** The method of one operation: no argument when it takes no input. */
 export type OperationMethod<O> = keyof OperationInput<O> extends never
-  ? (input?: Record<string, never>) => Promise<OperationOutput<O>>
-  : (input: OperationInput<O>) => Promise<OperationOutput<O>>;
+  ? (input?: Record<string, never>, options?: CallOptions) => Promise<OperationOutput<O>>
+  : (input: OperationInput<O>, options?: CallOptions) => Promise<OperationOutput<O>>;
 
 /** One method per operation a secret key may call, named by its operationId (see the API reference). */
 export type ParleyApi = { [O in KeyOperation as O['operationId']]: OperationMethod<O> };
@@ -73,9 +85,15 @@ export const keyOperations: readonly Operation[] = OPERATIONS.filter((op) => op.
 
 /** Builds the method table over a transport that sends one operation. */
 export function apiMethods(
-  send: (op: Operation, input: { params?: Record<string, unknown>; query?: Record<string, unknown>; body?: unknown }) => Promise<unknown>,
+  send: (
+    op: Operation,
+    input: { params?: Record<string, unknown>; query?: Record<string, unknown>; body?: unknown },
+    options?: CallOptions,
+  ) => Promise<unknown>,
 ): ParleyApi {
-  return Object.fromEntries(keyOperations.map((op) => [op.operationId, (input = {}) => send(op, input)])) as unknown as ParleyApi;
+  return Object.fromEntries(
+    keyOperations.map((op) => [op.operationId, (input = {}, options?: CallOptions) => send(op, input, options)]),
+  ) as unknown as ParleyApi;
 }
 
 /** The request path of an operation: its template with the parameters filled in (each encoded). */

@@ -20,6 +20,7 @@ import {
   CrawlJobResponse,
   KnowledgeUsageResponse,
   ProblemSchema,
+  ProposalResponse,
   type Capability,
   type AskRequest,
   type CreateSourceRequest,
@@ -27,8 +28,8 @@ import {
 } from '@parley/protocol';
 import type { z } from 'zod';
 import type { Operation } from '@parley/protocol/contract';
-import { apiMethods, nextPageQuery, operationPath, type PagedOperationId, type ParleyApi } from './api.js';
-import { ParleyApiError } from './errors.js';
+import { apiMethods, nextPageQuery, operationPath, type CallOptions, type PagedOperationId, type ParleyApi } from './api.js';
+import { ParleyApiError, ParleyApprovalRequired } from './errors.js';
 
 /** Options for {@link Parley}. */
 export interface ParleyOptions {
@@ -57,6 +58,19 @@ async function apiError(res: Response): Promise<ParleyApiError> {
   );
 }
 
+/** A 202 that proposed the request instead of running it, as the error callers catch; null for any other answer. */
+function proposalOf(status: number, body: unknown): ParleyApprovalRequired | null {
+  if (status !== 202) return null;
+  const p = ProposalResponse.safeParse(body);
+  return p.success ? new ParleyApprovalRequired(p.data.proposal) : null;
+}
+
+const headersFor = (secretKey: string, body: unknown, opts: CallOptions = {}): Record<string, string> => ({
+  authorization: `Bearer ${secretKey}`,
+  ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+  ...(opts.approval ? { 'parley-approval': opts.approval } : {}),
+});
+
 /** The admin API: domains, keys, knowledge, handoffs, identity, settings and the audit log. */
 export class Parley {
   private readonly base: string;
@@ -72,8 +86,10 @@ export class Parley {
    * Every operation of the admin API (and the API channel), named by its operationId in the API reference:
    * `await parley.api.listDomains()`, `await parley.api.addDomain({ body: { pattern: 'example.com' } })`.
    * Inputs are typed from protocol's schemas; each answer is validated with the operation's response schema.
+   * An operation the tenant holds for approval throws {@link ParleyApprovalRequired}; once approved, the same
+   * call with `{ approval: proposal.id }` as its second argument runs it.
    */
-  readonly api: ParleyApi = apiMethods((op, input) => this.send(op, input));
+  readonly api: ParleyApi = apiMethods((op, input, opts) => this.send(op, input, opts));
 
   /**
    * Every page of a paged operation, following its cursor until the last page:
@@ -92,28 +108,45 @@ export class Parley {
     }
   }
 
-  private async send(op: Operation, input: { params?: Record<string, unknown>; query?: Record<string, unknown>; body?: unknown }): Promise<unknown> {
+  private async send(
+    op: Operation,
+    input: { params?: Record<string, unknown>; query?: Record<string, unknown>; body?: unknown },
+    opts?: CallOptions,
+  ): Promise<unknown> {
     const res = await this.doFetch(`${this.base}${operationPath(op, input.params, input.query)}`, {
       method: op.method.toUpperCase(),
-      headers: { authorization: `Bearer ${this.opts.secretKey}`, ...(input.body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: headersFor(this.opts.secretKey, input.body, opts),
       body: input.body === undefined ? undefined : JSON.stringify(input.body),
     });
     if (!res.ok) throw await apiError(res);
     const spec = op.responses[res.status];
     if (spec?.contentType === 'text/event-stream' || spec?.contentType === 'application/zip') return res;
     const text = await res.text();
-    return spec?.schema ? spec.schema.parse(text ? JSON.parse(text) : null) : undefined;
+    const json = text ? JSON.parse(text) : null;
+    const proposed = proposalOf(res.status, json);
+    if (proposed) throw proposed;
+    return spec?.schema ? spec.schema.parse(json) : undefined;
   }
 
-  private async call<S extends z.ZodType>(method: string, path: string, schema: S | null, body?: unknown, root = '/v1/admin'): Promise<z.output<S>> {
+  private async call<S extends z.ZodType>(
+    method: string,
+    path: string,
+    schema: S | null,
+    body?: unknown,
+    root = '/v1/admin',
+    opts?: CallOptions,
+  ): Promise<z.output<S>> {
     const res = await this.doFetch(`${this.base}${root}${path}`, {
       method,
-      headers: { authorization: `Bearer ${this.opts.secretKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: headersFor(this.opts.secretKey, body, opts),
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     if (!res.ok) throw await apiError(res);
     const text = await res.text();
-    return (schema ? schema.parse(text ? JSON.parse(text) : null) : undefined) as z.output<S>;
+    const json = text ? JSON.parse(text) : null;
+    const proposed = proposalOf(res.status, json);
+    if (proposed) throw proposed;
+    return (schema ? schema.parse(json) : undefined) as z.output<S>;
   }
 
   /** Domains allowed to embed the widget, e.g. `*.example.com`. */
@@ -126,11 +159,21 @@ export class Parley {
   /** Secret API keys with their capabilities; rotation keeps the old key valid for a grace period. */
   readonly apiKeys = {
     list: () => this.call('GET', '/api-keys', ApiKeyListResponse).then((r) => r.apiKeys),
-    /** The returned `secret` is shown only this once. */
-    create: (input: { name: string; capabilities: Capability[]; expiresInSeconds?: number }) =>
-      this.call('POST', '/api-keys', CreatedApiKeyResponse, input),
-    rotate: (id: string, graceSeconds?: number) =>
-      this.call('POST', `/api-keys/${encodeURIComponent(id)}/rotate`, CreatedApiKeyResponse, graceSeconds === undefined ? {} : { graceSeconds }),
+    /**
+     * The returned `secret` is shown only this once. A key holding `keys:write` or `pii:reveal` may wait for
+     * approval ({@link ParleyApprovalRequired}); once approved, call again with `{ approval: proposal.id }`.
+     */
+    create: (input: { name: string; capabilities: Capability[]; expiresInSeconds?: number }, opts?: CallOptions) =>
+      this.call('POST', '/api-keys', CreatedApiKeyResponse, input, undefined, opts),
+    rotate: (id: string, graceSeconds?: number, opts?: CallOptions) =>
+      this.call(
+        'POST',
+        `/api-keys/${encodeURIComponent(id)}/rotate`,
+        CreatedApiKeyResponse,
+        graceSeconds === undefined ? {} : { graceSeconds },
+        undefined,
+        opts,
+      ),
     revoke: (id: string) => this.call('DELETE', `/api-keys/${encodeURIComponent(id)}`, null),
   };
 
@@ -170,8 +213,8 @@ export class Parley {
   /** Sign-In Pro settings: public keys or a JWKS URL, and shared `idsec_` secrets. */
   readonly identity = {
     get: () => this.call('GET', '/identity', IdentitySettingsResponse),
-    configure: (input: { mode: 'optional' | 'required'; publicKeys?: Record<string, unknown>[]; jwksUrl?: string }) =>
-      this.call('PUT', '/identity', null, input),
+    configure: (input: { mode: 'optional' | 'required'; publicKeys?: Record<string, unknown>[]; jwksUrl?: string }, opts?: CallOptions) =>
+      this.call('PUT', '/identity', null, input, undefined, opts),
     /** The returned `secret` is shown only this once. */
     createSecret: () => this.call('POST', '/identity/secrets', CreatedIdentitySecretResponse),
   };

@@ -1,4 +1,4 @@
-import type { FieldError, Problem, ProblemSlug } from '@parley/protocol';
+import type { FieldError, Problem, ProblemSlug, Proposal } from '@parley/protocol';
 
 /** An RFC 7807 problem returned by the Parley API, with the request id to quote to support. */
 export class ParleyApiError extends Error {
@@ -37,5 +37,22 @@ export class ParleyApiError extends Error {
     this.instance = problem.instance;
     this.requestId = problem.request_id;
     this.errors = problem.errors ?? [];
+  }
+}
+
+/**
+ * The tenant holds this operation to need another owner's or admin's approval (its `approvals.operations`
+ * setting): the server did not run it but proposed it. Once the proposal is approved (Approvals in the
+ * console), send the same request again with `{ approval: err.proposal.id }` to run it, once.
+ */
+export class ParleyApprovalRequired extends Error {
+  /** Always `'ParleyApprovalRequired'`. */
+  override readonly name = 'ParleyApprovalRequired';
+  /** The proposal: its `id` to send back once approved, the `operation`, `status` and `expiresAt`. */
+  readonly proposal: Proposal;
+  /** @param proposal - the `proposal` of the 202 answer */
+  constructor(proposal: Proposal) {
+    super(`${proposal.operation ?? 'This operation'} waits for another admin's approval (proposal ${proposal.id}, expires ${proposal.expiresAt})`);
+    this.proposal = proposal;
   }
 }

@@ -35,6 +35,7 @@ export {
 export { Parley, type ParleyOptions } from './client.js';
 export {
   keyOperations,
+  type CallOptions,
   type KeyOperation,
   type KeyOperationId,
   type OperationInput,
@@ -43,6 +44,7 @@ export {
   type PagedOperationId,
   type ParleyApi,
   type ParleyOperation,
+  type SuccessStatus,
 } from './api.js';
-export { ParleyApiError } from './errors.js';
+export { ParleyApiError, ParleyApprovalRequired } from './errors.js';
 export type { IdentityClaims, WebhookEvent, WebhookEventType } from '@parley/protocol';
