@@ -88,8 +88,9 @@ export const ROLE_CAPABILITIES: Readonly<Record<Role, readonly Capability[]>> = 
 };
 
 export const ROLE_DESCRIPTIONS: Readonly<Record<Role, string>> = {
-  owner: 'Everything an admin can do, and the only role that can grant or remove ownership. A tenant always keeps one.',
-  admin: 'Runs the tenant: members, sign-in policy and SSO, keys, domains, knowledge, provider, settings, actions, audit.',
+  owner:
+    'Everything an admin can do; the only role that can grant or remove ownership and set up single sign-on (the IdP). A tenant always keeps one.',
+  admin: 'Runs the tenant: members, sign-in policy, keys, domains, knowledge, provider, settings, actions, audit.',
   agent: 'Works the inbox: takes handoffs and answers visitors; approves or rejects actions; reads knowledge; sees conversations redacted.',
   analyst: 'Read-only: conversations (redacted), handoffs, knowledge, the audit log.',
 };

@@ -278,7 +278,7 @@ function ConnectionActions({
   onRemove: () => void;
   saved: boolean;
 }) {
-  if (!canEdit) return <p class="muted">Only owners and admins can change SSO.</p>;
+  if (!canEdit) return <p class="muted">Only an owner can set up single sign-on.</p>;
   return (
     <>
       <div class="row">
@@ -469,6 +469,8 @@ function SamlForm({ api, canEdit, tenantId, ...known }: { api: Api; canEdit: boo
 
 export function SignInSettingsView({ api, me }: ViewProps) {
   const canEdit = me.capabilities.includes('signin:write');
+  // The IdP decides who signs in as whom: only an owner sets it (the server refuses anyone else).
+  const canEditSso = canEdit && me.member?.role === 'owner';
   const canSee = me.capabilities.includes('settings:read');
   const page = useLoad<PolicyPage>(async () => {
     const [read, members] = await Promise.all([
@@ -483,8 +485,8 @@ export function SignInSettingsView({ api, me }: ViewProps) {
       <PolicyForm api={api} canEdit={canEdit} loaded={page} />
       {page.data ? (
         <>
-          <OidcForm api={api} canEdit={canEdit} tenantId={me.tenant.id} present={has('oidc')} canSee={canSee} />
-          <SamlForm api={api} canEdit={canEdit} tenantId={me.tenant.id} present={has('saml')} canSee={canSee} />
+          <OidcForm api={api} canEdit={canEditSso} tenantId={me.tenant.id} present={has('oidc')} canSee={canSee} />
+          <SamlForm api={api} canEdit={canEditSso} tenantId={me.tenant.id} present={has('saml')} canSee={canSee} />
         </>
       ) : null}
     </div>

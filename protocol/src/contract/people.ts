@@ -444,7 +444,7 @@ export const peopleOperations = operations([
     tag: POLICY,
     summary: 'Create or replace the tenant’s OpenID Connect connection',
     description:
-      'The issuer’s discovery document is fetched (through the outbound policy) and must name the same issuer. The client secret is sealed with the tenant’s data key; leave it out to keep the stored one (unless the issuer changes). Audited as `sso.oidc_configured`.',
+      'The issuer’s discovery document is fetched (through the outbound policy) and must name the same issuer. The client secret is sealed with the tenant’s data key; leave it out to keep the stored one (unless the issuer changes). Audited as `sso.oidc_configured`. Owners only, signed in (whoever sets the IdP decides who signs in as whom): an admin or a key gets 403.',
     security: ['admin'],
     capability: 'signin:write',
     body: OidcConnectionRequest,
@@ -456,7 +456,8 @@ export const peopleOperations = operations([
     path: '/v1/admin/sso/oidc',
     tag: POLICY,
     summary: 'Remove the tenant’s OpenID Connect connection',
-    description: 'Audited as `sso.oidc_removed`.',
+    description:
+      'Audited as `sso.oidc_removed`. Owners only, signed in (whoever sets the IdP decides who signs in as whom): an admin or a key gets 403.',
     security: ['admin'],
     capability: 'signin:write',
     responses: { 204: { description: 'Removed.' } },
@@ -478,7 +479,8 @@ export const peopleOperations = operations([
     path: '/v1/admin/sso/saml',
     tag: POLICY,
     summary: 'Create or replace the tenant’s SAML connection',
-    description: 'Certificates are checked and stored as PEM. Audited as `sso.saml_configured` (with the certificates’ fingerprints).',
+    description:
+      'Certificates are checked and stored as PEM. Audited as `sso.saml_configured` (with the certificates’ fingerprints). Owners only, signed in (whoever sets the IdP decides who signs in as whom): an admin or a key gets 403.',
     security: ['admin'],
     capability: 'signin:write',
     body: SamlConnectionRequest,
@@ -493,7 +495,8 @@ export const peopleOperations = operations([
     path: '/v1/admin/sso/saml',
     tag: POLICY,
     summary: 'Remove the tenant’s SAML connection',
-    description: 'A 404 when there is none. Audited as `sso.saml_removed`.',
+    description:
+      'A 404 when there is none. Audited as `sso.saml_removed`. Owners only, signed in (whoever sets the IdP decides who signs in as whom): an admin or a key gets 403.',
     security: ['admin'],
     capability: 'signin:write',
     responses: { 204: { description: 'Removed.' } },

@@ -33,7 +33,8 @@ function routeTable(router: Router): Cell[] {
                 ? { owner: true }
                 : null;
           if (mine) {
-            if (guard && 'any' in mine.guard) mine.guard = guard;
+            // A route guarded by a capability and by ownership (SSO connections) is the owner's.
+            if (guard && ('any' in mine.guard || 'owner' in guard)) mine.guard = guard;
           } else cells.push({ method: h.method.toUpperCase(), path: layer.route.path, guard: guard ?? { any: true } });
         }
       } else if (layer.handle?.stack) walk(layer.handle.stack);

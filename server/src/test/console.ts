@@ -64,10 +64,12 @@ export async function signedInMember(
   role: Role,
   email = `${role}-${randomUUID().slice(0, 8)}@acme.example`,
   displayName = `${role} person`,
+  /** The console's origin when it is not the test server's own (PARLEY_PUBLIC_URL set). */
+  origin = t.url,
 ): Promise<{ client: ConsoleClient; memberId: string; email: string }> {
   const { url } = await createInvite(peopleDeps(t), { requestId: null, actor: { type: 'cli', id: 'test' }, tenantId, role: null }, { email, role });
   const token = new URL(url).hash.replace('#invite=', '');
-  const client = new ConsoleClient(t.url);
+  const client = new ConsoleClient(t.url, { origin, 'sec-fetch-site': 'same-origin' });
   const res = await client.call('POST', '/v1/auth/invites/accept', { token, displayName, password: STRONG_PASSWORD });
   if (res.status !== 201 || res.body.status !== 'signed_in') throw new Error(`accepting the invite: ${res.status} ${res.text}`);
   return { client, memberId: res.body.member.id, email };

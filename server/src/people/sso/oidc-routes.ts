@@ -9,7 +9,7 @@ import { adminCtx } from '../../http/context.js';
 import { route } from '../../http/routes.js';
 import { parse } from '../../http/validate.js';
 import type { Outbound } from '../../outbound/outbound.js';
-import { requireCapability as can } from '../../tenants/auth.js';
+import { requireCapability as can, requireOwner } from '../../tenants/auth.js';
 import { readCookie, setCookie, SSO_COOKIE } from '../cookies.js';
 import type { SignInDeps } from '../sign-in.js';
 import { SsoRefused, ssoSignIn, type SsoProtocol } from '../sso.js';
@@ -47,6 +47,8 @@ export function ssoOidcRoutes(deps: OidcRouteDeps): { admin: Router; auth: Route
     ],
     put: [
       can('signin:write'),
+      // Whoever sets the IdP decides who signs in as whom: an owner's decision, not an admin's or a key's.
+      requireOwner,
       async (req, res) => {
         const body = parse(OidcConnectionRequest, req.body);
         res.set('Cache-Control', 'no-store').json(await putOidcConnection(oidc, adminCtx(req), body));
@@ -54,6 +56,8 @@ export function ssoOidcRoutes(deps: OidcRouteDeps): { admin: Router; auth: Route
     ],
     delete: [
       can('signin:write'),
+      // Whoever sets the IdP decides who signs in as whom: an owner's decision, not an admin's or a key's.
+      requireOwner,
       async (req, res) => {
         await deleteOidcConnection(oidc, adminCtx(req));
         res.status(204).end();

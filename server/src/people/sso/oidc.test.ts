@@ -792,10 +792,13 @@ describe('OIDC end to end over HTTP', () => {
     expect((await dan.browser.call('GET', '/v1/admin/me')).body.member.role).toBe('analyst');
   });
 
-  test("an admin's own IdP vouching for the owner's address opens nothing; the owner links it with their password", async () => {
-    // The attack: an admin points the tenant's SSO at an IdP they control and asserts the owner's address.
+  test("an admin cannot set the IdP; an IdP identity vouching for the owner's address opens nothing; the owner links theirs with their password", async () => {
+    // The attack: an admin points the tenant's SSO at an IdP they control. Only an owner sets the IdP.
     const admin = await signedInMember(t, acme.tenant.id, 'admin');
-    expect((await admin.client.call('PUT', '/v1/admin/sso/oidc', connection())).status).toBe(200);
+    expect((await admin.client.call('PUT', '/v1/admin/sso/oidc', connection())).status).toBe(403);
+    expect((await call(t.url, 'PUT', '/v1/admin/sso/oidc', { key: acme.secretKey, body: connection() })).status).toBe(403);
+    expect((await owner.client.call('PUT', '/v1/admin/sso/oidc', connection())).status).toBe(200);
+    // Whoever else the IdP vouches for with the owner's address (another account there) opens nothing.
     op.accounts.set('mallory', { email: 'owner@acme.example', email_verified: true, name: 'Not the owner', groups: [] });
     const attempt = await toCallback('mallory', 'owner@acme.example');
     const landed = await land(attempt.browser, attempt.callback);
@@ -942,6 +945,7 @@ describe('OIDC in production over HTTP', () => {
   });
 
   test('an issuer on a private or loopback address is refused at PUT by outbound, naming the field; nothing stored', async () => {
+    const owner = await signedInMember(t, acme.tenant.id, 'owner', undefined, undefined, 'https://api.example.com');
     for (const issuer of [
       'https://127.0.0.1:8443',
       'https://10.0.0.7',
@@ -949,14 +953,16 @@ describe('OIDC in production over HTTP', () => {
       'https://169.254.169.254/latest',
       'http://idp.example.com',
     ]) {
-      const res = await call(t.url, 'PUT', '/v1/admin/sso/oidc', {
-        key: acme.secretKey,
-        body: { issuer, clientId: 'c', clientSecret: 's', allowedDomains: ['acme.example'] },
+      const res = await owner.client.call('PUT', '/v1/admin/sso/oidc', {
+        issuer,
+        clientId: 'c',
+        clientSecret: 's',
+        allowedDomains: ['acme.example'],
       });
       expect(res.status, issuer).toBe(400);
       expect(res.body.errors[0].path).toBe('/issuer');
     }
-    expect((await call(t.url, 'GET', '/v1/admin/sso/oidc', { key: acme.secretKey })).status).toBe(404);
+    expect((await owner.client.call('GET', '/v1/admin/sso/oidc')).status).toBe(404);
   });
 });
 
@@ -988,11 +994,19 @@ describe('OIDC: nothing secret reaches the server log', () => {
       const path = `/v1/auth/sso/oidc/${acme.tenant.id}/callback`;
       op = await startOp([{ client_id: 'parley-acme', client_secret: SECRET, redirect_uris: [`${url}${path}`] }]);
       op.accounts.set('ada', { email: 'ada.secretive@acme.example', email_verified: true, name: 'Ada', groups: [] });
-      const put = await call(url, 'PUT', '/v1/admin/sso/oidc', {
-        key: acme.secretKey,
-        body: { issuer: op.issuer, clientId: 'parley-acme', clientSecret: SECRET, allowedDomains: ['acme.example'] },
-      });
-      expect(put.status, put.text).toBe(200);
+      await putOidcConnection(
+        { db: runtime.db, audit: runtime.audit, keyring: runtime.keyring, outbound: devOutbound(), publicUrl: url },
+        ctxFor(acme.tenant.id),
+        {
+          issuer: op.issuer,
+          clientId: 'parley-acme',
+          clientSecret: SECRET,
+          allowedDomains: ['acme.example'],
+          defaultRole: 'agent',
+          groupsClaim: 'groups',
+          groupRoles: [],
+        },
+      );
       const seen: string[] = [SECRET, 'ada.secretive'];
       op.tamperToken = (body) => {
         seen.push(String(body.id_token), String(body.access_token));

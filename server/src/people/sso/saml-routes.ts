@@ -19,7 +19,7 @@ import { DomainError } from '../../errors.js';
 import { adminCtx } from '../../http/context.js';
 import { route } from '../../http/routes.js';
 import { parse } from '../../http/validate.js';
-import { requireCapability as can } from '../../tenants/auth.js';
+import { requireCapability as can, requireOwner } from '../../tenants/auth.js';
 import { clearCookie, readCookie, setCookie, SSO_COOKIE } from '../cookies.js';
 import type { SignInDeps } from '../sign-in.js';
 import { assertDomainsFree, ssoSignIn, SsoRefused, type SsoProtocol } from '../sso.js';
@@ -91,6 +91,8 @@ export function samlRoutes(deps: SignInDeps & { refusals: RefusalLog }): SamlRou
     ],
     put: [
       can(write),
+      // Whoever sets the IdP decides who signs in as whom: an owner's decision, not an admin's or a key's.
+      requireOwner,
       async (req, res) => {
         const body = parse(SamlConnectionRequest, req.body);
         const idpCertificates = normaliseCertificates(body.idpCertificates);
@@ -129,6 +131,8 @@ export function samlRoutes(deps: SignInDeps & { refusals: RefusalLog }): SamlRou
     ],
     delete: [
       can(write),
+      // Whoever sets the IdP decides who signs in as whom: an owner's decision, not an admin's or a key's.
+      requireOwner,
       async (req, res) => {
         const { tenantId, requestId, actor } = adminCtx(req);
         await db.withTenant(tenantId, { requestId }, async (tx) => {

@@ -5,6 +5,7 @@ import { SAML_REFUSALS } from '@parley/protocol';
 import { SignedXml } from 'xml-crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../../test/app.js';
+import { signedInMember } from '../../test/console.js';
 import { call } from '../../test/http.js';
 import { TestIdp, makeKeyPair, postBinding, type AssertionInput } from '../../test/saml-idp.js';
 import { newBinding, normaliseCertificates, samlAuthorizeUrl, samlUrls, SamlRefused, validateSamlResponse, type SamlUrls } from './saml.js';
@@ -188,6 +189,7 @@ describe('SAML sign-in over HTTP', () => {
   let t: TestApp;
   let tenantId: string;
   let key: string;
+  let owner: Awaited<ReturnType<typeof signedInMember>>;
   let urls: SamlUrls;
   const idp = new TestIdp(IDP_ENTITY);
   const connection = () => ({
@@ -205,6 +207,7 @@ describe('SAML sign-in over HTTP', () => {
     const created = await t.tenant('Acme', ['acme.example']);
     tenantId = created.tenant.id;
     key = created.secretKey;
+    owner = await signedInMember(t, tenantId, 'owner');
     urls = samlUrls(t.config.publicUrl, tenantId);
   });
   afterAll(() => t?.close());
@@ -292,7 +295,9 @@ describe('SAML sign-in over HTTP', () => {
   });
 
   it('configures the connection: certificates checked, SP values returned, capabilities enforced, audited', async () => {
-    const put = (body: unknown, k = key) => call(t.url, 'PUT', '/v1/admin/sso/saml', { key: k, body });
+    // Only an owner, signed in, sets the IdP; a key is refused whatever it holds.
+    const put = (body: unknown, k?: string) =>
+      k ? call(t.url, 'PUT', '/v1/admin/sso/saml', { key: k, body }) : owner.client.call('PUT', '/v1/admin/sso/saml', body);
     const expired = makeKeyPair({ notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2021-01-01T00:00:00Z') });
     let r = await put({ ...connection(), idpCertificates: [idp.certPem, expired.certPem] });
     expect(r.status).toBe(400);
@@ -318,6 +323,9 @@ describe('SAML sign-in over HTTP', () => {
     const reader = (await call(t.url, 'POST', '/v1/admin/api-keys', { key, body: { name: 'reader', capabilities: ['settings:read'] } })).body
       .secret as string;
     expect((await put(connection(), reader)).status).toBe(403);
+    expect((await put(connection(), key)).status).toBe(403);
+    const admin = await signedInMember(t, tenantId, 'admin');
+    expect((await admin.client.call('PUT', '/v1/admin/sso/saml', connection())).status).toBe(403);
     expect((await call(t.url, 'GET', '/v1/admin/sso/saml', { key: reader })).status).toBe(404);
 
     r = await put(connection());
@@ -467,11 +475,12 @@ describe('SAML sign-in over HTTP', () => {
     const beta = await t.tenant('Beta', ['beta.example']);
     const betaUrls = samlUrls(t.config.publicUrl, beta.tenant.id);
     // Beta cannot list Acme's domain (Acme's people would be sent to Beta's IdP): 409, nothing stored.
-    const grab = await call(t.url, 'PUT', '/v1/admin/sso/saml', { key: beta.secretKey, body: connection() });
+    const betaOwner = await signedInMember(t, beta.tenant.id, 'owner');
+    const grab = await betaOwner.client.call('PUT', '/v1/admin/sso/saml', connection());
     expect(grab.status).toBe(409);
     expect(grab.body.detail).toContain('already used for single sign-on by another organisation');
     expect((await call(t.url, 'GET', '/v1/admin/sso/saml', { key: beta.secretKey })).status).toBe(404);
-    const put = await call(t.url, 'PUT', '/v1/admin/sso/saml', { key: beta.secretKey, body: { ...connection(), allowedDomains: ['beta.example'] } });
+    const put = await betaOwner.client.call('PUT', '/v1/admin/sso/saml', { ...connection(), allowedDomains: ['beta.example'] });
     expect(put.status).toBe(201);
     const b = await begin('mallory@beta.example');
     expect(b.redirectUrl).toContain('SAMLRequest=');
@@ -547,11 +556,12 @@ describe('SAML sign-in over HTTP', () => {
 
   it('removes the connection (audited); its endpoints then answer 404 or not_configured', async () => {
     const b = await begin();
-    expect((await call(t.url, 'DELETE', '/v1/admin/sso/saml', { key })).status).toBe(204);
+    expect((await call(t.url, 'DELETE', '/v1/admin/sso/saml', { key })).status).toBe(403);
+    expect((await owner.client.call('DELETE', '/v1/admin/sso/saml')).status).toBe(204);
     expect(await audits('sso.saml_removed')).toHaveLength(1);
     expect((await call(t.url, 'GET', '/v1/admin/sso/saml', { key })).status).toBe(404);
     expect((await fetch(`${t.url}/v1/auth/sso/saml/${tenantId}/metadata`)).status).toBe(404);
     expect((await acs(idp.signedResponse(input(b.id)), b.cookie)).location).toBe('/console/?sso_error=not_configured');
-    expect((await call(t.url, 'DELETE', '/v1/admin/sso/saml', { key })).status).toBe(404);
+    expect((await owner.client.call('DELETE', '/v1/admin/sso/saml')).status).toBe(404);
   });
 });
