@@ -128,6 +128,39 @@ describe('invitations', () => {
     expect(await count('SELECT 1 FROM member_invites WHERE tenant_id = $1 AND role = $2', [ten.tenant.id, 'admin'])).toBe(0);
   });
 
+  test('a key that may manage members cannot disable, remove, re-enable, sign out or reset the MFA of someone who holds more', async () => {
+    const ten = await t.tenant('Narrow 2', ['narrow2.example']);
+    const narrow = (
+      await call(t.url, 'POST', '/v1/admin/api-keys', {
+        key: ten.secretKey,
+        body: { name: 'members', capabilities: ['members:read', 'members:write'] },
+      })
+    ).body.secret as string;
+    const admin = await signedInMember(t, ten.tenant.id, 'admin');
+    const as = (method: string, path: string, body?: unknown) => call(t.url, method, path, { key: narrow, ...(body ? { body } : {}) });
+    expect((await as('PATCH', `/v1/admin/members/${admin.memberId}`, { status: 'disabled' })).status).toBe(403);
+    expect((await as('DELETE', `/v1/admin/members/${admin.memberId}/sessions`)).status).toBe(403);
+    expect((await as('DELETE', `/v1/admin/members/${admin.memberId}/mfa`)).status).toBe(403);
+    expect((await as('DELETE', `/v1/admin/members/${admin.memberId}`)).status).toBe(403);
+    // Disabled by someone who may, the admin stays disabled for the narrow key.
+    expect((await call(t.url, 'PATCH', `/v1/admin/members/${admin.memberId}`, { key: ten.secretKey, body: { status: 'disabled' } })).status).toBe(
+      200,
+    );
+    expect((await as('PATCH', `/v1/admin/members/${admin.memberId}`, { status: 'active' })).status).toBe(403);
+    expect(await count("SELECT 1 FROM members WHERE tenant_id = $1 AND id = $2 AND status = 'disabled'", [ten.tenant.id, admin.memberId])).toBe(1);
+    // An analyst holds only what the key… does not hold either (conversations:read): refused too. A key
+    // holding an analyst's capabilities manages analysts.
+    const analyst = await signedInMember(t, ten.tenant.id, 'analyst');
+    expect((await as('PATCH', `/v1/admin/members/${analyst.memberId}`, { status: 'disabled' })).status).toBe(403);
+    const lead = (
+      await call(t.url, 'POST', '/v1/admin/api-keys', {
+        key: ten.secretKey,
+        body: { name: 'lead', capabilities: ['members:write', ...ROLE_CAPABILITIES.analyst] },
+      })
+    ).body.secret as string;
+    expect((await call(t.url, 'PATCH', `/v1/admin/members/${analyst.memberId}`, { key: lead, body: { status: 'disabled' } })).status).toBe(200);
+  });
+
   test("with keys.privileged marked high risk, making an admin waits for another person's approval", async () => {
     const ten = await t.tenant('Gated people', ['gated-people.example']);
     const owner = await signedInMember(t, ten.tenant.id, 'owner');

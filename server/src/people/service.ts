@@ -57,11 +57,13 @@ export async function listMembers(deps: PeopleDeps, ctx: AdminCtx): Promise<Memb
 
 /**
  * Ownership moves only by an owner's hand: keys and admins cannot grant it, take it, or touch an owner.
- * Any other role is granted only by a caller holding all it holds (a members:write key makes no admin).
+ * Otherwise a caller manages (changes, disables, removes, signs out) only someone holding no more than it
+ * does, and grants only a role holding no more (a members:write key makes, or brings back, no admin).
  */
 function assertMayManage(ctx: AdminCtx, target: store.MemberRow, newRole?: Role): void {
   const touchesOwner = target.role === 'owner' || newRole === 'owner';
   if (touchesOwner && callerRole(ctx) !== 'owner') throw new DomainError('forbidden', 'Only an owner can grant, change or remove ownership.');
+  assertWithin(ctx.admin.capabilities, capabilitiesOf(target.role));
   if (newRole && newRole !== target.role) assertWithin(ctx.admin.capabilities, capabilitiesOf(newRole));
 }
 

@@ -117,7 +117,7 @@ export function mfaRoutes(deps: SignInDeps): { admin: Router; auth: Router } {
         const ctx = adminCtx(req);
         await svc.resetMfa(
           deps,
-          { tenantId: ctx.tenantId, requestId: req.id, actor: ctx.actor, actorRole: ctx.admin.member?.role ?? null },
+          { tenantId: ctx.tenantId, requestId: req.id, actor: ctx.actor, actorRole: ctx.admin.member?.role ?? null, held: ctx.admin.capabilities },
           uuidParam(req),
         );
         res.status(204).end();

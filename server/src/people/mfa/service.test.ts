@@ -1,4 +1,5 @@
 // MFA service rules against the real database (PGlite), real crypto and a software authenticator.
+import { capabilitiesOf } from '@parley/protocol';
 import { createHash, randomUUID } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -379,6 +380,7 @@ describe('enrolment in the MFA step and admin reset', () => {
       requestId: null,
       actor: { type: 'member', id: m.memberId },
       actorRole: role,
+      held: new Set(capabilitiesOf(role)),
     });
     await svc.resetMfa(deps, by(admin, 'admin'), agent.memberId);
     expect(await t.runtime.db.withTenant(tenantId, { requestId: null }, (tx) => factors(tx, agent.memberId))).toEqual({ totp: false, passkeys: 0 });

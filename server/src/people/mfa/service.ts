@@ -2,7 +2,7 @@
 // the admin reset. Services throw DomainError; they never see HTTP. Failed checks are audited in their own
 // transaction (so the entry survives the refusal) and never carry a code, a secret or a response.
 import { createHash, createHmac, hkdfSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
-import type { Role } from '@parley/protocol';
+import { capabilitiesOf, type MemberRole, type Role } from '@parley/protocol';
 import type {
   AuthenticationResponseJSON,
   PublicKeyCredentialCreationOptionsJSON,
@@ -14,7 +14,7 @@ import type { AuditLog } from '../../audit/log.js';
 import type { Config } from '../../config.js';
 import type { Keyring } from '../../crypto/keyring.js';
 import type { Db, Tx } from '../../db/index.js';
-import { DomainError } from '../../errors.js';
+import { assertWithin, DomainError } from '../../errors.js';
 import { mfaRequiredFor, readPolicy } from '../policy.js';
 import { newRecoveryCodes, newTotpSecret, otpauthUri, recoveryCodeHash, totpStep } from './codes.js';
 import { factors, hasFactor, type Factors } from './factors.js';
@@ -541,7 +541,13 @@ export async function assertNoFactor(deps: MfaDeps, ctx: MemberCtx): Promise<voi
 /** Removes every factor of another member (TOTP, passkeys, recovery codes). */
 export async function resetMfa(
   deps: MfaDeps,
-  ctx: { tenantId: string; requestId: string | null; actor: { type: string; id: string | null }; actorRole: string | null },
+  ctx: {
+    tenantId: string;
+    requestId: string | null;
+    actor: { type: string; id: string | null };
+    actorRole: string | null;
+    held: ReadonlySet<string>;
+  },
   memberId: string,
 ): Promise<void> {
   await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
@@ -550,6 +556,8 @@ export async function resetMfa(
     if (target.role === 'owner' && ctx.actorRole !== 'owner') {
       throw new DomainError('forbidden', 'Only an owner can reset the second factors of an owner.');
     }
+    // Weakening someone's sign-in is managing them: only by a caller holding all they hold.
+    assertWithin(ctx.held, capabilitiesOf(target.role as MemberRole));
     const totp = await store.deleteTotp(tx, memberId);
     const passkeys = await store.deletePasskeys(tx, memberId);
     const codes = await store.deleteRecoveryCodes(tx, memberId);
