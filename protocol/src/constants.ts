@@ -127,7 +127,40 @@ export const SHARED_EMAIL_DOMAINS = [
   'zoho.com',
   'qq.com',
   '163.com',
+  '126.com',
+  'yahoo.co.uk',
+  'yahoo.fr',
+  'yahoo.de',
+  'yahoo.co.jp',
+  'hotmail.co.uk',
+  'hotmail.fr',
+  'hotmail.de',
+  'outlook.fr',
+  'outlook.de',
+  'live.co.uk',
+  'live.fr',
+  'yandex.ru',
+  'mail.ru',
+  'fastmail.com',
+  'pm.me',
+  'tutanota.com',
+  'gmx.net',
+  'comcast.net',
+  'btinternet.com',
+  'orange.fr',
+  'free.fr',
+  'laposte.net',
+  't-online.de',
+  'libero.it',
+  'naver.com',
+  'hanmail.net',
+  'rediffmail.com',
+  'seznam.cz',
+  'wp.pl',
 ] as const;
+
+/** An email domain as single sign-on lists it: ASCII labels (an IDN as its xn-- form), at least two, no trailing dot. */
+export const EMAIL_DOMAIN = /^(?=.{3,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
 
 /** How a session's sign-in began (its first factor). */
 export const SIGN_IN_METHODS = ['password', 'oidc', 'saml', 'passkey', 'invite'] as const;

@@ -2,7 +2,7 @@
 // The roles, their permission table and the refusal codes are plain constants (constants.ts).
 import { z } from 'zod';
 import { ApiKeySchema, CapabilitySchema } from './admin.js';
-import { MEMBER_STATUSES, MFA_METHODS, PLATFORM_ROLE, ROLES, SHARED_EMAIL_DOMAINS, SIGN_IN_METHODS } from './constants.js';
+import { EMAIL_DOMAIN, MEMBER_STATUSES, MFA_METHODS, PLATFORM_ROLE, ROLES, SHARED_EMAIL_DOMAINS, SIGN_IN_METHODS } from './constants.js';
 import { emailText, text } from './text.js';
 
 export const RoleSchema = z.enum(ROLES);
@@ -206,6 +206,7 @@ const ssoCommon = {
         .toLowerCase()
         .min(3)
         .max(253)
+        .regex(EMAIL_DOMAIN, 'is not a domain name (letters, digits and hyphens between dots; an international name as its xn-- form)')
         .refine(
           (d) => !(SHARED_EMAIL_DOMAINS as readonly string[]).includes(d),
           'is a mailbox provider anyone can use, not an organisation’s domain',

@@ -461,7 +461,10 @@ describe('OIDC sign-in (protocol)', () => {
       groupRoles: [{ group: 'support-admins', role: 'admin' as const }],
     };
     await expect(putOidcConnection(deps, ctxFor(acme.tenant.id), ours)).resolves.toBeTruthy();
-    expect(OidcConnectionRequest.safeParse({ ...beta2, allowedDomains: ['beta.example', 'Gmail.com'] }).success).toBe(false);
+    // Nor a shared mailbox provider, nor what is not a domain name (a trailing dot, a look-alike letter).
+    for (const d of ['Gmail.com', 'yahoo.co.uk', 'gmail.com.', '@acme.example', 'acme .example', 'acme', '\u0430cme.example'])
+      expect(OidcConnectionRequest.safeParse({ ...beta2, allowedDomains: ['beta.example', d] }).success, d).toBe(false);
+    expect(OidcConnectionRequest.safeParse({ ...beta2, allowedDomains: ['xn--mnchen-3ya.example', 'sub.beta.example'] }).success).toBe(true);
   });
 
   test('a tenant without an OIDC connection: not_configured', async () => {
