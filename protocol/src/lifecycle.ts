@@ -263,6 +263,8 @@ export const CLASSIFICATION = {
     ],
     personal: ['user_agent'],
   },
+  // The IdP's subject is often the person's email address (SAML's email NameID).
+  member_sso_links: { internal: ['tenant_id', 'member_id', 'kind', 'issuer', 'created_at'], personal: ['subject'] },
   member_totp: { internal: ['tenant_id', 'member_id', 'created_at', 'confirmed_at', 'last_step'], secret: ['secret_sealed'] },
   members: {
     internal: ['tenant_id', 'id', 'role', 'status', 'created_at', 'created_by', 'last_sign_in_at', 'availability', 'last_seen_at'],
