@@ -104,8 +104,9 @@ test('the delivery log shows status, answer, latency and next attempt; replay on
   );
   expect(rows[0]!.slice(1, 5)).toEqual(['failed', '13', '500', '12 ms']);
   expect(rows[1]!.slice(1, 5)).toEqual(['pending', '2', 'no answer', '10000 ms']);
-  // Only a finished delivery can be replayed; a pending one is still being retried.
+  // A finished delivery is replayed; one waiting for its next retry is sent now instead.
   expect(() => button(el, 'Replay handoff.requested msg_2')).toThrow();
+  expect(button(el, 'Send handoff.requested msg_2 now').textContent).toBe('Send now');
   click(el, 'Replay handoff.requested msg_1');
   await vi.waitFor(() => expect(el.textContent).toContain('One delivery queued again.'));
   expect(calls.find((c) => c.key.endsWith('/replay'))!.body).toEqual({ deliveryId: '00000000-0000-4000-8000-0000000000d1' });

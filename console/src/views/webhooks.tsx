@@ -92,14 +92,15 @@ function Deliveries({ api, endpoint, canWrite }: { api: Api; endpoint: WebhookEn
                 <When iso={d.createdAt} />
               </td>
               <td class="actions">
-                {canWrite && d.status !== 'pending' ? (
+                {/* Finished: replay it. Waiting for its next retry: send it now (an endpoint just mended). */}
+                {canWrite && (d.status !== 'pending' || d.nextAttemptAt) ? (
                   <button
                     type="button"
                     class="secondary"
                     onClick={() => replay({ deliveryId: d.id })}
-                    aria-label={`Replay ${d.eventType} ${d.eventId}`}
+                    aria-label={d.status === 'pending' ? `Send ${d.eventType} ${d.eventId} now` : `Replay ${d.eventType} ${d.eventId}`}
                   >
-                    Replay
+                    {d.status === 'pending' ? 'Send now' : 'Replay'}
                   </button>
                 ) : null}
               </td>

@@ -398,7 +398,7 @@ const webhooks = operations([
     tag: 'Webhooks',
     summary: 'Send deliveries again',
     description:
-      'One delivery (`deliveryId`), or every failed one created since a time (`since`), with the same event id (receivers that already have it skip it). A disabled endpoint is a 409. Audited as `webhook.replay`.',
+      'One delivery (`deliveryId`: again if it finished, at once if it waits for its next retry; 0 if a worker is sending it now), or every failed one created since a time (`since`), with the same event id (receivers that already have it skip it). A disabled endpoint is a 409. Audited as `webhook.replay`.',
     security: ['admin'],
     capability: 'webhooks:write',
     params: IdParams,

@@ -199,8 +199,11 @@ export async function replay(tx: Tx, endpointId: string, by: { deliveryId: strin
   const { rowCount } =
     'deliveryId' in by
       ? await tx.query(
+          // Done or failed, it goes again; pending, it goes now instead of at its next retry, unless a
+          // worker holds it this moment (that attempt is under way).
           `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now(), holder = NULL, lease_until = NULL
-            WHERE endpoint_id = $1 AND id = $2 AND status <> 'pending'`,
+            WHERE endpoint_id = $1 AND id = $2
+              AND (status <> 'pending' OR (next_attempt_at > now() AND (lease_until IS NULL OR lease_until < clock_timestamp())))`,
           [endpointId, by.deliveryId],
         )
       : await tx.query(
