@@ -1,5 +1,5 @@
--- Which identity at the tenant's IdP signs in which member. An IdP vouches for an email address, and the
--- tenant's admins choose the IdP, so an address alone must not open an account that has another way in:
+-- Which identity at the tenant's IdP signs in which member. An IdP vouches for an email address, and any
+-- account there may carry one, so an address alone must not open an account that has another way in:
 -- a member is signed in by the identity linked to them (made when SSO provisioned them, or when they
 -- confirmed it with their own password), never by a new identity that merely shares their address.
 CREATE TABLE member_sso_links (

@@ -125,8 +125,8 @@ export async function ssoSignIn(
     if (existing) {
       if (existing.status !== 'active') return refuse('member_disabled', 'Your account in this organisation is disabled.', existing.id);
       if (!linked) {
-        // The IdP is the admins' choice, so its word on an address opens no account that has another way
-        // in (a password), nor an owner's: the member confirms the link with their password first.
+        // An IdP can vouch for any address (any account there may carry it), so its word on an address opens
+        // no account that has another way in (a password), nor an owner's: the member confirms with it first.
         if (existing.password_hash || existing.role === 'owner') {
           pending.link = { memberId: existing.id, identity };
           return refuse('link_required', 'Your account here has a password: sign in with it once to link single sign-on to it.', existing.id);
