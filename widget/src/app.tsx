@@ -408,15 +408,18 @@ export function App({
     <div class="p" role="dialog" aria-modal="true" aria-labelledby="parley-title" dir={dir} ref={panel} onKeyDown={onKey}>
       {/* Not a <header>: inside the page it would be a second banner landmark. */}
       <div class="hd">
-        <h2 id="parley-title">
-          {name && (
-            <>
-              <bdi>{name}</bdi> ·{' '}
-            </>
-          )}
-          {t.title}
-        </h2>
-        {ctl.verified && <span class="v">{t.verified}</span>}
+        {/* The badge under the title, so the title keeps the width of the header's buttons' side. */}
+        <div class="ttl">
+          <h2 id="parley-title">
+            {name && (
+              <>
+                <bdi>{name}</bdi> ·{' '}
+              </>
+            )}
+            {t.title}
+          </h2>
+          {ctl.verified && <span class="v">{t.verified}</span>}
+        </div>
         <button type="button" onClick={human} disabled={handoff || locked}>
           {t.human}
         </button>

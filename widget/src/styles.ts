@@ -12,9 +12,10 @@ button{font:inherit;cursor:pointer}button:disabled{opacity:.55;cursor:default}
 .p{position:absolute;bottom:64px;width:380px;max-width:calc(100vw - 40px);height:min(600px,calc(var(--vh) - 110px));display:flex;flex-direction:column;background:var(--bg);border:1px solid var(--line);border-radius:14px;box-shadow:0 12px 40px #0004;overflow:hidden}
 :host([data-side=right]) .p{right:0}:host([data-side=left]) .p{left:0}
 .hd{display:flex;align-items:center;gap:8px;padding:12px 14px;background:var(--accent);color:var(--on)}
-.hd h2{flex:1;margin:0;font-size:16px}
+.ttl{flex:1;min-width:0}
+.hd h2{margin:0;font-size:16px}
 .hd button{background:none;border:1px solid color-mix(in srgb,var(--on) 55%,transparent);color:var(--on);border-radius:8px;padding:4px 8px;font-size:13px}
-.v{font-size:12px;background:#0003;border-radius:6px;padding:2px 6px}
+.v{display:inline-block;margin-top:3px;font-size:12px;background:#0003;border-radius:6px;padding:2px 6px}
 .log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:8px}
 .m{max-width:85%;padding:8px 12px;border-radius:12px;background:var(--bubble);overflow-wrap:anywhere}
 .m.visitor{align-self:flex-end;background:var(--accent);color:var(--on)}
