@@ -67,11 +67,26 @@ describe('command queue', () => {
     expect(launcher.getAttribute('aria-expanded')).toBe('true');
   });
 
-  test('shutdown removes the widget and forgets the session', async () => {
+  test('shutdown removes the widget and forgets the session; an open panel tells the page it closed', async () => {
     const { fake, host, P } = await page();
+    const seen: string[] = [];
+    P('on', 'close', () => seen.push('close'));
+    P('open');
     P('shutdown');
     expect(host.isConnected).toBe(false);
     expect(fake.client.forget).toHaveBeenCalled();
+    expect(seen).toEqual(['close']);
+  });
+
+  test('a command the widget does not know, or any after shutdown, is named in the console rather than dropped silently', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const { P } = await page();
+    P('opne');
+    expect(warn).toHaveBeenLastCalledWith(expect.stringContaining('Parley: unknown command "opne"'));
+    P('shutdown');
+    P('open');
+    expect(warn).toHaveBeenLastCalledWith(expect.stringContaining('Parley: the widget was shut down'));
+    warn.mockRestore();
   });
 });
 

@@ -139,6 +139,11 @@ export function start(boot: Boot, makeClient: (opts: ClientOptions) => ParleyCli
         (handlers.get(event) ?? handlers.set(event, new Set()).get(event)!).add(fn as Handler);
     },
     shutdown: () => {
+      // The page hears the panel close before its handlers go.
+      if (ctl.open) {
+        ctl.open = false;
+        ctl.emit('close');
+      }
       stopped = true;
       render(null, mount);
       observer.disconnect();
@@ -155,7 +160,9 @@ export function start(boot: Boot, makeClient: (opts: ClientOptions) => ParleyCli
     const [name, ...rest] = args;
     // biome-ignore lint/suspicious/noPrototypeBuiltins: Object.hasOwn is newer than the widget's Safari 14 target
     const fn = typeof name === 'string' && Object.prototype.hasOwnProperty.call(commands, name) ? commands[name] : undefined;
-    if (fn) fn(...rest);
+    if (stopped && name !== 'shutdown') console.warn(`Parley: the widget was shut down; "${String(name)}" is ignored until the page loads it again.`);
+    else if (fn) fn(...rest);
+    else console.warn(`Parley: unknown command "${String(name)}" (open, close, toggle, identify, on, shutdown).`);
   };
 
   // A page whose origin is not allowed gets no widget. The browser hides the refusal itself (CORS
