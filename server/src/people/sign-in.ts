@@ -15,6 +15,7 @@ import { factors } from './mfa/factors.js';
 import { hashPassword, needsRehash, verifyPassword } from './passwords.js';
 import { mfaRequiredFor, readPolicy } from './policy.js';
 import type { PeopleDeps } from './service.js';
+import { connectionIssuer } from './sso/connections.js';
 import * as store from './store.js';
 import type { SignInThrottle } from './throttle.js';
 
@@ -280,11 +281,8 @@ export async function passwordSignIn(
   const link = await ssoLinkStep(deps, req, login.tenant_id, login.member_id);
   if (link) {
     const linked = await deps.db.withTenant(login.tenant_id, { requestId: req.id }, async (tx) => {
-      const issuer = await tx.query("SELECT 1 FROM sso_connections WHERE kind = $1 AND coalesce(config->>'issuer', config->>'idpIssuer') = $2", [
-        link.kind,
-        link.issuer,
-      ]);
-      if (!issuer.rows.length) return false;
+      // The connection changed since the SSO step: nothing to link to.
+      if ((await connectionIssuer(tx, link.kind)) !== link.issuer) return false;
       await linkIdentity(deps, tx, req, { tenantId: login.tenant_id, memberId: login.member_id, identity: link, confirmedBy: 'password' });
       return true;
     });

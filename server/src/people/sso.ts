@@ -8,7 +8,7 @@ import type { Request, Response } from 'express';
 import type { Tx } from '../db/types.js';
 import { DomainError } from '../errors.js';
 import { finishSignIn, linkIdentity, setSsoLinkStep, type SignInDeps } from './sign-in.js';
-import { domainsClaimedElsewhere, emailDomain } from './sso/connections.js';
+import { connectionIssuer, domainsClaimedElsewhere, emailDomain } from './sso/connections.js';
 import * as store from './store.js';
 
 export type SsoKind = 'oidc' | 'saml';
@@ -81,8 +81,6 @@ interface ConnectionRules {
   allowed_domains: string[];
   default_role: Role;
   group_roles: { group: string; role: Role }[];
-  /** The IdP's issuer (OIDC) or entity id (SAML): with the subject, the identity a member is linked to. */
-  issuer: string;
 }
 
 /** The role the IdP's groups map to (first match), else the default; never owner, whatever is stored. */
@@ -107,19 +105,16 @@ export async function ssoSignIn(
   const refuse = (reason: string, message: string, memberId: string | null = null): Refusal => ({ reason, message, memberId });
   const pending: { link: { memberId: string; identity: store.SsoIdentity } | null } = { link: null };
   const outcome = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx): Promise<string | Refusal> => {
-    const conn = (
-      await tx.query<ConnectionRules>(
-        "SELECT allowed_domains, default_role, group_roles, coalesce(config->>'issuer', config->>'idpIssuer', '') AS issuer FROM sso_connections WHERE kind = $1",
-        [kind],
-      )
-    ).rows[0];
+    const conn = (await tx.query<ConnectionRules>('SELECT allowed_domains, default_role, group_roles FROM sso_connections WHERE kind = $1', [kind]))
+      .rows[0];
     if (!conn) return refuse('not_configured', 'Single sign-on is no longer set up for this organisation.');
     const domain = emailDomain(email) ?? '';
     if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) || !conn.allowed_domains.includes(domain)) {
       return refuse('domain_not_allowed', 'Your email address is not in a domain this organisation signs in with.');
     }
     const role = roleFor(conn, profile.groups);
-    const identity: store.SsoIdentity = { kind, issuer: conn.issuer, subject: profile.subject };
+    // With the subject, the IdP's issuer (OIDC) or entity id (SAML) is the identity a member is linked to.
+    const identity: store.SsoIdentity = { kind, issuer: (await connectionIssuer(tx, kind)) ?? '', subject: profile.subject };
     const linked = await store.memberBySsoIdentity(tx, identity);
     const existing = linked ?? (await store.memberByEmail(tx, email));
     if (existing) {

@@ -63,6 +63,15 @@ export async function readConnection(tx: Tx, kind: SsoKind, opts: { forUpdate?: 
   };
 }
 
+/** The IdP a connection trusts, as member links name it: the OIDC issuer or the SAML entity id (null: none). */
+export async function connectionIssuer(tx: Tx, kind: SsoKind): Promise<string | null> {
+  const { rows } = await tx.query<{ issuer: string | null }>(
+    "SELECT coalesce(config->>'issuer', config->>'idpIssuer') AS issuer FROM sso_connections WHERE kind = $1",
+    [kind],
+  );
+  return rows[0]?.issuer ?? null;
+}
+
 /** Which of `domains` another tenant's connection lists, read under the lock every connection write takes. */
 export async function domainsClaimedElsewhere(tx: Tx, tenantId: string, domains: string[]): Promise<string[]> {
   await tx.query("SELECT pg_advisory_xact_lock(hashtext('parley:sso-domains'))");
