@@ -832,6 +832,25 @@ describe('OIDC end to end over HTTP', () => {
     expect((await land(later.browser, later.callback)).location).toBe('/console/?sso_error=link_required');
   });
 
+  test('a domain two tenants listed before claims were exclusive sends nobody to either IdP', async () => {
+    expect((await owner.client.call('PUT', '/v1/admin/sso/oidc', connection())).status).toBe(200);
+    const start = () => new ConsoleClient(t.url).call('POST', '/v1/auth/sso/start', { email: 'someone@acme.example' });
+    expect((await start()).status).toBe(200);
+    // A second tenant's connection listing acme.example, written as an older version could (no claim check).
+    const other = await t.tenant('Older claim', ['older.example']);
+    await t.runtime.db.withOwner((tx) =>
+      tx.query(
+        `INSERT INTO sso_connections (tenant_id, kind, config, allowed_domains, default_role) VALUES ($1, 'oidc', $2, ARRAY['acme.example'], 'agent')`,
+        [other.tenant.id, JSON.stringify({ issuer: 'https://idp.older.example', clientId: 'x' })],
+      ),
+    );
+    const refused = await start();
+    expect(refused.status).toBe(409);
+    expect(refused.body.redirectUrl).toBeUndefined();
+    expect(refused.body.detail).toContain('More than one organisation uses single sign-on for acme.example');
+    await t.runtime.db.withOwner((tx) => tx.query('DELETE FROM sso_connections WHERE tenant_id = $1', [other.tenant.id]));
+  });
+
   test('a replayed callback: refused (state_used), audited, no session', async () => {
     const { browser, callback } = await toCallback('ada');
     expect((await land(browser, callback)).location).toBe('/console/');
