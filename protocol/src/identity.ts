@@ -20,25 +20,30 @@ export const IdentityTraits = z
 /** Extra facts about the user: at most 50 scalar values keyed by name. */
 export type IdentityTraits = z.infer<typeof IdentityTraits>;
 
+/**
+ * The profile claims of a Sign-In Pro token: what the server keeps (sealed) and shows to agents. A token
+ * whose signature is good but whose profile breaks these bounds is refused, however it was signed.
+ */
+export const IdentityProfileClaims = z.looseObject({
+  email: z.email().max(320).refine(isSafeText, { message: UNSAFE_TEXT_MESSAGE }).optional(),
+  name: text().max(200).optional(),
+  traits: IdentityTraits.optional(),
+});
+
 /** The claims of a Sign-In Pro token. Unknown claims (such as `iss`) pass through untouched. */
-export const IdentityClaims = z
-  .looseObject({
-    /** The host application's stable user id. */
-    sub: text().min(1).max(256),
-    aud: z.union([z.literal(IDENTITY_AUDIENCE), z.array(text()).refine((a) => a.includes(IDENTITY_AUDIENCE))]),
-    /** Seconds since the epoch. */
-    iat: z.number().int().nonnegative(),
-    /** Seconds since the epoch; at most {@link IDENTITY_MAX_LIFETIME_SECONDS} after `iat`. */
-    exp: z.number().int().nonnegative(),
-    /** Unique per token: the server accepts each jti once. */
-    jti: text().min(16).max(256),
-    email: z.email().max(320).refine(isSafeText, { message: UNSAFE_TEXT_MESSAGE }).optional(),
-    name: text().max(200).optional(),
-    traits: IdentityTraits.optional(),
-  })
-  .refine((c) => c.exp > c.iat && c.exp - c.iat <= IDENTITY_MAX_LIFETIME_SECONDS, {
-    message: `exp must follow iat by at most ${IDENTITY_MAX_LIFETIME_SECONDS} seconds`,
-    path: ['exp'],
-  });
+export const IdentityClaims = IdentityProfileClaims.extend({
+  /** The host application's stable user id. */
+  sub: text().min(1).max(256),
+  aud: z.union([z.literal(IDENTITY_AUDIENCE), z.array(text()).refine((a) => a.includes(IDENTITY_AUDIENCE))]),
+  /** Seconds since the epoch. */
+  iat: z.number().int().nonnegative(),
+  /** Seconds since the epoch; at most {@link IDENTITY_MAX_LIFETIME_SECONDS} after `iat`. */
+  exp: z.number().int().nonnegative(),
+  /** Unique per token: the server accepts each jti once. */
+  jti: text().min(16).max(256),
+}).refine((c) => c.exp > c.iat && c.exp - c.iat <= IDENTITY_MAX_LIFETIME_SECONDS, {
+  message: `exp must follow iat by at most ${IDENTITY_MAX_LIFETIME_SECONDS} seconds`,
+  path: ['exp'],
+});
 /** The claims of a Sign-In Pro token. */
 export type IdentityClaims = z.infer<typeof IdentityClaims>;

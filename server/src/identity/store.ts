@@ -60,6 +60,22 @@ export async function insertSecret(tx: Tx, s: { id: string; tenantId: string; ki
   return rows[0]!.created_at;
 }
 
+/** The sealed secret of an active (unrevoked) kid, or null. */
+export async function activeSecret(tx: Tx, kid: string): Promise<Uint8Array | null> {
+  const { rows } = await tx.query<{ sealed: Uint8Array }>('SELECT sealed FROM identity_secrets WHERE kid = $1 AND revoked_at IS NULL', [kid]);
+  return rows[0]?.sealed ?? null;
+}
+
+/** Records a token's jti until it expires: false when it was already used (a replay). */
+export async function spendJti(tx: Tx, tenantId: string, jti: string, until: Date): Promise<boolean> {
+  const used = await tx.query('INSERT INTO identity_token_uses (tenant_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [
+    tenantId,
+    jti,
+    until,
+  ]);
+  return used.rowCount !== 0;
+}
+
 /** Revokes an active secret; its kid, or null when there is no such active secret. */
 export async function revokeSecret(tx: Tx, id: string): Promise<string | null> {
   const { rows } = await tx.query<{ kid: string }>(

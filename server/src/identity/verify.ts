@@ -4,12 +4,12 @@
 import { createLocalJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import type { Tx } from '../db/types.js';
 import type { Keyring } from '../crypto/keyring.js';
-import { isSafeText, UNSAFE_TEXT_MESSAGE } from '@parley/protocol';
+import { IDENTITY_AUDIENCE, IDENTITY_MAX_LIFETIME_SECONDS, IdentityProfileClaims, isSafeText, UNSAFE_TEXT_MESSAGE } from '@parley/protocol';
 import { DomainError } from '../errors.js';
+import { fieldErrors } from '../http/validate.js';
 import type { JwksCache } from './jwks.js';
+import * as store from './store.js';
 
-export const IDENTITY_AUDIENCE = 'parley:identity';
-const MAX_LIFETIME_S = 10 * 60;
 const SKEW_S = 60;
 const ASYMMETRIC = ['EdDSA', 'ES256', 'RS256'];
 
@@ -47,15 +47,12 @@ export async function verifyIdentityToken(tx: Tx, keyring: Keyring, jwks: JwksCa
   try {
     if (header.alg === 'HS256') {
       if (typeof header.kid !== 'string') throw invalid('A shared-secret token needs the kid of its secret.');
-      const { rows } = await tx.query<{ sealed: Uint8Array }>('SELECT sealed FROM identity_secrets WHERE kid = $1 AND revoked_at IS NULL', [
-        header.kid,
-      ]);
-      if (!rows[0]) throw invalid('The token was signed with an unknown or revoked secret.');
-      const secret = await keyring.open(tx, tenantId, rows[0].sealed, secretContext(header.kid));
+      const sealed = await store.activeSecret(tx, header.kid);
+      if (!sealed) throw invalid('The token was signed with an unknown or revoked secret.');
+      const secret = await keyring.open(tx, tenantId, sealed, secretContext(header.kid));
       ({ payload } = await jwtVerify(token, secret, { ...options, algorithms: ['HS256'] }));
     } else if (typeof header.alg === 'string' && ASYMMETRIC.includes(header.alg)) {
-      const { rows } = await tx.query<{ public_keys: JWK[]; jwks_url: string | null }>('SELECT public_keys, jwks_url FROM identity_settings');
-      const s = rows[0];
+      const s = (await store.settings(tx)) as { public_keys: JWK[]; jwks_url: string | null } | null;
       if (!s || (!s.public_keys.length && !s.jwks_url)) throw invalid('No public key is registered for Sign-In Pro.');
       const verify = (keys: JWK[]) => jwtVerify(token, createLocalJWKSet({ keys }), { ...options, algorithms: [header.alg as string] });
       if (s.public_keys.length) ({ payload } = await verify(s.public_keys));
@@ -79,26 +76,23 @@ export async function verifyIdentityToken(tx: Tx, keyring: Keyring, jwks: JwksCa
   const { sub, iat, exp, jti } = payload as Required<Pick<JWTPayload, 'sub' | 'iat' | 'exp' | 'jti'>>;
   // jose checks the types of the time claims only; a host's bug may send a number as sub or jti.
   if (typeof sub !== 'string' || typeof jti !== 'string') throw invalid("The identity token's sub and jti claims must be strings.");
-  if (exp - iat > MAX_LIFETIME_S) throw invalid('Identity tokens may live at most 10 minutes.');
+  if (exp - iat > IDENTITY_MAX_LIFETIME_SECONDS) throw invalid('Identity tokens may live at most 10 minutes.');
   if (iat > Date.now() / 1000 + SKEW_S) throw invalid('The identity token was issued in the future.');
   if (sub.length > 256 || jti.length > 256) throw invalid('The identity token claims are too long.');
   if (!isSafeText(sub)) throw unsafeClaim('sub');
   if (!isSafeText(jti)) throw unsafeClaim('jti');
-  const used = await tx.query('INSERT INTO identity_token_uses (tenant_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [
-    tenantId,
-    jti,
-    new Date((exp + SKEW_S) * 1000),
-  ]);
-  if (used.rowCount === 0) throw new DomainError('token_replayed', 'This identity token was already used.');
-  const p = payload as { name?: unknown; email?: unknown; traits?: unknown };
+  // The profile is sealed and shown to agents: it obeys the claims contract @parley/node signs by.
+  const profile = IdentityProfileClaims.safeParse(payload);
+  if (!profile.success) {
+    throw new DomainError('invalid_input', "The identity token's profile claims are not valid.", { errors: fieldErrors(profile.error, ['token']) });
+  }
+  if (!(await store.spendJti(tx, tenantId, jti, new Date((exp + SKEW_S) * 1000))))
+    throw new DomainError('token_replayed', 'This identity token was already used.');
+  const { name, email, traits } = profile.data;
   return {
     subject: sub,
     jti,
     expiresAt: new Date(exp * 1000),
-    profile: {
-      ...(typeof p.name === 'string' ? { name: p.name.slice(0, 200) } : {}),
-      ...(typeof p.email === 'string' ? { email: p.email.slice(0, 320) } : {}),
-      ...(p.traits && typeof p.traits === 'object' ? { traits: p.traits as Record<string, unknown> } : {}),
-    },
+    profile: { ...(name !== undefined ? { name } : {}), ...(email !== undefined ? { email } : {}), ...(traits !== undefined ? { traits } : {}) },
   };
 }

@@ -323,6 +323,28 @@ describe('Sign-In Pro', () => {
     expect(res.body.type).toMatch(/token-(invalid|expired)/);
   });
 
+  // A host that signs without @parley/node is held to the same claims contract: a profile the SDK would
+  // refuse to sign is not stored (sealed, shown to agents) just because its signature is good.
+  test.each([
+    ['traits nested objects', { traits: { plan: { tier: 'pro', seats: [1, 2] } } }, '/token/traits/plan'],
+    ['traits of 51 keys', { traits: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, i])) }, '/token/traits'],
+    ['a trait of 2 KB', { traits: { note: 'x'.repeat(2048) } }, '/token/traits/note'],
+    ['a name of 201 characters', { name: 'n'.repeat(201) }, '/token/name'],
+    ['a name that is a number', { name: 42 }, '/token/name'],
+    ['an email that is not one', { email: 'not an address' }, '/token/email'],
+  ])('a signed token whose profile has %s is refused, and nothing is stored', async (_name, profile, path) => {
+    const v = new Visitor(t.url, a.publishableKey, A_ORIGIN);
+    await v.start();
+    const res = await v.call('POST', '/identify', { token: await signedClaims({ sub: 'over-sharer', jti: crypto.randomUUID(), ...profile }) });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ type: '/docs/problems/validation-failed', request_id: expect.any(String) });
+    expect(res.body.errors.map((e: { path: string }) => e.path)).toContain(path);
+    const stored = await t.runtime.db.withTenant(a.tenant.id, { requestId: null }, (tx) =>
+      tx.query("SELECT 1 FROM verified_visitors WHERE subject = 'over-sharer'"),
+    );
+    expect(stored.rows).toEqual([]);
+  });
+
   test('public keys: the tenant keeps its private key; HS256 signed with the public key is refused', async () => {
     const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
     const jwk = { ...(await exportJWK(publicKey)), kid: 'host-1' };
