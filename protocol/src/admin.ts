@@ -169,7 +169,45 @@ export const AdminHandoffSchema = z.object({
   createdAt: iso(),
   updatedAt: iso(),
 });
+export type AdminHandoff = z.infer<typeof AdminHandoffSchema>;
 export const HandoffListResponse = z.object({ handoffs: z.array(AdminHandoffSchema) });
+
+/** `GET /v1/admin/conversations`: every conversation, answered or handed off, most recently active first. */
+export const ConversationListQuery = z.strictObject({
+  /**
+   * A visitor reference (`v_…`), a `userRef` of the API channel (with or without `api:`), a verified user
+   * id, or words of the stored (redacted) text.
+   */
+  q: text().trim().min(1).max(200).optional(),
+  status: z.enum(['open', 'handoff', 'closed']).optional(),
+  channel: z.enum(['widget', 'api', 'email']).optional(),
+  /** `nextCursor` of the previous page (opaque). */
+  cursor: text().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});
+export type ConversationListQuery = z.infer<typeof ConversationListQuery>;
+
+/** One conversation of `GET /v1/admin/conversations`. */
+export const ConversationSummarySchema = z.object({
+  id: z.string().uuid(),
+  status: z.enum(['open', 'handoff', 'closed']),
+  channel: z.enum(['widget', 'api', 'email']),
+  visitorRef: VisitorRefSchema,
+  verified: z.boolean(),
+  /** The Sign-In Pro subject when the visitor is verified. */
+  identitySubject: z.string().nullable(),
+  /** Messages of the visitor, the assistant and agents (notes not counted). */
+  messageCount: z.number().int(),
+  /** The latest message that is not a note, redacted as stored; null before any. */
+  lastMessage: z.object({ role: z.enum(['visitor', 'assistant', 'agent', 'system']), text: z.string(), at: iso() }).nullable(),
+  /** The status of the conversation's latest handoff; null when it was never handed off. */
+  handoffStatus: z.enum(['pending', 'assigned', 'resolved']).nullable(),
+  createdAt: iso(),
+  updatedAt: iso(),
+});
+export type ConversationSummary = z.infer<typeof ConversationSummarySchema>;
+export const ConversationListResponse = z.object({ conversations: z.array(ConversationSummarySchema), nextCursor: z.string().nullable() });
+export type ConversationListResponse = z.infer<typeof ConversationListResponse>;
 
 /** `GET /v1/admin/conversations/:id`: the transcript as stored (redacted); a read is audited. */
 export const AdminConversationResponse = z.object({

@@ -1,7 +1,9 @@
 // A typed client of the admin API. Every response is validated with the protocol's schemas, and every
 // error is a ParleyApiError carrying the problem fields.
 import {
+  AdminConversationResponse,
   AskResponse,
+  ConversationListResponse,
   ApiKeyListResponse,
   AuditListResponse,
   CheckpointResponse,
@@ -23,6 +25,7 @@ import {
   ProposalResponse,
   type Capability,
   type AskRequest,
+  type ConversationListQuery,
   type CreateSourceRequest,
   type RetrievalMode,
 } from '@parley/protocol';
@@ -202,11 +205,25 @@ export class Parley {
     return this.call('POST', '/answers', AskResponse, input, '/v1');
   }
 
-  /** Conversations handed to a human agent. */
+  /**
+   * Every conversation, answered or handed off, most recently active first. `q` finds the `userRef` you
+   * gave {@link Parley.ask}, a widget visitor's `v_…` reference, a verified user id, or words; follow
+   * `nextCursor` (or use {@link Parley.paginate} with `listConversations`). `get` reads a transcript
+   * (redacted as stored), an audited read.
+   */
+  readonly conversations = {
+    list: (query: Partial<ConversationListQuery> = {}) => {
+      const params = new URLSearchParams(Object.entries(query).flatMap(([k, v]): [string, string][] => (v === undefined ? [] : [[k, String(v)]])));
+      return this.call('GET', `/conversations${params.size ? `?${params}` : ''}`, ConversationListResponse);
+    },
+    get: (id: string) => this.call('GET', `/conversations/${encodeURIComponent(id)}`, AdminConversationResponse),
+  };
+
+  /** Conversations handed to a human agent. `update` with `pending` gives an assigned one back to the queue. */
   readonly handoffs = {
     list: (status?: 'pending' | 'assigned' | 'resolved') =>
       this.call('GET', `/handoffs${status ? `?status=${status}` : ''}`, HandoffListResponse).then((r) => r.handoffs),
-    update: (id: string, status: 'assigned' | 'resolved', assignedTo?: string) =>
+    update: (id: string, status: 'pending' | 'assigned' | 'resolved', assignedTo?: string) =>
       this.call('PATCH', `/handoffs/${encodeURIComponent(id)}`, null, { status, ...(assignedTo ? { assignedTo } : {}) }),
   };
 

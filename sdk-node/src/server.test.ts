@@ -65,4 +65,20 @@ describe('@parley/node against the server', () => {
     const reader = new Parley({ secretKey: created.secret, baseUrl: t.url });
     await expect(reader.domains.list()).rejects.toMatchObject({ status: 403, type: '/docs/problems/missing-capability' });
   });
+
+  test('conversations: what you asked for a userRef is found by it; a taken handoff is given back to the queue', async () => {
+    const answered = await parley.ask({ question: 'When are invoices emailed?', userRef: 'acct-981' });
+    const found = await parley.conversations.list({ q: 'acct-981' });
+    expect(found.conversations.map((c) => c.id)).toEqual([answered.conversationId]);
+    expect(found.conversations[0]).toMatchObject({ channel: 'api', visitorRef: 'api:acct-981', handoffStatus: null });
+    const transcript = await parley.conversations.get(answered.conversationId);
+    expect(transcript.messages.map((m) => m.role)).toEqual(['visitor', 'assistant']);
+
+    const unanswerable = await parley.ask({ question: 'Can you waive my overdue fee as a favour?', userRef: 'acct-982' });
+    const handoffId = unanswerable.handoff!.id;
+    await parley.handoffs.update(handoffId, 'assigned', 'Robin');
+    await parley.handoffs.update(handoffId, 'pending');
+    expect((await parley.handoffs.list('pending')).find((h) => h.id === handoffId)).toMatchObject({ assignedTo: null });
+    expect((await parley.conversations.list({ status: 'handoff', channel: 'api' })).conversations.map((c) => c.visitorRef)).toContain('api:acct-982');
+  });
 });

@@ -2,6 +2,8 @@
 import { z } from 'zod';
 import {
   AdminConversationResponse,
+  ConversationListQuery,
+  ConversationListResponse,
   AgentMessageRequest,
   AgentMessageResponse,
   HandoffListQuery,
@@ -91,6 +93,19 @@ const handoffs = operations([
     params: IdParams,
     body: ReopenHandoffRequest,
     responses: { 200: { description: 'The handoff, reopened.', schema: WorkspaceHandoffResponse } },
+  },
+  {
+    operationId: 'listConversations',
+    method: 'get',
+    path: '/v1/admin/conversations',
+    tag: 'Conversations',
+    summary: 'List and search every conversation',
+    description:
+      'Answered by the assistant or handed off, most recently active first. `q` finds a visitor reference, an API `userRef`, a verified user id, or words of the stored (redacted) text. Reading a transcript is the audited step (`getConversation`).',
+    security: ['admin'],
+    capability: 'conversations:read',
+    query: ConversationListQuery,
+    responses: { 200: { description: 'A page of conversations.', schema: ConversationListResponse } },
   },
   {
     operationId: 'getConversation',

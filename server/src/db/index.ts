@@ -45,6 +45,9 @@ export function isUuid(value: string): boolean {
   return UUID.test(value);
 }
 
+/** `s` as a literal inside a LIKE pattern (the default escape is a backslash). */
+export const escapeLike = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
 const commitHooks = new WeakMap<Tx, (() => void)[]>();
 
 /** Where the database's own notices go when the caller gives no logger. */

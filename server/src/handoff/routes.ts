@@ -1,6 +1,7 @@
 // The agent side over HTTP: handoffs, reading conversations, replying live, internal notes, typing,
 // the visitor's profile, and break-glass reveal of reversible personal data.
 import {
+  ConversationListQuery,
   AgentMessageRequest,
   CreateNoteRequest,
   HandoffListQuery,
@@ -26,7 +27,6 @@ import type { ConversationBus, ConversationEvent } from '../conversations/bus.js
 import type { TypingThrottle } from '../conversations/typing.js';
 import { requireCapability as can } from '../tenants/auth.js';
 import * as service from './service.js';
-import { listHandoffs } from './store.js';
 
 export interface HandoffDeps {
   db: Db;
@@ -68,20 +68,8 @@ export function handoffRoutes(deps: HandoffDeps): Router {
         const q = parse(HandoffListQuery, req.query, 'query');
         // A list: the read path (a replica, when configured, once it shows this instance's writes).
         const { tenantId } = adminCtx(req);
-        const rows = await deps.db.withTenantRead(tenantId, { requestId: req.id }, (tx) => listHandoffs(tx, q.status ?? null, q.limit));
         res.json({
-          handoffs: rows.map((h) => ({
-            id: h.id,
-            conversationId: h.conversation_id,
-            status: h.status,
-            reason: h.reason,
-            assignedTo: h.assigned_to,
-            assignee: h.assignee_name ? { id: h.assigned_to, displayName: h.assignee_name } : null,
-            visitorVerified: h.verified,
-            visitorRef: h.visitor_ref,
-            createdAt: h.created_at.toISOString(),
-            updatedAt: h.updated_at.toISOString(),
-          })),
+          handoffs: await deps.db.withTenantRead(tenantId, { requestId: req.id }, (tx) => service.listHandoffs(tx, q.status ?? null, q.limit)),
         });
       },
     ],
@@ -109,6 +97,18 @@ export function handoffRoutes(deps: HandoffDeps): Router {
         const out = await inTenant(req, (tx, ctx) => service.reopenHandoff(tx, deps.audit, ctx, id));
         publish(out.events);
         res.json({ handoff: out.handoff });
+      },
+    ],
+  });
+
+  route(r, '/conversations', {
+    get: [
+      can('conversations:read'),
+      async (req, res) => {
+        const q = parse(ConversationListQuery, req.query, 'query');
+        // A list: the read path, like the handoffs above.
+        const { tenantId } = adminCtx(req);
+        res.json(await deps.db.withTenantRead(tenantId, { requestId: req.id }, (tx) => service.listConversations(tx, q)));
       },
     ],
   });

@@ -4,7 +4,16 @@
 // transaction, locks the conversation first (one lock order for every writer), and returns the feed
 // events to publish after commit.
 import { randomUUID } from 'node:crypto';
-import { ProfileField, shownInAdminViews, type Capability, type VisitorProfileResponse, type WorkspaceHandoff } from '@parley/protocol';
+import {
+  ProfileField,
+  shownInAdminViews,
+  type AdminHandoff,
+  type Capability,
+  type ConversationListQuery,
+  type ConversationListResponse,
+  type VisitorProfileResponse,
+  type WorkspaceHandoff,
+} from '@parley/protocol';
 import type { AuditLog } from '../audit/log.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Tx } from '../db/types.js';
@@ -228,6 +237,60 @@ export async function addNote(
 }
 
 /** The transcript as stored (redacted), notes included; a read is audited. */
+/** The tenant's handoffs, newest first. */
+export async function listHandoffs(tx: Tx, status: string | null, limit: number): Promise<AdminHandoff[]> {
+  return (await store.listHandoffs(tx, status, limit)).map((h) => ({
+    id: h.id,
+    conversationId: h.conversation_id,
+    status: h.status as AdminHandoff['status'],
+    reason: h.reason,
+    assignedTo: h.assigned_to,
+    assignee: h.assignee_name && h.assigned_to ? { id: h.assigned_to, displayName: h.assignee_name } : null,
+    visitorVerified: h.verified,
+    visitorRef: h.visitor_ref,
+    createdAt: h.created_at.toISOString(),
+    updatedAt: h.updated_at.toISOString(),
+  }));
+}
+
+// A page's position: the last row's activity time (microseconds) and id, as `<µs>_<id>`.
+const CURSOR = /^(\d{1,20})_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+/** Every conversation, most recently active first, searchable; listing reads no transcript, so it is not audited. */
+export async function listConversations(tx: Tx, q: ConversationListQuery): Promise<ConversationListResponse> {
+  const m = q.cursor === undefined ? null : CURSOR.exec(q.cursor);
+  if (q.cursor !== undefined && !m) {
+    throw new DomainError('invalid_input', 'The cursor is not one this API gave.', {
+      errors: [{ path: '/cursor', message: 'must be a nextCursor of a previous page', code: 'invalid' }],
+    });
+  }
+  const rows = await store.listConversations(tx, {
+    q: q.q ?? null,
+    status: q.status ?? null,
+    channel: q.channel ?? null,
+    after: m ? { position: m[1]!, id: m[2]! } : null,
+    limit: q.limit + 1,
+  });
+  const page = rows.slice(0, q.limit);
+  const last = page.at(-1);
+  return {
+    conversations: page.map((r) => ({
+      id: r.id,
+      status: r.status,
+      channel: r.channel,
+      visitorRef: r.visitor_id,
+      verified: r.verified,
+      identitySubject: r.identity_subject,
+      messageCount: r.message_count,
+      lastMessage: r.last_role && r.last_at ? { role: r.last_role, text: r.last_text ?? '', at: r.last_at.toISOString() } : null,
+      handoffStatus: r.handoff_status,
+      createdAt: r.created_at.toISOString(),
+      updatedAt: r.updated_at.toISOString(),
+    })),
+    nextCursor: rows.length > q.limit && last ? `${last.position}_${last.id}` : null,
+  };
+}
+
 export async function readConversation(tx: Tx, audit: AuditLog, ctx: Ctx, conversationId: string) {
   const c = await found(tx, conversationId);
   const messages = await store.transcript(tx, conversationId);

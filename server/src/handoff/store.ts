@@ -1,5 +1,6 @@
 // SQL of the agent side: handoffs, transcripts, the vault, ratings and a visitor's left email.
 import type { Tx } from '../db/types.js';
+import { escapeLike } from '../db/index.js';
 import type { ConversationRow } from '../conversations/service.js';
 
 export interface HandoffListRow {
@@ -25,6 +26,51 @@ export async function listHandoffs(tx: Tx, status: string | null, limit: number)
        LEFT JOIN members m ON m.tenant_id = h.tenant_id AND m.id::text = h.assigned_to
       WHERE ($1::text IS NULL OR h.status = $1) ORDER BY h.created_at DESC LIMIT $2`,
     [status, limit],
+  );
+  return rows;
+}
+
+export interface ConversationListRow {
+  id: string;
+  status: 'open' | 'handoff' | 'closed';
+  channel: 'widget' | 'api' | 'email';
+  visitor_id: string;
+  verified: boolean;
+  identity_subject: string | null;
+  created_at: Date;
+  updated_at: Date;
+  /** updated_at in microseconds since the epoch (exact, unlike a Date): the page's position. */
+  position: string;
+  message_count: number;
+  last_role: 'visitor' | 'assistant' | 'agent' | 'system' | null;
+  last_text: string | null;
+  last_at: Date | null;
+  handoff_status: 'pending' | 'assigned' | 'resolved' | null;
+}
+
+/**
+ * The tenant's conversations, most recently active first, after `after` (a row's position and id). `q`
+ * matches a visitor reference, an API userRef, a verified user id, or stored (redacted) text, notes included.
+ */
+export async function listConversations(
+  tx: Tx,
+  p: { q: string | null; status: string | null; channel: string | null; after: { position: string; id: string } | null; limit: number },
+): Promise<ConversationListRow[]> {
+  const { rows } = await tx.query<ConversationListRow>(
+    `SELECT c.id, c.status, c.channel, c.visitor_id, c.verified, c.identity_subject, c.created_at, c.updated_at,
+            (extract(epoch FROM c.updated_at) * 1000000)::bigint::text AS position,
+            (SELECT count(*)::int FROM messages g WHERE g.conversation_id = c.id AND g.role <> 'note') AS message_count,
+            lm.role AS last_role, lm.text AS last_text, lm.created_at AS last_at,
+            (SELECT h.status FROM handoffs h WHERE h.conversation_id = c.id ORDER BY h.created_at DESC, h.id LIMIT 1) AS handoff_status
+       FROM conversations c
+       LEFT JOIN LATERAL (SELECT g.role, g.text, g.created_at FROM messages g
+                           WHERE g.conversation_id = c.id AND g.role <> 'note' ORDER BY g.seq DESC LIMIT 1) lm ON true
+      WHERE ($1::text IS NULL OR c.status = $1) AND ($2::text IS NULL OR c.channel = $2)
+        AND ($3::text IS NULL OR c.visitor_id = $3 OR c.visitor_id = 'api:' || $3 OR c.identity_subject = $3
+             OR EXISTS (SELECT 1 FROM messages g WHERE g.conversation_id = c.id AND g.text ILIKE '%' || $4 || '%'))
+        AND ($5::bigint IS NULL OR (c.updated_at, c.id) < ('epoch'::timestamptz + $5::bigint * interval '1 microsecond', $6::uuid))
+      ORDER BY c.updated_at DESC, c.id DESC LIMIT $7`,
+    [p.status, p.channel, p.q, p.q === null ? null : escapeLike(p.q), p.after?.position ?? null, p.after?.id ?? null, p.limit],
   );
   return rows;
 }

@@ -2,6 +2,7 @@
 // tenant-wide feed in commit order, presence and canned replies.
 import type { InboxView } from '@parley/protocol';
 import type { Tx } from '../db/types.js';
+import { escapeLike } from '../db/index.js';
 import { notifyEvent } from '../conversations/notify.js';
 
 export interface InboxDbRow {
@@ -72,8 +73,6 @@ const VIEW: Record<InboxView, { where: string; order: string }> = {
   open: { where: "status <> 'resolved'", order: 'updated_at DESC, conversation_id' },
   resolved: { where: "status = 'resolved'", order: 'resolved_at DESC, conversation_id' },
 };
-
-const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /**
  * A page of a view. `q` matches a visitor reference or a
