@@ -29,6 +29,7 @@ import { TenantsView } from './views/tenants.js';
 import { AvailabilitySwitch } from './inbox/availability.js';
 import { LiveInbox } from './inbox/context.js';
 import { CannedRepliesView } from './views/canned.js';
+import { ConversationsView } from './views/conversations.js';
 import { BusinessHoursView } from './views/hours.js';
 import { WebhooksView } from './views/webhooks.js';
 
@@ -46,6 +47,7 @@ export interface ViewProps {
 export const VIEWS: { id: string; label: string; view: ComponentType<ViewProps>; needs: Capability | null | 'operator' }[] = [
   { id: 'tenants', label: 'Tenants', view: TenantsView, needs: 'operator' },
   { id: 'inbox', label: 'Inbox', view: InboxView, needs: 'handoffs:read' },
+  { id: 'conversations', label: 'Conversations', view: ConversationsView, needs: 'conversations:read' },
   { id: 'approvals', label: 'Approvals', view: ApprovalsView, needs: 'approvals:decide' },
   { id: 'canned', label: 'Canned replies', view: CannedRepliesView, needs: 'conversations:read' },
   { id: 'knowledge', label: 'Knowledge', view: KnowledgeView, needs: 'knowledge:read' },

@@ -620,7 +620,18 @@ describe('navigation by role', () => {
   test('an agent sees the inbox, approvals, knowledge, reports, PII test, the team (read-only) and their account', async () => {
     const { el } = open('agent');
     await vi.waitFor(() =>
-      expect(links(el)).toEqual(['Inbox', 'Approvals', 'Canned replies', 'Knowledge', 'Reports', 'PII test', 'Team', 'Sign-in & SSO', 'My account']),
+      expect(links(el)).toEqual([
+        'Inbox',
+        'Conversations',
+        'Approvals',
+        'Canned replies',
+        'Knowledge',
+        'Reports',
+        'PII test',
+        'Team',
+        'Sign-in & SSO',
+        'My account',
+      ]),
     );
     expect(el.querySelector('h1')!.textContent).toBe('Inbox');
     expect(el.querySelector('header')!.textContent).toContain('agent');
@@ -664,12 +675,22 @@ describe('navigation by role', () => {
   test('an analyst sees read-only views; an owner and an admin see everything', async () => {
     const a = open('analyst');
     await vi.waitFor(() =>
-      expect(links(a.el)).toEqual(['Inbox', 'Canned replies', 'Knowledge', 'Reports', 'Audit', 'Team', 'Sign-in & SSO', 'My account']),
+      expect(links(a.el)).toEqual([
+        'Inbox',
+        'Conversations',
+        'Canned replies',
+        'Knowledge',
+        'Reports',
+        'Audit',
+        'Team',
+        'Sign-in & SSO',
+        'My account',
+      ]),
     );
     document.body.innerHTML = '';
     for (const role of ['owner', 'admin'] as const) {
       const o = open(role);
-      await vi.waitFor(() => expect(links(o.el)).toHaveLength(19));
+      await vi.waitFor(() => expect(links(o.el)).toHaveLength(20));
       document.body.innerHTML = '';
     }
   });

@@ -17,6 +17,7 @@ let ownerEmail: string;
 /** An owner's navigation, in order (the operators' Tenants view is not a tenant's). */
 const VIEWS = [
   ['inbox', 'Inbox'],
+  ['conversations', 'Conversations'],
   ['approvals', 'Approvals'],
   ['canned', 'Canned replies'],
   ['knowledge', 'Knowledge'],
@@ -64,6 +65,10 @@ beforeAll(async () => {
   const id = (await v.call('POST', '/conversations', {})).body.conversation.id as string;
   await v.say(id, 'How long do refunds take?');
   await v.call('POST', `/conversations/${id}/handoff`, {});
+  // A conversation the assistant answered on the API channel, listed beside it.
+  expect(
+    (await call(app.url, 'POST', '/v1/answers', { key: acme.secretKey, body: { question: 'How long do refunds take?', userRef: 'acct-77' } })).status,
+  ).toBe(200);
 });
 afterAll(async () => {
   await browser?.close();
@@ -120,6 +125,15 @@ for (const setup of SETUPS) {
           await page.locator('button.conversation-row').first().click();
           await page.getByLabel('Reply', { exact: true }).waitFor();
           await check(page, 'Conversation', found);
+        }
+        if (id === 'conversations') {
+          // Found by the API userRef, and its transcript opened.
+          await page.getByLabel('Search conversations').fill('acct-77');
+          await page.getByRole('button', { name: 'Search', exact: true }).click();
+          await expect.poll(() => page.locator('button.conversation-row').count()).toBe(1);
+          await page.locator('button.conversation-row').click();
+          await page.getByRole('log', { name: 'Messages' }).getByText('How long do refunds take?').waitFor();
+          await check(page, 'Conversation transcript', found);
         }
       }
     } finally {

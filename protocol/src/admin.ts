@@ -242,6 +242,7 @@ export const AdminConversationResponse = z.object({
     }),
   ),
 });
+export type AdminConversationResponse = z.infer<typeof AdminConversationResponse>;
 export const AgentMessageRequest = z.strictObject({
   text: text().trim().min(1).max(MAX_MESSAGE_CHARS),
   /** For a key (an integration): the author's label. A signed-in person is the author themselves. */

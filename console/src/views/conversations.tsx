@@ -1,0 +1,245 @@
+// Every conversation, answered by the assistant or handed to a person: search by a visitor reference, an
+// API userRef, a verified user id or words; filter by status and channel; read a transcript (an audited
+// read). The inbox is where handed-off conversations are worked; this is where any conversation is found.
+import type { AdminConversationResponse, ConversationListResponse, ConversationSummary } from '@parley/protocol';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { Api } from '../api.js';
+import { ProblemView, useAction, useLoad, When } from '../components.js';
+import { useLive } from '../inbox/context.js';
+import { Reveal, RedactedText } from '../inbox/redacted.js';
+import type { ViewProps } from '../app.js';
+
+const PAGE = 50;
+
+const STATUS: Record<ConversationSummary['status'], string> = { open: 'Open', handoff: 'With a person', closed: 'Closed' };
+const CHANNEL: Record<ConversationSummary['channel'], string> = { widget: 'Widget', api: 'API', email: 'Email' };
+const HANDOFF: Record<NonNullable<ConversationSummary['handoffStatus']>, string> = {
+  pending: 'waiting for an agent',
+  assigned: 'assigned',
+  resolved: 'resolved by an agent',
+};
+
+const ROLE: Record<string, string> = { visitor: 'Visitor', assistant: 'Assistant', agent: 'Agent', note: 'Internal note', system: 'System' };
+
+/** The visitor as listed: a verified user id, an API userRef, or the pseudonymous widget reference. */
+const visitorLabel = (c: Pick<ConversationSummary, 'identitySubject' | 'visitorRef'>) => c.identitySubject ?? c.visitorRef;
+
+function listPath(q: { q: string; status: string; channel: string }, cursor?: string): string {
+  const p = new URLSearchParams({ limit: String(PAGE) });
+  if (q.q) p.set('q', q.q);
+  if (q.status) p.set('status', q.status);
+  if (q.channel) p.set('channel', q.channel);
+  if (cursor) p.set('cursor', cursor);
+  return `/conversations?${p}`;
+}
+
+export function ConversationsView({ api }: ViewProps) {
+  const [typed, setTyped] = useState({ q: '', status: '', channel: '' });
+  const [query, setQuery] = useState(typed);
+  const list = useLoad(() => api<ConversationListResponse>('GET', listPath(query)), [query.q, query.status, query.channel]);
+  const [more, setMore] = useState<ConversationSummary[]>([]);
+  const [next, setNext] = useState<string | null>(null);
+  const [openId, setOpenId] = useState<string | null>(null);
+  const loading = useAction();
+  useEffect(() => {
+    setMore([]);
+    setNext(list.data?.nextCursor ?? null);
+  }, [list.data]);
+  const rows = [...(list.data?.conversations ?? []), ...more];
+  const filtered = !!(query.q || query.status || query.channel);
+
+  const onSearch = (e: Event) => {
+    e.preventDefault();
+    setQuery({ ...typed, q: typed.q.trim() });
+  };
+  const showMore = () =>
+    void loading.run(async () => {
+      if (!next) return;
+      const page = await api<ConversationListResponse>('GET', listPath(query, next));
+      setMore((m) => [...m, ...page.conversations]);
+      setNext(page.nextCursor);
+    });
+
+  return (
+    <div class="inbox">
+      <section aria-labelledby="history-title" class="queue">
+        <h2 id="history-title" class="sr-only">
+          All conversations
+        </h2>
+        <form role="search" class="search-form" onSubmit={onSearch}>
+          <div class="row search">
+            <label for="history-search" class="sr-only">
+              Search conversations
+            </label>
+            <input
+              id="history-search"
+              dir="auto"
+              type="search"
+              placeholder="Visitor, user id, userRef or words"
+              value={typed.q}
+              onInput={(e) => setTyped({ ...typed, q: e.currentTarget.value })}
+            />
+            <button type="submit" class="secondary">
+              Search
+            </button>
+          </div>
+          <div class="row filters">
+            <span class="pair">
+              <label class="inline" for="history-status">
+                Status
+              </label>
+              <select id="history-status" value={typed.status} onChange={(e) => setQuery({ ...typed, status: e.currentTarget.value })}>
+                <option value="">Any</option>
+                {Object.entries(STATUS).map(([v, label]) => (
+                  <option key={v} value={v}>
+                    {label}
+                  </option>
+                ))}
+              </select>
+            </span>
+            <span class="pair">
+              <label class="inline" for="history-channel">
+                Channel
+              </label>
+              <select id="history-channel" value={typed.channel} onChange={(e) => setQuery({ ...typed, channel: e.currentTarget.value })}>
+                <option value="">Any</option>
+                {Object.entries(CHANNEL).map(([v, label]) => (
+                  <option key={v} value={v}>
+                    {label}
+                  </option>
+                ))}
+              </select>
+            </span>
+            {filtered ? (
+              <button
+                type="button"
+                class="secondary"
+                onClick={() => {
+                  const none = { q: '', status: '', channel: '' };
+                  setTyped(none);
+                  setQuery(none);
+                }}
+              >
+                Clear
+              </button>
+            ) : null}
+          </div>
+        </form>
+        <ProblemView problem={list.problem} />
+        {list.data && !rows.length ? (
+          <p class="muted" dir="auto">
+            {query.q ? `Nothing matches “${query.q}”.` : filtered ? 'No conversation matches these filters.' : 'No conversation yet.'}
+          </p>
+        ) : null}
+        <ul class="list conversations" aria-label="Conversations, most recent first">
+          {rows.map((c) => (
+            <li key={c.id}>
+              <Row c={c} current={openId === c.id} onOpen={() => setOpenId(c.id)} />
+            </li>
+          ))}
+        </ul>
+        {next ? (
+          <button type="button" class="secondary" disabled={loading.busy} onClick={showMore}>
+            Show more
+          </button>
+        ) : null}
+        <ProblemView problem={loading.problem} />
+      </section>
+      {openId ? (
+        <Transcript api={api} id={openId} key={openId} onClose={() => setOpenId(null)} />
+      ) : (
+        <p class="muted pane-empty">Choose a conversation to read it. Opening one is recorded in the audit log.</p>
+      )}
+    </div>
+  );
+}
+
+function Row({ c, current, onOpen }: { c: ConversationSummary; current: boolean; onOpen: () => void }) {
+  return (
+    <button type="button" class="conversation-row" aria-current={current ? 'true' : undefined} onClick={onOpen}>
+      <span class="line">
+        <strong class="visitor" dir="auto">
+          {visitorLabel(c)}
+        </strong>
+        {c.verified ? <span class="badge ok-badge">verified</span> : null}
+        <span class="waited muted">
+          <When iso={c.updatedAt} />
+        </span>
+      </span>
+      {c.lastMessage ? (
+        <span class="last" dir="auto">
+          <span class="sr-only">{ROLE[c.lastMessage.role]}: </span>
+          <RedactedText text={c.lastMessage.text} />
+        </span>
+      ) : null}
+      <span class="meta muted" dir="auto">
+        {CHANNEL[c.channel]} · {STATUS[c.status]}
+        {c.handoffStatus && c.status !== 'handoff' ? ` · ${HANDOFF[c.handoffStatus]}` : ''} · {c.messageCount}{' '}
+        {c.messageCount === 1 ? 'message' : 'messages'}
+      </span>
+    </button>
+  );
+}
+
+/** A transcript, read-only: redacted as stored, notes included; a token is revealed with a reason (audited). */
+function Transcript({ api, id, onClose }: { api: Api; id: string; onClose: () => void }) {
+  const t = useLoad(() => api<AdminConversationResponse>('GET', `/conversations/${id}`), [id]);
+  const [token, setToken] = useState<string | null>(null);
+  const inbox = useLive();
+  const heading = useRef<HTMLHeadingElement>(null);
+  // Opening a conversation moves focus to it (below the list on a narrow screen).
+  useEffect(() => heading.current?.focus(), [id]);
+  const c = t.data?.conversation;
+  const handoff = c?.handoff;
+  return (
+    <section aria-labelledby="transcript-title" class="transcript">
+      <div class="pane-head">
+        <h2 id="transcript-title" dir="auto" tabIndex={-1} ref={heading}>
+          {c ? visitorLabel(c) : 'Conversation'}
+        </h2>
+        <button type="button" class="secondary small" onClick={onClose}>
+          Close
+        </button>
+      </div>
+      <ProblemView problem={t.problem} />
+      {c ? (
+        <p class="muted" dir="auto">
+          {STATUS[c.status]} · started <When iso={c.createdAt} />
+          {handoff ? ` · ${HANDOFF[handoff.status]}` : ''}
+          {handoff && handoff.status !== 'resolved' && inbox ? (
+            <>
+              {' · '}
+              <button type="button" class="link inline" onClick={() => inbox.open(id)}>
+                Work it in the inbox
+              </button>
+            </>
+          ) : null}
+        </p>
+      ) : null}
+      {t.data ? (
+        <div class="messages" role="log" aria-label="Messages" tabIndex={0}>
+          {t.data.messages.length ? null : <p class="muted">No message yet.</p>}
+          <ol class="message-list">
+            {t.data.messages.map((m) => (
+              <li key={m.id} class={`msg ${m.role}`}>
+                <span class="who">
+                  {m.role === 'agent' || m.role === 'note' ? `${ROLE[m.role]} ${m.authorName ?? m.author ?? ''}`.trim() : ROLE[m.role]} ·{' '}
+                  <When iso={m.createdAt} />
+                </span>
+                <p dir="auto">
+                  <RedactedText text={m.text} onToken={setToken} />
+                </p>
+                {m.citations.length ? (
+                  <span class="muted" dir="auto">
+                    Sources: {m.citations.map((s) => s.title).join(' · ')}
+                  </span>
+                ) : null}
+              </li>
+            ))}
+          </ol>
+        </div>
+      ) : null}
+      {token ? <Reveal api={api} conversationId={id} token={token} onClose={() => setToken(null)} key={token} /> : null}
+    </section>
+  );
+}
