@@ -302,9 +302,12 @@ export function buildSite({ protocol, openapi, sdk = sdkPages({ protocol }), out
     return [
       `<nav aria-label="Documentation"><a class="brand" href="/docs/"${current(name === 'index')}>Parley docs</a>`,
       `<form class="search" role="search" action="/docs/search.html"><label for="search-q" class="visually-hidden">Search the docs</label><input id="search-q" type="search" name="q" placeholder="Search the docs" autocomplete="off"><p class="search-status visually-hidden" role="status"></p><ul class="search-results" hidden></ul></form>`,
+      // On a phone the links fold under "Contents" (nav.js, run before the page paints), so the article is
+      // on the first screen; open where the script does not run, and always open beside a wide article.
+      `<details class="contents" open><summary>Contents</summary>`,
       `<p class="nav-heading">Guides</p>${guideLinks}`,
       `<p class="nav-heading">Reference</p>${link('api', 'API reference')}${apiSub}${link('sdk', 'SDK reference')}${sdkLinks}${link('problems', titles.problems)}`,
-      `<a class="console" href="/console/">Open the console</a></nav>`,
+      `<a class="console" href="/console/">Open the console</a></details><script src="/docs/nav.js"></script></nav>`,
     ].join('');
   };
 
@@ -331,6 +334,7 @@ export function buildSite({ protocol, openapi, sdk = sdkPages({ protocol }), out
   writeFileSync(`${out}search-index.json`, searchIndex(documents));
   writeFileSync(`${out}search.js`, searchScript());
   writeFileSync(`${out}docs.css`, readFileSync(`${here}docs.css`));
+  writeFileSync(`${out}nav.js`, readFileSync(`${here}nav.js`));
   return { pages: pages.length, problems: slugs.length, endpoints: endpoints.length - 1, sdk: sdk.length - 1, indexed: documents.length };
 }
 

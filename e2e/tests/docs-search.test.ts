@@ -1,5 +1,5 @@
-// The docs' search box in Chromium, on the server's own docs route (strict CSP, nosniff): typed into,
-// navigated by keyboard, and its results page.
+// The docs in Chromium, on the server's own docs route (strict CSP, nosniff): the search box typed into,
+// navigated by keyboard, and its results page; the navigation folding away on a phone.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -85,6 +85,25 @@ describe('docs search in Chromium', () => {
     await expect.poll(() => page.locator('.search-page .search-results a').count()).toBeGreaterThan(8);
     expect(await page.locator('.search-page [role=status]').textContent()).toMatch(/^\d+ pages match\.$/);
     expect(await box.inputValue()).toBe('webhook');
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('the navigation', () => {
+  it('on a phone the links fold under Contents, so the article starts on the first screen; wide, they stay open', async () => {
+    const { page, errors } = await open('agent-inbox.html', { width: 360 });
+    const heading = page.getByRole('heading', { level: 1 });
+    expect((await heading.boundingBox())!.y).toBeLessThan(400);
+    const guide = page.getByRole('navigation', { name: 'Documentation' }).getByRole('link', { name: 'Admin API' });
+    expect(await guide.isVisible()).toBe(false);
+    await page.getByText('Contents', { exact: true }).click();
+    await guide.click();
+    await page.waitForURL(/admin-api\.html$/);
+    await page.setViewportSize({ width: 1200, height: 900 });
+    const nav = page.getByRole('navigation', { name: 'Documentation' });
+    await expect.poll(() => nav.getByRole('link', { name: 'Webhooks' }).isVisible()).toBe(true);
+    expect(await page.getByText('Contents', { exact: true }).isVisible()).toBe(false);
     expect(errors).toEqual([]);
     await page.context().close();
   });
