@@ -46,7 +46,10 @@ export const InviteSchema = z.object({
   revokedAt: iso().nullable(),
   /** How the link left: `smtp`, or `log` when no SMTP server is configured (development). */
   delivery: z.enum(['smtp', 'log']),
-  /** Only for `log` delivery: the link, so the console can show it. Never when it went by email. */
+  /**
+   * Only for `log` delivery, and only to whoever sent it: the link, so the console can show it. Never when
+   * it went by email, and never to a teammate (the link is the invitation's only credential).
+   */
   inviteUrl: z.string().nullable(),
 });
 export type Invite = z.infer<typeof InviteSchema>;

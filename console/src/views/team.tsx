@@ -205,7 +205,7 @@ function Invites({ api, reloadKey }: ViewProps & { reloadKey: number }) {
                       </span>
                     </>
                   ) : (
-                    <span class="muted">sent by email</span>
+                    <span class="muted">{i.delivery === 'smtp' ? 'sent by email' : 'link with whoever sent it'}</span>
                   )}
                 </td>
                 <td class="actions">

@@ -365,7 +365,8 @@ export const peopleOperations = operations([
     path: '/v1/admin/invites',
     tag: TEAM,
     summary: 'List invitations',
-    description: 'Needs `members:write` (not read): while no SMTP server is configured, open invitations carry their links. Not cached.',
+    description:
+      "Needs `members:write` (not read): while no SMTP server is configured, the open invitations you sent carry their links (a teammate's never do: a link is the invitation's only credential). Not cached.",
     security: ['admin'],
     capability: 'members:write',
     responses: { 200: { description: 'The invitations, open and past.', schema: InviteListResponse } },

@@ -93,6 +93,30 @@ describe('invitations', () => {
     expect(unknown.body.detail).not.toMatch(/acme/i);
   });
 
+  // Attack: with no email server, the invitations list carried every open invitation's link to anyone with
+  // members:write. An admin took an owner's invitation to the CFO, chose its password and was an owner.
+  test("an invitation's link is shown only to whoever sent it: an admin cannot take an owner's invitation", async () => {
+    const owner = await signedInMember(t, acme.tenant.id, 'owner');
+    const admin = await signedInMember(t, acme.tenant.id, 'admin');
+    const made = (await owner.client.call('POST', '/v1/admin/invites', { email: 'cfo@acme.example', role: 'owner' })).body.invite;
+    expect(made.inviteUrl).toMatch(/#invite=inv_/);
+    const byAdmin = (await admin.client.call('POST', '/v1/admin/invites', { email: 'helper@acme.example', role: 'agent' })).body.invite;
+    expect(byAdmin.inviteUrl).toMatch(/#invite=inv_/);
+    const listed = async (c: ConsoleClient | string) => {
+      const res = typeof c === 'string' ? await call(t.url, 'GET', '/v1/admin/invites', { key: c }) : await c.call('GET', '/v1/admin/invites');
+      expect(res.status).toBe(200);
+      return new Map((res.body.invites as { id: string; inviteUrl: string | null }[]).map((i) => [i.id, i.inviteUrl]));
+    };
+    const seenByAdmin = await listed(admin.client);
+    expect(seenByAdmin.get(made.id)).toBeNull();
+    expect(seenByAdmin.get(byAdmin.id)).toBe(byAdmin.inviteUrl);
+    const seenByOwner = await listed(owner.client);
+    expect(seenByOwner.get(made.id)).toBe(made.inviteUrl);
+    expect(seenByOwner.get(byAdmin.id)).toBeNull();
+    // A key with members:write sees no other sender's link either.
+    expect((await listed(acme.secretKey)).get(made.id)).toBeNull();
+  });
+
   test('only an owner invites an owner; a key never can', async () => {
     const admin = await signedInMember(t, acme.tenant.id, 'admin');
     expect((await admin.client.call('POST', '/v1/admin/invites', { email: 'boss@acme.example', role: 'owner' })).status).toBe(403);

@@ -200,9 +200,19 @@ export async function changeMyPassword(
 
 const inviteUrl = (deps: InviteDeps, token: string) => `${deps.config.publicUrl}/console/#invite=${token}`;
 
-async function inviteView(deps: PeopleDeps, tx: Tx, tenantId: string, r: store.InviteRow): Promise<Invite> {
+/** Who sent an invitation, as stored with it. */
+const inviter = (ctx: RequestCtx) => `${ctx.actor.type}:${ctx.actor.id ?? ''}`;
+
+/**
+ * An open invitation's link is its only credential (whoever holds it chooses the password), so it is shown
+ * to whoever sent it alone: never to a teammate, who could take an owner's invitation and be an owner.
+ */
+async function inviteView(deps: PeopleDeps, tx: Tx, ctx: AdminCtx, r: store.InviteRow): Promise<Invite> {
   const open = !r.accepted_at && !r.revoked_at && new Date(r.expires_at).getTime() > Date.now();
-  const url = open && r.link_sealed ? await deps.keyring.openString(tx, tenantId, r.link_sealed, INVITE_LINK_CONTEXT(r.id)) : null;
+  const url =
+    open && r.link_sealed && r.invited_by === inviter(ctx)
+      ? await deps.keyring.openString(tx, ctx.tenantId, r.link_sealed, INVITE_LINK_CONTEXT(r.id))
+      : null;
   return store.toInvite(r, url);
 }
 
@@ -238,7 +248,7 @@ export async function createInvite(
       role: input.role,
       tokenHash: hashToken(token),
       delivery: deps.mailer.delivery,
-      invitedBy: `${ctx.actor.type}:${ctx.actor.id ?? ''}`,
+      invitedBy: inviter(ctx),
       ttlSeconds: INVITE_TTL_S,
     });
     if (deps.mailer.delivery === 'log')
@@ -270,9 +280,7 @@ export async function createInvite(
 }
 
 export async function listInvites(deps: PeopleDeps, ctx: AdminCtx): Promise<Invite[]> {
-  return deps.db.withTenant(ctx.tenantId, ctx, async (tx) =>
-    Promise.all((await store.listInvites(tx)).map((r) => inviteView(deps, tx, ctx.tenantId, r))),
-  );
+  return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => Promise.all((await store.listInvites(tx)).map((r) => inviteView(deps, tx, ctx, r))));
 }
 
 export async function revokeInvite(deps: PeopleDeps, ctx: AdminCtx, id: string): Promise<void> {

@@ -105,12 +105,14 @@ export interface InviteRow {
   role: MemberRole;
   delivery: 'smtp' | 'log';
   link_sealed: Buffer | null;
+  /** `<actor type>:<actor id>` of whoever sent it. */
+  invited_by: string | null;
   created_at: Date;
   expires_at: Date;
   accepted_at: Date | null;
   revoked_at: Date | null;
 }
-const INVITE_COLUMNS = 'id, email, role, delivery, link_sealed, created_at, expires_at, accepted_at, revoked_at';
+const INVITE_COLUMNS = 'id, email, role, delivery, link_sealed, invited_by, created_at, expires_at, accepted_at, revoked_at';
 
 export const toInvite = (r: InviteRow, inviteUrl: string | null): Invite => ({
   id: r.id,
