@@ -605,7 +605,7 @@ export const peopleOperations = operations([
     path: '/v1/admin/me/mfa/passkeys/{id}',
     tag: ACCOUNT,
     summary: 'Remove a passkey',
-    description: `${ME} Audited as \`mfa.passkey_removed\`.`,
+    description: `${ME} ${FRESH} Removing the last second factor drops the recovery codes too. Audited as \`mfa.passkey_removed\`.`,
     security: ['session'],
     params: IdParams,
     responses: { 204: { description: 'Removed.' } },

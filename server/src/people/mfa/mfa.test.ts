@@ -336,6 +336,23 @@ describe('passkeys', () => {
     expect(await auditOf('mfa.passkey_removed', m.memberId)).toHaveLength(1);
     expect((await passwordSignIn(m.email)).res.body.status).toBe('signed_in');
   });
+
+  // Attack: an older (stolen or unattended) session removed the passkey, the recovery codes went with it,
+  // and the password alone signed in again. Removing a factor takes a recent sign-in, as adding one does.
+  test('a stolen, older session cannot remove a passkey (it would strip the second factor and the recovery codes)', async () => {
+    const m = await withPasskey();
+    const id = m.added.passkey.id;
+    await t.runtime.db.withOwner((tx) =>
+      tx.query("UPDATE member_sessions SET created_at = now() - interval '1 hour' WHERE member_id = $1", [m.memberId]),
+    );
+    const removed = await m.client.call('DELETE', `/v1/admin/me/mfa/passkeys/${id}`);
+    expect(removed.status).toBe(403);
+    expect(removed.body.detail).toMatch(/sign in again/);
+    const mfa = MyMfaResponse.parse((await m.client.call('GET', '/v1/admin/me/mfa')).body);
+    expect(mfa.passkeys).toHaveLength(1);
+    expect(mfa.recoveryCodesLeft).toBeGreaterThan(0);
+    expect((await passwordSignIn(m.email)).res.body.status).toBe('mfa_required');
+  });
 });
 
 describe('passwordless', () => {

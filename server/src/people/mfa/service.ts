@@ -42,7 +42,7 @@ export interface MemberCtx {
   sessionId?: string | undefined;
 }
 
-/** Adding a factor or seeing new recovery codes needs a sign-in this recent ("sudo mode"). */
+/** Adding a factor, removing a passkey or seeing new recovery codes needs a sign-in this recent ("sudo mode"). */
 export const FRESH_SIGN_IN_SECONDS = 15 * 60;
 
 /**
@@ -351,6 +351,9 @@ export async function addPasskey(
 export async function removePasskey(deps: MfaDeps, ctx: MemberCtx, id: string): Promise<void> {
   await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
     await activeMember(tx, ctx.memberId);
+    // Removing the last passkey drops the recovery codes too and leaves the password alone: as recent a
+    // sign-in as adding one (a TOTP is removed with a current code instead).
+    await assertFreshSession(tx, ctx);
     if (!(await store.deletePasskey(tx, ctx.memberId, id))) throw new DomainError('not_found', 'No such passkey.');
     await dropCodesWhenNoFactor(tx, ctx.memberId);
     await audit(deps, tx, ctx, 'mfa.passkey_removed', { passkeyId: id, by: 'self' });
