@@ -2,6 +2,14 @@
 // collects visible text and headings; scripts, styles, navigation, embedded content, form controls
 // and hidden elements (a common place for injected instructions) are dropped.
 import { Parser } from 'htmlparser2';
+import { DomainError } from '../errors.js';
+
+/**
+ * The deepest nesting read. The parser's work grows with the square of the depth (80,000 unclosed <div>s
+ * took seconds of the event loop, every tenant's requests waiting), and no browser builds deeper than 512
+ * (Chromium), so a deeper document is refused before that work.
+ */
+export const MAX_HTML_DEPTH = 1000;
 
 const SKIP = new Set([
   'script',
@@ -87,6 +95,11 @@ export function htmlToText(html: string): { text: string; title: string | null }
         if (name === 'title' && !svgDepth && title === null) inTitle = true;
         const skip = SKIP.has(name) || hidden(attrs);
         open.push(skip);
+        if (open.length > MAX_HTML_DEPTH) {
+          throw new DomainError('invalid_input', `The HTML nests elements more than ${MAX_HTML_DEPTH} deep; no page a browser shows does.`, {
+            errors: [{ path: '/content', message: `nests elements more than ${MAX_HTML_DEPTH} deep`, code: 'too_deep' }],
+          });
+        }
         if (skip) skipDepth++;
         if (skipDepth) return;
         const h = HEADING.exec(name);

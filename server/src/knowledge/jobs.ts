@@ -300,7 +300,13 @@ export class CrawlWorker {
         if (err instanceof DomainError && err.code === 'quota_exceeded') {
           return this.finish(tenantId, id, 'failed', `Stopped at ${url}: ${err.message}`);
         }
-        throw err;
+        // A page that cannot be read (HTML nested too deep) fails alone, like one that cannot be fetched.
+        if (!(err instanceof DomainError && err.code === 'invalid_input')) throw err;
+        await this.tx(tenantId, async (tx) => {
+          await this.update(tx, id, 'pages_done = pages_done + 1, pages_failed = pages_failed + 1', [], `AND pages_done = ${i}`);
+          await this.note(tx, id, url, err.message);
+        });
+        continue;
       }
       bytes += size;
     }
