@@ -170,7 +170,9 @@ export class AuditLog {
       ts: new Date().toISOString(),
       tenantId,
       requestId: input.requestId,
-      actor: input.actor,
+      // A visitor is never named here: their reference or verified user id is personal data, and the log is
+      // never edited, so it would outlive an erasure. The entry's target (the conversation) says where.
+      actor: input.actor.type === 'visitor' ? { type: 'visitor', id: null } : input.actor,
       action: input.action,
       target: input.target ?? null,
       policyVersion: 0,

@@ -164,6 +164,10 @@ describe('data-subject requests', () => {
     ).toBe(201);
     const bystander = await chat(a, ORIGIN_A, 'I only have a question about plans');
     const bob = await chat(a, ORIGIN_A, `Bob here, ${PHONE}`, 'user-bob');
+    // A signed-in visitor asks for a person and leaves an email: the audit entries of both name the
+    // conversation, never the visitor (their reference or user id would outlive an erasure in the log).
+    expect((await bob.v.call('POST', `/conversations/${bob.id}/handoff`, {})).status).toBe(201);
+    expect((await bob.v.call('POST', `/conversations/${bob.id}/contact`, { email: EMAIL })).status).toBeLessThan(300);
     const vault = (await owner('SELECT count(*)::int AS n FROM pii_vault WHERE conversation_id = $1', [anon.id])).rows[0].n;
     // The webhook events naming a conversation, by type, and their deliveries.
     const events = async (conversation: string) =>
