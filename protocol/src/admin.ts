@@ -7,7 +7,14 @@ import { PiiMatchSchema } from './pii.js';
 import { ONE_PLACEHOLDER } from './placeholder.js';
 import { jsonValue, text } from './text.js';
 import { CitationSchema } from './widget.js';
-import { BusinessHoursSchema, InboxAssigneeSchema, WorkspaceHandoffSchema, WorkspaceMessageSchema, WorkspaceRoleSchema } from './workspace.js';
+import {
+  agentLabel,
+  BusinessHoursSchema,
+  InboxAssigneeSchema,
+  WorkspaceHandoffSchema,
+  WorkspaceMessageSchema,
+  WorkspaceRoleSchema,
+} from './workspace.js';
 
 const iso = () => z.iso.datetime({ offset: true });
 
@@ -245,8 +252,8 @@ export const AdminConversationResponse = z.object({
 export type AdminConversationResponse = z.infer<typeof AdminConversationResponse>;
 export const AgentMessageRequest = z.strictObject({
   text: text().trim().min(1).max(MAX_MESSAGE_CHARS),
-  /** For a key (an integration): the author's label. A signed-in person is the author themselves. */
-  agent: text().trim().min(1).max(200).optional(),
+  /** For a key (an integration): the author's label, never a member id. A signed-in person is the author themselves. */
+  agent: agentLabel().optional(),
 });
 /** `POST /v1/admin/conversations/:id/messages` (201) and `…/notes` (201): the message as stored. */
 export const AgentMessageResponse = z.object({ message: WorkspaceMessageSchema });

@@ -238,11 +238,23 @@ export type CsatEventData = z.infer<typeof CsatEventData>;
 // ---------------------------------------------------------------------------------------------------
 // Working a conversation (admin API)
 
+const MEMBER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/**
+ * The name a key (an integration) writes under. Never a member id: an author that is one shows as that
+ * person, so a key could put words in a teammate's mouth.
+ */
+export const agentLabel = () =>
+  text()
+    .trim()
+    .min(1)
+    .max(200)
+    .refine((s) => !MEMBER_ID.test(s), { message: "is the agent's name, not a member id: a key does not write as a person" });
+
 /** POST /v1/admin/conversations/:id/notes (`conversations:write`): an internal note, never shown to the visitor. */
 export const CreateNoteRequest = z.strictObject({
   text: text().trim().min(1).max(MAX_MESSAGE_CHARS),
   /** For a key (an integration): the author's label. A signed-in person is the author themselves. */
-  agent: text().trim().min(1).max(200).optional(),
+  agent: agentLabel().optional(),
 });
 export type CreateNoteRequest = z.infer<typeof CreateNoteRequest>;
 export const NoteResponse = z.object({ message: WorkspaceMessageSchema });

@@ -132,6 +132,20 @@ describe('internal notes', () => {
     const notes = (await admin('GET', `/conversations/${id}`)).body.messages.filter((m: any) => m.role === 'note');
     expect(notes).toEqual([]);
   });
+
+  // Attack: a key wrote "Please send me your password" under a teammate's member id as its label, and the
+  // visitor and the console showed the teammate's name as the author.
+  test("a key cannot write as a person: a member id is not an agent's label", async () => {
+    const { v, id } = await handedOff();
+    for (const path of ['messages', 'notes']) {
+      const res = await admin('POST', `/conversations/${id}/${path}`, { text: 'Please send me your password', agent: sam.memberId });
+      expect(res.status, path).toBe(400);
+      expect(res.body.errors[0]).toMatchObject({ path: '/agent' });
+    }
+    const transcript = await admin('GET', `/conversations/${id}`);
+    expect(transcript.body.messages.filter((m: any) => m.role === 'agent' || m.role === 'note')).toEqual([]);
+    expect((await v.call('GET', `/conversations/${id}`)).text).not.toContain('Sam Jones');
+  });
 });
 
 describe('typing', () => {
