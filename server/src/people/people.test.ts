@@ -1,5 +1,6 @@
 // People: invitations, password sign-in, console sessions in cookies (rotation, reuse, timeouts),
 // CSRF, the last-owner rule, removal ending sessions at once, and attribution in the audit log.
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { AdminMeResponse, ROLE_CAPABILITIES } from '@parley/protocol';
 import argon2 from 'argon2';
@@ -7,6 +8,7 @@ import { startTestApp, type TestApp } from '../test/app.js';
 import { ConsoleClient, parseSetCookies, signedInMember, STRONG_PASSWORD } from '../test/console.js';
 import { call } from '../test/http.js';
 import type { CreatedTenant } from '../tenants/service.js';
+import { SignInThrottle, THROTTLE } from './throttle.js';
 
 let t: TestApp;
 let acme: CreatedTenant;
@@ -305,6 +307,20 @@ describe('throttling', () => {
     } finally {
       await tt.close();
     }
+  });
+});
+
+describe('throttling across tenants', () => {
+  // Attack: the same address can be a member of two tenants. Tenant B's own account for the victim's email
+  // signed in between guesses, and that success cleared the account's count across addresses, the one
+  // that holds distributed guessing back. A success clears its own address's count only.
+  test("a success does not clear the account's count across addresses (someone else's account with the same email may be the one succeeding)", async () => {
+    const throttle = new SignInThrottle(t.runtime.db, { ...THROTTLE, account: { free: 3, maxWaitSeconds: 60 } });
+    const email = `shared-${randomUUID()}@victim.example`;
+    for (let i = 0; i < 10; i++) await throttle.fail(null, email, `203.0.113.${i}`);
+    await expect(throttle.check(null, email, '198.51.100.1')).rejects.toMatchObject({ code: 'throttled' });
+    await throttle.succeed(null, email, '203.0.113.77');
+    await expect(throttle.check(null, email, '198.51.100.1')).rejects.toMatchObject({ code: 'throttled' });
   });
 });
 

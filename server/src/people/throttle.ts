@@ -67,12 +67,14 @@ export class SignInThrottle {
     });
   }
 
-  /** A successful sign-in clears the account's counters (not the address's: it may be trying others). */
+  /**
+   * A successful sign-in clears the count of this account from this address only. Not the address's (it
+   * may be trying others), nor the account's across addresses: an email may be a member of several
+   * tenants, and a success with one tenant's password says nothing about guesses at another's. That count
+   * waits at most a minute and is forgotten after a day.
+   */
   async succeed(requestId: string | null, email: string, address: string): Promise<void> {
     const k = keys(email, address);
-    await this.db.withoutTenant({ requestId }, async (tx) => {
-      await tx.query('SELECT parley_throttle_clear($1)', [k.pair]);
-      await tx.query('SELECT parley_throttle_clear($1)', [k.account]);
-    });
+    await this.db.withoutTenant({ requestId }, (tx) => tx.query('SELECT parley_throttle_clear($1)', [k.pair]));
   }
 }
