@@ -220,6 +220,7 @@ const nav = [
   'quick-start',
   'agent-inbox',
   'widget',
+  'browser-sdk',
   'knowledge',
   'sign-in-pro',
   'webhooks',
