@@ -197,7 +197,11 @@ export type AnswerEvent = z.infer<typeof AnswerEventSchema>;
  * reconnect after about `retryMs` with the last event id (an EventSource does so by itself), and a load
  * balancer sends the new stream to another instance. Nothing is missed: the feed resumes after the id.
  */
-export const ReconnectEventData = z.object({ reason: z.literal('shutdown'), retryMs: z.number().int().min(0) });
+export const ReconnectEventData = z.object({
+  /** `shutdown`: the server is going away; `session_expired`: the session token that opened the stream expired (reconnect with a refreshed one). */
+  reason: z.enum(['shutdown', 'session_expired']),
+  retryMs: z.number().int().min(0),
+});
 export type ReconnectEventData = z.infer<typeof ReconnectEventData>;
 
 /** Live events of a conversation (GET …/events); `id` is what `Last-Event-ID` resumes from. */

@@ -119,7 +119,7 @@ export const widgetOperations = operations([
     path: '/v1/widget/conversations/{id}/events',
     tag: WIDGET,
     summary: "Stream a conversation's live events",
-    description: `${SESSION} Server-sent events (\`LiveEventSchema\`): agent messages, handoff status, typing, assignment, resolution; each with an \`id\` that \`Last-Event-ID\` resumes after. A comment every 15 s keeps the stream open. Streams per visitor and per tenant are capped (a 429 problem when over). A server shutting down ends the stream cleanly after \`retry:\` and a \`reconnect\` event (\`ReconnectEventData\`): reconnect with \`Last-Event-ID\`.`,
+    description: `${SESSION} Server-sent events (\`LiveEventSchema\`): agent messages, handoff status, typing, assignment, resolution; each with an \`id\` that \`Last-Event-ID\` resumes after. A comment every 15 s keeps the stream open. Streams per visitor and per tenant are capped (a 429 problem when over). A server shutting down ends the stream cleanly after \`retry:\` and a \`reconnect\` event (\`ReconnectEventData\`, reason \`shutdown\`), and so does the session token that opened it expiring (reason \`session_expired\`): reconnect with \`Last-Event-ID\` and a current token.`,
     security: ['widgetToken'],
     params: WidgetConversationParams,
     responses: { 200: { description: 'The event stream.', contentType: 'text/event-stream' } },

@@ -1,4 +1,5 @@
 // Server-sent events over an Express response.
+import type { ReconnectEventData } from '@parley/protocol';
 import type { Request, Response } from 'express';
 
 export interface SseStream {
@@ -6,9 +7,10 @@ export interface SseStream {
   comment(text: string): void;
   readonly closed: boolean;
   close(): void;
-  /** Ends a live stream because this server is going away: `retry:` and a `reconnect` event first, so
-   * the client reconnects (with its Last-Event-ID) soon, to another instance. */
-  reconnect(retryMs: number): void;
+  /** Ends a live stream with `retry:` and a `reconnect` event first, so the client reconnects (with its
+   * Last-Event-ID): soon and to another instance when this server is going away (`shutdown`), at once with
+   * a refreshed token when the one that opened it expired (`session_expired`). */
+  reconnect(retryMs: number, reason?: ReconnectEventData['reason']): void;
 }
 
 let open = 0;
@@ -46,9 +48,9 @@ export function openSse(req: Request, res: Response): SseStream {
         res.end();
       }
     },
-    reconnect(retryMs) {
+    reconnect(retryMs, reason = 'shutdown') {
       if (closed) return;
-      res.write(`retry: ${retryMs}\nevent: reconnect\ndata: ${JSON.stringify({ reason: 'shutdown', retryMs })}\n\n`);
+      res.write(`retry: ${retryMs}\nevent: reconnect\ndata: ${JSON.stringify({ reason, retryMs })}\n\n`);
       this.close();
     },
   };

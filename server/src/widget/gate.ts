@@ -100,13 +100,16 @@ export function widgetGate(deps: GateDeps): RequestHandler {
   };
 }
 
+/** The session token of a widget request (`Authorization: Bearer …`), or null. */
+export const bearerToken = (req: Request): string | null => /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1] ?? null;
+
 /** Requires a widget session token of this tenant, presented from the origin it was issued to. */
 export function widgetSession(deps: GateDeps): RequestHandler {
   return async (req: Request, _res: Response, next: NextFunction) => {
     const w = req.widget!;
-    const m = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
-    if (!m) return next(new DomainError('unauthenticated', 'Send the widget session token as a Bearer token.'));
-    const claims = await deps.tokens.verify(m[1]!);
+    const token = bearerToken(req);
+    if (!token) return next(new DomainError('unauthenticated', 'Send the widget session token as a Bearer token.'));
+    const claims = await deps.tokens.verify(token);
     if (claims.tenantId !== w.tenantId) {
       await refuse(deps, req, w.tenantId, 'widget.token_refused', { field: 'reason', value: 'other_tenant' });
       return next(new DomainError('token_invalid', 'The session token belongs to another tenant.'));

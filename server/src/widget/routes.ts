@@ -1,4 +1,5 @@
 // The public widget API: config and sessions, Sign-In Pro, conversations, streamed answers, live events.
+import { decodeJwt } from 'jose';
 import {
   ContactRequest,
   CreateConversationRequest,
@@ -47,7 +48,7 @@ import { execute } from '../approvals/executor.js';
 import { auditRefusal, proposeAsVisitor, visitorProposal, widgetView, type ApprovalDeps } from '../approvals/service.js';
 import type { Env } from '../tenants/service.js';
 import type { WidgetFrontCache } from './front-cache.js';
-import { widgetGate, widgetSession } from './gate.js';
+import { bearerToken, widgetGate, widgetSession } from './gate.js';
 import type { WidgetLimits } from './limits.js';
 import { startConversation, widgetSettings } from './service.js';
 import type { WidgetTokens } from './tokens.js';
@@ -311,8 +312,10 @@ export function widgetRoutes(deps: WidgetDeps): Router {
         let leave = () => {};
         let undrain = () => {};
         let heartbeat: NodeJS.Timeout | undefined;
+        let expiry: NodeJS.Timeout | undefined;
         res.on('close', () => {
           clearInterval(heartbeat);
+          clearTimeout(expiry);
           leave();
           undrain();
           release();
@@ -331,6 +334,10 @@ export function widgetRoutes(deps: WidgetDeps): Router {
         });
         if (deps.drain) undrain = deps.drain.stream(() => sse.reconnect(RECONNECT_MS));
         heartbeat = setInterval(() => sse.comment('keep-alive'), HEARTBEAT_MS);
+        // The stream lasts as long as the token that opened it (checked by the session gate just now): then
+        // the client reconnects with a refreshed one, which an erased visitor or a revoked family cannot get.
+        const exp = decodeJwt(bearerToken(req)!).exp ?? 0;
+        expiry = setTimeout(() => sse.reconnect(0, 'session_expired'), Math.max(0, exp * 1000 - Date.now()));
       },
     ],
   });
