@@ -51,7 +51,8 @@ function MemberRow({
     if (confirm(ask)) patch({ status: 'disabled' });
   };
   const remove = () => {
-    if (!confirm(`Remove ${member.displayName} (${member.email}) from the team? Their sessions end at once.`)) return;
+    if (!confirm(`Remove ${member.displayName} (${member.email}) from the team? Their sessions end at once, and the API keys they made are revoked.`))
+      return;
     void action.run(async () => {
       await api('DELETE', `/members/${member.id}`);
       onChanged();

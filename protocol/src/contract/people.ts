@@ -328,7 +328,8 @@ export const peopleOperations = operations([
     path: '/v1/admin/members/{id}',
     tag: TEAM,
     summary: 'Remove a member',
-    description: 'Their sessions end. The last active owner cannot be removed (a 409). Audited as `member.remove`.',
+    description:
+      'Their sessions end, and the API keys they made are revoked (they saw those secrets; each audited as `api_key.revoke` with `cause: member_removed`). The last active owner cannot be removed (a 409). Audited as `member.remove`.',
     security: ['admin'],
     capability: 'members:write',
     params: IdParams,

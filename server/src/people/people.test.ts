@@ -535,6 +535,21 @@ describe('owners and removal', () => {
     expect((await new ConsoleClient(t.url).call('POST', '/v1/auth/password', { email: analyst.email, password: STRONG_PASSWORD })).status).toBe(401);
   });
 
+  // Attack: an admin made a key (and saw its secret), then left the team; the key went on working, and
+  // counted as that departed admin towards a two-person approval. Removing a member revokes the keys they made.
+  test("removing a member revokes the keys they made: they saw those secrets; others' keys stay", async () => {
+    const owner = await signedInMember(t, acme.tenant.id, 'owner');
+    const leaver = await signedInMember(t, acme.tenant.id, 'admin');
+    const theirs = (await leaver.client.call('POST', '/v1/admin/api-keys', { name: 'leaver bot', capabilities: ['knowledge:read'] })).body;
+    const ours = (await owner.client.call('POST', '/v1/admin/api-keys', { name: 'team bot', capabilities: ['knowledge:read'] })).body;
+    expect((await call(t.url, 'GET', '/v1/admin/knowledge/sources', { key: theirs.secret })).status).toBe(200);
+    expect((await owner.client.call('DELETE', `/v1/admin/members/${leaver.memberId}`)).status).toBe(204);
+    expect((await call(t.url, 'GET', '/v1/admin/knowledge/sources', { key: theirs.secret })).status).toBe(401);
+    expect((await call(t.url, 'GET', '/v1/admin/knowledge/sources', { key: ours.secret })).status).toBe(200);
+    const revoked = (await auditOf(acme, 'api_key.revoke')).filter((e) => (e as { target?: { id: string } }).target?.id === theirs.apiKey.id);
+    expect(revoked.map((e) => e.metadata)).toEqual([expect.objectContaining({ cause: 'member_removed' })]);
+  });
+
   test('a role change applies to the next request', async () => {
     const owner = await signedInMember(t, acme.tenant.id, 'owner');
     const agent = await signedInMember(t, acme.tenant.id, 'agent');

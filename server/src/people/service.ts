@@ -26,7 +26,7 @@ import { readPolicy, writePolicy } from './policy.js';
 import type { MemberSessions } from './sessions.js';
 import type { SignInThrottle } from './throttle.js';
 import * as store from './store.js';
-import { tenantById } from '../tenants/store.js';
+import { revokeKeysMadeBy, tenantById } from '../tenants/store.js';
 import { memberInvited } from '../webhooks/events.js';
 
 export interface PeopleDeps {
@@ -123,12 +123,22 @@ export async function removeMember(deps: PeopleDeps, ctx: AdminCtx, id: string):
     assertMayManage(ctx, target);
     if (target.role === 'owner' && target.status === 'active') await assertKeepsAnOwner(tx, target, false);
     const ended = await deps.sessions.revokeAll(tx, id, 'removed');
+    // The keys they made go too: they saw those secrets, and a key counts as its maker for approvals.
+    const keys = await revokeKeysMadeBy(tx, id);
+    for (const k of keys) {
+      await deps.audit.append(tx, {
+        ...who(ctx),
+        action: 'api_key.revoke',
+        target: { type: 'api_key', id: k.id },
+        metadata: { prefix: k.prefix, cause: 'member_removed' },
+      });
+    }
     await store.deleteMember(tx, id); // sessions and refresh tokens go with the member
     await deps.audit.append(tx, {
       ...who(ctx),
       action: 'member.remove',
       target: { type: 'member', id },
-      metadata: { role: target.role, sessionsEnded: ended },
+      metadata: { role: target.role, sessionsEnded: ended, keysRevoked: keys.length },
     });
   });
 }

@@ -122,3 +122,12 @@ export async function setKeyExpiry(tx: Tx, id: string, expiresAt: Date): Promise
 export async function revokeKey(tx: Tx, id: string): Promise<void> {
   await tx.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [id]);
 }
+
+/** Revokes every active key a member made; the keys revoked. */
+export async function revokeKeysMadeBy(tx: Tx, memberId: string): Promise<{ id: string; prefix: string }[]> {
+  const { rows } = await tx.query<{ id: string; prefix: string }>(
+    'UPDATE api_keys SET revoked_at = now() WHERE created_by_member = $1 AND revoked_at IS NULL RETURNING id, prefix',
+    [memberId],
+  );
+  return rows;
+}
