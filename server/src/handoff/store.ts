@@ -51,6 +51,8 @@ export interface ConversationListRow {
 /**
  * The tenant's conversations, most recently active first, after `after` (a row's position and id). `q`
  * matches a visitor reference, an API userRef, a verified user id, or stored (redacted) text, notes included.
+ * No index serves the order: one on updated_at would take every stored message's update of its
+ * conversation off its page (hot-update.test), so the tenant's rows are sorted, as a search scans them.
  */
 export async function listConversations(
   tx: Tx,
