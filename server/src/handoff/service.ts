@@ -236,7 +236,6 @@ export async function addNote(
   return { message: saved.message, events: saved.event ? [saved.event] : [] };
 }
 
-/** The transcript as stored (redacted), notes included; a read is audited. */
 /** The tenant's handoffs, newest first. */
 export async function listHandoffs(tx: Tx, status: string | null, limit: number): Promise<AdminHandoff[]> {
   return (await store.listHandoffs(tx, status, limit)).map((h) => ({
@@ -291,6 +290,7 @@ export async function listConversations(tx: Tx, q: ConversationListQuery): Promi
   };
 }
 
+/** The transcript as stored (redacted), notes included; a read is audited. */
 export async function readConversation(tx: Tx, audit: AuditLog, ctx: Ctx, conversationId: string) {
   const c = await found(tx, conversationId);
   const messages = await store.transcript(tx, conversationId);

@@ -58,20 +58,25 @@ export async function listConversations(
   tx: Tx,
   p: { q: string | null; status: string | null; channel: string | null; after: { position: string; id: string } | null; limit: number },
 ): Promise<ConversationListRow[]> {
+  // The page first (the tenant's rows filtered and sorted), then each row's details for that page only.
   const { rows } = await tx.query<ConversationListRow>(
-    `SELECT c.id, c.status, c.channel, c.visitor_id, c.verified, c.identity_subject, c.created_at, c.updated_at,
-            (extract(epoch FROM c.updated_at) * 1000000)::bigint::text AS position,
+    `WITH page AS (
+       SELECT c.id, c.status, c.channel, c.visitor_id, c.verified, c.identity_subject, c.created_at, c.updated_at
+         FROM conversations c
+        WHERE ($1::text IS NULL OR c.status = $1) AND ($2::text IS NULL OR c.channel = $2)
+          AND ($3::text IS NULL OR c.visitor_id = $3 OR c.visitor_id = 'api:' || $3 OR c.identity_subject = $3
+               OR EXISTS (SELECT 1 FROM messages g WHERE g.conversation_id = c.id AND g.text ILIKE '%' || $4 || '%'))
+          AND ($5::bigint IS NULL OR (c.updated_at, c.id) < ('epoch'::timestamptz + $5::bigint * interval '1 microsecond', $6::uuid))
+        ORDER BY c.updated_at DESC, c.id DESC LIMIT $7
+     )
+     SELECT c.*, (extract(epoch FROM c.updated_at) * 1000000)::bigint::text AS position,
             (SELECT count(*)::int FROM messages g WHERE g.conversation_id = c.id AND g.role <> 'note') AS message_count,
             lm.role AS last_role, lm.text AS last_text, lm.created_at AS last_at,
             (SELECT h.status FROM handoffs h WHERE h.conversation_id = c.id ORDER BY h.created_at DESC, h.id LIMIT 1) AS handoff_status
-       FROM conversations c
+       FROM page c
        LEFT JOIN LATERAL (SELECT g.role, g.text, g.created_at FROM messages g
                            WHERE g.conversation_id = c.id AND g.role <> 'note' ORDER BY g.seq DESC LIMIT 1) lm ON true
-      WHERE ($1::text IS NULL OR c.status = $1) AND ($2::text IS NULL OR c.channel = $2)
-        AND ($3::text IS NULL OR c.visitor_id = $3 OR c.visitor_id = 'api:' || $3 OR c.identity_subject = $3
-             OR EXISTS (SELECT 1 FROM messages g WHERE g.conversation_id = c.id AND g.text ILIKE '%' || $4 || '%'))
-        AND ($5::bigint IS NULL OR (c.updated_at, c.id) < ('epoch'::timestamptz + $5::bigint * interval '1 microsecond', $6::uuid))
-      ORDER BY c.updated_at DESC, c.id DESC LIMIT $7`,
+      ORDER BY c.updated_at DESC, c.id DESC`,
     [p.status, p.channel, p.q, p.q === null ? null : escapeLike(p.q), p.after?.position ?? null, p.after?.id ?? null, p.limit],
   );
   return rows;
