@@ -1,6 +1,6 @@
 // Attack: HTML whose elements never close. The parser's work grows with the square of the nesting depth
-// (80,000 unclosed <div>s took 2.8 s, 150,000 about 7 s), all of it on the event loop, so one page sent
-// inline, by URL or in a sitemap froze every tenant's requests. A document nesting deeper than a browser
+// (20,000 unclosed <div>s read in 78 ms, 80,000 in 1.3 s; 150,000 held /healthz for 7 s in a review), all of
+// it on the event loop, so one page sent inline, by URL or in a sitemap froze every tenant's requests. A document nesting deeper than a browser
 // builds (Chromium stops at 512) is refused before that work; a crawl notes the page and goes on.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
