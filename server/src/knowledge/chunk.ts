@@ -30,8 +30,17 @@ export function slug(heading: string): string {
  * section's title, and what its anchor is made of), or null for any other line.
  */
 export function markdownHeading(line: string): { level: number; text: string } | null {
-  const h = /^(#{1,6})\s+(.+?)\s*#*\s*$/.exec(line);
-  return h ? { level: h[1]!.length, text: h[2]!.replace(/[*_`]/g, '').trim() } : null;
+  // Read by hand, not by one regex: a lazy middle before optional trailing runs backtracked in cubic time
+  // (a 2 KB line of spaces held the event loop for 3 s).
+  const open = /^#{1,6}(?=\s)/.exec(line);
+  if (!open) return null;
+  let text = line.slice(open[0].length).trim();
+  // A closing run of #s, when a space (or nothing) stands before it, is not part of the title.
+  let end = text.length;
+  while (end > 0 && text[end - 1] === '#') end--;
+  if (end < text.length && (end === 0 || /\s/.test(text[end - 1]!))) text = text.slice(0, end).trimEnd();
+  text = text.replace(/[*_`]/g, '').trim();
+  return text ? { level: open[0].length, text } : null;
 }
 
 const words = (s: string) => s.split(/\s+/).filter(Boolean).length;

@@ -138,10 +138,34 @@ export function htmlToText(html: string): { text: string; title: string | null }
 
 const RAW_HTML = /<!--[\s\S]*?(?:-->|$)|<(script|style|noscript|template|iframe|svg|math|object|embed|textarea)\b[\s\S]*?(?:<\/\1\s*>|$)/gi;
 
-/** Markdown may embed raw HTML; its active and hidden parts are dropped outside code blocks. */
+const FENCE_OPEN = /^(?:```|~~~)/;
+const FENCE_CLOSE = /^(?:```|~~~)[ \t]*$/;
+
+/**
+ * Markdown may embed raw HTML; its active and hidden parts are dropped outside code blocks. Read line by
+ * line: one regex for "a fence and its close" rescanned the rest of the text from every fence that never
+ * closed (quadratic). A fence that never closes is prose.
+ */
 export function stripMarkdownHtml(markdown: string): string {
-  return markdown
-    .split(/(^(?:```|~~~)[^\n]*\n[\s\S]*?^(?:```|~~~)[ \t]*$)/m)
-    .map((part, i) => (i % 2 ? part : part.replace(RAW_HTML, '')))
-    .join('');
+  const out: string[] = [];
+  let prose: string[] = [];
+  let fence: string[] | null = null;
+  const endProse = () => {
+    if (prose.length) out.push(prose.join('\n').replace(RAW_HTML, ''));
+    prose = [];
+  };
+  for (const line of markdown.split('\n')) {
+    if (fence) {
+      fence.push(line);
+      if (FENCE_CLOSE.test(line)) {
+        endProse();
+        out.push(fence.join('\n'));
+        fence = null;
+      }
+    } else if (FENCE_OPEN.test(line)) fence = [line];
+    else prose.push(line);
+  }
+  if (fence) prose.push(...fence);
+  endProse();
+  return out.join('\n');
 }
