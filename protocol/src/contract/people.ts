@@ -354,7 +354,7 @@ export const peopleOperations = operations([
     tag: TEAM,
     summary: 'Remove a member’s second factors',
     description:
-      'For a member who lost their device: their authenticator app, passkeys and recovery codes are removed (their sessions stay). Only an owner resets an owner. Audited as `mfa.reset`.',
+      'For a member who lost their device: their authenticator app, passkeys and recovery codes are removed (their sessions stay). Only an owner resets an owner, and nobody their own (a 403: change your own under My account). Audited as `mfa.reset`.',
     security: ['admin'],
     capability: 'members:write',
     params: IdParams,

@@ -353,6 +353,19 @@ describe('passkeys', () => {
     expect(mfa.recoveryCodesLeft).toBeGreaterThan(0);
     expect((await passwordSignIn(m.email)).res.body.status).toBe('mfa_required');
   });
+
+  // Attack (second review): the admin reset route, aimed at oneself, removed one's own TOTP from a stale
+  // session and without a current code, which the self-service routes refuse.
+  test("nobody resets their own factors through the admin route: that is My account's, with its checks", async () => {
+    const m = await withTotp('admin');
+    await t.runtime.db.withOwner((tx) =>
+      tx.query("UPDATE member_sessions SET created_at = now() - interval '1 hour' WHERE member_id = $1", [m.memberId]),
+    );
+    const reset = await m.client.call('DELETE', `/v1/admin/members/${m.memberId}/mfa`);
+    expect(reset.status).toBe(403);
+    expect(reset.body.detail).toMatch(/My account/);
+    expect(MyMfaResponse.parse((await m.client.call('GET', '/v1/admin/me/mfa')).body).totp).toBe(true);
+  });
 });
 
 describe('passwordless', () => {

@@ -369,7 +369,7 @@ describe('enrolment in the MFA step and admin reset', () => {
     await expect(svc.assertNoFactor(deps, m)).rejects.toMatchObject({ code: 'forbidden' });
   });
 
-  it('an admin resets every factor of an agent, but not of an owner; an owner can', async () => {
+  it('an admin resets every factor of an agent, but not of an owner; another owner can', async () => {
     const admin = await member('admin');
     const owner = await member('owner');
     const agent = await member('agent');
@@ -386,7 +386,9 @@ describe('enrolment in the MFA step and admin reset', () => {
     expect(await t.runtime.db.withTenant(tenantId, { requestId: null }, (tx) => factors(tx, agent.memberId))).toEqual({ totp: false, passkeys: 0 });
     expect((await svc.myMfa(deps, agent)).recoveryCodesLeft).toBe(0);
     await expect(svc.resetMfa(deps, by(admin, 'admin'), owner.memberId)).rejects.toMatchObject({ code: 'forbidden' });
-    await svc.resetMfa(deps, by(owner, 'owner'), owner.memberId);
+    // Another owner can; nobody resets their own (that is My account's, with its checks).
+    await expect(svc.resetMfa(deps, by(owner, 'owner'), owner.memberId)).rejects.toMatchObject({ code: 'forbidden' });
+    await svc.resetMfa(deps, by(await member('owner'), 'owner'), owner.memberId);
     const reset = (await auditOf(agent.memberId)).find((a) => a.action === 'mfa.reset');
     expect(reset).toMatchObject({ actor_id: admin.memberId, metadata: { totp: true, passkeys: 0, recoveryCodes: 10 } });
   });

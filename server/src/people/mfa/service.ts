@@ -556,6 +556,11 @@ export async function resetMfa(
   await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
     const target = await store.getMember(tx, memberId);
     if (!target) throw new DomainError('not_found', 'No such member.');
+    // A reset is for someone who lost their factors; one's own are changed under My account, where removing
+    // one needs a current code or a recent sign-in.
+    if (ctx.actor.type === 'member' && ctx.actor.id === memberId) {
+      throw new DomainError('forbidden', 'Change your own second factors under My account; a reset is for a teammate who lost theirs.');
+    }
     if (target.role === 'owner' && ctx.actorRole !== 'owner') {
       throw new DomainError('forbidden', 'Only an owner can reset the second factors of an owner.');
     }
