@@ -210,6 +210,31 @@ describe('approval, then the requester runs it', () => {
     expect((await decide('owner2', asked.body.proposal.id, 'approve')).status).toBe(200);
   });
 
+  // Attack (second review): a key made by the owner's key had no maker, so the owner approved its request
+  // and passed the two-person rule alone. A key made by a key is its maker's person too.
+  test("a key made by a person's key is that person's: they cannot approve its request either", async () => {
+    const made = await as('owner', 'POST', '/v1/admin/api-keys', { name: 'owner-parent', capabilities: ['keys:write', 'signin:write'] });
+    expect((await decide('admin', made.body.proposal.id, 'approve')).status).toBe(200);
+    const parent = (
+      await as(
+        'owner',
+        'POST',
+        '/v1/admin/api-keys',
+        { name: 'owner-parent', capabilities: ['keys:write', 'signin:write'] },
+        approval(made.body.proposal.id),
+      )
+    ).body.secret as string;
+    const child = await call(t.url, 'POST', '/v1/admin/api-keys', {
+      key: parent,
+      body: { name: 'owner-grandchild', capabilities: ['signin:write'] },
+    });
+    expect(child.status).toBe(201);
+    const asked = await call(t.url, 'PUT', '/v1/admin/sign-in-policy', { key: child.body.secret, body: { requireMfa: 'off' } });
+    expect(asked.status).toBe(202);
+    expect((await decide('owner', asked.body.proposal.id, 'approve')).status).toBe(403);
+    expect((await call(t.url, 'GET', '/v1/admin/sign-in-policy', { key: a.secretKey })).body.policy.requireMfa).toBe('admins');
+  });
+
   test('a provider key changed after approval is another request; the approved one runs', async () => {
     const body = { apiKey: 'sk-approved-key-abcdef123456', model: 'gpt-4o-mini' };
     const proposed = await as('admin', 'PUT', '/v1/admin/providers/openai', body);

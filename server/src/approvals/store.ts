@@ -243,11 +243,8 @@ export async function insertDecision(
   );
 }
 
-/** The member who made a key, if a member did. */
-export async function keyMadeBy(tx: Tx, keyId: string): Promise<string | null> {
-  const { rows } = await tx.query<{ m: string | null }>('SELECT created_by_member::text AS m FROM api_keys WHERE id::text = $1', [keyId]);
-  return rows[0]?.m ?? null;
-}
+/** The person behind a key (see tenants/store keyPerson). */
+export { keyPerson as keyMadeBy } from '../tenants/store.js';
 
 /** Moves a proposal from one status to another; false when it was not in `from` (someone else moved it). */
 export async function transition(tx: Tx, id: string, from: ProposalStatus, to: ProposalStatus): Promise<boolean> {

@@ -540,11 +540,21 @@ describe('owners and removal', () => {
   test("removing a member revokes the keys they made: they saw those secrets; others' keys stay", async () => {
     const owner = await signedInMember(t, acme.tenant.id, 'owner');
     const leaver = await signedInMember(t, acme.tenant.id, 'admin');
-    const theirs = (await leaver.client.call('POST', '/v1/admin/api-keys', { name: 'leaver bot', capabilities: ['knowledge:read'] })).body;
+    const theirs = (await leaver.client.call('POST', '/v1/admin/api-keys', { name: 'leaver bot', capabilities: ['knowledge:read', 'keys:write'] }))
+      .body;
     const ours = (await owner.client.call('POST', '/v1/admin/api-keys', { name: 'team bot', capabilities: ['knowledge:read'] })).body;
     expect((await call(t.url, 'GET', '/v1/admin/knowledge/sources', { key: theirs.secret })).status).toBe(200);
+    // Keys their key made, and their key rotated (the old secret kept for an hour), are theirs too.
+    const child = await call(t.url, 'POST', '/v1/admin/api-keys', {
+      key: theirs.secret,
+      body: { name: 'leaver child', capabilities: ['knowledge:read'] },
+    });
+    expect(child.status).toBe(201);
+    const rotated = await call(t.url, 'POST', `/v1/admin/api-keys/${theirs.apiKey.id}/rotate`, { key: theirs.secret, body: { graceSeconds: 3600 } });
+    expect(rotated.status).toBe(201);
     expect((await owner.client.call('DELETE', `/v1/admin/members/${leaver.memberId}`)).status).toBe(204);
-    expect((await call(t.url, 'GET', '/v1/admin/knowledge/sources', { key: theirs.secret })).status).toBe(401);
+    for (const secret of [theirs.secret, child.body.secret, rotated.body.secret])
+      expect((await call(t.url, 'GET', '/v1/admin/knowledge/sources', { key: secret })).status).toBe(401);
     expect((await call(t.url, 'GET', '/v1/admin/knowledge/sources', { key: ours.secret })).status).toBe(200);
     const revoked = (await auditOf(acme, 'api_key.revoke')).filter((e) => (e as { target?: { id: string } }).target?.id === theirs.apiKey.id);
     expect(revoked.map((e) => e.metadata)).toEqual([expect.objectContaining({ cause: 'member_removed' })]);

@@ -137,8 +137,12 @@ async function insertKey(
     rotatedFrom: k.rotatedFrom ?? null,
     expiresAt: k.expiresAt ?? null,
   });
-  // The person who made it (keys are made by people now; the CLI's tenant bootstrap has none).
-  if (ctx.actor.type === 'member') await store.setKeyCreatedByMember(tx, id, ctx.actor.id);
+  // The person behind it: who made it, or the person behind the key that made (or rotated) it, so a key
+  // made by a key counts as that person in approvals and goes when they are removed. The CLI's tenant
+  // bootstrap has none.
+  const person =
+    ctx.actor.type === 'member' ? ctx.actor.id : ctx.actor.type === 'api_key' && ctx.actor.id ? await store.keyPerson(tx, ctx.actor.id) : null;
+  if (person) await store.setKeyCreatedByMember(tx, id, person);
   await deps.audit.append(tx, {
     tenantId,
     ...by(ctx),

@@ -91,6 +91,12 @@ export async function insertKey(
   return rows[0]!;
 }
 
+/** The person behind a key: the member who made it, or who made the key that made it. */
+export async function keyPerson(tx: Tx, keyId: string): Promise<string | null> {
+  const { rows } = await tx.query<{ m: string | null }>('SELECT created_by_member::text AS m FROM api_keys WHERE id::text = $1', [keyId]);
+  return rows[0]?.m ?? null;
+}
+
 export async function setKeyCreatedByMember(tx: Tx, id: string, memberId: string | null): Promise<void> {
   await tx.query('UPDATE api_keys SET created_by_member = $2 WHERE id = $1', [id, memberId]);
 }
