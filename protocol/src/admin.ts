@@ -200,9 +200,8 @@ export const ConversationSummarySchema = z.object({
   status: z.enum(['open', 'handoff', 'closed']),
   channel: z.enum(['widget', 'api', 'email']),
   visitorRef: VisitorRefSchema,
+  /** Sign-In Pro vouched for the visitor. Who they are (their user id) is read with the transcript, an audited read. */
   verified: z.boolean(),
-  /** The Sign-In Pro subject when the visitor is verified. */
-  identitySubject: z.string().nullable(),
   /** Messages of the visitor, the assistant and agents (notes not counted). */
   messageCount: z.number().int(),
   /** The latest message that is not a note, redacted as stored; null before any. */

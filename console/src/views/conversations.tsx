@@ -21,8 +21,8 @@ const HANDOFF: Record<NonNullable<ConversationSummary['handoffStatus']>, string>
 
 const ROLE: Record<string, string> = { visitor: 'Visitor', assistant: 'Assistant', agent: 'Agent', note: 'Internal note', system: 'System' };
 
-/** The visitor as listed: a verified user id, an API userRef, or the pseudonymous widget reference. */
-const visitorLabel = (c: Pick<ConversationSummary, 'identitySubject' | 'visitorRef'>) => c.identitySubject ?? c.visitorRef;
+/** The visitor as listed: the pseudonymous widget reference or the API userRef (a verified user id only in the transcript). */
+const visitorLabel = (c: Pick<ConversationSummary, 'visitorRef'>) => c.visitorRef;
 
 function listPath(q: { q: string; status: string; channel: string }, cursor?: string): string {
   const p = new URLSearchParams({ limit: String(PAGE) });
@@ -195,7 +195,7 @@ function Transcript({ api, id, onClose }: { api: Api; id: string; onClose: () =>
     <section aria-labelledby="transcript-title" class="transcript">
       <div class="pane-head">
         <h2 id="transcript-title" dir="auto" tabIndex={-1} ref={heading}>
-          {c ? visitorLabel(c) : 'Conversation'}
+          {c ? (c.identitySubject ?? c.visitorRef) : 'Conversation'}
         </h2>
         <button type="button" class="secondary small" onClick={onClose}>
           Close

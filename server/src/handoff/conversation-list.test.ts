@@ -65,7 +65,9 @@ describe('GET /v1/admin/conversations', () => {
     expect(ids(res)).toEqual([handedOffId, apiId, widgetId]);
     expect(res.body.nextCursor).toBeNull();
     const api = res.body.conversations.find((c: { id: string }) => c.id === apiId);
-    expect(api).toMatchObject({ channel: 'api', visitorRef: 'api:user-4711', verified: false, identitySubject: null });
+    expect(api).toMatchObject({ channel: 'api', visitorRef: 'api:user-4711', verified: false });
+    // A verified user id (often an email) is not listed: it is read with the transcript, an audited read.
+    expect(api).not.toHaveProperty('identitySubject');
     expect(api.messageCount).toBeGreaterThanOrEqual(2);
     expect(api.lastMessage.role).not.toBe('visitor');
     const handed = res.body.conversations[0];
@@ -109,7 +111,18 @@ describe('GET /v1/admin/conversations', () => {
   });
 
   test('refuses a cursor it did not give, an unknown parameter, and a key without conversations:read', async () => {
-    for (const query of ['?cursor=1', '?cursor=9_not-a-uuid', '?limit=0', '?limit=101', '?status=deleted', '?sort=asc']) {
+    const uuid = '00000000-0000-4000-8000-000000000000';
+    // Forged positions past what the database's time can hold were a 500 (found by a review).
+    for (const query of [
+      '?cursor=1',
+      '?cursor=9_not-a-uuid',
+      `?cursor=99999999999999999999_${uuid}`,
+      `?cursor=9223372036854775806_${uuid}`,
+      '?limit=0',
+      '?limit=101',
+      '?status=deleted',
+      '?sort=asc',
+    ]) {
       const res = await list(query);
       expect(res.status, query).toBe(400);
       expect(res.body.request_id).toEqual(expect.any(String));

@@ -252,8 +252,9 @@ export async function listHandoffs(tx: Tx, status: string | null, limit: number)
   }));
 }
 
-// A page's position: the last row's activity time (microseconds) and id, as `<µs>_<id>`.
-const CURSOR = /^(\d{1,20})_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+// A page's position: the last row's activity time (microseconds) and id, as `<µs>_<id>`. Sixteen digits
+// reach past the year 2200; more would overflow the database's interval (a 500, found by a review).
+const CURSOR = /^(\d{1,16})_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
 /** Every conversation, most recently active first, searchable; listing reads no transcript, so it is not audited. */
 export async function listConversations(tx: Tx, q: ConversationListQuery): Promise<ConversationListResponse> {
@@ -279,7 +280,6 @@ export async function listConversations(tx: Tx, q: ConversationListQuery): Promi
       channel: r.channel,
       visitorRef: r.visitor_id,
       verified: r.verified,
-      identitySubject: r.identity_subject,
       messageCount: r.message_count,
       lastMessage: r.last_role && r.last_at ? { role: r.last_role, text: r.last_text ?? '', at: r.last_at.toISOString() } : null,
       handoffStatus: r.handoff_status,

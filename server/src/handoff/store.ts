@@ -36,7 +36,6 @@ export interface ConversationListRow {
   channel: 'widget' | 'api' | 'email';
   visitor_id: string;
   verified: boolean;
-  identity_subject: string | null;
   created_at: Date;
   updated_at: Date;
   /** updated_at in microseconds since the epoch (exact, unlike a Date): the page's position. */
@@ -61,7 +60,7 @@ export async function listConversations(
   // The page first (the tenant's rows filtered and sorted), then each row's details for that page only.
   const { rows } = await tx.query<ConversationListRow>(
     `WITH page AS (
-       SELECT c.id, c.status, c.channel, c.visitor_id, c.verified, c.identity_subject, c.created_at, c.updated_at
+       SELECT c.id, c.status, c.channel, c.visitor_id, c.verified, c.created_at, c.updated_at
          FROM conversations c
         WHERE ($1::text IS NULL OR c.status = $1) AND ($2::text IS NULL OR c.channel = $2)
           AND ($3::text IS NULL OR c.visitor_id = $3 OR c.visitor_id = 'api:' || $3 OR c.identity_subject = $3
