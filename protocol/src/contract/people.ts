@@ -379,7 +379,7 @@ export const peopleOperations = operations([
     tag: TEAM,
     summary: 'Invite a person',
     description:
-      'The link is emailed (or, without an SMTP server, returned as `inviteUrl`). Only an owner invites an owner, and the caller must hold every capability of the role it invites to (a 403 names the first one missing); inviting an admin waits for approval when `keys.privileged` is on the approvals list. Someone already a member is a 409. Audited as `member.invite`.',
+      "The link is emailed (or, without an SMTP server, returned as `inviteUrl`). Only an owner invites an owner, and the caller must hold every capability of the role it invites to (a 403 names the first one missing); inviting an admin waits for approval when `keys.privileged` is on the approvals list. A new invitation replaces the open ones to the same address, only where the caller could have sent them (a 403 otherwise: an admin cannot replace an owner's). Someone already a member is a 409. Audited as `member.invite`.",
     security: ['admin'],
     capability: 'members:write',
     body: CreateInviteRequest,
@@ -391,7 +391,8 @@ export const peopleOperations = operations([
     path: '/v1/admin/invites/{id}',
     tag: TEAM,
     summary: 'Revoke an invitation',
-    description: 'Its link stops working. Audited as `member.invite_revoke`.',
+    description:
+      'Its link stops working. Only an owner revokes an invitation to an owner, and a key or person only one to a role within what they hold (a 403). Audited as `member.invite_revoke`.',
     security: ['admin'],
     capability: 'members:write',
     params: IdParams,

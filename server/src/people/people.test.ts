@@ -119,6 +119,24 @@ describe('invitations', () => {
     expect((await listed(acme.secretKey)).get(made.id)).toBeNull();
   });
 
+  // Attack (second review): an admin invited the address an owner had invited as owner; the owner's
+  // invitation was silently revoked and the admin held a working link to the account the owner meant to
+  // promote. An admin can neither replace nor revoke an owner's invitation.
+  test("an admin cannot replace or revoke an owner's invitation", async () => {
+    const owner = await signedInMember(t, acme.tenant.id, 'owner');
+    const admin = await signedInMember(t, acme.tenant.id, 'admin');
+    const made = (await owner.client.call('POST', '/v1/admin/invites', { email: 'boss2@acme.example', role: 'owner' })).body.invite;
+    const replaced = await admin.client.call('POST', '/v1/admin/invites', { email: 'boss2@acme.example', role: 'admin' });
+    expect(replaced.status).toBe(403);
+    expect((await admin.client.call('DELETE', `/v1/admin/invites/${made.id}`)).status).toBe(403);
+    const open = (await owner.client.call('GET', '/v1/admin/invites')).body.invites.filter(
+      (i: { email: string; revokedAt: string | null }) => i.email === 'boss2@acme.example' && !i.revokedAt,
+    );
+    expect(open.map((i: { id: string }) => i.id)).toEqual([made.id]);
+    // The owner still may.
+    expect((await owner.client.call('DELETE', `/v1/admin/invites/${made.id}`)).status).toBe(204);
+  });
+
   test('only an owner invites an owner; a key never can', async () => {
     const admin = await signedInMember(t, acme.tenant.id, 'admin');
     expect((await admin.client.call('POST', '/v1/admin/invites', { email: 'boss@acme.example', role: 'owner' })).status).toBe(403);

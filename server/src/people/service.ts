@@ -228,17 +228,25 @@ async function inviteView(deps: PeopleDeps, tx: Tx, ctx: AdminCtx, r: store.Invi
 
 export type InviteDeps = Pick<PeopleDeps, 'db' | 'audit' | 'keyring' | 'config' | 'mailer'>;
 
+/**
+ * Who may send, replace or revoke an invitation to `role`: the CLI and platform operators provision
+ * owners; inside a tenant only an owner handles an owner's, and a key or person only a role within what
+ * they hold.
+ */
+function assertMayInvite(ctx: RequestCtx & { role: MemberRole | null; admin?: AdminAuth }, role: MemberRole): void {
+  if (role === 'owner' && ctx.role !== 'owner' && ctx.actor.type !== 'cli' && ctx.actor.type !== 'platform') {
+    throw new DomainError('forbidden', 'Only an owner can invite another owner, or replace or revoke such an invitation.');
+  }
+  if (ctx.admin) assertWithin(ctx.admin.capabilities, capabilitiesOf(role));
+}
+
 /** Invites `email` as `role`. Returns the invite (its link only for `log` delivery) and the link itself, for the CLI. */
 export async function createInvite(
   deps: InviteDeps,
   ctx: RequestCtx & { tenantId: string; role: MemberRole | null; admin?: AdminAuth },
   input: { email: string; role: MemberRole },
 ): Promise<{ invite: Invite; url: string }> {
-  // The CLI and platform operators provision owners; inside a tenant only an owner makes another.
-  if (input.role === 'owner' && ctx.role !== 'owner' && ctx.actor.type !== 'cli' && ctx.actor.type !== 'platform') {
-    throw new DomainError('forbidden', 'Only an owner can invite another owner.');
-  }
-  if (ctx.admin) assertWithin(ctx.admin.capabilities, capabilitiesOf(input.role));
+  assertMayInvite(ctx, input.role);
   if ((input.role === PLATFORM_ROLE) !== (ctx.tenantId === PLATFORM_TENANT)) {
     throw new DomainError('invalid_input', 'Operators belong to the platform, and only operators do.', {
       errors: [{ path: '/role', message: 'not a role here', code: 'invalid_role' }],
@@ -250,6 +258,9 @@ export async function createInvite(
     const tenant = await tenantById(tx, ctx.tenantId);
     if (!tenant) throw new DomainError('not_found', 'No such tenant.');
     if (await store.memberByEmail(tx, input.email)) throw new DomainError('conflict', 'This address is already a member of the tenant.');
+    // A new invitation replaces the open ones to that address: only where the caller could have sent them
+    // (an admin replacing an owner's invitation would hold a link to an account the owner means to promote).
+    for (const role of await store.openInviteRoles(tx, input.email)) assertMayInvite(ctx, role);
     await store.revokeOpenInvitesFor(tx, input.email);
     const row = await store.insertInvite(tx, {
       tenantId: ctx.tenantId,
@@ -295,6 +306,8 @@ export async function listInvites(deps: PeopleDeps, ctx: AdminCtx): Promise<Invi
 
 export async function revokeInvite(deps: PeopleDeps, ctx: AdminCtx, id: string): Promise<void> {
   await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
+    const role = await store.openInviteRole(tx, id);
+    if (role) assertMayInvite({ ...ctx, role: callerRole(ctx) }, role);
     const row = await store.revokeInvite(tx, id);
     if (!row) throw new DomainError('not_found', 'No open invitation with this id.');
     await deps.audit.append(tx, { ...who(ctx), action: 'member.invite_revoke', target: { type: 'invite', id } });

@@ -181,6 +181,24 @@ export async function revokeInvite(tx: Tx, id: string): Promise<InviteRow | unde
 }
 
 /** Open invitations to the same address are replaced by a new one. */
+/** The roles of the open invitations to an address. */
+export async function openInviteRoles(tx: Tx, email: string): Promise<MemberRole[]> {
+  const { rows } = await tx.query<{ role: MemberRole }>(
+    'SELECT role FROM member_invites WHERE email = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now()',
+    [email],
+  );
+  return rows.map((r) => r.role);
+}
+
+/** An open invitation's role, or null. */
+export async function openInviteRole(tx: Tx, id: string): Promise<MemberRole | null> {
+  const { rows } = await tx.query<{ role: MemberRole }>(
+    'SELECT role FROM member_invites WHERE id = $1 AND accepted_at IS NULL AND revoked_at IS NULL',
+    [id],
+  );
+  return rows[0]?.role ?? null;
+}
+
 export const revokeOpenInvitesFor = (tx: Tx, email: string) =>
   tx.query('UPDATE member_invites SET revoked_at = now(), link_sealed = NULL WHERE email = $1 AND accepted_at IS NULL AND revoked_at IS NULL', [
     email,
