@@ -1236,7 +1236,8 @@ describe('inbox as the signed-in person', () => {
     expect([...el.querySelectorAll('.msg .who')].map((w) => w.textContent!.split(' · ')[0])).toEqual([
       'Agent Ann Example (you)',
       'Agent Bo',
-      'Agent Zendesk bridge',
+      // An integration's label is marked as a key's: it may read like a teammate's name.
+      'Agent Zendesk bridge (API key)',
     ]);
     expect(el.textContent).toContain('You reply as Ann Example');
     await type(el.querySelector<HTMLTextAreaElement>('#reply-text')!, 'Hello');

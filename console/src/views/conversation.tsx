@@ -18,14 +18,20 @@ interface Transcript {
 
 type Me = AdminMe['member'];
 
-/** Who wrote an agent message or note: "you", a teammate by name, or the label an integration's key gave. */
+const MEMBER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Who wrote an agent message or note: "you", a teammate by name, or the label an integration's key gave,
+ * marked as a key's: a label may read like a teammate's name, and a note signed "Demo Owner" by a key
+ * must not pass for the owner's.
+ */
 export function authorName(m: Pick<PaneMessage, 'author' | 'authorName'>, me: Me | null, names: Map<string, string>): string {
   const a = m.author;
   if (!a) return m.authorName ?? '';
   const id = typeof a === 'object' ? a.id : a;
   if (id && id === me?.id) return `${me.displayName} (you)`;
-  if (typeof a === 'object') return a.name;
-  return m.authorName ?? names.get(a) ?? a;
+  const name = typeof a === 'object' ? a.name : (m.authorName ?? names.get(a) ?? a);
+  return id && !MEMBER_ID.test(id) ? `${name} (API key)` : name;
 }
 
 const TYPING_EVERY_MS = 3_000;

@@ -6,10 +6,12 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { ProblemView, useAction, useLoad, When } from '../components.js';
 import { useLive } from '../inbox/context.js';
+import { authorName } from './conversation.js';
 import { Reveal, RedactedText } from '../inbox/redacted.js';
 import type { ViewProps } from '../app.js';
 
 const PAGE = 50;
+const NO_NAMES = new Map<string, string>();
 
 const STATUS: Record<ConversationSummary['status'], string> = { open: 'Open', handoff: 'With a person', closed: 'Closed' };
 const CHANNEL: Record<ConversationSummary['channel'], string> = { widget: 'Widget', api: 'API', email: 'Email' };
@@ -223,7 +225,7 @@ function Transcript({ api, id, onClose }: { api: Api; id: string; onClose: () =>
             {t.data.messages.map((m) => (
               <li key={m.id} class={`msg ${m.role}`}>
                 <span class="who">
-                  {m.role === 'agent' || m.role === 'note' ? `${ROLE[m.role]} ${m.authorName ?? m.author ?? ''}`.trim() : ROLE[m.role]} ·{' '}
+                  {m.role === 'agent' || m.role === 'note' ? `${ROLE[m.role]} ${authorName(m, null, NO_NAMES)}`.trim() : ROLE[m.role]} ·{' '}
                   <When iso={m.createdAt} />
                 </span>
                 <p dir="auto">
