@@ -198,6 +198,9 @@ describe('data-subject requests', () => {
     expect((await owner('SELECT count(*)::int AS n FROM visitors WHERE id = $1', [anon.v.visitorRef])).rows[0].n).toBe(0);
     // The erased visitor's session no longer works; the bystander is untouched.
     expect((await anon.v.call('POST', '/session/refresh', { refreshToken: anon.v.refreshToken })).status).not.toBe(200);
+    // Nor does the access token it still holds (valid for minutes) start new data about them (second review).
+    expect((await anon.v.call('POST', '/conversations', {})).status).toBe(401);
+    expect((await owner('SELECT count(*)::int AS n FROM conversations WHERE visitor_id = $1', [anon.v.visitorRef])).rows[0].n).toBe(0);
     expect((await owner('SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1', [bystander.id])).rows[0].n).toBeGreaterThan(0);
     // Again: nothing left to delete.
     expect((await privacy(a.secretKey, 'erase', { type: 'visitor', id: anon.v.visitorRef })).body.deleted.conversations).toBe(0);

@@ -47,3 +47,8 @@ export async function claimVisitorSecret(tx: Tx, ref: string): Promise<string | 
   ]);
   return rows.length ? secret : null;
 }
+
+/** Whether the visitor still exists (an erasure deletes it while its access tokens live on for minutes). */
+export async function visitorExists(tx: Tx, ref: string): Promise<boolean> {
+  return (await tx.query('SELECT 1 FROM visitors WHERE id = $1', [ref])).rows.length > 0;
+}
