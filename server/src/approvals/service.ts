@@ -28,6 +28,7 @@ import type { AdminAuth } from '../http/context.js';
 import { OutboundError, type Outbound } from '../outbound/outbound.js';
 import { approvalEvent } from '../webhooks/events.js';
 import { newWebhookSecret } from '../webhooks/signing.js';
+import { keyPerson } from '../tenants/store.js';
 import type { ApprovalNotifier } from './notices.js';
 import * as store from './store.js';
 
@@ -358,7 +359,7 @@ export async function decide(
   if (p.kind === 'admin' && !(by.kind === 'member' && (by.role === 'owner' || by.role === 'admin')))
     throw new DomainError('forbidden', 'An admin operation is decided by an owner or admin, signed in.');
   // A key's request is its maker's too (the database refuses it as well).
-  if (p.kind === 'admin' && p.requested_by_kind === 'key' && by.kind === 'member' && (await store.keyMadeBy(tx, p.requested_by_id)) === by.id)
+  if (p.kind === 'admin' && p.requested_by_kind === 'key' && by.kind === 'member' && (await keyPerson(tx, p.requested_by_id)) === by.id)
     throw new DomainError('forbidden', 'Whoever made the key that asked cannot decide its request.');
   if (p.status !== 'pending') throw new DomainError('conflict', `The proposal is ${p.status}; only a pending one is decided.`);
   if (p.expires_at.getTime() <= Date.now()) throw new DomainError('conflict', 'The proposal has expired.');

@@ -243,9 +243,6 @@ export async function insertDecision(
   );
 }
 
-/** The person behind a key (see tenants/store keyPerson). */
-export { keyPerson as keyMadeBy } from '../tenants/store.js';
-
 /** Moves a proposal from one status to another; false when it was not in `from` (someone else moved it). */
 export async function transition(tx: Tx, id: string, from: ProposalStatus, to: ProposalStatus): Promise<boolean> {
   const res = await tx.query('UPDATE approval_proposals SET status = $3 WHERE id = $1 AND status = $2', [id, from, to]);
