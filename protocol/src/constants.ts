@@ -395,3 +395,9 @@ export const ADMIN_OPERATION_LABELS: Readonly<Record<AdminOperation, string>> = 
   'tenant.delete': 'Delete the workspace',
   'approvals.relax': 'Require fewer approvals',
 };
+
+/**
+ * Whether an agent message's author is a member (their id) rather than a key's label: a label never looks
+ * like one (see `agentLabel`), so a label is never shown as a person.
+ */
+export const isMemberId = (author: string): boolean => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(author);

@@ -6,6 +6,7 @@ import {
   AVAILABILITIES,
   CANNED_VARIABLES,
   INBOX_VIEWS,
+  isMemberId,
   MAX_CANNED_SHORTCUT_CHARS,
   MAX_CANNED_TITLE_CHARS,
   MAX_CSAT_COMMENT_CHARS,
@@ -238,7 +239,6 @@ export type CsatEventData = z.infer<typeof CsatEventData>;
 // ---------------------------------------------------------------------------------------------------
 // Working a conversation (admin API)
 
-const MEMBER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /**
  * The name a key (an integration) writes under. Never a member id: an author that is one shows as that
  * person, so a key could put words in a teammate's mouth.
@@ -248,7 +248,7 @@ export const agentLabel = () =>
     .trim()
     .min(1)
     .max(200)
-    .refine((s) => !MEMBER_ID.test(s), { message: "is the agent's name, not a member id: a key does not write as a person" });
+    .refine((s) => !isMemberId(s), { message: "is the agent's name, not a member id: a key does not write as a person" });
 
 /** POST /v1/admin/conversations/:id/notes (`conversations:write`): an internal note, never shown to the visitor. */
 export const CreateNoteRequest = z.strictObject({

@@ -2,7 +2,7 @@
 // internal notes, canned replies, typing both ways, who has it (take, assign, reassign, give back), the
 // visitor's verified profile and any email they left, resolve and reopen.
 import type { AdminMe, VisitorProfileResponse } from '@parley/protocol';
-import { MAX_MESSAGE_CHARS, renderCannedReply } from '@parley/protocol/constants';
+import { isMemberId, MAX_MESSAGE_CHARS, renderCannedReply } from '@parley/protocol/constants';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { ProblemView, useAction, useLoad, When } from '../components.js';
@@ -18,8 +18,6 @@ interface Transcript {
 
 type Me = AdminMe['member'];
 
-const MEMBER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * Who wrote an agent message or note: "you", a teammate by name, or the label an integration's key gave,
  * marked as a key's: a label may read like a teammate's name, and a note signed "Demo Owner" by a key
@@ -31,7 +29,7 @@ export function authorName(m: Pick<PaneMessage, 'author' | 'authorName'>, me: Me
   const id = typeof a === 'object' ? a.id : a;
   if (id && id === me?.id) return `${me.displayName} (you)`;
   const name = typeof a === 'object' ? a.name : (m.authorName ?? names.get(a) ?? a);
-  return id && !MEMBER_ID.test(id) ? `${name} (API key)` : name;
+  return id && !isMemberId(id) ? `${name} (API key)` : name;
 }
 
 const TYPING_EVERY_MS = 3_000;

@@ -86,32 +86,14 @@ export function ConversationsView({ api }: ViewProps) {
             </button>
           </div>
           <div class="row filters">
-            <span class="pair">
-              <label class="inline" for="history-status">
-                Status
-              </label>
-              <select id="history-status" value={typed.status} onChange={(e) => setQuery({ ...typed, status: e.currentTarget.value })}>
-                <option value="">Any</option>
-                {Object.entries(STATUS).map(([v, label]) => (
-                  <option key={v} value={v}>
-                    {label}
-                  </option>
-                ))}
-              </select>
-            </span>
-            <span class="pair">
-              <label class="inline" for="history-channel">
-                Channel
-              </label>
-              <select id="history-channel" value={typed.channel} onChange={(e) => setQuery({ ...typed, channel: e.currentTarget.value })}>
-                <option value="">Any</option>
-                {Object.entries(CHANNEL).map(([v, label]) => (
-                  <option key={v} value={v}>
-                    {label}
-                  </option>
-                ))}
-              </select>
-            </span>
+            <Filter id="history-status" label="Status" options={STATUS} value={typed.status} onPick={(status) => setQuery({ ...typed, status })} />
+            <Filter
+              id="history-channel"
+              label="Channel"
+              options={CHANNEL}
+              value={typed.channel}
+              onPick={(channel) => setQuery({ ...typed, channel })}
+            />
             {filtered ? (
               <button
                 type="button"
@@ -153,6 +135,25 @@ export function ConversationsView({ api }: ViewProps) {
         <p class="muted pane-empty">Choose a conversation to read it. Opening one is recorded in the audit log.</p>
       )}
     </div>
+  );
+}
+
+/** A labelled choice among `options` or Any (''); picking one lists at once. */
+function Filter(p: { id: string; label: string; options: Record<string, string>; value: string; onPick: (value: string) => void }) {
+  return (
+    <span class="pair">
+      <label class="inline" for={p.id}>
+        {p.label}
+      </label>
+      <select id={p.id} value={p.value} onChange={(e) => p.onPick(e.currentTarget.value)}>
+        <option value="">Any</option>
+        {Object.entries(p.options).map(([v, label]) => (
+          <option key={v} value={v}>
+            {label}
+          </option>
+        ))}
+      </select>
+    </span>
   );
 }
 

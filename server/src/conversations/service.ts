@@ -7,7 +7,7 @@ import type { Tx } from '../db/types.js';
 import { DomainError } from '../errors.js';
 import { openState } from '../tenants/hours.js';
 import { tenantSettings } from '../tenants/settings.js';
-import { type ActionOffer, authorInitial, type MessageNotice } from '@parley/protocol';
+import { type ActionOffer, authorInitial, isMemberId, type MessageNotice } from '@parley/protocol';
 import { noticeOf } from './notices.js';
 import * as webhooks from '../webhooks/events.js';
 import { enqueueWebhook, mayEnqueue, wakeAfterCommit } from '../webhooks/outbox.js';
@@ -73,12 +73,10 @@ export const conversationView = (c: ConversationRow) => ({
   createdAt: c.created_at.toISOString(),
 });
 
-const MEMBER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** The author of an agent reply or a note: the member's display name, or a key's label. A member id
  * whose member is gone is never shown as a name. */
 export function authorView(authorId: string, displayName: string | null | undefined): AuthorView {
-  const name = displayName ?? (MEMBER_ID.test(authorId) ? 'Support' : authorId);
+  const name = displayName ?? (isMemberId(authorId) ? 'Support' : authorId);
   return { id: authorId, name, initial: authorInitial(name) };
 }
 
