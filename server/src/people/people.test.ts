@@ -578,6 +578,30 @@ describe('owners and removal', () => {
     expect(revoked.map((e) => e.metadata)).toEqual([expect.objectContaining({ cause: 'member_removed' })]);
   });
 
+  // Attack: an admin made a key with admin capabilities, then was demoted to agent (or disabled); the key
+  // kept every capability it was made with. A key is worth no more than its maker is now.
+  test("a key is bounded by its maker's role now: demoted, it loses what the new role lacks; disabled, it stops", async () => {
+    const owner = await signedInMember(t, acme.tenant.id, 'owner');
+    const maker = await signedInMember(t, acme.tenant.id, 'admin');
+    const made = (await maker.client.call('POST', '/v1/admin/api-keys', { name: 'maker bot', capabilities: ['knowledge:read', 'audit:read'] })).body;
+    const use = async (path: string) => (await call(t.url, 'GET', path, { key: made.secret })).status;
+    expect([await use('/v1/admin/knowledge/sources'), await use('/v1/admin/audit')]).toEqual([200, 200]);
+
+    expect((await owner.client.call('PATCH', `/v1/admin/members/${maker.memberId}`, { role: 'agent' })).status).toBe(200);
+    expect([await use('/v1/admin/knowledge/sources'), await use('/v1/admin/audit')]).toEqual([200, 403]);
+    const me = AdminMeResponse.parse((await call(t.url, 'GET', '/v1/admin/me', { key: made.secret })).body);
+    expect(me.capabilities).toEqual(['knowledge:read']);
+    expect(me.apiKey?.capabilities).toEqual(['knowledge:read', 'audit:read']); // as made: it comes back with the role
+
+    expect((await owner.client.call('PATCH', `/v1/admin/members/${maker.memberId}`, { status: 'disabled' })).status).toBe(200);
+    const refused = await call(t.url, 'GET', '/v1/admin/knowledge/sources', { key: made.secret });
+    expect(refused.status).toBe(401);
+    expect(refused.body.detail).toMatch(/disabled/);
+
+    expect((await owner.client.call('PATCH', `/v1/admin/members/${maker.memberId}`, { status: 'active', role: 'analyst' })).status).toBe(200);
+    expect([await use('/v1/admin/knowledge/sources'), await use('/v1/admin/audit')]).toEqual([200, 200]);
+  });
+
   test('a role change applies to the next request', async () => {
     const owner = await signedInMember(t, acme.tenant.id, 'owner');
     const agent = await signedInMember(t, acme.tenant.id, 'agent');

@@ -1,6 +1,6 @@
 // Authentication and capability checks for the admin API: a Bearer secret key (servers and scripts) or a
 // person's console session (cookies, CSRF-checked). Both end as one AdminAuth, checked by one function.
-import { capabilitiesOf, type Capability } from '@parley/protocol';
+import { capabilitiesOf, type Capability, type MemberRole } from '@parley/protocol';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Db } from '../db/index.js';
 import type { AdminAuth } from '../http/context.js';
@@ -15,13 +15,27 @@ async function keyAuth(db: Db, keys: SecretKeyCache, authorization: string): Pro
   if (!secret || !SECRET_KEY_SHAPE.test(secret)) throw new DomainError('unauthenticated', 'Send a secret key as `Authorization: Bearer sk_…`.');
   const hash = hashSecret(secret);
   const key = await keys.resolve(hash, async () => {
-    const [row] = await db.callDefiner<{ key_id: string; tenant_id: string; capabilities: Capability[]; expires_at: Date | null }>(
-      'parley_resolve_secret_key',
-      [hash],
-    );
-    return row ? { keyId: row.key_id, tenantId: row.tenant_id, capabilities: row.capabilities, expiresAt: row.expires_at?.getTime() ?? null } : null;
+    const [row] = await db.callDefiner<{
+      key_id: string;
+      tenant_id: string;
+      capabilities: Capability[];
+      expires_at: Date | null;
+      maker_role: MemberRole | null;
+      maker_status: string | null;
+    }>('parley_resolve_secret_key', [hash]);
+    if (!row) return null;
+    // Worth no more than its maker now (migration 111): a demoted maker's keys lose what the new role lacks.
+    const role = row.maker_role ? new Set(capabilitiesOf(row.maker_role)) : null;
+    return {
+      keyId: row.key_id,
+      tenantId: row.tenant_id,
+      capabilities: role ? row.capabilities.filter((c) => role.has(c)) : row.capabilities,
+      makerDisabled: row.maker_status === 'disabled',
+      expiresAt: row.expires_at?.getTime() ?? null,
+    };
   });
   if (!key) throw new DomainError('unauthenticated', 'The key is unknown, revoked or expired.');
+  if (key.makerDisabled) throw new DomainError('unauthenticated', 'The member who made this key is disabled: it works again if they are enabled.');
   return { tenantId: key.tenantId, keyId: key.keyId, member: null, capabilities: new Set(key.capabilities) };
 }
 

@@ -4,11 +4,18 @@
 // so that only a notice or the expiry can end a kept key within a test.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestApp, type TestApp } from '../test/app.js';
+import { signedInMember } from '../test/console.js';
 import { call } from '../test/http.js';
 import { SecretKeyCache, type ResolvedKey } from './key-cache.js';
 import type { CreatedTenant } from './service.js';
 
-const key = (tenantId: string, expiresAt: number | null = null): ResolvedKey => ({ keyId: 'k', tenantId, capabilities: [], expiresAt });
+const key = (tenantId: string, expiresAt: number | null = null): ResolvedKey => ({
+  keyId: 'k',
+  tenantId,
+  capabilities: [],
+  makerDisabled: false,
+  expiresAt,
+});
 
 describe('SecretKeyCache', () => {
   test('keeps nothing until it hears key notices, and drops everything when it stops', async () => {
@@ -128,6 +135,25 @@ describe('a kept key and changes made elsewhere', () => {
       status = await use(k.secret);
     }
     expect(status).toBe(403);
+  });
+
+  test('a key whose maker is demoted or disabled outside this instance follows them on its next requests', async () => {
+    const maker = await signedInMember(t, ten.tenant.id, 'admin');
+    const k = await newKey();
+    await owner('UPDATE api_keys SET created_by_member = $2 WHERE id = $1', [k.apiKey.id, maker.memberId]);
+    expect(await use(k.secret)).toBe(200); // kept from here on
+    expect(await use(k.secret)).toBe(200);
+    await owner("UPDATE members SET role = 'analyst' WHERE id = $1", [maker.memberId]); // an analyst reads no domains
+    const end = Date.now() + 1000;
+    let status = await use(k.secret);
+    while (status !== 403 && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 20));
+      status = await use(k.secret);
+    }
+    expect(status).toBe(403);
+    expect((await call(t.url, 'GET', '/v1/admin/knowledge/sources', { key: k.secret })).status).toBe(200);
+    await owner("UPDATE members SET status = 'disabled' WHERE id = $1", [maker.memberId]);
+    expect(await refusedWithin1s(k.secret)).toBe(401);
   });
 
   test("a key deleted outside this instance (as its tenant's deletion does) is refused", async () => {

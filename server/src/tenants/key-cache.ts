@@ -13,7 +13,10 @@ export const KEY_CHANGES_CHANNEL = 'parley_key_changes';
 export interface ResolvedKey {
   keyId: string;
   tenantId: string;
+  /** What it may do now: its own capabilities within its maker's current role. */
   capabilities: Capability[];
+  /** Its maker is disabled: refused until they are enabled again. */
+  makerDisabled: boolean;
   /** ms since the epoch; null: the key does not expire. */
   expiresAt: number | null;
 }
