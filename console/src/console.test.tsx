@@ -1887,6 +1887,8 @@ describe('secrets', () => {
       revokedAt: null,
       lastUsedAt: null,
       rotatedFrom: null,
+      madeBy: null,
+      heldBack: [],
     };
     const calls: [string, string | undefined][] = [];
     const api = adminApi(async (url, init) => {
@@ -1905,6 +1907,45 @@ describe('secrets', () => {
     expect(el.querySelector('tbody')!.textContent).toContain('sk_test_Zzzz…');
     [...el.querySelectorAll('button')].find((b) => b.textContent === 'Done')!.click();
     await vi.waitFor(() => expect(el.textContent).not.toContain('sk_test_NEWSECRET'));
+  });
+});
+
+describe('keys and their makers', () => {
+  test('a key shows who made it, and what their role now holds back or their disabling pauses', async () => {
+    const base = {
+      prefix: 'sk_test_Mmmm',
+      createdAt: new Date().toISOString(),
+      expiresAt: null,
+      revokedAt: null,
+      lastUsedAt: null,
+      rotatedFrom: null,
+    };
+    const keys = [
+      {
+        ...base,
+        id: '00000000-0000-4000-8000-000000000011',
+        name: 'Demoted',
+        capabilities: ['knowledge:read', 'audit:read'],
+        madeBy: { id: '00000000-0000-4000-8000-00000000c001', displayName: 'Cy', role: 'agent', status: 'active' },
+        heldBack: ['audit:read'],
+      },
+      {
+        ...base,
+        id: '00000000-0000-4000-8000-000000000012',
+        name: 'Paused',
+        capabilities: ['knowledge:read'],
+        madeBy: { id: '00000000-0000-4000-8000-00000000c001', displayName: 'Cy', role: 'agent', status: 'disabled' },
+        heldBack: ['knowledge:read'],
+      },
+      { ...base, id: '00000000-0000-4000-8000-000000000013', name: 'Bootstrap', capabilities: ['knowledge:read'], madeBy: null, heldBack: [] },
+    ];
+    const el = mount(<KeysView api={adminApi(async () => json({ apiKeys: keys }))} />);
+    await vi.waitFor(() => expect(el.querySelectorAll('tbody tr')).toHaveLength(3));
+    const [demoted, paused, bootstrap] = [...el.querySelectorAll('tbody tr')].map((r) => [...r.querySelectorAll('td')].map((d) => d.textContent));
+    expect(demoted!.slice(2, 4)).toEqual(['knowledge:readHeld back while Cy is an agent: audit:read', 'Cy (agent)']);
+    expect(el.querySelector('tbody tr del')!.textContent).toBe('audit:read');
+    expect(paused!.slice(2, 4)).toEqual(['Paused while Cy is disabled: knowledge:read', 'Cy (agent)']);
+    expect(bootstrap!.slice(2, 4)).toEqual(['knowledge:read', 'command line']);
   });
 });
 

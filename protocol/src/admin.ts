@@ -1,7 +1,7 @@
 // Admin API (Bearer secret key): domains, API keys, audit.
 import { ApprovalSettingsSchema } from './approvals.js';
 import { z } from 'zod';
-import { CAPABILITIES, MAX_MESSAGE_CHARS, SYNONYM_GROUP } from './constants.js';
+import { CAPABILITIES, MAX_MESSAGE_CHARS, MEMBER_STATUSES, ROLES, SYNONYM_GROUP } from './constants.js';
 import { RetentionSettingsSchema } from './lifecycle.js';
 import { PiiMatchSchema } from './pii.js';
 import { ONE_PLACEHOLDER } from './placeholder.js';
@@ -39,6 +39,13 @@ export const ApiKeySchema = z.object({
   revokedAt: iso().nullable(),
   lastUsedAt: iso().nullable(),
   rotatedFrom: z.string().uuid().nullable(),
+  /**
+   * The person behind the key: who made it, or who made the key that made or rotated it. A key is worth
+   * no more than they are now. Null for a key made from the command line.
+   */
+  madeBy: z.object({ id: z.string().uuid(), displayName: z.string(), role: z.enum(ROLES), status: z.enum(MEMBER_STATUSES) }).nullable(),
+  /** Capabilities the key holds but may not use now: its maker's role lacks them (all of them while the maker is disabled). */
+  heldBack: z.array(CapabilitySchema),
 });
 export type ApiKey = z.infer<typeof ApiKeySchema>;
 export const CreateApiKeyRequest = z.strictObject({

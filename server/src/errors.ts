@@ -43,8 +43,8 @@ export class DomainError extends Error {
 }
 
 /** A key or role without `capability`: the refusal of the permission check and of handing out more than one holds. */
-export const missingCapability = (capability: string) =>
-  new DomainError('missing_capability', `This key or role lacks the capability ${capability}.`, { capability });
+export const missingCapability = (capability: string, detail = `This key or role lacks the capability ${capability}.`) =>
+  new DomainError('missing_capability', detail, { capability });
 
 /** A key or person may only hand out (a key, a role) or rotate what it holds itself. */
 export function assertWithin(held: ReadonlySet<string>, wanted: readonly string[]): void {

@@ -70,6 +70,8 @@ describe('creating a privileged key', () => {
     revokedAt: null,
     lastUsedAt: null,
     rotatedFrom: null,
+    madeBy: null,
+    heldBack: [],
   };
 
   test('waits with the form held, then Finish creates it and shows the secret once, focused', async () => {

@@ -1,6 +1,7 @@
 // Secret API keys: create (the secret is shown once), rotate with a grace period, revoke. A tenant may
 // require a second admin's approval for a key holding keys:write or pii:reveal: creating one then waits on
 // the approval rail (useGated), as does rotating one, and the secret is shown once the requester finishes it.
+// A key is worth no more than its maker is now: what their role lacks is shown held back.
 import type { ApiKey, Capability } from '@parley/protocol';
 import { CAPABILITIES } from '@parley/protocol/constants';
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -81,6 +82,7 @@ export function KeysView({ api }: { api: Api }) {
             <th scope="col">Name</th>
             <th scope="col">Prefix</th>
             <th scope="col">Capabilities</th>
+            <th scope="col">Made by</th>
             <th scope="col">Last used</th>
             <th scope="col">State</th>
             <th scope="col">
@@ -97,7 +99,16 @@ export function KeysView({ api }: { api: Api }) {
                 <td>
                   <code>{k.prefix}…</code>
                 </td>
-                <td class="caps">{k.capabilities.join(', ')}</td>
+                <td class="caps">
+                  {k.capabilities.filter((c) => !k.heldBack.includes(c)).join(', ')}
+                  {k.madeBy && k.heldBack.length ? (
+                    <div class="held">
+                      {k.madeBy.status === 'disabled' ? 'Paused' : 'Held back'} while {k.madeBy.displayName} is{' '}
+                      {k.madeBy.status === 'disabled' ? 'disabled' : `an ${k.madeBy.role}`}: <del>{k.heldBack.join(', ')}</del>
+                    </div>
+                  ) : null}
+                </td>
+                <td>{k.madeBy ? `${k.madeBy.displayName} (${k.madeBy.role})` : <span class="muted">command line</span>}</td>
                 <td>
                   <When iso={k.lastUsedAt} />
                 </td>

@@ -14,6 +14,8 @@ export interface AdminAuth {
   keyId: string | null;
   /** The person, when a console session authenticated the request. */
   member: { id: string; role: MemberRole; sessionId: string } | null;
+  /** A key's capabilities its maker's current role lacks (tenants/key-bounds.ts), so a refusal can say why. */
+  heldBack?: { capabilities: ReadonlySet<Capability>; makerRole: MemberRole };
 }
 
 declare module 'express-serve-static-core' {

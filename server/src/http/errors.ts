@@ -28,7 +28,7 @@ const DOMAIN_PROBLEMS: Record<DomainCode, (e: DomainError) => HttpProblem> = {
   too_many_streams: (e) => new HttpProblem(429, 'rate-limited', e.message, { headers: { 'Retry-After': String(e.details.retryAfterSeconds ?? 15) } }),
   throttled: (e) => new HttpProblem(429, 'rate-limited', e.message, { headers: { 'Retry-After': String(e.details.retryAfterSeconds ?? 60) } }),
   forbidden: (e) => problems.forbidden(e.message),
-  missing_capability: (e) => problems.missingCapability(e.details.capability ?? 'unknown'),
+  missing_capability: (e) => problems.missingCapability(e.details.capability ?? 'unknown', e.message),
   origin_not_allowed: (e) => new HttpProblem(403, 'origin-not-allowed', e.message),
   identity_required: (e) => new HttpProblem(403, 'identity-required', e.message),
   budget_exceeded: (e) =>

@@ -48,8 +48,8 @@ export const problems = {
     new HttpProblem(400, 'validation-failed', detail, { errors }),
   unauthenticated: (detail = 'A valid credential is required.') =>
     new HttpProblem(401, 'unauthenticated', detail, { headers: { 'WWW-Authenticate': 'Bearer realm="parley"' } }),
-  missingCapability: (capability: string) =>
-    new HttpProblem(403, 'missing-capability', `This key or role lacks the capability ${capability}.`, { capability }),
+  missingCapability: (capability: string, detail = `This key or role lacks the capability ${capability}.`) =>
+    new HttpProblem(403, 'missing-capability', detail, { capability }),
   forbidden: (detail: string) => new HttpProblem(403, 'forbidden', detail),
   notFound: (detail = 'No such resource.') => new HttpProblem(404, 'not-found', detail),
   conflict: (detail: string) => new HttpProblem(409, 'conflict', detail),

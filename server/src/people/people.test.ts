@@ -589,14 +589,22 @@ describe('owners and removal', () => {
 
     expect((await owner.client.call('PATCH', `/v1/admin/members/${maker.memberId}`, { role: 'agent' })).status).toBe(200);
     expect([await use('/v1/admin/knowledge/sources'), await use('/v1/admin/audit')]).toEqual([200, 403]);
+    expect((await call(t.url, 'GET', '/v1/admin/audit', { key: made.secret })).body).toMatchObject({
+      capability: 'audit:read',
+      detail: 'This key holds audit:read, but the member who made it is now an agent, a role without it.',
+    });
     const me = AdminMeResponse.parse((await call(t.url, 'GET', '/v1/admin/me', { key: made.secret })).body);
     expect(me.capabilities).toEqual(['knowledge:read']);
     expect(me.apiKey?.capabilities).toEqual(['knowledge:read', 'audit:read']); // as made: it comes back with the role
+    const listed = async () =>
+      ((await owner.client.call('GET', '/v1/admin/api-keys')).body.apiKeys as { id: string }[]).find((k) => k.id === made.apiKey.id);
+    expect(await listed()).toMatchObject({ madeBy: { id: maker.memberId, role: 'agent', status: 'active' }, heldBack: ['audit:read'] });
 
     expect((await owner.client.call('PATCH', `/v1/admin/members/${maker.memberId}`, { status: 'disabled' })).status).toBe(200);
     const refused = await call(t.url, 'GET', '/v1/admin/knowledge/sources', { key: made.secret });
     expect(refused.status).toBe(401);
     expect(refused.body.detail).toMatch(/disabled/);
+    expect(await listed()).toMatchObject({ madeBy: { status: 'disabled' }, heldBack: ['knowledge:read', 'audit:read'] });
 
     expect((await owner.client.call('PATCH', `/v1/admin/members/${maker.memberId}`, { status: 'active', role: 'analyst' })).status).toBe(200);
     expect([await use('/v1/admin/knowledge/sources'), await use('/v1/admin/audit')]).toEqual([200, 200]);

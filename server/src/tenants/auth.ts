@@ -8,6 +8,7 @@ import { assertSameOrigin } from '../http/csrf.js';
 import { DomainError, missingCapability } from '../errors.js';
 import type { MemberSessions } from '../people/sessions.js';
 import type { SecretKeyCache } from './key-cache.js';
+import { heldBack, usableCapabilities } from './key-bounds.js';
 import { hashSecret, SECRET_KEY_SHAPE } from './secrets.js';
 
 async function keyAuth(db: Db, keys: SecretKeyCache, authorization: string): Promise<AdminAuth> {
@@ -24,19 +25,22 @@ async function keyAuth(db: Db, keys: SecretKeyCache, authorization: string): Pro
       maker_status: string | null;
     }>('parley_resolve_secret_key', [hash]);
     if (!row) return null;
-    // Worth no more than its maker now (migration 111): a demoted maker's keys lose what the new role lacks.
-    const role = row.maker_role ? new Set(capabilitiesOf(row.maker_role)) : null;
+    const maker = row.maker_role && row.maker_status ? { role: row.maker_role, status: row.maker_status } : null;
+    const held = heldBack(row.capabilities, maker);
     return {
       keyId: row.key_id,
       tenantId: row.tenant_id,
-      capabilities: role ? row.capabilities.filter((c) => role.has(c)) : row.capabilities,
-      makerDisabled: row.maker_status === 'disabled',
+      capabilities: usableCapabilities(row.capabilities, maker),
+      heldBack: maker && held.length ? { capabilities: held, makerRole: maker.role } : null,
+      makerDisabled: maker?.status === 'disabled',
       expiresAt: row.expires_at?.getTime() ?? null,
     };
   });
   if (!key) throw new DomainError('unauthenticated', 'The key is unknown, revoked or expired.');
   if (key.makerDisabled) throw new DomainError('unauthenticated', 'The member who made this key is disabled: it works again if they are enabled.');
-  return { tenantId: key.tenantId, keyId: key.keyId, member: null, capabilities: new Set(key.capabilities) };
+  const auth: AdminAuth = { tenantId: key.tenantId, keyId: key.keyId, member: null, capabilities: new Set(key.capabilities) };
+  if (key.heldBack) auth.heldBack = { capabilities: new Set(key.heldBack.capabilities), makerRole: key.heldBack.makerRole };
+  return auth;
 }
 
 /** Secret keys only: the API channel (`/v1/answers`) is for servers. */
@@ -96,7 +100,14 @@ export const onlyReads = (req: Request): boolean => granted.get(req)?.endsWith('
 export function requireCapability(capability: Capability): RequestHandler & { capability: Capability } {
   const check: RequestHandler = (req, _res, next) => {
     if (!req.admin) return next(new DomainError('unauthenticated', 'A valid credential is required.'));
-    if (!req.admin.capabilities.has(capability)) return next(missingCapability(capability));
+    if (!req.admin.capabilities.has(capability)) {
+      const held = req.admin.heldBack;
+      return next(
+        held?.capabilities.has(capability)
+          ? missingCapability(capability, `This key holds ${capability}, but the member who made it is now an ${held.makerRole}, a role without it.`)
+          : missingCapability(capability),
+      );
+    }
     granted.set(req, capability);
     next();
   };

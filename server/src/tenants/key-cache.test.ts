@@ -13,6 +13,7 @@ const key = (tenantId: string, expiresAt: number | null = null): ResolvedKey => 
   keyId: 'k',
   tenantId,
   capabilities: [],
+  heldBack: null,
   makerDisabled: false,
   expiresAt,
 });

@@ -5,7 +5,7 @@
 // stops the keeping until it listens again, since notices sent meanwhile are gone. Writes through this
 // instance also drop the tenant's keys before their response leaves (app.ts), and a key is never kept
 // past its own expiry.
-import type { Capability } from '@parley/protocol';
+import type { Capability, MemberRole } from '@parley/protocol';
 import { TenantCache } from './tenant-cache.js';
 
 export const KEY_CHANGES_CHANNEL = 'parley_key_changes';
@@ -15,6 +15,8 @@ export interface ResolvedKey {
   tenantId: string;
   /** What it may do now: its own capabilities within its maker's current role. */
   capabilities: Capability[];
+  /** What it holds that its maker's role lacks now, and that role; null when nothing is held back. */
+  heldBack: { capabilities: Capability[]; makerRole: MemberRole } | null;
   /** Its maker is disabled: refused until they are enabled again. */
   makerDisabled: boolean;
   /** ms since the epoch; null: the key does not expire. */

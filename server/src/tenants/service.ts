@@ -6,6 +6,7 @@ import type { Db, Tx } from '../db/index.js';
 import type { AdminAuth, RequestCtx } from '../http/context.js';
 import { assertWithin, DomainError } from '../errors.js';
 import { DomainPatternError, formatPattern, parsePattern, type DomainPattern } from './domains.js';
+import { heldBack } from './key-bounds.js';
 import { newPublishableKey, newSecretKey } from './secrets.js';
 import { keyCreated } from '../webhooks/events.js';
 import * as store from './store.js';
@@ -40,6 +41,8 @@ const toApiKey = (r: KeyRow): ApiKey => ({
   revokedAt: iso(r.revoked_at),
   lastUsedAt: iso(r.last_used_at),
   rotatedFrom: r.rotated_from,
+  madeBy: r.made_by,
+  heldBack: heldBack(r.capabilities, r.made_by),
 });
 
 export function parseDomain(pattern: string, env: Env): DomainPattern {
@@ -126,6 +129,11 @@ async function insertKey(
   ctx: RequestCtx,
 ): Promise<ApiKey> {
   const id = randomUUID();
+  // The person behind it: who made it, or the person behind the key that made (or rotated) it, so a key
+  // made by a key counts as that person in approvals, is bounded by their role and goes when they are
+  // removed. The CLI's tenant bootstrap has none.
+  const person =
+    ctx.actor.type === 'member' ? ctx.actor.id : ctx.actor.type === 'api_key' && ctx.actor.id ? await store.keyPerson(tx, ctx.actor.id) : null;
   const row = await store.insertKey(tx, {
     id,
     tenantId,
@@ -134,15 +142,10 @@ async function insertKey(
     hash: k.hash,
     capabilities: k.capabilities,
     createdBy: ctx.actor.type === 'api_key' ? ctx.actor.id : null,
+    createdByMember: person,
     rotatedFrom: k.rotatedFrom ?? null,
     expiresAt: k.expiresAt ?? null,
   });
-  // The person behind it: who made it, or the person behind the key that made (or rotated) it, so a key
-  // made by a key counts as that person in approvals and goes when they are removed. The CLI's tenant
-  // bootstrap has none.
-  const person =
-    ctx.actor.type === 'member' ? ctx.actor.id : ctx.actor.type === 'api_key' && ctx.actor.id ? await store.keyPerson(tx, ctx.actor.id) : null;
-  if (person) await store.setKeyCreatedByMember(tx, id, person);
   await deps.audit.append(tx, {
     tenantId,
     ...by(ctx),

@@ -1,5 +1,5 @@
 // SQL of tenants, their allowed domains and API keys (in the platform's transaction when a tenant is made, else the tenant's).
-import type { Capability } from '@parley/protocol';
+import type { Capability, Role } from '@parley/protocol';
 import type { Tx } from '../db/types.js';
 
 export async function insertTenant(tx: Tx, id: string, name: string): Promise<void> {
@@ -66,8 +66,12 @@ export interface KeyRow {
   revoked_at: Date | null;
   last_used_at: Date | null;
   rotated_from: string | null;
+  made_by: { id: string; displayName: string; role: Role; status: 'active' | 'disabled' } | null;
 }
-const KEY_COLUMNS = 'id, name, prefix, capabilities, created_at, expires_at, revoked_at, last_used_at, rotated_from';
+// The maker as they are now (a key is worth no more than they are: tenants/auth.ts).
+const KEY_COLUMNS = `id, name, prefix, capabilities, created_at, expires_at, revoked_at, last_used_at, rotated_from,
+  (SELECT json_build_object('id', m.id, 'displayName', m.display_name, 'role', m.role, 'status', m.status)
+     FROM members m WHERE m.tenant_id = api_keys.tenant_id AND m.id = api_keys.created_by_member) AS made_by`;
 
 export async function insertKey(
   tx: Tx,
@@ -79,14 +83,15 @@ export async function insertKey(
     hash: Buffer;
     capabilities: Capability[];
     createdBy: string | null;
+    createdByMember: string | null;
     rotatedFrom: string | null;
     expiresAt: Date | null;
   },
 ): Promise<KeyRow> {
   const { rows } = await tx.query<KeyRow>(
-    `INSERT INTO api_keys (id, tenant_id, name, prefix, hash, capabilities, created_by, rotated_from, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${KEY_COLUMNS}`,
-    [k.id, k.tenantId, k.name, k.prefix, k.hash, k.capabilities, k.createdBy, k.rotatedFrom, k.expiresAt],
+    `INSERT INTO api_keys (id, tenant_id, name, prefix, hash, capabilities, created_by, created_by_member, rotated_from, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${KEY_COLUMNS}`,
+    [k.id, k.tenantId, k.name, k.prefix, k.hash, k.capabilities, k.createdBy, k.createdByMember, k.rotatedFrom, k.expiresAt],
   );
   return rows[0]!;
 }
@@ -95,10 +100,6 @@ export async function insertKey(
 export async function keyPerson(tx: Tx, keyId: string): Promise<string | null> {
   const { rows } = await tx.query<{ m: string | null }>('SELECT created_by_member::text AS m FROM api_keys WHERE id::text = $1', [keyId]);
   return rows[0]?.m ?? null;
-}
-
-export async function setKeyCreatedByMember(tx: Tx, id: string, memberId: string | null): Promise<void> {
-  await tx.query('UPDATE api_keys SET created_by_member = $2 WHERE id = $1', [id, memberId]);
 }
 
 export async function listKeys(tx: Tx): Promise<KeyRow[]> {
