@@ -132,8 +132,7 @@ async function insertKey(
   // The person behind it: who made it, or the person behind the key that made (or rotated) it, so a key
   // made by a key counts as that person in approvals, is bounded by their role and goes when they are
   // removed. The CLI's tenant bootstrap has none.
-  const person =
-    ctx.actor.type === 'member' ? ctx.actor.id : ctx.actor.type === 'api_key' && ctx.actor.id ? await store.keyPerson(tx, ctx.actor.id) : null;
+  const person = await store.actorPerson(tx, ctx.actor);
   const row = await store.insertKey(tx, {
     id,
     tenantId,

@@ -102,6 +102,12 @@ export async function keyPerson(tx: Tx, keyId: string): Promise<string | null> {
   return rows[0]?.m ?? null;
 }
 
+/** The person behind an actor: a member, or the person behind a key; null for the CLI and keys it made. */
+export async function actorPerson(tx: Tx, actor: { type: string; id: string | null }): Promise<string | null> {
+  if (actor.type === 'member') return actor.id;
+  return actor.type === 'api_key' && actor.id ? keyPerson(tx, actor.id) : null;
+}
+
 export async function listKeys(tx: Tx): Promise<KeyRow[]> {
   const { rows } = await tx.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys ORDER BY created_at, id`);
   return rows;

@@ -3,7 +3,14 @@
 // admin reset, and the throttle. Real app, real PGlite, real crypto.
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { MyMfaResponse, PasskeyAddedResponse, RecoveryCodesResponse, SignInResponse, TotpEnrolmentResponse } from '@parley/protocol';
+import {
+  MyMfaResponse,
+  PasskeyAddedResponse,
+  RecoveryCodesResponse,
+  ROLE_CAPABILITIES,
+  SignInResponse,
+  TotpEnrolmentResponse,
+} from '@parley/protocol';
 import { FLAG_UP, SoftAuthenticator, strangerKey, type Bend } from '../../test/authenticator.js';
 import { startTestApp, type TestApp } from '../../test/app.js';
 import { PLATFORM_TENANT } from '../../db/index.js';
@@ -364,6 +371,23 @@ describe('passkeys', () => {
     const reset = await m.client.call('DELETE', `/v1/admin/members/${m.memberId}/mfa`);
     expect(reset.status).toBe(403);
     expect(reset.body.detail).toMatch(/My account/);
+    expect(MyMfaResponse.parse((await m.client.call('GET', '/v1/admin/me/mfa')).body).totp).toBe(true);
+  });
+
+  // Attack (third review): the same stale session made itself a key (no recent sign-in needed) and reset
+  // its own factors with it. A key is its maker here too, and so is a key that key made.
+  test('nor through a key they made, or a key their key made', async () => {
+    const m = await withTotp('admin');
+    const caps = [...ROLE_CAPABILITIES.admin];
+    const theirs = await m.client.call('POST', '/v1/admin/api-keys', { name: 'mine', capabilities: caps });
+    expect(theirs.status).toBe(201);
+    const child = await call(t.url, 'POST', '/v1/admin/api-keys', { key: theirs.body.secret, body: { name: 'child', capabilities: caps } });
+    expect(child.status).toBe(201);
+    for (const secret of [theirs.body.secret, child.body.secret]) {
+      const reset = await call(t.url, 'DELETE', `/v1/admin/members/${m.memberId}/mfa`, { key: secret });
+      expect(reset.status).toBe(403);
+      expect(reset.body.detail).toMatch(/My account/);
+    }
     expect(MyMfaResponse.parse((await m.client.call('GET', '/v1/admin/me/mfa')).body).totp).toBe(true);
   });
 });

@@ -18,6 +18,7 @@ import { assertWithin, DomainError } from '../../errors.js';
 import { mfaRequiredFor, readPolicy } from '../policy.js';
 import { newRecoveryCodes, newTotpSecret, otpauthUri, recoveryCodeHash, totpStep } from './codes.js';
 import { factors, hasFactor, type Factors } from './factors.js';
+import { actorPerson } from '../../tenants/store.js';
 import { memberLogins, memberSessionAge } from '../store.js';
 import * as store from './store.js';
 
@@ -557,8 +558,8 @@ export async function resetMfa(
     const target = await store.getMember(tx, memberId);
     if (!target) throw new DomainError('not_found', 'No such member.');
     // A reset is for someone who lost their factors; one's own are changed under My account, where removing
-    // one needs a current code or a recent sign-in.
-    if (ctx.actor.type === 'member' && ctx.actor.id === memberId) {
+    // one needs a current code or a recent sign-in. A key is the person behind it here too.
+    if ((await actorPerson(tx, ctx.actor)) === memberId) {
       throw new DomainError('forbidden', 'Change your own second factors under My account; a reset is for a teammate who lost theirs.');
     }
     if (target.role === 'owner' && ctx.actorRole !== 'owner') {
