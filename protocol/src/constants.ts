@@ -369,7 +369,7 @@ export const SYNONYM_GROUP = /^[^=]+(=[^=]+)+$/;
  * request with the `Parley-Approval` header naming the approved proposal.
  */
 export const ADMIN_OPERATIONS = [
-  /** Granting `keys:write` or `pii:reveal`: creating or rotating a key that holds them, inviting or promoting an owner or admin. */
+  /** Granting `keys:write` or `pii:reveal`: creating or rotating a key that holds them, inviting or promoting an owner or admin, an SSO connection that makes admins. */
   'keys.privileged',
   /** Setting, changing (model, base URL, key) or removing an AI provider. */
   'ai.provider',

@@ -271,6 +271,48 @@ describe('the sign-in policy', () => {
   });
 });
 
+describe('an SSO connection that makes admins', () => {
+  test('saving it waits with Save held; Finish saves the same connection', async () => {
+    let status = 'pending';
+    const g = gatedRoute(
+      'keys.privileged',
+      () => status,
+      (b) => json({ ...b, spEntityId: 'e', acsUrl: 'a', metadataUrl: 'm' }, 201),
+    );
+    const policy = { requireMfa: 'off', enforceSso: false, breakGlassMemberId: null, idleTimeoutMinutes: 480, absoluteTimeoutHours: 168 };
+    const { api, calls } = server({
+      'GET /v1/admin/sign-in-policy': () => ({ policy, connections: [] }),
+      'GET /v1/admin/members': () => ({ members: [] }),
+      'PUT /v1/admin/sso/saml': g.route,
+      'GET /v1/admin/sso/saml': () => ({ connection: null }),
+      ...g.poll,
+    });
+    const el = mount(<SignInSettingsView api={api} me={me('owner')} />);
+    await vi.waitFor(() => expect(el.querySelector('#saml-entry-point')).not.toBeNull());
+    await type(el.querySelector<HTMLInputElement>('#saml-entry-point')!, 'https://idp.example/sso');
+    await type(el.querySelector<HTMLInputElement>('#saml-issuer')!, 'https://idp.example/');
+    await type(el.querySelector<HTMLTextAreaElement>('#saml-certs')!, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----');
+    await type(el.querySelector<HTMLTextAreaElement>('#saml-domains')!, 'acme.example');
+    await act(() => {
+      const role = el.querySelector<HTMLSelectElement>('#saml-default-role')!;
+      role.value = 'admin';
+      role.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    const form = el.querySelector('#saml-entry-point')!.closest('form')!;
+    await submit(form);
+    await vi.waitFor(() => expect(form.textContent).toContain('Waiting for another admin’s approval'));
+    expect(button(form, 'Save connection').disabled).toBe(true);
+    status = 'approved';
+    await approvedAfterPolls(form);
+    await act(() => button(form, 'Finish').click());
+    await vi.waitFor(() => expect(el.textContent).toContain('Connection saved.'));
+    const puts = sent(calls, 'PUT /v1/admin/sso/saml');
+    expect(puts.map((p) => p.approval)).toEqual([null, ID]);
+    expect(puts[0]!.body).toMatchObject({ defaultRole: 'admin', allowedDomains: ['acme.example'] });
+    expect(puts[1]!.body).toEqual(puts[0]!.body);
+  });
+});
+
 describe('settings: which operations need approval, and deleting the workspace', () => {
   const box = (el: Element, label: string) =>
     [...el.querySelectorAll('#approval-operations-title ~ form label.check')].find((l) => l.textContent?.includes(label))!.querySelector('input')!;

@@ -310,6 +310,11 @@ function OidcForm({ api, canEdit, tenantId, ...known }: { api: Api; canEdit: boo
   const [common, setCommon] = useState<CommonDraft>(commonDraft(null));
   const [saved, setSaved] = useState(false);
   const action = useAction();
+  // A connection that makes admins may need another admin's approval: the save then waits on the rail.
+  const saving = useGated(api, () => {
+    setSaved(true);
+    stored();
+  });
   const c = loaded.data?.connection ?? null;
   useEffect(() => {
     setIssuer(c?.issuer ?? '');
@@ -319,15 +324,11 @@ function OidcForm({ api, canEdit, tenantId, ...known }: { api: Api; canEdit: boo
   }, [loaded.data]);
   const submit = (e: Event) => {
     e.preventDefault();
-    void action.run(async () => {
-      await api('PUT', '/sso/oidc', {
-        issuer: issuer.trim(),
-        clientId: clientId.trim(),
-        ...(clientSecret ? { clientSecret } : {}),
-        ...commonBody(common),
-      });
-      setSaved(true);
-      stored();
+    void saving.send('PUT', '/sso/oidc', {
+      issuer: issuer.trim(),
+      clientId: clientId.trim(),
+      ...(clientSecret ? { clientSecret } : {}),
+      ...commonBody(common),
     });
   };
   const remove = () => {
@@ -381,10 +382,17 @@ function OidcForm({ api, canEdit, tenantId, ...known }: { api: Api; canEdit: boo
             />
             <CommonFields id="oidc" draft={common} set={(p) => (setSaved(false), setCommon((d) => ({ ...d, ...p })))} />
           </fieldset>
-          <ConnectionActions canEdit={canEdit} busy={action.busy} exists={!!c} onRemove={remove} saved={saved} />
+          <ConnectionActions
+            canEdit={canEdit}
+            busy={action.busy || saving.busy || saving.gate.step === 'waiting' || saving.gate.step === 'approved'}
+            exists={!!c}
+            onRemove={remove}
+            saved={saved}
+          />
+          <GatedStatus gated={saving} />
         </form>
       ) : null}
-      <ProblemView problem={action.problem} />
+      <ProblemView problem={action.problem ?? saving.problem} />
     </section>
   );
 }
@@ -397,6 +405,10 @@ function SamlForm({ api, canEdit, tenantId, ...known }: { api: Api; canEdit: boo
   const [common, setCommon] = useState<CommonDraft>(commonDraft(null));
   const [saved, setSaved] = useState(false);
   const action = useAction();
+  const saving = useGated(api, () => {
+    setSaved(true);
+    stored();
+  });
   const c = loaded.data?.connection ?? null;
   useEffect(() => {
     setEntryPoint(c?.entryPoint ?? '');
@@ -406,15 +418,11 @@ function SamlForm({ api, canEdit, tenantId, ...known }: { api: Api; canEdit: boo
   }, [loaded.data]);
   const submit = (e: Event) => {
     e.preventDefault();
-    void action.run(async () => {
-      await api('PUT', '/sso/saml', {
-        entryPoint: entryPoint.trim(),
-        idpIssuer: idpIssuer.trim(),
-        idpCertificates: splitCertificates(certs),
-        ...commonBody(common),
-      });
-      setSaved(true);
-      stored();
+    void saving.send('PUT', '/sso/saml', {
+      entryPoint: entryPoint.trim(),
+      idpIssuer: idpIssuer.trim(),
+      idpCertificates: splitCertificates(certs),
+      ...commonBody(common),
     });
   };
   const remove = () => {
@@ -459,10 +467,17 @@ function SamlForm({ api, canEdit, tenantId, ...known }: { api: Api; canEdit: boo
             <textarea id="saml-certs" class="mono certs" value={certs} onInput={(e) => (setSaved(false), setCerts(e.currentTarget.value))} required />
             <CommonFields id="saml" draft={common} set={(p) => (setSaved(false), setCommon((d) => ({ ...d, ...p })))} />
           </fieldset>
-          <ConnectionActions canEdit={canEdit} busy={action.busy} exists={!!c} onRemove={remove} saved={saved} />
+          <ConnectionActions
+            canEdit={canEdit}
+            busy={action.busy || saving.busy || saving.gate.step === 'waiting' || saving.gate.step === 'approved'}
+            exists={!!c}
+            onRemove={remove}
+            saved={saved}
+          />
+          <GatedStatus gated={saving} />
         </form>
       ) : null}
-      <ProblemView problem={action.problem} />
+      <ProblemView problem={action.problem ?? saving.problem} />
     </section>
   );
 }

@@ -447,11 +447,11 @@ export const peopleOperations = operations([
     tag: POLICY,
     summary: 'Create or replace the tenant’s OpenID Connect connection',
     description:
-      'The issuer’s discovery document is fetched (through the outbound policy) and must name the same issuer. The client secret is sealed with the tenant’s data key; leave it out to keep the stored one (unless the issuer changes). Audited as `sso.oidc_configured`. Owners only, signed in (whoever sets the IdP decides who signs in as whom): an admin or a key gets 403.',
+      'The issuer’s discovery document is fetched (through the outbound policy) and must name the same issuer. The client secret is sealed with the tenant’s data key; leave it out to keep the stored one (unless the issuer changes). Audited as `sso.oidc_configured`. Owners only, signed in (whoever sets the IdP decides who signs in as whom): an admin or a key gets 403. A connection that makes admins (its default role or a group’s) waits for approval when `keys.privileged` is on the approvals list, as inviting an admin does; the approver sees the client secret as `[secret]`.',
     security: ['admin'],
     capability: 'signin:write',
     body: OidcConnectionRequest,
-    responses: { 200: { description: 'The connection as stored.', schema: OidcConnectionSchema } },
+    responses: { ...proposed('keys.privileged'), 200: { description: 'The connection as stored.', schema: OidcConnectionSchema } },
   },
   {
     operationId: 'deleteOidcConnection',
@@ -483,11 +483,12 @@ export const peopleOperations = operations([
     tag: POLICY,
     summary: 'Create or replace the tenant’s SAML connection',
     description:
-      'Certificates are checked and stored as PEM. Audited as `sso.saml_configured` (with the certificates’ fingerprints). Owners only, signed in (whoever sets the IdP decides who signs in as whom): an admin or a key gets 403.',
+      'Certificates are checked and stored as PEM. Audited as `sso.saml_configured` (with the certificates’ fingerprints). Owners only, signed in (whoever sets the IdP decides who signs in as whom): an admin or a key gets 403. A connection that makes admins (its default role or a group’s) waits for approval when `keys.privileged` is on the approvals list, as inviting an admin does.',
     security: ['admin'],
     capability: 'signin:write',
     body: SamlConnectionRequest,
     responses: {
+      ...proposed('keys.privileged'),
       200: { description: 'Replaced.', schema: SamlConnectionSchema },
       201: { description: 'Created.', schema: SamlConnectionSchema },
     },

@@ -13,6 +13,7 @@ import type { CreatedTenant } from '../tenants/service.js';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { type ConsoleClient, signedInMember } from '../test/console.js';
 import { call } from '../test/http.js';
+import { TestIdp } from '../test/saml-idp.js';
 import { startTestSmtp, type TestSmtp } from '../test/smtp.js';
 import type { ApprovalDeps } from './service.js';
 import { approvalSweep } from './sweep.js';
@@ -321,6 +322,49 @@ describe('every route of an operation', () => {
     expect(replaced.status, replaced.text).toBe(202);
     expect(replaced.body.proposal.operation).toBe('approvals.relax');
     expect((await call(t.url, 'GET', '/v1/admin/settings', { key: a.secretKey })).body.effective.approvals.operations).toContain('approvals.relax');
+  });
+
+  // Attack (third review): a lone owner could not invite an admin past the rail, so they set their SSO
+  // connection to make admins (default role or group mapping), signed in as an IdP account they held, and
+  // that new admin approved the owner's privileged requests. Making admins through SSO is held as well.
+  test('an SSO connection that makes admins (default role or group mapping) is held; one that makes agents is not', async () => {
+    expect(
+      (await call(t.url, 'PATCH', '/v1/admin/settings', { key: a.secretKey, body: { approvals: { operations: [...ADMIN_OPERATIONS] } } })).status,
+    ).toBe(200);
+    const idp = new TestIdp('https://idp.gate.example/');
+    const saml = (defaultRole: string, groupRoles: { group: string; role: string }[] = []) => ({
+      entryPoint: 'https://idp.gate.example/sso',
+      idpIssuer: 'https://idp.gate.example/',
+      idpCertificates: [idp.certPem],
+      allowedDomains: ['a.example'],
+      defaultRole,
+      groupsClaim: 'groups',
+      groupRoles,
+    });
+    const oidc = {
+      issuer: 'https://login.gate.example',
+      clientId: 'parley',
+      clientSecret: 'oidc-gate-secret-0123456789',
+      allowedDomains: ['a.example'],
+    };
+    const held = [
+      await as('owner', 'PUT', '/v1/admin/sso/saml', saml('admin')),
+      await as('owner', 'PUT', '/v1/admin/sso/saml', saml('agent', [{ group: 'it', role: 'admin' }])),
+      await as('owner', 'PUT', '/v1/admin/sso/oidc', { ...oidc, defaultRole: 'admin' }),
+    ];
+    for (const res of held) {
+      expect(res.status, res.text).toBe(202);
+      expect(res.body.proposal.operation).toBe('keys.privileged');
+    }
+    expect(held[2]!.body.proposal.arguments).toMatchObject({ defaultRole: 'admin', clientSecret: '[secret]' });
+    expect(JSON.stringify((await owner('SELECT arguments::text AS a FROM approval_proposals')).rows)).not.toContain(oidc.clientSecret);
+    expect((await as('owner', 'GET', '/v1/admin/sso/saml')).status).toBe(404);
+    // Approved by another owner, the same request runs; one that makes agents runs at once.
+    expect((await decide('owner2', held[0]!.body.proposal.id, 'approve')).status).toBe(200);
+    const ran = await as('owner', 'PUT', '/v1/admin/sso/saml', saml('admin'), approval(held[0]!.body.proposal.id));
+    expect(ran.status, ran.text).toBe(201);
+    expect((await as('owner', 'PUT', '/v1/admin/sso/saml', saml('agent', [{ group: 'support', role: 'agent' }]))).status).toBe(200);
+    expect((await as('owner', 'DELETE', '/v1/admin/sso/saml')).status).toBe(204);
   });
 
   test('rotating a privileged key is held like making one (the new secret has its capabilities); a plain key rotates at once', async () => {

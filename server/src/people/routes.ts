@@ -2,7 +2,6 @@
 // (`/v1/admin`, behind adminAuth, each route with its capability from the one permission table).
 import {
   AcceptInviteRequest,
-  capabilitiesOf,
   ChangePasswordRequest,
   CreateInviteRequest,
   InvitePreviewRequest,
@@ -10,7 +9,6 @@ import {
   SignInPolicySchema,
   SsoStartRequest,
   UpdateMemberRequest,
-  type MemberRole,
 } from '@parley/protocol';
 import { Router } from 'express';
 import { gated } from '../approvals/gate.js';
@@ -19,7 +17,7 @@ import { clientAddress, sameOriginOnly, sameOriginRead } from '../http/csrf.js';
 import { route } from '../http/routes.js';
 import { parse, uuidParam } from '../http/validate.js';
 import { requireCapability as can, requireMember } from '../tenants/auth.js';
-import { isPrivileged } from '../tenants/service.js';
+import { grantsPrivilege } from '../tenants/service.js';
 import { relaxes } from './policy.js';
 import * as svc from './service.js';
 import { finishSignIn, passwordSignIn, signOut, type SignInDeps } from './sign-in.js';
@@ -30,8 +28,6 @@ export interface PeopleRouteDeps extends SignInDeps {
 }
 
 /** `/v1/auth`: signing in and out. Each request must come from our own pages (login CSRF). */
-/** A role that holds keys:write or pii:reveal: granting it is what `keys.privileged` holds back, as for a key. */
-const grantsPrivilege = (role: MemberRole) => isPrivileged(capabilitiesOf(role));
 
 export function authRoutes(deps: PeopleRouteDeps): Router {
   const r = Router();

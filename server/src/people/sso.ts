@@ -7,6 +7,7 @@ import type { Role, SignIn } from '@parley/protocol';
 import type { Request, Response } from 'express';
 import type { Tx } from '../db/types.js';
 import { DomainError } from '../errors.js';
+import { grantsPrivilege } from '../tenants/service.js';
 import { finishSignIn, linkIdentity, setSsoLinkStep, type SignInDeps } from './sign-in.js';
 import { connectionIssuer, domainsClaimedElsewhere, emailDomain } from './sso/connections.js';
 import * as store from './store.js';
@@ -51,6 +52,10 @@ export async function assertDomainsFree(tx: Tx, tenantId: string, domains: strin
       `${taken.join(', ')} ${taken.length === 1 ? 'is' : 'are'} already used for single sign-on by another organisation on this server. If the domain is yours, ask the server's operator.`,
     );
 }
+
+/** A connection that makes admins (its default role, or a group's): it grants what `keys.privileged` holds back. */
+export const makesPrivileged = (c: { defaultRole: Role; groupRoles: readonly { role: Role }[] }): boolean =>
+  grantsPrivilege(c.defaultRole) || c.groupRoles.some((g) => grantsPrivilege(g.role));
 
 export class SsoRegistry {
   private readonly protocols = new Map<SsoKind, SsoProtocol>();

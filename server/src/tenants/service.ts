@@ -1,5 +1,5 @@
 // Tenants, allowed domains and API keys. Every change is audited in the same transaction.
-import { CAPABILITIES, type AdminMe, type ApiKey, type Capability, type Domain } from '@parley/protocol';
+import { CAPABILITIES, capabilitiesOf, type AdminMe, type ApiKey, type Capability, type Domain, type MemberRole } from '@parley/protocol';
 import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../audit/log.js';
 import type { Db, Tx } from '../db/index.js';
@@ -220,6 +220,8 @@ export async function activeKey(tx: Tx, id: string): Promise<KeyRow> {
 
 /** A key that makes keys or reveals personal data: what `keys.privileged` on the approvals list holds. */
 export const isPrivileged = (capabilities: readonly string[]) => capabilities.some((c) => c === 'keys:write' || c === 'pii:reveal');
+/** A role that holds keys:write or pii:reveal: granting it is what `keys.privileged` holds back, as for a key. */
+export const grantsPrivilege = (role: MemberRole) => isPrivileged(capabilitiesOf(role));
 
 /**
  * Rotates `old`, locked in `tx` by activeKey (the route reads it once, under the lock, to decide whether

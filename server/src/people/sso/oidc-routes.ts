@@ -2,6 +2,7 @@
 // and the callback the IdP sends the browser back to.
 import { OidcConnectionRequest } from '@parley/protocol';
 import { Router, type Request, type Response } from 'express';
+import { gated } from '../../approvals/gate.js';
 import type { RefusalLog } from '../../audit/refusals.js';
 import { isUuid } from '../../db/index.js';
 import { DomainError } from '../../errors.js';
@@ -12,7 +13,7 @@ import type { Outbound } from '../../outbound/outbound.js';
 import { requireCapability as can, requireOwner } from '../../tenants/auth.js';
 import { readCookie, setCookie, SSO_COOKIE } from '../cookies.js';
 import type { SignInDeps } from '../sign-in.js';
-import { SsoRefused, ssoSignIn, type SsoProtocol } from '../sso.js';
+import { makesPrivileged, SsoRefused, ssoSignIn, type SsoProtocol } from '../sso.js';
 import { SSO_REQUEST_TTL_SECONDS } from './connections.js';
 import { finishOidcSignIn, OidcRefusal, startOidcSignIn, type OidcDeps } from './oidc.js';
 import { deleteOidcConnection, getOidcConnection, putOidcConnection } from './oidc-admin.js';
@@ -51,7 +52,10 @@ export function ssoOidcRoutes(deps: OidcRouteDeps): { admin: Router; auth: Route
       requireOwner,
       async (req, res) => {
         const body = parse(OidcConnectionRequest, req.body);
-        res.set('Cache-Control', 'no-store').json(await putOidcConnection(oidc, adminCtx(req), body));
+        const { clientSecret, ...shown } = body;
+        const op = { operation: 'keys.privileged' as const, applies: makesPrivileged(body), arguments: shown, secrets: { clientSecret } };
+        const out = await gated(deps, req, res, op, () => putOidcConnection(oidc, adminCtx(req), body));
+        if (out) res.set('Cache-Control', 'no-store').json(out.value);
       },
     ],
     delete: [

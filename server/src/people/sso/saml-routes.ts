@@ -10,6 +10,7 @@
 // victim silently signed in as the attacker). Only a cookie the victim's browser holds can tell the
 // two browsers apart, so the binding cookie is `__Host-parley_sso` with SameSite=None (still Secure,
 // HttpOnly, host-only, 10 minutes, and worthless without the signed Response for its own request id).
+import { gated } from '../../approvals/gate.js';
 import type { RefusalLog } from '../../audit/refusals.js';
 import type { Tx } from '../../db/types.js';
 import { SamlAcsForm, SamlConnectionRequest, type Capability } from '@parley/protocol';
@@ -22,7 +23,7 @@ import { parse } from '../../http/validate.js';
 import { requireCapability as can, requireOwner } from '../../tenants/auth.js';
 import { clearCookie, readCookie, setCookie, SSO_COOKIE } from '../cookies.js';
 import type { SignInDeps } from '../sign-in.js';
-import { assertDomainsFree, ssoSignIn, SsoRefused, type SsoProtocol } from '../sso.js';
+import { assertDomainsFree, makesPrivileged, ssoSignIn, SsoRefused, type SsoProtocol } from '../sso.js';
 import {
   bindingHash,
   certificateFingerprint,
@@ -106,27 +107,30 @@ export function samlRoutes(deps: SignInDeps & { refusals: RefusalLog }): SamlRou
           groupsClaim: body.groupsClaim,
           groupRoles: body.groupRoles,
         };
-        const existed = await db.withTenant(tenantId, { requestId }, async (tx) => {
-          await assertDomainsFree(tx, tenantId, conn.allowedDomains);
-          const existed = await putSamlConnection(tx, tenantId, conn);
-          await audit.append(tx, {
-            tenantId,
-            requestId,
-            actor,
-            action: 'sso.saml_configured',
-            target: { type: 'sso_connection', id: 'saml' },
-            metadata: {
-              created: !existed,
-              idpIssuer: conn.idpIssuer,
-              certificates: idpCertificates.map(certificateFingerprint),
-              allowedDomains: conn.allowedDomains,
-              defaultRole: conn.defaultRole,
-              groupRoles: conn.groupRoles.length,
-            },
-          });
-          return existed;
-        });
-        res.status(existed ? 200 : 201).json(view({ ...conn, updatedAt: new Date() }, urlsFor(tenantId)));
+        const op = { operation: 'keys.privileged' as const, applies: makesPrivileged(body), arguments: body };
+        const out = await gated(deps, req, res, op, () =>
+          db.withTenant(tenantId, { requestId }, async (tx) => {
+            await assertDomainsFree(tx, tenantId, conn.allowedDomains);
+            const existed = await putSamlConnection(tx, tenantId, conn);
+            await audit.append(tx, {
+              tenantId,
+              requestId,
+              actor,
+              action: 'sso.saml_configured',
+              target: { type: 'sso_connection', id: 'saml' },
+              metadata: {
+                created: !existed,
+                idpIssuer: conn.idpIssuer,
+                certificates: idpCertificates.map(certificateFingerprint),
+                allowedDomains: conn.allowedDomains,
+                defaultRole: conn.defaultRole,
+                groupRoles: conn.groupRoles.length,
+              },
+            });
+            return existed;
+          }),
+        );
+        if (out) res.status(out.value ? 200 : 201).json(view({ ...conn, updatedAt: new Date() }, urlsFor(tenantId)));
       },
     ],
     delete: [
