@@ -713,6 +713,7 @@ describe('team', () => {
     mfa: { totp: false, passkeys: 0 },
     createdAt: new Date().toISOString(),
     lastSignInAt: null,
+    sso: [],
     ...extra,
   });
   const BO = '00000000-0000-4000-8000-00000000b001';
@@ -722,7 +723,7 @@ describe('team', () => {
     members: [
       member(ME_ID, 'Ann', 'owner', { mfa: { totp: true, passkeys: 2 } }),
       member(BO, 'Bo', 'agent'),
-      member(CY, 'Cy', 'admin', { mfa: { totp: true, passkeys: 0 } }),
+      member(CY, 'Cy', 'admin', { mfa: { totp: true, passkeys: 0 }, sso: ['oidc'] }),
     ],
   };
   const invite = {
@@ -753,6 +754,7 @@ describe('team', () => {
       [`DELETE /v1/admin/members/${BO}/sessions`]: { ended: 2 },
       [`DELETE /v1/admin/members/${BO}`]: null,
       [`DELETE /v1/admin/members/${CY}/mfa`]: null,
+      [`DELETE /v1/admin/members/${CY}/sso-link`]: null,
       [`PATCH /v1/admin/members/${ME_ID}`]: () => problem(409, 'conflict', { title: 'Conflict', detail: 'A team keeps at least one owner.' }),
     });
     const api = createClient({ fetchImpl: s.fetchImpl }).admin;
@@ -797,6 +799,12 @@ describe('team', () => {
     const cy = rows().find((r) => r.querySelector('td')?.textContent === 'Cy')!;
     await act(() => button(cy, 'Reset MFA').click());
     await vi.waitFor(() => expect(s.find(`DELETE /v1/admin/members/${CY}/mfa`)).toHaveLength(1));
+    // Reset SSO link: only for a teammate an IdP identity is linked to.
+    expect(() => button(rows()[1]!, 'Reset SSO link')).toThrow();
+    await vi.waitFor(() => expect(button(rows().find((r) => r.querySelector('td')?.textContent === 'Cy')!, 'Reset SSO link').disabled).toBe(false));
+    await act(() => button(rows().find((r) => r.querySelector('td')?.textContent === 'Cy')!, 'Reset SSO link').click());
+    await vi.waitFor(() => expect(s.find(`DELETE /v1/admin/members/${CY}/sso-link`)).toHaveLength(1));
+    expect(confirm).toHaveBeenCalledWith(expect.stringContaining('Reset the single sign-on link of Cy?'));
 
     // The server's refusal (the last owner) is shown inline, next to the row.
     await choose(el.querySelector<HTMLSelectElement>('select[aria-label="Role of Ann"]')!, 'admin');
@@ -958,6 +966,7 @@ describe('sign-in & SSO settings', () => {
     mfa: { totp: true, passkeys: 0 },
     createdAt: '',
     lastSignInAt: null,
+    sso: [],
   };
   const oidc = {
     issuer: 'https://idp.example',

@@ -16,6 +16,8 @@ export const SSO_ERRORS: Readonly<Record<string, string>> = {
   member_disabled: 'Your account on this team is disabled. Ask an administrator to enable it.',
   link_required:
     'Your account on this team already has a password. Sign in below with it once (within 10 minutes, in this browser): single sign-on is then linked to your account.',
+  identity_mismatch:
+    'Your account on this team is linked to another account at your identity provider. If your account there was replaced, ask an administrator to reset your single sign-on link (Team).',
   sign_in_failed: 'The sign-in could not be completed. Start again.',
   // OpenID Connect
   state_unknown: 'The sign-in took too long or was already used. Start again.',

@@ -190,6 +190,7 @@ export const SAML_REFUSALS = [
   'domain_not_allowed',
   'member_disabled',
   'link_required',
+  'identity_mismatch',
   'sign_in_refused',
   'unavailable',
 ] as const;
@@ -219,6 +220,7 @@ export const OIDC_REFUSALS = [
   'domain_not_allowed',
   'member_disabled',
   'link_required',
+  'identity_mismatch',
   'sign_in_failed',
 ] as const;
 export type OidcRefusalReason = (typeof OIDC_REFUSALS)[number];

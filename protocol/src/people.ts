@@ -24,6 +24,8 @@ export const MemberSchema = z.object({
   mfa: z.object({ totp: z.boolean(), passkeys: z.number().int().min(0) }),
   createdAt: iso(),
   lastSignInAt: iso().nullable(),
+  /** The single sign-on protocols whose IdP identity signs this member in. */
+  sso: z.array(z.enum(['oidc', 'saml'])),
 });
 export type Member = z.infer<typeof MemberSchema>;
 export const MemberListResponse = z.object({ members: z.array(MemberSchema) });

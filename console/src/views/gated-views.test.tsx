@@ -440,6 +440,7 @@ describe('making an admin', () => {
     mfa: { totp: false, passkeys: 0 },
     lastSignInAt: null,
     createdAt: '2027-01-15T08:00:00.000Z',
+    sso: [],
   };
   const invite = {
     id: '00000000-0000-4000-8000-0000000000c0',

@@ -70,6 +70,18 @@ function MemberRow({
       onChanged();
     });
   };
+  const resetSso = () => {
+    if (
+      !confirm(
+        `Reset the single sign-on link of ${member.displayName}? Their sessions end, and their next SSO sign-in links whichever account at your identity provider carries ${member.email}.`,
+      )
+    )
+      return;
+    void action.run(async () => {
+      await api('DELETE', `/members/${member.id}/sso-link`);
+      onChanged();
+    });
+  };
   const endSessions = () =>
     void action.run(async () => {
       const r = await api<{ ended?: number }>('DELETE', `/members/${member.id}/sessions`);
@@ -123,6 +135,11 @@ function MemberRow({
             {!self && (member.mfa.totp || member.mfa.passkeys > 0) ? (
               <button type="button" class="small secondary" disabled={busy} onClick={resetMfa}>
                 Reset MFA
+              </button>
+            ) : null}
+            {!self && member.sso.length ? (
+              <button type="button" class="small secondary" disabled={busy} onClick={resetSso}>
+                Reset SSO link
               </button>
             ) : null}
             <button type="button" class="small secondary" disabled={busy} onClick={endSessions}>

@@ -361,6 +361,19 @@ export const peopleOperations = operations([
     responses: { 204: { description: 'Reset.' } },
   },
   {
+    operationId: 'resetMemberSsoLink',
+    method: 'delete',
+    path: '/v1/admin/members/{id}/sso-link',
+    tag: TEAM,
+    summary: 'Reset a member’s single sign-on link',
+    description:
+      'For a member whose account at the identity provider was replaced: the IdP identities linked to them are forgotten, and their next SSO sign-in links afresh, as a first one does (a member without a password is otherwise refused with `identity_mismatch` by any other account carrying their address). Their sessions end. Only an owner resets an owner, and nobody their own (a 403). A 404 when the member has no link. Audited as `member.sso_unlink`.',
+    security: ['admin'],
+    capability: 'members:write',
+    params: IdParams,
+    responses: { 204: { description: 'Reset.' } },
+  },
+  {
     operationId: 'listInvites',
     method: 'get',
     path: '/v1/admin/invites',

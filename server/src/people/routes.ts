@@ -132,6 +132,15 @@ export function peopleAdminRoutes(deps: PeopleRouteDeps): Router {
       },
     ],
   });
+  route(r, '/members/:id/sso-link', {
+    delete: [
+      can('members:write'),
+      async (req, res) => {
+        await svc.resetSsoLink(deps, adminCtx(req), uuidParam(req));
+        res.status(204).end();
+      },
+    ],
+  });
   route(r, '/members/:id/sessions', {
     delete: [can('members:write'), async (req, res) => void res.json({ ended: await svc.revokeMemberSessions(deps, adminCtx(req), uuidParam(req)) })],
   });

@@ -26,7 +26,7 @@ import { readPolicy, writePolicy } from './policy.js';
 import type { MemberSessions } from './sessions.js';
 import type { SignInThrottle } from './throttle.js';
 import * as store from './store.js';
-import { revokeKeysMadeBy, tenantById } from '../tenants/store.js';
+import { actorPerson, revokeKeysMadeBy, tenantById } from '../tenants/store.js';
 import { memberInvited } from '../webhooks/events.js';
 
 export interface PeopleDeps {
@@ -139,6 +139,29 @@ export async function removeMember(deps: PeopleDeps, ctx: AdminCtx, id: string):
       action: 'member.remove',
       target: { type: 'member', id },
       metadata: { role: target.role, sessionsEnded: ended, keysRevoked: keys.length },
+    });
+  });
+}
+
+/**
+ * Forgets the IdP identities linked to a member (their account at the IdP was replaced, say): their next
+ * SSO sign-in links afresh, as a first one does. Their sessions end, as they came through the old link.
+ */
+export async function resetSsoLink(deps: PeopleDeps, ctx: AdminCtx, id: string): Promise<void> {
+  await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
+    const target = await store.memberById(tx, id, true);
+    if (!target) throw new DomainError('not_found', 'No such member.');
+    assertMayManage(ctx, target);
+    // One's own link is not reset from a session (or a key) it might have been stolen with.
+    if ((await actorPerson(tx, ctx.actor)) === id) throw new DomainError('forbidden', 'Another owner or admin resets your single sign-on link.');
+    const links = await store.unlinkSso(tx, id);
+    if (!links) throw new DomainError('not_found', 'This member has no single sign-on link.');
+    const ended = await deps.sessions.revokeAll(tx, id, 'sso_reset');
+    await deps.audit.append(tx, {
+      ...who(ctx),
+      action: 'member.sso_unlink',
+      target: { type: 'member', id },
+      metadata: { links, sessionsEnded: ended },
     });
   });
 }

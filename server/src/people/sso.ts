@@ -131,6 +131,15 @@ export async function ssoSignIn(
           pending.link = { memberId: existing.id, identity };
           return refuse('link_required', 'Your account here has a password: sign in with it once to link single sign-on to it.', existing.id);
         }
+        // Without a password the IdP identity is the only way in: the first one linked is theirs until an
+        // admin resets it, not whichever other account at the IdP carries their address next.
+        if ((await store.ssoLinkIssuer(tx, existing.id, kind)) === identity.issuer) {
+          return refuse(
+            'identity_mismatch',
+            'Your account here is linked to another account at your identity provider: ask an admin to reset your single sign-on link.',
+            existing.id,
+          );
+        }
         await linkIdentity(deps, tx, req, { tenantId, memberId: existing.id, identity });
       }
       // With a group mapping the IdP decides the role at every sign-in; ownership is only ever granted by an owner.

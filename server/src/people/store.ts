@@ -11,8 +11,11 @@ export interface MemberRow {
   password_hash: string | null;
   created_at: Date;
   last_sign_in_at: Date | null;
+  /** The protocols whose IdP identity is linked to the member. */
+  sso: ('oidc' | 'saml')[];
 }
-const MEMBER_COLUMNS = 'id, email, display_name, role, status, password_hash, created_at, last_sign_in_at';
+const MEMBER_COLUMNS = `id, email, display_name, role, status, password_hash, created_at, last_sign_in_at,
+  ARRAY(SELECT l.kind FROM member_sso_links l WHERE l.tenant_id = members.tenant_id AND l.member_id = members.id ORDER BY l.kind) AS sso`;
 
 export const toMember = (r: MemberRow, mfa: Member['mfa']): Member => ({
   id: r.id,
@@ -24,6 +27,7 @@ export const toMember = (r: MemberRow, mfa: Member['mfa']): Member => ({
   mfa,
   createdAt: new Date(r.created_at).toISOString(),
   lastSignInAt: r.last_sign_in_at ? new Date(r.last_sign_in_at).toISOString() : null,
+  sso: r.sso,
 });
 
 export async function listMembers(tx: Tx): Promise<MemberRow[]> {
@@ -52,6 +56,17 @@ export async function memberBySsoIdentity(tx: Tx, id: SsoIdentity): Promise<Memb
     [id.kind, id.issuer, id.subject],
   );
   return rows[0];
+}
+
+/** The issuer at which the member's identity of this protocol is linked, if it is. */
+export async function ssoLinkIssuer(tx: Tx, memberId: string, kind: SsoIdentity['kind']): Promise<string | undefined> {
+  const { rows } = await tx.query<{ issuer: string }>('SELECT issuer FROM member_sso_links WHERE member_id = $1 AND kind = $2', [memberId, kind]);
+  return rows[0]?.issuer;
+}
+
+/** Removes the member's IdP identities; how many there were. */
+export async function unlinkSso(tx: Tx, memberId: string): Promise<number> {
+  return (await tx.query('DELETE FROM member_sso_links WHERE member_id = $1', [memberId])).rowCount ?? 0;
 }
 
 /** Links `id` to the member, replacing the member's earlier identity of that protocol. */

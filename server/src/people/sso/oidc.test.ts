@@ -832,6 +832,38 @@ describe('OIDC end to end over HTTP', () => {
     expect((await land(later.browser, later.callback)).location).toBe('/console/?sso_error=link_required');
   });
 
+  // Attack (third review): a member without a password, linked at their first SSO sign-in, was moved to
+  // whichever other account at the IdP carried their address next, and back again.
+  test('a linked member is not re-linked to another account carrying their address: identity_mismatch, until an admin resets the link', async () => {
+    op.accounts.set('ivy', { email: 'ivy@acme.example', email_verified: true, name: 'Ivy', groups: ['eng'] });
+    op.accounts.set('ivy-too', { email: 'ivy@acme.example', email_verified: true, name: 'Also Ivy', groups: ['eng'] });
+    const first = await toCallback('ivy', 'ivy@acme.example');
+    expect((await land(first.browser, first.callback)).location).toBe('/console/');
+    const ivy = (await first.browser.call('GET', '/v1/admin/me')).body.member as { id: string };
+
+    const other = await toCallback('ivy-too', 'ivy@acme.example');
+    const landed = await land(other.browser, other.callback);
+    expect(landed.location).toBe('/console/?sso_error=identity_mismatch');
+    expect(sessionCookies(landed.cookies)).toEqual([]);
+    expect((await auditEntries('sso.oidc_refused')).filter((e) => e.metadata.reason === 'identity_mismatch')).toHaveLength(1);
+    const again = await toCallback('ivy', 'ivy@acme.example');
+    expect((await land(again.browser, again.callback)).location).toBe('/console/');
+    expect((await again.browser.call('GET', '/v1/admin/me')).body.member.id).toBe(ivy.id);
+
+    // Their IdP account was replaced: an admin resets the link, and the next sign-in links afresh.
+    const agent = await signedInMember(t, acme.tenant.id, 'agent');
+    expect((await agent.client.call('DELETE', `/v1/admin/members/${ivy.id}/sso-link`)).status).toBe(403);
+    expect((await again.browser.call('DELETE', `/v1/admin/members/${ivy.id}/sso-link`)).status).toBe(403); // not their own
+    expect((await owner.client.call('DELETE', `/v1/admin/members/${ivy.id}/sso-link`)).status).toBe(204);
+    expect((await again.browser.call('GET', '/v1/admin/me')).status).toBe(401); // the reset ends their sessions
+    expect(await auditEntries('member.sso_unlink')).toMatchObject([{ actor_id: owner.memberId, metadata: { links: 1, sessionsEnded: 2 } }]);
+    const relinked = await toCallback('ivy-too', 'ivy@acme.example');
+    expect((await land(relinked.browser, relinked.callback)).location).toBe('/console/');
+    expect((await relinked.browser.call('GET', '/v1/admin/me')).body.member.id).toBe(ivy.id);
+    const old = await toCallback('ivy', 'ivy@acme.example');
+    expect((await land(old.browser, old.callback)).location).toBe('/console/?sso_error=identity_mismatch');
+  });
+
   test('a domain two tenants listed before claims were exclusive sends nobody to either IdP', async () => {
     expect((await owner.client.call('PUT', '/v1/admin/sso/oidc', connection())).status).toBe(200);
     const start = () => new ConsoleClient(t.url).call('POST', '/v1/auth/sso/start', { email: 'someone@acme.example' });
