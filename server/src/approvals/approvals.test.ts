@@ -332,6 +332,27 @@ describe('the rail', () => {
     ).rejects.toThrow(/approval rail/);
   });
 
+  // Attack (third review): an admin's key that decides and writes actions weighed as an admin's approval
+  // after its maker was demoted to agent, and approved a sensitive proposal alone. A key weighs what its
+  // maker's current role weighs.
+  test("a key's approval weighs what its maker is now: demoted to agent, one approval is not enough", async () => {
+    const id = await defineAction('sensitive');
+    const { v, conversation } = await visitor();
+    endpoint.calls = [];
+    const maker = await signedInMember(t, a.tenant.id, 'admin');
+    const made = await maker.client.call('POST', '/v1/admin/api-keys', { name: 'decider', capabilities: ['approvals:decide', 'actions:write'] });
+    expect(made.status).toBe(201);
+    const owner = await signedInMember(t, a.tenant.id, 'owner');
+    expect((await owner.client.call('PATCH', `/v1/admin/members/${maker.memberId}`, { role: 'agent' })).status).toBe(200);
+    const pid = (await ask(v, conversation, id)).body.proposal.id as string;
+    const approved = await call(t.url, 'POST', `/v1/admin/approvals/${pid}/approve`, { key: made.body.secret, body: {} });
+    expect(approved.status, approved.text).toBe(200);
+    expect(approved.body.proposal.status).toBe('pending');
+    expect(endpoint.calls).toHaveLength(0);
+    // Another person's approval makes two.
+    expect((await approveAs('agent1', pid)).body.proposal.status).toBe('executed');
+  });
+
   test('expiry: the sweep expires a pending proposal past its time; it can then be neither approved nor executed', async () => {
     const id = await defineAction('write', { expiresAfterSeconds: 60 });
     const { v, conversation } = await visitor();
