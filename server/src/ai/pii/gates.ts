@@ -43,8 +43,9 @@ export const RECOGNIZERS: Record<PiiClass, Gated[]> = {
   ],
   // An SSN has nine digits, grouped by one space or hyphen at most, four in a row; a named id at least one, a NINO six.
   government_id: [when((f) => f.chain >= 9 && f.run >= 4, findSsns), digits(1, findGovernmentIds)],
-  // Twelve digits or more, grouped by one space or hyphen at most.
-  payment_card: [when((f) => f.chain >= 12, findCards)],
+  // Twelve digits or more, grouped by one space or hyphen at most, or in fours kept apart by dots, slashes,
+  // wider spaces or lines.
+  payment_card: [when((f) => f.chain >= 12 || (f.digits >= 12 && f.run >= 4), findCards)],
   // Two check digits right after the country code.
   bank_account: [when((f) => f.letterDigit && f.digits >= 2, findIbans)],
   // An IPv4 address has a digit, a dot, a digit; an IPv6 one colons.

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { PLACEHOLDER, placeholder, type PlaceholderLabel } from '@parley/protocol/placeholder';
 import { factsOf } from './facts.js';
+import { fold } from './fold.js';
 import { RECOGNIZERS } from './gates.js';
 import { defaultPolicy, modeFor, PII_CLASSES, type Channel, type Match, type Mode, type PiiClass, type PiiPolicy } from './types.js';
 
@@ -23,8 +24,24 @@ const TOKEN_LABEL: Record<PiiClass, PlaceholderLabel> = {
 
 const CLASS_ORDER = new Map(PII_CLASSES.map((c, i) => [c, i]));
 
-/** Every candidate of the given classes scoring at least its class's `minScore`, in recogniser order. */
+/**
+ * Every candidate of the given classes scoring at least its class's `minScore`, in recogniser order,
+ * read on the folded text (fold.ts) and mapped back to the characters of `text` that make each one.
+ */
 function candidates(text: string, classes: readonly PiiClass[], policy: PiiPolicy): Match[] {
+  const { text: read, from, to } = fold(text);
+  const found = recognised(read, classes, policy);
+  if (!from || !to) return found;
+  return found.map((m) => {
+    const start = from[m.start]!;
+    const end = to[m.end - 1]!;
+    const back: Match = { ...m, start, end, text: text.slice(start, end) };
+    if (m.maskStart !== undefined) back.maskStart = from[m.maskStart]!;
+    return back;
+  });
+}
+
+function recognised(text: string, classes: readonly PiiClass[], policy: PiiPolicy): Match[] {
   const out: Match[] = [];
   const facts = factsOf(text);
   for (const c of classes)

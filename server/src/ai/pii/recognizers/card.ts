@@ -6,6 +6,9 @@ import { match } from './types.js';
 
 // 12-19 digits, optionally grouped by single spaces or hyphens; not glued to other digits or decimals.
 const CANDIDATE = /(?<![\d\-.,])\d(?:[ \-]?\d){11,18}(?![\d\-]|[.,]\d)/g;
+// Groups of four kept apart the same way each time by dots, slashes, wider spaces or line breaks: only as
+// groups of four, since these also separate numbers that are not one.
+const GROUPED = /(?<![\d\-.,/])\d{4}([./]| {2,}|[ \t]*\n[ \t]*)\d{4}(?:\1\d{4}){1,2}(?:\1\d{1,3})?(?![\d\-/]|[.,]\d)/g;
 // Ids and hashes: a UUID, or a long hex string with a letter in it. A digit run inside one passes Luhn one
 // time in ten, and is not a card. (Digits merely next to letters still are: "[CARD_4111…]" must not hide one.)
 const HEX_ID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b|(?<![0-9a-z])(?=[0-9a-f]*[a-f])[0-9a-f]{20,}(?![0-9a-z])/gi;
@@ -25,7 +28,7 @@ export function findCards(text: string): Match[] {
   const out: Match[] = [];
   // Found on the first candidate only: most messages have none.
   let ids: (readonly [number, number])[] | undefined;
-  for (const m of allMatches(CANDIDATE, text)) {
+  for (const m of [...allMatches(CANDIDATE, text), ...allMatches(GROUPED, text)]) {
     const raw = m[0];
     ids ??= allMatches(HEX_ID, text).map((h) => [h.index, h.index + h[0].length] as const);
     if (ids.some(([from, to]) => m.index >= from && m.index < to)) continue;
