@@ -29,10 +29,11 @@ beforeAll(async () => {
   testDb = await createTestDb({ migrate: false });
   const all = loadMigrations();
   // The schema before visitors (061), plus what today's code needs to write the tenant's first audit entries
-  // (the log's stored identity, 067; pending entries, 084) and the webhook outbox (079, with the event's
-  // conversation, 099) that creating a key writes to; 067 and 084 touch only the audit tables, 079 and 099
-  // only the outbox's own.
-  const early = ['067_', '079_', '084_', '099_'];
+  // (the log's stored identity, 067; pending entries, 084), the webhook outbox (079, with the event's
+  // conversation, 099) that creating a key writes to, and members (077), whom a key's row names as its
+  // maker; 067 and 084 touch only the audit tables, 079 and 099 only the outbox's own, 077 people's and
+  // that column.
+  const early = ['067_', '077_', '079_', '084_', '099_'];
   await testDb.db.withOwner((tx) =>
     migrate(
       tx,
