@@ -367,6 +367,43 @@ describe('every route of an operation', () => {
     expect((await as('owner', 'DELETE', '/v1/admin/sso/saml')).status).toBe(204);
   });
 
+  // Attack (fourth review): a lone owner could not invite an admin past the rail, but the tenant's key made
+  // by the command line (nobody's) could ask, and the owner approved it as "another person".
+  test('a key no person made cannot ask for a held operation: nobody could tell who asked', async () => {
+    expect(
+      (await call(t.url, 'PATCH', '/v1/admin/settings', { key: a.secretKey, body: { approvals: { operations: [...ADMIN_OPERATIONS] } } })).status,
+    ).toBe(200);
+    const invite = { email: `nobody-${Date.now()}@a.example`, role: 'admin' };
+    const asked = await call(t.url, 'POST', '/v1/admin/invites', { key: a.secretKey, body: invite });
+    expect(asked.status, asked.text).toBe(403);
+    expect(asked.body.detail).toMatch(/no person made/);
+    // Nor a key such a key made; a key a person made asks as that person.
+    const minted = await call(t.url, 'POST', '/v1/admin/api-keys', {
+      key: a.secretKey,
+      body: { name: 'minted', capabilities: ['members:write', 'members:read'] },
+    });
+    expect((await call(t.url, 'POST', '/v1/admin/invites', { key: minted.body.secret, body: invite })).status).toBe(403);
+    expect(
+      (await call(t.url, 'POST', '/v1/admin/api-keys', { key: a.secretKey, body: { name: 'plain', capabilities: ['knowledge:read'] } })).status,
+    ).toBe(201);
+    expect((await as('owner', 'POST', '/v1/admin/invites', invite)).status).toBe(202);
+  });
+
+  // Attack (fourth review): the same lone owner disabled an admin they held, and enabled them again with
+  // { status: 'active' } alone, which was not held: an approver back without approval.
+  test('enabling a disabled admin again is held, as making one is', async () => {
+    const held = await signedInMember(t, a.tenant.id, 'admin');
+    expect((await as('owner', 'PATCH', `/v1/admin/members/${held.memberId}`, { status: 'disabled' })).status).toBe(200);
+    const enabled = await as('owner', 'PATCH', `/v1/admin/members/${held.memberId}`, { status: 'active' });
+    expect(enabled.status, enabled.text).toBe(202);
+    expect(enabled.body.proposal).toMatchObject({ operation: 'keys.privileged', arguments: { member: held.memberId, status: 'active' } });
+    expect((await owner('SELECT status FROM members WHERE id = $1', [held.memberId])).rows[0].status).toBe('disabled');
+    // An agent enabled again is not.
+    const agent = await signedInMember(t, a.tenant.id, 'agent');
+    expect((await as('owner', 'PATCH', `/v1/admin/members/${agent.memberId}`, { status: 'disabled' })).status).toBe(200);
+    expect((await as('owner', 'PATCH', `/v1/admin/members/${agent.memberId}`, { status: 'active' })).status).toBe(200);
+  });
+
   test('rotating a privileged key is held like making one (the new secret has its capabilities); a plain key rotates at once', async () => {
     const deps = { db: t.runtime.db, audit: t.runtime.audit, env: t.config.env };
     const ctx = { tenantId: a.tenant.id, requestId: null, actor: { type: 'cli' as const, id: 'test' }, held: new Set(ROLE_CAPABILITIES.owner) };

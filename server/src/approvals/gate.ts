@@ -15,6 +15,7 @@ import type { ActorRef, Db, Tx } from '../db/types.js';
 import { DomainError } from '../errors.js';
 import { adminCtx, type AdminAuth } from '../http/context.js';
 import { tenantSettings } from '../tenants/settings.js';
+import { keyPerson } from '../tenants/store.js';
 import { approvalEvent } from '../webhooks/events.js';
 import { eventView, proposalView } from './service.js';
 import * as store from './store.js';
@@ -115,6 +116,13 @@ const inTenant = <T>(deps: GateDeps, ctx: GateCtx, fn: (tx: Tx) => Promise<T>) =
 const holds = async (tx: Tx, op: GatedOperation) => (await tenantSettings(tx)).approvals.operations.includes(op.operation);
 
 async function propose(tx: Tx, deps: GateDeps, ctx: GateCtx, op: GatedOperation): Promise<Proposal> {
+  // Another person's approval needs a person who asked: a key the command line made (or such a key made)
+  // is nobody's, and whoever holds it could approve their own request.
+  if (!ctx.admin.member && !(await keyPerson(tx, ctx.admin.keyId!)))
+    throw new DomainError(
+      'forbidden',
+      'A key no person made (by the command line, or by such a key) cannot ask for an operation this workspace holds for another person’s approval: nobody could tell who asked. Ask with a key a person made, or in the console.',
+    );
   // Refused now rather than left to wait for no one and expire (a lone owner; a key whose maker is the
   // only other admin).
   if (!(await store.deciders(tx, requesterOf(ctx.admin))).length)

@@ -119,7 +119,11 @@ export function peopleAdminRoutes(deps: PeopleRouteDeps): Router {
       async (req, res) => {
         const body = parse(UpdateMemberRequest, req.body);
         const id = uuidParam(req);
-        const op = { operation: 'keys.privileged' as const, applies: !!body.role && grantsPrivilege(body.role), arguments: { member: id, ...body } };
+        const op = {
+          operation: 'keys.privileged' as const,
+          applies: await svc.grantsPrivilegeTo(deps, adminCtx(req), id, body),
+          arguments: { member: id, ...body },
+        };
         const out = await gated(deps, req, res, op, () => svc.updateMember(deps, adminCtx(req), id, body));
         if (out) res.json({ member: out.value });
       },

@@ -26,6 +26,7 @@ import { readPolicy, writePolicy } from './policy.js';
 import type { MemberSessions } from './sessions.js';
 import type { SignInThrottle } from './throttle.js';
 import * as store from './store.js';
+import { grantsPrivilege } from '../tenants/service.js';
 import { actorPerson, revokeKeysMadeBy, tenantById } from '../tenants/store.js';
 import { memberInvited } from '../webhooks/events.js';
 
@@ -114,6 +115,22 @@ export async function updateMember(
     }
     return store.toMember(after, await factors(tx, id));
   });
+}
+
+/**
+ * Whether a change to a member grants what `keys.privileged` holds back: a privileged role, or a member
+ * holding one enabled again (an approver back).
+ */
+export async function grantsPrivilegeTo(
+  deps: PeopleDeps,
+  ctx: AdminCtx,
+  id: string,
+  patch: { role?: Role | undefined; status?: string | undefined },
+) {
+  if (patch.role && grantsPrivilege(patch.role)) return true;
+  if (patch.status !== 'active') return false;
+  const before = await deps.db.withTenant(ctx.tenantId, ctx, (tx) => store.memberById(tx, id));
+  return !!before && before.status === 'disabled' && grantsPrivilege(before.role);
 }
 
 export async function removeMember(deps: PeopleDeps, ctx: AdminCtx, id: string): Promise<void> {
