@@ -288,6 +288,18 @@ describe('attacks on the inbox', () => {
     expect(JSON.stringify([person.events, integration.events])).not.toContain(id);
   });
 
+  // Attack (fourth review): a stream opened with approvals:decide kept carrying approval requests (and their
+  // arguments) after the capability was gone, here with the key's maker demoted to analyst.
+  test('a stream that carries approvals ends when its credential no longer decides them', async () => {
+    const maker = await signedInMember(t, a.tenant.id, 'admin');
+    const made = await maker.client.call('POST', '/v1/admin/api-keys', { name: 'decider', capabilities: ['conversations:read', 'approvals:decide'] });
+    const s = await keyInbox(made.body.secret);
+    expect(s.status).toBe(200);
+    await s.next((e) => e.event === 'counts');
+    expect((await admin('PATCH', `/members/${maker.memberId}`, { role: 'analyst' })).status).toBe(200); // reads, decides nothing
+    await expect.poll(() => s.ended, { timeout: 5000 }).toBe(true);
+  });
+
   test('streams are capped per member (the widget streams’ caps), and a closed one frees its place', async () => {
     const open = [await inbox(kim.client), await inbox(kim.client), await inbox(kim.client)];
     for (const s of open) expect(s.status).toBe(200);

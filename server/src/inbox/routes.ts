@@ -84,9 +84,12 @@ export function inboxRoutes(deps: InboxDeps): Router {
         if (res.destroyed) return;
         const sse = openSse(req, res);
         sse.send('counts', start.counts);
+        // A stream that carries approval requests ends when its credential no longer decides them (the
+        // reconnect then carries none).
+        const decidesApprovals = admin.capabilities.has('approvals:decide');
         leave = deps.inbox.join(tenantId, {
           memberId,
-          decidesApprovals: admin.capabilities.has('approvals:decide'),
+          decidesApprovals,
           cursor: start.cursor,
           send: (event, data, id) => sse.send(event, data, id),
           close: () => sse.close(),
@@ -97,7 +100,7 @@ export function inboxRoutes(deps: InboxDeps): Router {
           sse.comment('keep-alive');
           // An ended session, an expired access token or a revoked key ends the stream: the console
           // reconnects through a refresh, which a signed-out or disabled member cannot pass.
-          void stillAllowed(req, 'conversations:read').then((ok) => {
+          void stillAllowed(req, 'conversations:read', ...(decidesApprovals ? (['approvals:decide'] as const) : [])).then((ok) => {
             if (!ok) return sse.close();
             if (memberId && ++beats % SEEN_EVERY === 0) {
               void inTenant(req, (tx) => service.touch(tx, tenantId, memberId)).then(

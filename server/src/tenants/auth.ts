@@ -84,11 +84,11 @@ const reauthenticators = new WeakMap<Request, () => Promise<AdminAuth>>();
  * request — a revoked key, an ended session, an expired access token or a role without the capability
  * any more end it — and must still name the same tenant.
  */
-export async function stillAllowed(req: Request, capability: Capability): Promise<boolean> {
+export async function stillAllowed(req: Request, ...capabilities: Capability[]): Promise<boolean> {
   const again = await reauthenticators
     .get(req)?.()
     .catch(() => null);
-  return !!again && again.tenantId === req.admin?.tenantId && again.capabilities.has(capability);
+  return !!again && again.tenantId === req.admin?.tenantId && capabilities.every((c) => again.capabilities.has(c));
 }
 
 const granted = new WeakMap<Request, Capability>();
