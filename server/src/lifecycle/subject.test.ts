@@ -201,6 +201,9 @@ describe('data-subject requests', () => {
     // Nor does the access token it still holds (valid for minutes) start new data about them (second review).
     expect((await anon.v.call('POST', '/conversations', {})).status).toBe(401);
     expect((await owner('SELECT count(*)::int AS n FROM conversations WHERE visitor_id = $1', [anon.v.visitorRef])).rows[0].n).toBe(0);
+    // Nor signs in: a 401 that sends the widget to a new session, not a 500 (third review).
+    const identify = await anon.v.call('POST', '/identify', { token: await userToken('after-erasure', 'Erin', 'erin@example.com') });
+    expect(identify.status, identify.text).toBe(401);
     expect((await owner('SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1', [bystander.id])).rows[0].n).toBeGreaterThan(0);
     // Again: nothing left to delete.
     expect((await privacy(a.secretKey, 'erase', { type: 'visitor', id: anon.v.visitorRef })).body.deleted.conversations).toBe(0);

@@ -52,7 +52,7 @@ import { bearerToken, widgetGate, widgetSession } from './gate.js';
 import type { WidgetLimits } from './limits.js';
 import { startConversation, widgetSettings } from './service.js';
 import type { WidgetTokens } from './tokens.js';
-import { claimVisitorSecret, resolveVisitor } from './visitors.js';
+import { claimVisitorSecret, resolveVisitor, visitorExists, visitorGone } from './visitors.js';
 
 export interface WidgetDeps {
   db: Db;
@@ -192,6 +192,7 @@ export function widgetRoutes(deps: WidgetDeps): Router {
         const { visitorRef } = s(req);
         try {
           const out = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
+            if (!(await visitorExists(tx, visitorRef))) throw visitorGone();
             const identity = await verifyIdentityToken(tx, deps.keyring, deps.jwks, tenantId, body.token);
             await recordVerifiedVisitor(tx, deps, { tenantId, requestId: req.id }, identity);
             return {

@@ -1,6 +1,6 @@
 // Rules of the widget API that need the database: the settings a page's widget starts with, and who
 // may start a conversation (a verified visitor only, when the site requires Sign-In Pro).
-import { visitorExists } from './visitors.js';
+import { visitorExists, visitorGone } from './visitors.js';
 import type { Tx } from '../db/types.js';
 import { DomainError } from '../errors.js';
 import { createConversation, type ConversationRow } from '../conversations/service.js';
@@ -23,7 +23,7 @@ export async function startConversation(
   // unless a webhook endpoint wants to hear of it.
   const [mode, exists] = await Promise.all([identityMode(tx), visitorExists(tx, input.visitorId), readSubscriptions(tx, input.tenantId)]);
   // An erased visitor's access token lives on for minutes: it starts nothing new about them.
-  if (!exists) throw new DomainError('token_invalid', 'This visitor no longer exists; start a new session.');
+  if (!exists) throw visitorGone();
   if (mode === 'required' && !input.subject) {
     throw new DomainError('identity_required', 'This site requires you to be signed in to chat.');
   }

@@ -2,6 +2,7 @@
 // 32 random bytes, sent back as X-Parley-Visitor); the database keeps its SHA-256 only. Everything else
 // (session tokens, conversations, audit actors, admin views) carries the visitor's pseudonymous
 // reference (`v_…`), which is shown to agents and resumes nothing.
+import { DomainError } from '../errors.js';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Tx } from '../db/types.js';
 
@@ -52,3 +53,6 @@ export async function claimVisitorSecret(tx: Tx, ref: string): Promise<string | 
 export async function visitorExists(tx: Tx, ref: string): Promise<boolean> {
   return (await tx.query('SELECT 1 FROM visitors WHERE id = $1', [ref])).rows.length > 0;
 }
+
+/** An erased visitor's access token starts nothing new about them: a 401 sends the widget to a new session. */
+export const visitorGone = () => new DomainError('token_invalid', 'This visitor no longer exists; start a new session.');
