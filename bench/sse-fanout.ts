@@ -10,7 +10,11 @@ const MESSAGES = Number(process.env.MESSAGES ?? 5);
 const ORIGIN = 'https://shop.bench.example';
 
 // The caps would refuse one visitor's 450 streams; lift them to measure the fan-out itself.
-const app = await startTestApp({ PARLEY_SSE_MAX_PER_VISITOR: String(STREAMS + 10), PARLEY_SSE_MAX_PER_TENANT: String(STREAMS + 10) });
+const app = await startTestApp({
+  PARLEY_SSE_MAX_PER_VISITOR: String(STREAMS + 10),
+  PARLEY_SSE_MAX_PER_TENANT: String(STREAMS + 10),
+  PARLEY_SSE_MAX_PER_ADDRESS: String(STREAMS + 10), // every stream comes from this machine
+});
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
 async function readyz(samples: number): Promise<number[]> {

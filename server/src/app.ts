@@ -249,7 +249,7 @@ export function createApp(deps: AppDeps): express.Express {
     db,
     bus,
     redactor,
-    limits: { perVisitor: config.sseStreamsPerVisitor, perTenant: config.sseStreamsPerTenant },
+    limits: { perVisitor: config.sseStreamsPerVisitor, perTenant: config.sseStreamsPerTenant, perAddress: config.sseStreamsPerAddress },
   });
   admin.use(settingsRoutes({ db, audit: deps.audit }));
   admin.use(lifecycleRoutes({ db, audit: deps.audit, keyring, redactor }));

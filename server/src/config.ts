@@ -75,6 +75,7 @@ export interface Config {
   sseStreamsPerVisitor: number;
   /** Open live-event streams (SSE) per tenant, per instance. */
   sseStreamsPerTenant: number;
+  sseStreamsPerAddress: number;
   /** Keep-alive interval of live-event streams; an admin stream re-checks its credential at each one. */
   sseHeartbeatMs: number;
   /** Chunk embeddings in a Pinecone index (one namespace per tenant) instead of pgvector; null: pgvector. */
@@ -185,6 +186,8 @@ export const EnvSchema = z.object({
   PARLEY_REFUSAL_AUDIT_SUBJECTS: z.coerce.number().int().min(1).max(1000).default(20),
   PARLEY_SSE_MAX_PER_VISITOR: z.coerce.number().int().min(1).max(1000).default(5),
   PARLEY_SSE_MAX_PER_TENANT: z.coerce.number().int().min(1).max(1_000_000).default(500),
+  /** Unset: a fifth of the tenant's places (at least a visitor's). */
+  PARLEY_SSE_MAX_PER_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).optional(),
   PARLEY_SSE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
   /** A long random token: guessable tokens would expose operational figures. */
   PARLEY_METRICS_TOKEN: z.string().trim().min(32, 'must be at least 32 characters').max(512).optional(),
@@ -352,6 +355,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     refusalAuditSubjects: e.PARLEY_REFUSAL_AUDIT_SUBJECTS,
     sseStreamsPerVisitor: e.PARLEY_SSE_MAX_PER_VISITOR,
     sseStreamsPerTenant: e.PARLEY_SSE_MAX_PER_TENANT,
+    sseStreamsPerAddress: e.PARLEY_SSE_MAX_PER_ADDRESS ?? Math.max(e.PARLEY_SSE_MAX_PER_VISITOR, Math.ceil(e.PARLEY_SSE_MAX_PER_TENANT / 5)),
     sseHeartbeatMs: e.PARLEY_SSE_HEARTBEAT_MS,
     pinecone: e.PINECONE_API_KEY && e.PINECONE_INDEX_HOST ? { apiKey: e.PINECONE_API_KEY, indexHost: e.PINECONE_INDEX_HOST } : null,
     outboundAllow,

@@ -28,6 +28,8 @@ export interface StreamListener {
 export interface StreamLimits {
   perVisitor: number;
   perTenant: number;
+  /** Of a tenant's places, what one network address may hold: visitors cost a request each to mint. */
+  perAddress?: number;
 }
 
 /** Seconds a client is asked to wait when over a cap. */
@@ -49,19 +51,29 @@ export class ConversationHub {
   private readonly rooms = new Map<string, Room>();
   private readonly tenants = new Map<string, number>();
   private readonly visitors = new Map<string, number>();
+  private readonly addresses = new Map<string, number>();
 
   constructor(private readonly deps: { db: Db; bus: ConversationBus; redactor: Pick<Redactor, 'restoreForVisitor'>; limits: StreamLimits }) {}
 
   /**
-   * Takes a place for one stream of this visitor (or agent) in this tenant, or throws a 429 problem when
-   * either cap is reached. Call before opening the stream; the returned release is idempotent.
+   * Takes a place for one stream of this visitor (or agent) in this tenant, from this address when a
+   * visitor's, or throws a 429 problem when a cap is reached. Call before opening the stream; the returned
+   * release is idempotent.
    */
-  reserve(tenantId: string, holder: string): () => void {
-    const { perVisitor, perTenant } = this.deps.limits;
+  reserve(tenantId: string, holder: string, address?: string): () => void {
+    const { perVisitor, perTenant, perAddress } = this.deps.limits;
     const holderKey = `${tenantId}\u0000${holder}`;
+    const addressKey = address && perAddress ? `${tenantId}\u0000${address}` : null;
     const retry = { retryAfterSeconds: RETRY_AFTER_SECONDS };
     if ((this.visitors.get(holderKey) ?? 0) >= perVisitor) {
       throw new DomainError('too_many_streams', `Too many open event streams for this visitor (at most ${perVisitor}); close one and retry.`, retry);
+    }
+    if (addressKey && (this.addresses.get(addressKey) ?? 0) >= perAddress!) {
+      throw new DomainError(
+        'too_many_streams',
+        `Too many open event streams from this network address for this site (at most ${perAddress}); retry shortly.`,
+        retry,
+      );
     }
     if ((this.tenants.get(tenantId) ?? 0) >= perTenant) {
       throw new DomainError(
@@ -72,12 +84,14 @@ export class ConversationHub {
     }
     bump(this.visitors, holderKey, 1);
     bump(this.tenants, tenantId, 1);
+    if (addressKey) bump(this.addresses, addressKey, 1);
     let released = false;
     return () => {
       if (released) return;
       released = true;
       bump(this.visitors, holderKey, -1);
       bump(this.tenants, tenantId, -1);
+      if (addressKey) bump(this.addresses, addressKey, -1);
     };
   }
 

@@ -307,9 +307,9 @@ export function widgetRoutes(deps: WidgetDeps): Router {
         const { tenantId } = w(req);
         const { visitorRef, subject } = s(req);
         const id = convId(req);
-        // A place under the per-visitor and per-tenant caps (a 429 problem when over), before the stream
-        // opens; given back when the response closes, however it ends.
-        const release = deps.streams.reserve(tenantId, visitorRef);
+        // A place under the per-visitor, per-address and per-tenant caps (a 429 problem when over), before
+        // the stream opens; given back when the response closes, however it ends.
+        const release = deps.streams.reserve(tenantId, visitorRef, req.ip);
         let leave = () => {};
         let undrain = () => {};
         let heartbeat: NodeJS.Timeout | undefined;

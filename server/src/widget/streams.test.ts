@@ -220,7 +220,7 @@ describe('caps: streams per visitor and per tenant', () => {
   let t: TestApp;
   let a: CreatedTenant;
   beforeAll(async () => {
-    t = await startTestApp({ PARLEY_SSE_MAX_PER_VISITOR: '2', PARLEY_SSE_MAX_PER_TENANT: '3' });
+    t = await startTestApp({ PARLEY_SSE_MAX_PER_VISITOR: '2', PARLEY_SSE_MAX_PER_TENANT: '3', PARLEY_SSE_MAX_PER_ADDRESS: '3' });
     a = await t.tenant('Tenant A', ['*.a.example']);
   });
   afterAll(() => t.close());
@@ -295,5 +295,31 @@ describe('caps: streams per visitor and per tenant', () => {
       s.close();
       return s.status === 200;
     }, 'a place');
+  });
+});
+
+// Attack (third review): visitors cost one request each, and count only against their address's request
+// limit, so one address minted a hundred of them, opened five streams each and took every place of the
+// tenant: a real visitor elsewhere got 429 and no live replies. One address holds a share of the places.
+describe('caps: streams per address', () => {
+  let t: TestApp;
+  let a: CreatedTenant;
+  beforeAll(async () => {
+    t = await startTestApp({ PARLEY_SSE_MAX_PER_VISITOR: '2', PARLEY_SSE_MAX_PER_TENANT: '50', PARLEY_SSE_MAX_PER_ADDRESS: '3' });
+    a = await t.tenant('Tenant A', ['*.a.example']);
+  });
+  afterAll(() => t.close());
+
+  test("one address takes at most its share of the tenant's places, however many visitors it mints", async () => {
+    const open: OpenStream[] = [];
+    for (let i = 0; i < 2; i++) {
+      const v = new Visitor(t.url, a.publishableKey, ORIGIN);
+      await v.start();
+      const id = (await v.call('POST', '/conversations', {})).body.conversation.id as string;
+      open.push(await openStream(v, id), await openStream(v, id));
+    }
+    expect(open.map((s) => s.status)).toEqual([200, 200, 200, 429]);
+    expect(JSON.parse(open[3]!.body).detail).toMatch(/address/);
+    for (const s of open) s.close();
   });
 });
