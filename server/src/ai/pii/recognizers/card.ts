@@ -6,9 +6,13 @@ import { match } from './types.js';
 
 // 12-19 digits, optionally grouped by single spaces or hyphens; not glued to other digits or decimals.
 const CANDIDATE = /(?<![\d\-.,])\d(?:[ \-]?\d){11,18}(?![\d\-]|[.,]\d)/g;
-// Groups of four kept apart the same way each time by dots, slashes, wider spaces or line breaks: only as
-// groups of four, since these also separate numbers that are not one.
-const GROUPED = /(?<![\d\-.,/])\d{4}([./]| {2,}|[ \t]*\n[ \t]*)\d{4}(?:\1\d{4}){1,2}(?:\1\d{1,3})?(?![\d\-/]|[.,]\d)/g;
+// Groups of four kept apart the same way each time by dots, slashes, commas, tabs, wider spaces or lines:
+// only as groups of four, and only where the text speaks of a card, since these also separate lists of
+// numbers that are not one (postcodes, rooms, versions).
+const GROUPED =
+  /(?<![\d\-.,/])\d{4}([./,_\u00b7]|-{2}| - |[ \t]{2,}|[\t\v\f\r]|[ \t]*\r?\n[ \t]*)\d{4}(?:\1\d{4}){1,2}(?:\1\d{1,3})?(?![\d\-/]|[.,]\d)/g;
+const CARD_WORDS =
+  /\b(?:card|credit|debit|visa|master ?card|amex|american express|discover|cc|cvv|cvc|pan|maestro|jcb|karte|carte|tarjeta|cart[aã]o|kaart)\b/i;
 // Ids and hashes: a UUID, or a long hex string with a letter in it. A digit run inside one passes Luhn one
 // time in ten, and is not a card. (Digits merely next to letters still are: "[CARD_4111…]" must not hide one.)
 const HEX_ID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b|(?<![0-9a-z])(?=[0-9a-f]*[a-f])[0-9a-f]{20,}(?![0-9a-z])/gi;
@@ -28,17 +32,37 @@ export function findCards(text: string): Match[] {
   const out: Match[] = [];
   // Found on the first candidate only: most messages have none.
   let ids: (readonly [number, number])[] | undefined;
-  for (const m of [...allMatches(CANDIDATE, text), ...allMatches(GROUPED, text)]) {
-    const raw = m[0];
+  const grouped = new Set(allMatches(GROUPED, text).filter((m) => CARD_WORDS.test(text.slice(Math.max(0, m.index - 60), m.index))));
+  for (const m of [...allMatches(CANDIDATE, text), ...grouped]) {
+    let raw = m[0];
     ids ??= allMatches(HEX_ID, text).map((h) => [h.index, h.index + h[0].length] as const);
     if (ids.some(([from, to]) => m.index >= from && m.index < to)) continue;
-    // Mixed separators ("4556-6019 3807") are not how cards are written.
-    if (/ /.test(raw) && /-/.test(raw)) continue;
-    const digits = digitsOf(raw);
-    if (!luhn(digits) || /^(\d)\1+$/.test(digits)) continue;
+    let digits = digitsOf(raw);
+    // The next number typed after it (its expiry, its code, a count) runs into the candidate: the longest
+    // group-aligned part that is a card is the card.
+    if (!luhn(digits)) {
+      const cut = cardPrefix(raw);
+      if (!cut) continue;
+      raw = cut;
+      digits = digitsOf(raw);
+    }
+    // Mixed separators ("4556-6019 3807") are not how cards are written (a grouped one repeats its own).
+    if ((!grouped.has(m) && / /.test(raw) && /-/.test(raw)) || /^(\d)\1+$/.test(digits)) continue;
     const base = cardNetwork(digits) ? 0.8 : 0.3;
     const score = applyContext(text, m.index, m.index + raw.length, base, CONTEXT);
     out.push(match('payment_card', text, m.index, m.index + raw.length, score));
   }
   return out;
+}
+
+/** The longest start of `raw`, cut where a separator is, that holds 12 digits or more and passes Luhn. */
+function cardPrefix(raw: string): string | null {
+  for (let j = raw.length - 1; j > 0; j--) {
+    if (/\d/.test(raw[j]!) || !/\d/.test(raw[j - 1]!)) continue;
+    const head = raw.slice(0, j);
+    const digits = digitsOf(head);
+    if (digits.length < 12) return null;
+    if (luhn(digits)) return head;
+  }
+  return null;
 }
