@@ -78,9 +78,13 @@ describe('parley.api', () => {
 describe('operations held for approval', () => {
   test('throw ParleyApprovalRequired with the proposal; once approved, the same call with { approval } runs it once', async () => {
     const ten = await t.tenant('Gated', ['gated.example']);
-    const gated = new Parley({ secretKey: ten.secretKey, baseUrl: t.url });
+    // A held operation is asked for with a key a person made (the tenant's first key is nobody's), here
+    // made before the operation was held, and approved by another person.
+    const owner = await signedInMember(t, ten.tenant.id, 'owner');
+    const ownerKey = await owner.client.call('POST', '/v1/admin/api-keys', { name: 'owner bot', capabilities: ['keys:read', 'keys:write'] });
+    const gated = new Parley({ secretKey: ownerKey.body.secret, baseUrl: t.url });
     const admin = await signedInMember(t, ten.tenant.id, 'admin');
-    await gated.api.patchSettings({ body: { approvals: { operations: ['keys.privileged'] } } });
+    await new Parley({ secretKey: ten.secretKey, baseUrl: t.url }).api.patchSettings({ body: { approvals: { operations: ['keys.privileged'] } } });
     const input = { name: 'deploy', capabilities: ['keys:read', 'keys:write'] as const };
     const held = await gated.apiKeys.create({ ...input, capabilities: [...input.capabilities] }).catch((e: unknown) => e);
     expect(held).toBeInstanceOf(ParleyApprovalRequired);
