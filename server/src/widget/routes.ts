@@ -15,6 +15,7 @@ import {
   WidgetProposeRequest,
 } from '@parley/protocol';
 import { Router, type Request } from 'express';
+import { ipKeyGenerator } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/log.js';
 import { normaliseOrigin, type RefusalLog } from '../audit/refusals.js';
@@ -308,8 +309,9 @@ export function widgetRoutes(deps: WidgetDeps): Router {
         const { visitorRef, subject } = s(req);
         const id = convId(req);
         // A place under the per-visitor, per-address and per-tenant caps (a 429 problem when over), before
-        // the stream opens; given back when the response closes, however it ends.
-        const release = deps.streams.reserve(tenantId, visitorRef, req.ip);
+        // the stream opens; given back when the response closes, however it ends. An address as the rate
+        // limits read it: an IPv6 one by its /56, an IPv4 one however it is written.
+        const release = deps.streams.reserve(tenantId, visitorRef, ipKeyGenerator(req.ip ?? ''));
         let leave = () => {};
         let undrain = () => {};
         let heartbeat: NodeJS.Timeout | undefined;

@@ -22,7 +22,7 @@ interface OpenStream {
   waitFor(n: number): Promise<SseEvent[]>;
 }
 
-async function openStream(v: Visitor, conversationId: string, lastEventId?: string): Promise<OpenStream> {
+async function openStream(v: Visitor, conversationId: string, lastEventId?: string, extra: Record<string, string> = {}): Promise<OpenStream> {
   const ac = new AbortController();
   const res = await fetch(`${v.base}/v1/widget/conversations/${conversationId}/events`, {
     headers: {
@@ -31,6 +31,7 @@ async function openStream(v: Visitor, conversationId: string, lastEventId?: stri
       authorization: `Bearer ${v.token}`,
       accept: 'text/event-stream',
       ...(lastEventId ? { 'last-event-id': lastEventId } : {}),
+      ...extra,
     },
     signal: ac.signal,
   });
@@ -320,6 +321,41 @@ describe('caps: streams per address', () => {
     }
     expect(open.map((s) => s.status)).toEqual([200, 200, 200, 429]);
     expect(JSON.parse(open[3]!.body).detail).toMatch(/address/);
+    for (const s of open) s.close();
+  });
+});
+
+// Sixth review: behind a proxy, addresses of one IPv6 network (one home line or host holds a /64 or more)
+// each counted as their own, and so did the forms one IPv4 address takes in IPv6.
+describe('caps: an address is read as the rate limits read it', () => {
+  let t: TestApp;
+  let a: CreatedTenant;
+  beforeAll(async () => {
+    t = await startTestApp({
+      PARLEY_TRUST_PROXY: 'true',
+      PARLEY_SSE_MAX_PER_VISITOR: '1',
+      PARLEY_SSE_MAX_PER_TENANT: '50',
+      PARLEY_SSE_MAX_PER_ADDRESS: '2',
+    });
+    a = await t.tenant('Tenant A', ['*.a.example']);
+  });
+  afterAll(() => t.close());
+
+  test.each([
+    ['one IPv6 network', ['2001:db8:1:1::1', '2001:db8:1:1::2', '2001:db8:1:2::3']],
+    ['one IPv4 address written three ways', ['203.0.113.7', '::ffff:203.0.113.7', '::ffff:cb00:7107']],
+  ])('%s holds one share', async (_what, addresses) => {
+    const statuses: number[] = [];
+    const open: OpenStream[] = [];
+    for (const address of addresses) {
+      const v = new Visitor(t.url, a.publishableKey, ORIGIN);
+      await v.start();
+      const id = (await v.call('POST', '/conversations', {})).body.conversation.id as string;
+      const s = await openStream(v, id, undefined, { 'x-forwarded-for': address });
+      statuses.push(s.status);
+      open.push(s);
+    }
+    expect(statuses).toEqual([200, 200, 429]);
     for (const s of open) s.close();
   });
 });
