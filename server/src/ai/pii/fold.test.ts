@@ -53,6 +53,17 @@ const CASES: [string, string, string][] = [
   ['payment_card', 'a number after it', 'card 4111111111111111 123'],
   ['payment_card', 'a count after it', 'visa 4111 1111 1111 1111 5 times'],
   ['phone', 'Japanese around it', '電話は＋１ ４１５ ５５５ ２６７１です'],
+  // Seventh review: what the folding broke, and leaks it showed.
+  ['payment_card', 'a Japanese word ending in ー before it', 'カードナンバー4111111111111111です'],
+  // A bare SSN-shaped number, no "SSN" near it: read as a phone, masked all the same.
+  ['phone', 'a Japanese word ending in ー before it', 'ナンバー536-90-4399'],
+  ['phone', 'a fullwidth colon before it', '電話：03-1234-5678'],
+  ['phone', 'a fullwidth colon after TEL', 'TEL：090-1234-5678'],
+  ['payment_card', 'its code before it', 'cvv 123 4111 1111 1111 1111'],
+  ['payment_card', 'its expiry before it', 'exp 12/26 4111 1111 1111 1111'],
+  ['payment_card', 'a row number before it', '1 4111 1111 1111 1111 12/26'],
+  ['payment_card', 'one double space', 'card: 4111  1111 1111 1111'],
+  ['payment_card', 'a German compound before it', 'Meine Kreditkartennummer lautet 4111.1111.1111.1111'],
   ['email', 'Japanese around it', 'メールはjane.doe@example.comです'],
 ];
 
@@ -77,6 +88,40 @@ describe('look-alike characters', () => {
   it('an address glued to Japanese text is only the address; one written in Japanese is found whole', () => {
     expect(detect('メールはjane.doe@example.comです', { classes: ['email'] }).map((m) => m.text)).toEqual(['jane.doe@example.com']);
     expect(detect('連絡先: 山田@例え.jp', { classes: ['email'] }).map((m) => m.text)).toEqual(['山田@例え.jp']);
+  });
+
+  it('an address glued to a Japanese or Korean sentence is masked alone', () => {
+    for (const [text, email] of [
+      ['メールアドレスを変更しました。new@example.com', 'new@example.com'],
+      ['メールアドレスはtaro@example.jp。よろしくお願いします。', 'taro@example.jp'],
+      ['確認お願いします・taro@example.jp', 'taro@example.jp'],
+      ['이메일은 minsu@example.kr。감사합니다', 'minsu@example.kr'],
+    ] as [string, string][])
+      expect(detect(text, { classes: ['email'] }).map((m) => m.text)).toEqual([email]);
+  });
+
+  it('counts, prices and dates in Japanese, Chinese and Korean sentences are no addresses or phones', () => {
+    for (const text of [
+      '1日から3日まで不在です',
+      '10個入りを2箱注文しました',
+      '价格从100元降到80元',
+      '3개 주문했는데 2개만 왔어요',
+      '営業時間は9時から18時まで',
+      '①注文 ②支払い ③配送',
+      '2024年3月5日10時30分に電話しました',
+    ])
+      expect(detect(text), text).toEqual([]);
+  });
+
+  it('a keycap or an accent after the last digit goes with the token', () => {
+    const keycaps = `call ${[...'4155552671'].map((d) => `${d}\ufe0f\u20e3`).join('')} now`;
+    expect(redact(keycaps, defaultPolicy, 'widget').redacted).toBe('call [PHONE_1] now');
+    expect(redact('card 4111 1111 1111 1111\u0301 ok', defaultPolicy, 'widget').redacted).toBe('card [CARD_1] ok');
+  });
+
+  it('the same value typed in fullwidth keeps its token', () => {
+    const text = `card 4111 1111 1111 1111 or ${fullwidth('4111 1111 1111 1111')}`;
+    expect(redact(text, defaultPolicy, 'widget').redacted).toBe('card [CARD_1] or [CARD_1]');
   });
 
   it('numbers in fours that are no card, however they are separated, stay as they are', () => {

@@ -23,6 +23,7 @@ const TOKEN_LABEL: Record<PiiClass, PlaceholderLabel> = {
 };
 
 const CLASS_ORDER = new Map(PII_CLASSES.map((c, i) => [c, i]));
+const EXTENDS = /^(?:\p{M}|\u200d)$/u; // marks include the variation selectors
 
 /**
  * Every candidate of the given classes scoring at least its class's `minScore`, in recogniser order,
@@ -34,7 +35,9 @@ function candidates(text: string, classes: readonly PiiClass[], policy: PiiPolic
   if (!from || !to) return found;
   return found.map((m) => {
     const start = from[m.start]!;
-    const end = to[m.end - 1]!;
+    // What extends its last character (an accent, a keycap, a variation selector) goes with it.
+    let end = to[m.end - 1]!;
+    while (end < text.length && EXTENDS.test(String.fromCodePoint(text.codePointAt(end)!))) end += text.codePointAt(end)! > 0xffff ? 2 : 1;
     const back: Match = { ...m, start, end, text: text.slice(start, end) };
     if (m.maskStart !== undefined) back.maskStart = from[m.maskStart]!;
     return back;
@@ -161,7 +164,9 @@ function normalise(cls: PiiClass, value: string): string {
     case 'payment_card':
     case 'government_id':
     case 'bank_account':
-      return value.replace(/[^\p{L}\p{N}]/gu, '').toUpperCase();
+      return fold(value)
+        .text.replace(/[^\p{L}\p{N}]/gu, '')
+        .toUpperCase();
     default:
       return value.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
   }
