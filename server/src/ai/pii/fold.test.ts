@@ -113,6 +113,19 @@ describe('look-alike characters', () => {
       expect(detect(text), text).toEqual([]);
   });
 
+  it('a spreadsheet row pasted as CSV: its phone and card are found', () => {
+    const found = detect('name,phone,card\nJane Doe,415-555-2671,4111111111111111');
+    expect(found.map((m) => [m.class, m.text])).toEqual(
+      expect.arrayContaining([
+        ['phone', '415-555-2671'],
+        ['payment_card', '4111111111111111'],
+      ]),
+    );
+    expect(detect('card 4111 1111 1111 1111,123', { classes: ['payment_card'] })).toHaveLength(1);
+    // Decimals and thousands stay numbers.
+    expect(detect('total 1234567890123,45 EUR and 1,234,567,890,123,456', { classes: ['payment_card'] })).toEqual([]);
+  });
+
   it('a keycap or an accent after the last digit goes with the token', () => {
     const keycaps = `call ${[...'4155552671'].map((d) => `${d}\ufe0f\u20e3`).join('')} now`;
     expect(redact(keycaps, defaultPolicy, 'widget').redacted).toBe('call [PHONE_1] now');

@@ -4,8 +4,9 @@ import { allMatches } from './regex.js';
 import { cardNetwork, digitsOf, luhn } from '../validators.js';
 import { match } from './types.js';
 
-// 12-19 digits, optionally grouped by spaces (one or two) or hyphens; not glued to other digits or decimals.
-const CANDIDATE = /(?<![\d\-.,])\d(?:(?:[ \-]| {2})?\d){11,18}(?![\d\-]|[.,]\d)/g;
+// 12-19 digits, optionally grouped by spaces (one or two) or hyphens; not glued to other digits or decimals
+// (a comma between fields, as in a CSV row, is no decimal one).
+const CANDIDATE = /(?<![\d\-.])\d(?:(?:[ \-]| {2})?\d){11,18}(?![\d\-]|\.\d|,\d{1,2}(?!\d))/g;
 // Groups of four kept apart the same way each time by dots, slashes, commas, tabs, wider spaces or lines:
 // only as groups of four, and only where the text speaks of a card, since these also separate lists of
 // numbers that are not one (postcodes, rooms, versions).

@@ -9,7 +9,7 @@ import { match } from './types.js';
 // extension ("x305", "ext. 214", "poste 12", "Durchwahl 3", "#7").
 const EXTENSION = String.raw`(?:,?[ ]?(?:x|ext\.?|extension|poste|durchwahl|dw\.?|toestel|interno|#)[ ]?\d{1,6})`;
 const CANDIDATE = new RegExp(
-  String.raw`(?<![\p{L}\p{N}+\-./:_#$€£¥]|\d,)(?:\+\d{1,3}[ .\-]?)?(?:\(\d{1,5}\)[ .\-]?)?\d{1,12}(?:[ .\-]\d{1,8}){0,5}${EXTENSION}?(?![\p{L}\p{N}]|[.\-/:,]\d)`,
+  String.raw`(?<![\p{L}\p{N}+\-./:_#$€£¥]|\d,)(?:\+\d{1,3}[ .\-]?)?(?:\(\d{1,5}\)[ .\-]?)?\d{1,12}(?:[ .\-]\d{1,8}){0,5}${EXTENSION}?(?![\p{L}\p{N}]|[.\-/:]\d|,\d{1,3}(?!\d))`,
   'giu',
 );
 const EXTENSION_AT_END = new RegExp(`${EXTENSION}$`, 'i');
