@@ -126,6 +126,21 @@ describe('look-alike characters', () => {
     expect(detect('total 1234567890123,45 EUR and 1,234,567,890,123,456', { classes: ['payment_card'] })).toEqual([]);
   });
 
+  it('a password named in another language is found', () => {
+    for (const [text, value] of [
+      ['Mein Passwort ist Sommer2024!', 'Sommer2024'],
+      ['Mon mot de passe est Soleil2024!', 'Soleil2024'],
+      ['Mi contraseña es Verano2024!', 'Verano2024'],
+      ['пароль: Qwerty123!', 'Qwerty123'],
+      ['パスワードはhunter2!です', 'hunter2'],
+    ] as [string, string][])
+      expect(
+        detect(text, { classes: ['credential'] }).map((m) => m.text),
+        text,
+      ).toEqual([expect.stringContaining(value)]);
+    expect(detect('my password is secure', { classes: ['credential'] })).toEqual([]);
+  });
+
   it('a keycap or an accent after the last digit goes with the token', () => {
     const keycaps = `call ${[...'4155552671'].map((d) => `${d}\ufe0f\u20e3`).join('')} now`;
     expect(redact(keycaps, defaultPolicy, 'widget').redacted).toBe('call [PHONE_1] now');

@@ -54,7 +54,7 @@ export const RECOGNIZERS: Record<PiiClass, Gated[]> = {
   date_of_birth: [when((f) => f.digits >= 4 && f.run >= 2, findBirthDates)],
   credential: [
     matching(
-      /BEGIN|A[SBCGIPNR][A-Z]{2}[A-Z2-7]{16}|AKIA|secret|eyJ|bearer|[sprk]k[-_]|whsec_|gh[pousr]_|github_pat_|xox|AIza|:\/\/|passw|pwd|passcode|passphrase|\bpin\b|api|token|mot de passe|contrase|senha/i,
+      /BEGIN|A[SBCGIPNR][A-Z]{2}[A-Z2-7]{16}|AKIA|secret|eyJ|bearer|[sprk]k[-_]|whsec_|gh[pousr]_|github_pat_|xox|AIza|:\/\/|passw|pwd|passcode|passphrase|\bpin\b|api|token|mot de passe|contrase|senha|kennwort|wachtwoord|has[lł]o|parola|l[oö]senord|пароль|パスワード|密[码碼]|비밀번호/i,
       findSecrets,
     ),
   ],

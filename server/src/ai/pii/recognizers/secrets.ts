@@ -29,14 +29,16 @@ const PATTERNS: Pattern[] = [
   { re: /\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/]+:([^\s@/]+)@/gi, score: 0.9, group: 1 },
 ];
 
+// The word for a password in the languages visitors write in, then a link ("is", "ist", "est", "は", ":")
+// or a space, then the value.
 const SECRET_WORD =
-  /\b(?:password|passwd|pwd|passcode|passphrase|pin(?: code| number)?|secret|api[_\- ]?key|access[_\- ]?token|auth[_\- ]?token|client[_\- ]?secret|token|mot de passe|passwort|contraseña|senha)\b(\s*(?:is|was|=|:|->)\s*|\s+)["'`]?([^\s"'`]{3,})/gi;
+  /(?<![\p{L}\p{N}_])(?:password|passwd|pwd|passcode|passphrase|pin(?: code| number)?|secret|api[_\- ]?key|access[_\- ]?token|auth[_\- ]?token|client[_\- ]?secret|token|mot de passe|passwort|kennwort|contraseña|senha|wachtwoord|hasło|parola|lösenord|пароль|パスワード|密码|密碼|비밀번호)(?![\p{L}\p{N}_])(\s*(?:was|ist|war|est|era|är|jest|is|es|é|è|是|は|=|:|：|->)(?![\p{L}])\s*|\s+)["'`]?([^\s"'`]{3,})/giu;
 
 /** A value right after a secret-naming word. After "is" or a bare space it must look like a secret, not a word. */
 function scoreValue(sep: string, value: string): number {
   const lettersOnly = /^[\p{L}]+$/u.test(value);
   if (/[:=]|->/.test(sep)) return 0.85;
-  if (/\b(?:is|was)\b/i.test(sep)) return lettersOnly ? 0 : 0.75;
+  if (/\p{L}/u.test(sep)) return lettersOnly ? 0 : 0.75;
   return !lettersOnly && /\d/.test(value) && /[\p{L}\W]/u.test(value) ? 0.6 : 0;
 }
 
