@@ -141,6 +141,19 @@ describe('look-alike characters', () => {
     expect(detect('my password is secure', { classes: ['credential'] })).toEqual([]);
   });
 
+  it('an id named in German, Spanish or Portuguese is found', () => {
+    for (const [text, value] of [
+      ['mi DNI es 12345678Z', '12345678Z'],
+      ['Personalausweisnummer T22000129', 'T22000129'],
+      ['Meine Reisepassnummer lautet C01X00T47', 'C01X00T47'],
+      ['meu CPF é 123.456.789-09', '123.456.789-09'],
+    ] as [string, string][])
+      expect(
+        detect(text, { classes: ['government_id'] }).map((m) => m.text),
+        text,
+      ).toEqual([value]);
+  });
+
   it('a keycap or an accent after the last digit goes with the token', () => {
     const keycaps = `call ${[...'4155552671'].map((d) => `${d}\ufe0f\u20e3`).join('')} now`;
     expect(redact(keycaps, defaultPolicy, 'widget').redacted).toBe('call [PHONE_1] now');
