@@ -154,6 +154,16 @@ describe('look-alike characters', () => {
       ).toEqual([value]);
   });
 
+  it('an IBAN wrapped, hyphenated or double-spaced, and an address with decomposed accents, are found whole', () => {
+    for (const text of ['IBAN: DE89 3704 0044\n0532 0130 00', 'IBAN DE89-3704-0044-0532-0130-00', 'IBAN DE89  3704  0044  0532  0130  00'])
+      expect(
+        detect(text, { classes: ['bank_account'] }).map((m) => m.text.replace(/\W/g, '')),
+        text,
+      ).toEqual(['DE89370400440532013000']);
+    const nfd = 'schreiben Sie an ju\u0308rgen.mu\u0308ller@example.de';
+    expect(detect(nfd, { classes: ['email'] }).map((m) => m.text)).toEqual(['ju\u0308rgen.mu\u0308ller@example.de']);
+  });
+
   it('a keycap or an accent after the last digit goes with the token', () => {
     const keycaps = `call ${[...'4155552671'].map((d) => `${d}\ufe0f\u20e3`).join('')} now`;
     expect(redact(keycaps, defaultPolicy, 'widget').redacted).toBe('call [PHONE_1] now');

@@ -7,8 +7,9 @@ import { match } from './types.js';
 const START = /(?<![\p{L}\p{N}])([A-Za-z]{2})(\d{2})/gu;
 
 /**
- * IBANs are written with or without single spaces between groups, so a regex cannot know where one ends;
- * the country's registered length does. Collect exactly that many characters, then check mod-97.
+ * IBANs are written with or without spaces between groups (or hyphens, or a line break where a PDF wrapped
+ * it), so a regex cannot know where one ends; the country's registered length does. Collect exactly that
+ * many characters, then check mod-97.
  */
 export function findIbans(text: string): Match[] {
   const out: Match[] = [];
@@ -20,9 +21,13 @@ export function findIbans(text: string): Match[] {
     while (i < text.length && collected.length < len) {
       const ch = text[i]!;
       if (/[A-Za-z0-9]/.test(ch)) collected += ch;
-      else if (ch === ' ' && /[A-Za-z0-9]/.test(text[i + 1] ?? '') && collected.length % 4 === 0) {
-        // Spaces only at group boundaries, which keeps a following word from being swallowed.
-      } else break;
+      else {
+        // Separators only at group boundaries, which keeps a following word from being swallowed.
+        const gap = collected.length % 4 === 0 ? /^[ \t]{0,2}(?:-|\r?\n)?[ \t]{0,2}/.exec(text.slice(i, i + 8))![0] : '';
+        if (!gap || !/[A-Za-z0-9]/.test(text[i + gap.length] ?? '')) break;
+        i += gap.length;
+        continue;
+      }
       i++;
     }
     if (collected.length !== len || /[\p{L}\p{N}]/u.test(text[i] ?? '')) continue;
