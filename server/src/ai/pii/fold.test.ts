@@ -164,6 +164,11 @@ describe('look-alike characters', () => {
     expect(detect(nfd, { classes: ['email'] }).map((m) => m.text)).toEqual(['ju\u0308rgen.mu\u0308ller@example.de']);
   });
 
+  it('a phone right after a word and a colon is found; a time or a reference is not a phone', () => {
+    expect(detect('TEL:03-1234-5678 or phone:415-555-2671', { classes: ['phone'] }).map((m) => m.text)).toEqual(['03-1234-5678', '415-555-2671']);
+    expect(detect('at 10:30 4155 or ref:4155552671', { classes: ['phone'] })).toEqual([]);
+  });
+
   it('a keycap or an accent after the last digit goes with the token', () => {
     const keycaps = `call ${[...'4155552671'].map((d) => `${d}\ufe0f\u20e3`).join('')} now`;
     expect(redact(keycaps, defaultPolicy, 'widget').redacted).toBe('call [PHONE_1] now');

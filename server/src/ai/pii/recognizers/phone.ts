@@ -6,10 +6,11 @@ import { dateValid, digitCount, digitsOf, phoneDigitsPlausible } from '../valida
 import { match } from './types.js';
 
 // Optional +CC or 00 prefix, optional (area), digit groups joined by one space, dot or hyphen, optional
-// extension ("x305", "ext. 214", "poste 12", "Durchwahl 3", "#7").
+// extension ("x305", "ext. 214", "poste 12", "Durchwahl 3", "#7"). A colon may come right before it after
+// a word ("TEL:03-…"), never after a digit ("10:30").
 const EXTENSION = String.raw`(?:,?[ ]?(?:x|ext\.?|extension|poste|durchwahl|dw\.?|toestel|interno|#)[ ]?\d{1,6})`;
 const CANDIDATE = new RegExp(
-  String.raw`(?<![\p{L}\p{N}+\-./:_#$€£¥]|\d,)(?:\+\d{1,3}[ .\-]?)?(?:\(\d{1,5}\)[ .\-]?)?\d{1,12}(?:[ .\-]\d{1,8}){0,5}${EXTENSION}?(?![\p{L}\p{N}]|[.\-/:]\d|,\d{1,3}(?!\d))`,
+  String.raw`(?<![\p{L}\p{N}+\-./_#$€£¥]|\d,|(?:^|[^\p{L}]):)(?:\+\d{1,3}[ .\-]?)?(?:\(\d{1,5}\)[ .\-]?)?\d{1,12}(?:[ .\-]\d{1,8}){0,5}${EXTENSION}?(?![\p{L}\p{N}]|[.\-/:]\d|,\d{1,3}(?!\d))`,
   'giu',
 );
 const EXTENSION_AT_END = new RegExp(`${EXTENSION}$`, 'i');
