@@ -82,7 +82,7 @@ function folded(ch: string, cp: number): string | null {
 const isDigit = (c: string) => c >= '0' && c <= '9';
 const isWord = (c: string) => /^[A-Za-z0-9]$/.test(c);
 /** At least seven digits, perhaps grouped: a number long enough to be a phone, a card, an id. */
-const LONG_BEFORE = /(?:\d[ \-()]?){6}\d$/;
+const LONG = 7;
 const LONG_AFTER = /^[+(]?(?:\d[ \-()]?){6}\d/;
 
 /** The folded text of the few characters after `i`, to look ahead of a contextual character. */
@@ -105,6 +105,10 @@ export function fold(text: string): Folded {
   const to: number[] = [];
   let changed = false;
   let last = '';
+  // The digits of the number the folded text ends in (grouped by single spaces, hyphens or brackets),
+  // counted as it grows: reading back through the text at each character would be quadratic.
+  let digits = 0;
+  let gap = false;
   for (let i = 0; i < text.length; ) {
     const cp = text.codePointAt(i)!;
     const ch = String.fromCodePoint(cp);
@@ -119,7 +123,7 @@ export function fold(text: string): Folded {
         f = isWord(last) && isWord(ahead(text, i + ch.length, 1)) ? '.' : ' ';
       } else if (CJK.test(ch)) {
         const next = ahead(text, i + ch.length);
-        if (/[A-Za-z]/.test(last) || /^[A-Za-z]/.test(next) || LONG_BEFORE.test(out.slice(-16)) || LONG_AFTER.test(next)) f = ' ';
+        if (/[A-Za-z]/.test(last) || (digits >= LONG && !gap) || /^[A-Za-z]/.test(next) || LONG_AFTER.test(next)) f = ' ';
       }
     }
     const keep = f ?? ch;
@@ -129,6 +133,16 @@ export function fold(text: string): Folded {
       to.push(i + ch.length);
     }
     out += keep;
+    for (const c of keep) {
+      if (isDigit(c)) {
+        digits++;
+        gap = false;
+      } else if (digits && !gap && (c === ' ' || c === '-' || c === '(' || c === ')')) gap = true;
+      else {
+        digits = 0;
+        gap = false;
+      }
+    }
     if (keep) last = keep[keep.length - 1]!;
     i += ch.length;
   }
