@@ -169,6 +169,11 @@ describe('look-alike characters', () => {
     expect(detect('at 10:30 4155 or ref:4155552671', { classes: ['phone'] })).toEqual([]);
   });
 
+  it('an SSN grouped by dots is found where it is named, and dotted numbers elsewhere are not', () => {
+    expect(detect('SSN: 536.90.4399', { classes: ['government_id'] }).map((m) => m.text)).toEqual(['536.90.4399']);
+    expect(detect('version 536.90.4399 shipped', { classes: ['government_id'] })).toEqual([]);
+  });
+
   it('a keycap or an accent after the last digit goes with the token', () => {
     const keycaps = `call ${[...'4155552671'].map((d) => `${d}\ufe0f\u20e3`).join('')} now`;
     expect(redact(keycaps, defaultPolicy, 'widget').redacted).toBe('call [PHONE_1] now');

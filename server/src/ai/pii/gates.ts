@@ -41,8 +41,9 @@ export const RECOGNIZERS: Record<PiiClass, Gated[]> = {
   address: [
     { gate: (text, f) => f.digits > 0 || /\b(?:USNS|USNV|USS|USCGC)\b/.test(text) || NAMED_STREET_WORDS.test(text), recognize: findAddresses },
   ],
-  // An SSN has nine digits, grouped by one space or hyphen at most, four in a row; a named id at least one, a NINO six.
-  government_id: [when((f) => f.chain >= 9 && f.run >= 4, findSsns), digits(1, findGovernmentIds)],
+  // An SSN has nine digits, grouped by one space, hyphen or (named) dot at most, four in a row; a named id at least
+  // one digit, a NINO six.
+  government_id: [when((f) => (f.chain >= 9 || f.digitDotDigit) && f.run >= 4, findSsns), digits(1, findGovernmentIds)],
   // Twelve digits or more, grouped by one space or hyphen at most, or in fours kept apart by dots, slashes,
   // wider spaces or lines.
   payment_card: [when((f) => f.chain >= 12 || (f.digits >= 12 && f.run >= 4), findCards)],

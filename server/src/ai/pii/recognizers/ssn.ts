@@ -4,8 +4,8 @@ import { allMatches } from './regex.js';
 import { ssnValid } from '../validators.js';
 import { match } from './types.js';
 
-// Same separator both times: "123-45 6789" is not how an SSN is written.
-const SSN = /(?<![\d\-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\d\-]|[.,]\d)/g;
+// Same separator both times: "123-45 6789" is not how an SSN is written. Dots only where it is named an SSN.
+const SSN = /(?<![\d\-.])(\d{3})([-. ]?)(\d{2})\2(\d{4})(?![\d\-]|[.,]\d)/g;
 
 const CONTEXT: ContextRule[] = [
   { words: /\b(?:ssn|ss#|social security|social sec|taxpayer|itin|tin)\b/, delta: 0.4, before: 60 },
@@ -21,7 +21,7 @@ export function findSsns(text: string): Match[] {
   const out: Match[] = [];
   for (const m of allMatches(SSN, text)) {
     const labelled = LABEL.test(text.slice(Math.max(0, m.index - 30), m.index));
-    if (!ssnValid(m[1]!, m[3]!, m[4]!) && !(labelled && m[2])) continue;
+    if ((!ssnValid(m[1]!, m[3]!, m[4]!) && !(labelled && m[2])) || (m[2] === '.' && !labelled)) continue;
     const base = m[2] === '-' ? 0.55 : m[2] === ' ' ? 0.4 : 0.3;
     const end = m.index + m[0].length;
     out.push(match('government_id', text, m.index, end, applyContext(text, m.index, end, base, CONTEXT)));
