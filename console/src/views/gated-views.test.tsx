@@ -302,6 +302,7 @@ describe('an SSO connection that makes admins', () => {
     await submit(form);
     await vi.waitFor(() => expect(form.textContent).toContain('Waiting for another admin’s approval'));
     expect(button(form, 'Save connection').disabled).toBe(true);
+    expect([...form.querySelectorAll('fieldset')].every((f) => f.disabled)).toBe(true);
     status = 'approved';
     await approvedAfterPolls(form);
     await act(() => button(form, 'Finish').click());

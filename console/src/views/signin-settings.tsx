@@ -7,7 +7,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, unwrap, type Api } from '../api.js';
 import type { ViewProps } from '../app.js';
 import { ProblemView, useAction, useLoad } from '../components.js';
-import { GatedStatus, useGated } from '../gated.js';
+import { type Gated, GatedStatus, useGated } from '../gated.js';
 
 type GroupRole = Oidc['groupRoles'][number];
 /** What both protocols share. */
@@ -48,6 +48,9 @@ type Loaded<T> = { connection: T | null; forbidden?: boolean };
  * see it: a request bound to fail (a 404, a 403) prints an error in the browser's console, however well the
  * page takes it. `stored` and `removed` follow a save and a removal.
  */
+/** A save waiting on the approval rail, or approved and not yet finished: the form stays as it was sent. */
+const held = (g: Gated) => g.gate.step === 'waiting' || g.gate.step === 'approved';
+
 function useConnection<T>(api: Api, path: string, { present: initially, canSee }: ConnectionProps) {
   const [present, setPresent] = useState(initially);
   const loaded = useLoad<Loaded<T>>(
@@ -91,7 +94,7 @@ function PolicyForm({ api, canEdit, loaded }: { api: Api; canEdit: boolean; load
     setPolicy(unwrap<SignInPolicy>(out, 'policy'));
     setSaved(true);
   });
-  const editable = canEdit && saving.gate.step !== 'waiting' && saving.gate.step !== 'approved';
+  const editable = canEdit && !held(saving);
   useEffect(() => setPolicy(loaded.data?.policy ?? null), [loaded.data]);
   const set = (patch: Partial<SignInPolicy>) => {
     setSaved(false);
@@ -350,7 +353,7 @@ function OidcForm({ api, canEdit, tenantId, ...known }: { api: Api; canEdit: boo
           <Registered
             items={[['Redirect URI to register at the identity provider', c?.redirectUri ?? expectedUrls(location.origin, tenantId).redirectUri]]}
           />
-          <fieldset disabled={!canEdit}>
+          <fieldset disabled={!canEdit || held(saving)}>
             <legend>Identity provider</legend>
             <label for="oidc-issuer">Issuer URL</label>
             <input
@@ -382,13 +385,7 @@ function OidcForm({ api, canEdit, tenantId, ...known }: { api: Api; canEdit: boo
             />
             <CommonFields id="oidc" draft={common} set={(p) => (setSaved(false), setCommon((d) => ({ ...d, ...p })))} />
           </fieldset>
-          <ConnectionActions
-            canEdit={canEdit}
-            busy={action.busy || saving.busy || saving.gate.step === 'waiting' || saving.gate.step === 'approved'}
-            exists={!!c}
-            onRemove={remove}
-            saved={saved}
-          />
+          <ConnectionActions canEdit={canEdit} busy={action.busy || saving.busy || held(saving)} exists={!!c} onRemove={remove} saved={saved} />
           <GatedStatus gated={saving} />
         </form>
       ) : null}
@@ -450,7 +447,7 @@ function SamlForm({ api, canEdit, tenantId, ...known }: { api: Api; canEdit: boo
               ])(c ?? expectedUrls(location.origin, tenantId)) as [string, string][]
             }
           />
-          <fieldset disabled={!canEdit}>
+          <fieldset disabled={!canEdit || held(saving)}>
             <legend>Identity provider</legend>
             <label for="saml-entry-point">Single sign-on URL (HTTP-Redirect binding)</label>
             <input
@@ -467,13 +464,7 @@ function SamlForm({ api, canEdit, tenantId, ...known }: { api: Api; canEdit: boo
             <textarea id="saml-certs" class="mono certs" value={certs} onInput={(e) => (setSaved(false), setCerts(e.currentTarget.value))} required />
             <CommonFields id="saml" draft={common} set={(p) => (setSaved(false), setCommon((d) => ({ ...d, ...p })))} />
           </fieldset>
-          <ConnectionActions
-            canEdit={canEdit}
-            busy={action.busy || saving.busy || saving.gate.step === 'waiting' || saving.gate.step === 'approved'}
-            exists={!!c}
-            onRemove={remove}
-            saved={saved}
-          />
+          <ConnectionActions canEdit={canEdit} busy={action.busy || saving.busy || held(saving)} exists={!!c} onRemove={remove} saved={saved} />
           <GatedStatus gated={saving} />
         </form>
       ) : null}
