@@ -59,6 +59,12 @@ describe('config', () => {
     });
   });
 
+  test("one address's share of a tenant's live streams: a fifth of them, at least a visitor's, unless set", () => {
+    expect(loadConfig(prod()).sseStreamsPerAddress).toBe(100);
+    expect(loadConfig(prod({ PARLEY_SSE_MAX_PER_TENANT: '12', PARLEY_SSE_MAX_PER_VISITOR: '5' })).sseStreamsPerAddress).toBe(5);
+    expect(loadConfig(prod({ PARLEY_SSE_MAX_PER_ADDRESS: '7' })).sseStreamsPerAddress).toBe(7);
+  });
+
   test('development generates throwaway keys once, in a private file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'parley-cfg-'));
     const a = loadConfig({ PARLEY_DATA_DIR: dir });

@@ -39,8 +39,8 @@ export function findCards(text: string): Match[] {
     ids ??= allMatches(HEX_ID, text).map((h) => [h.index, h.index + h[0].length] as const);
     if (ids.some(([from, to]) => m.index >= from && m.index < to)) continue;
     let digits = digitsOf(raw);
-    // A number typed before or after it (its code, its expiry, a count) runs into the candidate: the
-    // longest group-aligned part that is a card is the card.
+    // A number typed before or after it (its code, its expiry, a count) runs into the candidate: the card
+    // is the part of it cardPart finds.
     let at = m.index;
     if (!luhn(digits) || !cardNetwork(digits)) {
       const part = cardPart(raw);
