@@ -4,7 +4,7 @@ import type { Facts } from './facts.js';
 import { findAddresses, NAMED_STREET_WORDS } from './recognizers/address.js';
 import { findCards } from './recognizers/card.js';
 import { findBirthDates } from './recognizers/dob.js';
-import { findEmails } from './recognizers/email.js';
+import { findEmails, findSpeltEmails, SPELT_EMAIL_GATE } from './recognizers/email.js';
 import { findGovernmentIds } from './recognizers/govid.js';
 import { findHealth, HEALTH_GATE } from './recognizers/health.js';
 import { findIbans } from './recognizers/iban.js';
@@ -34,7 +34,7 @@ const digits = (n: number, recognize: Recognizer): Gated => when((f) => f.digits
 
 export const RECOGNIZERS: Record<PiiClass, Gated[]> = {
   person: [always(findNames)],
-  email: [when((f) => f.at, findEmails)],
+  email: [when((f) => f.at, findEmails), matching(SPELT_EMAIL_GATE, findSpeltEmails)],
   // Six digits grouped ("33 93 31") at the least, else seven to fifteen.
   phone: [digits(6, findPhones)],
   // A house number, a ship, or a street named without its number.

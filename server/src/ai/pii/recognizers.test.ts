@@ -570,3 +570,67 @@ describe('issue 13: names, addresses and phones', () => {
     ]);
   });
 });
+
+// Review 7 left these misses: a national phone named in another language or written without spaces in
+// Chinese, Japanese, Korean or Arabic text, an email written out to dodge scrapers, and a birth date in
+// another language's form.
+describe('in other languages and spelt-out forms', () => {
+  it('a national phone named as one in another language, or written in CJK or Arabic text', () => {
+    for (const [text, phone] of [
+      ['我的手机号是13812345678', '13812345678'],
+      ['電話番号は09012345678です', '09012345678'],
+      ['휴대폰 01012345678 으로 연락주세요', '01012345678'],
+      ['رقم جوالي 0501234567', '0501234567'],
+      ['Meine Handynummer ist 01701234567', '01701234567'],
+      ['mi teléfono es 612345678', '612345678'],
+      ['mon portable : 0612345678', '0612345678'],
+      ['Мой телефон 89161234567', '89161234567'],
+      ['il mio cellulare è 3123456789', '3123456789'],
+    ] as [string, string][])
+      expect(found(text, 'phone'), text).toEqual([phone]);
+  });
+
+  it('an order or invoice number named in another language is no phone', () => {
+    for (const text of [
+      '订单号13812345678',
+      '注文番号は09012345678です',
+      'Bestellnummer 01701234567',
+      'numéro de commande 0612345678',
+      'número de pedido 612345678',
+    ])
+      expect(found(text, 'phone'), text).toEqual([]);
+  });
+
+  it('an email written out with (at) and (dot) or spelt in words', () => {
+    expect(found('write to jane(at)example.com', 'email')).toEqual(['jane(at)example.com']);
+    expect(found('jane [at] example [dot] com please', 'email')).toEqual(['jane [at] example [dot] com']);
+    expect(found('it is john dot smith at gmail dot com', 'email')).toEqual(['john dot smith at gmail dot com']);
+    expect(found('mail me: j.doe {at} mail {dot} co {dot} uk', 'email')).toEqual(['j.doe {at} mail {dot} co {dot} uk']);
+  });
+
+  it('words and sites are no spelt-out email', () => {
+    for (const text of ['look at example.com for docs', 'meet me at noon dot', 'we are at home dot com is down', 'see parley(dot)dev'])
+      expect(found(text, 'email'), text).toEqual([]);
+  });
+
+  it('a birth date in Japanese, Chinese, Korean, German, French, Spanish, Italian or Portuguese', () => {
+    for (const [text, date] of [
+      ['生年月日：1990年5月12日', '1990年5月12日'],
+      ['1990年5月12日生まれです', '1990年5月12日'],
+      ['我的出生日期是1988年11月3日', '1988年11月3日'],
+      ['생년월일 1992년 3월 7일', '1992년 3월 7일'],
+      ['Geburtsdatum: 12. Mai 1990', '12. Mai 1990'],
+      ['date de naissance : 3 février 1985', '3 février 1985'],
+      ['fecha de nacimiento: 12 de mayo de 1990', '12 de mayo de 1990'],
+      ['data di nascita 7 luglio 1979', '7 luglio 1979'],
+      ['data de nascimento: 1 de março de 1983', '1 de março de 1983'],
+      ['Дата рождения: 12.05.1990', '12.05.1990'],
+    ] as [string, string][])
+      expect(found(text, 'date_of_birth'), text).toEqual([date]);
+  });
+
+  it('a date in another language without birth near it is no birth date', () => {
+    for (const text of ['2024年3月5日に注文しました', 'Lieferung am 12. Mai 2024', 'commande du 3 février 2023'])
+      expect(found(text, 'date_of_birth'), text).toEqual([]);
+  });
+});

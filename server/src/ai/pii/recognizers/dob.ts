@@ -18,7 +18,35 @@ const TEXTUAL = new RegExp(
   'gi',
 );
 
-const BIRTH = /\b(?:born|birth|dob|d\.o\.b|birthday|bday|birthdate|date of birth|geboren|nacido|nascido)\b/;
+// Written in Chinese, Japanese or Korean: 1990年5月12日, 1992년 3월 7일.
+const CJK = /(?<!\d)(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]/g;
+// Written with a month's name in German, French, Spanish, Italian, Portuguese or Dutch: "12. Mai 1990",
+// "3 février 1985", "12 de mayo de 1990".
+const MONTH_NAMES = new Map<string, number>();
+for (const [i, names] of [
+  'januar janvier enero gennaio janeiro januari',
+  'februar février fevrier febrero febbraio fevereiro februari',
+  'märz maerz mars marzo março marco maart',
+  'april avril abril aprile',
+  'mai mayo maggio maio mei',
+  'juni juin junio giugno junho',
+  'juli juillet julio luglio julho',
+  'august août aout agosto augustus',
+  'september septembre septiembre settembre setembro',
+  'oktober octobre octubre ottobre outubro',
+  'november novembre noviembre novembro',
+  'dezember décembre decembre diciembre dicembre dezembro december',
+].entries())
+  for (const name of names.split(' ')) MONTH_NAMES.set(name, i + 1);
+const NAMED = new RegExp(
+  String.raw`(?<![\p{L}\p{N}])(\d{1,2})(?:\.|er|º|°)?\s+(?:de\s+)?(${[...MONTH_NAMES.keys()].sort((a, b) => b.length - a.length).join('|')})\.?\s+(?:de\s+)?(\d{4})(?!\d)`,
+  'giu',
+);
+
+// Birth named in English and the languages above; before the date, or right after it ("1990年5月12日生まれ").
+// Scripts without spaces between words are matched anywhere in the window.
+const BIRTH =
+  /\b(?:born|birth|dob|d\.o\.b|birthday|bday|birthdate|date of birth|geboren|nacido|nacida|nascido|nascida|nato|nata|née?)\b|\b(?:geburt|naissance|nacimiento|nascimento|nascita|geboorte|urodz|do[gğ]um)|рожд|родил|生年月日|生まれ|出生|生日|誕生|생년월일|생일|출생|ميلاد|مواليد/;
 
 function plausibleYear(y: number): boolean {
   return y >= 1900 && y <= new Date().getUTCFullYear();
@@ -50,6 +78,12 @@ export function findBirthDates(text: string, facts = factsOf(text)): Match[] {
     for (const m of allMatches(ISO, text)) {
       if (plausibleYear(+m[1]!) && dateValid(+m[1]!, +m[2]!, +m[3]!)) out.push(birthDate(text, m.index, m.index + m[0].length));
     }
+  for (const m of allMatches(CJK, text))
+    if (plausibleYear(+m[1]!) && dateValid(+m[1]!, +m[2]!, +m[3]!)) out.push(birthDate(text, m.index, m.index + m[0].length));
+  for (const m of allMatches(NAMED, text)) {
+    const y = +m[3]!;
+    if (plausibleYear(y) && dateValid(y, MONTH_NAMES.get(m[2]!.toLowerCase())!, +m[1]!)) out.push(birthDate(text, m.index, m.index + m[0].length));
+  }
   for (const m of allMatches(TEXTUAL, text)) {
     const day = +(m[1] ?? m[5])!;
     const month = MONTH_INDEX.indexOf((m[2] ?? m[4])!.slice(0, 3).toLowerCase()) + 1;
@@ -60,6 +94,6 @@ export function findBirthDates(text: string, facts = factsOf(text)): Match[] {
 }
 
 function birthDate(text: string, start: number, end: number): Match {
-  const score = hasContext(text, start, end, BIRTH, 60, 0) ? 0.85 : 0.2;
+  const score = hasContext(text, start, end, BIRTH, 60, 8) ? 0.85 : 0.2;
   return match('date_of_birth', text, start, end, score);
 }

@@ -24,15 +24,17 @@ const NANP = /^(?:(?:\+?1|001)[ .\-]?)?(?:\(\d{3}\)[ .\-]?|\d{3}[ .\-])\d{3}[ .\
 
 const CONTEXT: ContextRule[] = [
   {
+    // The words in other languages end open ("handynummer", "telefonnummer", "جوالي" my mobile); scripts
+    // without spaces between words are matched anywhere in the window.
     words:
-      /\b(?:phone|call|calling|tel|telephone|mobile|cell|mob|fax|sms|text me|whatsapp|reach|ring|dial|contact|number|answering|hotline|landline)\b|\u0000[\s\-,]*(?:office|fax|mobile|home|work|cell)\b/,
+      /\b(?:phone|call|calling|tel|telephone|mobile|cell|mob|fax|sms|text me|whatsapp|reach|ring|dial|contact|number|answering|hotline|landline)\b|\u0000[\s\-,]*(?:office|fax|mobile|home|work|cell)\b|\b(?:telef|t[eé]l[eé]phone|telefoon|handy|rufnummer|mobil|m[oó]vil|celular|cellulare|telem[oó]vel|portable|num[eé]ro|n[uú]mero|nummer)|телефон|мобильн|電話|携帯|手机|电话|手機|연락처|전화|휴대폰|핸드폰|هاتف|جوال|موبايل|اتصل/,
     delta: 0.3,
     before: 40,
     after: 12,
   },
   {
     words:
-      /\b(?:order|invoice|ref|reference|tracking|account|acct|id|version|build|price|total|qty|zip|postcode|postal|isbn|serial|sku|ssn|social security|card|iban)\b[^\u0000]{0,20}\u0000|[$€£¥]\s*\u0000/,
+      /(?:\b(?:order|invoice|ref|reference|tracking|account|acct|id|version|build|price|total|qty|zip|postcode|postal|isbn|serial|sku|ssn|social security|card|iban)\b|bestell|rechnung|kunden|commande|facture|pedido|factura|ordine|fattura|encomenda|bestelling|factuur|заказ|订单|訂單|注文|伝票|주문|طلب|فاتورة)[^\u0000]{0,20}\u0000|[$€£¥]\s*\u0000/,
     delta: -0.4,
     before: 30,
     after: 0,
