@@ -174,7 +174,10 @@ describe('tampering as the database owner is found at its index', () => {
    * subtree and the head (size, frontier, and whatever checkpoint bookkeeping the head keeps) from the
    * rows that remain, so that nothing unsigned contradicts the forgery.
    */
-  async function recomputeEverything(tenantId: string, opts: { rewrite?: number; keepCheckpointsBelow?: number; keepEntriesBelow?: number }) {
+  async function recomputeEverything(
+    tenantId: string,
+    opts: { rewrite?: number; keepCheckpointsBelow?: number; keepEntriesBelow?: number; unsign?: boolean; signedFrom?: number },
+  ) {
     await t.runtime.db.withOwner(async (tx) => {
       for (const table of ['audit_entries', 'audit_nodes', 'audit_checkpoints', 'audit_heads'])
         await tx.query(`ALTER TABLE ${table} DISABLE TRIGGER USER`);
@@ -186,7 +189,11 @@ describe('tampering as the database owner is found at its index', () => {
           tenantId,
           opts.rewrite,
         ]);
+        // A rewritten entry's signature no longer matches: the owner removes it, as if it predated signatures.
+        if (opts.unsign) await tx.query('UPDATE audit_entries SET sig = NULL WHERE tenant_id = $1 AND seq = $2', [tenantId, opts.rewrite]);
       }
+      // The head's record of where entry signatures began, which only the database holds.
+      if (opts.signedFrom !== undefined) await tx.query('UPDATE audit_heads SET signed_from = $2 WHERE tenant_id = $1', [tenantId, opts.signedFrom]);
       const rows = (await tx.query<EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM audit_entries WHERE tenant_id = $1 ORDER BY seq`, [tenantId])).rows;
       await tx.query('DELETE FROM audit_nodes WHERE tenant_id = $1', [tenantId]);
       let frontier: Buffer[] = [];
@@ -224,10 +231,13 @@ describe('tampering as the database owner is found at its index', () => {
   }
 
   async function victimLog(n = 20) {
+    return (await victimTenant(n)).tenant.id;
+  }
+  async function victimTenant(n = 20) {
     const victim = await t.tenant(`Victim ${randomUUID().slice(0, 6)}`);
     await appendMany(victim.tenant.id, n);
     expect((await verify(victim.tenant.id)).ok).toBe(true);
-    return victim.tenant.id;
+    return victim;
   }
 
   test('an entry rewritten with leaves, nodes and head recomputed is named at its own index, not at the checkpoint before it', async () => {
@@ -306,6 +316,63 @@ describe('tampering as the database owner is found at its index', () => {
     const r = await verify(id);
     expect(r.ok).toBe(false);
     expect(r.problems.join('\n')).toMatch(/checkpoint/);
+  });
+
+  // Found by an eighth outside review: where entry signatures begin was read from the head, which the owner
+  // writes, and the server signed whatever head it found, so a rewrite with its signature removed verified.
+  test('an entry rewritten after the last checkpoint, its signature removed and the head saying signatures begin later: found at its index', async () => {
+    const id = await victimLog();
+    // Checkpoints every 7 entries: 21 is the last of 24.
+    await recomputeEverything(id, { rewrite: 22, unsign: true, signedFrom: 1000, keepCheckpointsBelow: Number.MAX_SAFE_INTEGER });
+    expect(await verify(id)).toMatchObject({ ok: false, firstBadIndex: 22 });
+  });
+
+  test('the newer checkpoints deleted as well, an entry they covered rewritten and unsigned: found at its index', async () => {
+    const id = await victimLog();
+    // The checkpoint at 21 and the entries from 20 go, so fewer entries than a checkpoint interval follow the one at 14.
+    await recomputeEverything(id, { rewrite: 16, unsign: true, signedFrom: 1000, keepCheckpointsBelow: 15, keepEntriesBelow: 20 });
+    expect(await verify(id)).toMatchObject({ ok: false, firstBadIndex: 16 });
+  });
+
+  test('the server signs no checkpoint over a head that its entries and its last checkpoint do not make', async () => {
+    const victim = await victimTenant();
+    const id = victim.tenant.id;
+    await recomputeEverything(id, { rewrite: 16, unsign: true, keepCheckpointsBelow: Number.MAX_SAFE_INTEGER });
+    const before = await verify(id);
+    expect(before).toMatchObject({ ok: false, firstBadIndex: 16 });
+    // An export or the checkpoint endpoint asks for a fresh checkpoint over the forged head: refused.
+    await expect(t.runtime.db.withTenant(id, { requestId: null }, (tx) => t.runtime.audit.latestCheckpoint(tx, id))).rejects.toThrow(
+      /integrity check/,
+    );
+    await expect(t.runtime.db.withTenant(id, { requestId: null }, (tx) => t.runtime.audit.checkpointIfBehind(tx, id))).rejects.toThrow(
+      /integrity check/,
+    );
+    // New entries are not integrated over it either: they wait, and the log still fails at the rewrite.
+    await t.runtime.db.withTenant(id, { requestId: null }, (tx) =>
+      t.runtime.audit.append(tx, { tenantId: id, requestId: null, actor: { type: 'system', id: 'test' }, action: 'test.after' }),
+    );
+    await t.runtime.audit.integrateNow();
+    expect(await verify(id)).toMatchObject({ ok: false, firstBadIndex: 16, pending: 1 });
+    // The log is held, not the integrator: another tenant's entries are integrated and its log verifies.
+    await appendMany(ten.tenant.id, 2);
+    expect(await verify(ten.tenant.id)).toMatchObject({ ok: true, pending: 0 });
+    // Asked over the API, the checkpoint is a conflict that names the check, not an internal error.
+    const cp = await call(t.url, 'GET', '/v1/admin/audit/checkpoint', { key: victim.secretKey });
+    expect(cp.status).toBe(409);
+    expect(cp.body.detail).toMatch(/integrity check/);
+  });
+
+  test('an entry under a signed checkpoint rewritten and unsigned: no checkpoint is signed over it, and the log fails', async () => {
+    const id = await victimLog();
+    // Entry 2, under the checkpoint at 7, rewritten with everything recomputed and every checkpoint kept.
+    await recomputeEverything(id, { rewrite: 2, unsign: true, signedFrom: 1000, keepCheckpointsBelow: Number.MAX_SAFE_INTEGER });
+    await expect(t.runtime.db.withTenant(id, { requestId: null }, (tx) => t.runtime.audit.latestCheckpoint(tx, id))).rejects.toThrow(
+      /integrity check/,
+    );
+    // Below the first chained checkpoint an entry may predate signatures, so the signed root bounds it there.
+    const r = await verify(id);
+    expect(r.ok).toBe(false);
+    expect(r.firstBadIndex).toBeLessThanOrEqual(2);
   });
 
   test('verification writes nothing', async () => {

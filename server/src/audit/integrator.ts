@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { ParleyDb, Tx } from '../db/index.js';
 import { newHolderId, runLeased, type LeasedRun } from '../jobs/lease.js';
 import type { AuditLog, PendingRow } from './log.js';
+import { AuditTampered } from './vouch.js';
 
 export const INTEGRATE_JOB = 'audit-integrate';
 const DEFAULT_BATCH = 500;
@@ -37,41 +38,62 @@ export interface BatchResult {
   integrated: number;
   /** Seconds each waited between its append and its integration. */
   delays: number[];
+  /** Logs not integrated because their head failed the signer's check (vouch.ts): held for a while. */
+  held: AuditTampered[];
 }
 
 /**
  * Locks up to `limit` pending entries (of one log, or of all), oldest sequence first; with `skipLocked`,
  * passing over those another integrator holds, else waiting for them.
  */
-export async function claimPending(tx: Tx, limit: number | null, tenantId: string | null, skipLocked: boolean): Promise<PendingRow[]> {
+export async function claimPending(
+  tx: Tx,
+  limit: number | null,
+  tenantId: string | null,
+  skipLocked: boolean,
+  held: readonly string[] = [],
+): Promise<PendingRow[]> {
   const { rows } = await tx.query<PendingRow>(
     `SELECT ${PENDING_COLUMNS} FROM audit_entries e
-      WHERE e.seq IS NULL AND ($2::uuid IS NULL OR e.tenant_id = $2)
+      WHERE e.seq IS NULL AND ($2::uuid IS NULL OR e.tenant_id = $2) AND NOT (e.tenant_id = ANY($3::uuid[]))
         AND EXISTS (SELECT 1 FROM audit_heads h WHERE h.tenant_id = e.tenant_id)
       ORDER BY e.id LIMIT $1 FOR UPDATE OF e${skipLocked ? ' SKIP LOCKED' : ''}`,
-    [limit, tenantId],
+    [limit, tenantId, held],
   );
   return rows;
 }
 
 /**
  * One transaction: claims up to `limit` pending entries (oldest sequence first, skipping those another
- * integrator holds) and integrates them log by log.
+ * integrator holds and those of logs held as tampered) and integrates them log by log. A log whose head fails
+ * the signer's check is held and left pending: the others go on.
  */
 export async function integrateBatch(db: ParleyDb, audit: AuditLog, limit = DEFAULT_BATCH, tenantId: string | null = null): Promise<BatchResult> {
   return db.withPlatform(
     { requestId: null, audit: false, reason: 'audit integration: indexes, tree and checkpoints of entries already written' },
     async (tx) => {
-      const rows = await claimPending(tx, limit, tenantId, true);
+      const rows = await claimPending(tx, limit, tenantId, true, audit.heldLogs());
       const byTenant = new Map<string, PendingRow[]>();
       for (const r of rows) {
         const list = byTenant.get(r.tenant_id);
         if (list) list.push(r);
         else byTenant.set(r.tenant_id, [r]);
       }
-      for (const tenantId of [...byTenant.keys()].sort()) await audit.integrate(tx, tenantId, byTenant.get(tenantId)!);
+      const held: AuditTampered[] = [];
+      for (const tenantId of [...byTenant.keys()].sort()) {
+        try {
+          // The check comes before the log's first write (vouch.ts), so a refusal leaves this transaction clean.
+          await audit.integrate(tx, tenantId, byTenant.get(tenantId)!);
+        } catch (err) {
+          if (!(err instanceof AuditTampered)) throw err;
+          audit.hold(err);
+          held.push(err);
+          byTenant.delete(tenantId);
+        }
+      }
+      const done = [...byTenant.values()].flat();
       const now = Date.now();
-      return { integrated: rows.length, delays: rows.map((r) => Math.max(0, (now - r.ts.getTime()) / 1000)) };
+      return { integrated: done.length, delays: done.map((r) => Math.max(0, (now - r.ts.getTime()) / 1000)), held };
     },
   );
 }
@@ -80,14 +102,19 @@ export async function integrateBatch(db: ParleyDb, audit: AuditLog, limit = DEFA
  * Committed entries not integrated yet (of logs that exist; with `upToId`, sequenced no later than it), the
  * age of the oldest, and the newest sequence id so far.
  */
-export async function pendingEntries(db: ParleyDb, upToId: number | null = null): Promise<{ count: number; oldestSeconds: number; lastId: number }> {
+export async function pendingEntries(
+  db: ParleyDb,
+  upToId: number | null = null,
+  held: readonly string[] = [],
+): Promise<{ count: number; oldestSeconds: number; lastId: number }> {
   return db.withPlatform({ requestId: null, audit: false, readOnly: true, reason: 'audit integration backlog: counts only' }, async (tx) => {
     const { rows } = await tx.query<{ n: number; age: number | null; last: number | null }>(
       `SELECT count(*)::int AS n, EXTRACT(EPOCH FROM now() - min(e.ts))::float8 AS age,
               (SELECT max(id) FROM audit_entries) AS last
          FROM audit_entries e
-        WHERE e.seq IS NULL AND ($1::bigint IS NULL OR e.id <= $1) AND EXISTS (SELECT 1 FROM audit_heads h WHERE h.tenant_id = e.tenant_id)`,
-      [upToId],
+        WHERE e.seq IS NULL AND ($1::bigint IS NULL OR e.id <= $1) AND NOT (e.tenant_id = ANY($2::uuid[]))
+          AND EXISTS (SELECT 1 FROM audit_heads h WHERE h.tenant_id = e.tenant_id)`,
+      [upToId, held],
     );
     const r = rows[0];
     return { count: r?.n ?? 0, oldestSeconds: Math.max(0, Number(r?.age ?? 0)), lastId: Number(r?.last ?? 0) };
@@ -137,6 +164,7 @@ export class AuditIntegrator {
   private batchOnce = async (): Promise<number> => {
     const r = await integrateBatch(this.db, this.audit, this.batch);
     if (r.integrated) for (const o of this.observers) o(r.delays);
+    for (const err of r.held) this.logger?.warn({ tenantId: err.tenantId, err: { message: err.message } }, 'audit log held: not integrated');
     return r.integrated;
   };
 
@@ -227,7 +255,8 @@ export class AuditIntegrator {
       const n = await this.batchOnce();
       total += n;
       if (n === this.batch) continue;
-      if ((await pendingEntries(this.db, lastId)).count === 0) return total;
+      // A log held as tampered stays pending until it is mended: the rest is what this waits for.
+      if ((await pendingEntries(this.db, lastId, this.audit.heldLogs())).count === 0) return total;
       if (Date.now() > until) throw new Error('audit entries are still pending: an integrator holds them');
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -239,6 +268,7 @@ export class AuditIntegrator {
    * see the log as integrated so far.
    */
   async catchUp(tenantId: string, timeoutMs = 3000): Promise<void> {
+    if (this.audit.heldLogs().includes(tenantId)) return;
     const until = Date.now() + timeoutMs;
     for (;;) {
       const pending = await this.db.withPlatform(

@@ -20,6 +20,10 @@ import {
 import { appendLeaf, leafHash, rootFromFrontier } from './merkle.js';
 import type { AuditIntegrator } from './integrator.js';
 import { canonicalFromRow, type EntryRow } from './store.js';
+import { type AuditTampered, vouchHead } from './vouch.js';
+
+/** How long a log whose head failed the signer's check is left alone before it is checked again. */
+const HOLD_MS = 60_000;
 
 /** A sequenced entry waiting for its index: the row without seq, leaf hash and signature, and its sequence id. */
 export type PendingRow = Omit<EntryRow, 'seq' | 'leaf_hash'> & { id: number };
@@ -60,9 +64,11 @@ interface HeadRow {
   key_name: string | null;
   checkpoint_count: number;
   last_checkpoint_hash: Uint8Array | null;
+  signed_from: number;
 }
 
-const HEAD_COLUMNS = 'size, frontier, last_checkpoint_size, last_checkpoint_at, origin, key_name, checkpoint_count, last_checkpoint_hash';
+const HEAD_COLUMNS =
+  'size, frontier, last_checkpoint_size, last_checkpoint_at, origin, key_name, checkpoint_count, last_checkpoint_hash, signed_from';
 
 export const splitFrontier = (bytes: Uint8Array): Buffer[] => {
   const b = Buffer.from(bytes);
@@ -77,6 +83,22 @@ export class AuditLog {
   private readonly signers = new Map<string, NoteSigner>();
   private deployment: DeploymentIdentity | null = null;
   private keyRegistered = false;
+  /** Per log, the head this process last vouched for or made itself: the same head is not checked again. */
+  private readonly vouched = new Map<string, { size: number; frontier: Buffer }>();
+  /** Logs whose head failed the check, until when they are left out of integration and checkpoint sweeps. */
+  private readonly held = new Map<string, number>();
+
+  /** Leaves a log out of integration and checkpoint sweeps for a while (its entries stay pending). */
+  hold(err: AuditTampered): void {
+    this.held.set(err.tenantId, Date.now() + HOLD_MS);
+  }
+
+  /** The logs held now. */
+  heldLogs(): string[] {
+    const now = Date.now();
+    for (const [id, until] of this.held) if (until <= now) this.held.delete(id);
+    return [...this.held.keys()];
+  }
 
   constructor(readonly opts: AuditLogOptions) {
     this.publicKey = signerFromSeed('key', opts.seed).publicKey;
@@ -147,6 +169,19 @@ export class AuditLog {
   async signStatement(tx: Tx, text: string): Promise<string> {
     const { keyName } = await this.ensureIdentity(tx);
     return signNote(text, this.signer(keyName));
+  }
+
+  /**
+   * Throws AuditTampered (vouch.ts) unless the locked head is what the last signed checkpoint and the entries
+   * since make; checked once per head this process has not seen, as another instance or the owner may have
+   * moved it.
+   */
+  private async vouch(tx: Tx, tenantId: string, head: HeadRow, id: LogIdentity): Promise<void> {
+    const frontier = Buffer.from(head.frontier);
+    const known = this.vouched.get(tenantId);
+    if (known && known.size === head.size && known.frontier.equals(frontier)) return;
+    await vouchHead(tx, tenantId, head, id, await trustedKeys(tx, this.publicKey));
+    this.vouched.set(tenantId, { size: head.size, frontier });
   }
 
   private async lockHead(tx: Tx, tenantId: string): Promise<HeadRow> {
@@ -231,6 +266,7 @@ export class AuditLog {
   async integrate(tx: Tx, tenantId: string, rows: readonly PendingRow[]): Promise<number> {
     const head = await this.lockHead(tx, tenantId);
     const id = await this.logIdentity(tx, tenantId, head);
+    await this.vouch(tx, tenantId, head, id);
     await this.ensureKey(tx);
     const signer = this.signer(id.keyName);
     let frontier = splitFrontier(head.frontier);
@@ -285,6 +321,8 @@ export class AuditLog {
       throw new Error(`audit integration of ${tenantId}: ${updated.rowCount} of ${rows.length} entries were still pending`);
     tx.defer('UPDATE audit_heads SET size = $2, frontier = $3 WHERE tenant_id = $1', [tenantId, size, Buffer.concat(frontier)]);
     head.size = size;
+    // Made here from a vouched head: the next batch need not check it again (a rollback leaves another head).
+    this.vouched.set(tenantId, { size, frontier: Buffer.concat(frontier) });
     if (size > head.last_checkpoint_size && Date.now() - head.last_checkpoint_at.getTime() >= this.opts.checkpointIntervalMs) {
       await this.signHead(tx, tenantId, head, rootFromFrontier(frontier));
     }
@@ -327,6 +365,7 @@ export class AuditLog {
   async checkpointIfBehind(tx: Tx, tenantId: string): Promise<boolean> {
     const head = await this.lockHead(tx, tenantId);
     if (head.size <= head.last_checkpoint_size) return false;
+    await this.vouch(tx, tenantId, head, await this.logIdentity(tx, tenantId, head));
     await this.signHead(tx, tenantId, head, rootFromFrontier(splitFrontier(head.frontier)));
     return true;
   }
@@ -335,6 +374,7 @@ export class AuditLog {
   async latestCheckpoint(tx: Tx, tenantId: string): Promise<{ size: number; root: Buffer; note: string }> {
     const head = await this.lockHead(tx, tenantId);
     if (head.size > head.last_checkpoint_size || head.checkpoint_count === 0) {
+      await this.vouch(tx, tenantId, head, await this.logIdentity(tx, tenantId, head));
       await this.signHead(tx, tenantId, head, rootFromFrontier(splitFrontier(head.frontier)));
     }
     const cp = await tx.query<{ size: number; root: Uint8Array; note: string }>(

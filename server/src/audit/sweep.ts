@@ -3,13 +3,24 @@
 // not itself an audited action — auditing it would grow the platform log on every sweep.
 import type { ParleyDb } from '../db/index.js';
 import type { AuditLog } from './log.js';
+import { AuditTampered } from './vouch.js';
 
 export async function checkpointSweep(db: ParleyDb, audit: AuditLog): Promise<number> {
   return db.withPlatform({ requestId: null, audit: false, reason: 'checkpoint signing: derived data, no tenant content' }, async (tx) => {
     const { rows } = await tx.query<{ tenant_id: string }>(
-      'SELECT tenant_id FROM audit_heads WHERE size > last_checkpoint_size FOR UPDATE SKIP LOCKED',
+      'SELECT tenant_id FROM audit_heads WHERE size > last_checkpoint_size AND NOT (tenant_id = ANY($1::uuid[])) FOR UPDATE SKIP LOCKED',
+      [audit.heldLogs()],
     );
-    for (const h of rows) await audit.checkpointIfBehind(tx, h.tenant_id);
-    return rows.length;
+    let signed = 0;
+    for (const h of rows) {
+      try {
+        // Checked before anything is written (vouch.ts): a refusal leaves the transaction clean for the rest.
+        if (await audit.checkpointIfBehind(tx, h.tenant_id)) signed++;
+      } catch (err) {
+        if (!(err instanceof AuditTampered)) throw err;
+        audit.hold(err);
+      }
+    }
+    return signed;
   });
 }

@@ -84,7 +84,6 @@ export async function verifyLog(tx: Tx, tenantId: string, opts: VerifyOptions): 
   const id: LogIdentity | null =
     head?.origin && head.key_name ? { origin: head.origin, keyName: head.key_name } : deployment ? logIdentityFrom(deployment, tenantId) : null;
   const keys = await trustedKeys(tx, opts.anchor);
-  const signedFrom = head?.signed_from ?? 0;
 
   const nodes = new Map<string, Buffer>();
   const storedNodes = await tx.query<{ level: number; idx: number; hash: Uint8Array }>(
@@ -161,6 +160,13 @@ export async function verifyLog(tx: Tx, tenantId: string, opts: VerifyOptions): 
       );
     }
   }
+
+  // Entries may lack a signature only before signatures began (migration 067). The head records where, but the
+  // owner writes the head: the point is never past the first checkpoint signed with a chain line (every one
+  // was signed after signatures began) nor, with none, past the newest one signed before chains.
+  const signedSizes = [...good].filter(([, c]) => c.chain).map(([s]) => s);
+  const legacySizes = [...good].filter(([, c]) => !c.chain).map(([s]) => s);
+  const signedFrom = Math.min(head?.signed_from ?? 0, signedSizes.length ? Math.min(...signedSizes) : Math.max(0, ...legacySizes));
 
   // Entry signatures over [from, to): the exact index of a rewrite that a checkpoint or the tree only bounds.
   let sigsCheckedTo = 0;
