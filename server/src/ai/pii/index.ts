@@ -223,8 +223,17 @@ export function redact(text: string, policy: PiiPolicy, channel: Channel, state?
 
 export const TOKEN_RE = PLACEHOLDER;
 
-/** Puts reversible values back. One pass, so a restored value is never itself rewritten. */
+/** A placeholder at `at` stands in an address: a link's target, or a URL up to the space before it. */
+function inAddress(text: string, at: number): boolean {
+  const word = text.slice(Math.max(0, text.lastIndexOf(' ', at) + 1, text.lastIndexOf('\n', at) + 1), at);
+  return /\]\(|:\/\/|mailto:/i.test(word);
+}
+
+/**
+ * Puts reversible values back. One pass, so a restored value is never itself rewritten. A placeholder inside
+ * an address stays as it is: a link planted in an answer must not carry the visitor's own data away.
+ */
 export function restore(text: string, vault: readonly Pick<VaultEntry, 'token' | 'value'>[]): string {
   const byToken = new Map(vault.map((v) => [v.token, v.value]));
-  return text.replace(TOKEN_RE, (t) => byToken.get(t) ?? t);
+  return text.replace(TOKEN_RE, (t, at: number) => (inAddress(text, at) ? t : (byToken.get(t) ?? t)));
 }
