@@ -402,6 +402,36 @@ describe('sessions', () => {
     expect((await second.client.call('GET', '/v1/admin/me')).status).toBe(401);
   });
 
+  test('tightening the absolute timeout ends sessions already older than it, and shortens the rest', async () => {
+    const tight = await t.tenant('Tight', ['tight.example']);
+    const old = await signedInMember(t, tight.tenant.id, 'agent');
+    const young = await signedInMember(t, tight.tenant.id, 'agent');
+    // `old` signed in two hours ago under the 7-day default; `young` just now.
+    await t.runtime.db.withOwner((tx) =>
+      tx.query("UPDATE member_sessions SET created_at = created_at - interval '2 hours' WHERE member_id = $1", [old.memberId]),
+    );
+    expect((await old.client.call('GET', '/v1/admin/me')).status).toBe(200);
+    const set = await call(t.url, 'PUT', '/v1/admin/sign-in-policy', { key: tight.secretKey, body: { absoluteTimeoutHours: 1 } });
+    expect(set.status).toBe(200);
+    // Older than the new limit: refused at once, and it cannot be renewed.
+    expect((await old.client.call('GET', '/v1/admin/me')).status).toBe(401);
+    expect((await old.client.call('POST', '/v1/auth/refresh')).status).toBe(401);
+    // Younger: still open, but it ends an hour after sign-in, and says so; activity does not carry it past that.
+    expect((await young.client.call('GET', '/v1/admin/me')).status).toBe(200);
+    expect((await young.client.call('POST', '/v1/auth/refresh')).status).toBe(204);
+    const [session] = (await young.client.call('GET', '/v1/admin/me/sessions')).body.sessions;
+    expect(new Date(session.expiresAt).getTime()).toBeLessThanOrEqual(new Date(session.createdAt).getTime() + 3600_000);
+    const refreshCookie = parseSetCookies((await young.client.call('POST', '/v1/auth/refresh')).headers).find(
+      (c) => c.name === '__Host-parley_refresh',
+    )!;
+    expect(Number(refreshCookie.attributes.find((a) => a.startsWith('Max-Age='))!.split('=')[1])).toBeLessThanOrEqual(3600);
+    await t.runtime.db.withOwner((tx) =>
+      tx.query("UPDATE member_sessions SET created_at = created_at - interval '61 minutes' WHERE member_id = $1", [young.memberId]),
+    );
+    expect((await young.client.call('GET', '/v1/admin/me')).status).toBe(401);
+    expect((await young.client.call('POST', '/v1/auth/refresh')).status).toBe(401);
+  });
+
   test('a member lists and revokes their own sessions; signing out ends the session server-side', async () => {
     const { client, email } = await signedInMember(t, acme.tenant.id, 'analyst');
     const laptop = new ConsoleClient(t.url);

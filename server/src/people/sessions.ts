@@ -1,7 +1,8 @@
 // Console sessions. The access token is a 15-minute EdDSA JWT in a `__Host-` cookie; the refresh token is
 // opaque, one-time and rotating, in a family that is the session (sessions/refresh-family.ts, as the
 // widget's): a spent token presented again ends the session. Every request also checks the session row,
-// so revoking a session or removing a member takes effect at once, and idle/absolute timeouts hold.
+// so revoking a session or removing a member takes effect at once, and idle/absolute timeouts hold (the
+// tenant's timeouts as they are now, not as they were at sign-in).
 import { randomUUID, type KeyObject } from 'node:crypto';
 import type { MemberRole, Session, SessionPresence, SignInMethod } from '@parley/protocol';
 import type { Request, Response } from 'express';
@@ -18,6 +19,13 @@ export const ACCESS_TTL_S = 15 * 60;
 const AUDIENCE = 'console';
 /** Activity refreshes the idle deadline at most this often (one write a minute, not one per request). */
 const TOUCH_EVERY_S = 60;
+/**
+ * The absolute end of session `s` under the tenant's policy now (its absolute timeout in hours as the
+ * parameter): the end fixed at sign-in, or sooner when the timeout has been shortened since. The policy
+ * is read at each use, so a shorter timeout holds for sessions already open; a longer one holds for the
+ * sessions that start after it (their refresh tokens were issued to the old end).
+ */
+const absoluteEnd = (hoursParam: string) => `LEAST(s.expires_at, s.created_at + make_interval(hours => ${hoursParam}))`;
 
 export interface SessionPrincipal {
   tenantId: string;
@@ -208,9 +216,11 @@ export class MemberSessions {
       method: SignInMethod;
       user_agent: string | null;
     }>(
-      `SELECT id, member_id, created_at, last_seen_at, expires_at, idle_expires_at, method, user_agent FROM member_sessions
-        WHERE member_id = $1 AND revoked_at IS NULL AND expires_at > now() AND idle_expires_at > now() ORDER BY created_at DESC`,
-      [memberId],
+      `SELECT * FROM (
+         SELECT s.id, s.member_id, s.created_at, s.last_seen_at, ${absoluteEnd('$2')} AS expires_at, s.idle_expires_at, s.method, s.user_agent
+           FROM member_sessions s WHERE s.member_id = $1 AND s.revoked_at IS NULL) s
+        WHERE s.expires_at > now() AND s.idle_expires_at > now() ORDER BY s.created_at DESC`,
+      [memberId, (await readPolicy(tx)).absoluteTimeoutHours],
     );
     return rows.map((r) => ({
       id: r.id,
@@ -233,9 +243,9 @@ export class MemberSessions {
     const refresh = newRefreshToken('mrt_');
     const { rows } = await tx.query<{ ttl: number }>(
       `INSERT INTO member_refresh_tokens (tenant_id, id, family_id, token_hash, expires_at)
-       SELECT $1, $2, $3, $4, expires_at FROM member_sessions WHERE id = $3
+       SELECT $1, $2, $3, $4, ${absoluteEnd('$5')} FROM member_sessions s WHERE s.id = $3
        RETURNING GREATEST(0, EXTRACT(EPOCH FROM expires_at - now()))::float8 AS ttl`,
-      [tenantId, randomUUID(), sessionId, hashToken(refresh)],
+      [tenantId, randomUUID(), sessionId, hashToken(refresh), (await readPolicy(tx)).absoluteTimeoutHours],
     );
     const { token: access } = await signToken(this.keys.privateKey, {
       issuer: this.issuer,
@@ -251,21 +261,22 @@ export class MemberSessions {
   private async sessionRow(tx: Tx, sessionId: string): Promise<SessionRow | undefined> {
     const { rows } = await tx.query<SessionRow>(
       `SELECT s.id, s.member_id, m.role,
-              (s.revoked_at IS NULL AND s.expires_at > now() AND s.idle_expires_at > now() AND m.status = 'active') AS alive,
+              (s.revoked_at IS NULL AND ${absoluteEnd('$3')} > now() AND s.idle_expires_at > now() AND m.status = 'active') AS alive,
               s.last_seen_at < now() - make_interval(secs => $2) AS touch
          FROM member_sessions s JOIN members m ON m.tenant_id = s.tenant_id AND m.id = s.member_id
         WHERE s.id = $1`,
-      [sessionId, TOUCH_EVERY_S],
+      [sessionId, TOUCH_EVERY_S, (await readPolicy(tx)).absoluteTimeoutHours],
     );
     return rows[0];
   }
 
   private async touch(tx: Tx, sessionId: string): Promise<void> {
+    const policy = await readPolicy(tx);
     await tx.query(
       `UPDATE member_sessions s SET last_seen_at = now(),
-              idle_expires_at = LEAST(s.expires_at, now() + make_interval(mins => $2))
+              idle_expires_at = LEAST(${absoluteEnd('$3')}, now() + make_interval(mins => $2))
         WHERE s.id = $1`,
-      [sessionId, (await readPolicy(tx)).idleTimeoutMinutes],
+      [sessionId, policy.idleTimeoutMinutes, policy.absoluteTimeoutHours],
     );
   }
 }
