@@ -4,6 +4,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { AdminMeResponse, ROLE_CAPABILITIES } from '@parley/protocol';
 import argon2 from 'argon2';
+import { deriveSeed } from '../crypto/derive.js';
+import { ed25519FromSeed } from '../crypto/ed25519.js';
+import { signToken } from '../sessions/jwt.js';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { ConsoleClient, parseSetCookies, signedInMember, STRONG_PASSWORD } from '../test/console.js';
 import { call } from '../test/http.js';
@@ -448,6 +451,50 @@ describe('sessions', () => {
     expect((await thief.call('POST', '/v1/auth/refresh')).status).toBe(401);
     // A key has no sessions of its own.
     expect((await call(t.url, 'GET', '/v1/admin/me/sessions', { key: acme.secretKey })).status).toBe(403);
+  });
+
+  test('signing out with only the access cookie ends the session, even when that token has expired', async () => {
+    const { client, memberId } = await signedInMember(t, acme.tenant.id, 'agent');
+    const keep = client.clone();
+    const onlyAccess = client.clone();
+    onlyAccess.jar.delete('__Host-parley_refresh');
+    expect((await onlyAccess.call('POST', '/v1/auth/sign-out')).status).toBe(204);
+    expect((await keep.call('GET', '/v1/admin/me')).status).toBe(401);
+    expect((await keep.call('POST', '/v1/auth/refresh')).status).toBe(401);
+    const signedOut = (await auditOf(acme, 'member.sign_out')).filter((e) => e.actor.id === memberId);
+    expect(signedOut).toHaveLength(1);
+
+    // An expired access token still names its session; a refresh cookie the server does not know changes nothing.
+    const second = await signedInMember(t, acme.tenant.id, 'agent');
+    const claims = JSON.parse(Buffer.from(second.client.jar.get('__Host-parley_access')!.split('.')[1]!, 'base64url').toString());
+    const { privateKey } = ed25519FromSeed(deriveSeed(t.config.signingSeed, 'console-session'));
+    const expired = await signToken(privateKey, {
+      issuer: claims.iss,
+      audience: 'console',
+      subject: claims.sub,
+      ttlSeconds: -60,
+      claims: { tid: claims.tid, sid: claims.sid },
+    });
+    const stale = new ConsoleClient(t.url);
+    stale.jar.set('__Host-parley_access', expired.token);
+    stale.jar.set('__Host-parley_refresh', 'mrt_not-a-token-we-issued');
+    expect((await stale.call('POST', '/v1/auth/sign-out')).status).toBe(204);
+    expect((await second.client.call('POST', '/v1/auth/refresh')).status).toBe(401);
+
+    // A token not signed by the server ends nothing.
+    const third = await signedInMember(t, acme.tenant.id, 'agent');
+    const thirdClaims = JSON.parse(Buffer.from(third.client.jar.get('__Host-parley_access')!.split('.')[1]!, 'base64url').toString());
+    const forged = await signToken(ed25519FromSeed(deriveSeed(Buffer.alloc(32, 7), 'console-session')).privateKey, {
+      issuer: thirdClaims.iss,
+      audience: 'console',
+      subject: thirdClaims.sub,
+      ttlSeconds: 600,
+      claims: { tid: thirdClaims.tid, sid: thirdClaims.sid },
+    });
+    const forger = new ConsoleClient(t.url);
+    forger.jar.set('__Host-parley_access', forged.token);
+    expect((await forger.call('POST', '/v1/auth/sign-out')).status).toBe(204);
+    expect((await third.client.call('GET', '/v1/admin/me')).status).toBe(200);
   });
 
   test('an admin signs a member out everywhere: every session ends, and the count is audited', async () => {

@@ -82,21 +82,10 @@ export class MemberSessions {
   async authenticate(req: Request): Promise<SessionPrincipal | null> {
     const token = readCookie(req, ACCESS_COOKIE);
     if (!token) return null;
-    let claims: { tid: string; sub: string; sid: string };
-    try {
-      const { payload } = await jwtVerify(token, this.keys.publicKey, {
-        algorithms: ['EdDSA'],
-        audience: AUDIENCE,
-        issuer: this.issuer,
-        clockTolerance: 5,
-        requiredClaims: ['sub', 'exp', 'iat', 'tid', 'sid'],
-      });
-      claims = { tid: String(payload.tid), sub: String(payload.sub), sid: String(payload.sid) };
-      if (![claims.tid, claims.sub, claims.sid].every(isUuid)) throw new Error('claims');
-    } catch (err) {
-      if (err instanceof joseErrors.JWTExpired) throw new DomainError('token_expired', 'The console session expired; refresh it.');
-      throw new DomainError('token_invalid', 'The console session is not valid; sign in again.');
-    }
+    const verified = await this.accessClaims(token);
+    if (verified === 'expired') throw new DomainError('token_expired', 'The console session expired; refresh it.');
+    if (!verified) throw new DomainError('token_invalid', 'The console session is not valid; sign in again.');
+    const claims = verified;
     const row = await this.deps.db.withTenant(claims.tid, { requestId: req.id }, async (tx) => {
       const r = await this.sessionRow(tx, claims.sid);
       if (r?.alive && r.touch) await this.touch(tx, claims.sid);
@@ -166,8 +155,16 @@ export class MemberSessions {
     return { session: readCookie(req, ACCESS_COOKIE) || readCookie(req, REFRESH_COOKIE) ? 'present' : 'none' };
   }
 
-  /** The session this browser's refresh cookie belongs to (for signing out, even with an expired access token). */
+  /**
+   * The session this browser holds, for signing out: the one its refresh cookie belongs to, or else the one
+   * its access cookie names (signed by us, even if it has expired), so a browser that has lost or never
+   * sent the refresh cookie still ends its session.
+   */
   async endFromCookies(req: Request): Promise<{ tenantId: string; sessionId: string; memberId: string } | null> {
+    return (await this.fromRefreshCookie(req)) ?? (await this.fromAccessCookie(req));
+  }
+
+  private async fromRefreshCookie(req: Request): Promise<{ tenantId: string; sessionId: string; memberId: string } | null> {
     const token = readCookie(req, REFRESH_COOKIE);
     if (!token?.startsWith('mrt_')) return null;
     const owner = await this.deps.db.withoutTenant({ requestId: req.id }, (tx) =>
@@ -182,6 +179,47 @@ export class MemberSessions {
       ),
     );
     return rows[0] ? { tenantId, sessionId: rows[0].id, memberId: rows[0].member_id } : null;
+  }
+
+  private async fromAccessCookie(req: Request): Promise<{ tenantId: string; sessionId: string; memberId: string } | null> {
+    const token = readCookie(req, ACCESS_COOKIE);
+    if (!token) return null;
+    const claims = await this.accessClaims(token, { expired: true });
+    if (!claims || claims === 'expired') return null;
+    const { rows } = await this.deps.db.withTenant(claims.tid, { requestId: req.id }, (tx) =>
+      tx.query<{ id: string }>('SELECT id FROM member_sessions WHERE id = $1 AND member_id = $2', [claims.sid, claims.sub]),
+    );
+    return rows[0] ? { tenantId: claims.tid, sessionId: claims.sid, memberId: claims.sub } : null;
+  }
+
+  /**
+   * The claims of an access token we signed for the console, or 'expired', or null when it is not one of
+   * ours. With `expired`, an expired token's claims are returned too (its signature, issuer and audience
+   * checked all the same): it still names the session to end when signing out.
+   */
+  private async accessClaims(
+    token: string,
+    allow: { expired?: boolean } = {},
+  ): Promise<{ tid: string; sub: string; sid: string } | 'expired' | null> {
+    let payload: Record<string, unknown>;
+    try {
+      payload = (
+        await jwtVerify(token, this.keys.publicKey, {
+          algorithms: ['EdDSA'],
+          audience: AUDIENCE,
+          issuer: this.issuer,
+          clockTolerance: 5,
+          requiredClaims: ['sub', 'exp', 'iat', 'tid', 'sid'],
+        })
+      ).payload;
+    } catch (err) {
+      // jose checks the signature, the required claims, issuer and audience before the expiry.
+      if (!(err instanceof joseErrors.JWTExpired)) return null;
+      if (!allow.expired) return 'expired';
+      payload = err.payload;
+    }
+    const claims = { tid: String(payload.tid), sub: String(payload.sub), sid: String(payload.sid) };
+    return [claims.tid, claims.sub, claims.sid].every(isUuid) ? claims : null;
   }
 
   async revoke(tx: Tx, sessionId: string, reason: string): Promise<boolean> {
