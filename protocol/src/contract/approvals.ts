@@ -86,7 +86,8 @@ export const approvalOperations = operations([
     path: '/v1/admin/approvals',
     tag: ACTIONS,
     summary: 'List proposals',
-    description: 'Newest first, at most 200; `?status=pending` for those waiting for a decision.',
+    description:
+      "Newest first, at most 200; `?status=pending` for those waiting for a decision. Admin operations' proposals are listed only to owners and admins signed in, and to whoever asked for them; others see the actions' proposals alone.",
     security: ['admin'],
     capability: 'approvals:decide',
     query: ProposalListQuery,
@@ -98,6 +99,8 @@ export const approvalOperations = operations([
     path: '/v1/admin/approvals/{id}',
     tag: ACTIONS,
     summary: 'Read a proposal',
+    description:
+      "An admin operation's proposal is read only by owners and admins signed in, and by whoever asked for it; for others it is a 404, as if absent.",
     security: ['admin'],
     capability: 'approvals:decide',
     params: ActionParams,

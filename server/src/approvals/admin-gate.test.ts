@@ -308,6 +308,63 @@ describe('approval, then the requester runs it', () => {
   });
 });
 
+// Attack (eighth review): an agent holds approvals:decide to decide visitors' actions, and with it read every
+// admin operation waiting for approval in full (a pending admin invitation, a provider change), which its
+// role is refused elsewhere. An admin proposal is seen only by those who could decide it, and by who asked.
+describe('who sees admin proposals', () => {
+  test("an agent sees neither the list's admin proposals nor one by its id; an owner does, and so does the key that asked", async () => {
+    // A tenant of its own, every operation held.
+    const v = await t.tenant('Gate V', ['v.example']);
+    const [vOwner, vAdmin, vAgent] = [
+      await signedInMember(t, v.tenant.id, 'owner'),
+      await signedInMember(t, v.tenant.id, 'admin'),
+      await signedInMember(t, v.tenant.id, 'agent'),
+    ];
+    const settings = { approvals: { operations: [...ADMIN_OPERATIONS] } };
+    expect((await call(t.url, 'PATCH', '/v1/admin/settings', { key: v.secretKey, body: settings })).status).toBe(200);
+
+    const invite = { email: `second-admin-${Date.now()}@v.example`, role: 'admin' };
+    const asked = await vAdmin.client.call('POST', '/v1/admin/invites', invite);
+    expect(asked.status).toBe(202);
+    const id = asked.body.proposal.id as string;
+    expect((await vAgent.client.call('GET', '/v1/admin/invites')).status).toBe(403);
+    const listed = await vAgent.client.call('GET', '/v1/admin/approvals?status=pending');
+    expect(listed.status).toBe(200);
+    expect(listed.body.proposals.filter((p: { kind: string }) => p.kind === 'admin')).toEqual([]);
+    expect(JSON.stringify(listed.body)).not.toContain(invite.email);
+    const one = await vAgent.client.call('GET', `/v1/admin/approvals/${id}`);
+    expect(one.status).toBe(404);
+    expect(one.text).not.toContain(invite.email);
+
+    // A key cannot decide an admin operation either, so it does not see others'; it sees the one it asked for.
+    const made = await vOwner.client.call('POST', '/v1/admin/api-keys', {
+      name: 'approvals-reader',
+      capabilities: ['approvals:decide', 'providers:write'],
+    });
+    expect(made.status, made.text).toBe(201);
+    const key = made.body.secret as string;
+    expect((await call(t.url, 'GET', `/v1/admin/approvals/${id}`, { key })).status).toBe(404);
+    const provider = await call(t.url, 'PUT', '/v1/admin/providers/openai', {
+      key,
+      body: { apiKey: 'sk-reader-key-abcdef123456', model: 'gpt-4o-mini' },
+    });
+    expect(provider.status, provider.text).toBe(202);
+    expect((await call(t.url, 'GET', `/v1/admin/approvals/${provider.body.proposal.id}`, { key })).status).toBe(200);
+    const keyList = (await call(t.url, 'GET', '/v1/admin/approvals', { key })).body.proposals.filter((p: { kind: string }) => p.kind === 'admin');
+    expect(keyList.map((p: { id: string }) => p.id)).toEqual([provider.body.proposal.id]);
+    // Nor does the agent see the provider change.
+    expect((await vAgent.client.call('GET', `/v1/admin/approvals/${provider.body.proposal.id}`)).status).toBe(404);
+
+    // Those who could decide them see them whole.
+    const seen = await vOwner.client.call('GET', `/v1/admin/approvals/${id}`);
+    expect(seen.status).toBe(200);
+    expect(seen.body.proposal.arguments).toMatchObject({ email: invite.email, role: 'admin' });
+    const ownerList = (await vOwner.client.call('GET', '/v1/admin/approvals?status=pending')).body.proposals.map((p: { id: string }) => p.id);
+    expect(ownerList).toEqual(expect.arrayContaining([id, provider.body.proposal.id]));
+    expect((await vAdmin.client.call('GET', `/v1/admin/approvals/${provider.body.proposal.id}`)).status).toBe(200);
+  });
+});
+
 describe('every route of an operation', () => {
   test('removing a provider and replacing the whole settings document are held as well as setting one and patching', async () => {
     // The tests above took most operations off the list: mark them all again (adding runs at once).

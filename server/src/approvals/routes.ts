@@ -61,7 +61,8 @@ export function approvalRoutes(deps: service.ApprovalDeps): Router {
       decide,
       async (req, res) => {
         const { status } = parse(ProposalListQuery, req.query, 'query');
-        res.json(await inTenant(req, (tx) => service.listProposals(tx, status)));
+        const viewer = service.deciderOf(ctxOf(req).admin);
+        res.json(await inTenant(req, (tx) => service.listProposals(tx, status, viewer)));
       },
     ],
   });
@@ -70,7 +71,8 @@ export function approvalRoutes(deps: service.ApprovalDeps): Router {
       decide,
       async (req, res) => {
         const { id } = parse(ActionParams, req.params, 'path');
-        res.json({ proposal: await inTenant(req, (tx) => service.getProposal(tx, id)) });
+        const viewer = service.deciderOf(ctxOf(req).admin);
+        res.json({ proposal: await inTenant(req, (tx) => service.getProposal(tx, id, viewer)) });
       },
     ],
   });
@@ -88,7 +90,7 @@ export function approvalRoutes(deps: service.ApprovalDeps): Router {
             await execute(deps, ctx.tenantId, id, ctx.requestId).catch((err) => {
               if (!(err instanceof DomainError && err.code === 'conflict')) throw err;
             });
-          res.json({ proposal: await inTenant(req, (tx) => service.getProposal(tx, id)) });
+          res.json({ proposal: await inTenant(req, (tx) => service.getProposal(tx, id, service.deciderOf(admin))) });
         },
       ],
     });

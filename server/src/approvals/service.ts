@@ -57,6 +57,17 @@ export type Decider = { kind: 'member' | 'key'; id: string; role?: MemberRole };
 export const deciderOf = (admin: AdminAuth): Decider =>
   admin.member ? { kind: 'member', id: admin.member.id, role: admin.member.role } : { kind: 'key', id: admin.keyId! };
 
+/** Whether this caller may decide admin operations at all: an owner or admin, signed in (never a key). */
+const decidesAdmin = (by: Decider): boolean => by.kind === 'member' && (by.role === 'owner' || by.role === 'admin');
+
+/**
+ * Which admin proposals a caller sees: all of them when it could decide them, otherwise only those it asked
+ * for itself (to see whether they were approved). Everyone with approvals:decide sees the actions' proposals.
+ * An agent decides visitors' actions; an admin operation (an admin's invitation, a provider change) is no
+ * more its to read than the request the operation holds.
+ */
+const adminProposalsOf = (by: Decider): store.AdminProposalsSeen => (decidesAdmin(by) ? 'all' : { requestedBy: { kind: by.kind, id: by.id } });
+
 // ---- views ----
 
 const iso = (d: Date) => d.toISOString();
@@ -313,14 +324,15 @@ export async function visitorProposal(tx: Tx, conversationId: string, proposalId
   return widgetView(p);
 }
 
-export async function getProposal(tx: Tx, id: string): Promise<Proposal> {
-  const p = await store.proposalById(tx, id);
+/** One proposal as `viewer` may see it; an admin proposal it may not see is absent, as in its list. */
+export async function getProposal(tx: Tx, id: string, viewer: Decider): Promise<Proposal> {
+  const p = await store.seenProposal(tx, id, adminProposalsOf(viewer));
   if (!p) throw new DomainError('not_found', 'No such proposal.');
   return proposalView(p, (await store.decisionsOf(tx, [id])).get(id) ?? []);
 }
 
-export async function listProposals(tx: Tx, status: ProposalStatus | undefined) {
-  const rows = await store.listProposals(tx, status, 200);
+export async function listProposals(tx: Tx, status: ProposalStatus | undefined, viewer: Decider) {
+  const rows = await store.listProposals(tx, status, 200, adminProposalsOf(viewer));
   const decisions = await store.decisionsOf(
     tx,
     rows.map((r) => r.id),
@@ -356,8 +368,7 @@ export async function decide(
   if (!p) throw new DomainError('not_found', 'No such proposal.');
   if (p.requested_by_kind === by.kind && p.requested_by_id === by.id)
     throw new DomainError('forbidden', 'Whoever asked for an action cannot decide it.');
-  if (p.kind === 'admin' && !(by.kind === 'member' && (by.role === 'owner' || by.role === 'admin')))
-    throw new DomainError('forbidden', 'An admin operation is decided by an owner or admin, signed in.');
+  if (p.kind === 'admin' && !decidesAdmin(by)) throw new DomainError('forbidden', 'An admin operation is decided by an owner or admin, signed in.');
   // A key's request is its maker's too (the database refuses it as well).
   if (p.kind === 'admin' && p.requested_by_kind === 'key' && by.kind === 'member' && (await keyPerson(tx, p.requested_by_id)) === by.id)
     throw new DomainError('forbidden', 'Whoever made the key that asked cannot decide its request.');

@@ -209,12 +209,28 @@ export async function proposalById(tx: Tx, id: string, lock = false): Promise<Pr
   return rows[0] ?? null;
 }
 
-export async function listProposals(tx: Tx, status: ProposalStatus | undefined, limit: number): Promise<ProposalRow[]> {
-  const { rows } = await tx.query<ProposalRow>(`${PROPOSAL} WHERE ($1::text IS NULL OR p.status = $1) ORDER BY p.created_at DESC, p.id LIMIT $2`, [
-    status ?? null,
-    limit,
-  ]);
+/** The admin proposals a caller sees besides every action's: all, or only those it asked for. */
+export type AdminProposalsSeen = 'all' | { requestedBy: { kind: 'member' | 'key'; id: string } };
+
+/** The condition on `p` for `AdminProposalsSeen`, with its three parameters from `$n`. */
+const seenBy = (n: number) => `(p.kind <> 'admin' OR $${n}::boolean OR (p.requested_by_kind = $${n + 1} AND p.requested_by_id = $${n + 2}))`;
+const seenParams = (admin: AdminProposalsSeen) => {
+  const mine = admin === 'all' ? null : admin.requestedBy;
+  return [admin === 'all', mine?.kind ?? null, mine?.id ?? null];
+};
+
+export async function listProposals(tx: Tx, status: ProposalStatus | undefined, limit: number, admin: AdminProposalsSeen): Promise<ProposalRow[]> {
+  const { rows } = await tx.query<ProposalRow>(
+    `${PROPOSAL} WHERE ($1::text IS NULL OR p.status = $1) AND ${seenBy(3)} ORDER BY p.created_at DESC, p.id LIMIT $2`,
+    [status ?? null, limit, ...seenParams(admin)],
+  );
   return rows;
+}
+
+/** One proposal, when it is among those `admin` lets its caller see. */
+export async function seenProposal(tx: Tx, id: string, admin: AdminProposalsSeen): Promise<ProposalRow | undefined> {
+  const { rows } = await tx.query<ProposalRow>(`${PROPOSAL} WHERE p.id = $1 AND ${seenBy(2)}`, [id, ...seenParams(admin)]);
+  return rows[0];
 }
 
 export async function decisionsOf(tx: Tx, proposalIds: string[]): Promise<Map<string, DecisionRow[]>> {
