@@ -468,6 +468,30 @@ describe('sign-in page', () => {
     expect(Object.keys(SSO_ERRORS).sort()).toEqual([...new Set([...OIDC_REFUSALS, ...SAML_REFUSALS])].sort());
   });
 
+  // Attack (eighth review): a link put any sentence on the sign-in page, as the reason SSO failed.
+  test('?sso_error= with text that is no code shows a generic sentence, never the text', async () => {
+    const text = 'Your account is locked. Call IT on +1-555-0100 now';
+    for (const code of [text, 'Locked', 'a'.repeat(41), 'call-it', 'x<b>y</b>']) {
+      history.replaceState(null, '', `/console/?sso_error=${encodeURIComponent(code)}`);
+      const s = fakeServer({});
+      const el = mount(<App fetchImpl={s.fetchImpl} />);
+      const alert = el.querySelector('[role=alert]')!.textContent!;
+      expect(alert).toContain('Single sign-on failed');
+      expect(alert).not.toContain(code);
+      expect(alert).not.toContain('555');
+      expect(alert).not.toContain('reason:');
+      expect(location.search).toBe('');
+      document.body.innerHTML = '';
+    }
+    // A name every object has is no code with a sentence either.
+    for (const code of ['constructor', 'to_string', '__proto__']) {
+      history.replaceState(null, '', `/console/?sso_error=${code}`);
+      const el = mount(<App fetchImpl={fakeServer({}).fetchImpl} />);
+      expect(el.querySelector('[role=alert]')!.textContent).toContain(`Single sign-on failed (reason: ${code})`);
+      document.body.innerHTML = '';
+    }
+  });
+
   test('#mfa after SSO: straight to the second factor, all three methods offered', async () => {
     history.replaceState(null, '', '/console/#mfa');
     const s = fakeServer({ ...signedInRoutes, 'GET /v1/admin/me': meFor('owner'), 'POST /v1/auth/mfa/totp': SIGNED_IN });
