@@ -1,7 +1,7 @@
 // Redaction before any model is middleware on the model itself: a call site that forgets to redact (or
 // never knew it should) still sends no personal data. The provider is the ai SDK's test model, which
 // records every request it receives.
-import { embed, embedMany, generateText, simulateReadableStream, streamText } from 'ai';
+import { embed, embedMany, generateText, jsonSchema, simulateReadableStream, streamText, tool } from 'ai';
 import { MockEmbeddingModelV3, MockLanguageModelV3 } from 'ai/test';
 import { describe, expect, test } from 'vitest';
 import { defaultPolicy, type PiiPolicy } from './index.js';
@@ -104,6 +104,43 @@ describe('tool traffic through guardedModels', () => {
     expectNoneOf(sent);
     expect(sent).toContain('AB12');
     expect(sent).toContain('[EMAIL_K1]');
+  });
+});
+
+// Found by an eighth outside review: a tenant's action definitions went to the provider as typed.
+describe('tool definitions through guardedModels', () => {
+  test("an action's description, its inputs' descriptions and their allowed values are redacted; names and the schema's shape are kept", async () => {
+    const raw = provider();
+    const model = guardedModels(() => raw)({}, defaultPolicy);
+    await generateText({
+      model,
+      prompt: 'Where is my order?',
+      tools: {
+        order_status: tool({
+          description: `Looks up an order. Escalate to ${SEEDED.email}.`,
+          inputSchema: jsonSchema({
+            type: 'object',
+            properties: {
+              orderId: { type: 'string', description: `The order id, e.g. AB12; the desk is ${SEEDED.phone}` },
+              contact: { type: 'string', enum: [SEEDED.email, 'none'] },
+            },
+            required: ['orderId'],
+          }),
+        }),
+      },
+    });
+    const tools = raw.doGenerateCalls[0]!.tools!;
+    expectNoneOf(JSON.stringify(tools));
+    expect(tools.map((x) => x.name)).toEqual(['order_status']);
+    const fn = tools[0] as {
+      description?: string;
+      inputSchema: { properties: Record<string, { description?: string; enum?: string[] }>; required: string[] };
+    };
+    expect(fn.description).toContain('[EMAIL_K1]');
+    expect(Object.keys(fn.inputSchema.properties)).toEqual(['orderId', 'contact']);
+    expect(fn.inputSchema.properties.orderId!.description).toContain('AB12');
+    expect(fn.inputSchema.properties.contact!.enum).toEqual(['[EMAIL_K1]', 'none']);
+    expect(fn.inputSchema.required).toEqual(['orderId']);
   });
 });
 

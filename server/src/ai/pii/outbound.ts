@@ -1,6 +1,6 @@
 // Redaction before any model, as `ai` SDK middleware: every language or embedding model the server
-// builds is wrapped here (see guardedModels, guardedEmbeddings), so no call site can send a prompt or
-// an embedding input without it, whatever it did or forgot to do itself. The outbound pass is stricter
+// builds is wrapped here (see guardedModels, guardedEmbeddings), so no call site can send a prompt, the
+// tools it offers or an embedding input without it, whatever it did or forgot to do itself. The outbound pass is stricter
 // than storage: every class strict, no threshold looser than the default, whatever the tenant relaxed.
 import { ENGINE_PLACEHOLDER, outboundPlaceholder, type PlaceholderLabel } from '@parley/protocol/placeholder';
 import { wrapEmbeddingModel, wrapLanguageModel, type EmbeddingModelMiddleware, type LanguageModelMiddleware } from 'ai';
@@ -71,9 +71,40 @@ function redactPrompt(prompt: Prompt, policy: PiiPolicy): Prompt {
   });
 }
 
+/** Every string value inside a JSON value, redacted; keys are kept (a schema's property names are its shape). */
+function redactValues(v: unknown, r: (t: string) => string): unknown {
+  if (typeof v === 'string') return r(v);
+  if (Array.isArray(v)) return v.map((x) => redactValues(x, r));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redactValues(x, r)]));
+  return v;
+}
+
+type Tools = Parameters<NonNullable<LanguageModelMiddleware['transformParams']>>[0]['params']['tools'];
+
+/**
+ * The tools offered to the model, as the tenant wrote them (an action's description, its inputs'
+ * descriptions, defaults and allowed values), redacted; names stay, as the model calls a tool by its name.
+ */
+function redactTools(tools: Tools, policy: PiiPolicy): Tools {
+  const r = (t: string) => redactOutbound(t, policy);
+  return tools?.map((t) =>
+    t.type === 'function'
+      ? {
+          ...t,
+          ...(t.description !== undefined ? { description: r(t.description) } : {}),
+          inputSchema: redactValues(t.inputSchema, r) as typeof t.inputSchema,
+        }
+      : { ...t, args: redactValues(t.args, r) as typeof t.args },
+  );
+}
+
 export const redactionMiddleware = (policy: PiiPolicy): LanguageModelMiddleware => ({
   specificationVersion: 'v3',
-  transformParams: async ({ params }) => ({ ...params, prompt: redactPrompt(params.prompt, policy) }),
+  transformParams: async ({ params }) => ({
+    ...params,
+    prompt: redactPrompt(params.prompt, policy),
+    ...(params.tools ? { tools: redactTools(params.tools, policy) } : {}),
+  }),
 });
 
 export const embeddingRedactionMiddleware = (policy: PiiPolicy): EmbeddingModelMiddleware => ({
