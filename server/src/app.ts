@@ -265,6 +265,7 @@ export function createApp(deps: AppDeps): express.Express {
       streams,
       inbox: new InboxHub({ db, bus, keyring, pollMs: config.inboxPollMs }),
       heartbeatMs: config.sseHeartbeatMs,
+      credentials: keyCache,
       drain,
     }),
   );

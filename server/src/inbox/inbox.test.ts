@@ -365,3 +365,59 @@ describe.skipIf(!serverUrl)('commit order is not id order', () => {
     }
   });
 });
+
+// Found by an eighth outside review: a stream learnt that its credential had ended only at its next heartbeat
+// (15 s by default, up to 60 s), and until then carried the tenant's conversations to a member just disabled.
+describe('a stream whose credential ends, with heartbeats a minute apart', () => {
+  let slow: TestApp;
+  let c: CreatedTenant;
+  beforeAll(async () => {
+    slow = await startTestApp({ PARLEY_SSE_HEARTBEAT_MS: '60000' });
+    c = await slow.tenant('Tenant C', ['help.c.example']);
+  });
+  afterAll(() => slow.close());
+
+  const open = (who: { client: ConsoleClient }) =>
+    openStream(`${slow.url}/v1/admin/inbox/stream`, { ...who.client.pageHeaders, cookie: who.client.cookieHeader() });
+  const asOwner = (method: string, path: string, body?: unknown) => call(slow.url, method, `/v1/admin${path}`, { key: c.secretKey, body });
+
+  for (const [ending, end] of [
+    ['the member is disabled', (id: string) => asOwner('PATCH', `/members/${id}`, { status: 'disabled' })],
+    ['the member is made an analyst', (id: string) => asOwner('PATCH', `/members/${id}`, { role: 'analyst' })],
+    ['their sessions are ended', (id: string) => asOwner('DELETE', `/members/${id}/sessions`)],
+  ] as const) {
+    test(`ends within a second when ${ending}, and carries nothing after`, async () => {
+      const lee = await signedInMember(slow, c.tenant.id, 'agent');
+      const s = await open(lee);
+      expect(s.status).toBe(200);
+      await s.next((e) => e.event === 'counts');
+      expect((await end(lee.memberId)).status).toBeLessThan(300);
+      await expect.poll(() => s.ended, { timeout: 1500, interval: 50 }).toBe(true);
+      const v = new Visitor(slow.url, c.publishableKey, 'https://help.c.example');
+      await v.start();
+      const id = (await v.call('POST', '/conversations', {})).body.conversation.id as string;
+      await v.say(id, 'After the credential ended');
+      await v.call('POST', `/conversations/${id}/handoff`, {});
+      expect(JSON.stringify(s.events)).not.toContain(id);
+    });
+  }
+
+  test('a revoked key’s stream ends within a second', async () => {
+    const made = await asOwner('POST', '/api-keys', { name: 'watcher', capabilities: ['conversations:read'] });
+    const s = await openStream(`${slow.url}/v1/admin/inbox/stream`, { authorization: `Bearer ${made.body.secret}` });
+    await s.next((e) => e.event === 'counts');
+    expect((await asOwner('DELETE', `/api-keys/${made.body.apiKey.id}`)).status).toBeLessThan(300);
+    await expect.poll(() => s.ended, { timeout: 1500, interval: 50 }).toBe(true);
+  });
+
+  test('a stream whose credential still holds stays open', async () => {
+    const kay = await signedInMember(slow, c.tenant.id, 'agent');
+    const other = await signedInMember(slow, c.tenant.id, 'agent');
+    const s = await open(kay);
+    await s.next((e) => e.event === 'counts');
+    expect((await asOwner('PATCH', `/members/${other.memberId}`, { status: 'disabled' })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(s.ended).toBe(false);
+    s.close();
+  });
+});

@@ -15,6 +15,7 @@ import { openSse, wantsSse } from '../http/sse.js';
 import { parse, uuidParam } from '../http/validate.js';
 import { requireCapability as can, requireMember, stillAllowed } from '../tenants/auth.js';
 import * as service from './service.js';
+import type { CredentialChanges } from '../tenants/key-cache.js';
 import type { InboxHub } from './stream.js';
 
 export interface InboxDeps {
@@ -27,6 +28,8 @@ export interface InboxDeps {
   inbox: InboxHub;
   /** Keep-alive interval; the stream's credential is checked again at each one. */
   heartbeatMs: number;
+  /** The database's notices of credential changes: the stream's credential is checked again at each. */
+  credentials: CredentialChanges;
   /** Shutdown draining: the stream ends with a reconnect hint. */
   drain?: Drain;
 }
@@ -66,8 +69,10 @@ export function inboxRoutes(deps: InboxDeps): Router {
         let leave = () => {};
         let undrain = () => {};
         let heartbeat: NodeJS.Timeout | undefined;
+        let unwatch = () => {};
         res.on('close', () => {
           clearInterval(heartbeat);
+          unwatch();
           leave();
           undrain();
           release();
@@ -95,12 +100,24 @@ export function inboxRoutes(deps: InboxDeps): Router {
           close: () => sse.close(),
         });
         if (deps.drain) undrain = deps.drain.stream(() => sse.reconnect(RECONNECT_MS));
+        // An ended session, an expired access token, a revoked key or a member disabled or given a role without
+        // the capabilities ends the stream: the console reconnects through a refresh, which a signed-out or
+        // disabled member cannot pass. Checked at each heartbeat, and at once when the database says a
+        // credential of the tenant changed (a key, a member's role or status, a session ended).
+        const allowed = () => stillAllowed(req, 'conversations:read', ...(decidesApprovals ? (['approvals:decide'] as const) : []));
+        let checking = false;
+        unwatch = deps.credentials.watch(tenantId, () => {
+          if (checking) return;
+          checking = true;
+          void allowed().then((ok) => {
+            checking = false;
+            if (!ok) sse.close();
+          });
+        });
         let beats = 0;
         heartbeat = setInterval(() => {
           sse.comment('keep-alive');
-          // An ended session, an expired access token or a revoked key ends the stream: the console
-          // reconnects through a refresh, which a signed-out or disabled member cannot pass.
-          void stillAllowed(req, 'conversations:read', ...(decidesApprovals ? (['approvals:decide'] as const) : [])).then((ok) => {
+          void allowed().then((ok) => {
             if (!ok) return sse.close();
             if (memberId && ++beats % SEEN_EVERY === 0) {
               void inTenant(req, (tx) => service.touch(tx, tenantId, memberId)).then(

@@ -23,10 +23,17 @@ export interface ResolvedKey {
   expiresAt: number | null;
 }
 
-export class SecretKeyCache {
+/** Told when a tenant's credentials may have changed (a key, a member's role or status, a session ended). */
+export interface CredentialChanges {
+  /** Calls `fn` after each notice naming `tenantId` (or every tenant); returns the way to stop. */
+  watch(tenantId: string, fn: () => void): () => void;
+}
+
+export class SecretKeyCache implements CredentialChanges {
   readonly channel = KEY_CHANGES_CHANNEL;
   private readonly cache: TenantCache<ResolvedKey | null>;
   private trusted = false;
+  private readonly watchers = new Map<string, Set<() => void>>();
 
   constructor(ttlMs: number, maxEntries = 10_000, now: () => number = Date.now) {
     this.cache = new TenantCache(ttlMs, maxEntries, now);
@@ -49,9 +56,24 @@ export class SecretKeyCache {
     this.cache.invalidate();
   }
 
-  /** A notice's payload: the tenant whose keys changed (empty: every tenant). */
+  /**
+   * A notice's payload: the tenant whose keys changed (empty: every tenant). What is kept goes first, so a
+   * watcher that checks its credential again reads it afresh.
+   */
   heard(payload: string | undefined): void {
     this.cache.invalidate(payload || undefined);
+    const lists = payload ? [this.watchers.get(payload)] : [...this.watchers.values()];
+    for (const list of lists) for (const fn of list ?? []) fn();
+  }
+
+  watch(tenantId: string, fn: () => void): () => void {
+    let list = this.watchers.get(tenantId);
+    if (!list) this.watchers.set(tenantId, (list = new Set()));
+    list.add(fn);
+    return () => {
+      list.delete(fn);
+      if (!list.size) this.watchers.delete(tenantId);
+    };
   }
 
   /** Drops what is kept of a tenant's keys (every tenant's when none is named). */
