@@ -106,6 +106,8 @@ async function read<T>(res: Response): Promise<T> {
       ...(p?.detail ? { detail: p.detail } : {}),
       request_id: p?.request_id ?? res.headers.get('x-request-id') ?? '',
       ...(p?.errors ? { errors: p.errors } : {}),
+      // A conflict over a handoff names who holds it now.
+      ...(typeof p?.assignedTo === 'string' || p?.assignedTo === null ? { assignedTo: p.assignedTo } : {}),
     });
   }
   return json as T;

@@ -1281,7 +1281,7 @@ describe('inbox as the signed-in person', () => {
     await vi.waitFor(() => expect(el.querySelectorAll('.msg')).toHaveLength(4));
     await click(el, 'Take');
     await vi.waitFor(() => expect(s.find(`PATCH /v1/admin/handoffs/${HANDOFF}`)).toHaveLength(1));
-    expect(s.find(`PATCH /v1/admin/handoffs/${HANDOFF}`)[0]!.body).toEqual({ status: 'assigned' });
+    expect(s.find(`PATCH /v1/admin/handoffs/${HANDOFF}`)[0]!.body).toEqual({ status: 'assigned', expectedAssignee: null });
     // Teammates in the assign menu carry their presence.
     expect([...el.querySelectorAll('#assign-to option')].map((o) => o.textContent)).toEqual([
       'Choose a teammate',
@@ -1293,6 +1293,37 @@ describe('inbox as the signed-in person', () => {
     await click(el, 'Assign');
     await vi.waitFor(() => expect(s.find(`PATCH /v1/admin/handoffs/${HANDOFF}`)).toHaveLength(2));
     expect(s.find(`PATCH /v1/admin/handoffs/${HANDOFF}`)[1]!.body).toEqual({ status: 'assigned', assignedTo: BO });
+  });
+
+  test('“Take” expects whom it takes from; when a teammate took it first, the 409 shows who has it', async () => {
+    const taken = rowOf({ assignee: { id: BO, displayName: 'Bo' }, status: 'assigned' });
+    const s = fakeServer({
+      ...EMPTY_INBOX,
+      'GET /v1/admin/inbox?view=open': listOf([rowOf()]),
+      'GET /v1/admin/presence': {
+        members: [{ memberId: BO, displayName: 'Bo', availability: 'available', online: true, lastSeenAt: null }],
+      },
+      [`GET /v1/admin/conversations/${CONV}`]: transcriptOf([]),
+      [`PATCH /v1/admin/handoffs/${HANDOFF}`]: () =>
+        problem(409, 'conflict', { title: 'Conflict', detail: 'Someone else holds this handoff now.', assignedTo: BO }),
+    });
+    const { el, streams } = mountInbox(s);
+    await act(() => el.querySelector<HTMLButtonElement>('#tab-open')!.click());
+    await vi.waitFor(() => expect(rowButtons(el)).toHaveLength(1));
+    await act(() => rowButtons(el)[0]!.click());
+    await click(el, 'Take');
+    await vi.waitFor(() => expect(s.find(`PATCH /v1/admin/handoffs/${HANDOFF}`)).toHaveLength(1));
+    expect(s.find(`PATCH /v1/admin/handoffs/${HANDOFF}`)[0]!.body).toEqual({ status: 'assigned', expectedAssignee: null });
+    await vi.waitFor(() => expect(el.querySelector('.problem')?.textContent).toContain('Bo has taken this conversation'));
+    // Taking over from the one it shows as the holder names them.
+    await act(() => {
+      streams.last().open();
+      streams.last().send('conversation', { row: taken }, '9');
+    });
+    await vi.waitFor(() => expect(button(el, 'Take over')).toBeTruthy());
+    await click(el, 'Take over');
+    await vi.waitFor(() => expect(s.find(`PATCH /v1/admin/handoffs/${HANDOFF}`)).toHaveLength(2));
+    expect(s.find(`PATCH /v1/admin/handoffs/${HANDOFF}`)[1]!.body).toEqual({ status: 'assigned', expectedAssignee: BO });
   });
 
   test('an anonymous visitor is shown by its pseudonymous reference', async () => {

@@ -161,6 +161,14 @@ export const UpdateHandoffRequest = z.strictObject({
    * integration): a member id or its own label.
    */
   assignedTo: text().trim().min(1).max(200).optional(),
+  /**
+   * Who the caller believes holds it now (a member id or a key's label; `null`: nobody). When given, the
+   * change applies only if that is still so, else a `409` whose `assignedTo` names who holds it. Taking it
+   * for yourself without this field is the same as expecting nobody (or yourself): taking over from a
+   * teammate names them here. Handing it to someone named in `assignedTo` without this field reassigns it
+   * whoever holds it.
+   */
+  expectedAssignee: text().trim().min(1).max(200).nullable().optional(),
 });
 /**
  * Who a conversation belongs to, as agents and the audit log see it: a widget visitor's pseudonymous

@@ -21,5 +21,7 @@ export const ProblemSchema = z.object({
   capability: z.string().optional(),
   /** For quota-exceeded: which limit, its value, the tenant's usage and what the request would add. */
   quota: z.object({ limit: z.string(), max: z.number(), used: z.number(), adding: z.number().optional() }).optional(),
+  /** For a conflict over a handoff: who holds it now (a member id or a key's agent label; `null`: nobody). */
+  assignedTo: z.string().nullable().optional(),
 });
 export type Problem = z.infer<typeof ProblemSchema>;

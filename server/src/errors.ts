@@ -29,6 +29,8 @@ export interface DomainDetails {
   capability?: string;
   /** too_many_streams, throttled, budget_exceeded: when to try again. */
   retryAfterSeconds?: number;
+  /** conflict over a handoff: who holds it now (null: nobody). */
+  assignedTo?: string | null;
 }
 
 export class DomainError extends Error {

@@ -4,7 +4,7 @@
 import type { AdminMe, VisitorProfileResponse } from '@parley/protocol';
 import { isMemberId, MAX_MESSAGE_CHARS, renderCannedReply } from '@parley/protocol/constants';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { Api } from '../api.js';
+import { ApiError, type Api } from '../api.js';
 import { ProblemView, useAction, useLoad, When } from '../components.js';
 import { reasonText, visitorName, waited } from '../inbox/format.js';
 import type { ConversationEvent, InboxLive } from '../inbox/live.js';
@@ -152,6 +152,26 @@ export function ConversationPane({
       await api('PATCH', `/handoffs/${row.handoffId}`, body);
       setStatus(done);
     });
+  // Taking names whom it is taken from (nobody, or the holder shown): a teammate who took it first is
+  // not silently taken over, and the refusal says who has it.
+  const holderName = (holder: string) =>
+    holder === member?.id ? 'You' : (names.get(holder) ?? (isMemberId(holder) ? 'A teammate' : `${holder} (API key)`));
+  const take = () =>
+    void action.run(async () => {
+      try {
+        await api('PATCH', `/handoffs/${row.handoffId}`, { status: 'assigned', expectedAssignee: row.assignee?.id ?? null });
+        setStatus('You took this conversation.');
+      } catch (err) {
+        if (!(err instanceof ApiError) || err.problem.status !== 409 || err.problem.assignedTo === undefined) throw err;
+        const holder = err.problem.assignedTo;
+        throw new ApiError({
+          ...err.problem,
+          detail: holder
+            ? `${holderName(holder)} has taken this conversation in the meantime. Take it over if you need to.`
+            : 'This conversation went back to the queue in the meantime. Take it again if you still want it.',
+        });
+      }
+    });
   const reopen = () =>
     void action.run(async () => {
       await api('POST', `/handoffs/${row.handoffId}/reopen`, {});
@@ -209,8 +229,8 @@ export function ConversationPane({
       {canAssign ? (
         <div class="row assign">
           {!mine && !resolved && member ? (
-            // No assignee named: the server assigns it to the signed-in person.
-            <button type="button" disabled={action.busy} onClick={() => handoff({ status: 'assigned' }, 'You took this conversation.')}>
+            // No assignee named: the server assigns it to the signed-in person, if it is still held by whom the row shows.
+            <button type="button" disabled={action.busy} onClick={take}>
               {row.assignee ? 'Take over' : 'Take'}
             </button>
           ) : null}

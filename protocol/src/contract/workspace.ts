@@ -73,11 +73,12 @@ const handoffs = operations([
     tag: 'Handoffs',
     summary: 'Take, assign, give back or resolve a handoff',
     description:
-      '`assigned` takes it (a signed-in person: themselves, or the member named in `assignedTo`; a key must name a member id or its own agent label); `pending` gives it back to the queue; `resolved` resolves it (the visitor is asked for a rating). A resolved handoff is a 404 here: reopen it instead. Audited as `handoff.update`; sends the `handoff.assigned` or `handoff.resolved` webhook.',
+      '`assigned` takes it (a signed-in person: themselves, or the member named in `assignedTo`; a key must name a member id or its own agent label); `pending` gives it back to the queue; `resolved` resolves it (the visitor is asked for a rating). Taking it for yourself succeeds only while nobody else holds it: otherwise a 409 `conflict` whose `assignedTo` names who does. To take it over on purpose, or to make any change only while it is held as you saw it, send `expectedAssignee` (the id of who holds it, or `null` for nobody): a different holder is the same 409. Naming someone else in `assignedTo` without `expectedAssignee` reassigns it whoever holds it. The assignee must be able to reply (`conversations:write`: a member whose role holds it, or the calling key itself for its own label), else a 400 with `cannot_reply` at `/assignedTo`. A resolved handoff is a 404 here: reopen it instead. Audited as `handoff.update`; sends the `handoff.assigned` or `handoff.resolved` webhook.',
     security: ['admin'],
     capability: 'handoffs:write',
     params: IdParams,
     body: UpdateHandoffRequest,
+    problems: [409],
     responses: { 204: { description: 'Updated; the conversation and the inbox stream hear it.' } },
   },
   {

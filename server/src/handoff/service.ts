@@ -5,6 +5,7 @@
 // events to publish after commit.
 import { randomUUID } from 'node:crypto';
 import {
+  capabilitiesOf,
   ProfileField,
   shownInAdminViews,
   type AdminHandoff,
@@ -100,9 +101,51 @@ export async function agentTyping(
   return typing.admit(conversationId, who, active) ? recordTyping(tx, ctx.tenantId, conversationId, who, active) : null;
 }
 
+/** The refusal of a change made on a stale view of who holds a handoff: it names who holds it now. */
+function heldBy(current: string | null): DomainError {
+  return new DomainError(
+    'conflict',
+    current
+      ? 'Someone else holds this handoff now. To take it over, send their id as expectedAssignee.'
+      : 'Nobody holds this handoff now: it is back in the queue.',
+    { assignedTo: current },
+  );
+}
+
+/**
+ * Who may be given a handoff: someone who can reply to the visitor (`conversations:write`). A member by
+ * the role's capabilities; a key's own agent label by the key's.
+ */
+async function assignee(tx: Tx, agent: Agent, id: string): Promise<{ id: string; displayName: string }> {
+  const member = await store.activeMember(tx, id);
+  // A person hands work only to members; an integration may name its own agent label.
+  if (!member && (agent.memberId || /^[0-9a-f-]{36}$/i.test(id))) {
+    throw new DomainError('invalid_input', 'The assignee is not a member of this tenant.', {
+      errors: [{ path: '/assignedTo', message: 'must be a member id of this tenant', code: 'not_member' }],
+    });
+  }
+  const canReply = member ? capabilitiesOf(member.role).includes('conversations:write') : agent.capabilities.has('conversations:write');
+  if (!canReply) {
+    throw new DomainError('invalid_input', 'The assignee could not reply to the visitor.', {
+      errors: [
+        {
+          path: '/assignedTo',
+          message: member
+            ? 'must be a member whose role may reply to conversations (conversations:write)'
+            : 'a key names its own agent only when it may reply to conversations (conversations:write)',
+          code: 'cannot_reply',
+        },
+      ],
+    });
+  }
+  return { id, displayName: member?.display_name ?? id };
+}
+
 /**
  * Assigns a handoff (`assignee`: a member id, or null to give it back to the queue) or resolves it.
- * A person assigns only members of the tenant; a key may also name its own label.
+ * A person assigns only members of the tenant who may reply; a key may also name its own label.
+ * Taking it for yourself is conditional: a 409 naming the holder when someone else has it. With
+ * `expectedAssignee`, any change applies only while that is who holds it (taking over on purpose).
  */
 export async function updateHandoff(
   tx: Tx,
@@ -110,10 +153,15 @@ export async function updateHandoff(
   ctx: Ctx,
   agent: Agent,
   handoffId: string,
-  change: { status: 'pending' | 'assigned' | 'resolved'; assignedTo?: string | undefined },
+  change: {
+    status: 'pending' | 'assigned' | 'resolved';
+    assignedTo?: string | undefined;
+    expectedAssignee?: string | null | undefined;
+  },
 ): Promise<ConversationEvent[]> {
   const h = await lockedHandoff(tx, handoffId);
   if (h.status === 'resolved') throw new DomainError('not_found', 'No such open handoff.');
+  if (change.expectedAssignee !== undefined && change.expectedAssignee !== h.assigned_to) throw heldBy(h.assigned_to);
   const events: ConversationEvent[] = [];
   if (change.status === 'resolved') {
     const resolution = await store.resolveHandoff(tx, { id: h.id, conversationId: h.conversation_id, by: agent.id });
@@ -123,33 +171,32 @@ export async function updateHandoff(
     events.push(await recordEvent(tx, ctx.tenantId, h.conversation_id, 'resolved', { handoff: { id: h.id }, resolution, csat: true }));
     return events;
   }
-  let assignee: { id: string; displayName: string } | null = null;
+  let to: { id: string; displayName: string } | null = null;
   if (change.status === 'assigned') {
     const id = change.assignedTo ?? agent.memberId;
     if (!id)
       throw new DomainError('invalid_input', 'Say who takes it.', {
         errors: [{ path: '/assignedTo', message: 'is required when a key assigns', code: 'required' }],
       });
-    const name = await store.memberName(tx, id);
-    // A person hands work only to members; an integration may name its own agent label.
-    if (!name && (agent.memberId || /^[0-9a-f-]{36}$/i.test(id))) {
-      throw new DomainError('invalid_input', 'The assignee is not a member of this tenant.', {
-        errors: [{ path: '/assignedTo', message: 'must be a member id of this tenant', code: 'not_member' }],
-      });
-    }
-    assignee = { id, displayName: name ?? id };
+    to = await assignee(tx, agent, id);
+    // Taking it for yourself: only from the queue (or yourself), unless the caller named whom it takes it from.
+    const takes = id === agent.memberId && change.expectedAssignee === undefined;
+    if (takes && h.assigned_to !== null && h.assigned_to !== id) throw heldBy(h.assigned_to);
   }
-  await store.assignHandoff(tx, h.id, assignee?.id ?? null);
-  const status = assignee ? 'assigned' : 'pending';
+  // A conditional update on who held it as read under the conversation's lock.
+  if (!(await store.assignHandoff(tx, h.id, to?.id ?? null, h.assigned_to))) {
+    throw heldBy((await store.handoffById(tx, h.id))?.assigned_to ?? null);
+  }
+  const status = to ? 'assigned' : 'pending';
   await audit.append(tx, {
     ...ctx,
     action: 'handoff.update',
     target: { type: 'handoff', id: h.id },
-    metadata: { status, ...(assignee ? { assignedTo: assignee.id } : {}) },
+    metadata: { status, ...(to ? { assignedTo: to.id } : {}) },
   });
-  await webhooks.handoffChanged(tx, ctx.tenantId, { id: h.id, conversationId: h.conversation_id, status }, assignee?.id ?? null);
+  await webhooks.handoffChanged(tx, ctx.tenantId, { id: h.id, conversationId: h.conversation_id, status }, to?.id ?? null);
   events.push(await recordEvent(tx, ctx.tenantId, h.conversation_id, 'status', { handoff: { id: h.id, status } }));
-  events.push(await recordEvent(tx, ctx.tenantId, h.conversation_id, 'assigned', { handoff: { id: h.id, status }, assignee }));
+  events.push(await recordEvent(tx, ctx.tenantId, h.conversation_id, 'assigned', { handoff: { id: h.id, status }, assignee: to }));
   return events;
 }
 
@@ -194,8 +241,7 @@ export async function agentReply(
   });
   const events = saved.event ? [saved.event] : [];
   const open = await store.latestHandoff(tx, conversationId);
-  if (agent.memberId && open?.status === 'pending') {
-    await store.assignHandoff(tx, open.id, agent.memberId);
+  if (agent.memberId && open?.status === 'pending' && (await store.assignHandoff(tx, open.id, agent.memberId, open.assigned_to))) {
     const assignee = { id: agent.memberId, displayName: name };
     await audit.append(tx, {
       ...ctx,

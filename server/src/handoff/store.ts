@@ -1,4 +1,5 @@
 // SQL of the agent side: handoffs, transcripts, the vault, ratings and a visitor's left email.
+import type { MemberRole } from '@parley/protocol';
 import type { Tx } from '../db/types.js';
 import { escapeLike } from '../db/index.js';
 import type { ConversationRow } from '../conversations/service.js';
@@ -90,6 +91,16 @@ export async function memberName(tx: Tx, id: string): Promise<string | null> {
   return rows[0]?.display_name ?? null;
 }
 
+/** An active member of the tenant by id (name and role), or null when `id` is none. */
+export async function activeMember(tx: Tx, id: string): Promise<{ display_name: string; role: MemberRole } | null> {
+  if (!UUID.test(id)) return null;
+  const { rows } = await tx.query<{ display_name: string; role: MemberRole }>(
+    "SELECT display_name, role FROM members WHERE id = $1 AND status = 'active'",
+    [id],
+  );
+  return rows[0] ?? null;
+}
+
 /** The conversation, for a read (no lock). */
 export async function conversationById(tx: Tx, id: string): Promise<ConversationRow | null> {
   const { rows } = await tx.query<ConversationRow>('SELECT * FROM conversations WHERE id = $1', [id]);
@@ -142,12 +153,18 @@ export async function latestHandoff(tx: Tx, conversationId: string): Promise<Han
   return rows[0] ?? null;
 }
 
-export async function assignHandoff(tx: Tx, handoffId: string, assignee: string | null): Promise<void> {
-  await tx.query(
+/**
+ * Assigns an open handoff (or gives it back: null) only if it is still held by `expected` (null: nobody),
+ * as the caller read it; false when someone else holds it now.
+ */
+export async function assignHandoff(tx: Tx, handoffId: string, assignee: string | null, expected: string | null): Promise<boolean> {
+  const { rowCount } = await tx.query(
     `UPDATE handoffs SET status = CASE WHEN $2::text IS NULL THEN 'pending' ELSE 'assigned' END, assigned_to = $2,
-            assigned_at = CASE WHEN $2::text IS NULL THEN NULL ELSE now() END, updated_at = now() WHERE id = $1`,
-    [handoffId, assignee],
+            assigned_at = CASE WHEN $2::text IS NULL THEN NULL ELSE now() END, updated_at = now()
+      WHERE id = $1 AND status <> 'resolved' AND assigned_to IS NOT DISTINCT FROM $3::text`,
+    [handoffId, assignee, expected],
   );
+  return rowCount === 1;
 }
 
 /** Resolves a handoff and gives the conversation back to the assistant; returns the resolution's number. */

@@ -257,6 +257,57 @@ describe('assign, resolve, reopen and the rating', () => {
     s.close();
   });
 
+  test('taking is conditional: of two agents taking at once one gets a 409 naming who has it; a taken handoff is not silently taken over', async () => {
+    const { id, handoffId } = await handedOff();
+    const take = (who: { client: ConsoleClient }, body: Record<string, unknown> = {}) =>
+      who.client.call('PATCH', `/v1/admin/handoffs/${handoffId}`, { status: 'assigned', ...body });
+    const [bySam, byKim] = await Promise.all([take(sam), take(kim)]);
+    expect([bySam.status, byKim.status].sort()).toEqual([204, 409]);
+    const [winner, loser] = bySam.status === 204 ? [sam, byKim] : [kim, bySam];
+    expect(loser.headers.get('content-type')).toContain('application/problem+json');
+    expect(loser.body).toMatchObject({ status: 409, type: expect.stringContaining('conflict'), assignedTo: winner.memberId });
+    const held = async () => (await admin('GET', `/conversations/${id}`)).body.conversation.handoff.assignee?.id;
+    expect(await held()).toBe(winner.memberId);
+    // Take again by the one who lost: still theirs, not silently taken over.
+    const other = winner === sam ? kim : sam;
+    const again = await take(other);
+    expect(again.status).toBe(409);
+    expect(again.body.assignedTo).toBe(winner.memberId);
+    expect(await held()).toBe(winner.memberId);
+    // Taking your own again changes nothing and is fine.
+    expect((await take(winner)).status).toBe(204);
+    // Taking over on purpose names who the caller expects to take it from; a stale expectation is a 409.
+    expect((await take(other, { expectedAssignee: null })).status).toBe(409);
+    expect((await take(other, { expectedAssignee: winner.memberId })).status).toBe(204);
+    expect(await held()).toBe(other.memberId);
+    expect((await take(winner, { expectedAssignee: null })).body).toMatchObject({ status: 409, assignedTo: other.memberId });
+    // Naming yourself is taking too; an explicit reassignment to someone else stays possible.
+    expect((await take(winner, { assignedTo: winner.memberId })).status).toBe(409);
+    expect((await admin('PATCH', `/handoffs/${handoffId}`, { status: 'assigned', assignedTo: winner.memberId })).status).toBe(204);
+    expect(await held()).toBe(winner.memberId);
+    // Giving back with a stale expectation is refused too.
+    const back = await other.client.call('PATCH', `/v1/admin/handoffs/${handoffId}`, { status: 'pending', expectedAssignee: other.memberId });
+    expect(back.body).toMatchObject({ status: 409, assignedTo: winner.memberId });
+  });
+
+  test('work goes only to someone who can reply: an analyst, or a key without conversations:write naming its label, is refused', async () => {
+    const { id, handoffId } = await handedOff();
+    const toAnalyst = await sam.client.call('PATCH', `/v1/admin/handoffs/${handoffId}`, { status: 'assigned', assignedTo: ann.memberId });
+    expect(toAnalyst.status).toBe(400);
+    expect(toAnalyst.body.errors).toEqual([expect.objectContaining({ path: '/assignedTo', code: 'cannot_reply' })]);
+    const byKey = await admin('PATCH', `/handoffs/${handoffId}`, { status: 'assigned', assignedTo: ann.memberId });
+    expect(byKey.status).toBe(400);
+    const triage = (await admin('POST', '/api-keys', { name: 'triage', capabilities: ['handoffs:read', 'handoffs:write'] })).body.secret;
+    const label = await admin('PATCH', `/handoffs/${handoffId}`, { status: 'assigned', assignedTo: 'Triage bot' }, triage);
+    expect(label.status).toBe(400);
+    expect(label.body.errors[0]).toMatchObject({ path: '/assignedTo', code: 'cannot_reply' });
+    expect((await admin('GET', `/conversations/${id}`)).body.conversation.handoff).toMatchObject({ status: 'pending', assignee: null });
+    // Someone who can reply may be given it; replying to a conversation assigned to someone else stays allowed.
+    expect((await sam.client.call('PATCH', `/v1/admin/handoffs/${handoffId}`, { status: 'assigned', assignedTo: kim.memberId })).status).toBe(204);
+    expect((await sam.client.call('POST', `/v1/admin/conversations/${id}/messages`, { text: 'Kim is on it.' })).status).toBe(201);
+    expect((await admin('GET', `/conversations/${id}`)).body.conversation.handoff.assignee.id).toBe(kim.memberId);
+  });
+
   test("a member replying to a waiting handoff takes it; the first response time is kept; a reply in another tenant's conversation is a 404", async () => {
     const { id, handoffId } = await handedOff();
     await kim.client.call('POST', `/v1/admin/conversations/${id}/messages`, { text: 'I have it.' });

@@ -33,7 +33,7 @@ const DOMAIN_PROBLEMS: Record<DomainCode, (e: DomainError) => HttpProblem> = {
   identity_required: (e) => new HttpProblem(403, 'identity-required', e.message),
   budget_exceeded: (e) =>
     new HttpProblem(429, 'budget-exceeded', e.message, { headers: { 'Retry-After': String(e.details.retryAfterSeconds ?? 60) } }),
-  conflict: (e) => problems.conflict(e.message),
+  conflict: (e) => new HttpProblem(409, 'conflict', e.message, e.details.assignedTo !== undefined ? { assignedTo: e.details.assignedTo } : {}),
   token_invalid: (e) => new HttpProblem(401, 'token-invalid', e.message),
   token_expired: (e) => new HttpProblem(401, 'token-expired', e.message),
   token_replayed: (e) => new HttpProblem(401, 'token-replayed', e.message),

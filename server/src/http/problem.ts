@@ -36,7 +36,13 @@ export class HttpProblem extends Error {
     readonly status: number,
     readonly slug: ProblemSlug,
     readonly detail?: string,
-    readonly extra: { errors?: FieldError[]; capability?: string; quota?: Problem['quota']; headers?: Record<string, string> } = {},
+    readonly extra: {
+      errors?: FieldError[];
+      capability?: string;
+      quota?: Problem['quota'];
+      assignedTo?: string | null;
+      headers?: Record<string, string>;
+    } = {},
   ) {
     super(detail ?? TITLES[slug]);
     this.name = 'HttpProblem';
@@ -67,6 +73,7 @@ export function problemBody(req: Request, p: HttpProblem): Problem {
     ...(p.extra.errors ? { errors: p.extra.errors } : {}),
     ...(p.extra.capability ? { capability: p.extra.capability } : {}),
     ...(p.extra.quota ? { quota: p.extra.quota } : {}),
+    ...(p.extra.assignedTo !== undefined ? { assignedTo: p.extra.assignedTo } : {}),
   };
 }
 
