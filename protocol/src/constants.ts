@@ -288,7 +288,8 @@ export const SUBSCRIBABLE_EVENT_TYPES = /* @__PURE__ */ WEBHOOK_EVENT_TYPES.filt
 /** What each webhook event type means (the catalog `WEBHOOK_EVENTS` adds the schema of its `data`). */
 export const WEBHOOK_EVENT_DESCRIPTIONS: Readonly<Record<WebhookEventName, string>> = {
   'conversation.created': 'A visitor (or the API) started a conversation.',
-  'message.created': 'A visitor, the assistant or an agent added a message. The text is the stored, redacted text; internal notes are never sent.',
+  'message.created':
+    "A visitor, the assistant or an agent added a message. The text is redacted per the PII policy: a visitor's as stored, an agent's reply (stored as typed) by the same rule; internal notes are never sent.",
   'handoff.requested': 'A conversation was handed to a person (the visitor asked, or the assistant was not confident).',
   'handoff.assigned': 'A handoff was taken by, or assigned to, a member.',
   'handoff.resolved': 'An agent resolved a handoff.',

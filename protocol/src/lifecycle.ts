@@ -409,7 +409,7 @@ export const SHOWN_PERSONAL_FIELDS: readonly { table: string; columns: readonly 
     table: 'webhook_events',
     columns: ['body'],
     to: 'webhooks:read',
-    why: "What was sent to the tenant's own endpoint (visitor text in it is the stored, redacted text).",
+    why: "What was sent to the tenant's own endpoint (message text in it is redacted per the PII policy, an agent's reply included).",
   },
   {
     table: 'approval_proposals',

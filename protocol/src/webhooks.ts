@@ -7,7 +7,7 @@ import { ApprovalEventData } from './approvals.js';
 import { ConversationSchema, HandoffSchema } from './widget.js';
 import { text } from './text.js';
 
-/** A message as webhooks carry it: the stored, redacted text. Internal notes are never sent. */
+/** A message as webhooks carry it: redacted per the PII policy (an agent's reply, stored as typed, by the visitor's rule). Internal notes are never sent. */
 export const WebhookMessageSchema = z.looseObject({
   id: z.string(),
   role: z.enum(['visitor', 'assistant', 'agent']),

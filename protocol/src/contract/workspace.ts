@@ -127,7 +127,7 @@ const handoffs = operations([
     path: '/v1/admin/conversations/{id}/messages',
     tag: 'Conversations',
     summary: 'Reply to the visitor',
-    description: `Stored as typed and delivered live to the visitor. ${authorNote} A signed-in person replying to a pending handoff takes it. Audited as \`conversation.agent_reply\`; sends the \`message.created\` webhook.`,
+    description: `Stored as typed and delivered live to the visitor. ${authorNote} A signed-in person replying to a pending handoff takes it. Audited as \`conversation.agent_reply\`; sends the \`message.created\` webhook, its text redacted per the PII policy as a visitor's words are.`,
     security: ['admin'],
     capability: 'conversations:write',
     params: IdParams,

@@ -236,8 +236,13 @@ export interface NewMessage {
   tenantId: string;
   conversationId: string;
   role: Role;
-  /** Already redacted. */
+  /** Already redacted (an agent's reply: as typed, with `webhookText`). */
   text: string;
+  /**
+   * The text its `message.created` webhook event carries when not `text`: an agent's reply, stored as typed,
+   * goes out redacted per the PII policy like the visitor's words.
+   */
+  webhookText?: string;
   pii?: unknown[];
   citations?: Citation[];
   confidence?: number | null;
@@ -295,7 +300,8 @@ async function append(tx: Tx, m: NewMessage, settles?: string): Promise<Appended
     created_at: new Date(0),
   });
   // Its webhook event too: the confidence as a real column gives it back, the time filled in there.
-  const webhookMessage = webhooks.messageCreatedJson(m.confidence == null ? shown : { ...shown, confidence: asReal(m.confidence) });
+  const sent = m.webhookText === undefined ? shown : { ...shown, text: m.webhookText };
+  const webhookMessage = webhooks.messageCreatedJson(m.confidence == null ? sent : { ...sent, confidence: asReal(m.confidence) });
   // A note goes to agents only, as its own event type.
   const [type, audience]: [string, Audience] = m.role === 'note' ? ['note', 'agents'] : ['message', 'all'];
   // The lock and the statement go in one message when the lock is not held yet (db/postgres.ts).

@@ -130,7 +130,7 @@ export function handoffRoutes(deps: HandoffDeps): Router {
         const body = parse(AgentMessageRequest, req.body);
         const id = uuidParam(req, 'id');
         const agent = writer(req, body.agent);
-        const out = await inTenant(req, (tx, ctx) => service.agentReply(tx, deps.audit, ctx, agent, id, body.text));
+        const out = await inTenant(req, (tx, ctx) => service.agentReply(tx, deps.audit, deps.redactor, ctx, agent, id, body.text));
         publish(out.events);
         res.status(201).json({ message: out.message });
       },

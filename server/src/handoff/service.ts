@@ -218,20 +218,34 @@ export async function reopenHandoff(
 }
 
 /**
- * An agent's reply, stored as typed (the tenant's staff, not a visitor: no PII scan; provider prompts
- * are still redacted whole). A person replying to a handoff nobody has taken takes it.
+ * An agent's reply, stored as typed (the tenant's staff, not a visitor: the visitor and agents read it as
+ * written; provider prompts are still redacted whole). It leaves in the `message.created` webhook redacted
+ * by the visitor's rule (the tenant's PII policy on the conversation's channel, one placeholder numbering
+ * with the visitor's words), as every message event carries only redacted text. A person replying to a
+ * handoff nobody has taken takes it. Replying to a conversation someone else holds is allowed.
  */
 export async function agentReply(
   tx: Tx,
   audit: AuditLog,
+  redactor: Redactor,
   ctx: Ctx,
   agent: Agent,
   conversationId: string,
   text: string,
 ): Promise<{ message: MessageView; events: ConversationEvent[] }> {
-  await locked(tx, conversationId);
+  const c = await locked(tx, conversationId);
   const name = await agentName(tx, agent);
-  const saved = await appendMessage(tx, { tenantId: ctx.tenantId, conversationId, role: 'agent', text, pii: [], author: { id: agent.id, name } });
+  // Always, not only when an endpoint is known to want it: one created meanwhile gets the message event.
+  const webhookText = (await redactor.inbound(tx, c, text, c.channel)).text;
+  const saved = await appendMessage(tx, {
+    tenantId: ctx.tenantId,
+    conversationId,
+    role: 'agent',
+    text,
+    webhookText,
+    pii: [],
+    author: { id: agent.id, name },
+  });
   await store.markFirstResponse(tx, conversationId);
   await audit.append(tx, {
     ...ctx,

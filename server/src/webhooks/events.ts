@@ -1,6 +1,7 @@
 // The points where other capabilities raise webhook events, one call each, in their own transaction.
-// The rules of what an event carries live here: message events carry the stored (redacted) text and
-// never an internal note; key events never the secret; invitation events never the link.
+// The rules of what an event carries live here: message events carry redacted text (an agent's reply,
+// stored as typed, redacted by the visitor's rule: handoff/service.ts agentReply) and never an internal
+// note; key events never the secret; invitation events never the link.
 import { isUuid } from '../db/index.js';
 import type { Tx } from '../db/types.js';
 import { enqueueWebhook } from './outbox.js';

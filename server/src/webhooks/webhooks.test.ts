@@ -334,7 +334,8 @@ describe('the endpoints API', () => {
     const events = rx.requests.slice(n).map((r) => verifyWebhook(r.body, r.headers, secret) as any);
     expect(events.map((e) => e.type).sort()).toEqual(['csat.submitted', 'handoff.assigned', 'handoff.resolved', 'message.created']);
     const of = (type: string) => events.find((e) => e.type === type).data;
-    expect(of('message.created').message).toMatchObject({ role: 'agent', text: 'Hi, this is Sam from Acme' });
+    // The reply goes out redacted by the visitor's rule: a name is personal data whoever types it.
+    expect(of('message.created').message).toMatchObject({ role: 'agent', text: expect.stringMatching(/^Hi, this is \[PERSON_\d+\] from /) });
     expect(of('handoff.assigned')).toMatchObject({
       handoff: { id: handoff, status: 'assigned' },
       assignee: { id: sam.memberId, displayName: 'Sam Lee' },
@@ -346,6 +347,34 @@ describe('the endpoints API', () => {
       .join('');
     expect(sent).not.toContain('refund approved');
     expect(sent).not.toContain('ana.souza@example.com');
+    await admin('DELETE', `/endpoints/${ep.id}`);
+  });
+
+  test("an agent's reply goes out redacted per the PII policy, like the visitor's words; the visitor still reads it as typed", async () => {
+    const { endpoint: ep, secret } = await endpoint(['message.created']);
+    const sam = await signedInMember(t, a.tenant.id, 'agent', undefined, 'Sam Lee');
+    const v = new Visitor(t.url, a.publishableKey, ORIGIN);
+    await v.start();
+    const conv = (await v.call('POST', '/conversations', {})).body.conversation.id as string;
+    await v.call('POST', `/conversations/${conv}/handoff`, {});
+    const n = rx.requests.length;
+    const typed = 'Please write to john.smith@example.org or call +1 415 555 0199 for the refund.';
+    const reply = await sam.client.call('POST', `/v1/admin/conversations/${conv}/messages`, { text: typed });
+    expect(reply.status).toBe(201);
+    await rx.waitFor(n + 1);
+    const event = verifyWebhook(rx.requests[n]!.body, rx.requests[n]!.headers, secret) as any;
+    expect(event).toMatchObject({ type: 'message.created', data: { conversationId: conv, message: { role: 'agent', id: reply.body.message.id } } });
+    expect(event.data.message.text).toMatch(/^Please write to \[EMAIL_\d+\] or call \[PHONE_\d+\] for the refund\.$/);
+    expect(rx.requests[n]!.body).not.toContain('john.smith');
+    expect(rx.requests[n]!.body).not.toContain('555 0199');
+    // The stored event (replays, the delivery log) holds no more than was sent.
+    const stored = await t.runtime.db.withTenant(a.tenant.id, { requestId: null }, (tx) =>
+      tx.query<{ body: string }>("SELECT body FROM webhook_events WHERE conversation_id = $1 AND type = 'message.created'", [conv]),
+    );
+    expect(stored.rows.map((r) => r.body).join('')).not.toContain('john.smith');
+    // The visitor and the agents read the reply as typed.
+    expect((await v.call('GET', `/conversations/${conv}`)).body.messages.find((m: any) => m.role === 'agent').text).toBe(typed);
+    expect(reply.body.message.text).toBe(typed);
     await admin('DELETE', `/endpoints/${ep.id}`);
   });
 });
