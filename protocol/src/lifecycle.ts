@@ -446,7 +446,7 @@ export const RETENTION_WINDOWS: readonly RetentionWindow[] = [
     defaultDays: 365,
     minDays: 1,
     maxDays: 3650,
-    what: 'Conversations with no activity for this long, with their messages, live-feed events, PII vault entries, handoffs and ratings.',
+    what: 'Conversations with no activity for this long, with their messages, live-feed events, PII vault entries, handoffs and ratings, and the webhook events about them with their delivery logs (sent or not, whatever the webhook window).',
   },
   {
     key: 'webhookBodies',
@@ -454,7 +454,7 @@ export const RETENTION_WINDOWS: readonly RetentionWindow[] = [
     defaultDays: 7,
     minDays: 1,
     maxDays: 30,
-    what: 'Webhook event bodies and their delivery logs (never while a delivery is still being retried).',
+    what: 'Webhook event bodies and their delivery logs (never while a delivery is still being retried); an event about a conversation goes with the conversation if that goes first.',
   },
   {
     key: 'verifiedProfiles',

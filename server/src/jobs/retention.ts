@@ -5,7 +5,8 @@
 // lifetime, stale sign-in throttle counters and rate-limit windows, unanswered WebAuthn challenges,
 // unconfirmed TOTP set-ups — and personal data past the tenant's own retention windows
 // (settings.retention, defaults in @parley/protocol RETENTION_WINDOWS): webhook events with their
-// delivery logs, idle conversations with everything in them, stale verified profiles. Deletes are
+// delivery logs, idle conversations with everything in them (their webhook events too), stale verified
+// profiles. Deletes are
 // cross-tenant, so they run as parley_platform, in bounded batches (short transactions, no long locks);
 // a sweep that removed anything writes one platform audit entry with the counts. It runs under the
 // `retention-sweep` lease: once per interval across all instances, resumed by another if one dies.
@@ -20,6 +21,11 @@ interface Rule {
   table: string;
   /** Rows that may go; `$2` is the retention in days of events and finished jobs. */
   expired: string;
+  /**
+   * Rows of another table that go in the same statement as each batch, where no foreign key carries them
+   * away: `sql` is a DELETE reading the deleted rows as `gone` (tenant_id, id) and returning a row for each.
+   */
+  with?: { table: string; sql: string };
 }
 
 /**
@@ -74,10 +80,17 @@ const RULES: Rule[] = [
   // entries, handoffs and ratings go with them), then verified users' profiles not refreshed.
   // A question still owed an answer (pending_answers) keeps its conversation until the turn is done.
   // Candidates come by the hour of their last message (indexed; see migration 105), the window is exact.
+  // The webhook events about a conversation (their text and what was said when, by id; no foreign key
+  // ties them to it) go with it, with their deliveries, whatever the webhookBodies window, as in a
+  // data-subject erasure: a body must not outlive the conversation it copies.
   {
     table: 'conversations',
     expired: `conversations.active_hour < now() - interval '1 day' AND ${tenantWindow('conversations', 'updated_at', 'messages')}
       AND NOT EXISTS (SELECT 1 FROM pending_answers p WHERE p.tenant_id = conversations.tenant_id AND p.conversation_id = conversations.id)`,
+    with: {
+      table: 'webhook_events',
+      sql: 'DELETE FROM webhook_events w USING gone WHERE w.tenant_id = gone.tenant_id AND w.conversation_id = gone.id RETURNING 1',
+    },
   },
   { table: 'verified_visitors', expired: tenantWindow('verified_visitors', 'updated_at', 'verifiedProfiles') },
 ];
@@ -100,15 +113,20 @@ export async function sweepExpired(rt: Runtime, opts: SweepOptions = {}): Promis
   for (const rule of RULES) {
     counts[rule.table] = 0;
     for (let i = 0; i < maxBatches && !opts.signal?.aborted; i++) {
-      const n = await asWorker(rt.db, async (tx) => {
-        const { rowCount } = await tx.query(
-          `DELETE FROM ${rule.table} WHERE ctid = ANY (ARRAY(
-             SELECT ctid FROM ${rule.table} WHERE ${rule.expired} LIMIT $1))`,
-          rule.expired.includes('$2') ? [batchSize, rt.config.eventRetentionDays] : [batchSize],
+      const params = rule.expired.includes('$2') ? [batchSize, rt.config.eventRetentionDays] : [batchSize];
+      const batch = `DELETE FROM ${rule.table} WHERE ctid = ANY (ARRAY(
+                       SELECT ctid FROM ${rule.table} WHERE ${rule.expired} LIMIT $1))`;
+      const { n, also } = await asWorker(rt.db, async (tx) => {
+        if (!rule.with) return { n: (await tx.query(batch, params)).rowCount, also: 0 };
+        const { rows } = await tx.query<{ n: number; also: number }>(
+          `WITH gone AS (${batch} RETURNING tenant_id, id), also AS (${rule.with.sql})
+           SELECT (SELECT count(*) FROM gone)::int AS n, (SELECT count(*) FROM also)::int AS also`,
+          params,
         );
-        return rowCount;
+        return rows[0]!;
       });
       counts[rule.table]! += n;
+      if (rule.with) counts[rule.with.table] = (counts[rule.with.table] ?? 0) + also;
       if (n < batchSize) break;
     }
   }

@@ -113,4 +113,49 @@ describe('retention windows', () => {
     expect(again.ran && Object.values(again.result).every((n) => n === 0)).toBe(true);
     expect((await owner("SELECT count(*)::int AS n FROM audit_entries WHERE action = 'retention.sweep'")).rows[0].n).toBe(auditsBefore + 1);
   });
+
+  test('a conversation deleted for retention takes its webhook events and their deliveries with it, whatever the webhookBodies window', async () => {
+    const c = await t.tenant('One day of messages', ['c.example']);
+    expect((await settings(c, 'PATCH', { retention: { messages: 1, webhookBodies: 30 } })).status).toBe(200);
+    // An endpoint that wants the messages; no worker runs here, so every delivery stays pending.
+    await owner("INSERT INTO webhook_endpoints (tenant_id, id, url, events, secret_sealed) VALUES ($1, $2, 'https://hooks.c.example/in', $3, $4)", [
+      c.tenant.id,
+      randomUUID(),
+      ['message.created', 'conversation.created'],
+      randomBytes(32),
+    ]);
+    const old = await chat(c, 'c.example', 'My order 4471 never arrived, can someone check the parcel?');
+    const fresh = await chat(c, 'c.example', 'A question asked today about parcels');
+    // The old conversation went quiet two days ago (past its one day); its events are two days old (within 30).
+    await owner(
+      "UPDATE conversations SET updated_at = now() - interval '2 days', active_hour = date_trunc('hour', now() - interval '2 days') WHERE id = $1",
+      [old],
+    );
+    await owner("UPDATE webhook_events SET created_at = now() - interval '2 days' WHERE conversation_id = $1", [old]);
+    const events = async (conv: string) =>
+      (
+        await owner(
+          `SELECT count(DISTINCT e.id)::int AS events, count(d.id)::int AS deliveries, coalesce(string_agg(e.body, ''), '') AS bodies
+             FROM webhook_events e LEFT JOIN webhook_deliveries d ON d.tenant_id = e.tenant_id AND d.event_id = e.id
+            WHERE e.conversation_id = $1`,
+          [conv],
+        )
+      ).rows[0] as { events: number; deliveries: number; bodies: string };
+    const before = await events(old);
+    expect(before.events).toBeGreaterThanOrEqual(2);
+    expect(before.deliveries).toBe(before.events);
+    expect(before.bodies).toContain('never arrived');
+    const keptBefore = await events(fresh);
+    expect(keptBefore.events).toBeGreaterThanOrEqual(2);
+
+    const run = await runRetentionSweep(t.runtime, newHolderId(), { now: true });
+    expect(run.ran).toBe(true);
+    const counts = run.ran ? run.result : {};
+    expect(counts.conversations).toBe(1);
+    expect(counts.webhook_events).toBeGreaterThanOrEqual(before.events);
+    expect((await owner('SELECT count(*)::int AS n FROM conversations WHERE id = $1', [old])).rows[0].n).toBe(0);
+    // The events about it and their deliveries are gone; the fresh conversation's stay.
+    expect(await events(old)).toEqual({ events: 0, deliveries: 0, bodies: '' });
+    expect(await events(fresh)).toEqual(keptBefore);
+  });
 });
