@@ -19,6 +19,10 @@ export const MAX_EMAIL_CHARS = 254;
 export const MAX_CANNED_TITLE_CHARS = 100;
 /** A canned reply's shortcut. */
 export const MAX_CANNED_SHORTCUT_CHARS = 32;
+/** A web address given to the API (a knowledge page or sitemap); a crawled page's address is held to it too. */
+export const MAX_URL_CHARS = 2000;
+/** A knowledge source's title; a title read from a fetched page is cut to it. */
+export const MAX_SOURCE_TITLE_CHARS = 300;
 
 // ---------------------------------------------------------------------------------------------------
 // Capabilities and roles

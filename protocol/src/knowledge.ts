@@ -1,14 +1,15 @@
 // Admin API for the tenant's knowledge: sources in, retrieval tested.
 import { z } from 'zod';
+import { MAX_SOURCE_TITLE_CHARS, MAX_URL_CHARS } from './constants.js';
 import { isSafeText, text, UNSAFE_TEXT_MESSAGE } from './text.js';
 
 const webUrl = z
   .url({ protocol: /^https?$/ })
-  .max(2000)
+  .max(MAX_URL_CHARS)
   .refine(isSafeText, { message: UNSAFE_TEXT_MESSAGE });
 
 const common = {
-  title: text().trim().min(1).max(300).optional(),
+  title: text().trim().min(1).max(MAX_SOURCE_TITLE_CHARS).optional(),
   /** The tenant's own id for the source; posting the same externalId again replaces it. */
   externalId: text().trim().min(1).max(300).optional(),
 };

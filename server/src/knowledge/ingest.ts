@@ -1,5 +1,6 @@
 // From what an admin sends to stored chunks: Markdown, HTML or text, inline or fetched from a URL or
 // a sitemap (routes.ts fetches; this file never touches the network).
+import { MAX_SOURCE_TITLE_CHARS } from '@parley/protocol';
 import type { Tx } from '../db/types.js';
 import { chunkMarkdown } from './chunk.js';
 import { htmlToText, stripMarkdownHtml } from './html.js';
@@ -19,7 +20,24 @@ export interface IngestItem {
   storedAs?: SourceKind;
 }
 
+/**
+ * A title read from the content (a page's <title>, a Markdown # heading) is held to the API's bound for a
+ * title, as one given with the request is: every chunk carries it.
+ */
+function bounded(title: string): string {
+  if (title.length <= MAX_SOURCE_TITLE_CHARS) return title;
+  return title
+    .slice(0, MAX_SOURCE_TITLE_CHARS)
+    .replace(/[\uD800-\uDBFF]$/, '')
+    .trimEnd();
+}
+
 export function prepare(input: InlineSource): { title: string; markdown: string } {
+  const { title, markdown } = read(input);
+  return { title: bounded(title), markdown };
+}
+
+function read(input: InlineSource): { title: string; markdown: string } {
   if (input.kind === 'html') {
     const { text, title } = htmlToText(input.content);
     return { title: input.title ?? title ?? input.url ?? 'Untitled', markdown: text };

@@ -7,6 +7,7 @@
 // pages are cut), bytes per crawl, and the tenant's quota (a crawl that reaches it stops, failed,
 // keeping the pages stored so far).
 import { randomUUID } from 'node:crypto';
+import { MAX_URL_CHARS } from '@parley/protocol';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/log.js';
 import type { Config } from '../config.js';
@@ -15,7 +16,7 @@ import { DomainError } from '../errors.js';
 import { asWorker } from '../jobs/lease.js';
 import { vectorStoreFor } from '../runtime.js';
 import { Outbound } from '../outbound/outbound.js';
-import { CrawlError, fetchText, sitemapUrls } from './crawl.js';
+import { CrawlError, fetchText, readSitemap, type SitemapRead } from './crawl.js';
 import type { InlineSource } from './ingest.js';
 import type { VectorStore } from './vectors/store.js';
 import { quotaExceeded } from './quota.js';
@@ -226,6 +227,21 @@ export class CrawlWorker {
     ]);
   }
 
+  /** Records the listed addresses skipped for being longer than the API's URL limit. */
+  private async noteTooLong(tx: Tx, id: string, tooLong: SitemapRead['tooLong']): Promise<void> {
+    for (const u of tooLong.kept) {
+      await this.note(tx, id, null, `A listed address of ${u.length} characters was skipped (longer than ${MAX_URL_CHARS}): ${u.slice(0, 100)}…`);
+    }
+    if (tooLong.count > tooLong.kept.length) {
+      await this.note(
+        tx,
+        id,
+        null,
+        `${tooLong.count - tooLong.kept.length} more listed addresses longer than ${MAX_URL_CHARS} characters were skipped.`,
+      );
+    }
+  }
+
   private async run(id: string, tenantId: string, attempts: number): Promise<void> {
     const { config } = this.deps;
     let job = (await this.tx(tenantId, (tx) => getCrawlJob(tx, id)))!;
@@ -233,18 +249,24 @@ export class CrawlWorker {
     let urls = job.urls;
     if (!urls) {
       let listed: string[];
+      let tooLong: SitemapRead['tooLong'];
       try {
         const map = await fetchText(job.url, this.outbound);
-        listed = sitemapUrls(map.body, map.url);
+        ({ pages: listed, tooLong } = readSitemap(map.body, map.url));
       } catch (err) {
         if (!fetchFailure(err)) throw err;
         return this.finish(tenantId, id, 'failed', `Could not fetch the sitemap: ${(err as Error).message}`);
       }
-      if (!listed.length) return this.finish(tenantId, id, 'failed', 'The sitemap lists no page of its own site.');
+      const skipped = (tx: Tx) => this.noteTooLong(tx, id, tooLong);
+      if (!listed.length) {
+        if (tooLong.count) await this.tx(tenantId, skipped);
+        return this.finish(tenantId, id, 'failed', 'The sitemap lists no page of its own site.');
+      }
       urls = listed.slice(0, config.crawl.maxPages);
       const chosen = urls;
       await this.tx(tenantId, async (tx) => {
         await this.update(tx, id, 'urls = $4::text[], pages_total = $5::int', [chosen, chosen.length]);
+        await skipped(tx);
         if (listed.length > chosen.length) {
           await this.note(
             tx,
