@@ -1,13 +1,13 @@
 // Sitemap crawls as background jobs. `POST /knowledge/sources` queues a crawl_jobs row and answers 202;
 // a worker on some instance claims it under a lease (holder + lease_until on the row, taken with
-// SKIP LOCKED so two instances never claim the same job), reads the sitemap, then stores one page per
+// SKIP LOCKED so two instances never claim the same job), lists the pages (crawl.ts listSitemap: the
+// submitted URL's site only, a sitemap index one level deep, robots.txt honoured), then stores one page per
 // transaction together with the job's progress, checking in that same transaction that it still
 // holds the lease. Memory stays at one page; a dead instance's lease lapses and another resumes at
 // the next page, never storing a page twice. Bounds: pages per crawl, bytes kept per page (longer
 // pages are cut), bytes per crawl, and the tenant's quota (a crawl that reaches it stops, failed,
 // keeping the pages stored so far).
 import { randomUUID } from 'node:crypto';
-import { MAX_URL_CHARS } from '@parley/protocol';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/log.js';
 import type { Config } from '../config.js';
@@ -16,7 +16,7 @@ import { DomainError } from '../errors.js';
 import { asWorker } from '../jobs/lease.js';
 import { vectorStoreFor } from '../runtime.js';
 import { Outbound } from '../outbound/outbound.js';
-import { CrawlError, fetchText, readSitemap, type SitemapRead } from './crawl.js';
+import { fetchFailure, fetchText, listSitemap, type SitemapListing } from './crawl.js';
 import type { InlineSource } from './ingest.js';
 import type { VectorStore } from './vectors/store.js';
 import { quotaExceeded } from './quota.js';
@@ -227,46 +227,33 @@ export class CrawlWorker {
     ]);
   }
 
-  /** Records the listed addresses skipped for being longer than the API's URL limit. */
-  private async noteTooLong(tx: Tx, id: string, tooLong: SitemapRead['tooLong']): Promise<void> {
-    for (const u of tooLong.kept) {
-      await this.note(tx, id, null, `A listed address of ${u.length} characters was skipped (longer than ${MAX_URL_CHARS}): ${u.slice(0, 100)}…`);
-    }
-    if (tooLong.count > tooLong.kept.length) {
-      await this.note(
-        tx,
-        id,
-        null,
-        `${tooLong.count - tooLong.kept.length} more listed addresses longer than ${MAX_URL_CHARS} characters were skipped.`,
-      );
-    }
-  }
-
   private async run(id: string, tenantId: string, attempts: number): Promise<void> {
     const { config } = this.deps;
     let job = (await this.tx(tenantId, (tx) => getCrawlJob(tx, id)))!;
     if (attempts > MAX_ATTEMPTS) return this.finish(tenantId, id, 'failed', `Gave up after ${MAX_ATTEMPTS} attempts.`);
     let urls = job.urls;
     if (!urls) {
-      let listed: string[];
-      let tooLong: SitemapRead['tooLong'];
+      const renew = () => this.tx(tenantId, (tx) => this.update(tx, id, 'pages_done = pages_done'));
+      let listing: SitemapListing;
       try {
-        const map = await fetchText(job.url, this.outbound);
-        ({ pages: listed, tooLong } = readSitemap(map.body, map.url));
+        listing = await listSitemap(job.url, this.outbound, renew);
       } catch (err) {
         if (!fetchFailure(err)) throw err;
-        return this.finish(tenantId, id, 'failed', `Could not fetch the sitemap: ${(err as Error).message}`);
+        return this.finish(tenantId, id, 'failed', (err as Error).message);
       }
-      const skipped = (tx: Tx) => this.noteTooLong(tx, id, tooLong);
-      if (!listed.length) {
-        if (tooLong.count) await this.tx(tenantId, skipped);
-        return this.finish(tenantId, id, 'failed', 'The sitemap lists no page of its own site.');
+      const { pages: listed, notes, failure } = listing;
+      const noteAll = async (tx: Tx) => {
+        for (const n of notes) await this.note(tx, id, n.url, n.message);
+      };
+      if (failure) {
+        if (notes.length) await this.tx(tenantId, noteAll);
+        return this.finish(tenantId, id, 'failed', failure);
       }
       urls = listed.slice(0, config.crawl.maxPages);
       const chosen = urls;
       await this.tx(tenantId, async (tx) => {
         await this.update(tx, id, 'urls = $4::text[], pages_total = $5::int', [chosen, chosen.length]);
-        await skipped(tx);
+        await noteAll(tx);
         if (listed.length > chosen.length) {
           await this.note(
             tx,
@@ -298,7 +285,7 @@ export class CrawlWorker {
       let input: InlineSource;
       let size: number;
       try {
-        const page = await fetchText(url, this.outbound, { maxBytes: room, cut: true });
+        const page = await fetchText(url, this.outbound, { maxBytes: room, cut: true, sameOrigin: true });
         const kind = page.contentType.includes('html') ? 'html' : page.contentType === 'text/markdown' ? 'markdown' : 'text';
         input = { kind, content: page.body, url: page.url, externalId: url };
         size = Buffer.byteLength(page.body);
@@ -336,9 +323,4 @@ export class CrawlWorker {
     job = (await this.tx(tenantId, (tx) => getCrawlJob(tx, id)))!;
     if (job.pages_done > job.pages_failed) await this.deps.embedPending?.(tenantId, job.request_id);
   }
-}
-
-/** A failure of the page or the network, reported on the job, rather than a bug. */
-function fetchFailure(err: unknown): boolean {
-  return err instanceof CrawlError || (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError' || err instanceof TypeError;
 }

@@ -84,9 +84,18 @@ export interface Limits {
   /** `follow` (each hop checked), `error` (a redirect fails the request) or `manual` (returned as is). */
   redirect: 'follow' | 'error' | 'manual';
   maxRedirects: number;
+  /** Follow redirects within the first URL's origin only: a redirect elsewhere fails, before any request to it. */
+  sameOrigin: boolean;
 }
 
-export const DEFAULT_LIMITS: Limits = { maxBytes: 1024 * 1024, timeoutMs: 10_000, connectTimeoutMs: 5_000, redirect: 'follow', maxRedirects: 5 };
+export const DEFAULT_LIMITS: Limits = {
+  maxBytes: 1024 * 1024,
+  timeoutMs: 10_000,
+  connectTimeoutMs: 5_000,
+  redirect: 'follow',
+  maxRedirects: 5,
+  sameOrigin: false,
+};
 
 export interface OutboundOptions {
   env: OutboundEnv;
@@ -176,6 +185,7 @@ export class Outbound {
   async request(input: string | URL | Request, init: RequestInit, limits: Limits): Promise<Response> {
     const src = input instanceof Request ? input : null;
     let url = this.check(src ? src.url : (input as string | URL));
+    const origin = url.origin;
     let method = (init.method ?? src?.method ?? 'GET').toUpperCase();
     const headers = new Headers(init.headers ?? src?.headers);
     let body: Buffer | null = null;
@@ -203,6 +213,7 @@ export class Outbound {
         if (err instanceof OutboundError) throw new OutboundError(err.code, `a redirect was refused: the target ${err.message}`);
         throw new OutboundError('redirect', 'a redirect pointed to an invalid URL');
       }
+      if (limits.sameOrigin && next.origin !== origin) throw new OutboundError('redirect', `a redirect led to another site (${next.origin})`);
       if (next.origin !== url.origin) for (const h of CROSS_ORIGIN_DROPPED) headers.delete(h);
       if (res.status === 303 ? method !== 'GET' && method !== 'HEAD' : (res.status === 301 || res.status === 302) && method === 'POST') {
         method = 'GET';
