@@ -1,5 +1,6 @@
 // Chunking that follows headings: each chunk keeps its heading path as title, an anchor to its
-// section, and its position. Long sections split on paragraph boundaries with a little overlap.
+// section, and its position. Long sections split on paragraph boundaries with a little overlap; a long
+// paragraph on sentence ends, and where those are too far apart on words, or on characters.
 import { createHash } from 'node:crypto';
 
 export interface Chunk {
@@ -11,8 +12,15 @@ export interface Chunk {
 }
 
 const TARGET_WORDS = 300;
-const MAX_WORDS = 400;
-const OVERLAP_WORDS = 40;
+export const MAX_WORDS = 400;
+export const OVERLAP_WORDS = 40;
+/**
+ * The most characters in a chunk. Prose of MAX_WORDS words is well under it; text of longer "words" (a blob
+ * without spaces, long tokens) is cut here, so no search hit or prompt carries more.
+ */
+export const MAX_CHUNK_CHARS = 4000;
+/** The most characters of overlap carried into the next chunk. */
+const OVERLAP_CHARS = 400;
 
 /** GitHub-style heading slug, the anchor most documentation sites generate. */
 export function slug(heading: string): string {
@@ -85,32 +93,90 @@ export interface ChunkOptions {
   headings?: boolean;
 }
 
+/** A run of characters cut into pieces of at most `max` UTF-16 units; a surrogate pair is never split. */
+function byChars(s: string, max: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < s.length; ) {
+    let end = Math.min(i + max, s.length);
+    if (end < s.length && /[\uD800-\uDBFF]/.test(s[end - 1]!)) end--;
+    out.push(s.slice(i, end));
+    i = end;
+  }
+  return out;
+}
+
+/**
+ * A paragraph too long for one chunk, in pieces of at most TARGET_WORDS words and MAX_CHUNK_CHARS
+ * characters: whole sentences where they fit, else runs of words, else runs of characters.
+ */
+function pieces(paragraph: string): string[] {
+  const out: string[] = [];
+  for (const sentence of paragraph.split(/(?<=[.!?])\s+/)) {
+    if (words(sentence) <= TARGET_WORDS && sentence.length <= MAX_CHUNK_CHARS) {
+      out.push(sentence);
+      continue;
+    }
+    let run: string[] = [];
+    let runChars = 0;
+    for (const word of sentence.split(/\s+/)) {
+      if (!word) continue;
+      for (const part of word.length > MAX_CHUNK_CHARS ? byChars(word, MAX_CHUNK_CHARS) : [word]) {
+        if (run.length && (run.length >= TARGET_WORDS || runChars + 1 + part.length > MAX_CHUNK_CHARS)) {
+          out.push(run.join(' '));
+          run = [];
+          runChars = 0;
+        }
+        runChars += (run.length ? 1 : 0) + part.length;
+        run.push(part);
+      }
+    }
+    if (run.length) out.push(run.join(' '));
+  }
+  return out;
+}
+
 export function chunkMarkdown(markdown: string, opts: ChunkOptions): Chunk[] {
   const chunks: Chunk[] = [];
   for (const s of sections(markdown, opts.title, opts.headings ?? true)) {
     const title = [...new Set(s.path)].join(' › ');
     const anchor = opts.url ? (s.anchor ? `${opts.url.split('#')[0]}#${s.anchor}` : opts.url) : null;
     let buf: string[] = [];
+    let bufWords = 0;
+    let bufChars = 0;
+    const add = (p: string, w = words(p)) => {
+      bufChars += (buf.length ? 2 : 0) + p.length;
+      bufWords += w;
+      buf.push(p);
+    };
+    const reset = () => {
+      buf = [];
+      bufWords = 0;
+      bufChars = 0;
+    };
     const emit = () => {
       const text = buf.join('\n\n').trim();
       if (text) chunks.push({ position: chunks.length, title, anchor, text, contentHash: hashText(`${title}\n${text}`) });
     };
     for (const p of s.paragraphs) {
-      if (buf.length && words(buf.join(' ')) + words(p) > MAX_WORDS) {
+      const w = words(p);
+      if (buf.length && (bufWords + w > MAX_WORDS || bufChars + 2 + p.length > MAX_CHUNK_CHARS)) {
         emit();
         const tail = buf.join(' ').split(/\s+/).slice(-OVERLAP_WORDS).join(' ');
-        buf = [tail];
+        reset();
+        // The overlap is carried where the paragraph still fits beside it.
+        if (tail.length <= OVERLAP_CHARS && tail.length + 2 + p.length <= MAX_CHUNK_CHARS) add(tail);
       }
-      // A single paragraph longer than the limit is cut on sentence boundaries.
-      if (words(p) > MAX_WORDS) {
-        for (const sentence of p.split(/(?<=[.!?])\s+/)) {
-          if (words(buf.join(' ')) + words(sentence) > TARGET_WORDS && buf.length) {
+      // A paragraph longer than a chunk is cut on sentence ends (and, where those are too far apart, on words).
+      if (w > MAX_WORDS || p.length > MAX_CHUNK_CHARS) {
+        for (const piece of pieces(p)) {
+          const pw = words(piece);
+          if (buf.length && (bufWords + pw > TARGET_WORDS || bufChars + 2 + piece.length > MAX_CHUNK_CHARS)) {
             emit();
-            buf = [];
+            reset();
           }
-          buf.push(sentence);
+          add(piece, pw);
         }
-      } else buf.push(p);
+      } else add(p, w);
     }
     emit();
   }

@@ -103,6 +103,25 @@ describe('per-tenant quotas', () => {
     expect((await admin('GET', '/knowledge/jobs')).body.jobs).toEqual([]);
   });
 
+  test('at its limit, an inline write that adds a source is refused before the work, as kind:url and sitemaps are', async () => {
+    // Refused up front, the problem names the usage at the limit; refused after the inserts, what the write would add.
+    const one = await admin('POST', '/knowledge/sources', { kind: 'markdown', content: '# More\n\nMore facts about parcels.' });
+    expect(one.status).toBe(409);
+    expect(one.body.quota).toEqual({ limit: 'sources', max: 3, used: 3 });
+    const bulk = await admin('POST', '/knowledge/sources/bulk', {
+      sources: [
+        { kind: 'text', content: 'Fact 0: parcels ship twice daily.', externalId: 'f0' },
+        { kind: 'text', content: 'A new fact.', externalId: 'new' },
+      ],
+    });
+    expect(bulk.status).toBe(409);
+    expect(bulk.body.quota).toEqual({ limit: 'sources', max: 3, used: 3 });
+    expect(await count()).toBe(3);
+    // A write that only replaces sources adds none, so it is not refused up front.
+    const replace = await admin('POST', '/knowledge/sources', { kind: 'text', content: 'Fact 1: parcels ship at noon.', externalId: 'f1' });
+    expect(replace.status).toBe(200);
+  });
+
   test('a bulk request that would pass the chunk or byte quota is refused whole', async () => {
     for (const s of (await admin('GET', '/knowledge/sources')).body.sources) await admin('DELETE', `/knowledge/sources/${s.id}`);
     const sections = Array.from({ length: 8 }, (_, i) => `## Section ${i}\nSection ${i} covers ${word(i)}.`).join('\n\n');

@@ -6,7 +6,7 @@ import type { Db } from '../db/index.js';
 import type { ActorRef, Tx } from '../db/types.js';
 import { sourceSynced } from '../webhooks/events.js';
 import { ingestSources, type InlineSource } from './ingest.js';
-import { knowledgeUsage, lockKnowledge, requireWithin } from './quota.js';
+import { knowledgeUsage, lockKnowledge, requireRoom, requireWithin } from './quota.js';
 import type { SourceRow, UpsertResult } from './store.js';
 import type { VectorStore } from './vectors/store.js';
 
@@ -20,6 +20,15 @@ export interface WriteDeps {
 export interface WriteItem {
   input: InlineSource;
   kind: SourceRow['kind'];
+}
+
+/** Would this write create a source: one without an externalId, or with one not stored yet? */
+async function addsSource(tx: Tx, items: WriteItem[]): Promise<boolean> {
+  const ids = items.map((i) => i.input.externalId ?? null);
+  if (ids.includes(null)) return true;
+  const wanted = [...new Set(ids as string[])];
+  const { rows } = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM knowledge_sources WHERE external_id = ANY($1::text[])', [wanted]);
+  return rows[0]!.n < wanted.length;
 }
 
 /**
@@ -36,6 +45,10 @@ export async function writeSources(
   return deps.db.withTenant(tenantId, { requestId: ctx.requestId }, async (tx) => {
     await lockKnowledge(tx, tenantId);
     const before = await knowledgeUsage(tx);
+    // Before the work, as kind:url and sitemaps are checked before their fetch: a tenant at a limit cannot
+    // add a source, so it is refused without chunking and indexing everything first. A write that only
+    // replaces sources may still fit (requireWithin below decides).
+    if (await addsSource(tx, items)) requireRoom(before, deps.quota);
     const removed: string[] = [];
     const results = await ingestSources(
       tx,
