@@ -53,13 +53,14 @@ describe('over HTTP', () => {
 
   test('inline or by URL, the page is refused with a problem naming why, and nothing is stored', async () => {
     const before = await sourceCount();
-    for (const body of [
-      { kind: 'html', content: DEEP },
-      { kind: 'url', url: `${siteUrl}/deep` },
-    ]) {
+    // The problem names the field the request sent: the content inline, the URL of a fetched page.
+    for (const [body, path] of [
+      [{ kind: 'html', content: DEEP }, '/content'],
+      [{ kind: 'url', url: `${siteUrl}/deep` }, '/url'],
+    ] as const) {
       const res = await admin('POST', '/knowledge/sources', body);
       expect(res.status, body.kind).toBe(400);
-      expect(res.body.errors[0]).toMatchObject({ code: 'too_deep' });
+      expect(res.body.errors).toEqual([{ path, code: 'too_deep', message: expect.stringMatching(/nests elements more than 1000 deep/) }]);
       expect(res.body.request_id).toEqual(expect.any(String));
     }
     expect(await sourceCount()).toBe(before);

@@ -2,6 +2,7 @@
 // a sitemap (routes.ts fetches; this file never touches the network).
 import { MAX_SOURCE_TITLE_CHARS } from '@parley/protocol';
 import type { Tx } from '../db/types.js';
+import { DomainError } from '../errors.js';
 import { chunkMarkdown } from './chunk.js';
 import { htmlToText, stripMarkdownHtml } from './html.js';
 import { contentHash, upsertSources, type SourceKind, type SourceInput, type UpsertResult } from './store.js';
@@ -48,9 +49,23 @@ function read(input: InlineSource): { title: string; markdown: string } {
   return { title: input.title ?? h1 ?? input.url ?? 'Untitled', markdown: md };
 }
 
+/**
+ * A fetched page's content was not sent in the request: a page that cannot be read is the fault of the
+ * field that named it, `/url`, not of a `/content` the request never had.
+ */
+function prepareFetched(input: InlineSource): { title: string; markdown: string } {
+  try {
+    return prepare(input);
+  } catch (err) {
+    if (!(err instanceof DomainError && err.code === 'invalid_input' && err.details.errors)) throw err;
+    const errors = err.details.errors.map((e) => (e.path === '/content' ? { ...e, path: '/url' } : e));
+    throw new DomainError(err.code, err.message, { ...err.details, errors });
+  }
+}
+
 function toSourceInput({ input, storedAs }: IngestItem): SourceInput {
   const kind = storedAs ?? input.kind;
-  const { title, markdown } = prepare(input);
+  const { title, markdown } = kind === input.kind ? prepare(input) : prepareFetched(input);
   const url = input.url ?? null;
   return {
     kind,
