@@ -1,8 +1,10 @@
 # Parley's server image: `parley serve` with the widget, console and docs it serves.
 #
 #   docker build -t parley .
-#   docker run --read-only -p 8787:8787 -v parley-data:/data parley          # one instance on the embedded database
+#   docker run --read-only -e PARLEY_ENV=development -p 8787:8787 -v parley-data:/data parley   # a trial: one instance, embedded database
 #
+# The image runs as PARLEY_ENV=production, which needs the keys, an https:// PARLEY_PUBLIC_URL and DATABASE_URL;
+# without them it refuses to start, naming the setting. Trying it on the embedded database is said out loud.
 # Production runs N instances over PostgreSQL behind a proxy: see compose.yaml and the "Operating Parley"
 # guide. Secrets (keys, database passwords) come from the environment at run time, never from this file.
 
@@ -50,6 +52,7 @@ RUN npm ci --omit=dev --workspace=@parley/server --ignore-scripts --no-audit --n
 FROM ${NODE_IMAGE} AS runtime
 WORKDIR /app
 ENV NODE_ENV=production \
+    PARLEY_ENV=production \
     HOST=0.0.0.0 \
     PORT=8787 \
     PARLEY_DATA_DIR=/data

@@ -65,6 +65,21 @@ describe('config', () => {
     expect(loadConfig(prod({ PARLEY_SSE_MAX_PER_ADDRESS: '7' })).sseStreamsPerAddress).toBe(7);
   });
 
+  test('NODE_ENV=production with PARLEY_ENV unset is refused, not read as development', () => {
+    // A production build (the image sets NODE_ENV=production) started without PARLEY_ENV ran as development:
+    // listening on every interface, loopback allowed as a destination of tenant URLs, plain http accepted.
+    const dir = mkdtempSync(join(tmpdir(), 'parley-cfg-'));
+    const err = refusal({ NODE_ENV: 'production', PARLEY_DATA_DIR: dir });
+    expect(err.setting).toBe('PARLEY_ENV');
+    expect(err.message).toMatch(/NODE_ENV=production/);
+    // Said out loud, development is what the operator chose (trying the image on its embedded database).
+    expect(loadConfig({ NODE_ENV: 'production', PARLEY_ENV: 'development', PARLEY_DATA_DIR: dir }).env).toBe('development');
+    expect(loadConfig(prod({ NODE_ENV: 'production' })).env).toBe('production');
+    expect(loadConfig(prod({ NODE_ENV: 'production', PARLEY_ENV: 'staging' })).env).toBe('staging');
+    // Any other NODE_ENV (a test runner's, none) leaves the default as it was.
+    expect(loadConfig({ NODE_ENV: 'test', PARLEY_DATA_DIR: dir }).env).toBe('development');
+  });
+
   test('development generates throwaway keys once, in a private file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'parley-cfg-'));
     const a = loadConfig({ PARLEY_DATA_DIR: dir });

@@ -133,6 +133,8 @@ export class ConfigError extends Error {
 
 export const EnvSchema = z.object({
   PARLEY_ENV: z.enum(['development', 'staging', 'production']).default('development'),
+  /** Read only to refuse a production build (NODE_ENV=production) left to PARLEY_ENV's development default. */
+  NODE_ENV: z.string().optional(),
   HOST: z.string().min(1).optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(8787),
   PARLEY_PUBLIC_URL: z.string().url().optional(),
@@ -279,6 +281,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(String(issue.path[0] ?? 'environment'), issue.message);
   }
   const e = parsed.data;
+  // A production build started without PARLEY_ENV would otherwise run as development: listening on every
+  // interface (in the image), loopback allowed as a tenant URL's destination, plain http accepted. Said out
+  // loud, PARLEY_ENV=development is the operator's choice and is taken.
+  if (e.NODE_ENV === 'production' && env.PARLEY_ENV === undefined) {
+    throw new ConfigError(
+      'PARLEY_ENV',
+      'must be set where NODE_ENV=production: production (or staging) for a deployment, or development to try this build with development keys and the embedded database',
+    );
+  }
   const production = e.PARLEY_ENV === 'production';
   const dataDir = resolve(e.PARLEY_DATA_DIR ?? '.parley');
   const publicUrl = (e.PARLEY_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');

@@ -145,6 +145,11 @@ describe('the Dockerfile', () => {
     expect(JSON.parse(volumes)).toEqual(['/data', '/tmp']);
   });
 
+  test('runs as production: PARLEY_ENV is set, so a bare `docker run` is not a development server', () => {
+    const env = runtime.body.filter((i) => i.op === 'ENV').map((i) => i.args);
+    expect(env.join(' ')).toMatch(/\bPARLEY_ENV=production\b/);
+  });
+
   test('sets only settings that config.ts reads (besides NODE_ENV)', () => {
     const keys = runtime.body.filter((i) => i.op === 'ENV').flatMap((i) => [...i.args.matchAll(/([A-Z][A-Z0-9_]*)=/g)].map((m) => m[1]!));
     expect(keys.length).toBeGreaterThan(0);
