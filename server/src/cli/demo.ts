@@ -3,8 +3,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ingestInline } from '../knowledge/ingest.js';
-import type { Runtime } from '../runtime.js';
+import { writeSources } from '../knowledge/write.js';
+import { type Runtime, vectorStoreFor } from '../runtime.js';
 import { createTenant } from '../tenants/service.js';
 import { mergeSettings } from '../tenants/settings.js';
 import { hashPassword } from '../people/passwords.js';
@@ -92,23 +92,23 @@ export const DEMO_SYNONYMS = [
 ];
 
 async function seedKnowledge(runtime: Runtime, tenantId: string, publicUrl: string): Promise<void> {
-  await runtime.db.withTenant(tenantId, { requestId: null }, async (tx) => {
-    await mergeSettings(
-      tx,
-      runtime.audit,
-      { tenantId, requestId: null, actor: { type: 'system', id: 'demo-seed' } },
-      { retrieval: { synonyms: DEMO_SYNONYMS } },
-    );
-    for (const name of readdirSync(KNOWLEDGE)
-      .filter((f) => f.endsWith('.md'))
-      .sort()) {
+  const ctx = { tenantId, requestId: null, actor: { type: 'system', id: 'demo-seed' } } as const;
+  await runtime.db.withTenant(tenantId, { requestId: null }, (tx) =>
+    mergeSettings(tx, runtime.audit, ctx, { retrieval: { synonyms: DEMO_SYNONYMS } }),
+  );
+  // Written as the admin API writes sources: stored sizes recorded (the tenant's usage), quota, audit.
+  const items = readdirSync(KNOWLEDGE)
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((name) => {
       const slug = name.replace(/\.md$/, '');
-      await ingestInline(tx, tenantId, {
-        kind: 'markdown',
-        content: readFileSync(KNOWLEDGE + name, 'utf8'),
-        url: `${publicUrl}/demo/help/${slug}`,
-        externalId: slug,
-      });
-    }
-  });
+      const content = readFileSync(KNOWLEDGE + name, 'utf8');
+      return { input: { kind: 'markdown', content, url: `${publicUrl}/demo/help/${slug}`, externalId: slug }, kind: 'markdown' } as const;
+    });
+  await writeSources(
+    { db: runtime.db, audit: runtime.audit, vectors: vectorStoreFor(runtime.config), quota: runtime.config.knowledgeQuota },
+    tenantId,
+    ctx,
+    items,
+  );
 }

@@ -87,6 +87,3 @@ export async function ingestSources(tx: Tx, tenantId: string, items: IngestItem[
 export async function ingestSource(tx: Tx, tenantId: string, input: InlineSource, storedAs?: SourceKind): Promise<UpsertResult> {
   return (await ingestSources(tx, tenantId, [{ input, ...(storedAs ? { storedAs } : {}) }]))[0]!;
 }
-
-/** The name the demo seeding uses. */
-export const ingestInline = ingestSource;
