@@ -100,9 +100,10 @@ export interface Config {
   /**
    * Bounds of one crawl: pages per sitemap, bytes kept per page (longer pages are cut), bytes per crawl;
    * and how long a crawl's lease lasts without renewal (each page renews it), after which another
-   * instance resumes the crawl of one that died.
+   * instance resumes the crawl of one that died; and how long one crawl keeps a worker before it is given
+   * back (the crawl resumes at its next page, after any other tenant's waiting crawl has had a turn).
    */
-  crawl: { maxPages: number; maxPageBytes: number; maxBytes: number; leaseMs: number };
+  crawl: { maxPages: number; maxPageBytes: number; maxBytes: number; leaseMs: number; sliceMs: number };
   /** Outgoing email (invitations): an SMTP URL for nodemailer, e.g. smtps://user:pass@smtp.example.com; null: the server log (development). */
   smtpUrl: string | null;
   /** The From address of Parley's email. */
@@ -241,6 +242,8 @@ export const EnvSchema = z.object({
     .default(50 * 1024 * 1024),
   // Longer than a page fetch can take (10 s), or a live instance's crawl is taken over mid-page.
   PARLEY_CRAWL_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
+  // How long one crawl keeps a worker before it gives it back to the next tenant's (resumed at its next page).
+  PARLEY_CRAWL_SLICE_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
   PARLEY_SMTP_URL: z
     .string()
     .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
@@ -382,6 +385,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxPageBytes: e.PARLEY_CRAWL_MAX_PAGE_BYTES,
       maxBytes: e.PARLEY_CRAWL_MAX_BYTES,
       leaseMs: e.PARLEY_CRAWL_LEASE_MS,
+      sliceMs: e.PARLEY_CRAWL_SLICE_MS,
     },
     smtpUrl: e.PARLEY_SMTP_URL ?? null,
     smtpFrom: e.PARLEY_SMTP_FROM ?? `Parley <no-reply@${new URL(publicUrl).hostname}>`,

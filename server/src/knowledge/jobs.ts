@@ -6,7 +6,8 @@
 // holds the lease. Memory stays at one page; a dead instance's lease lapses and another resumes at
 // the next page, never storing a page twice. Bounds: pages per crawl, bytes kept per page (longer
 // pages are cut), bytes per crawl, and the tenant's quota (a crawl that reaches it stops, failed,
-// keeping the pages stored so far).
+// keeping the pages stored so far). Fair between tenants: one job per tenant at a time, the tenant served
+// least recently first, and a job gives its worker back after PARLEY_CRAWL_SLICE_MS (see runOne).
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/log.js';
@@ -159,14 +160,27 @@ export class CrawlWorker {
     return n;
   }
 
-  /** Claims the oldest job that is queued, or running under a lapsed lease, and runs it. */
+  /**
+   * Claims a job that is queued, or running under a lapsed lease (a dead holder's, or one given back after its
+   * slice), and runs it. Fair between tenants: none of a tenant's jobs is claimed while another of its jobs is
+   * held, and the tenant a worker took a job of least recently goes first (then, within a tenant, the job
+   * already started, then the oldest). Claims are serialised by an advisory lock, so two instances never
+   * take two jobs of one tenant at once.
+   */
   async runOne(): Promise<boolean> {
     const claimed = await asWorker(this.deps.db, async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['parley:crawl-claim']);
       const { rows } = await tx.query<{ id: string; tenant_id: string; attempts: number }>(
         `UPDATE crawl_jobs SET holder = $1, lease_until = clock_timestamp() + make_interval(secs => $2), status = 'running',
-                attempts = attempts + 1, started_at = coalesce(started_at, now()), updated_at = now()
-          WHERE id = (SELECT id FROM crawl_jobs WHERE status IN ('queued', 'running') AND (lease_until IS NULL OR lease_until < clock_timestamp())
-                       ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+                attempts = attempts + 1, started_at = coalesce(started_at, now()), served_at = clock_timestamp(), updated_at = now()
+          WHERE id = (
+            SELECT j.id FROM crawl_jobs j
+             WHERE j.status IN ('queued', 'running') AND (j.lease_until IS NULL OR j.lease_until < clock_timestamp())
+               AND NOT EXISTS (SELECT 1 FROM crawl_jobs o WHERE o.tenant_id = j.tenant_id AND o.id <> j.id AND o.status = 'running'
+                                  AND o.lease_until >= clock_timestamp())
+             ORDER BY (SELECT max(s.served_at) FROM crawl_jobs s WHERE s.tenant_id = j.tenant_id) NULLS FIRST,
+                      j.started_at NULLS LAST, j.created_at, j.id
+             LIMIT 1 FOR UPDATE OF j SKIP LOCKED)
           RETURNING id, tenant_id, attempts`,
         [this.deps.holder, this.deps.config.crawl.leaseMs / 1000],
       );
@@ -266,10 +280,16 @@ export class CrawlWorker {
     }
     let bytes = Number(job.bytes);
     const ctx = { requestId: job.request_id, actor: this.actor(job) };
+    const sliceEnds = Date.now() + config.crawl.sliceMs;
     for (let i = job.pages_done; i < urls.length; i++) {
-      if (this.stopping) {
+      if (this.stopping || (i > job.pages_done && Date.now() >= sliceEnds)) {
+        // Given back: on shutdown, to another instance at once; after its slice, to the next tenant's crawl
+        // (this one resumes at page i when its turn comes again). Neither is a failed attempt.
         await this.tx(tenantId, (tx) =>
-          tx.query('UPDATE crawl_jobs SET holder = NULL, lease_until = NULL WHERE id = $1 AND holder = $2', [id, this.deps.holder]),
+          tx.query('UPDATE crawl_jobs SET holder = NULL, lease_until = NULL, attempts = attempts - 1 WHERE id = $1 AND holder = $2', [
+            id,
+            this.deps.holder,
+          ]),
         );
         throw new LeaseLost();
       }
