@@ -3,6 +3,7 @@
 import type { Facts } from './facts.js';
 import { findAddresses, NAMED_STREET_WORDS } from './recognizers/address.js';
 import { findCards } from './recognizers/card.js';
+import { DOMESTIC_ACCOUNT_GATE, findDomesticAccounts } from './recognizers/domestic-account.js';
 import { findBirthDates } from './recognizers/dob.js';
 import { findEmails, findSpeltEmails, SPELT_EMAIL_GATE } from './recognizers/email.js';
 import { findGovernmentIds } from './recognizers/govid.js';
@@ -13,6 +14,7 @@ import { findMinors } from './recognizers/minors.js';
 import { findNames } from './recognizers/names.js';
 import { findPhones } from './recognizers/phone.js';
 import { findSecrets } from './recognizers/secrets.js';
+import { CJK_ADDRESS_GATE, CJK_NAME_GATE, CYRILLIC_GATE, findCjkAddresses, findCjkNames, findCyrillicNames } from './recognizers/scripts.js';
 import { findSsns } from './recognizers/ssn.js';
 import type { Recognizer } from './recognizers/types.js';
 import type { PiiClass } from './types.js';
@@ -33,13 +35,15 @@ const when = (test: (facts: Facts) => boolean, recognize: Recognizer): Gated => 
 const digits = (n: number, recognize: Recognizer): Gated => when((f) => f.digits >= n, recognize);
 
 export const RECOGNIZERS: Record<PiiClass, Gated[]> = {
-  person: [always(findNames)],
+  person: [always(findNames), matching(CYRILLIC_GATE, findCyrillicNames), matching(CJK_NAME_GATE, findCjkNames)],
   email: [when((f) => f.at, findEmails), matching(SPELT_EMAIL_GATE, findSpeltEmails)],
   // Six digits grouped ("33 93 31") at the least, else seven to fifteen.
   phone: [digits(6, findPhones)],
   // A house number, a ship, or a street named without its number.
   address: [
     { gate: (text, f) => f.digits > 0 || /\b(?:USNS|USNV|USS|USCGC)\b/.test(text) || NAMED_STREET_WORDS.test(text), recognize: findAddresses },
+    // Chinese, Japanese and Korean addresses: a district or city and a number.
+    { gate: (text, f) => f.digits > 0 && CJK_ADDRESS_GATE.test(text), recognize: findCjkAddresses },
   ],
   // An SSN has nine digits, grouped by one space, hyphen or (named) dot at most, four in a row; a named id at least
   // one digit, a NINO six.
@@ -48,7 +52,11 @@ export const RECOGNIZERS: Record<PiiClass, Gated[]> = {
   // wider spaces or lines.
   payment_card: [when((f) => f.chain >= 12 || (f.digits >= 12 && f.run >= 4), findCards)],
   // Two check digits right after the country code.
-  bank_account: [when((f) => f.letterDigit && f.digits >= 2, findIbans)],
+  bank_account: [
+    when((f) => f.letterDigit && f.digits >= 2, findIbans),
+    // A sort code has six digits, an account number or a routing number more.
+    { gate: (text, f) => f.digits >= 6 && DOMESTIC_ACCOUNT_GATE.test(text), recognize: findDomesticAccounts },
+  ],
   // An IPv4 address has a digit, a dot, a digit; an IPv6 one colons.
   ip_address: [when((f) => f.digitDotDigit || f.colon, findIps)],
   // A year and a day: "3/4/21", "5 May 1990"; the year two digits in a row at least.

@@ -634,3 +634,60 @@ describe('in other languages and spelt-out forms', () => {
       expect(found(text, 'date_of_birth'), text).toEqual([]);
   });
 });
+
+// The eighth review's misses that reached the provider: names and addresses in Cyrillic, Chinese, Japanese and
+// Korean script, a UK account and sort code, a German form's date label read as a name.
+describe('names and addresses in other scripts, and domestic bank accounts', () => {
+  const all = (text: string) => detect(text).map((m) => [m.class, m.text]);
+
+  it('a Russian or Ukrainian name: a common first name beside a surname or patronymic, in either order', () => {
+    for (const [text, name] of [
+      ['Меня зовут Иван Иванов, заказ не пришёл', 'Иван Иванов'],
+      ['Петрова Анна Сергеевна, номер заказа 5512', 'Петрова Анна Сергеевна'],
+      ['Це Олена Шевченко з Києва', 'Олена Шевченко'],
+    ] as [string, string][])
+      expect(found(text, 'person'), text).toEqual([name]);
+    for (const text of ['Город Ростов красивый', 'Москва Сити открыта', 'Доставка Почтой России']) expect(found(text, 'person'), text).toEqual([]);
+  });
+
+  it('a Chinese, Japanese or Korean name where the sentence says it is one', () => {
+    for (const [text, name] of [
+      ['我叫王小明，订单还没到', '王小明'],
+      ['姓名：李华', '李华'],
+      ['田中太郎と申します。名前は田中太郎です', '田中太郎'],
+      ['担当の鈴木様にお伝えください', '鈴木'],
+      ['제 이름은 김민수입니다', '김민수'],
+      ['张伟先生您好', '张伟'],
+    ] as [string, string][])
+      expect(found(text, 'person'), text).toContain(name);
+    for (const text of ['お客様、ありがとうございます', '私は学生です', '担当者様へ', '저는 고객입니다', '老师您好'])
+      expect(found(text, 'person'), text).toEqual([]);
+  });
+
+  it('a Chinese, Japanese or Korean street address, and a Japanese postcode', () => {
+    for (const [text, address] of [
+      ['请寄到北京市朝阳区建国路88号', '北京市朝阳区建国路88号'],
+      ['上海市浦东新区世纪大道100号', '上海市浦东新区世纪大道100号'],
+      ['住所は東京都千代田区丸の内1-2-3です', '東京都千代田区丸の内1-2-3'],
+      ['서울특별시 강남구 테헤란로 123', '서울특별시 강남구 테헤란로 123'],
+    ] as [string, string][])
+      expect(found(text, 'address'), text).toEqual([address]);
+    expect(found('〒100-0005 東京都千代田区丸の内1-2-3', 'address').join(' ')).toContain('100-0005');
+    for (const text of ['市区町村を選んでください', '价格从100元降到80元', '3号店で買いました']) expect(found(text, 'address'), text).toEqual([]);
+  });
+
+  it('a UK sort code and an account number beside it, a US routing number; a shop account number alone is left', () => {
+    expect(all('account number 31415926 sort code 40-47-84')).toEqual([
+      ['bank_account', '31415926'],
+      ['bank_account', '40-47-84'],
+    ]);
+    expect(found('routing number 021000021, account 123456789 at Chase bank', 'bank_account')).toEqual(['021000021', '123456789']);
+    expect(found('my account number is 55512345, can you check my order?', 'bank_account')).toEqual([]);
+    expect(found('routing number 123456789', 'bank_account')).toEqual([]); // fails the ABA checksum
+  });
+
+  it("a form's date label is no name", () => {
+    expect(all('Geburtsdatum: 04.07.1990')).toEqual([['date_of_birth', '04.07.1990']]);
+    expect(all('Lieferdatum: 12.05.2024')).toEqual([]);
+  });
+});

@@ -136,7 +136,7 @@ const LABELS = new Set(
   ).split(' '),
 );
 // German runs a field's words together ("Lieferadresse", "Rechnungsanschrift", "Telefonnummer").
-const LABEL_ENDING = /(?:adresse|anschrift|nummer|straße|strasse)$/;
+const LABEL_ENDING = /(?:adresse|anschrift|nummer|datum|straße|strasse)$/;
 const SUFFIXES = new Set('md dds phd dvm jr sr ii iii iv esq cpa rn'.split(' '));
 const PARTICLES = new Set('van von der den de del della di da dos das du la le bin ibn al ter ten'.split(' '));
 const HONORIFICS = new Set('mr mrs ms miss mx dr prof sir dame madam mme mlle herr frau sr sra srta'.split(' '));
