@@ -193,6 +193,24 @@ describe('actions', () => {
 });
 
 describe('the rail', () => {
+  // Found by an eighth outside review: the summary was numbered from 1 on its own, so its [EMAIL_1] was the
+  // visitor's [EMAIL_1], and an answer about the recipient showed the visitor their own name and address.
+  test("a result's personal data gets placeholders of its own, never the visitor's, and they are never restored", async () => {
+    const id = await defineAction('read');
+    const { v, conversation } = await visitor('user-ada');
+    await v.say(conversation, 'I am Ingrid Solberg, ingrid.solberg@example.no');
+    endpoint.answer = { status: 200, body: JSON.stringify({ status: 'delivered', to: 'Bob Stone', email: 'bob.stone@example.net' }) };
+    const res = await ask(v, conversation, id, { orderId: 'AB12', note: 'who got it' });
+    expect(res.status, res.text).toBe(201);
+    const summary = res.body.proposal.result.summary as string;
+    expect(summary).toContain('delivered');
+    expect(summary).not.toMatch(/bob\.stone|\[EMAIL_1\]|\[PERSON_1\]/);
+    expect(summary).toMatch(/\[EMAIL_K1\]/);
+    // As the visitor reads the thread, the visitor's own values are not put in its place.
+    const thread = JSON.stringify((await v.call('GET', `/conversations/${conversation}`)).body);
+    expect(thread).not.toMatch(/delivered[^"]*ingrid/i);
+  });
+
   test('a read action runs at once: the signed call carries the verified subject, the result is a bounded, redacted summary', async () => {
     const id = await defineAction('read');
     const { v, conversation } = await visitor('user-ada');

@@ -7,6 +7,7 @@
 // The call is a Standard Webhooks request (webhook-id = the proposal id, signed with the action's secret;
 // the tenant verifies it with @parley/node's verifyWebhook) through outbound/ (public addresses only, no
 // redirects, 64 KB, 10 s). The subject in it is the verified user the proposal was made for.
+import { ENGINE_PLACEHOLDER, outboundPlaceholder, type PlaceholderLabel } from '@parley/protocol/placeholder';
 import { readSettings } from '../tenants/settings.js';
 import { redact } from '../ai/pii/index.js';
 import { ACTION_SECRET } from '../crypto/sealed-columns.js';
@@ -117,10 +118,18 @@ async function send(deps: ApprovalDeps, call: { url: string; secret: string; bod
 }
 
 /** A bounded, redacted summary of what the endpoint answered: untrusted, and maybe about a person. */
+/**
+ * The endpoint's answer, bounded and redacted. Its placeholders are of the kind that never restores
+ * ([EMAIL_K1]): numbered apart from the conversation's, an [EMAIL_1] here would be the visitor's own, and the
+ * visitor would be shown their address where the answer speaks of someone else's. Placeholders the answer
+ * carries itself lose their power the same way.
+ */
 async function summarise(tx: Parameters<typeof readSettings>[0], body: string): Promise<string> {
   const bounded = body.replace(CONTROL, '').slice(0, SUMMARY_CHARS * 2);
   const { pii } = (await readSettings(tx)).effective;
-  return redact(bounded, pii, 'api').redacted.slice(0, SUMMARY_CHARS);
+  return redact(bounded, pii, 'api')
+    .redacted.replace(ENGINE_PLACEHOLDER, (_m, label: PlaceholderLabel, n: string) => outboundPlaceholder(label, n))
+    .slice(0, SUMMARY_CHARS);
 }
 
 /** Records the outcome of a claimed call: the status, the audit entry, the webhook and the conversation event. */
