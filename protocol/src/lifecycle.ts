@@ -185,6 +185,7 @@ export const CLASSIFICATION = {
       'holder',
       'lease_until',
       'attempts',
+      'served_at',
       'created_at',
       'started_at',
       'finished_at',
