@@ -116,6 +116,18 @@ export function entrySignatureValid(sig: Buffer, id: LogIdentity, keys: Buffer[]
   return false;
 }
 
+/**
+ * Below which index a log's entries may lack a signature. Only a log written before entry signatures (migration
+ * 067) has unsigned entries, and only a checkpoint signed before chains began (it has no chain line) proves a
+ * log is one: the owner writes the head, and could otherwise say signatures begin anywhere. Even then, no
+ * further than one checkpoint interval past the newest such checkpoint (one was signed at least that often),
+ * nor past the first checkpoint with a chain line, nor past where the head says signatures began.
+ */
+export function unsignedBefore(c: { legacy: readonly number[]; chained: readonly number[]; signedFrom: number; every: number }): number {
+  if (!c.legacy.length) return 0;
+  return Math.min(c.signedFrom, Math.max(...c.legacy) + c.every, ...c.chained);
+}
+
 // ---- the checkpoint chain (a signed extension line) ----
 
 export interface ChainLink {

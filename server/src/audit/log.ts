@@ -20,7 +20,7 @@ import {
 import { appendLeaf, leafHash, rootFromFrontier } from './merkle.js';
 import type { AuditIntegrator } from './integrator.js';
 import { canonicalFromRow, type EntryRow } from './store.js';
-import { type AuditTampered, vouchHead } from './vouch.js';
+import { AuditTampered, vouchHead } from './vouch.js';
 
 /** How long a log whose head failed the signer's check is left alone before it is checked again. */
 const HOLD_MS = 60_000;
@@ -180,7 +180,7 @@ export class AuditLog {
     const frontier = Buffer.from(head.frontier);
     const known = this.vouched.get(tenantId);
     if (known && known.size === head.size && known.frontier.equals(frontier)) return;
-    await vouchHead(tx, tenantId, head, id, await trustedKeys(tx, this.publicKey));
+    await vouchHead(tx, tenantId, head, id, await trustedKeys(tx, this.publicKey), this.opts.checkpointEvery);
     this.vouched.set(tenantId, { size: head.size, frontier });
   }
 
@@ -289,9 +289,18 @@ export class AuditLog {
       );
       levels.length = idxs.length = hashes.length = 0;
     };
-    for (const row of rows) {
+    // Every row read before anything is written: one that cannot be read (only a hand-edited row cannot) holds
+    // this log and leaves the transaction clean for the others.
+    const leafOf = rows.map((row, i) => {
+      try {
+        return leafHash(auditLeafBytes(canonicalFromRow({ ...row, seq: head.size + i })));
+      } catch {
+        throw new AuditTampered(tenantId, `pending entry ${row.id} cannot be read as an audit entry`);
+      }
+    });
+    for (const [i, row] of rows.entries()) {
       const seq = size;
-      const leaf = leafHash(auditLeafBytes(canonicalFromRow({ ...row, seq })));
+      const leaf = leafOf[i]!;
       const appended = appendLeaf(frontier, size, leaf);
       frontier = appended.frontier;
       for (const n of appended.completed) {

@@ -14,6 +14,7 @@ import {
   readMislabelledCheckpoint,
   sha256,
   trustedKeys,
+  unsignedBefore,
   type ChainLink,
   type LogIdentity,
 } from './identity.js';
@@ -56,6 +57,15 @@ interface HeadRow {
 }
 
 type SignedRow = EntryRow & { sig: Uint8Array | null };
+
+/** An entry's leaf hash, or null when its row cannot be read as an entry (only a hand-edited row cannot). */
+function leafOf(row: EntryRow): Buffer | null {
+  try {
+    return leafHash(auditLeafBytes(canonicalFromRow(row)));
+  } catch {
+    return null;
+  }
+}
 
 export async function verifyLog(tx: Tx, tenantId: string, opts: VerifyOptions): Promise<VerifyResult> {
   const problems: string[] = [];
@@ -161,12 +171,13 @@ export async function verifyLog(tx: Tx, tenantId: string, opts: VerifyOptions): 
     }
   }
 
-  // Entries may lack a signature only before signatures began (migration 067). The head records where, but the
-  // owner writes the head: the point is never past the first checkpoint signed with a chain line (every one
-  // was signed after signatures began) nor, with none, past the newest one signed before chains.
-  const signedSizes = [...good].filter(([, c]) => c.chain).map(([s]) => s);
-  const legacySizes = [...good].filter(([, c]) => !c.chain).map(([s]) => s);
-  const signedFrom = Math.min(head?.signed_from ?? 0, signedSizes.length ? Math.min(...signedSizes) : Math.max(0, ...legacySizes));
+  // Where entries may lack a signature (identity.ts), from the checkpoints whose signatures hold, not from the head.
+  const signedFrom = unsignedBefore({
+    legacy: [...good].filter(([, c]) => !c.chain).map(([s]) => s),
+    chained: [...good].filter(([, c]) => c.chain).map(([s]) => s),
+    signedFrom: head?.signed_from ?? 0,
+    every: opts.checkpointEvery,
+  });
 
   // Entry signatures over [from, to): the exact index of a rewrite that a checkpoint or the tree only bounds.
   let sigsCheckedTo = 0;
@@ -181,8 +192,9 @@ export async function verifyLog(tx: Tx, tenantId: string, opts: VerifyOptions): 
       for (const row of rows) {
         if (row.sig === null) {
           if (row.seq >= signedFrom) flag(row.seq, `entry ${row.seq} has no signature`);
-        } else if (!id || !entrySignatureValid(Buffer.from(row.sig), id, keys, row.seq, leafHash(auditLeafBytes(canonicalFromRow(row))))) {
-          flag(row.seq, `entry ${row.seq} does not match its signature`);
+        } else {
+          const leaf = leafOf(row);
+          if (leaf && (!id || !entrySignatureValid(Buffer.from(row.sig), id, keys, row.seq, leaf))) flag(row.seq, `entry ${row.seq} does not match its signature`);
         }
       }
       at = rows.at(-1)!.seq + 1;
@@ -217,8 +229,11 @@ export async function verifyLog(tx: Tx, tenantId: string, opts: VerifyOptions): 
         gap = true;
         break;
       }
-      const leaf = leafHash(auditLeafBytes(canonicalFromRow(row)));
-      if (!leaf.equals(Buffer.from(row.leaf_hash))) flag(size, `entry ${size} does not match its leaf hash`);
+      let leaf = leafOf(row);
+      if (!leaf) {
+        flag(size, `entry ${size} cannot be read as an audit entry`);
+        leaf = Buffer.from(row.leaf_hash);
+      } else if (!leaf.equals(Buffer.from(row.leaf_hash))) flag(size, `entry ${size} does not match its leaf hash`);
       const appended = appendLeaf(frontier, size, leaf);
       for (const c of appended.completed) {
         const node = nodes.get(`${c.level}/${c.index}`);

@@ -5,7 +5,7 @@
 import type { Tx } from '../db/types.js';
 import { DomainError } from '../errors.js';
 import { auditLeafBytes } from './canonical.js';
-import { entrySignatureValid, readCheckpoint, readMislabelledCheckpoint, sha256, type LogIdentity } from './identity.js';
+import { entrySignatureValid, readCheckpoint, readMislabelledCheckpoint, sha256, unsignedBefore, type LogIdentity } from './identity.js';
 import { appendLeaf, leafHash, rootFromFrontier } from './merkle.js';
 import { canonicalFromRow, ENTRY_COLUMNS, type EntryRow } from './store.js';
 
@@ -46,12 +46,36 @@ function compactRange(size: number): [level: number, index: number][] {
  * Throws AuditTampered unless `head` is what its newest signed checkpoint's tree and the entries since make:
  * the checkpoint's signature (by a key in `keys`), its root recomputed from the stored subtrees and entries,
  * each entry since it matching its leaf hash and its own signature, no gap, and the head's frontier the
- * result. Entries after a checkpoint signed with a chain line must carry a signature (every chained
- * checkpoint is younger than entry signatures); before the first, the head's record of where they began is
- * all there is. Returns the vouched frontier.
+ * result. An entry may lack its signature only where verify allows it (identity.ts unsignedBefore: a log
+ * proven by its own checkpoints to predate entry signatures), never on the head's word. Returns the vouched
+ * frontier.
  */
-export async function vouchHead(tx: Tx, tenantId: string, head: VouchedHead, id: LogIdentity, keys: Buffer[]): Promise<Buffer[]> {
+export async function vouchHead(tx: Tx, tenantId: string, head: VouchedHead, id: LogIdentity, keys: Buffer[], every: number): Promise<Buffer[]> {
   const tampered = (why: string) => new AuditTampered(tenantId, why);
+  // Where entries may lack a signature (identity.ts): read from every checkpoint, only when an unsigned one is met.
+  let bound: number | null = null;
+  const unsignedAllowedBelow = async () => {
+    if (bound !== null) return bound;
+    const legacy: number[] = [];
+    const chained: number[] = [];
+    const all = (await tx.query<{ size: number; note: string }>('SELECT size, note FROM audit_checkpoints WHERE tenant_id = $1 ORDER BY size', [tenantId])).rows;
+    for (const c of all) {
+      const read = readStored(c.note);
+      if (read && read.size === c.size) (read.chain ? chained : legacy).push(c.size);
+    }
+    return (bound = unsignedBefore({ legacy, chained, signedFrom: head.signed_from, every }));
+  };
+  const readStored = (note: string) => {
+    try {
+      return readCheckpoint(note, id, keys);
+    } catch {
+      try {
+        return readMislabelledCheckpoint(note, tenantId, keys);
+      } catch {
+        return null;
+      }
+    }
+  };
   const cp = (
     await tx.query<{ size: number; root: Uint8Array; note: string }>(
       'SELECT size, root, note FROM audit_checkpoints WHERE tenant_id = $1 ORDER BY size DESC LIMIT 1',
@@ -62,16 +86,8 @@ export async function vouchHead(tx: Tx, tenantId: string, head: VouchedHead, id:
   let cpRoot: Buffer | null = null;
   let chained = false;
   if (cp) {
-    let parsed: { size: number; root: Buffer; chain: unknown };
-    try {
-      parsed = readCheckpoint(cp.note, id, keys);
-    } catch {
-      try {
-        parsed = readMislabelledCheckpoint(cp.note, tenantId, keys);
-      } catch {
-        throw tampered(`the checkpoint at size ${cp.size} has no valid signature`);
-      }
-    }
+    const parsed = readStored(cp.note);
+    if (!parsed) throw tampered(`the checkpoint at size ${cp.size} has no valid signature`);
     if (parsed.size !== cp.size || !parsed.root.equals(Buffer.from(cp.root)))
       throw tampered(`the checkpoint at size ${cp.size} does not match its row`);
     if (head.last_checkpoint_hash && !sha256(cp.note).equals(Buffer.from(head.last_checkpoint_hash)))
@@ -110,12 +126,17 @@ export async function vouchHead(tx: Tx, tenantId: string, head: VouchedHead, id:
   ).rows;
   for (const row of rows) {
     if (row.seq !== size) throw tampered(`entry ${size} is missing`);
-    const leaf = leafHash(auditLeafBytes(canonicalFromRow(row)));
+    let leaf: Buffer;
+    try {
+      leaf = leafHash(auditLeafBytes(canonicalFromRow(row)));
+    } catch {
+      throw tampered(`entry ${size} cannot be read as an audit entry`);
+    }
     if (!leaf.equals(Buffer.from(row.leaf_hash))) throw tampered(`entry ${size} does not match its leaf hash`);
     // Below the checkpoint its root decides; above it, the entry's own signature.
     if (size >= cpSize) {
       if (row.sig === null) {
-        if (chained || size >= head.signed_from) throw tampered(`entry ${size} has no signature`);
+        if (chained || size >= (await unsignedAllowedBelow())) throw tampered(`entry ${size} has no signature`);
       } else if (!entrySignatureValid(Buffer.from(row.sig), id, keys, size, leaf)) throw tampered(`entry ${size} does not match its signature`);
     }
     frontier = appendLeaf(frontier, size, leaf).frontier;
