@@ -13,7 +13,7 @@ import { contentWords } from '../knowledge/intent.js';
 import { generateAnswer, ProviderCallError } from './generative.js';
 import { redactOutbound } from './pii/outbound.js';
 import { defaultPolicy } from './pii/index.js';
-import { citationFilter, SYSTEM } from './prompt.js';
+import { citationFilter, confineLinks, SYSTEM } from './prompt.js';
 
 const usage = { inputTokens: { total: 120, noCache: 120, cacheRead: 0, cacheWrite: 0 }, outputTokens: { total: 30, text: 30, reasoning: 0 } };
 // What the model says; `[R]` becomes the number of the source holding the refund timing, as a model
@@ -552,6 +552,33 @@ describe('the provider call itself', () => {
     for (const d of ['Refunds take 5 days [', '1', '] and', ' more [1', '2][2', ']. Price [', 'USD].']) f.push(d);
     f.flush();
     expect(out.join('')).toBe('Refunds take 5 days [1] and more [2]. Price [USD].');
+  });
+
+  // Found by a ninth outside review: confinement was one pass, so a link inside a link's text left a new link
+  // to any host behind; a link kept with a title hid one the widget reads; and the stream was never confined.
+  test('a link nested in a link, or hidden in a kept link’s title, leaves no live link to another host', () => {
+    const passages = [{ id: 'p', title: 'Policy', url: 'https://help.shop.example/doc', text: 'x' }];
+    for (const answer of [
+      '[[verify](https://a.example)](https://evil.example/collect)',
+      '![[x](https://a.example)](https://evil.example/p)',
+      '[[[deep](https://a.example)](https://b.example)](https://evil.example/c)',
+      '[a](https://help.shop.example/x "[b](https://evil.example/t)")',
+    ])
+      expect(confineLinks(answer, passages), answer).not.toMatch(/\]\(https:\/\/(?:evil|a|b)\.example/);
+    expect(confineLinks('See [the policy](https://help.shop.example/doc "Policy").', passages)).toBe('See [the policy](https://help.shop.example/doc).');
+  });
+
+  test('the stream carries no link to another host, even while the link is still arriving', () => {
+    const passages = [{ id: 'p', title: 'Policy', url: 'https://help.shop.example/doc', text: 'x' }];
+    const out: string[] = [];
+    const f = citationFilter(1, (t) => out.push(t), (s) => confineLinks(s, passages));
+    for (const d of ['See [the policy](https://help.shop.example/doc) and [verify', ' your\ncard](https://ev', 'il.example/x) now [1].']) {
+      f.push(d);
+      // What the widget shows at each moment is everything streamed so far.
+      expect(out.join(''), d).not.toMatch(/evil\.example/);
+    }
+    f.flush();
+    expect(out.join('')).toBe('See [the policy](https://help.shop.example/doc) and verify your\ncard now [1].');
   });
 
   test('outbound redaction keeps the visitor placeholders, marks new ones as never restoring, and is not fooled by its own shields', () => {

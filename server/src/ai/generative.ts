@@ -112,7 +112,7 @@ export async function generateAnswer(
       onError: () => {},
       ...(tools ? { tools, stopWhen: stepCountIs(3) } : {}),
     });
-    const visible = citationFilter(input.passages.length, onDelta);
+    const visible = citationFilter(input.passages.length, onDelta, (text) => confineLinks(text, input.passages));
     let raw = '';
     try {
       for await (const part of result.fullStream) {

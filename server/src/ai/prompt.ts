@@ -52,16 +52,26 @@ export function repairCitations(answer: string, count: number): { text: string; 
  * never sees a citation of something that was not retrieved. A marker split across deltas is held
  * back until it is complete.
  */
-export function citationFilter(count: number, emit: (text: string) => void): { push(text: string): void; flush(): void } {
+export function citationFilter(
+  count: number,
+  emit: (text: string) => void,
+  confine: (text: string) => string = (t) => t,
+): { push(text: string): void; flush(): void } {
   let held = '';
   const send = (s: string) => {
-    const out = s.replace(MARKER, (m, n: string) => (Number(n) >= 1 && Number(n) <= count ? m : ''));
+    const out = confine(s).replace(MARKER, (m, n: string) => (Number(n) >= 1 && Number(n) <= count ? m : ''));
     if (out) emit(out);
   };
   return {
     push(text) {
       held += text;
-      const open = held.search(/\[\d{0,3}$/);
+      let open = linkStillOpen(held);
+      // A bracket never closed holds the stream back at most this long; it is then dropped, so what streams
+      // after it cannot make a link of it.
+      if (open > 0 && held.length - open > MAX_HELD) {
+        held = held.slice(0, open) + held.slice(open + 1);
+        open = linkStillOpen(held);
+      }
       send(open === -1 ? held : held.slice(0, open));
       held = open === -1 ? '' : held.slice(open);
     },
@@ -70,6 +80,31 @@ export function citationFilter(count: number, emit: (text: string) => void): { p
       held = '';
     },
   };
+}
+
+const MAX_HELD = 2000;
+
+/**
+ * Where a link or a citation marker that is still arriving begins, or -1: the outermost '[' not yet closed, or
+ * the '[' of a closing ']' at the end or of a '](' whose ')' has not come. Streamed text is confined in pieces,
+ * and the widget shows everything streamed so far, so nothing that could still become a link is let through.
+ */
+function linkStillOpen(text: string): number {
+  const open: number[] = [];
+  let lastClosed = -1;
+  let lastPair = -1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '[') open.push(i);
+    else if (c === ']' && open.length) {
+      lastPair = open.pop()!;
+      lastClosed = i;
+    }
+  }
+  if (open.length) return open[0]!;
+  if (lastClosed < 0) return -1;
+  const after = text.slice(lastClosed + 1);
+  return after === '' || /^\([^)]*$/.test(after) ? lastPair : -1;
 }
 
 // Link text may span lines: the widget joins a paragraph's lines before it reads links (markdown.tsx).
@@ -82,11 +117,20 @@ const LINK = /(!?)\[([^\]]*)\]\(([^)\s]+)(?:\s+"[^"\n]*")?\)/g;
  */
 export function confineLinks(answer: string, passages: readonly Passage[]): string {
   const hosts = new Set(passages.flatMap((p) => (p.url ? [hostOf(p.url)] : [])).filter(Boolean));
-  return answer.replace(LINK, (m, bang: string, text: string, href: string) => {
-    if (bang) return text;
-    const host = hostOf(href);
-    return host && hosts.has(host) && !href.includes('[') ? m : text;
-  });
+  // Until nothing changes: a link inside a link's text is a new link once the outer one loses its target. A
+  // kept link loses its title, where the widget (which reads no titles) would find a link of its own.
+  let out = answer;
+  for (let pass = 0; pass < 16; pass++) {
+    const next = out.replace(LINK, (_m, bang: string, text: string, href: string) => {
+      if (bang) return text;
+      const host = hostOf(href);
+      return host && hosts.has(host) && !href.includes('[') ? `[${text}](${href})` : text;
+    });
+    if (next === out) return out;
+    out = next;
+  }
+  // Nested deeper than any answer needs: no link is left.
+  return out.replace(/\]\(/g, '] (');
 }
 
 function hostOf(url: string): string | null {
