@@ -565,13 +565,19 @@ describe('the provider call itself', () => {
       '[a](https://help.shop.example/x "[b](https://evil.example/t)")',
     ])
       expect(confineLinks(answer, passages), answer).not.toMatch(/\]\(https:\/\/(?:evil|a|b)\.example/);
-    expect(confineLinks('See [the policy](https://help.shop.example/doc "Policy").', passages)).toBe('See [the policy](https://help.shop.example/doc).');
+    expect(confineLinks('See [the policy](https://help.shop.example/doc "Policy").', passages)).toBe(
+      'See [the policy](https://help.shop.example/doc).',
+    );
   });
 
   test('the stream carries no link to another host, even while the link is still arriving', () => {
     const passages = [{ id: 'p', title: 'Policy', url: 'https://help.shop.example/doc', text: 'x' }];
     const out: string[] = [];
-    const f = citationFilter(1, (t) => out.push(t), (s) => confineLinks(s, passages));
+    const f = citationFilter(
+      1,
+      (t) => out.push(t),
+      (s) => confineLinks(s, passages),
+    );
     for (const d of ['See [the policy](https://help.shop.example/doc) and [verify', ' your\ncard](https://ev', 'il.example/x) now [1].']) {
       f.push(d);
       // What the widget shows at each moment is everything streamed so far.

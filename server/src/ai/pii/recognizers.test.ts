@@ -691,3 +691,90 @@ describe('names and addresses in other scripts, and domestic bank accounts', () 
     expect(all('Lieferdatum: 12.05.2024')).toEqual([]);
   });
 });
+
+// A ninth outside review of the rules above: ordinary sentences they masked, and forms they still missed.
+describe('the new rules on ordinary support text, and the forms they missed', () => {
+  it('ordinary sentences in Japanese, Korean and Chinese are no names or addresses', () => {
+    for (const text of [
+      '私は注文をキャンセルしたいです',
+      '私はパスワードを忘れました',
+      '私はログインできません',
+      '私はアマゾンで買いました',
+      '私は東京に住んでいます',
+      '저는 주문을 취소하고 싶어요',
+      '저는 환불을 원합니다',
+      '名字是必填项吗？',
+      '姓名：必填',
+      '担当の部署はどこですか',
+      '小米手机先生',
+      '店员先生说没有',
+      '请问客服小姐',
+    ])
+      expect(found(text, 'person'), text).toEqual([]);
+    for (const text of [
+      '中古市場では3-5万円で売られています',
+      '最新のiPhone15を都市部で2-3日で配送',
+      '品川区の店舗で2-3個買いました',
+      '新宿区間の配送は1-2日かかります',
+      '市区町村の欄に1-2-3と入力してもいいですか',
+      '서울시 강남구 매장으로 2개 보냈어요',
+      '주문하신 상품은 부산시 해운대구 배송센터로 3일 내 도착',
+    ])
+      expect(found(text, 'address'), text).toEqual([]);
+  });
+
+  it('shop accounts, tracking numbers, gifts and sites are no bank accounts, phones, birth dates or emails', () => {
+    for (const text of [
+      'Order status: in transit #400123451',
+      'My parcel has been in transit: 400123451 is the tracking number',
+      'my account 55512345 shows the bank transfer as pending',
+      'I paid by wire transfer, my customer account number 10023456 still says unpaid',
+    ])
+      expect(found(text, 'bank_account'), text).toEqual([]);
+    for (const text of ['mi número de seguimiento es 612345678', 'numéro de suivi 0612345678']) expect(found(text, 'phone'), text).toEqual([]);
+    for (const text of [
+      'Успеете доставить до Рождества? Заказ оформлен 20.12.2024',
+      '我想买生日礼物，2024年12月20日之前能到吗？',
+      '誕生日プレゼントです。2024年12月20日までに届きますか',
+      '생일 선물인데 2024년 12월 20일까지 오나요',
+      'Kann das Geburtstagsgeschenk bis zum 20. Dezember 2024 da sein?',
+    ])
+      expect(found(text, 'date_of_birth'), text).toEqual([]);
+    for (const text of [
+      'It is cheaper at bestbuy dot com, can you price match?',
+      'The price at walmart dot com is 20 dollars',
+      'Log in at shop dot example dot com and click Orders',
+      'the firmware update at support dot vendor dot com fails',
+    ])
+      expect(found(text, 'email'), text).toEqual([]);
+  });
+
+  it('the forms they missed', () => {
+    for (const [text, email] of [
+      ['my email is jsmith84 at gmail.com', 'jsmith84 at gmail.com'],
+      ['jane.doe at gmail.com', 'jane.doe at gmail.com'],
+      ['my email is jsmith84 at gmail [dot] com', 'jsmith84 at gmail [dot] com'],
+      ['write to jsmith84 @ gmail.com', 'jsmith84 @ gmail.com'],
+      ['mi correo es jsmith84 arroba gmail punto com', 'jsmith84 arroba gmail punto com'],
+    ] as [string, string][])
+      expect(found(text, 'email'), text).toEqual([email]);
+    expect(found('sort code is 40-47-84 and account number is 31415926', 'bank_account')).toEqual(['40-47-84', '31415926']);
+    expect(found('Sort Code 40.47.84', 'bank_account')).toEqual(['40.47.84']);
+    expect(found('a/c 31415926 s/c 40-47-84', 'bank_account')).toEqual(['31415926', '40-47-84']);
+    for (const [text, date] of [
+      ['Дата рождения: 12 мая 1990', '12 мая 1990'],
+      ['生年月日：1990/5/12', '1990/5/12'],
+      ['생년월일: 1992.03.07', '1992.03.07'],
+    ] as [string, string][])
+      expect(found(text, 'date_of_birth'), text).toEqual([date]);
+    for (const [text, name] of [
+      ['我是王小明，订单还没到', '王小明'],
+      ['收件人：王小明', '王小明'],
+      ['お名前：田中太郎', '田中太郎'],
+      ['田中太郎と申します', '田中太郎'],
+      ['私は田中です', '田中'],
+      ['王先生您好', '王'],
+    ] as [string, string][])
+      expect(found(text, 'person'), text).toEqual([name]);
+  });
+});

@@ -13,6 +13,8 @@ const MONTH_INDEX = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'se
 const NOT_TIME = String.raw`(?![\d/\-]|\.\d|[T ]\d{1,2}:\d)`;
 const NUMERIC = new RegExp(String.raw`(?<![\d/.\-])(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})${NOT_TIME}`, 'g');
 const ISO = new RegExp(String.raw`(?<![\d/.\-])(\d{4})-(\d{2})-(\d{2})${NOT_TIME}`, 'g');
+// Year first with slashes or dots, as Chinese, Japanese and Korean forms write it: 1990/5/12, 1992.03.07.
+const YMD = new RegExp(String.raw`(?<![\d/.\-])(\d{4})([/.])(\d{1,2})\2(\d{1,2})${NOT_TIME}`, 'g');
 const TEXTUAL = new RegExp(
   String.raw`\b(?:(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(${MONTHS})\.?,?\s+(\d{4})|(${MONTHS})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4}))\b`,
   'gi',
@@ -38,6 +40,9 @@ for (const [i, names] of [
   'dezember décembre decembre diciembre dicembre dezembro december',
 ].entries())
   for (const name of names.split(' ')) MONTH_NAMES.set(name, i + 1);
+// Russian months, as a date writes them (the genitive: "12 мая 1990").
+for (const [i, name] of 'января февраля марта апреля мая июня июля августа сентября октября ноября декабря'.split(' ').entries())
+  MONTH_NAMES.set(name, i + 1);
 const NAMED = new RegExp(
   String.raw`(?<![\p{L}\p{N}])(\d{1,2})(?:\.|er|º|°)?\s+(?:de\s+)?(${[...MONTH_NAMES.keys()].sort((a, b) => b.length - a.length).join('|')})\.?\s+(?:de\s+)?(\d{4})(?!\d)`,
   'giu',
@@ -46,7 +51,9 @@ const NAMED = new RegExp(
 // Birth named in English and the languages above; before the date, or right after it ("1990年5月12日生まれ").
 // Scripts without spaces between words are matched anywhere in the window.
 const BIRTH =
-  /\b(?:born|birth|dob|d\.o\.b|birthday|bday|birthdate|date of birth|geboren|nacido|nacida|nascido|nascida|nato|nata|née?)\b|\b(?:geburt|naissance|nacimiento|nascimento|nascita|geboorte|urodz|do[gğ]um)|рожд|родил|生年月日|生まれ|出生|生日|誕生|생년월일|생일|출생|ميلاد|مواليد/;
+  /\b(?:born|birth|dob|d\.o\.b|birthday|bday|birthdate|date of birth|geboren|nacido|nacida|nascido|nascida|nato|nata|née?)\b|\b(?:geburt|naissance|nacimiento|nascimento|nascita|geboorte|urodz|do[gğ]um)|рожден|родил|生年月日|生まれ|出生|生日|誕生|생년월일|생일|출생|ميلاد|مواليد/;
+// A birthday present is bought for a date that is no one's birth ("生日礼物", "Geburtstagsgeschenk", "a birthday gift").
+const GIFT = /gift|present|geschenk|cadeau|regalo|presente|cadeau|подар|礼物|禮物|プレゼント|선물/;
 
 function plausibleYear(y: number): boolean {
   return y >= 1900 && y <= new Date().getUTCFullYear();
@@ -78,6 +85,10 @@ export function findBirthDates(text: string, facts = factsOf(text)): Match[] {
     for (const m of allMatches(ISO, text)) {
       if (plausibleYear(+m[1]!) && dateValid(+m[1]!, +m[2]!, +m[3]!)) out.push(birthDate(text, m.index, m.index + m[0].length));
     }
+  if (facts.dateSeparator)
+    for (const m of allMatches(YMD, text)) {
+      if (plausibleYear(+m[1]!) && dateValid(+m[1]!, +m[3]!, +m[4]!)) out.push(birthDate(text, m.index, m.index + m[0].length));
+    }
   for (const m of allMatches(CJK, text))
     if (plausibleYear(+m[1]!) && dateValid(+m[1]!, +m[2]!, +m[3]!)) out.push(birthDate(text, m.index, m.index + m[0].length));
   for (const m of allMatches(NAMED, text)) {
@@ -94,6 +105,6 @@ export function findBirthDates(text: string, facts = factsOf(text)): Match[] {
 }
 
 function birthDate(text: string, start: number, end: number): Match {
-  const score = hasContext(text, start, end, BIRTH, 60, 8) ? 0.85 : 0.2;
+  const score = hasContext(text, start, end, BIRTH, 60, 8) && !hasContext(text, start, end, GIFT, 60, 8) ? 0.85 : 0.2;
   return match('date_of_birth', text, start, end, score);
 }

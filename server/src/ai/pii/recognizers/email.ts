@@ -14,25 +14,31 @@ export function findEmails(text: string): Match[] {
 }
 
 // Written out to keep it from scrapers: "jane(at)example.com", "jane [at] example [dot] com", "john dot
-// smith at gmail dot com". A bracketed "at" is unmistakable; a bare " at " is everyday English, so it
-// counts only with a spelt " dot " in the domain, a common top-level domain, and a name before it that is
-// not a word that stands before "at" ("we are at home dot com").
+// smith at gmail dot com", "jsmith84 @ gmail.com", "jsmith84 arroba gmail punto com". A bracketed or spaced
+// "@" or "at" is unmistakable; a bare " at " is everyday English ("cheaper at bestbuy dot com", "look at
+// example.com"), so it counts only where the sentence speaks of an email, or the name before it is marked as
+// one (a digit, "_", a dot or a spelt dot: "jsmith84", "jane.doe"); without the sentence speaking of one, the
+// top-level domain must be a common one too, and the name not a word that stands before "at".
 const OPEN = String.raw`[(\[{<]`;
 const CLOSE = String.raw`[)\]}>]`;
 const WORD = String.raw`[\p{L}\p{N}_%+\-]+`;
-const SPELT_DOT = String.raw`(?:\s*${OPEN}\s*dot\s*${CLOSE}\s*|\s+dot\s+)`;
+const AT_WORDS = String.raw`at|arroba|chez|собака`;
+const DOT_WORDS = String.raw`dot|punto|punkt|point|точка`;
+const SPELT_DOT = String.raw`(?:\s*${OPEN}\s*(?:dot|\.)\s*${CLOSE}\s*|\s+(?:${DOT_WORDS})\s+)`;
 const LABEL = String.raw`[\p{L}\p{N}](?:[\p{L}\p{N}\-]{0,61}[\p{L}\p{N}])?`;
 // Read from each "at": the name before it and the domain after it, each within a bounded window, so text full
-// of "at"s and "dot"s costs a window per "at", never a rescan of everything after it.
-const AT = new RegExp(String.raw`\s*${OPEN}\s*at\s*${CLOSE}\s*|\s+at\s+`, 'giu');
+// of "at"s and "dot"s costs a window per "at", never a rescan of everything after it. A match starts where a
+// run of spaces does, so a long run is not read again from each of its spaces.
+const AT = new RegExp(String.raw`(?<!\s)\s*${OPEN}\s*(?:at|@)\s*${CLOSE}\s*|(?<!\s)\s+@\s+|(?<!\s)\s+(?:${AT_WORDS})\s+`, 'giu');
 const LOCAL = new RegExp(String.raw`(?<![\p{L}\p{N}._%+\-])${WORD}(?:(?:\.|${SPELT_DOT})${WORD})*$`, 'iu');
 const DOMAIN = new RegExp(String.raw`^((?:${LABEL}(?:\.|${SPELT_DOT}))+)(\p{L}{2,24})(?![\p{L}\p{N}\-@])`, 'iu');
 const LOCAL_WINDOW = 100;
 const DOMAIN_WINDOW = 300;
-const BRACKETED = new RegExp(OPEN);
-const HAS_SPELT_DOT = new RegExp(SPELT_DOT, 'i');
-/** What a spelt-out email needs: a bracketed "at", or a spelt "dot". */
-export const SPELT_EMAIL_GATE = new RegExp(String.raw`${OPEN}\s*at\s*${CLOSE}|\sdot\s`, 'i');
+const MARKED = new RegExp(String.raw`@|${OPEN}`);
+const MARKED_LOCAL = new RegExp(String.raw`[\d_.]|${SPELT_DOT}`, 'iu');
+const EMAIL_WORDS = /e-?mail|mail|contact|write|reach|correo|courriel|почт|メール|邮箱|이메일/i;
+/** What a spelt-out email needs: a bracketed or spaced "at" or "@", an "at" word, or a spelt "dot". */
+export const SPELT_EMAIL_GATE = new RegExp(String.raw`${OPEN}\s*(?:at|@|dot)\s*${CLOSE}|\s@\s|\s(?:${AT_WORDS}|${DOT_WORDS})\s`, 'i');
 const COMMON_TLDS = new Set(
   'com net org edu gov io co uk de fr es it nl be ch at se no dk fi pl pt ie us ca au nz jp cn kr in br mx ru info biz me app dev'.split(' '),
 );
@@ -51,10 +57,15 @@ export function findSpeltEmails(text: string): Match[] {
     const domain = local && DOMAIN.exec(text.slice(end, end + DOMAIN_WINDOW));
     if (!local || !domain) continue;
     const start = from + local.index;
-    const [whole, labels, tld] = domain as unknown as [string, string, string];
-    if (BRACKETED.test(at[0])) out.push(match('email', text, start, end + whole.length, 0.9));
-    else if (HAS_SPELT_DOT.test(labels) && COMMON_TLDS.has(tld.toLowerCase()) && !BEFORE_AT.has(local[0].toLowerCase()))
-      out.push(match('email', text, start, end + whole.length, 0.8));
+    const [whole, , tld] = domain as unknown as [string, string, string];
+    if (MARKED.test(at[0])) {
+      out.push(match('email', text, start, end + whole.length, 0.9));
+      continue;
+    }
+    const named = EMAIL_WORDS.test(text.slice(Math.max(0, start - 40), start));
+    const marked = MARKED_LOCAL.test(local[0]);
+    if (BEFORE_AT.has(local[0].toLowerCase()) || !(named || marked) || !(named || COMMON_TLDS.has(tld.toLowerCase()))) continue;
+    out.push(match('email', text, start, end + whole.length, 0.8));
   }
   return out;
 }

@@ -34,7 +34,7 @@ const CONTEXT: ContextRule[] = [
   },
   {
     words:
-      /(?:\b(?:order|invoice|ref|reference|tracking|account|acct|id|version|build|price|total|qty|zip|postcode|postal|isbn|serial|sku|ssn|social security|card|iban)\b|bestell|rechnung|kunden|commande|facture|pedido|factura|ordine|fattura|encomenda|bestelling|factuur|заказ|订单|訂單|注文|伝票|주문|طلب|فاتورة)[^\u0000]{0,20}\u0000|[$€£¥]\s*\u0000/,
+      /(?:\b(?:order|invoice|ref|reference|tracking|account|acct|id|version|build|price|total|qty|zip|postcode|postal|isbn|serial|sku|ssn|social security|card|iban)\b|bestell|rechnung|kunden|sendung|commande|facture|suivi|pedido|factura|seguimiento|ordine|fattura|spedizione|encomenda|rastreamento|bestelling|factuur|zending|заказ|отслеж|订单|訂單|快递单|追踪|注文|伝票|追跡|주문|운송장|طلب|فاتورة)[^\u0000]{0,20}\u0000|[$€£¥]\s*\u0000/,
     delta: -0.4,
     before: 30,
     after: 0,
