@@ -62,6 +62,16 @@ disallow: /merged
     expect(parseRobots('User-agent: *\nDisallow: /', 'ParleyBot')('/anything')).toBe(false);
   });
 
+  // Found by a ninth outside review: a path written with an encoded letter slipped past the rule for it.
+  test('a path with an encoded unreserved character is the path it decodes to; an encoded reserved one is not', () => {
+    const rules = parseRobots('User-agent: *\nDisallow: /private\nDisallow: /a%2fb\nDisallow: /%7Euser', 'ParleyBot');
+    expect(rules('/%70rivate/b')).toBe(false);
+    expect(rules('/PRIVATE/b')).toBe(true);
+    expect(rules('/a%2Fb')).toBe(false);
+    expect(rules('/a/b')).toBe(true);
+    expect(rules('/~user/x')).toBe(false);
+  });
+
   test('a rule written with raw UTF-8 matches the percent-encoded path', () => {
     const rules = parseRobots('User-agent: *\nDisallow: /café', 'ParleyBot');
     expect(rules(new URL('https://x.example/café/menu').pathname)).toBe(false);
@@ -75,6 +85,7 @@ describe('a sitemap crawl keeps to its site', () => {
   let siteB: Server;
   let A = '';
   let B = '';
+  const hitsA: string[] = [];
   const hitsB: string[] = [];
   const admin = (method: string, path: string, body?: unknown) => call(t.url, method, `/v1/admin${path}`, { key: a.secretKey, body });
   const crawledUrls = async () =>
@@ -98,6 +109,7 @@ describe('a sitemap crawl keeps to its site', () => {
   beforeAll(async () => {
     siteA = createServer((req, res) => {
       const url = req.url ?? '/';
+      hitsA.push(url);
       const xml = (body: string) => res.writeHead(200, { 'content-type': 'application/xml' }).end(body);
       if (url === '/robots.txt') {
         return void res
@@ -108,6 +120,8 @@ describe('a sitemap crawl keeps to its site', () => {
       if (url === '/hop.xml') return void xml(urlset(`${A}/leaves`, `${A}/stays`, `${A}/moves-within`));
       if (url === '/leaves') return void res.writeHead(302, { location: `${B}/page` }).end();
       if (url === '/moves-within') return void res.writeHead(301, { location: '/moved-here' }).end();
+      if (url === '/into-private') return void res.writeHead(302, { location: '/private/c' }).end();
+      if (url === '/robots-hop.xml') return void xml(urlset(`${A}/into-private`, `${A}/public`));
       if (url === '/robots.xml') return void xml(urlset(`${A}/private/secret`, `${A}/private/open/hours`, `${A}/public`));
       if (url === '/index.xml') return void xml(index(`${A}/sm1.xml`, `${B}/sm.xml`, `${A}/nested-index.xml`, `${A}/missing.xml`, `${A}/sm2.xml`));
       if (url === '/sm1.xml') return void xml(urlset(`${A}/p1`, `${A}/p2`));
@@ -171,6 +185,13 @@ describe('a sitemap crawl keeps to its site', () => {
     expect(urls).toContain(`${A}/private/open/hours`);
     expect(urls).toContain(`${A}/public`);
     expect(urls).not.toContain(`${A}/private/secret`);
+  });
+
+  test('a listed page that redirects within the site to a path robots.txt disallows fails alone, and that path is never requested', async () => {
+    const job = await crawl(`${A}/robots-hop.xml`);
+    expect(job).toMatchObject({ status: 'done', pagesTotal: 2, pagesDone: 2, pagesFailed: 1 });
+    expect(job.errors).toEqual([{ url: `${A}/into-private`, message: expect.stringMatching(/robots\.txt/) }]);
+    expect(hitsA).not.toContain('/private/c');
   });
 
   test("robots.txt is honoured: B's group for ParleyBot wins over its '*' group", async () => {

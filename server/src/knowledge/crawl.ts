@@ -35,11 +35,18 @@ const mb = (n: number) => (n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)} MB` :
 export async function fetchText(
   raw: string,
   outbound: Outbound,
-  opts: { maxBytes?: number; cut?: boolean; sameOrigin?: boolean; anyType?: boolean } = {},
+  opts: { maxBytes?: number; cut?: boolean; sameOrigin?: boolean; anyType?: boolean; robots?: RobotsRules } = {},
 ): Promise<{ url: string; contentType: string; body: string; truncated?: boolean }> {
   const maxBytes = opts.maxBytes ?? MAX_BYTES;
   try {
-    const limits = { ...LIMITS, maxBytes: opts.cut ? HARD_MAX_BYTES : maxBytes, sameOrigin: opts.sameOrigin ?? false };
+    const robots = opts.robots;
+    const limits = {
+      ...LIMITS,
+      maxBytes: opts.cut ? HARD_MAX_BYTES : maxBytes,
+      sameOrigin: opts.sameOrigin ?? false,
+      // A redirect within the site is held to robots.txt as the listed address was.
+      ...(robots ? { refuseHop: (next: URL) => (robots(next.pathname + next.search) ? null : `robots.txt disallows ${next.pathname}`) } : {}),
+    };
     const res = await outbound.fetcher(limits)(raw, { headers: { 'user-agent': USER_AGENT } });
     if (!res.ok) {
       await res.body?.cancel();
@@ -197,6 +204,8 @@ export interface SitemapListing {
   notes: CrawlNote[];
   /** Why there is nothing to crawl, when there is not. */
   failure: string | null;
+  /** The site's robots.txt rules, once read (its pages' redirects are held to them too). */
+  robots?: RobotsRules;
 }
 
 /**
@@ -277,7 +286,7 @@ export async function listSitemap(url: string, outbound: Outbound, renew: () => 
     });
     const skip = new Set(disallowed);
     pages = pages.filter((p) => !skip.has(p));
-    if (!pages.length) return { pages, notes, failure: `${origin}/robots.txt disallows every page the sitemap lists.` };
+    if (!pages.length) return { pages, notes, failure: `${origin}/robots.txt disallows every page the sitemap lists.`, robots: allowed };
   }
-  return { pages, notes, failure: null };
+  return { pages, notes, failure: null, robots: allowed };
 }

@@ -17,7 +17,8 @@ import { DomainError } from '../errors.js';
 import { asWorker } from '../jobs/lease.js';
 import { vectorStoreFor } from '../runtime.js';
 import { Outbound } from '../outbound/outbound.js';
-import { fetchFailure, fetchText, listSitemap, type SitemapListing } from './crawl.js';
+import { fetchFailure, fetchText, listSitemap, robotsFor, type SitemapListing } from './crawl.js';
+import type { RobotsRules } from './robots.js';
 import type { InlineSource } from './ingest.js';
 import type { VectorStore } from './vectors/store.js';
 import { quotaExceeded } from './quota.js';
@@ -246,6 +247,7 @@ export class CrawlWorker {
     let job = (await this.tx(tenantId, (tx) => getCrawlJob(tx, id)))!;
     if (attempts > MAX_ATTEMPTS) return this.finish(tenantId, id, 'failed', `Gave up after ${MAX_ATTEMPTS} attempts.`);
     let urls = job.urls;
+    let robots: RobotsRules | undefined;
     if (!urls) {
       const renew = () => this.tx(tenantId, (tx) => this.update(tx, id, 'pages_done = pages_done'));
       let listing: SitemapListing;
@@ -256,6 +258,7 @@ export class CrawlWorker {
         return this.finish(tenantId, id, 'failed', (err as Error).message);
       }
       const { pages: listed, notes, failure } = listing;
+      robots = listing.robots;
       const noteAll = async (tx: Tx) => {
         for (const n of notes) await this.note(tx, id, n.url, n.message);
       };
@@ -278,6 +281,16 @@ export class CrawlWorker {
         }
       });
     }
+    // A crawl resumed (after its slice, or on another instance) reads robots.txt again, for its pages' redirects.
+    if (!robots) {
+      try {
+        robots = await robotsFor(new URL(job.url).origin, this.outbound);
+      } catch (err) {
+        if (!fetchFailure(err)) throw err;
+        return this.finish(tenantId, id, 'failed', (err as Error).message);
+      }
+    }
+    const rules = robots;
     let bytes = Number(job.bytes);
     const ctx = { requestId: job.request_id, actor: this.actor(job) };
     const sliceEnds = Date.now() + config.crawl.sliceMs;
@@ -305,7 +318,7 @@ export class CrawlWorker {
       let input: InlineSource;
       let size: number;
       try {
-        const page = await fetchText(url, this.outbound, { maxBytes: room, cut: true, sameOrigin: true });
+        const page = await fetchText(url, this.outbound, { maxBytes: room, cut: true, sameOrigin: true, robots: rules });
         const kind = page.contentType.includes('html') ? 'html' : page.contentType === 'text/markdown' ? 'markdown' : 'text';
         input = { kind, content: page.body, url: page.url, externalId: url };
         size = Buffer.byteLength(page.body);

@@ -26,6 +26,17 @@ function encodePattern(p: string): string {
   });
 }
 
+/**
+ * A path or pattern as RFC 9309 compares them (2.2.2): an encoded unreserved character is the character
+ * ("/%70rivate" is "/private"), other encodings stay encoded with upper-case hex ("%2f" is "%2F", not "/").
+ */
+export function normalisePath(p: string): string {
+  return p.replace(/%[0-9a-fA-F]{2}/g, (m) => {
+    const c = String.fromCharCode(Number.parseInt(m.slice(1), 16));
+    return /[A-Za-z0-9\-._~]/.test(c) ? c : m.toUpperCase();
+  });
+}
+
 function matcher(pattern: string): (path: string) => boolean {
   const anchored = pattern.endsWith('$');
   const body = anchored ? pattern.slice(0, -1) : pattern;
@@ -70,14 +81,15 @@ export function parseRobots(text: string, agent: string): RobotsRules {
     } else if (key === 'allow' || key === 'disallow') {
       inRules = true;
       if (!value) continue; // an empty Disallow allows everything; it adds no rule
-      const pattern = encodePattern(value);
+      const pattern = normalisePath(encodePattern(value));
       const rule = { allow: key === 'allow', pattern, match: matcher(pattern) };
       if (agents.includes(token)) ours.push(rule);
       if (agents.includes('*')) anyone.push(rule);
     }
   }
   const rules = oursFound ? ours : anyone;
-  return (path) => {
+  return (raw) => {
+    const path = normalisePath(raw);
     let best: Rule | null = null;
     for (const r of rules) {
       if (!r.match(path)) continue;

@@ -86,6 +86,8 @@ export interface Limits {
   maxRedirects: number;
   /** Follow redirects within the first URL's origin only: a redirect elsewhere fails, before any request to it. */
   sameOrigin: boolean;
+  /** Why a redirect's target may not be requested (a crawl's robots.txt), or null; checked before the request. */
+  refuseHop?: (next: URL) => string | null;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -214,6 +216,8 @@ export class Outbound {
         throw new OutboundError('redirect', 'a redirect pointed to an invalid URL');
       }
       if (limits.sameOrigin && next.origin !== origin) throw new OutboundError('redirect', `a redirect led to another site (${next.origin})`);
+      const refused = limits.refuseHop?.(next);
+      if (refused) throw new OutboundError('redirect', `a redirect was refused: ${refused}`);
       if (next.origin !== url.origin) for (const h of CROSS_ORIGIN_DROPPED) headers.delete(h);
       if (res.status === 303 ? method !== 'GET' && method !== 'HEAD' : (res.status === 301 || res.status === 302) && method === 'POST') {
         method = 'GET';
