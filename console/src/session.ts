@@ -53,18 +53,13 @@ export const SSO_ERRORS: Readonly<Record<string, string>> = {
 };
 
 /** The shape of every reason the server gives; anything else in the address was put there by someone else. */
-const SSO_CODE = /^[a-z_]{1,40}$/;
-
 /**
- * The sentence for a refusal's code. A code without one of its own (a newer server's) is named in a generic
- * sentence only when it looks like a code: the address is anyone's to write, and a link must not put its own
- * words on the sign-in page.
+ * The sentence for a refusal's code. Every code the server gives has one; any other (the address is anyone's to
+ * write) gets the generic sentence alone, so a link cannot put words of its own on the sign-in page, not even
+ * code-shaped ones.
  */
 export const ssoErrorMessage = (code: string): string =>
-  (Object.hasOwn(SSO_ERRORS, code) ? SSO_ERRORS[code] : undefined) ??
-  (SSO_CODE.test(code)
-    ? `Single sign-on failed (reason: ${code}). Try again, or ask your administrator.`
-    : 'Single sign-on failed. Try again, or ask your administrator.');
+  (Object.hasOwn(SSO_ERRORS, code) ? SSO_ERRORS[code] : undefined) ?? 'Single sign-on failed. Try again, or ask your administrator.';
 
 /** What the address asks for at start; the one-time parts are removed from the address bar once read. */
 export interface Arrival {
