@@ -105,15 +105,27 @@ export function inboxRoutes(deps: InboxDeps): Router {
         // disabled member cannot pass. Checked at each heartbeat, and at once when the database says a
         // credential of the tenant changed (a key, a member's role or status, a session ended).
         const allowed = () => stillAllowed(req, 'conversations:read', ...(decidesApprovals ? (['approvals:decide'] as const) : []));
+        // A notice that comes while a check runs asks for another after it (that check may have read the state
+        // just before the change); one check follows registering, for a change made while the stream opened.
         let checking = false;
-        unwatch = deps.credentials.watch(tenantId, () => {
-          if (checking) return;
+        let again = false;
+        const check = (): void => {
+          if (checking) {
+            again = true;
+            return;
+          }
           checking = true;
           void allowed().then((ok) => {
             checking = false;
-            if (!ok) sse.close();
+            if (!ok) return sse.close();
+            if (again) {
+              again = false;
+              check();
+            }
           });
-        });
+        };
+        unwatch = deps.credentials.watch(tenantId, check);
+        check();
         let beats = 0;
         heartbeat = setInterval(() => {
           sse.comment('keep-alive');
