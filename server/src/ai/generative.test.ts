@@ -557,7 +557,7 @@ describe('the provider call itself', () => {
   // Found by a ninth outside review: confinement was one pass, so a link inside a link's text left a new link
   // to any host behind; a link kept with a title hid one the widget reads; and the stream was never confined.
   test('a link nested in a link, or hidden in a kept link’s title, leaves no live link to another host', () => {
-    const passages = [{ id: 'p', title: 'Policy', url: 'https://help.shop.example/doc', text: 'x' }];
+    const passages = [{ chunkId: 'p', title: 'Policy', url: 'https://help.shop.example/doc', text: 'x', score: 1 }];
     for (const answer of [
       '[[verify](https://a.example)](https://evil.example/collect)',
       '![[x](https://a.example)](https://evil.example/p)',
@@ -571,7 +571,7 @@ describe('the provider call itself', () => {
   });
 
   test('the stream carries no link to another host, even while the link is still arriving', () => {
-    const passages = [{ id: 'p', title: 'Policy', url: 'https://help.shop.example/doc', text: 'x' }];
+    const passages = [{ chunkId: 'p', title: 'Policy', url: 'https://help.shop.example/doc', text: 'x', score: 1 }];
     const out: string[] = [];
     const f = citationFilter(
       1,

@@ -45,11 +45,13 @@ async function forge(tenantId: string, sqls: [string, unknown[]][], signedFrom: 
   await t.runtime.db.withOwner(async (tx) => {
     for (const table of tables) await tx.query(`ALTER TABLE ${table} DISABLE TRIGGER USER`);
     for (const [sql, params] of sqls) await tx.query(sql, params);
-    const ids = (await tx.query<{ id: number }>('SELECT id FROM audit_entries WHERE tenant_id = $1 AND seq IS NOT NULL ORDER BY seq', [tenantId])).rows;
+    const ids = (await tx.query<{ id: number }>('SELECT id FROM audit_entries WHERE tenant_id = $1 AND seq IS NOT NULL ORDER BY seq', [tenantId]))
+      .rows;
     await tx.query('UPDATE audit_entries SET seq = seq + 1000000000 WHERE tenant_id = $1 AND seq IS NOT NULL', [tenantId]);
     for (let i = 0; i < ids.length; i++) await tx.query('UPDATE audit_entries SET seq = $2 WHERE id = $1', [ids[i]!.id, i]);
-    const rows = (await tx.query<EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM audit_entries WHERE tenant_id = $1 AND seq IS NOT NULL ORDER BY seq`, [tenantId]))
-      .rows;
+    const rows = (
+      await tx.query<EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM audit_entries WHERE tenant_id = $1 AND seq IS NOT NULL ORDER BY seq`, [tenantId])
+    ).rows;
     await tx.query('DELETE FROM audit_nodes WHERE tenant_id = $1', [tenantId]);
     let frontier: Buffer[] = [];
     for (const row of rows) {
@@ -60,8 +62,9 @@ async function forge(tenantId: string, sqls: [string, unknown[]][], signedFrom: 
         await tx.query('INSERT INTO audit_nodes (tenant_id, level, idx, hash) VALUES ($1, $2, $3, $4)', [tenantId, n.level, n.index, n.hash]);
       frontier = appended.frontier;
     }
-    const kept = (await tx.query<{ size: number; note: string }>('SELECT size, note FROM audit_checkpoints WHERE tenant_id = $1 ORDER BY size', [tenantId]))
-      .rows;
+    const kept = (
+      await tx.query<{ size: number; note: string }>('SELECT size, note FROM audit_checkpoints WHERE tenant_id = $1 ORDER BY size', [tenantId])
+    ).rows;
     await tx.query(
       `UPDATE audit_heads SET size = $2, frontier = $3, signed_from = $4, last_checkpoint_size = $5, checkpoint_count = $6,
          last_checkpoint_hash = sha256(convert_to($7::text, 'UTF8')) WHERE tenant_id = $1`,
@@ -75,12 +78,19 @@ async function forge(tenantId: string, sqls: [string, unknown[]][], signedFrom: 
 async function makeLegacy(tenantId: string, legacy: number) {
   await t.runtime.db.withOwner(async (tx) => {
     for (const table of tables) await tx.query(`ALTER TABLE ${table} DISABLE TRIGGER USER`);
-    const head = (await tx.query<{ origin: string; key_name: string }>('SELECT origin, key_name FROM audit_heads WHERE tenant_id = $1', [tenantId])).rows[0]!;
+    const head = (await tx.query<{ origin: string; key_name: string }>('SELECT origin, key_name FROM audit_heads WHERE tenant_id = $1', [tenantId]))
+      .rows[0]!;
     const leaves = (
-      await tx.query<{ leaf_hash: Uint8Array }>('SELECT leaf_hash FROM audit_entries WHERE tenant_id = $1 AND seq < $2 ORDER BY seq', [tenantId, legacy])
+      await tx.query<{ leaf_hash: Uint8Array }>('SELECT leaf_hash FROM audit_entries WHERE tenant_id = $1 AND seq < $2 ORDER BY seq', [
+        tenantId,
+        legacy,
+      ])
     ).rows.map((r) => Buffer.from(r.leaf_hash));
     const root = rootFromLeafHashes(leaves);
-    const note = signNote(formatCheckpoint({ origin: head.origin, size: legacy, root, extensions: [] }), signerFromSeed(head.key_name, t.runtime.audit.opts.seed));
+    const note = signNote(
+      formatCheckpoint({ origin: head.origin, size: legacy, root, extensions: [] }),
+      signerFromSeed(head.key_name, t.runtime.audit.opts.seed),
+    );
     await tx.query('UPDATE audit_entries SET sig = NULL WHERE tenant_id = $1', [tenantId]);
     await tx.query('DELETE FROM audit_checkpoints WHERE tenant_id = $1', [tenantId]);
     await tx.query('INSERT INTO audit_checkpoints (tenant_id, size, root, note) VALUES ($1, $2, $3, $4)', [tenantId, legacy, root, note]);

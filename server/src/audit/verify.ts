@@ -194,7 +194,8 @@ export async function verifyLog(tx: Tx, tenantId: string, opts: VerifyOptions): 
           if (row.seq >= signedFrom) flag(row.seq, `entry ${row.seq} has no signature`);
         } else {
           const leaf = leafOf(row);
-          if (leaf && (!id || !entrySignatureValid(Buffer.from(row.sig), id, keys, row.seq, leaf))) flag(row.seq, `entry ${row.seq} does not match its signature`);
+          if (leaf && (!id || !entrySignatureValid(Buffer.from(row.sig), id, keys, row.seq, leaf)))
+            flag(row.seq, `entry ${row.seq} does not match its signature`);
         }
       }
       at = rows.at(-1)!.seq + 1;

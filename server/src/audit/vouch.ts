@@ -58,7 +58,9 @@ export async function vouchHead(tx: Tx, tenantId: string, head: VouchedHead, id:
     if (bound !== null) return bound;
     const legacy: number[] = [];
     const chained: number[] = [];
-    const all = (await tx.query<{ size: number; note: string }>('SELECT size, note FROM audit_checkpoints WHERE tenant_id = $1 ORDER BY size', [tenantId])).rows;
+    const all = (
+      await tx.query<{ size: number; note: string }>('SELECT size, note FROM audit_checkpoints WHERE tenant_id = $1 ORDER BY size', [tenantId])
+    ).rows;
     for (const c of all) {
       const read = readStored(c.note);
       if (read && read.size === c.size) (read.chain ? chained : legacy).push(c.size);
