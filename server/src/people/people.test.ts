@@ -435,6 +435,29 @@ describe('sessions', () => {
     expect((await young.client.call('POST', '/v1/auth/refresh')).status).toBe(401);
   });
 
+  // Noticed while fixing the absolute timeout (the same flaw): the idle deadline was stored at each use, so a
+  // shorter idle timeout did not end a session already idle for longer.
+  test('tightening the idle timeout ends sessions already idle for longer', async () => {
+    const tenant = await t.tenant('Idle', ['idle.example']);
+    const idle = await signedInMember(t, tenant.tenant.id, 'agent');
+    const busy = await signedInMember(t, tenant.tenant.id, 'agent');
+    // `idle` was last seen 40 minutes ago, well within the 8-hour default.
+    await t.runtime.db.withOwner((tx) =>
+      tx.query("UPDATE member_sessions SET last_seen_at = now() - interval '40 minutes' WHERE member_id = $1", [idle.memberId]),
+    );
+    expect((await idle.client.call('GET', '/v1/admin/me')).status).toBe(200);
+    await t.runtime.db.withOwner((tx) =>
+      tx.query("UPDATE member_sessions SET last_seen_at = now() - interval '40 minutes' WHERE member_id = $1", [idle.memberId]),
+    );
+    const set = await call(t.url, 'PUT', '/v1/admin/sign-in-policy', { key: tenant.secretKey, body: { idleTimeoutMinutes: 30 } });
+    expect(set.status).toBe(200);
+    expect((await idle.client.call('GET', '/v1/admin/me')).status).toBe(401);
+    expect((await idle.client.call('POST', '/v1/auth/refresh')).status).toBe(401);
+    expect((await busy.client.call('GET', '/v1/admin/me')).status).toBe(200);
+    const [session] = (await busy.client.call('GET', '/v1/admin/me/sessions')).body.sessions;
+    expect(new Date(session.expiresAt).getTime()).toBeLessThanOrEqual(Date.now() + 31 * 60_000);
+  });
+
   test('a member lists and revokes their own sessions; signing out ends the session server-side', async () => {
     const { client, email } = await signedInMember(t, acme.tenant.id, 'analyst');
     const laptop = new ConsoleClient(t.url);

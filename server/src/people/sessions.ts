@@ -26,6 +26,8 @@ const TOUCH_EVERY_S = 60;
  * sessions that start after it (their refresh tokens were issued to the old end).
  */
 const absoluteEnd = (hoursParam: string) => `LEAST(s.expires_at, s.created_at + make_interval(hours => ${hoursParam}))`;
+/** The idle end of session `s` under the policy now (its idle timeout in minutes as the parameter), by the same rule. */
+const idleEnd = (minutesParam: string) => `LEAST(s.idle_expires_at, s.last_seen_at + make_interval(mins => ${minutesParam}))`;
 
 export interface SessionPrincipal {
   tenantId: string;
@@ -244,6 +246,7 @@ export class MemberSessions {
   }
 
   async list(tx: Tx, memberId: string, currentSessionId: string | null): Promise<Session[]> {
+    const policy = await readPolicy(tx);
     const { rows } = await tx.query<{
       id: string;
       member_id: string;
@@ -255,10 +258,11 @@ export class MemberSessions {
       user_agent: string | null;
     }>(
       `SELECT * FROM (
-         SELECT s.id, s.member_id, s.created_at, s.last_seen_at, ${absoluteEnd('$2')} AS expires_at, s.idle_expires_at, s.method, s.user_agent
+         SELECT s.id, s.member_id, s.created_at, s.last_seen_at, ${absoluteEnd('$2')} AS expires_at, ${idleEnd('$3')} AS idle_expires_at,
+                s.method, s.user_agent
            FROM member_sessions s WHERE s.member_id = $1 AND s.revoked_at IS NULL) s
         WHERE s.expires_at > now() AND s.idle_expires_at > now() ORDER BY s.created_at DESC`,
-      [memberId, (await readPolicy(tx)).absoluteTimeoutHours],
+      [memberId, policy.absoluteTimeoutHours, policy.idleTimeoutMinutes],
     );
     return rows.map((r) => ({
       id: r.id,
@@ -297,13 +301,14 @@ export class MemberSessions {
   }
 
   private async sessionRow(tx: Tx, sessionId: string): Promise<SessionRow | undefined> {
+    const policy = await readPolicy(tx);
     const { rows } = await tx.query<SessionRow>(
       `SELECT s.id, s.member_id, m.role,
-              (s.revoked_at IS NULL AND ${absoluteEnd('$3')} > now() AND s.idle_expires_at > now() AND m.status = 'active') AS alive,
+              (s.revoked_at IS NULL AND ${absoluteEnd('$3')} > now() AND ${idleEnd('$4')} > now() AND m.status = 'active') AS alive,
               s.last_seen_at < now() - make_interval(secs => $2) AS touch
          FROM member_sessions s JOIN members m ON m.tenant_id = s.tenant_id AND m.id = s.member_id
         WHERE s.id = $1`,
-      [sessionId, TOUCH_EVERY_S, (await readPolicy(tx)).absoluteTimeoutHours],
+      [sessionId, TOUCH_EVERY_S, policy.absoluteTimeoutHours, policy.idleTimeoutMinutes],
     );
     return rows[0];
   }
