@@ -219,12 +219,20 @@ export class Parley {
     get: (id: string) => this.call('GET', `/conversations/${encodeURIComponent(id)}`, AdminConversationResponse),
   };
 
-  /** Conversations handed to a human agent. `update` with `pending` gives an assigned one back to the queue. */
+  /**
+   * Conversations handed to a human agent. `update` with `pending` gives an assigned one back to the queue.
+   * Pass `expectedAssignee` (who you saw holding it, `null` for nobody) to change it only while that is
+   * still so: otherwise a 409 `conflict` whose `assignedTo` names who holds it now.
+   */
   readonly handoffs = {
     list: (status?: 'pending' | 'assigned' | 'resolved') =>
       this.call('GET', `/handoffs${status ? `?status=${status}` : ''}`, HandoffListResponse).then((r) => r.handoffs),
-    update: (id: string, status: 'pending' | 'assigned' | 'resolved', assignedTo?: string) =>
-      this.call('PATCH', `/handoffs/${encodeURIComponent(id)}`, null, { status, ...(assignedTo ? { assignedTo } : {}) }),
+    update: (id: string, status: 'pending' | 'assigned' | 'resolved', assignedTo?: string, opts: { expectedAssignee?: string | null } = {}) =>
+      this.call('PATCH', `/handoffs/${encodeURIComponent(id)}`, null, {
+        status,
+        ...(assignedTo ? { assignedTo } : {}),
+        ...(opts.expectedAssignee !== undefined ? { expectedAssignee: opts.expectedAssignee } : {}),
+      }),
   };
 
   /** Sign-In Pro settings: public keys or a JWKS URL, and shared `idsec_` secrets. */

@@ -18,6 +18,12 @@ export class ParleyApiError extends Error {
   readonly requestId: string;
   /** Field-level validation errors; empty unless the request body was refused. */
   readonly errors: FieldError[];
+  /** For `missing-capability`: the capability the key lacks. */
+  readonly capability: string | undefined;
+  /** For `quota-exceeded`: which limit, its value, the tenant's usage and what the request would add. */
+  readonly quota: Problem['quota'];
+  /** For a `conflict` over a handoff: who holds it now (a member id or a key's agent label; `null`: nobody). */
+  readonly assignedTo: string | null | undefined;
   /** The problem type's slug (`quota-exceeded`, `validation-failed`, …), or null for a type Parley does not define. */
   get slug(): ProblemSlug | null {
     const m = /\/docs\/problems\/([a-z-]+)$/.exec(this.type);
@@ -37,6 +43,9 @@ export class ParleyApiError extends Error {
     this.instance = problem.instance;
     this.requestId = problem.request_id;
     this.errors = problem.errors ?? [];
+    this.capability = problem.capability;
+    this.quota = problem.quota;
+    this.assignedTo = problem.assignedTo;
   }
 }
 

@@ -63,7 +63,7 @@ describe('@parley/node against the server', () => {
     expect(err).toBeInstanceOf(ParleyApiError);
     expect(err).toMatchObject({ status: 400, type: '/docs/problems/validation-failed', requestId: expect.stringMatching(/^req_/) });
     const reader = new Parley({ secretKey: created.secret, baseUrl: t.url });
-    await expect(reader.domains.list()).rejects.toMatchObject({ status: 403, type: '/docs/problems/missing-capability' });
+    await expect(reader.domains.list()).rejects.toMatchObject({ status: 403, type: '/docs/problems/missing-capability', capability: 'domains:read' });
   });
 
   test('conversations: what you asked for a userRef is found by it; a taken handoff is given back to the queue', async () => {
@@ -76,8 +76,12 @@ describe('@parley/node against the server', () => {
 
     const unanswerable = await parley.ask({ question: 'Can you waive my overdue fee as a favour?', userRef: 'acct-982' });
     const handoffId = unanswerable.handoff!.id;
-    await parley.handoffs.update(handoffId, 'assigned', 'Robin');
-    await parley.handoffs.update(handoffId, 'pending');
+    await parley.handoffs.update(handoffId, 'assigned', 'Robin', { expectedAssignee: null });
+    // Taking it over on the belief that nobody holds it is refused, and says who does.
+    const taken = await parley.handoffs.update(handoffId, 'assigned', 'Robin', { expectedAssignee: null }).catch((e: unknown) => e);
+    expect(taken).toBeInstanceOf(ParleyApiError);
+    expect(taken).toMatchObject({ status: 409, type: '/docs/problems/conflict', assignedTo: 'Robin' });
+    await parley.handoffs.update(handoffId, 'pending', undefined, { expectedAssignee: 'Robin' });
     expect((await parley.handoffs.list('pending')).find((h) => h.id === handoffId)).toMatchObject({ assignedTo: null });
     expect((await parley.conversations.list({ status: 'handoff', channel: 'api' })).conversations.map((c) => c.visitorRef)).toContain('api:acct-982');
   });
