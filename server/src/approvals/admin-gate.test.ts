@@ -173,8 +173,9 @@ describe('approval, then the requester runs it', () => {
     expect(proposed.status).toBe(202);
     const id = proposed.body.proposal.id as string;
     expect((await decide('admin', id, 'approve')).status).toBe(403);
-    expect((await decide('agent', id, 'approve')).status).toBe(403);
-    expect((await call(t.url, 'POST', `/v1/admin/approvals/${id}/approve`, { key: a.secretKey, body: {} })).status).toBe(403);
+    // Those who may not decide an admin operation do not see it either: deciding it is the 404 reading it is.
+    expect((await decide('agent', id, 'approve')).status).toBe(404);
+    expect((await call(t.url, 'POST', `/v1/admin/approvals/${id}/approve`, { key: a.secretKey, body: {} })).status).toBe(404);
     // Not approved yet: the header runs nothing.
     expect((await as('admin', 'POST', '/v1/admin/api-keys', body, approval(id))).status).toBe(409);
     const ok = await decide('owner', id, 'approve');
@@ -335,6 +336,9 @@ describe('who sees admin proposals', () => {
     const one = await vAgent.client.call('GET', `/v1/admin/approvals/${id}`);
     expect(one.status).toBe(404);
     expect(one.text).not.toContain(invite.email);
+    const rejected = await vAgent.client.call('POST', `/v1/admin/approvals/${id}/reject`, { reason: 'probing' });
+    expect(rejected.status).toBe(404);
+    expect(rejected.body.detail).toBe(one.body.detail);
 
     // A key cannot decide an admin operation either, so it does not see others'; it sees the one it asked for.
     const made = await vOwner.client.call('POST', '/v1/admin/api-keys', {

@@ -368,7 +368,8 @@ export async function decide(
   if (!p) throw new DomainError('not_found', 'No such proposal.');
   if (p.requested_by_kind === by.kind && p.requested_by_id === by.id)
     throw new DomainError('forbidden', 'Whoever asked for an action cannot decide it.');
-  if (p.kind === 'admin' && !decidesAdmin(by)) throw new DomainError('forbidden', 'An admin operation is decided by an owner or admin, signed in.');
+  // Whoever may not decide an admin operation does not see it (getProposal): the same 404, not a 403 that confirms it.
+  if (p.kind === 'admin' && !decidesAdmin(by)) throw new DomainError('not_found', 'No such proposal.');
   // A key's request is its maker's too (the database refuses it as well).
   if (p.kind === 'admin' && p.requested_by_kind === 'key' && by.kind === 'member' && (await keyPerson(tx, p.requested_by_id)) === by.id)
     throw new DomainError('forbidden', 'Whoever made the key that asked cannot decide its request.');
