@@ -186,6 +186,34 @@ describe('actions', () => {
       body: { name: 'scalar', description: 'x', inputSchema: { type: 'string' }, endpoint: endpoint.url, risk: 'read' },
     });
     expect(noObject.status).toBe(400);
+    // Property names reach the model as the schema's shape: personal data as one is refused, naming where, and not stored.
+    const ordinary = {
+      type: 'object',
+      properties: {
+        email: { type: 'string' },
+        phoneNumber: { type: 'string' },
+        customer_name: { type: 'string' },
+        address_line_1: { type: 'string' },
+      },
+    };
+    const plain = await call(t.url, 'POST', '/v1/admin/actions', {
+      key: a.secretKey,
+      body: { name: 'ordinary_keys', description: 'x', inputSchema: ordinary, endpoint: endpoint.url, risk: 'read' },
+    });
+    expect(plain.status, plain.text).toBe(201);
+    const leaky = { type: 'object', properties: { orderId: { type: 'string' }, 'refund to jane.doe@example.com': { type: 'boolean' } } };
+    const named = await call(t.url, 'POST', '/v1/admin/actions', {
+      key: a.secretKey,
+      body: { name: 'leaky_keys', description: 'x', inputSchema: leaky, endpoint: endpoint.url, risk: 'read' },
+    });
+    expect(named.status).toBe(400);
+    expect(named.body.errors).toEqual([expect.objectContaining({ path: '/inputSchema/properties', code: 'personal_data_in_key' })]);
+    expect(named.text).not.toContain('jane.doe');
+    const deep = { type: 'object', $defs: { addr: { type: 'object', properties: { '+44 20 7946 0958': { type: 'string' } } } } };
+    const patched = await call(t.url, 'PATCH', `/v1/admin/actions/${id}`, { key: a.secretKey, body: { inputSchema: deep } });
+    expect(patched.status).toBe(400);
+    expect(patched.body.errors[0]).toMatchObject({ path: '/inputSchema/$defs/addr/properties', code: 'personal_data_in_key' });
+    expect((await call(t.url, 'GET', '/v1/admin/actions', { key: a.secretKey })).body.actions.map((x: any) => x.name)).not.toContain('leaky_keys');
     // Another tenant does not see it.
     expect((await call(t.url, 'GET', '/v1/admin/actions', { key: b.secretKey })).body.actions).toEqual([]);
     expect((await call(t.url, 'PATCH', `/v1/admin/actions/${id}`, { key: b.secretKey, body: { risk: 'read' } })).status).toBe(404);

@@ -21,6 +21,7 @@ import type { ConversationBus, ConversationEvent } from '../conversations/bus.js
 import { recordEvent, type ConversationRow } from '../conversations/service.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { ACTION_SECRET } from '../crypto/sealed-columns.js';
+import { objectWithPersonalKey } from '../ai/pii/outbound.js';
 import { afterCommit } from '../db/index.js';
 import type { ActorRef, Db, Tx } from '../db/types.js';
 import { DomainError } from '../errors.js';
@@ -146,6 +147,16 @@ function argumentValidator(schema: Record<string, unknown>, path = '/inputSchema
   }
 }
 
+/** A schema that names personal data in a property name (which reaches the model unredacted) is a 400. */
+function checkedSchema(schema: Record<string, unknown>): void {
+  argumentValidator(schema);
+  const at = objectWithPersonalKey(schema);
+  if (at !== null)
+    throw new DomainError('invalid_input', 'A property name in the input schema holds personal data; it would reach the model as written.', {
+      errors: [{ path: `/inputSchema${at}`, message: 'Rename the property: keep personal data out of names.', code: 'personal_data_in_key' }],
+    });
+}
+
 function checkedEndpoint(outbound: Outbound, url: string): string {
   try {
     return outbound.check(url).toString();
@@ -160,7 +171,7 @@ function checkedEndpoint(outbound: Outbound, url: string): string {
 export const listActions = async (tx: Tx) => ({ actions: (await store.listActions(tx)).map(actionView) });
 
 export async function createAction(tx: Tx, deps: ApprovalDeps, ctx: RailCtx, body: CreateActionRequest) {
-  argumentValidator(body.inputSchema);
+  checkedSchema(body.inputSchema);
   const endpoint = checkedEndpoint(deps.outbound, body.endpoint);
   if (await store.actionNameTaken(tx, body.name)) throw new DomainError('conflict', `An action named ${body.name} exists.`);
   const id = randomUUID();
@@ -188,7 +199,7 @@ export async function createAction(tx: Tx, deps: ApprovalDeps, ctx: RailCtx, bod
 export async function updateAction(tx: Tx, deps: ApprovalDeps, ctx: RailCtx, id: string, body: UpdateActionRequest) {
   const before = await store.actionById(tx, id, true);
   if (!before) throw new DomainError('not_found', 'No such action.');
-  if (body.inputSchema) argumentValidator(body.inputSchema);
+  if (body.inputSchema) checkedSchema(body.inputSchema);
   const row = await store.updateAction(tx, id, {
     description: body.description ?? before.description,
     inputSchema: body.inputSchema ?? before.input_schema,

@@ -79,6 +79,22 @@ function redactValues(v: unknown, r: (t: string) => string): unknown {
   return v;
 }
 
+/**
+ * The JSON pointer of the first object in a value with a key that holds personal data, or null. Keys are a
+ * tool schema's shape and reach the model as written (redactTools keeps them), so such a schema is refused
+ * when it is saved. The pointer names the object, not the key, so the refusal does not repeat the data.
+ */
+export function objectWithPersonalKey(v: unknown, at = ''): string | null {
+  if (!v || typeof v !== 'object') return null;
+  const entries = Array.isArray(v) ? v.map((x, i) => [String(i), x] as const) : Object.entries(v);
+  if (!Array.isArray(v) && entries.some(([k]) => redactOutbound(k, defaultPolicy) !== k)) return at;
+  for (const [k, x] of entries) {
+    const found = objectWithPersonalKey(x, `${at}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
 type Tools = Parameters<NonNullable<LanguageModelMiddleware['transformParams']>>[0]['params']['tools'];
 
 /**
