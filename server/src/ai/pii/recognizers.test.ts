@@ -541,6 +541,12 @@ describe('issue 13: names, addresses and phones', () => {
     expect(found('Can I speak to Maria Lopez?')).toEqual([['person', 'Maria Lopez']]);
     expect(found('talk to hernandez')).toEqual([['person', 'hernandez']]);
     expect(found('The agent Mike was great')).toEqual([['person', 'Mike']]);
+    // An agent's greeting names them and where they work: the company is no second person, a surname there is.
+    expect(found('Hi, this is Sam from Acme. How can I help?')).toEqual([['person', 'Sam']]);
+    expect(found('Sam from Kowalski called')).toEqual([
+      ['person', 'Sam'],
+      ['person', 'Kowalski'],
+    ]);
   });
 
   it('a name found once is a name wherever else it stands in the message', () => {

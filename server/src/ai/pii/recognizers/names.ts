@@ -769,10 +769,14 @@ function capitalSequence(i: number): number {
   if (b === a && !commonOnly(a) && !isOther(a) && speakerLabel(a)) score = Math.max(score, 0.6);
   // After a weak cue ("thanks Anna", "ask Hernandez") a capitalised name-like word is a person.
   // Not a word known as something else and as a surname only ("from Monday", "from Canada").
-  if (!commonOnly(a) && !(isOther(a) && !isFirst(a)) && cueBefore(a, WEAK_CUE) && !place)
+  if (!commonOnly(a) && !(isOther(a) && !isFirst(a)) && cueBefore(a, WEAK_CUE) && !place && !employerOf(a))
     score = Math.max(score, isFirst(a) ? 0.8 : isLast(a) ? 0.65 : 0.55);
   if (score > 0) push(a, b, score);
   return seqEnd;
+}
+/** "Sam from Acme": after a person and "from", a word no name list knows is where they work, not a second person. */
+function employerOf(a: number): boolean {
+  return a > 1 && !isFirst(a) && !isLast(a) && low(a - 1) === 'from' && joined(a - 1) && taken[a - 2] === 1;
 }
 /** Every word of the run a name or unknown, none known as anything else ("the Lonely Planet book" is no author). */
 function authorShaped(a: number, b: number): boolean {
