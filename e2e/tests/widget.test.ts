@@ -288,6 +288,25 @@ describe('accessibility of the open widget', () => {
     await ctx.close();
   });
 
+  test('at 360 px a long launcher text stays one line inside the screen, whole for assistive technology', async () => {
+    const text = 'Questions about your order? Chat with our support team now';
+    w.allowed.set(hostHtml(w.app.url, w.publishableKey, { attrs: `data-text="${text}"` }));
+    const { p, ctx } = await newPage({ width: 360, height: 740 });
+    await p.goto(w.allowed.origin);
+    const launcher = shadow(p, 'button.l');
+    // Drawn by the loader, then restyled by the widget: both keep it in.
+    for (const stage of ['loader', 'widget']) {
+      if (stage === 'widget') await p.locator('[data-parley][data-side]').waitFor({ state: 'attached' });
+      const box = (await launcher.boundingBox())!;
+      expect(box.x, stage).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width, stage).toBeLessThanOrEqual(360);
+      // One line: 15 px text and 28 px of padding.
+      expect(box.height, stage).toBeLessThan(50);
+    }
+    expect(await launcher.getAttribute('aria-label').then((l) => l ?? launcher.textContent())).toBe(text);
+    await ctx.close();
+  });
+
   test('at 360 px, a long conversation with no link in it: zero findings (the log itself takes focus to scroll)', async () => {
     w.allowed.set(hostHtml(w.app.url, w.publishableKey, { body: HOST_BODY }));
     const { p, ctx } = await newPage({ width: 360, height: 640 });

@@ -14,20 +14,19 @@ if (script && !w.Parley?.o) {
   const queue: Boot = w.Parley ?? (((...args: unknown[]) => (queue.q = queue.q ?? []).push(args)) as Boot);
   const o: WidgetOptions = readOptions(script);
   const host = document.createElement('div');
-  host.setAttribute('data-parley', '');
+  host.dataset.parley = '';
   const root = host.attachShadow({ mode: 'open' });
   const side = o.position === 'bottom-left' ? 'left' : 'right';
   const accent = o.accent ?? '#2f6feb';
   addStyles(
     root,
     `:host{all:initial!important;position:fixed!important;bottom:20px!important;${side}:20px!important;z-index:${o.zIndex ?? 2147483000}!important}` +
-      `.l{all:unset;box-sizing:border-box;cursor:pointer;font:600 15px/1 system-ui,sans-serif;color:${onAccent(accent)};background:${accent};border-radius:24px;padding:14px 18px;box-shadow:0 4px 14px #0003}` +
+      `.l{all:unset;box-sizing:border-box;max-width:calc(100vw - 40px);overflow:hidden;white-space:nowrap;text-overflow:ellipsis;cursor:pointer;font:600 15px/1 system-ui,sans-serif;color:${onAccent(accent)};background:${accent};border-radius:24px;padding:14px 18px;box-shadow:0 4px 14px #0003}` +
       `.l:focus-visible{outline:3px solid #111;outline-offset:2px}`,
     o.nonce,
   );
   const b = document.createElement('button');
   b.className = 'l';
-  b.type = 'button';
   // In the visitor's language until the widget knows whether the tenant set a text of its own.
   b.textContent = o.text ?? launcherText(o.locale, navigator.languages ?? [navigator.language]);
   b.setAttribute('aria-haspopup', 'dialog');
@@ -42,8 +41,8 @@ if (script && !w.Parley?.o) {
     if (loaded) return;
     loaded = true;
     const s = document.createElement('script');
+    // An inserted script runs async already.
     s.src = `${o.api}/${__WIDGET_FILE__}`;
-    s.async = true;
     if (o.nonce) s.nonce = o.nonce;
     document.head.append(s);
   };
@@ -52,8 +51,8 @@ if (script && !w.Parley?.o) {
     w.Parley!('toggle');
     load();
   });
-  b.addEventListener('pointerenter', load, { once: true });
-  b.addEventListener('focus', load, { once: true });
+  b.addEventListener('pointerenter', load);
+  b.addEventListener('focus', load);
   if (o.open) {
     queue('open');
     load();

@@ -50,7 +50,8 @@ export function readOptions(script: HTMLScriptElement): WidgetOptions {
  * not govern) where supported, else a `<style>` carrying the page's nonce. Returns a setter for updates.
  */
 export function addStyles(root: ShadowRoot, css: string, nonce?: string): (css: string) => void {
-  if ('adoptedStyleSheets' in root && typeof CSSStyleSheet === 'function' && 'replaceSync' in CSSStyleSheet.prototype) {
+  // Browsers shipped adoptedStyleSheets with constructable sheets (Chrome 73, Firefox 101, Safari 16.4).
+  if (root.adoptedStyleSheets) {
     const sheet = new CSSStyleSheet();
     sheet.replaceSync(css);
     root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];

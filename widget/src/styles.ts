@@ -7,7 +7,7 @@ export const CSS = `
 @media (prefers-color-scheme:dark){:host([data-theme=auto]){--fg:#eef0f3;--bg:#17191d;--muted:#a3a9b5;--line:#2c3038;--bubble:#23262c;--link:color-mix(in srgb,var(--accent) 50%,#fff)}}
 *{box-sizing:border-box}
 button{font:inherit;cursor:pointer}button:disabled{opacity:.55;cursor:default}
-.l{all:unset;box-sizing:border-box;cursor:pointer;font:600 15px/1 system-ui,sans-serif;color:var(--on);background:var(--accent);border-radius:24px;padding:14px 18px;box-shadow:0 4px 14px #0003}
+.l{all:unset;box-sizing:border-box;max-width:calc(100vw - 40px);overflow:hidden;white-space:nowrap;text-overflow:ellipsis;cursor:pointer;font:600 15px/1 system-ui,sans-serif;color:var(--on);background:var(--accent);border-radius:24px;padding:14px 18px;box-shadow:0 4px 14px #0003}
 .l:focus-visible,.log:focus-visible,button:focus-visible,textarea:focus-visible,input:focus-visible,a:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
 .p{position:absolute;bottom:64px;width:380px;max-width:calc(100vw - 40px);height:min(600px,calc(var(--vh) - 110px));display:flex;flex-direction:column;background:var(--bg);border:1px solid var(--line);border-radius:14px;box-shadow:0 12px 40px #0004;overflow:hidden}
 :host([data-side=right]) .p{right:0}:host([data-side=left]) .p{left:0}
