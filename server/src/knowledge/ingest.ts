@@ -1,5 +1,5 @@
 // From what an admin sends to stored chunks: Markdown, HTML or text, inline or fetched from a URL or
-// a sitemap (routes.ts fetches; this file never touches the network).
+// a sitemap (service.ts and jobs.ts fetch; this file never touches the network).
 import { MAX_SOURCE_TITLE_CHARS } from '@parley/protocol';
 import type { Tx } from '../db/types.js';
 import { DomainError } from '../errors.js';
