@@ -8,7 +8,6 @@
 // pages are cut), bytes per crawl, and the tenant's quota (a crawl that reaches it stops, failed,
 // keeping the pages stored so far). Fair between tenants: one job per tenant at a time, the tenant served
 // least recently first, and a job gives its worker back after PARLEY_CRAWL_SLICE_MS (see runOne).
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/log.js';
 import type { Config } from '../config.js';
@@ -21,76 +20,12 @@ import { fetchFailure, fetchText, listSitemap, robotsFor, type SitemapListing } 
 import type { RobotsRules } from './robots.js';
 import type { InlineSource } from './ingest.js';
 import type { VectorStore } from './vectors/store.js';
-import { quotaExceeded } from './quota.js';
 import { crawlFailed } from '../webhooks/events.js';
+import { getCrawlJob, type CrawlJobRow } from './store.js';
 import { writeSources } from './write.js';
 
 const MAX_ATTEMPTS = 5;
 const MAX_ERRORS = 50;
-/** Crawls a tenant may have queued or running at once: more is a quota problem, not a longer queue. */
-export const MAX_ACTIVE_CRAWLS = 3;
-
-export interface CrawlJobRow {
-  id: string;
-  tenant_id: string;
-  kind: 'sitemap';
-  url: string;
-  status: 'queued' | 'running' | 'done' | 'failed';
-  urls: string[] | null;
-  pages_total: number | null;
-  pages_done: number;
-  pages_failed: number;
-  bytes: string | number;
-  errors: { url: string | null; message: string }[];
-  error: string | null;
-  requested_by: string | null;
-  request_id: string | null;
-  attempts: number;
-  created_at: Date;
-  started_at: Date | null;
-  finished_at: Date | null;
-}
-
-const COLUMNS =
-  'id, tenant_id, kind, url, status, urls, pages_total, pages_done, pages_failed, bytes, errors, error, requested_by, request_id, attempts, created_at, started_at, finished_at';
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
-
-export const crawlJobView = (j: CrawlJobRow) => ({
-  id: j.id,
-  kind: j.kind,
-  url: j.url,
-  status: j.status,
-  pagesTotal: j.pages_total,
-  pagesDone: j.pages_done,
-  pagesFailed: j.pages_failed,
-  bytes: Number(j.bytes),
-  errors: j.errors,
-  error: j.error,
-  createdAt: j.created_at.toISOString(),
-  startedAt: iso(j.started_at),
-  finishedAt: iso(j.finished_at),
-});
-
-/** Queues a crawl in the caller's tenant transaction (which holds the tenant's knowledge lock). */
-export async function queueCrawl(tx: Tx, tenantId: string, url: string, by: { requestId: string | null; actor: ActorRef }): Promise<CrawlJobRow> {
-  const { rows: active } = await tx.query<{ n: number }>("SELECT count(*)::int AS n FROM crawl_jobs WHERE status IN ('queued', 'running')");
-  if (active[0]!.n >= MAX_ACTIVE_CRAWLS) throw quotaExceeded('crawls', MAX_ACTIVE_CRAWLS, active[0]!.n, 1);
-  const { rows } = await tx.query<CrawlJobRow>(
-    `INSERT INTO crawl_jobs (id, tenant_id, kind, url, requested_by, request_id) VALUES ($1, $2, 'sitemap', $3, $4, $5) RETURNING ${COLUMNS}`,
-    [randomUUID(), tenantId, url, `${by.actor.type}:${by.actor.id ?? ''}`, by.requestId],
-  );
-  return rows[0]!;
-}
-
-export async function getCrawlJob(tx: Tx, id: string): Promise<CrawlJobRow | null> {
-  const { rows } = await tx.query<CrawlJobRow>(`SELECT ${COLUMNS} FROM crawl_jobs WHERE id = $1`, [id]);
-  return rows[0] ?? null;
-}
-
-export async function listCrawlJobs(tx: Tx, limit = 50): Promise<CrawlJobRow[]> {
-  const { rows } = await tx.query<CrawlJobRow>(`SELECT ${COLUMNS} FROM crawl_jobs ORDER BY created_at DESC, id LIMIT $1`, [limit]);
-  return rows;
-}
 
 /** This instance no longer holds the job: another took it over after the lease lapsed. */
 class LeaseLost extends Error {}

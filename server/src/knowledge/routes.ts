@@ -8,9 +8,8 @@ import { HttpProblem } from '../http/problem.js';
 import { route } from '../http/routes.js';
 import { parse, uuidParam } from '../http/validate.js';
 import { requireCapability as can } from '../tenants/auth.js';
-import { crawlJobView } from './jobs.js';
 import * as svc from './service.js';
-import { sourceView } from './store.js';
+import { crawlJobView, sourceView } from './store.js';
 
 /** A page that could not be fetched is a 422 naming `/url`. */
 async function orFetchProblem<T>(work: Promise<T>): Promise<T> {

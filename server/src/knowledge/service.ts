@@ -12,8 +12,8 @@ import type { Outbound } from '../outbound/outbound.js';
 import type { Env } from '../tenants/service.js';
 import { CrawlError, fetchText } from './crawl.js';
 import type { InlineSource } from './ingest.js';
-import { getCrawlJob, listCrawlJobs, queueCrawl, type CrawlJobRow, type CrawlWorker } from './jobs.js';
-import { knowledgeUsage, lockKnowledge, requireRoom, type KnowledgeTotals } from './quota.js';
+import type { CrawlWorker } from './jobs.js';
+import { knowledgeUsage, lockKnowledge, quotaExceeded, requireRoom, type KnowledgeTotals } from './quota.js';
 import type { KnowledgeRetrieval, SearchOptions, SearchResult } from './retrieval.js';
 import * as store from './store.js';
 import type { VectorStore } from './vectors/store.js';
@@ -34,6 +34,9 @@ export interface KnowledgeDeps {
 }
 
 export type Ctx = RequestCtx & { tenantId: string };
+
+/** Crawls a tenant may have queued or running at once: more is a quota problem, not a longer queue. */
+export const MAX_ACTIVE_CRAWLS = 3;
 
 const who = (ctx: Ctx): RequestCtx => ({ requestId: ctx.requestId, actor: ctx.actor });
 
@@ -101,12 +104,19 @@ export async function addUrl(deps: KnowledgeDeps, ctx: Ctx, body: { url: string;
   return write(deps, ctx, [{ input: await fetched(deps, body.url, body), kind: 'url' }]);
 }
 
-/** Many pages: a background job, queued only if the tenant has room (checked under its knowledge lock). */
-export async function queueSitemap(deps: KnowledgeDeps, ctx: Ctx, url: string): Promise<CrawlJobRow> {
+/** Many pages: a background job, queued only if the tenant has room and fewer than MAX_ACTIVE_CRAWLS (both checked under its knowledge lock). */
+export async function queueSitemap(deps: KnowledgeDeps, ctx: Ctx, url: string): Promise<store.CrawlJobRow> {
   const job = await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
     await lockKnowledge(tx, ctx.tenantId);
     requireRoom(await knowledgeUsage(tx), deps.quota);
-    const job = await queueCrawl(tx, ctx.tenantId, url, who(ctx));
+    const active = await store.countActiveCrawls(tx);
+    if (active >= MAX_ACTIVE_CRAWLS) throw quotaExceeded('crawls', MAX_ACTIVE_CRAWLS, active, 1);
+    const job = await store.insertCrawlJob(tx, {
+      tenantId: ctx.tenantId,
+      url,
+      requestedBy: `${ctx.actor.type}:${ctx.actor.id ?? ''}`,
+      requestId: ctx.requestId,
+    });
     await deps.audit.append(tx, {
       tenantId: ctx.tenantId,
       ...who(ctx),
@@ -158,12 +168,12 @@ export async function usage(deps: KnowledgeDeps, ctx: Ctx): Promise<{ usage: Kno
   return { usage, limits: deps.quota };
 }
 
-export function listJobs(deps: KnowledgeDeps, ctx: Ctx): Promise<CrawlJobRow[]> {
-  return deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, (tx) => listCrawlJobs(tx));
+export function listJobs(deps: KnowledgeDeps, ctx: Ctx): Promise<store.CrawlJobRow[]> {
+  return deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, (tx) => store.listCrawlJobs(tx));
 }
 
-export async function getJob(deps: KnowledgeDeps, ctx: Ctx, id: string): Promise<CrawlJobRow> {
-  const job = await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, (tx) => getCrawlJob(tx, id));
+export async function getJob(deps: KnowledgeDeps, ctx: Ctx, id: string): Promise<store.CrawlJobRow> {
+  const job = await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, (tx) => store.getCrawlJob(tx, id));
   if (!job) throw new DomainError('not_found', 'No such crawl job.');
   return job;
 }

@@ -1,6 +1,7 @@
 // Storing sources, chunks and postings with exact BM25 statistics, all in the caller's transaction:
 // a failed (re-)ingest leaves the previous chunks and statistics untouched. Everything is written
 // set-wise (unnest over parallel arrays), so a batch of sources costs a handful of statements.
+// Also the rows of sitemap crawl jobs, as the admin API queues and reads them and jobs.ts runs them.
 import { createHash, randomUUID } from 'node:crypto';
 import type { Tx } from '../db/types.js';
 import { analyze } from './analyze.js';
@@ -307,5 +308,92 @@ export async function listSources(tx: Tx, opts: { limit?: number; after?: string
       ORDER BY s.created_at, s.id LIMIT $2`,
     [opts.after ?? null, opts.limit ?? 200],
   );
+  return rows;
+}
+
+/** How many sources already have one of these externalIds. */
+export async function countExternalIds(tx: Tx, externalIds: string[]): Promise<number> {
+  const { rows } = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM knowledge_sources WHERE external_id = ANY($1::text[])', [
+    externalIds,
+  ]);
+  return rows[0]!.n;
+}
+
+/** Records the stored size of each source's content (the bytes quota counts it). */
+export async function setContentBytes(tx: Tx, sizes: { id: string; bytes: number }[]): Promise<void> {
+  await tx.query('UPDATE knowledge_sources s SET content_bytes = u.bytes FROM unnest($1::uuid[], $2::int[]) AS u(id, bytes) WHERE s.id = u.id', [
+    sizes.map((c) => c.id),
+    sizes.map((c) => c.bytes),
+  ]);
+}
+
+// Sitemap crawl jobs (jobs.ts runs them).
+
+export interface CrawlJobRow {
+  id: string;
+  tenant_id: string;
+  kind: 'sitemap';
+  url: string;
+  status: 'queued' | 'running' | 'done' | 'failed';
+  urls: string[] | null;
+  pages_total: number | null;
+  pages_done: number;
+  pages_failed: number;
+  bytes: string | number;
+  errors: { url: string | null; message: string }[];
+  error: string | null;
+  requested_by: string | null;
+  request_id: string | null;
+  attempts: number;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+const CRAWL_JOB_COLUMNS =
+  'id, tenant_id, kind, url, status, urls, pages_total, pages_done, pages_failed, bytes, errors, error, requested_by, request_id, attempts, created_at, started_at, finished_at';
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export const crawlJobView = (j: CrawlJobRow) => ({
+  id: j.id,
+  kind: j.kind,
+  url: j.url,
+  status: j.status,
+  pagesTotal: j.pages_total,
+  pagesDone: j.pages_done,
+  pagesFailed: j.pages_failed,
+  bytes: Number(j.bytes),
+  errors: j.errors,
+  error: j.error,
+  createdAt: j.created_at.toISOString(),
+  startedAt: iso(j.started_at),
+  finishedAt: iso(j.finished_at),
+});
+
+/** The tenant's crawls queued or running. */
+export async function countActiveCrawls(tx: Tx): Promise<number> {
+  const { rows } = await tx.query<{ n: number }>("SELECT count(*)::int AS n FROM crawl_jobs WHERE status IN ('queued', 'running')");
+  return rows[0]!.n;
+}
+
+/** A queued sitemap crawl; `requestedBy` is the actor as `type:id`. */
+export async function insertCrawlJob(
+  tx: Tx,
+  job: { tenantId: string; url: string; requestedBy: string; requestId: string | null },
+): Promise<CrawlJobRow> {
+  const { rows } = await tx.query<CrawlJobRow>(
+    `INSERT INTO crawl_jobs (id, tenant_id, kind, url, requested_by, request_id) VALUES ($1, $2, 'sitemap', $3, $4, $5) RETURNING ${CRAWL_JOB_COLUMNS}`,
+    [randomUUID(), job.tenantId, job.url, job.requestedBy, job.requestId],
+  );
+  return rows[0]!;
+}
+
+export async function getCrawlJob(tx: Tx, id: string): Promise<CrawlJobRow | null> {
+  const { rows } = await tx.query<CrawlJobRow>(`SELECT ${CRAWL_JOB_COLUMNS} FROM crawl_jobs WHERE id = $1`, [id]);
+  return rows[0] ?? null;
+}
+
+export async function listCrawlJobs(tx: Tx, limit = 50): Promise<CrawlJobRow[]> {
+  const { rows } = await tx.query<CrawlJobRow>(`SELECT ${CRAWL_JOB_COLUMNS} FROM crawl_jobs ORDER BY created_at DESC, id LIMIT $1`, [limit]);
   return rows;
 }

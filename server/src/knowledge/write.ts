@@ -7,7 +7,7 @@ import type { ActorRef, Tx } from '../db/types.js';
 import { sourceSynced } from '../webhooks/events.js';
 import { ingestSources, type InlineSource } from './ingest.js';
 import { knowledgeUsage, lockKnowledge, requireRoom, requireWithin } from './quota.js';
-import type { SourceRow, UpsertResult } from './store.js';
+import { countExternalIds, setContentBytes, type SourceRow, type UpsertResult } from './store.js';
 import type { VectorStore } from './vectors/store.js';
 
 export interface WriteDeps {
@@ -27,8 +27,7 @@ async function addsSource(tx: Tx, items: WriteItem[]): Promise<boolean> {
   const ids = items.map((i) => i.input.externalId ?? null);
   if (ids.includes(null)) return true;
   const wanted = [...new Set(ids as string[])];
-  const { rows } = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM knowledge_sources WHERE external_id = ANY($1::text[])', [wanted]);
-  return rows[0]!.n < wanted.length;
+  return (await countExternalIds(tx, wanted)) < wanted.length;
 }
 
 /**
@@ -57,12 +56,7 @@ export async function writeSources(
       removed,
     );
     const changed = results.flatMap((r, i) => (r.changed ? [{ id: r.source.id, bytes: Buffer.byteLength(items[i]!.input.content) }] : []));
-    if (changed.length) {
-      await tx.query('UPDATE knowledge_sources s SET content_bytes = u.bytes FROM unnest($1::uuid[], $2::int[]) AS u(id, bytes) WHERE s.id = u.id', [
-        changed.map((c) => c.id),
-        changed.map((c) => c.bytes),
-      ]);
-    }
+    if (changed.length) await setContentBytes(tx, changed);
     requireWithin(before, await knowledgeUsage(tx), deps.quota);
     await deps.vectors.remove(tx, tenantId, removed);
     for (const [i, res] of results.entries()) {
