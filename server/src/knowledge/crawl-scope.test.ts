@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { CreatedTenant } from '../tenants/service.js';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { call } from '../test/http.js';
+import { crawlSitemap } from '../test/knowledge.js';
 import { parseRobots } from './robots.js';
 
 describe('robots.txt rules (RFC 9309)', () => {
@@ -92,16 +93,7 @@ describe('a sitemap crawl keeps to its site', () => {
     ((await admin('GET', '/knowledge/sources')).body.sources as { kind: string; url: string }[])
       .filter((s) => s.kind === 'sitemap')
       .map((s) => s.url);
-  async function crawl(url: string) {
-    const res = await admin('POST', '/knowledge/sources', { kind: 'sitemap', url });
-    expect(res.status).toBe(202);
-    let job = res.body.job;
-    for (let i = 0; i < 300 && job.status !== 'done' && job.status !== 'failed'; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      job = (await admin('GET', `/knowledge/jobs/${job.id}`)).body.job;
-    }
-    return job;
-  }
+  const crawl = (url: string) => crawlSitemap(admin, url);
   const urlset = (...urls: string[]) => `<urlset>${urls.map((u) => `<url><loc>${u}</loc></url>`).join('')}</urlset>`;
   const index = (...urls: string[]) => `<sitemapindex>${urls.map((u) => `<sitemap><loc>${u}</loc></sitemap>`).join('')}</sitemapindex>`;
   const page = (title: string) => `<h1>${title}</h1><p>This page is about ${title.toLowerCase()}.</p>`;

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { CreatedTenant } from '../tenants/service.js';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { call } from '../test/http.js';
+import { crawlSitemap } from '../test/knowledge.js';
 
 const LONG = `/landing?q=${'a'.repeat(2100)}`;
 
@@ -20,16 +21,7 @@ describe('fetched pages pass the checks API strings get', () => {
   let siteUrl: string;
   const admin = (method: string, path: string, body?: unknown) => call(t.url, method, `/v1/admin${path}`, { key: a.secretKey, body });
   const sources = async () => (await admin('GET', '/knowledge/sources')).body.sources as { url: string; title: string; kind: string }[];
-  async function crawl(sitemap: string) {
-    const res = await admin('POST', '/knowledge/sources', { kind: 'sitemap', url: `${siteUrl}${sitemap}` });
-    expect(res.status).toBe(202);
-    let job = res.body.job;
-    for (let i = 0; i < 300 && job.status !== 'done' && job.status !== 'failed'; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      job = (await admin('GET', `/knowledge/jobs/${job.id}`)).body.job;
-    }
-    return job;
-  }
+  const crawl = (sitemap: string) => crawlSitemap(admin, `${siteUrl}${sitemap}`);
 
   beforeAll(async () => {
     t = await startTestApp();
