@@ -2,12 +2,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { startTestApp, type TestApp } from '../test/app.js';
+import { recomputeLog, withAuditTriggersOff } from '../test/audit.js';
 import { call } from '../test/http.js';
 import type { CreatedTenant } from '../tenants/service.js';
 import { parseCheckpoint, verifyNote } from './checkpoint.js';
-import { auditLeafBytes } from './canonical.js';
-import { appendLeaf, leafHash, verifyConsistency, verifyInclusion } from './merkle.js';
-import { canonicalFromRow, ENTRY_COLUMNS, type EntryRow } from './store.js';
+import { verifyConsistency, verifyInclusion } from './merkle.js';
 import { verifyLog } from './verify.js';
 
 let t: TestApp;
@@ -178,9 +177,7 @@ describe('tampering as the database owner is found at its index', () => {
     tenantId: string,
     opts: { rewrite?: number; keepCheckpointsBelow?: number; keepEntriesBelow?: number; unsign?: boolean; signedFrom?: number },
   ) {
-    await t.runtime.db.withOwner(async (tx) => {
-      for (const table of ['audit_entries', 'audit_nodes', 'audit_checkpoints', 'audit_heads'])
-        await tx.query(`ALTER TABLE ${table} DISABLE TRIGGER USER`);
+    await withAuditTriggersOff(t.runtime.db, async (tx) => {
       await tx.query('DELETE FROM audit_checkpoints WHERE tenant_id = $1 AND size >= $2', [tenantId, opts.keepCheckpointsBelow ?? 0]);
       if (opts.keepEntriesBelow !== undefined)
         await tx.query('DELETE FROM audit_entries WHERE tenant_id = $1 AND seq >= $2', [tenantId, opts.keepEntriesBelow]);
@@ -192,41 +189,8 @@ describe('tampering as the database owner is found at its index', () => {
         // A rewritten entry's signature no longer matches: the owner removes it, as if it predated signatures.
         if (opts.unsign) await tx.query('UPDATE audit_entries SET sig = NULL WHERE tenant_id = $1 AND seq = $2', [tenantId, opts.rewrite]);
       }
-      // The head's record of where entry signatures began, which only the database holds.
-      if (opts.signedFrom !== undefined) await tx.query('UPDATE audit_heads SET signed_from = $2 WHERE tenant_id = $1', [tenantId, opts.signedFrom]);
-      const rows = (await tx.query<EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM audit_entries WHERE tenant_id = $1 ORDER BY seq`, [tenantId])).rows;
-      await tx.query('DELETE FROM audit_nodes WHERE tenant_id = $1', [tenantId]);
-      let frontier: Buffer[] = [];
-      for (const row of rows) {
-        const leaf = leafHash(auditLeafBytes(canonicalFromRow(row)));
-        await tx.query('UPDATE audit_entries SET leaf_hash = $3 WHERE tenant_id = $1 AND seq = $2', [tenantId, row.seq, leaf]);
-        const appended = appendLeaf(frontier, row.seq, leaf);
-        for (const n of appended.completed) {
-          await tx.query('INSERT INTO audit_nodes (tenant_id, level, idx, hash) VALUES ($1, $2, $3, $4)', [tenantId, n.level, n.index, n.hash]);
-        }
-        frontier = appended.frontier;
-      }
-      const kept = (
-        await tx.query<{ size: number; note: string }>('SELECT size, note FROM audit_checkpoints WHERE tenant_id = $1 ORDER BY size', [tenantId])
-      ).rows;
-      await tx.query('UPDATE audit_heads SET size = $2, frontier = $3, last_checkpoint_size = $4 WHERE tenant_id = $1', [
-        tenantId,
-        rows.length,
-        Buffer.concat(frontier),
-        kept.at(-1)?.size ?? 0,
-      ]);
-      // Any running count or hash of checkpoints the head keeps is made to agree with what is left.
-      const cols = (
-        await tx.query<{ column_name: string }>("SELECT column_name FROM information_schema.columns WHERE table_name = 'audit_heads'")
-      ).rows.map((r) => r.column_name);
-      if (cols.includes('checkpoint_count')) {
-        await tx.query(
-          "UPDATE audit_heads SET checkpoint_count = $2, last_checkpoint_hash = sha256(convert_to($3::text, 'UTF8')) WHERE tenant_id = $1",
-          [tenantId, kept.length, kept.at(-1)?.note ?? null],
-        );
-      }
-      for (const table of ['audit_entries', 'audit_nodes', 'audit_checkpoints', 'audit_heads'])
-        await tx.query(`ALTER TABLE ${table} ENABLE TRIGGER USER`);
+      // signedFrom: the head's record of where entry signatures began, which only the database holds.
+      await recomputeLog(tx, tenantId, { signedFrom: opts.signedFrom });
     });
   }
 

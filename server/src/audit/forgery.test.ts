@@ -5,11 +5,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestApp, type TestApp } from '../test/app.js';
-import { auditLeafBytes } from './canonical.js';
+import { recomputeLog, withAuditTriggersOff } from '../test/audit.js';
 import { formatCheckpoint, signerFromSeed, signNote } from './checkpoint.js';
 import { integrateBatch } from './integrator.js';
-import { appendLeaf, leafHash, rootFromLeafHashes } from './merkle.js';
-import { canonicalFromRow, ENTRY_COLUMNS, type EntryRow } from './store.js';
+import { rootFromLeafHashes } from './merkle.js';
 import { checkpointSweep } from './sweep.js';
 import { verifyLog } from './verify.js';
 
@@ -35,49 +34,25 @@ const verify = (tenantId: string) =>
     return verifyLog(tx, tenantId, { anchor: t.runtime.audit.publicKey, checkpointEvery: EVERY });
   });
 const sweep = () => checkpointSweep(t.runtime.db, t.runtime.audit);
-const tables = ['audit_entries', 'audit_nodes', 'audit_checkpoints', 'audit_heads'];
 
 /**
  * The owner with triggers off: runs `sqls`, renumbers what is left gap-free, recomputes every leaf, subtree and
  * the head (its checkpoint bookkeeping made to agree with the checkpoints left), and sets signed_from.
  */
 async function forge(tenantId: string, sqls: [string, unknown[]][], signedFrom: number) {
-  await t.runtime.db.withOwner(async (tx) => {
-    for (const table of tables) await tx.query(`ALTER TABLE ${table} DISABLE TRIGGER USER`);
+  await withAuditTriggersOff(t.runtime.db, async (tx) => {
     for (const [sql, params] of sqls) await tx.query(sql, params);
     const ids = (await tx.query<{ id: number }>('SELECT id FROM audit_entries WHERE tenant_id = $1 AND seq IS NOT NULL ORDER BY seq', [tenantId]))
       .rows;
     await tx.query('UPDATE audit_entries SET seq = seq + 1000000000 WHERE tenant_id = $1 AND seq IS NOT NULL', [tenantId]);
     for (let i = 0; i < ids.length; i++) await tx.query('UPDATE audit_entries SET seq = $2 WHERE id = $1', [ids[i]!.id, i]);
-    const rows = (
-      await tx.query<EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM audit_entries WHERE tenant_id = $1 AND seq IS NOT NULL ORDER BY seq`, [tenantId])
-    ).rows;
-    await tx.query('DELETE FROM audit_nodes WHERE tenant_id = $1', [tenantId]);
-    let frontier: Buffer[] = [];
-    for (const row of rows) {
-      const leaf = leafHash(auditLeafBytes(canonicalFromRow(row)));
-      await tx.query('UPDATE audit_entries SET leaf_hash = $3 WHERE tenant_id = $1 AND seq = $2', [tenantId, row.seq, leaf]);
-      const appended = appendLeaf(frontier, row.seq, leaf);
-      for (const n of appended.completed)
-        await tx.query('INSERT INTO audit_nodes (tenant_id, level, idx, hash) VALUES ($1, $2, $3, $4)', [tenantId, n.level, n.index, n.hash]);
-      frontier = appended.frontier;
-    }
-    const kept = (
-      await tx.query<{ size: number; note: string }>('SELECT size, note FROM audit_checkpoints WHERE tenant_id = $1 ORDER BY size', [tenantId])
-    ).rows;
-    await tx.query(
-      `UPDATE audit_heads SET size = $2, frontier = $3, signed_from = $4, last_checkpoint_size = $5, checkpoint_count = $6,
-         last_checkpoint_hash = sha256(convert_to($7::text, 'UTF8')) WHERE tenant_id = $1`,
-      [tenantId, rows.length, Buffer.concat(frontier), signedFrom, kept.at(-1)?.size ?? 0, kept.length, kept.at(-1)?.note ?? null],
-    );
-    for (const table of tables) await tx.query(`ALTER TABLE ${table} ENABLE TRIGGER USER`);
+    await recomputeLog(tx, tenantId, { signedFrom });
   });
 }
 
 /** What migration 067 left of a log written before it: entries unsigned, a checkpoint with no chain line at `legacy`, signed_from = size. */
 async function makeLegacy(tenantId: string, legacy: number) {
-  await t.runtime.db.withOwner(async (tx) => {
-    for (const table of tables) await tx.query(`ALTER TABLE ${table} DISABLE TRIGGER USER`);
+  await withAuditTriggersOff(t.runtime.db, async (tx) => {
     const head = (await tx.query<{ origin: string; key_name: string }>('SELECT origin, key_name FROM audit_heads WHERE tenant_id = $1', [tenantId]))
       .rows[0]!;
     const leaves = (
@@ -98,7 +73,6 @@ async function makeLegacy(tenantId: string, legacy: number) {
       'UPDATE audit_heads SET signed_from = size, checkpoint_count = 1, last_checkpoint_size = $2, last_checkpoint_hash = $3 WHERE tenant_id = $1',
       [tenantId, legacy, createHash('sha256').update(note, 'utf8').digest()],
     );
-    for (const table of tables) await tx.query(`ALTER TABLE ${table} ENABLE TRIGGER USER`);
   });
   // A process that vouched for the log before the migration's state would not check it again.
   (t.runtime.audit as unknown as { vouched: Map<string, unknown> }).vouched.delete(tenantId);
