@@ -67,6 +67,19 @@ describe('secret keys', () => {
     expect((await call(t.url, 'GET', '/v1/admin/domains', { key: immediate.body.secret })).status).toBe(200);
   });
 
+  test('a key made to expire keeps its expiry through rotation: rotating after a leak makes no key permanent', async () => {
+    const made = await create(ten.secretKey, { name: 'contractor', capabilities: ['domains:read'], expiresInSeconds: 2 * 86_400 });
+    expect(made.status, made.text).toBe(201);
+    const old = made.body;
+    const expiresAt = old.apiKey.expiresAt as string;
+    expect(new Date(expiresAt).getTime()).toBeGreaterThan(Date.now() + 86_400_000);
+    const rotated = await call(t.url, 'POST', `/v1/admin/api-keys/${old.apiKey.id}/rotate`, { key: ten.secretKey, body: { graceSeconds: 60 } });
+    expect(rotated.status, rotated.text).toBe(201);
+    expect(rotated.body.apiKey.expiresAt).toBe(expiresAt);
+    const listed = (await call(t.url, 'GET', '/v1/admin/api-keys', { key: ten.secretKey })).body.apiKeys;
+    expect(listed.find((k: any) => k.id === rotated.body.apiKey.id).expiresAt).toBe(expiresAt);
+  });
+
   test('a revoked key is refused at once; last use is tracked', async () => {
     const k = (await create(ten.secretKey, { name: 'temp', capabilities: ['domains:read'] })).body;
     expect((await call(t.url, 'GET', '/v1/admin/domains', { key: k.secret })).status).toBe(200);

@@ -225,7 +225,7 @@ export const grantsPrivilege = (role: MemberRole) => isPrivileged(capabilitiesOf
 
 /**
  * Rotates `old`, locked in `tx` by activeKey (the route reads it once, under the lock, to decide whether
- * the rotation waits for approval and then to rotate it): a new key with its name and capabilities; the
+ * the rotation waits for approval and then to rotate it): a new key with its name, capabilities and expiry; the
  * old one stays valid for `graceSeconds`.
  */
 export async function rotateKey(
@@ -244,7 +244,7 @@ export async function rotateKey(
     deps,
     tx,
     ctx.tenantId,
-    { name: old.name, capabilities: old.capabilities, hash: sk.hash, prefix: sk.prefix, rotatedFrom: old.id, expiresAt: null },
+    { name: old.name, capabilities: old.capabilities, hash: sk.hash, prefix: sk.prefix, rotatedFrom: old.id, expiresAt: old.expires_at },
     ctx,
   );
   return { apiKey, secret: sk.secret };
