@@ -1,4 +1,6 @@
 // The widget as visitors and host pages meet it, in Chromium.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { SignJWT } from 'jose';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -100,6 +102,28 @@ describe('the widget in Chromium', () => {
     // And the page hears it: a network error, as the browser hides the refusal's status.
     expect(await p.evaluate(() => (window as unknown as { heard: unknown[] }).heard)).toEqual([0]);
     await ctx.close();
+  });
+
+  test("an injected <img name=currentScript> cannot make the loader fetch another origin's script", async () => {
+    // A comment box that lets through markup but no script: the element clobbers document.currentScript.
+    const evil = createServer((_req, res) => {
+      res.setHeader('content-type', 'text/javascript');
+      res.end('window.pwned = true;');
+    });
+    await new Promise<void>((r) => evil.listen(0, '127.0.0.1', r));
+    const origin = `http://127.0.0.1:${(evil.address() as AddressInfo).port}`;
+    const served: string[] = [];
+    evil.on('request', (req) => served.push(req.url ?? ''));
+    w.allowed.set(
+      hostHtml(w.app.url, w.publishableKey, { body: `<p>Nice shop! <img name="currentScript" src="${origin}/cat.png" data-api="${origin}"></p>` }),
+    );
+    const { p, ctx } = await newPage();
+    await p.goto(w.allowed.origin);
+    await p.waitForTimeout(2500);
+    expect(await p.evaluate(() => (window as { pwned?: boolean }).pwned ?? false)).toBe(false);
+    expect(served.filter((u) => u.endsWith('.js'))).toEqual([]);
+    await ctx.close();
+    await new Promise((r) => evil.close(r));
   });
 
   test('a right-to-left override in a message is not rendered: no display spoofing', async () => {

@@ -7,9 +7,11 @@ import { addStyles, onAccent, readOptions, type Boot, type WidgetOptions } from 
 declare const __WIDGET_FILE__: string;
 
 const w = window as unknown as { Parley?: Boot };
-const script = document.currentScript as HTMLScriptElement | null;
+// Markup injected into the page (`<img name="currentScript" src="https://evil.example/">`) stands in
+// for document.currentScript, and the widget would be fetched from its origin: only a script element is ours.
+const script = document.currentScript;
 
-if (script && !w.Parley?.o) {
+if (script instanceof HTMLScriptElement && !w.Parley?.o) {
   // Keep a queue the host page may already have made (`window.Parley = window.Parley || …`).
   const queue: Boot = w.Parley ?? (((...args: unknown[]) => (queue.q = queue.q ?? []).push(args)) as Boot);
   const o: WidgetOptions = readOptions(script);
