@@ -46,6 +46,23 @@ export async function finishSignIn(
   res: Response,
   input: { tenantId: string; memberId: string; method: SignInMethod; mfaSatisfied: boolean },
 ): Promise<SignIn> {
+  // Where SSO is enforced, a passkey is no way around the IdP: someone switched off there is off here.
+  // (The refusal is audited in its own transaction, as it must outlive the error.)
+  if (input.method === 'passkey') {
+    const enforced = await deps.db.withTenant(input.tenantId, { requestId: req.id }, async (tx) => {
+      if (!(await readPolicy(tx)).enforceSso) return false;
+      await deps.audit.append(tx, {
+        tenantId: input.tenantId,
+        requestId: req.id,
+        actor: { type: 'member', id: input.memberId },
+        action: 'member.sign_in_failed',
+        target: { type: 'member', id: input.memberId },
+        metadata: { method: 'passkey', reason: 'sso_enforced' },
+      });
+      return true;
+    });
+    if (enforced) throw new DomainError('sso_required', 'This organisation signs in with single sign-on. Use “Sign in with SSO”.');
+  }
   return deps.db.withTenant(input.tenantId, { requestId: req.id }, async (tx) => {
     const member = await store.memberById(tx, input.memberId);
     if (!member || member.status !== 'active') throw new DomainError('unauthenticated', 'This account cannot sign in.');

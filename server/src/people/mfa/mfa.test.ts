@@ -76,8 +76,8 @@ async function withTotp(role: 'owner' | 'admin' | 'agent' | 'analyst' = 'agent')
 }
 
 /** A signed-in member with a passkey from a software authenticator. */
-async function withPasskey(role: 'owner' | 'admin' | 'agent' = 'agent', auth = new SoftAuthenticator(t.url)) {
-  const m = await signedInMember(t, acme.tenant.id, role);
+async function withPasskey(role: 'owner' | 'admin' | 'agent' = 'agent', auth = new SoftAuthenticator(t.url), tenantId = acme.tenant.id) {
+  const m = await signedInMember(t, tenantId, role);
   const opts = await m.client.call('POST', '/v1/admin/me/mfa/passkeys/options');
   expect(opts.status).toBe(200);
   const added = await m.client.call('POST', '/v1/admin/me/mfa/passkeys', { response: auth.register(opts.body.options), name: 'Laptop' });
@@ -418,6 +418,37 @@ describe('passwordless', () => {
     const opts = await browser.call('POST', '/v1/auth/passkey/options', { email: m.email.toUpperCase() });
     expect(opts.body.options.allowCredentials.map((c: { id: string }) => c.id)).toEqual([m.auth.id]);
     expect((await browser.call('POST', '/v1/auth/passkey', { response: m.auth.assert(opts.body.options) })).body.status).toBe('signed_in');
+  });
+
+  test('where SSO is enforced a passkey signs nobody in, not even the break-glass owner: the refusal is audited', async () => {
+    const ten = await t.tenant('Passkeys under SSO', ['passkey-sso.example']);
+    const agent = await withPasskey('agent', new SoftAuthenticator(t.url), ten.tenant.id);
+    const owner = await withPasskey('owner', new SoftAuthenticator(t.url), ten.tenant.id);
+    await t.runtime.db.withTenant(ten.tenant.id, { requestId: null }, (tx) =>
+      tx.query(
+        "INSERT INTO sso_connections (tenant_id, kind, config, allowed_domains, default_role) VALUES ($1, 'oidc', '{}', ARRAY['passkey-sso.example'], 'agent')",
+        [ten.tenant.id],
+      ),
+    );
+    const policy = await owner.client.call('PUT', '/v1/admin/sign-in-policy', { enforceSso: true, breakGlassMemberId: owner.memberId });
+    expect(policy.status, policy.text).toBe(200);
+    for (const m of [agent, owner]) {
+      const browser = new ConsoleClient(t.url);
+      const opts = await browser.call('POST', '/v1/auth/passkey/options', {});
+      const res = await browser.call('POST', '/v1/auth/passkey', { response: m.auth.assert(opts.body.options) });
+      expect(res.status).toBe(403);
+      expect(res.body.type).toBe('/docs/problems/sso-required');
+      expect((await browser.call('GET', '/v1/admin/me')).status).toBe(401);
+    }
+    const failed = ((await call(t.url, 'GET', '/v1/admin/audit?limit=1000', { key: ten.secretKey })).body.entries as AuditEntry[]).filter(
+      (e) => e.action === 'member.sign_in_failed',
+    );
+    expect(failed.map((e) => [e.target?.id, e.metadata])).toEqual(
+      expect.arrayContaining([
+        [agent.memberId, { method: 'passkey', reason: 'sso_enforced' }],
+        [owner.memberId, { method: 'passkey', reason: 'sso_enforced' }],
+      ]),
+    );
   });
 
   test('a replayed or cross-browser challenge, and a cross-site request, are refused', async () => {
