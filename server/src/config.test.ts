@@ -41,6 +41,12 @@ describe('config', () => {
     ['PARLEY_SIGNING_KEY', { PARLEY_SIGNING_KEY: `dev-${key()}` }],
     ['PARLEY_MASTER_KEY', { PARLEY_MASTER_KEY: randomBytes(16).toString('base64') }],
     ['DATABASE_URL', { DATABASE_URL: undefined }],
+    // A typo'd scheme (or a folder) ran production on the embedded database, with the password in a folder's name.
+    ['DATABASE_URL', { DATABASE_URL: 'postgress://parley_app:pw@127.0.0.1:5432/parley' }],
+    ['DATABASE_URL', { DATABASE_URL: '/var/lib/parley' }],
+    ['DATABASE_OWNER_URL', { DATABASE_OWNER_URL: 'postgress://postgres:pw@127.0.0.1:5432/parley' }],
+    // A token with a space is one no Authorization header could carry.
+    ['PARLEY_METRICS_TOKEN', { PARLEY_METRICS_TOKEN: 'correct horse battery staple and more words' }],
     ['PORT', { PORT: 'eighty' }],
     ['PINECONE_INDEX_HOST', { PINECONE_API_KEY: 'pc-key' }],
     ['PINECONE_API_KEY', { PINECONE_INDEX_HOST: 'https://idx-abc.svc.pinecone.io' }],
@@ -49,6 +55,16 @@ describe('config', () => {
     const err = refusal(prod(over));
     expect(err.setting).toBe(setting);
     expect(err.message).toContain(setting);
+  });
+
+  test('a database URL of another scheme is refused anywhere, without repeating it; a folder or memory:// is the embedded database in development', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-cfg-'));
+    const err = refusal({ PARLEY_DATA_DIR: dir, DATABASE_URL: 'postgress://parley_app:s3cret-pw@127.0.0.1:5432/parley' });
+    expect(err.setting).toBe('DATABASE_URL');
+    expect(err.message).not.toContain('s3cret-pw');
+    expect(loadConfig({ PARLEY_DATA_DIR: dir, DATABASE_URL: 'memory://' }).databaseUrl).toBe('memory://');
+    expect(loadConfig({ PARLEY_DATA_DIR: dir, DATABASE_URL: join(dir, 'db') }).databaseUrl).toBe(join(dir, 'db'));
+    expect(loadConfig(prod({ DATABASE_URL: 'postgresql://parley_app@db/parley' })).databaseUrl).toBe('postgresql://parley_app@db/parley');
   });
 
   test('Pinecone is used only with both of its settings', () => {

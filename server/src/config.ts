@@ -140,8 +140,20 @@ export const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8787),
   PARLEY_PUBLIC_URL: z.string().url().optional(),
   PARLEY_DATA_DIR: z.string().min(1).optional(),
-  DATABASE_URL: z.string().min(1).optional(),
-  DATABASE_OWNER_URL: z.string().min(1).optional(),
+  // A URL of another scheme (a typo'd `postgress://`) would otherwise open as an embedded database in a
+  // folder named after it, password and all; the message never repeats the value.
+  DATABASE_URL: z
+    .string()
+    .min(1)
+    .refine(
+      (v) => !/^[a-z][a-z0-9+.-]+:/i.test(v) || /^(postgres(ql)?|memory):\/\//.test(v),
+      'must be a postgres:// URL (or, in development, memory:// or a folder)',
+    )
+    .optional(),
+  DATABASE_OWNER_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
   DATABASE_READ_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
@@ -193,7 +205,13 @@ export const EnvSchema = z.object({
   PARLEY_SSE_MAX_PER_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).optional(),
   PARLEY_SSE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
   /** A long random token: guessable tokens would expose operational figures. */
-  PARLEY_METRICS_TOKEN: z.string().trim().min(32, 'must be at least 32 characters').max(512).optional(),
+  PARLEY_METRICS_TOKEN: z
+    .string()
+    .trim()
+    .min(32, 'must be at least 32 characters')
+    .max(512)
+    .regex(/^\S+$/, 'must have no spaces (a bearer token is one word)')
+    .optional(),
   PARLEY_METRICS_TENANT_LABELS: z.coerce.number().int().min(0).max(1000).default(50),
   PINECONE_API_KEY: z.string().trim().min(1).optional(),
   /** The index's data-plane host, as the Pinecone console shows it (e.g. https://docs-abc123.svc.….pinecone.io). */
@@ -302,7 +320,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!publicUrl.startsWith('https://')) throw new ConfigError('PARLEY_PUBLIC_URL', 'must be an https:// URL in production');
     if (!e.PARLEY_MASTER_KEY) throw new ConfigError('PARLEY_MASTER_KEY', 'is required in production');
     if (!e.PARLEY_SIGNING_KEY) throw new ConfigError('PARLEY_SIGNING_KEY', 'is required in production');
-    if (!e.DATABASE_URL) throw new ConfigError('DATABASE_URL', 'is required in production (the embedded database is for development)');
+    if (!e.DATABASE_URL || !/^postgres(ql)?:\/\//.test(e.DATABASE_URL))
+      throw new ConfigError('DATABASE_URL', 'must be a postgres:// URL in production (the embedded database is for development)');
   }
 
   let masterRaw = e.PARLEY_MASTER_KEY;
