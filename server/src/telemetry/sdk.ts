@@ -7,28 +7,8 @@ import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, NodeTracerProvider, type Span, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
-import type { Context } from '@opentelemetry/api';
-
-/** URL attributes lose their query string: publishable keys and search terms travel there. */
-const URL_ATTRIBUTES = ['http.url', 'http.target', 'url.full'] as const;
-
-class ScrubUrls implements SpanProcessor {
-  onStart(span: Span, _ctx: Context): void {
-    for (const key of URL_ATTRIBUTES) {
-      const v = span.attributes[key];
-      if (typeof v === 'string' && v.includes('?')) span.setAttribute(key, v.slice(0, v.indexOf('?')));
-    }
-    if (span.attributes['url.query'] !== undefined) span.setAttribute('url.query', '');
-  }
-  onEnd(): void {}
-  forceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  shutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
+import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { ScrubUrls } from './scrub.js';
 
 export async function startSdk(env: NodeJS.ProcessEnv): Promise<() => Promise<void>> {
   // ESM imports of express, pg and http go through this hook, so the instrumentations can patch them;

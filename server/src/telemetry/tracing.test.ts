@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliArgv, serverDir, serveChild as serveCli } from '../test/serve.js';
 import { createTestDb, newDataDir, serverUrl, type TestDb } from '../test/db.js';
 import { call } from '../test/http.js';
+import { WebhookReceiver } from '../test/webhook-receiver.js';
 import { parseSse, Visitor } from '../test/widget.js';
 
 const run = promisify(execFile);
@@ -28,6 +29,8 @@ interface OtlpSpan {
   spanId: string;
   parentSpanId?: string;
   name: string;
+  /** 2 server, 3 client. */
+  kind?: number;
   attributes?: { key: string; value: OtlpValue }[];
   events?: { name: string; attributes?: { key: string; value: OtlpValue }[] }[];
 }
@@ -76,6 +79,15 @@ beforeAll(async () => {
   }
 });
 afterAll(() => testDb?.close());
+
+/** `parley serve` exporting to `receiver` every 100 ms. */
+const tracedServe = (receiver: { url: string }) =>
+  serveCli({ ...env, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_SERVICE_NAME: 'parley-test' });
+
+/** Polls until `done()` holds (the batch goes out every 100 ms), for up to 10 s. */
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !done(); i++) await new Promise((r) => setTimeout(r, 100));
+}
 
 async function createTenant(): Promise<{ tenant: { id: string }; publishableKey: string; secretKey: string }> {
   const { stdout } = await run(process.execPath, cliArgv(['tenants', 'create', '--name', 'Traced', '--domain', 'traced.example', '--json']), {
@@ -164,6 +176,52 @@ describe('tracing with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
     const exported = receiver.raw.join('\n');
     for (const leak of ['Zebra', 'quokka', '7731-9046-2258', 'jane.roe', created.publishableKey, created.secretKey])
       expect(exported).not.toContain(leak);
+  }, 180_000);
+});
+
+describe('what spans never carry', () => {
+  it('an outbound request (a webhook delivery) is traced by its origin only: no path, no query, in any attribute or name', async () => {
+    const created = await createTenant();
+    const receiver = await otlpReceiver();
+    const hook = await new WebhookReceiver().start();
+    const origin = new URL(hook.url).origin;
+    // A Slack-style webhook URL: the token is the path (and, here, a query parameter too).
+    const secretUrl = `${origin}/services/T0001/B0002/SECRETPATH-4f9a?token=QUERYSECRET-77c1`;
+    const served = await tracedServe(receiver);
+    try {
+      const made = await call(served.url, 'POST', '/v1/admin/webhooks/endpoints', {
+        key: created.secretKey,
+        body: { url: secretUrl, events: ['handoff.requested'], description: 'traced' },
+      });
+      expect(made.status, made.text).toBe(201);
+      hook.secrets = [made.body.secret];
+      const sent = await call(served.url, 'POST', `/v1/admin/webhooks/endpoints/${made.body.endpoint.id}/test`, { key: created.secretKey });
+      expect(sent.status, sent.text).toBe(202);
+      await hook.waitFor(1, 10_000);
+      expect(hook.requests[0]).toBeDefined();
+      const port = Number(new URL(origin).port);
+      await until(
+        () =>
+          receiver.spans.some((s) => s.kind === 3 && Number(attr(s, 'server.port')) === port) &&
+          receiver.spans.some((s) => s.name === 'webhook.delivery'),
+      );
+    } finally {
+      await served.stop();
+      await receiver.close();
+      await hook.close();
+    }
+
+    const delivery = receiver.spans.find((s) => s.name === 'webhook.delivery');
+    expect(delivery, 'the delivery span').toBeDefined();
+    const client = receiver.spans.find((s) => s.kind === 3 && s.traceId === delivery!.traceId);
+    expect(client, 'the HTTP client span of the delivery').toBeDefined();
+    // The destination by its origin: enough to tell which receiver is slow or failing.
+    expect(attr(client!, 'url.full')).toBe(origin);
+    for (const key of ['url.path', 'url.query', 'http.target', 'http.url']) expect(attr(client!, key), key).toBeUndefined();
+    expect(client!.name).not.toContain('/');
+    // Nowhere in the export: not in an attribute, an event, a span name.
+    const exported = receiver.raw.join('\n');
+    for (const leak of ['SECRETPATH-4f9a', 'QUERYSECRET-77c1', '/services/', 'T0001', 'B0002']) expect(exported).not.toContain(leak);
   }, 180_000);
 });
 

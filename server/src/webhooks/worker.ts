@@ -177,6 +177,7 @@ export class WebhookWorker {
     const outcomes = await Promise.all(
       work.map((w) =>
         // One span per delivery attempt: ids, status and time; never the URL (it may carry a token) or the body.
+        // The HTTP client span below it names the endpoint by its origin only (telemetry/scrub.ts).
         inSpan(
           'webhook.delivery',
           {
