@@ -1,16 +1,19 @@
 // The span scrubbers on their own, with spans shaped as any instrumentation might make them (older
 // semantic conventions, attributes set after the start, a path in the name); tracing.test.ts runs them
 // end to end behind `parley serve`.
-import { SpanKind, type Attributes } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, type Attributes, type Span } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-node';
 import { describe, expect, it } from 'vitest';
-import { ScrubUrls, urlOrigin } from './scrub.js';
+import { ScrubUrls, ScrubVisitorsAndErrors, urlOrigin } from './scrub.js';
 
-function ended(kind: SpanKind, name: string, atStart: Attributes, later: Attributes = {}): ReadableSpan {
+function ended(kind: SpanKind, name: string, atStart: Attributes, later: Attributes | ((span: Span) => void) = {}): ReadableSpan {
   const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ spanProcessors: [new ScrubUrls(), new SimpleSpanProcessor(exporter)] });
+  const provider = new BasicTracerProvider({
+    spanProcessors: [new ScrubUrls(), new ScrubVisitorsAndErrors(), new SimpleSpanProcessor(exporter)],
+  });
   const span = provider.getTracer('test').startSpan(name, { kind, attributes: atStart });
-  span.setAttributes(later);
+  if (typeof later === 'function') later(span);
+  else span.setAttributes(later);
   span.end();
   return exporter.getFinishedSpans()[0]!;
 }
@@ -57,5 +60,67 @@ describe('ScrubUrls', () => {
     expect(urlOrigin('https://x.example:443/p')).toBe('https://x.example');
     expect(urlOrigin('file:///etc/passwd')).toBeNull();
     expect(urlOrigin('not a url')).toBeNull();
+  });
+});
+
+describe('ScrubVisitorsAndErrors', () => {
+  it('no attribute names who is asking, in the stable or the older conventions', () => {
+    const visitor = {
+      'client.address': '203.0.113.77',
+      'client.port': 51234,
+      'network.peer.address': '203.0.113.77',
+      'network.peer.port': 51234,
+      'user_agent.original': 'ProbeBrowser/9.9',
+      'user_agent.synthetic.type': 'bot',
+      'http.client_ip': '203.0.113.77',
+      'http.user_agent': 'ProbeBrowser/9.9',
+      'net.sock.peer.addr': '203.0.113.77',
+      'net.sock.peer.port': 51234,
+      'net.peer.ip': '203.0.113.77',
+      'http.request.header.x_forwarded_for': ['203.0.113.77'],
+    };
+    const s = ended(
+      SpanKind.SERVER,
+      'POST /v1/widget/conversations',
+      { ...visitor, 'http.request.method': 'POST', 'server.address': 'parley.example' },
+      { 'http.response.status_code': 201, ...visitor },
+    );
+    for (const key of Object.keys(visitor)) expect(s.attributes[key], key).toBeUndefined();
+    expect(s.attributes).toMatchObject({ 'http.request.method': 'POST', 'server.address': 'parley.example', 'http.response.status_code': 201 });
+  });
+
+  it('a failed span carries the class name only: in its status, its exception event, no stack trace', () => {
+    let error: Error;
+    try {
+      JSON.parse('{"email": j.probe@example.com}');
+    } catch (err) {
+      error = err as Error;
+    }
+    expect(error!.message).toContain('j.probe');
+    const s = ended(SpanKind.INTERNAL, 'middleware - jsonParser', {}, (span) => {
+      span.recordException(error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+    });
+    expect(s.status).toEqual({ code: SpanStatusCode.ERROR, message: 'SyntaxError' });
+    expect(s.events).toHaveLength(1);
+    expect(s.events[0]!.attributes).toEqual({ 'exception.type': 'SyntaxError', 'exception.message': 'SyntaxError' });
+    expect(JSON.stringify({ n: s.name, a: s.attributes, s: s.status, e: s.events })).not.toContain('j.probe');
+  });
+
+  it('the name comes from error.type, else the exception, else a status message that is one, else Error', () => {
+    const pg = ended(SpanKind.CLIENT, 'INSERT', { 'error.type': 'DatabaseError' }, (span) =>
+      span.setStatus({ code: SpanStatusCode.ERROR, message: 'duplicate key value violates unique constraint: Key (email)=(j.probe@example.com)' }),
+    );
+    expect(pg.status.message).toBe('DatabaseError');
+    const manual = ended(SpanKind.INTERNAL, 'ai.answer', {}, (span) => span.setStatus({ code: SpanStatusCode.ERROR, message: 'TimeoutError' }));
+    expect(manual.status.message).toBe('TimeoutError');
+    const quoted = ended(SpanKind.INTERNAL, 'x', {}, (span) =>
+      span.setStatus({ code: SpanStatusCode.ERROR, message: 'no such user j.probe@example.com' }),
+    );
+    expect(quoted.status.message).toBe('Error');
+    const string = ended(SpanKind.INTERNAL, 'x', {}, (span) => span.recordException('failed for j.probe@example.com'));
+    expect(string.events[0]!.attributes).toEqual({ 'exception.type': 'Error', 'exception.message': 'Error' });
+    const fine = ended(SpanKind.INTERNAL, 'x', {}, (span) => span.setStatus({ code: SpanStatusCode.OK }));
+    expect(fine.status).toEqual({ code: SpanStatusCode.OK });
   });
 });

@@ -70,3 +70,40 @@ export class ScrubUrls extends Scrubber {
     drop(span, 'url.query');
   }
 }
+
+/** Who is asking: the visitor's address (also from Forwarded / X-Forwarded-For), port and user agent. */
+const VISITOR_EXACT = new Set(['http.client_ip', 'http.user_agent']);
+const VISITOR_PREFIXES = ['client.', 'network.peer.', 'net.peer.', 'net.sock.peer.', 'user_agent.', 'http.request.header.'];
+
+/** An error's class name (or Node's error code): an identifier, nothing a message could quote. */
+const CLASS_NAME = /^[A-Za-z_$][\w$]{0,99}$/;
+const className = (v: unknown): string | null => (typeof v === 'string' && CLASS_NAME.test(v) ? v : null);
+
+/**
+ * Visitors and errors. No attribute naming who is asking: client.*, network.peer.*, user_agent.*,
+ * captured request headers and their older names (on an outgoing span the peer is the destination's
+ * resolved address, which outbound/ never reports either). A failed span carries the error's class name
+ * only: a status message, and an exception event's message, become that name (from error.type, the
+ * exception's type, or a status message that is already one; else `Error`), and the stack trace goes,
+ * since error messages quote their input (V8's JSON.parse quotes the body it could not parse, PostgreSQL
+ * a constraint's values).
+ */
+export class ScrubVisitorsAndErrors extends Scrubber {
+  onEnding(span: Span): void {
+    for (const key of Object.keys(span.attributes)) if (VISITOR_EXACT.has(key) || VISITOR_PREFIXES.some((p) => key.startsWith(p))) drop(span, key);
+
+    const exceptions = span.events.filter((e) => e.name === 'exception');
+    const name =
+      className(span.attributes['error.type']) ??
+      className(exceptions.at(-1)?.attributes?.['exception.type']) ??
+      className(span.status.message) ??
+      'Error';
+    // Only an ERROR status keeps a message, and setStatus may replace an ERROR one.
+    if (span.status.message !== undefined) span.setStatus({ code: span.status.code, message: name });
+    for (const [i, e] of span.events.entries()) {
+      if (e.name !== 'exception') continue;
+      const type = className(e.attributes?.['exception.type']) ?? name;
+      span.events[i] = { ...e, attributes: { 'exception.type': type, 'exception.message': type } };
+    }
+  }
+}

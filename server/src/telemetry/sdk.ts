@@ -8,7 +8,7 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { ScrubUrls } from './scrub.js';
+import { ScrubUrls, ScrubVisitorsAndErrors } from './scrub.js';
 
 export async function startSdk(env: NodeJS.ProcessEnv): Promise<() => Promise<void>> {
   // ESM imports of express, pg and http go through this hook, so the instrumentations can patch them;
@@ -17,7 +17,7 @@ export async function startSdk(env: NodeJS.ProcessEnv): Promise<() => Promise<vo
   const provider = new NodeTracerProvider({
     resource: defaultResource().merge(resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME || 'parley' })),
     // The exporter and the batch processor read the OTEL_EXPORTER_OTLP_* and OTEL_BSP_* variables.
-    spanProcessors: [new ScrubUrls(), new BatchSpanProcessor(new OTLPTraceExporter())],
+    spanProcessors: [new ScrubUrls(), new ScrubVisitorsAndErrors(), new BatchSpanProcessor(new OTLPTraceExporter())],
   });
   provider.register();
   const unregister = registerInstrumentations({

@@ -33,6 +33,8 @@ interface OtlpSpan {
   kind?: number;
   attributes?: { key: string; value: OtlpValue }[];
   events?: { name: string; attributes?: { key: string; value: OtlpValue }[] }[];
+  /** code 2 is an error. */
+  status?: { code?: number; message?: string };
 }
 
 /** A plain OTLP/HTTP receiver: POST /v1/traces with the JSON encoding, spans kept in arrival order. */
@@ -223,6 +225,62 @@ describe('what spans never carry', () => {
     const exported = receiver.raw.join('\n');
     for (const leak of ['SECRETPATH-4f9a', 'QUERYSECRET-77c1', '/services/', 'T0001', 'B0002']) expect(exported).not.toContain(leak);
   }, 180_000);
+
+  it('a request with an unparsable body: no visitor address or user agent, and the failure by class name only', async () => {
+    const receiver = await otlpReceiver();
+    const served = await tracedServe(receiver);
+    let requestId: string;
+    try {
+      // V8's JSON.parse error quotes the text it could not parse.
+      const res = await fetch(`${served.url}/v1/admin/knowledge/sources`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'ProbeBrowser/9.9 (fingerprint-Kx7Q)',
+          'x-forwarded-for': '203.0.113.77',
+        },
+        body: '{"email": j.probe@example.com}',
+      });
+      expect(res.status).toBe(400);
+      requestId = res.headers.get('x-request-id')!;
+      await res.text();
+      await until(() => receiver.spans.some((s) => attr(s, 'parley.request_id') === requestId && !s.parentSpanId));
+    } finally {
+      await served.stop();
+      await receiver.close();
+    }
+
+    const request = receiver.spans.find((s) => attr(s, 'parley.request_id') === requestId && !s.parentSpanId);
+    expect(request, 'the request span').toBeDefined();
+    const trace = receiver.spans.filter((s) => s.traceId === request!.traceId);
+    const visitorKeys = [
+      'client.address',
+      'client.port',
+      'network.peer.address',
+      'network.peer.port',
+      'user_agent.original',
+      'http.client_ip',
+      'http.user_agent',
+      'net.sock.peer.addr',
+      'net.peer.ip',
+    ];
+    for (const s of trace) for (const key of visitorKeys) expect(attr(s, key), `${s.name}: ${key}`).toBeUndefined();
+    // The parser's failure is recorded, as its class name and nothing of its message.
+    const failed = trace.filter((s) => s.status?.code === 2);
+    expect(failed.length, 'a failed span').toBeGreaterThan(0);
+    expect(failed.map((s) => s.status?.message)).toContain('SyntaxError');
+    for (const s of trace) {
+      if (s.status?.message) expect(s.status.message, s.name).toMatch(/^[A-Za-z]+$/);
+      for (const e of s.events ?? []) {
+        if (e.name !== 'exception') continue;
+        const ev = { name: s.name, attributes: e.attributes } as OtlpSpan;
+        expect(attr(ev, 'exception.message'), s.name).toMatch(/^[A-Za-z]+$/);
+        expect(attr(ev, 'exception.stacktrace'), s.name).toBeUndefined();
+      }
+    }
+    const exported = receiver.raw.join('\n');
+    for (const leak of ['j.probe', 'example.com}', 'ProbeBrowser', 'fingerprint-Kx7Q', '203.0.113.77']) expect(exported).not.toContain(leak);
+  }, 120_000);
 });
 
 describe('tracing without an endpoint', () => {
