@@ -240,6 +240,7 @@ export const PROBLEM_SLUGS = [
   'unsupported-media-type',
   'payload-too-large',
   'headers-too-large',
+  'request-timeout',
   'not-found',
   'method-not-allowed',
   'unauthenticated',

@@ -1,6 +1,7 @@
-// Requests Node's HTTP parser refuses before Express sees them (headers over 16 KB, broken HTTP/1.1)
-// are answered with a problem too, written raw on the socket. There is no request yet, so the
-// request id is made here; it is returned in the body and in X-Request-Id like any other.
+// Requests Node's HTTP parser refuses before Express sees them (headers over 16 KB, broken HTTP/1.1, a
+// request that did not arrive within the server's timeouts) are answered with a problem too, written
+// raw on the socket. There is no request yet, so the request id is made here; it is returned in the body
+// and in X-Request-Id like any other.
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -8,6 +9,7 @@ import { problemType, type Problem, type ProblemSlug } from '@parley/protocol';
 import { problemTitle } from './problem.js';
 
 function refusal(code: string | undefined): { status: number; slug: ProblemSlug; detail: string } | null {
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return { status: 408, slug: 'request-timeout', detail: 'The request did not arrive in time.' };
   if (code === 'HPE_HEADER_OVERFLOW') return { status: 431, slug: 'headers-too-large', detail: 'The request headers are larger than 16 KB.' };
   if (code?.startsWith('HPE_')) return { status: 400, slug: 'malformed-request', detail: 'The request is not valid HTTP/1.1.' };
   return null;
@@ -17,10 +19,6 @@ export function answerClientErrors(server: Server): void {
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     const r = refusal(err.code);
     const busy = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
-    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && socket.writable && !busy) {
-      socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n');
-      return;
-    }
     if (!r || !socket.writable || busy) {
       socket.destroy();
       return;

@@ -9,6 +9,7 @@ const TITLES: Record<ProblemSlug, string> = {
   'unsupported-media-type': 'Unsupported media type',
   'payload-too-large': 'Payload too large',
   'headers-too-large': 'Request headers too large',
+  'request-timeout': 'Request timeout',
   'not-found': 'Not found',
   'method-not-allowed': 'Method not allowed',
   unauthenticated: 'Authentication required',
