@@ -126,6 +126,11 @@ describe('signUserSession', () => {
     ['a nested trait', { id: 'u', traits: { o: { a: 1 } } }, /traits.o/],
     ['a NaN trait', { id: 'u', traits: { n: Number.NaN } }, /traits.n/],
     ['traits as an array', { id: 'u', traits: ['a'] }, /traits must be an object/],
+    // What the server would refuse after signing ("profile claims are not valid"), refused before.
+    ['a lone surrogate in the name', { id: 'u', name: 'A\ud800B' }, /user.name must not contain/],
+    ['a NUL in the id', { id: 'u\u0000v' }, /user.id must not contain/],
+    ['a lone surrogate in a trait', { id: 'u', traits: { plan: 'pro\udc00' } }, /traits.plan must not contain/],
+    ['a NUL in a trait key', { id: 'u', traits: { 'a\u0000b': 1 } }, /traits keys/],
   ])('refuses %s with a TypeError', async (_name, user, message) => {
     const err = await signUserSession(user as unknown as SessionUser, { secret: SECRET }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TypeError);

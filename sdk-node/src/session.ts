@@ -3,7 +3,7 @@
 // or a weak key cannot be asked for.
 import { createPrivateKey, KeyObject, randomBytes, type webcrypto, type JsonWebKey } from 'node:crypto';
 import { types } from 'node:util';
-import { IDENTITY_AUDIENCE, IDENTITY_MAX_LIFETIME_SECONDS } from '@parley/protocol';
+import { IDENTITY_AUDIENCE, IDENTITY_MAX_LIFETIME_SECONDS, isSafeText } from '@parley/protocol';
 import { SignJWT, type JWK } from 'jose';
 import { z } from 'zod';
 
@@ -81,14 +81,19 @@ function checkUser(u: SessionUser): void {
     throw new TypeError('user.email is not an email address');
   if (u.name !== undefined && (typeof u.name !== 'string' || u.name.length > 200))
     throw new TypeError('user.name must be a string of at most 200 characters');
+  // As the server reads them: no NUL and no unpaired surrogate, which it would refuse after signing.
+  if (!isSafeText(u.id)) throw new TypeError('user.id must not contain NUL characters or unpaired surrogates');
+  if (u.name !== undefined && !isSafeText(u.name)) throw new TypeError('user.name must not contain NUL characters or unpaired surrogates');
   if (u.traits === undefined) return;
   if (typeof u.traits !== 'object' || u.traits === null || Array.isArray(u.traits)) throw new TypeError('user.traits must be an object');
   const entries = Object.entries(u.traits);
   if (entries.length > MAX_TRAITS) throw new TypeError(`user.traits may hold at most ${MAX_TRAITS} keys`);
   for (const [k, v] of entries) {
-    if (!k || k.length > 100) throw new TypeError('user.traits keys must be 1 to 100 characters');
+    if (!k || k.length > 100 || !isSafeText(k))
+      throw new TypeError('user.traits keys must be 1 to 100 characters, with no NUL or unpaired surrogate');
     const ok = v === null || typeof v === 'boolean' || typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
     if (!ok) throw new TypeError(`user.traits.${k} must be a string, a finite number, a boolean or null`);
+    if (typeof v === 'string' && !isSafeText(v)) throw new TypeError(`user.traits.${k} must not contain NUL characters or unpaired surrogates`);
     if (typeof v === 'string' && Buffer.byteLength(v) > MAX_TRAIT_BYTES) throw new TypeError(`user.traits.${k} is larger than 1 KB`);
   }
 }
