@@ -101,7 +101,10 @@ export function ssoOidcRoutes(deps: OidcRouteDeps): { admin: Router; auth: Route
       );
     } catch (err) {
       // A tenant id in the URL that names no tenant has no log to write to.
-      deps.logger.warn({ requestId: req.id, reason, error: (err as Error).name }, 'oidc refusal not audited');
+      deps.logger.warn(
+        { requestId: req.id, refusal: REASON.test(reason) ? reason : 'idp_error', error: (err as Error).name },
+        'oidc refusal not audited',
+      );
     }
   }
 
@@ -111,7 +114,8 @@ export function ssoOidcRoutes(deps: OidcRouteDeps): { admin: Router; auth: Route
       res.set('Cache-Control', 'no-store');
       const tenantId = String(req.params.tenantId);
       const refuse = (reason: string) => {
-        deps.logger.info({ requestId: req.id, reason }, 'oidc sign-in refused');
+        // Under `refusal`, not `reason` (which the logger redacts as free text): this is one of our codes.
+        deps.logger.info({ requestId: req.id, refusal: REASON.test(reason) ? reason : 'idp_error' }, 'oidc sign-in refused');
         res.redirect(303, `/console/?sso_error=${REASON.test(reason) ? reason : 'idp_error'}`);
       };
       if (!isUuid(tenantId)) return refuse('state_unknown');
