@@ -335,7 +335,7 @@ export const CLASSIFICATION = {
   },
   webhook_events: { internal: ['tenant_id', 'id', 'type', 'conversation_id', 'created_at'], personal: ['body'] },
   widget_refresh_tokens: {
-    internal: ['id', 'tenant_id', 'family_id', 'origin', 'expires_at', 'used_at', 'revoked_at', 'created_at'],
+    internal: ['id', 'tenant_id', 'family_id', 'origin', 'expires_at', 'used_at', 'revoked_at', 'created_at', 'identity_proof'],
     personal: ['visitor_id', 'identity_subject'],
     secret: ['token_hash'],
   },

@@ -136,7 +136,7 @@ export const settingsOperations = operations([
     tag: IDENTITY,
     summary: 'Configure Sign-In Pro',
     description:
-      '`required` makes every widget visitor sign in before chatting. Prefer public keys (or a JWKS URL) over shared secrets: send public keys only (a private or symmetric key is a 400). Bumps the policy version; audited as `identity.configure`.',
+      '`required` makes every widget visitor sign in before chatting. Prefer public keys (or a JWKS URL) over shared secrets: send public keys only (a private or symmetric key is a 400). A public key taken out ends the identity of every widget session it verified, and a JWKS URL changed or removed ends every session verified through it (their next refresh is refused). Bumps the policy version; audited as `identity.configure`, with the number of sessions ended.',
     security: ['admin'],
     capability: 'identity:write',
     body: PutIdentityRequest,
@@ -163,7 +163,8 @@ export const settingsOperations = operations([
     path: '/v1/admin/identity/secrets/{id}',
     tag: IDENTITY,
     summary: 'Revoke a shared signing secret',
-    description: 'Tokens signed with it are refused from now on. Audited as `identity.secret_revoke`.',
+    description:
+      'Tokens signed with it are refused from now on, and the identity of every widget session it verified ends (their next refresh is refused). Audited as `identity.secret_revoke`, with the number of sessions ended.',
     security: ['admin'],
     capability: 'identity:write',
     params: z.object({ id: z.uuid() }),

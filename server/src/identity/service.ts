@@ -1,6 +1,7 @@
 // The rules of Sign-In Pro's admin side: settings (public keys only, JWKS URLs the outbound module
 // accepts), signing secrets shown once, and a visitor's verified profile, sealed, with its audit entry.
 import { createPublicKey, type JsonWebKeyInput, randomBytes, randomUUID } from 'node:crypto';
+import type { JWK } from 'jose';
 import type { PutIdentityRequest } from '@parley/protocol';
 import type { z } from 'zod';
 import type { AuditLog } from '../audit/log.js';
@@ -10,7 +11,7 @@ import { DomainError } from '../errors.js';
 import type { RequestCtx } from '../http/context.js';
 import { OutboundError, type Outbound } from '../outbound/outbound.js';
 import * as store from './store.js';
-import { secretContext, type VerifiedIdentity } from './verify.js';
+import { keyProof, LEGACY_PROOF, secretContext, type VerifiedIdentity } from './verify.js';
 
 export interface IdentityServiceDeps {
   db: Db;
@@ -47,6 +48,10 @@ export async function getIdentity(deps: IdentityServiceDeps, ctx: Ctx) {
   });
 }
 
+/**
+ * Saves mode, public keys and JWKS URL; the identity of every widget session proved by a key taken out
+ * ends (its refresh family is revoked).
+ */
 export async function configureIdentity(deps: IdentityServiceDeps, ctx: Ctx, body: z.infer<typeof PutIdentityRequest>): Promise<void> {
   if (body.jwksUrl) checkJwksUrl(body.jwksUrl, deps.outbound);
   if (body.publicKeys?.some((k) => 'd' in k || 'p' in k || 'k' in k)) {
@@ -61,15 +66,31 @@ export async function configureIdentity(deps: IdentityServiceDeps, ctx: Ctx, bod
     }
   });
   const { tenantId } = ctx;
+  const publicKeys = body.publicKeys ?? [];
+  const jwksUrl = body.jwksUrl ?? null;
+  const kept = await Promise.all(publicKeys.map((k) => keyProof('key', k as JWK)));
   await deps.db.withTenant(tenantId, ctx, async (tx) => {
-    await store.saveSettings(tx, tenantId, { mode: body.mode, publicKeys: body.publicKeys ?? [], jwksUrl: body.jwksUrl ?? null });
+    const before = await store.settings(tx);
+    const keptBefore = await Promise.all(((before?.public_keys ?? []) as JWK[]).map((k) => keyProof('key', k)));
+    await store.saveSettings(tx, tenantId, { mode: body.mode, publicKeys, jwksUrl });
     await store.bumpPolicyVersion(tx, tenantId);
+    // The identities proved by a key taken out end with it: a registered key no longer registered, and
+    // every key of a JWKS URL replaced, removed or no longer asked (registered keys take precedence). The
+    // keys a JWKS URL serves are the host's to change without telling Parley: those end with the URL.
+    const jwksInUse = (keys: readonly unknown[], url: string | null) => (keys.length ? null : url);
+    const jwksGone = jwksInUse(before?.public_keys ?? [], before?.jwks_url ?? null) !== jwksInUse(publicKeys, jwksUrl);
+    const keysChanged = jwksGone || keptBefore.length !== kept.length || keptBefore.some((p) => !kept.includes(p));
+    const sessionsEnded = await store.endProvedSessions(tx, {
+      proofs: keysChanged ? [LEGACY_PROOF] : [],
+      kinds: jwksGone ? ['key', 'jwks'] : ['key'],
+      keep: kept,
+    });
     await deps.audit.append(tx, {
       tenantId,
       requestId: ctx.requestId,
       actor: ctx.actor,
       action: 'identity.configure',
-      metadata: { mode: body.mode, publicKeys: (body.publicKeys ?? []).map((k) => k.kid ?? k.kty), jwksUrl: body.jwksUrl ?? null },
+      metadata: { mode: body.mode, publicKeys: publicKeys.map((k) => k.kid ?? k.kty), jwksUrl, sessionsEnded },
     });
   });
 }
@@ -96,18 +117,21 @@ export async function createSecret(deps: IdentityServiceDeps, ctx: Ctx) {
   return { id, kid, secret: `idsec_${kid}_${raw.toString('base64url')}`, createdAt };
 }
 
+/** Revokes a signing secret, and the identity of every widget session it proved (their refresh families). */
 export async function revokeSecret(deps: IdentityServiceDeps, ctx: Ctx, id: string): Promise<void> {
   const { tenantId } = ctx;
   await deps.db.withTenant(tenantId, ctx, async (tx) => {
     const kid = await store.revokeSecret(tx, id);
     if (!kid) throw new DomainError('not_found', 'No such active secret.');
+    // Every identity the secret proved ends with it: the next refresh of those sessions is refused.
+    const sessionsEnded = await store.endProvedSessions(tx, { proofs: [`secret:${kid}`, LEGACY_PROOF] });
     await deps.audit.append(tx, {
       tenantId,
       requestId: ctx.requestId,
       actor: ctx.actor,
       action: 'identity.secret_revoke',
       target: { type: 'identity_secret', id },
-      metadata: { kid },
+      metadata: { kid, sessionsEnded },
     });
   });
 }

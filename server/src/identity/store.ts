@@ -85,6 +85,24 @@ export async function revokeSecret(tx: Tx, id: string): Promise<string | null> {
   return rows[0]?.kid ?? null;
 }
 
+/**
+ * Revokes the widget refresh families whose Sign-In Pro identity was proved by one of `proofs`, or by a
+ * proof of one of the `kinds` (`key`, `jwks`) other than those in `keep`; how many live sessions ended
+ * (families with an unspent, unexpired token).
+ */
+export async function endProvedSessions(tx: Tx, match: { proofs?: string[]; kinds?: string[]; keep?: string[] }): Promise<number> {
+  const { rows } = await tx.query<{ n: number | string }>(
+    `WITH ended AS (
+       UPDATE widget_refresh_tokens SET revoked_at = now()
+        WHERE identity_proof IS NOT NULL AND revoked_at IS NULL
+          AND (identity_proof = ANY($1::text[]) OR (split_part(identity_proof, ':', 1) = ANY($2::text[]) AND NOT identity_proof = ANY($3::text[])))
+        RETURNING family_id, used_at, expires_at)
+     SELECT count(DISTINCT family_id) FILTER (WHERE used_at IS NULL AND expires_at > now()) AS n FROM ended`,
+    [match.proofs ?? [], match.kinds ?? [], match.keep ?? []],
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
 /** Stores (or replaces) a verified visitor's sealed profile. */
 export async function saveVerifiedVisitor(tx: Tx, tenantId: string, subject: string, sealedProfile: Uint8Array): Promise<void> {
   await tx.query(

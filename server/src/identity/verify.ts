@@ -1,7 +1,16 @@
 // Verification of Sign-In Pro tokens signed by a tenant's backend. The algorithm follows from the key,
 // never from the token: shared secrets verify only HS256, public keys only their own asymmetric
 // algorithm, so `none` and HS/RS confusion are impossible. Each jti is accepted once.
-import { createLocalJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWK, type JWTPayload } from 'jose';
+import {
+  calculateJwkThumbprint,
+  createLocalJWKSet,
+  decodeProtectedHeader,
+  errors as joseErrors,
+  exportJWK,
+  jwtVerify,
+  type JWK,
+  type JWTPayload,
+} from 'jose';
 import type { Tx } from '../db/types.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { IDENTITY_AUDIENCE, IDENTITY_MAX_LIFETIME_SECONDS, IdentityProfileClaims, isSafeText, UNSAFE_TEXT_MESSAGE } from '@parley/protocol';
@@ -18,7 +27,19 @@ export interface VerifiedIdentity {
   profile: { name?: string; email?: string; traits?: Record<string, unknown> };
   jti: string;
   expiresAt: Date;
+  /**
+   * What proved it, kept on the session's refresh family so that taking it away ends the identity
+   * (identity/service.ts): `secret:<kid>` for a shared secret, `key:<thumbprint>` for a registered public
+   * key, `jwks:<thumbprint>` for a key from the JWKS URL (RFC 7638 thumbprints).
+   */
+  proof: string;
 }
+
+/** The proof a registered public key (or a key from the JWKS URL) gives: its RFC 7638 thumbprint. */
+export const keyProof = async (source: 'key' | 'jwks', jwk: JWK): Promise<string> => `${source}:${await calculateJwkThumbprint(jwk)}`;
+
+/** Proofs of verified sessions from before proofs were kept (migration 115): any change of keys ends them. */
+export const LEGACY_PROOF = 'legacy';
 
 function invalid(detail: string): DomainError {
   return new DomainError('token_invalid', detail);
@@ -44,6 +65,7 @@ export async function verifyIdentityToken(tx: Tx, keyring: Keyring, jwks: JwksCa
   if (typeof header.kid === 'string' && !isSafeText(header.kid)) throw unsafeClaim('kid');
   const options = { audience: IDENTITY_AUDIENCE, clockTolerance: SKEW_S, requiredClaims: ['sub', 'exp', 'iat', 'jti'] };
   let payload: JWTPayload;
+  let proof: string;
   try {
     if (header.alg === 'HS256') {
       if (typeof header.kid !== 'string') throw invalid('A shared-secret token needs the kid of its secret.');
@@ -51,20 +73,25 @@ export async function verifyIdentityToken(tx: Tx, keyring: Keyring, jwks: JwksCa
       if (!sealed) throw invalid('The token was signed with an unknown or revoked secret.');
       const secret = await keyring.open(tx, tenantId, sealed, secretContext(header.kid));
       ({ payload } = await jwtVerify(token, secret, { ...options, algorithms: ['HS256'] }));
+      proof = `secret:${header.kid}`;
     } else if (typeof header.alg === 'string' && ASYMMETRIC.includes(header.alg)) {
       const s = (await store.settings(tx)) as { public_keys: JWK[]; jwks_url: string | null } | null;
       if (!s || (!s.public_keys.length && !s.jwks_url)) throw invalid('No public key is registered for Sign-In Pro.');
       const verify = (keys: JWK[]) => jwtVerify(token, createLocalJWKSet({ keys }), { ...options, algorithms: [header.alg as string] });
-      if (s.public_keys.length) ({ payload } = await verify(s.public_keys));
+      let verified: Awaited<ReturnType<typeof verify>>;
+      if (s.public_keys.length) verified = await verify(s.public_keys);
       else {
         try {
-          ({ payload } = await verify(await jwks.keys(tenantId, s.jwks_url!)));
+          verified = await verify(await jwks.keys(tenantId, s.jwks_url!));
         } catch (err) {
           // The host may have rotated its keys: ask the URL again (the cache bounds how often).
           if (!(err instanceof joseErrors.JWKSNoMatchingKey)) throw err;
-          ({ payload } = await verify(await jwks.keys(tenantId, s.jwks_url!, { refresh: true })));
+          verified = await verify(await jwks.keys(tenantId, s.jwks_url!, { refresh: true }));
         }
       }
+      payload = verified.payload;
+      // The key that verified it (public keys are always exportable), named as the settings' keys are.
+      proof = await keyProof(s.public_keys.length ? 'key' : 'jwks', await exportJWK(verified.key!));
     } else {
       throw invalid('The token algorithm is not accepted.');
     }
@@ -93,6 +120,7 @@ export async function verifyIdentityToken(tx: Tx, keyring: Keyring, jwks: JwksCa
     subject: sub,
     jti,
     expiresAt: new Date(exp * 1000),
+    proof,
     profile: { ...(name !== undefined ? { name } : {}), ...(email !== undefined ? { email } : {}), ...(traits !== undefined ? { traits } : {}) },
   };
 }

@@ -173,7 +173,7 @@ export function widgetRoutes(deps: WidgetDeps): Router {
             return 'reused' as const;
           }
           if (!redeemed) return null;
-          const session = await deps.tokens.issue(tx, redeemed.claims, redeemed.familyId);
+          const session = await deps.tokens.issue(tx, redeemed.claims, redeemed.family);
           const secret = await claimVisitorSecret(tx, redeemed.claims.visitorRef);
           return secret ? { ...session, visitorSecret: secret } : session;
         });
@@ -198,7 +198,7 @@ export function widgetRoutes(deps: WidgetDeps): Router {
             await recordVerifiedVisitor(tx, deps, { tenantId, requestId: req.id }, identity);
             return {
               visitor: { verified: true, id: identity.subject, ...identity.profile },
-              session: await deps.tokens.issue(tx, { tenantId, visitorRef, origin, subject: identity.subject }),
+              session: await deps.tokens.issue(tx, { tenantId, visitorRef, origin, subject: identity.subject }, { proof: identity.proof }),
             };
           });
           res.setHeader('Cache-Control', 'no-store').json(out);

@@ -91,40 +91,55 @@ export class WidgetTokens {
     }
   }
 
-  /** A session plus a refresh token in `familyId` (a new family when omitted). */
-  async issue(tx: Tx, c: WidgetClaims, familyId: string = newFamilyId()): Promise<IssuedSession> {
+  /**
+   * A session plus a refresh token in `family.id` (a new family when omitted). A verified session's family
+   * keeps `family.proof`, what proved its identity (identity/verify.ts), so that taking that secret or key
+   * away revokes the family (identity/service.ts).
+   */
+  async issue(tx: Tx, c: WidgetClaims, family: { id?: string; proof?: string | null } = {}): Promise<IssuedSession> {
     const refreshToken = newRefreshToken('rt_');
     // Nothing reads it back: held for the transaction's next statement or its COMMIT.
     tx.defer(
-      `INSERT INTO widget_refresh_tokens (id, tenant_id, family_id, token_hash, visitor_id, origin, identity_subject, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8))`,
-      [randomUUID(), c.tenantId, familyId, hashToken(refreshToken), c.visitorRef, c.origin, c.subject, REFRESH_TTL_S],
+      `INSERT INTO widget_refresh_tokens (id, tenant_id, family_id, token_hash, visitor_id, origin, identity_subject, identity_proof, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9))`,
+      [
+        randomUUID(),
+        c.tenantId,
+        family.id ?? newFamilyId(),
+        hashToken(refreshToken),
+        c.visitorRef,
+        c.origin,
+        c.subject,
+        c.subject ? (family.proof ?? null) : null,
+        REFRESH_TTL_S,
+      ],
     );
     return { ...(await this.sign(c)), refreshToken, visitorRef: c.visitorRef };
   }
 
   /**
-   * Spends a refresh token. Returns null when it is unknown, expired, revoked or bound to another
-   * origin; `reused` when it was already spent, after revoking its family.
+   * Spends a refresh token. Returns null when it is unknown, expired, revoked (as a family whose identity's
+   * secret or key was taken away is) or bound to another origin; `reused` when it was already spent, after
+   * revoking its family.
    */
   async redeem(
     tx: Tx,
     tenantId: string,
     refreshToken: string,
     origin: string,
-  ): Promise<{ claims: WidgetClaims; familyId: string } | 'reused' | null> {
-    type Row = { visitor_id: string; origin: string; identity_subject: string | null };
+  ): Promise<{ claims: WidgetClaims; family: { id: string; proof: string | null } } | 'reused' | null> {
+    type Row = { visitor_id: string; origin: string; identity_subject: string | null; identity_proof: string | null };
     const r = await redeem<Row>(
       tx,
       'widget_refresh_tokens',
       refreshToken,
-      ['visitor_id', 'origin', 'identity_subject'],
+      ['visitor_id', 'origin', 'identity_subject', 'identity_proof'],
       (row) => row.origin === origin,
     );
     if (r === null || r === 'reused') return r;
     return {
       claims: { tenantId, visitorRef: r.row.visitor_id, origin: r.row.origin, subject: r.row.identity_subject },
-      familyId: r.row.family_id,
+      family: { id: r.row.family_id, proof: r.row.identity_proof },
     };
   }
 }
