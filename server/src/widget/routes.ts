@@ -18,7 +18,7 @@ import { Router, type Request } from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/log.js';
-import { normaliseOrigin, type RefusalLog } from '../audit/refusals.js';
+import type { RefusalLog } from '../audit/refusals.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { isUuid, type Db } from '../db/index.js';
 import type { Tx } from '../db/types.js';
@@ -51,7 +51,7 @@ import type { Env } from '../tenants/service.js';
 import type { WidgetFrontCache } from './front-cache.js';
 import { bearerToken, widgetGate, widgetSession } from './gate.js';
 import type { WidgetLimits } from './limits.js';
-import { startConversation, widgetSettings } from './service.js';
+import { refreshReused, startConversation, widgetSettings } from './service.js';
 import type { WidgetTokens } from './tokens.js';
 import { claimVisitorSecret, resolveVisitor, visitorExists, visitorGone } from './visitors.js';
 
@@ -163,21 +163,21 @@ export function widgetRoutes(deps: WidgetDeps): Router {
         const { tenantId, origin } = w(req);
         const outcome = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
           const redeemed = await deps.tokens.redeem(tx, tenantId, body.refreshToken, origin);
-          if (redeemed === 'reused') {
-            await deps.refusals.record(tx, {
-              tenantId,
-              requestId: req.id,
-              action: 'widget.refresh_reuse',
-              subject: { field: 'origin', value: normaliseOrigin(origin) },
-            });
+          if (!redeemed) return null;
+          if ('reused' in redeemed) {
+            await refreshReused(tx, deps.refusals, { tenantId, requestId: req.id, origin, visitorRef: redeemed.reused.visitorRef });
             return 'reused' as const;
           }
-          if (!redeemed) return null;
           const session = await deps.tokens.issue(tx, redeemed.claims, redeemed.family);
           const secret = await claimVisitorSecret(tx, redeemed.claims.visitorRef);
           return secret ? { ...session, visitorSecret: secret } : session;
         });
-        if (outcome === 'reused') throw new HttpProblem(401, 'token-replayed', 'This refresh token was already used; its session family is revoked.');
+        if (outcome === 'reused')
+          throw new HttpProblem(
+            401,
+            'token-replayed',
+            "This refresh token was already used: its sessions are revoked and its visitor's secret resumes nothing; start a new session.",
+          );
         if (!outcome) throw new HttpProblem(401, 'token-invalid', 'The refresh token is unknown, expired or revoked.');
         res.setHeader('Cache-Control', 'no-store').json({ session: outcome });
       },

@@ -1,6 +1,7 @@
 // Rules of the widget API that need the database: the settings a page's widget starts with, and who
 // may start a conversation (a verified visitor only, when the site requires Sign-In Pro).
-import { visitorExists, visitorGone } from './visitors.js';
+import { retireVisitor, visitorExists, visitorGone } from './visitors.js';
+import { normaliseOrigin, type RefusalLog } from '../audit/refusals.js';
 import type { Tx } from '../db/types.js';
 import { DomainError } from '../errors.js';
 import { createConversation, type ConversationRow } from '../conversations/service.js';
@@ -28,4 +29,24 @@ export async function startConversation(
     throw new DomainError('identity_required', 'This site requires you to be signed in to chat.');
   }
   return createConversation(tx, { ...input, last: true });
+}
+
+/**
+ * A refresh token presented after it was spent was copied, and with it the browser storage that keeps the
+ * visitor secret beside it. Its family is revoked already (tokens.redeem); the visitor is retired too
+ * (its secret resumes nothing, its other families are revoked), so the copy cannot come back through
+ * POST /session. The real visitor starts afresh as well. Audited through the refusal log.
+ */
+export async function refreshReused(
+  tx: Tx,
+  refusals: RefusalLog,
+  r: { tenantId: string; requestId: string; origin: string; visitorRef: string },
+): Promise<void> {
+  await retireVisitor(tx, r.visitorRef);
+  await refusals.record(tx, {
+    tenantId: r.tenantId,
+    requestId: r.requestId,
+    action: 'widget.refresh_reuse',
+    subject: { field: 'origin', value: normaliseOrigin(r.origin) },
+  });
 }

@@ -119,15 +119,15 @@ export class WidgetTokens {
 
   /**
    * Spends a refresh token. Returns null when it is unknown, expired, revoked (as a family whose identity's
-   * secret or key was taken away is) or bound to another origin; `reused` when it was already spent, after
-   * revoking its family.
+   * secret or key was taken away is) or bound to another origin; `reused` (with its visitor) when it was
+   * already spent, after revoking its family.
    */
   async redeem(
     tx: Tx,
     tenantId: string,
     refreshToken: string,
     origin: string,
-  ): Promise<{ claims: WidgetClaims; family: { id: string; proof: string | null } } | 'reused' | null> {
+  ): Promise<{ claims: WidgetClaims; family: { id: string; proof: string | null } } | { reused: { visitorRef: string } } | null> {
     type Row = { visitor_id: string; origin: string; identity_subject: string | null; identity_proof: string | null };
     const r = await redeem<Row>(
       tx,
@@ -136,7 +136,14 @@ export class WidgetTokens {
       ['visitor_id', 'origin', 'identity_subject', 'identity_proof'],
       (row) => row.origin === origin,
     );
-    if (r === null || r === 'reused') return r;
+    if (r === null) return null;
+    if (r === 'reused') {
+      // The copied token names the visitor whose browser storage it came from.
+      const { rows } = await tx.query<{ visitor_id: string }>('SELECT visitor_id FROM widget_refresh_tokens WHERE token_hash = $1', [
+        hashToken(refreshToken),
+      ]);
+      return { reused: { visitorRef: rows[0]!.visitor_id } };
+    }
     return {
       claims: { tenantId, visitorRef: r.row.visitor_id, origin: r.row.origin, subject: r.row.identity_subject },
       family: { id: r.row.family_id, proof: r.row.identity_proof },

@@ -49,6 +49,24 @@ export async function claimVisitorSecret(tx: Tx, ref: string): Promise<string | 
   return rows.length ? secret : null;
 }
 
+/**
+ * Retires a visitor whose refresh token was replayed: the browser storage that held it was copied, and
+ * the visitor secret beside it with it. The secret's hash is replaced by that of a secret nobody is
+ * given (not cleared: a cleared one is claimed again on refresh, claimVisitorSecret), and every refresh
+ * family of the visitor is revoked. Whoever presents the old secret is a new visitor from now on. Returns
+ * how many live sessions ended.
+ */
+export async function retireVisitor(tx: Tx, ref: string): Promise<number> {
+  await tx.query('UPDATE visitors SET secret_hash = $2 WHERE id = $1', [ref, hash(newSecret())]);
+  const { rows } = await tx.query<{ n: number | string }>(
+    `WITH ended AS (
+       UPDATE widget_refresh_tokens SET revoked_at = now() WHERE visitor_id = $1 AND revoked_at IS NULL RETURNING family_id, used_at, expires_at)
+     SELECT count(DISTINCT family_id) FILTER (WHERE used_at IS NULL AND expires_at > now()) AS n FROM ended`,
+    [ref],
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
 /** Whether the visitor still exists (an erasure deletes it while its access tokens live on for minutes). */
 export async function visitorExists(tx: Tx, ref: string): Promise<boolean> {
   return (await tx.query('SELECT 1 FROM visitors WHERE id = $1', [ref])).rows.length > 0;
