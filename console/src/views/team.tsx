@@ -47,11 +47,15 @@ function MemberRow({
   const disable = () => {
     const ask = self
       ? 'Disable your own account? You are signed out at once and cannot sign in again until another owner or admin enables you.'
-      : `Disable ${member.displayName} (${member.email})? Their sessions end at once and they cannot sign in until enabled again.`;
+      : `Disable ${member.displayName} (${member.email})? Their sessions end at once, their open invitations are revoked, and they cannot sign in until enabled again.`;
     if (confirm(ask)) patch({ status: 'disabled' });
   };
   const remove = () => {
-    if (!confirm(`Remove ${member.displayName} (${member.email}) from the team? Their sessions end at once, and the API keys they made are revoked.`))
+    if (
+      !confirm(
+        `Remove ${member.displayName} (${member.email}) from the team? Their sessions end at once, and their open invitations and the API keys they made are revoked.`,
+      )
+    )
       return;
     void action.run(async () => {
       await api('DELETE', `/members/${member.id}`);

@@ -140,6 +140,105 @@ describe('invitations', () => {
     expect((await owner.client.call('DELETE', `/v1/admin/invites/${made.id}`)).status).toBe(204);
   });
 
+  // Attack (tenth review): open invitations outlived their sender's demotion or removal. An owner sent an
+  // owner invitation and was demoted to admin: the invitations list still showed them its link (they could
+  // no longer revoke it) and they accepted it themselves, an owner again. A removed admin got back in
+  // with an admin invitation they had sent. Removing, disabling or demoting a member now revokes the open
+  // invitations they could no longer send, and a link is shown only to someone who may send its role now.
+  test('a demoted, removed or disabled sender loses the open invitations they could no longer send', async () => {
+    const ten = await t.tenant('Senders', ['senders.example']);
+    const owner = await signedInMember(t, ten.tenant.id, 'owner');
+    const tokenOf = (url: string) => new URL(url).hash.replace('#invite=', '');
+    const accept = (url: string, email: string) =>
+      new ConsoleClient(t.url).call('POST', '/v1/auth/invites/accept', {
+        token: tokenOf(url),
+        displayName: email,
+        password: 'my own new passphrase 1234',
+      });
+    const invitesOf = async (c: ConsoleClient) =>
+      new Map(
+        ((await c.call('GET', '/v1/admin/invites')).body.invites as { id: string; inviteUrl: string | null; revokedAt: string | null }[]).map((i) => [
+          i.id,
+          i,
+        ]),
+      );
+
+    // (1) A second owner sends an owner and an agent invitation, then is demoted to admin.
+    const owner2 = await signedInMember(t, ten.tenant.id, 'owner');
+    const ownerInvite = (await owner2.client.call('POST', '/v1/admin/invites', { email: 'newowner@senders.example', role: 'owner' })).body.invite;
+    const agentInvite = (await owner2.client.call('POST', '/v1/admin/invites', { email: 'agent1@senders.example', role: 'agent' })).body.invite;
+    expect(ownerInvite.inviteUrl).toMatch(/#invite=inv_/);
+    expect((await owner.client.call('PATCH', `/v1/admin/members/${owner2.memberId}`, { role: 'admin' })).status).toBe(200);
+    const seen = await invitesOf(owner2.client);
+    expect(seen.get(ownerInvite.id)!.inviteUrl).toBeNull();
+    expect(seen.get(ownerInvite.id)!.revokedAt).not.toBeNull();
+    // What an admin may still send stays open, its link shown to its sender.
+    expect(seen.get(agentInvite.id)).toMatchObject({ inviteUrl: agentInvite.inviteUrl, revokedAt: null });
+    const again = await accept(ownerInvite.inviteUrl, 'me again');
+    expect(again.status).toBe(401);
+    expect(await count("SELECT 1 FROM members WHERE tenant_id = $1 AND role = 'owner'", [ten.tenant.id])).toBe(1);
+
+    // (2) An admin sends an admin invitation and is removed: it is revoked, and does not let them back in.
+    const admin = await signedInMember(t, ten.tenant.id, 'admin');
+    const adminInvite = (await admin.client.call('POST', '/v1/admin/invites', { email: 'bob@senders.example', role: 'admin' })).body.invite;
+    expect((await owner.client.call('DELETE', `/v1/admin/members/${admin.memberId}`)).status).toBe(204);
+    expect((await invitesOf(owner.client)).get(adminInvite.id)!.revokedAt).not.toBeNull();
+    expect((await accept(adminInvite.inviteUrl, 'bob')).status).toBe(401);
+
+    // (3) Disabled, an admin keeps no open invitation either (nor do the keys they made).
+    const admin2 = await signedInMember(t, ten.tenant.id, 'admin');
+    const byAdmin2 = (await admin2.client.call('POST', '/v1/admin/invites', { email: 'carol@senders.example', role: 'agent' })).body.invite;
+    const key = (await admin2.client.call('POST', '/v1/admin/api-keys', { name: 'script', capabilities: ['members:write', ...AGENT_CAPABILITIES] }))
+      .body.secret as string;
+    const byKey = (await call(t.url, 'POST', '/v1/admin/invites', { key, body: { email: 'dave@senders.example', role: 'agent' } })).body.invite;
+    expect((await owner.client.call('PATCH', `/v1/admin/members/${admin2.memberId}`, { status: 'disabled' })).status).toBe(200);
+    const afterDisable = await invitesOf(owner.client);
+    expect(afterDisable.get(byAdmin2.id)!.revokedAt).not.toBeNull();
+    expect(afterDisable.get(byKey.id)!.revokedAt).not.toBeNull();
+    expect((await accept(byAdmin2.inviteUrl, 'carol')).status).toBe(401);
+    expect((await accept(byKey.inviteUrl, 'dave')).status).toBe(401);
+
+    // Each revocation is audited, with its cause.
+    const revoked = (await auditOf(ten, 'member.invite_revoke')).map((e) => [e.metadata.cause, e.actor.id]);
+    expect(revoked).toEqual(
+      expect.arrayContaining([
+        ['member_role_change', owner.memberId],
+        ['member_removed', owner.memberId],
+        ['member_disabled', owner.memberId],
+        ['member_disabled', owner.memberId],
+      ]),
+    );
+    expect(revoked).toHaveLength(4);
+  });
+
+  test("an invitation's link is shown only to someone who may send its role now", async () => {
+    const ten = await t.tenant('Shown', ['shown.example']);
+    await signedInMember(t, ten.tenant.id, 'owner');
+    const owner2 = await signedInMember(t, ten.tenant.id, 'owner');
+    const made = (await owner2.client.call('POST', '/v1/admin/invites', { email: 'cfo@shown.example', role: 'owner' })).body.invite;
+    // Their role changes behind the service's back (no revocation ran): the link is still not theirs to see.
+    await t.runtime.db.withOwner((tx) => tx.query("UPDATE members SET role = 'admin' WHERE id = $1", [owner2.memberId]));
+    const listed = (await owner2.client.call('GET', '/v1/admin/invites')).body.invites as { id: string; inviteUrl: string | null }[];
+    expect(listed.find((i) => i.id === made.id)!.inviteUrl).toBeNull();
+  });
+
+  test('an invitation to an address that is already a member does not change their role', async () => {
+    const ten = await t.tenant('Existing', ['existing.example']);
+    const owner = await signedInMember(t, ten.tenant.id, 'owner');
+    const made = (await owner.client.call('POST', '/v1/admin/invites', { email: 'sue@existing.example', role: 'owner' })).body.invite;
+    // Sue joins as an agent another way (single sign-on, say) while the owner invitation is open.
+    const sue = await signedInMember(t, ten.tenant.id, 'agent', 'sue-agent@existing.example');
+    await t.runtime.db.withOwner((tx) => tx.query("UPDATE members SET email = 'sue@existing.example' WHERE id = $1", [sue.memberId]));
+    const accepted = await new ConsoleClient(t.url).call('POST', '/v1/auth/invites/accept', {
+      token: new URL(made.inviteUrl).hash.replace('#invite=', ''),
+      displayName: 'Sue',
+      password: 'my own new passphrase 1234',
+    });
+    expect(accepted.status).toBe(409);
+    expect(await count("SELECT 1 FROM members WHERE tenant_id = $1 AND email = 'sue@existing.example' AND role = 'agent'", [ten.tenant.id])).toBe(1);
+    expect(await count("SELECT 1 FROM members WHERE tenant_id = $1 AND role = 'owner'", [ten.tenant.id])).toBe(1);
+  });
+
   test('only an owner invites an owner; a key never can', async () => {
     const admin = await signedInMember(t, acme.tenant.id, 'admin');
     expect((await admin.client.call('POST', '/v1/admin/invites', { email: 'boss@acme.example', role: 'owner' })).status).toBe(403);

@@ -4,6 +4,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import {
   capabilitiesOf,
   PLATFORM_ROLE,
+  ROLES,
   type Invite,
   type Member,
   type MemberRole,
@@ -68,6 +69,31 @@ function assertMayManage(ctx: AdminCtx, target: store.MemberRow, newRole?: Role)
   if (newRole && newRole !== target.role) assertWithin(ctx.admin.capabilities, capabilitiesOf(newRole));
 }
 
+/** Whether someone holding `role` may send an invitation to `invited` (as assertMayInvite judges a member). */
+function roleMaySend(role: MemberRole, invited: MemberRole): boolean {
+  const held = new Set<string>(capabilitiesOf(role));
+  return held.has('members:write') && (invited !== 'owner' || role === 'owner') && capabilitiesOf(invited).every((c) => held.has(c));
+}
+
+/**
+ * Revokes the open invitations a member (or a key they made) sent and can no longer send: all of them when
+ * they are removed or disabled, those above their new role when demoted. The link of an open invitation is
+ * its credential and its sender holds it: left open, it would bring them back, as what they were.
+ */
+async function revokeInvitesOf(deps: PeopleDeps, tx: Tx, ctx: AdminCtx, memberId: string, cause: string, role?: MemberRole): Promise<number> {
+  const roles = [...ROLES, PLATFORM_ROLE].filter((r) => !role || !roleMaySend(role, r));
+  const revoked = await store.revokeOpenInvitesSentBy(tx, memberId, roles);
+  for (const i of revoked) {
+    await deps.audit.append(tx, {
+      ...who(ctx),
+      action: 'member.invite_revoke',
+      target: { type: 'invite', id: i.id },
+      metadata: { role: i.role, cause, sender: memberId },
+    });
+  }
+  return revoked.length;
+}
+
 async function assertKeepsAnOwner(tx: Tx, target: store.MemberRow, stillOwner: boolean): Promise<void> {
   const owners = await store.activeOwners(tx);
   if (!stillOwner && owners.length === 1 && owners[0] === target.id) {
@@ -110,6 +136,9 @@ export async function updateMember(
         metadata: { sessionsEnded: ended },
       });
     }
+    // Disabled, they send nothing; demoted, they keep only what their new role could send.
+    if (status === 'disabled') await revokeInvitesOf(deps, tx, ctx, id, 'member_disabled');
+    else if (role !== before.role) await revokeInvitesOf(deps, tx, ctx, id, 'member_role_change', role);
     if (patch.displayName && patch.displayName !== before.display_name) {
       await deps.audit.append(tx, { ...who(ctx), action: 'member.rename', target: { type: 'member', id } });
     }
@@ -140,7 +169,9 @@ export async function removeMember(deps: PeopleDeps, ctx: AdminCtx, id: string):
     assertMayManage(ctx, target);
     if (target.role === 'owner' && target.status === 'active') await assertKeepsAnOwner(tx, target, false);
     const ended = await deps.sessions.revokeAll(tx, id, 'removed');
-    // The keys they made go too: they saw those secrets, and a key counts as its maker for approvals.
+    // Their open invitations go (they hold the links), and those their keys sent; then the keys they made:
+    // they saw those secrets, and a key counts as its maker for approvals.
+    const invites = await revokeInvitesOf(deps, tx, ctx, id, 'member_removed');
     const keys = await revokeKeysMadeBy(tx, id);
     for (const k of keys) {
       await deps.audit.append(tx, {
@@ -155,7 +186,7 @@ export async function removeMember(deps: PeopleDeps, ctx: AdminCtx, id: string):
       ...who(ctx),
       action: 'member.remove',
       target: { type: 'member', id },
-      metadata: { role: target.role, sessionsEnded: ended, keysRevoked: keys.length },
+      metadata: { role: target.role, sessionsEnded: ended, keysRevoked: keys.length, invitesRevoked: invites },
     });
   });
 }
@@ -255,12 +286,13 @@ const inviter = (ctx: RequestCtx) => `${ctx.actor.type}:${ctx.actor.id ?? ''}`;
 
 /**
  * An open invitation's link is its only credential (whoever holds it chooses the password), so it is shown
- * to whoever sent it alone: never to a teammate, who could take an owner's invitation and be an owner.
+ * to whoever sent it alone: never to a teammate, who could take an owner's invitation and be an owner;
+ * and only while they may still send its role (a demoted owner does not see an owner's invitation).
  */
 async function inviteView(deps: PeopleDeps, tx: Tx, ctx: AdminCtx, r: store.InviteRow): Promise<Invite> {
   const open = !r.accepted_at && !r.revoked_at && new Date(r.expires_at).getTime() > Date.now();
   const url =
-    open && r.link_sealed && r.invited_by === inviter(ctx)
+    open && r.link_sealed && r.invited_by === inviter(ctx) && mayInvite({ ...ctx, role: callerRole(ctx) }, r.role)
       ? await deps.keyring.openString(tx, ctx.tenantId, r.link_sealed, INVITE_LINK_CONTEXT(r.id))
       : null;
   return store.toInvite(r, url);
@@ -278,6 +310,16 @@ function assertMayInvite(ctx: RequestCtx & { role: MemberRole | null; admin?: Ad
     throw new DomainError('forbidden', 'Only an owner can invite another owner, or replace or revoke such an invitation.');
   }
   if (ctx.admin) assertWithin(ctx.admin.capabilities, capabilitiesOf(role));
+}
+
+function mayInvite(ctx: RequestCtx & { role: MemberRole | null; admin?: AdminAuth }, role: MemberRole): boolean {
+  try {
+    assertMayInvite(ctx, role);
+    return true;
+  } catch (err) {
+    if (err instanceof DomainError) return false;
+    throw err;
+  }
 }
 
 /** Invites `email` as `role`. Returns the invite (its link only for `log` delivery) and the link itself, for the CLI. */

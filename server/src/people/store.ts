@@ -219,6 +219,23 @@ export const revokeOpenInvitesFor = (tx: Tx, email: string) =>
     email,
   ]);
 
+/**
+ * Revokes the open invitations to `roles` sent by a member or by an API key they made (a key answers to
+ * its maker). Returns what was revoked.
+ */
+export async function revokeOpenInvitesSentBy(tx: Tx, memberId: string, roles: readonly MemberRole[]): Promise<{ id: string; role: MemberRole }[]> {
+  if (!roles.length) return [];
+  const { rows } = await tx.query<{ id: string; role: MemberRole }>(
+    `UPDATE member_invites SET revoked_at = now(), link_sealed = NULL
+      WHERE accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now() AND role = ANY($2::text[])
+        AND (invited_by = 'member:' || $1::text
+             OR invited_by IN (SELECT 'api_key:' || k.id::text FROM api_keys k WHERE k.created_by_member = $1::uuid))
+      RETURNING id, role`,
+    [memberId, roles],
+  );
+  return rows;
+}
+
 // ---- lookups across the tenant's own tables and the sign-in functions
 
 /** The kinds of SSO connection the tenant has, in order. */
