@@ -82,7 +82,7 @@ export const peopleOperations = operations([
     path: '/v1/auth/password',
     tag: SIGN_IN,
     summary: 'Sign in to the console with email and password',
-    description: `${AUTH} ${SIGNED_IN} An email in several tenants answers \`choose_tenant\`: repeat with \`tenantId\`. While the tenant enforces SSO only its break-glass owner may use a password (audited as \`member.break_glass\`). ${THROTTLED} Audited as \`member.sign_in\` or \`member.sign_in_failed\`.`,
+    description: `${AUTH} ${SIGNED_IN} An email in several tenants answers \`choose_tenant\`: repeat with \`tenantId\`. While the tenant enforces SSO only its break-glass owner may use a password (audited as \`member.break_glass\`). Failures count toward the sign-in throttle: while the account's count from this address, or this address's across accounts, waits, a 429 with \`Retry-After\`; while the account's count across all addresses waits, a wrong password is a 429 with \`Retry-After\` and the right one is never refused. Audited as \`member.sign_in\` or \`member.sign_in_failed\`.`,
     security: ['none'],
     body: PasswordSignInRequest,
     responses: { 200: signedIn },

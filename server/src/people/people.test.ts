@@ -430,6 +430,47 @@ describe('throttling', () => {
   });
 });
 
+describe('throttling: nobody keeps an owner out', () => {
+  // Attack (tenth review): with distinct addresses behind a proxy, 101 wrong guesses from 26 addresses (4
+  // each, under every per-address limit) put the account's count across addresses into back-off; after
+  // that, one wrong guess whenever Retry-After ran out kept the owner's right password refused (429) from
+  // anywhere, for ever, and /me/password too. The password is now checked first; the count across
+  // addresses refuses wrong passwords only, never the right one.
+  test('distributed wrong guesses do not refuse the right password; wrong ones are still refused with Retry-After', async () => {
+    const tt = await startTestApp({ PARLEY_TRUST_PROXY: 'true' });
+    try {
+      const ten = await tt.tenant('Victim', ['victim.example']);
+      const victim = await signedInMember(tt, ten.tenant.id, 'owner');
+      const from = (ip: string) => new ConsoleClient(tt.url, { origin: tt.url, 'sec-fetch-site': 'same-origin', 'x-forwarded-for': ip });
+      const signIn = (ip: string, password: string) => from(ip).call('POST', '/v1/auth/password', { email: victim.email, password });
+      let n = 0;
+      for (let a = 1; n <= THROTTLE.account.free; a++)
+        for (let i = 0; i < 4 && n <= THROTTLE.account.free; i++, n++) await signIn(`203.0.113.${a}`, `wrong password guess ${n}`);
+      // A further wrong guess, from a fresh address, is refused with a wait…
+      const wrong = await signIn('203.0.113.200', 'still a wrong guess');
+      expect(wrong.status).toBe(429);
+      expect(Number(wrong.headers.get('retry-after'))).toBeGreaterThan(0);
+      // …but the owner's right password signs in, from an address of their own, at once.
+      const right = await signIn('198.51.100.7', STRONG_PASSWORD);
+      expect(right.status).toBe(200);
+      expect(right.body.status).toBe('signed_in');
+      // The attacker's next guess changes nothing for them.
+      expect((await signIn('203.0.113.201', 'and another wrong one')).status).toBe(429);
+      expect((await signIn('198.51.100.8', STRONG_PASSWORD)).body.status).toBe('signed_in');
+      // Changing their password is not refused either (the session's address is the proxy's view).
+      const changed = await victim.client.call(
+        'POST',
+        '/v1/admin/me/password',
+        { currentPassword: STRONG_PASSWORD, newPassword: 'a brand new passphrase 2026' },
+        { 'x-forwarded-for': '198.51.100.9' },
+      );
+      expect(changed.status).toBe(200);
+    } finally {
+      await tt.close();
+    }
+  }, 180_000);
+});
+
 describe('throttling across tenants', () => {
   // Attack: the same address can be a member of two tenants. Tenant B's own account for the victim's email
   // signed in between guesses, and that success cleared the account's count across addresses, the one

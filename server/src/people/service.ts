@@ -241,7 +241,8 @@ export async function revokeMySession(deps: PeopleDeps, ctx: AdminCtx, sessionId
 
 /**
  * A member's own password change: the current one proves it is them (wrong guesses count toward the
- * sign-in throttle, so a stolen session cannot be used to guess it); every other session ends.
+ * sign-in throttle, so a stolen session cannot be used to guess it, and the right one is never refused
+ * for guesses from elsewhere); every other session ends.
  */
 export async function changeMyPassword(
   deps: PeopleDeps & { throttle: SignInThrottle },
@@ -251,7 +252,8 @@ export async function changeMyPassword(
   const me = ctx.admin.member!;
   const email = await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => (await store.memberById(tx, me.id))?.email);
   if (!email) throw new DomainError('unauthenticated', 'This member no longer exists.');
-  await deps.throttle.check(ctx.requestId, email, ctx.address);
+  // As at sign-in: this address's counters first, the account's across addresses for a wrong password only.
+  await deps.throttle.checkAddress(ctx.requestId, email, ctx.address);
   const outcome = await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
     const member = await store.memberById(tx, me.id, true);
     if (!member) throw new DomainError('unauthenticated', 'This member no longer exists.');
@@ -269,7 +271,8 @@ export async function changeMyPassword(
     return ended;
   });
   if (outcome === 'wrong') {
-    await deps.throttle.fail(ctx.requestId, email, ctx.address);
+    const wait = await deps.throttle.fail(ctx.requestId, email, ctx.address);
+    if (wait) throw wait;
     throw new DomainError('invalid_input', 'The current password is not right.', {
       errors: [{ path: '/currentPassword', message: 'is not right', code: 'wrong_password' }],
     });

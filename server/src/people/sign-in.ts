@@ -252,7 +252,9 @@ export async function passwordSignIn(
   input: { email: string; password: string; tenantId?: string | undefined },
 ): Promise<SignIn> {
   const address = clientAddress(req);
-  await deps.throttle.check(req.id, input.email, address);
+  // This address's counters first; the account's count across addresses only judges a wrong password
+  // (anyone anywhere can push it, so it must never refuse the right one).
+  await deps.throttle.checkAddress(req.id, input.email, address);
   const logins = (await deps.db.withoutTenant({ requestId: req.id }, (tx) => store.memberLogins(tx, input.email))).filter(
     (l) => !input.tenantId || l.tenant_id === input.tenantId,
   );
@@ -262,7 +264,7 @@ export async function passwordSignIn(
     if ((await verifyPassword(l.password_hash, input.password)) && l.status === 'active') matched.push(l);
   }
   if (!matched.length) {
-    await deps.throttle.fail(req.id, input.email, address);
+    const wait = await deps.throttle.fail(req.id, input.email, address);
     for (const l of logins) {
       await deps.db.withTenant(l.tenant_id, { requestId: req.id }, (tx) =>
         deps.audit.append(tx, {
@@ -275,7 +277,7 @@ export async function passwordSignIn(
         }),
       );
     }
-    throw new DomainError('unauthenticated', 'The email or password is not right.');
+    throw wait ?? new DomainError('unauthenticated', 'The email or password is not right.');
   }
   await deps.throttle.succeed(req.id, input.email, address);
   if (matched.length > 1) {

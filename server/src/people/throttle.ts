@@ -1,8 +1,13 @@
 // Sign-in throttling. Three counters: the account from this address (a few free failures, then waits
 // doubling up to 15 minutes), the address across accounts (spraying), and the account across all
-// addresses (distributed guessing) — the last one waits at most a minute, so nobody elsewhere can keep
-// an owner out of their account for longer than that. Counters live in the database (every instance
-// sees them) and are reached only through SECURITY DEFINER functions.
+// addresses (distributed guessing, waits of at most a minute). Counters live in the database (every
+// instance sees them) and are reached only through SECURITY DEFINER functions.
+//
+// A password is judged by the first two before it is checked (they count only what came from the
+// caller's own address), and by the account's count across addresses only after: anyone anywhere can
+// push that one, so it refuses a wrong password (with its wait) and never the right one. Otherwise one
+// wrong guess whenever the wait ran out kept an owner out for good. Second-factor codes (reached only
+// with the password) are judged by all three first: `check`.
 import { createHash } from 'node:crypto';
 import type { Db } from '../db/index.js';
 import { DomainError } from '../errors.js';
@@ -38,40 +43,69 @@ const keys = (email: string, address: string) => ({
   account: key('account', email.toLowerCase()),
 });
 
+const throttled = (until: Date) => {
+  const seconds = Math.max(1, Math.ceil((new Date(until).getTime() - Date.now()) / 1000));
+  return new DomainError('throttled', `Too many failed sign-ins. Try again in ${seconds} seconds.`, { retryAfterSeconds: seconds });
+};
+
 export class SignInThrottle {
   constructor(
     private readonly db: Db,
     private readonly limits: ThrottleLimits = THROTTLE,
   ) {}
 
-  /** Refuses with a Retry-After while any of the three counters is waiting. */
+  /** Refuses with a Retry-After while any of the three counters is waiting (second-factor codes). */
   async check(requestId: string | null, email: string, address: string): Promise<void> {
     const k = keys(email, address);
-    const { rows } = await this.db.withoutTenant({ requestId }, (tx) =>
-      tx.query<{ until: Date | null }>('SELECT parley_throttle_blocked($1::bytea[]) AS until', [[k.pair, k.address, k.account]]),
-    );
-    const until = rows[0]?.until;
-    if (until) {
-      const seconds = Math.max(1, Math.ceil((new Date(until).getTime() - Date.now()) / 1000));
-      throw new DomainError('throttled', `Too many failed sign-ins. Try again in ${seconds} seconds.`, { retryAfterSeconds: seconds });
-    }
+    await this.refuseWhileBlocked(requestId, [k.pair, k.address, k.account]);
   }
 
-  async fail(requestId: string | null, email: string, address: string): Promise<void> {
+  /**
+   * Before a password is checked: refuses while this address's counters wait (the account from here, the
+   * address across accounts). The account's count across addresses is not asked: see `fail`.
+   */
+  async checkAddress(requestId: string | null, email: string, address: string): Promise<void> {
     const k = keys(email, address);
-    await this.db.withoutTenant({ requestId }, async (tx) => {
+    await this.refuseWhileBlocked(requestId, [k.pair, k.address]);
+  }
+
+  private async refuseWhileBlocked(requestId: string | null, blockedKeys: Buffer[]): Promise<void> {
+    const { rows } = await this.db.withoutTenant({ requestId }, (tx) =>
+      tx.query<{ until: Date | null }>('SELECT parley_throttle_blocked($1::bytea[]) AS until', [blockedKeys]),
+    );
+    const until = rows[0]?.until;
+    if (until) throw throttled(until);
+  }
+
+  /**
+   * One more failure, on all three counters. Returns the refusal a wrong password gets while the account's
+   * count across addresses waits (null: none), which only a wrong password ever gets: the right one
+   * passes that count, so it keeps nobody out, and wrong guesses still hear to wait.
+   */
+  async fail(requestId: string | null, email: string, address: string): Promise<DomainError | null> {
+    const k = keys(email, address);
+    const account = await this.db.withoutTenant({ requestId }, async (tx) => {
+      let until: Date | null = null;
       for (const name of ['pair', 'address', 'account'] as const) {
         const c = this.limits[name];
-        await tx.query('SELECT parley_throttle_fail($1, $2, $3, $4)', [k[name], c.free, c.maxWaitSeconds, this.limits.forgetSeconds]);
+        const { rows } = await tx.query<{ until: Date | null }>('SELECT parley_throttle_fail($1, $2, $3, $4) AS until', [
+          k[name],
+          c.free,
+          c.maxWaitSeconds,
+          this.limits.forgetSeconds,
+        ]);
+        if (name === 'account') until = rows[0]?.until ?? null;
       }
+      return until;
     });
+    return account ? throttled(account) : null;
   }
 
   /**
    * A successful sign-in clears the count of this account from this address only. Not the address's (it
    * may be trying others), nor the account's across addresses: an email may be a member of several
    * tenants, and a success with one tenant's password says nothing about guesses at another's. That count
-   * waits at most a minute and is forgotten after a day.
+   * never refuses a right password, waits at most a minute and is forgotten after a day.
    */
   async succeed(requestId: string | null, email: string, address: string): Promise<void> {
     const k = keys(email, address);
