@@ -265,6 +265,16 @@ export interface Appended {
 }
 
 /**
+ * The message already stored under the client's id (a retried send), or null. Read with the conversation's
+ * lock held, it is exact: a concurrent send of that id stores it before or after this transaction, never
+ * beside it.
+ */
+export async function storedByClientId(tx: Tx, tenantId: string, conversationId: string, clientMessageId: string): Promise<MessageView | null> {
+  const row = await store.messageByClientId(tx, tenantId, conversationId, clientMessageId);
+  return row ? messageView(row) : null;
+}
+
+/**
  * Appends a message (idempotent per clientMessageId) and its feed event. The conversation's row lock is
  * taken first, and the next seq comes from its counter: concurrent appends to one conversation are
  * serialised in one order (conversation row, then messages, then events), never max(seq)+1 races.

@@ -48,6 +48,19 @@ export async function lockStatus(tx: Tx, id: string): Promise<{ status: Conversa
   return rows[0] ?? null;
 }
 
+/**
+ * The message stored under the client's id in the conversation, if any (a retried send): as the append
+ * statement's duplicate comes back, so a retry is answered the same whichever finds it.
+ */
+export async function messageByClientId(tx: Tx, tenantId: string, conversationId: string, clientMessageId: string): Promise<MessageRow | null> {
+  const { rows } = await tx.query<MessageRow>(
+    `SELECT id, role, text, citations, confidence, created_at FROM messages
+      WHERE tenant_id = $1 AND conversation_id = $2 AND client_message_id = $3`,
+    [tenantId, conversationId, clientMessageId],
+  );
+  return rows[0] ?? null;
+}
+
 /** The conversation by id alone (the caller compares the rest), its row locked with `lock`. */
 export async function conversationById(tx: Tx, id: string, lock: boolean): Promise<ConversationRow | null> {
   const { rows } = await tx.query<ConversationRow>(`SELECT * FROM conversations WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [id]);

@@ -20,6 +20,7 @@ import {
   createHandoff,
   messagesBefore,
   lockedStatus,
+  storedByClientId,
   visitorConversation,
   type Citation,
   type ConversationRow,
@@ -29,7 +30,10 @@ import {
   type OutsideHoursNotice,
 } from './service.js';
 
-/** Redaction of inbound text before it is stored or sent anywhere; restoration for the visitor. */
+/**
+ * Redaction of inbound text before it is stored or sent anywhere; restoration for the visitor. Redacting
+ * writes (values sealed in the vault, the placeholder numbering): only text about to be stored is given.
+ */
 export interface Redactor {
   inbound(tx: Tx, c: ConversationRow, text: string, channel: 'widget' | 'api' | 'email'): Promise<{ text: string; pii: unknown[] }>;
   restoreForVisitor(tx: Tx, c: ConversationRow, text: string): Promise<string>;
@@ -116,15 +120,20 @@ export async function runTurn(
   const ctx = { requestId: t.requestId };
   const claimMs = deps.claimMs ?? DEFAULT_CLAIM_MS;
   const first = await deps.db.withTenant(t.tenantId, ctx, async (tx) => {
-    // The settings (which redaction reads next), the lock and the history are asked for together, so that
-    // they go with BEGIN in one message (db/postgres.ts), in this order: the history is read with the lock
-    // held, before this turn's message. The answer's first reads go with them too, and are carried to it.
-    const [, conversation, latest] = await Promise.all([
+    // The settings (which redaction reads next), the lock, the history and a message already stored under
+    // the client's id are asked for together, so that they go with BEGIN in one message (db/postgres.ts),
+    // in this order: the history and the stored message are read with the lock held, before this turn's
+    // message. The answer's first reads go with them too, and are carried to it.
+    const [, conversation, latest, , earlier] = await Promise.all([
       tenantSettings(tx),
       visitorConversation(tx, t.conversationId, t.visitorId, t.subject, true),
       historyBefore(tx, t.conversationId, null),
       deps.answerer.warm?.(tx, t.tenantId),
+      storedByClientId(tx, t.tenantId, t.conversationId, t.clientMessageId),
     ]);
+    // A retry (the same clientMessageId) is the message stored before, whatever its text: nothing of it is
+    // redacted, sealed in the vault or stored. What it owes is read in a transaction of its own, below.
+    if (earlier) return { conversation, message: earlier, event: null, carried: carryReads(tx, t.tenantId), turn: null };
     const redacted = await deps.redactor.inbound(tx, conversation, t.text, conversation.channel);
     // What the visitor sees of the message stored now (a retry's is the one stored before: read again below).
     const visible = await deps.redactor.restoreForVisitor(tx, conversation, redacted.text);
@@ -147,7 +156,7 @@ export async function runTurn(
     });
     const base = { conversation, message: stored.message, event: stored.event, carried: carryReads(tx, t.tenantId) };
     if (!stored.duplicate) return { ...base, turn: { owed: owes, history: latest, pick: t.pick ?? null, visible } };
-    // A retry. Found by the statement that committed (`last`), what it owes is read in a transaction of its own.
+    // Not found above, so not reached while the lock is held; the statement keeps its own check regardless.
     return { ...base, turn: null };
   });
   const { conversation, message, carried } = first;

@@ -2,7 +2,8 @@
 // sent anywhere, reversible values are sealed in the vault with the tenant's key, and only the
 // visitor's own conversation restores them for the visitor. Placeholder numbering remembers values only
 // by a fingerprint keyed with the conversation's token key, sealed with the tenant's data key in
-// `conversations.redaction_key` and gone with the conversation.
+// `conversations.redaction_key` and gone with the conversation. `inbound` writes (the vault, the
+// numbering) as it redacts: callers give it only text they store, never a retried send's (turn.ts).
 import { PLACEHOLDER } from '@parley/protocol/placeholder';
 import type { Keyring } from '../../crypto/keyring.js';
 import type { Tx } from '../../db/types.js';
