@@ -346,6 +346,7 @@ export function createApp(deps: AppDeps): express.Express {
       limits: widgetLimits(rateLimits, address, widgetTokens, {
         session: config.widgetSessionRateLimit,
         tenant: config.widgetTenantRateLimit,
+        address: config.widgetAddressRateLimit,
         // A visitor's browser preflights each URL it calls; see widget/limits.ts.
         preflight: 10 * config.rateLimitPerMinute,
       }),

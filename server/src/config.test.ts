@@ -81,6 +81,13 @@ describe('config', () => {
     expect(loadConfig(prod({ PARLEY_SSE_MAX_PER_ADDRESS: '7' })).sseStreamsPerAddress).toBe(7);
   });
 
+  test("one address's share of a tenant's widget requests: a quarter of them, at least a session's, unless set", () => {
+    expect(loadConfig(prod()).widgetAddressRateLimit).toBe(1500);
+    expect(loadConfig(prod({ PARLEY_WIDGET_TENANT_RATE_LIMIT: '400', PARLEY_WIDGET_SESSION_RATE_LIMIT: '120' })).widgetAddressRateLimit).toBe(120);
+    expect(loadConfig(prod({ PARLEY_WIDGET_TENANT_RATE_LIMIT: '10000' })).widgetAddressRateLimit).toBe(2500);
+    expect(loadConfig(prod({ PARLEY_WIDGET_ADDRESS_RATE_LIMIT: '3000' })).widgetAddressRateLimit).toBe(3000);
+  });
+
   test('NODE_ENV=production with PARLEY_ENV unset is refused, not read as development', () => {
     // A production build (the image sets NODE_ENV=production) started without PARLEY_ENV ran as development:
     // listening on every interface, loopback allowed as a destination of tenant URLs, plain http accepted.

@@ -52,6 +52,8 @@ export interface Config {
   widgetSessionRateLimit: number;
   /** Widget API requests per minute per tenant, all its visitors' sessions together. */
   widgetTenantRateLimit: number;
+  /** Of those, what the sessions of one client address may spend, so no one source locks the tenant's other visitors out. */
+  widgetAddressRateLimit: number;
   /** Rate-limit counters in Redis (shared by every instance) instead of PostgreSQL; null: the database. */
   redisUrl: string | null;
   /** Prefix of every key Parley writes in Redis, so deployments (or tests) can share one server. */
@@ -181,6 +183,8 @@ export const EnvSchema = z.object({
   PARLEY_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   PARLEY_WIDGET_SESSION_RATE_LIMIT: z.coerce.number().int().min(1).default(120),
   PARLEY_WIDGET_TENANT_RATE_LIMIT: z.coerce.number().int().min(1).default(6000),
+  /** Unset: a quarter of the tenant's (at least a session's). */
+  PARLEY_WIDGET_ADDRESS_RATE_LIMIT: z.coerce.number().int().min(1).optional(),
   REDIS_URL: z
     .string()
     .trim()
@@ -380,6 +384,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerMinute: e.PARLEY_RATE_LIMIT_PER_MINUTE,
     widgetSessionRateLimit: e.PARLEY_WIDGET_SESSION_RATE_LIMIT,
     widgetTenantRateLimit: e.PARLEY_WIDGET_TENANT_RATE_LIMIT,
+    widgetAddressRateLimit:
+      e.PARLEY_WIDGET_ADDRESS_RATE_LIMIT ?? Math.max(e.PARLEY_WIDGET_SESSION_RATE_LIMIT, Math.ceil(e.PARLEY_WIDGET_TENANT_RATE_LIMIT / 4)),
     redisUrl: e.REDIS_URL ?? null,
     redisKeyPrefix: e.PARLEY_REDIS_KEY_PREFIX,
     widgetCacheSeconds: e.PARLEY_WIDGET_CACHE_SECONDS,

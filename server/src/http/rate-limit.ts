@@ -1,8 +1,8 @@
 // Fixed-window request limits; over a limit is a 429 problem with Retry-After and RateLimit headers.
-// Who is counted: a widget visitor's session (and its tenant), an admin key or signed-in person — and
-// the client address only for requests that are not authenticated (an office or a carrier NAT puts
-// many visitors behind one address). Counters live in a shared store (limit-store.ts), so a limit
-// holds across instances.
+// Who is counted: a widget visitor's session (and its tenant, with a bounded share of it for each
+// address: widget/limits.ts), an admin key or signed-in person — and the client address only for requests
+// that are not authenticated (an office or a carrier NAT puts many visitors behind one address). Counters
+// live in a shared store (limit-store.ts), so a limit holds across instances.
 //
 // A store that cannot be reached (Redis down) lets requests through: fail open. Failing closed would
 // turn a Redis outage into an outage of the whole API, widget included; what guards money and

@@ -30,6 +30,8 @@ export class Visitor {
   visitorRef = '';
   /** The secret the browser keeps to resume this visitor (sent as X-Parley-Visitor). */
   secret = '';
+  /** Sent with every call (e.g. X-Forwarded-For: the visitor's address behind a trusted proxy). */
+  headers: Record<string, string> = {};
   constructor(
     readonly base: string,
     readonly key: string,
@@ -39,7 +41,13 @@ export class Visitor {
   call<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Res<T>> {
     return call<T>(this.base, method, `/v1/widget${path}`, {
       body,
-      headers: { origin: this.origin, 'x-parley-key': this.key, ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...headers },
+      headers: {
+        origin: this.origin,
+        'x-parley-key': this.key,
+        ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+        ...this.headers,
+        ...headers,
+      },
     });
   }
 
