@@ -315,7 +315,7 @@ export const peopleOperations = operations([
     tag: TEAM,
     summary: 'Change a member’s role, status or name',
     description:
-      'Only an owner grants or changes ownership, and a tenant always keeps an active owner (a 409 otherwise). Any other role is granted only by a caller holding every capability it holds (a 403 names the first one missing); granting an admin’s role waits for approval when `keys.privileged` is on the approvals list. Disabling a member ends their sessions and revokes the open invitations they (or keys they made) sent; demoting one revokes those their new role could not send (each audited as `member.invite_revoke` with its `cause`). Audited as `member.role_change`, `member.disable`, `member.enable`, `member.rename`.',
+      'Only an owner grants or changes ownership, and a tenant always keeps an active owner (a 409 otherwise). Any other role is granted only by a caller holding every capability it holds (a 403 names the first one missing); granting an admin’s role waits for approval when `keys.privileged` is on the approvals list. Disabling a member ends their sessions and revokes the open invitations they (or keys they made) sent; demoting one revokes those their new role could not send (each audited as `member.invite_revoke` with its `cause`). Demoting or disabling the break-glass owner names nobody as break-glass (SSO stays enforced; audited as `signin.policy_update` with its `cause`). Audited as `member.role_change`, `member.disable`, `member.enable`, `member.rename`.',
     security: ['admin'],
     capability: 'members:write',
     params: IdParams,
@@ -329,7 +329,7 @@ export const peopleOperations = operations([
     tag: TEAM,
     summary: 'Remove a member',
     description:
-      'Their sessions end, the open invitations they or their keys sent are revoked (they hold the links; each audited as `member.invite_revoke` with `cause: member_removed`), and the API keys they made are revoked (they saw those secrets; each audited as `api_key.revoke` with `cause: member_removed`). The last active owner cannot be removed (a 409). Audited as `member.remove`.',
+      'Their sessions end, the open invitations they or their keys sent are revoked (they hold the links; each audited as `member.invite_revoke` with `cause: member_removed`), and the API keys they made are revoked (they saw those secrets; each audited as `api_key.revoke` with `cause: member_removed`). The last active owner cannot be removed (a 409). Removing the break-glass owner names nobody as break-glass (audited as `signin.policy_update` with `cause: member.remove`). Audited as `member.remove`.',
     security: ['admin'],
     capability: 'members:write',
     params: IdParams,
@@ -432,7 +432,7 @@ export const peopleOperations = operations([
     tag: POLICY,
     summary: 'Replace the tenant’s sign-in policy',
     description:
-      'Fields left out take their defaults. Enforcing SSO needs an SSO connection; a break-glass member must be an active owner. Audited as `signin.policy_update`.',
+      'Fields left out take their defaults. Enforcing SSO needs an SSO connection; a break-glass member must be an active owner (and is one no longer once demoted, disabled or removed: the policy then names nobody). Audited as `signin.policy_update`.',
     security: ['admin'],
     capability: 'signin:write',
     body: SignInPolicySchema,

@@ -913,3 +913,73 @@ describe('SSO enforcement', () => {
     expect((await auditOf(ten, 'signin.policy_update'))[0]!.actor).toEqual({ type: 'member', id: owner.memberId });
   });
 });
+
+// Attack: a second owner was named break-glass, then demoted to agent (or disabled, or removed and
+// invited back): the policy still named them, and their password signed in while SSO was enforced.
+describe('the break-glass account', () => {
+  const enforcedTenant = async (name: string) => {
+    const ten = await t.tenant(name, [`${name.toLowerCase()}.example`]);
+    const owner = await signedInMember(t, ten.tenant.id, 'owner');
+    const second = await signedInMember(t, ten.tenant.id, 'admin');
+    const agent = await signedInMember(t, ten.tenant.id, 'agent');
+    expect((await owner.client.call('PATCH', `/v1/admin/members/${second.memberId}`, { role: 'owner' })).status).toBe(200);
+    await t.runtime.db.withTenant(ten.tenant.id, { requestId: null }, (tx) =>
+      tx.query(
+        "INSERT INTO sso_connections (tenant_id, kind, config, allowed_domains, default_role) VALUES ($1, 'oidc', '{}', ARRAY['glass.example'], 'agent')",
+        [ten.tenant.id],
+      ),
+    );
+    const named = await owner.client.call('PUT', '/v1/admin/sign-in-policy', { enforceSso: true, breakGlassMemberId: second.memberId });
+    expect(named.status).toBe(200);
+    const signIn = () => new ConsoleClient(t.url).call('POST', '/v1/auth/password', { email: second.email, password: STRONG_PASSWORD });
+    const namedNow = async () => (await owner.client.call('GET', '/v1/admin/sign-in-policy')).body.policy.breakGlassMemberId as string | null;
+    return { ten, owner, second, agent, signIn, named: namedNow };
+  };
+
+  test('demoted, disabled or removed, the break-glass owner is no longer named, and the change is audited', async () => {
+    const g = await enforcedTenant('Demoted');
+    expect((await g.signIn()).body.status).toBe('signed_in');
+    expect((await g.owner.client.call('PATCH', `/v1/admin/members/${g.second.memberId}`, { role: 'agent' })).status).toBe(200);
+    expect(await g.named()).toBeNull();
+    const refused = await g.signIn();
+    expect(refused.status).toBe(403);
+    expect(refused.body.type).toBe('/docs/problems/sso-required');
+    const cleared = (await auditOf(g.ten, 'signin.policy_update')).filter((e) => e.metadata.cause);
+    expect(cleared).toEqual([
+      expect.objectContaining({
+        actor: { type: 'member', id: g.owner.memberId },
+        metadata: expect.objectContaining({ changed: ['breakGlassMemberId'], cause: 'member.role_change', member: g.second.memberId }),
+      }),
+    ]);
+    expect((await g.owner.client.call('GET', '/v1/admin/sign-in-policy')).body.policy.enforceSso).toBe(true);
+
+    const d = await enforcedTenant('Disabled');
+    expect((await d.owner.client.call('PATCH', `/v1/admin/members/${d.second.memberId}`, { status: 'disabled' })).status).toBe(200);
+    expect(await d.named()).toBeNull();
+    expect((await auditOf(d.ten, 'signin.policy_update')).map((e) => e.metadata.cause)).toContain('member.disable');
+
+    const r = await enforcedTenant('Removed');
+    expect((await r.owner.client.call('DELETE', `/v1/admin/members/${r.second.memberId}`)).status).toBe(204);
+    expect(await r.named()).toBeNull();
+    expect((await auditOf(r.ten, 'signin.policy_update')).map((e) => e.metadata.cause)).toContain('member.remove');
+
+    // Another member's change leaves the break-glass owner named.
+    const k = await enforcedTenant('Kept');
+    expect((await k.owner.client.call('PATCH', `/v1/admin/members/${k.agent.memberId}`, { role: 'analyst' })).status).toBe(200);
+    expect((await k.owner.client.call('DELETE', `/v1/admin/members/${k.agent.memberId}`)).status).toBe(204);
+    expect(await k.named()).toBe(k.second.memberId);
+  });
+
+  test('a policy naming someone who is no longer an active owner (written before this check) lets no password through', async () => {
+    const g = await enforcedTenant('Stale');
+    // As a policy written before demotion cleared it: the member is an agent now and still named.
+    await t.runtime.db.withTenant(g.ten.tenant.id, { requestId: null }, (tx) =>
+      tx.query("UPDATE members SET role = 'agent' WHERE id = $1", [g.second.memberId]),
+    );
+    expect(await g.named()).toBe(g.second.memberId);
+    const refused = await g.signIn();
+    expect(refused.status).toBe(403);
+    expect(refused.body.type).toBe('/docs/problems/sso-required');
+    expect(await auditOf(g.ten, 'member.break_glass')).toHaveLength(0);
+  });
+});

@@ -23,7 +23,7 @@ import { hashToken } from '../sessions/refresh-family.js';
 import type { Mailer } from './mailer.js';
 import { assertPassword, hashPassword, verifyPassword } from './passwords.js';
 import { factors } from './mfa/factors.js';
-import { readPolicy, writePolicy } from './policy.js';
+import { dropBreakGlassOf, readPolicy, writePolicy } from './policy.js';
 import type { MemberSessions } from './sessions.js';
 import type { SignInThrottle } from './throttle.js';
 import * as store from './store.js';
@@ -142,7 +142,24 @@ export async function updateMember(
     if (patch.displayName && patch.displayName !== before.display_name) {
       await deps.audit.append(tx, { ...who(ctx), action: 'member.rename', target: { type: 'member', id } });
     }
+    if (role !== 'owner' || status !== 'active')
+      await dropBreakGlass(deps, tx, ctx, id, status !== before.status ? 'member.disable' : 'member.role_change');
     return store.toMember(after, await factors(tx, id));
+  });
+}
+
+/**
+ * The break-glass account is an active owner: once the member named is demoted, disabled or removed, the
+ * policy names nobody (audited as a policy change, with its cause), and SSO stays enforced for everyone.
+ * Sign-in checks the same again (sign-in.ts), for a policy written before this rule.
+ */
+async function dropBreakGlass(deps: PeopleDeps, tx: Tx, ctx: AdminCtx, memberId: string, cause: string): Promise<void> {
+  const policy = await dropBreakGlassOf(tx, ctx.tenantId, memberId);
+  if (!policy) return;
+  await deps.audit.append(tx, {
+    ...who(ctx),
+    action: 'signin.policy_update',
+    metadata: { changed: ['breakGlassMemberId'], cause, member: memberId, policy },
   });
 }
 
@@ -182,6 +199,7 @@ export async function removeMember(deps: PeopleDeps, ctx: AdminCtx, id: string):
       });
     }
     await store.deleteMember(tx, id); // sessions and refresh tokens go with the member
+    await dropBreakGlass(deps, tx, ctx, id, 'member.remove');
     await deps.audit.append(tx, {
       ...who(ctx),
       action: 'member.remove',
@@ -486,7 +504,9 @@ export async function setPolicy(deps: PeopleDeps, ctx: AdminCtx, policy: SignInP
         });
     }
     if (policy.breakGlassMemberId) {
-      const m = await store.memberById(tx, policy.breakGlassMemberId);
+      // Locked: a demotion or removal at the same moment either comes first (and this refuses) or sees
+      // this policy (and clears it).
+      const m = await store.memberById(tx, policy.breakGlassMemberId, true);
       if (!m || m.role !== 'owner' || m.status !== 'active') {
         throw new DomainError('invalid_input', 'The break-glass account must be an active owner.', {
           errors: [{ path: '/breakGlassMemberId', message: 'must be an active owner', code: 'not_owner' }],

@@ -313,6 +313,10 @@ export async function passwordSignIn(
     const policy = await readPolicy(tx);
     if (policy.enforceSso) {
       if (policy.breakGlassMemberId !== login.member_id) return false;
+      // The break-glass account is an active owner: a policy still naming someone since demoted (written
+      // before demotion cleared it) lets no password through.
+      const member = await store.memberById(tx, login.member_id);
+      if (!member || member.role !== 'owner' || member.status !== 'active') return false;
       await audit(tx, 'member.break_glass', { method: 'password' });
       deps.logger.warn(
         { requestId: req.id, tenantId: login.tenant_id, memberId: login.member_id, alert: 'break_glass' },

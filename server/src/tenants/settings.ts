@@ -192,3 +192,19 @@ export async function writeSignInPolicy(tx: Tx, tenantId: string, policy: SignIn
   if (!row) throw new DomainError('not_found', 'No such tenant.');
   await storeSettings(tx, tenantId, { ...row.settings, signIn: policy });
 }
+
+/**
+ * Changes the sign-in policy under the same lock: `change` gets the policy in effect and returns the new
+ * one, or null to leave it as it is. Returns what was written, or null.
+ */
+export async function changeSignInPolicy(
+  tx: Tx,
+  tenantId: string,
+  change: (current: SignInPolicy) => SignInPolicy | null,
+): Promise<SignInPolicy | null> {
+  const row = await lockSettings(tx, tenantId);
+  if (!row) throw new DomainError('not_found', 'No such tenant.');
+  const next = change(inEffect(row).signIn);
+  if (next) await storeSettings(tx, tenantId, { ...row.settings, signIn: next });
+  return next;
+}
