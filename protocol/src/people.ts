@@ -32,11 +32,16 @@ export const MemberListResponse = z.object({ members: z.array(MemberSchema) });
 export const MemberResponse = z.object({ member: MemberSchema });
 /** `DELETE /v1/admin/members/{id}/sessions`: how many of the member's sessions ended. */
 export const EndedSessionsResponse = z.object({ ended: z.number().int().min(0) });
-export const UpdateMemberRequest = z.strictObject({
-  role: RoleSchema.optional(),
-  status: z.enum(MEMBER_STATUSES).optional(),
-  displayName: text().trim().min(1).max(100).optional(),
-});
+/** At least one field: a change naming nothing is refused (400), not stored. */
+export const UpdateMemberRequest = z
+  .strictObject({
+    role: RoleSchema.optional(),
+    status: z.enum(MEMBER_STATUSES).optional(),
+    displayName: text().trim().min(1).max(100).optional(),
+  })
+  .refine((b) => b.role !== undefined || b.status !== undefined || b.displayName !== undefined, {
+    message: 'names nothing to change: give role, status or displayName',
+  });
 
 export const InviteSchema = z.object({
   id: z.string().uuid(),

@@ -11,6 +11,7 @@ import { startTestApp, type TestApp } from '../test/app.js';
 import { ConsoleClient, parseSetCookies, signedInMember, STRONG_PASSWORD } from '../test/console.js';
 import { call } from '../test/http.js';
 import type { CreatedTenant } from '../tenants/service.js';
+import { updateMember as updateStoredMember } from './store.js';
 import { SignInThrottle, THROTTLE } from './throttle.js';
 
 let t: TestApp;
@@ -848,6 +849,19 @@ describe('owners and removal', () => {
 
     expect((await owner.client.call('PATCH', `/v1/admin/members/${maker.memberId}`, { status: 'active', role: 'analyst' })).status).toBe(200);
     expect([await use('/v1/admin/knowledge/sources'), await use('/v1/admin/audit')]).toEqual([200, 200]);
+  });
+
+  // A PATCH naming nothing to change was a 500 (SQL "UPDATE members SET  WHERE …": a syntax error).
+  test('a change naming no field is a 400 naming the body; the store leaves a member as it is when given nothing', async () => {
+    const owner = await signedInMember(t, acme.tenant.id, 'owner');
+    const agent = await signedInMember(t, acme.tenant.id, 'agent');
+    const res = await owner.client.call('PATCH', `/v1/admin/members/${agent.memberId}`, {});
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ type: '/docs/problems/validation-failed', errors: [{ path: '', code: 'custom' }] });
+    expect(res.body.errors[0].message).toMatch(/role, status or displayName/);
+    expect((await call(t.url, 'PATCH', `/v1/admin/members/${agent.memberId}`, { key: acme.secretKey, body: {} })).status).toBe(400);
+    const row = await t.runtime.db.withTenant(acme.tenant.id, { requestId: null }, (tx) => updateStoredMember(tx, agent.memberId, {}));
+    expect(row).toMatchObject({ id: agent.memberId, role: 'agent', status: 'active' });
   });
 
   test('a role change applies to the next request', async () => {

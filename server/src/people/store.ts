@@ -97,10 +97,13 @@ export async function updateMember(
   id: string,
   patch: { role?: Role; status?: string; display_name?: string; password_hash?: string },
 ): Promise<MemberRow> {
-  const sets = Object.keys(patch).map((k, i) => `${k} = $${i + 2}`);
+  const entries = Object.entries(patch).filter(([, v]) => v !== undefined);
+  // Nothing to change: the member as stored (an empty SET is not SQL).
+  if (!entries.length) return (await memberById(tx, id))!;
+  const sets = entries.map(([k], i) => `${k} = $${i + 2}`);
   const { rows } = await tx.query<MemberRow>(`UPDATE members SET ${sets.join(', ')} WHERE id = $1 RETURNING ${MEMBER_COLUMNS}`, [
     id,
-    ...Object.values(patch),
+    ...entries.map(([, v]) => v),
   ]);
   return rows[0]!;
 }
