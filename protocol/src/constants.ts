@@ -256,6 +256,7 @@ export const PROBLEM_SLUGS = [
   'token-replayed',
   'sso-required',
   'identity-required',
+  'mail-not-sent',
   'service-unavailable',
   'internal',
 ] as const;

@@ -18,7 +18,8 @@ export type DomainCode =
   | 'token_invalid'
   | 'token_expired'
   | 'token_replayed'
-  | 'sso_required';
+  | 'sso_required'
+  | 'mail_not_sent';
 
 export interface DomainDetails {
   /** invalid_input: the fields at fault. */

@@ -392,7 +392,7 @@ export const peopleOperations = operations([
     tag: TEAM,
     summary: 'Invite a person',
     description:
-      "The link is emailed (or, without an SMTP server, returned as `inviteUrl`). Only an owner invites an owner, and the caller must hold every capability of the role it invites to (a 403 names the first one missing); inviting an admin waits for approval when `keys.privileged` is on the approvals list. A new invitation replaces the open ones to the same address, only where the caller could have sent them (a 403 otherwise: an admin cannot replace an owner's). Someone already a member is a 409. Audited as `member.invite`.",
+      "The link is emailed (or, without an SMTP server, returned as `inviteUrl`). Only an owner invites an owner, and the caller must hold every capability of the role it invites to (a 403 names the first one missing); inviting an admin waits for approval when `keys.privileged` is on the approvals list. A new invitation replaces the open ones to the same address, only where the caller could have sent them (a 403 otherwise: an admin cannot replace an owner's). Someone already a member is a 409. When the mail server does not take the email (it refuses the address, or cannot be reached), the invitation is revoked at once (audited as `member.invite_revoke` with `cause: mail_not_sent`) and the answer is a 502 `mail-not-sent`. Audited as `member.invite`.",
     security: ['admin'],
     capability: 'members:write',
     body: CreateInviteRequest,

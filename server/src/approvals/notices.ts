@@ -4,7 +4,7 @@
 // short sends it again rather than never. The email names the operation, the requester and the expiry;
 // the request itself is read in the console, where a person signs in to decide.
 import { ADMIN_OPERATION_LABELS } from '@parley/protocol';
-import type { Mailer } from '../people/mailer.js';
+import { toMailError, type Mailer } from '../people/mailer.js';
 import type { ApprovalDeps } from './service.js';
 import * as store from './store.js';
 
@@ -56,6 +56,10 @@ async function sendNotice(deps: ApprovalDeps & { notifier: ApprovalNotifier }, t
     };
   });
   if (!notice) return false;
-  for (const to of notice.to) await deps.notifier.mailer.send({ to, subject: notice.subject, text: notice.text });
+  // A mail failure is reported by its kind only (MailError): the mail server's words quote the address.
+  for (const to of notice.to)
+    await deps.notifier.mailer.send({ to, subject: notice.subject, text: notice.text }).catch((err: unknown) => {
+      throw toMailError(err);
+    });
   return deps.db.withTenant(tenantId, { requestId: null }, (tx) => store.recordNotice(tx, tenantId, id, notice.to.length));
 }

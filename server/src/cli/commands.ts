@@ -203,7 +203,7 @@ users
         try {
           const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.smtpFrom, logger, development: false });
           return await createInvite(
-            { db: runtime.db, audit: runtime.audit, keyring: runtime.keyring, config, mailer },
+            { db: runtime.db, audit: runtime.audit, keyring: runtime.keyring, config, mailer, logger },
             { requestId: null, actor: cliActor, tenantId: opts.tenant, role: null },
             input,
           );

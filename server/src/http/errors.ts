@@ -38,6 +38,7 @@ const DOMAIN_PROBLEMS: Record<DomainCode, (e: DomainError) => HttpProblem> = {
   token_expired: (e) => new HttpProblem(401, 'token-expired', e.message),
   token_replayed: (e) => new HttpProblem(401, 'token-replayed', e.message),
   sso_required: (e) => new HttpProblem(403, 'sso-required', e.message),
+  mail_not_sent: (e) => new HttpProblem(502, 'mail-not-sent', e.message),
 };
 
 /** A known refusal (a problem, or a service's domain error) as its problem; null for anything else. */

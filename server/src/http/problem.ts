@@ -25,6 +25,7 @@ const TITLES: Record<ProblemSlug, string> = {
   'token-replayed': 'Token already used',
   'sso-required': 'Single sign-on required',
   'identity-required': 'Verified identity required',
+  'mail-not-sent': 'Email not sent',
   'service-unavailable': 'Service unavailable',
   internal: 'Internal error',
 };

@@ -9,9 +9,50 @@ export interface Mail {
   text: string;
 }
 
+/** Why a message did not leave: the server refused the recipient, could not be reached, or anything else. */
+export type MailFailureReason = 'refused' | 'unreachable' | 'failed';
+
+/**
+ * A message that did not leave. Its message is ours and names no address: nodemailer's quotes the mail
+ * server's answer ("550 5.1.1 <someone@customer.example>…") and lists the rejected recipients, so it is
+ * never kept, logged or shown. Log `mailFailure(err)` instead.
+ */
+export class MailError extends Error {
+  constructor(
+    readonly reason: MailFailureReason,
+    /** nodemailer's code (EENVELOPE, ECONNECTION, ETIMEDOUT, EAUTH…), when it gave one. */
+    readonly smtpCode: string | null,
+    /** The SMTP reply code (550…), when the server answered. */
+    readonly responseCode: number | null,
+  ) {
+    super(`the email was not sent: ${reason}${smtpCode ? ` (${smtpCode}${responseCode ? ` ${responseCode}` : ''})` : ''}`);
+    this.name = 'MailError';
+  }
+}
+
+const UNREACHABLE = new Set(['ECONNECTION', 'ESOCKET', 'ETIMEDOUT', 'EDNS', 'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND']);
+
+/** nodemailer's error as a MailError, keeping its codes and nothing it quotes. */
+export function toMailError(err: unknown): MailError {
+  if (err instanceof MailError) return err;
+  const e = (err ?? {}) as { code?: unknown; responseCode?: unknown; command?: unknown };
+  const code = typeof e.code === 'string' && /^[A-Z0-9_]{1,40}$/.test(e.code) ? e.code : null;
+  const responseCode = typeof e.responseCode === 'number' && Number.isInteger(e.responseCode) ? e.responseCode : null;
+  // Refused: the server would not take the recipient (its answer to RCPT TO); not a refused sender or login.
+  const reason: MailFailureReason = e.command === 'RCPT TO' ? 'refused' : code && UNREACHABLE.has(code) ? 'unreachable' : 'failed';
+  return new MailError(reason, code, responseCode);
+}
+
+/** What a log line may say of a mail failure: its kind and codes, never the message (it quotes addresses). */
+export function mailFailure(err: unknown): { reason: MailFailureReason; code: string | null; responseCode: number | null } {
+  const m = toMailError(err);
+  return { reason: m.reason, code: m.smtpCode, responseCode: m.responseCode };
+}
+
 export interface Mailer {
   /** `smtp` when a server took the message; `log` when there is no SMTP server (development). */
   readonly delivery: 'smtp' | 'log';
+  /** Rejects with a MailError only. */
   send(mail: Mail): Promise<void>;
 }
 
@@ -32,7 +73,11 @@ export function createMailer(opts: { smtpUrl: string | null; from: string; logge
   return {
     delivery: 'smtp',
     async send(mail) {
-      await transport.sendMail({ from: opts.from, to: mail.to, subject: mail.subject, text: mail.text });
+      try {
+        await transport.sendMail({ from: opts.from, to: mail.to, subject: mail.subject, text: mail.text });
+      } catch (err) {
+        throw toMailError(err);
+      }
     },
   };
 }

@@ -20,7 +20,8 @@ import type { Db, Tx } from '../db/types.js';
 import { assertWithin, DomainError } from '../errors.js';
 import type { AdminAuth, RequestCtx } from '../http/context.js';
 import { hashToken } from '../sessions/refresh-family.js';
-import type { Mailer } from './mailer.js';
+import { mailFailure, type Mailer } from './mailer.js';
+import type { Logger } from 'pino';
 import { assertPassword, hashPassword, verifyPassword } from './passwords.js';
 import { factors } from './mfa/factors.js';
 import { dropBreakGlassOf, readPolicy, writePolicy } from './policy.js';
@@ -319,7 +320,8 @@ async function inviteView(deps: PeopleDeps, tx: Tx, ctx: AdminCtx, r: store.Invi
   return store.toInvite(r, url);
 }
 
-export type InviteDeps = Pick<PeopleDeps, 'db' | 'audit' | 'keyring' | 'config' | 'mailer'>;
+/** With a logger where there is one (the CLI reports a failure itself). */
+export type InviteDeps = Pick<PeopleDeps, 'db' | 'audit' | 'keyring' | 'config' | 'mailer'> & { logger?: Logger };
 
 /**
  * Who may send, replace or revoke an invitation to `role`: the CLI and platform operators provision
@@ -386,21 +388,47 @@ export async function createInvite(
     await memberInvited(tx, ctx.tenantId, row);
     return { invite: { ...row, link_sealed: null }, tenantName: tenant.name };
   });
-  // Sent after the commit: a slow mail server holds no transaction. A failure leaves the invite listed
-  // (as `log` delivery it would show its link; with SMTP the admin revokes and sends again).
-  await deps.mailer.send({
-    to: input.email,
-    subject: `You are invited to ${tenantName} on Parley`,
-    text: [
-      `You have been invited to join ${tenantName} on Parley as ${input.role}.`,
-      '',
-      `Accept the invitation (the link works once, for 7 days):`,
-      url,
-      '',
-      'If you did not expect this, ignore this email.',
-    ].join('\n'),
-  });
+  // Sent after the commit: a slow mail server holds no transaction. A failure revokes the invitation (its
+  // link reached nobody) and is the caller's 502; the log says why by its kind, never the mail server's
+  // words, which quote the address.
+  await deps.mailer
+    .send({
+      to: input.email,
+      subject: `You are invited to ${tenantName} on Parley`,
+      text: [
+        `You have been invited to join ${tenantName} on Parley as ${input.role}.`,
+        '',
+        `Accept the invitation (the link works once, for 7 days):`,
+        url,
+        '',
+        'If you did not expect this, ignore this email.',
+      ].join('\n'),
+    })
+    .catch((err: unknown) => inviteNotSent(deps, ctx, invite.id, err));
   return { invite: store.toInvite(invite, deps.mailer.delivery === 'log' ? url : null), url };
+}
+
+/** An invitation whose email did not leave: revoked (audited with the failure's kind), and a 502 for the caller. */
+async function inviteNotSent(deps: InviteDeps, ctx: RequestCtx & { tenantId: string }, id: string, err: unknown): Promise<never> {
+  const mail = mailFailure(err);
+  deps.logger?.warn({ requestId: ctx.requestId, tenantId: ctx.tenantId, invite: id, mail }, 'invitation email not sent');
+  await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
+    if (await store.revokeInvite(tx, id))
+      await deps.audit.append(tx, {
+        ...who(ctx),
+        action: 'member.invite_revoke',
+        target: { type: 'invite', id },
+        metadata: { cause: 'mail_not_sent', mail: mail.reason },
+      });
+  });
+  throw new DomainError(
+    'mail_not_sent',
+    mail.reason === 'refused'
+      ? 'The invitation was not sent: the mail server refused the address. Nothing is left open; check the address and invite again.'
+      : mail.reason === 'unreachable'
+        ? 'The invitation was not sent: the mail server could not be reached. Nothing is left open; invite again later, or ask whoever runs this server.'
+        : 'The invitation was not sent: the mail server did not take it. Nothing is left open; invite again later, or ask whoever runs this server.',
+  );
 }
 
 export async function listInvites(deps: PeopleDeps, ctx: AdminCtx): Promise<Invite[]> {

@@ -11,6 +11,7 @@ import { DomainError } from '../errors.js';
 import { clientAddress } from '../http/csrf.js';
 import { signToken } from '../sessions/jwt.js';
 import { clearCookie, MFA_COOKIE, readCookie, setCookie, SSO_LINK_COOKIE } from './cookies.js';
+import { mailFailure } from './mailer.js';
 import { factors } from './mfa/factors.js';
 import { hashPassword, needsRehash, verifyPassword } from './passwords.js';
 import { mfaRequiredFor, readPolicy } from './policy.js';
@@ -346,7 +347,7 @@ export async function passwordSignIn(
             subject: `Break-glass sign-in to ${tenant} on Parley`,
             text: `${input.email} signed in to ${tenant} with a password at ${new Date().toISOString()} while single sign-on is enforced (the break-glass account).\n\nIf this was not expected, end their sessions in the console (Team) and review the audit log (request ${req.id}).`,
           })
-          .catch((err: Error) => deps.logger.error({ requestId: req.id, err: { message: err.message } }, 'break-glass alert email failed')),
+          .catch((err: unknown) => deps.logger.error({ requestId: req.id, mail: mailFailure(err) }, 'break-glass alert email failed')),
       ),
     );
   }

@@ -11,7 +11,7 @@ import type { TenantDeletionRequest, TenantDeletionStatus } from '@parley/protoc
 import type { Logger } from 'pino';
 import { PLATFORM_TENANT, isUuid, type Db, type ParleyDb, type Tx } from '../db/index.js';
 import type { AdminCtx } from '../people/service.js';
-import type { Mailer } from '../people/mailer.js';
+import { mailFailure, type Mailer } from '../people/mailer.js';
 import { newHolderId, runLeased, type LeasedRun } from '../jobs/lease.js';
 import type { ActorRef } from '../db/types.js';
 import type { AuditLog } from '../audit/log.js';
@@ -231,9 +231,7 @@ export async function cancelDeletion(deps: SchedulingDeps, ctx: AdminCtx): Promi
 /** After the commit: a notice that fails to send does not undo the change (it is audited and shown by GET). */
 async function notifyOwners(deps: SchedulingDeps, owners: string[], mail: { subject: string; text: string }): Promise<void> {
   for (const to of owners)
-    await deps.mailer
-      .send({ to, ...mail })
-      .catch((err) => deps.logger.warn({ err: { message: (err as Error).message } }, 'tenant deletion notice failed'));
+    await deps.mailer.send({ to, ...mail }).catch((err: unknown) => deps.logger.warn({ mail: mailFailure(err) }, 'tenant deletion notice failed'));
 }
 
 export const DELETION_JOB = 'tenant-deletions';

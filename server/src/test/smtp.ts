@@ -14,14 +14,22 @@ export interface TestSmtp {
   /** `smtp://127.0.0.1:<port>`, for PARLEY_SMTP_URL. */
   url: string;
   inbox: ReceivedMail[];
+  /** Recipients the server refuses, as a mail server refuses an unknown mailbox (550 5.1.1, quoting the address). */
+  refuse: Set<string>;
   close(): Promise<void>;
 }
 
 export async function startTestSmtp(): Promise<TestSmtp> {
   const inbox: ReceivedMail[] = [];
+  const refuse = new Set<string>();
   const smtp = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
+    onRcptTo(address, _session, callback) {
+      if (!refuse.has(address.address.toLowerCase())) return callback();
+      const err = Object.assign(new Error(`5.1.1 <${address.address}>: Recipient address rejected: User unknown`), { responseCode: 550 });
+      callback(err);
+    },
     onData(stream, session, callback) {
       let raw = '';
       stream.on('data', (c: Buffer) => (raw += c.toString('utf8')));
@@ -40,6 +48,7 @@ export async function startTestSmtp(): Promise<TestSmtp> {
   return {
     url: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
     inbox,
+    refuse,
     close: () => new Promise<void>((r) => smtp.close(() => r())),
   };
 }

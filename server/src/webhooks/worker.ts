@@ -16,7 +16,7 @@ import { WEBHOOK_PREVIOUS_SECRET, WEBHOOK_SECRET } from '../crypto/sealed-column
 import type { Db, Tx } from '../db/types.js';
 import { asWorker } from '../jobs/lease.js';
 import { OutboundError, type Outbound } from '../outbound/outbound.js';
-import type { Mailer } from '../people/mailer.js';
+import { mailFailure, type Mailer } from '../people/mailer.js';
 import { webhookSignal } from './outbox.js';
 import { signatureHeader } from './signing.js';
 import * as store from './store.js';
@@ -291,7 +291,7 @@ export class WebhookWorker {
             'Fix the endpoint, enable it again in the console (Webhooks), then replay the failed deliveries.',
           ].join('\n'),
         })
-        .catch((err) => this.deps.logger.warn({ err: { message: (err as Error).message } }, 'webhook disable email failed'));
+        .catch((err: unknown) => this.deps.logger.warn({ mail: mailFailure(err) }, 'webhook disable email failed'));
     }
   }
 }
