@@ -454,6 +454,21 @@ describe('sign-in page', () => {
     expectSameOriginCookiesOnly(s.calls);
   });
 
+  // Attack (tenth review): the server handed back whatever entry point was stored, javascript: included,
+  // and the page passed it to location.assign().
+  test('SSO: a redirect that is not http(s) is refused, not followed', async () => {
+    for (const redirectUrl of ['javascript:alert(document.domain)//', 'data:text/html,<script>alert(1)</script>', 'JavaScript:void(0)']) {
+      const { el, navigate } = await startAt({ 'POST /v1/auth/sso/start': { redirectUrl } });
+      await click(el, 'Sign in with SSO');
+      await vi.waitFor(() => expect(el.querySelector('#sso-email')).not.toBeNull());
+      await type(el.querySelector<HTMLInputElement>('#sso-email')!, 'ann@acme.example');
+      await submit(el.querySelector('form')!);
+      await vi.waitFor(() => expect(el.querySelector('[role=alert]')?.textContent).toMatch(/not a web address/));
+      expect(navigate).not.toHaveBeenCalled();
+      document.body.innerHTML = '';
+    }
+  });
+
   test('?sso_error= shows a clear sentence for each code, and leaves the address bar', async () => {
     for (const [code, sentence] of Object.entries(SSO_ERRORS)) {
       history.replaceState(null, '', `/console/?sso_error=${code}`);

@@ -44,6 +44,20 @@ const METHOD_LABELS: Record<MfaMethod, string> = { totp: 'Authenticator app code
 /** A TOTP secret as people type it: groups of four. */
 export const groupSecret = (secret: string): string => (secret.match(/.{1,4}/g) ?? []).join(' ');
 
+/**
+ * The identity provider's address, only if it is one a browser loads as a page (http or https): never a
+ * javascript: or data: URL, whatever the server hands back.
+ */
+export function webAddress(url: string): string {
+  let protocol = '';
+  try {
+    protocol = new URL(url).protocol;
+  } catch {}
+  if (protocol !== 'https:' && protocol !== 'http:')
+    throw new Error('The single sign-on address is not a web address, so it was not opened. Ask your administrator to check the SSO settings.');
+  return url;
+}
+
 function firstStep(start: SignInStart): Step {
   if (start.mfa) return { kind: 'mfa', methods: ['totp', 'passkey', 'recovery_code'] };
   return { kind: 'password' };
@@ -127,7 +141,9 @@ export function SignInPage({
   };
   const startSso = (e: Event) => {
     e.preventDefault();
-    void action.run(async () => navigate((await auth<{ redirectUrl: string }>('POST', '/sso/start', { email: email.trim() })).redirectUrl));
+    void action.run(async () =>
+      navigate(webAddress((await auth<{ redirectUrl: string }>('POST', '/sso/start', { email: email.trim() })).redirectUrl)),
+    );
   };
   const passkeySignIn = () =>
     void action.run(async () => {

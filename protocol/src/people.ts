@@ -250,8 +250,11 @@ export const OidcConnectionSchema = z.object({
 });
 export type OidcConnection = z.infer<typeof OidcConnectionSchema>;
 export const SamlConnectionRequest = z.strictObject({
-  /** The IdP's single sign-on URL (HTTP-Redirect binding). */
-  entryPoint: text().trim().url().max(1000),
+  /** The IdP's single sign-on URL (HTTP-Redirect binding): https (http only in development). */
+  entryPoint: text()
+    .trim()
+    .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+    .max(1000),
   /** The IdP's entity id (the assertion's Issuer). */
   idpIssuer: text().trim().min(1).max(500),
   /** The IdP's signing certificate(s), PEM or bare base64. */

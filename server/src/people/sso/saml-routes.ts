@@ -48,7 +48,7 @@ export interface SamlRoutes {
 }
 
 export function samlRoutes(deps: SignInDeps & { refusals: RefusalLog }): SamlRoutes {
-  const saml: SamlDeps = { db: deps.db, audit: deps.audit, refusals: deps.refusals, publicUrl: deps.config.publicUrl };
+  const saml: SamlDeps = { db: deps.db, audit: deps.audit, refusals: deps.refusals, publicUrl: deps.config.publicUrl, env: deps.config.env };
 
   // ---- admin ----
   const admin = Router();

@@ -5,6 +5,7 @@ import type { SamlConnectionRequest } from '@parley/protocol';
 import type { z } from 'zod';
 import type { AuditLog } from '../../audit/log.js';
 import type { RefusalLog } from '../../audit/refusals.js';
+import type { Config } from '../../config.js';
 import type { Db, Tx } from '../../db/types.js';
 import { DomainError } from '../../errors.js';
 import type { RequestCtx } from '../../http/context.js';
@@ -29,6 +30,23 @@ export interface SamlDeps {
   audit: AuditLog;
   refusals: RefusalLog;
   publicUrl: string;
+  env: Config['env'];
+}
+
+/**
+ * What is wrong with an IdP entry point, or null: the browser is sent there, so http(s) only (never
+ * javascript: or data:), and https outside development, as every other URL setting.
+ */
+export function entryPointProblem(url: string, env: Config['env']): string | null {
+  let protocol: string;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    return 'must be an absolute https URL';
+  }
+  if (protocol !== 'https:' && protocol !== 'http:') return 'must be an http(s) URL';
+  if (env !== 'development' && protocol !== 'https:') return 'must use https';
+  return null;
 }
 
 type Ctx = RequestCtx & { tenantId: string };
@@ -65,6 +83,11 @@ export async function putSamlAdmin(
   ctx: Ctx,
   body: z.output<typeof SamlConnectionRequest>,
 ): Promise<{ created: boolean; connection: SamlConnectionView }> {
+  const problem = entryPointProblem(body.entryPoint, deps.env);
+  if (problem)
+    throw new DomainError('invalid_input', 'The SAML connection is not valid.', {
+      errors: [{ path: '/entryPoint', message: problem, code: 'invalid_url' }],
+    });
   const idpCertificates = normaliseCertificates(body.idpCertificates);
   const conn: Omit<SamlConnectionRow, 'updatedAt'> = {
     entryPoint: body.entryPoint,
@@ -123,6 +146,9 @@ export async function beginSamlSignIn(deps: SamlDeps, tenantId: string, requestI
   return deps.db.withTenant(tenantId, { requestId }, async (tx) => {
     const conn = await getSamlConnection(tx);
     if (!conn) throw noConnection();
+    // One saved before the scheme was checked: nobody is sent to a javascript: or data: URL.
+    if (entryPointProblem(conn.entryPoint, deps.env))
+      throw new DomainError('conflict', 'Single sign-on is not set up correctly for this organisation: ask your administrator to check its IdP URL.');
     return samlAuthorizeUrl(tx, tenantId, conn, urlsFor(deps, tenantId), binding);
   });
 }

@@ -10,6 +10,7 @@ import { call } from '../../test/http.js';
 import { TestIdp, makeKeyPair, postBinding, type AssertionInput } from '../../test/saml-idp.js';
 import { newBinding, normaliseCertificates, samlAuthorizeUrl, samlUrls, SamlRefused, validateSamlResponse, type SamlUrls } from './saml.js';
 import { putSamlConnection, type SamlConnectionRow } from './saml-store.js';
+import { putSamlAdmin } from './saml-service.js';
 
 const IDP_ENTITY = 'https://idp.test/saml/metadata';
 
@@ -563,5 +564,63 @@ describe('SAML sign-in over HTTP', () => {
     expect((await fetch(`${t.url}/v1/auth/sso/saml/${tenantId}/metadata`)).status).toBe(404);
     expect((await acs(idp.signedResponse(input(b.id)), b.cookie)).location).toBe('/console/?sso_error=not_configured');
     expect((await owner.client.call('DELETE', '/v1/admin/sso/saml')).status).toBe(404);
+  });
+});
+
+// Attack: the SAML entryPoint took any URL zod accepts (javascript:, data:, plain http:), and
+// /v1/auth/sso/start handed it back as redirectUrl, which the console passed to location.assign().
+describe('the SAML entry point is an https URL', () => {
+  let t: TestApp;
+  let tenantId: string;
+  let owner: Awaited<ReturnType<typeof signedInMember>>;
+  const idp = new TestIdp(IDP_ENTITY);
+  const connection = (entryPoint: string) => ({
+    entryPoint,
+    idpIssuer: IDP_ENTITY,
+    idpCertificates: [idp.certPem],
+    allowedDomains: ['scheme.example'],
+  });
+  beforeAll(async () => {
+    t = await startTestApp();
+    tenantId = (await t.tenant('Scheme', ['scheme.example'])).tenant.id;
+    owner = await signedInMember(t, tenantId, 'owner');
+  });
+  afterAll(() => t?.close());
+  const start = () =>
+    call(t.url, 'POST', '/v1/auth/sso/start', {
+      body: { email: 'someone@scheme.example' },
+      headers: { origin: t.url, 'sec-fetch-site': 'same-origin' },
+    });
+
+  it('refuses javascript:, data: and other schemes with a 400 naming /entryPoint; http: only in development', async () => {
+    for (const ep of ['javascript:alert(document.domain)//', 'data:text/html,<script>alert(1)</script>', 'ftp://idp.scheme.example/sso']) {
+      const r = await owner.client.call('PUT', '/v1/admin/sso/saml', connection(ep));
+      expect(r.status, ep).toBe(400);
+      expect(r.body.errors).toEqual([expect.objectContaining({ path: '/entryPoint' })]);
+    }
+    expect((await owner.client.call('GET', '/v1/admin/sso/saml')).status).toBe(404);
+    // This test server runs in development, where an IdP on plain http (a local one) is allowed.
+    expect((await owner.client.call('PUT', '/v1/admin/sso/saml', connection('http://idp.scheme.example/sso'))).status).toBe(201);
+    expect((await owner.client.call('PUT', '/v1/admin/sso/saml', connection('https://idp.scheme.example/sso'))).status).toBe(200);
+    expect(new URL((await start()).body.redirectUrl).origin).toBe('https://idp.scheme.example');
+    // Outside development, https only.
+    const production = { db: t.runtime.db, audit: t.runtime.audit, refusals: {} as never, publicUrl: t.config.publicUrl, env: 'production' as const };
+    const ctx = { tenantId, requestId: null, actor: { type: 'member' as const, id: owner.memberId } };
+    const body = { ...connection('http://idp.scheme.example/sso'), defaultRole: 'agent' as const, groupsClaim: 'groups', groupRoles: [] };
+    await expect(putSamlAdmin(production, ctx, body)).rejects.toMatchObject({
+      code: 'invalid_input',
+      details: { errors: [expect.objectContaining({ path: '/entryPoint', code: 'invalid_url' })] },
+    });
+  });
+
+  it('a stored entry point that is not http(s) (saved before this check) sends nobody there', async () => {
+    await t.runtime.db.withTenant(tenantId, { requestId: null }, (tx) =>
+      tx.query("UPDATE sso_connections SET config = jsonb_set(config, '{entryPoint}', '\"javascript:alert(1)//\"') WHERE kind = 'saml'"),
+    );
+    const r = await start();
+    expect(r.status).toBe(409);
+    expect(r.text).not.toContain('javascript:');
+    await owner.client.call('PUT', '/v1/admin/sso/saml', connection('https://idp.scheme.example/sso'));
+    expect((await start()).status).toBe(200);
   });
 });
