@@ -37,6 +37,34 @@ async function tenantOf(tx: Tx, tenantId: string) {
 }
 
 /**
+ * The one rule of enforced SSO: no first factor but the IdP's signs in, save the break-glass account's
+ * password, and that account must still be an active owner (a policy naming someone since demoted,
+ * written before demotion cleared it, lets no password through).
+ */
+async function ssoGate(tx: Tx, memberId: string, method: SignInMethod): Promise<'open' | 'break_glass' | 'refused'> {
+  const policy = await readPolicy(tx);
+  if (!policy.enforceSso || method === 'oidc' || method === 'saml') return 'open';
+  if (method !== 'password' || policy.breakGlassMemberId !== memberId) return 'refused';
+  const member = await store.memberById(tx, memberId);
+  return member?.role === 'owner' && member.status === 'active' ? 'break_glass' : 'refused';
+}
+
+/** Audits the refusal in its own transaction (it must outlive the error), then refuses. */
+async function refuseForSso(deps: SignInDeps, req: Request, tenantId: string, memberId: string, method: SignInMethod): Promise<never> {
+  await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) =>
+    deps.audit.append(tx, {
+      tenantId,
+      requestId: req.id,
+      actor: { type: 'member', id: memberId },
+      action: 'member.sign_in_failed',
+      target: { type: 'member', id: memberId },
+      metadata: { method, reason: 'sso_enforced' },
+    }),
+  );
+  throw new DomainError('sso_required', 'This organisation signs in with single sign-on. Use “Sign in with SSO”.');
+}
+
+/**
  * After a first factor: a session, or the second-factor step the member's enrolment or the tenant's
  * policy calls for. `mfaSatisfied` when the first factor already was multi-factor (a verified passkey,
  * an IdP that asserted MFA).
@@ -48,21 +76,9 @@ export async function finishSignIn(
   input: { tenantId: string; memberId: string; method: SignInMethod; mfaSatisfied: boolean },
 ): Promise<SignIn> {
   // Where SSO is enforced, a passkey is no way around the IdP: someone switched off there is off here.
-  // (The refusal is audited in its own transaction, as it must outlive the error.)
   if (input.method === 'passkey') {
-    const enforced = await deps.db.withTenant(input.tenantId, { requestId: req.id }, async (tx) => {
-      if (!(await readPolicy(tx)).enforceSso) return false;
-      await deps.audit.append(tx, {
-        tenantId: input.tenantId,
-        requestId: req.id,
-        actor: { type: 'member', id: input.memberId },
-        action: 'member.sign_in_failed',
-        target: { type: 'member', id: input.memberId },
-        metadata: { method: 'passkey', reason: 'sso_enforced' },
-      });
-      return true;
-    });
-    if (enforced) throw new DomainError('sso_required', 'This organisation signs in with single sign-on. Use “Sign in with SSO”.');
+    const gate = await deps.db.withTenant(input.tenantId, { requestId: req.id }, (tx) => ssoGate(tx, input.memberId, input.method));
+    if (gate === 'refused') await refuseForSso(deps, req, input.tenantId, input.memberId, input.method);
   }
   return deps.db.withTenant(input.tenantId, { requestId: req.id }, async (tx) => {
     const member = await store.memberById(tx, input.memberId);
@@ -311,13 +327,9 @@ export async function passwordSignIn(
   }
   const alerts: { to: string[]; tenant: string }[] = [];
   const allowed = await deps.db.withTenant(login.tenant_id, { requestId: req.id }, async (tx) => {
-    const policy = await readPolicy(tx);
-    if (policy.enforceSso) {
-      if (policy.breakGlassMemberId !== login.member_id) return false;
-      // The break-glass account is an active owner: a policy still naming someone since demoted (written
-      // before demotion cleared it) lets no password through.
-      const member = await store.memberById(tx, login.member_id);
-      if (!member || member.role !== 'owner' || member.status !== 'active') return false;
+    const gate = await ssoGate(tx, login.member_id, 'password');
+    if (gate === 'refused') return false;
+    if (gate === 'break_glass') {
       await audit(tx, 'member.break_glass', { method: 'password' });
       deps.logger.warn(
         { requestId: req.id, tenantId: login.tenant_id, memberId: login.member_id, alert: 'break_glass' },
@@ -331,12 +343,7 @@ export async function passwordSignIn(
       await store.updateMember(tx, login.member_id, { password_hash: await hashPassword(input.password) });
     return true;
   });
-  if (!allowed) {
-    await deps.db.withTenant(login.tenant_id, { requestId: req.id }, (tx) =>
-      audit(tx, 'member.sign_in_failed', { method: 'password', reason: 'sso_enforced' }),
-    );
-    throw new DomainError('sso_required', 'This organisation signs in with single sign-on. Use “Sign in with SSO”.');
-  }
+  if (!allowed) await refuseForSso(deps, req, login.tenant_id, login.member_id, 'password');
   // Every owner hears of a break-glass sign-in at once (after the commit; a mail failure is logged, not fatal).
   for (const { to, tenant } of alerts) {
     await Promise.all(
