@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { isPostgresUrl } from './db/url.js';
 import { DEVELOPMENT_ALLOW, parseAllowList, type AllowList } from './outbound/outbound.js';
 
 const DEV_PREFIX = 'dev-';
@@ -148,18 +149,12 @@ export const EnvSchema = z.object({
     .string()
     .min(1)
     .refine(
-      (v) => !/^[a-z][a-z0-9+.-]+:/i.test(v) || /^(postgres(ql)?|memory):\/\//.test(v),
+      (v) => !/^[a-z][a-z0-9+.-]+:/i.test(v) || isPostgresUrl(v) || v.startsWith('memory://'),
       'must be a postgres:// URL (or, in development, memory:// or a folder)',
     )
     .optional(),
-  DATABASE_OWNER_URL: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
-    .optional(),
-  DATABASE_READ_URL: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
-    .optional(),
+  DATABASE_OWNER_URL: z.string().refine(isPostgresUrl, 'must be a postgres:// URL').optional(),
+  DATABASE_READ_URL: z.string().refine(isPostgresUrl, 'must be a postgres:// URL').optional(),
   PARLEY_MASTER_KEY: z.string().min(1).optional(),
   PARLEY_SIGNING_KEY: z.string().min(1).optional(),
   PARLEY_PREVIOUS_MASTER_KEY: z.string().min(1).optional(),
@@ -324,7 +319,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!publicUrl.startsWith('https://')) throw new ConfigError('PARLEY_PUBLIC_URL', 'must be an https:// URL in production');
     if (!e.PARLEY_MASTER_KEY) throw new ConfigError('PARLEY_MASTER_KEY', 'is required in production');
     if (!e.PARLEY_SIGNING_KEY) throw new ConfigError('PARLEY_SIGNING_KEY', 'is required in production');
-    if (!e.DATABASE_URL || !/^postgres(ql)?:\/\//.test(e.DATABASE_URL))
+    if (!e.DATABASE_URL || !isPostgresUrl(e.DATABASE_URL))
       throw new ConfigError('DATABASE_URL', 'must be a postgres:// URL in production (the embedded database is for development)');
   }
 
@@ -341,7 +336,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (production && master.dev) throw new ConfigError('PARLEY_MASTER_KEY', 'is a development key; generate a production key');
   if (production && signing.dev) throw new ConfigError('PARLEY_SIGNING_KEY', 'is a development key; generate a production key');
 
-  if (e.DATABASE_READ_URL && !/^postgres(ql)?:\/\//.test(e.DATABASE_URL ?? '')) {
+  if (e.DATABASE_READ_URL && !isPostgresUrl(e.DATABASE_URL ?? '')) {
     throw new ConfigError('DATABASE_READ_URL', 'needs DATABASE_URL to be a PostgreSQL server (the embedded database has no replicas)');
   }
   if (!!e.PINECONE_API_KEY !== !!e.PINECONE_INDEX_HOST) {

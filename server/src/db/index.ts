@@ -8,6 +8,7 @@ import { openPglite } from './pglite.js';
 import { openPostgres } from './postgres.js';
 import { HitBatcher, type WindowCount } from './rate-windows.js';
 import { ReadRouting, type ReplicaLog } from './replica.js';
+import { isPostgresUrl } from './url.js';
 import { inSpan } from '../telemetry/spans.js';
 import { type CarriedReads, scopedTo, seedReads } from './tx-memo.js';
 import type { UpkeepStep } from './pglite-upkeep.js';
@@ -263,7 +264,7 @@ export type ParleyDb = ScopedDb;
 
 export async function openDb(opts: DbOptions): Promise<ParleyDb> {
   const log = opts.logger ?? CONSOLE_LOG;
-  const server = /^postgres(ql)?:\/\//.test(opts.url);
+  const server = isPostgresUrl(opts.url);
   if (opts.readUrl && !server) throw new TypeError('a read replica needs a PostgreSQL server, not the embedded database');
   if (opts.from && server) throw new TypeError('only the embedded database starts from a dump');
   const driver = server
