@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifyWebhook } from '@parley/node';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { vectorStoreFor } from '../runtime.js';
 import { deleteTenantNow } from '../tenants/deletion.js';
@@ -18,6 +18,7 @@ import { startTestApp, type TestApp } from '../test/app.js';
 import { type ConsoleClient, signedInMember } from '../test/console.js';
 import { call } from '../test/http.js';
 import { openStream } from '../test/stream.js';
+import { identityToken } from '../test/identity.js';
 import { Visitor } from '../test/widget.js';
 import { execute } from './executor.js';
 import { propose, type ApprovalDeps } from './service.js';
@@ -78,16 +79,8 @@ const ORDER_SCHEMA = {
   required: ['orderId'],
 };
 
-async function userToken(sub: string) {
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ name: 'Ada' })
-    .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
-    .setSubject(sub)
-    .setAudience('parley:identity')
-    .setIssuedAt(now)
-    .setExpirationTime(now + 300)
-    .setJti(crypto.randomUUID())
-    .sign(signer);
+function userToken(sub: string) {
+  return identityToken({ alg: 'ES256', kid: 'k1', key: signer }, sub, { name: 'Ada' });
 }
 
 /** A visitor of tenant A in a new conversation, signed in as `sub` unless null. */

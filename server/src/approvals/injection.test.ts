@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { verifyWebhook } from '@parley/node';
 import { simulateReadableStream } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { WAITING } from '../ai/actions.js';
 import { contentWords } from '../knowledge/intent.js';
@@ -21,6 +21,7 @@ import type { CreatedTenant } from '../tenants/service.js';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { type ConsoleClient, signedInMember } from '../test/console.js';
 import { call } from '../test/http.js';
+import { identityToken } from '../test/identity.js';
 import { Visitor } from '../test/widget.js';
 
 const ORIGIN = 'https://a.example';
@@ -215,16 +216,8 @@ let signer: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 let admin: ConsoleClient;
 const owner = <T = any>(sql: string, params: unknown[] = []) => t.testDb.db.withOwner((tx) => tx.query<T>(sql, params));
 
-async function userToken(sub: string) {
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ name: 'Ada' })
-    .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
-    .setSubject(sub)
-    .setAudience('parley:identity')
-    .setIssuedAt(now)
-    .setExpirationTime(now + 300)
-    .setJti(randomUUID())
-    .sign(signer);
+function userToken(sub: string) {
+  return identityToken({ alg: 'ES256', kid: 'k1', key: signer }, sub, { name: 'Ada' });
 }
 
 async function visitor(tenant: CreatedTenant, sub: string | null) {

@@ -2,11 +2,11 @@
 // (refused once, by protocol's text schema, naming the field), a Content-Encoding that does not match
 // the body, bad percent-encoding in a path, absurdly deep JSON, and oversized headers.
 import { request } from 'node:http';
-import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { CreatedTenant } from '../tenants/service.js';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { call, type Res } from '../test/http.js';
+import { identityToken, secretBytes } from '../test/identity.js';
 import { Visitor } from '../test/widget.js';
 
 let t: TestApp;
@@ -69,17 +69,8 @@ async function refused(send: () => Promise<Res>, path: string) {
   expect(await counts()).toEqual(before);
 }
 
-const hsToken = async (claims: { sub?: string; jti?: string }, kid = secret.kid) => {
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({})
-    .setProtectedHeader({ alg: 'HS256', kid })
-    .setSubject(claims.sub ?? 'user-1')
-    .setAudience('parley:identity')
-    .setIssuedAt(now)
-    .setExpirationTime(now + 300)
-    .setJti(claims.jti ?? crypto.randomUUID())
-    .sign(Buffer.from(secret.secret.split('_').slice(2).join('_'), 'base64url'));
-};
+const hsToken = (claims: { sub?: string; jti?: string }, kid = secret.kid) =>
+  identityToken({ alg: 'HS256', kid, key: secretBytes(secret.secret) }, claims.sub ?? 'user-1', {}, claims.jti);
 
 describe.each(Object.entries(BAD))('a %s', (_name, bad) => {
   test('in a widget message text or clientMessageId', async () => {

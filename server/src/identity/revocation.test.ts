@@ -3,14 +3,14 @@
 // widget session it proved: their refresh families are revoked in the same transaction, so the next refresh
 // is a 401 (the widget starts an anonymous session and asks the host page for a new token), and no refresh
 // chain renews `vfy` forever. Sessions proved by something still in place carry on.
-import { SignJWT, decodeJwt, exportJWK, generateKeyPair } from 'jose';
+import { decodeJwt, exportJWK, generateKeyPair } from 'jose';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { CreatedTenant } from '../tenants/service.js';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { call } from '../test/http.js';
-import { identitySigner } from '../test/identity.js';
+import { identitySigner, identityToken } from '../test/identity.js';
 import { Visitor } from '../test/widget.js';
 
 const ORIGIN = 'https://acme.example';
@@ -112,17 +112,7 @@ describe('replaced public keys', () => {
   async function keyPair(kid: string) {
     const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
     const jwk = { ...(await exportJWK(publicKey)), kid };
-    const sign = (sub: string) => {
-      const now = Math.floor(Date.now() / 1000);
-      return new SignJWT({})
-        .setProtectedHeader({ alg: 'EdDSA', kid })
-        .setSubject(sub)
-        .setAudience('parley:identity')
-        .setIssuedAt(now)
-        .setExpirationTime(now + 300)
-        .setJti(crypto.randomUUID())
-        .sign(privateKey);
-    };
+    const sign = (sub: string) => identityToken({ alg: 'EdDSA', kid, key: privateKey }, sub);
     return { jwk, sign };
   }
   const put = (tenant: CreatedTenant, body: object) => call(t.url, 'PUT', '/v1/admin/identity', { key: tenant.secretKey, body });

@@ -3,12 +3,13 @@
 // another tenant's subject is out of reach, a key without the capability is refused, and across a
 // realistic flow (chat with PII, handoff, agent reply, export, erase) no audit payload holds a value the
 // PII engine detects.
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { detect } from '../ai/pii/index.js';
 import type { CreatedTenant } from '../tenants/service.js';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { call } from '../test/http.js';
+import { identityToken } from '../test/identity.js';
 import { Visitor } from '../test/widget.js';
 
 let t: TestApp;
@@ -44,16 +45,8 @@ afterAll(() => t?.close());
 const owner = (sql: string, params: unknown[] = []) => t.testDb.db.withOwner((tx) => tx.query<any>(sql, params));
 const privacy = (key: string, op: 'export' | 'erase', body: unknown) => call(t.url, 'POST', `/v1/admin/privacy/${op}`, { key, body });
 
-async function userToken(sub: string, name: string, email: string) {
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ name, email })
-    .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
-    .setSubject(sub)
-    .setAudience('parley:identity')
-    .setIssuedAt(now)
-    .setExpirationTime(now + 300)
-    .setJti(crypto.randomUUID())
-    .sign(signer);
+function userToken(sub: string, name: string, email: string) {
+  return identityToken({ alg: 'ES256', kid: 'k1', key: signer }, sub, { name, email });
 }
 
 /** A visitor (signed in as `sub` when given) who chats once; the visitor and the conversation id. */

@@ -6,6 +6,7 @@ import { ed25519FromSeed } from '../crypto/ed25519.js';
 import type { CreatedTenant } from '../tenants/service.js';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { call } from '../test/http.js';
+import { secretBytes } from '../test/identity.js';
 import { Visitor } from '../test/widget.js';
 import { WidgetTokens } from './tokens.js';
 
@@ -239,7 +240,7 @@ describe('Sign-In Pro', () => {
       .setIssuedAt(now)
       .setExpirationTime(now + (opts.lifetime ?? 300))
       .setJti(crypto.randomUUID())
-      .sign(opts.key ?? Buffer.from(secret.split('_').slice(2).join('_'), 'base64url'));
+      .sign(opts.key ?? secretBytes(secret));
   };
 
   /** Signs raw claims (any JSON types) with the tenant's secret, as a buggy host might. */
@@ -247,7 +248,7 @@ describe('Sign-In Pro', () => {
     const now = Math.floor(Date.now() / 1000);
     return new SignJWT({ aud: 'parley:identity', iat: now, exp: now + 60, ...claims })
       .setProtectedHeader({ alg: 'HS256', kid })
-      .sign(Buffer.from(secret.split('_').slice(2).join('_'), 'base64url'));
+      .sign(secretBytes(secret));
   };
 
   beforeAll(async () => {
@@ -297,7 +298,7 @@ describe('Sign-In Pro', () => {
           .setIssuedAt(now - 900)
           .setExpirationTime(now - 120)
           .setJti('x1')
-          .sign(Buffer.from(secret.split('_').slice(2).join('_'), 'base64url'));
+          .sign(secretBytes(secret));
       },
     ],
     ['longer than 10 minutes', () => hsToken({ sub: 'u' }, { lifetime: 3600 })],

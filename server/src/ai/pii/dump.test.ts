@@ -2,8 +2,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestApp, type TestApp } from '../../test/app.js';
 import { call } from '../../test/http.js';
+import { identityToken, secretBytes } from '../../test/identity.js';
 import { Visitor } from '../../test/widget.js';
-import { SignJWT } from 'jose';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -35,15 +35,10 @@ describe('a database dump', () => {
     const secret = (await call(t.url, 'POST', '/v1/admin/identity/secrets', { key: tenant.secretKey })).body;
     const v = new Visitor(t.url, tenant.publishableKey, 'https://dump.example');
     await v.start();
-    const now = Math.floor(Date.now() / 1000);
-    const idToken = await new SignJWT({ name: 'Margaret Hamilton', email: 'margaret.hamilton@apollo.example' })
-      .setProtectedHeader({ alg: 'HS256', kid: secret.kid })
-      .setSubject('mh-1969')
-      .setAudience('parley:identity')
-      .setIssuedAt(now)
-      .setExpirationTime(now + 300)
-      .setJti(crypto.randomUUID())
-      .sign(Buffer.from(secret.secret.split('_').slice(2).join('_'), 'base64url'));
+    const idToken = await identityToken({ alg: 'HS256', kid: secret.kid, key: secretBytes(secret.secret) }, 'mh-1969', {
+      name: 'Margaret Hamilton',
+      email: 'margaret.hamilton@apollo.example',
+    });
     v.adopt((await v.call('POST', '/identify', { token: idToken })).body.session);
     const conv = (await v.call('POST', '/conversations', {})).body.conversation.id;
     const values = ['grace.hopper@navy.example', '+1 415 555 0199', 'Grace Hopper', '221B Baker Street', '192.168.77.12'];
