@@ -2,8 +2,8 @@
 // cookies the server set, to this origin only (`credentials: 'same-origin'`, relative URLs, no
 // Authorization header). Every request is a same-origin fetch, so the browser adds the Origin and
 // Sec-Fetch-Site headers the server's CSRF check reads. An expired access cookie is renewed once with
-// `POST /v1/auth/refresh` (one refresh at a time for all calls: a refresh token is single-use, and two
-// concurrent refreshes with the same one would look like theft and end the session); if that fails, the
+// `POST /v1/auth/refresh` (one refresh at a time for all calls and tabs: a refresh token is single-use, and
+// two concurrent refreshes with the same one would look like theft and end the session); if that fails, the
 // console shows the sign-in page. Every failure becomes an ApiError holding the server's problem details.
 import type { Problem } from '@parley/protocol';
 import type { GatedProposal } from './proposals.js';
@@ -124,6 +124,16 @@ const isProposal = (v: unknown): v is { proposal: GatedProposal } => {
   return !!p && typeof p === 'object' && typeof (p as { id?: unknown }).id === 'string';
 };
 
+/**
+ * One refresh at a time across this console's tabs as well: they share the cookies, so a second tab
+ * presenting the token the first just spent would end the session. Holding a Web Lock, the second tab
+ * waits, then sends the cookie the first one received.
+ */
+const acrossTabs = (fn: () => Promise<Response>): Promise<Response> =>
+  typeof navigator !== 'undefined' && navigator.locks
+    ? (navigator.locks.request('parley-console-refresh', fn) as unknown as Promise<Response>)
+    : fn();
+
 export function createClient({
   fetchImpl = (...a) => fetch(...a),
   onSignedOut = () => {},
@@ -138,7 +148,7 @@ export function createClient({
   const refresh = (): Promise<boolean> => {
     inflight ??= (async () => {
       try {
-        const res = await send(fetchImpl, waiting, 'POST', '/v1/auth/refresh', undefined);
+        const res = await acrossTabs(() => send(fetchImpl, waiting, 'POST', '/v1/auth/refresh', undefined));
         if (res.ok) generation += 1;
         return res.ok;
       } catch {

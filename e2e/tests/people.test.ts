@@ -119,6 +119,42 @@ describe('console sign-in in Chromium', () => {
       await context.close();
     }
   });
+
+  test('two tabs whose access token expired together both renew, and the session lives on', async () => {
+    const owner = await signedInMember(app, acme.tenant.id, 'agent', 'two-tabs@acme.example');
+    const context = await browser.newContext();
+    try {
+      const first = await signInToConsole(context, app.url, owner.email);
+      const second = await context.newPage();
+      await second.goto(`${app.url}/console/`);
+      await second.getByRole('button', { name: 'Sign out' }).waitFor();
+      // Both tabs find the access token gone at once. Their refreshes are held until both arrive (or 2 s
+      // pass), then let through together: two tabs that each present the one refresh token they share
+      // look like theft, and the server ends the session.
+      const held: (() => void)[] = [];
+      let refreshes = 0;
+      await context.route('**/v1/auth/refresh', async (route) => {
+        refreshes += 1;
+        await new Promise<void>((go) => {
+          held.push(go);
+          if (held.length === 2) for (const g of held) g();
+          else setTimeout(go, 2_000);
+        });
+        await route.continue();
+      });
+      await context.clearCookies({ name: '__Host-parley_access' });
+      await Promise.all([first.reload(), second.reload()]);
+      for (const page of [first, second]) await page.getByRole('button', { name: 'Sign out' }).waitFor();
+      await expect.poll(() => refreshes, { timeout: 10_000 }).toBe(2);
+      await first.reload();
+      await first.getByRole('button', { name: 'Sign out' }).waitFor();
+      expect((await call(app.url, 'GET', '/v1/admin/audit?limit=1000', { key: acme.secretKey })).body.entries).not.toContainEqual(
+        expect.objectContaining({ action: 'member.session_reuse_detected', actor: expect.objectContaining({ id: owner.memberId }) }),
+      );
+    } finally {
+      await context.close();
+    }
+  });
 });
 
 /** A SAML IdP on its own origin: its sign-in page answers the AuthnRequest with an auto-posting form. */
