@@ -133,6 +133,9 @@ export async function queueSitemap(deps: KnowledgeDeps, ctx: Ctx, url: string): 
 /** Deletes a source, its chunks and their vectors. */
 export async function deleteSource(deps: KnowledgeDeps, ctx: Ctx, id: string): Promise<void> {
   await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
+    // The statistics first, then the source, in the order writes take them: the other way round, a delete
+    // meeting a rewrite of the same source deadlocks.
+    await lockKnowledge(tx, ctx.tenantId);
     const removed: string[] = [];
     const gone = await store.deleteSource(tx, id, removed);
     if (!gone) throw new DomainError('not_found', 'No such source.');
