@@ -1,11 +1,14 @@
 // Canned replies over HTTP: agents curate them (conversations:write), analysts read them, variables are
 // checked on write and rendered by the one protocol function the console uses.
 import { renderCannedReply } from '@parley/protocol';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { CreatedTenant } from '../tenants/service.js';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { signedInMember, type ConsoleClient } from '../test/console.js';
 import { call } from '../test/http.js';
+import { MAX_CANNED_REPLIES } from './service.js';
+import { countCanned, insertCanned } from './store.js';
 
 let t: TestApp;
 let a: CreatedTenant;
@@ -69,5 +72,22 @@ describe('canned replies', () => {
     const second = (await agent.call('POST', '/v1/admin/canned-replies', { title: 'Other', body: 'z' })).body.cannedReply;
     expect((await agent.call('PATCH', `/v1/admin/canned-replies/${second.id}`, { shortcut: 'refund' })).status).toBe(400);
     expect((await agent.call('PATCH', '/v1/admin/canned-replies/not-a-uuid', { title: 'x' })).status).toBe(404);
+  });
+
+  test('replies created at once stop at the cap', async () => {
+    await t.runtime.db.withTenant(b.tenant.id, { requestId: null }, async (tx) => {
+      const have = await countCanned(tx);
+      for (let i = have; i < MAX_CANNED_REPLIES - 10; i++)
+        await insertCanned(tx, { tenantId: b.tenant.id, id: randomUUID(), title: `Filler ${i}`, body: 'x', shortcut: null, by: null });
+    });
+    // The count and the insert were separate steps: on PostgreSQL 50 creates at once went past the cap.
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        call(t.url, 'POST', '/v1/admin/canned-replies', { key: b.secretKey, body: { title: `Burst ${i}`, body: 'y' } }),
+      ),
+    );
+    expect(answers.filter((r) => r.status === 201)).toHaveLength(10);
+    expect(answers.filter((r) => r.status !== 201).map((r) => r.status)).toEqual(Array(30).fill(409));
+    expect(await t.runtime.db.withTenant(b.tenant.id, { requestId: null }, countCanned)).toBe(MAX_CANNED_REPLIES);
   });
 });

@@ -165,6 +165,7 @@ export async function createCanned(
   ctx: Ctx,
   c: { title: string; body: string; shortcut?: string | null | undefined },
 ): Promise<CannedReply> {
+  await store.lockCanned(tx, ctx.tenantId);
   if ((await store.countCanned(tx)) >= MAX_CANNED_REPLIES)
     throw new DomainError('conflict', `A tenant keeps at most ${MAX_CANNED_REPLIES} canned replies.`);
   const row = await store.insertCanned(tx, {

@@ -244,6 +244,11 @@ export async function countCanned(tx: Tx): Promise<number> {
   return (await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM canned_replies')).rows[0]!.n;
 }
 
+/** Holds the tenant's canned replies for a count-then-insert until the transaction ends. */
+export async function lockCanned(tx: Tx, tenantId: string): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`parley:canned:${tenantId}`]);
+}
+
 export async function insertCanned(
   tx: Tx,
   c: { tenantId: string; id: string; title: string; body: string; shortcut: string | null; by: string | null },
