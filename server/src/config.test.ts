@@ -16,6 +16,27 @@ const prod = (over: Record<string, string | undefined> = {}) => ({
   ...over,
 });
 
+const BAD_SETTINGS: [string, Record<string, string | undefined>][] = [
+  ['PARLEY_MASTER_KEY', { PARLEY_MASTER_KEY: undefined }],
+  ['PARLEY_SIGNING_KEY', { PARLEY_SIGNING_KEY: undefined }],
+  ['PARLEY_PUBLIC_URL', { PARLEY_PUBLIC_URL: 'http://api.example.com' }],
+  ['PARLEY_PUBLIC_URL', { PARLEY_PUBLIC_URL: undefined }],
+  ['PARLEY_MASTER_KEY', { PARLEY_MASTER_KEY: `dev-${key()}` }],
+  ['PARLEY_SIGNING_KEY', { PARLEY_SIGNING_KEY: `dev-${key()}` }],
+  ['PARLEY_MASTER_KEY', { PARLEY_MASTER_KEY: randomBytes(16).toString('base64') }],
+  ['DATABASE_URL', { DATABASE_URL: undefined }],
+  // A typo'd scheme (or a folder) ran production on the embedded database, with the password in a folder's name.
+  ['DATABASE_URL', { DATABASE_URL: 'postgress://parley_app:pw@127.0.0.1:5432/parley' }],
+  ['DATABASE_URL', { DATABASE_URL: '/var/lib/parley' }],
+  ['DATABASE_OWNER_URL', { DATABASE_OWNER_URL: 'postgress://postgres:pw@127.0.0.1:5432/parley' }],
+  // A token with a space is one no Authorization header could carry.
+  ['PARLEY_METRICS_TOKEN', { PARLEY_METRICS_TOKEN: 'correct horse battery staple and more words' }],
+  ['PORT', { PORT: 'eighty' }],
+  ['PINECONE_INDEX_HOST', { PINECONE_API_KEY: 'pc-key' }],
+  ['PINECONE_API_KEY', { PINECONE_INDEX_HOST: 'https://idx-abc.svc.pinecone.io' }],
+  ['PINECONE_INDEX_HOST', { PINECONE_API_KEY: 'pc-key', PINECONE_INDEX_HOST: 'http://idx-abc.svc.pinecone.io' }],
+];
+
 function refusal(env: Record<string, string | undefined>): ConfigError {
   try {
     loadConfig(env);
@@ -32,30 +53,15 @@ describe('config', () => {
     expect(c).toMatchObject({ env: 'production', host: '0.0.0.0', devKeys: false, publicUrl: 'https://api.example.com' });
   });
 
-  test.each([
-    ['PARLEY_MASTER_KEY', { PARLEY_MASTER_KEY: undefined }],
-    ['PARLEY_SIGNING_KEY', { PARLEY_SIGNING_KEY: undefined }],
-    ['PARLEY_PUBLIC_URL', { PARLEY_PUBLIC_URL: 'http://api.example.com' }],
-    ['PARLEY_PUBLIC_URL', { PARLEY_PUBLIC_URL: undefined }],
-    ['PARLEY_MASTER_KEY', { PARLEY_MASTER_KEY: `dev-${key()}` }],
-    ['PARLEY_SIGNING_KEY', { PARLEY_SIGNING_KEY: `dev-${key()}` }],
-    ['PARLEY_MASTER_KEY', { PARLEY_MASTER_KEY: randomBytes(16).toString('base64') }],
-    ['DATABASE_URL', { DATABASE_URL: undefined }],
-    // A typo'd scheme (or a folder) ran production on the embedded database, with the password in a folder's name.
-    ['DATABASE_URL', { DATABASE_URL: 'postgress://parley_app:pw@127.0.0.1:5432/parley' }],
-    ['DATABASE_URL', { DATABASE_URL: '/var/lib/parley' }],
-    ['DATABASE_OWNER_URL', { DATABASE_OWNER_URL: 'postgress://postgres:pw@127.0.0.1:5432/parley' }],
-    // A token with a space is one no Authorization header could carry.
-    ['PARLEY_METRICS_TOKEN', { PARLEY_METRICS_TOKEN: 'correct horse battery staple and more words' }],
-    ['PORT', { PORT: 'eighty' }],
-    ['PINECONE_INDEX_HOST', { PINECONE_API_KEY: 'pc-key' }],
-    ['PINECONE_API_KEY', { PINECONE_INDEX_HOST: 'https://idx-abc.svc.pinecone.io' }],
-    ['PINECONE_INDEX_HOST', { PINECONE_API_KEY: 'pc-key', PINECONE_INDEX_HOST: 'http://idx-abc.svc.pinecone.io' }],
-  ])('production refuses a bad %s and names it', (setting, over) => {
-    const err = refusal(prod(over));
-    expect(err.setting).toBe(setting);
-    expect(err.message).toContain(setting);
-  });
+  // Staging is a deployment too: it ran on throwaway keys, the embedded database and a plain http URL.
+  test.each(['production', 'staging'].flatMap((env) => BAD_SETTINGS.map(([setting, over]) => [env, setting, over] as const)))(
+    '%s refuses a bad %s and names it',
+    (env, setting, over) => {
+      const err = refusal(prod({ PARLEY_ENV: env, ...over }));
+      expect(err.setting).toBe(setting);
+      expect(err.message).toContain(setting);
+    },
+  );
 
   test('a database URL of another scheme is refused anywhere, without repeating it; a folder or memory:// is the embedded database in development', () => {
     const dir = mkdtempSync(join(tmpdir(), 'parley-cfg-'));

@@ -310,17 +310,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'must be set where NODE_ENV=production: production (or staging) for a deployment, or development to try this build with development keys and the embedded database',
     );
   }
-  const production = e.PARLEY_ENV === 'production';
+  // Staging is a deployment as production is: the same start checks hold for both.
+  const deployed = e.PARLEY_ENV !== 'development';
   const dataDir = resolve(e.PARLEY_DATA_DIR ?? '.parley');
   const publicUrl = (e.PARLEY_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
 
-  if (production) {
-    if (!e.PARLEY_PUBLIC_URL) throw new ConfigError('PARLEY_PUBLIC_URL', 'is required in production');
-    if (!publicUrl.startsWith('https://')) throw new ConfigError('PARLEY_PUBLIC_URL', 'must be an https:// URL in production');
-    if (!e.PARLEY_MASTER_KEY) throw new ConfigError('PARLEY_MASTER_KEY', 'is required in production');
-    if (!e.PARLEY_SIGNING_KEY) throw new ConfigError('PARLEY_SIGNING_KEY', 'is required in production');
+  if (deployed) {
+    const where = `in ${e.PARLEY_ENV}`;
+    if (!e.PARLEY_PUBLIC_URL) throw new ConfigError('PARLEY_PUBLIC_URL', `is required ${where}`);
+    if (!publicUrl.startsWith('https://')) throw new ConfigError('PARLEY_PUBLIC_URL', `must be an https:// URL ${where}`);
+    if (!e.PARLEY_MASTER_KEY) throw new ConfigError('PARLEY_MASTER_KEY', `is required ${where}`);
+    if (!e.PARLEY_SIGNING_KEY) throw new ConfigError('PARLEY_SIGNING_KEY', `is required ${where}`);
     if (!e.DATABASE_URL || !isPostgresUrl(e.DATABASE_URL))
-      throw new ConfigError('DATABASE_URL', 'must be a postgres:// URL in production (the embedded database is for development)');
+      throw new ConfigError('DATABASE_URL', `must be a postgres:// URL ${where} (the embedded database is for development)`);
   }
 
   let masterRaw = e.PARLEY_MASTER_KEY;
@@ -333,8 +335,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const master = decodeKey('PARLEY_MASTER_KEY', masterRaw);
   const signing = decodeKey('PARLEY_SIGNING_KEY', signingRaw);
   const previous = e.PARLEY_PREVIOUS_MASTER_KEY ? decodeKey('PARLEY_PREVIOUS_MASTER_KEY', e.PARLEY_PREVIOUS_MASTER_KEY).key : null;
-  if (production && master.dev) throw new ConfigError('PARLEY_MASTER_KEY', 'is a development key; generate a production key');
-  if (production && signing.dev) throw new ConfigError('PARLEY_SIGNING_KEY', 'is a development key; generate a production key');
+  if (deployed && master.dev) throw new ConfigError('PARLEY_MASTER_KEY', 'is a development key; generate a production key');
+  if (deployed && signing.dev) throw new ConfigError('PARLEY_SIGNING_KEY', 'is a development key; generate a production key');
 
   if (e.DATABASE_READ_URL && !isPostgresUrl(e.DATABASE_URL ?? '')) {
     throw new ConfigError('DATABASE_READ_URL', 'needs DATABASE_URL to be a PostgreSQL server (the embedded database has no replicas)');
@@ -342,8 +344,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!!e.PINECONE_API_KEY !== !!e.PINECONE_INDEX_HOST) {
     throw new ConfigError(e.PINECONE_API_KEY ? 'PINECONE_INDEX_HOST' : 'PINECONE_API_KEY', 'is required when the other Pinecone setting is set');
   }
-  if (production && e.PINECONE_INDEX_HOST && !e.PINECONE_INDEX_HOST.startsWith('https://')) {
-    throw new ConfigError('PINECONE_INDEX_HOST', 'must be an https:// URL in production');
+  if (deployed && e.PINECONE_INDEX_HOST && !e.PINECONE_INDEX_HOST.startsWith('https://')) {
+    throw new ConfigError('PINECONE_INDEX_HOST', `must be an https:// URL in ${e.PARLEY_ENV}`);
   }
 
   let outboundAllow: AllowList;
