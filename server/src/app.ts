@@ -139,7 +139,14 @@ export function createApp(deps: AppDeps): express.Express {
     const path = req.path;
     res.on('finish', () => {
       logger.info(
-        { requestId: req.id, method: req.method, path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 },
+        {
+          requestId: req.id,
+          ...(req.upstreamId ? { upstreamRequestId: req.upstreamId } : {}),
+          method: req.method,
+          path,
+          status: res.statusCode,
+          ms: Number(process.hrtime.bigint() - started) / 1e6,
+        },
         'request',
       );
     });
