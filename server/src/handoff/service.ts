@@ -173,14 +173,11 @@ export async function updateHandoff(
   }
   let to: { id: string; displayName: string } | null = null;
   if (change.status === 'assigned') {
-    const id = change.assignedTo ?? agent.memberId;
-    if (!id)
-      throw new DomainError('invalid_input', 'Say who takes it.', {
-        errors: [{ path: '/assignedTo', message: 'is required when a key assigns', code: 'required' }],
-      });
+    // Yourself by default: a member, or a key as `key:<id>` (a label it names is someone else).
+    const id = change.assignedTo ?? agent.id;
     to = await assignee(tx, agent, id);
     // Taking it for yourself: only from the queue (or yourself), unless the caller named whom it takes it from.
-    const takes = id === agent.memberId && change.expectedAssignee === undefined;
+    const takes = id === agent.id && change.expectedAssignee === undefined;
     if (takes && h.assigned_to !== null && h.assigned_to !== id) throw heldBy(h.assigned_to);
   }
   // A conditional update on who held it as read under the conversation's lock.

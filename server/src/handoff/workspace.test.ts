@@ -290,6 +290,27 @@ describe('assign, resolve, reopen and the rating', () => {
     expect(back.body).toMatchObject({ status: 409, assignedTo: winner.memberId });
   });
 
+  test('a key takes a handoff for itself as a person does: only from the queue, unless it names whom it takes it from', async () => {
+    const { id, handoffId } = await handedOff();
+    const made = (
+      await admin('POST', '/api-keys', { name: 'helpdesk sync', capabilities: ['handoffs:read', 'handoffs:write', 'conversations:write'] })
+    ).body;
+    const byKey = (body: Record<string, unknown>) => admin('PATCH', `/handoffs/${handoffId}`, { status: 'assigned', ...body }, made.secret);
+    const held = async () => (await admin('GET', `/conversations/${id}`)).body.conversation.handoff.assignee?.id;
+    // As the Node SDK's guide shows it: taken only if nobody has it (this was a 400 "Say who takes it").
+    expect((await byKey({ expectedAssignee: null })).status).toBe(204);
+    const self = await held();
+    expect(self).toMatch(/^key:/);
+    expect((await sam.client.call('PATCH', `/v1/admin/handoffs/${handoffId}`, { status: 'assigned' })).body).toMatchObject({
+      status: 409,
+      assignedTo: self,
+    });
+    expect((await sam.client.call('PATCH', `/v1/admin/handoffs/${handoffId}`, { status: 'assigned', expectedAssignee: self })).status).toBe(204);
+    // Taking it back with no condition is a take too: held by Sam, it is a 409, not a silent takeover.
+    expect((await byKey({})).body).toMatchObject({ status: 409, assignedTo: sam.memberId });
+    expect(await held()).toBe(sam.memberId);
+  });
+
   test('work goes only to someone who can reply: an analyst, or a key without conversations:write naming its label, is refused', async () => {
     const { id, handoffId } = await handedOff();
     const toAnalyst = await sam.client.call('PATCH', `/v1/admin/handoffs/${handoffId}`, { status: 'assigned', assignedTo: ann.memberId });
