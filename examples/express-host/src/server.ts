@@ -59,7 +59,13 @@ app.post('/parley/webhooks', express.raw({ type: 'application/json', limit: '1mb
   try {
     event = verifyWebhook(req.body as Buffer, req.headers, WEBHOOK_SECRETS) as WebhookEvent;
   } catch (err) {
-    if (err instanceof WebhookVerificationError) return void res.status(401).json({ reason: err.reason });
+    // A problem document (RFC 7807) whose reason (a missing header, an old timestamp, no matching
+    // signature) is safe to return.
+    if (err instanceof WebhookVerificationError)
+      return void res
+        .status(401)
+        .type('application/problem+json')
+        .json({ type: 'about:blank', title: 'Webhook not verified', status: 401, reason: err.reason });
     throw err;
   }
   // Delivery is at least once: a retry carries the same id. Answer it, but act once.

@@ -149,27 +149,28 @@ describe('the webhook route handler', () => {
     expect(output.match(/test event received/g)).toHaveLength(1);
   });
 
-  it('answers 400 to a tampered body, a foreign secret, an old timestamp or missing headers', async () => {
+  it('answers a 401 problem to a tampered body, a foreign secret, an old timestamp or missing headers', async () => {
     const id = `evt_${randomBytes(6).toString('hex')}`;
     const body = event(id);
     const tampered = await post(body.replace('hello', 'hullo'), signed(id, body));
-    expect(tampered.status).toBe(400);
-    expect(await tampered.json()).toEqual({ reason: 'no_matching_signature' });
+    expect(tampered.status).toBe(401);
+    expect(tampered.headers.get('content-type')).toBe('application/problem+json');
+    expect(await tampered.json()).toEqual({ type: 'about:blank', title: 'Webhook not verified', status: 401, reason: 'no_matching_signature' });
 
     const ts = Math.floor(Date.now() / 1000);
     const foreign = await post(body, {
       ...signed(id, body),
       'webhook-signature': signWebhook(`whsec_${randomBytes(24).toString('base64')}`, id, ts, body),
     });
-    expect(foreign.status).toBe(400);
+    expect(foreign.status).toBe(401);
 
     const old = await post(body, signed(id, body, ts - 3600));
-    expect(old.status).toBe(400);
-    expect(await old.json()).toEqual({ reason: 'timestamp_too_old' });
+    expect(old.status).toBe(401);
+    expect(await old.json()).toEqual({ type: 'about:blank', title: 'Webhook not verified', status: 401, reason: 'timestamp_too_old' });
 
     const bare = await post(body, {});
-    expect(bare.status).toBe(400);
-    expect(await bare.json()).toEqual({ reason: 'missing_header' });
+    expect(bare.status).toBe(401);
+    expect(await bare.json()).toEqual({ type: 'about:blank', title: 'Webhook not verified', status: 401, reason: 'missing_header' });
     expect(output).not.toContain(id);
   });
 });

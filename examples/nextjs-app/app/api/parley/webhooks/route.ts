@@ -20,8 +20,13 @@ export async function POST(req: Request): Promise<Response> {
   try {
     event = verifyWebhook(body, req.headers, WEBHOOK_SECRETS) as WebhookEvent;
   } catch (err) {
-    // The reason (a missing header, an old timestamp, no matching signature) is safe to return.
-    if (err instanceof WebhookVerificationError) return Response.json({ reason: err.reason }, { status: 400 });
+    // A problem document (RFC 7807) whose reason (a missing header, an old timestamp, no matching
+    // signature) is safe to return.
+    if (err instanceof WebhookVerificationError)
+      return Response.json(
+        { type: 'about:blank', title: 'Webhook not verified', status: 401, reason: err.reason },
+        { status: 401, headers: { 'content-type': 'application/problem+json' } },
+      );
     throw err;
   }
   // Delivery is at least once: a retry carries the same id. Answer it, but act once.
