@@ -138,7 +138,8 @@ async function assignee(tx: Tx, agent: Agent, id: string): Promise<{ id: string;
       ],
     });
   }
-  return { id, displayName: member?.display_name ?? id };
+  // A key taking it for itself is "Support" to the visitor, not its id.
+  return { id, displayName: member?.display_name ?? (id === agent.id && !agent.memberId ? 'Support' : id) };
 }
 
 /**

@@ -291,7 +291,8 @@ describe('assign, resolve, reopen and the rating', () => {
   });
 
   test('a key takes a handoff for itself as a person does: only from the queue, unless it names whom it takes it from', async () => {
-    const { id, handoffId } = await handedOff();
+    const { v, id, handoffId } = await handedOff();
+    const s = await visitorStream(v, id);
     const made = (
       await admin('POST', '/api-keys', { name: 'helpdesk sync', capabilities: ['handoffs:read', 'handoffs:write', 'conversations:write'] })
     ).body;
@@ -301,6 +302,8 @@ describe('assign, resolve, reopen and the rating', () => {
     expect((await byKey({ expectedAssignee: null })).status).toBe(204);
     const self = await held();
     expect(self).toMatch(/^key:/);
+    // The visitor is told "Support" took it, never the key's id.
+    expect((await s.next((e) => e.event === 'assigned')).data.assignee).toEqual({ displayName: 'Support' });
     expect((await sam.client.call('PATCH', `/v1/admin/handoffs/${handoffId}`, { status: 'assigned' })).body).toMatchObject({
       status: 409,
       assignedTo: self,
@@ -309,6 +312,7 @@ describe('assign, resolve, reopen and the rating', () => {
     // Taking it back with no condition is a take too: held by Sam, it is a 409, not a silent takeover.
     expect((await byKey({})).body).toMatchObject({ status: 409, assignedTo: sam.memberId });
     expect(await held()).toBe(sam.memberId);
+    s.close();
   });
 
   test('work goes only to someone who can reply: an analyst, or a key without conversations:write naming its label, is refused', async () => {
