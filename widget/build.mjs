@@ -23,6 +23,10 @@ const common = {
   // The browser SDK is read from its sources, like the tests do.
   conditions: ['parley-source'],
   define: { 'process.env.NODE_ENV': '"production"' },
+  // In place of the packages' tsconfig files (what esbuild reads of tsconfig.base.json), but with class
+  // fields (the SDK's ParleyError) lowered as assignments in the constructor: the same own properties,
+  // without a defineProperty helper in the bundle.
+  tsconfigRaw: { compilerOptions: { strict: true, verbatimModuleSyntax: true, useDefineForClassFields: false } },
   write: false,
   logLevel: 'warning',
 };

@@ -18,7 +18,7 @@ import { Offer, Proposal, stage } from './actions.js';
 import { Away } from './away.js';
 import './bidi.js';
 import { fillNodes, type Strings } from './i18n.js';
-import { Markdown, safeHref } from './markdown.js';
+import { link, Markdown, safeHref } from './markdown.js';
 import { Rating } from './rating.js';
 import { typingSender, type TypingSender } from './typing.js';
 
@@ -341,9 +341,7 @@ export function App({
                       {title}
                     </button>
                   ) : href ? (
-                    <a href={href} target="_blank" rel="noopener noreferrer">
-                      {title}
-                    </a>
+                    link(href, title)
                   ) : (
                     title
                   )}

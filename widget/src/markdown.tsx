@@ -12,7 +12,7 @@ export function safeHref(href: string): string | null {
   }
 }
 
-const link = (href: string, children: ComponentChildren, className?: string) => (
+export const link = (href: string, children: ComponentChildren, className?: string) => (
   <a href={href} target="_blank" rel="noopener noreferrer" class={className}>
     {children}
   </a>

@@ -31,9 +31,7 @@ export function start(boot: Boot, makeClient: (opts: ClientOptions) => ParleyCli
     onSessionReset: (hadIdentity) => void (hadIdentity && getToken && commands.identify!({ getToken })),
   });
 
-  // The loader's launcher styles give way to the widget's.
-  if ('adoptedStyleSheets' in root) root.adoptedStyleSheets = [];
-  for (const el of root.querySelectorAll('style')) el.remove();
+  // The loader's launcher styles stay: the widget's, added after them, win where they differ.
   addStyles(root, CSS, o.nonce);
   const setVars = addStyles(root, '', o.nonce);
   const mount = document.createElement('div');
@@ -97,7 +95,6 @@ export function start(boot: Boot, makeClient: (opts: ClientOptions) => ParleyCli
     // Until another language's strings arrive, the launcher keeps the loader's translation.
     if (!ready) return void loadLocale(o.api, lang).then(draw);
     host.lang = lang;
-    launcher.className = 'l';
     launcher.textContent = noBidi(e.text ?? t.launcher);
     // A tenant's own text keeps its own direction; the translation takes the visitor's.
     launcher.dir = e.text ? 'auto' : dir;
@@ -162,7 +159,7 @@ export function start(boot: Boot, makeClient: (opts: ClientOptions) => ParleyCli
     const fn = typeof name === 'string' && Object.prototype.hasOwnProperty.call(commands, name) ? commands[name] : undefined;
     if (stopped && name !== 'shutdown') console.warn(`Parley: the widget was shut down; "${String(name)}" is ignored until the page loads it again.`);
     else if (fn) fn(...rest);
-    else console.warn(`Parley: unknown command "${String(name)}" (open, close, toggle, identify, on, shutdown).`);
+    else console.warn(`Parley: unknown command "${String(name)}" (${Object.keys(commands).join(', ')}).`);
   };
 
   // A page whose origin is not allowed gets no widget. The browser hides the refusal itself (CORS
