@@ -26,6 +26,8 @@ export interface Controller {
   open: boolean;
   setOpen(open: boolean): void;
   emit(event: string, data?: unknown): void;
+  /** How many messages came while the panel was closed (0 once it opens): the launcher says so. */
+  unread(n: number): void;
   /** Bumped when the visitor's identity changes: a different identity means a new conversation. */
   identity: number;
   verified: boolean;
@@ -211,6 +213,13 @@ export function App({
   useEffect(() => {
     log.current?.lastElementChild?.scrollIntoView?.({ block: 'end' });
   }, [messages, draft, typing, resolved, handoff, offer, proposals]);
+
+  // What came while the panel was closed: the messages after the last one seen open (all, when that one
+  // went with a new identity), but the visitor's own (typed in another tab).
+  const seen = useRef<Message>();
+  if (ctl.open) seen.current = messages[messages.length - 1];
+  const unread = messages.slice(messages.indexOf(seen.current!) + 1).filter((m) => m.role !== 'visitor').length;
+  useEffect(() => ctl.unread(unread), [unread]);
 
   useEffect(() => {
     // Back online: whatever failed is tried again (each retry clears the status itself).

@@ -44,6 +44,7 @@ const en = {
   declined: 'Declined: nothing was done.',
   expired: 'Expired: nobody confirmed it in time, so nothing was done.',
   failed: 'It could not be done. A member of our team can help.',
+  unread: '{text} (new messages: {n})',
 };
 export type Strings = typeof en;
 

@@ -42,6 +42,7 @@ const fr: Strings = {
   declined: "Refusé : rien n'a été fait.",
   expired: "Expiré : personne ne l'a confirmé à temps, rien n'a donc été fait.",
   failed: "Cela n'a pas pu être fait. Un membre de notre équipe peut vous aider.",
+  unread: '{text} (nouveaux messages : {n})',
 };
 const de: Strings = {
   title: 'Support',
@@ -82,6 +83,7 @@ const de: Strings = {
   declined: 'Abgelehnt: Es wurde nichts ausgeführt.',
   expired: 'Abgelaufen: Niemand hat rechtzeitig bestätigt, daher wurde nichts ausgeführt.',
   failed: 'Das hat nicht geklappt. Ein Mitglied unseres Teams hilft Ihnen gern.',
+  unread: '{text} (neue Nachrichten: {n})',
 };
 const ar: Strings = {
   title: 'الدعم',
@@ -122,6 +124,7 @@ const ar: Strings = {
   declined: 'مرفوض: لم يُنفَّذ أي شيء.',
   expired: 'انتهت المهلة: لم يؤكده أحد في الوقت المحدد، لذا لم يُنفَّذ أي شيء.',
   failed: 'تعذّر التنفيذ. يمكن لأحد أعضاء فريقنا مساعدتك.',
+  unread: '{text} (رسائل جديدة: {n})',
 };
 
 const es: Strings = {
@@ -163,6 +166,7 @@ const es: Strings = {
   declined: 'Rechazado: no se ha hecho nada.',
   expired: 'Caducado: nadie lo confirmó a tiempo, así que no se ha hecho nada.',
   failed: 'No se ha podido hacer. Un miembro de nuestro equipo puede ayudarte.',
+  unread: '{text} (mensajes nuevos: {n})',
 };
 const it: Strings = {
   title: 'Assistenza',
@@ -203,6 +207,7 @@ const it: Strings = {
   declined: 'Rifiutato: non è stato fatto nulla.',
   expired: "Scaduto: nessuno l'ha confermato in tempo, quindi non è stato fatto nulla.",
   failed: 'Non è stato possibile farlo. Un membro del nostro team può aiutarti.',
+  unread: '{text} (nuovi messaggi: {n})',
 };
 const nl: Strings = {
   title: 'Support',
@@ -243,6 +248,7 @@ const nl: Strings = {
   declined: 'Afgewezen: er is niets gedaan.',
   expired: 'Verlopen: niemand heeft het op tijd bevestigd, dus er is niets gedaan.',
   failed: 'Dat is niet gelukt. Een medewerker van ons team kan je helpen.',
+  unread: '{text} (nieuwe berichten: {n})',
 };
 const pt: Strings = {
   title: 'Suporte',
@@ -283,6 +289,7 @@ const pt: Strings = {
   declined: 'Recusado: nada foi feito.',
   expired: 'Expirado: ninguém confirmou a tempo, então nada foi feito.',
   failed: 'Não foi possível fazer isso. Um membro da nossa equipe pode ajudar.',
+  unread: '{text} (novas mensagens: {n})',
 };
 const ja: Strings = {
   title: 'サポート',
@@ -323,6 +330,7 @@ const ja: Strings = {
   declined: '却下されました。何も実行されていません。',
   expired: '期限切れです。時間内に確認されなかったため、何も実行されていません。',
   failed: '実行できませんでした。チームの担当者がお手伝いします。',
+  unread: '{text}（新着メッセージ: {n}件）',
 };
 
 export const LOCALES: Record<string, Strings> = { fr, de, es, it, nl, pt, ja, ar };

@@ -3,7 +3,7 @@
 import { ParleyError } from '@parley/browser';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import type { Boot } from './options.js';
-import { fakeClient, SETTINGS } from './test/fake-client.js';
+import { fakeClient, message, SETTINGS } from './test/fake-client.js';
 import { start } from './widget.js';
 
 const settle = () => new Promise((r) => setTimeout(r, 30));
@@ -111,6 +111,43 @@ describe('focus and keyboard', () => {
     press(root.activeElement!, 'Escape');
     expect(dialog()).toBeNull();
     expect(root.activeElement).toBe(launcher);
+  });
+});
+
+describe('replies while the panel is closed', () => {
+  test("the launcher shows how many came and says so in its name, in the visitor's language; opening clears it", async () => {
+    const fake = fakeClient({ stored: { visitorSecret: 'pvs_1', conversationId: 'c1' } });
+    const { launcher, P } = await page({}, undefined, fake);
+    // The panel has been open (the conversation and its feed are loaded), then closed.
+    P('open');
+    await vi.waitFor(() => expect(fake.client.events).toHaveBeenCalled());
+    fake.live.push({ event: 'message', data: { message: message('m1', 'agent', 'Seen while open') }, id: '1' });
+    await settle();
+    P('close');
+    await settle();
+    expect(launcher.dataset.n).toBeUndefined();
+    expect(launcher.getAttribute('aria-label')).toBe('Questions?');
+    fake.live.push({ event: 'message', data: { message: message('m2', 'agent', 'Hi, Sam here') }, id: '2' });
+    await vi.waitFor(() => expect(launcher.dataset.n).toBe('1'));
+    expect(launcher.getAttribute('aria-label')).toBe('Questions? (new messages: 1)');
+    // The launcher's text stays as it was; the count is drawn beside it.
+    expect(launcher.textContent).toBe('Questions?');
+    fake.live.push({ event: 'message', data: { message: message('m3', 'visitor', 'typed in another tab') }, id: '3' });
+    fake.live.push({ event: 'message', data: { message: message('m4', 'agent', 'Are you there?') }, id: '4' });
+    await vi.waitFor(() => expect(launcher.dataset.n).toBe('2'));
+    P('open');
+    await vi.waitFor(() => expect(launcher.dataset.n).toBeUndefined());
+    expect(launcher.getAttribute('aria-label')).toBe('Questions?');
+  });
+
+  test('in French, the name says it in French', async () => {
+    const fake = fakeClient({ stored: { visitorSecret: 'pvs_1', conversationId: 'c1' } });
+    const { launcher, P } = await page({ 'data-locale': 'fr' }, undefined, fake);
+    P('open');
+    await vi.waitFor(() => expect(fake.client.events).toHaveBeenCalled());
+    P('close');
+    fake.live.push({ event: 'message', data: { message: message('m1', 'agent', 'Bonjour') }, id: '1' });
+    await vi.waitFor(() => expect(launcher.getAttribute('aria-label')).toBe('Questions? (nouveaux messages : 1)'));
   });
 });
 

@@ -4,7 +4,7 @@ import { createClient, ParleyError, type ClientOptions, type ParleyClient, type 
 import { render } from 'preact';
 import { App, type Controller } from './app.js';
 import { noBidi } from './bidi.js';
-import { loadLocale, strings } from './i18n.js';
+import { fill, loadLocale, strings } from './i18n.js';
 import { addStyles, onAccent, type Boot, type WidgetOptions } from './options.js';
 import { CSS } from './styles.js';
 
@@ -48,6 +48,8 @@ export function start(boot: Boot, makeClient: (opts: ClientOptions) => ParleyCli
     accent: o.accent ?? (settings && HEX.test(settings.accentColor) ? settings.accentColor : '#2f6feb'),
   });
 
+  // Messages since the panel was last open: a count on the launcher and in its name.
+  let unread = 0;
   const ctl: Controller = {
     open: false,
     verified: !!client.stored?.identity,
@@ -61,6 +63,11 @@ export function start(boot: Boot, makeClient: (opts: ClientOptions) => ParleyCli
       // Focus goes back to the launcher when the dialog closes with focus inside it.
       if (!open && hadFocus) launcher.focus();
       ctl.emit(open ? 'open' : 'close');
+    },
+    unread(n) {
+      if (n === unread) return;
+      unread = n;
+      draw();
     },
     emit(event, data) {
       for (const h of handlers.get(event) ?? []) {
@@ -95,7 +102,11 @@ export function start(boot: Boot, makeClient: (opts: ClientOptions) => ParleyCli
     // Until another language's strings arrive, the launcher keeps the loader's translation.
     if (!ready) return void loadLocale(o.api, lang).then(draw);
     host.lang = lang;
-    launcher.textContent = noBidi(e.text ?? t.launcher);
+    const text = noBidi(e.text ?? t.launcher);
+    launcher.textContent = text;
+    launcher.setAttribute('aria-label', unread ? fill(t.unread, { text, n: unread }) : text);
+    if (unread) launcher.dataset.n = `${unread}`;
+    else delete launcher.dataset.n;
     // A tenant's own text keeps its own direction; the translation takes the visitor's.
     launcher.dir = e.text ? 'auto' : dir;
     launcher.setAttribute('aria-expanded', String(ctl.open));

@@ -21,6 +21,7 @@ export async function mountApp(fake: ReturnType<typeof fakeClient>, over: Partia
       draw();
     },
     emit: (event, data) => void emitted.push([event, data]),
+    unread: () => {},
     ...over,
   };
   const { t, lang, tag, dir } = strings(locale);
