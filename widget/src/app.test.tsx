@@ -242,6 +242,42 @@ describe('offline and errors', () => {
     expect(ui.$('.bar')).toBeNull();
   });
 
+  test('offline: the message shows at once, marked not sent yet, until it is sent; nothing else goes before it', async () => {
+    const fake = fakeClient();
+    const offline = () => {
+      throw new ParleyError(0, 'network', 'Network error', 'Failed to fetch', null);
+    };
+    fake.client.sendMessage.mockImplementationOnce(offline).mockImplementationOnce(offline);
+    const ui = await mountApp(fake);
+    ui.type('are you there?');
+    ui.key('Enter');
+    await vi.waitFor(() => expect(ui.$('.bar[role=status]')?.textContent).toContain("You're offline"));
+    expect(ui.textarea().value).toBe('');
+    const mine = () => [...ui.el.querySelectorAll('.m.visitor')].map((m) => m.textContent);
+    expect(mine()).toEqual(['Youare you there?Not sent yet']);
+    // A second message waits in the box: sending tries the first again, with its id.
+    ui.type('hello?');
+    ui.key('Enter');
+    await vi.waitFor(() => expect(fake.client.sendMessage).toHaveBeenCalledTimes(2));
+    expect(ui.textarea().value).toBe('hello?');
+    await vi.waitFor(() => expect(mine()).toEqual(['Youare you there?Not sent yet']));
+    dispatchEvent(new Event('online'));
+    await vi.waitFor(() => expect(fake.client.sendMessage).toHaveBeenCalledTimes(3));
+    const [first, second, third] = fake.client.sendMessage.mock.calls;
+    expect([second, third]).toEqual([first, first]);
+    // Sending again: no longer marked.
+    await vi.waitFor(() => expect(mine()).toEqual(['Youare you there?']));
+    fake.answer.push({ event: 'message', data: { message: message('m1', 'visitor', 'are you there?') } });
+    fake.answer.push({ event: 'done', data: { message: message('m2', 'assistant', 'Yes.') } });
+    fake.answer.end();
+    await vi.waitFor(() => expect(ui.$('.m.assistant:last-child')?.textContent).toBe('AssistantYes.'));
+    // The stored message took the place of the one shown while sending: once.
+    expect(mine()).toEqual(['Youare you there?']);
+    ui.key('Enter');
+    await vi.waitFor(() => expect(fake.client.sendMessage).toHaveBeenCalledTimes(4));
+    expect(fake.client.sendMessage.mock.calls[3]!.slice(0, 2)).toEqual(['c1', 'hello?']);
+  });
+
   test('going offline shows the state; a failed answer offers a retry', async () => {
     const fake = fakeClient();
     const ui = await mountApp(fake);

@@ -59,6 +59,8 @@ export function App({
   ctl: Controller;
 }) {
   const [messages, setMessages] = useState<Message[]>([]);
+  // The visitor's message until the server has it (or while it waits for the connection), shown at once.
+  const [pending, setPending] = useState<Message | null>(null);
   // null: not answering; '': waiting for the first token; text: the answer so far.
   const [draft, setDraft] = useState<string | null>(null);
   // A person is involved (asked for, or working the conversation).
@@ -162,6 +164,7 @@ export function App({
     setProposals([]);
     agentTyping(null);
     setConversationId(null);
+    setPending(null);
   }, [ctl.identity]);
 
   // Live events: agent and system messages, handoff status, the agent typing, resolved and reopened.
@@ -212,7 +215,7 @@ export function App({
 
   useEffect(() => {
     log.current?.lastElementChild?.scrollIntoView?.({ block: 'end' });
-  }, [messages, draft, typing, resolved, handoff, offer, proposals]);
+  }, [messages, pending, draft, typing, resolved, handoff, offer, proposals]);
 
   // What came while the panel was closed: the messages after the last one seen open (all, when that one
   // went with a new identity), but the visitor's own (typed in another tab).
@@ -249,12 +252,15 @@ export function App({
   async function send(body: string, clientMessageId: string, pick?: Citation) {
     setStatus({ kind: 'ok' });
     setDraft('');
+    setPending({ id: clientMessageId, role: 'visitor', text: body, citations: [], createdAt: '' });
     try {
       const id = await ensureConversation();
       let acc = '';
       for await (const e of pick ? client.pick(id, pick, clientMessageId) : client.sendMessage(id, body, clientMessageId)) {
-        if (e.event === 'message') add(e.data.message);
-        else if (e.event === 'delta') setDraft((acc += e.data.text));
+        if (e.event === 'message') {
+          add(e.data.message);
+          setPending(null);
+        } else if (e.event === 'delta') setDraft((acc += e.data.text));
         else if (e.event === 'done') {
           setDraft(null);
           const m = e.data.message;
@@ -265,6 +271,7 @@ export function App({
         else throw e.data;
       }
       setDraft(null);
+      setPending(null);
     } catch (err) {
       fail(() => void send(body, clientMessageId, pick))(err);
     }
@@ -275,6 +282,8 @@ export function App({
     // From the element: a fast Enter may come before the last keystroke's state has rendered.
     const body = (input.current?.value ?? text).trim();
     if (!body || draft !== null) return;
+    // A message not sent yet goes first: this is a retry, and the new text waits in the box.
+    if (pending) return void send(pending.text, pending.id);
     setText('');
     typer.current!.stop();
     void send(body, newClientMessageId());
@@ -359,6 +368,7 @@ export function App({
             })}
           </ol>
         )}
+        {m === pending && status.kind !== 'ok' && <span class="who">{t.unsent}</span>}
       </div>
     );
   // A sent form gives way to its thank-you: focus goes back to the composer rather than to nowhere.
@@ -456,6 +466,7 @@ export function App({
           <div class="m assistant">{fillNodes(t.greeting, { name: <bdi>{ctl.settings.tenantName}</bdi> })}</div>
         )}
         {items}
+        {pending && bubble(pending)}
         {/* The answer in progress is hidden from screen readers: the finished one is announced once. */}
         {draft !== null &&
           (draft ? (

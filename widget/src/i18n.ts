@@ -45,6 +45,7 @@ const en = {
   expired: 'Expired: nobody confirmed it in time, so nothing was done.',
   failed: 'It could not be done. A member of our team can help.',
   unread: '{text} (new messages: {n})',
+  unsent: 'Not sent yet',
 };
 export type Strings = typeof en;
 

@@ -43,6 +43,7 @@ const fr: Strings = {
   expired: "Expiré : personne ne l'a confirmé à temps, rien n'a donc été fait.",
   failed: "Cela n'a pas pu être fait. Un membre de notre équipe peut vous aider.",
   unread: '{text} (nouveaux messages : {n})',
+  unsent: 'Pas encore envoyé',
 };
 const de: Strings = {
   title: 'Support',
@@ -84,6 +85,7 @@ const de: Strings = {
   expired: 'Abgelaufen: Niemand hat rechtzeitig bestätigt, daher wurde nichts ausgeführt.',
   failed: 'Das hat nicht geklappt. Ein Mitglied unseres Teams hilft Ihnen gern.',
   unread: '{text} (neue Nachrichten: {n})',
+  unsent: 'Noch nicht gesendet',
 };
 const ar: Strings = {
   title: 'الدعم',
@@ -125,6 +127,7 @@ const ar: Strings = {
   expired: 'انتهت المهلة: لم يؤكده أحد في الوقت المحدد، لذا لم يُنفَّذ أي شيء.',
   failed: 'تعذّر التنفيذ. يمكن لأحد أعضاء فريقنا مساعدتك.',
   unread: '{text} (رسائل جديدة: {n})',
+  unsent: 'لم تُرسل بعد',
 };
 
 const es: Strings = {
@@ -167,6 +170,7 @@ const es: Strings = {
   expired: 'Caducado: nadie lo confirmó a tiempo, así que no se ha hecho nada.',
   failed: 'No se ha podido hacer. Un miembro de nuestro equipo puede ayudarte.',
   unread: '{text} (mensajes nuevos: {n})',
+  unsent: 'Aún no enviado',
 };
 const it: Strings = {
   title: 'Assistenza',
@@ -208,6 +212,7 @@ const it: Strings = {
   expired: "Scaduto: nessuno l'ha confermato in tempo, quindi non è stato fatto nulla.",
   failed: 'Non è stato possibile farlo. Un membro del nostro team può aiutarti.',
   unread: '{text} (nuovi messaggi: {n})',
+  unsent: 'Non ancora inviato',
 };
 const nl: Strings = {
   title: 'Support',
@@ -249,6 +254,7 @@ const nl: Strings = {
   expired: 'Verlopen: niemand heeft het op tijd bevestigd, dus er is niets gedaan.',
   failed: 'Dat is niet gelukt. Een medewerker van ons team kan je helpen.',
   unread: '{text} (nieuwe berichten: {n})',
+  unsent: 'Nog niet verzonden',
 };
 const pt: Strings = {
   title: 'Suporte',
@@ -290,6 +296,7 @@ const pt: Strings = {
   expired: 'Expirado: ninguém confirmou a tempo, então nada foi feito.',
   failed: 'Não foi possível fazer isso. Um membro da nossa equipe pode ajudar.',
   unread: '{text} (novas mensagens: {n})',
+  unsent: 'Ainda não enviada',
 };
 const ja: Strings = {
   title: 'サポート',
@@ -331,6 +338,7 @@ const ja: Strings = {
   expired: '期限切れです。時間内に確認されなかったため、何も実行されていません。',
   failed: '実行できませんでした。チームの担当者がお手伝いします。',
   unread: '{text}（新着メッセージ: {n}件）',
+  unsent: '未送信',
 };
 
 export const LOCALES: Record<string, Strings> = { fr, de, es, it, nl, pt, ja, ar };
