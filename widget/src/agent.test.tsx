@@ -212,6 +212,23 @@ describe('resolved, and the rating', () => {
     await vi.waitFor(() => expect(ui.el.querySelector('.log')!.lastElementChild!.textContent).toBe('later'));
   });
 
+  test('the rating card comes fully into view, and again when a score brings its comment and Send', async () => {
+    const scrolled: Element[] = [];
+    vi.spyOn(HTMLElement.prototype, 'scrollIntoView').mockImplementation(function (this: Element) {
+      scrolled.push(this);
+    });
+    const fake = resumed();
+    const ui = await mountApp(fake);
+    await vi.waitFor(() => expect(fake.client.events).toHaveBeenCalled());
+    fake.live.push({ event: 'message', data: { message: message('m1', 'agent', 'Fixed!', { author: sam }) }, id: '1' });
+    fake.live.push({ event: 'resolved', data: { handoff: { id: 'h1' }, csat: true }, id: '2' });
+    await vi.waitFor(() => expect(scrolled).toContain(ui.$('.card')));
+    scrolled.length = 0;
+    button(ui.el, '4 out of 5').click();
+    await vi.waitFor(() => expect(ui.$('.card button[type=submit]')).not.toBeNull());
+    await vi.waitFor(() => expect(scrolled).toContain(ui.$('.card')));
+  });
+
   test('after a reload the replayed feed puts the notice where it was, before what came later', async () => {
     const later = [
       message('m1', 'visitor', 'Help'),

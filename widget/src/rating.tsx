@@ -1,7 +1,7 @@
 // The "resolved" notice with an optional rating (when offered): a score of 1 to 5, then an optional
 // comment, sent once.
 import { MAX_CSAT_COMMENT_CHARS } from '@parley/protocol/constants';
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { fill, type Strings } from './i18n.js';
 
 type State = 'idle' | 'sending' | 'done' | 'failed';
@@ -10,6 +10,9 @@ export function Rating({ t, rate }: { t: Strings; rate: ((score: number, comment
   const [score, setScore] = useState(0);
   const [comment, setComment] = useState('');
   const [state, setState] = useState<State>('idle');
+  // The whole card in view when it comes, and again when a score brings the comment and Send below it.
+  const card = useRef<HTMLDivElement>(null);
+  useEffect(() => card.current!.scrollIntoView?.({ block: 'nearest' }), [!score]);
   const submit = (e: Event) => {
     e.preventDefault();
     if (!rate || !score || state === 'sending') return;
@@ -20,7 +23,7 @@ export function Rating({ t, rate }: { t: Strings; rate: ((score: number, comment
     );
   };
   return (
-    <div class="card">
+    <div class="card" ref={card}>
       <p>{t.resolved}</p>
       {!rate ? null : state === 'done' ? (
         <p role="status">{t.rated}</p>
