@@ -30,6 +30,16 @@ describe('safe Markdown', () => {
     expect(el.textContent).toContain('click');
   });
 
+  test('a refused address holding parentheses leaves its link text, not the rest of the address', () => {
+    const el = html('[click](javascript:alert(3)) [data](data:text/html,<script>alert(1)</script>) end');
+    expect(el.querySelector('a')).toBeNull();
+    expect(el.textContent).toBe('click data end');
+    // An allowed one keeps its parentheses.
+    expect(html('[tent](https://en.wikipedia.org/wiki/Tent_(disambiguation)).').querySelector('a')!.getAttribute('href')).toBe(
+      'https://en.wikipedia.org/wiki/Tent_(disambiguation)',
+    );
+  });
+
   test('http, https and mailto links open safely', () => {
     const el = html('[docs](https://example.com/a) and [mail](mailto:help@example.com)');
     const links = [...el.querySelectorAll('a')];

@@ -19,7 +19,9 @@ export const link = (href: string, children: ComponentChildren, className?: stri
 );
 
 // Code spans, bold, italic, links, bare citation markers [n]. No `_italic_`: it would mangle snake_case.
-const INLINE = /`([^`]+)`|\*\*(.+?)\*\*|__(.+?)__|\*([^*\s][^*]*?)\*|\[([^\]]+)\]\(([^)\s]+)\)|\[(\d{1,2})\]/g;
+// A link's address may hold one level of parentheses (`javascript:alert(1)`, a Wikipedia page): cut at
+// its first `)`, a refused link left the rest of the address shown as text.
+const INLINE = /`([^`]+)`|\*\*(.+?)\*\*|__(.+?)__|\*([^*\s][^*]*?)\*|\[([^\]]+)\]\(((?:[^()\s]|\([^()\s]*\))+)\)|\[(\d{1,2})\]/g;
 
 export function inline(text: string, citations: readonly Citation[] = []): ComponentChildren[] {
   const out: ComponentChildren[] = [];
