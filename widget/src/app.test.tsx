@@ -3,7 +3,7 @@
 import { ParleyError } from '@parley/browser';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { fakeClient, message, SETTINGS } from './test/fake-client.js';
-import { mountApp } from './test/mount.js';
+import { mountApp, settle } from './test/mount.js';
 
 afterEach(() => {
   document.body.innerHTML = '';
@@ -276,6 +276,16 @@ describe('offline and errors', () => {
     ui.key('Enter');
     await vi.waitFor(() => expect(fake.client.sendMessage).toHaveBeenCalledTimes(4));
     expect(fake.client.sendMessage.mock.calls[3]!.slice(0, 2)).toEqual(['c1', 'hello?']);
+  });
+
+  test('a message at the length limit says so: a longer paste is cut off', async () => {
+    const ui = await mountApp(fakeClient());
+    expect(ui.textarea().maxLength).toBe(4000);
+    ui.type('x'.repeat(3999));
+    await settle();
+    expect(ui.$('.bar')).toBeNull();
+    ui.type('x'.repeat(4000));
+    await vi.waitFor(() => expect(ui.$('.bar[role=status]')?.textContent).toBe('Messages are cut off at 4000 characters.'));
   });
 
   test('going offline shows the state; a failed answer offers a retry', async () => {

@@ -17,7 +17,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { Offer, Proposal, stage } from './actions.js';
 import { Away } from './away.js';
 import './bidi.js';
-import { fillNodes, type Strings } from './i18n.js';
+import { fill, fillNodes, type Strings } from './i18n.js';
 import { link, Markdown, safeHref } from './markdown.js';
 import { Rating } from './rating.js';
 import { typingSender, type TypingSender } from './typing.js';
@@ -492,6 +492,12 @@ export function App({
           </div>
         )}
       </div>
+      {/* The box takes no more (a longer paste is cut): say so. */}
+      {text.length >= MAX_MESSAGE_CHARS && (
+        <div class="bar" role="status">
+          {fill(t.limit, { n: MAX_MESSAGE_CHARS })}
+        </div>
+      )}
       <form onSubmit={submit}>
         <textarea
           ref={input}

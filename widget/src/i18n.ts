@@ -46,6 +46,7 @@ const en = {
   failed: 'It could not be done. A member of our team can help.',
   unread: '{text} (new messages: {n})',
   unsent: 'Not sent yet',
+  limit: 'Messages are cut off at {n} characters.',
 };
 export type Strings = typeof en;
 

@@ -44,6 +44,7 @@ const fr: Strings = {
   failed: "Cela n'a pas pu être fait. Un membre de notre équipe peut vous aider.",
   unread: '{text} (nouveaux messages : {n})',
   unsent: 'Pas encore envoyé',
+  limit: 'Les messages sont limités à {n} caractères ; la suite est coupée.',
 };
 const de: Strings = {
   title: 'Support',
@@ -86,6 +87,7 @@ const de: Strings = {
   failed: 'Das hat nicht geklappt. Ein Mitglied unseres Teams hilft Ihnen gern.',
   unread: '{text} (neue Nachrichten: {n})',
   unsent: 'Noch nicht gesendet',
+  limit: 'Nachrichten sind auf {n} Zeichen begrenzt; der Rest wird abgeschnitten.',
 };
 const ar: Strings = {
   title: 'الدعم',
@@ -128,6 +130,7 @@ const ar: Strings = {
   failed: 'تعذّر التنفيذ. يمكن لأحد أعضاء فريقنا مساعدتك.',
   unread: '{text} (رسائل جديدة: {n})',
   unsent: 'لم تُرسل بعد',
+  limit: 'الحد الأقصى للرسالة {n} حرف، ويُحذف ما يزيد عن ذلك.',
 };
 
 const es: Strings = {
@@ -171,6 +174,7 @@ const es: Strings = {
   failed: 'No se ha podido hacer. Un miembro de nuestro equipo puede ayudarte.',
   unread: '{text} (mensajes nuevos: {n})',
   unsent: 'Aún no enviado',
+  limit: 'Los mensajes tienen un máximo de {n} caracteres; el resto se corta.',
 };
 const it: Strings = {
   title: 'Assistenza',
@@ -213,6 +217,7 @@ const it: Strings = {
   failed: 'Non è stato possibile farlo. Un membro del nostro team può aiutarti.',
   unread: '{text} (nuovi messaggi: {n})',
   unsent: 'Non ancora inviato',
+  limit: 'I messaggi possono avere al massimo {n} caratteri; il resto viene tagliato.',
 };
 const nl: Strings = {
   title: 'Support',
@@ -255,6 +260,7 @@ const nl: Strings = {
   failed: 'Dat is niet gelukt. Een medewerker van ons team kan je helpen.',
   unread: '{text} (nieuwe berichten: {n})',
   unsent: 'Nog niet verzonden',
+  limit: 'Berichten zijn maximaal {n} tekens lang; de rest wordt afgeknipt.',
 };
 const pt: Strings = {
   title: 'Suporte',
@@ -297,6 +303,7 @@ const pt: Strings = {
   failed: 'Não foi possível fazer isso. Um membro da nossa equipe pode ajudar.',
   unread: '{text} (novas mensagens: {n})',
   unsent: 'Ainda não enviada',
+  limit: 'As mensagens têm no máximo {n} caracteres; o restante é cortado.',
 };
 const ja: Strings = {
   title: 'サポート',
@@ -339,6 +346,7 @@ const ja: Strings = {
   failed: '実行できませんでした。チームの担当者がお手伝いします。',
   unread: '{text}（新着メッセージ: {n}件）',
   unsent: '未送信',
+  limit: 'メッセージは{n}文字までです。超えた部分は切り捨てられます。',
 };
 
 export const LOCALES: Record<string, Strings> = { fr, de, es, it, nl, pt, ja, ar };
