@@ -67,7 +67,7 @@ describe('gated admin requests', () => {
     const el = mount(<Probe api={api} />);
     await act(() => button(el, 'Create').click());
     await vi.waitFor(() => expect(el.textContent).toContain('Waiting for another admin’s approval'));
-    expect(el.textContent).toContain('Create or rotate a key with keys:write or pii:reveal, or make an admin');
+    expect(el.textContent).toContain('Create or rotate a key with keys:write, pii:reveal or privacy:*, or make an admin');
     expect(el.querySelector('.gated code')!.textContent).toBe(ID);
     expect(el.querySelector('.gated time')!.getAttribute('datetime')).toBe('2027-01-16T08:00:00.000Z');
     // Waiting is not a failure: no problem is shown.

@@ -4,7 +4,7 @@ import { call, signedInMember, startTestApp, type TestApp } from '@parley/server
 import { audit } from './a11y.js';
 import { ensureConsoleBuilt, launch, shoot, signInToConsole } from './harness.js';
 
-const KEY_OPERATION = 'Create or rotate a key with keys:write or pii:reveal, or make an admin';
+const KEY_OPERATION = 'Create or rotate a key with keys:write, pii:reveal or privacy:*, or make an admin';
 
 let app: TestApp;
 let browser: Browser;

@@ -373,12 +373,19 @@ export function renderCannedReply(body: string, vars: { visitorName?: string | n
 export const SYNONYM_GROUP = /^[^=]+(=[^=]+)+$/;
 
 /**
+ * The capabilities that make a key or a role privileged: making keys, revealing personal values one by
+ * one, and putting them all back (a data-subject export) or erasing a person. Granting one is what
+ * `keys.privileged` holds for approval.
+ */
+export const PRIVILEGED_CAPABILITIES = ['keys:write', 'pii:reveal', 'privacy:export', 'privacy:erase'] as const satisfies readonly Capability[];
+
+/**
  * Admin operations a tenant can mark as high risk (settings `approvals.operations`): each then waits for
  * an owner's or admin's approval, never the requester's, and runs only when the requester repeats the
  * request with the `Parley-Approval` header naming the approved proposal.
  */
 export const ADMIN_OPERATIONS = [
-  /** Granting `keys:write` or `pii:reveal`: creating or rotating a key that holds them, inviting or promoting an owner or admin, an SSO connection that makes admins. */
+  /** Granting a privileged capability (PRIVILEGED_CAPABILITIES): creating or rotating a key that holds one, inviting or promoting an owner or admin, an SSO connection that makes admins. */
   'keys.privileged',
   /** Setting, changing (model, base URL, key) or removing an AI provider. */
   'ai.provider',
@@ -396,7 +403,7 @@ export const ADMIN_OPERATIONS = [
 export type AdminOperation = (typeof ADMIN_OPERATIONS)[number];
 /** Each admin operation as a person reads it (the console's checklist and approvals, the approvers' email). */
 export const ADMIN_OPERATION_LABELS: Readonly<Record<AdminOperation, string>> = {
-  'keys.privileged': 'Create or rotate a key with keys:write or pii:reveal, or make an admin',
+  'keys.privileged': 'Create or rotate a key with keys:write, pii:reveal or privacy:*, or make an admin',
   'ai.provider': 'Change the AI provider',
   'identity.mode': 'Change Sign-In Pro mode',
   'signin.relax': 'Turn off MFA or SSO enforcement',

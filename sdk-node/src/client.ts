@@ -163,8 +163,9 @@ export class Parley {
   readonly apiKeys = {
     list: () => this.call('GET', '/api-keys', ApiKeyListResponse).then((r) => r.apiKeys),
     /**
-     * The returned `secret` is shown only this once. A key holding `keys:write` or `pii:reveal` may wait for
-     * approval ({@link ParleyApprovalRequired}); once approved, call again with `{ approval: proposal.id }`.
+     * The returned `secret` is shown only this once. A key holding `keys:write`, `pii:reveal`, `privacy:export`
+     * or `privacy:erase` may wait for approval ({@link ParleyApprovalRequired}); once approved, call again
+     * with `{ approval: proposal.id }`.
      */
     create: (input: { name: string; capabilities: Capability[]; expiresInSeconds?: number }, opts?: CallOptions) =>
       this.call('POST', '/api-keys', CreatedApiKeyResponse, input, undefined, opts),

@@ -96,7 +96,7 @@ describe('creating a privileged key', () => {
     await act(() => el.querySelector<HTMLInputElement>('input[type=checkbox]')!.click());
     await submit(el.querySelector('#key-name')!.closest('form')!);
     await vi.waitFor(() => expect(el.textContent).toContain('Waiting for another admin’s approval'));
-    expect(el.querySelector('.gated')!.textContent).toContain('Create or rotate a key with keys:write or pii:reveal, or make an admin');
+    expect(el.querySelector('.gated')!.textContent).toContain('Create or rotate a key with keys:write, pii:reveal or privacy:*, or make an admin');
     expect(button(el, 'Create key').disabled).toBe(true);
     expect(el.querySelector<HTMLInputElement>('#key-name')!.disabled).toBe(true);
     expect(el.querySelector<HTMLFieldSetElement>('#key-name ~ fieldset')!.disabled).toBe(true);
@@ -329,7 +329,7 @@ describe('settings: which operations need approval, and deleting the workspace',
     await vi.waitFor(() => expect(box(el, 'Delete the workspace').checked).toBe(true));
     const labels = [...checklist(el).querySelectorAll('label.check')].map((l) => l.textContent!.trim());
     expect(labels).toEqual([
-      'Create or rotate a key with keys:write or pii:reveal, or make an admin',
+      'Create or rotate a key with keys:write, pii:reveal or privacy:*, or make an admin',
       'Change the AI provider',
       'Change Sign-In Pro mode',
       'Turn off MFA or SSO enforcement',

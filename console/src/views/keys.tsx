@@ -1,6 +1,7 @@
 // Secret API keys: create (the secret is shown once), rotate with a grace period, revoke. A tenant may
-// require a second admin's approval for a key holding keys:write or pii:reveal: creating one then waits on
-// the approval rail (useGated), as does rotating one, and the secret is shown once the requester finishes it.
+// require a second admin's approval for a privileged key (keys:write, pii:reveal, privacy:export or
+// privacy:erase): creating one then waits on the approval rail (useGated), as does rotating one, and the
+// secret is shown once the requester finishes it.
 // A key is worth no more than its maker is now: what their role lacks is shown held back.
 import type { ApiKey, Capability } from '@parley/protocol';
 import { CAPABILITIES } from '@parley/protocol/constants';

@@ -97,7 +97,7 @@ export const adminOperations = operations([
     tag: 'Domains and keys',
     summary: 'Rotate a secret key',
     description:
-      'A new key with the same name and capabilities replaces an active one; the old key keeps working for `graceSeconds` (default one day; 0 ends it at once; never past its own expiry). The caller must hold every capability of the key. Rotating a key with `keys:write` or `pii:reveal` waits for approval where the tenant lists `keys.privileged`. The body may be omitted. Audited as `api_key.rotate`; sends the `key.created` webhook.',
+      'A new key with the same name and capabilities replaces an active one; the old key keeps working for `graceSeconds` (default one day; 0 ends it at once; never past its own expiry). The caller must hold every capability of the key. Rotating a key with `keys:write`, `pii:reveal`, `privacy:export` or `privacy:erase` waits for approval where the tenant lists `keys.privileged`. The body may be omitted. Audited as `api_key.rotate`; sends the `key.created` webhook.',
     security: ['admin'],
     capability: 'keys:write',
     params: IdParams,

@@ -465,6 +465,24 @@ describe('every route of an operation', () => {
     expect((await as('owner', 'PATCH', `/v1/admin/members/${agent.memberId}`, { status: 'active' })).status).toBe(200);
   });
 
+  // Attack (eleventh review): with keys.privileged and export.restricted held, a new key with only
+  // privacy:export and conversations:read was made at once, and looped over every visitor through
+  // /privacy/export, which puts back the original values the PII engine took out (what pii:reveal guards one
+  // by one, with a reason) and opens each left email. privacy:erase made mass erasure as easy.
+  test('a key that exports or erases data subjects is privileged: making it is held like one with pii:reveal', async () => {
+    expect(
+      (await call(t.url, 'PATCH', '/v1/admin/settings', { key: a.secretKey, body: { approvals: { operations: [...ADMIN_OPERATIONS] } } })).status,
+    ).toBe(200);
+    for (const capabilities of [['privacy:export', 'conversations:read'], ['privacy:erase']]) {
+      const name = `dsr-${capabilities[0]!.replace(':', '-')}`;
+      const res = await as('admin', 'POST', '/v1/admin/api-keys', { name, capabilities });
+      expect(res.status, res.text).toBe(202);
+      expect(res.body.secret).toBeUndefined();
+      expect(res.body.proposal).toMatchObject({ operation: 'keys.privileged', arguments: { name, capabilities } });
+      expect(await keyNamed(name)).toBe(false);
+    }
+  });
+
   test('rotating a privileged key is held like making one (the new secret has its capabilities); a plain key rotates at once', async () => {
     const deps = { db: t.runtime.db, audit: t.runtime.audit, env: t.config.env };
     const ctx = { tenantId: a.tenant.id, requestId: null, actor: { type: 'cli' as const, id: 'test' }, held: new Set(ROLE_CAPABILITIES.owner) };
@@ -555,7 +573,7 @@ describe('the database', () => {
     expect(to).toEqual([people.owner.email, people.owner2.email].sort());
     // Unfolded: long headers continue on indented lines, quoted-printable lines end in '='.
     const mail = smtp.inbox[0]!.raw.replace(/\r?\n[ \t]+/g, ' ').replace(/=\r?\n/g, '');
-    expect(mail).toContain('Subject: Approval needed: Create or rotate a key with keys:write or pii:reveal, or make an admin');
+    expect(mail).toContain('Subject: Approval needed: Create or rotate a key with keys:write, pii:reveal or privacy:*, or make an admin');
     expect(mail).toContain(`${t.config.publicUrl}/console/#approvals`);
     expect(mail).toContain('in Gate A');
     // The request is read in the console, signed in: not its arguments in an email.

@@ -1,5 +1,6 @@
 // Tenants, allowed domains and API keys. Every change is audited in the same transaction.
 import { CAPABILITIES, capabilitiesOf, type AdminMe, type ApiKey, type Capability, type Domain, type MemberRole } from '@parley/protocol';
+import { PRIVILEGED_CAPABILITIES } from '@parley/protocol/constants';
 import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../audit/log.js';
 import type { Db, Tx } from '../db/index.js';
@@ -218,9 +219,12 @@ export async function activeKey(tx: Tx, id: string): Promise<KeyRow> {
   return key;
 }
 
-/** A key that makes keys or reveals personal data: what `keys.privileged` on the approvals list holds. */
-export const isPrivileged = (capabilities: readonly string[]) => capabilities.some((c) => c === 'keys:write' || c === 'pii:reveal');
-/** A role that holds keys:write or pii:reveal: granting it is what `keys.privileged` holds back, as for a key. */
+/**
+ * A key that makes keys, reveals personal data, puts a person's back in bulk (privacy:export) or erases
+ * people: what `keys.privileged` on the approvals list holds.
+ */
+export const isPrivileged = (capabilities: readonly string[]) => capabilities.some((c) => (PRIVILEGED_CAPABILITIES as readonly string[]).includes(c));
+/** A role that holds a privileged capability: granting it is what `keys.privileged` holds back, as for a key. */
 export const grantsPrivilege = (role: MemberRole) => isPrivileged(capabilitiesOf(role));
 
 /**
