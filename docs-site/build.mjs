@@ -61,8 +61,9 @@ export const CAPABILITY_TEXT = {
   'signin:write': 'Change the sign-in policy (MFA, SSO enforcement, session timeouts) and the SSO connections',
   'webhooks:read': 'See webhook endpoints (never their secrets) and their delivery log',
   'webhooks:write': 'Add, change, delete and test webhook endpoints, rotate their secrets, replay deliveries',
-  'privacy:export': 'Export everything stored about one person (a data-subject request), personal values included (audited, counts only)',
-  'privacy:erase': 'Erase one person: their conversations, vault entries and profile (audited, counts only)',
+  'privacy:export':
+    'Export everything stored about one person (a data-subject request), personal values included, giving a reason (audited: the reason and the conversations, never the person)',
+  'privacy:erase': 'Erase one person: their conversations, vault entries and profile (audited with counts)',
   'evidence:export':
     'Build signed evidence packs for auditors: audit proofs, policies in force (secrets removed), key history, self-checks (audited)',
   'tenant:export':

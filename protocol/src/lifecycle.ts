@@ -501,17 +501,34 @@ export const DEFAULT_RETENTION = {
  * A data subject: a verified user (the `sub` your backend signed with Sign-In Pro) or a widget visitor by
  * their pseudonymous reference (`v_…`, shown in the inbox).
  */
-export const DataSubjectRequest = z.strictObject({
+export const DataSubject = z.strictObject({
   type: z.enum(['user', 'visitor']),
   id: z.string().trim().min(1).max(256),
 });
+export type DataSubject = z.infer<typeof DataSubject>;
+
+/**
+ * Why a person's data is exported or erased (a ticket, a request's reference): kept in the audit log, which
+ * is never edited, with any personal value in it taken out, so name the request, not the person.
+ */
+const subjectReason = text().trim().min(10).max(500);
+
+/** POST /v1/admin/privacy/erase: the subject, and optionally why. */
+export const DataSubjectRequest = DataSubject.extend({ reason: subjectReason.optional() });
 export type DataSubjectRequest = z.infer<typeof DataSubjectRequest>;
+
+/**
+ * POST /v1/admin/privacy/export: the subject and why, required: the export puts back every original value
+ * the PII engine took out, which `pii:reveal` releases one at a time, each with a reason.
+ */
+export const DataSubjectExportRequest = DataSubject.extend({ reason: subjectReason });
+export type DataSubjectExportRequest = z.infer<typeof DataSubjectExportRequest>;
 
 const iso = z.iso.datetime({ offset: true });
 
 /** POST /v1/admin/privacy/export: everything stored about the subject, personal values revealed. */
 export const DataSubjectExport = z.object({
-  subject: DataSubjectRequest,
+  subject: DataSubject,
   exportedAt: iso,
   /** The Sign-In Pro profile as your backend signed it (users only; null when none is stored). */
   profile: z.record(z.string(), z.unknown()).nullable(),

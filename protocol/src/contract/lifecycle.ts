@@ -2,6 +2,7 @@
 import {
   DataSubjectErasure,
   DataSubjectExport,
+  DataSubjectExportRequest,
   DataSubjectRequest,
   TenantDeletionRequest,
   TenantDeletionStatus,
@@ -20,10 +21,10 @@ export const lifecycleOperations = operations([
     tag: PRIVACY,
     summary: 'Export everything about one person',
     description:
-      "A data-subject access request, by verified user id or visitor reference (in the body, so it never lands in a URL log): the person's conversations with their messages (personal values put back), handoffs, ratings, left emails, visitor records and verified profile, as JSON. Audited as `privacy.export` with counts only, never the subject or the content.",
+      "A data-subject access request, by verified user id or visitor reference (in the body, so it never lands in a URL log): the person's conversations with their messages (personal values put back), handoffs, ratings, left emails, visitor records and verified profile, as JSON. It puts back every original value `pii:reveal` releases one at a time, so it needs a `reason` (10–500 characters; a 400 names `/reason` without one). Audited as `privacy.export` with the reason (any personal value in it taken out), the ids of the conversations it opened and counts, never the subject or the content. A key holding `privacy:export` is privileged: making one waits for approval where the tenant lists `keys.privileged`.",
     security: ['admin'],
     capability: 'privacy:export',
-    body: DataSubjectRequest,
+    body: DataSubjectExportRequest,
     responses: { 200: { description: 'Everything stored about the subject in this tenant.', schema: DataSubjectExport } },
   },
   {
@@ -33,7 +34,7 @@ export const lifecycleOperations = operations([
     tag: PRIVACY,
     summary: 'Erase one person',
     description:
-      "Deletes the person's conversations (messages, live-feed events, PII vault entries, handoffs, ratings), visitor records with their widget sessions, and verified profile. The audit log is not edited (it holds no personal data); the erasure is audited as `privacy.erase` with counts only. Idempotent: erasing again deletes nothing.",
+      "Deletes the person's conversations (messages, live-feed events, PII vault entries, handoffs, ratings), visitor records with their widget sessions, and verified profile. The audit log is not edited (it holds no personal data); the erasure is audited as `privacy.erase` with counts, and the optional `reason` with any personal value in it taken out. Idempotent: erasing again deletes nothing. A key holding `privacy:erase` is privileged: making one waits for approval where the tenant lists `keys.privileged`.",
     security: ['admin'],
     capability: 'privacy:erase',
     body: DataSubjectRequest,

@@ -554,7 +554,10 @@ describe('attacks', () => {
     const { v, conversation } = await visitor('user-dsr');
     const asked = await ask(v, conversation, id, { orderId: 'DSR123', note: 'leave it with the neighbour' });
     expect(asked.status).toBe(201);
-    const out = await call(t.url, 'POST', '/v1/admin/privacy/export', { key: a.secretKey, body: { type: 'user', id: 'user-dsr' } });
+    const out = await call(t.url, 'POST', '/v1/admin/privacy/export', {
+      key: a.secretKey,
+      body: { type: 'user', id: 'user-dsr', reason: 'Access request, ticket DSR-12' },
+    });
     expect(out.status, out.text).toBe(200);
     expect(out.body.conversations[0].actions).toEqual([
       expect.objectContaining({ arguments: { orderId: 'DSR123', note: 'leave it with the neighbour' }, status: 'pending', result: null }),

@@ -330,6 +330,14 @@ const subjectOf = (opts: { tenant: string; user?: string; visitor?: string }) =>
   if (!opts.user === !opts.visitor) throw new ConfigError('--user', 'give exactly one of --user <verified user id> or --visitor <v_… reference>');
   return opts.user ? { type: 'user' as const, id: opts.user } : { type: 'visitor' as const, id: opts.visitor! };
 };
+/** The reason, as the API takes it: an export needs one (it puts back every original value); an erasure may give one. */
+const reasonOf = (op: 'export' | 'erase', reason: string | undefined) => {
+  const r = reason?.trim();
+  if (r && (r.length < 10 || r.length > 500)) throw new ConfigError('--reason', 'must be 10 to 500 characters');
+  if (op === 'export' && !r)
+    throw new ConfigError('--reason', 'an export puts back every original value: say why (a ticket, not the person), kept in the audit log');
+  return r;
+};
 for (const op of ['export', 'erase'] as const) {
   privacy
     .command(op)
@@ -341,15 +349,17 @@ for (const op of ['export', 'erase'] as const) {
     .requiredOption('--tenant <id>', 'tenant id')
     .option('--user <id>', 'a verified user id (Sign-In Pro subject)')
     .option('--visitor <ref>', 'a visitor reference (v_…)')
+    .option('--reason <text>', `why, kept in the audit log with personal values taken out (${op === 'export' ? 'required' : 'optional'})`)
     .option('--json', 'print JSON (export always does)')
-    .action(async (opts: { tenant: string; user?: string; visitor?: string; json?: boolean }) => {
-      const subject = subjectOf(opts);
+    .action(async (opts: { tenant: string; user?: string; visitor?: string; reason?: string; json?: boolean }) => {
+      const reason = reasonOf(op, opts.reason);
+      const subject = { ...subjectOf(opts), ...(reason ? { reason } : {}) };
       const runtime = await openRuntime(loadConfig());
       try {
         const ctx = { tenantId: opts.tenant, requestId: null, actor: cliActor };
         const deps = { audit: runtime.audit, keyring: runtime.keyring, redactor: new ConversationRedactor(runtime.keyring) };
         const out: object = await runtime.db.withTenant<object>(opts.tenant, { requestId: null }, (tx) =>
-          op === 'export' ? exportSubject(tx, deps, ctx, subject) : eraseDataSubject(tx, deps, ctx, subject),
+          op === 'export' ? exportSubject(tx, deps, ctx, { ...subject, reason: reason! }) : eraseDataSubject(tx, deps, ctx, subject),
         );
         if (op === 'export' || opts.json) process.stdout.write(`${JSON.stringify(out, null, op === 'export' ? 2 : 0)}\n`);
         else

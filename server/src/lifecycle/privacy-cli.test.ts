@@ -24,7 +24,21 @@ describe('parley privacy', () => {
     } finally {
       await served.stop();
     }
-    const exported = await runCli(d.env, 'privacy', 'export', '--tenant', tenantId, '--visitor', v.visitorRef);
+    // An export says why (it puts back every original value); the audit entry keeps it.
+    const unexplained = await runCli(d.env, 'privacy', 'export', '--tenant', tenantId, '--visitor', v.visitorRef);
+    expect(unexplained.code).not.toBe(0);
+    expect(unexplained.stderr).toMatch(/--reason/);
+    const exported = await runCli(
+      d.env,
+      'privacy',
+      'export',
+      '--tenant',
+      tenantId,
+      '--visitor',
+      v.visitorRef,
+      '--reason',
+      'Access request, ticket DSR-3',
+    );
     expect(exported.code).toBe(0);
     const doc = JSON.parse(exported.stdout);
     expect(doc.conversations.map((c: { id: string }) => c.id)).toEqual([conversation]);
@@ -33,7 +47,9 @@ describe('parley privacy', () => {
     const erased = await runCli(d.env, 'privacy', 'erase', '--tenant', tenantId, '--visitor', v.visitorRef, '--json');
     expect(erased.code).toBe(0);
     expect(JSON.parse(erased.stdout).deleted).toMatchObject({ conversations: 1, visitors: 1 });
-    const after = JSON.parse((await runCli(d.env, 'privacy', 'export', '--tenant', tenantId, '--visitor', v.visitorRef)).stdout);
+    const after = JSON.parse(
+      (await runCli(d.env, 'privacy', 'export', '--tenant', tenantId, '--visitor', v.visitorRef, '--reason', 'Access request, ticket DSR-3')).stdout,
+    );
     expect(after.conversations).toEqual([]);
 
     const neither = await runCli(d.env, 'privacy', 'erase', '--tenant', tenantId);

@@ -1,6 +1,6 @@
 // /v1/admin/privacy: data-subject export and erasure (the subject travels in the body, never in a URL);
 // /v1/admin/tenant/export: the whole workspace as a signed archive.
-import { APPROVAL_HEADER, DataSubjectRequest, TenantExportRequest } from '@parley/protocol';
+import { APPROVAL_HEADER, DataSubjectExportRequest, DataSubjectRequest, TenantExportRequest } from '@parley/protocol';
 import { Router } from 'express';
 import type { AuditLog } from '../audit/log.js';
 import type { Db } from '../db/index.js';
@@ -43,7 +43,7 @@ export function lifecycleRoutes(deps: SubjectDeps & { db: Db; audit: AuditLog })
     post: [
       can('privacy:export'),
       async (req, res) => {
-        const subject = parse(DataSubjectRequest, req.body);
+        const subject = parse(DataSubjectExportRequest, req.body);
         const ctx = adminCtx(req);
         res.set('cache-control', 'no-store');
         res.json(await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, (tx) => exportSubject(tx, deps, ctx, subject)));

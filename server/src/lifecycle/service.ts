@@ -1,7 +1,11 @@
 // Data-subject requests: export everything stored about one person (personal values put back, for them),
-// or erase it. Both are audited with counts only: the subject's id is personal data and the audit log
-// must never hold any (it is never edited to erase, so nothing personal may enter it).
-import type { DataSubjectErasure, DataSubjectExport, DataSubjectRequest } from '@parley/protocol';
+// or erase it. The subject's id is personal data and the audit log must never hold any (it is never edited
+// to erase, so nothing personal may enter it): an export is audited with the reason it was asked for (any
+// personal value in it taken out), the conversations it opened by id, and counts; an erasure with counts
+// (and its reason, when given).
+import type { DataSubject, DataSubjectErasure, DataSubjectExport, DataSubjectExportRequest, DataSubjectRequest } from '@parley/protocol';
+import { defaultPolicy } from '../ai/pii/index.js';
+import { redactOutbound } from '../ai/pii/outbound.js';
 import type { ConversationRedactor } from '../ai/pii/redactor.js';
 import type { AuditLog } from '../audit/log.js';
 import type { Keyring } from '../crypto/keyring.js';
@@ -21,10 +25,20 @@ const iso = (d: Date) => d.toISOString();
 const byConversation = <T extends { conversation_id: string }>(rows: T[], id: string) => rows.filter((r) => r.conversation_id === id);
 
 /** The visitor references a subject's data lives under. */
-const refsOf = (s: DataSubjectRequest, conversations: { visitor_id: string }[]) =>
+const refsOf = (s: DataSubject, conversations: { visitor_id: string }[]) =>
   s.type === 'visitor' ? [s.id] : [...new Set(conversations.map((c) => c.visitor_id))];
 
-export async function exportSubject(tx: Tx, deps: SubjectDeps, ctx: Ctx, s: DataSubjectRequest): Promise<DataSubjectExport> {
+/** How many conversation ids an export's audit entry names (the count is always whole). */
+export const AUDITED_CONVERSATION_IDS = 100;
+
+/**
+ * A request's reason as the audit log keeps it: every personal value the PII engine finds taken out, as
+ * on the way to a model (a reason often names the person; the log would keep the name past their erasure).
+ */
+export const auditedReason = (reason: string | undefined): string | null => (reason ? redactOutbound(reason, defaultPolicy) : null);
+
+export async function exportSubject(tx: Tx, deps: SubjectDeps, ctx: Ctx, request: DataSubjectExportRequest): Promise<DataSubjectExport> {
+  const s: DataSubject = { type: request.type, id: request.id };
   const conversations = await subjectConversations(tx, s);
   const content = await conversationContent(
     tx,
@@ -79,8 +93,12 @@ export async function exportSubject(tx: Tx, deps: SubjectDeps, ctx: Ctx, s: Data
     actor: ctx.actor,
     action: 'privacy.export',
     target: { type: 'data_subject', id: null },
+    reason: auditedReason(request.reason),
     metadata: {
       subjectType: s.type,
+      // Which data went out, by Parley's own ids (as other entries name a conversation), never the subject's:
+      // while the conversations exist they lead to the person; erased, to nothing.
+      conversationIds: out.slice(0, AUDITED_CONVERSATION_IDS).map((c) => c.id),
       conversations: out.length,
       messages: content.messages.length,
       actions: content.actions.length,
@@ -91,7 +109,8 @@ export async function exportSubject(tx: Tx, deps: SubjectDeps, ctx: Ctx, s: Data
   return { subject: s, exportedAt: new Date().toISOString(), profile, visitors, conversations: out };
 }
 
-export async function eraseDataSubject(tx: Tx, deps: Pick<SubjectDeps, 'audit'>, ctx: Ctx, s: DataSubjectRequest): Promise<DataSubjectErasure> {
+export async function eraseDataSubject(tx: Tx, deps: Pick<SubjectDeps, 'audit'>, ctx: Ctx, request: DataSubjectRequest): Promise<DataSubjectErasure> {
+  const s: DataSubject = { type: request.type, id: request.id };
   const conversations = await subjectConversations(tx, s);
   const deleted = await eraseSubject(
     tx,
@@ -105,6 +124,7 @@ export async function eraseDataSubject(tx: Tx, deps: Pick<SubjectDeps, 'audit'>,
     actor: ctx.actor,
     action: 'privacy.erase',
     target: { type: 'data_subject', id: null },
+    reason: auditedReason(request.reason),
     metadata: { subjectType: s.type, deleted },
   });
   return { deleted };

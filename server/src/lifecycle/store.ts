@@ -1,14 +1,11 @@
 // SQL of data-subject requests. Everything runs in the tenant's transaction (row-level security on), so a
 // subject is only ever looked for among the tenant's own rows.
-import type { DataSubjectRequest } from '@parley/protocol';
+import type { DataSubject } from '@parley/protocol';
 import type { ConversationRow } from '../conversations/service.js';
 import type { Tx } from '../db/types.js';
 
 /** The subject's conversations: a visitor's by reference, a verified user's by subject. */
-export async function subjectConversations(
-  tx: Tx,
-  s: DataSubjectRequest,
-): Promise<(ConversationRow & { origin: string | null; updated_at: Date })[]> {
+export async function subjectConversations(tx: Tx, s: DataSubject): Promise<(ConversationRow & { origin: string | null; updated_at: Date })[]> {
   const column = s.type === 'visitor' ? 'visitor_id' : 'identity_subject';
   const { rows } = await tx.query<ConversationRow & { origin: string | null; updated_at: Date }>(
     `SELECT * FROM conversations WHERE ${column} = $1 ORDER BY created_at, id`,
@@ -64,7 +61,7 @@ export async function sealedProfile(tx: Tx, subject: string): Promise<Uint8Array
 }
 
 /** Deletes the subject's data; counts by kind (cascaded rows counted before they go). */
-export async function eraseSubject(tx: Tx, s: DataSubjectRequest, conversationIds: string[], visitorRefs: string[]) {
+export async function eraseSubject(tx: Tx, s: DataSubject, conversationIds: string[], visitorRefs: string[]) {
   const count = async (sql: string, params: unknown[]) => (await tx.query<{ n: number }>(sql, params)).rows[0]!.n;
   const messages = await count('SELECT count(*)::int AS n FROM messages WHERE conversation_id = ANY($1)', [conversationIds]);
   const vaultEntries = await count('SELECT count(*)::int AS n FROM pii_vault WHERE conversation_id = ANY($1)', [conversationIds]);

@@ -44,6 +44,8 @@ afterAll(() => t?.close());
 
 const owner = (sql: string, params: unknown[] = []) => t.testDb.db.withOwner((tx) => tx.query<any>(sql, params));
 const privacy = (key: string, op: 'export' | 'erase', body: unknown) => call(t.url, 'POST', `/v1/admin/privacy/${op}`, { key, body });
+/** An export's reason: required, kept in the audit log. */
+const WHY = 'Subject access request, ticket DSR-7';
 
 function userToken(sub: string, name: string, email: string) {
   return identityToken({ alg: 'ES256', kid: 'k1', key: signer }, sub, { name, email });
@@ -76,7 +78,7 @@ describe('data-subject requests', () => {
         .status,
     ).toBe(201);
 
-    const res = await privacy(a.secretKey, 'export', { type: 'user', id: 'user-ada' });
+    const res = await privacy(a.secretKey, 'export', { type: 'user', id: 'user-ada', reason: WHY });
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
     expect(res.body.subject).toEqual({ type: 'user', id: 'user-ada' });
@@ -96,13 +98,45 @@ describe('data-subject requests', () => {
     expect(JSON.stringify(entry)).not.toContain('user-ada');
   });
 
+  // Attack (eleventh review): an export put back every original value the PII engine took out, for anyone
+  // named, with no reason given; its audit entry held counts only, so nobody could tell why, nor whose.
+  test('an export states a reason: without one it is a 400; the audit entry keeps the reason (personal values taken out) and the conversations it opened, never the subject', async () => {
+    const { id } = await chat(a, ORIGIN_A, `Write to me at ${EMAIL}`, 'user-reason');
+    const exports = async () =>
+      (
+        await owner("SELECT reason, target_id, metadata FROM audit_entries WHERE action = 'privacy.export' AND tenant_id = $1 ORDER BY id", [
+          a.tenant.id,
+        ])
+      ).rows;
+    const before = (await exports()).length;
+    for (const body of [
+      { type: 'user', id: 'user-reason' },
+      { type: 'user', id: 'user-reason', reason: 'because' },
+    ]) {
+      const refused = await privacy(a.secretKey, 'export', body);
+      expect(refused.status, refused.text).toBe(400);
+      expect(refused.body.errors.map((e: { path: string }) => e.path)).toEqual(['/reason']);
+    }
+    expect(await exports()).toHaveLength(before);
+
+    const res = await privacy(a.secretKey, 'export', { type: 'user', id: 'user-reason', reason: `Access request from ${EMAIL}, ticket DSR-7` });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.subject).toEqual({ type: 'user', id: 'user-reason' });
+    expect(res.body.conversations[0].messages[0].text).toContain(EMAIL);
+    const entry = (await exports()).at(-1);
+    expect(entry.reason).toMatch(/^Access request from \[EMAIL_K\d+\], ticket DSR-7$/);
+    expect(entry.metadata).toMatchObject({ subjectType: 'user', conversations: 1, conversationIds: [id] });
+    expect(JSON.stringify(entry)).not.toContain('user-reason');
+    expect(JSON.stringify(entry)).not.toContain(EMAIL);
+  });
+
   test("another tenant's subject is out of reach: its key exports nothing and erases nothing", async () => {
     const { v, id } = await chat(a, ORIGIN_A, `Card ${CARD}`, 'user-cross');
     for (const subject of [
       { type: 'user', id: 'user-cross' },
       { type: 'visitor', id: v.visitorRef },
     ]) {
-      const exported = await privacy(b.secretKey, 'export', subject);
+      const exported = await privacy(b.secretKey, 'export', { ...subject, reason: WHY });
       expect(exported.status).toBe(200);
       expect(exported.body).toMatchObject({ profile: null, visitors: [], conversations: [] });
       const erased = await privacy(b.secretKey, 'erase', subject);
@@ -127,7 +161,7 @@ describe('data-subject requests', () => {
       body: { name: 'reader', capabilities: ['conversations:read', 'pii:reveal'] },
     });
     const exporter = await call(t.url, 'POST', '/v1/admin/api-keys', { key: a.secretKey, body: { name: 'dpo', capabilities: ['privacy:export'] } });
-    const subject = { type: 'visitor', id: v.visitorRef };
+    const subject = { type: 'visitor', id: v.visitorRef, reason: WHY };
     for (const [key, op] of [
       [reader.body.secret, 'export'],
       [reader.body.secret, 'erase'],
@@ -140,7 +174,7 @@ describe('data-subject requests', () => {
     expect((await privacy(exporter.body.secret, 'export', subject)).status).toBe(200);
     expect((await owner('SELECT count(*)::int AS n FROM visitors WHERE id = $1', [v.visitorRef])).rows[0].n).toBe(1);
     for (const bad of [{ type: 'member', id: 'x' }, { type: 'user' }, { type: 'user', id: '' }, { type: 'user', id: 'x', extra: 1 }])
-      expect((await privacy(a.secretKey, 'export', bad)).status).toBe(400);
+      expect((await privacy(a.secretKey, 'export', { ...bad, reason: WHY })).status).toBe(400);
   });
 
   test("erase by visitor reference and by user id: the person's data goes, others' stays, the audit log is intact and holds no PII", async () => {
@@ -206,7 +240,10 @@ describe('data-subject requests', () => {
     expect(byUser.body.deleted).toMatchObject({ conversations: 1, profiles: 1, visitors: 1 });
     expect((await owner('SELECT count(*)::int AS n FROM conversations WHERE id = $1', [bob.id])).rows[0].n).toBe(0);
     expect((await owner("SELECT count(*)::int AS n FROM verified_visitors WHERE subject = 'user-bob'")).rows[0].n).toBe(0);
-    expect((await privacy(a.secretKey, 'export', { type: 'user', id: 'user-bob' })).body).toMatchObject({ profile: null, conversations: [] });
+    expect((await privacy(a.secretKey, 'export', { type: 'user', id: 'user-bob', reason: WHY })).body).toMatchObject({
+      profile: null,
+      conversations: [],
+    });
 
     // The audit log was appended to, never edited: every entry integrated before is still there, byte for byte
     // (entries still pending have no index yet; the integrator may give them one at any moment).
