@@ -195,6 +195,28 @@ describe('an evidence pack', () => {
     }
   });
 
+  // Attack (eleventh review): a pack said "Approval rules: this deployment stores none" in its manifest and
+  // report while its own policies/settings.json held seven operations for approval: an auditor was told
+  // something false about the controls in force.
+  test("the approval rules it states are the tenant's: the operations it holds, as its settings list them; none when none", async () => {
+    const c = await t.tenant('Evidence C', ['c.example']);
+    const held = ['export.restricted', 'tenant.delete'];
+    expect((await call(t.url, 'PATCH', '/v1/admin/settings', { key: c.secretKey, body: { approvals: { operations: held } } })).status).toBe(200);
+    const rule = (f: Record<string, Uint8Array>) =>
+      (JSON.parse(text(f, 'manifest.json')).coverage as string[]).filter((line) => line.startsWith('Approval rules'));
+    const f = files((await requestPack(c.secretKey, { framework: 'soc2', ...period() })).bytes);
+    expect(JSON.parse(text(f, 'policies/settings.json')).effective.approvals.operations).toEqual(held);
+    const [stated] = rule(f);
+    expect(stated).not.toMatch(/stores none/);
+    for (const op of held) expect(stated).toContain(op);
+    expect(stated).not.toContain('keys.privileged');
+    expect(text(f, 'report.html')).toContain('export.restricted');
+    expect(pdfText(f['report.pdf']!).replaceAll('\n', '')).toContain('tenant.delete');
+    // A tenant that holds none is told so, not that the deployment stores none.
+    const [none] = rule(files((await requestPack(b.secretKey, { framework: 'soc2', ...period() })).bytes));
+    expect(none).toMatch(/holds no admin operation/);
+  });
+
   test("tenant B's pack verifies and holds nothing of tenant A; A's checkpoint swapped into it is named", async () => {
     // Tenant B's own, genuine pack: valid on its own, and holding nothing of tenant A.
     const res = await requestPack(b.secretKey, { framework: 'eu-ai-act', ...period() });

@@ -6,7 +6,13 @@
 // verifyEvidencePack is the verifier. The archive itself (manifest, signature, audit section) is
 // ./archive.ts, shared with tenant exports.
 import { createHash } from 'node:crypto';
-import { ROLE_CAPABILITIES, type EvidencePackRequest, type EvidenceSubscriptionRequest } from '@parley/protocol';
+import {
+  ADMIN_OPERATION_LABELS,
+  ROLE_CAPABILITIES,
+  type AdminOperation,
+  type EvidencePackRequest,
+  type EvidenceSubscriptionRequest,
+} from '@parley/protocol';
 import { canonicalJson } from '../audit/canonical.js';
 import type { AuditLog } from '../audit/log.js';
 import type { EntryRow } from '../audit/store.js';
@@ -47,6 +53,17 @@ export interface EvidenceCtx {
 }
 
 const record = (r: EntryRow) => ({ seq: r.seq, ts: r.ts.toISOString(), action: r.action, actorType: r.actor_type, metadata: r.metadata });
+
+/**
+ * What the pack says of the tenant's approval rules: the operations its settings (policies/settings.json,
+ * `approvals.operations`) hold for another owner's or admin's approval, as in force when it was built.
+ */
+export function approvalRules(operations: readonly AdminOperation[]): string {
+  if (!operations.length)
+    return "Approval rules: this tenant holds no admin operation for approval (approvals.operations in policies/settings.json is empty), so each runs on its requester's authority alone.";
+  const listed = operations.map((o) => `${o} (${ADMIN_OPERATION_LABELS[o]})`).join('; ');
+  return `Approval rules: as in force when the pack was generated, ${operations.length === 1 ? '1 admin operation waits' : `${operations.length} admin operations wait`} for another owner's or admin's approval before running, as approvals.operations in policies/settings.json lists: ${listed}. Proposals, decisions and runs are the approval.* entries of the audit log; earlier lists are not stored (their changes are settings.update entries in policies/changes.json).`;
+}
 
 /** The live self-checks: row-level security as the app's role sees it, and the redaction engine on a canary. */
 async function selfChecks(tx: Tx, tenantId: string, noTenant: { own: number; others: number }, pii: Parameters<typeof redact>[1]) {
@@ -150,7 +167,7 @@ async function assemblePack(
     `Policies: as in force when the pack was generated (policy version ${policy.policyVersion}). Settings keep only the current document, so the contents of earlier versions are not in the pack; the period's changes (which sections, by whom, the new version) are in policies/changes.json, from the audit log.`,
     'AI call records: the ai.* audit entries of the period (model, tokens, hashes; never text) and the daily budget counters.',
     'Handoffs and conversations: counted from the rows that still exist; rows removed by retention or erasure before generation are not counted.',
-    'Approval rules: this deployment stores none, so there are none to show.',
+    approvalRules(policy.effective.approvals.operations),
   ];
   const files: Record<string, Uint8Array> = {
     'policies/settings.json': json({ policyVersion: policy.policyVersion, effective: policy.effective }),
