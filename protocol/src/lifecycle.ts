@@ -281,7 +281,7 @@ export const CLASSIFICATION = {
   pii_vault: { internal: ['tenant_id', 'conversation_id', 'token', 'class', 'created_at'], restricted: ['sealed'] },
   publishable_keys: { public: ['key'], internal: ['id', 'tenant_id', 'created_at', 'revoked_at'] },
   rate_limit_windows: { internal: ['key', 'hits', 'reset_at'] },
-  sign_in_throttle: { internal: ['key', 'failures', 'last_failure_at', 'blocked_until'] },
+  sign_in_throttle: { internal: ['key', 'failures', 'last_failure_at', 'blocked_until', 'prior_blocked_until'] },
   sso_connections: {
     internal: ['tenant_id', 'kind', 'allowed_domains', 'default_role', 'groups_claim', 'group_roles', 'created_at', 'updated_at'],
     confidential: ['config'],

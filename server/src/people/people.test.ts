@@ -431,6 +431,61 @@ describe('throttling', () => {
   });
 });
 
+/**
+ * How many wrong attempts sent one at a time from a fresh start are checked within `ms`: the free ones, the
+ * one that starts the first wait (2 seconds), and one more each time a wait (doubling) has run out. A slow
+ * machine may see a wait run out while a burst is still arriving.
+ */
+const checkedOneAtATime = (free: number, ms: number) => {
+  let n = free + 1;
+  for (let wait = 2000, at = wait; at <= ms; wait *= 2, at += wait) n++;
+  return n;
+};
+
+describe('throttling: a burst', () => {
+  // Attack (eleventh review): the counters were read before a password was checked and counted after it,
+  // so wrong passwords sent all at once from one fresh address all passed the check before the first was
+  // counted: 50 of 50 were checked (50 × 401), where one at a time gets 6 checked and then waits. An
+  // attempt is now counted before its password is checked, in the step that decides whether it may go on.
+  test('wrong passwords sent at once from one address: no more are checked than one at a time, the rest wait', async () => {
+    const tt = await startTestApp({ PARLEY_TRUST_PROXY: 'true' });
+    try {
+      const ten = await tt.tenant('Burst', ['burst.example']);
+      const { email } = await signedInMember(tt, ten.tenant.id, 'owner');
+      const from = (ip: string) => new ConsoleClient(tt.url, { origin: tt.url, 'sec-fetch-site': 'same-origin', 'x-forwarded-for': ip });
+      const started = Date.now();
+      const burst = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => from('203.0.113.60').call('POST', '/v1/auth/password', { email, password: `burst guess ${i} wrong` })),
+      );
+      const checked = burst.filter((r) => r.status === 401).length;
+      expect(checked).toBeGreaterThanOrEqual(THROTTLE.pair.free + 1);
+      expect(checked).toBeLessThanOrEqual(checkedOneAtATime(THROTTLE.pair.free, Date.now() - started));
+      expect(burst.filter((r) => r.status === 429)).toHaveLength(30 - checked);
+      // The owner, elsewhere, signs in.
+      expect((await from('198.51.100.7').call('POST', '/v1/auth/password', { email, password: STRONG_PASSWORD })).body.status).toBe('signed_in');
+    } finally {
+      await tt.close();
+    }
+  });
+
+  test('a right password costs nothing: an attempt counted before the check is given back when it succeeds', async () => {
+    const throttle = new SignInThrottle(t.runtime.db, { ...THROTTLE, address: { free: 2, maxWaitSeconds: 60 } });
+    const address = `198.51.100.${Math.floor(Math.random() * 200)}`;
+    const email = () => `burst-${randomUUID()}@victim.example`;
+    // Right passwords of many accounts from one address never add up to a wait.
+    for (let i = 0; i < 5; i++) await (await throttle.reservePassword(null, email(), address)).succeeded();
+    // Two failures leave the address at its last free one; the next attempt, counted third, starts a wait
+    // while it is checked, and that wait ends with its success.
+    for (let i = 0; i < 2; i++) await (await throttle.reservePassword(null, email(), address)).failed();
+    const third = await throttle.reservePassword(null, email(), address);
+    await expect(throttle.reservePassword(null, email(), address)).rejects.toMatchObject({ code: 'throttled' });
+    await third.succeeded();
+    const fourth = await throttle.reservePassword(null, email(), address);
+    await fourth.failed();
+    await expect(throttle.reservePassword(null, email(), address)).rejects.toMatchObject({ code: 'throttled' });
+  });
+});
+
 describe('throttling: nobody keeps an owner out', () => {
   // Attack (tenth review): with distinct addresses behind a proxy, 101 wrong guesses from 26 addresses (4
   // each, under every per-address limit) put the account's count across addresses into back-off; after

@@ -269,19 +269,26 @@ export async function passwordSignIn(
   input: { email: string; password: string; tenantId?: string | undefined },
 ): Promise<SignIn> {
   const address = clientAddress(req);
-  // This address's counters first; the account's count across addresses only judges a wrong password
-  // (anyone anywhere can push it, so it must never refuse the right one).
-  await deps.throttle.checkAddress(req.id, input.email, address);
-  const logins = (await deps.db.withoutTenant({ requestId: req.id }, (tx) => store.memberLogins(tx, input.email))).filter(
-    (l) => !input.tenantId || l.tenant_id === input.tenantId,
-  );
-  // Every candidate is checked (an unknown address still costs one hash), so timing tells nothing.
+  // This address's counters first, counting the attempt before its password is checked (a burst sent at
+  // once gets no more checks than one at a time); the account's count across addresses only judges a wrong
+  // password (anyone anywhere can push it, so it must never refuse the right one).
+  const attempt = await deps.throttle.reservePassword(req.id, input.email, address);
+  let logins: Awaited<ReturnType<typeof store.memberLogins>>;
   const matched = [];
-  for (const l of logins.length ? logins : [{ tenant_id: '', member_id: '', password_hash: null, status: 'none' }]) {
-    if ((await verifyPassword(l.password_hash, input.password)) && l.status === 'active') matched.push(l);
+  try {
+    logins = (await deps.db.withoutTenant({ requestId: req.id }, (tx) => store.memberLogins(tx, input.email))).filter(
+      (l) => !input.tenantId || l.tenant_id === input.tenantId,
+    );
+    // Every candidate is checked (an unknown address still costs one hash), so timing tells nothing.
+    for (const l of logins.length ? logins : [{ tenant_id: '', member_id: '', password_hash: null, status: 'none' }]) {
+      if ((await verifyPassword(l.password_hash, input.password)) && l.status === 'active') matched.push(l);
+    }
+  } catch (err) {
+    await attempt.abandoned();
+    throw err;
   }
   if (!matched.length) {
-    const wait = await deps.throttle.fail(req.id, input.email, address);
+    const wait = await attempt.failed();
     for (const l of logins) {
       await deps.db.withTenant(l.tenant_id, { requestId: req.id }, (tx) =>
         deps.audit.append(tx, {
@@ -296,7 +303,7 @@ export async function passwordSignIn(
     }
     throw wait ?? new DomainError('unauthenticated', 'The email or password is not right.');
   }
-  await deps.throttle.succeed(req.id, input.email, address);
+  await attempt.succeeded();
   if (matched.length > 1) {
     const tenants = [];
     for (const m of matched) tenants.push(await deps.db.withTenant(m.tenant_id, { requestId: req.id }, (tx) => tenantOf(tx, m.tenant_id)));

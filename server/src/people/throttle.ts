@@ -7,7 +7,11 @@
 // caller's own address), and by the account's count across addresses only after: anyone anywhere can
 // push that one, so it refuses a wrong password (with its wait) and never the right one. Otherwise one
 // wrong guess whenever the wait ran out kept an owner out for good. Second-factor codes (reached only
-// with the password) are judged by all three first: `check`.
+// with the password) are judged by all three first.
+//
+// An attempt is counted before it is checked, in the same step that lets it on (`reservePassword`,
+// `reserveCode`): a failure already, until it succeeds and is given back. Reading the counters first and
+// counting after let a burst sent at once all pass the reading: 50 wrong passwords or codes, all checked.
 import { createHash } from 'node:crypto';
 import type { Db } from '../db/index.js';
 import { DomainError } from '../errors.js';
@@ -48,11 +52,94 @@ const throttled = (until: Date) => {
   return new DomainError('throttled', `Too many failed sign-ins. Try again in ${seconds} seconds.`, { retryAfterSeconds: seconds });
 };
 
+/**
+ * One attempt, counted before it is checked. Exactly one of its three ends is called; until then it counts
+ * as a failure, so further attempts wait as if it had failed.
+ */
+export interface Attempt {
+  /**
+   * It failed: it stays counted, and a wait it started runs from now. A password's failure is counted on
+   * the account across addresses now; the answer is that count's wait, if it waits (null: none).
+   */
+  failed(): Promise<DomainError | null>;
+  /** It succeeded: the count of this account from this address is cleared, and the others given back. */
+  succeeded(): Promise<void>;
+  /** It was never judged (an error on the way): given back on every counter. */
+  abandoned(): Promise<void>;
+}
+
 export class SignInThrottle {
   constructor(
     private readonly db: Db,
     private readonly limits: ThrottleLimits = THROTTLE,
   ) {}
+
+  /**
+   * A password attempt: refused with a Retry-After while this address's counters wait (the account from
+   * here, the address across accounts), else counted on them at once. The account's count across addresses
+   * is not asked: a wrong password is counted there when it fails (see `fail`).
+   */
+  reservePassword(requestId: string | null, email: string, address: string): Promise<Attempt> {
+    const k = keys(email, address);
+    return this.reserve(requestId, k, ['pair', 'address'], async () => {
+      const until = await this.count(requestId, k.account, 'account');
+      return until ? throttled(until) : null;
+    });
+  }
+
+  /**
+   * A second-factor attempt (`subject` names the account on its own): refused with a Retry-After while
+   * any of the three counters waits, else counted on all three at once.
+   */
+  reserveCode(requestId: string | null, subject: string, address: string): Promise<Attempt> {
+    return this.reserve(requestId, keys(subject, address), ['pair', 'address', 'account'], async () => null);
+  }
+
+  private async reserve(
+    requestId: string | null,
+    k: ReturnType<typeof keys>,
+    names: ('pair' | 'address' | 'account')[],
+    onFailure: () => Promise<DomainError | null>,
+  ): Promise<Attempt> {
+    const free = (among: typeof names) => among.map((n) => this.limits[n].free);
+    const { rows } = await this.db.withoutTenant({ requestId }, (tx) =>
+      tx.query<{ until: Date | null }>('SELECT parley_throttle_reserve($1::bytea[], $2::int[], $3::int[], $4) AS until', [
+        names.map((n) => k[n]),
+        free(names),
+        names.map((n) => this.limits[n].maxWaitSeconds),
+        this.limits.forgetSeconds,
+      ]),
+    );
+    const until = rows[0]?.until;
+    if (until) throw throttled(until);
+    let ended = false;
+    const end = async (fn: () => Promise<void>) => {
+      if (ended) throw new Error('an attempt ends once');
+      ended = true;
+      await fn();
+    };
+    const refund = (among: typeof names) =>
+      this.db.withoutTenant({ requestId }, (tx) =>
+        tx.query('SELECT parley_throttle_refund($1::bytea[], $2::int[])', [among.map((n) => k[n]), free(among)]),
+      );
+    let answer: DomainError | null = null;
+    return {
+      failed: async () => {
+        await end(async () => {
+          await this.db.withoutTenant({ requestId }, (tx) => tx.query('SELECT parley_throttle_failed($1::bytea[])', [names.map((n) => k[n])]));
+          answer = await onFailure();
+        });
+        return answer;
+      },
+      succeeded: () =>
+        end(async () => {
+          const others = names.filter((n) => n !== 'pair');
+          await this.db.withoutTenant({ requestId }, (tx) => tx.query('SELECT parley_throttle_clear($1)', [k.pair]));
+          if (others.length) await refund(others);
+        }),
+      abandoned: () => end(async () => void (await refund(names))),
+    };
+  }
 
   /** Refuses with a Retry-After while any of the three counters is waiting (second-factor codes). */
   async check(requestId: string | null, email: string, address: string): Promise<void> {
@@ -84,21 +171,26 @@ export class SignInThrottle {
    */
   async fail(requestId: string | null, email: string, address: string): Promise<DomainError | null> {
     const k = keys(email, address);
-    const account = await this.db.withoutTenant({ requestId }, async (tx) => {
-      let until: Date | null = null;
-      for (const name of ['pair', 'address', 'account'] as const) {
-        const c = this.limits[name];
-        const { rows } = await tx.query<{ until: Date | null }>('SELECT parley_throttle_fail($1, $2, $3, $4) AS until', [
-          k[name],
-          c.free,
-          c.maxWaitSeconds,
-          this.limits.forgetSeconds,
-        ]);
-        if (name === 'account') until = rows[0]?.until ?? null;
-      }
-      return until;
-    });
+    // Each counter in its own statement and transaction: no lock is held while waiting for another, so this
+    // never waits in a circle with a reservation (which locks its keys in key order).
+    await this.count(requestId, k.pair, 'pair');
+    await this.count(requestId, k.address, 'address');
+    const account = await this.count(requestId, k.account, 'account');
     return account ? throttled(account) : null;
+  }
+
+  /** One more failure on one counter; the time it waits until (null: it does not). */
+  private async count(requestId: string | null, key: Buffer, name: 'pair' | 'address' | 'account'): Promise<Date | null> {
+    const c = this.limits[name];
+    const { rows } = await this.db.withoutTenant({ requestId }, (tx) =>
+      tx.query<{ until: Date | null }>('SELECT parley_throttle_fail($1, $2, $3, $4) AS until', [
+        key,
+        c.free,
+        c.maxWaitSeconds,
+        this.limits.forgetSeconds,
+      ]),
+    );
+    return rows[0]?.until ?? null;
   }
 
   /**

@@ -164,6 +164,52 @@ describe('TOTP', () => {
     expect(JSON.stringify(failed)).not.toContain(bad);
   });
 
+  // Attack (eleventh review): the throttle was read before a code was checked and counted after it, so 50
+  // wrong codes sent at once on one step were all checked: given the password, a whole burst of guesses
+  // per wait instead of 6. An attempt is now counted before its code is checked, as the step that lets it on.
+  // (On the embedded database a code check has nothing to wait on, so a burst there runs one request after
+  // another anyway; on PostgreSQL the old code checked all 20.)
+  test('wrong codes sent at once (TOTP or recovery): no more are checked than one at a time, the rest wait', async () => {
+    const tt = await startTestApp({ PARLEY_TRUST_PROXY: 'true' });
+    try {
+      const ten = await tt.tenant('Burst', ['burst.example']);
+      const stepFrom = async (ip: string) => {
+        const m = await signedInMember(tt, ten.tenant.id, 'agent');
+        const { secret } = TotpEnrolmentResponse.parse((await m.client.call('POST', '/v1/admin/me/mfa/totp')).body);
+        // This step's code: on a slow machine the server may already be in the next step; no valid code is used after.
+        expect((await m.client.call('POST', '/v1/admin/me/mfa/totp/confirm', { code: codeAt(secret, 0) })).status).toBe(200);
+        const client = new ConsoleClient(tt.url, { origin: tt.url, 'sec-fetch-site': 'same-origin', 'x-forwarded-for': ip });
+        expect((await client.call('POST', '/v1/auth/password', { email: m.email, password: STRONG_PASSWORD })).body.status).toBe('mfa_required');
+        return { client, secret };
+      };
+      // How many wrong codes one at a time get checked in the same time: the 5 free ones, the one that starts
+      // the first wait (2 seconds), one more each time a wait (doubling) has run out on a slow machine.
+      const oneAtATime = (ms: number) => {
+        let n = 6;
+        for (let wait = 2000, at = wait; at <= ms; wait *= 2, at += wait) n++;
+        return n;
+      };
+      const burst = async (client: ConsoleClient, path: string, code: (i: number) => string) => {
+        const started = Date.now();
+        const statuses = (await Promise.all(Array.from({ length: 20 }, (_, i) => client.clone().call('POST', path, { code: code(i) })))).map(
+          (r) => r.status,
+        );
+        const checked = statuses.filter((s) => s === 401).length;
+        expect(checked).toBeGreaterThanOrEqual(6);
+        expect(checked).toBeLessThanOrEqual(oneAtATime(Date.now() - started));
+        expect(statuses.filter((s) => s === 429)).toHaveLength(20 - checked);
+      };
+
+      const totp = await stepFrom('203.0.113.70');
+      const bad = wrongCode(totp.secret);
+      await burst(totp.client, '/v1/auth/mfa/totp', () => bad);
+      const recovery = await stepFrom('203.0.113.71');
+      await burst(recovery.client, '/v1/auth/mfa/recovery', (i) => `wrong-recovery-${i}`);
+    } finally {
+      await tt.close();
+    }
+  });
+
   test('without the step cookie there is nothing to answer; a forged or cross-site request is refused', async () => {
     const m = await withTotp();
     const stranger = new ConsoleClient(t.url);

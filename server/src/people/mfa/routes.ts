@@ -222,22 +222,23 @@ export function mfaRoutes(deps: SignInDeps): { admin: Router; auth: Router } {
  * passwords: per account from an address, per address, per account). The account is named for MFA on its
  * own (`mfa:<member id>`), so a right password — which clears the password counters — does not buy a
  * fresh run of guesses at the code; the per-address counter is the one passwords use too. Refused while
- * waiting; a failure (false, or an invalid_input refusal) is counted; a success clears the MFA counters.
+ * waiting; else counted before the check (so a burst sent at once gets no more checks than one at a time)
+ * and left counted on a failure (false, or an invalid_input refusal); a success clears this address's MFA
+ * count and gives the attempt back on the others; any other error gives it back.
  */
 async function throttled(deps: SignInDeps, req: Request, ctx: svc.MemberCtx, check: () => Promise<boolean>): Promise<void> {
-  const subject = `mfa:${ctx.memberId}`;
-  const address = clientAddress(req);
-  await deps.throttle.check(req.id, subject, address);
+  const attempt = await deps.throttle.reserveCode(req.id, `mfa:${ctx.memberId}`, clientAddress(req));
   let ok: boolean;
   try {
     ok = await check();
   } catch (err) {
-    if (err instanceof DomainError && err.code === 'invalid_input') await deps.throttle.fail(req.id, subject, address);
+    if (err instanceof DomainError && err.code === 'invalid_input') await attempt.failed();
+    else await attempt.abandoned();
     throw err;
   }
   if (!ok) {
-    await deps.throttle.fail(req.id, subject, address);
+    await attempt.failed();
     throw new DomainError('unauthenticated', 'The code or passkey was not accepted.');
   }
-  await deps.throttle.succeed(req.id, subject, address);
+  await attempt.succeeded();
 }
