@@ -213,9 +213,10 @@ export function App({
     if (ctl.open) input.current?.focus();
   }, [ctl.open]);
 
+  // The latest in view: as it comes, and as the panel opens (on what came while it was closed).
   useEffect(() => {
     log.current?.lastElementChild?.scrollIntoView?.({ block: 'end' });
-  }, [messages, pending, draft, typing, resolved, handoff, offer, proposals]);
+  }, [ctl.open, messages, pending, draft, typing, resolved, handoff, offer, proposals]);
 
   // What came while the panel was closed: the messages after the last one seen open (all, when that one
   // went with a new identity), but the visitor's own (typed in another tab).

@@ -135,9 +135,15 @@ describe('replies while the panel is closed', () => {
     fake.live.push({ event: 'message', data: { message: message('m3', 'visitor', 'typed in another tab') }, id: '3' });
     fake.live.push({ event: 'message', data: { message: message('m4', 'agent', 'Are you there?') }, id: '4' });
     await vi.waitFor(() => expect(launcher.dataset.n).toBe('2'));
+    const scrolled: string[] = [];
+    vi.spyOn(HTMLElement.prototype, 'scrollIntoView').mockImplementation(function (this: Element) {
+      scrolled.push(this.textContent!);
+    });
     P('open');
     await vi.waitFor(() => expect(launcher.dataset.n).toBeUndefined());
     expect(launcher.getAttribute('aria-label')).toBe('Questions?');
+    // The panel opens on the latest message, not on the greeting.
+    await vi.waitFor(() => expect(scrolled.at(-1)).toContain('Are you there?'));
   });
 
   test('in French, the name says it in French', async () => {
