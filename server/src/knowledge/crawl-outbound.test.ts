@@ -65,6 +65,6 @@ describe('knowledge crawl through the outbound module', () => {
   test('a page over 2 MB is refused', async () => {
     const res = await admin('POST', '/knowledge/sources', { kind: 'url', url: `${siteUrl}/big` });
     expect(res.status).toBe(422);
-    expect(res.body.errors[0].message).toBe('the page is larger than 2 MB');
+    expect(res.body.errors[0].message).toBe('The page is larger than 2 MB.');
   });
 });

@@ -8,6 +8,8 @@ import { MAX_ROBOTS_BYTES, parseRobots, type RobotsRules } from './robots.js';
 export class CrawlError extends Error {
   /** The HTTP status, when the server answered with an error. */
   status?: number;
+  /** The address could not be reached (refused, timed out, no such host): worth checking and trying again. */
+  unreachable?: boolean;
 }
 
 /** The product token robots.txt groups name; sent in the User-Agent of every crawl request. */
@@ -90,7 +92,10 @@ export async function fetchText(
     return { url: res.url, contentType, body: dropControls(Buffer.concat(parts).toString('utf8')) };
   } catch (err) {
     if (err instanceof OutboundError)
-      throw new CrawlError(err.code === 'too_large' ? `the page is larger than ${mb(opts.cut ? HARD_MAX_BYTES : maxBytes)}` : err.message);
+      throw Object.assign(
+        new CrawlError(err.code === 'too_large' ? `the page is larger than ${mb(opts.cut ? HARD_MAX_BYTES : maxBytes)}` : err.message),
+        { unreachable: err.code === 'network' || err.code === 'timeout' || err.code === 'unresolved' },
+      );
     throw err;
   }
 }

@@ -11,14 +11,19 @@ import { requireCapability as can } from '../tenants/auth.js';
 import * as svc from './service.js';
 import { crawlJobView, sourceView } from './store.js';
 
-/** A page that could not be fetched is a 422 naming `/url`. */
+/** Why a page could not be fetched, as a sentence for the person who gave its address. */
+const fetchSentence = (err: svc.SourceFetchFailed) =>
+  `${err.reason.charAt(0).toUpperCase()}${err.reason.slice(1)}${/[.!?]$/.test(err.reason) ? '' : '.'}` +
+  (err.unreachable ? ' Check that the address is right and the page is public, then try again.' : '');
+
+/** A page that could not be fetched is a 422 naming `/url`, its message a sentence a person reads. */
 async function orFetchProblem<T>(work: Promise<T>): Promise<T> {
   try {
     return await work;
   } catch (err) {
     if (!(err instanceof svc.SourceFetchFailed)) throw err;
     throw new HttpProblem(422, 'validation-failed', err.message, {
-      errors: [{ path: '/url', message: err.reason, code: 'fetch_failed' }],
+      errors: [{ path: '/url', message: fetchSentence(err), code: 'fetch_failed' }],
     });
   }
 }

@@ -45,6 +45,8 @@ export class SourceFetchFailed extends Error {
   constructor(
     readonly url: string,
     readonly reason: string,
+    /** Not reached at all (refused, timed out, no such host), rather than refused or unreadable. */
+    readonly unreachable = false,
   ) {
     super(`Could not fetch ${url}: ${reason}`);
     this.name = 'SourceFetchFailed';
@@ -63,7 +65,7 @@ async function fetched(
     return { kind, content: page.body, url: page.url, title: extra.title, externalId: extra.externalId ?? url };
   } catch (err) {
     if (err instanceof CrawlError || (err as Error).name === 'TimeoutError' || err instanceof TypeError) {
-      throw new SourceFetchFailed(url, (err as Error).message);
+      throw new SourceFetchFailed(url, (err as Error).message, err instanceof CrawlError && !!err.unreachable);
     }
     throw err;
   }

@@ -56,6 +56,24 @@ export type OutboundErrorCode =
   | 'network';
 
 /** A refused or failed outbound request. The message names the URL's problem, never a resolved address. */
+/** A failed connection's system code in words (the code itself for one not listed): these reach people. */
+const NETWORK_REASONS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'the connection was reset',
+  ETIMEDOUT: 'the connection timed out',
+  EHOSTUNREACH: 'the host is unreachable',
+  ENETUNREACH: 'the network is unreachable',
+  EPIPE: 'the connection was closed',
+  EPROTO: 'the secure connection failed',
+  CERT_HAS_EXPIRED: 'its certificate has expired',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'its certificate is self-signed',
+  SELF_SIGNED_CERT_IN_CHAIN: 'its certificate is self-signed',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'its certificate could not be verified',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'its certificate could not be verified',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'its certificate is for another name',
+};
+const networkReason = (err: NodeJS.ErrnoException) => (err.code ? (NETWORK_REASONS[err.code] ?? err.code) : err.message);
+
 export class OutboundError extends Error {
   constructor(
     readonly code: OutboundErrorCode,
@@ -285,7 +303,7 @@ export class Outbound {
         fail(
           err instanceof OutboundError
             ? err
-            : new OutboundError('network', `the request failed (${(err as NodeJS.ErrnoException).code ?? err.message})`),
+            : new OutboundError('network', `could not reach the address (${networkReason(err as NodeJS.ErrnoException)})`),
         ),
       );
 
