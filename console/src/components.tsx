@@ -1,6 +1,6 @@
 // Pieces every view uses: problem display, a secret shown once, loading state, a file saved, highlighted text,
 // a table that scrolls on its own.
-import type { Problem } from '@parley/protocol';
+import type { Problem, ProblemSlug } from '@parley/protocol';
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { toProblem } from './api.js';
@@ -24,8 +24,38 @@ export function FieldError({ id, message }: { id: string; message: string | null
   ) : null;
 }
 
+/** Headings a person reads for the problem types the console meets; the API's titles name the protocol's
+ * terms ("Conflict", "Missing capability"). Any other keeps its title. */
+const HEADINGS: Partial<Record<ProblemSlug, string>> = {
+  'malformed-json': 'The request could not be read',
+  'malformed-request': 'The request could not be read',
+  'validation-failed': 'Check what you entered',
+  'payload-too-large': 'That is too large to send',
+  'request-timeout': 'That took too long',
+  'not-found': 'We couldn’t find that',
+  unauthenticated: 'Please sign in again',
+  'missing-capability': 'You don’t have permission to do this',
+  forbidden: 'That isn’t allowed',
+  conflict: 'That change wasn’t made',
+  'rate-limited': 'Too many attempts: wait a moment and try again',
+  'quota-exceeded': 'Your plan’s limit is reached',
+  'token-invalid': 'That link or code isn’t valid',
+  'token-expired': 'That link or code has expired',
+  'token-replayed': 'That link or code was already used',
+  'sso-required': 'Sign in with your organisation’s single sign-on',
+  'mail-not-sent': 'The email could not be sent',
+  'service-unavailable': 'The service is unavailable right now',
+  internal: 'Something went wrong on our side',
+};
+
+/** The heading of a problem: `headings` first (what a view knows, as sign-in knows a 401 is a failed sign-in). */
+export const problemHeading = (problem: Problem, headings?: Partial<Record<ProblemSlug, string>>): string => {
+  const slug = /^\/docs\/problems\/([a-z-]+)$/.exec(problem.type ?? '')?.[1] as ProblemSlug | undefined;
+  return (slug && (headings?.[slug] ?? HEADINGS[slug])) || problem.title;
+};
+
 /**
- * A failed request's problem. Errors at the `inline` paths are shown beside their fields (FieldError) and not
+ * A failed request's problem, headed in plain words (the detail and request id as the server gave them). Errors at the `inline` paths are shown beside their fields (FieldError) and not
  * repeated here; when every error is one of those, nothing is shown here and the first invalid field in `form`
  * takes the focus, so its label and message are what a screen reader reads.
  */
@@ -33,10 +63,12 @@ export function ProblemView({
   problem,
   inline,
   form,
+  headings,
 }: {
   problem: Problem | null;
   inline?: readonly string[];
   form?: { current: HTMLFormElement | null };
+  headings?: Partial<Record<ProblemSlug, string>>;
 }) {
   const ref = useRef<HTMLDivElement>(null);
   const errors = problem?.errors?.filter((e) => !inline?.includes(e.path)) ?? [];
@@ -53,7 +85,7 @@ export function ProblemView({
   if (!problem || allInline) return null;
   return (
     <div class="problem" role="alert" tabIndex={-1} ref={ref}>
-      <strong>{problem.title}</strong>
+      <strong>{problemHeading(problem, headings)}</strong>
       {problem.detail ? <p>{problem.detail}</p> : null}
       {errors.length ? (
         <ul>
@@ -73,21 +105,56 @@ export function ProblemView({
   );
 }
 
-/** Runs an action, keeping its problem (if any) and a busy flag for the form that started it. */
+/** "1 passage", "3 passages": a count with its noun in the right number. */
+export const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** Where focus goes once an action is done, if the control that started it is gone or disabled by then. */
+export interface RunOptions {
+  focus?: () => HTMLElement | null | undefined;
+}
+
+/** Whether the focus has left every control: on the page itself, as when the focused element was removed,
+ * or on a control that is disabled now (which browsers leave, and which takes no keys). */
+export const focusLost = () => {
+  const el = document.activeElement;
+  return !el || el === document.body || el.matches(':disabled');
+};
+
+/**
+ * Runs an action, keeping its problem (if any) and a busy flag for the form that started it. While it runs,
+ * a second start is ignored, so a button need not be `disabled` while busy (the browser drops the focus of
+ * a disabled button to the page): give it `aria-disabled={busy}` and it keeps the focus. When the action is
+ * done and its control is gone or disabled by then (a Take button once taken, a Send button once the box is
+ * empty), the focus goes where `focus` says, or else back to the control if it is still usable.
+ */
 export function useAction() {
   const [problem, setProblem] = useState<Problem | null>(null);
   const [busy, setBusy] = useState(false);
-  const run = useCallback(async (fn: () => Promise<unknown>): Promise<boolean> => {
+  const running = useRef(false);
+  const run = useCallback(async (fn: () => Promise<unknown>, options?: RunOptions): Promise<boolean> => {
+    if (running.current) return false;
+    running.current = true;
+    const from = document.activeElement;
     setBusy(true);
     setProblem(null);
+    let ok = false;
     try {
       await fn();
+      ok = true;
       return true;
     } catch (err) {
       setProblem(toProblem(err));
       return false;
     } finally {
+      running.current = false;
       setBusy(false);
+      // After the views have rendered what the action changed (an error takes the focus itself).
+      if (from instanceof HTMLElement && from !== document.body)
+        setTimeout(() => {
+          if (!focusLost()) return;
+          const target = (ok ? options?.focus?.() : null) ?? (from.isConnected && !from.matches(':disabled') ? from : null);
+          target?.focus();
+        }, 0);
     }
   }, []);
   return { problem, busy, run, setProblem };

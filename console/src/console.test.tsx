@@ -58,7 +58,11 @@ const choose = (input: HTMLSelectElement | HTMLInputElement, value?: string) =>
     else input.checked = value === undefined ? true : value === 'on';
     input.dispatchEvent(new Event('change', { bubbles: true }));
   });
-const submit = (form: Element) => act(() => void form.dispatchEvent(new Event('submit', { cancelable: true })));
+// After what is pending has answered: a form whose request is still running ignores a second submit.
+const submit = async (form: Element) => {
+  await act(() => new Promise((r) => setTimeout(r, 0)));
+  await act(() => void form.dispatchEvent(new Event('submit', { cancelable: true })));
+};
 const button = (el: Element, text: string | RegExp) => {
   const b = [...el.querySelectorAll<HTMLButtonElement>('button')].find((x) =>
     typeof text === 'string' ? x.textContent?.trim() === text : text.test(x.textContent ?? ''),
@@ -822,7 +826,7 @@ describe('team', () => {
     await choose(el.querySelector<HTMLSelectElement>('select[aria-label="Role of Bo"]')!, 'analyst');
     await vi.waitFor(() => expect(s.find(`PATCH /v1/admin/members/${BO}`)).toHaveLength(1));
     expect(s.find(`PATCH /v1/admin/members/${BO}`)[0]!.body).toEqual({ role: 'analyst' });
-    const ready = (text: string) => vi.waitFor(() => expect(button(rows()[1]!, text).disabled).toBe(false));
+    const ready = (text: string) => vi.waitFor(() => expect(button(rows()[1]!, text).matches(":disabled, [aria-disabled='true']")).toBe(false));
     await ready('Disable');
     await act(() => button(rows()[1]!, 'Disable').click());
     await vi.waitFor(() => expect(s.find(`PATCH /v1/admin/members/${BO}`)).toHaveLength(2));
@@ -843,7 +847,11 @@ describe('team', () => {
     await vi.waitFor(() => expect(s.find(`DELETE /v1/admin/members/${CY}/mfa`)).toHaveLength(1));
     // Reset SSO link: only for a teammate an IdP identity is linked to.
     expect(() => button(rows()[1]!, 'Reset SSO link')).toThrow();
-    await vi.waitFor(() => expect(button(rows().find((r) => r.querySelector('td')?.textContent === 'Cy')!, 'Reset SSO link').disabled).toBe(false));
+    await vi.waitFor(() =>
+      expect(
+        button(rows().find((r) => r.querySelector('td')?.textContent === 'Cy')!, 'Reset SSO link').matches(":disabled, [aria-disabled='true']"),
+      ).toBe(false),
+    );
     await act(() => button(rows().find((r) => r.querySelector('td')?.textContent === 'Cy')!, 'Reset SSO link').click());
     await vi.waitFor(() => expect(s.find(`DELETE /v1/admin/members/${CY}/sso-link`)).toHaveLength(1));
     expect(confirm).toHaveBeenCalledWith(expect.stringContaining('Reset the single sign-on link of Cy?'));
@@ -1307,7 +1315,7 @@ describe('inbox as the signed-in person', () => {
       '○ Bo — away',
     ]);
     choose(el.querySelector<HTMLSelectElement>('#assign-to')!, BO);
-    await vi.waitFor(() => expect(button(el, 'Assign').disabled).toBe(false));
+    await vi.waitFor(() => expect(button(el, 'Assign').matches(":disabled, [aria-disabled='true']")).toBe(false));
     await click(el, 'Assign');
     await vi.waitFor(() => expect(s.find(`PATCH /v1/admin/handoffs/${HANDOFF}`)).toHaveLength(2));
     expect(s.find(`PATCH /v1/admin/handoffs/${HANDOFF}`)[1]!.body).toEqual({ status: 'assigned', assignedTo: BO });
@@ -1423,7 +1431,9 @@ describe('live inbox', () => {
     });
     expect(el.querySelectorAll('.msg')).toHaveLength(2);
     expect(el.querySelector('.msg:last-child')!.textContent).toContain('Still there?');
-    expect(el.querySelector('.msg:last-child button.token')!.textContent).toBe('[EMAIL_1]');
+    expect(el.querySelector('.msg:last-child .token')!.textContent).toBe('[EMAIL_1]');
+    // An agent may not reveal (pii:reveal): the token is marked, not a button.
+    expect(el.querySelector('.msg:last-child button.token')).toBeNull();
     expect(el.querySelector('.typing')!.textContent).toBe('');
     // The row's last message follows too.
     expect(rowButtons(el)[0]!.textContent).toContain('Still there?');
@@ -1681,7 +1691,14 @@ describe('working a conversation', () => {
         contact: null,
       },
     });
-    const { el } = mountInbox(s);
+    // An agent, who may not reveal (pii:reveal), is offered no Reveal: the server would refuse it.
+    const agent = mountInbox(s);
+    await vi.waitFor(() => expect(rowButtons(agent.el)).toHaveLength(1));
+    await act(() => rowButtons(agent.el)[0]!.click());
+    await vi.waitFor(() => expect(agent.el.querySelector('.profile')?.textContent).toContain('Withheld (PII policy)name, email'));
+    expect(() => button(agent.el, 'Reveal name, email')).toThrow();
+    agent.el.remove();
+    const { el } = mountInbox(s, meFor('admin'));
     await vi.waitFor(() => expect(rowButtons(el)).toHaveLength(1));
     await act(() => rowButtons(el)[0]!.click());
     await vi.waitFor(() => expect(el.querySelector('.profile')?.textContent).toContain('Withheld (PII policy)name, email'));
@@ -1720,7 +1737,7 @@ describe('working a conversation', () => {
       streams.last().send('conversation', { row: rowOf({ status: 'resolved', waitingSince: null, resolvedAt: new Date().toISOString() }) }, 'e9'),
     );
     expect(rowButtons(el)).toHaveLength(0);
-    await vi.waitFor(() => expect(button(el, 'Reopen').disabled).toBe(false));
+    await vi.waitFor(() => expect(button(el, 'Reopen').matches(":disabled, [aria-disabled='true']")).toBe(false));
     await click(el, 'Reopen');
     await vi.waitFor(() => expect(s.find(`POST /v1/admin/handoffs/${HANDOFF}/reopen`)).toHaveLength(1));
   });
@@ -1760,7 +1777,7 @@ describe('availability, canned replies and business hours', () => {
     });
     const el = mount(<App fetchImpl={s.fetchImpl} />);
     const sw = () => el.querySelector<HTMLButtonElement>('header [role=switch]');
-    await vi.waitFor(() => expect(sw()?.disabled).toBe(false));
+    await vi.waitFor(() => expect(sw()?.matches(":disabled, [aria-disabled='true']")).toBe(false));
     // Set before the presence list is answered; the list, asked before the change, says "away".
     await act(() => sw()!.click());
     await vi.waitFor(() => expect(sw()!.getAttribute('aria-checked')).toBe('true'));
@@ -1811,7 +1828,7 @@ describe('availability, canned replies and business hours', () => {
       expect(s.find('PATCH /v1/admin/canned-replies/c1')[0]?.body).toEqual({ title: 'Greeting', body: 'Hi {{visitor.name}}', shortcut: null }),
     );
     // Saved, the row leaves its form and shows its buttons again.
-    await vi.waitFor(() => button(el, 'Delete'));
+    await vi.waitFor(() => expect(button(el, 'Delete').getAttribute('aria-disabled')).toBe('false'));
     await click(el, 'Delete');
     await vi.waitFor(() => expect(s.find('DELETE /v1/admin/canned-replies/c1')).toHaveLength(1));
   });
@@ -1890,7 +1907,7 @@ describe('problems', () => {
     expect(err.problem).toMatchObject({ title: 'HTTP 502', status: 502, request_id: 'req_2' });
   });
 
-  test('ProblemView shows title, detail, field errors and request id as an alert, and takes focus', async () => {
+  test('ProblemView shows a heading in plain words, detail, field errors and request id as an alert, and takes focus', async () => {
     const el = mount(
       <ProblemView
         problem={{
@@ -1904,11 +1921,28 @@ describe('problems', () => {
       />,
     );
     const alert = el.querySelector('[role=alert]')!;
-    expect(alert.textContent).toContain('Validation failed');
+    expect(alert.querySelector('strong')!.textContent).toBe('Check what you entered');
     expect(alert.textContent).toContain('Nope.');
     expect(alert.textContent).toContain('/name Required');
     expect(alert.textContent).toContain('req_9');
     await vi.waitFor(() => expect(document.activeElement).toBe(alert));
+  });
+
+  test('ProblemView heads the protocol titles in words a person reads, keeping the detail; a view may say more', () => {
+    const of = (slug: string, title: string, detail: string) => ({ type: `/docs/problems/${slug}`, title, status: 400, detail, request_id: 'req_1' });
+    const heading = (node: preact.ComponentChild) => {
+      const el = mount(node);
+      return [el.querySelector('[role=alert] strong')!.textContent, el.querySelector('[role=alert] p')!.textContent];
+    };
+    expect(
+      heading(<ProblemView problem={of('missing-capability', 'Missing capability', 'This key or role lacks the capability knowledge:write.')} />),
+    ).toEqual(['You don’t have permission to do this', 'This key or role lacks the capability knowledge:write.']);
+    expect(heading(<ProblemView problem={of('conflict', 'Conflict', 'A tenant keeps at least one owner.')} />)[0]).toBe('That change wasn’t made');
+    const wrong = of('unauthenticated', 'Authentication required', 'Wrong email or password.');
+    expect(heading(<ProblemView problem={wrong} />)[0]).toBe('Please sign in again');
+    expect(heading(<ProblemView problem={wrong} headings={{ unauthenticated: 'Sign-in failed' }} />)[0]).toBe('Sign-in failed');
+    // A type the console has no words for keeps the server's title.
+    expect(heading(<ProblemView problem={{ ...of('x', 'Something odd', 'Odd.'), type: 'about:blank' }} />)[0]).toBe('Something odd');
   });
 
   test('ProblemView takes focus as it renders, before the error can be seen: never later, from a field being typed in', () => {
@@ -2068,7 +2102,7 @@ describe('knowledge', () => {
       if (call.endsWith('/knowledge/jobs')) return json({ jobs: [] });
       return init?.method === 'POST' ? json({ sources: [{ ...source, changed: true }] }, 201) : json({ sources: [source] });
     });
-    const el = mount(<KnowledgeView api={api} />);
+    const el = mount(<KnowledgeView api={api} me={meFor('admin')} />);
     await vi.waitFor(() => expect(el.querySelector('tbody')?.textContent).toContain('returns'));
     await type(el.querySelector<HTMLTextAreaElement>('#knowledge-content')!, '# Returns\n\n## Refund timing\n\nFive days.');
     await type(el.querySelector<HTMLInputElement>('#knowledge-external-id')!, 'returns');
@@ -2082,14 +2116,14 @@ describe('knowledge', () => {
     await type(el.querySelector<HTMLInputElement>('#knowledge-query')!, 'refund');
     choose(el.querySelector<HTMLSelectElement>('#knowledge-mode')!, 'dense');
     submit(el.querySelector('#knowledge-query')!.closest('form')!);
-    await vi.waitFor(() => expect(el.querySelector('.search-mode')?.textContent).toBe('bm25'));
+    await vi.waitFor(() => expect(el.querySelector('.search-mode')?.textContent).toBe('keywords (bm25)'));
     expect(JSON.parse(calls.find(([c]) => c.endsWith('/knowledge/search'))![1]!)).toEqual({ query: 'refund', limit: 5, mode: 'dense' });
-    expect(el.querySelector('.search-mode')!.textContent).toBe('bm25');
+    expect(el.querySelector('.search-mode')!.textContent).toBe('keywords (bm25)');
     expect(el.textContent).toContain('no embedding model');
     expect(el.querySelector('.results img')).toBeNull();
     expect(el.querySelector('.results')!.textContent).toContain('<img src=x onerror=alert(1)>');
     expect(el.querySelector<HTMLAnchorElement>('.results a')!.rel).toBe('noopener noreferrer');
-    [...el.querySelectorAll('button')].find((b) => b.textContent === 'Embed pending chunks')!.click();
+    [...el.querySelectorAll('button')].find((b) => b.textContent === 'Embed waiting passages')!.click();
     await vi.waitFor(() => expect(el.querySelector('.sync-status')?.textContent).toMatch(/No embedding model/));
   });
 });
@@ -2123,7 +2157,7 @@ describe('bidi controls', () => {
     expect(el.textContent).toContain('Please open invoice⟨U+202E⟩fdp.exe [EMAIL_1]⟨U+2066⟩x⟨U+2069⟩⟨U+200E⟩⟨U+061C⟩');
     expect(el.textContent).toContain('Agent Sam⟨U+202E⟩');
     expect(rowButtons(el)[0]!.textContent).toContain('invoice⟨U+202E⟩fdp.exe');
-    expect(el.querySelector('.msg button.token')!.textContent).toBe('[EMAIL_1]');
+    expect(el.querySelector('.msg .token')!.textContent).toBe('[EMAIL_1]');
   });
 
   test("the browser's own formatting keeps its marks; the same marks in anyone's text are still escaped", () => {

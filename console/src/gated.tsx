@@ -6,7 +6,7 @@
 import type { Problem } from '@parley/protocol';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApprovalRequired, toProblem, type Api, type Method } from './api.js';
-import { useAction, When } from './components.js';
+import { type RunOptions, useAction, When } from './components.js';
 import { operationLabel, type GatedProposal } from './proposals.js';
 
 /** How often a waiting page asks whether its proposal was decided. */
@@ -40,7 +40,8 @@ export interface Gated {
   dismiss: () => void;
 }
 
-export function useGated<T>(api: Api, onDone: (result: T) => void): Gated {
+/** `options.focus`: where the focus goes once done, if the button that sent it is gone or disabled by then. */
+export function useGated<T>(api: Api, onDone: (result: T) => void, options?: RunOptions): Gated {
   const [gate, setGate] = useState<Gate>({ step: 'idle' });
   const [pollProblem, setPollProblem] = useState<Problem | null>(null);
   const action = useAction();
@@ -60,7 +61,7 @@ export function useGated<T>(api: Api, onDone: (result: T) => void): Gated {
         request.current = req;
         setGate(stepOf(err.proposal));
       }
-    });
+    }, options);
   };
 
   // While waiting, and only while the view is shown: the effect's cleanup stops the poll on unmount.

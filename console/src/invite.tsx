@@ -84,7 +84,7 @@ export function InvitePage({ auth, token, onResult }: { auth: Api; token: string
                 <FieldError id="invite-password-error" message={passwordError} />
               </>
             )}
-            <button type="submit" disabled={action.busy || !displayName.trim() || (!p.ssoOnly && !password)}>
+            <button type="submit" disabled={!displayName.trim() || (!p.ssoOnly && !password)} aria-disabled={action.busy}>
               Join {p.tenant.name}
             </button>
           </form>

@@ -9,6 +9,9 @@ import { qrMatrix, qrPath } from './qr.js';
 import { ssoErrorMessage } from './session.js';
 import { optionsOf, webauthn } from './webauthn.js';
 
+/** On the sign-in page a 401 is a password or code that was not accepted. */
+const SIGN_IN_HEADINGS = { unauthenticated: 'Sign-in failed' } as const;
+
 type Tenant = { id: string; name: string };
 type Step =
   | { kind: 'password' }
@@ -228,16 +231,16 @@ export function SignInPage({
               onInput={(e) => setPassword(e.currentTarget.value)}
               required
             />
-            <button type="submit" disabled={action.busy}>
+            <button type="submit" aria-disabled={action.busy}>
               Sign in
             </button>
           </form>
-          <ProblemView problem={action.problem} />
+          <ProblemView problem={action.problem} headings={SIGN_IN_HEADINGS} />
           <div class="row">
             <button type="button" class="secondary" onClick={() => (action.setProblem(null), setStep({ kind: 'sso' }))}>
               Sign in with SSO
             </button>
-            <button type="button" class="secondary" disabled={action.busy} onClick={passkeySignIn}>
+            <button type="button" class="secondary" aria-disabled={action.busy} onClick={passkeySignIn}>
               Sign in with a passkey
             </button>
           </div>
@@ -261,11 +264,11 @@ export function SignInPage({
             <p id="sso-help" class="muted">
               You will continue at your organisation’s identity provider, and come back here signed in.
             </p>
-            <button type="submit" disabled={action.busy}>
+            <button type="submit" aria-disabled={action.busy}>
               Continue
             </button>
           </form>
-          <ProblemView problem={action.problem} />
+          <ProblemView problem={action.problem} headings={SIGN_IN_HEADINGS} />
           <button type="button" class="link" onClick={back}>
             Sign in with a password instead
           </button>
@@ -278,13 +281,13 @@ export function SignInPage({
           <ul class="list">
             {step.tenants.map((t) => (
               <li key={t.id}>
-                <button type="button" class="secondary" disabled={action.busy} onClick={(e) => submitPassword(e, t.id)}>
+                <button type="button" class="secondary" aria-disabled={action.busy} onClick={(e) => submitPassword(e, t.id)}>
                   {t.name}
                 </button>
               </li>
             ))}
           </ul>
-          <ProblemView problem={action.problem} />
+          <ProblemView problem={action.problem} headings={SIGN_IN_HEADINGS} />
           <button type="button" class="link" onClick={back}>
             Back
           </button>
@@ -306,11 +309,11 @@ export function SignInPage({
             {method === 'totp' ? codeField('mfa-code', 'Code from your authenticator app (6 digits)', true) : null}
             {method === 'recovery_code' ? codeField('mfa-code', 'One of your recovery codes', false) : null}
             {method === 'passkey' ? <p class="muted">Your browser will ask for your passkey.</p> : null}
-            <button type="submit" disabled={action.busy}>
+            <button type="submit" aria-disabled={action.busy}>
               {method === 'passkey' ? 'Use my passkey' : 'Verify'}
             </button>
           </form>
-          <ProblemView problem={action.problem} />
+          <ProblemView problem={action.problem} headings={SIGN_IN_HEADINGS} />
           <button type="button" class="link" onClick={back}>
             Start again
           </button>
@@ -322,17 +325,17 @@ export function SignInPage({
           <p>Your team requires a second factor. Set one up now to finish signing in.</p>
           <div class="row">
             {step.methods.includes('totp') ? (
-              <button type="button" disabled={action.busy} onClick={enrolTotp}>
+              <button type="button" aria-disabled={action.busy} onClick={enrolTotp}>
                 Use an authenticator app
               </button>
             ) : null}
             {step.methods.includes('passkey') ? (
-              <button type="button" class="secondary" disabled={action.busy} onClick={enrolPasskey}>
+              <button type="button" class="secondary" aria-disabled={action.busy} onClick={enrolPasskey}>
                 Create a passkey
               </button>
             ) : null}
           </div>
-          <ProblemView problem={action.problem} />
+          <ProblemView problem={action.problem} headings={SIGN_IN_HEADINGS} />
         </>
       ) : null}
 
@@ -341,11 +344,11 @@ export function SignInPage({
           <TotpSecret secret={step.secret} otpauthUri={step.otpauthUri} />
           <form onSubmit={confirmTotp} class="card">
             {codeField('enrol-code', 'The code the app shows (6 digits)', true)}
-            <button type="submit" disabled={action.busy}>
+            <button type="submit" aria-disabled={action.busy}>
               Confirm
             </button>
           </form>
-          <ProblemView problem={action.problem} />
+          <ProblemView problem={action.problem} headings={SIGN_IN_HEADINGS} />
         </>
       ) : null}
 

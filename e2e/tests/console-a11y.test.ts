@@ -13,6 +13,7 @@ import { ensureConsoleBuilt, KNOWLEDGE, launch, shoot, signInToConsole } from '.
 let app: TestApp;
 let browser: Browser;
 let ownerEmail: string;
+let acmeKeys: { publishableKey: string; secretKey: string };
 
 /** An owner's navigation, in order (the operators' Tenants view is not a tenant's). */
 const VIEWS = [
@@ -42,6 +43,7 @@ beforeAll(async () => {
   ensureConsoleBuilt();
   [app, browser] = await Promise.all([startTestApp(), launch()]);
   const acme = await app.tenant('Acme', ['help.acme.example']);
+  acmeKeys = acme;
   ownerEmail = (await signedInMember(app, acme.tenant.id, 'owner', 'olive@acme.example', 'Olive Owner')).email;
   const admin = (method: string, path: string, body: unknown) => call(app.url, method, `/v1/admin${path}`, { key: acme.secretKey, body });
   await admin('POST', '/knowledge/sources', {
@@ -314,4 +316,68 @@ test('scoped to one element, only its problems count (the host page is not the a
   // The host's banner and the shadow root's make two, and one of them is in scope.
   expect(rules).toContain('landmark-no-duplicate-banner');
   for (const rule of ['color-contrast', 'duplicate-id', 'button-name', 'link-name', 'label']) expect(rules, rule).toContain(rule);
+});
+
+test('the keyboard focus stays with the work after an action, never dropped to the page; a right-to-left preview reads right to left', async () => {
+  // An Arabic visitor asks for a person; the row's preview begins with a hidden "Visitor: " for screen readers.
+  const v = new Visitor(app.url, acmeKeys.publishableKey, 'https://help.acme.example');
+  await v.start();
+  const id = (await v.call('POST', '/conversations', {})).body.conversation.id as string;
+  const arabic = 'متى يصل طلبي؟';
+  await v.say(id, arabic);
+  await v.call('POST', `/conversations/${id}/handoff`, {});
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const focused = (page: Page) =>
+    page.evaluate(() => {
+      const a = document.activeElement;
+      return a === document.body || !a
+        ? 'the page'
+        : `${a.tagName.toLowerCase()}${a.id ? `#${a.id}` : ''} ${(a.textContent ?? '').trim().slice(0, 60)}`.trim();
+    });
+  try {
+    const page = await signInToConsole(context, app.url, ownerEmail);
+    const row = page.locator('.queue button.conversation-row', { hasText: arabic });
+    await row.waitFor();
+    expect(await row.locator('.last').evaluate((el) => getComputedStyle(el).direction)).toBe('rtl');
+    await row.click();
+    await page.getByLabel('Reply', { exact: true }).waitFor();
+
+    // Take, from the keyboard: the button goes once it is yours; the focus goes to the reply box.
+    await page.getByRole('button', { name: 'Take', exact: true }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => focused(page)).toBe('textarea#reply-text');
+    // Send reply by mouse: the emptied box disables the button; the focus is back in the box.
+    await page.getByLabel('Reply', { exact: true }).fill('It ships today.');
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await page.getByText('Reply sent.').waitFor();
+    await expect.poll(() => focused(page)).toBe('textarea#reply-text');
+    // Resolve: the button gives way to Reopen, which takes the focus.
+    await page.getByRole('button', { name: 'Resolve', exact: true }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => focused(page)).toBe('button Reopen');
+    // Close: back to the list (the row, or the view's tab once it left the view), not the page.
+    await page.locator('.transcript').getByRole('button', { name: 'Close' }).click();
+    await expect.poll(() => focused(page)).toMatch(/^button(#tab-waiting Waiting| .*متى)/);
+
+    // Knowledge: Add keeps the focus while it runs, then moves it to what was added.
+    await page.goto(`${app.url}/console/#knowledge`);
+    await page.getByLabel(/^Add Markdown/).fill('# Warranty\n\nZips are repaired free for two years.');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await expect.poll(() => focused(page)).toBe('p Added “Warranty”: 1 passage.');
+
+    // Save settings keeps the focus on the button.
+    await page.goto(`${app.url}/console/#settings`);
+    const save = page.getByRole('button', { name: 'Save settings' });
+    await save.click();
+    await page.getByText(/Settings saved/).waitFor();
+    expect(await focused(page)).toBe('button Save settings');
+
+    // Send invitation: the emptied form disables the button; the focus goes to what was sent.
+    await page.goto(`${app.url}/console/#team`);
+    await page.getByLabel('Email', { exact: true }).fill('ada@acme.example');
+    await page.getByRole('button', { name: 'Send invitation' }).click();
+    await expect.poll(() => focused(page)).toMatch(/^p Invitation for ada@acme\.example created/);
+  } finally {
+    await context.close();
+  }
 });

@@ -23,7 +23,7 @@ export function AvailabilitySwitch({ api, me }: { api: Api; me: AdminMe }) {
       class={`secondary availability ${current}`}
       role="switch"
       aria-checked={current === 'available'}
-      disabled={busy}
+      aria-disabled={busy}
       title={problem ? (problem.detail ?? problem.title) : `You are ${current}. Switch to ${next}.`}
       onClick={() =>
         void run(async () => {

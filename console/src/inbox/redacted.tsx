@@ -61,7 +61,7 @@ export function RevealForm({
           <label for={`${id}-reason`}>Why do you need it? (recorded in the audit log)</label>
           <textarea id={`${id}-reason`} required minLength={10} maxLength={500} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
           <div class="row">
-            <button type="submit" disabled={busy || reason.trim().length < 10}>
+            <button type="submit" disabled={reason.trim().length < 10} aria-disabled={busy}>
               Reveal
             </button>
             <button type="button" class="secondary" onClick={onClose}>

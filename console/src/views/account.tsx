@@ -79,7 +79,7 @@ function Sessions({ api }: ViewProps) {
                 </td>
                 <td class="actions">
                   {s.current ? null : (
-                    <button type="button" class="small secondary" disabled={action.busy} onClick={() => revoke([s.id])}>
+                    <button type="button" class="small secondary" aria-disabled={action.busy} onClick={() => revoke([s.id])}>
                       Sign out
                     </button>
                   )}
@@ -90,7 +90,7 @@ function Sessions({ api }: ViewProps) {
         </ScrollingTable>
       ) : null}
       {others.length > 1 ? (
-        <button type="button" class="secondary" disabled={action.busy} onClick={() => revoke(others.map((s) => s.id))}>
+        <button type="button" class="secondary" aria-disabled={action.busy} onClick={() => revoke(others.map((s) => s.id))}>
           Sign out all other sessions
         </button>
       ) : null}
@@ -192,7 +192,7 @@ function Mfa({ api }: ViewProps) {
                   <form onSubmit={removeTotp}>
                     {codeInput('totp-remove-code', 'A current code, to confirm')}
                     <div class="row">
-                      <button type="submit" class="danger" disabled={action.busy}>
+                      <button type="submit" class="danger" aria-disabled={action.busy}>
                         Remove the authenticator app
                       </button>
                       <button type="button" class="secondary" onClick={() => (setRemoving(false), setCode(''))}>
@@ -211,13 +211,13 @@ function Mfa({ api }: ViewProps) {
                 <TotpSecret secret={totp.secret} otpauthUri={totp.otpauthUri} />
                 <form onSubmit={confirmTotp}>
                   {codeInput('totp-confirm-code', 'The code the app shows (6 digits)')}
-                  <button type="submit" disabled={action.busy}>
+                  <button type="submit" aria-disabled={action.busy}>
                     Turn on
                   </button>
                 </form>
               </>
             ) : (
-              <button type="button" disabled={action.busy} onClick={startTotp}>
+              <button type="button" aria-disabled={action.busy} onClick={startTotp}>
                 Set up an authenticator app
               </button>
             )}
@@ -232,7 +232,7 @@ function Mfa({ api }: ViewProps) {
                     <span class="muted">
                       added <When iso={p.createdAt} />, last used <When iso={p.lastUsedAt} />
                     </span>
-                    <button type="button" class="small danger" disabled={action.busy} onClick={() => removePasskey(p.id, p.name)}>
+                    <button type="button" class="small danger" aria-disabled={action.busy} onClick={() => removePasskey(p.id, p.name)}>
                       Remove
                     </button>
                   </li>
@@ -250,7 +250,7 @@ function Mfa({ api }: ViewProps) {
                 value={passkeyName}
                 onInput={(e) => setPasskeyName(e.currentTarget.value)}
               />
-              <button type="submit" disabled={action.busy}>
+              <button type="submit" aria-disabled={action.busy}>
                 Add a passkey
               </button>
             </form>
@@ -264,7 +264,7 @@ function Mfa({ api }: ViewProps) {
                   ? '1 unused code left.'
                   : `${m.recoveryCodesLeft} unused codes left.`}
             </p>
-            <button type="button" class="secondary" disabled={action.busy || (!m.totp && !m.passkeys.length)} onClick={regenerate}>
+            <button type="button" class="secondary" disabled={!m.totp && !m.passkeys.length} aria-disabled={action.busy} onClick={regenerate}>
               Generate new recovery codes
             </button>
           </div>
@@ -316,7 +316,7 @@ function Password({ api }: ViewProps) {
         <p id="new-password-help" class="muted">
           At least 12 characters; not a common password, and not built from your name or email. Your other sessions end.
         </p>
-        <button type="submit" disabled={action.busy}>
+        <button type="submit" aria-disabled={action.busy}>
           Change password
         </button>
       </form>

@@ -126,7 +126,7 @@ function ActionForm({
         </div>
       </div>
       <div class="row">
-        <button type="submit" disabled={busy || !schema.ok}>
+        <button type="submit" disabled={!schema.ok} aria-disabled={busy}>
           {editing ? 'Save' : 'Add action'}
         </button>
         {onCancel ? (

@@ -60,7 +60,7 @@ export function ApprovalOperations({ api, current, canEdit }: { api: Api; curren
           ))}
         </fieldset>
         {canEdit ? (
-          <button type="submit" disabled={saving.busy || !editable}>
+          <button type="submit" disabled={!editable} aria-disabled={saving.busy}>
             Save approvals
           </button>
         ) : (

@@ -171,10 +171,10 @@ function Pending({ api, me, p, onDone }: { api: Api; me: AdminMe; p: Proposal; o
           <label for={`reason-${p.id}`}>Reason (optional)</label>
           <input id={`reason-${p.id}`} maxLength={500} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
           <div class="row">
-            <button type="button" disabled={action.busy} onClick={() => decide('approve')} aria-label={`Approve ${name}`}>
+            <button type="button" aria-disabled={action.busy} onClick={() => decide('approve')} aria-label={`Approve ${name}`}>
               Approve
             </button>
-            <button type="button" class="danger" disabled={action.busy} onClick={() => decide('reject')} aria-label={`Reject ${name}`}>
+            <button type="button" class="danger" aria-disabled={action.busy} onClick={() => decide('reject')} aria-label={`Reject ${name}`}>
               Reject
             </button>
           </div>

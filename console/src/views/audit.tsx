@@ -85,7 +85,7 @@ function VerifyEntry({ api, entry, cp }: { api: Api; entry: AuditEntry; cp: Chec
     });
   return (
     <>
-      <button type="button" class="secondary small" onClick={check} disabled={action.busy} aria-label={`Verify entry ${entry.seq}`}>
+      <button type="button" class="secondary small" onClick={check} aria-disabled={action.busy} aria-label={`Verify entry ${entry.seq}`}>
         Verify
       </button>
       <ProblemView problem={action.problem} />

@@ -71,7 +71,7 @@ function CannedForm({
         Lower-case letters, digits, - and _. Type <code>/</code> and the shortcut in a reply to insert it.
       </p>
       <div class="row">
-        <button type="submit" disabled={busy || !title.trim() || !body.trim()}>
+        <button type="submit" disabled={!title.trim() || !body.trim()} aria-disabled={busy}>
           {initial ? 'Save' : 'Add canned reply'}
         </button>
         {onCancel ? (
@@ -130,7 +130,7 @@ export function CannedRepliesView({ api, me }: { api: Api; me: AdminMe }) {
                   <button type="button" class="secondary small" onClick={() => setEditing(c.id)} aria-label={`Edit ${c.title}`}>
                     Edit
                   </button>
-                  <button type="button" class="danger small" onClick={() => remove(c)} aria-label={`Delete ${c.title}`}>
+                  <button type="button" class="danger small" onClick={() => remove(c)} aria-disabled={action.busy} aria-label={`Delete ${c.title}`}>
                     Delete
                   </button>
                 </span>

@@ -5,7 +5,7 @@ import type { AdminMe, VisitorProfileResponse } from '@parley/protocol';
 import { isMemberId, MAX_MESSAGE_CHARS, renderCannedReply } from '@parley/protocol/constants';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, type Api } from '../api.js';
-import { ProblemView, useAction, useLoad, When } from '../components.js';
+import { focusLost, ProblemView, useAction, useLoad, When } from '../components.js';
 import { reasonText, visitorName, waited } from '../inbox/format.js';
 import type { ConversationEvent, InboxLive } from '../inbox/live.js';
 import { RedactedText, Reveal, RevealForm } from '../inbox/redacted.js';
@@ -106,6 +106,8 @@ export function ConversationPane({
   const names = useMemo(() => new Map(team.map((m) => [m.memberId, m.displayName])), [team]);
   const canWrite = !!me?.capabilities.includes('conversations:write');
   const canAssign = !!me?.capabilities.includes('handoffs:write');
+  // Revealing a redacted value is break-glass (pii:reveal): without it tokens are shown, not offered.
+  const canReveal = !!me?.capabilities.includes('pii:reveal');
 
   // The transcript as loaded, then every live message or note of this conversation, each once.
   useEffect(() => {
@@ -137,15 +139,18 @@ export function ConversationPane({
   };
   const send = (e: Event) => {
     e.preventDefault();
-    void action.run(async () => {
-      const path = mode === 'note' ? `/conversations/${id}/notes` : `/conversations/${id}/messages`;
-      // The author is the signed-in person: the server takes it from the session.
-      const out = await api<{ message?: PaneMessage }>('POST', path, { text });
-      typing.sent();
-      add(out?.message);
-      setText('');
-      setStatus(mode === 'note' ? 'Note added.' : 'Reply sent.');
-    });
+    void action.run(
+      async () => {
+        const path = mode === 'note' ? `/conversations/${id}/notes` : `/conversations/${id}/messages`;
+        // The author is the signed-in person: the server takes it from the session.
+        const out = await api<{ message?: PaneMessage }>('POST', path, { text });
+        typing.sent();
+        add(out?.message);
+        setText('');
+        setStatus(mode === 'note' ? 'Note added.' : 'Reply sent.');
+      },
+      { focus: () => textarea.current },
+    );
   };
   const handoff = (body: { status: 'pending' | 'assigned' | 'resolved'; assignedTo?: string }, done: string) =>
     void action.run(async () => {
@@ -208,6 +213,18 @@ export function ConversationPane({
   }, [visitorTyping?.until]);
   const mine = !!member && row.assignee?.id === member.id;
   const resolved = row.status === 'resolved';
+  // Take, Resolve, Unassign and Reopen each give way to another button once the row changes (as the
+  // stream tells it, after the request). Had the focus been on one, it goes on: to the reply box once the
+  // conversation is yours, else to the row's first usable button (Reopen once resolved), never the page.
+  const assignRow = useRef<HTMLDivElement>(null);
+  const inAssignRow = useRef(false);
+  useEffect(() => {
+    if (!inAssignRow.current || !focusLost()) return;
+    inAssignRow.current = false;
+    const next =
+      (mine && !resolved ? textarea.current : null) ?? assignRow.current?.querySelector<HTMLElement>('button:not(:disabled)') ?? heading.current;
+    next?.focus();
+  }, [row.status, row.assignee?.id]);
   const who = visitorName(row.visitor);
 
   return (
@@ -227,10 +244,20 @@ export function ConversationPane({
       </p>
 
       {canAssign ? (
-        <div class="row assign">
+        <div
+          class="row assign"
+          ref={assignRow}
+          onFocusIn={() => {
+            inAssignRow.current = true;
+          }}
+          onFocusOut={(e) => {
+            // Focus moved elsewhere; a button removed under it leaves no next element.
+            if (e.relatedTarget) inAssignRow.current = false;
+          }}
+        >
           {!mine && !resolved && member ? (
             // No assignee named: the server assigns it to the signed-in person, if it is still held by whom the row shows.
-            <button type="button" disabled={action.busy} onClick={take}>
+            <button type="button" aria-disabled={action.busy} onClick={take}>
               {row.assignee ? 'Take over' : 'Take'}
             </button>
           ) : null}
@@ -250,7 +277,8 @@ export function ConversationPane({
               <button
                 type="button"
                 class="secondary"
-                disabled={action.busy || !assignTo}
+                disabled={!assignTo}
+                aria-disabled={action.busy}
                 onClick={() => handoff({ status: 'assigned', assignedTo: assignTo }, `Assigned to ${names.get(assignTo) ?? 'a teammate'}.`)}
               >
                 Assign
@@ -259,7 +287,7 @@ export function ConversationPane({
                 <button
                   type="button"
                   class="secondary"
-                  disabled={action.busy}
+                  aria-disabled={action.busy}
                   onClick={() => handoff({ status: 'pending' }, 'Given back to the queue.')}
                 >
                   Unassign
@@ -268,14 +296,14 @@ export function ConversationPane({
               <button
                 type="button"
                 class="secondary"
-                disabled={action.busy}
+                aria-disabled={action.busy}
                 onClick={() => handoff({ status: 'resolved' }, 'Resolved. The visitor is asked to rate the conversation.')}
               >
                 Resolve
               </button>
             </>
           ) : (
-            <button type="button" class="secondary" disabled={action.busy} onClick={reopen}>
+            <button type="button" class="secondary" aria-disabled={action.busy} onClick={reopen}>
               Reopen
             </button>
           )}
@@ -303,7 +331,7 @@ export function ConversationPane({
                     · <When iso={m.createdAt} />
                   </span>
                   <p dir="auto">
-                    <RedactedText text={m.text} onToken={setToken} />
+                    <RedactedText text={m.text} onToken={canReveal ? setToken : undefined} />
                   </p>
                   {m.redactions?.length ? (
                     <span class="muted">Redacted: {m.redactions.map((r) => `${r.class} (${r.action})`).join(', ')}</span>
@@ -388,7 +416,7 @@ export function ConversationPane({
                 {mode === 'note' ? 'Only your team sees notes.' : `You reply as ${member?.displayName ?? 'an agent'}; type / for a canned reply.`}{' '}
                 Ctrl+Enter sends.
               </p>
-              <button type="submit" disabled={action.busy || !text.trim()}>
+              <button type="submit" disabled={!text.trim()} aria-disabled={action.busy}>
                 {mode === 'note' ? 'Add note' : 'Send reply'}
               </button>
             </form>
@@ -426,7 +454,7 @@ export function ConversationPane({
                 <dt>Withheld (PII policy)</dt>
                 <dd>
                   {profile.redacted.join(', ')}{' '}
-                  {profile.revealable.length && !revealing ? (
+                  {canReveal && profile.revealable.length && !revealing ? (
                     <button type="button" class="secondary small" onClick={() => setRevealing(true)}>
                       Reveal {profile.revealable.join(', ')}
                     </button>

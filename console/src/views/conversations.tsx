@@ -20,6 +20,13 @@ const HANDOFF: Record<NonNullable<ConversationSummary['handoffStatus']>, string>
   assigned: 'assigned',
   resolved: 'resolved by an agent',
 };
+/** The handoff beside the conversation's status: an open conversation whose handoff was resolved is with the assistant again. */
+const handoffNote = (status: ConversationSummary['status'], handoff: ConversationSummary['handoffStatus']) =>
+  !handoff || status === 'handoff'
+    ? ''
+    : handoff === 'resolved' && status === 'open'
+      ? ' · handoff resolved; the assistant answers again'
+      : ` · ${HANDOFF[handoff]}`;
 
 const ROLE: Record<string, string> = { visitor: 'Visitor', assistant: 'Assistant', agent: 'Agent', note: 'Internal note', system: 'System' };
 
@@ -35,7 +42,7 @@ function listPath(q: { q: string; status: string; channel: string }, cursor?: st
   return `/conversations?${p}`;
 }
 
-export function ConversationsView({ api }: ViewProps) {
+export function ConversationsView({ api, me }: ViewProps) {
   const [typed, setTyped] = useState({ q: '', status: '', channel: '' });
   const [query, setQuery] = useState(typed);
   const list = useLoad(() => api<ConversationListResponse>('GET', listPath(query)), [query.q, query.status, query.channel]);
@@ -77,7 +84,7 @@ export function ConversationsView({ api }: ViewProps) {
               id="history-search"
               dir="auto"
               type="search"
-              placeholder="Visitor, user id, userRef or words"
+              placeholder="Visitor, user id or words"
               value={typed.q}
               onInput={(e) => setTyped({ ...typed, q: e.currentTarget.value })}
             />
@@ -123,14 +130,25 @@ export function ConversationsView({ api }: ViewProps) {
           ))}
         </ul>
         {next ? (
-          <button type="button" class="secondary" disabled={loading.busy} onClick={showMore}>
+          <button type="button" class="secondary" aria-disabled={loading.busy} onClick={showMore}>
             Show more
           </button>
         ) : null}
         <ProblemView problem={loading.problem} />
       </section>
       {openId ? (
-        <Transcript api={api} id={openId} key={openId} onClose={() => setOpenId(null)} />
+        <Transcript
+          api={api}
+          canReveal={me.capabilities.includes('pii:reveal')}
+          id={openId}
+          key={openId}
+          onClose={() => {
+            const closed = openId;
+            setOpenId(null);
+            // Back to the conversation's row in the list, not the page.
+            setTimeout(() => document.querySelector<HTMLElement>(`.queue [data-conversation="${closed}"]`)?.focus());
+          }}
+        />
       ) : (
         <p class="muted pane-empty">Choose a conversation to read it. Opening one is recorded in the audit log.</p>
       )}
@@ -159,7 +177,7 @@ function Filter(p: { id: string; label: string; options: Record<string, string>;
 
 function Row({ c, current, onOpen }: { c: ConversationSummary; current: boolean; onOpen: () => void }) {
   return (
-    <button type="button" class="conversation-row" aria-current={current ? 'true' : undefined} onClick={onOpen}>
+    <button type="button" class="conversation-row" data-conversation={c.id} aria-current={current ? 'true' : undefined} onClick={onOpen}>
       <span class="line">
         <strong class="visitor" dir="auto">
           {visitorLabel(c)}
@@ -170,22 +188,24 @@ function Row({ c, current, onOpen }: { c: ConversationSummary; current: boolean;
         </span>
       </span>
       {c.lastMessage ? (
-        <span class="last" dir="auto">
+        <>
+          {/* Outside the message, so that its Latin letters do not set an Arabic or Hebrew message's direction. */}
           <span class="sr-only">{ROLE[c.lastMessage.role]}: </span>
-          <RedactedText text={c.lastMessage.text} />
-        </span>
+          <span class="last" dir="auto">
+            <RedactedText text={c.lastMessage.text} />
+          </span>
+        </>
       ) : null}
       <span class="meta muted" dir="auto">
         {CHANNEL[c.channel]} · {STATUS[c.status]}
-        {c.handoffStatus && c.status !== 'handoff' ? ` · ${HANDOFF[c.handoffStatus]}` : ''} · {c.messageCount}{' '}
-        {c.messageCount === 1 ? 'message' : 'messages'}
+        {handoffNote(c.status, c.handoffStatus)} · {c.messageCount} {c.messageCount === 1 ? 'message' : 'messages'}
       </span>
     </button>
   );
 }
 
 /** A transcript, read-only: redacted as stored, notes included; a token is revealed with a reason (audited). */
-function Transcript({ api, id, onClose }: { api: Api; id: string; onClose: () => void }) {
+function Transcript({ api, id, canReveal, onClose }: { api: Api; id: string; canReveal: boolean; onClose: () => void }) {
   const t = useLoad(() => api<AdminConversationResponse>('GET', `/conversations/${id}`), [id]);
   const [token, setToken] = useState<string | null>(null);
   const inbox = useLive();
@@ -208,7 +228,7 @@ function Transcript({ api, id, onClose }: { api: Api; id: string; onClose: () =>
       {c ? (
         <p class="muted" dir="auto">
           {STATUS[c.status]} · started <When iso={c.createdAt} />
-          {handoff ? ` · ${HANDOFF[handoff.status]}` : ''}
+          {handoffNote(c.status, handoff?.status ?? null)}
           {handoff && handoff.status !== 'resolved' && inbox ? (
             <>
               {' · '}
@@ -230,7 +250,7 @@ function Transcript({ api, id, onClose }: { api: Api; id: string; onClose: () =>
                   <When iso={m.createdAt} />
                 </span>
                 <p dir="auto">
-                  <RedactedText text={m.text} onToken={setToken} />
+                  <RedactedText text={m.text} onToken={canReveal ? setToken : undefined} />
                 </p>
                 {m.citations.length ? (
                   <span class="muted" dir="auto">

@@ -69,7 +69,7 @@ export function DomainsView({ api }: { api: Api }) {
           aria-describedby={patternError ? 'domain-pattern-error' : undefined}
         />
         <FieldError id="domain-pattern-error" message={patternError} />
-        <button type="submit" disabled={action.busy || !pattern.trim()}>
+        <button type="submit" disabled={!pattern.trim()} aria-disabled={action.busy}>
           Add
         </button>
       </form>

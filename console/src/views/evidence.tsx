@@ -59,7 +59,7 @@ function KeptCurrent({ api }: { api: ViewProps['api'] }) {
         <p role="status">
           Kept current: {FRAMEWORK_LABELS[s.framework]}, the last {s.periodDays} days (since <When iso={s.updatedAt} />
           ).{' '}
-          <button type="button" class="danger" onClick={stop} disabled={action.busy}>
+          <button type="button" class="danger" onClick={stop} aria-disabled={action.busy}>
             Stop keeping it current
           </button>
         </p>
@@ -86,7 +86,7 @@ function KeptCurrent({ api }: { api: ViewProps['api'] }) {
               />
             </span>
           </div>
-          <button type="submit" disabled={action.busy}>
+          <button type="submit" aria-disabled={action.busy}>
             Keep current
           </button>
         </form>
@@ -139,7 +139,7 @@ export function EvidenceView({ api }: ViewProps) {
             <input id="evidence-to" type="date" dir="ltr" required value={to} min={from} onInput={(e) => setTo(e.currentTarget.value)} />
           </span>
         </div>
-        <button type="submit" disabled={build.busy}>
+        <button type="submit" aria-disabled={build.busy}>
           {build.busy ? 'Building…' : 'Build and download'}
         </button>
         <span class="muted" aria-live="polite">
@@ -195,7 +195,7 @@ export function EvidenceView({ api }: ViewProps) {
                     <When iso={p.supersededAt} />
                   </td>
                   <td>
-                    <button type="button" class="secondary" disabled={kept.busy} onClick={() => download(p.version)}>
+                    <button type="button" class="secondary" aria-disabled={kept.busy} onClick={() => download(p.version)}>
                       Download v{p.version}
                     </button>
                   </td>

@@ -183,7 +183,7 @@ export function BusinessHoursView({ api, me }: { api: Api; me: AdminMe }) {
         </ul>
       ) : null}
       {canWrite ? (
-        <button type="submit" disabled={action.busy || errors.length > 0}>
+        <button type="submit" disabled={errors.length > 0} aria-disabled={action.busy}>
           Save business hours
         </button>
       ) : null}

@@ -83,7 +83,7 @@ export function IdentityView({ api }: { api: Api }) {
           onInput={(e) => setJwksUrl(e.currentTarget.value)}
           placeholder="https://example.com/.well-known/jwks.json"
         />
-        <button type="submit" disabled={saving.busy || waiting}>
+        <button type="submit" disabled={waiting} aria-disabled={saving.busy}>
           Save
         </button>
         <span class="muted" aria-live="polite">
@@ -113,7 +113,7 @@ export function IdentityView({ api }: { api: Api }) {
             </li>
           ))}
         </ul>
-        <button type="button" class="secondary" onClick={createSecret} disabled={action.busy}>
+        <button type="button" class="secondary" onClick={createSecret} aria-disabled={action.busy}>
           Create a secret
         </button>
       </section>

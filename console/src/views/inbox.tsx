@@ -185,7 +185,7 @@ export function InboxView({ api, me }: { api: Api; me?: AdminMe | null }) {
             ))}
           </ul>
           {next ? (
-            <button type="button" class="secondary" disabled={loading.busy} onClick={showMore}>
+            <button type="button" class="secondary" aria-disabled={loading.busy} onClick={showMore}>
               Show more
             </button>
           ) : null}
@@ -201,7 +201,14 @@ export function InboxView({ api, me }: { api: Api; me?: AdminMe | null }) {
           team={team}
           canned={canned.data ?? []}
           key={openRow.conversationId}
-          onClose={() => setOpenId(null)}
+          onClose={() => {
+            const closed = openRow.conversationId;
+            setOpenId(null);
+            // Back to the conversation's row in the list (or, gone from this view, to the view's tab), not the page.
+            setTimeout(() =>
+              (document.querySelector<HTMLElement>(`.queue [data-conversation="${closed}"]`) ?? document.getElementById(`tab-${view}`))?.focus(),
+            );
+          }}
         />
       ) : (
         <p class="muted pane-empty">Choose a conversation to read it.</p>
@@ -280,7 +287,13 @@ function RowButton({
 }) {
   const resolved = row.status === 'resolved';
   return (
-    <button type="button" class={`conversation-row${unread ? ' unread' : ''}`} aria-current={current ? 'true' : undefined} onClick={onOpen}>
+    <button
+      type="button"
+      class={`conversation-row${unread ? ' unread' : ''}`}
+      data-conversation={row.conversationId}
+      aria-current={current ? 'true' : undefined}
+      onClick={onOpen}
+    >
       <span class="line">
         <strong class="visitor" dir="auto">
           {visitorName(row.visitor)}
@@ -292,12 +305,16 @@ function RowButton({
         </span>
       </span>
       {row.lastMessage ? (
-        <span class="last" dir="auto">
+        <>
+          {/* Who wrote it, for screen readers, outside the message: inside, its Latin letters would set an
+              Arabic or Hebrew message's direction to left-to-right. */}
           <span class="sr-only">
             {row.lastMessage.role === 'visitor' ? 'Visitor: ' : row.lastMessage.role === 'agent' ? 'Agent: ' : 'Assistant: '}
           </span>
-          <RedactedText text={row.lastMessage.text} />
-        </span>
+          <span class="last" dir="auto">
+            <RedactedText text={row.lastMessage.text} />
+          </span>
+        </>
       ) : null}
       <span class="meta muted" dir="auto">
         {reasonText(row.reason)} ·{' '}

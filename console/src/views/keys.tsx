@@ -136,7 +136,8 @@ export function KeysView({ api }: { api: Api }) {
                       <button
                         type="button"
                         class="secondary"
-                        disabled={rotated.busy || pending(rotated)}
+                        disabled={pending(rotated)}
+                        aria-disabled={rotated.busy}
                         onClick={() => rotate(k)}
                         aria-label={`Rotate ${k.name}`}
                       >
@@ -167,7 +168,7 @@ export function KeysView({ api }: { api: Api }) {
             ))}
           </div>
         </fieldset>
-        <button type="submit" disabled={created.busy || waiting || !name.trim() || !caps.size}>
+        <button type="submit" disabled={waiting || !name.trim() || !caps.size} aria-disabled={created.busy}>
           Create key
         </button>
         <GatedStatus gated={created} />

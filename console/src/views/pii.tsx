@@ -29,7 +29,7 @@ export function PiiView({ api }: { api: Api }) {
           <option value="api">api</option>
           <option value="email">email</option>
         </select>
-        <button type="submit" disabled={action.busy || !text}>
+        <button type="submit" disabled={!text} aria-disabled={action.busy}>
           Scan
         </button>
       </form>

@@ -33,7 +33,7 @@ describe('settings', () => {
     expect(field<HTMLInputElement>(el, 'suggest').value).toBe(String(DEFAULT_SETTINGS.handoff.suggestThreshold));
     expect(field<HTMLSelectElement>(el, 'retrieval-mode').value).toBe('auto');
     await submit(el.querySelector('form')!);
-    await vi.waitFor(() => expect(el.textContent).toContain('Saved: policy version 4.'));
+    await vi.waitFor(() => expect(el.textContent).toContain('Settings saved (version 4).'));
     const sent = calls.find((c) => c.key === 'PATCH /v1/admin/settings')!.body;
     expect(sent.handoff).toEqual({
       threshold: DEFAULT_SETTINGS.handoff.threshold,

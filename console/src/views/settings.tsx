@@ -131,11 +131,11 @@ export function SettingsView({ api, me }: ViewProps) {
             the built-in support vocabulary (“voucher” finds “gift card”, “dispatched” finds “shipped”)
           </label>
         </fieldset>
-        <button type="submit" disabled={action.busy || bad.length > 0}>
+        <button type="submit" disabled={bad.length > 0} aria-disabled={action.busy}>
           Save settings
         </button>
         <span class="muted" aria-live="polite">
-          {saved !== null ? ` Saved: policy version ${saved}.` : ''}
+          {saved !== null ? ` Settings saved (version ${saved}).` : ''}
         </span>
         <ProblemView problem={action.problem} />
       </form>

@@ -177,7 +177,7 @@ function PolicyForm({ api, canEdit, loaded }: { api: Api; canEdit: boolean; load
             />
           </fieldset>
           {canEdit ? (
-            <button type="submit" disabled={saving.busy || !editable}>
+            <button type="submit" disabled={!editable} aria-disabled={saving.busy}>
               Save policy
             </button>
           ) : (

@@ -3,7 +3,7 @@
 // ownership); its problem is shown next to the action that caused it.
 import type { Invite, Member, Role } from '@parley/protocol';
 import { ROLE_DESCRIPTIONS, ROLES } from '@parley/protocol/constants';
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import type { ViewProps } from '../app.js';
 import { ProblemView, ScrollingTable, useAction, useLoad, When } from '../components.js';
 import { GatedStatus, useGated } from '../gated.js';
@@ -42,15 +42,20 @@ function MemberRow({
   const roles = grantableRoles(me.member?.role);
   // An admin cannot change an owner's role (the server refuses); show the select only where it can work.
   const roleEditable = canWrite && (me.member?.role === 'owner' || member.role !== 'owner');
+  // While one change runs the row's controls say so (aria-disabled, keeping the focus) and do nothing.
   const busy = action.busy || patched.busy;
-  const patch = (body: { role?: Role; status?: Member['status'] }) => void patched.send('PATCH', `/members/${member.id}`, body);
+  const patch = (body: { role?: Role; status?: Member['status'] }) => {
+    if (!busy) void patched.send('PATCH', `/members/${member.id}`, body);
+  };
   const disable = () => {
+    if (busy) return;
     const ask = self
       ? 'Disable your own account? You are signed out at once and cannot sign in again until another owner or admin enables you.'
       : `Disable ${member.displayName} (${member.email})? Their sessions end at once, their open invitations are revoked, and they cannot sign in until enabled again.`;
     if (confirm(ask)) patch({ status: 'disabled' });
   };
   const remove = () => {
+    if (busy) return;
     if (
       !confirm(
         `Remove ${member.displayName} (${member.email}) from the team? Their sessions end at once, and their open invitations and the API keys they made are revoked.`,
@@ -63,6 +68,7 @@ function MemberRow({
     });
   };
   const resetMfa = () => {
+    if (busy) return;
     if (
       !confirm(
         `Reset the second factors of ${member.displayName}? Their authenticator app, passkeys and recovery codes stop working; they set up new ones at their next sign-in if the team requires it.`,
@@ -75,6 +81,7 @@ function MemberRow({
     });
   };
   const resetSso = () => {
+    if (busy) return;
     if (
       !confirm(
         `Reset the single sign-on link of ${member.displayName}? Their sessions end, and their next SSO sign-in links whichever account at your identity provider carries ${member.email}.`,
@@ -86,11 +93,13 @@ function MemberRow({
       onChanged();
     });
   };
-  const endSessions = () =>
+  const endSessions = () => {
+    if (busy) return;
     void action.run(async () => {
       const r = await api<{ ended?: number }>('DELETE', `/members/${member.id}/sessions`);
       setNotice(typeof r?.ended === 'number' ? `${r.ended} session${r.ended === 1 ? '' : 's'} ended.` : 'Sessions ended.');
     });
+  };
   return (
     <>
       <tr>
@@ -104,8 +113,11 @@ function MemberRow({
             <select
               aria-label={`Role of ${member.displayName}`}
               value={member.role}
-              disabled={busy}
-              onChange={(e) => patch({ role: e.currentTarget.value as Role })}
+              aria-disabled={busy}
+              onChange={(e) => {
+                if (busy) e.currentTarget.value = member.role;
+                else patch({ role: e.currentTarget.value as Role });
+              }}
             >
               {(roles.includes(member.role) ? roles : [member.role, ...roles]).map((r) => (
                 <option key={r} value={r}>
@@ -131,25 +143,25 @@ function MemberRow({
             <button
               type="button"
               class="small secondary"
-              disabled={busy}
+              aria-disabled={busy}
               onClick={() => (member.status === 'active' ? disable() : patch({ status: 'active' }))}
             >
               {member.status === 'active' ? 'Disable' : 'Enable'}
             </button>
             {!self && (member.mfa.totp || member.mfa.passkeys > 0) ? (
-              <button type="button" class="small secondary" disabled={busy} onClick={resetMfa}>
+              <button type="button" class="small secondary" aria-disabled={busy} onClick={resetMfa}>
                 Reset MFA
               </button>
             ) : null}
             {!self && member.sso.length ? (
-              <button type="button" class="small secondary" disabled={busy} onClick={resetSso}>
+              <button type="button" class="small secondary" aria-disabled={busy} onClick={resetSso}>
                 Reset SSO link
               </button>
             ) : null}
-            <button type="button" class="small secondary" disabled={busy} onClick={endSessions}>
+            <button type="button" class="small secondary" aria-disabled={busy} onClick={endSessions}>
               End sessions
             </button>
-            <button type="button" class="small danger" disabled={busy} onClick={remove}>
+            <button type="button" class="small danger" aria-disabled={busy} onClick={remove}>
               Remove
             </button>
           </td>
@@ -231,7 +243,7 @@ function Invites({ api, reloadKey }: ViewProps & { reloadKey: number }) {
                   )}
                 </td>
                 <td class="actions">
-                  <button type="button" class="small danger" disabled={action.busy} onClick={() => revoke(i)}>
+                  <button type="button" class="small danger" aria-disabled={action.busy} onClick={() => revoke(i)}>
                     Revoke
                   </button>
                 </td>
@@ -256,11 +268,17 @@ export function TeamView({ api, me }: ViewProps) {
   const [invitesKey, setInvitesKey] = useState(0);
   const [sent, setSent] = useState<Invite | null>(null);
   // Inviting an admin waits for another admin's approval where the tenant asks for it.
-  const invite = useGated<{ invite: Invite }>(api, (r) => {
-    setSent(r.invite);
-    setEmail('');
-    setInvitesKey((n) => n + 1);
-  });
+  const sentRef = useRef<HTMLParagraphElement>(null);
+  // Sent, the emptied form's button is disabled: the focus goes to what was done.
+  const invite = useGated<{ invite: Invite }>(
+    api,
+    (r) => {
+      setSent(r.invite);
+      setEmail('');
+      setInvitesKey((n) => n + 1);
+    },
+    { focus: () => sentRef.current },
+  );
   const submit = (e: Event) => {
     e.preventDefault();
     setSent(null);
@@ -272,7 +290,7 @@ export function TeamView({ api, me }: ViewProps) {
         <h2 id="members-title">Members</h2>
         <ProblemView problem={members.problem} />
         {members.data ? (
-          <ScrollingTable label="Members">
+          <ScrollingTable label="Member list">
             <thead>
               <tr>
                 <th>Name</th>
@@ -313,12 +331,12 @@ export function TeamView({ api, me }: ViewProps) {
             <p id="invite-role-help" class="muted">
               {ROLE_DESCRIPTIONS[role]}
             </p>
-            <button type="submit" disabled={invite.busy || invite.gate.step === 'waiting' || !email.trim()}>
+            <button type="submit" disabled={invite.gate.step === 'waiting' || !email.trim()} aria-disabled={invite.busy}>
               Send invitation
             </button>
             <GatedStatus gated={invite} />
             {sent ? (
-              <p role="status">
+              <p role="status" tabIndex={-1} ref={sentRef}>
                 Invitation for {sent.email} created{sent.delivery === 'smtp' ? ' and sent by email' : ''}.
                 {sent.inviteUrl ? ' Copy its link below.' : ''}
               </p>

@@ -67,7 +67,7 @@ export function TenantDeletion({ api, me }: { api: Api; me: AdminMe }) {
             Type the workspace name, <strong dir="auto">{name}</strong>, to confirm
           </label>
           <input id="deletion-confirm" autocomplete="off" disabled={waiting} value={typed} onInput={(e) => setTyped(e.currentTarget.value)} />
-          <button type="submit" class="danger" disabled={scheduling.busy || waiting || typed !== name}>
+          <button type="submit" class="danger" disabled={waiting || typed !== name} aria-disabled={scheduling.busy}>
             Schedule deletion
           </button>
           <GatedStatus gated={scheduling} />
@@ -80,7 +80,7 @@ export function TenantDeletion({ api, me }: { api: Api; me: AdminMe }) {
             Deletion scheduled for <When iso={s.dueAt} /> (asked <When iso={s.requestedAt} />
             ).
           </p>
-          <button type="button" onClick={cancel} disabled={action.busy}>
+          <button type="button" onClick={cancel} aria-disabled={action.busy}>
             Cancel deletion
           </button>
         </>

@@ -83,7 +83,7 @@ function Tenants({ platform }: { platform: Api }) {
           <h2>Invite an owner to {ownerFor.name}</h2>
           <label for="owner-email">Email</label>
           <input id="owner-email" type="email" value={email} onInput={(e) => setEmail(e.currentTarget.value)} required />
-          <button type="submit" disabled={action.busy}>
+          <button type="submit" aria-disabled={action.busy}>
             Send invitation
           </button>
           {invite ? (
@@ -102,7 +102,7 @@ function Tenants({ platform }: { platform: Api }) {
         <input id="tenant-name" value={name} onInput={(e) => setName(e.currentTarget.value)} required maxLength={200} />
         <label for="tenant-domains">Allowed website domains (optional)</label>
         <input id="tenant-domains" value={domains} onInput={(e) => setDomains(e.currentTarget.value)} placeholder="shop.example.com, *.example.com" />
-        <button type="submit" disabled={action.busy}>
+        <button type="submit" aria-disabled={action.busy}>
           Create tenant
         </button>
       </form>

@@ -119,7 +119,7 @@ function Deliveries({ api, endpoint, canWrite }: { api: Api; endpoint: WebhookEn
         >
           <label for="replay-since">Replay every failed delivery since</label>
           <input id="replay-since" type="datetime-local" required value={since} onInput={(e) => setSince(e.currentTarget.value)} />
-          <button type="submit" disabled={action.busy || !since}>
+          <button type="submit" disabled={!since} aria-disabled={action.busy}>
             Replay failed
           </button>
         </form>
@@ -303,7 +303,7 @@ export function WebhooksView({ api, me }: { api: Api; me: AdminMe }) {
               ))}
             </div>
           </fieldset>
-          <button type="submit" disabled={action.busy || !url.trim() || !events.size}>
+          <button type="submit" disabled={!url.trim() || !events.size} aria-disabled={action.busy}>
             Add endpoint
           </button>
         </form>
