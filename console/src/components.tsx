@@ -249,10 +249,10 @@ export function Highlighted({ text, spans }: { text: string; spans: { start: num
 /** A date and time in the viewer's language, isolated from the text around it and in the direction of its
  * own format: left-to-right for "12/5/2026, 5:55 PM", right-to-left for Arabic's, whose first strong
  * character is a right-to-left mark. */
-export const When = ({ iso }: { iso: string | null }) =>
+export const When = ({ iso, short }: { iso: string | null /** Day and minute only, for a narrow column. */; short?: boolean }) =>
   iso ? (
     <time dateTime={iso} dir="auto">
-      {formatted(new Date(iso).toLocaleString())}
+      {formatted(new Date(iso).toLocaleString(undefined, short ? { dateStyle: 'short', timeStyle: 'short' } : undefined))}
     </time>
   ) : (
     <>—</>

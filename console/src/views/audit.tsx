@@ -100,7 +100,7 @@ export function AuditView({ api }: { api: Api }) {
   const page = useLoad(() => api<{ entries: AuditEntry[]; next: number | null }>('GET', `/audit?after=${after}&limit=${PAGE}`), [after]);
   const cp = useLoad(() => api<Checkpoint>('GET', '/audit/checkpoint'));
   return (
-    <div>
+    <div class="audit">
       <section class="card" aria-labelledby="checkpoint-title">
         <h2 id="checkpoint-title">Signed checkpoint</h2>
         <ProblemView problem={cp.problem} />

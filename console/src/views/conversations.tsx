@@ -184,7 +184,7 @@ function Row({ c, current, onOpen }: { c: ConversationSummary; current: boolean;
         </strong>
         {c.verified ? <span class="badge ok-badge">verified</span> : null}
         <span class="waited muted">
-          <When iso={c.updatedAt} />
+          <When iso={c.updatedAt} short />
         </span>
       </span>
       {c.lastMessage ? (

@@ -62,7 +62,7 @@ export function KeysView({ api }: { api: Api }) {
     });
 
   return (
-    <div>
+    <div class="keys">
       <div ref={secretBox}>{secret ? <SecretOnce label={secret.label} secret={secret.value} onDone={() => setSecret(null)} /> : null}</div>
       <ProblemView problem={list.problem} />
       <div class="row">
