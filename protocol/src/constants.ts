@@ -389,7 +389,7 @@ export const ADMIN_OPERATIONS = [
   'keys.privileged',
   /** Setting, changing (model, base URL, key) or removing an AI provider. */
   'ai.provider',
-  /** Changing Sign-In Pro's mode (`optional` or `required`). */
+  /** Changing what Sign-In Pro trusts: its mode (`optional` or `required`), a public key or JWKS URL added, a new shared signing secret. */
   'identity.mode',
   /** Turning MFA or SSO enforcement off, or requiring MFA of fewer members. */
   'signin.relax',
@@ -405,7 +405,7 @@ export type AdminOperation = (typeof ADMIN_OPERATIONS)[number];
 export const ADMIN_OPERATION_LABELS: Readonly<Record<AdminOperation, string>> = {
   'keys.privileged': 'Create or rotate a key with keys:write, pii:reveal or privacy:*, or make an admin',
   'ai.provider': 'Change the AI provider',
-  'identity.mode': 'Change Sign-In Pro mode',
+  'identity.mode': 'Change Sign-In Pro mode or what it trusts',
   'signin.relax': 'Turn off MFA or SSO enforcement',
   'export.restricted': 'Export restricted data',
   'tenant.delete': 'Delete the workspace',

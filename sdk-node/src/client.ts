@@ -241,8 +241,11 @@ export class Parley {
     get: () => this.call('GET', '/identity', IdentitySettingsResponse),
     configure: (input: { mode: 'optional' | 'required'; publicKeys?: Record<string, unknown>[]; jwksUrl?: string }, opts?: CallOptions) =>
       this.call('PUT', '/identity', null, input, undefined, opts),
-    /** The returned `secret` is shown only this once. */
-    createSecret: () => this.call('POST', '/identity/secrets', CreatedIdentitySecretResponse),
+    /**
+     * The returned `secret` is shown only this once. Where the tenant holds `identity.mode`, a new secret
+     * waits for approval ({@link ParleyApprovalRequired}); once approved, call again with `{ approval: proposal.id }`.
+     */
+    createSecret: (opts?: CallOptions) => this.call('POST', '/identity/secrets', CreatedIdentitySecretResponse, undefined, undefined, opts),
   };
 
   /** Shows what the tenant's PII policy would redact in a text, per channel. */

@@ -230,6 +230,32 @@ describe('the AI provider and Sign-In Pro', () => {
     expect(puts.map((p) => p.approval)).toEqual([null, ID]);
     expect(puts[1]!.body).toEqual({ mode: 'required', publicKeys: [] });
   });
+
+  test('a new shared secret waits for approval; Finish creates it and shows it once', async () => {
+    let status = 'pending';
+    const g = gatedRoute(
+      'identity.mode',
+      () => status,
+      () => json({ id: ID, kid: 'abcd', secret: 'idsec_abcd_s3cr3t', createdAt: '2027-01-15T08:00:00.000Z' }, 201),
+    );
+    const { api, calls } = server({
+      'GET /v1/admin/identity': () => ({ mode: 'optional', publicKeys: [], jwksUrl: null, secrets: [] }),
+      'POST /v1/admin/identity/secrets': g.route,
+      ...g.poll,
+    });
+    const el = mount(<IdentityView api={api} />);
+    await vi.waitFor(() => expect(el.querySelector<HTMLInputElement>('input[name=mode][value=optional]')!.checked).toBe(true));
+    await act(() => button(el, 'Create a secret').click());
+    await vi.waitFor(() => expect(el.textContent).toContain('Waiting for another admin’s approval'));
+    expect(el.querySelector('.gated')!.textContent).toContain('Change Sign-In Pro mode or what it trusts');
+    expect(button(el, 'Create a secret').disabled).toBe(true);
+    expect(el.querySelector('.secret')).toBeNull();
+    status = 'approved';
+    await approvedAfterPolls(el);
+    await act(() => button(el, 'Finish').click());
+    await vi.waitFor(() => expect(el.querySelector<HTMLInputElement>('.secret input')?.value).toBe('idsec_abcd_s3cr3t'));
+    expect(sent(calls, 'POST /v1/admin/identity/secrets').map((p) => p.approval)).toEqual([null, ID]);
+  });
 });
 
 describe('the sign-in policy', () => {
@@ -331,7 +357,7 @@ describe('settings: which operations need approval, and deleting the workspace',
     expect(labels).toEqual([
       'Create or rotate a key with keys:write, pii:reveal or privacy:*, or make an admin',
       'Change the AI provider',
-      'Change Sign-In Pro mode',
+      'Change Sign-In Pro mode or what it trusts',
       'Turn off MFA or SSO enforcement',
       'Export restricted data',
       'Delete the workspace',

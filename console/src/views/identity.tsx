@@ -1,6 +1,7 @@
 // Sign-In Pro: the mode, public keys (preferred: the private key never leaves you) and shared secrets. A
-// tenant may require a second admin's approval to change the mode: saving then waits on the approval rail
-// (useGated) and runs when the requester finishes it.
+// tenant may require a second admin's approval to change what Sign-In Pro trusts (the mode, a key or JWKS
+// URL added, a new secret): saving or creating a secret then waits on the approval rail (useGated) and runs
+// when the requester finishes it; the new secret is shown then, once. Revoking a secret never waits.
 import type { IdentitySettingsResponse as Identity } from '@parley/protocol';
 import { useEffect, useState } from 'preact/hooks';
 import { toProblem, type Api } from '../api.js';
@@ -20,6 +21,11 @@ export function IdentityView({ api }: { api: Api }) {
     s.reload();
   });
   const waiting = saving.gate.step === 'waiting' || saving.gate.step === 'approved';
+  const creating = useGated<{ secret: string }>(api, (out) => {
+    setSecret(out.secret);
+    s.reload();
+  });
+  const creatingWaits = creating.gate.step === 'waiting' || creating.gate.step === 'approved';
   useEffect(() => {
     if (!s.data) return;
     setMode(s.data.mode);
@@ -40,12 +46,10 @@ export function IdentityView({ api }: { api: Api }) {
     }
     void saving.send('PUT', '/identity', { mode, publicKeys, ...(jwksUrl.trim() ? { jwksUrl: jwksUrl.trim() } : {}) });
   };
-  const createSecret = () =>
-    void action.run(async () => {
-      const out = await api<{ secret: string }>('POST', '/identity/secrets');
-      setSecret(out.secret);
-      s.reload();
-    });
+  // While one runs or waits for approval the button says so (aria-disabled, keeping the focus) and does nothing.
+  const createSecret = () => {
+    if (!creating.busy && !creatingWaits) void creating.send('POST', '/identity/secrets');
+  };
   const revoke = (id: string, kid: string) =>
     void action.run(async () => {
       if (!confirm(`Revoke the secret ${kid}? Sessions signed with it are refused from now on.`)) return;
@@ -113,9 +117,11 @@ export function IdentityView({ api }: { api: Api }) {
             </li>
           ))}
         </ul>
-        <button type="button" class="secondary" onClick={createSecret} aria-disabled={action.busy}>
+        <button type="button" class="secondary" onClick={createSecret} aria-disabled={creating.busy || creatingWaits}>
           Create a secret
         </button>
+        <GatedStatus gated={creating} />
+        <ProblemView problem={creating.problem} />
       </section>
       <ProblemView problem={action.problem} />
     </div>

@@ -136,7 +136,7 @@ export const settingsOperations = operations([
     tag: IDENTITY,
     summary: 'Configure Sign-In Pro',
     description:
-      '`required` makes every widget visitor sign in before chatting. Prefer public keys (or a JWKS URL) over shared secrets: send public keys only (a private or symmetric key is a 400). A public key taken out ends the identity of every widget session it verified, and a JWKS URL changed or removed ends every session verified through it (their next refresh is refused). Bumps the policy version; audited as `identity.configure`, with the number of sessions ended.',
+      '`required` makes every widget visitor sign in before chatting. Prefer public keys (or a JWKS URL) over shared secrets: send public keys only (a private or symmetric key is a 400). A public key taken out ends the identity of every widget session it verified, and a JWKS URL changed or removed ends every session verified through it (their next refresh is refused). Where the tenant lists `identity.mode`, a change that trusts more waits for approval: another mode, a public key not registered before, a JWKS URL not stored before (or one stored but unused that would now be asked); taking keys out does not. Bumps the policy version; audited as `identity.configure`, with the number of sessions ended.',
     security: ['admin'],
     capability: 'identity:write',
     body: PutIdentityRequest,
@@ -152,10 +152,15 @@ export const settingsOperations = operations([
     path: '/v1/admin/identity/secrets',
     tag: IDENTITY,
     summary: 'Create a shared signing secret',
-    description: 'The secret is returned exactly once, here. Audited as `identity.secret_create`.',
+    description:
+      'The secret is returned exactly once, here. Whoever holds it can sign in any verified user, so where the tenant lists `identity.mode` a new secret waits for approval (revoking one does not). Audited as `identity.secret_create`.',
     security: ['admin'],
     capability: 'identity:write',
-    responses: { 201: { description: 'The new secret.', schema: CreatedIdentitySecretResponse } },
+    responses: {
+      ...proposed('identity.mode'),
+      201: { description: 'The new secret.', schema: CreatedIdentitySecretResponse },
+    },
+    problems: [409],
   },
   {
     operationId: 'revokeIdentitySecret',

@@ -465,6 +465,41 @@ describe('every route of an operation', () => {
     expect((await as('owner', 'PATCH', `/v1/admin/members/${agent.memberId}`, { status: 'active' })).status).toBe(200);
   });
 
+  // Attack (eleventh review): with identity.mode held, only a change of mode was: keeping the mode and
+  // pointing the JWKS URL at an attacker's keys was a 204, and POST /identity/secrets a 201 with a new
+  // signing secret. Either lets whoever holds it sign in as any verified user.
+  test('what Sign-In Pro trusts is held with its mode: a new JWKS URL, public key or signing secret; taking trust out is not', async () => {
+    expect(
+      (await call(t.url, 'PATCH', '/v1/admin/settings', { key: a.secretKey, body: { approvals: { operations: [...ADMIN_OPERATIONS] } } })).status,
+    ).toBe(200);
+    const identity = async () => (await call(t.url, 'GET', '/v1/admin/identity', { key: a.secretKey })).body;
+    const before = await identity();
+    const { publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const other = { ...(await exportJWK(publicKey)), kid: 'k2', alg: 'ES256', use: 'sig' };
+    const held = [
+      await as('admin', 'PUT', '/v1/admin/identity', { mode: before.mode, jwksUrl: 'https://attacker.example/jwks.json' }),
+      await as('admin', 'PUT', '/v1/admin/identity', { mode: before.mode, publicKeys: [jwk], jwksUrl: 'https://attacker.example/jwks.json' }),
+      await as('admin', 'PUT', '/v1/admin/identity', { mode: before.mode, publicKeys: [jwk, other] }),
+      await as('admin', 'POST', '/v1/admin/identity/secrets', {}),
+    ];
+    for (const res of held) {
+      expect(res.status, res.text).toBe(202);
+      expect(res.body.proposal.operation).toBe('identity.mode');
+      expect(res.body.secret).toBeUndefined();
+    }
+    expect(await identity()).toEqual(before);
+    // Approved by another admin, the secret is made for the one who asked, once.
+    const asked = held[3]!.body.proposal.id as string;
+    expect((await decide('owner2', asked, 'approve')).status).toBe(200);
+    const made = await as('admin', 'POST', '/v1/admin/identity/secrets', {}, approval(asked));
+    expect(made.status, made.text).toBe(201);
+    expect(made.body.secret).toMatch(/^idsec_/);
+    expect((await as('admin', 'POST', '/v1/admin/identity/secrets', {}, approval(asked))).status).toBe(409);
+    // Taking trust out runs at once, as does saving what is already trusted.
+    expect((await as('admin', 'DELETE', `/v1/admin/identity/secrets/${made.body.id}`)).status).toBe(204);
+    expect((await as('admin', 'PUT', '/v1/admin/identity', { mode: before.mode, publicKeys: before.publicKeys })).status).toBe(204);
+  });
+
   // Attack (eleventh review): with keys.privileged and export.restricted held, a new key with only
   // privacy:export and conversations:read was made at once, and looped over every visitor through
   // /privacy/export, which puts back the original values the PII engine took out (what pii:reveal guards one

@@ -2,7 +2,7 @@
 import { PutIdentityRequest } from '@parley/protocol';
 import { Router } from 'express';
 import { isUuid } from '../db/index.js';
-import { gated } from '../approvals/gate.js';
+import { gated, gatedOnRow } from '../approvals/gate.js';
 import { adminCtx } from '../http/context.js';
 import { problems } from '../http/problem.js';
 import { route } from '../http/routes.js';
@@ -30,9 +30,18 @@ export function identityAdminRoutes(deps: IdentityDeps): Router {
       can('identity:write'),
       async (req, res) => {
         const body = parse(PutIdentityRequest, req.body);
-        const { mode } = await svc.getIdentity(deps, adminCtx(req));
-        const op = { operation: 'identity.mode' as const, applies: body.mode !== mode, arguments: body };
-        if (await gated(deps, req, res, op, () => svc.configureIdentity(deps, adminCtx(req), body))) res.status(204).end();
+        const ctx = adminCtx(req);
+        const kept = await svc.checkIdentity(deps, body);
+        // Read under the lock the save takes: what is trusted now decides whether this trusts more.
+        const saved = await gatedOnRow(
+          deps,
+          req,
+          res,
+          svc.lockTrusted,
+          (now) => ({ operation: 'identity.mode' as const, applies: svc.widensTrust(now, body, kept), arguments: body }),
+          (tx, now) => svc.saveIdentity(tx, deps, ctx, body, kept, now),
+        );
+        if (saved) res.status(204).end();
       },
     ],
   });
@@ -41,8 +50,10 @@ export function identityAdminRoutes(deps: IdentityDeps): Router {
     post: [
       can('identity:write'),
       async (req, res) => {
-        const out = await svc.createSecret(deps, adminCtx(req));
-        res.status(201).setHeader('Cache-Control', 'no-store').json(out);
+        // A new secret is a new way to sign anyone in: held with the mode (revoking one only takes trust out).
+        const op = { operation: 'identity.mode' as const, applies: true, arguments: { create: 'shared signing secret' } };
+        const out = await gated(deps, req, res, op, () => svc.createSecret(deps, adminCtx(req)));
+        if (out) res.status(201).setHeader('Cache-Control', 'no-store').json(out.value);
       },
     ],
   });

@@ -11,6 +11,7 @@ import { DomainError } from '../errors.js';
 import type { RequestCtx } from '../http/context.js';
 import { OutboundError, type Outbound } from '../outbound/outbound.js';
 import * as store from './store.js';
+import type { IdentityMode } from './store.js';
 import { keyProof, LEGACY_PROOF, secretContext, type VerifiedIdentity } from './verify.js';
 
 export interface IdentityServiceDeps {
@@ -48,11 +49,52 @@ export async function getIdentity(deps: IdentityServiceDeps, ctx: Ctx) {
   });
 }
 
+type IdentityConfig = z.infer<typeof PutIdentityRequest>;
+
+/** What Sign-In Pro trusts now, read under a lock: the mode, the registered keys (with their proofs) and the JWKS URL. */
+export interface TrustedNow {
+  mode: IdentityMode;
+  publicKeys: unknown[];
+  proofs: string[];
+  jwksUrl: string | null;
+}
+
+export async function lockTrusted(tx: Tx): Promise<TrustedNow> {
+  const s = await store.lockSettings(tx);
+  const publicKeys = s?.public_keys ?? [];
+  return {
+    mode: s?.mode ?? 'optional',
+    publicKeys,
+    proofs: await Promise.all((publicKeys as JWK[]).map((k) => keyProof('key', k))),
+    jwksUrl: s?.jwks_url ?? null,
+  };
+}
+
+/** The JWKS URL verification asks: registered keys take precedence over it. */
+const jwksInUse = (keys: readonly unknown[], url: string | null) => (keys.length ? null : url);
+
 /**
- * Saves mode, public keys and JWKS URL; the identity of every widget session proved by a key taken out
- * ends (its refresh family is revoked).
+ * Whether saving `body` changes what verifies users beyond taking trust out: another mode, a registered key
+ * not registered now, a JWKS URL not stored now, or one stored but unused that would now be asked. This is
+ * what `identity.mode` on the approvals list holds (a new signing secret too, see createSecret's route):
+ * whoever controls a trusted key signs in as any verified user.
  */
-export async function configureIdentity(deps: IdentityServiceDeps, ctx: Ctx, body: z.infer<typeof PutIdentityRequest>): Promise<void> {
+export function widensTrust(now: TrustedNow, body: IdentityConfig, proofs: readonly string[]): boolean {
+  const url = body.jwksUrl ?? null;
+  const asked = jwksInUse(body.publicKeys ?? [], url);
+  return (
+    body.mode !== now.mode ||
+    proofs.some((p) => !now.proofs.includes(p)) ||
+    (url !== null && url !== now.jwksUrl) ||
+    (asked !== null && asked !== jwksInUse(now.publicKeys, now.jwksUrl))
+  );
+}
+
+/**
+ * Checks a configuration before anything is proposed or saved (public keys only, each one a key, a JWKS URL
+ * the outbound module accepts); the proofs of its registered keys.
+ */
+export async function checkIdentity(deps: IdentityServiceDeps, body: IdentityConfig): Promise<string[]> {
   if (body.jwksUrl) checkJwksUrl(body.jwksUrl, deps.outbound);
   if (body.publicKeys?.some((k) => 'd' in k || 'p' in k || 'k' in k)) {
     throw invalid('/publicKeys', 'send public keys only: never a private or symmetric key', 'private_key');
@@ -65,33 +107,43 @@ export async function configureIdentity(deps: IdentityServiceDeps, ctx: Ctx, bod
       throw invalid(`/publicKeys/${i}`, 'is not a valid public key (JWK)', 'invalid_key');
     }
   });
+  return Promise.all((body.publicKeys ?? []).map((k) => keyProof('key', k as JWK)));
+}
+
+/**
+ * Saves mode, public keys and JWKS URL over `before` (locked in `tx` by lockTrusted); `kept` are the new
+ * keys' proofs (checkIdentity). The identity of every widget session proved by a key taken out ends (its
+ * refresh family is revoked).
+ */
+export async function saveIdentity(
+  tx: Tx,
+  deps: IdentityServiceDeps,
+  ctx: Ctx,
+  body: IdentityConfig,
+  kept: readonly string[],
+  before: TrustedNow,
+): Promise<void> {
   const { tenantId } = ctx;
   const publicKeys = body.publicKeys ?? [];
   const jwksUrl = body.jwksUrl ?? null;
-  const kept = await Promise.all(publicKeys.map((k) => keyProof('key', k as JWK)));
-  await deps.db.withTenant(tenantId, ctx, async (tx) => {
-    const before = await store.settings(tx);
-    const keptBefore = await Promise.all(((before?.public_keys ?? []) as JWK[]).map((k) => keyProof('key', k)));
-    await store.saveSettings(tx, tenantId, { mode: body.mode, publicKeys, jwksUrl });
-    await store.bumpPolicyVersion(tx, tenantId);
-    // The identities proved by a key taken out end with it: a registered key no longer registered, and
-    // every key of a JWKS URL replaced, removed or no longer asked (registered keys take precedence). The
-    // keys a JWKS URL serves are the host's to change without telling Parley: those end with the URL.
-    const jwksInUse = (keys: readonly unknown[], url: string | null) => (keys.length ? null : url);
-    const jwksGone = jwksInUse(before?.public_keys ?? [], before?.jwks_url ?? null) !== jwksInUse(publicKeys, jwksUrl);
-    const keysChanged = jwksGone || keptBefore.length !== kept.length || keptBefore.some((p) => !kept.includes(p));
-    const sessionsEnded = await store.endProvedSessions(tx, {
-      proofs: keysChanged ? [LEGACY_PROOF] : [],
-      kinds: jwksGone ? ['key', 'jwks'] : ['key'],
-      keep: kept,
-    });
-    await deps.audit.append(tx, {
-      tenantId,
-      requestId: ctx.requestId,
-      actor: ctx.actor,
-      action: 'identity.configure',
-      metadata: { mode: body.mode, publicKeys: publicKeys.map((k) => k.kid ?? k.kty), jwksUrl, sessionsEnded },
-    });
+  await store.saveSettings(tx, tenantId, { mode: body.mode, publicKeys, jwksUrl });
+  await store.bumpPolicyVersion(tx, tenantId);
+  // The identities proved by a key taken out end with it: a registered key no longer registered, and
+  // every key of a JWKS URL replaced, removed or no longer asked (registered keys take precedence). The
+  // keys a JWKS URL serves are the host's to change without telling Parley: those end with the URL.
+  const jwksGone = jwksInUse(before.publicKeys, before.jwksUrl) !== jwksInUse(publicKeys, jwksUrl);
+  const keysChanged = jwksGone || before.proofs.length !== kept.length || before.proofs.some((p) => !kept.includes(p));
+  const sessionsEnded = await store.endProvedSessions(tx, {
+    proofs: keysChanged ? [LEGACY_PROOF] : [],
+    kinds: jwksGone ? ['key', 'jwks'] : ['key'],
+    keep: [...kept],
+  });
+  await deps.audit.append(tx, {
+    tenantId,
+    requestId: ctx.requestId,
+    actor: ctx.actor,
+    action: 'identity.configure',
+    metadata: { mode: body.mode, publicKeys: publicKeys.map((k) => k.kid ?? k.kty), jwksUrl, sessionsEnded },
   });
 }
 

@@ -24,6 +24,12 @@ export async function settings(tx: Tx): Promise<IdentitySettingsRow | null> {
   return rows[0] ?? null;
 }
 
+/** The tenant's settings, locked for this transaction (null when never configured). */
+export async function lockSettings(tx: Tx): Promise<IdentitySettingsRow | null> {
+  const { rows } = await tx.query<IdentitySettingsRow>('SELECT mode, public_keys, jwks_url FROM identity_settings FOR UPDATE');
+  return rows[0] ?? null;
+}
+
 /** The tenant's mode: `optional` until configured otherwise. */
 export async function identityMode(tx: Tx): Promise<IdentityMode> {
   return (await settings(tx))?.mode ?? 'optional';
