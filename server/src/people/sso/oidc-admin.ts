@@ -44,6 +44,14 @@ const sameUrl = (a: string, b: string) => new URL(a).href === new URL(b).href;
 const invalid = (path: string, message: string, code: string) =>
   new DomainError('invalid_input', 'The OIDC connection is not valid.', { errors: [{ path, message, code }] });
 
+const secretRequired = () => invalid('/clientSecret', 'send the client secret again when the issuer or client id changes', 'secret_required');
+
+/** Whether a save names another issuer or client than the stored connection (whose secret is then not theirs). */
+const movedFrom = (stored: { config: Record<string, unknown> } | null, issuer: string, clientId: string): boolean => {
+  const c = stored?.config as unknown as OidcConfig | undefined;
+  return !!c && (!sameUrl(c.issuer, issuer) || c.clientId !== clientId);
+};
+
 const DISCOVERY_PROBLEM: Partial<Record<ReturnType<typeof refusalReason>, string>> = {
   issuer_refused: 'the issuer is not a destination this server may reach',
   idp_unreachable: 'the issuer did not answer',
@@ -59,12 +67,10 @@ export async function putOidcConnection(deps: OidcAdminDeps, ctx: Ctx, body: z.o
     throw err;
   }
   const before = await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, (tx) => readConnection(tx, 'oidc'));
-  const prev = before?.config as unknown as OidcConfig | undefined;
   // A stored secret is only ever sent to the issuer it was given for: a new issuer or client needs it again.
-  const moved = prev && (!sameUrl(prev.issuer, named) || prev.clientId !== body.clientId);
-  if (body.clientSecret === undefined && before?.secretSealed && moved) {
-    throw invalid('/clientSecret', 'send the client secret again when the issuer or client id changes', 'secret_required');
-  }
+  // Refused here before discovery; decided again on the row the write locks (another save may move it meanwhile).
+  const moved = movedFrom(before, named, body.clientId);
+  if (body.clientSecret === undefined && before?.secretSealed && moved) throw secretRequired();
   let keptSecret: string | null = null;
   if (body.clientSecret === undefined && before?.secretSealed && !moved) {
     keptSecret = await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, (tx) =>
@@ -90,12 +96,13 @@ export async function putOidcConnection(deps: OidcAdminDeps, ctx: Ctx, body: z.o
   await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
     await assertDomainsFree(tx, ctx.tenantId, body.allowedDomains);
     const current = await readConnection(tx, 'oidc', { forUpdate: true });
-    const sealed =
-      body.clientSecret !== undefined
-        ? await deps.keyring.seal(tx, ctx.tenantId, body.clientSecret, OIDC_SECRET_CONTEXT)
-        : moved
-          ? null
-          : (current?.secretSealed ?? null);
+    // The secret kept is the one stored now, so whether it stays is decided on this row, not on `before`.
+    let sealed: Buffer | null = null;
+    if (body.clientSecret !== undefined) sealed = await deps.keyring.seal(tx, ctx.tenantId, body.clientSecret, OIDC_SECRET_CONTEXT);
+    else if (current?.secretSealed) {
+      if (movedFrom(current, issuer, body.clientId)) throw secretRequired();
+      sealed = current.secretSealed;
+    }
     const config: OidcConfig = { issuer, clientId: body.clientId };
     const { created } = await writeConnection(tx, ctx.tenantId, {
       kind: 'oidc',

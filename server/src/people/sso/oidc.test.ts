@@ -20,7 +20,7 @@ import { startTestApp, testConfig, type TestApp } from '../../test/app.js';
 import { createTestDb } from '../../test/db.js';
 import { ConsoleClient, parseSetCookies, signedInMember, STRONG_PASSWORD } from '../../test/console.js';
 import { call } from '../../test/http.js';
-import { finishOidcSignIn, OidcRefusal, startOidcSignIn, type OidcDeps } from './oidc.js';
+import { finishOidcSignIn, OIDC_SECRET_CONTEXT, OidcRefusal, startOidcSignIn, type OidcDeps } from './oidc.js';
 import { deleteOidcConnection, getOidcConnection, putOidcConnection } from './oidc-admin.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -1090,5 +1090,81 @@ describe('OIDC: nothing secret reaches the server log', () => {
       await new Promise<void>((r) => server.close(() => r()));
       await testDb.close();
     }
+  });
+});
+
+// Attack (eleventh review): one PUT moved the connection to issuer X with X's secret while another PUT of
+// issuer Y without a secret ("not moved": keep the stored one) was still in discovery; the second decided
+// `moved` from its read before discovery but kept the secret current at its write, so issuer Y held X's.
+describe('OIDC connection saves racing', () => {
+  let t: TestApp;
+  let acme: CreatedTenant;
+  const servers: Server[] = [];
+  /** A discovery document for an issuer on 127.0.0.1, answered after `delay.ms`. */
+  async function slowIssuer(delay: { ms: number }): Promise<string> {
+    const server = createServer((_req, res) => {
+      setTimeout(() => {
+        res.setHeader('content-type', 'application/json');
+        res.end(
+          JSON.stringify({
+            issuer,
+            authorization_endpoint: `${issuer}/auth`,
+            token_endpoint: `${issuer}/token`,
+            jwks_uri: `${issuer}/jwks`,
+            response_types_supported: ['code'],
+            subject_types_supported: ['public'],
+            id_token_signing_alg_values_supported: ['RS256'],
+          }),
+        );
+      }, delay.ms);
+    });
+    servers.push(server);
+    const issuer = `http://127.0.0.1:${await listen(server)}`;
+    return issuer;
+  }
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    acme = await t.tenant('Acme', ['acme.example']);
+  });
+  afterAll(async () => {
+    for (const s of servers) await closeServer(s);
+    await t?.close();
+  });
+
+  test("a stored secret stays with its issuer: a save keeping it while another moves the connection does not keep the other's", async () => {
+    const owner = await signedInMember(t, acme.tenant.id, 'owner');
+    const yDelay = { ms: 0 };
+    const X = await slowIssuer({ ms: 0 });
+    const Y = await slowIssuer(yDelay);
+    const common = { clientId: 'parley-acme', allowedDomains: ['acme.example'], defaultRole: 'agent', groupsClaim: 'groups', groupRoles: [] };
+    const stored = async () =>
+      (
+        await t.runtime.db.withTenant(acme.tenant.id, { requestId: null }, (tx) =>
+          tx.query<{ issuer: string; secret_sealed: Buffer | null }>(
+            "SELECT config->>'issuer' AS issuer, secret_sealed FROM sso_connections WHERE kind = 'oidc'",
+          ),
+        )
+      ).rows[0]!;
+    const secretOf = async (sealed: Buffer | null) =>
+      sealed &&
+      (await t.runtime.db.withTenant(acme.tenant.id, { requestId: null }, (tx) =>
+        t.runtime.keyring.openString(tx, acme.tenant.id, Buffer.from(sealed), OIDC_SECRET_CONTEXT),
+      ));
+    expect((await owner.client.call('PUT', '/v1/admin/sso/oidc', { ...common, issuer: Y, clientSecret: 'secret-for-Y-0123456789' })).status).toBe(
+      200,
+    );
+    yDelay.ms = 1500;
+    // Y again, keeping its secret, its discovery slow; meanwhile the connection moves to X with X's secret.
+    const keepY = owner.client.call('PUT', '/v1/admin/sso/oidc', { ...common, issuer: Y });
+    await new Promise((r) => setTimeout(r, 300));
+    const toX = await owner.client.call('PUT', '/v1/admin/sso/oidc', { ...common, issuer: X, clientSecret: 'secret-for-X-0123456789' });
+    expect(toX.status, toX.text).toBe(200);
+    const kept = await keepY;
+    const after = await stored();
+    // Either order of the two saves is X with X's secret, or the save keeping a secret is refused.
+    expect({ issuer: after.issuer, secret: await secretOf(after.secret_sealed) }).toEqual({ issuer: X, secret: 'secret-for-X-0123456789' });
+    expect(kept.status, kept.text).toBe(400);
+    expect(kept.body.errors).toEqual([expect.objectContaining({ path: '/clientSecret', code: 'secret_required' })]);
   });
 });
