@@ -57,6 +57,7 @@ afterEach(() => {
   document.body.innerHTML = '';
   vi.useRealTimers();
   vi.restoreAllMocks();
+  vi.unstubAllGlobals();
 });
 
 describe('creating a privileged key', () => {
@@ -536,5 +537,35 @@ describe('making an admin', () => {
       select.dispatchEvent(new Event('change'));
     });
     await vi.waitFor(() => expect(el.querySelector('.row-problem')!.textContent).toContain('Waiting for another admin’s approval'));
+  });
+
+  test("resetting an admin's SSO link waits in their row while it is proposed, then Finish resets it", async () => {
+    const admin = { ...member, role: 'admin', sso: ['saml'] };
+    let status = 'pending';
+    let reset = false;
+    const g = gatedRoute(
+      'keys.privileged',
+      () => status,
+      () => {
+        reset = true;
+        return new Response(null, { status: 204 });
+      },
+    );
+    const { api, calls } = server({
+      'GET /v1/admin/members': () => ({ members: [reset ? { ...admin, sso: [] } : admin] }),
+      'GET /v1/admin/invites': () => ({ invites: [] }),
+      [`DELETE /v1/admin/members/${member.id}/sso-link`]: g.route,
+      ...g.poll,
+    });
+    vi.stubGlobal('confirm', () => true);
+    const el = mount(<TeamView api={api} me={me('owner')} />);
+    await vi.waitFor(() => expect(button(el, 'Reset SSO link').disabled).toBe(false));
+    await act(() => button(el, 'Reset SSO link').click());
+    await vi.waitFor(() => expect(el.querySelector('.row-problem')!.textContent).toContain('Waiting for another admin’s approval'));
+    status = 'approved';
+    await approvedAfterPolls(el);
+    await act(() => button(el, 'Finish').click());
+    await vi.waitFor(() => expect(reset).toBe(true));
+    expect(sent(calls, `DELETE /v1/admin/members/${member.id}/sso-link`).map((c) => c.approval)).toEqual([null, ID]);
   });
 });

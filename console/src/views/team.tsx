@@ -35,7 +35,7 @@ function MemberRow({
   onChanged: () => void;
 }) {
   const action = useAction();
-  // Making someone an admin waits for another admin's approval where the tenant asks for it.
+  // Making someone an admin, or resetting an admin's SSO link, waits for another admin's approval where the tenant asks for it.
   const patched = useGated(api, onChanged);
   const [notice, setNotice] = useState('');
   const self = me.member?.id === member.id;
@@ -88,10 +88,8 @@ function MemberRow({
       )
     )
       return;
-    void action.run(async () => {
-      await api('DELETE', `/members/${member.id}/sso-link`);
-      onChanged();
-    });
+    // An owner's or admin's link waits for another admin's approval where the tenant asks for it.
+    void patched.send('DELETE', `/members/${member.id}/sso-link`);
   };
   const endSessions = () => {
     if (busy) return;

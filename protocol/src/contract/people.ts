@@ -367,11 +367,11 @@ export const peopleOperations = operations([
     tag: TEAM,
     summary: 'Reset a member’s single sign-on link',
     description:
-      'For a member whose account at the identity provider was replaced: the IdP identities linked to them are forgotten, and their next SSO sign-in links afresh, as a first one does (a member without a password is otherwise refused with `identity_mismatch` by any other account carrying their address). Their sessions end. Only an owner resets an owner, and nobody their own (a 403). A 404 when the member has no link. Audited as `member.sso_unlink`.',
+      'For a member whose account at the identity provider was replaced: the IdP identities linked to them are forgotten, and their next SSO sign-in links afresh, as a first one does (a member without a password is otherwise refused with `identity_mismatch` by any other account carrying their address). Their sessions end. Only an owner resets an owner, and nobody their own (a 403). A 404 when the member has no link. Resetting an owner’s or admin’s link waits for approval when `keys.privileged` is on the approvals list: whoever the IdP next vouches for with their address becomes them, an approver. Audited as `member.sso_unlink`.',
     security: ['admin'],
     capability: 'members:write',
     params: IdParams,
-    responses: { 204: { description: 'Reset.' } },
+    responses: { ...proposed('keys.privileged'), 204: { description: 'Reset.' } },
   },
   {
     operationId: 'listInvites',
@@ -460,7 +460,7 @@ export const peopleOperations = operations([
     tag: POLICY,
     summary: 'Create or replace the tenant’s OpenID Connect connection',
     description:
-      'The issuer’s discovery document is fetched (through the outbound policy) and must name the same issuer. The client secret is sealed with the tenant’s data key; leave it out to keep the stored one (unless the issuer changes). Audited as `sso.oidc_configured`. Owners only, signed in (whoever sets the IdP decides who signs in as whom): an admin or a key gets 403. A connection that makes admins (its default role or a group’s) waits for approval when `keys.privileged` is on the approvals list, as inviting an admin does; the approver sees the client secret as `[secret]`.',
+      'The issuer’s discovery document is fetched (through the outbound policy) and must name the same issuer. The client secret is sealed with the tenant’s data key; leave it out to keep the stored one (unless the issuer changes). Audited as `sso.oidc_configured`. Owners only, signed in (whoever sets the IdP decides who signs in as whom): an admin or a key gets 403. A connection that makes admins (its default role or a group’s), or that could sign in as existing members it could not before (a new connection or another issuer, while members are linked through OIDC or have neither a password nor any SSO link; a domain added where such members are), waits for approval when `keys.privileged` is on the approvals list, as inviting an admin does; the approver sees the client secret as `[secret]`. A save naming another issuer releases the members’ links at the old one (they link afresh at their next sign-in; audited as `linksReleased`).',
     security: ['admin'],
     capability: 'signin:write',
     body: OidcConnectionRequest,
@@ -496,7 +496,7 @@ export const peopleOperations = operations([
     tag: POLICY,
     summary: 'Create or replace the tenant’s SAML connection',
     description:
-      'Certificates are checked and stored as PEM. Audited as `sso.saml_configured` (with the certificates’ fingerprints). Owners only, signed in (whoever sets the IdP decides who signs in as whom): an admin or a key gets 403. A connection that makes admins (its default role or a group’s) waits for approval when `keys.privileged` is on the approvals list, as inviting an admin does.',
+      'Certificates are checked and stored as PEM. Audited as `sso.saml_configured` (with the certificates’ fingerprints). Owners only, signed in (whoever sets the IdP decides who signs in as whom): an admin or a key gets 403. A connection that makes admins (its default role or a group’s), or that could sign in as existing members it could not before (a new connection, another `idpIssuer` or a certificate not trusted before, while members are linked through SAML or have neither a password nor any SSO link; a domain added where such members are), waits for approval when `keys.privileged` is on the approvals list, as inviting an admin does. A save naming another `idpIssuer` releases the members’ links at the old one (they link afresh at their next sign-in; audited as `linksReleased`).',
     security: ['admin'],
     capability: 'signin:write',
     body: SamlConnectionRequest,

@@ -21,7 +21,7 @@ import { grantsPrivilege } from '../tenants/service.js';
 import { relaxes } from './policy.js';
 import * as svc from './service.js';
 import { finishSignIn, passwordSignIn, signOut, type SignInDeps } from './sign-in.js';
-import type { SsoRegistry } from './sso.js';
+import { ssoResetMakesApprover, type SsoRegistry } from './sso.js';
 
 export interface PeopleRouteDeps extends SignInDeps {
   sso: SsoRegistry;
@@ -140,8 +140,16 @@ export function peopleAdminRoutes(deps: PeopleRouteDeps): Router {
     delete: [
       can('members:write'),
       async (req, res) => {
-        await svc.resetSsoLink(deps, adminCtx(req), uuidParam(req));
-        res.status(204).end();
+        const id = uuidParam(req);
+        // The next SSO sign-in links whoever the IdP vouches for with their address: for an owner or admin,
+        // that hands out an approver, held as making an admin is.
+        const op = {
+          operation: 'keys.privileged' as const,
+          applies: await ssoResetMakesApprover(deps, adminCtx(req), id),
+          arguments: { member: id, ssoLink: 'reset' },
+        };
+        const out = await gated(deps, req, res, op, () => svc.resetSsoLink(deps, adminCtx(req), id));
+        if (out) res.status(204).end();
       },
     ],
   });

@@ -57,6 +57,33 @@ export async function assertDomainsFree(tx: Tx, tenantId: string, domains: strin
 export const makesPrivileged = (c: { defaultRole: Role; groupRoles: readonly { role: Role }[] }): boolean =>
   grantsPrivilege(c.defaultRole) || c.groupRoles.some((g) => grantsPrivilege(g.role));
 
+/**
+ * Whether saving a connection lets it sign in as an existing member it could not sign in as before: whoever
+ * holds the IdP's keys signs in as anyone it vouches for, and a member signed in by someone else is their
+ * approval (or, once made admin, will be). `trustChanged`: the connection is new, names another IdP, or trusts
+ * another signing key; otherwise only the domains it adds reach anyone new. Read in the transaction that saves.
+ */
+export async function reachesMembers(
+  tx: Tx,
+  kind: SsoKind,
+  change: { trustChanged: boolean; domains: readonly string[]; domainsBefore: readonly string[] },
+): Promise<boolean> {
+  const domains = change.trustChanged ? [...change.domains] : change.domains.filter((d) => !change.domainsBefore.includes(d));
+  return domains.length > 0 && (await store.membersSsoReaches(tx, kind, domains)) > 0;
+}
+
+/** Releases the members' links of this protocol at another IdP than the one a connection just saved trusts (audited by the save). */
+export const releaseLinksElsewhere = (tx: Tx, kind: SsoKind, issuer: string): Promise<number> => store.releaseSsoLinks(tx, kind, issuer);
+
+/**
+ * Whether resetting a member's SSO link hands out an approver: the next sign-in links whoever the IdP vouches
+ * for with their address, so for an owner or admin it is held as making an admin is (`keys.privileged`).
+ */
+export async function ssoResetMakesApprover(deps: Pick<SignInDeps, 'db'>, ctx: { tenantId: string; requestId: string | null }, memberId: string) {
+  const m = await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, (tx) => store.memberById(tx, memberId));
+  return !!m && grantsPrivilege(m.role);
+}
+
 export class SsoRegistry {
   private readonly protocols = new Map<SsoKind, SsoProtocol>();
 
@@ -132,11 +159,12 @@ export async function ssoSignIn(
           return refuse('link_required', 'Your account here has a password: sign in with it once to link single sign-on to it.', existing.id);
         }
         // Without a password the IdP identity is the only way in: the first one linked is theirs until an
-        // admin resets it, not whichever other account at the IdP carries their address next.
-        if ((await store.ssoLinkIssuer(tx, existing.id, kind)) === identity.issuer) {
+        // admin resets it, not whichever other account carries their address next, at this IdP or at another
+        // one the connection was pointed at (a connection that moves with approval releases the old links).
+        if (await store.hasSsoLink(tx, existing.id)) {
           return refuse(
             'identity_mismatch',
-            'Your account here is linked to another account at your identity provider: ask an admin to reset your single sign-on link.',
+            'Your account here is linked to another account at an identity provider: ask an admin to reset your single sign-on link.',
             existing.id,
           );
         }

@@ -58,10 +58,30 @@ export async function memberBySsoIdentity(tx: Tx, id: SsoIdentity): Promise<Memb
   return rows[0];
 }
 
-/** The issuer at which the member's identity of this protocol is linked, if it is. */
-export async function ssoLinkIssuer(tx: Tx, memberId: string, kind: SsoIdentity['kind']): Promise<string | undefined> {
-  const { rows } = await tx.query<{ issuer: string }>('SELECT issuer FROM member_sso_links WHERE member_id = $1 AND kind = $2', [memberId, kind]);
-  return rows[0]?.issuer;
+/** Whether an IdP identity (of either protocol, at any issuer) is linked to the member. */
+export async function hasSsoLink(tx: Tx, memberId: string): Promise<boolean> {
+  return (await tx.query('SELECT 1 FROM member_sso_links WHERE member_id = $1 LIMIT 1', [memberId])).rows.length > 0;
+}
+
+/**
+ * How many members with an address in `domains` a connection of this protocol could sign in: those linked
+ * through it (by their identity's subject; a link at another issuer is released when the connection moves),
+ * and those without a password and without any link (by their address, at their first SSO sign-in).
+ */
+export async function membersSsoReaches(tx: Tx, kind: SsoIdentity['kind'], domains: string[]): Promise<number> {
+  const { rows } = await tx.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM members m
+      WHERE lower(substring(m.email from '@([^@]+)$')) = ANY($2::text[])
+        AND (EXISTS (SELECT 1 FROM member_sso_links l WHERE l.member_id = m.id AND l.kind = $1)
+             OR (m.password_hash IS NULL AND NOT EXISTS (SELECT 1 FROM member_sso_links l WHERE l.member_id = m.id)))`,
+    [kind, domains.map((d) => d.toLowerCase())],
+  );
+  return rows[0]!.n;
+}
+
+/** Releases the links of this protocol at any issuer but `issuer` (the connection moved); how many there were. */
+export async function releaseSsoLinks(tx: Tx, kind: SsoIdentity['kind'], issuer: string): Promise<number> {
+  return (await tx.query('DELETE FROM member_sso_links WHERE kind = $1 AND issuer <> $2', [kind, issuer])).rowCount ?? 0;
 }
 
 /** Removes the member's IdP identities; how many there were. */

@@ -2,7 +2,7 @@
 // and the callback the IdP sends the browser back to.
 import { OidcConnectionRequest } from '@parley/protocol';
 import { Router, type Request, type Response } from 'express';
-import { gated } from '../../approvals/gate.js';
+import { gatedOnRow } from '../../approvals/gate.js';
 import type { RefusalLog } from '../../audit/refusals.js';
 import { isUuid } from '../../db/index.js';
 import { DomainError } from '../../errors.js';
@@ -13,10 +13,10 @@ import type { Outbound } from '../../outbound/outbound.js';
 import { requireCapability as can, requireOwner } from '../../tenants/auth.js';
 import { readCookie, setCookie, SSO_COOKIE } from '../cookies.js';
 import type { SignInDeps } from '../sign-in.js';
-import { makesPrivileged, SsoRefused, ssoSignIn, type SsoProtocol } from '../sso.js';
+import { SsoRefused, ssoSignIn, type SsoProtocol } from '../sso.js';
 import { SSO_REQUEST_TTL_SECONDS } from './connections.js';
 import { finishOidcSignIn, OidcRefusal, startOidcSignIn, type OidcDeps } from './oidc.js';
-import { deleteOidcConnection, getOidcConnection, putOidcConnection } from './oidc-admin.js';
+import { checkOidcSave, deleteOidcConnection, getOidcConnection, oidcSaveHeld, prepareOidcSave, writeOidcSave } from './oidc-admin.js';
 
 export type OidcRouteDeps = SignInDeps & {
   /** The one way to the tenant's issuer (discovery, JWKS, token and userinfo endpoints). */
@@ -53,9 +53,18 @@ export function ssoOidcRoutes(deps: OidcRouteDeps): { admin: Router; auth: Route
       async (req, res) => {
         const body = parse(OidcConnectionRequest, req.body);
         const { clientSecret, ...shown } = body;
-        const op = { operation: 'keys.privileged' as const, applies: makesPrivileged(body), arguments: shown, secrets: { clientSecret } };
-        const out = await gated(deps, req, res, op, () => putOidcConnection(oidc, adminCtx(req), body));
-        if (out) res.set('Cache-Control', 'no-store').json(out.value);
+        const checked = await checkOidcSave(oidc, adminCtx(req), body);
+        // Held when it makes admins, or could sign in as existing members (another issuer, a new domain):
+        // decided on the connection the save locks, and written on that same read.
+        const out = await gatedOnRow(
+          deps,
+          req,
+          res,
+          (tx) => prepareOidcSave(tx, body, checked),
+          (save) => ({ operation: 'keys.privileged', applies: oidcSaveHeld(body, save), arguments: shown, secrets: { clientSecret } }),
+          (tx, save) => writeOidcSave(oidc, tx, adminCtx(req), body, save),
+        );
+        if (out) res.set('Cache-Control', 'no-store').json(await getOidcConnection(oidc, adminCtx(req)));
       },
     ],
     delete: [

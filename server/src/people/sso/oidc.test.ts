@@ -5,7 +5,7 @@
 import { OidcConnectionRequest } from '@parley/protocol';
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider from 'oidc-provider';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
@@ -20,6 +20,7 @@ import { startTestApp, testConfig, type TestApp } from '../../test/app.js';
 import { createTestDb } from '../../test/db.js';
 import { ConsoleClient, parseSetCookies, signedInMember, STRONG_PASSWORD } from '../../test/console.js';
 import { call } from '../../test/http.js';
+import { insertMember, linkSsoIdentity } from '../store.js';
 import { finishOidcSignIn, OIDC_SECRET_CONTEXT, OidcRefusal, startOidcSignIn, type OidcDeps } from './oidc.js';
 import { deleteOidcConnection, getOidcConnection, putOidcConnection } from './oidc-admin.js';
 
@@ -1096,7 +1097,7 @@ describe('OIDC: nothing secret reaches the server log', () => {
 // Attack (eleventh review): one PUT moved the connection to issuer X with X's secret while another PUT of
 // issuer Y without a secret ("not moved": keep the stored one) was still in discovery; the second decided
 // `moved` from its read before discovery but kept the secret current at its write, so issuer Y held X's.
-describe('OIDC connection saves racing', () => {
+describe('OIDC connection saves over HTTP: racing, and the approval rail', () => {
   let t: TestApp;
   let acme: CreatedTenant;
   const servers: Server[] = [];
@@ -1166,5 +1167,63 @@ describe('OIDC connection saves racing', () => {
     expect({ issuer: after.issuer, secret: await secretOf(after.secret_sealed) }).toEqual({ issuer: X, secret: 'secret-for-X-0123456789' });
     expect(kept.status, kept.text).toBe(400);
     expect(kept.body.errors).toEqual([expect.objectContaining({ path: '/clientSecret', code: 'secret_required' })]);
+  });
+  // Attack (eleventh review), through OIDC: an owner pointing the connection at an issuer they control signs
+  // in as the members linked through it, approvers among them. Held when the approval list holds keys.privileged.
+  test('another issuer, while a member is linked through OIDC, waits for another admin; approved, their link at the old one is released', async () => {
+    const rail = await t.tenant('Rail', ['rail-oidc.example']);
+    const owner = await signedInMember(t, rail.tenant.id, 'owner');
+    const admin2 = await signedInMember(t, rail.tenant.id, 'admin');
+    expect(
+      (await call(t.url, 'PATCH', '/v1/admin/settings', { key: rail.secretKey, body: { approvals: { operations: ['keys.privileged'] } } })).status,
+    ).toBe(200);
+    const Y = await slowIssuer({ ms: 0 });
+    const X = await slowIssuer({ ms: 0 });
+    const common = { clientId: 'parley-rail', allowedDomains: ['rail-oidc.example'], defaultRole: 'agent', groupsClaim: 'groups', groupRoles: [] };
+    // Nobody to sign in as yet: at once.
+    expect((await owner.client.call('PUT', '/v1/admin/sso/oidc', { ...common, issuer: Y, clientSecret: 'secret-for-Y-0123456789' })).status).toBe(
+      200,
+    );
+    // Sam joined through it (no password, linked at Y) and is an admin.
+    const samId = randomUUID();
+    await t.runtime.db.withTenant(rail.tenant.id, { requestId: null }, async (tx) => {
+      await insertMember(tx, {
+        tenantId: rail.tenant.id,
+        id: samId,
+        email: 'sam@rail-oidc.example',
+        displayName: 'Sam',
+        role: 'admin',
+        passwordHash: null,
+        createdBy: 'sso:oidc',
+      });
+      await linkSsoIdentity(tx, rail.tenant.id, samId, { kind: 'oidc', issuer: Y, subject: 'sam' });
+    });
+    const moved = await owner.client.call('PUT', '/v1/admin/sso/oidc', { ...common, issuer: X, clientSecret: 'secret-for-X-0123456789' });
+    expect(moved.status, moved.text).toBe(202);
+    expect(moved.body.proposal).toMatchObject({ operation: 'keys.privileged', arguments: { issuer: X, clientSecret: '[secret]' } });
+    expect((await owner.client.call('GET', '/v1/admin/sso/oidc')).body.issuer).toBe(Y);
+    // The same issuer with another domain where nobody is: at once.
+    const wider = { ...common, allowedDomains: ['rail-oidc.example', 'rail-two.example'] };
+    expect((await owner.client.call('PUT', '/v1/admin/sso/oidc', { ...wider, issuer: Y })).status).toBe(200);
+    // Approved by another admin, the move runs and releases sam's link at Y.
+    expect((await admin2.client.call('POST', `/v1/admin/approvals/${moved.body.proposal.id}/approve`, {})).status).toBe(200);
+    const ran = await owner.client.call(
+      'PUT',
+      '/v1/admin/sso/oidc',
+      { ...common, issuer: X, clientSecret: 'secret-for-X-0123456789' },
+      { 'parley-approval': moved.body.proposal.id },
+    );
+    expect(ran.status, ran.text).toBe(200);
+    const links = await t.runtime.db.withTenant(rail.tenant.id, { requestId: null }, (tx) =>
+      tx.query<{ n: number }>('SELECT count(*)::int AS n FROM member_sso_links WHERE member_id = $1', [samId]),
+    );
+    expect(links.rows[0]!.n).toBe(0);
+    const configured = await t.runtime.db.withOwner((tx) =>
+      tx.query<{ metadata: Record<string, unknown> }>(
+        "SELECT metadata FROM audit_entries WHERE tenant_id = $1 AND action = 'sso.oidc_configured' ORDER BY id DESC LIMIT 1",
+        [rail.tenant.id],
+      ),
+    );
+    expect(configured.rows[0]!.metadata).toMatchObject({ issuer: X, linksReleased: 1 });
   });
 });

@@ -12,7 +12,7 @@
 // HttpOnly, host-only, 10 minutes, and worthless without the signed Response for its own request id).
 import { SamlAcsForm, SamlConnectionRequest } from '@parley/protocol';
 import express, { Router, type Request, type Response } from 'express';
-import { gated } from '../../approvals/gate.js';
+import { gatedOnRow } from '../../approvals/gate.js';
 import type { RefusalLog } from '../../audit/refusals.js';
 import { isUuid } from '../../db/index.js';
 import { DomainError } from '../../errors.js';
@@ -22,7 +22,7 @@ import { parse } from '../../http/validate.js';
 import { requireCapability as can, requireOwner } from '../../tenants/auth.js';
 import { clearCookie, readCookie, setCookie, SSO_COOKIE } from '../cookies.js';
 import type { SignInDeps } from '../sign-in.js';
-import { makesPrivileged, ssoSignIn, SsoRefused, type SsoProtocol } from '../sso.js';
+import { ssoSignIn, SsoRefused, type SsoProtocol } from '../sso.js';
 import { newBinding, SAML_REQUEST_TTL_SECONDS, SamlRefused, type SamlRefusal, type SamlSignInProfile } from './saml.js';
 import {
   auditSamlRefusal,
@@ -30,7 +30,9 @@ import {
   checkSamlResponse,
   deleteSamlAdmin,
   getSamlAdmin,
-  putSamlAdmin,
+  prepareSamlSave,
+  samlSaveHeld,
+  writeSamlSave,
   samlMetadata,
   type SamlDeps,
 } from './saml-service.js';
@@ -60,8 +62,16 @@ export function samlRoutes(deps: SignInDeps & { refusals: RefusalLog }): SamlRou
       requireOwner,
       async (req, res) => {
         const body = parse(SamlConnectionRequest, req.body);
-        const op = { operation: 'keys.privileged' as const, applies: makesPrivileged(body), arguments: body };
-        const out = await gated(deps, req, res, op, () => putSamlAdmin(saml, adminCtx(req), body));
+        // Held when it makes admins, or could sign in as existing members (another IdP, another key, a new
+        // domain): decided on the connection the save locks, and written on that same read.
+        const out = await gatedOnRow(
+          deps,
+          req,
+          res,
+          (tx) => prepareSamlSave(saml, tx, body),
+          (save) => ({ operation: 'keys.privileged', applies: samlSaveHeld(save), arguments: body }),
+          (tx, save) => writeSamlSave(saml, tx, adminCtx(req), save),
+        );
         if (out) res.status(out.value.created ? 201 : 200).json(out.value.connection);
       },
     ],

@@ -9,7 +9,7 @@ import type { Config } from '../../config.js';
 import type { Db, Tx } from '../../db/types.js';
 import { DomainError } from '../../errors.js';
 import type { RequestCtx } from '../../http/context.js';
-import { assertDomainsFree } from '../sso.js';
+import { assertDomainsFree, makesPrivileged, reachesMembers, releaseLinksElsewhere } from '../sso.js';
 import {
   bindingHash,
   certificateFingerprint,
@@ -77,12 +77,16 @@ export async function getSamlAdmin(deps: SamlDeps, ctx: Ctx): Promise<SamlConnec
   return view(conn, urlsFor(deps, ctx.tenantId));
 }
 
-/** Creates or replaces the connection; `created` when there was none. */
-export async function putSamlAdmin(
-  deps: SamlDeps,
-  ctx: Ctx,
-  body: z.output<typeof SamlConnectionRequest>,
-): Promise<{ created: boolean; connection: SamlConnectionView }> {
+/** A save of the connection, checked, with the connection it replaces (locked) and whether it reaches members. */
+export interface SamlSave {
+  conn: Omit<SamlConnectionRow, 'updatedAt'>;
+  current: SamlConnectionRow | null;
+  /** It could sign in as an existing member it could not before (sso.ts `reachesMembers`). */
+  reachesMembers: boolean;
+}
+
+/** Checks a save (400 naming the field) and reads, under its lock, the connection it would replace. */
+export async function prepareSamlSave(deps: SamlDeps, tx: Tx, body: z.output<typeof SamlConnectionRequest>): Promise<SamlSave> {
   const problem = entryPointProblem(body.entryPoint, deps.env);
   if (problem)
     throw new DomainError('invalid_input', 'The SAML connection is not valid.', {
@@ -98,27 +102,52 @@ export async function putSamlAdmin(
     groupsClaim: body.groupsClaim,
     groupRoles: body.groupRoles,
   };
-  const existed = await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
-    await assertDomainsFree(tx, ctx.tenantId, conn.allowedDomains);
-    const existed = await putSamlConnection(tx, ctx.tenantId, conn);
-    await deps.audit.append(tx, {
-      tenantId: ctx.tenantId,
-      requestId: ctx.requestId,
-      actor: ctx.actor,
-      action: 'sso.saml_configured',
-      target: { type: 'sso_connection', id: 'saml' },
-      metadata: {
-        created: !existed,
-        idpIssuer: conn.idpIssuer,
-        certificates: idpCertificates.map(certificateFingerprint),
-        allowedDomains: conn.allowedDomains,
-        defaultRole: conn.defaultRole,
-        groupRoles: conn.groupRoles.length,
-      },
-    });
-    return existed;
+  const current = await getSamlConnection(tx, { forUpdate: true });
+  // Whoever holds a key the connection trusts signs in as anyone its issuer's identities are linked to.
+  const trusted = new Set(current?.idpCertificates.map(certificateFingerprint));
+  const trustChanged = !current || current.idpIssuer !== conn.idpIssuer || idpCertificates.some((c) => !trusted.has(certificateFingerprint(c)));
+  const reaches = await reachesMembers(tx, 'saml', { trustChanged, domains: conn.allowedDomains, domainsBefore: current?.allowedDomains ?? [] });
+  return { conn, current, reachesMembers: reaches };
+}
+
+/** Whether a save waits for another owner's or admin's approval when `keys.privileged` is held. */
+export const samlSaveHeld = (save: SamlSave): boolean => makesPrivileged(save.conn) || save.reachesMembers;
+
+/** Writes a prepared save in its transaction; `created` when there was no connection. */
+export async function writeSamlSave(deps: SamlDeps, tx: Tx, ctx: Ctx, save: SamlSave): Promise<{ created: boolean; connection: SamlConnectionView }> {
+  const { conn } = save;
+  await assertDomainsFree(tx, ctx.tenantId, conn.allowedDomains);
+  const existed = await putSamlConnection(tx, ctx.tenantId, conn);
+  // Identities at the IdP it trusted before sign in nobody now; their members link afresh at their next sign-in.
+  const linksReleased = await releaseLinksElsewhere(tx, 'saml', conn.idpIssuer);
+  await deps.audit.append(tx, {
+    tenantId: ctx.tenantId,
+    requestId: ctx.requestId,
+    actor: ctx.actor,
+    action: 'sso.saml_configured',
+    target: { type: 'sso_connection', id: 'saml' },
+    metadata: {
+      created: !existed,
+      idpIssuer: conn.idpIssuer,
+      certificates: conn.idpCertificates.map(certificateFingerprint),
+      allowedDomains: conn.allowedDomains,
+      defaultRole: conn.defaultRole,
+      groupRoles: conn.groupRoles.length,
+      linksReleased,
+    },
   });
   return { created: !existed, connection: view(conn, urlsFor(deps, ctx.tenantId)) };
+}
+
+/** Creates or replaces the connection, unheld (the route asks the approval rail first); `created` when there was none. */
+export async function putSamlAdmin(
+  deps: SamlDeps,
+  ctx: Ctx,
+  body: z.output<typeof SamlConnectionRequest>,
+): Promise<{ created: boolean; connection: SamlConnectionView }> {
+  return deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) =>
+    writeSamlSave(deps, tx, ctx, await prepareSamlSave(deps, tx, body)),
+  );
 }
 
 export async function deleteSamlAdmin(deps: SamlDeps, ctx: Ctx): Promise<void> {

@@ -31,9 +31,9 @@ interface Row {
   updated_at: Date;
 }
 
-export async function getSamlConnection(tx: Tx): Promise<SamlConnectionRow | null> {
+export async function getSamlConnection(tx: Tx, opts: { forUpdate?: boolean } = {}): Promise<SamlConnectionRow | null> {
   const { rows } = await tx.query<Row>(
-    'SELECT config, allowed_domains, default_role, groups_claim, group_roles, updated_at FROM sso_connections WHERE kind = $1',
+    `SELECT config, allowed_domains, default_role, groups_claim, group_roles, updated_at FROM sso_connections WHERE kind = $1${opts.forUpdate ? ' FOR UPDATE' : ''}`,
     [KIND],
   );
   const r = rows[0];

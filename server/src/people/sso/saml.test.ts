@@ -1,7 +1,7 @@
 // SAML 2.0 sign-in against a local IdP that this test signs for with a throwaway key (xml-crypto).
 import { inflateRawSync } from 'node:zlib';
 import { parseXml2JsFromString } from '@node-saml/node-saml/lib/xml.js';
-import { SAML_REFUSALS } from '@parley/protocol';
+import { ADMIN_OPERATIONS, SAML_REFUSALS } from '@parley/protocol';
 import { SignedXml } from 'xml-crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../../test/app.js';
@@ -622,5 +622,156 @@ describe('the SAML entry point is an https URL', () => {
     expect(r.text).not.toContain('javascript:');
     await owner.client.call('PUT', '/v1/admin/sso/saml', connection('https://idp.scheme.example/sso'));
     expect((await start()).status).toBe(200);
+  });
+});
+
+// Attack (eleventh review): with keys.privileged on the approvals list, an owner re-pointed the SAML
+// connection (default role agent, so not held) at an IdP whose key they held, signed in through it as sam,
+// a password-less admin linked at the company's IdP (the address matched, and only a link at the same IdP
+// was refused), and "sam" approved the owner's own held request for a keys:write + pii:reveal key.
+describe('SSO and the approval rail: an owner cannot sign in as another approver through an IdP they control', () => {
+  let t: TestApp;
+  let tenantId: string;
+  let key: string;
+  let urls: SamlUrls;
+  let owner: Awaited<ReturnType<typeof signedInMember>>;
+  let admin2: Awaited<ReturnType<typeof signedInMember>>;
+  let samId: string;
+  const corp = new TestIdp('https://idp-corp.example/saml');
+  const evil = new TestIdp('https://idp-owner-controlled.example/saml');
+  const connection = (idp: TestIdp, over: Record<string, unknown> = {}) => ({
+    entryPoint: `${new URL(idp.entityId).origin}/sso`,
+    idpIssuer: idp.entityId,
+    idpCertificates: [idp.certPem],
+    allowedDomains: ['rail.example'],
+    defaultRole: 'agent' as const,
+    ...over,
+  });
+  const approval = (id: string) => ({ 'parley-approval': id });
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    const created = await t.tenant('Rail', ['rail.example']);
+    tenantId = created.tenant.id;
+    key = created.secretKey;
+    urls = samlUrls(t.config.publicUrl, tenantId);
+    owner = await signedInMember(t, tenantId, 'owner', 'owner@rail.example');
+    admin2 = await signedInMember(t, tenantId, 'admin', 'admin2@rail.example');
+  });
+  afterAll(() => t?.close());
+
+  const cookieOf = (r: Response, name: string) =>
+    (r.headers.getSetCookie().find((c) => c.startsWith(`${name}=`)) ?? '').split(';')[0]!.slice(name.length + 1) || null;
+  /** "Sign in with SSO" as `email`, the IdP answering with `idp`'s key (and issuer): where the browser lands, and its session. */
+  async function ssoSignIn(idp: TestIdp, email: string, keys = idp.keys) {
+    const start = await fetch(`${t.url}/v1/auth/sso/start`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: t.url, 'sec-fetch-site': 'same-origin' },
+      body: JSON.stringify({ email }),
+    });
+    expect(start.status).toBe(200);
+    const { id } = authnRequestOf(((await start.json()) as { redirectUrl: string }).redirectUrl);
+    const xml = idp.signedResponse({ inResponseTo: id, acsUrl: urls.acsUrl, audience: urls.spEntityId, email }, { keys });
+    const r = await fetch(`${t.url}/v1/auth/sso/saml/${tenantId}/acs`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: 'https://idp.test',
+        'sec-fetch-site': 'cross-site',
+        cookie: `__Host-parley_sso=${cookieOf(start, '__Host-parley_sso')}`,
+      },
+      body: new URLSearchParams({ SAMLResponse: postBinding(xml), RelayState: '' }),
+    });
+    const access = cookieOf(r, '__Host-parley_access');
+    const as = (method: string, path: string, body?: unknown) =>
+      call(t.url, method, path, { body, headers: { cookie: `__Host-parley_access=${access}`, origin: t.url, 'sec-fetch-site': 'same-origin' } });
+    return { location: r.headers.get('location'), access, as };
+  }
+  const privilegedKey = { name: 'backdoor', capabilities: ['keys:write', 'pii:reveal'] };
+
+  it('re-pointing the connection at another IdP waits for another admin when a member it could sign in as exists', async () => {
+    const marked = await call(t.url, 'PATCH', '/v1/admin/settings', { key, body: { approvals: { operations: [...ADMIN_OPERATIONS] } } });
+    expect(marked.status, marked.text).toBe(200);
+    // Legitimately: the company's IdP (nobody yet to sign in as: at once), sam joins through it, and is made
+    // admin with admin2's approval.
+    expect((await owner.client.call('PUT', '/v1/admin/sso/saml', connection(corp))).status).toBe(201);
+    const sam = await ssoSignIn(corp, 'sam@rail.example');
+    expect(sam.location).toBe('/console/');
+    samId = (await sam.as('GET', '/v1/admin/me')).body.member.id;
+    const promote = await owner.client.call('PATCH', `/v1/admin/members/${samId}`, { role: 'admin' });
+    expect(promote.status).toBe(202);
+    expect((await admin2.client.call('POST', `/v1/admin/approvals/${promote.body.proposal.id}/approve`, {})).status).toBe(200);
+    const promoted = await owner.client.call('PATCH', `/v1/admin/members/${samId}`, { role: 'admin' }, approval(promote.body.proposal.id));
+    expect(promoted.body.member.role).toBe('admin');
+
+    // The attack: the owner alone points the connection at an IdP they control. Held, nothing changed.
+    const moved = await owner.client.call('PUT', '/v1/admin/sso/saml', connection(evil));
+    expect(moved.status, moved.text).toBe(202);
+    expect(moved.body.proposal).toMatchObject({ operation: 'keys.privileged', arguments: { idpIssuer: evil.entityId } });
+    expect((await owner.client.call('GET', '/v1/admin/sso/saml')).body.idpIssuer).toBe(corp.entityId);
+    // So is a new signing certificate for the same issuer (its holder would sign in as anyone linked there).
+    const rotated = await owner.client.call('PUT', '/v1/admin/sso/saml', connection(corp, { idpCertificates: [corp.certPem, evil.certPem] }));
+    expect(rotated.status, rotated.text).toBe(202);
+    const forged = await ssoSignIn(corp, 'sam@rail.example', evil.keys);
+    expect(forged.location).toBe('/console/?sso_error=signature_invalid');
+    // What signs in nobody new runs at once: another entry point, a role that makes no admin, a certificate fewer.
+    expect(
+      (await owner.client.call('PUT', '/v1/admin/sso/saml', connection(corp, { entryPoint: 'https://login.idp-corp.example/sso' }))).status,
+    ).toBe(200);
+  });
+
+  it('a password-less member linked at one IdP is not re-linked by their address at another: identity_mismatch, and no approval', async () => {
+    // A connection saved by other means (before this rule, say) to the owner's IdP: sam is still linked at the company's.
+    await t.runtime.db.withTenant(tenantId, { requestId: null }, (tx) =>
+      putSamlConnection(tx, tenantId, {
+        ...connection(evil),
+        idpCertificates: normaliseCertificates([evil.certPem]),
+        groupsClaim: 'groups',
+        groupRoles: [],
+      }),
+    );
+    try {
+      const asked = await owner.client.call('POST', '/v1/admin/api-keys', privilegedKey);
+      expect(asked.status).toBe(202);
+      expect((await owner.client.call('POST', `/v1/admin/approvals/${asked.body.proposal.id}/approve`, {})).status).toBe(403);
+      const fake = await ssoSignIn(evil, 'sam@rail.example');
+      expect(fake.location).toBe('/console/?sso_error=identity_mismatch');
+      expect(fake.access).toBeNull();
+      expect((await fake.as('POST', `/v1/admin/approvals/${asked.body.proposal.id}/approve`, {})).status).toBe(401);
+      const done = await owner.client.call('POST', '/v1/admin/api-keys', privilegedKey, approval(asked.body.proposal.id));
+      expect(done.status).toBe(409);
+      // Someone new still joins through it (as an agent).
+      expect((await ssoSignIn(evil, 'newcomer@rail.example')).location).toBe('/console/');
+    } finally {
+      await t.runtime.db.withTenant(tenantId, { requestId: null }, (tx) =>
+        putSamlConnection(tx, tenantId, {
+          ...connection(corp),
+          idpCertificates: normaliseCertificates([corp.certPem]),
+          groupsClaim: 'groups',
+          groupRoles: [],
+        }),
+      );
+    }
+  });
+
+  it("resetting an approver's SSO link waits for another admin too; with approval an IdP migration re-links everyone at their first sign-in", async () => {
+    const reset = await owner.client.call('DELETE', `/v1/admin/members/${samId}/sso-link`);
+    expect(reset.status, reset.text).toBe(202);
+    expect(reset.body.proposal).toMatchObject({ operation: 'keys.privileged', arguments: { member: samId, ssoLink: 'reset' } });
+    expect((await ssoSignIn(corp, 'sam@rail.example')).location).toBe('/console/'); // still linked
+
+    // The company moves to another IdP, with admin2's approval: sam's link at the old one is released.
+    const next = new TestIdp('https://idp-next.example/saml');
+    const moved = await owner.client.call('PUT', '/v1/admin/sso/saml', connection(next));
+    expect(moved.status).toBe(202);
+    expect((await admin2.client.call('POST', `/v1/admin/approvals/${moved.body.proposal.id}/approve`, {})).status).toBe(200);
+    const ran = await owner.client.call('PUT', '/v1/admin/sso/saml', connection(next), approval(moved.body.proposal.id));
+    expect(ran.status, ran.text).toBe(200);
+    const sam = await ssoSignIn(next, 'sam@rail.example');
+    expect(sam.location).toBe('/console/');
+    expect((await sam.as('GET', '/v1/admin/me')).body.member).toMatchObject({ id: samId, role: 'admin' });
+    // The old IdP signs in nobody any more.
+    expect((await ssoSignIn(corp, 'sam@rail.example')).location).toBe('/console/?sso_error=signature_invalid');
   });
 });
