@@ -639,6 +639,8 @@ describe('SSO and the approval rail: an owner cannot sign in as another approver
   let samId: string;
   const corp = new TestIdp('https://idp-corp.example/saml');
   const evil = new TestIdp('https://idp-owner-controlled.example/saml');
+  // Made before the app starts: openssl is slow, and an idle keep-alive socket to the app may be closed meanwhile.
+  const next = new TestIdp('https://idp-next.example/saml');
   const connection = (idp: TestIdp, over: Record<string, unknown> = {}) => ({
     entryPoint: `${new URL(idp.entityId).origin}/sso`,
     idpIssuer: idp.entityId,
@@ -762,7 +764,6 @@ describe('SSO and the approval rail: an owner cannot sign in as another approver
     expect((await ssoSignIn(corp, 'sam@rail.example')).location).toBe('/console/'); // still linked
 
     // The company moves to another IdP, with admin2's approval: sam's link at the old one is released.
-    const next = new TestIdp('https://idp-next.example/saml');
     const moved = await owner.client.call('PUT', '/v1/admin/sso/saml', connection(next));
     expect(moved.status).toBe(202);
     expect((await admin2.client.call('POST', `/v1/admin/approvals/${moved.body.proposal.id}/approve`, {})).status).toBe(200);
