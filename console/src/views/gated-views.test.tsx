@@ -249,7 +249,7 @@ describe('the AI provider and Sign-In Pro', () => {
     await act(() => button(el, 'Create a secret').click());
     await vi.waitFor(() => expect(el.textContent).toContain('Waiting for another admin’s approval'));
     expect(el.querySelector('.gated')!.textContent).toContain('Change Sign-In Pro mode or what it trusts');
-    expect(button(el, 'Create a secret').disabled).toBe(true);
+    expect(button(el, 'Create a secret').getAttribute('aria-disabled')).toBe('true');
     expect(el.querySelector('.secret')).toBeNull();
     status = 'approved';
     await approvedAfterPolls(el);
