@@ -11,7 +11,7 @@ import { APPROVAL_HEADER, DEFAULT_ACTION_EXPIRY_SECONDS, type AdminOperation, ty
 import type { Request, Response } from 'express';
 import type { AuditLog } from '../audit/log.js';
 import { isUuid } from '../db/index.js';
-import type { ActorRef, Db, Tx } from '../db/types.js';
+import type { ActorRef, Db, Tx, TxAuthority } from '../db/types.js';
 import { DomainError } from '../errors.js';
 import { adminCtx, type AdminAuth } from '../http/context.js';
 import { tenantSettings } from '../tenants/settings.js';
@@ -30,6 +30,7 @@ export interface GateCtx {
   requestId: string | null;
   actor: ActorRef;
   admin: AdminAuth;
+  authority?: TxAuthority | undefined;
 }
 
 export interface GatedOperation {
@@ -110,7 +111,9 @@ export async function gateOnRow<R, T>(
   });
 }
 
-const inTenant = <T>(deps: GateDeps, ctx: GateCtx, fn: (tx: Tx) => Promise<T>) => deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, fn);
+// With the request's authority: a proposal, a claim and an operation run here (a key's rotation) hold the
+// person behind the request until they commit (tenants/authority.ts).
+const inTenant = <T>(deps: GateDeps, ctx: GateCtx, fn: (tx: Tx) => Promise<T>) => deps.db.withTenant(ctx.tenantId, ctx, fn);
 
 /** Whether the tenant holds the operation to need approval. */
 const holds = async (tx: Tx, op: GatedOperation) => (await tenantSettings(tx)).approvals.operations.includes(op.operation);

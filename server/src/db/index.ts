@@ -147,10 +147,15 @@ class ScopedDb implements Db {
   withTenant<T>(tenantId: string, ctx: TxContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
     if (!isUuid(tenantId)) return Promise.reject(new TypeError('tenant id must be a uuid'));
     const scope = { role: 'parley_app', tenantId, requestId: ctx.requestId ?? '' } as const;
-    return withHooks('tenant', { requestId: ctx.requestId, tenantId }, this.driver.app, { ...this.tracked(tenantId), scope }, async (tx) => {
+    const { authority } = ctx;
+    const run = withHooks('tenant', { requestId: ctx.requestId, tenantId }, this.driver.app, { ...this.tracked(tenantId), scope }, async (tx) => {
       scopedTo(tx, tenantId);
+      // The person the request acts for, held before anything the transaction reads or writes (it goes
+      // with the first statement): what they could do is decided under the hold, and stays so until COMMIT.
+      authority?.hold(tx);
       return fn(tx);
     });
+    return authority ? run.catch((err: unknown) => Promise.reject(authority.refusal(err) ?? err)) : run;
   }
 
   async withTenantRead<T>(tenantId: string, ctx: TxContext, fn: (tx: Tx) => Promise<T>, carried?: CarriedReads): Promise<T> {

@@ -36,6 +36,24 @@ export interface ActorRef {
 
 export interface TxContext {
   requestId: string | null;
+  /**
+   * The authority the request acts with (a member's session, or a key a member made: tenants/authority.ts),
+   * held first thing in each of its read-write tenant transactions (withTenant).
+   */
+  authority?: TxAuthority | undefined;
+}
+
+/**
+ * A person's authority behind a request, as a withTenant transaction holds it: first in the transaction,
+ * their row is locked until it ends and checked (still a member, active, in a role allowing what the request
+ * holds), so a removal or demotion either waits for the transaction and then sees what it made, or comes
+ * first and the transaction is refused.
+ */
+export interface TxAuthority {
+  /** Asks for the hold first in `tx` (held with Tx.defer: no round trip of its own); a failure fails the transaction. */
+  hold(tx: Tx): void;
+  /** The refusal a failed hold stands for, given the error the transaction failed with; null for any other error. */
+  refusal(err: unknown): Error | null;
 }
 
 export interface PlatformContext extends TxContext {

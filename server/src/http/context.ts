@@ -1,6 +1,7 @@
 import type { Capability, MemberRole } from '@parley/protocol';
 import type { Request } from 'express';
-import type { ActorRef } from '../db/types.js';
+import type { ActorRef, TxAuthority } from '../db/types.js';
+import { authorityOf } from '../tenants/authority.js';
 
 /**
  * What an authenticated admin request carries: a secret key (servers and scripts) or a person's console
@@ -14,6 +15,11 @@ export interface AdminAuth {
   keyId: string | null;
   /** The person, when a console session authenticated the request. */
   member: { id: string; role: MemberRole; sessionId: string } | null;
+  /**
+   * The member behind the request: the person signed in, or the member who made the key; null for a key no
+   * person made (the CLI's). Its writes hold them (tenants/authority.ts).
+   */
+  person: string | null;
   /** A key's capabilities its maker's current role lacks (tenants/key-bounds.ts), so a refusal can say why. */
   heldBack?: { capabilities: ReadonlySet<Capability>; makerRole: MemberRole };
 }
@@ -33,10 +39,15 @@ export interface RequestCtx {
 export const adminActor = (admin: AdminAuth): ActorRef =>
   admin.member ? { type: 'member', id: admin.member.id } : { type: 'api_key', id: admin.keyId };
 
-export function adminCtx(req: Request): RequestCtx & { tenantId: string; admin: AdminAuth } {
+/**
+ * The context a service is given for an admin request. Its `authority` goes with it to the database: each
+ * read-write tenant transaction opened with this context (or one spread from it) holds the person behind
+ * the request until it commits, and is refused once they are gone or hold less (tenants/authority.ts).
+ */
+export function adminCtx(req: Request): RequestCtx & { tenantId: string; admin: AdminAuth; authority?: TxAuthority | undefined } {
   const admin = req.admin;
   if (!admin) throw new Error('admin route mounted without authentication');
-  return { requestId: req.id, actor: adminActor(admin), tenantId: admin.tenantId, admin };
+  return { requestId: req.id, actor: adminActor(admin), tenantId: admin.tenantId, admin, authority: authorityOf(admin) };
 }
 
 /** `{ requestId, actor }` for services and audit entries. */

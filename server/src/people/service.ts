@@ -274,7 +274,9 @@ export async function changeMyPassword(
   // As at sign-in: this address's counters first, the account's across addresses for a wrong password only.
   await deps.throttle.checkAddress(ctx.requestId, email, ctx.address);
   const outcome = await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
-    const member = await store.memberById(tx, me.id, true);
+    // Not FOR UPDATE: this request holds its own row FOR KEY SHARE (tenants/authority.ts), and two of its
+    // changes at once would each wait for the other's hold.
+    const member = await store.memberById(tx, me.id, 'FOR NO KEY UPDATE');
     if (!member) throw new DomainError('unauthenticated', 'This member no longer exists.');
     if (!member.password_hash) throw new DomainError('conflict', 'You sign in with single sign-on; your password is kept by your identity provider.');
     if (!(await verifyPassword(member.password_hash, input.currentPassword))) return 'wrong' as const;
@@ -360,7 +362,8 @@ export async function createInvite(
   const token = `inv_${randomBytes(32).toString('base64url')}`;
   const url = inviteUrl(deps, token);
   const { invite, tenantName } = await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
-    const tenant = await tenantById(tx, ctx.tenantId);
+    // One invitation to an address at a time, so that each replaces the open ones: exactly one stays open.
+    const [, tenant] = await Promise.all([store.lockInvitesTo(tx, ctx.tenantId, input.email), tenantById(tx, ctx.tenantId)]);
     if (!tenant) throw new DomainError('not_found', 'No such tenant.');
     if (await store.memberByEmail(tx, input.email)) throw new DomainError('conflict', 'This address is already a member of the tenant.');
     // A new invitation replaces the open ones to that address: only where the caller could have sent them
@@ -412,7 +415,9 @@ export async function createInvite(
 async function inviteNotSent(deps: InviteDeps, ctx: RequestCtx & { tenantId: string }, id: string, err: unknown): Promise<never> {
   const mail = mailFailure(err);
   deps.logger?.warn({ requestId: ctx.requestId, tenantId: ctx.tenantId, invite: id, mail }, 'invitation email not sent');
-  await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
+  // Not held to the sender's authority (tenants/authority.ts): a link that reached nobody goes even if they
+  // were demoted meanwhile.
+  await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
     if (await store.revokeInvite(tx, id))
       await deps.audit.append(tx, {
         ...who(ctx),
@@ -533,8 +538,9 @@ export async function setPolicy(deps: PeopleDeps, ctx: AdminCtx, policy: SignInP
     }
     if (policy.breakGlassMemberId) {
       // Locked: a demotion or removal at the same moment either comes first (and this refuses) or sees
-      // this policy (and clears it).
-      const m = await store.memberById(tx, policy.breakGlassMemberId, true);
+      // this policy (and clears it). FOR KEY SHARE is enough to hold those off (they lock FOR UPDATE), and
+      // an owner naming themselves already holds their row so.
+      const m = await store.memberById(tx, policy.breakGlassMemberId, 'FOR KEY SHARE');
       if (!m || m.role !== 'owner' || m.status !== 'active') {
         throw new DomainError('invalid_input', 'The break-glass account must be an active owner.', {
           errors: [{ path: '/breakGlassMemberId', message: 'must be an active owner', code: 'not_owner' }],

@@ -34,8 +34,17 @@ export async function listMembers(tx: Tx): Promise<MemberRow[]> {
   return (await tx.query<MemberRow>(`SELECT ${MEMBER_COLUMNS} FROM members ORDER BY created_at, id`)).rows;
 }
 
-export async function memberById(tx: Tx, id: string, lock = false): Promise<MemberRow | undefined> {
-  return (await tx.query<MemberRow>(`SELECT ${MEMBER_COLUMNS} FROM members WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [id])).rows[0];
+/**
+ * How a member's row is locked. FOR UPDATE (`true`) is what a change to who they are takes (role, status,
+ * removal): it waits for the writes made with their authority, which hold the row FOR KEY SHARE
+ * (tenants/authority.ts). A change of their own that must not wait for those (their password) takes FOR NO
+ * KEY UPDATE; a read that a removal or demotion must not pass takes FOR KEY SHARE.
+ */
+export type MemberLock = boolean | 'FOR NO KEY UPDATE' | 'FOR KEY SHARE';
+
+export async function memberById(tx: Tx, id: string, lock: MemberLock = false): Promise<MemberRow | undefined> {
+  const mode = lock === true ? 'FOR UPDATE' : lock || '';
+  return (await tx.query<MemberRow>(`SELECT ${MEMBER_COLUMNS} FROM members WHERE id = $1${mode ? ` ${mode}` : ''}`, [id])).rows[0];
 }
 
 export async function memberByEmail(tx: Tx, email: string): Promise<MemberRow | undefined> {
@@ -130,9 +139,13 @@ export async function updateMember(
 
 export const deleteMember = (tx: Tx, id: string) => tx.query('DELETE FROM members WHERE id = $1', [id]);
 
-/** Locks every active owner row: changes that could leave no owner are decided one at a time. */
+/**
+ * Locks every active owner row: changes that could leave no owner are decided one at a time. FOR NO KEY
+ * UPDATE, which such changes take of each other, but not of the owner's own writes under way (which hold
+ * their row FOR KEY SHARE: tenants/authority.ts), so an owner changing another owner does not wait for those.
+ */
 export async function activeOwners(tx: Tx): Promise<string[]> {
-  return (await tx.query<{ id: string }>("SELECT id FROM members WHERE role = 'owner' AND status = 'active' ORDER BY id FOR UPDATE")).rows.map(
+  return (await tx.query<{ id: string }>("SELECT id FROM members WHERE role = 'owner' AND status = 'active' ORDER BY id FOR NO KEY UPDATE")).rows.map(
     (r) => r.id,
   );
 }
@@ -235,6 +248,18 @@ export async function openInviteRole(tx: Tx, id: string): Promise<MemberRole | n
     [id],
   );
   return rows[0]?.role ?? null;
+}
+
+/** "invt": the advisory lock class of invitations to one address. */
+const INVITES_TO_LOCK_CLASS = 0x696e7674;
+
+/**
+ * Serialises, until the transaction ends, the invitations to one address of the tenant: each replaces the
+ * open ones, so exactly one stays open however many are sent at once (under Read Committed, two at the same
+ * moment each revoked what was committed before either, then both stored theirs).
+ */
+export async function lockInvitesTo(tx: Tx, tenantId: string, email: string): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [INVITES_TO_LOCK_CLASS, `${tenantId}:${email}`]);
 }
 
 export const revokeOpenInvitesFor = (tx: Tx, email: string) =>

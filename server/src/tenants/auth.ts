@@ -8,7 +8,7 @@ import { assertSameOrigin } from '../http/csrf.js';
 import { DomainError, missingCapability } from '../errors.js';
 import type { MemberSessions } from '../people/sessions.js';
 import type { SecretKeyCache } from './key-cache.js';
-import { heldBack, usableCapabilities } from './key-bounds.js';
+import { heldBack, usableCapabilities, type KeyMakerNow } from './key-bounds.js';
 import { hashSecret, SECRET_KEY_SHAPE } from './secrets.js';
 
 async function keyAuth(db: Db, keys: SecretKeyCache, authorization: string): Promise<AdminAuth> {
@@ -21,24 +21,33 @@ async function keyAuth(db: Db, keys: SecretKeyCache, authorization: string): Pro
       tenant_id: string;
       capabilities: Capability[];
       expires_at: Date | null;
+      maker_id: string | null;
       maker_role: MemberRole | null;
       maker_status: string | null;
     }>('parley_resolve_secret_key', [hash]);
     if (!row) return null;
-    const maker = row.maker_role && row.maker_status ? { role: row.maker_role, status: row.maker_status } : null;
+    // A key naming a member who is no longer one is worth nothing (fail closed): only a key naming nobody is the CLI's.
+    const maker: KeyMakerNow = !row.maker_id
+      ? null
+      : row.maker_role && row.maker_status
+        ? { role: row.maker_role, status: row.maker_status }
+        : 'gone';
     const held = heldBack(row.capabilities, maker);
     return {
       keyId: row.key_id,
       tenantId: row.tenant_id,
       capabilities: usableCapabilities(row.capabilities, maker),
-      heldBack: maker && held.length ? { capabilities: held, makerRole: maker.role } : null,
-      makerDisabled: maker?.status === 'disabled',
+      heldBack: maker && maker !== 'gone' && held.length ? { capabilities: held, makerRole: maker.role } : null,
+      makerId: row.maker_id,
+      makerDisabled: maker !== 'gone' && maker?.status === 'disabled',
+      makerGone: maker === 'gone',
       expiresAt: row.expires_at?.getTime() ?? null,
     };
   });
   if (!key) throw new DomainError('unauthenticated', 'The key is unknown, revoked or expired.');
+  if (key.makerGone) throw new DomainError('unauthenticated', 'The member who made this key is no longer a member: the key no longer works.');
   if (key.makerDisabled) throw new DomainError('unauthenticated', 'The member who made this key is disabled: it works again if they are enabled.');
-  const auth: AdminAuth = { tenantId: key.tenantId, keyId: key.keyId, member: null, capabilities: new Set(key.capabilities) };
+  const auth: AdminAuth = { tenantId: key.tenantId, keyId: key.keyId, member: null, person: key.makerId, capabilities: new Set(key.capabilities) };
   if (key.heldBack) auth.heldBack = { capabilities: new Set(key.heldBack.capabilities), makerRole: key.heldBack.makerRole };
   return auth;
 }
@@ -63,6 +72,7 @@ export function adminAuth(db: Db, keys: SecretKeyCache, sessions: MemberSessions
       tenantId: person.tenantId,
       keyId: null,
       member: { id: person.memberId, role: person.role, sessionId: person.sessionId },
+      person: person.memberId,
       capabilities: new Set(capabilitiesOf(person.role)),
     };
   };

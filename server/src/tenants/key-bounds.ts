@@ -7,16 +7,23 @@ export interface KeyMaker {
   status: string;
 }
 
-/** What a key may use now: its capabilities within its maker's role, none while they are disabled; a key the CLI made has no maker. */
-export function usableCapabilities(capabilities: readonly Capability[], maker: KeyMaker | null): Capability[] {
+/**
+ * Who made a key, as they are now: a member; `gone` when the member it names is no longer one (its
+ * removal revokes their keys, so this is a key that escaped that: it is worth nothing); null for a key the
+ * CLI made, which no person is behind.
+ */
+export type KeyMakerNow = KeyMaker | 'gone' | null;
+
+/** What a key may use now: its capabilities within its maker's role, none unless they are an active member; a key the CLI made has no maker. */
+export function usableCapabilities(capabilities: readonly Capability[], maker: KeyMakerNow): Capability[] {
   if (!maker) return [...capabilities];
-  if (maker.status === 'disabled') return [];
+  if (maker === 'gone' || maker.status !== 'active') return [];
   const role = new Set(capabilitiesOf(maker.role));
   return capabilities.filter((c) => role.has(c));
 }
 
 /** What a key holds but may not use now. */
-export function heldBack(capabilities: readonly Capability[], maker: KeyMaker | null): Capability[] {
+export function heldBack(capabilities: readonly Capability[], maker: KeyMakerNow): Capability[] {
   const usable = new Set(usableCapabilities(capabilities, maker));
   return capabilities.filter((c) => !usable.has(c));
 }

@@ -14,7 +14,9 @@ const key = (tenantId: string, expiresAt: number | null = null): ResolvedKey => 
   tenantId,
   capabilities: [],
   heldBack: null,
+  makerId: null,
   makerDisabled: false,
+  makerGone: false,
   expiresAt,
 });
 

@@ -17,8 +17,12 @@ export interface ResolvedKey {
   capabilities: Capability[];
   /** What it holds that its maker's role lacks now, and that role; null when nothing is held back. */
   heldBack: { capabilities: Capability[]; makerRole: MemberRole } | null;
+  /** The member who made it (api_keys.created_by_member); null for a key the CLI made. */
+  makerId: string | null;
   /** Its maker is disabled: refused until they are enabled again. */
   makerDisabled: boolean;
+  /** The member who made it is no longer one: refused (never taken for a key the CLI made). */
+  makerGone: boolean;
   /** ms since the epoch; null: the key does not expire. */
   expiresAt: number | null;
 }

@@ -43,7 +43,7 @@ const toApiKey = (r: KeyRow): ApiKey => ({
   lastUsedAt: iso(r.last_used_at),
   rotatedFrom: r.rotated_from,
   madeBy: r.made_by,
-  heldBack: heldBack(r.capabilities, r.made_by),
+  heldBack: heldBack(r.capabilities, r.made_by ?? (r.made_by_member ? 'gone' : null)),
 });
 
 export function parseDomain(pattern: string, env: Env): DomainPattern {
@@ -72,7 +72,9 @@ export async function createTenant(deps: TenantDeps, input: { name: string; doma
     const pkId = randomUUID();
     await store.insertPublishableKey(tx, pkId, id, publishableKey);
     await deps.audit.append(tx, { tenantId: id, ...by(ctx), action: 'publishable_key.create', target: { type: 'publishable_key', id: pkId } });
-    await insertKey(deps, tx, id, { name: 'Initial admin key', capabilities: [...CAPABILITIES], hash: sk.hash, prefix: sk.prefix }, ctx);
+    // Nobody of the tenant made its first key, whoever provisions it (the CLI, or a platform operator, who
+    // is no member of it): as one the CLI made, it has no maker.
+    await insertKey(deps, tx, id, { name: 'Initial admin key', capabilities: [...CAPABILITIES], hash: sk.hash, prefix: sk.prefix }, ctx, null);
   });
   return { tenant: { id, name: input.name }, publishableKey, secretKey: sk.secret };
 }
@@ -128,12 +130,13 @@ async function insertKey(
   tenantId: string,
   k: { name: string; capabilities: Capability[]; hash: Buffer; prefix: string; expiresAt?: Date | null; rotatedFrom?: string | null },
   ctx: RequestCtx,
+  madeBy?: null,
 ): Promise<ApiKey> {
   const id = randomUUID();
   // The person behind it: who made it, or the person behind the key that made (or rotated) it, so a key
   // made by a key counts as that person in approvals, is bounded by their role and goes when they are
-  // removed. The CLI's tenant bootstrap has none.
-  const person = await store.actorPerson(tx, ctx.actor);
+  // removed. The tenant's bootstrap (`madeBy` null) has none.
+  const person = madeBy === null ? null : await store.actorPerson(tx, ctx.actor);
   const row = await store.insertKey(tx, {
     id,
     tenantId,

@@ -16,8 +16,10 @@ export function settingsRoutes(deps: { db: Db; audit: AuditLog }): Router {
   const r = Router();
   // PUT and PATCH: taking operations off the approvals list is itself an operation that may need approval.
   const write = async (req: Request, res: Response, how: SettingsWrite, body: Record<string, unknown>) => {
-    const { tenantId, requestId, actor } = adminCtx(req);
-    const inTenant = <T>(fn: (tx: Tx) => Promise<T>) => deps.db.withTenant(tenantId, { requestId }, fn);
+    const ctx = adminCtx(req);
+    const { tenantId, requestId, actor } = ctx;
+    // With the request's authority: the write holds the person behind it until it commits (tenants/authority.ts).
+    const inTenant = <T>(fn: (tx: Tx) => Promise<T>) => deps.db.withTenant(tenantId, ctx, fn);
     const applies = await inTenant((tx) => relaxesApprovals(tx, how, body));
     const out = await gated(deps, req, res, { operation: 'approvals.relax', applies, arguments: body }, () =>
       inTenant((tx) => writeSettings(tx, deps.audit, { tenantId, requestId, actor }, how, body, applies)),

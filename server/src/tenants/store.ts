@@ -67,11 +67,14 @@ export interface KeyRow {
   last_used_at: Date | null;
   rotated_from: string | null;
   made_by: { id: string; displayName: string; role: Role; status: 'active' | 'disabled' } | null;
+  /** Whether a member made it, still one (made_by) or not: null made_by with this set is a maker gone. */
+  made_by_member: boolean;
 }
 // The maker as they are now (a key is worth no more than they are: tenants/auth.ts).
 const KEY_COLUMNS = `id, name, prefix, capabilities, created_at, expires_at, revoked_at, last_used_at, rotated_from,
   (SELECT json_build_object('id', m.id, 'displayName', m.display_name, 'role', m.role, 'status', m.status)
-     FROM members m WHERE m.tenant_id = api_keys.tenant_id AND m.id = api_keys.created_by_member) AS made_by`;
+     FROM members m WHERE m.tenant_id = api_keys.tenant_id AND m.id = api_keys.created_by_member) AS made_by,
+  created_by_member IS NOT NULL AS made_by_member`;
 
 export async function insertKey(
   tx: Tx,
