@@ -468,6 +468,23 @@ describe('throttling: a burst', () => {
     }
   });
 
+  // The same race on a member's own password change: the current password was judged by the counters read
+  // before it was checked and counted after, so a stolen session sending its guesses at once had them all
+  // checked. It now goes through the same step as sign-in.
+  test('wrong current passwords sent at once with one session: no more are checked than one at a time, the rest wait', async () => {
+    const { client } = await signedInMember(t, acme.tenant.id, 'agent');
+    const started = Date.now();
+    const burst = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        client.call('POST', '/v1/admin/me/password', { currentPassword: `burst guess ${i} wrong`, newPassword: 'a brand new passphrase 2026' }),
+      ),
+    );
+    const checked = burst.filter((r) => r.status === 400).length;
+    expect(checked).toBeGreaterThanOrEqual(THROTTLE.pair.free + 1);
+    expect(checked).toBeLessThanOrEqual(checkedOneAtATime(THROTTLE.pair.free, Date.now() - started));
+    expect(burst.filter((r) => r.status === 429)).toHaveLength(30 - checked);
+  });
+
   test('a right password costs nothing: an attempt counted before the check is given back when it succeeds', async () => {
     const throttle = new SignInThrottle(t.runtime.db, { ...THROTTLE, address: { free: 2, maxWaitSeconds: 60 } });
     const address = `198.51.100.${Math.floor(Math.random() * 200)}`;
@@ -534,10 +551,11 @@ describe('throttling across tenants', () => {
   test("a success does not clear the account's count across addresses (someone else's account with the same email may be the one succeeding)", async () => {
     const throttle = new SignInThrottle(t.runtime.db, { ...THROTTLE, account: { free: 3, maxWaitSeconds: 60 } });
     const email = `shared-${randomUUID()}@victim.example`;
-    for (let i = 0; i < 10; i++) await throttle.fail(null, email, `203.0.113.${i}`);
-    await expect(throttle.check(null, email, '198.51.100.1')).rejects.toMatchObject({ code: 'throttled' });
-    await throttle.succeed(null, email, '203.0.113.77');
-    await expect(throttle.check(null, email, '198.51.100.1')).rejects.toMatchObject({ code: 'throttled' });
+    for (let i = 0; i < 10; i++) await (await throttle.reservePassword(null, email, `203.0.113.${i}`)).failed();
+    // A second-factor attempt is judged by the account's count across addresses too.
+    await expect(throttle.reserveCode(null, email, '198.51.100.1')).rejects.toMatchObject({ code: 'throttled' });
+    await (await throttle.reservePassword(null, email, '203.0.113.77')).succeeded();
+    await expect(throttle.reserveCode(null, email, '198.51.100.2')).rejects.toMatchObject({ code: 'throttled' });
   });
 });
 

@@ -271,28 +271,39 @@ export async function changeMyPassword(
   const me = ctx.admin.member!;
   const email = await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => (await store.memberById(tx, me.id))?.email);
   if (!email) throw new DomainError('unauthenticated', 'This member no longer exists.');
-  // As at sign-in: this address's counters first, the account's across addresses for a wrong password only.
-  await deps.throttle.checkAddress(ctx.requestId, email, ctx.address);
-  const outcome = await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
-    // Not FOR UPDATE: this request holds its own row FOR KEY SHARE (tenants/authority.ts), and two of its
-    // changes at once would each wait for the other's hold.
-    const member = await store.memberById(tx, me.id, 'FOR NO KEY UPDATE');
-    if (!member) throw new DomainError('unauthenticated', 'This member no longer exists.');
-    if (!member.password_hash) throw new DomainError('conflict', 'You sign in with single sign-on; your password is kept by your identity provider.');
-    if (!(await verifyPassword(member.password_hash, input.currentPassword))) return 'wrong' as const;
-    assertPassword(input.newPassword, [member.email, member.display_name], '/newPassword');
-    await store.updateMember(tx, me.id, { password_hash: await hashPassword(input.newPassword) });
-    const ended = await deps.sessions.revokeAll(tx, me.id, 'password_changed', me.sessionId);
-    await deps.audit.append(tx, {
-      ...who(ctx),
-      action: 'member.password_change',
-      target: { type: 'member', id: me.id },
-      metadata: { sessionsEnded: ended },
+  // As at sign-in: counted before it is checked, on this address's counters; the account's count across
+  // addresses judges a wrong password only.
+  const attempt = await deps.throttle.reservePassword(ctx.requestId, email, ctx.address);
+  let right = false;
+  const outcome = await deps.db
+    .withTenant(ctx.tenantId, ctx, async (tx) => {
+      // Not FOR UPDATE: this request holds its own row FOR KEY SHARE (tenants/authority.ts), and two of its
+      // changes at once would each wait for the other's hold.
+      const member = await store.memberById(tx, me.id, 'FOR NO KEY UPDATE');
+      if (!member) throw new DomainError('unauthenticated', 'This member no longer exists.');
+      if (!member.password_hash)
+        throw new DomainError('conflict', 'You sign in with single sign-on; your password is kept by your identity provider.');
+      if (!(await verifyPassword(member.password_hash, input.currentPassword))) return 'wrong' as const;
+      right = true;
+      assertPassword(input.newPassword, [member.email, member.display_name], '/newPassword');
+      await store.updateMember(tx, me.id, { password_hash: await hashPassword(input.newPassword) });
+      const ended = await deps.sessions.revokeAll(tx, me.id, 'password_changed', me.sessionId);
+      await deps.audit.append(tx, {
+        ...who(ctx),
+        action: 'member.password_change',
+        target: { type: 'member', id: me.id },
+        metadata: { sessionsEnded: ended },
+      });
+      return ended;
+    })
+    .catch(async (err: unknown) => {
+      // A right password that a weak new one (or an error) stopped costs nothing; nor does one never judged.
+      await (right ? attempt.succeeded() : attempt.abandoned());
+      throw err;
     });
-    return ended;
-  });
-  if (outcome === 'wrong') {
-    const wait = await deps.throttle.fail(ctx.requestId, email, ctx.address);
+  if (outcome !== 'wrong') await attempt.succeeded();
+  else {
+    const wait = await attempt.failed();
     if (wait) throw wait;
     throw new DomainError('invalid_input', 'The current password is not right.', {
       errors: [{ path: '/currentPassword', message: 'is not right', code: 'wrong_password' }],

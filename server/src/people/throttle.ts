@@ -62,7 +62,11 @@ export interface Attempt {
    * the account across addresses now; the answer is that count's wait, if it waits (null: none).
    */
   failed(): Promise<DomainError | null>;
-  /** It succeeded: the count of this account from this address is cleared, and the others given back. */
+  /**
+   * It succeeded: the count of this account from this address is cleared, and the others given back. Its
+   * count across addresses is not cleared: an email may be a member of several tenants, and one tenant's
+   * right password says nothing of guesses at another's.
+   */
   succeeded(): Promise<void>;
   /** It was never judged (an error on the way): given back on every counter. */
   abandoned(): Promise<void>;
@@ -77,7 +81,7 @@ export class SignInThrottle {
   /**
    * A password attempt: refused with a Retry-After while this address's counters wait (the account from
    * here, the address across accounts), else counted on them at once. The account's count across addresses
-   * is not asked: a wrong password is counted there when it fails (see `fail`).
+   * is not asked: a wrong password is counted there when it fails (see `failed`).
    */
   reservePassword(requestId: string | null, email: string, address: string): Promise<Attempt> {
     const k = keys(email, address);
@@ -141,44 +145,6 @@ export class SignInThrottle {
     };
   }
 
-  /** Refuses with a Retry-After while any of the three counters is waiting (second-factor codes). */
-  async check(requestId: string | null, email: string, address: string): Promise<void> {
-    const k = keys(email, address);
-    await this.refuseWhileBlocked(requestId, [k.pair, k.address, k.account]);
-  }
-
-  /**
-   * Before a password is checked: refuses while this address's counters wait (the account from here, the
-   * address across accounts). The account's count across addresses is not asked: see `fail`.
-   */
-  async checkAddress(requestId: string | null, email: string, address: string): Promise<void> {
-    const k = keys(email, address);
-    await this.refuseWhileBlocked(requestId, [k.pair, k.address]);
-  }
-
-  private async refuseWhileBlocked(requestId: string | null, blockedKeys: Buffer[]): Promise<void> {
-    const { rows } = await this.db.withoutTenant({ requestId }, (tx) =>
-      tx.query<{ until: Date | null }>('SELECT parley_throttle_blocked($1::bytea[]) AS until', [blockedKeys]),
-    );
-    const until = rows[0]?.until;
-    if (until) throw throttled(until);
-  }
-
-  /**
-   * One more failure, on all three counters. Returns the refusal a wrong password gets while the account's
-   * count across addresses waits (null: none), which only a wrong password ever gets: the right one
-   * passes that count, so it keeps nobody out, and wrong guesses still hear to wait.
-   */
-  async fail(requestId: string | null, email: string, address: string): Promise<DomainError | null> {
-    const k = keys(email, address);
-    // Each counter in its own statement and transaction: no lock is held while waiting for another, so this
-    // never waits in a circle with a reservation (which locks its keys in key order).
-    await this.count(requestId, k.pair, 'pair');
-    await this.count(requestId, k.address, 'address');
-    const account = await this.count(requestId, k.account, 'account');
-    return account ? throttled(account) : null;
-  }
-
   /** One more failure on one counter; the time it waits until (null: it does not). */
   private async count(requestId: string | null, key: Buffer, name: 'pair' | 'address' | 'account'): Promise<Date | null> {
     const c = this.limits[name];
@@ -191,16 +157,5 @@ export class SignInThrottle {
       ]),
     );
     return rows[0]?.until ?? null;
-  }
-
-  /**
-   * A successful sign-in clears the count of this account from this address only. Not the address's (it
-   * may be trying others), nor the account's across addresses: an email may be a member of several
-   * tenants, and a success with one tenant's password says nothing about guesses at another's. That count
-   * never refuses a right password, waits at most a minute and is forgotten after a day.
-   */
-  async succeed(requestId: string | null, email: string, address: string): Promise<void> {
-    const k = keys(email, address);
-    await this.db.withoutTenant({ requestId }, (tx) => tx.query('SELECT parley_throttle_clear($1)', [k.pair]));
   }
 }
