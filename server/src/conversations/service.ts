@@ -73,10 +73,13 @@ export const conversationView = (c: ConversationRow) => ({
   createdAt: c.created_at.toISOString(),
 });
 
+/** What a visitor is shown for someone of the support team with no name to show (a key, a gone member). */
+export const SUPPORT_NAME = 'Support';
+
 /** The author of an agent reply or a note: the member's display name, or a key's label. A member id
  * whose member is gone is never shown as a name. */
 export function authorView(authorId: string, displayName: string | null | undefined): AuthorView {
-  const name = displayName ?? (isMemberId(authorId) ? 'Support' : authorId);
+  const name = displayName ?? (isMemberId(authorId) ? SUPPORT_NAME : authorId);
   return { id: authorId, name, initial: authorInitial(name) };
 }
 

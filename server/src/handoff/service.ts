@@ -24,7 +24,7 @@ import { modeFor, type PiiPolicy } from '../ai/pii/index.js';
 import { tenantPolicy, vaultContext } from '../ai/pii/redactor.js';
 import { vaultEntry } from '../ai/pii/store.js';
 import type { ConversationEvent } from '../conversations/bus.js';
-import { appendMessage, conversationView, recordEvent, type ConversationRow, type MessageView } from '../conversations/service.js';
+import { appendMessage, conversationView, recordEvent, SUPPORT_NAME, type ConversationRow, type MessageView } from '../conversations/service.js';
 import type { Redactor } from '../conversations/turn.js';
 import { recordTyping, type TypingThrottle } from '../conversations/typing.js';
 import * as webhooks from '../webhooks/events.js';
@@ -97,7 +97,7 @@ export async function agentTyping(
   active: boolean,
 ): Promise<ConversationEvent | null> {
   await locked(tx, conversationId);
-  const who = { role: 'agent' as const, key: agent.id, name: (agent.memberId ? await store.memberName(tx, agent.memberId) : null) ?? 'Support' };
+  const who = { role: 'agent' as const, key: agent.id, name: (agent.memberId ? await store.memberName(tx, agent.memberId) : null) ?? SUPPORT_NAME };
   return typing.admit(conversationId, who, active) ? recordTyping(tx, ctx.tenantId, conversationId, who, active) : null;
 }
 
@@ -138,8 +138,8 @@ async function assignee(tx: Tx, agent: Agent, id: string): Promise<{ id: string;
       ],
     });
   }
-  // A key taking it for itself is "Support" to the visitor, not its id.
-  return { id, displayName: member?.display_name ?? (id === agent.id && !agent.memberId ? 'Support' : id) };
+  // A key taking it for itself is SUPPORT_NAME to the visitor, not its id.
+  return { id, displayName: member?.display_name ?? (id === agent.id && !agent.memberId ? SUPPORT_NAME : id) };
 }
 
 /**
