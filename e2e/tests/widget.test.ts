@@ -236,6 +236,34 @@ describe('the widget in Chromium', () => {
     await ctx.close();
   });
 
+  test("typed text takes its own direction, an empty box the panel's: Arabic in an English panel, Latin in an Arabic one", async () => {
+    w.allowed.set(hostHtml(w.app.url, w.publishableKey));
+    const { p, ctx } = await newPage();
+    await p.goto(w.allowed.origin);
+    await open(p);
+    const box = shadow(p, 'textarea');
+    const direction = () => box.evaluate((el) => getComputedStyle(el).direction);
+    // Arabic in an English panel runs right to left; emptied, the box is left to right again.
+    expect(await direction()).toBe('ltr');
+    await box.fill('مرحبا، أين طلبي؟');
+    expect(await direction()).toBe('rtl');
+    await box.fill('');
+    expect(await direction()).toBe('ltr');
+    await ctx.close();
+
+    // In an Arabic panel, the empty box (and its placeholder) reads right to left (an empty dir="auto" box would
+    // be left to right in Chromium); Latin typed in it, left to right.
+    w.allowed.set(hostHtml(w.app.url, w.publishableKey, { attrs: 'data-locale="ar"' }));
+    const ar = await newPage();
+    await ar.p.goto(w.allowed.origin);
+    await open(ar.p);
+    const arBox = shadow(ar.p, 'textarea');
+    expect(await arBox.evaluate((el) => getComputedStyle(el).direction)).toBe('rtl');
+    await arBox.fill('Where is my order?');
+    expect(await arBox.evaluate((el) => getComputedStyle(el).direction)).toBe('ltr');
+    await ar.ctx.close();
+  });
+
   test('on a 360 px phone it is a full-screen panel; the conversation survives a reload and a replaced body', async () => {
     w.allowed.set(hostHtml(w.app.url, w.publishableKey));
     const { p, ctx } = await newPage({ width: 360, height: 740 });

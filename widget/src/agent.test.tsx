@@ -192,8 +192,11 @@ describe('resolved, and the rating', () => {
     expect(stars.map((b) => `${b.className}${b.textContent}`)).toEqual(['on★', 'on★', 'on★', 'on★', '☆']);
     const comment = ui.$<HTMLTextAreaElement>('.card textarea')!;
     expect(comment.getAttribute('aria-label')).toBe('Anything to add? (optional)');
+    expect(comment.dir).toBe('');
     comment.value = '  Quick and kind  ';
     comment.dispatchEvent(new Event('input', { bubbles: true }));
+    // Written, a comment takes its own direction (in another script than the page's too).
+    await vi.waitFor(() => expect(comment.getAttribute('dir')).toBe('auto'));
     await settle();
     fake.client.rate.mockRejectedValueOnce(new Error('offline'));
     ui.$<HTMLFormElement>('.card form')!.requestSubmit();

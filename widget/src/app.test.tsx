@@ -103,6 +103,27 @@ describe('message list', () => {
     expect(el.querySelector('.m.assistant')!.getAttribute('dir')).toBe('auto');
   });
 
+  test('the message box takes the direction of what is typed in it (dir="auto"), in a left-to-right and a right-to-left panel; empty, the panel\'s', async () => {
+    for (const [locale, typed] of [
+      ['en', 'مرحبا'],
+      ['ar', 'Hello'],
+    ] as const) {
+      const { el, textarea, type } = await mountApp(fakeClient(), {}, locale);
+      expect(el.querySelector('.p')!.getAttribute('dir')).toBe(locale === 'ar' ? 'rtl' : 'ltr');
+      // Empty, it inherits the panel's direction (where its placeholder reads): Chromium takes an empty
+      // dir="auto" box as left to right, an Arabic placeholder included.
+      expect(textarea().dir).toBe('');
+      type(typed);
+      await settle();
+      expect(textarea().getAttribute('dir')).toBe('auto');
+      // Emptied, back to the panel's (Preact leaves dir="", which is no direction of its own).
+      type('');
+      await settle();
+      expect(textarea().dir).toBe('');
+      document.body.innerHTML = '';
+    }
+  });
+
   test("with no greeting of the tenant's own, the visitor's language greets, the tenant's name isolated", async () => {
     const { greeting: _, ...unset } = SETTINGS;
     const { el } = await mountApp(fakeClient(), { settings: { ...unset, tenantName: 'Northwind Ltd.' } }, 'ar');

@@ -502,6 +502,9 @@ export function App({
       <form onSubmit={submit}>
         <textarea
           ref={input}
+          // What is typed takes its own direction (Arabic in an English page, Latin in an Arabic one); empty,
+          // the box keeps the panel's, where its placeholder belongs (auto would make an empty box left to right).
+          dir={text ? 'auto' : undefined}
           rows={2}
           disabled={locked}
           value={text}

@@ -47,6 +47,7 @@ export function Rating({ t, rate }: { t: Strings; rate: ((score: number, comment
           {score > 0 && (
             <>
               <textarea
+                dir={comment ? 'auto' : undefined}
                 rows={2}
                 maxLength={MAX_CSAT_COMMENT_CHARS}
                 aria-label={t.comment}
