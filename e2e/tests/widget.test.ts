@@ -264,6 +264,34 @@ describe('the widget in Chromium', () => {
     await ar.ctx.close();
   });
 
+  test('a reply to the closed panel is said, politely, while the focus is on the page', async () => {
+    w.allowed.set(hostHtml(w.app.url, w.publishableKey, { body: '<a href="#elsewhere">Elsewhere</a>' }));
+    const { p, ctx } = await newPage();
+    await p.goto(w.allowed.origin);
+    await open(p);
+    await ask(p, 'Can I talk to a human?');
+    await shadow(p, '.m.assistant').filter({ hasText: 'member of our team' }).waitFor();
+    await shadow(p, 'textarea').press('Escape');
+    await shadow(p, '[role=dialog]').waitFor({ state: 'detached' });
+    await p.getByRole('link', { name: 'Elsewhere' }).focus();
+    // A polite status, empty until something comes, so that its change is heard.
+    const said = shadow(p, '[role=status]');
+    expect(await said.textContent()).toBe('');
+    const stored = await p.evaluate(() => Object.values({ ...localStorage }).join(' '));
+    const id = /"conversationId":"([0-9a-f-]+)"/.exec(stored)![1]!;
+    const sent = await call(w.app.url, 'POST', `/v1/admin/conversations/${id}/messages`, {
+      key: w.secretKey,
+      body: { text: 'Sam here.', agent: 'Sam' },
+    });
+    expect(sent.status).toBe(201);
+    await expect.poll(() => said.textContent()).toBe('Chat with us (new messages: 1)');
+    // Heard, not seen; the focus stayed on the page.
+    expect(await said.evaluate((el) => getComputedStyle(el).clipPath)).toBe('inset(50%)');
+    expect(await p.evaluate(() => document.activeElement?.textContent)).toBe('Elsewhere');
+    expect(await p.locator('[data-parley]').ariaSnapshot()).toContain('status: "Chat with us (new messages: 1)"');
+    await ctx.close();
+  });
+
   test('on a 360 px phone it is a full-screen panel; the conversation survives a reload and a replaced body', async () => {
     w.allowed.set(hostHtml(w.app.url, w.publishableKey));
     const { p, ctx } = await newPage({ width: 360, height: 740 });

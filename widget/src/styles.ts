@@ -4,7 +4,8 @@
 // - the accent itself reads at 4.1:1 on a light bubble, 3.3:1 on a dark one: links take it darker (more
 //   so for a light accent, --lk) or lighter;
 // - the launcher keeps the loader's styles (shape, size, one line): only its colours follow the settings;
-//   a count of unread messages floats at its end, so a long text's ellipsis never hides it.
+//   a count of unread messages floats at its end, so a long text's ellipsis never hides it;
+// - .sr is heard, not seen: the status that says a reply came while the panel was closed.
 export const CSS = `\
 :host{all:initial!important;display:block!important;position:fixed!important;bottom:20px!important;top:auto!important;z-index:var(--z)!important;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif!important;color:var(--fg)!important;visibility:visible!important;opacity:1!important;transform:none!important;--fg:#111;--bg:#fff;--muted:#5b6270;--line:#e3e6eb;--bubble:#f2f4f7;--link:color-mix(in srgb,var(--accent) var(--lk),#000);--vh:100vh;--vt:0px}\
 :host([data-side=right]){right:20px!important;left:auto!important}:host([data-side=left]){left:20px!important;right:auto!important}\
@@ -14,6 +15,7 @@ export const CSS = `\
 button{font:inherit;cursor:pointer}button:disabled{opacity:.55;cursor:default}\
 .l{color:var(--on);background:var(--accent)}\
 .l[data-n]::before{content:attr(data-n);float:inline-end;margin-inline-start:8px;padding:1px 6px;border-radius:9px;background:#c00;color:#fff;font-size:12px}\
+.sr{position:absolute;clip-path:inset(50%)}\
 .l:focus-visible,.log:focus-visible,button:focus-visible,textarea:focus-visible,input:focus-visible,a:focus-visible{outline:3px solid var(--accent);outline-offset:2px}\
 .p{position:absolute;bottom:64px;width:380px;max-width:calc(100vw - 40px);height:min(600px,calc(var(--vh) - 110px));display:flex;flex-direction:column;background:var(--bg);border:1px solid var(--line);border-radius:14px;box-shadow:0 12px 40px #0004;overflow:hidden}\
 :host([data-side=right]) .p{right:0}:host([data-side=left]) .p{left:0}\

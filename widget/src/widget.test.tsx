@@ -146,6 +146,40 @@ describe('replies while the panel is closed', () => {
     await vi.waitFor(() => expect(scrolled.at(-1)).toContain('Are you there?'));
   });
 
+  test("a reply to a closed panel is said politely wherever the focus is, once for each new count, in the visitor's language", async () => {
+    const fake = fakeClient({ stored: { visitorSecret: 'pvs_1', conversationId: 'c1', identity: 'user-1' } });
+    const { root, P } = await page({ 'data-locale': 'fr' }, undefined, fake);
+    // A status (polite) outside the panel, there from the start, so that a change of its text is heard.
+    const said = root.querySelector<HTMLElement>('[role=status]')!;
+    expect(said.closest('[role=dialog]')).toBeNull();
+    expect(said.className).toBe('sr');
+    expect(said.textContent).toBe('');
+    const writes: string[] = [];
+    new MutationObserver(() => writes.push(said.textContent!)).observe(said, { childList: true, characterData: true, subtree: true });
+    P('open');
+    await vi.waitFor(() => expect(fake.client.events).toHaveBeenCalled());
+    fake.live.push({ event: 'message', data: { message: message('m1', 'agent', 'Vu panneau ouvert') }, id: '1' });
+    await settle();
+    P('close');
+    await settle();
+    expect(said.textContent).toBe('');
+    fake.live.push({ event: 'message', data: { message: message('m2', 'agent', 'Bonjour') }, id: '2' });
+    await vi.waitFor(() => expect(said.textContent).toBe('Questions? (nouveaux messages : 1)'));
+    // Drawn again for other reasons (a sign-in, the visitor's own message from another tab): not said again.
+    P('identify', { token: 'tok' });
+    fake.live.push({ event: 'message', data: { message: message('m3', 'visitor', 'autre onglet') }, id: '3' });
+    await settle();
+    await vi.waitFor(() => expect(fake.client.identify).toHaveBeenCalled());
+    await settle();
+    expect(writes).toEqual(['Questions? (nouveaux messages : 1)']);
+    fake.live.push({ event: 'message', data: { message: message('m4', 'agent', 'Vous êtes là ?') }, id: '4' });
+    await vi.waitFor(() => expect(said.textContent).toBe('Questions? (nouveaux messages : 2)'));
+    // Opened: nothing left to say (emptied, which is not read out).
+    P('open');
+    await vi.waitFor(() => expect(said.textContent).toBe(''));
+    expect(writes).toEqual(['Questions? (nouveaux messages : 1)', 'Questions? (nouveaux messages : 2)', '']);
+  });
+
   test('in French, the name says it in French', async () => {
     const fake = fakeClient({ stored: { visitorSecret: 'pvs_1', conversationId: 'c1' } });
     const { launcher, P } = await page({ 'data-locale': 'fr' }, undefined, fake);

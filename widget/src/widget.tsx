@@ -35,7 +35,12 @@ export function start(boot: Boot, makeClient: (opts: ClientOptions) => ParleyCli
   addStyles(root, CSS, o.nonce);
   const setVars = addStyles(root, '', o.nonce);
   const mount = document.createElement('div');
-  root.append(mount);
+  // A reply that comes while the panel is closed is said (politely) wherever the focus is: the launcher's
+  // name says it too, but only to who is on the launcher. Hidden from sight; its text changes only with the count.
+  const said = document.createElement('span');
+  said.className = 'sr';
+  said.setAttribute('role', 'status');
+  root.append(mount, said);
 
   let settings: WidgetSettings | null = null;
   // Script-tag options win over the tenant's settings, which win over the defaults.
@@ -104,7 +109,10 @@ export function start(boot: Boot, makeClient: (opts: ClientOptions) => ParleyCli
     host.lang = lang;
     const text = noBidi(e.text ?? t.launcher);
     launcher.textContent = text;
-    launcher.setAttribute('aria-label', unread ? fill(t.unread, { text, n: unread }) : text);
+    const name = unread ? fill(t.unread, { text, n: unread }) : text;
+    launcher.setAttribute('aria-label', name);
+    // Written only when it changes (draw runs for other reasons too): each write would be said again.
+    if (said.textContent !== (unread ? name : '')) said.textContent = unread ? name : '';
     if (unread) launcher.dataset.n = `${unread}`;
     else delete launcher.dataset.n;
     // A tenant's own text keeps its own direction; the translation takes the visitor's.
