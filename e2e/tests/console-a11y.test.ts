@@ -145,6 +145,60 @@ for (const setup of SETUPS) {
   });
 }
 
+test("at 360 px the Keys table's fixed column casts its shadow on its start side: on its left, and on its right right to left", async () => {
+  for (const [dir, colorScheme] of [
+    ['ltr', 'light'],
+    ['rtl', 'light'],
+    ['rtl', 'dark'],
+  ] as const) {
+    const context = await browser.newContext({ viewport: { width: 360, height: 740 }, colorScheme });
+    try {
+      const page = await signInToConsole(context, app.url, ownerEmail);
+      await page.goto(`${app.url}/console/#keys`);
+      const cell = page.locator('.keys td.actions').first();
+      await cell.waitFor();
+      await page.evaluate((d) => void (document.documentElement.dir = d), dir);
+      await cell.scrollIntoViewIfNeeded();
+      const b = (await cell.boundingBox())!;
+      // What the shadow paints: the pixels that change when it is made transparent (on the cell alone).
+      const clip = { x: 0, y: Math.round(b.y), width: 360, height: Math.min(40, Math.round(b.height)) };
+      const before = (await page.screenshot({ clip })).toString('base64');
+      await cell.evaluate((el: HTMLElement) => el.style.setProperty('--shade', 'transparent'));
+      const after = (await page.screenshot({ clip })).toString('base64');
+      const changed = await page.evaluate(
+        async ([a, z]) => {
+          const pixels = async (png: string) => {
+            const bitmap = await createImageBitmap(new Blob([Uint8Array.from(atob(png), (c) => c.charCodeAt(0))], { type: 'image/png' }));
+            const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+            const g = canvas.getContext('2d')!;
+            g.drawImage(bitmap, 0, 0);
+            return { data: g.getImageData(0, 0, bitmap.width, bitmap.height).data, width: bitmap.width };
+          };
+          const [p, q] = [await pixels(a), await pixels(z)];
+          const xs = new Set<number>();
+          for (let i = 0; i < p.data.length; i += 4)
+            if (Math.abs(p.data[i]! - q.data[i]!) + Math.abs(p.data[i + 1]! - q.data[i + 1]!) + Math.abs(p.data[i + 2]! - q.data[i + 2]!) > 6)
+              xs.add((i / 4) % p.width);
+          return xs.size ? [Math.min(...xs), Math.max(...xs)] : null;
+        },
+        [before, after] as const,
+      );
+      // A strip up to 8 px wide against the cell's start edge, nothing on the cell or beyond its end.
+      expect(changed, `${dir}, ${colorScheme}`).not.toBeNull();
+      const [from, to] = changed!;
+      if (dir === 'ltr') {
+        expect(to).toBeLessThan(b.x);
+        expect(from).toBeGreaterThanOrEqual(Math.floor(b.x) - 8);
+      } else {
+        expect(from).toBeGreaterThanOrEqual(Math.floor(b.x + b.width));
+        expect(to).toBeLessThanOrEqual(Math.ceil(b.x + b.width) + 8);
+      }
+    } finally {
+      await context.close();
+    }
+  }
+});
+
 /** Set to a directory to keep screenshots (light, dark, right-to-left, 360 px) of the owner-only sections there. */
 
 test('an owner schedules and cancels the workspace deletion, exports the workspace with restricted data, builds and saves an evidence pack and keeps one current, without violations', async () => {
