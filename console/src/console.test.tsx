@@ -1743,6 +1743,70 @@ describe('working a conversation', () => {
   });
 });
 
+describe('the focus after Take and Resolve', () => {
+  // The stream's update of the row removes the button that had the focus; it may come before the request's
+  // answer, after it, or not at all (the stream is reconnecting): the focus lands in the same place each time.
+  for (const order of ['the stream first', 'the answer first', 'no stream update'] as const)
+    test(`Take lands on the reply box, Resolve on the conversation's heading: ${order}`, async () => {
+      const pending: { answer?: () => void } = {};
+      const s = fakeServer({
+        ...EMPTY_INBOX,
+        'GET /v1/admin/inbox?view=waiting': listOf([rowOf()]),
+        [`GET /v1/admin/conversations/${CONV}`]: transcriptOf([]),
+        [`PATCH /v1/admin/handoffs/${HANDOFF}`]: () => new Promise((r) => void (pending.answer = () => r(null))),
+      });
+      const { el, streams } = mountInbox(s);
+      await act(() => streams.last().open());
+      await vi.waitFor(() => expect(rowButtons(el)).toHaveLength(1));
+      await act(() => rowButtons(el)[0]!.click());
+      await vi.waitFor(() => expect(el.querySelector('.transcript')).not.toBeNull());
+      const tick = () => act(() => new Promise((r) => setTimeout(r, 10)));
+      const run = async (label: string, row: InboxRow, eventId: string) => {
+        button(el, label).focus();
+        await click(el, label);
+        await vi.waitFor(() => expect(pending.answer).toBeDefined());
+        const update = () => act(() => streams.last().send('conversation', { row }, eventId));
+        if (order === 'the stream first') await update();
+        await act(() => {
+          pending.answer!();
+          delete pending.answer;
+        });
+        await tick();
+        if (order === 'the answer first') await update();
+        await tick();
+      };
+      const me = { id: ME_ID, displayName: 'Ann Example' };
+      await run('Take', rowOf({ status: 'assigned', assignee: me }), 'e8');
+      expect(document.activeElement?.id).toBe('reply-text');
+      await run('Resolve', rowOf({ status: 'resolved', assignee: me, waitingSince: null, resolvedAt: new Date().toISOString() }), 'e9');
+      expect(document.activeElement?.id).toBe('transcript-title');
+      expect(el.querySelector('.transcript [role=status]')!.textContent).toBe('Resolved. The visitor is asked to rate the conversation.');
+    });
+
+  test('a focus moved on while Take runs stays where it went', async () => {
+    const pending: { answer?: () => void } = {};
+    const s = fakeServer({
+      ...EMPTY_INBOX,
+      'GET /v1/admin/inbox?view=waiting': listOf([rowOf()]),
+      [`GET /v1/admin/conversations/${CONV}`]: transcriptOf([]),
+      [`PATCH /v1/admin/handoffs/${HANDOFF}`]: () => new Promise((r) => void (pending.answer = () => r(null))),
+    });
+    const { el, streams } = mountInbox(s);
+    await act(() => streams.last().open());
+    await vi.waitFor(() => expect(rowButtons(el)).toHaveLength(1));
+    await act(() => rowButtons(el)[0]!.click());
+    await vi.waitFor(() => expect(el.querySelector('.transcript')).not.toBeNull());
+    button(el, 'Take').focus();
+    await click(el, 'Take');
+    await vi.waitFor(() => expect(pending.answer).toBeDefined());
+    const search = el.querySelector<HTMLInputElement>('#inbox-search')!;
+    search.focus();
+    await act(() => pending.answer!());
+    await act(() => new Promise((r) => setTimeout(r, 10)));
+    expect(document.activeElement).toBe(search);
+  });
+});
+
 describe('availability, canned replies and business hours', () => {
   test('the header switch sets the agent available or away', async () => {
     const s = fakeServer({

@@ -405,10 +405,14 @@ test('the keyboard focus stays with the work after an action, never dropped to t
     await page.getByRole('button', { name: 'Send reply' }).click();
     await page.getByText('Reply sent.').waitFor();
     await expect.poll(() => focused(page)).toBe('textarea#reply-text');
-    // Resolve: the button gives way to Reopen, which takes the focus.
+    // Resolve: the button gives way to Reopen; the focus goes to the conversation's heading, whenever the
+    // stream says it is resolved, and the status line says so.
     await page.getByRole('button', { name: 'Resolve', exact: true }).focus();
     await page.keyboard.press('Enter');
-    await expect.poll(() => focused(page)).toBe('button Reopen');
+    await expect.poll(() => focused(page)).toMatch(/^h2#transcript-title /);
+    await page.locator('.transcript').getByRole('button', { name: 'Reopen' }).waitFor();
+    expect(await focused(page)).toMatch(/^h2#transcript-title /);
+    expect(await page.locator('.transcript [role=status]').textContent()).toBe('Resolved. The visitor is asked to rate the conversation.');
     // Close: back to the list (the row, or the view's tab once it left the view), not the page.
     await page.locator('.transcript').getByRole('button', { name: 'Close' }).click();
     await expect.poll(() => focused(page)).toMatch(/^button(#tab-waiting Waiting| .*متى)/);

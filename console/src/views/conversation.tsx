@@ -152,10 +152,27 @@ export function ConversationPane({
       { focus: () => textarea.current },
     );
   };
+  // Take and Resolve land the focus in one place, whenever the stream's update of the row comes (before their
+  // answer, after it, or not at all): Take on the reply box, Resolve on the conversation's heading (the status
+  // line says what was done). Had the focus moved on meanwhile, out of the row of buttons, it stays where it went.
+  const assignRow = useRef<HTMLDivElement>(null);
+  const landing = useRef<(() => HTMLElement | null | undefined) | null>(null);
+  const land = () => {
+    const to = landing.current?.();
+    landing.current = null;
+    const at = document.activeElement;
+    if (to && (focusLost() || (at && assignRow.current?.contains(at)))) to.focus();
+  };
   const handoff = (body: { status: 'pending' | 'assigned' | 'resolved'; assignedTo?: string }, done: string) =>
     void action.run(async () => {
-      await api('PATCH', `/handoffs/${row.handoffId}`, body);
-      setStatus(done);
+      if (body.status === 'resolved') landing.current = () => heading.current;
+      try {
+        await api('PATCH', `/handoffs/${row.handoffId}`, body);
+        setStatus(done);
+        land();
+      } finally {
+        landing.current = null;
+      }
     });
   // Taking names whom it is taken from (nobody, or the holder shown): a teammate who took it first is
   // not silently taken over, and the refusal says who has it.
@@ -163,9 +180,11 @@ export function ConversationPane({
     holder === member?.id ? 'You' : (names.get(holder) ?? (isMemberId(holder) ? 'A teammate' : `${holder} (API key)`));
   const take = () =>
     void action.run(async () => {
+      landing.current = () => textarea.current ?? heading.current;
       try {
         await api('PATCH', `/handoffs/${row.handoffId}`, { status: 'assigned', expectedAssignee: row.assignee?.id ?? null });
         setStatus('You took this conversation.');
+        land();
       } catch (err) {
         if (!(err instanceof ApiError) || err.problem.status !== 409 || err.problem.assignedTo === undefined) throw err;
         const holder = err.problem.assignedTo;
@@ -175,6 +194,8 @@ export function ConversationPane({
             ? `${holderName(holder)} has taken this conversation in the meantime. Take it over if you need to.`
             : 'This conversation went back to the queue in the meantime. Take it again if you still want it.',
         });
+      } finally {
+        landing.current = null;
       }
     });
   const reopen = () =>
@@ -214,15 +235,18 @@ export function ConversationPane({
   const mine = !!member && row.assignee?.id === member.id;
   const resolved = row.status === 'resolved';
   // Take, Resolve, Unassign and Reopen each give way to another button once the row changes (as the
-  // stream tells it, after the request). Had the focus been on one, it goes on: to the reply box once the
-  // conversation is yours, else to the row's first usable button (Reopen once resolved), never the page.
-  const assignRow = useRef<HTMLDivElement>(null);
+  // stream tells it, before or after the request's answer). Had the focus been on one, it goes on: where a
+  // Take or Resolve under way lands it, else to the reply box once the conversation is yours, else to the
+  // row's first usable button (Reopen once resolved), never the page.
   const inAssignRow = useRef(false);
   useEffect(() => {
     if (!inAssignRow.current || !focusLost()) return;
     inAssignRow.current = false;
     const next =
-      (mine && !resolved ? textarea.current : null) ?? assignRow.current?.querySelector<HTMLElement>('button:not(:disabled)') ?? heading.current;
+      landing.current?.() ??
+      (mine && !resolved ? textarea.current : null) ??
+      assignRow.current?.querySelector<HTMLElement>('button:not(:disabled)') ??
+      heading.current;
     next?.focus();
   }, [row.status, row.assignee?.id]);
   const who = visitorName(row.visitor);
