@@ -14,8 +14,9 @@ import type { Db } from '../db/types.js';
 import type { AdminAuth } from '../http/context.js';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { ConsoleClient, signedInMember } from '../test/console.js';
-import { createTestDb, holdOpen, serverUrl } from '../test/db.js';
+import { createTestDb, serverUrl } from '../test/db.js';
 import { call } from '../test/http.js';
+import { countRows, midTransaction } from '../test/races.js';
 import type { CreatedTenant } from '../tenants/service.js';
 
 let t: TestApp;
@@ -26,8 +27,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const count = async (sql: string, params: unknown[] = []) =>
-  Number((await t.runtime.db.withOwner((tx) => tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM (${sql}) x`, params))).rows[0]!.n);
+const count = (sql: string, params: unknown[] = []) => countRows(t, sql, params);
 const liveKeysMadeBy = (memberId: string) => count('SELECT 1 FROM api_keys WHERE created_by_member = $1 AND revoked_at IS NULL', [memberId]);
 const openInvitesSentBy = (memberId: string, role: string) =>
   count('SELECT 1 FROM member_invites WHERE invited_by = $1 AND role = $2 AND accepted_at IS NULL AND revoked_at IS NULL', [
@@ -65,60 +65,6 @@ function pauseNextWriteOf(who: { memberId?: string; keyId?: string }) {
       release();
     },
   };
-}
-
-/** Until `check` holds (every 20 ms, for 10 s at most). */
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  const end = Date.now() + 10_000;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** Backends of the test database waiting for a lock, whose statement matches `like`. */
-const waitingOn = (waitEvents: string[], like: string) =>
-  count("SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = ANY($1) AND query LIKE $2", [
-    waitEvents,
-    like,
-  ]);
-
-const settled = async (p: Promise<unknown>) => {
-  let done = false;
-  void p.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  await new Promise((r) => setImmediate(r));
-  return done;
-};
-
-/**
- * Runs `write` (a request whose transaction stores what it made, then enqueues its webhook event) and,
- * once that transaction is open and waiting on the webhook tables (held by a lock of the test), `change`
- * (a removal or demotion of whoever sent `write`); then lets the write go on. Returns both responses.
- * PostgreSQL only: the embedded database runs one transaction at a time.
- */
-async function midTransaction<W, C>(write: () => Promise<W>, change: () => Promise<C>): Promise<[W, C]> {
-  const release = await holdOpen(t.runtime.db, 'LOCK TABLE webhook_deliveries IN EXCLUSIVE MODE');
-  let w: Promise<W> | null = null;
-  let c: Promise<C> | null = null;
-  try {
-    w = write();
-    await until(async () => (await waitingOn(['relation'], '%INSERT INTO webhook_events%')) > 0, 'the write to wait on the webhook tables');
-    c = change();
-    const changing = c;
-    // The change either goes through, or waits on a lock the write holds: its sender's row (the hold), or
-    // further on the tenant's row, which the write's inserts share (how it waited before the hold, having
-    // revoked what it saw).
-    await until(
-      async () => (await settled(changing)) || (await waitingOn(['transactionid', 'tuple'], '%')) > 0,
-      'the change to finish or to wait for the write',
-    );
-  } finally {
-    await release();
-  }
-  return [await w!, await c!];
 }
 
 describe("a member's key creations at the same moment as their removal", () => {
@@ -161,6 +107,7 @@ describe("a member's key creations at the same moment as their removal", () => {
     const owner = await signedInMember(t, acme.tenant.id, 'owner');
     const x = await signedInMember(t, acme.tenant.id, 'admin');
     const [made, removed] = await midTransaction(
+      t,
       () => x.client.call('POST', '/v1/admin/api-keys', { name: 'made as I leave', ...ADMIN_KEY }),
       () => owner.client.call('DELETE', `/v1/admin/members/${x.memberId}`),
     );
@@ -244,6 +191,7 @@ describe("a member's invitations at the same moment as their demotion or removal
     const owner = await signedInMember(t, acme.tenant.id, 'owner');
     const x = await signedInMember(t, acme.tenant.id, 'admin');
     const [sent, demoted] = await midTransaction(
+      t,
       () => x.client.call('POST', '/v1/admin/invites', { email: `mid-${x.memberId.slice(0, 8)}@acme.example`, role: 'admin' }),
       () => owner.client.call('PATCH', `/v1/admin/members/${x.memberId}`, { role: 'agent' }),
     );
@@ -256,6 +204,7 @@ describe("a member's invitations at the same moment as their demotion or removal
     const owner = await signedInMember(t, acme.tenant.id, 'owner');
     const x = await signedInMember(t, acme.tenant.id, 'admin');
     const [sent, removed] = await midTransaction(
+      t,
       () => x.client.call('POST', '/v1/admin/invites', { email: `midgone-${x.memberId.slice(0, 8)}@acme.example`, role: 'admin' }),
       () => owner.client.call('DELETE', `/v1/admin/members/${x.memberId}`),
     );
