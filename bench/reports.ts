@@ -100,7 +100,7 @@ async function run(label: string, url: string, ownerUrl: string, cleanup: () => 
     for (const days of [30, 90]) {
       const q = { from: day(days - 1), to: day(0), timeZone: 'UTC' };
       let total = 0;
-      const report = await time(async () => (total = (await buildReport(db, tenant, null, q)).conversations.total));
+      const report = await time(async () => (total = (await buildReport(db, { tenantId: tenant, requestId: null }, q)).conversations.total));
       const count = await time(() =>
         db.withTenant(tenant, { requestId: null }, (tx) =>
           tx.query(

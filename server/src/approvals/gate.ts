@@ -206,6 +206,8 @@ async function runApproved<T>(
 }
 
 async function finish(deps: GateDeps, ctx: GateCtx, id: string, o: { status: 'executed' | 'failed'; error: string | null }): Promise<void> {
+  // Not held to the requester's authority (tenants/authority.ts): what the operation did, under its own hold,
+  // is recorded even if they are removed the moment after.
   await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
     if (!(await store.finish(tx, id, { status: o.status, resultStatus: null, summary: null, error: o.error }))) return;
     const p = (await store.proposalById(tx, id))!;

@@ -16,12 +16,14 @@ export function approvalRoutes(deps: service.ApprovalDeps): Router {
   const define = can('actions:write');
   const decide = can('approvals:decide');
   const ctxOf = (req: Request) => {
-    const { tenantId, requestId, actor, admin } = adminCtx(req);
-    return { tenantId, requestId, actor, admin };
+    const { tenantId, requestId, actor, admin, authority } = adminCtx(req);
+    return { tenantId, requestId, actor, admin, authority };
   };
+  // With the request's authority: a definition and a decision hold the person behind the request until they
+  // commit (tenants/authority.ts), so an approver removed at that moment decides nothing after they are gone.
   const inTenant = <T>(req: Request, fn: Parameters<typeof deps.db.withTenant<T>>[2]) => {
-    const { tenantId, requestId } = ctxOf(req);
-    return deps.db.withTenant(tenantId, { requestId }, fn);
+    const ctx = ctxOf(req);
+    return deps.db.withTenant(ctx.tenantId, ctx, fn);
   };
 
   route(r, '/actions', {
@@ -90,7 +92,10 @@ export function approvalRoutes(deps: service.ApprovalDeps): Router {
             await execute(deps, ctx.tenantId, id, ctx.requestId).catch((err) => {
               if (!(err instanceof DomainError && err.code === 'conflict')) throw err;
             });
-          res.json({ proposal: await inTenant(req, (tx) => service.getProposal(tx, id, service.deciderOf(admin))) });
+          // What was decided, as it now stands: a read (on the read path, which shows this instance's writes), so
+          // an approver removed once their decision committed is not told that nothing was changed.
+          const view = await deps.db.withTenantRead(ctx.tenantId, ctx, (tx) => service.getProposal(tx, id, service.deciderOf(admin)));
+          res.json({ proposal: view });
         },
       ],
     });

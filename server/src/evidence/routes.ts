@@ -2,6 +2,7 @@
 // change (the subscription), and list or download the kept versions.
 import { EvidencePackParams, EvidencePackRequest, EvidenceSubscriptionRequest } from '@parley/protocol';
 import { Router, type Response } from 'express';
+import type { TxContext } from '../db/types.js';
 import { adminCtx } from '../http/context.js';
 import { route } from '../http/routes.js';
 import { parse } from '../http/validate.js';
@@ -17,16 +18,16 @@ const sendZip = (res: Response, zip: Uint8Array, name: string) =>
 export function evidenceRoutes(deps: EvidenceDeps): Router {
   const r = Router();
   const allowed = can('evidence:export');
-  const inTenant = <T>(ctx: { tenantId: string; requestId: string | null }, fn: Parameters<typeof deps.db.withTenant<T>>[2]) =>
-    deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, fn);
+  // With the request's authority (adminCtx): each transaction holds the person behind it (tenants/authority.ts).
+  const inTenant = <T>(ctx: TxContext & { tenantId: string }, fn: Parameters<typeof deps.db.withTenant<T>>[2]) =>
+    deps.db.withTenant(ctx.tenantId, ctx, fn);
 
   route(r, '/evidence/packs', {
     post: [
       allowed,
       async (req, res) => {
         const body = parse(EvidencePackRequest, req.body);
-        const { tenantId, requestId, actor } = adminCtx(req);
-        const pack = await buildEvidencePack(deps, { tenantId, requestId, actor }, body);
+        const pack = await buildEvidencePack(deps, adminCtx(req), body);
         res.set('x-parley-evidence-manifest', pack.manifestSha256);
         sendZip(res, pack.zip, `evidence-${body.framework}-${pack.manifestSha256.slice(0, 12)}`);
       },
@@ -48,15 +49,15 @@ export function evidenceRoutes(deps: EvidenceDeps): Router {
       allowed,
       async (req, res) => {
         const body = parse(EvidenceSubscriptionRequest, req.body);
-        const { tenantId, requestId, actor } = adminCtx(req);
-        res.json(await inTenant({ tenantId, requestId }, (tx) => setSubscription(tx, deps.audit, { tenantId, requestId, actor }, body)));
+        const ctx = adminCtx(req);
+        res.json(await inTenant(ctx, (tx) => setSubscription(tx, deps.audit, ctx, body)));
       },
     ],
     delete: [
       allowed,
       async (req, res) => {
-        const { tenantId, requestId, actor } = adminCtx(req);
-        await inTenant({ tenantId, requestId }, (tx) => removeSubscription(tx, deps.audit, { tenantId, requestId, actor }));
+        const ctx = adminCtx(req);
+        await inTenant(ctx, (tx) => removeSubscription(tx, deps.audit, ctx));
         res.status(204).end();
       },
     ],

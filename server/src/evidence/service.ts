@@ -18,7 +18,7 @@ import type { AuditLog } from '../audit/log.js';
 import type { EntryRow } from '../audit/store.js';
 import { modeFor, newRedactionState, redact, type PiiClass } from '../ai/pii/index.js';
 import type { Db } from '../db/index.js';
-import type { ActorRef, Tx } from '../db/types.js';
+import type { ActorRef, Tx, TxContext } from '../db/types.js';
 import { DomainError } from '../errors.js';
 import { readSettings, tenantProfile } from '../tenants/settings.js';
 import { auditSection, json, sealPack, sha256 } from './archive.js';
@@ -46,9 +46,9 @@ export interface EvidenceDeps {
   audit: AuditLog;
 }
 
-export interface EvidenceCtx {
+/** A request's context (http/context.ts RequestCtx): with a member's authority, its transactions hold them. */
+export interface EvidenceCtx extends TxContext {
   tenantId: string;
-  requestId: string | null;
   actor: ActorRef;
 }
 
@@ -128,9 +128,7 @@ async function preflight(deps: EvidenceDeps, tenantId: string, requestId: string
 /** Builds, signs and audits one pack; returns the zip and the manifest hash appended to the audit log. */
 export async function buildEvidencePack(deps: EvidenceDeps, ctx: EvidenceCtx, req: EvidencePackRequest): Promise<BuiltPack> {
   const noTenant = await preflight(deps, ctx.tenantId, ctx.requestId);
-  return deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) =>
-    assemblePack(tx, deps, ctx, req, noTenant, await policySnapshot(tx)),
-  );
+  return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => assemblePack(tx, deps, ctx, req, noTenant, await policySnapshot(tx)));
 }
 
 interface BuiltPack {

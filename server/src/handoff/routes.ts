@@ -56,9 +56,10 @@ export function handoffRoutes(deps: HandoffDeps): Router {
   const publish = (events: ConversationEvent[]) => {
     for (const e of events) deps.bus.publish(e);
   };
+  // With the request's authority: each transaction holds the person behind the request (tenants/authority.ts).
   const inTenant = <T>(req: Request, fn: (tx: Tx, ctx: service.Ctx) => Promise<T>) => {
-    const { tenantId, requestId, actor } = adminCtx(req);
-    return deps.db.withTenant(tenantId, { requestId }, (tx) => fn(tx, { tenantId, requestId, actor }));
+    const { admin: _, ...ctx } = adminCtx(req);
+    return deps.db.withTenant(ctx.tenantId, ctx, (tx) => fn(tx, ctx));
   };
 
   route(r, '/handoffs', {

@@ -1,6 +1,6 @@
 import type { Capability, MemberRole } from '@parley/protocol';
 import type { Request } from 'express';
-import type { ActorRef, TxAuthority } from '../db/types.js';
+import type { ActorRef, TxContext } from '../db/types.js';
 import { authorityOf } from '../tenants/authority.js';
 
 /**
@@ -30,8 +30,12 @@ declare module 'express-serve-static-core' {
   }
 }
 
-export interface RequestCtx {
-  requestId: string | null;
+/**
+ * What a service is given for a request: its id, who acts and, for a request made with a member's authority,
+ * that authority (TxContext). Passed as it is to withTenant, each read-write tenant transaction of the request
+ * holds that member (tenants/authority.ts); a context built by hand from its id alone holds nobody.
+ */
+export interface RequestCtx extends TxContext {
   actor: ActorRef;
 }
 
@@ -44,14 +48,8 @@ export const adminActor = (admin: AdminAuth): ActorRef =>
  * read-write tenant transaction opened with this context (or one spread from it) holds the person behind
  * the request until it commits, and is refused once they are gone or hold less (tenants/authority.ts).
  */
-export function adminCtx(req: Request): RequestCtx & { tenantId: string; admin: AdminAuth; authority?: TxAuthority | undefined } {
+export function adminCtx(req: Request): RequestCtx & { tenantId: string; admin: AdminAuth } {
   const admin = req.admin;
   if (!admin) throw new Error('admin route mounted without authentication');
   return { requestId: req.id, actor: adminActor(admin), tenantId: admin.tenantId, admin, authority: authorityOf(admin) };
 }
-
-/** `{ requestId, actor }` for services and audit entries. */
-export const by = (req: Request): RequestCtx => {
-  const { requestId, actor } = adminCtx(req);
-  return { requestId, actor };
-};

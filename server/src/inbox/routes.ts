@@ -39,9 +39,10 @@ const SEEN_EVERY = 4;
 
 export function inboxRoutes(deps: InboxDeps): Router {
   const r = Router();
+  // With the request's authority: each transaction holds the person behind the request (tenants/authority.ts).
   const inTenant = <T>(req: Request, fn: (tx: Tx, ctx: service.Ctx) => Promise<T>) => {
-    const { tenantId, requestId, actor } = adminCtx(req);
-    return deps.db.withTenant(tenantId, { requestId }, (tx) => fn(tx, { tenantId, requestId, actor }));
+    const { admin: _, ...ctx } = adminCtx(req);
+    return deps.db.withTenant(ctx.tenantId, ctx, (tx) => fn(tx, ctx));
   };
   const me = (req: Request) => adminCtx(req).admin.member?.id ?? null;
 

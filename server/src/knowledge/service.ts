@@ -77,14 +77,14 @@ async function fetched(
  * for the next ingest or POST /knowledge/embeddings.
  */
 async function write(deps: KnowledgeDeps, ctx: Ctx, items: WriteItem[]) {
-  const results = await writeSources(deps, ctx.tenantId, who(ctx), items);
+  const results = await writeSources(deps, ctx.tenantId, ctx, items);
   if (results.some((x) => x.changed)) await deps.retrieval.embedPending(ctx.tenantId, ctx.requestId);
   return results;
 }
 
 /** Refuses before any fetch when the tenant's knowledge is already at a limit. */
 const requireQuotaRoom = (deps: KnowledgeDeps, ctx: Ctx) =>
-  deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => requireRoom(await knowledgeUsage(tx), deps.quota));
+  deps.db.withTenant(ctx.tenantId, ctx, async (tx) => requireRoom(await knowledgeUsage(tx), deps.quota));
 
 /** The first 1000 sources, from the read path (a replica, when configured, once it shows this instance's writes). */
 export function listSources(deps: KnowledgeDeps, ctx: Ctx): Promise<store.SourceRow[]> {
@@ -108,7 +108,7 @@ export async function addUrl(deps: KnowledgeDeps, ctx: Ctx, body: { url: string;
 
 /** Many pages: a background job, queued only if the tenant has room and fewer than MAX_ACTIVE_CRAWLS (both checked under its knowledge lock). */
 export async function queueSitemap(deps: KnowledgeDeps, ctx: Ctx, url: string): Promise<store.CrawlJobRow> {
-  const job = await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
+  const job = await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
     await lockKnowledge(tx, ctx.tenantId);
     requireRoom(await knowledgeUsage(tx), deps.quota);
     const active = await store.countActiveCrawls(tx);
@@ -134,7 +134,7 @@ export async function queueSitemap(deps: KnowledgeDeps, ctx: Ctx, url: string): 
 
 /** Deletes a source, its chunks and their vectors. */
 export async function deleteSource(deps: KnowledgeDeps, ctx: Ctx, id: string): Promise<void> {
-  await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
+  await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
     // The statistics first, then the source, in the order writes take them: the other way round, a delete
     // meeting a rewrite of the same source deadlocks.
     await lockKnowledge(tx, ctx.tenantId);
@@ -154,7 +154,7 @@ export async function deleteSource(deps: KnowledgeDeps, ctx: Ctx, id: string): P
 
 /** Fetches a URL or sitemap page source again; inline content is replaced by posting it again instead. */
 export async function resyncSource(deps: KnowledgeDeps, ctx: Ctx, id: string) {
-  const src = await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, (tx) => store.getSource(tx, id));
+  const src = await deps.db.withTenant(ctx.tenantId, ctx, (tx) => store.getSource(tx, id));
   if (!src) throw new DomainError('not_found', 'No such source.');
   if (src.kind !== 'url' && src.kind !== 'sitemap')
     throw new DomainError('conflict', 'Only URL sources re-sync; post inline content again with the same externalId to replace it.');
@@ -169,16 +169,16 @@ export async function resyncSource(deps: KnowledgeDeps, ctx: Ctx, id: string) {
 
 /** The tenant's totals and its limits. */
 export async function usage(deps: KnowledgeDeps, ctx: Ctx): Promise<{ usage: KnowledgeTotals; limits: KnowledgeQuota }> {
-  const usage = await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, (tx) => knowledgeUsage(tx));
+  const usage = await deps.db.withTenant(ctx.tenantId, ctx, (tx) => knowledgeUsage(tx));
   return { usage, limits: deps.quota };
 }
 
 export function listJobs(deps: KnowledgeDeps, ctx: Ctx): Promise<store.CrawlJobRow[]> {
-  return deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, (tx) => store.listCrawlJobs(tx));
+  return deps.db.withTenant(ctx.tenantId, ctx, (tx) => store.listCrawlJobs(tx));
 }
 
 export async function getJob(deps: KnowledgeDeps, ctx: Ctx, id: string): Promise<store.CrawlJobRow> {
-  const job = await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, (tx) => store.getCrawlJob(tx, id));
+  const job = await deps.db.withTenant(ctx.tenantId, ctx, (tx) => store.getCrawlJob(tx, id));
   if (!job) throw new DomainError('not_found', 'No such crawl job.');
   return job;
 }

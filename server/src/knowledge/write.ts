@@ -3,7 +3,7 @@
 import type { AuditLog } from '../audit/log.js';
 import type { KnowledgeQuota } from '../config.js';
 import type { Db } from '../db/index.js';
-import type { ActorRef, Tx } from '../db/types.js';
+import type { ActorRef, Tx, TxContext } from '../db/types.js';
 import { sourceSynced } from '../webhooks/events.js';
 import { ingestSources, type InlineSource } from './ingest.js';
 import { knowledgeUsage, lockKnowledge, requireRoom, requireWithin } from './quota.js';
@@ -37,11 +37,12 @@ async function addsSource(tx: Tx, items: WriteItem[]): Promise<boolean> {
 export async function writeSources(
   deps: WriteDeps,
   tenantId: string,
-  ctx: { requestId: string | null; actor: ActorRef },
+  /** The request's (with a member's authority, its transaction holds them) or the crawl job's. */
+  ctx: TxContext & { actor: ActorRef },
   items: WriteItem[],
   alsoInTx?: (tx: Tx, results: UpsertResult[]) => Promise<void>,
 ): Promise<UpsertResult[]> {
-  return deps.db.withTenant(tenantId, { requestId: ctx.requestId }, async (tx) => {
+  return deps.db.withTenant(tenantId, ctx, async (tx) => {
     await lockKnowledge(tx, tenantId);
     const before = await knowledgeUsage(tx);
     // Before the work, as kind:url and sitemaps are checked before their fetch: a tenant at a limit cannot

@@ -19,8 +19,9 @@ export function lifecycleRoutes(deps: SubjectDeps & { db: Db; audit: AuditLog })
       can('tenant:export'),
       async (req, res) => {
         const body = parse(TenantExportRequest, req.body ?? {});
-        const { tenantId, requestId, actor, admin } = adminCtx(req);
-        const ctx = { tenantId, requestId, actor, role: admin.member?.role ?? null, approvalId: req.get(APPROVAL_HEADER) ?? null };
+        // With the request's authority: the export holds the person behind it (tenants/authority.ts).
+        const { admin, ...asked } = adminCtx(req);
+        const ctx = { ...asked, role: admin.member?.role ?? null, approvalId: req.get(APPROVAL_HEADER) ?? null };
         // Refused before it is proposed: only an owner with a reason may ask for restricted values at all.
         checkRestricted(ctx, body);
         const op = { operation: 'export.restricted' as const, applies: body.includeRestricted, arguments: body, reason: body.reason ?? null };
@@ -46,7 +47,7 @@ export function lifecycleRoutes(deps: SubjectDeps & { db: Db; audit: AuditLog })
         const subject = parse(DataSubjectExportRequest, req.body);
         const ctx = adminCtx(req);
         res.set('cache-control', 'no-store');
-        res.json(await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, (tx) => exportSubject(tx, deps, ctx, subject)));
+        res.json(await deps.db.withTenant(ctx.tenantId, ctx, (tx) => exportSubject(tx, deps, ctx, subject)));
       },
     ],
   });
@@ -56,7 +57,7 @@ export function lifecycleRoutes(deps: SubjectDeps & { db: Db; audit: AuditLog })
       async (req, res) => {
         const subject = parse(DataSubjectRequest, req.body);
         const ctx = adminCtx(req);
-        res.json(await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, (tx) => eraseDataSubject(tx, deps, ctx, subject)));
+        res.json(await deps.db.withTenant(ctx.tenantId, ctx, (tx) => eraseDataSubject(tx, deps, ctx, subject)));
       },
     ],
   });

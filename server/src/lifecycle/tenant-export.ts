@@ -116,7 +116,7 @@ export async function exportTenant(deps: TenantExportDeps, ctx: TenantExportCtx,
   checkRestricted(ctx, req);
   // Entries committed before the request are integrated, so the checkpoint covers them.
   await deps.audit.integrator?.catchUp(ctx.tenantId);
-  return deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
+  return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
     const excluded: DataClass[] = req.includeRestricted ? ['secret'] : ['restricted', 'secret'];
     const files: Record<string, Uint8Array> = {};
     const tables = [];

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Role, SignIn } from '@parley/protocol';
 import type { Request, Response } from 'express';
-import type { Tx } from '../db/types.js';
+import type { Tx, TxContext } from '../db/types.js';
 import { DomainError } from '../errors.js';
 import { grantsPrivilege } from '../tenants/service.js';
 import { finishSignIn, linkIdentity, setSsoLinkStep, type SignInDeps } from './sign-in.js';
@@ -79,8 +79,8 @@ export const releaseLinksElsewhere = (tx: Tx, kind: SsoKind, issuer: string): Pr
  * Whether resetting a member's SSO link hands out an approver: the next sign-in links whoever the IdP vouches
  * for with their address, so for an owner or admin it is held as making an admin is (`keys.privileged`).
  */
-export async function ssoResetMakesApprover(deps: Pick<SignInDeps, 'db'>, ctx: { tenantId: string; requestId: string | null }, memberId: string) {
-  const m = await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, (tx) => store.memberById(tx, memberId));
+export async function ssoResetMakesApprover(deps: Pick<SignInDeps, 'db'>, ctx: TxContext & { tenantId: string }, memberId: string) {
+  const m = await deps.db.withTenant(ctx.tenantId, ctx, (tx) => store.memberById(tx, memberId));
   return !!m && grantsPrivilege(m.role);
 }
 

@@ -16,9 +16,8 @@ export function reportsRoutes(deps: { db: Db }): Router {
       can('conversations:read'),
       async (req, res) => {
         const q = parse(ReportQuery, req.query, 'query');
-        const { tenantId, requestId } = adminCtx(req);
         // Visitor questions, even redacted, stay out of browser and proxy caches.
-        res.setHeader('Cache-Control', 'no-store').json(await buildReport(deps.db, tenantId, requestId, q));
+        res.setHeader('Cache-Control', 'no-store').json(await buildReport(deps.db, adminCtx(req), q));
       },
     ],
   });

@@ -2,7 +2,7 @@
 // times, ratings and the visitor questions as stored (redacted), the same class of data as the handoff
 // list, which is not audited either; the audit log records transcript reads, reveals and every change.
 import type { ReportDay, ReportQuery, ReportResponse } from '@parley/protocol';
-import type { Db } from '../db/index.js';
+import type { Db, TxContext } from '../db/index.js';
 import { DomainError } from '../errors.js';
 import { clusterQuestions } from './clusters.js';
 import {
@@ -31,9 +31,9 @@ export function daysOf(from: string, to: string): string[] {
   return out;
 }
 
-export async function buildReport(db: Db, tenantId: string, requestId: string | null, q: ReportQuery): Promise<ReportResponse> {
+export async function buildReport(db: Db, ctx: TxContext & { tenantId: string }, q: ReportQuery): Promise<ReportResponse> {
   const range: Range = { from: q.from, to: q.to, timeZone: q.timeZone };
-  return db.withTenant(tenantId, { requestId }, async (tx) => {
+  return db.withTenant(ctx.tenantId, ctx, async (tx) => {
     if (!(await knownTimeZone(tx, q.timeZone)))
       throw new DomainError('invalid_input', 'The time zone is not known here.', {
         errors: [{ path: '/timeZone', message: 'is not a known time zone', code: 'unknown_time_zone' }],

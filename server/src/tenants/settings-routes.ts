@@ -30,8 +30,8 @@ export function settingsRoutes(deps: { db: Db; audit: AuditLog }): Router {
     get: [
       can('settings:read'),
       async (req, res) => {
-        const { tenantId } = adminCtx(req);
-        res.json(await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => readSettings(tx)));
+        const ctx = adminCtx(req);
+        res.json(await deps.db.withTenant(ctx.tenantId, ctx, (tx) => readSettings(tx)));
       },
     ],
     put: [can('settings:write'), (req, res) => write(req, res, 'replace', parse(PutSettingsRequest, req.body))],

@@ -20,7 +20,7 @@ function me(req: Request): svc.MemberCtx {
   const ctx = adminCtx(req);
   const member = ctx.admin.member;
   if (!member) throw new DomainError('forbidden', 'Only a signed-in member has second factors.');
-  return { tenantId: ctx.tenantId, memberId: member.id, requestId: req.id, sessionId: member.sessionId };
+  return { tenantId: ctx.tenantId, memberId: member.id, requestId: req.id, sessionId: member.sessionId, authority: ctx.authority };
 }
 
 function issue(res: Response, issued: svc.Issued<object>) {
@@ -114,12 +114,8 @@ export function mfaRoutes(deps: SignInDeps): { admin: Router; auth: Router } {
     delete: [
       requireCapability('members:write'),
       async (req, res) => {
-        const ctx = adminCtx(req);
-        await svc.resetMfa(
-          deps,
-          { tenantId: ctx.tenantId, requestId: req.id, actor: ctx.actor, actorRole: ctx.admin.member?.role ?? null, held: ctx.admin.capabilities },
-          uuidParam(req),
-        );
+        const { admin, ...ctx } = adminCtx(req);
+        await svc.resetMfa(deps, { ...ctx, actorRole: admin.member?.role ?? null, held: admin.capabilities }, uuidParam(req));
         res.status(204).end();
       },
     ],

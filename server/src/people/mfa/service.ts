@@ -14,6 +14,7 @@ import type { AuditLog } from '../../audit/log.js';
 import type { Config } from '../../config.js';
 import type { Keyring } from '../../crypto/keyring.js';
 import type { Db, Tx } from '../../db/index.js';
+import type { TxAuthority, TxContext } from '../../db/types.js';
 import { assertWithin, DomainError } from '../../errors.js';
 import { mfaRequiredFor, readPolicy } from '../policy.js';
 import { newRecoveryCodes, newTotpSecret, otpauthUri, recoveryCodeHash, totpStep } from './codes.js';
@@ -41,6 +42,11 @@ export interface MemberCtx {
   requestId: string | null;
   /** The console session acting (self-service); absent in the sign-in step, where no session exists yet. */
   sessionId?: string | undefined;
+  /**
+   * The member's authority (self-service, from their session: http/context.ts adminCtx): each transaction
+   * opened with this context holds them (tenants/authority.ts). Absent in the sign-in step.
+   */
+  authority?: TxAuthority | undefined;
 }
 
 /** Adding a factor, removing a passkey or seeing new recovery codes needs a sign-in this recent ("sudo mode"). */
@@ -89,6 +95,7 @@ async function audit(
 }
 
 /** A refused second factor: audited as a failed sign-in (in its own transaction, so it stays). */
+// Not held (tenants/authority.ts): the record of a refused factor stays whatever happened to its member.
 export async function recordFailure(deps: MfaDeps, ctx: MemberCtx, factor: Factor | 'passkey_sign_in', reason = 'mfa'): Promise<void> {
   await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, (tx) => audit(deps, tx, ctx, 'member.sign_in_failed', { reason, factor }));
 }
@@ -116,7 +123,7 @@ async function dropCodesWhenNoFactor(tx: Tx, memberId: string): Promise<void> {
 
 /** The member's factors, and whether the tenant's sign-in policy requires one of them. */
 export async function myMfa(deps: MfaDeps, ctx: MemberCtx) {
-  return deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
+  return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
     const m = await activeMember(tx, ctx.memberId);
     const required = mfaRequiredFor(await readPolicy(tx), m.role as Role);
     const f = await factors(tx, ctx.memberId);
@@ -140,7 +147,7 @@ const passkeyView = (p: store.PasskeyRow) => ({
 // ---- TOTP ---------------------------------------------------------------------------------------------
 
 export async function beginTotp(deps: MfaDeps, ctx: MemberCtx): Promise<{ secret: string; otpauthUri: string }> {
-  return deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
+  return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
     const m = await activeMember(tx, ctx.memberId);
     await assertFreshSession(tx, ctx);
     const secret = newTotpSecret();
@@ -164,7 +171,7 @@ const wrongCode = () =>
 
 /** Confirms a pending enrolment with a code from the app: TOTP is active from now on. */
 export async function confirmTotp(deps: MfaDeps, ctx: MemberCtx, code: string): Promise<{ recoveryCodes: string[] }> {
-  const result = await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
+  const result = await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
     await activeMember(tx, ctx.memberId);
     const row = await store.getTotp(tx, ctx.memberId);
     if (!row || row.confirmed_at) throw new DomainError('conflict', 'No authenticator app set-up is pending; begin again.');
@@ -190,7 +197,7 @@ async function checkTotp(deps: MfaDeps, tx: Tx, ctx: MemberCtx, code: string): P
 
 /** Removes the member's authenticator app; needs a current code. */
 export async function removeTotp(deps: MfaDeps, ctx: MemberCtx, code: string): Promise<void> {
-  const ok = await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
+  const ok = await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
     await activeMember(tx, ctx.memberId);
     const row = await store.getTotp(tx, ctx.memberId);
     if (!row || !row.confirmed_at) throw new DomainError('not_found', 'No authenticator app is set up.');
@@ -205,7 +212,7 @@ export async function removeTotp(deps: MfaDeps, ctx: MemberCtx, code: string): P
 
 /** The sign-in step: true when the code is right and unused. Failures are audited. */
 export async function verifyTotpFactor(deps: MfaDeps, ctx: MemberCtx, code: string): Promise<boolean> {
-  const ok = await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
+  const ok = await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
     await activeMember(tx, ctx.memberId);
     return checkTotp(deps, tx, ctx, code);
   });
@@ -216,7 +223,7 @@ export async function verifyTotpFactor(deps: MfaDeps, ctx: MemberCtx, code: stri
 // ---- Recovery codes -----------------------------------------------------------------------------------
 
 export async function regenerateRecoveryCodes(deps: MfaDeps, ctx: MemberCtx): Promise<{ recoveryCodes: string[] }> {
-  return deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
+  return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
     await activeMember(tx, ctx.memberId);
     await assertFreshSession(tx, ctx);
     if (!hasFactor(await factors(tx, ctx.memberId))) {
@@ -228,7 +235,7 @@ export async function regenerateRecoveryCodes(deps: MfaDeps, ctx: MemberCtx): Pr
 
 /** The sign-in step with a recovery code: true once per code. */
 export async function verifyRecoveryCode(deps: MfaDeps, ctx: MemberCtx, code: string): Promise<boolean> {
-  const ok = await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
+  const ok = await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
     await activeMember(tx, ctx.memberId);
     const id = await store.spendRecoveryCode(tx, ctx.memberId, recoveryCodeHash(ctx.memberId, code));
     if (!id) return false;
@@ -272,7 +279,7 @@ async function takeChallenge(deps: MfaDeps, requestId: string | null, handle: st
 }
 
 export async function passkeyRegistrationOptions(deps: MfaDeps, ctx: MemberCtx): Promise<Issued<PublicKeyCredentialCreationOptionsJSON>> {
-  return deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
+  return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
     const m = await activeMember(tx, ctx.memberId);
     await assertFreshSession(tx, ctx);
     const { rpID } = relyingParty(deps.config);
@@ -326,7 +333,7 @@ export async function addPasskey(
   } catch {
     throw refusedPasskey();
   }
-  return deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
+  return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
     await activeMember(tx, ctx.memberId);
     await assertFreshSession(tx, ctx);
     const before = await factors(tx, ctx.memberId);
@@ -350,7 +357,7 @@ export async function addPasskey(
 }
 
 export async function removePasskey(deps: MfaDeps, ctx: MemberCtx, id: string): Promise<void> {
-  await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
+  await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
     await activeMember(tx, ctx.memberId);
     // Removing the last passkey drops the recovery codes too and leaves the password alone: as recent a
     // sign-in as adding one (a TOTP is removed with a current code instead).
@@ -363,7 +370,7 @@ export async function removePasskey(deps: MfaDeps, ctx: MemberCtx, id: string): 
 
 /** Options for a passkey as the second factor of the member in the MFA step. */
 export async function passkeyMfaOptions(deps: MfaDeps, ctx: MemberCtx): Promise<Issued<PublicKeyCredentialRequestOptionsJSON>> {
-  return deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
+  return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
     await activeMember(tx, ctx.memberId);
     const passkeys = await store.listPasskeys(tx, ctx.memberId);
     if (passkeys.length === 0) throw new DomainError('conflict', 'No passkey is registered for this member.');
@@ -428,7 +435,7 @@ export async function verifyPasskeyFactor(deps: MfaDeps, ctx: MemberCtx, handle:
   const assertion = asAssertion(response);
   let result: { ok: boolean; why?: string } = { ok: false, why: 'challenge' };
   if (ch && ch.tenantId === ctx.tenantId && ch.memberId === ctx.memberId && assertion) {
-    result = await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
+    result = await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
       await activeMember(tx, ctx.memberId);
       const passkey = await store.passkeyByCredential(tx, assertion.id);
       if (!passkey || passkey.member_id !== ctx.memberId) return { ok: false, why: 'unknown_credential' };
@@ -536,7 +543,7 @@ export async function verifyPasswordless(
  * otherwise someone holding just the password could add their own factor and skip the real one.
  */
 export async function assertNoFactor(deps: MfaDeps, ctx: MemberCtx): Promise<void> {
-  const f = await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, (tx) => factors(tx, ctx.memberId));
+  const f = await deps.db.withTenant(ctx.tenantId, ctx, (tx) => factors(tx, ctx.memberId));
   if (hasFactor(f)) throw new DomainError('forbidden', 'This member has a second factor already: use it to sign in.');
 }
 
@@ -545,16 +552,15 @@ export async function assertNoFactor(deps: MfaDeps, ctx: MemberCtx): Promise<voi
 /** Removes every factor of another member (TOTP, passkeys, recovery codes). */
 export async function resetMfa(
   deps: MfaDeps,
-  ctx: {
+  ctx: TxContext & {
     tenantId: string;
-    requestId: string | null;
     actor: { type: string; id: string | null };
     actorRole: string | null;
     held: ReadonlySet<string>;
   },
   memberId: string,
 ): Promise<void> {
-  await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
+  await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
     const target = await store.getMember(tx, memberId);
     if (!target) throw new DomainError('not_found', 'No such member.');
     // A reset is for someone who lost their factors; one's own are changed under My account, where removing

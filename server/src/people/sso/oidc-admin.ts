@@ -24,7 +24,7 @@ type Ctx = RequestCtx & { tenantId: string };
 type Connection = z.infer<typeof OidcConnectionSchema>;
 
 export async function getOidcConnection(deps: OidcAdminDeps, ctx: Ctx): Promise<Connection> {
-  const conn = await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, (tx) => readConnection(tx, 'oidc'));
+  const conn = await deps.db.withTenant(ctx.tenantId, ctx, (tx) => readConnection(tx, 'oidc'));
   if (!conn) throw new DomainError('not_found', 'No OIDC connection is configured.');
   const c = conn.config as unknown as OidcConfig;
   return {
@@ -78,14 +78,14 @@ export async function checkOidcSave(deps: OidcAdminDeps, ctx: Ctx, body: OidcBod
     if (err instanceof OutboundError) throw invalid('/issuer', err.message, 'invalid_url');
     throw err;
   }
-  const before = await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, (tx) => readConnection(tx, 'oidc'));
+  const before = await deps.db.withTenant(ctx.tenantId, ctx, (tx) => readConnection(tx, 'oidc'));
   // A stored secret is only ever sent to the issuer it was given for: a new issuer or client needs it again.
   // Refused here before discovery; decided again on the row the write locks (another save may move it meanwhile).
   const moved = movedFrom(before, named, body.clientId);
   if (body.clientSecret === undefined && before?.secretSealed && moved) throw secretRequired();
   let keptSecret: string | null = null;
   if (body.clientSecret === undefined && before?.secretSealed && !moved) {
-    keptSecret = await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, (tx) =>
+    keptSecret = await deps.db.withTenant(ctx.tenantId, ctx, (tx) =>
       deps.keyring.openString(tx, ctx.tenantId, before.secretSealed!, OIDC_SECRET_CONTEXT),
     );
   }
@@ -167,14 +167,12 @@ export async function writeOidcSave(deps: OidcAdminDeps, tx: Tx, ctx: Ctx, body:
 /** Creates or replaces the connection, unheld (the route asks the approval rail first). */
 export async function putOidcConnection(deps: OidcAdminDeps, ctx: Ctx, body: OidcBody): Promise<Connection> {
   const checked = await checkOidcSave(deps, ctx, body);
-  await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) =>
-    writeOidcSave(deps, tx, ctx, body, await prepareOidcSave(tx, body, checked)),
-  );
+  await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => writeOidcSave(deps, tx, ctx, body, await prepareOidcSave(tx, body, checked)));
   return getOidcConnection(deps, ctx);
 }
 
 export async function deleteOidcConnection(deps: OidcAdminDeps, ctx: Ctx): Promise<void> {
-  await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
+  await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
     const conn = await readConnection(tx, 'oidc', { forUpdate: true });
     if (!conn || !(await deleteConnection(tx, 'oidc'))) throw new DomainError('not_found', 'No OIDC connection is configured.');
     const c = conn.config as unknown as OidcConfig;

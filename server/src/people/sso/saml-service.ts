@@ -72,7 +72,7 @@ function view(c: Omit<SamlConnectionRow, 'updatedAt'>, urls: SamlUrls) {
 export type SamlConnectionView = ReturnType<typeof view>;
 
 export async function getSamlAdmin(deps: SamlDeps, ctx: Ctx): Promise<SamlConnectionView> {
-  const conn = await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, (tx) => getSamlConnection(tx));
+  const conn = await deps.db.withTenant(ctx.tenantId, ctx, (tx) => getSamlConnection(tx));
   if (!conn) throw noConnection();
   return view(conn, urlsFor(deps, ctx.tenantId));
 }
@@ -145,13 +145,11 @@ export async function putSamlAdmin(
   ctx: Ctx,
   body: z.output<typeof SamlConnectionRequest>,
 ): Promise<{ created: boolean; connection: SamlConnectionView }> {
-  return deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) =>
-    writeSamlSave(deps, tx, ctx, await prepareSamlSave(deps, tx, body)),
-  );
+  return deps.db.withTenant(ctx.tenantId, ctx, async (tx) => writeSamlSave(deps, tx, ctx, await prepareSamlSave(deps, tx, body)));
 }
 
 export async function deleteSamlAdmin(deps: SamlDeps, ctx: Ctx): Promise<void> {
-  await deps.db.withTenant(ctx.tenantId, { requestId: ctx.requestId }, async (tx) => {
+  await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => {
     if (!(await deleteSamlConnection(tx))) throw noConnection();
     await deps.audit.append(tx, {
       tenantId: ctx.tenantId,
