@@ -12,6 +12,7 @@ import { signedInMember } from '../test/console.js';
 import { serverUrl } from '../test/db.js';
 import { call } from '../test/http.js';
 import { countRows, writesTo, midTransaction, pauseRequest } from '../test/races.js';
+import { TestIdp } from '../test/saml-idp.js';
 import { Visitor } from '../test/widget.js';
 
 const ORIGIN = 'https://help.acme.example';
@@ -254,5 +255,34 @@ describe('every other admin write of a member removed between its authentication
       pause.restore();
     }
     expect(await entriesBy(x.memberId)).toBe(before);
+  });
+});
+
+describe('the SSO admin of an owner removed at the same moment', () => {
+  test('removing the SAML connection, removed between its authentication and its write: the connection stays', async () => {
+    const owner = await signedInMember(t, acme.tenant.id, 'owner');
+    const x = await signedInMember(t, acme.tenant.id, 'owner');
+    // Reaching no member and granting no admin, the save is not held for approval.
+    const idp = new TestIdp('https://idp.acme.example/metadata');
+    const connection = {
+      entryPoint: 'https://idp.acme.example/sso',
+      idpIssuer: idp.entityId,
+      idpCertificates: [idp.certPem],
+      allowedDomains: ['staff.acme.example'],
+      defaultRole: 'agent',
+      groupRoles: [],
+    };
+    expect((await owner.client.call('PUT', '/v1/admin/sso/saml', connection)).status).toBeLessThan(300);
+    const pause = pauseRequest(t, acme.tenant.id, SESSION);
+    try {
+      const removing = x.client.call('DELETE', '/v1/admin/sso/saml');
+      await pause.atPause;
+      expect((await owner.client.call('DELETE', `/v1/admin/members/${x.memberId}`)).status).toBe(204);
+      pause.release();
+      expect((await removing).status).toBe(401);
+    } finally {
+      pause.restore();
+    }
+    expect((await owner.client.call('GET', '/v1/admin/sso/saml')).status).toBe(200);
   });
 });
