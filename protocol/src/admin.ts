@@ -172,7 +172,8 @@ export const UpdateHandoffRequest = z.strictObject({
 });
 /**
  * Who a conversation belongs to, as agents and the audit log see it: a widget visitor's pseudonymous
- * reference (`v_…`), or `api` / `api:<userRef>` on the API channel. It names the visitor and resumes
+ * reference (`v_…`), or on the API channel `api:<userRef>` (the caller's user) or `api_…` (a conversation asked
+ * for nobody named, a subject of its own). It names the visitor and resumes
  * nothing: only the visitor's browser holds the secret that does.
  */
 export const VisitorRefSchema = z.string();

@@ -10,7 +10,11 @@ export const AskRequest = z.strictObject({
   question: text().trim().min(1).max(4000),
   /** Continue an earlier API conversation of this tenant; omit to start one. */
   conversationId: z.uuid().optional(),
-  /** Your own opaque id for the end user (no personal data), kept with a new conversation. */
+  /**
+   * Your own opaque id for the end user (no personal data), kept with a new conversation: its visitor
+   * reference is `api:<userRef>`, the data subject a privacy export or erasure for that user names. Without
+   * one, a new conversation is a subject of its own (`api_…`), shared with no other question.
+   */
   userRef: text()
     .trim()
     .min(1)

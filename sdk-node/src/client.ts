@@ -199,8 +199,10 @@ export class Parley {
   };
 
   /**
-   * Asks on your user's behalf (the API channel; the key needs `answers:write`). Over the tenant's AI
-   * budget this throws a {@link ParleyApiError} with status 429 and type `…/budget-exceeded`.
+   * Asks on your user's behalf (the API channel; the key needs `answers:write`). Give `userRef`, your own
+   * opaque id for the user (no personal data): their conversations are then one data subject,
+   * `api:<userRef>`, for a privacy export or erasure; without it each new conversation is a subject of its
+   * own (`api_…`). Over the tenant's AI budget this throws a {@link ParleyApiError} with status 429 and type `…/budget-exceeded`.
    */
   ask(input: AskRequest): Promise<AskResponse> {
     return this.call('POST', '/answers', AskResponse, input, '/v1');

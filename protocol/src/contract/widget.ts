@@ -179,7 +179,7 @@ export const widgetOperations = operations([
     tag: 'Answers API',
     summary: 'Ask on behalf of your own user',
     description:
-      "The API channel: your back end asks with a secret key, through the same pipeline as the widget (redaction on the `api` channel's policy, citations, handoff). Continue a conversation with `conversationId`; a conversation a person has taken over is a 409. Over the AI budget the answer is a 429 `budget-exceeded` problem with `Retry-After`, and nothing is stored but the audit entry `ai.budget_refused`. With `Accept: text/event-stream` the answer streams (`ApiAnswerEventSchema`: `conversation`, `message`, `delta`*, `done`, optionally `handoff`, or `error`).",
+      'The API channel: your back end asks with a secret key, through the same pipeline as the widget (redaction on the `api` channel\'s policy, citations, handoff). Continue a conversation with `conversationId`. Pass `userRef` (your own opaque id for the user, no personal data) so that their conversations are one data subject, `api:<userRef>`, for a privacy export or erasure (`POST /v1/admin/privacy/export` with `{"type": "visitor", "id": "api:<userRef>"}`); a question without one starts a conversation that is a subject of its own (`api_…`). A conversation a person has taken over is a 409. Over the AI budget the answer is a 429 `budget-exceeded` problem with `Retry-After`, and nothing is stored but the audit entry `ai.budget_refused`. With `Accept: text/event-stream` the answer streams (`ApiAnswerEventSchema`: `conversation`, `message`, `delta`*, `done`, optionally `handoff`, or `error`).',
     security: ['secretKey'],
     capability: 'answers:write',
     body: AskRequest,

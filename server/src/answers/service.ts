@@ -2,6 +2,11 @@
 // channel, nobody has taken it over, and the AI budget admits the turn (only a tenant with a provider
 // spends budget; the built-in answerer is free). Only then is a new conversation created; a refusal
 // leaves no trace but an audit entry.
+//
+// Whose a new conversation is (its visitor reference, the data subject an export or erasure names): the
+// caller's user, `api:<userRef>`, when a userRef is given; otherwise nobody else's, a reference of its own
+// (`api_` + 16 random characters), so one caller's questions never share a subject with another's.
+import { randomBytes } from 'node:crypto';
 import { admitOrRefuse, budgetFor, type BudgetRefusal } from '../ai/budget.js';
 import type { AuditLog } from '../audit/log.js';
 import { createConversation, type ConversationRow } from '../conversations/service.js';
@@ -10,7 +15,8 @@ import { DomainError } from '../errors.js';
 import type { RequestCtx } from '../http/context.js';
 import * as store from './store.js';
 
-const API_VISITOR = 'api';
+/** The reference of a conversation asked for `userRef`, or of one asked for nobody named (its own). */
+const apiVisitor = (userRef: string | undefined) => (userRef ? `api:${userRef}` : `api_${randomBytes(12).toString('base64url')}`);
 
 export async function admitApiTurn(
   deps: { db: Db; audit: AuditLog },
@@ -31,8 +37,10 @@ export async function admitApiTurn(
       const refused = await admitOrRefuse(tx, tenantId, await budgetFor(tx));
       if (refused) return { refused };
     }
-    const visitorId = ask.userRef ? `${API_VISITOR}:${ask.userRef}` : API_VISITOR;
-    return { conversation: existing ?? (await createConversation(tx, { tenantId, visitorId, origin: null, subject: null, channel: 'api' })) };
+    return {
+      conversation:
+        existing ?? (await createConversation(tx, { tenantId, visitorId: apiVisitor(ask.userRef), origin: null, subject: null, channel: 'api' })),
+    };
   });
   if ('conversation' in decided) return decided.conversation;
   const { budget, retryAfterSeconds } = decided.refused;

@@ -51,7 +51,8 @@ export interface ConversationRow {
   id: string;
   tenant_id: string;
   /** Who the conversation belongs to, as a pseudonymous reference that resumes nothing: a widget
-   * visitor's `v_…` (its credential is a secret only its browser holds), or `api[:userRef]`. */
+   * visitor's `v_…` (its credential is a secret only its browser holds), `api:<userRef>`, or `api_…` (an
+   * API conversation asked for nobody named: a subject of its own). */
   visitor_id: string;
   channel: 'widget' | 'api' | 'email';
   verified: boolean;

@@ -130,6 +130,49 @@ describe('data-subject requests', () => {
     expect(JSON.stringify(entry)).not.toContain(EMAIL);
   });
 
+  // Questions asked through POST /v1/answers without a userRef all belonged to one visitor, `api`: exporting
+  // that subject handed over every such caller's words, and erasing it deleted them all.
+  test('API questions without a userRef are each their own subject; a userRef is one subject; neither export nor erasure reaches another', async () => {
+    const ask = async (question: string, userRef?: string) => {
+      const res = await call(t.url, 'POST', '/v1/answers', { key: a.secretKey, body: { question, ...(userRef ? { userRef } : {}) } });
+      expect(res.status, res.text).toBe(200);
+      return res.body.conversationId as string;
+    };
+    const ref = async (id: string) => (await owner('SELECT visitor_id FROM conversations WHERE id = $1', [id])).rows[0].visitor_id as string;
+    const first = await ask('My address is first.caller@example.com, where is my refund?');
+    const second = await ask('My address is second.caller@example.com, can I change plans?');
+    const acct = [await ask('Invoices for acct, please', 'acct-981'), await ask('And the refund for acct?', 'acct-981')];
+    const other = await ask('Another account asks', 'acct-982');
+
+    const [r1, r2] = [await ref(first), await ref(second)];
+    expect(r1).not.toBe(r2);
+    for (const r of [r1, r2]) expect(r).toMatch(/^api_[A-Za-z0-9_-]{16}$/);
+    expect(await ref(acct[0]!)).toBe('api:acct-981');
+    expect(await ref(other)).toBe('api:acct-982');
+
+    // The reference an agent is shown is the one a request names.
+    const listed = await call(t.url, 'GET', `/v1/admin/conversations?q=${encodeURIComponent(r1)}`, { key: a.secretKey });
+    expect(listed.body.conversations.map((c: any) => [c.id, c.visitorRef])).toEqual([[first, r1]]);
+
+    const one = await privacy(a.secretKey, 'export', { type: 'visitor', id: r1, reason: WHY });
+    expect(one.status, one.text).toBe(200);
+    expect(one.body.conversations.map((c: any) => c.id)).toEqual([first]);
+    expect(JSON.stringify(one.body)).toContain('first.caller@example.com');
+    expect(JSON.stringify(one.body)).not.toContain('second.caller@example.com');
+    const byRef = await privacy(a.secretKey, 'export', { type: 'visitor', id: 'api:acct-981', reason: WHY });
+    expect(byRef.body.conversations.map((c: any) => c.id).sort()).toEqual([...acct].sort());
+    // Nobody is `api` any more.
+    expect((await privacy(a.secretKey, 'export', { type: 'visitor', id: 'api', reason: WHY })).body.conversations).toEqual([]);
+
+    const erased = await privacy(a.secretKey, 'erase', { type: 'visitor', id: r1 });
+    expect(erased.status, erased.text).toBe(200);
+    expect(erased.body.deleted).toMatchObject({ conversations: 1 });
+    const left = (await owner('SELECT id FROM conversations WHERE id = ANY($1)', [[first, second, ...acct, other]])).rows.map((r) => r.id);
+    expect(left.sort()).toEqual([second, ...acct, other].sort());
+    expect((await privacy(a.secretKey, 'erase', { type: 'visitor', id: 'api:acct-982' })).body.deleted).toMatchObject({ conversations: 1 });
+    expect((await owner('SELECT count(*)::int AS n FROM conversations WHERE id = ANY($1)', [acct])).rows[0].n).toBe(2);
+  });
+
   test("another tenant's subject is out of reach: its key exports nothing and erases nothing", async () => {
     const { v, id } = await chat(a, ORIGIN_A, `Card ${CARD}`, 'user-cross');
     for (const subject of [
