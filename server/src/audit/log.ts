@@ -2,6 +2,7 @@
 // do: an append stores the entry inside the caller's transaction (the action and its entry commit or roll
 // back together) without taking the log's head; the integrator later gives committed entries their
 // indexes in one locked, batched step per log, which keeps the order gap-free.
+import { reasonForRecord } from '../ai/pii/reason.js';
 import type { Tx } from '../db/types.js';
 import { afterCommit, PLATFORM_TENANT } from '../db/index.js';
 import { auditLeafBytes, type AuditEntryCanonical } from './canonical.js';
@@ -35,7 +36,10 @@ export interface AuditInput {
   actor: { type: string; id: string | null };
   action: string;
   target?: { type: string; id: string | null } | null;
-  /** Required for break-glass actions. */
+  /**
+   * Required for break-glass actions. Kept with the personal values the PII engine finds in it taken out
+   * (ai/pii/reason.ts): whatever a person typed, the log holds no address or name from it.
+   */
   reason?: string | null;
   /** Ids, counts and hashes only: never raw personal data or secrets. */
   metadata?: Record<string, unknown>;
@@ -212,7 +216,7 @@ export class AuditLog {
       target: input.target ?? null,
       policyVersion: 0,
       source: input.source ?? this.opts.source ?? 'server',
-      reason: input.reason ?? null,
+      reason: input.reason ? reasonForRecord(input.reason) : null,
       metadata: input.metadata ?? {},
     };
     // Refuse here what could not be hashed later (not plain JSON), so it fails the action, not the integrator.

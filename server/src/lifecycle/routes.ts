@@ -18,12 +18,13 @@ export function lifecycleRoutes(deps: SubjectDeps & { db: Db; audit: AuditLog })
     post: [
       can('tenant:export'),
       async (req, res) => {
-        const body = parse(TenantExportRequest, req.body ?? {});
+        const asked = parse(TenantExportRequest, req.body ?? {});
         // With the request's authority: the export holds the person behind it (tenants/authority.ts).
-        const { admin, ...asked } = adminCtx(req);
-        const ctx = { ...asked, role: admin.member?.role ?? null, approvalId: req.get(APPROVAL_HEADER) ?? null };
-        // Refused before it is proposed: only an owner with a reason may ask for restricted values at all.
-        checkRestricted(ctx, body);
+        const { admin, ...held } = adminCtx(req);
+        const ctx = { ...held, role: admin.member?.role ?? null, approvalId: req.get(APPROVAL_HEADER) ?? null };
+        // Refused before it is proposed: only an owner with a reason may ask for restricted values at all. From
+        // here on the request is as kept, its reason with personal values taken out.
+        const body = checkRestricted(ctx, asked);
         const op = { operation: 'export.restricted' as const, applies: body.includeRestricted, arguments: body, reason: body.reason ?? null };
         const out = await gated(deps, req, res, op, () => exportTenant(deps, ctx, body));
         if (!out) return;

@@ -1,11 +1,9 @@
 // Data-subject requests: export everything stored about one person (personal values put back, for them),
 // or erase it. The subject's id is personal data and the audit log must never hold any (it is never edited
 // to erase, so nothing personal may enter it): an export is audited with the reason it was asked for (any
-// personal value in it taken out), the conversations it opened by id, and counts; an erasure with counts
-// (and its reason, when given).
+// personal value in it taken out by the audit log, as every reason is), the conversations it opened by id,
+// and counts; an erasure with counts (and its reason, when given).
 import type { DataSubject, DataSubjectErasure, DataSubjectExport, DataSubjectExportRequest, DataSubjectRequest } from '@parley/protocol';
-import { defaultPolicy } from '../ai/pii/index.js';
-import { redactOutbound } from '../ai/pii/outbound.js';
 import type { ConversationRedactor } from '../ai/pii/redactor.js';
 import type { AuditLog } from '../audit/log.js';
 import type { Keyring } from '../crypto/keyring.js';
@@ -30,12 +28,6 @@ const refsOf = (s: DataSubject, conversations: { visitor_id: string }[]) =>
 
 /** How many conversation ids an export's audit entry names (the count is always whole). */
 export const AUDITED_CONVERSATION_IDS = 100;
-
-/**
- * A request's reason as the audit log keeps it: every personal value the PII engine finds taken out, as
- * on the way to a model (a reason often names the person; the log would keep the name past their erasure).
- */
-export const auditedReason = (reason: string | undefined): string | null => (reason ? redactOutbound(reason, defaultPolicy) : null);
 
 export async function exportSubject(tx: Tx, deps: SubjectDeps, ctx: Ctx, request: DataSubjectExportRequest): Promise<DataSubjectExport> {
   const s: DataSubject = { type: request.type, id: request.id };
@@ -93,7 +85,7 @@ export async function exportSubject(tx: Tx, deps: SubjectDeps, ctx: Ctx, request
     actor: ctx.actor,
     action: 'privacy.export',
     target: { type: 'data_subject', id: null },
-    reason: auditedReason(request.reason),
+    reason: request.reason ?? null,
     metadata: {
       subjectType: s.type,
       // Which data went out, by Parley's own ids (as other entries name a conversation), never the subject's:
@@ -124,7 +116,7 @@ export async function eraseDataSubject(tx: Tx, deps: Pick<SubjectDeps, 'audit'>,
     actor: ctx.actor,
     action: 'privacy.erase',
     target: { type: 'data_subject', id: null },
-    reason: auditedReason(request.reason),
+    reason: request.reason ?? null,
     metadata: { subjectType: s.type, deleted },
   });
   return { deleted };

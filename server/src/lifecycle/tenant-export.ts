@@ -9,6 +9,7 @@
 // the manifest by class. The export is audited (`tenant.export`) with row counts per table and the classes
 // included, never a value.
 import { CLASSIFICATION, DATA_CLASSES, type DataClass, type MemberRole, type TenantExportRequest } from '@parley/protocol';
+import { reasonForRecord } from '../ai/pii/reason.js';
 import type { AuditLog } from '../audit/log.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { SEALED_COLUMNS } from '../crypto/sealed-columns.js';
@@ -86,15 +87,21 @@ const NOT_EXPORTED =
 
 const columnsOf = (table: Table) => CLASSIFICATION[table] as Partial<Record<DataClass, readonly string[]>>;
 
-/** Restricted values: only an owner signed in (or the deployment's operator on its own database), with a reason. */
-export function checkRestricted(ctx: Pick<TenantExportCtx, 'role'>, req: TenantExportRequest): void {
-  if (!req.includeRestricted) return;
+/**
+ * Restricted values: only an owner signed in (or the deployment's operator on its own database), with a
+ * reason. Returns the request as it is kept: its reason with the personal values the PII engine finds taken
+ * out (ai/pii/reason.ts), since it waits in an approval request where one is needed, and then in the audit log.
+ */
+export function checkRestricted(ctx: Pick<TenantExportCtx, 'role'>, req: TenantExportRequest): TenantExportRequest {
+  const kept = req.reason ? { ...req, reason: reasonForRecord(req.reason) } : req;
+  if (!req.includeRestricted) return kept;
   if (ctx.role !== 'owner' && ctx.role !== 'operator')
     throw new DomainError('forbidden', 'Only an owner, signed in, can include restricted values in an export.');
   if (!req.reason)
     throw new DomainError('invalid_input', 'A reason is required to include restricted values.', {
       errors: [{ path: '/reason', message: 'a reason is required to include restricted values', code: 'custom' }],
     });
+  return kept;
 }
 
 /** A row as JSON: dates as ISO 8601, bytes as base64, big integers as numbers. */
@@ -193,7 +200,7 @@ export async function exportTenant(deps: TenantExportDeps, ctx: TenantExportCtx,
       files,
     });
     // Counts and classes, never a value: the audit log holds no personal data. The reason is the audit
-    // entry's own `reason` (an admin's words, confidential).
+    // entry's own `reason` (an admin's words, confidential, any personal value in them taken out).
     await deps.audit.append(tx, {
       tenantId: ctx.tenantId,
       requestId: ctx.requestId,
