@@ -1,6 +1,6 @@
 // The only module that reads the environment. Everything else receives a validated Config.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { isPostgresUrl } from './db/url.js';
@@ -280,6 +280,42 @@ function decodeKey(setting: string, value: string): { key: Buffer; dev: boolean 
   return { key, dev };
 }
 
+/**
+ * The public URL the last `parley serve` on this embedded database ran with, kept in its data folder (not a
+ * secret; unlike control.json it stays once the server stops). The other commands open the same database
+ * from a shell that may have none of the server's settings, and the links they print (an invitation) must
+ * reach that instance, not http://localhost:8787.
+ */
+const INSTANCE_FILE = 'instance.json';
+
+/** Called by `parley serve` once it listens on the embedded database (the data folder exists then). */
+export function recordInstance(config: Pick<Config, 'dataDir' | 'publicUrl'>): void {
+  const file = join(config.dataDir, INSTANCE_FILE);
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify({ publicUrl: config.publicUrl })}\n`);
+  renameSync(tmp, file);
+}
+
+function recordedPublicUrl(dataDir: string): string | null {
+  try {
+    const { publicUrl } = JSON.parse(readFileSync(join(dataDir, INSTANCE_FILE), 'utf8')) as { publicUrl?: unknown };
+    return typeof publicUrl === 'string' && z.url().safeParse(publicUrl).success ? publicUrl : null;
+  } catch {
+    return null;
+  }
+}
+
+export interface LoadOptions {
+  /**
+   * A command other than `parley serve`: without PARLEY_PUBLIC_URL or PORT of its own, on the embedded
+   * database, it takes the public URL the last server on that database ran with (recordInstance).
+   */
+  command?: boolean;
+}
+
+/** The configuration of a CLI command other than `parley serve` (see LoadOptions.command). */
+export const commandConfig = (): Config => loadConfig(process.env, { command: true });
+
 /** Development keys live in the data folder so restarts keep data readable; never used in production. */
 function loadOrCreateDevKeys(dataDir: string): { masterKey: string; signingKey: string } {
   const file = join(dataDir, 'dev-keys.json');
@@ -294,7 +330,7 @@ function loadOrCreateDevKeys(dataDir: string): { masterKey: string; signingKey: 
   return keys;
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptions = {}): Config {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -313,7 +349,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Staging is a deployment as production is: the same start checks hold for both.
   const deployed = e.PARLEY_ENV !== 'development';
   const dataDir = resolve(e.PARLEY_DATA_DIR ?? '.parley');
-  const publicUrl = (e.PARLEY_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  // What the command's own environment says decides; a command that says nothing on the embedded database
+  // takes the address its server ran with.
+  const recorded = opts.command && !e.PARLEY_PUBLIC_URL && env.PORT === undefined && !e.DATABASE_URL ? recordedPublicUrl(dataDir) : null;
+  const publicUrl = (e.PARLEY_PUBLIC_URL ?? recorded ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
 
   if (deployed) {
     const where = `in ${e.PARLEY_ENV}`;

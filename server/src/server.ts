@@ -6,7 +6,7 @@ import { createApp } from './app.js';
 import { refusalSummarySweep } from './audit/refusals.js';
 import { INTEGRATE_POLL_MS } from './audit/integrator.js';
 import { checkpointSweep } from './audit/sweep.js';
-import type { Config } from './config.js';
+import { recordInstance, type Config } from './config.js';
 import { answerClientErrors } from './http/client-error.js';
 import { redisLimitStores } from './http/limit-store.js';
 import { createLogger } from './http/logger.js';
@@ -197,7 +197,11 @@ export async function startServer(config: Config, opts: { logger?: Logger; seedD
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
-  if (platformKey) writeControlFile(config.dataDir, { url, pid: process.pid, key: platformKey });
+  if (platformKey) {
+    writeControlFile(config.dataDir, { url, pid: process.pid, key: platformKey });
+    // Kept after it stops: the CLI's invitations link to this address, not to its own defaults.
+    recordInstance(config);
+  }
   return {
     runtime,
     demo,

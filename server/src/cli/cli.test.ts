@@ -207,6 +207,35 @@ describe('parley CLI', { timeout: 240_000 }, () => {
     expect(JSON.parse(res.stdout)).toMatchObject({ ok: false, firstBadIndex: 3 });
   });
 
+  // With the server stopped, an invitation printed its link on http://localhost:8787 whatever address the
+  // instance was configured with: the CLI's own environment (no PORT, no PARLEY_PUBLIC_URL) decided it.
+  if (!serverUrl)
+    test('users invite with the server stopped prints the link on the public URL the instance was served on', async () => {
+      // The shell the operator types in: the data folder, none of the server's address settings.
+      const { PORT: _port, PARLEY_PUBLIC_URL: _url, ...shell } = process.env;
+      const invite = async (email: string, extra: Record<string, string> = {}) => {
+        const { stdout } = await run(
+          process.execPath,
+          cliArgv(['users', 'invite', '--tenant', tenantId, '--email', email, '--role', 'agent', '--json']),
+          { cwd: serverDir, env: { ...shell, ...env, ...extra }, timeout: 240_000 },
+        );
+        return new URL(JSON.parse(stdout).inviteUrl as string);
+      };
+      for (const [served, expected] of [
+        [{ PORT: '8913' }, 'http://localhost:8913'],
+        [{ PORT: '8913', PARLEY_PUBLIC_URL: 'http://parley.acme.test:8913/' }, 'http://parley.acme.test:8913'],
+      ] as const) {
+        const { stop } = await serve(served);
+        await stop();
+        const link = await invite(`agent-${expected.length}-${served.PORT}@acme.example`);
+        expect(link.origin).toBe(expected);
+        expect(link.pathname).toBe('/console/');
+      }
+      // What the operator says in the command's own environment still decides.
+      expect((await invite('agent-port@acme.example', { PORT: '9555' })).origin).toBe('http://localhost:9555');
+      expect((await invite('agent-url@acme.example', { PARLEY_PUBLIC_URL: 'https://help.acme.example' })).origin).toBe('https://help.acme.example');
+    });
+
   // While `parley serve` holds the embedded database, the CLI asks the running server (platform API, with
   // the per-start key of its control file); the work is audited in the platform log as the CLI.
   if (!serverUrl)

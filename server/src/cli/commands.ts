@@ -2,7 +2,7 @@
 // erase, evidence export / verify, keys rotate / rewrap.
 import { Command, Option } from 'commander';
 import { PLATFORM_TENANT, isUuid, EmbeddedDbLockedError } from '../db/index.js';
-import { ConfigError, loadConfig } from '../config.js';
+import { commandConfig, ConfigError, loadConfig } from '../config.js';
 import { openRuntime, vectorStoreFor } from '../runtime.js';
 import { startServer } from '../server.js';
 import { createTenant } from '../tenants/service.js';
@@ -88,7 +88,7 @@ program
   .command('migrate')
   .description('apply pending database migrations')
   .action(async () => {
-    const runtime = await openRuntime(loadConfig(), { migrate: false });
+    const runtime = await openRuntime(commandConfig(), { migrate: false });
     try {
       const { runMigrations } = await import('../db/index.js');
       const applied = await runMigrations(runtime.db);
@@ -106,7 +106,7 @@ tenants
   .option('--domain <host...>', 'allowed embedding domain(s): example.com, *.example.com, localhost:3000', [])
   .option('--json', 'print JSON')
   .action(async (opts: { name: string; domain: string[]; json?: boolean }) => {
-    const config = loadConfig();
+    const config = commandConfig();
     const input = { name: opts.name, domains: opts.domain };
     const created = await locallyOrViaServer(
       config,
@@ -137,7 +137,7 @@ tenants
   .option('--json', 'print JSON')
   .action(async (id: string, opts: { now: boolean; json?: boolean }) => {
     if (!isUuid(id)) throw new ConfigError('<id>', 'must be a tenant id (uuid)');
-    const config = loadConfig();
+    const config = commandConfig();
     const runtime = await openRuntime(config);
     try {
       const deps = { db: runtime.db, audit: runtime.audit, keyring: runtime.keyring, vectors: vectorStoreFor(config) };
@@ -167,7 +167,7 @@ tenants
     if (!isUuid(id)) throw new ConfigError('<id>', 'must be a tenant id (uuid)');
     const parsed = TenantExportRequest.safeParse({ includeRestricted: !!opts.includeRestricted, ...(opts.reason ? { reason: opts.reason } : {}) });
     if (!parsed.success) throw new ConfigError('--reason', fieldErrors(parsed.error)[0]!.message);
-    const runtime = await openRuntime(loadConfig());
+    const runtime = await openRuntime(commandConfig());
     try {
       // The operator's path: run on the deployment's own database (with its key-encryption key), audited
       // in the tenant's log like an owner's export, reason included.
@@ -193,7 +193,7 @@ users
     if (!isUuid(opts.tenant)) throw new ConfigError('--tenant', 'must be a tenant id (uuid)');
     const email = emailText().safeParse(opts.email);
     if (!email.success) throw new ConfigError('--email', 'must be an email address');
-    const config = loadConfig();
+    const config = commandConfig();
     const logger = pino({ level: 'warn' }, pino.destination(2));
     const input = { email: email.data, role: opts.role };
     const { invite, url } = await locallyOrViaServer(
@@ -239,7 +239,7 @@ operators
   .action(async (opts: { email: string; json?: boolean }) => {
     const email = emailText().safeParse(opts.email);
     if (!email.success) throw new ConfigError('--email', 'must be an email address');
-    const config = loadConfig();
+    const config = commandConfig();
     const runtime = await openRuntime(config);
     try {
       const mailer = createMailer({
@@ -270,7 +270,7 @@ audit
   .option('--json', 'print JSON')
   .action(async (opts: { tenant?: string; json?: boolean; integrate?: boolean }) => {
     if (opts.tenant && !isUuid(opts.tenant)) throw new ConfigError('--tenant', 'must be a tenant id (uuid)');
-    const config = loadConfig();
+    const config = commandConfig();
     // Read-only: no migrations, no identity or key registration, no platform audit entry.
     const runtime = await openRuntime(config, { readOnly: true });
     try {
@@ -311,7 +311,7 @@ program
   )
   .option('--json', 'print JSON')
   .action(async (opts: { json?: boolean }) => {
-    const runtime = await openRuntime(loadConfig());
+    const runtime = await openRuntime(commandConfig());
     try {
       const r = await runRetentionSweep(runtime, newHolderId(), { now: true });
       if (opts.json) process.stdout.write(`${JSON.stringify(r.ran ? { ran: true, deleted: r.result } : { ran: false })}\n`);
@@ -354,7 +354,7 @@ for (const op of ['export', 'erase'] as const) {
     .action(async (opts: { tenant: string; user?: string; visitor?: string; reason?: string; json?: boolean }) => {
       const reason = reasonOf(op, opts.reason);
       const subject = { ...subjectOf(opts), ...(reason ? { reason } : {}) };
-      const runtime = await openRuntime(loadConfig());
+      const runtime = await openRuntime(commandConfig());
       try {
         const ctx = { tenantId: opts.tenant, requestId: null, actor: cliActor };
         const deps = { audit: runtime.audit, keyring: runtime.keyring, redactor: new ConversationRedactor(runtime.keyring) };
@@ -394,7 +394,7 @@ evidence
       const e = fieldErrors(parsed.error)[0]!;
       throw new ConfigError(`--${e.path.slice(1) || 'from'}`, e.message);
     }
-    const runtime = await openRuntime(loadConfig());
+    const runtime = await openRuntime(commandConfig());
     try {
       const pack = await buildEvidencePack(runtime, { tenantId: opts.tenant, requestId: null, actor: cliActor }, parsed.data);
       writeFileSync(opts.out, pack.zip);
@@ -430,7 +430,7 @@ keys
   .option('--json', 'print JSON')
   .action(async (opts: { tenant?: string; json?: boolean }) => {
     if (opts.tenant && !isUuid(opts.tenant)) throw new ConfigError('--tenant', 'must be a tenant id (uuid)');
-    const runtime = await openRuntime(loadConfig());
+    const runtime = await openRuntime(commandConfig());
     try {
       const ids = opts.tenant
         ? [opts.tenant]
@@ -474,7 +474,7 @@ keys
   .description('re-wrap every data key under the current key encryption key (after moving to KMS or a new master key)')
   .option('--json', 'print JSON')
   .action(async (opts: { json?: boolean }) => {
-    const runtime = await openRuntime(loadConfig());
+    const runtime = await openRuntime(commandConfig());
     try {
       const r = await runtime.db.withPlatform(
         {
