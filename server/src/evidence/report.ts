@@ -79,8 +79,8 @@ export const FRAMEWORKS: Record<EvidenceFramework, FrameworkMapping> = {
       {
         id: 'Art. 10',
         title: 'Data and data governance',
-        evidence: ['policies/settings.json', 'checks/self-checks.json'],
-        note: 'Which personal-data classes are redacted, masked or kept, per channel, before text reaches a model; retention windows; the redaction engine checked live. Parley trains no model: training-data governance is the model provider’s.',
+        evidence: ['policies/settings.json', 'checks/self-checks.json', 'lifecycle/retention.json'],
+        note: 'Which personal-data classes are redacted, masked or kept, per channel, before text reaches a model; retention windows and each sweep that applied them, with counts; the redaction engine checked live. Parley trains no model: training-data governance is the model provider’s.',
       },
       {
         id: 'Art. 12',
@@ -127,8 +127,8 @@ export const FRAMEWORKS: Record<EvidenceFramework, FrameworkMapping> = {
       {
         id: 'Manage',
         title: 'Responses to risk',
-        evidence: ['handoffs/stats.json', 'keys/history.json', 'policies/settings.json'],
-        note: 'Handoff to people, retention windows, key rotation.',
+        evidence: ['handoffs/stats.json', 'keys/history.json', 'policies/settings.json', 'lifecycle/retention.json'],
+        note: 'Handoff to people, retention windows and the sweeps that applied them, key rotation.',
       },
     ],
     notCovered: [

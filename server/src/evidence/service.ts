@@ -165,6 +165,7 @@ async function assemblePack(
     `Policies: as in force when the pack was generated (policy version ${policy.policyVersion}). Settings keep only the current document, so the contents of earlier versions are not in the pack; the period's changes (which sections, by whom, the new version) are in policies/changes.json, from the audit log.`,
     'AI call records: the ai.* audit entries of the period (model, tokens, hashes; never text) and the daily budget counters.',
     'Handoffs and conversations: counted from the rows that still exist; rows removed by retention or erasure before generation are not counted.',
+    "Retention: the retention.sweep entries of the period (lifecycle/retention.json), one per sweep that deleted the tenant's personal data, with counts per kind and the periods in force (never what the rows held); the windows are as in force when the pack was generated.",
     approvalRules(policy.effective.approvals.operations),
   ];
   const files: Record<string, Uint8Array> = {
@@ -184,6 +185,10 @@ async function assemblePack(
       policy: policy.effective.handoff,
     }),
     'checks/self-checks.json': json({ ranAt: generatedAt, checks }),
+    'lifecycle/retention.json': json({
+      windows: policy.effective.retention,
+      runs: rows.filter((r) => r.action === 'retention.sweep').map(record),
+    }),
   };
   // The report names the key that signs the pack: the one GET /v1/audit/verifier-key publishes.
   const verifierKey = (await deps.audit.verifierKeys(tx, null))[0]!;

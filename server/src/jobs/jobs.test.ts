@@ -3,7 +3,7 @@
 // on PGlite they are two callers of the one embedded database.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { openDb, type ParleyDb } from '../db/index.js';
+import { openDb, PLATFORM_TENANT, type ParleyDb } from '../db/index.js';
 import { wireRuntime, type Runtime } from '../runtime.js';
 import { testConfig } from '../test/app.js';
 import { createTestDb, serverUrl, type TestDb } from '../test/db.js';
@@ -86,11 +86,19 @@ describe('the retention sweep', () => {
     expect((await owner('SELECT visitor_id FROM widget_refresh_tokens')).rows.map((r: any) => r.visitor_id)).toEqual([ref('live')]);
     expect((await owner('SELECT jti FROM identity_token_uses')).rows.map((r: any) => r.jti)).toEqual([expect.stringMatching(/^live-/)]);
     expect((await owner('SELECT count(*)::int AS n FROM conversation_events')).rows[0].n).toBe(1);
-    // One platform audit entry says what the sweep removed; a sweep that removes nothing writes none.
-    const entries = async () => (await owner("SELECT count(*)::int AS n FROM audit_entries WHERE action = 'retention.sweep'")).rows[0].n;
-    expect(await entries()).toBe(1);
+    // One platform audit entry says what the sweep removed, and one in the tenant's log says what went of its
+    // personal data (the live feed's event, not its expired tokens); a sweep that removes nothing writes none.
+    const entries = async () =>
+      (await owner("SELECT tenant_id, metadata -> 'deleted' AS deleted FROM audit_entries WHERE action = 'retention.sweep' ORDER BY id")).rows.map(
+        (r: any) => [r.tenant_id === PLATFORM_TENANT ? 'platform' : r.tenant_id, r.deleted],
+      );
+    const written = await entries();
+    expect(written).toEqual([
+      [tenantId, { conversation_events: 1 }],
+      ['platform', expect.objectContaining({ widget_refresh_tokens: 2, identity_token_uses: 1, conversation_events: 1 })],
+    ]);
     expect(await sweepExpired(rt)).toMatchObject({ widget_refresh_tokens: 0, identity_token_uses: 0, conversation_events: 0 });
-    expect(await entries()).toBe(1);
+    expect(await entries()).toEqual(written);
   });
 
   test('visitors idle past the retention period with no conversation and no live refresh token go; others stay', async () => {

@@ -12,18 +12,27 @@
 // `retention-sweep` lease: once per interval across all instances, resumed by another if one dies.
 import { DEFAULT_RETENTION } from '@parley/protocol';
 import type { Logger } from 'pino';
+import type { Tx } from '../db/types.js';
 import type { Runtime } from '../runtime.js';
 import { asWorker, runLeased, type LeasedRun } from './lease.js';
 
 export const RETENTION_JOB = 'retention-sweep';
+
+/** The retention period a rule applies: a tenant's own window (settings.retention) or the deployment's event retention. */
+type Window = keyof typeof DEFAULT_RETENTION | 'events';
 
 interface Rule {
   table: string;
   /** Rows that may go; `$2` is the retention in days of events and finished jobs. */
   expired: string;
   /**
+   * Set on the rules that delete a tenant's personal data when a retention period has passed: what each
+   * run of them deletes is recorded in that tenant's own audit log (counts per kind and the periods in force).
+   */
+  window?: Window;
+  /**
    * Rows of another table that go in the same statement as each batch, where no foreign key carries them
-   * away: `sql` is a DELETE reading the deleted rows as `gone` (tenant_id, id) and returning a row for each.
+   * away: `sql` is a DELETE reading the deleted rows as `gone` (tenant_id, id) and returning the tenant_id of each.
    */
   with?: { table: string; sql: string };
 }
@@ -42,9 +51,10 @@ const tenantWindow = (table: string, column: string, key: keyof typeof DEFAULT_R
 const RULES: Rule[] = [
   { table: 'widget_refresh_tokens', expired: "expires_at < now() - interval '1 hour'" },
   { table: 'identity_token_uses', expired: "expires_at < now() - interval '10 minutes'" },
-  { table: 'conversation_events', expired: 'created_at < now() - make_interval(days => $2::int)' },
+  { table: 'conversation_events', expired: 'created_at < now() - make_interval(days => $2::int)', window: 'events' },
   {
     table: 'visitors',
+    window: 'events',
     expired: `last_seen_at < now() - make_interval(days => $2::int)
       AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.tenant_id = visitors.tenant_id AND c.visitor_id = visitors.id)
       AND NOT EXISTS (SELECT 1 FROM widget_refresh_tokens r WHERE r.tenant_id = visitors.tenant_id AND r.visitor_id = visitors.id AND r.expires_at > now())`,
@@ -59,6 +69,7 @@ const RULES: Rule[] = [
   { table: 'member_refresh_tokens', expired: "expires_at < now() - interval '1 hour'" },
   {
     table: 'member_invites',
+    window: 'events',
     expired: '(accepted_at IS NOT NULL OR revoked_at IS NOT NULL OR expires_at < now()) AND created_at < now() - make_interval(days => $2::int)',
   },
   { table: 'sso_requests', expired: "expires_at < now() - interval '1 hour'" },
@@ -73,6 +84,7 @@ const RULES: Rule[] = [
   // deliveries and attempts go with their event), but never while a delivery is still being retried.
   {
     table: 'webhook_events',
+    window: 'webhookBodies',
     expired: `${tenantWindow('webhook_events', 'created_at', 'webhookBodies')}
       AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.tenant_id = webhook_events.tenant_id AND d.event_id = webhook_events.id AND d.status = 'pending')`,
   },
@@ -85,14 +97,15 @@ const RULES: Rule[] = [
   // data-subject erasure: a body must not outlive the conversation it copies.
   {
     table: 'conversations',
+    window: 'messages',
     expired: `conversations.active_hour < now() - interval '1 day' AND ${tenantWindow('conversations', 'updated_at', 'messages')}
       AND NOT EXISTS (SELECT 1 FROM pending_answers p WHERE p.tenant_id = conversations.tenant_id AND p.conversation_id = conversations.id)`,
     with: {
       table: 'webhook_events',
-      sql: 'DELETE FROM webhook_events w USING gone WHERE w.tenant_id = gone.tenant_id AND w.conversation_id = gone.id RETURNING 1',
+      sql: 'DELETE FROM webhook_events w USING gone WHERE w.tenant_id = gone.tenant_id AND w.conversation_id = gone.id RETURNING w.tenant_id',
     },
   },
-  { table: 'verified_visitors', expired: tenantWindow('verified_visitors', 'updated_at', 'verifiedProfiles') },
+  { table: 'verified_visitors', window: 'verifiedProfiles', expired: tenantWindow('verified_visitors', 'updated_at', 'verifiedProfiles') },
 ];
 
 export interface SweepOptions {
@@ -105,37 +118,101 @@ export interface SweepOptions {
 
 export type SweepCounts = Record<string, number>;
 
+/** One batch of `rule`: rows deleted (and rows of its companion table), per tenant for a retention rule. */
+async function deleteBatch(tx: Tx, rule: Rule, params: unknown[]): Promise<{ tenant_id: string; n: number; also: number }[]> {
+  const batch = `DELETE FROM ${rule.table} WHERE ctid = ANY (ARRAY(
+                   SELECT ctid FROM ${rule.table} WHERE ${rule.expired} LIMIT $1))`;
+  const { rows } = await tx.query<{ tenant_id: string; n: number; also: number }>(
+    rule.with
+      ? `WITH gone AS (${batch} RETURNING tenant_id, id), also AS (${rule.with.sql})
+         SELECT tenant_id, sum(n)::int AS n, sum(also)::int AS also FROM (
+           SELECT tenant_id, 1 AS n, 0 AS also FROM gone UNION ALL SELECT tenant_id, 0, 1 FROM also) x GROUP BY tenant_id`
+      : rule.window
+        ? `WITH gone AS (${batch} RETURNING tenant_id) SELECT tenant_id, count(*)::int AS n, 0 AS also FROM gone GROUP BY tenant_id`
+        : // Housekeeping tables need no tenant (some have none): one row with the count.
+          `WITH gone AS (${batch} RETURNING 1) SELECT NULL AS tenant_id, count(*)::int AS n, 0 AS also FROM gone`,
+    params,
+  );
+  return rows;
+}
+
+/** The retention periods in force for each tenant (days): its own windows, defaults for the rest, and the deployment's event retention. */
+async function windowsOf(tx: Tx, tenantIds: string[], eventDays: number): Promise<Map<string, Record<Window, number>>> {
+  const { rows } = await tx.query<{ id: string } & Record<Window, number>>(
+    `SELECT id, parley_retention_days(settings, 'messages', $2) AS "messages",
+            parley_retention_days(settings, 'webhookBodies', $3) AS "webhookBodies",
+            parley_retention_days(settings, 'verifiedProfiles', $4) AS "verifiedProfiles", $5::int AS "events"
+       FROM tenants WHERE id = ANY($1)`,
+    [tenantIds, DEFAULT_RETENTION.messages, DEFAULT_RETENTION.webhookBodies, DEFAULT_RETENTION.verifiedProfiles, eventDays],
+  );
+  return new Map(rows.map(({ id, ...w }) => [id, w]));
+}
+
+const SWEEP_ACTOR = { type: 'system', id: 'retention-sweep' } as const;
+
 /** Deletes expired rows now (no lease): what the leased job and `parley sweep` run. */
 export async function sweepExpired(rt: Runtime, opts: SweepOptions = {}): Promise<SweepCounts> {
   const batchSize = opts.batchSize ?? 1000;
   const maxBatches = opts.maxBatches ?? 1000;
   const counts: SweepCounts = {};
-  for (const rule of RULES) {
+  const paramsOf = (rule: Rule) => (rule.expired.includes('$2') ? [batchSize, rt.config.eventRetentionDays] : [batchSize]);
+  const add = (to: SweepCounts, table: string, n: number) => {
+    if (n > 0 || to === counts) to[table] = (to[table] ?? 0) + n;
+  };
+  // Housekeeping (expired tokens, sessions, challenges, counters, finished jobs): a batch per transaction.
+  for (const rule of RULES.filter((r) => !r.window)) {
     counts[rule.table] = 0;
     for (let i = 0; i < maxBatches && !opts.signal?.aborted; i++) {
-      const params = rule.expired.includes('$2') ? [batchSize, rt.config.eventRetentionDays] : [batchSize];
-      const batch = `DELETE FROM ${rule.table} WHERE ctid = ANY (ARRAY(
-                       SELECT ctid FROM ${rule.table} WHERE ${rule.expired} LIMIT $1))`;
-      const { n, also } = await asWorker(rt.db, async (tx) => {
-        if (!rule.with) return { n: (await tx.query(batch, params)).rowCount, also: 0 };
-        const { rows } = await tx.query<{ n: number; also: number }>(
-          `WITH gone AS (${batch} RETURNING tenant_id, id), also AS (${rule.with.sql})
-           SELECT (SELECT count(*) FROM gone)::int AS n, (SELECT count(*) FROM also)::int AS also`,
-          params,
-        );
-        return rows[0]!;
-      });
-      counts[rule.table]! += n;
-      if (rule.with) counts[rule.with.table] = (counts[rule.with.table] ?? 0) + also;
+      const rows = await asWorker(rt.db, (tx) => deleteBatch(tx, rule, paramsOf(rule)));
+      const n = rows.reduce((a, r) => a + r.n, 0);
+      add(counts, rule.table, n);
       if (n < batchSize) break;
     }
+  }
+  // Personal data past a retention period: in rounds, each one transaction that deletes a batch of every
+  // rule still due and writes, in the same transaction, one entry to the log of each tenant it deleted from
+  // (counts per kind and the periods in force), so no deletion commits without the tenant's record of it.
+  let due = RULES.filter((r) => r.window);
+  for (const rule of due) counts[rule.table] ??= 0;
+  for (let i = 0; i < maxBatches && due.length && !opts.signal?.aborted; i++) {
+    due = await asWorker(rt.db, async (tx) => {
+      const perTenant = new Map<string, SweepCounts>();
+      const again: Rule[] = [];
+      for (const rule of due) {
+        let n = 0;
+        for (const row of await deleteBatch(tx, rule, paramsOf(rule))) {
+          const mine = perTenant.get(row.tenant_id) ?? {};
+          perTenant.set(row.tenant_id, mine);
+          add(mine, rule.table, row.n);
+          add(counts, rule.table, row.n);
+          if (rule.with) {
+            add(mine, rule.with.table, row.also);
+            add(counts, rule.with.table, row.also);
+          }
+          n += row.n;
+        }
+        if (n >= batchSize) again.push(rule);
+      }
+      const windows = await windowsOf(tx, [...perTenant.keys()], rt.config.eventRetentionDays);
+      for (const [tenantId, deleted] of perTenant) {
+        if (!windows.has(tenantId)) continue; // the tenant itself is being deleted
+        await rt.audit.append(tx, {
+          tenantId,
+          requestId: null,
+          actor: SWEEP_ACTOR,
+          action: 'retention.sweep',
+          metadata: { deleted, windows: windows.get(tenantId)! },
+        });
+      }
+      return again;
+    });
   }
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   if (total > 0) {
     await rt.db.withPlatform(
       {
         requestId: null,
-        actor: { type: 'system', id: 'retention-sweep' },
+        actor: SWEEP_ACTOR,
         reason: 'delete expired rows',
         action: 'retention.sweep',
         metadata: { deleted: counts },

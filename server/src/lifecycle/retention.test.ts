@@ -3,6 +3,7 @@
 // never touching another's data, and one audit entry per run holding counts only.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DEFAULT_RETENTION } from '@parley/protocol';
+import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { PLATFORM_TENANT } from '../db/index.js';
 import { newHolderId } from '../jobs/lease.js';
@@ -75,7 +76,8 @@ describe('retention windows', () => {
        VALUES ($1, 'user-old', $3, now() - interval '400 days'), ($2, 'user-old', $3, now() - interval '400 days'), ($2, 'user-recent', $3, now() - interval '100 days')`,
       [a.tenant.id, b.tenant.id, randomBytes(16)],
     );
-    const auditsBefore = (await owner("SELECT count(*)::int AS n FROM audit_entries WHERE action = 'retention.sweep'")).rows[0].n;
+    const sweepEntries = async () => (await owner("SELECT count(*)::int AS n FROM audit_entries WHERE action = 'retention.sweep'")).rows[0].n;
+    const auditsBefore = await sweepEntries();
 
     // Two instances at once: one runs it.
     const runs = await Promise.all([
@@ -98,11 +100,16 @@ describe('retention windows', () => {
     expect((await owner('SELECT tenant_id FROM webhook_events')).rows.map((r) => r.tenant_id)).toEqual([b.tenant.id]);
     expect((await owner('SELECT subject FROM verified_visitors ORDER BY subject')).rows.map((r) => r.subject)).toEqual(['user-recent']);
 
-    // One audit entry for the run, in the platform log: counts by table, nothing about anyone.
+    // One audit entry for the run in the platform log, and one in each tenant's log it deleted from: counts, nothing about anyone.
     const entries = (await owner("SELECT tenant_id, metadata FROM audit_entries WHERE action = 'retention.sweep' ORDER BY id")).rows.slice(
       auditsBefore,
     );
-    expect(entries).toHaveLength(1);
+    expect(entries.map((e) => e.tenant_id).sort()).toEqual([PLATFORM_TENANT, a.tenant.id, b.tenant.id].sort());
+    const ofTenant = (id: string) => entries.find((e) => e.tenant_id === id)!.metadata.deleted;
+    expect(ofTenant(a.tenant.id)).toEqual({ conversations: 1, webhook_events: 1, verified_visitors: 1 });
+    expect(ofTenant(b.tenant.id)).toEqual({ verified_visitors: 1 });
+    for (const e of entries) for (const leaked of [email, 'Ada', 'Bea', 'user-old', convA, convB]) expect(JSON.stringify(e)).not.toContain(leaked);
+    entries.splice(0, entries.length, ...entries.filter((e) => e.tenant_id === PLATFORM_TENANT));
     expect(entries[0].tenant_id).toBe(PLATFORM_TENANT);
     expect(entries[0].metadata.deleted).toMatchObject({ conversations: 1, webhook_events: 1, verified_visitors: 2 });
     const logged = JSON.stringify(entries[0]);
@@ -111,7 +118,7 @@ describe('retention windows', () => {
     // Nothing more is due: a second run deletes nothing and writes no entry.
     const again = await runRetentionSweep(t.runtime, newHolderId(), { now: true });
     expect(again.ran && Object.values(again.result).every((n) => n === 0)).toBe(true);
-    expect((await owner("SELECT count(*)::int AS n FROM audit_entries WHERE action = 'retention.sweep'")).rows[0].n).toBe(auditsBefore + 1);
+    expect(await sweepEntries()).toBe(auditsBefore + 3);
   });
 
   test('a conversation deleted for retention takes its webhook events and their deliveries with it, whatever the webhookBodies window', async () => {
@@ -157,5 +164,80 @@ describe('retention windows', () => {
     // The events about it and their deliveries are gone; the fresh conversation's stay.
     expect(await events(old)).toEqual({ events: 0, deliveries: 0, bodies: '' });
     expect(await events(fresh)).toEqual(keptBefore);
+  });
+});
+
+describe("the tenant's own audit log shows that retention ran", () => {
+  const auditOf = async (tenant: CreatedTenant) => {
+    await t.runtime.audit.integrateNow();
+    return (await call(t.url, 'GET', '/v1/admin/audit?limit=500', { key: tenant.secretKey })).body.entries as {
+      action: string;
+      actor: { type: string; id: string | null };
+      target: unknown;
+      reason: string | null;
+      metadata: Record<string, any>;
+    }[];
+  };
+
+  test("each sweep that deletes a tenant's personal data writes counts and the windows applied to that tenant's log, and its evidence pack shows it", async () => {
+    const d = await t.tenant('Evidence of retention', ['d.example']);
+    const quiet = await t.tenant('Nothing due', ['e.example']);
+    expect((await settings(d, 'PATCH', { retention: { messages: 3, webhookBodies: 2 } })).status).toBe(200);
+    const email = 'grace.hopper@example.com';
+    const old = await chat(d, 'd.example', `I am Grace, reach me at ${email}`);
+    const fresh = await chat(d, 'd.example', 'A question asked today');
+    await chat(quiet, 'e.example', 'A question asked today');
+    await owner(
+      "UPDATE conversations SET updated_at = now() - interval '5 days', active_hour = date_trunc('hour', now() - interval '5 days') WHERE id = $1",
+      [old],
+    );
+    await owner(
+      "INSERT INTO verified_visitors (tenant_id, subject, profile, updated_at) VALUES ($1, 'user-stale', $2, now() - interval '400 days')",
+      [d.tenant.id, randomBytes(16)],
+    );
+
+    const run = await runRetentionSweep(t.runtime, newHolderId(), { now: true });
+    expect(run.ran).toBe(true);
+
+    const mine = (await auditOf(d)).filter((e) => e.action === 'retention.sweep');
+    expect(mine).toHaveLength(1);
+    const [entry] = mine;
+    expect(entry!.actor).toEqual({ type: 'system', id: 'retention-sweep' });
+    // Counts per kind, and the periods that applied (the tenant's own windows and the deployment's event retention).
+    expect(entry!.metadata.deleted).toMatchObject({ conversations: 1, verified_visitors: 1 });
+    expect(entry!.metadata.deleted.messages).toBeUndefined();
+    expect(entry!.metadata.windows).toEqual({
+      messages: 3,
+      webhookBodies: 2,
+      verifiedProfiles: DEFAULT_RETENTION.verifiedProfiles,
+      events: t.runtime.config.eventRetentionDays,
+    });
+    // Nothing about anyone: no words, no email, no subject, no conversation id.
+    const logged = JSON.stringify(entry);
+    for (const leaked of [email, 'Grace', 'user-stale', old, fresh]) expect(logged).not.toContain(leaked);
+    // A tenant with nothing due gets no entry.
+    expect((await auditOf(quiet)).filter((e) => e.action === 'retention.sweep')).toEqual([]);
+
+    // The tenant's evidence pack carries the entry, proved, and lists the runs of its period on their own.
+    const from = new Date(Date.now() - 3_600_000).toISOString();
+    const to = new Date(Date.now() + 60_000).toISOString();
+    const res = await fetch(`${t.url}/v1/admin/evidence/packs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${d.secretKey}` },
+      body: JSON.stringify({ framework: 'soc2', from, to }),
+    });
+    expect(res.status).toBe(200);
+    const files = unzipSync(new Uint8Array(await res.arrayBuffer()));
+    const text = (name: string) => Buffer.from(files[name] ?? new Uint8Array()).toString('utf8');
+    const audited = text('audit/entries.jsonl')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(audited.filter((e) => e.action === 'retention.sweep')).toHaveLength(1);
+    const runs = JSON.parse(text('lifecycle/retention.json'));
+    expect(runs.runs).toHaveLength(1);
+    expect(runs.runs[0].metadata.deleted).toMatchObject({ conversations: 1, verified_visitors: 1 });
+    expect(runs.windows).toEqual({ messages: 3, webhookBodies: 2, verifiedProfiles: DEFAULT_RETENTION.verifiedProfiles });
+    expect(text('lifecycle/retention.json')).not.toContain(email);
   });
 });
