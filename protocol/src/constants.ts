@@ -340,6 +340,13 @@ export function authorInitial(name: string): string {
 // Tenant deletion, evidence packs
 
 /** Grace period of a tenant deletion an owner schedules, in days. */
+/**
+ * How long past its `messages` window a conversation with an open handoff (waiting for a person, or taken
+ * by one) is held for it, at most, in days: resolved sooner, it keeps its window from the resolution; still
+ * open then, it goes like any other (a handoff nobody touched for that long is abandoned).
+ */
+export const HANDOFF_RETENTION_HOLD_DAYS = 30;
+
 export const TENANT_DELETION_GRACE_DAYS = { default: 7, min: 1, max: 30 } as const;
 
 /** The frameworks an evidence pack's report maps its contents to. */

@@ -4,7 +4,7 @@
 // add an unclassified column and the registry cannot name one that is gone. The docs' "Data lifecycle"
 // guide renders its tables from here.
 import { z } from 'zod';
-import { TENANT_DELETION_GRACE_DAYS } from './constants.js';
+import { HANDOFF_RETENTION_HOLD_DAYS, TENANT_DELETION_GRACE_DAYS } from './constants.js';
 import { text } from './text.js';
 
 /** The classes, least to most sensitive. */
@@ -164,6 +164,7 @@ export const CLASSIFICATION = {
       'active_hour',
       'last_seq',
       'contact_left_at',
+      'retention_held_at',
     ],
     personal: ['visitor_id', 'identity_subject', 'identity_profile', 'contact_email_sealed'],
     secret: ['redaction_key'],
@@ -447,7 +448,7 @@ export const RETENTION_WINDOWS: readonly RetentionWindow[] = [
     defaultDays: 365,
     minDays: 1,
     maxDays: 3650,
-    what: 'Conversations with no activity for this long, with their messages, live-feed events, PII vault entries, handoffs and ratings, and the webhook events about them with their delivery logs (sent or not, whatever the webhook window).',
+    what: `Conversations with no activity for this long, with their messages, live-feed events, PII vault entries, handoffs and ratings, and the webhook events about them with their delivery logs (sent or not, whatever the webhook window). One whose handoff is still open is held until it is resolved, at most ${HANDOFF_RETENTION_HOLD_DAYS} days more, and counted in the tenant's audit log when first held.`,
   },
   {
     key: 'webhookBodies',

@@ -174,7 +174,8 @@ export async function resolveHandoff(tx: Tx, h: { id: string; conversationId: st
       WHERE id = $1 RETURNING resolutions`,
     [h.id, h.by],
   );
-  await tx.query("UPDATE conversations SET status = 'open', updated_at = now() WHERE id = $1", [h.conversationId]);
+  // Held past its retention window for this handoff (jobs/retention.ts): from now on it keeps its window as any other.
+  await tx.query("UPDATE conversations SET status = 'open', updated_at = now(), retention_held_at = NULL WHERE id = $1", [h.conversationId]);
   return rows[0]!.resolutions;
 }
 

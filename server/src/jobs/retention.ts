@@ -5,12 +5,13 @@
 // lifetime, stale sign-in throttle counters and rate-limit windows, unanswered WebAuthn challenges,
 // unconfirmed TOTP set-ups — and personal data past the tenant's own retention windows
 // (settings.retention, defaults in @parley/protocol RETENTION_WINDOWS): webhook events with their
-// delivery logs, idle conversations with everything in them (their webhook events too), stale verified
-// profiles. Deletes are
-// cross-tenant, so they run as parley_platform, in bounded batches (short transactions, no long locks);
-// a sweep that removed anything writes one platform audit entry with the counts. It runs under the
+// delivery logs, idle conversations with everything in them (their webhook events too) unless a handoff
+// of theirs is still open, stale verified profiles. Deletes are cross-tenant, so they run as
+// parley_platform, in bounded batches (short transactions, no long locks); a sweep that removed anything
+// writes one platform audit entry with the counts, and every batch that deleted a tenant's personal data
+// past a retention period writes, in its own transaction, an entry to that tenant's log. It runs under the
 // `retention-sweep` lease: once per interval across all instances, resumed by another if one dies.
-import { DEFAULT_RETENTION } from '@parley/protocol';
+import { DEFAULT_RETENTION, HANDOFF_RETENTION_HOLD_DAYS } from '@parley/protocol';
 import type { Logger } from 'pino';
 import type { Tx } from '../db/types.js';
 import type { Runtime } from '../runtime.js';
@@ -44,6 +45,28 @@ interface Rule {
 const tenantWindow = (table: string, column: string, key: keyof typeof DEFAULT_RETENTION) =>
   `${column} < now() - interval '1 day' AND ${column} < now() - make_interval(days => parley_retention_days(
      (SELECT t.settings FROM tenants t WHERE t.id = ${table}.tenant_id), '${key}', ${Number(DEFAULT_RETENTION[key])}))`;
+
+/** Conversations idle past the tenant's `messages` window (and owed no answer). */
+const IDLE_CONVERSATION = `conversations.active_hour < now() - interval '1 day' AND ${tenantWindow('conversations', 'updated_at', 'messages')}
+      AND NOT EXISTS (SELECT 1 FROM pending_answers p WHERE p.tenant_id = conversations.tenant_id AND p.conversation_id = conversations.id)`;
+const OPEN_HANDOFF = `EXISTS (SELECT 1 FROM handoffs h WHERE h.tenant_id = conversations.tenant_id AND h.conversation_id = conversations.id
+      AND h.status <> 'resolved')`;
+/** Idle past its window and the longest hold for an open handoff as well. */
+const HOLD_OVER = `conversations.updated_at < now() - make_interval(days => ${Number(HANDOFF_RETENTION_HOLD_DAYS)} + parley_retention_days(
+     (SELECT t.settings FROM tenants t WHERE t.id = conversations.tenant_id), 'messages', ${Number(DEFAULT_RETENTION.messages)}))`;
+
+/**
+ * An idle conversation with an open handoff is not deleted under the agent working it (or the visitor
+ * waiting for one): it is held until the handoff is resolved, and from then keeps its window as after any
+ * activity; but never more than HANDOFF_RETENTION_HOLD_DAYS past its window (a handoff nobody touched for
+ * that long is abandoned, and the data would otherwise be kept for as long as nobody resolves it). Not
+ * silently: the first run to pass it by marks it (retention_held_at, cleared on resolution) and counts it in
+ * the tenant's retention.sweep entry as `held.openHandoff`.
+ */
+const HOLD = `UPDATE conversations SET retention_held_at = now() WHERE ctid = ANY (ARRAY(
+  SELECT ctid FROM conversations WHERE ${IDLE_CONVERSATION} AND ${OPEN_HANDOFF} AND NOT ${HOLD_OVER}
+    AND conversations.retention_held_at IS NULL LIMIT $1))
+  RETURNING tenant_id`;
 
 // Margins: a refresh token is refused from its expiry on, so an hour later it is only history; a
 // token id must outlive the token it guards (its expiry already includes the verifier's clock skew),
@@ -94,12 +117,12 @@ const RULES: Rule[] = [
   // Candidates come by the hour of their last message (indexed; see migration 105), the window is exact.
   // The webhook events about a conversation (their text and what was said when, by id; no foreign key
   // ties them to it) go with it, with their deliveries, whatever the webhookBodies window, as in a
-  // data-subject erasure: a body must not outlive the conversation it copies.
+  // data-subject erasure: a body must not outlive the conversation it copies. A conversation whose handoff
+  // is still open (a person is waiting for an agent, or working it) is held until it is resolved: see HOLD.
   {
     table: 'conversations',
     window: 'messages',
-    expired: `conversations.active_hour < now() - interval '1 day' AND ${tenantWindow('conversations', 'updated_at', 'messages')}
-      AND NOT EXISTS (SELECT 1 FROM pending_answers p WHERE p.tenant_id = conversations.tenant_id AND p.conversation_id = conversations.id)`,
+    expired: `${IDLE_CONVERSATION} AND (NOT ${OPEN_HANDOFF} OR ${HOLD_OVER})`,
     with: {
       table: 'webhook_events',
       sql: 'DELETE FROM webhook_events w USING gone WHERE w.tenant_id = gone.tenant_id AND w.conversation_id = gone.id RETURNING w.tenant_id',
@@ -174,10 +197,20 @@ export async function sweepExpired(rt: Runtime, opts: SweepOptions = {}): Promis
   // (counts per kind and the periods in force), so no deletion commits without the tenant's record of it.
   let due = RULES.filter((r) => r.window);
   for (const rule of due) counts[rule.table] ??= 0;
-  for (let i = 0; i < maxBatches && due.length && !opts.signal?.aborted; i++) {
+  let holding = true;
+  for (let i = 0; i < maxBatches && (due.length || holding) && !opts.signal?.aborted; i++) {
     due = await asWorker(rt.db, async (tx) => {
       const perTenant = new Map<string, SweepCounts>();
+      const held = new Map<string, number>();
       const again: Rule[] = [];
+      if (holding) {
+        const { rows } = await tx.query<{ tenant_id: string; n: number }>(
+          `WITH held AS (${HOLD}) SELECT tenant_id, count(*)::int AS n FROM held GROUP BY tenant_id`,
+          [batchSize],
+        );
+        for (const r of rows) held.set(r.tenant_id, r.n);
+        holding = rows.reduce((a, r) => a + r.n, 0) >= batchSize;
+      }
       for (const rule of due) {
         let n = 0;
         for (const row of await deleteBatch(tx, rule, paramsOf(rule))) {
@@ -193,15 +226,17 @@ export async function sweepExpired(rt: Runtime, opts: SweepOptions = {}): Promis
         }
         if (n >= batchSize) again.push(rule);
       }
-      const windows = await windowsOf(tx, [...perTenant.keys()], rt.config.eventRetentionDays);
-      for (const [tenantId, deleted] of perTenant) {
+      const tenants = [...new Set([...perTenant.keys(), ...held.keys()])];
+      const windows = await windowsOf(tx, tenants, rt.config.eventRetentionDays);
+      for (const tenantId of tenants) {
         if (!windows.has(tenantId)) continue; // the tenant itself is being deleted
+        const n = held.get(tenantId);
         await rt.audit.append(tx, {
           tenantId,
           requestId: null,
           actor: SWEEP_ACTOR,
           action: 'retention.sweep',
-          metadata: { deleted, windows: windows.get(tenantId)! },
+          metadata: { deleted: perTenant.get(tenantId) ?? {}, windows: windows.get(tenantId)!, ...(n ? { held: { openHandoff: n } } : {}) },
         });
       }
       return again;

@@ -2,7 +2,7 @@
 // sweep (jobs/retention.ts) to conversations, webhook bodies and verified profiles, one tenant's window
 // never touching another's data, and one audit entry per run holding counts only.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { DEFAULT_RETENTION } from '@parley/protocol';
+import { DEFAULT_RETENTION, HANDOFF_RETENTION_HOLD_DAYS } from '@parley/protocol';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { PLATFORM_TENANT } from '../db/index.js';
@@ -27,12 +27,20 @@ const owner = (sql: string, params: unknown[] = []) => t.testDb.db.withOwner((tx
 const settings = (tenant: CreatedTenant, method: 'GET' | 'PATCH', body?: unknown) =>
   call(t.url, method, '/v1/admin/settings', { key: tenant.secretKey, body, contentType: 'application/merge-patch+json' });
 
-/** A visitor of `tenant` who chats once (with personal data in the message); the conversation's id. */
-async function chat(tenant: CreatedTenant, domain: string, text: string): Promise<string> {
+/**
+ * A visitor of `tenant` who chats once (with personal data in the message); the conversation's id. With no
+ * knowledge to answer from, every turn is handed to a person: that handoff is closed here (as a person would
+ * close it, without the events) unless `openHandoff`, so the conversation is left to retention alone.
+ */
+async function chat(tenant: CreatedTenant, domain: string, text: string, opts: { openHandoff?: boolean } = {}): Promise<string> {
   const v = new Visitor(t.url, tenant.publishableKey, `https://${domain}`);
   expect((await v.start()).status).toBe(200);
   const id = (await v.call('POST', '/conversations', {})).body.conversation.id as string;
   await v.say(id, text);
+  if (!opts.openHandoff) {
+    await owner("UPDATE handoffs SET status = 'resolved', resolved_at = now() WHERE conversation_id = $1 AND status <> 'resolved'", [id]);
+    await owner("UPDATE conversations SET status = 'open' WHERE id = $1", [id]);
+  }
   return id;
 }
 
@@ -239,5 +247,73 @@ describe("the tenant's own audit log shows that retention ran", () => {
     expect(runs.runs[0].metadata.deleted).toMatchObject({ conversations: 1, verified_visitors: 1 });
     expect(runs.windows).toEqual({ messages: 3, webhookBodies: 2, verifiedProfiles: DEFAULT_RETENTION.verifiedProfiles });
     expect(text('lifecycle/retention.json')).not.toContain(email);
+  });
+});
+
+describe('an open handoff and retention', () => {
+  test('a conversation waiting for or worked by a person outlives its window until the handoff is resolved; the tenant log counts each one held; resolved, it keeps its window from then', async () => {
+    const h = await t.tenant('Slow support', ['h.example']);
+    expect((await settings(h, 'PATCH', { retention: { messages: 1 } })).status).toBe(200);
+    const admin = (method: string, path: string, body?: unknown) => call(t.url, method, `/v1/admin${path}`, { key: h.secretKey, body });
+    const waiting = await chat(h, 'h.example', 'My parcel is lost, I want to talk to a human', { openHandoff: true });
+    const worked = await chat(h, 'h.example', 'Still no parcel, I want to talk to a human', { openHandoff: true });
+    const idle = await chat(h, 'h.example', 'What are your opening hours?');
+    // Waiting since long before: past its window and the longest hold for a handoff too.
+    const abandoned = await chat(h, 'h.example', 'Anyone there? I want to talk to a human', { openHandoff: true });
+    const handoffOf = async (conversationId: string) =>
+      ((await admin('GET', '/handoffs')).body.handoffs as { id: string; conversationId: string; status: string }[]).find(
+        (x) => x.conversationId === conversationId,
+      );
+    expect((await handoffOf(waiting))?.status).toBe('pending');
+    const workedHandoff = (await handoffOf(worked))!;
+    expect((await admin('PATCH', `/handoffs/${workedHandoff.id}`, { status: 'assigned' })).status).toBe(204);
+    // All three went quiet three days ago: past the one-day window.
+    const age = (ids: string[]) =>
+      owner(
+        "UPDATE conversations SET updated_at = now() - interval '3 days', active_hour = date_trunc('hour', now() - interval '3 days') WHERE id = ANY($1)",
+        [ids],
+      );
+    await age([waiting, worked, idle]);
+    await owner(
+      "UPDATE conversations SET updated_at = now() - make_interval(days => $2), active_hour = date_trunc('hour', now() - make_interval(days => $2)) WHERE id = $1",
+      [abandoned, 1 + HANDOFF_RETENTION_HOLD_DAYS + 1],
+    );
+    const left = async () =>
+      (await owner('SELECT id FROM conversations WHERE id = ANY($1)', [[waiting, worked, idle, abandoned]])).rows.map((r) => r.id as string).sort();
+    const sweeps = async () => {
+      await t.runtime.audit.integrateNow();
+      return ((await call(t.url, 'GET', '/v1/admin/audit?limit=500', { key: h.secretKey })).body.entries as { action: string; metadata: any }[])
+        .filter((e) => e.action === 'retention.sweep')
+        .map((e) => e.metadata);
+    };
+
+    expect((await runRetentionSweep(t.runtime, newHolderId(), { now: true })).ran).toBe(true);
+    // The idle one went, and the abandoned one; the two with an open handoff stay, in the inbox as the agents left them.
+    expect(await left()).toEqual([waiting, worked].sort());
+    expect((await handoffOf(waiting))?.status).toBe('pending');
+    expect((await handoffOf(worked))?.status).toBe('assigned');
+    // Not kept silently: the tenant's log counts the conversations held past their window, by reason.
+    let logged = await sweeps();
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({ deleted: { conversations: 2 }, held: { openHandoff: 2 } });
+    expect(JSON.stringify(logged)).not.toContain(waiting);
+
+    // A later run holds them still, and does not count them again.
+    expect((await runRetentionSweep(t.runtime, newHolderId(), { now: true })).ran).toBe(true);
+    expect(await left()).toEqual([waiting, worked].sort());
+    expect(await sweeps()).toHaveLength(1);
+
+    // Resolved, the conversation keeps its window from the resolution (the agent can still reopen it)...
+    expect((await admin('PATCH', `/handoffs/${workedHandoff.id}`, { status: 'resolved' })).status).toBe(204);
+    await runRetentionSweep(t.runtime, newHolderId(), { now: true });
+    expect(await left()).toEqual([waiting, worked].sort());
+    // ...and goes once that has passed, like any other.
+    await age([worked]);
+    await runRetentionSweep(t.runtime, newHolderId(), { now: true });
+    expect(await left()).toEqual([waiting]);
+    logged = await sweeps();
+    expect(logged).toHaveLength(2);
+    expect(logged[1]).toMatchObject({ deleted: { conversations: 1 } });
+    expect(logged[1].held).toBeUndefined();
   });
 });
