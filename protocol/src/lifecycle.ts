@@ -97,8 +97,10 @@ export const CLASSIFICATION = {
       'error',
       'operation',
       'arguments_hash',
+      'redacted_at',
     ],
-    // The verified user, the arguments about them, the visitor's reference and what the endpoint answered.
+    // The verified user, the arguments about them, the visitor's reference and what the endpoint answered:
+    // redacted by the retention sweep once the proposal is decided or expired (see FIXED_RETENTION).
     personal: ['subject', 'arguments', 'reason', 'requested_by_id', 'result_summary'],
   },
   audit_checkpoints: { internal: ['tenant_id', 'size', 'root', 'note', 'created_at'] },
@@ -478,6 +480,10 @@ export const FIXED_RETENTION: readonly { what: string; when: string }[] = [
   { what: 'Unconfirmed authenticator-app set-ups', when: 'A day after they were begun' },
   { what: 'Rate-limit windows and sign-in throttle counters', when: 'A minute after the window ended; a day after the last failure' },
   { what: 'Visitors who never chatted, finished crawl jobs', when: 'After the deployment’s event retention (PARLEY_EVENT_RETENTION_DAYS)' },
+  {
+    what: 'Approval proposals’ arguments, reasons and results (an invitee’s email, what an endpoint answered); the decision, who asked and decided, when, and the operation stay',
+    when: 'After the deployment’s event retention, once decided or expired (a proposal in a conversation goes with the conversation)',
+  },
   { what: 'The audit log', when: 'Kept: it holds no personal data, and it is never edited' },
 ];
 

@@ -31,6 +31,8 @@ interface Rule {
    * run of them deletes is recorded in that tenant's own audit log (counts per kind and the periods in force).
    */
   window?: Window;
+  /** An UPDATE's SET clause: the rule redacts the rows' personal columns instead of deleting them. */
+  set?: string;
   /**
    * Rows of another table that go in the same statement as each batch, where no foreign key carries them
    * away: `sql` is a DELETE reading the deleted rows as `gone` (tenant_id, id) and returning the tenant_id of each.
@@ -129,6 +131,17 @@ const RULES: Rule[] = [
     },
   },
   { table: 'verified_visitors', window: 'verifiedProfiles', expired: tenantWindow('verified_visitors', 'updated_at', 'verifiedProfiles') },
+  // Decided or expired approval proposals outside a conversation (admin operations, actions asked for by a
+  // member or key) keep what was decided, by whom and when; what the approver was shown about a person (an
+  // invitee's email, the arguments, free-text reasons, what the endpoint answered) is redacted after the
+  // event retention (migration 119). Those in a conversation go with it.
+  {
+    table: 'approval_proposals',
+    window: 'events',
+    set: "arguments = '{}'::jsonb, subject = NULL, reason = NULL, result_summary = NULL, redacted_at = now()",
+    expired: `redacted_at IS NULL AND status IN ('rejected', 'expired', 'executed', 'failed') AND conversation_id IS NULL
+      AND updated_at < now() - make_interval(days => $2::int)`,
+  },
 ];
 
 export interface SweepOptions {
@@ -143,9 +156,9 @@ export type SweepCounts = Record<string, number>;
 
 /** One batch of `rule`: rows deleted (and rows of its companion table), per tenant for a retention rule. */
 async function deleteBatch(tx: Tx, rule: Rule, params: unknown[]): Promise<{ tenant_id: string; n: number; also: number }[]> {
-  const batch = `DELETE FROM ${rule.table} WHERE ctid = ANY (ARRAY(
-                   SELECT ctid FROM ${rule.table} WHERE ${rule.expired} LIMIT $1))`;
-  const { rows } = await tx.query<{ tenant_id: string; n: number; also: number }>(
+  const rows = `ctid = ANY (ARRAY(SELECT ctid FROM ${rule.table} WHERE ${rule.expired} LIMIT $1))`;
+  const batch = rule.set ? `UPDATE ${rule.table} SET ${rule.set} WHERE ${rows}` : `DELETE FROM ${rule.table} WHERE ${rows}`;
+  const result = await tx.query<{ tenant_id: string; n: number; also: number }>(
     rule.with
       ? `WITH gone AS (${batch} RETURNING tenant_id, id), also AS (${rule.with.sql})
          SELECT tenant_id, sum(n)::int AS n, sum(also)::int AS also FROM (
@@ -156,7 +169,7 @@ async function deleteBatch(tx: Tx, rule: Rule, params: unknown[]): Promise<{ ten
           `WITH gone AS (${batch} RETURNING 1) SELECT NULL AS tenant_id, count(*)::int AS n, 0 AS also FROM gone`,
     params,
   );
-  return rows;
+  return result.rows;
 }
 
 /** The retention periods in force for each tenant (days): its own windows, defaults for the rest, and the deployment's event retention. */
@@ -172,6 +185,9 @@ async function windowsOf(tx: Tx, tenantIds: string[], eventDays: number): Promis
 }
 
 const SWEEP_ACTOR = { type: 'system', id: 'retention-sweep' } as const;
+
+/** A rule's key in the run's counts: its table, or `<table>_redacted` for a rule that redacts. */
+const countKey = (rule: Rule) => (rule.set ? `${rule.table}_redacted` : rule.table);
 
 /** Deletes expired rows now (no lease): what the leased job and `parley sweep` run. */
 export async function sweepExpired(rt: Runtime, opts: SweepOptions = {}): Promise<SweepCounts> {
@@ -196,11 +212,11 @@ export async function sweepExpired(rt: Runtime, opts: SweepOptions = {}): Promis
   // rule still due and writes, in the same transaction, one entry to the log of each tenant it deleted from
   // (counts per kind and the periods in force), so no deletion commits without the tenant's record of it.
   let due = RULES.filter((r) => r.window);
-  for (const rule of due) counts[rule.table] ??= 0;
+  for (const rule of due) counts[countKey(rule)] ??= 0;
   let holding = true;
   for (let i = 0; i < maxBatches && (due.length || holding) && !opts.signal?.aborted; i++) {
     due = await asWorker(rt.db, async (tx) => {
-      const perTenant = new Map<string, SweepCounts>();
+      const perTenant = new Map<string, { deleted: SweepCounts; redacted: SweepCounts }>();
       const held = new Map<string, number>();
       const again: Rule[] = [];
       if (holding) {
@@ -214,10 +230,11 @@ export async function sweepExpired(rt: Runtime, opts: SweepOptions = {}): Promis
       for (const rule of due) {
         let n = 0;
         for (const row of await deleteBatch(tx, rule, paramsOf(rule))) {
-          const mine = perTenant.get(row.tenant_id) ?? {};
-          perTenant.set(row.tenant_id, mine);
+          const tenant = perTenant.get(row.tenant_id) ?? { deleted: {}, redacted: {} };
+          perTenant.set(row.tenant_id, tenant);
+          const mine = rule.set ? tenant.redacted : tenant.deleted;
           add(mine, rule.table, row.n);
-          add(counts, rule.table, row.n);
+          add(counts, countKey(rule), row.n);
           if (rule.with) {
             add(mine, rule.with.table, row.also);
             add(counts, rule.with.table, row.also);
@@ -231,12 +248,18 @@ export async function sweepExpired(rt: Runtime, opts: SweepOptions = {}): Promis
       for (const tenantId of tenants) {
         if (!windows.has(tenantId)) continue; // the tenant itself is being deleted
         const n = held.get(tenantId);
+        const mine = perTenant.get(tenantId);
         await rt.audit.append(tx, {
           tenantId,
           requestId: null,
           actor: SWEEP_ACTOR,
           action: 'retention.sweep',
-          metadata: { deleted: perTenant.get(tenantId) ?? {}, windows: windows.get(tenantId)!, ...(n ? { held: { openHandoff: n } } : {}) },
+          metadata: {
+            deleted: mine?.deleted ?? {},
+            ...(mine && Object.keys(mine.redacted).length ? { redacted: mine.redacted } : {}),
+            ...(n ? { held: { openHandoff: n } } : {}),
+            windows: windows.get(tenantId)!,
+          },
         });
       }
       return again;

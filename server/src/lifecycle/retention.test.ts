@@ -10,6 +10,7 @@ import { newHolderId } from '../jobs/lease.js';
 import { runRetentionSweep } from '../jobs/retention.js';
 import type { CreatedTenant } from '../tenants/service.js';
 import { startTestApp, type TestApp } from '../test/app.js';
+import { signedInMember } from '../test/console.js';
 import { call } from '../test/http.js';
 import { Visitor } from '../test/widget.js';
 
@@ -315,5 +316,72 @@ describe('an open handoff and retention', () => {
     expect(logged).toHaveLength(2);
     expect(logged[1]).toMatchObject({ deleted: { conversations: 1 } });
     expect(logged[1].held).toBeUndefined();
+  });
+});
+
+describe('approval proposals and retention', () => {
+  test("a decided or expired proposal's arguments (an invitee's email) are redacted after the event retention; the decision, who, when and the operation stay", async () => {
+    const p = await t.tenant('Held invitations', ['p.example']);
+    const admin = (method: string, path: string) => call(t.url, method, `/v1/admin${path}`, { key: p.secretKey });
+    expect((await settings(p, 'PATCH', { approvals: { operations: ['keys.privileged'] } })).status).toBe(200);
+    const asker = (await signedInMember(t, p.tenant.id, 'owner')).client;
+    const decider = (await signedInMember(t, p.tenant.id, 'owner')).client;
+    const email = 'new.admin@p.example';
+    const pendingEmail = 'later.admin@p.example';
+    const held = await asker.call('POST', '/v1/admin/invites', { email, role: 'admin' });
+    expect(held.status).toBe(202);
+    const id = held.body.proposal.id as string;
+    const waiting = (await asker.call('POST', '/v1/admin/invites', { email: pendingEmail, role: 'admin' })).body.proposal.id as string;
+    expect((await decider.call('POST', `/v1/admin/approvals/${id}/reject`, { reason: 'Not this quarter' })).status).toBe(200);
+    const row = async (pid: string) =>
+      (
+        await owner(
+          'SELECT status, operation, arguments, reason, requested_by_kind, requested_by_id, arguments_hash, created_at, updated_at FROM approval_proposals WHERE id = $1',
+          [pid],
+        )
+      ).rows[0];
+    const before = await row(id);
+    expect(JSON.stringify(before.arguments)).toContain(email);
+    // Both were made 40 days ago (past the deployment's 30-day event retention); only the rejected one is decided.
+    await t.testDb.db.withOwner(async (tx) => {
+      await tx.query('SET LOCAL session_replication_role = replica'); // the rail's triggers would refuse a changed date
+      await tx.query(
+        "UPDATE approval_proposals SET created_at = created_at - interval '40 days', updated_at = updated_at - interval '40 days' WHERE id = ANY($1)",
+        [[id, waiting]],
+      );
+    });
+    const aged = await row(id);
+
+    expect((await runRetentionSweep(t.runtime, newHolderId(), { now: true })).ran).toBe(true);
+    const after = await row(id);
+    // The personal part is gone: the arguments as shown to the approver, and the free-text reasons.
+    expect(after.arguments).toEqual({});
+    expect(after.reason).toBeNull();
+    expect(JSON.stringify(await owner('SELECT * FROM approval_proposals WHERE id = $1', [id]))).not.toContain(email);
+    // What the audit needs stays: the operation, its state, who asked, when, the hash of the exact request, the decision.
+    for (const k of ['status', 'operation', 'requested_by_kind', 'requested_by_id', 'arguments_hash', 'created_at', 'updated_at'] as const)
+      expect(after[k]).toEqual(aged[k]);
+    const shown = (await decider.call('GET', `/v1/admin/approvals/${id}`)).body.proposal;
+    expect(shown).toMatchObject({ id, status: 'rejected', arguments: {} });
+    expect((await owner('SELECT decision, decided_by_kind FROM approval_decisions WHERE proposal_id = $1', [id])).rows).toEqual([
+      { decision: 'reject', decided_by_kind: 'member' },
+    ]);
+    // A proposal still waiting is left whole.
+    expect(JSON.stringify((await row(waiting)).arguments)).toContain(pendingEmail);
+
+    // Recorded in the tenant's log as a redaction, with nothing of what went.
+    await t.runtime.audit.integrateNow();
+    const entries = (await admin('GET', '/audit?limit=500')).body.entries as { action: string; metadata: any }[];
+    const sweeps = entries.filter((e) => e.action === 'retention.sweep');
+    expect(sweeps).toHaveLength(1);
+    expect(sweeps[0]!.metadata).toMatchObject({ redacted: { approval_proposals: 1 } });
+    expect(entries.map((e) => e.action)).toEqual(expect.arrayContaining(['approval.propose', 'approval.reject']));
+    expect(JSON.stringify(entries)).not.toContain(email);
+    // Done once: a later run redacts nothing more and writes nothing.
+    await runRetentionSweep(t.runtime, newHolderId(), { now: true });
+    await t.runtime.audit.integrateNow();
+    expect(
+      ((await admin('GET', '/audit?limit=500')).body.entries as { action: string }[]).filter((e) => e.action === 'retention.sweep'),
+    ).toHaveLength(1);
   });
 });
