@@ -510,7 +510,7 @@ export const DEFAULT_RETENTION = {
  */
 export const DataSubject = z.strictObject({
   type: z.enum(['user', 'visitor']),
-  id: z.string().trim().min(1).max(256),
+  id: text().trim().min(1).max(256),
 });
 export type DataSubject = z.infer<typeof DataSubject>;
 

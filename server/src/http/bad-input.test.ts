@@ -106,6 +106,13 @@ describe.each(Object.entries(BAD))('a %s', (_name, bad) => {
     await refused(() => admin('PATCH', `/handoffs/${handoffId}`, { status: 'assigned', assignedTo: bad }), '/assignedTo');
   });
 
+  test("in a data subject's id, for an export or an erasure", async () => {
+    for (const type of ['user', 'visitor']) {
+      await refused(() => admin('POST', '/privacy/export', { type, id: bad, reason: 'ticket 4711: access request' }), '/id');
+      await refused(() => admin('POST', '/privacy/erase', { type, id: bad }), '/id');
+    }
+  });
+
   test('in the /v1/answers question', async () => {
     await refused(() => call(t.url, 'POST', '/v1/answers', { key: a.secretKey, body: { question: bad } }), '/question');
   });
