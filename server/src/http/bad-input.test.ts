@@ -2,6 +2,7 @@
 // (refused once, by protocol's text schema, naming the field), a Content-Encoding that does not match
 // the body, bad percent-encoding in a path, absurdly deep JSON, and oversized headers.
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { CreatedTenant } from '../tenants/service.js';
 import { startTestApp, type TestApp } from '../test/app.js';
@@ -198,6 +199,43 @@ describe('malformed requests', () => {
       raw: `{"pii":${'{"a":'.repeat(50_000)}1${'}'.repeat(50_000)}}`,
     });
     expectProblem(settings, 400);
+  });
+
+  test('a body declared larger than the limit is refused at once, before it is sent, and nothing is stored', async () => {
+    // What arrives on the socket within `ms` of sending only the head of a request (and a few bytes).
+    const head = (lines: string[], ms: number) =>
+      new Promise<string>((resolve, reject) => {
+        const u = new URL(t.url);
+        const s = connect(Number(u.port), u.hostname, () => s.write(`${lines.join('\r\n')}\r\n\r\n{"na`));
+        let got = '';
+        s.on('data', (d) => (got += d.toString('utf8')));
+        s.on('error', reject);
+        const done = () => {
+          s.destroy();
+          resolve(got);
+        };
+        const timer = setTimeout(done, ms);
+        s.on('close', () => {
+          clearTimeout(timer);
+          resolve(got);
+        });
+      });
+    const before = await counts();
+    for (const [path, type, extra] of [
+      ['/v1/admin/api-keys', 'application/json', [`Authorization: Bearer ${a.secretKey}`]],
+      ['/v1/platform/tenants', 'application/json', []],
+      ['/v1/widget/session', 'application/json', [`Origin: ${ORIGIN}`, `X-Parley-Key: ${a.publishableKey}`]],
+      [`/v1/auth/sso/saml/${a.tenant.id}/acs`, 'application/x-www-form-urlencoded', []],
+    ] as const) {
+      const got = await head(
+        [`POST ${path} HTTP/1.1`, 'Host: parley.test', `Content-Type: ${type}`, `Content-Length: ${50 * 1024 * 1024}`, ...extra],
+        3000,
+      );
+      expect(got, path).toMatch(/^HTTP\/1\.1 413 /);
+      expect(got, path).toMatch(/content-type: application\/problem\+json/i);
+      expect(got, path).toMatch(/"request_id":"req_/);
+    }
+    expect(await counts()).toEqual(before);
   });
 
   test('headers over 16 KB get a 431 problem with a request id', async () => {

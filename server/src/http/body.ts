@@ -1,5 +1,5 @@
-// JSON bodies only: anything else with a body is 415, oversized is 413, unparsable is 400, nested
-// deeper than BODY_MAX_DEPTH is 400 before any code recurses into it.
+// JSON bodies only: anything else with a body is 415, oversized is 413 (at once when Content-Length says
+// so), unparsable is 400, nested deeper than BODY_MAX_DEPTH is 400 before any code recurses into it.
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { HttpProblem, problems } from './problem.js';
 
@@ -10,6 +10,24 @@ function hasBody(req: Request): boolean {
   return req.headers['transfer-encoding'] !== undefined || (len !== undefined && len !== '0');
 }
 
+/**
+ * A body whose Content-Length is over `limitBytes` is refused before any of it is read, and the connection
+ * closed after the answer. The body parser would otherwise read (and drop) the whole declared body before
+ * its 413: gigabytes, or a socket held until the request timeout by a client that never sends them.
+ */
+export function declaredTooLarge(req: Request, res: Response, limitBytes: number): HttpProblem | null {
+  const declared = Number(req.headers['content-length']);
+  if (!(declared > limitBytes)) return null;
+  res.setHeader('Connection', 'close');
+  return new HttpProblem(413, 'payload-too-large', 'The body is larger than this endpoint accepts.');
+}
+
+/** Refuses a body declared larger than `limitBytes` (declaredTooLarge), for a parser of another type. */
+export const refuseDeclaredTooLarge =
+  (limitBytes: number): RequestHandler =>
+  (req, res, next) =>
+    next(declaredTooLarge(req, res, limitBytes) ?? undefined);
+
 export function jsonBody(limitBytes: number): RequestHandler {
   const parse = express.json({ limit: limitBytes, type: JSON_TYPES, strict: true });
   return (req: Request, res: Response, next: NextFunction) => {
@@ -17,6 +35,8 @@ export function jsonBody(limitBytes: number): RequestHandler {
     // still goes to the parser, which makes an empty JSON body {}.)
     if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) return next();
     if (hasBody(req) && !req.is(JSON_TYPES)) return next(new HttpProblem(415, 'unsupported-media-type', 'Send the body as application/json.'));
+    const tooLarge = declaredTooLarge(req, res, limitBytes);
+    if (tooLarge) return next(tooLarge);
     parse(req, res, (err?: unknown) => {
       if (err) return next(err);
       const at = tooDeep(req.body, BODY_MAX_DEPTH);
