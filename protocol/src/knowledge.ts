@@ -21,11 +21,23 @@ export const CreateSourceRequest = z.discriminatedUnion('kind', [
 ]);
 export type CreateSourceRequest = z.infer<typeof CreateSourceRequest>;
 
+/**
+ * Up to 1000 inline sources, written together or not at all. Each externalId at most once: a second one
+ * would silently replace the first within the same request.
+ */
 export const BulkSourcesRequest = z.strictObject({
   sources: z
     .array(z.strictObject({ kind: z.enum(['markdown', 'html', 'text']), content: text().min(1).max(200_000), url: webUrl.optional(), ...common }))
     .min(1)
-    .max(1000),
+    .max(1000)
+    .superRefine((sources, ctx) => {
+      const seen = new Set<string>();
+      sources.forEach((s, i) => {
+        if (s.externalId === undefined) return;
+        if (seen.has(s.externalId)) ctx.addIssue({ code: 'custom', path: [i, 'externalId'], message: 'is the externalId of an earlier source here' });
+        seen.add(s.externalId);
+      });
+    }),
 });
 
 const iso = () => z.iso.datetime({ offset: true });

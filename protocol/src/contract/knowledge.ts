@@ -65,7 +65,7 @@ export const knowledgeOperations = operations([
     path: '/v1/admin/knowledge/sources/bulk',
     tag,
     summary: 'Add or replace up to 1000 inline sources at once',
-    description: `Each source as in \`createSource\` (inline kinds only, at most 200 000 characters each), in one transaction. ${quota} Audited.`,
+    description: `Each source as in \`createSource\` (inline kinds only, at most 200 000 characters each), in one transaction. Each \`externalId\` at most once per request (a 400 names the repeat). ${quota} Audited.`,
     security: ['admin'],
     capability: 'knowledge:write',
     body: BulkSourcesRequest,

@@ -141,6 +141,20 @@ describe.each(Object.entries(BAD))('a %s', (_name, bad) => {
   });
 });
 
+test('bulk sources naming one externalId twice are refused, naming the second, and nothing is stored', async () => {
+  const before = await counts();
+  const res = await admin('POST', '/knowledge/sources/bulk', {
+    sources: [
+      { kind: 'text', content: 'Returns are free for 30 days.', externalId: 'returns' },
+      { kind: 'text', content: 'Shipping takes two days.', externalId: 'shipping' },
+      { kind: 'text', content: 'Returns cost 5 euros.', externalId: ' returns ' },
+    ],
+  });
+  expectProblem(res, 400);
+  expect(res.body.errors).toEqual([expect.objectContaining({ path: '/sources/2/externalId', message: expect.stringContaining('externalId') })]);
+  expect(await counts()).toEqual(before);
+});
+
 /** A raw HTTP/1.1 exchange, for what fetch will not send. */
 function raw(opts: { method: string; path: string; headers?: Record<string, string>; body?: string }): Promise<Res> {
   const u = new URL(t.url);
