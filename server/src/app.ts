@@ -12,6 +12,7 @@ import type { Keyring } from './crypto/keyring.js';
 import type { Db } from './db/index.js';
 import type { Tx } from './db/types.js';
 import { jsonBody } from './http/body.js';
+import { requireHost } from './http/client-error.js';
 import { errorHandler, notFound } from './http/errors.js';
 import { openApiRoute } from './http/openapi.js';
 import { databaseLimitStores, type LimitStores } from './http/limit-store.js';
@@ -127,6 +128,7 @@ export function createApp(deps: AppDeps): express.Express {
   const drain = deps.drain ?? new Drain();
   app.locals.drain = drain;
   app.use(requestId);
+  app.use(requireHost);
   app.use(drain.closeConnections());
   const metrics = new Metrics(db, config.metricsTenantLabels);
   deps.audit.integrator?.observe(metrics.auditIntegrated);

@@ -252,6 +252,24 @@ describe('malformed requests', () => {
     expect(await counts()).toEqual(before);
   });
 
+  test('an HTTP/1.1 request without a Host header gets a 400 problem with a request id', async () => {
+    const u = new URL(t.url);
+    for (const path of ['/healthz', '/v1/admin/api-keys']) {
+      const got = await new Promise<string>((resolve, reject) => {
+        const s = connect(Number(u.port), u.hostname, () => s.write(`GET ${path} HTTP/1.1\r\nAuthorization: Bearer ${a.secretKey}\r\n\r\n`));
+        let text = '';
+        s.on('data', (d) => (text += d.toString('utf8')));
+        s.on('error', reject);
+        s.on('close', () => resolve(text));
+        setTimeout(() => s.destroy(), 3000);
+      });
+      expect(got, path).toMatch(/^HTTP\/1\.1 400 /);
+      expect(got, path).toMatch(/content-type: application\/problem\+json/i);
+      expect(got, path).toMatch(/"request_id":"req_[0-9a-f]{32}"/);
+      expect(got, path).toMatch(/x-request-id: req_[0-9a-f]{32}/i);
+    }
+  });
+
   test('headers over 16 KB get a 431 problem with a request id', async () => {
     const res = await raw({ method: 'GET', path: '/healthz', headers: { 'x-filler': 'x'.repeat(20_000) } });
     expectProblem(res, 431);

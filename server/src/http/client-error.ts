@@ -4,9 +4,10 @@
 // and in X-Request-Id like any other.
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type Server } from 'node:http';
+import type { NextFunction, Request, Response } from 'express';
 import type { Duplex } from 'node:stream';
 import { problemType, type Problem, type ProblemSlug } from '@parley/protocol';
-import { problemTitle } from './problem.js';
+import { HttpProblem, problemTitle } from './problem.js';
 
 function refusal(code: string | undefined): { status: number; slug: ProblemSlug; detail: string } | null {
   if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return { status: 408, slug: 'request-timeout', detail: 'The request did not arrive in time.' };
@@ -16,6 +17,9 @@ function refusal(code: string | undefined): { status: number; slug: ProblemSlug;
 }
 
 export function answerClientErrors(server: Server): void {
+  // Node answers an HTTP/1.1 request without a Host header itself, with a bare 400 and no body; the app
+  // refuses it instead (requireHost), as a problem with a request id.
+  (server as Server & { requireHostHeader: boolean }).requireHostHeader = false;
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     const r = refusal(err.code);
     const busy = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
@@ -36,4 +40,14 @@ export function answerClientErrors(server: Server): void {
         body,
     );
   });
+}
+
+/** An HTTP/1.1 request must name its Host (RFC 9112 §3.2): refused as a problem (see answerClientErrors). */
+export function requireHost(req: Request, res: Response, next: NextFunction): void {
+  if (req.httpVersionMajor === 1 && req.httpVersionMinor >= 1 && req.headers.host === undefined) {
+    res.setHeader('Connection', 'close');
+    next(new HttpProblem(400, 'malformed-request', 'An HTTP/1.1 request must carry a Host header.'));
+    return;
+  }
+  next();
 }
