@@ -133,9 +133,21 @@ const safeMembers = ({ kty: _kty, kid: _kid, ...members }: Record<string, unknow
 /** Sign-In Pro settings. Prefer public keys: the private key then never leaves the tenant. */
 export const PutIdentityRequest = z.strictObject({
   mode: z.enum(['optional', 'required']),
+  /**
+   * Each `kid` at most once: a token whose kid two keys share verifies against neither, so a second key
+   * under a kid would end every sign-in signed under it, with the first key too.
+   */
   publicKeys: z
     .array(z.looseObject({ kty: z.enum(['OKP', 'EC', 'RSA']), kid: text().min(1).max(200).optional() }).superRefine(safeMembers))
     .max(10)
+    .superRefine((keys, ctx) => {
+      const seen = new Set<string>();
+      keys.forEach((k, i) => {
+        if (k.kid === undefined) return;
+        if (seen.has(k.kid)) ctx.addIssue({ code: 'custom', path: [i, 'kid'], message: 'is the kid of an earlier key here' });
+        seen.add(k.kid);
+      });
+    })
     .optional(),
   jwksUrl: text().url().max(2000).optional(),
 });

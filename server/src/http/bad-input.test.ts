@@ -3,6 +3,7 @@
 // the body, bad percent-encoding in a path, absurdly deep JSON, and oversized headers.
 import { request } from 'node:http';
 import { connect } from 'node:net';
+import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { CreatedTenant } from '../tenants/service.js';
 import { startTestApp, type TestApp } from '../test/app.js';
@@ -153,6 +154,24 @@ test('bulk sources naming one externalId twice are refused, naming the second, a
   expectProblem(res, 400);
   expect(res.body.errors).toEqual([expect.objectContaining({ path: '/sources/2/externalId', message: expect.stringContaining('externalId') })]);
   expect(await counts()).toEqual(before);
+});
+
+test('two public keys under one kid are refused, naming the second, and the keys in place keep verifying', async () => {
+  const pair = () => generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+  const [first, second] = [await pair(), await pair()];
+  const jwk = async (k: Parameters<typeof exportJWK>[0]) => ({ ...(await exportJWK(k)), kid: 'main' });
+  expect((await admin('PUT', '/identity', { mode: 'optional', publicKeys: [await jwk(first.publicKey)] })).status).toBe(204);
+  const before = await counts();
+  const res = await admin('PUT', '/identity', { mode: 'optional', publicKeys: [await jwk(first.publicKey), await jwk(second.publicKey)] });
+  expectProblem(res, 400);
+  expect(res.body.errors).toEqual([expect.objectContaining({ path: '/publicKeys/1/kid' })]);
+  expect(await counts()).toEqual(before);
+  // Sign-In Pro still works with the key registered before.
+  const w = new Visitor(t.url, a.publishableKey, ORIGIN);
+  await w.start();
+  const token = await identityToken({ alg: 'EdDSA', kid: 'main', key: first.privateKey }, 'user-kid');
+  expect((await w.call('POST', '/identify', { token })).status).toBe(200);
+  expect((await admin('PUT', '/identity', { mode: 'optional' })).status).toBe(204);
 });
 
 /** A raw HTTP/1.1 exchange, for what fetch will not send. */
