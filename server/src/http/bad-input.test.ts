@@ -1,6 +1,7 @@
 // Bad input is a 4xx problem, never a 500: NUL characters and unpaired surrogates in every stored field
 // (refused once, by protocol's text schema, naming the field), a Content-Encoding that does not match
-// the body, bad percent-encoding in a path, absurdly deep JSON, and oversized headers.
+// the body, bad percent-encoding in a path, absurdly deep JSON, oversized headers, a body declared over
+// the limit, a request without Host, and ids one request repeats (bulk externalIds, public key kids).
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { exportJWK, generateKeyPair } from 'jose';
