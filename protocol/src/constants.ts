@@ -339,7 +339,6 @@ export function authorInitial(name: string): string {
 // ---------------------------------------------------------------------------------------------------
 // Tenant deletion, evidence packs
 
-/** Grace period of a tenant deletion an owner schedules, in days. */
 /**
  * How long past its `messages` window a conversation with an open handoff (waiting for a person, or taken
  * by one) is held for it, at most, in days: resolved sooner, it keeps its window from the resolution; still
@@ -347,6 +346,7 @@ export function authorInitial(name: string): string {
  */
 export const HANDOFF_RETENTION_HOLD_DAYS = 30;
 
+/** Grace period of a tenant deletion an owner schedules, in days. */
 export const TENANT_DELETION_GRACE_DAYS = { default: 7, min: 1, max: 30 } as const;
 
 /** The frameworks an evidence pack's report maps its contents to. */
