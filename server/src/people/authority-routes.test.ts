@@ -5,7 +5,11 @@
 // a removed member were stored after their removal, and a key made by a removed member still wrote to a
 // visitor after its maker was gone. Each now holds that member (tenants/authority.ts): a write that starts
 // after the removal is refused, and a removal at the same moment waits for it.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+// What a committed write made, read back for its answer, is read on the read path: a member removed between
+// the two is answered with what they did, not told that nothing was changed.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vitest';
 import type { CreatedTenant } from '../tenants/service.js';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { signedInMember } from '../test/console.js';
@@ -284,5 +288,51 @@ describe('the SSO admin of an owner removed at the same moment', () => {
       pause.restore();
     }
     expect((await owner.client.call('GET', '/v1/admin/sso/saml')).status).toBe(200);
+  });
+});
+
+describe('a save whose result is read back after it committed, by a member removed in between', () => {
+  test('the OIDC connection saved, its owner removed before it is read back: the save is answered, not “nothing was changed”', async () => {
+    const owner = await signedInMember(t, acme.tenant.id, 'owner');
+    const x = await signedInMember(t, acme.tenant.id, 'owner');
+    // An issuer that answers discovery (a save is checked before it is written).
+    const discovery = createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ issuer, authorization_endpoint: `${issuer}/auth`, token_endpoint: `${issuer}/token`, jwks_uri: `${issuer}/jwks` }));
+    });
+    await new Promise<void>((r) => discovery.listen(0, '127.0.0.1', r));
+    const issuer = `http://127.0.0.1:${(discovery.address() as AddressInfo).port}`;
+    onTestFinished(() => new Promise<void>((r) => discovery.close(() => r())));
+    // Reaching no member and granting no admin, the save is not held for approval.
+    const connection = {
+      issuer,
+      clientId: 'parley-reread',
+      clientSecret: 'oidc-reread-secret-0123456789',
+      allowedDomains: ['reread.acme.example'],
+      defaultRole: 'agent',
+    };
+    // Its authentication, the check of what is saved, the save: then whatever reads the result back.
+    const pause = pauseRequest(t, acme.tenant.id, SESSION + 2, { reads: true });
+    try {
+      const saving = x.client.call('PUT', '/v1/admin/sso/oidc', connection);
+      await Promise.race([
+        pause.atPause,
+        saving.then((r) => {
+          throw new Error(`answered without reading its result back: ${r.status} ${r.text}`);
+        }),
+      ]);
+      // The save has committed.
+      const saved = await owner.client.call('GET', '/v1/admin/sso/oidc');
+      expect(saved.status, saved.text).toBe(200);
+      expect(saved.body.clientId).toBe('parley-reread');
+      expect((await owner.client.call('DELETE', `/v1/admin/members/${x.memberId}`)).status).toBe(204);
+      pause.release();
+      const res = await saving;
+      expect(res.status, res.text).toBe(200);
+      expect(res.body).toMatchObject({ issuer, clientId: 'parley-reread', hasClientSecret: true });
+    } finally {
+      pause.restore();
+    }
+    expect((await owner.client.call('DELETE', '/v1/admin/sso/oidc')).status).toBe(204);
   });
 });

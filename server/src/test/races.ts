@@ -1,7 +1,7 @@
 // Races between a request made with a member's authority and that member's removal or demotion, over the
 // real app (people/authority.test.ts, people/authority-routes.test.ts): pausing a request between its
 // authentication and its write, and holding its transaction open while the change runs.
-import type { Db } from '../db/types.js';
+import type { Db, TxContext } from '../db/types.js';
 import type { TestApp } from './app.js';
 import { holdOpen } from './db.js';
 
@@ -37,38 +37,46 @@ export const settled = async (p: Promise<unknown>): Promise<boolean> => {
   return done;
 };
 
+/** A tenant transaction's opener: withTenant, withTenantRead. */
+type Opener = (this: unknown, id: string, ctx: TxContext, ...rest: unknown[]) => Promise<unknown>;
+
 /**
  * Holds the next tenant transaction of one request in `tenantId` before it opens, until released: the
  * moment between a request's authentication and its write. The request is the first to open a tenant
  * transaction with a request id once this is called; its first `skip` transactions go on (a console
  * session's authentication opens one; a key's opens none). Known by its request id alone, so it holds the
- * same transaction whatever context the route gives it.
+ * same transaction whatever context the route gives it. With `reads`, its read transactions (withTenantRead)
+ * count and are held too: the moment between a write's commit and the read of what it wrote.
  */
-export function pauseRequest(t: TestApp, tenantId: string, skip: number) {
-  const db = t.runtime.db as { withTenant: Db['withTenant'] };
-  const original = db.withTenant;
+export function pauseRequest(t: TestApp, tenantId: string, skip: number, { reads = false }: { reads?: boolean } = {}) {
+  const db = t.runtime.db as { withTenant: Db['withTenant']; withTenantRead: Db['withTenantRead'] };
+  const original = { withTenant: db.withTenant, withTenantRead: db.withTenantRead };
+  const put = () => Object.assign(db, original);
   let request: string | null = null;
   let seen = 0;
   let reached!: () => void;
   let release!: () => void;
   const atPause = new Promise<void>((r) => (reached = r));
   const released = new Promise<void>((r) => (release = r));
-  db.withTenant = function (this: unknown, id, ctx, fn) {
-    if (id === tenantId && ctx.requestId && (request === null || ctx.requestId === request)) {
-      request = ctx.requestId;
-      if (seen++ === skip) {
-        db.withTenant = original;
-        reached();
-        return released.then(() => original.call(this, id, ctx, fn));
+  const paused = (real: Opener): Opener =>
+    function (this: unknown, id, ctx, ...rest) {
+      if (id === tenantId && ctx.requestId && (request === null || ctx.requestId === request)) {
+        request = ctx.requestId;
+        if (seen++ === skip) {
+          put();
+          reached();
+          return released.then(() => real.call(this, id, ctx, ...rest));
+        }
       }
-    }
-    return original.call(this, id, ctx, fn);
-  } as Db['withTenant'];
+      return real.call(this, id, ctx, ...rest);
+    };
+  db.withTenant = paused(original.withTenant as Opener) as Db['withTenant'];
+  if (reads) db.withTenantRead = paused(original.withTenantRead as Opener) as Db['withTenantRead'];
   return {
     atPause,
     release,
     restore: () => {
-      db.withTenant = original;
+      put();
       release();
     },
   };

@@ -23,8 +23,18 @@ export interface OidcAdminDeps {
 type Ctx = RequestCtx & { tenantId: string };
 type Connection = z.infer<typeof OidcConnectionSchema>;
 
-export async function getOidcConnection(deps: OidcAdminDeps, ctx: Ctx): Promise<Connection> {
-  const conn = await deps.db.withTenant(ctx.tenantId, ctx, (tx) => readConnection(tx, 'oidc'));
+export const getOidcConnection = (deps: OidcAdminDeps, ctx: Ctx): Promise<Connection> =>
+  deps.db.withTenant(ctx.tenantId, ctx, (tx) => connectionIn(deps, ctx, tx));
+
+/**
+ * The connection a save left, read once the save has committed: a read (on the read path, which shows this
+ * instance's writes), so an owner removed the moment after is not told that nothing was changed.
+ */
+export const savedOidcConnection = (deps: OidcAdminDeps, ctx: Ctx): Promise<Connection> =>
+  deps.db.withTenantRead(ctx.tenantId, ctx, (tx) => connectionIn(deps, ctx, tx));
+
+async function connectionIn(deps: OidcAdminDeps, ctx: Ctx, tx: Tx): Promise<Connection> {
+  const conn = await readConnection(tx, 'oidc');
   if (!conn) throw new DomainError('not_found', 'No OIDC connection is configured.');
   const c = conn.config as unknown as OidcConfig;
   return {
@@ -168,7 +178,7 @@ export async function writeOidcSave(deps: OidcAdminDeps, tx: Tx, ctx: Ctx, body:
 export async function putOidcConnection(deps: OidcAdminDeps, ctx: Ctx, body: OidcBody): Promise<Connection> {
   const checked = await checkOidcSave(deps, ctx, body);
   await deps.db.withTenant(ctx.tenantId, ctx, async (tx) => writeOidcSave(deps, tx, ctx, body, await prepareOidcSave(tx, body, checked)));
-  return getOidcConnection(deps, ctx);
+  return savedOidcConnection(deps, ctx);
 }
 
 export async function deleteOidcConnection(deps: OidcAdminDeps, ctx: Ctx): Promise<void> {

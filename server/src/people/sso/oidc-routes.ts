@@ -16,7 +16,15 @@ import type { SignInDeps } from '../sign-in.js';
 import { SsoRefused, ssoSignIn, type SsoProtocol } from '../sso.js';
 import { SSO_REQUEST_TTL_SECONDS } from './connections.js';
 import { finishOidcSignIn, OidcRefusal, startOidcSignIn, type OidcDeps } from './oidc.js';
-import { checkOidcSave, deleteOidcConnection, getOidcConnection, oidcSaveHeld, prepareOidcSave, writeOidcSave } from './oidc-admin.js';
+import {
+  checkOidcSave,
+  deleteOidcConnection,
+  getOidcConnection,
+  oidcSaveHeld,
+  prepareOidcSave,
+  savedOidcConnection,
+  writeOidcSave,
+} from './oidc-admin.js';
 
 export type OidcRouteDeps = SignInDeps & {
   /** The one way to the tenant's issuer (discovery, JWKS, token and userinfo endpoints). */
@@ -64,7 +72,7 @@ export function ssoOidcRoutes(deps: OidcRouteDeps): { admin: Router; auth: Route
           (save) => ({ operation: 'keys.privileged', applies: oidcSaveHeld(body, save), arguments: shown, secrets: { clientSecret } }),
           (tx, save) => writeOidcSave(oidc, tx, adminCtx(req), body, save),
         );
-        if (out) res.set('Cache-Control', 'no-store').json(await getOidcConnection(oidc, adminCtx(req)));
+        if (out) res.set('Cache-Control', 'no-store').json(await savedOidcConnection(oidc, adminCtx(req)));
       },
     ],
     delete: [
