@@ -7,6 +7,7 @@ import { PiiMatchSchema } from './pii.js';
 import { ONE_PLACEHOLDER } from './placeholder.js';
 import { jsonValue, text } from './text.js';
 import { CitationSchema } from './widget.js';
+import { queryInt } from './query.js';
 import {
   agentLabel,
   BusinessHoursSchema,
@@ -88,8 +89,8 @@ export const AuditEntrySchema = z.object({
 });
 export type AuditEntry = z.infer<typeof AuditEntrySchema>;
 export const AuditListQuery = z.strictObject({
-  after: z.coerce.number().int().min(-1).default(-1),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  after: queryInt(-1).default(-1),
+  limit: queryInt(1, 1000).default(100),
 });
 export const AuditListResponse = z.object({ entries: z.array(AuditEntrySchema), next: z.number().int().nullable() });
 export const CheckpointResponse = z.object({
@@ -105,8 +106,8 @@ export const CheckpointResponse = z.object({
 });
 export type CheckpointResponse = z.infer<typeof CheckpointResponse>;
 export const InclusionProofQuery = z.strictObject({
-  index: z.coerce.number().int().min(0),
-  size: z.coerce.number().int().min(1),
+  index: queryInt(0),
+  size: queryInt(1),
 });
 export const InclusionProofResponse = z.object({
   index: z.number().int(),
@@ -115,8 +116,8 @@ export const InclusionProofResponse = z.object({
   proof: z.array(z.string()),
 });
 export const ConsistencyProofQuery = z.strictObject({
-  from: z.coerce.number().int().min(1),
-  to: z.coerce.number().int().min(1),
+  from: queryInt(1),
+  to: queryInt(1),
 });
 export const ConsistencyProofResponse = z.object({
   from: z.number().int(),
@@ -163,7 +164,7 @@ export const CreatedIdentitySecretResponse = z.object({ id: z.string(), kid: z.s
 
 export const HandoffListQuery = z.strictObject({
   status: z.enum(['pending', 'assigned', 'resolved']).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
+  limit: queryInt(1, 200).default(50),
 });
 export const UpdateHandoffRequest = z.strictObject({
   /** `pending` gives an assigned handoff back to the queue (unassigned). */
@@ -218,7 +219,7 @@ export const ConversationListQuery = z.strictObject({
   channel: z.enum(['widget', 'api', 'email']).optional(),
   /** `nextCursor` of the previous page (opaque). */
   cursor: text().max(200).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
+  limit: queryInt(1, 100).default(50),
 });
 export type ConversationListQuery = z.infer<typeof ConversationListQuery>;
 

@@ -1,6 +1,7 @@
 // Evidence packs for auditors: what a pack is asked for with, and the frameworks its report maps to.
 import { z } from 'zod';
 import { EVIDENCE_FRAMEWORKS, MAX_EVIDENCE_PERIOD_DAYS } from './constants.js';
+import { queryInt } from './query.js';
 
 const instant = z.iso.datetime({ offset: true });
 
@@ -48,4 +49,4 @@ export type EvidencePackSummary = z.infer<typeof EvidencePackSummary>;
 export const EvidencePackListResponse = z.object({ packs: z.array(EvidencePackSummary) });
 
 /** The path of GET /v1/admin/evidence/packs/:version, a kept version number. */
-export const EvidencePackParams = z.strictObject({ version: z.coerce.number().int().min(1).max(2_147_483_647) });
+export const EvidencePackParams = z.strictObject({ version: queryInt(1, 2_147_483_647) });

@@ -6,6 +6,7 @@ import { WEBHOOK_DELIVERY_STATUSES, WEBHOOK_EVENT_DESCRIPTIONS, WEBHOOK_EVENT_TY
 import { ApprovalEventData } from './approvals.js';
 import { ConversationSchema, HandoffSchema } from './widget.js';
 import { text } from './text.js';
+import { queryInt } from './query.js';
 
 /** A message as webhooks carry it: redacted per the PII policy (an agent's reply, stored as typed, by the visitor's rule). Internal notes are never sent. */
 export const WebhookMessageSchema = z.looseObject({
@@ -222,7 +223,7 @@ export const WebhookDeliveryListQuery = z.strictObject({
   status: z.enum(WEBHOOK_DELIVERY_STATUSES).optional(),
   /** Deliveries created before this one (the `next` of the previous page). */
   before: z.string().uuid().optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
+  limit: queryInt(1, 100).default(50),
 });
 export const WebhookDeliveryListResponse = z.object({ deliveries: z.array(WebhookDeliverySchema), next: z.string().nullable() });
 export const WebhookDeliveryResponse = z.object({ delivery: WebhookDeliverySchema });

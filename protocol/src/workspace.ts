@@ -19,6 +19,7 @@ import { ActionEventData } from './approvals.js';
 import { MessageAuthorSchema, TypingEventData } from './feed.js';
 import { CitationSchema, ReconnectEventData } from './widget.js';
 import { emailText, text } from './text.js';
+import { queryInt } from './query.js';
 
 const iso = () => z.iso.datetime({ offset: true });
 
@@ -137,7 +138,7 @@ export const InboxListQuery = z.strictObject({
   q: text().trim().min(1).max(200).optional(),
   /** `nextCursor` of the previous page (opaque). */
   cursor: text().max(200).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
+  limit: queryInt(1, 100).default(50),
 });
 export type InboxListQuery = z.infer<typeof InboxListQuery>;
 

@@ -1,7 +1,8 @@
 // Bad input is a 4xx problem, never a 500: NUL characters and unpaired surrogates in every stored field
 // (refused once, by protocol's text schema, naming the field), a Content-Encoding that does not match
 // the body, bad percent-encoding in a path, absurdly deep JSON, oversized headers, a body declared over
-// the limit, a request without Host, and ids one request repeats (bulk externalIds, public key kids).
+// the limit, a request without Host, ids one request repeats (bulk externalIds, public key kids), and
+// numbers in a query string or path that are not plain decimal digits.
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { exportJWK, generateKeyPair } from 'jose';
@@ -197,6 +198,52 @@ function raw(opts: { method: string; path: string; headers?: Record<string, stri
     req.end(opts.body);
   });
 }
+
+describe('numbers in a query string or path', () => {
+  // Read as plain decimal digits or not at all: a blank, hex, an exponent, a fraction, a sign or a repeat was
+  // read as a number (Number(' ') is 0, so `?index=%20` was a proof for entry 0).
+  const NOT_NUMBERS = ['%20', '', '0x1', '1e0', '1.0', '%2B1', '1%20', '0b1', 'Infinity', '99999999999999999999'];
+  const PLACES = [
+    { at: '/index', path: (v: string) => `/audit/proof/inclusion?index=${v}&size=2` },
+    { at: '/size', path: (v: string) => `/audit/proof/inclusion?index=0&size=${v}` },
+    { at: '/from', path: (v: string) => `/audit/proof/consistency?from=${v}&to=2` },
+    { at: '/after', path: (v: string) => `/audit?after=${v}` },
+    { at: '/limit', path: (v: string) => `/audit?limit=${v}` },
+    { at: '/limit', path: (v: string) => `/handoffs?limit=${v}` },
+    { at: '/limit', path: (v: string) => `/conversations?limit=${v}` },
+    { at: '/limit', path: (v: string) => `/webhooks/endpoints/00000000-0000-4000-8000-000000000000/deliveries?limit=${v}` },
+    { at: '/version', path: (v: string) => `/evidence/packs/${v || '%20'}` },
+  ];
+
+  test.each(PLACES)('$path: anything but decimal digits is a 400 problem naming $at', async ({ at, path }) => {
+    for (const v of NOT_NUMBERS) {
+      const res = await admin('GET', path(v));
+      expect(res.status, `${path(v)}: ${res.text}`).toBe(400);
+      expect(
+        res.body.errors.map((e: { path: string }) => e.path),
+        path(v),
+      ).toContain(at);
+    }
+  });
+
+  test('a repeated parameter is a 400 problem naming it', async () => {
+    const res = await admin('GET', '/audit/proof/inclusion?index=0&index=0&size=2');
+    expect(res.status, res.text).toBe(400);
+    expect(res.body.errors[0].path).toBe('/index');
+  });
+
+  test('decimal digits are read as before, and after=-1 still means from the start', async () => {
+    const proof = await admin('GET', '/audit/proof/inclusion?index=0&size=2');
+    expect(proof.status, proof.text).toBe(200);
+    expect(proof.body).toMatchObject({ index: 0, size: 2 });
+    expect((await admin('GET', '/audit/proof/inclusion?index=01&size=2')).body).toMatchObject({ index: 1, size: 2 });
+    const list = await admin('GET', '/audit?after=-1&limit=1');
+    expect(list.status, list.text).toBe(200);
+    expect(list.body.entries).toHaveLength(1);
+    expect((await admin('GET', '/audit?after=-2')).status).toBe(400);
+    expect((await admin('GET', '/handoffs?limit=201')).status).toBe(400);
+  });
+});
 
 describe('malformed requests', () => {
   test.each(['gzip', 'deflate', 'br'])('Content-Encoding: %s on a body that is not compressed is a 400 problem', async (encoding) => {
