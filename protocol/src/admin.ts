@@ -89,8 +89,8 @@ export const AuditEntrySchema = z.object({
 });
 export type AuditEntry = z.infer<typeof AuditEntrySchema>;
 export const AuditListQuery = z.strictObject({
-  after: queryInt(-1).default(-1),
-  limit: queryInt(1, 1000).default(100),
+  after: queryInt(-1).prefault(-1),
+  limit: queryInt(1, 1000).prefault(100),
 });
 export const AuditListResponse = z.object({ entries: z.array(AuditEntrySchema), next: z.number().int().nullable() });
 export const CheckpointResponse = z.object({
@@ -164,7 +164,7 @@ export const CreatedIdentitySecretResponse = z.object({ id: z.string(), kid: z.s
 
 export const HandoffListQuery = z.strictObject({
   status: z.enum(['pending', 'assigned', 'resolved']).optional(),
-  limit: queryInt(1, 200).default(50),
+  limit: queryInt(1, 200).prefault(50),
 });
 export const UpdateHandoffRequest = z.strictObject({
   /** `pending` gives an assigned handoff back to the queue (unassigned). */
@@ -219,7 +219,7 @@ export const ConversationListQuery = z.strictObject({
   channel: z.enum(['widget', 'api', 'email']).optional(),
   /** `nextCursor` of the previous page (opaque). */
   cursor: text().max(200).optional(),
-  limit: queryInt(1, 100).default(50),
+  limit: queryInt(1, 100).prefault(50),
 });
 export type ConversationListQuery = z.infer<typeof ConversationListQuery>;
 

@@ -9,6 +9,7 @@ const SIGNED_DIGITS = /^-?[0-9]+$/;
 /**
  * A whole number from `min` to `max` (by default, any that JavaScript reads exactly), written in decimal
  * digits. A number is taken as it is (typed callers, the SDKs, pass numbers; they reach the server as text).
+ * A default is given with `.prefault(n)`: the OpenAPI shows it (a `.default` after the transform it drops).
  */
 export const queryInt = (min: number, max: number = Number.MAX_SAFE_INTEGER) => {
   const digits = min < 0 ? SIGNED_DIGITS : DIGITS;

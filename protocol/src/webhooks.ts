@@ -223,7 +223,7 @@ export const WebhookDeliveryListQuery = z.strictObject({
   status: z.enum(WEBHOOK_DELIVERY_STATUSES).optional(),
   /** Deliveries created before this one (the `next` of the previous page). */
   before: z.string().uuid().optional(),
-  limit: queryInt(1, 100).default(50),
+  limit: queryInt(1, 100).prefault(50),
 });
 export const WebhookDeliveryListResponse = z.object({ deliveries: z.array(WebhookDeliverySchema), next: z.string().nullable() });
 export const WebhookDeliveryResponse = z.object({ delivery: WebhookDeliverySchema });

@@ -138,7 +138,7 @@ export const InboxListQuery = z.strictObject({
   q: text().trim().min(1).max(200).optional(),
   /** `nextCursor` of the previous page (opaque). */
   cursor: text().max(200).optional(),
-  limit: queryInt(1, 100).default(50),
+  limit: queryInt(1, 100).prefault(50),
 });
 export type InboxListQuery = z.infer<typeof InboxListQuery>;
 
