@@ -15,7 +15,7 @@ import { startTestApp, type TestApp } from '../test/app.js';
 import { signedInMember } from '../test/console.js';
 import { serverUrl } from '../test/db.js';
 import { call } from '../test/http.js';
-import { countRows, writesTo, midTransaction, pauseRequest } from '../test/races.js';
+import { countRows, writesTo, midTransaction, pauseRequest, whilePaused } from '../test/races.js';
 import { TestIdp } from '../test/saml-idp.js';
 import { Visitor } from '../test/widget.js';
 
@@ -54,19 +54,14 @@ describe('an approver removed while their decision is on its way', () => {
     const owner = await signedInMember(t, acme.tenant.id, 'owner');
     const x = await signedInMember(t, acme.tenant.id, 'admin');
     const id = await proposal();
-    const pause = pauseRequest(t, acme.tenant.id, SESSION);
-    try {
-      // A rejection: one decision ends the proposal (an approval by a gone member would not count as an admin's).
-      const decided = x.client.call('POST', `/v1/admin/approvals/${id}/reject`, { reason: 'not this week' });
-      await pause.atPause;
-      expect((await owner.client.call('DELETE', `/v1/admin/members/${x.memberId}`)).status).toBe(204);
-      pause.release();
-      const res = await decided;
-      expect(res.status).toBe(401);
-      expect(res.body.detail).toMatch(/no longer/);
-    } finally {
-      pause.restore();
-    }
+    // A rejection: one decision ends the proposal (an approval by a gone member would not count as an admin's).
+    const res = await whilePaused(
+      pauseRequest(t, acme.tenant.id, SESSION),
+      () => x.client.call('POST', `/v1/admin/approvals/${id}/reject`, { reason: 'not this week' }),
+      async () => expect((await owner.client.call('DELETE', `/v1/admin/members/${x.memberId}`)).status).toBe(204),
+    );
+    expect(res.status).toBe(401);
+    expect(res.body.detail).toMatch(/no longer/);
     expect(await decisionsBy(id, x.memberId)).toBe(0);
     expect(await statusOf(id)).toBe('pending');
   });
@@ -100,16 +95,12 @@ describe('a knowledge write by a member removed at the same moment', () => {
     const owner = await signedInMember(t, acme.tenant.id, 'owner');
     const x = await signedInMember(t, acme.tenant.id, 'admin');
     const externalId = `kb-${x.memberId}`;
-    const pause = pauseRequest(t, acme.tenant.id, SESSION);
-    try {
-      const written = x.client.call('POST', '/v1/admin/knowledge/sources', source(externalId));
-      await pause.atPause;
-      expect((await owner.client.call('DELETE', `/v1/admin/members/${x.memberId}`)).status).toBe(204);
-      pause.release();
-      expect((await written).status).toBe(401);
-    } finally {
-      pause.restore();
-    }
+    const written = await whilePaused(
+      pauseRequest(t, acme.tenant.id, SESSION),
+      () => x.client.call('POST', '/v1/admin/knowledge/sources', source(externalId)),
+      async () => expect((await owner.client.call('DELETE', `/v1/admin/members/${x.memberId}`)).status).toBe(204),
+    );
+    expect(written.status).toBe(401);
     expect(await sourcesNamed(externalId)).toBe(0);
   });
 
@@ -156,16 +147,12 @@ describe('a handoff taken, or a visitor answered, as a member removed at the sam
     const { conversationId } = await handoff();
     const owner = await signedInMember(t, acme.tenant.id, 'owner');
     const x = await signedInMember(t, acme.tenant.id, 'agent');
-    const pause = pauseRequest(t, acme.tenant.id, SESSION);
-    try {
-      const sent = x.client.call('POST', `/v1/admin/conversations/${conversationId}/messages`, { text: 'Written as I leave.' });
-      await pause.atPause;
-      expect((await owner.client.call('DELETE', `/v1/admin/members/${x.memberId}`)).status).toBe(204);
-      pause.release();
-      expect((await sent).status).toBe(401);
-    } finally {
-      pause.restore();
-    }
+    const sent = await whilePaused(
+      pauseRequest(t, acme.tenant.id, SESSION),
+      () => x.client.call('POST', `/v1/admin/conversations/${conversationId}/messages`, { text: 'Written as I leave.' }),
+      async () => expect((await owner.client.call('DELETE', `/v1/admin/members/${x.memberId}`)).status).toBe(204),
+    );
+    expect(sent.status).toBe(401);
     expect(await agentMessages(conversationId)).toBe(0);
   });
 
@@ -277,16 +264,12 @@ describe('the SSO admin of an owner removed at the same moment', () => {
       groupRoles: [],
     };
     expect((await owner.client.call('PUT', '/v1/admin/sso/saml', connection)).status).toBeLessThan(300);
-    const pause = pauseRequest(t, acme.tenant.id, SESSION);
-    try {
-      const removing = x.client.call('DELETE', '/v1/admin/sso/saml');
-      await pause.atPause;
-      expect((await owner.client.call('DELETE', `/v1/admin/members/${x.memberId}`)).status).toBe(204);
-      pause.release();
-      expect((await removing).status).toBe(401);
-    } finally {
-      pause.restore();
-    }
+    const removing = await whilePaused(
+      pauseRequest(t, acme.tenant.id, SESSION),
+      () => x.client.call('DELETE', '/v1/admin/sso/saml'),
+      async () => expect((await owner.client.call('DELETE', `/v1/admin/members/${x.memberId}`)).status).toBe(204),
+    );
+    expect(removing.status).toBe(401);
     expect((await owner.client.call('GET', '/v1/admin/sso/saml')).status).toBe(200);
   });
 });

@@ -16,7 +16,7 @@ import { startTestApp, type TestApp } from '../test/app.js';
 import { ConsoleClient, signedInMember } from '../test/console.js';
 import { createTestDb, serverUrl } from '../test/db.js';
 import { call } from '../test/http.js';
-import { countRows, midTransaction } from '../test/races.js';
+import { countRows, midTransaction, whilePaused } from '../test/races.js';
 import type { CreatedTenant } from '../tenants/service.js';
 
 let t: TestApp;
@@ -71,18 +71,13 @@ describe("a member's key creations at the same moment as their removal", () => {
   test('removed between the request’s authentication and its write: no key is made', async () => {
     const owner = await signedInMember(t, acme.tenant.id, 'owner');
     const x = await signedInMember(t, acme.tenant.id, 'admin');
-    const pause = pauseNextWriteOf({ memberId: x.memberId });
-    try {
-      const made = x.client.call('POST', '/v1/admin/api-keys', { name: 'made as I leave', ...ADMIN_KEY });
-      await pause.atPause;
-      expect((await owner.client.call('DELETE', `/v1/admin/members/${x.memberId}`)).status).toBe(204);
-      pause.release();
-      const res = await made;
-      expect(res.status).toBe(401);
-      expect(res.body.detail).toMatch(/no longer/);
-    } finally {
-      pause.restore();
-    }
+    const res = await whilePaused(
+      pauseNextWriteOf({ memberId: x.memberId }),
+      () => x.client.call('POST', '/v1/admin/api-keys', { name: 'made as I leave', ...ADMIN_KEY }),
+      async () => expect((await owner.client.call('DELETE', `/v1/admin/members/${x.memberId}`)).status).toBe(204),
+    );
+    expect(res.status).toBe(401);
+    expect(res.body.detail).toMatch(/no longer/);
     expect(await liveKeysMadeBy(x.memberId)).toBe(0);
   });
 
@@ -90,16 +85,12 @@ describe("a member's key creations at the same moment as their removal", () => {
     const owner = await signedInMember(t, acme.tenant.id, 'owner');
     const x = await signedInMember(t, acme.tenant.id, 'admin');
     const theirs = (await x.client.call('POST', '/v1/admin/api-keys', { name: 'their bot', ...ADMIN_KEY })).body;
-    const pause = pauseNextWriteOf({ keyId: theirs.apiKey.id });
-    try {
-      const made = call(t.url, 'POST', '/v1/admin/api-keys', { key: theirs.secret, body: { name: 'child as they leave', ...ADMIN_KEY } });
-      await pause.atPause;
-      expect((await owner.client.call('DELETE', `/v1/admin/members/${x.memberId}`)).status).toBe(204);
-      pause.release();
-      expect((await made).status).toBe(401);
-    } finally {
-      pause.restore();
-    }
+    const made = await whilePaused(
+      pauseNextWriteOf({ keyId: theirs.apiKey.id }),
+      () => call(t.url, 'POST', '/v1/admin/api-keys', { key: theirs.secret, body: { name: 'child as they leave', ...ADMIN_KEY } }),
+      async () => expect((await owner.client.call('DELETE', `/v1/admin/members/${x.memberId}`)).status).toBe(204),
+    );
+    expect(made.status).toBe(401);
     expect(await liveKeysMadeBy(x.memberId)).toBe(0);
   });
 
@@ -138,18 +129,13 @@ describe("a member's invitations at the same moment as their demotion or removal
   test('demoted between the request’s authentication and its write: no admin invitation is left open', async () => {
     const owner = await signedInMember(t, acme.tenant.id, 'owner');
     const x = await signedInMember(t, acme.tenant.id, 'admin');
-    const pause = pauseNextWriteOf({ memberId: x.memberId });
-    try {
-      const sent = x.client.call('POST', '/v1/admin/invites', { email: `esc-${x.memberId.slice(0, 8)}@acme.example`, role: 'admin' });
-      await pause.atPause;
-      expect((await owner.client.call('PATCH', `/v1/admin/members/${x.memberId}`, { role: 'agent' })).status).toBe(200);
-      pause.release();
-      const res = await sent;
-      expect(res.status).toBe(403);
-      expect(res.body.detail).toMatch(/role/);
-    } finally {
-      pause.restore();
-    }
+    const res = await whilePaused(
+      pauseNextWriteOf({ memberId: x.memberId }),
+      () => x.client.call('POST', '/v1/admin/invites', { email: `esc-${x.memberId.slice(0, 8)}@acme.example`, role: 'admin' }),
+      async () => expect((await owner.client.call('PATCH', `/v1/admin/members/${x.memberId}`, { role: 'agent' })).status).toBe(200),
+    );
+    expect(res.status).toBe(403);
+    expect(res.body.detail).toMatch(/role/);
     expect(await openInvitesSentBy(x.memberId, 'admin')).toBe(0);
     // Sequentially, as before: an agent sends no invitation at all.
     expect((await x.client.call('POST', '/v1/admin/invites', { email: 'later@acme.example', role: 'agent' })).status).toBe(403);
@@ -158,32 +144,24 @@ describe("a member's invitations at the same moment as their demotion or removal
   test('removed between the request’s authentication and its write: no invitation is left open', async () => {
     const owner = await signedInMember(t, acme.tenant.id, 'owner');
     const x = await signedInMember(t, acme.tenant.id, 'admin');
-    const pause = pauseNextWriteOf({ memberId: x.memberId });
-    try {
-      const sent = x.client.call('POST', '/v1/admin/invites', { email: `gone-${x.memberId.slice(0, 8)}@acme.example`, role: 'admin' });
-      await pause.atPause;
-      expect((await owner.client.call('DELETE', `/v1/admin/members/${x.memberId}`)).status).toBe(204);
-      pause.release();
-      expect((await sent).status).toBe(401);
-    } finally {
-      pause.restore();
-    }
+    const sent = await whilePaused(
+      pauseNextWriteOf({ memberId: x.memberId }),
+      () => x.client.call('POST', '/v1/admin/invites', { email: `gone-${x.memberId.slice(0, 8)}@acme.example`, role: 'admin' }),
+      async () => expect((await owner.client.call('DELETE', `/v1/admin/members/${x.memberId}`)).status).toBe(204),
+    );
+    expect(sent.status).toBe(401);
     expect(await openInvitesSentBy(x.memberId, 'admin')).toBe(0);
   });
 
   test('an owner demoted to admin as they invite an owner: no owner invitation is left open', async () => {
     const owner = await signedInMember(t, acme.tenant.id, 'owner');
     const second = await signedInMember(t, acme.tenant.id, 'owner');
-    const pause = pauseNextWriteOf({ memberId: second.memberId });
-    try {
-      const sent = second.client.call('POST', '/v1/admin/invites', { email: `own-${second.memberId.slice(0, 8)}@acme.example`, role: 'owner' });
-      await pause.atPause;
-      expect((await owner.client.call('PATCH', `/v1/admin/members/${second.memberId}`, { role: 'admin' })).status).toBe(200);
-      pause.release();
-      expect((await sent).status).toBe(403);
-    } finally {
-      pause.restore();
-    }
+    const sent = await whilePaused(
+      pauseNextWriteOf({ memberId: second.memberId }),
+      () => second.client.call('POST', '/v1/admin/invites', { email: `own-${second.memberId.slice(0, 8)}@acme.example`, role: 'owner' }),
+      async () => expect((await owner.client.call('PATCH', `/v1/admin/members/${second.memberId}`, { role: 'admin' })).status).toBe(200),
+    );
+    expect(sent.status).toBe(403);
     expect(await openInvitesSentBy(second.memberId, 'owner')).toBe(0);
   });
 

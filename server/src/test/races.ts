@@ -82,6 +82,26 @@ export function pauseRequest(t: TestApp, tenantId: string, skip: number, { reads
   };
 }
 
+/**
+ * Sends a request held at `pause` (pauseRequest, or a test's own pause) and, while it waits there, runs
+ * `meanwhile` (a removal, a demotion); then lets it go on and answers its response.
+ */
+export async function whilePaused<T>(
+  pause: { atPause: Promise<void>; release: () => void; restore: () => void },
+  send: () => Promise<T>,
+  meanwhile: () => Promise<unknown>,
+): Promise<T> {
+  try {
+    const sent = send();
+    await pause.atPause;
+    await meanwhile();
+    pause.release();
+    return await sent;
+  } finally {
+    pause.restore();
+  }
+}
+
 /** Where a write's transaction is held open: at its first write to `table` (or read of it to write, FOR UPDATE), by a lock of the test on it. */
 export const writesTo = (table: string) => ({ lock: `LOCK TABLE ${table} IN EXCLUSIVE MODE`, statement: `%${table}%` });
 
