@@ -173,6 +173,12 @@ export const WidgetConversationParams = z.object({ id: z.uuid() });
 // Server-sent event payloads (the `data:` line of each event, JSON).
 export const MessageEventData = z.object({ message: MessageSchema });
 export type MessageEventData = z.infer<typeof MessageEventData>;
+/**
+ * A `message` of a conversation's live events. A message sent with a `clientMessageId` names it, so that
+ * the tab that sent it knows it as its own when the stream brings it before the send's answer does.
+ */
+export const LiveMessageEventData = MessageEventData.extend({ clientMessageId: z.string().optional() });
+export type LiveMessageEventData = z.infer<typeof LiveMessageEventData>;
 export const DeltaEventData = z.object({ text: z.string() });
 export type DeltaEventData = z.infer<typeof DeltaEventData>;
 export const HandoffEventData = z.object({ handoff: HandoffSchema }).extend(OutsideHoursSchema.shape);
@@ -206,7 +212,7 @@ export type ReconnectEventData = z.infer<typeof ReconnectEventData>;
 
 /** Live events of a conversation (GET …/events); `id` is what `Last-Event-ID` resumes from. */
 export const LiveEventSchema = z.discriminatedUnion('event', [
-  z.object({ event: z.literal('message'), data: MessageEventData, id: z.string() }),
+  z.object({ event: z.literal('message'), data: LiveMessageEventData, id: z.string() }),
   z.object({ event: z.literal('handoff'), data: HandoffEventData, id: z.string() }),
   z.object({ event: z.literal('status'), data: StatusEventData, id: z.string() }),
   /** An agent is typing (`role: 'agent'`). */

@@ -235,6 +235,29 @@ describe('streaming and the composer', () => {
     expect(ui.$('.note')).toBeNull();
   });
 
+  test("the visitor's own message is shown once when the live stream brings it before the send's answer does", async () => {
+    const fake = fakeClient({ stored: { visitorSecret: 'pvs_1', conversationId: 'c1' } });
+    const ui = await mountApp(fake);
+    await vi.waitFor(() => expect(fake.client.events).toHaveBeenCalledTimes(1));
+    ui.type('Still there?');
+    ui.key('Enter');
+    await vi.waitFor(() => expect(fake.client.sendMessage).toHaveBeenCalled());
+    const cmid = fake.client.sendMessage.mock.calls[0]![2]!;
+    // Stored and published to the conversation's streams before the send's own response says so.
+    const stored = message('m1', 'visitor', 'Still there?');
+    // Another tab's message on the way is not this one: the unsent one still shows.
+    fake.live.push({ event: 'message', data: { message: message('m0', 'visitor', 'Hello', {}), clientMessageId: 'other-tab' }, id: '1' });
+    await vi.waitFor(() => expect(ui.el.querySelectorAll('.m.visitor')).toHaveLength(2));
+    fake.live.push({ event: 'message', data: { message: stored, clientMessageId: cmid }, id: '2' });
+    await settle();
+    expect([...ui.el.querySelectorAll('.m.visitor')].map((m) => m.textContent)).toEqual(['YouHello', 'YouStill there?']);
+    fake.answer.push({ event: 'message', data: { message: stored } });
+    fake.answer.push({ event: 'done', data: { message: message('m2', 'assistant', 'Yes!') } });
+    fake.answer.end();
+    await vi.waitFor(() => expect(ui.$('.m.assistant:last-child')?.textContent).toContain('Yes!'));
+    expect(ui.el.querySelectorAll('.m.visitor')).toHaveLength(2);
+  });
+
   test('"talk to a person" opens a handoff (creating the conversation first) and then stays disabled', async () => {
     const fake = fakeClient();
     const ui = await mountApp(fake);

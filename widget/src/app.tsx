@@ -179,6 +179,8 @@ export function App({
         if (e.event === 'message') {
           last = e.data.message.id;
           add(e.data.message);
+          // This tab's own, stored: no longer shown as on its way.
+          setPending((p) => (p?.id === e.data.clientMessageId ? null : p));
           if (e.data.message.role === 'agent') {
             setAnswered(true);
             agentTyping(null);

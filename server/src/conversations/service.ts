@@ -316,6 +316,8 @@ async function append(tx: Tx, m: NewMessage, settles?: string): Promise<Appended
   // Its webhook event too: the confidence as a real column gives it back, the time filled in there.
   const sent = m.webhookText === undefined ? shown : { ...shown, text: m.webhookText };
   const webhookMessage = webhooks.messageCreatedJson(m.confidence == null ? sent : { ...sent, confidence: asReal(m.confidence) });
+  // With the id its sender chose, the event tells that tab the message is its own (protocol LiveMessageEventData).
+  const sender = m.clientMessageId ? { clientMessageId: m.clientMessageId } : {};
   // A note goes to agents only, as its own event type.
   const [type, audience]: [string, Audience] = m.role === 'note' ? ['note', 'agents'] : ['message', 'all'];
   // The lock and the statement go in one message when the lock is not held yet (db/postgres.ts).
@@ -335,7 +337,7 @@ async function append(tx: Tx, m: NewMessage, settles?: string): Promise<Appended
         m.author?.id ?? null,
         m.clientMessageId ?? null,
         type,
-        JSON.stringify({ message: shown }),
+        JSON.stringify({ message: shown, ...sender }),
         audience,
       ],
       { ...(settles ? { settles } : {}), ...(m.last ? { last: true } : {}), webhookMessage },
@@ -351,7 +353,7 @@ async function append(tx: Tx, m: NewMessage, settles?: string): Promise<Appended
     tenantId: m.tenantId,
     conversationId: m.conversationId,
     type,
-    payload: { message },
+    payload: { message, ...sender },
     audience,
     createdAt: event_at!,
   };

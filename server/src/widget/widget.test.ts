@@ -1,5 +1,6 @@
 // The public widget API under attack: wrong origins, wrong tenants, stolen and replayed tokens.
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { LiveEventSchema } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { deriveSeed } from '../crypto/derive.js';
 import { ed25519FromSeed } from '../crypto/ed25519.js';
@@ -7,7 +8,7 @@ import type { CreatedTenant } from '../tenants/service.js';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { call } from '../test/http.js';
 import { secretBytes } from '../test/identity.js';
-import { Visitor } from '../test/widget.js';
+import { parseSse, Visitor } from '../test/widget.js';
 import { WidgetTokens } from './tokens.js';
 
 let t: TestApp;
@@ -478,6 +479,28 @@ describe('conversations', () => {
     ac.abort();
     expect(text).toMatch(/id: \d+\nevent: message/);
     expect(await auditActions(a.secretKey)).toContain('handoff.create');
+  });
+
+  test("a visitor's message on the events stream names the clientMessageId it was sent with: the sending tab knows its own", async () => {
+    const v = new Visitor(t.url, a.publishableKey, A_ORIGIN);
+    await v.start();
+    const conv = (await v.call('POST', '/conversations', {})).body.conversation;
+    const sent = await v.call('POST', `/conversations/${conv.id}/messages`, { text: 'Do you ship abroad?', clientMessageId: 'tab-a-1' });
+    expect(sent.status, sent.text).toBe(200);
+    const ac = new AbortController();
+    const res = await fetch(`${t.url}/v1/widget/conversations/${conv.id}/events`, {
+      headers: { origin: A_ORIGIN, 'x-parley-key': a.publishableKey, authorization: `Bearer ${v.token}`, accept: 'text/event-stream' },
+      signal: ac.signal,
+    });
+    const reader = res.body!.getReader();
+    let text = '';
+    while (parseSse(text).filter((e) => e.event === 'message').length < 2) text += new TextDecoder().decode((await reader.read()).value);
+    ac.abort();
+    const [question, answer] = parseSse(text).filter((e) => e.event === 'message');
+    expect(question!.data).toMatchObject({ message: { role: 'visitor', id: sent.body.events[0].message.id }, clientMessageId: 'tab-a-1' });
+    expect(LiveEventSchema.parse(question).data).toHaveProperty('clientMessageId', 'tab-a-1');
+    expect(answer!.data.message.role).toBe('assistant');
+    expect(answer!.data).not.toHaveProperty('clientMessageId');
   });
 
   test('bad message bodies are problems and store nothing', async () => {
