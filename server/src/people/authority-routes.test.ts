@@ -15,7 +15,7 @@ import { startTestApp, type TestApp } from '../test/app.js';
 import { signedInMember } from '../test/console.js';
 import { serverUrl } from '../test/db.js';
 import { call } from '../test/http.js';
-import { countRows, writesTo, midTransaction, pauseRequest, whilePaused } from '../test/races.js';
+import { countRows, writesTo, midTransaction, pauseRequest, SKIP, whilePaused } from '../test/races.js';
 import { TestIdp } from '../test/saml-idp.js';
 import { Visitor } from '../test/widget.js';
 
@@ -32,9 +32,6 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 const count = (sql: string, params: unknown[] = []) => countRows(t, sql, params);
-/** A console session's authentication opens one tenant transaction before the route's; a key's opens none. */
-const SESSION = 1;
-const KEY = 0;
 
 /** A pending admin proposal, asked for by a fresh admin of its own (so that the others present may decide it). */
 async function proposal(): Promise<string> {
@@ -56,7 +53,7 @@ describe('an approver removed while their decision is on its way', () => {
     const id = await proposal();
     // A rejection: one decision ends the proposal (an approval by a gone member would not count as an admin's).
     const res = await whilePaused(
-      pauseRequest(t, acme.tenant.id, SESSION),
+      pauseRequest(t, acme.tenant.id, SKIP.session),
       () => x.client.call('POST', `/v1/admin/approvals/${id}/reject`, { reason: 'not this week' }),
       async () => expect((await owner.client.call('DELETE', `/v1/admin/members/${x.memberId}`)).status).toBe(204),
     );
@@ -96,7 +93,7 @@ describe('a knowledge write by a member removed at the same moment', () => {
     const x = await signedInMember(t, acme.tenant.id, 'admin');
     const externalId = `kb-${x.memberId}`;
     const written = await whilePaused(
-      pauseRequest(t, acme.tenant.id, SESSION),
+      pauseRequest(t, acme.tenant.id, SKIP.session),
       () => x.client.call('POST', '/v1/admin/knowledge/sources', source(externalId)),
       async () => expect((await owner.client.call('DELETE', `/v1/admin/members/${x.memberId}`)).status).toBe(204),
     );
@@ -148,7 +145,7 @@ describe('a handoff taken, or a visitor answered, as a member removed at the sam
     const owner = await signedInMember(t, acme.tenant.id, 'owner');
     const x = await signedInMember(t, acme.tenant.id, 'agent');
     const sent = await whilePaused(
-      pauseRequest(t, acme.tenant.id, SESSION),
+      pauseRequest(t, acme.tenant.id, SKIP.session),
       () => x.client.call('POST', `/v1/admin/conversations/${conversationId}/messages`, { text: 'Written as I leave.' }),
       async () => expect((await owner.client.call('DELETE', `/v1/admin/members/${x.memberId}`)).status).toBe(204),
     );
@@ -183,7 +180,7 @@ describe('a handoff taken, or a visitor answered, as a member removed at the sam
       capabilities: ['conversations:read', 'conversations:write'],
     });
     expect(made.status).toBe(201);
-    const pause = pauseRequest(t, acme.tenant.id, KEY);
+    const pause = pauseRequest(t, acme.tenant.id, SKIP.key);
     try {
       const sent = call(t.url, 'POST', `/v1/admin/conversations/${conversationId}/messages`, {
         key: made.body.secret,
@@ -228,7 +225,7 @@ describe('every other admin write of a member removed between its authentication
     const other = await signedInMember(t, acme.tenant.id, 'agent');
     const x = await signedInMember(t, acme.tenant.id, 'admin');
     const before = await entriesBy(x.memberId);
-    const pause = pauseRequest(t, acme.tenant.id, SESSION);
+    const pause = pauseRequest(t, acme.tenant.id, SKIP.session);
     try {
       const sent = x.client.call(method, path(other.memberId), body);
       // A request answered before it reaches its write (refused on the way) would never reach the pause.
@@ -265,7 +262,7 @@ describe('the SSO admin of an owner removed at the same moment', () => {
     };
     expect((await owner.client.call('PUT', '/v1/admin/sso/saml', connection)).status).toBeLessThan(300);
     const removing = await whilePaused(
-      pauseRequest(t, acme.tenant.id, SESSION),
+      pauseRequest(t, acme.tenant.id, SKIP.session),
       () => x.client.call('DELETE', '/v1/admin/sso/saml'),
       async () => expect((await owner.client.call('DELETE', `/v1/admin/members/${x.memberId}`)).status).toBe(204),
     );
@@ -295,7 +292,7 @@ describe('a save whose result is read back after it committed, by a member remov
       defaultRole: 'agent',
     };
     // Its authentication, the check of what is saved, the save: then whatever reads the result back.
-    const pause = pauseRequest(t, acme.tenant.id, SESSION + 2, { reads: true });
+    const pause = pauseRequest(t, acme.tenant.id, SKIP.session + 2, { reads: true });
     try {
       const saving = x.client.call('PUT', '/v1/admin/sso/oidc', connection);
       await Promise.race([

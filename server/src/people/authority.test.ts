@@ -10,13 +10,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { PLATFORM_TENANT } from '../db/index.js';
 import { loadMigrations, migrate } from '../db/migrate.js';
-import type { Db } from '../db/types.js';
-import type { AdminAuth } from '../http/context.js';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { ConsoleClient, signedInMember } from '../test/console.js';
 import { createTestDb, serverUrl } from '../test/db.js';
 import { call } from '../test/http.js';
-import { countRows, midTransaction, whilePaused } from '../test/races.js';
+import { countRows, midTransaction, pauseRequest, SKIP, whilePaused } from '../test/races.js';
 import type { CreatedTenant } from '../tenants/service.js';
 
 let t: TestApp;
@@ -37,42 +35,12 @@ const openInvitesSentBy = (memberId: string, role: string) =>
 
 const ADMIN_KEY = { capabilities: ['members:read', 'members:write', 'keys:read', 'keys:write', 'settings:write'] };
 
-/**
- * Holds the next tenant transaction of a request authenticated as `who` (its member, or its key) until
- * released: the moment between a request's authentication and its write.
- */
-function pauseNextWriteOf(who: { memberId?: string; keyId?: string }) {
-  const db = t.runtime.db as { withTenant: Db['withTenant'] };
-  const original = db.withTenant;
-  let reached!: () => void;
-  let release!: () => void;
-  const atPause = new Promise<void>((r) => (reached = r));
-  const released = new Promise<void>((r) => (release = r));
-  db.withTenant = function (this: unknown, tenantId, ctx, fn) {
-    const admin = (ctx as { admin?: AdminAuth }).admin;
-    if (admin && ((who.memberId && admin.member?.id === who.memberId) || (who.keyId && admin.keyId === who.keyId))) {
-      db.withTenant = original;
-      reached();
-      return released.then(() => original.call(this, tenantId, ctx, fn));
-    }
-    return original.call(this, tenantId, ctx, fn);
-  } as Db['withTenant'];
-  return {
-    atPause,
-    release,
-    restore: () => {
-      db.withTenant = original;
-      release();
-    },
-  };
-}
-
 describe("a member's key creations at the same moment as their removal", () => {
   test('removed between the request’s authentication and its write: no key is made', async () => {
     const owner = await signedInMember(t, acme.tenant.id, 'owner');
     const x = await signedInMember(t, acme.tenant.id, 'admin');
     const res = await whilePaused(
-      pauseNextWriteOf({ memberId: x.memberId }),
+      pauseRequest(t, acme.tenant.id, SKIP.session),
       () => x.client.call('POST', '/v1/admin/api-keys', { name: 'made as I leave', ...ADMIN_KEY }),
       async () => expect((await owner.client.call('DELETE', `/v1/admin/members/${x.memberId}`)).status).toBe(204),
     );
@@ -86,7 +54,7 @@ describe("a member's key creations at the same moment as their removal", () => {
     const x = await signedInMember(t, acme.tenant.id, 'admin');
     const theirs = (await x.client.call('POST', '/v1/admin/api-keys', { name: 'their bot', ...ADMIN_KEY })).body;
     const made = await whilePaused(
-      pauseNextWriteOf({ keyId: theirs.apiKey.id }),
+      pauseRequest(t, acme.tenant.id, SKIP.key),
       () => call(t.url, 'POST', '/v1/admin/api-keys', { key: theirs.secret, body: { name: 'child as they leave', ...ADMIN_KEY } }),
       async () => expect((await owner.client.call('DELETE', `/v1/admin/members/${x.memberId}`)).status).toBe(204),
     );
@@ -130,7 +98,7 @@ describe("a member's invitations at the same moment as their demotion or removal
     const owner = await signedInMember(t, acme.tenant.id, 'owner');
     const x = await signedInMember(t, acme.tenant.id, 'admin');
     const res = await whilePaused(
-      pauseNextWriteOf({ memberId: x.memberId }),
+      pauseRequest(t, acme.tenant.id, SKIP.session),
       () => x.client.call('POST', '/v1/admin/invites', { email: `esc-${x.memberId.slice(0, 8)}@acme.example`, role: 'admin' }),
       async () => expect((await owner.client.call('PATCH', `/v1/admin/members/${x.memberId}`, { role: 'agent' })).status).toBe(200),
     );
@@ -145,7 +113,7 @@ describe("a member's invitations at the same moment as their demotion or removal
     const owner = await signedInMember(t, acme.tenant.id, 'owner');
     const x = await signedInMember(t, acme.tenant.id, 'admin');
     const sent = await whilePaused(
-      pauseNextWriteOf({ memberId: x.memberId }),
+      pauseRequest(t, acme.tenant.id, SKIP.session),
       () => x.client.call('POST', '/v1/admin/invites', { email: `gone-${x.memberId.slice(0, 8)}@acme.example`, role: 'admin' }),
       async () => expect((await owner.client.call('DELETE', `/v1/admin/members/${x.memberId}`)).status).toBe(204),
     );
@@ -157,7 +125,7 @@ describe("a member's invitations at the same moment as their demotion or removal
     const owner = await signedInMember(t, acme.tenant.id, 'owner');
     const second = await signedInMember(t, acme.tenant.id, 'owner');
     const sent = await whilePaused(
-      pauseNextWriteOf({ memberId: second.memberId }),
+      pauseRequest(t, acme.tenant.id, SKIP.session),
       () => second.client.call('POST', '/v1/admin/invites', { email: `own-${second.memberId.slice(0, 8)}@acme.example`, role: 'owner' }),
       async () => expect((await owner.client.call('PATCH', `/v1/admin/members/${second.memberId}`, { role: 'admin' })).status).toBe(200),
     );

@@ -37,6 +37,9 @@ export const settled = async (p: Promise<unknown>): Promise<boolean> => {
   return done;
 };
 
+/** How many tenant transactions a request opens before its route's: a console session's authentication opens one; a key's opens none. */
+export const SKIP = { session: 1, key: 0 } as const;
+
 /** A tenant transaction's opener: withTenant, withTenantRead. */
 type Opener = (this: unknown, id: string, ctx: TxContext, ...rest: unknown[]) => Promise<unknown>;
 
