@@ -3,6 +3,8 @@
 // widget file, so a release reaches every page within minutes while the widget itself is immutable.
 // Each file also gets .br and .gz copies, made once here rather than on every request. The languages
 // other than English are content-hashed JSON files the widget fetches when a visitor's language wants one.
+// The parts a conversation may never need (actions, rating, away: src/parts.ts) are content-hashed
+// scripts of their own, which the widget loads when first needed, with its own Preact (src/part.ts).
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -56,6 +58,42 @@ const {
 const { LOCALES } = await import(`data:text/javascript;base64,${Buffer.from(tables.contents).toString('base64')}`);
 const locales = {};
 for (const [lang, t] of Object.entries(LOCALES)) locales[lang] = write(`locale-${lang}.json`, Buffer.from(JSON.stringify(t)), ['hashed']);
-const widget = await emit('widget.js', { entryPoints: ['src/main.tsx'], define: { ...common.define, __LOCALES__: JSON.stringify(locales) } });
+const src = new URL('./src/', import.meta.url).pathname;
+const parts = {};
+// Each part hands over its components, its stylesheets and its English strings.
+for (const [name, components] of Object.entries({ actions: 'Offer, Proposal', rating: 'Rating', away: 'Away' })) {
+  const { outputFiles, metafile } = await build({
+    ...common,
+    stdin: {
+      contents: `import { ${components}, css, en } from './${name}.js'; import { register } from './part.js'; register({ ${components}, css, en });`,
+      resolveDir: src,
+      loader: 'ts',
+    },
+    outfile: `${out}part-${name}.js`,
+    metafile: true,
+    plugins: [
+      {
+        // The widget's Preact and string helpers, handed over at run time in place of copies of their own.
+        name: 'part',
+        setup: (b) => b.onResolve({ filter: /^(preact(\/hooks|\/jsx-runtime)?|\.\/i18n\.js)$/ }, () => ({ path: `${src}part.ts` })),
+      },
+    ],
+  });
+  // A second Preact would not share the widget's hooks state nor its bidi vnode hook (bidi.ts).
+  const strays = Object.keys(metafile.inputs).filter((i) => /preact|i18n|bidi|app\.tsx/.test(i));
+  if (strays.length) throw new Error(`part-${name}.js must not bundle ${strays.join(', ')}`);
+  parts[name] = write(`part-${name}.js`, outputFiles[0].contents, ['hashed']);
+}
+const widget = await emit('widget.js', {
+  entryPoints: ['src/main.tsx'],
+  define: { ...common.define, __LOCALES__: JSON.stringify(locales) },
+  plugins: [
+    {
+      // The parts by their files, in place of their modules (src/parts.ts).
+      name: 'parts',
+      setup: (b) => b.onLoad({ filter: /\/src\/parts\.ts$/ }, () => ({ contents: `export const PARTS = ${JSON.stringify(parts)};`, loader: 'js' })),
+    },
+  ],
+});
 await emit('loader.js', { entryPoints: ['src/loader.ts'], define: { ...common.define, __WIDGET_FILE__: JSON.stringify(widget) } });
 writeFileSync(`${out}manifest.json`, `${JSON.stringify(manifest, null, 2)}\n`);

@@ -76,6 +76,9 @@ async function offered(sub: string, opts: { locale?: string; viewport?: { width:
     if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) problems.push(m.text());
   });
   p.on('pageerror', (e) => problems.push(String(e)));
+  // The actions part, fetched once the answer offers an action, not before.
+  const parts: string[] = [];
+  p.on('request', (r) => void (/\/part-\w+\.[0-9a-f]{12}\.js$/.test(r.url()) && parts.push(new URL(r.url()).pathname)));
   await p.goto(w.allowed.origin);
   await p.waitForFunction(() => (window as unknown as { Parley?: { ready?: boolean } }).Parley?.ready === true);
   await p.evaluate(
@@ -89,11 +92,13 @@ async function offered(sub: string, opts: { locale?: string; viewport?: { width:
   );
   await shadow(p, 'button.l').click();
   await shadow(p, '.v').waitFor();
+  expect(parts).toEqual([]);
   await shadow(p, 'textarea').fill('Can I cancel my order?');
   await shadow(p, 'textarea').press('Enter');
   await shadow(p, 'form.act').waitFor();
+  expect(parts).toEqual([expect.stringMatching(/^\/part-actions\.[0-9a-f]{12}\.js$/)]);
   await p.mouse.move(0, 0);
-  return { p, ctx, problems };
+  return { p, ctx, problems, parts };
 }
 
 /** Confirms the offer with an order number; the widget shows the wait. Returns the proposal's id. */
@@ -132,7 +137,7 @@ async function shoot(p: Page, name: string) {
 describe('the visitor sees what became of the action they confirmed', () => {
   test('declined: the agent rejects it; the endpoint is never called', async () => {
     const before = calls;
-    const { p, ctx, problems } = await offered('rail-declined');
+    const { p, ctx, problems, parts } = await offered('rail-declined');
     expect(await shadow(p, 'form.act p').innerText()).toBe('Cancels an order that has not shipped yet');
     expect(await shadow(p, 'form.act label').innerText()).toBe('Order number');
     const id = await confirm(p, 'D-1');
@@ -140,6 +145,7 @@ describe('the visitor sees what became of the action they confirmed', () => {
     await decide(id, 'reject');
     await shows(p, 'rejected', 'Declined: nothing was done.');
     expect(calls).toBe(before);
+    expect(parts).toHaveLength(1);
     expect(await audit(p, { within: '[data-parley]' })).toEqual([]);
     expect(problems).toEqual([]);
     await ctx.close();

@@ -6,7 +6,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { call } from '@parley/server/testing';
 import { audit } from './a11y.js';
-import { page as hostHtml, world, type World } from './harness.js';
+import { page as hostHtml, shoot, world, type World } from './harness.js';
 
 let w: World;
 let secret: { kid: string; key: Buffer };
@@ -312,6 +312,87 @@ describe('the widget in Chromium', () => {
     await shadow(p, 'button.l').waitFor();
     expect(await p.locator('[data-parley]').count()).toBe(1);
     await ctx.close();
+  });
+});
+
+describe('parts loaded when a conversation needs them', () => {
+  const parts = (p: Page) => {
+    const seen: string[] = [];
+    p.on('request', (r) => void (/\/part-\w+\.[0-9a-f]{12}\.js$/.test(r.url()) && seen.push(r.url().replace(/^.*\/part-(\w+)\..*$/, '$1'))));
+    return seen;
+  };
+
+  test('a page view and an ordinary chat fetch no part: the launcher, the panel and an answer need none', async () => {
+    w.allowed.set(hostHtml(w.app.url, w.publishableKey));
+    const { p, ctx, problems } = await newPage();
+    const seen = parts(p);
+    const scripts: string[] = [];
+    p.on('request', (r) => void (r.resourceType() === 'script' && scripts.push(new URL(r.url()).pathname)));
+    await p.goto(w.allowed.origin);
+    await p.waitForFunction(() => (window as unknown as { Parley?: { ready?: boolean } }).Parley?.ready === true);
+    await open(p);
+    await ask(p, 'What is the return window?');
+    await shadow(p, '.m.assistant').filter({ hasText: '30 days' }).waitFor();
+    expect(scripts.map((s) => s.replace(/\.[0-9a-f]{12}\./, '.#.'))).toEqual(['/loader.js', '/widget.#.js']);
+    expect(seen).toEqual([]);
+    expect(problems).toEqual([]);
+    await ctx.close();
+  });
+
+  test('outside business hours the away card, then resolved the rating: each part fetched once, when needed, under a strict CSP; nothing left on window', async () => {
+    const admin = (method: string, path: string, body?: unknown) => call(w.app.url, method, `/v1/admin${path}`, { key: w.secretKey, body });
+    // No opening hours at all: always away.
+    expect((await admin('PATCH', '/settings', { businessHours: { timeZone: 'Europe/Berlin', schedule: {} } })).status).toBe(200);
+    const nonce = 'p4rtsN0nce';
+    const csp = `default-src 'none'; script-src 'self' 'nonce-${nonce}'; style-src 'self' 'nonce-${nonce}'; connect-src ${w.app.url}; img-src 'self'; base-uri 'none'`;
+    w.allowed.set(hostHtml(w.app.url, w.publishableKey, { nonce }), csp);
+    const { p, ctx, problems } = await newPage();
+    try {
+      const seen = parts(p);
+      await p.goto(w.allowed.origin);
+      const globals = () => p.evaluate(() => [...Object.getOwnPropertyNames(window), ...Object.getOwnPropertySymbols(window).map(String)]);
+      await p.waitForFunction(() => (window as unknown as { Parley?: { ready?: boolean } }).Parley?.ready === true);
+      const before = await globals();
+      await open(p);
+      await ask(p, 'What is the return window?');
+      await shadow(p, '.m.assistant').filter({ hasText: '30 days' }).waitFor();
+      expect(seen).toEqual([]);
+
+      await shadow(p, '.hd button').filter({ hasText: 'Talk to a person' }).click();
+      await shadow(p, '.card').filter({ hasText: "We're away right now." }).waitFor();
+      expect(seen).toEqual(['away']);
+      expect(await shadow(p, '.card input[type=email]').getAttribute('autocomplete')).toBe('email');
+      // The card is styled by the part's stylesheet, adopted by the shadow root.
+      expect(await shadow(p, '.card').evaluate((el) => getComputedStyle(el).borderRadius)).toBe('12px');
+      await shoot(p, 'part-away');
+      await shadow(p, '.card input[type=email]').fill('ada@example.com');
+      await shadow(p, '.card button[type=submit]').click();
+      await shadow(p, '.card [role=status]').filter({ hasText: "Thanks! We'll reply to ada@example.com." }).waitFor();
+
+      const handoffs = (await admin('GET', '/handoffs?status=pending')).body.handoffs as { id: string; conversationId: string }[];
+      const conversation = await p.evaluate(() => Object.values(localStorage).find((v) => v.includes('conversationId')));
+      const handoff = handoffs.find((h) => conversation?.includes(h.conversationId))!;
+      expect((await admin('PATCH', `/handoffs/${handoff.id}`, { status: 'resolved' })).status).toBe(204);
+      await shadow(p, '.card').filter({ hasText: 'This conversation has been resolved.' }).waitFor();
+      expect(seen).toEqual(['away', 'rating']);
+      expect(await shadow(p, '.stars button').count()).toBe(5);
+      expect(await shadow(p, '.stars button').first().getAttribute('aria-label')).toBe('1 out of 5');
+      await shadow(p, '.stars button').nth(3).click();
+      expect(await shadow(p, '.stars button').nth(3).getAttribute('aria-pressed')).toBe('true');
+      await shoot(p, 'part-rating');
+      await shadow(p, '.card button[type=submit]').click();
+      await shadow(p, '.card [role=status]').filter({ hasText: 'Thank you for your feedback!' }).waitFor();
+
+      // The parts came by script and handed themselves over without a trace: no new global, no script left.
+      expect((await globals()).filter((k) => !before.includes(k))).toEqual([]);
+      expect(await p.evaluate(() => document.querySelectorAll('script[src*="/part-"]').length)).toBe(0);
+      expect(seen).toEqual(['away', 'rating']);
+      expect(await audit(p, { within: '[data-parley]' })).toEqual([]);
+      expect(problems).toEqual([]);
+    } finally {
+      await admin('PATCH', '/settings', { businessHours: null });
+      await ctx.close();
+    }
   });
 });
 

@@ -1,9 +1,30 @@
 // Actions on the approval rail, as the visitor sees them: the assistant's offer (its inputs, then
 // Confirm or Not now), and a proposal's state until its outcome. The endpoint's summary is the
-// tenant's untrusted text: it is shown as text, never as markup.
+// tenant's untrusted text: it is shown as text, never as markup. A part loaded when a conversation
+// first has an offer or a proposal (lazy.ts).
 import type { ActionOffer, WidgetProposal } from '@parley/browser';
 import { useState } from 'preact/hooks';
+import { CARD } from './card.js';
 import type { Strings } from './i18n.js';
+import { stage } from './stage.js';
+
+export const en = {
+  confirm: 'Confirm',
+  notNow: 'Not now',
+  waiting: 'Waiting for a person to confirm…',
+  done: 'Done.',
+  declined: 'Declined: nothing was done.',
+  expired: 'Expired: nobody confirmed it in time, so nothing was done.',
+  failed: 'It could not be done. A member of our team can help.',
+};
+
+export const css = [
+  CARD,
+  `\
+form.act{display:block}.act input{display:block;width:100%;margin-top:2px}.act input[type=checkbox]{width:auto}\
+.act .alt{background:none;color:var(--fg);border:1px solid var(--line)}.act .who{margin:0}.sum{margin:4px 0 0;white-space:pre-wrap;font-size:13px;color:var(--muted)}\
+`,
+];
 
 type Args = Record<string, string | number | boolean>;
 
@@ -57,10 +78,6 @@ export function Offer({
     </form>
   );
 }
-
-const OPEN = ['pending', 'approved', 'executing'];
-/** How far along a proposal is: a late answer never takes a newer status back. */
-export const stage = (p: WidgetProposal) => (OPEN.includes(p.status) ? OPEN.indexOf(p.status) : 3);
 
 export function Proposal({ p, t }: { p: WidgetProposal; t: Strings }) {
   const s = p.status;

@@ -1,7 +1,7 @@
 // The chat panel: streamed answers, citations, a person always one click away, live agent messages
 // (with the agent's name, typing both ways, a rating once resolved, an email outside business hours),
 // actions the visitor confirms and their outcome, offline and error states with retry, keyboard and
-// screen-reader friendly.
+// screen-reader friendly. The rating, the away card and the actions are parts loaded when first needed.
 import {
   newClientMessageId,
   type ActionOffer,
@@ -14,12 +14,11 @@ import {
 } from '@parley/browser';
 import { MAX_MESSAGE_CHARS } from '@parley/protocol/constants';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { Offer, Proposal, stage } from './actions.js';
-import { Away } from './away.js';
 import './bidi.js';
-import { fill, fillNodes, type Strings } from './i18n.js';
+import { fill, fillNodes, type CoreStrings, type Strings } from './i18n.js';
+import { usePart } from './lazy.js';
 import { link, Markdown, safeHref } from './markdown.js';
-import { Rating } from './rating.js';
+import { stage } from './stage.js';
 import { typingSender, type TypingSender } from './typing.js';
 
 export interface Controller {
@@ -51,7 +50,7 @@ export function App({
   ctl,
 }: {
   client: ParleyClient;
-  t: Strings;
+  t: CoreStrings;
   /** The language of `t` (i18n.ts `strings`); `tag` is the whole locale it matched. */
   lang: string;
   tag: string;
@@ -84,6 +83,12 @@ export function App({
   const [text, setText] = useState('');
   const [conversationId, setConversationId] = useState<string | null>(client.stored?.conversationId ?? null);
   const [loaded, setLoaded] = useState(false);
+  // The parts, from the first time the conversation has their kind of card.
+  const A = usePart('actions', !!offer || proposals.length > 0);
+  const R = usePart('rating', !!resolved);
+  const W = usePart('away', !!away);
+  // A part's strings: the language's table has them; English comes with the part.
+  const tp = { ...A?.en, ...R?.en, ...W?.en, ...t } as Strings;
   const input = useRef<HTMLTextAreaElement>(null);
   const panel = useRef<HTMLDivElement>(null);
   const log = useRef<HTMLDivElement>(null);
@@ -218,7 +223,7 @@ export function App({
   // The latest in view: as it comes, and as the panel opens (on what came while it was closed).
   useEffect(() => {
     log.current?.lastElementChild?.scrollIntoView?.({ block: 'end' });
-  }, [ctl.open, messages, pending, draft, typing, resolved, handoff, offer, proposals]);
+  }, [ctl.open, messages, pending, draft, typing, resolved, handoff, offer, proposals, A, R, W]);
 
   // What came while the panel was closed: the messages after the last one seen open (all, when that one
   // went with a new identity), but the visitor's own (typed in another tab).
@@ -404,20 +409,20 @@ export function App({
   // message, the resolved notice. Proposals from before the first message lead.
   const at = (m?: Message) => m?.createdAt ?? '~';
   const since = (from: string, to: string) =>
-    proposals.filter((p) => p.createdAt >= from && p.createdAt < to).map((p) => <Proposal key={p.id} p={p} t={t} />);
+    A ? proposals.filter((p) => p.createdAt >= from && p.createdAt < to).map((p) => <A.Proposal key={p.id} p={p} t={tp} />) : [];
   const rows: unknown[] = [
     since('', at(messages[0])),
     ...messages.map((m, i) => [
       bubble(m),
-      offer?.after === m.id && <Offer key={`o${m.id}`} offer={offer.offer} t={t} confirm={confirm(offer.offer)} dismiss={dismiss} />,
+      A && offer?.after === m.id && <A.Offer key={`o${m.id}`} offer={offer.offer} t={tp} confirm={confirm(offer.offer)} dismiss={dismiss} />,
       since(m.createdAt, at(messages[i + 1])),
     ]),
   ];
-  if (resolved)
+  if (resolved && R)
     rows.splice(
       (messages.findIndex((m) => m.id === resolved.after) + 1 || rows.length - 1) + 1,
       0,
-      <Rating key={resolved.id} t={t} rate={resolved.csat ? rate : null} />,
+      <R.Rating key={resolved.id} t={tp} rate={resolved.csat ? rate : null} />,
     );
   const items = rows.flat(2);
   const name = ctl.settings?.tenantName;
@@ -483,12 +488,10 @@ export function App({
           ))}
         {handoff &&
           !answered &&
-          (away ? (
-            <Away t={t} tag={tag} nextOpenAt={away.nextOpenAt} left={away.left} leave={leave} />
-          ) : (
-            // Right under the assistant's notice, the note would say it twice.
-            !messages[messages.length - 1]?.notice && <div class="note">{t.handoff}</div>
-          ))}
+          (away
+            ? W && <W.Away t={tp} tag={tag} nextOpenAt={away.nextOpenAt} left={away.left} leave={leave} />
+            : // Right under the assistant's notice, the note would say it twice.
+              !messages[messages.length - 1]?.notice && <div class="note">{t.handoff}</div>)}
         {typing !== null && (
           <div class="note" role="status">
             {fillNodes(t.agentTyping, { name: <bdi>{typing || t.agent}</bdi> })}

@@ -1,8 +1,20 @@
 // Outside business hours: when the team will reply, in the visitor's own language and time zone, and a
-// field to leave an email for that reply.
+// field to leave an email for that reply. A part loaded when a handoff first comes outside business
+// hours (lazy.ts).
 import { MAX_EMAIL_CHARS } from '@parley/protocol/constants';
 import { useState } from 'preact/hooks';
+import { CARD } from './card.js';
 import { fillNodes, type Strings } from './i18n.js';
+
+export const en = {
+  away: "We're away right now.",
+  back: "We'll reply from {when}.",
+  emailAsk: "Leave your email and we'll reply there.",
+  email: 'Email',
+  emailSent: "Thanks! We'll reply to {email}.",
+};
+
+export const css = [CARD];
 
 /** The next opening as the visitor reads dates: their locale (a malformed tag falls back to its
  * language), their time zone (the browser's). */

@@ -1,5 +1,11 @@
 import { describe, expect, test } from 'vitest';
+import { en as actions } from './actions.js';
+import { en as away } from './away.js';
 import { strings } from './i18n.js';
+import { en as rating } from './rating.js';
+
+// English of the widget and of its lazily loaded parts, each in its own module.
+const english = () => ({ ...strings('en').t, ...actions, ...rating, ...away });
 
 describe('locales', () => {
   test('an explicit locale wins, auto follows the browser, unknown falls back to English', () => {
@@ -21,7 +27,7 @@ describe('locales', () => {
   const LOCALES = ['fr', 'de', 'es', 'it', 'nl', 'pt', 'ja', 'ar'];
 
   test('every locale has every string, none empty, with the same {slots} as English', () => {
-    const en = strings('en').t;
+    const en = english();
     const slots = (s: string) => (s.match(/\{\w+\}/g) ?? []).sort();
     for (const l of LOCALES) {
       const t = strings(l);
@@ -35,7 +41,7 @@ describe('locales', () => {
   });
 
   test('each translation is its own: no language leaves English in a sentence', () => {
-    const en = strings('en').t;
+    const en = english();
     // Words that read the same in some languages (Support, Assistant, Email) are fine; sentences are not.
     for (const l of LOCALES)
       for (const [k, v] of Object.entries(strings(l).t)) if (v.length > 20) expect(v, `${l}.${k}`).not.toBe(en[k as keyof typeof en]);

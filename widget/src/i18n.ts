@@ -1,9 +1,13 @@
-// Interface strings: English here, in the widget; French, German, Spanish, Italian, Dutch, Portuguese,
+// Interface strings: English here, in the widget, but for the lazily loaded parts (actions, rating,
+// away), whose English comes with the part; French, German, Spanish, Italian, Dutch, Portuguese,
 // Japanese and Arabic (right to left) in locales.ts, each built into a content-hashed JSON file the
 // widget fetches from the API origin when the visitor's language first wants it (carrying them all
 // would not fit the widget's size budget). Every language has every key (the type says so, and a test
 // checks it).
+import type { en as actions } from './actions.js';
+import type { en as away } from './away.js';
 import { LAUNCHER } from './launcher-text.js';
+import type { en as rating } from './rating.js';
 
 const en = {
   title: 'Support',
@@ -24,31 +28,16 @@ const en = {
   launcher: LAUNCHER.en!,
   signIn: 'Please sign in to chat with us.',
   agentTyping: '{name} is typing…',
-  away: "We're away right now.",
-  back: "We'll reply from {when}.",
-  emailAsk: "Leave your email and we'll reply there.",
-  email: 'Email',
-  emailSent: "Thanks! We'll reply to {email}.",
-  resolved: 'This conversation has been resolved.',
-  rate: 'How did we do?',
-  stars: '{n} out of 5',
-  comment: 'Anything to add? (optional)',
-  rated: 'Thank you for your feedback!',
   greeting: 'Hi! Ask us anything about {name}.',
   notice: "I've passed your question to a member of our team. They'll reply here.",
   suggest: 'Did you mean:',
-  confirm: 'Confirm',
-  notNow: 'Not now',
-  waiting: 'Waiting for a person to confirm…',
-  done: 'Done.',
-  declined: 'Declined: nothing was done.',
-  expired: 'Expired: nobody confirmed it in time, so nothing was done.',
-  failed: 'It could not be done. A member of our team can help.',
   unread: '{text} (new messages: {n})',
   unsent: 'Not sent yet',
   limit: 'Messages are cut off at {n} characters.',
 };
-export type Strings = typeof en;
+/** The strings the widget itself shows; a language's table has the parts' too (`Strings`). */
+export type CoreStrings = typeof en;
+export type Strings = CoreStrings & typeof actions & typeof rating & typeof away;
 
 /** A string with its `{name}` slots filled. */
 export const fill = (s: string, values: Record<string, string | number>): string => s.replace(/\{(\w+)\}/g, (m, k: string) => String(values[k] ?? m));
@@ -61,7 +50,7 @@ export const fillNodes = <T>(s: string, values: Record<string, T>): (string | T)
 /** The other languages' files by language, set at build time. */
 declare const __LOCALES__: Record<string, string>;
 const FILES: Record<string, string> = { ...__LOCALES__ };
-const TABLE: Record<string, Strings> = { en };
+const TABLE: Record<string, CoreStrings> = { en };
 const loading: Record<string, Promise<void>> = {};
 
 /** Makes a language's strings available: `loadLocale` fetches them; tests give them directly. */
@@ -86,7 +75,7 @@ const RTL = new Set(['ar', 'he', 'fa', 'ur']);
 export function strings(
   locale: string | undefined,
   browser: readonly string[] = typeof navigator === 'undefined' ? [] : (navigator.languages ?? [navigator.language]),
-): { lang: string; tag: string; dir: 'ltr' | 'rtl'; t: Strings; ready: boolean } {
+): { lang: string; tag: string; dir: 'ltr' | 'rtl'; t: CoreStrings; ready: boolean } {
   const wanted = locale && locale !== 'auto' ? [locale] : browser;
   for (const l of wanted) {
     const lang = l.toLowerCase().split('-')[0]!;

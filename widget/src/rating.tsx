@@ -1,8 +1,22 @@
 // The "resolved" notice with an optional rating (when offered): a score of 1 to 5, then an optional
-// comment, sent once.
+// comment, sent once. A part loaded when a conversation is first resolved (lazy.ts).
 import { MAX_CSAT_COMMENT_CHARS } from '@parley/protocol/constants';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { CARD } from './card.js';
 import { fill, type Strings } from './i18n.js';
+
+export const en = {
+  resolved: 'This conversation has been resolved.',
+  rate: 'How did we do?',
+  stars: '{n} out of 5',
+  comment: 'Anything to add? (optional)',
+  rated: 'Thank you for your feedback!',
+};
+
+export const css = [
+  CARD,
+  '.stars{display:flex;gap:2px}.stars button{background:none;color:var(--muted);font-size:24px;line-height:1;padding:2px 4px}.stars .on{color:#b36b00}',
+];
 
 type State = 'idle' | 'sending' | 'done' | 'failed';
 

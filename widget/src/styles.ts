@@ -33,15 +33,6 @@ button{font:inherit;cursor:pointer}button:disabled{opacity:.55;cursor:default}\
 .m.visitor .who{color:var(--on)}\
 .m.agent .who{display:flex;align-items:center;gap:6px;font-size:12px;font-weight:600;color:var(--fg)}\
 .av{display:inline-grid;place-items:center;width:22px;height:22px;border-radius:50%;background:var(--accent);color:var(--on);font-size:12px}\
-.card{border:1px solid var(--line);border-radius:12px;padding:10px 12px;font-size:14px;background:var(--bubble)}\
-.card p{margin:0 0 6px}.card label{display:block;margin-bottom:6px}\
-.card form{padding:0;border:0;flex-direction:column;align-items:flex-start}\
-.card textarea{align-self:stretch;flex:none}.row{display:flex;gap:8px;align-self:stretch}\
-input{flex:1;min-width:0;font:inherit;color:var(--fg);background:var(--bg);border:1px solid var(--line);border-radius:10px;padding:8px 10px}\
-.card button{padding:6px 14px}\
-form.act{display:block}.act input{display:block;width:100%;margin-top:2px}.act input[type=checkbox]{width:auto}\
-.act .alt{background:none;color:var(--fg);border:1px solid var(--line)}.act .who{margin:0}.sum{margin:4px 0 0;white-space:pre-wrap;font-size:13px;color:var(--muted)}\
-.stars{display:flex;gap:2px}.stars button{background:none;color:var(--muted);font-size:24px;line-height:1;padding:2px 4px}.stars .on{color:#b36b00}\
 .md p{margin:0 0 6px}.md p:last-child{margin:0}.md ul,.md ol{margin:4px 0;padding-inline-start:20px}\
 .md pre{background:#0001;padding:8px;border-radius:6px;overflow-x:auto}\
 a{color:var(--link)}\

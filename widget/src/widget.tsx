@@ -5,6 +5,7 @@ import { render } from 'preact';
 import { App, type Controller } from './app.js';
 import { noBidi } from './bidi.js';
 import { fill, loadLocale, strings } from './i18n.js';
+import { partsHome } from './lazy.js';
 import { addStyles, onAccent, type Boot, type WidgetOptions } from './options.js';
 import { CSS } from './styles.js';
 
@@ -34,6 +35,8 @@ export function start(boot: Boot, makeClient: (opts: ClientOptions) => ParleyCli
   // The loader's launcher styles stay: the widget's, added after them, win where they differ.
   addStyles(root, CSS, o.nonce);
   const setVars = addStyles(root, '', o.nonce);
+  // The parts come from where the widget did, and style this root (their sheets after these).
+  partsHome({ api: o.api, nonce: o.nonce, style: (css) => void addStyles(root, css, o.nonce) });
   const mount = document.createElement('div');
   // A reply that comes while the panel is closed is said (politely) wherever the focus is: the launcher's
   // name says it too, but only to who is on the launcher. Hidden from sight; its text changes only with the count.

@@ -107,6 +107,17 @@ export const systemOperations = operations([
     responses: { 200: { description: 'The script.', contentType: 'text/javascript' } },
   },
   {
+    operationId: 'getWidgetPart',
+    method: 'get',
+    path: '/part-{name}.{hash}.js',
+    tag: STATIC,
+    summary: 'A part of the widget loaded when a conversation first needs it, by content hash',
+    description: `Immutable. An action offered, the rating after a resolution, the away card outside business hours: each its own script, which the widget loads the first time a conversation needs it. ${WIDGET_FILE}`,
+    security: ['none'],
+    params: HashParams.extend({ name: z.string().regex(/^[a-z]+$/) }),
+    responses: { 200: { description: 'The script.', contentType: 'text/javascript' } },
+  },
+  {
     operationId: 'getWidgetLocale',
     method: 'get',
     path: '/locale-{lang}.{hash}.json',

@@ -18,7 +18,7 @@ const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const APP_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 const IMMUTABLE = 'public, max-age=31536000, immutable';
-// A content-hashed widget file (a script, or a language's strings): it never changes.
+// A content-hashed widget file (a script, a part of it loaded when needed, or a language's strings): it never changes.
 const HASHED = /\.[0-9a-f]{12}\.(js|json)$/;
 
 const notBuilt = (what: string, pkg: string) =>
@@ -82,7 +82,7 @@ export function staticRoutes(opts: StaticOptions): Router {
 
   route(
     r,
-    /^\/((loader|widget)(\.[0-9a-f]{12})?\.js|locale-[a-z]{2}\.[0-9a-f]{12}\.json)$/,
+    /^\/((loader|widget)(\.[0-9a-f]{12})?\.js|part-[a-z]+\.[0-9a-f]{12}\.js|locale-[a-z]{2}\.[0-9a-f]{12}\.json)$/,
     {
       get: (req, res) => {
         const name = req.path.slice(1);
@@ -111,7 +111,7 @@ export function staticRoutes(opts: StaticOptions): Router {
         res.send(chosen.body);
       },
     },
-    ['/loader.js', '/widget.js', '/loader.{hash}.js', '/widget.{hash}.js', '/locale-{lang}.{hash}.json'],
+    ['/loader.js', '/widget.js', '/loader.{hash}.js', '/widget.{hash}.js', '/part-{name}.{hash}.js', '/locale-{lang}.{hash}.json'],
   );
 
   route(r, '/demo/site.css', {

@@ -82,6 +82,22 @@ describe('widget files', () => {
     expect((await fetch(`${url}/../package.json`)).status).toBe(404);
   });
 
+  test("the widget's lazily loaded parts: scripts served like the widget, immutable, only by their hashed names", async () => {
+    const manifest = (await import('../../../widget/dist/manifest.json', { with: { type: 'json' } })).default as Record<string, string>;
+    for (const part of ['actions', 'rating', 'away']) {
+      const name = manifest[`part-${part}.js`]!;
+      expect(name).toMatch(new RegExp(`^part-${part}\\.[0-9a-f]{12}\\.js$`));
+      const res = await fetch(`${url}/${name}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/javascript/);
+      expect(res.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      expect(res.headers.get('cross-origin-resource-policy')).toBe('cross-origin');
+      expect((await raw(`/${name}`, { 'accept-encoding': 'br' })).headers['content-encoding']).toBe('br');
+      expect((await fetch(`${url}/part-${part}.js`)).status).toBe(404);
+    }
+    expect((await fetch(`${url}/part-actions.0123456789ab.js`)).status).toBe(404);
+  });
+
   test("a language's strings: hashed JSON any page may fetch without credentials, immutable; only by its hashed name", async () => {
     const manifest = (await import('../../../widget/dist/manifest.json', { with: { type: 'json' } })).default as Record<string, string>;
     const name = manifest['locale-fr.json']!;
