@@ -49,12 +49,12 @@ if (script instanceof HTMLScriptElement && !w.Parley?.o) {
     document.head.append(s);
   };
   // Always through the current window.Parley: the queue before the widget loads, the widget after.
-  b.addEventListener('click', () => {
+  // Handler properties: the button is ours alone, and they are shorter than addEventListener.
+  b.onclick = () => {
     w.Parley!('toggle');
     load();
-  });
-  b.addEventListener('pointerenter', load);
-  b.addEventListener('focus', load);
+  };
+  b.onpointerenter = b.onfocus = load;
   if (o.open) {
     queue('open');
     load();
