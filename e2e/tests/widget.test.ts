@@ -396,6 +396,36 @@ describe('parts loaded when a conversation needs them', () => {
   });
 });
 
+describe('a part that could not be fetched', () => {
+  test('is not asked for again at once, and comes on a later render: the away card after a failed fetch', async () => {
+    const admin = (method: string, path: string, body?: unknown) => call(w.app.url, method, `/v1/admin${path}`, { key: w.secretKey, body });
+    expect((await admin('PATCH', '/settings', { businessHours: { timeZone: 'Europe/Berlin', schedule: {} } })).status).toBe(200);
+    w.allowed.set(hostHtml(w.app.url, w.publishableKey));
+    const { p, ctx } = await newPage();
+    try {
+      // The first fetch of the away part fails as if the network dropped it.
+      let tries = 0;
+      await p.route(/\/part-away\.[0-9a-f]{12}\.js$/, (route) => (++tries === 1 ? route.abort() : route.continue()));
+      await p.goto(w.allowed.origin);
+      await open(p);
+      await shadow(p, '.hd button').filter({ hasText: 'Talk to a person' }).click();
+      await expect.poll(() => tries).toBe(1);
+      // Renders right after the failure (each keystroke is one) do not fetch it again.
+      await shadow(p, 'textarea').pressSequentially('abc', { delay: 50 });
+      expect(tries).toBe(1);
+      expect(await shadow(p, '.card').count()).toBe(0);
+      // Later, the next render tries again, and the card comes.
+      await p.waitForTimeout(5200);
+      await shadow(p, 'textarea').press('d');
+      await shadow(p, '.card').filter({ hasText: "We're away right now." }).waitFor();
+      expect(tries).toBe(2);
+    } finally {
+      await admin('PATCH', '/settings', { businessHours: null });
+      await ctx.close();
+    }
+  });
+});
+
 describe('accessibility of the open widget', () => {
   // A host page with its own banner landmark, so a second one from the widget would show.
   const HOST_BODY = '<header><nav><a href="/">Host site</a></nav></header>';
