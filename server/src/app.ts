@@ -53,6 +53,7 @@ import { InboxHub } from './inbox/stream.js';
 import { TypingThrottle } from './conversations/typing.js';
 import { settingsRoutes } from './tenants/settings-routes.js';
 import { staticRoutes } from './static/routes.js';
+import { RetrievalInputsCache } from './knowledge/inputs-cache.js';
 import { KnowledgeRetrieval } from './knowledge/retrieval.js';
 import { providerEmbeddings, tenantEmbeddings, type EmbeddingModelFor } from './ai/embeddings.js';
 import type { VectorStore } from './knowledge/vectors/store.js';
@@ -213,11 +214,15 @@ export function createApp(deps: AppDeps): express.Express {
   const widgetCache = new WidgetFrontCache(config.widgetCacheSeconds * 1000);
   // Resolved secret keys, the same way, while this instance hears the database's key notices (key-cache.ts).
   const keyCache = new SecretKeyCache(config.keyCacheSeconds * 1000);
+  // What a knowledge search reads before it scores, the same way, while this instance hears the database's
+  // retrieval notices (knowledge/inputs-cache.ts).
+  const retrievalInputs = new RetrievalInputsCache(config.keyCacheSeconds * 1000);
   v1.use(
     '/platform',
     invalidatesOnWrite(() => {
       widgetCache.invalidate();
       keyCache.invalidate();
+      retrievalInputs.invalidate();
     }),
   );
   v1.use('/platform', platformRoutes({ ...people, platformKey: deps.platformKey }));
@@ -229,6 +234,7 @@ export function createApp(deps: AppDeps): express.Express {
       if (onlyReads(req)) return;
       widgetCache.invalidate(req.admin!.tenantId);
       keyCache.invalidate(req.admin!.tenantId);
+      retrievalInputs.invalidate(req.admin!.tenantId);
     }),
   );
   admin.use(rateLimits.limiter('admin', config.rateLimitPerMinute, (req) => req.admin!.keyId ?? req.admin!.member!.id));
@@ -250,7 +256,7 @@ export function createApp(deps: AppDeps): express.Express {
   // Fed by the routes of this process and, on PostgreSQL, by the other instances (server.ts listens).
   const bus = new ConversationBus();
   // What hears the changes other instances commit, for whoever starts listening (runtime.ts listenForChanges).
-  app.locals.heard = { bus, keys: keyCache, widget: widgetCache } satisfies Heard;
+  app.locals.heard = { bus, keys: keyCache, widget: widgetCache, retrieval: retrievalInputs } satisfies Heard;
   const redactor = new ConversationRedactor(keyring);
   const typing = new TypingThrottle();
   // Live streams (widget and inbox) share one cap per tenant.
@@ -285,6 +291,7 @@ export function createApp(deps: AppDeps): express.Express {
     audit: deps.audit,
     vectors,
     embeddings: tenantEmbeddings(keyring, deps.embeddingModelFor ?? providerEmbeddings(providerFetch)),
+    inputs: retrievalInputs,
     memory: {
       maxBytes: config.searchMemoryBytes,
       onError: (tenantId, err) => logger.warn({ err, tenantId }, 'search index: could not load a tenant index into memory; searching in SQL'),

@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import { AuditIntegrator } from './audit/integrator.js';
 import { AuditLog } from './audit/log.js';
+import type { RetrievalInputsCache } from './knowledge/inputs-cache.js';
 import type { Config } from './config.js';
 import { deriveSeed } from './crypto/derive.js';
 import { LocalKek } from './crypto/kek.js';
@@ -116,6 +117,7 @@ export interface Heard {
   bus: ConversationBus;
   keys: SecretKeyCache;
   widget: WidgetFrontCache;
+  retrieval: RetrievalInputsCache;
 }
 
 /**
@@ -126,7 +128,7 @@ export interface Heard {
  * Resolves once listening was first tried (a failed connection keeps retrying); the result stops it.
  */
 export async function listenForChanges(db: ParleyDb, databaseUrl: string | null, heard: Heard, logger: Logger): Promise<() => Promise<void>> {
-  const channels = [heard.keys, heard.widget];
+  const channels = [heard.keys, heard.widget, heard.retrieval];
   if (db.kind === 'postgres') {
     if (!databaseUrl) return async () => {};
     const listener = new NoticeListener({ url: databaseUrl, logger, channels: [conversationEvents(heard.bus), ...channels] });

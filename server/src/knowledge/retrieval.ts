@@ -15,7 +15,9 @@ import { lexicalSearch } from './lexical.js';
 import { indexStats, loadIndex, type MemoryIndexOptions, MemoryIndexes, precompute } from './memory-index.js';
 import type { Embedder, EmbeddingCall, Embeddings } from './vectors/embed.js';
 import type { VectorStore } from './vectors/store.js';
+import type { EffectiveSettings } from '@parley/protocol';
 import { tenantSettings } from '../tenants/settings.js';
+import type { RetrievalInputs, RetrievalInputsCache } from './inputs-cache.js';
 
 export type RetrievalMode = 'bm25' | 'dense' | 'hybrid';
 export const RETRIEVAL_MODES = ['auto', 'bm25', 'dense', 'hybrid'] as const;
@@ -28,6 +30,8 @@ export interface RetrievalDeps {
   embeddings: Embeddings;
   /** In-memory copies of tenants' BM25 indexes (memory-index.ts); unset, or 0 bytes, scores every search in SQL. */
   memory?: Omit<MemoryIndexOptions, 'load'>;
+  /** What a search of the admin API reads before it scores, kept while this instance hears its notices (inputs-cache.ts). */
+  inputs?: RetrievalInputsCache;
 }
 
 export interface SearchResult {
@@ -102,7 +106,7 @@ export class KnowledgeRetrieval {
   }
 
   /** The tenant's configured mode (`auto` is hybrid once an embedding model is configured) and vocabulary. */
-  private async settings(tx: Tx): Promise<{ mode: 'auto' | RetrievalMode; synonyms: string[]; supportVocabulary: boolean }> {
+  private async settings(tx: Tx): Promise<EffectiveSettings['retrieval']> {
     return (await tenantSettings(tx)).retrieval;
   }
 
@@ -114,9 +118,32 @@ export class KnowledgeRetrieval {
     const requestId = opts.requestId ?? null;
     // Outside the transaction: a read retried on the primary after a replica failure records both calls.
     const spent: QueryEmbedding[] = [];
-    const result = await this.deps.db.withTenantRead(tenantId, { requestId }, (tx) => this.read(tx, query, limit, opts, spent));
+    const known = await this.keptInputs(tenantId, requestId);
+    const result = await this.deps.db.withTenantRead(tenantId, { requestId }, (tx) => this.read(tx, query, limit, opts, spent, known));
     if (spent.length) await this.deps.db.withTenant(tenantId, { requestId }, (tx) => this.record(tx, tenantId, requestId, spent));
     return result;
+  }
+
+  /**
+   * The tenant's kept inputs (inputs-cache.ts) when this instance keeps them and the tenant has no embedding
+   * model (whose credentials a search reads as before); undefined: the search reads them itself. A miss reads
+   * them on the primary, read-only: a replica behind a change just announced would keep it unseen for the TTL.
+   */
+  private async keptInputs(tenantId: string, requestId: string | null): Promise<RetrievalInputs | undefined> {
+    const { inputs, db } = this.deps;
+    if (!inputs?.keeping) return undefined;
+    const kept = await inputs.get(tenantId, () =>
+      db.withTenantRead(
+        tenantId,
+        { requestId },
+        async (tx) => {
+          const [settings, stats, embedder] = await Promise.all([this.settings(tx), indexStats(tx), this.embedder(tx, tenantId)]);
+          return { tenantId, settings, stats, embedder: embedder !== null };
+        },
+        { tenantId, reads: new Map() },
+      ),
+    );
+    return kept.embedder ? undefined : kept;
   }
 
   /** Searches the tenant set on `tx`, a writable transaction (its embedding call is recorded there too). */
@@ -142,25 +169,35 @@ export class KnowledgeRetrieval {
   }
 
   /** The search itself: reads only; the embedding call it makes is pushed onto `spent`. */
-  private read(tx: Tx, query: string, limit: number, opts: SearchOptions, spent: QueryEmbedding[]): Promise<SearchResult> {
+  private read(tx: Tx, query: string, limit: number, opts: SearchOptions, spent: QueryEmbedding[], known?: RetrievalInputs): Promise<SearchResult> {
     // The span says how, and how much: never the query.
     return inSpan('knowledge.retrieve', { 'parley.retrieval.limit': limit }, async (span) => {
-      const found = await this.readIn(tx, query, limit, opts, spent);
+      const found = await this.readIn(tx, query, limit, opts, spent, known);
       span.setAttributes({ 'parley.retrieval.mode': found.mode, 'parley.retrieval.results': found.results.length });
       return found;
     });
   }
 
-  private async readIn(tx: Tx, query: string, limit: number, opts: SearchOptions, spent: QueryEmbedding[]): Promise<SearchResult> {
+  private async readIn(
+    tx: Tx,
+    query: string,
+    limit: number,
+    opts: SearchOptions,
+    spent: QueryEmbedding[],
+    known?: RetrievalInputs,
+  ): Promise<SearchResult> {
     const tenantId = await txTenant(tx);
     // Asked together, these reads go to the database in one message (db/postgres.ts): the settings, the
     // copy's version (which only BM25 uses) and the embedder (which a search the caller asked to be BM25
-    // does not, nor one of a tenant whose setting is BM25).
-    const [settings, stats, embedder] = await Promise.all([
-      this.settings(tx),
-      tenantId && this.indexes ? indexStats(tx) : null,
-      tenantId && opts.mode !== 'bm25' ? this.embedder(tx, tenantId) : null,
-    ]);
+    // does not, nor one of a tenant whose setting is BM25). Kept inputs, of a tenant without an embedder,
+    // stand for all three.
+    const [settings, stats, embedder] = known
+      ? [known.settings, this.indexes ? known.stats : null, null]
+      : await Promise.all([
+          this.settings(tx),
+          tenantId && this.indexes ? indexStats(tx) : null,
+          tenantId && opts.mode !== 'bm25' ? this.embedder(tx, tenantId) : null,
+        ]);
     const configured = opts.mode ?? settings.mode;
     const bm25 = async (n: number) => {
       const index = stats && tenantId ? this.indexes!.current(tenantId, stats) : null;
