@@ -23,6 +23,7 @@ import { LiveInbox } from './inbox/context.js';
 import { InboxLive } from './inbox/live.js';
 import { CannedRepliesView } from './views/canned.js';
 import { BusinessHoursView, scheduleErrors } from './views/hours.js';
+import { IdentityView } from './views/identity.js';
 import { KeysView } from './views/keys.js';
 import { KnowledgeView } from './views/knowledge.js';
 import { parseGroupRoles, SignInSettingsView, splitCertificates } from './views/signin-settings.js';
@@ -2087,6 +2088,27 @@ describe('secrets', () => {
     expect(el.querySelector('tbody')!.textContent).toContain('sk_test_Zzzz…');
     [...el.querySelectorAll('button')].find((b) => b.textContent === 'Done')!.click();
     await vi.waitFor(() => expect(el.textContent).not.toContain('sk_test_NEWSECRET'));
+  });
+});
+
+describe('Sign-In Pro', () => {
+  test('the page shows the tenant id and the audience a token is signed for, beside the keys', async () => {
+    const identity = {
+      tenantId: TENANT.id,
+      audience: `parley:identity:${TENANT.id}`,
+      mode: 'optional',
+      publicKeys: [],
+      jwksUrl: null,
+      secrets: [],
+    };
+    const el = mount(<IdentityView api={adminApi(async () => json(identity))} />);
+    await vi.waitFor(() => expect(el.querySelector('[aria-labelledby="sign-for-title"]')).not.toBeNull());
+    const shown = [...el.querySelectorAll('.registered div')].map((d) => [d.querySelector('dt')!.textContent, d.querySelector('dd')!.textContent]);
+    expect(shown).toEqual([
+      ['Tenant id', TENANT.id],
+      ['Token audience (aud)', `parley:identity:${TENANT.id}`],
+    ]);
+    expect(el.textContent).toContain('signUserSession');
   });
 });
 

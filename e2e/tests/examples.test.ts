@@ -1,7 +1,8 @@
 // The examples as a developer runs them, against a real Parley in Chromium: the static page served by
-// its own script, and the Next.js site's production build under `next start`, signing sessions with a
-// Sign-In Pro secret and receiving a webhook Parley sends.
+// its own script, and the Next.js site's production build under `next start`, signing sessions with its
+// own Sign-In Pro key for its tenant and receiving a webhook Parley sends.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -132,10 +133,16 @@ describe('the examples in Chromium', () => {
     await p.context().close();
   });
 
-  test('Next.js: the server-signed session makes the visitor verified, and a webhook from Parley is answered 204', async () => {
+  test('Next.js: the session it signs with its own key, for its tenant, makes the visitor verified, and a webhook from Parley is answered 204', async () => {
     const nextDir = `${EXAMPLES}nextjs-app`;
     if (!existsSync(`${nextDir}/.next/BUILD_ID`)) throw new Error('build the Next.js example first: npm run build -w @parley/example-nextjs');
-    const secret = (await call(app.url, 'POST', '/v1/admin/identity/secrets', { key: keys.secretKey })).body.secret as string;
+    // Sign-In Pro as the guide prefers it: the site keeps the private key, Parley has the public one, and the
+    // tokens name the tenant shown on the console's Sign-In Pro page (GET /v1/admin/identity).
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'site-2026' };
+    const put = await call(app.url, 'PUT', '/v1/admin/identity', { key: keys.secretKey, body: { mode: 'optional', publicKeys: [jwk] } });
+    expect(put.status, put.text).toBe(204);
+    const { tenantId } = (await call(app.url, 'GET', '/v1/admin/identity', { key: keys.secretKey })).body as { tenantId: string };
     // The endpoint's URL must be known before the site starts (it needs the endpoint's secret), so pick the port first.
     const port = await freePort();
     const hook = await call(app.url, 'POST', '/v1/admin/webhooks/endpoints', {
@@ -150,7 +157,9 @@ describe('the examples in Chromium', () => {
       {
         PARLEY_URL: app.url,
         PARLEY_PUBLISHABLE_KEY: keys.publishableKey,
-        PARLEY_IDENTITY_SECRET: secret,
+        PARLEY_SESSION_PRIVATE_KEY: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+        PARLEY_SESSION_KID: 'site-2026',
+        PARLEY_TENANT_ID: tenantId,
         PARLEY_WEBHOOK_SECRET: hook.body.secret,
       },
       port,

@@ -153,6 +153,16 @@ export const PutIdentityRequest = z.strictObject({
   jwksUrl: text().url().max(2000).optional(),
 });
 export const IdentitySettingsResponse = z.object({
+  /**
+   * This tenant's id: what `signUserSession` takes as its `tenant` option, so that a token signed for this
+   * tenant is refused by every other (one that registered the same public key, say).
+   */
+  tenantId: z.string(),
+  /**
+   * The `aud` a Sign-In Pro token for this tenant carries: `parley:identity:<tenantId>`. Required of tokens
+   * verified by a public key or the JWKS URL; a token naming another tenant is refused whatever signed it.
+   */
+  audience: z.string(),
   mode: z.enum(['optional', 'required']),
   publicKeys: z.array(z.record(z.string(), z.unknown())),
   jwksUrl: z.string().nullable(),

@@ -7,6 +7,7 @@
 export {
   signUserSession,
   IDENTITY_AUDIENCE,
+  identityAudience,
   type SessionUser,
   type SessionAlgorithm,
   type SessionPrivateKey,

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestApp, type TestApp, Visitor } from '@parley/server/testing';
 import { Parley } from './client.js';
 import { ParleyApiError } from './errors.js';
-import { signUserSession } from './session.js';
+import { identityAudience, signUserSession } from './session.js';
 
 let t: TestApp;
 let parley: Parley;
@@ -32,13 +32,28 @@ describe('@parley/node against the server', () => {
     expect((await v.call('POST', '/identify', { token })).status).toBe(401);
   });
 
-  test('a session signed with the host’s own private key (only the public key registered)', async () => {
+  test('a session signed with the host’s own private key (only the public key registered), for its tenant alone', async () => {
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-    await parley.identity.configure({ mode: 'optional', publicKeys: [{ ...(await exportJWK(publicKey)), kid: 'acme-2026' }] });
-    const token = await signUserSession({ id: 'cust-8' }, { privateKey, kid: 'acme-2026' });
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'acme-2026' };
+    await parley.identity.configure({ mode: 'optional', publicKeys: [jwk] });
+    // The tenant to sign for, as the admin API (and the console's Sign-In Pro page) shows it.
+    const { tenantId, audience } = await parley.identity.get();
+    expect(audience).toBe(identityAudience(tenantId));
+    const token = await signUserSession({ id: 'cust-8' }, { privateKey, kid: 'acme-2026', tenant: tenantId });
     const v = new Visitor(t.url, pk, ORIGIN);
     await v.start();
     expect((await v.call('POST', '/identify', { token })).body.visitor).toMatchObject({ verified: true, id: 'cust-8' });
+
+    // The company's staging tenant registers the same public key: a token signed for production is refused there.
+    const staging = await t.tenant('Acme staging', ['app.acme.example']);
+    await new Parley({ secretKey: staging.secretKey, baseUrl: t.url }).identity.configure({ mode: 'optional', publicKeys: [jwk] });
+    const elsewhere = new Visitor(t.url, staging.publishableKey, ORIGIN);
+    await elsewhere.start();
+    const refused = await elsewhere.call('POST', '/identify', {
+      token: await signUserSession({ id: 'cust-8' }, { privateKey, kid: 'acme-2026', tenant: tenantId }),
+    });
+    expect(refused.status).toBe(401);
+    expect(refused.body).toMatchObject({ type: '/docs/problems/token-invalid', detail: expect.stringMatching(/another workspace/) });
   });
 
   test('the admin client: domains, keys, knowledge and audit, with problems as ParleyApiError', async () => {

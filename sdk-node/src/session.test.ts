@@ -2,11 +2,13 @@ import { generateKeyPairSync, createSecretKey, webcrypto } from 'node:crypto';
 import { IdentityClaims } from '@parley/protocol';
 import { decodeProtectedHeader, exportJWK, jwtVerify } from 'jose';
 import { describe, expect, test } from 'vitest';
-import { signUserSession, type SessionUser } from './session.js';
+import { identityAudience, signUserSession, type SessionUser } from './session.js';
 
 const RAW = Buffer.alloc(32, 7);
 const SECRET = `idsec_0123456789abcdef_${RAW.toString('base64url')}`;
 const verifyHs = (token: string) => jwtVerify(token, RAW, { audience: 'parley:identity', algorithms: ['HS256'] });
+const TENANT = '3f2b8c1e-6a4d-4e0f-9b7a-2c5d8e1f0a93';
+const TENANT_AUDIENCE = `parley:identity:${TENANT}`;
 
 describe('signUserSession', () => {
   test('a shared-secret token: HS256, kid, audience, claims that satisfy the protocol schema', async () => {
@@ -72,10 +74,14 @@ describe('signUserSession', () => {
       [{ ...(await exportJWK(pair.privateKey)), kid: 'from-jwk' }, 'from-jwk'],
     ] as const;
     for (const [privateKey, kid] of forms) {
-      const token = await signUserSession({ id: 'u-2', traits: { tier: 'gold' } }, { privateKey, ...(kid === 'k0' ? { kid } : {}), alg });
+      const token = await signUserSession(
+        { id: 'u-2', traits: { tier: 'gold' } },
+        { privateKey, tenant: TENANT, ...(kid === 'k0' ? { kid } : {}), alg },
+      );
       expect(decodeProtectedHeader(token)).toEqual({ alg, typ: 'JWT', kid });
-      const { payload } = await jwtVerify(token, pair.publicKey, { audience: 'parley:identity', algorithms: [alg] });
+      const { payload } = await jwtVerify(token, pair.publicKey, { audience: TENANT_AUDIENCE, algorithms: [alg] });
       expect(payload.sub).toBe('u-2');
+      expect(payload.aud).toBe(TENANT_AUDIENCE);
       expect(payload.exp! - payload.iat!).toBeLessThanOrEqual(600);
       expect(IdentityClaims.safeParse(payload).success).toBe(true);
     }
@@ -83,11 +89,11 @@ describe('signUserSession', () => {
 
   test('a Web Crypto CryptoKey signs too; an explicit kid wins over the JWK kid', async () => {
     const pair = (await webcrypto.subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
-    const token = await signUserSession({ id: 'u-3' }, { privateKey: pair.privateKey });
+    const token = await signUserSession({ id: 'u-3' }, { privateKey: pair.privateKey, tenant: TENANT });
     expect(decodeProtectedHeader(token)).toEqual({ alg: 'EdDSA', typ: 'JWT' });
-    expect((await jwtVerify(token, pair.publicKey, { audience: 'parley:identity' })).payload.sub).toBe('u-3');
+    expect((await jwtVerify(token, pair.publicKey, { audience: TENANT_AUDIENCE })).payload.sub).toBe('u-3');
     const jwk = { ...(await exportJWK(pair.privateKey)), kid: 'old' };
-    expect(decodeProtectedHeader(await signUserSession({ id: 'u' }, { privateKey: jwk, kid: 'new' })).kid).toBe('new');
+    expect(decodeProtectedHeader(await signUserSession({ id: 'u' }, { privateKey: jwk, kid: 'new', tenant: TENANT })).kid).toBe('new');
   });
 
   test('refuses keys that would sign weakly or not at all', async () => {
@@ -106,12 +112,45 @@ describe('signUserSession', () => {
       [42, /privateKey must be/],
     ];
     for (const [privateKey, message] of refused) {
-      await expect(signUserSession({ id: 'u' }, { privateKey: privateKey as never })).rejects.toThrow(message);
+      await expect(signUserSession({ id: 'u' }, { privateKey: privateKey as never, tenant: TENANT })).rejects.toThrow(message);
     }
-    await expect(signUserSession({ id: 'u' }, { privateKey: ed.privateKey, alg: 'RS256' })).rejects.toThrow(/signs EdDSA/);
-    await expect(signUserSession({ id: 'u' }, { privateKey: ed.privateKey, alg: 'none' as never })).rejects.toThrow(TypeError);
+    await expect(signUserSession({ id: 'u' }, { privateKey: ed.privateKey, tenant: TENANT, alg: 'RS256' })).rejects.toThrow(/signs EdDSA/);
+    await expect(signUserSession({ id: 'u' }, { privateKey: ed.privateKey, tenant: TENANT, alg: 'none' as never })).rejects.toThrow(TypeError);
     await expect(signUserSession({ id: 'u' }, { secret: SECRET, privateKey: ed.privateKey } as never)).rejects.toThrow(/exactly one/);
     await expect(signUserSession({ id: 'u' }, {} as never)).rejects.toThrow(/exactly one/);
+  });
+
+  test('a private key signs for one tenant: the tenant is required, and the token names it alone in aud', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    // Without a tenant, a token from this key would be good at every tenant that registered its public half.
+    await expect(signUserSession({ id: 'u' }, { privateKey } as never)).rejects.toThrow(/tenant is required/);
+    for (const tenant of ['', 'acme', 'pk_test_abc', `${TENANT}x`, 42 as never]) {
+      await expect(signUserSession({ id: 'u' }, { privateKey, tenant })).rejects.toThrow(/tenant id \(a UUID/);
+    }
+    // As the console shows it, in any case or with stray blanks around it.
+    const token = await signUserSession({ id: 'u-4' }, { privateKey, tenant: ` ${TENANT.toUpperCase()} ` });
+    const { payload } = await jwtVerify(token, publicKey, { audience: TENANT_AUDIENCE, algorithms: ['EdDSA'] });
+    expect(payload.aud).toBe(identityAudience(TENANT));
+    expect(IdentityClaims.parse(payload)).toMatchObject({ aud: TENANT_AUDIENCE });
+  });
+
+  test('a shared secret may name its tenant too: then the token names it in aud', async () => {
+    const { payload } = await jwtVerify(await signUserSession({ id: 'u-5' }, { secret: SECRET, tenant: TENANT }), RAW, {
+      audience: TENANT_AUDIENCE,
+      algorithms: ['HS256'],
+    });
+    expect(payload.aud).toBe(TENANT_AUDIENCE);
+    await expect(signUserSession({ id: 'u' }, { secret: SECRET, tenant: 'staging' })).rejects.toThrow(/tenant id/);
+  });
+
+  test('the claims contract: aud names Parley identity, and at most one tenant', () => {
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { sub: 'u', iat: now, exp: now + 60, jti: 'j'.repeat(22) };
+    const other = 'parley:identity:00000000-0000-4000-8000-000000000001';
+    for (const aud of ['parley:identity', TENANT_AUDIENCE, ['parley:identity', TENANT_AUDIENCE], ['https://app.example', TENANT_AUDIENCE]])
+      expect(IdentityClaims.safeParse({ ...claims, aud }).success).toBe(true);
+    for (const aud of ['someone-else', 'parley:identity:staging', `${TENANT_AUDIENCE}x`, [TENANT_AUDIENCE, other], ['someone-else']])
+      expect(IdentityClaims.safeParse({ ...claims, aud }).success).toBe(false);
   });
 
   test.each([

@@ -1,9 +1,10 @@
 // Sign-In Pro: your backend signs the logged-in user's session; the widget hands the token to Parley.
 // The algorithm follows from the key, never from a caller's string, so `none`, HS256 with a public key
-// or a weak key cannot be asked for.
+// or a weak key cannot be asked for. The token's `aud` names the tenant it is for (protocol's
+// identityAudience): required with a private key, whose public half may be registered in several tenants.
 import { createPrivateKey, KeyObject, randomBytes, type webcrypto, type JsonWebKey } from 'node:crypto';
 import { types } from 'node:util';
-import { IDENTITY_AUDIENCE, IDENTITY_MAX_LIFETIME_SECONDS, isSafeText } from '@parley/protocol';
+import { IDENTITY_AUDIENCE, IDENTITY_MAX_LIFETIME_SECONDS, identityAudience, isSafeText } from '@parley/protocol';
 import { SignJWT, type JWK } from 'jose';
 import { z } from 'zod';
 
@@ -32,12 +33,23 @@ export type SessionPrivateKey = KeyObject | webcrypto.CryptoKey | JWK | string;
 export interface SessionSecretOptions {
   /** `idsec_<kid>_<base64url of 32 bytes>`. */
   secret: string;
+  /**
+   * Your Parley tenant id (a UUID: the console's Sign-In Pro page, or `tenantId` of `GET /v1/admin/identity`).
+   * Optional here, since the secret belongs to one tenant already; when given, the token names it in `aud`.
+   */
+  tenant?: string;
 }
 
 /** Sign with your own private key; register only the public key (or a JWKS URL) with Parley. */
 export interface SessionKeyOptions {
   /** Your private key; see {@link SessionPrivateKey}. */
   privateKey: SessionPrivateKey;
+  /**
+   * Your Parley tenant id (a UUID: the console's Sign-In Pro page, or `tenantId` of `GET /v1/admin/identity`).
+   * Required: the token names it in `aud`, so a tenant that registered the same public key (staging and
+   * production, say) refuses it.
+   */
+  tenant: string;
   /** Put in the header so Parley picks the right public key; defaults to the JWK's own `kid`. */
   kid?: string;
   /** Asserts the algorithm the key implies; a mismatch throws rather than signing differently. */
@@ -52,7 +64,7 @@ export type SessionSigningOptions = (SessionSecretOptions | SessionKeyOptions) &
   issuer?: string;
 };
 
-export { IDENTITY_AUDIENCE };
+export { IDENTITY_AUDIENCE, identityAudience };
 
 const DEFAULT_LIFETIME_S = 300;
 const MAX_TRAITS = 50;
@@ -140,16 +152,20 @@ function algorithmOf(k: KeyObject): SessionAlgorithm {
  * Signs a short-lived Sign-In Pro token for a logged-in user. Parley accepts each token once.
  *
  * @remarks
- * The token is a JWT with `sub` (the user id), `aud: "parley:identity"`, `iat`, `exp` (5 minutes by
- * default, at most 10), a random 128-bit `jti`, and `email`, `name`, `traits` when given. With a shared
- * secret it is HS256 with the secret's id as `kid`, so Parley can tell rotated secrets apart. With a
- * private key the algorithm follows from the key: Ed25519 → EdDSA, P-256 → ES256, RSA ≥ 2048 → RS256.
+ * The token is a JWT with `sub` (the user id), `aud: "parley:identity:<tenant>"` (see
+ * {@link identityAudience}), `iat`, `exp` (5 minutes by default, at most 10), a random 128-bit `jti`, and
+ * `email`, `name`, `traits` when given. With a shared secret it is HS256 with the secret's id as `kid`,
+ * so Parley can tell rotated secrets apart; without a `tenant` its `aud` is the bare `"parley:identity"`,
+ * which Parley accepts only from a shared secret (the secret binds the token to its tenant). With a
+ * private key the algorithm follows from the key: Ed25519 → EdDSA, P-256 → ES256, RSA ≥ 2048 → RS256,
+ * and `tenant` is required, since the same public key may be registered in several tenants.
  * Prefer a private key: it never leaves your servers, and Parley only ever holds the public half.
  *
  * @param user - the logged-in user
- * @param opts - a shared `secret`, or a `privateKey` (with optional `kid`), plus `expiresIn` and `issuer`
+ * @param opts - a shared `secret`, or a `privateKey` (with optional `kid`) and the `tenant`, plus
+ *   `expiresIn` and `issuer`
  * @returns the compact JWT to hand to the widget
- * @throws `TypeError` when the user, the key or the lifetime is invalid
+ * @throws `TypeError` when the user, the key, the tenant or the lifetime is invalid
  */
 export async function signUserSession(user: SessionUser, opts: SessionSigningOptions): Promise<string> {
   checkUser(user);
@@ -161,6 +177,12 @@ export async function signUserSession(user: SessionUser, opts: SessionSigningOpt
   if (opts.issuer !== undefined && (typeof opts.issuer !== 'string' || !opts.issuer || opts.issuer.length > 256)) {
     throw new TypeError('issuer must be a non-empty string of at most 256 characters');
   }
+  const { tenant } = opts as { tenant?: unknown };
+  if (hasKey && tenant === undefined)
+    throw new TypeError(
+      'tenant is required with a privateKey: your Parley tenant id (the console shows it under Sign-In Pro), so that no other tenant accepts the token',
+    );
+  const audience = tenant === undefined ? IDENTITY_AUDIENCE : identityAudience(tenant as string);
   const now = Math.floor(Date.now() / 1000);
   const jwt = new SignJWT({
     ...(user.email !== undefined ? { email: user.email } : {}),
@@ -168,7 +190,7 @@ export async function signUserSession(user: SessionUser, opts: SessionSigningOpt
     ...(user.traits !== undefined ? { traits: user.traits } : {}),
   })
     .setSubject(user.id)
-    .setAudience(IDENTITY_AUDIENCE)
+    .setAudience(audience)
     .setIssuedAt(now)
     .setExpirationTime(now + ttl)
     .setJti(randomBytes(16).toString('base64url'));

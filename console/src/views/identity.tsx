@@ -1,7 +1,8 @@
-// Sign-In Pro: the mode, public keys (preferred: the private key never leaves you) and shared secrets. A
-// tenant may require a second admin's approval to change what Sign-In Pro trusts (the mode, a key or JWKS
-// URL added, a new secret): saving or creating a secret then waits on the approval rail (useGated) and runs
-// when the requester finishes it; the new secret is shown then, once. Revoking a secret never waits.
+// Sign-In Pro: the tenant id tokens are signed for, the mode, public keys (preferred: the private key never
+// leaves you) and shared secrets. A tenant may require a second admin's approval to change what Sign-In Pro
+// trusts (the mode, a key or JWKS URL added, a new secret): saving or creating a secret then waits on the
+// approval rail (useGated) and runs when the requester finishes it; the new secret is shown then, once.
+// Revoking a secret never waits.
 import type { IdentitySettingsResponse as Identity } from '@parley/protocol';
 import { useEffect, useState } from 'preact/hooks';
 import { toProblem, type Api } from '../api.js';
@@ -64,6 +65,29 @@ export function IdentityView({ api }: { api: Api }) {
         the public key here and keep the private key on your server.
       </p>
       <ProblemView problem={s.problem} />
+      {s.data ? (
+        <section class="card" aria-labelledby="sign-for-title">
+          <h2 id="sign-for-title">Sign for this workspace</h2>
+          <p class="muted">
+            Tokens name the workspace they are for, so another workspace that registers the same key refuses them. Pass the tenant id as{' '}
+            <code>tenant</code> to <code>signUserSession</code> (required with a private key), or sign the audience with any JWT library.
+          </p>
+          <dl class="registered">
+            <div>
+              <dt>Tenant id</dt>
+              <dd class="mono" dir="ltr">
+                {s.data.tenantId}
+              </dd>
+            </div>
+            <div>
+              <dt>Token audience (aud)</dt>
+              <dd class="mono" dir="ltr">
+                {s.data.audience}
+              </dd>
+            </div>
+          </dl>
+        </section>
+      ) : null}
       <form onSubmit={save} class="card">
         <fieldset disabled={waiting}>
           <legend>Mode</legend>

@@ -13,14 +13,19 @@ export const WEBHOOK_SECRETS = (process.env.PARLEY_WEBHOOK_SECRET ?? '')
   .filter(Boolean);
 
 // Sign-In Pro: prefer your own key pair (only the public key is registered with Parley); a shared
-// `idsec_…` secret from the console works too.
+// `idsec_…` secret from the console works too. Tokens name the tenant they are for (PARLEY_TENANT_ID, shown
+// on the console's Sign-In Pro page): required with a key pair, whose public key another tenant (your
+// staging, say) may register too; with a secret, which belongs to one tenant already, named when set.
+const TENANT_ID = process.env.PARLEY_TENANT_ID?.trim() || undefined;
+if (process.env.PARLEY_SESSION_PRIVATE_KEY && !TENANT_ID) throw new Error('PARLEY_SESSION_PRIVATE_KEY needs PARLEY_TENANT_ID');
 const signing: SessionSigningOptions | null = process.env.PARLEY_SESSION_PRIVATE_KEY
   ? {
       privateKey: createPrivateKey(process.env.PARLEY_SESSION_PRIVATE_KEY),
+      tenant: TENANT_ID!,
       ...(process.env.PARLEY_SESSION_KID ? { kid: process.env.PARLEY_SESSION_KID } : {}),
     }
   : process.env.PARLEY_IDENTITY_SECRET
-    ? { secret: process.env.PARLEY_IDENTITY_SECRET }
+    ? { secret: process.env.PARLEY_IDENTITY_SECRET, ...(TENANT_ID ? { tenant: TENANT_ID } : {}) }
     : null;
 
 export interface User {

@@ -16,6 +16,7 @@ const IDENTITY_SECRET = `idsec_${randomBytes(8).toString('hex')}_${identityKey.t
 const WEBHOOK_SECRET = `whsec_${randomBytes(24).toString('base64')}`;
 const PARLEY_URL = 'http://parley.invalid:8787';
 const PUBLISHABLE_KEY = 'pk_test_example';
+const TENANT_ID = '6f1c2a9e-3b7d-4c5e-8a0f-1d2e3f4a5b6c';
 
 let server: ChildProcess;
 let base = '';
@@ -47,6 +48,7 @@ beforeAll(async () => {
       PARLEY_URL,
       PARLEY_PUBLISHABLE_KEY: PUBLISHABLE_KEY,
       PARLEY_IDENTITY_SECRET: IDENTITY_SECRET,
+      PARLEY_TENANT_ID: TENANT_ID,
       PARLEY_WEBHOOK_SECRET: WEBHOOK_SECRET,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -99,7 +101,8 @@ describe('the page (a server component)', () => {
     const claims = verifyHs256(tokens[0]!);
     expect(claims).toMatchObject({
       sub: 'cus_1042',
-      aud: 'parley:identity',
+      // Named for its tenant: PARLEY_TENANT_ID is passed as signUserSession's tenant.
+      aud: `parley:identity:${TENANT_ID}`,
       email: 'ada@example.com',
       name: 'Ada Lovelace',
       traits: { plan: 'pro' },

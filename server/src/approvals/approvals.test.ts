@@ -80,7 +80,7 @@ const ORDER_SCHEMA = {
 };
 
 function userToken(sub: string) {
-  return identityToken({ alg: 'ES256', kid: 'k1', key: signer }, sub, { name: 'Ada' });
+  return identityToken({ alg: 'ES256', kid: 'k1', key: signer, tenant: a.tenant.id }, sub, { name: 'Ada' });
 }
 
 /** A visitor of tenant A in a new conversation, signed in as `sub` unless null. */

@@ -216,15 +216,15 @@ let signer: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 let admin: ConsoleClient;
 const owner = <T = any>(sql: string, params: unknown[] = []) => t.testDb.db.withOwner((tx) => tx.query<T>(sql, params));
 
-function userToken(sub: string) {
-  return identityToken({ alg: 'ES256', kid: 'k1', key: signer }, sub, { name: 'Ada' });
+function userToken(tenant: CreatedTenant, sub: string) {
+  return identityToken({ alg: 'ES256', kid: 'k1', key: signer, tenant: tenant.tenant.id }, sub, { name: 'Ada' });
 }
 
 async function visitor(tenant: CreatedTenant, sub: string | null) {
   const v = new Visitor(t.url, tenant.publishableKey, ORIGIN);
   expect((await v.start()).status).toBe(200);
   if (sub) {
-    const res = await v.call('POST', '/identify', { token: await userToken(sub) });
+    const res = await v.call('POST', '/identify', { token: await userToken(tenant, sub) });
     expect(res.status, res.text).toBe(200);
     v.adopt(res.body.session);
   }

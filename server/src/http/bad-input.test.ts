@@ -171,7 +171,7 @@ test('two public keys under one kid are refused, naming the second, and the keys
   // Sign-In Pro still works with the key registered before.
   const w = new Visitor(t.url, a.publishableKey, ORIGIN);
   await w.start();
-  const token = await identityToken({ alg: 'EdDSA', kid: 'main', key: first.privateKey }, 'user-kid');
+  const token = await identityToken({ alg: 'EdDSA', kid: 'main', key: first.privateKey, tenant: a.tenant.id }, 'user-kid');
   expect((await w.call('POST', '/identify', { token })).status).toBe(200);
   expect((await admin('PUT', '/identity', { mode: 'optional' })).status).toBe(204);
 });

@@ -14,13 +14,13 @@ import { JwksCache } from './jwks.js';
 const PRODUCTION = { PARLEY_ENV: 'production', PARLEY_PUBLIC_URL: 'https://api.example.com', DATABASE_URL: 'postgres://unused.invalid/parley' };
 const ORIGIN = 'https://acme.example';
 
-async function rsaToken(kid: string, sub = 'u-1') {
+async function rsaToken(tenant: CreatedTenant, kid: string, sub = 'u-1') {
   const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
   const now = Math.floor(Date.now() / 1000);
   const token = await new SignJWT({ name: 'Ada' })
     .setProtectedHeader({ alg: 'RS256', kid })
     .setSubject(sub)
-    .setAudience('parley:identity')
+    .setAudience(`parley:identity:${tenant.tenant.id}`)
     .setIssuedAt(now)
     .setExpirationTime(now + 300)
     .setJti(crypto.randomUUID())
@@ -102,7 +102,7 @@ describe('JWKS URL in production (the SSRF attack)', () => {
       );
       const v = new Visitor(t.url, acme.publishableKey, ORIGIN);
       expect((await v.start()).status).toBe(200);
-      const res = await v.call('POST', '/identify', { token: (await rsaToken('k1')).token });
+      const res = await v.call('POST', '/identify', { token: (await rsaToken(acme, 'k1')).token });
       expect(res.status).toBe(401);
       expect(res.body.type).toBe('/docs/problems/token-invalid');
     }
@@ -136,7 +136,7 @@ describe('JWKS URL in development: keys fetched through the outbound module, cac
   });
 
   test('an RS256 token verifies against the JWKS; later tokens use the cache; each tenant has its own entry', async () => {
-    const first = await rsaToken('k1', 'ada');
+    const first = await rsaToken(a, 'k1', 'ada');
     keys = [first.jwk];
     for (const tenant of [a, b]) {
       expect((await call(t.url, 'PUT', '/v1/admin/identity', { key: tenant.secretKey, body: { mode: 'optional', jwksUrl } })).status).toBe(204);
@@ -152,7 +152,7 @@ describe('JWKS URL in development: keys fetched through the outbound module, cac
     const again = await new SignJWT({})
       .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
       .setSubject('ada')
-      .setAudience('parley:identity')
+      .setAudience(`parley:identity:${a.tenant.id}`)
       .setIssuedAt(now)
       .setExpirationTime(now + 60)
       .setJti(crypto.randomUUID())
@@ -166,7 +166,7 @@ describe('JWKS URL in development: keys fetched through the outbound module, cac
     const forB = await new SignJWT({})
       .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
       .setSubject('bea')
-      .setAudience('parley:identity')
+      .setAudience(`parley:identity:${b.tenant.id}`)
       .setIssuedAt(now)
       .setExpirationTime(now + 60)
       .setJti(crypto.randomUUID())
@@ -175,7 +175,7 @@ describe('JWKS URL in development: keys fetched through the outbound module, cac
     expect(fetches).toHaveLength(2);
 
     // An unknown kid within the cooldown does not make visitors trigger fetches.
-    for (let i = 0; i < 5; i++) expect((await v.call('POST', '/identify', { token: (await rsaToken(`rotated-${i}`)).token })).status).toBe(401);
+    for (let i = 0; i < 5; i++) expect((await v.call('POST', '/identify', { token: (await rsaToken(a, `rotated-${i}`)).token })).status).toBe(401);
     expect(fetches).toHaveLength(2);
   });
 

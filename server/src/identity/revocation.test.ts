@@ -112,7 +112,7 @@ describe('replaced public keys', () => {
   async function keyPair(kid: string) {
     const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
     const jwk = { ...(await exportJWK(publicKey)), kid };
-    const sign = (sub: string) => identityToken({ alg: 'EdDSA', kid, key: privateKey }, sub);
+    const sign = (tenant: CreatedTenant, sub: string) => identityToken({ alg: 'EdDSA', kid, key: privateKey, tenant: tenant.tenant.id }, sub);
     return { jwk, sign };
   }
   const put = (tenant: CreatedTenant, body: object) => call(t.url, 'PUT', '/v1/admin/identity', { key: tenant.secretKey, body });
@@ -122,8 +122,8 @@ describe('replaced public keys', () => {
     const old = await keyPair('old');
     const stays = await keyPair('stays');
     expect((await put(acme, { mode: 'optional', publicKeys: [old.jwk, stays.jwk] })).status).toBe(204);
-    const ada = await verifiedVisitor(acme, await old.sign('ada'));
-    const bea = await verifiedVisitor(acme, await stays.sign('bea'));
+    const ada = await verifiedVisitor(acme, await old.sign(acme, 'ada'));
+    const bea = await verifiedVisitor(acme, await stays.sign(acme, 'bea'));
 
     // The same keys again, with another mode: nothing that proved anyone is gone.
     expect((await put(acme, { mode: 'required', publicKeys: [stays.jwk, old.jwk] })).status).toBe(204);
@@ -147,7 +147,7 @@ describe('replaced public keys', () => {
     try {
       const jwksUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`;
       expect((await put(acme, { mode: 'optional', jwksUrl })).status).toBe(204);
-      const ada = await verifiedVisitor(acme, await host.sign('ada'));
+      const ada = await verifiedVisitor(acme, await host.sign(acme, 'ada'));
       // Saved again unchanged (a change of mode): the URL is the same, nothing ends.
       expect((await put(acme, { mode: 'required', jwksUrl })).status).toBe(204);
       await expectIdentityKept(ada.v, ada.conversationId);

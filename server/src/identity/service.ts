@@ -2,7 +2,7 @@
 // accepts), signing secrets shown once, and a visitor's verified profile, sealed, with its audit entry.
 import { createPublicKey, type JsonWebKeyInput, randomBytes, randomUUID } from 'node:crypto';
 import type { JWK } from 'jose';
-import type { PutIdentityRequest } from '@parley/protocol';
+import { identityAudience, type PutIdentityRequest } from '@parley/protocol';
 import type { z } from 'zod';
 import type { AuditLog } from '../audit/log.js';
 import type { Keyring } from '../crypto/keyring.js';
@@ -41,6 +41,9 @@ export async function getIdentity(deps: IdentityServiceDeps, ctx: Ctx) {
     const s = await store.settings(tx);
     const secrets = await store.listSecrets(tx);
     return {
+      // What a host signs its tokens for (signUserSession's tenant option): see protocol's identityAudience.
+      tenantId: ctx.tenantId,
+      audience: identityAudience(ctx.tenantId),
       mode: s?.mode ?? 'optional',
       publicKeys: s?.public_keys ?? [],
       jwksUrl: s?.jwks_url ?? null,

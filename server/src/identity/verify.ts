@@ -1,6 +1,9 @@
 // Verification of Sign-In Pro tokens signed by a tenant's backend. The algorithm follows from the key,
 // never from the token: shared secrets verify only HS256, public keys only their own asymmetric
-// algorithm, so `none` and HS/RS confusion are impossible. Each jti is accepted once.
+// algorithm, so `none` and HS/RS confusion are impossible. Each jti is accepted once. A token is bound to
+// its tenant by its `aud` (protocol's identityAudience, parley:identity:<tenant id>): one that names another
+// tenant is refused whatever signed it, and one verified by a public key or the JWKS URL must name this
+// tenant, since a company may register one key in several tenants (a shared secret is this tenant's own).
 import {
   calculateJwkThumbprint,
   createLocalJWKSet,
@@ -13,7 +16,15 @@ import {
 } from 'jose';
 import type { Tx } from '../db/types.js';
 import type { Keyring } from '../crypto/keyring.js';
-import { IDENTITY_AUDIENCE, IDENTITY_MAX_LIFETIME_SECONDS, IdentityProfileClaims, isSafeText, UNSAFE_TEXT_MESSAGE } from '@parley/protocol';
+import {
+  IDENTITY_AUDIENCE,
+  IDENTITY_MAX_LIFETIME_SECONDS,
+  identityAudience,
+  identityAudienceTenant,
+  IdentityProfileClaims,
+  isSafeText,
+  UNSAFE_TEXT_MESSAGE,
+} from '@parley/protocol';
 import { DomainError } from '../errors.js';
 import { fieldErrors } from '../http/validate.js';
 import type { JwksCache } from './jwks.js';
@@ -54,6 +65,26 @@ function unsafeClaim(claim: 'sub' | 'jti' | 'kid'): DomainError {
 
 export const secretContext = (kid: string) => `identity-secret/${kid}`;
 
+/**
+ * Checks the tenant binding of a verified token's `aud` (jose has already required one of the two
+ * audiences this tenant answers to): a token naming another tenant is refused for every kind of key, and
+ * one verified by a public key or the JWKS URL must name this tenant. The details say what to change,
+ * naming this tenant's audience (its id is no secret from a visitor: the widget's own tokens carry it).
+ */
+function checkTenantAudience(aud: JWTPayload['aud'], tenantId: string, byPublicKey: boolean): void {
+  const ours = identityAudience(tenantId);
+  const values = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
+  const named = values.filter((a) => typeof a === 'string' && identityAudienceTenant(a) !== null);
+  if (named.some((a) => a !== ours))
+    throw invalid(`The identity token is for another workspace: its aud must name this one, "${ours}", and no other.`);
+  if (byPublicKey && !named.length)
+    throw invalid(
+      `A token signed with a public key must name its workspace: set its aud to "${ours}" ` +
+        `(with @parley/node, pass signUserSession the option tenant: "${tenantId}"). ` +
+        `The bare "${IDENTITY_AUDIENCE}" is accepted only from a shared secret.`,
+    );
+}
+
 /** `jwks` fetches a tenant's JWKS URL (through the outbound module) and caches it per tenant and URL. */
 export async function verifyIdentityToken(tx: Tx, keyring: Keyring, jwks: JwksCache, tenantId: string, token: string): Promise<VerifiedIdentity> {
   let header: ReturnType<typeof decodeProtectedHeader>;
@@ -63,7 +94,8 @@ export async function verifyIdentityToken(tx: Tx, keyring: Keyring, jwks: JwksCa
     throw invalid('The identity token is not a JWT.');
   }
   if (typeof header.kid === 'string' && !isSafeText(header.kid)) throw unsafeClaim('kid');
-  const options = { audience: IDENTITY_AUDIENCE, clockTolerance: SKEW_S, requiredClaims: ['sub', 'exp', 'iat', 'jti'] };
+  // Either audience gets past jose; checkTenantAudience then decides which this key may use.
+  const options = { audience: [IDENTITY_AUDIENCE, identityAudience(tenantId)], clockTolerance: SKEW_S, requiredClaims: ['sub', 'exp', 'iat', 'jti'] };
   let payload: JWTPayload;
   let proof: string;
   try {
@@ -98,8 +130,14 @@ export async function verifyIdentityToken(tx: Tx, keyring: Keyring, jwks: JwksCa
   } catch (err) {
     if (err instanceof DomainError) throw err;
     if (err instanceof joseErrors.JWTExpired) throw new DomainError('token_expired', 'The identity token expired.');
+    // Claims are checked only once the signature verified, so this names nothing to a forger.
+    if (err instanceof joseErrors.JWTClaimValidationFailed && err.claim === 'aud') {
+      checkTenantAudience(err.payload.aud, tenantId, false);
+      throw invalid(`The identity token is for another audience: its aud must be "${identityAudience(tenantId)}".`);
+    }
     throw invalid('The identity token failed verification.');
   }
+  checkTenantAudience(payload.aud, tenantId, !proof.startsWith('secret:'));
   const { sub, iat, exp, jti } = payload as Required<Pick<JWTPayload, 'sub' | 'iat' | 'exp' | 'jti'>>;
   // jose checks the types of the time claims only; a host's bug may send a number as sub or jti.
   if (typeof sub !== 'string' || typeof jti !== 'string') throw invalid("The identity token's sub and jti claims must be strings.");

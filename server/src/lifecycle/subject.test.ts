@@ -47,8 +47,8 @@ const privacy = (key: string, op: 'export' | 'erase', body: unknown) => call(t.u
 /** An export's reason: required, kept in the audit log. */
 const WHY = 'Subject access request, ticket DSR-7';
 
-function userToken(sub: string, name: string, email: string) {
-  return identityToken({ alg: 'ES256', kid: 'k1', key: signer }, sub, { name, email });
+function userToken(tenant: CreatedTenant, sub: string, name: string, email: string) {
+  return identityToken({ alg: 'ES256', kid: 'k1', key: signer, tenant: tenant.tenant.id }, sub, { name, email });
 }
 
 /** A visitor (signed in as `sub` when given) who chats once; the visitor and the conversation id. */
@@ -56,7 +56,7 @@ async function chat(tenant: CreatedTenant, origin: string, text: string, sub?: s
   const v = new Visitor(t.url, tenant.publishableKey, origin);
   expect((await v.start()).status).toBe(200);
   if (sub) {
-    const res = await v.call('POST', '/identify', { token: await userToken(sub, 'Ada Lovelace', EMAIL) });
+    const res = await v.call('POST', '/identify', { token: await userToken(tenant, sub, 'Ada Lovelace', EMAIL) });
     expect(res.status).toBe(200);
     v.adopt(res.body.session);
   }
@@ -272,7 +272,7 @@ describe('data-subject requests', () => {
     expect((await anon.v.call('POST', '/conversations', {})).status).toBe(401);
     expect((await owner('SELECT count(*)::int AS n FROM conversations WHERE visitor_id = $1', [anon.v.visitorRef])).rows[0].n).toBe(0);
     // Nor signs in: a 401 that sends the widget to a new session, not a 500 (third review).
-    const identify = await anon.v.call('POST', '/identify', { token: await userToken('after-erasure', 'Erin', 'erin@example.com') });
+    const identify = await anon.v.call('POST', '/identify', { token: await userToken(a, 'after-erasure', 'Erin', 'erin@example.com') });
     expect(identify.status, identify.text).toBe(401);
     expect((await owner('SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1', [bystander.id])).rows[0].n).toBeGreaterThan(0);
     // Again: nothing left to delete.

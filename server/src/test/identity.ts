@@ -1,12 +1,17 @@
-// Sign-In Pro as a host's backend does it in tests: identity tokens for audience parley:identity, five
+// Sign-In Pro as a host's backend does it in tests: identity tokens for the tenant's audience
+// (parley:identity:<tenant id>, or parley:identity alone for a shared secret that names no tenant), five
 // minutes, a fresh jti each unless one is given, signed with a shared secret (HS256) or a host's key.
+import { IDENTITY_AUDIENCE, identityAudience } from '@parley/protocol';
 import { type CryptoKey, type KeyObject, SignJWT } from 'jose';
 import { call } from './http.js';
 
 export interface IdentityKey {
   alg: string;
-  kid: string;
+  /** Omitted from the header when undefined. */
+  kid: string | undefined;
   key: CryptoKey | KeyObject | Uint8Array;
+  /** The tenant the token is for (its `aud`); required by the server when a public key signs. */
+  tenant?: string;
 }
 
 /** The key bytes of a shared secret as the admin API shows it once (`idsec_<kid>_<base64url>`). */
@@ -20,9 +25,9 @@ export function identityToken(
 ): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT(claims)
-    .setProtectedHeader({ alg: signing.alg, kid: signing.kid })
+    .setProtectedHeader({ alg: signing.alg, ...(signing.kid !== undefined ? { kid: signing.kid } : {}) })
     .setSubject(sub)
-    .setAudience('parley:identity')
+    .setAudience(signing.tenant !== undefined ? identityAudience(signing.tenant) : IDENTITY_AUDIENCE)
     .setIssuedAt(now)
     .setExpirationTime(now + 300)
     .setJti(jti)
