@@ -135,16 +135,29 @@ const safeMembers = ({ kty: _kty, kid: _kid, ...members }: Record<string, unknow
 export const PutIdentityRequest = z.strictObject({
   mode: z.enum(['optional', 'required']),
   /**
-   * Each `kid` at most once: a token whose kid two keys share verifies against neither, so a second key
-   * under a kid would end every sign-in signed under it, with the first key too.
+   * Each `kid` at most once, and at most one key without a `kid`. A token names its key by its kid; one
+   * without a kid is verified by the key without one (where every key has a kid, by the only key of its
+   * type). A token whose kid two keys share verifies against neither, so a second key under a kid would end
+   * every sign-in signed under it, with the first key too; two keys without a kid would leave every token
+   * without one as ambiguous.
    */
   publicKeys: z
     .array(z.looseObject({ kty: z.enum(['OKP', 'EC', 'RSA']), kid: text().min(1).max(200).optional() }).superRefine(safeMembers))
     .max(10)
     .superRefine((keys, ctx) => {
       const seen = new Set<string>();
+      let kidless = false;
       keys.forEach((k, i) => {
-        if (k.kid === undefined) return;
+        if (k.kid === undefined) {
+          if (kidless)
+            ctx.addIssue({
+              code: 'custom',
+              path: [i, 'kid'],
+              message: 'is required: an earlier key here has no kid, and at most one key may go without one',
+            });
+          kidless = true;
+          return;
+        }
         if (seen.has(k.kid)) ctx.addIssue({ code: 'custom', path: [i, 'kid'], message: 'is the kid of an earlier key here' });
         seen.add(k.kid);
       });

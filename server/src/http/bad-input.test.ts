@@ -1,7 +1,7 @@
 // Bad input is a 4xx problem, never a 500: NUL characters and unpaired surrogates in every stored field
 // (refused once, by protocol's text schema, naming the field), a Content-Encoding that does not match
 // the body, bad percent-encoding in a path, absurdly deep JSON, oversized headers, a body declared over
-// the limit, a request without Host, ids one request repeats (bulk externalIds, public key kids), and
+// the limit, a request without Host, ids one request repeats (bulk externalIds, public key kids, a second key without a kid), and
 // numbers in a query string or path that are not plain decimal digits.
 import { request } from 'node:http';
 import { connect } from 'node:net';
@@ -173,6 +173,39 @@ test('two public keys under one kid are refused, naming the second, and the keys
   await w.start();
   const token = await identityToken({ alg: 'EdDSA', kid: 'main', key: first.privateKey, tenant: a.tenant.id }, 'user-kid');
   expect((await w.call('POST', '/identify', { token })).status).toBe(200);
+  expect((await admin('PUT', '/identity', { mode: 'optional' })).status).toBe(204);
+});
+
+test('a second public key without a kid is refused, naming its kid; the one kid-less key verifies kid-less tokens, beside keys with one too', async () => {
+  const pair = () => generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+  const [first, second, next] = [await pair(), await pair(), await pair()];
+  const jwk = async (k: Parameters<typeof exportJWK>[0], kid?: string) => ({ ...(await exportJWK(k)), ...(kid ? { kid } : {}) });
+  expect((await admin('PUT', '/identity', { mode: 'optional', publicKeys: [await jwk(first.publicKey)] })).status).toBe(204);
+  const before = await counts();
+  const res = await admin('PUT', '/identity', { mode: 'optional', publicKeys: [await jwk(first.publicKey), await jwk(second.publicKey)] });
+  expectProblem(res, 400);
+  expect(res.body.errors).toEqual([expect.objectContaining({ path: '/publicKeys/1/kid', message: expect.stringMatching(/at most one key/) })]);
+  expect(await counts()).toEqual(before);
+  // A rotation under way: the kid-less key and a new one with a kid. A token without a kid is the kid-less
+  // key's (not ambiguous between the two), a token with the kid the new key's.
+  const both = await admin('PUT', '/identity', { mode: 'optional', publicKeys: [await jwk(first.publicKey), await jwk(next.publicKey, 'next')] });
+  expect(both.status, both.text).toBe(204);
+  const tenant = a.tenant.id;
+  for (const [signing, sub] of [
+    [{ alg: 'EdDSA', kid: undefined, key: first.privateKey, tenant }, 'user-kidless'],
+    [{ alg: 'EdDSA', kid: 'next', key: next.privateKey, tenant }, 'user-next'],
+  ] as const) {
+    const w = new Visitor(t.url, a.publishableKey, ORIGIN);
+    await w.start();
+    const ok = await w.call('POST', '/identify', { token: await identityToken(signing, sub) });
+    expect(ok.status, ok.text).toBe(200);
+  }
+  // The second key's own kid-less token is refused: it was never registered.
+  const w = new Visitor(t.url, a.publishableKey, ORIGIN);
+  await w.start();
+  expect(
+    (await w.call('POST', '/identify', { token: await identityToken({ alg: 'EdDSA', kid: undefined, key: second.privateKey, tenant }, 'u') })).status,
+  ).toBe(401);
   expect((await admin('PUT', '/identity', { mode: 'optional' })).status).toBe(204);
 });
 

@@ -66,6 +66,16 @@ function unsafeClaim(claim: 'sub' | 'jti' | 'kid'): DomainError {
 export const secretContext = (kid: string) => `identity-secret/${kid}`;
 
 /**
+ * A key without a kid is picked by a token without one: where such a key is registered (at most one, see
+ * protocol's PutIdentityRequest), a kid-less token is verified by it alone, not by every key of its type.
+ */
+const keysFor = (keys: JWK[], kid: unknown): JWK[] => {
+  if (kid !== undefined) return keys;
+  const kidless = keys.filter((k) => k.kid === undefined);
+  return kidless.length ? kidless : keys;
+};
+
+/**
  * Checks the tenant binding of a verified token's `aud` (jose has already required one of the two
  * audiences this tenant answers to): a token naming another tenant is refused for every kind of key, and
  * one verified by a public key or the JWKS URL must name this tenant. The details say what to change,
@@ -109,7 +119,8 @@ export async function verifyIdentityToken(tx: Tx, keyring: Keyring, jwks: JwksCa
     } else if (typeof header.alg === 'string' && ASYMMETRIC.includes(header.alg)) {
       const s = (await store.settings(tx)) as { public_keys: JWK[]; jwks_url: string | null } | null;
       if (!s || (!s.public_keys.length && !s.jwks_url)) throw invalid('No public key is registered for Sign-In Pro.');
-      const verify = (keys: JWK[]) => jwtVerify(token, createLocalJWKSet({ keys }), { ...options, algorithms: [header.alg as string] });
+      const verify = (keys: JWK[]) =>
+        jwtVerify(token, createLocalJWKSet({ keys: keysFor(keys, header.kid) }), { ...options, algorithms: [header.alg as string] });
       let verified: Awaited<ReturnType<typeof verify>>;
       if (s.public_keys.length) verified = await verify(s.public_keys);
       else {
@@ -135,6 +146,8 @@ export async function verifyIdentityToken(tx: Tx, keyring: Keyring, jwks: JwksCa
       checkTenantAudience(err.payload.aud, tenantId, false);
       throw invalid(`The identity token is for another audience: its aud must be "${identityAudience(tenantId)}".`);
     }
+    if (err instanceof joseErrors.JWKSMultipleMatchingKeys)
+      throw invalid("Several registered keys could verify this token, which names no kid: sign it with its key's kid.");
     throw invalid('The identity token failed verification.');
   }
   checkTenantAudience(payload.aud, tenantId, !proof.startsWith('secret:'));
