@@ -153,7 +153,7 @@ function algorithmOf(k: KeyObject): SessionAlgorithm {
  *
  * @remarks
  * The token is a JWT with `sub` (the user id), `aud: "parley:identity:<tenant>"` (see
- * {@link identityAudience}), `iat`, `exp` (5 minutes by default, at most 10), a random 128-bit `jti`, and
+ * `identityAudience`), `iat`, `exp` (5 minutes by default, at most 10), a random 128-bit `jti`, and
  * `email`, `name`, `traits` when given. With a shared secret it is HS256 with the secret's id as `kid`,
  * so Parley can tell rotated secrets apart; without a `tenant` its `aud` is the bare `"parley:identity"`,
  * which Parley accepts only from a shared secret (the secret binds the token to its tenant). With a
