@@ -92,7 +92,8 @@ test('an owner defines an action, a verified visitor asks for it, the owner appr
     const token = await new SignJWT({ name: 'Ada' })
       .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
       .setSubject('user-ada')
-      .setAudience('parley:identity')
+      // Signed with a public key: the token names the tenant it is for.
+      .setAudience(`parley:identity:${acme.tenant.id}`)
       .setIssuedAt(now)
       .setExpirationTime(now + 300)
       .setJti(crypto.randomUUID())
