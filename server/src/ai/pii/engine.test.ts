@@ -11,6 +11,29 @@ describe('offsets', () => {
   });
 });
 
+describe('identifiers', () => {
+  // Random UUIDs the engine once read as an IBAN and as cards that pass Luhn (an audit test's flake).
+  const ids = ['8ecdda8a-f38b-4d8b-be22-c6906ad39530', 'cbe69929-0150-407e-8aef-47d53dfe1011', '9a619137-4606-45a7-b3d5-16bf13e6f9d2'];
+
+  it("a UUID's groups are never a card, an account or a phone; what stands beside one still is", () => {
+    for (const id of ids) {
+      expect(detect(`Order ${id} was refunded.`)).toEqual([]);
+      expect(detect(JSON.stringify({ handoffId: id, keyId: `k_${id}` }))).toEqual([]);
+      expect(detect(`Order ${id.toUpperCase()} was refunded.`)).toEqual([]);
+    }
+    const text = `Card 4242 4242 4242 4242 for order ${ids[1]}, IBAN GB82 WEST 1234 5698 7654 32.`;
+    expect(detect(text).map((m) => [m.class, m.text])).toEqual([
+      ['payment_card', '4242 4242 4242 4242'],
+      ['bank_account', 'GB82 WEST 1234 5698 7654 32'],
+    ]);
+  });
+
+  it('of 2,000 random UUIDs, none has a match', () => {
+    const found = Array.from({ length: 2000 }, () => crypto.randomUUID()).flatMap((id) => detect(`id ${id}`));
+    expect(found).toEqual([]);
+  });
+});
+
 describe('overlap resolution', () => {
   const m = (cls: Match['class'], start: number, end: number, score: number): Match => ({ class: cls, start, end, score, text: '' });
   it('keeps the higher score, then the longer span, whatever the input order', () => {
