@@ -16,6 +16,8 @@ async function runLoader(attrs: Record<string, string>) {
   for (const [k, v] of Object.entries(attrs)) s.setAttribute(k, v);
   document.head.append(s);
   Object.defineProperty(document, 'currentScript', { value: s, configurable: true });
+  // No fetch of widget.js when the page is idle: its fallback timer would run after this file's DOM is gone.
+  vi.stubGlobal('requestIdleCallback', () => {});
   await import('./loader.js');
   return (window as unknown as { Parley: ((...a: unknown[]) => void) & { q?: unknown[][]; o?: Record<string, unknown>; r?: ShadowRoot } }).Parley;
 }
