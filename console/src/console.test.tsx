@@ -2108,6 +2108,11 @@ describe('Sign-In Pro', () => {
       ['Tenant id', TENANT.id],
       ['Token audience (aud)', `parley:identity:${TENANT.id}`],
     ]);
+    // Beside its label in a right-to-left page too: the value, not its row, is left to right.
+    for (const dd of el.querySelectorAll('.registered dd')) {
+      expect(dd.hasAttribute('dir')).toBe(false);
+      expect(dd.querySelector('code')!.getAttribute('dir')).toBe('ltr');
+    }
     expect(el.textContent).toContain('signUserSession');
   });
 });

@@ -75,14 +75,14 @@ export function IdentityView({ api }: { api: Api }) {
           <dl class="registered">
             <div>
               <dt>Tenant id</dt>
-              <dd class="mono" dir="ltr">
-                {s.data.tenantId}
+              <dd>
+                <code dir="ltr">{s.data.tenantId}</code>
               </dd>
             </div>
             <div>
               <dt>Token audience (aud)</dt>
-              <dd class="mono" dir="ltr">
-                {s.data.audience}
+              <dd>
+                <code dir="ltr">{s.data.audience}</code>
               </dd>
             </div>
           </dl>
