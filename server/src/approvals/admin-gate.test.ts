@@ -8,13 +8,12 @@
 import { exportJWK, generateKeyPair } from 'jose';
 import { unzipSync } from 'fflate';
 import { ADMIN_OPERATIONS, ROLE_CAPABILITIES } from '@parley/protocol';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { CreatedTenant } from '../tenants/service.js';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { type ConsoleClient, signedInMember } from '../test/console.js';
 import { call } from '../test/http.js';
+import { discoveryOnlyIssuer } from '../test/oidc-op.js';
 import { TestIdp } from '../test/saml-idp.js';
 import { startTestSmtp, type TestSmtp } from '../test/smtp.js';
 import type { ApprovalDeps } from './service.js';
@@ -405,13 +404,7 @@ describe('every route of an operation', () => {
       groupRoles,
     });
     // An issuer that answers discovery (a save is checked before it is held).
-    const discovery = createServer((_req, res) => {
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ issuer, authorization_endpoint: `${issuer}/auth`, token_endpoint: `${issuer}/token`, jwks_uri: `${issuer}/jwks` }));
-    });
-    await new Promise<void>((r) => discovery.listen(0, '127.0.0.1', r));
-    const issuer = `http://127.0.0.1:${(discovery.address() as AddressInfo).port}`;
-    onTestFinished(() => new Promise<void>((r) => discovery.close(() => r())));
+    const issuer = await discoveryOnlyIssuer();
     const oidc = {
       issuer,
       clientId: 'parley',

@@ -7,14 +7,13 @@
 // after the removal is refused, and a removal at the same moment waits for it.
 // What a committed write made, read back for its answer, is read on the read path: a member removed between
 // the two is answered with what they did, not told that nothing was changed.
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { CreatedTenant } from '../tenants/service.js';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { signedInMember } from '../test/console.js';
 import { serverUrl } from '../test/db.js';
 import { call } from '../test/http.js';
+import { discoveryOnlyIssuer } from '../test/oidc-op.js';
 import { countRows, writesTo, midTransaction, pauseRequest, SKIP, whilePaused } from '../test/races.js';
 import { TestIdp } from '../test/saml-idp.js';
 import { Visitor } from '../test/widget.js';
@@ -276,13 +275,7 @@ describe('a save whose result is read back after it committed, by a member remov
     const owner = await signedInMember(t, acme.tenant.id, 'owner');
     const x = await signedInMember(t, acme.tenant.id, 'owner');
     // An issuer that answers discovery (a save is checked before it is written).
-    const discovery = createServer((_req, res) => {
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ issuer, authorization_endpoint: `${issuer}/auth`, token_endpoint: `${issuer}/token`, jwks_uri: `${issuer}/jwks` }));
-    });
-    await new Promise<void>((r) => discovery.listen(0, '127.0.0.1', r));
-    const issuer = `http://127.0.0.1:${(discovery.address() as AddressInfo).port}`;
-    onTestFinished(() => new Promise<void>((r) => discovery.close(() => r())));
+    const issuer = await discoveryOnlyIssuer();
     // Reaching no member and granting no admin, the save is not held for approval.
     const connection = {
       issuer,

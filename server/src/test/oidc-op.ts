@@ -5,6 +5,7 @@ import { exportJWK, generateKeyPair } from 'jose';
 import Provider from 'oidc-provider';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { onTestFinished } from 'vitest';
 
 export interface TestOp {
   issuer: string;
@@ -83,4 +84,19 @@ export async function startTestOp(opts: {
         server.close(() => r());
       }),
   };
+}
+
+/**
+ * An issuer that answers OpenID discovery and nothing else, closed when the test finishes: an OIDC
+ * connection is checked against its discovery document before it is saved or held for approval.
+ */
+export async function discoveryOnlyIssuer(): Promise<string> {
+  const discovery = createServer((_req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ issuer, authorization_endpoint: `${issuer}/auth`, token_endpoint: `${issuer}/token`, jwks_uri: `${issuer}/jwks` }));
+  });
+  await new Promise<void>((r) => discovery.listen(0, '127.0.0.1', r));
+  const issuer = `http://127.0.0.1:${(discovery.address() as AddressInfo).port}`;
+  onTestFinished(() => new Promise<void>((r) => discovery.close(() => r())));
+  return issuer;
 }

@@ -70,6 +70,20 @@ export class Visitor {
     if (session.visitorSecret) this.secret = session.visitorSecret;
   }
 
+  /** Reads the conversation's live events (from its start) until `enough` holds of them, then closes the stream. */
+  async events(conversationId: string, enough: (events: SseEvent[]) => boolean): Promise<{ text: string; events: SseEvent[] }> {
+    const ac = new AbortController();
+    const res = await fetch(`${this.base}/v1/widget/conversations/${conversationId}/events`, {
+      headers: { origin: this.origin, 'x-parley-key': this.key, authorization: `Bearer ${this.token}`, accept: 'text/event-stream' },
+      signal: ac.signal,
+    });
+    const reader = res.body!.getReader();
+    let text = '';
+    while (!enough(parseSse(text))) text += new TextDecoder().decode((await reader.read()).value);
+    ac.abort();
+    return { text, events: parseSse(text) };
+  }
+
   /** Sends a message and reads the whole answer stream. */
   async say(conversationId: string, text: string, extra: { pick?: string } = {}): Promise<SseEvent[]> {
     const res = await fetch(`${this.base}/v1/widget/conversations/${conversationId}/messages`, {

@@ -8,7 +8,7 @@ import type { CreatedTenant } from '../tenants/service.js';
 import { startTestApp, type TestApp } from '../test/app.js';
 import { call } from '../test/http.js';
 import { secretBytes } from '../test/identity.js';
-import { parseSse, Visitor } from '../test/widget.js';
+import { Visitor } from '../test/widget.js';
 import { WidgetTokens } from './tokens.js';
 
 let t: TestApp;
@@ -468,15 +468,7 @@ describe('conversations', () => {
       'handoff',
     ]);
 
-    const ac = new AbortController();
-    const res = await fetch(`${t.url}/v1/widget/conversations/${conv.id}/events`, {
-      headers: { origin: A_ORIGIN, 'x-parley-key': a.publishableKey, authorization: `Bearer ${v.token}`, accept: 'text/event-stream' },
-      signal: ac.signal,
-    });
-    const reader = res.body!.getReader();
-    let text = '';
-    while (!text.includes('event: handoff')) text += new TextDecoder().decode((await reader.read()).value);
-    ac.abort();
+    const { text } = await v.events(conv.id, (events) => events.some((e) => e.event === 'handoff'));
     expect(text).toMatch(/id: \d+\nevent: message/);
     expect(await auditActions(a.secretKey)).toContain('handoff.create');
   });
@@ -487,16 +479,8 @@ describe('conversations', () => {
     const conv = (await v.call('POST', '/conversations', {})).body.conversation;
     const sent = await v.call('POST', `/conversations/${conv.id}/messages`, { text: 'Do you ship abroad?', clientMessageId: 'tab-a-1' });
     expect(sent.status, sent.text).toBe(200);
-    const ac = new AbortController();
-    const res = await fetch(`${t.url}/v1/widget/conversations/${conv.id}/events`, {
-      headers: { origin: A_ORIGIN, 'x-parley-key': a.publishableKey, authorization: `Bearer ${v.token}`, accept: 'text/event-stream' },
-      signal: ac.signal,
-    });
-    const reader = res.body!.getReader();
-    let text = '';
-    while (parseSse(text).filter((e) => e.event === 'message').length < 2) text += new TextDecoder().decode((await reader.read()).value);
-    ac.abort();
-    const [question, answer] = parseSse(text).filter((e) => e.event === 'message');
+    const { events } = await v.events(conv.id, (events) => events.filter((e) => e.event === 'message').length >= 2);
+    const [question, answer] = events.filter((e) => e.event === 'message');
     expect(question!.data).toMatchObject({ message: { role: 'visitor', id: sent.body.events[0].message.id }, clientMessageId: 'tab-a-1' });
     expect(LiveEventSchema.parse(question).data).toHaveProperty('clientMessageId', 'tab-a-1');
     expect(answer!.data.message.role).toBe('assistant');
