@@ -1,7 +1,7 @@
 // Bad input is a 4xx problem, never a 500: NUL characters and unpaired surrogates in every stored field
 // (refused once, by protocol's text schema, naming the field), a Content-Encoding that does not match
 // the body, bad percent-encoding in a path, absurdly deep JSON, oversized headers, a body declared over
-// the limit, a request without Host, ids one request repeats (bulk externalIds, public key kids, a second key without a kid), and
+// the limit or sent chunked past it, a request without Host, ids one request repeats (bulk externalIds, public key kids, a second key without a kid), and
 // numbers in a query string or path that are not plain decimal digits.
 import { request } from 'node:http';
 import { connect } from 'node:net';
@@ -350,6 +350,68 @@ describe('malformed requests', () => {
       expect(got, path).toMatch(/"request_id":"req_/);
     }
     expect(await counts()).toEqual(before);
+  });
+
+  test('a chunked body that grows past the limit is refused as it passes it, not after the sender stops', async () => {
+    // A sender that never says how long its body is and never ends it: the server must answer once the
+    // limit is passed and close the connection, not read (and drop) whatever keeps coming.
+    const overLimit = (path: string, type: string, extra: readonly string[], limit: number) =>
+      new Promise<{ got: string; closed: boolean }>((resolve, reject) => {
+        const u = new URL(t.url);
+        const s = connect(Number(u.port), u.hostname);
+        const chunk = Buffer.alloc(64 * 1024, type.includes('json') ? 0x20 : 0x61);
+        let sent = 0;
+        let got = '';
+        let trickle: NodeJS.Timeout | undefined;
+        const finish = (closed: boolean) => {
+          clearInterval(trickle);
+          clearTimeout(timer);
+          s.destroy();
+          resolve({ got, closed });
+        };
+        s.on('connect', () => {
+          s.write(
+            `${[`POST ${path} HTTP/1.1`, 'Host: parley.test', `Content-Type: ${type}`, 'Transfer-Encoding: chunked', ...extra].join('\r\n')}\r\n\r\n`,
+          );
+          s.write(type.includes('json') ? '3\r\n{"a\r\n' : '2\r\na=\r\n');
+          // Past the limit at once, then a chunk every 50 ms for as long as the socket takes them.
+          while (sent <= limit) {
+            s.write(`${chunk.length.toString(16)}\r\n`);
+            s.write(chunk);
+            s.write('\r\n');
+            sent += chunk.length;
+          }
+          trickle = setInterval(() => {
+            if (s.writable) s.write(`${chunk.length.toString(16)}\r\n${chunk.toString('latin1')}\r\n`);
+          }, 50);
+        });
+        s.on('data', (d) => (got += d.toString('utf8')));
+        s.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' || err.code === 'EPIPE' ? finish(true) : reject(err)));
+        s.on('close', () => finish(true));
+        const timer = setTimeout(() => finish(false), 5000);
+      });
+    const before = await counts();
+    for (const [path, type, extra, limit] of [
+      ['/v1/admin/api-keys', 'application/json', [`Authorization: Bearer ${a.secretKey}`], 1024 * 1024],
+      ['/v1/widget/session', 'application/json', [`Origin: ${ORIGIN}`, `X-Parley-Key: ${a.publishableKey}`], 1024 * 1024],
+      [`/v1/auth/sso/saml/${a.tenant.id}/acs`, 'application/x-www-form-urlencoded', [], 512 * 1024],
+    ] as const) {
+      const { got, closed } = await overLimit(path, type, extra, limit);
+      expect(got, path).toMatch(/^HTTP\/1\.1 413 /);
+      expect(got, path).toMatch(/content-type: application\/problem\+json/i);
+      expect(got, path).toMatch(/connection: close/i);
+      expect(got, path).toMatch(/"request_id":"req_/);
+      expect(closed, `${path}: the server closes the connection`).toBe(true);
+    }
+    expect(await counts()).toEqual(before);
+    // A chunked body within the limit (mostly whitespace, sent chunked) is read as before.
+    const within = await raw({
+      method: 'POST',
+      path: '/v1/admin/api-keys',
+      headers: { authorization: `Bearer ${a.secretKey}`, 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+      body: `{"name":"chunked","capabilities":["keys:read"]${' '.repeat(200_000)}}`,
+    });
+    expect(within.status, within.text).toBe(201);
   });
 
   test('an HTTP/1.1 request without a Host header gets a 400 problem with a request id', async () => {

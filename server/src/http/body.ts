@@ -1,5 +1,5 @@
 // JSON bodies only: anything else with a body is 415, oversized is 413 (at once when Content-Length says
-// so), unparsable is 400, nested deeper than BODY_MAX_DEPTH is 400 before any code recurses into it.
+// so, or as a chunked body passes the limit), unparsable is 400, nested deeper than BODY_MAX_DEPTH is 400 before any code recurses into it.
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { HttpProblem, problems } from './problem.js';
 
@@ -10,33 +10,48 @@ function hasBody(req: Request): boolean {
   return req.headers['transfer-encoding'] !== undefined || (len !== undefined && len !== '0');
 }
 
+const tooLargeProblem = () => new HttpProblem(413, 'payload-too-large', 'The body is larger than this endpoint accepts.');
+
 /**
- * A body whose Content-Length is over `limitBytes` is refused before any of it is read, and the connection
- * closed after the answer. The body parser would otherwise read (and drop) the whole declared body before
- * its 413: gigabytes, or a socket held until the request timeout by a client that never sends them.
+ * Runs a body parser with its body held to `limitBytes` as it arrives. A body whose Content-Length is over
+ * the limit is refused before any of it is read; one sent without a length (chunked) is refused the moment
+ * it passes the limit. Either way the connection is closed after the answer. The parser alone would read
+ * (and drop) the rest of the body before its 413: gigabytes, or a socket held by a client that never ends.
  */
-export function declaredTooLarge(req: Request, res: Response, limitBytes: number): HttpProblem | null {
-  const declared = Number(req.headers['content-length']);
-  if (!(declared > limitBytes)) return null;
-  res.setHeader('Connection', 'close');
-  return new HttpProblem(413, 'payload-too-large', 'The body is larger than this endpoint accepts.');
+export function bounded(parse: RequestHandler, limitBytes: number): RequestHandler {
+  return (req, res, next) => {
+    const refuse = () => {
+      res.setHeader('Connection', 'close');
+      next(tooLargeProblem());
+    };
+    if (Number(req.headers['content-length']) > limitBytes) return refuse();
+    // The bytes on the wire, compressed or not: an inflated body over the limit is the parser's to refuse,
+    // and its sender can then send at most `limitBytes` more before the socket is closed.
+    let seen = 0;
+    let refused = false;
+    const count = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen <= limitBytes || refused) return;
+      refused = true;
+      req.off('data', count);
+      refuse();
+    };
+    // The parser subscribes in this same tick, so both see every chunk.
+    if (req.headers['content-length'] === undefined) req.on('data', count);
+    parse(req, res, (err?: unknown) => {
+      req.off('data', count);
+      if (!refused) next(err);
+    });
+  };
 }
 
-/** Refuses a body declared larger than `limitBytes` (declaredTooLarge), for a parser of another type. */
-export const refuseDeclaredTooLarge =
-  (limitBytes: number): RequestHandler =>
-  (req, res, next) =>
-    next(declaredTooLarge(req, res, limitBytes) ?? undefined);
-
 export function jsonBody(limitBytes: number): RequestHandler {
-  const parse = express.json({ limit: limitBytes, type: JSON_TYPES, strict: true });
+  const parse = bounded(express.json({ limit: limitBytes, type: JSON_TYPES, strict: true }), limitBytes);
   return (req: Request, res: Response, next: NextFunction) => {
     // Most requests (GETs, most DELETEs) have no body at all: nothing to check or parse. (An empty one
     // still goes to the parser, which makes an empty JSON body {}.)
     if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) return next();
     if (hasBody(req) && !req.is(JSON_TYPES)) return next(new HttpProblem(415, 'unsupported-media-type', 'Send the body as application/json.'));
-    const tooLarge = declaredTooLarge(req, res, limitBytes);
-    if (tooLarge) return next(tooLarge);
     parse(req, res, (err?: unknown) => {
       if (err) return next(err);
       const at = tooDeep(req.body, BODY_MAX_DEPTH);
@@ -77,7 +92,7 @@ export function bodyParserProblem(err: unknown): HttpProblem | null {
     case 'entity.parse.failed':
       return new HttpProblem(400, 'malformed-json', 'The body is not valid JSON.');
     case 'entity.too.large':
-      return new HttpProblem(413, 'payload-too-large', 'The body is larger than this endpoint accepts.');
+      return tooLargeProblem();
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return new HttpProblem(415, 'unsupported-media-type', 'Send the body as UTF-8 JSON.');

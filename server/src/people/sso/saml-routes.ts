@@ -16,7 +16,7 @@ import { gatedOnRow } from '../../approvals/gate.js';
 import type { RefusalLog } from '../../audit/refusals.js';
 import { isUuid } from '../../db/index.js';
 import { DomainError } from '../../errors.js';
-import { refuseDeclaredTooLarge } from '../../http/body.js';
+import { bounded } from '../../http/body.js';
 import { adminCtx } from '../../http/context.js';
 import { route } from '../../http/routes.js';
 import { parse } from '../../http/validate.js';
@@ -113,10 +113,12 @@ export function samlRoutes(deps: SignInDeps & { refusals: RefusalLog }): SamlRou
     },
   });
 
-  const form = express.urlencoded({ extended: false, limit: SAML_ACS_BODY_LIMIT, parameterLimit: 10, type: 'application/x-www-form-urlencoded' });
+  const form = bounded(
+    express.urlencoded({ extended: false, limit: SAML_ACS_BODY_LIMIT, parameterLimit: 10, type: 'application/x-www-form-urlencoded' }),
+    SAML_ACS_BODY_LIMIT,
+  );
   route(auth, '/:tenantId/acs', {
     post: [
-      refuseDeclaredTooLarge(SAML_ACS_BODY_LIMIT),
       form,
       async (req, res) => {
         const tenantId = tenantOf(req);
