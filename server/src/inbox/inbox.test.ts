@@ -173,6 +173,30 @@ describe('the live inbox', () => {
     s3.close();
   });
 
+  test('a position the stream never gave is refused: malformed, past the feed, or past any transaction id', async () => {
+    // A position ahead of the feed would leave the console silently waiting for changes that come much
+    // later or never; one past xid8's range would fail the read itself.
+    const horizon = BigInt((await kim.client.call('GET', '/v1/admin/inbox?view=open')).body.streamCursor.split('-')[0]);
+    for (const given of ['abc', '12-', `${horizon + 1_000_000n}-0`, '99999999999999999999-0']) {
+      for (const how of ['header', 'query'] as const) {
+        const res = await fetch(`${t.url}/v1/admin/inbox/stream${how === 'query' ? `?after=${given}` : ''}`, {
+          headers: {
+            ...kim.client.pageHeaders,
+            accept: 'text/event-stream',
+            cookie: kim.client.cookieHeader(),
+            ...(how === 'header' ? { 'last-event-id': given } : {}),
+          },
+        });
+        // A stream opened by mistake would hold one of the member's places: closed at once.
+        if (res.status !== 400) await res.body?.cancel();
+        expect(res.status, `${how} ${given}`).toBe(400);
+        const body = (await res.json()) as { type: string; request_id: string };
+        expect(body.type, given).toMatch(/validation-failed$/);
+        expect(body.request_id).toMatch(/^req_/);
+      }
+    }
+  });
+
   test('presence: away and back is live on the others’ streams and in the list; a key has no availability', async () => {
     const s = await inbox(kim.client);
     try {

@@ -78,13 +78,10 @@ export function inboxRoutes(deps: InboxDeps): Router {
           undrain();
           release();
         });
-        const given = req.get('last-event-id') ?? q.after;
-        const resume = service.parseCursor(given);
-        if (given !== undefined && !resume)
-          throw new HttpProblem(400, 'validation-failed', 'Last-Event-ID (or `after`) is not a position this stream gave.');
         const start = await inTenant(req, async (tx) => {
+          const cursor = await service.resumeFrom(tx, req.get('last-event-id') ?? q.after);
           const presence = memberId ? await service.touch(tx, tenantId, memberId) : null;
-          return { cursor: resume ?? (await service.streamStart(tx)), counts: await service.counts(tx, memberId), presence };
+          return { cursor, counts: await service.counts(tx, memberId), presence };
         });
         if (start.presence) deps.bus.publish(start.presence);
         if (res.destroyed) return;

@@ -37,6 +37,19 @@ export async function streamStart(tx: Tx): Promise<Cursor> {
 }
 
 /**
+ * Where a stream resumes: after `given`, a position this feed gave (an event's, or a start's), else from
+ * now. Every position the feed gives is at or before its horizon, so one past it was never given: it
+ * would leave the stream waiting for changes that come much later or never.
+ */
+export async function resumeFrom(tx: Tx, given: string | undefined): Promise<Cursor> {
+  const now = await streamStart(tx);
+  if (given === undefined) return now;
+  const at = parseCursor(given);
+  if (!at || compareCursors(at, now) > 0) throw new DomainError('invalid_input', 'Last-Event-ID (or `after`) is not a position this stream gave.');
+  return at;
+}
+
+/**
  * Names of verified visitors, when the tenant's PII policy leaves names in the clear (`flag`) for the
  * widget channel; otherwise none (agents see the pseudonym).
  */
