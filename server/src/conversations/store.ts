@@ -129,6 +129,14 @@ export interface EventRow {
   created_at: Date;
 }
 
+/** The id of the conversation's newest event, 0 for none. */
+export async function newestEventId(tx: Tx, conversationId: string): Promise<number> {
+  const { rows } = await tx.query<{ id: string | null }>('SELECT max(id)::text AS id FROM conversation_events WHERE conversation_id = $1', [
+    conversationId,
+  ]);
+  return Number(rows[0]?.id ?? 0);
+}
+
 /** The conversation's next 500 events after `afterId`, in id order. */
 export async function eventsAfter(tx: Tx, conversationId: string, afterId: number): Promise<EventRow[]> {
   const { rows } = await tx.query<EventRow>(

@@ -38,6 +38,7 @@ import {
   conversationView,
   createHandoff,
   listMessages,
+  resumeAfter,
   visitorConversation,
   visitorMessage,
   type ConversationRow,
@@ -323,15 +324,17 @@ export function widgetRoutes(deps: WidgetDeps): Router {
           undrain();
           release();
         });
-        await deps.db.withTenant(tenantId, { requestId: req.id }, (tx) => visitorConversation(tx, id, visitorRef, subject));
+        const last = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
+          await visitorConversation(tx, id, visitorRef, subject);
+          return resumeAfter(tx, id, req.get('last-event-id'));
+        });
         if (res.destroyed) return;
-        const lastHeader = Number(req.get('last-event-id') ?? 0);
         const sse = openSse(req, res);
         // Stored events after Last-Event-ID, then live ones: read once per batch for all of this
         // conversation's streams, restored for the visitor.
         leave = deps.streams.join(tenantId, id, {
           view: 'visitor',
-          last: Number.isSafeInteger(lastHeader) && lastHeader > 0 ? lastHeader : 0,
+          last,
           send: (e) => sse.send(e.type, e.payload, e.id),
           close: () => sse.close(),
         });

@@ -215,6 +215,28 @@ describe('fan-out: one read per event, whatever the number of streams', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(s3.events).toEqual([]);
   });
+
+  test('a Last-Event-ID that is not an id is refused; one past every event resumes from the newest', async () => {
+    const v = new Visitor(t.url, a.publishableKey, ORIGIN);
+    await v.start();
+    const conv = (await v.call('POST', '/conversations', {})).body.conversation;
+    await v.say(conv.id, 'What are your opening hours?');
+    // Read as a number, '1e3' was 1000 and ' 7' was 7; 'abc' replayed the whole conversation.
+    for (const given of ['abc', '1e3', '0x10', '-1', '99999999999999999999']) {
+      const s = await openStream(v, conv.id, given);
+      streams.push(s);
+      expect(s.status, given).toBe(400);
+      expect(JSON.parse(s.body).type, given).toMatch(/validation-failed$/);
+    }
+    // Past every event (a page open while events were swept, or a made-up id): what comes next still
+    // arrives; before, the stream waited for ids to catch up and the visitor saw nothing.
+    const ahead = await openStream(v, conv.id, '900000000000');
+    streams.push(ahead);
+    expect(ahead.status).toBe(200);
+    await v.say(conv.id, 'And on weekends?');
+    const got = await ahead.waitFor(1);
+    expect(got.some((e) => e.event === 'message' && e.data.message.text === 'And on weekends?')).toBe(true);
+  });
 });
 
 describe('caps: streams per visitor and per tenant', () => {
