@@ -88,6 +88,13 @@ const Requester = z.object({ kind: z.enum(['visitor', 'member', 'key']), id: z.s
 const Decision = z.object({
   by: z.object({ kind: z.enum(['member', 'key']), id: z.string() }),
   decision: z.enum(['approve', 'reject']),
+  /**
+   * Whether the decision counts now, which matters while the proposal is pending or approved and not yet run:
+   * only while its decider may still decide (an active member whose role holds approvals:decide, or a key not
+   * revoked whose maker is one; for an admin operation, an owner or admin in person). Removed, disabled or
+   * demoted since, or the key revoked: the decision is shown, and counts for nothing.
+   */
+  counts: z.boolean(),
   at: instant,
   reason: z.string().nullable(),
 });

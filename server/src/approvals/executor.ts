@@ -15,7 +15,7 @@ import { DomainError } from '../errors.js';
 import { OutboundError } from '../outbound/outbound.js';
 import { approvalEvent } from '../webhooks/events.js';
 import { signatureHeader } from '../webhooks/signing.js';
-import { announce, eventView, proposalName, type ApprovalDeps } from './service.js';
+import { announce, approvalHolds, eventView, lapsedApproval, proposalName, type ApprovalDeps } from './service.js';
 import * as store from './store.js';
 
 /** How much of an endpoint's answer is kept, in characters, after redaction. */
@@ -34,10 +34,13 @@ interface Outcome {
 
 /**
  * Executes an approved proposal: claim, call, record. Throws `conflict` when the proposal is not
- * approved (nothing is called). Returns the proposal as recorded.
+ * approved, or its approval no longer holds (it is pending again; nothing is called). Returns the proposal as recorded.
  */
 export async function execute(deps: ApprovalDeps, tenantId: string, proposalId: string, requestId: string | null): Promise<store.ProposalRow> {
   const call = await deps.db.withTenant(tenantId, { requestId }, async (tx) => {
+    // An approval whose approver can no longer decide does not run, whoever claims it (the route, the sweep):
+    // it goes back to pending in this transaction, which commits, and nothing is called.
+    if (!(await approvalHolds(tx, deps, { tenantId, requestId, actor: ACTOR }, proposalId))) return null;
     if (!(await store.claimApproved(tx, proposalId))) {
       const p = await store.proposalById(tx, proposalId);
       throw new DomainError(p ? 'conflict' : 'not_found', p ? `The proposal is ${p.status}; only an approved one executes.` : 'No such proposal.');
@@ -69,6 +72,7 @@ export async function execute(deps: ApprovalDeps, tenantId: string, proposalId: 
     });
     return { url: action.endpoint, secret, body, id: p.id };
   });
+  if (!call) throw lapsedApproval();
   const outcome = await send(deps, call);
   return deps.db.withTenant(tenantId, { requestId }, async (tx) => {
     const summary = outcome.body === null ? null : await summarise(tx, outcome.body);

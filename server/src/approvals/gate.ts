@@ -17,7 +17,7 @@ import { adminCtx, type AdminAuth } from '../http/context.js';
 import { tenantSettings } from '../tenants/settings.js';
 import { keyPerson } from '../tenants/store.js';
 import { approvalEvent } from '../webhooks/events.js';
-import { eventView, proposalView } from './service.js';
+import { approvalHolds, eventView, lapsedApproval, proposalView } from './service.js';
 import * as store from './store.js';
 
 export interface GateDeps {
@@ -167,13 +167,21 @@ async function runApproved<T>(
   approvalId: string,
   run: () => Promise<T>,
 ): Promise<T> {
-  await inTenant(deps, ctx, async (tx) => {
+  const held = await inTenant(deps, ctx, async (tx) => {
     // Named before the header is checked: a request about a row that is gone is a 404 whatever it says.
     const op = await opIn(tx);
     if (!isUuid(approvalId)) throw new DomainError('invalid_input', 'The Parley-Approval header must be a proposal id.');
+    // Only the requester's own approved request is re-checked (and reopened when its approver can no longer
+    // decide); anyone else's repeat is refused by the claim below, as before.
+    const requestedBy = requesterOf(ctx.admin);
+    const mine = await store.proposalById(tx, approvalId);
+    if (mine?.kind === 'admin' && mine.requested_by_kind === requestedBy.kind && mine.requested_by_id === requestedBy.id) {
+      const { admin: _, authority: __, ...rail } = ctx;
+      if (!(await approvalHolds(tx, deps, rail, approvalId))) return false;
+    }
     const claimed = await store.claimAdmin(tx, approvalId, {
       operation: op.operation,
-      requestedBy: requesterOf(ctx.admin),
+      requestedBy,
       argumentsHash: requestHash(op),
     });
     if (!claimed) {
@@ -193,7 +201,9 @@ async function runApproved<T>(
       target: { type: 'approval_proposal', id: approvalId },
       metadata: { action: op.operation },
     });
+    return true;
   });
+  if (!held) throw lapsedApproval();
   try {
     const value = await run();
     await finish(deps, ctx, approvalId, { status: 'executed', error: null });

@@ -96,6 +96,7 @@ export function proposalView(p: store.ProposalRow, decisions: store.DecisionRow[
     decisions: decisions.map((d) => ({
       by: { kind: d.decided_by_kind, id: d.decided_by_id },
       decision: d.decision,
+      counts: d.counts,
       at: iso(d.created_at),
       reason: d.reason,
     })),
@@ -352,15 +353,62 @@ export async function listProposals(tx: Tx, status: ProposalStatus | undefined, 
 }
 
 /**
- * Whether the decisions so far approve a proposal of this risk (the database checks the same). "Two
- * different people" counts people: a key is its maker, and a key no person made is nobody.
+ * Whether the decisions approve a proposal (the database checks the same, migration 123). Only decisions that
+ * still count do: their decider may decide now; an admin's weighs as one only while they are one. "Two
+ * different people" counts people: a key is its maker, and a key no person made is nobody. An admin
+ * operation needs an owner's or admin's own approval; a `read` action none.
  */
-function approves(risk: store.ProposalRow['risk'], decisions: store.DecisionRow[]): boolean {
-  const yes = decisions.filter((d) => d.decision === 'approve');
+function approves(p: Pick<store.ProposalRow, 'kind' | 'risk'>, decisions: store.DecisionRow[]): boolean {
   if (decisions.some((d) => d.decision === 'reject')) return false;
+  const yes = decisions.filter((d) => d.decision === 'approve' && d.counts);
+  if (p.kind === 'admin') return yes.some((d) => d.admin && d.decided_by_kind === 'member');
+  if (p.risk === 'read') return true;
   const people = new Set(yes.flatMap((d) => (d.person ? [d.person] : []))).size;
-  return risk === 'sensitive' ? yes.some((d) => d.admin) || people >= 2 : yes.length >= 1;
+  return p.risk === 'sensitive' ? yes.some((d) => d.admin) || people >= 2 : yes.length >= 1;
 }
+
+/**
+ * Checks an approved proposal once more as it is claimed to run (in the claim's transaction): its approval
+ * holds only while its approvals still count. One that no longer does (an approver removed, disabled or
+ * demoted, a key revoked since) goes back to pending, as if that approval had not been given, and waits for
+ * another person's decision until it expires: it is audited `approval.reopen` and requested again. Returns
+ * whether the caller may go on to its claim; anything but an approved proposal is left to the claim to refuse.
+ */
+export async function approvalHolds(
+  tx: Tx,
+  deps: Pick<ApprovalDeps, 'audit'> & Partial<Pick<ApprovalDeps, 'bus'>>,
+  ctx: RailCtx,
+  id: string,
+): Promise<boolean> {
+  const p = await store.proposalById(tx, id, true);
+  if (!p || p.status !== 'approved') return true;
+  const decisions = (await store.decisionsOf(tx, [id])).get(id) ?? [];
+  if (approves(p, decisions)) return true;
+  if (!(await store.transition(tx, id, 'approved', 'pending'))) return true;
+  const after = (await store.proposalById(tx, id))!;
+  await deps.audit.append(tx, {
+    ...ctx,
+    action: 'approval.reopen',
+    target: { type: 'approval_proposal', id },
+    metadata: {
+      action: proposalName(p),
+      risk: p.risk,
+      status: after.status,
+      approvals: decisions.filter((d) => d.decision === 'approve' && d.counts).length,
+      lapsed: decisions.filter((d) => !d.counts).length,
+    },
+  });
+  await approvalEvent(tx, ctx.tenantId, 'approval.requested', { proposal: eventView(after) });
+  if (deps.bus) await announce(tx, deps.bus, ctx.tenantId, after);
+  return false;
+}
+
+/** What a caller is told when the approval it would run no longer holds (approvalHolds reopened it). */
+export const lapsedApproval = () =>
+  new DomainError(
+    'conflict',
+    'The approval no longer holds: someone who approved can no longer decide (removed, disabled, demoted, or their key revoked). The proposal is pending again and needs another approval.',
+  );
 
 /**
  * One person's decision on a pending proposal. Returns the proposal after it and whether it is now
@@ -391,14 +439,19 @@ export async function decide(
     throw new DomainError('conflict', 'You already decided this proposal; another person’s decision is needed.');
   await store.insertDecision(tx, ctx.tenantId, { proposalId: id, by, decision, reason });
   const decisions = (await store.decisionsOf(tx, [id])).get(id) ?? [];
-  const to: ProposalStatus | null = decision === 'reject' ? 'rejected' : approves(p.risk, decisions) ? 'approved' : null;
+  const to: ProposalStatus | null = decision === 'reject' ? 'rejected' : approves(p, decisions) ? 'approved' : null;
   if (to && !(await store.transition(tx, id, 'pending', to))) throw new DomainError('conflict', 'The proposal changed meanwhile.');
   const after = (await store.proposalById(tx, id))!;
   await deps.audit.append(tx, {
     ...ctx,
     action: decision === 'approve' ? 'approval.approve' : 'approval.reject',
     target: { type: 'approval_proposal', id },
-    metadata: { action: proposalName(p), risk: p.risk, status: after.status, approvals: decisions.filter((d) => d.decision === 'approve').length },
+    metadata: {
+      action: proposalName(p),
+      risk: p.risk,
+      status: after.status,
+      approvals: decisions.filter((d) => d.decision === 'approve' && d.counts).length,
+    },
   });
   if (to) {
     await approvalEvent(tx, ctx.tenantId, 'approval.decided', { proposal: eventView(after), decision });

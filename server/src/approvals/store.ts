@@ -1,6 +1,6 @@
 // All SQL of approvals/: action definitions, proposals and their decisions. Inside the tenant's
 // transaction (RLS), except tenantsWithDueProposals, which the sweep reads on the platform path. The
-// database's triggers (migration 096) hold the rail's rules; the statements here only ask.
+// database's triggers (migrations 096 to 123) hold the rail's rules; the statements here only ask.
 import type { ActionRisk, AdminOperation, ProposalStatus } from '@parley/protocol';
 import type { Tx } from '../db/types.js';
 
@@ -113,6 +113,13 @@ export interface DecisionRow {
   decided_by_kind: 'member' | 'key';
   decided_by_id: string;
   decision: 'approve' | 'reject';
+  /**
+   * Whether the decider may decide this proposal now (an active member of a role holding approvals:decide,
+   * or a live key holding it whose maker is one; for an admin operation, an active owner or admin in person):
+   * a decision counts only while they may (migration 123).
+   */
+  counts: boolean;
+  /** Whether it weighs as an admin's: it did when it was made, and does now. */
   admin: boolean;
   /** The person the decision is: the member, or the member who made the key (null for a key no person made). */
   person: string | null;
@@ -237,10 +244,12 @@ export async function decisionsOf(tx: Tx, proposalIds: string[]): Promise<Map<st
   const out = new Map<string, DecisionRow[]>();
   if (!proposalIds.length) return out;
   const { rows } = await tx.query<DecisionRow & { proposal_id: string }>(
-    `SELECT d.proposal_id, d.decided_by_kind, d.decided_by_id, d.decision, d.admin, d.reason, d.created_at,
+    `SELECT d.proposal_id, d.decided_by_kind, d.decided_by_id, d.decision, s.decides AS counts, d.admin AND s.admin AS admin, d.reason, d.created_at,
             CASE WHEN d.decided_by_kind = 'member' THEN d.decided_by_id ELSE k.created_by_member::text END AS person
        FROM approval_decisions d
        LEFT JOIN api_keys k ON d.decided_by_kind = 'key' AND k.tenant_id = d.tenant_id AND k.id::text = d.decided_by_id
+       JOIN approval_proposals p ON p.tenant_id = d.tenant_id AND p.id = d.proposal_id
+       CROSS JOIN LATERAL parley_decider_standing(d.tenant_id, p.kind, d.decided_by_kind, d.decided_by_id) s
       WHERE d.proposal_id = ANY($1) ORDER BY d.created_at, d.decided_by_id`,
     [proposalIds],
   );
