@@ -73,7 +73,16 @@ describe('approvals', () => {
           proposal({
             id: '44444444-4444-4444-8444-444444444444',
             action: { id: '22222222-2222-4222-8222-222222222222', name: 'close_account', risk: 'sensitive' },
-            decisions: [{ by: { kind: 'member', id: 'other-member-id' }, decision: 'approve', at: '2027-01-15T09:00:00.000Z', reason: null }],
+            decisions: [
+              { by: { kind: 'member', id: 'other-member-id' }, decision: 'approve', counts: true, at: '2027-01-15T09:00:00.000Z', reason: null },
+            ],
+          }),
+          proposal({
+            id: '55555555-5555-4555-8555-555555555555',
+            action: { id: '22222222-2222-4222-8222-222222222222', name: 'close_account', risk: 'sensitive' },
+            decisions: [
+              { by: { kind: 'member', id: 'removed-member-id' }, decision: 'approve', counts: false, at: '2027-01-15T09:00:00.000Z', reason: null },
+            ],
           }),
         ],
       }),
@@ -81,10 +90,14 @@ describe('approvals', () => {
     });
     const el = mount(<ApprovalsView api={api} me={me('agent')} />);
     await settle();
-    const [mine, sensitive] = [...el.querySelectorAll('article.proposal')];
+    const [mine, sensitive, lapsed] = [...el.querySelectorAll('article.proposal')];
     expect(mine!.textContent).toContain('You asked for this');
     expect(mine!.querySelectorAll('button')).toHaveLength(0);
     expect(sensitive!.textContent).toContain('needs one more approval');
+    expect(sensitive!.textContent).not.toContain('no longer counts');
+    // An approval by someone who can no longer decide is shown, says so, and counts for nothing.
+    expect(lapsed!.textContent).toContain('no longer counts');
+    expect(lapsed!.textContent).toContain('needs two approvals');
     expect(button(sensitive!, 'Approve')).toBeTruthy();
   });
 

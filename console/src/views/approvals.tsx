@@ -31,7 +31,8 @@ const isAdmin = (p: Proposal) => p.kind === 'admin' || !p.action;
  * admin's, or two people's.
  */
 export function stillNeeds(p: Proposal): string | null {
-  const yes = p.decisions.filter((d) => d.decision === 'approve').length;
+  // An approval whose decider can no longer decide (removed, disabled, demoted, key revoked) counts for nothing.
+  const yes = p.decisions.filter((d) => d.decision === 'approve' && d.counts).length;
   if (isAdmin(p)) return yes ? null : 'Needs another admin’s approval.';
   if (p.action?.risk !== 'sensitive') return yes ? null : 'Needs one approval.';
   const left = Math.max(0, 2 - yes);
@@ -112,6 +113,8 @@ function ConversationLink({ id }: { id: string }) {
 }
 
 function Outcome({ p }: { p: Proposal }) {
+  // Whether a decision counts matters while the proposal waits to run; a decided one's history stays as it was.
+  const waits = p.status === 'pending' || p.status === 'approved';
   return (
     <>
       {p.decisions.length ? (
@@ -120,6 +123,7 @@ function Outcome({ p }: { p: Proposal }) {
             <li key={`${d.by.id}-${d.at}`}>
               {d.decision === 'approve' ? 'Approved' : 'Rejected'} by {d.by.kind} <code dir="ltr">{d.by.id.slice(0, 8)}</code>, <When iso={d.at} />
               {d.reason ? <span class="wrap">: {d.reason}</span> : null}
+              {d.counts || !waits ? null : <span class="badge"> no longer counts: they can no longer decide</span>}
             </li>
           ))}
         </ul>
