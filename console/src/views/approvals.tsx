@@ -123,7 +123,12 @@ function Outcome({ p }: { p: Proposal }) {
             <li key={`${d.by.id}-${d.at}`}>
               {d.decision === 'approve' ? 'Approved' : 'Rejected'} by {d.by.kind} <code dir="ltr">{d.by.id.slice(0, 8)}</code>, <When iso={d.at} />
               {d.reason ? <span class="wrap">: {d.reason}</span> : null}
-              {d.counts || !waits ? null : <span class="badge"> no longer counts: they can no longer decide</span>}
+              {d.counts || !waits ? null : (
+                <>
+                  {' '}
+                  <span class="badge">no longer counts</span> <span class="muted">(they can no longer decide)</span>
+                </>
+              )}
             </li>
           ))}
         </ul>
