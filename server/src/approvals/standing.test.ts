@@ -64,6 +64,11 @@ async function ask(actionId: string): Promise<string> {
   return res.body.proposal.id as string;
 }
 
+/** A status written straight to the database as the app's role, bypassing the app's rules. */
+const direct = (id: string, status: string) =>
+  t.runtime.db.withTenant(a.tenant.id, { requestId: null }, (tx) =>
+    tx.query('UPDATE approval_proposals SET status = $2, executing_at = now() WHERE id = $1', [id, status]),
+  );
 const member = (role: 'owner' | 'admin' | 'agent') => signedInMember(t, a.tenant.id, role);
 
 beforeAll(async () => {
@@ -107,11 +112,7 @@ describe('a sensitive action: an approval stops counting when its approver can n
         [memberB.memberId, true],
       ]);
       // The database counts the same way, even written directly.
-      await expect(
-        t.runtime.db.withTenant(a.tenant.id, { requestId: null }, (tx) =>
-          tx.query("UPDATE approval_proposals SET status = 'approved' WHERE id = $1", [pid]),
-        ),
-      ).rejects.toThrow(/approval rail/);
+      await expect(direct(pid, 'approved')).rejects.toThrow(/approval rail: a sensitive proposal needs more approvals/);
       // Another person who may decide makes two.
       expect((await approve(memberC, pid)).body.proposal.status).toBe('executed');
       expect(endpoint.requests).toHaveLength(1);
@@ -155,6 +156,8 @@ describe('an approved proposal not yet run is checked again when it runs', () =>
       expect(await store.transition(tx, pid, 'pending', 'approved')).toBe(true);
     });
     expect((await asTenant('DELETE', `/v1/admin/members/${memberA.memberId}`)).status).toBe(204);
+    // The database refuses to run it as well, with the app bypassed.
+    await expect(direct(pid, 'executing')).rejects.toThrow(/approval rail: the approval no longer holds/);
     const swept = await approvalSweep(deps, { now: Date.now() + STRANDED_AFTER_MS + 5_000 });
     expect(swept.failures).toEqual([]);
     expect(endpoint.requests).toHaveLength(0);
@@ -192,6 +195,8 @@ describe('an admin operation approved by an admin since demoted', () => {
     });
     expect(await auditOf(pid)).toEqual(['approval.propose', 'approval.approve', 'approval.reopen']);
     expect((await approve(other, pid)).body.proposal.status).toBe('approved');
+    // An approval that holds is never sent back to pending, even written directly.
+    await expect(direct(pid, 'pending')).rejects.toThrow(/approval rail: the approval still holds/);
     const ran = await requester.client.call('POST', '/v1/admin/api-keys', body, { 'parley-approval': pid });
     expect(ran.status, ran.text).toBe(201);
   });
