@@ -13,13 +13,15 @@ export const AskRequest = z.strictObject({
   /**
    * Your own opaque id for the end user (no personal data), kept with a new conversation: its visitor
    * reference is `api:<userRef>`, the data subject a privacy export or erasure for that user names. Without
-   * one, a new conversation is a subject of its own (`api_…`), shared with no other question.
+   * one, a new conversation is a subject of its own (`api_…`), shared with no other question. No `@`: the
+   * reference is shown and stored in clear, so an email address is refused rather than kept.
    */
   userRef: text()
     .trim()
     .min(1)
     .max(200)
     .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
+    .regex(/^[^@]*$/, 'an opaque id of yours, not an email address')
     .optional(),
 });
 export type AskRequest = z.infer<typeof AskRequest>;

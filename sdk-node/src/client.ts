@@ -200,7 +200,7 @@ export class Parley {
 
   /**
    * Asks on your user's behalf (the API channel; the key needs `answers:write`). Give `userRef`, your own
-   * opaque id for the user (no personal data): their conversations are then one data subject,
+   * opaque id for the user (no personal data; one holding `@` is refused): their conversations are then one data subject,
    * `api:<userRef>`, for a privacy export or erasure; without it each new conversation is a subject of its
    * own (`api_…`). Over the tenant's AI budget this throws a {@link ParleyApiError} with status 429 and type `…/budget-exceeded`.
    */

@@ -156,6 +156,9 @@ describe('POST /v1/answers', () => {
       { body: { question: 'Refunds?', admin: true }, status: 400 },
       { body: { question: 'Refunds?', conversationId: 'not-a-uuid' }, status: 400 },
       { body: { question: 'Refunds?', userRef: 'has spaces in it' }, status: 400 },
+      // An email address would become a data subject's reference in clear (`api:jane@…`), in the console,
+      // exports and webhooks: a userRef is the caller's opaque id.
+      { body: { question: 'Refunds?', userRef: 'jane.doe@example.com' }, status: 400, path: '/userRef' },
       { body: ['question'], status: 400 },
       { raw: JSON.stringify({ question: 'a'.repeat(2 * 1024 * 1024) }), status: 413 },
     ];
@@ -164,6 +167,7 @@ describe('POST /v1/answers', () => {
       expect(res.status, JSON.stringify(c).slice(0, 80)).toBe(c.status);
       expect(res.headers.get('content-type')).toContain('application/problem+json');
       expect(res.body.request_id).toBe(res.headers.get('x-request-id'));
+      if (c.path) expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual([c.path]);
     }
     expect(await counts(a)).toEqual(before);
   });
