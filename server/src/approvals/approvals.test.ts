@@ -434,6 +434,20 @@ describe('the rail', () => {
 });
 
 describe('the visitor and the sweep', () => {
+  test("the visitor's reason is redacted before it is stored, as their messages are", async () => {
+    const id = await defineAction('write');
+    const { v, conversation } = await visitor();
+    const reason = 'Please email jane.doe@example.com, or call +1 415 555 0132; my card 4111 1111 1111 1111 was charged twice';
+    const res = await v.call('POST', `/conversations/${conversation}/actions`, { actionId: id, arguments: { orderId: 'AB12' }, reason });
+    expect(res.status, res.text).toBe(201);
+    const pid = res.body.proposal.id as string;
+    const stored = (await owner<{ reason: string }>('SELECT reason FROM approval_proposals WHERE id = $1', [pid])).rows[0]!.reason;
+    for (const value of ['jane.doe@example.com', '555 0132', '4111 1111 1111 1111']) expect(stored).not.toContain(value);
+    expect(stored).toContain('was charged twice');
+    // What an approver reads is the stored text.
+    expect((await people.agent1!.client.call('GET', `/v1/admin/approvals/${pid}`)).body.proposal.reason).toBe(stored);
+  });
+
   test("the visitor's live stream shows the wait for a person, then the result", async () => {
     const id = await defineAction('write');
     const { v, conversation } = await visitor();

@@ -19,6 +19,7 @@ import { z } from 'zod';
 import type { AuditLog } from '../audit/log.js';
 import type { ConversationBus, ConversationEvent } from '../conversations/bus.js';
 import { recordEvent, type ConversationRow } from '../conversations/service.js';
+import type { Redactor } from '../conversations/turn.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { ACTION_SECRET } from '../crypto/sealed-columns.js';
 import { objectWithPersonalKey } from '../ai/pii/outbound.js';
@@ -307,10 +308,15 @@ export async function auditRefusal(deps: ApprovalDeps, ctx: RailCtx, at: { conve
 /** The subject a conversation's actions may be about: its verified Sign-In Pro identity, or none. */
 export const verifiedSubject = (c: ConversationRow): string | null => (c.verified && c.identity_subject ? c.identity_subject : null);
 
-/** A verified visitor asks for an action about themself, in their conversation (locked by the caller). */
+/**
+ * A verified visitor asks for an action about themself, in their conversation (locked by the caller). Their
+ * reason is their own words, redacted with the conversation's policy before it is stored, as their messages
+ * are; the arguments are what the endpoint receives, exactly as the action's schema accepted them.
+ */
 export async function proposeAsVisitor(
   tx: Tx,
   deps: ApprovalDeps,
+  redactor: Pick<Redactor, 'inbound'>,
   ctx: RailCtx,
   c: ConversationRow,
   visitor: { visitorRef: string; subject: string | null },
@@ -323,7 +329,7 @@ export async function proposeAsVisitor(
   return propose(tx, deps, ctx, {
     actionId: body.actionId,
     arguments: body.arguments,
-    reason: body.reason ?? null,
+    reason: body.reason ? (await redactor.inbound(tx, c, body.reason, c.channel)).text : null,
     conversationId: c.id,
     subject,
     requestedBy: { kind: 'visitor', id: visitor.visitorRef },

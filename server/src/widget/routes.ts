@@ -413,7 +413,7 @@ export function widgetRoutes(deps: WidgetDeps): Router {
       async (req, res) => {
         const body = parse(WidgetProposeRequest, req.body);
         const { visitorRef, subject } = s(req);
-        const ask = asVisitor(req, (tx, c, ctx) => proposeAsVisitor(tx, deps.approvals, ctx, c, { visitorRef, subject }, body));
+        const ask = asVisitor(req, (tx, c, ctx) => proposeAsVisitor(tx, deps.approvals, deps.redactor, ctx, c, { visitorRef, subject }, body));
         // Every ask is audited: a refused one (off-schema, unverified, a smuggled subject) as a refusal.
         const proposal = await ask.catch(async (err: unknown) => {
           if (err instanceof DomainError) {
