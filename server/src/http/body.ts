@@ -1,5 +1,6 @@
 // JSON bodies only: anything else with a body is 415, oversized is 413 (at once when Content-Length says
-// so, or as a chunked body passes the limit), unparsable is 400, nested deeper than BODY_MAX_DEPTH is 400 before any code recurses into it.
+// so, or as a chunked body passes the limit), unparsable is 400, nested deeper than BODY_MAX_DEPTH is 400
+// before any code recurses into it.
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { HttpProblem, problems } from './problem.js';
 

@@ -21,7 +21,7 @@ export interface Cursor {
   id: number;
 }
 export const formatCursor = (c: Cursor) => `${c.xid}-${c.id}`;
-export function parseCursor(s: string | undefined): Cursor | null {
+function parseCursor(s: string | undefined): Cursor | null {
   const m = /^(\d{1,20})-(\d{1,18})$/.exec(s ?? '');
   return m ? { xid: m[1]!, id: Number(m[2]) } : null;
 }
@@ -32,7 +32,7 @@ export function compareCursors(a: Cursor, b: Cursor): number {
 }
 
 /** Where a new stream starts: every change of an older transaction is already in what the caller read. */
-export async function streamStart(tx: Tx): Promise<Cursor> {
+async function streamStart(tx: Tx): Promise<Cursor> {
   return { xid: await store.feedHorizon(tx), id: 0 };
 }
 
