@@ -16,9 +16,13 @@ import { HttpProblem } from './problem.js';
 
 const WINDOW_MS = 60_000;
 
-/** Requests already charged to some limit, and those charged to their address (at most once each). */
-const charged = new WeakSet<Request>();
-const chargedToAddress = new WeakSet<Request>();
+/**
+ * Requests already charged to some limit, and those charged to their address (at most once each): marks on
+ * the request itself, as a WeakSet entry per request cost more (and work for every scavenge).
+ */
+const CHARGED = Symbol('charged');
+const CHARGED_TO_ADDRESS = Symbol('chargedToAddress');
+type Marked = Request & { [CHARGED]?: true; [CHARGED_TO_ADDRESS]?: true };
 
 export interface LimiterOptions {
   /** Requests this limiter lets through unchanged (and does not count). */
@@ -67,7 +71,7 @@ export class RateLimits {
       },
     });
     return (req, res, next) => {
-      if (!opts.skip?.(req)) charged.add(req);
+      if (!opts.skip?.(req)) (req as Marked)[CHARGED] = true;
       return limit(req, res, next);
     };
   }
@@ -80,9 +84,9 @@ export class RateLimits {
     const limit = this.limiter('address', perMinute, (req) => ipKeyGenerator(req.ip ?? ''));
     const mw: RequestHandler = (req, res, next) => {
       // Already charged (a second mount on its way): through, without the limiter's work.
-      if (chargedToAddress.has(req)) return next();
+      if ((req as Marked)[CHARGED_TO_ADDRESS]) return next();
       void limit(req, res, (err?: unknown) => {
-        chargedToAddress.add(req);
+        (req as Marked)[CHARGED_TO_ADDRESS] = true;
         next(err);
       });
     };
@@ -93,7 +97,7 @@ export class RateLimits {
     // A request that failed before any limit counted it (a bad credential, a body that did not parse,
     // an unknown path under an authenticated prefix) is charged to its address.
     const onError: ErrorRequestHandler = (err, req, res, next) => {
-      if (charged.has(req) || res.headersSent) return next(err);
+      if ((req as Marked)[CHARGED] || res.headersSent) return next(err);
       mw(req, res, (limited?: unknown) => next(limited ?? err));
     };
     return Object.assign(mw, { unless, onError });

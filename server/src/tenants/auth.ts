@@ -61,6 +61,12 @@ export function secretKeyAuth(db: Db, keys: SecretKeyCache): RequestHandler {
     }, next);
 }
 
+// What a request is marked with on its way, as properties of its own rather than WeakMap entries: an entry
+// per request in a WeakMap cost more than the rest of the credential check (and work for every scavenge).
+const REAUTHENTICATE = Symbol('reauthenticate');
+const GRANTED = Symbol('granted');
+type Marked = Request & { [REAUTHENTICATE]?: (req: Request) => Promise<AdminAuth>; [GRANTED]?: Capability };
+
 export function adminAuth(db: Db, keys: SecretKeyCache, sessions: MemberSessions, origin: string): RequestHandler {
   const authenticate = async (req: Request): Promise<AdminAuth> => {
     const authorization = req.get('authorization');
@@ -79,7 +85,7 @@ export function adminAuth(db: Db, keys: SecretKeyCache, sessions: MemberSessions
   return async (req: Request, _res: Response, next: NextFunction) => {
     try {
       req.admin = await authenticate(req);
-      reauthenticators.set(req, () => authenticate(req));
+      (req as Marked)[REAUTHENTICATE] = authenticate;
       next();
     } catch (err) {
       next(err);
@@ -87,24 +93,18 @@ export function adminAuth(db: Db, keys: SecretKeyCache, sessions: MemberSessions
   };
 }
 
-const reauthenticators = new WeakMap<Request, () => Promise<AdminAuth>>();
-
 /**
  * Whether a long-lived request (an event stream) may go on: its credential is checked again as on a new
  * request — a revoked key, an ended session, an expired access token or a role without the capability
  * any more end it — and must still name the same tenant.
  */
 export async function stillAllowed(req: Request, ...capabilities: Capability[]): Promise<boolean> {
-  const again = await reauthenticators
-    .get(req)?.()
-    .catch(() => null);
+  const again = await (req as Marked)[REAUTHENTICATE]?.(req).catch(() => null);
   return !!again && again.tenantId === req.admin?.tenantId && capabilities.every((c) => again.capabilities.has(c));
 }
 
-const granted = new WeakMap<Request, Capability>();
-
 /** Whether the request's route needs only a `:read` capability (a search is a POST, yet changes nothing). */
-export const onlyReads = (req: Request): boolean => granted.get(req)?.endsWith(':read') ?? false;
+export const onlyReads = (req: Request): boolean => (req as Marked)[GRANTED]?.endsWith(':read') ?? false;
 
 /** The permission check for keys and people alike. The capability is kept on the handler for the route × role matrix. */
 export function requireCapability(capability: Capability): RequestHandler & { capability: Capability } {
@@ -118,7 +118,7 @@ export function requireCapability(capability: Capability): RequestHandler & { ca
           : missingCapability(capability),
       );
     }
-    granted.set(req, capability);
+    (req as Marked)[GRANTED] = capability;
     next();
   };
   return Object.assign(check, { capability });
