@@ -15,6 +15,7 @@ import { jsonBody } from './http/body.js';
 import { requireHost } from './http/client-error.js';
 import { errorHandler, notFound } from './http/errors.js';
 import { openApiRoute } from './http/openapi.js';
+import { ownPaths } from './http/own-paths.js';
 import { databaseLimitStores, type LimitStores } from './http/limit-store.js';
 import { RateLimits } from './http/rate-limit.js';
 import { invalidatesOnWrite } from './http/invalidate.js';
@@ -164,11 +165,11 @@ export function createApp(deps: AppDeps): express.Express {
   );
   // Health checks and the widget's own files come before the per-address limit: a load balancer polls them,
   // and many visitors share one address (an office, a carrier NAT). Static files are cached and cheap.
-  app.use(wellKnownRoutes({ db, publicUrl: config.publicUrl, securityContact: config.securityContact, drain }));
+  app.use(ownPaths(wellKnownRoutes({ db, publicUrl: config.publicUrl, securityContact: config.securityContact, drain })));
   app.use(staticRoutes({ demoPublishableKey: deps.demoPublishableKey }));
   app.use(address.unless((req) => AUTHENTICATED_PREFIX.test(req.path)));
   // Behind the per-address limit: a scraper polls a few times a minute, a token guesser far more.
-  app.use(metricsRoutes({ metrics, token: config.metricsToken }));
+  app.use(ownPaths(metricsRoutes({ metrics, token: config.metricsToken })));
   // SAML's ACS takes the IdP's urlencoded form (people/sso/saml-routes.ts parses it, bounded): mounted
   // before the JSON-only body parser; its routes are added below, once the people deps exist.
   const samlAuth = Router();
@@ -177,7 +178,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   const v1 = Router();
   route(v1, '/openapi.json', { get: openApiRoute(config.publicUrl) });
-  v1.use(auditPublicRoutes({ db, audit: deps.audit }));
+  v1.use(ownPaths(auditPublicRoutes({ db, audit: deps.audit })));
 
   const { keyring } = deps;
   // People: console sessions, sign-in and the team (people/).
@@ -239,20 +240,20 @@ export function createApp(deps: AppDeps): express.Express {
   );
   admin.use(rateLimits.limiter('admin', config.rateLimitPerMinute, (req) => req.admin!.keyId ?? req.admin!.member!.id));
   const tenantDeps = { db, audit: deps.audit, env: config.env };
-  admin.use(peopleAdminRoutes(people));
-  admin.use(mfa.admin);
-  admin.use(saml.admin);
+  // The admin API's routers, mounted together at the end (http/own-paths.ts): a request enters only those
+  // that serve its path's first segment.
+  const adminRoutes: Router[] = [peopleAdminRoutes(people), mfa.admin, saml.admin];
   // The one way to a tenant-supplied URL (see outbound/): crawls, provider base URLs, JWKS, webhooks.
   const outbound = deps.outbound ?? new Outbound({ env: config.env, allow: config.outboundAllow });
   const providerFetch = outbound.fetcher(PROVIDER_LIMITS);
   const oidc = ssoOidcRoutes({ ...people, outbound, refusals });
   people.sso.register(oidc.protocol);
-  admin.use(oidc.admin);
-  v1.use(oidc.auth);
-  admin.use(tenantAdminRoutes(tenantDeps));
-  admin.use(providerRoutes({ ...tenantDeps, keyring, outbound }));
-  admin.use(auditRoutes({ db, audit: deps.audit }));
-  admin.use(identityAdminRoutes({ ...tenantDeps, keyring, outbound }));
+  adminRoutes.push(oidc.admin);
+  v1.use(ownPaths(oidc.auth));
+  adminRoutes.push(tenantAdminRoutes(tenantDeps));
+  adminRoutes.push(providerRoutes({ ...tenantDeps, keyring, outbound }));
+  adminRoutes.push(auditRoutes({ db, audit: deps.audit }));
+  adminRoutes.push(identityAdminRoutes({ ...tenantDeps, keyring, outbound }));
   // Fed by the routes of this process and, on PostgreSQL, by the other instances (server.ts listens).
   const bus = new ConversationBus();
   // What hears the changes other instances commit, for whoever starts listening (runtime.ts listenForChanges).
@@ -266,12 +267,12 @@ export function createApp(deps: AppDeps): express.Express {
     redactor,
     limits: { perVisitor: config.sseStreamsPerVisitor, perTenant: config.sseStreamsPerTenant, perAddress: config.sseStreamsPerAddress },
   });
-  admin.use(settingsRoutes({ db, audit: deps.audit }));
-  admin.use(lifecycleRoutes({ db, audit: deps.audit, keyring, redactor }));
-  admin.use(tenantDeletionRoutes({ db, audit: deps.audit, mailer: people.mailer, logger }));
-  admin.use(evidenceRoutes({ db, audit: deps.audit }));
-  admin.use(handoffRoutes({ db, audit: deps.audit, keyring, bus, redactor, typing }));
-  admin.use(
+  adminRoutes.push(settingsRoutes({ db, audit: deps.audit }));
+  adminRoutes.push(lifecycleRoutes({ db, audit: deps.audit, keyring, redactor }));
+  adminRoutes.push(tenantDeletionRoutes({ db, audit: deps.audit, mailer: people.mailer, logger }));
+  adminRoutes.push(evidenceRoutes({ db, audit: deps.audit }));
+  adminRoutes.push(handoffRoutes({ db, audit: deps.audit, keyring, bus, redactor, typing }));
+  adminRoutes.push(
     inboxRoutes({
       db,
       audit: deps.audit,
@@ -284,7 +285,7 @@ export function createApp(deps: AppDeps): express.Express {
       drain,
     }),
   );
-  admin.use(reportsRoutes({ db }));
+  adminRoutes.push(reportsRoutes({ db }));
   const vectors = deps.vectors ?? vectorStoreFor(config);
   const retrieval = new KnowledgeRetrieval({
     db,
@@ -310,7 +311,7 @@ export function createApp(deps: AppDeps): express.Express {
     embedPending: (tenantId, requestId) => retrieval.embedPending(tenantId, requestId),
   });
   app.locals.crawler = crawler;
-  admin.use(webhookRoutes({ db, audit: deps.audit, keyring, outbound }));
+  adminRoutes.push(webhookRoutes({ db, audit: deps.audit, keyring, outbound }));
   // The approval rail: action definitions, decisions, and (server.ts) its sweep.
   const approvals: ApprovalDeps = {
     db,
@@ -321,7 +322,7 @@ export function createApp(deps: AppDeps): express.Express {
     notifier: { mailer: people.mailer, approvalsUrl: `${config.publicUrl}/console/#approvals` },
   };
   app.locals.approvals = approvals;
-  admin.use(approvalRoutes(approvals));
+  adminRoutes.push(approvalRoutes(approvals));
   // Deliveries enqueued by a commit on this instance go out at once; server.ts starts it and also polls
   // (retries that come due, and the work of an instance that died).
   app.locals.webhooks = new WebhookWorker({
@@ -334,9 +335,18 @@ export function createApp(deps: AppDeps): express.Express {
     holder: newHolderId(),
     schedule: config.webhookRetrySchedule,
   });
-  admin.use(
-    knowledgeRoutes({ ...tenantDeps, retrieval, vectors, outbound, quota: config.knowledgeQuota, maxPageBytes: config.crawl.maxPageBytes, crawler }),
+  adminRoutes.push(
+    knowledgeRoutes({
+      ...tenantDeps,
+      retrieval,
+      vectors,
+      outbound,
+      quota: config.knowledgeQuota,
+      maxPageBytes: config.crawl.maxPageBytes,
+      crawler,
+    }),
   );
+  admin.use(ownPaths(...adminRoutes));
   v1.use('/admin', admin);
   // The admin routes with their guards, for the route × role matrix test.
   app.locals.adminRouter = admin;
@@ -385,7 +395,7 @@ export function createApp(deps: AppDeps): express.Express {
     secretKeyAuth(db, keyCache),
     rateLimits.limiter('answers', config.rateLimitPerMinute, (req) => req.admin!.keyId!),
   );
-  v1.use(answersRoutes({ db, audit: deps.audit, bus, redactor, answerer, claimMs: config.answerClaimMs, logger }));
+  v1.use(ownPaths(answersRoutes({ db, audit: deps.audit, bus, redactor, answerer, claimMs: config.answerClaimMs, logger })));
   // What the turn sweeper (server.ts) needs to finish the turns of an instance that died.
   app.locals.turns = { db, audit: deps.audit, bus, redactor, answerer, claimMs: config.answerClaimMs } satisfies TurnDeps;
   app.use('/v1', v1);
