@@ -11,9 +11,24 @@ import { readLags } from './store.js';
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
+// Finding a request's template tries the contract's paths of its method in turn: the busiest paths repeat, so
+// their templates are kept (short paths only, a bounded number of them).
+const TEMPLATES_KEPT = 1_000;
+const TEMPLATE_KEPT_PATH = 200;
+const templates = new Map<string, string>();
+
 /** The contract's path template of a request, or `unmatched` (unknown paths and methods). */
 export function routeTemplate(method: string, path: string): string {
-  return findOperation(OPERATIONS, method, path)?.path ?? 'unmatched';
+  if (path.length > TEMPLATE_KEPT_PATH) return findOperation(OPERATIONS, method, path)?.path ?? 'unmatched';
+  const key = `${method} ${path}`;
+  let template = templates.get(key);
+  if (template === undefined) {
+    template = findOperation(OPERATIONS, method, path)?.path ?? 'unmatched';
+    // Bounded like the analysers' memos (knowledge/memo.ts): forgotten all at once when full.
+    if (templates.size >= TEMPLATES_KEPT) templates.clear();
+    templates.set(key, template);
+  }
+  return template;
 }
 
 export class Metrics {
@@ -166,5 +181,7 @@ export class Metrics {
 
 /** The path as the client sent it, without the query (routers rewrite req.path to their own mount). */
 function pathOf(req: Request): string {
-  return req.originalUrl.split('?')[0]!;
+  const url = req.originalUrl;
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
 }
