@@ -28,6 +28,11 @@ export type AskRequest = z.infer<typeof AskRequest>;
 
 export const AskResponse = z.object({
   conversationId: z.uuid(),
+  /**
+   * Whose conversation it is: `api:<userRef>`, or for a question asked without one, its own `api_…`. The
+   * reference a privacy export or erasure names (`{"type": "visitor", "id": …}`).
+   */
+  visitorRef: z.string(),
   /** The assistant's reply; when handed off, the message telling the user a person will follow up. */
   message: MessageSchema,
   confidence: z.number().min(0).max(1),
@@ -37,11 +42,11 @@ export type AskResponse = z.infer<typeof AskResponse>;
 
 /**
  * Events of a streamed answer (`Accept: text/event-stream`), in order: `conversation` (which
- * conversation, new or continued), `message` (the stored question), `delta`*, then `done`, optionally
+ * conversation, new or continued, and whose), `message` (the stored question), `delta`*, then `done`, optionally
  * `handoff`, or `error` (a problem).
  */
 export const ApiAnswerEventSchema = z.discriminatedUnion('event', [
-  z.object({ event: z.literal('conversation'), data: z.object({ conversationId: z.uuid() }) }),
+  z.object({ event: z.literal('conversation'), data: z.object({ conversationId: z.uuid(), visitorRef: z.string() }) }),
   z.object({ event: z.literal('message'), data: MessageEventData }),
   z.object({ event: z.literal('delta'), data: DeltaEventData }),
   z.object({ event: z.literal('done'), data: MessageEventData }),

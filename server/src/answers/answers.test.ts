@@ -85,6 +85,8 @@ describe('POST /v1/answers', () => {
     expect(first.body.message.citations).toEqual([expect.objectContaining({ title: expect.stringContaining('Refund timing') })]);
     expect(first.body.handoff).toBeNull();
     expect(first.body.confidence).toBeGreaterThan(0.45);
+    // Whose conversation it is: the reference a privacy export or erasure names.
+    expect(first.body.visitorRef).toBe('api:user-4711');
     const next = await ask(a.secretKey, { question: 'And after you receive the parcel?', conversationId: first.body.conversationId });
     expect(next.status).toBe(200);
     expect(next.body.conversationId).toBe(first.body.conversationId);
@@ -102,6 +104,8 @@ describe('POST /v1/answers', () => {
     expect(res.status).toBe(200);
     expect(res.body.handoff).toMatchObject({ id: expect.any(String), reason: 'low_confidence' });
     expect(res.body.message.citations).toEqual([]);
+    // Asked for nobody named: a subject of its own, which the caller learns only here.
+    expect(res.body.visitorRef).toMatch(/^api_[A-Za-z0-9_-]{16}$/);
     // The conversation is now a person's: the API does not answer over them.
     const again = await ask(a.secretKey, { question: 'Hello?', conversationId: res.body.conversationId });
     expect(again.status).toBe(409);
@@ -115,7 +119,10 @@ describe('POST /v1/answers', () => {
     });
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const events = parseSse(await res.text());
-    expect(events[0]).toMatchObject({ event: 'conversation', data: { conversationId: expect.any(String) } });
+    expect(events[0]).toMatchObject({
+      event: 'conversation',
+      data: { conversationId: expect.any(String), visitorRef: expect.stringMatching(/^api_[A-Za-z0-9_-]{16}$/) },
+    });
     expect(events.filter((e) => e.event === 'delta').length).toBeGreaterThan(1);
     expect(events.at(-1)).toMatchObject({
       event: 'done',

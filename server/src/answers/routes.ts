@@ -42,7 +42,7 @@ export function answersRoutes(deps: AnswersDeps): Router {
         };
         if (wantsSse(req)) {
           const sse = openSse(req, res);
-          sse.send('conversation', { conversationId: conversation.id });
+          sse.send('conversation', { conversationId: conversation.id, visitorRef: conversation.visitor_id });
           try {
             await runTurn(deps, turn, (e) => sse.send(e.type, eventData(e)));
           } catch (err) {
@@ -60,6 +60,7 @@ export function answersRoutes(deps: AnswersDeps): Router {
         if (!answer) throw new Error('the turn ended without an answer');
         res.json({
           conversationId: conversation.id,
+          visitorRef: conversation.visitor_id,
           message: answer,
           confidence: answer.confidence ?? 0,
           handoff: handoff ? { id: handoff.id, reason: handoff.reason } : null,
