@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { MAX_MESSAGE_CHARS } from './constants.js';
 import { text } from './text.js';
 import { ProblemSchema } from './problem.js';
+import { queryInt } from './query.js';
 import { AssignedEventData, MessageAuthorSchema, OutsideHoursSchema, ReopenedEventData, ResolvedEventData, TypingEventData } from './feed.js';
 import { ActionEventData, ActionOfferSchema } from './approvals.js';
 
@@ -224,3 +225,6 @@ export const LiveEventSchema = z.discriminatedUnion('event', [
   z.object({ event: z.literal('action'), data: ActionEventData, id: z.string() }),
 ]);
 export type LiveEvent = z.infer<typeof LiveEventSchema>;
+
+/** The header a visitor's event stream resumes from: the id of the last event it had, in decimal digits. */
+export const LastEventIdHeader = z.object({ 'last-event-id': queryInt(0).optional() });

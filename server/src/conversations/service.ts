@@ -177,14 +177,12 @@ export async function visitorConversation(tx: Tx, id: string, visitorId: string,
 }
 
 /**
- * Where a conversation's stream resumes: after the event `given` names (a Last-Event-ID), 0 for all.
- * Plain decimal digits only. An id past the conversation's newest event (its page stayed open while old
- * events were swept, or the id is made up) resumes from the newest, so what comes next arrives.
+ * Where a conversation's stream resumes: after the event `given` names (a Last-Event-ID), 0 for all. An id
+ * past the conversation's newest event (its page stayed open while old events were swept, or the id is made
+ * up) resumes from the newest, so what comes next arrives.
  */
-export async function resumeAfter(tx: Tx, conversationId: string, given: string | undefined): Promise<number> {
-  if (given === undefined) return 0;
-  if (!/^\d{1,15}$/.test(given)) throw new DomainError('invalid_input', 'Last-Event-ID is not an event id this stream gave.');
-  return Math.min(Number(given), await store.newestEventId(tx, conversationId));
+export async function resumeAfter(tx: Tx, conversationId: string, given: number | undefined): Promise<number> {
+  return given === undefined ? 0 : Math.min(given, await store.newestEventId(tx, conversationId));
 }
 
 /**

@@ -1,6 +1,7 @@
 // The public widget API: config and sessions, Sign-In Pro, conversations, streamed answers, live events.
 import { decodeJwt } from 'jose';
 import {
+  LastEventIdHeader,
   ContactRequest,
   CreateConversationRequest,
   CsatRequest,
@@ -324,9 +325,11 @@ export function widgetRoutes(deps: WidgetDeps): Router {
           undrain();
           release();
         });
+        // An event id as protocol reads any number sent as text: plain decimal digits, or a 400 naming it.
+        const given = parse(LastEventIdHeader, { 'last-event-id': req.get('last-event-id') }, 'header')['last-event-id'];
         const last = await deps.db.withTenant(tenantId, { requestId: req.id }, async (tx) => {
           await visitorConversation(tx, id, visitorRef, subject);
-          return resumeAfter(tx, id, req.get('last-event-id'));
+          return resumeAfter(tx, id, given);
         });
         if (res.destroyed) return;
         const sse = openSse(req, res);
